@@ -15,11 +15,14 @@ _B = _core.BinaryOp
 class Tensor:
     """An n-dimensional float16 (or int32 index) array on a device."""
 
-    __slots__ = ("_a", "__weakref__")
+    # _a: the native array. The rest belongs to autograd (tensorlogic.autograd): whether gradients
+    # flow, the accumulated gradient, the node that produced this tensor, and the in-place version.
+    __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_version", "_retains_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data, dtype=None, device=None):
         self._a = data._a if isinstance(data, Tensor) else numpy_to_array(data, dtype, device_name(device), True)
+        _init_autograd_fields(self)
 
     # ---- attributes ------------------------------------------------------------------------------
     @property
@@ -192,10 +195,37 @@ def _shape_args(shape):
     return shape
 
 
+def _init_autograd_fields(t):
+    t.requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._version = 0
+    t._retains_grad = False
+    t._hooks = None
+
+
 def _wrap(array):
+    """A new Tensor around a native array (no autograd history)."""
     t = Tensor.__new__(Tensor)
     t._a = array
+    t.requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._version = 0
+    t._retains_grad = False
+    t._hooks = None
     return t
+
+
+def tensor_method(*names):
+    """Registers a function of an ops module as Tensor method(s): ops live in tensorlogic/ops/ by topic."""
+
+    def register(fn):
+        for name in names or (fn.__name__,):
+            setattr(Tensor, name, fn)
+        return fn
+
+    return register
 
 
 def _binary(op, a, b):
