@@ -1,0 +1,70 @@
+// im2col / col2im for NCHW convolutions. col2im is written as a gather (each image element sums the
+// columns that touch it), so it needs no atomics and rounds once.
+#include "common.cuh"
+#include "cuda_backend.h"
+
+namespace tensorlogic::cuda {
+namespace {
+
+struct ConvGeometry {
+  int64_t n, c, h, w, kh, kw, out_h, out_w;
+  int64_t sh, sw, ph, pw, dh, dw;
+};
+
+ConvGeometry geometry(const Shape& image, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
+                      int64_t out_w) {
+  return {image[0], image[1], image[2], image[3], kernel[0], kernel[1], out_h, out_w,
+          args.stride[0], args.stride[1], args.padding[0], args.padding[1], args.dilation[0], args.dilation[1]};
+}
+
+// out [N, C*kh*kw, L]: element t reads x[n, c, oy*sh - ph + i*dh, ox*sw - pw + j*dw] or zero padding.
+__global__ void im2col_kernel(ConvGeometry g, int64_t total, const __half* x, __half* out) {
+  const int64_t l_size = g.out_h * g.out_w;
+  for (int64_t t = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; t < total; t += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t l = t % l_size, row = (t / l_size) % (g.c * g.kh * g.kw), n = t / (l_size * g.c * g.kh * g.kw);
+    const int64_t j = row % g.kw, i = (row / g.kw) % g.kh, c = row / (g.kw * g.kh);
+    const int64_t y = (l / g.out_w) * g.sh - g.ph + i * g.dh, xx = (l % g.out_w) * g.sw - g.pw + j * g.dw;
+    out[t] = (y >= 0 && y < g.h && xx >= 0 && xx < g.w) ? x[((n * g.c + c) * g.h + y) * g.w + xx] : __float2half_rn(0.0f);
+  }
+}
+
+__global__ void col2im_kernel(ConvGeometry g, int64_t total, const __half* cols, __half* out) {
+  const int64_t l_size = g.out_h * g.out_w;
+  for (int64_t t = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; t < total; t += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t xx = t % g.w, y = (t / g.w) % g.h, c = (t / (g.w * g.h)) % g.c, n = t / (g.w * g.h * g.c);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t ty = y + g.ph - i * g.dh;
+      if (ty < 0 || ty % g.sh != 0 || ty / g.sh >= g.out_h) continue;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t tx = xx + g.pw - j * g.dw;
+        if (tx < 0 || tx % g.sw != 0 || tx / g.sw >= g.out_w) continue;
+        const int64_t row = (c * g.kh + i) * g.kw + j;
+        sum += __half2float(cols[(n * g.c * g.kh * g.kw + row) * l_size + (ty / g.sh) * g.out_w + tx / g.sw]);
+      }
+    }
+    out[t] = __float2half_rn(__half2float(out[t]) + sum);
+  }
+}
+
+}  // namespace
+
+void CudaBackend::im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
+                         int64_t out_w, const Array& out) {
+  const ConvGeometry g = geometry(x.shape(), kernel, args, out_h, out_w);
+  const int64_t total = out.numel();
+  im2col_kernel<<<grid_stride_blocks(total), kThreads, 0, stream()>>>(g, total, x.data_as<__half>(),
+                                                                        out.data_as<__half>());
+  check_launch("im2col kernel");
+}
+
+void CudaBackend::col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
+                         int64_t out_w, const Array& out) {
+  const ConvGeometry g = geometry(out.shape(), kernel, args, out_h, out_w);
+  const int64_t total = out.numel();
+  col2im_kernel<<<grid_stride_blocks(total), kThreads, 0, stream()>>>(g, total, cols.data_as<__half>(),
+                                                                        out.data_as<__half>());
+  check_launch("col2im kernel");
+}
+
+}  // namespace tensorlogic::cuda
