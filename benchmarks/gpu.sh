@@ -5,10 +5,10 @@ set -euo pipefail
 LOG=${1:-/tmp/tl-gpu}
 mkdir -p "$LOG"
 export PYTHONUNBUFFERED=1
-python3 -m pip install --no-build-isolation --no-deps -q . 2>&1 | tee "$LOG/build.log"
+python3 -m pip install --no-build-isolation --no-deps -q -C build-dir=/tmp/tl-build . 2>&1 | tee "$LOG/build.log"
 SITE=$(cd /tmp && python3 -c "import tensorlogic, os; print(os.path.dirname(tensorlogic.__file__))")
 cmake -S tests/gpu -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DTensorLogic_DIR="$SITE/lib/cmake/TensorLogic" > "$LOG/native-build.log"
+  -DTL_PACKAGE_DIR="$SITE" > "$LOG/native-build.log"
 cmake --build build-gpu >> "$LOG/native-build.log"
 ./build-gpu/cuda_kernels 2>&1 | tee "$LOG/native-tests.log" | grep -v '^ok ' || true
 (cd /tmp && python3 -m pytest -q -p no:cacheprovider "$OLDPWD/tests/gpu" 2>&1) | tee "$LOG/pytest.log" | tail -15
