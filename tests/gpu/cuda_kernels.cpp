@@ -57,8 +57,11 @@ Vec download(const Array& a) {
   return out;
 }
 
-// |got - want| <= atol + rtol |want| everywhere (NaN only where the reference is NaN).
-void expect(const std::string& what, const Vec& got, const Vec& want, double rtol, double atol) {
+// |got - want| <= atol + rtol |want| everywhere (NaN only where the reference is NaN); the reference is
+// first rounded to f16 like the result (so values beyond ±65504 are inf on both sides).
+void expect(const std::string& what, const Vec& got, const Vec& exact, double rtol, double atol) {
+  Vec want = exact;
+  for (double& v : want) v = f16_bits_to_f32(f32_to_f16_bits(static_cast<float>(v)));
   int64_t bad = 0;
   std::string first;
   for (size_t i = 0; i < want.size(); ++i) {
