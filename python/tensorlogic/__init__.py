@@ -13,5 +13,8 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
+from .ops.random import manual_seed, rand, rand_like, randint, randn, randn_like
+from .ops.reduction import amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var
+from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 
 __version__ = "0.1.0"
