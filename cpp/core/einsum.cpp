@@ -213,10 +213,6 @@ Array einsum(const std::string& equation_in, const std::vector<Array>& operands)
       const int id = labels[axis];
       const int64_t size = a.shape()[axis];
       ++counts[id];
-      if (sizes[id] >= 0 && sizes[id] != size && sizes[id] != 1 && size != 1) {
-        fail("index " + label_name(id) + " has size " + std::to_string(sizes[id]) + " in one operand but " +
-             std::to_string(size) + " in operand " + std::to_string(i) + " (shape " + shape_str(a.shape()) + ")");
-      }
       const auto seen = std::find(t.labels.begin(), t.labels.end(), id);
       if (seen != t.labels.end()) {
         const size_t at = seen - t.labels.begin();
@@ -226,6 +222,10 @@ Array einsum(const std::string& equation_in, const std::vector<Array>& operands)
         }
         strides[at] += a.strides()[axis];
         continue;
+      }
+      if (sizes[id] >= 0 && sizes[id] != size && sizes[id] != 1 && size != 1) {
+        fail("index " + label_name(id) + " has size " + std::to_string(sizes[id]) + " in one operand but " +
+             std::to_string(size) + " in operand " + std::to_string(i) + " (shape " + shape_str(a.shape()) + ")");
       }
       if (sizes[id] < 0 || sizes[id] == 1) sizes[id] = size;
       t.labels.push_back(id);

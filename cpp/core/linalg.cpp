@@ -111,7 +111,12 @@ Array linear(const Array& x_in, const Array& w_in, const std::optional<Array>& b
   }
   if (residual_in) {
     residual = as_float(*residual_in);
-    if (broadcast_shapes(residual.shape(), result, "linear") != result) {
+    bool fits = residual.ndim() <= static_cast<int>(result.size());
+    for (int i = 1; fits && i <= residual.ndim(); ++i) {
+      const int64_t have = residual.shape().end()[-i], want = result.end()[-i];
+      fits = have == want || have == 1;
+    }
+    if (!fits) {
       throw ShapeMismatchError("linear: residual of shape " + shape_str(residual.shape()) +
                                " does not broadcast to the output shape " + shape_str(result));
     }

@@ -13,5 +13,7 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
+from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
+from .ops.linalg import bmm, einsum, linear, matmul, mm, tril, triu
 
 __version__ = "0.1.0"
