@@ -49,4 +49,5 @@ PYBIND11_MODULE(_core, m) {
   bind_elementwise(m);
   bind_memory(m);
   bind_reduce(m);
+  bind_linalg(m);
 }
