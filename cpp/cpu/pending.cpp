@@ -11,9 +11,6 @@ void CpuBackend::reduce(ReduceOp, const Array&, int64_t, int64_t, int64_t, const
 void CpuBackend::rows(RowOp, const Array&, int64_t, int64_t, int64_t, const Array&) { pending("rows"); }
 void CpuBackend::norm(bool, const Array&, int64_t, int64_t, const Array*, const Array*, double, const Array&) { pending("norm"); }
 void CpuBackend::gemm(const Array&, const Array&, const Array&, const GemmEpilogue&) { pending("gemm"); }
-void CpuBackend::gather(const Array&, const Array&, int64_t, int64_t, int64_t, const Array&) { pending("gather"); }
-void CpuBackend::scatter_add(const Array&, const Array&, int64_t, int64_t, int64_t, const Array&) { pending("scatter_add"); }
-void CpuBackend::index_select(const Array&, const Array&, int64_t, int64_t, int64_t, const Array&) { pending("index_select"); }
 void CpuBackend::im2col(const Array&, const int64_t[2], const Conv2dArgs&, int64_t, int64_t, const Array&) { pending("im2col"); }
 void CpuBackend::col2im(const Array&, const int64_t[2], const Conv2dArgs&, int64_t, int64_t, const Array&) { pending("col2im"); }
 void CpuBackend::tri(const Array&, int64_t, bool, const Array&) { pending("tri"); }

@@ -48,4 +48,6 @@ PYBIND11_MODULE(_core, m) {
   bind_views(m);
   bind_elementwise(m);
   bind_memory(m);
+  bind_indexing(m);
+  bind_dlpack(m);
 }
