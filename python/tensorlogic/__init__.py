@@ -13,5 +13,9 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
+from .creation import *  # noqa: F401,F403  (tensor, zeros, arange, from_numpy, from_dlpack, ...)
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
