@@ -63,8 +63,9 @@ class Backend {
   // the strided view `src` (or `dst`) moved to offsets[b] (elements from its data pointer).
   // out [n, *R] (contiguous) [b] = block of src (shape R) at offsets[b].
   virtual void index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) = 0;
-  // block of dst (shape R) at offsets[b] = values[b] (or += with accumulate: repeated offsets add up, in
-  // order of b); values is contiguous [n, *R] with dst's dtype. Without accumulate the last write wins.
+  // block of dst (shape R) at offsets[b] = values[b] (or += with accumulate: repeated offsets add up, float16
+  // sums in f32 rounded once); values is contiguous [n, *R] with dst's dtype. Without accumulate the last
+  // write (largest b) wins.
   virtual void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
                              bool accumulate) = 0;
   // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.

@@ -1,4 +1,5 @@
 // Indexing kernels: strided blocks moved to or from precomputed element offsets (see backend.h).
+#include <algorithm>
 #include <cstring>
 
 #include "cpu_backend.h"
@@ -10,14 +11,8 @@ namespace {
 
 constexpr int64_t kGrain = 1 << 14;
 
-// Element types moved as raw bits (gather) or added in their own arithmetic (accumulating scatter).
-template <typename T>
-inline T add_values(T a, T b) {
-  if constexpr (std::is_same_v<T, half>) {
-    return to_half(to_float(a) + to_float(b));
-  } else {
-    return static_cast<T>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));  // wraps, never UB
-  }
+inline int32_t add_wrapping(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));  // wraps, never UB
 }
 
 template <typename T>
@@ -49,6 +44,40 @@ void gather_typed(const Array& src, const std::vector<int64_t>& offsets, const A
   });
 }
 
+// float16 accumulation: every touched element sums in f32 and is rounded once at the end (one rounding
+// per op, however often a position repeats).
+void scatter_add_f16(const Array& values, const std::vector<int64_t>& offsets, const Array& dst) {
+  const Strides block_strides = contiguous_strides(dst.shape());
+  const Layout<2> layout(dst.shape(), {&dst.strides(), &block_strides});
+  const int64_t block = layout.numel;
+  int64_t extent = 1;  // elements spanned by one block
+  for (int d = 0; d < dst.ndim(); ++d) extent += (dst.shape()[d] - 1) * dst.strides()[d];
+  const auto [lo_it, hi_it] = std::minmax_element(offsets.begin(), offsets.end());
+  const int64_t lo = *lo_it, span = *hi_it + extent - lo;
+  std::vector<float> sums(span);
+  std::vector<uint8_t> touched(span, 0);
+  const half* in = values.data_as<half>();
+  half* out = dst.data_as<half>() + lo;
+  const int64_t s = layout.inner_stride(0);
+  for (size_t b = 0; b < offsets.size(); ++b) {
+    const half* v = in + static_cast<int64_t>(b) * block;
+    const int64_t base = offsets[b] - lo;
+    layout.for_each_run(0, block, [&](const std::array<int64_t, 2>& off, int64_t count) {
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t pos = base + off[0] + i * s;
+        if (!touched[pos]) {
+          touched[pos] = 1;
+          sums[pos] = to_float(out[pos]);
+        }
+        sums[pos] += to_float(v[off[1] + i]);
+      }
+    });
+  }
+  for (int64_t pos = 0; pos < span; ++pos) {
+    if (touched[pos]) out[pos] = to_half(sums[pos]);
+  }
+}
+
 template <typename T>
 void scatter_typed(const Array& values, const std::vector<int64_t>& offsets, const Array& dst, bool accumulate) {
   const Strides block_strides = contiguous_strides(dst.shape());
@@ -58,22 +87,31 @@ void scatter_typed(const Array& values, const std::vector<int64_t>& offsets, con
   T* out = dst.data_as<T>();
   const int64_t n = static_cast<int64_t>(offsets.size());
   const int64_t s = layout.inner_stride(0);
-  // Offsets may repeat, so blocks are written in order of b; large blocks are split across threads.
+  // Offsets may repeat, so blocks are written in order of b (the last write wins); large blocks are
+  // split across threads.
+  if (block == 1) {
+    for (int64_t b = 0; b < n; ++b) {
+      if constexpr (std::is_same_v<T, int32_t>) {
+        out[offsets[b]] = accumulate ? add_wrapping(out[offsets[b]], in[b]) : in[b];
+      } else {
+        out[offsets[b]] = in[b];
+      }
+    }
+    return;
+  }
   for (int64_t b = 0; b < n; ++b) {
     T* base = out + offsets[b];
     const T* v = in + b * block;
-    if (block == 1) {
-      base[0] = accumulate ? add_values(base[0], v[0]) : v[0];
-      continue;
-    }
     parallel_for(block, kGrain, [&](int64_t begin, int64_t end) {
       layout.for_each_run(begin, end, [&](const std::array<int64_t, 2>& off, int64_t count) {
         T* d = base + off[0];
         const T* x = v + off[1];
-        if (accumulate) {
-          for (int64_t i = 0; i < count; ++i) d[i * s] = add_values(d[i * s], x[i]);
-        } else {
-          for (int64_t i = 0; i < count; ++i) d[i * s] = x[i];
+        for (int64_t i = 0; i < count; ++i) {
+          if constexpr (std::is_same_v<T, int32_t>) {
+            d[i * s] = accumulate ? add_wrapping(d[i * s], x[i]) : x[i];
+          } else {
+            d[i * s] = x[i];
+          }
         }
       });
     });
@@ -89,7 +127,10 @@ void CpuBackend::index_gather(const Array& src, const std::vector<int64_t>& offs
 
 void CpuBackend::index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
                                bool accumulate) {
-  if (dst.dtype() == Dtype::float16) return scatter_typed<half>(values, offsets, dst, accumulate);
+  if (offsets.empty()) return;
+  if (dst.dtype() == Dtype::float16) {
+    return accumulate ? scatter_add_f16(values, offsets, dst) : scatter_typed<half>(values, offsets, dst, false);
+  }
   scatter_typed<int32_t>(values, offsets, dst, accumulate);
 }
 
