@@ -50,4 +50,7 @@ PYBIND11_MODULE(_core, m) {
   bind_memory(m);
   bind_reduce(m);
   bind_linalg(m);
+  bind_indexing(m);
+  bind_dlpack(m);
+  bind_tensor_base(m);
 }
