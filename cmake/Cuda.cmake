@@ -25,6 +25,8 @@ endif()
 function(tl_add_cuda_backend target)
   file(GLOB tl_cuda_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/cuda/*.cu" "${PROJECT_SOURCE_DIR}/cuda/*.cpp")
   target_sources(${target} PRIVATE ${tl_cuda_sources})
+  # Only philox.h's explicit fmaf calls may fuse, so random bits match the CPU backend exactly.
+  set_source_files_properties("${PROJECT_SOURCE_DIR}/cuda/random.cu" PROPERTIES COMPILE_OPTIONS "--fmad=false")
   set_target_properties(${target} PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 17
                                              CUDA_STANDARD_REQUIRED ON)
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-fno-math-errno>)

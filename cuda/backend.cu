@@ -110,12 +110,6 @@ Staging& staging() {
 
 constexpr size_t kStageAbove = size_t{1} << 20;
 
-void host_to_device(void* dst, const void* src, size_t nbytes) {
-  if (nbytes >= kStageAbove) return staging().to_device(dst, src, nbytes);
-  // Pageable source: the call returns once the driver has taken its own copy of the bytes.
-  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream()), "cudaMemcpyAsync (host to device)");
-}
-
 void device_to_host(void* dst, const void* src, size_t nbytes) {
   if (nbytes >= kStageAbove) return staging().to_host(dst, src, nbytes);
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (device to host)");
@@ -169,6 +163,12 @@ void copy_typed(const Array& src, const Array& dst) {
 }
 
 }  // namespace
+
+void host_to_device(void* dst, const void* src, size_t nbytes) {
+  if (nbytes >= kStageAbove) return staging().to_device(dst, src, nbytes);
+  // Pageable source: the call returns once the driver has taken its own copy of the bytes.
+  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream()), "cudaMemcpyAsync (host to device)");
+}
 
 cudaStream_t stream() { return state().stream; }
 int sm_count() { return state().sms; }

@@ -1,5 +1,8 @@
-// Indexing kernels: gather, scatter_add, index_select and tri (triangular masks). Values are moved
-// as raw 2- or 4-byte words, so one kernel serves f16 and int32.
+// Indexing kernels: blocks gathered from or scattered to element offsets computed by the core, and tri
+// (triangular masks). Values move as raw 2- or 4-byte words, so one kernel serves f16 and int32.
+#include <algorithm>
+#include <memory>
+
 #include "common.cuh"
 #include "cuda_backend.h"
 
@@ -9,48 +12,54 @@ namespace {
 #define TL_GRID_LOOP(i, n) \
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); i += int64_t{gridDim.x} * blockDim.x)
 
-__device__ __forceinline__ int64_t wrap(int32_t idx, int64_t n) { return idx < 0 ? idx + n : idx; }
-
-template <typename T>
-__global__ void gather_kernel(const T* in, const int32_t* index, int64_t n_in, int64_t n_idx, int64_t inner,
-                              int64_t total, T* out) {
-  TL_GRID_LOOP(t, total) {
-    const int64_t k = t % inner, o = t / (n_idx * inner);
-    out[t] = in[(o * n_in + wrap(index[t], n_in)) * inner + k];
-  }
+// Element t of the n blocks: block t / block at offsets[..], position t % block inside the strided view.
+__device__ __forceinline__ int64_t block_position(const Strided<1>& view, const int64_t* offsets, int64_t t,
+                                                  int64_t block) {
+  int64_t off[1];
+  view.offsets(t % block, off);
+  return offsets[t / block] + off[0];
 }
 
 template <typename T>
-__global__ void index_select_kernel(const T* in, const int32_t* index, int64_t n_in, int64_t n_idx, int64_t inner,
-                                    int64_t total, T* out) {
+__global__ void gather_kernel(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total, const T* src,
+                              T* out) {
+  TL_GRID_LOOP(t, total) out[t] = src[block_position(view, offsets, t, block)];
+}
+
+__global__ void scatter_add_i32(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total,
+                                const int32_t* values, int32_t* dst) {
+  TL_GRID_LOOP(t, total) atomicAdd(dst + block_position(view, offsets, t, block), values[t]);  // wraps
+}
+
+// f16 accumulation: positions (relative to lo) sum in f32; each touched element is rounded once.
+__global__ void scatter_add_f32(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total, int64_t lo,
+                                const __half* values, float* sums, uint8_t* touched) {
   TL_GRID_LOOP(t, total) {
-    const int64_t k = t % inner, j = (t / inner) % n_idx, o = t / (n_idx * inner);
-    out[t] = in[(o * n_in + wrap(index[j], n_in)) * inner + k];
+    const int64_t p = block_position(view, offsets, t, block) - lo;
+    atomicAdd(sums + p, __half2float(values[t]));
+    touched[p] = 1;
   }
 }
 
-// Where element t of src lands in out [outer, n_out, inner].
-__device__ __forceinline__ int64_t scatter_target(const int32_t* index, int64_t t, int64_t n_idx, int64_t n_out,
-                                                  int64_t inner) {
-  const int64_t k = t % inner, o = t / (n_idx * inner);
-  return (o * n_out + wrap(index[t], n_out)) * inner + k;
+__global__ void scatter_add_finish(int64_t span, const float* sums, const uint8_t* touched, __half* dst) {
+  TL_GRID_LOOP(p, span) {
+    if (touched[p]) dst[p] = __float2half_rn(__half2float(dst[p]) + sums[p]);
+  }
 }
 
-__global__ void scatter_add_i32(const int32_t* index, const int32_t* src, int64_t n_idx, int64_t n_out, int64_t inner,
-                                int64_t total, int32_t* out) {
-  TL_GRID_LOOP(t, total) atomicAdd(out + scatter_target(index, t, n_idx, n_out, inner), src[t]);
+// Plain scatter: where offsets repeat, the largest block index wins (like sequential writes).
+__global__ void scatter_claim(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total, int64_t lo,
+                              int* winner) {
+  TL_GRID_LOOP(t, total) atomicMax(winner + block_position(view, offsets, t, block) - lo, static_cast<int>(t / block));
 }
 
-__global__ void scatter_add_f32(const int32_t* index, const __half* src, int64_t n_idx, int64_t n_out, int64_t inner,
-                                int64_t total, float* acc) {
-  TL_GRID_LOOP(t, total) atomicAdd(acc + scatter_target(index, t, n_idx, n_out, inner), __half2float(src[t]));
-}
-
-__global__ void widen(const __half* in, int64_t n, float* out) {
-  TL_GRID_LOOP(i, n) out[i] = __half2float(in[i]);
-}
-__global__ void narrow(const float* in, int64_t n, __half* out) {
-  TL_GRID_LOOP(i, n) out[i] = __float2half_rn(in[i]);
+template <typename T>
+__global__ void scatter_write(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total, int64_t lo,
+                              const int* winner, const T* values, T* dst) {
+  TL_GRID_LOOP(t, total) {
+    const int64_t p = block_position(view, offsets, t, block);
+    if (winner == nullptr || winner[p - lo] == static_cast<int>(t / block)) dst[p] = values[t];
+  }
 }
 
 template <typename T>
@@ -76,49 +85,74 @@ void by_width(const Array& a, F&& f) {
 
 }  // namespace
 
-void CudaBackend::gather(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                         const Array& out) {
-  const int64_t total = out.numel();
-  const int64_t n_idx = total / (outer * inner);
-  by_width(in, [&](auto w) {
-    using T = decltype(w);
-    gather_kernel<T><<<grid_stride_blocks(total), kThreads, 0, stream()>>>(
-        in.data_as<T>(), index.data_as<int32_t>(), n_in, n_idx, inner, total, out.data_as<T>());
-  });
-  check_launch("gather kernel");
-}
+namespace {
 
-void CudaBackend::index_select(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                               const Array& out) {
-  const int64_t total = out.numel();
-  const int64_t n_idx = index.numel();
-  by_width(in, [&](auto w) {
-    using T = decltype(w);
-    index_select_kernel<T><<<grid_stride_blocks(total), kThreads, 0, stream()>>>(
-        in.data_as<T>(), index.data_as<int32_t>(), n_in, n_idx, inner, total, out.data_as<T>());
-  });
-  check_launch("index_select kernel");
-}
-
-void CudaBackend::scatter_add(const Array& index, const Array& src, int64_t outer, int64_t n_out, int64_t inner,
-                              const Array& out) {
-  const int64_t total = src.numel();
-  const int64_t n_idx = total / (outer * inner);
-  if (total == 0) return;
-  if (out.dtype() == Dtype::int32) {
-    scatter_add_i32<<<grid_stride_blocks(total), kThreads, 0, stream()>>>(
-        index.data_as<int32_t>(), src.data_as<int32_t>(), n_idx, n_out, inner, total, out.data_as<int32_t>());
-    check_launch("scatter_add kernel");
-    return;
+// The offsets on the device, and the span [lo, lo + span) of elements the blocks can touch.
+struct Offsets {
+  Scratch device;
+  int64_t lo = 0, span = 0;
+  Offsets(const std::vector<int64_t>& host, const Array& view) : device(sizeof(int64_t) * host.size()) {
+    host_to_device(device.as<void>(), host.data(), sizeof(int64_t) * host.size());
+    int64_t extent = 1;
+    for (int d = 0; d < view.ndim(); ++d) extent += (view.shape()[d] - 1) * view.strides()[d];
+    const auto [mn, mx] = std::minmax_element(host.begin(), host.end());
+    lo = *mn;
+    span = *mx + extent - lo;
   }
-  // f16: accumulate in f32 and round each output once.
-  const int64_t n = out.numel();
-  Scratch acc(sizeof(float) * static_cast<size_t>(n));
-  widen<<<grid_stride_blocks(n), kThreads, 0, stream()>>>(out.data_as<__half>(), n, acc.as<float>());
-  scatter_add_f32<<<grid_stride_blocks(total), kThreads, 0, stream()>>>(
-      index.data_as<int32_t>(), src.data_as<__half>(), n_idx, n_out, inner, total, acc.as<float>());
-  narrow<<<grid_stride_blocks(n), kThreads, 0, stream()>>>(acc.as<float>(), n, out.data_as<__half>());
-  check_launch("scatter_add kernel");
+};
+
+}  // namespace
+
+void CudaBackend::index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) {
+  const int64_t block = src.numel(), total = block * static_cast<int64_t>(offsets.size());
+  if (total == 0) return;
+  const Offsets off(offsets, src);
+  const Strided<1> view = make_strided<1>(src.shape(), {&src.strides()});
+  by_width(src, [&](auto w) {
+    using T = decltype(w);
+    gather_kernel<T><<<grid_stride_blocks(total), kThreads, 0, stream()>>>(view, off.device.as<int64_t>(), block, total,
+                                                                            src.data_as<T>(), out.data_as<T>());
+  });
+  check_launch("index_gather kernel");
+}
+
+void CudaBackend::index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                                bool accumulate) {
+  const int64_t block = dst.numel(), total = block * static_cast<int64_t>(offsets.size());
+  if (total == 0) return;
+  if (offsets.size() > static_cast<size_t>(INT32_MAX)) {
+    throw DeviceError("cuda: index_scatter supports at most 2^31 - 1 blocks");
+  }
+  const Offsets off(offsets, dst);
+  const Strided<1> view = make_strided<1>(dst.shape(), {&dst.strides()});
+  const int64_t* o = off.device.as<int64_t>();
+  const unsigned grid = grid_stride_blocks(total);
+  if (accumulate && dst.dtype() == Dtype::int32) {
+    scatter_add_i32<<<grid, kThreads, 0, stream()>>>(view, o, block, total, values.data_as<int32_t>(),
+                                                     dst.data_as<int32_t>());
+  } else if (accumulate) {
+    Scratch sums(sizeof(float) * off.span), touched(off.span);
+    check(cudaMemsetAsync(sums.as<void>(), 0, sizeof(float) * off.span, stream()), "cudaMemsetAsync");
+    check(cudaMemsetAsync(touched.as<void>(), 0, off.span, stream()), "cudaMemsetAsync");
+    scatter_add_f32<<<grid, kThreads, 0, stream()>>>(view, o, block, total, off.lo, values.data_as<__half>(),
+                                                     sums.as<float>(), touched.as<uint8_t>());
+    scatter_add_finish<<<grid_stride_blocks(off.span), kThreads, 0, stream()>>>(
+        off.span, sums.as<float>(), touched.as<uint8_t>(), dst.data_as<__half>() + off.lo);
+  } else {
+    std::unique_ptr<Scratch> winner;
+    if (offsets.size() > 1) {
+      winner = std::make_unique<Scratch>(sizeof(int) * off.span);
+      check(cudaMemsetAsync(winner->as<void>(), 0xff, sizeof(int) * off.span, stream()), "cudaMemsetAsync");
+      scatter_claim<<<grid, kThreads, 0, stream()>>>(view, o, block, total, off.lo, winner->as<int>());
+    }
+    const int* w = winner ? winner->as<int>() : nullptr;
+    by_width(dst, [&](auto width) {
+      using T = decltype(width);
+      scatter_write<T><<<grid, kThreads, 0, stream()>>>(view, o, block, total, off.lo, w, values.data_as<T>(),
+                                                        dst.data_as<T>());
+    });
+  }
+  check_launch("index_scatter kernel");
 }
 
 void CudaBackend::tri(const Array& in, int64_t k, bool upper, const Array& out) {
@@ -131,10 +165,6 @@ void CudaBackend::tri(const Array& in, int64_t k, bool upper, const Array& out) 
                                                                          in.data_as<T>(), out.data_as<T>());
   });
   check_launch("tri kernel");
-}
-
-void CudaBackend::random(RandomKind, uint64_t, uint64_t, double, double, const Array&) {
-  throw DeviceError("cuda: random is not implemented yet (it waits for the shared Philox stream, cpp/core/philox.h)");
 }
 
 }  // namespace tensorlogic::cuda

@@ -20,51 +20,104 @@ struct RowArgs {
   float eps;
 };
 
+// y from x and the row statistics (a, b): softmax a = max, b = 1 / sum; log_softmax b = log(sum);
+// layer_norm a = mean, b = 1 / std; rms_norm b = 1 / rms. w and c are the weight and bias values.
 template <Mode M>
-__device__ __forceinline__ float finish_value(float x, float a, float b, const RowArgs& args, int64_t k) {
-  if constexpr (M == Mode::softmax) return expf(x - a) * b;            // a: max, b: 1 / sum
-  if constexpr (M == Mode::log_softmax) return x - a - b;              // b: log(sum)
-  float y = M == Mode::layer_norm ? (x - a) * b : x * b;               // a: mean, b: 1 / std
-  if (args.weight) y *= __half2float(args.weight[k]);
-  if (M == Mode::layer_norm && args.bias) y += __half2float(args.bias[k]);
-  return y;
+__device__ __forceinline__ float finish_value(float x, float a, float b, float w, float c) {
+  if constexpr (M == Mode::softmax) return expf(x - a) * b;
+  if constexpr (M == Mode::log_softmax) return x - a - b;
+  if constexpr (M == Mode::layer_norm) return (x - a) * b * w + c;
+  return x * b * w;
 }
 
-// The row statistics (a, b) of finish_value, from three block reductions at most.
+// A partial row statistic: softmax (max, sum of exp(x - max)); layer_norm (count, mean, sum of squared
+// deviations), merged with Chan's formula; rms_norm (sum of squares).
+struct Stat {
+  float a, b, c;
+};
+
+template <Mode M>
+__device__ __forceinline__ Stat merge(const Stat& l, const Stat& r) {
+  if constexpr (M == Mode::softmax || M == Mode::log_softmax) {
+    const float m = fmaxf(l.a, r.a);
+    if (m == -INFINITY) return l;
+    return {m, l.b * expf(l.a - m) + r.b * expf(r.a - m), 0.0f};
+  } else if constexpr (M == Mode::layer_norm) {
+    const float n = l.a + r.a;
+    if (n == 0.0f) return l;
+    const float d = r.b - l.b, f = r.a / n;
+    return {n, l.b + d * f, l.c + r.c + d * d * l.a * f};
+  } else {
+    return {l.a + r.a, 0.0f, 0.0f};
+  }
+}
+
+template <Mode M>
+__device__ __forceinline__ Stat identity() {
+  if constexpr (M == Mode::softmax || M == Mode::log_softmax) return {-INFINITY, 0.0f, 0.0f};
+  return {0.0f, 0.0f, 0.0f};
+}
+
+// Merges every thread's Stat; all threads get the result.
+template <Mode M>
+__device__ __forceinline__ Stat block_stat(Stat v, Stat* scratch /* 33 */) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const Stat other{__shfl_xor_sync(0xffffffffu, v.a, o), __shfl_xor_sync(0xffffffffu, v.b, o),
+                     __shfl_xor_sync(0xffffffffu, v.c, o)};
+    v = merge<M>(v, other);
+  }
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = (blockDim.x + 31) >> 5;
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    Stat w = lane < warps ? scratch[lane] : identity<M>();
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+      const Stat other{__shfl_xor_sync(0xffffffffu, w.a, o), __shfl_xor_sync(0xffffffffu, w.b, o),
+                       __shfl_xor_sync(0xffffffffu, w.c, o)};
+      w = merge<M>(w, other);
+    }
+    if (lane == 0) scratch[32] = w;
+  }
+  __syncthreads();
+  return scratch[32];
+}
+
+// The row statistics (a, b) of finish_value: each thread summarises the values `each` gives it (two
+// local passes, cheap when they sit in registers), then one block merge.
 template <Mode M, typename Each>
-__device__ __forceinline__ void row_stats(const RowArgs& args, Each each, float* scratch, float* a, float* b) {
+__device__ __forceinline__ void row_stats(const RowArgs& args, Each each, Stat* scratch, float* a, float* b) {
+  Stat s = identity<M>();
+  if constexpr (M == Mode::softmax || M == Mode::log_softmax) {
+    each([&](float x) { s.a = fmaxf(s.a, x); });
+    if (s.a != -INFINITY) each([&](float x) { s.b += expf(x - s.a); });
+  } else if constexpr (M == Mode::layer_norm) {
+    each([&](float x) { s.a += 1.0f; s.b += x; });
+    if (s.a > 0.0f) s.b /= s.a;
+    each([&](float x) { s.c += (x - s.b) * (x - s.b); });
+  } else {
+    each([&](float x) { s.a += x * x; });
+  }
+  s = block_stat<M>(s, scratch);
   const float n = static_cast<float>(args.n);
   if constexpr (M == Mode::softmax || M == Mode::log_softmax) {
-    float m = -INFINITY;
-    each([&](float x) { m = fmaxf(m, x); });
-    m = block_reduce(m, MaxOp{}, -INFINITY, scratch);
-    float s = 0.0f;
-    const float shift = m == -INFINITY ? 0.0f : m;  // a row of -inf gives NaN like PyTorch (0/0)
-    each([&](float x) { s += expf(x - shift); });
-    s = block_reduce(s, SumOp{}, 0.0f, scratch);
-    *a = m;
-    *b = M == Mode::softmax ? 1.0f / s : logf(s);
+    // A row of -inf has sum 0: softmax gives NaN (0 * inf) like PyTorch.
+    *a = s.a;
+    *b = M == Mode::softmax ? 1.0f / s.b : logf(s.b);
   } else if constexpr (M == Mode::layer_norm) {
-    float s = 0.0f;
-    each([&](float x) { s += x; });
-    const float mean = block_reduce(s, SumOp{}, 0.0f, scratch) / n;
-    float q = 0.0f;
-    each([&](float x) { q += (x - mean) * (x - mean); });
-    const float var = block_reduce(q, SumOp{}, 0.0f, scratch) / n;
-    *a = mean;
-    *b = 1.0f / sqrtf(var + args.eps);
+    *a = s.b;
+    *b = 1.0f / sqrtf(s.c / n + args.eps);
   } else {
-    float q = 0.0f;
-    each([&](float x) { q += x * x; });
     *a = 0.0f;
-    *b = 1.0f / sqrtf(block_reduce(q, SumOp{}, 0.0f, scratch) / n + args.eps);
+    *b = 1.0f / sqrtf(s.a / n + args.eps);
   }
 }
 
 // One block per row; each thread keeps V 16-byte vectors of the row in registers.
 template <Mode M, int V>
 __global__ void row_registers(RowArgs args) {
-  __shared__ float scratch[33];
+  __shared__ Stat scratch[33];
   const int64_t nv = args.n / 8;
   const Half8* in = reinterpret_cast<const Half8*>(args.in + blockIdx.x * args.n);
   Half8* out = reinterpret_cast<Half8*>(args.out + blockIdx.x * args.n);
@@ -93,9 +146,14 @@ __global__ void row_registers(RowArgs args) {
   for (int u = 0; u < V; ++u) {
     const int64_t k = threadIdx.x + u * int64_t{blockDim.x};
     if (k < nv) {
-      Half8 h;
+      Half8 w, c, h;
+      if (args.weight) w = reinterpret_cast<const Half8*>(args.weight)[k];
+      if (args.bias) c = reinterpret_cast<const Half8*>(args.bias)[k];
 #pragma unroll
-      for (int j = 0; j < 8; ++j) h.h[j] = __float2half_rn(finish_value<M>(x[u][j], a, b, args, k * 8 + j));
+      for (int j = 0; j < 8; ++j) {
+        h.h[j] = __float2half_rn(finish_value<M>(x[u][j], a, b, args.weight ? __half2float(w.h[j]) : 1.0f,
+                                                 args.bias ? __half2float(c.h[j]) : 0.0f));
+      }
       out[k] = h;
     }
   }
@@ -104,7 +162,7 @@ __global__ void row_registers(RowArgs args) {
 // Any row length and alignment: one block per row, reading the row once per statistic.
 template <Mode M>
 __global__ void row_passes(RowArgs args) {
-  __shared__ float scratch[33];
+  __shared__ Stat scratch[33];
   const __half* in = args.in + blockIdx.x * args.n;
   __half* out = args.out + blockIdx.x * args.n;
   auto each = [&](auto fn) {
@@ -113,7 +171,9 @@ __global__ void row_passes(RowArgs args) {
   float a, b;
   row_stats<M>(args, each, scratch, &a, &b);
   for (int64_t k = threadIdx.x; k < args.n; k += blockDim.x) {
-    out[k] = __float2half_rn(finish_value<M>(__half2float(in[k]), a, b, args, k));
+    out[k] = __float2half_rn(finish_value<M>(__half2float(in[k]), a, b,
+                                             args.weight ? __half2float(args.weight[k]) : 1.0f,
+                                             args.bias ? __half2float(args.bias[k]) : 0.0f));
   }
 }
 
@@ -128,10 +188,9 @@ __global__ void softmax_columns(const __half* in, __half* out, int64_t outer, in
   const float shift = m == -INFINITY ? 0.0f : m;
   float s = 0.0f;
   for (int64_t k = 0; k < n; ++k) s += expf(__half2float(in[base + k * inner]) - shift);
-  const RowArgs none{};
   const float b = M == Mode::softmax ? 1.0f / s : logf(s);
   for (int64_t k = 0; k < n; ++k) {
-    out[base + k * inner] = __float2half_rn(finish_value<M>(__half2float(in[base + k * inner]), m, b, none, k));
+    out[base + k * inner] = __float2half_rn(finish_value<M>(__half2float(in[base + k * inner]), m, b, 1.0f, 0.0f));
   }
 }
 
@@ -139,7 +198,8 @@ template <Mode M>
 void launch_rows(const RowArgs& args, int64_t rows) {
   if (rows == 0) return;
   const int64_t nv = args.n / 8;
-  const bool vec = args.n % 8 == 0 && aligned16(args.in) && aligned16(args.out) && nv <= 8 * 1024;
+  const bool vec = args.n % 8 == 0 && aligned16(args.in) && aligned16(args.out) && aligned16(args.weight) &&
+                   aligned16(args.bias) && nv <= 8 * 1024;
   for (int64_t r0 = 0; r0 < rows; r0 += 0x7fffffff) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, 0x7fffffff));
     RowArgs part = args;

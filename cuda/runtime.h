@@ -12,4 +12,7 @@ void check_launch(const char* what);
 cudaStream_t stream();  // the one stream all work of the device runs on (so buffer reuse is ordered)
 int sm_count();
 
+// Host memory to device memory on the stream; returns once `src` may be reused.
+void host_to_device(void* dst, const void* src, size_t nbytes);
+
 }  // namespace tensorlogic::cuda
