@@ -12,5 +12,5 @@ cmake -S tests/gpu -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
 cmake --build build-gpu >> "$LOG/native-build.log"
 # test failures are reported, and the benchmark still runs
 (./build-gpu/cuda_kernels 2>&1 || true) | tee "$LOG/native-tests.log" | grep -v '^ok ' || true
-(cd /tmp && python3 -m pytest -q -p no:cacheprovider "$OLDPWD/tests/gpu" 2>&1 || true) | tee "$LOG/pytest.log" | tail -15
+(cd /tmp && python3 -m pytest -q -p no:cacheprovider "$OLDPWD/tests" 2>&1 || true) | tee "$LOG/pytest.log" | tail -15
 python3 benchmarks/cuda_bench.py --native ./build-gpu/cuda_kernels 2>&1 | tee "$LOG/bench.log"
