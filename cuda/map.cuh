@@ -39,7 +39,7 @@ __device__ __forceinline__ auto call(const F& f, const V (&v)[K > 0 ? K : 1]) {
 constexpr int kVec = 8;  // f16 values per 16-byte access
 
 // Each thread maps kVec * kUnroll consecutive elements; the tail is done element by element.
-constexpr int kUnroll = 4;
+constexpr int kUnroll = 2;
 
 template <int K, typename F>
 __global__ void map_vec(int64_t n, Inputs<K, __half> in, __half* out, F f) {

@@ -126,7 +126,8 @@ __global__ void row_registers(RowArgs args) {
   for (int u = 0; u < V; ++u) {
     const int64_t k = threadIdx.x + u * int64_t{blockDim.x};
     if (k < nv) {
-      const Half8 h = in[k];
+      Half8 h;  // streaming load: the row is read once
+      *reinterpret_cast<uint4*>(&h) = __ldcs(reinterpret_cast<const uint4*>(in + k));
 #pragma unroll
       for (int j = 0; j < 8; ++j) x[u][j] = __half2float(h.h[j]);
     }
@@ -154,7 +155,7 @@ __global__ void row_registers(RowArgs args) {
         h.h[j] = __float2half_rn(finish_value<M>(x[u][j], a, b, args.weight ? __half2float(w.h[j]) : 1.0f,
                                                  args.bias ? __half2float(c.h[j]) : 0.0f));
       }
-      out[k] = h;
+      __stcs(reinterpret_cast<uint4*>(out + k), *reinterpret_cast<const uint4*>(&h));
     }
   }
 }
