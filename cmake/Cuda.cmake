@@ -27,8 +27,9 @@ function(tl_add_cuda_backend target)
   target_sources(${target} PRIVATE ${tl_cuda_sources})
   # Only philox.h's explicit fmaf calls may fuse, so random bits match the CPU backend exactly.
   set_source_files_properties("${PROJECT_SOURCE_DIR}/cuda/random.cu" PROPERTIES COMPILE_OPTIONS "--fmad=false")
+  # CUDA_RUNTIME_LIBRARY Shared: one cudart (libcudart.so), not CMake's default static copy beside it.
   set_target_properties(${target} PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 17
-                                             CUDA_STANDARD_REQUIRED ON)
+                                             CUDA_STANDARD_REQUIRED ON CUDA_RUNTIME_LIBRARY Shared)
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-fno-math-errno>)
   target_compile_definitions(${target} PRIVATE TL_WITH_CUDA)
   target_link_libraries(${target} PRIVATE CUDA::cudart CUDA::cublasLt)
