@@ -1,6 +1,8 @@
 """Reductions against PyTorch (float64 on the same f16 inputs): every op, dims, keepdim, views, empties."""
 import numpy as np
 import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore:var\\(\\):UserWarning")
 import torch
 
 import tensorlogic as tl

@@ -8,7 +8,9 @@
 #include "elementwise_simd.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -60,10 +62,14 @@ TL_VINLINE void store_f16(half* p, vf v) {
 #pragma GCC pop_options
 #endif
 
+// TL_CPU_SIMD=avx2 or =none caps the instruction set (to test every path on one machine).
 Table make_table() {
   Table t;
+  const char* cap = std::getenv("TL_CPU_SIMD");
+  const std::string limit = cap ? cap : "";
+  if (limit == "none") return t;
 #if TL_SIMD_X86
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+  if (limit != "avx2" && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
     avx512::fill(t);
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
