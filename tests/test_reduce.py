@@ -1,12 +1,12 @@
 """Reductions against PyTorch (float64 on the same f16 inputs): every op, dims, keepdim, views, empties."""
 import numpy as np
 import pytest
-
-pytestmark = pytest.mark.filterwarnings("ignore:var\\(\\):UserWarning")
 import torch
 
 import tensorlogic as tl
 from _oracle import assert_f16_close, f16_data, host, strided_view, to_tl, torch_of
+
+pytestmark = pytest.mark.filterwarnings("ignore:var\\(\\):UserWarning")
 
 SHAPES_DIMS = [
     ((), None), ((), 0), ((1,), None), ((7,), 0), ((3, 5), None), ((3, 5), 0), ((3, 5), -1), ((3, 5), (0, 1)),
