@@ -157,7 +157,8 @@ void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, i
   }
 }
 
-void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+// One group of batches: widen, multiply, finish. Groups keep the f32 panels of a call bounded.
+static void gemm_group(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
   const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
   Scratch sa(0), sb(1), sc(2), sbias(3);
   // A right operand shared by every batch folds the batches into the rows of one large GEMM.
@@ -198,6 +199,26 @@ void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const Ge
     }
     for (int64_t i = begin; i < end; ++i) finish_row(c + i * n, n, i / m, i % m, epilogue, bias_row, dst + i * n);
   });
+}
+
+void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
+  const int64_t per_batch = std::max<int64_t>(1, m * k + (b.strides()[0] == 0 ? 0 : k * n) + m * n);
+  const int64_t group = std::max<int64_t>(1, static_cast<int64_t>(kKeepFloats) / per_batch);
+  if (group >= batches) return gemm_group(a, b, out, epilogue);
+  auto part = [](const Array& x, int64_t b0, int64_t nb) {
+    Shape shape = x.shape();
+    shape[0] = nb;
+    return x.view_as(shape, x.strides(), x.offset() + b0 * x.strides()[0]);
+  };
+  for (int64_t b0 = 0; b0 < batches; b0 += group) {
+    const int64_t nb = std::min(group, batches - b0);
+    GemmEpilogue ep = epilogue;
+    Array bias, residual;
+    if (epilogue.bias && epilogue.bias->ndim() == 3) ep.bias = &(bias = part(*epilogue.bias, b0, nb));
+    if (epilogue.residual) ep.residual = &(residual = part(*epilogue.residual, b0, nb));
+    gemm_group(part(a, b0, nb), part(b, b0, nb), part(out, b0, nb), ep);
+  }
 }
 
 }  // namespace tensorlogic::cpu
