@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "tensorlogic/array.h"
 #include "tensorlogic/memory.h"
@@ -57,16 +58,16 @@ class Backend {
   // contiguous [B, M, N].
   virtual void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) = 0;
 
-  // Indexing kernels; indices were range-checked by the core.
-  // out[i][j][k] = in[i][index[i][j][k]][k] over contiguous [outer, n_in, inner] / index [outer, n_idx, inner].
-  virtual void gather(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                      const Array& out) = 0;
-  // out (already a copy of the input) [outer, n_out, inner] += src at index positions.
-  virtual void scatter_add(const Array& index, const Array& src, int64_t outer, int64_t n_out, int64_t inner,
-                           const Array& out) = 0;
-  // out[o][j][i] = in[o][index[j]][i]: contiguous in [outer, n_in, inner], index [n_idx].
-  virtual void index_select(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                            const Array& out) = 0;
+  // Indexing: gather, scatter_add, index_select, embedding, advanced indexing and pad all reduce to
+  // moving blocks at element offsets that the core computed and range-checked on the host. A block is
+  // the strided view `src` (or `dst`) moved to offsets[b] (elements from its data pointer).
+  // out [n, *R] (contiguous) [b] = block of src (shape R) at offsets[b].
+  virtual void index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) = 0;
+  // block of dst (shape R) at offsets[b] = values[b] (or += with accumulate: repeated offsets add up, float16
+  // sums in f32 rounded once); values is contiguous [n, *R] with dst's dtype. Without accumulate the last
+  // write (largest b) wins.
+  virtual void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                             bool accumulate) = 0;
   // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.
   virtual void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;

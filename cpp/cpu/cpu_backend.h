@@ -27,12 +27,9 @@ class CpuBackend final : public Backend {
 
   void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) override;
 
-  void gather(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-              const Array& out) override;
-  void scatter_add(const Array& index, const Array& src, int64_t outer, int64_t n_out, int64_t inner,
-                   const Array& out) override;
-  void index_select(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                    const Array& out) override;
+  void index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) override;
+  void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                     bool accumulate) override;
   void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h, int64_t out_w,
               const Array& out) override;
   void col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h, int64_t out_w,
