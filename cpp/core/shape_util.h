@@ -10,12 +10,11 @@ namespace tensorlogic {
 
 // Maps a possibly negative axis into [0, ndim); IndexOutOfRange naming the op otherwise.
 inline int normalize_axis(int axis, int ndim, const char* op) {
-  const int range = ndim > 0 ? ndim : 1;  // a 0-d tensor accepts dims 0 and -1, as in PyTorch
-  if (axis < -range || axis >= range) {
+  if (ndim == 0 ? (axis != 0 && axis != -1) : (axis < -ndim || axis >= ndim)) {
     throw IndexOutOfRange(std::string(op) + ": dimension " + std::to_string(axis) + " is out of range for a " +
                           std::to_string(ndim) + "-d tensor");
   }
-  return axis < 0 ? axis + range : axis;
+  return ndim == 0 ? 0 : (axis < 0 ? axis + ndim : axis);
 }
 
 // Sorted, unique, normalised axes; an empty list means every axis.
