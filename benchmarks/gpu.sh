@@ -10,10 +10,10 @@ export PYTHONUNBUFFERED=1
 if [ -x /usr/bin/g++ ]; then export CXX=${CXX_OVERRIDE:-/usr/bin/g++} CUDAHOSTCXX=${CXX_OVERRIDE:-/usr/bin/g++}; fi
 python3 -m pip install --no-build-isolation --no-deps -q -C build-dir=/tmp/tl-build-$(basename "$CXX" 2>/dev/null || echo cc) . 2>&1 | tee "$LOG/build.log"
 SITE=$(cd /tmp && python3 -c "import tensorlogic, os; print(os.path.dirname(tensorlogic.__file__))")
-cmake -S tests/gpu -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
+cmake -S tests/gpu -B build/gpu-tests -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DTL_PACKAGE_DIR="$SITE" > "$LOG/native-build.log"
-cmake --build build-gpu >> "$LOG/native-build.log"
+cmake --build build/gpu-tests >> "$LOG/native-build.log"
 # test failures are reported, and the benchmark still runs
-(./build-gpu/cuda_kernels 2>&1 || true) | tee "$LOG/native-tests.log" | grep -v '^ok ' || true
+(./build/gpu-tests/cuda_kernels 2>&1 || true) | tee "$LOG/native-tests.log" | grep -v '^ok ' || true
 (cd /tmp && python3 -m pytest -q -p no:cacheprovider "$OLDPWD/tests" 2>&1 || true) | tee "$LOG/pytest.log" | tail -25
-python3 benchmarks/cuda_bench.py --native ./build-gpu/cuda_kernels 2>&1 | tee "$LOG/bench.log"
+python3 benchmarks/cuda_bench.py --native ./build/gpu-tests/cuda_kernels 2>&1 | tee "$LOG/bench.log"

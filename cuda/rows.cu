@@ -124,8 +124,8 @@ __global__ void row_registers(RowArgs args) {
     const int64_t k = threadIdx.x + u * int64_t{blockDim.x};
     if (k < nv) {
       Half8 w, c, h;
-      if (args.weight) w = reinterpret_cast<const Half8*>(args.weight)[k];
-      if (args.bias) c = reinterpret_cast<const Half8*>(args.bias)[k];
+      if (args.weight) *reinterpret_cast<uint4*>(&w) = __ldg(reinterpret_cast<const uint4*>(args.weight) + k);
+      if (args.bias) *reinterpret_cast<uint4*>(&c) = __ldg(reinterpret_cast<const uint4*>(args.bias) + k);
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
         h.h[j] = __float2half_rn(finish_value<M>(__half2float(raw[u].h[j]), a, b,

@@ -39,7 +39,7 @@ def assert_ulp(got, want, ulps=1):
     # ordered integer keys make one ulp one step, across zero too
     g = np.where(g < 0, -32768 - g, g)
     w = np.where(w < 0, -32768 - w, w)
-    # ...or within 1e-6 where f32 cancellation (1 + erf(x) near x = -4, say) decides the last bits
+    # ...or within 1e-6, where tiny results (f16 subnormals) differ in their last bits
     with np.errstate(invalid="ignore"):  # inf - inf where both are the same infinity
         close = np.abs(got[~gn].astype(np.float64) - want[~wn]) <= 1e-6
     diff = np.where(close, 0, np.abs(g - w))
