@@ -191,7 +191,9 @@ BufferCache& CudaBackend::cache() {
   return *instance;
 }
 
-void CudaBackend::synchronize() { check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize"); }
+// Device-wide, like torch.cuda.synchronize: also waits for other libraries' streams, which DLPack
+// exchange relies on (our own work runs on a non-blocking stream of its own).
+void CudaBackend::synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
 
 Scratch::Scratch(size_t nbytes) {
   ptr_ = buffer_cache(Device{DeviceType::cuda, 0}).acquire(nbytes, &bucket_);

@@ -1,5 +1,7 @@
 // Elementwise kernel families on CUDA: the scalar math of cpp/cpu/elementwise_ops.h (compiled for the
 // device), computed in f32 and rounded once, through the map kernels of map.cuh.
+#include <memory>
+
 #include "../cpp/cpu/elementwise_ops.h"
 #include "cuda_backend.h"
 #include "map.cuh"
@@ -30,10 +32,10 @@ struct BinaryScalar {
     if constexpr (std::is_same_v<T, float>) {
       return kLeft ? cpu::binary_f32<Op>(s, x) : cpu::binary_f32<Op>(x, s);
     } else {
-      return BinaryI32Impl(kLeft ? s : x, kLeft ? x : s);
+      return int_op(kLeft ? s : x, kLeft ? x : s);
     }
   }
-  __device__ auto BinaryI32Impl(int32_t a, int32_t b) const;
+  __device__ auto int_op(int32_t a, int32_t b) const;
 };
 template <BinaryOp Op>
 struct BinaryI32 {
@@ -51,7 +53,7 @@ struct CompareI32 {
   __device__ float operator()(int32_t a, int32_t b) const { return cpu::compare_i32<Op>(a, b); }
 };
 template <BinaryOp Op, bool kLeft, typename T>
-__device__ auto BinaryScalar<Op, kLeft, T>::BinaryI32Impl(int32_t a, int32_t b) const {
+__device__ auto BinaryScalar<Op, kLeft, T>::int_op(int32_t a, int32_t b) const {
   if constexpr (Op == BinaryOp::eq || Op == BinaryOp::ne || Op == BinaryOp::lt || Op == BinaryOp::le ||
                 Op == BinaryOp::gt || Op == BinaryOp::ge) {
     return CompareI32<Op>{zero_div}(a, b);
@@ -109,21 +111,22 @@ bool int_unary(UnaryOp op) {
 // A flag the integer division kernels raise on a zero divisor, read back after the launch.
 class ZeroDivFlag {
  public:
-  explicit ZeroDivFlag(bool needed) : scratch_(needed ? sizeof(int) : 1), needed_(needed) {
-    if (needed_) check(cudaMemsetAsync(scratch_.as<int>(), 0, sizeof(int), stream()), "cudaMemsetAsync");
+  explicit ZeroDivFlag(bool needed) {
+    if (!needed) return;
+    scratch_ = std::make_unique<Scratch>(sizeof(int));
+    check(cudaMemsetAsync(scratch_->as<int>(), 0, sizeof(int), stream()), "cudaMemsetAsync");
   }
-  int* ptr() const { return needed_ ? scratch_.as<int>() : nullptr; }
+  int* ptr() const { return scratch_ ? scratch_->as<int>() : nullptr; }
   bool raised() const {
-    if (!needed_) return false;
+    if (!scratch_) return false;
     int host = 0;
-    check(cudaMemcpyAsync(&host, scratch_.as<int>(), sizeof(int), cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync");
+    check(cudaMemcpyAsync(&host, scratch_->as<int>(), sizeof(int), cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync");
     check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
     return host != 0;
   }
 
  private:
-  Scratch scratch_;
-  bool needed_;
+  std::unique_ptr<Scratch> scratch_;
 };
 
 }  // namespace

@@ -90,7 +90,6 @@ class Gemm {
            const void* bias, cublasLtEpilogue_t epilogue) {
     const uint64_t m = a.op == CUBLAS_OP_N ? a.rows : a.cols;
     const uint64_t n = b.op == CUBLAS_OP_N ? b.cols : b.rows;
-    const uint64_t k = a.op == CUBLAS_OP_N ? a.cols : a.rows;
     const Key key{static_cast<int64_t>(a.op), static_cast<int64_t>(a.rows), static_cast<int64_t>(a.cols), a.ld,
                   a.batch_stride, static_cast<int64_t>(b.op), static_cast<int64_t>(b.rows),
                   static_cast<int64_t>(b.cols), b.ld, b.batch_stride, batch, static_cast<int64_t>(d_type),
@@ -99,7 +98,7 @@ class Gemm {
                   0, 0, 0, 0};
     std::lock_guard<std::mutex> lock(mutex_);
     Plan& plan = plans_[key];
-    if (plan.desc == nullptr) build(plan, a, b, m, n, k, batch, d_type, c, d, bias, epilogue);
+    if (plan.desc == nullptr) build(plan, a, b, m, n, batch, d_type, c, d, bias, epilogue);
     if (!plan.found) return false;
     if (bias) {
       check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
@@ -113,7 +112,7 @@ class Gemm {
   }
 
  private:
-  void build(Plan& plan, const LtOperand& a, const LtOperand& b, uint64_t m, uint64_t n, uint64_t k, int64_t batch,
+  void build(Plan& plan, const LtOperand& a, const LtOperand& b, uint64_t m, uint64_t n, int64_t batch,
              cudaDataType_t d_type, const void* c, const void* d, const void* bias, cublasLtEpilogue_t epilogue) {
     check_lt(cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
     check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &a.op, sizeof(a.op)), "transa");
@@ -157,7 +156,6 @@ class Gemm {
     const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(handle_, plan.desc, plan.a, plan.b, plan.c, plan.d,
                                                                  pref, 1, &result, &count);
     cublasLtMatmulPreferenceDestroy(pref);
-    (void)k;
     if (status == CUBLAS_STATUS_SUCCESS && count > 0) {
       plan.algo = result.algo;
       plan.workspace = result.workspaceSize;

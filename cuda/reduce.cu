@@ -261,7 +261,6 @@ void run(const Reducer<Op>& r, const Array& in, int64_t outer, int64_t n, int64_
     splits = (n + seg - 1) / seg;
   }
   if (n == 0) splits = 1;
-  if (outer > 65535 && inner == 1 && splits > 1) splits = 1, seg = n;  // grid.y limit
   std::unique_ptr<Scratch> partial;
   if (splits > 1) partial = std::make_unique<Scratch>(sizeof(Acc) * outputs * splits);
   Acc* ws = partial ? partial->as<Acc>() : nullptr;

@@ -196,3 +196,19 @@ def test_tensor_to_and_from_cuda():
     assert s.device == "cuda"
     assert_ulp(s.cpu().numpy(), np.asarray((tl.Tensor(a, device="cpu") + tl.Tensor(a, device="cpu")).exp().numpy()))
     np.testing.assert_array_equal(t.to("cpu").numpy(), a)
+
+
+def test_dlpack_exchange_with_torch_on_cuda():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch sees no CUDA device")
+    a = torch.randn(2048, 2048, device="cuda", dtype=torch.float16)
+    b = a @ a  # queued on torch's stream, read by our kernels right after the exchange
+    t = tl.from_dlpack(b)
+    assert t.device == "cuda" and t.data_ptr() == b.data_ptr()
+    np.testing.assert_array_equal((t + 0).cpu().numpy(), b.cpu().numpy())
+    x = tl.Tensor(f16((2048, 2048)), device="cuda")
+    y = x + x  # queued on our stream, read by torch right after the exchange
+    u = torch.from_dlpack(y)
+    assert u.device.type == "cuda" and u.data_ptr() == y.data_ptr()
+    np.testing.assert_array_equal(u.cpu().numpy(), y.cpu().numpy())
