@@ -127,6 +127,10 @@ def test_manual_seed_determinism_and_shapes(device):
     tl.manual_seed(2**64 - 1)
     np.testing.assert_array_equal(host(tl.rand(5, device=device)), c)
     assert tl.rand(0, 3, device=device).shape == (0, 3)
+    assert tl.rand(size=(2, 3), device=device).shape == (2, 3)
+    assert tl.randn(size=[4], device=device).shape == (4,)
+    with pytest.raises(TypeError):
+        tl.rand(2, size=(2,), device=device)
     assert tl.randn((), device=device).shape == ()
     x = tl.randn(2, 5, device=device)
     assert tl.rand_like(x).shape == (2, 5) and tl.randn_like(x).dtype == tl.float16

@@ -195,3 +195,21 @@ def test_nan_propagates_through_every_path(device, dim):
     np.testing.assert_array_equal(host(tl.argmin(t, **kw)), torch.argmin(tx, **kw).numpy())
     ref = torch.linalg.vector_norm(tx, float("inf"), **kw).numpy()
     np.testing.assert_array_equal(np.isnan(host(tl.norm(t, float("inf"), **kw))), np.isnan(ref))
+
+
+def test_pytorch_call_forms(device):
+    rng = np.random.default_rng(23)
+    x = f16_data(rng, (3, 4, 5))
+    t, tx = to_tl(x, device), torch_of(x).double()
+    assert_f16_close(host(t.sum((0, 2))), tx.sum((0, 2)).numpy(), atol=5e-3)
+    assert_f16_close(host(t.mean()), tx.mean().numpy(), atol=1e-3)
+    assert_f16_close(host(t.var(1, True, True)), tx.var(1, unbiased=True, keepdim=True).numpy())
+    assert_f16_close(host(tl.std(t, False)), tx.std(unbiased=False).numpy())
+    assert_f16_close(host(t.norm("fro")), tx.norm("fro").numpy())
+    assert_f16_close(host(t.logsumexp((1, 2))), tx.logsumexp((1, 2)).numpy())
+    assert host(t.amax((0, 1), keepdim=True)).shape == (1, 1, 5)
+    v, i = t.min(-1)
+    np.testing.assert_array_equal(host(i), tx.min(-1).indices.numpy())
+    assert host(t.argmax(keepdim=True)).shape == (1, 1, 1)
+    with pytest.raises(ValueError):
+        t.norm("nuc")
