@@ -21,7 +21,7 @@ namespace {
 typedef float v4 __attribute__((vector_size(16)));
 typedef int32_t i4 __attribute__((vector_size(16)));
 
-constexpr int64_t kChunk = 256;      // f16 -> f32 conversion block of a row
+constexpr int64_t kChunk = 1024;     // f16 -> f32 conversion block of a row
 constexpr int64_t kTile = 256;       // columns per task: a converted block of kRowBlock rows is 64 KiB
 constexpr int64_t kLeaf = 4096;      // pairwise-sum leaf size of a row
 constexpr int64_t kRowBlock = 64;    // rows per partial when accumulating columns
