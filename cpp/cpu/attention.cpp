@@ -9,6 +9,9 @@
 #include "parallel.h"
 #include "vec_math.h"
 
+// vec_math's 64-byte vectors live only inside always-inlined helpers, never across a call ABI.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace tensorlogic::cpu {
 namespace {
 
