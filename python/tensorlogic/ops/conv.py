@@ -20,7 +20,14 @@ def _pair(value, name):
     return (int(value[0]), int(value[1]))
 
 
-def _batched(op, x, ndim):
+def _pool_stride(stride, kernel):
+    """PyTorch's pooling default: the stride is the kernel size when it is None (or empty)."""
+    if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0):
+        return kernel
+    return _pair(stride, "stride")
+
+
+def _batched(x, ndim):
     """Adds the batch axis to an unbatched input (like PyTorch); returns the array and whether it did."""
     if x.ndim == ndim - 1:
         return _core.unsqueeze(x._a, 0), True
@@ -49,7 +56,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             padding = (total[0] // 2, total[1] // 2)
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    x, added = _batched("conv2d", input, 4)
+    x, added = _batched(input, 4)
     b = None if bias is None else bias._a
     out = _core.conv2d(x, weight._a, b, stride, _pair(padding, "padding"), dilation, int(groups))
     return _unbatch(out, added)
@@ -60,8 +67,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if return_indices:
         raise ValueError("max_pool2d: return_indices=True is not supported")
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride, "stride")
-    x, added = _batched("max_pool2d", input, 4)
+    stride = _pool_stride(stride, kernel)
+    x, added = _batched(input, 4)
     out = _core.max_pool2d(x, kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation"), bool(ceil_mode))
     return _unbatch(out, added)
 
@@ -71,15 +78,15 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None:
         raise ValueError("avg_pool2d: divisor_override is not supported")
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride, "stride")
-    x, added = _batched("avg_pool2d", input, 4)
+    stride = _pool_stride(stride, kernel)
+    x, added = _batched(input, 4)
     out = _core.avg_pool2d(x, kernel, stride, _pair(padding, "padding"), bool(ceil_mode), bool(count_include_pad))
     return _unbatch(out, added)
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """im2col: [N, C, H, W] -> [N, C*kh*kw, L] sliding blocks (torch.nn.functional.unfold)."""
-    x, added = _batched("unfold", input, 4)
+    x, added = _batched(input, 4)
     out = _core.im2col(x, _pair(kernel_size, "kernel_size"), _pair(stride, "stride"), _pair(padding, "padding"),
                        _pair(dilation, "dilation"))
     return _unbatch(out, added)
@@ -87,7 +94,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """col2im: sums sliding blocks [N, C*kh*kw, L] back into [N, C, H, W] (torch.nn.functional.fold)."""
-    x, added = _batched("fold", input, 3)
+    x, added = _batched(input, 3)
     out = _core.col2im(x, _pair(output_size, "output_size"), _pair(kernel_size, "kernel_size"), _pair(stride, "stride"),
                        _pair(padding, "padding"), _pair(dilation, "dilation"))
     return _unbatch(out, added)
