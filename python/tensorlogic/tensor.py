@@ -117,6 +117,8 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         if dl_device is not None and tuple(dl_device) != _core.dlpack_device(self._a):
             raise BufferError(f"__dlpack__: the tensor is on {self._a.device}; move it with .to() first")
         a = _core.clone(self._a) if copy else self._a
+        if a.device != "cpu":
+            _core.synchronize(a.device)  # queued kernels finish before the consumer reads
         versioned = max_version is not None and max_version[0] >= 1
         return _core.to_dlpack(a, versioned)
 
