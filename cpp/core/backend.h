@@ -74,6 +74,16 @@ class Backend {
   // out [N, C, H, W] (zeroed by the core) += cols [N, C*kh*kw, L].
   virtual void col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;
+  // max or average pooling of x [N, C, H, W] (contiguous) into out [N, C, out_h, out_w]; padded cells
+  // never win a max; an average divides by the window clipped to the padded input (count_include_pad)
+  // or by the number of real cells (PyTorch's rules).
+  virtual void pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
+                      bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) = 0;
+  // out[b] = softmax(q[b] @ k[b]^T * scale + mask[b], causal: keys after the query masked) @ v[b], in f32
+  // and rounded once. q [B, L, E], k [B, S, E], v [B, S, Ev] and mask [B, L, S] are views with any
+  // strides (mask may be null); out is contiguous [B, L, Ev].
+  virtual void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                         const Array& out) = 0;
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
   virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
 

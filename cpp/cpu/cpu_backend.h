@@ -35,6 +35,10 @@ class CpuBackend final : public Backend {
   void col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h, int64_t out_w,
               const Array& out) override;
   void tri(const Array& in, int64_t k, bool upper, const Array& out) override;
+  void pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool count_include_pad,
+              int64_t out_h, int64_t out_w, const Array& out) override;
+  void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                 const Array& out) override;
 
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out) override;
 };
