@@ -17,3 +17,4 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 from . import autograd
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import amp, optim
