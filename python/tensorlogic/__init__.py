@@ -13,8 +13,8 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
+from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .serialization import load, save
 
 __version__ = "0.1.0"
-from . import autograd
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from . import amp, optim
