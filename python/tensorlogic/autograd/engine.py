@@ -65,14 +65,15 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
     results = [None] * len(inputs) if inputs is not None else None
     handed_out = set(id(g) for g in grads)  # gradients given to a .grad once must be copied before reuse
 
-    buffer = {}
+    buffer = {}  # Node -> the sum of the gradients flowing into its output so far
+    leaves = {}  # _Key(leaf) -> summed gradient, delivered (hooks, .grad) once the traversal is done
     root_nodes = []
     for t, g in zip(roots, grads):
         if t.grad_fn is not None:
             _accumulate(buffer, t.grad_fn, g)
             root_nodes.append(t.grad_fn)
         else:
-            _deliver_leaf(t, g, captured, results, handed_out, create_graph)
+            _accumulate(leaves, _Key(t), g)
 
     prev_mode = mode.grad
     mode.grad = create_graph
@@ -92,7 +93,15 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                     results[i] = g if results[i] is None else results[i] + g
             if node._saved is None:
                 node.saved_tensors  # raises the "backward a second time" error with the op's name
-            input_grads = node.fn.backward(node, g)
+            if mode.anomaly:
+                try:
+                    input_grads = node.fn.backward(node, g)
+                except RuntimeError as e:
+                    if "detect_anomaly" not in str(e):
+                        raise
+                    raise RuntimeError(f"detect_anomaly: {node.name} produced inf or NaN in backward ({e})") from None
+            else:
+                input_grads = node.fn.backward(node, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             if len(input_grads) < len(node.next):
@@ -108,12 +117,11 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                                        f"input of shape {shape}")
                 if mode.anomaly:
                     _check_finite(ig, node.name)
-                if isinstance(edge, Node):
-                    _accumulate(buffer, edge, ig)
-                else:
-                    _deliver_leaf(edge, ig, captured, results, handed_out, create_graph)
+                _accumulate(buffer, edge, ig) if isinstance(edge, Node) else _accumulate(leaves, _Key(edge), ig)
             if not retain_graph:
                 node._release()
+        for key, g in leaves.items():
+            _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
     finally:
         mode.grad = prev_mode
     return results
