@@ -8,6 +8,7 @@ import math
 from ._functional import F
 from . import init
 from .layers import Linear, _new_param
+from .layers import dropout as _dropout
 from .module import Module
 
 _MASKED = -65504.0  # the most negative f16: softmax gives masked keys a weight of exactly 0
@@ -62,7 +63,7 @@ class MultiheadAttention(Module):
                 scores = scores + mask
             weights = F.softmax(scores, dim=-1)
             if p > 0.0:
-                weights = F.dropout(weights, p, True)
+                weights = _dropout(weights, p, True)
             out = weights @ v
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)

@@ -152,6 +152,19 @@ class Conv2d(Module):
         return s + ("" if self.bias is not None else ", bias=False")
 
 
+def dropout(x, p=0.5, training=True):
+    """Zeroes each element with probability p and scales the rest by 1/(1-p) (a 0/1 mask from tl.rand, so the
+    gradient is the same mask)."""
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    import tensorlogic as tl
+
+    keep = tl.rand(*x.shape, device=x.device) >= p
+    return x * keep * (1.0 / (1.0 - p))
+
+
 class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -160,7 +173,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return dropout(x, self.p, self.training)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -199,7 +212,7 @@ class SiLU(Module):
 
 class Tanh(Module):
     def forward(self, x):
-        return F.tanh(x) if hasattr(F, "tanh") else x.tanh()
+        return F.tanh(x)
 
 
 class CrossEntropyLoss(Module):
