@@ -13,15 +13,12 @@ void bind_array(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_views(py::module_& m);
 void bind_memory(py::module_& m);
-<<<<<<< HEAD
-void bind_optim(py::module_& m);
-=======
 void bind_reduce(py::module_& m);
 void bind_linalg(py::module_& m);
 void bind_indexing(py::module_& m);
 void bind_dlpack(py::module_& m);
 void bind_tensor_base(py::module_& m);
->>>>>>> main
+void bind_optim(py::module_& m);
 
 // Shapes cross the boundary as Python sequences of ints.
 inline Shape to_shape(const std::vector<int64_t>& dims) { return Shape(dims.begin(), dims.end()); }
