@@ -42,7 +42,7 @@ def test_registration_traversal_and_modes():
     assert [n for n, _ in net.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight"]
     assert [n for n, _ in net.named_children()] == ["fc1", "act", "fc2"]
     assert len(list(net.modules())) == 4
-    assert list(net.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "steps"]
+    assert list(net.state_dict()) == ["steps", "fc1.weight", "fc1.bias", "fc2.weight"]  # own entries first
     assert all(p.requires_grad and p.is_leaf for p in net.parameters())
     assert net.training and not net.eval().fc1.training
     assert net.train().act.training
