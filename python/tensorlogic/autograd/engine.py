@@ -104,7 +104,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                 input_grads = node.fn.backward(node, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            if len(input_grads) < len(node.next):
+            if len(input_grads) > len(node.next):  # fewer is fine: trailing arguments get no gradient
                 raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} gradients for "
                                    f"{len(node.next)} inputs")
             if mode.anomaly:

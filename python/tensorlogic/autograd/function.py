@@ -43,10 +43,12 @@ class Node:
 
     @property
     def name(self):
-        return self.fn.__name__
+        """The op's name in messages: a Function serving a family of ops defines name(ctx)."""
+        namer = getattr(self.fn, "name", None)
+        return namer(self) if namer is not None else self.fn.__name__
 
     def __repr__(self):
-        return f"<{self.fn.__name__}Backward>"
+        return f"<{self.name}Backward>"
 
     # ---- saved tensors ---------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -162,8 +164,43 @@ def _has_nonfinite(t):
 
 
 def _checked_forward(cls, ctx, args, kwargs):
+    if ctx is _NULL:
+        ctx = Node(cls)  # a throwaway node, so that a Function serving a family can name the op
     out = cls.forward(ctx, *args, **kwargs)
     results = out if isinstance(out, tuple) else (out,)
     if any(_has_nonfinite(r) for r in results) and not any(_has_nonfinite(a) for a in args):
-        raise RuntimeError(f"detect_anomaly: {cls.__name__} produced inf or NaN in forward from finite inputs")
+        namer = getattr(cls, "name", None)
+        name = namer(ctx) if namer is not None else cls.__name__
+        raise RuntimeError(f"detect_anomaly: {name} produced inf or NaN in forward from finite inputs")
     return out
+
+
+def records(*args):
+    """Whether an op on these arguments is recorded (grad mode on and some tensor among them requires grad)."""
+    if not mode.grad:
+        return False
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
+
+
+def inplace(t, out_of_place, name):
+    """An in-place op under autograd: `out_of_place(before)` computes the result from a copy of t's current
+    value (which keeps t's history), the result is written into t's memory, and t takes over its history.
+    Nodes that saved t itself see its version move and refuse to run backward.
+
+    Views of t share its memory but not its version counter or history: an in-place op through a view of a
+    tensor that requires grad does not update the base's graph."""
+    from .. import _core
+
+    if t.requires_grad and t.grad_fn is None:
+        raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
+                           "(update parameters under `with tl.no_grad():`)")
+    before = _wrap(_core.clone(t._a))
+    before.requires_grad, before.grad_fn = t.requires_grad, t.grad_fn
+    out = out_of_place(before)
+    _core.copy_(t._a, out._a)
+    t.requires_grad, t.grad_fn = out.requires_grad, out.grad_fn
+    t._version += 1
+    return t
