@@ -82,6 +82,11 @@ for _op in (_U.sign, _U.floor, _U.ceil, _U.round, _U.step, _U.logical_not):
     _UNARY_GRAD[_op] = _zero_grad
 
 
+# Which saved values each derivative reads (saving more would make later in-place ops on them raise).
+_UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow}
+_UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow, _U.neg}
+
+
 class _Unary(Function):
     @staticmethod
     def name(ctx):
@@ -91,7 +96,7 @@ class _Unary(Function):
     def forward(ctx, op, x, p0=0.0, p1=0.0):
         y = _wrap(_core.unary(op, x._a, p0, p1))
         ctx.op, ctx.p0, ctx.p1 = op, p0, p1
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if op in _UNARY_USES_X else None, y if op in _UNARY_USES_Y else None)
         return y
 
     @staticmethod
@@ -103,6 +108,8 @@ class _Unary(Function):
 def _max_mask(a, b):
     return (a > b) + (a == b) * 0.5  # ties share the gradient, as in PyTorch
 
+
+_ADDITIVE = (_B.add, _B.sub)  # their derivatives read no values, so nothing is saved
 
 _BINARY_GRAD = {
     _B.add: lambda g, a, b, y: (g, g),
@@ -130,7 +137,9 @@ class _Binary(Function):
     def forward(ctx, op, a, b):
         y = _binary(op, a, b)
         ctx.op = op
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None, y)
+        ctx.save_for_backward(a if isinstance(a, Tensor) and op not in _ADDITIVE else None,
+                              b if isinstance(b, Tensor) and op not in _ADDITIVE else None,
+                              y if op in (_B.add_relu, _B.mul_relu) else None)
         ctx.a_scalar, ctx.b_scalar = (None if isinstance(a, Tensor) else a), (None if isinstance(b, Tensor) else b)
         return y
 
@@ -141,7 +150,8 @@ class _Binary(Function):
         b = ctx.b_scalar if b is None else b
         ga, gb = _BINARY_GRAD[ctx.op](g, a, b, y)
         need_a, need_b = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
-        return None, sum_to(ga, a.shape) if need_a else None, sum_to(gb, b.shape) if need_b else None
+        return (None, sum_to(ga, ctx.input_shapes[1]) if need_a else None,
+                sum_to(gb, ctx.input_shapes[2]) if need_b else None)
 
 
 def _differentiable_binary(op):

@@ -1,4 +1,5 @@
 """Reductions with PyTorch's signatures: sum mean prod max min amax amin argmax argmin var std logsumexp norm."""
+import builtins
 import collections
 import math
 import numbers
@@ -59,12 +60,13 @@ def _norm_grad(g, x, y, dims, p):
 
 
 def _count(x, y):
-    return x.numel() // max(y.numel(), 1)
+    return x.numel() // builtins.max(y.numel(), 1)
 
 
-_REDUCE_GRAD = {
-    _R.sum: lambda g, x, y, d, ctx: g.expand(x.shape),
-    _R.mean: lambda g, x, y, d, ctx: g.expand(x.shape) / max(_count(x, y), 1),
+_REDUCE_GRAD = {  # sum and mean use only shapes (x and y are None for them: nothing is saved)
+    _R.sum: lambda g, x, y, d, ctx: g.expand(ctx.input_shapes[1]),
+    _R.mean: lambda g, x, y, d, ctx: g.expand(ctx.input_shapes[1]) / builtins.max(
+        math.prod(ctx.input_shapes[1]) // builtins.max(g.numel(), 1), 1),
     _R.prod: lambda g, x, y, d, ctx: _prod_grad(g, x, y, d),
     _R.max: lambda g, x, y, d, ctx: _share(g, x, y, d),
     _R.min: lambda g, x, y, d, ctx: _share(g, x, y, d),
@@ -83,17 +85,20 @@ class _Reduce(Function):
     def forward(ctx, op, x, dims, keepdim, correction, p):
         y = _wrap(_core.reduce(op, x._a, dims, keepdim, correction, p))
         ctx.op, ctx.dims, ctx.keepdim, ctx.correction, ctx.p = op, dims, keepdim, correction, p
-        ctx.save_for_backward(x, y)
+        if op not in (_R.sum, _R.mean):
+            ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        n = x.ndim
+        x, y = ctx.saved_tensors if ctx.op not in (_R.sum, _R.mean) else (None, None)
+        shape = ctx.input_shapes[1]
+        n = len(shape)
         dims = tuple(sorted({d % n for d in ctx.dims})) if ctx.dims and n else tuple(range(n))
-        kept = tuple(1 if i in dims else s for i, s in enumerate(x.shape))
+        kept = tuple(1 if i in dims else s for i, s in enumerate(shape))
         if not ctx.keepdim:
-            g, y = g.reshape(kept), y.reshape(kept)
+            g = g.reshape(kept)
+            y = None if y is None else y.reshape(kept)
         return None, _REDUCE_GRAD[ctx.op](g, x, y, dims, ctx)
 
 
