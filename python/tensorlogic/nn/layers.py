@@ -2,9 +2,11 @@
 tl.nn.functional."""
 import math
 
+import numpy as np
+
 from .. import _core
 from ..device import device_name
-from ..tensor import _wrap
+from ..tensor import Tensor, _wrap
 from ._functional import F
 from . import init
 from .module import Module
@@ -55,6 +57,11 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.weight = _new_param((num_embeddings, embedding_dim), device)
         self.reset_parameters()
+        if padding_idx is not None:  # the padding row gets no gradient (it stays as initialised)
+            keep = np.ones((num_embeddings, 1), dtype=np.float16)
+            keep[padding_idx] = 0
+            rows = Tensor(keep, device=self.weight.device)
+            self.weight.register_hook(lambda g: g * rows)
 
     def reset_parameters(self):
         init.normal_(self.weight)
