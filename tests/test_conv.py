@@ -170,3 +170,9 @@ def test_sdpa_errors(device, rng):
         tl.scaled_dot_product_attention(q, k, v, attn_mask=tensor(f16(rng, 5, 6), device), is_causal=True)
     with pytest.raises(tl.ShapeMismatchError, match="mask"):
         tl.scaled_dot_product_attention(q, k, v, attn_mask=tensor(f16(rng, 5, 4), device))
+
+
+def test_conv2d_many_samples_run_in_groups(device, rng):
+    x, w, b = f16(rng, 5, 64, 128, 128), f16(rng, 4, 64, 3, 3, scale=0.1), f16(rng, 4)
+    got = tl.conv2d(tensor(x, device), tensor(w, device), tensor(b, device), padding=1)
+    assert_close(got, F.conv2d(t32(x), t32(w), t32(b), padding=1).numpy())

@@ -152,3 +152,12 @@ def test_tril_non_contiguous_int_and_errors(device, rng):
     np.testing.assert_array_equal(out.cpu().numpy(), np.tril(np.arange(12).reshape(3, 4)))
     with pytest.raises(tl.ShapeMismatchError):
         tl.tril(tensor(f16(rng, 4), device))
+
+
+def test_matmul_large_batch_runs_in_groups(device, rng):
+    # More f32 panel memory than one group holds: the batches are split (with a residual epilogue too).
+    a, b, r = f16(rng, 5, 2048, 2048, scale=0.1), f16(rng, 5, 2048, 2), f16(rng, 5, 2048, 2)
+    assert_close(tl.matmul(tensor(a, device), tensor(b, device)), a @ b)
+    ta = tensor(a, device).transpose(1, 2)
+    out = tl.linear(ta, tensor(b[0].T, device), residual=tensor(r, device), activation="relu")
+    assert_close(out, np.maximum(np.swapaxes(a, 1, 2) @ b[0] + r, 0))

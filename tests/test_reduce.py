@@ -6,6 +6,8 @@ import torch
 import tensorlogic as tl
 from _oracle import assert_f16_close, f16_data, host, strided_view, to_tl, torch_of
 
+pytestmark = pytest.mark.filterwarnings("ignore:var\\(\\):UserWarning")
+
 SHAPES_DIMS = [
     ((), None), ((), 0), ((1,), None), ((7,), 0), ((3, 5), None), ((3, 5), 0), ((3, 5), -1), ((3, 5), (0, 1)),
     ((2, 3, 4), 1), ((2, 3, 4), (0, 2)), ((2, 3, 4), (1, 2)), ((4, 1, 6), (0, 2)), ((2, 3, 4, 5), (1, 3)),

@@ -115,7 +115,9 @@ Term contract(const Term& a_in, const Term& b_in, const Labels& keep) {
     groups.push_back(cols);
     return reshape(arrange(t, groups), shape);
   };
-  const Array product_ab = matmul(grouped(a, left, contracted), grouped(b, contracted, right));
+  // Without a summed index the product is elementwise ([.., M, 1] * [.., 1, N]): no GEMM of K = 1.
+  const Array lhs = grouped(a, left, contracted), rhs = grouped(b, contracted, right);
+  const Array product_ab = contracted.empty() ? mul(lhs, rhs) : matmul(lhs, rhs);
   Term out;
   out.labels = batch;
   out.labels.insert(out.labels.end(), left.begin(), left.end());

@@ -41,15 +41,16 @@ void check_index_dtype(const Array& index, const char* op) {
   }
 }
 
-// The values of `index` broadcast to `shape`, each checked against `size` and wrapped when negative.
-Offsets host_indices(const Array& index, const Shape& shape, int64_t size, int dim, const char* op) {
+// The values of `index` broadcast to `shape`, each checked against `size`. Negative values count from the
+// end in advanced indexing (`wrap`) and are out of range elsewhere, as in PyTorch.
+Offsets host_indices(const Array& index, const Shape& shape, int64_t size, int dim, const char* op, bool wrap = false) {
   check_index_dtype(index, op);
   std::vector<int32_t> raw(static_cast<size_t>(numel_of(shape)));
   to_host(expand(index, shape), raw.data());
   Offsets out(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
     const int64_t v = raw[i];
-    if (v < -size || v >= size) {
+    if (v < (wrap ? -size : 0) || v >= size) {
       throw IndexOutOfRange(std::string(op) + ": index " + std::to_string(v) + " is out of bounds for dimension " +
                             std::to_string(dim) + " with size " + std::to_string(size));
     }
@@ -105,7 +106,7 @@ IndexPlan plan_index(const Array& a, const std::vector<std::optional<Array>>& in
   const int lead = adjacent ? advanced.front() : 0;
   Offsets combined(static_cast<size_t>(numel_of(broadcast)), 0);
   for (int d : advanced) {
-    const Offsets idx = host_indices(*indices[d], broadcast, a.shape()[d], d, op);
+    const Offsets idx = host_indices(*indices[d], broadcast, a.shape()[d], d, op, true);
     for (size_t i = 0; i < idx.size(); ++i) combined[i] += idx[i] * a.strides()[d];
   }
   std::vector<Offsets> tables;
@@ -207,6 +208,12 @@ Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& m
     if (shape[d] < 0) {
       throw ShapeMismatchError("pad: padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
                                " makes dimension " + std::to_string(d) + " of " + shape_str(a.shape()) + " negative");
+    }
+    const int64_t kept = size - std::max<int64_t>(0, -before[d]) - std::max<int64_t>(0, -after[d]);
+    if (kept < 0) {
+      throw ArgumentError("pad: negative padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
+                          " removes more than the " + std::to_string(size) + " elements of dimension " +
+                          std::to_string(d));
     }
     if (constant || (before[d] == 0 && after[d] == 0)) continue;
     const bool bad = before[d] < 0 || after[d] < 0 ||

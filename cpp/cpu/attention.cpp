@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
+
 #include "blas.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
@@ -12,33 +16,80 @@ namespace tensorlogic::cpu {
 namespace {
 
 constexpr int64_t kScoreBudget = int64_t{1} << 22;  // f32 scores held per chunk (16 MiB)
+constexpr int64_t kCausalRows = 128;
 
 Array sub_batch(const Array& a, int64_t b0, int64_t nb, int64_t r0, int64_t rows) {
   return a.view_as({nb, rows, a.shape()[2]}, a.strides(), a.offset() + b0 * a.strides()[0] + r0 * a.strides()[1]);
 }
 
+#if defined(__x86_64__) || defined(_M_X64)
+// exp(x - shift) for a row, returning the sum (Cephes expf polynomial, ~1 ulp of f32; NaN propagates).
+__attribute__((target("avx2,fma"))) float exp_sum_avx2(float* row, int64_t n, float shift) {
+  const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);
+  const __m256 vshift = _mm256_set1_ps(shift), one = _mm256_set1_ps(1.0f);
+  __m256 acc = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 x = _mm256_sub_ps(_mm256_loadu_ps(row + j), vshift);
+    x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));  // operand order keeps NaN
+    const __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_add_ps(_mm256_fmadd_ps(y, _mm256_mul_ps(x, x), x), one);
+    const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(scale));
+    _mm256_storeu_ps(row + j, y);
+    acc = _mm256_add_ps(acc, y);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  float total = 0.0f;
+  for (float v : lanes) total += v;
+  for (; j < n; ++j) {
+    row[j] = std::exp(row[j] - shift);
+    total += row[j];
+  }
+  return total;
+}
+const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+
+float exp_sum(float* row, int64_t n, float shift) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (has_avx2) return exp_sum_avx2(row, n, shift);
+#endif
+  float total = 0.0f;
+  for (int64_t j = 0; j < n; ++j) {
+    row[j] = std::exp(row[j] - shift);
+    total += row[j];
+  }
+  return total;
+}
+
 // Scales, masks and normalises one row of scores in place. A row with every key masked gets zero
 // weights (PyTorch's safe softmax), so its output is zero rather than NaN.
 void softmax_row(float* row, int64_t cols, float scale, const half* mask, int64_t mask_stride, int64_t visible) {
-  float top = -INFINITY;
-  for (int64_t j = 0; j < cols; ++j) {
-    float s = row[j] * scale;
-    if (mask) s += to_float(mask[j * mask_stride]);
-    if (j >= visible) s = -INFINITY;
-    row[j] = s;
-    top = std::max(top, s);
+  visible = std::min(visible, cols);
+  if (mask) {
+    for (int64_t j = 0; j < visible; ++j) row[j] = row[j] * scale + to_float(mask[j * mask_stride]);
+  } else {
+    for (int64_t j = 0; j < visible; ++j) row[j] *= scale;
   }
+  float top = -INFINITY;
+  for (int64_t j = 0; j < visible; ++j) top = std::max(top, row[j]);
+  std::fill(row + visible, row + cols, 0.0f);
   if (top == -INFINITY) {
-    std::fill(row, row + cols, 0.0f);
+    std::fill(row, row + visible, 0.0f);
     return;
   }
-  float total = 0.0f;
-  for (int64_t j = 0; j < cols; ++j) {
-    row[j] = std::exp(row[j] - top);
-    total += row[j];
-  }
-  const float inv = 1.0f / total;
-  for (int64_t j = 0; j < cols; ++j) row[j] *= inv;
+  const float inv = 1.0f / exp_sum(row, visible, top);
+  for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
 }
 
 }  // namespace
@@ -47,9 +98,10 @@ void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const
                            const Array& out) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
   const int64_t keys = k.shape()[1], ev = v.shape()[2];
-  const int64_t per_batch = std::max<int64_t>(len * keys, 1);
-  const int64_t nb = std::max<int64_t>(1, kScoreBudget / per_batch);
-  const int64_t rb = nb > 1 ? len : std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(keys, 1));
+  // Causal attention works in row blocks so that keys after a block's last query are never scored.
+  int64_t rb = causal ? std::min<int64_t>(len, kCausalRows) : len;
+  const int64_t nb = std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(rb * keys, 1));
+  if (nb == 1) rb = std::min(rb, std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(keys, 1)));
   Scratch sq(0), sk(1), sv(2), ss(3), so(4);
   half* dst = out.data_as<half>();
 

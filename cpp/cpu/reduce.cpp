@@ -10,7 +10,8 @@
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
-#include "vec_math.h"
+#include "vec_base.h"
+
 
 namespace tensorlogic::cpu {
 namespace {
@@ -60,7 +61,7 @@ struct Reducer {
   void block(float* lanes, float* x, int64_t count, float c) const {
     if constexpr (R == Rule::sum_exp) {
       int64_t i = 0;
-      for (; i + kLanes <= count; i += kLanes) vec::store(x + i, vec::exp(vec::load(x + i) - c));
+      for (; i + vec::kLanes <= count; i += vec::kLanes) vec::store(x + i, vec::exp(vec::load(x + i) - c));
       for (; i < count; ++i) x[i] = std::exp(x[i] - c);
       for (i = 0; i < count; ++i) lanes[i % kLanes] += x[i];
     } else {
@@ -106,7 +107,7 @@ void reduce_columns(const Reducer<R>& r, const half* p, int64_t inner, int64_t j
       if constexpr (R == Rule::sum_exp) {
         for (int64_t i = 0; i < width; ++i) x[i] -= centre[i];
         int64_t i = 0;
-        for (; i + kLanes <= width; i += kLanes) vec::store(x + i, vec::exp(vec::load(x + i)));
+        for (; i + vec::kLanes <= width; i += vec::kLanes) vec::store(x + i, vec::exp(vec::load(x + i)));
         for (; i < width; ++i) x[i] = std::exp(x[i]);
         for (i = 0; i < width; ++i) part[i] += x[i];
       } else if (centre) {

@@ -7,12 +7,13 @@
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
-#include "vec_math.h"
+#include "vec_base.h"
+
 
 namespace tensorlogic::cpu {
 namespace {
 
-constexpr int kLanes = vec::kLanes;
+constexpr int kLanes = 16;  // independent accumulators per row
 constexpr int64_t kTile = 256;
 constexpr int64_t kGrain = 1 << 14;
 
@@ -45,7 +46,7 @@ float row_sum(const float* x, int64_t n) {
 // x[i] = exp(x[i] - c) in place.
 void exp_shifted(float* x, int64_t n, float c) {
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) vec::store(x + i, vec::exp(vec::load(x + i) - c));
+  for (; i + vec::kLanes <= n; i += vec::kLanes) vec::store(x + i, vec::exp(vec::load(x + i) - c));
   for (; i < n; ++i) x[i] = std::exp(x[i] - c);
 }
 

@@ -297,12 +297,22 @@ def equal(input, other):
 @tensor_method()
 def add(input, other, *, alpha=1):
     """input + alpha * other (alpha other than 1 costs one more rounding, as it scales other first)."""
-    return _Binary.apply(_B.add, input, other if alpha == 1 else mul(other, alpha))
+    return _Binary.apply(_B.add, input, _scaled(other, alpha))
 
 
 @tensor_method()
 def sub(input, other, *, alpha=1):
-    return _Binary.apply(_B.sub, input, other if alpha == 1 else mul(other, alpha))
+    return _Binary.apply(_B.sub, input, _scaled(other, alpha))
+
+
+def _scaled(other, alpha):
+    if alpha == 1:
+        return other
+    return other * alpha if isinstance(other, numbers.Number) else mul(other, alpha)
+
+
+def _negative(value):
+    return _binary(_B.lt, value, 0) if isinstance(value, Tensor) else float(value < 0)
 
 
 subtract = tensor_method("subtract")(sub)
@@ -320,7 +330,7 @@ def div(input, other, *, rounding_mode=None):
     quotient = _binary(_B.floor_divide, input, other)
     if quotient.dtype.name == "int32":  # floor differs from trunc where the division is inexact with mixed signs
         inexact = _binary(_B.ne, _binary(_B.remainder, input, other), 0)
-        mixed = _binary(_B.ne, _binary(_B.lt, input, 0), _binary(_B.lt, other, 0))
+        mixed = _binary(_B.ne, _negative(input), _negative(other))
         return quotient + (inexact * mixed).int()
     return trunc(_Binary.apply(_B.div, input, other))
 
@@ -411,12 +421,12 @@ def _inplace_binary(op, t, other):
 
 @tensor_method()
 def add_(input, other, *, alpha=1):
-    return _inplace_binary(_B.add, input, other if alpha == 1 else mul(other, alpha))
+    return _inplace_binary(_B.add, input, _scaled(other, alpha))
 
 
 @tensor_method()
 def sub_(input, other, *, alpha=1):
-    return _inplace_binary(_B.sub, input, other if alpha == 1 else mul(other, alpha))
+    return _inplace_binary(_B.sub, input, _scaled(other, alpha))
 
 
 @tensor_method()
