@@ -101,11 +101,11 @@ def reshape_as(input, other):
 @tensor_method()
 def transpose(input, dim0, dim1):
     n = input.ndim
+    if not (-max(n, 1) <= dim0 < max(n, 1) and -max(n, 1) <= dim1 < max(n, 1)):
+        return _wrap(_core.transpose(input._a, dim0, dim1))  # raises the core's IndexError
     dims = list(range(n))
     if n:
         dims[dim0 % n], dims[dim1 % n] = dims[dim1 % n], dims[dim0 % n]
-    elif dim0 not in (0, -1) or dim1 not in (0, -1):
-        return _wrap(_core.transpose(input._a, dim0, dim1))  # raises the core's IndexError
     return _Permute.apply(input, dims)
 
 
