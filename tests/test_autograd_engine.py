@@ -55,12 +55,6 @@ def _t(values, requires_grad=False, device="cpu"):
     return t.requires_grad_() if requires_grad else t
 
 
-@pytest.fixture(autouse=True)
-def _differentiable_add(monkeypatch):
-    # The engine accumulates with `+`; until the op modules route it through Functions, use Add here.
-    monkeypatch.setattr(tl.Tensor, "__add__", lambda a, b: Add.apply(a, b))
-
-
 def test_accumulates_over_paths_and_calls(device):
     rng = np.random.default_rng()
     xv, yv = rng.uniform(-2, 2, 5), rng.uniform(-2, 2, 5)

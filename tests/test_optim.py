@@ -229,3 +229,42 @@ def test_grad_scaler_skips_nonfinite_and_backs_off(device):
         scaler.update()
     np.testing.assert_allclose(p.numpy(), 0.8, rtol=1e-3)
     assert scaler.get_scale() == 1024.0
+
+
+def test_grad_scaler_end_to_end_matches_unscaled_training(device):
+    # Scaled backward + unscaling inside the fused kernel: the same trajectory as plain training, with a scale
+    # large enough that 1e-6-sized gradients would flush to zero in f16 without it.
+    rng = np.random.default_rng()
+    x = tl.tensor((rng.standard_normal((8, 4)) * 1e-3).astype(np.float16), device=device)
+    start = rng.standard_normal((3, 4)).astype(np.float16)
+    w_scaled, w_plain = _param(start, device), _param(start, device)
+    opt_scaled = tl.optim.SGD([w_scaled], lr=100.0)
+    opt_plain = tl.optim.SGD([w_plain], lr=100.0)
+    scaler = tl.amp.GradScaler(init_scale=1024.0)
+    for _ in range(3):
+        opt_scaled.zero_grad()
+        scaler.scale((x @ w_scaled.T).sum() * 1e-3).backward()
+        scaler.step(opt_scaled)
+        scaler.update()
+        opt_plain.zero_grad()
+        (x @ w_plain.T).sum().backward()
+        with tl.no_grad():
+            w_plain.grad = w_plain.grad * 1e-3
+        opt_plain.step()
+    np.testing.assert_allclose(w_scaled.numpy(), w_plain.numpy(), rtol=2e-3, atol=2e-3)
+    assert scaler.get_scale() == 1024.0
+
+
+def test_step_with_closure(device):
+    p = _param(np.array([3.0]), device)
+    opt = tl.optim.SGD([p], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == 9.0
+    np.testing.assert_allclose(p.numpy(), 3.0 - 0.1 * 6.0, rtol=1e-3)
