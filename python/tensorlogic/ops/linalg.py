@@ -120,9 +120,9 @@ class _Linear(Function):
             op = getattr(_core.UnaryOp, ctx.activation)
             g = _UNARY_GRAD[op](g, z, None, 0.0, 0.0)
         out_features, in_features = w.shape
-        g2 = g.reshape(-1, out_features)
+        g2 = g if g.ndim == 2 else g.reshape(-1, out_features)  # batch dims flattened for the weight's gradient
         gx = g @ w if ctx.needs_input_grad[0] else None
-        gw = g2.mT @ x.reshape(-1, in_features) if ctx.needs_input_grad[1] else None
+        gw = g2.mT @ (x if x.ndim == 2 else x.reshape(-1, in_features)) if ctx.needs_input_grad[1] else None
         gb = g2.sum(0) if bias is not None and ctx.needs_input_grad[2] else None
         gr = sum_to(g, residual.shape) if residual is not None and ctx.needs_input_grad[3] else None
         return gx, gw, gb, gr
