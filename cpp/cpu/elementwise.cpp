@@ -216,8 +216,10 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
   const half* pa = a.array ? a.array->data_as<half>() : nullptr;
   const half* pb = b.array ? b.array->data_as<half>() : nullptr;
   half* po = out.data_as<half>();
-  // Vector path: unit-stride output, each operand unit-stride or constant along the run (a scalar).
-  if (const simd::BinaryKernel kernel = simd::binary_kernel(op); kernel && io == 1 && ia <= 1 && ib <= 1) {
+  // Vector path: unit-stride output, each operand unit-stride or constant along the run (a scalar), at least
+  // one of them unit-stride (the vector loops read one operand from memory).
+  if (const simd::BinaryKernel kernel = simd::binary_kernel(op);
+      kernel && io == 1 && ia <= 1 && ib <= 1 && (ia == 1 || ib == 1)) {
     parallel_for(layout.numel, kGrain, [&](int64_t begin, int64_t end) {
       layout.for_each_run(begin, end, [&](const std::array<int64_t, 3>& off, int64_t n) {
         const float xa = pa ? to_float(pa[off[0]]) : fa, xb = pb ? to_float(pb[off[1]]) : fb;
