@@ -25,8 +25,10 @@ endif()
 function(tl_add_cuda_backend target)
   file(GLOB tl_cuda_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/cuda/*.cu" "${PROJECT_SOURCE_DIR}/cuda/*.cpp")
   target_sources(${target} PRIVATE ${tl_cuda_sources})
-  # Only philox.h's explicit fmaf calls may fuse, so random bits match the CPU backend exactly.
-  set_source_files_properties("${PROJECT_SOURCE_DIR}/cuda/random.cu" PROPERTIES COMPILE_OPTIONS "--fmad=false")
+  # No implicit multiply-add fusion where results must match the CPU backend bit for bit: the random
+  # stream (only philox.h's explicit fmaf calls fuse) and the optimizer updates.
+  set_source_files_properties("${PROJECT_SOURCE_DIR}/cuda/random.cu" "${PROJECT_SOURCE_DIR}/cuda/optim.cu"
+                              PROPERTIES COMPILE_OPTIONS "--fmad=false")
   # CUDA_RUNTIME_LIBRARY Shared: one cudart (libcudart.so), not CMake's default static copy beside it.
   set_target_properties(${target} PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 17
                                              CUDA_STANDARD_REQUIRED ON CUDA_RUNTIME_LIBRARY Shared)

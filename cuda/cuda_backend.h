@@ -42,6 +42,8 @@ class CudaBackend final : public Backend {
   void tri(const Array& in, int64_t k, bool upper, const Array& out) override;
 
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out) override;
+  void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad,
+                      const std::vector<Array>& state) override;
 };
 
 // Scratch device memory from the buffer cache for the duration of one backend call; its reuse is
