@@ -27,8 +27,11 @@ __global__ void random_kernel(RandomKind kind, unsigned long long seed, unsigned
     if (kind == RandomKind::uniform) {
       for (int l = 0; l < 4; ++l) v[l] = tl_philox_uniform(w.x[l]);
     } else {
-      tl_philox_normal2(w.x[0], w.x[1], v);
-      tl_philox_normal2(w.x[2], w.x[3], v + 2);
+      const PhiloxNormals lo = tl_philox_normal2(w.x[0], w.x[1]), hi = tl_philox_normal2(w.x[2], w.x[3]);
+      v[0] = lo.first;
+      v[1] = lo.second;
+      v[2] = hi.first;
+      v[3] = hi.second;
     }
     __half* dst = static_cast<__half*>(out) + first;
     for (int l = 0; l < count; ++l) dst[l] = __float2half_rn(v[l]);
