@@ -10,7 +10,7 @@ constexpr int kLanes = TL_VEC_LANES;
 
 #define TL_VINLINE inline __attribute__((always_inline))
 
-TL_VINLINE vf splat(float v) { return vf{} + v; }
+TL_VINLINE vf splat(float v) { return v - vf{}; }  // v - (+0) keeps the sign of -0 (v + 0 would not)
 TL_VINLINE vi splati(int32_t v) { return vi{} + v; }
 TL_VINLINE vi bits(vf x) { return (vi)x; }  // vector casts reinterpret the bits
 TL_VINLINE vf from_bits(vi x) { return (vf)x; }
