@@ -5,9 +5,10 @@
 
 #include "blas.h"
 #include "cpu_backend.h"
-#include "elementwise_simd.h"
 #include "f16_convert.h"
 #include "parallel.h"
+#include "elementwise_simd.h"
+
 
 namespace tensorlogic::cpu {
 namespace {
@@ -17,6 +18,20 @@ constexpr int64_t kCausalRows = 128;
 
 Array sub_batch(const Array& a, int64_t b0, int64_t nb, int64_t r0, int64_t rows) {
   return a.view_as({nb, rows, a.shape()[2]}, a.strides(), a.offset() + b0 * a.strides()[0] + r0 * a.strides()[1]);
+}
+
+// row[j] = exp(row[j] - shift) with the dispatched vector exp shared with softmax; returns the sum.
+float exp_sum(float* row, int64_t n, float shift) {
+  simd::exp_shifted(row, n, shift);
+  float lanes[16] = {};  // independent partial sums, so the loop vectorises
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    for (int l = 0; l < 16; ++l) lanes[l] += row[j + l];
+  }
+  for (; j < n; ++j) lanes[0] += row[j];
+  float total = 0.0f;
+  for (float part : lanes) total += part;
+  return total;
 }
 
 // Scales, masks and normalises one row of scores in place. A row with every key masked gets zero
@@ -35,17 +50,8 @@ void softmax_row(float* row, int64_t cols, float scale, const half* mask, int64_
     std::fill(row, row + visible, 0.0f);
     return;
   }
-  simd::exp_shifted(row, visible, top);
-  float lanes[16] = {};  // independent partial sums, so the loop vectorises
-  int64_t j = 0;
-  for (; j + 16 <= visible; j += 16) {
-    for (int l = 0; l < 16; ++l) lanes[l] += row[j + l];
-  }
-  for (; j < visible; ++j) lanes[0] += row[j];
-  float total = 0.0f;
-  for (float part : lanes) total += part;
-  const float inv = 1.0f / total;
-  for (j = 0; j < visible; ++j) row[j] *= inv;
+  const float inv = 1.0f / exp_sum(row, visible, top);
+  for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
 }
 
 }  // namespace
