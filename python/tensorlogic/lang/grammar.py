@@ -1,0 +1,136 @@
+"""The Lark LALR(1) grammar of the `.tl` language (LANGUAGE.md §1-§8).
+
+Separators are normalised by `parser.Layout` before the parser sees them: one `_SEP` between
+statements, none inside `( )`, `[ ]` or a domain's `{ }`, none after a token that cannot end a
+statement (so a line ending in `+` or `,` continues), none before `else` or `}`.
+
+Two shift/reduce choices are intended and resolved by shift: `f(x)` is a call (not `f` juxtaposed
+with `(x)`), and `X[i]` indexes `X` (not `X` juxtaposed with a list literal).
+"""
+
+GRAMMAR = r"""
+start: (_item (_SEP _item)*)?
+
+_item: domain_decl | relation_decl | tensor_decl | fn_decl | main_block | test_block
+     | import_stmt | learn_block | _stmt
+
+// ---- declarations -------------------------------------------------------------------------
+domain_decl: (DOMAIN | ENTITY) NAME (ASSIGN _domain_body)?
+_domain_body: domain_set | domain_range
+domain_set: "{" (const ("," const)* ","?)? "}"
+domain_range: int_lit DOTDOT int_lit
+int_lit: MINUS? NUMBER
+?const: NAME | STRING | int_lit
+
+relation_decl: "relation" NAME "(" (rel_param ("," rel_param)*)? ")"
+rel_param: NAME (":" NAME)?
+
+tensor_decl: "tensor" NAME ":" type_spec (LEARNABLE | FROZEN)? (ASSIGN expr)?
+type_spec: NAME ("[" (dim ("," dim)*)? "]")?
+dim: NUMBER | NAME | QMARK
+
+fn_decl: "fn" NAME "(" (param ("," param)*)? ")" (RARROW type_spec)? block
+param: NAME (":" type_spec)?
+
+main_block: "main" block
+test_block: "test" (NAME | STRING) block
+import_stmt: "import" STRING
+
+learn_block: "learn" "{" (_learn_item (_lsep _learn_item)* ","?)? "}"
+_lsep: _SEP | ","
+_learn_item: setting | let_stmt | learn_stmt
+setting: NAME ":" expr
+learn_stmt: expr                      -> expr_stmt
+          | expr _assign_op expr      -> assign
+          | expr QMARK                -> expr_query
+
+// ---- statements ---------------------------------------------------------------------------
+block: "{" (_stmt (_SEP _stmt)*)? "}"
+_stmt: let_stmt | if_stmt | for_stmt | while_stmt | return_stmt | simple_stmt
+let_stmt: "let" NAME (":" type_spec)? ASSIGN expr
+if_stmt: "if" expr block ("else" (block | if_stmt))?
+for_stmt: "for" NAME "in" expr block
+while_stmt: "while" expr block
+return_stmt: RETURN expr?
+?simple_stmt: expr                    -> expr_stmt
+            | expr _assign_op expr    -> assign
+            | expr ARROW body         -> rule
+            | literal ("," literal)* QMARK -> query
+_assign_op: ASSIGN | PROJ
+body: literal ("," literal)*
+literal: NOT? expr
+
+// ---- expressions --------------------------------------------------------------------------
+?expr: or_expr
+?or_expr: and_expr (OROR and_expr)*
+?and_expr: cmp_expr (ANDAND cmp_expr)*
+?cmp_expr: arith (CMP arith)?
+?arith: term ((PLUS | MINUS) term)*
+?term: juxt ((STAR | SLASH | PERCENT | AT) juxt)*
+?juxt: unary power*
+?unary: power | prefix
+prefix: (MINUS | PLUS | BANG)+ power
+?power: postfix (POW pow_arg)*
+?pow_arg: postfix | neg_arg
+neg_arg: MINUS postfix
+?postfix: primary | indexed
+indexed: primary ("[" index_list "]")+
+index_list: index_item ("," index_item)* ","?
+?index_item: expr             -> index
+           | expr DOT         -> marked_index
+           | expr? COLON expr? (COLON expr?)? -> slice
+
+?primary: NAME                -> name
+        | NUMBER              -> number
+        | STRING              -> string
+        | TRUE                -> true
+        | FALSE               -> false
+        | call
+        | "(" expr ")"
+        | "(" ")"             -> tuple
+        | "(" expr "," (expr ("," expr)* ","?)? ")" -> tuple
+        | "[" (expr ("," expr)* ","?)? "]"          -> list
+call: NAME "(" (_arg ("," _arg)* ","?)? ")"
+_arg: expr | kwarg
+kwarg: NAME (":" | ASSIGN) expr
+
+// ---- tokens -------------------------------------------------------------------------------
+DOMAIN: "domain"
+ENTITY: "entity"
+LEARNABLE: "learnable"
+FROZEN: "frozen"
+RETURN: "return"
+NOT: "not"
+TRUE: "true"
+FALSE: "false"
+PROJ.3: /(max|min|avg)=(?!=)/
+ARROW: /<-|\u2190/
+RARROW: "->"
+CMP: /==|!=|<=|>=|<(?!-)|>/
+ASSIGN: /=(?!=)/
+OROR: "||"
+ANDAND: "&&"
+BANG: /!(?!=)/
+POW: /\^|\*\*/
+PLUS: "+"
+MINUS: /-(?!>)/
+STAR: /\*(?!\*)/
+SLASH: "/"
+PERCENT: "%"
+AT: "@"
+DOTDOT: ".."
+DOT: /\.(?!\.)/
+COLON: ":"
+QMARK: "?"
+NAME: /(?!\d)\w+'*/
+NUMBER: /\d+(\.\d+)?([eE][+-]?\d+)?/
+STRING: /"([^"\\\n]|\\.)*"/
+
+_SEP: /\r?\n|;/
+COMMENT: /\/\/[^\n]*/
+BLOCK_COMMENT: /\/\*(.|\n)*?\*\//
+WS: /[ \t\f\r]+/
+%ignore COMMENT
+%ignore BLOCK_COMMENT
+%ignore WS
+"""

@@ -1,0 +1,459 @@
+"""Source text -> syntax tree (`nodes.Program`), with every syntax error as a located
+`TensorLogicSyntaxError`."""
+from __future__ import annotations
+
+import ast as _pyast
+import threading
+
+from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import nodes as N
+from .errors import Span, TensorLogicSyntaxError, located
+from .grammar import GRAMMAR
+
+# Deepest bracket nesting accepted; keeps every later tree walk far from Python's recursion limit.
+MAX_NESTING = 32
+
+_KEYWORDS_CONTINUING = {
+    "RELATION", "TENSOR", "FN", "LET", "IF", "FOR", "IN", "WHILE", "IMPORT", "LEARN", "MAIN", "TEST",
+    "ELSE", "NOT", "DOMAIN", "ENTITY",
+}
+# Tokens after which a statement cannot end: a newline after them continues the line.
+_CONTINUING = _KEYWORDS_CONTINUING | {
+    "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "AT", "POW", "CMP", "OROR", "ANDAND", "BANG",
+    "ASSIGN", "PROJ", "ARROW", "RARROW", "COMMA", "COLON", "DOTDOT", "LBRACE", "LPAR", "LSQB",
+}
+_OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+_CLOSE = {"RPAR", "RSQB", "RBRACE"}
+
+
+class _LayoutError(Exception):
+    def __init__(self, message, token):
+        super().__init__(message)
+        self.token = token
+
+
+class Layout:
+    """Post-lexer: turns raw newlines and `;` into at most one `_SEP` between statements.
+
+    A separator is dropped inside `( )`, `[ ]` and a domain's `{ }`, after a token that cannot end
+    a statement, at the start of input or of a block, and before `}`, `{`, `else` or the end; one
+    is added after a block's `}` when another statement follows on the same line.
+    """
+    always_accept = ("_SEP",)
+
+    def process(self, stream):
+        stack = []          # open brackets: "paren" or "set" (newlines ignored) or "block"
+        recent = []         # last three significant token types
+        pending = None      # a held separator
+        closed_block = False
+        for tok in stream:
+            kind = tok.type
+            if closed_block and kind not in ("_SEP", "RBRACE", "ELSE", "COMMA"):
+                # `}` ends a statement even when the next one follows on the same line.
+                pending = pending or Token.new_borrow_pos("_SEP", ";", tok)
+            closed_block = False
+            if kind == "_SEP":
+                if stack and stack[-1] != "block":
+                    continue
+                if not recent or recent[-1] in _CONTINUING:
+                    continue
+                pending = pending or tok
+                continue
+            if pending is not None:
+                if kind not in ("RBRACE", "LBRACE", "ELSE"):
+                    yield pending
+                pending = None
+            if kind in _OPEN:
+                if kind == "LBRACE":
+                    is_set = len(recent) >= 3 and recent[-3] in ("DOMAIN", "ENTITY") and \
+                        recent[-2] == "NAME" and recent[-1] == "ASSIGN"
+                    stack.append("set" if is_set else "block")
+                else:
+                    stack.append("paren")
+                if len(stack) > MAX_NESTING:
+                    raise _LayoutError(f"brackets nested deeper than {MAX_NESTING} levels", tok)
+            elif kind in _CLOSE and stack:
+                closed_block = stack.pop() == "block"
+            recent = (recent + [kind])[-3:]
+            yield tok
+
+
+_lark = None
+_lark_lock = threading.Lock()
+
+
+def _parser() -> Lark:
+    global _lark
+    with _lark_lock:
+        if _lark is None:
+            _lark = Lark(GRAMMAR, parser="lalr", lexer="basic", postlex=Layout(),
+                         propagate_positions=True, maybe_placeholders=False)
+        return _lark
+
+
+def _tok_span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _meta_span(meta) -> Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+class _SyntaxProblem(Exception):
+    """Raised inside the transformer; converted to a located error by `parse`."""
+    def __init__(self, message, span):
+        super().__init__(message)
+        self.span = span
+
+
+def _toks(children, *types):
+    return [c for c in children if isinstance(c, Token) and c.type in types]
+
+
+def _nodes(children):
+    return [c for c in children if not isinstance(c, Token)]
+
+
+@v_args(meta=True)
+class _ToAst(Transformer_NonRecursive):
+    # ---- top level and declarations -----------------------------------------------------------
+    def start(self, meta, ch):
+        return list(ch)
+
+    def domain_decl(self, meta, ch):
+        name = ch[1]
+        body = ch[3] if len(ch) > 3 else None
+        decl = N.DomainDecl(span=_meta_span(meta), name=str(name), kind="open",
+                            name_span=_tok_span(name))
+        if body is not None:
+            if body[0] == "set":
+                decl.kind, decl.members = "set", body[1]
+            else:
+                decl.kind, decl.start, decl.stop = "range", body[1].value, body[2].value
+        return decl
+
+    def domain_set(self, meta, ch):
+        return ("set", [self._const(c) for c in ch])
+
+    def domain_range(self, meta, ch):
+        return ("range", ch[0], ch[1])
+
+    def int_lit(self, meta, ch):
+        num = ch[-1]
+        value = _number(num)
+        if not isinstance(value, int):
+            raise _SyntaxProblem(f"expected an integer, found {num}", _tok_span(num))
+        if len(ch) == 2:
+            value = -value
+        return N.Num(span=_meta_span(meta), value=value, text=str(value))
+
+    def _const(self, c):
+        if isinstance(c, N.Num):
+            return c
+        if c.type == "STRING":
+            return N.Str(span=_tok_span(c), value=_unquote(c))
+        return N.Name(span=_tok_span(c), id=str(c))
+
+    def relation_decl(self, meta, ch):
+        return N.RelationDecl(span=_meta_span(meta), name=str(ch[0]), params=list(ch[1:]),
+                              name_span=_tok_span(ch[0]))
+
+    def rel_param(self, meta, ch):
+        return N.RelParam(span=_meta_span(meta), name=str(ch[0]),
+                          domain=str(ch[1]) if len(ch) > 1 else None)
+
+    def tensor_decl(self, meta, ch):
+        name = ch[0]
+        mode = _toks(ch, "LEARNABLE", "FROZEN")
+        rest = _nodes(ch[1:])
+        type_spec = rest[0]
+        init = rest[1] if len(rest) > 1 else None
+        return N.TensorDecl(span=_meta_span(meta), name=str(name), type=type_spec,
+                            mode=str(mode[0]) if mode else "frozen", init=init,
+                            name_span=_tok_span(name))
+
+    def type_spec(self, meta, ch):
+        return N.TypeSpec(span=_meta_span(meta), dtype=str(ch[0]), dims=list(ch[1:]))
+
+    def dim(self, meta, ch):
+        tok = ch[0]
+        span = _tok_span(tok)
+        if tok.type == "QMARK":
+            return N.Dim(span=span, kind="any")
+        if tok.type == "NUMBER":
+            value = _number(tok)
+            if not isinstance(value, int):
+                raise _SyntaxProblem(f"a dimension must be an integer, found {tok}", span)
+            return N.Dim(span=span, kind="int", value=value)
+        return N.Dim(span=span, kind="name", value=str(tok))
+
+    def fn_decl(self, meta, ch):
+        name = ch[0]
+        params = [c for c in ch[1:] if isinstance(c, N.Param)]
+        ret = [c for c in ch[1:] if isinstance(c, N.TypeSpec)]
+        return N.FnDecl(span=_meta_span(meta), name=str(name), params=params,
+                        ret=ret[0] if ret else None, body=ch[-1], name_span=_tok_span(name))
+
+    def param(self, meta, ch):
+        return N.Param(span=_meta_span(meta), name=str(ch[0]), type=ch[1] if len(ch) > 1 else None)
+
+    def main_block(self, meta, ch):
+        return N.MainBlock(span=_meta_span(meta), body=ch[0])
+
+    def test_block(self, meta, ch):
+        name = ch[0]
+        return N.TestBlock(span=_meta_span(meta), body=ch[1],
+                           name=_unquote(name) if name.type == "STRING" else str(name))
+
+    def import_stmt(self, meta, ch):
+        return N.Import(span=_meta_span(meta), path=_unquote(ch[0]))
+
+    def learn_block(self, meta, ch):
+        settings = [c for c in ch if isinstance(c, N.Setting)]
+        body = [c for c in ch if not isinstance(c, (N.Setting, Token))]
+        return N.Learn(span=_meta_span(meta), body=body, settings=settings)
+
+    def setting(self, meta, ch):
+        return N.Setting(span=_tok_span(ch[0]), key=str(ch[0]), value=ch[1])
+
+    # ---- statements ---------------------------------------------------------------------------
+    def block(self, meta, ch):
+        return list(ch)
+
+    def expr_stmt(self, meta, ch):
+        return N.ExprStmt(span=_meta_span(meta), expr=ch[0])
+
+    def assign(self, meta, ch):
+        target, op, value = ch
+        _check_target(target)
+        return N.Assign(span=_meta_span(meta), target=target, op=str(op), value=value)
+
+    def expr_query(self, meta, ch):
+        lit = N.Literal(span=ch[0].span, negated=False, expr=ch[0])
+        return N.Query(span=_meta_span(meta), literals=[lit])
+
+    def query(self, meta, ch):
+        return N.Query(span=_meta_span(meta), literals=_nodes(ch))
+
+    def rule(self, meta, ch):
+        return N.Rule(span=_meta_span(meta), head=ch[0], body=ch[2])
+
+    def body(self, meta, ch):
+        return list(ch)
+
+    def literal(self, meta, ch):
+        return N.Literal(span=_meta_span(meta), negated=len(ch) == 2, expr=ch[-1])
+
+    def let_stmt(self, meta, ch):
+        name = ch[0]
+        types = [c for c in ch if isinstance(c, N.TypeSpec)]
+        return N.Let(span=_meta_span(meta), name=str(name), type=types[0] if types else None,
+                     value=ch[-1], name_span=_tok_span(name))
+
+    def if_stmt(self, meta, ch):
+        orelse = None
+        if len(ch) == 3:
+            orelse = ch[2] if isinstance(ch[2], list) else [ch[2]]
+        return N.If(span=_meta_span(meta), cond=ch[0], then=ch[1], orelse=orelse)
+
+    def for_stmt(self, meta, ch):
+        return N.For(span=_meta_span(meta), var=str(ch[0]), iterable=ch[1], body=ch[2],
+                     var_span=_tok_span(ch[0]))
+
+    def while_stmt(self, meta, ch):
+        return N.While(span=_meta_span(meta), cond=ch[0], body=ch[1])
+
+    def return_stmt(self, meta, ch):
+        return N.Return(span=_meta_span(meta), value=ch[1] if len(ch) > 1 else None)
+
+    # ---- expressions --------------------------------------------------------------------------
+    def _chain(self, meta, ch):
+        return N.BinChain(span=_meta_span(meta), ops=[str(t) for t in ch[1::2]], operands=ch[0::2])
+
+    or_expr = and_expr = arith = term = _chain
+
+    def cmp_expr(self, meta, ch):
+        return N.Compare(span=_meta_span(meta), op=str(ch[1]), left=ch[0], right=ch[2])
+
+    def juxt(self, meta, ch):
+        return N.Juxt(span=_meta_span(meta), factors=list(ch))
+
+    def prefix(self, meta, ch):
+        return N.Prefix(span=_meta_span(meta), ops=[str(t) for t in ch[:-1]], operand=ch[-1])
+
+    def neg_arg(self, meta, ch):
+        return N.Prefix(span=_meta_span(meta), ops=["-"], operand=ch[1])
+
+    def power(self, meta, ch):
+        return N.Power(span=_meta_span(meta), operands=ch[0::2])
+
+    def indexed(self, meta, ch):
+        return N.Index(span=_meta_span(meta), base=ch[0], groups=list(ch[1:]))
+
+    def index_list(self, meta, ch):
+        return list(ch)
+
+    def index(self, meta, ch):
+        return N.Idx(span=_meta_span(meta), expr=ch[0])
+
+    def marked_index(self, meta, ch):
+        return N.Idx(span=_meta_span(meta), expr=ch[0], marked=True)
+
+    def slice(self, meta, ch):
+        parts, current = [], None
+        for c in ch:
+            if isinstance(c, Token) and c.type == "COLON":
+                parts.append(current)
+                current = None
+            else:
+                current = c
+        parts.append(current)
+        parts += [None] * (3 - len(parts))
+        return N.Slice(span=_meta_span(meta), start=parts[0], stop=parts[1], step=parts[2])
+
+    def name(self, meta, ch):
+        return N.Name(span=_tok_span(ch[0]), id=str(ch[0]))
+
+    def number(self, meta, ch):
+        return N.Num(span=_tok_span(ch[0]), value=_number(ch[0]), text=str(ch[0]))
+
+    def string(self, meta, ch):
+        return N.Str(span=_tok_span(ch[0]), value=_unquote(ch[0]))
+
+    def true(self, meta, ch):
+        return N.Bool(span=_tok_span(ch[0]), value=True)
+
+    def false(self, meta, ch):
+        return N.Bool(span=_tok_span(ch[0]), value=False)
+
+    def tuple(self, meta, ch):
+        return N.TupleLit(span=_meta_span(meta), items=list(ch))
+
+    def list(self, meta, ch):
+        return N.ListLit(span=_meta_span(meta), items=[c for c in ch])
+
+    def call(self, meta, ch):
+        name = ch[0]
+        args = [c for c in ch[1:] if not isinstance(c, N.KwArg)]
+        kwargs = [c for c in ch[1:] if isinstance(c, N.KwArg)]
+        if kwargs:
+            first_kw = ch[1:].index(kwargs[0])
+            if len(args) > first_kw:
+                late = args[first_kw]
+                raise _SyntaxProblem("positional argument after a keyword argument", late.span)
+            seen = set()
+            for kw in kwargs:
+                if kw.name in seen:
+                    raise _SyntaxProblem(f"keyword argument '{kw.name}' given twice", kw.span)
+                seen.add(kw.name)
+        return N.Call(span=_meta_span(meta), name=str(name), args=args, kwargs=kwargs,
+                      name_span=_tok_span(name))
+
+    def kwarg(self, meta, ch):
+        return N.KwArg(span=_tok_span(ch[0]), name=str(ch[0]), value=ch[-1])
+
+
+def _check_target(target):
+    if isinstance(target, N.Name):
+        return
+    if isinstance(target, N.Index) and isinstance(target.base, N.Name) and len(target.groups) == 1 \
+            and all(isinstance(i, N.Idx) for i in target.groups[0]):
+        return
+    raise _SyntaxProblem("the left side of `=` must be a name or a name with indices, like Y[i, j]",
+                         target.span)
+
+
+def _number(tok):
+    text = str(tok)
+    if all(c.isdigit() for c in text):
+        return int(text)
+    return float(text)
+
+
+def _unquote(tok) -> str:
+    try:
+        return _pyast.literal_eval(str(tok))
+    except (ValueError, SyntaxError):
+        return str(tok)[1:-1]
+
+
+_READABLE = {
+    "_SEP": "end of line", "$END": "end of input", "NAME": "a name", "NUMBER": "a number",
+    "STRING": "a string", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
+    "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','", "ARROW": "'<-'", "RARROW": "'->'",
+    "PROJ": "'max='/'avg='/'min='", "CMP": "a comparison", "ASSIGN": "'='", "POW": "'^'",
+    "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "PERCENT": "'%'", "AT": "'@'",
+    "OROR": "'||'", "ANDAND": "'&&'", "BANG": "'!'", "DOT": "'.'", "DOTDOT": "'..'",
+    "COLON": "':'", "QMARK": "'?'",
+}
+
+
+def _readable(term: str) -> str:
+    if term in _READABLE:
+        return _READABLE[term]
+    return f"'{term.lower()}'" if term.isalpha() else term
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of input"
+    if tok.type == "_SEP":
+        return "end of line" if str(tok) != ";" else "';'"
+    return f"'{tok}'"
+
+
+def parse(text: str, filename: str = "<string>") -> N.Program:
+    """Parses `.tl` source into a `Program`; raises `TensorLogicSyntaxError` with file, line, column
+    and a caret on any syntax error."""
+    def fail(message, span):
+        return located(TensorLogicSyntaxError, message, filename, span, text)
+
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        col = text.index("\x00") - (text.rfind("\n", 0, text.index("\x00")) + 1) + 1
+        raise fail("NUL character in source", Span(line, col))
+    try:
+        tree = _parser().parse(text)
+        items = _ToAst().transform(tree)
+    except _LayoutError as e:
+        raise fail(str(e), _tok_span(e.token)) from None
+    except VisitError as e:
+        if isinstance(e.orig_exc, _SyntaxProblem):
+            raise fail(str(e.orig_exc), e.orig_exc.span) from None
+        raise
+    except UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else ""
+        what = "unterminated string" if ch == '"' else f"unexpected character {ch!r}"
+        raise fail(what, Span(e.line, e.column)) from None
+    except UnexpectedToken as e:
+        tok = e.token
+        expected = sorted({_readable(t) for t in e.expected if not t.startswith("__")})
+        hint = f"; expected {', '.join(expected[:8])}" if expected else ""
+        if len(expected) > 8:
+            hint += ", ..."
+        line = tok.line if tok.line is not None else _last_line(text)
+        col = tok.column if tok.column is not None else _last_col(text)
+        end_line = getattr(tok, "end_line", None)
+        end_col = getattr(tok, "end_column", None)
+        if tok.type in ("$END", "_SEP"):
+            end_line = end_col = None
+        raise fail(f"unexpected {_describe_token(tok)}{hint}",
+                   Span(line, col, end_line, end_col)) from None
+    except UnexpectedEOF as e:
+        raise fail("unexpected end of input", Span(_last_line(text), _last_col(text))) from None
+    except UnexpectedInput as e:
+        raise fail("syntax error", Span(getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1)) from None
+    return N.Program(span=Span(1, 1), items=items, filename=filename, text=text)
+
+
+def _last_line(text: str) -> int:
+    return max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+
+
+def _last_col(text: str) -> int:
+    lines = text.splitlines() or [""]
+    return len(lines[-1]) + 1 if not text.endswith("\n") else 1
