@@ -26,6 +26,7 @@ class Span:
     column: int
     end_line: int | None = None
     end_column: int | None = None
+    file: str | None = None
 
 
 def source_line(text: str, line: int) -> str:

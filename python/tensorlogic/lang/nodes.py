@@ -20,6 +20,10 @@ class Node:
 @dataclass(eq=False, kw_only=True)
 class Name(Node):
     id: str
+    # Set by the checker where the name is an index or an atom argument: "var" (an index
+    # variable), "const" (a domain constant, `key` holds it) or "value" (a bound variable).
+    role: Optional[str] = None
+    key: Any = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -288,3 +292,28 @@ class Program(Node):
     items: list
     filename: str = "<string>"
     text: str = ""
+
+
+def iter_children(node):
+    """The nodes directly inside `node` (fields holding nodes, lists of nodes or lists of lists)."""
+    for name in node.__dataclass_fields__:
+        if name == "span":
+            continue
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            yield value
+        elif isinstance(value, list):
+            for v in value:
+                if isinstance(v, Node):
+                    yield v
+                elif isinstance(v, list):
+                    yield from (w for w in v if isinstance(w, Node))
+
+
+def walk(node):
+    """Pre-order traversal without recursion."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(list(iter_children(n))))

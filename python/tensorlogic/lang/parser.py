@@ -93,14 +93,8 @@ def _parser() -> Lark:
         return _lark
 
 
-def _tok_span(tok: Token) -> Span:
-    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
-
-
-def _meta_span(meta) -> Span | None:
-    if getattr(meta, "empty", True):
-        return None
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+def _tok_span(tok: Token, file=None) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column, file)
 
 
 class _SyntaxProblem(Exception):
@@ -120,6 +114,18 @@ def _nodes(children):
 
 @v_args(meta=True)
 class _ToAst(Transformer_NonRecursive):
+    def __init__(self, filename):
+        super().__init__()
+        self.file = filename
+
+    def _t(self, tok):
+        return _tok_span(tok, self.file)
+
+    def _m(self, meta):
+        if getattr(meta, "empty", True):
+            return None
+        return Span(meta.line, meta.column, meta.end_line, meta.end_column, self.file)
+
     # ---- top level and declarations -----------------------------------------------------------
     def start(self, meta, ch):
         return list(ch)
@@ -127,8 +133,8 @@ class _ToAst(Transformer_NonRecursive):
     def domain_decl(self, meta, ch):
         name = ch[1]
         body = ch[3] if len(ch) > 3 else None
-        decl = N.DomainDecl(span=_meta_span(meta), name=str(name), kind="open",
-                            name_span=_tok_span(name))
+        decl = N.DomainDecl(span=self._m(meta), name=str(name), kind="open",
+                            name_span=self._t(name))
         if body is not None:
             if body[0] == "set":
                 decl.kind, decl.members = "set", body[1]
@@ -140,30 +146,31 @@ class _ToAst(Transformer_NonRecursive):
         return ("set", [self._const(c) for c in ch])
 
     def domain_range(self, meta, ch):
-        return ("range", ch[0], ch[1])
+        lo, hi = _nodes(ch)
+        return ("range", lo, hi)
 
     def int_lit(self, meta, ch):
         num = ch[-1]
         value = _number(num)
         if not isinstance(value, int):
-            raise _SyntaxProblem(f"expected an integer, found {num}", _tok_span(num))
+            raise _SyntaxProblem(f"expected an integer, found {num}", self._t(num))
         if len(ch) == 2:
             value = -value
-        return N.Num(span=_meta_span(meta), value=value, text=str(value))
+        return N.Num(span=self._m(meta), value=value, text=str(value))
 
     def _const(self, c):
         if isinstance(c, N.Num):
             return c
         if c.type == "STRING":
-            return N.Str(span=_tok_span(c), value=_unquote(c))
-        return N.Name(span=_tok_span(c), id=str(c))
+            return N.Str(span=self._t(c), value=_unquote(c))
+        return N.Name(span=self._t(c), id=str(c))
 
     def relation_decl(self, meta, ch):
-        return N.RelationDecl(span=_meta_span(meta), name=str(ch[0]), params=list(ch[1:]),
-                              name_span=_tok_span(ch[0]))
+        return N.RelationDecl(span=self._m(meta), name=str(ch[0]), params=list(ch[1:]),
+                              name_span=self._t(ch[0]))
 
     def rel_param(self, meta, ch):
-        return N.RelParam(span=_meta_span(meta), name=str(ch[0]),
+        return N.RelParam(span=self._m(meta), name=str(ch[0]),
                           domain=str(ch[1]) if len(ch) > 1 else None)
 
     def tensor_decl(self, meta, ch):
@@ -172,16 +179,16 @@ class _ToAst(Transformer_NonRecursive):
         rest = _nodes(ch[1:])
         type_spec = rest[0]
         init = rest[1] if len(rest) > 1 else None
-        return N.TensorDecl(span=_meta_span(meta), name=str(name), type=type_spec,
+        return N.TensorDecl(span=self._m(meta), name=str(name), type=type_spec,
                             mode=str(mode[0]) if mode else "frozen", init=init,
-                            name_span=_tok_span(name))
+                            name_span=self._t(name))
 
     def type_spec(self, meta, ch):
-        return N.TypeSpec(span=_meta_span(meta), dtype=str(ch[0]), dims=list(ch[1:]))
+        return N.TypeSpec(span=self._m(meta), dtype=str(ch[0]), dims=list(ch[1:]))
 
     def dim(self, meta, ch):
         tok = ch[0]
-        span = _tok_span(tok)
+        span = self._t(tok)
         if tok.type == "QMARK":
             return N.Dim(span=span, kind="any")
         if tok.type == "NUMBER":
@@ -195,113 +202,113 @@ class _ToAst(Transformer_NonRecursive):
         name = ch[0]
         params = [c for c in ch[1:] if isinstance(c, N.Param)]
         ret = [c for c in ch[1:] if isinstance(c, N.TypeSpec)]
-        return N.FnDecl(span=_meta_span(meta), name=str(name), params=params,
-                        ret=ret[0] if ret else None, body=ch[-1], name_span=_tok_span(name))
+        return N.FnDecl(span=self._m(meta), name=str(name), params=params,
+                        ret=ret[0] if ret else None, body=ch[-1], name_span=self._t(name))
 
     def param(self, meta, ch):
-        return N.Param(span=_meta_span(meta), name=str(ch[0]), type=ch[1] if len(ch) > 1 else None)
+        return N.Param(span=self._m(meta), name=str(ch[0]), type=ch[1] if len(ch) > 1 else None)
 
     def main_block(self, meta, ch):
-        return N.MainBlock(span=_meta_span(meta), body=ch[0])
+        return N.MainBlock(span=self._m(meta), body=ch[0])
 
     def test_block(self, meta, ch):
         name = ch[0]
-        return N.TestBlock(span=_meta_span(meta), body=ch[1],
+        return N.TestBlock(span=self._m(meta), body=ch[1],
                            name=_unquote(name) if name.type == "STRING" else str(name))
 
     def import_stmt(self, meta, ch):
-        return N.Import(span=_meta_span(meta), path=_unquote(ch[0]))
+        return N.Import(span=self._m(meta), path=_unquote(ch[0]))
 
     def learn_block(self, meta, ch):
         settings = [c for c in ch if isinstance(c, N.Setting)]
         body = [c for c in ch if not isinstance(c, (N.Setting, Token))]
-        return N.Learn(span=_meta_span(meta), body=body, settings=settings)
+        return N.Learn(span=self._m(meta), body=body, settings=settings)
 
     def setting(self, meta, ch):
-        return N.Setting(span=_tok_span(ch[0]), key=str(ch[0]), value=ch[1])
+        return N.Setting(span=self._t(ch[0]), key=str(ch[0]), value=ch[1])
 
     # ---- statements ---------------------------------------------------------------------------
     def block(self, meta, ch):
         return list(ch)
 
     def expr_stmt(self, meta, ch):
-        return N.ExprStmt(span=_meta_span(meta), expr=ch[0])
+        return N.ExprStmt(span=self._m(meta), expr=ch[0])
 
     def assign(self, meta, ch):
         target, op, value = ch
         _check_target(target)
-        return N.Assign(span=_meta_span(meta), target=target, op=str(op), value=value)
+        return N.Assign(span=self._m(meta), target=target, op=str(op), value=value)
 
     def expr_query(self, meta, ch):
         lit = N.Literal(span=ch[0].span, negated=False, expr=ch[0])
-        return N.Query(span=_meta_span(meta), literals=[lit])
+        return N.Query(span=self._m(meta), literals=[lit])
 
     def query(self, meta, ch):
-        return N.Query(span=_meta_span(meta), literals=_nodes(ch))
+        return N.Query(span=self._m(meta), literals=_nodes(ch))
 
     def rule(self, meta, ch):
-        return N.Rule(span=_meta_span(meta), head=ch[0], body=ch[2])
+        return N.Rule(span=self._m(meta), head=ch[0], body=ch[2])
 
     def body(self, meta, ch):
         return list(ch)
 
     def literal(self, meta, ch):
-        return N.Literal(span=_meta_span(meta), negated=len(ch) == 2, expr=ch[-1])
+        return N.Literal(span=self._m(meta), negated=len(ch) == 2, expr=ch[-1])
 
     def let_stmt(self, meta, ch):
         name = ch[0]
         types = [c for c in ch if isinstance(c, N.TypeSpec)]
-        return N.Let(span=_meta_span(meta), name=str(name), type=types[0] if types else None,
-                     value=ch[-1], name_span=_tok_span(name))
+        return N.Let(span=self._m(meta), name=str(name), type=types[0] if types else None,
+                     value=ch[-1], name_span=self._t(name))
 
     def if_stmt(self, meta, ch):
         orelse = None
         if len(ch) == 3:
             orelse = ch[2] if isinstance(ch[2], list) else [ch[2]]
-        return N.If(span=_meta_span(meta), cond=ch[0], then=ch[1], orelse=orelse)
+        return N.If(span=self._m(meta), cond=ch[0], then=ch[1], orelse=orelse)
 
     def for_stmt(self, meta, ch):
-        return N.For(span=_meta_span(meta), var=str(ch[0]), iterable=ch[1], body=ch[2],
-                     var_span=_tok_span(ch[0]))
+        return N.For(span=self._m(meta), var=str(ch[0]), iterable=ch[1], body=ch[2],
+                     var_span=self._t(ch[0]))
 
     def while_stmt(self, meta, ch):
-        return N.While(span=_meta_span(meta), cond=ch[0], body=ch[1])
+        return N.While(span=self._m(meta), cond=ch[0], body=ch[1])
 
     def return_stmt(self, meta, ch):
-        return N.Return(span=_meta_span(meta), value=ch[1] if len(ch) > 1 else None)
+        return N.Return(span=self._m(meta), value=ch[1] if len(ch) > 1 else None)
 
     # ---- expressions --------------------------------------------------------------------------
     def _chain(self, meta, ch):
-        return N.BinChain(span=_meta_span(meta), ops=[str(t) for t in ch[1::2]], operands=ch[0::2])
+        return N.BinChain(span=self._m(meta), ops=[str(t) for t in ch[1::2]], operands=ch[0::2])
 
     or_expr = and_expr = arith = term = _chain
 
     def cmp_expr(self, meta, ch):
-        return N.Compare(span=_meta_span(meta), op=str(ch[1]), left=ch[0], right=ch[2])
+        return N.Compare(span=self._m(meta), op=str(ch[1]), left=ch[0], right=ch[2])
 
     def juxt(self, meta, ch):
-        return N.Juxt(span=_meta_span(meta), factors=list(ch))
+        return N.Juxt(span=self._m(meta), factors=list(ch))
 
     def prefix(self, meta, ch):
-        return N.Prefix(span=_meta_span(meta), ops=[str(t) for t in ch[:-1]], operand=ch[-1])
+        return N.Prefix(span=self._m(meta), ops=[str(t) for t in ch[:-1]], operand=ch[-1])
 
     def neg_arg(self, meta, ch):
-        return N.Prefix(span=_meta_span(meta), ops=["-"], operand=ch[1])
+        return N.Prefix(span=self._m(meta), ops=["-"], operand=ch[1])
 
     def power(self, meta, ch):
-        return N.Power(span=_meta_span(meta), operands=ch[0::2])
+        return N.Power(span=self._m(meta), operands=ch[0::2])
 
     def indexed(self, meta, ch):
-        return N.Index(span=_meta_span(meta), base=ch[0], groups=list(ch[1:]))
+        return N.Index(span=self._m(meta), base=ch[0], groups=list(ch[1:]))
 
     def index_list(self, meta, ch):
         return list(ch)
 
     def index(self, meta, ch):
-        return N.Idx(span=_meta_span(meta), expr=ch[0])
+        return N.Idx(span=self._m(meta), expr=ch[0])
 
     def marked_index(self, meta, ch):
-        return N.Idx(span=_meta_span(meta), expr=ch[0], marked=True)
+        return N.Idx(span=self._m(meta), expr=ch[0], marked=True)
 
     def slice(self, meta, ch):
         parts, current = [], None
@@ -313,28 +320,28 @@ class _ToAst(Transformer_NonRecursive):
                 current = c
         parts.append(current)
         parts += [None] * (3 - len(parts))
-        return N.Slice(span=_meta_span(meta), start=parts[0], stop=parts[1], step=parts[2])
+        return N.Slice(span=self._m(meta), start=parts[0], stop=parts[1], step=parts[2])
 
     def name(self, meta, ch):
-        return N.Name(span=_tok_span(ch[0]), id=str(ch[0]))
+        return N.Name(span=self._t(ch[0]), id=str(ch[0]))
 
     def number(self, meta, ch):
-        return N.Num(span=_tok_span(ch[0]), value=_number(ch[0]), text=str(ch[0]))
+        return N.Num(span=self._t(ch[0]), value=_number(ch[0]), text=str(ch[0]))
 
     def string(self, meta, ch):
-        return N.Str(span=_tok_span(ch[0]), value=_unquote(ch[0]))
+        return N.Str(span=self._t(ch[0]), value=_unquote(ch[0]))
 
     def true(self, meta, ch):
-        return N.Bool(span=_tok_span(ch[0]), value=True)
+        return N.Bool(span=self._t(ch[0]), value=True)
 
     def false(self, meta, ch):
-        return N.Bool(span=_tok_span(ch[0]), value=False)
+        return N.Bool(span=self._t(ch[0]), value=False)
 
     def tuple(self, meta, ch):
-        return N.TupleLit(span=_meta_span(meta), items=list(ch))
+        return N.TupleLit(span=self._m(meta), items=list(ch))
 
     def list(self, meta, ch):
-        return N.ListLit(span=_meta_span(meta), items=[c for c in ch])
+        return N.ListLit(span=self._m(meta), items=[c for c in ch])
 
     def call(self, meta, ch):
         name = ch[0]
@@ -350,11 +357,11 @@ class _ToAst(Transformer_NonRecursive):
                 if kw.name in seen:
                     raise _SyntaxProblem(f"keyword argument '{kw.name}' given twice", kw.span)
                 seen.add(kw.name)
-        return N.Call(span=_meta_span(meta), name=str(name), args=args, kwargs=kwargs,
-                      name_span=_tok_span(name))
+        return N.Call(span=self._m(meta), name=str(name), args=args, kwargs=kwargs,
+                      name_span=self._t(name))
 
     def kwarg(self, meta, ch):
-        return N.KwArg(span=_tok_span(ch[0]), name=str(ch[0]), value=ch[-1])
+        return N.KwArg(span=self._t(ch[0]), name=str(ch[0]), value=ch[-1])
 
 
 def _check_target(target):
@@ -398,6 +405,18 @@ def _readable(term: str) -> str:
     return f"'{term.lower()}'" if term.isalpha() else term
 
 
+_EXPR_START = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "MINUS", "PLUS", "BANG", "TRUE", "FALSE"}
+
+
+def _expected_list(terms) -> list[str]:
+    terms = {t for t in terms if not t.startswith("__")}
+    out = []
+    if {"NAME", "NUMBER", "LPAR"} <= terms:
+        out.append("an expression")
+        terms -= _EXPR_START
+    return out + sorted(_readable(t) for t in terms)
+
+
 def _describe_token(tok: Token) -> str:
     if tok.type == "$END":
         return "end of input"
@@ -410,7 +429,9 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
     """Parses `.tl` source into a `Program`; raises `TensorLogicSyntaxError` with file, line, column
     and a caret on any syntax error."""
     def fail(message, span):
-        return located(TensorLogicSyntaxError, message, filename, span, text)
+        return located(TensorLogicSyntaxError, message, filename,
+                       None if span is None else Span(span.line, span.column, span.end_line, span.end_column, filename),
+                       text)
 
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
@@ -418,7 +439,7 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         raise fail("NUL character in source", Span(line, col))
     try:
         tree = _parser().parse(text)
-        items = _ToAst().transform(tree)
+        items = _ToAst(filename).transform(tree)
     except _LayoutError as e:
         raise fail(str(e), _tok_span(e.token)) from None
     except VisitError as e:
@@ -431,29 +452,27 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         raise fail(what, Span(e.line, e.column)) from None
     except UnexpectedToken as e:
         tok = e.token
-        expected = sorted({_readable(t) for t in e.expected if not t.startswith("__")})
+        expected = _expected_list(e.expected)
         hint = f"; expected {', '.join(expected[:8])}" if expected else ""
         if len(expected) > 8:
             hint += ", ..."
-        line = tok.line if tok.line is not None else _last_line(text)
-        col = tok.column if tok.column is not None else _last_col(text)
-        end_line = getattr(tok, "end_line", None)
-        end_col = getattr(tok, "end_column", None)
-        if tok.type in ("$END", "_SEP"):
+        if tok.type == "$END" or tok.line is None:
+            line, col = _end_position(text)
             end_line = end_col = None
+        else:
+            line, col = tok.line, tok.column
+            end_line, end_col = (None, None) if tok.type == "_SEP" else (tok.end_line, tok.end_column)
         raise fail(f"unexpected {_describe_token(tok)}{hint}",
                    Span(line, col, end_line, end_col)) from None
-    except UnexpectedEOF as e:
-        raise fail("unexpected end of input", Span(_last_line(text), _last_col(text))) from None
+    except UnexpectedEOF:
+        raise fail("unexpected end of input", Span(*_end_position(text))) from None
     except UnexpectedInput as e:
         raise fail("syntax error", Span(getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1)) from None
-    return N.Program(span=Span(1, 1), items=items, filename=filename, text=text)
+    return N.Program(span=Span(1, 1, file=filename), items=items, filename=filename, text=text)
 
 
-def _last_line(text: str) -> int:
-    return max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
-
-
-def _last_col(text: str) -> int:
-    lines = text.splitlines() or [""]
-    return len(lines[-1]) + 1 if not text.endswith("\n") else 1
+def _end_position(text: str) -> tuple[int, int]:
+    """Line and column just after the last non-blank character."""
+    stripped = text.rstrip()
+    line = stripped.count("\n") + 1
+    return line, len(stripped) - (stripped.rfind("\n") + 1) + 1
