@@ -123,11 +123,13 @@ class Checker:
         StaticShapes(self, order).check_all()
         for learn in self.learns:
             self.check_learn(learn)
-        return Model(filename=self.filename, sources=self.sources, items=items,
-                     domains=self.domains, relations=self.relations, tensors=self.tensors,
-                     functions=self.functions, global_vars=self.global_vars,
-                     constants=self.constants, actions=self.actions, tests=self.tests,
-                     learns=self.learns, graph=graph, order=order, named_sizes=self.named_sizes)
+        model = Model(filename=self.filename, sources=self.sources, items=items,
+                      domains=self.domains, relations=self.relations, tensors=self.tensors,
+                      functions=self.functions, global_vars=self.global_vars,
+                      constants=self.constants, actions=self.actions, tests=self.tests,
+                      learns=self.learns, graph=graph, order=order, named_sizes=self.named_sizes)
+        model.checker = self
+        return model
 
     # ---- imports --------------------------------------------------------------------------------
     def load(self, program: N.Program, seen: set) -> list:
@@ -387,7 +389,9 @@ class Checker:
                 if t.decl.init is not None:
                     self.r_expr(t.decl.init, None)
         for fn in self.functions.values():
-            self.r_block(fn.body, self.local_scope(fn.body, [p.name for p in fn.params]), in_fn=True)
+            scope = self.local_scope(fn.body, [p.name for p in fn.params])
+            fn.local_names = scope.names
+            self.r_block(fn.body, scope, in_fn=True)
         for item in items:
             if isinstance(item, (N.DomainDecl, N.RelationDecl, N.TensorDecl, N.FnDecl)):
                 continue
@@ -406,7 +410,9 @@ class Checker:
                 for s in item.settings:
                     self.r_setting(s)
             elif isinstance(item, (N.MainBlock, N.TestBlock)):
-                self.r_block(item.body, self.local_scope(item.body, []))
+                scope = self.local_scope(item.body, [])
+                item.local_names = scope.names
+                self.r_block(item.body, scope)
             else:
                 self.r_stmt(item, None)
 
