@@ -86,12 +86,11 @@ def _py(v):
 
 
 def _progress(epochs, enabled):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # the bar is optional; learning is not
-        return None
-    return tqdm(total=epochs, desc="learn", unit="epoch", file=sys.stderr, disable=not enabled,
-                dynamic_ncols=True, leave=True)
+    """A tqdm bar on stderr: shown on a terminal by default, always with `progress: true`, never
+    with `progress: false`."""
+    from tqdm import tqdm
+    return tqdm(total=epochs, desc="learn", unit="epoch", file=sys.stderr,
+                disable=None if enabled is None else not enabled, mininterval=0.25, leave=True)
 
 
 def run_learn(rt, node):
@@ -102,7 +101,7 @@ def run_learn(rt, node):
     scheduler = build_scheduler(rt, settings.get("scheduler"), optimizer)
     epochs = int(_py(_value(rt, settings["epochs"].value))) if "epochs" in settings else DEFAULT_EPOCHS
     clip = _py(_value(rt, settings["clip_grad_norm"].value)) if "clip_grad_norm" in settings else None
-    progress = bool(_py(_value(rt, settings["progress"].value))) if "progress" in settings else True
+    progress = bool(_py(_value(rt, settings["progress"].value))) if "progress" in settings else None
     objective = settings["objective"].value
     statements = [s for s in node.body if not (isinstance(s, N.Assign) and _is_definition(rt, s))]
     bar = _progress(epochs, progress)
@@ -127,13 +126,12 @@ def run_learn(rt, node):
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
-            loss_value = loss.item()
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss_value:.4g}")
+            bar.update(1)
+            if not bar.disable and (epoch % max(1, epochs // 50) == 0 or epoch == epochs - 1):
+                bar.set_postfix(loss=f"{loss.item():.4g}", refresh=False)
+        loss_value = loss.item() if epochs else None
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
         _touch(rt, names)
     rt.last_loss = loss_value
     return loss_value
