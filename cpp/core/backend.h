@@ -1,0 +1,101 @@
+// The interface every backend implements: kernel families, not one function per op. The core checks
+// arguments and shapes once before calling; backends trust their inputs.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "tensorlogic/array.h"
+#include "tensorlogic/memory.h"
+#include "tensorlogic/ops.h"
+
+namespace tensorlogic {
+
+// A binary operand: an array already broadcast (expanded) to the output shape, or a scalar.
+struct Operand {
+  const Array* array = nullptr;
+  double scalar = 0.0;
+};
+
+struct GemmEpilogue {
+  const Array* bias = nullptr;      // broadcast over rows: [N] or expanded to [B, M, N]
+  const Array* residual = nullptr;  // [B, M, N] view, added before the activation
+  Activation activation = Activation::none;
+};
+
+enum class RandomKind : uint8_t { uniform, normal, integer };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual DeviceType type() const = 0;
+  virtual BufferCache& cache() = 0;
+  virtual void synchronize() {}
+
+  // Host transfers: host buffers are contiguous in `a`'s logical order; `a` may be strided.
+  virtual void copy_from_host(const void* src, const Array& dst) = 0;
+  virtual void copy_to_host(const Array& src, void* dst) = 0;
+  // Same shape, any strides on both sides; converts between f16 and int32.
+  virtual void copy(const Array& src, const Array& dst) = 0;
+  virtual void fill(const Array& dst, double value) = 0;
+
+  // Elementwise: inputs are views with the output's shape (broadcast already applied); out may be strided.
+  virtual void unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) = 0;
+  virtual void binary(BinaryOp op, const Operand& a, const Operand& b, const Array& out) = 0;
+  virtual void ternary(TernaryOp op, const Array& a, const Array& b, const Array& c, const Array& out) = 0;
+
+  // `in` is contiguous and read as [outer, n, inner]; `out` is contiguous [outer, inner].
+  virtual void reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out,
+                      const ReduceParams& params) = 0;
+  // softmax family over the middle axis of a contiguous [outer, n, inner] array.
+  virtual void rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) = 0;
+  // layer_norm (bias/mean used) or rms_norm over the last n elements of contiguous [rows, n] data.
+  virtual void norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias,
+                    double eps, const Array& out) = 0;
+
+  // out[b] = a[b] @ b[b] with f32 accumulation, then the epilogue, rounded once. a: [B, M, K] and
+  // b: [B, K, N] views whose two inner axes may be in either order (transposes need no copy); out is
+  // contiguous [B, M, N].
+  virtual void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) = 0;
+
+  // Indexing: gather, scatter_add, index_select, embedding, advanced indexing and pad all reduce to
+  // moving blocks at element offsets that the core computed and range-checked on the host. A block is
+  // the strided view `src` (or `dst`) moved to offsets[b] (elements from its data pointer).
+  // out [n, *R] (contiguous) [b] = block of src (shape R) at offsets[b].
+  virtual void index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) = 0;
+  // block of dst (shape R) at offsets[b] = values[b] (or += with accumulate: repeated offsets add up, float16
+  // sums in f32 rounded once); values is contiguous [n, *R] with dst's dtype. Without accumulate the last
+  // write (largest b) wins.
+  virtual void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                             bool accumulate) = 0;
+  // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.
+  virtual void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
+                      int64_t out_w, const Array& out) = 0;
+  // out [N, C, H, W] (zeroed by the core) += cols [N, C*kh*kw, L].
+  virtual void col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
+                      int64_t out_w, const Array& out) = 0;
+  // max or average pooling of x [N, C, H, W] (contiguous) into out [N, C, out_h, out_w]; padded cells
+  // never win a max; an average divides by the window clipped to the padded input (count_include_pad)
+  // or by the number of real cells (PyTorch's rules).
+  virtual void pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
+                      bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) = 0;
+  // out[b] = softmax(q[b] @ k[b]^T * scale + mask[b], causal: keys after the query masked) @ v[b], in f32
+  // and rounded once. q [B, L, E], k [B, S, E], v [B, S, Ev] and mask [B, L, S] are views with any
+  // strides (mask may be null); out is contiguous [B, L, Ev].
+  virtual void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                         const Array& out) = 0;
+  // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
+  virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
+
+  // Philox4x32-10 stream: element i uses counter (offset + i / 4), lane i % 4.
+  virtual void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high,
+                      const Array& out) = 0;
+};
+
+// The backend of a device; DeviceError naming the available devices when it is not built or present.
+Backend& backend_for(Device device);
+
+// The backend all arrays run on, after checking they share one device (DeviceError otherwise).
+Backend& backend_of(const char* op, std::initializer_list<const Array*> arrays);
+
+}  // namespace tensorlogic

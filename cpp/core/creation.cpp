@@ -1,0 +1,128 @@
+// Creating arrays, moving them between host and devices, and copies.
+#include <cmath>
+#include <string>
+
+#include "backend.h"
+#include "tensorlogic/errors.h"
+#include "tensorlogic/ops.h"
+
+namespace tensorlogic {
+
+Array empty(const Shape& shape, Dtype dtype, Device device) { return Array::empty(shape, dtype, device); }
+
+Array full(const Shape& shape, double value, Dtype dtype, Device device) {
+  Array out = Array::empty(shape, dtype, device);
+  if (out.numel() > 0) backend_for(device).fill(out, value);
+  return out;
+}
+
+Array zeros(const Shape& shape, Dtype dtype, Device device) { return full(shape, 0.0, dtype, device); }
+Array ones(const Shape& shape, Dtype dtype, Device device) { return full(shape, 1.0, dtype, device); }
+
+Array arange(double start, double end, double step, Dtype dtype, Device device) {
+  if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step)) {
+    throw ArgumentError("arange: step must be non-zero and the bounds finite");
+  }
+  const double count = std::ceil((end - start) / step);
+  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+  if (dtype == Dtype::int32) {
+    std::vector<int32_t> host(n);
+    for (int64_t i = 0; i < n; ++i) host[i] = static_cast<int32_t>(start + static_cast<double>(i) * step);
+    return from_host(host.data(), {n}, Dtype::int32, device);
+  }
+  std::vector<float> host(n);
+  for (int64_t i = 0; i < n; ++i) host[i] = static_cast<float>(start + static_cast<double>(i) * step);
+  return from_host_f32(host.data(), {n}, device);
+}
+
+Array linspace(double start, double end, int64_t steps, Device device) {
+  if (steps < 0) throw ArgumentError("linspace: number of steps must be non-negative");
+  std::vector<float> host(steps);
+  const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  // Like PyTorch: fill the second half backwards from `end` so both ends are exact.
+  for (int64_t i = 0; i < steps; ++i) {
+    host[i] = static_cast<float>(i < steps / 2 ? start + step * static_cast<double>(i)
+                                               : end - step * static_cast<double>(steps - 1 - i));
+  }
+  return from_host_f32(host.data(), {steps}, device);
+}
+
+Array eye(int64_t n, int64_t m, Device device) {
+  if (n < 0 || m < 0) throw ArgumentError("eye: sizes must be non-negative");
+  Array out = zeros({n, m}, Dtype::float16, device);
+  if (n > 0 && m > 0) fill_(diagonal(out, 0, 0, 1), 1.0);
+  return out;
+}
+
+Array from_host(const void* data, const Shape& shape, Dtype dtype, Device device) {
+  Array out = Array::empty(shape, dtype, device);
+  if (out.numel() > 0) backend_for(device).copy_from_host(data, out);
+  return out;
+}
+
+Array from_host_f32(const float* data, const Shape& shape, Device device) {
+  const int64_t n = numel_of(shape);
+  int64_t overflow = 0, first = -1;
+  std::vector<half> bits(n);
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::isfinite(data[i]) && std::fabs(data[i]) > kHalfMax) {
+      if (first < 0) first = i;
+      ++overflow;
+    }
+    bits[i] = to_half(data[i]);
+  }
+  if (overflow > 0) {
+    throw PrecisionOverflowError(std::to_string(overflow) + " value(s) exceed the float16 range ±65504; the first at flat index " +
+                                 std::to_string(first) + " is " + std::to_string(data[first]));
+  }
+  return from_host(bits.data(), shape, Dtype::float16, device);
+}
+
+void to_host(const Array& a, void* out) {
+  if (a.numel() > 0) backend_for(a.device()).copy_to_host(a, out);
+}
+
+Array to_device(const Array& a, Device device) {
+  if (a.device() == device) return a;
+  Backend& target = backend_for(device);
+  Array out = Array::empty(a.shape(), a.dtype(), device);
+  if (out.numel() == 0) return out;
+  if (a.device().type == DeviceType::cpu) {
+    const Array src = contiguous(a);
+    target.copy_from_host(src.data(), out);
+  } else if (device.type == DeviceType::cpu) {
+    backend_for(a.device()).copy_to_host(a, out.data());
+  } else {
+    Array staging = to_device(a, Device{DeviceType::cpu, 0});
+    target.copy_from_host(staging.data(), out);
+  }
+  return out;
+}
+
+Array contiguous(const Array& a) { return a.is_contiguous() ? a : clone(a); }
+
+Array clone(const Array& a) {
+  Array out = Array::empty(a.shape(), a.dtype(), a.device());
+  if (out.numel() > 0) backend_for(a.device()).copy(a, out);
+  return out;
+}
+
+Array astype(const Array& a, Dtype dtype) {
+  if (a.dtype() == dtype) return a;
+  Array out = Array::empty(a.shape(), dtype, a.device());
+  if (out.numel() > 0) backend_for(a.device()).copy(a, out);
+  return out;
+}
+
+void copy_(const Array& dst, const Array& src) {
+  Backend& backend = backend_of("copy_", {&dst, &src});
+  Array from = expand(src, dst.shape());
+  if (from.shares_storage(dst) && dst.numel() > 0) from = clone(from);  // overlapping views: read first
+  if (dst.numel() > 0) backend.copy(from, dst);
+}
+
+void fill_(const Array& dst, double value) {
+  if (dst.numel() > 0) backend_for(dst.device()).fill(dst, value);
+}
+
+}  // namespace tensorlogic

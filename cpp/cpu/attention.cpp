@@ -1,0 +1,92 @@
+// Fused scaled dot-product attention: per chunk of (batch, query rows), scores, mask, softmax and the
+// product with V stay in f32 and the result is rounded to f16 once.
+#include <algorithm>
+#include <cmath>
+
+#include "blas.h"
+#include "cpu_backend.h"
+#include "f16_convert.h"
+#include "parallel.h"
+
+namespace tensorlogic::cpu {
+namespace {
+
+constexpr int64_t kScoreBudget = int64_t{1} << 22;  // f32 scores held per chunk (16 MiB)
+
+Array sub_batch(const Array& a, int64_t b0, int64_t nb, int64_t r0, int64_t rows) {
+  return a.view_as({nb, rows, a.shape()[2]}, a.strides(), a.offset() + b0 * a.strides()[0] + r0 * a.strides()[1]);
+}
+
+// Scales, masks and normalises one row of scores in place. A row with every key masked gets zero
+// weights (PyTorch's safe softmax), so its output is zero rather than NaN.
+void softmax_row(float* row, int64_t cols, float scale, const half* mask, int64_t mask_stride, int64_t visible) {
+  float top = -INFINITY;
+  for (int64_t j = 0; j < cols; ++j) {
+    float s = row[j] * scale;
+    if (mask) s += to_float(mask[j * mask_stride]);
+    if (j >= visible) s = -INFINITY;
+    row[j] = s;
+    top = std::max(top, s);
+  }
+  if (top == -INFINITY) {
+    std::fill(row, row + cols, 0.0f);
+    return;
+  }
+  float total = 0.0f;
+  for (int64_t j = 0; j < cols; ++j) {
+    row[j] = std::exp(row[j] - top);
+    total += row[j];
+  }
+  const float inv = 1.0f / total;
+  for (int64_t j = 0; j < cols; ++j) row[j] *= inv;
+}
+
+}  // namespace
+
+void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                           const Array& out) {
+  const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
+  const int64_t keys = k.shape()[1], ev = v.shape()[2];
+  const int64_t per_batch = std::max<int64_t>(len * keys, 1);
+  const int64_t nb = std::max<int64_t>(1, kScoreBudget / per_batch);
+  const int64_t rb = nb > 1 ? len : std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(keys, 1));
+  Scratch sq(0), sk(1), sv(2), ss(3), so(4);
+  half* dst = out.data_as<half>();
+
+  for (int64_t b0 = 0; b0 < batches; b0 += nb) {
+    const int64_t nbc = std::min(nb, batches - b0);
+    const Array kb = sub_batch(k, b0, nbc, 0, keys), vb = sub_batch(v, b0, nbc, 0, keys);
+    Panel pk = widen(kb, sk.get(panel_floats(kb)));
+    const Panel pv = widen(vb, sv.get(panel_floats(vb)));
+    pk.trans = !pk.trans;  // used as k^T
+    for (int64_t r0 = 0; r0 < len; r0 += rb) {
+      const int64_t rows = std::min(rb, len - r0);
+      // Causal (top-left aligned, like PyTorch): query i sees keys j <= i, so later keys are skipped.
+      const int64_t cols = causal ? std::min(keys, r0 + rows) : keys;
+      const Array qb = sub_batch(q, b0, nbc, r0, rows);
+      const Panel pq = widen(qb, sq.get(panel_floats(qb)));
+      float* scores = ss.get(static_cast<size_t>(nbc * rows * std::max<int64_t>(cols, 1)));
+      sgemm_batched(pq, pk, nbc, rows, cols, e, scores);
+      parallel_for(nbc * rows, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(cols, 1)), [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const int64_t b = b0 + i / rows, r = r0 + i % rows;
+          const half* mrow = mask ? mask->data_as<half>() + b * mask->strides()[0] + r * mask->strides()[1] : nullptr;
+          softmax_row(scores + i * cols, cols, scale, mrow, mask ? mask->strides()[2] : 0, causal ? r + 1 : cols);
+        }
+      });
+      Panel pp;
+      pp.data = scores;
+      pp.ld = std::max<int64_t>(cols, 1);
+      pp.batch_stride = rows * cols;
+      float* result = so.get(static_cast<size_t>(nbc * rows * ev));
+      sgemm_batched(pp, pv, nbc, rows, ev, cols, result);
+      parallel_for(nbc, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          f32_to_f16(result + i * rows * ev, dst + ((b0 + i) * len + r0) * ev, rows * ev);
+        }
+      });
+    }
+  }
+}
+
+}  // namespace tensorlogic::cpu

@@ -1,0 +1,107 @@
+// CPU backend: its buffer cache (64-byte aligned host memory), host transfers, copies and fills.
+#include "cpu_backend.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "parallel.h"
+#include "strided.h"
+
+namespace tensorlogic::cpu {
+namespace {
+
+class HostCache final : public BufferCache {
+ public:
+  HostCache() : BufferCache(Device{DeviceType::cpu, 0}) {}
+
+ protected:
+  void* raw_allocate(size_t nbytes) override { return std::aligned_alloc(64, (nbytes + 63) / 64 * 64); }
+  void raw_free(void* ptr, size_t) override { std::free(ptr); }
+};
+
+constexpr int64_t kCopyGrain = 1 << 16;
+
+template <typename From, typename To>
+To convert(From v) {
+  if constexpr (std::is_same_v<From, To>) {
+    return v;
+  } else if constexpr (std::is_same_v<From, half>) {
+    return static_cast<To>(to_float(v));
+  } else {
+    return to_half(static_cast<float>(v));
+  }
+}
+
+template <typename From, typename To>
+void copy_typed(const Array& src, const Array& dst) {
+  const Layout<2> layout(dst.shape(), {&src.strides(), &dst.strides()});
+  const From* in = src.data_as<From>();
+  To* out = dst.data_as<To>();
+  if constexpr (std::is_same_v<From, To>) {
+    if (layout.contiguous(0) && layout.contiguous(1)) {
+      parallel_for(layout.numel, kCopyGrain, [&](int64_t b, int64_t e) {
+        std::memcpy(out + b, in + b, static_cast<size_t>(e - b) * sizeof(To));
+      });
+      return;
+    }
+  }
+  parallel_for(layout.numel, kCopyGrain, [&](int64_t b, int64_t e) {
+    layout.for_each_run(b, e, [&](const std::array<int64_t, 2>& off, int64_t count) {
+      const From* s = in + off[0];
+      To* d = out + off[1];
+      const int64_t ss = layout.inner_stride(0), ds = layout.inner_stride(1);
+      for (int64_t i = 0; i < count; ++i) d[i * ds] = convert<From, To>(s[i * ss]);
+    });
+  });
+}
+
+}  // namespace
+
+Backend* create_backend() { return new CpuBackend(); }
+
+CpuBackend::CpuBackend() = default;
+
+BufferCache& CpuBackend::cache() {
+  static HostCache* instance = new HostCache();  // outlives every array (never destroyed)
+  return *instance;
+}
+
+void CpuBackend::copy_from_host(const void* src, const Array& dst) {
+  const Array host = Array::from_memory(const_cast<void*>(src), dst.shape(), contiguous_strides(dst.shape()),
+                                        dst.dtype(), dst.device(), nullptr);
+  copy(host, dst);
+}
+
+void CpuBackend::copy_to_host(const Array& src, void* dst) {
+  const Array host = Array::from_memory(dst, src.shape(), contiguous_strides(src.shape()), src.dtype(),
+                                        src.device(), nullptr);
+  copy(src, host);
+}
+
+void CpuBackend::copy(const Array& src, const Array& dst) {
+  if (src.dtype() == Dtype::float16 && dst.dtype() == Dtype::float16) return copy_typed<half, half>(src, dst);
+  if (src.dtype() == Dtype::int32 && dst.dtype() == Dtype::int32) return copy_typed<int32_t, int32_t>(src, dst);
+  if (src.dtype() == Dtype::float16) return copy_typed<half, int32_t>(src, dst);
+  copy_typed<int32_t, half>(src, dst);
+}
+
+void CpuBackend::fill(const Array& dst, double value) {
+  const Layout<1> layout(dst.shape(), {&dst.strides()});
+  auto fill_typed = [&](auto v) {
+    using T = decltype(v);
+    T* out = dst.data_as<T>();
+    parallel_for(layout.numel, kCopyGrain, [&](int64_t b, int64_t e) {
+      layout.for_each_run(b, e, [&](const std::array<int64_t, 1>& off, int64_t count) {
+        const int64_t s = layout.inner_stride(0);
+        for (int64_t i = 0; i < count; ++i) out[off[0] + i * s] = v;
+      });
+    });
+  };
+  if (dst.dtype() == Dtype::float16) {
+    fill_typed(to_half(static_cast<float>(value)));
+  } else {
+    fill_typed(static_cast<int32_t>(value));
+  }
+}
+
+}  // namespace tensorlogic::cpu

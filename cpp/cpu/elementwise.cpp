@@ -1,0 +1,225 @@
+// Elementwise kernel families. Work proceeds in blocks: operands are converted to f32 blocks
+// (vectorised conversion when contiguous), the op runs on the block, and the result is rounded once.
+#include <atomic>
+#include <type_traits>
+
+#include "cpu_backend.h"
+#include "elementwise_ops.h"
+#include "f16_convert.h"
+#include "parallel.h"
+#include "strided.h"
+#include "tensorlogic/errors.h"
+
+namespace tensorlogic::cpu {
+namespace {
+
+constexpr int64_t kBlock = 512;
+constexpr int64_t kGrain = 1 << 15;
+
+template <UnaryOp Op>
+using UnaryTag = std::integral_constant<UnaryOp, Op>;
+template <BinaryOp Op>
+using BinaryTag = std::integral_constant<BinaryOp, Op>;
+
+template <typename F>
+void dispatch_unary(UnaryOp op, F&& f) {
+  switch (op) {
+    case UnaryOp::neg: return f(UnaryTag<UnaryOp::neg>{});
+    case UnaryOp::abs: return f(UnaryTag<UnaryOp::abs>{});
+    case UnaryOp::exp: return f(UnaryTag<UnaryOp::exp>{});
+    case UnaryOp::log: return f(UnaryTag<UnaryOp::log>{});
+    case UnaryOp::log1p: return f(UnaryTag<UnaryOp::log1p>{});
+    case UnaryOp::sqrt: return f(UnaryTag<UnaryOp::sqrt>{});
+    case UnaryOp::rsqrt: return f(UnaryTag<UnaryOp::rsqrt>{});
+    case UnaryOp::sin: return f(UnaryTag<UnaryOp::sin>{});
+    case UnaryOp::cos: return f(UnaryTag<UnaryOp::cos>{});
+    case UnaryOp::tanh: return f(UnaryTag<UnaryOp::tanh>{});
+    case UnaryOp::sigmoid: return f(UnaryTag<UnaryOp::sigmoid>{});
+    case UnaryOp::relu: return f(UnaryTag<UnaryOp::relu>{});
+    case UnaryOp::gelu: return f(UnaryTag<UnaryOp::gelu>{});
+    case UnaryOp::gelu_tanh: return f(UnaryTag<UnaryOp::gelu_tanh>{});
+    case UnaryOp::silu: return f(UnaryTag<UnaryOp::silu>{});
+    case UnaryOp::softplus: return f(UnaryTag<UnaryOp::softplus>{});
+    case UnaryOp::reciprocal: return f(UnaryTag<UnaryOp::reciprocal>{});
+    case UnaryOp::square: return f(UnaryTag<UnaryOp::square>{});
+    case UnaryOp::sign: return f(UnaryTag<UnaryOp::sign>{});
+    case UnaryOp::floor: return f(UnaryTag<UnaryOp::floor>{});
+    case UnaryOp::ceil: return f(UnaryTag<UnaryOp::ceil>{});
+    case UnaryOp::round: return f(UnaryTag<UnaryOp::round>{});
+    case UnaryOp::clamp: return f(UnaryTag<UnaryOp::clamp>{});
+    case UnaryOp::step: return f(UnaryTag<UnaryOp::step>{});
+    case UnaryOp::pow_scalar: return f(UnaryTag<UnaryOp::pow_scalar>{});
+    case UnaryOp::rpow_scalar: return f(UnaryTag<UnaryOp::rpow_scalar>{});
+    case UnaryOp::logical_not: return f(UnaryTag<UnaryOp::logical_not>{});
+  }
+}
+
+template <typename F>
+void dispatch_binary(BinaryOp op, F&& f) {
+  switch (op) {
+    case BinaryOp::add: return f(BinaryTag<BinaryOp::add>{});
+    case BinaryOp::sub: return f(BinaryTag<BinaryOp::sub>{});
+    case BinaryOp::mul: return f(BinaryTag<BinaryOp::mul>{});
+    case BinaryOp::div: return f(BinaryTag<BinaryOp::div>{});
+    case BinaryOp::pow: return f(BinaryTag<BinaryOp::pow>{});
+    case BinaryOp::maximum: return f(BinaryTag<BinaryOp::maximum>{});
+    case BinaryOp::minimum: return f(BinaryTag<BinaryOp::minimum>{});
+    case BinaryOp::eq: return f(BinaryTag<BinaryOp::eq>{});
+    case BinaryOp::ne: return f(BinaryTag<BinaryOp::ne>{});
+    case BinaryOp::lt: return f(BinaryTag<BinaryOp::lt>{});
+    case BinaryOp::le: return f(BinaryTag<BinaryOp::le>{});
+    case BinaryOp::gt: return f(BinaryTag<BinaryOp::gt>{});
+    case BinaryOp::ge: return f(BinaryTag<BinaryOp::ge>{});
+    case BinaryOp::add_relu: return f(BinaryTag<BinaryOp::add_relu>{});
+    case BinaryOp::mul_relu: return f(BinaryTag<BinaryOp::mul_relu>{});
+    case BinaryOp::floor_divide: return f(BinaryTag<BinaryOp::floor_divide>{});
+    case BinaryOp::remainder: return f(BinaryTag<BinaryOp::remainder>{});
+    case BinaryOp::logical_and: return f(BinaryTag<BinaryOp::logical_and>{});
+    case BinaryOp::logical_or: return f(BinaryTag<BinaryOp::logical_or>{});
+  }
+}
+
+// Reads `count` f16 values at `src` with element stride `stride` into an f32 block.
+inline void load_block(const half* src, int64_t stride, int64_t count, float* block) {
+  if (stride == 1) {
+    f16_to_f32(src, block, count);
+  } else {
+    for (int64_t i = 0; i < count; ++i) block[i] = to_float(src[i * stride]);
+  }
+}
+
+inline void store_block(const float* block, int64_t count, half* dst, int64_t stride) {
+  if (stride == 1) {
+    f32_to_f16(block, dst, count);
+  } else {
+    for (int64_t i = 0; i < count; ++i) dst[i * stride] = to_half(block[i]);
+  }
+}
+
+// Runs fn(offsets, count) over runs of at most kBlock elements, in parallel for large outputs.
+template <int N, typename F>
+void for_each_block(const Layout<N>& layout, F&& fn) {
+  parallel_for(layout.numel, kGrain, [&](int64_t begin, int64_t end) {
+    layout.for_each_run(begin, end, [&](std::array<int64_t, N> off, int64_t count) {
+      while (count > 0) {
+        const int64_t n = std::min(count, kBlock);
+        fn(off, n);
+        for (int k = 0; k < N; ++k) off[k] += n * layout.inner_stride(k);
+        count -= n;
+      }
+    });
+  });
+}
+
+}  // namespace
+
+void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) {
+  const Layout<2> layout(out.shape(), {&in.strides(), &out.strides()});
+  const int64_t si = layout.inner_stride(0), so = layout.inner_stride(1);
+  if (in.dtype() == Dtype::int32) {
+    const int32_t* src = in.data_as<int32_t>();
+    int32_t* dst = out.data_as<int32_t>();
+    dispatch_unary(op, [&](auto tag) {
+      for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) dst[off[1] + i * so] = unary_i32<decltype(tag)::value>(src[off[0] + i * si], params);
+      });
+    });
+    return;
+  }
+  const half* src = in.data_as<half>();
+  half* dst = out.data_as<half>();
+  dispatch_unary(op, [&](auto tag) {
+    for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
+      float block[kBlock];
+      load_block(src + off[0], si, n, block);
+      for (int64_t i = 0; i < n; ++i) block[i] = unary_f32<decltype(tag)::value>(block[i], params);
+      store_block(block, n, dst + off[1], so);
+    });
+  });
+}
+
+void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const Array& out) {
+  // A scalar operand walks a zero-stride view of its own value, so one loop serves all three forms.
+  const Strides zero(out.ndim(), 0);
+  const Strides& sa = a.array ? a.array->strides() : zero;
+  const Strides& sb = b.array ? b.array->strides() : zero;
+  const Layout<3> layout(out.shape(), {&sa, &sb, &out.strides()});
+  const int64_t ia = layout.inner_stride(0), ib = layout.inner_stride(1), io = layout.inner_stride(2);
+  const Dtype in_type = a.array ? a.array->dtype() : b.array->dtype();
+
+  if (in_type == Dtype::int32) {
+    const int32_t sa_value = static_cast<int32_t>(a.scalar), sb_value = static_cast<int32_t>(b.scalar);
+    const int32_t* pa = a.array ? a.array->data_as<int32_t>() : &sa_value;
+    const int32_t* pb = b.array ? b.array->data_as<int32_t>() : &sb_value;
+    std::atomic<bool> divide_by_zero{false};
+    dispatch_binary(op, [&](auto tag) {
+      constexpr BinaryOp kOp = decltype(tag)::value;
+      for_each_block(layout, [&](const std::array<int64_t, 3>& off, int64_t n) {
+        const int32_t* x = pa + off[0];
+        const int32_t* y = pb + off[1];
+        if (out.dtype() == Dtype::float16) {
+          half* dst = out.data_as<half>() + off[2];
+          for (int64_t i = 0; i < n; ++i) dst[i * io] = to_half(compare_i32<kOp>(x[i * ia], y[i * ib]));
+        } else {
+          int32_t* dst = out.data_as<int32_t>() + off[2];
+          bool zero_div = false;
+          for (int64_t i = 0; i < n; ++i) dst[i * io] = binary_i32<kOp>(x[i * ia], y[i * ib], &zero_div);
+          if (zero_div) divide_by_zero = true;
+        }
+      });
+    });
+    if (divide_by_zero) throw ArgumentError(std::string(binary_name(op)) + ": integer division by zero");
+    return;
+  }
+
+  const float fa = static_cast<float>(a.scalar), fb = static_cast<float>(b.scalar);
+  const half* pa = a.array ? a.array->data_as<half>() : nullptr;
+  const half* pb = b.array ? b.array->data_as<half>() : nullptr;
+  half* po = out.data_as<half>();
+  dispatch_binary(op, [&](auto tag) {
+    constexpr BinaryOp kOp = decltype(tag)::value;
+    for_each_block(layout, [&](const std::array<int64_t, 3>& off, int64_t n) {
+      float x[kBlock], y[kBlock];
+      if (pa) load_block(pa + off[0], ia, n, x); else std::fill(x, x + n, fa);
+      if (pb) load_block(pb + off[1], ib, n, y); else std::fill(y, y + n, fb);
+      for (int64_t i = 0; i < n; ++i) x[i] = binary_f32<kOp>(x[i], y[i]);
+      store_block(x, n, po + off[2], io);
+    });
+  });
+}
+
+void CpuBackend::ternary(TernaryOp op, const Array& a, const Array& b, const Array& c, const Array& out) {
+  const Layout<4> layout(out.shape(), {&a.strides(), &b.strides(), &c.strides(), &out.strides()});
+  const int64_t s0 = layout.inner_stride(0), s1 = layout.inner_stride(1), s2 = layout.inner_stride(2),
+                s3 = layout.inner_stride(3);
+  if (op == TernaryOp::where && out.dtype() == Dtype::int32) {
+    const half* cond = a.data_as<half>();
+    const int32_t* x = b.data_as<int32_t>();
+    const int32_t* y = c.data_as<int32_t>();
+    int32_t* dst = out.data_as<int32_t>();
+    for_each_block(layout, [&](const std::array<int64_t, 4>& off, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) {
+        dst[off[3] + i * s3] = to_float(cond[off[0] + i * s0]) != 0.0f ? x[off[1] + i * s1] : y[off[2] + i * s2];
+      }
+    });
+    return;
+  }
+  const half* pa = a.data_as<half>();
+  const half* pb = b.data_as<half>();
+  const half* pc = c.data_as<half>();
+  half* po = out.data_as<half>();
+  for_each_block(layout, [&](const std::array<int64_t, 4>& off, int64_t n) {
+    float x[kBlock], y[kBlock], z[kBlock];
+    load_block(pa + off[0], s0, n, x);
+    load_block(pb + off[1], s1, n, y);
+    load_block(pc + off[2], s2, n, z);
+    if (op == TernaryOp::where) {
+      for (int64_t i = 0; i < n; ++i) x[i] = x[i] != 0.0f ? y[i] : z[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) x[i] = x[i] * y[i] + z[i];
+    }
+    store_block(x, n, po + off[3], s3);
+  });
+}
+
+}  // namespace tensorlogic::cpu

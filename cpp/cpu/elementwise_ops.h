@@ -1,0 +1,129 @@
+// The scalar math of each elementwise op, in f32 (and int32 where the op keeps integers). Every
+// backend's kernels follow these definitions; the CPU kernels instantiate them directly.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "tensorlogic/ops.h"
+
+namespace tensorlogic::cpu {
+
+inline float gelu_exact(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+inline float gelu_tanh(float x) {
+  return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+}
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+template <UnaryOp Op>
+inline float unary_f32(float x, const UnaryParams& p) {
+  if constexpr (Op == UnaryOp::neg) return -x;
+  if constexpr (Op == UnaryOp::abs) return std::fabs(x);
+  if constexpr (Op == UnaryOp::exp) return std::exp(x);
+  if constexpr (Op == UnaryOp::log) return std::log(x);
+  if constexpr (Op == UnaryOp::log1p) return std::log1p(x);
+  if constexpr (Op == UnaryOp::sqrt) return std::sqrt(x);
+  if constexpr (Op == UnaryOp::rsqrt) return 1.0f / std::sqrt(x);
+  if constexpr (Op == UnaryOp::sin) return std::sin(x);
+  if constexpr (Op == UnaryOp::cos) return std::cos(x);
+  if constexpr (Op == UnaryOp::tanh) return std::tanh(x);
+  if constexpr (Op == UnaryOp::sigmoid) return sigmoid(x);
+  if constexpr (Op == UnaryOp::relu) return x > 0.0f ? x : (x == x ? 0.0f : x);
+  if constexpr (Op == UnaryOp::gelu) return gelu_exact(x);
+  if constexpr (Op == UnaryOp::gelu_tanh) return gelu_tanh(x);
+  if constexpr (Op == UnaryOp::silu) return x * sigmoid(x);
+  if constexpr (Op == UnaryOp::softplus) {
+    const float bx = p.a * x;
+    return bx > p.b ? x : std::log1p(std::exp(bx)) / p.a;
+  }
+  if constexpr (Op == UnaryOp::reciprocal) return 1.0f / x;
+  if constexpr (Op == UnaryOp::square) return x * x;
+  if constexpr (Op == UnaryOp::sign) return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x);
+  if constexpr (Op == UnaryOp::floor) return std::floor(x);
+  if constexpr (Op == UnaryOp::ceil) return std::ceil(x);
+  if constexpr (Op == UnaryOp::round) return std::nearbyint(x);
+  if constexpr (Op == UnaryOp::clamp) return x != x ? x : std::fmin(std::fmax(x, p.a), p.b);
+  if constexpr (Op == UnaryOp::step) return x > 0.0f ? 1.0f : 0.0f;
+  if constexpr (Op == UnaryOp::pow_scalar) return std::pow(x, p.a);
+  if constexpr (Op == UnaryOp::rpow_scalar) return std::pow(p.a, x);
+  if constexpr (Op == UnaryOp::logical_not) return x == 0.0f ? 1.0f : 0.0f;
+  return x;
+}
+
+template <UnaryOp Op>
+inline int32_t unary_i32(int32_t x, const UnaryParams& p) {
+  if constexpr (Op == UnaryOp::neg) return static_cast<int32_t>(0u - static_cast<uint32_t>(x));
+  if constexpr (Op == UnaryOp::abs) return x < 0 ? static_cast<int32_t>(0u - static_cast<uint32_t>(x)) : x;
+  if constexpr (Op == UnaryOp::square) return static_cast<int32_t>(static_cast<uint32_t>(x) * static_cast<uint32_t>(x));
+  if constexpr (Op == UnaryOp::sign) return (x > 0) - (x < 0);
+  if constexpr (Op == UnaryOp::relu) return x > 0 ? x : 0;
+  if constexpr (Op == UnaryOp::clamp) {
+    const double v = std::fmin(std::fmax(static_cast<double>(x), static_cast<double>(p.a)), static_cast<double>(p.b));
+    return static_cast<int32_t>(v);
+  }
+  return x;
+}
+
+template <BinaryOp Op>
+inline float binary_f32(float a, float b) {
+  if constexpr (Op == BinaryOp::add) return a + b;
+  if constexpr (Op == BinaryOp::sub) return a - b;
+  if constexpr (Op == BinaryOp::mul) return a * b;
+  if constexpr (Op == BinaryOp::div) return a / b;
+  if constexpr (Op == BinaryOp::pow) return std::pow(a, b);
+  if constexpr (Op == BinaryOp::maximum) return (a != a || b != b) ? a + b : (a > b ? a : b);
+  if constexpr (Op == BinaryOp::minimum) return (a != a || b != b) ? a + b : (a < b ? a : b);
+  if constexpr (Op == BinaryOp::eq) return a == b ? 1.0f : 0.0f;
+  if constexpr (Op == BinaryOp::ne) return a != b ? 1.0f : 0.0f;
+  if constexpr (Op == BinaryOp::lt) return a < b ? 1.0f : 0.0f;
+  if constexpr (Op == BinaryOp::le) return a <= b ? 1.0f : 0.0f;
+  if constexpr (Op == BinaryOp::gt) return a > b ? 1.0f : 0.0f;
+  if constexpr (Op == BinaryOp::ge) return a >= b ? 1.0f : 0.0f;
+  if constexpr (Op == BinaryOp::add_relu) { const float s = a + b; return s > 0.0f ? s : (s == s ? 0.0f : s); }
+  if constexpr (Op == BinaryOp::mul_relu) { const float s = a * b; return s > 0.0f ? s : (s == s ? 0.0f : s); }
+  if constexpr (Op == BinaryOp::floor_divide) return std::floor(a / b);
+  if constexpr (Op == BinaryOp::remainder) {
+    const float r = std::fmod(a, b);
+    return (r != 0.0f && ((r < 0.0f) != (b < 0.0f))) ? r + b : r;
+  }
+  if constexpr (Op == BinaryOp::logical_and) return (a != 0.0f && b != 0.0f) ? 1.0f : 0.0f;
+  if constexpr (Op == BinaryOp::logical_or) return (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f;
+  return a;
+}
+
+// Integer ops wrap on overflow like PyTorch; division by zero is reported by the caller (flag).
+template <BinaryOp Op>
+inline int32_t binary_i32(int32_t a, int32_t b, bool* divide_by_zero) {
+  const uint32_t ua = static_cast<uint32_t>(a), ub = static_cast<uint32_t>(b);
+  if constexpr (Op == BinaryOp::add) return static_cast<int32_t>(ua + ub);
+  if constexpr (Op == BinaryOp::sub) return static_cast<int32_t>(ua - ub);
+  if constexpr (Op == BinaryOp::mul) return static_cast<int32_t>(ua * ub);
+  if constexpr (Op == BinaryOp::maximum) return a > b ? a : b;
+  if constexpr (Op == BinaryOp::minimum) return a < b ? a : b;
+  if constexpr (Op == BinaryOp::floor_divide || Op == BinaryOp::remainder) {
+    if (b == 0) {
+      *divide_by_zero = true;
+      return 0;
+    }
+    if (a == INT32_MIN && b == -1) return Op == BinaryOp::floor_divide ? INT32_MIN : 0;
+    int32_t q = a / b, r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) {
+      q -= 1;
+      r += b;
+    }
+    return Op == BinaryOp::floor_divide ? q : r;
+  }
+  return a;
+}
+
+template <BinaryOp Op>
+inline float compare_i32(int32_t a, int32_t b) {
+  if constexpr (Op == BinaryOp::eq) return a == b;
+  if constexpr (Op == BinaryOp::ne) return a != b;
+  if constexpr (Op == BinaryOp::lt) return a < b;
+  if constexpr (Op == BinaryOp::le) return a <= b;
+  if constexpr (Op == BinaryOp::gt) return a > b;
+  if constexpr (Op == BinaryOp::ge) return a >= b;
+  return 0.0f;
+}
+
+}  // namespace tensorlogic::cpu

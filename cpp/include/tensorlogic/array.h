@@ -1,0 +1,87 @@
+// Array: an n-dimensional view (shape, strides, offset) over shared storage on one device.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "tensorlogic/device.h"
+#include "tensorlogic/dtype.h"
+
+namespace tensorlogic {
+
+using Shape = std::vector<int64_t>;
+using Strides = std::vector<int64_t>;  // in elements, may be 0 (broadcast) or negative-free
+
+class BufferCache;
+
+// One allocation. Memory from a BufferCache goes back to it when the last view dies; foreign memory
+// (numpy, DLPack) is kept alive by `owner` and released by dropping it.
+class Storage {
+ public:
+  Storage(void* data, size_t nbytes, Device device, BufferCache* cache);
+  Storage(void* data, size_t nbytes, Device device, std::shared_ptr<void> owner);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+  bool is_foreign() const { return cache_ == nullptr; }
+
+ private:
+  void* data_;
+  size_t nbytes_;
+  Device device_;
+  BufferCache* cache_;
+  std::shared_ptr<void> owner_;
+};
+
+int64_t numel_of(const Shape& shape);
+Strides contiguous_strides(const Shape& shape);
+std::string shape_str(const Shape& shape);
+
+class Array {
+ public:
+  Array() = default;
+  Array(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, Dtype dtype);
+
+  // Fresh, uninitialised, contiguous array from the device's buffer cache.
+  static Array empty(const Shape& shape, Dtype dtype, Device device);
+  // Wraps foreign memory without copying; `owner` keeps it alive.
+  static Array from_memory(void* data, const Shape& shape, const Strides& strides, Dtype dtype, Device device,
+                           std::shared_ptr<void> owner);
+
+  const Shape& shape() const { return shape_; }
+  const Strides& strides() const { return strides_; }
+  int64_t offset() const { return offset_; }
+  Dtype dtype() const { return dtype_; }
+  Device device() const { return storage_->device(); }
+  int ndim() const { return static_cast<int>(shape_.size()); }
+  int64_t numel() const { return numel_of(shape_); }
+  int64_t dim(int axis) const;  // negative axes count from the end
+  size_t itemsize() const { return tensorlogic::itemsize(dtype_); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * itemsize(); }
+  bool is_contiguous() const;
+  bool defined() const { return storage_ != nullptr; }
+
+  // Address of element [0, ..., 0] (storage base plus offset).
+  void* data() const { return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize()); }
+  template <typename T>
+  T* data_as() const { return static_cast<T*>(data()); }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+  bool shares_storage(const Array& other) const { return storage_ == other.storage_; }
+
+  // Same storage, new geometry: the building block of every view op.
+  Array view_as(Shape shape, Strides strides, int64_t offset) const;
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  Shape shape_;
+  Strides strides_;
+  int64_t offset_ = 0;
+  Dtype dtype_ = Dtype::float16;
+};
+
+}  // namespace tensorlogic

@@ -1,0 +1,161 @@
+// Every tensor op of SPEC §4, described once: checks and shape rules live in cpp/core, kernels in the
+// backend of the inputs. Float results are f16, rounded once; accumulation inside an op is f32.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tensorlogic/array.h"
+
+namespace tensorlogic {
+
+// ---- kernel families -------------------------------------------------------------------------------
+enum class UnaryOp : uint8_t {
+  neg, abs, exp, log, log1p, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, gelu, gelu_tanh, silu, softplus,
+  reciprocal, square, sign, floor, ceil, round, clamp, step, pow_scalar, rpow_scalar, logical_not
+};
+enum class BinaryOp : uint8_t {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, add_relu, mul_relu, floor_divide,
+  remainder, logical_and, logical_or
+};
+enum class TernaryOp : uint8_t { where, affine };  // where(c, a, b); affine: a * b + c
+enum class ReduceOp : uint8_t { sum, mean, prod, max, min, argmax, argmin, var, logsumexp, norm };
+enum class RowOp : uint8_t { softmax, log_softmax };
+enum class Activation : uint8_t { none, relu, gelu, gelu_tanh, silu };
+
+struct UnaryParams {
+  float a = 0.0f;  // clamp: min; softplus: beta; pow_scalar: exponent; rpow_scalar: base
+  float b = 0.0f;  // clamp: max; softplus: threshold
+};
+struct ReduceParams {
+  double correction = 1.0;  // var
+  double p = 2.0;           // norm
+};
+
+const char* unary_name(UnaryOp op);
+const char* binary_name(BinaryOp op);
+const char* reduce_name(ReduceOp op);
+
+// ---- creation and movement -------------------------------------------------------------------------
+Array empty(const Shape& shape, Dtype dtype = Dtype::float16, Device device = default_device());
+Array full(const Shape& shape, double value, Dtype dtype = Dtype::float16, Device device = default_device());
+Array zeros(const Shape& shape, Dtype dtype = Dtype::float16, Device device = default_device());
+Array ones(const Shape& shape, Dtype dtype = Dtype::float16, Device device = default_device());
+Array arange(double start, double end, double step, Dtype dtype = Dtype::float16, Device device = default_device());
+Array linspace(double start, double end, int64_t steps, Device device = default_device());
+Array eye(int64_t n, int64_t m, Device device = default_device());
+// Copies host data of `dtype` (f16 bits or int32) into a new array.
+Array from_host(const void* data, const Shape& shape, Dtype dtype, Device device = default_device());
+// Converts f32 host data to f16; finite values beyond ±65504 raise PrecisionOverflowError.
+Array from_host_f32(const float* data, const Shape& shape, Device device = default_device());
+void to_host(const Array& a, void* out);  // contiguous copy of `a` into host memory
+Array to_device(const Array& a, Device device);
+Array contiguous(const Array& a);
+Array clone(const Array& a);
+Array astype(const Array& a, Dtype dtype);
+void copy_(const Array& dst, const Array& src);  // src broadcasts to dst; converts dtype
+void fill_(const Array& dst, double value);
+
+// ---- views (no copies) ----------------------------------------------------------------------------
+Array reshape(const Array& a, const Shape& shape);  // one -1 allowed; copies only if no view exists
+Array view(const Array& a, const Shape& shape);     // never copies; ArgumentError when impossible
+Array permute(const Array& a, const std::vector<int>& dims);
+Array transpose(const Array& a, int dim0, int dim1);
+Array squeeze(const Array& a, std::optional<std::vector<int>> dims = std::nullopt);
+Array unsqueeze(const Array& a, int dim);
+Array expand(const Array& a, const Shape& shape);  // -1 keeps a size
+Array broadcast_to(const Array& a, const Shape& shape);
+Array flatten(const Array& a, int start_dim = 0, int end_dim = -1);
+Array slice(const Array& a, int dim, int64_t start, int64_t stop, int64_t step = 1);  // python semantics
+Array select(const Array& a, int dim, int64_t index);
+Array diagonal(const Array& a, int64_t offset = 0, int dim1 = 0, int dim2 = 1);
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+std::vector<Array> split(const Array& a, const std::vector<int64_t>& sizes, int dim);
+std::vector<Array> chunk(const Array& a, int64_t chunks, int dim);
+
+// ---- elementwise -----------------------------------------------------------------------------------
+Array unary(UnaryOp op, const Array& a, UnaryParams params = {});
+Array binary(BinaryOp op, const Array& a, const Array& b);
+Array binary(BinaryOp op, const Array& a, double b);
+Array binary(BinaryOp op, double a, const Array& b);
+Array ternary(TernaryOp op, const Array& a, const Array& b, const Array& c);
+Array where(const Array& cond, const Array& a, const Array& b);
+Array clamp(const Array& a, std::optional<double> min, std::optional<double> max);
+// In place: `out` is updated through its own strides (it must not need broadcasting).
+void unary_(UnaryOp op, const Array& out, UnaryParams params = {});
+void binary_(BinaryOp op, const Array& out, const Array& b);
+void binary_(BinaryOp op, const Array& out, double b);
+
+inline Array add(const Array& a, const Array& b) { return binary(BinaryOp::add, a, b); }
+inline Array sub(const Array& a, const Array& b) { return binary(BinaryOp::sub, a, b); }
+inline Array mul(const Array& a, const Array& b) { return binary(BinaryOp::mul, a, b); }
+inline Array div(const Array& a, const Array& b) { return binary(BinaryOp::div, a, b); }
+inline Array exp(const Array& a) { return unary(UnaryOp::exp, a); }
+inline Array log(const Array& a) { return unary(UnaryOp::log, a); }
+inline Array relu(const Array& a) { return unary(UnaryOp::relu, a); }
+
+// ---- reductions (empty dims: all) ------------------------------------------------------------------
+Array reduce(ReduceOp op, const Array& a, const std::vector<int>& dims, bool keepdim, ReduceParams params = {});
+inline Array sum(const Array& a, const std::vector<int>& dims = {}, bool keepdim = false) {
+  return reduce(ReduceOp::sum, a, dims, keepdim);
+}
+inline Array mean(const Array& a, const std::vector<int>& dims = {}, bool keepdim = false) {
+  return reduce(ReduceOp::mean, a, dims, keepdim);
+}
+
+// ---- rows ------------------------------------------------------------------------------------------
+Array softmax(const Array& a, int dim);
+Array log_softmax(const Array& a, int dim);
+Array layer_norm(const Array& a, const Shape& normalized_shape, const std::optional<Array>& weight,
+                 const std::optional<Array>& bias, double eps = 1e-5);
+Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optional<Array>& weight,
+               std::optional<double> eps = std::nullopt);
+
+// ---- linear algebra --------------------------------------------------------------------------------
+Array matmul(const Array& a, const Array& b);
+// x @ w.T (+ bias) (+ residual) then activation, rounded once (the fused linear family).
+Array linear(const Array& x, const Array& w, const std::optional<Array>& bias, Activation act = Activation::none,
+             const std::optional<Array>& residual = std::nullopt);
+Array einsum(const std::string& equation, const std::vector<Array>& operands);
+Array tril(const Array& a, int64_t k = 0);
+Array triu(const Array& a, int64_t k = 0);
+
+// ---- joining and indexing --------------------------------------------------------------------------
+Array cat(const std::vector<Array>& arrays, int dim);
+Array stack(const std::vector<Array>& arrays, int dim);
+Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& mode, double value);
+Array gather(const Array& a, int dim, const Array& index);
+Array scatter_add(const Array& a, int dim, const Array& index, const Array& src);
+Array index_select(const Array& a, int dim, const Array& index);
+Array embedding(const Array& weight, const Array& index);
+// Advanced indexing: one optional int32 index array per leading dim (nullopt keeps the dim whole).
+Array index(const Array& a, const std::vector<std::optional<Array>>& indices);
+void index_put_(const Array& a, const std::vector<std::optional<Array>>& indices, const Array& values,
+                bool accumulate);
+
+// ---- convolution family (NCHW) ---------------------------------------------------------------------
+struct Conv2dArgs {
+  int64_t stride[2] = {1, 1};
+  int64_t padding[2] = {0, 0};
+  int64_t dilation[2] = {1, 1};
+};
+Array im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args);  // [N, C*kh*kw, L]
+Array col2im(const Array& cols, const int64_t output_hw[2], const int64_t kernel[2], const Conv2dArgs& args);
+Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, const Conv2dArgs& args,
+             int64_t groups = 1);
+Array max_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode = false);
+Array avg_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode = false,
+                 bool count_include_pad = true);
+Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& v,
+                                   const std::optional<Array>& mask, bool causal, std::optional<double> scale);
+
+// ---- random (one counter-based Philox stream, identical on every device) ---------------------------
+void manual_seed(uint64_t seed);
+Array rand(const Shape& shape, Device device = default_device());
+Array randn(const Shape& shape, Device device = default_device());
+Array randint(int64_t low, int64_t high, const Shape& shape, Device device = default_device());
+
+void synchronize(Device device);
+
+}  // namespace tensorlogic

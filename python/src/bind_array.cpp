@@ -1,0 +1,98 @@
+// The Array class, creation, host/numpy interop and device moves.
+#include <pybind11/numpy.h>
+
+#include "bindings.h"
+
+namespace tensorlogic::python {
+namespace {
+
+// Keeps a Python object alive for as long as an Array views its memory; drops it under the GIL.
+std::shared_ptr<void> hold(py::object obj) {
+  return std::shared_ptr<void>(new py::object(std::move(obj)), [](void* p) {
+    py::gil_scoped_acquire gil;
+    delete static_cast<py::object*>(p);
+  });
+}
+
+// Wraps a numpy array (float16 or int32, non-negative strides that are whole elements) without copying.
+Array array_from_numpy(py::array source) {
+  const py::dtype dt = source.dtype();
+  Dtype dtype;
+  if (dt.is(py::dtype("float16"))) {
+    dtype = Dtype::float16;
+  } else if (dt.is(py::dtype("int32"))) {
+    dtype = Dtype::int32;
+  } else {
+    throw DtypeError("from_numpy expects float16 or int32 data, got " + std::string(py::str(dt)));
+  }
+  const int64_t item = static_cast<int64_t>(itemsize(dtype));
+  Shape shape(source.ndim());
+  Strides strides(source.ndim());
+  for (int i = 0; i < source.ndim(); ++i) {
+    shape[i] = source.shape(i);
+    const int64_t stride = source.strides(i);
+    if (stride < 0 || stride % item != 0) {
+      throw ArgumentError("from_numpy: strides must be non-negative whole elements (copy the array first)");
+    }
+    strides[i] = stride / item;
+  }
+  void* data = const_cast<void*>(source.data());
+  return Array::from_memory(data, shape, strides, dtype, Device{DeviceType::cpu, 0}, hold(source));
+}
+
+}  // namespace
+
+void bind_array(py::module_& m) {
+  py::class_<Array>(m, "Array", py::buffer_protocol())
+      .def_property_readonly("shape", [](const Array& a) { return to_tuple(a.shape()); })
+      .def_property_readonly("strides", [](const Array& a) { return to_tuple(a.strides()); })
+      .def_property_readonly("offset", &Array::offset)
+      .def_property_readonly("dtype", [](const Array& a) { return dtype_name(a.dtype()); })
+      .def_property_readonly("device", [](const Array& a) { return a.device().str(); })
+      .def_property_readonly("ndim", &Array::ndim)
+      .def_property_readonly("nbytes", &Array::nbytes)
+      .def("numel", &Array::numel)
+      .def("is_contiguous", &Array::is_contiguous)
+      .def("data_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.data()); })
+      .def("storage_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.storage()->data()); })
+      .def_buffer([](const Array& a) -> py::buffer_info {
+        if (a.device().type != DeviceType::cpu) {
+          throw DeviceError("a " + a.device().str() + " tensor has no host buffer; call .cpu() first");
+        }
+        std::vector<py::ssize_t> shape(a.shape().begin(), a.shape().end());
+        std::vector<py::ssize_t> strides;
+        for (int64_t s : a.strides()) strides.push_back(s * static_cast<int64_t>(a.itemsize()));
+        return py::buffer_info(a.data(), static_cast<py::ssize_t>(a.itemsize()),
+                               a.dtype() == Dtype::float16 ? "e" : "i", a.ndim(), shape, strides);
+      });
+
+  m.def("from_numpy", &array_from_numpy, py::arg("array"));
+  m.def("empty", [](const std::vector<int64_t>& shape, const std::string& dtype, const std::string& device) {
+    return empty(to_shape(shape), parse_dtype(dtype), parse_device(device));
+  });
+  m.def("full", [](const std::vector<int64_t>& shape, double value, const std::string& dtype, const std::string& device) {
+    return full(to_shape(shape), value, parse_dtype(dtype), parse_device(device));
+  });
+  m.def("arange", [](double start, double end, double step, const std::string& dtype, const std::string& device) {
+    return arange(start, end, step, parse_dtype(dtype), parse_device(device));
+  });
+  m.def("linspace", [](double start, double end, int64_t steps, const std::string& device) {
+    return linspace(start, end, steps, parse_device(device));
+  });
+  m.def("eye", [](int64_t n, int64_t mcols, const std::string& device) { return eye(n, mcols, parse_device(device)); });
+  m.def("to_device", [](const Array& a, const std::string& device) { return to_device(a, parse_device(device)); });
+  m.def("contiguous", &contiguous);
+  m.def("clone", &clone);
+  m.def("astype", [](const Array& a, const std::string& dtype) { return astype(a, parse_dtype(dtype)); });
+  m.def("copy_", &copy_);
+  m.def("fill_", &fill_);
+
+  m.def("available_devices", &available_devices);
+  m.def("is_available", [](const std::string& name) { return is_available(parse_device(name).type); });
+  m.def("default_device", [] { return default_device().str(); });
+  m.def("set_default_device", [](const std::string& name) { set_default_device(parse_device(name)); });
+  m.def("parse_device", [](const std::string& name) { return parse_device(name).str(); });
+  m.def("synchronize", [](const std::string& name) { synchronize(parse_device(name)); });
+}
+
+}  // namespace tensorlogic::python

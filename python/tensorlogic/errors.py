@@ -1,0 +1,29 @@
+"""Typed errors of TensorLogic (SPEC §6); each subclasses the matching Python built-in."""
+
+
+class TensorLogicError(Exception):
+    """Base class of the errors TensorLogic defines."""
+
+
+class ShapeMismatchError(TensorLogicError, ValueError):
+    """Shapes that do not fit the op; the message names the op and both shapes."""
+
+
+class EinsumError(TensorLogicError, ValueError):
+    """An invalid einsum equation or operands that do not match it."""
+
+
+class PrecisionOverflowError(TensorLogicError, OverflowError):
+    """Finite data outside the float16 range ±65504; says how many values and the first index."""
+
+
+class DeviceError(TensorLogicError, RuntimeError):
+    """A device that is missing or failed, or tensors on different devices; says what is available."""
+
+
+class TensorLogicSyntaxError(TensorLogicError, SyntaxError):
+    """A syntax error in a .tl program: file, line, column and a caret under the source."""
+
+
+class TensorLogicTypeError(TensorLogicError, TypeError):
+    """An unknown name, shape or index mismatch, arity error or unstratified negation in a .tl program."""

@@ -1,0 +1,1 @@
+"""The op functions by topic; each module also registers its Tensor methods."""
