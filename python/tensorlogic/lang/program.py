@@ -11,6 +11,7 @@ from .checker import check
 from .datalog import query_rows
 from .errors import TensorLogicSyntaxError, TensorLogicTypeError, located
 from .evaluate import Frame
+from .labelled import no_grad
 from .parser import parse
 from .runtime import DEFAULT_MAX_ITERATIONS, Runtime
 
@@ -38,7 +39,7 @@ class Program:
     def run(self, test=False):
         """Runs the top-level statements in order (definitions are evaluated when first read);
         with `test=True` also every `test` block.  Returns the program."""
-        with tl.no_grad():
+        with no_grad():
             for item in self.model.actions:
                 self.runtime.exec_top(item)
         if test:
@@ -48,7 +49,7 @@ class Program:
     def test(self, verbose=True):
         """Runs the `test` blocks; returns a list of TestResult(name, passed, message)."""
         results = []
-        with tl.no_grad():
+        with no_grad():
             for t in self.model.tests:
                 try:
                     self.runtime.exec_block(t.body, Frame(None, None, {}, None, t.local_names))
@@ -66,7 +67,7 @@ class Program:
     def __getitem__(self, name):
         if name not in self:
             raise KeyError(name)
-        with tl.no_grad():
+        with no_grad():
             v = self.runtime.lookup(name, None, None)
         return v
 
@@ -103,7 +104,7 @@ class Program:
             if not (isinstance(e, N.Call) and e.kind == "relation") and \
                     not isinstance(e, N.Compare):
                 raise self.model.error("a query holds atoms like R(x, y)", e.span)
-        with tl.no_grad():
+        with no_grad():
             return query_rows(self.runtime, q.literals)
 
 

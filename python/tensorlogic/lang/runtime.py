@@ -14,7 +14,7 @@ from .equations import PROJECTION, classify_lhs, extent, place, var_names
 from .errors import TensorLogicTypeError
 from .evaluate import Evaluator, Frame, _item, is_scalar
 from .joins import Joins
-from .labelled import Labelled, is_tensor, project
+from .labelled import Labelled, enable_grad, is_tensor, no_grad, project
 from .strata import is_recursive
 
 DEFAULT_MAX_ITERATIONS = 1000
@@ -102,7 +102,7 @@ class Runtime:
             raise self.error(f"the value of '{name}' depends on itself", info.decl.init.span)
         self._initialising.add(name)
         try:
-            with tl.no_grad():
+            with no_grad():
                 value = self.evaluator.value(info.decl.init)
             value = self.conform(info, value, info.decl.init.span)
             if info.mode == "learnable":
