@@ -1,6 +1,7 @@
 """The Lark LALR(1) grammar of the `.tl` language (LANGUAGE.md §1-§8).
 
-Separators are normalised by `parser.Layout` before the parser sees them: one `_SEP` between
+Keywords and brackets are named terminals so that the parser can give every node the exact span of
+its tokens.  Separators are normalised by `parser.Layout` before the parser sees them: one `_SEP` between
 statements, none inside `( )`, `[ ]` or a domain's `{ }`, none after a token that cannot end a
 statement (so a line ending in `+` or `,` continues), none before `else` or `}`.
 
@@ -17,47 +18,47 @@ _item: domain_decl | relation_decl | tensor_decl | fn_decl | main_block | test_b
 // ---- declarations -------------------------------------------------------------------------
 domain_decl: (DOMAIN | ENTITY) NAME (ASSIGN _domain_body)?
 _domain_body: domain_set | domain_range
-domain_set: "{" (const ("," const)* ","?)? "}"
+domain_set: LBRACE (const (COMMA const)* COMMA?)? RBRACE
 domain_range: int_lit DOTDOT int_lit
 int_lit: MINUS? NUMBER
 ?const: NAME | STRING | int_lit
 
-relation_decl: "relation" NAME "(" (rel_param ("," rel_param)*)? ")"
-rel_param: NAME (":" NAME)?
+relation_decl: RELATION NAME LPAR (rel_param (COMMA rel_param)*)? RPAR
+rel_param: NAME (COLON NAME)?
 
-tensor_decl: "tensor" NAME ":" type_spec (LEARNABLE | FROZEN)? (ASSIGN expr)?
-type_spec: NAME ("[" (dim ("," dim)*)? "]")?
+tensor_decl: TENSOR NAME COLON type_spec (LEARNABLE | FROZEN)? (ASSIGN expr)?
+type_spec: NAME (LSQB (dim (COMMA dim)*)? RSQB)?
 dim: NUMBER | NAME | QMARK
 
-fn_decl: "fn" NAME "(" (param ("," param)*)? ")" (RARROW type_spec)? block
-param: NAME (":" type_spec)?
+fn_decl: FN NAME LPAR (param (COMMA param)*)? RPAR (RARROW type_spec)? block
+param: NAME (COLON type_spec)?
 
-main_block: "main" block
-test_block: "test" (NAME | STRING) block
-import_stmt: "import" STRING
+main_block: MAIN block
+test_block: TEST (NAME | STRING) block
+import_stmt: IMPORT STRING
 
-learn_block: "learn" "{" (_learn_item (_lsep _learn_item)* ","?)? "}"
-_lsep: _SEP | ","
+learn_block: LEARN LBRACE (_learn_item (_lsep _learn_item)* COMMA?)? RBRACE
+_lsep: _SEP | COMMA
 _learn_item: setting | let_stmt | learn_stmt
-setting: NAME ":" expr
+setting: NAME COLON expr
 learn_stmt: expr                      -> expr_stmt
           | expr _assign_op expr      -> assign
           | expr QMARK                -> expr_query
 
 // ---- statements ---------------------------------------------------------------------------
-block: "{" (_stmt (_SEP _stmt)*)? "}"
+block: LBRACE (_stmt (_SEP _stmt)*)? RBRACE
 _stmt: let_stmt | if_stmt | for_stmt | while_stmt | return_stmt | simple_stmt
-let_stmt: "let" NAME (":" type_spec)? ASSIGN expr
-if_stmt: "if" expr block ("else" (block | if_stmt))?
-for_stmt: "for" NAME "in" expr block
-while_stmt: "while" expr block
+let_stmt: LET NAME (COLON type_spec)? ASSIGN expr
+if_stmt: IF expr block (ELSE (block | if_stmt))?
+for_stmt: FOR NAME IN expr block
+while_stmt: WHILE expr block
 return_stmt: RETURN expr?
 ?simple_stmt: expr                    -> expr_stmt
             | expr _assign_op expr    -> assign
             | expr ARROW body         -> rule
-            | literal ("," literal)* QMARK -> query
+            | literal (COMMA literal)* QMARK -> query
 _assign_op: ASSIGN | PROJ
-body: literal ("," literal)*
+body: literal (COMMA literal)*
 literal: NOT? expr
 
 // ---- expressions --------------------------------------------------------------------------
@@ -74,8 +75,8 @@ prefix: (MINUS | PLUS | BANG)+ power
 ?pow_arg: postfix | neg_arg
 neg_arg: MINUS postfix
 ?postfix: primary | indexed
-indexed: primary ("[" index_list "]")+
-index_list: index_item ("," index_item)* ","?
+indexed: primary (LSQB index_list RSQB)+
+index_list: index_item (COMMA index_item)* COMMA?
 ?index_item: expr             -> index
            | expr DOT         -> marked_index
            | expr? COLON expr? (COLON expr?)? -> slice
@@ -86,16 +87,29 @@ index_list: index_item ("," index_item)* ","?
         | TRUE                -> true
         | FALSE               -> false
         | call
-        | "(" expr ")"
-        | "(" ")"             -> tuple
-        | "(" expr "," (expr ("," expr)* ","?)? ")" -> tuple
-        | "[" (expr ("," expr)* ","?)? "]"          -> list
-call: NAME "(" (_arg ("," _arg)* ","?)? ")"
+        | LPAR expr RPAR      -> paren
+        | LPAR RPAR           -> tuple
+        | LPAR expr COMMA (expr (COMMA expr)* COMMA?)? RPAR -> tuple
+        | LSQB (expr (COMMA expr)* COMMA?)? RSQB          -> list
+call: NAME LPAR (_arg (COMMA _arg)* COMMA?)? RPAR
 _arg: expr | kwarg
-kwarg: NAME (":" | ASSIGN) expr
+kwarg: NAME (COLON | ASSIGN) expr
 
 // ---- tokens -------------------------------------------------------------------------------
 DOMAIN: "domain"
+RELATION: "relation"
+TENSOR: "tensor"
+FN: "fn"
+MAIN: "main"
+TEST: "test"
+IMPORT: "import"
+LEARN: "learn"
+LET: "let"
+IF: "if"
+ELSE: "else"
+FOR: "for"
+IN: "in"
+WHILE: "while"
 ENTITY: "entity"
 LEARNABLE: "learnable"
 FROZEN: "frozen"
@@ -122,6 +136,13 @@ DOTDOT: ".."
 DOT: /\.(?!\.)/
 COLON: ":"
 QMARK: "?"
+LPAR: "("
+RPAR: ")"
+LSQB: "["
+RSQB: "]"
+LBRACE: "{"
+RBRACE: "}"
+COMMA: ","
 NAME: /(?!\d)\w+'*/
 NUMBER: /\d+(\.\d+)?([eE][+-]?\d+)?/
 STRING: /"([^"\\\n]|\\.)*"/

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast as _pyast
 import threading
 
-from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import nodes as N
@@ -89,7 +89,7 @@ def _parser() -> Lark:
     with _lark_lock:
         if _lark is None:
             _lark = Lark(GRAMMAR, parser="lalr", lexer="basic", postlex=Layout(),
-                         propagate_positions=True, maybe_placeholders=False)
+                         propagate_positions=False, maybe_placeholders=False, cache=True)
         return _lark
 
 
@@ -112,8 +112,17 @@ def _nodes(children):
     return [c for c in children if not isinstance(c, Token)]
 
 
-@v_args(meta=True)
+class _Block(list):
+    """The statements of a `{ }` block, remembering the braces' span."""
+
+    def __init__(self, items, span):
+        super().__init__(items)
+        self.span = span
+
+
 class _ToAst(Transformer_NonRecursive):
+    """Parse tree -> nodes.  Every node's span runs from its first token to its last."""
+
     def __init__(self, filename):
         super().__init__()
         self.file = filename
@@ -121,42 +130,47 @@ class _ToAst(Transformer_NonRecursive):
     def _t(self, tok):
         return _tok_span(tok, self.file)
 
-    def _m(self, meta):
-        if getattr(meta, "empty", True):
-            return None
-        return Span(meta.line, meta.column, meta.end_line, meta.end_column, self.file)
+    def _s(self, ch):
+        first, last = ch[0], ch[-1]
+        a = self._t(first) if isinstance(first, Token) else first.span
+        b = self._t(last) if isinstance(last, Token) else last.span
+        return Span(a.line, a.column, b.end_line, b.end_column, self.file)
 
     # ---- top level and declarations -----------------------------------------------------------
-    def start(self, meta, ch):
-        return list(ch)
+    def start(self, ch):
+        return [c for c in ch if not isinstance(c, Token)]
 
-    def domain_decl(self, meta, ch):
-        name = ch[1]
-        body = ch[3] if len(ch) > 3 else None
-        decl = N.DomainDecl(span=self._m(meta), name=str(name), kind="open",
+    def domain_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
+        body = _nodes(ch)
+        end = body[0][-1] if body else self._t(ch[-1])
+        decl = N.DomainDecl(span=self._span_to(ch[0], end), name=str(name), kind="open",
                             name_span=self._t(name))
-        if body is not None:
-            if body[0] == "set":
-                decl.kind, decl.members = "set", body[1]
+        if body:
+            kind, *rest = body[0]
+            if kind == "set":
+                decl.kind, decl.members = "set", rest[0]
             else:
-                decl.kind, decl.start, decl.stop = "range", body[1].value, body[2].value
+                decl.kind, decl.start, decl.stop = "range", rest[0].value, rest[1].value
         return decl
 
-    def domain_set(self, meta, ch):
-        return ("set", [self._const(c) for c in ch])
+    def domain_set(self, ch):
+        members = [self._const(c) for c in ch if not (isinstance(c, Token) and
+                                                      c.type in ("LBRACE", "RBRACE", "COMMA"))]
+        return ("set", members, self._s(ch))
 
-    def domain_range(self, meta, ch):
+    def domain_range(self, ch):
         lo, hi = _nodes(ch)
-        return ("range", lo, hi)
+        return ("range", lo, hi, self._s(ch))
 
-    def int_lit(self, meta, ch):
+    def int_lit(self, ch):
         num = ch[-1]
         value = _number(num)
         if not isinstance(value, int):
             raise _SyntaxProblem(f"expected an integer, found {num}", self._t(num))
         if len(ch) == 2:
             value = -value
-        return N.Num(span=self._m(meta), value=value, text=str(value))
+        return N.Num(span=self._s(ch), value=value, text=str(value))
 
     def _const(self, c):
         if isinstance(c, N.Num):
@@ -165,28 +179,28 @@ class _ToAst(Transformer_NonRecursive):
             return N.Str(span=self._t(c), value=_unquote(c))
         return N.Name(span=self._t(c), id=str(c))
 
-    def relation_decl(self, meta, ch):
-        return N.RelationDecl(span=self._m(meta), name=str(ch[0]), params=list(ch[1:]),
-                              name_span=self._t(ch[0]))
+    def relation_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
+        return N.RelationDecl(span=self._s(ch), name=str(name), params=_nodes(ch),
+                              name_span=self._t(name))
 
-    def rel_param(self, meta, ch):
-        return N.RelParam(span=self._m(meta), name=str(ch[0]),
-                          domain=str(ch[1]) if len(ch) > 1 else None)
+    def rel_param(self, ch):
+        names = _toks(ch, "NAME")
+        return N.RelParam(span=self._s(ch), name=str(names[0]),
+                          domain=str(names[1]) if len(names) > 1 else None)
 
-    def tensor_decl(self, meta, ch):
-        name = ch[0]
+    def tensor_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
         mode = _toks(ch, "LEARNABLE", "FROZEN")
-        rest = _nodes(ch[1:])
-        type_spec = rest[0]
-        init = rest[1] if len(rest) > 1 else None
-        return N.TensorDecl(span=self._m(meta), name=str(name), type=type_spec,
-                            mode=str(mode[0]) if mode else "frozen", init=init,
-                            name_span=self._t(name))
+        rest = _nodes(ch)
+        return N.TensorDecl(span=self._s(ch), name=str(name), type=rest[0],
+                            mode=str(mode[0]) if mode else "frozen",
+                            init=rest[1] if len(rest) > 1 else None, name_span=self._t(name))
 
-    def type_spec(self, meta, ch):
-        return N.TypeSpec(span=self._m(meta), dtype=str(ch[0]), dims=list(ch[1:]))
+    def type_spec(self, ch):
+        return N.TypeSpec(span=self._s(ch), dtype=str(ch[0]), dims=_nodes(ch))
 
-    def dim(self, meta, ch):
+    def dim(self, ch):
         tok = ch[0]
         span = self._t(tok)
         if tok.type == "QMARK":
@@ -198,119 +212,131 @@ class _ToAst(Transformer_NonRecursive):
             return N.Dim(span=span, kind="int", value=value)
         return N.Dim(span=span, kind="name", value=str(tok))
 
-    def fn_decl(self, meta, ch):
-        name = ch[0]
-        params = [c for c in ch[1:] if isinstance(c, N.Param)]
-        ret = [c for c in ch[1:] if isinstance(c, N.TypeSpec)]
-        return N.FnDecl(span=self._m(meta), name=str(name), params=params,
-                        ret=ret[0] if ret else None, body=ch[-1], name_span=self._t(name))
+    def fn_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
+        nodes = _nodes(ch)
+        params = [c for c in nodes if isinstance(c, N.Param)]
+        ret = [c for c in nodes if isinstance(c, N.TypeSpec)]
+        return N.FnDecl(span=self._s(ch), name=str(name), params=params,
+                        ret=ret[0] if ret else None, body=nodes[-1], name_span=self._t(name))
 
-    def param(self, meta, ch):
-        return N.Param(span=self._m(meta), name=str(ch[0]), type=ch[1] if len(ch) > 1 else None)
+    def param(self, ch):
+        types = _nodes(ch)
+        return N.Param(span=self._s(ch), name=str(ch[0]), type=types[0] if types else None)
 
-    def main_block(self, meta, ch):
-        return N.MainBlock(span=self._m(meta), body=ch[0])
+    def main_block(self, ch):
+        return N.MainBlock(span=self._s(ch), body=_nodes(ch)[0])
 
-    def test_block(self, meta, ch):
-        name = ch[0]
-        return N.TestBlock(span=self._m(meta), body=ch[1],
+    def test_block(self, ch):
+        name = ch[1]
+        return N.TestBlock(span=self._s(ch), body=_nodes(ch)[0],
                            name=_unquote(name) if name.type == "STRING" else str(name))
 
-    def import_stmt(self, meta, ch):
-        return N.Import(span=self._m(meta), path=_unquote(ch[0]))
+    def import_stmt(self, ch):
+        return N.Import(span=self._s(ch), path=_unquote(ch[1]))
 
-    def learn_block(self, meta, ch):
-        settings = [c for c in ch if isinstance(c, N.Setting)]
-        body = [c for c in ch if not isinstance(c, (N.Setting, Token))]
-        return N.Learn(span=self._m(meta), body=body, settings=settings)
+    def learn_block(self, ch):
+        items = _nodes(ch)
+        settings = [c for c in items if isinstance(c, N.Setting)]
+        body = [c for c in items if not isinstance(c, N.Setting)]
+        return N.Learn(span=self._s(ch), body=body, settings=settings)
 
-    def setting(self, meta, ch):
-        return N.Setting(span=self._t(ch[0]), key=str(ch[0]), value=ch[1])
+    def setting(self, ch):
+        return N.Setting(span=self._t(ch[0]), key=str(ch[0]), value=ch[-1])
 
     # ---- statements ---------------------------------------------------------------------------
-    def block(self, meta, ch):
-        return list(ch)
+    def block(self, ch):
+        return _Block(_nodes(ch), self._s(ch))
 
-    def expr_stmt(self, meta, ch):
-        return N.ExprStmt(span=self._m(meta), expr=ch[0])
+    def expr_stmt(self, ch):
+        return N.ExprStmt(span=ch[0].span, expr=ch[0])
 
-    def assign(self, meta, ch):
+    def assign(self, ch):
         target, op, value = ch
         _check_target(target)
-        return N.Assign(span=self._m(meta), target=target, op=str(op), value=value)
+        return N.Assign(span=self._s(ch), target=target, op=str(op), value=value)
 
-    def expr_query(self, meta, ch):
+    def expr_query(self, ch):
         lit = N.Literal(span=ch[0].span, negated=False, expr=ch[0])
-        return N.Query(span=self._m(meta), literals=[lit])
+        return N.Query(span=self._s(ch), literals=[lit])
 
-    def query(self, meta, ch):
-        return N.Query(span=self._m(meta), literals=_nodes(ch))
+    def query(self, ch):
+        return N.Query(span=self._s(ch), literals=_nodes(ch))
 
-    def rule(self, meta, ch):
-        return N.Rule(span=self._m(meta), head=ch[0], body=ch[2])
+    def rule(self, ch):
+        return N.Rule(span=self._s([ch[0], ch[2][-1]]), head=ch[0], body=ch[2])
 
-    def body(self, meta, ch):
-        return list(ch)
+    def body(self, ch):
+        return _nodes(ch)
 
-    def literal(self, meta, ch):
-        return N.Literal(span=self._m(meta), negated=len(ch) == 2, expr=ch[-1])
+    def literal(self, ch):
+        return N.Literal(span=self._s(ch), negated=len(ch) == 2, expr=ch[-1])
 
-    def let_stmt(self, meta, ch):
-        name = ch[0]
+    def let_stmt(self, ch):
+        name = _toks(ch, "NAME")[0]
         types = [c for c in ch if isinstance(c, N.TypeSpec)]
-        return N.Let(span=self._m(meta), name=str(name), type=types[0] if types else None,
+        return N.Let(span=self._s(ch), name=str(name), type=types[0] if types else None,
                      value=ch[-1], name_span=self._t(name))
 
-    def if_stmt(self, meta, ch):
+    def if_stmt(self, ch):
+        nodes = _nodes(ch)
         orelse = None
-        if len(ch) == 3:
-            orelse = ch[2] if isinstance(ch[2], list) else [ch[2]]
-        return N.If(span=self._m(meta), cond=ch[0], then=ch[1], orelse=orelse)
+        if len(nodes) == 3:
+            orelse = nodes[2] if isinstance(nodes[2], list) else [nodes[2]]
+        return N.If(span=self._s(ch), cond=nodes[0], then=nodes[1], orelse=orelse)
 
-    def for_stmt(self, meta, ch):
-        return N.For(span=self._m(meta), var=str(ch[0]), iterable=ch[1], body=ch[2],
-                     var_span=self._t(ch[0]))
+    def _span_to(self, first, last):
+        a = self._t(first) if isinstance(first, Token) else getattr(first, "span", first)
+        b = self._t(last) if isinstance(last, Token) else getattr(last, "span", last)
+        return Span(a.line, a.column, b.end_line, b.end_column, self.file)
 
-    def while_stmt(self, meta, ch):
-        return N.While(span=self._m(meta), cond=ch[0], body=ch[1])
+    def for_stmt(self, ch):
+        name = _toks(ch, "NAME")[0]
+        nodes = _nodes(ch)
+        return N.For(span=self._s(ch), var=str(name),
+                     iterable=nodes[0], body=nodes[1], var_span=self._t(name))
 
-    def return_stmt(self, meta, ch):
-        return N.Return(span=self._m(meta), value=ch[1] if len(ch) > 1 else None)
+    def while_stmt(self, ch):
+        nodes = _nodes(ch)
+        return N.While(span=self._s(ch), cond=nodes[0], body=nodes[1])
+
+    def return_stmt(self, ch):
+        return N.Return(span=self._s(ch), value=ch[1] if len(ch) > 1 else None)
 
     # ---- expressions --------------------------------------------------------------------------
-    def _chain(self, meta, ch):
-        return N.BinChain(span=self._m(meta), ops=[str(t) for t in ch[1::2]], operands=ch[0::2])
+    def _chain(self, ch):
+        return N.BinChain(span=self._s(ch), ops=[str(t) for t in ch[1::2]], operands=ch[0::2])
 
     or_expr = and_expr = arith = term = _chain
 
-    def cmp_expr(self, meta, ch):
-        return N.Compare(span=self._m(meta), op=str(ch[1]), left=ch[0], right=ch[2])
+    def cmp_expr(self, ch):
+        return N.Compare(span=self._s(ch), op=str(ch[1]), left=ch[0], right=ch[2])
 
-    def juxt(self, meta, ch):
-        return N.Juxt(span=self._m(meta), factors=list(ch))
+    def juxt(self, ch):
+        return N.Juxt(span=self._s(ch), factors=list(ch))
 
-    def prefix(self, meta, ch):
-        return N.Prefix(span=self._m(meta), ops=[str(t) for t in ch[:-1]], operand=ch[-1])
+    def prefix(self, ch):
+        return N.Prefix(span=self._s(ch), ops=[str(t) for t in ch[:-1]], operand=ch[-1])
 
-    def neg_arg(self, meta, ch):
-        return N.Prefix(span=self._m(meta), ops=["-"], operand=ch[1])
+    def neg_arg(self, ch):
+        return N.Prefix(span=self._s(ch), ops=["-"], operand=ch[1])
 
-    def power(self, meta, ch):
-        return N.Power(span=self._m(meta), operands=ch[0::2])
+    def power(self, ch):
+        return N.Power(span=self._s(ch), operands=ch[0::2])
 
-    def indexed(self, meta, ch):
-        return N.Index(span=self._m(meta), base=ch[0], groups=list(ch[1:]))
+    def indexed(self, ch):
+        return N.Index(span=self._s(ch), base=ch[0], groups=[c for c in ch[1:] if isinstance(c, list)])
 
-    def index_list(self, meta, ch):
-        return list(ch)
+    def index_list(self, ch):
+        return _nodes(ch)
 
-    def index(self, meta, ch):
-        return N.Idx(span=self._m(meta), expr=ch[0])
+    def index(self, ch):
+        return N.Idx(span=ch[0].span, expr=ch[0])
 
-    def marked_index(self, meta, ch):
-        return N.Idx(span=self._m(meta), expr=ch[0], marked=True)
+    def marked_index(self, ch):
+        return N.Idx(span=self._s(ch), expr=ch[0], marked=True)
 
-    def slice(self, meta, ch):
+    def slice(self, ch):
         parts, current = [], None
         for c in ch:
             if isinstance(c, Token) and c.type == "COLON":
@@ -320,47 +346,51 @@ class _ToAst(Transformer_NonRecursive):
                 current = c
         parts.append(current)
         parts += [None] * (3 - len(parts))
-        return N.Slice(span=self._m(meta), start=parts[0], stop=parts[1], step=parts[2])
+        return N.Slice(span=self._s(ch), start=parts[0], stop=parts[1], step=parts[2])
 
-    def name(self, meta, ch):
+    def name(self, ch):
         return N.Name(span=self._t(ch[0]), id=str(ch[0]))
 
-    def number(self, meta, ch):
+    def number(self, ch):
         return N.Num(span=self._t(ch[0]), value=_number(ch[0]), text=str(ch[0]))
 
-    def string(self, meta, ch):
+    def string(self, ch):
         return N.Str(span=self._t(ch[0]), value=_unquote(ch[0]))
 
-    def true(self, meta, ch):
+    def true(self, ch):
         return N.Bool(span=self._t(ch[0]), value=True)
 
-    def false(self, meta, ch):
+    def false(self, ch):
         return N.Bool(span=self._t(ch[0]), value=False)
 
-    def tuple(self, meta, ch):
-        return N.TupleLit(span=self._m(meta), items=list(ch))
+    def paren(self, ch):
+        return ch[1]
 
-    def list(self, meta, ch):
-        return N.ListLit(span=self._m(meta), items=[c for c in ch])
+    def tuple(self, ch):
+        return N.TupleLit(span=self._s(ch), items=_nodes(ch))
 
-    def call(self, meta, ch):
+    def list(self, ch):
+        return N.ListLit(span=self._s(ch), items=_nodes(ch))
+
+    def call(self, ch):
         name = ch[0]
-        args = [c for c in ch[1:] if not isinstance(c, N.KwArg)]
-        kwargs = [c for c in ch[1:] if isinstance(c, N.KwArg)]
+        inner = _nodes(ch)
+        args = [c for c in inner if not isinstance(c, N.KwArg)]
+        kwargs = [c for c in inner if isinstance(c, N.KwArg)]
         if kwargs:
-            first_kw = ch[1:].index(kwargs[0])
+            first_kw = inner.index(kwargs[0])
             if len(args) > first_kw:
-                late = args[first_kw]
-                raise _SyntaxProblem("positional argument after a keyword argument", late.span)
+                raise _SyntaxProblem("positional argument after a keyword argument",
+                                     args[first_kw].span)
             seen = set()
             for kw in kwargs:
                 if kw.name in seen:
                     raise _SyntaxProblem(f"keyword argument '{kw.name}' given twice", kw.span)
                 seen.add(kw.name)
-        return N.Call(span=self._m(meta), name=str(name), args=args, kwargs=kwargs,
+        return N.Call(span=self._s(ch), name=str(name), args=args, kwargs=kwargs,
                       name_span=self._t(name))
 
-    def kwarg(self, meta, ch):
+    def kwarg(self, ch):
         return N.KwArg(span=self._t(ch[0]), name=str(ch[0]), value=ch[-1])
 
 
