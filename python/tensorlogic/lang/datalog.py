@@ -116,10 +116,12 @@ class Datalog:
         return step(acc) if rel.rules else acc
 
     def fixpoint(self, members, limit):
-        """Semi-naive evaluation of mutually recursive relations (one component)."""
+        """Semi-naive evaluation of mutually recursive relations (one component).  Each round
+        evaluates every recursive rule once per recursive atom, that atom reading the previous
+        round's new tuples; a tuple is new when derived and not yet known."""
         rels = [self.rt.model.relations[m] for m in members]
         names = set(members)
-        full, delta = {}, {}
+        full, delta, unknown = {}, {}, {}
         recursive_rules = {}
         with self.rt.scc_scope(full):
             for rel in rels:
@@ -131,9 +133,13 @@ class Datalog:
                         recursive_rules[rel.name].append(rule)
                     else:
                         acc = acc + self.contribution(rel, rule)
-                full[rel.name] = step(acc)
-                delta[rel.name] = full[rel.name]
-            for iteration in range(1, limit + 1):
+                full[rel.name] = delta[rel.name] = step(acc)
+                unknown[rel.name] = 1 - full[rel.name]
+            # With one recursive atom per rule (linear recursion) no rule reads the full relations
+            # during the rounds, so they are assembled once at the end.
+            linear = all(sum(self.form(r).atom_name(a) in names for a in self.form(r).atoms) == 1
+                         for rules in recursive_rules.values() for r in rules)
+            for _ in range(limit):
                 new = {}
                 for rel in rels:
                     acc = None
@@ -141,22 +147,21 @@ class Datalog:
                         form = self.form(rule)
                         for atom in form.atoms:
                             name = form.atom_name(atom)
-                            if name not in names:
-                                continue
-                            c = self.contribution(rel, rule, {id(atom): delta[name]})
-                            acc = c if acc is None else acc + c
-                    if acc is None:
-                        new[rel.name] = tl.zeros(*full[rel.name].shape, dtype=tl.float16)
-                    else:
-                        new[rel.name] = step(acc) * (1 - full[rel.name])
-                for rel in rels:
-                    full[rel.name] = full[rel.name] + new[rel.name]
-                    delta[rel.name] = new[rel.name]
-                if not any(new[r.name].sum().item() > 0 for r in rels):
+                            if name in names:
+                                c = self.contribution(rel, rule, {id(atom): delta[name]})
+                                acc = c if acc is None else acc + c
+                    if acc is not None:
+                        new[rel.name] = step(acc) * unknown[rel.name]
+                for name, t in new.items():
+                    unknown[name] = unknown[name] - t
+                    if not linear:
+                        full[name] = 1 - unknown[name]
+                delta = new
+                if not any(t.sum().item() > 0 for t in new.values()):
                     break
             else:
                 self.rt.warn_limit(members, limit)
-        return full
+        return {r.name: 1 - unknown[r.name] for r in rels}
 
 
 def _with_missing(r, axes, sizes):

@@ -310,7 +310,8 @@ class Evaluator:
         out = []
         for lab in labelled:
             out += [l for l in lab.labels if l not in here and l not in out]
-        return self.rt.joins.join(labelled, out, scale, e)
+        nodes = [f for v, f in zip(vals, e.factors) if isinstance(v, Labelled)]
+        return self.rt.joins.join(labelled, out, scale, nodes, fr.overrides)
 
     def e_Index(self, e, fr):
         items = e.groups[0]

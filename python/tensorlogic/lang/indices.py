@@ -4,7 +4,14 @@ checker can know before running: declared dimensions, literal values, relation d
 equations give their left sides."""
 from __future__ import annotations
 
+import functools
+
 from . import nodes as N
+
+
+@functools.lru_cache(maxsize=32)
+def _lines(text):
+    return text.splitlines()
 
 
 def snippet(sources, span, default="") -> str:
@@ -14,7 +21,7 @@ def snippet(sources, span, default="") -> str:
     text = sources.get(span.file)
     if text is None:
         return default
-    lines = text.splitlines()
+    lines = _lines(text)
     if not 1 <= span.line <= len(lines):
         return default
     return lines[span.line - 1][span.column - 1: span.end_column - 1] or default
