@@ -178,3 +178,9 @@ def test_syntax_error_in_imported_file(tmp_path):
 def test_errors_are_builtin_subclasses():
     assert issubclass(TensorLogicSyntaxError, SyntaxError)
     assert issubclass(TensorLogicTypeError, TypeError)
+
+
+def test_index_summed_in_a_product_and_used_outside_it():
+    src = ("tensor A: float16[3] = zeros(3)\ntensor B: float16[3] = zeros(3)\n"
+           "tensor C: float16[3] = zeros(3)\nS = A[j] B[j] + C[j]\n")
+    error_at(src, TensorLogicTypeError, 4, 16, "index 'j' is summed inside a product but also used outside it")

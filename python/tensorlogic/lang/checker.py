@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from . import catalog
 from . import nodes as N
+from .contraction import plan
 from .domains import Domain, UnionFind
 from .errors import Span, TensorLogicTypeError, located
 from .parser import parse
@@ -505,6 +506,8 @@ class Checker:
             self.r_expr(a.value, scope)
         finally:
             self.in_definition = False
+        items = a.target.groups[0] if isinstance(a.target, N.Index) else None
+        plan(a.value, items, a.op, (), self.error)
 
     def r_lhs(self, a: N.Assign):
         if not isinstance(a.target, N.Index):

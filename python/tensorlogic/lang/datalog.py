@@ -182,7 +182,7 @@ def query_rows(rt, literals, locals=None, local_names=None):
     body = N.Juxt(span=literals[0].span, factors=factors) if len(factors) > 1 else factors[0]
     rt.query_bodies.setdefault(tuple(id(l) for l in literals), body)
     body = rt.query_bodies[tuple(id(l) for l in literals)]
-    from .equations import var_names
+    from .contraction import var_names
     names = var_names(body)
     fr = ev.frame_for(body, keep=tuple(names), locals=locals, local_names=local_names)
     doms = var_domains(ev, [body])

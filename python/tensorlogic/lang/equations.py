@@ -1,87 +1,18 @@
-"""Where each index of an equation is projected away, and how the right side's result lands in the
-left side's tensor.
-
-Summation rule: an index that is not on the left side is summed at the lowest juxtaposition (join)
-that contains all its occurrences, when that lowest common node is a join; otherwise it survives up
-to the whole right side and is projected there (by sum for `=`, by max/min/mean for `max=`, `min=`,
-`avg=`, which never sum inside joins).  So `relu(W[i, j] X[j])` sums j before relu, while
-`(P[i] - Y[i]) ^ 2` squares before summing i.  Outside equations (queries, `print`) the right side
-keeps its surviving indices (Einstein's convention: repeated indices of a join are summed).
-"""
+"""How the right side's result of an equation lands in the left side's tensor: plain indices,
+pooling (`x / 2`), shifts (`x + 1`), constants and arbitrary index expressions, with the projection
+of `=`, `max=`, `min=` or `avg=` where several positions meet one cell."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import nodes as N
+from .contraction import var_names
 from .labelled import (Labelled, broadcast_pair, expand_to, gather_axis, join, onehot, permuted,
                        project, selection)
 
 import tensorlogic as tl
-
-
-@dataclass
-class Plan:
-    sum_at: dict = field(default_factory=dict)     # id(Juxt node) -> set of labels summed there
-    top: set = field(default_factory=set)           # labels projected after the whole right side
-    lhs_vars: tuple = ()                            # labels of the left side, first appearance order
-    marked: str | None = None                       # the normalised axis (`i.` on the left)
-
-
-def var_names(root):
-    """Index-variable names under `root` in first-appearance order (not `_`)."""
-    out = []
-    for n in N.walk(root):
-        if isinstance(n, N.Name) and n.role == "var" and n.id != "_" and n.id not in out:
-            out.append(n.id)
-    return out
-
-
-def plan(rhs, lhs_items=None, op="=", keep=()):
-    """Contraction plan for a right side.  `lhs_items`: the left side's index items (None outside
-    equations); `keep`: labels that must survive (a rule's head variables)."""
-    lhs_vars = []
-    marked = None
-    for item in lhs_items or ():
-        for v in var_names(item.expr):
-            if v not in lhs_vars:
-                lhs_vars.append(v)
-        if item.marked and isinstance(item.expr, N.Name):
-            marked = item.expr.id
-    for v in keep:
-        if v not in lhs_vars:
-            lhs_vars.append(v)
-    p = Plan(lhs_vars=tuple(lhs_vars), marked=marked)
-    paths = {}
-    # Iterative walk keeping the chain of ancestors of each node.
-    stack = [(rhs, ())]
-    while stack:
-        node, anc = stack.pop()
-        here = anc + (node,)
-        if isinstance(node, N.Name) and node.role == "var" and node.id != "_":
-            prev = paths.get(node.id)
-            paths[node.id] = here if prev is None else _common(prev, here)
-        for child in N.iter_children(node):
-            stack.append((child, here))
-    for v, common in paths.items():
-        if v in lhs_vars:
-            continue
-        lca = common[-1]
-        if op == "=" and isinstance(lca, N.Juxt):
-            p.sum_at.setdefault(id(lca), set()).add(v)
-        else:
-            p.top.add(v)
-    return p
-
-
-def _common(a, b):
-    n = 0
-    for x, y in zip(a, b):
-        if x is not y:
-            break
-        n += 1
-    return a[:n]
 
 
 # ---- left sides ---------------------------------------------------------------------------------

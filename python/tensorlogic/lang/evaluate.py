@@ -8,7 +8,7 @@ import numpy as np
 import tensorlogic as tl
 
 from . import nodes as N
-from .equations import Plan, plan, var_names
+from .contraction import plan, var_names
 from .indices import SizeEnv, snippet
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, join, project)
 
@@ -65,7 +65,7 @@ class Evaluator:
         key = (id(root), id(lhs_items) if lhs_items is not None else None, op, tuple(keep))
         p = self.rt.plans.get(key)
         if p is None:
-            p = self.rt.plans[key] = plan(root, lhs_items, op, keep)
+            p = self.rt.plans[key] = plan(root, lhs_items, op, keep, self.error)
         fr = Frame(SizeEnv(self.error), p, locals, overrides, local_names)
         self.prepare(root, fr)
         if lhs_items is not None:

@@ -42,6 +42,13 @@ def enable_grad():
     return f() if f is not None else contextlib.nullcontext()
 
 
+def learnable(t):
+    """A fresh leaf that requires grad (just the values while the engine has no autograd)."""
+    if not hasattr(t, "requires_grad_"):
+        return t
+    return t.detach().requires_grad_(True)
+
+
 def is_tensor(x) -> bool:
     return isinstance(x, tl.Tensor)
 

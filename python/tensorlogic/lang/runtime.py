@@ -10,11 +10,12 @@ import tensorlogic as tl
 
 from . import nodes as N
 from .datalog import Datalog, FixpointLimitWarning, _with_missing, facts_tensor, query_rows
-from .equations import PROJECTION, classify_lhs, extent, place, var_names
+from .contraction import var_names
+from .equations import PROJECTION, classify_lhs, extent, place
 from .errors import TensorLogicTypeError
 from .evaluate import Evaluator, Frame, _item, is_scalar
 from .joins import Joins
-from .labelled import Labelled, enable_grad, is_tensor, no_grad, project
+from .labelled import Labelled, is_tensor, learnable, no_grad, project
 from .strata import is_recursive
 
 DEFAULT_MAX_ITERATIONS = 1000
@@ -106,8 +107,7 @@ class Runtime:
                 value = self.evaluator.value(info.decl.init)
             value = self.conform(info, value, info.decl.init.span)
             if info.mode == "learnable":
-                value = value.detach()
-                value.requires_grad = True
+                value = learnable(value)
         finally:
             self._initialising.discard(name)
         self.leaves[name] = value
@@ -525,8 +525,8 @@ class Runtime:
                 print(show_relation(self.model.relations[e.id], self.lookup(e.id, fr, e.span)))
                 return
             value = self.evaluator.value(e, locals_, names)
-            label = _source_text(self.model, e)
-            print(f"{label} = {show(value)}")
+            label = f"{_source_text(self.model, e)} = "
+            print(label + show(value).replace("\n", "\n" + " " * len(label)))
             return
         print(show_rows(query_rows(self, lits, locals_, names)))
 
