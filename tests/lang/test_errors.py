@@ -183,4 +183,4 @@ def test_errors_are_builtin_subclasses():
 def test_index_summed_in_a_product_and_used_outside_it():
     src = ("tensor A: float16[3] = zeros(3)\ntensor B: float16[3] = zeros(3)\n"
            "tensor C: float16[3] = zeros(3)\nS = A[j] B[j] + C[j]\n")
-    error_at(src, TensorLogicTypeError, 4, 16, "index 'j' is summed inside a product but also used outside it")
+    error_at(src, TensorLogicTypeError, 4, 19, "index 'j' is summed inside a product but also used outside it")
