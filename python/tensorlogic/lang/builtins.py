@@ -90,7 +90,10 @@ _NEEDS_TENSOR = catalog.ELEMENTWISE | {"softmax", "log_softmax", "sum", "mean", 
 
 
 def _as_engine_arg(a):
+    """Lists of numbers become tensors; lists holding tensors stay sequences (for cat, stack)."""
     if isinstance(a, list):
+        if any(is_tensor(x) or isinstance(x, Labelled) for x in a):
+            return [x.t if isinstance(x, Labelled) else x for x in a]
         return tl.tensor(a, dtype=tl.float16)
     return a
 

@@ -144,22 +144,28 @@ class Evaluator:
                     raise self.error(f"cannot infer the size of index '{n.id}'", n.span)
 
     def largest_range(self, expr, u, n, fr):
-        def fits(s):
+        """The largest range [0, s) of `u` whose accesses all fall inside [0, n); when even u = 0
+        reads before 0 (`X[i - 1]`), the largest range whose accesses stay below n."""
+        def fits(s, lower):
             if s == 0:
                 return True
             sizes = {v: fr.env.size(v) for v in var_names(expr)}
             sizes[u] = s
-            g = self.grid(expr, fr, sizes)
-            return g.values.size == 0 or int(g.values.max()) < n
-        if fits(SEARCH_LIMIT):
-            return None
-        lo, hi = 0, 1
-        while fits(hi):
-            lo, hi = hi, hi * 2
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if fits(mid) else (lo, mid)
-        return lo
+            g = self.grid(expr, fr, sizes).values
+            return g.size == 0 or (int(g.max()) < n and (not lower or int(g.min()) >= 0))
+
+        for lower in (True, False):
+            if fits(SEARCH_LIMIT, lower):
+                return None
+            lo, hi = 0, 1
+            while fits(hi, lower):
+                lo, hi = hi, hi * 2
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if fits(mid, lower) else (lo, mid)
+            if lo > 0:
+                return lo
+        return None
 
     def grid(self, expr, fr, sizes=None, domain=None) -> Grid:
         """Integer values of an index expression over its variables (numpy, broadcast)."""
