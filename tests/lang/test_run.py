@@ -1,6 +1,5 @@
 """Running programs: Datalog on tensors, equations, statements, the Program API."""
 import random
-import warnings
 
 import numpy as np
 import pytest

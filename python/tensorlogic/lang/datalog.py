@@ -4,8 +4,6 @@ fixpoint semi-naively (each round joins only the previous round's new tuples), a
 rows of bindings."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 import tensorlogic as tl
@@ -13,7 +11,7 @@ import tensorlogic as tl
 from . import nodes as N
 from .builtins import step
 from .equations import classify_lhs, place
-from .labelled import Labelled, expand_to, join, project
+from .labelled import Labelled, expand_to, project
 
 
 class FixpointLimitWarning(RuntimeWarning):

@@ -7,6 +7,8 @@ domain whose constants are all non-negative integers is the range 0..max+1 (inte
 """
 from __future__ import annotations
 
+from . import nodes as N
+
 
 class Domain:
     def __init__(self, name: str, kind: str, members=(), start: int = 0, stop: int = 0,
@@ -100,3 +102,112 @@ class UnionFind:
     def domain_of(self, x):
         d = self.domain.get(self.find(x))
         return d[0] if d else None
+
+
+class DomainInference:
+    """Mixed into `Checker`: gives every relation argument its domain."""
+
+    def infer_domains(self, items):
+        """Unifies argument positions through shared variables, gives every class a domain, then
+        adds (or checks) the constants written at each position, in source order."""
+        occurrences = []           # (uf node, constant node, key)
+
+        def position(node_key, arg, stmt, span):
+            if isinstance(arg, N.Name) and arg.role == "var":
+                if arg.id == "_":
+                    return
+                var = ("V", id(stmt), arg.id)
+                clash = self.uf.union(var, node_key)
+                if clash:
+                    (d1, s1), (d2, s2) = clash
+                    raise self.error(f"'{arg.id}' ranges over {d1.name} (line {s1.line}) and over "
+                                     f"{d2.name} (line {s2.line})", arg.span)
+            elif isinstance(arg, N.Name) and arg.role == "const":
+                occurrences.append((node_key, arg, arg.key))
+            elif isinstance(arg, N.Str):
+                occurrences.append((node_key, arg, arg.value))
+            elif isinstance(arg, N.Num) and arg.is_int and node_key[0] == "R":
+                occurrences.append((node_key, arg, arg.value))
+            elif isinstance(arg, N.Prefix) and isinstance(arg.operand, N.Num) and node_key[0] == "R":
+                occurrences.append((node_key, arg, -arg.operand.value))
+
+
+        def atoms(stmt, root):
+            for n in N.walk(root):
+                if isinstance(n, N.Call) and n.kind == "relation":
+                    for k, a in enumerate(n.args):
+                        position(("R", n.name, k), a, stmt, a.span)
+                elif isinstance(n, N.Index) and isinstance(n.base, N.Name) and len(n.groups) == 1:
+                    name = n.base.id
+                    for k, item in enumerate(n.groups[0]):
+                        if not isinstance(item, N.Idx):
+                            continue
+                        if name in self.relations:
+                            position(("R", name, k), item.expr, stmt, item.span)
+                        elif name in self.tensors and self.uf.domain_of(("T", name, k)) is not None:
+                            position(("T", name, k), item.expr, stmt, item.span)
+                        elif isinstance(item.expr, (N.Name, N.Str)) and \
+                                getattr(item.expr, "role", "const") == "const":
+                            raise self.error(f"axis {k} of '{name}' is not indexed by a domain, so it "
+                                             f"takes no constant", item.span)
+                elif isinstance(n, N.Compare) and isinstance(stmt, N.Rule) and n.op in ("==", "!="):
+                    l, r = n.left, n.right
+                    if isinstance(l, N.Name) and isinstance(r, N.Name) and l.role == r.role == "var":
+                        clash = self.uf.union(("V", id(stmt), l.id), ("V", id(stmt), r.id))
+                        if clash:
+                            raise self.error(f"'{l.id}' and '{r.id}' range over different domains",
+                                             n.span)
+
+        for item in items:
+            if isinstance(item, N.ExprStmt) and id(item) in self.fact_stmts:
+                call = item.expr
+                for k, a in enumerate(call.args):
+                    position(("R", call.name, k), a, item, a.span)
+            elif isinstance(item, N.Rule):
+                for k, a in enumerate(item.head.args):
+                    position(("R", item.head.name, k), a, item, a.span)
+                for lit in item.body:
+                    atoms(item, lit)
+            elif isinstance(item, N.FnDecl):
+                for s in item.body:
+                    atoms(s, s)
+            elif not isinstance(item, (N.DomainDecl, N.RelationDecl)):
+                for n in N.walk(item):
+                    if isinstance(n, (N.Assign, N.Query, N.ExprStmt, N.Let)):
+                        atoms(n, n)
+                    elif isinstance(n, N.TensorDecl) and n.init is not None:
+                        atoms(n, n.init)
+
+        # One domain per class: the declared one, or a new inferred one named after a position.
+        for rel in self.relations.values():
+            for k in range(rel.arity):
+                key = ("R", rel.name, k)
+                if self.uf.domain_of(key) is None:
+                    self.uf.attach(key, Domain(f"{rel.name}.{k}", "inferred", declared=False), rel.span)
+        for node_key, node, key in occurrences:
+            dom = self.uf.domain_of(node_key)
+            if dom is None:
+                continue
+            if dom.grows:
+                dom.add(key)
+            elif dom.index(key) is None:
+                raise self.error(f"'{key}' is not in domain {dom.name}", node.span)
+        finished = set()
+        for rel in self.relations.values():
+            rel.domains = [self.uf.domain_of(("R", rel.name, k)) for k in range(rel.arity)]
+            for d in rel.domains:
+                if id(d) not in finished:
+                    d.finish_inferred()
+                    finished.add(id(d))
+        for t in self.tensors.values():
+            if t.rank:
+                t.axis_domains = [self.uf.domain_of(("T", t.name, k)) for k in range(t.rank)]
+            else:
+                t.axis_domains = []
+        self.constants |= {m for d in {id(r): r for rel in self.relations.values()
+                                       for r in rel.domains}.values()
+                           for m in d.constants() if isinstance(m, str)}
+
+    def var_domain(self, stmt, var):
+        """The domain of a rule's (or query's) variable, or None."""
+        return self.uf.domain_of(("V", id(stmt), var))

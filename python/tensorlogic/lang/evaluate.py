@@ -10,7 +10,7 @@ import tensorlogic as tl
 from . import nodes as N
 from .contraction import plan, var_names
 from .indices import SizeEnv, snippet
-from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, join, project)
+from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 
 SEARCH_LIMIT = 1 << 22
 
@@ -448,7 +448,7 @@ class Evaluator:
             raise self.error("division by zero", span) from None
         except (ValueError, RuntimeError) as err:
             raise self.error(f"'{op}' cannot combine these values: {_short(err)}", span) from None
-        except TypeError as err:
+        except TypeError:
             raise self.error(f"'{op}' cannot combine {_kind(a)} and {_kind(b)}", span) from None
 
     def labelled_binop(self, op, a, b, span):

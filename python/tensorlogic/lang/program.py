@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-import tensorlogic as tl
-
 from . import nodes as N
 from .checker import check
 from .datalog import query_rows
-from .errors import TensorLogicSyntaxError, TensorLogicTypeError, located
+from .errors import TensorLogicSyntaxError, located
 from .evaluate import Frame
 from .labelled import no_grad
 from .parser import parse

@@ -3,17 +3,15 @@ variable they read changes), fixpoints, statements, functions and tests."""
 from __future__ import annotations
 
 import contextlib
-import sys
 import warnings
 
 import tensorlogic as tl
 
 from . import nodes as N
 from .datalog import Datalog, FixpointLimitWarning, _with_missing, facts_tensor, query_rows
-from .contraction import var_names
 from .equations import PROJECTION, classify_lhs, extent, place
 from .errors import TensorLogicTypeError
-from .evaluate import Evaluator, Frame, _item, is_scalar
+from .evaluate import Evaluator, Frame
 from .joins import Joins
 from .labelled import Labelled, is_tensor, learnable, no_grad, project
 from .strata import is_recursive

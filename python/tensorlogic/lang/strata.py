@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import nodes as N
+
 
 @dataclass
 class Edge:
@@ -108,3 +110,80 @@ def _path(graph, start, goal, members):
                     nxt.append(s)
         frontier = nxt
     return [start, goal]
+
+
+class Stratifier:
+    """Mixed into `Checker`: the dependency graph of defined names and the stratification check."""
+
+    def stratify(self):
+        graph = Graph()
+        fn_reads = self.function_reads()
+        for rel in self.relations.values():
+            if rel.rules or rel.facts or rel.decl:
+                graph.add_node(rel.name)
+            for r in rel.rules:
+                for lit in r.body:
+                    e = lit.expr
+                    negated = lit.negated
+                    if isinstance(e, N.Prefix) and e.ops == ["!"]:
+                        e, negated = e.operand, not negated
+                    for name in self.reads(e, fn_reads):
+                        graph.add(rel.name, name, negated, lit.span)
+        for t in self.tensors.values():
+            graph.add_node(t.name)
+            for eq in t.equations:
+                for name in self.reads(eq.value, fn_reads) | self.reads_lhs(eq, fn_reads):
+                    graph.add(t.name, name, False, eq.span)
+        comps = components(graph)
+        bad = negative_cycle(graph, comps)
+        if bad:
+            source, edge, path = bad
+            cycle = " -> ".join([source, "not " + edge.target] + path[1:])
+            raise self.error(f"'{source}' depends on 'not {edge.target}' and '{edge.target}' "
+                             f"depends on '{source}' ({cycle}): negation through recursion "
+                             f"cannot be stratified", edge.span)
+        return graph, comps
+
+    def reads(self, e, fn_reads) -> set:
+        """Global tensors and relations an expression reads (through user functions too)."""
+        out = set()
+        for n in N.walk(e):
+            if isinstance(n, N.Name) and n.role == "value" and \
+                    (n.id in self.tensors or n.id in self.relations) and n.id not in self.global_vars:
+                out.add(n.id)
+            elif isinstance(n, N.Call):
+                if n.kind == "relation":
+                    out.add(n.name)
+                elif n.kind == "fn":
+                    out |= fn_reads.get(n.name, set())
+        return out
+
+    def reads_lhs(self, eq, fn_reads):
+        out = set()
+        if isinstance(eq.target, N.Index):
+            for item in eq.target.groups[0]:
+                out |= self.reads(item.expr, fn_reads)
+        return out
+
+    def function_reads(self) -> dict:
+        direct, calls = {}, {}
+        for name, fn in self.functions.items():
+            direct[name], calls[name] = set(), set()
+            for s in fn.body:
+                for n in N.walk(s):
+                    if isinstance(n, N.Name) and n.role == "value" and \
+                            (n.id in self.tensors or n.id in self.relations):
+                        direct[name].add(n.id)
+                    elif isinstance(n, N.Call) and n.kind == "relation":
+                        direct[name].add(n.name)
+                    elif isinstance(n, N.Call) and n.kind == "fn":
+                        calls[name].add(n.name)
+        changed = True
+        while changed:
+            changed = False
+            for name in direct:
+                for callee in calls[name]:
+                    if not direct[callee] <= direct[name]:
+                        direct[name] |= direct[callee]
+                        changed = True
+        return direct
