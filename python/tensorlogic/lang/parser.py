@@ -406,9 +406,7 @@ def _check_target(target):
 
 def _number(tok):
     text = str(tok)
-    if all(c.isdigit() for c in text):
-        return int(text)
-    return float(text)
+    return int(text) if text.isdigit() else float(text)
 
 
 def _unquote(tok) -> str:
