@@ -302,3 +302,30 @@ def test_unknown_program_names_raise_key_error():
         prog["Nope"]
     with pytest.raises(KeyError):
         prog.domain("Nope")
+
+
+def test_general_left_sides_integer_tensor_indices_and_max_product():
+    prog = run("""
+tensor A: float16[3] = [1, 2, 3]
+tensor B: float16[2] = [1, -1]
+Poly[x + y] = A[x] B[y]
+PMax[x + y] max= A[x] B[y]
+tensor E: float16[4, 2] = [[0, 0], [1, 1], [2, 2], [3, 3]]
+tensor Idx: int32[3] = [3, 0, 2]
+Pick[i, d] = E[Idx[i], d]
+tensor M: float16[2, 3] = [[1, 5, 2], [0, 1, 4]]
+tensor V: float16[3] = [1, 1, 2]
+MaxProd[i] max= M[i, j] V[j]
+""")
+    np.testing.assert_allclose(arr(prog["Poly"]), np.convolve([1, 2, 3], [1, -1]))
+    np.testing.assert_allclose(arr(prog["PMax"]), [1, 2, 3, -3])
+    np.testing.assert_allclose(arr(prog["Pick"]), [[3, 3], [0, 0], [2, 2]])
+    np.testing.assert_allclose(arr(prog["MaxProd"]), [5, 8])
+    assert prog["Idx"].dtype == tl.int32
+
+
+def test_named_sizes_bind_at_first_use():
+    prog = run("tensor N1: float16[n] = [1, 2]\ntensor N2: float16[n] = [3, 4]\nS[i] = N1[i] + N2[i]\n")
+    np.testing.assert_allclose(arr(prog["S"]), [4, 6])
+    with pytest.raises(TensorLogicTypeError, match="'N2' is declared float16\\[2\\] but its value has shape \\[3\\]"):
+        run("tensor N1: float16[n] = [1, 2]\ntensor N2: float16[n] = [3, 4, 5]\n")
