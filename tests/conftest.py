@@ -28,11 +28,11 @@ def rng(request):
 
 def f16_randn(rng, shape, scale=1.0):
     """Normal random values already rounded to float16: the exact inputs both sides see."""
-    return (rng.standard_normal(shape) * scale).astype(np.float16)
+    return np.asarray(rng.standard_normal(shape) * scale).astype(np.float16)
 
 
 def f16_uniform(rng, shape, low=-1.0, high=1.0):
-    return rng.uniform(low, high, shape).astype(np.float16)
+    return np.asarray(rng.uniform(low, high, shape)).astype(np.float16)
 
 
 def host(t):

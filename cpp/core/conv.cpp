@@ -47,6 +47,11 @@ int64_t window_count(const char* op, int64_t size, int64_t kernel, int64_t strid
   return out;
 }
 
+// [n, groups, og, len] with the last axis replaced by `last` (the weight's shape per group).
+Shape shape_with(const Shape& shape, int64_t last) {
+  return {shape[0], shape[1], shape[2], last};
+}
+
 }  // namespace
 
 Array im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args) {
@@ -116,19 +121,26 @@ Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, c
     return out;
   }
   // out[n, g] = W[g] [O/g, C/g*kh*kw] @ cols[n, g] [C/g*kh*kw, L], with the bias fused per output row.
+  // Samples go in groups so that the unfolded input stays bounded (~32M elements).
   const int64_t len = oh * ow, og = o / groups, ck = w.shape()[1] * kernel[0] * kernel[1];
-  const Array cols = im2col(x, kernel, args);
-  const Array wg = expand(reshape(contiguous(w), {1, groups, og, ck}), {n, groups, og, ck});
-  const Array cg = reshape(cols, {n, groups, ck, len});
-  const Array outg = out.view_as({n, groups, og, len}, contiguous_strides({n, groups, og, len}), out.offset());
-  GemmEpilogue ep;
-  Array bias_view;
-  if (bias) {
-    const Array b = contiguous(astype(*bias, Dtype::float16));
-    bias_view = b.view_as({n, groups, og, len}, {0, og, 1, 0}, b.offset());
-    ep.bias = &bias_view;
+  const int64_t per_group = std::max<int64_t>(1, (int64_t{1} << 25) / std::max<int64_t>(c * kernel[0] * kernel[1] * len, 1));
+  const Array wg = reshape(contiguous(w), {1, groups, og, ck});
+  Array b;
+  if (bias) b = contiguous(astype(*bias, Dtype::float16));
+  for (int64_t n0 = 0; n0 < n; n0 += per_group) {
+    const int64_t nn = std::min(per_group, n - n0);
+    const Array cols = im2col(slice(x, 0, n0, n0 + nn), kernel, args);
+    const Array cg = reshape(cols, {nn, groups, ck, len});
+    const Shape shape{nn, groups, og, len};
+    const Array outg = out.view_as(shape, contiguous_strides(shape), out.offset() + n0 * o * len);
+    GemmEpilogue ep;
+    Array bias_view;
+    if (bias) {
+      bias_view = b.view_as(shape, {0, og, 1, 0}, b.offset());
+      ep.bias = &bias_view;
+    }
+    gemm_into(backend, expand(wg, shape_with(shape, ck)), cg, outg, ep);
   }
-  gemm_into(backend, wg, cg, outg, ep);
   return out;
 }
 

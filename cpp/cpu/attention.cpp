@@ -7,38 +7,71 @@
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
+#include "vec_math.h"
+
+// vec_math's 64-byte vectors live only inside always-inlined helpers, never across a call ABI.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace tensorlogic::cpu {
 namespace {
 
 constexpr int64_t kScoreBudget = int64_t{1} << 22;  // f32 scores held per chunk (16 MiB)
+constexpr int64_t kCausalRows = 128;
 
 Array sub_batch(const Array& a, int64_t b0, int64_t nb, int64_t r0, int64_t rows) {
   return a.view_as({nb, rows, a.shape()[2]}, a.strides(), a.offset() + b0 * a.strides()[0] + r0 * a.strides()[1]);
 }
 
+// row[j] = exp(row[j] - shift), returning the sum (vec_math's exp; NaN propagates).
+TL_VINLINE float exp_sum_body(float* row, int64_t n, float shift) {
+  vec::vf acc = vec::splat(0.0f);
+  int64_t j = 0;
+  for (; j + vec::kLanes <= n; j += vec::kLanes) {
+    const vec::vf e = vec::exp(vec::load(row + j) - shift);
+    vec::store(row + j, e);
+    acc += e;
+  }
+  float total = 0.0f;
+  for (int l = 0; l < vec::kLanes; ++l) total += acc[l];
+  for (; j < n; ++j) {
+    row[j] = std::exp(row[j] - shift);
+    total += row[j];
+  }
+  return total;
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+__attribute__((target("avx2,fma"))) float exp_sum_avx2(float* row, int64_t n, float shift) {
+  return exp_sum_body(row, n, shift);
+}
+const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+
+float exp_sum(float* row, int64_t n, float shift) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (has_avx2) return exp_sum_avx2(row, n, shift);
+#endif
+  return exp_sum_body(row, n, shift);
+}
+
 // Scales, masks and normalises one row of scores in place. A row with every key masked gets zero
 // weights (PyTorch's safe softmax), so its output is zero rather than NaN.
 void softmax_row(float* row, int64_t cols, float scale, const half* mask, int64_t mask_stride, int64_t visible) {
-  float top = -INFINITY;
-  for (int64_t j = 0; j < cols; ++j) {
-    float s = row[j] * scale;
-    if (mask) s += to_float(mask[j * mask_stride]);
-    if (j >= visible) s = -INFINITY;
-    row[j] = s;
-    top = std::max(top, s);
+  visible = std::min(visible, cols);
+  if (mask) {
+    for (int64_t j = 0; j < visible; ++j) row[j] = row[j] * scale + to_float(mask[j * mask_stride]);
+  } else {
+    for (int64_t j = 0; j < visible; ++j) row[j] *= scale;
   }
+  float top = -INFINITY;
+  for (int64_t j = 0; j < visible; ++j) top = std::max(top, row[j]);
+  std::fill(row + visible, row + cols, 0.0f);
   if (top == -INFINITY) {
-    std::fill(row, row + cols, 0.0f);
+    std::fill(row, row + visible, 0.0f);
     return;
   }
-  float total = 0.0f;
-  for (int64_t j = 0; j < cols; ++j) {
-    row[j] = std::exp(row[j] - top);
-    total += row[j];
-  }
-  const float inv = 1.0f / total;
-  for (int64_t j = 0; j < cols; ++j) row[j] *= inv;
+  const float inv = 1.0f / exp_sum(row, visible, top);
+  for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
 }
 
 }  // namespace
@@ -47,9 +80,10 @@ void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const
                            const Array& out) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
   const int64_t keys = k.shape()[1], ev = v.shape()[2];
-  const int64_t per_batch = std::max<int64_t>(len * keys, 1);
-  const int64_t nb = std::max<int64_t>(1, kScoreBudget / per_batch);
-  const int64_t rb = nb > 1 ? len : std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(keys, 1));
+  // Causal attention works in row blocks so that keys after a block's last query are never scored.
+  int64_t rb = causal ? std::min<int64_t>(len, kCausalRows) : len;
+  const int64_t nb = std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(rb * keys, 1));
+  if (nb == 1) rb = std::min(rb, std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(keys, 1)));
   Scratch sq(0), sk(1), sv(2), ss(3), so(4);
   half* dst = out.data_as<half>();
 

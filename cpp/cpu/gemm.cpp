@@ -2,10 +2,10 @@
 // (bias, residual, activation) in f32 and one rounding to f16.
 #include <cblas.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 
 #include "blas.h"
 #include "cpu_backend.h"
@@ -20,6 +20,8 @@ namespace {
 constexpr int kSlots = 6;
 constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB per slot stays cached between calls
 constexpr int64_t kLineGrain = 1 << 15;           // elements per parallel chunk of conversion work
+// OpenBLAS keeps a GEMM with m*n*k at or below this on the calling thread (interface/gemm.c).
+constexpr double kBlasSingleThreadWork = 65536.0 * 4.0;
 
 struct Buffer {
   float* data = nullptr;
@@ -27,6 +29,17 @@ struct Buffer {
   ~Buffer() { std::free(data); }
 };
 thread_local Buffer buffers[kSlots];
+
+// parallel_for over `lines` lines of `len` elements each; small work runs inline without the pool.
+template <typename F>
+void for_lines(int64_t lines, int64_t len, F&& fn) {
+  const int64_t grain = std::max<int64_t>(1, kLineGrain / std::max<int64_t>(len, 1));
+  if (lines <= grain) {
+    fn(int64_t{0}, lines);
+  } else {
+    parallel_for(lines, grain, fn);
+  }
+}
 
 // Widens `count` f16 values spaced `stride` apart into contiguous f32.
 inline void widen_line(const half* src, int64_t stride, int64_t count, float* dst) {
@@ -41,15 +54,26 @@ inline void check_blas_range(int64_t value) {
   if (value > INT_MAX) throw ArgumentError("matmul: a dimension of " + std::to_string(value) + " exceeds the BLAS int range");
 }
 
-float activate(Activation act, float x) {
-  switch (act) {
-    case Activation::none: return x;
-    case Activation::relu: return x > 0.0f ? x : (x == x ? 0.0f : x);
-    case Activation::gelu: return gelu_exact(x);
-    case Activation::gelu_tanh: return gelu_tanh(x);
-    case Activation::silu: return x * sigmoid(x);
+// row[j] += p[j * stride] for f16 values (vectorised conversion when contiguous).
+void add_f16_row(float* row, int64_t n, const half* p, int64_t stride) {
+  if (stride == 0) {
+    const float v = to_float(p[0]);
+    for (int64_t j = 0; j < n; ++j) row[j] += v;
+  } else if (stride == 1) {
+    float block[512];
+    for (int64_t j0 = 0; j0 < n; j0 += 512) {
+      const int64_t len = std::min<int64_t>(512, n - j0);
+      f16_to_f32(p + j0, block, len);
+      for (int64_t j = 0; j < len; ++j) row[j0 + j] += block[j];
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) row[j] += to_float(p[j * stride]);
   }
-  return x;
+}
+
+template <typename F>
+void apply_row(float* row, int64_t n, F f) {
+  for (int64_t j = 0; j < n; ++j) row[j] = f(row[j]);
 }
 
 // Adds the bias/residual row and applies the activation to one f32 output row, then rounds it.
@@ -59,18 +83,18 @@ void finish_row(float* row, int64_t n, int64_t batch, int64_t r, const GemmEpilo
     for (int64_t j = 0; j < n; ++j) row[j] += bias_row[j];
   } else if (ep.bias) {
     const Array& b = *ep.bias;
-    const half* p = b.data_as<half>() + batch * b.strides()[0] + r * b.strides()[1];
-    const int64_t s = b.strides()[2];
-    for (int64_t j = 0; j < n; ++j) row[j] += to_float(p[j * s]);
+    add_f16_row(row, n, b.data_as<half>() + batch * b.strides()[0] + r * b.strides()[1], b.strides()[2]);
   }
   if (ep.residual) {
     const Array& res = *ep.residual;
-    const half* p = res.data_as<half>() + batch * res.strides()[0] + r * res.strides()[1];
-    const int64_t s = res.strides()[2];
-    for (int64_t j = 0; j < n; ++j) row[j] += to_float(p[j * s]);
+    add_f16_row(row, n, res.data_as<half>() + batch * res.strides()[0] + r * res.strides()[1], res.strides()[2]);
   }
-  if (ep.activation != Activation::none) {
-    for (int64_t j = 0; j < n; ++j) row[j] = activate(ep.activation, row[j]);
+  switch (ep.activation) {
+    case Activation::none: break;
+    case Activation::relu: apply_row(row, n, [](float x) { return unary_f32<UnaryOp::relu>(x, {}); }); break;
+    case Activation::gelu: apply_row(row, n, gelu_exact); break;
+    case Activation::gelu_tanh: apply_row(row, n, gelu_tanh); break;
+    case Activation::silu: apply_row(row, n, [](float x) { return unary_f32<UnaryOp::silu>(x, {}); }); break;
   }
   f32_to_f16(row, dst, n);
 }
@@ -123,7 +147,7 @@ Panel widen(const Array& m, float* dst) {
   p.batch_stride = m.strides()[0] == 0 ? 0 : rows * cols;
   const half* src = m.data_as<half>();
   const int64_t bs = m.strides()[0];
-  parallel_for(batches * lines, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(len, 1)), [&](int64_t begin, int64_t end) {
+  for_lines(batches * lines, len, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / lines, l = i % lines;
       widen_line(src + b * bs + l * line_stride, elem_stride, len, dst + i * len);
@@ -140,24 +164,27 @@ void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, i
   }
   for (int64_t v : {m, n, k, a.ld, b.ld}) check_blas_range(v);
   const CBLAS_TRANSPOSE ta = a.trans ? CblasTrans : CblasNoTrans, tb = b.trans ? CblasTrans : CblasNoTrans;
-  const int64_t sc = m * n;
-  const bool strided_ok = batches > 1 && a.batch_stride <= INT_MAX && b.batch_stride <= INT_MAX && sc <= INT_MAX &&
-                          batches <= INT_MAX;
-  if (strided_ok) {
-    scipy_cblas_sgemm_batch_strided(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-                                    1.0f, a.data, static_cast<int>(a.ld), static_cast<int>(a.batch_stride), b.data,
-                                    static_cast<int>(b.ld), static_cast<int>(b.batch_stride), 0.0f, c,
-                                    static_cast<int>(n), static_cast<int>(sc), static_cast<int>(batches));
-    return;
-  }
-  for (int64_t i = 0; i < batches; ++i) {
+  auto one = [&](int64_t i) {
     scipy_cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f,
                       a.data + i * a.batch_stride, static_cast<int>(a.ld), b.data + i * b.batch_stride,
-                      static_cast<int>(b.ld), 0.0f, c + i * sc, static_cast<int>(n));
+                      static_cast<int>(b.ld), 0.0f, c + i * m * n, static_cast<int>(n));
+  };
+  // OpenBLAS runs products below its threading threshold on the calling thread, so small batched
+  // products are spread over our pool; larger ones go one by one to OpenBLAS's own threads (its
+  // batch interface synchronises its threads per product, which costs more than small products).
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (batches > 1 && work <= kBlasSingleThreadWork) {
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kBlasSingleThreadWork / std::max(work, 1.0)));
+    parallel_for(batches, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) one(i);
+    });
+    return;
   }
+  for (int64_t i = 0; i < batches; ++i) one(i);
 }
 
-void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+// One group of batches: widen, multiply, finish. Groups keep the f32 panels of a call bounded.
+static void gemm_group(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
   const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
   Scratch sa(0), sb(1), sc(2), sbias(3);
   // A right operand shared by every batch folds the batches into the rows of one large GEMM.
@@ -167,7 +194,7 @@ void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const Ge
     float* dst = sa.get(static_cast<size_t>(batches * m * k));
     const half* src = a.data_as<half>();
     const int64_t bs = a.strides()[0], rs = a.strides()[1], es = a.strides()[2];
-    parallel_for(batches * m, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(k, 1)), [&](int64_t begin, int64_t end) {
+    for_lines(batches * m, k, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) widen_line(src + (i / m) * bs + (i % m) * rs, es, k, dst + i * k);
     });
     pa.data = dst;
@@ -191,13 +218,33 @@ void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const Ge
   }
   half* dst = out.data_as<half>();
   const bool plain = !epilogue.bias && !epilogue.residual && epilogue.activation == Activation::none;
-  parallel_for(batches * m, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(n, 1)), [&](int64_t begin, int64_t end) {
+  for_lines(batches * m, n, [&](int64_t begin, int64_t end) {
     if (plain) {
       f32_to_f16(c + begin * n, dst + begin * n, (end - begin) * n);
       return;
     }
     for (int64_t i = begin; i < end; ++i) finish_row(c + i * n, n, i / m, i % m, epilogue, bias_row, dst + i * n);
   });
+}
+
+void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
+  const int64_t per_batch = std::max<int64_t>(1, m * k + (b.strides()[0] == 0 ? 0 : k * n) + m * n);
+  const int64_t group = std::max<int64_t>(1, static_cast<int64_t>(kKeepFloats) / per_batch);
+  if (group >= batches) return gemm_group(a, b, out, epilogue);
+  auto part = [](const Array& x, int64_t b0, int64_t nb) {
+    Shape shape = x.shape();
+    shape[0] = nb;
+    return x.view_as(shape, x.strides(), x.offset() + b0 * x.strides()[0]);
+  };
+  for (int64_t b0 = 0; b0 < batches; b0 += group) {
+    const int64_t nb = std::min(group, batches - b0);
+    GemmEpilogue ep = epilogue;
+    Array bias, residual;
+    if (epilogue.bias && epilogue.bias->ndim() == 3) ep.bias = &(bias = part(*epilogue.bias, b0, nb));
+    if (epilogue.residual) ep.residual = &(residual = part(*epilogue.residual, b0, nb));
+    gemm_group(part(a, b0, nb), part(b, b0, nb), part(out, b0, nb), ep);
+  }
 }
 
 }  // namespace tensorlogic::cpu

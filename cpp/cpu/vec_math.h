@@ -1,30 +1,24 @@
-// Branch-free f32 math on 16-lane GCC/Clang vectors. The functions are always inlined, so they take the
-// instruction set of the kernel that calls them (AVX-512, AVX2+FMA, or the baseline); after rounding to
-// f16 each result is within 1 f16 ulp of the correctly rounded value (Cephes-style polynomials).
-#pragma once
-#include <cstdint>
-#include <cstring>
+// Branch-free f32 math on GCC/Clang vectors of TL_VEC_LANES lanes. Included once per instruction set,
+// inside that set's namespace and `#pragma GCC target` region (so every function here is compiled for
+// it), after <cstdint> and <cstring>. After rounding to f16 each result is within 1 f16 ulp of the
+// correctly rounded value (Cephes-style polynomials). Lane masks are only ever consumed by select():
+// GCC scalarises arithmetic on comparison results.
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-
-namespace tensorlogic::cpu::vec {
-
-typedef float vf __attribute__((vector_size(64), aligned(4)));
-typedef int32_t vi __attribute__((vector_size(64), aligned(4)));
-constexpr int kLanes = 16;
+typedef float vf __attribute__((vector_size(TL_VEC_LANES * 4), aligned(4)));
+typedef int32_t vi __attribute__((vector_size(TL_VEC_LANES * 4), aligned(4)));
+constexpr int kLanes = TL_VEC_LANES;
 
 #define TL_VINLINE inline __attribute__((always_inline))
 
 TL_VINLINE vf splat(float v) { return vf{} + v; }
 TL_VINLINE vi splati(int32_t v) { return vi{} + v; }
-TL_VINLINE vi bits(vf x) { return reinterpret_cast<vi&>(x); }
-TL_VINLINE vf from_bits(vi x) { return reinterpret_cast<vf&>(x); }
+TL_VINLINE vi bits(vf x) { return (vi)x; }  // vector casts reinterpret the bits
+TL_VINLINE vf from_bits(vi x) { return (vf)x; }
 TL_VINLINE vf select(vi mask, vf a, vf b) { return mask ? a : b; }
 TL_VINLINE vf vabs(vf x) { return from_bits(bits(x) & 0x7fffffff); }
 TL_VINLINE vf vmax(vf a, vf b) { return a > b ? a : b; }
 TL_VINLINE vf vmin(vf a, vf b) { return a < b ? a : b; }
-TL_VINLINE vi isnan(vf x) { return x != x; }
+TL_VINLINE vi isnan(vf x) { return (bits(x) & 0x7fffffff) > 0x7f800000; }
 
 TL_VINLINE vf load(const float* p) {
   vf v;
@@ -60,13 +54,13 @@ TL_VINLINE vf exp(vf x) {
 }
 
 TL_VINLINE vf log(vf x) {
+  // (Masks are only ever used by select: GCC scalarises arithmetic and logic on comparison results.)
   const vi b = bits(x);
-  vi e = ((b >> 23) & 0xff) - 127;
+  const vi e = ((b >> 23) & 0xff) - 127;
   vf m = from_bits((b & 0x7fffff) | 0x3f800000);  // [1, 2)
-  const vi big = m > 1.41421356f;
-  m = select(big, m * 0.5f, m);
-  e = e - big;  // big is -1 where true
-  const vf f = __builtin_convertvector(e, vf);
+  const vf big = select(m > 1.41421356f, splat(1.0f), splat(0.0f));
+  m = select(m > 1.41421356f, m * 0.5f, m);
+  const vf f = __builtin_convertvector(e, vf) + big;
   const vf t = m - 1.0f;
   const vf z = t * t;
   vf p = splat(7.0376836292e-2f);
@@ -105,6 +99,3 @@ TL_VINLINE vf tanh(vf x) {
   return select(isnan(x), x, out);
 }
 
-}  // namespace tensorlogic::cpu::vec
-
-#pragma GCC diagnostic pop

@@ -53,4 +53,5 @@ PYBIND11_MODULE(_core, m) {
   bind_indexing(m);
   bind_dlpack(m);
   bind_tensor_base(m);
+  bind_optim(m);
 }

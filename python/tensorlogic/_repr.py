@@ -19,7 +19,8 @@ def _float_formatter(values):
     def one(v):
         return fmt(v) if np.isfinite(v) else ("nan" if np.isnan(v) else ("inf" if v > 0 else "-inf"))
 
-    width = max((len(one(v)) for v in np.unique(values)), default=0)  # f16 has at most 65536 distinct values
+    # Like PyTorch, the column width follows the finite values (f16 has at most 65536 distinct ones).
+    width = max((len(fmt(v)) for v in np.unique(finite)), default=0)
     return lambda v: one(v).rjust(width)
 
 
