@@ -4,14 +4,11 @@ import itertools
 import pathlib
 
 import numpy as np
-import pytest
 
 import tensorlogic as tl
 from tensorlogic import lang
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
-needs_autograd = pytest.mark.skipif(not hasattr(tl, "optim"),
-                                    reason="learning needs tl.optim and autograd in the engine")
 
 
 def run(name, capsys=None):
@@ -52,7 +49,6 @@ def relation_pairs(prog, name, domain):
     return {(people[i], people[j]) for i, j in zip(*np.nonzero(t))}
 
 
-@needs_autograd
 def test_quickstart(capsys):
     prog, out = run("quickstart", capsys)
     assert out.splitlines()[:4] == ["x = Bob", "x = Cid", "x = Dee", "false"]
@@ -87,7 +83,6 @@ def test_family(capsys):
     assert [l[4:] for l in lines if l.startswith("x = ")][:5] == ["Homer", "Herb", "Bart", "Lisa", "Maggie"]
 
 
-@needs_autograd
 def test_perceptron():
     prog, _ = run("perceptron")
     x, w, b = arr(prog["X"]), arr(prog["W"]), float(arr(prog["B"]))
@@ -95,7 +90,6 @@ def test_perceptron():
     np.testing.assert_array_equal(arr(prog["Pred"]), arr(prog["Label"]))
 
 
-@needs_autograd
 def test_mlp_xor():
     prog, _ = run("mlp_xor")
     x = arr(prog["X"])

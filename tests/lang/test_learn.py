@@ -3,11 +3,8 @@ gradient clipping and the progress bar."""
 import numpy as np
 import pytest
 
-import tensorlogic as tl
 from tensorlogic import lang
 from tensorlogic.lang import TensorLogicTypeError
-
-pytestmark = pytest.mark.skipif(not hasattr(tl, "optim"), reason="needs tl.optim and autograd")
 
 FIT = """
 tensor X: float16[6, 2] = [[0, 1], [1, 0], [1, 1], [2, 1], [1, 2], [2, 2]]

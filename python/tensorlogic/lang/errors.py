@@ -1,22 +1,10 @@
-"""The language's two error classes and the helper that gives them a file, line, column and caret.
-
-The classes belong to ``tensorlogic.errors``; the fallback definitions below only serve while that
-module is absent and go away once it is always there.
-"""
+"""Source positions and the helper that gives the language's two error classes (defined in
+`tensorlogic.errors`) a file, line, column and a caret under the source."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-try:
-    from ..errors import TensorLogicSyntaxError, TensorLogicTypeError
-except ImportError:  # the package's errors module is not there yet
-    class TensorLogicSyntaxError(SyntaxError):
-        """A `.tl` source that does not parse."""
-
-    class TensorLogicTypeError(TypeError):
-        """A `.tl` program that parses but is wrong: unknown names, shape, index, arity, domain
-        and stratification errors."""
+from ..errors import TensorLogicSyntaxError, TensorLogicTypeError  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

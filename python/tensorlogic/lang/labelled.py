@@ -3,7 +3,6 @@ join (einsum), elementwise combination broadcast by name, projection (sum, max, 
 gathers for index arithmetic.  Every op here is an engine op on the default device."""
 from __future__ import annotations
 
-import contextlib
 import string
 
 import numpy as np
@@ -29,24 +28,6 @@ class Labelled:
 
     def sizes(self) -> dict:
         return dict(zip(self.labels, self.t.shape))
-
-
-def no_grad():
-    """`tl.no_grad()`; a no-op context until the engine has autograd."""
-    f = getattr(tl, "no_grad", None)
-    return f() if f is not None else contextlib.nullcontext()
-
-
-def enable_grad():
-    f = getattr(tl, "enable_grad", None)
-    return f() if f is not None else contextlib.nullcontext()
-
-
-def learnable(t):
-    """A fresh leaf that requires grad (just the values while the engine has no autograd)."""
-    if not hasattr(t, "requires_grad_"):
-        return t
-    return t.detach().requires_grad_(True)
 
 
 def is_tensor(x) -> bool:

@@ -10,7 +10,7 @@ import tensorlogic as tl
 from . import catalog
 from . import nodes as N
 from .evaluate import _item
-from .labelled import Labelled, enable_grad, is_tensor
+from .labelled import Labelled, is_tensor
 
 DEFAULT_EPOCHS = 100
 DEFAULT_OPTIMIZER = ("Adam", {"lr": 0.01})
@@ -109,7 +109,7 @@ def run_learn(rt, node):
     try:
         for epoch in range(epochs):
             _touch(rt, names)
-            with enable_grad():
+            with tl.enable_grad():
                 for s in statements:
                     rt.exec_stmt(s, None)
                 loss = _value(rt, objective)

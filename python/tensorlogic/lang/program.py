@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+import tensorlogic as tl
+
 from . import nodes as N
 from .checker import check
 from .datalog import query_rows
 from .errors import TensorLogicSyntaxError, located
 from .evaluate import Frame
-from .labelled import no_grad
 from .parser import parse
 from .runtime import DEFAULT_MAX_ITERATIONS, Runtime
 
@@ -37,7 +38,7 @@ class Program:
     def run(self, test=False):
         """Runs the top-level statements in order (definitions are evaluated when first read);
         with `test=True` also every `test` block.  Returns the program."""
-        with no_grad():
+        with tl.no_grad():
             for item in self.model.actions:
                 self.runtime.exec_top(item)
         if test:
@@ -47,7 +48,7 @@ class Program:
     def test(self, verbose=True):
         """Runs the `test` blocks; returns a list of TestResult(name, passed, message)."""
         results = []
-        with no_grad():
+        with tl.no_grad():
             for t in self.model.tests:
                 try:
                     self.runtime.exec_block(t.body, Frame(None, None, {}, None, t.local_names))
@@ -65,7 +66,7 @@ class Program:
     def __getitem__(self, name):
         if name not in self:
             raise KeyError(name)
-        with no_grad():
+        with tl.no_grad():
             v = self.runtime.lookup(name, None, None)
         return v
 
@@ -102,7 +103,7 @@ class Program:
             if not (isinstance(e, N.Call) and e.kind == "relation") and \
                     not isinstance(e, N.Compare):
                 raise self.model.error("a query holds atoms like R(x, y)", e.span)
-        with no_grad():
+        with tl.no_grad():
             return query_rows(self.runtime, q.literals)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sys
 
+import tensorlogic as tl
+
 from . import nodes as N
 from .checker import check
 from .errors import TensorLogicSyntaxError, TensorLogicTypeError
@@ -51,8 +53,7 @@ class Session:
             program.max_iterations = self.program.max_iterations
         self.text, self.program = text, program
         rt = program.runtime
-        from .labelled import no_grad
-        with no_grad():
+        with tl.no_grad():
             for item in model.actions:
                 if item.span is None or item.span.file != "<repl>" or item.span.line < first_line:
                     continue

@@ -13,7 +13,7 @@ from .equations import PROJECTION, classify_lhs, extent, place
 from .errors import TensorLogicTypeError
 from .evaluate import Evaluator, Frame
 from .joins import Joins
-from .labelled import Labelled, is_tensor, learnable, no_grad, project
+from .labelled import Labelled, is_tensor, project
 from .strata import is_recursive
 
 DEFAULT_MAX_ITERATIONS = 1000
@@ -101,11 +101,11 @@ class Runtime:
             raise self.error(f"the value of '{name}' depends on itself", info.decl.init.span)
         self._initialising.add(name)
         try:
-            with no_grad():
+            with tl.no_grad():
                 value = self.evaluator.value(info.decl.init)
             value = self.conform(info, value, info.decl.init.span)
             if info.mode == "learnable":
-                value = learnable(value)
+                value = value.detach().requires_grad_(True)
         finally:
             self._initialising.discard(name)
         self.leaves[name] = value
