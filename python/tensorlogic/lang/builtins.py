@@ -39,19 +39,9 @@ def lnorm(t, dim=-1):
     return centered / tl.sqrt(var + LNORM_EPS)
 
 
-_LANG_ELEMENTWISE = {
-    "step": step,
-    "sig": sig,
-    "relu": tl.relu,
-    "sigmoid": tl.sigmoid,
-    "tanh": tl.tanh,
-    "exp": tl.exp,
-    "log": tl.log,
-    "sqrt": tl.sqrt,
-    "sin": tl.sin,
-    "cos": tl.cos,
-    "abs": tl.abs,
-}
+# The language's own elementwise functions; every other one is the engine's, found by name when
+# called (so importing this module reads nothing from `tl`).
+_LANG_ELEMENTWISE = {"step": step, "sig": sig}
 
 
 def _engine(name):
@@ -70,9 +60,7 @@ def call_builtin(ev, node, args, kwargs, fr):
         return special(ev, node, args, kwargs, fr)
     if any(isinstance(a, Labelled) for a in args):
         return _labelled_call(ev, node, args, kwargs, fr)
-    f = _LANG_ELEMENTWISE.get(name) or _engine(name)
-    if name == "concat":
-        f = tl.cat
+    f = tl.cat if name == "concat" else (_LANG_ELEMENTWISE.get(name) or _engine(name))
     if f is None:
         raise ev.error(f"the engine has no '{name}'", node.name_span)
     args = [_as_engine_arg(a) for a in args]
@@ -112,8 +100,8 @@ def _labelled_call(ev, node, args, kwargs, fr):
         return Labelled(f(x.t, dim), x.labels)
     if name not in catalog.ELEMENTWISE:
         raise ev.error(f"'{name}' cannot take an indexed tensor; index notation takes elementwise "
-                       f"functions ({', '.join(sorted(_LANG_ELEMENTWISE))}, ...) and "
-                       f"softmax/lnorm", node.name_span)
+                       f"functions ({', '.join(sorted(catalog.ELEMENTWISE))}) and "
+                       f"softmax/log_softmax/lnorm", node.name_span)
     f = _LANG_ELEMENTWISE.get(name) or _engine(name)
     if name == "sig" and len(args) == 2:
         if isinstance(args[1], Labelled):
