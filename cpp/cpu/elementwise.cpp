@@ -3,6 +3,7 @@
 #include <atomic>
 #include <type_traits>
 
+#include "../core/op_dispatch.h"
 #include "cpu_backend.h"
 #include "elementwise_ops.h"
 #include "elementwise_simd.h"
@@ -16,69 +17,6 @@ namespace {
 
 constexpr int64_t kBlock = 512;
 constexpr int64_t kGrain = 1 << 15;
-
-template <UnaryOp Op>
-using UnaryTag = std::integral_constant<UnaryOp, Op>;
-template <BinaryOp Op>
-using BinaryTag = std::integral_constant<BinaryOp, Op>;
-
-template <typename F>
-void dispatch_unary(UnaryOp op, F&& f) {
-  switch (op) {
-    case UnaryOp::neg: return f(UnaryTag<UnaryOp::neg>{});
-    case UnaryOp::abs: return f(UnaryTag<UnaryOp::abs>{});
-    case UnaryOp::exp: return f(UnaryTag<UnaryOp::exp>{});
-    case UnaryOp::log: return f(UnaryTag<UnaryOp::log>{});
-    case UnaryOp::log1p: return f(UnaryTag<UnaryOp::log1p>{});
-    case UnaryOp::sqrt: return f(UnaryTag<UnaryOp::sqrt>{});
-    case UnaryOp::rsqrt: return f(UnaryTag<UnaryOp::rsqrt>{});
-    case UnaryOp::sin: return f(UnaryTag<UnaryOp::sin>{});
-    case UnaryOp::cos: return f(UnaryTag<UnaryOp::cos>{});
-    case UnaryOp::tanh: return f(UnaryTag<UnaryOp::tanh>{});
-    case UnaryOp::sigmoid: return f(UnaryTag<UnaryOp::sigmoid>{});
-    case UnaryOp::relu: return f(UnaryTag<UnaryOp::relu>{});
-    case UnaryOp::gelu: return f(UnaryTag<UnaryOp::gelu>{});
-    case UnaryOp::gelu_tanh: return f(UnaryTag<UnaryOp::gelu_tanh>{});
-    case UnaryOp::silu: return f(UnaryTag<UnaryOp::silu>{});
-    case UnaryOp::softplus: return f(UnaryTag<UnaryOp::softplus>{});
-    case UnaryOp::reciprocal: return f(UnaryTag<UnaryOp::reciprocal>{});
-    case UnaryOp::square: return f(UnaryTag<UnaryOp::square>{});
-    case UnaryOp::sign: return f(UnaryTag<UnaryOp::sign>{});
-    case UnaryOp::floor: return f(UnaryTag<UnaryOp::floor>{});
-    case UnaryOp::ceil: return f(UnaryTag<UnaryOp::ceil>{});
-    case UnaryOp::round: return f(UnaryTag<UnaryOp::round>{});
-    case UnaryOp::clamp: return f(UnaryTag<UnaryOp::clamp>{});
-    case UnaryOp::step: return f(UnaryTag<UnaryOp::step>{});
-    case UnaryOp::pow_scalar: return f(UnaryTag<UnaryOp::pow_scalar>{});
-    case UnaryOp::rpow_scalar: return f(UnaryTag<UnaryOp::rpow_scalar>{});
-    case UnaryOp::logical_not: return f(UnaryTag<UnaryOp::logical_not>{});
-  }
-}
-
-template <typename F>
-void dispatch_binary(BinaryOp op, F&& f) {
-  switch (op) {
-    case BinaryOp::add: return f(BinaryTag<BinaryOp::add>{});
-    case BinaryOp::sub: return f(BinaryTag<BinaryOp::sub>{});
-    case BinaryOp::mul: return f(BinaryTag<BinaryOp::mul>{});
-    case BinaryOp::div: return f(BinaryTag<BinaryOp::div>{});
-    case BinaryOp::pow: return f(BinaryTag<BinaryOp::pow>{});
-    case BinaryOp::maximum: return f(BinaryTag<BinaryOp::maximum>{});
-    case BinaryOp::minimum: return f(BinaryTag<BinaryOp::minimum>{});
-    case BinaryOp::eq: return f(BinaryTag<BinaryOp::eq>{});
-    case BinaryOp::ne: return f(BinaryTag<BinaryOp::ne>{});
-    case BinaryOp::lt: return f(BinaryTag<BinaryOp::lt>{});
-    case BinaryOp::le: return f(BinaryTag<BinaryOp::le>{});
-    case BinaryOp::gt: return f(BinaryTag<BinaryOp::gt>{});
-    case BinaryOp::ge: return f(BinaryTag<BinaryOp::ge>{});
-    case BinaryOp::add_relu: return f(BinaryTag<BinaryOp::add_relu>{});
-    case BinaryOp::mul_relu: return f(BinaryTag<BinaryOp::mul_relu>{});
-    case BinaryOp::floor_divide: return f(BinaryTag<BinaryOp::floor_divide>{});
-    case BinaryOp::remainder: return f(BinaryTag<BinaryOp::remainder>{});
-    case BinaryOp::logical_and: return f(BinaryTag<BinaryOp::logical_and>{});
-    case BinaryOp::logical_or: return f(BinaryTag<BinaryOp::logical_or>{});
-  }
-}
 
 // Reads `count` f16 values at `src` with element stride `stride` into an f32 block.
 inline void load_block(const half* src, int64_t stride, int64_t count, float* block) {
