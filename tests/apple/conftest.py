@@ -1,0 +1,28 @@
+"""The Metal-on-CPU harness needs a C++17 compiler; these tests skip (saying why) where there is none."""
+import os
+import shutil
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import metal_harness  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def metal_lib():
+    if shutil.which(metal_harness.CXX) is None:
+        pytest.skip(f"no C++ compiler ({metal_harness.CXX}) to build the Metal-on-CPU harness")
+    return metal_harness.load
+
+
+@pytest.fixture
+def rng():
+    return np_random()
+
+
+def np_random():
+    import numpy as np
+
+    return np.random.default_rng(int.from_bytes(os.urandom(4), "little"))
