@@ -52,12 +52,13 @@ struct ConvParams {
   long stride[2], padding[2], dilation[2];
 };
 
-// Philox4x32-10 stream.
+// Philox4x32-10 stream; low/high: the range of integer draws (uniform and normal are standard, the
+// core scales them).
 struct RandomParams {
   long numel;
   unsigned int seed_lo, seed_hi;
   unsigned int offset_lo, offset_hi;
-  float low, high;
+  long low, high;
 };
 
 // scaled_dot_product_attention: q [B, L, D], k [B, S, D], v [B, S, Dv], additive mask [B, L, S].

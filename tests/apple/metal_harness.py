@@ -106,7 +106,8 @@ class KernelLibrary:
         self._lock = threading.Lock()
 
     def run(self, name, buffers, groups, threads, constants=None):
-        """buffers: {index: numpy array or ctypes structure}; groups/threads: up to 3 sizes."""
+        """buffers: {index: numpy array (its first element; strides go in the params) or ctypes structure};
+        groups/threads: up to 3 sizes (dispatchThreadgroups)."""
         if name not in self.kernels:
             raise KeyError(f"no kernel {name}")
         used = [what for role, what, _ in self.kernels[name] if role == "buffer"]
@@ -115,7 +116,6 @@ class KernelLibrary:
         for index in used:
             obj = buffers[index]
             if isinstance(obj, np.ndarray):
-                assert obj.flags.c_contiguous, "harness buffers are contiguous (strides go in the params)"
                 table[index] = obj.ctypes.data
             else:
                 table[index] = ctypes.addressof(obj)

@@ -1,0 +1,358 @@
+"""The non-elementwise Metal kernels on the CPU harness: copies, tri, reductions, rows, GEMM, indexing,
+convolution columns, random and attention. The oracle is the CPU backend (_core) where main has the op,
+else numpy in float64 on the same f16 inputs, rounded to f16."""
+import math
+
+import numpy as np
+import pytest
+
+from metal_harness import params
+from tensorlogic import _core
+from test_metal_elementwise import elementwise_params, same
+
+F16 = np.float16
+
+
+def f16(rng, shape, low=-2.0, high=2.0):
+    return rng.uniform(low, high, shape).astype(F16)
+
+
+def close(got, want, rtol=2e-3, atol=2e-3):
+    np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want, np.float64).astype(F16).astype(np.float64),
+                               rtol=rtol, atol=atol)
+
+
+def strides_of(a):
+    return [s // a.itemsize for s in a.strides]
+
+
+def grid(n, threads=64):
+    return [max(1, (n + threads - 1) // threads)], [threads]
+
+
+# ---- copies and fills -------------------------------------------------------------------------------
+def test_copies_match_cpu_backend(metal_lib, rng):
+    lib = metal_lib("copy.metal")
+    base = f16(rng, (6, 10), -300, 300)
+    view = base.T[::2, 1:]  # [5, 5] strided
+    for name, src, dst_dtype, want in (
+        ("copy_u16", view, np.uint16, np.asarray(_core.contiguous(_core.from_numpy(view)))),
+        ("copy_f16_i32", view, np.int32, np.asarray(_core.astype(_core.from_numpy(view), "int32"))),
+    ):
+        out = np.zeros(view.shape, dst_dtype)
+        p = elementwise_params(view.shape, {0: strides_of(view), 3: strides_of(out)})
+        g, t = grid(view.size)
+        lib.run(name, {0: src, 1: out, 2: p}, g, t)
+        same(out.view(F16) if dst_dtype == np.uint16 else out, want)
+    ints = rng.integers(-70000, 70000, (4, 7)).astype(np.int32)
+    view = ints[:, ::3]
+    for name, dst_dtype, want in (
+        ("copy_u32", np.int32, view),
+        ("copy_i32_f16", F16, np.asarray(_core.astype(_core.from_numpy(np.ascontiguousarray(view)), "float16"))),
+    ):
+        out = np.zeros(view.shape, dst_dtype)
+        p = elementwise_params(view.shape, {0: strides_of(view), 3: strides_of(out)})
+        lib.run(name, {0: ints, 1: out, 2: p}, *grid(view.size))
+        same(out, want)
+
+
+def test_fills_through_strides(metal_lib):
+    lib = metal_lib("copy.metal")
+    out = np.zeros((4, 6), F16)
+    target = out[:, ::2]
+    p = elementwise_params(target.shape, {3: strides_of(target)}, iscalar_a=int(np.array(1.5, F16).view(np.uint16)))
+    lib.run("fill_u16", {0: out, 1: p}, *grid(target.size))
+    want = np.zeros((4, 6), F16)
+    want[:, ::2] = 1.5
+    same(out, want)
+    ints = np.zeros(9, np.int32)
+    lib.run("fill_u32", {0: ints, 1: elementwise_params((9,), {3: [1]}, iscalar_a=-7)}, *grid(9))
+    same(ints, np.full(9, -7, np.int32))
+
+
+@pytest.mark.parametrize("k", [-1, 0, 2])
+def test_tri(metal_lib, rng, k):
+    lib = metal_lib("tri.metal")
+    base = f16(rng, (2, 5, 8))
+    view = base.transpose(0, 2, 1)[:, ::2, :]  # [2, 4, 5]
+    for upper, kernel in ((False, "tri_u16"), (True, "tri_u16")):
+        out = np.zeros(view.shape, F16)
+        p = elementwise_params(view.shape, {0: strides_of(view), 3: strides_of(out)}, k=k)
+        lib.run(kernel, {0: view, 1: out, 2: p}, *grid(view.size), constants={"UPPER": int(upper)})
+        want = np.triu(view.astype(np.float32), k) if upper else np.tril(view.astype(np.float32), k)
+        same(out, want.astype(F16))
+    ints = rng.integers(-9, 9, (3, 3)).astype(np.int32)
+    out = np.zeros_like(ints)
+    lib.run("tri_u32", {0: ints, 1: out, 2: elementwise_params((3, 3), {0: [3, 1], 3: [3, 1]}, k=k)}, *grid(9),
+            constants={"UPPER": 1})
+    same(out, np.triu(ints, k))
+
+
+# ---- reductions -------------------------------------------------------------------------------------
+REDUCE_OPS = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "logsumexp", "norm"]
+
+
+def reduce_oracle(op, x, correction=1.0, p=2.0):
+    x = x.astype(np.float64)
+    if op == "sum": return x.sum(1)
+    if op == "mean": return x.mean(1)
+    if op == "prod": return x.prod(1)
+    if op == "max": return x.max(1)
+    if op == "min": return x.min(1)
+    if op == "argmax": return x.argmax(1)
+    if op == "argmin": return x.argmin(1)
+    if op == "var": return x.var(1, ddof=correction)
+    if op == "logsumexp":
+        m = x.max(1, keepdims=True)
+        return (m + np.log(np.exp(x - m).sum(1, keepdims=True)))[:, 0]
+    if op == "norm":
+        return np.abs(x).max(1) if math.isinf(p) else (np.abs(x) ** p).sum(1) ** (1 / p)
+
+
+def run_reduce(lib, op, x, parts, correction=1.0, p=2.0):
+    outer, n, inner = x.shape
+    outputs = outer * inner
+    chunk = -(-n // parts)
+    prm = params("ReduceParams", outer=outer, n=n, inner=inner, parts=parts, chunk=chunk, correction=correction, p=p)
+    out = np.zeros(outputs, np.int32 if op.startswith("arg") else F16)
+    partials = np.zeros(outputs * parts * 4, np.float32)
+    const = {"OP": REDUCE_OPS.index(op), "FINAL": int(parts == 1)}
+    lib.run("reduce_stage1", {0: x, 1: out, 2: out, 3: partials, 4: prm}, [outputs, parts], [256], const)
+    if parts > 1:
+        lib.run("reduce_stage2", {0: partials, 1: out, 2: out, 3: prm}, [outputs], [256], const)
+    return out.reshape(outer, inner)
+
+
+@pytest.mark.parametrize("shape,parts", [((2, 300, 3), 1), ((1, 1000, 1), 4), ((3, 1, 2), 1)])
+def test_reductions(metal_lib, rng, shape, parts):
+    lib = metal_lib("reduce.metal")
+    x = f16(rng, shape, 0.5, 1.5) if parts == 1 and shape[1] > 1 else f16(rng, shape)
+    x.flat[rng.integers(x.size)] = x.max()  # a tie for arg*: the first index wins
+    for op in REDUCE_OPS:
+        if op == "prod":
+            xp = f16(rng, shape, 0.95, 1.05)
+            got = run_reduce(lib, op, xp, parts)
+            rows = xp.transpose(0, 2, 1).reshape(-1, shape[1])
+            close(got, reduce_oracle(op, rows).reshape(shape[0], shape[2]), rtol=5e-3)
+            continue
+        rows = x.transpose(0, 2, 1).reshape(-1, shape[1])
+        for p in ((2.0, 1.0, 3.0, math.inf) if op == "norm" else (2.0,)):
+            got = run_reduce(lib, op, x, parts, p=p)
+            want = reduce_oracle(op, rows, p=p).reshape(shape[0], shape[2])
+            if op.startswith("arg"):
+                same(got, want.astype(np.int32))
+            elif op == "var" and shape[1] == 1:
+                assert np.all(np.isinf(got.astype(np.float32)) | np.isnan(got.astype(np.float32)))
+            else:
+                close(got, want, rtol=3e-3)
+
+
+def test_reductions_nan_and_inf(metal_lib):
+    lib = metal_lib("reduce.metal")
+    x = np.array([[1, np.nan, 3, np.nan], [np.inf, np.inf, -np.inf, 0]], F16).reshape(2, 4, 1)
+    same(run_reduce(lib, "argmax", x, 2)[:, 0], np.array([1, 0], np.int32))
+    got = run_reduce(lib, "max", x, 1)[:, 0]
+    assert np.isnan(got[0]) and got[1] == np.inf
+    got = run_reduce(lib, "logsumexp", x, 2)[:, 0]
+    assert np.isnan(got[0]) and got[1] == np.inf
+
+
+# ---- rows -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,threads", [((3, 50, 2), 32), ((2, 700, 1), 128), ((1, 1, 1), 32)])
+def test_softmax_rows(metal_lib, rng, shape, threads):
+    lib = metal_lib("rows.metal")
+    x = f16(rng, shape, -6, 6)
+    outer, n, inner = shape
+    prm = params("ReduceParams", outer=outer, n=n, inner=inner)
+    xd = x.astype(np.float64)
+    m = xd.max(1, keepdims=True)
+    lse = m + np.log(np.exp(xd - m).sum(1, keepdims=True))
+    for log, want in ((0, np.exp(xd - lse)), (1, xd - lse)):
+        out = np.zeros_like(x)
+        lib.run("softmax_rows", {0: x, 1: out, 2: prm}, [outer * inner], [threads],
+                {"LOG": log, "RMS": 0, "HAS_WEIGHT": 0, "HAS_BIAS": 0})
+        close(out, want)
+
+
+@pytest.mark.parametrize("rms,weight,bias", [(False, True, True), (False, False, False), (True, True, False)])
+def test_norm_rows(metal_lib, rng, rms, weight, bias):
+    lib = metal_lib("rows.metal")
+    rows, n = 5, 300
+    x = f16(rng, (rows, n), -3, 5)
+    w, b = f16(rng, (n,)), f16(rng, (n,))
+    xd = x.astype(np.float64)
+    if rms:
+        want = xd / np.sqrt((xd ** 2).mean(1, keepdims=True) + 1e-5)
+    else:
+        want = (xd - xd.mean(1, keepdims=True)) / np.sqrt(xd.var(1, keepdims=True) + 1e-5)
+    if weight:
+        want = want * w.astype(np.float64)
+    if bias:
+        want = want + b.astype(np.float64)
+    out = np.zeros_like(x)
+    lib.run("norm_rows", {0: x, 1: w, 2: b, 3: out, 4: params("NormParams", rows=rows, n=n, eps=1e-5)}, [rows], [64],
+            {"LOG": 0, "RMS": int(rms), "HAS_WEIGHT": int(weight), "HAS_BIAS": int(bias)})
+    close(out, want, rtol=3e-3, atol=3e-3)
+
+
+# ---- GEMM -------------------------------------------------------------------------------------------
+def act_oracle(act, v):
+    if act == 1: return np.maximum(v, 0)
+    if act == 2: return 0.5 * v * (1 + np.vectorize(math.erf)(v / math.sqrt(2)))
+    if act == 3: return 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
+    if act == 4: return v / (1 + np.exp(-v))
+    return v
+
+
+@pytest.mark.parametrize("tile", [16, 32])
+@pytest.mark.parametrize("batch,m,n,k,trans_a,trans_b", [(1, 1, 1, 1, False, False), (2, 19, 37, 23, True, False),
+                                                         (1, 40, 33, 50, False, True)])
+def test_gemm(metal_lib, rng, tile, batch, m, n, k, trans_a, trans_b):
+    lib = metal_lib("gemm.metal")
+    a = f16(rng, (batch, k, m) if trans_a else (batch, m, k))
+    b = f16(rng, (batch, n, k) if trans_b else (batch, k, n))
+    av = a.transpose(0, 2, 1) if trans_a else a
+    bv = b.transpose(0, 2, 1) if trans_b else b
+    bias = f16(rng, (n,))
+    residual = f16(rng, (batch, m, n))
+    base = av.astype(np.float64) @ bv.astype(np.float64)
+    cases = [(False, False, 0, base), (True, True, 2, act_oracle(2, base + bias + residual)),
+             (True, False, 1, act_oracle(1, base + bias)), (False, True, 4, act_oracle(4, base + residual))]
+    for has_bias, has_res, act, want in cases:
+        out = np.zeros((batch, m, n), F16)
+        prm = params("GemmParams", batch=batch, m=m, n=n, k=k, a_strides=strides_of(av), b_strides=strides_of(bv),
+                     bias_strides=[0, 0, 1], res_strides=strides_of(residual))
+        threads = (tile // 16) ** 2 * 32
+        lib.run("gemm", {0: a, 1: b, 2: out, 3: bias, 4: residual, 5: prm},
+                [-(-n // tile), -(-m // tile), batch], [threads],
+                {"TILE": tile, "HAS_BIAS": int(has_bias), "HAS_RESIDUAL": int(has_res), "ACTIVATION": act})
+        close(out, want, rtol=2e-3, atol=4e-3)
+
+
+# ---- indexing ---------------------------------------------------------------------------------------
+def test_gather_and_index_select(metal_lib, rng):
+    lib = metal_lib("indexing.metal")
+    outer, n_in, inner, n_idx = 3, 7, 4, 5
+    x = f16(rng, (outer, n_in, inner))
+    xi = rng.integers(-99, 99, (outer, n_in, inner)).astype(np.int32)
+    index = rng.integers(0, n_in, (outer, n_idx, inner)).astype(np.int32)
+    prm = params("IndexParams", outer=outer, n_in=n_in, inner=inner, n_idx=n_idx, n_out=n_idx)
+    for kernel, data in (("gather_u16", x), ("gather_u32", xi)):
+        out = np.zeros((outer, n_idx, inner), data.dtype)
+        lib.run(kernel, {0: data, 1: index, 2: out, 3: prm}, *grid(out.size))
+        same(out, np.take_along_axis(data, index, 1))
+    sel = rng.integers(0, n_in, (n_idx,)).astype(np.int32)
+    for kernel, data in (("index_select_u16", x), ("index_select_u32", xi)):
+        out = np.zeros((outer, n_idx, inner), data.dtype)
+        lib.run(kernel, {0: data, 1: sel, 2: out, 3: prm}, *grid(out.size))
+        same(out, data[:, sel, :])
+
+
+def test_scatter_add_in_index_order(metal_lib, rng):
+    lib = metal_lib("indexing.metal")
+    outer, n_out, inner, n_idx = 2, 4, 3, 9
+    start = f16(rng, (outer, n_out, inner))
+    src = f16(rng, (outer, n_idx, inner))
+    index = rng.integers(0, n_out, (outer, n_idx, inner)).astype(np.int32)
+    want = start.copy()
+    for o in range(outer):
+        for j in range(n_idx):
+            for i in range(inner):
+                t = index[o, j, i]
+                want[o, t, i] = F16(np.float32(want[o, t, i]) + np.float32(src[o, j, i]))
+    out = start.copy()
+    prm = params("IndexParams", outer=outer, n_in=n_idx, inner=inner, n_idx=n_idx, n_out=n_out)
+    lib.run("scatter_add_f16", {0: index, 1: src, 2: out, 3: prm}, *grid(outer * inner))
+    same(out, want)
+
+
+# ---- convolution columns ----------------------------------------------------------------------------
+@pytest.mark.parametrize("stride,padding,dilation", [((1, 1), (0, 0), (1, 1)), ((2, 1), (1, 2), (1, 2))])
+def test_im2col_col2im(metal_lib, rng, stride, padding, dilation):
+    torch = pytest.importorskip("torch")
+    lib = metal_lib("conv.metal")
+    n, c, h, w, kh, kw = 2, 3, 7, 6, 3, 2
+    x = f16(rng, (n, c, h, w))
+    ref = torch.nn.functional.unfold(torch.from_numpy(x.astype(np.float32)), (kh, kw), dilation, padding, stride)
+    out_h = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    out_w = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    prm = params("ConvParams", n=n, c=c, h=h, w=w, kh=kh, kw=kw, out_h=out_h, out_w=out_w, stride=list(stride),
+                 padding=list(padding), dilation=list(dilation))
+    cols = np.zeros((n, c * kh * kw, out_h * out_w), F16)
+    lib.run("im2col_f16", {0: x, 1: cols, 2: prm}, *grid(cols.size))
+    same(cols, ref.numpy().astype(F16))
+    cols_in = f16(rng, cols.shape)
+    folded = torch.nn.functional.fold(torch.from_numpy(cols_in.astype(np.float32)), (h, w), (kh, kw), dilation,
+                                      padding, stride)
+    out = np.zeros((n, c, h, w), F16)
+    lib.run("col2im_f16", {0: cols_in, 1: out, 2: prm}, *grid(out.size))
+    close(out, folded.numpy())
+
+
+# ---- random -----------------------------------------------------------------------------------------
+def philox_words(counters, seed):
+    """Philox4x32-10 (Random123) in numpy."""
+    c = [counters & 0xFFFFFFFF, counters >> 32, np.zeros_like(counters), np.zeros_like(counters)]
+    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    mask = np.uint64(0xFFFFFFFF)
+    for _ in range(10):
+        p0 = np.uint64(0xD2511F53) * c[0]
+        p1 = np.uint64(0xCD9E8D57) * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ k0, p1 & mask, (p0 >> np.uint64(32)) ^ c[3] ^ k1, p0 & mask]
+        k0, k1 = (k0 + np.uint64(0x9E3779B9)) & mask, (k1 + np.uint64(0xBB67AE85)) & mask
+    return np.stack(c, 1).astype(np.uint32)
+
+
+def test_philox_known_answer():
+    # Random123's kat_vectors: philox4x32_10 with counter 0 and key 0.
+    words = philox_words(np.array([0], np.uint64), 0)
+    assert [hex(w) for w in words[0]] == ["0x6627e8d5", "0xe169c58d", "0xbc57ac4c", "0x9b00dbd8"]
+
+
+def run_random(lib, kind, numel, seed, offset, low=0, high=0):
+    out = np.zeros(numel, np.int32 if kind == 2 else F16)
+    prm = params("RandomParams", numel=numel, seed_lo=seed & 0xFFFFFFFF, seed_hi=seed >> 32,
+                 offset_lo=offset & 0xFFFFFFFF, offset_hi=offset >> 32, low=low, high=high)
+    lib.run("random_fill", {0: out, 1: out, 2: prm}, *grid((numel + 3) // 4), constants={"KIND": kind})
+    return out
+
+
+def test_random_stream(metal_lib):
+    lib = metal_lib("random.metal")
+    seed, offset, numel = 0x1234_5678_9ABC, (1 << 32) - 3, 103
+    words = philox_words(np.arange(offset, offset + (numel + 3) // 4, dtype=np.uint64), seed).reshape(-1)[:numel]
+    same(run_random(lib, 0, numel, seed, offset), ((words >> 21).astype(np.float32) * 2.0 ** -11).astype(F16))
+    low, high = -5, 1 << 20
+    want = (low + ((words.astype(np.uint64) * np.uint64(high - low)) >> np.uint64(32)).astype(np.int64)).astype(np.int32)
+    same(run_random(lib, 2, numel, seed, offset, low, high), want)
+    # Normal: Box-Muller on word pairs; the polynomials agree with float64 math to well under an f16 ulp.
+    w = philox_words(np.arange(offset, offset + (numel + 3) // 4, dtype=np.uint64), seed).astype(np.float64)
+    r = np.sqrt(-2 * np.log((np.floor(w[:, 0::2] / 256) + 1) * 2.0 ** -24))
+    theta = 2 * np.pi * np.floor(w[:, 1::2] / 256) * 2.0 ** -24
+    pairs = np.stack([r * np.cos(theta), r * np.sin(theta)], 2).reshape(-1)[:numel]
+    close(run_random(lib, 1, numel, seed, offset), pairs, rtol=2e-3, atol=2e-3)
+
+
+# ---- attention --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("causal,has_mask,l,s,d,dv", [(False, False, 3, 5, 8, 4), (True, True, 6, 200, 16, 130),
+                                                      (True, False, 4, 4, 1, 1)])
+def test_attention(metal_lib, rng, causal, has_mask, l, s, d, dv):
+    lib = metal_lib("attention.metal")
+    batch = 2
+    q, k, v = f16(rng, (batch, l, d)), f16(rng, (batch, d, s)).transpose(0, 2, 1), f16(rng, (batch, s, dv))
+    mask = f16(rng, (l, s), -1, 1)
+    scale = 1 / math.sqrt(d)
+    scores = (q.astype(np.float64) @ k.astype(np.float64).transpose(0, 2, 1)) * scale
+    if has_mask:
+        scores = scores + mask.astype(np.float64)
+    if causal:
+        scores = np.where(np.tril(np.ones((l, s), bool)), scores, -np.inf)
+    scores = np.exp(scores - scores.max(-1, keepdims=True))
+    want = (scores / scores.sum(-1, keepdims=True)) @ v.astype(np.float64)
+    out = np.zeros((batch, l, dv), F16)
+    prm = params("AttentionParams", batch=batch, l=l, s=s, d=d, dv=dv, q_strides=strides_of(q), k_strides=strides_of(k),
+                 v_strides=strides_of(v), mask_strides=[0] + strides_of(mask), scale=scale)
+    k_base = k.transpose(0, 2, 1)
+    lib.run("attention", {0: q, 1: k_base, 2: v, 3: mask, 4: out, 5: prm}, [batch * l], [128],
+            {"CAUSAL": int(causal), "HAS_MASK": int(has_mask)})
+    close(out, want, rtol=3e-3, atol=3e-3)
