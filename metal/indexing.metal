@@ -46,16 +46,31 @@ kernel void index_select_u32(device const uint* in [[buffer(0)]], device const i
 }
 
 // out[o][index[o][j][i]][i] += src[o][j][i]. One thread per (o, i) column walks j in order, so the
-// additions to each element happen in index order, each rounded to f16 (the CPU backend's order), with
-// no atomics: f16 has no atomic add and two columns never touch the same element.
-kernel void scatter_add_f16(device const int* index [[buffer(0)]], device const half* src [[buffer(1)]],
-                            device half* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
-                            uint gid [[thread_position_in_grid]]) {
+// additions to each element happen in index order (the CPU backend's order), f16 sums rounded at each
+// addition, with no atomics: f16 has no atomic add and two columns never touch the same element.
+inline half add_value(half a, half b) { return half(float(a) + float(b)); }
+inline int add_value(int a, int b) { return int(uint(a) + uint(b)); }
+
+template <typename T>
+inline void scatter_add_column(device const int* index, device const T* src, device T* out, constant IndexParams& p,
+                               uint gid) {
   if (gid >= p.outer * p.inner) return;
   const long o = long(gid) / p.inner, i = long(gid) % p.inner;
   for (long j = 0; j < p.n_idx; ++j) {
     const long from = (o * p.n_idx + j) * p.inner + i;
     const long to = (o * p.n_out + index[from]) * p.inner + i;
-    out[to] = half(float(out[to]) + float(src[from]));
+    out[to] = add_value(out[to], src[from]);
   }
+}
+
+kernel void scatter_add_f16(device const int* index [[buffer(0)]], device const half* src [[buffer(1)]],
+                            device half* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
+                            uint gid [[thread_position_in_grid]]) {
+  scatter_add_column(index, src, out, p, gid);
+}
+
+kernel void scatter_add_i32(device const int* index [[buffer(0)]], device const int* src [[buffer(1)]],
+                            device int* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
+                            uint gid [[thread_position_in_grid]]) {
+  scatter_add_column(index, src, out, p, gid);
 }

@@ -264,6 +264,14 @@ def test_scatter_add_in_index_order(metal_lib, rng):
     prm = params("IndexParams", outer=outer, n_in=n_idx, inner=inner, n_idx=n_idx, n_out=n_out)
     lib.run("scatter_add_f16", {0: index, 1: src, 2: out, 3: prm}, *grid(outer * inner))
     same(out, want)
+    ints, src_i = rng.integers(-9, 9, start.shape).astype(np.int32), rng.integers(-9, 9, src.shape).astype(np.int32)
+    want_i = ints.copy()
+    for o in range(outer):
+        for j in range(n_idx):
+            for i in range(inner):
+                want_i[o, index[o, j, i], i] += src_i[o, j, i]
+    lib.run("scatter_add_i32", {0: index, 1: src_i, 2: ints, 3: prm}, *grid(outer * inner))
+    same(ints, want_i)
 
 
 # ---- convolution columns ----------------------------------------------------------------------------
