@@ -13,6 +13,7 @@ void bind_array(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_views(py::module_& m);
 void bind_memory(py::module_& m);
+void bind_apple(py::module_& m);  // the ane device's hooks (Apple builds only)
 
 // Shapes cross the boundary as Python sequences of ints.
 inline Shape to_shape(const std::vector<int64_t>& dims) { return Shape(dims.begin(), dims.end()); }

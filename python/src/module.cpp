@@ -48,4 +48,5 @@ PYBIND11_MODULE(_core, m) {
   bind_views(m);
   bind_elementwise(m);
   bind_memory(m);
+  bind_apple(m);
 }

@@ -6,11 +6,14 @@ coremltools (the `apple` extra) and works on any OS; compiling and running the m
 native `ane` backend on macOS. Exporting whole modules (`tl.coreml.export`) is not provided yet: it
 needs tl.nn.
 """
+import json
+
+from .. import _core
 from . import programs
 from .cache import cache_dir, cached_package, model_key
 from .programs import ACTIVATIONS, FUSED
 
-__all__ = ["ACTIVATIONS", "FUSED", "build", "cache_dir", "is_available", "programs"]
+__all__ = ["ACTIVATIONS", "FUSED", "build", "cache_dir", "is_available", "planner_stats", "programs"]
 
 
 def is_available():
@@ -55,3 +58,21 @@ def build(op, **attrs):
     import coremltools
 
     return cached_package(model_key(op, attrs, coremltools.__version__), builder)
+
+
+def _provide_model(op, attrs_json):
+    """The native ane backend asks for a model for a GEMM shape; "" sends that shape to Metal."""
+    try:
+        return build(op, **json.loads(attrs_json))
+    except (ImportError, ValueError):
+        return ""
+
+
+if hasattr(_core, "ane_set_model_provider"):  # Apple builds with the ane device
+    _core.ane_set_model_provider(_provide_model)
+
+
+def planner_stats():
+    """GEMMs the ane device ran through Core ML, and those it sent to Metal, counted by reason
+    (None where this build has no ane device)."""
+    return _core.ane_stats() if hasattr(_core, "ane_stats") else None
