@@ -45,7 +45,7 @@ kernel void attention(device const half* q [[buffer(0)]], device const half* k [
     running_sum = running_sum * correction + tg_sum(prob, scratch, lane, sg, simd_groups);
     running_max = new_max;
     threadgroup_barrier(mem_flags::mem_threadgroup);  // probs complete
-    const long block_end = min(long(BLOCK), p.s - s0);
+    const long block_end = min_long(BLOCK, p.s - s0);
     for (int t = 0; t < MAX_DV_PER_THREAD; ++t) {
       const long d = lid + long(t) * BLOCK;
       if (d >= p.dv) break;

@@ -34,6 +34,8 @@ inline float tl_log1p(float x) {
   return log(u) * x / (u - 1.0f);
 }
 
+inline long min_long(long a, long b) { return a < b ? a : b; }
+
 inline float tl_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
 inline float tl_relu(float x) { return x > 0.0f ? x : (x == x ? 0.0f : x); }
 inline float tl_gelu(float x) { return 0.5f * x * (1.0f + tl_erf(x * 0.70710678118654752f)); }
@@ -49,7 +51,7 @@ inline float activation_f32(uint act, float x) {
   }
 }
 
-inline float unary_f32(uint op, float x, float pa, float pb) {
+inline float unary_op_f32(uint op, float x, float pa, float pb) {
   switch (op) {
     case U_NEG: return -x;
     case U_ABS: return fabs(x);
@@ -90,7 +92,7 @@ inline int clamp_bound(float v) {
   return v <= -2147483648.0f ? int(-2147483647 - 1) : (v >= 2147483647.0f ? 2147483647 : int(v));
 }
 
-inline int unary_i32(uint op, int x, float pa, float pb) {
+inline int unary_op_i32(uint op, int x, float pa, float pb) {
   switch (op) {
     case U_NEG: return int(0u - uint(x));
     case U_ABS: return x < 0 ? int(0u - uint(x)) : x;
@@ -102,7 +104,7 @@ inline int unary_i32(uint op, int x, float pa, float pb) {
   }
 }
 
-inline float binary_f32(uint op, float a, float b) {
+inline float binary_op_f32(uint op, float a, float b) {
   switch (op) {
     case B_ADD: return a + b;
     case B_SUB: return a - b;
@@ -131,7 +133,7 @@ inline float binary_f32(uint op, float a, float b) {
 }
 
 // Integer ops wrap like PyTorch; a zero divisor sets *divide_by_zero (the host raises).
-inline int binary_i32(uint op, int a, int b, thread bool* divide_by_zero) {
+inline int binary_op_i32(uint op, int a, int b, thread bool* divide_by_zero) {
   switch (op) {
     case B_ADD: return int(uint(a) + uint(b));
     case B_SUB: return int(uint(a) - uint(b));
@@ -156,7 +158,7 @@ inline int binary_i32(uint op, int a, int b, thread bool* divide_by_zero) {
   }
 }
 
-inline float compare_i32(uint op, int a, int b) {
+inline float compare_op_i32(uint op, int a, int b) {
   switch (op) {
     case B_EQ: return a == b ? 1.0f : 0.0f;
     case B_NE: return a != b ? 1.0f : 0.0f;

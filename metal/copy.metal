@@ -4,15 +4,15 @@ using namespace metal;
 #include "params.h"
 #include "common.h"
 
-inline ushort convert(ushort v, ushort) { return v; }
-inline uint convert(uint v, uint) { return v; }
-inline int convert(half v, int) { return int(float(v)); }
-inline half convert(int v, half) { return half(float(v)); }
+inline ushort tl_convert(ushort v, ushort) { return v; }
+inline uint tl_convert(uint v, uint) { return v; }
+inline int tl_convert(half v, int) { return int(float(v)); }
+inline half tl_convert(int v, half) { return half(float(v)); }
 
 template <typename From, typename To>
 inline void copy_one(device const From* in, device To* out, constant ElementwiseParams& p, uint gid) {
   if (gid >= p.numel) return;
-  out[strided_offset(gid, p, 3)] = convert(in[strided_offset(gid, p, 0)], To());
+  out[strided_offset(gid, p, 3)] = tl_convert(in[strided_offset(gid, p, 0)], To());
 }
 
 kernel void copy_u16(device const ushort* in [[buffer(0)]], device ushort* out [[buffer(1)]],

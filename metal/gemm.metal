@@ -46,15 +46,15 @@ kernel void gemm(device const half* a [[buffer(0)]], device const half* b [[buff
     threadgroup_barrier(mem_flags::mem_threadgroup);
     for (uint kk = 0; kk < BK; kk += 8) {
       simdgroup_float8x8 am[2], bm[2];
-      for (int i = 0; i < 2; ++i) simdgroup_load(am[i], a_tile, BK, ulong2(kk, sub_row + i * 8));
-      for (int j = 0; j < 2; ++j) simdgroup_load(bm[j], b_tile, MAX_TILE, ulong2(sub_col + j * 8, kk));
+      for (int i = 0; i < 2; ++i) simdgroup_load(am[i], a_tile, BK, ulong2(ulong(kk), ulong(sub_row + i * 8)));
+      for (int j = 0; j < 2; ++j) simdgroup_load(bm[j], b_tile, MAX_TILE, ulong2(ulong(sub_col + j * 8), ulong(kk)));
       for (int i = 0; i < 2; ++i)
         for (int j = 0; j < 2; ++j) simdgroup_multiply_accumulate(acc[i][j], am[i], bm[j], acc[i][j]);
     }
     threadgroup_barrier(mem_flags::mem_threadgroup);
   }
   for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 2; ++j) simdgroup_store(acc[i][j], c_tile, MAX_TILE, ulong2(sub_col + j * 8, sub_row + i * 8));
+    for (int j = 0; j < 2; ++j) simdgroup_store(acc[i][j], c_tile, MAX_TILE, ulong2(ulong(sub_col + j * 8), ulong(sub_row + i * 8)));
   threadgroup_barrier(mem_flags::mem_threadgroup);
 
   for (uint e = lid; e < TILE * TILE; e += threads) {

@@ -152,7 +152,7 @@ kernel void reduce_stage1(device const half* in [[buffer(0)]], device half* out 
   const long o = group.x, part = group.y;
   const long outer = o / p.inner, inner = o % p.inner;
   device const half* row = in + outer * p.n * p.inner + inner;
-  const long begin = part * p.chunk, end = min(begin + p.chunk, p.n);
+  const long begin = part * p.chunk, end = min_long(begin + p.chunk, p.n);
   Acc a = acc_init();
   for (long j = begin + lid; j < end; j += TG_SIZE) a = acc_add(a, float(row[j * p.inner]), int(j), p.p);
   a = tg_combine(a, scratch, lid, p.p);
@@ -169,7 +169,7 @@ kernel void reduce_stage2(device const Acc* partials [[buffer(0)]], device half*
   // Each thread combines a contiguous run of partials so that index order is kept for arg* ties.
   const long per = (p.parts + TG_SIZE - 1) / TG_SIZE;
   Acc a = acc_init();
-  for (long q = lid * per; q < min(long(lid + 1) * per, p.parts); ++q) a = acc_combine(a, partials[group * p.parts + q], p.p);
+  for (long q = lid * per; q < min_long(long(lid + 1) * per, p.parts); ++q) a = acc_combine(a, partials[group * p.parts + q], p.p);
   a = tg_combine(a, scratch, lid, p.p);
   if (lid == 0) acc_store(a, p, out, out_index, group);
 }

@@ -245,6 +245,7 @@ void MetalBackend::ternary(TernaryOp op, const Array& a, const Array& b, const A
 void MetalBackend::reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out,
                           const ReduceParams& rp) {
   const int64_t outputs = outer * inner;
+  if (outputs == 0) return;
   // Few outputs over long rows: split each row so that enough threadgroups run (stage 2 combines).
   int64_t parts = 1;
   if (outputs < 256 && n >= 8192) parts = std::min<int64_t>(64, n / 4096);

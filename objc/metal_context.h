@@ -40,6 +40,9 @@ struct Batch {
   std::mutex mutex;
   bool done = false;
   std::vector<Release> releases;
+  // Marks the batch complete and returns its buffers to their pools (once, whoever calls first: the
+  // completion handler or synchronize()).
+  void finish();
 };
 
 class Context {
@@ -91,9 +94,10 @@ class Context {
   id<MTLCommandBuffer> last_committed_ = nil;
   int dispatches_ = 0;
 
-  std::mutex batch_mutex_;  // guards the two batch pointers below
+  std::mutex batch_mutex_;  // guards the batch pointers below
   std::shared_ptr<Batch> open_batch_;
   std::shared_ptr<Batch> last_batch_;
+  std::vector<std::shared_ptr<Batch>> in_flight_;  // committed, finished by synchronize() at the latest
 
   std::mutex error_mutex_;
   std::string error_;  // the first failure of a command buffer since the last synchronize()

@@ -2,6 +2,8 @@
 // deferred buffer reuse, and the shared-storage buffer pools.
 #include "metal_context.h"
 
+#include <algorithm>
+
 #include "embedded_kernels.h"
 #include "tensorlogic/errors.h"
 
@@ -71,6 +73,16 @@ id<MTLComputePipelineState> Context::pipeline(const std::string& file, const std
   }
 }
 
+void Batch::finish() {
+  std::vector<Release> done_releases;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    done = true;
+    done_releases.swap(releases);
+  }
+  for (const Release& r : done_releases) r.cache->give_back(r.contents, r.bucket_bytes);
+}
+
 id<MTLComputeCommandEncoder> Context::open_encoder_locked() {
   if (open_encoder_ != nil) return open_encoder_;
   open_buffer_ = [queue_ commandBuffer];
@@ -86,13 +98,7 @@ id<MTLComputeCommandEncoder> Context::open_encoder_locked() {
         error_ = done.error ? std::string(done.error.localizedDescription.UTF8String) : "command buffer failed";
       }
     }
-    std::vector<Batch::Release> releases;
-    {
-      std::lock_guard<std::mutex> lock(batch->mutex);
-      batch->done = true;
-      releases.swap(batch->releases);
-    }
-    for (const Batch::Release& r : releases) r.cache->give_back(r.contents, r.bucket_bytes);
+    batch->finish();
   }];
   open_encoder_ = [open_buffer_ computeCommandEncoder];
   dispatches_ = 0;
@@ -110,16 +116,30 @@ void Context::commit_locked() {
   std::lock_guard<std::mutex> lock(batch_mutex_);
   last_batch_ = std::move(open_batch_);
   open_batch_.reset();
+  // Batches whose completion handler already ran need no finishing by synchronize().
+  in_flight_.erase(std::remove_if(in_flight_.begin(), in_flight_.end(),
+                                  [](const std::shared_ptr<Batch>& b) {
+                                    std::lock_guard<std::mutex> batch_lock(b->mutex);
+                                    return b->done;
+                                  }),
+                   in_flight_.end());
+  in_flight_.push_back(last_batch_);
 }
 
 void Context::synchronize() {
-  id<MTLCommandBuffer> last = nil;
-  {
-    std::lock_guard<std::mutex> lock(encode_mutex_);
-    commit_locked();
-    last = last_committed_;
-  }
+  // Holding the encoding lock throughout: no batch can be committed between the wait and the finish.
+  std::lock_guard<std::mutex> encode_lock(encode_mutex_);
+  commit_locked();
+  id<MTLCommandBuffer> last = last_committed_;
   if (last != nil) [last waitUntilCompleted];  // a queue completes its command buffers in order
+  // Completion handlers may still be on their way: finish every committed batch here, so that the pool
+  // statistics are exact once synchronize() returns.
+  std::vector<std::shared_ptr<Batch>> finished;
+  {
+    std::lock_guard<std::mutex> lock(batch_mutex_);
+    finished.swap(in_flight_);
+  }
+  for (auto& batch : finished) batch->finish();
   std::string error;
   {
     std::lock_guard<std::mutex> lock(error_mutex_);
@@ -128,6 +148,7 @@ void Context::synchronize() {
   if (error.empty() && last != nil && last.status == MTLCommandBufferStatusError) {
     error = last.error ? std::string(last.error.localizedDescription.UTF8String) : "command buffer failed";
   }
+  last_committed_ = nil;  // its error, if any, is reported now and not again
   if (!error.empty()) throw DeviceError("metal: a queued command failed: " + error);
 }
 
