@@ -14,6 +14,7 @@ import metal_harness  # noqa: E402
 def metal_lib():
     if shutil.which(metal_harness.CXX) is None:
         pytest.skip(f"no C++ compiler ({metal_harness.CXX}) to build the Metal-on-CPU harness")
+    metal_harness.compile_all()
     return metal_harness.load
 
 

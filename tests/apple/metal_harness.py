@@ -176,6 +176,17 @@ def load(filename):
         return _cache[filename]
 
 
+def compile_all():
+    """Compiles every kernel file, as many at once as there are cores (the first test run is then short)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    missing = [f for f in kernel_files() if f not in _cache]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for filename, lib in zip(missing, pool.map(compile_file, missing)):
+            with _cache_lock:
+                _cache.setdefault(filename, lib)
+
+
 def kernel_files():
     return sorted(f for f in os.listdir(METAL_DIR) if f.endswith(".metal"))
 
