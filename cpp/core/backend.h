@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "tensorlogic/array.h"
 #include "tensorlogic/memory.h"
@@ -57,22 +58,32 @@ class Backend {
   // contiguous [B, M, N].
   virtual void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) = 0;
 
-  // Indexing kernels; indices were range-checked by the core.
-  // out[i][j][k] = in[i][index[i][j][k]][k] over contiguous [outer, n_in, inner] / index [outer, n_idx, inner].
-  virtual void gather(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                      const Array& out) = 0;
-  // out (already a copy of the input) [outer, n_out, inner] += src at index positions.
-  virtual void scatter_add(const Array& index, const Array& src, int64_t outer, int64_t n_out, int64_t inner,
-                           const Array& out) = 0;
-  // out[o][j][i] = in[o][index[j]][i]: contiguous in [outer, n_in, inner], index [n_idx].
-  virtual void index_select(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                            const Array& out) = 0;
+  // Indexing: gather, scatter_add, index_select, embedding, advanced indexing and pad all reduce to
+  // moving blocks at element offsets that the core computed and range-checked on the host. A block is
+  // the strided view `src` (or `dst`) moved to offsets[b] (elements from its data pointer).
+  // out [n, *R] (contiguous) [b] = block of src (shape R) at offsets[b].
+  virtual void index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) = 0;
+  // block of dst (shape R) at offsets[b] = values[b] (or += with accumulate: repeated offsets add up, float16
+  // sums in f32 rounded once); values is contiguous [n, *R] with dst's dtype. Without accumulate the last
+  // write (largest b) wins.
+  virtual void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                             bool accumulate) = 0;
   // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.
   virtual void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;
   // out [N, C, H, W] (zeroed by the core) += cols [N, C*kh*kw, L].
   virtual void col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;
+  // max or average pooling of x [N, C, H, W] (contiguous) into out [N, C, out_h, out_w]; padded cells
+  // never win a max; an average divides by the window clipped to the padded input (count_include_pad)
+  // or by the number of real cells (PyTorch's rules).
+  virtual void pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
+                      bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) = 0;
+  // out[b] = softmax(q[b] @ k[b]^T * scale + mask[b], causal: keys after the query masked) @ v[b], in f32
+  // and rounded once. q [B, L, E], k [B, S, E], v [B, S, Ev] and mask [B, L, S] are views with any
+  // strides (mask may be null); out is contiguous [B, L, Ev].
+  virtual void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                         const Array& out) = 0;
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
   virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
 

@@ -10,7 +10,7 @@ namespace tensorlogic {
 
 // Maps a possibly negative axis into [0, ndim); IndexOutOfRange naming the op otherwise.
 inline int normalize_axis(int axis, int ndim, const char* op) {
-  if (axis < -ndim || axis >= ndim || (ndim == 0 && axis != 0 && axis != -1)) {
+  if (ndim == 0 ? (axis != 0 && axis != -1) : (axis < -ndim || axis >= ndim)) {
     throw IndexOutOfRange(std::string(op) + ": dimension " + std::to_string(axis) + " is out of range for a " +
                           std::to_string(ndim) + "-d tensor");
   }

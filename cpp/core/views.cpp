@@ -218,7 +218,11 @@ Array broadcast_to(const Array& a, const Shape& shape) {
 }
 
 Array flatten(const Array& a, int start_dim, int end_dim) {
-  if (a.ndim() == 0) return reshape(a, {1});
+  if (a.ndim() == 0) {
+    normalize_axis(start_dim, 0, "flatten");
+    normalize_axis(end_dim, 0, "flatten");
+    return reshape(a, {1});
+  }
   const int start = normalize_axis(start_dim, a.ndim(), "flatten");
   const int end = normalize_axis(end_dim, a.ndim(), "flatten");
   if (start > end) throw ArgumentError("flatten: start_dim must not come after end_dim");

@@ -5,6 +5,7 @@
 
 #include "cpu_backend.h"
 #include "elementwise_ops.h"
+#include "elementwise_simd.h"
 #include "f16_convert.h"
 #include "parallel.h"
 #include "strided.h"
@@ -128,6 +129,14 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
   }
   const half* src = in.data_as<half>();
   half* dst = out.data_as<half>();
+  if (const simd::UnaryKernel kernel = simd::unary_kernel(op); kernel && si == 1 && so == 1) {
+    parallel_for(layout.numel, kGrain, [&](int64_t begin, int64_t end) {
+      layout.for_each_run(begin, end, [&](const std::array<int64_t, 2>& off, int64_t n) {
+        kernel(src + off[0], dst + off[1], n, params);
+      });
+    });
+    return;
+  }
   dispatch_unary(op, [&](auto tag) {
     for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
       float block[kBlock];
@@ -176,6 +185,16 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
   const half* pa = a.array ? a.array->data_as<half>() : nullptr;
   const half* pb = b.array ? b.array->data_as<half>() : nullptr;
   half* po = out.data_as<half>();
+  // Vector path: unit-stride output, each operand unit-stride or constant along the run (a scalar).
+  if (const simd::BinaryKernel kernel = simd::binary_kernel(op); kernel && io == 1 && ia <= 1 && ib <= 1) {
+    parallel_for(layout.numel, kGrain, [&](int64_t begin, int64_t end) {
+      layout.for_each_run(begin, end, [&](const std::array<int64_t, 3>& off, int64_t n) {
+        const float xa = pa ? to_float(pa[off[0]]) : fa, xb = pb ? to_float(pb[off[1]]) : fb;
+        kernel(pa && ia == 1 ? pa + off[0] : nullptr, pb && ib == 1 ? pb + off[1] : nullptr, xa, xb, po + off[2], n);
+      });
+    });
+    return;
+  }
   dispatch_binary(op, [&](auto tag) {
     constexpr BinaryOp kOp = decltype(tag)::value;
     for_each_block(layout, [&](const std::array<int64_t, 3>& off, int64_t n) {

@@ -8,9 +8,11 @@
 
 namespace tensorlogic::cpu {
 
-inline float gelu_exact(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+// The GELU forms avoid 1 + erf / 1 + tanh, which cancel for negative x: x * Phi(x) = 0.5 x erfc(-x / sqrt 2)
+// and 0.5 x (1 + tanh u) = x / (1 + exp(-2u)).
+inline float gelu_exact(float x) { return 0.5f * x * std::erfc(x * -0.70710678118654752f); }
 inline float gelu_tanh(float x) {
-  return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+  return x / (1.0f + std::exp(-1.59576912160573073f * (x + 0.044715f * x * x * x)));
 }
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
@@ -43,7 +45,9 @@ inline float unary_f32(float x, const UnaryParams& p) {
   if constexpr (Op == UnaryOp::round) return std::nearbyint(x);
   if constexpr (Op == UnaryOp::clamp) return x != x ? x : std::fmin(std::fmax(x, p.a), p.b);
   if constexpr (Op == UnaryOp::step) return x > 0.0f ? 1.0f : 0.0f;
-  if constexpr (Op == UnaryOp::pow_scalar) return std::pow(x, p.a);
+  if constexpr (Op == UnaryOp::pow_scalar) {  // x^0.5 is sqrt as in PyTorch (so (-inf)^0.5 is NaN)
+    return p.a == 0.5f ? std::sqrt(x) : (p.a == -0.5f ? 1.0f / std::sqrt(x) : std::pow(x, p.a));
+  }
   if constexpr (Op == UnaryOp::rpow_scalar) return std::pow(p.a, x);
   if constexpr (Op == UnaryOp::logical_not) return x == 0.0f ? 1.0f : 0.0f;
   return x;
@@ -80,7 +84,15 @@ inline float binary_f32(float a, float b) {
   if constexpr (Op == BinaryOp::ge) return a >= b ? 1.0f : 0.0f;
   if constexpr (Op == BinaryOp::add_relu) { const float s = a + b; return s > 0.0f ? s : (s == s ? 0.0f : s); }
   if constexpr (Op == BinaryOp::mul_relu) { const float s = a * b; return s > 0.0f ? s : (s == s ? 0.0f : s); }
-  if constexpr (Op == BinaryOp::floor_divide) return std::floor(a / b);
+  if constexpr (Op == BinaryOp::floor_divide) {  // PyTorch's div_floor: exact through fmod, not floor(a / b)
+    if (b == 0.0f) return a / b;
+    const float mod = std::fmod(a, b);
+    float div = (a - mod) / b;
+    if (mod != 0.0f && ((b < 0.0f) != (mod < 0.0f))) div -= 1.0f;
+    if (div == 0.0f) return std::copysign(0.0f, a / b);
+    const float floored = std::floor(div);
+    return div - floored > 0.5f ? floored + 1.0f : floored;
+  }
   if constexpr (Op == BinaryOp::remainder) {
     const float r = std::fmod(a, b);
     return (r != 0.0f && ((r < 0.0f) != (b < 0.0f))) ? r + b : r;

@@ -13,6 +13,11 @@ void bind_array(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_views(py::module_& m);
 void bind_memory(py::module_& m);
+void bind_reduce(py::module_& m);
+void bind_linalg(py::module_& m);
+void bind_indexing(py::module_& m);
+void bind_dlpack(py::module_& m);
+void bind_tensor_base(py::module_& m);
 void bind_apple(py::module_& m);  // the ane device's hooks (Apple builds only)
 
 // Shapes cross the boundary as Python sequences of ints.

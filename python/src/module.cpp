@@ -48,5 +48,10 @@ PYBIND11_MODULE(_core, m) {
   bind_views(m);
   bind_elementwise(m);
   bind_memory(m);
+  bind_reduce(m);
+  bind_linalg(m);
+  bind_indexing(m);
+  bind_dlpack(m);
+  bind_tensor_base(m);
   bind_apple(m);
 }

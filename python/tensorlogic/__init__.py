@@ -13,5 +13,14 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
+from .ops.random import manual_seed, rand, rand_like, randint, randn, randn_like
+from .ops.reduction import amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var
+from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
+from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
+from .ops.linalg import bmm, einsum, linear, matmul, mm, tril, triu
+from .creation import *  # noqa: F401,F403  (tensor, zeros, arange, from_numpy, from_dlpack, ...)
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
 
 __version__ = "0.1.0"

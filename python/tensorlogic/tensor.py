@@ -1,4 +1,7 @@
-"""tl.Tensor: a thin Python handle on a native array, with PyTorch's names and semantics."""
+"""tl.Tensor: a thin Python handle on a native array, with PyTorch's names and semantics.
+
+This file holds the class itself (attributes, host data and interop, conversions, operators); op
+functions live in tensorlogic/ops/<topic>.py and attach themselves as methods with `tensor_method`."""
 import numbers
 
 import numpy as np
@@ -10,9 +13,10 @@ from .dtypes import _BY_NAME, as_dtype
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
+_Number = numbers.Number
 
 
-class Tensor:
+class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer protocol) before Python 3.12
     """An n-dimensional float16 (or int32 index) array on a device."""
 
     # _a: the native array. The rest belongs to autograd (tensorlogic.autograd): whether gradients
@@ -39,6 +43,8 @@ class Tensor:
     def dim(self):
         return self._a.ndim
 
+    ndimension = dim
+
     @property
     def dtype(self):
         return _BY_NAME[self._a.dtype]
@@ -47,23 +53,75 @@ class Tensor:
     def device(self):
         return device(self._a.device)
 
+    @property
+    def is_cuda(self):
+        return self._a.device.startswith("cuda")
+
+    def is_floating_point(self):
+        return self._a.dtype == "float16"
+
     def numel(self):
         return self._a.numel()
+
+    nelement = numel
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self._a.nbytes
+
+    def stride(self, dim=None):
+        return self._a.strides if dim is None else self._a.strides[dim]
+
+    def storage_offset(self):
+        return self._a.offset
+
+    def data_ptr(self):
+        return self._a.data_ptr()
+
+    def is_contiguous(self):
+        return self._a.is_contiguous()
 
     def __len__(self):
         if self._a.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._a.shape[0]
 
-    # ---- host data -------------------------------------------------------------------------------
-    def numpy(self):
+    def __iter__(self):
+        if self._a.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (_wrap(_core.select(self._a, 0, i)) for i in range(self._a.shape[0]))
+
+    # ---- host data and interop -------------------------------------------------------------------
+    def numpy(self, *, force=False):
         """The data as a numpy array; shares memory with a CPU tensor (no copy)."""
         a = self._a if self._a.device == "cpu" else _core.to_device(self._a, "cpu")
         return np.asarray(a)
 
     def __array__(self, dtype=None, copy=None):
         out = self.numpy()
-        return out if dtype is None else out.astype(dtype)
+        if copy is False and ((dtype is not None and np.dtype(dtype) != out.dtype) or self._a.device != "cpu"):
+            raise ValueError("__array__: a copy is needed (another dtype or a non-cpu tensor) but copy=False")
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            return out.astype(dtype)
+        return out.copy() if copy else out
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule viewing this tensor's memory (a copy only when copy=True)."""
+        if dl_device is not None and tuple(dl_device) != _core.dlpack_device(self._a):
+            raise BufferError(f"__dlpack__: the tensor is on {self._a.device}; move it with .to() first")
+        a = _core.clone(self._a) if copy else self._a
+        versioned = max_version is not None and max_version[0] >= 1
+        return _core.to_dlpack(a, versioned)
+
+    def __dlpack_device__(self):
+        return _core.dlpack_device(self._a)
 
     def tolist(self):
         return self.numpy().tolist()
@@ -79,57 +137,71 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        if self._a.dtype != "int32" or self._a.numel() != 1:
+            raise TypeError("only one-element int32 tensors can be used as an index")
+        return int(self.item())
+
     def __bool__(self):
         if self._a.numel() != 1:
             raise RuntimeError("the truth value of a tensor with more than one element is ambiguous")
         return bool(self.item())
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
-        extra = "" if self.dtype.name == "float16" else f", dtype={self.dtype!r}"
-        extra += "" if self._a.device == "cpu" else f", device='{self._a.device}'"
-        return f"tensor({body}{extra})"
+        from ._repr import tensor_repr
 
-    # ---- movement and views ----------------------------------------------------------------------
-    def to(self, target=None, dtype=None):
-        if isinstance(target, type(self.dtype)) or (dtype is None and _looks_like_dtype(target)):
-            target, dtype = None, target
+        return tensor_repr(self)
+
+    # ---- movement and conversion -----------------------------------------------------------------
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """to(device), to(dtype), to(device, dtype), to(other_tensor), with keywords too (PyTorch's forms)."""
+        target = device
+        for arg in args:
+            if isinstance(arg, Tensor):
+                target, dtype = arg.device, arg.dtype
+            elif _looks_like_dtype(arg):
+                dtype = arg
+            else:
+                target = arg
         a = self._a
-        if dtype is not None:
+        if dtype is not None and as_dtype(dtype).name != a.dtype:
             a = _core.astype(a, as_dtype(dtype).name)
-        if target is not None:
+        if target is not None and device_name(target) != a.device:
             a = _core.to_device(a, device_name(target))
-        return self if a is self._a else _wrap(a)
+        if a is self._a:
+            return _wrap(_core.clone(a)) if copy else self
+        return _wrap(a)
 
     def cpu(self):
         return self.to("cpu")
 
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def type_as(self, other):
+        return self.to(dtype=other.dtype)
+
+    def float(self):
+        """float16: the only floating type (so .float(), .half() and .double() agree)."""
+        return self if self._a.dtype == "float16" else _wrap(_core.astype(self._a, "float16"))
+
+    half = float
+    double = float
+    bfloat16 = float
+
+    def int(self):
+        """int32: the only integer type (so .int() and .long() agree)."""
+        return self if self._a.dtype == "int32" else _wrap(_core.astype(self._a, "int32"))
+
+    long = int
+
     def contiguous(self):
-        return _wrap(_core.contiguous(self._a))
+        return self if self._a.is_contiguous() else _wrap(_core.contiguous(self._a))
 
     def clone(self):
         return _wrap(_core.clone(self._a))
 
-    def is_contiguous(self):
-        return self._a.is_contiguous()
-
-    def reshape(self, *shape):
-        return _wrap(_core.reshape(self._a, _shape_args(shape)))
-
-    def view(self, *shape):
-        return _wrap(_core.view(self._a, _shape_args(shape)))
-
-    def transpose(self, dim0, dim1):
-        return _wrap(_core.transpose(self._a, dim0, dim1))
-
-    def permute(self, *dims):
-        return _wrap(_core.permute(self._a, list(_shape_args(dims))))
-
-    @property
-    def T(self):
-        return _wrap(_core.permute(self._a, list(range(self._a.ndim - 1, -1, -1))))
-
-    # ---- arithmetic --------------------------------------------------------------------------------
+    # ---- operators (the functions are in ops/elementwise.py; @ is ops/linalg.py's) ----------------
     def __add__(self, other):
         return _binary(_B.add, self, other)
 
@@ -154,13 +226,66 @@ class Tensor:
     def __rtruediv__(self, other):
         return _binary(_B.div, other, self)
 
+    def __floordiv__(self, other):
+        return _binary(_B.floor_divide, self, other)
+
+    def __rfloordiv__(self, other):
+        return _binary(_B.floor_divide, other, self)
+
+    def __mod__(self, other):
+        return _binary(_B.remainder, self, other)
+
+    def __rmod__(self, other):
+        return _binary(_B.remainder, other, self)
+
+    def __pow__(self, other):
+        return self.pow(other)
+
+    def __rpow__(self, other):
+        if isinstance(other, _Number):
+            return _wrap(_core.unary(_U.rpow, self._a, float(other)))
+        return _binary(_B.pow, other, self)
+
+    def __matmul__(self, other):
+        from .ops.linalg import matmul
+
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        from .ops.linalg import matmul
+
+        return matmul(_as_tensor_like(other, self), self)
+
     def __neg__(self):
         return _wrap(_core.unary(_U.neg, self._a))
 
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _wrap(_core.unary(_U.abs, self._a))
+
+    def __invert__(self):
+        return _wrap(_core.unary(_U.logical_not, self._a))
+
+    def __and__(self, other):
+        return _binary(_B.logical_and, self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _binary(_B.logical_or, self, other)
+
+    __ror__ = __or__
+
     def __eq__(self, other):
+        if other is None or isinstance(other, str):
+            return NotImplemented  # `t == None` is identity, like PyTorch
         return _binary(_B.eq, self, other)
 
     def __ne__(self, other):
+        if other is None or isinstance(other, str):
+            return NotImplemented
         return _binary(_B.ne, self, other)
 
     def __lt__(self, other):
@@ -177,22 +302,46 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    def exp(self):
-        return _wrap(_core.unary(_U.exp, self._a))
+    # In place: the result is written into this tensor's memory and the version counter moves on.
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
 
 
 def _looks_like_dtype(value):
+    if value is None or isinstance(value, (Tensor, device)):
+        return False
     try:
         as_dtype(value)
-        return value is not None
+        return True
     except TypeError:
         return False
 
 
 def _shape_args(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return shape
+    """Sizes given as varargs or as one sequence (PyTorch accepts both), as a tuple of ints."""
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        shape = shape[0]
+    try:
+        return tuple(int(s) if isinstance(s, numbers.Integral) or _is_int_tensor(s) else _bad_size(shape) for s in shape)
+    except TypeError:
+        _bad_size(shape)
+
+
+def _is_int_tensor(value):
+    return isinstance(value, Tensor) and value._a.dtype == "int32" and value._a.numel() == 1
+
+
+def _bad_size(shape):
+    raise TypeError(f"sizes must be ints (as varargs or one sequence), got {shape!r}")
 
 
 def _init_autograd_fields(t):
@@ -205,8 +354,8 @@ def _init_autograd_fields(t):
 
 
 def _wrap(array):
-    """A new Tensor around a native array (no autograd history)."""
-    t = Tensor.__new__(Tensor)
+    """A new Tensor around a native array (no autograd history). On the hot path of every op."""
+    t = _new(Tensor)
     t._a = array
     t.requires_grad = False
     t.grad = None
@@ -215,6 +364,9 @@ def _wrap(array):
     t._retains_grad = False
     t._hooks = None
     return t
+
+
+_new = Tensor.__new__
 
 
 def tensor_method(*names):
@@ -228,13 +380,22 @@ def tensor_method(*names):
     return register
 
 
+def _as_tensor_like(value, like):
+    """`value` (a Tensor, number, numpy array or nested list) as a Tensor on `like`'s device."""
+    if isinstance(value, Tensor):
+        return value
+    return _wrap(numpy_to_array(value, None, like._a.device, False))
+
+
 def _binary(op, a, b):
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
+    """op(a, b) with either side a Tensor, a Python number or array-like data (kept lean: every small op)."""
+    if type(a) is Tensor or isinstance(a, Tensor):
+        if type(b) is Tensor or isinstance(b, Tensor):
             return _wrap(_core.binary(op, a._a, b._a))
-        if isinstance(b, numbers.Number):
+        if isinstance(b, _Number):
             return _wrap(_core.binary_scalar(op, a._a, b))
         return _wrap(_core.binary(op, a._a, numpy_to_array(b, None, a._a.device, False)))
-    if isinstance(a, numbers.Number):
+    if isinstance(a, _Number):
         return _wrap(_core.rbinary_scalar(op, a, b._a))
     return _wrap(_core.binary(op, numpy_to_array(a, None, b._a.device, False), b._a))
+

@@ -1,0 +1,176 @@
+// The convolution family on NCHW data: im2col/col2im, conv2d (im2col + GEMM with the bias fused into
+// the epilogue), max/avg pooling with PyTorch's output-size, padding and ceil_mode rules.
+#include <algorithm>
+#include <string>
+
+#include "gemm.h"
+#include "tensorlogic/errors.h"
+#include "tensorlogic/ops.h"
+
+namespace tensorlogic {
+namespace {
+
+std::string pair_str(const int64_t v[2]) { return "(" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ")"; }
+
+void check_geometry(const char* op, const int64_t kernel[2], const Conv2dArgs& args) {
+  for (int i = 0; i < 2; ++i) {
+    if (kernel[i] <= 0) throw ArgumentError(std::string(op) + ": kernel size must be positive, got " + pair_str(kernel));
+    if (args.stride[i] <= 0) throw ArgumentError(std::string(op) + ": stride must be positive, got " + pair_str(args.stride));
+    if (args.dilation[i] <= 0) {
+      throw ArgumentError(std::string(op) + ": dilation must be positive, got " + pair_str(args.dilation));
+    }
+    if (args.padding[i] < 0) {
+      throw ArgumentError(std::string(op) + ": padding must be non-negative, got " + pair_str(args.padding));
+    }
+  }
+}
+
+void check_nchw(const char* op, const Array& x) {
+  if (x.ndim() != 4) {
+    throw ShapeMismatchError(std::string(op) + ": expected a 4-d input [N, C, H, W], got shape " + shape_str(x.shape()));
+  }
+  if (x.dtype() != Dtype::float16) throw DtypeError(std::string(op) + ": expected a float16 input, got int32");
+}
+
+// Output length of a sliding window along one axis (PyTorch's formula, with ceil_mode's rule that the
+// last window must start inside the input or its left padding).
+int64_t window_count(const char* op, int64_t size, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
+                     bool ceil_mode, const Shape& shape) {
+  const int64_t span = size + 2 * pad - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
+  int64_t out = (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1;  // floor division
+  if (ceil_mode && out > 0 && (out - 1) * stride >= size + pad) --out;
+  if (out <= 0) {
+    throw ShapeMismatchError(std::string(op) + ": input of shape " + shape_str(shape) +
+                             " is too small for kernel " + std::to_string(kernel) + " with dilation " +
+                             std::to_string(dilation) + " and padding " + std::to_string(pad));
+  }
+  return out;
+}
+
+// [n, groups, og, len] with the last axis replaced by `last` (the weight's shape per group).
+Shape shape_with(const Shape& shape, int64_t last) {
+  return {shape[0], shape[1], shape[2], last};
+}
+
+}  // namespace
+
+Array im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args) {
+  Backend& backend = backend_of("im2col", {&x});
+  check_nchw("im2col", x);
+  check_geometry("im2col", kernel, args);
+  const Shape& s = x.shape();
+  const int64_t oh = window_count("im2col", s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], false, s);
+  const int64_t ow = window_count("im2col", s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], false, s);
+  Array out = Array::empty({s[0], s[1] * kernel[0] * kernel[1], oh * ow}, Dtype::float16, x.device());
+  if (out.numel() > 0) backend.im2col(contiguous(x), kernel, args, oh, ow, out);
+  return out;
+}
+
+Array col2im(const Array& cols, const int64_t output_hw[2], const int64_t kernel[2], const Conv2dArgs& args) {
+  Backend& backend = backend_of("col2im", {&cols});
+  check_geometry("col2im", kernel, args);
+  if (cols.ndim() != 3 || cols.dtype() != Dtype::float16) {
+    throw ShapeMismatchError("col2im: expected a float16 input [N, C*kh*kw, L], got shape " + shape_str(cols.shape()));
+  }
+  if (output_hw[0] < 0 || output_hw[1] < 0) throw ArgumentError("col2im: output size must be non-negative");
+  const int64_t taps = kernel[0] * kernel[1];
+  const Shape image{cols.shape()[0], 1, output_hw[0], output_hw[1]};
+  const int64_t oh = window_count("col2im", output_hw[0], kernel[0], args.stride[0], args.padding[0], args.dilation[0],
+                                  false, image);
+  const int64_t ow = window_count("col2im", output_hw[1], kernel[1], args.stride[1], args.padding[1], args.dilation[1],
+                                  false, image);
+  if (cols.shape()[1] % taps != 0 || cols.shape()[2] != oh * ow) {
+    throw ShapeMismatchError("col2im: input of shape " + shape_str(cols.shape()) + " does not match kernel " +
+                             pair_str(kernel) + " and output size " + pair_str(output_hw) + " (expected dimension 1 " +
+                             "divisible by " + std::to_string(taps) + " and " + std::to_string(oh * ow) + " blocks)");
+  }
+  Array out = zeros({cols.shape()[0], cols.shape()[1] / taps, output_hw[0], output_hw[1]}, Dtype::float16, cols.device());
+  if (out.numel() > 0 && cols.numel() > 0) backend.col2im(contiguous(cols), kernel, args, oh, ow, out);
+  return out;
+}
+
+Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, const Conv2dArgs& args, int64_t groups) {
+  Backend& backend = backend_of("conv2d", {&x, &w, bias ? &*bias : nullptr});
+  check_nchw("conv2d", x);
+  if (w.ndim() != 4 || w.dtype() != Dtype::float16) {
+    throw ShapeMismatchError("conv2d: expected a float16 weight [out_channels, in_channels/groups, kh, kw], got shape " +
+                             shape_str(w.shape()));
+  }
+  if (groups <= 0) throw ArgumentError("conv2d: groups must be positive, got " + std::to_string(groups));
+  const int64_t n = x.shape()[0], c = x.shape()[1], o = w.shape()[0];
+  if (c != w.shape()[1] * groups || o % groups != 0) {
+    throw ShapeMismatchError("conv2d: input " + shape_str(x.shape()) + " and weight " + shape_str(w.shape()) +
+                             " do not match with groups=" + std::to_string(groups) + " (expected " +
+                             std::to_string(w.shape()[1] * groups) + " input channels and out_channels divisible by groups)");
+  }
+  if (bias && (bias->ndim() != 1 || bias->shape()[0] != o)) {
+    throw ShapeMismatchError("conv2d: bias of shape " + shape_str(bias->shape()) + " does not match weight " +
+                             shape_str(w.shape()) + " (expected [" + std::to_string(o) + "])");
+  }
+  const int64_t kernel[2] = {w.shape()[2], w.shape()[3]};
+  check_geometry("conv2d", kernel, args);
+  const Shape& s = x.shape();
+  const int64_t oh = window_count("conv2d", s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], false, s);
+  const int64_t ow = window_count("conv2d", s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], false, s);
+  Array out = Array::empty({n, o, oh, ow}, Dtype::float16, x.device());
+  if (out.numel() == 0) return out;
+  if (c == 0 || w.shape()[1] == 0) {
+    // No input channels: the output is the bias alone.
+    if (bias) copy_(out, reshape(astype(*bias, Dtype::float16), {1, o, 1, 1}));
+    else fill_(out, 0.0);
+    return out;
+  }
+  // out[n, g] = W[g] [O/g, C/g*kh*kw] @ cols[n, g] [C/g*kh*kw, L], with the bias fused per output row.
+  // Samples go in groups so that the unfolded input stays bounded (~32M elements).
+  const int64_t len = oh * ow, og = o / groups, ck = w.shape()[1] * kernel[0] * kernel[1];
+  const int64_t per_group = std::max<int64_t>(1, (int64_t{1} << 25) / std::max<int64_t>(c * kernel[0] * kernel[1] * len, 1));
+  const Array wg = reshape(contiguous(w), {1, groups, og, ck});
+  Array b;
+  if (bias) b = contiguous(astype(*bias, Dtype::float16));
+  for (int64_t n0 = 0; n0 < n; n0 += per_group) {
+    const int64_t nn = std::min(per_group, n - n0);
+    const Array cols = im2col(slice(x, 0, n0, n0 + nn), kernel, args);
+    const Array cg = reshape(cols, {nn, groups, ck, len});
+    const Shape shape{nn, groups, og, len};
+    const Array outg = out.view_as(shape, contiguous_strides(shape), out.offset() + n0 * o * len);
+    GemmEpilogue ep;
+    Array bias_view;
+    if (bias) {
+      bias_view = b.view_as(shape, {0, og, 1, 0}, b.offset());
+      ep.bias = &bias_view;
+    }
+    gemm_into(backend, expand(wg, shape_with(shape, ck)), cg, outg, ep);
+  }
+  return out;
+}
+
+static Array pool(bool max, const char* op, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
+                  bool ceil_mode, bool count_include_pad) {
+  Backend& backend = backend_of(op, {&x});
+  check_nchw(op, x);
+  check_geometry(op, kernel, args);
+  for (int i = 0; i < 2; ++i) {
+    if (args.padding[i] * 2 > kernel[i]) {
+      throw ArgumentError(std::string(op) + ": padding " + pair_str(args.padding) +
+                          " must be at most half of the kernel size " + pair_str(kernel));
+    }
+  }
+  const Shape& s = x.shape();
+  const int64_t oh = window_count(op, s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], ceil_mode, s);
+  const int64_t ow = window_count(op, s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], ceil_mode, s);
+  Array out = Array::empty({s[0], s[1], oh, ow}, Dtype::float16, x.device());
+  if (out.numel() > 0) backend.pool2d(max, contiguous(x), kernel, args, count_include_pad, oh, ow, out);
+  return out;
+}
+
+Array max_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode) {
+  return pool(true, "max_pool2d", x, kernel, args, ceil_mode, true);
+}
+
+Array avg_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode,
+                 bool count_include_pad) {
+  if (args.dilation[0] != 1 || args.dilation[1] != 1) throw ArgumentError("avg_pool2d: dilation is not supported");
+  return pool(false, "avg_pool2d", x, kernel, args, ceil_mode, count_include_pad);
+}
+
+}  // namespace tensorlogic

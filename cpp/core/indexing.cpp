@@ -1,0 +1,379 @@
+// Joining and indexing ops: cat, stack, pad, gather, scatter_add, index_select, embedding and advanced
+// indexing. Each reduces to one rule: output element (or block) b comes from element offset offsets[b]
+// of the input. The core computes those offsets on the host, after reading and range-checking every
+// index (so a bad index raises before anything is written), and the backend moves the data.
+#include <string>
+
+#include "backend.h"
+#include "shape_util.h"
+#include "tensorlogic/errors.h"
+#include "tensorlogic/ops.h"
+
+namespace tensorlogic {
+namespace {
+
+using Offsets = std::vector<int64_t>;
+
+// Row-major sums over the cartesian product of per-dimension offset tables.
+Offsets outer_offsets(const std::vector<Offsets>& tables) {
+  Offsets out(1, 0);
+  for (const Offsets& table : tables) {
+    Offsets next;
+    next.reserve(out.size() * table.size());
+    for (int64_t base : out) {
+      for (int64_t v : table) next.push_back(base + v);
+    }
+    out.swap(next);
+  }
+  return out;
+}
+
+Offsets stride_table(int64_t size, int64_t stride) {
+  Offsets table(size);
+  for (int64_t j = 0; j < size; ++j) table[j] = j * stride;
+  return table;
+}
+
+void check_index_dtype(const Array& index, const char* op) {
+  if (index.dtype() != Dtype::int32) {
+    throw DtypeError(std::string(op) + ": indices must be int32 integers, got a " + dtype_name(index.dtype()) +
+                     " tensor");
+  }
+}
+
+// The values of `index` broadcast to `shape`, each checked against `size`. Negative values count from the
+// end in advanced indexing (`wrap`) and are out of range elsewhere, as in PyTorch.
+Offsets host_indices(const Array& index, const Shape& shape, int64_t size, int dim, const char* op, bool wrap = false) {
+  check_index_dtype(index, op);
+  std::vector<int32_t> raw(static_cast<size_t>(numel_of(shape)));
+  to_host(expand(index, shape), raw.data());
+  Offsets out(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const int64_t v = raw[i];
+    if (v < (wrap ? -size : 0) || v >= size) {
+      throw IndexOutOfRange(std::string(op) + ": index " + std::to_string(v) + " is out of bounds for dimension " +
+                            std::to_string(dim) + " with size " + std::to_string(size));
+    }
+    out[i] = v < 0 ? v + size : v;
+  }
+  return out;
+}
+
+// A view of `a` holding only the dimensions in `dims` (a block moved per offset), at a's own offset.
+Array block_view(const Array& a, const std::vector<int>& dims) {
+  Shape shape;
+  Strides strides;
+  for (int d : dims) {
+    shape.push_back(a.shape()[d]);
+    strides.push_back(a.strides()[d]);
+  }
+  return a.view_as(shape, strides, a.offset());
+}
+
+Array gather_blocks(const Array& a, const Array& block, const Offsets& offsets, const Shape& out_shape,
+                    const char* op) {
+  Backend& backend = backend_of(op, {&a});
+  Array out = Array::empty(out_shape, a.dtype(), a.device());
+  if (out.numel() > 0) backend.index_gather(block, offsets, out);
+  return out;
+}
+
+// Where advanced indexing reads or writes: per-position offsets, the moved block and the result shape.
+struct IndexPlan {
+  Offsets offsets;
+  Array block;
+  Shape shape;
+};
+
+IndexPlan plan_index(const Array& a, const std::vector<std::optional<Array>>& indices, const char* op) {
+  const int ndim = a.ndim();
+  if (static_cast<int>(indices.size()) > ndim) {
+    throw IndexOutOfRange(std::string(op) + ": too many indices (" + std::to_string(indices.size()) +
+                          ") for a tensor of dimension " + std::to_string(ndim));
+  }
+  std::vector<int> advanced;
+  Shape broadcast;
+  for (int d = 0; d < static_cast<int>(indices.size()); ++d) {
+    if (!indices[d]) continue;
+    check_index_dtype(*indices[d], op);
+    backend_of(op, {&a, &*indices[d]});
+    broadcast = advanced.empty() ? indices[d]->shape() : broadcast_shapes(broadcast, indices[d]->shape(), op);
+    advanced.push_back(d);
+  }
+  const bool adjacent = !advanced.empty() && advanced.back() - advanced.front() + 1 == static_cast<int>(advanced.size());
+  // Adjacent advanced indices keep their place (dims before them are enumerated as leading positions);
+  // separated ones move to the front, like numpy and PyTorch.
+  const int lead = adjacent ? advanced.front() : 0;
+  Offsets combined(static_cast<size_t>(numel_of(broadcast)), 0);
+  for (int d : advanced) {
+    const Offsets idx = host_indices(*indices[d], broadcast, a.shape()[d], d, op, true);
+    for (size_t i = 0; i < idx.size(); ++i) combined[i] += idx[i] * a.strides()[d];
+  }
+  std::vector<Offsets> tables;
+  IndexPlan plan;
+  for (int d = 0; d < lead; ++d) {
+    tables.push_back(stride_table(a.shape()[d], a.strides()[d]));
+    plan.shape.push_back(a.shape()[d]);
+  }
+  tables.push_back(std::move(combined));
+  plan.shape.insert(plan.shape.end(), broadcast.begin(), broadcast.end());
+  std::vector<int> rest;
+  for (int d = lead; d < ndim; ++d) {
+    const bool indexed = d < static_cast<int>(indices.size()) && indices[d];
+    if (!indexed) {
+      rest.push_back(d);
+      plan.shape.push_back(a.shape()[d]);
+    }
+  }
+  plan.offsets = outer_offsets(tables);
+  plan.block = block_view(a, rest);
+  return plan;
+}
+
+bool skipped_in_cat(const Array& a) { return a.ndim() == 1 && a.shape()[0] == 0; }  // PyTorch's legacy rule
+
+}  // namespace
+
+Array cat(const std::vector<Array>& arrays, int dim) {
+  if (arrays.empty()) throw ArgumentError("cat: expected a non-empty list of tensors");
+  const Array* ref = &arrays[0];
+  bool any_float = false;
+  for (const Array& a : arrays) {
+    backend_of("cat", {&arrays[0], &a});
+    if (!skipped_in_cat(a) && skipped_in_cat(*ref)) ref = &a;
+    any_float |= a.dtype() == Dtype::float16;
+  }
+  if (ref->ndim() == 0) throw ArgumentError("cat: zero-dimensional tensors cannot be concatenated");
+  const int axis = normalize_axis(dim, ref->ndim(), "cat");
+  Shape shape = ref->shape();
+  shape[axis] = 0;
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    const Array& a = arrays[i];
+    if (skipped_in_cat(a) && &a != ref) continue;
+    bool match = a.ndim() == ref->ndim();
+    for (int d = 0; match && d < a.ndim(); ++d) match = d == axis || a.shape()[d] == ref->shape()[d];
+    if (!match) {
+      throw ShapeMismatchError("cat: tensor " + std::to_string(i) + " has shape " + shape_str(a.shape()) +
+                               " but tensors must match " + shape_str(ref->shape()) + " except in dimension " +
+                               std::to_string(axis));
+    }
+    shape[axis] += a.shape()[axis];
+  }
+  Backend& backend = backend_of("cat", {ref});
+  Array out = Array::empty(shape, any_float ? Dtype::float16 : Dtype::int32, ref->device());
+  int64_t start = 0;
+  for (const Array& a : arrays) {
+    if ((skipped_in_cat(a) && &a != ref) || a.numel() == 0) continue;
+    const int64_t len = a.shape()[axis];
+    backend.copy(a, slice(out, axis, start, start + len, 1));  // converts int32 inputs to float16
+    start += len;
+  }
+  return out;
+}
+
+Array stack(const std::vector<Array>& arrays, int dim) {
+  if (arrays.empty()) throw ArgumentError("stack: expected a non-empty list of tensors");
+  const int axis = normalize_axis(dim, arrays[0].ndim() + 1, "stack");
+  std::vector<Array> parts;
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    if (arrays[i].shape() != arrays[0].shape()) {
+      throw ShapeMismatchError("stack: expects tensors of equal shape, got " + shape_str(arrays[0].shape()) +
+                               " at index 0 and " + shape_str(arrays[i].shape()) + " at index " + std::to_string(i));
+    }
+    parts.push_back(unsqueeze(arrays[i], axis));
+  }
+  return cat(parts, axis);
+}
+
+Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& mode, double value) {
+  const int ndim = a.ndim();
+  if (pads.size() % 2 != 0 || static_cast<int>(pads.size()) > 2 * ndim) {
+    throw ArgumentError("pad: the pad list must have an even length of at most 2 * ndim (" + std::to_string(2 * ndim) +
+                        "), got " + std::to_string(pads.size()));
+  }
+  const bool constant = mode == "constant";
+  if (!constant && mode != "reflect" && mode != "replicate" && mode != "circular") {
+    throw ArgumentError("pad: unknown mode '" + mode + "' (expected constant, reflect, replicate or circular)");
+  }
+  // PyTorch's order: (left, right) of the last dimension first, then of the one before, ...
+  std::vector<int64_t> before(ndim, 0), after(ndim, 0);
+  for (size_t k = 0; k < pads.size() / 2; ++k) {
+    before[ndim - 1 - k] = pads[2 * k];
+    after[ndim - 1 - k] = pads[2 * k + 1];
+  }
+  Shape shape = a.shape();
+  for (int d = 0; d < ndim; ++d) {
+    const int64_t size = a.shape()[d];
+    shape[d] = size + before[d] + after[d];
+    if (shape[d] < 0) {
+      throw ShapeMismatchError("pad: padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
+                               " makes dimension " + std::to_string(d) + " of " + shape_str(a.shape()) + " negative");
+    }
+    const int64_t kept = size - std::max<int64_t>(0, -before[d]) - std::max<int64_t>(0, -after[d]);
+    if (kept < 0) {
+      throw ArgumentError("pad: negative padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
+                          " removes more than the " + std::to_string(size) + " elements of dimension " +
+                          std::to_string(d));
+    }
+    if (constant || (before[d] == 0 && after[d] == 0)) continue;
+    const bool bad = before[d] < 0 || after[d] < 0 ||
+                     (mode == "reflect" && (before[d] >= size || after[d] >= size)) ||
+                     (mode == "circular" && (before[d] > size || after[d] > size)) || size == 0;
+    if (bad) {
+      throw ArgumentError("pad: " + mode + " padding of " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
+                          " does not fit dimension " + std::to_string(d) + " of size " + std::to_string(size) +
+                          (mode == "reflect" ? " (it must be smaller than the size)" : ""));
+    }
+  }
+  if (constant) {
+    Array out = full(shape, value, a.dtype(), a.device());
+    Array src = a, dst = out;
+    for (int d = 0; d < ndim; ++d) {
+      const int64_t lo = std::max<int64_t>(0, -before[d]), hi = a.shape()[d] - std::max<int64_t>(0, -after[d]);
+      src = slice(src, d, lo, std::max(lo, hi), 1);
+      dst = slice(dst, d, std::max<int64_t>(0, before[d]), std::max<int64_t>(0, before[d]) + src.shape()[d], 1);
+    }
+    if (src.numel() > 0) backend_of("pad", {&a}).copy(src, dst);
+    return out;
+  }
+  std::vector<Offsets> tables;
+  for (int d = 0; d < ndim; ++d) {
+    const int64_t size = a.shape()[d];
+    Offsets table(shape[d]);
+    for (int64_t j = 0; j < shape[d]; ++j) {
+      int64_t i = j - before[d];
+      if (mode == "reflect") {
+        i = i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i);
+      } else if (mode == "replicate") {
+        i = std::min(std::max<int64_t>(i, 0), size - 1);
+      } else {
+        i = ((i % size) + size) % size;
+      }
+      table[j] = i * a.strides()[d];
+    }
+    tables.push_back(std::move(table));
+  }
+  return gather_blocks(a, block_view(a, {}), outer_offsets(tables), shape, "pad");
+}
+
+Array gather(const Array& a, int dim, const Array& index) {
+  const int axis = normalize_axis(dim, a.ndim(), "gather");
+  if (index.ndim() != a.ndim()) {
+    throw ShapeMismatchError("gather: index of shape " + shape_str(index.shape()) + " must have as many dimensions as " +
+                             "the input of shape " + shape_str(a.shape()));
+  }
+  if (a.ndim() == 0) return reshape(gather(reshape(a, {1}), 0, reshape(index, {1})), {});
+  for (int d = 0; d < a.ndim(); ++d) {
+    if (d != axis && index.shape()[d] > a.shape()[d]) {
+      throw ShapeMismatchError("gather: index of shape " + shape_str(index.shape()) + " is larger than the input of shape " +
+                               shape_str(a.shape()) + " in dimension " + std::to_string(d));
+    }
+  }
+  backend_of("gather", {&a, &index});
+  const Offsets idx = host_indices(index, index.shape(), a.shape()[axis], axis, "gather");
+  std::vector<Offsets> tables;
+  for (int d = 0; d < a.ndim(); ++d) {
+    tables.push_back(d == axis ? Offsets(index.shape()[d], 0) : stride_table(index.shape()[d], a.strides()[d]));
+  }
+  Offsets offsets = outer_offsets(tables);
+  for (size_t i = 0; i < offsets.size(); ++i) offsets[i] += idx[i] * a.strides()[axis];
+  return gather_blocks(a, block_view(a, {}), offsets, index.shape(), "gather");
+}
+
+Array scatter_add(const Array& a, int dim, const Array& index, const Array& src) {
+  const int axis = normalize_axis(dim, a.ndim(), "scatter_add");
+  if (index.ndim() != a.ndim() || src.ndim() != a.ndim()) {
+    throw ShapeMismatchError("scatter_add: input " + shape_str(a.shape()) + ", index " + shape_str(index.shape()) +
+                             " and src " + shape_str(src.shape()) + " must have the same number of dimensions");
+  }
+  if (a.dtype() == Dtype::int32 && src.dtype() != Dtype::int32) {
+    throw DtypeError("scatter_add: cannot add float16 src into an int32 tensor");
+  }
+  if (a.ndim() == 0) {
+    return reshape(scatter_add(reshape(a, {1}), 0, reshape(index, {1}), reshape(src, {1})), {});
+  }
+  Array values = astype(src, a.dtype());
+  for (int d = 0; d < a.ndim(); ++d) {
+    if (index.shape()[d] > src.shape()[d] || (d != axis && index.shape()[d] > a.shape()[d])) {
+      throw ShapeMismatchError("scatter_add: index of shape " + shape_str(index.shape()) + " is larger than src " +
+                               shape_str(src.shape()) + " or the input " + shape_str(a.shape()) + " in dimension " +
+                               std::to_string(d));
+    }
+    values = slice(values, d, 0, index.shape()[d], 1);
+  }
+  Backend& backend = backend_of("scatter_add", {&a, &index, &src});
+  const Offsets idx = host_indices(index, index.shape(), a.shape()[axis], axis, "scatter_add");
+  Array out = clone(a);
+  std::vector<Offsets> tables;
+  for (int d = 0; d < a.ndim(); ++d) {
+    tables.push_back(d == axis ? Offsets(index.shape()[d], 0) : stride_table(index.shape()[d], out.strides()[d]));
+  }
+  Offsets offsets = outer_offsets(tables);
+  for (size_t i = 0; i < offsets.size(); ++i) offsets[i] += idx[i] * out.strides()[axis];
+  values = contiguous(values);
+  if (!offsets.empty() && values.numel() > 0) backend.index_scatter(values, offsets, block_view(out, {}), true);
+  return out;
+}
+
+Array index_select(const Array& a, int dim, const Array& index) {
+  if (index.ndim() > 1) {
+    throw ShapeMismatchError("index_select: index must be 0-d or 1-d, got shape " + shape_str(index.shape()));
+  }
+  if (a.ndim() == 0) return reshape(index_select(reshape(a, {1}), 0, index), index.shape());
+  const int axis = normalize_axis(dim, a.ndim(), "index_select");
+  backend_of("index_select", {&a, &index});
+  const int64_t n = index.numel();
+  const Offsets idx = host_indices(index, index.shape(), a.shape()[axis], axis, "index_select");
+  std::vector<Offsets> tables;
+  std::vector<int> rest;
+  Shape shape = a.shape();
+  shape[axis] = n;
+  for (int d = 0; d < axis; ++d) tables.push_back(stride_table(a.shape()[d], a.strides()[d]));
+  Offsets table(n);
+  for (int64_t j = 0; j < n; ++j) table[j] = idx[j] * a.strides()[axis];
+  tables.push_back(std::move(table));
+  for (int d = axis + 1; d < a.ndim(); ++d) rest.push_back(d);
+  return gather_blocks(a, block_view(a, rest), outer_offsets(tables), shape, "index_select");
+}
+
+Array embedding(const Array& weight, const Array& index) {
+  if (weight.ndim() != 2) {
+    throw ShapeMismatchError("embedding: weight must be 2-d [num_embeddings, dim], got shape " + shape_str(weight.shape()));
+  }
+  backend_of("embedding", {&weight, &index});
+  Offsets offsets = host_indices(index, index.shape(), weight.shape()[0], 0, "embedding");
+  for (int64_t& v : offsets) v *= weight.strides()[0];
+  Shape shape = index.shape();
+  shape.push_back(weight.shape()[1]);
+  return gather_blocks(weight, block_view(weight, {1}), offsets, shape, "embedding");
+}
+
+Array index(const Array& a, const std::vector<std::optional<Array>>& indices) {
+  bool any = false;
+  for (const auto& i : indices) any |= i.has_value();
+  if (!any) {
+    if (static_cast<int>(indices.size()) > a.ndim()) plan_index(a, indices, "index");  // raises
+    return a;
+  }
+  const IndexPlan plan = plan_index(a, indices, "index");
+  return gather_blocks(a, plan.block, plan.offsets, plan.shape, "index");
+}
+
+void index_put_(const Array& a, const std::vector<std::optional<Array>>& indices, const Array& values,
+                bool accumulate) {
+  Backend& backend = backend_of("index_put_", {&a, &values});
+  if (a.dtype() == Dtype::int32 && values.dtype() != Dtype::int32) {
+    throw DtypeError("index_put_: cannot write float16 values into an int32 tensor");
+  }
+  const IndexPlan plan = plan_index(a, indices, "index_put_");
+  if (broadcast_shapes(values.shape(), plan.shape, "index_put_") != plan.shape) {
+    throw ShapeMismatchError("index_put_: values of shape " + shape_str(values.shape()) +
+                             " cannot be broadcast to the indexed shape " + shape_str(plan.shape));
+  }
+  if (numel_of(plan.shape) == 0) return;
+  Array v = expand(astype(values, a.dtype()), plan.shape);
+  v = (v.is_contiguous() && !v.shares_storage(a)) ? v : clone(v);  // read everything before writing
+  backend.index_scatter(v, plan.offsets, plan.block, accumulate);
+}
+
+}  // namespace tensorlogic

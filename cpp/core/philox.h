@@ -1,0 +1,142 @@
+// The random stream of TensorLogic: Philox4x32-10 plus the maps from its 32-bit words to uniform,
+// normal and integer values. Plain functions with explicit fmaf and no library calls in the math, so
+// that this header compiles unchanged as C++, CUDA and Metal and every device gives identical bits.
+//
+// The stream (every backend reproduces it exactly):
+//   key     = (seed & 0xffffffff, seed >> 32)
+//   counter = (c & 0xffffffff, c >> 32, 0, 0) with c = offset + i / 4 (64-bit), for element i;
+//   word    = lane i % 4 of philox4x32_10(counter, key).
+//   The generator's offset advances by ceil(n / 4) per call that draws n elements.
+// Values from a word x (f32, then rounded once to f16):
+//   uniform  : (x >> 21) * 2^-11, a multiple of 2^-11 in [0, 1); exact in f16, so never 1.0.
+//   integer  : low + ((x * (high - low)) >> 32) in 64-bit arithmetic (int32 result).
+//   normal   : Box-Muller on the words of one counter: lanes (0, 1) give elements 4c, 4c+1 and lanes
+//              (2, 3) give 4c+2, 4c+3. With u = (x_even >> 8) + 1 in (0, 2^24] and k = x_odd >> 8:
+//              r = sqrt(-2 * log(u * 2^-24)) with tl_philox_log below, angle 2*pi*k*2^-24 split into a
+//              quadrant q = (k + 2^21) >> 22 and a remainder a = (k - q * 2^22) * (pi/2 * 2^-22) in
+//              [-pi/4, pi/4]; cos/sin of the angle are (+-) tl_philox_cos/sin(a) by quadrant;
+//              element 4c + 2j is r * cos, element 4c + 2j + 1 is r * sin. sqrt is IEEE (correctly rounded).
+#pragma once
+
+#ifndef TL_PHILOX_FN
+#if defined(__GNUC__)
+#define TL_PHILOX_FN inline __attribute__((always_inline))  // inlined into FMA-enabled callers
+#else
+#define TL_PHILOX_FN inline
+#endif
+#endif
+#ifndef TL_FMAF
+#define TL_FMAF __builtin_fmaf
+#endif
+#ifndef TL_SQRTF
+#define TL_SQRTF __builtin_sqrtf
+#endif
+
+namespace tensorlogic {
+
+struct PhiloxWords {
+  unsigned int x[4];
+};
+
+TL_PHILOX_FN PhiloxWords philox4x32_10(unsigned long long counter, unsigned long long seed) {
+  unsigned int c0 = static_cast<unsigned int>(counter), c1 = static_cast<unsigned int>(counter >> 32);
+  unsigned int c2 = 0u, c3 = 0u;
+  unsigned int k0 = static_cast<unsigned int>(seed), k1 = static_cast<unsigned int>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    const unsigned long long p0 = static_cast<unsigned long long>(0xD2511F53u) * c0;
+    const unsigned long long p1 = static_cast<unsigned long long>(0xCD9E8D57u) * c2;
+    const unsigned int hi0 = static_cast<unsigned int>(p0 >> 32), lo0 = static_cast<unsigned int>(p0);
+    const unsigned int hi1 = static_cast<unsigned int>(p1 >> 32), lo1 = static_cast<unsigned int>(p1);
+    c0 = hi1 ^ c1 ^ k0;
+    c1 = lo1;
+    c2 = hi0 ^ c3 ^ k1;
+    c3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  PhiloxWords out;
+  out.x[0] = c0;
+  out.x[1] = c1;
+  out.x[2] = c2;
+  out.x[3] = c3;
+  return out;
+}
+
+TL_PHILOX_FN float tl_philox_uniform(unsigned int x) { return static_cast<float>(x >> 21) * 4.8828125e-4f; }
+
+TL_PHILOX_FN int tl_philox_integer(unsigned int x, long long low, long long high) {
+  const unsigned long long range = static_cast<unsigned long long>(high - low);
+  return static_cast<int>(low + static_cast<long long>((static_cast<unsigned long long>(x) * range) >> 32));
+}
+
+// Natural log of v = m * 2^-24, m in [1, 2^24] (Cephes logf polynomial, every step an fmaf or one op).
+TL_PHILOX_FN float tl_philox_log(unsigned int m) {
+  int e = -24;
+  while (m < (1u << 23)) {  // normalise m into [2^23, 2^24): exact
+    m <<= 1;
+    e -= 1;
+  }
+  if (m == (1u << 24)) return 0.0f;
+  // v = f * 2^(e + 24) with f = m * 2^-24 in [0.5, 1); move f into [sqrt(1/2), sqrt(2)).
+  float f = static_cast<float>(m) * 5.9604644775390625e-8f;
+  e += 24;
+  if (f < 0.70710677f) {
+    f = f + f;
+    e -= 1;
+  }
+  const float x = f - 1.0f;
+  const float z = x * x;
+  float p = 7.0376836292e-2f;
+  p = TL_FMAF(p, x, -1.1514610310e-1f);
+  p = TL_FMAF(p, x, 1.1676998740e-1f);
+  p = TL_FMAF(p, x, -1.2420140846e-1f);
+  p = TL_FMAF(p, x, 1.4249322787e-1f);
+  p = TL_FMAF(p, x, -1.6668057665e-1f);
+  p = TL_FMAF(p, x, 2.0000714765e-1f);
+  p = TL_FMAF(p, x, -2.4999993993e-1f);
+  p = TL_FMAF(p, x, 3.3333331174e-1f);
+  const float fe = static_cast<float>(e);
+  float y = (x * z) * p;
+  y = TL_FMAF(fe, -2.12194440e-4f, y);
+  y = TL_FMAF(z, -0.5f, y);
+  const float r = x + y;
+  return TL_FMAF(fe, 0.693359375f, r);
+}
+
+// sin and cos on [-pi/4, pi/4] (Cephes sinf/cosf polynomials).
+TL_PHILOX_FN float tl_philox_sin(float a) {
+  const float z = a * a;
+  float p = -1.9515295891e-4f;
+  p = TL_FMAF(p, z, 8.3321608736e-3f);
+  p = TL_FMAF(p, z, -1.6666654611e-1f);
+  return TL_FMAF(p * z, a, a);
+}
+
+TL_PHILOX_FN float tl_philox_cos(float a) {
+  const float z = a * a;
+  float p = 2.443315711809948e-5f;
+  p = TL_FMAF(p, z, -1.388731625493765e-3f);
+  p = TL_FMAF(p, z, 4.166664568298827e-2f);
+  const float t = TL_FMAF(z, -0.5f, 1.0f);
+  return TL_FMAF(p * z, z, t);
+}
+
+// Two standard normals from two words (Box-Muller), written to out[0] (cos) and out[1] (sin).
+TL_PHILOX_FN void tl_philox_normal2(unsigned int x_even, unsigned int x_odd, float* out) {
+  const float r = TL_SQRTF(-2.0f * tl_philox_log((x_even >> 8) + 1u));
+  const unsigned int k = x_odd >> 8;
+  const unsigned int q = (k + (1u << 21)) >> 22;  // 0..4
+  const float a = static_cast<float>(static_cast<int>(k) - static_cast<int>(q << 22)) * 3.745070387e-7f;
+  const float s = tl_philox_sin(a), c = tl_philox_cos(a);
+  float cs, sn;
+  switch (q & 3u) {
+    case 0: cs = c; sn = s; break;
+    case 1: cs = -s; sn = c; break;
+    case 2: cs = -c; sn = -s; break;
+    default: cs = s; sn = -c; break;
+  }
+  out[0] = r * cs;
+  out[1] = r * sn;
+}
+
+}  // namespace tensorlogic

@@ -1,0 +1,84 @@
+// Row ops: softmax / log_softmax over any dimension and layer_norm / rms_norm over trailing dimensions.
+// Each runs as one pass per row in f32 and rounds once.
+#include <string>
+
+#include "backend.h"
+#include "shape_util.h"
+#include "tensorlogic/errors.h"
+#include "tensorlogic/ops.h"
+
+namespace tensorlogic {
+namespace {
+
+Array as_float(const Array& a) { return a.dtype() == Dtype::int32 ? astype(a, Dtype::float16) : a; }
+
+Array row_op(RowOp op, const Array& a, int dim) {
+  const char* name = op == RowOp::softmax ? "softmax" : "log_softmax";
+  Backend& backend = backend_of(name, {&a});
+  const int axis = normalize_axis(dim, a.ndim(), name);
+  const Array x = contiguous(as_float(a));
+  Array out = Array::empty(x.shape(), Dtype::float16, x.device());
+  if (out.numel() == 0) return out;
+  int64_t outer = 1, n = 1, inner = 1;
+  for (int d = 0; d < a.ndim(); ++d) {
+    if (d < axis) outer *= a.shape()[d];
+    else if (d == axis) n = a.shape()[d];
+    else inner *= a.shape()[d];
+  }
+  backend.rows(op, x, outer, n, inner, out);
+  return out;
+}
+
+// Checks normalized_shape against the input's trailing dims and the affine parameters' shapes.
+int64_t check_normalized(const char* name, const Array& a, const Shape& normalized_shape,
+                         std::initializer_list<const std::optional<Array>*> params) {
+  const size_t k = normalized_shape.size();
+  bool ok = k <= static_cast<size_t>(a.ndim());
+  for (size_t i = 0; ok && i < k; ++i) ok = a.shape()[a.ndim() - k + i] == normalized_shape[i];
+  if (!ok || k == 0) {
+    throw ShapeMismatchError(std::string(name) + ": normalized_shape " + shape_str(normalized_shape) +
+                             " must be the non-empty trailing dimensions of the input shape " + shape_str(a.shape()));
+  }
+  for (const std::optional<Array>* p : params) {
+    if (*p && (*p)->shape() != normalized_shape) {
+      throw ShapeMismatchError(std::string(name) + ": weight/bias of shape " + shape_str((*p)->shape()) +
+                               " must have the normalized_shape " + shape_str(normalized_shape));
+    }
+  }
+  return numel_of(normalized_shape);
+}
+
+Array norm_op(bool rms, const Array& a, const Shape& normalized_shape, const std::optional<Array>& weight,
+              const std::optional<Array>& bias, double eps) {
+  const char* name = rms ? "rms_norm" : "layer_norm";
+  Backend& backend = backend_of(name, {&a, weight ? &*weight : nullptr, bias ? &*bias : nullptr});
+  const int64_t n = check_normalized(name, a, normalized_shape, {&weight, &bias});
+  if (!(eps >= 0)) throw ArgumentError(std::string(name) + ": eps must be non-negative, got " + std::to_string(eps));
+  const Array x = contiguous(as_float(a));
+  Array out = Array::empty(x.shape(), Dtype::float16, x.device());
+  if (out.numel() == 0) return out;
+  std::optional<Array> w, b;
+  if (weight) w = contiguous(as_float(*weight));
+  if (bias) b = contiguous(as_float(*bias));
+  backend.norm(rms, x, x.numel() / n, n, w ? &*w : nullptr, b ? &*b : nullptr, eps, out);
+  return out;
+}
+
+}  // namespace
+
+Array softmax(const Array& a, int dim) { return row_op(RowOp::softmax, a, dim); }
+
+Array log_softmax(const Array& a, int dim) { return row_op(RowOp::log_softmax, a, dim); }
+
+Array layer_norm(const Array& a, const Shape& normalized_shape, const std::optional<Array>& weight,
+                 const std::optional<Array>& bias, double eps) {
+  return norm_op(false, a, normalized_shape, weight, bias, eps);
+}
+
+// eps defaults to the machine epsilon of float16 (2^-10), as torch.finfo(input.dtype).eps in PyTorch.
+Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optional<Array>& weight,
+               std::optional<double> eps) {
+  return norm_op(true, a, normalized_shape, weight, std::nullopt, eps ? *eps : 0.0009765625);
+}
+
+}  // namespace tensorlogic

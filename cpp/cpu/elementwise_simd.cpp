@@ -1,0 +1,92 @@
+// Vectorised f16 elementwise kernels: each op is written once on f32 vectors (vec_math.h,
+// elementwise_simd_ops.h) and compiled for AVX-512 (16 lanes) and for AVX2+F16C+FMA (8 lanes); the table
+// of kernels is built once from the CPU's features. Loops have no per-element branches: special values
+// are handled by lane selects.
+// GCC 12 warns inside its own AVX-512 conversion intrinsics (an "undefined" source register).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wpsabi"
+#include "elementwise_simd.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TL_SIMD_X86 1
+#endif
+
+namespace tensorlogic::cpu::simd {
+namespace {
+
+constexpr int kUnaryOps = static_cast<int>(UnaryOp::logical_not) + 1;
+constexpr int kBinaryOps = static_cast<int>(BinaryOp::logical_or) + 1;
+
+struct Table {
+  UnaryKernel unary[kUnaryOps] = {};
+  BinaryKernel binary[kBinaryOps] = {};
+};
+
+#if TL_SIMD_X86
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,f16c")
+namespace avx512 {
+#define TL_VEC_LANES 16
+#include "vec_math.h"
+#undef TL_VEC_LANES
+TL_VINLINE vf load_f16(const half* p) {
+  return (vf)_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+TL_VINLINE void store_f16(half* p, vf v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm512_cvtps_ph((__m512)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+#include "elementwise_simd_ops.h"
+}  // namespace avx512
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+namespace avx2 {
+#define TL_VEC_LANES 8
+#include "vec_math.h"
+#undef TL_VEC_LANES
+TL_VINLINE vf load_f16(const half* p) { return (vf)_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+TL_VINLINE void store_f16(half* p, vf v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph((__m256)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+#include "elementwise_simd_ops.h"
+}  // namespace avx2
+#pragma GCC pop_options
+#endif
+
+// TL_CPU_SIMD=avx2 or =none caps the instruction set (to test every path on one machine).
+Table make_table() {
+  Table t;
+  const char* cap = std::getenv("TL_CPU_SIMD");
+  const std::string limit = cap ? cap : "";
+  if (limit == "none") return t;
+#if TL_SIMD_X86
+  if (limit != "avx2" && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    avx512::fill(t);
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    avx2::fill(t);
+  }
+#endif
+  return t;
+}
+
+const Table& table() {
+  static const Table t = make_table();
+  return t;
+}
+
+}  // namespace
+
+UnaryKernel unary_kernel(UnaryOp op) { return table().unary[static_cast<int>(op)]; }
+BinaryKernel binary_kernel(BinaryOp op) { return table().binary[static_cast<int>(op)]; }
+
+}  // namespace tensorlogic::cpu::simd

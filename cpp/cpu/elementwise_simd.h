@@ -1,0 +1,20 @@
+// Vectorised f16 elementwise kernels for contiguous runs (AVX-512 or AVX2+F16C+FMA, chosen once at run
+// time). A lookup returns nullptr when the CPU or the op has no vector path; callers then use the
+// portable block loop, which gives the same results within an f16 ulp.
+#pragma once
+#include <cstdint>
+
+#include "tensorlogic/dtype.h"
+#include "tensorlogic/ops.h"
+
+namespace tensorlogic::cpu::simd {
+
+// out[i] = op(in[i]) over n contiguous elements.
+using UnaryKernel = void (*)(const half* in, half* out, int64_t n, const UnaryParams& params);
+// out[i] = op(a[i], b[i]); a null operand pointer reads its scalar (sa / sb) instead.
+using BinaryKernel = void (*)(const half* a, const half* b, float sa, float sb, half* out, int64_t n);
+
+UnaryKernel unary_kernel(UnaryOp op);
+BinaryKernel binary_kernel(BinaryOp op);
+
+}  // namespace tensorlogic::cpu::simd

@@ -1,0 +1,199 @@
+// The vector forms of the elementwise ops (scalar definitions: elementwise_ops.h) and their loops over
+// contiguous f16 runs. Included once per instruction set by elementwise_simd.cpp, inside that set's
+// namespace and target region, after vec_math.h and the set's load_f16(const half*) / store_f16(half*, vf).
+
+TL_VINLINE vf ones() { return splat(1.0f); }
+TL_VINLINE vf mask_to_float(vi m) { return select(m, ones(), splat(0.0f)); }
+TL_VINLINE vf vsqrt(vf x) {
+  vf r;
+  for (int l = 0; l < kLanes; ++l) r[l] = __builtin_sqrtf(x[l]);
+  return r;
+}
+// log(1 + x) without cancellation: log(u) * x / (u - 1) with u = 1 + x (exact where u == 1).
+TL_VINLINE vf log1p(vf x) {
+  const vf u = x + 1.0f;
+  const vf r = log(u) * (x / (u - 1.0f));
+  return select(u == 1.0f, x, select(x == __builtin_inff(), x, r));
+}
+// floor/ceil/round keep the sign of the input, so -0.3 gives -0.0 as in PyTorch (|x| <= 65504 in f16).
+TL_VINLINE vf with_sign_of(vf r, vf x) { return from_bits(bits(r) | (bits(x) & static_cast<int32_t>(0x80000000u))); }
+TL_VINLINE vf round_even(vf x) { return with_sign_of(select(vabs(x) < 8388608.0f, round_int(x), x), x); }
+TL_VINLINE vf floor_(vf x) {
+  const vf r = round_int(x);
+  return with_sign_of(select(vabs(x) < 8388608.0f, r - mask_to_float(r > x), x), x);
+}
+TL_VINLINE vf ceil_(vf x) {
+  const vf r = round_int(x);
+  return with_sign_of(select(vabs(x) < 8388608.0f, r + mask_to_float(r < x), x), x);
+}
+// sin (shift 0) or cos (shift 1): j = round(x * 2/pi), r = x - j * pi/2 with pi/2 split in four parts;
+// the first three products and differences are exact for |j| < 2^16, i.e. for every finite f16 input.
+TL_VINLINE vf sin_cos(vf x, int32_t shift) {
+  const vf j = round_int(x * 0.636619772367581343f);
+  vf r = x - j * 1.5703125f;
+  r = r - j * 4.825592041015625e-4f;
+  r = r - j * 1.2665987014770508e-6f;
+  r = r - j * 9.92093629470503e-10f;
+  const vi q = __builtin_convertvector(j, vi) + shift;
+  const vf z = r * r;
+  const vf s = ((z * -1.9515295891e-4f + 8.3321608736e-3f) * z - 1.6666654611e-1f) * z * r + r;
+  const vf c = ((z * 2.443315711809948e-5f - 1.388731625493765e-3f) * z + 4.166664568298827e-2f) * z * z - z * 0.5f + 1.0f;
+  const vf v = select((q & 1) > 0, c, s);
+  return from_bits(bits(v) ^ ((q & 2) << 30));
+}
+// 0.5 * erfc(z) for z >= 0 with small relative error: exp(-z^2) * erfcx(z), erfcx from a Chebyshev fit
+// on [0, 2] and from Cephes' asymptotic form (1/z) R(1/z^2) above.
+TL_VINLINE vf half_erfc(vf z) {
+  const vf t = z - 1.0f;
+  vf p = splat(-6.27392134611252e-05f);
+  p = p * t + 1.8463435473911111e-04f;
+  p = p * t - 3.596289504783586e-04f;
+  p = p * t + 9.923443802392973e-04f;
+  p = p * t - 2.782208159593986e-03f;
+  p = p * t + 6.9994502018735e-03f;
+  p = p * t - 1.6658170954648385e-02f;
+  p = p * t + 3.756571400349311e-02f;
+  p = p * t - 7.922740939633471e-02f;
+  p = p * t + 1.543720944085281e-01f;
+  p = p * t - 2.732119999700429e-01f;
+  p = p * t + 4.2758356926103114e-01f;
+  const vf q = 1.0f / vmax(z, splat(2.0f));
+  const vf y = q * q;
+  vf r = splat(-1.047766399936249e+01f);
+  r = r * y + 1.297719955372516e+01f;
+  r = r * y - 7.495518717768503e+00f;
+  r = r * y + 2.921019019210786e+00f;
+  r = r * y - 1.015265279202700e+00f;
+  r = r * y + 4.218463358204948e-01f;
+  r = r * y - 2.820767439740514e-01f;
+  r = r * y + 5.641895067754075e-01f;
+  const vf g = select(z < 2.0f, p, q * r);
+  return exp(-(z * z)) * g * 0.5f;
+}
+// x * Phi(x): Phi = 0.5 erfc(|x| / sqrt 2) for x < 0 (no cancellation), 1 - that for x >= 0.
+TL_VINLINE vf gelu(vf x) {
+  const vf e = half_erfc(vabs(x) * 0.70710678118654752f);
+  return x * select(x < 0.0f, e, 1.0f - e);
+}
+TL_VINLINE vf relu(vf x) { return select(x <= 0.0f, splat(0.0f), x); }  // NaN stays NaN
+
+// ---- ops: vector forms of elementwise_ops.h --------------------------------------------------------
+template <UnaryOp Op>
+struct UnaryVec {
+  static constexpr bool exists = false;
+  TL_VINLINE static vf apply(vf x, const UnaryParams&) { return x; }
+};
+#define TL_UNARY_VEC(OP, ...)                                                              \
+  template <>                                                                              \
+  struct UnaryVec<UnaryOp::OP> {                                                           \
+    static constexpr bool exists = true;                                                   \
+    TL_VINLINE static vf apply(vf x, [[maybe_unused]] const UnaryParams& p) { __VA_ARGS__; } \
+  };
+TL_UNARY_VEC(neg, return -x)
+TL_UNARY_VEC(abs, return vabs(x))
+TL_UNARY_VEC(exp, return exp(x))
+TL_UNARY_VEC(log, return log(x))
+TL_UNARY_VEC(log1p, return log1p(x))
+TL_UNARY_VEC(sqrt, return vsqrt(x))
+TL_UNARY_VEC(rsqrt, return 1.0f / vsqrt(x))
+TL_UNARY_VEC(sin, return sin_cos(x, 0))
+TL_UNARY_VEC(cos, return sin_cos(x, 1))
+TL_UNARY_VEC(tanh, return tanh(x))
+TL_UNARY_VEC(sigmoid, return sigmoid(x))
+TL_UNARY_VEC(relu, return relu(x))
+TL_UNARY_VEC(gelu, return gelu(x))
+TL_UNARY_VEC(gelu_tanh, const vf u = (x + x * x * x * 0.044715f) * 1.59576912160573073f; return x / (1.0f + exp(-u)))
+TL_UNARY_VEC(silu, return x / (1.0f + exp(-x)))
+TL_UNARY_VEC(softplus, const vf bx = x * p.a; return select(bx > p.b, x, log1p(exp(bx)) / p.a))
+TL_UNARY_VEC(reciprocal, return 1.0f / x)
+TL_UNARY_VEC(square, return x * x)
+TL_UNARY_VEC(sign, return select(x > 0.0f, ones(), select(x < 0.0f, -ones(), x)))
+TL_UNARY_VEC(floor, return floor_(x))
+TL_UNARY_VEC(ceil, return ceil_(x))
+TL_UNARY_VEC(round, return round_even(x))
+TL_UNARY_VEC(clamp, return select(isnan(x), x, vmin(vmax(x, splat(p.a)), splat(p.b))))
+TL_UNARY_VEC(step, return mask_to_float(x > 0.0f))
+TL_UNARY_VEC(logical_not, return mask_to_float(x == 0.0f))
+#undef TL_UNARY_VEC
+
+template <BinaryOp Op>
+struct BinaryVec {
+  static constexpr bool exists = false;
+  TL_VINLINE static vf apply(vf a, vf) { return a; }
+};
+#define TL_BINARY_VEC(OP, ...)                  \
+  template <>                                   \
+  struct BinaryVec<BinaryOp::OP> {              \
+    static constexpr bool exists = true;        \
+    TL_VINLINE static vf apply(vf a, vf b) { __VA_ARGS__; } \
+  };
+TL_BINARY_VEC(add, return a + b)
+TL_BINARY_VEC(sub, return a - b)
+TL_BINARY_VEC(mul, return a * b)
+TL_BINARY_VEC(div, return a / b)
+TL_BINARY_VEC(maximum, return select(isnan(a), a, select(isnan(b), b, vmax(a, b))))
+TL_BINARY_VEC(minimum, return select(isnan(a), a, select(isnan(b), b, vmin(a, b))))
+TL_BINARY_VEC(eq, return mask_to_float(a == b))
+TL_BINARY_VEC(ne, return mask_to_float(a != b))
+TL_BINARY_VEC(lt, return mask_to_float(a < b))
+TL_BINARY_VEC(le, return mask_to_float(a <= b))
+TL_BINARY_VEC(gt, return mask_to_float(a > b))
+TL_BINARY_VEC(ge, return mask_to_float(a >= b))
+TL_BINARY_VEC(add_relu, return relu(a + b))
+TL_BINARY_VEC(mul_relu, return relu(a * b))
+TL_BINARY_VEC(logical_and, return select(a == 0.0f, splat(0.0f), select(b == 0.0f, splat(0.0f), ones())))
+TL_BINARY_VEC(logical_or, return select(a == 0.0f, select(b == 0.0f, splat(0.0f), ones()), ones()))
+#undef TL_BINARY_VEC
+
+// out[i] = Op(in[i]); the tail goes through a zero-padded buffer, so the loop body has no branches.
+template <class Op>
+void unary_loop(const half* in, half* out, int64_t n, const UnaryParams& p) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store_f16(out + i, Op::apply(load_f16(in + i), p));
+  if (i < n) {
+    half buf[kLanes] = {};
+    std::memcpy(buf, in + i, static_cast<size_t>(n - i) * sizeof(half));
+    store_f16(buf, Op::apply(load_f16(buf), p));
+    std::memcpy(out + i, buf, static_cast<size_t>(n - i) * sizeof(half));
+  }
+}
+
+template <class Op>
+void binary_loop(const half* a, const half* b, float sa, float sb, half* out, int64_t n) {
+  const vf va = splat(sa), vb = splat(sb);
+  int64_t i = 0;
+  if (a && b) {
+    for (; i + kLanes <= n; i += kLanes) store_f16(out + i, Op::apply(load_f16(a + i), load_f16(b + i)));
+  } else if (a) {
+    for (; i + kLanes <= n; i += kLanes) store_f16(out + i, Op::apply(load_f16(a + i), vb));
+  } else {
+    for (; i + kLanes <= n; i += kLanes) store_f16(out + i, Op::apply(va, load_f16(b + i)));
+  }
+  if (i < n) {
+    half ta[kLanes] = {}, tb[kLanes] = {};
+    const size_t bytes = static_cast<size_t>(n - i) * sizeof(half);
+    if (a) std::memcpy(ta, a + i, bytes);
+    if (b) std::memcpy(tb, b + i, bytes);
+    store_f16(ta, Op::apply(a ? load_f16(ta) : va, b ? load_f16(tb) : vb));
+    std::memcpy(out + i, ta, bytes);
+  }
+}
+
+template <int I>
+UnaryKernel unary_entry() {
+  if constexpr (UnaryVec<static_cast<UnaryOp>(I)>::exists) return &unary_loop<UnaryVec<static_cast<UnaryOp>(I)>>;
+  return nullptr;
+}
+template <int I>
+BinaryKernel binary_entry() {
+  if constexpr (BinaryVec<static_cast<BinaryOp>(I)>::exists) return &binary_loop<BinaryVec<static_cast<BinaryOp>(I)>>;
+  return nullptr;
+}
+template <int... I, int... J>
+void fill(Table& t, std::integer_sequence<int, I...>, std::integer_sequence<int, J...>) {
+  ((t.unary[I] = unary_entry<I>()), ...);
+  ((t.binary[J] = binary_entry<J>()), ...);
+}
+inline void fill(Table& t) {
+  fill(t, std::make_integer_sequence<int, kUnaryOps>{}, std::make_integer_sequence<int, kBinaryOps>{});
+}

@@ -1,0 +1,239 @@
+// CPU GEMM: f16 operands widened to packed f32 panels, float32 GEMM from OpenBLAS, then the epilogue
+// (bias, residual, activation) in f32 and one rounding to f16.
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "blas.h"
+#include "cpu_backend.h"
+#include "elementwise_ops.h"
+#include "f16_convert.h"
+#include "parallel.h"
+#include "tensorlogic/errors.h"
+
+namespace tensorlogic::cpu {
+namespace {
+
+constexpr int kSlots = 6;
+constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB per slot stays cached between calls
+constexpr int64_t kLineGrain = 1 << 15;           // elements per parallel chunk of conversion work
+// OpenBLAS keeps a GEMM with m*n*k at or below this on the calling thread (interface/gemm.c).
+constexpr double kBlasSingleThreadWork = 65536.0 * 4.0;
+
+struct Buffer {
+  float* data = nullptr;
+  size_t floats = 0;
+  ~Buffer() { std::free(data); }
+};
+thread_local Buffer buffers[kSlots];
+
+// Widens `count` f16 values spaced `stride` apart into contiguous f32.
+inline void widen_line(const half* src, int64_t stride, int64_t count, float* dst) {
+  if (stride == 1) {
+    f16_to_f32(src, dst, count);
+  } else {
+    for (int64_t i = 0; i < count; ++i) dst[i] = to_float(src[i * stride]);
+  }
+}
+
+inline void check_blas_range(int64_t value) {
+  if (value > INT_MAX) throw ArgumentError("matmul: a dimension of " + std::to_string(value) + " exceeds the BLAS int range");
+}
+
+// row[j] += p[j * stride] for f16 values (vectorised conversion when contiguous).
+void add_f16_row(float* row, int64_t n, const half* p, int64_t stride) {
+  if (stride == 0) {
+    const float v = to_float(p[0]);
+    for (int64_t j = 0; j < n; ++j) row[j] += v;
+  } else if (stride == 1) {
+    float block[512];
+    for (int64_t j0 = 0; j0 < n; j0 += 512) {
+      const int64_t len = std::min<int64_t>(512, n - j0);
+      f16_to_f32(p + j0, block, len);
+      for (int64_t j = 0; j < len; ++j) row[j0 + j] += block[j];
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) row[j] += to_float(p[j * stride]);
+  }
+}
+
+template <typename F>
+void apply_row(float* row, int64_t n, F f) {
+  for (int64_t j = 0; j < n; ++j) row[j] = f(row[j]);
+}
+
+// Adds the bias/residual row and applies the activation to one f32 output row, then rounds it.
+void finish_row(float* row, int64_t n, int64_t batch, int64_t r, const GemmEpilogue& ep, const float* bias_row,
+                half* dst) {
+  if (bias_row) {
+    for (int64_t j = 0; j < n; ++j) row[j] += bias_row[j];
+  } else if (ep.bias) {
+    const Array& b = *ep.bias;
+    add_f16_row(row, n, b.data_as<half>() + batch * b.strides()[0] + r * b.strides()[1], b.strides()[2]);
+  }
+  if (ep.residual) {
+    const Array& res = *ep.residual;
+    add_f16_row(row, n, res.data_as<half>() + batch * res.strides()[0] + r * res.strides()[1], res.strides()[2]);
+  }
+  switch (ep.activation) {
+    case Activation::none: break;
+    case Activation::relu: apply_row(row, n, [](float x) { return unary_f32<UnaryOp::relu>(x, {}); }); break;
+    case Activation::gelu: apply_row(row, n, gelu_exact); break;
+    case Activation::gelu_tanh: apply_row(row, n, gelu_tanh); break;
+    case Activation::silu: apply_row(row, n, [](float x) { return unary_f32<UnaryOp::silu>(x, {}); }); break;
+  }
+  f32_to_f16(row, dst, n);
+}
+
+}  // namespace
+
+Scratch::~Scratch() {
+  Buffer& buf = buffers[slot_];
+  if (buf.floats > kKeepFloats) {
+    std::free(buf.data);
+    buf.data = nullptr;
+    buf.floats = 0;
+  }
+}
+
+float* Scratch::get(size_t floats) {
+  Buffer& buf = buffers[slot_];
+  if (floats > buf.floats) {
+    std::free(buf.data);
+    buf.floats = 0;
+    const size_t bytes = (std::max<size_t>(floats, 16) * sizeof(float) + 63) / 64 * 64;
+    buf.data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!buf.data) throw OutOfMemoryError("cpu gemm: cannot allocate " + std::to_string(bytes) + " bytes of scratch");
+    buf.floats = floats;
+  }
+  return buf.data;
+}
+
+static bool stored_transposed(const Array& m) {
+  const int64_t rows = m.shape()[1], cols = m.shape()[2];
+  return m.strides()[2] != 1 && cols > 1 && m.strides()[1] == 1 && rows > 1;
+}
+
+size_t panel_floats(const Array& m) {
+  const int64_t batches = m.strides()[0] == 0 ? 1 : m.shape()[0];
+  return static_cast<size_t>(batches * m.shape()[1] * m.shape()[2]);
+}
+
+Panel widen(const Array& m, float* dst) {
+  const int64_t batches = m.strides()[0] == 0 ? 1 : m.shape()[0];
+  const int64_t rows = m.shape()[1], cols = m.shape()[2];
+  Panel p;
+  p.data = dst;
+  p.trans = stored_transposed(m);
+  // A stored line runs along the unit-stride axis: rows of the matrix, or columns when transposed.
+  const int64_t lines = p.trans ? cols : rows, len = p.trans ? rows : cols;
+  const int64_t line_stride = p.trans ? m.strides()[2] : m.strides()[1];
+  const int64_t elem_stride = p.trans ? m.strides()[1] : m.strides()[2];
+  p.ld = std::max<int64_t>(len, 1);
+  p.batch_stride = m.strides()[0] == 0 ? 0 : rows * cols;
+  const half* src = m.data_as<half>();
+  const int64_t bs = m.strides()[0];
+  parallel_for(batches * lines, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(len, 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / lines, l = i % lines;
+      widen_line(src + b * bs + l * line_stride, elem_stride, len, dst + i * len);
+    }
+  });
+  return p;
+}
+
+void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, int64_t n, int64_t k, float* c) {
+  if (batches == 0 || m == 0 || n == 0) return;
+  if (k == 0) {
+    std::memset(c, 0, static_cast<size_t>(batches * m * n) * sizeof(float));
+    return;
+  }
+  for (int64_t v : {m, n, k, a.ld, b.ld}) check_blas_range(v);
+  const CBLAS_TRANSPOSE ta = a.trans ? CblasTrans : CblasNoTrans, tb = b.trans ? CblasTrans : CblasNoTrans;
+  auto one = [&](int64_t i) {
+    scipy_cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f,
+                      a.data + i * a.batch_stride, static_cast<int>(a.ld), b.data + i * b.batch_stride,
+                      static_cast<int>(b.ld), 0.0f, c + i * m * n, static_cast<int>(n));
+  };
+  // OpenBLAS runs products below its threading threshold on the calling thread, so small batched
+  // products are spread over our pool; larger ones go one by one to OpenBLAS's own threads (its
+  // batch interface synchronises its threads per product, which costs more than small products).
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (batches > 1 && work <= kBlasSingleThreadWork) {
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kBlasSingleThreadWork / std::max(work, 1.0)));
+    parallel_for(batches, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) one(i);
+    });
+    return;
+  }
+  for (int64_t i = 0; i < batches; ++i) one(i);
+}
+
+// One group of batches: widen, multiply, finish. Groups keep the f32 panels of a call bounded.
+static void gemm_group(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
+  Scratch sa(0), sb(1), sc(2), sbias(3);
+  // A right operand shared by every batch folds the batches into the rows of one large GEMM.
+  const bool fold = batches > 1 && b.strides()[0] == 0 && !stored_transposed(a);
+  Panel pa, pb;
+  if (fold) {
+    float* dst = sa.get(static_cast<size_t>(batches * m * k));
+    const half* src = a.data_as<half>();
+    const int64_t bs = a.strides()[0], rs = a.strides()[1], es = a.strides()[2];
+    parallel_for(batches * m, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(k, 1)), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) widen_line(src + (i / m) * bs + (i % m) * rs, es, k, dst + i * k);
+    });
+    pa.data = dst;
+    pa.ld = std::max<int64_t>(k, 1);
+  } else {
+    pa = widen(a, sa.get(panel_floats(a)));
+  }
+  pb = widen(b, sb.get(panel_floats(b)));
+  float* c = sc.get(static_cast<size_t>(batches * m * n));
+  if (fold) {
+    sgemm_batched(pa, pb, 1, batches * m, n, k, c);
+  } else {
+    sgemm_batched(pa, pb, batches, m, n, k, c);
+  }
+
+  const float* bias_row = nullptr;
+  if (epilogue.bias && epilogue.bias->ndim() == 1) {
+    float* dst = sbias.get(static_cast<size_t>(n));
+    widen_line(epilogue.bias->data_as<half>(), epilogue.bias->strides()[0], n, dst);
+    bias_row = dst;
+  }
+  half* dst = out.data_as<half>();
+  const bool plain = !epilogue.bias && !epilogue.residual && epilogue.activation == Activation::none;
+  parallel_for(batches * m, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(n, 1)), [&](int64_t begin, int64_t end) {
+    if (plain) {
+      f32_to_f16(c + begin * n, dst + begin * n, (end - begin) * n);
+      return;
+    }
+    for (int64_t i = begin; i < end; ++i) finish_row(c + i * n, n, i / m, i % m, epilogue, bias_row, dst + i * n);
+  });
+}
+
+void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
+  const int64_t per_batch = std::max<int64_t>(1, m * k + (b.strides()[0] == 0 ? 0 : k * n) + m * n);
+  const int64_t group = std::max<int64_t>(1, static_cast<int64_t>(kKeepFloats) / per_batch);
+  if (group >= batches) return gemm_group(a, b, out, epilogue);
+  auto part = [](const Array& x, int64_t b0, int64_t nb) {
+    Shape shape = x.shape();
+    shape[0] = nb;
+    return x.view_as(shape, x.strides(), x.offset() + b0 * x.strides()[0]);
+  };
+  for (int64_t b0 = 0; b0 < batches; b0 += group) {
+    const int64_t nb = std::min(group, batches - b0);
+    GemmEpilogue ep = epilogue;
+    Array bias, residual;
+    if (epilogue.bias && epilogue.bias->ndim() == 3) ep.bias = &(bias = part(*epilogue.bias, b0, nb));
+    if (epilogue.residual) ep.residual = &(residual = part(*epilogue.residual, b0, nb));
+    gemm_group(part(a, b0, nb), part(b, b0, nb), part(out, b0, nb), ep);
+  }
+}
+
+}  // namespace tensorlogic::cpu

@@ -1,0 +1,137 @@
+// Indexing kernels: strided blocks moved to or from precomputed element offsets (see backend.h).
+#include <algorithm>
+#include <cstring>
+
+#include "cpu_backend.h"
+#include "parallel.h"
+#include "strided.h"
+
+namespace tensorlogic::cpu {
+namespace {
+
+constexpr int64_t kGrain = 1 << 14;
+
+inline int32_t add_wrapping(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));  // wraps, never UB
+}
+
+template <typename T>
+void gather_typed(const Array& src, const std::vector<int64_t>& offsets, const Array& out) {
+  const Strides block_strides = contiguous_strides(src.shape());
+  const Layout<2> layout(src.shape(), {&src.strides(), &block_strides});
+  const int64_t block = layout.numel;
+  const T* in = src.data_as<T>();
+  T* dst = out.data_as<T>();
+  const int64_t n = static_cast<int64_t>(offsets.size());
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(block, 1));
+  parallel_for(n, grain, [&](int64_t begin, int64_t end) {
+    if (block == 1) {
+      for (int64_t b = begin; b < end; ++b) dst[b] = in[offsets[b]];
+    } else if (layout.contiguous(0)) {
+      for (int64_t b = begin; b < end; ++b) {
+        std::memcpy(dst + b * block, in + offsets[b], static_cast<size_t>(block) * sizeof(T));
+      }
+    } else {
+      const int64_t s = layout.inner_stride(0);
+      for (int64_t b = begin; b < end; ++b) {
+        const T* base = in + offsets[b];
+        T* o = dst + b * block;
+        layout.for_each_run(0, block, [&](const std::array<int64_t, 2>& off, int64_t count) {
+          for (int64_t i = 0; i < count; ++i) o[off[1] + i] = base[off[0] + i * s];
+        });
+      }
+    }
+  });
+}
+
+// float16 accumulation: every touched element sums in f32 and is rounded once at the end (one rounding
+// per op, however often a position repeats).
+void scatter_add_f16(const Array& values, const std::vector<int64_t>& offsets, const Array& dst) {
+  const Strides block_strides = contiguous_strides(dst.shape());
+  const Layout<2> layout(dst.shape(), {&dst.strides(), &block_strides});
+  const int64_t block = layout.numel;
+  int64_t extent = 1;  // elements spanned by one block
+  for (int d = 0; d < dst.ndim(); ++d) extent += (dst.shape()[d] - 1) * dst.strides()[d];
+  const auto [lo_it, hi_it] = std::minmax_element(offsets.begin(), offsets.end());
+  const int64_t lo = *lo_it, span = *hi_it + extent - lo;
+  std::vector<float> sums(span);
+  std::vector<uint8_t> touched(span, 0);
+  const half* in = values.data_as<half>();
+  half* out = dst.data_as<half>() + lo;
+  const int64_t s = layout.inner_stride(0);
+  for (size_t b = 0; b < offsets.size(); ++b) {
+    const half* v = in + static_cast<int64_t>(b) * block;
+    const int64_t base = offsets[b] - lo;
+    layout.for_each_run(0, block, [&](const std::array<int64_t, 2>& off, int64_t count) {
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t pos = base + off[0] + i * s;
+        if (!touched[pos]) {
+          touched[pos] = 1;
+          sums[pos] = to_float(out[pos]);
+        }
+        sums[pos] += to_float(v[off[1] + i]);
+      }
+    });
+  }
+  for (int64_t pos = 0; pos < span; ++pos) {
+    if (touched[pos]) out[pos] = to_half(sums[pos]);
+  }
+}
+
+template <typename T>
+void scatter_typed(const Array& values, const std::vector<int64_t>& offsets, const Array& dst, bool accumulate) {
+  const Strides block_strides = contiguous_strides(dst.shape());
+  const Layout<2> layout(dst.shape(), {&dst.strides(), &block_strides});
+  const int64_t block = layout.numel;
+  const T* in = values.data_as<T>();
+  T* out = dst.data_as<T>();
+  const int64_t n = static_cast<int64_t>(offsets.size());
+  const int64_t s = layout.inner_stride(0);
+  // Offsets may repeat, so blocks are written in order of b (the last write wins); large blocks are
+  // split across threads.
+  if (block == 1) {
+    for (int64_t b = 0; b < n; ++b) {
+      if constexpr (std::is_same_v<T, int32_t>) {
+        out[offsets[b]] = accumulate ? add_wrapping(out[offsets[b]], in[b]) : in[b];
+      } else {
+        out[offsets[b]] = in[b];
+      }
+    }
+    return;
+  }
+  for (int64_t b = 0; b < n; ++b) {
+    T* base = out + offsets[b];
+    const T* v = in + b * block;
+    parallel_for(block, kGrain, [&](int64_t begin, int64_t end) {
+      layout.for_each_run(begin, end, [&](const std::array<int64_t, 2>& off, int64_t count) {
+        T* d = base + off[0];
+        const T* x = v + off[1];
+        for (int64_t i = 0; i < count; ++i) {
+          if constexpr (std::is_same_v<T, int32_t>) {
+            d[i * s] = accumulate ? add_wrapping(d[i * s], x[i]) : x[i];
+          } else {
+            d[i * s] = x[i];
+          }
+        }
+      });
+    });
+  }
+}
+
+}  // namespace
+
+void CpuBackend::index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) {
+  if (src.dtype() == Dtype::float16) return gather_typed<half>(src, offsets, out);
+  gather_typed<int32_t>(src, offsets, out);
+}
+
+void CpuBackend::index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                               bool accumulate) {
+  if (offsets.empty()) return;
+  if (dst.dtype() == Dtype::float16) {
+    return accumulate ? scatter_add_f16(values, offsets, dst) : scatter_typed<half>(values, offsets, dst, false);
+  }
+  scatter_typed<int32_t>(values, offsets, dst, accumulate);
+}
+
+}  // namespace tensorlogic::cpu

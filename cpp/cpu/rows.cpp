@@ -1,0 +1,156 @@
+// Row kernels: softmax / log_softmax over the middle axis of [outer, n, inner], layer_norm / rms_norm
+// over contiguous rows. Each row is read into f32, reduced with lane accumulators, and rounded once.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "cpu_backend.h"
+#include "f16_convert.h"
+#include "parallel.h"
+#include "vec_base.h"
+
+
+namespace tensorlogic::cpu {
+namespace {
+
+constexpr int kLanes = 16;  // independent accumulators per row
+constexpr int64_t kTile = 256;
+constexpr int64_t kGrain = 1 << 14;
+
+float row_max(const float* x, int64_t n) {
+  float lanes[kLanes];
+  std::fill(lanes, lanes + kLanes, -INFINITY);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] = (x[i + l] > lanes[l] || x[i + l] != x[i + l]) ? x[i + l] : lanes[l];
+  }
+  for (; i < n; ++i) lanes[0] = (x[i] > lanes[0] || x[i] != x[i]) ? x[i] : lanes[0];
+  float m = lanes[0];
+  for (int l = 1; l < kLanes; ++l) m = (lanes[l] > m || lanes[l] != lanes[l]) ? lanes[l] : m;
+  return m;
+}
+
+float row_sum(const float* x, int64_t n) {
+  float lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] += x[i + l];
+  }
+  for (; i < n; ++i) lanes[0] += x[i];
+  for (int w = kLanes / 2; w >= 1; w /= 2) {
+    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+  }
+  return lanes[0];
+}
+
+// x[i] = exp(x[i] - c) in place.
+void exp_shifted(float* x, int64_t n, float c) {
+  int64_t i = 0;
+  for (; i + vec::kLanes <= n; i += vec::kLanes) vec::store(x + i, vec::exp(vec::load(x + i) - c));
+  for (; i < n; ++i) x[i] = std::exp(x[i] - c);
+}
+
+// A row of the softmax family, in place on f32 data. A row whose maximum is +inf or NaN gives NaN
+// (as PyTorch); an all -inf row gives NaN for softmax and -inf - (-inf) = NaN for log_softmax too.
+void softmax_row(RowOp op, float* x, float* e, int64_t n) {
+  const float m = row_max(x, n);
+  std::copy(x, x + n, e);
+  exp_shifted(e, n, m);
+  const float s = row_sum(e, n);
+  if (op == RowOp::softmax) {
+    const float inv = 1.0f / s;
+    for (int64_t i = 0; i < n; ++i) x[i] = e[i] * inv;
+  } else {
+    const float shift = m + std::log(s);
+    for (int64_t i = 0; i < n; ++i) x[i] = x[i] - shift;
+  }
+}
+
+// Columns [i0, i0 + w) of one outer slice with stride `inner` between rows of the softmax axis.
+void softmax_columns(RowOp op, const half* in, half* out, int64_t n, int64_t inner, int64_t i0, int64_t w) {
+  float m[kTile], s[kTile], x[kTile];
+  std::fill(m, m + w, -INFINITY);
+  std::fill(s, s + w, 0.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    f16_to_f32(in + j * inner + i0, x, w);
+    for (int64_t i = 0; i < w; ++i) m[i] = (x[i] > m[i] || x[i] != x[i]) ? x[i] : m[i];
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    f16_to_f32(in + j * inner + i0, x, w);
+    for (int64_t i = 0; i < w; ++i) x[i] -= m[i];
+    exp_shifted(x, w, 0.0f);
+    for (int64_t i = 0; i < w; ++i) s[i] += x[i];
+  }
+  for (int64_t i = 0; i < w; ++i) s[i] = op == RowOp::softmax ? 1.0f / s[i] : m[i] + std::log(s[i]);
+  for (int64_t j = 0; j < n; ++j) {
+    f16_to_f32(in + j * inner + i0, x, w);
+    if (op == RowOp::softmax) {
+      for (int64_t i = 0; i < w; ++i) x[i] -= m[i];
+      exp_shifted(x, w, 0.0f);
+      for (int64_t i = 0; i < w; ++i) x[i] *= s[i];
+    } else {
+      for (int64_t i = 0; i < w; ++i) x[i] -= s[i];
+    }
+    f32_to_f16(x, out + j * inner + i0, w);
+  }
+}
+
+}  // namespace
+
+void CpuBackend::rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) {
+  const half* src = in.data_as<half>();
+  half* dst = out.data_as<half>();
+  if (inner == 1) {
+    parallel_for(outer, std::max<int64_t>(1, kGrain / n), [&](int64_t b, int64_t e) {
+      std::vector<float> x(static_cast<size_t>(n)), tmp(static_cast<size_t>(n));
+      for (int64_t r = b; r < e; ++r) {
+        f16_to_f32(src + r * n, x.data(), n);
+        softmax_row(op, x.data(), tmp.data(), n);
+        f32_to_f16(x.data(), dst + r * n, n);
+      }
+    });
+    return;
+  }
+  const int64_t tiles = (inner + kTile - 1) / kTile;
+  parallel_for(outer * tiles, std::max<int64_t>(1, kGrain / (n * std::min(inner, kTile))), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t o = t / tiles, i0 = (t % tiles) * kTile;
+      softmax_columns(op, src + o * n * inner, dst + o * n * inner, n, inner, i0, std::min(kTile, inner - i0));
+    }
+  });
+}
+
+void CpuBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias,
+                      double eps, const Array& out) {
+  std::vector<float> w, b;
+  if (weight) {
+    w.resize(static_cast<size_t>(n));
+    f16_to_f32(weight->data_as<half>(), w.data(), n);
+  }
+  if (bias) {
+    b.resize(static_cast<size_t>(n));
+    f16_to_f32(bias->data_as<half>(), b.data(), n);
+  }
+  const half* src = in.data_as<half>();
+  half* dst = out.data_as<half>();
+  const float feps = static_cast<float>(eps), count = static_cast<float>(n);
+  parallel_for(rows, std::max<int64_t>(1, kGrain / n), [&](int64_t r0, int64_t r1) {
+    std::vector<float> x(static_cast<size_t>(n)), sq(static_cast<size_t>(n));
+    for (int64_t r = r0; r < r1; ++r) {
+      f16_to_f32(src + r * n, x.data(), n);
+      const float mean = rms ? 0.0f : row_sum(x.data(), n) / count;
+      for (int64_t i = 0; i < n; ++i) sq[i] = (x[i] - mean) * (x[i] - mean);
+      const float rstd = 1.0f / std::sqrt(row_sum(sq.data(), n) / count + feps);
+      for (int64_t i = 0; i < n; ++i) x[i] = (x[i] - mean) * rstd;
+      if (weight) {
+        for (int64_t i = 0; i < n; ++i) x[i] *= w[i];
+      }
+      if (bias) {
+        for (int64_t i = 0; i < n; ++i) x[i] += b[i];
+      }
+      f32_to_f16(x.data(), dst + r * n, n);
+    }
+  });
+}
+
+}  // namespace tensorlogic::cpu

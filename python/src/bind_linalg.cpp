@@ -1,0 +1,64 @@
+// Matrix products, einsum, triangles, the convolution family and attention.
+#include <array>
+
+#include "bindings.h"
+
+namespace tensorlogic::python {
+namespace {
+
+Activation parse_activation(const std::string& name) {
+  if (name == "none") return Activation::none;
+  if (name == "relu") return Activation::relu;
+  if (name == "gelu") return Activation::gelu;
+  if (name == "gelu_tanh") return Activation::gelu_tanh;
+  if (name == "silu") return Activation::silu;
+  throw ArgumentError("linear: unknown activation '" + name + "' (expected none, relu, gelu, gelu_tanh or silu)");
+}
+
+using Pair = std::array<int64_t, 2>;
+
+Conv2dArgs conv_args(const Pair& stride, const Pair& padding, const Pair& dilation) {
+  Conv2dArgs args;
+  for (int i = 0; i < 2; ++i) {
+    args.stride[i] = stride[i];
+    args.padding[i] = padding[i];
+    args.dilation[i] = dilation[i];
+  }
+  return args;
+}
+
+}  // namespace
+
+void bind_linalg(py::module_& m) {
+  m.def("matmul", &matmul);
+  m.def("linear", [](const Array& x, const Array& w, std::optional<Array> bias, const std::string& act,
+                     std::optional<Array> residual) { return linear(x, w, bias, parse_activation(act), residual); },
+        py::arg("x"), py::arg("w"), py::arg("bias") = py::none(), py::arg("act") = "none",
+        py::arg("residual") = py::none());
+  m.def("tril", &tril, py::arg("a"), py::arg("k") = 0);
+  m.def("triu", &triu, py::arg("a"), py::arg("k") = 0);
+  m.def("einsum", &einsum, py::arg("equation"), py::arg("operands"));
+
+  m.def("conv2d", [](const Array& x, const Array& w, std::optional<Array> bias, Pair stride, Pair padding,
+                     Pair dilation, int64_t groups) { return conv2d(x, w, bias, conv_args(stride, padding, dilation), groups); },
+        py::arg("x"), py::arg("w"), py::arg("bias"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+        py::arg("groups"));
+  m.def("max_pool2d", [](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation, bool ceil_mode) {
+    return max_pool2d(x, kernel.data(), conv_args(stride, padding, dilation), ceil_mode);
+  }, py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("ceil_mode"));
+  m.def("avg_pool2d", [](const Array& x, Pair kernel, Pair stride, Pair padding, bool ceil_mode, bool count_include_pad) {
+    return avg_pool2d(x, kernel.data(), conv_args(stride, padding, {1, 1}), ceil_mode, count_include_pad);
+  }, py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("ceil_mode"),
+     py::arg("count_include_pad"));
+  m.def("im2col", [](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation) {
+    return im2col(x, kernel.data(), conv_args(stride, padding, dilation));
+  }, py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"));
+  m.def("col2im", [](const Array& cols, Pair output_hw, Pair kernel, Pair stride, Pair padding, Pair dilation) {
+    return col2im(cols, output_hw.data(), kernel.data(), conv_args(stride, padding, dilation));
+  }, py::arg("cols"), py::arg("output_hw"), py::arg("kernel"), py::arg("stride"), py::arg("padding"),
+     py::arg("dilation"));
+  m.def("scaled_dot_product_attention", &scaled_dot_product_attention, py::arg("q"), py::arg("k"), py::arg("v"),
+        py::arg("mask") = py::none(), py::arg("causal") = false, py::arg("scale") = py::none());
+}
+
+}  // namespace tensorlogic::python

@@ -1,0 +1,162 @@
+"""Creating tensors (PyTorch's signatures): tensor, from_numpy, from_dlpack, zeros, ones, full, empty,
+arange, linspace, eye and the *_like forms."""
+import math
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._convert import check_f16_range, numpy_to_array
+from .device import device_name
+from .dtypes import as_dtype, float16, int32
+from .tensor import Tensor, _shape_args, _wrap
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "linspace",
+           "eye", "zeros_like", "ones_like", "full_like", "empty_like", "is_tensor"]
+
+
+def _finish(t, requires_grad):
+    if requires_grad:
+        if not t.is_floating_point():
+            raise TypeError("only float16 tensors can require gradients (this one is int32)")
+        t.requires_grad = True
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of `data` (nested lists, numbers, numpy arrays, tensors)."""
+    if isinstance(data, Tensor):
+        a = data._a
+        if dtype is not None:
+            a = _core.astype(a, as_dtype(dtype).name)
+        a = _core.to_device(a, device_name(device if device is not None else a.device))
+        return _finish(_wrap(_core.clone(a) if a.data_ptr() == data._a.data_ptr() else a), requires_grad)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+        data = [np.asarray(x) if isinstance(x, Tensor) else x for x in data]
+    return _finish(_wrap(numpy_to_array(data, dtype, device_name(device), True)), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like tensor(), but shares memory where it can (tensors, float16/int32 numpy arrays on the CPU)."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    return _wrap(numpy_to_array(data, dtype, device_name(device), False))
+
+
+def from_numpy(array):
+    """A CPU tensor over the numpy array's memory (float16/int32 with whole-element strides: no copy,
+    writes show on both sides); other dtypes are converted, so they are copies (float data beyond ±65504
+    raises PrecisionOverflowError)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return _wrap(numpy_to_array(array, None, "cpu", not array.flags.writeable))
+
+
+def from_dlpack(obj):
+    """A tensor over the memory of a DLPack producer (an object with __dlpack__, e.g. a torch tensor or a
+    numpy array, or a capsule), without copying. float16 and int32 data only."""
+    if hasattr(obj, "__dlpack__"):
+        try:
+            capsule = obj.__dlpack__(max_version=(1, 0))
+        except TypeError:  # producers from before DLPack 1.0 take no max_version
+            capsule = obj.__dlpack__()
+    else:
+        capsule = obj
+    return _wrap(_core.from_dlpack(capsule))
+
+
+def _dtype_name(dtype, default):
+    return (as_dtype(dtype) or default).name
+
+
+def _full(size, value, dtype, device, requires_grad):
+    if dtype is not None and as_dtype(dtype) is float16 or dtype is None and not _is_int(value):
+        check_f16_range(np.asarray(float(value)))
+        default = float16
+    else:
+        default = int32
+    name = _dtype_name(dtype, default)
+    if name == "int32" and not (isinstance(value, numbers.Number) and math.isfinite(value)):
+        raise ValueError(f"cannot fill an int32 tensor with {value!r}")
+    return _finish(_wrap(_core.full(list(size), float(value), name, device_name(device))), requires_grad)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _full(_shape_args(size), 0, dtype or float16, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _full(_shape_args(size), 1, dtype or float16, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """The dtype follows fill_value when not given: int32 for ints, float16 otherwise."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _full(_shape_args((size,)), fill_value, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    a = _core.empty(list(_shape_args(size)), _dtype_name(dtype, float16), device_name(device))
+    return _finish(_wrap(a), requires_grad)
+
+
+def _like(input, dtype, device):
+    return input.shape, (dtype or input.dtype), (device if device is not None else input._a.device)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(input, dtype, device)
+    return _full(shape, 0, dtype, device, requires_grad)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(input, dtype, device)
+    return _full(shape, 1, dtype, device, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(input, dtype, device)
+    return _full(shape, fill_value, dtype, device, requires_grad)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(input, dtype, device)
+    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """[start, end) in steps; int32 when all of start, end, step are ints, float16 otherwise."""
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    for v in values:
+        if not isinstance(v, numbers.Real):
+            raise TypeError(f"arange: start, end and step must be numbers, got {v!r}")
+    default = int32 if all(_is_int(v) for v in values) else float16
+    a = _core.arange(float(values[0]), float(values[1]), float(values[2]), _dtype_name(dtype, default), device_name(device))
+    return _finish(_wrap(a), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if not _is_int(steps):
+        raise TypeError(f"linspace: steps must be an int, got {steps!r}")
+    a = _core.linspace(float(start), float(end), int(steps), device_name(device))
+    if _dtype_name(dtype, float16) == "int32":
+        a = _core.astype(a, "int32")
+    return _finish(_wrap(a), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    a = _core.eye(int(n), int(n if m is None else m), device_name(device))
+    if _dtype_name(dtype, float16) == "int32":
+        a = _core.astype(a, "int32")
+    return _finish(_wrap(a), requires_grad)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)

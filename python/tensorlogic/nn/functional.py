@@ -1,0 +1,139 @@
+"""tl.nn.functional: PyTorch's functional API over TensorLogic's ops (one namespace, no new kernels).
+
+Names come from the op modules by topic; the ones owned by other modules are resolved on first use
+(module __getattr__), so this file never copies their signatures:
+  ops.elementwise: relu gelu silu softplus sigmoid tanh    ops.shape: pad
+  ops.rows: softmax log_softmax layer_norm rms_norm        ops.linalg: linear
+  ops.conv: conv2d max_pool2d avg_pool2d scaled_dot_product_attention
+The losses (mse_loss nll_loss cross_entropy) are written here over public tensor ops, so they get
+gradients wherever those ops have them; they use ops.reduction (sum) and ops.rows (log_softmax)."""
+import importlib
+
+from ..ops.elementwise import gelu, relu, relu_, sigmoid, silu, softplus, tanh, where  # noqa: F401
+from ..ops.indexing import embedding as _embedding
+from ..ops.shape import pad  # noqa: F401
+from ..tensor import Tensor
+
+_ELSEWHERE = {
+    "softmax": "rows", "log_softmax": "rows", "layer_norm": "rows", "rms_norm": "rows",
+    "linear": "linalg",
+    "conv2d": "conv", "max_pool2d": "conv", "avg_pool2d": "conv", "scaled_dot_product_attention": "conv",
+}
+
+
+def __getattr__(name):
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tensorlogic.nn.functional' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tensorlogic.ops.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def _op(name):
+    return __getattr__(name) if name in _ELSEWHERE else globals()[name]
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """Rows of weight [num_embeddings, dim] picked by the int32 indices in input. padding_idx only
+    concerns gradients (the embedding module's); max_norm (renormalising rows in place) is not supported."""
+    if max_norm is not None:
+        raise ValueError("embedding: max_norm is not supported")
+    return _embedding(weight, input)
+
+
+def _reduce(loss, reduction, name):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.mean()
+    raise ValueError(f"{name}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """(input - target)^2, averaged (mean), summed (sum) or per element (none)."""
+    return _reduce((input - target).square(), reduction, "mse_loss")
+
+
+def _class_dim_last(t):
+    """[N, C, d1, ...] -> [N, d1, ..., C] so the class dimension is last."""
+    return t if t.ndim <= 2 else t.movedim(1, -1)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """-input[n, target[n]] (times weight[target[n]]); input holds log-probabilities [N, C] or [N, C, d1, ...]
+    (or [C] with a 0-d target); targets equal to ignore_index count for nothing. 'mean' divides by the
+    total weight of the counted targets, as PyTorch does."""
+    if not isinstance(target, Tensor) or target.dtype.name != "int32":
+        raise TypeError("nll_loss: target must be an int32 tensor of class indices")
+    if input.ndim == 1:
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    if input.ndim < 2 or tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+        from ..errors import ShapeMismatchError
+
+        raise ShapeMismatchError(f"nll_loss: input of shape {list(input.shape)} expects a target of shape "
+                                 f"{[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
+    keep = target != ignore_index  # float16 0/1
+    safe = where(keep, target, 0)
+    picked = _class_dim_last(input).gather(-1, safe.unsqueeze(-1)).squeeze(-1)
+    w = keep if weight is None else weight.index_select(0, safe.reshape(-1)).reshape(safe.shape) * keep
+    loss = -(picked * w)
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """log_softmax over the class dimension (1, or 0 for unbatched input) then the negative log-likelihood,
+    with PyTorch's arguments: class-index targets (int32) or class probabilities (float16, input's shape),
+    per-class weight, ignore_index and label_smoothing."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = _op("log_softmax")(input, class_dim)
+    classes = input.shape[class_dim]
+    if target.dtype.name == "float16":  # class probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            from ..errors import ShapeMismatchError
+
+            raise ShapeMismatchError(f"cross_entropy: probability targets must have the input's shape "
+                                     f"{list(input.shape)}, got {list(target.shape)}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        if weight is not None:
+            logp = logp * _class_weights(weight, input.ndim, class_dim)
+        loss = -(logp * target).sum(class_dim)
+        if reduction == "mean":
+            return loss.sum() / (loss.numel() if loss.ndim else 1)
+        return _reduce(loss, reduction, "cross_entropy")
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0:
+        return nll
+    # PyTorch: (1 - eps) * nll + eps / C * (-sum over classes of weight_c * logp_c), masked and reduced alike.
+    weighted = logp if weight is None else logp * _class_weights(weight, input.ndim, class_dim)
+    smooth = -weighted.sum(class_dim)
+    keep = target != ignore_index
+    smooth = smooth * keep
+    if reduction == "mean":
+        if weight is None:
+            smooth = smooth.sum() / keep.sum()
+        else:
+            safe = where(keep, target, 0)
+            smooth = smooth.sum() / (weight.index_select(0, safe.reshape(-1)).reshape(safe.shape) * keep).sum()
+    else:
+        smooth = _reduce(smooth, reduction, "cross_entropy")
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _class_weights(weight, ndim, class_dim):
+    """weight [C] shaped to broadcast over the class dimension of an ndim-d input."""
+    shape = [1] * ndim
+    shape[class_dim] = weight.shape[0]
+    return weight.reshape(shape)
+
+
+__all__ = ["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad", "embedding", "mse_loss", "nll_loss",
+           "cross_entropy"] + list(_ELSEWHERE)

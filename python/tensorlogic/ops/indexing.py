@@ -1,0 +1,257 @@
+"""Indexing: t[key] and t[key] = value (ints, slices, None, Ellipsis, index tensors/arrays/lists, 0/1
+masks, combinations, with PyTorch's rules), gather, scatter_add, index_select, embedding, nonzero,
+masked_fill, index_put_."""
+import numbers
+import operator
+
+import numpy as np
+
+from .. import _core
+from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
+
+__all__ = ["gather", "scatter_add", "index_select", "embedding", "nonzero", "masked_fill", "index_put"]
+
+_BIG = 1 << 62  # an open slice end (the core clips it to the size)
+
+
+# ---- parsing keys -----------------------------------------------------------------------------------
+def _index_value(item, device):
+    """An advanced index item as ('index', int32 Array) or ('mask', numpy bool array)."""
+    if isinstance(item, Tensor):
+        if item._a.dtype == "int32":
+            return "index", item._a
+        return "mask", item.numpy() != 0  # comparisons give float16 0/1 masks: they index like bool masks
+    values = np.asarray(item)
+    if values.dtype == np.bool_:
+        return "mask", values
+    if values.size == 0 and values.dtype.kind == "f":  # t[[]]: an empty integer index
+        values = values.astype(np.int32)
+    if values.dtype.kind not in "iu":
+        raise IndexError(f"tensors used as indices must be integers or 0/1 masks, got {values.dtype} data")
+    if values.size and (values.min() < -(1 << 31) or values.max() >= (1 << 31)):
+        raise IndexError("index value beyond the int32 range")
+    return "index", _index_array(values.astype(np.int32, copy=False), device)
+
+
+def _index_array(values, device):
+    a = _core.from_numpy(np.ascontiguousarray(values))
+    return a if device == "cpu" else _core.to_device(a, device)
+
+
+def _parse(t, key):
+    """Applies the basic part of `key` as views and returns (view, advanced): `advanced` has one int32
+    array or None per leading dim of the view (empty when no advanced index is present)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    device = t._a.device
+    items, consumed, ellipsis = [], 0, False
+    for item in key:
+        if item is None:
+            items.append(("none", None))
+        elif item is Ellipsis:
+            if ellipsis:
+                raise IndexError("an index can only have a single ellipsis ('...')")
+            ellipsis = True
+            items.append(("ellipsis", None))
+        elif isinstance(item, slice):
+            items.append(("slice", item))
+            consumed += 1
+        elif isinstance(item, (numbers.Integral, np.integer)) and not isinstance(item, (bool, np.bool_)):
+            items.append(("int", int(item)))
+            consumed += 1
+        elif isinstance(item, Tensor) and item._a.ndim == 0 and item._a.dtype == "int32":
+            items.append(("int", item.item()))
+            consumed += 1
+        elif isinstance(item, (Tensor, np.ndarray, list, tuple, bool, np.bool_)):
+            kind, value = _index_value(item, device)
+            items.append((kind, value))
+            consumed += value.ndim if kind == "mask" else 1
+        else:
+            raise IndexError(f"only integers, slices, None, ..., and integer or mask tensors are valid indices "
+                             f"(got {type(item).__name__})")
+    ndim = t._a.ndim
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    a, dim, advanced = t._a, 0, []
+    for kind, value in items:
+        if kind == "none":
+            a = _core.unsqueeze(a, dim)
+            advanced.append(None)
+            dim += 1
+        elif kind == "ellipsis":
+            skip = ndim - consumed
+            advanced.extend([None] * skip)
+            dim += skip
+        elif kind == "int":
+            a = _core.select(a, dim, value)
+        elif kind == "slice":
+            a = _core.slice(a, dim, *_slice_args(value))
+            advanced.append(None)
+            dim += 1
+        elif kind == "index":
+            advanced.append(value)
+            dim += 1
+        else:
+            if value.ndim == 0:  # x[True] / x[False]: a new dimension of size 1 or 0
+                a = _core.unsqueeze(a, dim)
+                value = value.reshape(1)
+            expected = tuple(a.shape[dim:dim + value.ndim])
+            if value.shape != expected:
+                raise IndexError(f"the shape of the mask {list(value.shape)} at index {dim} does not match the "
+                                 f"shape of the indexed tensor {list(expected)}")
+            for coords in np.nonzero(value):
+                advanced.append(_index_array(coords.astype(np.int32), device))
+                dim += 1
+    if all(i is None for i in advanced):
+        advanced = []
+    return a, advanced
+
+
+def _slice_args(s):
+    step = 1 if s.step is None else operator.index(s.step)
+    if step <= 0:
+        raise ValueError(f"slice step must be positive, got {step}")
+    start = 0 if s.start is None else operator.index(s.start)
+    stop = _BIG if s.stop is None else operator.index(s.stop)
+    return start, stop, step
+
+
+def _getitem(self, key):
+    a = self._a
+    if type(key) is int:  # the common cases first: t[i] and t[a:b]
+        return _wrap(_core.select(a, 0, key))
+    if type(key) is slice and a.ndim > 0:
+        return _wrap(_core.slice(a, 0, *_slice_args(key)))
+    view, advanced = _parse(self, key)
+    return _wrap(_core.index(view, advanced) if advanced else view)
+
+
+def _setitem(self, key, value):
+    view, advanced = _parse(self, key)
+    dtype = view.dtype
+    if not advanced:
+        if isinstance(value, numbers.Number) and not isinstance(value, complex):
+            _fill(view, value)
+        else:
+            src = _as_tensor_like(value, self)._a
+            _core.copy_(view, src if src.device == view.device else _core.to_device(src, view.device))
+    else:
+        values = _as_tensor_like(value, self)._a
+        if values.dtype != dtype:
+            values = _core.astype(values, dtype)  # like PyTorch, assignment converts to the target's dtype
+        _core.index_put_(view, advanced, values, False)
+    self._version += 1
+
+
+def _fill(array, value):
+    if array.dtype == "float16":
+        from .._convert import check_f16_range
+
+        check_f16_range(np.asarray(float(value)))
+    _core.fill_(array, float(value))
+
+
+Tensor.__getitem__ = _getitem
+Tensor.__setitem__ = _setitem
+
+
+# ---- index functions ----------------------------------------------------------------------------------
+def _index_tensor(index, like):
+    """int32 indices given as a Tensor, numpy array or list."""
+    if isinstance(index, Tensor):
+        return index._a
+    kind, value = _index_value(index, like._a.device)
+    if kind == "mask":
+        raise TypeError("expected integer indices, got a boolean mask")
+    return value
+
+
+@tensor_method()
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j][k] = input[i][index[i][j][k]][k] (for dim=1): index has input's number of dimensions."""
+    return _wrap(_core.gather(input._a, dim, _index_tensor(index, input)))
+
+
+@tensor_method()
+def scatter_add(input, dim, index, src):
+    """A copy of input with src added at the positions index names along dim (repeats add up)."""
+    src = src if isinstance(src, Tensor) else _as_tensor_like(src, input)
+    return _wrap(_core.scatter_add(input._a, dim, _index_tensor(index, input), src._a))
+
+
+@tensor_method()
+def scatter_add_(input, dim, index, src):
+    out = scatter_add(input, dim, index, src)
+    _core.copy_(input._a, out._a)
+    input._version += 1
+    return input
+
+
+@tensor_method()
+def index_select(input, dim, index):
+    return _wrap(_core.index_select(input._a, dim, _index_tensor(index, input)))
+
+
+def embedding(weight, input):
+    """Rows of weight [num_embeddings, dim] picked by the int32 indices in input (torch.embedding's order;
+    tl.nn.functional.embedding takes (input, weight))."""
+    return _wrap(_core.embedding(weight._a, _index_tensor(input, weight)))
+
+
+@tensor_method()
+def nonzero(input, *, as_tuple=False):
+    """Indices of the non-zero elements: an int32 [n, ndim] tensor, or one 1-d tensor per dimension."""
+    coords = np.nonzero(input.numpy().reshape(input.shape) if input.ndim else input.numpy().reshape(1))
+    device = input._a.device
+    if as_tuple:
+        return tuple(_wrap(_index_array(c.astype(np.int32), device)) for c in coords)
+    stacked = np.stack(coords, axis=1).astype(np.int32) if coords else np.zeros((0, 0), np.int32)
+    return _wrap(_index_array(stacked if input.ndim else stacked[:, :0], device))
+
+
+@tensor_method()
+def masked_fill(input, mask, value):
+    """input with value wherever the (broadcast) mask is non-zero."""
+    from .elementwise import where
+
+    return where(mask, value, input)
+
+
+@tensor_method()
+def masked_fill_(input, mask, value):
+    out = masked_fill(input, mask, value)
+    _core.copy_(input._a, out._a)
+    input._version += 1
+    return input
+
+
+def _advanced(input, indices):
+    advanced = []
+    for i, index in enumerate(indices):
+        if index is None:
+            advanced.append(None)
+            continue
+        kind, value = _index_value(index, input._a.device)
+        if kind == "mask":
+            if value.ndim != 1 and i != len(indices) - 1:
+                raise IndexError("index_put_: a multi-dimensional mask must be the last index")
+            advanced.extend(_index_array(c.astype(np.int32), input._a.device) for c in np.nonzero(value))
+        else:
+            advanced.append(value)
+    return advanced
+
+
+@tensor_method()
+def index_put_(input, indices, values, accumulate=False):
+    """input[indices] = values (or += with accumulate, where repeated positions add up), in place."""
+    values = _as_tensor_like(values, input)._a
+    if values.dtype != input._a.dtype and input._a.dtype == "float16":
+        values = _core.astype(values, "float16")
+    _core.index_put_(input._a, _advanced(input, indices), values, bool(accumulate))
+    input._version += 1
+    return input
+
+
+@tensor_method()
+def index_put(input, indices, values, accumulate=False):
+    return index_put_(input.clone(), indices, values, accumulate)

@@ -1,0 +1,68 @@
+"""The caching allocator seen from Python: many small ops leave active bytes flat, a limit raises
+MemoryError (and nothing leaks from the failed op), clear_cache returns cached buffers."""
+import gc
+
+import pytest
+
+import tensorlogic as tl
+
+
+def test_many_small_ops_leave_active_bytes_flat(device):
+    a = tl.ones(16, device=device)
+    b = tl.full((16,), 0.5, device=device)
+    idx = tl.tensor([3, 1], device=device)
+    for _ in range(100):  # warm up the buckets
+        (a + b).relu()
+    gc.collect()
+    before = tl.memory.stats(device)["active_bytes"]
+    for i in range(100_000):
+        c = a * b + 1
+        if i % 10 == 0:
+            c = c[idx]
+            c[0] = 2.0
+            c = tl.cat([c, c])
+    del c
+    gc.collect()
+    after = tl.memory.stats(device)
+    assert after["active_bytes"] == before
+    assert after["reuses"] > 100_000  # buffers come back from the cache, not from the system
+
+
+def test_limit_raises_memory_error_and_recovers(device):
+    tl.memory.clear_cache(device)
+    keep = tl.zeros(1024, device=device)
+    used = tl.memory.stats(device)["active_bytes"]
+    tl.memory.set_limit(used + 64 * 1024, device)
+    try:
+        with pytest.raises(MemoryError, match="out of memory"):
+            tl.zeros(1 << 20, device=device)
+        with pytest.raises(MemoryError):
+            keep.reshape(32, 32).T.contiguous().expand(1000, 32, 32).contiguous()
+        assert tl.memory.stats(device)["active_bytes"] == used  # the failed ops left nothing behind
+        small = tl.ones(100, device=device)  # within the limit: still fine
+        assert small.numel() == 100
+    finally:
+        tl.memory.set_limit(0, device)
+    assert tl.zeros(1 << 20, device=device).numel() == 1 << 20
+    del keep
+
+
+def test_clear_cache(device):
+    x = tl.zeros(1 << 16, device=device)
+    del x
+    gc.collect()
+    assert tl.memory.stats(device)["cached_bytes"] > 0
+    tl.memory.clear_cache(device)
+    stats = tl.memory.stats(device)
+    assert stats["cached_bytes"] == 0 and stats["frees"] > 0
+
+
+def test_views_share_one_buffer(device):
+    before = tl.memory.stats(device)["active_bytes"]
+    x = tl.zeros(4096, device=device)
+    grown = tl.memory.stats(device)["active_bytes"] - before
+    views = [x[1:], x.reshape(64, 64).T, x.view(2, -1)[0], x.unsqueeze(0).expand(3, -1)]
+    assert tl.memory.stats(device)["active_bytes"] - before == grown
+    del x, views
+    gc.collect()
+    assert tl.memory.stats(device)["active_bytes"] == before

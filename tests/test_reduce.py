@@ -1,0 +1,180 @@
+"""Reductions against PyTorch (float64 on the same f16 inputs): every op, dims, keepdim, views, empties."""
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+from _oracle import assert_f16_close, f16_data, host, strided_view, to_tl, torch_of
+
+pytestmark = pytest.mark.filterwarnings("ignore:var\\(\\):UserWarning")
+
+SHAPES_DIMS = [
+    ((), None), ((), 0), ((1,), None), ((7,), 0), ((3, 5), None), ((3, 5), 0), ((3, 5), -1), ((3, 5), (0, 1)),
+    ((2, 3, 4), 1), ((2, 3, 4), (0, 2)), ((2, 3, 4), (1, 2)), ((4, 1, 6), (0, 2)), ((2, 3, 4, 5), (1, 3)),
+    ((5, 300), 1), ((300, 5), 0), ((2, 700, 3), 1),
+]
+
+
+def torch_reduce(op, t, dim, keepdim):
+    """The oracle, in float64; dim None means all dims."""
+    t = t.double()
+    dims = dim if dim is not None else tuple(range(t.ndim))
+    if op == "argmax" or op == "argmin":
+        if isinstance(dims, tuple) and len(dims) != 1:
+            if len(dims) != t.ndim:
+                return None  # several but not all dims: an error
+            flat = getattr(torch, op)(t)
+            return flat.reshape([1] * t.ndim) if keepdim else flat
+        d = dims if isinstance(dims, int) else dims[0]
+        return getattr(torch, op)(t, dim=d, keepdim=keepdim) if t.ndim else getattr(torch, op)(t)
+    if op in ("max", "min"):
+        return getattr(torch, "a" + op)(t, dim=dims, keepdim=keepdim)
+    if op == "var":
+        return torch.var(t, dim=dims, keepdim=keepdim, correction=1)
+    if op == "norm":
+        return torch.linalg.vector_norm(t, 2, dim=dims, keepdim=keepdim)
+    return getattr(torch, op)(t, dim=dims, keepdim=keepdim) if op != "prod" else _prod(t, dims, keepdim)
+
+
+def _prod(t, dims, keepdim):
+    dims = (dims,) if isinstance(dims, int) else dims
+    for d in sorted((d % max(t.ndim, 1) for d in dims), reverse=True):
+        t = t.prod(dim=d, keepdim=keepdim) if t.ndim else t
+    return t
+
+
+OPS = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "logsumexp", "norm"]
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("shape,dim", SHAPES_DIMS)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_reduce_matches_torch(device, op, shape, dim, keepdim):
+    rng = np.random.default_rng(abs(hash((op, shape, str(dim), keepdim))) % 2**32)
+    scale = 0.3 if op == "prod" else 1.0
+    x = f16_data(rng, shape, scale)
+    if op == "prod" and x.size > 8:
+        x = (1.0 + 0.05 * x).astype(np.float16)  # keep long products in range
+    expected = torch_reduce(op, torch_of(x), dim, keepdim)
+    if expected is None:
+        t = to_tl(x, device)
+        with pytest.raises(ValueError):
+            getattr(tl, op)(t, dim=dim, keepdim=keepdim)
+        np.testing.assert_array_equal(host(t), x)
+        return
+    tl_dim = dim
+    fn = getattr(tl, "amax" if op == "max" else "amin" if op == "min" else op)
+    kwargs = {"dim": tl_dim if tl_dim is not None else ()} if op in ("max", "min") else {"dim": tl_dim}
+    for t in (to_tl(x, device), strided_view(x, device)):
+        before = host(t).copy()
+        if op == "logsumexp" and tl_dim is None:
+            out = fn(t, dim=tuple(range(x.ndim)), keepdim=keepdim)
+        else:
+            out = fn(t, keepdim=keepdim, **kwargs)
+        np.testing.assert_array_equal(host(t), before)  # inputs unchanged
+        got = host(out)
+        if op in ("argmax", "argmin"):
+            assert out.dtype == tl.int32
+            np.testing.assert_array_equal(got, expected.numpy().astype(np.int32).reshape(got.shape))
+        else:
+            atol = 2e-3 * float(np.abs(x.astype(np.float64)).sum()) ** 0.5 if op in ("sum", "mean") else 1e-4
+            assert_f16_close(got, expected.numpy(), atol=atol)
+
+
+def test_argmax_first_occurrence_and_flat_index(device):
+    x = np.array([[1, 5, 5], [7, 2, 7]], dtype=np.float16)
+    t = to_tl(x, device)
+    assert host(tl.argmax(t)).item() == 3
+    np.testing.assert_array_equal(host(tl.argmax(t, dim=1)), [1, 0])
+    np.testing.assert_array_equal(host(tl.argmin(t.T, dim=0)), [0, 1])
+    y = np.array([1, np.nan, 3, np.nan], dtype=np.float16)
+    assert host(tl.argmax(to_tl(y, device))).item() == 1
+    assert np.isnan(host(tl.max(to_tl(y, device))))
+
+
+def test_max_dim_returns_values_and_indices(device):
+    rng = np.random.default_rng(7)
+    x = f16_data(rng, (4, 6))
+    values, indices = tl.max(to_tl(x, device), dim=1, keepdim=True)
+    ref = torch.max(torch_of(x), dim=1, keepdim=True)
+    np.testing.assert_array_equal(host(values), ref.values.numpy().astype(np.float16))
+    np.testing.assert_array_equal(host(indices), ref.indices.numpy())
+    r = to_tl(x, device).min(0)
+    assert r.indices.dtype == tl.int32 and r.values.shape == (6,)
+    other = f16_data(rng, (4, 6))
+    np.testing.assert_array_equal(host(tl.max(to_tl(x, device), to_tl(other, device))), np.maximum(x, other))
+
+
+@pytest.mark.parametrize("correction", [0, 1, 2])
+def test_var_std_correction(device, correction):
+    rng = np.random.default_rng(correction + 11)
+    x = f16_data(rng, (5, 9))
+    t = to_tl(x, device)
+    ref = torch.var(torch_of(x).double(), dim=1, correction=correction)
+    assert_f16_close(host(tl.var(t, 1, correction=correction)), ref.numpy())
+    assert_f16_close(host(t.std(1, correction=correction)), ref.sqrt().numpy(), rtol=3e-3)
+    assert_f16_close(host(tl.var(t, 1, unbiased=False)), torch.var(torch_of(x).double(), 1, unbiased=False).numpy())
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 0.5, 0, float("inf"), float("-inf")])
+def test_norm_p(device, p):
+    rng = np.random.default_rng(int(abs(p) * 10) % 97 if np.isfinite(p) else 99)
+    x = f16_data(rng, (4, 8))
+    x[0, 0] = 0
+    ref = torch.linalg.vector_norm(torch_of(x).double(), p, dim=1)
+    assert_f16_close(host(tl.norm(to_tl(x, device), p=p, dim=1)), ref.numpy(), rtol=3e-3)
+    assert_f16_close(host(to_tl(x, device).norm()), torch.linalg.vector_norm(torch_of(x).double()).numpy())
+
+
+def test_logsumexp_extremes(device):
+    x = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [np.nan, 1.0], [60000.0, 60000.0], [-30.0, -30.0]], np.float16)
+    ref = torch.logsumexp(torch_of(x).double(), dim=1).numpy()
+    assert_f16_close(host(tl.logsumexp(to_tl(x, device), 1)), ref)
+
+
+@pytest.mark.parametrize("shape,dim", [((0,), None), ((0, 3), 0), ((3, 0), 1), ((2, 0, 3), 1), ((0, 3), 1)])
+def test_empty_reductions_follow_torch(device, shape, dim):
+    x = np.zeros(shape, np.float16)
+    t = to_tl(x, device)
+    tx = torch_of(x)
+    kw = {} if dim is None else {"dim": dim}
+    for op in ("sum", "mean", "prod"):
+        ref = getattr(torch, op)(tx, **kw) if op != "prod" or dim is not None else torch.prod(tx)
+        got = host(getattr(tl, op)(t, **kw))
+        np.testing.assert_array_equal(got, ref.numpy().astype(np.float16))
+    n_reduced = x.size if dim is None else shape[dim]
+    if n_reduced == 0:
+        with pytest.raises((IndexError, ValueError)):
+            tl.amax(t, **kw)
+        with pytest.raises((IndexError, ValueError)):
+            tl.argmax(t, **kw)
+    else:
+        assert host(tl.amax(t, **kw)).shape == torch.amax(tx, **kw).shape
+
+
+def test_large_sum_is_accurate(device):
+    rng = np.random.default_rng(3)
+    x = ((rng.random(1 << 21) + 0.5) / 128).astype(np.float16)  # 2M positive values: naive f32 summation drifts
+    got = float(host(tl.sum(to_tl(x, device))))
+    ref = float(x.astype(np.float64).sum())
+    assert abs(got - ref) <= 1e-3 * ref
+    xs = x.reshape(2, -1)
+    assert_f16_close(host(tl.sum(to_tl(xs, device), 1)), xs.astype(np.float64).sum(1))
+    xc = x.reshape(-1, 2)  # column sums over a million rows
+    assert_f16_close(host(tl.mean(to_tl(xc, device), 0)), xc.astype(np.float64).mean(0))
+
+
+def test_int32_input_and_errors(device):
+    x = np.arange(12, dtype=np.int32).reshape(3, 4)
+    t = to_tl(x, device)
+    assert_f16_close(host(tl.sum(t, 1)), x.sum(1))
+    np.testing.assert_array_equal(host(tl.argmax(t, 0)), [2, 2, 2, 2])
+    with pytest.raises(IndexError):
+        tl.sum(t, 2)
+    with pytest.raises(ValueError):
+        tl.sum(t, (0, 0))
+    with pytest.raises(ValueError):
+        tl.argmax(to_tl(np.ones((2, 2, 2), np.float16), device), (0, 1))
+    with pytest.raises(ValueError):
+        tl.var(to_tl(np.ones(3, np.float16), device), correction=-1)
+    np.testing.assert_array_equal(host(t), x)

@@ -1,0 +1,251 @@
+"""The Tensor API against PyTorch on the same float16 inputs: elementwise ops (functions, methods,
+operators, scalars, broadcasting, strided views), where/clamp, in-place ops and version counters, shape
+ops, host data and repr."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import tensorlogic as tl
+from conftest import assert_close_f16, assert_equal, f16_randn, f16_uniform, host, strided, transposed
+
+UNARY = [
+    ("neg", torch.neg, None), ("abs", torch.abs, None), ("exp", torch.exp, None), ("log", torch.log, "pos"),
+    ("log1p", torch.log1p, "pos"), ("sqrt", torch.sqrt, "pos"), ("rsqrt", torch.rsqrt, "pos"), ("sin", torch.sin, None),
+    ("cos", torch.cos, None), ("tanh", torch.tanh, None), ("sigmoid", torch.sigmoid, None), ("relu", torch.relu, None),
+    ("silu", TF.silu, None), ("softplus", TF.softplus, None), ("reciprocal", torch.reciprocal, "pos"),
+    ("square", torch.square, None), ("sign", torch.sign, None), ("floor", torch.floor, None), ("ceil", torch.ceil, None),
+    ("round", torch.round, None), ("trunc", torch.trunc, None),
+]
+
+
+def _input(rng, shape, domain):
+    x = f16_randn(rng, shape, 2.0)
+    return np.asarray(np.abs(x) + np.float16(0.1)) if domain == "pos" else x
+
+
+@pytest.mark.parametrize("name,oracle,domain", UNARY, ids=[u[0] for u in UNARY])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5), (2, 0, 3)], ids=str)
+def test_unary(device, rng, name, oracle, domain, shape):
+    x = _input(rng, shape, domain)
+    expected = oracle(torch.from_numpy(x).double()).numpy()
+    assert_close_f16(getattr(tl, name)(tl.tensor(x, device=device)), expected)
+    assert_close_f16(getattr(strided(x, device), name)(), expected)
+
+
+def test_gelu_softplus_variants(device, rng):
+    x = f16_randn(rng, (4, 6), 3.0)
+    tx = torch.from_numpy(x).double()
+    t = tl.tensor(x, device=device)
+    assert_close_f16(tl.gelu(t), TF.gelu(tx).numpy())
+    assert_close_f16(t.gelu(approximate="tanh"), TF.gelu(tx, approximate="tanh").numpy())
+    assert_close_f16(tl.softplus(t, beta=2.0, threshold=3.0), TF.softplus(tx, beta=2.0, threshold=3.0).numpy())
+    with pytest.raises(ValueError):
+        tl.gelu(t, approximate="fast")
+
+
+BINARY = [
+    ("add", torch.add), ("sub", torch.sub), ("mul", torch.mul), ("div", torch.div), ("maximum", torch.maximum),
+    ("minimum", torch.minimum), ("pow", torch.pow), ("floor_divide", torch.floor_divide), ("remainder", torch.remainder),
+    ("eq", torch.eq), ("ne", torch.ne), ("lt", torch.lt), ("le", torch.le), ("gt", torch.gt), ("ge", torch.ge),
+]
+SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 3), (4, 1)), ((), (5,)), ((0, 3), (1, 3)), ((5, 1), (1, 6))]
+
+
+def _binary_inputs(rng, name, sa, sb):
+    if name in ("floor_divide", "remainder"):  # integer-valued floats: floor is exact on both sides
+        a = rng.integers(-20, 20, sa).astype(np.float16)
+        b = rng.integers(1, 6, sb).astype(np.float16) * rng.choice([-1, 1], sb).astype(np.float16)
+    elif name == "pow":
+        a = np.asarray(np.abs(f16_randn(rng, sa)) + np.float16(0.5))
+        b = f16_uniform(rng, sb, -2, 2)
+    elif name in ("eq", "ne", "le", "ge"):  # small integers so that ties happen
+        a = rng.integers(-2, 3, sa).astype(np.float16)
+        b = rng.integers(-2, 3, sb).astype(np.float16)
+    else:
+        a = f16_randn(rng, sa)
+        b = f16_randn(rng, sb) + np.float16(3.0) if name == "div" else f16_randn(rng, sb)
+    return a, b
+
+
+@pytest.mark.parametrize("name,oracle", BINARY, ids=[b[0] for b in BINARY])
+@pytest.mark.parametrize("sa,sb", SHAPES, ids=str)
+def test_binary(device, rng, name, oracle, sa, sb):
+    a, b = _binary_inputs(rng, name, sa, sb)
+    expected = oracle(torch.from_numpy(a).double(), torch.from_numpy(b).double()).double().numpy()
+    ta, tb = tl.tensor(a, device=device), tl.tensor(b, device=device)
+    out = getattr(tl, name)(ta, tb)
+    assert out.dtype == tl.float16  # comparisons give float16 0/1 masks
+    assert_close_f16(out, expected)
+    assert_close_f16(getattr(strided(a, device), name)(strided(b, device)), expected)
+    if len(sa) >= 2:
+        assert_close_f16(getattr(tl, name)(transposed(a, device), tb), expected)
+
+
+def test_operators_and_scalars(device, rng):
+    x = f16_randn(rng, (3, 4))
+    y = np.abs(f16_randn(rng, (4,))) + np.float16(1)
+    t, u = tl.tensor(x, device=device), tl.tensor(y, device=device)
+    X, Y = torch.from_numpy(x).double(), torch.from_numpy(y).double()
+    cases = [
+        (t + u, X + Y), (t - u, X - Y), (t * u, X * Y), (t / u, X / Y), (t + 2, X + 2), (2 - t, 2 - X),
+        (t * 0.5, X * 0.5), (1 / u, 1 / Y), (u ** 2, Y ** 2), (2 ** t, 2 ** X), (u ** 0.5, Y ** 0.5), (u ** u, Y ** Y),
+        (-t, -X), (abs(t), X.abs()), (+t, X), (t > 0, (X > 0).double()), (0.5 <= t, (0.5 <= X).double()),
+        (t == t, torch.ones_like(X)), (t != 0.25, (X != 0.25).double()), (x + u, torch.from_numpy(x).double() + Y),
+        (t.add(u, alpha=2), X + 2 * Y), (t.sub(1.5), X - 1.5), (tl.sub(t, u, alpha=0.5), X - 0.5 * Y),
+    ]
+    for got, want in cases:
+        assert_close_f16(got, want.numpy())
+    ints = tl.tensor([7, -7, 9], device=device)
+    assert (ints // 2).tolist() == [3, -4, 4] and (ints % 4).tolist() == [3, 1, 1]
+    assert (ints + 1).dtype == tl.int32 and (ints * ints).tolist() == [49, 49, 81]
+    assert (ints / 2).dtype == tl.float16 and (ints / 2).tolist() == [3.5, -3.5, 4.5]
+    assert (ints > 0).dtype == tl.float16
+    assert tl.div(ints, 2, rounding_mode="trunc").tolist() == [3, -3, 4]
+    assert tl.div(ints, 2, rounding_mode="floor").tolist() == [3, -4, 4]
+    fx = tl.tensor([7.5, -7.5], device=device)
+    assert tl.div(fx, 2, rounding_mode="trunc").tolist() == [3.0, -3.0]
+    assert not (t == None)  # noqa: E711  (identity, as in PyTorch)
+
+
+def test_where_and_clamp(device, rng):
+    x = f16_randn(rng, (4, 5))
+    y = f16_randn(rng, (5,))
+    t, u = tl.tensor(x, device=device), tl.tensor(y, device=device)
+    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    assert_equal(tl.where(t > 0, t, u), torch.where(X > 0, X, Y).numpy())
+    assert_equal(tl.where(t > 0, t, 0.0), torch.where(X > 0, X, 0.0).numpy())
+    assert_equal(tl.where(t > 0, -1.0, t), torch.where(X > 0, -1.0, X).numpy())
+    iw = tl.where(t > 0, 1, 0)
+    assert iw.dtype == tl.int32 and iw.tolist() == (X > 0).int().tolist()
+    assert_equal(t.clamp(-0.5, 0.5), X.clamp(-0.5, 0.5).numpy())
+    assert_equal(tl.clamp(t, min=0.1), X.clamp(min=0.1).numpy())
+    assert_equal(tl.clip(t, max=-0.2), X.clamp(max=-0.2).numpy())
+    assert_equal(t.clamp(min=u), torch.maximum(X, Y).numpy())
+    assert_equal(t.clamp(u, u + 1), X.clamp(Y, Y + 1).numpy())
+    with pytest.raises(ValueError):
+        t.clamp()
+
+
+def test_inplace_ops_and_versions(device, rng):
+    x = f16_randn(rng, (3, 4))
+    t = tl.tensor(x, device=device)
+    ref = torch.from_numpy(x.copy()).float()
+    steps = [
+        (lambda a: a.add_(1.5), lambda r: r.add_(1.5)),
+        (lambda a: a.mul_(tl.tensor(np.arange(4, dtype=np.float16), device=device)), lambda r: r.mul_(torch.arange(4.))),
+        (lambda a: a.sub_(0.25, alpha=2), lambda r: r.sub_(0.5)),
+        (lambda a: a.div_(3.0), lambda r: r.div_(3.0)),
+        (lambda a: a.relu_(), lambda r: r.relu_()),
+        (lambda a: a.clamp_(max=1.0), lambda r: r.clamp_(max=1.0)),
+    ]
+    for n, (op, oracle) in enumerate(steps, 1):
+        assert op(t) is t
+        oracle(ref)
+        ref = ref.half().float()  # each op rounds to float16 once
+        assert t._version == n
+        assert_close_f16(t, ref.numpy())
+    t += 1
+    t -= tl.ones(4, device=device)
+    t *= 2
+    t /= 4
+    assert t._version == len(steps) + 4
+    assert_close_f16(t, (ref * 2 / 4).numpy())
+    t.zero_()
+    assert_equal(t, np.zeros((3, 4), np.float16))
+    t.fill_(2.5)
+    assert_equal(t, np.full((3, 4), 2.5, np.float16))
+    t.copy_(tl.tensor(x[0], device=device))  # broadcasts
+    assert_equal(t, np.broadcast_to(x[0], (3, 4)))
+    t.copy_(tl.tensor(np.ones((3, 4), np.int32), device=device))  # converts
+    assert_equal(t, np.ones((3, 4), np.float16))
+
+
+def test_inplace_on_views_writes_through(device, rng):
+    x = f16_randn(rng, (4, 4))
+    t = tl.tensor(x, device=device)
+    col = t[:, 1]
+    col.mul_(0)
+    expected = x.copy()
+    expected[:, 1] = 0
+    assert_equal(t, expected)
+    t.T[0].fill_(1.0)
+    expected[:, 0] = 1.0
+    assert_equal(t, expected)
+
+
+def test_shape_ops(device, rng):
+    x = f16_randn(rng, (2, 3, 4))
+    t = tl.tensor(x, device=device)
+    assert_equal(t.reshape(6, 4), x.reshape(6, 4))
+    assert_equal(t.reshape(-1), x.reshape(-1))
+    assert_equal(t.view((4, -1)), x.reshape(4, -1))
+    assert_equal(t.transpose(0, 2), x.transpose(2, 1, 0))
+    assert_equal(t.permute(1, 0, 2), x.transpose(1, 0, 2))
+    assert_equal(t.permute((2, 0, 1)), x.transpose(2, 0, 1))
+    assert_equal(t.T, x.T)
+    assert_equal(t.mT, np.swapaxes(x, -1, -2))
+    assert_equal(t.unsqueeze(1), x[:, None])
+    assert_equal(t.unsqueeze(-1).squeeze(), x)
+    assert_equal(t[:, :1].squeeze(1), x[:, 0])
+    assert t[:1, :1].squeeze((0, 1)).shape == (4,)
+    assert_equal(t[:, :1].expand(2, 5, 4), np.broadcast_to(x[:, :1], (2, 5, 4)))
+    assert_equal(t[:, :1].expand(-1, 3, -1), np.broadcast_to(x[:, :1], (2, 3, 4)))
+    assert_equal(t[0].expand_as(t), np.broadcast_to(x[0], x.shape))
+    assert_equal(tl.broadcast_to(t[0, 0], (3, 4)), np.broadcast_to(x[0, 0], (3, 4)))
+    assert_equal(t.flatten(), x.reshape(-1))
+    assert_equal(t.flatten(1), x.reshape(2, 12))
+    tr = t.transpose(0, 1)
+    assert not tr.is_contiguous() and tr.contiguous().is_contiguous()
+    assert_equal(tr.contiguous(), x.transpose(1, 0, 2))
+    assert_equal(tr.reshape(12, 2), x.transpose(1, 0, 2).reshape(12, 2))  # copies: no view exists
+    with pytest.raises(ValueError):
+        tr.view(12, 2)
+    v = t.view(6, 4)
+    v[0, 0] = 100.0
+    assert t[0, 0, 0].item() == 100.0
+
+
+def test_split_chunk(device, rng):
+    x = f16_randn(rng, (7, 3))
+    t = tl.tensor(x, device=device)
+    for got, want in zip(t.split(3), torch.from_numpy(x).split(3)):
+        assert_equal(got, want.numpy())
+    for got, want in zip(tl.split(t, [2, 5]), torch.from_numpy(x).split([2, 5])):
+        assert_equal(got, want.numpy())
+    for got, want in zip(t.chunk(3), torch.from_numpy(x).chunk(3)):
+        assert_equal(got, want.numpy())
+    assert len(t.chunk(2, dim=1)) == 2
+    with pytest.raises(tl.ShapeMismatchError):
+        t.split([2, 2])
+
+
+def test_host_data_and_repr(device):
+    t = tl.tensor([[1.5, -2.0], [0.25, 3.0]], device=device)
+    assert t.tolist() == [[1.5, -2.0], [0.25, 3.0]]
+    assert t[1, 0].item() == 0.25 and isinstance(t[1, 0].item(), float)
+    assert isinstance(tl.tensor([3]).item(), int)
+    with pytest.raises(ValueError):
+        t.item()
+    cases = [[1.5, 2.0], [1.0, 2.0, -3.0], [0.1, 1000.0], [1e-5, 1.0], [float("nan"), 1.0, float("inf")], [[1.0, 2.0], [3.5, 4.0]]]
+    for data in cases:
+        expected = repr(torch.tensor(data, dtype=torch.float16)).replace(", dtype=torch.float16", "")
+        assert repr(tl.tensor(data)) == expected
+    assert repr(tl.tensor([1, 2, 3])) == "tensor([1, 2, 3], dtype=tensorlogic.int32)"
+    assert repr(tl.tensor(2.5)) == "tensor(2.5000)"
+    assert repr(tl.zeros(0, 3)) == "tensor([], size=(0, 3))"
+    assert "..." in repr(tl.zeros(2000))
+    assert repr(tl.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+
+
+def test_attributes(device):
+    t = tl.zeros(2, 3, 4, device=device)
+    assert t.shape == (2, 3, 4) and t.size() == (2, 3, 4) and t.size(1) == 3 and t.size(-1) == 4
+    assert t.ndim == 3 and t.dim() == 3 and t.numel() == 24 and len(t) == 2
+    assert t.stride() == (12, 4, 1) and t.element_size() == 2 and t.is_floating_point()
+    assert t.device == tl.device(device) and t.dtype == tl.float16
+    assert [r.shape for r in t] == [(3, 4), (3, 4)]
+    assert float(tl.tensor(2.5)) == 2.5 and int(tl.tensor(3)) == 3 and bool(tl.tensor(1.0))
+    assert [0, 1, 2][tl.tensor(1)] == 1
+    with pytest.raises(RuntimeError):
+        bool(t)
