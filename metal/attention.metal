@@ -1,7 +1,8 @@
 // scaled_dot_product_attention in one kernel: one threadgroup per (batch, query row) streams the keys in
 // blocks of BLOCK with an online softmax (running max and sum), so scores never leave threadgroup memory.
 // f32 throughout, rounded once. Causal masking is PyTorch's (key s is visible to query l when s <= l);
-// the optional mask is additive (f16, broadcast through its strides). Dv <= BLOCK * MAX_DV_PER_THREAD.
+// the optional mask is additive (f16, broadcast through its strides). A threadgroup writes a slice of
+// BLOCK * MAX_DV_PER_THREAD output columns (groups.y covers wider values, recomputing the scores).
 #include <metal_stdlib>
 using namespace metal;
 #include "params.h"
@@ -16,12 +17,13 @@ constant bool HAS_MASK [[function_constant(1)]];
 kernel void attention(device const half* q [[buffer(0)]], device const half* k [[buffer(1)]],
                       device const half* v [[buffer(2)]], device const half* mask [[buffer(3)]],
                       device half* out [[buffer(4)]], constant AttentionParams& p [[buffer(5)]],
-                      uint group [[threadgroup_position_in_grid]], uint lid [[thread_index_in_threadgroup]],
+                      uint2 group [[threadgroup_position_in_grid]], uint lid [[thread_index_in_threadgroup]],
                       uint lane [[thread_index_in_simdgroup]], uint sg [[simdgroup_index_in_threadgroup]]) {
   threadgroup float scratch[32];
   threadgroup float probs[BLOCK];
   const uint simd_groups = BLOCK / 32;
-  const long b = group / p.l, l = group % p.l;
+  const long b = group.x / p.l, l = group.x % p.l;
+  const long dv0 = long(group.y) * BLOCK * MAX_DV_PER_THREAD;
   device const half* q_row = q + b * p.q_strides[0] + l * p.q_strides[1];
   float running_max = -INFINITY, running_sum = 0.0f;
   float acc[MAX_DV_PER_THREAD] = {0.0f, 0.0f, 0.0f, 0.0f};
@@ -47,7 +49,7 @@ kernel void attention(device const half* q [[buffer(0)]], device const half* k [
     threadgroup_barrier(mem_flags::mem_threadgroup);  // probs complete
     const long block_end = min_long(BLOCK, p.s - s0);
     for (int t = 0; t < MAX_DV_PER_THREAD; ++t) {
-      const long d = lid + long(t) * BLOCK;
+      const long d = dv0 + lid + long(t) * BLOCK;
       if (d >= p.dv) break;
       float a = acc[t] * correction;
       for (long j = 0; j < block_end; ++j) {
@@ -58,7 +60,7 @@ kernel void attention(device const half* q [[buffer(0)]], device const half* k [
     threadgroup_barrier(mem_flags::mem_threadgroup);  // probs is rewritten by the next block
   }
   for (int t = 0; t < MAX_DV_PER_THREAD; ++t) {
-    const long d = lid + long(t) * BLOCK;
+    const long d = dv0 + lid + long(t) * BLOCK;
     if (d < p.dv) out[(b * p.l + l) * p.dv + d] = half(acc[t] / running_sum);
   }
 }

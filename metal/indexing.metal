@@ -1,76 +1,74 @@
-// Indexing kernels over [outer, n, inner] layouts; indices were range-checked by the core. Values move
-// as raw 16- or 32-bit words (f16 or int32 data), except scatter_add, which adds f16 values.
+// Indexing kernels (gather, scatter_add, index_select, embedding, advanced indexing and pad all reduce
+// to these): blocks of a strided view moved to or from element offsets that the core computed and
+// range-checked. Geometry of one block: ElementwiseParams slot 0 (shape and strides of the view).
 #include <metal_stdlib>
 using namespace metal;
 #include "params.h"
 #include "common.h"
 
-// out[o][j][i] = in[o][index[o][j][i]][i]; one thread per output element.
+constant bool ACCUMULATE [[function_constant(0)]];
+
+// out[b][r] = src[offsets[b] + offset of r in the view]; one thread per output element.
 template <typename T>
-inline void gather_one(device const T* in, device const int* index, device T* out, constant IndexParams& p, uint gid) {
-  if (gid >= p.outer * p.n_idx * p.inner) return;
-  const long i = long(gid) % p.inner, o = long(gid) / (p.n_idx * p.inner);
-  out[gid] = in[(o * p.n_in + index[gid]) * p.inner + i];
+inline void gather_one(device const T* src, device const long* offsets, device T* out, constant ElementwiseParams& g,
+                       constant BlockParams& p, uint gid) {
+  if (gid >= p.blocks * g.numel) return;
+  const long b = long(gid) / g.numel, r = long(gid) % g.numel;
+  out[gid] = src[offsets[b] + strided_offset(r, g, 0)];
 }
 
-// out[o][j][i] = in[o][index[j]][i]; one thread per output element.
-template <typename T>
-inline void index_select_one(device const T* in, device const int* index, device T* out, constant IndexParams& p, uint gid) {
-  if (gid >= p.outer * p.n_idx * p.inner) return;
-  const long i = long(gid) % p.inner, j = (long(gid) / p.inner) % p.n_idx, o = long(gid) / (p.n_idx * p.inner);
-  out[gid] = in[(o * p.n_in + index[j]) * p.inner + i];
+kernel void index_gather_u16(device const ushort* src [[buffer(0)]], device const long* offsets [[buffer(1)]],
+                             device ushort* out [[buffer(2)]], constant ElementwiseParams& g [[buffer(3)]],
+                             constant BlockParams& p [[buffer(4)]], uint gid [[thread_position_in_grid]]) {
+  gather_one(src, offsets, out, g, p, gid);
 }
 
-kernel void gather_u16(device const ushort* in [[buffer(0)]], device const int* index [[buffer(1)]],
-                       device ushort* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
-                       uint gid [[thread_position_in_grid]]) {
-  gather_one(in, index, out, p, gid);
+kernel void index_gather_u32(device const uint* src [[buffer(0)]], device const long* offsets [[buffer(1)]],
+                             device uint* out [[buffer(2)]], constant ElementwiseParams& g [[buffer(3)]],
+                             constant BlockParams& p [[buffer(4)]], uint gid [[thread_position_in_grid]]) {
+  gather_one(src, offsets, out, g, p, gid);
 }
 
-kernel void gather_u32(device const uint* in [[buffer(0)]], device const int* index [[buffer(1)]],
-                       device uint* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
-                       uint gid [[thread_position_in_grid]]) {
-  gather_one(in, index, out, p, gid);
-}
-
-kernel void index_select_u16(device const ushort* in [[buffer(0)]], device const int* index [[buffer(1)]],
-                             device ushort* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
-                             uint gid [[thread_position_in_grid]]) {
-  index_select_one(in, index, out, p, gid);
-}
-
-kernel void index_select_u32(device const uint* in [[buffer(0)]], device const int* index [[buffer(1)]],
-                             device uint* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
-                             uint gid [[thread_position_in_grid]]) {
-  index_select_one(in, index, out, p, gid);
-}
-
-// out[o][index[o][j][i]][i] += src[o][j][i]. One thread per (o, i) column walks j in order, so the
-// additions to each element happen in index order (the CPU backend's order), f16 sums rounded at each
-// addition, with no atomics: f16 has no atomic add and two columns never touch the same element.
-inline half add_value(half a, half b) { return half(float(a) + float(b)); }
-inline int add_value(int a, int b) { return int(uint(a) + uint(b)); }
+// Scatter: the host sorted the blocks by offset (stably) into segments of equal offsets: segment s covers
+// order[starts[s] .. starts[s + 1]) at offset seg_offsets[s]. One thread per (segment, element of the
+// block) walks its segment in block order: with ACCUMULATE the values add up (f16 in f32 from the
+// current value, rounded once; int32 wrapping), else the last block wins. Deterministic, no atomics, and
+// the same order as the CPU backend. Blocks at different offsets are disjoint (distinct index tuples
+// address distinct elements of one view).
+inline float accumulate_start(half v) { return float(v); }
+inline int accumulate_start(int v) { return v; }
+inline float accumulate_add(float acc, half v) { return acc + float(v); }
+inline int accumulate_add(int acc, int v) { return int(uint(acc) + uint(v)); }
+inline half accumulate_end(float acc, half) { return half(acc); }
+inline int accumulate_end(int acc, int) { return acc; }
 
 template <typename T>
-inline void scatter_add_column(device const int* index, device const T* src, device T* out, constant IndexParams& p,
-                               uint gid) {
-  if (gid >= p.outer * p.inner) return;
-  const long o = long(gid) / p.inner, i = long(gid) % p.inner;
-  for (long j = 0; j < p.n_idx; ++j) {
-    const long from = (o * p.n_idx + j) * p.inner + i;
-    const long to = (o * p.n_out + index[from]) * p.inner + i;
-    out[to] = add_value(out[to], src[from]);
+inline void scatter_one(device const T* values, device const long* seg_offsets, device const int* starts,
+                        device const int* order, device T* dst, constant ElementwiseParams& g, constant BlockParams& p,
+                        uint gid) {
+  if (gid >= p.segments * g.numel) return;
+  const long s = long(gid) / g.numel, r = long(gid) % g.numel;
+  device T* target = dst + seg_offsets[s] + strided_offset(r, g, 0);
+  const int first = starts[s], last = starts[s + 1];
+  if (!ACCUMULATE) {
+    *target = values[long(order[last - 1]) * g.numel + r];
+    return;
   }
+  auto acc = accumulate_start(*target);
+  for (int j = first; j < last; ++j) acc = accumulate_add(acc, values[long(order[j]) * g.numel + r]);
+  *target = accumulate_end(acc, T());
 }
 
-kernel void scatter_add_f16(device const int* index [[buffer(0)]], device const half* src [[buffer(1)]],
-                            device half* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
-                            uint gid [[thread_position_in_grid]]) {
-  scatter_add_column(index, src, out, p, gid);
+kernel void index_scatter_f16(device const half* values [[buffer(0)]], device const long* seg_offsets [[buffer(1)]],
+                              device const int* starts [[buffer(2)]], device const int* order [[buffer(3)]],
+                              device half* dst [[buffer(4)]], constant ElementwiseParams& g [[buffer(5)]],
+                              constant BlockParams& p [[buffer(6)]], uint gid [[thread_position_in_grid]]) {
+  scatter_one(values, seg_offsets, starts, order, dst, g, p, gid);
 }
 
-kernel void scatter_add_i32(device const int* index [[buffer(0)]], device const int* src [[buffer(1)]],
-                            device int* out [[buffer(2)]], constant IndexParams& p [[buffer(3)]],
-                            uint gid [[thread_position_in_grid]]) {
-  scatter_add_column(index, src, out, p, gid);
+kernel void index_scatter_i32(device const int* values [[buffer(0)]], device const long* seg_offsets [[buffer(1)]],
+                              device const int* starts [[buffer(2)]], device const int* order [[buffer(3)]],
+                              device int* dst [[buffer(4)]], constant ElementwiseParams& g [[buffer(5)]],
+                              constant BlockParams& p [[buffer(6)]], uint gid [[thread_position_in_grid]]) {
+  scatter_one(values, seg_offsets, starts, order, dst, g, p, gid);
 }

@@ -40,9 +40,9 @@ struct GemmParams {
   long res_strides[3];
 };
 
-// gather / scatter_add / index_select over [outer, n, inner].
-struct IndexParams {
-  long outer, n_in, inner, n_idx, n_out;
+// Block moves of the indexing kernels: `blocks` offsets (gather) or `segments` of equal offsets (scatter).
+struct BlockParams {
+  long blocks, segments;
 };
 
 // im2col / col2im for NCHW input [n, c, h, w] and columns [n, c*kh*kw, out_h*out_w].

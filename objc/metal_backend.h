@@ -30,16 +30,17 @@ class MetalBackend : public Backend {
 
   void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) override;
 
-  void gather(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-              const Array& out) override;
-  void scatter_add(const Array& index, const Array& src, int64_t outer, int64_t n_out, int64_t inner,
-                   const Array& out) override;
-  void index_select(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                    const Array& out) override;
+  void index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) override;
+  void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                     bool accumulate) override;
   void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h, int64_t out_w,
               const Array& out) override;
   void col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h, int64_t out_w,
               const Array& out) override;
+  void pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool count_include_pad,
+              int64_t out_h, int64_t out_w, const Array& out) override;
+  void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                 const Array& out) override;
   void tri(const Array& in, int64_t k, bool upper, const Array& out) override;
 
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out) override;
@@ -47,6 +48,10 @@ class MetalBackend : public Backend {
   Context& context() { return context_; }
 
  private:
+  // A fresh device array holding `bytes` of host data (pool memory is idle until handed out, so it is
+  // written directly, without waiting for queued work).
+  Array upload(const void* data, size_t bytes);
+
   Context& context_;
   Device device_;
   MetalCache cache_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "tensorlogic/errors.h"
 
@@ -364,16 +365,6 @@ void MetalBackend::gemm(const Array& a, const Array& b, const Array& out, const 
 
 // ---- indexing, convolution columns, tri ------------------------------------------------------------
 namespace {
-params::IndexParams index_params(int64_t outer, int64_t n_in, int64_t inner, int64_t n_idx, int64_t n_out) {
-  params::IndexParams p{};
-  p.outer = outer;
-  p.n_in = n_in;
-  p.inner = inner;
-  p.n_idx = n_idx;
-  p.n_out = n_out;
-  return p;
-}
-
 params::ConvParams conv_params(const Shape& image, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                                int64_t out_w) {
   params::ConvParams p{};
@@ -392,49 +383,76 @@ params::ConvParams conv_params(const Shape& image, const int64_t kernel[2], cons
   }
   return p;
 }
+
+// The geometry of one block (shape and strides of a view), unmerged dims kept in order.
+params::ElementwiseParams block_params(const char* op, const Array& view) {
+  const Strides* operands[4] = {&view.strides(), nullptr, nullptr, nullptr};
+  bool contiguous = false;
+  return elementwise_params(op, view.shape(), operands, &contiguous);
+}
 }  // namespace
 
-void MetalBackend::gather(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                          const Array& out) {
-  const auto p = index_params(outer, n_in, inner, index.numel() / std::max<int64_t>(outer * inner, 1), 0);
-  id<MTLComputePipelineState> pipeline = context_.pipeline("indexing", in.itemsize() == 2 ? "gather_u16" : "gather_u32", {});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(in, 0);
-    launch.bind(index, 1);
-    launch.bind(out, 2);
-    set_params(encoder, p, 3);
-    launch.run_1d(pipeline, out.numel(), "gather");
-  });
+Array MetalBackend::upload(const void* data, size_t bytes) {
+  Array a = Array::empty({static_cast<int64_t>((bytes + 3) / 4)}, Dtype::int32, device_);
+  if (bytes > 0) std::memcpy(a.data(), data, bytes);
+  return a;
 }
 
-void MetalBackend::scatter_add(const Array& index, const Array& src, int64_t outer, int64_t n_out, int64_t inner,
-                               const Array& out) {
-  const auto p = index_params(outer, 0, inner, index.numel() / std::max<int64_t>(outer * inner, 1), n_out);
-  id<MTLComputePipelineState> pipeline = context_.pipeline(
-      "indexing", out.dtype() == Dtype::float16 ? "scatter_add_f16" : "scatter_add_i32", {});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(index, 0);
-    launch.bind(src, 1);
-    launch.bind(out, 2);
-    set_params(encoder, p, 3);
-    launch.run_1d(pipeline, outer * inner, "scatter_add");
-  });
-}
-
-void MetalBackend::index_select(const Array& in, const Array& index, int64_t outer, int64_t n_in, int64_t inner,
-                                const Array& out) {
-  const auto p = index_params(outer, n_in, inner, index.numel(), 0);
+void MetalBackend::index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) {
+  if (offsets.empty() || out.numel() == 0) return;
+  const auto g = block_params("index", src);
+  params::BlockParams p{};
+  p.blocks = static_cast<long>(offsets.size());
+  const Array device_offsets = upload(offsets.data(), offsets.size() * sizeof(int64_t));
   id<MTLComputePipelineState> pipeline =
-      context_.pipeline("indexing", in.itemsize() == 2 ? "index_select_u16" : "index_select_u32", {});
+      context_.pipeline("indexing", src.itemsize() == 2 ? "index_gather_u16" : "index_gather_u32", {});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
-    launch.bind(in, 0);
-    launch.bind(index, 1);
+    launch.bind(src, 0);
+    launch.bind(device_offsets, 1);
     launch.bind(out, 2);
-    set_params(encoder, p, 3);
-    launch.run_1d(pipeline, out.numel(), "index_select");
+    set_params(encoder, g, 3);
+    set_params(encoder, p, 4);
+    launch.run_1d(pipeline, out.numel(), "index");
+  });
+}
+
+void MetalBackend::index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                                 bool accumulate) {
+  if (offsets.empty() || dst.numel() == 0) return;
+  // Segments of equal offsets in block order (a stable sort), so that one thread owns each destination.
+  std::vector<int32_t> order(offsets.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+  std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) { return offsets[x] < offsets[y]; });
+  std::vector<int64_t> seg_offsets;
+  std::vector<int32_t> seg_starts;
+  for (size_t j = 0; j < order.size(); ++j) {
+    if (j == 0 || offsets[order[j]] != offsets[order[j - 1]]) {
+      seg_offsets.push_back(offsets[order[j]]);
+      seg_starts.push_back(static_cast<int32_t>(j));
+    }
+  }
+  seg_starts.push_back(static_cast<int32_t>(order.size()));
+  const auto g = block_params("index_put", dst);
+  params::BlockParams p{};
+  p.blocks = static_cast<long>(offsets.size());
+  p.segments = static_cast<long>(seg_offsets.size());
+  const Array device_offsets = upload(seg_offsets.data(), seg_offsets.size() * sizeof(int64_t));
+  const Array device_starts = upload(seg_starts.data(), seg_starts.size() * sizeof(int32_t));
+  const Array device_order = upload(order.data(), order.size() * sizeof(int32_t));
+  id<MTLComputePipelineState> pipeline = context_.pipeline(
+      "indexing", dst.dtype() == Dtype::float16 ? "index_scatter_f16" : "index_scatter_i32",
+      {bool_constant(0, accumulate)});
+  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
+    Launch launch{context_, encoder};
+    launch.bind(values, 0);
+    launch.bind(device_offsets, 1);
+    launch.bind(device_starts, 2);
+    launch.bind(device_order, 3);
+    launch.bind(dst, 4);
+    set_params(encoder, g, 5);
+    set_params(encoder, p, 6);
+    launch.run_1d(pipeline, p.segments * g.numel, "index_put");
   });
 }
 
@@ -461,6 +479,53 @@ void MetalBackend::col2im(const Array& cols, const int64_t kernel[2], const Conv
     launch.bind(out, 1);
     set_params(encoder, p, 2);
     launch.run_1d(pipeline, out.numel(), "col2im");
+  });
+}
+
+void MetalBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
+                          bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) {
+  const auto p = conv_params(x.shape(), kernel, args, out_h, out_w);
+  id<MTLComputePipelineState> pipeline =
+      context_.pipeline("conv", "pool2d_f16", {bool_constant(0, max), bool_constant(1, count_include_pad)});
+  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
+    Launch launch{context_, encoder};
+    launch.bind(x, 0);
+    launch.bind(out, 1);
+    set_params(encoder, p, 2);
+    launch.run_1d(pipeline, out.numel(), max ? "max_pool2d" : "avg_pool2d");
+  });
+}
+
+void MetalBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
+                             float scale, const Array& out) {
+  constexpr int64_t kBlock = 128, kColumnsPerGroup = 128 * 4;  // attention.metal's BLOCK * MAX_DV_PER_THREAD
+  params::AttentionParams p{};
+  p.batch = q.dim(0);
+  p.l = q.dim(1);
+  p.s = k.dim(1);
+  p.d = q.dim(2);
+  p.dv = v.dim(2);
+  for (int i = 0; i < 3; ++i) {
+    p.q_strides[i] = q.strides()[i];
+    p.k_strides[i] = k.strides()[i];
+    p.v_strides[i] = v.strides()[i];
+    p.mask_strides[i] = mask ? mask->strides()[i] : 0;
+  }
+  p.scale = scale;
+  id<MTLComputePipelineState> pipeline =
+      context_.pipeline("attention", "attention", {bool_constant(0, causal), bool_constant(1, mask != nullptr)});
+  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
+    Launch launch{context_, encoder};
+    launch.bind(q, 0);
+    launch.bind(k, 1);
+    launch.bind(v, 2);
+    launch.bind(mask ? *mask : q, 3);
+    launch.bind(out, 4);
+    set_params(encoder, p, 5);
+    launch.run(pipeline,
+               MTLSizeMake(checked_groups(p.batch * p.l, 1, "attention"),
+                           static_cast<NSUInteger>((p.dv + kColumnsPerGroup - 1) / kColumnsPerGroup), 1),
+               kBlock);
   });
 }
 

@@ -230,48 +230,61 @@ def test_gemm(metal_lib, rng, tile, batch, m, n, k, trans_a, trans_b):
 
 
 # ---- indexing ---------------------------------------------------------------------------------------
-def test_gather_and_index_select(metal_lib, rng):
-    lib = metal_lib("indexing.metal")
-    outer, n_in, inner, n_idx = 3, 7, 4, 5
-    x = f16(rng, (outer, n_in, inner))
-    xi = rng.integers(-99, 99, (outer, n_in, inner)).astype(np.int32)
-    index = rng.integers(0, n_in, (outer, n_idx, inner)).astype(np.int32)
-    prm = params("IndexParams", outer=outer, n_in=n_in, inner=inner, n_idx=n_idx, n_out=n_idx)
-    for kernel, data in (("gather_u16", x), ("gather_u32", xi)):
-        out = np.zeros((outer, n_idx, inner), data.dtype)
-        lib.run(kernel, {0: data, 1: index, 2: out, 3: prm}, *grid(out.size))
-        same(out, np.take_along_axis(data, index, 1))
-    sel = rng.integers(0, n_in, (n_idx,)).astype(np.int32)
-    for kernel, data in (("index_select_u16", x), ("index_select_u32", xi)):
-        out = np.zeros((outer, n_idx, inner), data.dtype)
-        lib.run(kernel, {0: data, 1: sel, 2: out, 3: prm}, *grid(out.size))
-        same(out, data[:, sel, :])
+def block_geometry(view, base):
+    """ElementwiseParams of a block view, and the element offset of its first element in `base`."""
+    start = (view.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // base.itemsize
+    return elementwise_params(view.shape, {0: strides_of(view)}), start
 
 
-def test_scatter_add_in_index_order(metal_lib, rng):
+def test_index_gather_blocks(metal_lib, rng):
     lib = metal_lib("indexing.metal")
-    outer, n_out, inner, n_idx = 2, 4, 3, 9
-    start = f16(rng, (outer, n_out, inner))
-    src = f16(rng, (outer, n_idx, inner))
-    index = rng.integers(0, n_out, (outer, n_idx, inner)).astype(np.int32)
-    want = start.copy()
-    for o in range(outer):
-        for j in range(n_idx):
-            for i in range(inner):
-                t = index[o, j, i]
-                want[o, t, i] = F16(np.float32(want[o, t, i]) + np.float32(src[o, j, i]))
-    out = start.copy()
-    prm = params("IndexParams", outer=outer, n_in=n_idx, inner=inner, n_idx=n_idx, n_out=n_out)
-    lib.run("scatter_add_f16", {0: index, 1: src, 2: out, 3: prm}, *grid(outer * inner))
-    same(out, want)
-    ints, src_i = rng.integers(-9, 9, start.shape).astype(np.int32), rng.integers(-9, 9, src.shape).astype(np.int32)
-    want_i = ints.copy()
-    for o in range(outer):
-        for j in range(n_idx):
-            for i in range(inner):
-                want_i[o, index[o, j, i], i] += src_i[o, j, i]
-    lib.run("scatter_add_i32", {0: index, 1: src_i, 2: ints, 3: prm}, *grid(outer * inner))
-    same(ints, want_i)
+    for data in (f16(rng, (6, 8, 5)), rng.integers(-99, 99, (6, 8, 5)).astype(np.int32)):
+        block = data[0, ::2, 1:4]  # a strided [4, 3] block; offsets move it around the array
+        g, base = block_geometry(block, data)
+        starts = [(i, j) for i in range(6) for j in (0, 1)]
+        offsets = np.array([base + i * 40 + j for i, j in starts], np.int64)
+        out = np.zeros((len(offsets),) + block.shape, data.dtype)
+        kernel = "index_gather_u16" if data.dtype == F16 else "index_gather_u32"
+        lib.run(kernel, {0: data, 1: offsets, 2: out, 3: g, 4: params("BlockParams", blocks=len(offsets))}, *grid(out.size))
+        want = np.stack([data[i, ::2, 1 + j:4 + j] for i, j in starts])
+        same(out, want)
+
+
+def scatter_plan(offsets):
+    """The host side of index_scatter: blocks sorted stably by offset into segments of equal offsets."""
+    order = np.argsort(offsets, kind="stable").astype(np.int32)
+    sorted_offsets = offsets[order]
+    first = np.flatnonzero(np.r_[True, sorted_offsets[1:] != sorted_offsets[:-1]])
+    return sorted_offsets[first].astype(np.int64), np.r_[first, len(offsets)].astype(np.int32), order
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_index_scatter_blocks(metal_lib, rng, accumulate):
+    lib = metal_lib("indexing.metal")
+    for dtype, kernel in ((F16, "index_scatter_f16"), (np.int32, "index_scatter_i32")):
+        dst = f16(rng, (5, 4, 6)) if dtype == F16 else rng.integers(-9, 9, (5, 4, 6)).astype(np.int32)
+        view = dst[:, 1, ::2]  # blocks [3] along the last axis of rows (i, 1)
+        g, base = block_geometry(view[0], dst)
+        rows = rng.integers(0, 5, 9)  # repeated rows: accumulate adds, otherwise the last block wins
+        offsets = (base + rows * 24).astype(np.int64)
+        values = (f16(rng, (9, 3)) if dtype == F16 else rng.integers(-9, 9, (9, 3)).astype(np.int32))
+        want = dst.copy()
+        if accumulate and dtype == F16:
+            sums = {}
+            for b, r in enumerate(rows):
+                sums.setdefault(r, dst[r, 1, ::2].astype(np.float32).copy())
+                sums[r] += values[b].astype(np.float32)
+            for r, total in sums.items():
+                want[r, 1, ::2] = total.astype(F16)
+        else:
+            for b, r in enumerate(rows):
+                want[r, 1, ::2] = want[r, 1, ::2] + values[b] if accumulate else values[b]
+        seg_offsets, seg_starts, order = scatter_plan(offsets)
+        out = dst.copy()
+        prm = params("BlockParams", blocks=len(offsets), segments=len(seg_offsets))
+        lib.run(kernel, {0: values, 1: seg_offsets, 2: seg_starts, 3: order, 4: out, 5: g, 6: prm},
+                *grid(len(seg_offsets) * 3), constants={"ACCUMULATE": int(accumulate)})
+        same(out, want)
 
 
 # ---- convolution columns ----------------------------------------------------------------------------
@@ -295,6 +308,26 @@ def test_im2col_col2im(metal_lib, rng, stride, padding, dilation):
     out = np.zeros((n, c, h, w), F16)
     lib.run("col2im_f16", {0: cols_in, 1: out, 2: prm}, *grid(out.size))
     close(out, folded.numpy())
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 2), (1, 1), (2, 1))])
+def test_pool2d_matches_cpu_backend(metal_lib, rng, kernel, stride, padding, dilation):
+    lib = metal_lib("conv.metal")
+    x = f16(rng, (2, 3, 9, 8), -4, 4)
+    x[0, 0, 1, 1] = np.nan
+    for max_pool, count_pad in ((True, False), (False, True), (False, False)):
+        if max_pool:
+            want = np.asarray(_core.max_pool2d(_core.from_numpy(x), kernel, stride, padding, dilation, False))
+        else:
+            if dilation != (1, 1):
+                continue
+            want = np.asarray(_core.avg_pool2d(_core.from_numpy(x), kernel, stride, padding, False, count_pad))
+        out = np.zeros(want.shape, F16)
+        prm = params("ConvParams", n=2, c=3, h=9, w=8, kh=kernel[0], kw=kernel[1], out_h=want.shape[2],
+                     out_w=want.shape[3], stride=list(stride), padding=list(padding), dilation=list(dilation))
+        lib.run("pool2d_f16", {0: x, 1: out, 2: prm}, *grid(out.size), constants={"MAX_POOL": int(max_pool),
+                                                                                 "COUNT_PAD": int(count_pad)})
+        same(out, want)
 
 
 # ---- random -----------------------------------------------------------------------------------------
@@ -343,7 +376,7 @@ def test_random_stream(metal_lib):
 
 # ---- attention --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("causal,has_mask,l,s,d,dv", [(False, False, 3, 5, 8, 4), (True, True, 6, 200, 16, 130),
-                                                      (True, False, 4, 4, 1, 1)])
+                                                      (True, False, 4, 4, 1, 1), (False, True, 2, 3, 4, 600)])
 def test_attention(metal_lib, rng, causal, has_mask, l, s, d, dv):
     lib = metal_lib("attention.metal")
     batch = 2
@@ -361,6 +394,13 @@ def test_attention(metal_lib, rng, causal, has_mask, l, s, d, dv):
     prm = params("AttentionParams", batch=batch, l=l, s=s, d=d, dv=dv, q_strides=strides_of(q), k_strides=strides_of(k),
                  v_strides=strides_of(v), mask_strides=[0] + strides_of(mask), scale=scale)
     k_base = k.transpose(0, 2, 1)
-    lib.run("attention", {0: q, 1: k_base, 2: v, 3: mask, 4: out, 5: prm}, [batch * l], [128],
+    lib.run("attention", {0: q, 1: k_base, 2: v, 3: mask, 4: out, 5: prm}, [batch * l, -(-dv // 512)], [128],
             {"CAUSAL": int(causal), "HAS_MASK": int(has_mask)})
     close(out, want, rtol=3e-3, atol=3e-3)
+    if causal and has_mask:
+        return  # the public op takes one or the other (PyTorch's rule); the kernel takes both
+    cpu = _core.scaled_dot_product_attention(_core.from_numpy(q), _core.from_numpy(np.ascontiguousarray(k)),
+                                             _core.from_numpy(v),
+                                             _core.from_numpy(np.broadcast_to(mask, (batch, l, s)).copy()) if has_mask else None,
+                                             causal, scale)
+    close(out, np.asarray(cpu), rtol=3e-3, atol=3e-3)
