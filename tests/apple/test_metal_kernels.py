@@ -2,6 +2,7 @@
 convolution columns, random and attention. The oracle is the CPU backend (_core) where main has the op,
 else numpy in float64 on the same f16 inputs, rounded to f16."""
 import math
+import os
 
 import numpy as np
 import pytest
@@ -81,6 +82,7 @@ def test_tri(metal_lib, rng, k):
         lib.run(kernel, {0: view, 1: out, 2: p}, *grid(view.size), constants={"UPPER": int(upper)})
         want = np.triu(view.astype(np.float32), k) if upper else np.tril(view.astype(np.float32), k)
         same(out, want.astype(F16))
+        same(out, np.asarray((_core.triu if upper else _core.tril)(_core.from_numpy(np.ascontiguousarray(view)), k)))
     ints = rng.integers(-9, 9, (3, 3)).astype(np.int32)
     out = np.zeros_like(ints)
     lib.run("tri_u32", {0: ints, 1: out, 2: elementwise_params((3, 3), {0: [3, 1], 3: [3, 1]}, k=k)}, *grid(9),
@@ -139,6 +141,9 @@ def test_reductions(metal_lib, rng, shape, parts):
         for p in ((2.0, 1.0, 3.0, math.inf) if op == "norm" else (2.0,)):
             got = run_reduce(lib, op, x, parts, p=p)
             want = reduce_oracle(op, rows, p=p).reshape(shape[0], shape[2])
+            if not (op == "var" and shape[1] == 1):
+                cpu = np.asarray(_core.reduce(_core.ReduceOp.__members__[op], _core.from_numpy(x), [1], False, 1.0, p))
+                (same if op.startswith("arg") else lambda g, w: close(g, w, rtol=3e-3))(got, cpu)
             if op.startswith("arg"):
                 same(got, want.astype(np.int32))
             elif op == "var" and shape[1] == 1:
@@ -172,6 +177,7 @@ def test_softmax_rows(metal_lib, rng, shape, threads):
         lib.run("softmax_rows", {0: x, 1: out, 2: prm}, [outer * inner], [threads],
                 {"LOG": log, "RMS": 0, "HAS_WEIGHT": 0, "HAS_BIAS": 0})
         close(out, want)
+        close(out, np.asarray((_core.log_softmax if log else _core.softmax)(_core.from_numpy(x), 1)))
 
 
 @pytest.mark.parametrize("rms,weight,bias", [(False, True, True), (False, False, False), (True, True, False)])
@@ -193,6 +199,12 @@ def test_norm_rows(metal_lib, rng, rms, weight, bias):
     lib.run("norm_rows", {0: x, 1: w, 2: b, 3: out, 4: params("NormParams", rows=rows, n=n, eps=1e-5)}, [rows], [64],
             {"LOG": 0, "RMS": int(rms), "HAS_WEIGHT": int(weight), "HAS_BIAS": int(bias)})
     close(out, want, rtol=3e-3, atol=3e-3)
+    cw = _core.from_numpy(w) if weight else None
+    if rms:
+        cpu = _core.rms_norm(_core.from_numpy(x), [n], cw, 1e-5)
+    else:
+        cpu = _core.layer_norm(_core.from_numpy(x), [n], cw, _core.from_numpy(b) if bias else None, 1e-5)
+    close(out, np.asarray(cpu), rtol=3e-3, atol=3e-3)
 
 
 # ---- GEMM -------------------------------------------------------------------------------------------
@@ -227,6 +239,12 @@ def test_gemm(metal_lib, rng, tile, batch, m, n, k, trans_a, trans_b):
                 [-(-n // tile), -(-m // tile), batch], [threads],
                 {"TILE": tile, "HAS_BIAS": int(has_bias), "HAS_RESIDUAL": int(has_res), "ACTIVATION": act})
         close(out, want, rtol=2e-3, atol=4e-3)
+        if batch == 1 and trans_b:  # linear(x, w) with w [N, K]: the CPU backend's fused epilogue
+            cpu = _core.linear(_core.from_numpy(np.ascontiguousarray(av[0])), _core.from_numpy(b[0]),
+                               _core.from_numpy(bias) if has_bias else None,
+                               ["none", "relu", "gelu", "gelu_tanh", "silu"][act],
+                               _core.from_numpy(residual[0]) if has_res else None)
+            close(out[0], np.asarray(cpu), rtol=2e-3, atol=4e-3)
 
 
 # ---- indexing ---------------------------------------------------------------------------------------
@@ -302,12 +320,14 @@ def test_im2col_col2im(metal_lib, rng, stride, padding, dilation):
     cols = np.zeros((n, c * kh * kw, out_h * out_w), F16)
     lib.run("im2col_f16", {0: x, 1: cols, 2: prm}, *grid(cols.size))
     same(cols, ref.numpy().astype(F16))
+    same(cols, np.asarray(_core.im2col(_core.from_numpy(x), (kh, kw), stride, padding, dilation)))
     cols_in = f16(rng, cols.shape)
     folded = torch.nn.functional.fold(torch.from_numpy(cols_in.astype(np.float32)), (h, w), (kh, kw), dilation,
                                       padding, stride)
     out = np.zeros((n, c, h, w), F16)
     lib.run("col2im_f16", {0: cols_in, 1: out, 2: prm}, *grid(out.size))
     close(out, folded.numpy())
+    close(out, np.asarray(_core.col2im(_core.from_numpy(cols_in), (h, w), (kh, kw), stride, padding, dilation)))
 
 
 @pytest.mark.parametrize("kernel,stride,padding,dilation", [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 2), (1, 1), (2, 1))])
@@ -356,6 +376,19 @@ def run_random(lib, kind, numel, seed, offset, low=0, high=0):
                  offset_lo=offset & 0xFFFFFFFF, offset_hi=offset >> 32, low=low, high=high)
     lib.run("random_fill", {0: out, 1: out, 2: prm}, *grid((numel + 3) // 4), constants={"KIND": kind})
     return out
+
+
+def test_random_matches_cpu_backend_bit_for_bit(metal_lib):
+    lib = metal_lib("random.metal")
+    seed, numel = int.from_bytes(os.urandom(6), "little"), 1001
+    _core.manual_seed(seed)
+    cpu = [np.asarray(_core.rand([numel], "cpu")), np.asarray(_core.randn([numel], "cpu")),
+           np.asarray(_core.randint(-7, 1 << 20, [numel], "cpu"))]
+    offset = 0
+    for kind, want in enumerate(cpu):
+        low, high = (-7, 1 << 20) if kind == 2 else (0, 0)
+        same(run_random(lib, kind, numel, seed, offset, low, high), want)
+        offset += (numel + 3) // 4  # each draw reserves ceil(n / 4) counters
 
 
 def test_random_stream(metal_lib):
