@@ -10,9 +10,11 @@ if(TL_METAL)
 elseif(TL_COREML)
   message(FATAL_ERROR "TL_COREML=ON needs TL_METAL=ON: the ane device runs on Metal buffers")
 endif()
+if(TL_METAL_ENABLED)
+  enable_language(OBJCXX)  # at file scope: CMake refuses it inside a function
+endif()
 
 function(tl_add_apple_backends target)
-  enable_language(OBJCXX)
   set(root "${CMAKE_CURRENT_SOURCE_DIR}")
   file(GLOB kernels CONFIGURE_DEPENDS "${root}/metal/*.metal")
   set(embedded "${CMAKE_CURRENT_BINARY_DIR}/metal_sources.cpp")

@@ -34,6 +34,9 @@ def test_op_codes_follow_ops_h():
     assert [n[2:].lower() for n in binary] == list(_core.BinaryOp.__members__)
     for name, code in _core.UnaryOp.__members__.items():
         assert int(code) == list(_core.UnaryOp.__members__).index(name)
+    with open(os.path.join(metal_harness.METAL_DIR, "reduce.metal")) as f:
+        reduce_codes = re.search(r"enum : uint \{([^}]*)\}", f.read()).group(1)
+    assert [n.strip()[2:].lower() for n in reduce_codes.split(",")] == list(_core.ReduceOp.__members__)
 
 
 def test_half_round_trip_of_every_bit_pattern(metal_lib):
