@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.append(os.path.dirname(__file__))  # metal_harness; after tests/ so `conftest` stays tests/conftest.py
 
 import metal_harness  # noqa: E402
 
@@ -16,14 +16,3 @@ def metal_lib():
         pytest.skip(f"no C++ compiler ({metal_harness.CXX}) to build the Metal-on-CPU harness")
     metal_harness.compile_all()
     return metal_harness.load
-
-
-@pytest.fixture
-def rng():
-    return np_random()
-
-
-def np_random():
-    import numpy as np
-
-    return np.random.default_rng(int.from_bytes(os.urandom(4), "little"))

@@ -7,7 +7,7 @@ import numpy as np
 
 import metal_harness
 from tensorlogic import _core
-from test_metal_elementwise import elementwise_params
+from metal_harness import elementwise_params
 
 HERE = os.path.dirname(__file__)
 

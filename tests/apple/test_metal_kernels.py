@@ -7,9 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from metal_harness import params
+from metal_harness import elementwise_params, params, same
 from tensorlogic import _core
-from test_metal_elementwise import elementwise_params, same
 
 F16 = np.float16
 
