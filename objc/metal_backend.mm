@@ -261,8 +261,9 @@ void MetalBackend::reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n
   const std::vector<Constant> constants = {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, parts == 1)};
   id<MTLComputePipelineState> stage1 = context_.pipeline("reduce", "reduce_stage1", constants);
   id<MTLComputePipelineState> stage2 = parts > 1 ? context_.pipeline("reduce", "reduce_stage2", constants) : nil;
-  // 16 bytes of partial state per (output, part); released after the command buffer completes.
-  Array partials = Array::empty({std::max<int64_t>(outputs * parts, 1) * 4}, Dtype::int32, device_);
+  // 16 bytes of partial state per (output, part) when there is a second stage (a placeholder binding
+  // otherwise); released to the pool only after the command buffer completes.
+  Array partials = Array::empty({parts > 1 ? outputs * parts * 4 : 4}, Dtype::int32, device_);
   if (outputs > static_cast<int64_t>(UINT32_MAX)) throw DeviceError("metal: reduction with more than 2^32 outputs");
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
