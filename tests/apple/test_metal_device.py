@@ -122,3 +122,15 @@ def test_ane_model_that_fails_to_compile_is_reported_once(rng, tmp_path):
         assert str(bogus) in tl.coreml.planner_stats()["failed_models"]
     finally:
         _core.ane_set_model_provider(tl.coreml._provide_model)
+
+
+@pytest.mark.skipif(not {"metal", "ane"} <= set(GPU_DEVICES), reason="needs both metal and ane")
+def test_metal_and_ane_share_memory(rng):
+    x = rng.uniform(-1, 1, (8, 16)).astype(np.float16)
+    m = on("metal", x)
+    view = _core.slice(m, 1, 2, 10, 2)
+    a = _core.to_device(view, "ane")
+    assert a.device == "ane" and a.data_ptr() == view.data_ptr()  # no copy
+    np.testing.assert_array_equal(host(_core.unary(_core.UnaryOp.neg, a)), -x[:, 2:10:2])
+    back = _core.to_device(a, "metal")
+    assert back.data_ptr() == m.data_ptr() + 2 * 2
