@@ -53,7 +53,8 @@ class Context {
   id<MTLDevice> device() const { return device_; }
 
   // A pipeline of kernel `name` in metal/<file>.metal, specialised by `constants` (cached; a kernel file
-  // that fails to compile raises DeviceError with the compiler's log, once per call, never retried).
+  // that fails to compile raises DeviceError with the compiler's log, then again from the cache: it is
+  // compiled once).
   id<MTLComputePipelineState> pipeline(const std::string& file, const std::string& name,
                                        const std::vector<Constant>& constants);
 
@@ -104,6 +105,7 @@ class Context {
 
   std::mutex pipeline_mutex_;
   std::unordered_map<std::string, id<MTLLibrary>> libraries_;
+  std::unordered_map<std::string, std::string> library_errors_;  // file -> compiler log of a failure
   std::unordered_map<std::string, id<MTLComputePipelineState>> pipelines_;
 
   std::mutex buffers_mutex_;

@@ -24,6 +24,8 @@ Context::Context(id<MTLDevice> device) : device_(device), queue_([device newComm
 id<MTLLibrary> Context::library(const std::string& file) {
   auto it = libraries_.find(file);
   if (it != libraries_.end()) return it->second;
+  auto failed = library_errors_.find(file);
+  if (failed != library_errors_.end()) throw DeviceError(failed->second);  // reported, not compiled again
   const char* source = embedded_kernel_source(file.c_str());
   if (source == nullptr) throw DeviceError("metal: no kernel file metal/" + file + ".metal in this build");
   MTLCompileOptions* options = [MTLCompileOptions new];
@@ -33,8 +35,10 @@ id<MTLLibrary> Context::library(const std::string& file) {
   NSError* error = nil;
   id<MTLLibrary> lib = [device_ newLibraryWithSource:[NSString stringWithUTF8String:source] options:options error:&error];
   if (lib == nil) {
-    throw DeviceError("metal: compiling metal/" + file + ".metal failed: " +
-                      std::string(error ? error.localizedDescription.UTF8String : "unknown error"));
+    const std::string message = "metal: compiling metal/" + file + ".metal failed: " +
+                                std::string(error ? error.localizedDescription.UTF8String : "unknown error");
+    library_errors_[file] = message;
+    throw DeviceError(message);
   }
   libraries_[file] = lib;
   return lib;
