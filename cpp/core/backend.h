@@ -8,6 +8,7 @@
 #include "tensorlogic/array.h"
 #include "tensorlogic/memory.h"
 #include "tensorlogic/ops.h"
+#include "tensorlogic/optim.h"
 
 namespace tensorlogic {
 
@@ -90,6 +91,12 @@ class Backend {
   // Philox4x32-10 stream: element i uses counter (offset + i / 4), lane i % 4.
   virtual void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high,
                       const Array& out) = 0;
+
+  // One fused optimizer update (see tensorlogic/optim.h): param f16 contiguous, grad f16 contiguous of the
+  // same shape, state = the kind's f32 slots (int32-typed words), all checked by the core. A backend
+  // without this family raises DeviceError.
+  virtual void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
+                              const Array& grad, const std::vector<Array>& state);
 };
 
 // The backend of a device; DeviceError naming the available devices when it is not built or present.

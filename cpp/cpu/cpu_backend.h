@@ -41,6 +41,9 @@ class CpuBackend final : public Backend {
                  const Array& out) override;
 
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out) override;
+
+  void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad,
+                      const std::vector<Array>& state) override;
 };
 
 }  // namespace tensorlogic::cpu

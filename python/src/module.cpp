@@ -53,5 +53,6 @@ PYBIND11_MODULE(_core, m) {
   bind_indexing(m);
   bind_dlpack(m);
   bind_tensor_base(m);
+  bind_optim(m);
   bind_apple(m);
 }

@@ -22,5 +22,8 @@ from .creation import *  # noqa: F401,F403  (tensor, zeros, arange, from_numpy, 
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
+from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .serialization import load, save
 
 __version__ = "0.1.0"

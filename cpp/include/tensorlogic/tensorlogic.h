@@ -6,3 +6,4 @@
 #include "tensorlogic/errors.h"
 #include "tensorlogic/memory.h"
 #include "tensorlogic/ops.h"
+#include "tensorlogic/optim.h"

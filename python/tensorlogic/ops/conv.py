@@ -6,6 +6,8 @@ import numpy as np
 
 from .. import _core
 from .._convert import numpy_to_array
+from ..autograd.broadcast import sum_to
+from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 
 
@@ -20,15 +22,11 @@ def _pair(value, name):
     return (int(value[0]), int(value[1]))
 
 
-def _batched(op, x, ndim):
-    """Adds the batch axis to an unbatched input (like PyTorch); returns the array and whether it did."""
-    if x.ndim == ndim - 1:
-        return _core.unsqueeze(x._a, 0), True
-    return x._a, False
-
-
-def _unbatch(array, added):
-    return _wrap(_core.squeeze(array, [0]) if added else array)
+def _pool_stride(stride, kernel):
+    """PyTorch's pooling default: the stride is the kernel size when it is None (or empty)."""
+    if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0):
+        return kernel
+    return _pair(stride, "stride")
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -49,10 +47,107 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             padding = (total[0] // 2, total[1] // 2)
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    x, added = _batched("conv2d", input, 4)
-    b = None if bias is None else bias._a
-    out = _core.conv2d(x, weight._a, b, stride, _pair(padding, "padding"), dilation, int(groups))
-    return _unbatch(out, added)
+    if input.ndim == 3:  # unbatched: through differentiable unsqueeze/squeeze
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    return _Conv2d.apply(input, weight, bias, stride, _pair(padding, "padding"), dilation, int(groups))
+
+
+# ---- autograd: the convolution family's backward is built from unfold/fold (each the other's adjoint),
+# matmul and reductions, so derivatives of every order exist.
+class _Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, w, bias, stride, padding, dilation, groups):
+        ctx.args = (stride, padding, dilation, groups)
+        ctx.save_for_backward(x, w)
+        return _wrap(_core.conv2d(x._a, w._a, None if bias is None else bias._a, stride, padding, dilation, groups))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.args
+        n, c, h, wd = x.shape
+        o, cg, kh, kw = w.shape
+        L = g.shape[2] * g.shape[3]
+        gz = g.reshape(n, groups, o // groups, L)
+        wg = w.reshape(groups, o // groups, cg * kh * kw)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gcols = (wg.mT @ gz).reshape(n, c * kh * kw, L)
+            gx = fold(gcols, (h, wd), (kh, kw), dilation, padding, stride)
+        if ctx.needs_input_grad[1]:
+            cols = unfold(x, (kh, kw), dilation, padding, stride).reshape(n, groups, cg * kh * kw, L)
+            gw = (gz @ cols.mT).sum(0).reshape(w.shape)
+        if ctx.needs_input_grad[2]:
+            gb = g.sum((0, 2, 3))
+        return gx, gw, gb
+
+
+def _window_pad(x, y_hw, kernel, stride, padding, dilation):
+    """Bottom/right padding that makes unfold produce every window of a ceil_mode pool (0 otherwise)."""
+    extra = []
+    for i in range(2):
+        need = (y_hw[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
+        extra.append(max(0, need - (x.shape[2 + i] + 2 * padding[i])))
+    return extra
+
+
+def _pool_grad(x, g, kernel, stride, padding, dilation, weights_of):
+    """Gradient of a pool: window columns of x (padded explicitly, ceil_mode windows included) get
+    weights_of(cols) * g, then fold sums them back and the padding is cropped (pad's own backward)."""
+    from .shape import pad
+
+    n, c, h, w = x.shape
+    oh, ow = g.shape[2], g.shape[3]
+    eh, ew = _window_pad(x, (oh, ow), kernel, stride, padding, dilation)
+    ph, pw = padding
+    xp = pad(x, (pw, pw + ew, ph, ph + eh), value=float("-inf"))
+    kk = kernel[0] * kernel[1]
+    cols = unfold(xp, kernel, dilation, 0, stride).reshape(n, c, kk, oh * ow)
+    gcols = (weights_of(cols) * g.reshape(n, c, 1, oh * ow)).reshape(n, c * kk, oh * ow)
+    full = fold(gcols, (xp.shape[2], xp.shape[3]), kernel, dilation, 0, stride)
+    return pad(full, (-pw, -(pw + ew), -ph, -(ph + eh)))
+
+
+class _Pool(Function):
+    @staticmethod
+    def name(ctx):
+        return ctx.kind
+
+    @staticmethod
+    def forward(ctx, x, kind, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
+        ctx.kind, ctx.args = kind, (kernel, stride, padding, dilation, ceil_mode, count_include_pad)
+        ctx.save_for_backward(x)
+        if kind == "max_pool2d":
+            return _wrap(_core.max_pool2d(x._a, kernel, stride, padding, dilation, ceil_mode))
+        return _wrap(_core.avg_pool2d(x._a, kernel, stride, padding, ceil_mode, count_include_pad))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        kernel, stride, padding, dilation, ceil_mode, count_include_pad = ctx.args
+        if ctx.kind == "max_pool2d":
+            def first_max(cols):  # the whole gradient to the first maximum of each window, as PyTorch does
+                from ..creation import arange
+
+                slot = arange(cols.shape[2], dtype="int32", device=cols.device).reshape(1, 1, -1, 1)
+                return slot == cols.argmax(2, keepdim=True)
+
+            return _pool_grad(x, g, kernel, stride, padding, dilation, first_max)
+        divisor = _avg_divisor(x.shape[2:], g.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
+        d = Tensor(divisor.reshape(1, 1, 1, -1), device=g.device)
+        return _pool_grad(x, g, kernel, stride, padding, (1, 1), lambda cols: d.expand(cols.shape))
+
+
+def _avg_divisor(in_hw, out_hw, kernel, stride, padding, ceil_mode, count_include_pad):
+    """1 / (PyTorch's divisor) of each output window, as float16 data."""
+    per_dim = []
+    for i in range(2):
+        start = np.arange(out_hw[i]) * stride[i] - padding[i]
+        end = np.minimum(start + kernel[i], in_hw[i] + padding[i])
+        size = end - start
+        valid = np.minimum(end, in_hw[i]) - np.maximum(start, 0)
+        per_dim.append(size if count_include_pad else valid)
+    return (1.0 / np.outer(per_dim[0], per_dim[1]).astype(np.float64)).astype(np.float16)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -60,10 +155,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if return_indices:
         raise ValueError("max_pool2d: return_indices=True is not supported")
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride, "stride")
-    x, added = _batched("max_pool2d", input, 4)
-    out = _core.max_pool2d(x, kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation"), bool(ceil_mode))
-    return _unbatch(out, added)
+    stride = _pool_stride(stride, kernel)
+    if input.ndim == 3:
+        return max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode).squeeze(0)
+    return _Pool.apply(input, "max_pool2d", kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation"),
+                       bool(ceil_mode), True)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
@@ -71,26 +167,49 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None:
         raise ValueError("avg_pool2d: divisor_override is not supported")
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride, "stride")
-    x, added = _batched("avg_pool2d", input, 4)
-    out = _core.avg_pool2d(x, kernel, stride, _pair(padding, "padding"), bool(ceil_mode), bool(count_include_pad))
-    return _unbatch(out, added)
+    stride = _pool_stride(stride, kernel)
+    if input.ndim == 3:
+        return avg_pool2d(input.unsqueeze(0), kernel, stride, padding, ceil_mode, count_include_pad).squeeze(0)
+    return _Pool.apply(input, "avg_pool2d", kernel, stride, _pair(padding, "padding"), (1, 1), bool(ceil_mode),
+                       bool(count_include_pad))
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """im2col: [N, C, H, W] -> [N, C*kh*kw, L] sliding blocks (torch.nn.functional.unfold)."""
-    x, added = _batched("unfold", input, 4)
-    out = _core.im2col(x, _pair(kernel_size, "kernel_size"), _pair(stride, "stride"), _pair(padding, "padding"),
-                       _pair(dilation, "dilation"))
-    return _unbatch(out, added)
+    if input.ndim == 3:
+        return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
+    return _Unfold.apply(input, _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation"),
+                         _pair(padding, "padding"), _pair(stride, "stride"))
+
+
+class _Unfold(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, padding, stride):
+        ctx.args = (kernel, dilation, padding, stride)
+        return _wrap(_core.im2col(x._a, kernel, stride, padding, dilation))
+
+    @staticmethod
+    def backward(ctx, g):
+        return fold(g, tuple(ctx.input_shapes[0][2:]), *ctx.args)
+
+
+class _Fold(Function):
+    @staticmethod
+    def forward(ctx, cols, output_size, kernel, dilation, padding, stride):
+        ctx.args = (kernel, dilation, padding, stride)
+        return _wrap(_core.col2im(cols._a, output_size, kernel, stride, padding, dilation))
+
+    @staticmethod
+    def backward(ctx, g):
+        return unfold(g, *ctx.args)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """col2im: sums sliding blocks [N, C*kh*kw, L] back into [N, C, H, W] (torch.nn.functional.fold)."""
-    x, added = _batched("fold", input, 3)
-    out = _core.col2im(x, _pair(output_size, "output_size"), _pair(kernel_size, "kernel_size"), _pair(stride, "stride"),
-                       _pair(padding, "padding"), _pair(dilation, "dilation"))
-    return _unbatch(out, added)
+    if input.ndim == 2:
+        return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
+    return _Fold.apply(input, _pair(output_size, "output_size"), _pair(kernel_size, "kernel_size"),
+                       _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride"))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -112,5 +231,41 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             if values.dtype == np.bool_:
                 values = np.where(values, np.float16(0), np.float16(-np.inf))
             mask = numpy_to_array(values, None, query._a.device, False)
-    return _wrap(_core.scaled_dot_product_attention(query._a, key._a, value._a, mask, bool(is_causal),
-                                                    None if scale is None else float(scale)))
+    mask = None if mask is None else (attn_mask if isinstance(attn_mask, Tensor) else _wrap(mask))
+    return _Attention.apply(query, key, value, mask, bool(is_causal), None if scale is None else float(scale))
+
+
+class _Attention(Function):
+    """Fused forward; the backward recomputes the probabilities with tensor ops (softmax, matmul)."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, causal, scale):
+        ctx.causal, ctx.scale = causal, scale
+        ctx.save_for_backward(q, k, v, mask)
+        return _wrap(_core.scaled_dot_product_attention(q._a, k._a, v._a, None if mask is None else mask._a, causal,
+                                                        scale))
+
+    @staticmethod
+    def backward(ctx, g):
+        import math
+
+        from ..creation import full
+        from .linalg import triu
+        from .rows import softmax
+
+        q, k, v, mask = ctx.saved_tensors
+        scale = ctx.scale if ctx.scale is not None else 1.0 / math.sqrt(q.shape[-1])
+        scores = (q @ k.mT) * scale
+        if mask is not None:
+            scores = scores + mask
+        if ctx.causal:
+            L, S = scores.shape[-2], scores.shape[-1]
+            scores = scores + triu(full((L, S), float("-inf"), device=q.device), 1)
+        p = softmax(scores, -1)
+        gp = g @ v.mT
+        gs = p * (gp - (gp * p).sum(-1, keepdim=True))
+        gq = sum_to((gs @ k) * scale, q.shape) if ctx.needs_input_grad[0] else None
+        gk = sum_to((gs.mT @ q) * scale, k.shape) if ctx.needs_input_grad[1] else None
+        gv = sum_to(p.mT @ g, v.shape) if ctx.needs_input_grad[2] else None
+        gm = sum_to(gs, mask.shape) if mask is not None and ctx.needs_input_grad[3] else None
+        return gq, gk, gv, gm

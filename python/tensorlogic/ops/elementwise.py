@@ -1,11 +1,15 @@
 """Elementwise ops with broadcasting and scalar operands (PyTorch's names and signatures), as functions
 and Tensor methods, plus the in-place forms (which advance the autograd version counter)."""
+import math
 import numbers
 
 import numpy as np
 
 from .. import _core
 from .._convert import check_f16_range
+from ..autograd.broadcast import sum_to
+from ..autograd.function import Function, inplace, records
+from ..autograd.grad_mode import mode as _mode
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
 
 _U = _core.UnaryOp
@@ -19,13 +23,164 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
            "logical_or", "isnan", "isinf", "isfinite", "relu_", "zero_", "fill_", "copy_"]
 
 
+# ---- autograd: the unary and binary families, each one Function with a table of derivatives written in
+# differentiable tensor ops (x: input, y: output, g: incoming gradient, p0/p1: the op's scalar parameters).
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+class _GeluGrad(Function):
+    """d gelu(x)/dx = Phi(x) + x phi(x), as an op of its own so that its derivative phi(x) (2 - x^2) is exact.
+    Phi(x) = gelu(x)/x, with its Taylor form 1/2 + x/sqrt(2 pi) near 0 (exact to f16 there)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        pdf = exp(x * x * -0.5) * (1.0 / _SQRT_2PI)
+        cdf = where(abs(x) < 1e-2, x * (1.0 / _SQRT_2PI) + 0.5, _unary(_U.gelu, x) / where(x == 0, 1.0, x))
+        return cdf + x * pdf
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * exp(x * x * -0.5) * (1.0 / _SQRT_2PI) * (2.0 - x * x)
+
+
+def _gelu_tanh_grad(x):
+    t = tanh((x + x * x * x * 0.044715) * _GELU_C)
+    return (t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * _GELU_C * (x * x * (3 * 0.044715) + 1.0)
+
+
+def _zero_grad(g, x, y, p0, p1):
+    return g * 0.0
+
+
+_UNARY_GRAD = {
+    _U.neg: lambda g, x, y, p0, p1: -g,
+    _U.abs: lambda g, x, y, p0, p1: g * sign(x),
+    _U.exp: lambda g, x, y, p0, p1: g * y,
+    _U.log: lambda g, x, y, p0, p1: g / x,
+    _U.log1p: lambda g, x, y, p0, p1: g / (x + 1.0),
+    _U.sqrt: lambda g, x, y, p0, p1: g / (y * 2.0),
+    _U.rsqrt: lambda g, x, y, p0, p1: g * y / x * -0.5,
+    _U.sin: lambda g, x, y, p0, p1: g * cos(x),
+    _U.cos: lambda g, x, y, p0, p1: -g * sin(x),
+    _U.tanh: lambda g, x, y, p0, p1: g * (1.0 - y * y),
+    _U.sigmoid: lambda g, x, y, p0, p1: g * y * (1.0 - y),
+    _U.relu: lambda g, x, y, p0, p1: g * (x > 0),
+    _U.gelu: lambda g, x, y, p0, p1: g * _GeluGrad.apply(x),
+    _U.gelu_tanh: lambda g, x, y, p0, p1: g * _gelu_tanh_grad(x),
+    _U.silu: lambda g, x, y, p0, p1: g * (lambda s: s * (x * (1.0 - s) + 1.0))(sigmoid(x)),
+    _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))(x * p0 > p1),
+    _U.reciprocal: lambda g, x, y, p0, p1: -g * y * y,
+    _U.square: lambda g, x, y, p0, p1: g * x * 2.0,
+    _U.clamp: lambda g, x, y, p0, p1: g * ((x >= p0) * (x <= p1)),
+    _U.pow: lambda g, x, y, p0, p1: g * 0.0 if p0 == 0 else g * _unary(_U.pow, x, p0 - 1.0) * p0,
+    _U.rpow: lambda g, x, y, p0, p1: g * y * math.log(p0),
+}
+for _op in (_U.sign, _U.floor, _U.ceil, _U.round, _U.step, _U.logical_not):
+    _UNARY_GRAD[_op] = _zero_grad
+
+
+# Which saved values each derivative reads (saving more would make later in-place ops on them raise).
+_UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow}
+_UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow, _U.neg}
+
+
+class _Unary(Function):
+    @staticmethod
+    def name(ctx):
+        return ctx.op.name
+
+    @staticmethod
+    def forward(ctx, op, x, p0=0.0, p1=0.0):
+        y = _wrap(_core.unary(op, x._a, p0, p1))
+        ctx.op, ctx.p0, ctx.p1 = op, p0, p1
+        ctx.save_for_backward(x if op in _UNARY_USES_X else None, y if op in _UNARY_USES_Y else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return None, _UNARY_GRAD[ctx.op](g, x, y, ctx.p0, ctx.p1)
+
+
+def _max_mask(a, b):
+    return (a > b) + (a == b) * 0.5  # ties share the gradient, as in PyTorch
+
+
+_ADDITIVE = (_B.add, _B.sub)  # their derivatives read no values, so nothing is saved
+
+_BINARY_GRAD = {
+    _B.add: lambda g, a, b, y: (g, g),
+    _B.sub: lambda g, a, b, y: (g, -g),
+    _B.mul: lambda g, a, b, y: (g * b, g * a),
+    _B.div: lambda g, a, b, y: (g / b, -(g / b) * (a / b)),
+    _B.pow: lambda g, a, b, y: (g * b * pow(a, b - 1.0), g * where(a == 0, 0.0, pow(a, b) * log(a))),
+    _B.maximum: lambda g, a, b, y: (lambda m: (g * m, g * (1.0 - m)))(_max_mask(a, b)),
+    _B.minimum: lambda g, a, b, y: (lambda m: (g * m, g * (1.0 - m)))(_max_mask(b, a)),
+    _B.add_relu: lambda g, a, b, y: (g * (y > 0), g * (y > 0)),
+    _B.mul_relu: lambda g, a, b, y: (g * (y > 0) * b, g * (y > 0) * a),
+    _B.floor_divide: lambda g, a, b, y: (g * 0.0, g * 0.0),
+    _B.remainder: lambda g, a, b, y: (g, -g * _binary(_B.floor_divide, a, b)),
+}
+
+
+class _Binary(Function):
+    """op(a, b) with broadcasting; either side may be a number (which gets no gradient)."""
+
+    @staticmethod
+    def name(ctx):
+        return ctx.op.name
+
+    @staticmethod
+    def forward(ctx, op, a, b):
+        y = _binary(op, a, b)
+        ctx.op = op
+        ctx.save_for_backward(a if isinstance(a, Tensor) and op not in _ADDITIVE else None,
+                              b if isinstance(b, Tensor) and op not in _ADDITIVE else None,
+                              y if op in (_B.add_relu, _B.mul_relu) else None)
+        ctx.a_scalar, ctx.b_scalar = (None if isinstance(a, Tensor) else a), (None if isinstance(b, Tensor) else b)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        a = ctx.a_scalar if a is None else a
+        b = ctx.b_scalar if b is None else b
+        ga, gb = _BINARY_GRAD[ctx.op](g, a, b, y)
+        need_a, need_b = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
+        return (None, sum_to(ga, ctx.input_shapes[1]) if need_a else None,
+                sum_to(gb, ctx.input_shapes[2]) if need_b else None)
+
+
+def _differentiable_binary(op):
+    def operator(a, b):  # the per-op fast path inlined: operators are the hottest calls
+        if (_mode.grad and (a.requires_grad or (isinstance(b, Tensor) and b.requires_grad))) or _mode.anomaly:
+            return _Binary.apply(op, a, b)
+        return _binary(op, a, b)
+
+    return operator
+
+
+# Tensor's arithmetic operators are these differentiable forms (tensor.py's bodies are the no-graph forward).
+for _names, _op in ((("__add__",), _B.add), (("__sub__",), _B.sub), (("__mul__",), _B.mul),
+                    (("__truediv__",), _B.div), (("__floordiv__",), _B.floor_divide), (("__mod__",), _B.remainder)):
+    tensor_method(*_names)(_differentiable_binary(_op))
+    _reflected = "__r" + _names[0][2:]
+    setattr(Tensor, _reflected, (lambda op: lambda self, other: _Binary.apply(op, other, self))(_op))
+Tensor.__neg__ = lambda self: _Unary.apply(_U.neg, self)
+Tensor.__abs__ = lambda self: _Unary.apply(_U.abs, self)
+Tensor.__rpow__ = lambda self, other: pow(other, self)
+
+
 def _unary(op, input, p0=0.0, p1=0.0):
-    return _wrap(_core.unary(op, input._a, p0, p1))
+    return _Unary.apply(op, input, p0, p1)
 
 
 def _unary_function(op, name):
     def fn(input):
-        return _wrap(_core.unary(op, input._a))
+        return _Unary.apply(op, input)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}, computed in float32 and rounded to float16 once."
@@ -98,6 +253,15 @@ def isfinite(input):
 
 def _binary_function(op, name, doc):
     def fn(input, other):
+        return _Binary.apply(op, input, other)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return tensor_method(name)(fn)
+
+
+def _mask_function(op, name, doc):
+    def fn(input, other):
         return _binary(op, input, other)
 
     fn.__name__ = fn.__qualname__ = name
@@ -110,14 +274,14 @@ maximum = _binary_function(_B.maximum, "maximum", "The elementwise maximum (NaN 
 minimum = _binary_function(_B.minimum, "minimum", "The elementwise minimum (NaN propagates).")
 floor_divide = _binary_function(_B.floor_divide, "floor_divide", "floor(input / other).")
 remainder = _binary_function(_B.remainder, "remainder", "Python's modulus: the result has the sign of other.")
-eq = _binary_function(_B.eq, "eq", "A float16 0/1 mask of input == other.")
-ne = _binary_function(_B.ne, "ne", "A float16 0/1 mask of input != other.")
-lt = _binary_function(_B.lt, "lt", "A float16 0/1 mask of input < other.")
-le = _binary_function(_B.le, "le", "A float16 0/1 mask of input <= other.")
-gt = _binary_function(_B.gt, "gt", "A float16 0/1 mask of input > other.")
-ge = _binary_function(_B.ge, "ge", "A float16 0/1 mask of input >= other.")
-logical_and = _binary_function(_B.logical_and, "logical_and", "A float16 0/1 mask: both non-zero.")
-logical_or = _binary_function(_B.logical_or, "logical_or", "A float16 0/1 mask: either non-zero.")
+eq = _mask_function(_B.eq, "eq", "A float16 0/1 mask of input == other.")
+ne = _mask_function(_B.ne, "ne", "A float16 0/1 mask of input != other.")
+lt = _mask_function(_B.lt, "lt", "A float16 0/1 mask of input < other.")
+le = _mask_function(_B.le, "le", "A float16 0/1 mask of input <= other.")
+gt = _mask_function(_B.gt, "gt", "A float16 0/1 mask of input > other.")
+ge = _mask_function(_B.ge, "ge", "A float16 0/1 mask of input >= other.")
+logical_and = _mask_function(_B.logical_and, "logical_and", "A float16 0/1 mask: both non-zero.")
+logical_or = _mask_function(_B.logical_or, "logical_or", "A float16 0/1 mask: either non-zero.")
 multiply = tensor_method("multiply")(mul)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 for _name, _fn in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):
@@ -133,18 +297,18 @@ def equal(input, other):
 @tensor_method()
 def add(input, other, *, alpha=1):
     """input + alpha * other (alpha other than 1 costs one more rounding, as it scales other first)."""
-    return _binary(_B.add, input, _scaled(other, alpha))
+    return _Binary.apply(_B.add, input, _scaled(other, alpha))
 
 
 @tensor_method()
 def sub(input, other, *, alpha=1):
-    return _binary(_B.sub, input, _scaled(other, alpha))
+    return _Binary.apply(_B.sub, input, _scaled(other, alpha))
 
 
 def _scaled(other, alpha):
     if alpha == 1:
         return other
-    return other * alpha if isinstance(other, numbers.Number) else _binary(_B.mul, other, alpha)
+    return other * alpha if isinstance(other, numbers.Number) else mul(other, alpha)
 
 
 def _negative(value):
@@ -158,9 +322,9 @@ subtract = tensor_method("subtract")(sub)
 def div(input, other, *, rounding_mode=None):
     """input / other; rounding_mode 'floor' (floor_divide) or 'trunc' rounds the quotient toward -inf or 0."""
     if rounding_mode is None:
-        return _binary(_B.div, input, other)
+        return _Binary.apply(_B.div, input, other)
     if rounding_mode == "floor":
-        return _binary(_B.floor_divide, input, other)
+        return _Binary.apply(_B.floor_divide, input, other)
     if rounding_mode != "trunc":
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     quotient = _binary(_B.floor_divide, input, other)
@@ -168,11 +332,11 @@ def div(input, other, *, rounding_mode=None):
         inexact = _binary(_B.ne, _binary(_B.remainder, input, other), 0)
         mixed = _binary(_B.ne, _negative(input), _negative(other))
         return quotient + (inexact * mixed).int()
-    return trunc(_binary(_B.div, input, other))
+    return trunc(_Binary.apply(_B.div, input, other))
 
 
 divide = tensor_method("divide")(div)
-true_divide = tensor_method("true_divide")(lambda input, other: _binary(_B.div, input, other))
+true_divide = tensor_method("true_divide")(lambda input, other: _Binary.apply(_B.div, input, other))
 
 
 @tensor_method()
@@ -184,7 +348,7 @@ def pow(input, exponent):
         return _unary(_U.pow, input, float(exponent))
     if isinstance(input, numbers.Number) and isinstance(exponent, Tensor):
         return _unary(_U.rpow, exponent, float(input))
-    return _binary(_B.pow, input, exponent)
+    return _Binary.apply(_B.pow, input, exponent)
 
 
 def _operand(value, like):
@@ -200,7 +364,22 @@ def where(condition, input=None, other=None):
 
         return nonzero(condition, as_tuple=True)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
-    return _wrap(_core.where(_operand(condition, like)._a, _operand(input, like)._a, _operand(other, like)._a))
+    return _Where.apply(_operand(condition, like), _operand(input, like), _operand(other, like))
+
+
+class _Where(Function):
+    @staticmethod
+    def forward(ctx, condition, input, other):
+        ctx.save_for_backward(condition)
+        return _wrap(_core.where(condition._a, input._a, other._a))
+
+    @staticmethod
+    def backward(ctx, g):
+        (c,) = ctx.saved_tensors
+        a_shape, b_shape = ctx.input_shapes[1], ctx.input_shapes[2]
+        ga = sum_to(where(c, g, 0.0), a_shape) if ctx.needs_input_grad[1] else None
+        gb = sum_to(where(c, 0.0, g), b_shape) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
 
 
 @tensor_method()
@@ -215,7 +394,8 @@ def clamp(input, min=None, max=None):
         if max is not None:
             out = minimum(out, max)
         return out
-    return _wrap(_core.clamp(input._a, None if min is None else float(min), None if max is None else float(max)))
+    return _Unary.apply(_U.clamp, input, float("-inf") if min is None else float(min),
+                        float("inf") if max is None else float(max))
 
 
 clip = tensor_method("clip")(clamp)
@@ -228,6 +408,8 @@ def _bumped(t):
 
 
 def _inplace_binary(op, t, other):
+    if records(t, other):  # recorded: the out-of-place op builds the graph, its result is written into t
+        return inplace(t, lambda before: _Binary.apply(op, before, other), "in-place " + str(op).split(".")[-1])
     if isinstance(other, Tensor):
         _core.binary_(op, t._a, other._a)
     elif isinstance(other, numbers.Number) and not isinstance(other, complex):
@@ -259,6 +441,8 @@ def div_(input, other):
 
 @tensor_method()
 def relu_(input):
+    if records(input):
+        return inplace(input, relu, "relu_")
     _core.unary_(_U.relu, input._a)
     return _bumped(input)
 
@@ -269,6 +453,8 @@ def clamp_(input, min=None, max=None):
         raise ValueError("clamp_: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return copy_(input, clamp(input, min, max))
+    if records(input):
+        return inplace(input, lambda before: clamp(before, min, max), "clamp_")
     lo = float("-inf") if min is None else float(min)
     hi = float("inf") if max is None else float(max)
     _core.unary_(_U.clamp, input._a, lo, hi)
@@ -280,6 +466,8 @@ clip_ = tensor_method("clip_")(clamp_)
 
 @tensor_method()
 def zero_(input):
+    if records(input):
+        return inplace(input, lambda before: where(1.0, 0.0, before), "zero_")
     _core.fill_(input._a, 0.0)
     return _bumped(input)
 
@@ -293,6 +481,8 @@ def fill_(input, value):
         raise TypeError(f"fill_: value must be a real number, got {type(value).__name__}")
     if input.dtype.name == "float16":
         check_f16_range(np.asarray(float(value)))
+    if records(input):
+        return inplace(input, lambda before: where(1.0, float(value), before), "fill_")
     _core.fill_(input._a, float(value))
     return _bumped(input)
 
@@ -302,6 +492,8 @@ def copy_(input, src, non_blocking=False):
     """Copies src into input (src broadcasts; float16 <-> int32 converts; devices may differ)."""
     if not isinstance(src, Tensor):
         src = _as_tensor_like(src, input)
+    if records(input, src) and input.dtype.name == "float16":  # where(1, src, before): src's values, its gradient
+        return inplace(input, lambda before: where(1.0, src.to(input.device), before), "copy_")
     a = src._a if src._a.device == input._a.device else _core.to_device(src._a, input._a.device)
     _core.copy_(input._a, a)
     return _bumped(input)

@@ -7,6 +7,8 @@ import operator
 import numpy as np
 
 from .. import _core
+from ..autograd.broadcast import sum_to
+from ..autograd.function import Function, inplace, records
 from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 
 __all__ = ["gather", "scatter_add", "index_select", "embedding", "nonzero", "masked_fill", "index_put"]
@@ -117,6 +119,12 @@ def _slice_args(s):
 
 
 def _getitem(self, key):
+    if self.requires_grad:
+        return _Index.apply(self, key)
+    return _getitem_array(self, key)
+
+
+def _getitem_array(self, key):
     a = self._a
     if type(key) is int:  # the common cases first: t[i] and t[a:b]
         return _wrap(_core.select(a, 0, key))
@@ -151,8 +159,87 @@ def _fill(array, value):
     _core.fill_(array, float(value))
 
 
+def _setitem_recorded(self, key, value):
+    if records(self, value):
+        return inplace(self, lambda before: _SetItem.apply(before, key, value), "__setitem__")
+    return _setitem(self, key, value)
+
+
 Tensor.__getitem__ = _getitem
-Tensor.__setitem__ = _setitem
+Tensor.__setitem__ = _setitem_recorded
+
+
+# ---- autograd: x[key] and its adjoint, "zeros of x's shape with g added at x[key]", are each other's
+# backward, so indexing has derivatives of every order. The other index ops reduce to these two.
+class _Index(Function):
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.key = key
+        return _getitem_array(x, key)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _IndexPut0.apply(g, ctx.input_shapes[0], ctx.key), None
+
+
+class _IndexPut0(Function):
+    """zeros(shape) with g accumulated at [key] (repeated indices add up)."""
+
+    @staticmethod
+    def forward(ctx, g, shape, key):
+        ctx.key = key
+        out = _wrap(_core.full(list(shape), 0.0, "float16", g._a.device))
+        view, advanced = _parse(out, key)
+        if advanced:
+            _core.index_put_(view, advanced, g._a, True)
+        else:
+            _core.copy_(view, g._a)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _Index.apply(gg, ctx.key), None, None
+
+
+class _SetItem(Function):
+    """x with x[key] = value (a new tensor): x's gradient is g with zeros at key, value's is g[key]."""
+
+    @staticmethod
+    def forward(ctx, x, key, value):
+        ctx.key = key
+        out = _wrap(_core.clone(x._a))
+        _setitem(out, key, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = _SetItem.apply(g, ctx.key, 0.0) if ctx.needs_input_grad[0] else None
+        gv = sum_to(_Index.apply(g, ctx.key), ctx.input_shapes[2]) if ctx.needs_input_grad[2] else None
+        return gx, None, gv
+
+
+class _Gather(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.dim, ctx.index = dim, index
+        return _wrap(_core.gather(x._a, dim, index))
+
+    @staticmethod
+    def backward(ctx, g):
+        zeros = _wrap(_core.full(list(ctx.input_shapes[0]), 0.0, "float16", g._a.device))
+        return _ScatterAdd.apply(zeros, ctx.dim, ctx.index, g), None, None
+
+
+class _ScatterAdd(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim, ctx.index = dim, index
+        return _wrap(_core.scatter_add(x._a, dim, index, src._a))
+
+    @staticmethod
+    def backward(ctx, g):
+        gsrc = _Gather.apply(g, ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None
+        return g, None, None, gsrc
 
 
 # ---- index functions ----------------------------------------------------------------------------------
@@ -169,18 +256,20 @@ def _index_tensor(index, like):
 @tensor_method()
 def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j][k] = input[i][index[i][j][k]][k] (for dim=1): index has input's number of dimensions."""
-    return _wrap(_core.gather(input._a, dim, _index_tensor(index, input)))
+    return _Gather.apply(input, dim, _index_tensor(index, input))
 
 
 @tensor_method()
 def scatter_add(input, dim, index, src):
     """A copy of input with src added at the positions index names along dim (repeats add up)."""
     src = src if isinstance(src, Tensor) else _as_tensor_like(src, input)
-    return _wrap(_core.scatter_add(input._a, dim, _index_tensor(index, input), src._a))
+    return _ScatterAdd.apply(input, dim, _index_tensor(index, input), src)
 
 
 @tensor_method()
 def scatter_add_(input, dim, index, src):
+    if records(input, src):
+        return inplace(input, lambda before: scatter_add(before, dim, index, src), "scatter_add_")
     out = scatter_add(input, dim, index, src)
     _core.copy_(input._a, out._a)
     input._version += 1
@@ -189,13 +278,31 @@ def scatter_add_(input, dim, index, src):
 
 @tensor_method()
 def index_select(input, dim, index):
+    if input.requires_grad:  # recorded as input[:, ..., index] (the same values), whose adjoint accumulates
+        index = index if isinstance(index, Tensor) else _wrap(_index_tensor(index, input))
+        if index.ndim != 1:
+            raise IndexError(f"index_select: index must be 1-d, got shape {list(index.shape)}")
+        return _Index.apply(input, (slice(None),) * (dim % input.ndim) + (index,))
     return _wrap(_core.index_select(input._a, dim, _index_tensor(index, input)))
 
 
 def embedding(weight, input):
     """Rows of weight [num_embeddings, dim] picked by the int32 indices in input (torch.embedding's order;
     tl.nn.functional.embedding takes (input, weight))."""
+    if weight.requires_grad:
+        return _Embedding.apply(weight, _index_tensor(input, weight))
     return _wrap(_core.embedding(weight._a, _index_tensor(input, weight)))
+
+
+class _Embedding(Function):
+    @staticmethod
+    def forward(ctx, weight, index):
+        ctx.index = index
+        return _wrap(_core.embedding(weight._a, index))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _IndexPut0.apply(g, ctx.input_shapes[0], (_wrap(ctx.index),)), None
 
 
 @tensor_method()
@@ -219,6 +326,8 @@ def masked_fill(input, mask, value):
 
 @tensor_method()
 def masked_fill_(input, mask, value):
+    if records(input, value):
+        return inplace(input, lambda before: masked_fill(before, mask, value), "masked_fill_")
     out = masked_fill(input, mask, value)
     _core.copy_(input._a, out._a)
     input._version += 1
@@ -244,6 +353,8 @@ def _advanced(input, indices):
 @tensor_method()
 def index_put_(input, indices, values, accumulate=False):
     """input[indices] = values (or += with accumulate, where repeated positions add up), in place."""
+    if records(input, values):
+        return inplace(input, lambda before: index_put(before, indices, values, accumulate), "index_put_")
     values = _as_tensor_like(values, input)._a
     if values.dtype != input._a.dtype and input._a.dtype == "float16":
         values = _core.astype(values, "float16")
@@ -254,4 +365,10 @@ def index_put_(input, indices, values, accumulate=False):
 
 @tensor_method()
 def index_put(input, indices, values, accumulate=False):
+    if records(input, values):
+        key = tuple(indices)
+        if accumulate:
+            values = values if isinstance(values, Tensor) else _as_tensor_like(values, input)
+            return input + _IndexPut0.apply(values.expand(_getitem_array(input, key).shape), input.shape, key)
+        return _SetItem.apply(input, key, values)
     return index_put_(input.clone(), indices, values, accumulate)

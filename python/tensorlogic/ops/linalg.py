@@ -3,7 +3,9 @@ import numbers
 
 from .. import _core
 from .._convert import numpy_to_array
-from ..errors import ShapeMismatchError
+from ..autograd.broadcast import sum_to
+from ..autograd.function import Function
+from ..errors import EinsumError, ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
 
 _ACTIVATIONS = ("none", "relu", "gelu", "gelu_tanh", "silu")
@@ -22,7 +24,36 @@ def _native(value, like=None):
 @tensor_method()
 def matmul(input, other):
     """Matrix product with PyTorch's rules: 1-d operands are vectors, batch dimensions broadcast."""
-    return _wrap(_core.matmul(_native(input, other), _native(other, input)))
+    if not isinstance(input, Tensor):
+        input = _wrap(_native(input, other))
+    if not isinstance(other, Tensor):
+        other = _wrap(_native(other, input))
+    return _Matmul.apply(input, other)
+
+
+# ---- autograd (backward formulas in differentiable tensor ops) -------------------------------------
+class _Matmul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _wrap(_core.matmul(a._a, b._a))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a  # vectors as matrices, as the forward treats them
+        b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+        if a.ndim == 1 and b.ndim == 1:
+            g2 = g.reshape(1, 1)
+        elif a.ndim == 1:
+            g2 = g.reshape(tuple(g.shape[:-1]) + (1, g.shape[-1]))
+        elif b.ndim == 1:
+            g2 = g.reshape(tuple(g.shape) + (1,))
+        else:
+            g2 = g
+        ga = sum_to(g2 @ b2.mT, a2.shape).reshape(a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(a2.mT @ g2, b2.shape).reshape(b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
 
 
 @tensor_method("__matmul__")
@@ -59,9 +90,42 @@ def linear(input, weight, bias=None, activation="none", residual=None):
         activation = "none"
     if activation not in _ACTIVATIONS:
         raise ValueError(f"linear: unknown activation {activation!r}; expected one of {', '.join(_ACTIVATIONS)}")
-    b = None if bias is None else _native(bias, input)
-    r = None if residual is None else _native(residual, input)
-    return _wrap(_core.linear(_native(input), _native(weight, input), b, activation, r))
+    if not isinstance(input, Tensor):
+        input = _wrap(_native(input, weight))
+    if not isinstance(bias, (Tensor, type(None))):
+        bias = _wrap(_native(bias, input))
+    if not isinstance(residual, (Tensor, type(None))):
+        residual = _wrap(_native(residual, input))
+    return _Linear.apply(input, weight, bias, residual, activation)
+
+
+class _Linear(Function):
+    """The fused linear family. With an activation, the backward recomputes the pre-activation z with
+    linear() (so the formula stays differentiable) and applies the activation's derivative table."""
+
+    @staticmethod
+    def forward(ctx, x, w, bias, residual, activation):
+        ctx.activation = activation
+        ctx.save_for_backward(x, w, bias, residual)
+        return _wrap(_core.linear(_native(x), _native(w, x), None if bias is None else bias._a, activation,
+                                  None if residual is None else residual._a))
+
+    @staticmethod
+    def backward(ctx, g):
+        from .elementwise import _UNARY_GRAD
+
+        x, w, bias, residual = ctx.saved_tensors
+        if ctx.activation != "none":
+            z = linear(x, w, bias, "none", residual)
+            op = getattr(_core.UnaryOp, ctx.activation)
+            g = _UNARY_GRAD[op](g, z, None, 0.0, 0.0)
+        out_features, in_features = w.shape
+        g2 = g if g.ndim == 2 else g.reshape(-1, out_features)  # batch dims flattened for the weight's gradient
+        gx = g @ w if ctx.needs_input_grad[0] else None
+        gw = g2.mT @ (x if x.ndim == 2 else x.reshape(-1, in_features)) if ctx.needs_input_grad[1] else None
+        gb = g2.sum(0) if bias is not None and ctx.needs_input_grad[2] else None
+        gr = sum_to(g, residual.shape) if residual is not None and ctx.needs_input_grad[3] else None
+        return gx, gw, gb, gr
 
 
 def einsum(equation, *operands):
@@ -71,16 +135,83 @@ def einsum(equation, *operands):
     if not isinstance(equation, str):
         raise TypeError(f"einsum: the equation must be a string, got {type(equation).__name__}")
     first = next((o for o in operands if isinstance(o, Tensor)), None)
-    return _wrap(_core.einsum(equation, [_native(o, first) for o in operands]))
+    operands = [o if isinstance(o, Tensor) else _wrap(_native(o, first)) for o in operands]
+    return _Einsum.apply(equation, *operands)
+
+
+def _einsum_spec(equation, shapes):
+    """The equation with '...' replaced by letters and an explicit output: ([subscripts], output)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    subs = lhs.split(",")
+    used = set(c for c in eq if c.isalpha())
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
+    width = max((len(shape) - (len(sub) - 3) for sub, shape in zip(subs, shapes) if "..." in sub), default=0)
+    ell = "".join(spare[:width])
+    subs = [sub.replace("...", ell[width - (len(shape) - (len(sub) - 3)):]) for sub, shape in zip(subs, shapes)]
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        counts = {}
+        for c in "".join(subs):
+            counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return subs, out
+
+
+class _Einsum(Function):
+    """The gradient of operand i is an einsum of g with the other operands onto operand i's subscripts;
+    letters that only operand i has are broadcast back with expand, and broadcast size-1 dims summed."""
+
+    @staticmethod
+    def forward(ctx, equation, *operands):
+        ctx.equation = equation
+        ctx.save_for_backward(*operands)
+        return _wrap(_core.einsum(equation, [o._a for o in operands]))
+
+    @staticmethod
+    def backward(ctx, g):
+        operands = ctx.saved_tensors
+        subs, out = _einsum_spec(ctx.equation, [o.shape for o in operands])
+        grads = [None]
+        for i, (sub, x) in enumerate(zip(subs, operands)):
+            if not ctx.needs_input_grad[i + 1]:
+                grads.append(None)
+                continue
+            if len(set(sub)) != len(sub):
+                raise EinsumError(f"einsum backward: operand {i} of '{ctx.equation}' repeats an index (a diagonal); "
+                                  "its gradient is not supported")
+            others = [s for j, s in enumerate(subs) if j != i]
+            reachable = set(out).union(*others) if others else set(out)
+            target = "".join(c for c in sub if c in reachable)
+            spec = ",".join([out] + others) + "->" + target
+            r = einsum(spec, g, *[o for j, o in enumerate(operands) if j != i])
+            sizes = dict(zip(target, r.shape))
+            r = r.reshape([sizes.get(c, 1) for c in sub])
+            if tuple(r.shape) != tuple(x.shape):  # letters only x has: expand; dims x broadcast: sum
+                r = sum_to(r.expand([xs if rs == 1 else rs for rs, xs in zip(r.shape, x.shape)]), x.shape)
+            grads.append(r)
+        return tuple(grads)
 
 
 @tensor_method()
 def tril(input, diagonal=0):
     """Keeps the lower triangle (elements with column - row <= diagonal) of the last two axes."""
-    return _wrap(_core.tril(input._a, int(diagonal)))
+    return _Tri.apply(input, _core.tril, int(diagonal))
 
 
 @tensor_method()
 def triu(input, diagonal=0):
     """Keeps the upper triangle (elements with column - row >= diagonal) of the last two axes."""
-    return _wrap(_core.triu(input._a, int(diagonal)))
+    return _Tri.apply(input, _core.triu, int(diagonal))
+
+
+class _Tri(Function):
+    @staticmethod
+    def forward(ctx, x, op, diagonal):
+        ctx.op, ctx.diagonal = op, diagonal
+        return _wrap(op(x._a, diagonal))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _Tri.apply(g, ctx.op, ctx.diagonal)

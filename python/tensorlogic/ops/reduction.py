@@ -1,10 +1,12 @@
 """Reductions with PyTorch's signatures: sum mean prod max min amax amin argmax argmin var std logsumexp norm."""
+import builtins
 import collections
 import math
 import numbers
 
 from .. import _core
-from ..tensor import Tensor, _binary, _wrap, tensor_method
+from ..autograd.function import Function
+from ..tensor import Tensor, _wrap, tensor_method
 
 _R = _core.ReduceOp
 
@@ -22,7 +24,82 @@ def _dims(dim):
 
 
 def _reduce(op, input, dim, keepdim, correction=1.0, p=2.0):
-    return _wrap(_core.reduce(op, input._a, _dims(dim), bool(keepdim), float(correction), float(p)))
+    return _Reduce.apply(op, input, _dims(dim), bool(keepdim), float(correction), float(p))
+
+
+# ---- autograd: one Function for the family; each derivative gets g and y broadcastable to x (reduced dims
+# kept as size 1) and is written in differentiable tensor ops.
+def _share(g, x, y, dims):
+    """g spread evenly over the elements equal to the extreme y (ties share, like PyTorch's amax/amin)."""
+    mask = x == y
+    return g * mask / mask.sum(dims, keepdim=True)
+
+
+def _prod_grad(g, x, y, dims):
+    """prod of the others: y / x where x != 0; with one zero in a slice, the zero gets the product of the rest."""
+    from .elementwise import where
+
+    zero = x == 0
+    zeros = zero.sum(dims, keepdim=True)
+    others = where(zero, 1.0, x).prod(dims, keepdim=True)
+    return g * where(zeros == 0, y / where(zero, 1.0, x), where((zeros == 1) * zero, others, 0.0))
+
+
+def _norm_grad(g, x, y, dims, p):
+    from .elementwise import where
+
+    if p == 0:
+        return g * x * 0.0
+    if p == 1:
+        return g * x.sign()
+    if math.isinf(p):
+        return _share(g, x.abs(), y, dims) * x.sign()
+    if p == 2:
+        return g * x / where(y == 0, 1.0, y)
+    return g * x.sign() * x.abs() ** (p - 1) / where(y == 0, 1.0, y) ** (p - 1)
+
+
+def _count(x, y):
+    return x.numel() // builtins.max(y.numel(), 1)
+
+
+_REDUCE_GRAD = {  # sum and mean use only shapes (x and y are None for them: nothing is saved)
+    _R.sum: lambda g, x, y, d, ctx: g.expand(ctx.input_shapes[1]),
+    _R.mean: lambda g, x, y, d, ctx: g.expand(ctx.input_shapes[1]) / builtins.max(
+        math.prod(ctx.input_shapes[1]) // builtins.max(g.numel(), 1), 1),
+    _R.prod: lambda g, x, y, d, ctx: _prod_grad(g, x, y, d),
+    _R.max: lambda g, x, y, d, ctx: _share(g, x, y, d),
+    _R.min: lambda g, x, y, d, ctx: _share(g, x, y, d),
+    _R.var: lambda g, x, y, d, ctx: g * (x - x.mean(d, keepdim=True)) * (2.0 / (_count(x, y) - ctx.correction)),
+    _R.logsumexp: lambda g, x, y, d, ctx: g * (x - y).exp(),
+    _R.norm: lambda g, x, y, d, ctx: _norm_grad(g, x, y, d, ctx.p),
+}
+
+
+class _Reduce(Function):
+    @staticmethod
+    def name(ctx):
+        return ctx.op.name
+
+    @staticmethod
+    def forward(ctx, op, x, dims, keepdim, correction, p):
+        y = _wrap(_core.reduce(op, x._a, dims, keepdim, correction, p))
+        ctx.op, ctx.dims, ctx.keepdim, ctx.correction, ctx.p = op, dims, keepdim, correction, p
+        if op not in (_R.sum, _R.mean):
+            ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors if ctx.op not in (_R.sum, _R.mean) else (None, None)
+        shape = ctx.input_shapes[1]
+        n = len(shape)
+        dims = tuple(sorted({d % n for d in ctx.dims})) if ctx.dims and n else tuple(range(n))
+        kept = tuple(1 if i in dims else s for i, s in enumerate(shape))
+        if not ctx.keepdim:
+            g = g.reshape(kept)
+            y = None if y is None else y.reshape(kept)
+        return None, _REDUCE_GRAD[ctx.op](g, x, y, dims, ctx)
 
 
 def _check_float_dtype(dtype, name):
@@ -50,7 +127,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 def _extreme(value_op, index_op, elementwise_op, input, dim, keepdim):
     if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
-        return _binary(elementwise_op, input, dim)
+        from .elementwise import _Binary
+
+        return _Binary.apply(elementwise_op, input, dim)
     if dim is None:
         if keepdim:
             raise TypeError("max()/min() got keepdim without dim")
@@ -113,8 +192,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """sqrt(var): the variance is rounded to f16 first (within one f16 ulp of the exact std)."""
     dim, correction = _correction(dim, unbiased, correction)
-    v = _core.reduce(_R.var, input._a, _dims(dim), bool(keepdim), float(correction), 2.0)
-    return _wrap(_core.unary(_core.UnaryOp.sqrt, v))
+    return _reduce(_R.var, input, dim, keepdim, correction=correction).sqrt()
 
 
 @tensor_method()

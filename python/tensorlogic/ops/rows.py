@@ -2,6 +2,7 @@
 import numbers
 
 from .. import _core
+from ..autograd.function import Function
 from ..tensor import _wrap, tensor_method
 
 
@@ -21,13 +22,42 @@ def _check_dtype(dtype, name):
 @tensor_method()
 def softmax(input, dim=None, dtype=None):
     _check_dtype(dtype, "softmax")
-    return _wrap(_core.softmax(input._a, _softmax_dim(input, dim, "softmax")))
+    return _Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
 
 
 @tensor_method()
 def log_softmax(input, dim=None, dtype=None):
     _check_dtype(dtype, "log_softmax")
-    return _wrap(_core.log_softmax(input._a, _softmax_dim(input, dim, "log_softmax")))
+    return _LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
+
+
+# ---- autograd: backward formulas in differentiable tensor ops (y: the saved output).
+class _Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = _wrap(_core.softmax(x._a, dim))
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return y * (g - (g * y).sum(ctx.dim, keepdim=True)), None
+
+
+class _LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = _wrap(_core.log_softmax(x._a, dim))
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g - y.exp() * g.sum(ctx.dim, keepdim=True), None
 
 
 def _shape(normalized_shape):
@@ -37,14 +67,54 @@ def _shape(normalized_shape):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    return _wrap(_core.layer_norm(input._a, _shape(normalized_shape), None if weight is None else weight._a,
-                                  None if bias is None else bias._a, float(eps)))
+    return _Norm.apply(input, weight, bias, _shape(normalized_shape), float(eps), False)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """eps=None uses the float16 machine epsilon (2**-10), like torch.finfo(input.dtype).eps."""
-    return _wrap(_core.rms_norm(input._a, _shape(normalized_shape), None if weight is None else weight._a,
-                                None if eps is None else float(eps)))
+    return _Norm.apply(input, weight, None, _shape(normalized_shape), 2.0**-10 if eps is None else float(eps), True)
+
+
+class _Norm(Function):
+    """layer_norm (rms=False) and rms_norm over the trailing normalized_shape. The backward recomputes the
+    statistics with tensor ops (mean, rsqrt) so that it is differentiable again."""
+
+    @staticmethod
+    def name(ctx):
+        return "rms_norm" if ctx.rms else "layer_norm"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, shape, eps, rms):
+        w = None if weight is None else weight._a
+        if rms:
+            y = _core.rms_norm(x._a, shape, w, eps)
+        else:
+            y = _core.layer_norm(x._a, shape, w, None if bias is None else bias._a, eps)
+        ctx.shape, ctx.eps, ctx.rms = shape, eps, rms
+        ctx.save_for_backward(x, weight)
+        return _wrap(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        dims = tuple(range(x.ndim - len(ctx.shape), x.ndim))
+        batch = tuple(range(x.ndim - len(ctx.shape)))
+        if ctx.rms:
+            xc = x
+            rstd = ((x * x).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        else:
+            xc = x - x.mean(dims, keepdim=True)
+            rstd = ((xc * xc).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        xhat = xc * rstd
+        gxhat = g if w is None else g * w
+        inner = gxhat - (gxhat * xhat).mean(dims, keepdim=True) * xhat
+        if not ctx.rms:
+            inner = inner - gxhat.mean(dims, keepdim=True)
+        gx = inner * rstd if ctx.needs_input_grad[0] else None
+        over_batch = (lambda t: t.sum(batch)) if batch else (lambda t: t)  # sum(()) would reduce everything
+        gw = over_batch(g * xhat) if w is not None and ctx.needs_input_grad[1] else None
+        gb = over_batch(g) if ctx.needs_input_grad[2] else None
+        return gx, gw, gb
 
 
 __all__ = ["softmax", "log_softmax", "layer_norm", "rms_norm"]

@@ -3,6 +3,8 @@ unsqueeze expand broadcast_to flatten, and joining/splitting: cat stack split ch
 import numbers
 
 from .. import _core
+from ..autograd.broadcast import sum_to
+from ..autograd.function import Function
 from ..tensor import Tensor, _shape_args, _wrap, tensor_method
 
 __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze", "flatten", "unflatten",
@@ -12,13 +14,78 @@ __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze",
 
 @tensor_method()
 def reshape(input, *shape):
-    return _wrap(_core.reshape(input._a, _shape_args(shape)))
+    return _Reshape.apply(input, _core.reshape, _shape_args(shape))
+
+
+# ---- autograd: shape ops are Functions whose backward undoes the shape change on the gradient.
+class _Reshape(Function):
+    """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
+
+    @staticmethod
+    def name(ctx):
+        return ctx.op.__name__
+
+    @staticmethod
+    def forward(ctx, x, op, *args):
+        ctx.op = op
+        return _wrap(op(x._a, *args))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.input_shapes[0])
+
+
+class _Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return _wrap(_core.permute(x._a, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        n = len(ctx.dims)
+        inverse = [0] * n
+        for i, d in enumerate(ctx.dims):
+            inverse[d % n] = i
+        return g.permute(inverse), None
+
+
+class _Expand(Function):
+    @staticmethod
+    def forward(ctx, x, op, shape):
+        return _wrap(op(x._a, shape))
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to(g, ctx.input_shapes[0])
+
+
+class _Copy(Function):
+    """clone / contiguous: a new array with the same values; the gradient passes through."""
+
+    @staticmethod
+    def forward(ctx, x, op):
+        return _wrap(op(x._a))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+@tensor_method()
+def clone(input, *, memory_format=None):
+    return _Copy.apply(input, _core.clone)
+
+
+@tensor_method()
+def contiguous(input, memory_format=None):
+    return input if input._a.is_contiguous() else _Copy.apply(input, _core.contiguous)
 
 
 @tensor_method()
 def view(input, *shape):
     """A view with a new shape; raises ValueError when the strides do not allow one (see reshape)."""
-    return _wrap(_core.view(input._a, _shape_args(shape)))
+    return _Reshape.apply(input, _core.view, _shape_args(shape))
 
 
 @tensor_method()
@@ -33,7 +100,13 @@ def reshape_as(input, other):
 
 @tensor_method()
 def transpose(input, dim0, dim1):
-    return _wrap(_core.transpose(input._a, dim0, dim1))
+    n = input.ndim
+    if not (-max(n, 1) <= dim0 < max(n, 1) and -max(n, 1) <= dim1 < max(n, 1)):
+        return _wrap(_core.transpose(input._a, dim0, dim1))  # raises the core's IndexError
+    dims = list(range(n))
+    if n:
+        dims[dim0 % n], dims[dim1 % n] = dims[dim1 % n], dims[dim0 % n]
+    return _Permute.apply(input, dims)
 
 
 swapaxes = tensor_method("swapaxes")(transpose)
@@ -49,17 +122,17 @@ def t(input):
 
 @tensor_method()
 def permute(input, *dims):
-    return _wrap(_core.permute(input._a, list(_shape_args(dims))))
+    return _Permute.apply(input, list(_shape_args(dims)))
 
 
 def _T(self):
-    return _wrap(_core.permute(self._a, list(range(self._a.ndim - 1, -1, -1))))
+    return _Permute.apply(self, list(range(self._a.ndim - 1, -1, -1)))
 
 
 def _mT(self):
     if self._a.ndim < 2:
         raise ValueError(f"mT expects a tensor with at least 2 dimensions, got {self._a.ndim}")
-    return _wrap(_core.transpose(self._a, -2, -1))
+    return transpose(self, -2, -1)
 
 
 Tensor.T = property(_T, doc="All dimensions reversed (a view).")
@@ -69,19 +142,19 @@ Tensor.mT = property(_mT, doc="The last two dimensions swapped (a view): the bat
 @tensor_method()
 def squeeze(input, dim=None):
     if dim is None:
-        return _wrap(_core.squeeze(input._a, None))
+        return _Reshape.apply(input, _core.squeeze, None)
     dims = [dim] if isinstance(dim, numbers.Integral) else list(dim)
-    return _wrap(_core.squeeze(input._a, dims))
+    return _Reshape.apply(input, _core.squeeze, dims)
 
 
 @tensor_method()
 def unsqueeze(input, dim):
-    return _wrap(_core.unsqueeze(input._a, dim))
+    return _Reshape.apply(input, _core.unsqueeze, dim)
 
 
 @tensor_method()
 def flatten(input, start_dim=0, end_dim=-1):
-    return _wrap(_core.flatten(input._a, start_dim, end_dim))
+    return _Reshape.apply(input, _core.flatten, start_dim, end_dim)
 
 
 @tensor_method()
@@ -93,7 +166,7 @@ def unflatten(input, dim, sizes):
 
 @tensor_method()
 def expand(input, *sizes):
-    return _wrap(_core.expand(input._a, _shape_args(sizes)))
+    return _Expand.apply(input, _core.expand, _shape_args(sizes))
 
 
 @tensor_method()
@@ -103,7 +176,7 @@ def expand_as(input, other):
 
 @tensor_method()
 def broadcast_to(input, shape):
-    return _wrap(_core.broadcast_to(input._a, _shape_args((shape,))))
+    return _Expand.apply(input, _core.broadcast_to, _shape_args((shape,)))
 
 
 def broadcast_shapes(*shapes):
@@ -141,11 +214,20 @@ def narrow(input, dim, start, length):
     start = start + size if start < 0 else start
     if start < 0 or length < 0 or start + length > size:
         raise IndexError(f"narrow: start {start} and length {length} exceed dimension {dim} of size {size}")
-    return _wrap(_core.slice(input._a, dim, start, start + length, 1))
+    return _along(input, dim, slice(start, start + length))
+
+
+def _along(input, dim, item):
+    """input[..., item, ...] with item at dimension dim: a differentiable view (see ops/indexing.py)."""
+    from .indexing import _Index
+
+    return _Index.apply(input, (slice(None),) * (dim % input.ndim) + (item,))
 
 
 @tensor_method()
 def unbind(input, dim=0):
+    if input.requires_grad:
+        return tuple(_along(input, dim, i) for i in range(input.shape[dim]))
     return tuple(_wrap(_core.select(input._a, dim, i)) for i in range(input.shape[dim]))
 
 
@@ -160,12 +242,24 @@ def split(tensor, split_size_or_sections, dim=0):
         sizes = [min(each, size - s) for s in range(0, size, each)] if size else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
-    return tuple(_wrap(a) for a in _core.split(tensor._a, sizes, dim))
+    return _pieces(tensor, _core.split(tensor._a, sizes, dim), dim)
 
 
 @tensor_method()
 def chunk(input, chunks, dim=0):
-    return tuple(_wrap(a) for a in _core.chunk(input._a, chunks, dim))
+    return _pieces(input, _core.chunk(input._a, chunks, dim), dim)
+
+
+def _pieces(input, arrays, dim):
+    """The views of split/chunk; with autograd, each is recorded as the slice it is."""
+    if not input.requires_grad:
+        return tuple(_wrap(a) for a in arrays)
+    out, start = [], 0
+    for a in arrays:
+        size = a.shape[dim] if a.ndim else 0
+        out.append(_along(input, dim, slice(start, start + size)))
+        start += size
+    return tuple(out)
 
 
 def _arrays(tensors, name):
@@ -181,7 +275,36 @@ def _arrays(tensors, name):
 
 def cat(tensors, dim=0):
     """Joins tensors along an existing dimension (float16 when any input is float16)."""
-    return _wrap(_core.cat(_arrays(tensors, "cat"), dim))
+    _arrays(tensors, "cat")
+    return _Join.apply(_core.cat, dim, *tensors)
+
+
+class _Join(Function):
+    """cat and stack: the gradient of each input is its slice (cat) or its index (stack) of g."""
+
+    @staticmethod
+    def name(ctx):
+        return ctx.op.__name__
+
+    @staticmethod
+    def forward(ctx, op, dim, *tensors):
+        ctx.op, ctx.dim = op, dim
+        return _wrap(op([t._a for t in tensors], dim))
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, start = [None, None], 0
+        shapes = ctx.input_shapes[2:]
+        for shape, needed in zip(shapes, ctx.needs_input_grad[2:]):
+            if ctx.op is _core.stack:
+                piece = _along(g, ctx.dim, start)
+                start += 1
+            else:
+                size = shape[ctx.dim] if len(shape) else 0
+                piece = _along(g, ctx.dim, slice(start, start + size)) if len(shape) > 1 or size else None
+                start += size
+            grads.append(piece if needed else None)
+        return tuple(grads)
 
 
 concat = concatenate = cat
@@ -189,7 +312,8 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0):
     """Joins equal-shaped tensors along a new dimension."""
-    return _wrap(_core.stack(_arrays(tensors, "stack"), dim))
+    _arrays(tensors, "stack")
+    return _Join.apply(_core.stack, dim, *tensors)
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -203,4 +327,41 @@ def pad(input, pad, mode="constant", value=None):
         import numpy as np
 
         check_f16_range(np.asarray(float(value)))
-    return _wrap(_core.pad(input._a, pads, mode, 0.0 if value is None else float(value)))
+    return _Pad.apply(input, pads, mode, 0.0 if value is None else float(value))
+
+
+class _Pad(Function):
+    """Constant padding's gradient is g cropped (pad by the negated amounts); reflect, replicate and
+    circular send each padded position's gradient back to its source with an index accumulate per dim."""
+
+    @staticmethod
+    def forward(ctx, x, pads, mode, value):
+        ctx.pads, ctx.mode = pads, mode
+        return _wrap(_core.pad(x._a, pads, mode, value))
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.mode == "constant":
+            return pad(g, [-p for p in ctx.pads]), None
+        import numpy as np
+
+        from .indexing import _IndexPut0
+
+        shape = list(g.shape)
+        for k in range(len(ctx.pads) // 2):
+            dim = g.ndim - 1 - k
+            left, right = ctx.pads[2 * k], ctx.pads[2 * k + 1]
+            size = ctx.input_shapes[0][dim]
+            pos = np.arange(-left, size + right)
+            if ctx.mode == "reflect":
+                period = 2 * (size - 1)
+                pos = np.abs((pos % period + period) % period) if period else np.zeros_like(pos)
+                pos = np.where(pos >= size, period - pos, pos)
+            elif ctx.mode == "replicate":
+                pos = np.clip(pos, 0, size - 1)
+            else:  # circular
+                pos = pos % size
+            index = Tensor(pos.astype(np.int32), device=g.device)
+            shape[dim] = size
+            g = _IndexPut0.apply(g, tuple(shape), (slice(None),) * dim + (index,))
+        return g, None

@@ -1,0 +1,91 @@
+// Fused optimizer steps: argument and state checks once, then the backend's optimizer kernel family.
+#include <cmath>
+#include <string>
+
+#include "backend.h"
+#include "tensorlogic/errors.h"
+#include "tensorlogic/optim.h"
+
+namespace tensorlogic {
+
+const char* optimizer_name(OptimizerKind kind) {
+  static const char* names[] = {"SGD", "Adam", "AdamW", "RMSprop", "Lion"};
+  return names[static_cast<int>(kind)];
+}
+
+int optimizer_state_slots(OptimizerKind kind, const OptimizerParams& p) {
+  switch (kind) {
+    case OptimizerKind::sgd: return 1 + (p.momentum != 0.0);
+    case OptimizerKind::adam:
+    case OptimizerKind::adamw: return 3 + p.amsgrad;
+    case OptimizerKind::rmsprop: return 2 + (p.momentum > 0.0) + p.centered;
+    case OptimizerKind::lion: return 2;
+  }
+  return 0;
+}
+
+void Backend::optimizer_step(OptimizerKind kind, const OptimizerParams&, const Array& param, const Array&,
+                             const std::vector<Array>&) {
+  throw DeviceError(std::string(optimizer_name(kind)) + ": fused optimizer steps are not implemented on " +
+                    param.device().str());
+}
+
+namespace {
+
+void check_value(const char* op, const char* name, double value, bool ok) {
+  if (!ok || std::isnan(value)) {
+    throw ArgumentError(std::string(op) + ": invalid " + name + " value " + std::to_string(value));
+  }
+}
+
+}  // namespace
+
+void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const Array& param, const Array& grad,
+                    const std::vector<Array>& state) {
+  const char* op = optimizer_name(kind);
+  Backend& backend = backend_of(op, {&param, &grad});
+  check_value(op, "lr", p.lr, p.lr >= 0.0);
+  check_value(op, "weight_decay", p.weight_decay, p.weight_decay >= 0.0);
+  check_value(op, "momentum", p.momentum, p.momentum >= 0.0);
+  check_value(op, "eps", p.eps, p.eps >= 0.0);
+  check_value(op, "beta1", p.beta1, p.beta1 >= 0.0 && p.beta1 < 1.0);
+  check_value(op, "beta2", p.beta2, p.beta2 >= 0.0 && p.beta2 < 1.0);
+  check_value(op, "alpha", p.alpha, p.alpha >= 0.0);
+  check_value(op, "grad_scale", p.grad_scale, std::isfinite(p.grad_scale));
+  if (p.step < 1) throw ArgumentError(std::string(op) + ": step must be >= 1, got " + std::to_string(p.step));
+  if (kind == OptimizerKind::sgd && p.nesterov && (p.momentum <= 0.0 || p.dampening != 0.0)) {
+    throw ArgumentError("SGD: nesterov momentum requires a momentum and zero dampening");
+  }
+  if (param.dtype() != Dtype::float16 || grad.dtype() != Dtype::float16) {
+    throw DtypeError(std::string(op) + ": parameters and gradients must be float16, got " +
+                     dtype_name(param.dtype()) + " and " + dtype_name(grad.dtype()));
+  }
+  if (!param.is_contiguous()) {
+    throw ArgumentError(std::string(op) + ": the parameter of shape " + shape_str(param.shape()) +
+                        " must be contiguous (it is updated in place)");
+  }
+  if (grad.shape() != param.shape()) {
+    throw ShapeMismatchError(std::string(op) + ": gradient of shape " + shape_str(grad.shape()) +
+                             " for a parameter of shape " + shape_str(param.shape()));
+  }
+  const size_t slots = static_cast<size_t>(optimizer_state_slots(kind, p));
+  if (state.size() != slots) {
+    throw ArgumentError(std::string(op) + ": expected " + std::to_string(slots) + " state arrays for these options, got " +
+                        std::to_string(state.size()));
+  }
+  for (const Array& s : state) {
+    if (s.dtype() != Dtype::int32 || s.shape() != param.shape() || !s.is_contiguous() || s.device() != param.device()) {
+      throw ArgumentError(std::string(op) + ": each state array must be a contiguous int32-word array of shape " +
+                          shape_str(param.shape()) + " on " + param.device().str() + ", got " + dtype_name(s.dtype()) +
+                          " " + shape_str(s.shape()));
+    }
+    if (s.shares_storage(param) || s.shares_storage(grad)) {
+      throw ArgumentError(std::string(op) + ": state arrays must not share memory with the parameter or gradient");
+    }
+  }
+  if (param.numel() == 0) return;
+  const Array g = grad.is_contiguous() ? grad : contiguous(grad);
+  backend.optimizer_step(kind, p, param, g, state);
+}
+
+}  // namespace tensorlogic

@@ -1,0 +1,114 @@
+"""GradScaler: dynamic loss scaling for f16 training, with torch.amp.GradScaler's defaults and rules.
+
+The loss is multiplied by the scale before backward so small gradients stay representable in f16. step()
+checks the gradients for inf/NaN: if any, the update is skipped and the scale multiplied by backoff_factor;
+after growth_interval clean steps it is multiplied by growth_factor. Unscaling happens inside the fused
+optimizer kernel (in f32), so unscaled gradients are never rounded to f16; unscale_() exists for gradient
+clipping and rounds them to f16 in place."""
+import numpy as np
+
+from . import _core
+
+
+def _grads(optimizer):
+    return [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+
+
+def _all_finite(grads):
+    return all(np.isfinite(g.numpy()).all() for g in grads)
+
+
+class GradScaler:
+    def __init__(self, device="cpu", init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                 enabled=True):
+        if growth_factor <= 1.0:
+            raise ValueError("The growth factor must be > 1.0.")
+        if not 0.0 < backoff_factor < 1.0:
+            raise ValueError("The backoff factor must be < 1.0.")
+        self._enabled = enabled
+        self._scale = float(init_scale)
+        self._growth_factor = growth_factor
+        self._backoff_factor = backoff_factor
+        self._growth_interval = growth_interval
+        self._growth_tracker = 0
+        self._per_optimizer = {}  # id(optimizer) -> {"unscaled": bool, "found_inf": bool}
+
+    def is_enabled(self):
+        return self._enabled
+
+    def get_scale(self):
+        return self._scale if self._enabled else 1.0
+
+    def scale(self, outputs):
+        if not self._enabled:
+            return outputs
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self.scale(o) for o in outputs)
+        return outputs * self._scale
+
+    def _state(self, optimizer):
+        return self._per_optimizer.setdefault(id(optimizer), {"unscaled": False, "found_inf": None})
+
+    def unscale_(self, optimizer):
+        if not self._enabled:
+            return
+        st = self._state(optimizer)
+        if st["unscaled"]:
+            raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
+        grads = _grads(optimizer)
+        st["found_inf"] = not _all_finite(grads)
+        inv = 1.0 / self._scale
+        for g in grads:
+            _core.binary_scalar_(_core.BinaryOp.mul, g._a, inv)
+            g._version += 1
+        st["unscaled"] = True
+
+    def step(self, optimizer, *args, **kwargs):
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        st = self._state(optimizer)
+        if st["found_inf"] is None:
+            st["found_inf"] = not _all_finite(_grads(optimizer))
+        if st["found_inf"]:
+            return None
+        previous = optimizer._grad_scale
+        optimizer._grad_scale = 1.0 if st["unscaled"] else 1.0 / self._scale
+        try:
+            return optimizer.step(*args, **kwargs)
+        finally:
+            optimizer._grad_scale = previous
+
+    def update(self, new_scale=None):
+        if not self._enabled:
+            return
+        if new_scale is not None:
+            self._scale = float(new_scale.item() if hasattr(new_scale, "item") else new_scale)
+        else:
+            found = any(st["found_inf"] for st in self._per_optimizer.values())
+            if found:
+                self._scale *= self._backoff_factor
+                self._growth_tracker = 0
+            else:
+                self._growth_tracker += 1
+                if self._growth_tracker == self._growth_interval:
+                    self._scale *= self._growth_factor
+                    self._growth_tracker = 0
+        self._per_optimizer = {}
+
+    def state_dict(self):
+        if not self._enabled:
+            return {}
+        return {"scale": self._scale, "growth_factor": self._growth_factor, "backoff_factor": self._backoff_factor,
+                "growth_interval": self._growth_interval, "_growth_tracker": self._growth_tracker}
+
+    def load_state_dict(self, state_dict):
+        if not self._enabled:
+            return
+        if not state_dict:
+            raise RuntimeError("The source state dict is empty, possibly because it was saved from a disabled instance "
+                               "of GradScaler.")
+        self._scale = float(state_dict["scale"])
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
+        self._growth_tracker = state_dict["_growth_tracker"]

@@ -1,0 +1,12 @@
+"""Reverse-mode automatic differentiation (SPEC §5): Function, the engine, grad modes, checks."""
+from . import tensor_methods  # noqa: F401  (attaches backward, detach, ... to Tensor)
+from .api import backward, grad
+from .broadcast import sum_to
+from .function import Function, Node
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .grad_mode import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor_methods import RemovableHandle
+
+__all__ = ["Function", "Node", "backward", "grad", "gradcheck", "GradcheckError", "GradcheckReport", "no_grad",
+           "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled",
+           "RemovableHandle", "sum_to"]

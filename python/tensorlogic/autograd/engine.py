@@ -1,0 +1,162 @@
+"""The backward engine: one topological traversal of the Node graph, the same for every op."""
+import numpy as np
+
+from .. import _core
+from ..tensor import Tensor, _wrap
+from .function import Node
+from .grad_mode import mode
+
+
+def _topological(roots, captured):
+    """Nodes reachable from `roots`, each before the nodes it feeds into (reverse DFS post-order).
+
+    With `captured` (autograd.grad), only nodes from which a captured edge is reachable are kept."""
+    order, state, needed = [], {}, {}
+    for root in roots:
+        if not isinstance(root, Node) or root in state:
+            continue
+        stack = [(root, iter(root.next))]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if isinstance(child, Node) and child not in state:
+                    state[child] = 1
+                    stack.append((child, iter(child.next)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+                if captured is not None:
+                    needed[node] = node in captured or any(
+                        needed.get(c) if isinstance(c, Node) else (c is not None and _Key(c) in captured) for c in node.next)
+    order.reverse()
+    if captured is not None:
+        order = [n for n in order if needed[n]]
+    return order
+
+
+def _check_finite(g, what):
+    if g is not None and not np.isfinite(g.numpy()).all():
+        raise RuntimeError(f"detect_anomaly: {what} produced inf or NaN in backward")
+
+
+def _accumulate(buffer, key, g):
+    prev = buffer.get(key)
+    buffer[key] = g if prev is None else prev + g
+
+
+def _run_hooks(hooks, g):
+    for hook in hooks:
+        result = hook(g)
+        if result is not None:
+            g = result
+    return g
+
+
+def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
+    """Propagates `grads` from `roots` (tensors). Without `inputs`, gradients accumulate into the .grad of
+    leaves; with `inputs`, their gradients are returned (list aligned with inputs; None when unreached)."""
+    captured = None
+    if inputs is not None:
+        captured = {}
+        for i, t in enumerate(inputs):
+            captured.setdefault(t.grad_fn if t.grad_fn is not None else _Key(t), []).append(i)
+    results = [None] * len(inputs) if inputs is not None else None
+    handed_out = set(id(g) for g in grads)  # gradients given to a .grad once must be copied before reuse
+
+    buffer = {}  # Node -> the sum of the gradients flowing into its output so far
+    leaves = {}  # _Key(leaf) -> summed gradient, delivered (hooks, .grad) once the traversal is done
+    root_nodes = []
+    for t, g in zip(roots, grads):
+        if t.grad_fn is not None:
+            _accumulate(buffer, t.grad_fn, g)
+            root_nodes.append(t.grad_fn)
+        else:
+            _accumulate(leaves, _Key(t), g)
+
+    prev_mode = mode.grad
+    mode.grad = create_graph
+    try:
+        for node in _topological(root_nodes, captured):
+            g = buffer.pop(node, None)
+            if g is None:
+                continue
+            if node.pre_hooks:
+                g = _run_hooks(node.pre_hooks, g)
+            if node.retained is not None:
+                owner = node.retained()
+                if owner is not None:
+                    owner.grad = _store(g, owner.grad, handed_out, create_graph)
+            if captured is not None and node in captured:
+                for i in captured[node]:
+                    results[i] = g if results[i] is None else results[i] + g
+            if node._saved is None:
+                node.saved_tensors  # raises the "backward a second time" error with the op's name
+            if mode.anomaly:
+                try:
+                    input_grads = node.fn.backward(node, g)
+                except RuntimeError as e:
+                    if "detect_anomaly" not in str(e):
+                        raise
+                    raise RuntimeError(f"detect_anomaly: {node.name} produced inf or NaN in backward ({e})") from None
+            else:
+                input_grads = node.fn.backward(node, g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            if len(input_grads) > len(node.next):  # fewer is fine: trailing arguments get no gradient
+                raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} gradients for "
+                                   f"{len(node.next)} inputs")
+            if mode.anomaly:
+                _check_finite(g, "the gradient flowing into " + node.name)
+            for edge, ig, shape in zip(node.next, input_grads, node.input_shapes):
+                if edge is None or ig is None:
+                    continue
+                if ig._a.shape != shape:
+                    raise RuntimeError(f"{node.name}.backward returned a gradient of shape {ig._a.shape} for an "
+                                       f"input of shape {shape}")
+                if mode.anomaly:
+                    _check_finite(ig, node.name)
+                _accumulate(buffer, edge, ig) if isinstance(edge, Node) else _accumulate(leaves, _Key(edge), ig)
+            if not retain_graph:
+                node._release()
+        for key, g in leaves.items():
+            _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
+    finally:
+        mode.grad = prev_mode
+    return results
+
+
+class _Key:
+    """Hashes a leaf tensor by identity (Tensor.__eq__ is elementwise)."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, t):
+        self.t = t
+
+    def __hash__(self):
+        return id(self.t)
+
+    def __eq__(self, other):
+        return isinstance(other, _Key) and other.t is self.t
+
+
+def _deliver_leaf(t, g, captured, results, handed_out, create_graph):
+    if t._hooks:
+        g = _run_hooks(t._hooks, g)
+    if captured is not None:
+        for i in captured.get(_Key(t), ()):
+            results[i] = g if results[i] is None else results[i] + g
+        return
+    t.grad = _store(g, t.grad, handed_out, create_graph)
+
+
+def _store(g, current, handed_out, create_graph):
+    """The new .grad: g itself the first time (copied if already handed out), else current + g."""
+    if current is not None:
+        return current + g if create_graph else _wrap(_core.binary(_core.BinaryOp.add, current._a, g._a))
+    if id(g) in handed_out and not create_graph:  # (with create_graph, .grad is never changed in place)
+        g = _wrap(_core.clone(g._a))
+    handed_out.add(id(g))
+    return g

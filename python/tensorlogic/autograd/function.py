@@ -1,0 +1,206 @@
+"""Function: an op with its forward and backward side by side; applying one records a graph Node.
+
+A Node is the `ctx` of one application: it keeps the Function class, one edge per positional argument
+(the producing Node, the leaf Tensor itself, or None), the tensors saved for backward with their
+in-place versions, and the hooks of the output. Each Function has one differentiable output (extra
+outputs, such as argmax indices, carry no gradient)."""
+import weakref
+
+from ..tensor import Tensor, _wrap
+from .grad_mode import mode
+
+
+class _NullContext:
+    """The ctx of an application that records nothing (grad mode off or no input requires grad)."""
+
+    __slots__ = ()
+    needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *tensors):
+        pass
+
+    def __setattr__(self, name, value):
+        pass
+
+
+_NULL = _NullContext()
+
+
+class Node:
+    """One recorded application of a Function (also its ctx): the unit of the backward graph."""
+
+    __slots__ = ("fn", "next", "needs_input_grad", "input_shapes", "_saved", "pre_hooks", "retained",
+                 "_out", "__dict__")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self._saved = ()
+        self.pre_hooks = None
+        self.retained = None
+
+    @property
+    def name(self):
+        """The op's name in messages: a Function serving a family of ops defines name(ctx)."""
+        namer = getattr(self.fn, "name", None)
+        return namer(self) if namer is not None else self.fn.__name__
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+    # ---- saved tensors ---------------------------------------------------------------------------
+    def save_for_backward(self, *tensors):
+        self._saved = tensors  # resolved into (tensor, version, is_output) entries after forward
+
+    def mark_non_differentiable(self, *tensors):
+        pass  # only the first output is ever differentiable
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"{self.name}: trying to backward through the graph a second time (or to read saved tensors after "
+                "they were freed); pass retain_graph=True to the first backward() to keep them")
+        out = []
+        for t, version, is_output in saved:
+            if t is None:
+                out.append(None)
+                continue
+            if is_output:  # t is the output's native array (a Tensor would make a cycle through this node)
+                owner = self._out()
+                current = owner._version if owner is not None else version
+            else:
+                current = t._version
+            if current != version:
+                raise RuntimeError(
+                    f"{self.name}: one of the tensors saved for its backward (shape {tuple(t.shape)}) was modified by an "
+                    f"in-place operation: it is at version {current}, it was at version {version} when saved. "
+                    "Clone it before the in-place op, or avoid modifying it")
+            if is_output:  # re-attach the output to this node so create_graph sees its dependence on the inputs
+                alias = _wrap(t)
+                alias.requires_grad = True
+                alias.grad_fn = self
+                t = alias
+            out.append(t)
+        return tuple(out)
+
+    def _release(self):
+        self._saved = None
+
+
+def _edge(t):
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+class Function:
+    """Subclass with `forward(ctx, *args)` (computes with native calls under no_grad) and
+    `backward(ctx, grad)` returning one gradient (or None) per positional argument of forward,
+    written with differentiable tensor ops."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        # Fast path: nothing to record. This is every op's per-call overhead, so keep it to a flag and a scan.
+        if not mode.grad:
+            if mode.anomaly:
+                return _checked_forward(cls, _NULL, args, kwargs)
+            return cls.forward(_NULL, *args, **kwargs)
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                break
+        else:
+            if mode.anomaly:
+                return _checked_forward(cls, _NULL, args, kwargs)
+            return cls.forward(_NULL, *args, **kwargs)
+        return _record(cls, args, kwargs)
+
+
+def _record(cls, args, kwargs):
+    node = Node(cls)
+    edges, needs, shapes = [], [], []
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            edges.append(_edge(a))
+            needs.append(True)
+            shapes.append(a._a.shape)
+        else:
+            edges.append(None)
+            needs.append(False)
+            shapes.append(None)
+    node.next = tuple(edges)
+    node.needs_input_grad = tuple(needs)
+    node.input_shapes = shapes
+    mode.grad = False
+    try:
+        out = _checked_forward(cls, node, args, kwargs) if mode.anomaly else cls.forward(node, *args, **kwargs)
+    finally:
+        mode.grad = True
+    first = out[0] if isinstance(out, tuple) else out
+    if first._a.dtype != "float16":
+        return out  # integer results carry no gradient
+    first.requires_grad = True
+    first.grad_fn = node
+    node._out = weakref.ref(first)
+    node._saved = tuple(
+        (None, 0, False) if t is None else (t._a, t._version, True) if t is first else (t, t._version, False)
+        for t in node._saved)
+    return out
+
+
+def _has_nonfinite(t):
+    import numpy as np
+
+    return isinstance(t, Tensor) and t._a.dtype == "float16" and not np.isfinite(t.numpy()).all()
+
+
+def _checked_forward(cls, ctx, args, kwargs):
+    if ctx is _NULL:
+        ctx = Node(cls)  # a throwaway node, so that a Function serving a family can name the op
+    out = cls.forward(ctx, *args, **kwargs)
+    results = out if isinstance(out, tuple) else (out,)
+    if any(_has_nonfinite(r) for r in results) and not any(_has_nonfinite(a) for a in args):
+        namer = getattr(cls, "name", None)
+        name = namer(ctx) if namer is not None else cls.__name__
+        raise RuntimeError(f"detect_anomaly: {name} produced inf or NaN in forward from finite inputs")
+    return out
+
+
+def records(*args):
+    """Whether an op on these arguments is recorded (grad mode on and some tensor among them requires grad)."""
+    if not mode.grad:
+        return False
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
+
+
+def inplace(t, out_of_place, name):
+    """An in-place op under autograd: `out_of_place(before)` computes the result from a copy of t's current
+    value (which keeps t's history), the result is written into t's memory, and t takes over its history.
+    Nodes that saved t itself see its version move and refuse to run backward.
+
+    Views of t share its memory but not its version counter or history: an in-place op through a view of a
+    tensor that requires grad does not update the base's graph."""
+    from .. import _core
+
+    if t.requires_grad and t.grad_fn is None:
+        raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
+                           "(update parameters under `with tl.no_grad():`)")
+    before = _wrap(_core.clone(t._a))
+    before.requires_grad, before.grad_fn = t.requires_grad, t.grad_fn
+    out = out_of_place(before)
+    _core.copy_(t._a, out._a)
+    t.requires_grad, t.grad_fn = out.requires_grad, out.grad_fn
+    t._version += 1
+    return t

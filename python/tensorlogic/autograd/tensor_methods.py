@@ -1,0 +1,78 @@
+"""The autograd methods of tl.Tensor (attached with tensor_method; the fields live in tensor.py)."""
+import weakref
+
+from ..tensor import Tensor, _wrap, tensor_method
+from .api import backward as _backward
+
+
+@tensor_method()
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulates the gradient of this tensor into the .grad of the leaves of its graph."""
+    _backward(self, gradient, retain_graph, create_graph, inputs)
+
+
+@tensor_method()
+def detach(self):
+    """A new tensor sharing this data, outside the graph (in-place changes to either are seen by both)."""
+    t = _wrap(self._a)
+    return t
+
+
+@tensor_method()
+def detach_(self):
+    if self._a.dtype != "float16" and self.requires_grad:
+        raise RuntimeError("detach_: only float tensors can require grad")
+    self.grad_fn = None
+    self.requires_grad = False
+    return self
+
+
+@tensor_method()
+def requires_grad_(self, requires_grad=True):
+    if self.grad_fn is not None and not requires_grad:
+        raise RuntimeError("requires_grad_(False): this tensor is not a leaf (it has a grad_fn); use detach() instead")
+    if requires_grad and self._a.dtype != "float16":
+        raise RuntimeError("requires_grad_: only float16 tensors can require grad (this one is int32)")
+    self.requires_grad = bool(requires_grad)
+    return self
+
+
+@tensor_method()
+def retain_grad(self):
+    """Makes backward() fill .grad of this non-leaf tensor too."""
+    if not self.requires_grad:
+        raise RuntimeError("retain_grad: this tensor does not require grad")
+    if self.grad_fn is None or self._retains_grad:
+        return  # leaves keep their grad anyway
+    self._retains_grad = True
+    self.grad_fn.retained = weakref.ref(self)
+
+
+class RemovableHandle:
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+@tensor_method()
+def register_hook(self, hook):
+    """hook(grad) runs when this tensor's gradient is computed; a non-None result replaces the gradient."""
+    if not self.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+    if self._hooks is None:
+        self._hooks = []
+    if self.grad_fn is not None and self.grad_fn.pre_hooks is not self._hooks:
+        if self.grad_fn.pre_hooks is None:
+            self.grad_fn.pre_hooks = self._hooks
+        else:
+            self._hooks = self.grad_fn.pre_hooks
+    self._hooks.append(hook)
+    return RemovableHandle(self._hooks, hook)
+
+
+Tensor.is_leaf = property(lambda self: self.grad_fn is None, doc="True for tensors not produced by a recorded op")

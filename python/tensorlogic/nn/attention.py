@@ -1,0 +1,79 @@
+"""MultiheadAttention with PyTorch's parameters (packed in_proj_weight, out_proj), defaults and init.
+
+Masks: attn_mask is additive (PyTorch's float-mask meaning; TensorLogic has no bool dtype, so a 0/1 mask
+must be turned into 0/-inf by the caller); key_padding_mask is a 0/1 mask of shape (N, S) whose 1s mark
+padded keys (PyTorch's bool meaning)."""
+import math
+
+from ._functional import F
+from . import init
+from .layers import Linear, _new_param
+from .layers import dropout as _dropout
+from .module import Module
+
+_MASKED = -65504.0  # the most negative f16: softmax gives masked keys a weight of exactly 0
+
+
+class MultiheadAttention(Module):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, device=None):
+        super().__init__()
+        if embed_dim % num_heads:
+            raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
+        self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
+        self.head_dim = embed_dim // num_heads
+        self.in_proj_weight = _new_param((3 * embed_dim, embed_dim), device)
+        if bias:
+            self.in_proj_bias = _new_param((3 * embed_dim,), device)
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device)
+        init.xavier_uniform_(self.in_proj_weight)
+        if bias:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        if self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        L, N, E = query.shape
+        S = key.shape[0]
+        H, D = self.num_heads, self.head_dim
+        w = self.in_proj_weight
+        b = self.in_proj_bias
+        q = F.linear(query, w[0:E], None if b is None else b[0:E])
+        k = F.linear(key, w[E:2 * E], None if b is None else b[E:2 * E])
+        v = F.linear(value, w[2 * E:], None if b is None else b[2 * E:])
+        # (L, N, E) -> (N, H, L, D)
+        q = q.reshape(L, N, H, D).permute(1, 2, 0, 3)
+        k = k.reshape(S, N, H, D).permute(1, 2, 0, 3)
+        v = v.reshape(S, N, H, D).permute(1, 2, 0, 3)
+        mask = attn_mask
+        if key_padding_mask is not None:
+            padding = key_padding_mask.reshape(N, 1, 1, S) * _MASKED
+            mask = padding if mask is None else mask + padding
+        if is_causal and mask is None:
+            import tensorlogic as tl
+
+            mask = tl.triu(tl.full((L, S), _MASKED, device=query.device), 1)
+        p = self.dropout if self.training else 0.0
+        if need_weights:
+            scores = (q * (1.0 / math.sqrt(D))) @ k.transpose(-2, -1)
+            if mask is not None:
+                scores = scores + mask
+            weights = F.softmax(scores, dim=-1)
+            if p > 0.0:
+                weights = _dropout(weights, p, True)
+            out = weights @ v
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+            weights = None
+        out = self.out_proj(out.permute(2, 0, 1, 3).reshape(L, N, E))
+        if self.batch_first:
+            out = out.transpose(0, 1)
+        if weights is not None and average_attn_weights:
+            weights = weights.mean(dim=1)
+        return out, weights
+
+    def extra_repr(self):
+        return ""

@@ -1,0 +1,198 @@
+"""Optimizer: param groups and state around the backend's fused per-parameter update (tensorlogic/optim.h).
+
+State per parameter is a step count and the kernel's f32 slots (int32-typed native arrays holding float32
+words, see optim.h); slot 0 is the Kahan compensation that keeps sub-ulp updates of f16 weights."""
+import numpy as np
+
+from .. import _core
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def _check(condition, message):
+    if not condition:
+        raise ValueError(message)
+
+
+class Optimizer:
+    """Base class: subclasses set `_kind` and `_slot_names(group)`, and map a group to OptimizerParams."""
+
+    _kind = None
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = {}  # param -> {"step": int, "slots": [native arrays]}
+        self.param_groups = []
+        self._grad_scale = 1.0
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or of dicts, got a Tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError(f"add_param_group: expected a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__} can only optimize Tensors, got {type(p).__name__}")
+            if p.dtype.name != "float16":
+                raise TypeError(f"{type(self).__name__}: parameters must be float16 tensors, got {p.dtype}")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__} can only optimize leaf tensors (this one has a grad_fn)")
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            group.setdefault(name, default)
+        self._validate(group)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]) or len({id(p) for p in group["params"]}) != len(group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group (or twice in one)")
+        self.param_groups.append(group)
+
+    def _validate(self, group):
+        _check(group["lr"] >= 0.0, f"Invalid learning rate: {group['lr']}")
+        _check(group.get("weight_decay", 0.0) >= 0.0, f"Invalid weight_decay value: {group.get('weight_decay')}")
+
+    # ---- the update ------------------------------------------------------------------------------------
+    def _native_params(self, group):
+        raise NotImplementedError
+
+    def _group_kind(self, group):
+        return self._kind
+
+    def _slot_names(self, group):
+        raise NotImplementedError
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient: one native call per parameter."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            kind = self._group_kind(group)
+            native = self._native_params(group)
+            native.grad_scale = self._grad_scale
+            n_slots = len(self._slot_names(group))
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state.get(p)
+                if st is None:
+                    st = self.state[p] = {"step": 0, "slots": [_zeros(p) for _ in range(n_slots)]}
+                st["step"] += 1
+                native.step = st["step"]
+                _core.optimizer_step(kind, native, p._a, p.grad._a, st["slots"])
+                p._version += 1
+        return loss
+
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad = p.grad.detach()
+                    _core.fill_(p.grad._a, 0.0)
+
+    # ---- checkpoints -----------------------------------------------------------------------------------
+    def state_dict(self):
+        """{"state": {index: {"step", slot name: float32 numpy array}}, "param_groups": [... "params": [index]]},
+        as torch.optim lays it out (a snapshot: arrays are copies)."""
+        index, groups = {}, []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            names = self._slot_names(group)
+            for p in group["params"]:
+                st = self.state.get(p)
+                if st is None:
+                    continue
+                entry = {"step": st["step"]}
+                for name, slot in zip(names, st["slots"]):
+                    entry[name] = _host_f32(slot).copy()
+                state[index[id(p)]] = entry
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"load_state_dict: the state has {len(groups)} parameter groups, the optimizer has "
+                             f"{len(self.param_groups)}")
+        for mine, theirs in zip(self.param_groups, groups):
+            if len(mine["params"]) != len(theirs["params"]):
+                raise ValueError("load_state_dict: a parameter group has a different number of parameters than the "
+                                 "one in the state")
+        state = {}
+        for mine, theirs in zip(self.param_groups, groups):
+            names = self._slot_names({**mine, **{k: v for k, v in theirs.items() if k != "params"}})
+            for p, key in zip(mine["params"], theirs["params"]):
+                entry = state_dict["state"].get(key, state_dict["state"].get(str(key)))
+                if entry is None:
+                    continue
+                slots = []
+                for name in names:
+                    if name not in entry:
+                        raise KeyError(f"load_state_dict: the state of parameter {key} has no '{name}'")
+                    values = np.asarray(entry[name], dtype=np.float32)
+                    if values.shape != tuple(p.shape):
+                        raise ValueError(f"load_state_dict: '{name}' of parameter {key} has shape {values.shape}, "
+                                         f"the parameter has shape {tuple(p.shape)}")
+                    slots.append(_from_f32(values, p))
+                state[p] = {"step": int(entry["step"]), "slots": slots}
+        for mine, theirs in zip(self.param_groups, groups):
+            mine.update({k: v for k, v in theirs.items() if k != "params"})
+        self.state = state
+
+
+def _zeros(p):
+    return _core.full(list(p._a.shape), 0.0, "int32", p._a.device)
+
+
+def _host_f32(slot):
+    host = slot if slot.device == "cpu" else _core.to_device(slot, "cpu")
+    return np.asarray(host).view(np.float32)
+
+
+def _from_f32(values, p):
+    words = np.ascontiguousarray(values, dtype=np.float32).view(np.int32).copy()
+    array = _core.from_numpy(words)
+    return array if p._a.device == "cpu" else _core.to_device(array, p._a.device)
+
+
+def _native(kind_fields):
+    params = _core.OptimizerParams()
+    for name, value in kind_fields.items():
+        setattr(params, name, value)
+    return params

@@ -1,0 +1,27 @@
+"""RMSprop with momentum, centering, weight decay and maximize (torch.optim.RMSprop's formulas)."""
+from .. import _core
+from .optimizer import Optimizer, _check, _native
+
+
+class RMSprop(Optimizer):
+    _kind = _core.OptimizerKind.rmsprop
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 maximize=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                        centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group):
+        super()._validate(group)
+        _check(group["eps"] >= 0.0, f"Invalid epsilon value: {group['eps']}")
+        _check(group["momentum"] >= 0.0, f"Invalid momentum value: {group['momentum']}")
+        _check(group["alpha"] >= 0.0, f"Invalid alpha value: {group['alpha']}")
+
+    def _slot_names(self, group):
+        return (["compensation", "square_avg"] + (["momentum_buffer"] if group["momentum"] > 0 else [])
+                + (["grad_avg"] if group["centered"] else []))
+
+    def _native_params(self, g):
+        return _native(dict(lr=g["lr"], alpha=g["alpha"], eps=g["eps"], weight_decay=g["weight_decay"],
+                            momentum=g["momentum"], centered=g["centered"], maximize=g["maximize"]))

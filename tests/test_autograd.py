@@ -1,0 +1,443 @@
+"""Gradients of every differentiable op against PyTorch autograd in float64 on the same f16-rounded inputs:
+first derivatives (random output weighting), second derivatives through create_graph=True, broadcasting,
+Hessian-vector products, in-place version errors, hooks and no_grad with real ops."""
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+import tensorlogic.nn.functional as F
+
+TF = torch.nn.functional
+
+
+def _close(ours, ref, rtol, what):
+    a = ours.numpy().astype(np.float64) if ours is not None else np.zeros(ref.shape)
+    e = ref.detach().numpy(force=True)
+    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
+    # f16 tolerance: each op rounds once; a gradient is a short chain of rounded ops, so errors scale with
+    # the largest value of the result (sums of products) and with each element.
+    bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + 1e-3
+    err = np.abs(a - e)
+    if not (err <= bound).all():
+        k = np.unravel_index(int(np.argmax(err - bound)), e.shape)
+        raise AssertionError(f"{what}: worst element {k}: got {a[k]}, expected {e[k]} (|diff| {err[k]:.3g} > "
+                             f"{bound[k]:.3g})")
+
+
+def check(tl_fn, torch_fn, inputs, diff, device, rtol=5e-3, second=True, rtol2=2e-2):
+    """Compares forward, v^T J and (with second) the derivative of <v^T J, w> for the inputs in `diff`."""
+    rng = np.random.default_rng()
+    ours = [tl.tensor(x, device=device) for x in inputs]
+    theirs = [torch.tensor(x.astype(np.float64) if x.dtype == np.float16 else x.astype(np.int64)) for x in inputs]
+    for i in diff:
+        ours[i].requires_grad_()
+        theirs[i].requires_grad_()
+    out, ref = tl_fn(*ours), torch_fn(*theirs)
+    _close(out, ref, rtol, "forward")
+    v = rng.uniform(0.5, 1.5, tuple(ref.shape)).astype(np.float16)
+    g = tl.autograd.grad(out, [ours[i] for i in diff], tl.tensor(v, device=device), create_graph=second,
+                         allow_unused=True)
+    rg = torch.autograd.grad(ref, [theirs[i] for i in diff], torch.tensor(v.astype(np.float64)), create_graph=second,
+                             allow_unused=True)
+    rg = [r if r is not None else torch.zeros_like(theirs[i]) for r, i in zip(rg, diff)]
+    for k, (a, e) in enumerate(zip(g, rg)):
+        _close(a, e, rtol, f"gradient of input {diff[k]}")
+    if not second:
+        return
+    ws = [rng.uniform(-1, 1, tuple(e.shape)).astype(np.float16) for e in rg]
+    usable = [k for k, a in enumerate(g) if a is not None and a.requires_grad]
+    if not usable:
+        return
+    s = sum((g[k] * tl.tensor(ws[k], device=device)).sum() for k in usable)
+    rs = sum((rg[k] * torch.tensor(ws[k].astype(np.float64))).sum() for k in usable if rg[k].requires_grad)
+    g2 = tl.autograd.grad(s, [ours[i] for i in diff], allow_unused=True)
+    rg2 = torch.autograd.grad(rs, [theirs[i] for i in diff], allow_unused=True) if torch.is_tensor(rs) and \
+        rs.requires_grad else [None] * len(diff)
+    for k, (a, e) in enumerate(zip(g2, rg2)):
+        e = e if e is not None else torch.zeros_like(theirs[diff[k]])
+        _close(a, e, rtol2, f"second derivative of input {diff[k]}")
+
+
+def f16(rng, *shape, low=-2.0, high=2.0):
+    return rng.uniform(low, high, shape).astype(np.float16)
+
+
+def pos(rng, *shape):
+    return f16(rng, *shape, low=0.5, high=2.0)
+
+
+# ---- elementwise --------------------------------------------------------------------------------------
+UNARY = [
+    ("exp", tl.exp, torch.exp, f16), ("log", tl.log, torch.log, pos), ("log1p", tl.log1p, torch.log1p, pos),
+    ("sqrt", tl.sqrt, torch.sqrt, pos), ("rsqrt", tl.rsqrt, torch.rsqrt, pos), ("sin", tl.sin, torch.sin, f16),
+    ("cos", tl.cos, torch.cos, f16), ("tanh", tl.tanh, torch.tanh, f16), ("sigmoid", tl.sigmoid, torch.sigmoid, f16),
+    ("relu", tl.relu, torch.relu, f16), ("gelu", tl.gelu, TF.gelu, f16),
+    ("gelu_tanh", lambda x: tl.gelu(x, approximate="tanh"), lambda x: TF.gelu(x, approximate="tanh"), f16),
+    ("silu", tl.silu, TF.silu, f16), ("softplus", lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+                                     lambda x: TF.softplus(x, beta=2.0, threshold=3.0), f16),
+    ("reciprocal", tl.reciprocal, torch.reciprocal, pos), ("square", tl.square, torch.square, f16),
+    ("abs", tl.abs, torch.abs, f16), ("neg", lambda x: -x, lambda x: -x, f16),
+    ("clamp", lambda x: tl.clamp(x, -0.5, 0.7), lambda x: torch.clamp(x, -0.5, 0.7), f16),
+    ("pow_scalar", lambda x: x ** 2.5, lambda x: x ** 2.5, pos), ("rpow", lambda x: 2.0 ** x, lambda x: 2.0 ** x, f16),
+    ("scalar_ops", lambda x: (3.0 - x) * 0.5 / (x + 4.0), lambda x: (3.0 - x) * 0.5 / (x + 4.0), f16),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs,make", UNARY, ids=[u[0] for u in UNARY])
+def test_unary(name, ours, theirs, make, device):
+    rng = np.random.default_rng()
+    check(ours, theirs, [make(rng, 3, 5)], [0], device)
+
+
+BINARY = [
+    ("add", lambda a, b: a + b), ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b),
+    ("div", lambda a, b: a / b), ("pow", lambda a, b: a ** b),
+    ("maximum", None), ("minimum", None),
+]
+
+
+@pytest.mark.parametrize("name,fn", BINARY, ids=[b[0] for b in BINARY])
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((2, 1, 4), (3, 1)), ((4,), (2, 3, 4)), ((), (2, 3))])
+def test_binary_with_broadcasting(name, fn, shapes, device):
+    rng = np.random.default_rng()
+    a = pos(rng, *shapes[0]) if name in ("pow",) else f16(rng, *shapes[0])
+    b = f16(rng, *shapes[1], low=0.5, high=2.0) * np.float16(rng.choice([-1, 1])) if name == "div" else f16(rng, *shapes[1])
+    ours = fn if fn is not None else getattr(tl, name)
+    theirs = fn if fn is not None else getattr(torch, name)
+    check(ours, theirs, [a, b], [0, 1], device)
+
+
+def test_where_and_masked_fill(device):
+    rng = np.random.default_rng()
+    c = (rng.uniform(size=(3, 4)) > 0.5).astype(np.float16)
+    a, b = f16(rng, 3, 4), f16(rng, 4)
+    check(lambda c, a, b: tl.where(c, a, b), lambda c, a, b: torch.where(c > 0, a, b), [c, a, b], [1, 2], device)
+    check(lambda c, a: a.masked_fill(c, 0.5), lambda c, a: a.masked_fill(c > 0, 0.5), [c, a], [1], device)
+
+
+# ---- reductions and rows --------------------------------------------------------------------------------
+REDUCTIONS = [
+    ("sum", lambda x: x.sum(1), lambda x: x.sum(1)),
+    ("sum_all", lambda x: x.sum(), lambda x: x.sum()),
+    ("mean_keepdim", lambda x: x.mean((0, 2), keepdim=True), lambda x: x.mean((0, 2), keepdim=True)),
+    ("prod", lambda x: x.prod(2), lambda x: x.prod(2)),
+    ("amax", lambda x: x.amax(1), lambda x: x.amax(1)),
+    ("max_dim", lambda x: x.max(2).values, lambda x: x.max(2).values),
+    ("min_all", lambda x: x.min(), lambda x: x.min()),
+    ("var", lambda x: x.var(1), lambda x: x.var(1)),
+    ("std", lambda x: x.std((1, 2), correction=0), lambda x: x.std((1, 2), correction=0)),
+    ("logsumexp", lambda x: x.logsumexp(2), lambda x: x.logsumexp(2)),
+    ("norm2", lambda x: x.norm(dim=1), lambda x: x.norm(dim=1)),
+    ("norm1", lambda x: x.norm(1, dim=2), lambda x: x.norm(1, dim=2)),
+    ("norm3", lambda x: x.norm(3, dim=2), lambda x: x.norm(3, dim=2)),
+    ("norm_inf", lambda x: x.norm(float("inf")), lambda x: x.norm(float("inf"))),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
+def test_reductions(name, ours, theirs, device):
+    rng = np.random.default_rng()
+    check(ours, theirs, [f16(rng, 2, 3, 4)], [0], device, rtol=1e-2)
+
+
+def test_prod_with_zeros(device):
+    x = np.array([[0.0, 2.0, 3.0], [1.5, 0.0, 0.0], [1.0, 2.0, -1.0]], dtype=np.float16)
+    check(lambda x: x.prod(1), lambda x: x.prod(1), [x], [0], device, second=False)
+
+
+ROWS = [
+    ("softmax", lambda x: tl.softmax(x, -1), lambda x: torch.softmax(x, -1)),
+    ("softmax_dim0", lambda x: tl.softmax(x, 0), lambda x: torch.softmax(x, 0)),
+    ("log_softmax", lambda x: tl.log_softmax(x, 1), lambda x: torch.log_softmax(x, 1)),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs", ROWS, ids=[r[0] for r in ROWS])
+def test_rows(name, ours, theirs, device):
+    rng = np.random.default_rng()
+    check(ours, theirs, [f16(rng, 3, 4, 5)], [0], device)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_and_rms_norm(affine, device):
+    rng = np.random.default_rng()
+    x, w, b = f16(rng, 3, 2, 6), f16(rng, 2, 6), f16(rng, 2, 6)
+    diff = [0, 1, 2] if affine else [0]
+    check(lambda x, w, b: tl.layer_norm(x, (2, 6), w if affine else None, b if affine else None),
+          lambda x, w, b: TF.layer_norm(x, (2, 6), w if affine else None, b if affine else None),
+          [x, w, b], diff, device, rtol=1e-2, rtol2=4e-2)
+    check(lambda x, w: tl.rms_norm(x, (6,), w[0] if affine else None, 1e-5),
+          lambda x, w: TF.rms_norm(x, (6,), w[0] if affine else None, 1e-5),
+          [x, w], [0, 1] if affine else [0], device, rtol=1e-2, rtol2=4e-2)
+
+
+# ---- linear algebra -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((2, 3, 4), (4, 2)), ((2, 1, 3, 4), (3, 4, 2)), ((4,), (4, 3)),
+                                    ((2, 3, 4), (4,)), ((4,), (4,))])
+def test_matmul(shapes, device):
+    rng = np.random.default_rng()
+    check(lambda a, b: a @ b, lambda a, b: a @ b, [f16(rng, *shapes[0]), f16(rng, *shapes[1])], [0, 1], device,
+          rtol=1e-2)
+
+
+@pytest.mark.parametrize("activation", ["none", "relu", "gelu", "gelu_tanh", "silu"])
+def test_linear_fused(activation, device):
+    rng = np.random.default_rng()
+    acts = {"none": lambda z: z, "relu": torch.relu, "gelu": TF.gelu,
+            "gelu_tanh": lambda z: TF.gelu(z, approximate="tanh"), "silu": TF.silu}
+    x, w, b, r = f16(rng, 2, 3, 4), f16(rng, 5, 4), f16(rng, 5), f16(rng, 2, 3, 5)
+    check(lambda x, w, b, r: tl.linear(x, w, b, activation, r),
+          lambda x, w, b, r: acts[activation](TF.linear(x, w, b) + r), [x, w, b, r], [0, 1, 2, 3], device, rtol=1e-2)
+
+
+EINSUMS = [("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij,j->i", [(3, 4), (4,)]), ("i,i->", [(5,), (5,)]),
+           ("ij->ji", [(3, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]), ("...ij,jk->...ik", [(2, 3, 4), (4, 5)]),
+           ("ij,kj->ik", [(3, 4), (1, 4)]), ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("ij->i", [(3, 4)]),
+           ("ij,k->ijk", [(2, 3), (4,)])]
+
+
+@pytest.mark.parametrize("equation,shapes", EINSUMS, ids=[e[0] for e in EINSUMS])
+def test_einsum(equation, shapes, device):
+    rng = np.random.default_rng()
+    inputs = [f16(rng, *s) for s in shapes]
+    check(lambda *ops: tl.einsum(equation, *ops), lambda *ops: torch.einsum(equation, *ops), inputs,
+          list(range(len(inputs))), device, rtol=1e-2)
+
+
+def test_tril_triu(device):
+    rng = np.random.default_rng()
+    check(lambda x: tl.tril(x, -1) + tl.triu(x, 1) * 2.0, lambda x: torch.tril(x, -1) + torch.triu(x, 1) * 2.0,
+          [f16(rng, 2, 4, 4)], [0], device)
+
+
+# ---- shapes and indexing -------------------------------------------------------------------------------
+SHAPES = [
+    ("reshape", lambda x: x.reshape(4, 6) * 1.5),
+    ("view_flatten", lambda x: x.flatten(1) * x.view(2, 12)),
+    ("transpose_permute", lambda x: x.transpose(0, 2).permute(2, 0, 1) ** 2),
+    ("T_mT", lambda x: x.mT * (x.T * 3.0).sum()),
+    ("squeeze_unsqueeze", lambda x: x.unsqueeze(1).squeeze(1) * x),
+    ("expand", lambda x: x[:, :1].expand(2, 3, 4) * x),
+    ("slice_step", lambda x: x[:, ::2, 1:] * 2.0),
+    ("int_and_ellipsis", lambda x: x[1, ..., None] ** 2),
+    ("advanced", lambda x: x[[0, 1, 1], :, [3, 0, 3]] * 3.0),
+    ("narrow", lambda x: x.narrow(2, 1, 2) * 2.0),
+    ("split", lambda x: x.split(1, 1)[0] * x.split([3, 1], 2)[1].sum()),
+    ("chunk", lambda x: x.chunk(2, 2)[1] ** 2),
+    ("unbind", lambda x: x.unbind(1)[2] * 3.0),
+]
+
+
+@pytest.mark.parametrize("name,fn", SHAPES, ids=[s[0] for s in SHAPES])
+def test_shape_ops(name, fn, device):
+    rng = np.random.default_rng()
+    torch_fn = fn
+    if name in ("split", "chunk", "unbind", "narrow", "T_mT", "view_flatten", "advanced"):
+        torch_fn = {
+            "split": lambda x: x.split(1, 1)[0] * x.split([3, 1], 2)[1].sum(),
+            "chunk": lambda x: x.chunk(2, 2)[1] ** 2,
+            "unbind": lambda x: x.unbind(1)[2] * 3.0,
+            "narrow": lambda x: x.narrow(2, 1, 2) * 2.0,
+            "T_mT": lambda x: x.mT * (x.permute(2, 1, 0) * 3.0).sum(),
+            "view_flatten": lambda x: x.flatten(1) * x.view(2, 12),
+            "advanced": lambda x: x[[0, 1, 1], :, [3, 0, 3]] * 3.0,
+        }[name]
+    check(fn, torch_fn, [f16(rng, 2, 3, 4)], [0], device)
+
+
+def test_cat_stack(device):
+    rng = np.random.default_rng()
+    a, b = f16(rng, 2, 3), f16(rng, 2, 1)
+    check(lambda a, b: tl.cat([a, b * b], 1) ** 2, lambda a, b: torch.cat([a, b * b], 1) ** 2, [a, b], [0, 1], device)
+    c = f16(rng, 2, 3)
+    check(lambda a, c: tl.stack([a, c, a], 1) ** 2, lambda a, c: torch.stack([a, c, a], 1) ** 2, [a, c], [0, 1], device)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad(mode, device):
+    rng = np.random.default_rng()
+    x = f16(rng, 1, 2, 4, 5)
+    check(lambda x: F.pad(x, (1, 2, 2, 1), mode=mode) ** 2, lambda x: TF.pad(x, (1, 2, 2, 1), mode=mode) ** 2, [x], [0],
+          device)
+
+
+def test_gather_scatter_index_select_embedding(device):
+    rng = np.random.default_rng()
+    x = f16(rng, 3, 5)
+    idx = rng.integers(0, 5, (3, 4)).astype(np.int32)
+    check(lambda x, i: x.gather(1, i) ** 2, lambda x, i: x.gather(1, i) ** 2, [x, idx], [0], device)
+    src = f16(rng, 3, 4)
+    check(lambda x, i, s: x.scatter_add(1, i, s * s), lambda x, i, s: x.scatter_add(1, i, s * s), [x, idx, src], [0, 2],
+          device)
+    sel = np.array([4, 0, 4, 2], dtype=np.int32)
+    check(lambda x, i: x.index_select(1, i) ** 2, lambda x, i: x.index_select(1, i) ** 2, [x, sel], [0], device)
+    tokens = rng.integers(0, 3, (2, 4)).astype(np.int32)
+    check(lambda i, w: F.embedding(i, w) ** 2, lambda i, w: TF.embedding(i, w) ** 2, [tokens, x], [1], device)
+
+
+# ---- convolution family and attention --------------------------------------------------------------
+@pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (1, 2, 2, 2)])
+def test_conv2d(stride, padding, dilation, groups, device):
+    rng = np.random.default_rng()
+    x, w, b = f16(rng, 2, 4, 7, 6), f16(rng, 6, 4 // groups, 3, 3), f16(rng, 6)
+    check(lambda x, w, b: tl.conv2d(x, w, b, stride, padding, dilation, groups),
+          lambda x, w, b: TF.conv2d(x, w, b, stride, padding, dilation, groups), [x, w, b], [0, 1, 2], device,
+          rtol=1e-2, rtol2=3e-2)
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                    dict(kernel_size=3, stride=2, ceil_mode=True)])
+def test_pools(kwargs, device):
+    rng = np.random.default_rng()
+    x = f16(rng, 2, 3, 7, 7)
+    check(lambda x: tl.max_pool2d(x, **kwargs) ** 2, lambda x: TF.max_pool2d(x, **kwargs) ** 2, [x], [0], device)
+    for include in (True, False):
+        check(lambda x: tl.avg_pool2d(x, count_include_pad=include, **kwargs) ** 2,
+              lambda x: TF.avg_pool2d(x, count_include_pad=include, **kwargs) ** 2, [x], [0], device)
+
+
+def test_unfold_fold(device):
+    rng = np.random.default_rng()
+    x = f16(rng, 2, 3, 5, 6)
+    check(lambda x: tl.fold(tl.unfold(x, 2, padding=1) ** 2, (5, 6), 2, padding=1),
+          lambda x: TF.fold(TF.unfold(x, 2, padding=1) ** 2, (5, 6), 2, padding=1), [x], [0], device)
+
+
+@pytest.mark.parametrize("causal,masked", [(False, False), (True, False), (False, True)])
+def test_attention(causal, masked, device):
+    rng = np.random.default_rng()
+    q, k, v = f16(rng, 2, 2, 4, 8), f16(rng, 2, 2, 5, 8), f16(rng, 2, 2, 5, 8)
+    m = f16(rng, 4, 5)
+    def reference(q, k, v, m):  # the math form (torch's fused CPU kernel has no double backward)
+        s = q @ k.mT / np.sqrt(q.shape[-1])
+        if masked:
+            s = s + m
+        if causal:
+            s = s.masked_fill(torch.ones(4, 5, dtype=torch.bool).triu(1), float("-inf"))
+        return torch.softmax(s, -1) @ v
+
+    check(lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, m if masked else None, is_causal=causal), reference,
+          [q, k, v, m], [0, 1, 2, 3] if masked else [0, 1, 2], device, rtol=1e-2, rtol2=4e-2)
+
+
+# ---- losses --------------------------------------------------------------------------------------------
+def test_losses(device):
+    rng = np.random.default_rng()
+    x, t = f16(rng, 6, 5), rng.integers(0, 5, 6).astype(np.int32)
+    check(lambda x, t: F.cross_entropy(x, t), lambda x, t: TF.cross_entropy(x, t), [x, t], [0], device)
+    check(lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1), lambda x, t: TF.cross_entropy(x, t, label_smoothing=0.1),
+          [x, t], [0], device)
+    y = f16(rng, 6, 5)
+    check(lambda x, y: F.mse_loss(x, y), lambda x, y: TF.mse_loss(x, y), [x, y], [0, 1], device)
+    check(lambda x, t: F.nll_loss(tl.log_softmax(x, 1), t, reduction="sum"),
+          lambda x, t: TF.nll_loss(torch.log_softmax(x, 1), t, reduction="sum"), [x, t], [0], device)
+
+
+# ---- engine behaviour with real ops ------------------------------------------------------------------
+def test_hessian_vector_product_of_an_mlp(device):
+    rng = np.random.default_rng()
+    x, w1, w2 = f16(rng, 4, 3), f16(rng, 5, 3), f16(rng, 2, 5)
+    v1, v2 = f16(rng, 5, 3), f16(rng, 2, 5)
+    ours = [tl.tensor(a, device=device).requires_grad_() for a in (w1, w2)]
+    theirs = [torch.tensor(a.astype(np.float64), requires_grad=True) for a in (w1, w2)]
+
+    def loss(lin, act, w, xx):
+        return act(lin(act(lin(xx, w[0])), w[1])).square().sum()
+
+    tx, rx = tl.tensor(x, device=device), torch.tensor(x.astype(np.float64))
+    g = tl.autograd.grad(loss(F.linear, tl.tanh, ours, tx), ours, create_graph=True)
+    rg = torch.autograd.grad(loss(TF.linear, torch.tanh, theirs, rx), theirs, create_graph=True)
+    hv = tl.autograd.grad((g[0] * tl.tensor(v1, device=device)).sum() + (g[1] * tl.tensor(v2, device=device)).sum(),
+                          ours)
+    rhv = torch.autograd.grad((rg[0] * torch.tensor(v1.astype(np.float64))).sum()
+                              + (rg[1] * torch.tensor(v2.astype(np.float64))).sum(), theirs)
+    for a, e in zip(hv, rhv):
+        _close(a, e, 3e-2, "Hessian-vector product")
+
+
+def test_third_derivative(device):
+    x = tl.tensor(np.array([0.5, -1.0, 1.5], dtype=np.float16), device=device).requires_grad_()
+    y = (x * x * x).sum()
+    (g1,) = tl.autograd.grad(y, x, create_graph=True)
+    (g2,) = tl.autograd.grad(g1.sum(), x, create_graph=True)
+    (g3,) = tl.autograd.grad(g2.sum(), x)
+    np.testing.assert_allclose(g1.numpy(), 3 * x.numpy().astype(np.float64) ** 2, rtol=2e-3)
+    np.testing.assert_allclose(g2.numpy(), 6 * x.numpy().astype(np.float64), rtol=2e-3)
+    np.testing.assert_allclose(g3.numpy(), 6.0)
+
+
+def test_inplace_ops_record_and_version_errors(device):
+    rng = np.random.default_rng()
+    a = tl.tensor(f16(rng, 3), device=device).requires_grad_()
+    b = a * 2.0
+    b.add_(1.0)
+    b.mul_(a)
+    b.relu_()
+    b.sum().backward()
+    av = a.numpy().astype(np.float64)
+    expected = np.where((2 * av + 1) * av > 0, 4 * av + 1, 0.0)
+    np.testing.assert_allclose(a.grad.numpy(), expected, rtol=3e-3, atol=1e-3)
+    c = a.exp()  # saves its output
+    c.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        c.sum().backward()
+    d = a * 1.0
+    e = d * d  # saves d
+    d.mul_(2.0)
+    with pytest.raises(RuntimeError, match="mul: .*modified by an in-place operation"):
+        e.sum().backward()
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        a.add_(1.0)
+    with tl.no_grad():
+        a.add_(1.0)  # parameter updates under no_grad are fine
+
+
+def test_setitem_and_copy_are_differentiable(device):
+    rng = np.random.default_rng()
+    a = tl.tensor(f16(rng, 4), device=device).requires_grad_()
+    v = tl.tensor(f16(rng, 2), device=device).requires_grad_()
+    b = a * 1.0
+    b[1:3] = v * 3.0
+    (b * b).sum().backward()
+    av, vv = a.numpy().astype(np.float64), v.numpy().astype(np.float64)
+    np.testing.assert_allclose(a.grad.numpy(), [2 * av[0], 0, 0, 2 * av[3]], rtol=3e-3, atol=1e-3)
+    np.testing.assert_allclose(v.grad.numpy(), 18 * vv, rtol=3e-3, atol=1e-3)
+
+
+def test_no_grad_and_non_differentiable_results(device):
+    a = tl.tensor(np.array([1.0, -2.0], dtype=np.float16), device=device).requires_grad_()
+    with tl.no_grad():
+        assert not (a * 2).requires_grad
+    assert not (a > 0).requires_grad and not a.argmax().requires_grad
+    assert (a * 2).requires_grad and (a * 2).grad_fn.name == "mul"
+    assert not a.detach().exp().requires_grad
+
+
+def test_hooks_with_real_ops(device):
+    a = tl.tensor(np.array([1.0, 2.0], dtype=np.float16), device=device).requires_grad_()
+    b = a * 3.0
+    b.retain_grad()
+    b.register_hook(lambda g: g * 2.0)
+    (b * b).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [12.0, 24.0])
+    np.testing.assert_allclose(a.grad.numpy(), [36.0, 72.0])
+
+
+def test_anomaly_names_op_with_real_ops(device):
+    a = tl.tensor(np.array([1.0, 0.0], dtype=np.float16), device=device).requires_grad_()
+    with tl.autograd.detect_anomaly():
+        with pytest.raises(RuntimeError, match="log produced inf or NaN in forward"):
+            tl.log(a)
+        b = tl.sqrt(a)  # finite forward, but d sqrt / dx at 0 is inf
+        with pytest.raises(RuntimeError, match="sqrt produced inf or NaN in backward"):
+            b.sum().backward()
+
+
+def test_gradcheck_on_real_ops(device):
+    rng = np.random.default_rng()
+    x = tl.tensor(f16(rng, 3, 4), device=device).requires_grad_()
+    w = tl.tensor(f16(rng, 4, 2), device=device).requires_grad_()
+    report = tl.autograd.gradcheck(lambda x, w: tl.softmax(x @ w, -1), (x, w),
+                                   reference=lambda x, w: torch.softmax(torch.tensor(x) @ torch.tensor(w), -1).numpy())
+    assert report and report.worst is not None

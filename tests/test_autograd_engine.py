@@ -1,0 +1,217 @@
+"""The autograd engine on its own (Functions written here on native calls): graph traversal, accumulation,
+grad modes, hooks, retain_grad, version checks, autograd.grad, anomaly detection, gradcheck."""
+import numpy as np
+import pytest
+
+import tensorlogic as tl
+from tensorlogic import _core
+from tensorlogic.autograd import Function
+from tensorlogic.tensor import _wrap
+
+B = _core.BinaryOp
+
+
+def _bin(op, a, b):
+    return _wrap(_core.binary(op, a._a, b._a))
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _bin(B.mul, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return Mul.apply(g, b), Mul.apply(g, a)
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _bin(B.add, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        y = _wrap(_core.unary(_core.UnaryOp.exp, a._a))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return Mul.apply(g, y)
+
+
+def _t(values, requires_grad=False, device="cpu"):
+    t = tl.Tensor(np.asarray(values, dtype=np.float16), device=device)
+    return t.requires_grad_() if requires_grad else t
+
+
+def test_accumulates_over_paths_and_calls(device):
+    rng = np.random.default_rng()
+    xv, yv = rng.uniform(-2, 2, 5), rng.uniform(-2, 2, 5)
+    x, y = _t(xv, True, device), _t(yv, True, device)
+    z = Add.apply(Mul.apply(Mul.apply(x, x), y), x)  # x^2 y + x
+    z.backward(_t(np.ones(5), device=device))
+    xh, yh = xv.astype(np.float16).astype(np.float64), yv.astype(np.float16).astype(np.float64)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * xh * yh + 1, rtol=3e-3, atol=3e-3)
+    np.testing.assert_allclose(y.grad.numpy(), xh * xh, rtol=3e-3, atol=3e-3)
+    Mul.apply(x, y).backward(_t(np.ones(5), device=device))  # .grad accumulates across backward calls
+    np.testing.assert_allclose(y.grad.numpy(), xh * xh + xh, rtol=3e-3, atol=3e-3)
+    assert x.is_leaf and not z.is_leaf and z.grad_fn.name == "Add"
+
+
+def test_second_derivative_and_hvp(device):
+    rng = np.random.default_rng()
+    xv = rng.uniform(-1, 1, 4)
+    x = _t(xv, True, device)
+    y = Exp.apply(Mul.apply(x, x))  # exp(x^2)
+    (g,) = tl.autograd.grad(y, x, _t(np.ones(4), device=device), create_graph=True)
+    v = _t(rng.uniform(-1, 1, 4), device=device)
+    (hv,) = tl.autograd.grad(g, x, v)  # diagonal Hessian: (2 + 4x^2) exp(x^2)
+    xh = xv.astype(np.float16).astype(np.float64)
+    np.testing.assert_allclose(g.numpy(), 2 * xh * np.exp(xh**2), rtol=5e-3, atol=5e-3)
+    np.testing.assert_allclose(hv.numpy(), v.numpy() * (2 + 4 * xh**2) * np.exp(xh**2), rtol=1e-2, atol=1e-2)
+
+
+def test_grad_does_not_touch_leaves_and_allow_unused(device):
+    x, y, w = _t([1.0, 2.0], True, device), _t([3.0, 4.0], True, device), _t([5.0, 6.0], True, device)
+    z = Mul.apply(x, y)
+    gx, gw = tl.autograd.grad(z, (x, w), _t([1.0, 1.0], device=device), retain_graph=True, allow_unused=True)
+    assert gw is None and x.grad is None and y.grad is None
+    np.testing.assert_array_equal(gx.numpy(), [3.0, 4.0])
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tl.autograd.grad(z, (x, w), _t([1.0, 1.0], device=device))
+
+
+def test_scalar_output_needs_no_gradient_but_vectors_do(device):
+    x = _t([3.0], True, device)
+    Mul.apply(x, x).backward()
+    assert x.grad.item() == 6.0
+    with pytest.raises(RuntimeError, match="implicitly"):
+        Mul.apply(_t([1.0, 2.0], True, device), _t([1.0, 2.0], device=device)).backward()
+
+
+def test_modified_saved_tensor_raises_naming_the_op(device):
+    a = _t([1.0, 2.0], True, device)
+    b = Mul.apply(a, a)
+    c = Mul.apply(b, b)
+    _core.binary_scalar_(B.add, b._a, 1.0)
+    b._version += 1  # what every in-place op does
+    with pytest.raises(RuntimeError, match=r"Mul: .*modified by an in-place operation"):
+        c.backward(_t([1.0, 1.0], device=device))
+    e = Exp.apply(a)
+    e._version += 1  # a saved output counts too
+    with pytest.raises(RuntimeError, match="Exp"):
+        e.backward(_t([1.0, 1.0], device=device))
+
+
+def test_backward_twice_needs_retain_graph(device):
+    a = _t([1.0, 2.0], True, device)
+    c = Mul.apply(a, a)
+    c.backward(_t([1.0, 1.0], device=device), retain_graph=True)
+    c.backward(_t([1.0, 1.0], device=device))
+    np.testing.assert_array_equal(a.grad.numpy(), [4.0, 8.0])
+    with pytest.raises(RuntimeError, match="second time"):
+        c.backward(_t([1.0, 1.0], device=device))
+
+
+def test_no_grad_enable_grad_and_decorators(device):
+    a = _t([1.0], True, device)
+    with tl.no_grad():
+        assert not Mul.apply(a, a).requires_grad
+        with tl.enable_grad():
+            assert Mul.apply(a, a).requires_grad
+        assert not tl.is_grad_enabled()
+    assert tl.is_grad_enabled()
+
+    @tl.no_grad()
+    def f():
+        return Mul.apply(a, a)
+
+    assert not f().requires_grad and tl.is_grad_enabled()
+    with tl.set_grad_enabled(False):
+        assert not Mul.apply(a, a).requires_grad
+    assert tl.is_grad_enabled()
+    assert not Mul.apply(a.detach(), a.detach()).requires_grad
+    assert not Mul.apply(_t([1.0], device=device), _t([2.0], device=device)).requires_grad
+
+
+def test_hooks_and_retain_grad(device):
+    a = _t([1.0, 2.0], True, device)
+    seen = []
+    a.register_hook(lambda g: seen.append(g.numpy().copy()))
+    b = Mul.apply(a, a)
+    b.retain_grad()
+    handle = b.register_hook(lambda g: Mul.apply(g, _t([10.0, 10.0], device=device)))
+    Mul.apply(b, _t([1.0, 1.0], device=device)).backward(_t([1.0, 1.0], device=device))
+    np.testing.assert_array_equal(b.grad.numpy(), [10.0, 10.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [20.0, 40.0])
+    np.testing.assert_array_equal(seen[0], [20.0, 40.0])
+    handle.remove()
+    a.grad = None
+    b2 = Mul.apply(a, a)
+    b2.backward(_t([1.0, 1.0], device=device))
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 4.0])
+
+
+def test_detach_and_requires_grad_rules(device):
+    a = _t([1.0], True, device)
+    b = Mul.apply(a, a)
+    d = b.detach()
+    assert not d.requires_grad and d.grad_fn is None and d._a.data_ptr() == b._a.data_ptr()
+    with pytest.raises(RuntimeError, match="not a leaf"):
+        b.requires_grad_(False)
+    with pytest.raises(RuntimeError, match="int32"):
+        tl.Tensor(np.array([1], dtype=np.int32)).requires_grad_()
+    b.detach_()
+    assert b.is_leaf and not b.requires_grad
+
+
+def test_grads_given_to_several_leaves_are_independent(device):
+    a, b = _t([1.0], True, device), _t([2.0], True, device)
+    Add.apply(a, b).backward(_t([1.0], device=device))
+    assert a.grad is not b.grad and a.grad._a.data_ptr() != b.grad._a.data_ptr()
+
+
+def test_detect_anomaly_names_the_op(device):
+    big = _t([300.0], True, device)
+    with tl.autograd.detect_anomaly():
+        with pytest.raises(RuntimeError, match="Mul produced inf or NaN in forward"):
+            Mul.apply(Mul.apply(big, big), big)
+        x = _t([5.0], True, device)
+        y = Exp.apply(x)  # finite: exp(5) = 148
+        with pytest.raises(RuntimeError, match="Exp produced inf or NaN in backward"):
+            y.backward(_t([1000.0], device=device))  # 1000 * 148 overflows f16 inside Exp's backward (a Mul)
+    Mul.apply(Mul.apply(big, big), big)  # outside the context nothing is checked
+
+
+def test_gradcheck_reports_worst_element(device):
+    rng = np.random.default_rng()
+    x = _t(rng.uniform(-1, 1, (3, 2)), True, device)
+    y = _t(rng.uniform(-1, 1, (3, 2)), True, device)
+    report = tl.autograd.gradcheck(lambda a, b: Mul.apply(Exp.apply(a), b), (x, y),
+                                   reference=lambda a, b: np.exp(a) * b)
+    assert report and report.worst["error"] <= report.worst["allowed"]
+    assert tl.autograd.gradcheck(lambda a, b: Mul.apply(Exp.apply(a), b), (x, y))  # f16 central differences
+
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return _wrap(_core.unary(_core.UnaryOp.exp, a._a))
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # d exp(x) / dx is not 1
+
+    with pytest.raises(tl.autograd.GradcheckError, match="worst: input 0 element"):
+        tl.autograd.gradcheck(Wrong.apply, (x,), reference=np.exp)
+    assert not tl.autograd.gradcheck(Wrong.apply, (x,), reference=np.exp, raise_exception=False)

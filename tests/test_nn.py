@@ -1,0 +1,237 @@
+"""tl.nn: Module registration and traversal, state dicts with typed errors, printing, layers against torch.nn
+(same f16-rounded weights and inputs), initialisers' distributions, clip_grad_norm_."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+import tensorlogic.nn as nn
+
+
+def _f16(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float16)
+
+
+def _torch(values, requires_grad=False):
+    return torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+def _copy_weights(ours, theirs):
+    with torch.no_grad():
+        for name, p in theirs.named_parameters():
+            p.copy_(_torch(ours.state_dict()[name].numpy()))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.act = nn.ReLU()
+        self.fc2 = nn.Linear(8, 3, bias=False)
+        self.register_buffer("steps", tl.tensor(np.zeros(1, dtype=np.float16)))
+        self.register_buffer("scratch", tl.tensor(np.zeros(2, dtype=np.float16)), persistent=False)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+def test_registration_traversal_and_modes():
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight"]
+    assert [n for n, _ in net.named_children()] == ["fc1", "act", "fc2"]
+    assert len(list(net.modules())) == 4
+    assert list(net.state_dict()) == ["steps", "fc1.weight", "fc1.bias", "fc2.weight"]  # own entries first
+    assert all(p.requires_grad and p.is_leaf for p in net.parameters())
+    assert net.training and not net.eval().fc1.training
+    assert net.train().act.training
+    shared = nn.Sequential(net.fc1, net.fc1)
+    assert len(list(shared.parameters())) == 2
+    with pytest.raises(TypeError):
+        net.fc2 = "not a module"
+    with pytest.raises(AttributeError):
+        net.missing
+
+
+def test_repr_matches_torch_layout():
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.LayerNorm(3), nn.GELU(approximate="tanh"), nn.Dropout(0.1))
+    ref = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.LayerNorm(3),
+                              torch.nn.GELU(approximate="tanh"), torch.nn.Dropout(0.1))
+    assert repr(net) == repr(ref)
+
+
+def test_state_dict_round_trip_and_typed_errors():
+    rng = np.random.default_rng()
+    a, b = Net(), Net()
+    a.fc1.weight.numpy()[...] = _f16(rng, 8, 4)
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a.fc1.weight.numpy(), b.fc1.weight.numpy())
+    state = a.state_dict()
+    del state["fc1.bias"]
+    state["extra"] = tl.tensor(np.zeros(1, dtype=np.float16))
+    with pytest.raises(nn.StateDictError, match=r'Missing key\(s\).*"fc1.bias"(.|\n)*Unexpected key\(s\).*"extra"'):
+        b.load_state_dict(state)
+    result = b.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["fc1.bias"] and result.unexpected_keys == ["extra"]
+    before = b.fc1.weight.numpy().copy()
+    bad = a.state_dict()
+    bad["fc2.weight"] = tl.tensor(np.zeros((3, 9), dtype=np.float16))
+    with pytest.raises(tl.ShapeMismatchError, match="fc2.weight"):
+        b.load_state_dict(bad)
+    np.testing.assert_array_equal(b.fc1.weight.numpy(), before)  # nothing was copied
+
+
+def test_zero_grad_and_to():
+    net = Net()
+    for p in net.parameters():
+        p.grad = tl.tensor(np.ones(p.shape, dtype=np.float16))
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    params = list(net.parameters())
+    assert net.to("cpu") is net and list(net.parameters()) == params
+    with pytest.raises(TypeError):
+        net.to(dtype="float32")
+
+
+@pytest.mark.parametrize("fan", [(16, 32), (64, 8)])
+def test_linear_and_conv_init_follow_torch_bounds(fan):
+    fan_in, fan_out = fan
+    tl.manual_seed(1)
+    lin = nn.Linear(fan_in, fan_out)
+    w = lin.weight.numpy().astype(np.float64)
+    bound = 1 / math.sqrt(fan_in)  # kaiming_uniform_(a=sqrt(5)) gives 1/sqrt(fan_in)
+    assert np.abs(w).max() <= bound * 1.001 and np.abs(w).max() > 0.8 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.15 * bound
+    assert np.abs(lin.bias.numpy()).max() <= bound * 1.001
+    conv = nn.Conv2d(3, 4, 3)
+    cb = 1 / math.sqrt(3 * 9)
+    assert np.abs(conv.weight.numpy()).max() <= cb * 1.001
+    emb = nn.Embedding(200, 16)
+    assert abs(emb.weight.numpy().astype(np.float64).std() - 1.0) < 0.1
+
+
+def test_init_functions():
+    tl.manual_seed(3)
+    t = tl.tensor(np.zeros((128, 64), dtype=np.float16))
+    nn.init.xavier_uniform_(t)
+    assert np.abs(t.numpy()).max() <= math.sqrt(6 / (128 + 64)) * 1.001
+    nn.init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu")
+    assert abs(t.numpy().astype(np.float64).std() - math.sqrt(2 / 128)) < 0.01
+    nn.init.xavier_normal_(t, gain=2.0)
+    assert abs(t.numpy().astype(np.float64).std() - 2 * math.sqrt(2 / 192)) < 0.02
+    nn.init.normal_(t, 3.0, 0.5)
+    assert abs(t.numpy().astype(np.float64).mean() - 3.0) < 0.02
+    nn.init.ones_(t)
+    assert (t.numpy() == 1).all()
+    with pytest.raises(ValueError):
+        nn.init.kaiming_uniform_(tl.tensor(np.zeros(3, dtype=np.float16)))
+    assert nn.init.calculate_gain("tanh") == 5 / 3
+
+
+def _compare(ours, ref, rtol=2e-2, atol=2e-2):
+    np.testing.assert_allclose(ours.numpy().astype(np.float64), ref.detach().numpy(), rtol=rtol, atol=atol)
+
+
+def test_layers_forward_and_backward_match_torch():
+    rng = np.random.default_rng()
+    x = _f16(rng, 5, 6)
+    layers = [
+        (nn.Linear(6, 4), torch.nn.Linear(6, 4).double()),
+        (nn.LayerNorm(6), torch.nn.LayerNorm(6).double()),
+        (nn.RMSNorm(6, eps=1e-5), torch.nn.RMSNorm(6, eps=1e-5).double()),
+        (nn.GELU(), torch.nn.GELU().double()),
+        (nn.SiLU(), torch.nn.SiLU().double()),
+    ]
+    for ours, theirs in layers:
+        _copy_weights(ours, theirs)
+        tx, rx = tl.tensor(x).requires_grad_(), _torch(x, True)
+        out, ref = ours(tx), theirs(rx)
+        _compare(out, ref)
+        g = _f16(rng, *ref.shape)
+        out.backward(tl.tensor(g))
+        ref.backward(_torch(g))
+        _compare(tx.grad, rx.grad)
+        for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+            _compare(p.grad, q.grad, rtol=3e-2, atol=3e-2)
+
+
+def test_embedding_and_conv_match_torch():
+    rng = np.random.default_rng()
+    emb, temb = nn.Embedding(10, 4), torch.nn.Embedding(10, 4).double()
+    _copy_weights(emb, temb)
+    idx = rng.integers(0, 10, (3, 5)).astype(np.int32)
+    out, ref = emb(tl.tensor(idx)), temb(torch.tensor(idx.astype(np.int64)))
+    _compare(out, ref)
+    g = _f16(rng, 3, 5, 4)
+    out.backward(tl.tensor(g))
+    ref.backward(_torch(g))
+    _compare(emb.weight.grad, temb.weight.grad)
+    pad, tpad = nn.Embedding(10, 4, padding_idx=2), torch.nn.Embedding(10, 4, padding_idx=2).double()
+    _copy_weights(pad, tpad)
+    idx[0, 0] = 2
+    out, ref = pad(tl.tensor(idx)), tpad(torch.tensor(idx.astype(np.int64)))
+    out.backward(tl.tensor(g))
+    ref.backward(_torch(g))
+    _compare(pad.weight.grad, tpad.weight.grad)
+    assert (pad.weight.grad.numpy()[2] == 0).all()
+    conv, tconv = nn.Conv2d(2, 3, 3, padding=1, stride=2), torch.nn.Conv2d(2, 3, 3, padding=1, stride=2).double()
+    _copy_weights(conv, tconv)
+    x = _f16(rng, 2, 2, 7, 6)
+    tx, rx = tl.tensor(x).requires_grad_(), _torch(x, True)
+    out, ref = conv(tx), tconv(rx)
+    _compare(out, ref)
+    g = _f16(rng, *ref.shape)
+    out.backward(tl.tensor(g))
+    ref.backward(_torch(g))
+    _compare(tx.grad, rx.grad)
+    _compare(conv.weight.grad, tconv.weight.grad, rtol=3e-2, atol=5e-2)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_matches_torch(batch_first):
+    rng = np.random.default_rng()
+    ours = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
+    _copy_weights(ours, theirs)
+    shape = (2, 5, 8) if batch_first else (5, 2, 8)
+    q = _f16(rng, *shape)
+    kv = _f16(rng, *shape)
+    out, w = ours(tl.tensor(q), tl.tensor(kv), tl.tensor(kv))
+    ref, rw = theirs(_torch(q), _torch(kv), _torch(kv))
+    _compare(out, ref)
+    _compare(w, rw)
+    out2, none = ours(tl.tensor(q), tl.tensor(kv), tl.tensor(kv), need_weights=False)
+    assert none is None
+    _compare(out2, ref)
+
+
+def test_dropout_train_and_eval():
+    tl.manual_seed(0)
+    drop = nn.Dropout(0.25)
+    x = tl.tensor(np.ones((200, 50), dtype=np.float16))
+    y = drop(x).numpy()
+    assert set(np.unique(y)) <= {0.0, np.float16(1 / 0.75)}
+    assert abs((y == 0).mean() - 0.25) < 0.02
+    assert (drop.eval()(x).numpy() == 1).all()
+    with pytest.raises(ValueError):
+        nn.Dropout(1.5)
+
+
+def test_clip_grad_norm_matches_torch():
+    rng = np.random.default_rng()
+    grads = [_f16(rng, 4, 3), _f16(rng, 5)]
+    ours = [tl.tensor(np.zeros(g.shape, dtype=np.float16)).requires_grad_() for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, q, g in zip(ours, theirs, grads):
+        p.grad, q.grad = tl.tensor(g), _torch(g)
+    for norm_type in (2.0, 1.0, float("inf")):
+        total = nn.utils.clip_grad_norm_(ours, 0.5, norm_type)
+        ref = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type)
+        assert total.item() == pytest.approx(ref.item(), rel=2e-3)
+        for p, q in zip(ours, theirs):
+            _compare(p.grad, q.grad, rtol=3e-3, atol=1e-3)
+    bad = tl.tensor(np.zeros(2, dtype=np.float16)).requires_grad_()
+    bad.grad = tl.tensor(np.array([np.inf, 1], dtype=np.float16))
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([bad], 1.0, error_if_nonfinite=True)
