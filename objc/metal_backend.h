@@ -3,6 +3,7 @@
 #pragma once
 #include "../cpp/core/backend.h"
 #include "metal_context.h"
+#include "tensorlogic/optim.h"
 
 namespace tensorlogic::metal {
 
@@ -44,6 +45,8 @@ class MetalBackend : public Backend {
   void tri(const Array& in, int64_t k, bool upper, const Array& out) override;
 
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out) override;
+  void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad,
+                      const std::vector<Array>& state) override;
 
   Context& context() { return context_; }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 
 #include "tensorlogic/errors.h"
@@ -572,6 +573,42 @@ void MetalBackend::random(RandomKind kind, uint64_t seed, uint64_t offset, doubl
     launch.bind(out, 1);
     set_params(encoder, p, 2);
     launch.run_1d(pipeline, (p.numel + 3) / 4, "random");
+  });
+}
+
+// ---- fused optimizer steps -------------------------------------------------------------------------
+void MetalBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& o, const Array& param, const Array& grad,
+                                  const std::vector<Array>& state) {
+  // The coefficients exactly as cpp/cpu/optim.cpp derives them (bias corrections in double).
+  params::OptimizerCoeffs c{};
+  c.numel = param.numel();
+  c.lr = static_cast<float>(o.lr);
+  c.wd = static_cast<float>(o.weight_decay);
+  c.momentum = static_cast<float>(o.momentum);
+  c.dampening = static_cast<float>(o.dampening);
+  c.beta1 = static_cast<float>(o.beta1);
+  c.beta2 = static_cast<float>(o.beta2);
+  c.eps = static_cast<float>(o.eps);
+  c.alpha = static_cast<float>(o.alpha);
+  c.step_size = static_cast<float>(o.lr / (1.0 - std::pow(o.beta1, static_cast<double>(o.step))));
+  c.bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(o.beta2, static_cast<double>(o.step))));
+  c.decay = static_cast<float>(1.0 - o.lr * o.weight_decay);
+  c.scale = static_cast<float>(o.grad_scale);
+  c.nesterov = o.nesterov;
+  c.maximize = o.maximize;
+  c.amsgrad = o.amsgrad;
+  c.centered = o.centered;
+  c.first = o.step == 1;
+  if (c.numel == 0) return;
+  id<MTLComputePipelineState> pipeline =
+      context_.pipeline("optimizer", "optimizer_step", {uint_constant(0, static_cast<uint32_t>(kind))});
+  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
+    Launch launch{context_, encoder};
+    launch.bind(param, 0);
+    launch.bind(grad, 1);
+    for (size_t k = 0; k < 4; ++k) launch.bind(k < state.size() ? state[k] : state[0], 2 + k);  // unused slots: slot 0
+    set_params(encoder, c, 6);
+    launch.run_1d(pipeline, c.numel, optimizer_name(kind));
   });
 }
 
