@@ -139,3 +139,31 @@ def test_linear_prediction_on_macos():
     out = model.predict({"x": x, "w": w, "b": b})["out"]
     want = np.maximum(x.astype(np.float64) @ w.astype(np.float64).T + b, 0)
     np.testing.assert_allclose(out.astype(np.float64), want, rtol=1e-2, atol=1e-2)
+
+
+def test_export_of_a_module_tree(tmp_path):
+    import tensorlogic as tl
+
+    model = tl.nn.Sequential(tl.nn.Linear(8, 16), tl.nn.GELU(approximate="tanh"), tl.nn.Dropout(0.1),
+                             tl.nn.LayerNorm(16), tl.nn.Linear(16, 4, bias=False), tl.nn.ReLU())
+    x = tl.tensor(np.random.default_rng(0).standard_normal((3, 8)).astype(np.float16))
+    path = coreml.export(model, (x,), tmp_path / "mlp.mlpackage")
+    spec = load_spec(path)
+    inputs = check_common(spec, "export")
+    assert inputs["x"]["shape"] == [3, 8]
+    assert ops_of(spec) == ["linear", "gelu", "layer_norm", "linear", "relu", "identity"]
+    if sys.platform == "darwin":
+        got = ct.models.MLModel(path).predict({"x": x.numpy()})["out"]
+        np.testing.assert_allclose(got.astype(np.float32), model(x).detach().numpy().astype(np.float32),
+                                   rtol=2e-2, atol=2e-2)
+
+
+def test_export_rejects_what_it_cannot_write(tmp_path):
+    import tensorlogic as tl
+
+    x = tl.tensor(np.zeros((2, 4), np.float16))
+    with pytest.raises(TypeError, match="Embedding"):
+        coreml.export(tl.nn.Sequential(tl.nn.Embedding(4, 4)), (x,), tmp_path / "e.mlpackage")
+    with pytest.raises(TypeError, match="nn.Module"):
+        coreml.export(lambda t: t, (x,), tmp_path / "f.mlpackage")
+    assert not os.listdir(tmp_path) or all(not p.endswith(".mlpackage") for p in os.listdir(tmp_path))

@@ -3,17 +3,18 @@
 `build(op, **attrs)` returns the path of a cached .mlpackage (an fp16 ML program for macOS 13+ with
 enumerated leading sizes) for one of: matmul, linear, conv2d, add_relu, mul_relu, affine. Building needs
 coremltools (the `apple` extra) and works on any OS; compiling and running the models happens in the
-native `ane` backend on macOS. Exporting whole modules (`tl.coreml.export`) is not provided yet: it
-needs tl.nn.
+native `ane` backend on macOS. `export(module, example_inputs, path)` writes an nn.Module tree (Linear,
+LayerNorm and activations in Sequential) as one ML program with its weights as constants.
 """
 import json
 
 from .. import _core
 from . import programs
 from .cache import cache_dir, cached_package, model_key
+from .export import export
 from .programs import ACTIVATIONS, FUSED
 
-__all__ = ["ACTIVATIONS", "FUSED", "build", "cache_dir", "is_available", "planner_stats", "programs"]
+__all__ = ["ACTIVATIONS", "FUSED", "build", "cache_dir", "export", "is_available", "planner_stats", "programs"]
 
 
 def is_available():
