@@ -20,7 +20,8 @@ function(tl_add_apple_backends target)
   set(embedded "${CMAKE_CURRENT_BINARY_DIR}/metal_sources.cpp")
   add_custom_command(OUTPUT "${embedded}"
     COMMAND "${CMAKE_COMMAND}" "-DMETAL_DIR=${root}/metal" "-DOUTPUT=${embedded}" -P "${root}/cmake/EmbedMetal.cmake"
-    DEPENDS ${kernels} "${root}/metal/params.h" "${root}/metal/common.h" "${root}/cmake/EmbedMetal.cmake"
+    DEPENDS ${kernels} "${root}/metal/params.h" "${root}/metal/common.h" "${root}/cpp/core/philox.h"
+      "${root}/cmake/EmbedMetal.cmake"
     COMMENT "Embedding metal/*.metal" VERBATIM)
   set(host "${root}/objc/metal_context.mm" "${root}/objc/metal_backend.mm")
   set(frameworks "-framework Metal" "-framework MetalPerformanceShaders" "-framework Foundation"

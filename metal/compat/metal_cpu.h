@@ -258,6 +258,9 @@ template <class T> T clamp(T x, T lo, T hi) { return min(max(x, lo), hi); }
 template <class T> T select(T a, T b, bool c) { return c ? b : a; }
 // exp, log, tanh, isnan, ... for float come from <math.h> (its float overloads are what MSL computes).
 inline float rsqrt(float x) { return 1.0f / sqrtf(x); }
+namespace precise {
+inline float sqrt(float x) { return sqrtf(x); }  // IEEE, correctly rounded (what MSL's precise:: promises)
+}  // namespace precise
 inline float fract(float x) { return x - floorf(x); }
 inline float saturate(float x) { return fminf(fmaxf(x, 0.0f), 1.0f); }
 inline uint mulhi(uint a, uint b) { return static_cast<uint>((static_cast<uint64_t>(a) * b) >> 32); }
