@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../cpp/cpu/optim_ops.h"
 #include "tensorlogic/errors.h"
 
 namespace tensorlogic::metal {
@@ -579,26 +580,27 @@ void MetalBackend::random(RandomKind kind, uint64_t seed, uint64_t offset, doubl
 // ---- fused optimizer steps -------------------------------------------------------------------------
 void MetalBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& o, const Array& param, const Array& grad,
                                   const std::vector<Array>& state) {
-  // The coefficients exactly as cpp/cpu/optim.cpp derives them (bias corrections in double).
+  // The coefficients of cpp/cpu/optim_ops.h (shared with the CPU and CUDA backends), in params.h's layout.
+  const cpu::Coeffs k = cpu::make_coeffs(kind, o);
   params::OptimizerCoeffs c{};
   c.numel = param.numel();
-  c.lr = static_cast<float>(o.lr);
-  c.wd = static_cast<float>(o.weight_decay);
-  c.momentum = static_cast<float>(o.momentum);
-  c.dampening = static_cast<float>(o.dampening);
-  c.beta1 = static_cast<float>(o.beta1);
-  c.beta2 = static_cast<float>(o.beta2);
-  c.eps = static_cast<float>(o.eps);
-  c.alpha = static_cast<float>(o.alpha);
-  c.step_size = static_cast<float>(o.lr / (1.0 - std::pow(o.beta1, static_cast<double>(o.step))));
-  c.bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(o.beta2, static_cast<double>(o.step))));
-  c.decay = static_cast<float>(1.0 - o.lr * o.weight_decay);
-  c.scale = static_cast<float>(o.grad_scale);
-  c.nesterov = o.nesterov;
-  c.maximize = o.maximize;
-  c.amsgrad = o.amsgrad;
-  c.centered = o.centered;
-  c.first = o.step == 1;
+  c.lr = k.lr;
+  c.wd = k.wd;
+  c.momentum = k.momentum;
+  c.dampening = k.dampening;
+  c.beta1 = k.beta1;
+  c.beta2 = k.beta2;
+  c.eps = k.eps;
+  c.alpha = k.alpha;
+  c.step_size = k.step_size;
+  c.bc2_sqrt = k.bc2_sqrt;
+  c.decay = k.decay;
+  c.scale = k.scale;
+  c.nesterov = k.nesterov;
+  c.maximize = k.maximize;
+  c.amsgrad = k.amsgrad;
+  c.centered = k.centered;
+  c.first = k.first;
   if (c.numel == 0) return;
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("optimizer", "optimizer_step", {uint_constant(0, static_cast<uint32_t>(kind))});
