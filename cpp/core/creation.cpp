@@ -85,6 +85,16 @@ void to_host(const Array& a, void* out) {
 Array to_device(const Array& a, Device device) {
   if (a.device() == device) return a;
   Backend& target = backend_for(device);
+#if defined(TL_WITH_METAL) && defined(TL_WITH_COREML)
+  // metal and ane address the same shared-storage MTLBuffers: moving between them relabels the memory
+  // (no copy, SPEC §3); the new storage keeps the original alive.
+  const bool metal_ane = (a.device().type == DeviceType::metal && device.type == DeviceType::ane) ||
+                         (a.device().type == DeviceType::ane && device.type == DeviceType::metal);
+  if (metal_ane) {
+    const Array base = Array::from_memory(a.storage()->data(), {0}, {1}, a.dtype(), device, a.storage());
+    return base.view_as(a.shape(), a.strides(), a.offset());
+  }
+#endif
   Array out = Array::empty(a.shape(), a.dtype(), device);
   if (out.numel() == 0) return out;
   if (a.device().type == DeviceType::cpu) {

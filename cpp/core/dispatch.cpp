@@ -18,6 +18,18 @@ Backend* create_backend();
 bool device_present();
 }
 #endif
+#ifdef TL_WITH_METAL
+namespace metal {
+Backend* create_backend();
+bool device_present();
+}
+#endif
+#ifdef TL_WITH_COREML
+namespace ane {
+Backend* create_backend();
+bool device_present();
+}
+#endif
 
 namespace {
 
@@ -31,9 +43,17 @@ const char* missing_reason(DeviceType type) {
       return "this build has no CUDA backend (CMake found no CUDA toolkit with cuBLAS: TL_CUDA=OFF)";
 #endif
     case DeviceType::metal:
+#ifdef TL_WITH_METAL
+      return "this Mac has no Metal GPU (MTLCreateSystemDefaultDevice returned nil)";
+#else
       return "this build has no Metal backend (it is built on macOS only: TL_METAL=OFF)";
+#endif
     case DeviceType::ane:
+#ifdef TL_WITH_COREML
+      return "this Mac has no Neural Engine (or no Metal GPU, whose buffers the ane device shares)";
+#else
       return "this build has no Neural Engine backend (it is built on macOS only: TL_COREML=OFF)";
+#endif
     default:
       return "";
   }
@@ -46,6 +66,14 @@ Backend* make_backend(DeviceType type) {
 #ifdef TL_WITH_CUDA
     case DeviceType::cuda:
       return cuda::device_present() ? cuda::create_backend() : nullptr;
+#endif
+#ifdef TL_WITH_METAL
+    case DeviceType::metal:
+      return metal::device_present() ? metal::create_backend() : nullptr;
+#endif
+#ifdef TL_WITH_COREML
+    case DeviceType::ane:
+      return ane::device_present() ? ane::create_backend() : nullptr;
 #endif
     default:
       return nullptr;

@@ -19,6 +19,7 @@ void bind_indexing(py::module_& m);
 void bind_dlpack(py::module_& m);
 void bind_tensor_base(py::module_& m);
 void bind_optim(py::module_& m);
+void bind_apple(py::module_& m);  // the ane device's hooks (Apple builds only)
 
 // Shapes cross the boundary as Python sequences of ints.
 inline Shape to_shape(const std::vector<int64_t>& dims) { return Shape(dims.begin(), dims.end()); }

@@ -54,4 +54,5 @@ PYBIND11_MODULE(_core, m) {
   bind_dlpack(m);
   bind_tensor_base(m);
   bind_optim(m);
+  bind_apple(m);
 }

@@ -1,0 +1,78 @@
+// Argument blocks shared by the Metal kernels and the host (objc/): plain C layouts of int, long (64-bit
+// on both sides) and float, so the same header compiles as MSL and as C++.
+#pragma once
+#define TL_MAX_DIMS 8
+
+// Elementwise, copy and tri kernels: operands 0..2 are inputs, 3 the output (strides in elements).
+struct ElementwiseParams {
+  long numel;
+  int ndim;
+  int pad0;
+  long shape[TL_MAX_DIMS];
+  long strides[4][TL_MAX_DIMS];
+  float scalar_a, scalar_b;  // the value of a scalar operand (float compute)
+  int iscalar_a, iscalar_b;  // the value of a scalar operand (int32 compute)
+  float pa, pb;              // UnaryParams a, b; fill: pa is the value
+  long k;                    // tri: the diagonal
+};
+
+// Reductions and the softmax family over a contiguous [outer, n, inner] array.
+struct ReduceParams {
+  long outer, n, inner;
+  long parts;  // partitions of the n axis in the first stage
+  long chunk;  // elements of n per partition
+  float correction, p;
+};
+
+// layer_norm / rms_norm over contiguous [rows, n].
+struct NormParams {
+  long rows, n;
+  float eps;
+  int pad0;
+};
+
+// out[b] = a[b] @ b[b] (+ bias) (+ residual), strides of [batch, row, col] per operand.
+struct GemmParams {
+  long batch, m, n, k;
+  long a_strides[3];
+  long b_strides[3];
+  long bias_strides[3];
+  long res_strides[3];
+};
+
+// Block moves of the indexing kernels: `blocks` offsets (gather) or `segments` of equal offsets (scatter).
+struct BlockParams {
+  long blocks, segments;
+};
+
+// im2col / col2im for NCHW input [n, c, h, w] and columns [n, c*kh*kw, out_h*out_w].
+struct ConvParams {
+  long n, c, h, w;
+  long kh, kw, out_h, out_w;
+  long stride[2], padding[2], dilation[2];
+};
+
+// Philox4x32-10 stream; low/high: the range of integer draws (uniform and normal are standard, the
+// core scales them).
+struct RandomParams {
+  long numel;
+  unsigned int seed_lo, seed_hi;
+  unsigned int offset_lo, offset_hi;
+  long low, high;
+};
+
+// scaled_dot_product_attention: q [B, L, D], k [B, S, D], v [B, S, Dv], additive mask [B, L, S].
+struct AttentionParams {
+  long batch, l, s, d, dv;
+  long q_strides[3], k_strides[3], v_strides[3], mask_strides[3];
+  float scale;
+  int pad0;
+};
+
+// One fused optimizer step (cpp/include/tensorlogic/optim.h): the coefficients the host derives from
+// OptimizerParams, in the form the update uses (bias corrections computed in double, like PyTorch).
+struct OptimizerCoeffs {
+  long numel;
+  float lr, wd, momentum, dampening, beta1, beta2, eps, alpha, step_size, bc2_sqrt, decay, scale;
+  int nesterov, maximize, amsgrad, centered, first, pad0;
+};

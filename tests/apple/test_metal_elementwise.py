@@ -1,0 +1,149 @@
+"""metal/elementwise.metal and metal/copy.metal on the CPU harness, against the CPU backend (_core)."""
+import numpy as np
+import pytest
+
+from metal_harness import APPROXIMATE, elementwise_params, same, within_ulp
+from tensorlogic import _core
+
+UNARY = [op for op in _core.UnaryOp.__members__]
+BINARY = [op for op in _core.BinaryOp.__members__]
+
+
+def strided_input(rng, shape, dtype=np.float16, low=-4.0, high=4.0):
+    """A non-contiguous view (a transposed, step-2 slice) of fresh random data, with its base buffer."""
+    big = tuple(reversed([2 * s for s in shape]))
+    base = rng.uniform(low, high, size=big).astype(dtype) if dtype == np.float16 else \
+        rng.integers(-50, 50, size=big).astype(np.int32)
+    view = base.T[tuple(slice(None, None, 2) for _ in shape)]
+    strides = [st // base.itemsize for st in view.strides]
+    return base, view, strides
+
+
+def cpu(x):
+    return _core.from_numpy(np.ascontiguousarray(x))
+
+
+def run_grid(lib, name, buffers, numel, constants):
+    lib.run(name, buffers, groups=[max(1, (numel + 63) // 64)], threads=[64], constants=constants)
+
+
+@pytest.mark.parametrize("shape", [(1,), (7, 5), (3, 4, 6)])
+def test_unary_matches_cpu_backend(metal_lib, rng, shape):
+    lib = metal_lib("elementwise.metal")
+    base, view, strides = strided_input(rng, shape)
+    view[tuple(0 for _ in shape)] = np.nan
+    for name in UNARY:
+        op = _core.UnaryOp.__members__[name]
+        p0, p1 = {"clamp": (-1.0, 2.0), "softplus": (1.5, 20.0), "pow": (2.5, 0.0), "rpow": (1.7, 0.0)}.get(name, (0.0, 0.0))
+        src, in_strides = base, strides
+        if name in ("log", "sqrt", "rsqrt", "pow"):
+            src = np.ascontiguousarray(np.abs(view))
+            in_strides = [s // 2 for s in src.strides]
+        want = np.asarray(_core.unary(op, cpu(view if src is base else src), p0, p1))
+        out = np.zeros(shape, np.float16)
+        p = elementwise_params(shape, {0: in_strides, 3: [s // 2 for s in out.strides]}, pa=p0, pb=p1)
+        run_grid(lib, "unary_f16", {0: src, 1: out, 2: p}, view.size,
+                 {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
+        try:
+            within_ulp(out, want) if name in APPROXIMATE else same(out, want)
+        except AssertionError as e:
+            raise AssertionError(f"unary {name}") from e
+
+
+def test_unary_int32_ops(metal_lib, rng):
+    lib = metal_lib("elementwise.metal")
+    x = rng.integers(-1000, 1000, size=(5, 9)).astype(np.int32)
+    x[0, 0] = np.iinfo(np.int32).min
+    for name in ("neg", "abs", "square", "sign", "relu", "clamp"):
+        op = _core.UnaryOp.__members__[name]
+        want = np.asarray(_core.unary(op, cpu(x), -7.0, 300.0))
+        out = np.zeros_like(x)
+        p = elementwise_params(x.shape, {0: [9, 1], 3: [9, 1]}, pa=-7.0, pb=300.0)
+        run_grid(lib, "unary_i32", {0: x, 1: out, 2: p}, x.size,
+                 {"OP": int(op), "CONTIGUOUS": 1, "A_SCALAR": 0, "B_SCALAR": 0})
+        same(out, want)
+
+
+@pytest.mark.parametrize("shape_a,shape_b", [((4, 1, 5), (3, 1)), ((6,), (6,)), ((2, 3, 1, 4), (1, 5, 1))])
+def test_binary_broadcast_matches_cpu_backend(metal_lib, rng, shape_a, shape_b):
+    lib = metal_lib("elementwise.metal")
+    shape = np.broadcast_shapes(shape_a, shape_b)
+    a = rng.uniform(-3, 3, shape_a).astype(np.float16)
+    b = rng.uniform(-3, 3, shape_b).astype(np.float16)
+    b.flat[0] = 0.0
+    ea, eb = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
+    for name in BINARY:
+        op = _core.BinaryOp.__members__[name]
+        want = np.asarray(_core.binary(op, cpu(a), cpu(b)))
+        out = np.zeros(shape, np.float16)
+        p = elementwise_params(shape, {0: [s // 2 for s in ea.strides], 1: [s // 2 for s in eb.strides],
+                                       3: [s // 2 for s in out.strides]})
+        run_grid(lib, "binary_f16", {0: a, 1: b, 2: out, 3: p}, out.size,
+                 {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
+        try:
+            within_ulp(out, want) if name in APPROXIMATE else same(out, want)
+        except AssertionError as e:
+            raise AssertionError(f"binary {name}") from e
+
+
+def test_binary_scalar_operands(metal_lib, rng):
+    lib = metal_lib("elementwise.metal")
+    a = rng.uniform(-3, 3, (33,)).astype(np.float16)
+    for name in ("sub", "div", "pow", "maximum", "lt", "add_relu", "remainder"):
+        op = _core.BinaryOp.__members__[name]
+        for scalar_side in ("b", "a"):
+            if scalar_side == "b":
+                want = np.asarray(_core.binary_scalar(op, cpu(a), 1.25))
+                consts = {"A_SCALAR": 0, "B_SCALAR": 1}
+                p = elementwise_params(a.shape, {0: [1], 3: [1]}, scalar_b=1.25)
+            else:
+                want = np.asarray(_core.rbinary_scalar(op, 1.25, cpu(a)))
+                consts = {"A_SCALAR": 1, "B_SCALAR": 0}
+                p = elementwise_params(a.shape, {1: [1], 3: [1]}, scalar_a=1.25)
+            out = np.zeros_like(a)
+            run_grid(lib, "binary_f16", {0: a, 1: a, 2: out, 3: p}, a.size, {"OP": int(op), "CONTIGUOUS": 1, **consts})
+            within_ulp(out, want) if name in APPROXIMATE else same(out, want)
+
+
+def test_binary_int32_and_divide_by_zero_flag(metal_lib, rng):
+    lib = metal_lib("elementwise.metal")
+    a = rng.integers(-100, 100, (40,)).astype(np.int32)
+    b = rng.integers(1, 9, (40,)).astype(np.int32) * rng.choice([-1, 1], 40).astype(np.int32)
+    for name in ("add", "sub", "mul", "maximum", "minimum", "floor_divide", "remainder", "eq", "lt", "ge"):
+        op = _core.BinaryOp.__members__[name]
+        want = np.asarray(_core.binary(op, cpu(a), cpu(b)))
+        out = np.zeros(40, np.int32)
+        flags = np.zeros(1, np.uint32)
+        p = elementwise_params(a.shape, {0: [1], 1: [1], 3: [1]})
+        run_grid(lib, "binary_i32", {0: a, 1: b, 2: out, 3: out, 4: flags, 5: p}, 40,
+                 {"OP": int(op), "CONTIGUOUS": 1, "A_SCALAR": 0, "B_SCALAR": 0})
+        got = out.view(np.float16)[:40] if want.dtype == np.float16 else out
+        same(got, want)
+        assert flags[0] == 0
+    b[3] = 0
+    out, flags = np.zeros(40, np.int32), np.zeros(1, np.uint32)
+    run_grid(lib, "binary_i32", {0: a, 1: b, 2: out, 3: out, 4: flags, 5: elementwise_params(a.shape, {0: [1], 1: [1], 3: [1]})},
+             40, {"OP": int(_core.BinaryOp.floor_divide), "CONTIGUOUS": 1, "A_SCALAR": 0, "B_SCALAR": 0})
+    assert flags[0] == 1
+
+
+def test_ternary_where_and_affine(metal_lib, rng):
+    lib = metal_lib("elementwise.metal")
+    shape = (3, 4, 5)
+    c = (rng.uniform(size=(4, 1)) > 0.5).astype(np.float16)
+    x = rng.uniform(-2, 2, (5,)).astype(np.float16)
+    y = rng.uniform(-2, 2, shape).astype(np.float16)
+    ec, ex = np.broadcast_to(c, shape), np.broadcast_to(x, shape)
+    st = lambda v: [s // v.itemsize for s in v.strides]  # noqa: E731
+    for op, want in ((0, _core.where(cpu(c), cpu(x), cpu(y))), (1, _core.affine(cpu(c), cpu(x), cpu(y)))):
+        out = np.zeros(shape, np.float16)
+        p = elementwise_params(shape, {0: st(ec), 1: st(ex), 2: st(y), 3: st(out)})
+        run_grid(lib, "ternary_f16", {0: c, 1: x, 2: y, 3: out, 4: p}, out.size,
+                 {"OP": op, "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
+        same(out, np.asarray(want))
+    xi = rng.integers(-9, 9, (5,)).astype(np.int32)
+    yi = rng.integers(-9, 9, shape).astype(np.int32)
+    out = np.zeros(shape, np.int32)
+    p = elementwise_params(shape, {0: st(ec), 1: st(np.broadcast_to(xi, shape)), 2: st(yi), 3: st(out)})
+    run_grid(lib, "where_i32", {0: c, 1: xi, 2: yi, 3: out, 4: p}, out.size, {"CONTIGUOUS": 0})
+    same(out, np.asarray(_core.where(cpu(c), cpu(xi), cpu(yi))))
