@@ -66,3 +66,9 @@ def test_views_share_one_buffer(device):
     del x, views
     gc.collect()
     assert tl.memory.stats(device)["active_bytes"] == before
+
+
+def test_planner_stats_names_the_devices_and_the_ane_record():
+    stats = tl.planner.stats()
+    assert stats["devices"] == tl.available_devices()
+    assert (stats["ane"] is None) == ("ane" not in tl.available_devices())
