@@ -127,6 +127,7 @@ SDPA_CASES = [
     ((1, 1, 1), (1, 1, 1), (1, 1, 1)),
     ((2, 1, 5, 8), (1, 3, 6, 8), (1, 3, 6, 8)),  # batch broadcasting
     ((3, 0, 8), (3, 4, 8), (3, 4, 5)),
+    ((2, 3, 4), (2, 0, 4), (2, 0, 5)),  # no keys: zeros, like PyTorch
 ]
 
 
@@ -176,3 +177,13 @@ def test_conv2d_many_samples_run_in_groups(device, rng):
     x, w, b = f16(rng, 5, 64, 128, 128), f16(rng, 4, 64, 3, 3, scale=0.1), f16(rng, 4)
     got = tl.conv2d(tensor(x, device), tensor(w, device), tensor(b, device), padding=1)
     assert_close(got, F.conv2d(t32(x), t32(w), t32(b), padding=1).numpy())
+
+
+def test_unbatched_inputs(device, rng):
+    x = f16(rng, 3, 9, 8)
+    tx = tensor(x, device)
+    np.testing.assert_array_equal(host(tl.max_pool2d(tx, (3, 2))), F.max_pool2d(t32(x), (3, 2)).numpy())
+    assert_close(tl.avg_pool2d(tx, 2, stride=1, padding=1), F.avg_pool2d(t32(x), 2, stride=1, padding=1).numpy())
+    cols = tl.unfold(tx, 3, padding=1)
+    np.testing.assert_array_equal(host(cols), F.unfold(t32(x), 3, padding=1).numpy())
+    assert_close(tl.fold(cols, (9, 8), 3, padding=1), F.fold(t32(host(cols)), (9, 8), 3, padding=1).numpy())

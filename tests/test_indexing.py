@@ -7,6 +7,7 @@ import torch.nn.functional as TF
 
 import tensorlogic as tl
 from conftest import assert_close_f16, assert_equal, f16_randn, host, strided
+from tensorlogic.nn import functional as F
 
 GET_KEYS = [
     (1,), (-1,), (slice(1, None),), (slice(None, None, 2),), (slice(-3, -1),), (slice(5, 1),),
@@ -169,8 +170,6 @@ def test_embedding(device, rng):
     idx = rng.integers(0, 10, (3, 5)).astype(np.int32)
     out = tl.embedding(tl.tensor(w, device=device), tl.tensor(idx, device=device))
     assert_equal(out, w[idx])
-    from tensorlogic.nn import functional as F
-
     assert_equal(F.embedding(tl.tensor(idx % 10, device=device), strided(w, device)), w[idx % 10])
     assert F.embedding(tl.tensor(np.zeros((0,), np.int32), device=device), tl.tensor(w, device=device)).shape == (0, 4)
 
@@ -228,7 +227,7 @@ def test_stack(device, rng):
 def test_pad_matches_torch(device, rng, mode, shape, pads):
     x = f16_randn(rng, shape)
     expected = TF.pad(torch.from_numpy(x).float(), pads, mode=mode).half().numpy()
-    assert_equal(tl.nn.functional.pad(tl.tensor(x, device=device), pads, mode=mode), expected)
+    assert_equal(F.pad(tl.tensor(x, device=device), pads, mode=mode), expected)
     assert_equal(tl.pad(strided(x, device), pads, mode=mode), expected)
 
 

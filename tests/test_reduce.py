@@ -178,3 +178,38 @@ def test_int32_input_and_errors(device):
     with pytest.raises(ValueError):
         tl.var(to_tl(np.ones(3, np.float16), device), correction=-1)
     np.testing.assert_array_equal(host(t), x)
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_nan_propagates_through_every_path(device, dim):
+    """NaNs in the vectorised body (not only the tail) of rows and columns reach max/min/argmax/norm."""
+    rng = np.random.default_rng(17)
+    x = f16_data(rng, (70, 300))
+    x[5, 100] = np.nan
+    x[40, 7] = np.nan
+    t, tx = to_tl(x, device), torch_of(x).double()
+    kw = {} if dim is None else {"dim": dim}
+    for op in ("amax", "amin"):
+        np.testing.assert_array_equal(host(getattr(tl, op)(t, **kw)), getattr(torch, op)(tx, **kw).numpy().astype(np.float16))
+    np.testing.assert_array_equal(host(tl.argmax(t, **kw)), torch.argmax(tx, **kw).numpy())
+    np.testing.assert_array_equal(host(tl.argmin(t, **kw)), torch.argmin(tx, **kw).numpy())
+    ref = torch.linalg.vector_norm(tx, float("inf"), **kw).numpy()
+    np.testing.assert_array_equal(np.isnan(host(tl.norm(t, float("inf"), **kw))), np.isnan(ref))
+
+
+def test_pytorch_call_forms(device):
+    rng = np.random.default_rng(23)
+    x = f16_data(rng, (3, 4, 5))
+    t, tx = to_tl(x, device), torch_of(x).double()
+    assert_f16_close(host(t.sum((0, 2))), tx.sum((0, 2)).numpy(), atol=5e-3)
+    assert_f16_close(host(t.mean()), tx.mean().numpy(), atol=1e-3)
+    assert_f16_close(host(t.var(1, True, True)), tx.var(1, unbiased=True, keepdim=True).numpy())
+    assert_f16_close(host(tl.std(t, False)), tx.std(unbiased=False).numpy())
+    assert_f16_close(host(t.norm("fro")), tx.norm("fro").numpy())
+    assert_f16_close(host(t.logsumexp((1, 2))), tx.logsumexp((1, 2)).numpy())
+    assert host(t.amax((0, 1), keepdim=True)).shape == (1, 1, 5)
+    v, i = t.min(-1)
+    np.testing.assert_array_equal(host(i), tx.min(-1).indices.numpy())
+    assert host(t.argmax(keepdim=True)).shape == (1, 1, 1)
+    with pytest.raises(ValueError):
+        t.norm("nuc")

@@ -14,15 +14,15 @@ Array scaled_dot_product_attention(const Array& q_in, const Array& k_in, const A
                                    const std::optional<Array>& mask_in, bool causal, std::optional<double> scale) {
   const char* op = "scaled_dot_product_attention";
   Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr});
-  const std::string shapes = shape_str(q_in.shape()) + ", " + shape_str(k_in.shape()) + " and " + shape_str(v_in.shape());
+  auto shapes = [&] { return shape_str(q_in.shape()) + ", " + shape_str(k_in.shape()) + " and " + shape_str(v_in.shape()); };
   if (q_in.ndim() < 2 || k_in.ndim() < 2 || v_in.ndim() < 2) {
-    throw ShapeMismatchError(std::string(op) + ": query, key and value need at least 2 dimensions, got " + shapes);
+    throw ShapeMismatchError(std::string(op) + ": query, key and value need at least 2 dimensions, got " + shapes());
   }
   const int64_t len = q_in.shape().end()[-2], e = q_in.shape().back();
   const int64_t keys = k_in.shape().end()[-2], ev = v_in.shape().back();
   if (k_in.shape().back() != e || v_in.shape().end()[-2] != keys) {
     throw ShapeMismatchError(std::string(op) + ": query [..., L, E], key [..., S, E] and value [..., S, Ev] do not match: " +
-                             shapes);
+                             shapes());
   }
   if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
   auto batch_of = [](const Array& a, int tail) { return Shape(a.shape().begin(), a.shape().end() - tail); };
@@ -35,7 +35,7 @@ Array scaled_dot_product_attention(const Array& q_in, const Array& k_in, const A
       batch = broadcast_shapes(batch, batch_of(mask_in->ndim() >= 2 ? *mask_in : unsqueeze(*mask_in, 0), 2), op);
     }
   } catch (const ShapeMismatchError&) {
-    throw ShapeMismatchError(std::string(op) + ": batch dimensions of " + shapes +
+    throw ShapeMismatchError(std::string(op) + ": batch dimensions of " + shapes() +
                              (mask_in ? " and mask " + shape_str(mask_in->shape()) : std::string()) +
                              " cannot be broadcast together");
   }

@@ -149,6 +149,87 @@ Labels pair_result(const std::vector<Term>& terms, size_t i, size_t j, const Lab
   return result;
 }
 
+// Labels every axis of one operand (ellipsis axes right-aligned across operands, so they broadcast),
+// turns repeated labels into a diagonal view and drops size-1 axes (they broadcast); records sizes
+// and how often each label occurs.
+Term label_operand(const Array& operand, const Subscripts& sub, size_t index, int ellipsis_dims,
+                   std::vector<int64_t>& sizes, std::vector<int>& counts) {
+  const Array a = operand.dtype() == Dtype::float16 ? operand : astype(operand, Dtype::float16);
+  const int nd = a.ndim(), named = static_cast<int>(sub.letters.size());
+  Labels labels;
+  for (int p = 0; p <= named; ++p) {
+    if (p == sub.ellipsis_at) {
+      for (int e = 0; e < nd - named; ++e) labels.push_back(kLetters + ellipsis_dims - (nd - named) + e);
+    }
+    if (p < named) labels.push_back(sub.letters[p]);
+  }
+  Term t;
+  Shape shape;
+  Strides strides;
+  for (int axis = 0; axis < nd; ++axis) {
+    const int id = labels[axis];
+    const int64_t size = a.shape()[axis];
+    ++counts[id];
+    const auto seen = std::find(t.labels.begin(), t.labels.end(), id);
+    if (seen != t.labels.end()) {
+      const size_t at = seen - t.labels.begin();
+      if (shape[at] != size) {
+        fail("repeated index " + label_name(id) + " of operand " + std::to_string(index) + " spans axes of sizes " +
+             std::to_string(shape[at]) + " and " + std::to_string(size));
+      }
+      strides[at] += a.strides()[axis];
+      continue;
+    }
+    if (sizes[id] >= 0 && sizes[id] != size && sizes[id] != 1 && size != 1) {
+      fail("index " + label_name(id) + " has size " + std::to_string(sizes[id]) + " in one operand but " +
+           std::to_string(size) + " in operand " + std::to_string(index) + " (shape " + shape_str(a.shape()) + ")");
+    }
+    if (sizes[id] < 0 || sizes[id] == 1) sizes[id] = size;
+    t.labels.push_back(id);
+    shape.push_back(size);
+    strides.push_back(a.strides()[axis]);
+  }
+  Term kept;
+  Shape kept_shape;
+  Strides kept_strides;
+  for (size_t d = 0; d < t.labels.size(); ++d) {
+    if (shape[d] == 1) continue;
+    kept.labels.push_back(t.labels[d]);
+    kept_shape.push_back(shape[d]);
+    kept_strides.push_back(strides[d]);
+  }
+  kept.array = a.view_as(kept_shape, kept_strides, a.offset());
+  return kept;
+}
+
+// The output labels: explicit after '->', else the ellipsis axes then the letters used once, in
+// ASCII order (upper case first), like numpy and PyTorch.
+Labels output_labels(const std::string& equation, size_t arrow, int ellipsis_dims, const std::vector<int>& counts) {
+  Labels output;
+  if (arrow == std::string::npos) {
+    for (int e = 0; e < ellipsis_dims; ++e) output.push_back(kLetters + e);
+    for (int id = 26; id < kLetters; ++id) {
+      if (counts[id] == 1) output.push_back(id);
+    }
+    for (int id = 0; id < 26; ++id) {
+      if (counts[id] == 1) output.push_back(id);
+    }
+    return output;
+  }
+  const Subscripts out = parse_subscripts(equation.substr(arrow + 2), "the output");
+  for (size_t p = 0; p <= out.letters.size(); ++p) {
+    if (static_cast<int>(p) == out.ellipsis_at) {
+      for (int e = 0; e < ellipsis_dims; ++e) output.push_back(kLetters + e);
+    }
+    if (p == out.letters.size()) break;
+    const int id = out.letters[p];
+    if (counts[id] == 0) fail("output index " + label_name(id) + " does not appear in any input");
+    if (has(output, id)) fail("output index " + label_name(id) + " appears more than once");
+    output.push_back(id);
+  }
+  return output;
+}
+
 }  // namespace
 
 Array einsum(const std::string& equation_in, const std::vector<Array>& operands) {
@@ -164,7 +245,9 @@ Array einsum(const std::string& equation_in, const std::vector<Array>& operands)
     if (c != ' ') equation += c;
   }
   const size_t arrow = equation.find("->");
-  if (arrow != std::string::npos && equation.find("->", arrow + 2) != std::string::npos) fail("more than one '->' in \"" + equation_in + "\"");
+  if (arrow != std::string::npos && equation.find("->", arrow + 2) != std::string::npos) {
+    fail("more than one '->' in \"" + equation_in + "\"");
+  }
   const std::string lhs = equation.substr(0, arrow);
   std::vector<std::string> inputs;
   for (size_t start = 0;;) {
@@ -177,8 +260,6 @@ Array einsum(const std::string& equation_in, const std::vector<Array>& operands)
     fail("the equation \"" + equation_in + "\" has " + std::to_string(inputs.size()) + " operand(s) but " +
          std::to_string(operands.size()) + " were given");
   }
-
-  // Label every axis; ellipsis axes are right-aligned across operands so they broadcast.
   std::vector<Subscripts> subs;
   int ellipsis_dims = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -195,81 +276,9 @@ Array einsum(const std::string& equation_in, const std::vector<Array>& operands)
   std::vector<int> counts(kLetters + ellipsis_dims, 0);
   std::vector<Term> terms;
   for (size_t i = 0; i < operands.size(); ++i) {
-    const Array a = operands[i].dtype() == Dtype::float16 ? operands[i] : astype(operands[i], Dtype::float16);
-    const int nd = a.ndim(), named = static_cast<int>(subs[i].letters.size());
-    Labels labels;
-    for (int p = 0; p < named; ++p) {
-      if (p == subs[i].ellipsis_at) {
-        for (int e = 0; e < nd - named; ++e) labels.push_back(kLetters + ellipsis_dims - (nd - named) + e);
-      }
-      labels.push_back(subs[i].letters[p]);
-    }
-    if (subs[i].ellipsis_at == named) {
-      for (int e = 0; e < nd - named; ++e) labels.push_back(kLetters + ellipsis_dims - (nd - named) + e);
-    }
-    // Repeated labels become a diagonal view; size-1 axes are dropped (they broadcast).
-    Term t;
-    Shape shape;
-    Strides strides;
-    for (int axis = 0; axis < nd; ++axis) {
-      const int id = labels[axis];
-      const int64_t size = a.shape()[axis];
-      ++counts[id];
-      const auto seen = std::find(t.labels.begin(), t.labels.end(), id);
-      if (seen != t.labels.end()) {
-        const size_t at = seen - t.labels.begin();
-        if (shape[at] != size) {
-          fail("repeated index " + label_name(id) + " of operand " + std::to_string(i) + " spans axes of sizes " +
-               std::to_string(shape[at]) + " and " + std::to_string(size));
-        }
-        strides[at] += a.strides()[axis];
-        continue;
-      }
-      if (sizes[id] >= 0 && sizes[id] != size && sizes[id] != 1 && size != 1) {
-        fail("index " + label_name(id) + " has size " + std::to_string(sizes[id]) + " in one operand but " +
-             std::to_string(size) + " in operand " + std::to_string(i) + " (shape " + shape_str(a.shape()) + ")");
-      }
-      if (sizes[id] < 0 || sizes[id] == 1) sizes[id] = size;
-      t.labels.push_back(id);
-      shape.push_back(size);
-      strides.push_back(a.strides()[axis]);
-    }
-    Term kept;
-    Shape kept_shape;
-    Strides kept_strides;
-    for (size_t d = 0; d < t.labels.size(); ++d) {
-      if (shape[d] == 1) continue;
-      kept.labels.push_back(t.labels[d]);
-      kept_shape.push_back(shape[d]);
-      kept_strides.push_back(strides[d]);
-    }
-    kept.array = a.view_as(kept_shape, kept_strides, a.offset());
-    terms.push_back(kept);
+    terms.push_back(label_operand(operands[i], subs[i], i, ellipsis_dims, sizes, counts));
   }
-
-  // The output: explicit after '->', else the ellipsis axes then the letters used once, in order.
-  Labels output;
-  if (arrow != std::string::npos) {
-    const Subscripts out = parse_subscripts(equation.substr(arrow + 2), "the output");
-    for (size_t p = 0; p <= out.letters.size(); ++p) {
-      if (static_cast<int>(p) == out.ellipsis_at) {
-        for (int e = 0; e < ellipsis_dims; ++e) output.push_back(kLetters + e);
-      }
-      if (p == out.letters.size()) break;
-      const int id = out.letters[p];
-      if (counts[id] == 0) fail("output index " + label_name(id) + " does not appear in any input");
-      if (has(output, id)) fail("output index " + label_name(id) + " appears more than once");
-      output.push_back(id);
-    }
-  } else {
-    for (int e = 0; e < ellipsis_dims; ++e) output.push_back(kLetters + e);
-    for (int id = 26; id < kLetters; ++id) {
-      if (counts[id] == 1) output.push_back(id);
-    }
-    for (int id = 0; id < 26; ++id) {
-      if (counts[id] == 1) output.push_back(id);
-    }
-  }
+  const Labels output = output_labels(equation, arrow, ellipsis_dims, counts);
 
   // Greedy order: contract the pair whose result removes the most memory (opt_einsum's greedy cost),
   // preferring pairs that share an index over outer products.

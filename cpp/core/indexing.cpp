@@ -16,14 +16,20 @@ using Offsets = std::vector<int64_t>;
 
 // Row-major sums over the cartesian product of per-dimension offset tables.
 Offsets outer_offsets(const std::vector<Offsets>& tables) {
-  Offsets out(1, 0);
+  size_t total = 1;
+  for (const Offsets& table : tables) total *= table.size();
+  Offsets out(total);
+  if (total == 0) return out;
+  out[0] = 0;
+  size_t filled = 1;  // out[0, filled) holds the product of the tables seen so far
   for (const Offsets& table : tables) {
-    Offsets next;
-    next.reserve(out.size() * table.size());
-    for (int64_t base : out) {
-      for (int64_t v : table) next.push_back(base + v);
+    const size_t m = table.size();
+    for (size_t k = filled; k-- > 0;) {  // backwards: entry k is read before its block overwrites it
+      const int64_t base = out[k];
+      int64_t* dst = out.data() + k * m;
+      for (size_t j = 0; j < m; ++j) dst[j] = base + table[j];
     }
-    out.swap(next);
+    filled *= m;
   }
   return out;
 }
@@ -55,6 +61,45 @@ Offsets host_indices(const Array& index, const Shape& shape, int64_t size, int d
                             std::to_string(dim) + " with size " + std::to_string(size));
     }
     out[i] = v < 0 ? v + size : v;
+  }
+  return out;
+}
+
+// gather/scatter_add: offsets[e] = sum over d != axis of coord_d(e) * strides[d] + index[e] * strides[axis],
+// over the index's elements in row-major order, checking each index against `size` (one pass, no copies
+// of a contiguous CPU index).
+Offsets along_axis_offsets(const Array& index, const Strides& strides, int axis, int64_t size, const char* op) {
+  check_index_dtype(index, op);
+  const int64_t n = index.numel();
+  Offsets out(static_cast<size_t>(n));
+  if (n == 0) return out;
+  std::vector<int32_t> copy;
+  const int32_t* values = nullptr;
+  if (index.device().type == DeviceType::cpu && index.is_contiguous()) {
+    values = index.data_as<int32_t>();
+  } else {
+    copy.resize(static_cast<size_t>(n));
+    to_host(index, copy.data());
+    values = copy.data();
+  }
+  const Shape& shape = index.shape();
+  const int ndim = index.ndim();
+  const int64_t inner = shape[ndim - 1];
+  const int64_t inner_stride = ndim - 1 == axis ? 0 : strides[ndim - 1];
+  std::vector<int64_t> coord(ndim, 0);
+  for (int64_t row = 0; row < n / inner; ++row) {
+    int64_t base = 0;
+    for (int d = 0; d < ndim - 1; ++d) base += d == axis ? 0 : coord[d] * strides[d];
+    const int32_t* v = values + row * inner;
+    int64_t* o = out.data() + row * inner;
+    for (int64_t j = 0; j < inner; ++j) {
+      if (v[j] < 0 || v[j] >= size) {
+        throw IndexOutOfRange(std::string(op) + ": index " + std::to_string(v[j]) + " is out of bounds for dimension " +
+                              std::to_string(axis) + " with size " + std::to_string(size));
+      }
+      o[j] = base + j * inner_stride + v[j] * strides[axis];
+    }
+    for (int d = ndim - 2; d >= 0 && ++coord[d] == shape[d]; --d) coord[d] = 0;
   }
   return out;
 }
@@ -236,24 +281,40 @@ Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& m
     if (src.numel() > 0) backend_of("pad", {&a}).copy(src, dst);
     return out;
   }
-  std::vector<Offsets> tables;
-  for (int d = 0; d < ndim; ++d) {
+  // Reflect, replicate, circular: the input goes into the middle, then the borders are filled one dimension
+  // at a time from positions already filled; each border slice is one strided copy.
+  Backend& backend = backend_of("pad", {&a});
+  Array out = Array::empty(shape, a.dtype(), a.device());
+  if (out.numel() == 0) return out;
+  std::vector<bool> done(ndim, false);
+  // The part of `out` that is final: whole along padded dims, the interior along the others.
+  auto filled = [&]() {
+    Array region = out;
+    for (int e = 0; e < ndim; ++e) {
+      if (!done[e]) region = slice(region, e, before[e], before[e] + a.shape()[e], 1);
+    }
+    return region;
+  };
+  backend.copy(a, filled());
+  for (int d = ndim - 1; d >= 0; --d) {
+    if (before[d] == 0 && after[d] == 0) continue;
+    done[d] = true;
+    const Array region = filled();
     const int64_t size = a.shape()[d];
-    Offsets table(shape[d]);
     for (int64_t j = 0; j < shape[d]; ++j) {
+      if (j >= before[d] && j < before[d] + size) continue;
       int64_t i = j - before[d];
       if (mode == "reflect") {
-        i = i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i);
+        i = i < 0 ? -i : 2 * (size - 1) - i;
       } else if (mode == "replicate") {
-        i = std::min(std::max<int64_t>(i, 0), size - 1);
+        i = i < 0 ? 0 : size - 1;
       } else {
         i = ((i % size) + size) % size;
       }
-      table[j] = i * a.strides()[d];
+      backend.copy(select(region, d, before[d] + i), select(region, d, j));
     }
-    tables.push_back(std::move(table));
   }
-  return gather_blocks(a, block_view(a, {}), outer_offsets(tables), shape, "pad");
+  return out;
 }
 
 Array gather(const Array& a, int dim, const Array& index) {
@@ -270,13 +331,7 @@ Array gather(const Array& a, int dim, const Array& index) {
     }
   }
   backend_of("gather", {&a, &index});
-  const Offsets idx = host_indices(index, index.shape(), a.shape()[axis], axis, "gather");
-  std::vector<Offsets> tables;
-  for (int d = 0; d < a.ndim(); ++d) {
-    tables.push_back(d == axis ? Offsets(index.shape()[d], 0) : stride_table(index.shape()[d], a.strides()[d]));
-  }
-  Offsets offsets = outer_offsets(tables);
-  for (size_t i = 0; i < offsets.size(); ++i) offsets[i] += idx[i] * a.strides()[axis];
+  const Offsets offsets = along_axis_offsets(index, a.strides(), axis, a.shape()[axis], "gather");
   return gather_blocks(a, block_view(a, {}), offsets, index.shape(), "gather");
 }
 
@@ -302,14 +357,8 @@ Array scatter_add(const Array& a, int dim, const Array& index, const Array& src)
     values = slice(values, d, 0, index.shape()[d], 1);
   }
   Backend& backend = backend_of("scatter_add", {&a, &index, &src});
-  const Offsets idx = host_indices(index, index.shape(), a.shape()[axis], axis, "scatter_add");
-  Array out = clone(a);
-  std::vector<Offsets> tables;
-  for (int d = 0; d < a.ndim(); ++d) {
-    tables.push_back(d == axis ? Offsets(index.shape()[d], 0) : stride_table(index.shape()[d], out.strides()[d]));
-  }
-  Offsets offsets = outer_offsets(tables);
-  for (size_t i = 0; i < offsets.size(); ++i) offsets[i] += idx[i] * out.strides()[axis];
+  const Offsets offsets = along_axis_offsets(index, contiguous_strides(a.shape()), axis, a.shape()[axis], "scatter_add");
+  Array out = clone(a);  // contiguous, so the offsets above address it
   values = contiguous(values);
   if (!offsets.empty() && values.numel() > 0) backend.index_scatter(values, offsets, block_view(out, {}), true);
   return out;

@@ -35,11 +35,12 @@ struct Product {
   Shape out;
 };
 
-Product broadcast_product(const char* op, const Array& a, const Array& b, const std::string& shapes) {
+// `given_a`/`given_b` are the caller's operands, named in error messages.
+Product broadcast_product(const char* op, const Array& a, const Array& b, const Array& given_a, const Array& given_b) {
   const int64_t m = a.shape()[a.ndim() - 2], k = a.shape()[a.ndim() - 1];
   const int64_t k2 = b.shape()[b.ndim() - 2], n = b.shape()[b.ndim() - 1];
   if (k != k2) {
-    throw ShapeMismatchError(std::string(op) + ": shapes " + shapes + " cannot be multiplied (" + std::to_string(k) +
+    throw ShapeMismatchError(std::string(op) + ": shapes " + pair_str(given_a, given_b) + " cannot be multiplied (" + std::to_string(k) +
                              " != " + std::to_string(k2) + ")");
   }
   const Shape batch_a(a.shape().begin(), a.shape().end() - 2), batch_b(b.shape().begin(), b.shape().end() - 2);
@@ -47,7 +48,7 @@ Product broadcast_product(const char* op, const Array& a, const Array& b, const 
   try {
     batch = broadcast_shapes(batch_a, batch_b, op);
   } catch (const ShapeMismatchError&) {
-    throw ShapeMismatchError(std::string(op) + ": the batch dimensions of shapes " + shapes + " cannot be broadcast");
+    throw ShapeMismatchError(std::string(op) + ": the batch dimensions of shapes " + pair_str(given_a, given_b) + " cannot be broadcast");
   }
   Shape sa = batch, sb = batch, out = batch;
   sa.insert(sa.end(), {m, k});
@@ -60,16 +61,15 @@ Product broadcast_product(const char* op, const Array& a, const Array& b, const 
 
 Array matmul(const Array& a_in, const Array& b_in) {
   Backend& backend = backend_of("matmul", {&a_in, &b_in});
-  const std::string shapes = pair_str(a_in, b_in);
   if (a_in.ndim() == 0 || b_in.ndim() == 0) {
-    throw ShapeMismatchError("matmul: both arguments need at least one dimension, got shapes " + shapes);
+    throw ShapeMismatchError("matmul: both arguments need at least one dimension, got shapes " + pair_str(a_in, b_in));
   }
   // PyTorch: a 1-d left operand is a row [1, K], a 1-d right operand a column [K, 1]; both dropped after.
   Array a = as_float(a_in), b = as_float(b_in);
   const bool a_vec = a.ndim() == 1, b_vec = b.ndim() == 1;
   if (a_vec) a = unsqueeze(a, 0);
   if (b_vec) b = unsqueeze(b, 1);
-  const Product p = broadcast_product("matmul", a, b, shapes);
+  const Product p = broadcast_product("matmul", a, b, a_in, b_in);
   Array out = Array::empty(p.out, Dtype::float16, a.device());
   gemm_into(backend, p.a, p.b, out, {});
   if (a_vec && b_vec) return reshape(out, Shape(p.out.begin(), p.out.end() - 2));
@@ -82,10 +82,9 @@ Array linear(const Array& x_in, const Array& w_in, const std::optional<Array>& b
              const std::optional<Array>& residual_in) {
   Backend& backend = backend_of("linear", {&x_in, &w_in, bias_in ? &*bias_in : nullptr,
                                            residual_in ? &*residual_in : nullptr});
-  const std::string shapes = pair_str(x_in, w_in);
   if (x_in.ndim() == 0 || w_in.ndim() != 2) {
     throw ShapeMismatchError("linear: expected input [..., in_features] and weight [out_features, in_features], got " +
-                             shapes);
+                             pair_str(x_in, w_in));
   }
   const Array x = as_float(x_in), w = as_float(w_in);
   const int64_t in_features = w.shape()[1], out_features = w.shape()[0];
@@ -94,7 +93,7 @@ Array linear(const Array& x_in, const Array& w_in, const std::optional<Array>& b
                              " features but weight " + shape_str(w.shape()) + " expects " + std::to_string(in_features));
   }
   const Array x2 = x.ndim() == 1 ? unsqueeze(x, 0) : x;
-  const Product p = broadcast_product("linear", x2, transpose(w, 0, 1), shapes);
+  const Product p = broadcast_product("linear", x2, transpose(w, 0, 1), x_in, w_in);
   Shape result = Shape(x.shape().begin(), x.shape().end() - 1);
   result.push_back(out_features);
 

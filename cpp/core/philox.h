@@ -25,6 +25,12 @@
 #define TL_PHILOX_FN inline
 #endif
 #endif
+// Other devices define these before including: CUDA `__host__ __device__ inline` for TL_PHILOX_FN;
+// Metal `ulong` / `long`, `fma` and `precise::sqrt`.
+#ifndef TL_PHILOX_U64
+#define TL_PHILOX_U64 unsigned long long
+#define TL_PHILOX_I64 long long
+#endif
 #ifndef TL_FMAF
 #define TL_FMAF __builtin_fmaf
 #endif
@@ -38,13 +44,13 @@ struct PhiloxWords {
   unsigned int x[4];
 };
 
-TL_PHILOX_FN PhiloxWords philox4x32_10(unsigned long long counter, unsigned long long seed) {
+TL_PHILOX_FN PhiloxWords philox4x32_10(TL_PHILOX_U64 counter, TL_PHILOX_U64 seed) {
   unsigned int c0 = static_cast<unsigned int>(counter), c1 = static_cast<unsigned int>(counter >> 32);
   unsigned int c2 = 0u, c3 = 0u;
   unsigned int k0 = static_cast<unsigned int>(seed), k1 = static_cast<unsigned int>(seed >> 32);
   for (int round = 0; round < 10; ++round) {
-    const unsigned long long p0 = static_cast<unsigned long long>(0xD2511F53u) * c0;
-    const unsigned long long p1 = static_cast<unsigned long long>(0xCD9E8D57u) * c2;
+    const TL_PHILOX_U64 p0 = static_cast<TL_PHILOX_U64>(0xD2511F53u) * c0;
+    const TL_PHILOX_U64 p1 = static_cast<TL_PHILOX_U64>(0xCD9E8D57u) * c2;
     const unsigned int hi0 = static_cast<unsigned int>(p0 >> 32), lo0 = static_cast<unsigned int>(p0);
     const unsigned int hi1 = static_cast<unsigned int>(p1 >> 32), lo1 = static_cast<unsigned int>(p1);
     c0 = hi1 ^ c1 ^ k0;
@@ -64,26 +70,38 @@ TL_PHILOX_FN PhiloxWords philox4x32_10(unsigned long long counter, unsigned long
 
 TL_PHILOX_FN float tl_philox_uniform(unsigned int x) { return static_cast<float>(x >> 21) * 4.8828125e-4f; }
 
-TL_PHILOX_FN int tl_philox_integer(unsigned int x, long long low, long long high) {
-  const unsigned long long range = static_cast<unsigned long long>(high - low);
-  return static_cast<int>(low + static_cast<long long>((static_cast<unsigned long long>(x) * range) >> 32));
+TL_PHILOX_FN int tl_philox_integer(unsigned int x, TL_PHILOX_I64 low, TL_PHILOX_I64 high) {
+  const TL_PHILOX_U64 range = static_cast<TL_PHILOX_U64>(high - low);
+  return static_cast<int>(low + static_cast<TL_PHILOX_I64>((static_cast<TL_PHILOX_U64>(x) * range) >> 32));
 }
 
 // Natural log of v = m * 2^-24, m in [1, 2^24] (Cephes logf polynomial, every step an fmaf or one op).
+// Written without data-dependent branches (selects only): random inputs would mispredict them.
 TL_PHILOX_FN float tl_philox_log(unsigned int m) {
   int e = -24;
-  while (m < (1u << 23)) {  // normalise m into [2^23, 2^24): exact
-    m <<= 1;
-    e -= 1;
-  }
-  if (m == (1u << 24)) return 0.0f;
+  // Normalise m into [2^23, 2^24] by a binary search on its leading zeros (exact shifts).
+  unsigned int s;
+  s = m < (1u << 8) ? 16u : 0u;
+  m <<= s;
+  e -= static_cast<int>(s);
+  s = m < (1u << 16) ? 8u : 0u;
+  m <<= s;
+  e -= static_cast<int>(s);
+  s = m < (1u << 20) ? 4u : 0u;
+  m <<= s;
+  e -= static_cast<int>(s);
+  s = m < (1u << 22) ? 2u : 0u;
+  m <<= s;
+  e -= static_cast<int>(s);
+  s = m < (1u << 23) ? 1u : 0u;
+  m <<= s;
+  e -= static_cast<int>(s);
   // v = f * 2^(e + 24) with f = m * 2^-24 in [0.5, 1); move f into [sqrt(1/2), sqrt(2)).
-  float f = static_cast<float>(m) * 5.9604644775390625e-8f;
+  float f = static_cast<float>(static_cast<int>(m)) * 5.9604644775390625e-8f;  // m <= 2^24: exact
   e += 24;
-  if (f < 0.70710677f) {
-    f = f + f;
-    e -= 1;
-  }
+  const bool low = f < 0.70710677f;
+  f = f * (low ? 2.0f : 1.0f);  // selects pick constants, so compilers need not speculate FP operations
+  e = low ? e - 1 : e;
   const float x = f - 1.0f;
   const float z = x * x;
   float p = 7.0376836292e-2f;
@@ -100,7 +118,7 @@ TL_PHILOX_FN float tl_philox_log(unsigned int m) {
   y = TL_FMAF(fe, -2.12194440e-4f, y);
   y = TL_FMAF(z, -0.5f, y);
   const float r = x + y;
-  return TL_FMAF(fe, 0.693359375f, r);
+  return TL_FMAF(fe, 0.693359375f, r);  // m = 2^24 gives exactly +0: x, y and fe are all 0
 }
 
 // sin and cos on [-pi/4, pi/4] (Cephes sinf/cosf polynomials).
@@ -121,22 +139,27 @@ TL_PHILOX_FN float tl_philox_cos(float a) {
   return TL_FMAF(p * z, z, t);
 }
 
-// Two standard normals from two words (Box-Muller), written to out[0] (cos) and out[1] (sin).
-TL_PHILOX_FN void tl_philox_normal2(unsigned int x_even, unsigned int x_odd, float* out) {
+struct PhiloxNormals {
+  float first, second;  // r * cos, r * sin
+};
+
+// Two standard normals from two words (Box-Muller).
+TL_PHILOX_FN PhiloxNormals tl_philox_normal2(unsigned int x_even, unsigned int x_odd) {
   const float r = TL_SQRTF(-2.0f * tl_philox_log((x_even >> 8) + 1u));
   const unsigned int k = x_odd >> 8;
   const unsigned int q = (k + (1u << 21)) >> 22;  // 0..4
   const float a = static_cast<float>(static_cast<int>(k) - static_cast<int>(q << 22)) * 3.745070387e-7f;
   const float s = tl_philox_sin(a), c = tl_philox_cos(a);
-  float cs, sn;
-  switch (q & 3u) {
-    case 0: cs = c; sn = s; break;
-    case 1: cs = -s; sn = c; break;
-    case 2: cs = -c; sn = -s; break;
-    default: cs = s; sn = -c; break;
-  }
-  out[0] = r * cs;
-  out[1] = r * sn;
+  // Quadrant q & 3 = 0, 1, 2, 3 gives (cos, sin) = (c, s), (-s, c), (-c, -s), (s, -c): selects, no switch.
+  const unsigned int odd = q & 1u;
+  const float a_cs = odd ? s : c, a_sn = odd ? c : s;
+  // Signs as exact factors 1 - 2b: cos is negated in quadrants 1 and 2, sin in quadrants 2 and 3.
+  const float cs = a_cs * (1.0f - 2.0f * static_cast<float>(static_cast<int>((q ^ (q >> 1)) & 1u)));
+  const float sn = a_sn * (1.0f - 2.0f * static_cast<float>(static_cast<int>((q >> 1) & 1u)));
+  PhiloxNormals out;
+  out.first = r * cs;
+  out.second = r * sn;
+  return out;
 }
 
 }  // namespace tensorlogic

@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
-#endif
-
 #include "blas.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
+#include "vec_math.h"
+
+// vec_math's 64-byte vectors live only inside always-inlined helpers, never across a call ABI.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace tensorlogic::cpu {
 namespace {
@@ -22,40 +22,27 @@ Array sub_batch(const Array& a, int64_t b0, int64_t nb, int64_t r0, int64_t rows
   return a.view_as({nb, rows, a.shape()[2]}, a.strides(), a.offset() + b0 * a.strides()[0] + r0 * a.strides()[1]);
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
-// exp(x - shift) for a row, returning the sum (Cephes expf polynomial, ~1 ulp of f32; NaN propagates).
-__attribute__((target("avx2,fma"))) float exp_sum_avx2(float* row, int64_t n, float shift) {
-  const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);
-  const __m256 vshift = _mm256_set1_ps(shift), one = _mm256_set1_ps(1.0f);
-  __m256 acc = _mm256_setzero_ps();
+// row[j] = exp(row[j] - shift), returning the sum (vec_math's exp; NaN propagates).
+TL_VINLINE float exp_sum_body(float* row, int64_t n, float shift) {
+  vec::vf acc = vec::splat(0.0f);
   int64_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    __m256 x = _mm256_sub_ps(_mm256_loadu_ps(row + j), vshift);
-    x = _mm256_min_ps(hi, _mm256_max_ps(lo, x));  // operand order keeps NaN
-    const __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_add_ps(_mm256_fmadd_ps(y, _mm256_mul_ps(x, x), x), one);
-    const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    y = _mm256_mul_ps(y, _mm256_castsi256_ps(scale));
-    _mm256_storeu_ps(row + j, y);
-    acc = _mm256_add_ps(acc, y);
+  for (; j + vec::kLanes <= n; j += vec::kLanes) {
+    const vec::vf e = vec::exp(vec::load(row + j) - shift);
+    vec::store(row + j, e);
+    acc += e;
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, acc);
   float total = 0.0f;
-  for (float v : lanes) total += v;
+  for (int l = 0; l < vec::kLanes; ++l) total += acc[l];
   for (; j < n; ++j) {
     row[j] = std::exp(row[j] - shift);
     total += row[j];
   }
   return total;
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+__attribute__((target("avx2,fma"))) float exp_sum_avx2(float* row, int64_t n, float shift) {
+  return exp_sum_body(row, n, shift);
 }
 const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
@@ -64,12 +51,7 @@ float exp_sum(float* row, int64_t n, float shift) {
 #if defined(__x86_64__) || defined(_M_X64)
   if (has_avx2) return exp_sum_avx2(row, n, shift);
 #endif
-  float total = 0.0f;
-  for (int64_t j = 0; j < n; ++j) {
-    row[j] = std::exp(row[j] - shift);
-    total += row[j];
-  }
-  return total;
+  return exp_sum_body(row, n, shift);
 }
 
 // Scales, masks and normalises one row of scores in place. A row with every key masked gets zero

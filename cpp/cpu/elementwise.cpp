@@ -112,9 +112,28 @@ void for_each_block(const Layout<N>& layout, F&& fn) {
   });
 }
 
+// Runs fn(begin, end) over [0, n): inline for small n, so a small op pays for no thread-pool call.
+template <typename F>
+void run_flat(int64_t n, F&& fn) {
+  if (n <= kGrain) {
+    fn(int64_t{0}, n);
+  } else {
+    parallel_for(n, kGrain, fn);
+  }
+}
+
+bool contiguous_f16(const Array* a) { return a == nullptr || (a->dtype() == Dtype::float16 && a->is_contiguous()); }
+
 }  // namespace
 
 void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) {
+  // Fast path: no stride bookkeeping (and no allocations) when both sides are contiguous.
+  if (const simd::UnaryKernel kernel = simd::unary_kernel(op); kernel && contiguous_f16(&in) && out.is_contiguous()) {
+    const half* src = in.data_as<half>();
+    half* dst = out.data_as<half>();
+    run_flat(out.numel(), [&](int64_t b, int64_t e) { kernel(src + b, dst + b, e - b, params); });
+    return;
+  }
   const Layout<2> layout(out.shape(), {&in.strides(), &out.strides()});
   const int64_t si = layout.inner_stride(0), so = layout.inner_stride(1);
   if (in.dtype() == Dtype::int32) {
@@ -148,6 +167,18 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
 }
 
 void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const Array& out) {
+  if (const simd::BinaryKernel kernel = simd::binary_kernel(op);
+      kernel && out.dtype() == Dtype::float16 && out.is_contiguous() && contiguous_f16(a.array) && contiguous_f16(b.array) &&
+      (a.array || b.array)) {
+    const half* pa = a.array ? a.array->data_as<half>() : nullptr;
+    const half* pb = b.array ? b.array->data_as<half>() : nullptr;
+    const float sa = static_cast<float>(a.scalar), sb = static_cast<float>(b.scalar);
+    half* po = out.data_as<half>();
+    run_flat(out.numel(), [&](int64_t s, int64_t e) {
+      kernel(pa ? pa + s : nullptr, pb ? pb + s : nullptr, sa, sb, po + s, e - s);
+    });
+    return;
+  }
   // A scalar operand walks a zero-stride view of its own value, so one loop serves all three forms.
   const Strides zero(out.ndim(), 0);
   const Strides& sa = a.array ? a.array->strides() : zero;

@@ -14,6 +14,13 @@ inline float gelu_exact(float x) { return 0.5f * x * std::erfc(x * -0.7071067811
 inline float gelu_tanh(float x) {
   return x / (1.0f + std::exp(-1.59576912160573073f * (x + 0.044715f * x * x * x)));
 }
+// NaN-propagating max/min (a NaN in either argument wins), written as nested selects without
+// short-circuit logic so that loops over them vectorise.
+// Templates so that the reductions also use them on 4-lane vectors.
+template <class T>
+inline T nan_max(T a, T b) { return b != b ? b : (b > a ? b : a); }
+template <class T>
+inline T nan_min(T a, T b) { return b != b ? b : (b < a ? b : a); }
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 template <UnaryOp Op>

@@ -27,7 +27,20 @@ constexpr int kBinaryOps = static_cast<int>(BinaryOp::logical_or) + 1;
 struct Table {
   UnaryKernel unary[kUnaryOps] = {};
   BinaryKernel binary[kBinaryOps] = {};
+  void (*exp_shifted)(float*, int64_t, float) = nullptr;
 };
+
+// The portable instance (4 lanes: SSE2 / NEON width), used where no wider set is available.
+namespace portable {
+#define TL_VEC_LANES 4
+#include "vec_math.h"
+#undef TL_VEC_LANES
+inline void exp_shifted(float* x, int64_t n, float shift) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(x + i, exp(load(x + i) - shift));
+  for (; i < n; ++i) x[i] = __builtin_expf(x[i] - shift);
+}
+}  // namespace portable
 
 #if TL_SIMD_X86
 #pragma GCC push_options
@@ -65,6 +78,7 @@ TL_VINLINE void store_f16(half* p, vf v) {
 // TL_CPU_SIMD=avx2 or =none caps the instruction set (to test every path on one machine).
 Table make_table() {
   Table t;
+  t.exp_shifted = &portable::exp_shifted;
   const char* cap = std::getenv("TL_CPU_SIMD");
   const std::string limit = cap ? cap : "";
   if (limit == "none") return t;
@@ -85,6 +99,8 @@ const Table& table() {
 }
 
 }  // namespace
+
+void exp_shifted(float* x, int64_t n, float shift) { table().exp_shifted(x, n, shift); }
 
 UnaryKernel unary_kernel(UnaryOp op) { return table().unary[static_cast<int>(op)]; }
 BinaryKernel binary_kernel(BinaryOp op) { return table().binary[static_cast<int>(op)]; }

@@ -14,6 +14,9 @@ using UnaryKernel = void (*)(const half* in, half* out, int64_t n, const UnaryPa
 // out[i] = op(a[i], b[i]); a null operand pointer reads its scalar (sa / sb) instead.
 using BinaryKernel = void (*)(const half* a, const half* b, float sa, float sb, half* out, int64_t n);
 
+// x[i] = exp(x[i] - shift) over f32 data (softmax, logsumexp); never null (portable fallback inside).
+void exp_shifted(float* x, int64_t n, float shift);
+
 UnaryKernel unary_kernel(UnaryOp op);
 BinaryKernel binary_kernel(BinaryOp op);
 

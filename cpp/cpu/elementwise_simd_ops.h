@@ -179,6 +179,17 @@ void binary_loop(const half* a, const half* b, float sa, float sb, half* out, in
   }
 }
 
+inline void exp_shifted(float* x, int64_t n, float shift) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(x + i, exp(load(x + i) - shift));
+  if (i < n) {
+    float buf[kLanes] = {};
+    std::memcpy(buf, x + i, static_cast<size_t>(n - i) * sizeof(float));
+    store(buf, exp(load(buf) - shift));
+    std::memcpy(x + i, buf, static_cast<size_t>(n - i) * sizeof(float));
+  }
+}
+
 template <int I>
 UnaryKernel unary_entry() {
   if constexpr (UnaryVec<static_cast<UnaryOp>(I)>::exists) return &unary_loop<UnaryVec<static_cast<UnaryOp>(I)>>;
@@ -196,4 +207,5 @@ void fill(Table& t, std::integer_sequence<int, I...>, std::integer_sequence<int,
 }
 inline void fill(Table& t) {
   fill(t, std::make_integer_sequence<int, kUnaryOps>{}, std::make_integer_sequence<int, kBinaryOps>{});
+  t.exp_shifted = &exp_shifted;
 }

@@ -30,6 +30,17 @@ struct Buffer {
 };
 thread_local Buffer buffers[kSlots];
 
+// parallel_for over `lines` lines of `len` elements each; small work runs inline without the pool.
+template <typename F>
+void for_lines(int64_t lines, int64_t len, F&& fn) {
+  const int64_t grain = std::max<int64_t>(1, kLineGrain / std::max<int64_t>(len, 1));
+  if (lines <= grain) {
+    fn(int64_t{0}, lines);
+  } else {
+    parallel_for(lines, grain, fn);
+  }
+}
+
 // Widens `count` f16 values spaced `stride` apart into contiguous f32.
 inline void widen_line(const half* src, int64_t stride, int64_t count, float* dst) {
   if (stride == 1) {
@@ -136,7 +147,7 @@ Panel widen(const Array& m, float* dst) {
   p.batch_stride = m.strides()[0] == 0 ? 0 : rows * cols;
   const half* src = m.data_as<half>();
   const int64_t bs = m.strides()[0];
-  parallel_for(batches * lines, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(len, 1)), [&](int64_t begin, int64_t end) {
+  for_lines(batches * lines, len, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / lines, l = i % lines;
       widen_line(src + b * bs + l * line_stride, elem_stride, len, dst + i * len);
@@ -183,7 +194,7 @@ static void gemm_group(const Array& a, const Array& b, const Array& out, const G
     float* dst = sa.get(static_cast<size_t>(batches * m * k));
     const half* src = a.data_as<half>();
     const int64_t bs = a.strides()[0], rs = a.strides()[1], es = a.strides()[2];
-    parallel_for(batches * m, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(k, 1)), [&](int64_t begin, int64_t end) {
+    for_lines(batches * m, k, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) widen_line(src + (i / m) * bs + (i % m) * rs, es, k, dst + i * k);
     });
     pa.data = dst;
@@ -207,7 +218,7 @@ static void gemm_group(const Array& a, const Array& b, const Array& out, const G
   }
   half* dst = out.data_as<half>();
   const bool plain = !epilogue.bias && !epilogue.residual && epilogue.activation == Activation::none;
-  parallel_for(batches * m, std::max<int64_t>(1, kLineGrain / std::max<int64_t>(n, 1)), [&](int64_t begin, int64_t end) {
+  for_lines(batches * m, n, [&](int64_t begin, int64_t end) {
     if (plain) {
       f32_to_f16(c + begin * n, dst + begin * n, (end - begin) * n);
       return;

@@ -59,7 +59,17 @@ void scatter_add_f16(const Array& values, const std::vector<int64_t>& offsets, c
   const half* in = values.data_as<half>();
   half* out = dst.data_as<half>() + lo;
   const int64_t s = layout.inner_stride(0);
-  for (size_t b = 0; b < offsets.size(); ++b) {
+  if (block == 1) {
+    for (size_t b = 0; b < offsets.size(); ++b) {
+      const int64_t pos = offsets[b] - lo;
+      if (!touched[pos]) {
+        touched[pos] = 1;
+        sums[pos] = to_float(out[pos]);
+      }
+      sums[pos] += to_float(in[b]);
+    }
+  }
+  for (size_t b = 0; block > 1 && b < offsets.size(); ++b) {
     const half* v = in + static_cast<int64_t>(b) * block;
     const int64_t base = offsets[b] - lo;
     layout.for_each_run(0, block, [&](const std::array<int64_t, 2>& off, int64_t count) {

@@ -1,31 +1,43 @@
 // The reduction kernel family over contiguous [outer, n, inner] f16 data, f32 accumulation throughout.
-// Rows (inner == 1) are summed pairwise over blocks with 16 independent lanes; columns (inner > 1) are
-// accumulated lane-wise across rows in blocks. Two-pass ops (var, logsumexp, argmax/argmin) first
-// reduce to a per-output centre (mean or max). Work is split over outputs and, when there are fewer
-// outputs than threads, over the reduced axis too, with the partials combined afterwards.
+// Rows (inner == 1) are reduced pairwise over blocks with 16 independent lanes (four 4-wide vectors);
+// columns (inner > 1) are accumulated lane-wise across rows in blocks of rows. Two-pass ops (var,
+// logsumexp, argmax/argmin) first reduce to a per-output centre (mean or max). Work is split over
+// outputs and, when there are fewer outputs than threads, over the reduced axis too, with the partials
+// combined afterwards.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "cpu_backend.h"
+#include "elementwise_ops.h"
+#include "elementwise_simd.h"
 #include "f16_convert.h"
 #include "parallel.h"
-#include "vec_base.h"
-
 
 namespace tensorlogic::cpu {
 namespace {
 
-constexpr int kLanes = 16;
-constexpr int64_t kChunk = 256;        // f16 -> f32 conversion block
-constexpr int64_t kLeaf = 4096;        // pairwise-sum leaf size of a row
-constexpr int64_t kRowBlock = 64;      // rows per partial when accumulating columns
-constexpr int64_t kGrain = 1 << 14;    // elements of work per parallel task, at least
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t i4 __attribute__((vector_size(16)));
 
-inline float nan_max(float a, float b) { return (a > b || a != a) ? a : b; }
-inline float nan_min(float a, float b) { return (a < b || a != a) ? a : b; }
+constexpr int64_t kChunk = 1024;     // f16 -> f32 conversion block of a row
+constexpr int64_t kTile = 256;       // columns per task: a converted block of kRowBlock rows is 64 KiB
+constexpr int64_t kLeaf = 4096;      // pairwise-sum leaf size of a row
+constexpr int64_t kRowBlock = 64;    // rows per partial when accumulating columns
+constexpr int64_t kGrain = 1 << 14;  // elements of work per parallel task, at least
 
-// One accumulation rule: step(acc, x, centre) and combine(acc, acc), with an identity.
+inline v4 load4(const float* p) {
+  v4 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void store4(float* p, v4 v) { std::memcpy(p, &v, sizeof(v)); }
+inline float abs_of(float x) { return std::fabs(x); }
+inline v4 abs_of(v4 x) { return (v4)((i4)x & 0x7fffffff); }
+
+// One accumulation rule: step(acc, x, centre) on floats or 4-lane vectors, combine, and an identity.
+// sum_pow and sum_exp transform their block first (pow / vectorised exp), then sum.
 enum class Rule { sum, prod, max, min, sum_sq, sum_abs, max_abs, min_abs, count_nonzero, sum_pow, sum_sq_dev, sum_exp };
 
 template <Rule R>
@@ -37,19 +49,29 @@ struct Reducer {
     if constexpr (R == Rule::min || R == Rule::min_abs) return INFINITY;
     return 0.0f;
   }
-  float step(float a, float x, float c) const {
-    if constexpr (R == Rule::sum) return a + x;
+  template <class T>
+  static T step(T a, T x, T c) {
     if constexpr (R == Rule::prod) return a * x;
     if constexpr (R == Rule::max) return nan_max(a, x);
     if constexpr (R == Rule::min) return nan_min(a, x);
     if constexpr (R == Rule::sum_sq) return a + x * x;
-    if constexpr (R == Rule::sum_abs) return a + std::fabs(x);
-    if constexpr (R == Rule::max_abs) return nan_max(a, std::fabs(x));
-    if constexpr (R == Rule::min_abs) return nan_min(a, std::fabs(x));
-    if constexpr (R == Rule::count_nonzero) return a + (x != 0.0f ? 1.0f : 0.0f);
-    if constexpr (R == Rule::sum_pow) return a + std::pow(std::fabs(x), p);
+    if constexpr (R == Rule::sum_abs) return a + abs_of(x);
+    if constexpr (R == Rule::max_abs) return nan_max(a, abs_of(x));
+    if constexpr (R == Rule::min_abs) return nan_min(a, abs_of(x));
+    if constexpr (R == Rule::count_nonzero) return a + (x != T{} ? T{} + 1.0f : T{});
     if constexpr (R == Rule::sum_sq_dev) return a + (x - c) * (x - c);
-    return a;  // sum_exp is handled on whole blocks (vectorised exp)
+    return a + x;  // sum, and sum_pow / sum_exp after their transform
+  }
+  // Max/min rules step without NaN checks in the row loop and track NaNs in a separate lane mask:
+  // one maxps per step instead of a compare-and-blend chain.
+  static constexpr bool kNanFlag = R == Rule::max || R == Rule::min || R == Rule::max_abs || R == Rule::min_abs;
+  template <class T>
+  static T fast_step(T a, T x, T c) {
+    if constexpr (R == Rule::max) return x > a ? x : a;
+    if constexpr (R == Rule::min) return x < a ? x : a;
+    if constexpr (R == Rule::max_abs) return abs_of(x) > a ? abs_of(x) : a;
+    if constexpr (R == Rule::min_abs) return abs_of(x) < a ? abs_of(x) : a;
+    return step(a, x, c);
   }
   static float combine(float a, float b) {
     if constexpr (R == Rule::prod) return a * b;
@@ -57,19 +79,16 @@ struct Reducer {
     if constexpr (R == Rule::min || R == Rule::min_abs) return nan_min(a, b);
     return a + b;
   }
-  // Applies the rule to a converted f32 block.
-  void block(float* lanes, float* x, int64_t count, float c) const {
+  // In-place transform of a converted block before stepping (sum_pow, sum_exp).
+  void transform(float* x, int64_t count, const float* centre, float c) const {
+    if constexpr (R == Rule::sum_pow) {
+      for (int64_t i = 0; i < count; ++i) x[i] = std::pow(std::fabs(x[i]), p);
+    }
     if constexpr (R == Rule::sum_exp) {
-      int64_t i = 0;
-      for (; i + vec::kLanes <= count; i += vec::kLanes) vec::store(x + i, vec::exp(vec::load(x + i) - c));
-      for (; i < count; ++i) x[i] = std::exp(x[i] - c);
-      for (i = 0; i < count; ++i) lanes[i % kLanes] += x[i];
-    } else {
-      int64_t i = 0;
-      for (; i + kLanes <= count; i += kLanes) {
-        for (int l = 0; l < kLanes; ++l) lanes[l] = step(lanes[l], x[i + l], c);
+      if (centre) {
+        for (int64_t i = 0; i < count; ++i) x[i] -= centre[i];
       }
-      for (; i < count; ++i) lanes[0] = step(lanes[0], x[i], c);
+      simd::exp_shifted(x, count, centre ? 0.0f : c);
     }
   }
 };
@@ -77,46 +96,87 @@ struct Reducer {
 // Pairwise reduction of one contiguous row segment.
 template <Rule R>
 float reduce_row(const Reducer<R>& r, const half* p, int64_t n, float c) {
+  using Rd = Reducer<R>;
   if (n > kLeaf) {
     const int64_t half_n = (n / 2 + kChunk - 1) / kChunk * kChunk;
-    return Reducer<R>::combine(reduce_row(r, p, half_n, c), reduce_row(r, p + half_n, n - half_n, c));
+    return Rd::combine(reduce_row(r, p, half_n, c), reduce_row(r, p + half_n, n - half_n, c));
   }
-  float lanes[kLanes], x[kChunk];
-  std::fill(lanes, lanes + kLanes, Reducer<R>::identity());
+  constexpr int kAcc = 8;  // 32 lanes: enough independent chains to hide the latency of each step
+  const v4 id = v4{} + Rd::identity(), cv = v4{} + c;
+  v4 acc[kAcc];
+  std::fill(acc, acc + kAcc, id);
+  i4 nan = {};
+  float x[kChunk], tail = Rd::identity();
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t count = std::min(kChunk, n - i);
     f16_to_f32(p + i, x, count);
-    r.block(lanes, x, count, c);
+    r.transform(x, count, nullptr, c);
+    int64_t k = 0;
+    for (; k + 4 * kAcc <= count; k += 4 * kAcc) {
+      for (int l = 0; l < kAcc; ++l) {
+        const v4 v = load4(x + k + 4 * l);
+        acc[l] = Rd::fast_step(acc[l], v, cv);
+        if constexpr (Rd::kNanFlag) nan |= v != v;
+      }
+    }
+    for (; k < count; ++k) tail = Rd::step(tail, x[k], c);
   }
-  for (int w = kLanes / 2; w >= 1; w /= 2) {
-    for (int l = 0; l < w; ++l) lanes[l] = Reducer<R>::combine(lanes[l], lanes[l + w]);
+  float lanes[4 * kAcc];
+  std::memcpy(lanes, acc, sizeof(lanes));
+  for (int w = 2 * kAcc; w >= 1; w /= 2) {
+    for (int l = 0; l < w; ++l) lanes[l] = Rd::combine(lanes[l], lanes[l + w]);
   }
-  return lanes[0];
+  if constexpr (Rd::kNanFlag) {
+    if (nan[0] | nan[1] | nan[2] | nan[3]) return __builtin_nanf("");
+  }
+  return Rd::combine(lanes[0], tail);
 }
 
-// Column reduction of rows [j0, j1) of one outer slice, for inner positions [i0, i0 + width).
+// Column reduction of rows [j0, j1) of one outer slice, for inner positions [i0, i0 + width): blocks of
+// kRowBlock rows are converted to f32, then each strip of 32 columns accumulates down the block in
+// registers; block results are combined into acc.
 template <Rule R>
 void reduce_columns(const Reducer<R>& r, const half* p, int64_t inner, int64_t j0, int64_t j1, int64_t i0,
                     int64_t width, const float* centre, float* acc) {
-  float part[kChunk], x[kChunk];
-  std::fill(acc, acc + width, Reducer<R>::identity());
+  using Rd = Reducer<R>;
+  constexpr int kStrip = 8;  // v4 registers per strip
+  std::vector<float> block(static_cast<size_t>(kRowBlock * width));
+  std::fill(acc, acc + width, Rd::identity());
+  const float* step_centre = R == Rule::sum_exp ? nullptr : centre;
   for (int64_t j = j0; j < j1; j += kRowBlock) {
-    std::fill(part, part + width, Reducer<R>::identity());
-    for (int64_t k = j; k < std::min(j1, j + kRowBlock); ++k) {
-      f16_to_f32(p + k * inner + i0, x, width);
-      if constexpr (R == Rule::sum_exp) {
-        for (int64_t i = 0; i < width; ++i) x[i] -= centre[i];
-        int64_t i = 0;
-        for (; i + vec::kLanes <= width; i += vec::kLanes) vec::store(x + i, vec::exp(vec::load(x + i)));
-        for (; i < width; ++i) x[i] = std::exp(x[i]);
-        for (i = 0; i < width; ++i) part[i] += x[i];
-      } else if (centre) {
-        for (int64_t i = 0; i < width; ++i) part[i] = r.step(part[i], x[i], centre[i]);
-      } else {
-        for (int64_t i = 0; i < width; ++i) part[i] = r.step(part[i], x[i], 0.0f);
+    const int64_t rows = std::min(j1 - j, kRowBlock);
+    for (int64_t k = 0; k < rows; ++k) {
+      float* x = block.data() + k * width;
+      f16_to_f32(p + (j + k) * inner + i0, x, width);
+      r.transform(x, width, centre, 0.0f);
+    }
+    int64_t s = 0;
+    for (; s + 4 * kStrip <= width; s += 4 * kStrip) {
+      v4 a[kStrip], c[kStrip];
+      for (int l = 0; l < kStrip; ++l) {
+        a[l] = v4{} + Rd::identity();
+        c[l] = step_centre ? load4(step_centre + s + 4 * l) : v4{};
+      }
+      i4 nan[kStrip] = {};
+      for (int64_t k = 0; k < rows; ++k) {
+        const float* x = block.data() + k * width + s;
+        for (int l = 0; l < kStrip; ++l) {
+          const v4 v = load4(x + 4 * l);
+          a[l] = Rd::fast_step(a[l], v, c[l]);
+          if constexpr (Rd::kNanFlag) nan[l] |= v != v;
+        }
+      }
+      for (int l = 0; l < kStrip; ++l) {
+        if constexpr (Rd::kNanFlag) a[l] = nan[l] ? v4{} + __builtin_nanf("") : a[l];
+        for (int e = 0; e < 4; ++e) acc[s + 4 * l + e] = Rd::combine(acc[s + 4 * l + e], a[l][e]);
       }
     }
-    for (int64_t i = 0; i < width; ++i) acc[i] = Reducer<R>::combine(acc[i], part[i]);
+    for (; s < width; ++s) {
+      float a = Rd::identity();
+      const float c = step_centre ? step_centre[s] : 0.0f;
+      for (int64_t k = 0; k < rows; ++k) a = Rd::step(a, block[k * width + s], c);
+      acc[s] = Rd::combine(acc[s], a);
+    }
   }
 }
 
@@ -124,17 +184,17 @@ void reduce_columns(const Reducer<R>& r, const half* p, int64_t inner, int64_t j
 template <Rule R>
 void reduce_all(const Reducer<R>& r, const half* in, int64_t outer, int64_t n, int64_t inner, const float* centre,
                 float* result) {
-  const int64_t tiles = (inner + kChunk - 1) / kChunk;
+  const int64_t tiles = (inner + kTile - 1) / kTile;
   const int64_t outputs = outer * tiles;
   // Split the reduced axis only when the outputs alone cannot keep the threads busy.
   int64_t splits = 1;
-  if (outputs < num_threads() && n * std::min(inner, kChunk) >= 2 * kGrain) {
-    splits = std::min<int64_t>(num_threads() * 4, n / std::max<int64_t>(1, kGrain / std::min(inner, kChunk)));
+  if (outputs < num_threads() && n * std::min(inner, kTile) >= 2 * kGrain) {
+    splits = std::min<int64_t>(num_threads() * 4, n / std::max<int64_t>(1, kGrain / std::min(inner, kTile)));
     splits = std::max<int64_t>(1, splits);
   }
   const int64_t per = (n + splits - 1) / splits;
-  std::vector<float> partial(static_cast<size_t>(splits > 1 ? outputs * splits * (inner == 1 ? 1 : kChunk) : 0));
-  const int64_t task_cost = std::max<int64_t>(1, n * std::min(inner, kChunk) / splits);
+  std::vector<float> partial(static_cast<size_t>(splits > 1 ? outputs * splits * (inner == 1 ? 1 : kTile) : 0));
+  const int64_t task_cost = std::max<int64_t>(1, n * std::min(inner, kTile) / splits);
   parallel_for(outputs * splits, std::max<int64_t>(1, kGrain / task_cost), [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t s = t % splits, o = (t / splits) / tiles, tile = (t / splits) % tiles;
@@ -145,9 +205,9 @@ void reduce_all(const Reducer<R>& r, const half* in, int64_t outer, int64_t n, i
         const float v = j1 > j0 ? reduce_row(r, base + j0, j1 - j0, c) : Reducer<R>::identity();
         (splits > 1 ? partial[t] : result[o]) = v;
       } else {
-        const int64_t i0 = tile * kChunk, width = std::min(kChunk, inner - i0);
+        const int64_t i0 = tile * kTile, width = std::min(kTile, inner - i0);
         const float* c = centre ? centre + o * inner + i0 : nullptr;
-        float* dst = splits > 1 ? partial.data() + t * kChunk : result + o * inner + i0;
+        float* dst = splits > 1 ? partial.data() + t * kTile : result + o * inner + i0;
         reduce_columns(r, base, inner, j0, j1, i0, width, c, dst);
       }
     }
@@ -155,9 +215,9 @@ void reduce_all(const Reducer<R>& r, const half* in, int64_t outer, int64_t n, i
   if (splits == 1) return;
   for (int64_t u = 0; u < outputs; ++u) {
     const int64_t o = u / tiles, tile = u % tiles;
-    const int64_t width = inner == 1 ? 1 : std::min(kChunk, inner - tile * kChunk);
-    const int64_t stride = inner == 1 ? 1 : kChunk;
-    float* dst = result + o * inner + tile * kChunk;
+    const int64_t width = inner == 1 ? 1 : std::min(kTile, inner - tile * kTile);
+    const int64_t stride = inner == 1 ? 1 : kTile;
+    float* dst = result + o * inner + tile * kTile;
     for (int64_t i = 0; i < width; ++i) {
       float v = partial[u * splits * stride + i];
       for (int64_t s = 1; s < splits; ++s) v = Reducer<R>::combine(v, partial[(u * splits + s) * stride + i]);
@@ -176,19 +236,22 @@ std::vector<float> run(const half* in, int64_t outer, int64_t n, int64_t inner, 
   return result;
 }
 
-// First index along n where the value equals the extreme (or is NaN when the extreme is NaN).
+// First index along n holding the extreme. The extreme is an f16 value, so the scan compares bit
+// patterns: exactly, except that +0 and -0 match each other and any NaN matches a NaN extreme.
 void arg_index(const half* in, int64_t outer, int64_t n, int64_t inner, const std::vector<float>& extreme,
                int32_t* out) {
   parallel_for(outer * inner, std::max<int64_t>(1, kGrain / n), [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
-      const int64_t o = t / inner, i = t % inner;
-      const half* p = in + o * n * inner + i;
-      const float m = extreme[t];
+      const half* p = in + (t / inner) * n * inner + t % inner;
+      const uint16_t target = to_half(extreme[t]).bits;
+      const uint16_t magnitude = target & 0x7fffu;
       int64_t j = 0;
-      if (m != m) {
-        while (j < n && to_float(p[j * inner]) == to_float(p[j * inner])) ++j;
+      if (magnitude > 0x7c00u) {
+        while (j < n && (p[j * inner].bits & 0x7fffu) <= 0x7c00u) ++j;
+      } else if (magnitude == 0) {
+        while (j < n && (p[j * inner].bits & 0x7fffu) != 0) ++j;
       } else {
-        while (j < n && to_float(p[j * inner]) != m) ++j;
+        while (j < n && p[j * inner].bits != target) ++j;
       }
       out[t] = static_cast<int32_t>(j);
     }

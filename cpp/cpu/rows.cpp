@@ -5,9 +5,10 @@
 #include <vector>
 
 #include "cpu_backend.h"
+#include "elementwise_ops.h"
 #include "f16_convert.h"
 #include "parallel.h"
-#include "vec_base.h"
+#include "elementwise_simd.h"
 
 
 namespace tensorlogic::cpu {
@@ -22,11 +23,11 @@ float row_max(const float* x, int64_t n) {
   std::fill(lanes, lanes + kLanes, -INFINITY);
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) lanes[l] = (x[i + l] > lanes[l] || x[i + l] != x[i + l]) ? x[i + l] : lanes[l];
+    for (int l = 0; l < kLanes; ++l) lanes[l] = nan_max(lanes[l], x[i + l]);
   }
-  for (; i < n; ++i) lanes[0] = (x[i] > lanes[0] || x[i] != x[i]) ? x[i] : lanes[0];
+  for (; i < n; ++i) lanes[0] = nan_max(lanes[0], x[i]);
   float m = lanes[0];
-  for (int l = 1; l < kLanes; ++l) m = (lanes[l] > m || lanes[l] != lanes[l]) ? lanes[l] : m;
+  for (int l = 1; l < kLanes; ++l) m = nan_max(m, lanes[l]);
   return m;
 }
 
@@ -43,19 +44,12 @@ float row_sum(const float* x, int64_t n) {
   return lanes[0];
 }
 
-// x[i] = exp(x[i] - c) in place.
-void exp_shifted(float* x, int64_t n, float c) {
-  int64_t i = 0;
-  for (; i + vec::kLanes <= n; i += vec::kLanes) vec::store(x + i, vec::exp(vec::load(x + i) - c));
-  for (; i < n; ++i) x[i] = std::exp(x[i] - c);
-}
-
 // A row of the softmax family, in place on f32 data. A row whose maximum is +inf or NaN gives NaN
 // (as PyTorch); an all -inf row gives NaN for softmax and -inf - (-inf) = NaN for log_softmax too.
 void softmax_row(RowOp op, float* x, float* e, int64_t n) {
   const float m = row_max(x, n);
   std::copy(x, x + n, e);
-  exp_shifted(e, n, m);
+  simd::exp_shifted(e, n, m);
   const float s = row_sum(e, n);
   if (op == RowOp::softmax) {
     const float inv = 1.0f / s;
@@ -73,12 +67,12 @@ void softmax_columns(RowOp op, const half* in, half* out, int64_t n, int64_t inn
   std::fill(s, s + w, 0.0f);
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32(in + j * inner + i0, x, w);
-    for (int64_t i = 0; i < w; ++i) m[i] = (x[i] > m[i] || x[i] != x[i]) ? x[i] : m[i];
+    for (int64_t i = 0; i < w; ++i) m[i] = nan_max(m[i], x[i]);
   }
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32(in + j * inner + i0, x, w);
     for (int64_t i = 0; i < w; ++i) x[i] -= m[i];
-    exp_shifted(x, w, 0.0f);
+    simd::exp_shifted(x, w, 0.0f);
     for (int64_t i = 0; i < w; ++i) s[i] += x[i];
   }
   for (int64_t i = 0; i < w; ++i) s[i] = op == RowOp::softmax ? 1.0f / s[i] : m[i] + std::log(s[i]);
@@ -86,7 +80,7 @@ void softmax_columns(RowOp op, const half* in, half* out, int64_t n, int64_t inn
     f16_to_f32(in + j * inner + i0, x, w);
     if (op == RowOp::softmax) {
       for (int64_t i = 0; i < w; ++i) x[i] -= m[i];
-      exp_shifted(x, w, 0.0f);
+      simd::exp_shifted(x, w, 0.0f);
       for (int64_t i = 0; i < w; ++i) x[i] *= s[i];
     } else {
       for (int64_t i = 0; i < w; ++i) x[i] -= s[i];

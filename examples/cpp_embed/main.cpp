@@ -1,5 +1,5 @@
-// Embedding TensorLogic in C++: build f16 tensors, multiply them, sum, run a fused linear layer and
-// attention (whose softmax is computed inside), and check each result against values worked out by hand.
+// Embedding TensorLogic in C++: build f16 tensors, multiply them, sum, softmax, run a fused linear
+// layer and attention, and check each result against values worked out by hand.
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -33,7 +33,13 @@ int main() {
 
     const tl::Array c = tl::matmul(a, b);
     expect("matmul", c, {4, 5, 10, 11});
-    expect("sum", tl::einsum("ij->", {c}), {30});
+    expect("sum", tl::sum(c), {30});
+    expect("row sums", tl::sum(c, {1}), {9, 21});
+    expect("einsum", tl::einsum("ij,ij->i", {c, c}), {41, 221});
+
+    // softmax([0, ln 3]) = [1/4, 3/4]
+    const float logits[] = {0.0f, static_cast<float>(std::log(3.0))};
+    expect("softmax", tl::softmax(tl::from_host_f32(logits, {2}, cpu), 0), {0.25f, 0.75f});
     expect("matmul^T", tl::matmul(tl::transpose(b, 0, 1), tl::transpose(a, 0, 1)), {4, 10, 5, 11});
 
     // relu([1, -2] @ [[1, 1], [2, 1]]^T + [0.5, 3]) = relu([-0.5, 3])

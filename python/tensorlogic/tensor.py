@@ -3,6 +3,7 @@
 This file holds the class itself (attributes, host data and interop, conversions, operators); op
 functions live in tensorlogic/ops/<topic>.py and attach themselves as methods with `tensor_method`."""
 import numbers
+import operator
 
 import numpy as np
 
@@ -117,6 +118,8 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         if dl_device is not None and tuple(dl_device) != _core.dlpack_device(self._a):
             raise BufferError(f"__dlpack__: the tensor is on {self._a.device}; move it with .to() first")
         a = _core.clone(self._a) if copy else self._a
+        if a.device != "cpu":
+            _core.synchronize(a.device)  # queued kernels finish before the consumer reads
         versioned = max_version is not None and max_version[0] >= 1
         return _core.to_dlpack(a, versioned)
 
@@ -331,17 +334,9 @@ def _shape_args(shape):
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = shape[0]
     try:
-        return tuple(int(s) if isinstance(s, numbers.Integral) or _is_int_tensor(s) else _bad_size(shape) for s in shape)
+        return tuple(operator.index(s) for s in shape)  # ints, numpy ints, one-element int32 tensors
     except TypeError:
-        _bad_size(shape)
-
-
-def _is_int_tensor(value):
-    return isinstance(value, Tensor) and value._a.dtype == "int32" and value._a.numel() == 1
-
-
-def _bad_size(shape):
-    raise TypeError(f"sizes must be ints (as varargs or one sequence), got {shape!r}")
+        raise TypeError(f"sizes must be ints (as varargs or one sequence), got {shape!r}") from None
 
 
 def _init_autograd_fields(t):

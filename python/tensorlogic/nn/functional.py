@@ -68,7 +68,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     total weight of the counted targets, as PyTorch does."""
     if not isinstance(target, Tensor) or target.dtype.name != "int32":
         raise TypeError("nll_loss: target must be an int32 tensor of class indices")
-    if input.ndim == 1:
+    unbatched = input.ndim == 1
+    if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
     if input.ndim < 2 or tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
         from ..errors import ShapeMismatchError
@@ -82,7 +83,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     loss = -(picked * w)
     if reduction == "mean":
         return loss.sum() / w.sum()
-    return _reduce(loss, reduction, "nll_loss")
+    return _reduce(loss.squeeze(0) if unbatched else loss, reduction, "nll_loss")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",

@@ -22,6 +22,13 @@ def _pair(value, name):
     return (int(value[0]), int(value[1]))
 
 
+def _pool_stride(stride, kernel):
+    """PyTorch's pooling default: the stride is the kernel size when it is None (or empty)."""
+    if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0):
+        return kernel
+    return _pair(stride, "stride")
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution of [N, C, H, W] (or [C, H, W]) by [O, C/groups, kh, kw]; padding may be 'valid' or 'same'."""
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
@@ -148,7 +155,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if return_indices:
         raise ValueError("max_pool2d: return_indices=True is not supported")
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride, "stride")
+    stride = _pool_stride(stride, kernel)
     if input.ndim == 3:
         return max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode).squeeze(0)
     return _Pool.apply(input, "max_pool2d", kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation"),
@@ -160,7 +167,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None:
         raise ValueError("avg_pool2d: divisor_override is not supported")
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or (not isinstance(stride, numbers.Integral) and len(stride) == 0) else _pair(stride, "stride")
+    stride = _pool_stride(stride, kernel)
     if input.ndim == 3:
         return avg_pool2d(input.unsqueeze(0), kernel, stride, padding, ceil_mode, count_include_pad).squeeze(0)
     return _Pool.apply(input, "avg_pool2d", kernel, stride, _pair(padding, "padding"), (1, 1), bool(ceil_mode),

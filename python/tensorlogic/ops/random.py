@@ -41,15 +41,29 @@ def array_dtype(array):
     return float16 if array.dtype == "float16" else int32
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """Uniform on [0, 1): multiples of 2**-11, exact in float16 (never 1.0)."""
     _no_generator(generator, "rand")
-    return _finish(_core.rand(_size(size, "rand"), device_name(device)), dtype, requires_grad, "rand", float16)
+    size = _size_arg(size, kwargs, "rand")
+    return _finish(_core.rand(size, device_name(device)), dtype, requires_grad, "rand", float16)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """Standard normal (Box-Muller on the Philox stream; see cpp/core/philox.h)."""
     _no_generator(generator, "randn")
-    return _finish(_core.randn(_size(size, "randn"), device_name(device)), dtype, requires_grad, "randn", float16)
+    size = _size_arg(size, kwargs, "randn")
+    return _finish(_core.randn(size, device_name(device)), dtype, requires_grad, "randn", float16)
+
+
+def _size_arg(size, kwargs, name):
+    """The shape from varargs, one sequence, or size= (as PyTorch accepts)."""
+    if "size" in kwargs:
+        if size:
+            raise TypeError(f"{name}: size given twice")
+        size = (kwargs.pop("size"),)
+    if kwargs:
+        raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(kwargs)}")
+    return _size(size, name)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
