@@ -138,7 +138,10 @@ REDUCTIONS = [
 @pytest.mark.parametrize("name,ours,theirs", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
 def test_reductions(name, ours, theirs, device):
     rng = np.random.default_rng()
-    check(ours, theirs, [f16(rng, 2, 3, 4)], [0], device, rtol=1e-2)
+    x = f16(rng, 2, 3, 4)
+    if name == "prod":  # magnitudes >= 0.5: a product of small f16 values underflows (y / x then loses all digits)
+        x = (pos(rng, 2, 3, 4) * np.where(rng.uniform(size=(2, 3, 4)) < 0.5, -1, 1)).astype(np.float16)
+    check(ours, theirs, [x], [0], device, rtol=1e-2)
 
 
 def test_prod_with_zeros(device):
