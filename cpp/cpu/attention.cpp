@@ -7,10 +7,8 @@
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
-#include "vec_math.h"
+#include "elementwise_simd.h"
 
-// vec_math's 64-byte vectors live only inside always-inlined helpers, never across a call ABI.
-#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace tensorlogic::cpu {
 namespace {
@@ -22,36 +20,12 @@ Array sub_batch(const Array& a, int64_t b0, int64_t nb, int64_t r0, int64_t rows
   return a.view_as({nb, rows, a.shape()[2]}, a.strides(), a.offset() + b0 * a.strides()[0] + r0 * a.strides()[1]);
 }
 
-// row[j] = exp(row[j] - shift), returning the sum (vec_math's exp; NaN propagates).
-TL_VINLINE float exp_sum_body(float* row, int64_t n, float shift) {
-  vec::vf acc = vec::splat(0.0f);
-  int64_t j = 0;
-  for (; j + vec::kLanes <= n; j += vec::kLanes) {
-    const vec::vf e = vec::exp(vec::load(row + j) - shift);
-    vec::store(row + j, e);
-    acc += e;
-  }
-  float total = 0.0f;
-  for (int l = 0; l < vec::kLanes; ++l) total += acc[l];
-  for (; j < n; ++j) {
-    row[j] = std::exp(row[j] - shift);
-    total += row[j];
-  }
-  return total;
-}
-
-#if defined(__x86_64__) || defined(_M_X64)
-__attribute__((target("avx2,fma"))) float exp_sum_avx2(float* row, int64_t n, float shift) {
-  return exp_sum_body(row, n, shift);
-}
-const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-
+// row[j] = exp(row[j] - shift) with the dispatched vector exp shared with softmax; returns the sum.
 float exp_sum(float* row, int64_t n, float shift) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (has_avx2) return exp_sum_avx2(row, n, shift);
-#endif
-  return exp_sum_body(row, n, shift);
+  simd::exp_shifted(row, n, shift);
+  float total = 0.0f;
+  for (int64_t j = 0; j < n; ++j) total += row[j];
+  return total;
 }
 
 // Scales, masks and normalises one row of scores in place. A row with every key masked gets zero
