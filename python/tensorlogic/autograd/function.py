@@ -88,7 +88,8 @@ class Node:
         return tuple(out)
 
     def _release(self):
-        self._saved = None
+        if self._saved:  # a node that saved nothing can run again (like PyTorch's)
+            self._saved = None
 
 
 def _edge(t):
