@@ -20,6 +20,8 @@ CONV_CASES = [
     ((2, 4, 10, 10), (6, 2, 3, 3), 1, 1, 2, 2),
     ((2, 4, 7, 7), (4, 1, 3, 3), 2, 1, 1, 4),  # depthwise
     ((3, 2, 5, 5), (3, 2, 1, 1), 1, 0, 1, 1),
+    ((2, 4, 6, 5), (6, 2, 1, 1), 1, 0, 3, 2),  # pointwise with groups: no unfolding
+    ((2, 4, 6, 5), (6, 4, 1, 1), 2, 1, 1, 1),  # 1x1 but strided and padded: unfolded
     ((1, 1, 4, 4), (1, 1, 4, 4), 1, 0, 1, 1),
     ((0, 3, 6, 6), (2, 3, 3, 3), 1, 0, 1, 1),
     ((2, 8, 12, 12), (16, 8, 3, 3), 1, 1, 1, 1),
@@ -43,6 +45,8 @@ def test_conv2d_unbatched_same_padding_and_non_contiguous(device, rng):
     xnc = tensor(f16(rng, 2, 6, 7, 3), device).permute(0, 3, 1, 2)  # NHWC memory viewed as NCHW
     assert not xnc.is_contiguous()
     assert_close(tl.conv2d(xnc, tensor(w, device)), F.conv2d(t32(host(xnc)), t32(w)).numpy())
+    w1 = f16(rng, 4, 3, 1, 1)
+    assert_close(tl.conv2d(xnc, tensor(w1, device)), F.conv2d(t32(host(xnc)), t32(w1)).numpy())
 
 
 def test_conv2d_errors(device, rng):

@@ -131,10 +131,12 @@ def test_binary_matches_torch(device, name, shapes):
     assert got.dtype == np.float16
     assert_ulp(got, expected, np.broadcast_to(a, expected.shape), label=name)
     np.testing.assert_array_equal(host(ta), a)  # inputs unchanged
-    # scalar on either side
-    s = 1.75
-    assert_ulp(host(_wrap(_core.binary_scalar(op, ta._a, s))), ref_fn(cast(a), torch.tensor(s).to(cast(a).dtype)).double().numpy(), a, label=name + " scalar")
-    assert_ulp(host(_wrap(_core.rbinary_scalar(op, s, tb._a))), ref_fn(torch.tensor(s).to(cast(b).dtype), cast(b)).double().numpy(), b, label=name + " rscalar")
+    # scalar on either side (-0.0 checks that the scalar keeps its sign: x / -0.0 is -inf)
+    for s in (1.75, -0.0):
+        ref = ref_fn(cast(a), torch.tensor(s).to(cast(a).dtype)).double().numpy()
+        assert_ulp(host(_wrap(_core.binary_scalar(op, ta._a, s))), ref, a, label=f"{name} scalar {s}")
+        ref = ref_fn(torch.tensor(s).to(cast(b).dtype), cast(b)).double().numpy()
+        assert_ulp(host(_wrap(_core.rbinary_scalar(op, s, tb._a))), ref, b, label=f"{name} rscalar {s}")
 
 
 def test_binary_strided_and_inplace(device):

@@ -186,3 +186,12 @@ def test_readonly_numpy_is_copied():
     t = tl.from_numpy(x)
     t[0] = 9.0
     assert x[0] == 0
+
+
+def test_readonly_dlpack_producer_is_copied():
+    x = np.arange(4, dtype=np.float16)
+    x.flags.writeable = False  # numpy exports it with DLPack 1.0's read-only flag
+    t = tl.from_dlpack(x)
+    assert t.data_ptr() != x.ctypes.data
+    t[0] = 9.0
+    assert x[0] == 0 and t[0].item() == 9.0

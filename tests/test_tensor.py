@@ -249,3 +249,10 @@ def test_attributes(device):
     assert [0, 1, 2][tl.tensor(1)] == 1
     with pytest.raises(RuntimeError):
         bool(t)
+
+
+def test_signed_zero_operands(device):
+    t = tl.tensor([0.5, -0.25] * 20, device=device)  # long enough for the vector kernels
+    assert (t / -0.0)[:2].tolist() == [float("-inf"), float("inf")]
+    assert (t / tl.full((1,), -0.0, device=device))[:2].tolist() == [float("-inf"), float("inf")]
+    assert np.signbit(host(t * 0.0 - 0.0)[1]) and np.signbit(host(-0.0 + t * 0.0)[1])

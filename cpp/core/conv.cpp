@@ -125,11 +125,15 @@ Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, c
   const int64_t len = oh * ow, og = o / groups, ck = w.shape()[1] * kernel[0] * kernel[1];
   const int64_t per_group = std::max<int64_t>(1, (int64_t{1} << 25) / std::max<int64_t>(c * kernel[0] * kernel[1] * len, 1));
   const Array wg = reshape(contiguous(w), {1, groups, og, ck});
+  const bool pointwise = kernel[0] == 1 && kernel[1] == 1 && args.stride[0] == 1 && args.stride[1] == 1 &&
+                         args.padding[0] == 0 && args.padding[1] == 0;
   Array b;
   if (bias) b = contiguous(astype(*bias, Dtype::float16));
   for (int64_t n0 = 0; n0 < n; n0 += per_group) {
     const int64_t nn = std::min(per_group, n - n0);
-    const Array cols = im2col(slice(x, 0, n0, n0 + nn), kernel, args);
+    const Array part = slice(x, 0, n0, n0 + nn);
+    // A 1x1 kernel with unit stride and no padding reads the input as it is: no unfolding.
+    const Array cols = pointwise ? reshape(part, {nn, c, len}) : im2col(part, kernel, args);
     const Array cg = reshape(cols, {nn, groups, ck, len});
     const Shape shape{nn, groups, og, len};
     const Array outg = out.view_as(shape, contiguous_strides(shape), out.offset() + n0 * o * len);

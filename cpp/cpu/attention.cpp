@@ -23,8 +23,14 @@ Array sub_batch(const Array& a, int64_t b0, int64_t nb, int64_t r0, int64_t rows
 // row[j] = exp(row[j] - shift) with the dispatched vector exp shared with softmax; returns the sum.
 float exp_sum(float* row, int64_t n, float shift) {
   simd::exp_shifted(row, n, shift);
+  float lanes[16] = {};  // independent partial sums, so the loop vectorises
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    for (int l = 0; l < 16; ++l) lanes[l] += row[j + l];
+  }
+  for (; j < n; ++j) lanes[0] += row[j];
   float total = 0.0f;
-  for (int64_t j = 0; j < n; ++j) total += row[j];
+  for (float part : lanes) total += part;
   return total;
 }
 

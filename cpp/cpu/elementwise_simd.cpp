@@ -28,6 +28,7 @@ struct Table {
   UnaryKernel unary[kUnaryOps] = {};
   BinaryKernel binary[kBinaryOps] = {};
   void (*exp_shifted)(float*, int64_t, float) = nullptr;
+  SumKernel sum_f16 = nullptr;
 };
 
 // The portable instance (4 lanes: SSE2 / NEON width), used where no wider set is available.
@@ -101,6 +102,8 @@ const Table& table() {
 }  // namespace
 
 void exp_shifted(float* x, int64_t n, float shift) { table().exp_shifted(x, n, shift); }
+
+SumKernel sum_kernel() { return table().sum_f16; }
 
 UnaryKernel unary_kernel(UnaryOp op) { return table().unary[static_cast<int>(op)]; }
 BinaryKernel binary_kernel(BinaryOp op) { return table().binary[static_cast<int>(op)]; }

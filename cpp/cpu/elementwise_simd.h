@@ -17,6 +17,11 @@ using BinaryKernel = void (*)(const half* a, const half* b, float sa, float sb, 
 // x[i] = exp(x[i] - shift) over f32 data (softmax, logsumexp); never null (portable fallback inside).
 void exp_shifted(float* x, int64_t n, float shift);
 
+// Sum of n contiguous f16 values in f32 (n up to a few thousand: callers sum longer rows pairwise);
+// null where the CPU has no vector path.
+using SumKernel = float (*)(const half* in, int64_t n);
+SumKernel sum_kernel();
+
 UnaryKernel unary_kernel(UnaryOp op);
 BinaryKernel binary_kernel(BinaryOp op);
 

@@ -190,6 +190,26 @@ inline void exp_shifted(float* x, int64_t n, float shift) {
   }
 }
 
+inline float sum_f16(const half* in, int64_t n) {
+  vf acc[4] = {splat(0.0f), splat(0.0f), splat(0.0f), splat(0.0f)};
+  int64_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    for (int k = 0; k < 4; ++k) acc[k] += load_f16(in + i + k * kLanes);
+  }
+  for (; i + kLanes <= n; i += kLanes) acc[0] += load_f16(in + i);
+  if (i < n) {
+    half buf[kLanes] = {};
+    std::memcpy(buf, in + i, static_cast<size_t>(n - i) * sizeof(half));
+    acc[1] += load_f16(buf);
+  }
+  float lanes[kLanes];
+  store(lanes, (acc[0] + acc[1]) + (acc[2] + acc[3]));
+  for (int w = kLanes / 2; w >= 1; w /= 2) {
+    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+  }
+  return lanes[0];
+}
+
 template <int I>
 UnaryKernel unary_entry() {
   if constexpr (UnaryVec<static_cast<UnaryOp>(I)>::exists) return &unary_loop<UnaryVec<static_cast<UnaryOp>(I)>>;
@@ -208,4 +228,5 @@ void fill(Table& t, std::integer_sequence<int, I...>, std::integer_sequence<int,
 inline void fill(Table& t) {
   fill(t, std::make_integer_sequence<int, kUnaryOps>{}, std::make_integer_sequence<int, kBinaryOps>{});
   t.exp_shifted = &exp_shifted;
+  t.sum_f16 = &sum_f16;
 }

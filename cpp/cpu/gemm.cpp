@@ -187,22 +187,11 @@ void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, i
 static void gemm_group(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
   const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
   Scratch sa(0), sb(1), sc(2), sbias(3);
-  // A right operand shared by every batch folds the batches into the rows of one large GEMM.
-  const bool fold = batches > 1 && b.strides()[0] == 0 && !stored_transposed(a);
-  Panel pa, pb;
-  if (fold) {
-    float* dst = sa.get(static_cast<size_t>(batches * m * k));
-    const half* src = a.data_as<half>();
-    const int64_t bs = a.strides()[0], rs = a.strides()[1], es = a.strides()[2];
-    for_lines(batches * m, k, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) widen_line(src + (i / m) * bs + (i % m) * rs, es, k, dst + i * k);
-    });
-    pa.data = dst;
-    pa.ld = std::max<int64_t>(k, 1);
-  } else {
-    pa = widen(a, sa.get(panel_floats(a)));
-  }
-  pb = widen(b, sb.get(panel_floats(b)));
+  // A right operand shared by every batch folds the batches into the rows of one large GEMM (the
+  // widened left panel is [batches * m, k] row-major then).
+  const bool fold = batches > 1 && b.strides()[0] == 0 && a.strides()[0] != 0 && !stored_transposed(a);
+  const Panel pa = widen(a, sa.get(panel_floats(a)));
+  const Panel pb = widen(b, sb.get(panel_floats(b)));
   float* c = sc.get(static_cast<size_t>(batches * m * n));
   if (fold) {
     sgemm_batched(pa, pb, 1, batches * m, n, k, c);

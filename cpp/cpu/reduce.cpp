@@ -101,6 +101,9 @@ float reduce_row(const Reducer<R>& r, const half* p, int64_t n, float c) {
     const int64_t half_n = (n / 2 + kChunk - 1) / kChunk * kChunk;
     return Rd::combine(reduce_row(r, p, half_n, c), reduce_row(r, p + half_n, n - half_n, c));
   }
+  if constexpr (R == Rule::sum) {
+    if (const simd::SumKernel sum = simd::sum_kernel()) return sum(p, n);  // fused f16 load + add
+  }
   constexpr int kAcc = 8;  // 32 lanes: enough independent chains to hide the latency of each step
   const v4 id = v4{} + Rd::identity(), cv = v4{} + c;
   v4 acc[kAcc];

@@ -10,7 +10,11 @@ constexpr int kLanes = TL_VEC_LANES;
 
 #define TL_VINLINE inline __attribute__((always_inline))
 
-TL_VINLINE vf splat(float v) { return vf{} + v; }
+TL_VINLINE vf splat(float v) {  // a lane loop, not vf{} + v: 0 + (-0) would lose the sign of zero
+  vf r;
+  for (int l = 0; l < kLanes; ++l) r[l] = v;
+  return r;
+}
 TL_VINLINE vi splati(int32_t v) { return vi{} + v; }
 TL_VINLINE vi bits(vf x) { return (vi)x; }  // vector casts reinterpret the bits
 TL_VINLINE vf from_bits(vi x) { return (vf)x; }

@@ -249,16 +249,6 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
             return _wrap(_core.unary(_U.rpow, self._a, float(other)))
         return _binary(_B.pow, other, self)
 
-    def __matmul__(self, other):
-        from .ops.linalg import matmul
-
-        return matmul(self, other)
-
-    def __rmatmul__(self, other):
-        from .ops.linalg import matmul
-
-        return matmul(_as_tensor_like(other, self), self)
-
     def __neg__(self):
         return _wrap(_core.unary(_U.neg, self._a))
 
