@@ -13,3 +13,27 @@ if(NOT TL_CUDA STREQUAL "OFF")
     message(FATAL_ERROR "TL_CUDA=ON but no CUDA toolkit with cuBLASLt was found")
   endif()
 endif()
+if(TL_CUDA_ENABLED)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80 90)
+  endif()
+  enable_language(CUDA)  # file scope, as CMake requires
+endif()
+
+# Adds the CUDA backend (cuda/*.cu, cuda/*.cpp) to `target`: kernels for sm_80 and sm_90, cudart and
+# cuBLASLt, and TL_WITH_CUDA so the core's dispatch links cuda::create_backend / cuda::device_present.
+function(tl_add_cuda_backend target)
+  file(GLOB tl_cuda_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/cuda/*.cu" "${PROJECT_SOURCE_DIR}/cuda/*.cpp")
+  target_sources(${target} PRIVATE ${tl_cuda_sources})
+  # No implicit multiply-add fusion where results must match the CPU backend bit for bit: the random
+  # stream (only philox.h's explicit fmaf calls fuse) and the optimizer updates.
+  set_source_files_properties("${PROJECT_SOURCE_DIR}/cuda/random.cu" "${PROJECT_SOURCE_DIR}/cuda/optim.cu"
+                              PROPERTIES COMPILE_OPTIONS "--fmad=false")
+  # CUDA_RUNTIME_LIBRARY Shared: one cudart (libcudart.so), not CMake's default static copy beside it.
+  set_target_properties(${target} PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 17
+                                             CUDA_STANDARD_REQUIRED ON CUDA_RUNTIME_LIBRARY Shared)
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-fno-math-errno>)
+  target_compile_definitions(${target} PRIVATE TL_WITH_CUDA)
+  target_link_libraries(${target} PRIVATE CUDA::cudart CUDA::cublasLt)
+  set(TL_BACKENDS_EXTRA "${TL_BACKENDS_EXTRA}, cuda" PARENT_SCOPE)
+endfunction()

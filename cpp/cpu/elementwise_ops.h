@@ -6,25 +6,32 @@
 
 #include "tensorlogic/ops.h"
 
+// The CUDA backend compiles these same definitions for the device.
+#ifdef __CUDACC__
+#define TL_HD __host__ __device__
+#else
+#define TL_HD
+#endif
+
 namespace tensorlogic::cpu {
 
 // The GELU forms avoid 1 + erf / 1 + tanh, which cancel for negative x: x * Phi(x) = 0.5 x erfc(-x / sqrt 2)
 // and 0.5 x (1 + tanh u) = x / (1 + exp(-2u)).
-inline float gelu_exact(float x) { return 0.5f * x * std::erfc(x * -0.70710678118654752f); }
-inline float gelu_tanh(float x) {
+TL_HD inline float gelu_exact(float x) { return 0.5f * x * std::erfc(x * -0.70710678118654752f); }
+TL_HD inline float gelu_tanh(float x) {
   return x / (1.0f + std::exp(-1.59576912160573073f * (x + 0.044715f * x * x * x)));
 }
 // NaN-propagating max/min (a NaN in either argument wins), written as nested selects without
 // short-circuit logic so that loops over them vectorise.
 // Templates so that the reductions also use them on 4-lane vectors.
 template <class T>
-inline T nan_max(T a, T b) { return b != b ? b : (b > a ? b : a); }
+TL_HD inline T nan_max(T a, T b) { return b != b ? b : (b > a ? b : a); }
 template <class T>
-inline T nan_min(T a, T b) { return b != b ? b : (b < a ? b : a); }
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+TL_HD inline T nan_min(T a, T b) { return b != b ? b : (b < a ? b : a); }
+TL_HD inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 template <UnaryOp Op>
-inline float unary_f32(float x, const UnaryParams& p) {
+TL_HD inline float unary_f32(float x, const UnaryParams& p) {
   if constexpr (Op == UnaryOp::neg) return -x;
   if constexpr (Op == UnaryOp::abs) return std::fabs(x);
   if constexpr (Op == UnaryOp::exp) return std::exp(x);
@@ -61,7 +68,7 @@ inline float unary_f32(float x, const UnaryParams& p) {
 }
 
 template <UnaryOp Op>
-inline int32_t unary_i32(int32_t x, const UnaryParams& p) {
+TL_HD inline int32_t unary_i32(int32_t x, const UnaryParams& p) {
   if constexpr (Op == UnaryOp::neg) return static_cast<int32_t>(0u - static_cast<uint32_t>(x));
   if constexpr (Op == UnaryOp::abs) return x < 0 ? static_cast<int32_t>(0u - static_cast<uint32_t>(x)) : x;
   if constexpr (Op == UnaryOp::square) return static_cast<int32_t>(static_cast<uint32_t>(x) * static_cast<uint32_t>(x));
@@ -75,7 +82,7 @@ inline int32_t unary_i32(int32_t x, const UnaryParams& p) {
 }
 
 template <BinaryOp Op>
-inline float binary_f32(float a, float b) {
+TL_HD inline float binary_f32(float a, float b) {
   if constexpr (Op == BinaryOp::add) return a + b;
   if constexpr (Op == BinaryOp::sub) return a - b;
   if constexpr (Op == BinaryOp::mul) return a * b;
@@ -111,7 +118,7 @@ inline float binary_f32(float a, float b) {
 
 // Integer ops wrap on overflow like PyTorch; division by zero is reported by the caller (flag).
 template <BinaryOp Op>
-inline int32_t binary_i32(int32_t a, int32_t b, bool* divide_by_zero) {
+TL_HD inline int32_t binary_i32(int32_t a, int32_t b, bool* divide_by_zero) {
   const uint32_t ua = static_cast<uint32_t>(a), ub = static_cast<uint32_t>(b);
   if constexpr (Op == BinaryOp::add) return static_cast<int32_t>(ua + ub);
   if constexpr (Op == BinaryOp::sub) return static_cast<int32_t>(ua - ub);
@@ -135,7 +142,7 @@ inline int32_t binary_i32(int32_t a, int32_t b, bool* divide_by_zero) {
 }
 
 template <BinaryOp Op>
-inline float compare_i32(int32_t a, int32_t b) {
+TL_HD inline float compare_i32(int32_t a, int32_t b) {
   if constexpr (Op == BinaryOp::eq) return a == b;
   if constexpr (Op == BinaryOp::ne) return a != b;
   if constexpr (Op == BinaryOp::lt) return a < b;

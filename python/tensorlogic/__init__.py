@@ -25,5 +25,6 @@ from .ops.indexing import *  # noqa: F401,F403
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .serialization import load, save
+from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
 
 __version__ = "0.1.0"

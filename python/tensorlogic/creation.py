@@ -62,7 +62,10 @@ def from_dlpack(obj):
             capsule = obj.__dlpack__()
     else:
         capsule = obj
-    return _wrap(_core.from_dlpack(capsule))
+    a = _core.from_dlpack(capsule)
+    if a.device != "cpu":
+        _core.synchronize(a.device)  # device-wide: the producer's queued work on its own streams completes
+    return _wrap(a)
 
 
 def _dtype_name(dtype, default):

@@ -1,0 +1,99 @@
+// Scaled dot-product attention: one block per (batch, query row). Keys are taken in chunks with a
+// running max and sum (online softmax), so scores, weights and the weighted sum of V stay in f32 and
+// the output is rounded once. Rows whose keys are all masked give zeros (like the CPU backend).
+#include <cmath>
+
+#include "common.cuh"
+#include "cuda_backend.h"
+
+namespace tensorlogic::cuda {
+namespace {
+
+constexpr int kChunk = 256;
+constexpr int kAttnThreads = 128;
+
+struct View3 {
+  const __half* ptr;
+  int64_t s0, s1, s2;
+  __device__ __forceinline__ float at(int64_t b, int64_t i, int64_t j) const {
+    return __half2float(ptr[b * s0 + i * s1 + j * s2]);
+  }
+};
+
+View3 view3(const Array& a) { return {a.data_as<__half>(), a.strides()[0], a.strides()[1], a.strides()[2]}; }
+
+struct AttnArgs {
+  View3 q, k, v, mask;  // mask.ptr null when absent
+  int64_t len, keys, e, ev;
+  bool causal;
+  float scale;
+  __half* out;
+};
+
+__global__ void attention_rows(AttnArgs a, int64_t b0) {
+  extern __shared__ float smem[];
+  float* qrow = smem;
+  float* acc = qrow + a.e;
+  float* p = acc + a.ev;
+  __shared__ float scratch[33];
+  const int64_t b = b0 + blockIdx.y, l = blockIdx.x;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+  for (int64_t i = threadIdx.x; i < a.e; i += blockDim.x) qrow[i] = a.q.at(b, l, i);
+  for (int64_t i = threadIdx.x; i < a.ev; i += blockDim.x) acc[i] = 0.0f;
+  __syncthreads();
+  const int64_t visible = a.causal ? min(a.keys, l + 1) : a.keys;
+  float m = -INFINITY, total = 0.0f;
+  for (int64_t s0 = 0; s0 < visible; s0 += kChunk) {
+    const int count = static_cast<int>(min(int64_t{kChunk}, visible - s0));
+    for (int j = warp; j < count; j += warps) {
+      float dot = 0.0f;
+      for (int64_t i = lane; i < a.e; i += 32) dot += qrow[i] * a.k.at(b, s0 + j, i);
+      dot = warp_reduce(dot, SumOp{});
+      if (lane == 0) p[j] = dot * a.scale + (a.mask.ptr ? a.mask.at(b, l, s0 + j) : 0.0f);
+    }
+    __syncthreads();
+    float local = -INFINITY;
+    for (int j = threadIdx.x; j < count; j += blockDim.x) local = fmaxf(local, p[j]);
+    const float top = fmaxf(m, block_reduce(local, MaxOp{}, -INFINITY, scratch));
+    if (top == -INFINITY) continue;  // every key so far masked (uniform across the block)
+    const float factor = expf(m - top);  // 0 when m is -inf
+    float sum = 0.0f;
+    for (int j = threadIdx.x; j < count; j += blockDim.x) {
+      p[j] = expf(p[j] - top);
+      sum += p[j];
+    }
+    total = total * factor + block_reduce(sum, SumOp{}, 0.0f, scratch);  // its barriers publish p
+    for (int64_t i = threadIdx.x; i < a.ev; i += blockDim.x) {
+      float r = acc[i] * factor;
+      for (int j = 0; j < count; ++j) r += p[j] * a.v.at(b, s0 + j, i);
+      acc[i] = r;
+    }
+    m = top;
+    __syncthreads();
+  }
+  __half* out = a.out + (b * a.len + l) * a.ev;
+  const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+  for (int64_t i = threadIdx.x; i < a.ev; i += blockDim.x) out[i] = __float2half_rn(acc[i] * inv);
+}
+
+}  // namespace
+
+void CudaBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                            const Array& out) {
+  const int64_t batches = q.shape()[0], len = q.shape()[1];
+  if (out.numel() == 0) return;
+  const AttnArgs args{view3(q), view3(k), view3(v), mask ? view3(*mask) : View3{nullptr, 0, 0, 0}, len,
+                      k.shape()[1], q.shape()[2], v.shape()[2], causal, scale, out.data_as<__half>()};
+  const size_t shared = sizeof(float) * static_cast<size_t>(args.e + args.ev + kChunk);
+  if (shared > 48 * 1024) {
+    check(cudaFuncSetAttribute(attention_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
+          "cudaFuncSetAttribute (attention shared memory)");
+  }
+  for (int64_t b0 = 0; b0 < batches; b0 += 65535) {
+    const dim3 grid(static_cast<unsigned>(len), static_cast<unsigned>(std::min<int64_t>(65535, batches - b0)));
+    attention_rows<<<grid, kAttnThreads, shared, stream()>>>(args, b0);
+    check_launch("attention kernel");
+  }
+}
+
+}  // namespace tensorlogic::cuda

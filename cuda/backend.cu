@@ -1,0 +1,242 @@
+// CUDA backend: device discovery, the stream, the cudaMalloc buffer cache, host transfers (pinned
+// staging for large ones), strided copies with dtype conversion, and fills.
+#include <cstring>
+#include <mutex>
+
+#include "common.cuh"
+#include "cuda_backend.h"
+
+namespace tensorlogic::cuda {
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) {
+    throw DeviceError(std::string("cuda: ") + what + " failed: " + cudaGetErrorString(status));
+  }
+}
+
+void check_launch(const char* what) { check(cudaGetLastError(), what); }
+
+namespace {
+
+struct DeviceState {
+  cudaStream_t stream = nullptr;
+  int sms = 1;
+  DeviceState() {
+    check(cudaSetDevice(0), "cudaSetDevice");
+    check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0), "cudaDeviceGetAttribute");
+  }
+};
+
+DeviceState& state() {
+  static DeviceState* s = new DeviceState();  // lives as long as the process (arrays may outlive main)
+  return *s;
+}
+
+// Device memory: plain cudaMalloc (never managed memory). Freed buffers are reused in stream order,
+// which is safe because every kernel and copy of this device runs on the one stream.
+class DeviceCache final : public BufferCache {
+ public:
+  DeviceCache() : BufferCache(Device{DeviceType::cuda, 0}) {}
+
+ protected:
+  void* raw_allocate(size_t nbytes) override {
+    void* ptr = nullptr;
+    if (cudaMalloc(&ptr, nbytes) != cudaSuccess) {
+      cudaGetLastError();  // an allocation failure is not sticky; clear it so later calls see success
+      return nullptr;
+    }
+    return ptr;
+  }
+  void raw_free(void* ptr, size_t) override { cudaFree(ptr); }  // cudaFree waits for queued work
+};
+
+// Two pinned buffers used in turn so host memcpy and DMA overlap on large transfers.
+class Staging {
+ public:
+  static constexpr size_t kChunk = size_t{8} << 20;
+
+  void to_device(void* dst, const void* src, size_t nbytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    init();
+    for (size_t off = 0, i = 0; off < nbytes; off += kChunk, ++i) {
+      const size_t len = std::min(kChunk, nbytes - off);
+      const int b = static_cast<int>(i & 1);
+      check(cudaEventSynchronize(done_[b]), "cudaEventSynchronize");
+      std::memcpy(buf_[b], static_cast<const char*>(src) + off, len);
+      check(cudaMemcpyAsync(static_cast<char*>(dst) + off, buf_[b], len, cudaMemcpyHostToDevice, stream()),
+            "cudaMemcpyAsync (host to device)");
+      check(cudaEventRecord(done_[b], stream()), "cudaEventRecord");
+    }
+  }
+
+  void to_host(void* dst, const void* src, size_t nbytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    init();
+    const size_t chunks = (nbytes + kChunk - 1) / kChunk;
+    auto issue = [&](size_t i) {
+      const size_t off = i * kChunk, len = std::min(kChunk, nbytes - off);
+      check(cudaMemcpyAsync(buf_[i & 1], static_cast<const char*>(src) + off, len, cudaMemcpyDeviceToHost, stream()),
+            "cudaMemcpyAsync (device to host)");
+      check(cudaEventRecord(done_[i & 1], stream()), "cudaEventRecord");
+    };
+    issue(0);
+    for (size_t i = 0; i < chunks; ++i) {
+      if (i + 1 < chunks) issue(i + 1);
+      check(cudaEventSynchronize(done_[i & 1]), "cudaEventSynchronize");
+      const size_t off = i * kChunk, len = std::min(kChunk, nbytes - off);
+      std::memcpy(static_cast<char*>(dst) + off, buf_[i & 1], len);
+    }
+  }
+
+ private:
+  void init() {
+    if (buf_[0] != nullptr) return;
+    for (int b = 0; b < 2; ++b) {
+      check(cudaHostAlloc(&buf_[b], kChunk, cudaHostAllocDefault), "cudaHostAlloc (staging)");
+      check(cudaEventCreateWithFlags(&done_[b], cudaEventDisableTiming), "cudaEventCreate");
+      check(cudaEventRecord(done_[b], stream()), "cudaEventRecord");
+    }
+  }
+  std::mutex mutex_;
+  void* buf_[2] = {nullptr, nullptr};
+  cudaEvent_t done_[2] = {nullptr, nullptr};
+};
+
+Staging& staging() {
+  static Staging* s = new Staging();
+  return *s;
+}
+
+constexpr size_t kStageAbove = size_t{1} << 20;
+
+void device_to_host(void* dst, const void* src, size_t nbytes) {
+  if (nbytes >= kStageAbove) return staging().to_host(dst, src, nbytes);
+  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (device to host)");
+  check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
+}
+
+template <typename From, typename To>
+__device__ __forceinline__ To convert(From v) {
+  if constexpr (std::is_same_v<From, To>) {
+    return v;
+  } else if constexpr (std::is_same_v<From, __half>) {
+    return static_cast<To>(__half2float(v));
+  } else {
+    return __float2half_rn(static_cast<float>(v));
+  }
+}
+
+template <typename From, typename To>
+__global__ void copy_kernel(Strided<2> layout, int64_t n, const From* in, To* out) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+    int64_t off[2];
+    layout.offsets(i, off);
+    out[off[1]] = convert<From, To>(in[off[0]]);
+  }
+}
+
+template <typename T>
+__global__ void fill_kernel(Strided<1> layout, int64_t n, T value, T* out) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+    int64_t off[1];
+    layout.offsets(i, off);
+    out[off[0]] = value;
+  }
+}
+
+template <typename From, typename To>
+void copy_typed(const Array& src, const Array& dst) {
+  bool contiguous = false;
+  const Strided<2> layout = make_strided<2>(dst.shape(), {&src.strides(), &dst.strides()}, &contiguous);
+  const int64_t n = dst.numel();
+  if constexpr (std::is_same_v<From, To>) {
+    if (contiguous) {
+      check(cudaMemcpyAsync(dst.data(), src.data(), n * sizeof(To), cudaMemcpyDeviceToDevice, stream()),
+            "cudaMemcpyAsync (device to device)");
+      return;
+    }
+  }
+  copy_kernel<From, To><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(
+      layout, n, static_cast<const From*>(src.data()), static_cast<To*>(dst.data()));
+  check_launch("copy kernel");
+}
+
+}  // namespace
+
+void host_to_device(void* dst, const void* src, size_t nbytes) {
+  if (nbytes >= kStageAbove) return staging().to_device(dst, src, nbytes);
+  // Pageable source: the call returns once the driver has taken its own copy of the bytes.
+  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream()), "cudaMemcpyAsync (host to device)");
+}
+
+cudaStream_t stream() { return state().stream; }
+int sm_count() { return state().sms; }
+
+bool device_present() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return count > 0;
+}
+
+Backend* create_backend() { return new CudaBackend(); }
+
+CudaBackend::CudaBackend() { state(); }
+
+BufferCache& CudaBackend::cache() {
+  static DeviceCache* instance = new DeviceCache();  // outlives every array (never destroyed)
+  return *instance;
+}
+
+// Device-wide, like torch.cuda.synchronize: also waits for other libraries' streams, which DLPack
+// exchange relies on (our own work runs on a non-blocking stream of its own).
+void CudaBackend::synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+
+Scratch::Scratch(size_t nbytes) {
+  ptr_ = buffer_cache(Device{DeviceType::cuda, 0}).acquire(nbytes, &bucket_);
+}
+Scratch::~Scratch() { buffer_cache(Device{DeviceType::cuda, 0}).release(ptr_, bucket_); }
+
+void CudaBackend::copy_from_host(const void* src, const Array& dst) {
+  if (dst.is_contiguous()) return host_to_device(dst.data(), src, dst.nbytes());
+  Scratch tmp(dst.nbytes());
+  host_to_device(tmp.as<void>(), src, dst.nbytes());
+  const Array packed = Array::from_memory(tmp.as<void>(), dst.shape(), contiguous_strides(dst.shape()), dst.dtype(),
+                                          dst.device(), nullptr);
+  copy(packed, dst);
+}
+
+void CudaBackend::copy_to_host(const Array& src, void* dst) {
+  if (src.is_contiguous()) return device_to_host(dst, src.data(), src.nbytes());
+  Scratch tmp(src.nbytes());
+  const Array packed = Array::from_memory(tmp.as<void>(), src.shape(), contiguous_strides(src.shape()), src.dtype(),
+                                          src.device(), nullptr);
+  copy(src, packed);
+  device_to_host(dst, tmp.as<void>(), src.nbytes());
+}
+
+void CudaBackend::copy(const Array& src, const Array& dst) {
+  const bool from_half = src.dtype() == Dtype::float16, to_half = dst.dtype() == Dtype::float16;
+  if (from_half && to_half) return copy_typed<__half, __half>(src, dst);
+  if (!from_half && !to_half) return copy_typed<int32_t, int32_t>(src, dst);
+  if (from_half) return copy_typed<__half, int32_t>(src, dst);
+  copy_typed<int32_t, __half>(src, dst);
+}
+
+void CudaBackend::fill(const Array& dst, double value) {
+  const Strided<1> layout = make_strided<1>(dst.shape(), {&dst.strides()});
+  const int64_t n = dst.numel();
+  if (dst.dtype() == Dtype::float16) {
+    const __half v = __ushort_as_half(f32_to_f16_bits(static_cast<float>(value)));
+    fill_kernel<__half><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, v, dst.data_as<__half>());
+  } else {
+    fill_kernel<int32_t><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, static_cast<int32_t>(value),
+                                                                          dst.data_as<int32_t>());
+  }
+  check_launch("fill kernel");
+}
+
+}  // namespace tensorlogic::cuda

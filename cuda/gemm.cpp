@@ -1,0 +1,236 @@
+// GEMM through cuBLASLt: f16 operands, f32 accumulation (CUBLAS_COMPUTE_32F), f16 result rounded once.
+// Row-major out[M, N] = a[M, K] @ b[K, N] is computed as the column-major product out^T = b^T a^T, so
+// transposed views map onto cuBLASLt's transpose flags without copies. Bias, residual (as C with
+// beta = 1) and relu/gelu_tanh run in cuBLASLt's fused epilogue; other forms go through an f32 result
+// and the epilogue kernel of gemm_epilogue.cu.
+#include <cublasLt.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "cuda_backend.h"
+#include "gemm_epilogue.h"
+#include "runtime.h"
+#include "tensorlogic/errors.h"
+
+namespace tensorlogic::cuda {
+namespace {
+
+void check_lt(cublasStatus_t status, const char* what) {
+  if (status != CUBLAS_STATUS_SUCCESS) {
+    throw DeviceError(std::string("cuda: ") + what + " failed (cuBLAS status " + std::to_string(static_cast<int>(status)) + ")");
+  }
+}
+
+constexpr size_t kWorkspaceBytes = size_t{32} << 20;
+
+// A matrix operand as cuBLASLt sees it (column-major), standing for the transpose of a row-major view.
+struct LtOperand {
+  cublasOperation_t op = CUBLAS_OP_N;
+  uint64_t rows = 0, cols = 0;
+  int64_t ld = 0;
+  int64_t batch_stride = 0;
+  const void* ptr = nullptr;
+};
+
+// Describes X^T for the row-major logical matrix X [R, C] with strides (sr, sc); false when neither
+// axis is unit-stride (the caller packs such a view first).
+bool describe_transpose(int64_t r, int64_t c, int64_t sr, int64_t sc, LtOperand* out) {
+  const int64_t ld_rows = r == 1 ? c : sr;  // rows of X as columns of a column-major [C, R]
+  if ((sc == 1 || c == 1) && ld_rows >= std::max<int64_t>(c, 1)) {
+    *out = {CUBLAS_OP_N, static_cast<uint64_t>(c), static_cast<uint64_t>(r), ld_rows, 0, nullptr};
+    return true;
+  }
+  const int64_t ld_cols = c == 1 ? r : sc;
+  if ((sr == 1 || r == 1) && ld_cols >= std::max<int64_t>(r, 1)) {
+    *out = {CUBLAS_OP_T, static_cast<uint64_t>(r), static_cast<uint64_t>(c), ld_cols, 0, nullptr};
+    return true;
+  }
+  return false;
+}
+
+uint32_t alignment_of(const void* p) {
+  const uintptr_t v = reinterpret_cast<uintptr_t>(p);
+  uint32_t a = 256;
+  while (a > 2 && (v % a) != 0) a >>= 1;
+  return a;
+}
+
+using Key = std::array<int64_t, 24>;
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    size_t h = 1469598103934665603ull;
+    for (int64_t v : k) h = (h ^ static_cast<size_t>(v)) * 1099511628211ull;
+    return h;
+  }
+};
+
+// Descriptors and the chosen algorithm of one problem shape, created once and reused.
+struct Plan {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr, d = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  size_t workspace = 0;
+  bool found = false;
+};
+
+class Gemm {
+ public:
+  Gemm() {
+    check_lt(cublasLtCreate(&handle_), "cublasLtCreate");
+    check(cudaMalloc(&workspace_, kWorkspaceBytes), "cudaMalloc (cuBLASLt workspace)");
+  }
+
+  // D = epilogue(op(A) op(B) + beta C + bias); returns false when cuBLASLt offers no algorithm.
+  bool run(const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, void* d, const void* c,
+           const void* bias, cublasLtEpilogue_t epilogue) {
+    const uint64_t m = a.op == CUBLAS_OP_N ? a.rows : a.cols;
+    const uint64_t n = b.op == CUBLAS_OP_N ? b.cols : b.rows;
+    const Key key{static_cast<int64_t>(a.op), static_cast<int64_t>(a.rows), static_cast<int64_t>(a.cols), a.ld,
+                  a.batch_stride, static_cast<int64_t>(b.op), static_cast<int64_t>(b.rows),
+                  static_cast<int64_t>(b.cols), b.ld, b.batch_stride, batch, static_cast<int64_t>(d_type),
+                  c != nullptr, bias != nullptr, static_cast<int64_t>(epilogue), alignment_of(a.ptr),
+                  alignment_of(b.ptr), alignment_of(d), c ? alignment_of(c) : 0, bias ? alignment_of(bias) : 0,
+                  0, 0, 0, 0};
+    std::lock_guard<std::mutex> lock(mutex_);
+    Plan& plan = plans_[key];
+    if (plan.desc == nullptr) build(plan, a, b, m, n, batch, d_type, c, d, bias, epilogue);
+    if (!plan.found) return false;
+    if (bias) {
+      check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
+               "cublasLtMatmulDescSetAttribute (bias)");
+    }
+    const float alpha = 1.0f, beta = c ? 1.0f : 0.0f;
+    check_lt(cublasLtMatmul(handle_, plan.desc, &alpha, a.ptr, plan.a, b.ptr, plan.b, &beta, c ? c : d, plan.c, d,
+                            plan.d, &plan.algo, workspace_, plan.workspace, stream()),
+             "cublasLtMatmul");
+    return true;
+  }
+
+ private:
+  void build(Plan& plan, const LtOperand& a, const LtOperand& b, uint64_t m, uint64_t n, int64_t batch,
+             cudaDataType_t d_type, const void* c, const void* d, const void* bias, cublasLtEpilogue_t epilogue) {
+    check_lt(cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+    check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &a.op, sizeof(a.op)), "transa");
+    check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &b.op, sizeof(b.op)), "transb");
+    check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
+             "epilogue");
+    if (bias) {
+      check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
+               "bias pointer");
+    }
+    auto layout = [&](cublasLtMatrixLayout_t* l, cudaDataType_t type, uint64_t rows, uint64_t cols, int64_t ld,
+                      int64_t stride) {
+      check_lt(cublasLtMatrixLayoutCreate(l, type, rows, cols, ld), "cublasLtMatrixLayoutCreate");
+      if (batch > 1) {
+        const int32_t count = static_cast<int32_t>(batch);
+        check_lt(cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count)),
+                 "batch count");
+        check_lt(cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride,
+                                                  sizeof(stride)),
+                 "batch stride");
+      }
+    };
+    layout(&plan.a, CUDA_R_16F, a.rows, a.cols, a.ld, a.batch_stride);
+    layout(&plan.b, CUDA_R_16F, b.rows, b.cols, b.ld, b.batch_stride);
+    const int64_t mn = static_cast<int64_t>(m * n);
+    layout(&plan.c, d_type, m, n, static_cast<int64_t>(m), mn);
+    layout(&plan.d, d_type, m, n, static_cast<int64_t>(m), mn);
+
+    cublasLtMatmulPreference_t pref = nullptr;
+    check_lt(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
+    const uint64_t ws = kWorkspaceBytes;
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
+    const uint32_t align_a = alignment_of(a.ptr), align_b = alignment_of(b.ptr), align_d = alignment_of(d);
+    const uint32_t align_c = c ? alignment_of(c) : align_d;
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_a, sizeof(align_a));
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_b, sizeof(align_b));
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c, sizeof(align_c));
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_d, sizeof(align_d));
+    cublasLtMatmulHeuristicResult_t result{};
+    int count = 0;
+    const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(handle_, plan.desc, plan.a, plan.b, plan.c, plan.d,
+                                                                 pref, 1, &result, &count);
+    cublasLtMatmulPreferenceDestroy(pref);
+    if (status == CUBLAS_STATUS_SUCCESS && count > 0) {
+      plan.algo = result.algo;
+      plan.workspace = result.workspaceSize;
+      plan.found = true;
+    }
+  }
+
+  cublasLtHandle_t handle_ = nullptr;
+  void* workspace_ = nullptr;
+  std::mutex mutex_;
+  std::unordered_map<Key, Plan, KeyHash> plans_;
+};
+
+Gemm& gemm_engine() {
+  static Gemm* g = new Gemm();
+  return *g;
+}
+
+// Lt operand for a [B, R, C] view (batch stride 0 when broadcast or B == 1).
+bool describe(const Array& x, LtOperand* op) {
+  const int64_t r = x.shape()[1], c = x.shape()[2];
+  if (!describe_transpose(r, c, x.strides()[1], x.strides()[2], op)) return false;
+  op->batch_stride = x.shape()[0] == 1 ? 0 : x.strides()[0];
+  op->ptr = x.data();
+  return true;
+}
+
+// True when the bias is one [N] vector broadcast over batch and rows (cuBLASLt's bias epilogue).
+bool bias_is_vector(const Array& bias) {
+  const int nd = bias.ndim();
+  for (int d = 0; d < nd - 1; ++d) {
+    if (bias.shape()[d] != 1 && bias.strides()[d] != 0) return false;
+  }
+  return nd == 0 || bias.shape()[nd - 1] == 1 || bias.strides()[nd - 1] == 1;
+}
+
+}  // namespace
+
+void CudaBackend::gemm(const Array& a_in, const Array& b_in, const Array& out, const GemmEpilogue& epilogue) {
+  const int64_t batch = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a_in.shape()[2];
+  if (out.numel() == 0) return;
+  if (k == 0) return gemm_epilogue(nullptr, batch, m, n, epilogue, out);
+
+  LtOperand lt_a, lt_b;  // cuBLASLt's A is our b, its B our a (see the file comment)
+  Array a = a_in, b = b_in;
+  if (!describe(b, &lt_a)) {
+    b = contiguous(b);
+    describe(b, &lt_a);
+  }
+  if (!describe(a, &lt_b)) {
+    a = contiguous(a);
+    describe(a, &lt_b);
+  }
+
+  const Activation act = epilogue.activation;
+  const bool fused_act = act == Activation::none || act == Activation::relu || act == Activation::gelu_tanh;
+  const bool fused_bias = epilogue.bias == nullptr || bias_is_vector(*epilogue.bias);
+  const bool fused_residual = epilogue.residual == nullptr || epilogue.residual->is_contiguous();
+  if (fused_act && fused_bias && fused_residual) {
+    const bool has_bias = epilogue.bias != nullptr;
+    cublasLtEpilogue_t e = CUBLASLT_EPILOGUE_DEFAULT;
+    if (act == Activation::none) e = has_bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+    if (act == Activation::relu) e = has_bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
+    if (act == Activation::gelu_tanh) e = has_bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
+    const void* bias = has_bias ? epilogue.bias->data() : nullptr;
+    const void* residual = epilogue.residual ? epilogue.residual->data() : nullptr;
+    if (gemm_engine().run(lt_a, lt_b, batch, CUDA_R_16F, out.data(), residual, bias, e)) return;
+  }
+  // General form: f32 product, then one kernel adds bias and residual, applies the activation, rounds.
+  Scratch acc(sizeof(float) * static_cast<size_t>(batch * m * n));
+  if (!gemm_engine().run(lt_a, lt_b, batch, CUDA_R_32F, acc.as<void>(), nullptr, nullptr, CUBLASLT_EPILOGUE_DEFAULT)) {
+    throw DeviceError("cuda: gemm: cuBLASLt has no algorithm for " + shape_str(a_in.shape()) + " @ " +
+                      shape_str(b_in.shape()));
+  }
+  gemm_epilogue(acc.as<float>(), batch, m, n, epilogue, out);
+}
+
+}  // namespace tensorlogic::cuda

@@ -1,0 +1,18 @@
+// Host-side services of the CUDA backend that .cpp files (compiled without nvcc) use too.
+#pragma once
+#include <cuda_runtime.h>
+
+namespace tensorlogic::cuda {
+
+// Throws DeviceError naming the failed call and CUDA's reason.
+void check(cudaError_t status, const char* what);
+// Checks the launch that was just queued (bad configuration, missing kernel image).
+void check_launch(const char* what);
+
+cudaStream_t stream();  // the one stream all work of the device runs on (so buffer reuse is ordered)
+int sm_count();
+
+// Host memory to device memory on the stream; returns once `src` may be reused.
+void host_to_device(void* dst, const void* src, size_t nbytes);
+
+}  // namespace tensorlogic::cuda

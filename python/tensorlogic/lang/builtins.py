@@ -1,0 +1,244 @@
+"""Built-in functions at run time: the language's own (`print`, `assert`, `shape`, `step`, `sig`,
+`lnorm` ...) and the engine's ops by their PyTorch names.  Elementwise functions keep the indices
+of an indexed argument; `softmax`, `log_softmax` and `lnorm` normalise along the marked axis."""
+from __future__ import annotations
+
+import builtins as _py
+import sys
+
+import numpy as np
+
+import tensorlogic as tl
+
+from . import catalog
+from .labelled import Labelled, broadcast_pair, is_tensor
+
+LNORM_EPS = 1e-5
+
+
+def step(t):
+    return tl.gt(t, tl.zeros((), dtype=t.dtype)) if is_tensor(t) else float(t > 0)
+
+
+def sig(t, temperature=None):
+    """Sigmoid with temperature 1/(1+exp(-v/T)); T = 0 is `step`."""
+    if temperature is None:
+        return tl.sigmoid(t)
+    if is_tensor(temperature):
+        temperature = temperature.item()
+    if temperature == 0:
+        return step(t)
+    return tl.sigmoid(t / temperature)
+
+
+def lnorm(t, dim=-1):
+    """Layer normalisation without affine parameters along `dim`."""
+    mean = t.mean(dim=dim, keepdim=True)
+    centered = t - mean
+    var = (centered * centered).mean(dim=dim, keepdim=True)
+    return centered / tl.sqrt(var + LNORM_EPS)
+
+
+# The language's own elementwise functions; every other one is the engine's, found by name when
+# called (so importing this module reads nothing from `tl`).
+_LANG_ELEMENTWISE = {"step": step, "sig": sig}
+
+
+def _engine(name):
+    f = getattr(tl, name, None)
+    if f is None:
+        nn = getattr(tl, "nn", None)
+        fn = getattr(nn, "functional", None) if nn is not None else None
+        f = getattr(fn, name, None) if fn is not None else None
+    return f
+
+
+def call_builtin(ev, node, args, kwargs, fr):
+    name = node.name
+    special = _SPECIAL.get(name)
+    if special is not None:
+        return special(ev, node, args, kwargs, fr)
+    if any(isinstance(a, Labelled) for a in args):
+        return _labelled_call(ev, node, args, kwargs, fr)
+    f = tl.cat if name == "concat" else (_LANG_ELEMENTWISE.get(name) or _engine(name))
+    if f is None:
+        raise ev.error(f"the engine has no '{name}'", node.name_span)
+    args = [_as_engine_arg(a) for a in args]
+    if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
+        args[0] = tl.tensor(args[0], dtype=tl.float16)
+    try:
+        return f(*args, **kwargs)
+    except (TypeError, ValueError, RuntimeError, IndexError) as err:
+        raise ev.error(f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
+                       node.span) from None
+
+
+_NEEDS_TENSOR = catalog.ELEMENTWISE | {"softmax", "log_softmax", "sum", "mean", "amax", "amin",
+                                       "argmax", "argmin", "var", "std", "prod", "logsumexp", "norm"}
+
+
+def _as_engine_arg(a):
+    """Lists of numbers become tensors; lists holding tensors stay sequences (for cat, stack)."""
+    if isinstance(a, list):
+        if any(is_tensor(x) or isinstance(x, Labelled) for x in a):
+            return [x.t if isinstance(x, Labelled) else x for x in a]
+        return tl.tensor(a, dtype=tl.float16)
+    return a
+
+
+def _labelled_call(ev, node, args, kwargs, fr):
+    name = node.name
+    if name in catalog.NORMALISING:
+        x = args[0]
+        if not isinstance(x, Labelled):
+            raise ev.error(f"{name} takes one indexed tensor", node.span)
+        axis = _norm_axis(ev, node, x, fr)
+        dim = x.labels.index(axis)
+        if name == "lnorm":
+            return Labelled(lnorm(x.t, dim), x.labels)
+        f = tl.softmax if name == "softmax" else tl.log_softmax
+        return Labelled(f(x.t, dim), x.labels)
+    if name not in catalog.ELEMENTWISE:
+        raise ev.error(f"'{name}' cannot take an indexed tensor; index notation takes elementwise "
+                       f"functions ({', '.join(sorted(catalog.ELEMENTWISE))}) and "
+                       f"softmax/log_softmax/lnorm", node.name_span)
+    f = _LANG_ELEMENTWISE.get(name) or _engine(name)
+    if name == "sig" and len(args) == 2:
+        if isinstance(args[1], Labelled):
+            raise ev.error("the temperature of sig must be a single number", node.args[1].span)
+        return Labelled(sig(args[0].t, args[1]), args[0].labels)
+    tensors = [a for a in args if isinstance(a, Labelled)]
+    if len(tensors) == 1:
+        x = tensors[0]
+        call_args = [x.t if a is x else a for a in args]
+        return Labelled(f(*call_args, **kwargs), x.labels)
+    a, b = tensors[0], tensors[1]
+    ta, tb, union = broadcast_pair(a, b)
+    call_args = [ta if x is a else tb if x is b else x for x in args]
+    return Labelled(f(*call_args, **kwargs), union)
+
+
+def _norm_axis(ev, node, x, fr):
+    marked = fr.plan.marked if fr.plan is not None else None
+    if marked is not None:
+        if marked not in x.labels:
+            raise ev.error(f"the marked axis '{marked}' is not an index of {node.name}'s argument",
+                           node.span)
+        return marked
+    lhs = [l for l in (fr.plan.lhs_vars if fr.plan is not None else ()) if l in x.labels]
+    if lhs:
+        return lhs[-1]
+    if len(x.labels) == 1:
+        return x.labels[0]
+    raise ev.error(f"{node.name} needs a normalised axis: mark it on the left side, like Y[i, j.]",
+                   node.span)
+
+
+# ---- the language's own built-ins ---------------------------------------------------------------
+def _print(ev, node, args, kwargs, fr):
+    from .show import show
+    sep = kwargs.pop("sep", " ")
+    end = kwargs.pop("end", "\n")
+    sys.stdout.write(sep.join(show(a) for a in args) + end)
+    return None
+
+
+def _assert(ev, node, args, kwargs, fr):
+    from .evaluate import _truth
+    if not _truth(args[0], node.args[0].span, ev):
+        message = "assertion failed" + (f": {args[1]}" if len(args) > 1 else "")
+        from .errors import format_diagnostic
+        file = node.span.file or ev.model.filename
+        err = AssertionError(format_diagnostic(message, file, node.span, ev.model.sources.get(file)))
+        err.lineno, err.offset = node.span.line, node.span.column
+        raise err
+    return None
+
+
+def _plain(ev, node, v):
+    if isinstance(v, Labelled):
+        from .show import plain
+        return plain(v)
+    return v
+
+
+def _shape(ev, node, args, kwargs, fr):
+    v = _plain(ev, node, args[0])
+    if is_tensor(v):
+        return tuple(v.shape)
+    if isinstance(v, (list, tuple)):
+        return tuple(np.shape(v))
+    return ()
+
+
+def _len(ev, node, args, kwargs, fr):
+    v = _plain(ev, node, args[0])
+    if is_tensor(v):
+        if v.ndim == 0:
+            raise ev.error("len of a scalar", node.span)
+        return v.shape[0]
+    try:
+        return _py.len(v)
+    except TypeError:
+        raise ev.error(f"len of {type(v).__name__}", node.span) from None
+
+
+def _range(ev, node, args, kwargs, fr):
+    from .evaluate import _item
+    try:
+        return _py.range(*[int(_item(a)) for a in args])
+    except (TypeError, ValueError) as err:
+        raise ev.error(f"range: {err}", node.span) from None
+
+
+def _convert(kind):
+    def f(ev, node, args, kwargs, fr):
+        v = _plain(ev, node, args[0])
+        if is_tensor(v):
+            if v.numel() != 1:
+                raise ev.error(f"{kind.__name__}() of a tensor of shape {list(v.shape)}", node.span)
+            v = v.item()
+        try:
+            return kind(v)
+        except (TypeError, ValueError) as err:
+            raise ev.error(f"{kind.__name__}(): {err}", node.span) from None
+    return f
+
+
+def _item_of(ev, node, args, kwargs, fr):
+    v = _plain(ev, node, args[0])
+    return v.item() if is_tensor(v) else v
+
+
+def _tolist(ev, node, args, kwargs, fr):
+    v = _plain(ev, node, args[0])
+    return v.tolist() if is_tensor(v) else list(v)
+
+
+def _lnorm_plain(ev, node, args, kwargs, fr):
+    if isinstance(args[0], Labelled):
+        return _labelled_call(ev, node, args, kwargs, fr)
+    x = args[0] if is_tensor(args[0]) else tl.tensor(args[0], dtype=tl.float16)
+    return lnorm(x, kwargs.get("dim", -1))
+
+
+def _sig_plain(ev, node, args, kwargs, fr):
+    if any(isinstance(a, Labelled) for a in args):
+        return _labelled_call(ev, node, args, kwargs, fr)
+    x = args[0] if is_tensor(args[0]) else tl.tensor(args[0], dtype=tl.float16)
+    return sig(x, args[1] if len(args) > 1 else None)
+
+
+def _einsum(ev, node, args, kwargs, fr):
+    try:
+        return tl.einsum(args[0], *[_as_engine_arg(a) for a in args[1:]])
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ev.error(f"einsum: {str(err).splitlines()[0]}", node.span) from None
+
+
+_SPECIAL = {
+    "print": _print, "assert": _assert, "shape": _shape, "len": _len, "range": _range,
+    "float": _convert(float), "int": _convert(int), "str": _convert(str), "bool": _convert(bool),
+    "item": _item_of, "tolist": _tolist, "lnorm": _lnorm_plain, "sig": _sig_plain,
+    "einsum": _einsum,
+}

@@ -1,0 +1,418 @@
+"""Static checking of a parsed program: imports, declarations, the split into facts, rules,
+equations and statements, name resolution, domain inference, arities, stratification, and the
+index/shape checks that need no data.  The result, a `Model`, is what the interpreter runs."""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+
+from . import catalog
+from . import nodes as N
+from .domains import Domain, DomainInference, UnionFind
+from .errors import Span, TensorLogicTypeError, located
+from .parser import parse
+from .resolve import Resolver, target_name
+from .strata import Graph, Stratifier
+
+DTYPES = {"float16": "float16", "f16": "float16", "half": "float16", "int32": "int32"}
+
+
+@dataclass
+class RelationInfo:
+    name: str
+    arity: int
+    decl: N.RelationDecl | None = None
+    span: Span | None = None                 # first place it appears
+    facts: list = field(default_factory=list)     # (tuple of N nodes) in source order
+    rules: list = field(default_factory=list)     # N.Rule
+    domains: list = field(default_factory=list)   # Domain per position, after inference
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    decl: N.TensorDecl | None = None
+    dtype: str = "float16"
+    mode: str = "derived"                     # "learnable", "frozen" (given data) or "derived"
+    equations: list = field(default_factory=list)  # N.Assign defining it
+    span: Span | None = None
+    rank: int | None = None
+    static_shape: tuple | None = None         # ints or None per axis, when known
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.equations)
+
+
+@dataclass
+class Model:
+    """A checked program."""
+    filename: str
+    sources: dict
+    items: list
+    domains: dict
+    relations: dict
+    tensors: dict
+    functions: dict
+    global_vars: set
+    constants: set
+    actions: list
+    tests: list
+    learns: list
+    graph: Graph
+    order: list                                # components in dependency order
+    named_sizes: dict = field(default_factory=dict)
+
+    def error(self, message, span):
+        return located(TensorLogicTypeError, message, _file(span, self.filename), span,
+                       self.sources.get(_file(span, self.filename)))
+
+
+def _file(span, default):
+    return span.file if span is not None and span.file is not None else default
+
+
+def check(source: str, filename: str = "<string>") -> Model:
+    """Parses (following imports) and checks a program."""
+    program = parse(source, filename)
+    return Checker({filename: source}, filename).run(program)
+
+
+class Checker(Resolver, DomainInference, Stratifier):
+    def __init__(self, sources, filename):
+        self.sources = sources
+        self.filename = filename
+        self.domains, self.relations, self.tensors, self.functions = {}, {}, {}, {}
+        self.declared_at = {}
+        self.global_vars = set()
+        self.constants = set()
+        self.actions, self.tests, self.learns = [], [], []
+        self.uf = UnionFind()
+        self.const_occurrences = []     # (position key, constant node, key) in source order
+        self.named_sizes = {}
+        self.in_definition = False
+
+    # ---- errors ---------------------------------------------------------------------------------
+    def error(self, message, span):
+        file = _file(span, self.filename)
+        return located(TensorLogicTypeError, message, file, span, self.sources.get(file))
+
+    def unknown(self, name, span, candidates, what="name"):
+        close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return self.error(f"unknown {what} '{name}'{hint}", span)
+
+    # ---- driver ---------------------------------------------------------------------------------
+    def run(self, program: N.Program) -> Model:
+        items = self.load(program, set())
+        self.declare(items)
+        self.classify(items)
+        self.resolve(items)
+        self.check_stray_facts(items)
+        self.infer_domains(items)
+        graph, order = self.stratify()
+        from .indices import StaticShapes
+        StaticShapes(self, order).check_all()
+        for learn in self.learns:
+            self.check_learn(learn)
+        model = Model(filename=self.filename, sources=self.sources, items=items,
+                      domains=self.domains, relations=self.relations, tensors=self.tensors,
+                      functions=self.functions, global_vars=self.global_vars,
+                      constants=self.constants, actions=self.actions, tests=self.tests,
+                      learns=self.learns, graph=graph, order=order, named_sizes=self.named_sizes)
+        model.checker = self
+        return model
+
+    # ---- imports --------------------------------------------------------------------------------
+    def load(self, program: N.Program, seen: set) -> list:
+        """The items of `program` with every `import` replaced by the imported file's items (each
+        file once)."""
+        out = []
+        base = os.path.dirname(program.filename) if not program.filename.startswith("<") else os.getcwd()
+        for item in program.items:
+            if not isinstance(item, N.Import):
+                out.append(item)
+                continue
+            path = os.path.normpath(os.path.join(base, item.path))
+            key = os.path.realpath(path)
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+            except OSError as e:
+                raise self.error(f"cannot import '{item.path}': {e.strerror or e}", item.span) from None
+            self.sources[path] = text
+            out.extend(self.load(parse(text, path), seen))
+        return out
+
+    # ---- declarations ---------------------------------------------------------------------------
+    def claim(self, name, what, span):
+        if name in self.declared_at:
+            prev_what, prev = self.declared_at[name]
+            raise self.error(f"'{name}' is already declared as a {prev_what} at line {prev.line}", span)
+        self.declared_at[name] = (what, span)
+
+    def declare(self, items):
+        for item in items:
+            if isinstance(item, N.DomainDecl):
+                self.claim(item.name, "domain", item.name_span)
+                self.domains[item.name] = self.make_domain(item)
+        for item in items:
+            if isinstance(item, N.RelationDecl):
+                self.claim(item.name, "relation", item.name_span)
+                rel = RelationInfo(item.name, len(item.params), decl=item, span=item.name_span)
+                self.relations[item.name] = rel
+                names = set()
+                for k, p in enumerate(item.params):
+                    dom = p.domain
+                    if dom is None and p.name in self.domains:
+                        dom = p.name
+                    elif p.name in names:
+                        raise self.error(f"parameter '{p.name}' appears twice", p.span)
+                    names.add(p.name)
+                    if dom is not None:
+                        if dom not in self.domains:
+                            raise self.unknown(dom, p.span, self.domains, "domain")
+                        self.uf.attach(("R", item.name, k), self.domains[dom], p.span)
+            elif isinstance(item, N.TensorDecl):
+                self.claim(item.name, "tensor", item.name_span)
+                self.tensors[item.name] = self.declare_tensor(item)
+            elif isinstance(item, N.FnDecl):
+                self.claim(item.name, "function", item.name_span)
+                self.functions[item.name] = item
+                params = set()
+                for p in item.params:
+                    if p.name in params:
+                        raise self.error(f"parameter '{p.name}' appears twice", p.span)
+                    params.add(p.name)
+                    if p.type is not None:
+                        self.check_type(p.type)
+                if item.ret is not None:
+                    self.check_type(item.ret)
+        self.collect_globals(items)
+
+    def make_domain(self, d: N.DomainDecl) -> Domain:
+        if d.kind == "range":
+            if d.stop < d.start:
+                raise self.error(f"empty range {d.start}..{d.stop}", d.span)
+            return Domain(d.name, "range", start=d.start, stop=d.stop, span=d.name_span)
+        if d.kind == "open":
+            return Domain(d.name, "open", span=d.name_span)
+        members = []
+        for m in d.members:
+            key = self.const_key(m)
+            if key in members:
+                raise self.error(f"'{key}' appears twice in domain {d.name}", m.span)
+            members.append(key)
+        return Domain(d.name, "set", members, span=d.name_span)
+
+    def const_key(self, node):
+        if isinstance(node, N.Name):
+            return node.id
+        if isinstance(node, N.Str):
+            return node.value
+        if isinstance(node, N.Num):
+            if not node.is_int:
+                raise self.error(f"a constant must be a name, a string or an integer, not {node.text}",
+                                 node.span)
+            return node.value
+        raise self.error("a constant must be a name, a string or an integer", node.span)
+
+    def check_type(self, t: N.TypeSpec) -> str:
+        if t.dtype not in DTYPES:
+            raise self.error(f"unknown type '{t.dtype}'; use float16 or int32", t.span)
+        for d in t.dims or ():
+            if d.kind == "int" and d.value < 0:
+                raise self.error("a dimension cannot be negative", d.span)
+        return DTYPES[t.dtype]
+
+    def declare_tensor(self, d: N.TensorDecl) -> TensorInfo:
+        dtype = self.check_type(d.type)
+        if d.mode == "learnable" and dtype != "float16":
+            raise self.error("only float16 tensors can be learnable", d.span)
+        info = TensorInfo(d.name, decl=d, dtype=dtype, span=d.name_span,
+                          mode=d.mode if d.init is not None or d.mode == "learnable" else "derived",
+                          rank=len(d.type.dims or ()))
+        if d.mode == "learnable" and d.init is None:
+            raise self.error(f"learnable tensor '{d.name}' needs an initial value", d.span)
+        for k, dim in enumerate(d.type.dims or ()):
+            if dim.kind == "name" and dim.value in self.domains:
+                self.uf.attach(("T", d.name, k), self.domains[dim.value], dim.span)
+        return info
+
+    def collect_globals(self, items):
+        """Global variables: `let` at top level, in learn blocks and in top-level control blocks,
+        and loop variables of top-level `for`."""
+        def visit(stmts, in_block):
+            for s in stmts:
+                if isinstance(s, N.Let):
+                    self.global_vars.add(s.name)
+                elif isinstance(s, N.For):
+                    self.global_vars.add(s.var)
+                    visit(s.body, True)
+                elif isinstance(s, N.While):
+                    visit(s.body, True)
+                elif isinstance(s, N.If):
+                    visit(s.then, True)
+                    visit(s.orelse or [], True)
+                elif isinstance(s, N.Learn):
+                    visit([b for b in s.body if isinstance(b, N.Let)], True)
+        visit(items, False)
+        for name in self.global_vars:
+            if name in self.declared_at:
+                what, span = self.declared_at[name]
+                if what != "tensor":
+                    raise self.error(f"variable '{name}' has the name of a {what} declared at line "
+                                     f"{span.line}", self._var_span(items, name))
+
+    def _var_span(self, items, name):
+        for n in items:
+            for m in N.walk(n):
+                if isinstance(m, N.Let) and m.name == name:
+                    return m.name_span
+                if isinstance(m, N.For) and m.var == name:
+                    return m.var_span
+                if isinstance(m, N.Assign) and isinstance(m.target, N.Name) and m.target.id == name:
+                    return m.target.span
+        return None
+
+    # ---- facts, rules, equations, statements ----------------------------------------------------
+    def classify(self, items):
+        self.fact_stmts = set()
+        for item in items:
+            if isinstance(item, (N.DomainDecl, N.RelationDecl, N.TensorDecl, N.FnDecl)):
+                continue
+            if isinstance(item, N.TestBlock):
+                self.tests.append(item)
+            elif isinstance(item, N.Rule):
+                self.add_rule(item)
+            elif isinstance(item, N.ExprStmt) and self.is_fact(item.expr):
+                self.add_fact(item.expr)
+                self.fact_stmts.add(id(item))
+            elif isinstance(item, N.Assign) and self.is_equation(item):
+                self.add_equation(item)
+            elif isinstance(item, N.Return):
+                raise self.error("`return` outside a function", item.span)
+            else:
+                if isinstance(item, N.Learn):
+                    for s in item.body:
+                        if isinstance(s, N.Assign) and self.is_equation(s):
+                            self.add_equation(s)
+                    self.learns.append(item)
+                self.actions.append(item)
+        self.constants |= {m for d in self.domains.values() if d.kind == "set"
+                           for m in d.members if isinstance(m, str)}
+
+    def is_fact(self, e) -> bool:
+        return isinstance(e, N.Call) and e.name not in self.functions and \
+            e.name not in self.tensors and e.name not in self.global_vars and \
+            (e.name in self.relations or e.name not in catalog.BUILTINS)
+
+    def is_equation(self, a: N.Assign) -> bool:
+        return target_name(a) not in self.global_vars
+
+    def relation(self, name, arity, span) -> RelationInfo:
+        rel = self.relations.get(name)
+        if rel is None:
+            if name in self.declared_at:
+                what, where = self.declared_at[name]
+                raise self.error(f"'{name}' is a {what} (line {where.line}), not a relation", span)
+            rel = self.relations[name] = RelationInfo(name, arity, span=span)
+        elif rel.arity != arity:
+            raise self.error(f"relation '{name}' takes {rel.arity} argument"
+                             f"{'s' if rel.arity != 1 else ''} (line {rel.span.line}), "
+                             f"but {arity} {'are' if arity != 1 else 'is'} given", span)
+        return rel
+
+    def add_rule(self, r: N.Rule):
+        head = r.head
+        if not isinstance(head, N.Call) or head.kwargs:
+            raise self.error("a rule's head must be an atom like H(x, y)", head.span)
+        if head.name in self.global_vars:
+            raise self.error(f"'{head.name}' is a variable, not a relation", head.name_span)
+        self.relation(head.name, len(head.args), head.span).rules.append(r)
+
+    def add_fact(self, call: N.Call):
+        if call.kwargs:
+            raise self.error("a fact has no keyword arguments", call.kwargs[0].span)
+        rel = self.relation(call.name, len(call.args), call.span)
+        for a in call.args:
+            if isinstance(a, N.Prefix) and a.ops == ["-"] and isinstance(a.operand, N.Num):
+                continue
+            if not isinstance(a, (N.Name, N.Str, N.Num)):
+                raise self.error("a fact's arguments must be constants (names, strings or "
+                                 "integers)", a.span)
+            key = self.const_key(a)
+            if isinstance(a, N.Name):
+                a.role, a.key = "const", key
+                self.constants.add(key)
+        rel.facts.append(call)
+
+    def add_equation(self, a: N.Assign):
+        name = target_name(a)
+        rank = len(a.target.groups[0]) if isinstance(a.target, N.Index) else 0
+        if name in self.declared_at and name not in self.tensors:
+            what, where = self.declared_at[name]
+            raise self.error(f"'{name}' is a {what} (line {where.line}); only tensors are "
+                             f"defined by equations", a.target.span)
+        if name in self.relations:
+            raise self.error(f"'{name}' is a relation; define it with facts and rules", a.target.span)
+        info = self.tensors.get(name)
+        if info is None:
+            info = self.tensors[name] = TensorInfo(name, span=a.target.span, rank=rank)
+        elif info.decl is not None and info.decl.init is not None:
+            raise self.error(f"'{name}' is given a value at line {info.decl.span.line}; it cannot "
+                             f"also be defined by an equation", a.target.span)
+        if info.rank != rank:
+            where = info.equations[0].span.line if info.equations else info.span.line
+            raise self.error(f"'{name}' has {info.rank} ind{'ex' if info.rank == 1 else 'ices'} "
+                             f"at line {where} but {rank} here", a.target.span)
+        info.equations.append(a)
+
+    # ---- learn blocks ---------------------------------------------------------------------------
+    def check_learn(self, learn: N.Learn):
+        seen = {}
+        for s in learn.settings:
+            if s.key not in catalog.LEARN_SETTINGS:
+                raise self.unknown(s.key, s.span, catalog.LEARN_SETTINGS, "learn setting")
+            if s.key in seen:
+                raise self.error(f"`{s.key}` is set twice", s.span)
+            seen[s.key] = s
+        if "objective" not in seen:
+            raise self.error("a learn block needs `objective: <loss>`", learn.span)
+        if not any(t.mode == "learnable" for t in self.tensors.values()):
+            raise self.error("a learn block needs a learnable tensor "
+                             "(tensor W: float16[...] learnable = ...)", learn.span)
+        if "optimizer" in seen:
+            call = seen["optimizer"].value
+            cls = catalog.optimizer_class(call.name)
+            if cls is None:
+                raise self.unknown(call.name, call.name_span,
+                                   [c.lower() for c in catalog.OPTIMIZERS], "optimizer")
+            self.check_arguments(call, catalog.OPTIMIZERS[cls], cls, max_positional=1)
+        if "scheduler" in seen:
+            call = seen["scheduler"].value
+            cls = catalog.scheduler_class(call.name)
+            if cls is None:
+                raise self.unknown(call.name, call.name_span,
+                                   list(catalog.SCHEDULER_ALIASES) + list(catalog.SCHEDULERS),
+                                   "scheduler")
+            self.check_arguments(call, catalog.SCHEDULERS[cls], cls, max_positional=1)
+            if cls == "LambdaLR":
+                fns = [k.value for k in call.kwargs] + call.args
+                for f in fns:
+                    if not (isinstance(f, N.Name) and f.id in self.functions and
+                            len(self.functions[f.id].params) == 1):
+                        raise self.error("LambdaLR takes a function of one argument (the epoch), "
+                                         "like lambda(lr_lambda: decay)", f.span)
+
+    def check_arguments(self, call, accepted, cls, max_positional):
+        if len(call.args) > max_positional:
+            raise self.error(f"{cls} takes keyword arguments, like {accepted[0]}: ...",
+                             call.args[max_positional].span)
+        for k in call.kwargs:
+            if catalog.match_argument(k.name, accepted) is None:
+                raise self.unknown(k.name, k.span, accepted, f"argument of {cls}")

@@ -1,0 +1,84 @@
+"""`tl run prog.tl [--device ...] [--test]`, `tl check prog.tl`, `tl repl` (also installed as
+`tensorlogic`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from .errors import TensorLogicSyntaxError, TensorLogicTypeError
+
+
+def _parser():
+    ap = argparse.ArgumentParser(prog="tl", description="The TensorLogic language: run, check or "
+                                 "explore .tl programs.")
+    sub = ap.add_subparsers(dest="command", metavar="command")
+    run = sub.add_parser("run", help="run a program")
+    run.add_argument("file")
+    run.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"], help="default device")
+    run.add_argument("--test", action="store_true", help="also run the program's test blocks")
+    run.add_argument("--max-iterations", type=int, default=None, metavar="N",
+                     help="iteration limit of fixpoints (default 1000)")
+    check = sub.add_parser("check", help="parse and check programs without running them")
+    check.add_argument("files", nargs="+")
+    repl = sub.add_parser("repl", help="interactive session")
+    repl.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"])
+    return ap
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def _set_device(name):
+    if name is None:
+        return True
+    import tensorlogic as tl
+    try:
+        tl.set_default_device(name)
+    except (RuntimeError, ValueError) as err:
+        print(f"tl: {err}", file=sys.stderr)
+        return False
+    return True
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 2
+    warnings.simplefilter("default")
+    try:
+        if args.command == "check":
+            from .checker import check
+            for path in args.files:
+                check(_read(path), path)
+                print(f"{path}: ok")
+            return 0
+        if not _set_device(args.device):
+            return 2
+        if args.command == "repl":
+            from .repl import repl
+            return repl()
+        from .program import DEFAULT_MAX_ITERATIONS, compile
+        prog = compile(_read(args.file), args.file,
+                       args.max_iterations if args.max_iterations is not None else DEFAULT_MAX_ITERATIONS)
+        prog.run(test=args.test)
+        if args.test and not all(r.passed for r in prog.test_results):
+            failed = sum(not r.passed for r in prog.test_results)
+            print(f"{failed} of {len(prog.test_results)} tests failed", file=sys.stderr)
+            return 1
+        return 0
+    except (TensorLogicSyntaxError, TensorLogicTypeError, AssertionError) as err:
+        print(str(err.args[0]) if err.args else type(err).__name__, file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"tl: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Domains (finite sets of constants) and the inference that gives every relation argument one.
+
+A declared domain is a set of constants or an integer range.  The arguments of untyped relations
+get inferred domains: positions joined by a shared variable are unified (union-find), and the
+constants written at those positions become the members, in order of first appearance.  An inferred
+domain whose constants are all non-negative integers is the range 0..max+1 (integers index it).
+"""
+from __future__ import annotations
+
+from . import nodes as N
+
+
+class Domain:
+    def __init__(self, name: str, kind: str, members=(), start: int = 0, stop: int = 0,
+                 declared: bool = True, span=None):
+        self.name = name
+        self.kind = kind                # "set", "range", "open" (declared, grows) or "inferred"
+        self.members = list(members)
+        self._index = {m: i for i, m in enumerate(self.members)}
+        self.start, self.stop = start, stop
+        self.declared = declared
+        self.span = span
+
+    def __repr__(self):
+        return f"Domain({self.name!r}, {self.kind}, size={self.size})"
+
+    @property
+    def grows(self) -> bool:
+        return self.kind in ("open", "inferred")
+
+    @property
+    def size(self) -> int:
+        if self.kind == "range":
+            return max(0, self.stop - self.start)
+        return len(self.members)
+
+    def index(self, key):
+        """Index of a constant, or None when it is not a member."""
+        if self.kind == "range":
+            if isinstance(key, int) and not isinstance(key, bool) and self.start <= key < self.stop:
+                return key - self.start
+            return None
+        return self._index.get(key)
+
+    def add(self, key) -> int:
+        if key not in self._index:
+            self._index[key] = len(self.members)
+            self.members.append(key)
+        return self._index[key]
+
+    def constants(self) -> list:
+        if self.kind == "range":
+            return list(range(self.start, self.stop))
+        return list(self.members)
+
+    def finish_inferred(self):
+        """An inferred domain of non-negative integers becomes the range 0..max+1."""
+        if self.kind == "inferred" and self.members and all(
+                isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in self.members):
+            self.kind, self.start, self.stop = "range", 0, max(self.members) + 1
+            self.members, self._index = [], {}
+
+
+class UnionFind:
+    """Classes of argument positions; each class may carry one declared domain."""
+
+    def __init__(self):
+        self.parent = {}
+        self.domain = {}                # root -> (Domain, span where it was attached)
+
+    def find(self, x):
+        self.parent.setdefault(x, x)
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a, b):
+        """Joins two classes; returns the two clashing domains if both carry different ones."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        da, db = self.domain.get(ra), self.domain.get(rb)
+        if da and db and da[0] is not db[0]:
+            return da, db
+        self.parent[rb] = ra
+        if db and not da:
+            self.domain[ra] = db
+        self.domain.pop(rb, None)
+        return None
+
+    def attach(self, x, domain, span):
+        root = self.find(x)
+        have = self.domain.get(root)
+        if have and have[0] is not domain:
+            return have
+        self.domain[root] = (domain, span)
+        return None
+
+    def domain_of(self, x):
+        d = self.domain.get(self.find(x))
+        return d[0] if d else None
+
+
+class DomainInference:
+    """Mixed into `Checker`: gives every relation argument its domain."""
+
+    def infer_domains(self, items):
+        """Unifies argument positions through shared variables, gives every class a domain, then
+        adds (or checks) the constants written at each position, in source order."""
+        occurrences = []           # (uf node, constant node, key)
+
+        def position(node_key, arg, stmt, span):
+            if isinstance(arg, N.Name) and arg.role == "var":
+                if arg.id == "_":
+                    return
+                var = ("V", id(stmt), arg.id)
+                clash = self.uf.union(var, node_key)
+                if clash:
+                    (d1, s1), (d2, s2) = clash
+                    raise self.error(f"'{arg.id}' ranges over {d1.name} (line {s1.line}) and over "
+                                     f"{d2.name} (line {s2.line})", arg.span)
+            elif isinstance(arg, N.Name) and arg.role == "const":
+                occurrences.append((node_key, arg, arg.key))
+            elif isinstance(arg, N.Str):
+                occurrences.append((node_key, arg, arg.value))
+            elif isinstance(arg, N.Num) and arg.is_int and node_key[0] == "R":
+                occurrences.append((node_key, arg, arg.value))
+            elif isinstance(arg, N.Prefix) and isinstance(arg.operand, N.Num) and node_key[0] == "R":
+                occurrences.append((node_key, arg, -arg.operand.value))
+
+
+        def atoms(stmt, root):
+            for n in N.walk(root):
+                if isinstance(n, N.Call) and n.kind == "relation":
+                    for k, a in enumerate(n.args):
+                        position(("R", n.name, k), a, stmt, a.span)
+                elif isinstance(n, N.Index) and isinstance(n.base, N.Name) and len(n.groups) == 1:
+                    name = n.base.id
+                    for k, item in enumerate(n.groups[0]):
+                        if not isinstance(item, N.Idx):
+                            continue
+                        if name in self.relations:
+                            position(("R", name, k), item.expr, stmt, item.span)
+                        elif name in self.tensors and self.uf.domain_of(("T", name, k)) is not None:
+                            position(("T", name, k), item.expr, stmt, item.span)
+                        elif isinstance(item.expr, (N.Name, N.Str)) and \
+                                getattr(item.expr, "role", "const") == "const":
+                            raise self.error(f"axis {k} of '{name}' is not indexed by a domain, so it "
+                                             f"takes no constant", item.span)
+                elif isinstance(n, N.Compare) and isinstance(stmt, N.Rule) and n.op in ("==", "!="):
+                    l, r = n.left, n.right
+                    if isinstance(l, N.Name) and isinstance(r, N.Name) and l.role == r.role == "var":
+                        clash = self.uf.union(("V", id(stmt), l.id), ("V", id(stmt), r.id))
+                        if clash:
+                            raise self.error(f"'{l.id}' and '{r.id}' range over different domains",
+                                             n.span)
+
+        for item in items:
+            if isinstance(item, N.ExprStmt) and id(item) in self.fact_stmts:
+                call = item.expr
+                for k, a in enumerate(call.args):
+                    position(("R", call.name, k), a, item, a.span)
+            elif isinstance(item, N.Rule):
+                for k, a in enumerate(item.head.args):
+                    position(("R", item.head.name, k), a, item, a.span)
+                for lit in item.body:
+                    atoms(item, lit)
+            elif isinstance(item, N.FnDecl):
+                for s in item.body:
+                    atoms(s, s)
+            elif not isinstance(item, (N.DomainDecl, N.RelationDecl)):
+                for n in N.walk(item):
+                    if isinstance(n, (N.Assign, N.Query, N.ExprStmt, N.Let)):
+                        atoms(n, n)
+                    elif isinstance(n, N.TensorDecl) and n.init is not None:
+                        atoms(n, n.init)
+
+        # One domain per class: the declared one, or a new inferred one named after a position.
+        for rel in self.relations.values():
+            for k in range(rel.arity):
+                key = ("R", rel.name, k)
+                if self.uf.domain_of(key) is None:
+                    self.uf.attach(key, Domain(f"{rel.name}.{k}", "inferred", declared=False), rel.span)
+        for node_key, node, key in occurrences:
+            dom = self.uf.domain_of(node_key)
+            if dom is None:
+                continue
+            if dom.grows:
+                dom.add(key)
+            elif dom.index(key) is None:
+                raise self.error(f"'{key}' is not in domain {dom.name}", node.span)
+        finished = set()
+        for rel in self.relations.values():
+            rel.domains = [self.uf.domain_of(("R", rel.name, k)) for k in range(rel.arity)]
+            for d in rel.domains:
+                if id(d) not in finished:
+                    d.finish_inferred()
+                    finished.add(id(d))
+        for t in self.tensors.values():
+            if t.rank:
+                t.axis_domains = [self.uf.domain_of(("T", t.name, k)) for k in range(t.rank)]
+            else:
+                t.axis_domains = []
+        self.constants |= {m for d in {id(r): r for rel in self.relations.values()
+                                       for r in rel.domains}.values()
+                           for m in d.constants() if isinstance(m, str)}
+
+    def var_domain(self, stmt, var):
+        """The domain of a rule's (or query's) variable, or None."""
+        return self.uf.domain_of(("V", id(stmt), var))

@@ -1,0 +1,58 @@
+"""Source positions and the helper that gives the language's two error classes (defined in
+`tensorlogic.errors`) a file, line, column and a caret under the source."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import TensorLogicSyntaxError, TensorLogicTypeError  # noqa: F401  (re-exported)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A 1-based source position; ``end_*`` are exclusive like Lark's."""
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+    file: str | None = None
+
+
+def source_line(text: str, line: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1] if 1 <= line <= len(lines) else ""
+
+
+def format_diagnostic(message: str, filename: str, span: Span | None, text: str | None) -> str:
+    """``file:line:col: message`` followed by the source line and a caret (or a run of carets under
+    a span on one line)."""
+    if span is None:
+        return f"{filename}: {message}"
+    head = f"{filename}:{span.line}:{span.column}: {message}"
+    if text is None:
+        return head
+    src = source_line(text, span.line)
+    width = 1
+    if span.end_line == span.line and span.end_column is not None and span.end_column > span.column:
+        width = span.end_column - span.column
+    prefix = "".join(c if c == "\t" else " " for c in src[: span.column - 1])
+    return f"{head}\n    {src}\n    {prefix}{'^' * width}"
+
+
+def located(cls, message: str, filename: str, span: Span | None, text: str | None):
+    """Builds ``cls`` (one of the two classes above) carrying the usual SyntaxError attributes:
+    ``filename``, ``lineno``, ``offset`` (1-based column), ``text``, ``end_lineno``, ``end_offset``,
+    plus ``column`` and ``message`` (the bare message)."""
+    err = cls(format_diagnostic(message, filename, span, text))
+    err.message = message
+    err.filename = filename
+    err.lineno = span.line if span else None
+    err.offset = span.column if span else None
+    err.column = err.offset
+    err.end_lineno = span.end_line if span else None
+    err.end_offset = span.end_column if span else None
+    if isinstance(err, SyntaxError):
+        # The traceback printer draws its own caret from `text`; our message already has one.
+        err.text = None
+        err.msg = str(err.args[0])
+    err.source_line = source_line(text, span.line) if (span and text is not None) else None
+    return err

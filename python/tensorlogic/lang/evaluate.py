@@ -1,0 +1,553 @@
+"""Evaluation of expressions: plain values (numbers, strings, tensors) and index notation, where a
+value is a `Labelled` tensor.  Index sizes are settled before evaluation (`prepare`), so gathers
+for index arithmetic know their ranges."""
+from __future__ import annotations
+
+import numpy as np
+
+import tensorlogic as tl
+
+from . import nodes as N
+from .contraction import plan, var_names
+from .indices import SizeEnv, snippet
+from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
+
+SEARCH_LIMIT = 1 << 22
+
+
+class Frame:
+    """Context of one evaluation: index sizes, contraction plan, normalised axis, local variables
+    and, during semi-naive iteration, atoms read from deltas instead of full relations."""
+
+    def __init__(self, env, plan=None, locals=None, overrides=None, local_names=None):
+        self.env = env
+        self.plan = plan
+        self.locals = locals
+        self.local_names = local_names or set()
+        self.overrides = overrides or {}
+
+
+class Grid:
+    """Integer values of an index expression over the grid of its variables."""
+
+    def __init__(self, values, labels):
+        self.values = values
+        self.labels = tuple(labels)
+
+
+def is_scalar(v) -> bool:
+    if isinstance(v, (bool, int, float)):
+        return True
+    return is_tensor(v) and v.ndim == 0
+
+
+def as_tensor(v):
+    if is_tensor(v):
+        return v
+    if isinstance(v, (list, tuple, bool, int, float)):
+        return tl.tensor(np.asarray(v, dtype=np.float32).tolist() if not isinstance(v, (bool, int, float))
+                         else float(v), dtype=tl.float16)
+    raise TypeError(f"not a tensor: {type(v).__name__}")
+
+
+class Evaluator:
+    def __init__(self, rt):
+        self.rt = rt
+        self.model = rt.model
+
+    def error(self, message, span):
+        return self.model.error(message, span)
+
+    # ---- entry points ---------------------------------------------------------------------------
+    def frame_for(self, root, lhs_items=None, op="=", keep=(), locals=None, local_names=None,
+                  overrides=None, declared=None):
+        """A frame with the contraction plan of `root` and every index size settled."""
+        key = (id(root), id(lhs_items) if lhs_items is not None else None, op, tuple(keep))
+        p = self.rt.plans.get(key)
+        if p is None:
+            p = self.rt.plans[key] = plan(root, lhs_items, op, keep, self.error)
+        fr = Frame(SizeEnv(self.error), p, locals, overrides, local_names)
+        self.prepare(root, fr)
+        if lhs_items is not None:
+            for item in lhs_items:
+                self.prepare(item.expr, fr)
+            if declared is not None:
+                for size, item in zip(declared, lhs_items):
+                    if isinstance(item.expr, N.Name) and item.expr.role == "var":
+                        fr.env.bind(item.expr.id, size, item.expr.span, "the left side's declared shape")
+        self.infer_sizes([root] + [i.expr for i in lhs_items or ()], fr)
+        return fr
+
+    def value(self, e, locals=None, local_names=None):
+        """A statement-level expression: index notation keeps its surviving indices."""
+        if not any(isinstance(n, N.Name) and n.role == "var" for n in N.walk(e)):
+            return self.eval(e, Frame(None, None, locals, None, local_names))
+        fr = self.frame_for(e, locals=locals, local_names=local_names)
+        return self.eval(e, fr)
+
+    # ---- sizes ----------------------------------------------------------------------------------
+    def prepare(self, root, fr):
+        for n in N.walk(root):
+            if isinstance(n, N.Index) and isinstance(n.base, N.Name) and len(n.groups) == 1 \
+                    and any(isinstance(i, N.Idx) and isinstance(i.expr, N.Name) and i.expr.role == "var"
+                            for i in n.groups[0]):
+                base = self.rt.lookup(n.base.id, fr, n.base.span)
+                if not is_tensor(base):
+                    continue
+                items = n.groups[0]
+                if len(items) != base.ndim:
+                    raise self.error(f"'{n.base.id}' has {base.ndim} ax{'is' if base.ndim == 1 else 'es'} "
+                                     f"but {len(items)} ind{'ex is' if len(items) == 1 else 'ices are'} "
+                                     f"given", n.span)
+                where = snippet(self.model.sources, n.span, n.base.id)
+                for size, item in zip(base.shape, items):
+                    if isinstance(item, N.Idx) and isinstance(item.expr, N.Name) and item.expr.role == "var":
+                        fr.env.bind(item.expr.id, size, item.expr.span, where)
+            elif isinstance(n, N.Call) and n.kind == "relation":
+                rel = self.model.relations[n.name]
+                where = snippet(self.model.sources, n.span, n.name)
+                for d, a in zip(rel.domains, n.args):
+                    if isinstance(a, N.Name) and a.role == "var" and a.id != "_":
+                        fr.env.bind(a.id, d.size, a.span, where)
+
+    def infer_sizes(self, roots, fr):
+        """Sizes of indices that only appear inside index arithmetic: the largest range whose
+        accesses stay below the axis size (reads before 0 are zero padding)."""
+        pending = []
+        for root in roots:
+            for n in N.walk(root):
+                if isinstance(n, N.Index) and isinstance(n.base, N.Name) and len(n.groups) == 1:
+                    base = self.rt.lookup(n.base.id, fr, n.base.span) if n.base.role == "value" else None
+                    if not is_tensor(base) or base.ndim != len(n.groups[0]):
+                        continue
+                    for size, item in zip(base.shape, n.groups[0]):
+                        if isinstance(item, N.Idx) and not isinstance(item.expr, N.Name) and var_names(item.expr):
+                            pending.append((item.expr, size))
+        changed = True
+        while changed and pending:
+            changed = False
+            for expr, n in list(pending):
+                unknown = [v for v in var_names(expr) if fr.env.size(v) is None]
+                if len(unknown) != 1:
+                    if not unknown:
+                        pending.remove((expr, n))
+                    continue
+                u = unknown[0]
+                s = self.largest_range(expr, u, n, fr)
+                if s is not None:
+                    fr.env.bind(u, s, expr.span, snippet(self.model.sources, expr.span, "an index"))
+                    changed = True
+                pending.remove((expr, n))
+        for root in roots:
+            for n in N.walk(root):
+                if isinstance(n, N.Name) and n.role == "var" and n.id != "_" and fr.env.size(n.id) is None:
+                    raise self.error(f"cannot infer the size of index '{n.id}'", n.span)
+
+    def largest_range(self, expr, u, n, fr):
+        """The largest range [0, s) of `u` whose accesses all fall inside [0, n); when even u = 0
+        reads before 0 (`X[i - 1]`), the largest range whose accesses stay below n."""
+        def fits(s, lower):
+            if s == 0:
+                return True
+            sizes = {v: fr.env.size(v) for v in var_names(expr)}
+            sizes[u] = s
+            g = self.grid(expr, fr, sizes).values
+            return g.size == 0 or (int(g.max()) < n and (not lower or int(g.min()) >= 0))
+
+        for lower in (True, False):
+            if fits(SEARCH_LIMIT, lower):
+                return None
+            lo, hi = 0, 1
+            while fits(hi, lower):
+                lo, hi = hi, hi * 2
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if fits(mid, lower) else (lo, mid)
+            if lo > 0:
+                return lo
+        return None
+
+    def grid(self, expr, fr, sizes=None, domain=None) -> Grid:
+        """Integer values of an index expression over its variables (numpy, broadcast)."""
+        labels = var_names(expr)
+        sizes = sizes or {v: fr.env.size(v) for v in labels}
+        ndim = len(labels)
+
+        def axis(v):
+            shape = [1] * ndim
+            shape[labels.index(v)] = sizes[v]
+            return np.arange(sizes[v], dtype=np.int64).reshape(shape)
+
+        def go(e):
+            if isinstance(e, N.Name) and e.role == "var":
+                return axis(e.id)
+            if isinstance(e, N.BinChain):
+                acc = go(e.operands[0])
+                for op, o in zip(e.ops, e.operands[1:]):
+                    b = go(o)
+                    if op in "/%" and np.any(np.asarray(b) == 0):
+                        raise self.error("division by zero in an index", o.span)
+                    acc = {"+": np.add, "-": np.subtract, "*": np.multiply,
+                           "/": np.floor_divide, "%": np.mod}[op](acc, b)
+                return acc
+            if isinstance(e, N.Prefix):
+                v = go(e.operand)
+                return -v if e.ops.count("-") % 2 else v
+            if isinstance(e, N.Index):
+                lab = self.eval(e, fr)
+                if not isinstance(lab, Labelled):
+                    return np.asarray(int(_item(lab)))
+                arr = lab.t.numpy().astype(np.int64)
+                positions = [labels.index(l) for l in lab.labels]
+                arr = arr.transpose(np.argsort(positions))
+                shape = [1] * ndim
+                for l, size in zip(lab.labels, lab.t.shape):
+                    shape[labels.index(l)] = size
+                return arr.reshape(shape)
+            return np.asarray(self.index_value(e, domain, fr))
+
+        values = np.asarray(go(expr), dtype=np.int64)
+        values = np.broadcast_to(values, tuple(sizes[v] for v in labels)) if ndim else values
+        return Grid(np.ascontiguousarray(values), labels)
+
+    def index_value(self, e, domain, fr) -> int:
+        """An index without variables: an integer, a constant of the axis's domain, or a bound
+        value."""
+        if isinstance(e, N.Num):
+            key = e.value
+        elif isinstance(e, N.Prefix) and isinstance(e.operand, N.Num):
+            key = -e.operand.value if e.ops.count("-") % 2 else e.operand.value
+        elif isinstance(e, N.Str):
+            key = e.value
+        elif isinstance(e, N.Name) and e.role == "const":
+            key = e.key
+        else:
+            key = self.eval(e, fr)
+            key = _item(key)
+            if isinstance(key, float) and key.is_integer():
+                key = int(key)
+        if domain is not None:
+            idx = domain.index(key)
+            if idx is None:
+                raise self.error(f"'{key}' is not in domain {domain.name}", e.span)
+            return idx
+        if isinstance(key, bool) or not isinstance(key, int):
+            raise self.error(f"an index must be an integer, not {key!r}", e.span)
+        return key
+
+    # ---- expressions ----------------------------------------------------------------------------
+    def eval(self, e, fr):
+        m = getattr(self, "e_" + type(e).__name__)
+        return m(e, fr)
+
+    def e_Num(self, e, fr):
+        return e.value
+
+    def e_Str(self, e, fr):
+        return e.value
+
+    def e_Bool(self, e, fr):
+        return e.value
+
+    def e_TupleLit(self, e, fr):
+        return tuple(self.eval(i, fr) for i in e.items)
+
+    def e_ListLit(self, e, fr):
+        return [self.eval(i, fr) for i in e.items]
+
+    def e_Name(self, e, fr):
+        return self.rt.lookup(e.id, fr, e.span)
+
+    def e_Prefix(self, e, fr):
+        v = self.eval(e.operand, fr)
+        for op in reversed(e.ops):
+            if op == "-":
+                v = _map(v, lambda t: -t)
+            elif op == "!":
+                if isinstance(v, (bool, int, float)):
+                    v = not v
+                else:
+                    v = _map(v, lambda t: 1 - t)
+        return v
+
+    def e_Power(self, e, fr):
+        vals = [self.eval(o, fr) for o in e.operands]
+        acc = vals[-1]
+        for base, node in zip(reversed(vals[:-1]), reversed(e.operands[:-1])):
+            acc = self.binop("^", base, acc, node.span)
+        return acc
+
+    def e_BinChain(self, e, fr):
+        acc = self.eval(e.operands[0], fr)
+        for op, o in zip(e.ops, e.operands[1:]):
+            if op in ("&&", "||") and isinstance(acc, bool):
+                if (op == "&&" and not acc) or (op == "||" and acc):
+                    continue
+                acc = bool(_truth(self.eval(o, fr), o.span, self))
+                continue
+            acc = self.binop(op, acc, self.eval(o, fr), o.span)
+        return acc
+
+    def e_Compare(self, e, fr):
+        if fr.plan is not None and self.is_term(e.left) and self.is_term(e.right) and \
+                (_is_var(e.left) or _is_var(e.right)):
+            return self.compare_terms(e, fr)
+        return self.binop(e.op, self.eval(e.left, fr), self.eval(e.right, fr), e.span)
+
+    def e_Juxt(self, e, fr):
+        vals = [self.eval(f, fr) for f in e.factors]
+        labelled = [v for v in vals if isinstance(v, Labelled)]
+        if not labelled:
+            acc = vals[0]
+            for v, f in zip(vals[1:], e.factors[1:]):
+                acc = self.binop("*", acc, v, f.span)
+            return acc
+        scale = None
+        for v, f in zip(vals, e.factors):
+            if isinstance(v, Labelled):
+                continue
+            if not is_scalar(v):
+                raise self.error("a tensor in index notation needs its indices, like X[i]", f.span)
+            scale = v if scale is None else scale * v
+        if fr.plan is not None:
+            here = fr.plan.sum_at.get(id(e), set())
+        else:
+            here = set()
+        out = []
+        for lab in labelled:
+            out += [l for l in lab.labels if l not in here and l not in out]
+        nodes = [f for v, f in zip(vals, e.factors) if isinstance(v, Labelled)]
+        return self.rt.joins.join(labelled, out, scale, nodes, fr.overrides)
+
+    def e_Index(self, e, fr):
+        items = e.groups[0]
+        labelled = len(e.groups) == 1 and all(isinstance(i, N.Idx) for i in items) and \
+            any(var_names(i.expr) for i in items)
+        if isinstance(e.base, N.Name) and e.base.role == "value":
+            base = self.rt.lookup(e.base.id, fr, e.base.span, override=fr.overrides.get(id(e)))
+            domains = self.rt.axis_domains(e.base.id, fr)
+        else:
+            base, domains = self.eval(e.base, fr), None
+        if labelled:
+            if not is_tensor(base):
+                raise self.error("only tensors can be indexed with index variables", e.base.span)
+            return self.ref(base, [i.expr for i in items], domains, fr, e)
+        v = base
+        for g, group in enumerate(e.groups):
+            key = []
+            for k, item in enumerate(group):
+                if isinstance(item, N.Slice):
+                    parts = [None if p is None else int(_item(self.eval(p, fr))) for p in
+                             (item.start, item.stop, item.step)]
+                    key.append(slice(*parts))
+                else:
+                    dom = domains[k] if (g == 0 and domains and k < len(domains)) else None
+                    key.append(self.index_value(item.expr, dom, fr))
+            try:
+                v = v[tuple(key)] if is_tensor(v) else _index_py(v, key)
+            except (IndexError, TypeError, KeyError) as err:
+                raise self.error(f"cannot index this value: {err}", e.span) from None
+        return v
+
+    def e_Call(self, e, fr):
+        if e.kind == "relation":
+            rel = self.model.relations[e.name]
+            t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(id(e)))
+            return self.ref(t, e.args, rel.domains, fr, e)
+        args = [self.eval(a, fr) for a in e.args]
+        kwargs = {k.name: self.eval(k.value, fr) for k in e.kwargs}
+        if e.kind == "fn":
+            return self.rt.call_function(self.model.functions[e.name], args, kwargs, e)
+        from .builtins import call_builtin
+        return call_builtin(self, e, args, kwargs, fr)
+
+    # ---- index notation -------------------------------------------------------------------------
+    def ref(self, t, exprs, domains, fr, node) -> Labelled:
+        """`X[e1, ..., en]` or `R(a1, ..., an)` as a labelled tensor: constants select, plain
+        variables label an axis, index arithmetic gathers, `_` is summed at once."""
+        if len(exprs) != t.ndim:
+            name = getattr(node, "name", None) or getattr(getattr(node, "base", None), "id", "tensor")
+            raise self.error(f"'{name}' has {t.ndim} ax{'is' if t.ndim == 1 else 'es'} but "
+                             f"{len(exprs)} ind{'ex is' if len(exprs) == 1 else 'ices are'} given",
+                             node.span)
+        where = snippet(self.model.sources, node.span, "this tensor")
+        per_axis = [None] * len(exprs)
+        cur = t
+        anon = 0
+        for k in reversed(range(len(exprs))):
+            e = exprs[k]
+            n = t.shape[k]
+            dom = domains[k] if domains and k < len(domains) else None
+            if isinstance(e, N.Name) and e.role == "var":
+                if e.id == "_":
+                    anon += 1
+                    per_axis[k] = [f"_{anon}"]
+                else:
+                    fr.env.bind(e.id, n, e.span, where)
+                    per_axis[k] = [e.id]
+                continue
+            vs = var_names(e)
+            if not vs:
+                c = self.index_value(e, dom, fr)
+                if not 0 <= c < n:
+                    raise self.error(f"index {c} is out of range for an axis of size {n}", e.span)
+                cur = cur[(slice(None),) * k + (c,)]
+                per_axis[k] = []
+                continue
+            g = self.grid(e, fr, domain=dom)
+            cur = gather_axis(cur, k, g.values, n)
+            per_axis[k] = list(g.labels)
+        labels = [l for ls in per_axis for l in ls]
+        lab = diagonal(Labelled(cur, ()), labels) if len(set(labels)) != len(labels) else Labelled(cur, labels)
+        anon_labels = {l for l in lab.labels if l.startswith("_")}
+        if anon_labels:
+            lab = project(lab, anon_labels, "sum")
+        return lab
+
+    def is_term(self, e):
+        return isinstance(e, (N.Num, N.Str)) or (isinstance(e, N.Name) and e.role in ("var", "const"))
+
+    def compare_terms(self, e, fr):
+        """`x == y`, `x != y`, `x != Alice` in rules and queries: 0/1 masks over the domain."""
+        doms = getattr(fr, "var_domains", {})
+        dom = next((doms[s.id] for s in (e.left, e.right) if _is_var(s) and s.id in doms), None)
+        sides = []
+        for s in (e.left, e.right):
+            if _is_var(s):
+                n = fr.env.size(s.id)
+                sides.append(("var", s.id, n))
+            else:
+                sides.append(("const", self.index_value(s, dom, fr), None))
+        (ka, a, na), (kb, b, nb) = sides
+        if ka == kb == "var":
+            n = na if na is not None else nb
+            m = np.eye(n, dtype=np.float16)
+            lab = Labelled(tl.tensor(m, dtype=tl.float16), (a, b)) if a != b else \
+                Labelled(tl.ones(n, dtype=tl.float16), (a,))
+        else:
+            var, n, c = (a, na, b) if ka == "var" else (b, nb, a)
+            m = np.zeros(n, dtype=np.float16)
+            if 0 <= c < n:
+                m[c] = 1
+            lab = Labelled(tl.tensor(m, dtype=tl.float16), (var,))
+        if e.op == "!=":
+            lab = Labelled(1 - lab.t, lab.labels)
+        elif e.op != "==":
+            raise self.error("rules compare constants only with == and !=", e.span)
+        return lab
+
+    # ---- operators ------------------------------------------------------------------------------
+    def binop(self, op, a, b, span):
+        if isinstance(a, Labelled) or isinstance(b, Labelled):
+            return self.labelled_binop(op, a, b, span)
+        if isinstance(a, (list, tuple)) and op != "+" or isinstance(b, (list, tuple)) and op != "+":
+            a, b = _tensorish(a), _tensorish(b)
+        try:
+            return _apply(op, a, b)
+        except ZeroDivisionError:
+            raise self.error("division by zero", span) from None
+        except (ValueError, RuntimeError) as err:
+            raise self.error(f"'{op}' cannot combine these values: {_short(err)}", span) from None
+        except TypeError:
+            raise self.error(f"'{op}' cannot combine {_kind(a)} and {_kind(b)}", span) from None
+
+    def labelled_binop(self, op, a, b, span):
+        if op == "@":
+            raise self.error("`@` takes whole tensors; in index notation write the join, "
+                             "like A[i, j] B[j, k]", span)
+        for v in (a, b):
+            if not isinstance(v, Labelled) and not is_scalar(v):
+                raise self.error("a tensor in index notation needs its indices, like X[i]", span)
+        if isinstance(a, Labelled) and isinstance(b, Labelled):
+            ta, tb, union = broadcast_pair(a, b)
+            return Labelled(_apply(op, ta, tb), union)
+        if isinstance(a, Labelled):
+            return Labelled(_apply(op, a.t, b), a.labels)
+        return Labelled(_apply(op, a, b.t), b.labels)
+
+
+def _is_var(e):
+    return isinstance(e, N.Name) and e.role == "var"
+
+
+def _item(v):
+    if is_tensor(v):
+        if v.ndim != 0 and (v.ndim != 1 or v.shape[0] != 1):
+            raise TypeError("not a scalar")
+        return v.item()
+    return v
+
+
+def _truth(v, span, ev):
+    if isinstance(v, Labelled):
+        raise ev.error("a condition must be a single value, not an indexed tensor", span)
+    if is_tensor(v):
+        if v.numel() != 1:
+            raise ev.error(f"a condition must be a single value, not a tensor of shape "
+                           f"{list(v.shape)}", span)
+        return bool(v.item())
+    return bool(v)
+
+
+def _map(v, f):
+    if isinstance(v, Labelled):
+        return Labelled(f(v.t), v.labels)
+    if isinstance(v, (list, tuple)):
+        v = _tensorish(v)
+    return f(v)
+
+
+def _tensorish(v):
+    return as_tensor(v) if isinstance(v, (list, tuple)) else v
+
+
+def _apply(op, a, b):
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/":
+        return a / b
+    if op == "%":
+        if is_tensor(a) or is_tensor(b):
+            return a - tl.floor(a / b) * b
+        return a % b
+    if op == "@":
+        return tl.matmul(_tensorish(a), _tensorish(b))
+    if op == "^":
+        if is_tensor(a) or is_tensor(b):
+            return tl.pow(a, b) if is_tensor(a) else tl.pow(as_tensor(a), b)
+        return a ** b
+    if op == "&&":
+        if is_tensor(a) or is_tensor(b):
+            return a * b
+        return bool(a) and bool(b)
+    if op == "||":
+        if is_tensor(a) or is_tensor(b):
+            return a + b - a * b
+        return bool(a) or bool(b)
+    cmp = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+    if is_tensor(a) or is_tensor(b):
+        if not is_tensor(a):
+            a = tl.full((), a, dtype=b.dtype) if isinstance(a, (int, float)) else a
+        return getattr(tl, cmp)(a, b)
+    return {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[cmp]
+
+
+def _index_py(v, key):
+    for k in key:
+        v = v[k]
+    return v
+
+
+def _kind(v):
+    if is_tensor(v):
+        return f"a tensor of shape {list(v.shape)}"
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number",
+            list: "a list", tuple: "a tuple"}.get(type(v), type(v).__name__)
+
+
+def _short(err):
+    return str(err).splitlines()[0] if str(err) else type(err).__name__

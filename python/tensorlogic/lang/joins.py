@@ -1,0 +1,120 @@
+"""How a join (a product of labelled factors with some labels summed) runs.
+
+By default one einsum.  A join of some tensor D with a sparse binary relation S[c, o] that sums c
+(the shape of every step of a linear recursion such as `Path(x, z) <- Path(x, y), Edge(y, z)`) runs
+instead as a gather of D's c-slices at S's tuples and an accumulating scatter into o: work
+proportional to S's tuples rather than to |c| x |o|.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import tensorlogic as tl
+
+from . import nodes as N
+from .labelled import Labelled, join, project
+
+# A relation is sparse when at most this fraction of its cells hold a tuple.
+SPARSE_DENSITY = 1 / 64
+
+
+class _Sparse:
+    def __init__(self, t, coords):
+        self.t = t                                  # the tensor this describes (identity check)
+        self.coords = coords                        # numpy [nnz, 2]
+        self.index = {}                             # axis -> int32 tensor of coordinates
+
+
+class Joins:
+    def __init__(self, rt):
+        self.rt = rt
+        self.sparse = {}                            # relation name -> _Sparse or None
+
+    def join(self, factors, out_labels, scale, factor_nodes, overrides):
+        """`factor_nodes[k]` is the expression factor k came from; `overrides` maps the atoms read
+        from a semi-naive delta (never treated as sparse: they change every round)."""
+        if len(factors) == 2:
+            done = self._sparse_join(factors, out_labels, scale, factor_nodes, overrides)
+            if done is not None:
+                return done
+        return join(factors, out_labels, scale)
+
+    # ---- sparse relations -----------------------------------------------------------------------
+    def _relation_atom(self, node):
+        """The relation name when `node` is a whole binary relation read with two distinct index
+        variables (so its labelled value is the relation tensor itself)."""
+        if isinstance(node, N.Call) and node.kind == "relation":
+            name, args = node.name, node.args
+        elif isinstance(node, N.Index) and isinstance(node.base, N.Name) and \
+                node.base.id in self.rt.model.relations and len(node.groups) == 1:
+            name, args = node.base.id, [i.expr for i in node.groups[0]]
+        else:
+            return None
+        if len(args) != 2 or not all(isinstance(a, N.Name) and a.role == "var" and a.id != "_"
+                                     for a in args) or args[0].id == args[1].id:
+            return None
+        return name
+
+    def _describe(self, name, t):
+        got = self.sparse.get(name)
+        if got is not None and got.t is t:
+            return got if got.coords is not None else None
+        nnz_fraction = None
+        coords = None
+        if t.numel() > 0:
+            arr = t.numpy()
+            nz = np.argwhere(arr != 0)
+            nnz_fraction = len(nz) / arr.size
+            if nnz_fraction <= SPARSE_DENSITY and np.all(arr[tuple(nz.T)] == 1):
+                coords = nz.astype(np.int32)
+        self.sparse[name] = _Sparse(t, coords)
+        return self.sparse[name] if coords is not None else None
+
+    def _sparse_join(self, factors, out_labels, scale, factor_nodes, overrides):
+        if any(getattr(f.t, "requires_grad", False) for f in factors):
+            return None
+        for s_pos in (0, 1):
+            node = factor_nodes[s_pos]
+            name = self._relation_atom(node)
+            if name is None or id(node) in overrides:
+                continue
+            s, d = factors[s_pos], factors[1 - s_pos]
+            for c_axis in (0, 1):
+                c, o = s.labels[c_axis], s.labels[1 - c_axis]
+                if c in out_labels or c not in d.labels or o in d.labels or o not in out_labels:
+                    continue
+                desc = self._describe(name, s.t)
+                if desc is None:
+                    return None
+                return self._run(desc, c_axis, d, c, o, out_labels, scale)
+        return None
+
+    def _run(self, desc, c_axis, d, c, o, out_labels, scale):
+        summed_elsewhere = {l for l in d.labels if l != c and l not in out_labels}
+        if summed_elsewhere:
+            d = project(d, summed_elsewhere, "sum")
+        rest = [l for l in d.labels if l != c]
+        sizes = d.sizes()
+        n_c = sizes[c]
+        n_o = desc.t.shape[1 - c_axis]
+        rows = int(np.prod([sizes[l] for l in rest])) if rest else 1
+        dt = d.t.permute(*[d.labels.index(l) for l in [c] + rest]).reshape(n_c, rows)
+        src = self._index(desc, c_axis)
+        dst = self._index(desc, 1 - c_axis)
+        gathered = dt.index_select(0, src)
+        out = tl.zeros(n_o, rows, dtype=dt.dtype)
+        out.index_put_((dst,), gathered, accumulate=True)
+        out = out.reshape(*([n_o] + [sizes[l] for l in rest]))
+        result = Labelled(out, [o] + rest)
+        if scale is not None:
+            result = Labelled(result.t * scale, result.labels)
+        order = tuple(out_labels)
+        if result.labels != order:
+            result = Labelled(result.t.permute(*[result.labels.index(l) for l in order]), order)
+        return result
+
+    def _index(self, desc, axis):
+        got = desc.index.get(axis)
+        if got is None:
+            got = desc.index[axis] = tl.tensor(np.ascontiguousarray(desc.coords[:, axis]), dtype=tl.int32)
+        return got

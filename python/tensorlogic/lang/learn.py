@@ -1,0 +1,147 @@
+"""`learn` blocks: each epoch re-runs the block, back-propagates the objective into the learnable
+tensors and steps the optimizer (and scheduler) of `tl.optim`, with a progress bar."""
+from __future__ import annotations
+
+import inspect
+import sys
+
+import tensorlogic as tl
+
+from . import catalog
+from . import nodes as N
+from .evaluate import _item
+from .labelled import Labelled, is_tensor
+
+DEFAULT_EPOCHS = 100
+DEFAULT_OPTIMIZER = ("Adam", {"lr": 0.01})
+
+
+def _call_kwargs(rt, call, cls, accepted_names):
+    """Keyword arguments of an optimizer/scheduler call mapped to the class's parameter names
+    (case-insensitively, so `t_max` is `T_max`)."""
+    params = [p for p in inspect.signature(cls).parameters][1:]
+    out = {}
+    for k, a in zip(params, call.args):
+        out[k] = a
+    for kw in call.kwargs:
+        match = catalog.match_argument(kw.name, params)
+        if match is None:
+            raise rt.error(f"{cls.__name__} has no argument '{kw.name}'", kw.span)
+        out[match] = kw.value
+    return out
+
+
+def _value(rt, e):
+    v = rt.evaluator.value(e)
+    if isinstance(v, Labelled):
+        v = v.t
+    return v
+
+
+def build_optimizer(rt, setting, params):
+    if setting is None:
+        name, kwargs = DEFAULT_OPTIMIZER
+        return getattr(tl.optim, name)(params, **kwargs)
+    call = setting.value
+    name = catalog.optimizer_class(call.name)
+    cls = getattr(tl.optim, name, None)
+    if cls is None:
+        raise rt.error(f"tl.optim has no {name}", call.name_span)
+    raw = _call_kwargs(rt, call, cls, catalog.OPTIMIZERS[name])
+    kwargs = {k: _py(_value(rt, v)) for k, v in raw.items()}
+    try:
+        return cls(params, **kwargs)
+    except (TypeError, ValueError) as err:
+        raise rt.error(f"{name}: {err}", call.span) from None
+
+
+def build_scheduler(rt, setting, optimizer):
+    if setting is None:
+        return None
+    call = setting.value
+    name = catalog.scheduler_class(call.name)
+    sched = getattr(getattr(tl.optim, "lr_scheduler", None), name, None)
+    if sched is None:
+        raise rt.error(f"tl.optim.lr_scheduler has no {name}", call.name_span)
+    raw = _call_kwargs(rt, call, sched, catalog.SCHEDULERS[name])
+    kwargs = {}
+    for k, v in raw.items():
+        if name == "LambdaLR" and isinstance(v, N.Name) and v.id in rt.model.functions:
+            fn = rt.model.functions[v.id]
+            kwargs[k] = (lambda epoch, fn=fn, node=v: float(_item(rt.call_function(fn, [epoch], {}, node))))
+        else:
+            kwargs[k] = _py(_value(rt, v))
+    try:
+        return sched(optimizer, **kwargs)
+    except (TypeError, ValueError) as err:
+        raise rt.error(f"{name}: {err}", call.span) from None
+
+
+def _py(v):
+    if is_tensor(v) and v.numel() == 1:
+        return v.item()
+    if isinstance(v, list):
+        return tuple(v)
+    return v
+
+
+def _progress(epochs, enabled):
+    """A tqdm bar on stderr: shown on a terminal by default, always with `progress: true`, never
+    with `progress: false`."""
+    from tqdm import tqdm
+    return tqdm(total=epochs, desc="learn", unit="epoch", file=sys.stderr,
+                disable=None if enabled is None else not enabled, mininterval=0.25, leave=True)
+
+
+def run_learn(rt, node):
+    settings = {s.key: s for s in node.settings}
+    names = [n for n, t in rt.model.tensors.items() if t.mode == "learnable"]
+    params = [rt.leaf(n) for n in names]
+    optimizer = build_optimizer(rt, settings.get("optimizer"), params)
+    scheduler = build_scheduler(rt, settings.get("scheduler"), optimizer)
+    epochs = int(_py(_value(rt, settings["epochs"].value))) if "epochs" in settings else DEFAULT_EPOCHS
+    clip = _py(_value(rt, settings["clip_grad_norm"].value)) if "clip_grad_norm" in settings else None
+    progress = bool(_py(_value(rt, settings["progress"].value))) if "progress" in settings else None
+    objective = settings["objective"].value
+    statements = [s for s in node.body if not (isinstance(s, N.Assign) and _is_definition(rt, s))]
+    bar = _progress(epochs, progress)
+    loss_value = None
+    try:
+        for epoch in range(epochs):
+            _touch(rt, names)
+            with tl.enable_grad():
+                for s in statements:
+                    rt.exec_stmt(s, None)
+                loss = _value(rt, objective)
+                if not is_tensor(loss):
+                    raise rt.error("the objective does not depend on a learnable tensor", objective.span)
+                if loss.ndim > 0:
+                    loss = loss.mean()
+                optimizer.zero_grad()
+                if not loss.requires_grad:
+                    raise rt.error("the objective does not depend on a learnable tensor", objective.span)
+                loss.backward()
+                if clip is not None:
+                    tl.nn.utils.clip_grad_norm_(params, clip)
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+            bar.update(1)
+            if not bar.disable and (epoch % max(1, epochs // 50) == 0 or epoch == epochs - 1):
+                bar.set_postfix(loss=f"{loss.item():.4g}", refresh=False)
+        loss_value = loss.item() if epochs else None
+    finally:
+        bar.close()
+        _touch(rt, names)
+    rt.last_loss = loss_value
+    return loss_value
+
+
+def _is_definition(rt, s):
+    name = s.target.id if isinstance(s.target, N.Name) else s.target.base.id
+    return name not in rt.model.global_vars
+
+
+def _touch(rt, names):
+    for n in names:
+        rt.versions[n] = rt.versions.get(n, 0) + 1

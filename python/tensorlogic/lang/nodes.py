@@ -1,0 +1,319 @@
+"""The syntax tree of a `.tl` program: plain dataclasses, each carrying the span it came from.
+
+The checker annotates some nodes in place (fields after `span`, default `None`); the parser never
+sets them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+from .errors import Span
+
+
+@dataclass(eq=False, kw_only=True)
+class Node:
+    span: Optional[Span] = None
+
+
+# ---- expressions ------------------------------------------------------------------------------
+@dataclass(eq=False, kw_only=True)
+class Name(Node):
+    id: str
+    # Set by the checker where the name is an index or an atom argument: "var" (an index
+    # variable), "const" (a domain constant, `key` holds it) or "value" (a bound variable).
+    role: Optional[str] = None
+    key: Any = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Num(Node):
+    value: Union[int, float]
+    text: str
+
+    @property
+    def is_int(self) -> bool:
+        return isinstance(self.value, int)
+
+
+@dataclass(eq=False, kw_only=True)
+class Str(Node):
+    value: str
+
+
+@dataclass(eq=False, kw_only=True)
+class Bool(Node):
+    value: bool
+
+
+@dataclass(eq=False, kw_only=True)
+class BinChain(Node):
+    """A left-associative chain `a op b op c` of one precedence level: `+ -`, `* / % @`, `&&`, `||`.
+    Kept flat so that long sums do not make deep trees."""
+    ops: list[str]
+    operands: list["Expr"]
+
+
+@dataclass(eq=False, kw_only=True)
+class Compare(Node):
+    op: str
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass(eq=False, kw_only=True)
+class Juxt(Node):
+    """Juxtaposed factors `A[i, j] B[j]`: a join (product) of its factors."""
+    factors: list["Expr"]
+
+
+@dataclass(eq=False, kw_only=True)
+class Prefix(Node):
+    """`-x`, `+x`, `!x` (several prefixes apply right to left)."""
+    ops: list[str]
+    operand: "Expr"
+
+
+@dataclass(eq=False, kw_only=True)
+class Power(Node):
+    """`a ^ b ^ c` (right-associative, `**` is the same)."""
+    operands: list["Expr"]
+
+
+@dataclass(eq=False, kw_only=True)
+class Idx(Node):
+    """One position inside `[ ]`: an index expression, `marked` for the normalised axis `i.`."""
+    expr: "Expr"
+    marked: bool = False
+
+
+@dataclass(eq=False, kw_only=True)
+class Slice(Node):
+    start: Optional["Expr"] = None
+    stop: Optional["Expr"] = None
+    step: Optional["Expr"] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Index(Node):
+    """`base[...]` or `base[...][...]`; `groups` holds one list per bracket pair."""
+    base: "Expr"
+    groups: list[list[Union[Idx, Slice]]]
+
+
+@dataclass(eq=False, kw_only=True)
+class KwArg(Node):
+    name: str
+    value: "Expr"
+
+
+@dataclass(eq=False, kw_only=True)
+class Call(Node):
+    """`f(a, k: v)`: a built-in or user function call, or a relation atom `R(x, y)`; which one is
+    decided by the checker (`kind`)."""
+    name: str
+    args: list["Expr"]
+    kwargs: list[KwArg] = field(default_factory=list)
+    name_span: Optional[Span] = None
+    kind: Optional[str] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class TupleLit(Node):
+    items: list["Expr"]
+
+
+@dataclass(eq=False, kw_only=True)
+class ListLit(Node):
+    items: list["Expr"]
+
+
+Expr = Union[Name, Num, Str, Bool, BinChain, Compare, Juxt, Prefix, Power, Index, Call, TupleLit,
+             ListLit]
+
+
+# ---- statements -------------------------------------------------------------------------------
+@dataclass(eq=False, kw_only=True)
+class ExprStmt(Node):
+    expr: Expr
+
+
+@dataclass(eq=False, kw_only=True)
+class Assign(Node):
+    """`target op value` with op one of `=`, `max=`, `min=`, `avg=`; `target` is a `Name` or an
+    `Index` of a name with one bracket group."""
+    target: Expr
+    op: str
+    value: Expr
+
+
+@dataclass(eq=False, kw_only=True)
+class Literal(Node):
+    negated: bool
+    expr: Expr
+
+
+@dataclass(eq=False, kw_only=True)
+class Rule(Node):
+    head: Expr
+    body: list[Literal]
+
+
+@dataclass(eq=False, kw_only=True)
+class Query(Node):
+    """`A(x), not B(x)?` or `Y?`."""
+    literals: list[Literal]
+
+
+@dataclass(eq=False, kw_only=True)
+class Dim(Node):
+    kind: str            # "int", "name" (a domain or a named size) or "any" (`?`)
+    value: Any = None
+
+
+@dataclass(eq=False, kw_only=True)
+class TypeSpec(Node):
+    dtype: str
+    dims: Optional[list[Dim]] = None     # None: a scalar type without brackets
+
+
+@dataclass(eq=False, kw_only=True)
+class Let(Node):
+    name: str
+    type: Optional[TypeSpec]
+    value: Expr
+    name_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class If(Node):
+    cond: Expr
+    then: list
+    orelse: Optional[list] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class For(Node):
+    var: str
+    iterable: Expr
+    body: list
+    var_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class While(Node):
+    cond: Expr
+    body: list
+
+
+@dataclass(eq=False, kw_only=True)
+class Return(Node):
+    value: Optional[Expr]
+
+
+# ---- declarations and blocks ------------------------------------------------------------------
+@dataclass(eq=False, kw_only=True)
+class DomainDecl(Node):
+    name: str
+    kind: str                           # "set", "range" or "open" (grows with facts)
+    members: list = field(default_factory=list)   # Name / Str / Num nodes
+    start: int = 0
+    stop: int = 0
+    name_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class RelParam(Node):
+    name: str
+    domain: Optional[str]
+
+
+@dataclass(eq=False, kw_only=True)
+class RelationDecl(Node):
+    name: str
+    params: list[RelParam]
+    name_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class TensorDecl(Node):
+    name: str
+    type: TypeSpec
+    mode: str                           # "learnable" or "frozen"
+    init: Optional[Expr]
+    name_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Param(Node):
+    name: str
+    type: Optional[TypeSpec]
+
+
+@dataclass(eq=False, kw_only=True)
+class FnDecl(Node):
+    name: str
+    params: list[Param]
+    ret: Optional[TypeSpec]
+    body: list
+    name_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class MainBlock(Node):
+    body: list
+
+
+@dataclass(eq=False, kw_only=True)
+class TestBlock(Node):
+    name: str
+    body: list
+
+
+@dataclass(eq=False, kw_only=True)
+class Import(Node):
+    path: str
+
+
+@dataclass(eq=False, kw_only=True)
+class Setting(Node):
+    key: str
+    value: Expr
+
+
+@dataclass(eq=False, kw_only=True)
+class Learn(Node):
+    body: list                          # statements re-run every epoch
+    settings: list[Setting]
+
+
+@dataclass(eq=False, kw_only=True)
+class Program(Node):
+    items: list
+    filename: str = "<string>"
+    text: str = ""
+
+
+def iter_children(node):
+    """The nodes directly inside `node` (fields holding nodes, lists of nodes or lists of lists)."""
+    for name in node.__dataclass_fields__:
+        if name == "span":
+            continue
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            yield value
+        elif isinstance(value, list):
+            for v in value:
+                if isinstance(v, Node):
+                    yield v
+                elif isinstance(v, list):
+                    yield from (w for w in v if isinstance(w, Node))
+
+
+def walk(node):
+    """Pre-order traversal without recursion."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(list(iter_children(n))))

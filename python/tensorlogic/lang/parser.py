@@ -1,0 +1,506 @@
+"""Source text -> syntax tree (`nodes.Program`), with every syntax error as a located
+`TensorLogicSyntaxError`."""
+from __future__ import annotations
+
+import ast as _pyast
+import threading
+
+from lark import Lark, Token, Transformer_NonRecursive
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import nodes as N
+from .errors import Span, TensorLogicSyntaxError, located
+from .grammar import GRAMMAR
+
+# Deepest bracket nesting accepted; keeps every later tree walk far from Python's recursion limit.
+MAX_NESTING = 32
+
+_KEYWORDS_CONTINUING = {
+    "RELATION", "TENSOR", "FN", "LET", "IF", "FOR", "IN", "WHILE", "IMPORT", "LEARN", "MAIN", "TEST",
+    "ELSE", "NOT", "DOMAIN", "ENTITY",
+}
+# Tokens after which a statement cannot end: a newline after them continues the line.
+_CONTINUING = _KEYWORDS_CONTINUING | {
+    "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "AT", "POW", "CMP", "OROR", "ANDAND", "BANG",
+    "ASSIGN", "PROJ", "ARROW", "RARROW", "COMMA", "COLON", "DOTDOT", "LBRACE", "LPAR", "LSQB",
+}
+_OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+_CLOSE = {"RPAR", "RSQB", "RBRACE"}
+
+
+class _LayoutError(Exception):
+    def __init__(self, message, token):
+        super().__init__(message)
+        self.token = token
+
+
+class Layout:
+    """Post-lexer: turns raw newlines and `;` into at most one `_SEP` between statements.
+
+    A separator is dropped inside `( )`, `[ ]` and a domain's `{ }`, after a token that cannot end
+    a statement, at the start of input or of a block, and before `}`, `{`, `else` or the end; one
+    is added after a block's `}` when another statement follows on the same line.
+    """
+    always_accept = ("_SEP",)
+
+    def process(self, stream):
+        stack = []          # open brackets: "paren" or "set" (newlines ignored) or "block"
+        recent = []         # last three significant token types
+        pending = None      # a held separator
+        closed_block = False
+        for tok in stream:
+            kind = tok.type
+            if closed_block and kind not in ("_SEP", "RBRACE", "ELSE", "COMMA"):
+                # `}` ends a statement even when the next one follows on the same line.
+                pending = pending or Token.new_borrow_pos("_SEP", ";", tok)
+            closed_block = False
+            if kind == "_SEP":
+                if stack and stack[-1] != "block":
+                    continue
+                if not recent or recent[-1] in _CONTINUING:
+                    continue
+                pending = pending or tok
+                continue
+            if pending is not None:
+                if kind not in ("RBRACE", "LBRACE", "ELSE"):
+                    yield pending
+                pending = None
+            if kind in _OPEN:
+                if kind == "LBRACE":
+                    is_set = len(recent) >= 3 and recent[-3] in ("DOMAIN", "ENTITY") and \
+                        recent[-2] == "NAME" and recent[-1] == "ASSIGN"
+                    stack.append("set" if is_set else "block")
+                else:
+                    stack.append("paren")
+                if len(stack) > MAX_NESTING:
+                    raise _LayoutError(f"brackets nested deeper than {MAX_NESTING} levels", tok)
+            elif kind in _CLOSE and stack:
+                closed_block = stack.pop() == "block"
+            recent = (recent + [kind])[-3:]
+            yield tok
+
+
+_lark = None
+_lark_lock = threading.Lock()
+
+
+def _parser() -> Lark:
+    global _lark
+    with _lark_lock:
+        if _lark is None:
+            _lark = Lark(GRAMMAR, parser="lalr", lexer="basic", postlex=Layout(),
+                         propagate_positions=False, maybe_placeholders=False, cache=True)
+        return _lark
+
+
+def _tok_span(tok: Token, file=None) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column, file)
+
+
+class _SyntaxProblem(Exception):
+    """Raised inside the transformer; converted to a located error by `parse`."""
+    def __init__(self, message, span):
+        super().__init__(message)
+        self.span = span
+
+
+def _toks(children, *types):
+    return [c for c in children if isinstance(c, Token) and c.type in types]
+
+
+def _nodes(children):
+    return [c for c in children if not isinstance(c, Token)]
+
+
+class _Block(list):
+    """The statements of a `{ }` block, remembering the braces' span."""
+
+    def __init__(self, items, span):
+        super().__init__(items)
+        self.span = span
+
+
+class _ToAst(Transformer_NonRecursive):
+    """Parse tree -> nodes.  Every node's span runs from its first token to its last."""
+
+    def __init__(self, filename):
+        super().__init__()
+        self.file = filename
+
+    def _t(self, tok):
+        return _tok_span(tok, self.file)
+
+    def _s(self, ch):
+        first, last = ch[0], ch[-1]
+        a = self._t(first) if isinstance(first, Token) else first.span
+        b = self._t(last) if isinstance(last, Token) else last.span
+        return Span(a.line, a.column, b.end_line, b.end_column, self.file)
+
+    # ---- top level and declarations -----------------------------------------------------------
+    def start(self, ch):
+        return [c for c in ch if not isinstance(c, Token)]
+
+    def domain_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
+        body = _nodes(ch)
+        end = body[0][-1] if body else self._t(ch[-1])
+        decl = N.DomainDecl(span=self._span_to(ch[0], end), name=str(name), kind="open",
+                            name_span=self._t(name))
+        if body:
+            kind, *rest = body[0]
+            if kind == "set":
+                decl.kind, decl.members = "set", rest[0]
+            else:
+                decl.kind, decl.start, decl.stop = "range", rest[0].value, rest[1].value
+        return decl
+
+    def domain_set(self, ch):
+        members = [self._const(c) for c in ch if not (isinstance(c, Token) and
+                                                      c.type in ("LBRACE", "RBRACE", "COMMA"))]
+        return ("set", members, self._s(ch))
+
+    def domain_range(self, ch):
+        lo, hi = _nodes(ch)
+        return ("range", lo, hi, self._s(ch))
+
+    def int_lit(self, ch):
+        num = ch[-1]
+        value = _number(num)
+        if not isinstance(value, int):
+            raise _SyntaxProblem(f"expected an integer, found {num}", self._t(num))
+        if len(ch) == 2:
+            value = -value
+        return N.Num(span=self._s(ch), value=value, text=str(value))
+
+    def _const(self, c):
+        if isinstance(c, N.Num):
+            return c
+        if c.type == "STRING":
+            return N.Str(span=self._t(c), value=_unquote(c))
+        return N.Name(span=self._t(c), id=str(c))
+
+    def relation_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
+        return N.RelationDecl(span=self._s(ch), name=str(name), params=_nodes(ch),
+                              name_span=self._t(name))
+
+    def rel_param(self, ch):
+        names = _toks(ch, "NAME")
+        return N.RelParam(span=self._s(ch), name=str(names[0]),
+                          domain=str(names[1]) if len(names) > 1 else None)
+
+    def tensor_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
+        mode = _toks(ch, "LEARNABLE", "FROZEN")
+        rest = _nodes(ch)
+        return N.TensorDecl(span=self._s(ch), name=str(name), type=rest[0],
+                            mode=str(mode[0]) if mode else "frozen",
+                            init=rest[1] if len(rest) > 1 else None, name_span=self._t(name))
+
+    def type_spec(self, ch):
+        return N.TypeSpec(span=self._s(ch), dtype=str(ch[0]), dims=_nodes(ch))
+
+    def dim(self, ch):
+        tok = ch[0]
+        span = self._t(tok)
+        if tok.type == "QMARK":
+            return N.Dim(span=span, kind="any")
+        if tok.type == "NUMBER":
+            value = _number(tok)
+            if not isinstance(value, int):
+                raise _SyntaxProblem(f"a dimension must be an integer, found {tok}", span)
+            return N.Dim(span=span, kind="int", value=value)
+        return N.Dim(span=span, kind="name", value=str(tok))
+
+    def fn_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
+        nodes = _nodes(ch)
+        params = [c for c in nodes if isinstance(c, N.Param)]
+        ret = [c for c in nodes if isinstance(c, N.TypeSpec)]
+        return N.FnDecl(span=self._s(ch), name=str(name), params=params,
+                        ret=ret[0] if ret else None, body=nodes[-1], name_span=self._t(name))
+
+    def param(self, ch):
+        types = _nodes(ch)
+        return N.Param(span=self._s(ch), name=str(ch[0]), type=types[0] if types else None)
+
+    def main_block(self, ch):
+        return N.MainBlock(span=self._s(ch), body=_nodes(ch)[0])
+
+    def test_block(self, ch):
+        name = ch[1]
+        return N.TestBlock(span=self._s(ch), body=_nodes(ch)[0],
+                           name=_unquote(name) if name.type == "STRING" else str(name))
+
+    def import_stmt(self, ch):
+        return N.Import(span=self._s(ch), path=_unquote(ch[1]))
+
+    def learn_block(self, ch):
+        items = _nodes(ch)
+        settings = [c for c in items if isinstance(c, N.Setting)]
+        body = [c for c in items if not isinstance(c, N.Setting)]
+        return N.Learn(span=self._s(ch), body=body, settings=settings)
+
+    def setting(self, ch):
+        return N.Setting(span=self._t(ch[0]), key=str(ch[0]), value=ch[-1])
+
+    # ---- statements ---------------------------------------------------------------------------
+    def block(self, ch):
+        return _Block(_nodes(ch), self._s(ch))
+
+    def expr_stmt(self, ch):
+        return N.ExprStmt(span=ch[0].span, expr=ch[0])
+
+    def assign(self, ch):
+        target, op, value = ch
+        _check_target(target)
+        return N.Assign(span=self._s(ch), target=target, op=str(op), value=value)
+
+    def expr_query(self, ch):
+        lit = N.Literal(span=ch[0].span, negated=False, expr=ch[0])
+        return N.Query(span=self._s(ch), literals=[lit])
+
+    def query(self, ch):
+        return N.Query(span=self._s(ch), literals=_nodes(ch))
+
+    def rule(self, ch):
+        return N.Rule(span=self._s([ch[0], ch[2][-1]]), head=ch[0], body=ch[2])
+
+    def body(self, ch):
+        return _nodes(ch)
+
+    def literal(self, ch):
+        return N.Literal(span=self._s(ch), negated=len(ch) == 2, expr=ch[-1])
+
+    def let_stmt(self, ch):
+        name = _toks(ch, "NAME")[0]
+        types = [c for c in ch if isinstance(c, N.TypeSpec)]
+        return N.Let(span=self._s(ch), name=str(name), type=types[0] if types else None,
+                     value=ch[-1], name_span=self._t(name))
+
+    def if_stmt(self, ch):
+        nodes = _nodes(ch)
+        orelse = None
+        if len(nodes) == 3:
+            orelse = nodes[2] if isinstance(nodes[2], list) else [nodes[2]]
+        return N.If(span=self._s(ch), cond=nodes[0], then=nodes[1], orelse=orelse)
+
+    def _span_to(self, first, last):
+        a = self._t(first) if isinstance(first, Token) else getattr(first, "span", first)
+        b = self._t(last) if isinstance(last, Token) else getattr(last, "span", last)
+        return Span(a.line, a.column, b.end_line, b.end_column, self.file)
+
+    def for_stmt(self, ch):
+        name = _toks(ch, "NAME")[0]
+        nodes = _nodes(ch)
+        return N.For(span=self._s(ch), var=str(name),
+                     iterable=nodes[0], body=nodes[1], var_span=self._t(name))
+
+    def while_stmt(self, ch):
+        nodes = _nodes(ch)
+        return N.While(span=self._s(ch), cond=nodes[0], body=nodes[1])
+
+    def return_stmt(self, ch):
+        return N.Return(span=self._s(ch), value=ch[1] if len(ch) > 1 else None)
+
+    # ---- expressions --------------------------------------------------------------------------
+    def _chain(self, ch):
+        return N.BinChain(span=self._s(ch), ops=[str(t) for t in ch[1::2]], operands=ch[0::2])
+
+    or_expr = and_expr = arith = term = _chain
+
+    def cmp_expr(self, ch):
+        return N.Compare(span=self._s(ch), op=str(ch[1]), left=ch[0], right=ch[2])
+
+    def juxt(self, ch):
+        return N.Juxt(span=self._s(ch), factors=list(ch))
+
+    def prefix(self, ch):
+        return N.Prefix(span=self._s(ch), ops=[str(t) for t in ch[:-1]], operand=ch[-1])
+
+    def neg_arg(self, ch):
+        return N.Prefix(span=self._s(ch), ops=["-"], operand=ch[1])
+
+    def power(self, ch):
+        return N.Power(span=self._s(ch), operands=ch[0::2])
+
+    def indexed(self, ch):
+        return N.Index(span=self._s(ch), base=ch[0], groups=[c for c in ch[1:] if isinstance(c, list)])
+
+    def index_list(self, ch):
+        return _nodes(ch)
+
+    def index(self, ch):
+        return N.Idx(span=ch[0].span, expr=ch[0])
+
+    def marked_index(self, ch):
+        return N.Idx(span=self._s(ch), expr=ch[0], marked=True)
+
+    def slice(self, ch):
+        parts, current = [], None
+        for c in ch:
+            if isinstance(c, Token) and c.type == "COLON":
+                parts.append(current)
+                current = None
+            else:
+                current = c
+        parts.append(current)
+        parts += [None] * (3 - len(parts))
+        return N.Slice(span=self._s(ch), start=parts[0], stop=parts[1], step=parts[2])
+
+    def name(self, ch):
+        return N.Name(span=self._t(ch[0]), id=str(ch[0]))
+
+    def number(self, ch):
+        return N.Num(span=self._t(ch[0]), value=_number(ch[0]), text=str(ch[0]))
+
+    def string(self, ch):
+        return N.Str(span=self._t(ch[0]), value=_unquote(ch[0]))
+
+    def true(self, ch):
+        return N.Bool(span=self._t(ch[0]), value=True)
+
+    def false(self, ch):
+        return N.Bool(span=self._t(ch[0]), value=False)
+
+    def paren(self, ch):
+        return ch[1]
+
+    def tuple(self, ch):
+        return N.TupleLit(span=self._s(ch), items=_nodes(ch))
+
+    def list(self, ch):
+        return N.ListLit(span=self._s(ch), items=_nodes(ch))
+
+    def call(self, ch):
+        name = ch[0]
+        inner = _nodes(ch)
+        args = [c for c in inner if not isinstance(c, N.KwArg)]
+        kwargs = [c for c in inner if isinstance(c, N.KwArg)]
+        if kwargs:
+            first_kw = inner.index(kwargs[0])
+            if len(args) > first_kw:
+                raise _SyntaxProblem("positional argument after a keyword argument",
+                                     args[first_kw].span)
+            seen = set()
+            for kw in kwargs:
+                if kw.name in seen:
+                    raise _SyntaxProblem(f"keyword argument '{kw.name}' given twice", kw.span)
+                seen.add(kw.name)
+        return N.Call(span=self._s(ch), name=str(name), args=args, kwargs=kwargs,
+                      name_span=self._t(name))
+
+    def kwarg(self, ch):
+        return N.KwArg(span=self._t(ch[0]), name=str(ch[0]), value=ch[-1])
+
+
+def _check_target(target):
+    if isinstance(target, N.Name):
+        return
+    if isinstance(target, N.Index) and isinstance(target.base, N.Name) and len(target.groups) == 1 \
+            and all(isinstance(i, N.Idx) for i in target.groups[0]):
+        return
+    raise _SyntaxProblem("the left side of `=` must be a name or a name with indices, like Y[i, j]",
+                         target.span)
+
+
+def _number(tok):
+    text = str(tok)
+    return int(text) if text.isdigit() else float(text)
+
+
+def _unquote(tok) -> str:
+    try:
+        return _pyast.literal_eval(str(tok))
+    except (ValueError, SyntaxError):
+        return str(tok)[1:-1]
+
+
+_READABLE = {
+    "_SEP": "end of line", "$END": "end of input", "NAME": "a name", "NUMBER": "a number",
+    "STRING": "a string", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
+    "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','", "ARROW": "'<-'", "RARROW": "'->'",
+    "PROJ": "'max='/'avg='/'min='", "CMP": "a comparison", "ASSIGN": "'='", "POW": "'^'",
+    "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "PERCENT": "'%'", "AT": "'@'",
+    "OROR": "'||'", "ANDAND": "'&&'", "BANG": "'!'", "DOT": "'.'", "DOTDOT": "'..'",
+    "COLON": "':'", "QMARK": "'?'",
+}
+
+
+def _readable(term: str) -> str:
+    if term in _READABLE:
+        return _READABLE[term]
+    return f"'{term.lower()}'" if term.isalpha() else term
+
+
+_EXPR_START = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "MINUS", "PLUS", "BANG", "TRUE", "FALSE"}
+
+
+def _expected_list(terms) -> list[str]:
+    terms = {t for t in terms if not t.startswith("__")}
+    out = []
+    if {"NAME", "NUMBER", "LPAR"} <= terms:
+        out.append("an expression")
+        terms -= _EXPR_START
+    return out + sorted(_readable(t) for t in terms)
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of input"
+    if tok.type == "_SEP":
+        return "end of line" if str(tok) != ";" else "';'"
+    return f"'{tok}'"
+
+
+def parse(text: str, filename: str = "<string>") -> N.Program:
+    """Parses `.tl` source into a `Program`; raises `TensorLogicSyntaxError` with file, line, column
+    and a caret on any syntax error."""
+    def fail(message, span):
+        return located(TensorLogicSyntaxError, message, filename,
+                       None if span is None else Span(span.line, span.column, span.end_line, span.end_column, filename),
+                       text)
+
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        col = text.index("\x00") - (text.rfind("\n", 0, text.index("\x00")) + 1) + 1
+        raise fail("NUL character in source", Span(line, col))
+    try:
+        tree = _parser().parse(text)
+        items = _ToAst(filename).transform(tree)
+    except _LayoutError as e:
+        raise fail(str(e), _tok_span(e.token)) from None
+    except VisitError as e:
+        if isinstance(e.orig_exc, _SyntaxProblem):
+            raise fail(str(e.orig_exc), e.orig_exc.span) from None
+        raise
+    except UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else ""
+        what = "unterminated string" if ch == '"' else f"unexpected character {ch!r}"
+        raise fail(what, Span(e.line, e.column)) from None
+    except UnexpectedToken as e:
+        tok = e.token
+        expected = _expected_list(e.expected)
+        hint = f"; expected {', '.join(expected[:8])}" if expected else ""
+        if len(expected) > 8:
+            hint += ", ..."
+        if tok.type == "$END" or tok.line is None:
+            line, col = _end_position(text)
+            end_line = end_col = None
+        else:
+            line, col = tok.line, tok.column
+            end_line, end_col = (None, None) if tok.type == "_SEP" else (tok.end_line, tok.end_column)
+        raise fail(f"unexpected {_describe_token(tok)}{hint}",
+                   Span(line, col, end_line, end_col)) from None
+    except UnexpectedEOF:
+        raise fail("unexpected end of input", Span(*_end_position(text))) from None
+    except UnexpectedInput as e:
+        raise fail("syntax error", Span(getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1)) from None
+    return N.Program(span=Span(1, 1, file=filename), items=items, filename=filename, text=text)
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    """Line and column just after the last non-blank character."""
+    stripped = text.rstrip()
+    line = stripped.count("\n") + 1
+    return line, len(stripped) - (stripped.rfind("\n") + 1) + 1

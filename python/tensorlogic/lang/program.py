@@ -1,0 +1,118 @@
+"""The Python face of the language: `compile`, `run` and `Program` (tensors and relations as
+`tl.Tensor`, domains, queries, tests)."""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import tensorlogic as tl
+
+from . import nodes as N
+from .checker import check
+from .datalog import query_rows
+from .errors import TensorLogicSyntaxError, located
+from .evaluate import Frame
+from .parser import parse
+from .runtime import DEFAULT_MAX_ITERATIONS, Runtime
+
+TestResult = namedtuple("TestResult", "name passed message")
+
+
+class Program:
+    """A checked program; `run()` executes it.  After a run, `prog["Y"]` is the tensor or relation
+    named Y, `prog.domain("Person")` a domain's constants in index order and
+    `prog.query("Ancestor(Alice, x)")` the bindings of a query."""
+
+    def __init__(self, model, max_iterations=DEFAULT_MAX_ITERATIONS):
+        self.model = model
+        self.runtime = Runtime(model, max_iterations)
+        self.test_results = []
+
+    @property
+    def max_iterations(self):
+        return self.runtime.max_iterations
+
+    @max_iterations.setter
+    def max_iterations(self, n):
+        self.runtime.max_iterations = int(n)
+
+    def run(self, test=False):
+        """Runs the top-level statements in order (definitions are evaluated when first read);
+        with `test=True` also every `test` block.  Returns the program."""
+        with tl.no_grad():
+            for item in self.model.actions:
+                self.runtime.exec_top(item)
+        if test:
+            self.test()
+        return self
+
+    def test(self, verbose=True):
+        """Runs the `test` blocks; returns a list of TestResult(name, passed, message)."""
+        results = []
+        with tl.no_grad():
+            for t in self.model.tests:
+                try:
+                    self.runtime.exec_block(t.body, Frame(None, None, {}, None, t.local_names))
+                    results.append(TestResult(t.name, True, ""))
+                except AssertionError as err:
+                    results.append(TestResult(t.name, False, str(err)))
+                if verbose:
+                    r = results[-1]
+                    print(f"test {r.name} ... {'ok' if r.passed else 'FAILED'}")
+                    if not r.passed:
+                        print(r.message)
+        self.test_results = results
+        return results
+
+    def __getitem__(self, name):
+        if name not in self:
+            raise KeyError(name)
+        with tl.no_grad():
+            v = self.runtime.lookup(name, None, None)
+        return v
+
+    def __contains__(self, name):
+        m = self.model
+        return name in m.tensors or name in m.relations or name in m.global_vars
+
+    def domain(self, name):
+        """The constants of a domain in index order (also `Relation.k` for the inferred domain of
+        argument k of an untyped relation)."""
+        if name in self.model.domains:
+            return self.model.domains[name].constants()
+        rel, _, k = name.rpartition(".")
+        if rel in self.model.relations and k.isdigit() and int(k) < self.model.relations[rel].arity:
+            return self.model.relations[rel].domains[int(k)].constants()
+        raise KeyError(name)
+
+    def query(self, text):
+        """`prog.query("Ancestor(Alice, x)")` -> [{"x": "Bob"}, ...]; a query without variables
+        gives a bool."""
+        text = text.strip()
+        if not text.endswith("?"):
+            text += "?"
+        filename = "<query>"
+        self.model.sources[filename] = text
+        items = parse(text, filename).items
+        if len(items) != 1 or not isinstance(items[0], N.Query):
+            raise located(TensorLogicSyntaxError, "expected one query, like Ancestor(Alice, x)",
+                          filename, items[0].span if items else None, text)
+        q = items[0]
+        self.model.checker.r_query(q, None)
+        for lit in q.literals:
+            e = lit.expr
+            if not (isinstance(e, N.Call) and e.kind == "relation") and \
+                    not isinstance(e, N.Compare):
+                raise self.model.error("a query holds atoms like R(x, y)", e.span)
+        with tl.no_grad():
+            return query_rows(self.runtime, q.literals)
+
+
+def compile(source: str, filename: str = "<string>", max_iterations=DEFAULT_MAX_ITERATIONS) -> Program:
+    """Parses and checks a program (following its imports) without running it."""
+    return Program(check(source, filename), max_iterations)
+
+
+def run(source: str, filename: str = "<string>", test=False,
+        max_iterations=DEFAULT_MAX_ITERATIONS) -> Program:
+    """Compiles and runs a program; returns it."""
+    return compile(source, filename, max_iterations).run(test=test)

@@ -1,0 +1,426 @@
+"""Name resolution for the checker: what every name in every expression refers to, which names in
+index and atom positions are index variables, constants or bound values, and the checks that come
+with it (arities, fact placement, ambiguous summation, misspelt calls)."""
+from __future__ import annotations
+
+import difflib
+
+from . import catalog
+from . import nodes as N
+from .contraction import plan
+
+
+class Scope:
+    """Names bound by `let`, parameters, loop variables and assignments in one function-like body.
+    The top level has no local scope: its variables are the program's global variables."""
+
+    def __init__(self, names=()):
+        self.names = set(names)
+
+
+class Resolver:
+    """Mixed into `Checker`."""
+
+    def resolve(self, items):
+        for t in self.tensors.values():
+            if t.decl is not None:
+                for dim in t.decl.type.dims or ():
+                    if dim.kind == "name" and dim.value not in self.domains:
+                        self.named_sizes.setdefault(dim.value, []).append(dim)
+                if t.decl.init is not None:
+                    self.r_expr(t.decl.init, None)
+        for fn in self.functions.values():
+            scope = self.local_scope(fn.body, [p.name for p in fn.params])
+            fn.local_names = scope.names
+            self.r_block(fn.body, scope, in_fn=True)
+        for item in items:
+            if isinstance(item, (N.DomainDecl, N.RelationDecl, N.TensorDecl, N.FnDecl)):
+                continue
+            if isinstance(item, N.Rule):
+                self.r_rule(item)
+            elif id(item) in self.fact_stmts:
+                continue
+            elif isinstance(item, N.Assign) and self.is_equation(item):
+                self.r_equation(item, None)
+            elif isinstance(item, N.Learn):
+                for s in item.body:
+                    if isinstance(s, N.Assign) and self.is_equation(s):
+                        self.r_equation(s, None)
+                    else:
+                        self.r_stmt(s, None)
+                for s in item.settings:
+                    self.r_setting(s)
+            elif isinstance(item, (N.MainBlock, N.TestBlock)):
+                scope = self.local_scope(item.body, [])
+                item.local_names = scope.names
+                self.r_block(item.body, scope)
+            else:
+                self.r_stmt(item, None)
+
+    def local_scope(self, body, params) -> Scope:
+        """Parameters and every name a body binds (`let`, loop variables, assignments to names that
+        are not global variables or declared tensors)."""
+        names = set(params)
+        for s in body:
+            for n in N.walk(s):
+                if isinstance(n, N.Let):
+                    names.add(n.name)
+                elif isinstance(n, N.For):
+                    names.add(n.var)
+                elif isinstance(n, N.Assign):
+                    t = target_name(n)
+                    if t not in self.global_vars and t not in self.tensors:
+                        names.add(t)
+        return Scope(names)
+
+    def bound(self, name, scope) -> bool:
+        return (scope is not None and name in scope.names) or name in self.global_vars
+
+    def binds_index(self, name, scope) -> bool:
+        """Whether a name in an index or atom position is a bound value rather than an index
+        variable.  Equations and rules are definitions: no variable binds their indices."""
+        return not self.in_definition and self.bound(name, scope)
+
+    def r_block(self, body, scope, in_fn=False):
+        for s in body:
+            self.r_stmt(s, scope, in_fn)
+
+    def r_stmt(self, s, scope, in_fn=False):
+        if isinstance(s, N.Let):
+            if s.type is not None:
+                self.check_type(s.type)
+            self.r_expr(s.value, scope)
+        elif isinstance(s, N.Assign):
+            self.r_assign(s, scope)
+        elif isinstance(s, N.ExprStmt):
+            e = s.expr
+            if isinstance(e, N.Call) and not self.bound(e.name, scope) and \
+                    e.name not in self.functions and e.name in self.relations:
+                raise self.error("facts must be written at the top level", s.span)
+            self.r_expr(e, scope)
+        elif isinstance(s, N.Query):
+            self.r_query(s, scope)
+        elif isinstance(s, N.If):
+            self.r_expr(s.cond, scope)
+            self.r_block(s.then, scope, in_fn)
+            self.r_block(s.orelse or [], scope, in_fn)
+        elif isinstance(s, N.While):
+            self.r_expr(s.cond, scope)
+            self.r_block(s.body, scope, in_fn)
+        elif isinstance(s, N.For):
+            self.r_expr(s.iterable, scope)
+            self.r_block(s.body, scope, in_fn)
+        elif isinstance(s, N.Return):
+            if not in_fn:
+                raise self.error("`return` outside a function", s.span)
+            if s.value is not None:
+                self.r_expr(s.value, scope)
+        elif isinstance(s, N.Rule):
+            raise self.error("rules must be written at the top level", s.span)
+        else:
+            raise self.error("this statement is not allowed here", s.span)
+
+    def r_assign(self, a: N.Assign, scope):
+        """An assignment run as a statement (not an equation)."""
+        name = target_name(a)
+        info = self.tensors.get(name)
+        if info is not None and info.derived and not self.bound(name, scope):
+            raise self.error(f"'{name}' is defined by an equation at line "
+                             f"{info.equations[0].span.line}; it cannot be assigned", a.target.span)
+        if info is not None and info.mode == "learnable" and not self.bound(name, scope):
+            raise self.error(f"'{name}' is learnable; only `learn` changes it", a.target.span)
+        if name in self.declared_at and name not in self.tensors and not self.bound(name, scope):
+            what, where = self.declared_at[name]
+            raise self.error(f"'{name}' is a {what} (line {where.line}); it cannot be assigned",
+                             a.target.span)
+        if scope is None and not self.bound(name, None) and info is None:
+            raise self.error(f"unknown variable '{name}'; declare it with `let {name} = ...`",
+                             a.target.span)
+        self.r_lhs(a)
+        self.r_expr(a.value, scope)
+
+    def r_equation(self, a: N.Assign, scope):
+        self.in_definition = True
+        try:
+            self.r_lhs(a)
+            self.r_expr(a.value, scope)
+        finally:
+            self.in_definition = False
+        items = a.target.groups[0] if isinstance(a.target, N.Index) else None
+        plan(a.value, items, a.op, (), self.error)
+
+    def r_lhs(self, a: N.Assign):
+        if not isinstance(a.target, N.Index):
+            return
+        marked = [i for i in a.target.groups[0] if i.marked]
+        if len(marked) > 1:
+            raise self.error("only one axis can be marked as normalised", marked[1].span)
+        for item in a.target.groups[0]:
+            self.r_index_expr(item.expr, None, lhs=True)
+
+    def r_setting(self, s: N.Setting):
+        if s.key not in ("optimizer", "scheduler"):
+            self.r_expr(s.value, None)
+            return
+        call = s.value
+        if not isinstance(call, N.Call):
+            raise self.error(f"`{s.key}` takes a call like "
+                             f"{'adam(lr: 0.01)' if s.key == 'optimizer' else 'cosine(t_max: 100)'}",
+                             s.value.span)
+        for a in call.args:
+            self.r_expr(a, None)
+        for k in call.kwargs:
+            if not (s.key == "scheduler" and isinstance(k.value, N.Name) and k.value.id in self.functions):
+                self.r_expr(k.value, None)
+
+    def r_value_name(self, e: N.Name, scope):
+        name = e.id
+        if self.bound(name, scope) or name in self.tensors or name in self.relations \
+                or name in self.domains:
+            e.role = "value"
+            return
+        if name in self.functions or name in catalog.BUILTINS:
+            raise self.error(f"'{name}' is a function; call it with ( )", e.span)
+        known = set(self.tensors) | set(self.relations) | set(self.domains) | self.global_vars
+        if scope is not None:
+            known |= scope.names
+        raise self.unknown(name, e.span, known)
+
+    def r_expr(self, e, scope):
+        if isinstance(e, N.Name):
+            self.r_value_name(e, scope)
+        elif isinstance(e, N.Index):
+            self.r_index(e, scope)
+        elif isinstance(e, N.Call):
+            self.r_call(e, scope)
+        elif isinstance(e, (N.Num, N.Str, N.Bool)):
+            return
+        else:
+            for c in N.iter_children(e):
+                self.r_expr(c, scope)
+
+    def rank_of(self, name):
+        if name in self.relations:
+            return self.relations[name].arity
+        info = self.tensors.get(name)
+        return info.rank if info is not None else None
+
+    def r_index(self, e: N.Index, scope):
+        base = e.base
+        named = isinstance(base, N.Name) and not self.bound(base.id, scope) and \
+            (base.id in self.tensors or base.id in self.relations)
+        if named:
+            base.role = "value"
+        else:
+            self.r_expr(base, scope)
+        has_var = False
+        for group in e.groups:
+            for item in group:
+                if isinstance(item, N.Slice):
+                    for part in (item.start, item.stop, item.step):
+                        if part is not None:
+                            self.r_expr(part, scope)
+                    continue
+                if item.marked:
+                    raise self.error("the normalised-axis mark `.` belongs on the left side of an "
+                                     "equation", item.span)
+                has_var |= self.r_index_expr(item.expr, scope)
+        if has_var and len(e.groups) > 1:
+            raise self.error("write indices in one bracket, like X[i, j]", e.span)
+        if named:
+            rank = self.rank_of(base.id)
+            given = len(e.groups[0])
+            if rank is not None and (given > rank or (has_var and given != rank) or
+                                     (base.id in self.relations and given != rank)):
+                raise self.error(f"'{base.id}' has {rank} ax{'is' if rank == 1 else 'es'} but "
+                                 f"{given} ind{'ex is' if given == 1 else 'ices are'} given", e.span)
+
+    def r_index_expr(self, e, scope, lhs=False) -> bool:
+        """Checks one index expression; returns whether it uses an index variable."""
+        if isinstance(e, N.Name):
+            if self.binds_index(e.id, scope):
+                e.role = "value"
+                return False
+            if e.id in self.constants:
+                e.role, e.key = "const", e.id
+                return False
+            if e.id in self.tensors or e.id in self.relations or e.id in self.domains or \
+                    e.id in self.functions:
+                raise self.error(f"'{e.id}' cannot be used as an index variable: it names a "
+                                 f"{self.kind_of(e.id)}", e.span)
+            e.role = "var"
+            return True
+        if isinstance(e, N.Num):
+            if not e.is_int:
+                raise self.error(f"an index must be an integer, not {e.text}", e.span)
+            return False
+        if isinstance(e, N.BinChain) and all(op in "+-*/%" for op in e.ops):
+            return any([self.r_index_expr(o, scope, lhs) for o in e.operands])
+        if isinstance(e, N.Prefix) and all(op in "+-" for op in e.ops):
+            return self.r_index_expr(e.operand, scope, lhs)
+        if isinstance(e, N.Index) and not lhs:
+            self.r_index(e, scope)
+            return any(isinstance(n, N.Name) and n.role == "var" for n in N.walk(e))
+        if isinstance(e, (N.Call, N.Str)) and not lhs:
+            if isinstance(e, N.Str):
+                e_key = e.value
+                if e_key not in self.constants:
+                    raise self.error(f"'{e_key}' is not a constant of any domain", e.span)
+                return False
+            self.r_expr(e, scope)
+            return False
+        raise self.error("an index may only hold index variables, constants, integers, "
+                         "+ - * / % and integer tensors", e.span)
+
+    def kind_of(self, name):
+        if name in self.declared_at:
+            return self.declared_at[name][0]
+        if name in self.relations:
+            return "relation"
+        if name in self.tensors:
+            return "tensor"
+        return "name"
+
+    def r_call(self, c: N.Call, scope):
+        name = c.name
+        if name in self.functions and not self.bound(name, scope):
+            c.kind = "fn"
+            fn = self.functions[name]
+            params = [p.name for p in fn.params]
+            if len(c.args) > len(params):
+                raise self.error(f"'{name}' takes {len(params)} argument"
+                                 f"{'s' if len(params) != 1 else ''} but {len(c.args)} "
+                                 f"{'are' if len(c.args) != 1 else 'is'} given", c.span)
+            given = set(params[:len(c.args)])
+            for k in c.kwargs:
+                if k.name not in params:
+                    raise self.error(f"'{name}' has no parameter '{k.name}'", k.span)
+                if k.name in given:
+                    raise self.error(f"'{k.name}' is given twice", k.span)
+                given.add(k.name)
+            if len(given) != len(params):
+                missing = [p for p in params if p not in given]
+                raise self.error(f"'{name}' takes {len(params)} argument"
+                                 f"{'s' if len(params) != 1 else ''}; missing "
+                                 f"{', '.join(missing)}", c.span)
+        elif name in self.relations and not self.bound(name, scope):
+            c.kind = "relation"
+            rel = self.relations[name]
+            if c.kwargs:
+                raise self.error("an atom has no keyword arguments", c.kwargs[0].span)
+            if len(c.args) != rel.arity:
+                raise self.error(f"relation '{name}' takes {rel.arity} argument"
+                                 f"{'s' if rel.arity != 1 else ''} (line {rel.span.line}), but "
+                                 f"{len(c.args)} {'are' if len(c.args) != 1 else 'is'} given",
+                                 c.span)
+            for a in c.args:
+                self.r_atom_arg(a, scope)
+            return
+        elif name in self.tensors and not self.bound(name, scope):
+            raise self.error(f"'{name}' is a numeric tensor: index it with [ ], like {name}[i]",
+                             c.name_span)
+        elif self.bound(name, scope):
+            raise self.error(f"'{name}' is a variable, not a function", c.name_span)
+        elif name in catalog.BUILTINS:
+            c.kind = "builtin"
+            lo, hi = catalog.ARITY.get(name, (0, None))
+            if len(c.args) < lo or (hi is not None and len(c.args) > hi):
+                want = str(lo) if lo == hi else (f"{lo} to {hi}" if hi is not None else f"at least {lo}")
+                raise self.error(f"'{name}' takes {want} argument{'s' if hi != 1 else ''} but "
+                                 f"{len(c.args)} {'are' if len(c.args) != 1 else 'is'} given",
+                                 c.span)
+        else:
+            known = set(self.functions) | set(self.relations) | catalog.BUILTINS
+            raise self.unknown(name, c.name_span, known, "function or relation")
+        for a in c.args:
+            self.r_expr(a, scope)
+        for k in c.kwargs:
+            self.r_expr(k.value, scope)
+
+    def r_atom_arg(self, a, scope, head=False):
+        if isinstance(a, N.Name):
+            if a.id == "_":
+                if head:
+                    raise self.error("`_` cannot appear in a rule's head", a.span)
+                a.role = "var"
+            elif a.id in self.constants:
+                a.role, a.key = "const", a.id
+            elif self.binds_index(a.id, scope):
+                a.role = "value"
+            else:
+                a.role = "var"
+        elif isinstance(a, N.Str) or (isinstance(a, N.Num) and a.is_int):
+            return
+        elif isinstance(a, N.Prefix) and a.ops == ["-"] and isinstance(a.operand, N.Num) \
+                and a.operand.is_int:
+            return
+        else:
+            raise self.error("an atom's arguments must be variables or constants", a.span)
+
+    def r_literal(self, lit: N.Literal, scope, where):
+        e = lit.expr
+        if isinstance(e, N.Prefix) and e.ops == ["!"]:
+            e = e.operand
+        if isinstance(e, N.Call):
+            if e.name in self.functions or (e.name not in self.relations and e.name in catalog.BUILTINS
+                                            and e.name not in self.tensors):
+                raise self.error(f"'{e.name}' is a function; {where} holds atoms like R(x, y)",
+                                 e.name_span)
+            if e.name not in self.relations:
+                raise self.unknown(e.name, e.name_span, set(self.relations), "relation")
+            self.r_call(e, scope)
+        elif isinstance(e, N.Compare) and e.op in ("==", "!="):
+            self.r_atom_arg(e.left, scope)
+            self.r_atom_arg(e.right, scope)
+        elif isinstance(e, N.Index) and isinstance(e.base, N.Name) and \
+                (e.base.id in self.relations or e.base.id in self.tensors):
+            self.r_index(e, scope)
+        else:
+            raise self.error(f"{where} holds atoms like R(x, y), comparisons x == y / x != y and "
+                             f"`not`", e.span)
+
+    def r_rule(self, r: N.Rule):
+        self.in_definition = True
+        try:
+            for a in r.head.args:
+                self.r_atom_arg(a, None, head=True)
+            for lit in r.body:
+                self.r_literal(lit, None, "a rule's body")
+        finally:
+            self.in_definition = False
+
+    def r_query(self, q: N.Query, scope):
+        if len(q.literals) == 1 and not q.literals[0].negated:
+            e = q.literals[0].expr
+            if not (isinstance(e, N.Call) and e.name in self.relations and not self.bound(e.name, scope)):
+                self.r_expr(e, scope)
+                return
+        for lit in q.literals:
+            self.r_literal(lit, scope, "a query")
+
+    def check_stray_facts(self, items):
+        """`prnt("x")` parses as a fact; when its relation is undeclared, defined by nothing else,
+        read nowhere and named like a function, it is a misspelt call."""
+        read = set()
+        for item in items:
+            if isinstance(item, N.ExprStmt) and id(item) in self.fact_stmts:
+                continue
+            for n in N.walk(item):
+                if isinstance(n, N.Call) and n.kind == "relation":
+                    read.add(n.name)
+                elif isinstance(n, N.Name) and n.role == "value":
+                    read.add(n.id)
+        for fn in self.functions.values():
+            read |= {n.name for s in fn.body for n in N.walk(s) if isinstance(n, N.Call)}
+        for rel in self.relations.values():
+            if rel.decl is None and not rel.rules and rel.name not in read:
+                close = difflib.get_close_matches(rel.name, sorted(catalog.BUILTINS | set(self.functions)),
+                                                  n=1, cutoff=0.75)
+                if close:
+                    raise self.error(f"unknown function '{rel.name}'; did you mean '{close[0]}'? "
+                                     f"(a relation that is only ever stated as facts would be "
+                                     f"declared with `relation`)", rel.span)
+
+
+def target_name(a: N.Assign) -> str:
+    return a.target.id if isinstance(a.target, N.Name) else a.target.base.id

@@ -1,0 +1,534 @@
+"""A running program: global state, definitions evaluated on demand (and again when a tensor or
+variable they read changes), fixpoints, statements, functions and tests."""
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import tensorlogic as tl
+
+from . import nodes as N
+from .datalog import Datalog, FixpointLimitWarning, _with_missing, facts_tensor, query_rows
+from .equations import PROJECTION, classify_lhs, extent, place
+from .errors import TensorLogicTypeError
+from .evaluate import Evaluator, Frame
+from .joins import Joins
+from .labelled import Labelled, is_tensor, project
+from .strata import is_recursive
+
+DEFAULT_MAX_ITERATIONS = 1000
+MAX_CALL_DEPTH = 150
+
+
+class _Return(Exception):
+    def __init__(self, value):
+        self.value = value
+
+
+class Runtime:
+    def __init__(self, model, max_iterations=DEFAULT_MAX_ITERATIONS):
+        self.model = model
+        self.max_iterations = max_iterations
+        self.evaluator = Evaluator(self)
+        self.datalog = Datalog(self)
+        self.joins = Joins(self)
+        self.plans, self.query_bodies = {}, {}
+        self.globals, self.leaves, self.versions = {}, {}, {}
+        self.cache, self._facts = {}, {}
+        self._scc, self._initialising = [], set()
+        self.depth = 0
+        self.component = {name: comp for comp in model.order for name in comp}
+        self.deps = {}
+
+    def error(self, message, span):
+        return self.model.error(message, span)
+
+    # ---- names ----------------------------------------------------------------------------------
+    def lookup(self, name, fr, span, override=None):
+        if override is not None:
+            return override
+        if fr is not None and fr.locals is not None and name in fr.local_names:
+            if name in fr.locals:
+                return fr.locals[name]
+            raise self.error(f"'{name}' is used before it is set", span)
+        if name in self.model.global_vars:
+            if name in self.globals:
+                return self.globals[name]
+            if not (name in self.model.tensors and self.model.tensors[name].decl is not None):
+                raise self.error(f"'{name}' is used before `let {name}` ran", span)
+        for values in reversed(self._scc):
+            if name in values:
+                return values[name]
+        info = self.model.tensors.get(name)
+        if info is not None:
+            return self.derived(name) if info.derived else self.leaf(name, span)
+        if name in self.model.relations:
+            return self.derived(name)
+        if name in self.model.domains:
+            return self.model.domains[name].size
+        raise self.error(f"unknown name '{name}'", span)
+
+    def axis_domains(self, name, fr):
+        if fr is not None and fr.locals is not None and name in fr.local_names:
+            return None
+        rel = self.model.relations.get(name)
+        if rel is not None:
+            return rel.domains
+        info = self.model.tensors.get(name)
+        return getattr(info, "axis_domains", None) if info is not None else None
+
+    def set_var(self, name, value, fr, span):
+        if fr is not None and fr.locals is not None and name in fr.local_names:
+            fr.locals[name] = value
+            return
+        if name in self.model.global_vars:
+            self.globals[name] = value
+        elif name in self.model.tensors and not self.model.tensors[name].derived:
+            info = self.model.tensors[name]
+            self.leaves[name] = self.conform(info, value, span)
+        else:
+            raise self.error(f"'{name}' cannot be assigned", span)
+        self.versions[name] = self.versions.get(name, 0) + 1
+
+    # ---- leaves ---------------------------------------------------------------------------------
+    def leaf(self, name, span=None):
+        if name in self.leaves:
+            return self.leaves[name]
+        info = self.model.tensors[name]
+        if info.decl is None or info.decl.init is None:
+            raise self.error(f"'{name}' has no value", span or info.span)
+        if name in self._initialising:
+            raise self.error(f"the value of '{name}' depends on itself", info.decl.init.span)
+        self._initialising.add(name)
+        try:
+            with tl.no_grad():
+                value = self.evaluator.value(info.decl.init)
+            value = self.conform(info, value, info.decl.init.span)
+            if info.mode == "learnable":
+                value = value.detach().requires_grad_(True)
+        finally:
+            self._initialising.discard(name)
+        self.leaves[name] = value
+        return value
+
+    def declared_shape(self, info):
+        """The declared shape with domains and bound named sizes resolved (None for `?` and
+        unbound names); None when there is no declaration."""
+        if info.decl is None:
+            return None
+        out = []
+        for d in info.decl.type.dims or ():
+            if d.kind == "int":
+                out.append(d.value)
+            elif d.kind == "name" and d.value in self.model.domains:
+                out.append(self.model.domains[d.value].size)
+            elif d.kind == "name":
+                out.append(self.named_size(d.value))
+            else:
+                out.append(None)
+        return tuple(out)
+
+    def named_size(self, name):
+        bound = self.globals.get(("size", name))
+        return bound[0] if bound else None
+
+    def conform(self, info, value, span):
+        """`value` as a tensor of the declared dtype and shape (binding named sizes)."""
+        if isinstance(value, Labelled):
+            from .show import plain
+            value = plain(value)
+        dtype = tl.int32 if info.dtype == "int32" else tl.float16
+        if not is_tensor(value):
+            try:
+                value = tl.tensor(value, dtype=dtype)
+            except (TypeError, ValueError, OverflowError) as err:
+                raise self.error(f"'{info.name}' needs a tensor value: {err}", span) from None
+        elif value.dtype != dtype:
+            value = tl.tensor(value.tolist(), dtype=dtype)
+        if info.decl is None:
+            return value
+        dims = info.decl.type.dims or []
+        shape = tuple(value.shape)
+        declared = self.declared_shape(info)
+        if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(declared, shape)):
+            from .indices import fmt_shape
+            raise self.error(f"'{info.name}' is declared {info.dtype}{fmt_shape(declared)} but its "
+                             f"value has shape {fmt_shape(shape)}", span)
+        for d, s in zip(dims, shape):
+            if d.kind == "name" and d.value not in self.model.domains and self.named_size(d.value) is None:
+                self.globals[("size", d.value)] = (s, d.span)
+        return value
+
+    # ---- definitions ----------------------------------------------------------------------------
+    def facts(self, rel):
+        t = self._facts.get(rel.name)
+        if t is None:
+            t = self._facts[rel.name] = facts_tensor(rel)
+        return t
+
+    def leaf_deps(self, name):
+        """Leaves (given tensors and global variables) a definition reads, through other
+        definitions and functions."""
+        if name in self.deps:
+            return self.deps[name]
+        out, seen, stack = set(), set(), [name]
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            for r in self.direct_reads(n):
+                info = self.model.tensors.get(r)
+                if r in self.model.global_vars or (info is not None and not info.derived and
+                                                    r not in self.model.relations):
+                    out.add(r)
+                else:
+                    stack.append(r)
+        self.deps[name] = frozenset(out)
+        return self.deps[name]
+
+    def direct_reads(self, name):
+        roots = []
+        if name in self.model.relations:
+            roots = [lit.expr for r in self.model.relations[name].rules for lit in r.body]
+        elif name in self.model.tensors:
+            for eq in self.model.tensors[name].equations:
+                roots.append(eq.value)
+                if isinstance(eq.target, N.Index):
+                    roots += [i.expr for i in eq.target.groups[0]]
+        out, fns, seen_fns = set(), [], set()
+        for root in roots:
+            for n in N.walk(root):
+                if isinstance(n, N.Name) and n.role == "value":
+                    out.add(n.id)
+                elif isinstance(n, N.Call) and n.kind == "relation":
+                    out.add(n.name)
+                elif isinstance(n, N.Call) and n.kind == "fn" and n.name not in seen_fns:
+                    seen_fns.add(n.name)
+                    fns.append(n.name)
+        while fns:
+            fn = self.model.functions[fns.pop()]
+            for s in fn.body:
+                for n in N.walk(s):
+                    if isinstance(n, N.Name) and n.role == "value" and n.id not in fn.local_names:
+                        out.add(n.id)
+                    elif isinstance(n, N.Call) and n.kind == "relation":
+                        out.add(n.name)
+                    elif isinstance(n, N.Call) and n.kind == "fn" and n.name not in seen_fns:
+                        seen_fns.add(n.name)
+                        fns.append(n.name)
+        return out
+
+    def snapshot(self, comp):
+        deps = set()
+        for m in comp:
+            deps |= self.leaf_deps(m)
+        return tuple(sorted((d, self.versions.get(d, 0)) for d in deps))
+
+    def derived(self, name):
+        comp = self.component[name]
+        snap = self.snapshot(comp)
+        hit = self.cache.get(name)
+        if hit is not None and hit[1] == snap:
+            return hit[0]
+        values = self.evaluate_component(comp)
+        for m, v in values.items():
+            self.cache[m] = (v, snap)
+        return values[name]
+
+    @contextlib.contextmanager
+    def scc_scope(self, values):
+        self._scc.append(values)
+        try:
+            yield
+        finally:
+            self._scc.pop()
+
+    def evaluate_component(self, comp):
+        recursive = is_recursive(self.model.graph, comp)
+        if not recursive:
+            name = comp[0]
+            if name in self.model.relations:
+                return {name: self.datalog.relation(self.model.relations[name])}
+            return {name: self.equations_value(self.model.tensors[name])}
+        if all(m in self.model.relations for m in comp):
+            return self.datalog.fixpoint(comp, self.max_iterations)
+        return self.naive_fixpoint(comp)
+
+    def naive_fixpoint(self, comp):
+        """Mutually recursive equations (and rules): iterate from zero until nothing changes."""
+        values = {}
+        for m in comp:
+            if m in self.model.relations:
+                shape = tuple(d.size for d in self.model.relations[m].domains)
+            else:
+                info = self.model.tensors[m]
+                shape = self.declared_shape(info) or info.static_shape
+                if shape is None or any(s is None for s in shape):
+                    raise self.error(f"'{m}' is defined recursively: declare its shape, like "
+                                     f"tensor {m}: float16[...]", info.equations[0].span)
+            values[m] = tl.zeros(*shape, dtype=tl.float16)
+        with self.scc_scope(values):
+            for _ in range(self.max_iterations):
+                new = {}
+                for m in comp:
+                    if m in self.model.relations:
+                        new[m] = self.datalog.relation(self.model.relations[m])
+                    else:
+                        new[m] = self.equations_value(self.model.tensors[m])
+                same = all(tuple(new[m].shape) == tuple(values[m].shape) and
+                           (new[m] - values[m]).abs().amax().item() == 0 for m in comp)
+                values.update(new)
+                if same:
+                    break
+            else:
+                self.warn_limit(comp, self.max_iterations)
+        return dict(values)
+
+    def warn_limit(self, members, limit):
+        warnings.warn(f"fixpoint of {', '.join(members)} not reached after {limit} iterations "
+                      f"(the iteration limit)", FixpointLimitWarning, stacklevel=2)
+
+    def equations_value(self, info):
+        """The sum of the contributions of every equation with this left side."""
+        parts = []
+        for eq in info.equations:
+            with self.at(eq.span):
+                parts.append(self.equation_part(eq, info, None))
+        with self.at(info.equations[0].span):
+            return self.combine(info, parts)
+
+    def equation_part(self, eq, info, fr_locals, local_names=None):
+        """Evaluates one equation's right side and projects it: returns (labelled result, axes,
+        frame) for `combine`."""
+        ev = self.evaluator
+        items = eq.target.groups[0] if isinstance(eq.target, N.Index) else []
+        declared = self.declared_shape(info) if info is not None else None
+        fr = ev.frame_for(eq.value, items, eq.op, locals=fr_locals, local_names=local_names,
+                          declared=declared)
+        r = ev.eval(eq.value, fr)
+        if not isinstance(r, Labelled):
+            if not items and eq.op == "=":
+                return (r, None, fr, eq)
+            if is_tensor(r) and r.ndim > 0:
+                if items:
+                    raise self.error("a tensor in index notation needs its indices, like X[i]",
+                                     eq.value.span)
+                r = Labelled(r, [f"#all{k}" for k in range(r.ndim)])
+                fr.plan.top = set(r.labels)
+            else:
+                r = Labelled(r if is_tensor(r) else tl.full((), float(r), dtype=tl.float16), ())
+        r = project(r, fr.plan.top | {l for l in r.labels if l.startswith("#all")}, PROJECTION[eq.op])
+        domains = getattr(info, "axis_domains", None) if info is not None else None
+        axes = classify_lhs(items, domains, lambda e, d: ev.index_value(e, d, fr))
+        return (r, axes, fr, eq)
+
+    def combine(self, info, parts, name=None):
+        name = name or info.name
+        plain = [p for p in parts if p[1] is None]
+        if plain:
+            if len(parts) == 1:
+                return self.as_float(plain[0][0], plain[0][3].value.span)
+            total = None
+            for v, _, _, eq in parts:
+                v = self.as_float(v.t if isinstance(v, Labelled) else v, eq.value.span)
+                total = v if total is None else total + v
+            return total
+        declared = self.declared_shape(info) if info is not None else None
+        n_axes = len(parts[0][1])
+        shape = []
+        for k in range(n_axes):
+            if declared is not None and declared[k] is not None:
+                shape.append(declared[k])
+                continue
+            size = 0
+            for r, axes, fr, eq in parts:
+                sizes = {v: s[0] for v, s in fr.env.sizes.items()}
+                e = extent(axes[k], sizes)
+                if e is None:
+                    g = self.evaluator.grid(axes[k].expr, fr)
+                    e = int(g.values.max()) + 1 if g.values.size else 0
+                size = max(size, e)
+            shape.append(size)
+        total = None
+        for r, axes, fr, eq in parts:
+            grids = {k: self.evaluator.grid(a.expr, fr) for k, a in enumerate(axes) if a.kind == "general"}
+            r = _with_missing(r, axes, {v: s[0] for v, s in fr.env.sizes.items()})
+            for a, item in zip(axes, eq.target.groups[0] if isinstance(eq.target, N.Index) else []):
+                if a.kind == "const" and not 0 <= a.c < shape[axes.index(a)]:
+                    raise self.error(f"index {a.c} is outside '{name}' of shape {list(shape)}", item.span)
+            part = place(r, axes, tuple(shape), eq.op, grids).t
+            total = part if total is None else total + part
+        return total
+
+    def as_float(self, v, span):
+        if is_tensor(v):
+            return v
+        if isinstance(v, (bool, int, float)):
+            return tl.full((), float(v), dtype=tl.float16)
+        if isinstance(v, list):
+            return tl.tensor(v, dtype=tl.float16)
+        raise self.error(f"an equation must give a tensor or a number, not {type(v).__name__}", span)
+
+    # ---- functions ------------------------------------------------------------------------------
+    def call_function(self, fn, args, kwargs, node):
+        params = [p.name for p in fn.params]
+        local = dict(zip(params, args))
+        local.update(kwargs)
+        for p in fn.params:
+            if p.type is not None:
+                self.check_type(local[p.name], p.type, node.span, f"argument '{p.name}' of {fn.name}")
+        if self.depth >= MAX_CALL_DEPTH:
+            raise RecursionError(self.error(f"calls nested deeper than {MAX_CALL_DEPTH} "
+                                            f"(in '{fn.name}')", node.span).args[0])
+        self.depth += 1
+        fr = Frame(None, None, local, None, fn.local_names)
+        try:
+            result = self.exec_block(fn.body, fr, value_of_last=True)
+        except _Return as r:
+            result = r.value
+        finally:
+            self.depth -= 1
+        if fn.ret is not None:
+            self.check_type(result, fn.ret, node.span, f"the result of {fn.name}")
+        return result
+
+    def check_type(self, value, spec, span, what):
+        if isinstance(value, Labelled):
+            from .show import plain
+            value = plain(value)
+        if not spec.dims:
+            return
+        if not is_tensor(value):
+            raise self.error(f"{what} must be a tensor, not {type(value).__name__}", span)
+        ok = value.ndim == len(spec.dims)
+        if ok:
+            for d, s in zip(spec.dims, value.shape):
+                if d.kind == "int" and d.value != s:
+                    ok = False
+                elif d.kind == "name" and d.value in self.model.domains and \
+                        self.model.domains[d.value].size != s:
+                    ok = False
+        if not ok:
+            dims = ", ".join("?" if d.kind == "any" else str(d.value) for d in spec.dims)
+            raise self.error(f"{what} has shape {list(value.shape)} but {spec.dtype}[{dims}] is "
+                             f"declared", span)
+
+    # ---- statements -----------------------------------------------------------------------------
+    def exec_top(self, item):
+        with self.at(item.span):
+            self.exec_stmt(item, None)
+
+    @contextlib.contextmanager
+    def at(self, span):
+        """Gives errors raised by the engine under this node the node's location."""
+        try:
+            yield
+        except (TensorLogicTypeError, SyntaxError, AssertionError, _Return, KeyboardInterrupt):
+            raise
+        except Exception as err:
+            if getattr(err, "_tl_located", False):
+                raise
+            if type(err).__name__ in ("ShapeMismatchError", "EinsumError"):
+                raise self.error(str(err).splitlines()[0], span) from err
+            err._tl_located = True
+            err.add_note(self.error("raised here", span).args[0])
+            raise
+
+    def exec_block(self, stmts, fr, value_of_last=False):
+        result = None
+        for k, s in enumerate(stmts):
+            last = value_of_last and k == len(stmts) - 1 and isinstance(s, N.ExprStmt)
+            with self.at(s.span):
+                v = self.exec_stmt(s, fr)
+            if last:
+                result = v
+        return result
+
+    def exec_stmt(self, s, fr):
+        ev = self.evaluator
+        locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
+        if isinstance(s, N.Let):
+            value = ev.value(s.value, locals_, names)
+            if isinstance(value, Labelled):
+                from .show import plain
+                value = plain(value)
+            if s.type is not None:
+                self.check_type(value, s.type, s.span, f"'{s.name}'")
+            self.set_var(s.name, value, fr, s.name_span)
+        elif isinstance(s, N.Assign):
+            self.exec_assign(s, fr)
+        elif isinstance(s, N.ExprStmt):
+            return ev.value(s.expr, locals_, names)
+        elif isinstance(s, N.Query):
+            self.print_query(s, fr)
+        elif isinstance(s, N.If):
+            from .evaluate import _truth
+            if _truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
+                self.exec_block(s.then, fr)
+            elif s.orelse is not None:
+                self.exec_block(s.orelse, fr)
+        elif isinstance(s, N.While):
+            from .evaluate import _truth
+            while _truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
+                self.exec_block(s.body, fr)
+        elif isinstance(s, N.For):
+            it = ev.value(s.iterable, locals_, names)
+            if is_tensor(it):
+                it = [it[k] for k in range(it.shape[0])] if it.ndim > 0 else [it]
+            try:
+                iterator = iter(it)
+            except TypeError:
+                raise self.error(f"cannot loop over {type(it).__name__}", s.iterable.span) from None
+            for v in iterator:
+                self.set_var(s.var, v, fr, s.var_span)
+                self.exec_block(s.body, fr)
+        elif isinstance(s, N.Return):
+            raise _Return(None if s.value is None else ev.value(s.value, locals_, names))
+        elif isinstance(s, N.MainBlock):
+            self.exec_block(s.body, Frame(None, None, {}, None, s.local_names))
+        elif isinstance(s, N.Learn):
+            from .learn import run_learn
+            run_learn(self, s)
+        return None
+
+    def exec_assign(self, s, fr):
+        """An assignment run as a statement: the right side evaluated now (an indexed or scalar
+        left side makes it an equation evaluated once)."""
+        name = s.target.id if isinstance(s.target, N.Name) else s.target.base.id
+        info = self.model.tensors.get(name)
+        if fr is not None and fr.locals is not None and name in fr.local_names:
+            info = None
+        part = self.equation_part(s, info if (info and info.decl) else None,
+                                  fr.locals if fr else None, fr.local_names if fr else None)
+        if part[1] is None:
+            value = part[0]
+            if isinstance(value, Labelled):
+                from .show import plain
+                value = plain(value)
+        else:
+            value = self.combine(info if (info and info.decl) else None, [part], name)
+        self.set_var(name, value, fr, s.target.span)
+
+    # ---- queries --------------------------------------------------------------------------------
+    def print_query(self, q, fr):
+        from .show import show, show_relation, show_rows
+        lits = q.literals
+        e = lits[0].expr
+        locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
+        atom = isinstance(e, N.Call) and e.kind == "relation"
+        if len(lits) == 1 and not lits[0].negated and not atom:
+            if isinstance(e, N.Name) and e.id in self.model.relations and \
+                    not (locals_ is not None and e.id in (names or ())):
+                print(show_relation(self.model.relations[e.id], self.lookup(e.id, fr, e.span)))
+                return
+            value = self.evaluator.value(e, locals_, names)
+            label = f"{_source_text(self.model, e)} = "
+            print(label + show(value).replace("\n", "\n" + " " * len(label)))
+            return
+        print(show_rows(query_rows(self, lits, locals_, names)))
+
+
+def _source_text(model, e):
+    from .indices import snippet
+    return snippet(model.sources, e.span, "value")

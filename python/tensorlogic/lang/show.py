@@ -1,0 +1,59 @@
+"""How values print: tensors like numpy arrays, booleans as true/false, relations as their tuples,
+query answers as bindings."""
+from __future__ import annotations
+
+import numpy as np
+
+from .labelled import Labelled, is_tensor
+
+
+def plain(v: Labelled):
+    """An indexed value as an ordinary tensor (axes in the order its indices first appeared)."""
+    return v.t
+
+
+def show(v) -> str:
+    if isinstance(v, Labelled):
+        v = plain(v)
+    if is_tensor(v):
+        arr = v.detach().numpy() if hasattr(v, "detach") else v.numpy()
+        if arr.dtype == np.float16:
+            arr = arr.astype(np.float32)
+        if arr.ndim == 0:
+            return _scalar(arr.item())
+        return np.array2string(arr, separator=", ", precision=4, suppress_small=True)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return _scalar(v)
+    if isinstance(v, (list, tuple)):
+        inner = ", ".join(show(x) for x in v)
+        return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
+    if v is None:
+        return "none"
+    return str(v)
+
+
+def _scalar(x) -> str:
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def show_rows(rows) -> str:
+    if isinstance(rows, bool):
+        return "true" if rows else "false"
+    if not rows:
+        return "false"
+    return "\n".join(", ".join(f"{k} = {v}" for k, v in row.items()) for row in rows)
+
+
+def show_relation(rel, t) -> str:
+    arr = t.detach().numpy() if hasattr(t, "detach") else t.numpy()
+    lines = []
+    for idx in zip(*np.nonzero(arr > 0)):
+        args = ", ".join(str(d.constants()[int(i)]) for d, i in zip(rel.domains, idx))
+        lines.append(f"{rel.name}({args})")
+    if rel.arity == 0:
+        return "true" if arr.item() > 0 else "false"
+    return "\n".join(lines) if lines else f"{rel.name}: no tuples"

@@ -1,0 +1,186 @@
+"""Every error class of LANGUAGE.md §8 names file, line and column and shows the line with a caret."""
+import pytest
+
+from tensorlogic.lang import TensorLogicSyntaxError, TensorLogicTypeError
+from tensorlogic.lang.checker import check
+
+
+def error_at(src, cls, line, col, fragment, filename="prog.tl"):
+    with pytest.raises(cls) as info:
+        check(src, filename)
+    err = info.value
+    assert (err.lineno, err.offset) == (line, col), str(err)
+    assert fragment in err.message, err.message
+    text = str(err.args[0])
+    head, shown, caret = text.splitlines()[:3]
+    assert head.startswith(f"{filename}:{line}:{col}: ")
+    assert shown.strip() == src.splitlines()[line - 1].strip()
+    # The caret sits under the reported column.
+    assert caret.index("^") - 4 == col - 1 - (len(src.splitlines()[line - 1]) - len(shown[4:]))
+    assert err.filename == filename
+    return err
+
+
+# ---- syntax -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("src, line, col, fragment", [
+    ("Y[i] = (X[i] +\n", 1, 15, "unexpected end of input"),
+    ("let a = 1\nlet b = = 2\n", 2, 9, "unexpected '='"),
+    ("Y[i] = X[i] $ 2\n", 1, 13, "unexpected character '$'"),
+    ('print("abc\n', 1, 7, "unterminated string"),
+    ("relation R(x y)\n", 1, 14, "unexpected 'y'"),
+    ("domain D = {a, b\nlet x = 1\n", 2, 1, "unexpected 'let'"),
+    ("fn f(a, b { a }\n", 1, 11, "unexpected '{'"),
+    ("Y[i] + 1 = X[i]\n", 1, 1, "left side of `=`"),
+    ("f(x: 1, 2)\n", 1, 9, "positional argument after a keyword"),
+    ("tensor X: float16[2.5] = 1\n", 1, 19, "dimension must be an integer"),
+    ("let x = " + "(" * 40 + "1" + ")" * 40 + "\n", 1, 41, "nested deeper"),
+    ("\n\n  A(x) <- \n", 3, 10, "unexpected end of input"),
+    ("if x { y } else\n", 1, 16, "unexpected end of input"),
+])
+def test_syntax_errors(src, line, col, fragment):
+    err = error_at(src, TensorLogicSyntaxError, line, col, fragment)
+    assert isinstance(err, SyntaxError)
+
+
+# ---- unknown names ----------------------------------------------------------------------------
+@pytest.mark.parametrize("src, line, col, fragment", [
+    ("Parent(A, B)\nAnc(x, y) <- Parnt(x, y)\n", 2, 14, "unknown relation 'Parnt'; did you mean 'Parent'"),
+    ("tensor X: float16[3] = [1, 2, 3]\nY[i] = X[i] + Z[i]\n", 2, 15, "unknown name 'Z'"),
+    ("let a = 1\nprint(b + a)\n", 2, 7, "unknown name 'b'"),
+    ("let y = foo(1)\n", 1, 9, "unknown function or relation 'foo'"),
+    ("relation R(x: Persn)\n", 1, 12, "unknown domain 'Persn'"),
+    ("prnt(\"hi\")\n", 1, 1, "unknown function 'prnt'; did you mean 'print'"),
+    ("let k = 1\nif k > 0 {\n  z = 3\n}\n", 3, 3, "unknown variable 'z'"),
+    ("import \"no_such_file.tl\"\n", 1, 1, "cannot import 'no_such_file.tl'"),
+    ("tensor W: float16[3] learnable = zeros(3)\nL = W[i] W[i]\nlearn {\n  objectiv: L\n}\n", 4, 3,
+     "unknown learn setting 'objectiv'; did you mean 'objective'"),
+    ("tensor W: float16[3] learnable = zeros(3)\nL = W[i] W[i]\nlearn {\n  objective: L,\n"
+     "  optimizer: adamm(lr: 0.1)\n}\n", 5, 14, "unknown optimizer 'adamm'"),
+    ("tensor W: float16[3] learnable = zeros(3)\nL = W[i] W[i]\nlearn {\n  objective: L,\n"
+     "  optimizer: adam(lr: 0.1, beta: 3)\n}\n", 5, 28, "unknown argument of Adam 'beta'; did you mean 'betas'"),
+    ("tensor X: float16[3] = zeros(3)\ntensor t: float32 = 1\n", 2, 11, "unknown type 'float32'"),
+])
+def test_unknown_names(src, line, col, fragment):
+    error_at(src, TensorLogicTypeError, line, col, fragment)
+
+
+# ---- shape and index mismatches ---------------------------------------------------------------
+@pytest.mark.parametrize("src, line, col, fragment", [
+    ("tensor X: float16[3] = [1, 2]\n", 1, 24, "declared float16[3] but its value has shape [2]"),
+    ("tensor X: float16[2, 3] = zeros(3, 2)\n", 1, 27, "declared float16[2, 3] but its value has shape [3, 2]"),
+    ("tensor X: float16[2, 2] = [[1, 2], [3]]\n", 1, 36, "ragged list"),
+    ("tensor W: float16[2, 3] = zeros(2, 3)\ntensor X: float16[4] = zeros(4)\nY[i] = W[i, j] X[j]\n",
+     3, 18, "index 'j' has size 4 in X[j] but size 3 in W[i, j]"),
+    ("tensor Y: float16[3]\ntensor X: float16[4] = zeros(4)\nY[i] = X[i]\n", 3, 3,
+     "index 'i' has size 3 in Y[i] but size 4 in X[i]"),
+    ("tensor X: float16[3] = zeros(3)\nY[i, j] = X[i]\n", 2, 6, "the size of index 'j' is unknown"),
+    ("domain P = {a, b}\nrelation R(x: P)\ntensor X: float16[3] = zeros(3)\nY[x] = R(x) X[x]\n",
+     4, 15, "index 'x' has size 3 in X[x] but size 2 in R(x)"),
+])
+def test_shape_mismatches(src, line, col, fragment):
+    error_at(src, TensorLogicTypeError, line, col, fragment)
+
+
+@pytest.mark.parametrize("src, line, col, fragment", [
+    ("tensor W: float16[2, 3] = zeros(2, 3)\nY[i] = W[i, j, k]\n", 2, 8, "'W' has 2 axes but 3 indices are given"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = X(i)\n", 2, 8, "numeric tensor: index it with [ ]"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = softmax(X[i.])\n", 2, 18, "belongs on the left side"),
+    ("tensor X: float16[3, 3] = zeros(3, 3)\nY[i., j.] = X[i, j]\n", 2, 7, "only one axis can be marked"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = X[i / 2.5]\n", 2, 14, "an index must be an integer"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = X[i > 2]\n", 2, 10, "index variables"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = X[relu(i)]\n", 2, 15, "unknown name 'i'"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = X[i]\nZ[i, j] = Y[i] + Y[j]\nY[k, l] = X[k]\n", 4, 1,
+     "'Y' has 1 index at line 2 but 2 here"),
+    ("domain P = {a, b}\nrelation R(x: P)\ntensor X: float16[3] = zeros(3)\nY[i] = X[a]\n", 4, 10,
+     "axis 0 of 'X' is not indexed by a domain"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = X[X]\n", 2, 10, "cannot be used as an index variable"),
+])
+def test_index_errors(src, line, col, fragment):
+    error_at(src, TensorLogicTypeError, line, col, fragment)
+
+
+# ---- arity ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("src, line, col, fragment", [
+    ("Parent(A, B)\nAnc(x) <- Parent(x, y, z)\n", 2, 11, "relation 'Parent' takes 2 arguments (line 1), but 3 are given"),
+    ("Parent(A, B)\nParent(A, B, C)\n", 2, 1, "takes 2 arguments"),
+    ("relation R(x, y)\nR(a)\n", 2, 1, "relation 'R' takes 2 arguments"),
+    ("P(a)\nQ(x) <- P(x)\nQ(x, y) <- P(x), P(y)\n", 3, 1, "relation 'Q' takes 1 argument (line 2), but 2 are given"),
+    ("fn f(a, b) { a + b }\nlet z = f(1)\n", 2, 9, "'f' takes 2 arguments; missing b"),
+    ("fn f(a) { a }\nlet z = f(1, 2)\n", 2, 9, "'f' takes 1 argument but 2 are given"),
+    ("let z = relu(1, 2)\n", 1, 9, "'relu' takes 1 argument but 2 are given"),
+    ("fn f(a) { a }\nlet z = f(b: 1)\n", 2, 11, "'f' has no parameter 'b'"),
+])
+def test_arity_errors(src, line, col, fragment):
+    error_at(src, TensorLogicTypeError, line, col, fragment)
+
+
+# ---- negation and stratification --------------------------------------------------------------
+@pytest.mark.parametrize("src, line, col, fragment", [
+    ("P(a)\nQ(x) <- P(x), not R(x)\nR(x) <- Q(x)\n", 2, 15, "negation through recursion cannot be stratified"),
+    ("P(a)\nWin(x) <- P(x), not Win(x)\n", 2, 17, "'Win' depends on 'not Win'"),
+    ("E(a, b)\nA(x) <- E(x, y), not C(y)\nB(x) <- A(x)\nC(x) <- B(x)\n", 2, 18, "(A -> not C -> B -> A)"),
+])
+def test_unstratified_negation(src, line, col, fragment):
+    error_at(src, TensorLogicTypeError, line, col, fragment)
+
+
+def test_stratified_negation_is_accepted():
+    check("E(a, b)\nR(x, y) <- E(x, y)\nR(x, z) <- R(x, y), E(y, z)\nN(x, y) <- E(x, _), E(_, y), not R(x, y)\n")
+
+
+# ---- other checks -----------------------------------------------------------------------------
+@pytest.mark.parametrize("src, line, col, fragment", [
+    ("domain Person = {Alice, Bob}\nrelation Parent(x: Person, y: Person)\nParent(Alice, Eve)\n",
+     3, 15, "'Eve' is not in domain Person"),
+    ("domain P = {a}\ndomain C = {b}\nrelation R(x: P)\nrelation S(x: C)\nT(x) <- R(x), S(x)\n",
+     5, 17, "'x' ranges over P (line 3) and over C (line 4)"),
+    ("domain D = {a, a}\n", 1, 16, "'a' appears twice in domain D"),
+    ("tensor X: float16[3] = zeros(3)\ntensor X: float16[3] = zeros(3)\n", 2, 8, "already declared as a tensor at line 1"),
+    ("Parent(A, B)\nmain { Parent(B, C) }\n", 2, 8, "facts must be written at the top level"),
+    ("fn f(a) { A(x) <- B(x) }\n", 1, 11, "rules must be written at the top level"),
+    ("return 1\n", 1, 1, "`return` outside a function"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = X[i]\nlet k = 1\nif k > 0 { Y = X }\n", 4, 12,
+     "'Y' is defined by an equation at line 2"),
+    ("tensor X: float16[3] = zeros(3)\nX[i] = 1\n", 2, 1, "is given a value at line 1"),
+    ("tensor W: float16[3] learnable\n", 1, 1, "needs an initial value"),
+    ("tensor W: int32[3] learnable = [1, 2, 3]\n", 1, 1, "only float16 tensors can be learnable"),
+    ("tensor X: float16[3] = zeros(3)\nL = X[i] X[i]\nlearn {\n objective: L\n}\n", 3, 1,
+     "needs a learnable tensor"),
+    ("tensor W: float16[3] learnable = zeros(3)\nL = W[i] W[i]\nlearn {\n epochs: 3\n}\n", 3, 1,
+     "needs `objective: <loss>`"),
+    ("A(x) <- B(x)\nB(a)\nA(_)?\nH(_) <- B(a)\n", 4, 3, "`_` cannot appear in a rule's head"),
+    ("P(a)\nQ(x) <- P(x), relu(x)\n", 2, 15, "'relu' is a function"),
+])
+def test_other_checks(src, line, col, fragment):
+    error_at(src, TensorLogicTypeError, line, col, fragment)
+
+
+def test_error_in_imported_file_names_that_file(tmp_path):
+    (tmp_path / "lib.tl").write_text("P(a)\nQ(x) <- P(x, y)\n")
+    main = tmp_path / "main.tl"
+    main.write_text('import "lib.tl"\nQ(x)?\n')
+    with pytest.raises(TensorLogicTypeError) as info:
+        check(main.read_text(), str(main))
+    err = info.value
+    assert err.filename == str(tmp_path / "lib.tl") and (err.lineno, err.offset) == (2, 9)
+    assert "Q(x) <- P(x, y)" in str(err)
+
+
+def test_syntax_error_in_imported_file(tmp_path):
+    (tmp_path / "lib.tl").write_text("P(a\n")
+    main = tmp_path / "main.tl"
+    main.write_text('import "lib.tl"\n')
+    with pytest.raises(TensorLogicSyntaxError) as info:
+        check(main.read_text(), str(main))
+    assert info.value.filename.endswith("lib.tl") and info.value.lineno == 1
+
+
+def test_errors_are_builtin_subclasses():
+    assert issubclass(TensorLogicSyntaxError, SyntaxError)
+    assert issubclass(TensorLogicTypeError, TypeError)
+
+
+def test_index_summed_in_a_product_and_used_outside_it():
+    src = ("tensor A: float16[3] = zeros(3)\ntensor B: float16[3] = zeros(3)\n"
+           "tensor C: float16[3] = zeros(3)\nS = A[j] B[j] + C[j]\n")
+    error_at(src, TensorLogicTypeError, 4, 19, "index 'j' is summed inside a product but also used outside it")

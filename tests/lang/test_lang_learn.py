@@ -1,0 +1,91 @@
+"""`learn` blocks: objectives, every optimizer and scheduler of tl.optim with their arguments,
+gradient clipping and the progress bar."""
+import numpy as np
+import pytest
+
+from tensorlogic import lang
+from tensorlogic.lang import TensorLogicTypeError
+
+FIT = """
+tensor X: float16[6, 2] = [[0, 1], [1, 0], [1, 1], [2, 1], [1, 2], [2, 2]]
+tensor Y: float16[6] = [1, 1, 2, 3, 3, 4]                 // y = x0 + x1
+tensor W: float16[2] learnable = [0, 0]
+Pred[n] = W[j] X[n, j]
+learn {
+    Err[n] = (Pred[n] - Y[n]) ^ 2
+    objective: Err,
+    SETTINGS
+}
+"""
+
+
+def fit(settings):
+    prog = lang.run(FIT.replace("SETTINGS", settings), "fit.tl")
+    return np.asarray(prog["W"].numpy(), dtype=np.float64), prog
+
+
+@pytest.mark.parametrize("optimizer, epochs", [
+    ("sgd(lr: 0.05)", 200),
+    ("sgd(lr: 0.02, momentum: 0.9, dampening: 0.0, nesterov: true, weight_decay: 0.0)", 200),
+    ("adam(lr: 0.05, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, amsgrad: true)", 300),
+    ("AdamW(lr: 0.05, weight_decay: 0.001)", 300),
+    ("rmsprop(lr: 0.01, alpha: 0.99, momentum: 0.5, centered: false)", 300),
+    ("lion(lr: 0.01, betas: (0.9, 0.99))", 300),
+])
+def test_optimizers_fit_a_linear_model(optimizer, epochs):
+    w, _ = fit(f"optimizer: {optimizer},\n    epochs: {epochs}")
+    np.testing.assert_allclose(w, [1, 1], atol=0.08)
+
+
+@pytest.mark.parametrize("scheduler", [
+    "step(step_size: 50, gamma: 0.5)",
+    "exponential(gamma: 0.99)",
+    "cosine(t_max: 200, eta_min: 0.001)",
+    "linear(start_factor: 1.0, end_factor: 0.1, total_iters: 200)",
+    "lambda(lr_lambda: decay)",
+    "StepLR(step_size: 100)",
+])
+def test_schedulers(scheduler):
+    src = FIT.replace("SETTINGS", f"optimizer: adam(lr: 0.05),\n    epochs: 200,\n    scheduler: {scheduler}")
+    src += "fn decay(epoch) { 1 / (1 + 0.01 * epoch) }\n"
+    prog = lang.run(src, "fit.tl")
+    np.testing.assert_allclose(np.asarray(prog["W"].numpy(), np.float64), [1, 1], atol=0.1)
+
+
+def test_gradient_clipping_and_defaults():
+    w, _ = fit("optimizer: sgd(lr: 0.05),\n    epochs: 200,\n    clip_grad_norm: 0.5")
+    np.testing.assert_allclose(w, [1, 1], atol=0.1)
+    w, prog = fit("epochs: 300")                                   # default adam(lr: 0.01)
+    np.testing.assert_allclose(w, [1, 1], atol=0.15)
+    assert prog.runtime.last_loss is not None
+
+
+def test_progress_bar(capfd):
+    fit("optimizer: sgd(lr: 0.05),\n    epochs: 20,\n    progress: true")
+    err = capfd.readouterr().err
+    assert "learn" in err and "20/20" in err and "loss=" in err and "epoch/s" in err
+    fit("optimizer: sgd(lr: 0.05),\n    epochs: 20,\n    progress: false")
+    assert "learn" not in capfd.readouterr().err
+
+
+def test_statements_in_learn_run_every_epoch(capsys):
+    src = FIT.replace("SETTINGS", "optimizer: sgd(lr: 0.05),\n    epochs: 3").replace(
+        "learn {", 'learn {\n    print("epoch")')
+    lang.run(src, "fit.tl")
+    assert capsys.readouterr().out == "epoch\nepoch\nepoch\n"
+
+
+def test_learned_values_feed_later_statements(capsys):
+    lang.run(FIT.replace("SETTINGS", "optimizer: sgd(lr: 0.05),\n    epochs: 300") +
+             "print(Pred[n] Pred[n] > 38)\n", "fit.tl")
+    assert capsys.readouterr().out == "1\n"          # sum of squares of 1,1,2,3,3,4 = 40
+
+
+def test_objective_must_depend_on_a_learnable_tensor():
+    with pytest.raises(TensorLogicTypeError, match="does not depend on a learnable tensor"):
+        lang.run(FIT.replace("SETTINGS", "epochs: 2").replace("objective: Err", "objective: Y"), "fit.tl")
+
+
+def test_unknown_optimizer_argument_is_a_check_error():
+    with pytest.raises(TensorLogicTypeError, match="unknown argument of SGD 'momentun'"):
+        lang.compile(FIT.replace("SETTINGS", "optimizer: sgd(lr: 0.1, momentun: 0.9)"), "fit.tl")

@@ -1,0 +1,331 @@
+"""Running programs: Datalog on tensors, equations, statements, the Program API."""
+import random
+
+import numpy as np
+import pytest
+
+import tensorlogic as tl
+from tensorlogic import lang
+from tensorlogic.lang import TensorLogicTypeError
+from tensorlogic.lang.datalog import FixpointLimitWarning
+
+
+def run(src, **kw):
+    return lang.run(src, "prog.tl", **kw)
+
+
+def arr(t):
+    return np.asarray(t.numpy(), dtype=np.float64)
+
+
+# ---- Datalog ----------------------------------------------------------------------------------
+FAMILY = """
+domain Person = {Alice, Bob, Charlie, Dana}
+relation Parent(x: Person, y: Person)
+Parent(Alice, Bob)
+Parent(Bob, Charlie)
+Parent(Charlie, Dana)
+Ancestor(x, y) <- Parent(x, y)
+Ancestor(x, z) <- Ancestor(x, y), Parent(y, z)
+"""
+
+
+def test_facts_rules_queries_print_and_api(capsys):
+    prog = run(FAMILY + "Ancestor(Alice, x)?\nAncestor(Alice, Charlie)?\nAncestor(Dana, x)?\n")
+    assert capsys.readouterr().out == "x = Bob\nx = Charlie\nx = Dana\ntrue\nfalse\n"
+    anc = prog["Ancestor"]
+    assert isinstance(anc, tl.Tensor) and anc.dtype == tl.float16 and tuple(anc.shape) == (4, 4)
+    assert arr(anc).tolist() == [[0, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]]
+    assert prog.domain("Person") == ["Alice", "Bob", "Charlie", "Dana"]
+    assert prog.query("Ancestor(x, Dana)") == [{"x": "Alice"}, {"x": "Bob"}, {"x": "Charlie"}]
+    assert prog.query("Ancestor(Alice, Dana)") is True and prog.query("Ancestor(Dana, Alice)?") is False
+    assert prog.query("Ancestor(x, y), Parent(y, Dana)") == [{"x": "Alice", "y": "Charlie"},
+                                                            {"x": "Bob", "y": "Charlie"}]
+
+
+def test_relation_print(capsys):
+    run(FAMILY + "Parent?\n")
+    assert capsys.readouterr().out.splitlines() == ["Parent(Alice, Bob)", "Parent(Bob, Charlie)",
+                                                     "Parent(Charlie, Dana)"]
+
+
+def test_untyped_relations_infer_their_domains():
+    prog = run("Edge(a, b)\nEdge(b, c)\nEdge(c, a)\nEdge(d, d)\n"
+               "Reach(x, y) <- Edge(x, y)\nReach(x, z) <- Reach(x, y), Edge(y, z)\n")
+    assert prog.domain("Edge.0") == ["a", "b", "c", "d"] == prog.domain("Reach.1")
+    assert prog.query("Reach(a, x)") == [{"x": "a"}, {"x": "b"}, {"x": "c"}]
+    prog = run("E(0, 3)\nE(3, 1)\nP(x, y) <- E(x, y)\nP(x, z) <- P(x, y), E(y, z)\n")
+    assert prog.domain("E.0") == [0, 1, 2, 3] and prog.query("P(0, x)") == [{"x": 1}, {"x": 3}]
+
+
+def test_negation_comparisons_wildcards_constants():
+    prog = run(FAMILY + """
+Person2(Alice)
+Person2(Bob)
+Person2(Charlie)
+Person2(Dana)
+NotAnc(x, y) <- Person2(x), Person2(y), not Ancestor(x, y), x != y
+HasChild(x) <- Parent(x, _)
+Root(x) <- Person2(x), not Parent(_, x)
+FromAlice(y) <- Ancestor(Alice, y)
+Self(x, x) <- Person2(x)
+AliceTo(Alice, y) <- Parent(Bob, y)
+""")
+    anc = arr(prog["Ancestor"])
+    not_anc = arr(prog["NotAnc"])
+    expected = ((anc == 0) & ~np.eye(4, dtype=bool)).astype(float)
+    np.testing.assert_array_equal(not_anc, expected)
+    assert [r["x"] for r in prog.query("HasChild(x)")] == ["Alice", "Bob", "Charlie"]
+    assert prog.query("Root(x)") == [{"x": "Alice"}]
+    assert [r["y"] for r in prog.query("FromAlice(y)")] == ["Bob", "Charlie", "Dana"]
+    np.testing.assert_array_equal(arr(prog["Self"]), np.eye(4))
+    assert prog.query("AliceTo(x, y)") == [{"x": "Alice", "y": "Charlie"}]
+
+
+def test_mutual_recursion_and_rules_over_several_strata():
+    prog = run("""
+domain N = 0..7
+relation Succ(a: N, b: N)
+Succ(0, 1)
+Succ(1, 2)
+Succ(2, 3)
+Succ(3, 4)
+Succ(4, 5)
+Succ(5, 6)
+Zero(0)
+Even(x) <- Zero(x)
+Even(y) <- Odd(x), Succ(x, y)
+Odd(y) <- Even(x), Succ(x, y)
+Both(x) <- Even(x), Odd(x)
+""")
+    assert [r["x"] for r in prog.query("Even(x)")] == [0, 2, 4, 6]
+    assert [r["y"] for r in prog.query("Odd(y)")] == [1, 3, 5]
+    assert prog.query("Both(x)") == []
+
+
+def python_closure(edges):
+    succ = {}
+    for a, b in edges:
+        succ.setdefault(a, set()).add(b)
+    total, delta = set(edges), set(edges)
+    while delta:
+        delta = {(x, z) for x, y in delta for z in succ.get(y, ())} - total
+        total |= delta
+    return total
+
+
+@pytest.mark.parametrize("n, m, seed", [(30, 40, 0), (60, 50, 1), (80, 400, 2)])
+def test_semi_naive_closure_matches_python(n, m, seed):
+    rng = random.Random(seed)
+    edges = {(rng.randrange(n), rng.randrange(n)) for _ in range(m)}
+    src = f"domain V = 0..{n}\nrelation E(a: V, b: V)\n" + "".join(f"E({a}, {b})\n" for a, b in edges)
+    src += "P(x, y) <- E(x, y)\nP(x, z) <- P(x, y), E(y, z)\nQ(x, z) <- E(x, y), Q(y, z)\nQ(x, y) <- E(x, y)\n"
+    src += "D(x, z) <- D(x, y), D(y, z)\nD(x, y) <- E(x, y)\n"
+    prog = run(src)
+    expected = python_closure(edges)
+    for name in ("P", "Q", "D"):      # left-linear (sparse join), right-linear, non-linear
+        got = {tuple(map(int, ij)) for ij in np.argwhere(arr(prog[name]) > 0)}
+        assert got == expected, name
+
+
+def test_iteration_limit_is_reported():
+    src = FAMILY.replace("Parent(Charlie, Dana)", "Parent(Charlie, Dana)\nParent(Dana, Alice)")
+    prog = lang.compile(src, "prog.tl", max_iterations=1)
+    with pytest.warns(FixpointLimitWarning, match="Ancestor"):
+        prog.run()["Ancestor"]
+
+
+# ---- equations --------------------------------------------------------------------------------
+def test_equations_projections_and_index_arithmetic():
+    prog = run("""
+tensor W: float16[2, 3] = [[1, 2, 3], [4, 5, 6]]
+tensor X: float16[3] = [1, 0, -1]
+tensor F: float16[4, 5] = [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13, 14, 15], [16, 17, 18, 19, 20]]
+Y[i] = relu(W[i, j] X[j] + 1)
+S = (W[i, j] - 1) ^ 2
+Two[i] = X[i]
+Two[i] = 2 X[i]
+Mx[x / 2, y / 2] max= F[x, y]
+Mn[x / 2] min= F[x, y]
+Av[x / 2, y / 2] avg= F[x, y]
+Sh[i] = X[i + 1]
+Back[i] = X[i - 1]
+Up[i] = X[i / 2]
+Rev[i] = X[2 - i]
+tensor Sq: float16[2, 2] = [[1, 2], [3, 4]]
+Diag[i] = Sq[i, i]
+Col[i] = F[i, 2]
+Cst[0] = 5
+Cst[3] = 7
+tensor Out: float16[3, 2]
+Out[i, j] = X[i]
+Left[i + 1] = X[i]
+""")
+    w, x, f = arr(prog["W"]), arr(prog["X"]), arr(prog["F"])
+    np.testing.assert_allclose(arr(prog["Y"]), np.maximum(w @ x + 1, 0))
+    assert float(arr(prog["S"])) == ((w - 1) ** 2).sum()
+    np.testing.assert_allclose(arr(prog["Two"]), 3 * x)
+    np.testing.assert_allclose(arr(prog["Mx"]), [[7, 9, 10], [17, 19, 20]])
+    np.testing.assert_allclose(arr(prog["Mn"]), [1, 11])
+    np.testing.assert_allclose(arr(prog["Av"]), [[4, 6, 7.5], [14, 16, 17.5]])
+    np.testing.assert_allclose(arr(prog["Sh"]), [0, -1])
+    np.testing.assert_allclose(arr(prog["Back"]), [0, 1, 0, -1])
+    np.testing.assert_allclose(arr(prog["Up"]), [1, 1, 0, 0, -1, -1])
+    np.testing.assert_allclose(arr(prog["Rev"]), [-1, 0, 1])
+    np.testing.assert_allclose(arr(prog["Diag"]), [1, 4])
+    np.testing.assert_allclose(arr(prog["Col"]), f[:, 2])
+    np.testing.assert_allclose(arr(prog["Cst"]), [5, 0, 0, 7])
+    with pytest.raises(TensorLogicTypeError, match="the size of index 'j' is unknown"):
+        lang.compile("tensor X: float16[3] = [1, 0, -1]\nBc[i, j] = X[i]\n")
+    np.testing.assert_allclose(arr(prog["Out"]), np.repeat(x[:, None], 2, 1))
+    np.testing.assert_allclose(arr(prog["Left"]), [0, 1, 0, -1])
+
+
+def test_normalised_axes_and_temperature():
+    prog = run("""
+tensor A: float16[2, 3] = [[1, 2, 3], [0, 0, 1]]
+Rows[i, j.] = softmax(A[i, j])
+Cols[i., j] = softmax(A[i, j])
+Ln[i, j.] = lnorm(A[i, j])
+Hard[i, j] = sig(A[i, j] - 1.5, 0)
+Soft[i, j] = sig(A[i, j] - 1.5, 2)
+Plain[i, j] = sig(A[i, j])
+""")
+    a = arr(prog["A"])
+    e = np.exp(a)
+    np.testing.assert_allclose(arr(prog["Rows"]), e / e.sum(1, keepdims=True), atol=2e-3)
+    np.testing.assert_allclose(arr(prog["Cols"]), e / e.sum(0, keepdims=True), atol=2e-3)
+    ln = (a - a.mean(1, keepdims=True)) / np.sqrt(a.var(1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(arr(prog["Ln"]), ln, atol=5e-3)
+    np.testing.assert_array_equal(arr(prog["Hard"]), (a > 1.5).astype(float))
+    np.testing.assert_allclose(arr(prog["Soft"]), 1 / (1 + np.exp(-(a - 1.5) / 2)), atol=2e-3)
+    np.testing.assert_allclose(arr(prog["Plain"]), 1 / (1 + np.exp(-a)), atol=2e-3)
+
+
+def test_recursive_equation_runs_to_a_fixpoint():
+    prog = run("tensor X: float16[3]\nX[i] = 0.5 X[i] + 1\n")
+    np.testing.assert_allclose(arr(prog["X"]), [2, 2, 2], atol=1e-2)
+    prog = lang.compile("tensor X: float16[2]\nX[i] = 1 - X[i]\n", "p.tl", max_iterations=20)
+    with pytest.warns(FixpointLimitWarning):
+        prog.run()["X"]
+
+
+def test_boolean_and_numeric_tensors_mix_and_definitions_follow_changes():
+    prog = run("""
+domain N = 0..3
+relation Link(a: N, b: N)
+Link(0, 1)
+Link(1, 2)
+tensor Z: float16[3, 2] = [[1, 2], [3, 4], [5, 6]]
+let scale = 2
+Agg[n, d] = Link(n, n') Z[n', d] * scale
+""")
+    np.testing.assert_allclose(arr(prog["Agg"]), [[6, 8], [10, 12], [0, 0]])
+    prog.runtime.globals["scale"] = 1
+    prog.runtime.versions["scale"] += 1
+    np.testing.assert_allclose(arr(prog["Agg"]), [[3, 4], [5, 6], [0, 0]])
+
+
+def test_queries_of_tensors_print_values(capsys):
+    run("tensor X: float16[3] = [1, 2, 3]\nX?\nX[i] X[i]?\nY[i] = X[i] * 2\nY?\n")
+    assert capsys.readouterr().out == "X = [1., 2., 3.]\nX[i] X[i] = 14\nY = [2., 4., 6.]\n"
+
+
+def test_runtime_shape_mismatch_is_located():
+    with pytest.raises(TensorLogicTypeError) as info:
+        run("tensor A: float16[?] = [1, 2, 3]\ntensor B: float16[?] = [1, 2]\nS = A[i] B[i]\n")
+    assert (info.value.lineno, info.value.offset) == (3, 12)
+    assert "index 'i' has size 2 in B[i] but size 3 in A[i]" in str(info.value)
+
+
+# ---- statements and functions -----------------------------------------------------------------
+def test_statements_functions_and_output(capsys):
+    run("""
+tensor X: float16[4] = [1, 2, 3, 4]
+fn double(v) { v * 2 }
+fn fact(n) { if n <= 1 { return 1 } ; return n * fact(n - 1) }
+fn norm2(x: float16[?]) -> float16 { sqrt(sum(x * x)) }
+let s = sum(X)
+if s > 20 { print("big", s) } else if s > 5 { print("medium", s) } else { print("small") }
+let c = 0
+while c < 3 { c = c + 1 }
+for i in range(3) { print(i, double(i)) }
+print(fact(5), c, shape(X), len(X), norm2(X) > 5.4)
+print(matmul(reshape(X, (2, 2)), reshape(X, (2, 2))))
+print(softmax(X, dim: 0)[3] > 0.6, shape(concat([X, X])))
+main { let m = X[0] + 1 ; print("main", m) }
+""")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "medium 10"
+    assert out[1:4] == ["0 0", "1 2", "2 4"]
+    assert out[4] == "120 3 (4,) 4 1"            # a comparison of tensors is a 0/1 tensor
+    assert out[5:7] == ["[[ 7., 10.],", " [15., 22.]]"]
+    assert out[7] == "1 (8,)"
+    assert out[8] == "main 2"
+
+
+def test_tests_and_assertions(capsys):
+    prog = run('test ok { assert(1 + 1 == 2) }\ntest bad { assert(2 < 1, "two is not below one") }\n',
+               test=True)
+    results = prog.test_results
+    assert [(r.name, r.passed) for r in results] == [("ok", True), ("bad", False)]
+    assert "prog.tl:2:12: assertion failed: two is not below one" in results[1].message
+    out = capsys.readouterr().out
+    assert "test ok ... ok" in out and "test bad ... FAILED" in out
+    with pytest.raises(AssertionError, match="prog.tl:1:1: assertion failed"):
+        run("assert(false)\n")
+
+
+def test_function_type_annotations_are_checked():
+    with pytest.raises(TensorLogicTypeError, match="argument 'x' of f has shape \\[3\\] but float16\\[2\\]"):
+        run("fn f(x: float16[2]) { x }\nlet y = f(ones(3))\n")
+
+
+def test_imports(tmp_path):
+    (tmp_path / "facts.tl").write_text("Parent(Alice, Bob)\nParent(Bob, Carl)\n")
+    main = tmp_path / "main.tl"
+    main.write_text('import "facts.tl"\nimport "facts.tl"\nG(x, z) <- Parent(x, y), Parent(y, z)\n')
+    prog = lang.run(main.read_text(), str(main))
+    assert prog.query("G(x, y)") == [{"x": "Alice", "y": "Carl"}]
+
+
+def test_compile_does_not_run(capsys):
+    prog = lang.compile('print("hello")\n')
+    assert capsys.readouterr().out == ""
+    prog.run()
+    assert capsys.readouterr().out == "hello\n"
+
+
+def test_unknown_program_names_raise_key_error():
+    prog = run(FAMILY)
+    with pytest.raises(KeyError):
+        prog["Nope"]
+    with pytest.raises(KeyError):
+        prog.domain("Nope")
+
+
+def test_general_left_sides_integer_tensor_indices_and_max_product():
+    prog = run("""
+tensor A: float16[3] = [1, 2, 3]
+tensor B: float16[2] = [1, -1]
+Poly[x + y] = A[x] B[y]
+PMax[x + y] max= A[x] B[y]
+tensor E: float16[4, 2] = [[0, 0], [1, 1], [2, 2], [3, 3]]
+tensor Idx: int32[3] = [3, 0, 2]
+Pick[i, d] = E[Idx[i], d]
+tensor M: float16[2, 3] = [[1, 5, 2], [0, 1, 4]]
+tensor V: float16[3] = [1, 1, 2]
+MaxProd[i] max= M[i, j] V[j]
+""")
+    np.testing.assert_allclose(arr(prog["Poly"]), np.convolve([1, 2, 3], [1, -1]))
+    np.testing.assert_allclose(arr(prog["PMax"]), [1, 2, 3, -3])
+    np.testing.assert_allclose(arr(prog["Pick"]), [[3, 3], [0, 0], [2, 2]])
+    np.testing.assert_allclose(arr(prog["MaxProd"]), [5, 8])
+    assert prog["Idx"].dtype == tl.int32
+
+
+def test_named_sizes_bind_at_first_use():
+    prog = run("tensor N1: float16[n] = [1, 2]\ntensor N2: float16[n] = [3, 4]\nS[i] = N1[i] + N2[i]\n")
+    np.testing.assert_allclose(arr(prog["S"]), [4, 6])
+    with pytest.raises(TensorLogicTypeError, match="'N2' is declared float16\\[2\\] but its value has shape \\[3\\]"):
+        run("tensor N1: float16[n] = [1, 2]\ntensor N2: float16[n] = [3, 4, 5]\n")
