@@ -122,6 +122,9 @@ def test_backward_twice_needs_retain_graph(device):
     np.testing.assert_array_equal(a.grad.numpy(), [4.0, 8.0])
     with pytest.raises(RuntimeError, match="second time"):
         c.backward(_t([1.0, 1.0], device=device))
+    d = Add.apply(a, a)  # saves nothing: a second backward is allowed, as in PyTorch
+    d.backward(_t([1.0, 1.0], device=device))
+    d.backward(_t([1.0, 1.0], device=device))
 
 
 def test_no_grad_enable_grad_and_decorators(device):

@@ -235,3 +235,32 @@ def test_clip_grad_norm_matches_torch():
     bad.grad = tl.tensor(np.array([np.inf, 1], dtype=np.float16))
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_([bad], 1.0, error_if_nonfinite=True)
+
+
+def test_loss_modules_match_torch():
+    rng = np.random.default_rng()
+    x, t = _f16(rng, 6, 4), rng.integers(0, 4, 6).astype(np.int32)
+    y = _f16(rng, 6, 4)
+    cases = [
+        (nn.CrossEntropyLoss(label_smoothing=0.1), torch.nn.CrossEntropyLoss(label_smoothing=0.1), t),
+        (nn.NLLLoss(reduction="sum"), torch.nn.NLLLoss(reduction="sum"), t),
+        (nn.MSELoss(), torch.nn.MSELoss(), y),
+    ]
+    for ours, theirs, target in cases:
+        tx, rx = tl.tensor(x).requires_grad_(), _torch(x, True)
+        tt = tl.tensor(target)
+        rt = torch.tensor(target.astype(np.int64)) if target.dtype == np.int32 else _torch(target)
+        out, ref = ours(tx, tt), theirs(rx, rt)
+        _compare(out, ref, rtol=5e-3, atol=5e-3)
+        out.backward()
+        ref.backward()
+        _compare(tx.grad, rx.grad, rtol=5e-3, atol=1e-3)
+
+
+def test_iterating_a_tensor_keeps_the_graph():
+    x = tl.tensor(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float16)).requires_grad_()
+    total = None
+    for i, row in enumerate(x):
+        total = row * (i + 1.0) if total is None else total + row * (i + 1.0)
+    total.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 1.0], [2.0, 2.0]])

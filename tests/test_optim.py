@@ -1,12 +1,10 @@
 """Optimizers, schedulers and GradScaler against torch.optim (float32, same f16 start) to f16 tolerance."""
-import math
 
 import numpy as np
 import pytest
 import torch
 
 import tensorlogic as tl
-from tensorlogic.tensor import _wrap
 
 STEPS = 20
 

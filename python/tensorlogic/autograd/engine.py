@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _core
-from ..tensor import Tensor, _wrap
+from ..tensor import _wrap
 from .function import Node
 from .grad_mode import mode
 

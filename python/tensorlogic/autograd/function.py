@@ -88,7 +88,8 @@ class Node:
         return tuple(out)
 
     def _release(self):
-        self._saved = None
+        if self._saved:  # a node that saved nothing can run again (like PyTorch's)
+            self._saved = None
 
 
 def _edge(t):
@@ -127,33 +128,33 @@ class Function:
 
 def _record(cls, args, kwargs):
     node = Node(cls)
-    edges, needs, shapes = [], [], []
+    edges, shapes = [], []
     for a in args:
         if isinstance(a, Tensor) and a.requires_grad:
-            edges.append(_edge(a))
-            needs.append(True)
+            fn = a.grad_fn
+            edges.append(a if fn is None else fn)
             shapes.append(a._a.shape)
         else:
             edges.append(None)
-            needs.append(False)
             shapes.append(None)
-    node.next = tuple(edges)
-    node.needs_input_grad = tuple(needs)
+    node.next = edges
+    node.needs_input_grad = tuple(e is not None for e in edges)
     node.input_shapes = shapes
     mode.grad = False
     try:
         out = _checked_forward(cls, node, args, kwargs) if mode.anomaly else cls.forward(node, *args, **kwargs)
     finally:
         mode.grad = True
-    first = out[0] if isinstance(out, tuple) else out
+    first = out[0] if out.__class__ is tuple else out
     if first._a.dtype != "float16":
         return out  # integer results carry no gradient
     first.requires_grad = True
     first.grad_fn = node
     node._out = weakref.ref(first)
-    node._saved = tuple(
-        (None, 0, False) if t is None else (t._a, t._version, True) if t is first else (t, t._version, False)
-        for t in node._saved)
+    saved = node._saved
+    if saved:  # (tensor, version, is_output); the output is kept as its array (a Tensor would make a cycle)
+        node._saved = tuple((None, 0, False) if t is None else (t._a, t._version, True) if t is first
+                            else (t, t._version, False) for t in saved)
     return out
 
 

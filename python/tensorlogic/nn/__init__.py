@@ -1,5 +1,5 @@
 """Neural-network modules, initialisers and utilities (SPEC §5)."""
-from . import init, utils
+from . import functional, init, utils
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
 from .layers import (GELU, Conv2d, CrossEntropyLoss, Dropout, Embedding, Identity, LayerNorm, Linear, MSELoss, NLLLoss,
@@ -9,5 +9,5 @@ from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Embedding", "LayerNorm",
            "RMSNorm", "Conv2d", "Dropout", "ReLU", "GELU", "SiLU", "Tanh", "Identity", "MultiheadAttention",
-           "CrossEntropyLoss", "MSELoss", "NLLLoss", "init", "utils", "StateDictError",
+           "CrossEntropyLoss", "MSELoss", "NLLLoss", "functional", "init", "utils", "StateDictError",
            "IncompatibleKeys"]

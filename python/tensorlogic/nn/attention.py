@@ -5,7 +5,7 @@ must be turned into 0/-inf by the caller); key_padding_mask is a 0/1 mask of sha
 padded keys (PyTorch's bool meaning)."""
 import math
 
-from ._functional import F
+from . import functional as F
 from . import init
 from .layers import Linear, _new_param
 from .layers import dropout as _dropout

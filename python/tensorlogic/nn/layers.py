@@ -7,7 +7,7 @@ import numpy as np
 from .. import _core
 from ..device import device_name
 from ..tensor import Tensor, _wrap
-from ._functional import F
+from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter

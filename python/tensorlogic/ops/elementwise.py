@@ -47,8 +47,11 @@ class _GeluGrad(Function):
 
 
 def _gelu_tanh_grad(x):
-    t = tanh((x + x * x * x * 0.044715) * _GELU_C)
-    return (t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * _GELU_C * (x * x * (3 * 0.044715) + 1.0)
+    # With t = tanh(u) = 2 sigmoid(2u) - 1: (1 + t)/2 = sigmoid(2u) and (1 - t^2)/4 = sigmoid(2u) sigmoid(-2u),
+    # which f16 keeps accurate where t is close to +-1 (1 - t*t would cancel).
+    u2 = (x + x * x * x * 0.044715) * (2.0 * _GELU_C)
+    s = sigmoid(u2)
+    return s + x * s * sigmoid(-u2) * (2.0 * _GELU_C) * (x * x * (3 * 0.044715) + 1.0)
 
 
 def _zero_grad(g, x, y, p0, p1):
@@ -66,11 +69,11 @@ _UNARY_GRAD = {
     _U.sin: lambda g, x, y, p0, p1: g * cos(x),
     _U.cos: lambda g, x, y, p0, p1: -g * sin(x),
     _U.tanh: lambda g, x, y, p0, p1: g * (1.0 - y * y),
-    _U.sigmoid: lambda g, x, y, p0, p1: g * y * (1.0 - y),
+    _U.sigmoid: lambda g, x, y, p0, p1: g * y * sigmoid(-x),  # 1 - y would cancel where y is near 1
     _U.relu: lambda g, x, y, p0, p1: g * (x > 0),
     _U.gelu: lambda g, x, y, p0, p1: g * _GeluGrad.apply(x),
     _U.gelu_tanh: lambda g, x, y, p0, p1: g * _gelu_tanh_grad(x),
-    _U.silu: lambda g, x, y, p0, p1: g * (lambda s: s * (x * (1.0 - s) + 1.0))(sigmoid(x)),
+    _U.silu: lambda g, x, y, p0, p1: g * sigmoid(x) * (x * sigmoid(-x) + 1.0),
     _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))(x * p0 > p1),
     _U.reciprocal: lambda g, x, y, p0, p1: -g * y * y,
     _U.square: lambda g, x, y, p0, p1: g * x * 2.0,
@@ -84,7 +87,7 @@ for _op in (_U.sign, _U.floor, _U.ceil, _U.round, _U.step, _U.logical_not):
 
 # Which saved values each derivative reads (saving more would make later in-place ops on them raise).
 _UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow}
-_UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow, _U.neg}
+_UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.reciprocal, _U.rpow, _U.neg}
 
 
 class _Unary(Function):

@@ -224,6 +224,16 @@ def _along(input, dim, item):
     return _Index.apply(input, (slice(None),) * (dim % input.ndim) + (item,))
 
 
+def _iter(self):
+    """Iteration over the first dimension (recorded per row when the tensor requires grad)."""
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(unbind(self, 0))
+
+
+Tensor.__iter__ = _iter
+
+
 @tensor_method()
 def unbind(input, dim=0):
     if input.requires_grad:
