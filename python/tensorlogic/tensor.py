@@ -94,11 +94,6 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
             raise TypeError("len() of a 0-d tensor")
         return self._a.shape[0]
 
-    def __iter__(self):
-        if self._a.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (_wrap(_core.select(self._a, 0, i)) for i in range(self._a.shape[0]))
-
     # ---- host data and interop -------------------------------------------------------------------
     def numpy(self, *, force=False):
         """The data as a numpy array; shares memory with a CPU tensor (no copy)."""
@@ -198,65 +193,12 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
     long = int
 
-    def contiguous(self):
-        return self if self._a.is_contiguous() else _wrap(_core.contiguous(self._a))
-
-    def clone(self):
-        return _wrap(_core.clone(self._a))
-
     # ---- operators (the functions are in ops/elementwise.py; @ is ops/linalg.py's) ----------------
-    def __add__(self, other):
-        return _binary(_B.add, self, other)
-
-    def __radd__(self, other):
-        return _binary(_B.add, other, self)
-
-    def __sub__(self, other):
-        return _binary(_B.sub, self, other)
-
-    def __rsub__(self, other):
-        return _binary(_B.sub, other, self)
-
-    def __mul__(self, other):
-        return _binary(_B.mul, self, other)
-
-    def __rmul__(self, other):
-        return _binary(_B.mul, other, self)
-
-    def __truediv__(self, other):
-        return _binary(_B.div, self, other)
-
-    def __rtruediv__(self, other):
-        return _binary(_B.div, other, self)
-
-    def __floordiv__(self, other):
-        return _binary(_B.floor_divide, self, other)
-
-    def __rfloordiv__(self, other):
-        return _binary(_B.floor_divide, other, self)
-
-    def __mod__(self, other):
-        return _binary(_B.remainder, self, other)
-
-    def __rmod__(self, other):
-        return _binary(_B.remainder, other, self)
-
     def __pow__(self, other):
         return self.pow(other)
 
-    def __rpow__(self, other):
-        if isinstance(other, _Number):
-            return _wrap(_core.unary(_U.rpow, self._a, float(other)))
-        return _binary(_B.pow, other, self)
-
-    def __neg__(self):
-        return _wrap(_core.unary(_U.neg, self._a))
-
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _wrap(_core.unary(_U.abs, self._a))
 
     def __invert__(self):
         return _wrap(_core.unary(_U.logical_not, self._a))
