@@ -83,3 +83,13 @@ def assert_equal(actual, expected):
     a, e = host(actual), np.asarray(expected)
     assert a.shape == e.shape, f"shape {a.shape} != expected {e.shape}"
     np.testing.assert_array_equal(a, e)
+
+
+@pytest.fixture
+def cpu_default():
+    """Makes the CPU the default device for one test (host-memory semantics: zero-copy numpy views,
+    writes through .numpy()); restores the previous default after it."""
+    previous = tl.get_default_device()
+    tl.set_default_device("cpu")
+    yield
+    tl.set_default_device(previous)

@@ -87,10 +87,11 @@ def test_einsum_non_contiguous_operands(device, rng):
 
 def test_einsum_many_operands_greedy_order(device, rng):
     # A chain whose left-to-right order would build a large intermediate; any order gives the same result.
+    # Each of the four pairwise products rounds to f16, so the slack is four roundings of the largest value.
     shapes = [(64, 2), (2, 64), (64, 2), (2, 64), (64, 3)]
     values = [f16(rng, *s, scale=0.5) for s in shapes]
     got = tl.einsum("ab,bc,cd,de,ef->af", *[tensor(v, device) for v in values])
-    assert_close(got, np.einsum("ab,bc,cd,de,ef->af", *values), atol_scale=3e-3)
+    assert_close(got, np.einsum("ab,bc,cd,de,ef->af", *values), atol_scale=1e-2)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,9 @@ import torch
 import tensorlogic as tl
 from conftest import assert_equal, f16_randn
 
+# Zero-copy host interop is about CPU memory, whatever the machine's default device is.
+pytestmark = pytest.mark.usefixtures("cpu_default")
+
 
 def test_numpy_view_shares_memory(rng):
     x = f16_randn(rng, (3, 4))

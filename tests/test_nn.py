@@ -9,6 +9,9 @@ import torch
 import tensorlogic as tl
 import tensorlogic.nn as nn
 
+# These tests set weights through .numpy() views, which share memory only on the CPU.
+pytestmark = pytest.mark.usefixtures("cpu_default")
+
 
 def _f16(rng, *shape, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(np.float16)

@@ -220,7 +220,7 @@ def test_split_chunk(device, rng):
         t.split([2, 2])
 
 
-def test_host_data_and_repr(device):
+def test_host_data_and_repr(device, cpu_default):
     t = tl.tensor([[1.5, -2.0], [0.25, 3.0]], device=device)
     assert t.tolist() == [[1.5, -2.0], [0.25, 3.0]]
     assert t[1, 0].item() == 0.25 and isinstance(t[1, 0].item(), float)

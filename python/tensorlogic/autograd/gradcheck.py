@@ -38,8 +38,9 @@ class GradcheckReport:
                 f"(allowed {w['allowed']:.3g}))")
 
 
-def _f16_tensor(values):
-    return _wrap(_core.from_numpy(np.ascontiguousarray(values, dtype=np.float16)))
+def _f16_tensor(values, device):
+    array = _core.from_numpy(np.ascontiguousarray(values, dtype=np.float16))
+    return _wrap(array if device == "cpu" else _core.to_device(array, device))
 
 
 def _outputs(result):
@@ -49,14 +50,17 @@ def _outputs(result):
 def gradcheck(fn, inputs, eps=None, atol=None, rtol=None, reference=None, raise_exception=True, seed=0):
     """Checks d(fn)/d(inputs) for every input that requires grad; returns a GradcheckReport.
 
-    atol defaults to 1e-2 times the largest numerical derivative of that input (plus 1e-3), rtol to 1e-2
-    with a reference and 5e-2 without."""
+    atol defaults to 2e-2 times the largest numerical derivative of that input (plus 1e-3): the forward and
+    backward both round to f16 at every op, and cancellation (softmax, differences) turns their ~5e-4
+    relative rounding into errors of a few per cent of the largest derivative. rtol defaults to 1e-2 with
+    a reference and 5e-2 without."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     rng = np.random.default_rng(seed)
     outs = _outputs(fn(*inputs))
     weights = [rng.uniform(0.5, 1.5, size=tuple(o.shape)).astype(np.float16) for o in outs]
-    analytical = _grad(outs, [inputs[i] for i in diff], [_f16_tensor(w) for w in weights], allow_unused=True)
+    analytical = _grad(outs, [inputs[i] for i in diff], [_f16_tensor(w, o._a.device) for w, o in zip(weights, outs)],
+                       allow_unused=True)
     w64 = [w.astype(np.float64) for w in weights]
     hosts = [np.asarray(t.numpy()) if isinstance(t, Tensor) else t for t in inputs]
 
@@ -64,7 +68,8 @@ def gradcheck(fn, inputs, eps=None, atol=None, rtol=None, reference=None, raise_
         if reference is not None:
             res = _outputs(reference(*values))
         else:
-            args = [_f16_tensor(v) if isinstance(inputs[k], Tensor) and inputs[k]._a.dtype == "float16" else inputs[k]
+            args = [_f16_tensor(v, inputs[k]._a.device)
+                    if isinstance(inputs[k], Tensor) and inputs[k]._a.dtype == "float16" else inputs[k]
                     for k, v in enumerate(values)]
             from .grad_mode import no_grad
 
@@ -95,7 +100,7 @@ def gradcheck(fn, inputs, eps=None, atol=None, rtol=None, reference=None, raise_
             numerical.reshape(-1)[j] = (f_hi - f_lo) / (hi - lo)
         a = analytical[slot]
         a = np.zeros(x.shape) if a is None else a.numpy().astype(np.float64)
-        allowed = (atol if atol is not None else 1e-2 * float(np.abs(numerical).max(initial=0.0)) + 1e-3) \
+        allowed = (atol if atol is not None else 2e-2 * float(np.abs(numerical).max(initial=0.0)) + 1e-3) \
             + rtol * np.abs(numerical)
         err = np.abs(a - numerical)
         if err.size:
