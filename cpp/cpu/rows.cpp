@@ -148,3 +148,41 @@ void CpuBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, const 
 }
 
 }  // namespace tensorlogic::cpu
+
+namespace tensorlogic::cpu {
+
+// One pass per row in f32: the maximum, the shifted exponentials' sum (logsumexp), the target's logit and,
+// with smoothing, the row's sum; only the loss is rounded. An all -inf row or a +inf/NaN logit gives NaN.
+void CpuBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                               int64_t ignore_index, float label_smoothing, const Array& out) {
+  const half* src = logits.data_as<half>();
+  const int32_t* tgt = target.data_as<int32_t>();
+  half* dst = out.data_as<half>();
+  parallel_for(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)), [&](int64_t r0, int64_t r1) {
+    std::vector<float> x(static_cast<size_t>(n)), e(static_cast<size_t>(n));
+    float loss[kTile];
+    for (int64_t b = r0; b < r1; b += kTile) {
+      const int64_t w = std::min(kTile, r1 - b);
+      for (int64_t i = 0; i < w; ++i) {
+        const int64_t r = b + i;
+        if (tgt[r] == ignore_index) {
+          loss[i] = 0.0f;
+          continue;
+        }
+        f16_to_f32(src + r * n, x.data(), n);
+        const float m = row_max(x.data(), n);
+        std::copy(x.begin(), x.end(), e.begin());
+        simd::exp_shifted(e.data(), n, m);
+        const float lse = m + std::log(row_sum(e.data(), n));
+        float l = lse - x[static_cast<size_t>(tgt[r])];
+        if (label_smoothing > 0.0f) {  // skipped at 0 so that -inf logits elsewhere do not give 0 * inf
+          l = (1.0f - label_smoothing) * l + label_smoothing * (lse - row_sum(x.data(), n) / static_cast<float>(n));
+        }
+        loss[i] = l;
+      }
+      f32_to_f16(loss, dst + b, w);
+    }
+  });
+}
+
+}  // namespace tensorlogic::cpu
