@@ -128,6 +128,14 @@ def test_softmax_cross_entropy_edge_values(device):
     assert host(tl.fused.softmax_cross_entropy(tl.tensor(x, device=device), t_all_ignored, "sum")) == 0
 
 
+@pytest.mark.parametrize("classes", [3, 16, 37])
+def test_softmax_cross_entropy_nan_anywhere_in_the_row(classes, device, rng):
+    x = np.repeat(f16_randn(rng, (1, classes)), classes, 0)
+    x[np.arange(classes), np.arange(classes)] = np.nan  # row r holds a NaN in column r
+    t = tl.tensor(np.zeros(classes, np.int32), device=device)
+    assert np.isnan(host(tl.fused.softmax_cross_entropy(tl.tensor(x, device=device), t, "none"))).all()
+
+
 def test_cross_entropy_large_batch_mean_does_not_overflow(device, rng):
     x = f16_randn(rng, (20000, 4), 8.0)
     t = rng.integers(0, 4, (20000,)).astype(np.int32)

@@ -2,6 +2,7 @@
 // over contiguous rows. Each row is read into f32, reduced with lane accumulators, and rounded once.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "cpu_backend.h"
@@ -18,17 +19,37 @@ constexpr int kLanes = 16;  // independent accumulators per row
 constexpr int64_t kTile = 256;
 constexpr int64_t kGrain = 1 << 14;
 
+// The maximum, NaN when the row holds one. Generic vectors (SSE / NEON width) keep the compare-select
+// branch-free, and NaNs are flagged apart from the max lanes: a NaN-propagating scalar select chain
+// does not vectorise and made this the row kernels' hottest loop.
 float row_max(const float* x, int64_t n) {
-  float lanes[kLanes];
-  std::fill(lanes, lanes + kLanes, -INFINITY);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) lanes[l] = nan_max(lanes[l], x[i + l]);
+  typedef float v4 __attribute__((vector_size(16)));
+  typedef int32_t v4i __attribute__((vector_size(16)));
+  v4 acc[4];
+  v4i nan[4];
+  for (int k = 0; k < 4; ++k) {
+    acc[k] = v4{-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    nan[k] = v4i{0, 0, 0, 0};
   }
-  for (; i < n; ++i) lanes[0] = nan_max(lanes[0], x[i]);
-  float m = lanes[0];
-  for (int l = 1; l < kLanes; ++l) m = nan_max(m, lanes[l]);
-  return m;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 4; ++k) {
+      v4 v;
+      std::memcpy(&v, x + i + 4 * k, sizeof v);
+      acc[k] = acc[k] < v ? v : acc[k];
+      nan[k] |= v != v;
+    }
+  }
+  float m = -INFINITY;
+  bool any_nan = false;
+  for (int k = 0; k < 4; ++k) {
+    for (int l = 0; l < 4; ++l) {
+      m = nan_max(m, acc[k][l]);
+      any_nan |= nan[k][l] != 0;
+    }
+  }
+  for (; i < n; ++i) m = nan_max(m, x[i]);
+  return any_nan ? NAN : m;
 }
 
 float row_sum(const float* x, int64_t n) {
