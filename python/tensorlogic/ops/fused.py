@@ -158,6 +158,8 @@ class _SoftmaxCrossEntropy(Function):
         classes = x.shape[-1]
         s = ctx.smoothing
         t = target.unsqueeze(-1)
-        onehot = t == arange(classes, device=x.device)  # f16 0/1
+        wanted = t == arange(classes, device=x.device)  # the one-hot target rows, f16 0/1
+        if s > 0:
+            wanted = wanted * (1.0 - s) + s / classes
         keep = (t != ctx.ignore_index) * g.unsqueeze(-1)
-        return (softmax(x, -1) - onehot * (1.0 - s) - s / classes) * keep, None, None, None
+        return (softmax(x, -1) - wanted) * keep, None, None, None
