@@ -53,6 +53,12 @@ class Backend {
   // layer_norm (bias/mean used) or rms_norm over the last n elements of contiguous [rows, n] data.
   virtual void norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias,
                     double eps, const Array& out) = 0;
+  // Softmax cross-entropy per row of contiguous [rows, n] f16 logits against contiguous int32 targets [rows],
+  // each in [0, n) or equal to ignore_index (checked by the core): out[r] = logsumexp(x_r) - (1 - smoothing)
+  // x_r[t_r] - smoothing / n * sum(x_r), in f32 and rounded once; 0 where t_r == ignore_index. A backend
+  // without this family raises DeviceError.
+  virtual void cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                             int64_t ignore_index, float label_smoothing, const Array& out);
 
   // out[b] = a[b] @ b[b] with f32 accumulation, then the epilogue, rounded once. a: [B, M, K] and
   // b: [B, K, N] views whose two inner axes may be in either order (transposes need no copy); out is

@@ -1,6 +1,7 @@
-// Row ops: softmax / log_softmax over any dimension and layer_norm / rms_norm over trailing dimensions.
-// Each runs as one pass per row in f32 and rounds once.
+// Row ops: softmax / log_softmax over any dimension, layer_norm / rms_norm over trailing dimensions and
+// the softmax cross-entropy loss per row. Each runs as one pass per row in f32 and rounds once.
 #include <string>
+#include <vector>
 
 #include "backend.h"
 #include "shape_util.h"
@@ -79,6 +80,46 @@ Array layer_norm(const Array& a, const Shape& normalized_shape, const std::optio
 Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optional<Array>& weight,
                std::optional<double> eps) {
   return norm_op(true, a, normalized_shape, weight, std::nullopt, eps ? *eps : 0.0009765625);
+}
+
+void Backend::cross_entropy(const Array& logits, const Array&, int64_t, int64_t, int64_t, float, const Array&) {
+  throw DeviceError("softmax_cross_entropy: the fused cross-entropy kernel is not implemented on " +
+                    logits.device().str());
+}
+
+Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing) {
+  const char* name = "softmax_cross_entropy";
+  Backend& backend = backend_of(name, {&logits, &target});
+  if (target.dtype() != Dtype::int32) {
+    throw DtypeError(std::string(name) + ": target must hold int32 class indices, got a " +
+                     dtype_name(target.dtype()) + " tensor");
+  }
+  if (logits.dtype() != Dtype::float16) {
+    throw DtypeError(std::string(name) + ": logits must be float16, got a " + dtype_name(logits.dtype()) + " tensor");
+  }
+  const Shape& ls = logits.shape();
+  if (ls.empty() || target.shape() != Shape(ls.begin(), ls.end() - 1)) {
+    throw ShapeMismatchError(std::string(name) + ": logits of shape " + shape_str(ls) +
+                             " (classes last) need a target of their leading shape, got " + shape_str(target.shape()));
+  }
+  if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0)) {
+    throw ArgumentError(std::string(name) + ": label_smoothing must be in [0, 1], got " +
+                        std::to_string(label_smoothing));
+  }
+  const int64_t classes = ls.back(), rows = target.numel();
+  const Array t = contiguous(target);
+  std::vector<int32_t> host(static_cast<size_t>(rows));
+  if (rows > 0) to_host(t, host.data());
+  for (const int32_t v : host) {  // the kernel trusts its targets: range-check them once here
+    if (v != ignore_index && (v < 0 || v >= classes)) {
+      throw IndexOutOfRange(std::string(name) + ": target " + std::to_string(v) + " is out of bounds for " +
+                            std::to_string(classes) + " classes (ignore_index " + std::to_string(ignore_index) + ")");
+    }
+  }
+  Array out = Array::empty(target.shape(), Dtype::float16, logits.device());
+  if (rows == 0) return out;
+  backend.cross_entropy(contiguous(logits), t, rows, classes, ignore_index, static_cast<float>(label_smoothing), out);
+  return out;
 }
 
 }  // namespace tensorlogic

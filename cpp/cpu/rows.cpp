@@ -2,6 +2,7 @@
 // over contiguous rows. Each row is read into f32, reduced with lane accumulators, and rounded once.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "cpu_backend.h"
@@ -18,17 +19,37 @@ constexpr int kLanes = 16;  // independent accumulators per row
 constexpr int64_t kTile = 256;
 constexpr int64_t kGrain = 1 << 14;
 
+// The maximum, NaN when the row holds one. Generic vectors (SSE / NEON width) keep the compare-select
+// branch-free, and NaNs are flagged apart from the max lanes: a NaN-propagating scalar select chain
+// does not vectorise and made this the row kernels' hottest loop.
 float row_max(const float* x, int64_t n) {
-  float lanes[kLanes];
-  std::fill(lanes, lanes + kLanes, -INFINITY);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) lanes[l] = nan_max(lanes[l], x[i + l]);
+  typedef float v4 __attribute__((vector_size(16)));
+  typedef int32_t v4i __attribute__((vector_size(16)));
+  v4 acc[4];
+  v4i nan[4];
+  for (int k = 0; k < 4; ++k) {
+    acc[k] = v4{-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    nan[k] = v4i{0, 0, 0, 0};
   }
-  for (; i < n; ++i) lanes[0] = nan_max(lanes[0], x[i]);
-  float m = lanes[0];
-  for (int l = 1; l < kLanes; ++l) m = nan_max(m, lanes[l]);
-  return m;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 4; ++k) {
+      v4 v;
+      std::memcpy(&v, x + i + 4 * k, sizeof v);
+      acc[k] = acc[k] < v ? v : acc[k];
+      nan[k] |= v != v;
+    }
+  }
+  float m = -INFINITY;
+  bool any_nan = false;
+  for (int k = 0; k < 4; ++k) {
+    for (int l = 0; l < 4; ++l) {
+      m = nan_max(m, acc[k][l]);
+      any_nan |= nan[k][l] != 0;
+    }
+  }
+  for (; i < n; ++i) m = nan_max(m, x[i]);
+  return any_nan ? NAN : m;
 }
 
 float row_sum(const float* x, int64_t n) {
@@ -143,6 +164,44 @@ void CpuBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, const 
         for (int64_t i = 0; i < n; ++i) x[i] += b[i];
       }
       f32_to_f16(x.data(), dst + r * n, n);
+    }
+  });
+}
+
+}  // namespace tensorlogic::cpu
+
+namespace tensorlogic::cpu {
+
+// One pass per row in f32: the maximum, the shifted exponentials' sum (logsumexp), the target's logit and,
+// with smoothing, the row's sum; only the loss is rounded. An all -inf row or a +inf/NaN logit gives NaN.
+void CpuBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                               int64_t ignore_index, float label_smoothing, const Array& out) {
+  const half* src = logits.data_as<half>();
+  const int32_t* tgt = target.data_as<int32_t>();
+  half* dst = out.data_as<half>();
+  parallel_for(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)), [&](int64_t r0, int64_t r1) {
+    std::vector<float> x(static_cast<size_t>(n)), e(static_cast<size_t>(n));
+    float loss[kTile];
+    for (int64_t b = r0; b < r1; b += kTile) {
+      const int64_t w = std::min(kTile, r1 - b);
+      for (int64_t i = 0; i < w; ++i) {
+        const int64_t r = b + i;
+        if (tgt[r] == ignore_index) {
+          loss[i] = 0.0f;
+          continue;
+        }
+        f16_to_f32(src + r * n, x.data(), n);
+        const float m = row_max(x.data(), n);
+        std::copy(x.begin(), x.end(), e.begin());
+        simd::exp_shifted(e.data(), n, m);
+        const float lse = m + std::log(row_sum(e.data(), n));
+        float l = lse - x[static_cast<size_t>(tgt[r])];
+        if (label_smoothing > 0.0f) {  // skipped at 0 so that -inf logits elsewhere do not give 0 * inf
+          l = (1.0f - label_smoothing) * l + label_smoothing * (lse - row_sum(x.data(), n) / static_cast<float>(n));
+        }
+        loss[i] = l;
+      }
+      f32_to_f16(loss, dst + b, w);
     }
   });
 }

@@ -27,6 +27,8 @@ void bind_reduce(py::module_& m) {
         return rms_norm(a, to_shape(shape), weight, eps);
       },
       py::arg("a"), py::arg("normalized_shape"), py::arg("weight"), py::arg("eps") = py::none());
+  m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("target"),
+        py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
 
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"));
   m.def("rand", [](const std::vector<int64_t>& shape, const std::string& device) {

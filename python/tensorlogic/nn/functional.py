@@ -6,7 +6,8 @@ Names come from the op modules by topic; the ones owned by other modules are res
   ops.rows: softmax log_softmax layer_norm rms_norm        ops.linalg: linear
   ops.conv: conv2d max_pool2d avg_pool2d scaled_dot_product_attention
 The losses (mse_loss nll_loss cross_entropy) are written here over public tensor ops, so they get
-gradients wherever those ops have them; they use ops.reduction (sum) and ops.rows (log_softmax)."""
+gradients wherever those ops have them; they use ops.reduction (sum) and ops.rows (log_softmax).
+cross_entropy with class-index targets and no class weights runs ops.fused.softmax_cross_entropy."""
 import importlib
 
 from ..ops.elementwise import gelu, relu, relu_, sigmoid, silu, softplus, tanh, where  # noqa: F401
@@ -93,6 +94,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     per-class weight, ignore_index and label_smoothing."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    # The fused row kernel (logsumexp and the target pick in one pass) exists on the CPU backend so far;
+    # extend the device test as other backends implement Backend::cross_entropy.
+    if weight is None and isinstance(target, Tensor) and target.dtype.name == "int32" and input.device.type == "cpu":
+        from ..ops.fused import softmax_cross_entropy
+
+        return softmax_cross_entropy(input, target, reduction, ignore_index, label_smoothing)
     class_dim = 0 if input.ndim == 1 else 1
     logp = _op("log_softmax")(input, class_dim)
     classes = input.shape[class_dim]
