@@ -83,7 +83,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     w = keep if weight is None else weight.index_select(0, safe.reshape(-1)).reshape(safe.shape) * keep
     loss = -(picked * w)
     if reduction == "mean":
-        return loss.sum() / w.sum()
+        # sum(loss) / sum(w) as a ratio of means: each mean sums in f32 inside one op, so a large batch
+        # cannot overflow an f16 sum.
+        return loss.mean() / w.mean()
     return _reduce(loss.squeeze(0) if unbatched else loss, reduction, "nll_loss")
 
 
@@ -115,7 +117,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             logp = logp * _class_weights(weight, input.ndim, class_dim)
         loss = -(logp * target).sum(class_dim)
         if reduction == "mean":
-            return loss.sum() / (loss.numel() if loss.ndim else 1)
+            return loss.mean()
         return _reduce(loss, reduction, "cross_entropy")
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
@@ -127,10 +129,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     smooth = smooth * keep
     if reduction == "mean":
         if weight is None:
-            smooth = smooth.sum() / keep.sum()
+            smooth = smooth.mean() / keep.mean()
         else:
             safe = where(keep, target, 0)
-            smooth = smooth.sum() / (weight.index_select(0, safe.reshape(-1)).reshape(safe.shape) * keep).sum()
+            smooth = smooth.mean() / (weight.index_select(0, safe.reshape(-1)).reshape(safe.shape) * keep).mean()
     else:
         smooth = _reduce(smooth, reduction, "cross_entropy")
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
