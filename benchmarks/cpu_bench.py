@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 import tensorlogic as tl
-from harness import measure, plot_ratios, write_results
+from harness import measure_pair, plot_ratios, write_results
 
 try:
     import torch
@@ -33,13 +33,12 @@ def bench_matmul(rows, sizes, quick):
         ta, tb = tl.from_numpy(a16), tl.from_numpy(b16)
         flops = 2.0 * n ** 3
         repeat = 3 if quick else (5 if n >= 1024 else 9)
-        ours = flops / measure(lambda: ta @ tb, repeat=repeat) / 1e9
-        numpy_f32 = flops / measure(lambda: a32 @ b32, repeat=repeat) / 1e9
+        ours, numpy_f32 = (flops / t / 1e9 for t in measure_pair(lambda: ta @ tb, lambda: a32 @ b32, repeat))
         target = 0.85 if n >= 1024 else None
         rows.append(row(f"matmul {n} GFLOP/s vs numpy f32", ours, numpy_f32, "numpy_float32", target, "GFLOP/s", True))
         if torch is not None:
             t32a, t32b = torch.from_numpy(a32), torch.from_numpy(b32)
-            torch_f32 = flops / measure(lambda: t32a @ t32b, repeat=repeat) / 1e9
+            ours, torch_f32 = (flops / t / 1e9 for t in measure_pair(lambda: ta @ tb, lambda: t32a @ t32b, repeat))
             rows.append(row(f"matmul {n} GFLOP/s vs torch f32", ours, torch_f32, "torch_float32", None, "GFLOP/s", True))
 
 
@@ -50,13 +49,12 @@ def bench_elementwise(rows, n):
     tx, ty = tl.from_numpy(x), tl.from_numpy(y)
     cases = {"add": (lambda: tx + ty), "mul": (lambda: tx * ty), "exp": (lambda: tx.exp())}
     for op, ours_fn in cases.items():
-        ours = measure(ours_fn)
         if torch is not None:
             px, py = torch.from_numpy(x), torch.from_numpy(y)
             peer = {"add": lambda: px + py, "mul": lambda: px * py, "exp": lambda: px.exp()}[op]
-            rows.append(row(f"{op} 16M f16 vs torch f16", ours, measure(peer), "torch_float16", 2.0))
+            rows.append(row(f"{op} 16M f16 vs torch f16", *measure_pair(ours_fn, peer), "torch_float16", 2.0))
         npeer = {"add": lambda: x + y, "mul": lambda: x * y, "exp": lambda: np.exp(x)}[op]
-        rows.append(row(f"{op} 16M f16 vs numpy f16", ours, measure(npeer), "numpy_float16", None))
+        rows.append(row(f"{op} 16M f16 vs numpy f16", *measure_pair(ours_fn, npeer), "numpy_float16", None))
 
 
 def bench_rows(rows):
@@ -64,30 +62,30 @@ def bench_rows(rows):
     x = rng.standard_normal((4096, 4096)).astype(np.float16)
     tx = tl.from_numpy(x)
     x32 = x.astype(np.float32)
-    rows.append(row("sum 4096x4096 vs numpy f32", measure(lambda: tx.sum()), measure(lambda: x32.sum()),
+    rows.append(row("sum 4096x4096 vs numpy f32", *measure_pair(lambda: tx.sum(), lambda: x32.sum()),
                     "numpy_float32", None))
 
     def np_softmax():
         e = np.exp(x32 - x32.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
-    rows.append(row("softmax 4096x4096 vs numpy f32", measure(lambda: tl.softmax(tx, dim=1)), measure(np_softmax),
+    rows.append(row("softmax 4096x4096 vs numpy f32", *measure_pair(lambda: tl.softmax(tx, dim=1), np_softmax),
                     "numpy_float32", None))
     if torch is not None:
         px = torch.from_numpy(x)
-        rows.append(row("sum 4096x4096 vs torch f16", measure(lambda: tx.sum()), measure(lambda: px.sum()),
+        rows.append(row("sum 4096x4096 vs torch f16", *measure_pair(lambda: tx.sum(), lambda: px.sum()),
                         "torch_float16", None))
-        rows.append(row("softmax 4096x4096 vs torch f16", measure(lambda: tl.softmax(tx, dim=1)),
-                        measure(lambda: torch.softmax(px, dim=1)), "torch_float16", None))
+        rows.append(row("softmax 4096x4096 vs torch f16",
+                        *measure_pair(lambda: tl.softmax(tx, dim=1), lambda: torch.softmax(px, dim=1)),
+                        "torch_float16", None))
 
 
 def bench_latency(rows):
     a = tl.from_numpy(np.random.default_rng(3).standard_normal(16).astype(np.float16))
     b = tl.from_numpy(np.random.default_rng(4).standard_normal(16).astype(np.float16))
-    ours = measure(lambda: a + b, repeat=15, number=20000)
     if torch is not None:
         pa, pb = torch.from_numpy(a.numpy().copy()), torch.from_numpy(b.numpy().copy())
-        peer = measure(lambda: pa + pb, repeat=15, number=20000)
+        ours, peer = measure_pair(lambda: a + b, lambda: pa + pb, repeat=15, number=20000)
         # target: ours <= 1.5 x torch, i.e. ratio torch/ours >= 1/1.5
         rows.append(row("small add latency (16 elements) vs torch", ours, peer, "torch_float16", 1 / 1.5))
 

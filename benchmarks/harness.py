@@ -28,6 +28,28 @@ def measure(fn, repeat=7, number=1, warmup=2, sync=None):
     return statistics.median(times)
 
 
+def measure_pair(ours, peer, repeat=7, number=1, warmup=2, sync=None):
+    """Seconds per call of `ours` and of `peer`, timed alternately and each the best of `repeat` timings.
+
+    Alternating spreads any drift of the machine (other tenants, a thread pool still spinning after the
+    previous library's work) over both sides, and the best time is the least disturbed one."""
+    for _ in range(warmup):
+        ours()
+        peer()
+    if sync:
+        sync()
+    best = [float("inf"), float("inf")]
+    for _ in range(repeat):
+        for side, fn in enumerate((ours, peer)):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            if sync:
+                sync()
+            best[side] = min(best[side], (time.perf_counter() - start) / number)
+    return best[0], best[1]
+
+
 def machine():
     info = {"platform": platform.platform(), "python": platform.python_version(), "processor": platform.processor()}
     try:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 import tensorlogic as tl
+from harness import write_results
 import tensorlogic.nn.functional as F
 
 
@@ -58,18 +59,18 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    tl_threads = getattr(tl, "set_num_threads", None)
-    if tl_threads is not None:
-        tl_threads(1)
     dims = (32, 64, 64, 10)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, dims[0])).astype(np.float16)
     y = rng.integers(0, dims[3], 32).astype(np.int32)
     ours = _time(tensorlogic_step(x, y, dims), args.steps)
     theirs = _time(torch_step(x, y, dims), args.steps)
-    print(json.dumps({"benchmark": "mlp_train_step_cpu", "dims": dims, "batch": 32, "tensorlogic_us": ours * 1e6,
-                      "torch_float32_us": theirs * 1e6, "ratio": ours / theirs, "target": "<= 1.5"}))
+    result = {"name": "MLP training step (32-64-64-10, batch 32, Adam)", "tensorlogic": ours, "torch_float32": theirs,
+              "unit": "s", "peer": "torch_float32", "ratio": theirs / ours, "target": 1 / 1.5}
+    result["meets_target"] = result["ratio"] >= result["target"]
+    path = write_results("mlp_step", [result], {"torch": torch.__version__})
+    print(json.dumps(result))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
