@@ -218,3 +218,19 @@ def test_gradcheck_reports_worst_element(device):
     with pytest.raises(tl.autograd.GradcheckError, match="worst: input 0 element"):
         tl.autograd.gradcheck(Wrong.apply, (x,), reference=np.exp)
     assert not tl.autograd.gradcheck(Wrong.apply, (x,), reference=np.exp, raise_exception=False)
+
+
+def test_in_place_change_through_a_view_of_a_saved_tensor_is_detected():
+    # The version counter belongs to the memory, so a write through any view (or a detached alias)
+    # invalidates what backward saved, as in PyTorch.
+    x = tl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    z = y.exp()  # saves its output
+    z.detach()[1:].mul_(0.5)
+    with pytest.raises(RuntimeError, match="in.place|version|modified"):
+        z.sum().backward()
+    base = tl.tensor([[1.0, 2.0], [3.0, 4.0]])
+    view = base[0]
+    before = base._version
+    view.add_(1.0)
+    assert base._version == before + 1 and view._version == base._version

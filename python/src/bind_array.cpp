@@ -55,6 +55,8 @@ void bind_array(py::module_& m) {
       .def("is_contiguous", &Array::is_contiguous)
       .def("data_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.data()); })
       .def("storage_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.storage()->data()); })
+      .def_property("version", [](const Array& a) { return a.storage()->version(); },
+                    [](const Array& a, uint64_t v) { a.storage()->set_version(v); })
       .def_buffer([](const Array& a) -> py::buffer_info {
         if (a.device().type != DeviceType::cpu) {
           throw DeviceError("a " + a.device().str() + " tensor has no host buffer; call .cpu() first");

@@ -21,8 +21,9 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     """An n-dimensional float16 (or int32 index) array on a device."""
 
     # _a: the native array. The rest belongs to autograd (tensorlogic.autograd): whether gradients
-    # flow, the accumulated gradient, the node that produced this tensor, and the in-place version.
-    __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_version", "_retains_grad", "_hooks", "__weakref__")
+    # flow, the accumulated gradient and the node that produced this tensor. The in-place version
+    # counter (`_version`) lives with the native storage, so views and detached tensors share it.
+    __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_retains_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data, dtype=None, device=None):
@@ -30,6 +31,14 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         _init_autograd_fields(self)
 
     # ---- attributes ------------------------------------------------------------------------------
+    @property
+    def _version(self):
+        return self._a.version
+
+    @_version.setter
+    def _version(self, value):
+        self._a.version = value
+
     @property
     def shape(self):
         return self._a.shape
@@ -275,7 +284,6 @@ def _init_autograd_fields(t):
     t.requires_grad = False
     t.grad = None
     t.grad_fn = None
-    t._version = 0
     t._retains_grad = False
     t._hooks = None
 
@@ -287,7 +295,6 @@ def _wrap(array):
     t.requires_grad = False
     t.grad = None
     t.grad_fn = None
-    t._version = 0
     t._retains_grad = False
     t._hooks = None
     return t

@@ -29,6 +29,9 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
   bool is_foreign() const { return cache_ == nullptr; }
+  // Autograd's in-place version counter: it lives with the memory, so every view of it shares one.
+  uint64_t version() const { return version_; }
+  void set_version(uint64_t version) { version_ = version; }
 
  private:
   void* data_;
@@ -36,6 +39,7 @@ class Storage {
   Device device_;
   BufferCache* cache_;
   std::shared_ptr<void> owner_;
+  uint64_t version_ = 0;
 };
 
 int64_t numel_of(const Shape& shape);
