@@ -197,7 +197,8 @@ def test_linear_fused(activation, device):
 EINSUMS = [("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij,j->i", [(3, 4), (4,)]), ("i,i->", [(5,), (5,)]),
            ("ij->ji", [(3, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]), ("...ij,jk->...ik", [(2, 3, 4), (4, 5)]),
            ("ij,kj->ik", [(3, 4), (1, 4)]), ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]), ("ij->i", [(3, 4)]),
-           ("ij,k->ijk", [(2, 3), (4,)])]
+           ("ij,k->ijk", [(2, 3), (4,)]), ("ii->i", [(4, 4)]), ("ii->", [(3, 3)]), ("iij,jk->ik", [(3, 3, 4), (4, 2)]),
+           ("...ii->...i", [(2, 3, 3)])]  # the last four: repeated indices (diagonals)
 
 
 @pytest.mark.parametrize("equation,shapes", EINSUMS, ids=[e[0] for e in EINSUMS])

@@ -5,7 +5,7 @@ from .. import _core
 from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
-from ..errors import EinsumError, ShapeMismatchError
+from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
 
 _ACTIVATIONS = ("none", "relu", "gelu", "gelu_tanh", "silu")
@@ -178,20 +178,42 @@ class _Einsum(Function):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
-            if len(set(sub)) != len(sub):
-                raise EinsumError(f"einsum backward: operand {i} of '{ctx.equation}' repeats an index (a diagonal); "
-                                  "its gradient is not supported")
+            # A repeated index (a diagonal, "ii") is first differentiated as if it appeared once.
+            uniq = "".join(dict.fromkeys(sub))
+            uniq_shape = [x.shape[sub.index(c)] for c in uniq]
             others = [s for j, s in enumerate(subs) if j != i]
             reachable = set(out).union(*others) if others else set(out)
-            target = "".join(c for c in sub if c in reachable)
+            target = "".join(c for c in uniq if c in reachable)
             spec = ",".join([out] + others) + "->" + target
             r = einsum(spec, g, *[o for j, o in enumerate(operands) if j != i])
             sizes = dict(zip(target, r.shape))
-            r = r.reshape([sizes.get(c, 1) for c in sub])
-            if tuple(r.shape) != tuple(x.shape):  # letters only x has: expand; dims x broadcast: sum
-                r = sum_to(r.expand([xs if rs == 1 else rs for rs, xs in zip(r.shape, x.shape)]), x.shape)
+            r = r.reshape([sizes.get(c, 1) for c in uniq])
+            if tuple(r.shape) != tuple(uniq_shape):  # letters only x has: expand; dims x broadcast: sum
+                r = sum_to(r.expand([xs if rs == 1 else rs for rs, xs in zip(r.shape, uniq_shape)]), uniq_shape)
+            if uniq != sub:
+                r = _onto_diagonals(r, uniq, sub, set(out).union(*subs))
             grads.append(r)
         return tuple(grads)
+
+
+def _onto_diagonals(r, uniq, sub, used):
+    """Places r (subscripts `uniq`) on the diagonals of subscripts `sub`, where letters repeat: each repeat
+    gets a fresh letter tied to the first by an identity matrix, so the result stays differentiable."""
+    from ..creation import eye
+
+    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
+    renamed, deltas, seen = [], [], set()
+    for c in sub:
+        if c in seen:
+            d = next(fresh)
+            n = r.shape[uniq.index(c)]
+            deltas.append((c + d, eye(n, device=r.device)))
+            renamed.append(d)
+        else:
+            seen.add(c)
+            renamed.append(c)
+    spec = ",".join([uniq] + [s for s, _ in deltas]) + "->" + "".join(renamed)
+    return einsum(spec, r, *[e for _, e in deltas])
 
 
 @tensor_method()
