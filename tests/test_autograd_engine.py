@@ -234,3 +234,14 @@ def test_in_place_change_through_a_view_of_a_saved_tensor_is_detected():
     before = base._version
     view.add_(1.0)
     assert base._version == before + 1 and view._version == base._version
+
+
+def test_device_moves_keep_the_graph(device):
+    # .to(device) is differentiable (the gradient goes back to the source device); on a CPU-only
+    # machine the move is to the same device and returns the tensor itself.
+    x = tl.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = x.to(device)
+    assert y.requires_grad
+    (y * y).sum().backward()
+    assert x.grad.device == tl.device("cpu")
+    assert x.grad.tolist() == [2.0, -4.0, 6.0]

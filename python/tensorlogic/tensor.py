@@ -172,8 +172,12 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
                 target = arg
         a = self._a
         if dtype is not None and as_dtype(dtype).name != a.dtype:
-            a = _core.astype(a, as_dtype(dtype).name)
+            a = _core.astype(a, as_dtype(dtype).name)  # to int32: not differentiable, as in PyTorch
         if target is not None and device_name(target) != a.device:
+            if a is self._a and self.requires_grad:  # a device move of a float tensor keeps the graph
+                from .ops.shape import move_to_device
+
+                return move_to_device(self, device_name(target))
             a = _core.to_device(a, device_name(target))
         if a is self._a:
             return _wrap(_core.clone(a)) if copy else self

@@ -72,6 +72,24 @@ class _Copy(Function):
         return g
 
 
+class _Move(Function):
+    """A copy onto another device (Tensor.to); the gradient travels back to the source device."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.source = x._a.device
+        return _wrap(_core.to_device(x._a, device))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _Move.apply(g, ctx.source)
+
+
+def move_to_device(x, device):
+    """x on `device` (a canonical device name), recorded by autograd when x requires grad."""
+    return _Move.apply(x, device)
+
+
 @tensor_method()
 def clone(input, *, memory_format=None):
     return _Copy.apply(input, _core.clone)
