@@ -202,6 +202,36 @@ void launch_rows(const RowArgs& args, int64_t rows) {
   }
 }
 
+// Fused softmax + cross-entropy, one block per row of [rows, n] logits: the row's (max, sum of exp)
+// merge gives logsumexp, minus the target's logit; label smoothing also needs the row's plain sum. A NaN
+// anywhere in the row makes the loss NaN (the plain sum carries it), as on the CPU.
+__global__ void cross_entropy_rows(const __half* logits, const int32_t* target, int64_t n, int64_t ignore_index,
+                                   float smoothing, __half* out) {
+  __shared__ Stat scratch[33];
+  __shared__ float sums[33];
+  const int64_t r = blockIdx.x;
+  const int32_t t = target[r];
+  if (t == ignore_index) {  // the same branch for the whole block
+    if (threadIdx.x == 0) out[r] = __float2half_rn(0.0f);
+    return;
+  }
+  const __half* x = logits + r * n;
+  Stat local{-INFINITY, 0.0f};
+  float total = 0.0f;
+  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) {
+    const float v = __half2float(x[k]);
+    local = merge(local, Stat{v, 1.0f});
+    total += v;
+  }
+  const Stat row = block_stat(local, scratch);
+  const float sum_x = block_reduce(total, SumOp{}, 0.0f, sums);
+  const float lse = row.m + logf(row.s);
+  float loss = lse - __half2float(x[t]);
+  if (smoothing > 0.0f) loss = (1.0f - smoothing) * loss + smoothing * (lse - sum_x / static_cast<float>(n));
+  if (isnan(sum_x)) loss = sum_x;
+  if (threadIdx.x == 0) out[r] = __float2half_rn(loss);
+}
+
 }  // namespace
 
 void CudaBackend::rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) {
@@ -232,6 +262,17 @@ void CudaBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, const
     launch_rows<Mode::rms_norm>(args, rows);
   } else {
     launch_rows<Mode::layer_norm>(args, rows);
+  }
+}
+
+void CudaBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                                int64_t ignore_index, float label_smoothing, const Array& out) {
+  for (int64_t r0 = 0; r0 < rows; r0 += 0x7fffffff) {
+    const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, 0x7fffffff));
+    cross_entropy_rows<<<grid, kThreads, 0, stream()>>>(logits.data_as<__half>() + r0 * n,
+                                                        target.data_as<int32_t>() + r0, n, ignore_index,
+                                                        label_smoothing, out.data_as<__half>() + r0);
+    check_launch("cross-entropy kernel");
   }
 }
 
