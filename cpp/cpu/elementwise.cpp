@@ -22,6 +22,8 @@ constexpr int64_t kGrain = 1 << 15;
 inline void load_block(const half* src, int64_t stride, int64_t count, float* block) {
   if (stride == 1) {
     f16_to_f32(src, block, count);
+  } else if (stride == 0) {  // a broadcast operand (a scalar or an expanded dimension): convert once
+    std::fill(block, block + count, to_float(src[0]));
   } else {
     for (int64_t i = 0; i < count; ++i) block[i] = to_float(src[i * stride]);
   }
