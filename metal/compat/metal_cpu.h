@@ -24,6 +24,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "tensorlogic/dtype.h"
+
 typedef unsigned char uchar;
 typedef unsigned short ushort;
 typedef unsigned int uint;
@@ -36,41 +38,9 @@ struct half {
   half(float f) : bits(from_float(f)) {}
   operator float() const { return to_float(bits); }
 
-  static uint16_t from_float(float f) {
-    uint32_t x;
-    std::memcpy(&x, &f, 4);
-    const uint32_t sign = (x >> 16) & 0x8000u;
-    const uint32_t abs = x & 0x7fffffffu;
-    if (abs >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
-    if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past 65504
-    if (abs < 0x38800000u) {                                              // subnormal or zero
-      float m;
-      const uint32_t a = abs;
-      std::memcpy(&m, &a, 4);
-      const float scaled = m * 16777216.0f;  // exact: multiples of 2^-24 become integers
-      return static_cast<uint16_t>(sign | static_cast<uint32_t>(nearbyintf(scaled)));
-    }
-    const uint32_t mant_odd = (abs >> 13) & 1u;
-    const uint32_t rounded = abs + 0xfffu + mant_odd - 0x38000000u;  // rebias exponent 127 -> 15
-    return static_cast<uint16_t>(sign | (rounded >> 13));
-  }
-  static float to_float(uint16_t h) {
-    const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-    const uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
-    uint32_t x;
-    if (exp == 0) {
-      const float v = static_cast<float>(mant) * 5.9604644775390625e-8f;
-      std::memcpy(&x, &v, 4);
-      x |= sign;
-    } else if (exp == 31) {
-      x = sign | 0x7f800000u | (mant << 13);
-    } else {
-      x = sign | ((exp + 112u) << 23) | (mant << 13);
-    }
-    float f;
-    std::memcpy(&f, &x, 4);
-    return f;
-  }
+  // The engine's own conversions (round to nearest even), so the harness rounds exactly as the backends.
+  static uint16_t from_float(float f) { return tensorlogic::f32_to_f16_bits(f); }
+  static float to_float(uint16_t h) { return tensorlogic::f16_bits_to_f32(h); }
 };
 static_assert(sizeof(half) == 2, "half must be 2 bytes");
 

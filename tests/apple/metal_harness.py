@@ -14,6 +14,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METAL_DIR = os.path.join(ROOT, "metal")
 SHARED_DIR = os.path.join(ROOT, "cpp", "core")  # philox.h: the one RNG header of every backend
+INCLUDE_DIR = os.path.join(ROOT, "cpp", "include")  # tensorlogic/dtype.h: the f16 conversions
 CXX = os.environ.get("CXX", "g++")
 
 # Thread-position attributes and the ThreadCtx field that supplies each.
@@ -147,7 +148,8 @@ def compile_file(filename):
     generated = _generated_source(path, source)
     digest = hashlib.sha256()
     for dep in (os.path.join(METAL_DIR, "compat", "metal_cpu.h"), os.path.join(METAL_DIR, "common.h"),
-                os.path.join(METAL_DIR, "params.h"), os.path.join(SHARED_DIR, "philox.h")):
+                os.path.join(METAL_DIR, "params.h"), os.path.join(SHARED_DIR, "philox.h"),
+                os.path.join(INCLUDE_DIR, "tensorlogic", "dtype.h")):
         with open(dep, "rb") as f:
             digest.update(f.read())
     digest.update(generated.encode() + source.encode() + CXX.encode())
@@ -160,7 +162,8 @@ def compile_file(filename):
         tmp = so + f".{os.getpid()}.tmp"
         cmd = [CXX, "-std=c++17", "-O1", "-fPIC", "-shared", "-pthread", "-Wall", "-Wno-attributes",
                "-Wno-unknown-attributes", "-Wno-unknown-warning-option", "-Wno-unused-variable",
-               "-I", os.path.join(METAL_DIR, "compat"), "-I", METAL_DIR, "-I", SHARED_DIR, cpp, "-o", tmp]
+               "-I", os.path.join(METAL_DIR, "compat"), "-I", METAL_DIR, "-I", SHARED_DIR, "-I", INCLUDE_DIR, cpp,
+               "-o", tmp]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"compiling {filename} as C++ failed:\n{result.stderr[-6000:]}")

@@ -171,14 +171,9 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad = p.grad.detach()
-                _core.fill_(p.grad._a, 0.0)
+        from .utils import zero_grads
+
+        zero_grads(self.parameters(), set_to_none)
 
     def to(self, device=None, dtype=None):
         """Moves parameters and buffers in place (the same Parameter objects, so optimizers stay valid)."""

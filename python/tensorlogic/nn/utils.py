@@ -33,3 +33,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             g._version += 1
     with np.errstate(over="ignore"):
         return _wrap(_core.from_numpy(np.array(total, dtype=np.float16)))
+
+
+def zero_grads(parameters, set_to_none=True):
+    """Clears the gradients of `parameters` (Module.zero_grad and Optimizer.zero_grad): drops them, or
+    zeroes them in place on a tensor detached from any graph."""
+    for p in parameters:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad = p.grad.detach()
+            _core.fill_(p.grad._a, 0.0)

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd.grad_mode import enable_grad
+from ..nn.utils import zero_grads
 from ..tensor import Tensor
 
 
@@ -110,15 +111,7 @@ class Optimizer:
         return loss
 
     def zero_grad(self, set_to_none=True):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad = p.grad.detach()
-                    _core.fill_(p.grad._a, 0.0)
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     # ---- checkpoints -----------------------------------------------------------------------------------
     def state_dict(self):
