@@ -442,7 +442,9 @@ def test_gradcheck_on_real_ops(device):
     rng = np.random.default_rng()
     x = tl.tensor(f16(rng, 3, 4), device=device).requires_grad_()
     w = tl.tensor(f16(rng, 4, 2), device=device).requires_grad_()
-    report = tl.autograd.gradcheck(lambda x, w: tl.softmax(x @ w, -1), (x, w),
+    # Softmax's backward subtracts O(1) quantities (g - sum(g * y)) in f16, which leaves an absolute error
+    # of a few 1e-3 in the weight gradient however small that gradient is: the floor of atol.
+    report = tl.autograd.gradcheck(lambda x, w: tl.softmax(x @ w, -1), (x, w), atol=5e-3,
                                    reference=lambda x, w: torch.softmax(torch.tensor(x) @ torch.tensor(w), -1).numpy())
     assert report and report.worst is not None
 
