@@ -1,5 +1,7 @@
 // Worker pool behind parallel_for. Workers sleep on a condition variable between jobs; the caller
-// takes part in every job, so a pool of T threads has T - 1 workers.
+// takes part in every job, so a pool of T threads has T - 1 workers. The pool runs one job at a time:
+// a caller that finds it busy (another thread's op, or a nested call) runs its work inline, so
+// concurrent callers never wait on each other and chunks of different jobs never mix.
 #include "parallel.h"
 
 #include <algorithm>
@@ -13,58 +15,69 @@
 namespace tensorlogic::cpu {
 namespace {
 
+// One parallel_for call. It lives on the caller's stack; the caller does not return before every
+// worker that joined it has left (`joined` back to 0), so no worker touches a finished job.
+struct Job {
+  const std::function<void(int64_t)>* task;
+  int64_t chunks;
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> done{0};
+  std::exception_ptr error;  // the first exception of any chunk (written under the pool's mutex)
+  int joined = 0;            // workers inside drain() of this job (under the pool's mutex)
+};
+
 class Pool {
  public:
-  explicit Pool(int threads) { resize(threads); }
-  ~Pool() { stop(); }
+  explicit Pool(int threads) { start(threads); }
 
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  int size() const { return threads_.load(std::memory_order_relaxed); }
 
   void resize(int threads) {
+    std::lock_guard<std::mutex> job_lock(job_mutex_);  // waits for the running job, if any
     stop();
-    stopping_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    start(threads);
   }
 
-  void run(int64_t chunks, const std::function<void(int64_t)>& task) {
-    std::unique_lock<std::mutex> job_lock(job_mutex_);  // one job at a time (nested calls run inline)
+  // Runs `task` over `chunks` with the workers; false (and nothing run) when another job holds the pool.
+  bool try_run(int64_t chunks, const std::function<void(int64_t)>& task) {
+    std::unique_lock<std::mutex> job_lock(job_mutex_, std::try_to_lock);
+    if (!job_lock.owns_lock()) return false;
+    Job job;
+    job.task = &task;
+    job.chunks = chunks;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
-      chunks_ = chunks;
-      next_.store(0);
-      done_.store(0);
-      error_ = nullptr;
+      job_ = &job;
       ++generation_;
     }
     wake_.notify_all();
-    drain();
+    drain(job);
     std::unique_lock<std::mutex> lock(mutex_);
-    finished_.wait(lock, [&] { return done_.load() == chunks_; });
-    task_ = nullptr;
-    if (error_) std::rethrow_exception(error_);
-  }
-
-  bool busy() {
-    if (job_mutex_.try_lock()) {
-      job_mutex_.unlock();
-      return false;
-    }
+    finished_.wait(lock, [&] { return job.done.load() == job.chunks && job.joined == 0; });
+    job_ = nullptr;
+    lock.unlock();
+    if (job.error) std::rethrow_exception(job.error);
     return true;
   }
 
  private:
-  void drain() {
+  void start(int threads) {
+    stopping_ = false;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    threads_.store(threads);
+  }
+
+  void drain(Job& job) {
     for (;;) {
-      const int64_t chunk = next_.fetch_add(1);
-      if (chunk >= chunks_) return;
+      const int64_t chunk = job.next.fetch_add(1);
+      if (chunk >= job.chunks) return;
       try {
-        (*task_)(chunk);
+        (*job.task)(chunk);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (!error_) error_ = std::current_exception();
+        if (!job.error) job.error = std::current_exception();
       }
-      if (done_.fetch_add(1) + 1 == chunks_) {
+      if (job.done.fetch_add(1) + 1 == job.chunks) {
         std::lock_guard<std::mutex> lock(mutex_);
         finished_.notify_all();
       }
@@ -74,13 +87,18 @@ class Pool {
   void work() {
     uint64_t seen = 0;
     for (;;) {
+      Job* job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && task_ != nullptr); });
+        wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && job_ != nullptr); });
         if (stopping_) return;
         seen = generation_;
+        job = job_;
+        ++job->joined;
       }
-      drain();
+      drain(*job);
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--job->joined == 0) finished_.notify_all();
     }
   }
 
@@ -95,13 +113,11 @@ class Pool {
   }
 
   std::vector<std::thread> workers_;
-  std::mutex job_mutex_;
-  std::mutex mutex_;
+  std::atomic<int> threads_{1};
+  std::mutex job_mutex_;  // held by the caller of the running job
+  std::mutex mutex_;      // guards job_, generation_, stopping_ and each job's error and joined
   std::condition_variable wake_, finished_;
-  const std::function<void(int64_t)>* task_ = nullptr;
-  int64_t chunks_ = 0;
-  std::atomic<int64_t> next_{0}, done_{0};
-  std::exception_ptr error_;
+  Job* job_ = nullptr;
   uint64_t generation_ = 0;
   bool stopping_ = false;
 };
@@ -114,6 +130,13 @@ Pool& pool() {
 
 thread_local bool inside_job = false;
 
+// Marks the current thread as running a chunk, so that parallel_for calls inside it run inline.
+struct InsideJob {
+  bool prev = inside_job;
+  InsideJob() { inside_job = true; }
+  ~InsideJob() { inside_job = prev; }
+};
+
 }  // namespace
 
 int num_threads() { return pool().size(); }
@@ -124,18 +147,18 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
   const int64_t chunks = std::min<int64_t>(num_threads(), (n + grain - 1) / grain);
-  if (chunks <= 1 || inside_job || pool().busy()) {
+  if (chunks <= 1 || inside_job) {
     fn(0, n);
     return;
   }
   const int64_t per = (n + chunks - 1) / chunks;
-  pool().run(chunks, [&](int64_t c) {
-    inside_job = true;
+  const bool ran = pool().try_run(chunks, [&](int64_t c) {
+    const InsideJob mark;
     const int64_t begin = c * per;
     const int64_t end = std::min(n, begin + per);
     if (begin < end) fn(begin, end);
-    inside_job = false;
   });
+  if (!ran) fn(0, n);  // the pool serves another thread's op: this one runs on its caller alone
 }
 
 }  // namespace tensorlogic::cpu

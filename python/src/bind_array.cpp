@@ -1,4 +1,5 @@
-// The Array class, creation, host/numpy interop and device moves.
+// The Array class, creation, host/numpy interop and device moves. Creation, copies and transfers of
+// many elements run without the GIL (gil.h); wrapping numpy memory and the buffer protocol need it.
 #include <pybind11/numpy.h>
 
 #include "bindings.h"
@@ -72,29 +73,38 @@ void bind_array(py::module_& m) {
   m.def("empty", [](const std::vector<int64_t>& shape, const std::string& dtype, const std::string& device) {
     return empty(to_shape(shape), parse_dtype(dtype), parse_device(device));
   });
-  m.def("full", [](const std::vector<int64_t>& shape, double value, const std::string& dtype, const std::string& device) {
+  m.def("full", without_gil(+[](const std::vector<int64_t>& shape, double value, const std::string& dtype,
+                               const std::string& device) {
     return full(to_shape(shape), value, parse_dtype(dtype), parse_device(device));
-  });
+  }));
   m.def("arange", [](double start, double end, double step, const std::string& dtype, const std::string& device) {
-    return arange(start, end, step, parse_dtype(dtype), parse_device(device));
+    const bool large = step != 0 && (end - start) / step >= static_cast<double>(kReleaseGilElements);
+    return release_gil_if(large, [&] { return arange(start, end, step, parse_dtype(dtype), parse_device(device)); });
   });
   m.def("linspace", [](double start, double end, int64_t steps, const std::string& device) {
-    return linspace(start, end, steps, parse_device(device));
+    return release_gil_if(steps >= kReleaseGilElements, [&] { return linspace(start, end, steps, parse_device(device)); });
   });
-  m.def("eye", [](int64_t n, int64_t mcols, const std::string& device) { return eye(n, mcols, parse_device(device)); });
-  m.def("to_device", [](const Array& a, const std::string& device) { return to_device(a, parse_device(device)); });
-  m.def("contiguous", &contiguous);
-  m.def("clone", &clone);
-  m.def("astype", [](const Array& a, const std::string& dtype) { return astype(a, parse_dtype(dtype)); });
-  m.def("copy_", &copy_);
-  m.def("fill_", &fill_);
+  m.def("eye", [](int64_t n, int64_t mcols, const std::string& device) {
+    return release_gil_if(n * mcols >= kReleaseGilElements, [&] { return eye(n, mcols, parse_device(device)); });
+  });
+  m.def("to_device", [](const Array& a, const std::string& name) {
+    // A move off or onto an accelerator waits for its queued work, however small the array.
+    const Device device = parse_device(name);
+    const bool waits = a.device().type != DeviceType::cpu || device.type != DeviceType::cpu;
+    return release_gil_if(waits || a.numel() >= kReleaseGilElements, [&] { return to_device(a, device); });
+  });
+  m.def("contiguous", without_gil(&contiguous));
+  m.def("clone", without_gil(&clone));
+  m.def("astype", without_gil(+[](const Array& a, const std::string& dtype) { return astype(a, parse_dtype(dtype)); }));
+  m.def("copy_", without_gil(&copy_));
+  m.def("fill_", without_gil(&fill_));
 
   m.def("available_devices", &available_devices);
   m.def("is_available", [](const std::string& name) { return is_available(parse_device(name).type); });
   m.def("default_device", [] { return default_device().str(); });
   m.def("set_default_device", [](const std::string& name) { set_default_device(parse_device(name)); });
   m.def("parse_device", [](const std::string& name) { return parse_device(name).str(); });
-  m.def("synchronize", [](const std::string& name) { synchronize(parse_device(name)); });
+  m.def("synchronize", always_without_gil(+[](const std::string& name) { synchronize(parse_device(name)); }));
 }
 
 }  // namespace tensorlogic::python

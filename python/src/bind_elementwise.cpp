@@ -1,4 +1,5 @@
-// Elementwise kernel families: ops are named by enums so one binding serves each family.
+// Elementwise kernel families: ops are named by enums so one binding serves each family. Large ones
+// run without the GIL (gil.h).
 #include "bindings.h"
 
 namespace tensorlogic::python {
@@ -16,18 +17,20 @@ void bind_elementwise(py::module_& m) {
     binary_op.value(binary_name(static_cast<BinaryOp>(i)), static_cast<BinaryOp>(i));
   }
 
-  m.def("unary", [](UnaryOp op, const Array& a, float p0, float p1) { return unary(op, a, UnaryParams{p0, p1}); },
+  m.def("unary", without_gil(+[](UnaryOp op, const Array& a, float p0, float p1) { return unary(op, a, UnaryParams{p0, p1}); }),
         py::arg("op"), py::arg("a"), py::arg("p0") = 0.0f, py::arg("p1") = 0.0f);
-  m.def("unary_", [](UnaryOp op, const Array& a, float p0, float p1) { unary_(op, a, UnaryParams{p0, p1}); },
+  m.def("unary_", without_gil(+[](UnaryOp op, const Array& a, float p0, float p1) { unary_(op, a, UnaryParams{p0, p1}); }),
         py::arg("op"), py::arg("a"), py::arg("p0") = 0.0f, py::arg("p1") = 0.0f);
-  m.def("binary", py::overload_cast<BinaryOp, const Array&, const Array&>(&binary));
-  m.def("binary_scalar", py::overload_cast<BinaryOp, const Array&, double>(&binary));
-  m.def("rbinary_scalar", [](BinaryOp op, double a, const Array& b) { return binary(op, a, b); });
-  m.def("binary_", py::overload_cast<BinaryOp, const Array&, const Array&>(&binary_));
-  m.def("binary_scalar_", py::overload_cast<BinaryOp, const Array&, double>(&binary_));
-  m.def("where", &where);
-  m.def("affine", [](const Array& a, const Array& b, const Array& c) { return ternary(TernaryOp::affine, a, b, c); });
-  m.def("clamp", &clamp);
+  m.def("binary", without_gil(py::overload_cast<BinaryOp, const Array&, const Array&>(&binary)));
+  m.def("binary_scalar", without_gil(py::overload_cast<BinaryOp, const Array&, double>(&binary)));
+  m.def("rbinary_scalar", without_gil(+[](BinaryOp op, double a, const Array& b) { return binary(op, a, b); }));
+  m.def("binary_", without_gil(py::overload_cast<BinaryOp, const Array&, const Array&>(&binary_)));
+  m.def("binary_scalar_", without_gil(py::overload_cast<BinaryOp, const Array&, double>(&binary_)));
+  m.def("where", without_gil(&where));
+  m.def("affine", without_gil(+[](const Array& a, const Array& b, const Array& c) {
+    return ternary(TernaryOp::affine, a, b, c);
+  }));
+  m.def("clamp", without_gil(&clamp));
 }
 
 }  // namespace tensorlogic::python

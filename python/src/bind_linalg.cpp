@@ -1,4 +1,5 @@
-// Matrix products, einsum, triangles, the convolution family and attention.
+// Matrix products, einsum, triangles, the convolution family and attention. Large ones run without the
+// GIL (gil.h).
 #include <array>
 
 #include "bindings.h"
@@ -30,34 +31,38 @@ Conv2dArgs conv_args(const Pair& stride, const Pair& padding, const Pair& dilati
 }  // namespace
 
 void bind_linalg(py::module_& m) {
-  m.def("matmul", &matmul);
-  m.def("linear", [](const Array& x, const Array& w, std::optional<Array> bias, const std::string& act,
-                     std::optional<Array> residual) { return linear(x, w, bias, parse_activation(act), residual); },
+  m.def("matmul", without_gil(&matmul));
+  m.def("linear", without_gil(+[](const Array& x, const Array& w, std::optional<Array> bias, const std::string& act,
+                                 std::optional<Array> residual) {
+          return linear(x, w, bias, parse_activation(act), residual);
+        }),
         py::arg("x"), py::arg("w"), py::arg("bias") = py::none(), py::arg("act") = "none",
         py::arg("residual") = py::none());
-  m.def("tril", &tril, py::arg("a"), py::arg("k") = 0);
-  m.def("triu", &triu, py::arg("a"), py::arg("k") = 0);
-  m.def("einsum", &einsum, py::arg("equation"), py::arg("operands"));
+  m.def("tril", without_gil(&tril), py::arg("a"), py::arg("k") = 0);
+  m.def("triu", without_gil(&triu), py::arg("a"), py::arg("k") = 0);
+  m.def("einsum", without_gil(&einsum), py::arg("equation"), py::arg("operands"));
 
-  m.def("conv2d", [](const Array& x, const Array& w, std::optional<Array> bias, Pair stride, Pair padding,
-                     Pair dilation, int64_t groups) { return conv2d(x, w, bias, conv_args(stride, padding, dilation), groups); },
+  m.def("conv2d", without_gil(+[](const Array& x, const Array& w, std::optional<Array> bias, Pair stride, Pair padding,
+                                 Pair dilation, int64_t groups) {
+          return conv2d(x, w, bias, conv_args(stride, padding, dilation), groups);
+        }),
         py::arg("x"), py::arg("w"), py::arg("bias"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
         py::arg("groups"));
-  m.def("max_pool2d", [](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation, bool ceil_mode) {
+  m.def("max_pool2d", without_gil(+[](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation, bool ceil_mode) {
     return max_pool2d(x, kernel.data(), conv_args(stride, padding, dilation), ceil_mode);
-  }, py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("ceil_mode"));
-  m.def("avg_pool2d", [](const Array& x, Pair kernel, Pair stride, Pair padding, bool ceil_mode, bool count_include_pad) {
+  }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("ceil_mode"));
+  m.def("avg_pool2d", without_gil(+[](const Array& x, Pair kernel, Pair stride, Pair padding, bool ceil_mode, bool count_include_pad) {
     return avg_pool2d(x, kernel.data(), conv_args(stride, padding, {1, 1}), ceil_mode, count_include_pad);
-  }, py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("ceil_mode"),
+  }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("ceil_mode"),
      py::arg("count_include_pad"));
-  m.def("im2col", [](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation) {
+  m.def("im2col", without_gil(+[](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation) {
     return im2col(x, kernel.data(), conv_args(stride, padding, dilation));
-  }, py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"));
-  m.def("col2im", [](const Array& cols, Pair output_hw, Pair kernel, Pair stride, Pair padding, Pair dilation) {
+  }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"));
+  m.def("col2im", without_gil(+[](const Array& cols, Pair output_hw, Pair kernel, Pair stride, Pair padding, Pair dilation) {
     return col2im(cols, output_hw.data(), kernel.data(), conv_args(stride, padding, dilation));
-  }, py::arg("cols"), py::arg("output_hw"), py::arg("kernel"), py::arg("stride"), py::arg("padding"),
+  }), py::arg("cols"), py::arg("output_hw"), py::arg("kernel"), py::arg("stride"), py::arg("padding"),
      py::arg("dilation"));
-  m.def("scaled_dot_product_attention", &scaled_dot_product_attention, py::arg("q"), py::arg("k"), py::arg("v"),
+  m.def("scaled_dot_product_attention", without_gil(&scaled_dot_product_attention), py::arg("q"), py::arg("k"), py::arg("v"),
         py::arg("mask") = py::none(), py::arg("causal") = false, py::arg("scale") = py::none());
 }
 

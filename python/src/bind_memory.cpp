@@ -16,7 +16,7 @@ void bind_memory(py::module_& m) {
     d["frees"] = s.frees;
     return d;
   });
-  m.def("clear_cache", [](const std::string& device) { buffer_cache(parse_device(device)).clear(); });
+  m.def("clear_cache", always_without_gil(+[](const std::string& device) { buffer_cache(parse_device(device)).clear(); }));
   m.def("set_limit", [](size_t bytes, const std::string& device) { buffer_cache(parse_device(device)).set_limit(bytes); });
   m.def("reset_peak", [](const std::string& device) { buffer_cache(parse_device(device)).reset_peak(); });
 }

@@ -1,4 +1,5 @@
-// Fused optimizer steps: one native call per parameter (tensorlogic.optim drives them).
+// Fused optimizer steps: one native call per parameter (tensorlogic.optim drives them); large ones run
+// without the GIL (gil.h).
 #include "bindings.h"
 
 namespace tensorlogic::python {
@@ -27,7 +28,7 @@ void bind_optim(py::module_& m) {
       .def_readwrite("step", &OptimizerParams::step)
       .def_readwrite("grad_scale", &OptimizerParams::grad_scale);
   m.def("optimizer_state_slots", &optimizer_state_slots);
-  m.def("optimizer_step", &optimizer_step, py::arg("kind"), py::arg("params"), py::arg("param"), py::arg("grad"),
+  m.def("optimizer_step", without_gil(&optimizer_step), py::arg("kind"), py::arg("params"), py::arg("param"), py::arg("grad"),
         py::arg("state"));
 }
 

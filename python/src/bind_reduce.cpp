@@ -1,4 +1,5 @@
-// Reductions, row ops (softmax family and norms) and the random generator.
+// Reductions, row ops (softmax family and norms) and the random generator. Large ones run without the
+// GIL (gil.h).
 #include "bindings.h"
 
 namespace tensorlogic::python {
@@ -10,36 +11,35 @@ void bind_reduce(py::module_& m) {
   }
   m.def(
       "reduce",
-      [](ReduceOp op, const Array& a, const std::vector<int>& dims, bool keepdim, double correction, double p) {
+      without_gil(+[](ReduceOp op, const Array& a, const std::vector<int>& dims, bool keepdim, double correction, double p) {
         return reduce(op, a, dims, keepdim, ReduceParams{correction, p});
-      },
+      }),
       py::arg("op"), py::arg("a"), py::arg("dims"), py::arg("keepdim"), py::arg("correction") = 1.0, py::arg("p") = 2.0);
-  m.def("softmax", &softmax, py::arg("a"), py::arg("dim"));
-  m.def("log_softmax", &log_softmax, py::arg("a"), py::arg("dim"));
+  m.def("softmax", without_gil(&softmax), py::arg("a"), py::arg("dim"));
+  m.def("log_softmax", without_gil(&log_softmax), py::arg("a"), py::arg("dim"));
   m.def(
       "layer_norm",
-      [](const Array& a, const std::vector<int64_t>& shape, std::optional<Array> weight, std::optional<Array> bias,
-         double eps) { return layer_norm(a, to_shape(shape), weight, bias, eps); },
+      without_gil(+[](const Array& a, const std::vector<int64_t>& shape, std::optional<Array> weight,
+                      std::optional<Array> bias, double eps) { return layer_norm(a, to_shape(shape), weight, bias, eps); }),
       py::arg("a"), py::arg("normalized_shape"), py::arg("weight"), py::arg("bias"), py::arg("eps") = 1e-5);
   m.def(
       "rms_norm",
-      [](const Array& a, const std::vector<int64_t>& shape, std::optional<Array> weight, std::optional<double> eps) {
-        return rms_norm(a, to_shape(shape), weight, eps);
-      },
+      without_gil(+[](const Array& a, const std::vector<int64_t>& shape, std::optional<Array> weight,
+                      std::optional<double> eps) { return rms_norm(a, to_shape(shape), weight, eps); }),
       py::arg("a"), py::arg("normalized_shape"), py::arg("weight"), py::arg("eps") = py::none());
-  m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("target"),
+  m.def("softmax_cross_entropy", without_gil(&softmax_cross_entropy), py::arg("logits"), py::arg("target"),
         py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
 
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"));
-  m.def("rand", [](const std::vector<int64_t>& shape, const std::string& device) {
+  m.def("rand", without_gil(+[](const std::vector<int64_t>& shape, const std::string& device) {
     return rand(to_shape(shape), parse_device(device));
-  }, py::arg("shape"), py::arg("device"));
-  m.def("randn", [](const std::vector<int64_t>& shape, const std::string& device) {
+  }), py::arg("shape"), py::arg("device"));
+  m.def("randn", without_gil(+[](const std::vector<int64_t>& shape, const std::string& device) {
     return randn(to_shape(shape), parse_device(device));
-  }, py::arg("shape"), py::arg("device"));
-  m.def("randint", [](int64_t low, int64_t high, const std::vector<int64_t>& shape, const std::string& device) {
+  }), py::arg("shape"), py::arg("device"));
+  m.def("randint", without_gil(+[](int64_t low, int64_t high, const std::vector<int64_t>& shape, const std::string& device) {
     return randint(low, high, to_shape(shape), parse_device(device));
-  }, py::arg("low"), py::arg("high"), py::arg("shape"), py::arg("device"));
+  }), py::arg("low"), py::arg("high"), py::arg("shape"), py::arg("device"));
 }
 
 }  // namespace tensorlogic::python

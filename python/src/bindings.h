@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "gil.h"
 #include "tensorlogic/tensorlogic.h"
 
 namespace tensorlogic::python {
