@@ -139,3 +139,72 @@ def test_native_work_overlaps_python_in_another_thread(cpu_default):
     gaps = np.diff([start] + inside + [end])
     assert gaps.max() < 0.5 * (end - start), (
         f"the other thread stalled for {gaps.max() * 1e3:.1f} ms of a {(end - start) * 1e3:.1f} ms matmul")
+
+
+def test_no_grad_in_one_thread_leaves_another_recording(device, rng):
+    """Grad mode is per thread (PyTorch's rule): a thread inside no_grad does not stop another thread
+    recording, and a new thread starts with grad enabled whatever its creator's mode."""
+    w = tl.tensor(f16_randn(rng, (8,)), device=device, requires_grad=True)
+    inside, resume = threading.Event(), threading.Event()
+    seen = {}
+
+    def no_grad_thread(i):
+        with tl.no_grad():
+            seen["no_grad records"] = (w * 2).requires_grad
+            inside.set()
+            assert resume.wait(TIMEOUT)
+            seen["no_grad still off"] = not tl.is_grad_enabled()
+
+    def recording_thread(i):
+        assert inside.wait(TIMEOUT)
+        seen["other enabled"] = tl.is_grad_enabled()
+        y = (w * w).sum()
+        seen["other records"] = y.requires_grad
+        y.backward()
+        resume.set()
+
+    run_threads(lambda i: (no_grad_thread if i == 0 else recording_thread)(i), 2)
+    assert seen == {"no_grad records": False, "no_grad still off": True, "other enabled": True,
+                    "other records": True}
+    np.testing.assert_allclose(host(w.grad).astype(np.float32), 2 * host(w).astype(np.float32), rtol=2e-3)
+
+    with tl.no_grad():
+        started_inside = []
+        run_threads(lambda i: started_inside.append(tl.is_grad_enabled()), 1)
+        assert not tl.is_grad_enabled()
+    assert started_inside == [True] and tl.is_grad_enabled()
+
+
+def test_grad_mode_switches_from_many_threads_restore_each_thread(device):
+    """Threads entering and leaving no_grad / enable_grad / set_grad_enabled at once each see only their
+    own switches; the main thread's mode is untouched."""
+    x = tl.ones(4, device=device, requires_grad=True)
+    wrong = []
+
+    def worker(i):
+        for k in range(300):
+            off = (i + k) % 2 == 0
+            with tl.set_grad_enabled(not off):
+                if (x * 1).requires_grad == off:
+                    wrong.append((i, k))
+                with tl.enable_grad():
+                    if not (x + 1).requires_grad:
+                        wrong.append((i, k, "enable_grad"))
+            if not tl.is_grad_enabled():
+                wrong.append((i, k, "not restored"))
+
+    with tl.no_grad():
+        run_threads(worker, 4)
+        assert not tl.is_grad_enabled()
+    assert tl.is_grad_enabled() and not wrong
+
+
+@pytest.mark.filterwarnings("ignore:Anomaly Detection")
+def test_anomaly_mode_is_process_wide_like_pytorch():
+    import torch
+
+    seen = []
+    with tl.autograd.detect_anomaly(), torch.autograd.detect_anomaly():
+        run_threads(lambda i: seen.append((tl.autograd.is_anomaly_enabled(), torch.is_anomaly_enabled())), 1)
+    assert seen == [(True, True)]
+    assert not tl.autograd.is_anomaly_enabled()

@@ -4,7 +4,7 @@ import numpy as np
 from .. import _core
 from ..tensor import _wrap
 from .function import Node
-from .grad_mode import mode
+from .grad_mode import mode, reset_grad, set_grad
 
 
 def _topological(roots, captured):
@@ -75,8 +75,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
         else:
             _accumulate(leaves, _Key(t), g)
 
-    prev_mode = mode.grad
-    mode.grad = create_graph
+    token = set_grad(create_graph)
     try:
         for node in _topological(root_nodes, captured):
             g = buffer.pop(node, None)
@@ -123,7 +122,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
         for key, g in leaves.items():
             _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
     finally:
-        mode.grad = prev_mode
+        reset_grad(token)
     return results
 
 

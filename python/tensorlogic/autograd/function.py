@@ -7,7 +7,7 @@ outputs, such as argmax indices, carry no gradient)."""
 import weakref
 
 from ..tensor import Tensor, _wrap
-from .grad_mode import mode
+from .grad_mode import grad_enabled, mode, reset_grad, set_grad
 
 
 class _NullContext:
@@ -111,19 +111,16 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        # Fast path: nothing to record. This is every op's per-call overhead, so keep it to a flag and a scan.
-        if not mode.grad:
-            if mode.anomaly:
-                return _checked_forward(cls, _NULL, args, kwargs)
-            return cls.forward(_NULL, *args, **kwargs)
+        # Fast path: nothing to record. This is every op's per-call overhead, so keep it to a scan and a
+        # flag; the thread's grad mode is read only when some input requires grad.
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
+                if grad_enabled():
+                    return _record(cls, args, kwargs)
                 break
-        else:
-            if mode.anomaly:
-                return _checked_forward(cls, _NULL, args, kwargs)
-            return cls.forward(_NULL, *args, **kwargs)
-        return _record(cls, args, kwargs)
+        if mode.anomaly:
+            return _checked_forward(cls, _NULL, args, kwargs)
+        return cls.forward(_NULL, *args, **kwargs)
 
 
 def _record(cls, args, kwargs):
@@ -140,11 +137,11 @@ def _record(cls, args, kwargs):
     node.next = edges
     node.needs_input_grad = tuple(e is not None for e in edges)
     node.input_shapes = shapes
-    mode.grad = False
+    token = set_grad(False)
     try:
         out = _checked_forward(cls, node, args, kwargs) if mode.anomaly else cls.forward(node, *args, **kwargs)
     finally:
-        mode.grad = True
+        reset_grad(token)
     first = out[0] if out.__class__ is tuple else out
     if first._a.dtype != "float16":
         return out  # integer results carry no gradient
@@ -178,7 +175,7 @@ def _checked_forward(cls, ctx, args, kwargs):
 
 def records(*args):
     """Whether an op on these arguments is recorded (grad mode on and some tensor among them requires grad)."""
-    if not mode.grad:
+    if not grad_enabled():
         return False
     for a in args:
         if isinstance(a, Tensor) and a.requires_grad:

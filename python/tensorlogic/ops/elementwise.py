@@ -9,7 +9,7 @@ from .. import _core
 from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, inplace, records
-from ..autograd.grad_mode import mode as _mode
+from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
 
 _U = _core.UnaryOp
@@ -159,7 +159,7 @@ class _Binary(Function):
 
 def _differentiable_binary(op):
     def operator(a, b):  # the per-op fast path inlined: operators are the hottest calls
-        if (_mode.grad and (a.requires_grad or (isinstance(b, Tensor) and b.requires_grad))) or _mode.anomaly:
+        if ((a.requires_grad or (isinstance(b, Tensor) and b.requires_grad)) and _grad_enabled()) or _mode.anomaly:
             return _Binary.apply(op, a, b)
         return _binary(op, a, b)
 
