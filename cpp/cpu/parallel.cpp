@@ -130,6 +130,10 @@ Pool& pool() {
 
 thread_local bool inside_job = false;
 
+// Chunks are claimed dynamically, so a few per thread let the others take over the share of a thread
+// that starts late (woken slowly, or preempted on a busy machine) instead of waiting for it.
+constexpr int kChunksPerThread = 4;
+
 // Marks the current thread as running a chunk, so that parallel_for calls inside it run inline.
 struct InsideJob {
   bool prev = inside_job;
@@ -146,8 +150,9 @@ void set_num_threads(int threads) { pool().resize(std::max(1, threads)); }
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
-  const int64_t chunks = std::min<int64_t>(num_threads(), (n + grain - 1) / grain);
-  if (chunks <= 1 || inside_job) {
+  const int threads = num_threads();
+  const int64_t chunks = std::min<int64_t>(threads * kChunksPerThread, (n + grain - 1) / grain);
+  if (threads <= 1 || chunks <= 1 || inside_job) {
     fn(0, n);
     return;
   }
