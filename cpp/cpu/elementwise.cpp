@@ -107,15 +107,16 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
 }
 
 void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const Array& out) {
-  if (const simd::BinaryKernel kernel = simd::binary_kernel(op);
+  if (const simd::NaryKernel kernel = simd::binary_kernel(op);
       kernel && out.dtype() == Dtype::float16 && out.is_contiguous() && contiguous_f16(a.array) && contiguous_f16(b.array) &&
       (a.array || b.array)) {
     const half* pa = a.array ? a.array->data_as<half>() : nullptr;
     const half* pb = b.array ? b.array->data_as<half>() : nullptr;
-    const float sa = static_cast<float>(a.scalar), sb = static_cast<float>(b.scalar);
+    const float scalars[2] = {static_cast<float>(a.scalar), static_cast<float>(b.scalar)};
     half* po = out.data_as<half>();
     run_flat(out.numel(), [&](int64_t s, int64_t e) {
-      kernel(pa ? pa + s : nullptr, pb ? pb + s : nullptr, sa, sb, po + s, e - s);
+      const half* in[2] = {pa ? pa + s : nullptr, pb ? pb + s : nullptr};
+      kernel(in, scalars, po + s, e - s);
     });
     return;
   }
@@ -156,14 +157,13 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
   const half* pa = a.array ? a.array->data_as<half>() : nullptr;
   const half* pb = b.array ? b.array->data_as<half>() : nullptr;
   half* po = out.data_as<half>();
-  // Vector path: unit-stride output, each operand unit-stride or constant along the run (a scalar), at least
-  // one of them unit-stride (the vector loops read one operand from memory).
-  if (const simd::BinaryKernel kernel = simd::binary_kernel(op);
-      kernel && io == 1 && ia <= 1 && ib <= 1 && (ia == 1 || ib == 1)) {
+  // Vector path: unit-stride output, each operand unit-stride or constant along the run (a scalar).
+  if (const simd::NaryKernel kernel = simd::binary_kernel(op); kernel && io == 1 && ia <= 1 && ib <= 1) {
     parallel_for(layout.numel, kGrain, [&](int64_t begin, int64_t end) {
       layout.for_each_run(begin, end, [&](const std::array<int64_t, 3>& off, int64_t n) {
-        const float xa = pa ? to_float(pa[off[0]]) : fa, xb = pb ? to_float(pb[off[1]]) : fb;
-        kernel(pa && ia == 1 ? pa + off[0] : nullptr, pb && ib == 1 ? pb + off[1] : nullptr, xa, xb, po + off[2], n);
+        const half* in[2] = {pa && ia == 1 ? pa + off[0] : nullptr, pb && ib == 1 ? pb + off[1] : nullptr};
+        const float scalars[2] = {pa ? to_float(pa[off[0]]) : fa, pb ? to_float(pb[off[1]]) : fb};
+        kernel(in, scalars, po + off[2], n);
       });
     });
     return;
@@ -200,6 +200,23 @@ void CpuBackend::ternary(TernaryOp op, const Array& a, const Array& b, const Arr
   const half* pb = b.data_as<half>();
   const half* pc = c.data_as<half>();
   half* po = out.data_as<half>();
+  // Vector path, as for binary ops: unit-stride output, each operand unit-stride or constant along the run.
+  if (const simd::NaryKernel kernel = simd::ternary_kernel(op); kernel && s3 == 1 && s0 <= 1 && s1 <= 1 && s2 <= 1) {
+    const half* base[3] = {pa, pb, pc};
+    const int64_t stride[3] = {s0, s1, s2};
+    parallel_for(layout.numel, kGrain, [&](int64_t begin, int64_t end) {
+      layout.for_each_run(begin, end, [&](const std::array<int64_t, 4>& off, int64_t n) {
+        const half* in[3];
+        float scalars[3];
+        for (int k = 0; k < 3; ++k) {
+          in[k] = stride[k] == 1 ? base[k] + off[k] : nullptr;
+          scalars[k] = to_float(base[k][off[k]]);
+        }
+        kernel(in, scalars, po + off[3], n);
+      });
+    });
+    return;
+  }
   for_each_block(layout, [&](const std::array<int64_t, 4>& off, int64_t n) {
     float x[kBlock], y[kBlock], z[kBlock];
     load_block(pa + off[0], s0, n, x);

@@ -23,10 +23,12 @@ namespace {
 
 constexpr int kUnaryOps = static_cast<int>(UnaryOp::logical_not) + 1;
 constexpr int kBinaryOps = static_cast<int>(BinaryOp::logical_or) + 1;
+constexpr int kTernaryOps = static_cast<int>(TernaryOp::affine) + 1;
 
 struct Table {
   UnaryKernel unary[kUnaryOps] = {};
-  BinaryKernel binary[kBinaryOps] = {};
+  NaryKernel binary[kBinaryOps] = {};
+  NaryKernel ternary[kTernaryOps] = {};
   void (*exp_shifted)(float*, int64_t, float) = nullptr;
   SumKernel sum_f16 = nullptr;
 };
@@ -106,6 +108,7 @@ void exp_shifted(float* x, int64_t n, float shift) { table().exp_shifted(x, n, s
 SumKernel sum_kernel() { return table().sum_f16; }
 
 UnaryKernel unary_kernel(UnaryOp op) { return table().unary[static_cast<int>(op)]; }
-BinaryKernel binary_kernel(BinaryOp op) { return table().binary[static_cast<int>(op)]; }
+NaryKernel binary_kernel(BinaryOp op) { return table().binary[static_cast<int>(op)]; }
+NaryKernel ternary_kernel(TernaryOp op) { return table().ternary[static_cast<int>(op)]; }
 
 }  // namespace tensorlogic::cpu::simd

@@ -11,8 +11,9 @@ namespace tensorlogic::cpu::simd {
 
 // out[i] = op(in[i]) over n contiguous elements.
 using UnaryKernel = void (*)(const half* in, half* out, int64_t n, const UnaryParams& params);
-// out[i] = op(a[i], b[i]); a null operand pointer reads its scalar (sa / sb) instead.
-using BinaryKernel = void (*)(const half* a, const half* b, float sa, float sb, half* out, int64_t n);
+// out[i] = op(in[0][i], in[1][i], ...) for binary (2 operands) and ternary (3) ops; a null in[k] reads
+// the scalar s[k] instead. One generic loop serves every operand count.
+using NaryKernel = void (*)(const half* const* in, const float* s, half* out, int64_t n);
 
 // x[i] = exp(x[i] - shift) over f32 data (softmax, logsumexp); never null (portable fallback inside).
 void exp_shifted(float* x, int64_t n, float shift);
@@ -23,6 +24,7 @@ using SumKernel = float (*)(const half* in, int64_t n);
 SumKernel sum_kernel();
 
 UnaryKernel unary_kernel(UnaryOp op);
-BinaryKernel binary_kernel(BinaryOp op);
+NaryKernel binary_kernel(BinaryOp op);
+NaryKernel ternary_kernel(TernaryOp op);
 
 }  // namespace tensorlogic::cpu::simd

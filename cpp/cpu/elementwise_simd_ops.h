@@ -145,6 +145,17 @@ TL_BINARY_VEC(logical_and, return select(a == 0.0f, splat(0.0f), select(b == 0.0
 TL_BINARY_VEC(logical_or, return select(a == 0.0f, select(b == 0.0f, splat(0.0f), ones()), ones()))
 #undef TL_BINARY_VEC
 
+template <TernaryOp Op>
+struct TernaryVec;
+template <>
+struct TernaryVec<TernaryOp::where> {  // where(cond, a, b): a NaN condition counts as true, as in C
+  TL_VINLINE static vf apply(vf cond, vf a, vf b) { return select(cond != 0.0f, a, b); }
+};
+template <>
+struct TernaryVec<TernaryOp::affine> {  // a * b is exact in f32 for f16 inputs, so this rounds once
+  TL_VINLINE static vf apply(vf a, vf b, vf c) { return a * b + c; }
+};
+
 // out[i] = Op(in[i]); the tail goes through a zero-padded buffer, so the loop body has no branches.
 template <class Op>
 void unary_loop(const half* in, half* out, int64_t n, const UnaryParams& p) {
@@ -158,25 +169,49 @@ void unary_loop(const half* in, half* out, int64_t n, const UnaryParams& p) {
   }
 }
 
-template <class Op>
-void binary_loop(const half* a, const half* b, float sa, float sb, half* out, int64_t n) {
-  const vf va = splat(sa), vb = splat(sb);
-  int64_t i = 0;
-  if (a && b) {
-    for (; i + kLanes <= n; i += kLanes) store_f16(out + i, Op::apply(load_f16(a + i), load_f16(b + i)));
-  } else if (a) {
-    for (; i + kLanes <= n; i += kLanes) store_f16(out + i, Op::apply(load_f16(a + i), vb));
+// Operand k of an n-ary loop at element i: loaded when bit k of Arrays is set, else its splatted scalar.
+template <unsigned Arrays, size_t K>
+TL_VINLINE vf operand(const half* const* in, const vf* fixed, int64_t i) {
+  if constexpr (((Arrays >> K) & 1u) != 0) {
+    return load_f16(in[K] + i);
   } else {
-    for (; i + kLanes <= n; i += kLanes) store_f16(out + i, Op::apply(va, load_f16(b + i)));
+    return fixed[K];
   }
+}
+
+// out[i] = Op(operands at i) for one combination of array and scalar operands (bit k of Arrays: operand k
+// is an array), so the loop body has no branches; the tail goes through zero-padded buffers.
+template <class Op, unsigned Arrays, size_t... K>
+void nary_loop(const half* const* in, const float* s, half* out, int64_t n, std::index_sequence<K...>) {
+  constexpr int kOperands = sizeof...(K);
+  const vf fixed[kOperands] = {splat(s[K])...};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store_f16(out + i, Op::apply(operand<Arrays, K>(in, fixed, i)...));
   if (i < n) {
-    half ta[kLanes] = {}, tb[kLanes] = {};
+    half buf[kOperands][kLanes] = {};
+    const half* tail[kOperands];
     const size_t bytes = static_cast<size_t>(n - i) * sizeof(half);
-    if (a) std::memcpy(ta, a + i, bytes);
-    if (b) std::memcpy(tb, b + i, bytes);
-    store_f16(ta, Op::apply(a ? load_f16(ta) : va, b ? load_f16(tb) : vb));
-    std::memcpy(out + i, ta, bytes);
+    for (int k = 0; k < kOperands; ++k) {
+      if (in[k]) std::memcpy(buf[k], in[k] + i, bytes);
+      tail[k] = buf[k];
+    }
+    half result[kLanes];
+    store_f16(result, Op::apply(operand<Arrays, K>(tail, fixed, 0)...));
+    std::memcpy(out + i, result, bytes);
   }
+}
+
+// The NaryKernel of Op over `Operands` operands: picks the loop for the operands that are arrays.
+template <class Op, int Operands, unsigned... Arrays>
+void nary_dispatch(unsigned arrays, const half* const* in, const float* s, half* out, int64_t n,
+                   std::integer_sequence<unsigned, Arrays...>) {
+  ((arrays == Arrays ? nary_loop<Op, Arrays>(in, s, out, n, std::make_index_sequence<Operands>{}) : void()), ...);
+}
+template <class Op, int Operands>
+void nary_kernel(const half* const* in, const float* s, half* out, int64_t n) {
+  unsigned arrays = 0;
+  for (int k = 0; k < Operands; ++k) arrays |= static_cast<unsigned>(in[k] != nullptr) << k;
+  nary_dispatch<Op, Operands>(arrays, in, s, out, n, std::make_integer_sequence<unsigned, 1u << Operands>{});
 }
 
 inline void exp_shifted(float* x, int64_t n, float shift) {
@@ -216,8 +251,8 @@ UnaryKernel unary_entry() {
   return nullptr;
 }
 template <int I>
-BinaryKernel binary_entry() {
-  if constexpr (BinaryVec<static_cast<BinaryOp>(I)>::exists) return &binary_loop<BinaryVec<static_cast<BinaryOp>(I)>>;
+NaryKernel binary_entry() {
+  if constexpr (BinaryVec<static_cast<BinaryOp>(I)>::exists) return &nary_kernel<BinaryVec<static_cast<BinaryOp>(I)>, 2>;
   return nullptr;
 }
 template <int... I, int... J>
@@ -227,6 +262,8 @@ void fill(Table& t, std::integer_sequence<int, I...>, std::integer_sequence<int,
 }
 inline void fill(Table& t) {
   fill(t, std::make_integer_sequence<int, kUnaryOps>{}, std::make_integer_sequence<int, kBinaryOps>{});
+  t.ternary[static_cast<int>(TernaryOp::where)] = &nary_kernel<TernaryVec<TernaryOp::where>, 3>;
+  t.ternary[static_cast<int>(TernaryOp::affine)] = &nary_kernel<TernaryVec<TernaryOp::affine>, 3>;
   t.exp_shifted = &exp_shifted;
   t.sum_f16 = &sum_f16;
 }
