@@ -213,3 +213,21 @@ def test_pytorch_call_forms(device):
     assert host(t.argmax(keepdim=True)).shape == (1, 1, 1)
     with pytest.raises(ValueError):
         t.norm("nuc")
+
+
+@pytest.mark.parametrize("n", [15, 16, 17, 63, 64, 65, 4097, 9000])
+def test_row_kernels_every_op_around_the_vector_width(device, n):
+    """Rows reduced by the vector leaves (every rule, lengths around the lane count and over the pairwise
+    leaf), with a NaN in the tail for the max/min family."""
+    rng = np.random.default_rng(n)
+    x = f16_data(rng, (3, n))
+    t, tx = to_tl(x, device), torch_of(x)
+    for op in ("sum", "mean", "prod", "max", "min", "var", "logsumexp", "norm"):
+        assert_f16_close(host(getattr(tl, op)(t, dim=1) if op not in ("max", "min") else getattr(tl, "a" + op)(t, dim=1)),
+                         torch_reduce(op, tx, 1, False).numpy(), rtol=4e-3, atol=2e-3)
+    for p in (1, 0, float("inf"), float("-inf")):
+        assert_f16_close(host(tl.norm(t, p, dim=1)), torch.linalg.vector_norm(tx.double(), p, dim=1).numpy())
+    x[1, -1] = np.nan
+    t, tx = to_tl(x, device), torch_of(x).double()
+    for op in ("amax", "amin"):
+        np.testing.assert_array_equal(host(getattr(tl, op)(t, dim=1)), getattr(torch, op)(tx, dim=1).numpy().astype(np.float16))

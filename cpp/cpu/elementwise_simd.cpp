@@ -30,7 +30,7 @@ struct Table {
   NaryKernel binary[kBinaryOps] = {};
   NaryKernel ternary[kTernaryOps] = {};
   void (*exp_shifted)(float*, int64_t, float) = nullptr;
-  SumKernel sum_f16 = nullptr;
+  ReduceKernel reduce[kReduceRules] = {};
 };
 
 // The portable instance (4 lanes: SSE2 / NEON width), used where no wider set is available.
@@ -105,7 +105,7 @@ const Table& table() {
 
 void exp_shifted(float* x, int64_t n, float shift) { table().exp_shifted(x, n, shift); }
 
-SumKernel sum_kernel() { return table().sum_f16; }
+ReduceKernel reduce_kernel(ReduceRule rule) { return table().reduce[static_cast<int>(rule)]; }
 
 UnaryKernel unary_kernel(UnaryOp op) { return table().unary[static_cast<int>(op)]; }
 NaryKernel binary_kernel(BinaryOp op) { return table().binary[static_cast<int>(op)]; }

@@ -18,10 +18,17 @@ using NaryKernel = void (*)(const half* const* in, const float* s, half* out, in
 // x[i] = exp(x[i] - shift) over f32 data (softmax, logsumexp); never null (portable fallback inside).
 void exp_shifted(float* x, int64_t n, float shift);
 
-// Sum of n contiguous f16 values in f32 (n up to a few thousand: callers sum longer rows pairwise);
-// null where the CPU has no vector path.
-using SumKernel = float (*)(const half* in, int64_t n);
-SumKernel sum_kernel();
+// The accumulation rules of the CPU reductions (reduce.cpp): step(acc, x) per element, with c the row's
+// centre (sum_sq_dev: (x - c)^2, sum_exp: exp(x - c)).
+enum class ReduceRule : uint8_t {
+  sum, prod, max, min, sum_sq, sum_abs, max_abs, min_abs, count_nonzero, sum_pow, sum_sq_dev, sum_exp
+};
+constexpr int kReduceRules = static_cast<int>(ReduceRule::sum_exp) + 1;
+
+// Reduces n contiguous f16 values in f32 under one rule (n up to a few thousand: callers reduce longer
+// rows pairwise); null where the CPU or the rule (sum_pow) has no vector path.
+using ReduceKernel = float (*)(const half* in, int64_t n, float c);
+ReduceKernel reduce_kernel(ReduceRule rule);
 
 UnaryKernel unary_kernel(UnaryOp op);
 NaryKernel binary_kernel(BinaryOp op);

@@ -225,24 +225,92 @@ inline void exp_shifted(float* x, int64_t n, float shift) {
   }
 }
 
-inline float sum_f16(const half* in, int64_t n) {
-  vf acc[4] = {splat(0.0f), splat(0.0f), splat(0.0f), splat(0.0f)};
+// ---- reductions: one loop over the rules of ReduceRule ----------------------------------------------
+enum class Combine { add, mul, max, min };
+template <ReduceRule R>
+struct ReduceVec {
+  static constexpr bool exists = false;
+};
+// IDENTITY: the accumulators' start; COMBINE: how accumulators merge; NAN: steps skip NaN checks and a
+// lane mask records NaNs instead (one max per step rather than a compare-and-blend chain).
+#define TL_REDUCE_VEC(RULE, IDENTITY, COMBINE, NAN, ...)                        \
+  template <>                                                                  \
+  struct ReduceVec<ReduceRule::RULE> {                                         \
+    static constexpr bool exists = true;                                       \
+    static constexpr float identity = IDENTITY;                                \
+    static constexpr Combine combine = Combine::COMBINE;                       \
+    static constexpr bool nan_flag = NAN;                                      \
+    TL_VINLINE static vf step(vf a, vf x, [[maybe_unused]] vf c) { __VA_ARGS__; } \
+  };
+TL_REDUCE_VEC(sum, 0.0f, add, false, return a + x)
+TL_REDUCE_VEC(prod, 1.0f, mul, false, return a * x)
+TL_REDUCE_VEC(max, -__builtin_inff(), max, true, return x > a ? x : a)
+TL_REDUCE_VEC(min, __builtin_inff(), min, true, return x < a ? x : a)
+TL_REDUCE_VEC(sum_sq, 0.0f, add, false, return a + x * x)
+TL_REDUCE_VEC(sum_abs, 0.0f, add, false, return a + vabs(x))
+TL_REDUCE_VEC(max_abs, 0.0f, max, true, return vabs(x) > a ? vabs(x) : a)
+TL_REDUCE_VEC(min_abs, __builtin_inff(), min, true, return vabs(x) < a ? vabs(x) : a)
+TL_REDUCE_VEC(count_nonzero, 0.0f, add, false, return a + mask_to_float(x != 0.0f))
+TL_REDUCE_VEC(sum_sq_dev, 0.0f, add, false, return a + (x - c) * (x - c))
+TL_REDUCE_VEC(sum_exp, 0.0f, add, false, return a + exp(x - c))
+#undef TL_REDUCE_VEC
+
+template <Combine C, class T>  // T: vf or float
+TL_VINLINE T combine(T a, T b) {
+  if constexpr (C == Combine::add) return a + b;
+  if constexpr (C == Combine::mul) return a * b;
+  if constexpr (C == Combine::max) return a > b ? a : b;  // NaNs are tracked apart (nan_flag)
+  if constexpr (C == Combine::min) return a < b ? a : b;
+}
+
+// Four vector accumulators hide the latency of each step; the tail steps only its valid lanes.
+template <ReduceRule R>
+float reduce_loop(const half* in, int64_t n, float centre) {
+  using Op = ReduceVec<R>;
+  const vf c = splat(centre);
+  vf acc[4] = {splat(Op::identity), splat(Op::identity), splat(Op::identity), splat(Op::identity)};
+  vi nan = splati(0);
   int64_t i = 0;
   for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    for (int k = 0; k < 4; ++k) acc[k] += load_f16(in + i + k * kLanes);
+    for (int k = 0; k < 4; ++k) {
+      const vf x = load_f16(in + i + k * kLanes);
+      acc[k] = Op::step(acc[k], x, c);
+      if constexpr (Op::nan_flag) nan |= isnan(x);
+    }
   }
-  for (; i + kLanes <= n; i += kLanes) acc[0] += load_f16(in + i);
+  for (; i + kLanes <= n; i += kLanes) {
+    const vf x = load_f16(in + i);
+    acc[0] = Op::step(acc[0], x, c);
+    if constexpr (Op::nan_flag) nan |= isnan(x);
+  }
   if (i < n) {
     half buf[kLanes] = {};
     std::memcpy(buf, in + i, static_cast<size_t>(n - i) * sizeof(half));
-    acc[1] += load_f16(buf);
+    const vf x = load_f16(buf);
+    vi lane;
+    for (int l = 0; l < kLanes; ++l) lane[l] = l;
+    const vi valid = lane < splati(static_cast<int32_t>(n - i));
+    acc[1] = select(valid, Op::step(acc[1], x, c), acc[1]);
+    if constexpr (Op::nan_flag) nan |= valid & isnan(x);
   }
+  constexpr Combine kC = Op::combine;
   float lanes[kLanes];
-  store(lanes, (acc[0] + acc[1]) + (acc[2] + acc[3]));
+  store(lanes, combine<kC>(combine<kC>(acc[0], acc[1]), combine<kC>(acc[2], acc[3])));
   for (int w = kLanes / 2; w >= 1; w /= 2) {
-    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+    for (int l = 0; l < w; ++l) lanes[l] = combine<kC>(lanes[l], lanes[l + w]);
+  }
+  if constexpr (Op::nan_flag) {
+    for (int l = 0; l < kLanes; ++l) {
+      if (nan[l]) return __builtin_nanf("");
+    }
   }
   return lanes[0];
+}
+
+template <int I>
+ReduceKernel reduce_entry() {
+  if constexpr (ReduceVec<static_cast<ReduceRule>(I)>::exists) return &reduce_loop<static_cast<ReduceRule>(I)>;
+  return nullptr;
 }
 
 template <int I>
@@ -255,15 +323,16 @@ NaryKernel binary_entry() {
   if constexpr (BinaryVec<static_cast<BinaryOp>(I)>::exists) return &nary_kernel<BinaryVec<static_cast<BinaryOp>(I)>, 2>;
   return nullptr;
 }
-template <int... I, int... J>
-void fill(Table& t, std::integer_sequence<int, I...>, std::integer_sequence<int, J...>) {
+template <int... I, int... J, int... K>
+void fill(Table& t, std::integer_sequence<int, I...>, std::integer_sequence<int, J...>, std::integer_sequence<int, K...>) {
   ((t.unary[I] = unary_entry<I>()), ...);
   ((t.binary[J] = binary_entry<J>()), ...);
+  ((t.reduce[K] = reduce_entry<K>()), ...);
 }
 inline void fill(Table& t) {
-  fill(t, std::make_integer_sequence<int, kUnaryOps>{}, std::make_integer_sequence<int, kBinaryOps>{});
+  fill(t, std::make_integer_sequence<int, kUnaryOps>{}, std::make_integer_sequence<int, kBinaryOps>{},
+       std::make_integer_sequence<int, kReduceRules>{});
   t.ternary[static_cast<int>(TernaryOp::where)] = &nary_kernel<TernaryVec<TernaryOp::where>, 3>;
   t.ternary[static_cast<int>(TernaryOp::affine)] = &nary_kernel<TernaryVec<TernaryOp::affine>, 3>;
   t.exp_shifted = &exp_shifted;
-  t.sum_f16 = &sum_f16;
 }

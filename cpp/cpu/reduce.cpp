@@ -37,8 +37,9 @@ inline float abs_of(float x) { return std::fabs(x); }
 inline v4 abs_of(v4 x) { return (v4)((i4)x & 0x7fffffff); }
 
 // One accumulation rule: step(acc, x, centre) on floats or 4-lane vectors, combine, and an identity.
-// sum_pow and sum_exp transform their block first (pow / vectorised exp), then sum.
-enum class Rule { sum, prod, max, min, sum_sq, sum_abs, max_abs, min_abs, count_nonzero, sum_pow, sum_sq_dev, sum_exp };
+// sum_pow and sum_exp transform their block first (pow / vectorised exp), then sum. This portable form
+// serves the columns and the rows where the CPU has no vector kernel (simd::reduce_kernel).
+using Rule = simd::ReduceRule;
 
 template <Rule R>
 struct Reducer {
@@ -128,26 +129,24 @@ __attribute__((noinline)) float reduce_leaf(const Reducer<R>& r, const half* p, 
   return Rd::combine(lanes[0], tail);
 }
 
-// Pairwise reduction of one contiguous row segment over leaves of at most kLeaf elements; sums use the
-// fused f16 load + add kernel at the leaves. The halves are reduced in address order, in separate
+// Pairwise reduction of one contiguous row segment over leaves of at most kLeaf elements; the leaves use
+// the rule's vector kernel (fused f16 load + step) where there is one. The halves are reduced in address order, in separate
 // statements: as the two arguments of one call the compiler may evaluate the upper half first, and leaves
 // visited in descending order ran 2.8x slower (the hardware prefetchers follow ascending streams).
 template <Rule R>
-float reduce_row(const Reducer<R>& r, const half* p, int64_t n, float c, simd::SumKernel sum) {
+float reduce_row(const Reducer<R>& r, const half* p, int64_t n, float c, simd::ReduceKernel kernel) {
   if (n > kLeaf) {
     const int64_t half_n = (n / 2 + kChunk - 1) / kChunk * kChunk;
-    const float low = reduce_row(r, p, half_n, c, sum);
-    const float high = reduce_row(r, p + half_n, n - half_n, c, sum);
+    const float low = reduce_row(r, p, half_n, c, kernel);
+    const float high = reduce_row(r, p + half_n, n - half_n, c, kernel);
     return Reducer<R>::combine(low, high);
   }
-  return sum ? sum(p, n) : reduce_leaf(r, p, n, c);
+  return kernel ? kernel(p, n, c) : reduce_leaf(r, p, n, c);
 }
 
 template <Rule R>
 float reduce_row(const Reducer<R>& r, const half* p, int64_t n, float c) {
-  simd::SumKernel sum = nullptr;
-  if constexpr (R == Rule::sum) sum = simd::sum_kernel();
-  return reduce_row(r, p, n, c, sum);
+  return reduce_row(r, p, n, c, simd::reduce_kernel(R));
 }
 
 // Column reduction of rows [j0, j1) of one outer slice, for inner positions [i0, i0 + width): blocks of
