@@ -231,3 +231,22 @@ def test_row_kernels_every_op_around_the_vector_width(device, n):
     t, tx = to_tl(x, device), torch_of(x).double()
     for op in ("amax", "amin"):
         np.testing.assert_array_equal(host(getattr(tl, op)(t, dim=1)), getattr(torch, op)(tx, dim=1).numpy().astype(np.float16))
+
+
+@pytest.mark.parametrize("cols", [1, 15, 16, 17, 65, 300])
+def test_column_kernels_every_op_around_the_vector_width(device, cols):
+    """Columns reduced by the vector column kernels over several row blocks (every rule, widths around the
+    lane count), with NaNs in the first block and in the last for the max/min family."""
+    rng = np.random.default_rng(cols)
+    x = f16_data(rng, (150, cols))
+    t, tx = to_tl(x, device), torch_of(x)
+    for op in ("sum", "mean", "prod", "max", "min", "var", "logsumexp", "norm"):
+        assert_f16_close(host(getattr(tl, op)(t, dim=0) if op not in ("max", "min") else getattr(tl, "a" + op)(t, dim=0)),
+                         torch_reduce(op, tx, 0, False).numpy(), rtol=4e-3, atol=2e-3)
+    for p in (1, 0, float("inf"), float("-inf")):
+        assert_f16_close(host(tl.norm(t, p, dim=0)), torch.linalg.vector_norm(tx.double(), p, dim=0).numpy())
+    x[3, 0] = np.nan
+    x[-1, cols - 1] = np.nan
+    t, tx = to_tl(x, device), torch_of(x).double()
+    for op in ("amax", "amin"):
+        np.testing.assert_array_equal(host(getattr(tl, op)(t, dim=0)), getattr(torch, op)(tx, dim=0).numpy().astype(np.float16))

@@ -31,6 +31,7 @@ struct Table {
   NaryKernel ternary[kTernaryOps] = {};
   void (*exp_shifted)(float*, int64_t, float) = nullptr;
   ReduceKernel reduce[kReduceRules] = {};
+  ColumnKernel columns[kReduceRules] = {};
 };
 
 // The portable instance (4 lanes: SSE2 / NEON width), used where no wider set is available.
@@ -106,6 +107,7 @@ const Table& table() {
 void exp_shifted(float* x, int64_t n, float shift) { table().exp_shifted(x, n, shift); }
 
 ReduceKernel reduce_kernel(ReduceRule rule) { return table().reduce[static_cast<int>(rule)]; }
+ColumnKernel column_kernel(ReduceRule rule) { return table().columns[static_cast<int>(rule)]; }
 
 UnaryKernel unary_kernel(UnaryOp op) { return table().unary[static_cast<int>(op)]; }
 NaryKernel binary_kernel(BinaryOp op) { return table().binary[static_cast<int>(op)]; }

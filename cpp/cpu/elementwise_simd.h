@@ -30,6 +30,13 @@ constexpr int kReduceRules = static_cast<int>(ReduceRule::sum_exp) + 1;
 using ReduceKernel = float (*)(const half* in, int64_t n, float c);
 ReduceKernel reduce_kernel(ReduceRule rule);
 
+// Columns: for each of `width` columns i, reduces rows [0, rows) of in[j * stride + i] (a block of a few
+// dozen rows) from the rule's identity and merges the result into acc[i]; centre: one per column, or
+// null. Null where ReduceKernel is.
+using ColumnKernel = void (*)(const half* in, int64_t stride, int64_t rows, int64_t width, const float* centre,
+                              float* acc);
+ColumnKernel column_kernel(ReduceRule rule);
+
 UnaryKernel unary_kernel(UnaryOp op);
 NaryKernel binary_kernel(BinaryOp op);
 NaryKernel ternary_kernel(TernaryOp op);

@@ -307,9 +307,67 @@ float reduce_loop(const half* in, int64_t n, float centre) {
   return lanes[0];
 }
 
+// Steps `vectors` vectors of columns down the rows from the identity, then merges them into acc (a NaN
+// seen in a column makes it NaN). Columns past `valid` (a partial last vector) are read from zero padding
+// and never stored.
+template <ReduceRule R, int kVectors>
+TL_VINLINE void column_strip(const half* in, int64_t stride, int64_t rows, const float* centre, float* acc,
+                             int64_t valid) {
+  using Op = ReduceVec<R>;
+  constexpr Combine kC = Op::combine;
+  constexpr int64_t kWidth = kVectors * kLanes;
+  float cbuf[kWidth] = {}, abuf[kWidth];
+  const bool partial = valid < kWidth;
+  if (centre) std::memcpy(cbuf, centre, static_cast<size_t>(valid) * sizeof(float));
+  std::memcpy(abuf, acc, static_cast<size_t>(valid) * sizeof(float));
+  vf a[kVectors], c[kVectors];
+  vi nan[kVectors];
+  for (int k = 0; k < kVectors; ++k) {
+    a[k] = splat(Op::identity);
+    c[k] = load(cbuf + k * kLanes);
+    nan[k] = splati(0);
+  }
+  half tail[kWidth] = {};
+  for (int64_t j = 0; j < rows; ++j) {
+    const half* row = in + j * stride;
+    if (partial) {
+      std::memcpy(tail, row, static_cast<size_t>(valid) * sizeof(half));
+      row = tail;
+    }
+    for (int k = 0; k < kVectors; ++k) {
+      const vf x = load_f16(row + k * kLanes);
+      a[k] = Op::step(a[k], x, c[k]);
+      if constexpr (Op::nan_flag) nan[k] |= isnan(x);
+    }
+  }
+  for (int k = 0; k < kVectors; ++k) {
+    const vf before = load(abuf + k * kLanes);
+    vf merged = combine<kC>(before, a[k]);
+    if constexpr (Op::nan_flag) merged = select(nan[k] | isnan(before), splat(__builtin_nanf("")), merged);
+    store(abuf + k * kLanes, merged);
+  }
+  std::memcpy(acc, abuf, static_cast<size_t>(valid) * sizeof(float));
+}
+
+template <ReduceRule R>
+void column_loop(const half* in, int64_t stride, int64_t rows, int64_t width, const float* centre, float* acc) {
+  int64_t s = 0;
+  for (; s + 4 * kLanes <= width; s += 4 * kLanes) {
+    column_strip<R, 4>(in + s, stride, rows, centre ? centre + s : nullptr, acc + s, 4 * kLanes);
+  }
+  for (; s < width; s += kLanes) {
+    column_strip<R, 1>(in + s, stride, rows, centre ? centre + s : nullptr, acc + s, std::min<int64_t>(kLanes, width - s));
+  }
+}
+
 template <int I>
 ReduceKernel reduce_entry() {
   if constexpr (ReduceVec<static_cast<ReduceRule>(I)>::exists) return &reduce_loop<static_cast<ReduceRule>(I)>;
+  return nullptr;
+}
+template <int I>
+ColumnKernel column_entry() {
+  if constexpr (ReduceVec<static_cast<ReduceRule>(I)>::exists) return &column_loop<static_cast<ReduceRule>(I)>;
   return nullptr;
 }
 
@@ -328,6 +386,7 @@ void fill(Table& t, std::integer_sequence<int, I...>, std::integer_sequence<int,
   ((t.unary[I] = unary_entry<I>()), ...);
   ((t.binary[J] = binary_entry<J>()), ...);
   ((t.reduce[K] = reduce_entry<K>()), ...);
+  ((t.columns[K] = column_entry<K>()), ...);
 }
 inline void fill(Table& t) {
   fill(t, std::make_integer_sequence<int, kUnaryOps>{}, std::make_integer_sequence<int, kBinaryOps>{},

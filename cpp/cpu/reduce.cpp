@@ -1,6 +1,7 @@
 // The reduction kernel family over contiguous [outer, n, inner] f16 data, f32 accumulation throughout.
-// Rows (inner == 1) are reduced pairwise over blocks with 16 independent lanes (four 4-wide vectors);
-// columns (inner > 1) are accumulated lane-wise across rows in blocks of rows. Two-pass ops (var,
+// Rows (inner == 1) are reduced pairwise over leaves; columns (inner > 1) are accumulated lane-wise across
+// rows in blocks of rows. Both use the rule's runtime-dispatched vector kernels (elementwise_simd.h)
+// where the CPU has them, else the portable 4-lane forms below. Two-pass ops (var,
 // logsumexp, argmax/argmin) first reduce to a per-output centre (mean or max). Work is split over
 // outputs and, when there are fewer outputs than threads, over the reduced axis too, with the partials
 // combined afterwards.
@@ -149,16 +150,22 @@ float reduce_row(const Reducer<R>& r, const half* p, int64_t n, float c) {
   return reduce_row(r, p, n, c, simd::reduce_kernel(R));
 }
 
-// Column reduction of rows [j0, j1) of one outer slice, for inner positions [i0, i0 + width): blocks of
-// kRowBlock rows are converted to f32, then each strip of 32 columns accumulates down the block in
-// registers; block results are combined into acc.
+// Column reduction of rows [j0, j1) of one outer slice, for inner positions [i0, i0 + width), by blocks
+// of kRowBlock rows whose results are combined into acc. Portable form: a block is converted to f32, then
+// each strip of 32 columns accumulates down it in registers.
 template <Rule R>
 void reduce_columns(const Reducer<R>& r, const half* p, int64_t inner, int64_t j0, int64_t j1, int64_t i0,
                     int64_t width, const float* centre, float* acc) {
   using Rd = Reducer<R>;
+  std::fill(acc, acc + width, Rd::identity());
+  if (const simd::ColumnKernel kernel = simd::column_kernel(R)) {  // fused f16 loads, wide vectors
+    for (int64_t j = j0; j < j1; j += kRowBlock) {
+      kernel(p + j * inner + i0, inner, std::min(j1 - j, kRowBlock), width, centre, acc);
+    }
+    return;
+  }
   constexpr int kStrip = 8;  // v4 registers per strip
   std::vector<float> block(static_cast<size_t>(kRowBlock * width));
-  std::fill(acc, acc + width, Rd::identity());
   const float* step_centre = R == Rule::sum_exp ? nullptr : centre;
   for (int64_t j = j0; j < j1; j += kRowBlock) {
     const int64_t rows = std::min(j1 - j, kRowBlock);
