@@ -57,6 +57,23 @@ def bench_elementwise(rows, n):
         rows.append(row(f"{op} 16M f16 vs numpy f16", *measure_pair(ours_fn, npeer), "numpy_float16", None))
 
 
+def bench_ternary(rows, n):
+    """The ternary kernel (where, fused affine) against PyTorch's own fused forms of the same ops."""
+    if torch is None:
+        return
+    rng = np.random.default_rng(5)
+    x, a, b = (rng.standard_normal(n).astype(np.float16) for _ in range(3))
+    c = (rng.uniform(size=n) > 0.5).astype(np.float16)
+    tx, ta, tb, tc = (tl.from_numpy(v) for v in (x, a, b, c))
+    px, pa, pb = (torch.from_numpy(v) for v in (x, a, b))
+    pc = torch.from_numpy(c) != 0
+    rows.append(row("affine x*a+b 1M f16 vs torch addcmul f16",
+                    *measure_pair(lambda: tl.fused.affine(tx, ta, tb), lambda: torch.addcmul(pb, px, pa), repeat=15),
+                    "torch_float16", None))
+    rows.append(row("where 1M f16 vs torch f16", *measure_pair(lambda: tl.where(tc, tx, ta), lambda: torch.where(pc, px, pa),
+                                                              repeat=15), "torch_float16", None))
+
+
 def bench_rows(rows):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4096, 4096)).astype(np.float16)
@@ -110,6 +127,7 @@ def main(argv=None):
     rows = []
     bench_matmul(rows, [256, 512] if args.quick else [256, 512, 1024, 2048], args.quick)
     bench_elementwise(rows, 1 << 20 if args.quick else 1 << 24)
+    bench_ternary(rows, 1 << 20)
     bench_rows(rows)
     bench_latency(rows)
     mem = memory_flat()
