@@ -75,6 +75,13 @@ class Backend {
   // write (largest b) wins.
   virtual void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
                              bool accumulate) = 0;
+  // The whole conv2d of x [N, C, H, W] with w [O, C/groups, kh, kw] and bias [O] (or null), all contiguous
+  // and checked by the core, into out [N, O, out_h, out_w] (contiguous). Returns false to let the core
+  // lower it to im2col + GEMM, which every backend but `ane` (a Core ML model per shape) wants.
+  virtual bool conv2d(const Array& x, const Array& w, const Array* bias, const Conv2dArgs& args, int64_t groups,
+                      const Array& out) {
+    return false;
+  }
   // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.
   virtual void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;
