@@ -5,11 +5,12 @@ import functools
 class _Mode:
     """Global flags (one attribute read on the per-op fast path; not per thread, unlike PyTorch)."""
 
-    __slots__ = ("grad", "anomaly")
+    __slots__ = ("grad", "anomaly", "trace")
 
     def __init__(self):
         self.grad = True
         self.anomaly = False
+        self.trace = None  # a list while tl.coreml traces a function: every recorded application is appended
 
 
 mode = _Mode()

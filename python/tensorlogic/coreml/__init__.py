@@ -3,15 +3,17 @@
 `build(op, **attrs)` returns the path of a cached .mlpackage (an fp16 ML program for macOS 13+ with
 enumerated leading sizes) for one of: matmul, linear, conv2d, add_relu, mul_relu, affine. Building needs
 coremltools (the `apple` extra) and works on any OS; tl.planner decides which shapes get a model, and
-compiling and running the models happens in the native `ane` backend on macOS. `export(module, example_inputs, path)` writes an nn.Module tree (Linear,
-LayerNorm and activations in Sequential) as one ML program with its weights as constants.
+compiling and running the models happens in the native `ane` backend on macOS.
+`export(module_or_function, example_inputs, path)` traces a function or an nn.Module on example inputs and
+writes the recorded ops as one ML program with its weights as constants.
 """
 from . import programs
 from .cache import cache_dir, cached_package, model_key
-from .export import export
+from .export import TraceError, UnsupportedOpError, export
 from .programs import ACTIVATIONS, FUSED
 
-__all__ = ["ACTIVATIONS", "FUSED", "build", "cache_dir", "export", "is_available", "programs"]
+__all__ = ["ACTIVATIONS", "FUSED", "TraceError", "UnsupportedOpError", "build", "cache_dir", "export", "is_available",
+           "programs"]
 
 
 def is_available():
