@@ -166,3 +166,32 @@ def test_examples_must_be_float16_tensors(tmp_path):
         coreml.export(lambda x: x, (tl.zeros(3, dtype=tl.int32),), tmp_path / "i.mlpackage")
     with pytest.raises(TypeError, match="function"):
         coreml.export(42, (tl.zeros(3),), tmp_path / "n.mlpackage")
+
+
+W4 = np.random.default_rng(7).standard_normal((4, 4)).astype(np.float16)
+
+
+@pytest.mark.parametrize("fn,expected", [
+    (lambda x: tl.rms_norm(x, (4,), tl.tensor(W4[0]), 1e-5), {"reduce_mean", "rsqrt", "mul"}),
+    (lambda x: F.layer_norm(x * 1, (4,)), {"layer_norm"}),
+    (lambda x: F.layer_norm(x, (4,), x.sum(0) * 0.1, x.mean(0)), {"layer_norm", "mul", "add"}),  # traced affine
+    (lambda x: F.linear(x, tl.tensor(W4), x.mean(0)), {"matmul", "add"}),  # a traced bias
+    (lambda x: tl.stack([x, x.unsqueeze(0).squeeze(0)], 1).sum((0, 2)), {"stack", "reduce_sum"}),
+    (lambda x: F.softplus(x) + tl.square(x) - tl.abs(x).sqrt() * tl.rsqrt(x * x + 1), {"softplus", "sqrt", "rsqrt"}),
+    (lambda x: tl.maximum(x, tl.tensor(W4)).abs() ** 1.7 + tl.fused.affine(x, 2.0, 1.0), {"maximum", "pow"}),
+    (lambda x: tl.fused.add_relu(x, x.T) + tl.fused.mul_relu(x, x), {"relu"}),
+    (lambda x: F.linear(x, x, None), {"matmul"}),  # a traced weight: matmul, not a constant-weight linear
+    (lambda x: tl.fused.linear_act(x, tl.tensor(W4), None, activation="silu"), {"linear", "silu"}),
+    (lambda x: (x.amax(1) - x.amin(0)).logsumexp(0, keepdim=True) + x.prod(), {"reduce_max", "reduce_min",
+                                                                               "reduce_log_sum_exp", "reduce_prod"}),
+    (lambda x: x.contiguous().clone().exp().log().sin().cos().tanh().sigmoid().floor().ceil().round().sign(),
+     {"exp", "log", "sin", "cos", "tanh", "sigmoid", "floor", "ceil", "round", "sign"}),
+    (lambda x: F.avg_pool2d(x.reshape(1, 1, 4, 4), 2, count_include_pad=False, padding=1), {"avg_pool"}),
+    (lambda x: F.conv2d(x.reshape(1, 1, 4, 4), tl.tensor(W4[:2, :2].reshape(1, 1, 2, 2)), None, dilation=2), {"conv"}),
+    (lambda x: tl.reciprocal(x * x + 1) - x.neg(), {"inverse"}),
+])
+def test_every_lowering_family_builds(tmp_path, rng, fn, expected):
+    spec, _ = export(tmp_path, fn, t(rng, 4, 4))
+    ops = set(ops_of(spec))
+    assert expected <= ops, (expected - ops, ops)
+    assert io(spec)[1]["out"]  # an fp16 output with a shape
