@@ -85,3 +85,21 @@ def test_default_device_keeps_its_index():
     finally:
         tl.set_default_device(before)
     np.testing.assert_array_equal(tl.zeros(2).cpu().numpy(), np.zeros(2, np.float16))
+
+
+def test_pytorch_memory_names_follow_the_allocator(device):
+    kind = tl.device(device).type
+    if kind == "cpu":
+        pytest.skip("tl.cuda/tl.metal/tl.ane name GPU devices; the CPU has tl.memory")
+    backend = getattr(tl, kind)
+    before = backend.memory_allocated(device)
+    x = tl.empty((1 << 18,), device=device)
+    assert backend.memory_allocated(device) >= before + x.numel() * 2
+    assert backend.max_memory_allocated(device) >= backend.memory_allocated(device)
+    assert backend.memory_reserved(device) >= backend.memory_allocated(device)
+    del x
+    assert backend.memory_allocated(device) == before
+    backend.empty_cache(device)
+    assert tl.memory.stats(device)["cached_bytes"] == 0
+    backend.reset_peak_memory_stats(device)
+    assert backend.max_memory_allocated(device) == backend.memory_allocated(device)

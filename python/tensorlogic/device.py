@@ -127,6 +127,23 @@ class _Backend:
     def Event(self, enable_timing=False, device=None):  # noqa: N802 (PyTorch's name: tl.cuda.Event)
         return Event(enable_timing, self._device(device))
 
+    # PyTorch's memory names over tl.memory: allocated = held by live tensors, reserved = also cached.
+    def memory_allocated(self, device=None):
+        return _core.memory_stats(self._device(device))["active_bytes"]
+
+    def max_memory_allocated(self, device=None):
+        return _core.memory_stats(self._device(device))["peak_active_bytes"]
+
+    def memory_reserved(self, device=None):
+        stats = _core.memory_stats(self._device(device))
+        return stats["active_bytes"] + stats["cached_bytes"]
+
+    def reset_peak_memory_stats(self, device=None):
+        _core.reset_peak(self._device(device))
+
+    def empty_cache(self, device=None):
+        _core.clear_cache(self._device(device))
+
 
 cuda = _Backend("cuda")
 metal = _Backend("metal")
