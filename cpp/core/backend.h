@@ -2,6 +2,7 @@
 // arguments and shapes once before calling; backends trust their inputs.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -30,8 +31,19 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual DeviceType type() const = 0;
+  // The cache, queue and synchronize of the device selected on this thread (see select).
   virtual BufferCache& cache() = 0;
   virtual void synchronize() {}
+
+  // Several devices of one type (cuda:0, cuda:1, ...) share one backend object. backend_for selects the
+  // device of each call on the calling thread before the core runs it, so kernels need no device argument.
+  virtual int device_count() const { return 1; }
+  virtual void select(int /*index*/) {}
+  virtual DeviceProperties properties();
+  // A marker in the selected device's queue of work (the core wraps it as tensorlogic::Event).
+  virtual std::unique_ptr<DeviceEvent> create_event(bool timing);
+  // dst = src where both are contiguous, on two devices of this backend's type (the selected one is dst's).
+  virtual void copy_peer(const Array& src, const Array& dst);
 
   // Host transfers: host buffers are contiguous in `a`'s logical order; `a` may be strided.
   virtual void copy_from_host(const void* src, const Array& dst) = 0;
