@@ -2,7 +2,8 @@
 
 Kernel timings of TensorLogic come from tests/gpu's native driver (`cuda_kernels bench`, which calls the
 backend directly, so ops whose Python bindings are not wired yet are measured too); Python-level
-numbers (small-op latency, 2^28 add/relu through tl.Tensor, memory flatness) come from this process.
+numbers (small-op latency, 2^28 add/relu through tl.Tensor, attention, memory flatness) come from this
+process.
 Both sides are timed the same way: a host clock around many queued calls, synchronised at both ends.
 Writes benchmarks/results/cuda_<gpu>_<date>.json and prints a table with the ratios against the bars.
 """
@@ -66,6 +67,7 @@ def torch_numbers():
     bs = torch.randn(4096, device=dev, dtype=torch.float16)
     out["linear_bias_relu 4096"] = timed(lambda: torch.relu(F.linear(xs, ws, bs)), 50, sync)
     out["mlp_train_step"] = mlp_step_ms(torch, dev, torch.float16)
+    out.update(attention_ms(torch, F.scaled_dot_product_attention, sync))
     return out
 
 
@@ -81,6 +83,7 @@ def tl_python_numbers():
     del a, c
     s1 = tl.Tensor(np.ones(16, np.float16), device="cuda")
     s2 = tl.Tensor(np.ones(16, np.float16), device="cuda")
+    out.update(attention_ms(tl, tl.scaled_dot_product_attention, sync))
     try:
         out["mlp_train_step"] = mlp_step_ms(tl, "cuda")
     except Exception as e:  # the training stack is other engineers' work: report, keep benchmarking
@@ -136,6 +139,21 @@ def small_add_latency():
     return {key: statistics.median(v) for key, v in samples.items()}
 
 
+ATTENTION_SHAPE = (4, 16, 2048)  # batch, heads, sequence length
+
+
+def attention_ms(lib, sdpa, sync):
+    """Forward scaled_dot_product_attention, f16 [B, H, L, d], d in (64, 128), causal or not."""
+    out = {}
+    kw = {"device": "cuda"} if lib is tl else {"device": "cuda", "dtype": torch.float16}
+    for d in (64, 128):
+        q, k, v = (lib.randn(*ATTENTION_SHAPE, d, **kw) for _ in range(3))
+        for causal in (False, True):
+            out[f"attention d{d}" + (" causal" if causal else "")] = timed(lambda: sdpa(q, k, v, is_causal=causal), 30, sync)
+        del q, k, v
+    return out
+
+
 def native_numbers(binary):
     proc = subprocess.run([binary, "bench"], check=True, capture_output=True, text=True)
     out = {}
@@ -169,7 +187,7 @@ def main():
         (ref if lib == "torch" else python)[op] = ms
     rows = []
     for op, torch_ms in ref.items():
-        tl_ms = python.get(op) if op in ("small_add_latency", "small_add_to_completion", "mlp_train_step") else native.get(op)
+        tl_ms = python.get(op) if op in python else native.get(op)
         if tl_ms is None:
             continue
         speedup = torch_ms / tl_ms
@@ -202,6 +220,11 @@ def main():
     for r in rows:
         bar = "" if r["bar"] is None else f"{r['bar']:.2f}" + ("" if r["meets_bar"] else " MISS")
         print(f"{r['op']:26s} {r['tl_ms']:10.4f} {r['torch_ms']:10.4f} {r['speedup_vs_torch']:8.3f} {bar}")
+    for r in rows:
+        if r["op"].startswith("attention"):  # 4 B H L^2 d flops, half of them under a causal mask
+            d = int(r["op"].split()[1][1:])
+            flops = 4 * ATTENTION_SHAPE[0] * ATTENTION_SHAPE[1] * ATTENTION_SHAPE[2] ** 2 * d / (2 if "causal" in r["op"] else 1)
+            print(f"{r['op']:26s} TFLOP/s: tl {flops / r['tl_ms'] / 1e9:.1f}, torch {flops / r['torch_ms'] / 1e9:.1f}")
     print("memory after 100k small ops:", mem, "flat" if result["memory_flat"] else "NOT FLAT")
     print("wrote", os.path.join(args.out, name))
 

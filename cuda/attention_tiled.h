@@ -1,0 +1,13 @@
+// The tensor-core attention path (attention_tiled.cu), tried first by CudaBackend::attention.
+#pragma once
+#include "tensorlogic/array.h"
+
+namespace tensorlogic::cuda {
+
+// Runs the tiled kernel and returns true when the operands suit it: head dims E and Ev multiples of 8
+// and at most 128, keys > 0, contiguous last axes with 16-byte aligned rows (any mask strides);
+// returns false, having done nothing, otherwise.
+bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                     const Array& out);
+
+}  // namespace tensorlogic::cuda
