@@ -300,7 +300,7 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
                      const Array& out) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
   const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
-  if (e % 8 != 0 || ev % 8 != 0 || dim > 128 || keys == 0 || len > INT_MAX / 2 || keys > INT_MAX / 2) return false;
+  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len > INT_MAX / 2 || keys > INT_MAX / 2) return false;
   if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !aligned16(out.data())) return false;
   TiledArgs args{};
   args.q = q.data_as<__half>();

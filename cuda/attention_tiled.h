@@ -5,7 +5,7 @@
 namespace tensorlogic::cuda {
 
 // Runs the tiled kernel and returns true when the operands suit it: head dims E and Ev multiples of 8
-// and at most 128, keys > 0, contiguous last axes with 16-byte aligned rows (any mask strides);
+// in [8, 128], keys > 0, contiguous last axes with 16-byte aligned rows (any mask strides);
 // returns false, having done nothing, otherwise.
 bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                      const Array& out);
