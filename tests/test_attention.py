@@ -4,7 +4,7 @@ f16-rounded inputs (rounded to f16 once). On CUDA these shapes run the tensor-co
 rows): sequence lengths that are not multiples of its tiles, keys != queries, causal diagonals inside
 tiles, additive masks with fully masked rows, batch broadcasting; the last cases fall back to the
 general kernel. The CUDA kernel rounds the softmax weights to f16 for the P @ V product (as
-FlashAttention and PyTorch's fused kernels do); each weight's relative error is 2^-12 at most, far
+FlashAttention and PyTorch's fused kernels do); each weight's relative error is 2^-11 at most, far
 inside the tolerance below. The small-shape and error cases live in test_conv.py."""
 import numpy as np
 import pytest
