@@ -4,6 +4,7 @@
 // (online softmax), and accumulates P V in f32; the output is rounded to f16 once. Key tiles entirely
 // after the causal diagonal are never loaded. Rows whose keys are all masked give zeros.
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cmath>
 
@@ -274,12 +275,14 @@ void launch(const TiledArgs& args, int64_t batches) {
   using T = Tile<D>;
   auto* kernel = attention_tiled_kernel<D, kMasked>;
   const size_t smem = T::kSmemBytes + (kMasked ? T::kMaskBytes : 0);
-  static const bool opted_in = [&] {  // above 48 KiB dynamic shared memory must be asked for, once
+  // Above 48 KiB, dynamic shared memory must be asked for, once per kernel and device.
+  static std::atomic<bool> opted_in[kMaxDevices];
+  std::atomic<bool>& opted = opted_in[current_device()];
+  if (!opted.load(std::memory_order_acquire)) {
     check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
           "cudaFuncSetAttribute (tiled attention shared memory)");
-    return true;
-  }();
-  (void)opted_in;
+    opted.store(true, std::memory_order_release);
+  }
   const unsigned row_blocks = static_cast<unsigned>((args.len + T::kBlockM - 1) / T::kBlockM);
   for (int64_t b0 = 0; b0 < batches; b0 += 65535) {
     const dim3 grid(row_blocks, static_cast<unsigned>(std::min<int64_t>(65535, batches - b0)));
