@@ -132,107 +132,111 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
     if (kMasked) load_mask_tile<D>(s_mask, a, b, m0, j * kBlockN);  // the previous tile's readers are past the barrier
     cp_async_wait<1>();  // everything but the prefetch just issued has landed
     __syncthreads();
-    const __half* tk = s_k + buf * kBlockN * kStride;
-    const __half* tv = s_v + buf * kBlockN * kStride;
-
-    // S = Q K^T: K rows are B's columns, so plain ldmatrix gives B fragments for two n8 tiles at once.
-    float s[MT][kBlockN / 8][4];
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt) {
-#pragma unroll
-      for (int nt = 0; nt < kBlockN / 8; ++nt) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.0f;
-    }
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-#pragma unroll
-      for (int nn = 0; nn < kBlockN / 16; ++nn) {
-        uint32_t kf[4];
-        ldmatrix_x4(kf, tk + (nn * 16 + (lane & 7) + ((lane >> 4) << 3)) * kStride + kk * 16 + ((lane >> 3) & 1) * 8);
-#pragma unroll
-        for (int mt = 0; mt < MT; ++mt) {
-          mma_16816(s[mt][2 * nn], q_frag[mt][kk], kf[0], kf[1]);
-          mma_16816(s[mt][2 * nn + 1], q_frag[mt][kk], kf[2], kf[3]);
-        }
-      }
-    }
-
-    // Scores in log2 units; keys past the end or after the causal diagonal are -inf.
     const int n0 = j * kBlockN;
-    const bool edge = n0 + kBlockN > a.keys || (a.causal && n0 + kBlockN - 1 > m0);  // uniform per block
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt) {
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const int local = warp_row + mt * 16 + g + 8 * h, row = m0 + local;
-#pragma unroll
-        for (int nt = 0; nt < kBlockN / 8; ++nt) {
-          float2 add = make_float2(0.0f, 0.0f);
-          if (kMasked) {
-            add = __half22float2(*reinterpret_cast<const __half2*>(s_mask + local * T::kMaskStride + nt * 8 + 2 * t));
-          }
-#pragma unroll
-          for (int c = 0; c < 2; ++c) {
-            const int col = n0 + nt * 8 + 2 * t + c;
-            float x = s[mt][nt][2 * h + c] * a.scale_log2;
-            if (kMasked) x = fmaf(c == 0 ? add.x : add.y, kLog2e, x);
-            if (edge && (col >= a.keys || (a.causal && col > row))) x = -INFINITY;
-            s[mt][nt][2 * h + c] = x;
-          }
-        }
-      }
-    }
+    // A warp whose rows all come before this tile's first key (causal) would only add zeros: it waits.
+    if (!a.causal || n0 <= m0 + warp_row + 16 * MT - 1) {
+      const __half* tk = s_k + buf * kBlockN * kStride;
+      const __half* tv = s_v + buf * kBlockN * kStride;
 
-    // Online softmax: new running max per row (over the quad holding the row), rescale what was summed.
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt) {
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        float top = row_max[mt][h];
-#pragma unroll
-        for (int nt = 0; nt < kBlockN / 8; ++nt) top = fmaxf(top, fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]));
-        top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
-        top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
-        const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
-        const float alpha = exp2f(row_max[mt][h] - base);  // 0 while nothing was summed
-        row_max[mt][h] = top;
-        float sum = 0.0f;
-#pragma unroll
-        for (int nt = 0; nt < kBlockN / 8; ++nt) {
-          s[mt][nt][2 * h] = exp2f(s[mt][nt][2 * h] - base);
-          s[mt][nt][2 * h + 1] = exp2f(s[mt][nt][2 * h + 1] - base);
-          sum += s[mt][nt][2 * h] + s[mt][nt][2 * h + 1];
-        }
-        row_sum[mt][h] = row_sum[mt][h] * alpha + sum;
-#pragma unroll
-        for (int dt = 0; dt < D / 8; ++dt) {
-          o[mt][dt][2 * h] *= alpha;
-          o[mt][dt][2 * h + 1] *= alpha;
-        }
-      }
-    }
-
-    // O += P V. P is rounded to f16 for the tensor cores, as FlashAttention and PyTorch's fused kernels
-    // do (weights in [0, 1], relative error 2^-11 each); the row sums above use the f32 weights. The S
-    // accumulator layout of two n8 tiles is exactly the A fragment of one k16 step; V rows are B's k
-    // index, so ldmatrix.trans gives B fragments for two n8 tiles of the output at once.
-#pragma unroll
-    for (int kk = 0; kk < kBlockN / 16; ++kk) {
-      uint32_t p[MT][4];
+      // S = Q K^T: K rows are B's columns, so plain ldmatrix gives B fragments for two n8 tiles at once.
+      float s[MT][kBlockN / 8][4];
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        p[mt][0] = pack_half2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
-        p[mt][1] = pack_half2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
-        p[mt][2] = pack_half2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
-        p[mt][3] = pack_half2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+#pragma unroll
+        for (int nt = 0; nt < kBlockN / 8; ++nt) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.0f;
       }
 #pragma unroll
-      for (int dn = 0; dn < D / 16; ++dn) {
-        uint32_t vf[4];
-        ldmatrix_x4_trans(vf, tv + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * kStride + dn * 16 + (lane >> 4) * 8);
+      for (int kk = 0; kk < D / 16; ++kk) {
+#pragma unroll
+        for (int nn = 0; nn < kBlockN / 16; ++nn) {
+          uint32_t kf[4];
+          ldmatrix_x4(kf, tk + (nn * 16 + (lane & 7) + ((lane >> 4) << 3)) * kStride + kk * 16 + ((lane >> 3) & 1) * 8);
+#pragma unroll
+          for (int mt = 0; mt < MT; ++mt) {
+            mma_16816(s[mt][2 * nn], q_frag[mt][kk], kf[0], kf[1]);
+            mma_16816(s[mt][2 * nn + 1], q_frag[mt][kk], kf[2], kf[3]);
+          }
+        }
+      }
+
+      // Scores in log2 units; keys past the end or after the causal diagonal are -inf.
+      const bool edge = n0 + kBlockN > a.keys || (a.causal && n0 + kBlockN - 1 > m0);  // uniform per block
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int local = warp_row + mt * 16 + g + 8 * h, row = m0 + local;
+#pragma unroll
+          for (int nt = 0; nt < kBlockN / 8; ++nt) {
+            float2 add = make_float2(0.0f, 0.0f);
+            if (kMasked) {
+              add = __half22float2(*reinterpret_cast<const __half2*>(s_mask + local * T::kMaskStride + nt * 8 + 2 * t));
+            }
+#pragma unroll
+            for (int c = 0; c < 2; ++c) {
+              const int col = n0 + nt * 8 + 2 * t + c;
+              float x = s[mt][nt][2 * h + c] * a.scale_log2;
+              if (kMasked) x = fmaf(c == 0 ? add.x : add.y, kLog2e, x);
+              if (edge && (col >= a.keys || (a.causal && col > row))) x = -INFINITY;
+              s[mt][nt][2 * h + c] = x;
+            }
+          }
+        }
+      }
+
+      // Online softmax: new running max per row (over the quad holding the row), rescale what was summed.
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          float top = row_max[mt][h];
+#pragma unroll
+          for (int nt = 0; nt < kBlockN / 8; ++nt) top = fmaxf(top, fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]));
+          top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
+          top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
+          const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
+          const float alpha = exp2f(row_max[mt][h] - base);  // 0 while nothing was summed
+          row_max[mt][h] = top;
+          float sum = 0.0f;
+#pragma unroll
+          for (int nt = 0; nt < kBlockN / 8; ++nt) {
+            s[mt][nt][2 * h] = exp2f(s[mt][nt][2 * h] - base);
+            s[mt][nt][2 * h + 1] = exp2f(s[mt][nt][2 * h + 1] - base);
+            sum += s[mt][nt][2 * h] + s[mt][nt][2 * h + 1];
+          }
+          row_sum[mt][h] = row_sum[mt][h] * alpha + sum;
+#pragma unroll
+          for (int dt = 0; dt < D / 8; ++dt) {
+            o[mt][dt][2 * h] *= alpha;
+            o[mt][dt][2 * h + 1] *= alpha;
+          }
+        }
+      }
+
+      // O += P V. P is rounded to f16 for the tensor cores, as FlashAttention and PyTorch's fused kernels
+      // do (weights in [0, 1], relative error 2^-11 each); the row sums above use the f32 weights. The S
+      // accumulator layout of two n8 tiles is exactly the A fragment of one k16 step; V rows are B's k
+      // index, so ldmatrix.trans gives B fragments for two n8 tiles of the output at once.
+#pragma unroll
+      for (int kk = 0; kk < kBlockN / 16; ++kk) {
+        uint32_t p[MT][4];
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          mma_16816(o[mt][2 * dn], p[mt], vf[0], vf[1]);
-          mma_16816(o[mt][2 * dn + 1], p[mt], vf[2], vf[3]);
+          p[mt][0] = pack_half2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+          p[mt][1] = pack_half2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+          p[mt][2] = pack_half2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+          p[mt][3] = pack_half2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+        }
+#pragma unroll
+        for (int dn = 0; dn < D / 16; ++dn) {
+          uint32_t vf[4];
+          const int v_row = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+          ldmatrix_x4_trans(vf, tv + v_row * kStride + dn * 16 + (lane >> 4) * 8);
+#pragma unroll
+          for (int mt = 0; mt < MT; ++mt) {
+            mma_16816(o[mt][2 * dn], p[mt], vf[0], vf[1]);
+            mma_16816(o[mt][2 * dn + 1], p[mt], vf[2], vf[3]);
+          }
         }
       }
     }
@@ -255,7 +259,8 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
       for (int dt = 0; dt < D / 8; ++dt) {
         const int col = dt * 8 + 2 * t;
         if (col < a.ev) {  // ev is a multiple of 8, so col + 1 < ev too
-          *reinterpret_cast<__half2*>(dst + col) = __floats2half2_rn(o[mt][dt][2 * h] * inv, o[mt][dt][2 * h + 1] * inv);
+          *reinterpret_cast<__half2*>(dst + col) =
+              __floats2half2_rn(o[mt][dt][2 * h] * inv, o[mt][dt][2 * h + 1] * inv);
         }
       }
     }
@@ -303,7 +308,8 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
                      const Array& out) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
   const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
-  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len > INT_MAX / 2 || keys > INT_MAX / 2) return false;
+  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0) return false;
+  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key indices are int
   if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !aligned16(out.data())) return false;
   TiledArgs args{};
   args.q = q.data_as<__half>();

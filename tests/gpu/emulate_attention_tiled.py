@@ -94,6 +94,8 @@ def kernel_block(q, k, v, mask, causal, scale, d, m_block):
         edge = n0 + BN > keys or (causal and n0 + BN - 1 > m0)
         for w in range(WARPS):
             st, warp_row = state[w], w * 16 * MT
+            if causal and n0 > m0 + warp_row + 16 * MT - 1:
+                continue
             s = np.zeros((MT, BN // 8, LANES, 4), np.float32)
             for kk in range(d // 16):
                 for nn in range(BN // 16):
