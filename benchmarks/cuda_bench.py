@@ -143,14 +143,19 @@ ATTENTION_SHAPE = (4, 16, 2048)  # batch, heads, sequence length
 
 
 def attention_ms(lib, sdpa, sync):
-    """Forward scaled_dot_product_attention, f16 [B, H, L, d], d in (64, 128), causal or not."""
+    """scaled_dot_product_attention on f16 [B, H, L, d], d in (64, 128): the forward, causal or not, and
+    forward + backward (causal; the gradients of q, k and v)."""
     out = {}
     kw = {"device": "cuda"} if lib is tl else {"device": "cuda", "dtype": torch.float16}
     for d in (64, 128):
         q, k, v = (lib.randn(*ATTENTION_SHAPE, d, **kw) for _ in range(3))
         for causal in (False, True):
             out[f"attention d{d}" + (" causal" if causal else "")] = timed(lambda: sdpa(q, k, v, is_causal=causal), 30, sync)
-        del q, k, v
+        for x in (q, k, v):
+            x.requires_grad_()
+        grad = lib.randn(*ATTENTION_SHAPE, d, **kw)
+        out[f"attention fwd+bwd d{d} causal"] = timed(lambda: sdpa(q, k, v, is_causal=True).backward(grad), 10, sync)
+        del q, k, v, grad
     return out
 
 
@@ -221,9 +226,10 @@ def main():
         bar = "" if r["bar"] is None else f"{r['bar']:.2f}" + ("" if r["meets_bar"] else " MISS")
         print(f"{r['op']:26s} {r['tl_ms']:10.4f} {r['torch_ms']:10.4f} {r['speedup_vs_torch']:8.3f} {bar}")
     for r in rows:
-        if r["op"].startswith("attention"):  # 4 B H L^2 d flops, half of them under a causal mask
-            d = int(r["op"].split()[1][1:])
+        if r["op"].startswith("attention"):  # forward 4 B H L^2 d flops, backward 2.5 times that; causal half
+            d = int(r["op"].split()[-2 if "causal" in r["op"] else -1][1:])
             flops = 4 * ATTENTION_SHAPE[0] * ATTENTION_SHAPE[1] * ATTENTION_SHAPE[2] ** 2 * d / (2 if "causal" in r["op"] else 1)
+            flops *= 3.5 if "bwd" in r["op"] else 1
             print(f"{r['op']:26s} TFLOP/s: tl {flops / r['tl_ms'] / 1e9:.1f}, torch {flops / r['torch_ms'] / 1e9:.1f}")
     print("memory after 100k small ops:", mem, "flat" if result["memory_flat"] else "NOT FLAT")
     print("wrote", os.path.join(args.out, name))

@@ -43,6 +43,7 @@ struct TiledArgs {
   float scale_log2;  // scale * log2(e): the exponentials are exp2
   bool causal;
   __half* out;  // contiguous [B, len, ev]
+  float* lse;   // null, or contiguous [B, len]: log2 of each row's sum of exp2 scores (+inf: all masked)
 };
 
 // Rows [row0, row0 + kRows) x columns [0, D) of a row-major global matrix into shared memory; rows at or
@@ -254,6 +255,7 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
       const float inv = total > 0.0f ? 1.0f / total : 0.0f;
       const int row = m0 + warp_row + mt * 16 + g + 8 * h;
       if (row >= a.len) continue;
+      if (a.lse && t == 0) a.lse[b * a.len + row] = total > 0.0f ? row_max[mt][h] + log2f(total) : INFINITY;
       __half* dst = a.out + (b * a.len + row) * a.ev;
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
@@ -305,7 +307,7 @@ void launch(const TiledArgs& args, int64_t batches) {
 }  // namespace
 
 bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                     const Array& out) {
+                     const Array& out, float* lse) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
   const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
   if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0) return false;
@@ -327,6 +329,7 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
   args.scale_log2 = scale * kLog2e;
   args.causal = causal;
   args.out = out.data_as<__half>();
+  args.lse = lse;
   if (dim <= 32) launch<32>(args, batches);
   else if (dim <= 64) launch<64>(args, batches);
   else if (dim <= 96) launch<96>(args, batches);

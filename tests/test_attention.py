@@ -5,14 +5,16 @@ rows): sequence lengths that are not multiples of its tiles, keys != queries, ca
 tiles, additive masks with fully masked rows, batch broadcasting; the last cases fall back to the
 general kernel. The CUDA kernel rounds the softmax weights to f16 for the P @ V product (as
 FlashAttention and PyTorch's fused kernels do); each weight's relative error is 2^-11 at most, far
-inside the tolerance below. The small-shape and error cases live in test_conv.py."""
+inside the tolerance below. Gradients (first order, no mask) run the fused backward kernels on CUDA
+(cuda/attention_backward.cu) and the composed backward elsewhere, against PyTorch's float64 autograd.
+The small-shape and error cases live in test_conv.py, double backward in test_autograd.py."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
-from linalg_helpers import assert_close, f16, tensor
+from linalg_helpers import assert_close, f16, host, tensor
 
 
 def t32(values):
@@ -117,3 +119,54 @@ def test_sdpa_general_kernel_cases(device, rng, case):
     for causal in (False, True):
         got = tl.scaled_dot_product_attention(tq, tk, tv, is_causal=causal)
         assert_close(got, sdpa_ref(q, k, v, causal=causal))
+
+
+def assert_grad_close(got, ref, rtol=4e-3):
+    """A gradient is a chain of f16-rounded products (P and dS enter the CUDA kernels' MMAs as f16), so the
+    slack scales with each element and with the largest one (test_autograd's rule)."""
+    a = host(got).astype(np.float64)
+    e = ref.detach().numpy()
+    assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
+    bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + 1e-3
+    err = np.abs(a - e)
+    if not (err <= bound).all():
+        k = np.unravel_index(int(np.argmax(err - bound)), e.shape)
+        raise AssertionError(f"worst element {k}: got {a[k]}, expected {e[k]} (|diff| {err[k]:.3g} > {bound[k]:.3g})")
+
+
+# (q batch, k/v batch, L, S, E, Ev): on CUDA the first ones run the fused backward kernels, the last the
+# composed one (head dim 20)
+GRAD_SHAPES = [
+    ((2, 2), (2, 2), 70, 90, 64, 64),
+    ((1, 2), (1, 2), 130, 130, 128, 128),
+    ((2,), (2,), 1, 33, 64, 64),
+    ((3,), (3,), 45, 20, 40, 24),
+    ((2, 1), (1, 3), 65, 70, 64, 64),  # batch broadcasting: gradients summed over the broadcast axes
+    ((2,), (2,), 33, 33, 20, 20),
+]
+
+
+@pytest.mark.parametrize("qb,kb,L,S,E,Ev", GRAD_SHAPES)
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_backward(device, rng, qb, kb, L, S, E, Ev, causal):
+    q, k, v = f16(rng, *qb, L, E), f16(rng, *kb, S, E), f16(rng, *kb, S, Ev)
+    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]  # float64
+    out = tl.scaled_dot_product_attention(*ours, is_causal=causal)
+    ref = F.scaled_dot_product_attention(*theirs, is_causal=causal)
+    g = f16(rng, *ref.shape)
+    out.backward(tensor(g, device))
+    ref.backward(torch.tensor(g))
+    for a, e in zip(ours, theirs):
+        assert_grad_close(a.grad, e.grad)
+
+
+def test_sdpa_backward_expanded_grad(device, rng):
+    # out.sum() hands the backward a stride-0 gradient
+    q, k, v = f16(rng, 2, 50, 64), f16(rng, 2, 60, 64), f16(rng, 2, 60, 64)
+    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    tl.scaled_dot_product_attention(*ours, is_causal=True).sum().backward()
+    F.scaled_dot_product_attention(*theirs, is_causal=True).sum().backward()
+    for a, e in zip(ours, theirs):
+        assert_grad_close(a.grad, e.grad)

@@ -8,6 +8,7 @@ from .. import _core
 from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _wrap
 
 
@@ -236,7 +237,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 class _Attention(Function):
-    """Fused forward; the backward recomputes the probabilities with tensor ops (softmax, matmul)."""
+    """Fused forward. The backward without a mask runs the device's fused kernels where it has them (not
+    while a graph of the backward is recorded: they have no derivatives of their own); otherwise it
+    recomputes the probabilities with tensor ops (softmax, matmul)."""
 
     @staticmethod
     def forward(ctx, q, k, v, mask, causal, scale):
@@ -254,6 +257,12 @@ class _Attention(Function):
         from .rows import softmax
 
         q, k, v, mask = ctx.saved_tensors
+        if mask is None and not is_grad_enabled():
+            grads = _core.scaled_dot_product_attention_backward(q.contiguous()._a, k.contiguous()._a, v.contiguous()._a,
+                                                                g.contiguous()._a, ctx.causal, ctx.scale)
+            if grads is not None:
+                return tuple(sum_to(_wrap(a), x.shape) if need else None
+                             for a, x, need in zip(grads, (q, k, v), ctx.needs_input_grad)) + (None,)
         scale = ctx.scale if ctx.scale is not None else 1.0 / math.sqrt(q.shape[-1])
         scores = (q @ k.mT) * scale
         if mask is not None:
