@@ -1,4 +1,5 @@
-// Gradients of scaled dot-product attention (no mask) on tensor cores, FlashAttention-2 style. The
+// Gradients of scaled dot-product attention for q, k and v (an additive mask is a constant here) on
+// tensor cores, FlashAttention-2 style. The
 // forward kernel is run again for each row's log-sum-exp and the output O; Delta_i = dO_i . O_i; then a
 // block owns 64 keys (16 per warp, their dK and dV stay in f32 registers) and walks the query tiles,
 // recomputing P^T = exp2(S^T - lse) from K Q^T, with dV += P^T dO, dP^T = V dO^T,
@@ -17,6 +18,7 @@
 namespace tensorlogic::cuda {
 namespace {
 
+constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kWarps = 4;
 constexpr int kBwdThreads = kWarps * 32;
 constexpr int kKeys = 16 * kWarps;  // keys per block
@@ -32,8 +34,9 @@ struct BwdTile {
 };
 
 struct BwdArgs {
-  const __half *q, *k, *v, *grad;
+  const __half *q, *k, *v, *grad, *mask;            // mask null when absent
   int64_t q_b, q_r, k_b, k_r, v_b, v_r, g_b, g_r;  // batch and row strides; last dims contiguous
+  int64_t mask_b, mask_r, mask_c;                   // any strides
   const float *lse, *delta;                         // [B, len]
   float* dq_acc;                                    // [B, len, e], zeroed
   __half *dk, *dv;                                  // contiguous [B, keys, e] and [B, keys, ev]
@@ -96,7 +99,7 @@ __device__ __forceinline__ void acc_times_rows(float (&out)[D / 8][4], const flo
   }
 }
 
-template <int D>
+template <int D, bool kMasked>
 __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs a, int64_t b0) {
   using T = BwdTile<D>;
   constexpr int S = T::kStride;
@@ -142,7 +145,9 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
       for (int i = 0; i < 4; ++i) {
         const int key = n0 + warp * 16 + g + 8 * (i >> 1), col = nt * 8 + 2 * t + (i & 1), query = m0 + col;
         const bool seen = query < a.len && key < a.keys && !(a.causal && key > query);
-        p[nt][i] = seen ? exp2f(p[nt][i] * a.scale_log2 - s_lse[col]) : 0.0f;
+        float x = p[nt][i] * a.scale_log2;
+        if (kMasked && seen) x += __half2float(a.mask[b * a.mask_b + query * a.mask_r + key * a.mask_c]) * kLog2e;
+        p[nt][i] = seen ? exp2f(x - s_lse[col]) : 0.0f;  // 0 in rows whose keys are all masked (lse +inf)
       }
     }
     acc_times_rows<D>(dv, p, s_do, lane);  // dV += P^T dO
@@ -163,32 +168,38 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
     acc_times_rows<D>(dk, ds, s_q, lane);  // dK += dS^T Q (scaled at the end)
     __syncthreads();                       // all of dS^T is in shared memory
 
-    // dQ += dS K for this warp's 16 queries: A = (dS^T)^T, read transposed from shared memory.
-    float dq[D / 8][4] = {};
+    // dQ += dS K for this warp's 16 queries, half of the columns at a time (registers: dK and dV are
+    // live): A = (dS^T)^T, read transposed from shared memory; the sums go atomically to f32 memory.
 #pragma unroll
-    for (int kk = 0; kk < kKeys / 16; ++kk) {
-      uint32_t x[4];
-      ldmatrix_x4_trans(x, s_ds + (kk * 16 + (lane & 7) + ((lane >> 4) << 3)) * kDsStride + warp * 16 +
-                               ((lane >> 3) & 1) * 8);
+    for (int half = 0; half < 2; ++half) {
+      constexpr int kPairs = D / 32;  // n16 column pairs per half
+      float dq[2 * kPairs][4] = {};
 #pragma unroll
-      for (int dn = 0; dn < D / 16; ++dn) {
-        uint32_t f[4];
-        ldmatrix_x4_trans(f, s_k + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * S + dn * 16 + (lane >> 4) * 8);
-        mma_16816(dq[2 * dn], x, f[0], f[1]);
-        mma_16816(dq[2 * dn + 1], x, f[2], f[3]);
+      for (int kk = 0; kk < kKeys / 16; ++kk) {
+        uint32_t x[4];
+        ldmatrix_x4_trans(x, s_ds + (kk * 16 + (lane & 7) + ((lane >> 4) << 3)) * kDsStride + warp * 16 +
+                                 ((lane >> 3) & 1) * 8);
+#pragma unroll
+        for (int j = 0; j < kPairs; ++j) {
+          const int dn = half * kPairs + j;
+          uint32_t f[4];
+          ldmatrix_x4_trans(f, s_k + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * S + dn * 16 + (lane >> 4) * 8);
+          mma_16816(dq[2 * j], x, f[0], f[1]);
+          mma_16816(dq[2 * j + 1], x, f[2], f[3]);
+        }
       }
-    }
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int query = m0 + warp * 16 + g + 8 * h;
-      if (query >= a.len) continue;
-      float* dst = a.dq_acc + (b * a.len + query) * a.e;
+      for (int h = 0; h < 2; ++h) {
+        const int query = m0 + warp * 16 + g + 8 * h;
+        if (query >= a.len) continue;
+        float* dst = a.dq_acc + (b * a.len + query) * a.e;
 #pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
-        const int col = dt * 8 + 2 * t;
-        if (col < a.e) {
-          atomicAdd(dst + col, dq[dt][2 * h] * a.scale);
-          atomicAdd(dst + col + 1, dq[dt][2 * h + 1] * a.scale);
+        for (int j = 0; j < 2 * kPairs; ++j) {
+          const int col = (half * 2 * kPairs + j) * 8 + 2 * t;
+          if (col < a.e) {
+            atomicAdd(dst + col, dq[j][2 * h] * a.scale);
+            atomicAdd(dst + col + 1, dq[j][2 * h + 1] * a.scale);
+          }
         }
       }
     }
@@ -242,10 +253,10 @@ bool rows_of_chunks(const Array& a) {
   return aligned16(a.data()) && stride_of(a, 2) == 1 && stride_of(a, 1) % 8 == 0 && stride_of(a, 0) % 8 == 0;
 }
 
-template <int D>
+template <int D, bool kMasked>
 void launch(const BwdArgs& args, int64_t batches) {
   using T = BwdTile<D>;
-  auto* kernel = attention_backward_kernel<D>;
+  auto* kernel = attention_backward_kernel<D, kMasked>;
   static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB: asked for once per device
   std::atomic<bool>& opted = opted_in[current_device()];
   if (!opted.load(std::memory_order_acquire)) {
@@ -261,10 +272,17 @@ void launch(const BwdArgs& args, int64_t batches) {
   }
 }
 
+template <int D>
+void launch(const BwdArgs& args, int64_t batches) {
+  if (args.mask) launch<D, true>(args, batches);
+  else launch<D, false>(args, batches);
+}
+
 }  // namespace
 
-bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array& grad, bool causal,
-                                     float scale, const Array& dq, const Array& dk, const Array& dv) {
+bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask,
+                                     const Array& grad, bool causal, float scale, const Array& dq, const Array& dk,
+                                     const Array& dv) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
   const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
   if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len == 0) return false;
@@ -277,7 +295,7 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   const int64_t rows = batches * len;
   const Array out = Array::empty({batches, len, ev}, Dtype::float16, q.device());
   Scratch lse(sizeof(float) * rows), delta(sizeof(float) * rows), dq_acc(sizeof(float) * rows * e);
-  if (!attention_tiled(q, k, v, nullptr, causal, scale, out, lse.as<float>())) return false;
+  if (!attention_tiled(q, k, v, mask, causal, scale, out, lse.as<float>())) return false;
   attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), grad.data_as<__half>(),
                                                                      stride_of(grad, 0), stride_of(grad, 1), len, ev,
                                                                      rows, delta.as<float>());
@@ -287,13 +305,17 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   BwdArgs args{};
   args.q = q.data_as<__half>(), args.k = k.data_as<__half>(), args.v = v.data_as<__half>();
   args.grad = grad.data_as<__half>();
+  if (mask) {
+    args.mask = mask->data_as<__half>();
+    args.mask_b = mask->strides()[0], args.mask_r = mask->strides()[1], args.mask_c = mask->strides()[2];
+  }
   args.q_b = stride_of(q, 0), args.q_r = stride_of(q, 1), args.k_b = stride_of(k, 0), args.k_r = stride_of(k, 1);
   args.v_b = stride_of(v, 0), args.v_r = stride_of(v, 1), args.g_b = stride_of(grad, 0), args.g_r = stride_of(grad, 1);
   args.lse = lse.as<float>(), args.delta = delta.as<float>(), args.dq_acc = dq_acc.as<float>();
   args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.e = static_cast<int>(e), args.ev = static_cast<int>(ev);
-  args.scale = scale, args.scale_log2 = scale * 1.4426950408889634f;
+  args.scale = scale, args.scale_log2 = scale * kLog2e;
   args.causal = causal;
   if (dim <= 32) launch<32>(args, batches);
   else if (dim <= 64) launch<64>(args, batches);

@@ -46,8 +46,8 @@ class CudaBackend final : public Backend {
               int64_t out_h, int64_t out_w, const Array& out) override;
   void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                  const Array& out) override;
-  bool attention_backward(const Array& q, const Array& k, const Array& v, const Array& grad, bool causal, float scale,
-                          const Array& dq, const Array& dk, const Array& dv) override;
+  bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
+                          bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) override;
   void tri(const Array& in, int64_t k, bool upper, const Array& out) override;
 
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out) override;

@@ -170,3 +170,22 @@ def test_sdpa_backward_expanded_grad(device, rng):
     F.scaled_dot_product_attention(*theirs, is_causal=True).sum().backward()
     for a, e in zip(ours, theirs):
         assert_grad_close(a.grad, e.grad)
+
+
+@pytest.mark.parametrize("E", [64, 128, 20])
+def test_sdpa_backward_constant_mask(device, rng, E):
+    # an additive mask without a gradient (padding, relative bias) keeps the fused backward on CUDA
+    q, k, v = f16(rng, 2, 2, 70, E), f16(rng, 2, 2, 90, E), f16(rng, 2, 2, 90, E)
+    mask = f16(rng, 2, 1, 70, 90)
+    mask[0, 0, 3, :] = -np.inf  # every key masked: zero output and gradients
+    mask[1, 0, :, 5] = -np.inf
+    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    out = tl.scaled_dot_product_attention(*ours, attn_mask=tensor(mask, device))
+    ref = F.scaled_dot_product_attention(*theirs, attn_mask=torch.tensor(mask))
+    g = f16(rng, *ref.shape)
+    out.backward(tensor(g, device))
+    ref.backward(torch.tensor(g))
+    for a, e in zip(ours, theirs):
+        assert_grad_close(a.grad, e.grad)
+    assert np.all(host(ours[0].grad)[0, :, 3] == 0)

@@ -1,6 +1,6 @@
 // scaled_dot_product_attention with PyTorch's semantics (batch broadcasting, additive float mask,
 // top-left causal mask, default scale 1/sqrt(E)); one fused backend kernel, rounded once. Its fused
-// backward (no mask) where the backend has one; autograd composes it from other ops elsewhere.
+// backward for q, k and v where the backend has one; autograd composes it from other ops elsewhere.
 #include <cmath>
 #include <string>
 
@@ -80,11 +80,14 @@ Array scaled_dot_product_attention(const Array& q_in, const Array& k_in, const A
 }
 
 std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Array& q_in, const Array& k_in,
-                                                                        const Array& v_in, const Array& grad_in,
-                                                                        bool causal, std::optional<double> scale) {
+                                                                        const Array& v_in,
+                                                                        const std::optional<Array>& mask_in,
+                                                                        const Array& grad_in, bool causal,
+                                                                        std::optional<double> scale) {
   const char* op = "scaled_dot_product_attention_backward";
-  Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, &grad_in});
-  const Operands x = broadcast_operands(op, q_in, k_in, v_in, std::nullopt, scale);
+  Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr, &grad_in});
+  if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
+  const Operands x = broadcast_operands(op, q_in, k_in, v_in, mask_in, scale);
   const Shape out_shape = with_batch(x.batch, {x.len, x.ev});
   if (grad_in.shape() != out_shape) {
     throw ShapeMismatchError(std::string(op) + ": the gradient " + shape_str(grad_in.shape()) +
@@ -97,9 +100,10 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
                            Array::empty(with_batch(x.batch, {x.keys, x.ev}), Dtype::float16, device)};
   if (grads[0].numel() == 0 || grads[1].numel() == 0 || grads[2].numel() == 0) return std::nullopt;
   int taken = -1;  // whether the backend took the batches: all or none, so nothing is half written
-  for_each_batch({&x.q, &x.k, &x.v, &grad, &grads[0], &grads[1], &grads[2]}, static_cast<int>(x.batch.size()),
-                 [&](const std::vector<Array>& a) {
-                   const bool ok = backend.attention_backward(a[0], a[1], a[2], a[3], causal, x.scale, a[4], a[5], a[6]);
+  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &grad, &grads[0], &grads[1], &grads[2]},
+                 static_cast<int>(x.batch.size()), [&](const std::vector<Array>& a) {
+                   const bool ok = backend.attention_backward(a[0], a[1], a[2], mask_in ? &a[3] : nullptr, a[4],
+                                                              causal, x.scale, a[5], a[6], a[7]);
                    if (taken >= 0 && ok != (taken == 1)) {
                      throw DeviceError(std::string(op) + ": the backend took some batches of " +
                                        shape_str(out_shape) + " and not others");

@@ -110,12 +110,13 @@ class Backend {
   // strides (mask may be null); out is contiguous [B, L, Ev].
   virtual void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                          const Array& out) = 0;
-  // Gradients of attention without a mask: dq [B, L, E], dk [B, S, E] and dv [B, S, Ev] (contiguous) from
-  // the forward's q, k, v and grad [B, L, Ev] (views). Returns false, having written nothing, where the
-  // backend has no fused kernel for these operands; the caller then composes the backward from other ops.
-  virtual bool attention_backward(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/, const Array& /*grad*/,
-                                  bool /*causal*/, float /*scale*/, const Array& /*dq*/, const Array& /*dk*/,
-                                  const Array& /*dv*/) {
+  // Gradients of attention for q, k and v: dq [B, L, E], dk [B, S, E] and dv [B, S, Ev] (contiguous) from
+  // the forward's operands (as in `attention`; the mask a constant) and grad [B, L, Ev] (a view). Returns
+  // false, having written nothing, where the backend has no fused kernel for these operands; the caller
+  // then composes the backward from other ops.
+  virtual bool attention_backward(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/, const Array* /*mask*/,
+                                  const Array& /*grad*/, bool /*causal*/, float /*scale*/, const Array& /*dq*/,
+                                  const Array& /*dk*/, const Array& /*dv*/) {
     return false;
   }
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.

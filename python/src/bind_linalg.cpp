@@ -60,7 +60,7 @@ void bind_linalg(py::module_& m) {
   m.def("scaled_dot_product_attention", &scaled_dot_product_attention, py::arg("q"), py::arg("k"), py::arg("v"),
         py::arg("mask") = py::none(), py::arg("causal") = false, py::arg("scale") = py::none());
   m.def("scaled_dot_product_attention_backward", &scaled_dot_product_attention_backward, py::arg("q"), py::arg("k"),
-        py::arg("v"), py::arg("grad"), py::arg("causal") = false, py::arg("scale") = py::none());
+        py::arg("v"), py::arg("mask"), py::arg("grad"), py::arg("causal") = false, py::arg("scale") = py::none());
 }
 
 }  // namespace tensorlogic::python

@@ -34,7 +34,7 @@ def acc_times_rows(out, x, smem, b_base, d, S):
             out[2 * dn + 1] = mma(out[2 * dn + 1], a, f[:, 2], f[:, 3])
 
 
-def backward_block(q, k, v, dout, lse, delta, causal, scale, d, n_block, dq_acc, dk, dv):
+def backward_block(q, k, v, mask, dout, lse, delta, causal, scale, d, n_block, dq_acc, dk, dv):
     length, e = q.shape
     keys, ev = v.shape
     S = d + 8
@@ -59,8 +59,12 @@ def backward_block(q, k, v, dout, lse, delta, causal, scale, d, n_block, dq_acc,
                     col = nt * 8 + 2 * t + (i & 1)
                     query = m0 + col
                     seen = (query < length) & (key < keys) & ~(causal & (key > query))
+                    x = p[nt, :, i] * np.float32(scale * LOG2E)
+                    if mask is not None:
+                        x = x + np.array([mask[qq, kk] if ok else 0 for qq, kk, ok in zip(query, key, seen)],
+                                         np.float32) * np.float32(LOG2E)
                     with np.errstate(invalid="ignore", over="ignore"):
-                        p[nt, :, i] = np.where(seen, np.exp2(p[nt, :, i] * np.float32(scale * LOG2E) - s_lse[col]), 0)
+                        p[nt, :, i] = np.where(seen, np.exp2(x - s_lse[col]), 0)
             acc_times_rows(acc_v[w], p, smem, sdo, d, S)
             ds = rows_times_rows(smem, sv + w * 16 * S, sdo, d, S)
             for nt in range(ROWS // 8):
@@ -71,24 +75,27 @@ def backward_block(q, k, v, dout, lse, delta, causal, scale, d, n_block, dq_acc,
                         smem[sds + (w * 16 + g + 8 * h) * DS_STRIDE + nt * 8 + 2 * t + c] = ds[nt, :, 2 * h + c]
             acc_times_rows(acc_k[w], ds, smem, sq, d, S)
         for w in range(WARPS):
-            dq = np.zeros((d // 8, LANES, 4), np.float32)
-            for kk in range(KEYS // 16):
-                x = ldmatrix_x4(smem, sds + (kk * 16 + (lane & 7) + ((lane >> 4) << 3)) * DS_STRIDE + w * 16 + ((lane >> 3) & 1) * 8,
-                                trans=True)
-                for dn in range(d // 16):
-                    f = ldmatrix_x4(smem, sk + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * S + dn * 16 + (lane >> 4) * 8,
-                                    trans=True)
-                    dq[2 * dn] = mma(dq[2 * dn], x, f[:, 0], f[:, 1])
-                    dq[2 * dn + 1] = mma(dq[2 * dn + 1], x, f[:, 2], f[:, 3])
-            for h in range(2):
-                for ln in range(LANES):
-                    query = m0 + w * 16 + (ln >> 2) + 8 * h
-                    if query >= length:
-                        continue
-                    for dt in range(d // 8):
-                        col = dt * 8 + 2 * (ln & 3)
-                        if col < e:
-                            dq_acc[query, col:col + 2] += dq[dt, ln, 2 * h:2 * h + 2] * scale
+            for half in range(2):
+                pairs = d // 32
+                dq = np.zeros((2 * pairs, LANES, 4), np.float32)
+                for kk in range(KEYS // 16):
+                    x = ldmatrix_x4(smem, sds + (kk * 16 + (lane & 7) + ((lane >> 4) << 3)) * DS_STRIDE + w * 16
+                                    + ((lane >> 3) & 1) * 8, trans=True)
+                    for j in range(pairs):
+                        dn = half * pairs + j
+                        f = ldmatrix_x4(smem, sk + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * S + dn * 16
+                                        + (lane >> 4) * 8, trans=True)
+                        dq[2 * j] = mma(dq[2 * j], x, f[:, 0], f[:, 1])
+                        dq[2 * j + 1] = mma(dq[2 * j + 1], x, f[:, 2], f[:, 3])
+                for h in range(2):
+                    for ln in range(LANES):
+                        query = m0 + w * 16 + (ln >> 2) + 8 * h
+                        if query >= length:
+                            continue
+                        for j in range(2 * pairs):
+                            col = (half * 2 * pairs + j) * 8 + 2 * (ln & 3)
+                            if col < e:
+                                dq_acc[query, col:col + 2] += dq[j, ln, 2 * h:2 * h + 2] * scale
         m0 += ROWS
     for w in range(WARPS):
         for h in range(2):
@@ -104,15 +111,20 @@ def backward_block(q, k, v, dout, lse, delta, causal, scale, d, n_block, dq_acc,
                         dv[key, col:col + 2] = acc_v[w][dt, ln, 2 * h:2 * h + 2]
 
 
-def reference(q, k, v, dout, causal, scale):
+def reference(q, k, v, mask, dout, causal, scale):
     q, k, v, dout = (x.astype(np.float64) for x in (q, k, v, dout))
     s = q @ k.T * scale
+    if mask is not None:
+        s = s + mask
     if causal:
         s = np.where(np.arange(k.shape[0])[None, :] > np.arange(q.shape[0])[:, None], -np.inf, s)
     top = s.max(1, keepdims=True)
+    top = np.where(np.isinf(top), 0, top)
     p = np.exp(s - top)
-    lse2 = (top[:, 0] + np.log(p.sum(1))) * LOG2E
-    p /= p.sum(1, keepdims=True)
+    total = p.sum(1)
+    with np.errstate(divide="ignore"):
+        lse2 = np.where(total > 0, (top[:, 0] + np.log(total)) * LOG2E, np.inf)
+    p /= np.where(total > 0, total, 1)[:, None]
     o = p @ v
     dv = p.T @ dout
     dp = dout @ v.T
@@ -120,29 +132,35 @@ def reference(q, k, v, dout, causal, scale):
     return ds @ k * scale, ds.T @ q * scale, dv, o, lse2
 
 
-def check(length, keys, e, ev, causal, rng):
+def check(length, keys, e, ev, causal, masked, rng):
     d = next(x for x in (32, 64, 96, 128) if x >= max(e, ev))
     q, k, v, dout = (rng.standard_normal(s).astype(np.float16) for s in ((length, e), (keys, e), (keys, ev), (length, ev)))
+    mask = rng.standard_normal((length, keys)).astype(np.float16) if masked else None
+    if masked:
+        mask[min(1, length - 1), :] = -np.inf  # a row with every key masked: zero gradients
+        mask[:, min(2, keys - 1)] = -np.inf
     scale = 1 / np.sqrt(e)
-    dq_ref, dk_ref, dv_ref, o, lse2 = reference(q, k, v, dout, causal, scale)
+    dq_ref, dk_ref, dv_ref, o, lse2 = reference(q, k, v, mask, dout, causal, scale)
     o16 = o.astype(np.float16).astype(np.float32)
     delta = (o16 * dout.astype(np.float32)).sum(1)
     dq_acc = np.zeros((length, e), np.float32)
     dk, dv = np.zeros((keys, e)), np.zeros((keys, ev))
     for n_block in range((keys + KEYS - 1) // KEYS):
-        backward_block(q, k, v, dout, lse2.astype(np.float32), delta, causal, scale, d, n_block, dq_acc, dk, dv)
+        backward_block(q, k, v, mask, dout, lse2.astype(np.float32), delta, causal, scale, d, n_block, dq_acc, dk, dv)
     ok = True
     for name, got, ref in (("dq", dq_acc, dq_ref), ("dk", dk, dk_ref), ("dv", dv, dv_ref)):
         err = np.abs(got - ref).max()
         good = err <= 5e-3 * max(1.0, np.abs(ref).max())
         ok &= good
-        print(f"L={length} S={keys} E={e} Ev={ev} causal={causal} D={d} {name}: max |err| {err:.2e}", "ok" if good else "FAIL")
+        print(f"L={length} S={keys} E={e} Ev={ev} causal={causal} masked={masked} D={d} {name}: max |err| {err:.2e}",
+              "ok" if good else "FAIL")
     return ok
 
 
 if __name__ == "__main__":
     rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
-    cases = [(17, 40, 64, 64, False), (70, 33, 32, 16, True), (65, 70, 128, 128, True), (20, 65, 96, 72, False),
-             (130, 37, 48, 64, True), (9, 9, 8, 8, False), (40, 140, 64, 64, True)]
+    cases = [(17, 40, 64, 64, False, False), (70, 33, 32, 16, True, False), (65, 70, 128, 128, True, False),
+             (20, 65, 96, 72, False, True), (130, 37, 48, 64, True, False), (9, 9, 8, 8, False, True),
+             (40, 140, 64, 64, True, False), (70, 75, 128, 128, False, True)]
     results = [check(*c, rng) for c in cases]
     sys.exit(0 if all(results) else 1)
