@@ -189,3 +189,18 @@ def test_sdpa_backward_constant_mask(device, rng, E):
     for a, e in zip(ours, theirs):
         assert_grad_close(a.grad, e.grad)
     assert np.all(host(ours[0].grad)[0, :, 3] == 0)
+
+
+def test_sdpa_backward_heads_interleaved(device, rng):
+    # strided rows ([B, L, H, E] viewed as [B, H, L, E]) are taken as they are by the fused backward
+    B, L, H, E = 2, 77, 4, 64
+    q, k, v = f16(rng, B, L, H, E), f16(rng, B, L, H, E), f16(rng, B, L, H, E)
+    leaves = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    out = tl.scaled_dot_product_attention(*(x.transpose(1, 2) for x in leaves), is_causal=True)
+    ref = F.scaled_dot_product_attention(*(x.transpose(1, 2) for x in theirs), is_causal=True)
+    g = f16(rng, *ref.shape)
+    out.backward(tensor(g, device))
+    ref.backward(torch.tensor(g))
+    for a, e in zip(leaves, theirs):
+        assert_grad_close(a.grad, e.grad)

@@ -259,9 +259,8 @@ class _Attention(Function):
 
         q, k, v, mask = ctx.saved_tensors
         if (mask is None or not ctx.needs_input_grad[3]) and not is_grad_enabled():
-            grads = _core.scaled_dot_product_attention_backward(q.contiguous()._a, k.contiguous()._a, v.contiguous()._a,
-                                                                None if mask is None else mask._a, g.contiguous()._a,
-                                                                ctx.causal, ctx.scale)
+            grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None if mask is None else mask._a,
+                                                                g.contiguous()._a, ctx.causal, ctx.scale)
             if grads is not None:
                 return tuple(sum_to(_wrap(a), x.shape) if need else None
                              for a, x, need in zip(grads, (q, k, v), ctx.needs_input_grad)) + (None,)
