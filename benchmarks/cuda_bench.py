@@ -2,7 +2,8 @@
 
 Kernel timings of TensorLogic come from tests/gpu's native driver (`cuda_kernels bench`, which calls the
 backend directly, so ops whose Python bindings are not wired yet are measured too); Python-level
-numbers (small-op latency, 2^28 add/relu through tl.Tensor, memory flatness) come from this process.
+numbers (small-op latency, 2^28 add/relu through tl.Tensor, attention, memory flatness) come from this
+process.
 Both sides are timed the same way: a host clock around many queued calls, synchronised at both ends.
 Writes benchmarks/results/cuda_<gpu>_<date>.json and prints a table with the ratios against the bars.
 """
@@ -11,6 +12,7 @@ import datetime
 import importlib
 import json
 import os
+import statistics
 import subprocess
 import time
 
@@ -64,10 +66,8 @@ def torch_numbers():
     ws = torch.randn(4096, 4096, device=dev, dtype=torch.float16)
     bs = torch.randn(4096, device=dev, dtype=torch.float16)
     out["linear_bias_relu 4096"] = timed(lambda: torch.relu(F.linear(xs, ws, bs)), 50, sync)
-    s1 = torch.randn(16, device=dev, dtype=torch.float16)
-    s2 = torch.randn(16, device=dev, dtype=torch.float16)
-    out["small_add_latency"] = timed(lambda: s1 + s2, 20000, sync)
     out["mlp_train_step"] = mlp_step_ms(torch, dev, torch.float16)
+    out.update(attention_ms(torch, F.scaled_dot_product_attention, sync))
     return out
 
 
@@ -83,7 +83,7 @@ def tl_python_numbers():
     del a, c
     s1 = tl.Tensor(np.ones(16, np.float16), device="cuda")
     s2 = tl.Tensor(np.ones(16, np.float16), device="cuda")
-    out["small_add_latency"] = timed(lambda: s1 + s2, 20000, sync)
+    out.update(attention_ms(tl, tl.scaled_dot_product_attention, sync))
     try:
         out["mlp_train_step"] = mlp_step_ms(tl, "cuda")
     except Exception as e:  # the training stack is other engineers' work: report, keep benchmarking
@@ -122,6 +122,43 @@ def mlp_step_ms(lib, device, dtype=None, iters=20):
     return timed(step, iters, sync)
 
 
+def small_add_latency():
+    """Per-op latency of a 16-element add from Python: queued (host clock around 20000 calls, synchronised
+    at both ends) and to completion (each add followed by a synchronize). The two libraries alternate in
+    7 rounds and the medians are kept, so a noisy moment of the host hits both sides alike."""
+    ts = [torch.randn(16, device="cuda", dtype=torch.float16) for _ in range(2)]
+    ls = [tl.randn(16, device="cuda") for _ in range(2)]
+    sides = {"torch": (lambda: ts[0] + ts[1], torch.cuda.synchronize),
+             "tl": (lambda: ls[0] + ls[1], tl.cuda.synchronize)}
+    samples = {}
+    for _ in range(7):
+        for lib, (fn, sync) in sides.items():
+            samples.setdefault((lib, "small_add_latency"), []).append(timed(fn, 20000, sync))
+            samples.setdefault((lib, "small_add_to_completion"), []).append(
+                timed(lambda: (fn(), sync()), 2000, sync))
+    return {key: statistics.median(v) for key, v in samples.items()}
+
+
+ATTENTION_SHAPE = (4, 16, 2048)  # batch, heads, sequence length
+
+
+def attention_ms(lib, sdpa, sync):
+    """scaled_dot_product_attention on f16 [B, H, L, d], d in (64, 128): the forward, causal or not, and
+    forward + backward (causal; the gradients of q, k and v)."""
+    out = {}
+    kw = {"device": "cuda"} if lib is tl else {"device": "cuda", "dtype": torch.float16}
+    for d in (64, 128):
+        q, k, v = (lib.randn(*ATTENTION_SHAPE, d, **kw) for _ in range(3))
+        for causal in (False, True):
+            out[f"attention d{d}" + (" causal" if causal else "")] = timed(lambda: sdpa(q, k, v, is_causal=causal), 30, sync)
+        for x in (q, k, v):
+            x.requires_grad_()
+        grad = lib.randn(*ATTENTION_SHAPE, d, **kw)
+        out[f"attention fwd+bwd d{d} causal"] = timed(lambda: sdpa(q, k, v, is_causal=True).backward(grad), 10, sync)
+        del q, k, v, grad
+    return out
+
+
 def native_numbers(binary):
     proc = subprocess.run([binary, "bench"], check=True, capture_output=True, text=True)
     out = {}
@@ -137,7 +174,8 @@ def native_numbers(binary):
 BARS = {
     "matmul 1024": 0.9, "matmul 4096": 0.95, "matmul 8192": 0.95,
     "add": 0.95, "relu": 0.95, "sum": 0.95,
-    "softmax": 2.0, "layer_norm": 1.3, "small_add_latency": 1.0, "mlp_train_step": 1.0,
+    "softmax": 2.0, "layer_norm": 1.3, "small_add_latency": 1.0, "small_add_to_completion": 1.0,
+    "mlp_train_step": 1.0,
 }
 
 
@@ -150,9 +188,11 @@ def main():
     native = native_numbers(args.native)
     python = tl_python_numbers()
     ref = torch_numbers()
+    for (lib, op), ms in small_add_latency().items():
+        (ref if lib == "torch" else python)[op] = ms
     rows = []
     for op, torch_ms in ref.items():
-        tl_ms = python.get(op) if op in ("small_add_latency", "mlp_train_step") else native.get(op)
+        tl_ms = python.get(op) if op in python else native.get(op)
         if tl_ms is None:
             continue
         speedup = torch_ms / tl_ms
@@ -168,7 +208,8 @@ def main():
         "gpu": torch.cuda.get_device_name(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "torch": torch.__version__,
-        "method": "host clock around N queued calls, synchronised before and after, after 3 warm-up calls",
+        "method": "host clock around N queued calls, synchronised before and after, after 3 warm-up calls; "
+                  "small-add latency: medians of 7 alternating rounds (see small_add_latency)",
         "results": rows,
         "memory_100k_small_ops": mem,
         "memory_flat": mem["active_before"] == mem["active_after"],
@@ -184,6 +225,12 @@ def main():
     for r in rows:
         bar = "" if r["bar"] is None else f"{r['bar']:.2f}" + ("" if r["meets_bar"] else " MISS")
         print(f"{r['op']:26s} {r['tl_ms']:10.4f} {r['torch_ms']:10.4f} {r['speedup_vs_torch']:8.3f} {bar}")
+    for r in rows:
+        if r["op"].startswith("attention"):  # forward 4 B H L^2 d flops, backward 2.5 times that; causal half
+            d = int(r["op"].split()[-2 if "causal" in r["op"] else -1][1:])
+            flops = 4 * ATTENTION_SHAPE[0] * ATTENTION_SHAPE[1] * ATTENTION_SHAPE[2] ** 2 * d / (2 if "causal" in r["op"] else 1)
+            flops *= 3.5 if "bwd" in r["op"] else 1
+            print(f"{r['op']:26s} TFLOP/s: tl {flops / r['tl_ms'] / 1e9:.1f}, torch {flops / r['torch_ms'] / 1e9:.1f}")
     print("memory after 100k small ops:", mem, "flat" if result["memory_flat"] else "NOT FLAT")
     print("wrote", os.path.join(args.out, name))
 

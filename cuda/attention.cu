@@ -1,8 +1,11 @@
-// Scaled dot-product attention: one block per (batch, query row). Keys are taken in chunks with a
-// running max and sum (online softmax), so scores, weights and the weighted sum of V stay in f32 and
-// the output is rounded once. Rows whose keys are all masked give zeros (like the CPU backend).
+// Scaled dot-product attention: the tensor-core kernel (attention_tiled.cu) where the operands suit
+// it, else this general one for any head dims and strides: one block per (batch, query row). Keys are
+// taken in chunks with a running max and sum (online softmax), so scores, weights and the weighted sum
+// of V stay in f32 and the output is rounded once. Rows whose keys are all masked give zeros (like the
+// CPU backend).
 #include <cmath>
 
+#include "attention_tiled.h"
 #include "common.cuh"
 #include "cuda_backend.h"
 
@@ -82,6 +85,7 @@ void CudaBackend::attention(const Array& q, const Array& k, const Array& v, cons
                             const Array& out) {
   const int64_t batches = q.shape()[0], len = q.shape()[1];
   if (out.numel() == 0) return;
+  if (attention_tiled(q, k, v, mask, causal, scale, out)) return;
   const AttnArgs args{view3(q), view3(k), view3(v), mask ? view3(*mask) : View3{nullptr, 0, 0, 0}, len,
                       k.shape()[1], q.shape()[2], v.shape()[2], causal, scale, out.data_as<__half>()};
   const size_t shared = sizeof(float) * static_cast<size_t>(args.e + args.ev + kChunk);

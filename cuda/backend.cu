@@ -1,5 +1,5 @@
-// CUDA backend: device discovery, the stream, the cudaMalloc buffer cache, host transfers (pinned
-// staging for large ones), strided copies with dtype conversion, and fills.
+// CUDA backend: host transfers (pinned staging for large ones), strided copies with dtype conversion,
+// and fills (device.cpp holds the devices themselves).
 #include <cstring>
 #include <mutex>
 
@@ -17,39 +17,6 @@ void check(cudaError_t status, const char* what) {
 void check_launch(const char* what) { check(cudaGetLastError(), what); }
 
 namespace {
-
-struct DeviceState {
-  cudaStream_t stream = nullptr;
-  int sms = 1;
-  DeviceState() {
-    check(cudaSetDevice(0), "cudaSetDevice");
-    check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
-    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0), "cudaDeviceGetAttribute");
-  }
-};
-
-DeviceState& state() {
-  static DeviceState* s = new DeviceState();  // lives as long as the process (arrays may outlive main)
-  return *s;
-}
-
-// Device memory: plain cudaMalloc (never managed memory). Freed buffers are reused in stream order,
-// which is safe because every kernel and copy of this device runs on the one stream.
-class DeviceCache final : public BufferCache {
- public:
-  DeviceCache() : BufferCache(Device{DeviceType::cuda, 0}) {}
-
- protected:
-  void* raw_allocate(size_t nbytes) override {
-    void* ptr = nullptr;
-    if (cudaMalloc(&ptr, nbytes) != cudaSuccess) {
-      cudaGetLastError();  // an allocation failure is not sticky; clear it so later calls see success
-      return nullptr;
-    }
-    return ptr;
-  }
-  void raw_free(void* ptr, size_t) override { cudaFree(ptr); }  // cudaFree waits for queued work
-};
 
 // Two pinned buffers used in turn so host memcpy and DMA overlap on large transfers.
 class Staging {
@@ -103,9 +70,10 @@ class Staging {
   cudaEvent_t done_[2] = {nullptr, nullptr};
 };
 
+// Per device: the pinned buffers' events belong to the device whose stream records them.
 Staging& staging() {
-  static Staging* s = new Staging();
-  return *s;
+  static Staging* per_device = new Staging[kMaxDevices];
+  return per_device[current_device()];
 }
 
 constexpr size_t kStageAbove = size_t{1} << 20;
@@ -170,35 +138,7 @@ void host_to_device(void* dst, const void* src, size_t nbytes) {
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream()), "cudaMemcpyAsync (host to device)");
 }
 
-cudaStream_t stream() { return state().stream; }
-int sm_count() { return state().sms; }
-
-bool device_present() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();
-    return false;
-  }
-  return count > 0;
-}
-
 Backend* create_backend() { return new CudaBackend(); }
-
-CudaBackend::CudaBackend() { state(); }
-
-BufferCache& CudaBackend::cache() {
-  static DeviceCache* instance = new DeviceCache();  // outlives every array (never destroyed)
-  return *instance;
-}
-
-// Device-wide, like torch.cuda.synchronize: also waits for other libraries' streams, which DLPack
-// exchange relies on (our own work runs on a non-blocking stream of its own).
-void CudaBackend::synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
-
-Scratch::Scratch(size_t nbytes) {
-  ptr_ = buffer_cache(Device{DeviceType::cuda, 0}).acquire(nbytes, &bucket_);
-}
-Scratch::~Scratch() { buffer_cache(Device{DeviceType::cuda, 0}).release(ptr_, bucket_); }
 
 void CudaBackend::copy_from_host(const void* src, const Array& dst) {
   if (dst.is_contiguous()) return host_to_device(dst.data(), src, dst.nbytes());

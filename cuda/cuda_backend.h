@@ -1,4 +1,5 @@
-// The CUDA backend: one device, one stream, cudaMalloc memory through the shared buffer cache.
+// The CUDA backend: every GPU of the machine, each with one stream and its cudaMalloc memory in a buffer
+// cache of its own; calls run on the device that backend_for selected on the calling thread.
 #pragma once
 #include "../cpp/core/backend.h"
 
@@ -6,10 +7,14 @@ namespace tensorlogic::cuda {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend();
   DeviceType type() const override { return DeviceType::cuda; }
   BufferCache& cache() override;
   void synchronize() override;
+  int device_count() const override;
+  void select(int index) override;
+  DeviceProperties properties() override;
+  std::unique_ptr<DeviceEvent> create_event(bool timing) override;
+  void copy_peer(const Array& src, const Array& dst) override;
 
   void copy_from_host(const void* src, const Array& dst) override;
   void copy_to_host(const Array& src, void* dst) override;
@@ -41,6 +46,8 @@ class CudaBackend final : public Backend {
               int64_t out_h, int64_t out_w, const Array& out) override;
   void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                  const Array& out) override;
+  bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
+                          bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) override;
   void tri(const Array& in, int64_t k, bool upper, const Array& out) override;
 
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out) override;
@@ -48,8 +55,8 @@ class CudaBackend final : public Backend {
                       const std::vector<Array>& state) override;
 };
 
-// Scratch device memory from the buffer cache for the duration of one backend call; its reuse is
-// ordered after the kernels that use it because all work runs on the one stream.
+// Scratch memory of the selected device from its buffer cache for the duration of one backend call; its
+// reuse is ordered after the kernels that use it because all work of a device runs on its one stream.
 class Scratch {
  public:
   explicit Scratch(size_t nbytes);
@@ -60,6 +67,7 @@ class Scratch {
   T* as() const { return static_cast<T*>(ptr_); }
 
  private:
+  BufferCache* cache_;
   void* ptr_ = nullptr;
   size_t bucket_ = 0;
 };

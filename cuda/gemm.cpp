@@ -169,9 +169,13 @@ class Gemm {
   std::unordered_map<Key, Plan, KeyHash> plans_;
 };
 
+// One per GPU (the workspace is device memory; plans are chosen for that GPU), made on first use.
 Gemm& gemm_engine() {
-  static Gemm* g = new Gemm();
-  return *g;
+  static std::once_flag once[kMaxDevices];
+  static Gemm* engines[kMaxDevices] = {};
+  const int index = current_device();
+  std::call_once(once[index], [index] { engines[index] = new Gemm(); });
+  return *engines[index];
 }
 
 // Lt operand for a [B, R, C] view (batch stride 0 when broadcast or B == 1).

@@ -9,7 +9,12 @@ void check(cudaError_t status, const char* what);
 // Checks the launch that was just queued (bad configuration, missing kernel image).
 void check_launch(const char* what);
 
-cudaStream_t stream();  // the one stream all work of the device runs on (so buffer reuse is ordered)
+constexpr int kMaxDevices = 64;  // GPUs addressed per process (cuda:0 .. cuda:63)
+
+// The device selected on this thread (by backend_for, through CudaBackend::select) and its state.
+int current_device();
+void select_device(int index);  // also makes it the CUDA runtime's current device of this thread
+cudaStream_t stream();  // the one stream all work of the selected device runs on (so buffer reuse is ordered)
 int sm_count();
 
 // Host memory to device memory on the stream; returns once `src` may be reused.

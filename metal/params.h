@@ -31,6 +31,14 @@ struct NormParams {
   int pad0;
 };
 
+// Softmax cross-entropy over contiguous [rows, n] logits with int32 targets [rows].
+struct CrossEntropyParams {
+  long rows, n;
+  long ignore_index;
+  float smoothing;
+  int pad0;
+};
+
 // out[b] = a[b] @ b[b] (+ bias) (+ residual), strides of [batch, row, col] per operand.
 struct GemmParams {
   long batch, m, n, k;

@@ -1,6 +1,6 @@
 // Row kernels, one threadgroup per row with simdgroup + threadgroup reductions in f32: softmax and
-// log_softmax over the middle axis of contiguous [outer, n, inner]; layer_norm and rms_norm over the
-// last axis of contiguous [rows, n]. The threadgroup size is a multiple of 32 (at most 1024).
+// log_softmax over the middle axis of contiguous [outer, n, inner]; layer_norm, rms_norm and the fused
+// softmax + cross-entropy over the last axis of contiguous [rows, n]. The threadgroup size is a multiple of 32 (at most 1024).
 #include <metal_stdlib>
 using namespace metal;
 #include "params.h"
@@ -64,4 +64,38 @@ kernel void norm_rows(device const half* in [[buffer(0)]], device const half* we
     if (HAS_BIAS) v += float(bias[j]);
     y[j] = half(v);
   }
+}
+
+// Softmax cross-entropy (Backend::cross_entropy): loss = logsumexp(x) - (1 - s) x[t] - s / n * sum(x), in
+// f32 and rounded once; 0 where the target is ignore_index. A NaN or +inf logit, or an all -inf row, makes
+// the shifted exponentials' sum NaN and so the loss, as on the CPU.
+kernel void cross_entropy_rows(device const half* logits [[buffer(0)]], device const int* target [[buffer(1)]],
+                               device half* out [[buffer(2)]], constant CrossEntropyParams& p [[buffer(3)]],
+                               uint row [[threadgroup_position_in_grid]], uint lid [[thread_index_in_threadgroup]],
+                               uint threads [[threads_per_threadgroup]], uint lane [[thread_index_in_simdgroup]],
+                               uint sg [[simdgroup_index_in_threadgroup]]) {
+  threadgroup float scratch[32];
+  const uint simd_groups = threads / 32;
+  const int t = target[row];
+  if (long(t) == p.ignore_index) {  // the whole threadgroup leaves before any barrier
+    if (lid == 0) out[row] = half(0.0f);
+    return;
+  }
+  device const half* x = logits + long(row) * p.n;
+  float m = -INFINITY;
+  for (long j = lid; j < p.n; j += threads) m = max(m, float(x[j]));
+  m = tg_max(m, scratch, lane, sg, simd_groups);
+  float s = 0.0f, total = 0.0f;
+  for (long j = lid; j < p.n; j += threads) {
+    const float v = float(x[j]);
+    s += exp(v - m);
+    total += v;
+  }
+  s = tg_sum(s, scratch, lane, sg, simd_groups);
+  total = tg_sum(total, scratch, lane, sg, simd_groups);
+  const float lse = m + log(s);
+  float loss = lse - float(x[t]);
+  // Skipped at 0 so that -inf logits elsewhere in the row do not give 0 * inf.
+  if (p.smoothing > 0.0f) loss = (1.0f - p.smoothing) * loss + p.smoothing * (lse - total / float(p.n));
+  if (lid == 0) out[row] = half(loss);
 }

@@ -1,14 +1,16 @@
-// The `ane` backend: the Metal backend over its own buffer pool, except that GEMMs whose shapes the
-// Neural Engine takes run through Core ML models (compiled once, cached, loaded for CPU + Neural Engine),
-// invoked on MLMultiArrays that wrap the arrays' MTLBuffer memory (no copies; rows padded to 64 bytes
-// only where an operand's rows are not). Everything else, and every GEMM it declines, runs on Metal
-// with the reason counted in the planner statistics.
+// The `ane` backend: the Metal backend over its own buffer pool, except that GEMMs (matmul, linear) and
+// conv2d run through Core ML models when the placement planner (tensorlogic/planner.py, asked once per op
+// and shape) accepts the shape and a model exists: compiled once, cached, loaded for CPU + Neural Engine,
+// invoked on MLMultiArrays that wrap the arrays' MTLBuffer memory (no copies; rows padded to 64 bytes only
+// where an operand's rows are not). Everything else, and every call it declines, runs on Metal; every
+// outcome is counted per op, shape, device and reason (tl.planner.stats()).
 #import <CoreML/CoreML.h>
 
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 
 #include "ane.h"
@@ -18,24 +20,23 @@
 namespace tensorlogic::ane {
 namespace {
 
-constexpr int64_t kMaxDim = 16384;          // the Neural Engine's largest tensor dimension
-constexpr int64_t kMinWork = int64_t{1} << 21;  // smaller products run faster on Metal than a Core ML call
-constexpr int64_t kRowAlign = 32;           // f16 elements per 64 bytes
+constexpr int64_t kRowAlign = 32;  // f16 elements per 64 bytes
 
 struct Model {
   MLModel* model = nil;
-  std::string error;         // set once when compiling, loading or predicting failed: never retried
-  bool no_provider = false;  // asked again once a provider is installed
+  std::string error;        // why this op and shape run on Metal: the planner's reason or a failure, never retried
+  bool no_planner = false;  // asked again once a planner is installed
 };
 
 std::mutex state_mutex;
-ModelProvider provider;
-PlannerStats stats;
-std::unordered_map<std::string, Model> models;  // op + attrs -> model
+Planner planner;
+std::unordered_map<std::string, Model> models;  // op + shape -> model
+std::map<std::tuple<std::string, std::string, std::string, std::string>, uint64_t> outcomes;  // op, shape, device, reason
+std::map<std::string, std::string> failed_models;
 
-void count_fallback(const std::string& reason) {
+void record(const std::string& op, const std::string& shape, const char* device, const std::string& reason) {
   std::lock_guard<std::mutex> lock(state_mutex);
-  stats.fallbacks[reason] += 1;
+  outcomes[std::make_tuple(op, shape, std::string(device), reason)] += 1;
 }
 
 std::string describe(NSError* error) {
@@ -60,10 +61,10 @@ MLModel* load_model(const std::string& path, std::string* error) {
   }
 }
 
-// The model for `key`, asking the provider and compiling on first use; nil with the reason otherwise.
-MLModel* model_for(const std::string& op, const std::string& attrs, std::string* reason) {
-  const std::string key = op + attrs;
-  ModelProvider ask;
+// The model for `op` on `shape`, asking the planner and compiling on first use; nil with the reason otherwise.
+MLModel* model_for(const std::string& op, const std::string& shape, std::string* reason) {
+  const std::string key = op + shape;
+  Planner ask;
   {
     std::lock_guard<std::mutex> lock(state_mutex);
     auto it = models.find(key);
@@ -71,31 +72,34 @@ MLModel* model_for(const std::string& op, const std::string& attrs, std::string*
       *reason = it->second.error;
       return it->second.model;
     }
-    ask = provider;
+    ask = planner;
   }
   Model entry;
-  const std::string path = ask ? ask(op, attrs) : std::string();
+  Plan plan;
   if (!ask) {
-    entry.error = "no Core ML model provider (import tensorlogic with coremltools installed)";
-    entry.no_provider = true;
-  } else if (path.empty()) {
-    entry.error = "no Core ML model could be built for this shape";
+    entry.error = "no placement planner (importing tensorlogic installs it)";
+    entry.no_planner = true;
   } else {
-    entry.model = load_model(path, &entry.error);
-    if (entry.model == nil) {
-      std::fprintf(stderr, "tensorlogic: ane: %s; this shape runs on metal from now on\n", entry.error.c_str());
+    plan = ask(op, shape);
+    if (plan.model_path.empty()) {
+      entry.error = plan.reason.empty() ? std::string("the planner gave no model") : plan.reason;
+    } else {
+      entry.model = load_model(plan.model_path, &entry.error);
+      if (entry.model == nil) {
+        std::fprintf(stderr, "tensorlogic: ane: %s; this shape runs on metal from now on\n", entry.error.c_str());
+      }
     }
   }
   std::lock_guard<std::mutex> lock(state_mutex);
-  if (entry.model == nil && !path.empty()) stats.failed_models[path] = entry.error;
+  if (entry.model == nil && !plan.model_path.empty()) failed_models[plan.model_path] = entry.error;
   auto [it, inserted] = models.emplace(key, entry);  // a concurrent caller may have won: keep its entry
   *reason = it->second.error;
   return it->second.model;
 }
 
-void mark_failed(const std::string& op, const std::string& attrs, const std::string& error) {
+void mark_failed(const std::string& key, const std::string& error) {
   std::lock_guard<std::mutex> lock(state_mutex);
-  Model& entry = models[op + attrs];
+  Model& entry = models[key];
   entry.model = nil;
   entry.error = error;
   std::fprintf(stderr, "tensorlogic: ane: %s; this shape runs on metal from now on\n", error.c_str());
@@ -106,25 +110,38 @@ bool decline(std::string* reason, const char* why) {
   return false;
 }
 
-NSArray<NSNumber*>* numbers(std::initializer_list<int64_t> values) {
+NSArray<NSNumber*>* numbers(const std::vector<int64_t>& values) {
   NSMutableArray<NSNumber*>* out = [NSMutableArray arrayWithCapacity:values.size()];
   for (int64_t v : values) [out addObject:@(v)];
   return out;
 }
 
+std::string json_list(std::initializer_list<int64_t> values) {
+  std::string out = "[";
+  for (int64_t v : values) out += (out.size() > 1 ? ", " : "") + std::to_string(v);
+  return out + "]";
+}
+
+const char* json_bool(bool v) { return v ? "true" : "false"; }
+
 }  // namespace
 
-void set_model_provider(ModelProvider p) {
+void set_planner(Planner p) {
   std::lock_guard<std::mutex> lock(state_mutex);
-  provider = std::move(p);
-  for (auto it = models.begin(); it != models.end();) {  // shapes that had no provider may now have one
-    it = it->second.no_provider ? models.erase(it) : std::next(it);
+  planner = std::move(p);
+  for (auto it = models.begin(); it != models.end();) {  // shapes that had no planner may now have a model
+    it = it->second.no_planner ? models.erase(it) : std::next(it);
   }
 }
 
 PlannerStats planner_stats() {
   std::lock_guard<std::mutex> lock(state_mutex);
-  return stats;
+  PlannerStats out;
+  for (const auto& [key, calls] : outcomes) {
+    out.decisions.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key), calls});
+  }
+  out.failed_models = failed_models;
+  return out;
 }
 
 class AneBackend final : public metal::MetalBackend {
@@ -132,130 +149,169 @@ class AneBackend final : public metal::MetalBackend {
   explicit AneBackend(metal::Context& context) : MetalBackend(context, Device{DeviceType::ane, 0}) {}
 
   void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) override {
-    std::string reason;
-    if (run_on_ane(a, b, out, epilogue, &reason)) {
-      std::lock_guard<std::mutex> lock(state_mutex);
-      stats.ane_calls += 1;
+    std::string op, shape, reason;
+    if (gemm_on_ane(a, b, out, epilogue, &op, &shape, &reason)) {
+      record(op, shape, "ane", "");
       return;
     }
-    count_fallback(reason);
+    record(op, shape, "metal", reason);
     MetalBackend::gemm(a, b, out, epilogue);
   }
 
+  // A declined convolution returns false: the core lowers it to im2col + GEMMs, each planned as a GEMM.
+  bool conv2d(const Array& x, const Array& w, const Array* bias, const Conv2dArgs& args, int64_t groups,
+              const Array& out) override {
+    const std::string shape =
+        "{\"n\": " + std::to_string(x.dim(0)) + ", \"in_shape\": " + json_list({x.dim(1), x.dim(2), x.dim(3)}) +
+        ", \"weight_shape\": " + json_list({w.dim(0), w.dim(1), w.dim(2), w.dim(3)}) +
+        ", \"stride\": " + json_list({args.stride[0], args.stride[1]}) +
+        ", \"padding\": " + json_list({args.padding[0], args.padding[1]}) +
+        ", \"dilation\": " + json_list({args.dilation[0], args.dilation[1]}) + ", \"groups\": " +
+        std::to_string(groups) + ", \"bias\": " + json_bool(bias != nullptr) + "}";
+    std::string reason;
+    MLModel* model = model_for("conv2d", shape, &reason);
+    if (model != nil) {
+      @autoreleasepool {
+        std::deque<Array> keep;
+        NSMutableDictionary<NSString*, MLFeatureValue*>* inputs = [NSMutableDictionary dictionary];
+        inputs[@"x"] = feature(wrap(x, x.shape(), x.strides(), &keep));
+        inputs[@"w"] = feature(wrap(w, w.shape(), w.strides(), &keep));
+        if (bias) inputs[@"b"] = feature(wrap(*bias, bias->shape(), bias->strides(), &keep));
+        if (predict(model, "conv2d" + shape, inputs, out, &keep, &reason)) {
+          record("conv2d", shape, "ane", "");
+          return true;
+        }
+      }
+    }
+    record("conv2d", shape, "metal", reason);
+    return false;
+  }
+
  private:
-  // A [rows, cols] f16 MLMultiArray over `a`'s memory when its rows are 64-byte aligned, else over a
-  // padded copy, kept alive in `keep` and returned through `padded` (`fill` false: an output, no copy in).
-  MLMultiArray* wrap(const Array& a, int64_t rows, int64_t cols, int64_t row_stride, std::deque<Array>* keep,
+  static MLFeatureValue* feature(MLMultiArray* array) { return [MLFeatureValue featureValueWithMultiArray:array]; }
+
+  // An f16 MLMultiArray over the view (`shape`, `strides`, the last stride 1) of `a`'s memory when its rows
+  // are 64-byte aligned; else over a padded contiguous copy kept alive in `keep` and returned through
+  // `padded` (`fill` false: an output, nothing copied in). A 1-D array is wrapped as it is.
+  MLMultiArray* wrap(const Array& a, const Shape& shape, const Strides& strides, std::deque<Array>* keep,
                      const Array** padded = nullptr, bool fill = true) {
     const Array* source = &a;
-    if (row_stride % kRowAlign != 0 || reinterpret_cast<uintptr_t>(a.data()) % 64 != 0) {
-      const int64_t padded_cols = (cols + kRowAlign - 1) / kRowAlign * kRowAlign;
-      keep->push_back(Array::empty({rows, padded_cols}, Dtype::float16, Device{DeviceType::ane, 0}));
+    Strides used = strides;
+    bool aligned = reinterpret_cast<uintptr_t>(a.data()) % 64 == 0;
+    for (size_t d = 0; d + 1 < shape.size(); ++d) aligned = aligned && strides[d] % kRowAlign == 0;
+    if (shape.size() > 1 && !aligned) {
+      Shape padded_shape = shape;
+      padded_shape.back() = (shape.back() + kRowAlign - 1) / kRowAlign * kRowAlign;
+      keep->push_back(Array::empty(padded_shape, Dtype::float16, Device{DeviceType::ane, 0}));
       source = &keep->back();
-      if (fill) copy(a.view_as({rows, cols}, {row_stride, 1}, a.offset()), source->view_as({rows, cols}, {padded_cols, 1}, 0));
-      row_stride = padded_cols;
+      used = contiguous_strides(padded_shape);
+      if (fill) copy(a.view_as(shape, strides, a.offset()), source->view_as(shape, used, 0));
     }
     if (padded != nullptr) *padded = source == &a ? nullptr : source;
     NSError* err = nil;
     MLMultiArray* array = [[MLMultiArray alloc] initWithDataPointer:source->data()
-                                                             shape:numbers({rows, cols})
+                                                             shape:numbers(shape)
                                                           dataType:MLMultiArrayDataTypeFloat16
-                                                           strides:numbers({row_stride, 1})
+                                                           strides:numbers(used)
                                                        deallocator:nil
                                                              error:&err];
     if (array == nil) throw DeviceError("ane: wrapping an array as MLMultiArray failed: " + describe(err));
     return array;
   }
 
-  bool run_on_ane(const Array& a, const Array& b, const Array& out, const GemmEpilogue& ep, std::string* reason) {
-    const int64_t m = out.dim(1), n = out.dim(2), k = a.dim(2);
-    if (out.dim(0) != 1) return decline(reason, "batched matmul (the Neural Engine models are 2-D)");
-    if (m > kMaxDim || n > kMaxDim || k > kMaxDim) return decline(reason, "a dimension above 16384");
-    if (m * n * k < kMinWork) return decline(reason, "too small to pay for a Core ML call");
-    if (a.strides()[2] != 1) return decline(reason, "the left operand's rows are not contiguous");
+  // Runs `model` on `inputs` with its output "out" landing in `out` (contiguous; through a padded backing
+  // when out's rows are not 64-byte aligned). A failed prediction marks the model failed (never retried)
+  // and returns false with the reason; nothing has been written to `out` then.
+  bool predict(MLModel* model, const std::string& key, NSDictionary<NSString*, MLFeatureValue*>* inputs,
+               const Array& out, std::deque<Array>* keep, std::string* reason) {
+    synchronize();  // the inputs may still be being written by queued Metal work (and padding copies)
+    const Array* padded_out = nullptr;
+    MLMultiArray* backing = wrap(out, out.shape(), out.strides(), keep, &padded_out, false);
+    NSError* err = nil;
+    MLDictionaryFeatureProvider* features = [[MLDictionaryFeatureProvider alloc] initWithDictionary:inputs error:&err];
+    MLPredictionOptions* options = [MLPredictionOptions new];
+    options.outputBackings = @{@"out" : backing};
+    id<MLFeatureProvider> prediction = features == nil ? nil : [model predictionFromFeatures:features options:options error:&err];
+    if (prediction == nil) {
+      mark_failed(key, "prediction failed: " + describe(err));
+      *reason = "prediction failed";
+      return false;
+    }
+    copy_result([prediction featureValueForName:@"out"].multiArrayValue, backing);
+    if (padded_out != nullptr) copy(padded_out->view_as(out.shape(), padded_out->strides(), 0), out);
+    return true;
+  }
+
+  // The planner's op and shape for this GEMM (always set), then whether it ran on the Neural Engine.
+  bool gemm_on_ane(const Array& a, const Array& b, const Array& out, const GemmEpilogue& ep, std::string* op,
+                   std::string* shape, std::string* reason) {
+    static const char* activations[] = {"none", "relu", "gelu", "gelu_tanh", "silu"};
+    const int64_t batch = out.dim(0), m = out.dim(1), n = out.dim(2), k = a.dim(2);
     const bool weight_nk = b.strides()[1] == 1;  // b is w.T of a contiguous [N, K] weight (linear)
-    if (!weight_nk && b.strides()[2] != 1) return decline(reason, "the right operand is not row-contiguous");
+    const bool epilogue = ep.bias || ep.residual || ep.activation != Activation::none;
+    const std::string dims = "{\"batch\": " + std::to_string(batch) + ", \"m\": " + std::to_string(m) + ", ";
+    if (weight_nk || epilogue) {
+      *op = "linear";
+      *shape = dims + "\"in_features\": " + std::to_string(k) + ", \"out_features\": " + std::to_string(n) +
+               ", \"bias\": " + json_bool(ep.bias != nullptr) + ", \"activation\": \"" +
+               activations[static_cast<int>(ep.activation)] + "\", \"residual\": " + json_bool(ep.residual != nullptr) +
+               "}";
+    } else {
+      *op = "matmul";
+      *shape = dims + "\"k\": " + std::to_string(k) + ", \"n\": " + std::to_string(n) + "}";
+    }
+    // This call's operand layout first (no model is built for work that could never use it), then the
+    // planner's answer for the shape (batch 1 when it gives a model).
+    const bool is_matmul = *op == "matmul";
+    if (a.strides()[2] != 1) return decline(reason, "the left operand's rows are not contiguous");
+    if (is_matmul && b.strides()[2] != 1) return decline(reason, "the right operand is not row-contiguous");
+    if (!is_matmul && !weight_nk) return decline(reason, "an epilogue on a [K, N] weight (linear models take [N, K])");
     if (ep.bias && (ep.bias->ndim() != 1 || ep.bias->strides()[0] != 1)) {
       return decline(reason, "the bias is not a contiguous [N] vector");
     }
     if (ep.residual && ep.residual->strides()[2] != 1) return decline(reason, "the residual is not row-contiguous");
-    const bool epilogue = ep.bias || ep.residual || ep.activation != Activation::none;
-    if (epilogue && !weight_nk) return decline(reason, "an epilogue on a [K, N] weight (linear models take [N, K])");
-
-    static const char* activations[] = {"none", "relu", "gelu", "gelu_tanh", "silu"};
-    std::string op, attrs;
-    if (weight_nk) {
-      op = "linear";
-      attrs = "{\"m_values\": [" + std::to_string(m) + "], \"in_features\": " + std::to_string(k) +
-              ", \"out_features\": " + std::to_string(n) + ", \"bias\": " + (ep.bias ? "true" : "false") +
-              ", \"activation\": \"" + activations[static_cast<int>(ep.activation)] + "\", \"residual\": " +
-              (ep.residual ? "true" : "false") + "}";
-    } else {
-      op = "matmul";
-      attrs = "{\"m_values\": [" + std::to_string(m) + "], \"k\": " + std::to_string(k) + ", \"n\": " + std::to_string(n) + "}";
-    }
-    MLModel* model = model_for(op, attrs, reason);
+    MLModel* model = model_for(*op, *shape, reason);
     if (model == nil) return false;
-
     @autoreleasepool {
       std::deque<Array> keep;  // padded copies (a deque: references stay valid as it grows)
       NSMutableDictionary<NSString*, MLFeatureValue*>* inputs = [NSMutableDictionary dictionary];
-      MLMultiArray* x = wrap(a, m, k, a.strides()[1], &keep);
-      if (weight_nk) {
-        inputs[@"x"] = [MLFeatureValue featureValueWithMultiArray:x];
-        inputs[@"w"] = [MLFeatureValue featureValueWithMultiArray:wrap(b, n, k, b.strides()[2], &keep)];
-        if (ep.bias) {
-          NSError* err = nil;
-          MLMultiArray* bias = [[MLMultiArray alloc] initWithDataPointer:ep.bias->data() shape:numbers({n})
-                                                                dataType:MLMultiArrayDataTypeFloat16 strides:numbers({1})
-                                                             deallocator:nil error:&err];
-          if (bias == nil) throw DeviceError("ane: wrapping the bias failed: " + describe(err));
-          inputs[@"b"] = [MLFeatureValue featureValueWithMultiArray:bias];
-        }
-        if (ep.residual) {
-          inputs[@"residual"] = [MLFeatureValue featureValueWithMultiArray:wrap(*ep.residual, m, n, ep.residual->strides()[1], &keep)];
-        }
+      if (is_matmul) {
+        inputs[@"a"] = feature(wrap(a, {m, k}, {a.strides()[1], 1}, &keep));
+        inputs[@"b"] = feature(wrap(b, {k, n}, {b.strides()[1], 1}, &keep));
       } else {
-        inputs[@"a"] = [MLFeatureValue featureValueWithMultiArray:x];
-        inputs[@"b"] = [MLFeatureValue featureValueWithMultiArray:wrap(b, k, n, b.strides()[1], &keep)];
+        inputs[@"x"] = feature(wrap(a, {m, k}, {a.strides()[1], 1}, &keep));
+        inputs[@"w"] = feature(wrap(b, {n, k}, {b.strides()[2], 1}, &keep));
+        if (ep.bias) inputs[@"b"] = feature(wrap(*ep.bias, {n}, {1}, &keep));
+        if (ep.residual) {
+          inputs[@"residual"] = feature(wrap(*ep.residual, {m, n}, {ep.residual->strides()[1], 1}, &keep));
+        }
       }
-      synchronize();  // the inputs may still be being written by queued Metal work (and padding copies)
-      const Array* padded_out = nullptr;
-      const Array out_2d = out.view_as({m, n}, {n, 1}, out.offset());
-      MLMultiArray* result = wrap(out_2d, m, n, n, &keep, &padded_out, false);
-      NSError* err = nil;
-      MLDictionaryFeatureProvider* features = [[MLDictionaryFeatureProvider alloc] initWithDictionary:inputs error:&err];
-      MLPredictionOptions* options = [MLPredictionOptions new];
-      options.outputBackings = @{@"out" : result};
-      id<MLFeatureProvider> prediction =
-          features == nil ? nil : [model predictionFromFeatures:features options:options error:&err];
-      if (prediction == nil) {
-        mark_failed(op, attrs, "prediction failed: " + describe(err));
-        *reason = "prediction failed";
-        return false;
-      }
-      MLMultiArray* produced = [prediction featureValueForName:@"out"].multiArrayValue;
-      copy_result(produced, result, m, n);
-      if (padded_out != nullptr) {  // the backing was padded: move its rows into out
-        const int64_t stride = padded_out->dim(1);
-        copy(padded_out->view_as({1, m, n}, {m * stride, stride, 1}, 0), out);
-      }
+      return predict(model, *op + *shape, inputs, out.view_as({m, n}, {n, 1}, out.offset()), &keep, reason);
     }
-    return true;
   }
 
-  // Core ML may ignore an output backing; then its result is copied into the backing.
-  static void copy_result(MLMultiArray* produced, MLMultiArray* backing, int64_t m, int64_t n) {
+  // Core ML may ignore an output backing; then its result (any strides, rows contiguous) is copied into
+  // the backing.
+  static void copy_result(MLMultiArray* produced, MLMultiArray* backing) {
     if (produced == nil || produced == backing) return;
-    __block const void* source = nullptr;
-    __block void* target = nullptr;
-    [produced getBytesWithHandler:^(const void* bytes, NSInteger) { source = bytes; }];
-    [backing getMutableBytesWithHandler:^(void* bytes, NSInteger, NSArray<NSNumber*>*) { target = bytes; }];
+    __block const char* source = nullptr;
+    __block char* target = nullptr;
+    [produced getBytesWithHandler:^(const void* bytes, NSInteger) { source = static_cast<const char*>(bytes); }];
+    [backing getMutableBytesWithHandler:^(void* bytes, NSInteger, NSArray<NSNumber*>*) { target = static_cast<char*>(bytes); }];
     if (source == target) return;
-    const int64_t src_row = produced.strides[0].longLongValue, dst_row = backing.strides[0].longLongValue;
-    for (int64_t r = 0; r < m; ++r) {
-      std::memcpy(static_cast<char*>(target) + r * dst_row * 2, static_cast<const char*>(source) + r * src_row * 2,
-                  static_cast<size_t>(n) * 2);
+    const NSUInteger dims = backing.shape.count;
+    const int64_t cols = backing.shape[dims - 1].longLongValue;
+    int64_t rows = 1;
+    for (NSUInteger d = 0; d + 1 < dims; ++d) rows *= backing.shape[d].longLongValue;
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t rest = r, from = 0, to = 0;
+      for (NSUInteger d = dims - 1; d-- > 0;) {
+        const int64_t size = backing.shape[d].longLongValue, i = rest % size;
+        rest /= size;
+        from += i * produced.strides[d].longLongValue;
+        to += i * backing.strides[d].longLongValue;
+      }
+      std::memcpy(target + to * 2, source + from * 2, static_cast<size_t>(cols) * 2);
     }
   }
 };

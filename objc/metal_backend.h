@@ -28,6 +28,8 @@ class MetalBackend : public Backend {
   void rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
   void norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias, double eps,
             const Array& out) override;
+  void cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n, int64_t ignore_index,
+                     float label_smoothing, const Array& out) override;
 
   void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) override;
 

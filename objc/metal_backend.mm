@@ -322,6 +322,24 @@ void MetalBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, cons
   });
 }
 
+void MetalBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                                 int64_t ignore_index, float label_smoothing, const Array& out) {
+  params::CrossEntropyParams p{};
+  p.rows = rows;
+  p.n = n;
+  p.ignore_index = ignore_index;
+  p.smoothing = label_smoothing;
+  id<MTLComputePipelineState> pipeline = context_.pipeline("rows", "cross_entropy_rows", {});
+  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
+    Launch launch{context_, encoder};
+    launch.bind(logits, 0);
+    launch.bind(target, 1);
+    launch.bind(out, 2);
+    set_params(encoder, p, 3);
+    launch.run(pipeline, MTLSizeMake(checked_groups(rows, 1, "cross_entropy"), 1, 1), row_threads(n));
+  });
+}
+
 // ---- GEMM ------------------------------------------------------------------------------------------
 void MetalBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
   params::GemmParams p{};

@@ -1,5 +1,6 @@
 // scaled_dot_product_attention with PyTorch's semantics (batch broadcasting, additive float mask,
-// top-left causal mask, default scale 1/sqrt(E)); one fused backend kernel, rounded once.
+// top-left causal mask, default scale 1/sqrt(E)); one fused backend kernel, rounded once. Its fused
+// backward for q, k and v where the backend has one; autograd composes it from other ops elsewhere.
 #include <cmath>
 #include <string>
 
@@ -9,55 +10,105 @@
 #include "tensorlogic/ops.h"
 
 namespace tensorlogic {
+namespace {
 
-Array scaled_dot_product_attention(const Array& q_in, const Array& k_in, const Array& v_in,
-                                   const std::optional<Array>& mask_in, bool causal, std::optional<double> scale) {
-  const char* op = "scaled_dot_product_attention";
-  Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr});
+Array as_float(const Array& a) { return a.dtype() == Dtype::float16 ? a : astype(a, Dtype::float16); }
+
+Shape with_batch(const Shape& batch, const Shape& tail) {
+  Shape s = batch;
+  s.insert(s.end(), tail.begin(), tail.end());
+  return s;
+}
+
+// The operands of one attention call with their batch axes broadcast to one shape (views, no copies).
+struct Operands {
+  Array q, k, v, mask;  // mask undefined when absent
+  Shape batch;
+  int64_t len, keys, e, ev;
+  float scale;
+};
+
+Operands broadcast_operands(const char* op, const Array& q_in, const Array& k_in, const Array& v_in,
+                            const std::optional<Array>& mask_in, std::optional<double> scale) {
   auto shapes = [&] { return shape_str(q_in.shape()) + ", " + shape_str(k_in.shape()) + " and " + shape_str(v_in.shape()); };
   if (q_in.ndim() < 2 || k_in.ndim() < 2 || v_in.ndim() < 2) {
     throw ShapeMismatchError(std::string(op) + ": query, key and value need at least 2 dimensions, got " + shapes());
   }
-  const int64_t len = q_in.shape().end()[-2], e = q_in.shape().back();
-  const int64_t keys = k_in.shape().end()[-2], ev = v_in.shape().back();
-  if (k_in.shape().back() != e || v_in.shape().end()[-2] != keys) {
+  Operands x;
+  x.len = q_in.shape().end()[-2], x.e = q_in.shape().back();
+  x.keys = k_in.shape().end()[-2], x.ev = v_in.shape().back();
+  if (k_in.shape().back() != x.e || v_in.shape().end()[-2] != x.keys) {
     throw ShapeMismatchError(std::string(op) + ": query [..., L, E], key [..., S, E] and value [..., S, Ev] do not match: " +
                              shapes());
   }
-  if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
   auto batch_of = [](const Array& a, int tail) { return Shape(a.shape().begin(), a.shape().end() - tail); };
-  Shape batch;
   try {
-    batch = broadcast_shapes(broadcast_shapes(batch_of(q_in, 2), batch_of(k_in, 2), op), batch_of(v_in, 2), op);
+    x.batch = broadcast_shapes(broadcast_shapes(batch_of(q_in, 2), batch_of(k_in, 2), op), batch_of(v_in, 2), op);
     if (mask_in) {
-      const Shape full = broadcast_shapes(mask_in->shape(), Shape{len, keys}, op);
-      if (full.end()[-2] != len || full.end()[-1] != keys) throw ShapeMismatchError("");
-      batch = broadcast_shapes(batch, batch_of(mask_in->ndim() >= 2 ? *mask_in : unsqueeze(*mask_in, 0), 2), op);
+      const Shape full = broadcast_shapes(mask_in->shape(), Shape{x.len, x.keys}, op);
+      if (full.end()[-2] != x.len || full.end()[-1] != x.keys) throw ShapeMismatchError("");
+      x.batch = broadcast_shapes(x.batch, batch_of(mask_in->ndim() >= 2 ? *mask_in : unsqueeze(*mask_in, 0), 2), op);
     }
   } catch (const ShapeMismatchError&) {
     throw ShapeMismatchError(std::string(op) + ": batch dimensions of " + shapes() +
                              (mask_in ? " and mask " + shape_str(mask_in->shape()) : std::string()) +
                              " cannot be broadcast together");
   }
-  auto with = [&](Shape tail_shape) {
-    Shape s = batch;
-    s.insert(s.end(), tail_shape.begin(), tail_shape.end());
-    return s;
-  };
-  auto as_float = [](const Array& a) { return a.dtype() == Dtype::float16 ? a : astype(a, Dtype::float16); };
-  const Array q = expand(as_float(q_in), with({len, e}));
-  const Array k = expand(as_float(k_in), with({keys, e}));
-  const Array v = expand(as_float(v_in), with({keys, ev}));
-  Array mask;
-  if (mask_in) mask = expand(as_float(*mask_in), with({len, keys}));
-  Array out = Array::empty(with({len, ev}), Dtype::float16, q.device());
+  x.q = expand(as_float(q_in), with_batch(x.batch, {x.len, x.e}));
+  x.k = expand(as_float(k_in), with_batch(x.batch, {x.keys, x.e}));
+  x.v = expand(as_float(v_in), with_batch(x.batch, {x.keys, x.ev}));
+  if (mask_in) x.mask = expand(as_float(*mask_in), with_batch(x.batch, {x.len, x.keys}));
+  x.scale = static_cast<float>(scale ? *scale : 1.0 / std::sqrt(static_cast<double>(x.e)));
+  return x;
+}
+
+}  // namespace
+
+Array scaled_dot_product_attention(const Array& q_in, const Array& k_in, const Array& v_in,
+                                   const std::optional<Array>& mask_in, bool causal, std::optional<double> scale) {
+  const char* op = "scaled_dot_product_attention";
+  Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr});
+  if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
+  const Operands x = broadcast_operands(op, q_in, k_in, v_in, mask_in, scale);
+  Array out = Array::empty(with_batch(x.batch, {x.len, x.ev}), Dtype::float16, x.q.device());
   if (out.numel() == 0) return out;
-  const float s = static_cast<float>(scale ? *scale : 1.0 / std::sqrt(static_cast<double>(e)));
-  for_each_batch({&q, &k, &v, mask_in ? &mask : nullptr, &out}, static_cast<int>(batch.size()),
-                 [&](const std::vector<Array>& x) {
-                   backend.attention(x[0], x[1], x[2], mask_in ? &x[3] : nullptr, causal, s, x[4]);
+  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &out}, static_cast<int>(x.batch.size()),
+                 [&](const std::vector<Array>& a) {
+                   backend.attention(a[0], a[1], a[2], mask_in ? &a[3] : nullptr, causal, x.scale, a[4]);
                  });
   return out;
+}
+
+std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Array& q_in, const Array& k_in,
+                                                                        const Array& v_in,
+                                                                        const std::optional<Array>& mask_in,
+                                                                        const Array& grad_in, bool causal,
+                                                                        std::optional<double> scale) {
+  const char* op = "scaled_dot_product_attention_backward";
+  Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr, &grad_in});
+  if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
+  const Operands x = broadcast_operands(op, q_in, k_in, v_in, mask_in, scale);
+  const Shape out_shape = with_batch(x.batch, {x.len, x.ev});
+  if (grad_in.shape() != out_shape) {
+    throw ShapeMismatchError(std::string(op) + ": the gradient " + shape_str(grad_in.shape()) +
+                             " does not have the output's shape " + shape_str(out_shape));
+  }
+  const Array grad = as_float(grad_in);
+  const Device device = x.q.device();
+  std::vector<Array> grads{Array::empty(with_batch(x.batch, {x.len, x.e}), Dtype::float16, device),
+                           Array::empty(with_batch(x.batch, {x.keys, x.e}), Dtype::float16, device),
+                           Array::empty(with_batch(x.batch, {x.keys, x.ev}), Dtype::float16, device)};
+  if (grads[0].numel() == 0 || grads[1].numel() == 0 || grads[2].numel() == 0) return std::nullopt;
+  // Batches the backend declines (their views' alignment can differ) send the whole call back to the
+  // caller; the gradients are fresh arrays, so what was written is simply dropped.
+  bool taken = true;
+  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &grad, &grads[0], &grads[1], &grads[2]},
+                 static_cast<int>(x.batch.size()), [&](const std::vector<Array>& a) {
+                   taken = taken && backend.attention_backward(a[0], a[1], a[2], mask_in ? &a[3] : nullptr, a[4],
+                                                               causal, x.scale, a[5], a[6], a[7]);
+                 });
+  if (!taken) return std::nullopt;
+  return grads;
 }
 
 }  // namespace tensorlogic

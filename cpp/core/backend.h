@@ -2,6 +2,7 @@
 // arguments and shapes once before calling; backends trust their inputs.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -30,8 +31,19 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual DeviceType type() const = 0;
+  // The cache, queue and synchronize of the device selected on this thread (see select).
   virtual BufferCache& cache() = 0;
   virtual void synchronize() {}
+
+  // Several devices of one type (cuda:0, cuda:1, ...) share one backend object. backend_for selects the
+  // device of each call on the calling thread before the core runs it, so kernels need no device argument.
+  virtual int device_count() const { return 1; }
+  virtual void select(int /*index*/) {}
+  virtual DeviceProperties properties();
+  // A marker in the selected device's queue of work (the core wraps it as tensorlogic::Event).
+  virtual std::unique_ptr<DeviceEvent> create_event(bool timing);
+  // dst = src where both are contiguous, on two devices of this backend's type (the selected one is dst's).
+  virtual void copy_peer(const Array& src, const Array& dst);
 
   // Host transfers: host buffers are contiguous in `a`'s logical order; `a` may be strided.
   virtual void copy_from_host(const void* src, const Array& dst) = 0;
@@ -75,6 +87,13 @@ class Backend {
   // write (largest b) wins.
   virtual void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
                              bool accumulate) = 0;
+  // The whole conv2d of x [N, C, H, W] with w [O, C/groups, kh, kw] and bias [O] (or null), all contiguous
+  // and checked by the core, into out [N, O, out_h, out_w] (contiguous). Returns false to let the core
+  // lower it to im2col + GEMM, which every backend but `ane` (a Core ML model per shape) wants.
+  virtual bool conv2d(const Array& x, const Array& w, const Array* bias, const Conv2dArgs& args, int64_t groups,
+                      const Array& out) {
+    return false;
+  }
   // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.
   virtual void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;
@@ -91,6 +110,15 @@ class Backend {
   // strides (mask may be null); out is contiguous [B, L, Ev].
   virtual void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                          const Array& out) = 0;
+  // Gradients of attention for q, k and v: dq [B, L, E], dk [B, S, E] and dv [B, S, Ev] (contiguous) from
+  // the forward's operands (as in `attention`; the mask a constant) and grad [B, L, Ev] (a view). Returns
+  // false, having written nothing, where the backend has no fused kernel for these operands; the caller
+  // then composes the backward from other ops.
+  virtual bool attention_backward(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/, const Array* /*mask*/,
+                                  const Array& /*grad*/, bool /*causal*/, float /*scale*/, const Array& /*dq*/,
+                                  const Array& /*dk*/, const Array& /*dv*/) {
+    return false;
+  }
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
   virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
 

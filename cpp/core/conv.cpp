@@ -120,18 +120,20 @@ Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, c
     else fill_(out, 0.0);
     return out;
   }
+  const Array xc = contiguous(x), wc = contiguous(w);
+  Array b;
+  if (bias) b = contiguous(astype(*bias, Dtype::float16));
+  if (backend.conv2d(xc, wc, bias ? &b : nullptr, args, groups, out)) return out;
   // out[n, g] = W[g] [O/g, C/g*kh*kw] @ cols[n, g] [C/g*kh*kw, L], with the bias fused per output row.
   // Samples go in groups so that the unfolded input stays bounded (~32M elements).
   const int64_t len = oh * ow, og = o / groups, ck = w.shape()[1] * kernel[0] * kernel[1];
   const int64_t per_group = std::max<int64_t>(1, (int64_t{1} << 25) / std::max<int64_t>(c * kernel[0] * kernel[1] * len, 1));
-  const Array wg = reshape(contiguous(w), {1, groups, og, ck});
+  const Array wg = reshape(wc, {1, groups, og, ck});
   const bool pointwise = kernel[0] == 1 && kernel[1] == 1 && args.stride[0] == 1 && args.stride[1] == 1 &&
                          args.padding[0] == 0 && args.padding[1] == 0;
-  Array b;
-  if (bias) b = contiguous(astype(*bias, Dtype::float16));
   for (int64_t n0 = 0; n0 < n; n0 += per_group) {
     const int64_t nn = std::min(per_group, n - n0);
-    const Array part = slice(x, 0, n0, n0 + nn);
+    const Array part = slice(xc, 0, n0, n0 + nn);
     // A 1x1 kernel with unit stride and no padding reads the input as it is: no unfolding.
     const Array cols = pointwise ? reshape(part, {nn, c, len}) : im2col(part, kernel, args);
     const Array cg = reshape(cols, {nn, groups, ck, len});

@@ -102,6 +102,9 @@ Array to_device(const Array& a, Device device) {
     target.copy_from_host(src.data(), out);
   } else if (device.type == DeviceType::cpu) {
     backend_for(a.device()).copy_to_host(a, out.data());
+  } else if (device.type == a.device().type) {
+    const Array src = contiguous(a);  // runs on a's device; copy_peer selects both devices itself
+    target.copy_peer(src, out);
   } else {
     Array staging = to_device(a, Device{DeviceType::cpu, 0});
     target.copy_from_host(staging.data(), out);

@@ -86,7 +86,7 @@ struct Slot {
 };
 Slot slots[4];
 
-std::atomic<int> default_type{-1};
+std::atomic<int> default_packed{-1};
 
 }  // namespace
 
@@ -146,15 +146,28 @@ Device parse_device(const std::string& name) {
 }
 
 Backend& backend_for(Device device) {
-  if (device.index != 0) {
-    throw DeviceError("device " + device.str() + " does not exist; available: " + available_list());
-  }
   if (!is_available(device.type)) {
     throw DeviceError(std::string("device '") + device_type_name(device.type) + "' is not available: " +
                       missing_reason(device.type) + "; available: " + available_list());
   }
-  return *slots[static_cast<int>(device.type)].backend;
+  Backend& backend = *slots[static_cast<int>(device.type)].backend;
+  if (device.index != 0) {
+    const int count = backend.device_count();
+    if (device.index < 0 || device.index >= count) {
+      throw DeviceError("device " + device.str() + " does not exist: this machine has " + std::to_string(count) +
+                        " " + device_type_name(device.type) + " device" + (count == 1 ? "" : "s") +
+                        "; available: " + available_list());
+    }
+  }
+  backend.select(device.index);
+  return backend;
 }
+
+int device_count(DeviceType type) {
+  return is_available(type) ? slots[static_cast<int>(type)].backend->device_count() : 0;
+}
+
+DeviceProperties device_properties(Device device) { return backend_for(device).properties(); }
 
 Backend& backend_of(const char* op, std::initializer_list<const Array*> arrays) {
   const Array* first = nullptr;
@@ -170,24 +183,25 @@ Backend& backend_of(const char* op, std::initializer_list<const Array*> arrays) 
   return backend_for(first != nullptr ? first->device() : default_device());
 }
 
+// The default device packed as type * 65536 + index in one atomic (-1: not chosen yet).
 Device default_device() {
-  int type = default_type.load(std::memory_order_relaxed);
-  if (type < 0) {
-    type = static_cast<int>(DeviceType::cpu);
+  int packed = default_packed.load(std::memory_order_relaxed);
+  if (packed < 0) {
+    packed = static_cast<int>(DeviceType::cpu) << 16;
     for (DeviceType best : {DeviceType::metal, DeviceType::cuda}) {
       if (is_available(best)) {
-        type = static_cast<int>(best);
+        packed = static_cast<int>(best) << 16;
         break;
       }
     }
-    default_type.store(type);
+    default_packed.store(packed);
   }
-  return Device{static_cast<DeviceType>(type), 0};
+  return Device{static_cast<DeviceType>(packed >> 16), packed & 0xffff};
 }
 
 void set_default_device(Device device) {
   backend_for(device);  // raises DeviceError when it is not available
-  default_type.store(static_cast<int>(device.type));
+  default_packed.store((static_cast<int>(device.type) << 16) | device.index);
 }
 
 void synchronize(Device device) { backend_for(device).synchronize(); }

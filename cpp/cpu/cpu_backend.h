@@ -9,6 +9,8 @@ class CpuBackend final : public Backend {
   CpuBackend();
   DeviceType type() const override { return DeviceType::cpu; }
   BufferCache& cache() override;
+  DeviceProperties properties() override;
+  std::unique_ptr<DeviceEvent> create_event(bool timing) override;
 
   void copy_from_host(const void* src, const Array& dst) override;
   void copy_to_host(const Array& src, void* dst) override;

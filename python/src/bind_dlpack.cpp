@@ -135,6 +135,10 @@ Array wrap_dltensor(const DLTensor& t, bool read_only, std::shared_ptr<void> rel
     if (!is_available(DeviceType::cuda)) {
       throw DeviceError("from_dlpack: the tensor lives on a CUDA GPU but this build or machine has no cuda device");
     }
+    if (device.index < 0 || device.index >= device_count(DeviceType::cuda)) {
+      throw DeviceError("from_dlpack: the tensor lives on " + device.str() + " but this process sees " +
+                        std::to_string(device_count(DeviceType::cuda)) + " GPU(s)");
+    }
   } else {
     throw DeviceError("from_dlpack: unsupported DLPack device type " + std::to_string(t.device.device_type));
   }

@@ -11,6 +11,7 @@ namespace tensorlogic::python {
 namespace py = pybind11;
 
 void bind_array(py::module_& m);
+void bind_device(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_views(py::module_& m);
 void bind_memory(py::module_& m);

@@ -45,6 +45,7 @@ PYBIND11_MODULE(_core, m) {
   });
 
   bind_array(m);
+  bind_device(m);
   bind_views(m);
   bind_elementwise(m);
   bind_memory(m);

@@ -49,15 +49,100 @@ def available_devices():
     return list(_core.available_devices())
 
 
+class DeviceProperties:
+    """What the driver reports about one device (like torch.cuda.get_device_properties)."""
+
+    __slots__ = ("name", "total_memory", "major", "minor", "multi_processor_count")
+
+    def __init__(self, name, total_memory, major, minor, multi_processor_count):
+        self.name, self.total_memory = name, total_memory
+        self.major, self.minor, self.multi_processor_count = major, minor, multi_processor_count
+
+    def __repr__(self):
+        return (f"DeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
+                f"total_memory={self.total_memory >> 20}MB, multi_processor_count={self.multi_processor_count})")
+
+
+class Event:
+    """A marker in a device's queue of work, like torch.cuda.Event.
+
+    record() marks the end of the work queued so far on the event's device; synchronize() waits for it,
+    query() says whether it is done, and start.elapsed_time(end) gives the milliseconds between two
+    events recorded with enable_timing=True (measured on the GPU's clock, so host overhead is excluded).
+    On the CPU, work is done when its call returns and events read the host clock."""
+
+    def __init__(self, enable_timing=False, device=None):
+        self._e = _core.Event(device_name(device), bool(enable_timing))
+
+    @property
+    def device(self):
+        return device(self._e.device)
+
+    def record(self):
+        self._e.record()
+
+    def synchronize(self):
+        self._e.synchronize()
+
+    def query(self):
+        return self._e.query()
+
+    def elapsed_time(self, end_event):
+        return self._e.elapsed_ms(end_event._e)
+
+
 class _Backend:
+    """tl.cuda, tl.metal, tl.ane: availability, device count and properties, synchronisation, events."""
+
     def __init__(self, name):
         self._name = name
+
+    def _device(self, value):
+        if value is None:
+            default = _core.default_device()
+            return default if default.partition(":")[0] == self._name else self._name
+        if isinstance(value, int):
+            return f"{self._name}:{value}"
+        name = device_name(value)
+        if name.partition(":")[0] != self._name:
+            raise ValueError(f"expected a {self._name} device, got '{name}'")
+        return name
 
     def is_available(self):
         return _core.is_available(self._name)
 
-    def synchronize(self):
-        _core.synchronize(self._name)
+    def device_count(self):
+        return _core.device_count(self._name)
+
+    def synchronize(self, device=None):
+        """Waits for the work queued on the device (default: the default device if it is of this type)."""
+        _core.synchronize(self._device(device))
+
+    def get_device_properties(self, device=None):
+        return DeviceProperties(**_core.device_properties(self._device(device)))
+
+    def get_device_name(self, device=None):
+        return _core.device_properties(self._device(device))["name"]
+
+    def Event(self, enable_timing=False, device=None):  # noqa: N802 (PyTorch's name: tl.cuda.Event)
+        return Event(enable_timing, self._device(device))
+
+    # PyTorch's memory names over tl.memory: allocated = held by live tensors, reserved = also cached.
+    def memory_allocated(self, device=None):
+        return _core.memory_stats(self._device(device))["active_bytes"]
+
+    def max_memory_allocated(self, device=None):
+        return _core.memory_stats(self._device(device))["peak_active_bytes"]
+
+    def memory_reserved(self, device=None):
+        stats = _core.memory_stats(self._device(device))
+        return stats["active_bytes"] + stats["cached_bytes"]
+
+    def reset_peak_memory_stats(self, device=None):
+        _core.reset_peak(self._device(device))
+
+    def empty_cache(self, device=None):
+        _core.clear_cache(self._device(device))
 
 
 cuda = _Backend("cuda")

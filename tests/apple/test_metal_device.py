@@ -99,16 +99,38 @@ def test_gemm_matches_cpu(gpu, rng):
         close(_core.matmul(on(gpu, a), on(gpu, b)), _core.matmul(on("cpu", a), on("cpu", b)), rtol=3e-3, atol=3e-3)
 
 
+def planned(op, **shape):
+    """The planner's decisions for `op` whose shape has these entries."""
+    return [d for d in tl.planner.stats()["decisions"]
+            if d["op"] == op and all(d["shape"].get(k) == v for k, v in shape.items())]
+
+
 @pytest.mark.skipif("ane" not in tl.available_devices() or not hasattr(_core, "matmul"), reason="needs the ane device and matmul")
 def test_ane_placement_is_counted_with_reasons(rng):
     small = rng.uniform(-1, 1, (4, 4)).astype(np.float16)
     _core.matmul(on("ane", small), on("ane", small))
-    assert tl.coreml.planner_stats()["fallbacks"].get("too small to pay for a Core ML call", 0) >= 1
+    assert tl.planner.stats()["fallbacks"].get("too small to pay for a Core ML call", 0) >= 1
     a, b = rng.uniform(-1, 1, (256, 512)).astype(np.float16), rng.uniform(-1, 1, (512, 256)).astype(np.float16)
-    calls = tl.coreml.planner_stats()["ane_calls"]
     close(_core.matmul(on("ane", a), on("ane", b)), _core.matmul(on("cpu", a), on("cpu", b)), rtol=1e-2, atol=1e-2)
-    stats = tl.coreml.planner_stats()
-    assert stats["ane_calls"] == calls + 1 or stats["fallbacks"], stats
+    mine = planned("matmul", m=256, k=512, n=256)
+    assert sum(d["calls"] for d in mine) >= 1, tl.planner.stats()
+    assert all(d["device"] == "ane" or d["reason"] for d in mine), mine
+
+
+@pytest.mark.skipif("ane" not in tl.available_devices(), reason="needs the ane device")
+def test_ane_conv2d_matches_cpu_and_is_counted(rng):
+    x = rng.uniform(-1, 1, (2, 32, 40, 40)).astype(np.float16)
+    w = rng.uniform(-0.2, 0.2, (48, 16, 3, 3)).astype(np.float16)
+    b = rng.uniform(-1, 1, (48,)).astype(np.float16)
+    for stride, padding, dilation in (((1, 1), (1, 1), (1, 1)), ((2, 1), (0, 2), (1, 1)), ((1, 1), (2, 2), (2, 2))):
+        got = _core.conv2d(on("ane", x), on("ane", w), on("ane", b), stride, padding, dilation, 2)
+        want = _core.conv2d(on("cpu", x), on("cpu", w), on("cpu", b), stride, padding, dilation, 2)
+        close(got, want, rtol=2e-2, atol=3e-2)  # the Neural Engine may accumulate in fp16
+    for stride, padding in (([1, 1], [1, 1]), ([2, 1], [0, 2])):
+        mine = planned("conv2d", stride=stride, padding=padding, dilation=[1, 1], groups=2)
+        assert sum(d["calls"] for d in mine) >= 1 and all(d["device"] == "ane" or d["reason"] for d in mine), mine
+    dilated = planned("conv2d", dilation=[2, 2], groups=2)
+    assert dilated and all(d["device"] == "metal" and "dilat" in d["reason"] for d in dilated), dilated
 
 
 @pytest.mark.skipif("ane" not in tl.available_devices() or not hasattr(_core, "matmul"), reason="needs the ane device and matmul")
@@ -116,15 +138,17 @@ def test_ane_model_that_fails_to_compile_is_reported_once(rng, tmp_path):
     bogus = tmp_path / "broken.mlpackage"
     bogus.mkdir()
     asked = []
-    _core.ane_set_model_provider(lambda op, attrs: asked.append(op) or str(bogus))
+    _core.ane_set_planner(lambda op, shape: asked.append(op) or (str(bogus), ""))
     try:
         a, b = rng.uniform(-1, 1, (257, 520)).astype(np.float16), rng.uniform(-1, 1, (520, 129)).astype(np.float16)
         for _ in range(3):
             close(_core.matmul(on("ane", a), on("ane", b)), _core.matmul(on("cpu", a), on("cpu", b)), rtol=3e-3, atol=3e-3)
         assert len(asked) == 1
-        assert str(bogus) in tl.coreml.planner_stats()["failed_models"]
+        assert str(bogus) in tl.planner.stats()["failed_models"]
+        failed = planned("matmul", m=257, k=520, n=129)
+        assert sum(d["calls"] for d in failed if d["device"] == "metal") == 3, failed
     finally:
-        _core.ane_set_model_provider(tl.coreml._provide_model)
+        _core.ane_set_planner(tl.planner._plan_native)
 
 
 @pytest.mark.skipif(not {"metal", "ane"} <= set(GPU_DEVICES), reason="needs both metal and ane")

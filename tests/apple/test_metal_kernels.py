@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from metal_harness import elementwise_params, params, same
+from metal_harness import elementwise_params, params, same, within_ulp
 from tensorlogic import _core
 
 F16 = np.float16
@@ -204,6 +204,49 @@ def test_norm_rows(metal_lib, rng, rms, weight, bias):
     else:
         cpu = _core.layer_norm(_core.from_numpy(x), [n], cw, _core.from_numpy(b) if bias else None, 1e-5)
     close(out, np.asarray(cpu), rtol=3e-3, atol=3e-3)
+
+
+def run_cross_entropy(lib, x, t, ignore_index, smoothing, threads):
+    rows, n = x.shape
+    out = np.full(rows, np.nan, F16)
+    prm = params("CrossEntropyParams", rows=rows, n=n, ignore_index=ignore_index, smoothing=smoothing)
+    lib.run("cross_entropy_rows", {0: x, 1: t, 2: out, 3: prm}, [rows], [threads])
+    return out
+
+
+@pytest.mark.parametrize("rows,n,threads", [(7, 10, 32), (3, 1000, 256), (1, 1, 32), (4, 33, 64)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_cross_entropy_rows(metal_lib, rng, rows, n, threads, smoothing, ignore_index):
+    lib = metal_lib("rows.metal")
+    x = f16(rng, (rows, n), -8, 8)
+    t = rng.integers(0, n, rows).astype(np.int32)
+    t[rng.uniform(size=rows) < 0.3] = ignore_index  # 2: a class index that is ignored where n > 2
+    got = run_cross_entropy(lib, x, t, ignore_index, smoothing, threads)
+    xd = x.astype(np.float64)
+    m = xd.max(1)
+    lse = m + np.log(np.exp(xd - m[:, None]).sum(1))
+    pick = xd[np.arange(rows), np.clip(t, 0, n - 1)]
+    want = (1 - smoothing) * (lse - pick) + smoothing * (lse - xd.mean(1))
+    want[t == ignore_index] = 0
+    close(got, want, rtol=2e-3, atol=2e-3)
+    cpu = _core.softmax_cross_entropy(_core.from_numpy(x), _core.from_numpy(t), ignore_index, smoothing)
+    within_ulp(got, np.asarray(cpu), ulps=2)
+
+
+def test_cross_entropy_rows_edge_values(metal_lib):
+    lib = metal_lib("rows.metal")
+    x = np.array([[1, np.nan, 3, 0], [np.inf, 0, 1, 2], [-np.inf] * 4, [0, 1, -np.inf, 2], [5, -np.inf, 1, 2]], F16)
+    t = np.array([0, 1, 2, 2, 0], np.int32)
+    for smoothing in (0.0, 0.1):
+        got = run_cross_entropy(lib, x, t, -100, smoothing, 32)
+        cpu = np.asarray(_core.softmax_cross_entropy(_core.from_numpy(x), _core.from_numpy(t), -100, smoothing))
+        assert np.isnan(got[:3]).all() and np.isnan(cpu[:3]).all()  # a NaN or +inf logit, an all -inf row
+        assert got[3] == np.inf and cpu[3] == np.inf  # the target's logit is -inf
+        if smoothing == 0.0:  # -inf elsewhere is fine without smoothing, and +inf loss with it
+            within_ulp(got[4:], cpu[4:])
+        else:
+            assert got[4] == np.inf and cpu[4] == np.inf
 
 
 # ---- GEMM -------------------------------------------------------------------------------------------

@@ -153,6 +153,12 @@ Array avg_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args
                  bool count_include_pad = true);
 Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& v,
                                    const std::optional<Array>& mask, bool causal, std::optional<double> scale);
+// [dq, dk, dv] of attention for the output gradient `grad` (the mask a constant; batch-broadcast shapes,
+// to be summed over broadcast axes by the caller), or nullopt where the device has no fused backward.
+std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Array& q, const Array& k, const Array& v,
+                                                                        const std::optional<Array>& mask,
+                                                                        const Array& grad, bool causal,
+                                                                        std::optional<double> scale);
 
 // ---- random (one counter-based Philox stream, identical on every device) ---------------------------
 void manual_seed(uint64_t seed);

@@ -142,6 +142,8 @@ def _record(cls, args, kwargs):
         out = _checked_forward(cls, node, args, kwargs) if mode.anomaly else cls.forward(node, *args, **kwargs)
     finally:
         reset_grad(token)
+    if mode.trace is not None:  # the slow path only: tracing costs the per-op fast path nothing
+        mode.trace.append((node, args, kwargs, out))
     first = out[0] if out.__class__ is tuple else out
     if first._a.dtype != "float16":
         return out  # integer results carry no gradient

@@ -1,6 +1,6 @@
-"""Grad mode and anomaly mode, the two switches the engine and Function.apply read. As in PyTorch, grad mode
-belongs to each thread (no_grad in a data-loading thread leaves training in another thread recording) and
-anomaly mode to the whole process."""
+"""Grad mode, anomaly mode and the tracer, the switches the engine and Function.apply read. As in PyTorch,
+grad mode belongs to each thread (no_grad in a data-loading thread leaves training in another thread
+recording) and anomaly mode to the whole process."""
 import contextvars
 import functools
 
@@ -13,16 +13,18 @@ set_grad = _grad.set  # returns a token for reset_grad, which restores the value
 reset_grad = _grad.reset
 
 
-class _Anomaly:
-    """Process-wide, like torch.autograd.detect_anomaly: one attribute read on the per-op fast path."""
+class _Mode:
+    """The process-wide switches: anomaly mode (like torch.autograd.detect_anomaly) and the tl.coreml tracer.
+    One attribute read on the per-op fast path."""
 
-    __slots__ = ("anomaly",)
+    __slots__ = ("anomaly", "trace")
 
     def __init__(self):
         self.anomaly = False
+        self.trace = None  # a list while tl.coreml traces a function: every recorded application is appended
 
 
-mode = _Anomaly()
+mode = _Mode()
 
 
 def is_grad_enabled():

@@ -2,19 +2,18 @@
 
 `build(op, **attrs)` returns the path of a cached .mlpackage (an fp16 ML program for macOS 13+ with
 enumerated leading sizes) for one of: matmul, linear, conv2d, add_relu, mul_relu, affine. Building needs
-coremltools (the `apple` extra) and works on any OS; compiling and running the models happens in the
-native `ane` backend on macOS. `export(module, example_inputs, path)` writes an nn.Module tree (Linear,
-LayerNorm and activations in Sequential) as one ML program with its weights as constants.
+coremltools (the `apple` extra) and works on any OS; tl.planner decides which shapes get a model, and
+compiling and running the models happens in the native `ane` backend on macOS.
+`export(module_or_function, example_inputs, path)` traces a function or an nn.Module on example inputs and
+writes the recorded ops as one ML program with its weights as constants.
 """
-import json
-
-from .. import _core
 from . import programs
 from .cache import cache_dir, cached_package, model_key
-from .export import export
+from .export import TraceError, UnsupportedOpError, export
 from .programs import ACTIVATIONS, FUSED
 
-__all__ = ["ACTIVATIONS", "FUSED", "build", "cache_dir", "export", "is_available", "planner_stats", "programs"]
+__all__ = ["ACTIVATIONS", "FUSED", "TraceError", "UnsupportedOpError", "build", "cache_dir", "export", "is_available",
+           "programs"]
 
 
 def is_available():
@@ -60,20 +59,3 @@ def build(op, **attrs):
 
     return cached_package(model_key(op, attrs, coremltools.__version__), builder)
 
-
-def _provide_model(op, attrs_json):
-    """The native ane backend asks for a model for a GEMM shape; "" sends that shape to Metal."""
-    try:
-        return build(op, **json.loads(attrs_json))
-    except (ImportError, ValueError):
-        return ""
-
-
-if hasattr(_core, "ane_set_model_provider"):  # Apple builds with the ane device
-    _core.ane_set_model_provider(_provide_model)
-
-
-def planner_stats():
-    """GEMMs the ane device ran through Core ML, and those it sent to Metal, counted by reason
-    (None where this build has no ane device)."""
-    return _core.ane_stats() if hasattr(_core, "ane_stats") else None

@@ -1,73 +1,52 @@
-"""tl.coreml.export: an nn.Module tree as a Core ML ML program (fp16 input and output, the module's
-parameters as fp16 constants, macOS 13+), for prediction on the Neural Engine. The module is read
-layer by layer (Sequential of Linear, LayerNorm, ReLU, GELU, SiLU, Tanh, Identity, Dropout in eval
-form); other modules and plain functions raise TypeError naming what cannot be exported."""
-import numpy as np
-
+"""tl.coreml.export: a function or an nn.Module (run in eval mode) as a Core ML ML program for deployment:
+fp16 inputs (x for one input, x0, x1, ... for several) and one fp16 output `out`, every tensor the function
+reads but does not compute from its inputs (weights, captured tensors) as an fp16 constant, macOS 13+, meant
+for CPU + Neural Engine. The function is traced on the example inputs (coreml/trace.py) and the recorded ops
+are lowered to MIL (coreml/lower.py); an op without a Core ML counterpart raises UnsupportedOpError naming
+it, and a function whose ops or constants depend on the input values raises TraceError."""
 from . import programs
+from .lower import UnsupportedOpError, check_supported, lower
+from .trace import TraceError, check_static, record
+
+__all__ = ["export", "TraceError", "UnsupportedOpError"]
 
 
-def _layers(module, nn):
-    if isinstance(module, nn.Sequential):
-        for child in module:
-            yield from _layers(child, nn)
-    elif isinstance(module, (nn.Linear, nn.LayerNorm, nn.ReLU, nn.GELU, nn.SiLU, nn.Tanh)):
-        yield module
-    elif isinstance(module, (nn.Identity, nn.Dropout)):
-        return  # identity at inference
-    else:
-        raise TypeError(f"coreml.export: cannot export {type(module).__name__}; supported: Sequential, Linear, "
-                        "LayerNorm, ReLU, GELU, SiLU, Tanh, Identity, Dropout")
+def _examples(example_inputs):
+    if isinstance(example_inputs, (tuple, list)):
+        if not example_inputs:
+            raise ValueError("coreml.export: needs at least one example input")
+        return list(example_inputs)
+    return [example_inputs]
 
 
-def _const(tensor):
-    return np.ascontiguousarray(tensor.detach().numpy(), dtype=np.float16)
-
-
-def _emit(mb, nn, layer, x, index):
-    name = f"layer{index}"
-    if isinstance(layer, nn.Linear):
-        bias = _const(layer.bias) if layer.bias is not None else np.zeros(layer.out_features, np.float16)
-        return mb.linear(x=x, weight=_const(layer.weight), bias=bias, name=name)
-    if isinstance(layer, nn.LayerNorm):
-        axes = list(range(-len(layer.normalized_shape), 0))
-        kwargs = {}
-        if layer.weight is not None:
-            kwargs["gamma"] = _const(layer.weight)
-        if layer.bias is not None:
-            kwargs["beta"] = _const(layer.bias)
-        return mb.layer_norm(x=x, axes=axes, epsilon=np.float16(layer.eps), name=name, **kwargs)
-    if isinstance(layer, nn.ReLU):
-        return mb.relu(x=x, name=name)
-    if isinstance(layer, nn.GELU):
-        return mb.gelu(x=x, mode="TANH_APPROXIMATION" if layer.approximate == "tanh" else "EXACT", name=name)
-    if isinstance(layer, nn.SiLU):
-        return mb.silu(x=x, name=name)
-    return mb.tanh(x=x, name=name)
-
-
-def export(module, example_inputs, path):
-    """Writes `module` (applied to one input shaped like example_inputs) to `path` (.mlpackage); returns path."""
+def export(module_or_function, example_inputs, path):
+    """Writes `module_or_function` applied to inputs shaped like `example_inputs` (a Tensor or a sequence of
+    them) to `path` (.mlpackage); returns the path as a string. Nothing is written when it raises."""
     from .. import nn
 
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"coreml.export: expected an nn.Module, got {type(module).__name__} "
-                        "(plain functions cannot be exported: there is no tracer yet)")
-    example = example_inputs[0] if isinstance(example_inputs, (tuple, list)) else example_inputs
-    if isinstance(example_inputs, (tuple, list)) and len(example_inputs) != 1:
-        raise ValueError(f"coreml.export: the supported modules take one input, got {len(example_inputs)}")
-    layers = list(_layers(module, nn))
+    if not callable(module_or_function):
+        raise TypeError(f"coreml.export: expected an nn.Module or a function, got {type(module_or_function).__name__}")
+    examples = _examples(example_inputs)
+    fn = module_or_function
+    modes = [(m, m.training) for m in fn.modules()] if isinstance(fn, nn.Module) else []
+    if modes:
+        fn.eval()  # dropout is the identity at inference
+    try:
+        graph = record(fn, examples)
+        check_supported(graph)
+        check_static(fn, examples, graph)
+    finally:
+        for m, training in modes:  # each submodule's own mode back
+            object.__setattr__(m, "training", training)
     ct = programs._ct()
     from coremltools.converters.mil import Builder as mb
 
-    shape = tuple(int(s) for s in example.shape)
+    names = ["x"] if len(examples) == 1 else [f"x{i}" for i in range(len(examples))]
+    specs = [(name, tuple(int(s) for s in x.shape)) for name, x in zip(names, examples)]
 
-    def body(x):
-        for i, layer in enumerate(layers):
-            x = _emit(mb, nn, layer, x, i)
-        return mb.identity(x=x, name="out")
+    def body(**inputs):
+        return mb.identity(x=lower(mb, graph, [inputs[name] for name in names]), name="out")
 
-    specs = [("x", shape)]
     model = programs._convert(programs._program(ct, specs, body), specs, {}, "export")
     model.save(str(path))
     return str(path)

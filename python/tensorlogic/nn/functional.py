@@ -96,10 +96,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     per-class weight, ignore_index and label_smoothing."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    # The fused row kernel (logsumexp and the target pick in one pass) exists on the CPU and CUDA backends;
-    # extend the device test as other backends implement Backend::cross_entropy.
-    if weight is None and isinstance(target, Tensor) and target.dtype.name == "int32" and \
-            input.device.type in ("cpu", "cuda"):
+    # The fused row kernel (logsumexp and the target pick in one pass, every backend) covers class indices
+    # without class weights.
+    if weight is None and isinstance(target, Tensor) and target.dtype.name == "int32":
         from ..ops.fused import softmax_cross_entropy
 
         return softmax_cross_entropy(input, target, reduction, ignore_index, label_smoothing)

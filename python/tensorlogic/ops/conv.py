@@ -8,6 +8,7 @@ from .. import _core
 from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _wrap
 
 
@@ -236,7 +237,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 class _Attention(Function):
-    """Fused forward; the backward recomputes the probabilities with tensor ops (softmax, matmul)."""
+    """Fused forward. The backward runs the device's fused kernels where it has them, unless the mask
+    needs a gradient or a graph of the backward is recorded (they have no derivatives of their own);
+    otherwise it recomputes the probabilities with tensor ops (softmax, matmul)."""
 
     @staticmethod
     def forward(ctx, q, k, v, mask, causal, scale):
@@ -250,10 +253,17 @@ class _Attention(Function):
         import math
 
         from ..creation import full
+        from .elementwise import where
         from .linalg import triu
         from .rows import softmax
 
         q, k, v, mask = ctx.saved_tensors
+        if (mask is None or not ctx.needs_input_grad[3]) and not is_grad_enabled():
+            grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None if mask is None else mask._a,
+                                                                g.contiguous()._a, ctx.causal, ctx.scale)
+            if grads is not None:
+                return tuple(sum_to(_wrap(a), x.shape) if need else None
+                             for a, x, need in zip(grads, (q, k, v), ctx.needs_input_grad)) + (None,)
         scale = ctx.scale if ctx.scale is not None else 1.0 / math.sqrt(q.shape[-1])
         scores = (q @ k.mT) * scale
         if mask is not None:
@@ -262,6 +272,7 @@ class _Attention(Function):
             L, S = scores.shape[-2], scores.shape[-1]
             scores = scores + triu(full((L, S), float("-inf"), device=q.device), 1)
         p = softmax(scores, -1)
+        p = where(scores.amax(-1, keepdim=True) > float("-inf"), p, 0.0)  # all keys masked: zeros, as forward
         gp = g @ v.mT
         gs = p * (gp - (gp * p).sum(-1, keepdim=True))
         gq = sum_to((gs @ k) * scale, q.shape) if ctx.needs_input_grad[0] else None

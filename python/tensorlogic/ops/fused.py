@@ -7,8 +7,7 @@ derivatives work.
   linear_act                activation(x @ w.T + bias): the GEMM epilogue
   linear_residual_relu      relu(x @ w.T + bias + residual): the GEMM epilogue
   attention                 softmax(q @ k^T * scale + mask) @ v: the attention kernel
-  softmax_cross_entropy     logsumexp and the target pick per row: the cross-entropy row kernel (CPU so far;
-                            other backends raise DeviceError until they implement Backend::cross_entropy)
+  softmax_cross_entropy     logsumexp and the target pick per row: the cross-entropy row kernel (every backend)
   gelu_linear               linear(gelu(x)): composed (two kernels, two roundings) on every backend for now
   layer_norm_linear         linear(layer_norm(x)): composed (two kernels, two roundings) on every backend for now
 """

@@ -5,6 +5,7 @@ typedef enum { MLComputeUnitsCPUAndNeuralEngine = 3 } MLComputeUnits;
 typedef enum { MLMultiArrayDataTypeFloat16 = 65552 } MLMultiArrayDataType;
 @interface MLMultiArray : NSObject
 - (instancetype)initWithDataPointer:(void*)dataPointer shape:(NSArray<NSNumber*>*)shape dataType:(MLMultiArrayDataType)dataType strides:(NSArray<NSNumber*>*)strides deallocator:(void (^)(void* bytes))deallocator error:(NSError**)error;
+@property(readonly) NSArray<NSNumber*>* shape;
 @property(readonly) NSArray<NSNumber*>* strides;
 - (void)getBytesWithHandler:(void (^)(const void* bytes, NSInteger size))handler;
 - (void)getMutableBytesWithHandler:(void (^)(void* mutableBytes, NSInteger size, NSArray<NSNumber*>* strides))handler;

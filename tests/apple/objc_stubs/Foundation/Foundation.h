@@ -37,6 +37,7 @@ typedef struct { unsigned long state; id __unsafe_unretained *itemsPtr; unsigned
 @property(readonly, copy) NSString* localizedDescription;
 @end
 @interface NSArray<__covariant ObjectType> : NSObject <NSFastEnumeration>
+@property(readonly) NSUInteger count;
 - (ObjectType)objectAtIndexedSubscript:(NSUInteger)idx;
 - (NSUInteger)countByEnumeratingWithState:(NSFastEnumerationState*)state objects:(id __unsafe_unretained[])buffer count:(NSUInteger)len;
 + (instancetype)arrayWithObjects:(const ObjectType[])objects count:(NSUInteger)cnt;

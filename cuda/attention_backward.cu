@@ -1,0 +1,330 @@
+// Gradients of scaled dot-product attention for q, k and v (an additive mask is a constant here) on
+// tensor cores, FlashAttention-2 style. The
+// forward kernel is run again for each row's log-sum-exp and the output O; Delta_i = dO_i . O_i; then a
+// block owns 64 keys (16 per warp, their dK and dV stay in f32 registers) and walks the query tiles,
+// recomputing P^T = exp2(S^T - lse) from K Q^T, with dV += P^T dO, dP^T = V dO^T,
+// dS^T = P^T (dP^T - Delta), dK += dS^T Q, and dQ += dS K added atomically into an f32 buffer that is
+// rounded to f16 at the end. P and dS are rounded to f16 as MMA inputs (as FlashAttention does); all
+// sums are f32. Query tiles entirely before a causal block's first key are skipped.
+#include <algorithm>
+#include <atomic>
+#include <climits>
+
+#include "attention_tiled.h"
+#include "common.cuh"
+#include "cuda_backend.h"
+#include "mma_sm80.cuh"
+
+namespace tensorlogic::cuda {
+namespace {
+
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kWarps = 4;
+constexpr int kBwdThreads = kWarps * 32;
+constexpr int kKeys = 16 * kWarps;  // keys per block
+constexpr int kRows = 64;            // queries per tile
+constexpr int kDsStride = kRows + 8;  // dS^T rows in shared memory, padded like the others
+
+template <int D>
+struct BwdTile {
+  static constexpr int kStride = D + 8;  // 16 bytes of padding: ldmatrix rows in distinct banks
+  // K, V, Q, dO tiles, dS^T (f16), then lse and Delta of the query tile (f32)
+  static constexpr size_t kHalfs = 4 * 64 * kStride + kKeys * kDsStride;
+  static constexpr size_t kSmemBytes = sizeof(__half) * kHalfs + 2 * sizeof(float) * kRows;
+};
+
+struct BwdArgs {
+  const __half *q, *k, *v, *grad, *mask;            // mask null when absent
+  int64_t q_b, q_r, k_b, k_r, v_b, v_r, g_b, g_r;  // batch and row strides; last dims contiguous
+  int64_t mask_b, mask_r, mask_c;                   // any strides
+  const float *lse, *delta;                         // [B, len]
+  float* dq_acc;                                    // [B, len, e], zeroed
+  __half *dk, *dv;                                  // contiguous [B, keys, e] and [B, keys, ev]
+  int len, keys, e, ev;
+  float scale, scale_log2;
+  bool causal;
+};
+
+template <int D, int kTileRows>
+__device__ __forceinline__ void load_rows(__half* dst, const __half* src, int64_t row_stride, int row0, int rows,
+                                          int cols) {
+  constexpr int kChunks = D / 8;
+  static_assert(kTileRows * kChunks % kBwdThreads == 0, "every thread copies the same number of chunks");
+#pragma unroll
+  for (int i = 0; i < kTileRows * kChunks / kBwdThreads; ++i) {
+    const int c = threadIdx.x + i * kBwdThreads, r = c / kChunks, ch = c % kChunks;
+    const bool valid = row0 + r < rows && ch * 8 < cols;
+    cp_async_16(dst + r * BwdTile<D>::kStride + ch * 8, valid ? src + (row0 + r) * row_stride + ch * 8 : src, valid);
+  }
+}
+
+// acc[16 rows of `a_rows` (shared, row-major)][8 n8 tiles of `b_rows`] += A B^T over D columns: the
+// product of a warp's 16 rows with 64 rows of another tile, both read with plain ldmatrix.
+template <int D>
+__device__ __forceinline__ void rows_times_rows(float (&acc)[kRows / 8][4], const __half* a_rows, const __half* b_rows,
+                                                int lane) {
+  constexpr int S = BwdTile<D>::kStride;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    uint32_t a[4];
+    ldmatrix_x4(a, a_rows + (lane & 15) * S + kk * 16 + (lane >> 4) * 8);
+#pragma unroll
+    for (int nn = 0; nn < kRows / 16; ++nn) {
+      uint32_t b[4];
+      ldmatrix_x4(b, b_rows + (nn * 16 + (lane & 7) + ((lane >> 4) << 3)) * S + kk * 16 + ((lane >> 3) & 1) * 8);
+      mma_16816(acc[2 * nn], a, b[0], b[1]);
+      mma_16816(acc[2 * nn + 1], a, b[2], b[3]);
+    }
+  }
+}
+
+// out[16 x D] += X[16 x 64] B where X is a 16 x 64 accumulator (rounded to f16 as the A operand) and B
+// [64 rows][D] is row-major in shared memory (read with ldmatrix.trans).
+template <int D>
+__device__ __forceinline__ void acc_times_rows(float (&out)[D / 8][4], const float (&x)[kRows / 8][4], const __half* b,
+                                               int lane) {
+  constexpr int S = BwdTile<D>::kStride;
+#pragma unroll
+  for (int kk = 0; kk < kRows / 16; ++kk) {
+    const uint32_t a[4] = {pack_half2(x[2 * kk][0], x[2 * kk][1]), pack_half2(x[2 * kk][2], x[2 * kk][3]),
+                           pack_half2(x[2 * kk + 1][0], x[2 * kk + 1][1]),
+                           pack_half2(x[2 * kk + 1][2], x[2 * kk + 1][3])};
+#pragma unroll
+    for (int dn = 0; dn < D / 16; ++dn) {
+      uint32_t f[4];
+      ldmatrix_x4_trans(f, b + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * S + dn * 16 + (lane >> 4) * 8);
+      mma_16816(out[2 * dn], a, f[0], f[1]);
+      mma_16816(out[2 * dn + 1], a, f[2], f[3]);
+    }
+  }
+}
+
+template <int D, bool kMasked>
+__global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs a, int64_t b0) {
+  using T = BwdTile<D>;
+  constexpr int S = T::kStride;
+  extern __shared__ __align__(16) unsigned char smem[];
+  __half* s_k = reinterpret_cast<__half*>(smem);
+  __half* s_v = s_k + kKeys * S;
+  __half* s_q = s_v + kKeys * S;
+  __half* s_do = s_q + kRows * S;
+  __half* s_ds = s_do + kRows * S;  // dS^T [kKeys][kDsStride]
+  float* s_lse = reinterpret_cast<float*>(s_ds + kKeys * kDsStride);
+  float* s_delta = s_lse + kRows;
+
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int64_t b = b0 + blockIdx.y;
+  const int n0 = blockIdx.x * kKeys;
+  const __half* q = a.q + b * a.q_b;
+  const __half* dout = a.grad + b * a.g_b;
+  load_rows<D, kKeys>(s_k, a.k + b * a.k_b, a.k_r, n0, a.keys, a.e);
+  load_rows<D, kKeys>(s_v, a.v + b * a.v_b, a.v_r, n0, a.keys, a.ev);
+
+  float dk[D / 8][4] = {}, dv[D / 8][4] = {};
+  const __half* my_k = s_k + warp * 16 * S;
+  const __half* my_v = s_v + warp * 16 * S;
+  // Query tiles ending before key n0 see none of this block's keys under the causal mask.
+  for (int m0 = a.causal ? n0 / kRows * kRows : 0; m0 < a.len; m0 += kRows) {
+    load_rows<D, kRows>(s_q, q, a.q_r, m0, a.len, a.e);
+    load_rows<D, kRows>(s_do, dout, a.g_r, m0, a.len, a.ev);
+    cp_async_commit();
+    if (threadIdx.x < kRows) {
+      const int row = m0 + threadIdx.x;
+      s_lse[threadIdx.x] = row < a.len ? a.lse[b * a.len + row] : INFINITY;
+      s_delta[threadIdx.x] = row < a.len ? a.delta[b * a.len + row] : 0.0f;
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+
+    // P^T = exp2(K Q^T scale log2(e) - lse): this warp's 16 keys x 64 queries.
+    float p[kRows / 8][4] = {};
+    rows_times_rows<D>(p, my_k, s_q, lane);
+#pragma unroll
+    for (int nt = 0; nt < kRows / 8; ++nt) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int key = n0 + warp * 16 + g + 8 * (i >> 1), col = nt * 8 + 2 * t + (i & 1), query = m0 + col;
+        const bool seen = query < a.len && key < a.keys && !(a.causal && key > query);
+        float x = p[nt][i] * a.scale_log2;
+        if (kMasked && seen) x += __half2float(a.mask[b * a.mask_b + query * a.mask_r + key * a.mask_c]) * kLog2e;
+        p[nt][i] = seen ? exp2f(x - s_lse[col]) : 0.0f;  // 0 in rows whose keys are all masked (lse +inf)
+      }
+    }
+    acc_times_rows<D>(dv, p, s_do, lane);  // dV += P^T dO
+
+    // dS^T = P^T (dP^T - Delta) with dP^T = V dO^T.
+    float ds[kRows / 8][4] = {};
+    rows_times_rows<D>(ds, my_v, s_do, lane);
+#pragma unroll
+    for (int nt = 0; nt < kRows / 8; ++nt) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) ds[nt][i] = p[nt][i] * (ds[nt][i] - s_delta[nt * 8 + 2 * t + (i & 1)]);
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        *reinterpret_cast<__half2*>(s_ds + (warp * 16 + g + 8 * h) * kDsStride + nt * 8 + 2 * t) =
+            __floats2half2_rn(ds[nt][2 * h], ds[nt][2 * h + 1]);
+      }
+    }
+    acc_times_rows<D>(dk, ds, s_q, lane);  // dK += dS^T Q (scaled at the end)
+    __syncthreads();                       // all of dS^T is in shared memory
+
+    // dQ += dS K for this warp's 16 queries, half of the columns at a time (registers: dK and dV are
+    // live): A = (dS^T)^T, read transposed from shared memory; the sums go atomically to f32 memory.
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      constexpr int kPairs = D / 32;  // n16 column pairs per half
+      float dq[2 * kPairs][4] = {};
+#pragma unroll
+      for (int kk = 0; kk < kKeys / 16; ++kk) {
+        uint32_t x[4];
+        ldmatrix_x4_trans(x, s_ds + (kk * 16 + (lane & 7) + ((lane >> 4) << 3)) * kDsStride + warp * 16 +
+                                 ((lane >> 3) & 1) * 8);
+#pragma unroll
+        for (int j = 0; j < kPairs; ++j) {
+          const int dn = half * kPairs + j;
+          uint32_t f[4];
+          ldmatrix_x4_trans(f, s_k + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * S + dn * 16 + (lane >> 4) * 8);
+          mma_16816(dq[2 * j], x, f[0], f[1]);
+          mma_16816(dq[2 * j + 1], x, f[2], f[3]);
+        }
+      }
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int query = m0 + warp * 16 + g + 8 * h;
+        if (query >= a.len) continue;
+        float* dst = a.dq_acc + (b * a.len + query) * a.e;
+#pragma unroll
+        for (int j = 0; j < 2 * kPairs; ++j) {
+          const int col = (half * 2 * kPairs + j) * 8 + 2 * t;
+          if (col < a.e) {
+            atomicAdd(dst + col, dq[j][2 * h] * a.scale);
+            atomicAdd(dst + col + 1, dq[j][2 * h + 1] * a.scale);
+          }
+        }
+      }
+    }
+    __syncthreads();  // the next query tile overwrites Q, dO, dS^T, lse and Delta
+  }
+  cp_async_wait<0>();  // K and V were never waited for when no query tile sees this block's keys
+
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int key = n0 + warp * 16 + g + 8 * h;
+    if (key >= a.keys) continue;
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+      const int col = dt * 8 + 2 * t;
+      if (col < a.e) {
+        *reinterpret_cast<__half2*>(a.dk + (b * a.keys + key) * a.e + col) =
+            __floats2half2_rn(dk[dt][2 * h] * a.scale, dk[dt][2 * h + 1] * a.scale);
+      }
+      if (col < a.ev) {
+        *reinterpret_cast<__half2*>(a.dv + (b * a.keys + key) * a.ev + col) =
+            __floats2half2_rn(dv[dt][2 * h], dv[dt][2 * h + 1]);
+      }
+    }
+  }
+}
+
+// delta[r] = sum_c out[r, c] grad[r, c] in f32: one warp per row (out contiguous, grad rows strided).
+__global__ void attention_delta(const __half* out, const __half* grad, int64_t g_b, int64_t g_r, int64_t len,
+                                int64_t ev, int64_t rows, float* delta) {
+  const int64_t row = blockIdx.x * static_cast<int64_t>(blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (row >= rows) return;
+  const int lane = threadIdx.x & 31;
+  const __half* o = out + row * ev;
+  const __half* d = grad + (row / len) * g_b + (row % len) * g_r;
+  float sum = 0.0f;
+  for (int64_t c = lane; c < ev; c += 32) sum += __half2float(o[c]) * __half2float(d[c]);
+  sum = warp_reduce(sum, SumOp{});
+  if (lane == 0) delta[row] = sum;
+}
+
+__global__ void f32_to_f16(const float* in, int64_t n, __half* out) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    out[i] = __float2half_rn(in[i]);
+  }
+}
+
+int64_t stride_of(const Array& a, int axis) { return a.shape()[axis] == 1 ? 0 : a.strides()[axis]; }
+
+bool rows_of_chunks(const Array& a) {
+  return aligned16(a.data()) && stride_of(a, 2) == 1 && stride_of(a, 1) % 8 == 0 && stride_of(a, 0) % 8 == 0;
+}
+
+template <int D, bool kMasked>
+void launch(const BwdArgs& args, int64_t batches) {
+  using T = BwdTile<D>;
+  auto* kernel = attention_backward_kernel<D, kMasked>;
+  static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB: asked for once per device
+  std::atomic<bool>& opted = opted_in[current_device()];
+  if (!opted.load(std::memory_order_acquire)) {
+    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(T::kSmemBytes)),
+          "cudaFuncSetAttribute (attention backward shared memory)");
+    opted.store(true, std::memory_order_release);
+  }
+  const unsigned key_blocks = static_cast<unsigned>((args.keys + kKeys - 1) / kKeys);
+  for (int64_t b0 = 0; b0 < batches; b0 += 65535) {
+    const dim3 grid(key_blocks, static_cast<unsigned>(std::min<int64_t>(65535, batches - b0)));
+    kernel<<<grid, kBwdThreads, T::kSmemBytes, stream()>>>(args, b0);
+    check_launch("attention backward kernel");
+  }
+}
+
+template <int D>
+void launch(const BwdArgs& args, int64_t batches) {
+  if (args.mask) launch<D, true>(args, batches);
+  else launch<D, false>(args, batches);
+}
+
+}  // namespace
+
+bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask,
+                                     const Array& grad, bool causal, float scale, const Array& dq, const Array& dk,
+                                     const Array& dv) {
+  const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
+  const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
+  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len == 0) return false;
+  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;
+  if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !rows_of_chunks(grad)) return false;
+  for (const Array* out : {&dq, &dk, &dv}) {
+    if (!aligned16(out->data())) return false;
+  }
+  // The forward again, for O and each row's log-sum-exp; then Delta = rowsum(dO * O).
+  const int64_t rows = batches * len;
+  const Array out = Array::empty({batches, len, ev}, Dtype::float16, q.device());
+  Scratch lse(sizeof(float) * rows), delta(sizeof(float) * rows), dq_acc(sizeof(float) * rows * e);
+  if (!attention_tiled(q, k, v, mask, causal, scale, out, lse.as<float>())) return false;
+  attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), grad.data_as<__half>(),
+                                                                     stride_of(grad, 0), stride_of(grad, 1), len, ev,
+                                                                     rows, delta.as<float>());
+  check_launch("attention backward (delta)");
+  check(cudaMemsetAsync(dq_acc.as<void>(), 0, sizeof(float) * rows * e, stream()), "cudaMemsetAsync (dq)");
+
+  BwdArgs args{};
+  args.q = q.data_as<__half>(), args.k = k.data_as<__half>(), args.v = v.data_as<__half>();
+  args.grad = grad.data_as<__half>();
+  if (mask) {
+    args.mask = mask->data_as<__half>();
+    args.mask_b = mask->strides()[0], args.mask_r = mask->strides()[1], args.mask_c = mask->strides()[2];
+  }
+  args.q_b = stride_of(q, 0), args.q_r = stride_of(q, 1), args.k_b = stride_of(k, 0), args.k_r = stride_of(k, 1);
+  args.v_b = stride_of(v, 0), args.v_r = stride_of(v, 1), args.g_b = stride_of(grad, 0), args.g_r = stride_of(grad, 1);
+  args.lse = lse.as<float>(), args.delta = delta.as<float>(), args.dq_acc = dq_acc.as<float>();
+  args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
+  args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
+  args.e = static_cast<int>(e), args.ev = static_cast<int>(ev);
+  args.scale = scale, args.scale_log2 = scale * kLog2e;
+  args.causal = causal;
+  if (dim <= 32) launch<32>(args, batches);
+  else if (dim <= 64) launch<64>(args, batches);
+  else if (dim <= 96) launch<96>(args, batches);
+  else launch<128>(args, batches);
+  f32_to_f16<<<grid_stride_blocks(rows * e), kThreads, 0, stream()>>>(dq_acc.as<float>(), rows * e,
+                                                                       dq.data_as<__half>());
+  check_launch("attention backward (dq)");
+  return true;
+}
+
+}  // namespace tensorlogic::cuda

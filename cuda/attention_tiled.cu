@@ -1,0 +1,340 @@
+// Scaled dot-product attention on tensor cores, FlashAttention-2 style: a block owns a tile of query
+// rows (its Q fragments stay in registers), walks the key/value tiles through double-buffered shared
+// memory (cp.async), computes S = Q K^T with mma.sync, keeps a running max and sum per row in f32
+// (online softmax), and accumulates P V in f32; the output is rounded to f16 once. Key tiles entirely
+// after the causal diagonal are never loaded. Rows whose keys are all masked give zeros.
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cmath>
+
+#include "attention_tiled.h"
+#include "common.cuh"
+#include "mma_sm80.cuh"
+
+namespace tensorlogic::cuda {
+namespace {
+
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kWarps = 4;
+constexpr int kTileThreads = kWarps * 32;
+
+// D: head dim padded (with zeros in shared memory) to a multiple of 32; E and Ev both <= D.
+template <int D>
+struct Tile {
+  // m16 row tiles per warp: two for small heads (each K/V fragment read from shared memory feeds two
+  // MMAs), one for large heads, where two would not fit in the registers with Q held there.
+  static constexpr int kRowTiles = D <= 64 ? 2 : 1;
+  static constexpr int kBlockM = 16 * kRowTiles * kWarps;
+  // Keys per tile: with two row tiles the score fragments of 64 keys would not fit beside O and Q.
+  static constexpr int kBlockN = kRowTiles == 2 ? 32 : 64;
+  // Shared rows padded by 16 bytes so the 8 rows one ldmatrix phase reads fall in 8 different banks.
+  static constexpr int kStride = D + 8;
+  static constexpr int kMaskStride = kBlockN + 8;  // same reason: rows g = 0..7 of a fragment, 8 banks apart
+  static constexpr size_t kSmemBytes = sizeof(__half) * (kBlockM + 4 * kBlockN) * kStride;  // Q, 2 x (K, V)
+  static constexpr size_t kMaskBytes = sizeof(__half) * kBlockM * kMaskStride;                // one mask tile
+};
+
+struct TiledArgs {
+  const __half *q, *k, *v, *mask;  // mask null when absent
+  int64_t q_b, q_r, k_b, k_r, v_b, v_r;  // batch and row strides; the last dims are contiguous
+  int64_t mask_b, mask_r, mask_c;
+  int len, keys, e, ev;
+  float scale_log2;  // scale * log2(e): the exponentials are exp2
+  bool causal;
+  __half* out;  // contiguous [B, len, ev]
+  float* lse;   // null, or contiguous [B, len]: log2 of each row's sum of exp2 scores (+inf: all masked)
+};
+
+// Rows [row0, row0 + kRows) x columns [0, D) of a row-major global matrix into shared memory; rows at or
+// past `rows` and columns at or past `cols` (a multiple of 8) are zero-filled.
+template <int D, int kRows>
+__device__ __forceinline__ void load_tile(__half* dst, const __half* src, int64_t row_stride, int row0, int rows,
+                                          int cols) {
+  constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  static_assert(kRows * kChunks % kTileThreads == 0, "every thread copies the same number of chunks");
+#pragma unroll
+  for (int i = 0; i < kRows * kChunks / kTileThreads; ++i) {
+    const int c = threadIdx.x + i * kTileThreads, r = c / kChunks, ch = c % kChunks;
+    const bool valid = row0 + r < rows && ch * 8 < cols;
+    const __half* from = valid ? src + (row0 + r) * row_stride + ch * 8 : src;
+    cp_async_16(dst + r * Tile<D>::kStride + ch * 8, from, valid);
+  }
+}
+
+// The mask tile [m0, m0 + kBlockM) x [n0, n0 + kBlockN) into shared memory (zeros outside the matrix), so
+// the score loop reads it as f16 pairs with 32-bit addresses instead of strided 64-bit global loads.
+template <int D>
+__device__ __forceinline__ void load_mask_tile(__half* dst, const TiledArgs& a, int64_t b, int m0, int n0) {
+  constexpr int kRows = Tile<D>::kBlockM, kBlockN = Tile<D>::kBlockN;
+  const __half* base = a.mask + b * a.mask_b;
+#pragma unroll 4
+  for (int c = threadIdx.x; c < kRows * kBlockN; c += kTileThreads) {
+    const int r = c / kBlockN, col = c % kBlockN;
+    const int row = m0 + r, key = n0 + col;
+    dst[r * Tile<D>::kMaskStride + col] =
+        row < a.len && key < a.keys ? base[row * a.mask_r + key * a.mask_c] : __float2half(0.0f);
+  }
+}
+
+template <int D, bool kMasked>
+__global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs a, int64_t b0) {
+  using T = Tile<D>;
+  constexpr int MT = T::kRowTiles, kStride = T::kStride, kBlockN = T::kBlockN;
+  extern __shared__ __align__(16) unsigned char smem[];
+  __half* s_q = reinterpret_cast<__half*>(smem);
+  __half* s_k = s_q + T::kBlockM * kStride;  // [2][kBlockN][kStride]
+  __half* s_v = s_k + 2 * kBlockN * kStride;
+  __half* s_mask = s_v + 2 * kBlockN * kStride;  // only with kMasked
+
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int64_t b = b0 + blockIdx.y;
+  const int m0 = (gridDim.x - 1 - blockIdx.x) * T::kBlockM;  // the longest causal rows start first
+  const int warp_row = warp * 16 * MT;                        // this warp's first row in the tile
+  const int kv_end = a.causal ? min(a.keys, m0 + T::kBlockM) : a.keys;
+  const int n_tiles = (kv_end + kBlockN - 1) / kBlockN;  // >= 1: keys > 0 (the launcher checks)
+
+  const __half* q = a.q + b * a.q_b;
+  const __half* k = a.k + b * a.k_b;
+  const __half* v = a.v + b * a.v_b;
+  load_tile<D, T::kBlockM>(s_q, q, a.q_r, m0, a.len, a.e);
+  cp_async_commit();
+  load_tile<D, kBlockN>(s_k, k, a.k_r, 0, a.keys, a.e);
+  load_tile<D, kBlockN>(s_v, v, a.v_r, 0, a.keys, a.ev);
+  cp_async_commit();
+
+  cp_async_wait<1>();  // Q has landed; the first K/V tile may still be in flight
+  __syncthreads();
+  uint32_t q_frag[MT][D / 16][4];
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      ldmatrix_x4(q_frag[mt][kk], s_q + (warp_row + mt * 16 + (lane & 15)) * kStride + kk * 16 + (lane >> 4) * 8);
+    }
+  }
+  float o[MT][D / 8][4];
+  float row_max[MT][2], row_sum[MT][2];  // row_sum: this thread's share; the quad's four add up at the end
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
+    row_max[mt][0] = row_max[mt][1] = -INFINITY;
+    row_sum[mt][0] = row_sum[mt][1] = 0.0f;
+  }
+
+  for (int j = 0; j < n_tiles; ++j) {
+    const int buf = j & 1;
+    if (j + 1 < n_tiles) {  // the other buffer was released by the barrier closing the previous tile
+      load_tile<D, kBlockN>(s_k + (buf ^ 1) * kBlockN * kStride, k, a.k_r, (j + 1) * kBlockN, a.keys, a.e);
+      load_tile<D, kBlockN>(s_v + (buf ^ 1) * kBlockN * kStride, v, a.v_r, (j + 1) * kBlockN, a.keys, a.ev);
+    }
+    cp_async_commit();
+    if (kMasked) load_mask_tile<D>(s_mask, a, b, m0, j * kBlockN);  // the previous tile's readers are past the barrier
+    cp_async_wait<1>();  // everything but the prefetch just issued has landed
+    __syncthreads();
+    const int n0 = j * kBlockN;
+    // A warp whose rows all come before this tile's first key (causal) would only add zeros: it waits.
+    if (!a.causal || n0 <= m0 + warp_row + 16 * MT - 1) {
+      const __half* tk = s_k + buf * kBlockN * kStride;
+      const __half* tv = s_v + buf * kBlockN * kStride;
+
+      // S = Q K^T: K rows are B's columns, so plain ldmatrix gives B fragments for two n8 tiles at once.
+      float s[MT][kBlockN / 8][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+        for (int nt = 0; nt < kBlockN / 8; ++nt) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.0f;
+      }
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) {
+#pragma unroll
+        for (int nn = 0; nn < kBlockN / 16; ++nn) {
+          uint32_t kf[4];
+          ldmatrix_x4(kf, tk + (nn * 16 + (lane & 7) + ((lane >> 4) << 3)) * kStride + kk * 16 + ((lane >> 3) & 1) * 8);
+#pragma unroll
+          for (int mt = 0; mt < MT; ++mt) {
+            mma_16816(s[mt][2 * nn], q_frag[mt][kk], kf[0], kf[1]);
+            mma_16816(s[mt][2 * nn + 1], q_frag[mt][kk], kf[2], kf[3]);
+          }
+        }
+      }
+
+      // Scores in log2 units; keys past the end or after the causal diagonal are -inf.
+      const bool edge = n0 + kBlockN > a.keys || (a.causal && n0 + kBlockN - 1 > m0);  // uniform per block
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int local = warp_row + mt * 16 + g + 8 * h, row = m0 + local;
+#pragma unroll
+          for (int nt = 0; nt < kBlockN / 8; ++nt) {
+            float2 add = make_float2(0.0f, 0.0f);
+            if (kMasked) {
+              add = __half22float2(*reinterpret_cast<const __half2*>(s_mask + local * T::kMaskStride + nt * 8 + 2 * t));
+            }
+#pragma unroll
+            for (int c = 0; c < 2; ++c) {
+              const int col = n0 + nt * 8 + 2 * t + c;
+              float x = s[mt][nt][2 * h + c] * a.scale_log2;
+              if (kMasked) x = fmaf(c == 0 ? add.x : add.y, kLog2e, x);
+              if (edge && (col >= a.keys || (a.causal && col > row))) x = -INFINITY;
+              s[mt][nt][2 * h + c] = x;
+            }
+          }
+        }
+      }
+
+      // Online softmax: new running max per row (over the quad holding the row), rescale what was summed.
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          float top = row_max[mt][h];
+#pragma unroll
+          for (int nt = 0; nt < kBlockN / 8; ++nt) top = fmaxf(top, fmaxf(s[mt][nt][2 * h], s[mt][nt][2 * h + 1]));
+          top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
+          top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
+          const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
+          const float alpha = exp2f(row_max[mt][h] - base);  // 0 while nothing was summed
+          row_max[mt][h] = top;
+          float sum = 0.0f;
+#pragma unroll
+          for (int nt = 0; nt < kBlockN / 8; ++nt) {
+            s[mt][nt][2 * h] = exp2f(s[mt][nt][2 * h] - base);
+            s[mt][nt][2 * h + 1] = exp2f(s[mt][nt][2 * h + 1] - base);
+            sum += s[mt][nt][2 * h] + s[mt][nt][2 * h + 1];
+          }
+          row_sum[mt][h] = row_sum[mt][h] * alpha + sum;
+#pragma unroll
+          for (int dt = 0; dt < D / 8; ++dt) {
+            o[mt][dt][2 * h] *= alpha;
+            o[mt][dt][2 * h + 1] *= alpha;
+          }
+        }
+      }
+
+      // O += P V. P is rounded to f16 for the tensor cores, as FlashAttention and PyTorch's fused kernels
+      // do (weights in [0, 1], relative error 2^-11 each); the row sums above use the f32 weights. The S
+      // accumulator layout of two n8 tiles is exactly the A fragment of one k16 step; V rows are B's k
+      // index, so ldmatrix.trans gives B fragments for two n8 tiles of the output at once.
+#pragma unroll
+      for (int kk = 0; kk < kBlockN / 16; ++kk) {
+        uint32_t p[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          p[mt][0] = pack_half2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+          p[mt][1] = pack_half2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+          p[mt][2] = pack_half2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+          p[mt][3] = pack_half2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+        }
+#pragma unroll
+        for (int dn = 0; dn < D / 16; ++dn) {
+          uint32_t vf[4];
+          const int v_row = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
+          ldmatrix_x4_trans(vf, tv + v_row * kStride + dn * 16 + (lane >> 4) * 8);
+#pragma unroll
+          for (int mt = 0; mt < MT; ++mt) {
+            mma_16816(o[mt][2 * dn], p[mt], vf[0], vf[1]);
+            mma_16816(o[mt][2 * dn + 1], p[mt], vf[2], vf[3]);
+          }
+        }
+      }
+    }
+    __syncthreads();  // this buffer is refilled two tiles from now
+  }
+
+  // Normalise and store: each thread holds columns 2t, 2t+1 of every n8 tile of rows g and g + 8.
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      float total = row_sum[mt][h];
+      total += __shfl_xor_sync(0xffffffffu, total, 1);
+      total += __shfl_xor_sync(0xffffffffu, total, 2);
+      const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+      const int row = m0 + warp_row + mt * 16 + g + 8 * h;
+      if (row >= a.len) continue;
+      if (a.lse && t == 0) a.lse[b * a.len + row] = total > 0.0f ? row_max[mt][h] + log2f(total) : INFINITY;
+      __half* dst = a.out + (b * a.len + row) * a.ev;
+#pragma unroll
+      for (int dt = 0; dt < D / 8; ++dt) {
+        const int col = dt * 8 + 2 * t;
+        if (col < a.ev) {  // ev is a multiple of 8, so col + 1 < ev too
+          *reinterpret_cast<__half2*>(dst + col) =
+              __floats2half2_rn(o[mt][dt][2 * h] * inv, o[mt][dt][2 * h + 1] * inv);
+        }
+      }
+    }
+  }
+}
+
+// A size-1 axis may carry any stride; it is never stepped over.
+int64_t stride_of(const Array& a, int axis) { return a.shape()[axis] == 1 ? 0 : a.strides()[axis]; }
+
+// Whole 16-byte rows: aligned base, contiguous last axis, batch and row strides multiples of 8 halves.
+bool rows_of_chunks(const Array& a) {
+  return aligned16(a.data()) && stride_of(a, 2) == 1 && stride_of(a, 1) % 8 == 0 && stride_of(a, 0) % 8 == 0;
+}
+
+template <int D, bool kMasked>
+void launch(const TiledArgs& args, int64_t batches) {
+  using T = Tile<D>;
+  auto* kernel = attention_tiled_kernel<D, kMasked>;
+  const size_t smem = T::kSmemBytes + (kMasked ? T::kMaskBytes : 0);
+  // Above 48 KiB, dynamic shared memory must be asked for, once per kernel and device.
+  static std::atomic<bool> opted_in[kMaxDevices];
+  std::atomic<bool>& opted = opted_in[current_device()];
+  if (!opted.load(std::memory_order_acquire)) {
+    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
+          "cudaFuncSetAttribute (tiled attention shared memory)");
+    opted.store(true, std::memory_order_release);
+  }
+  const unsigned row_blocks = static_cast<unsigned>((args.len + T::kBlockM - 1) / T::kBlockM);
+  for (int64_t b0 = 0; b0 < batches; b0 += 65535) {
+    const dim3 grid(row_blocks, static_cast<unsigned>(std::min<int64_t>(65535, batches - b0)));
+    kernel<<<grid, kTileThreads, smem, stream()>>>(args, b0);
+    check_launch("tiled attention kernel");
+  }
+}
+
+template <int D>
+void launch(const TiledArgs& args, int64_t batches) {
+  if (args.mask) launch<D, true>(args, batches);
+  else launch<D, false>(args, batches);
+}
+
+}  // namespace
+
+bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                     const Array& out, float* lse) {
+  const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
+  const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
+  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0) return false;
+  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key indices are int
+  if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !aligned16(out.data())) return false;
+  TiledArgs args{};
+  args.q = q.data_as<__half>();
+  args.k = k.data_as<__half>();
+  args.v = v.data_as<__half>();
+  args.q_b = stride_of(q, 0), args.q_r = stride_of(q, 1);
+  args.k_b = stride_of(k, 0), args.k_r = stride_of(k, 1);
+  args.v_b = stride_of(v, 0), args.v_r = stride_of(v, 1);
+  if (mask) {
+    args.mask = mask->data_as<__half>();
+    args.mask_b = mask->strides()[0], args.mask_r = mask->strides()[1], args.mask_c = mask->strides()[2];
+  }
+  args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
+  args.e = static_cast<int>(e), args.ev = static_cast<int>(ev);
+  args.scale_log2 = scale * kLog2e;
+  args.causal = causal;
+  args.out = out.data_as<__half>();
+  args.lse = lse;
+  if (dim <= 32) launch<32>(args, batches);
+  else if (dim <= 64) launch<64>(args, batches);
+  else if (dim <= 96) launch<96>(args, batches);
+  else launch<128>(args, batches);
+  return true;
+}
+
+}  // namespace tensorlogic::cuda

@@ -1,0 +1,28 @@
+// Devices beyond their names: how many of a type, their properties, and events in their queues of work.
+#include "bindings.h"
+
+namespace tensorlogic::python {
+
+void bind_device(py::module_& m) {
+  m.def("device_count", [](const std::string& type) { return device_count(parse_device(type).type); });
+  m.def("device_properties", [](const std::string& name) {
+    const DeviceProperties p = device_properties(parse_device(name));
+    py::dict out;
+    out["name"] = p.name;
+    out["total_memory"] = p.total_memory;
+    out["major"] = p.major;
+    out["minor"] = p.minor;
+    out["multi_processor_count"] = p.multiprocessors;
+    return out;
+  });
+  py::class_<Event>(m, "Event")
+      .def(py::init([](const std::string& device, bool timing) { return new Event(parse_device(device), timing); }))
+      .def("record", &Event::record)
+      .def("synchronize", &Event::synchronize, py::call_guard<py::gil_scoped_release>())
+      .def("query", &Event::query)
+      .def("elapsed_ms", &Event::elapsed_ms, py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("device", [](const Event& e) { return e.device().str(); })
+      .def_property_readonly("timing", &Event::timing);
+}
+
+}  // namespace tensorlogic::python

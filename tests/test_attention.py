@@ -1,0 +1,206 @@
+"""scaled_dot_product_attention at the sizes of real models, against PyTorch's float32 SDPA on the same
+f16-rounded inputs (rounded to f16 once). On CUDA these shapes run the tensor-core kernel
+(cuda/attention_tiled.cu: head dims multiples of 8 up to 128, contiguous last axes, 16-byte aligned
+rows): sequence lengths that are not multiples of its tiles, keys != queries, causal diagonals inside
+tiles, additive masks with fully masked rows, batch broadcasting; the last cases fall back to the
+general kernel. The CUDA kernel rounds the softmax weights to f16 for the P @ V product (as
+FlashAttention and PyTorch's fused kernels do); each weight's relative error is 2^-11 at most, far
+inside the tolerance below. Gradients (first order, no mask) run the fused backward kernels on CUDA
+(cuda/attention_backward.cu) and the composed backward elsewhere, against PyTorch's float64 autograd.
+The small-shape and error cases live in test_conv.py, double backward in test_autograd.py."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import tensorlogic as tl
+from linalg_helpers import assert_close, f16, host, tensor
+
+
+def t32(values):
+    return torch.tensor(np.asarray(values), dtype=torch.float32)
+
+
+def sdpa_ref(q, k, v, mask=None, causal=False, scale=None):
+    m = None if mask is None else (torch.tensor(mask) if mask.dtype == np.bool_ else t32(mask))
+    return F.scaled_dot_product_attention(t32(q), t32(k), t32(v), attn_mask=m, is_causal=causal, scale=scale).numpy()
+
+
+# (batch..., L, S, E, Ev)
+SHAPES = [
+    ((2, 3), 1, 1, 64, 64),
+    ((2,), 17, 130, 64, 64),
+    ((1, 2), 130, 17, 128, 128),
+    ((2,), 257, 257, 64, 64),
+    ((1,), 257, 100, 128, 128),  # more queries than keys
+    ((2,), 64, 300, 128, 128),   # more keys than queries
+    ((3,), 33, 65, 32, 16),      # head dims padded in shared memory
+    ((2,), 70, 129, 96, 72),
+    ((1,), 100, 90, 40, 40),
+    ((2,), 19, 23, 8, 8),
+]
+
+
+@pytest.mark.parametrize("batch,L,S,E,Ev", SHAPES)
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_tiles(device, rng, batch, L, S, E, Ev, causal):
+    q, k, v = f16(rng, *batch, L, E), f16(rng, *batch, S, E), f16(rng, *batch, S, Ev)
+    got = tl.scaled_dot_product_attention(tensor(q, device), tensor(k, device), tensor(v, device), is_causal=causal)
+    assert_close(got, sdpa_ref(q, k, v, causal=causal))
+
+
+@pytest.mark.parametrize("L,S,E", [(130, 257, 64), (17, 40, 128), (257, 1, 64)])
+def test_sdpa_additive_mask(device, rng, L, S, E):
+    q, k, v = f16(rng, 2, 2, L, E), f16(rng, 2, 2, S, E), f16(rng, 2, 2, S, E)
+    mask = f16(rng, 2, 1, L, S, scale=2.0)  # broadcast over heads
+    rows = rng.random(L) < 0.2
+    rows[L // 2] = True
+    mask[0, 0, rows, :] = -np.inf  # rows with every key masked give zeros
+    mask[1, 0, :, rng.random(S) < 0.3] = -np.inf
+    got = tl.scaled_dot_product_attention(*(tensor(a, device) for a in (q, k, v)), attn_mask=tensor(mask, device),
+                                          scale=0.3)
+    ref = sdpa_ref(q, k, v, mask, scale=0.3)
+    assert np.all(ref[0, :, np.all(np.isinf(mask[0, 0]), -1)] == 0)
+    assert_close(got, ref)
+
+
+def test_sdpa_mask_views_and_bool(device, rng):
+    L, S, E = 70, 90, 64
+    q, k, v = f16(rng, 3, L, E), f16(rng, 3, S, E), f16(rng, 3, S, E)
+    tq, tk, tv = (tensor(a, device) for a in (q, k, v))
+    mask = f16(rng, S, L)  # passed transposed: a mask view with a non-unit key stride
+    got = tl.scaled_dot_product_attention(tq, tk, tv, attn_mask=tensor(mask, device).transpose(0, 1))
+    assert_close(got, sdpa_ref(q, k, v, np.ascontiguousarray(mask.T)))
+    keep = rng.random((3, L, S)) > 0.5
+    keep[1, 5, :] = False
+    got = tl.scaled_dot_product_attention(tq, tk, tv, attn_mask=keep)
+    assert_close(got, sdpa_ref(q, k, v, keep))
+
+
+def test_sdpa_batch_broadcast(device, rng):
+    q, k, v = f16(rng, 2, 1, 65, 64), f16(rng, 1, 3, 80, 64), f16(rng, 1, 3, 80, 64)
+    got = tl.scaled_dot_product_attention(tensor(q, device), tensor(k, device), tensor(v, device), is_causal=True)
+    assert got.shape == (2, 3, 65, 64)
+    assert_close(got, sdpa_ref(q, k, v, causal=True))
+
+
+def test_sdpa_large_scores(device, rng):
+    # scores of several hundred: the softmax is nearly one-hot, exp must be taken after the row max
+    q, k, v = f16(rng, 2, 2, 96, 64, scale=8.0), f16(rng, 2, 2, 96, 64, scale=8.0), f16(rng, 2, 2, 96, 64)
+    for causal in (False, True):
+        got = tl.scaled_dot_product_attention(tensor(q, device), tensor(k, device), tensor(v, device), is_causal=causal)
+        assert_close(got, sdpa_ref(q, k, v, causal=causal))
+
+
+def test_sdpa_heads_interleaved(device, rng):
+    # [B, L, H, E] viewed as [B, H, L, E] (how multi-head layers call it): strided rows, contiguous last axis
+    B, L, H, E = 2, 77, 4, 64
+    q, k, v = f16(rng, B, L, H, E), f16(rng, B, L, H, E), f16(rng, B, L, H, E)
+    tq, tk, tv = (tensor(a, device).transpose(1, 2) for a in (q, k, v))
+    got = tl.scaled_dot_product_attention(tq, tk, tv, is_causal=True)
+    ref = sdpa_ref(*(np.ascontiguousarray(a.transpose(0, 2, 1, 3)) for a in (q, k, v)), causal=True)
+    assert_close(got, ref)
+
+
+@pytest.mark.parametrize("case", ["head_dim_20", "head_dim_160", "strided_last", "unaligned_rows"])
+def test_sdpa_general_kernel_cases(device, rng, case):
+    """Inputs the tiled kernel does not take run the general kernel; same results."""
+    E = {"head_dim_20": 20, "head_dim_160": 160}.get(case, 64)
+    q, k, v = f16(rng, 2, 40, E), f16(rng, 2, 50, E), f16(rng, 2, 50, E)
+    tq, tk, tv = (tensor(a, device) for a in (q, k, v))
+    if case == "strided_last":
+        wide = np.zeros((2, 40, 2 * E))
+        wide[..., ::2] = q
+        tq = tensor(wide, device)[..., ::2]
+    if case == "unaligned_rows":  # rows start 4 elements (8 bytes) into a wider row
+        wide = np.zeros((2, 50, E + 8))
+        wide[..., 4:E + 4] = k
+        tk = tensor(wide, device)[..., 4:E + 4]
+    for causal in (False, True):
+        got = tl.scaled_dot_product_attention(tq, tk, tv, is_causal=causal)
+        assert_close(got, sdpa_ref(q, k, v, causal=causal))
+
+
+def assert_grad_close(got, ref, rtol=4e-3):
+    """A gradient is a chain of f16-rounded products (P and dS enter the CUDA kernels' MMAs as f16), so the
+    slack scales with each element and with the largest one (test_autograd's rule)."""
+    a = host(got).astype(np.float64)
+    e = ref.detach().numpy()
+    assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
+    bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + 1e-3
+    err = np.abs(a - e)
+    if not (err <= bound).all():
+        k = np.unravel_index(int(np.argmax(err - bound)), e.shape)
+        raise AssertionError(f"worst element {k}: got {a[k]}, expected {e[k]} (|diff| {err[k]:.3g} > {bound[k]:.3g})")
+
+
+# (q batch, k/v batch, L, S, E, Ev): on CUDA the first ones run the fused backward kernels, the last the
+# composed one (head dim 20)
+GRAD_SHAPES = [
+    ((2, 2), (2, 2), 70, 90, 64, 64),
+    ((1, 2), (1, 2), 130, 130, 128, 128),
+    ((2,), (2,), 1, 33, 64, 64),
+    ((3,), (3,), 45, 20, 40, 24),
+    ((2, 1), (1, 3), 65, 70, 64, 64),  # batch broadcasting: gradients summed over the broadcast axes
+    ((2,), (2,), 33, 33, 20, 20),
+]
+
+
+@pytest.mark.parametrize("qb,kb,L,S,E,Ev", GRAD_SHAPES)
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_backward(device, rng, qb, kb, L, S, E, Ev, causal):
+    q, k, v = f16(rng, *qb, L, E), f16(rng, *kb, S, E), f16(rng, *kb, S, Ev)
+    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]  # float64
+    out = tl.scaled_dot_product_attention(*ours, is_causal=causal)
+    ref = F.scaled_dot_product_attention(*theirs, is_causal=causal)
+    g = f16(rng, *ref.shape)
+    out.backward(tensor(g, device))
+    ref.backward(torch.tensor(g))
+    for a, e in zip(ours, theirs):
+        assert_grad_close(a.grad, e.grad)
+
+
+def test_sdpa_backward_expanded_grad(device, rng):
+    # out.sum() hands the backward a stride-0 gradient
+    q, k, v = f16(rng, 2, 50, 64), f16(rng, 2, 60, 64), f16(rng, 2, 60, 64)
+    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    tl.scaled_dot_product_attention(*ours, is_causal=True).sum().backward()
+    F.scaled_dot_product_attention(*theirs, is_causal=True).sum().backward()
+    for a, e in zip(ours, theirs):
+        assert_grad_close(a.grad, e.grad)
+
+
+@pytest.mark.parametrize("E", [64, 128, 20])
+def test_sdpa_backward_constant_mask(device, rng, E):
+    # an additive mask without a gradient (padding, relative bias) keeps the fused backward on CUDA
+    q, k, v = f16(rng, 2, 2, 70, E), f16(rng, 2, 2, 90, E), f16(rng, 2, 2, 90, E)
+    mask = f16(rng, 2, 1, 70, 90)
+    mask[0, 0, 3, :] = -np.inf  # every key masked: zero output and gradients
+    mask[1, 0, :, 5] = -np.inf
+    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    out = tl.scaled_dot_product_attention(*ours, attn_mask=tensor(mask, device))
+    ref = F.scaled_dot_product_attention(*theirs, attn_mask=torch.tensor(mask))
+    g = f16(rng, *ref.shape)
+    out.backward(tensor(g, device))
+    ref.backward(torch.tensor(g))
+    for a, e in zip(ours, theirs):
+        assert_grad_close(a.grad, e.grad)
+    assert np.all(host(ours[0].grad)[0, :, 3] == 0)
+
+
+def test_sdpa_backward_heads_interleaved(device, rng):
+    # strided rows ([B, L, H, E] viewed as [B, H, L, E]) are taken as they are by the fused backward
+    B, L, H, E = 2, 77, 4, 64
+    q, k, v = f16(rng, B, L, H, E), f16(rng, B, L, H, E), f16(rng, B, L, H, E)
+    leaves = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    out = tl.scaled_dot_product_attention(*(x.transpose(1, 2) for x in leaves), is_causal=True)
+    ref = F.scaled_dot_product_attention(*(x.transpose(1, 2) for x in theirs), is_causal=True)
+    g = f16(rng, *ref.shape)
+    out.backward(tensor(g, device))
+    ref.backward(torch.tensor(g))
+    for a, e in zip(leaves, theirs):
+        assert_grad_close(a.grad, e.grad)
