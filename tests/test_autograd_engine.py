@@ -239,7 +239,7 @@ def test_in_place_change_through_a_view_of_a_saved_tensor_is_detected():
 def test_device_moves_keep_the_graph(device):
     # .to(device) is differentiable (the gradient goes back to the source device); on a CPU-only
     # machine the move is to the same device and returns the tensor itself.
-    x = tl.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    x = tl.tensor([1.0, -2.0, 3.0], device="cpu", requires_grad=True)
     y = x.to(device)
     assert y.requires_grad
     (y * y).sum().backward()

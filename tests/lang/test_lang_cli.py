@@ -4,6 +4,8 @@ import pathlib
 
 import pytest
 
+import tensorlogic as tl
+
 from tensorlogic.lang import repl as repl_mod
 from tensorlogic.lang.cli import main
 
@@ -77,3 +79,11 @@ def test_repl_runs_statements_and_keeps_state(capsys):
     assert captured.out.splitlines()[-1] == "3"
     assert "unknown name 'nope'" in captured.err
     assert "<repl>:" in captured.err and "unexpected end of input" in captured.err
+
+
+def test_device_option_holds_for_one_command_only(tmp_path):
+    path = tmp_path / "p.tl"
+    path.write_text("tensor X: float16[2] = [1, 2]\nX?\n")
+    before = tl.get_default_device()
+    assert main(["run", str(path), "--device", "cpu"]) == 0
+    assert tl.get_default_device() == before

@@ -44,6 +44,15 @@ def _set_device(name):
 
 
 def main(argv=None) -> int:
+    import tensorlogic as tl
+    previous = tl.get_default_device()
+    try:
+        return _run(argv)
+    finally:
+        tl.set_default_device(previous)  # `--device` holds for this command only (main is also called from Python)
+
+
+def _run(argv) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help()
