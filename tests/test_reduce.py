@@ -215,38 +215,31 @@ def test_pytorch_call_forms(device):
         t.norm("nuc")
 
 
-@pytest.mark.parametrize("n", [15, 16, 17, 63, 64, 65, 4097, 9000])
-def test_row_kernels_every_op_around_the_vector_width(device, n):
-    """Rows reduced by the vector leaves (every rule, lengths around the lane count and over the pairwise
-    leaf), with a NaN in the tail for the max/min family."""
-    rng = np.random.default_rng(n)
-    x = f16_data(rng, (3, n))
+def _every_rule_matches_torch(x, dim, nan_at, device):
+    """Every reduction rule over `dim` against PyTorch, then amax/amin with NaNs placed at `nan_at`."""
     t, tx = to_tl(x, device), torch_of(x)
     for op in ("sum", "mean", "prod", "max", "min", "var", "logsumexp", "norm"):
-        assert_f16_close(host(getattr(tl, op)(t, dim=1) if op not in ("max", "min") else getattr(tl, "a" + op)(t, dim=1)),
-                         torch_reduce(op, tx, 1, False).numpy(), rtol=4e-3, atol=2e-3)
+        got = getattr(tl, op)(t, dim=dim) if op not in ("max", "min") else getattr(tl, "a" + op)(t, dim=dim)
+        assert_f16_close(host(got), torch_reduce(op, tx, dim, False).numpy(), rtol=4e-3, atol=2e-3)
     for p in (1, 0, float("inf"), float("-inf")):
-        assert_f16_close(host(tl.norm(t, p, dim=1)), torch.linalg.vector_norm(tx.double(), p, dim=1).numpy())
-    x[1, -1] = np.nan
+        assert_f16_close(host(tl.norm(t, p, dim=dim)), torch.linalg.vector_norm(tx.double(), p, dim=dim).numpy())
+    for index in nan_at:
+        x[index] = np.nan
     t, tx = to_tl(x, device), torch_of(x).double()
     for op in ("amax", "amin"):
-        np.testing.assert_array_equal(host(getattr(tl, op)(t, dim=1)), getattr(torch, op)(tx, dim=1).numpy().astype(np.float16))
+        np.testing.assert_array_equal(host(getattr(tl, op)(t, dim=dim)),
+                                      getattr(torch, op)(tx, dim=dim).numpy().astype(np.float16))
+
+
+@pytest.mark.parametrize("n", [15, 16, 17, 63, 64, 65, 4097, 9000])
+def test_row_kernels_every_op_around_the_vector_width(device, rng, n):
+    """Rows reduced by the vector leaves (every rule, lengths around the lane count and over the pairwise
+    leaf), with a NaN in the tail for the max/min family."""
+    _every_rule_matches_torch(f16_data(rng, (3, n)), 1, [(1, -1)], device)
 
 
 @pytest.mark.parametrize("cols", [1, 15, 16, 17, 65, 300])
-def test_column_kernels_every_op_around_the_vector_width(device, cols):
+def test_column_kernels_every_op_around_the_vector_width(device, rng, cols):
     """Columns reduced by the vector column kernels over several row blocks (every rule, widths around the
     lane count), with NaNs in the first block and in the last for the max/min family."""
-    rng = np.random.default_rng(cols)
-    x = f16_data(rng, (150, cols))
-    t, tx = to_tl(x, device), torch_of(x)
-    for op in ("sum", "mean", "prod", "max", "min", "var", "logsumexp", "norm"):
-        assert_f16_close(host(getattr(tl, op)(t, dim=0) if op not in ("max", "min") else getattr(tl, "a" + op)(t, dim=0)),
-                         torch_reduce(op, tx, 0, False).numpy(), rtol=4e-3, atol=2e-3)
-    for p in (1, 0, float("inf"), float("-inf")):
-        assert_f16_close(host(tl.norm(t, p, dim=0)), torch.linalg.vector_norm(tx.double(), p, dim=0).numpy())
-    x[3, 0] = np.nan
-    x[-1, cols - 1] = np.nan
-    t, tx = to_tl(x, device), torch_of(x).double()
-    for op in ("amax", "amin"):
-        np.testing.assert_array_equal(host(getattr(tl, op)(t, dim=0)), getattr(torch, op)(tx, dim=0).numpy().astype(np.float16))
+    _every_rule_matches_torch(f16_data(rng, (150, cols)), 0, [(3, 0), (-1, cols - 1)], device)

@@ -108,10 +108,9 @@ def test_random_draws_from_threads_take_disjoint_counters(device):
     assert sorted(drawn) == sorted(sequential)
 
 
-def test_native_work_overlaps_python_in_another_thread(cpu_default):
+def test_native_work_overlaps_python_in_another_thread(cpu_default, rng):
     """While one thread is inside a long native op, another thread keeps running Python: its progress
     stamps leave no gap longer than half the op (holding the GIL would leave one as long as the op)."""
-    rng = np.random.default_rng(5)
     n = 1536
     while True:  # an op of at least ~30 ms, however fast the machine, so scheduling noise stays small
         a = tl.tensor(f16_randn(rng, (n, n)))
