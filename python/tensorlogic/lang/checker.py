@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from . import catalog
 from . import nodes as N
 from .domains import Domain, DomainInference, UnionFind
+from .logic.rules import check_rules
 from .errors import Span, TensorLogicTypeError, located
 from .parser import parse
 from .resolve import Resolver, target_name
@@ -112,6 +113,7 @@ class Checker(Resolver, DomainInference, Stratifier):
         self.check_stray_facts(items)
         self.infer_domains(items)
         graph, order = self.stratify()
+        check_rules(self)
         from .indices import StaticShapes
         StaticShapes(self, order).check_all()
         for learn in self.learns:

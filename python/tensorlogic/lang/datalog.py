@@ -174,12 +174,15 @@ def _with_missing(r, axes, sizes):
 def query_rows(rt, literals, locals=None, local_names=None):
     """Bindings of the variables of a conjunctive query, as a list of dicts (variables in order of
     appearance), or a bool for a query without variables."""
+    rows = rt.logic.query(literals)
+    if rows is not None:
+        return rows
     ev = rt.evaluator
     factors = [N.Prefix(span=l.span, ops=["!"], operand=l.expr) if l.negated else l.expr
                for l in literals]
     body = N.Juxt(span=literals[0].span, factors=factors) if len(factors) > 1 else factors[0]
-    rt.query_bodies.setdefault(tuple(id(l) for l in literals), body)
-    body = rt.query_bodies[tuple(id(l) for l in literals)]
+    # The literals are kept with their body so that their ids (the key) are not reused.
+    body = rt.query_bodies.setdefault(tuple(id(l) for l in literals), (literals, body))[1]
     from .contraction import var_names
     names = var_names(body)
     fr = ev.frame_for(body, keep=tuple(names), locals=locals, local_names=local_names)

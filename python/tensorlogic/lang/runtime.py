@@ -14,6 +14,7 @@ from .errors import TensorLogicTypeError
 from .evaluate import Evaluator, Frame
 from .joins import Joins
 from .labelled import Labelled, is_tensor, project
+from .logic.engine import Logic
 from .strata import is_recursive
 
 DEFAULT_MAX_ITERATIONS = 1000
@@ -32,6 +33,7 @@ class Runtime:
         self.evaluator = Evaluator(self)
         self.datalog = Datalog(self)
         self.joins = Joins(self)
+        self.logic = Logic(self)
         self.plans, self.query_bodies = {}, {}
         self.globals, self.leaves, self.versions = {}, {}, {}
         self.cache, self._facts = {}, {}
@@ -227,6 +229,8 @@ class Runtime:
 
     def derived(self, name):
         comp = self.component[name]
+        if name in self.model.relations and self.logic.storage(comp)[0] == "sparse":
+            return self.logic.dense(name)
         snap = self.snapshot(comp)
         hit = self.cache.get(name)
         if hit is not None and hit[1] == snap:
