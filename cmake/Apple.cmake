@@ -16,7 +16,7 @@ endif()
 
 function(tl_add_apple_backends target)
   set(root "${CMAKE_CURRENT_SOURCE_DIR}")
-  file(GLOB kernels CONFIGURE_DEPENDS "${root}/metal/*.metal")
+  file(GLOB kernels CONFIGURE_DEPENDS "${root}/metal/*.metal" "${root}/cpp/kernels/*.h")
   set(embedded "${CMAKE_CURRENT_BINARY_DIR}/metal_sources.cpp")
   add_custom_command(OUTPUT "${embedded}"
     COMMAND "${CMAKE_COMMAND}" "-DMETAL_DIR=${root}/metal" "-DOUTPUT=${embedded}" -P "${root}/cmake/EmbedMetal.cmake"

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "../cpp/cpu/optim_ops.h"
 #include "tensorlogic/errors.h"
 
 namespace tensorlogic::metal {
@@ -598,27 +597,7 @@ void MetalBackend::random(RandomKind kind, uint64_t seed, uint64_t offset, doubl
 // ---- fused optimizer steps -------------------------------------------------------------------------
 void MetalBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& o, const Array& param, const Array& grad,
                                   const std::vector<Array>& state) {
-  // The coefficients of cpp/cpu/optim_ops.h (shared with the CPU and CUDA backends), in params.h's layout.
-  const cpu::Coeffs k = cpu::make_coeffs(kind, o);
-  params::OptimizerCoeffs c{};
-  c.numel = param.numel();
-  c.lr = k.lr;
-  c.wd = k.wd;
-  c.momentum = k.momentum;
-  c.dampening = k.dampening;
-  c.beta1 = k.beta1;
-  c.beta2 = k.beta2;
-  c.eps = k.eps;
-  c.alpha = k.alpha;
-  c.step_size = k.step_size;
-  c.bc2_sqrt = k.bc2_sqrt;
-  c.decay = k.decay;
-  c.scale = k.scale;
-  c.nesterov = k.nesterov;
-  c.maximize = k.maximize;
-  c.amsgrad = k.amsgrad;
-  c.centered = k.centered;
-  c.first = k.first;
+  const kernels::OptimizerCoeffs c = optimizer_coeffs(o, param.numel());  // cpp/kernels/optimizer.h
   if (c.numel == 0) return;
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("optimizer", "optimizer_step", {uint_constant(0, static_cast<uint32_t>(kind))});
