@@ -24,7 +24,7 @@ function(tl_add_apple_backends target)
       "${root}/cpp/include/tensorlogic/op_enums.h" "${root}/cpp/include/tensorlogic/op_table.def"
       "${root}/cmake/EmbedMetal.cmake"
     COMMENT "Embedding metal/*.metal" VERBATIM)
-  set(host "${root}/objc/metal_context.mm" "${root}/objc/metal_backend.mm")
+  file(GLOB host CONFIGURE_DEPENDS "${root}/objc/metal_*.mm")  # the context and one file per kernel family
   set(frameworks "-framework Metal" "-framework MetalPerformanceShaders" "-framework Foundation"
     "-framework CoreVideo" "-framework IOSurface")
   target_compile_definitions(${target} PUBLIC TL_WITH_METAL)
