@@ -38,13 +38,7 @@ void MetalBackend::copy(const Array& src, const Array& dst) {
   const char* name = src.dtype() == dst.dtype() ? (src.itemsize() == 2 ? "copy_u16" : "copy_u32")
                                                  : (src.dtype() == Dtype::float16 ? "copy_f16_i32" : "copy_i32_f16");
   id<MTLComputePipelineState> pipeline = context_.pipeline("copy", name, {});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(src, 0);
-    launch.bind(dst, 1);
-    set_params(encoder, p, 2);
-    launch.run_1d(pipeline, p.numel, "copy");
-  });
+  run_kernel_1d(context_, pipeline, {src, dst}, p, p.numel, "copy");
 }
 
 void MetalBackend::fill(const Array& dst, double value) {
@@ -54,12 +48,7 @@ void MetalBackend::fill(const Array& dst, double value) {
   p.iscalar_a = dst.dtype() == Dtype::float16 ? static_cast<int32_t>(to_half(static_cast<float>(value)).bits)
                                                 : static_cast<int32_t>(value);
   id<MTLComputePipelineState> pipeline = context_.pipeline("copy", dst.itemsize() == 2 ? "fill_u16" : "fill_u32", {});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(dst, 0);
-    set_params(encoder, p, 1);
-    launch.run_1d(pipeline, p.numel, "fill");
-  });
+  run_kernel_1d(context_, pipeline, {dst}, p, p.numel, "fill");
 }
 
 Array MetalBackend::upload(const void* data, size_t bytes) {

@@ -29,26 +29,14 @@ void MetalBackend::im2col(const Array& x, const int64_t kernel[2], const Conv2dA
                           int64_t out_w, const Array& out) {
   const auto p = conv_params(x.shape(), kernel, args, out_h, out_w);
   id<MTLComputePipelineState> pipeline = context_.pipeline("conv", "im2col_f16", {});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(x, 0);
-    launch.bind(out, 1);
-    set_params(encoder, p, 2);
-    launch.run_1d(pipeline, out.numel(), "im2col");
-  });
+  run_kernel_1d(context_, pipeline, {x, out}, p, out.numel(), "im2col");
 }
 
 void MetalBackend::col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                           int64_t out_w, const Array& out) {
   const auto p = conv_params(out.shape(), kernel, args, out_h, out_w);
   id<MTLComputePipelineState> pipeline = context_.pipeline("conv", "col2im_f16", {});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(cols, 0);
-    launch.bind(out, 1);
-    set_params(encoder, p, 2);
-    launch.run_1d(pipeline, out.numel(), "col2im");
-  });
+  run_kernel_1d(context_, pipeline, {cols, out}, p, out.numel(), "col2im");
 }
 
 void MetalBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
@@ -56,13 +44,7 @@ void MetalBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], con
   const auto p = conv_params(x.shape(), kernel, args, out_h, out_w);
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("conv", "pool2d_f16", {bool_constant(0, max), bool_constant(1, count_include_pad)});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(x, 0);
-    launch.bind(out, 1);
-    set_params(encoder, p, 2);
-    launch.run_1d(pipeline, out.numel(), max ? "max_pool2d" : "avg_pool2d");
-  });
+  run_kernel_1d(context_, pipeline, {x, out}, p, out.numel(), max ? "max_pool2d" : "avg_pool2d");
 }
 
 }  // namespace tensorlogic::metal

@@ -18,13 +18,7 @@ void MetalBackend::unary(UnaryOp op, const Array& in, const Array& out, const Un
       "elementwise", in.dtype() == Dtype::int32 ? "unary_i32" : "unary_f16",
       {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, contiguous), bool_constant(2, false),
        bool_constant(3, false)});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(in, 0);
-    launch.bind(out, 1);
-    set_params(encoder, p, 2);
-    launch.run_1d(pipeline, p.numel, unary_name(op));
-  });
+  run_kernel_1d(context_, pipeline, {in, out}, p, p.numel, unary_name(op));
 }
 
 void MetalBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const Array& out) {
@@ -76,15 +70,7 @@ void MetalBackend::ternary(TernaryOp op, const Array& a, const Array& b, const A
       "elementwise", ints ? "where_i32" : "ternary_f16",
       {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, contiguous), bool_constant(2, false),
        bool_constant(3, false)});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(a, 0);
-    launch.bind(b, 1);
-    launch.bind(c, 2);
-    launch.bind(out, 3);
-    set_params(encoder, p, 4);
-    launch.run_1d(pipeline, p.numel, "ternary");
-  });
+  run_kernel_1d(context_, pipeline, {a, b, c, out}, p, p.numel, "ternary");
 }
 
 }  // namespace tensorlogic::metal

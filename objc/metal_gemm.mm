@@ -31,19 +31,11 @@ void MetalBackend::gemm(const Array& a, const Array& b, const Array& out, const 
                        bool_constant(2, epilogue.residual != nullptr),
                        uint_constant(3, static_cast<uint32_t>(epilogue.activation))});
   const NSUInteger threads = (tile / 16) * (tile / 16) * 32;
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(a, 0);
-    launch.bind(b, 1);
-    launch.bind(out, 2);
-    launch.bind(epilogue.bias ? *epilogue.bias : out, 3);
-    launch.bind(epilogue.residual ? *epilogue.residual : out, 4);
-    set_params(encoder, p, 5);
-    launch.run(pipeline,
-               MTLSizeMake(static_cast<NSUInteger>((p.n + tile - 1) / tile), static_cast<NSUInteger>((p.m + tile - 1) / tile),
-                           static_cast<NSUInteger>(p.batch)),
-               threads);
-  });
+  const MTLSize groups = MTLSizeMake(static_cast<NSUInteger>((p.n + tile - 1) / tile),
+                                     static_cast<NSUInteger>((p.m + tile - 1) / tile), static_cast<NSUInteger>(p.batch));
+  run_kernel(context_, pipeline,
+             {a, b, out, epilogue.bias ? *epilogue.bias : out, epilogue.residual ? *epilogue.residual : out}, p, groups,
+             threads);
 }
 
 void MetalBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
@@ -64,19 +56,9 @@ void MetalBackend::attention(const Array& q, const Array& k, const Array& v, con
   p.scale = scale;
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("attention", "attention", {bool_constant(0, causal), bool_constant(1, mask != nullptr)});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(q, 0);
-    launch.bind(k, 1);
-    launch.bind(v, 2);
-    launch.bind(mask ? *mask : q, 3);
-    launch.bind(out, 4);
-    set_params(encoder, p, 5);
-    launch.run(pipeline,
-               MTLSizeMake(checked_groups(p.batch * p.l, 1, "attention"),
-                           static_cast<NSUInteger>((p.dv + kColumnsPerGroup - 1) / kColumnsPerGroup), 1),
-               kBlock);
-  });
+  const MTLSize groups = MTLSizeMake(checked_groups(p.batch * p.l, 1, "attention"),
+                                     static_cast<NSUInteger>((p.dv + kColumnsPerGroup - 1) / kColumnsPerGroup), 1);
+  run_kernel(context_, pipeline, {q, k, v, mask ? *mask : q, out}, p, groups, kBlock);
 }
 
 }  // namespace tensorlogic::metal

@@ -80,13 +80,7 @@ void MetalBackend::tri(const Array& in, int64_t k, bool upper, const Array& out)
   p.k = k;
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("tri", in.itemsize() == 2 ? "tri_u16" : "tri_u32", {bool_constant(0, upper)});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(in, 0);
-    launch.bind(out, 1);
-    set_params(encoder, p, 2);
-    launch.run_1d(pipeline, p.numel, upper ? "triu" : "tril");
-  });
+  run_kernel_1d(context_, pipeline, {in, out}, p, p.numel, upper ? "triu" : "tril");
 }
 
 }  // namespace tensorlogic::metal

@@ -3,6 +3,8 @@
 // Launch helper that binds arrays and dispatches (Objective-C++, Apple only).
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <string>
 
 #include "metal_backend.h"
@@ -53,5 +55,28 @@ struct Launch {
     run(pipeline, MTLSizeMake(checked_groups(total, kThreads, op), 1, 1), kThreads);
   }
 };
+
+// One dispatch in the shape of most kernel calls: `arrays` bound at buffer indices 0, 1, ..., the
+// argument block `p` at the next index, then `groups` threadgroups of `threads` threads.
+template <typename P>
+void run_kernel(Context& context, id<MTLComputePipelineState> pipeline,
+                std::initializer_list<std::reference_wrapper<const Array>> arrays, const P& p, MTLSize groups,
+                NSUInteger threads) {
+  context.encode([&](id<MTLComputeCommandEncoder> encoder) {
+    const Launch launch{context, encoder};
+    NSUInteger index = 0;
+    for (const Array& a : arrays) launch.bind(a, index++);
+    set_params(encoder, p, index);
+    launch.run(pipeline, groups, threads);
+  });
+}
+
+// The same over `total` threads in 1-D threadgroups of kThreads.
+template <typename P>
+void run_kernel_1d(Context& context, id<MTLComputePipelineState> pipeline,
+                   std::initializer_list<std::reference_wrapper<const Array>> arrays, const P& p, int64_t total,
+                   const char* op) {
+  run_kernel(context, pipeline, arrays, p, MTLSizeMake(checked_groups(total, kThreads, op), 1, 1), kThreads);
+}
 
 }  // namespace tensorlogic::metal

@@ -15,13 +15,7 @@ void MetalBackend::random(RandomKind kind, uint64_t seed, uint64_t offset, doubl
   p.high = static_cast<long>(high);
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("random", "random_fill", {uint_constant(0, static_cast<uint32_t>(kind))});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(out, 0);
-    launch.bind(out, 1);
-    set_params(encoder, p, 2);
-    launch.run_1d(pipeline, (p.numel + 3) / 4, "random");
-  });
+  run_kernel_1d(context_, pipeline, {out, out}, p, (p.numel + 3) / 4, "random");
 }
 
 void MetalBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& o, const Array& param, const Array& grad,
@@ -30,14 +24,8 @@ void MetalBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& o, 
   if (c.numel == 0) return;
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("optimizer", "optimizer_step", {uint_constant(0, static_cast<uint32_t>(kind))});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(param, 0);
-    launch.bind(grad, 1);
-    for (size_t k = 0; k < 4; ++k) launch.bind(k < state.size() ? state[k] : state[0], 2 + k);  // unused slots: slot 0
-    set_params(encoder, c, 6);
-    launch.run_1d(pipeline, c.numel, optimizer_name(kind));
-  });
+  auto slot = [&](size_t k) -> const Array& { return k < state.size() ? state[k] : state[0]; };  // unused: slot 0
+  run_kernel_1d(context_, pipeline, {param, grad, slot(0), slot(1), slot(2), slot(3)}, c, c.numel, optimizer_name(kind));
 }
 
 }  // namespace tensorlogic::metal

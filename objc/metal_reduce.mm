@@ -55,13 +55,8 @@ void MetalBackend::rows(RowOp op, const Array& in, int64_t outer, int64_t n, int
   id<MTLComputePipelineState> pipeline = context_.pipeline(
       "rows", "softmax_rows", {bool_constant(0, op == RowOp::log_softmax), bool_constant(1, false),
                                bool_constant(2, false), bool_constant(3, false)});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(in, 0);
-    launch.bind(out, 1);
-    set_params(encoder, p, 2);
-    launch.run(pipeline, MTLSizeMake(static_cast<NSUInteger>(outer * inner), 1, 1), row_threads(n));
-  });
+  run_kernel(context_, pipeline, {in, out}, p, MTLSizeMake(static_cast<NSUInteger>(outer * inner), 1, 1),
+             row_threads(n));
 }
 
 void MetalBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias,
@@ -73,15 +68,8 @@ void MetalBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, cons
   id<MTLComputePipelineState> pipeline = context_.pipeline(
       "rows", "norm_rows", {bool_constant(0, false), bool_constant(1, rms), bool_constant(2, weight != nullptr),
                             bool_constant(3, bias != nullptr && !rms)});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(in, 0);
-    launch.bind(weight ? *weight : in, 1);
-    launch.bind(bias ? *bias : in, 2);
-    launch.bind(out, 3);
-    set_params(encoder, p, 4);
-    launch.run(pipeline, MTLSizeMake(static_cast<NSUInteger>(rows), 1, 1), row_threads(n));
-  });
+  run_kernel(context_, pipeline, {in, weight ? *weight : in, bias ? *bias : in, out}, p,
+             MTLSizeMake(static_cast<NSUInteger>(rows), 1, 1), row_threads(n));
 }
 
 void MetalBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
@@ -92,14 +80,8 @@ void MetalBackend::cross_entropy(const Array& logits, const Array& target, int64
   p.ignore_index = ignore_index;
   p.smoothing = label_smoothing;
   id<MTLComputePipelineState> pipeline = context_.pipeline("rows", "cross_entropy_rows", {});
-  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
-    Launch launch{context_, encoder};
-    launch.bind(logits, 0);
-    launch.bind(target, 1);
-    launch.bind(out, 2);
-    set_params(encoder, p, 3);
-    launch.run(pipeline, MTLSizeMake(checked_groups(rows, 1, "cross_entropy"), 1, 1), row_threads(n));
-  });
+  run_kernel(context_, pipeline, {logits, target, out}, p,
+             MTLSizeMake(checked_groups(rows, 1, "cross_entropy"), 1, 1), row_threads(n));
 }
 
 }  // namespace tensorlogic::metal
