@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from .errors import Span
+from ..errors import Span
 
 
 @dataclass(eq=False, kw_only=True)
@@ -63,7 +63,8 @@ class Compare(Node):
 
 @dataclass(eq=False, kw_only=True)
 class Juxt(Node):
-    """Juxtaposed factors `A[i, j] B[j]`: a join (product) of its factors."""
+    """Juxtaposed factors `A[i, j] B[j]`: the product of its factors (an einsum over
+    their shared indices)."""
     factors: list["Expr"]
 
 
@@ -157,12 +158,16 @@ class Literal(Node):
 class Rule(Node):
     head: Expr
     body: list[Literal]
+    # Set by the checker: the head's arguments as index items and the body as one product.
+    head_items: Optional[list] = None
+    product: Optional[Expr] = None
 
 
 @dataclass(eq=False, kw_only=True)
 class Query(Node):
     """`A(x), not B(x)?` or `Y?`."""
     literals: list[Literal]
+    product: Optional[Expr] = None     # set by the checker for a query of atoms: their product
 
 
 @dataclass(eq=False, kw_only=True)
