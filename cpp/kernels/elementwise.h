@@ -9,8 +9,8 @@ namespace tensorlogic {
 namespace kernels {
 
 #if TL_MSL
-// MSL has no erfc or log1p. erfc by the Chebyshev fit of Numerical Recipes (relative error < 1.2e-7, far
-// below an f16 ulp); log(1 + x) without losing a tiny x by Goldberg's correction.
+// MSL has no erf, erfc or log1p. erfc by the Chebyshev fit of Numerical Recipes (relative error < 1.2e-7,
+// far below an f16 ulp); log(1 + x) without losing a tiny x by Goldberg's correction.
 TL_FN float erfc_f32(float x) {
   const float z = fabs(x);
   const float t = 1.0f / (1.0f + 0.5f * z);
@@ -20,6 +20,14 @@ TL_FN float erfc_f32(float x) {
                           t * 0.17087277f)))))))));
   return x >= 0.0f ? r : 2.0f - r;
 }
+TL_FN float erf_f32(float x) {
+  if (fabs(x) < 0.5f) {  // Taylor series to x^11 (relative error < 3e-8): 1 - erfc(x) would lose a small x
+    const float z = x * x;
+    return x * 1.12837916709551257f *
+           (1.0f + z * (-1.0f / 3.0f + z * (0.1f + z * (-1.0f / 42.0f + z * (1.0f / 216.0f + z * (-1.0f / 1320.0f))))));
+  }
+  return x > 0.0f ? 1.0f - erfc_f32(x) : erfc_f32(-x) - 1.0f;
+}
 TL_FN float log1p_f32(float x) {
   const float u = 1.0f + x;
   if (u == 1.0f) return x;
@@ -27,9 +35,43 @@ TL_FN float log1p_f32(float x) {
   return log(u) * x / (u - 1.0f);
 }
 #else
+TL_FN float erf_f32(float x) { return std::erf(x); }
 TL_FN float erfc_f32(float x) { return std::erfc(x); }
 TL_FN float log1p_f32(float x) { return std::log1p(x); }
 #endif
+
+// Giles' single-precision approximation of erfinv (M. Giles, "Approximating the erfinv function", GPU
+// Computing Gems, 2011): relative error below 3e-7 on (-1, 1); +-inf at +-1 and NaN beyond, as in PyTorch.
+TL_FN float erfinv_f32(float x) {
+  const float a = fabs(x);
+  if (a >= 1.0f) return a == 1.0f ? copysign(INFINITY, x) : NAN;
+  float w = -log((1.0f - x) * (1.0f + x));
+  float p;
+  if (w < 5.0f) {
+    w -= 2.5f;
+    p = 2.81022636e-08f;
+    p = 3.43273939e-07f + p * w;
+    p = -3.5233877e-06f + p * w;
+    p = -4.39150654e-06f + p * w;
+    p = 0.00021858087f + p * w;
+    p = -0.00125372503f + p * w;
+    p = -0.00417768164f + p * w;
+    p = 0.246640727f + p * w;
+    p = 1.50140941f + p * w;
+  } else {
+    w = sqrt(w) - 3.0f;
+    p = -0.000200214257f;
+    p = 0.000100950558f + p * w;
+    p = 0.00134934322f + p * w;
+    p = -0.00367342844f + p * w;
+    p = 0.00573950773f + p * w;
+    p = -0.0076224613f + p * w;
+    p = 0.00943887047f + p * w;
+    p = 1.00167406f + p * w;
+    p = 2.83297682f + p * w;
+  }
+  return p * x;
+}
 
 // The GELU forms avoid 1 + erf / 1 + tanh, which cancel for negative x: x * Phi(x) = 0.5 x erfc(-x / sqrt 2)
 // and 0.5 x (1 + tanh u) = x / (1 + exp(-2u)).
@@ -79,6 +121,9 @@ TL_FN float unary_f32(UnaryOp op, float x, float pa, float pb) {
       return pa == 0.5f ? sqrt(x) : (pa == -0.5f ? 1.0f / sqrt(x) : pow(x, pa));
     case UnaryOp::rpow_scalar: return pow(pa, x);
     case UnaryOp::logical_not: return x == 0.0f ? 1.0f : 0.0f;
+    case UnaryOp::erf: return erf_f32(x);
+    case UnaryOp::erfc: return erfc_f32(x);
+    case UnaryOp::erfinv: return erfinv_f32(x);
   }
   return x;
 }

@@ -263,7 +263,7 @@ def elementwise_params(shape, operand_strides, **extra):
 # Ops whose f32 math is an approximation on one side or the other (vectorised CPU math, Metal's library):
 # both sides agree to within one f16 ulp; every other op must match bit for bit.
 APPROXIMATE = {"exp", "log", "log1p", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu", "gelu_tanh", "silu",
-               "softplus", "pow", "rpow"}
+               "softplus", "pow", "rpow", "erf", "erfc", "erfinv"}
 
 
 def within_ulp(got, want, ulps=1):
