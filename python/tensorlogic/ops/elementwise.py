@@ -1,5 +1,6 @@
 """Elementwise ops with broadcasting and scalar operands (PyTorch's names and signatures), as functions
-and Tensor methods, plus the in-place forms (which advance the autograd version counter)."""
+and Tensor methods, plus the in-place forms (which advance the autograd version counter); where and
+masked_fill (a where with the mask first) among them."""
 import math
 import numbers
 
@@ -11,15 +12,16 @@ from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
+from .indexing import nonzero
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
            "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
-           "less_equal", "not_equal", "equal", "where", "neg", "negative", "abs", "exp", "log", "log1p", "sqrt",
-           "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "clamp", "clip",
-           "reciprocal", "square", "sign", "floor", "ceil", "round", "trunc", "logical_not", "logical_and",
+           "less_equal", "not_equal", "equal", "where", "masked_fill", "neg", "negative", "abs", "exp", "log", "log1p",
+           "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "clamp", "clip",
+           "reciprocal", "square", "sign", "floor", "ceil", "round", "trunc", "erf", "erfc", "erfinv", "logical_not", "logical_and",
            "logical_or", "isnan", "isinf", "isfinite", "relu_", "zero_", "fill_", "copy_"]
 
 
@@ -27,6 +29,7 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
 # differentiable tensor ops (x: input, y: output, g: incoming gradient, p0/p1: the op's scalar parameters).
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _GELU_C = math.sqrt(2.0 / math.pi)
+_SQRT_PI = math.sqrt(math.pi)
 
 
 class _GeluGrad(Function):
@@ -80,14 +83,17 @@ _UNARY_GRAD = {
     _U.clamp: lambda g, x, y, p0, p1: g * ((x >= p0) * (x <= p1)),
     _U.pow: lambda g, x, y, p0, p1: g * 0.0 if p0 == 0 else g * _unary(_U.pow, x, p0 - 1.0) * p0,
     _U.rpow: lambda g, x, y, p0, p1: g * y * math.log(p0),
+    _U.erf: lambda g, x, y, p0, p1: g * exp(-(x * x)) * (2.0 / _SQRT_PI),
+    _U.erfc: lambda g, x, y, p0, p1: g * exp(-(x * x)) * (-2.0 / _SQRT_PI),
+    _U.erfinv: lambda g, x, y, p0, p1: g * exp(y * y) * (_SQRT_PI / 2.0),
 }
 for _op in (_U.sign, _U.floor, _U.ceil, _U.round, _U.step, _U.logical_not):
     _UNARY_GRAD[_op] = _zero_grad
 
 
 # Which saved values each derivative reads (saving more would make later in-place ops on them raise).
-_UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow}
-_UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.reciprocal, _U.rpow, _U.neg}
+_UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow, _U.erfinv}
+_UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.reciprocal, _U.rpow, _U.neg, _U.erfinv}
 
 
 class _Unary(Function):
@@ -209,6 +215,9 @@ sign = _unary_function(_U.sign, "sign")
 floor = _unary_function(_U.floor, "floor")
 ceil = _unary_function(_U.ceil, "ceil")
 logical_not = _unary_function(_U.logical_not, "logical_not")
+erf = _unary_function(_U.erf, "erf")
+erfc = _unary_function(_U.erfc, "erfc")
+erfinv = _unary_function(_U.erfinv, "erfinv")
 negative = tensor_method("negative")(neg)
 
 
@@ -363,8 +372,6 @@ def _operand(value, like):
 def where(condition, input=None, other=None):
     """input where condition is non-zero, else other (scalars allowed); where(condition) gives nonzero()."""
     if input is None and other is None:
-        from .indexing import nonzero
-
         return nonzero(condition, as_tuple=True)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     return _Where.apply(_operand(condition, like), _operand(input, like), _operand(other, like))
@@ -383,6 +390,22 @@ class _Where(Function):
         ga = sum_to(where(c, g, 0.0), a_shape) if ctx.needs_input_grad[1] else None
         gb = sum_to(where(c, 0.0, g), b_shape) if ctx.needs_input_grad[2] else None
         return None, ga, gb
+
+
+@tensor_method()
+def masked_fill(input, mask, value):
+    """input with value wherever the (broadcast) mask is non-zero."""
+    return where(mask, value, input)
+
+
+@tensor_method()
+def masked_fill_(input, mask, value):
+    if records(input, value):
+        return inplace(input, lambda before: masked_fill(before, mask, value), "masked_fill_")
+    out = masked_fill(input, mask, value)
+    _core.copy_(input._a, out._a)
+    input._version += 1
+    return input
 
 
 @tensor_method()

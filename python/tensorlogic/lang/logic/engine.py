@@ -12,7 +12,7 @@ import numpy as np
 
 import tensorlogic as tl
 
-from .. import nodes as N
+from ..syntax import nodes as N
 from . import tuples as T
 from .body import Plan, Runner, encode, evaluate, extent, is_numeric
 from .rules import Atom, Rule, RuleError, bound_order, is_dense_rule, lower, lower_body, variables

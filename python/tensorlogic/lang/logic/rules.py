@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import nodes as N
+from ..syntax import nodes as N
 
 AGGREGATES = ("count", "sum", "min", "max", "avg")
 ORDER_OPS = ("<", "<=", ">", ">=")
