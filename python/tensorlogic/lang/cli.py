@@ -22,6 +22,8 @@ def _parser():
     run.add_argument("file")
     run.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"], help="default device")
     run.add_argument("--test", action="store_true", help="also run the program's test blocks")
+    run.add_argument("--explain", action="store_true",
+                     help="print how each relation is stored and each rule's join order, then run")
     run.add_argument("--max-iterations", type=int, default=None, metavar="N",
                      help="iteration limit of fixpoints (default 1000)")
     check = sub.add_parser("check", help="parse and check programs without running them")
@@ -73,6 +75,8 @@ def _run(argv) -> int:
             return repl()
         prog = compile(_read(args.file), args.file,
                        args.max_iterations if args.max_iterations is not None else DEFAULT_MAX_ITERATIONS)
+        if args.explain:
+            print(prog.explain())
         prog.run(test=args.test)
         if args.test and not all(r.passed for r in prog.test_results):
             failed = sum(not r.passed for r in prog.test_results)

@@ -116,7 +116,7 @@ class Checker(Resolver, DomainInference, Stratifier):
         self.check_stray_facts(items)
         self.infer_domains(items)
         graph, order = self.stratify()
-        check_rules(self)
+        check_rules(self, graph, order)
         StaticShapes(self, order).check_all()
         for learn in self.learns:
             self.check_learn(learn)

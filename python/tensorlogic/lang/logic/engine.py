@@ -33,6 +33,7 @@ class Logic:
         self.dense_cache = {}       # relation -> (table, tensor)
         self.choices = {}           # tuple(component) -> (storage, reason)
         self.plans = {}
+        self.extra = {}             # relation -> tuples added by `add_facts`
         self.runner = Runner(self.extents)
 
     def error(self, message, span):
@@ -80,12 +81,12 @@ class Logic:
         lowered = [self.lower(r) for r in rules]
         if any(low is None for low in lowered):
             return "dense", "a rule reads tensors"
-        forced = {self.forced[m] for m in comp if m in self.forced}
-        if forced:
-            return forced.pop(), "forced"
         odd = [low for low in lowered if not is_dense_rule(low)]
         if odd:
             return "sparse", "arithmetic, ordering, aggregates or existential negation"
+        forced = {self.forced[m] for m in comp if m in self.forced}
+        if forced:
+            return forced.pop(), "forced"
         big = [m for m in comp if self.cells(m) > DENSE_CELLS]
         if big:
             return "sparse", f"{big[0]} has {self.cells(big[0]):,} cells"
@@ -122,19 +123,47 @@ class Logic:
         """The 0/1 float16 tensor of a relation the tuple engine holds."""
         table = self.table(name)
         hit = self.dense_cache.get(name)
-        ext = self.extents(name)
-        shape = tuple(s for _, s in ext)
+        shape = tuple(s for _, s in self.extents(name))
         if hit is not None and hit[0] is table and tuple(hit[1].shape) == shape:
             return hit[1]
+        t = self.to_dense(name, table)
+        self.dense_cache[name] = (table, t)
+        return t
+
+    def to_dense(self, name, table):
+        ext = self.extents(name)
+        shape = tuple(s for _, s in ext)
         arr = np.zeros(shape, dtype=np.float16)
         if len(table):
             idx = tuple(table[:, p] - lo for p, (lo, _) in enumerate(ext))
             arr[idx] = 1
         elif not shape:
             arr = np.zeros((), dtype=np.float16)
-        t = tl.tensor(arr, dtype=tl.float16)
-        self.dense_cache[name] = (table, t)
-        return t
+        return tl.tensor(arr, dtype=tl.float16)
+
+    def add_facts(self, name, rows):
+        """Adds tuples to a relation without the parser: an [n, arity] integer array for integer
+        domains, or rows of constants (a symbolic domain that grows takes new ones)."""
+        rel = self.model.relations[name]
+        if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and \
+                all(d.kind == "range" for d in rel.domains):
+            table = rows.astype(np.int64).reshape(-1, rel.arity)
+            for p, d in enumerate(rel.domains):
+                if len(table):
+                    lo, hi = int(table[:, p].min()), int(table[:, p].max())
+                    if lo < d.start or hi >= d.stop:
+                        raise self.error(f"{lo if lo < d.start else hi} is outside domain "
+                                         f"{d.name} ({d.start}..{d.stop})", rel.span)
+        else:
+            table = np.array([[d.add(k) if d.grows else encode(d, k) for d, k in zip(rel.domains, row)]
+                              for row in rows], dtype=np.int64).reshape(-1, rel.arity)
+            if (table < 0).any():
+                raise self.error(f"a constant outside the domains of '{name}'", rel.span)
+        self.extra[name] = np.concatenate([self.extra[name], table]) if name in self.extra else table
+        self.choices.clear()
+        self.results.clear()
+        self.rt.cache.clear()
+        self.rt._facts.pop(name, None)
 
     def facts(self, name):
         rel = self.model.relations[name]
@@ -145,6 +174,8 @@ class Logic:
                 row.append(encode(d, _const_key(a)))
             rows.append(row)
         table = np.array(rows, dtype=np.int64).reshape(len(rows), rel.arity)
+        if name in self.extra:
+            table = np.concatenate([table, self.extra[name]])
         return T.unique_rows(table, *self._radix(name))
 
     def _radix(self, name):
@@ -161,8 +192,7 @@ class Logic:
             for low in rules[m]:
                 reads_own = any(a.name in members for a in low.atoms() + low.atoms(True))
                 (recursive if reads_own else base)[m].append(low)
-        looped = len(comp) > 1 or any(recursive.values())
-        state = {m: State(self, m, rules[m], looped) for m in comp}
+        state = {m: State(self, m, rules[m]) for m in comp}
         for m in comp:
             state[m].start(self._derive(base[m], lambda step: self.table(step.literal.name)))
         rounds = 0
@@ -173,12 +203,13 @@ class Logic:
                 break
             rounds += 1
             deltas = {m: state[m].delta for m in comp}
-            fulls = {m: state[m].full() for m in comp}
 
             def table_of(step):
+                # The full relations are assembled only where a rule reads one (a linear
+                # recursion never does), so a round costs what changed.
                 name = step.literal.name
                 if name in members:
-                    return deltas[name] if step.delta else fulls[name]
+                    return deltas[name] if step.delta else state[name].full()
                 return self.table(name)
 
             produced = {}
@@ -214,7 +245,8 @@ class Logic:
         if delta:
             return 0
         hit = self.results.get(name)
-        return len(hit[0]) if hit is not None else len(self.model.relations[name].facts)
+        return len(hit[0]) if hit is not None else \
+            len(self.model.relations[name].facts) + len(self.extra.get(name, ()))
 
     def _head(self, low, frame):
         rel = self.model.relations[low.head]
@@ -255,11 +287,14 @@ class Logic:
             if low.aggregate.fn in ("min", "max", "avg"):
                 self._grow(rel.domains[p], values, low, p)
         rows = np.stack(cols, axis=1) if cols else np.zeros((frame.n, 0), dtype=np.int64)
-        for p, d in enumerate(rel.domains):
-            if low.aggregate is None or p != low.aggregate.position:
-                q = p if low.aggregate is None or p < low.aggregate.position else p - 1
-                if is_numeric(d) and len(rows):
-                    self._grow(d, rows[:, q], low, p)
+        q = 0
+        for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
+            if a is None:
+                continue
+            # A variable that is an argument of an atom holds values of its domain already.
+            if (a[0] != "var" or a[1] not in low.plain_vars) and is_numeric(d) and len(rows):
+                self._grow(d, rows[:, q], low, p)
+            q += 1
         return rows, values
 
     def _grow(self, d, values, low, p):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..check.strata import is_recursive
 from ..syntax import nodes as N
 
 AGGREGATES = ("count", "sum", "min", "max", "avg")
@@ -53,6 +54,13 @@ class Rule:
     span: object
     node: object = None
     fresh: int = 0
+
+    @property
+    def plain_vars(self):
+        """Variables that are arguments on their own of a positive atom."""
+        if not hasattr(self, "_plain"):
+            self._plain = {a[1] for atom in self.atoms() for a in atom.args if a[0] == "var"}
+        return self._plain
 
     def atoms(self, negated=False):
         return [b for b in self.body if isinstance(b, Atom) and b.negated == negated]
@@ -218,8 +226,10 @@ def is_dense_rule(rule: Rule) -> bool:
     return True
 
 
-def check_rules(checker):
-    """Checks every rule the tuple engine can express for safety (located errors)."""
+def check_rules(checker, graph, order):
+    """Checks every rule the tuple engine can express for safety, and that only min and max
+    aggregate through recursion (located errors)."""
+    recursive = {m for comp in order if is_recursive(graph, comp) for m in comp}
     for rel in checker.relations.values():
         for r in rel.rules:
             try:
@@ -228,3 +238,8 @@ def check_rules(checker):
                     bound_order(low)
             except RuleError as err:
                 raise checker.error(err.message, err.span) from None
+            if low is not None and low.aggregate and low.aggregate.fn not in ("min", "max") and \
+                    rel.name in recursive:
+                raise checker.error(f"'{rel.name}' is defined through itself with "
+                                    f"{low.aggregate.fn}: only min and max aggregate recursively",
+                                    r.span)

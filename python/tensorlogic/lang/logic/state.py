@@ -41,7 +41,7 @@ def with_value(groups, values, position):
 
 
 class State:
-    def __init__(self, logic, name, rules, recursive):
+    def __init__(self, logic, name, rules):
         self.logic, self.name = logic, name
         aggs = {(r.aggregate.fn, r.aggregate.position) for r in rules if r.aggregate}
         plain = [r for r in rules if r.aggregate is None]
@@ -52,9 +52,6 @@ class State:
                               f"same position (rules without one add values to min and max)",
                               r.span)
         self.agg = aggs.pop() if aggs else None
-        if self.agg is not None and recursive and self.agg[0] not in ("min", "max"):
-            raise logic.error(f"'{name}' is defined through itself with {self.agg[0]}: only min "
-                              f"and max aggregate recursively", rules[0].span)
         self.delta = None
         self.runs, self._full = [], None
         self.keys, self.ext = None, None
@@ -87,8 +84,9 @@ class State:
             self.delta = rows
             return
         packed = self._pack(rows)
-        packed, first = np.unique(packed, return_index=True)
-        rows = rows[first]
+        if len(rows) > 1:
+            packed, first = np.unique(packed, return_index=True)
+            rows = rows[first]
         new = rows[keys.add_new(packed)]
         if len(new):
             self.runs.append(new)

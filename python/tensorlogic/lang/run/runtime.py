@@ -166,7 +166,8 @@ class Runtime:
     def facts(self, rel):
         t = self._facts.get(rel.name)
         if t is None:
-            t = self._facts[rel.name] = facts_tensor(rel)
+            t = self._facts[rel.name] = self.logic.to_dense(rel.name, self.logic.facts(rel.name)) \
+                if rel.name in self.logic.extra else facts_tensor(rel)
         return t
 
     def leaf_deps(self, name):
