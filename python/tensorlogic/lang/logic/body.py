@@ -54,6 +54,7 @@ class Step:
     binds: list = field(default_factory=list)   # (position, variable, shift)
     never: bool = False           # a constant outside the domain: the atom matches nothing
     delta: bool = False           # reads the previous round's new tuples
+    plain: set = field(default_factory=set)     # variables bound as plain atom arguments
 
 
 class Plan:
@@ -61,6 +62,7 @@ class Plan:
 
     def __init__(self, rule, domains_of, sizes, delta_index=None):
         self.rule = rule
+        self.atom_bound = set()      # variables bound as plain arguments of atoms so far
         self.var_domain = {}
         for atom in rule.atoms():
             for a, d in zip(atom.args, domains_of(atom.name)):
@@ -116,7 +118,7 @@ class Plan:
                 if lit.op in ("<", "<=", ">", ">=") or side[0] == "op":
                     self._numeric(side, lit.span)
             return Step("test", lit)
-        step = Step("not" if lit.negated else "atom", lit, delta=delta)
+        step = Step("not" if lit.negated else "atom", lit, delta=delta, plain=set(self.atom_bound))
         doms = domains_of(lit.name)
         first = {}
         for p, (a, d) in enumerate(zip(lit.args, doms)):
@@ -152,6 +154,7 @@ class Plan:
             step.keys.append((p, a))
         if not lit.negated:
             bound |= {v for _, v, _ in step.binds}
+            self.atom_bound |= {v for _, v, s in step.binds if s == 0}
         return step
 
     def _numeric(self, expr, span):
@@ -318,8 +321,10 @@ class Runner:
                 mask = m if mask is None else mask & m
         lows = [ext[p][0] for p, _ in step.keys]
         sizes = [ext[p][1] for p, _ in step.keys]
-        inside = T.in_range(cols, lows, sizes)
-        mask = inside if mask is None else mask & inside
+        # A plain variable bound by an atom holds values of this position's domain already.
+        if not all(e[0] == "var" and e[1] in step.plain for _, e in step.keys):
+            inside = T.in_range(cols, lows, sizes)
+            mask = inside if mask is None else mask & inside
         return T.pack(cols, lows, sizes), mask
 
     def _atom(self, step, frame, table):
@@ -330,15 +335,23 @@ class Runner:
             if index is None:
                 return Frame({}, 0) if len(rows) else frame
             key, mask = self._probe(step, frame)
-            hit = index.contains(key) & mask
-            return apply_mask(frame, ~hit)
+            hit = index.contains(key)
+            return apply_mask(frame, ~(hit if mask is None else hit & mask))
+        if index is None and not frame.columns and frame.n == 1:
+            # The first atom of a body: its rows are the bindings.
+            cols = {}
+            for p, var, shift in step.binds:
+                if var in step.keep:
+                    cols[var] = rows[:, p] - shift if shift else rows[:, p]
+            return Frame(cols, len(rows))
         if index is None:
             n, m = frame.n, len(rows)
             fi, ti = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
         else:
             key, mask = self._probe(step, frame)
             lo, counts = index.ranges(key)
-            counts[~mask] = 0
+            if mask is not None:
+                counts[~mask] = 0
             fi, ti = T.expand(lo, counts, index.order)
         cols = {v: c[fi] for v, c in frame.columns.items() if v in step.keep}
         for p, var, shift in step.binds:
