@@ -7,14 +7,10 @@ import torch
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
-from conftest import assert_close_f16, f16_randn, host, strided, transposed
+from oracle import assert_close_f16, f16_randn, host, strided, t64, transposed
 from test_autograd import check
 
 TF = torch.nn.functional
-
-
-def t64(x):
-    return torch.tensor(np.asarray(x).astype(np.float64))
 
 
 # ---- forward: one rounding of the exact composition ------------------------------------------------------
