@@ -1,7 +1,8 @@
 """The op database of the tests (after PyTorch's OpInfo): each elementwise op once, with its PyTorch
 reference, the inputs it is tested on, its call variants, whether it has a gradient, its dtypes, and
-whether its f32 math is approximate. Test files and the Metal harness select from UNARY and BINARY
-instead of keeping tables of their own; tolerances come from oracle.py (stated once, from f16 rounding).
+whether its f32 math is approximate; each reduction kernel once, with its reference and the calls whose
+gradients are checked. Test files and the Metal harness select from UNARY, BINARY and REDUCTIONS instead
+of keeping tables of their own; tolerances come from oracle.py (stated once, from f16 rounding).
 
 Adding an op: one entry here; every test that reads the database then covers it (kernel on every f16
 value, Tensor API and strided views, gradients, fuzzing, the Metal kernels)."""
@@ -70,6 +71,7 @@ class Variant:
     kwargs: dict = dataclasses.field(default_factory=dict)
     params: tuple = ()  # the kernel's scalar parameters (p0, p1) for these arguments
     kernel: Optional[str] = None  # a kernel of its own for this variant (gelu's tanh form)
+    method: str = ""  # the Tensor method it calls when not the op's own (a reduction's amax, std)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,3 +205,59 @@ def by_name(ops):
 def approximate_kernels():
     """The native kernels (unary and binary) whose f32 math is approximate on some backend."""
     return {op.kernel_of(v) for op in UNARY + BINARY if op.approximate for v in op.variants}
+
+
+# ---- reductions ---------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Reduction:
+    name: str  # the _core.ReduceOp member; tl.<name> reduces over dims unless `fn` says otherwise
+    ref: Callable  # PyTorch on float64: ref(t, dims, keepdim, **kwargs) with dims a tuple (all of them: full)
+    fn: str = ""  # tl's function over a tuple of dims when not `name` (max over dims is amax)
+    indices: bool = False  # int32 positions (argmax, argmin): compared exactly, no gradient
+    domain: Domain = REAL  # inputs of the gradient checks
+    variants: tuple = ()  # Tensor method calls (the same on tl and torch tensors) whose gradients are checked
+
+    def call(self, x, variant):
+        """x.<method>(*args, **kwargs), the values of a (values, indices) result."""
+        out = getattr(x, variant.method or self.name)(*variant.args, **variant.kwargs)
+        return out.values if isinstance(out, tuple) else out
+
+
+def _prod(t, dims, keepdim):
+    """torch.prod takes one dim: reduce them one at a time, the last first."""
+    for d in sorted((d % max(t.ndim, 1) for d in dims), reverse=True):
+        t = t.prod(dim=d, keepdim=keepdim) if t.ndim else t
+    return t
+
+
+def _arg(name):
+    def ref(t, dims, keepdim):
+        """One dim, or all of them (the flat index)."""
+        if not t.ndim:
+            return getattr(torch, name)(t)
+        if len(dims) == 1:
+            return getattr(torch, name)(t, dim=dims[0], keepdim=keepdim)
+        flat = getattr(torch, name)(t)
+        return flat.reshape([1] * t.ndim) if keepdim else flat
+    return ref
+
+
+REDUCTIONS = [
+    Reduction("sum", lambda t, dims, keepdim: torch.sum(t, dims, keepdim),
+              variants=(Variant("", (1,)), Variant("_all"))),
+    Reduction("mean", lambda t, dims, keepdim: torch.mean(t, dims, keepdim),
+              variants=(Variant("_keepdim", ((0, 2),), {"keepdim": True}),)),
+    # magnitudes >= 0.5: a product of small f16 values underflows (y / x then loses all digits)
+    Reduction("prod", _prod, domain=NONZERO, variants=(Variant("", (2,)),)),
+    Reduction("max", lambda t, dims, keepdim: torch.amax(t, dims, keepdim), fn="amax",
+              variants=(Variant("_amax", (1,), method="amax"), Variant("_dim", (2,)))),
+    Reduction("min", lambda t, dims, keepdim: torch.amin(t, dims, keepdim), fn="amin", variants=(Variant("_all"),)),
+    Reduction("argmax", _arg("argmax"), indices=True),
+    Reduction("argmin", _arg("argmin"), indices=True),
+    Reduction("var", lambda t, dims, keepdim, correction=1.0: torch.var(t, dims, keepdim=keepdim, correction=correction),
+              variants=(Variant("", (1,)), Variant("_std", ((1, 2),), {"correction": 0}, method="std"))),
+    Reduction("logsumexp", lambda t, dims, keepdim: torch.logsumexp(t, dims, keepdim), variants=(Variant("", (2,)),)),
+    Reduction("norm", lambda t, dims, keepdim, p=2.0: torch.linalg.vector_norm(t, p, dims, keepdim),
+              variants=(Variant("2", kwargs={"dim": 1}), Variant("1", (1,), {"dim": 2}), Variant("3", (3,), {"dim": 2}),
+                        Variant("_inf", (float("inf"),)))),
+]

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import tensorlogic as tl
+from opinfo import REDUCTIONS
 from oracle import assert_close_f16, f16_randn, host, strided, to_tl, torch_of
 
 pytestmark = pytest.mark.filterwarnings("ignore:var\\(\\):UserWarning")
@@ -16,46 +17,24 @@ SHAPES_DIMS = [
 
 
 def torch_reduce(op, t, dim, keepdim):
-    """The oracle, in float64; dim None means all dims."""
-    t = t.double()
-    dims = dim if dim is not None else tuple(range(t.ndim))
-    if op == "argmax" or op == "argmin":
-        if isinstance(dims, tuple) and len(dims) != 1:
-            if len(dims) != t.ndim:
-                return None  # several but not all dims: an error
-            flat = getattr(torch, op)(t)
-            return flat.reshape([1] * t.ndim) if keepdim else flat
-        d = dims if isinstance(dims, int) else dims[0]
-        return getattr(torch, op)(t, dim=d, keepdim=keepdim) if t.ndim else getattr(torch, op)(t)
-    if op in ("max", "min"):
-        return getattr(torch, "a" + op)(t, dim=dims, keepdim=keepdim)
-    if op == "var":
-        return torch.var(t, dim=dims, keepdim=keepdim, correction=1)
-    if op == "norm":
-        return torch.linalg.vector_norm(t, 2, dim=dims, keepdim=keepdim)
-    return getattr(torch, op)(t, dim=dims, keepdim=keepdim) if op != "prod" else _prod(t, dims, keepdim)
+    """The oracle, in float64; dim None means all dims; None where tl raises (arg* over several but not all)."""
+    dims = (dim,) if isinstance(dim, int) else tuple(range(t.ndim)) if dim is None else dim
+    if op.indices and 1 < len(dims) != t.ndim:
+        return None
+    return op.ref(t.double(), dims, keepdim)
 
 
-def _prod(t, dims, keepdim):
-    dims = (dims,) if isinstance(dims, int) else dims
-    for d in sorted((d % max(t.ndim, 1) for d in dims), reverse=True):
-        t = t.prod(dim=d, keepdim=keepdim) if t.ndim else t
-    return t
-
-
-OPS = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "logsumexp", "norm"]
-
-
-@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("op", REDUCTIONS, ids=lambda op: op.name)
 @pytest.mark.parametrize("shape,dim", SHAPES_DIMS)
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_reduce_matches_torch(device, op, shape, dim, keepdim):
+    info, op = op, op.name
     rng = np.random.default_rng(abs(hash((op, shape, str(dim), keepdim))) % 2**32)
     scale = 0.3 if op == "prod" else 1.0
     x = f16_randn(rng, shape, scale)
     if op == "prod" and x.size > 8:
         x = (1.0 + 0.05 * x).astype(np.float16)  # keep long products in range
-    expected = torch_reduce(op, torch_of(x), dim, keepdim)
+    expected = torch_reduce(info, torch_of(x), dim, keepdim)
     if expected is None:
         t = to_tl(x, device)
         with pytest.raises(ValueError):
@@ -63,7 +42,7 @@ def test_reduce_matches_torch(device, op, shape, dim, keepdim):
         np.testing.assert_array_equal(host(t), x)
         return
     tl_dim = dim
-    fn = getattr(tl, "amax" if op == "max" else "amin" if op == "min" else op)
+    fn = getattr(tl, info.fn or op)
     kwargs = {"dim": tl_dim if tl_dim is not None else ()} if op in ("max", "min") else {"dim": tl_dim}
     for t in (to_tl(x, device), strided(x, device)):
         before = host(t).copy()
@@ -218,8 +197,8 @@ def test_pytorch_call_forms(device):
 def _every_rule_matches_torch(x, dim, nan_at, device):
     """Every reduction rule over `dim` against PyTorch, then amax/amin with NaNs placed at `nan_at`."""
     t, tx = to_tl(x, device), torch_of(x)
-    for op in ("sum", "mean", "prod", "max", "min", "var", "logsumexp", "norm"):
-        got = getattr(tl, op)(t, dim=dim) if op not in ("max", "min") else getattr(tl, "a" + op)(t, dim=dim)
+    for op in [op for op in REDUCTIONS if not op.indices]:
+        got = getattr(tl, op.fn or op.name)(t, dim=dim)
         assert_close_f16(host(got), torch_reduce(op, tx, dim, False).numpy(), rtol=4e-3, atol=2e-3)
     for p in (1, 0, float("inf"), float("-inf")):
         assert_close_f16(host(tl.norm(t, p, dim=dim)), torch.linalg.vector_norm(tx.double(), p, dim=dim).numpy(), atol=1e-5)
