@@ -7,6 +7,7 @@ of keeping tables of their own; tolerances come from oracle.py (stated once, fro
 Adding an op: one entry here; every test that reads the database then covers it (kernel on every f16
 value, Tensor API and strided views, gradients, fuzzing, the Metal kernels)."""
 import dataclasses
+import functools
 import math
 from typing import Callable, Optional
 
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as TF
 
 import tensorlogic as tl
+from tensorlogic.ops.linalg import _ACTIVATIONS as _EPILOGUES
 
 
 # ---- input domains ------------------------------------------------------------------------------------
@@ -186,6 +188,16 @@ BINARY = [
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
            f32_oracle=True),
 ]
+
+
+def _activations():
+    """The fused linear epilogue's activations ('none' first, in the kernels' order), each the PyTorch
+    reference of its UNARY entry and variant."""
+    refs = {op.name + v.suffix: functools.partial(op.reference, variant=v) for op in UNARY for v in op.variants}
+    return {name: refs[name] if name != "none" else (lambda t: t) for name in _EPILOGUES}
+
+
+ACTIVATIONS = _activations()
 
 
 def kernel_cases(ops):

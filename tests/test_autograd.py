@@ -7,7 +7,7 @@ import torch
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
-from opinfo import BINARY, REDUCTIONS, UNARY, cases
+from opinfo import ACTIVATIONS, BINARY, REDUCTIONS, UNARY, cases
 from oracle import assert_grad_close
 
 TF = torch.nn.functional
@@ -138,14 +138,12 @@ def test_matmul(shapes, device):
           rtol=1e-2)
 
 
-@pytest.mark.parametrize("activation", ["none", "relu", "gelu", "gelu_tanh", "silu"])
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
 def test_linear_fused(activation, device):
     rng = np.random.default_rng()
-    acts = {"none": lambda z: z, "relu": torch.relu, "gelu": TF.gelu,
-            "gelu_tanh": lambda z: TF.gelu(z, approximate="tanh"), "silu": TF.silu}
     x, w, b, r = f16(rng, 2, 3, 4), f16(rng, 5, 4), f16(rng, 5), f16(rng, 2, 3, 5)
     check(lambda x, w, b, r: tl.linear(x, w, b, activation, r),
-          lambda x, w, b, r: acts[activation](TF.linear(x, w, b) + r), [x, w, b, r], [0, 1, 2, 3], device, rtol=1e-2)
+          lambda x, w, b, r: ACTIVATIONS[activation](TF.linear(x, w, b) + r), [x, w, b, r], [0, 1, 2, 3], device, rtol=1e-2)
 
 
 EINSUMS = [("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij,j->i", [(3, 4), (4,)]), ("i,i->", [(5,), (5,)]),

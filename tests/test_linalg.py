@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import tensorlogic as tl
+from opinfo import ACTIVATIONS
 from oracle import assert_close_to_scale, f16, f16_tensor, host
 
 MATMUL_SHAPES = [
@@ -88,15 +89,6 @@ def test_mm_bmm_reject_other_ranks(device, rng):
         tl.mm(f16_tensor(f16(rng, 2, 3, 4), device), f16_tensor(f16(rng, 4, 2), device))
     with pytest.raises(tl.ShapeMismatchError):
         tl.bmm(f16_tensor(f16(rng, 2, 3, 4), device), f16_tensor(f16(rng, 3, 4, 2), device))
-
-
-ACTIVATIONS = {
-    "none": lambda t: t,
-    "relu": torch.relu,
-    "gelu": torch.nn.functional.gelu,
-    "gelu_tanh": lambda t: torch.nn.functional.gelu(t, approximate="tanh"),
-    "silu": torch.nn.functional.silu,
-}
 
 
 @pytest.mark.parametrize("act", list(ACTIVATIONS))

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from metal_harness import elementwise_params, params
-from opinfo import REDUCTIONS, by_name
+from opinfo import ACTIVATIONS, REDUCTIONS, by_name
 from oracle import assert_close_f16, assert_same_bits, assert_ulp
 from tensorlogic import _core
 
@@ -238,11 +238,8 @@ def test_cross_entropy_rows_edge_values(metal_lib):
 
 # ---- GEMM -------------------------------------------------------------------------------------------
 def act_oracle(act, v):
-    if act == 1: return np.maximum(v, 0)
-    if act == 2: return 0.5 * v * (1 + np.vectorize(math.erf)(v / math.sqrt(2)))
-    if act == 3: return 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
-    if act == 4: return v / (1 + np.exp(-v))
-    return v
+    """The epilogue activation with the kernel's code `act` (its position among the activations) in float64."""
+    return list(ACTIVATIONS.values())[act](torch.from_numpy(np.asarray(v, np.float64))).numpy()
 
 
 @pytest.mark.parametrize("tile", [16, 32])
