@@ -1,7 +1,8 @@
 """The op database of the tests (after PyTorch's OpInfo): each elementwise op once, with its PyTorch
 reference, the inputs it is tested on, its call variants, whether it has a gradient, its dtypes, and
 whether its f32 math is approximate; each reduction kernel once, with its reference and the calls whose
-gradients are checked. Test files and the Metal harness select from UNARY, BINARY and REDUCTIONS instead
+gradients are checked; the softmax rows. Test files and the Metal harness select from UNARY, BINARY,
+REDUCTIONS and ROWS instead
 of keeping tables of their own; tolerances come from oracle.py (stated once, from f16 rounding).
 
 Adding an op: one entry here; every test that reads the database then covers it (kernel on every f16
@@ -16,6 +17,7 @@ import torch
 import torch.nn.functional as TF
 
 import tensorlogic as tl
+from oracle import ATOL
 from tensorlogic.ops.linalg import _ACTIVATIONS as _EPILOGUES
 
 
@@ -80,7 +82,7 @@ class Variant:
 class OpInfo:
     name: str  # PyTorch's name: tl.<name>, and Tensor.<name> unless `method` says otherwise
     ref: Callable  # PyTorch on float64 (or int32) tensors, with the variant's arguments
-    kernel: Optional[str]  # the member of _core.UnaryOp / BinaryOp; None: composed of other ops
+    kernel: Optional[str]  # the member of _core.UnaryOp / BinaryOp; None: no elementwise kernel of its own
     domains: tuple = (REAL,)  # one per tensor input
     grad: bool = True  # differentiable: first and second derivatives checked against torch.autograd
     int32: bool = False  # defined on int32 too (and the result stays int32)
@@ -89,6 +91,7 @@ class OpInfo:
     variants: tuple = (Variant(),)
     fn: Optional[Callable] = None  # TensorLogic's function when it is not tl.<name>
     method: Optional[str] = ""  # the Tensor method ("" means `name`; None: there is none)
+    atol: float = ATOL  # absolute slack of the value tests, where a result far below 1 has fewer digits
 
     @property
     def domain(self):
@@ -187,6 +190,13 @@ BINARY = [
            int32=True, f32_oracle=True),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
            f32_oracle=True),
+]
+
+
+# softmax rows sum to 1 (small values keep their digits); log_softmax values are logs, any magnitude
+ROWS = [
+    OpInfo("softmax", torch.softmax, None, atol=1e-4, variants=(Variant("", (-1,)), Variant("_dim0", (0,)))),
+    OpInfo("log_softmax", torch.log_softmax, None, atol=2e-3, variants=(Variant("", (1,)),)),
 ]
 
 

@@ -7,7 +7,7 @@ import torch
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
-from opinfo import ACTIVATIONS, BINARY, REDUCTIONS, UNARY, cases
+from opinfo import ACTIVATIONS, BINARY, REDUCTIONS, ROWS, UNARY, cases
 from oracle import assert_grad_close
 
 TF = torch.nn.functional
@@ -103,17 +103,14 @@ def test_prod_with_zeros(device):
     check(lambda x: x.prod(1), lambda x: x.prod(1), [x], [0], device, second=False)
 
 
-ROWS = [
-    ("softmax", lambda x: tl.softmax(x, -1), lambda x: torch.softmax(x, -1)),
-    ("softmax_dim0", lambda x: tl.softmax(x, 0), lambda x: torch.softmax(x, 0)),
-    ("log_softmax", lambda x: tl.log_softmax(x, 1), lambda x: torch.log_softmax(x, 1)),
-]
+ROW_CASES, ROW_IDS = cases(ROWS)
 
 
-@pytest.mark.parametrize("name,ours,theirs", ROWS, ids=[r[0] for r in ROWS])
-def test_rows(name, ours, theirs, device):
+@pytest.mark.parametrize("op,variant", ROW_CASES, ids=ROW_IDS)
+def test_rows(op, variant, device):
     rng = np.random.default_rng()
-    check(ours, theirs, [f16(rng, 3, 4, 5)], [0], device)
+    check(lambda x: op.call(x, variant=variant), lambda x: op.reference(x, variant=variant), [f16(rng, 3, 4, 5)], [0],
+          device)
 
 
 @pytest.mark.parametrize("affine", [True, False])

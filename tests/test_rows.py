@@ -5,29 +5,31 @@ import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
+from opinfo import ROWS
 from oracle import assert_close_f16, f16_randn, host, strided, to_tl, torch_of
 
 
-@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("op", ROWS, ids=lambda op: op.name)
 @pytest.mark.parametrize("shape,dim", [((), 0), ((1,), 0), ((7,), -1), ((3, 5), 0), ((3, 5), 1), ((2, 3, 4), 1),
                                        ((2, 300, 3), 1), ((4, 1000), -1), ((0, 4), 1), ((3, 0), 1)])
-def test_softmax_family(device, fn, shape, dim):
+def test_softmax_family(device, op, shape, dim):
+    fn = op.name
     rng = np.random.default_rng(abs(hash((fn, shape, dim))) % 2**32)
     x = f16_randn(rng, shape, 3.0)
     ref = getattr(torch, fn)(torch_of(x).double(), dim=dim).numpy()
     for t in (to_tl(x, device), strided(x, device)):
         out = getattr(tl, fn)(t, dim=dim)
         assert out.dtype == tl.float16
-        assert_close_f16(host(out), ref, atol=1e-4 if fn == "softmax" else 2e-3)
-        assert_close_f16(host(getattr(t, fn)(dim)), ref, atol=1e-4 if fn == "softmax" else 2e-3)
+        assert_close_f16(host(out), ref, atol=op.atol)
+        assert_close_f16(host(getattr(t, fn)(dim)), ref, atol=op.atol)
         np.testing.assert_array_equal(host(t), x)
 
 
 def test_softmax_extremes(device):
     x = np.array([[60000, -60000, 0], [-np.inf, 0, 1], [-np.inf, -np.inf, -np.inf], [np.inf, 0, 0]], np.float16)
-    for fn in ("softmax", "log_softmax"):
-        ref = getattr(torch, fn)(torch_of(x), dim=1).numpy()
-        assert_close_f16(host(getattr(tl, fn)(to_tl(x, device), 1)), ref, atol=1e-5)
+    for op in ROWS:
+        ref = op.ref(torch_of(x), dim=1).numpy()
+        assert_close_f16(host(getattr(tl, op.name)(to_tl(x, device), 1)), ref, atol=1e-5)
 
 
 @pytest.mark.parametrize("shape,norm_shape", [((4, 8), (8,)), ((2, 3, 16), (3, 16)), ((5, 1), (1,)), ((3, 513), 513),
