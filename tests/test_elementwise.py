@@ -7,12 +7,18 @@ import torch
 
 from tensorlogic import _core
 from tensorlogic.tensor import _wrap
-from opinfo import BINARY, UNARY, cases
+from opinfo import BINARY, UNARY, cases, kernel_cases
 from oracle import assert_ulp, host, t64, to_tl, torch_of, ulp_distance
 
 U, B = _core.UnaryOp, _core.BinaryOp
 ALL_F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)
 KERNEL_CASES, KERNEL_IDS = cases([op for op in UNARY if op.kernel is not None])
+
+
+def test_every_kernel_has_a_database_entry():
+    """A native kernel without an entry in tests/opinfo.py would go untested by every file that reads it."""
+    assert set(kernel_cases(UNARY)) == set(U.__members__)
+    assert {op.kernel for op in BINARY} == set(B.__members__)
 
 
 @pytest.mark.parametrize("op,variant", KERNEL_CASES, ids=KERNEL_IDS)
