@@ -48,9 +48,10 @@ class Domain:
         return np.asarray(x).astype(np.float16)
 
     def gradient_sample(self, rng, shape):
-        """Uniform f16 values where gradients are well conditioned: within 2 of zero, 0.5 inside the bounds,
-        at least 0.5 from zero for divisors."""
-        low, high = max(-2.0, self.low + 0.5), min(2.0, self.high - 0.5)
+        """Uniform f16 values where gradients are well conditioned: within 2 of zero, inside the bounds by
+        0.5 (a tenth of a narrow domain's width at most), at least 0.5 from zero for divisors."""
+        margin = min(0.5, (self.high - self.low) / 20)
+        low, high = max(-2.0, self.low + margin), min(2.0, self.high - margin)
         if self.nonzero:
             x = rng.uniform(0.5, high, shape) * rng.choice([-1.0, 1.0], shape)
         else:
