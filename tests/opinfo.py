@@ -64,6 +64,7 @@ POSITIVE = Domain("positive", low=0.0)
 NONZERO = Domain("nonzero", nonzero=True)
 INTEGERS = Domain("integers", integral=True)
 NONZERO_INTEGERS = Domain("nonzero integers", integral=True, nonzero=True)
+UNIT = Domain("unit", low=-1.0, high=1.0)  # erfinv: +-inf at the bounds, NaN outside
 
 
 # ---- entries --------------------------------------------------------------------------------------------
@@ -159,6 +160,9 @@ UNARY = [
     OpInfo("clamp", torch.clamp, "clamp", int32=True, variants=(Variant(args=(-1.5, 2.0), params=(-1.5, 2.0)),)),
     OpInfo("step", lambda t: (t > 0).double(), "step", grad=False),  # relu's derivative
     OpInfo("logical_not", torch.logical_not, "logical_not", grad=False),
+    OpInfo("erf", torch.erf, "erf", approximate=True),  # Metal has no erf: its own f32 erfc fit
+    OpInfo("erfc", torch.erfc, "erfc", approximate=True),
+    OpInfo("erfinv", torch.erfinv, "erfinv", domains=(UNIT,), approximate=True),
     # x ** exponent and base ** x: the binary pow with a scalar on one side, each a kernel of its own
     OpInfo("pow", torch.pow, "pow", domains=(POSITIVE,), approximate=True,
            variants=(Variant("2", (2.0,), params=(2.0,)), Variant("_half", (0.5,), params=(0.5,)),

@@ -7,7 +7,7 @@ import torch
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
-from opinfo import ACTIVATIONS, BINARY, REDUCTIONS, ROWS, UNARY, cases
+from opinfo import ACTIVATIONS, BINARY, REDUCTIONS, ROWS, UNARY, by_name, cases
 from oracle import assert_grad_close
 
 TF = torch.nn.functional
@@ -396,6 +396,13 @@ def test_gradcheck_on_real_ops(device):
     report = tl.autograd.gradcheck(lambda x, w: tl.softmax(x @ w, -1), (x, w), atol=5e-3,
                                    reference=lambda x, w: torch.softmax(torch.tensor(x) @ torch.tensor(w), -1).numpy())
     assert report and report.worst is not None
+
+
+@pytest.mark.parametrize("op", [by_name(UNARY)[name] for name in ("erf", "erfc", "erfinv")], ids=lambda op: op.name)
+def test_gradcheck_erf_family(op, device):
+    rng = np.random.default_rng()
+    x = tl.tensor(op.domain.gradient_sample(rng, (3, 4)), device=device).requires_grad_()
+    assert tl.autograd.gradcheck(op.call, (x,), reference=lambda v: op.reference(torch.tensor(v, dtype=torch.float64)).numpy())
 
 
 def test_grad_with_respect_to_an_intermediate(device):
