@@ -37,7 +37,7 @@ ARITY = {
     "sqrt": (1, 1), "sin": (1, 1), "cos": (1, 1), "sigmoid": (1, 1), "abs": (1, 1),
     "neg": (1, 1), "log1p": (1, 1), "rsqrt": (1, 1), "softplus": (1, 1), "reciprocal": (1, 1),
     "square": (1, 1), "sign": (1, 1), "floor": (1, 1), "ceil": (1, 1), "round": (1, 1),
-    "matmul": (2, 2), "einsum": (2, None), "transpose": (3, 3), "where": (3, 3),
+    "matmul": (2, 2), "einsum": (2, None), "transpose": (1, 3), "where": (3, 3),
     "maximum": (2, 2), "minimum": (2, 2), "zeros_like": (1, 1), "ones_like": (1, 1),
     "numel": (1, 1), "softmax": (1, 2), "log_softmax": (1, 2),
 }

@@ -57,7 +57,7 @@ def _engine(name):
 
 
 def call_builtin(ev, node, args, kwargs, fr):
-    name = node.name
+    name = getattr(node, "builtin", None) or node.name
     special = _SPECIAL.get(name)
     if special is not None:
         return special(ev, node, args, kwargs, fr)
@@ -90,7 +90,7 @@ def _as_engine_arg(a):
 
 
 def _labelled_call(ev, node, args, kwargs, fr):
-    name = node.name
+    name = getattr(node, "builtin", None) or node.name
     if name in catalog.NORMALISING:
         x = args[0]
         if not isinstance(x, Labelled):

@@ -27,6 +27,8 @@ def facts_tensor(rel):
         for d, a in zip(rel.domains, call.args):
             idx.append(d.index(_const_key(a)))
         arr[tuple(idx)] = 1
+    for rows in rel.rows:
+        arr[tuple(rows.T)] = 1
     return tl.tensor(arr, dtype=tl.float16)
 
 
@@ -137,6 +139,7 @@ class Datalog:
             linear = all(sum(self.form(r).atom_name(a) in names for a in self.form(r).atoms) == 1
                          for rules in recursive_rules.values() for r in rules)
             for _ in range(limit):
+                self.rt.budget.tick(rels[0].span)
                 new = {}
                 for rel in rels:
                     acc = None

@@ -7,11 +7,13 @@ import numpy as np
 
 import tensorlogic as tl
 
+from ..check import catalog
 from ..check.contraction import var_names
 from ..check.indices import SizeEnv, snippet
 from ..syntax import nodes as N
 from .builtins import call_builtin
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
+from .structs import field, method_of, new_struct
 from .values import as_tensor, is_scalar, item, truth
 
 SEARCH_LIMIT = 1 << 22
@@ -341,7 +343,27 @@ class Evaluator:
         kwargs = {k.name: self.eval(k.value, fr) for k in e.kwargs}
         if e.kind == "fn":
             return self.rt.call_function(self.model.functions[e.name], args, kwargs, e)
+        if e.kind == "assoc":
+            return self.rt.call_function(self.model.methods[tuple(e.name.split("::", 1))], args, kwargs, e)
         return call_builtin(self, e, args, kwargs, fr)
+
+    def e_StructLit(self, e, fr):
+        return new_struct(self, e, fr)
+
+    def e_Member(self, e, fr):
+        return field(self, e, self.eval(e.obj, fr))
+
+    def e_MethodCall(self, e, fr):
+        obj = self.eval(e.obj, fr)
+        args = [self.eval(a, fr) for a in e.args]
+        kwargs = {k.name: self.eval(k.value, fr) for k in e.kwargs}
+        m = method_of(self.model, obj, e.name)
+        if m is not None:
+            return self.rt.call_function(m, [obj] + args, kwargs, e)
+        if e.kind == "method" or e.name not in catalog.BUILTINS:
+            raise self.error(f"{getattr(obj, 'type', type(obj).__name__)} has no method '{e.name}'",
+                             e.name_span)
+        return call_builtin(self, e, [obj] + args, kwargs, fr)
 
     # ---- index notation -------------------------------------------------------------------------
     def ref(self, t, exprs, domains, fr, node) -> Labelled:

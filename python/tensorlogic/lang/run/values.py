@@ -15,12 +15,22 @@ def is_scalar(v) -> bool:
     return is_tensor(v) and v.ndim == 0
 
 
-def as_tensor(v):
+def as_tensor(v, dtype=None):
+    """A number, a tensor or a (nested) list of them as one tensor (f16 unless `dtype`); list
+    literals are tensors wherever arithmetic meets them."""
+    dtype = dtype or tl.float16
     if is_tensor(v):
-        return v
-    if isinstance(v, (list, tuple, bool, int, float)):
-        return tl.tensor(np.asarray(v, dtype=np.float32).tolist() if not isinstance(v, (bool, int, float))
-                         else float(v), dtype=tl.float16)
+        return v if v.dtype == dtype else v.to(dtype)
+    if isinstance(v, (bool, int, float)):
+        return tl.tensor(float(v) if dtype == tl.float16 else int(v), dtype=dtype)
+    if isinstance(v, (list, tuple)):
+        if any(is_tensor(x) or isinstance(x, (list, tuple)) for x in v):
+            return tl.stack([as_tensor(x, dtype) for x in v])
+        if not all(isinstance(x, (bool, int, float)) for x in v):
+            bad = next(x for x in v if not isinstance(x, (bool, int, float)))
+            raise TypeError(f"a list of numbers is a tensor; this one holds {type(bad).__name__}")
+        arr = np.asarray(v, dtype=np.float32 if dtype == tl.float16 else np.int64)
+        return tl.tensor(arr.tolist(), dtype=dtype)
     raise TypeError(f"not a tensor: {type(v).__name__}")
 
 

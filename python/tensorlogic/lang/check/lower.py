@@ -1,0 +1,85 @@
+"""The seed language's spellings rewritten into the core language before checking, so that the
+checker and the interpreter know one form of each construct:
+
+- `x := e` declares or assigns: at top level it is `let x = e` (an assignment when `x` is a
+  declared tensor or an existing variable), inside a block it is `x = e`;
+- `tensor x: T[...] = e` inside `main` declares a global tensor (so equations, `learn` and Python
+  see it) whose value is given when the statement runs; inside functions, loops and nested blocks
+  it is a local `let x: T[...] = e`;
+- facts and rules written directly inside `main` are declarations: they move to the top level.
+"""
+from __future__ import annotations
+
+from ..syntax import nodes as N
+from . import catalog
+
+
+def lower(items, functions, structs):
+    """`items`: the program's top-level items (imports expanded); `functions` and `structs`: the
+    names of user functions and struct types (facts are calls of anything else)."""
+    declared = {i.name for i in items if isinstance(i, N.TensorDecl)}
+    hoisted = []
+    for item in items:
+        if isinstance(item, N.MainBlock):
+            item.body = _main_body(item.body, hoisted, declared, functions, structs)
+    return hoisted + _block(items, True, declared)
+
+
+def _block(stmts, top, declared):
+    """`top`: statements whose variables are global (the top level, its control blocks and learn
+    blocks); elsewhere they are local to the enclosing main, test or function."""
+    out = []
+    for s in stmts:
+        if isinstance(s, N.Assign) and s.op == ":=":
+            if top and isinstance(s.target, N.Name) and s.target.id not in declared:
+                s = N.Let(span=s.span, name=s.target.id, type=None, value=s.value,
+                          name_span=s.target.span)
+            else:
+                s.op = "="
+        elif isinstance(s, N.TensorDecl) and not top:
+            s = N.Let(span=s.span, name=s.name, type=s.type, value=s.init, name_span=s.name_span,
+                      declared_tensor=True)
+        for body, inner_top in _bodies(s, top):
+            body[:] = _block(body, inner_top, declared)
+        out.append(s)
+    return out
+
+
+def _main_body(body, hoisted, declared, functions, structs):
+    out = []
+    for s in body:
+        if isinstance(s, N.Rule) or (isinstance(s, N.ExprStmt) and _is_fact(s.expr, functions, structs)):
+            hoisted.append(s)
+        elif isinstance(s, N.TensorDecl) and s.name not in declared:
+            declared.add(s.name)
+            hoisted.append(N.TensorDecl(span=s.span, name=s.name, type=s.type, mode=s.mode,
+                                        init=None, name_span=s.name_span, given_later=True))
+            if s.init is not None:
+                target = N.Name(span=s.name_span, id=s.name)
+                out.append(N.Assign(span=s.span, target=target, op="=", value=s.init))
+        else:
+            out.append(s)
+    return out
+
+
+def _is_fact(e, functions, structs):
+    return isinstance(e, N.Call) and "::" not in e.name and e.name not in functions and \
+        e.name not in structs and e.name not in catalog.BUILTINS and \
+        all(isinstance(a, (N.Name, N.Str, N.Num)) or
+            (isinstance(a, N.Prefix) and a.ops == ["-"] and isinstance(a.operand, N.Num))
+            for a in e.args)
+
+
+def _bodies(n, top):
+    """The statement lists directly inside `n`, each with whether its variables are global."""
+    if isinstance(n, (N.MainBlock, N.TestBlock, N.FnDecl)):
+        yield n.body, False
+    elif isinstance(n, N.ImplBlock):
+        for m in n.methods:
+            yield m.body, False
+    elif isinstance(n, (N.While, N.For, N.Block, N.Learn)):
+        yield n.body, top
+    elif isinstance(n, N.If):
+        yield n.then, top
+        if n.orelse is not None:
+            yield n.orelse, top

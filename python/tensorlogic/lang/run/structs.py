@@ -1,0 +1,58 @@
+"""Struct values at run time: literals, fields, methods, `Type::function(...)` calls and the
+destructors (`impl Drop`) run when the variables of a `main`, `test` or function go out of scope."""
+from __future__ import annotations
+
+from .labelled import is_tensor
+from .show import show
+
+
+class StructValue:
+    """An instance of a declared struct; fields keep their declaration order."""
+    __slots__ = ("type", "fields")
+
+    def __init__(self, type_name, fields):
+        self.type = type_name
+        self.fields = fields
+
+    def __repr__(self):
+        inner = ", ".join(f"{k}: {show(v)}" for k, v in self.fields.items())
+        return f"{self.type} {{ {inner} }}"
+
+
+def new_struct(ev, e, fr):
+    decl = ev.model.structs[e.name]
+    given = {f.name: ev.eval(f.value, fr) for f in e.fields}
+    return StructValue(e.name, {f.name: given[f.name] for f in decl.fields})
+
+
+def field(ev, e, obj):
+    if isinstance(obj, StructValue):
+        if e.name in obj.fields:
+            return obj.fields[e.name]
+        raise ev.error(f"{obj.type} has no field '{e.name}'", e.name_span)
+    if is_tensor(obj) and e.name == "shape":
+        return tuple(obj.shape)
+    raise ev.error(f"{type(obj).__name__} has no field '{e.name}'", e.name_span)
+
+
+def set_field(ev, target, obj, value):
+    if not isinstance(obj, StructValue) or target.name not in obj.fields:
+        raise ev.error(f"no field '{target.name}' to assign", target.name_span)
+    obj.fields[target.name] = value
+
+
+def method_of(model, value, name):
+    """The user method `name` of a struct value, or None."""
+    if isinstance(value, StructValue):
+        return model.methods.get((value.type, name))
+    return None
+
+
+def drop_locals(rt, local_values, keep=None):
+    """Runs `drop(self)` for the struct values among `local_values` whose type has one, last
+    bound first; `keep` (a returned value) is not dropped."""
+    for value in reversed(list(local_values)):
+        if isinstance(value, StructValue) and value is not keep:
+            fn = rt.model.drops.get(value.type)
+            if fn is not None:
+                rt.call_function(fn, [value], {}, fn)
