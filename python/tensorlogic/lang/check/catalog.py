@@ -15,16 +15,21 @@ cat stack split chunk pad gather scatter_add index_select embedding
 conv2d max_pool2d avg_pool2d scaled_dot_product_attention numel
 """.split())
 
+# The seed language's own functions (run/seed_ops.py).
+SEED_OPS = {"positional_encoding", "rope", "tan", "transe_score", "relational_aggregate", "vec",
+            "from_vec", "slice_last"}
+
 # Language built-ins (LANGUAGE.md §4-§5).
 LANGUAGE_BUILTINS = {"print", "assert", "shape", "len", "range", "float", "int", "str", "bool",
                      "step", "sig", "lnorm", "concat", "item", "tolist"}
 
-BUILTINS = ENGINE_OPS | LANGUAGE_BUILTINS
+BUILTINS = ENGINE_OPS | LANGUAGE_BUILTINS | SEED_OPS
 
 # Elementwise functions usable on indexed tensors in equations (they keep the indices).
 ELEMENTWISE = {"step", "sig", "relu", "gelu", "silu", "tanh", "exp", "log", "sqrt", "sin", "cos",
                "sigmoid", "abs", "neg", "log1p", "rsqrt", "softplus", "reciprocal", "square",
-               "sign", "floor", "ceil", "round", "clamp", "pow", "maximum", "minimum", "where"}
+               "sign", "floor", "ceil", "round", "clamp", "pow", "maximum", "minimum", "where",
+               "tan"}
 # Normalising functions: along the axis marked with `.` on the left side.
 NORMALISING = {"softmax", "log_softmax", "lnorm"}
 
@@ -40,6 +45,8 @@ ARITY = {
     "matmul": (2, 2), "einsum": (2, None), "transpose": (1, 3), "where": (3, 3),
     "maximum": (2, 2), "minimum": (2, 2), "zeros_like": (1, 1), "ones_like": (1, 1),
     "numel": (1, 1), "softmax": (1, 2), "log_softmax": (1, 2),
+    "positional_encoding": (2, 2), "rope": (1, 3), "tan": (1, 1), "transe_score": (3, 4),
+    "relational_aggregate": (2, 3), "vec": (1, 1), "from_vec": (2, 2), "slice_last": (2, 2),
 }
 
 # Optimizers of tl.optim with PyTorch's arguments (besides the parameters).

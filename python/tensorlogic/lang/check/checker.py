@@ -245,6 +245,14 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 if item.ret is not None:
                     self.check_type(item.ret)
         self.collect_globals(items)
+        given = {n.target.id for item in items for n in N.walk(item)
+                 if isinstance(n, N.Assign) and isinstance(n.target, N.Name)} | \
+            {item.name for item in items if isinstance(item, N.Load)}
+        for item in items:
+            if isinstance(item, N.TensorDecl) and item.mode == "learnable" and item.init is None \
+                    and item.name not in given:
+                raise self.error(f"learnable tensor '{item.name}' needs an initial value (or an "
+                                 f"assignment that gives it one)", item.span)
         for item in items:
             if isinstance(item, N.Load):
                 self.declare_load(item)
@@ -321,8 +329,6 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                           rank=len(d.type.dims or ()))
         if d.given_later:
             info.mode = d.mode
-        if d.mode == "learnable" and d.init is None and not d.given_later:
-            raise self.error(f"learnable tensor '{d.name}' needs an initial value", d.span)
         for k, dim in enumerate(d.type.dims or ()):
             if dim.kind == "name" and dim.value in self.domains:
                 self.uf.attach(("T", d.name, k), self.domains[dim.value], dim.span)

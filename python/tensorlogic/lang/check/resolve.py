@@ -168,7 +168,7 @@ class Resolver:
             raise self.error(f"'{name}' is defined by an equation at line "
                              f"{info.equations[0].span.line}; it cannot be assigned", a.target.span)
         if info is not None and info.mode == "learnable" and not self.bound(name, scope) and \
-                not info.decl.given_later:
+                info.decl.init is not None:
             raise self.error(f"'{name}' is learnable; only `learn` changes it", a.target.span)
         if name in self.declared_at and name not in self.tensors and not self.bound(name, scope):
             what, where = self.declared_at[name]

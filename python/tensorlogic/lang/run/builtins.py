@@ -11,10 +11,11 @@ import numpy as np
 import tensorlogic as tl
 
 from ..check import catalog
-from ..errors import format_diagnostic
+from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagnostic
 from .labelled import Labelled, broadcast_pair, is_tensor
 from .show import plain, show
-from .values import item, truth
+from .seed_ops import SEED_OPS, TENSOR_ARGS
+from .values import as_tensor, item, truth
 
 LNORM_EPS = 1e-5
 
@@ -63,17 +64,36 @@ def call_builtin(ev, node, args, kwargs, fr):
         return special(ev, node, args, kwargs, fr)
     if any(isinstance(a, Labelled) for a in args):
         return _labelled_call(ev, node, args, kwargs, fr)
-    f = tl.cat if name == "concat" else (_LANG_ELEMENTWISE.get(name) or _engine(name))
+    f = tl.cat if name == "concat" else (SEED_OPS.get(name) or _LANG_ELEMENTWISE.get(name) or _engine(name))
     if f is None:
         raise ev.error(f"the engine has no '{name}'", node.name_span)
-    args = [_as_engine_arg(a) for a in args]
-    if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
-        args[0] = tl.tensor(args[0], dtype=tl.float16)
     try:
+        if name in SEED_OPS:
+            args = [as_tensor(a) if k in TENSOR_ARGS.get(name, ()) and a is not None else a
+                    for k, a in enumerate(args)]
+        else:
+            args = [_sizes(a) if name in _TAKES_SIZES else _as_engine_arg(a) for a in args]
+            if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
+                args[0] = as_tensor(args[0])
         return f(*args, **kwargs)
-    except (TypeError, ValueError, RuntimeError, IndexError) as err:
+    except (TensorLogicTypeError, TensorLogicRuntimeError):
+        raise
+    except Exception as err:        # the engine's own message, at the call's location
         raise ev.error(f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
                        node.span) from None
+
+
+# Built-ins whose list arguments are sizes, as PyTorch accepts them (`ones([2, 3])`,
+# `reshape(x, [3, 2])`): the seed writes sizes as floats too (`[seq, 32.0]`).
+_TAKES_SIZES = {"zeros", "ones", "empty", "full", "rand", "randn", "randint", "reshape", "view",
+                "broadcast_to", "expand", "permute"}
+
+
+def _sizes(a):
+    if isinstance(a, (list, tuple)) and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                            and float(x).is_integer() for x in a):
+        return tuple(int(x) for x in a)
+    return _as_engine_arg(a)
 
 
 _NEEDS_TENSOR = catalog.ELEMENTWISE | {"softmax", "log_softmax", "sum", "mean", "amax", "amin",
@@ -85,7 +105,7 @@ def _as_engine_arg(a):
     if isinstance(a, list):
         if any(is_tensor(x) or isinstance(x, Labelled) for x in a):
             return [x.t if isinstance(x, Labelled) else x for x in a]
-        return tl.tensor(a, dtype=tl.float16)
+        return as_tensor(a)
     return a
 
 

@@ -207,8 +207,10 @@ class Evaluator:
         elif isinstance(e, N.Name) and e.role == "const":
             key = e.key
         else:
-            key = self.eval(e, fr)
-            key = item(key)
+            try:
+                key = item(self.eval(e, fr))
+            except TypeError:
+                raise self.error("an index here must be a single number or constant", e.span) from None
             if isinstance(key, float) and key.is_integer():
                 key = int(key)
         if domain is not None:
@@ -444,8 +446,11 @@ class Evaluator:
     def binop(self, op, a, b, span):
         if isinstance(a, Labelled) or isinstance(b, Labelled):
             return self.labelled_binop(op, a, b, span)
-        if isinstance(a, (list, tuple)) and op != "+" or isinstance(b, (list, tuple)) and op != "+":
-            a, b = _tensorish(a), _tensorish(b)
+        if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+            try:        # list literals are tensors in arithmetic: [1, 2] + [1, 1] is [2, 3]
+                a, b = _tensorish(a), _tensorish(b)
+            except TypeError as err:
+                raise self.error(f"'{op}': {err}", span) from None
         try:
             return _apply(op, a, b)
         except ZeroDivisionError:

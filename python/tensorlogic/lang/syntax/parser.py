@@ -39,7 +39,7 @@ class Layout:
     """Post-lexer: turns raw newlines and `;` into at most one `_SEP` between statements.
 
     A separator is dropped inside `( )`, `[ ]` and a domain's `{ }`, after a token that cannot end
-    a statement, at the start of input or of a block, and before `}`, `{`, `else` or the end; one
+    a statement, at the start of input or of a block, and before `}`, `else` or the end; one
     is added after a block's `}` when another statement follows on the same line.
     """
     always_accept = ("_SEP",)
@@ -66,10 +66,9 @@ class Layout:
                 pending = pending or tok
                 continue
             if pending is not None:
-                # Before `{` a separator is dropped (`if x\n{`) unless a block just ended or
-                # `;` was written: then the `{` opens a bare block statement.
-                bare_block = kind == "LBRACE" and (recent[-1:] == ["RBRACE"] or str(pending) == ";")
-                if kind not in ("RBRACE", "LBRACE", "ELSE") or bare_block:
+                # A `{` after a separator opens a bare block statement (a block's head and its
+                # `{` share a line, as in the seed's programs).
+                if kind not in ("RBRACE", "ELSE"):
                     yield pending
                 pending = None
             if kind in _OPEN:
