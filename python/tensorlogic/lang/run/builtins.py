@@ -167,12 +167,33 @@ def _print(ev, node, args, kwargs, fr):
 
 def _assert(ev, node, args, kwargs, fr):
     if not truth(args[0], node.args[0].span, ev):
-        message = "assertion failed" + (f": {args[1]}" if len(args) > 1 else "")
-        file = node.span.file or ev.model.filename
-        err = AssertionError(format_diagnostic(message, file, node.span, ev.model.sources.get(file)))
-        err.lineno, err.offset = node.span.line, node.span.column
-        raise err
+        raise _failed(ev, node, "assertion failed" + (f": {args[1]}" if len(args) > 1 else ""))
     return None
+
+
+def _assert_eq(ev, node, args, kwargs, fr):
+    """`assert_eq(a, b)`: equal within f16 rounding (strings and booleans exactly)."""
+    a, b = (_plain(ev, node, v) for v in args[:2])
+    if isinstance(a, str) or isinstance(b, str):
+        same = a == b
+    else:
+        try:
+            x, y = (np.reshape(as_tensor(v).float().numpy(), -1) for v in (a, b))
+        except TypeError:
+            same = a == b
+        else:
+            same = x.shape == y.shape and bool(np.allclose(x, y, rtol=2e-3, atol=2e-3))
+    if not same:
+        raise _failed(ev, node, f"assertion failed: {show(a)} != {show(b)}" +
+                      (f": {args[2]}" if len(args) > 2 else ""))
+    return None
+
+
+def _failed(ev, node, message):
+    file = node.span.file or ev.model.filename
+    err = AssertionError(format_diagnostic(message, file, node.span, ev.model.sources.get(file)))
+    err.lineno, err.offset = node.span.line, node.span.column
+    return err
 
 
 def _plain(ev, node, v):
@@ -255,7 +276,7 @@ def _einsum(ev, node, args, kwargs, fr):
 
 
 _SPECIAL = {
-    "print": _print, "assert": _assert, "shape": _shape, "len": _len, "range": _range,
+    "print": _print, "assert": _assert, "assert_eq": _assert_eq, "shape": _shape, "len": _len, "range": _range,
     "float": _convert(float), "int": _convert(int), "str": _convert(str), "bool": _convert(bool),
     "item": _item_of, "tolist": _tolist, "lnorm": _lnorm_plain, "sig": _sig_plain,
     "einsum": _einsum,

@@ -522,14 +522,14 @@ class Runtime:
             self.print_query(s, fr)
         elif isinstance(s, N.If):
             if truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
-                self.exec_block(s.then, fr)
+                self.exec_scoped(s.then, fr)
             elif s.orelse is not None:
-                self.exec_block(s.orelse, fr)
+                self.exec_scoped(s.orelse, fr)
         elif isinstance(s, N.While):
             while truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
                 self.budget.tick(s.span)
                 try:
-                    self.exec_block(s.body, fr)
+                    self.exec_scoped(s.body, fr)
                 except _Break:
                     break
                 except _Continue:
@@ -542,21 +542,22 @@ class Runtime:
                 iterator = iter(it)
             except TypeError:
                 raise self.error(f"cannot loop over {type(it).__name__}", s.iterable.span) from None
-            for v in iterator:
-                self.budget.tick(s.span)
-                self.set_var(s.var, v, fr, s.var_span)
-                try:
-                    self.exec_block(s.body, fr)
-                except _Break:
-                    break
-                except _Continue:
-                    continue
+            with self.scope(fr, [s.var]):
+                for v in iterator:
+                    self.budget.tick(s.span)
+                    self.set_var(s.var, v, fr, s.var_span)
+                    try:
+                        self.exec_scoped(s.body, fr)
+                    except _Break:
+                        break
+                    except _Continue:
+                        continue
         elif isinstance(s, N.Break):
             raise _Break()
         elif isinstance(s, N.Continue):
             raise _Continue()
         elif isinstance(s, N.Block):
-            self.exec_block(s.body, fr)
+            self.exec_scoped(s.body, fr)
         elif isinstance(s, N.Return):
             raise _Return(None if s.value is None else ev.value(s.value, locals_, names))
         elif isinstance(s, N.MainBlock):
@@ -566,6 +567,27 @@ class Runtime:
         elif isinstance(s, N.Load):
             load_into(self, s)
         return None
+
+    def exec_scoped(self, stmts, fr):
+        """A block inside `main`, a test or a function: its `let`s shadow the enclosing
+        variables until it ends (at the top level variables are global and stay)."""
+        with self.scope(fr, [s.name for s in stmts if isinstance(s, N.Let)]):
+            self.exec_block(stmts, fr)
+
+    @contextlib.contextmanager
+    def scope(self, fr, names):
+        if fr is None or fr.locals is None or not names:
+            yield
+            return
+        saved = {n: fr.locals[n] for n in names if n in fr.locals}
+        try:
+            yield
+        finally:
+            for n in names:
+                if n in saved:
+                    fr.locals[n] = saved[n]
+                else:
+                    fr.locals.pop(n, None)
 
     def exec_scope(self, body, local_names):
         """The body of `main` or a test: its own variables, dropped (`impl Drop`) at its end."""
