@@ -20,7 +20,7 @@ SEED_OPS = {"positional_encoding", "rope", "tan", "transe_score", "relational_ag
             "from_vec", "slice_last"}
 
 # Language built-ins (LANGUAGE.md §4-§5).
-LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "shape", "len", "range", "float", "int", "str", "bool",
+LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "len", "range", "float", "int", "str", "bool",
                      "step", "sig", "lnorm", "concat", "item", "tolist"}
 
 BUILTINS = ENGINE_OPS | LANGUAGE_BUILTINS | SEED_OPS

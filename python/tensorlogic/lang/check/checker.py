@@ -85,6 +85,8 @@ def _file(span, default):
     return span.file if span is not None and span.file is not None else default
 
 
+# Most constants a domain may hold (an axis of a relation's tensor).
+MAX_DOMAIN_SIZE = 2**31 - 1
 # Largest file `import` reads: far above any program, far below what would exhaust memory.
 MAX_IMPORT_BYTES = 16 << 20
 
@@ -281,6 +283,9 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         if d.kind == "range":
             if d.stop < d.start:
                 raise self.error(f"empty range {d.start}..{d.stop}", d.span)
+            if d.stop - d.start > MAX_DOMAIN_SIZE or max(abs(d.start), abs(d.stop)) > MAX_DOMAIN_SIZE:
+                raise self.error(f"the range {d.start}..{d.stop} is too large (a domain holds at most "
+                                 f"{MAX_DOMAIN_SIZE} constants)", d.span)
             return Domain(d.name, "range", start=d.start, stop=d.stop, span=d.name_span)
         if d.kind == "open":
             return Domain(d.name, "open", span=d.name_span)

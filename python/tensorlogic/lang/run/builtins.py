@@ -189,6 +189,12 @@ def _assert_eq(ev, node, args, kwargs, fr):
     return None
 
 
+def _panic(ev, node, args, kwargs, fr):
+    """`panic(message)`: stops the program with a located TensorLogicRuntimeError."""
+    raise ev.rt.budget.error("panic" + (f": {' '.join(show(a) for a in args)}" if args else ""),
+                             node.span)
+
+
 def _failed(ev, node, message):
     file = node.span.file or ev.model.filename
     err = AssertionError(format_diagnostic(message, file, node.span, ev.model.sources.get(file)))
@@ -276,7 +282,7 @@ def _einsum(ev, node, args, kwargs, fr):
 
 
 _SPECIAL = {
-    "print": _print, "assert": _assert, "assert_eq": _assert_eq, "shape": _shape, "len": _len, "range": _range,
+    "print": _print, "assert": _assert, "assert_eq": _assert_eq, "panic": _panic, "shape": _shape, "len": _len, "range": _range,
     "float": _convert(float), "int": _convert(int), "str": _convert(str), "bool": _convert(bool),
     "item": _item_of, "tolist": _tolist, "lnorm": _lnorm_plain, "sig": _sig_plain,
     "einsum": _einsum,

@@ -7,9 +7,9 @@ import time
 
 from ..errors import TensorLogicRuntimeError, located
 
-# Steps a program may take: no example comes near it (the largest takes a few thousand), and a
-# runaway loop hits it in seconds.
-DEFAULT_MAX_STEPS = 10_000_000
+# Steps a program may take: every example runs within 5,000, and a runaway loop reaches the limit
+# in seconds (an empty loop costs ~10 µs a step).
+DEFAULT_MAX_STEPS = 250_000
 
 
 class Budget:
