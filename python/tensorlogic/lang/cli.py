@@ -34,6 +34,7 @@ def _parser():
     check.add_argument("files", nargs="+")
     repl = sub.add_parser("repl", help="interactive session")
     repl.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"])
+    repl.add_argument("file", nargs="?", help="a .tl file to run first (:reload runs it again)")
     return ap
 
 
@@ -76,7 +77,7 @@ def _run(argv) -> int:
         if not _set_device(args.device):
             return 2
         if args.command == "repl":
-            return repl()
+            return repl(path=args.file)
         prog = compile(_read(args.file), args.file,
                        args.max_iterations if args.max_iterations is not None else DEFAULT_MAX_ITERATIONS,
                        max_steps=args.max_steps, time_limit=args.time_limit,
