@@ -100,7 +100,7 @@ def describe(program, name) -> str:
     if name in m.relations:
         rel = m.relations[name]
         doms = ", ".join(d.name for d in rel.domains)
-        return f"{name}: relation({doms}), {len(rel.facts) + sum(len(r) for r in rel.rows)} facts, " \
+        return f"{name}: relation({doms}), {len(rel.facts) + len(rel.fact_rows) + sum(len(r) for r in rel.rows)} facts, " \
                f"{len(rel.rules)} rules"
     if name in m.domains:
         return f"{name}: domain of {m.domains[name].size} constants"

@@ -32,6 +32,7 @@ class RelationInfo:
     decl: N.RelationDecl | None = None
     span: Span | None = None                 # first place it appears
     facts: list = field(default_factory=list)     # (tuple of N nodes) in source order
+    fact_rows: list = field(default_factory=list)  # constants of facts read by the parser's fast path
     rows: list = field(default_factory=list)      # int64 [n, arity] domain indices of loaded facts
     rules: list = field(default_factory=list)     # N.Rule
     domains: list = field(default_factory=list)   # Domain per position, after inference
@@ -130,7 +131,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         root = set() if program.filename.startswith("<") else {os.path.realpath(program.filename)}
         items = self.load(program, root)
         items = lower(items, {i.name for i in items if isinstance(i, N.FnDecl)},
-                      {i.name for i in items if isinstance(i, N.StructDecl)})
+                      {i.name for i in items if isinstance(i, N.StructDecl)}, self.sources)
         self.declare_structs(items)
         self.declare(items)
         self.classify(items)
@@ -385,6 +386,8 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 self.tests.append(item)
             elif isinstance(item, N.Rule):
                 self.add_rule(item)
+            elif isinstance(item, N.Facts):
+                self.add_fact_block(item)
             elif isinstance(item, N.ExprStmt) and self.is_fact(item.expr):
                 self.add_fact(item.expr)
                 self.fact_stmts.add(item)
@@ -446,6 +449,15 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 a.role, a.key = "const", key
                 self.constants.add(key)
         rel.facts.append(call)
+
+    def add_fact_block(self, block: N.Facts):
+        rel = self.relation(block.name, len(block.rows[0]), block.span)
+        if block.quoted:
+            self.constants.update(key for r, row in enumerate(block.rows) for k, key in enumerate(row)
+                                  if isinstance(key, str) and (r, k) not in block.quoted)
+        else:
+            self.constants.update(key for row in block.rows for key in row if isinstance(key, str))
+        rel.fact_rows.extend(block.rows)
 
     def add_equation(self, a: N.Assign):
         name = target_name(a)

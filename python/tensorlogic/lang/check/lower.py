@@ -11,18 +11,33 @@ checker and the interpreter know one form of each construct:
 from __future__ import annotations
 
 from ..syntax import nodes as N
+from ..syntax.facts import statements
 from . import catalog
 
 
-def lower(items, functions, structs):
+def lower(items, functions, structs, sources):
     """`items`: the program's top-level items (imports expanded); `functions` and `structs`: the
     names of user functions and struct types (facts are calls of anything else)."""
     declared = {i.name for i in items if isinstance(i, N.TensorDecl)}
+    items = _calls_not_facts(items, functions | structs | declared, sources)
     hoisted = []
     for item in items:
         if isinstance(item, N.MainBlock):
             item.body = _main_body(item.body, hoisted, declared, functions, structs)
     return hoisted + _block(items, True, declared)
+
+
+def _calls_not_facts(items, names, sources):
+    """The parser's fact blocks whose name is a built-in, a function, a struct, a tensor or a
+    variable: those lines are calls, as ordinary statements."""
+    names = names | catalog.BUILTINS | {i.name for i in items if isinstance(i, N.Let)}
+    out = []
+    for item in items:
+        if isinstance(item, N.Facts) and item.name in names:
+            out.extend(statements(item, sources[item.span.file]))
+        else:
+            out.append(item)
+    return out
 
 
 def _block(stmts, top, declared):

@@ -45,7 +45,7 @@ class Resolver:
                 continue
             if isinstance(item, N.Rule):
                 self.r_rule(item)
-            elif item in self.fact_stmts:
+            elif item in self.fact_stmts or isinstance(item, N.Facts):
                 continue
             elif isinstance(item, N.Assign) and self.is_equation(item):
                 self.r_equation(item, None)

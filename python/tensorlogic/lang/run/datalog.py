@@ -27,6 +27,8 @@ def facts_tensor(rel):
         for d, a in zip(rel.domains, call.args):
             idx.append(d.index(_const_key(a)))
         arr[tuple(idx)] = 1
+    for row in rel.fact_rows:
+        arr[tuple(d.index(key) for d, key in zip(rel.domains, row))] = 1
     for rows in rel.rows:
         arr[tuple(rows.T)] = 1
     return tl.tensor(arr, dtype=tl.float16)

@@ -179,7 +179,7 @@ STRING: /"([^"\\\n]|\\.)*"/
 
 %declare GENERICS SLBRACE
 
-_SEP: /\r?\n|;/
+_SEP: /(\r?\n[ \t\f\r]*)+|;/
 COMMENT: /\/\/[^\n]*/
 BLOCK_COMMENT: /\/\*(.|\n)*?\*\//
 WS: /[ \t\f\r]+/

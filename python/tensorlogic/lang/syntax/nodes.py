@@ -196,6 +196,17 @@ class Literal(Node):
 
 
 @dataclass(eq=False, kw_only=True)
+class Facts(Node):
+    """Consecutive top-level lines that are each one fact `name(c1, ..., cn)` (the parser's fast
+    path, syntax/facts.py): `rows` holds their constants (str or int), `lines` their line numbers,
+    `quoted` the (row, position) pairs written as strings."""
+    name: str
+    rows: list[tuple]
+    lines: list[int]
+    quoted: set = field(default_factory=set)
+
+
+@dataclass(eq=False, kw_only=True)
 class Rule(Node):
     head: Expr
     body: list[Literal]

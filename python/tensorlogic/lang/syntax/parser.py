@@ -10,6 +10,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as N
 from ..errors import Span, TensorLogicSyntaxError, located
+from .facts import split_facts
 from .grammar import GRAMMAR
 
 # Deepest bracket nesting accepted; keeps every later tree walk far from Python's recursion limit.
@@ -591,8 +592,9 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         col = text.index("\x00") - (text.rfind("\n", 0, text.index("\x00")) + 1) + 1
         raise fail("NUL character in source", Span(line, col))
     try:
-        tree = _parser().parse(text)
-        items = _ToAst(filename).transform(tree)
+        rest, facts = split_facts(text, filename)
+        tree = _parser().parse(rest)
+        items = _merge(_ToAst(filename).transform(tree), facts)
     except _LayoutError as e:
         raise fail(str(e), _tok_span(e.token)) from None
     except VisitError as e:
@@ -622,6 +624,19 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
     except UnexpectedInput as e:
         raise fail("syntax error", Span(getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1)) from None
     return N.Program(span=Span(1, 1, file=filename), items=items, filename=filename, text=text)
+
+
+def _merge(items, facts):
+    """The parsed items and the fast path's fact blocks (in line order), in line order."""
+    if not facts:
+        return items
+    out, k = [], 0
+    for item in items:
+        while k < len(facts) and facts[k].span.line < item.span.line:
+            out.append(facts[k])
+            k += 1
+        out.append(item)
+    return out + facts[k:]
 
 
 def _end_position(text: str) -> tuple[int, int]:
