@@ -69,14 +69,14 @@ def _split_line(line, path):
 
 
 def read_table(path):
-    """The columns of a .tsv/.csv file (or a relation's .npy): a list of numpy arrays, int64 where
-    every field is an integer, else str."""
+    """The columns of a .tsv/.csv file (or a relation's .npy): int64 numpy arrays where every field
+    is an integer, else lists of str."""
     _regular(path)
     if kind_of(path) == "npy":
         arr = np.load(path, allow_pickle=False)
         if arr.ndim != 2:
             raise DataFileError(f"'{path}' holds shape {list(arr.shape)}; facts need [facts, arity]")
-        return [arr[:, k].astype(np.int64) if arr.dtype.kind in "iu" else arr[:, k].astype(str)
+        return [arr[:, k].astype(np.int64) if arr.dtype.kind in "iu" else arr[:, k].astype(str).tolist()
                 for k in range(arr.shape[1])]
     with open(path, "rb") as f:
         data = f.read()
@@ -103,7 +103,7 @@ def read_table(path):
         fields = flat.split()
     if len(fields) % arity:
         raise DataFileError(f"'{path}' has rows of different lengths (each needs {arity} fields)")
-    return [np.array(fields[k::arity], dtype=object) for k in range(arity)]
+    return [fields[k::arity] for k in range(arity)]
 
 
 def _all_ints(text, arity):

@@ -41,7 +41,7 @@ class Resolver:
             self.r_block(fn.body, scope, in_fn=True)
         for item in items:
             if isinstance(item, (N.DomainDecl, N.RelationDecl, N.TensorDecl, N.FnDecl,
-                                 N.StructDecl, N.ImplBlock)):
+                                 N.StructDecl, N.ImplBlock, N.Load)):
                 continue
             if isinstance(item, N.Rule):
                 self.r_rule(item)

@@ -4,6 +4,8 @@ to its domain's indices at once (a domain that grows takes new constants in orde
 appearance, as facts written in the program do) and kept as rows of indices on the relation."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 import tensorlogic as tl
@@ -30,15 +32,18 @@ def add_rows(rt, name, columns, span=None):
                        f"{len(columns)} columns", span)
     if not len(columns) or not len(columns[0]):
         return
-    codes = [_codes(rt, dom, np.asarray(col), name, k, span)
-             for k, (dom, col) in enumerate(zip(rel.domains, columns))]
+    if len({len(c) for c in columns}) != 1:
+        raise rt.error(f"the columns for '{name}' have different lengths", span)
+    codes = [_codes(rt, dom, col, name, k, span) for k, (dom, col) in enumerate(zip(rel.domains, columns))]
     rel.rows.append(np.stack(codes, axis=1))
     rt.data_changed()
 
 
 def _codes(rt, dom, col, name, k, span):
     """Indices of a column's constants in `dom`, adding new ones where the domain grows."""
-    if col.dtype.kind in "iu":
+    if not isinstance(col, np.ndarray) and all(isinstance(c, int) and not isinstance(c, bool) for c in col[:64]):
+        col = np.asarray(col)
+    if isinstance(col, np.ndarray) and col.dtype.kind in "iu":
         if dom.kind == "range":
             lo, hi = int(col.min()), int(col.max())
             if hi >= dom.stop and not dom.declared and lo >= 0:
@@ -51,16 +56,16 @@ def _codes(rt, dom, col, name, k, span):
             dom.kind, dom.start, dom.stop = "range", 0, int(col.max()) + 1
             return col.astype(np.int64)
         col = col.tolist()
-    else:
-        col = [str(c) for c in col.tolist()]
+    elif isinstance(col, np.ndarray):
+        col = col.astype(str).tolist()
     index = dom._index
     if dom.grows:
-        for c in col:
-            if c not in index:
-                index[c] = len(dom.members)
-                dom.members.append(c)
-    else:
-        missing = next((c for c in col if c not in index), None)
-        if missing is not None:
-            raise rt.error(f"'{missing}' (argument {k} of {name}) is not in domain {dom.name}", span)
+        # New constants get the next indices in order of first appearance (dicts keep order).
+        before = len(index)
+        codes = np.fromiter((index.setdefault(c, len(index)) for c in col), dtype=np.int64, count=len(col))
+        dom.members.extend(itertools.islice(index, before, None))
+        return codes
+    missing = next((c for c in col if c not in index), None)
+    if missing is not None:
+        raise rt.error(f"'{missing}' (argument {k} of {name}) is not in domain {dom.name}", span)
     return np.fromiter((index[c] for c in col), dtype=np.int64, count=len(col))
