@@ -69,9 +69,14 @@ def _main_body(body, hoisted, declared, functions, structs):
             declared.add(s.name)
             hoisted.append(N.TensorDecl(span=s.span, name=s.name, type=s.type, mode=s.mode,
                                         init=None, name_span=s.name_span, given_later=True))
-            if s.init is not None:
+            init = s.init
+            if init is None and s.type.dims and all(d.kind == "int" for d in s.type.dims):
+                # `tensor z: float16[3]` in main holds zeros until assigned.
+                init = N.Call(span=s.span, name="zeros", name_span=s.name_span, kwargs=[],
+                              args=[N.Num(span=d.span, value=d.value, text=str(d.value)) for d in s.type.dims])
+            if init is not None:
                 target = N.Name(span=s.name_span, id=s.name)
-                out.append(N.Assign(span=s.span, target=target, op="=", value=s.init))
+                out.append(N.Assign(span=s.span, target=target, op="=", value=init))
         else:
             out.append(s)
     return out

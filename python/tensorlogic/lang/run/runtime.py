@@ -428,6 +428,9 @@ class Runtime:
         local.update(kwargs)
         for p in fn.params:
             if p.type is not None:
+                if p.type.dims and isinstance(local.get(p.name), (list, tuple)):
+                    local[p.name] = self.as_dtype(local[p.name], _dtype(p.type), node.span,
+                                                  f"argument '{p.name}' of {fn.name}")
                 self.check_type(local[p.name], p.type, node.span, f"argument '{p.name}' of {fn.name}")
         if self.depth >= MAX_CALL_DEPTH:
             raise self.budget.error(f"calls nested deeper than {MAX_CALL_DEPTH} (in '{fn.name}'); "
