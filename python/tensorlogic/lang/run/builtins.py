@@ -15,7 +15,7 @@ from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagn
 from .labelled import Labelled, broadcast_pair, is_tensor
 from .show import plain, show
 from .seed_ops import SEED_OPS, TENSOR_ARGS
-from .values import as_tensor, item, truth
+from .values import as_tensor, item, kind, truth
 
 LNORM_EPS = 1e-5
 
@@ -78,9 +78,13 @@ def call_builtin(ev, node, args, kwargs, fr):
         return f(*args, **kwargs)
     except (TensorLogicTypeError, TensorLogicRuntimeError):
         raise
+    except AttributeError:          # a number or string where the op needs a tensor
+        kinds = ", ".join(kind(a) for a in args)
+        raise ev.error(f"{name} cannot take ({kinds}): one of them must be a tensor", node.span) from None
     except Exception as err:        # the engine's own message, at the call's location
         raise ev.error(f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
                        node.span) from None
+
 
 
 # Built-ins whose list arguments are sizes, as PyTorch accepts them (`ones([2, 3])`,

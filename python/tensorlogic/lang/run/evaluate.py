@@ -14,7 +14,7 @@ from ..syntax import nodes as N
 from .builtins import call_builtin
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
-from .values import as_tensor, is_scalar, item, truth
+from .values import as_tensor, is_scalar, item, kind, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -458,7 +458,7 @@ class Evaluator:
         except (ValueError, RuntimeError) as err:
             raise self.error(f"'{op}' cannot combine these values: {_short(err)}", span) from None
         except TypeError:
-            raise self.error(f"'{op}' cannot combine {_kind(a)} and {_kind(b)}", span) from None
+            raise self.error(f"'{op}' cannot combine {kind(a)} and {kind(b)}", span) from None
 
     def labelled_binop(self, op, a, b, span):
         if op == "@":
@@ -530,13 +530,6 @@ def _index_py(v, key):
     for k in key:
         v = v[k]
     return v
-
-
-def _kind(v):
-    if is_tensor(v):
-        return f"a tensor of shape {list(v.shape)}"
-    return {str: "a string", bool: "a boolean", int: "a number", float: "a number",
-            list: "a list", tuple: "a tuple"}.get(type(v), type(v).__name__)
 
 
 def _short(err):

@@ -51,3 +51,11 @@ def truth(v, span, ev):
                            f"{list(v.shape)}", span)
         return bool(v.item())
     return bool(v)
+
+
+def kind(v) -> str:
+    """What a value is, for messages."""
+    if is_tensor(v):
+        return f"a tensor of shape {list(v.shape)}"
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number",
+            list: "a list", tuple: "a tuple"}.get(type(v), type(v).__name__)
