@@ -2,6 +2,8 @@
 `tl.Tensor`, domains, queries, tests)."""
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections import namedtuple
 
 import numpy as np
@@ -13,7 +15,7 @@ from .errors import TensorLogicSyntaxError, located
 from .run.datalog import query_rows
 from .run.limits import DEFAULT_MAX_STEPS  # noqa: F401  (re-exported for the CLI)
 from .run.loading import add_rows
-from .run.runtime import DEFAULT_MAX_ITERATIONS, Runtime
+from .run.runtime import DEFAULT_MAX_ITERATIONS, MAX_CALL_DEPTH, Runtime
 from .syntax import nodes as N
 from .syntax.parser import parse
 
@@ -43,7 +45,7 @@ class Program:
         """Runs the top-level statements in order (definitions are evaluated when first read);
         with `test=True` also every `test` block.  Returns the program."""
         self.runtime.budget.start()
-        with tl.no_grad():
+        with tl.no_grad(), _stack_for_calls():
             for item in self.model.actions:
                 self.runtime.exec_top(item)
         if test:
@@ -54,7 +56,7 @@ class Program:
         """Runs the `test` blocks; returns a list of TestResult(name, passed, message)."""
         results = []
         self.runtime.budget.start()
-        with tl.no_grad():
+        with tl.no_grad(), _stack_for_calls():
             for t in self.model.tests:
                 try:
                     self.runtime.exec_scope(t.body, t.local_names)
@@ -135,6 +137,17 @@ class Program:
                 raise self.model.error("a query holds atoms like R(x, y)", e.span)
         with tl.no_grad():
             return query_rows(self.runtime, q)
+
+
+@contextlib.contextmanager
+def _stack_for_calls():
+    """Python's recursion limit high enough for MAX_CALL_DEPTH nested calls of user functions."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 40 * MAX_CALL_DEPTH))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def compile(source: str, filename: str = "<string>", max_iterations=DEFAULT_MAX_ITERATIONS,

@@ -15,7 +15,7 @@ from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagn
 from .labelled import Labelled, broadcast_pair, is_tensor
 from .show import plain, show
 from .seed_ops import SEED_OPS, TENSOR_ARGS
-from .values import as_tensor, item, kind, truth
+from .values import as_tensor, kind, scalar, truth
 
 LNORM_EPS = 1e-5
 
@@ -235,7 +235,7 @@ def _len(ev, node, args, kwargs, fr):
 
 def _range(ev, node, args, kwargs, fr):
     try:
-        return _py.range(*[int(item(a)) for a in args])
+        return _py.range(*[int(scalar(a)) for a in args])
     except (TypeError, ValueError) as err:
         raise ev.error(f"range: {err}", node.span) from None
 

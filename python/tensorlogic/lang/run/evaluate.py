@@ -14,7 +14,7 @@ from ..syntax import nodes as N
 from .builtins import call_builtin
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
-from .values import as_tensor, is_scalar, item, kind, truth
+from .values import as_tensor, is_scalar, kind, scalar, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -181,7 +181,10 @@ class Evaluator:
             if isinstance(e, N.Index):
                 lab = self.eval(e, fr)
                 if not isinstance(lab, Labelled):
-                    return np.asarray(int(item(lab)))
+                    try:
+                        return np.asarray(int(scalar(lab)))
+                    except (TypeError, ValueError):
+                        raise self.error("an index must be an integer", e.span) from None
                 arr = lab.t.numpy().astype(np.int64)
                 positions = [labels.index(l) for l in lab.labels]
                 arr = arr.transpose(np.argsort(positions))
@@ -208,7 +211,7 @@ class Evaluator:
             key = e.key
         else:
             try:
-                key = item(self.eval(e, fr))
+                key = scalar(self.eval(e, fr))
             except TypeError:
                 raise self.error("an index here must be a single number or constant", e.span) from None
             if isinstance(key, float) and key.is_integer():
@@ -324,8 +327,11 @@ class Evaluator:
             key = []
             for k, item in enumerate(group):
                 if isinstance(item, N.Slice):
-                    parts = [None if p is None else int(item(self.eval(p, fr))) for p in
-                             (item.start, item.stop, item.step)]
+                    try:
+                        parts = [None if p is None else int(scalar(self.eval(p, fr))) for p in
+                                 (item.start, item.stop, item.step)]
+                    except (TypeError, ValueError):
+                        raise self.error("a slice takes integers", item.span) from None
                     key.append(slice(*parts))
                 else:
                     dom = domains[k] if (g == 0 and domains and k < len(domains)) else None

@@ -12,7 +12,7 @@ import tensorlogic as tl
 from ..check import catalog
 from ..syntax import nodes as N
 from .labelled import Labelled, is_tensor
-from .values import item
+from .values import scalar
 
 DEFAULT_EPOCHS = 100
 DEFAULT_OPTIMIZER = ("Adam", {"lr": 0.01})
@@ -70,7 +70,7 @@ def build_scheduler(rt, fr, setting, optimizer):
     for k, v in raw.items():
         if name == "LambdaLR" and isinstance(v, N.Name) and v.id in rt.model.functions:
             fn = rt.model.functions[v.id]
-            kwargs[k] = (lambda epoch, fn=fn, node=v: float(item(rt.call_function(fn, [epoch], {}, node))))
+            kwargs[k] = (lambda epoch, fn=fn, node=v: float(scalar(rt.call_function(fn, [epoch], {}, node))))
         else:
             kwargs[k] = _py(_value(rt, fr, v))
     try:
@@ -101,9 +101,9 @@ def run_learn(rt, node, fr=None):
     params = [rt.leaf(n) for n in names]
     optimizer = build_optimizer(rt, fr, settings.get("optimizer"), params)
     scheduler = build_scheduler(rt, fr, settings.get("scheduler"), optimizer)
-    epochs = int(_py(_value(rt, fr, settings["epochs"].value))) if "epochs" in settings else DEFAULT_EPOCHS
-    clip = _py(_value(rt, fr, settings["clip_grad_norm"].value)) if "clip_grad_norm" in settings else None
-    progress = bool(_py(_value(rt, fr, settings["progress"].value))) if "progress" in settings else None
+    epochs = _setting(rt, fr, settings, "epochs", int, DEFAULT_EPOCHS)
+    clip = _setting(rt, fr, settings, "clip_grad_norm", float, None)
+    progress = _setting(rt, fr, settings, "progress", bool, None)
     objective = settings["objective"].value
     statements = [s for s in node.body if not (isinstance(s, N.Assign) and _is_definition(rt, s, fr))]
     bar = _progress(epochs, progress)
@@ -138,6 +138,16 @@ def run_learn(rt, node, fr=None):
         _touch(rt, names)
     rt.last_loss = loss_value
     return loss_value
+
+
+def _setting(rt, fr, settings, key, convert, default):
+    if key not in settings:
+        return default
+    value = _py(_value(rt, fr, settings[key].value))
+    try:
+        return convert(value)
+    except (TypeError, ValueError):
+        raise rt.error(f"`{key}` takes a {convert.__name__}, not {value!r}", settings[key].value.span) from None
 
 
 def _is_definition(rt, s, fr):

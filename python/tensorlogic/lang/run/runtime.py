@@ -25,6 +25,8 @@ from .structs import drop_locals, set_field
 from .values import as_tensor, truth
 
 DEFAULT_MAX_ITERATIONS = 1000
+# Nested calls of user functions; each takes ~25 Python frames, so Program.run raises Python's
+# recursion limit to fit (see program.py).
 MAX_CALL_DEPTH = 150
 
 
@@ -443,6 +445,9 @@ class Runtime:
             result = self.exec_block(fn.body, fr, value_of_last=True)
         except _Return as r:
             result = r.value
+        except RecursionError:      # Python's own stack ran out before MAX_CALL_DEPTH
+            raise self.budget.error(f"calls nested too deep (in '{fn.name}'); does the recursion "
+                                    f"have a base case?", node.span) from None
         finally:
             self.depth -= 1
             drop_locals(self, [v for k, v in fr.locals.items() if k not in params], keep=result)

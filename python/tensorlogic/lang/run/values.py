@@ -34,7 +34,7 @@ def as_tensor(v, dtype=None):
     raise TypeError(f"not a tensor: {type(v).__name__}")
 
 
-def item(v):
+def scalar(v):
     if is_tensor(v):
         if v.ndim != 0 and (v.ndim != 1 or v.shape[0] != 1):
             raise TypeError("not a scalar")
