@@ -6,9 +6,8 @@ import argparse
 import sys
 import warnings
 
-import tensorlogic as tl
-
 from .check.checker import check
+from .engine import tl
 from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
 from .program import DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_STEPS, compile
 from .repl import repl

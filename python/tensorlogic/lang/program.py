@@ -8,9 +8,8 @@ from collections import namedtuple
 
 import numpy as np
 
-import tensorlogic as tl
-
 from .check.checker import check
+from .engine import tl
 from .errors import TensorLogicSyntaxError, located
 from .run.datalog import query_rows
 from .run.limits import DEFAULT_MAX_STEPS  # noqa: F401  (re-exported for the CLI)

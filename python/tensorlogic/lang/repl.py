@@ -11,9 +11,8 @@ try:
 except ImportError:  # no line editing on this platform; input still works
     readline = None
 
-import tensorlogic as tl
-
 from .check.checker import check
+from .engine import tl
 from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
 from .program import Program
 from .run.show import show

@@ -8,13 +8,12 @@ import sys
 
 import numpy as np
 
-import tensorlogic as tl
-
 from ..check import catalog
+from ..engine import tl
 from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagnostic
 from .labelled import Labelled, broadcast_pair, is_tensor
-from .show import plain, show
 from .seed_ops import SEED_OPS, TENSOR_ARGS
+from .show import plain, show
 from .values import as_tensor, kind, scalar, truth
 
 LNORM_EPS = 1e-5

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import tensorlogic as tl
-
 from ..check.contraction import var_names
+from ..engine import tl
 from ..syntax import nodes as N
 from .builtins import step
 from .labelled import Labelled, expand_to, project

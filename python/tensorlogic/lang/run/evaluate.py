@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-import tensorlogic as tl
-
 from ..check import catalog
 from ..check.contraction import var_names
 from ..check.indices import SizeEnv, snippet
+from ..engine import tl
 from ..syntax import nodes as N
 from .builtins import call_builtin
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
@@ -251,13 +250,13 @@ class Evaluator:
     def e_Prefix(self, e, fr):
         v = self.eval(e.operand, fr)
         for op in reversed(e.ops):
-            if op == "-":
-                v = _map(v, lambda t: -t)
-            elif op == "!":
-                if isinstance(v, (bool, int, float)):
-                    v = not v
-                else:
-                    v = _map(v, lambda t: 1 - t)
+            try:
+                if op == "-":
+                    v = _map(v, lambda t: -t)
+                elif op == "!":
+                    v = (not v) if isinstance(v, (bool, int, float)) else _map(v, lambda t: 1 - t)
+            except (TypeError, ValueError, RuntimeError):
+                raise self.error(f"'{op}' cannot apply to {kind(v)}", e.span) from None
         return v
 
     def e_Power(self, e, fr):

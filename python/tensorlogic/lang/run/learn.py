@@ -7,9 +7,8 @@ import sys
 
 from tqdm import tqdm
 
-import tensorlogic as tl
-
 from ..check import catalog
+from ..engine import tl
 from ..syntax import nodes as N
 from .labelled import Labelled, is_tensor
 from .values import scalar

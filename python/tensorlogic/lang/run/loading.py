@@ -8,9 +8,8 @@ import itertools
 
 import numpy as np
 
-import tensorlogic as tl
-
 from ..datafiles import DataFileError, data_path, read_table, read_tensor
+from ..engine import tl
 
 
 def load_into(rt, node):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import warnings
 
-import tensorlogic as tl
-
 from ..check.checker import DTYPES
 from ..check.indices import fmt_shape, snippet
 from ..check.strata import is_recursive
+from ..engine import tl
 from ..errors import TensorLogicRuntimeError, TensorLogicTypeError
 from ..syntax import nodes as N
 from .datalog import Datalog, FixpointLimitWarning, _with_missing, facts_tensor, query_rows

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-import tensorlogic as tl
+from ..engine import tl
 
 
 def positional_encoding(n, d):

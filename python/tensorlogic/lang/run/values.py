@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import tensorlogic as tl
-
+from ..engine import tl
 from .labelled import Labelled, is_tensor
 
 
