@@ -255,3 +255,28 @@ def test_list_literals_are_tensors_in_arithmetic(capsys):
     assert out("print([1.0, 2.0] + [1.0, 1.0], [1, 2] * 2)\nlet c = [1.0]\nc = c + [1.0]\nprint(c)\n",
                capsys) == "[2., 3.] [2., 4.]\n[2.]\n"
     located(TensorLogicTypeError, 'let x = [1, "a"] + [1, 2]\n', 1, 20, "a list of numbers is a tensor")
+
+
+def test_generic_arguments_with_shapes_and_shaped_initialisers(capsys):
+    prog = run("""
+struct Layer<W, B> { weights: W learnable, bias: B learnable, name: string }
+impl Layer<float16[?, ?], float16[?]> {
+    fn new(name: string, n: int32, m: int32) -> Layer<float16[?, ?], float16[?]> {
+        tensor w: float16[n, m] learnable = random_normal(0.0, 0.1)
+        tensor b: float16[m] learnable = zeros()
+        return Layer<float16[?, ?], float16[?]> { weights: w, bias: b, name: name }
+    }
+    fn forward(self, x: float16[?, ?]) -> float16[?, ?] {
+        result := x @ self.weights + self.bias
+    }
+}
+main {
+    let layer = Layer<float16[?, ?], float16[?]>::new("l", 3, 2)
+    tensor x: float16[4, 3] = ones()
+    print(shape(layer.forward(x)), layer.name)
+}
+tensor g: float16[200] = random_normal(5.0, 0.5)
+""")
+    assert capsys.readouterr().out == "(4, 2) l\n"
+    g = prog["g"].numpy().astype(np.float64)
+    assert g.shape == (200,) and abs(g.mean() - 5.0) < 0.25 and 0.3 < g.std() < 0.7

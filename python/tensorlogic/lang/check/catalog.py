@@ -17,7 +17,7 @@ conv2d max_pool2d avg_pool2d scaled_dot_product_attention numel
 
 # The seed language's own functions (run/seed_ops.py).
 SEED_OPS = {"positional_encoding", "rope", "tan", "transe_score", "relational_aggregate", "vec",
-            "from_vec", "slice_last"}
+            "from_vec", "slice_last", "random_normal"}
 
 # Language built-ins (LANGUAGE.md §4-§5).
 LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "len", "range", "float", "int", "str", "bool",

@@ -40,6 +40,25 @@ def _calls_not_facts(items, names, sources):
     return out
 
 
+# Initialisers the seed writes without a shape inside a tensor declaration: they take its shape.
+_SHAPED = {"zeros": 0, "ones": 0, "randn": 0, "rand": 0, "random_normal": 2}
+
+
+def _shaped(decl_type, init):
+    """`tensor w: float16[n, m] = random_normal(0.0, 0.1)` -> random_normal(0.0, 0.1, n, m)."""
+    if not (isinstance(init, N.Call) and init.name in _SHAPED and len(init.args) <= _SHAPED[init.name]
+            and decl_type.dims and all(d.kind in ("int", "name") for d in decl_type.dims)):
+        return init
+    dims = [N.Num(span=d.span, value=d.value, text=str(d.value)) if d.kind == "int"
+            else N.Name(span=d.span, id=d.value) for d in decl_type.dims]
+    given = list(init.args)
+    if init.name == "random_normal":
+        defaults = [N.Num(span=init.span, value=0.0, text="0.0"), N.Num(span=init.span, value=1.0, text="1.0")]
+        given = given + defaults[len(given):]
+    init.args = given + dims
+    return init
+
+
 def _block(stmts, top, declared):
     """`top`: statements whose variables are global (the top level, its control blocks and learn
     blocks); elsewhere they are local to the enclosing main, test or function."""
@@ -52,8 +71,10 @@ def _block(stmts, top, declared):
             else:
                 s.op = "="
         elif isinstance(s, N.TensorDecl) and not top:
-            s = N.Let(span=s.span, name=s.name, type=s.type, value=s.init, name_span=s.name_span,
-                      declared_tensor=True)
+            s = N.Let(span=s.span, name=s.name, type=s.type, value=_shaped(s.type, s.init),
+                      name_span=s.name_span, declared_tensor=True)
+        elif isinstance(s, N.TensorDecl):
+            s.init = _shaped(s.type, s.init)
         for body, inner_top in _bodies(s, top):
             body[:] = _block(body, inner_top, declared)
         out.append(s)
@@ -69,7 +90,7 @@ def _main_body(body, hoisted, declared, functions, structs):
             declared.add(s.name)
             hoisted.append(N.TensorDecl(span=s.span, name=s.name, type=s.type, mode=s.mode,
                                         init=None, name_span=s.name_span, given_later=True))
-            init = s.init
+            init = _shaped(s.type, s.init)
             if init is None and s.type.dims and all(d.kind == "int" for d in s.type.dims):
                 # `tensor z: float16[3]` in main holds zeros until assigned.
                 init = N.Call(span=s.span, name="zeros", name_span=s.name_span, kwargs=[],

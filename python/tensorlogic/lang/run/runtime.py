@@ -497,13 +497,18 @@ class Runtime:
             raise
 
     def exec_block(self, stmts, fr, value_of_last=False):
+        """Runs statements; with `value_of_last` (a function body) returns the value of the last
+        one when it is an expression or an assignment (the seed ends functions with `r := ...`)."""
         result = None
         for k, s in enumerate(stmts):
-            last = value_of_last and k == len(stmts) - 1 and isinstance(s, N.ExprStmt)
             with self.at(s.span):
                 v = self.exec_stmt(s, fr)
-            if last:
-                result = v
+            if value_of_last and k == len(stmts) - 1:
+                if isinstance(s, N.ExprStmt):
+                    result = v
+                elif isinstance(s, (N.Let, N.Assign)) and fr is not None and fr.locals is not None:
+                    name = s.name if isinstance(s, N.Let) else getattr(s.target, "id", None)
+                    result = fr.locals.get(name)
         return result
 
     def exec_stmt(self, s, fr):

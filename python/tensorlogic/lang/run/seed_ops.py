@@ -6,7 +6,8 @@ engine ops (so they run on every device and are differentiable where it makes se
 - `rope(x, offset=0, base=10000)`: rotary position embedding of x [..., seq, heads, head_dim]
   (or [seq, dim]): each pair (2i, 2i+1) of the last axis at position p is rotated by the angle
   (offset + p) * base^(-2i/head_dim).
-- `tan(x)`.
+- `tan(x)`; `random_normal(mean, std, *shape)` (in a declaration `tensor w: T[n, m] =
+  random_normal(0.0, 0.1)` the shape is the declared one, as for `zeros()`, `ones()`, `randn()`).
 - `transe_score(h, r, t, p=2)`: TransE's plausibility -||h + r - t||_p over the last axis.
 - `relational_aggregate(emb, adj, weights=None)`: messages summed over neighbours per relation,
   sum_r adj[r] @ emb @ weights[r] (adj [R, N, N] or [N, N]; weights [R, d, d'] or [d, d'],
@@ -50,6 +51,10 @@ def rope(x, offset=0, base=10000.0):
     even, odd = tl.chunk(pairs, 2, dim=-1)
     rotated = tl.cat([even * cos - odd * sin, even * sin + odd * cos], dim=-1)
     return rotated.reshape(*x.shape)
+
+
+def random_normal(mean=0.0, std=1.0, *shape):
+    return tl.randn(*[int(s) for s in shape]) * float(std) + float(mean)
 
 
 def tan(x):
@@ -105,6 +110,7 @@ def slice_last(x, axis):
 
 
 SEED_OPS = {"positional_encoding": positional_encoding, "rope": rope, "tan": tan,
+            "random_normal": random_normal,
             "transe_score": transe_score, "relational_aggregate": relational_aggregate,
             "transpose": transpose, "vec": vec, "from_vec": from_vec, "slice_last": slice_last}
 # Arguments that are tensors (the others are numbers, shapes or strings).

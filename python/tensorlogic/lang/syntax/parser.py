@@ -89,6 +89,22 @@ class Layout:
             yield tok
 
 
+_TYPE_ARG_TOKENS = {"NAME", "COMMA", "LSQB", "RSQB", "QMARK", "NUMBER"}
+
+
+def _type_args(token):
+    """`<T, float16[?, ?]>` -> ["T", "float16[?, ?]"]: split at commas outside brackets."""
+    out, depth, cur = [], 0, ""
+    for ch in str(token):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return out + [cur.strip()]
+
+
 def _type_tokens(stream):
     """Makes `GENERICS` and `SLBRACE` tokens (see grammar.py); needs a few tokens of lookahead."""
     toks = list(stream)
@@ -108,15 +124,14 @@ def _type_tokens(stream):
         if tok.type == "CMP" and str(tok) == "<" and prev is not None and (
                 prev.type == "IMPL" or (prev.type == "NAME" and (str(prev)[:1].isupper() or (
                     len(out) > 1 and out[-2].type in ("STRUCT", "IMPL"))))):
-            j, names = k + 1, []
-            while j + 1 < n and toks[j].type == "NAME" and toks[j + 1].type in ("COMMA", "CMP"):
-                names.append(str(toks[j]))
-                if toks[j + 1].type == "CMP":
-                    break
-                j += 2
-            if names and j + 1 < n and str(toks[j + 1]) == ">":
-                out.append(Token.new_borrow_pos("GENERICS", ",".join(names), tok))
-                k = j + 2
+            # Type arguments: names, or types with dimensions (`<float16[?, ?], T>`), up to `>`.
+            j, parts = k + 1, []
+            while j < n and toks[j].type in _TYPE_ARG_TOKENS:
+                parts.append(str(toks[j]) + (" " if toks[j].type == "COMMA" else ""))
+                j += 1
+            if parts and toks[j - 1].type in ("NAME", "RSQB") and j < n and str(toks[j]) == ">":
+                out.append(Token.new_borrow_pos("GENERICS", "".join(parts), tok))
+                k = j + 1
                 continue
         if tok.type == "LBRACE" and prev is not None and prev.type in ("NAME", "GENERICS"):
             # `struct Name<T> {` or `Name { field: ...`; an impl's or a function's `{` never.
@@ -256,13 +271,13 @@ class _ToAst(Transformer_NonRecursive):
     def type_spec(self, ch):
         generics = _toks(ch, "GENERICS")
         return N.TypeSpec(span=self._s(ch), dtype=str(ch[0]), dims=_nodes(ch),
-                          args=str(generics[0]).split(",") if generics else [])
+                          args=_type_args(generics[0]) if generics else [])
 
     def struct_decl(self, ch):
         name = _toks(ch, "NAME")[0]
         generics = _toks(ch, "GENERICS")
         return N.StructDecl(span=self._s(ch), name=str(name), fields=_nodes(ch),
-                            type_params=str(generics[0]).split(",") if generics else [],
+                            type_params=_type_args(generics[0]) if generics else [],
                             name_span=self._t(name))
 
     def field_decl(self, ch):
@@ -275,7 +290,7 @@ class _ToAst(Transformer_NonRecursive):
         trait = str(names[0]) if _toks(ch, "FOR") else None
         target = names[1] if trait else names[0]
         return N.ImplBlock(span=self._s(ch), type_name=str(target), trait=trait,
-                           type_params=str(generics[0]).split(",") if generics else [],
+                           type_params=_type_args(generics[0]) if generics else [],
                            methods=_nodes(ch), name_span=self._t(target))
 
     def load_stmt(self, ch):
