@@ -280,3 +280,10 @@ tensor g: float16[200] = random_normal(5.0, 0.5)
     assert capsys.readouterr().out == "(4, 2) l\n"
     g = prog["g"].numpy().astype(np.float64)
     assert g.shape == (200,) and abs(g.mean() - 5.0) < 0.25 and 0.3 < g.std() < 0.7
+
+
+def test_struct_field_types_are_checked():
+    located(TensorLogicTypeError, "struct V { data: float16[3], name: string }\n"
+            "main { let v = V { data: [1, 2], name: \"a\" } }\n", 2, 26, "field 'data' of V has shape [2]")
+    located(TensorLogicTypeError, "struct V { data: float16[3], name: string }\n"
+            "main { let v = V { data: [1, 2, 3], name: 4 } }\n", 2, 43, "field 'name' of V is a string")

@@ -2,8 +2,10 @@
 destructors (`impl Drop`) run when the variables of a `main`, `test` or function go out of scope."""
 from __future__ import annotations
 
+from ..engine import tl
 from .labelled import is_tensor
 from .show import show
+from .values import kind
 
 
 class StructValue:
@@ -20,9 +22,23 @@ class StructValue:
 
 
 def new_struct(ev, e, fr):
+    """A struct literal; each field's value must fit the field's declared type (a tensor's shape,
+    a string, another struct)."""
     decl = ev.model.structs[e.name]
-    given = {f.name: ev.eval(f.value, fr) for f in e.fields}
-    return StructValue(e.name, {f.name: given[f.name] for f in decl.fields})
+    given = {f.name: (ev.eval(f.value, fr), f.value.span) for f in e.fields}
+    for f in decl.fields:
+        value, span = given[f.name]
+        what = f"field '{f.name}' of {e.name}"
+        if f.type.dims:
+            if isinstance(value, (list, tuple)):        # a list literal is a tensor
+                value = ev.rt.as_dtype(value, tl.float16, span, what)
+                given[f.name] = (value, span)
+            ev.rt.check_type(value, f.type, span, what)
+        elif f.type.dtype in ("string", "str") and not isinstance(value, str):
+            raise ev.error(f"{what} is a string, not {kind(value)}", span)
+        elif f.type.dtype in ev.model.structs and getattr(value, "type", None) != f.type.dtype:
+            raise ev.error(f"{what} is a {f.type.dtype}, not {kind(value)}", span)
+    return StructValue(e.name, {f.name: given[f.name][0] for f in decl.fields})
 
 
 def field(ev, e, obj):
