@@ -12,7 +12,7 @@ engine ops (so they run on every device and are differentiable where it makes se
 - `relational_aggregate(emb, adj, weights=None)`: messages summed over neighbours per relation,
   sum_r adj[r] @ emb @ weights[r] (adj [R, N, N] or [N, N]; weights [R, d, d'] or [d, d'],
   or none).
-- `transpose(x)`: one argument swaps the last two axes.
+- `transpose(x)`: one argument swaps the last two axes; `layer_norm(x, eps)`: over the last axis.
 - `vec(x)`: the values of x as a 1-D tensor; `from_vec(values, shape)`: those values in `shape`;
   `slice_last(x, axis)`: the last slice of x along `axis` (one axis fewer).
 """
@@ -55,6 +55,13 @@ def rope(x, offset=0, base=10000.0):
 
 def random_normal(mean=0.0, std=1.0, *shape):
     return tl.randn(*[int(s) for s in shape]) * float(std) + float(mean)
+
+
+def layer_norm(x, *rest, **kwargs):
+    """PyTorch's layer_norm, and the seed's `layer_norm(x, eps)` over the last axis."""
+    if len(rest) == 1 and isinstance(rest[0], (int, float)) and not isinstance(rest[0], bool):
+        return tl.layer_norm(x, (x.shape[-1],), eps=float(rest[0]))
+    return tl.layer_norm(x, *rest, **kwargs)
 
 
 def tan(x):
@@ -110,9 +117,9 @@ def slice_last(x, axis):
 
 
 SEED_OPS = {"positional_encoding": positional_encoding, "rope": rope, "tan": tan,
-            "random_normal": random_normal,
+            "random_normal": random_normal, "layer_norm": layer_norm,
             "transe_score": transe_score, "relational_aggregate": relational_aggregate,
             "transpose": transpose, "vec": vec, "from_vec": from_vec, "slice_last": slice_last}
 # Arguments that are tensors (the others are numbers, shapes or strings).
-TENSOR_ARGS = {"rope": (0,), "tan": (0,), "transe_score": (0, 1, 2), "relational_aggregate": (0, 1, 2),
+TENSOR_ARGS = {"layer_norm": (0,), "rope": (0,), "tan": (0,), "transe_score": (0, 1, 2), "relational_aggregate": (0, 1, 2),
                "transpose": (0,), "vec": (0,), "from_vec": (0,), "slice_last": (0,)}
