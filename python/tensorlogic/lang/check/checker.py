@@ -218,6 +218,8 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         for item in items:
             if isinstance(item, N.RelationDecl):
                 self.claim(item.name, "relation", item.name_span)
+                if item.embed is not None:
+                    self.check_type(item.embed)
                 rel = RelationInfo(item.name, len(item.params), decl=item, span=item.name_span)
                 self.relations[item.name] = rel
                 names = set()

@@ -18,7 +18,7 @@ _ARG = re.compile(_CONST)
 _BOOLS = re.compile(r'(?<![\w"])(true|false)(?![\w\'])')     # `true`/`false` are not constants
 # Keywords that look like calls but are statements or declarations.
 _KEYWORDS = {"if", "while", "for", "fn", "return", "let", "tensor", "relation", "domain", "entity",
-             "main", "test", "import", "learn", "struct", "impl", "load", "not", "true", "false",
+             "main", "test", "import", "learn", "struct", "impl", "load", "embed", "not", "true", "false",
              "break", "continue", "else", "in"}
 # A line ending in one of these continues on the next line.
 _CONTINUES = set("+-*/%@^,=(<[{&|!:.>")

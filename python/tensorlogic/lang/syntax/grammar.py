@@ -27,7 +27,7 @@ domain_range: int_lit DOTDOT int_lit
 int_lit: MINUS? NUMBER
 ?const: NAME | STRING | int_lit
 
-relation_decl: RELATION NAME LPAR (rel_param (COMMA rel_param)*)? RPAR
+relation_decl: RELATION NAME LPAR (rel_param (COMMA rel_param)*)? RPAR (EMBED type_spec)?
 rel_param: NAME (COLON (NAME | ENTITY))?
 
 tensor_decl: TENSOR NAME COLON type_spec (LEARNABLE | FROZEN)? (ASSIGN expr)?
@@ -126,6 +126,7 @@ MAIN: "main"
 TEST: "test"
 IMPORT: "import"
 LOAD: "load"
+EMBED: "embed"
 STRUCT: "struct"
 IMPL: "impl"
 BREAK: "break"

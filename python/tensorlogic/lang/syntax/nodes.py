@@ -308,6 +308,7 @@ class RelationDecl(Node):
     name: str
     params: list[RelParam]
     name_span: Optional[Span] = None
+    embed: Optional["TypeSpec"] = None    # the seed's `embed float16[32]`: checked, kept, unused
 
 
 @dataclass(eq=False, kw_only=True)

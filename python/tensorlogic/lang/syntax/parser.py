@@ -18,7 +18,7 @@ MAX_NESTING = 32
 
 _KEYWORDS_CONTINUING = {
     "RELATION", "TENSOR", "FN", "LET", "IF", "FOR", "IN", "WHILE", "IMPORT", "LEARN", "MAIN", "TEST",
-    "ELSE", "NOT", "DOMAIN", "ENTITY", "STRUCT", "IMPL", "LOAD",
+    "ELSE", "NOT", "DOMAIN", "ENTITY", "STRUCT", "IMPL", "LOAD", "EMBED",
 }
 # Tokens after which a statement cannot end: a newline after them continues the line.
 _CONTINUING = _KEYWORDS_CONTINUING | {
@@ -251,8 +251,11 @@ class _ToAst(Transformer_NonRecursive):
 
     def relation_decl(self, ch):
         name = _toks(ch, "NAME")[0]
-        return N.RelationDecl(span=self._s(ch), name=str(name), params=_nodes(ch),
-                              name_span=self._t(name))
+        nodes = _nodes(ch)
+        embed = [n for n in nodes if isinstance(n, N.TypeSpec)]
+        return N.RelationDecl(span=self._s(ch), name=str(name),
+                              params=[n for n in nodes if isinstance(n, N.RelParam)],
+                              name_span=self._t(name), embed=embed[0] if embed else None)
 
     def rel_param(self, ch):
         names = _toks(ch, "NAME")
