@@ -74,17 +74,20 @@ def main(argv=None):
         {"name": f"parse {args.lines} fact lines (s) vs ast.parse", "tensorlogic": parse_s,
          "python-ast": ast_s, "unit": "s", "peer": "python-ast", "ratio": ast_s / parse_s,
          "lines_per_s": args.lines / parse_s, "cpu_s": parse_cpu_s, "target": PARSE_TARGET,
-         "meets_target": args.lines / parse_s >= PARSE_TARGET},
+         "meets_target": args.lines / parse_s >= PARSE_TARGET,
+         "meets_target_cpu": args.lines / parse_cpu_s >= PARSE_TARGET},
         {"name": f"load {args.facts} facts from a TSV (s) vs numpy.loadtxt", "tensorlogic": load_s,
          "numpy": loadtxt_s, "unit": "s", "peer": "numpy", "ratio": loadtxt_s / load_s,
          "cpu_s": load_cpu_s, "target": LOAD_TARGET,
-         "meets_target": load_s <= LOAD_TARGET and facts == args.facts},
+         "meets_target": load_s <= LOAD_TARGET and facts == args.facts,
+         "meets_target_cpu": load_cpu_s <= LOAD_TARGET and facts == args.facts},
     ]
     out = write_results("lang_load", rows, extra={"lines": args.lines, "facts": args.facts,
                                                  "nodes": args.nodes, "loaded": facts,
                                                  "load_average": os.getloadavg()})
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"parse: {args.lines} lines in {parse_s:.3f} s = {args.lines / parse_s:,.0f} lines/s "
+    print(f"parse: {args.lines} lines in {parse_s:.3f} s ({parse_cpu_s:.3f} s CPU) = "
+          f"{args.lines / parse_s:,.0f} lines/s "
           f"(ast.parse {ast_s:.3f} s, ratio {ast_s / parse_s:.2f}; target {PARSE_TARGET:,}/s)")
     print(f"load: {facts} facts in {load_s:.3f} s, {load_cpu_s:.3f} s CPU (numpy.loadtxt {loadtxt_s:.3f} s, ratio "
           f"{loadtxt_s / load_s:.2f}; target <= {LOAD_TARGET} s) -> {out}")
