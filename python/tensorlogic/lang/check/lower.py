@@ -6,7 +6,10 @@ checker and the interpreter know one form of each construct:
 - `tensor x: T[...] = e` inside `main` declares a global tensor (so equations, `learn` and Python
   see it) whose value is given when the statement runs; inside functions, loops and nested blocks
   it is a local `let x: T[...] = e`;
-- facts and rules written directly inside `main` are declarations: they move to the top level.
+- facts and rules written directly inside `main` are declarations: they move to the top level;
+- an initialiser without a shape in a tensor declaration (`zeros()`, `random_normal(0.0, 0.1)`)
+  takes the declared one;
+- a line the parser's fast path read as facts but whose name is a built-in or a function is a call.
 """
 from __future__ import annotations
 
