@@ -287,3 +287,9 @@ def test_struct_field_types_are_checked():
             "main { let v = V { data: [1, 2], name: \"a\" } }\n", 2, 26, "field 'data' of V has shape [2]")
     located(TensorLogicTypeError, "struct V { data: float16[3], name: string }\n"
             "main { let v = V { data: [1, 2, 3], name: 4 } }\n", 2, 43, "field 'name' of V is a string")
+
+
+def test_tensor_methods_as_in_pytorch(capsys):
+    assert out("let x = ones([2, 3])\nprint(x.view([3, 2]).contiguous().shape, x.add([1.0, 2.0, 3.0]).sum(), "
+               "x.numel())\n", capsys) == "(3, 2) 18 6\n"
+    located(TensorLogicTypeError, "let x = ones([2, 3])\nlet y = x.view([4, 4])\n", 2, 9, "view:")

@@ -4,6 +4,7 @@ of an indexed argument; `softmax`, `log_softmax` and `lnorm` normalise along the
 from __future__ import annotations
 
 import builtins as _py
+import contextlib
 import sys
 
 import numpy as np
@@ -66,7 +67,7 @@ def call_builtin(ev, node, args, kwargs, fr):
     f = tl.cat if name == "concat" else (SEED_OPS.get(name) or _LANG_ELEMENTWISE.get(name) or _engine(name))
     if f is None:
         raise ev.error(f"the engine has no '{name}'", node.name_span)
-    try:
+    with _engine_errors(ev, name, node, args):
         if name in SEED_OPS:
             args = [as_tensor(a) if k in TENSOR_ARGS.get(name, ()) and a is not None else a
                     for k, a in enumerate(args)]
@@ -75,6 +76,13 @@ def call_builtin(ev, node, args, kwargs, fr):
             if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
                 args[0] = as_tensor(args[0])
         return f(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _engine_errors(ev, name, node, args):
+    """Whatever the engine raises for a built-in's arguments, as a TensorLogicTypeError at the call."""
+    try:
+        yield
     except (TensorLogicTypeError, TensorLogicRuntimeError):
         raise
     except AttributeError:          # a number or string where the op needs a tensor
@@ -84,6 +92,12 @@ def call_builtin(ev, node, args, kwargs, fr):
         raise ev.error(f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
                        node.span) from None
 
+
+def call_tensor_method(ev, node, obj, args, kwargs):
+    """`x.view([2, 3])`, `x.contiguous()`: the tensor's own method, as in PyTorch."""
+    with _engine_errors(ev, node.name, node, [obj] + args):
+        convert = _sizes if node.name in _TAKES_SIZES else _as_engine_arg
+        return getattr(obj, node.name)(*[convert(a) for a in args], **kwargs)
 
 
 # Built-ins whose list arguments are sizes, as PyTorch accepts them (`ones([2, 3])`,

@@ -10,7 +10,7 @@ from ..check.contraction import var_names
 from ..check.indices import SizeEnv, snippet
 from ..engine import tl
 from ..syntax import nodes as N
-from .builtins import call_builtin
+from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
 from .values import as_tensor, is_scalar, kind, scalar, truth
@@ -370,6 +370,8 @@ class Evaluator:
         if e.kind == "method" or e.name not in catalog.BUILTINS:
             raise self.error(f"{getattr(obj, 'type', type(obj).__name__)} has no method '{e.name}'",
                              e.name_span)
+        if is_tensor(obj) and callable(getattr(obj, e.name, None)):
+            return call_tensor_method(self, e, obj, args, kwargs)
         return call_builtin(self, e, [obj] + args, kwargs, fr)
 
     # ---- index notation -------------------------------------------------------------------------
