@@ -61,9 +61,11 @@ def call_builtin(ev, node, args, kwargs, fr):
     name = getattr(node, "builtin", None) or node.name
     special = _SPECIAL.get(name)
     if special is not None:
-        return special(ev, node, args, kwargs, fr)
+        with _engine_errors(ev, name, node, args):
+            return special(ev, node, args, kwargs, fr)
     if any(isinstance(a, Labelled) for a in args):
-        return _labelled_call(ev, node, args, kwargs, fr)
+        with _engine_errors(ev, name, node, args):
+            return _labelled_call(ev, node, args, kwargs, fr)
     f = tl.cat if name == "concat" else (SEED_OPS.get(name) or _LANG_ELEMENTWISE.get(name) or _engine(name))
     if f is None:
         raise ev.error(f"the engine has no '{name}'", node.name_span)
@@ -83,7 +85,7 @@ def _engine_errors(ev, name, node, args):
     """Whatever the engine raises for a built-in's arguments, as a TensorLogicTypeError at the call."""
     try:
         yield
-    except (TensorLogicTypeError, TensorLogicRuntimeError):
+    except (TensorLogicTypeError, TensorLogicRuntimeError, AssertionError):
         raise
     except AttributeError:          # a number or string where the op needs a tensor
         kinds = ", ".join(kind(a) for a in args)

@@ -456,13 +456,13 @@ class Evaluator:
         if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
             try:        # list literals are tensors in arithmetic: [1, 2] + [1, 1] is [2, 3]
                 a, b = _tensorish(a), _tensorish(b)
-            except TypeError as err:
-                raise self.error(f"'{op}': {err}", span) from None
+            except (TypeError, ValueError, OverflowError) as err:
+                raise self.error(f"'{op}': {str(err).splitlines()[0]}", span) from None
         try:
             return _apply(op, a, b)
         except ZeroDivisionError:
             raise self.error("division by zero", span) from None
-        except (ValueError, RuntimeError) as err:
+        except (ValueError, RuntimeError, OverflowError) as err:
             raise self.error(f"'{op}' cannot combine these values: {_short(err)}", span) from None
         except TypeError:
             raise self.error(f"'{op}' cannot combine {kind(a)} and {kind(b)}", span) from None
