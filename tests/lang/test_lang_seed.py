@@ -293,3 +293,16 @@ def test_tensor_methods_as_in_pytorch(capsys):
     assert out("let x = ones([2, 3])\nprint(x.view([3, 2]).contiguous().shape, x.add([1.0, 2.0, 3.0]).sum(), "
                "x.numel())\n", capsys) == "(3, 2) 18 6\n"
     located(TensorLogicTypeError, "let x = ones([2, 3])\nlet y = x.view([4, 4])\n", 2, 9, "view:")
+
+
+def test_attention_masks():
+    rng = np.random.default_rng()
+    scores = rng.standard_normal((4, 4)).round(2)
+    mask = (rng.random((4, 4)) > 0.4).astype(float)
+    prog = run(f"let s = {scores.tolist()}\nlet m = {mask.tolist()}\nlet a = apply_mask(s, m)\n"
+               "let c = causal_mask(4)\nlet p = padding_mask([1, 3], 4)\nlet b = combine_masks(c, m)\n")
+    s16 = scores.astype(np.float16).astype(float)
+    np.testing.assert_array_equal(prog["a"].numpy().astype(float), np.where(mask == 0, -10000.0, s16))
+    np.testing.assert_array_equal(prog["c"].numpy(), np.tril(np.ones((4, 4))))
+    np.testing.assert_array_equal(prog["p"].numpy(), [[1, 0, 0, 0], [1, 1, 1, 0]])
+    np.testing.assert_array_equal(prog["b"].numpy(), np.tril(np.ones((4, 4))) * mask)

@@ -17,7 +17,8 @@ conv2d max_pool2d avg_pool2d scaled_dot_product_attention numel
 
 # The seed language's own functions (run/seed_ops.py).
 SEED_OPS = {"positional_encoding", "rope", "tan", "transe_score", "relational_aggregate", "vec",
-            "from_vec", "slice_last", "random_normal"}
+            "from_vec", "slice_last", "random_normal", "causal_mask", "apply_mask",
+            "apply_attention_mask", "padding_mask", "combine_masks"}
 
 # Language built-ins (LANGUAGE.md §4-§5).
 LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "len", "range", "float", "int", "str", "bool",
@@ -47,6 +48,8 @@ ARITY = {
     "numel": (1, 1), "softmax": (1, 2), "log_softmax": (1, 2),
     "positional_encoding": (2, 2), "rope": (1, 3), "tan": (1, 1), "transe_score": (3, 4),
     "relational_aggregate": (2, 3), "vec": (1, 1), "from_vec": (2, 2), "slice_last": (2, 2),
+    "causal_mask": (1, 1), "apply_mask": (2, 3), "apply_attention_mask": (2, 2), "padding_mask": (2, 2),
+    "combine_masks": (2, 2),
 }
 
 # Optimizers of tl.optim with PyTorch's arguments (besides the parameters).

@@ -13,6 +13,8 @@ engine ops (so they run on every device and are differentiable where it makes se
   sum_r adj[r] @ emb @ weights[r] (adj [R, N, N] or [N, N]; weights [R, d, d'] or [d, d'],
   or none).
 - `transpose(x)`: one argument swaps the last two axes; `layer_norm(x, eps)`: over the last axis.
+- `causal_mask(n)` (lower-triangular ones), `apply_mask(scores, mask)` (masked scores become
+  -10000, `apply_attention_mask` -inf), `padding_mask(lengths, max_len)`, `combine_masks(a, b)`.
 - `vec(x)`: the values of x as a 1-D tensor; `from_vec(values, shape)`: those values in `shape`;
   `slice_last(x, axis)`: the last slice of x along `axis` (one axis fewer).
 """
@@ -62,6 +64,35 @@ def layer_norm(x, *rest, **kwargs):
     if len(rest) == 1 and isinstance(rest[0], (int, float)) and not isinstance(rest[0], bool):
         return tl.layer_norm(x, (x.shape[-1],), eps=float(rest[0]))
     return tl.layer_norm(x, *rest, **kwargs)
+
+
+# The score a masked position gets from apply_mask (softmax turns it into ~0).
+MASKED_SCORE = -10000.0
+
+
+def causal_mask(n):
+    """Lower-triangular ones [n, n]: position i sees positions 0..i."""
+    return tl.tril(tl.ones(int(n), int(n)))
+
+
+def apply_mask(scores, mask, fill=MASKED_SCORE):
+    """`scores` where `mask` is nonzero, `fill` where it is 0."""
+    return tl.where(mask == 0, tl.full(tuple(scores.shape), float(fill)), scores)
+
+
+def apply_attention_mask(scores, mask):
+    return apply_mask(scores, mask, float("-inf"))
+
+
+def padding_mask(lengths, max_len):
+    """[batch, max_len]: 1 for the first lengths[b] positions of row b, 0 after."""
+    lengths = np.asarray(lengths.numpy() if hasattr(lengths, "numpy") else lengths, dtype=np.int64)
+    return tl.tensor((np.arange(int(max_len))[None, :] < lengths.reshape(-1, 1)).astype(np.float16))
+
+
+def combine_masks(a, b):
+    """1 where both masks are nonzero."""
+    return (a != 0) * (b != 0) * 1.0
 
 
 def tan(x):
@@ -117,9 +148,12 @@ def slice_last(x, axis):
 
 
 SEED_OPS = {"positional_encoding": positional_encoding, "rope": rope, "tan": tan,
-            "random_normal": random_normal, "layer_norm": layer_norm,
+            "random_normal": random_normal, "layer_norm": layer_norm, "causal_mask": causal_mask,
+            "apply_mask": apply_mask, "apply_attention_mask": apply_attention_mask,
+            "padding_mask": padding_mask, "combine_masks": combine_masks,
             "transe_score": transe_score, "relational_aggregate": relational_aggregate,
             "transpose": transpose, "vec": vec, "from_vec": from_vec, "slice_last": slice_last}
 # Arguments that are tensors (the others are numbers, shapes or strings).
-TENSOR_ARGS = {"layer_norm": (0,), "rope": (0,), "tan": (0,), "transe_score": (0, 1, 2), "relational_aggregate": (0, 1, 2),
+TENSOR_ARGS = {"layer_norm": (0,), "apply_mask": (0, 1), "apply_attention_mask": (0, 1),
+               "combine_masks": (0, 1), "rope": (0,), "tan": (0,), "transe_score": (0, 1, 2), "relational_aggregate": (0, 1, 2),
                "transpose": (0,), "vec": (0,), "from_vec": (0,), "slice_last": (0,)}
