@@ -363,13 +363,15 @@ class Runtime:
         if not isinstance(r, Labelled):
             if not items and eq.op == "=":
                 return (r, None, fr, eq)
-            if is_tensor(r) and r.ndim > 0:
+            if not is_tensor(r):
+                r = self.as_dtype(r, tl.float16, eq.value.span, "the right side")
+            if r.ndim > 0:
                 if items:
                     raise self.error("a tensor in index notation needs its indices, like X[i]",
                                      eq.value.span)
                 r = Labelled(r, [f"#all{k}" for k in range(r.ndim)])
             else:
-                r = Labelled(r if is_tensor(r) else tl.full((), float(r), dtype=tl.float16), ())
+                r = Labelled(r, ())
         r = project(r, fr.plan.top | {l for l in r.labels if l.startswith("#all")}, PROJECTION[eq.op])
         domains = getattr(info, "axis_domains", None) if info is not None else None
         axes = classify_lhs(items, domains, lambda e, d: ev.index_value(e, d, fr))
