@@ -101,6 +101,8 @@ def run_learn(rt, node, fr=None):
     optimizer = build_optimizer(rt, fr, settings.get("optimizer"), params)
     scheduler = build_scheduler(rt, fr, settings.get("scheduler"), optimizer)
     epochs = _setting(rt, fr, settings, "epochs", int, DEFAULT_EPOCHS)
+    if epochs < 0:
+        raise rt.error(f"`epochs` cannot be negative ({epochs})", settings["epochs"].value.span)
     clip = _setting(rt, fr, settings, "clip_grad_norm", float, None)
     progress = _setting(rt, fr, settings, "progress", bool, None)
     objective = settings["objective"].value
