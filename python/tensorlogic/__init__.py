@@ -9,6 +9,7 @@ from .errors import (
     EinsumError,
     PrecisionOverflowError,
     ShapeMismatchError,
+    TensorLogicRuntimeError,
     TensorLogicSyntaxError,
     TensorLogicTypeError,
 )
