@@ -1,7 +1,10 @@
 """Tensor.new_zeros/new_ones/new_full/new_empty/new_tensor (a new tensor on self's device with self's dtype
-unless told otherwise) and the .data property (the same storage outside autograd)."""
+unless told otherwise), the .data property (the same storage outside autograd) and copy.deepcopy."""
+import copy
+
+from . import _core
 from .creation import empty, full, ones, tensor, zeros
-from .tensor import Tensor, _shape_args, _wrap, tensor_method
+from .tensor import Tensor, _init_autograd_fields, _shape_args, _wrap, tensor_method
 
 
 def _where(self, dtype, device):
@@ -55,3 +58,19 @@ def _set_data(self, value):
 
 
 Tensor.data = property(_get_data, _set_data)
+
+
+@tensor_method()
+def __deepcopy__(self, memo):
+    """A copy of the data with the same type (a Parameter stays a Parameter), requires_grad and grad; only
+    graph leaves can be copied, as in PyTorch."""
+    if not self.is_leaf:
+        raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol")
+    out = type(self).__new__(type(self))
+    memo[id(self)] = out
+    out._a = _core.clone(self._a)
+    _init_autograd_fields(out)
+    out.requires_grad = self.requires_grad
+    if self.grad is not None:
+        out.grad = copy.deepcopy(self.grad, memo)
+    return out

@@ -8,7 +8,6 @@ import math
 from . import functional as F
 from . import init
 from .layers import Linear, _new_param
-from .layers import dropout as _dropout
 from .module import Module
 
 _MASKED = -65504.0  # the most negative f16: softmax gives masked keys a weight of exactly 0
@@ -63,7 +62,7 @@ class MultiheadAttention(Module):
                 scores = scores + mask
             weights = F.softmax(scores, dim=-1)
             if p > 0.0:
-                weights = _dropout(weights, p, True)
+                weights = F.dropout(weights, p, True)
             out = weights @ v
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
