@@ -1,4 +1,4 @@
-"""Gradient utilities: clip_grad_norm_."""
+"""Gradient utilities: clip_grad_norm_, clip_grad_value_."""
 import math
 
 import numpy as np
@@ -33,6 +33,15 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             g._version += 1
     with np.errstate(over="ignore"):
         return _wrap(_core.from_numpy(np.array(total, dtype=np.float16)))
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamps every gradient in place to [-clip_value, clip_value]."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    clip_value = float(clip_value)
+    for p in params:
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value, clip_value)
 
 
 def zero_grads(parameters, set_to_none=True):
