@@ -71,8 +71,9 @@ def _decode(node, arrays):
     return node["value"]
 
 
-def load(path, map_location=None):
-    """Reads a file written by tl.save (the same nesting back), or any safetensors file (a flat dict of tensors)."""
+def load(path, map_location=None, weights_only=True):
+    """Reads a file written by tl.save (the same nesting back), or any safetensors file (a flat dict of tensors).
+    weights_only is accepted for PyTorch's signature: a safetensors file holds only data, never code."""
     with safe_open(str(path), framework="np") as f:
         metadata = f.metadata() or {}
         arrays = {k: f.get_tensor(k) for k in f.keys()}

@@ -43,12 +43,12 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        n, rng = len(self.data_source), host_rng(self.generator)
-        if self.replacement:
-            return iter(rng.integers(0, n, self.num_samples).tolist())
-        full, rest = divmod(self.num_samples, n)
-        order = [rng.permutation(n) for _ in range(full)] + [rng.permutation(n)[:rest]]
-        return iter(np.concatenate(order).tolist())
+        # Drawn lazily, a chunk or a permutation at a time: num_samples may be huge (an "infinite" loader).
+        n, rng, left = len(self.data_source), host_rng(self.generator), self.num_samples
+        while left > 0:
+            chunk = rng.integers(0, n, min(left, 32)) if self.replacement else rng.permutation(n)[:left]
+            left -= len(chunk)
+            yield from chunk.tolist()
 
     def __len__(self):
         return self.num_samples
