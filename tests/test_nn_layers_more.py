@@ -104,4 +104,8 @@ def test_deepcopy_and_data(device):
     t = tl.ones(2, device=device)
     assert t.new_zeros(2, 3).shape == (2, 3) and t.new_full((2,), 7.0).tolist() == [7.0, 7.0]
     assert t.new_ones((1, 2)).device == t.device and t.new_empty(4).shape == (4,)
+    assert t.new_tensor([1, 2]).dtype == tl.float16 and t.new_tensor([1, 2]).tolist() == [1.0, 2.0]
     assert format(tl.tensor(1.5), "+.2f") == "+1.50" and f"{tl.tensor(3)}" == "3"
+    assert tl.tensor(-0.25).__format__(".1e") == "-2.5e-01"
+    with pytest.raises(TypeError):
+        format(tl.ones(2), ".2f")

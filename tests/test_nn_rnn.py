@@ -102,3 +102,19 @@ def test_encoder_layer_gradients_match_torch(device, rng):
     tmod, tlmod = make(torch.nn), make(nn)
     copy_weights(tmod, tlmod, device)
     compare(tmod, tlmod, [f16_randn(rng, (2, 5, 8))], device, rng, grad_rtol=5e-2, grad_atol=5e-2)
+
+
+def test_decoder_stack_gradients_match_torch(device, rng):
+    def make(m):
+        layer = m.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
+        return m.TransformerDecoder(layer, 2, norm=m.LayerNorm(8))
+
+    tmod, tlmod = make(torch.nn), make(nn)
+    copy_weights(tmod, tlmod, device)
+    mask = nn.Transformer.generate_square_subsequent_mask(4).cpu().numpy()
+    compare(tmod, tlmod, [f16_randn(rng, (4, 2, 8)), f16_randn(rng, (3, 2, 8))], device, rng, grad_rtol=5e-2,
+            grad_atol=5e-2, kwargs={"tgt_mask": None})
+    want = tmod(torch.tensor(np.ones((4, 2, 8), np.float32)), torch.tensor(np.ones((3, 2, 8), np.float32)),
+                tgt_mask=torch.tensor(mask))
+    got = tlmod(tl.ones(4, 2, 8, device=device), tl.ones(3, 2, 8, device=device), tgt_mask=tl.tensor(mask, device=device))
+    np.testing.assert_allclose(got.cpu().numpy().astype(np.float64), want.detach().numpy(), rtol=2e-2, atol=2e-2)
