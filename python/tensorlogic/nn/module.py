@@ -7,8 +7,10 @@ from ..autograd.grad_mode import no_grad
 from ..device import device_name
 from ..errors import ShapeMismatchError
 from ..dtypes import as_dtype
-from ..tensor import Tensor, _looks_like_dtype
+from ..ops.shape import _looks_like_dtype
+from ..tensor import Tensor
 from .parameter import Parameter
+from .utils import zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -172,8 +174,6 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        from .utils import zero_grads
-
         zero_grads(self.parameters(), set_to_none)
 
     def to(self, *args, device=None, dtype=None, non_blocking=False):
