@@ -118,3 +118,13 @@ def test_decoder_stack_gradients_match_torch(device, rng):
                 tgt_mask=torch.tensor(mask))
     got = tlmod(tl.ones(4, 2, 8, device=device), tl.ones(3, 2, 8, device=device), tgt_mask=tl.tensor(mask, device=device))
     np.testing.assert_allclose(got.cpu().numpy().astype(np.float64), want.detach().numpy(), rtol=2e-2, atol=2e-2)
+
+
+def test_non_float_attention_masks_mark_disallowed_positions(device, rng):
+    """A bool-style mask (nonzero = may not attend) gives what the equivalent -inf float mask gives."""
+    mha = nn.MultiheadAttention(8, 2).to(device)
+    x = tl.tensor(f16_randn(rng, (5, 2, 8)), device=device)
+    marks = tl.triu(tl.ones(5, 5, device=device), 1).int()
+    additive = nn.Transformer.generate_square_subsequent_mask(5, device=device)
+    np.testing.assert_array_equal(mha(x, x, x, attn_mask=marks)[0].cpu().numpy(),
+                                  mha(x, x, x, attn_mask=additive)[0].cpu().numpy())

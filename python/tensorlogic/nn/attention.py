@@ -1,8 +1,8 @@
 """MultiheadAttention with PyTorch's parameters (packed in_proj_weight, out_proj), defaults and init.
 
-Masks: attn_mask is additive (PyTorch's float-mask meaning; TensorLogic has no bool dtype, so a 0/1 mask
-must be turned into 0/-inf by the caller); key_padding_mask is a 0/1 mask of shape (N, S) whose 1s mark
-padded keys (PyTorch's bool meaning)."""
+Masks: a float attn_mask is added to the scores (PyTorch's float-mask meaning); a non-float one (bool)
+marks with its nonzero entries the positions that may not be attended (PyTorch's bool meaning);
+key_padding_mask is a 0/1 (or bool) mask of shape (N, S) whose 1s mark padded keys."""
 import math
 
 from ..creation import full
@@ -50,6 +50,8 @@ class MultiheadAttention(Module):
         k = k.reshape(S, N, H, D).permute(1, 2, 0, 3)
         v = v.reshape(S, N, H, D).permute(1, 2, 0, 3)
         mask = attn_mask
+        if mask is not None and not mask.is_floating_point():
+            mask = F.where(mask != 0, _MASKED, 0.0)
         if key_padding_mask is not None:
             padding = key_padding_mask.reshape(N, 1, 1, S) * _MASKED
             mask = padding if mask is None else mask + padding
