@@ -102,6 +102,7 @@ def test_deepcopy_and_data(device):
     lin.weight.data = tl.zeros(5, 3, device=device)
     assert lin.weight.shape == (5, 3) and isinstance(lin.weight, nn.Parameter)
     t = tl.ones(2, device=device)
+    assert t.pin_memory() is t and not t.is_pinned()
     assert t.new_zeros(2, 3).shape == (2, 3) and t.new_full((2,), 7.0).tolist() == [7.0, 7.0]
     assert t.new_ones((1, 2)).device == t.device and t.new_empty(4).shape == (4,)
     assert t.new_tensor([1, 2]).dtype == tl.float16 and t.new_tensor([1, 2]).tolist() == [1.0, 2.0]

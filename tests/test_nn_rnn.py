@@ -23,6 +23,7 @@ RECURRENT = {
 @pytest.mark.parametrize("name", sorted(RECURRENT))
 def test_recurrent_layer_matches_torch(device, rng, name):
     tmod, tlmod = RECURRENT[name](torch.nn), RECURRENT[name](nn)
+    tlmod.flatten_parameters()
     assert list(tmod.state_dict()) == list(tlmod.state_dict())
     copy_weights(tmod, tlmod, device)
     compare(tmod, tlmod, [f16_randn(rng, (4, 3, 5))], device, rng)
@@ -128,3 +129,23 @@ def test_non_float_attention_masks_mark_disallowed_positions(device, rng):
     additive = nn.Transformer.generate_square_subsequent_mask(5, device=device)
     np.testing.assert_array_equal(mha(x, x, x, attn_mask=marks)[0].cpu().numpy(),
                                   mha(x, x, x, attn_mask=additive)[0].cpu().numpy())
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_unbatched_encoder_layer_matches_torch(device, rng, batch_first):
+    def make(m):
+        return m.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=batch_first)
+
+    tmod, tlmod = make(torch.nn), make(nn)
+    copy_weights(tmod, tlmod, device)
+    compare(tmod.eval(), tlmod.eval(), [f16_randn(rng, (5, 8))], device, rng, grad_rtol=5e-2, grad_atol=5e-2)
+
+
+def test_attention_dropout_in_training(device, rng):
+    """With dropout p=1 every attention weight is dropped: the output is the output projection's bias."""
+    mha = nn.MultiheadAttention(8, 2, dropout=1.0).to(device)
+    x = tl.tensor(f16_randn(rng, (4, 3, 8)), device=device)
+    out, weights = mha(x, x, x, need_weights=False)
+    assert weights is None
+    np.testing.assert_array_equal(out.cpu().numpy(), np.broadcast_to(mha.out_proj.bias.cpu().numpy(), (4, 3, 8)))
+    assert np.any(mha.eval()(x, x, x, need_weights=False)[0].cpu().numpy() != out.cpu().numpy())

@@ -1,5 +1,6 @@
 """Tensor.new_zeros/new_ones/new_full/new_empty/new_tensor (a new tensor on self's device with self's dtype
-unless told otherwise), the .data property (the same storage outside autograd) and copy.deepcopy."""
+unless told otherwise), the .data property (the same storage outside autograd), copy.deepcopy and
+pin_memory."""
 import copy
 
 from . import _core
@@ -58,6 +59,18 @@ def _set_data(self, value):
 
 
 Tensor.data = property(_get_data, _set_data)
+
+
+@tensor_method()
+def pin_memory(self, device=None):
+    """The tensor itself: host memory is not page-locked here (copies to a GPU go through the backend's own
+    staging), so `x.pin_memory().to("cuda", non_blocking=True)` behaves like `x.to("cuda")`."""
+    return self
+
+
+@tensor_method()
+def is_pinned(self, device=None):
+    return False
 
 
 @tensor_method()

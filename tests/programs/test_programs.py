@@ -107,19 +107,20 @@ def test_vae(rng):
     close(l_test, t_test, rel=0.2)
 
 
-def test_word_language_model(rng):
+@pytest.mark.parametrize("model", ["LSTM", "Transformer"])
+def test_word_language_model(rng, model):
     lines = prog_word_lm.make_text(rng)
     t_corpus = prog_word_lm.corpus(torch, lines)
     torch.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_word_lm.build(torch, len(t_corpus.dictionary))
-    ours = twin(theirs, prog_word_lm.build(tl, len(t_corpus.dictionary)))
+    theirs = prog_word_lm.build(torch, len(t_corpus.dictionary), model=model)
+    ours = twin(theirs, prog_word_lm.build(tl, len(t_corpus.dictionary), model=model))
     t_val = prog_word_lm.train(torch, theirs, t_corpus)[1]
     l_val = prog_word_lm.train(tl, ours, prog_word_lm.corpus(tl, lines))[1]
     close(l_val, t_val)
 
 
 test_word_language_model = pytest.mark.xfail(raises=AttributeError, strict=True, reason=(
-    "needs tl.int64 and Tensor.type (the torchops helper)"))(test_word_language_model)
+    "needs tl.int64, tl.float and Tensor.type (the torchops helper)"))(test_word_language_model)
 
 
 def test_regression(rng):

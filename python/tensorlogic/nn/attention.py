@@ -35,6 +35,13 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        if query.ndim == 2:  # unbatched (L, E), whatever batch_first says: one sequence
+            batch = 0 if self.batch_first else 1
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+            out, weights = self.forward(query.unsqueeze(batch), key.unsqueeze(batch), value.unsqueeze(batch),
+                                        key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal)
+            return out.squeeze(batch), None if weights is None else weights.squeeze(0)
         if self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         L, N, E = query.shape
@@ -58,7 +65,7 @@ class MultiheadAttention(Module):
         if is_causal and mask is None:
             mask = triu(full((L, S), _MASKED, device=query.device), 1)
         p = self.dropout if self.training else 0.0
-        if need_weights:
+        if need_weights or p > 0.0:  # the weights are needed, or dropped out (the fused kernel has no dropout)
             scores = (q * (1.0 / math.sqrt(D))) @ k.transpose(-2, -1)
             if mask is not None:
                 scores = scores + mask
@@ -66,6 +73,7 @@ class MultiheadAttention(Module):
             if p > 0.0:
                 weights = F.dropout(weights, p, True)
             out = weights @ v
+            weights = weights if need_weights else None
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
             weights = None

@@ -211,6 +211,9 @@ class Module:
         """Accepts any float dtype (all float16 here) and returns the module unchanged."""
         return self.to(dtype=dst_type)
 
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
     def cpu(self):
         return self.to("cpu")
 

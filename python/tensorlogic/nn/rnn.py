@@ -71,6 +71,9 @@ class RNNBase(Module):
     def reset_parameters(self):
         _reset_uniform(self)
 
+    def flatten_parameters(self):
+        """PyTorch packs the weights for cuDNN here; the weights are used as they are, so there is nothing to do."""
+
     def _weights(self, layer, direction):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         get = self._parameters.get
