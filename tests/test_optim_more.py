@@ -88,6 +88,15 @@ def test_schedulers_match_torch(make):
     np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-9, atol=1e-12)
 
 
+def test_scheduler_state_dicts_are_plain_data(tmp_path):
+    p = nn.Parameter(tl.zeros(1))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    for sched in (optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10),
+                  optim.lr_scheduler.ReduceLROnPlateau(opt), optim.lr_scheduler.MultiStepLR(opt, [2])):
+        tl.save(sched.state_dict(), tmp_path / "s.safetensors")
+        assert tl.load(tmp_path / "s.safetensors").keys() == sched.state_dict().keys()
+
+
 def test_reduce_lr_on_plateau_matches_torch(rng):
     metric = list(np.repeat(rng.random(8), 3))
     for kwargs in ({"patience": 1}, {"mode": "max", "factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": 0.02},

@@ -199,7 +199,7 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self.total_steps, self.cycle_momentum = total_steps, cycle_momentum
-        self._anneal = self._cos if anneal_strategy == "cos" else self._linear
+        self.anneal_strategy = anneal_strategy  # a name, not a function, so state_dict() stays plain data
         up = float(pct_start * total_steps) - 1
         if three_phase:
             self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
@@ -228,12 +228,9 @@ class OneCycleLR(LRScheduler):
                 group["max_momentum"], group["base_momentum"] = max_momentum, base_momentum
         super().__init__(optimizer, last_epoch)
 
-    @staticmethod
-    def _cos(start, end, pct):
-        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-
-    @staticmethod
-    def _linear(start, end, pct):
+    def _anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
     def _set_momentum(self, group, value):
