@@ -4,11 +4,12 @@ random_split, samplers), like torch.Generator passed as `generator=`.
 It is numpy's Philox counter-based generator, so a seed gives the same sequence on every machine. The
 global stream behind tl.rand/randn (the native Philox of cpp/core) stays separate: code that draws from a
 Generator does not move it. Without a generator, host_rng() seeds a fresh host stream from the global one,
-so tl.manual_seed alone makes shuffling reproducible (as torch.manual_seed does)."""
+so tl.manual_seed alone makes shuffling reproducible (as torch.manual_seed does). This module sits below
+the ops (it uses only the native core), so ops that take `generator=` can draw from host_rng(generator)."""
 import numpy as np
 
+from . import _core
 from .device import device as _device
-from .ops.random import randint
 
 _U64 = (1 << 64) - 1
 
@@ -53,5 +54,6 @@ def host_rng(generator=None):
         if not isinstance(generator, Generator):
             raise TypeError(f"generator must be a tl.Generator, got {type(generator).__name__}")
         return generator._rng
-    seed = int(randint(0, 2**31 - 1, (2,), device="cpu").numpy().astype(np.int64) @ np.array([1 << 31, 1]))
+    halves = np.asarray(_core.randint(0, 2**31 - 1, [2], "cpu")).astype(np.int64)
+    seed = int(halves @ np.array([1 << 31, 1]))
     return np.random.Generator(np.random.Philox(seed))
