@@ -121,6 +121,17 @@ def test_iterable_dataset_and_workers():
     assert sorted(seen) == [0, 1, 2][:len(seen)] and seen
     assert tldata.get_worker_info() is None
 
+    class WhoLoads(tldata.Dataset):
+        def __len__(self):
+            return 12
+
+        def __getitem__(self, i):
+            info = tldata.get_worker_info()
+            return info.id * 100 + i
+
+    ids = [v // 100 for b in tldata.DataLoader(WhoLoads(), batch_size=3, num_workers=2) for v in b.tolist()]
+    assert set(ids) <= {0, 1} and len(ids) == 12
+
 
 def test_argument_errors_match_torch():
     for kwargs in [dict(sampler=[0], shuffle=True), dict(batch_sampler=[[0]], batch_size=2),

@@ -13,6 +13,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from ...creation import tensor
+from ...generator import host_rng
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -121,7 +122,7 @@ class DataLoader:
 
     def _iter_threads(self, keys):
         ids = itertools.count()
-        seed_base = int(threading.get_ident())
+        seed_base = int(host_rng(self.generator).integers(1 << 62))  # worker i reports seed_base + i, as in PyTorch
 
         def start_worker():
             worker_id = next(ids)
