@@ -51,6 +51,15 @@ def test_sequential_batches_match_torch(device, rng, batch_size, drop_last):
         np.testing.assert_array_equal(host(gy), wy.numpy())
 
 
+def test_subsets_of_tensor_datasets_batch_like_torch(device, rng):
+    x = rng.standard_normal((20, 2)).astype(np.float16)
+    ours = tldata.Subset(tldata.Subset(tldata.TensorDataset(tl.tensor(x, device=device)), list(range(19, -1, -1))),
+                         [3, 0, 7, 7, 12])
+    theirs = tdata.Subset(tdata.Subset(tdata.TensorDataset(torch.tensor(x)), list(range(19, -1, -1))), [3, 0, 7, 7, 12])
+    for (got,), (want,) in zip(tldata.DataLoader(ours, batch_size=2), tdata.DataLoader(theirs, batch_size=2)):
+        np.testing.assert_array_equal(host(got), want.numpy())
+
+
 def test_default_collate_structure_matches_torch():
     ds = Squares(5)
     ours = next(iter(tldata.DataLoader(ds, batch_size=3)))

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ...creation import tensor
 from ...generator import host_rng
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset, TensorDataset
+from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -35,6 +35,16 @@ _worker = threading.local()
 def get_worker_info():
     """The WorkerInfo of the loader thread this runs in; None in any other thread."""
     return getattr(_worker, "info", None)
+
+
+def _tensor_rows(dataset, key):
+    """(tensors, row indices) when `dataset` is a TensorDataset, or Subsets of one (random_split's result);
+    None otherwise."""
+    key = [int(i) for i in key]
+    while type(dataset) is Subset:
+        key = [int(dataset.indices[i]) for i in key]
+        dataset = dataset.dataset
+    return (dataset.tensors, key) if type(dataset) is TensorDataset else None
 
 
 class DataLoader:
@@ -102,9 +112,11 @@ class DataLoader:
         if self.batch_sampler is None:
             return self.collate_fn(self.dataset[key])
         data = self.dataset
-        if type(data) is TensorDataset and self.collate_fn is default_collate:
+        rows = _tensor_rows(data, key) if self.collate_fn is default_collate else None
+        if rows is not None:
             # Stacking the rows one by one gives the same tensors; one index_select per tensor is faster.
-            return [t.index_select(0, tensor(list(key), device=t.device)) for t in data.tensors]
+            tensors, picked = rows
+            return [t.index_select(0, tensor(picked, device=t.device)) for t in tensors]
         getitems = getattr(data, "__getitems__", None)
         return self.collate_fn(getitems(key) if getitems is not None else [data[i] for i in key])
 
