@@ -3,7 +3,6 @@ written against a module `torch` so the same code runs on PyTorch and on TensorL
 synthetic names."""
 import math
 
-import numpy as np
 
 
 class ModelConfig:

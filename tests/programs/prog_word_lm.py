@@ -4,7 +4,6 @@ against a module `torch`; its Transformer variant subclasses nn.Transformer as t
 synthetic corpus of a few hundred words, 2 layers of 24 units."""
 import math
 
-import numpy as np
 
 
 def build(torch, ntoken, ninp=24, nhid=24, nlayers=2, dropout=0.2, tie_weights=True, model="LSTM"):
