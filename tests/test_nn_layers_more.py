@@ -110,3 +110,18 @@ def test_deepcopy_and_data(device):
     assert tl.tensor(-0.25).__format__(".1e") == "-2.5e-01"
     with pytest.raises(TypeError):
         format(tl.ones(2), ".2f")
+
+
+def test_trunc_normal_and_orthogonal_init(device):
+    tl.manual_seed(3)
+    w = tl.empty(200, 50, device=device)
+    nn.init.trunc_normal_(w, mean=0.5, std=1.0, a=-0.5, b=1.0)
+    values = host(w).astype(np.float64)
+    assert values.min() >= -0.5 and values.max() <= 1.0 and values.std() > 0.2
+    want = torch.nn.init.trunc_normal_(torch.empty(200, 50), mean=0.5, std=1.0, a=-0.5, b=1.0)
+    assert abs(values.mean() - want.mean().item()) < 0.05
+    for shape in ((6, 4), (4, 6), (3, 2, 2)):
+        q = nn.init.orthogonal_(tl.empty(*shape, device=device), gain=2.0)
+        m = host(q).astype(np.float64).reshape(shape[0], -1)
+        gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+        np.testing.assert_allclose(gram, 4.0 * np.eye(gram.shape[0]), atol=2e-2)
