@@ -125,3 +125,17 @@ def test_trunc_normal_and_orthogonal_init(device):
         m = host(q).astype(np.float64).reshape(shape[0], -1)
         gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
         np.testing.assert_allclose(gram, 4.0 * np.eye(gram.shape[0]), atol=2e-2)
+
+
+def test_parameters_to_vector_and_back(device, rng):
+    tmod, tlmod = torch.nn.Linear(3, 2), nn.Linear(3, 2)
+    copy_weights(tmod, tlmod, device)
+    want = torch.nn.utils.parameters_to_vector(tmod.parameters())
+    got = nn.utils.parameters_to_vector(tlmod.parameters())
+    np.testing.assert_array_equal(host(got).astype(np.float32), want.detach().numpy())
+    fresh = f16_randn(rng, (8,))
+    nn.utils.vector_to_parameters(tl.tensor(fresh, device=device), tlmod.parameters())
+    np.testing.assert_array_equal(host(tlmod.weight).reshape(-1), fresh[:6])
+    np.testing.assert_array_equal(host(tlmod.bias), fresh[6:])
+    with pytest.raises(ValueError):
+        nn.utils.vector_to_parameters(tl.zeros(9, device=device), tlmod.parameters())
