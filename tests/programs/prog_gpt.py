@@ -164,10 +164,11 @@ def make_data(rng, n=3000, vocab=48):
             "val_starts": rng.integers(0, n // 10 - 17, (4, 8))}
 
 
-def train(torch, model, data, max_iters=20, device="cpu"):
+def train(torch, model, data, max_iters=20, device=None):
     """nanoGPT's train.py loop (warmup + cosine lr, grad clipping, GradScaler, autocast context, estimate_loss);
     returns the losses of each step and the final validation loss."""
     block_size, learning_rate, warmup_iters, min_lr = model.config.block_size, 1e-2, 5, 1e-3
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     device_type = "cuda" if "cuda" in device else "cpu"
     dtype = "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float16"
     ptdtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
@@ -220,6 +221,6 @@ def train(torch, model, data, max_iters=20, device="cpu"):
 
 
 def sample(torch, model, device="cpu"):
-    model.eval()
+    model.to(device).eval()
     context = torch.zeros((1, 1), dtype=torch.long, device=device)
     return model.generate(context, max_new_tokens=20, temperature=0.8, top_k=10)[0].tolist()

@@ -49,7 +49,9 @@ def make_data(rng, n_train=512, n_test=128):
 def train(torch, model, data, epochs=3, seed=1):
     F = torch.nn.functional
     torch.manual_seed(seed)
-    device = torch.device("cpu")
+    use_accel = torch.accelerator.is_available()
+    device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
+    model = model.to(device)
     train_x, test_x = data
     train_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(train_x)),
                                                batch_size=64, shuffle=True)
@@ -80,5 +82,5 @@ def train(torch, model, data, epochs=3, seed=1):
     with torch.no_grad():
         for data_, in test_loader:
             recon_batch, mu, logvar = model(data_.to(device))
-            test_loss += loss_function(recon_batch, data_, mu, logvar).item()
+            test_loss += loss_function(recon_batch, data_.to(device), mu, logvar).item()
     return losses, test_loss / len(test_loader.dataset)

@@ -146,7 +146,9 @@ def corpus(torch, lines):
 
 def train(torch, model, corpus, epochs=2, lr=5.0, seed=1):
     torch.manual_seed(seed)
-    device = torch.device("cpu")
+    use_accel = torch.accelerator.is_available()
+    device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
+    model = model.to(device)
     batch_size, eval_batch_size, bptt, clip = 8, 4, 10, 0.25
     ntokens = len(corpus.dictionary)
     is_transformer = getattr(model, "model_type", None) == "Transformer"

@@ -116,7 +116,9 @@ def test_word_language_model(rng, model):
     ours = twin(theirs, prog_word_lm.build(tl, len(t_corpus.dictionary), model=model))
     t_val = prog_word_lm.train(torch, theirs, t_corpus)[1]
     l_val = prog_word_lm.train(tl, ours, prog_word_lm.corpus(tl, lines))[1]
-    close(l_val, t_val)
+    # Dropout draws differ between the libraries; the Transformer variant is the more sensitive to them:
+    # PyTorch against itself with another seed differed by up to 13% (6 data seeds, 2026-12-05).
+    close(l_val, t_val, rel=0.1 if model == "LSTM" else 0.2)
 
 
 test_word_language_model = pytest.mark.xfail(raises=AttributeError, strict=True, reason=(
