@@ -18,7 +18,7 @@ CASES = [
 
 
 def coeffs(kind, p, numel):
-    """The host-side coefficients (as objc/metal_backend.mm derives them from OptimizerParams)."""
+    """The host-side coefficients (as optimizer_coeffs in cpp/core/optim.cpp derives them from OptimizerParams)."""
     bc1 = 1.0 - p.beta1 ** p.step
     bc2 = 1.0 - p.beta2 ** p.step
     return params("OptimizerCoeffs", numel=numel, lr=p.lr, wd=p.weight_decay, momentum=p.momentum,
