@@ -69,7 +69,7 @@ def run_ours(name):
     prog = compile(head + datalog_text.program(rules, None, arities, domain="Node" if n else None))
     prog.max_iterations = 10 ** 7
     for k, rows in facts.items():
-        prog.runtime.logic.add_facts(f"r_{k}", np.asarray(rows) if n else rows)
+        prog.add_facts(f"r_{k}", np.asarray(rows) if n else rows)
     prog.run()
     logic = prog.runtime.logic
     rel = f"r_{out}"

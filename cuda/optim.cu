@@ -10,7 +10,6 @@ namespace {
 
 struct Slots {
   float* s[3];
-  int used;
 };
 
 template <OptimizerKind K>
@@ -19,9 +18,9 @@ __global__ void optimizer_kernel(kernels::OptimizerCoeffs c, __half* param, cons
   const int64_t n = c.numel;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     float s[3] = {0.0f, 0.0f, 0.0f};
-    for (int k = 0; k < slots.used; ++k) s[k] = slots.s[k][i];
+    for (int k = 0; k < c.slots; ++k) s[k] = slots.s[k][i];
     const float x = kernels::optimizer_update(K, c, __half2float(param[i]) + comp[i], __half2float(grad[i]), s);
-    for (int k = 0; k < slots.used; ++k) slots.s[k][i] = s[k];
+    for (int k = 0; k < c.slots; ++k) slots.s[k][i] = s[k];
     const __half rounded = __float2half_rn(x);
     param[i] = rounded;
     const float residual = x - __half2float(rounded);
@@ -31,8 +30,8 @@ __global__ void optimizer_kernel(kernels::OptimizerCoeffs c, __half* param, cons
 
 template <OptimizerKind K>
 void launch(const kernels::OptimizerCoeffs& c, const Array& param, const Array& grad, const std::vector<Array>& state) {
-  Slots slots{{nullptr, nullptr, nullptr}, static_cast<int>(state.size()) - 1};
-  for (int k = 0; k < slots.used; ++k) slots.s[k] = reinterpret_cast<float*>(state[k + 1].data_as<int32_t>());
+  Slots slots{{nullptr, nullptr, nullptr}};
+  for (int k = 0; k < c.slots; ++k) slots.s[k] = reinterpret_cast<float*>(state[k + 1].data_as<int32_t>());
   optimizer_kernel<K><<<grid_stride_blocks(c.numel), kThreads, 0, stream()>>>(
       c, param.data_as<__half>(), grad.data_as<__half>(), reinterpret_cast<float*>(state[0].data_as<int32_t>()), slots);
   check_launch("optimizer kernel");
@@ -42,7 +41,7 @@ void launch(const kernels::OptimizerCoeffs& c, const Array& param, const Array& 
 
 void CudaBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                                  const Array& grad, const std::vector<Array>& state) {
-  const kernels::OptimizerCoeffs c = optimizer_coeffs(params, param.numel());
+  const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, param.numel());
   switch (kind) {
 #define TL_OPTIMIZER(k, name) case OptimizerKind::k: return launch<OptimizerKind::k>(c, param, grad, state);
 #include "tensorlogic/op_table.def"

@@ -10,18 +10,17 @@ using namespace metal;
 
 constant uint KIND [[function_constant(0)]];  // an OptimizerKind
 
-// Unused state slots are bound to the compensation buffer: they are read and written back unchanged
-// before comp[i] is written last.
+// Slots past c.slots are bound to the compensation buffer and never touched.
 kernel void optimizer_step(device half* param [[buffer(0)]], device const half* grad [[buffer(1)]],
                            device float* comp [[buffer(2)]], device float* s0 [[buffer(3)]],
                            device float* s1 [[buffer(4)]], device float* s2 [[buffer(5)]],
                            constant OptimizerCoeffs& c [[buffer(6)]], uint i [[thread_position_in_grid]]) {
   if (i >= c.numel) return;
-  float s[3] = {s0[i], s1[i], s2[i]};
+  float s[3] = {c.slots > 0 ? s0[i] : 0.0f, c.slots > 1 ? s1[i] : 0.0f, c.slots > 2 ? s2[i] : 0.0f};
   const float x = optimizer_update(OptimizerKind(KIND), c, float(param[i]) + comp[i], float(grad[i]), s);
-  s0[i] = s[0];
-  s1[i] = s[1];
-  s2[i] = s[2];
+  if (c.slots > 0) s0[i] = s[0];
+  if (c.slots > 1) s1[i] = s[1];
+  if (c.slots > 2) s2[i] = s[2];
   const half rounded = half(x);
   param[i] = rounded;
   const float residual = x - float(rounded);

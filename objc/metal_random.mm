@@ -20,7 +20,7 @@ void MetalBackend::random(RandomKind kind, uint64_t seed, uint64_t offset, doubl
 
 void MetalBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& o, const Array& param, const Array& grad,
                                   const std::vector<Array>& state) {
-  const kernels::OptimizerCoeffs c = optimizer_coeffs(o, param.numel());  // cpp/kernels/optimizer.h
+  const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, o, param.numel());  // cpp/kernels/optimizer.h
   if (c.numel == 0) return;
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("optimizer", "optimizer_step", {uint_constant(0, static_cast<uint32_t>(kind))});

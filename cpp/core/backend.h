@@ -172,7 +172,7 @@ class Backend {
                       const std::vector<Array>& state) override;
 
 // The coefficients of cpp/kernels/optimizer.h's update for a parameter of `numel` elements.
-kernels::OptimizerCoeffs optimizer_coeffs(const OptimizerParams& params, int64_t numel);
+kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerParams& params, int64_t numel);
 
 // The backend of a device; DeviceError naming the available devices when it is not built or present.
 Backend& backend_for(Device device);

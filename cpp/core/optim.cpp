@@ -27,7 +27,7 @@ int optimizer_state_slots(OptimizerKind kind, const OptimizerParams& p) {
   return 0;
 }
 
-kernels::OptimizerCoeffs optimizer_coeffs(const OptimizerParams& p, int64_t numel) {
+kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerParams& p, int64_t numel) {
   kernels::OptimizerCoeffs c{};
   c.numel = numel;
   c.lr = static_cast<float>(p.lr);
@@ -49,6 +49,7 @@ kernels::OptimizerCoeffs optimizer_coeffs(const OptimizerParams& p, int64_t nume
   c.amsgrad = p.amsgrad;
   c.centered = p.centered;
   c.first = p.step == 1;
+  c.slots = optimizer_state_slots(kind, p) - 1;
   return c;
 }
 

@@ -22,7 +22,7 @@ void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array
   const half* gp = grad.data_as<half>();
   float* comp = reinterpret_cast<float*>(state[0].data_as<int32_t>());
   float* slots[3] = {nullptr, nullptr, nullptr};
-  const int used = static_cast<int>(state.size()) - 1;
+  const int used = c.slots;
   for (int k = 0; k < used; ++k) slots[k] = reinterpret_cast<float*>(state[k + 1].data_as<int32_t>());
   parallel_for(param.numel(), kGrain, [&](int64_t begin, int64_t end) {
     float x[kBlock], g[kBlock], rounded[kBlock];
@@ -50,7 +50,7 @@ void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array
 
 void CpuBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                                 const Array& grad, const std::vector<Array>& state) {
-  const kernels::OptimizerCoeffs c = optimizer_coeffs(params, param.numel());
+  const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, param.numel());
   switch (kind) {
 #define TL_OPTIMIZER(k, name) case OptimizerKind::k: return step_all<OptimizerKind::k>(c, param, grad, state);
 #include "tensorlogic/op_table.def"

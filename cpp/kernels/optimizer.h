@@ -13,11 +13,13 @@ namespace kernels {
 struct OptimizerCoeffs {
   long numel;
   float lr, wd, momentum, dampening, beta1, beta2, eps, alpha, step_size, bc2_sqrt, decay, scale;
-  int nesterov, maximize, amsgrad, centered, first, pad0;
+  int nesterov, maximize, amsgrad, centered, first;
+  int slots;  // state slots after the compensation that these options use (s[0 .. slots) below)
 };
 
 // One element: x is the exact f32 parameter, g the gradient, s[0..2] the values of its state slots 1..
-// (slot 0, the compensation, is the caller's), which the caller reads and writes back. Slots in order:
+// (slot 0, the compensation, is the caller's), which the caller reads and writes back (c.slots of them,
+// so that no memory is moved for unused ones). Slots in order:
 // sgd: momentum_buffer; adam/adamw: exp_avg, exp_avg_sq, max_exp_avg_sq; rmsprop: square_avg, then
 // momentum_buffer (when momentum > 0), then grad_avg (when centered); lion: exp_avg.
 TL_FN float optimizer_update(OptimizerKind kind, OptimizerCoeffs c, float x, float g, TL_THREAD float* s) {

@@ -135,8 +135,8 @@ def test_large_domains_are_stored_sparse():
     n = 3000
     prog = lang.compile(f"domain Node = 0..{n}\nrelation E(a: Node, b: Node)\n"
                         "R(y) <- R(x), E(x, y)\nT(x, y, z) <- E(x, y), E(y, z), E(z, x)\n")
-    prog.runtime.logic.add_facts("E", np.stack([np.arange(n - 1), np.arange(1, n)], axis=1))
-    prog.runtime.logic.add_facts("R", np.zeros((1, 1), dtype=np.int64))
+    prog.add_facts("E", np.stack([np.arange(n - 1), np.arange(1, n)], axis=1))
+    prog.add_facts("R", np.zeros((1, 1), dtype=np.int64))
     prog.max_iterations = 10 * n
     prog.run()
     assert "E: sparse" in prog.explain() and "T: sparse" in prog.explain()

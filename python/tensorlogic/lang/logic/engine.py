@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import tensorlogic as tl
+from ..engine import tl
 
 from ..syntax import nodes as N
 from . import tuples as T
@@ -33,7 +33,6 @@ class Logic:
         self.dense_cache = {}       # relation -> (table, tensor)
         self.choices = {}           # tuple(component) -> (storage, reason)
         self.plans = {}
-        self.extra = {}             # relation -> tuples added by `add_facts`
         self.runner = Runner(self.extents)
 
     def error(self, message, span):
@@ -141,29 +140,12 @@ class Logic:
             arr = np.zeros((), dtype=np.float16)
         return tl.tensor(arr, dtype=tl.float16)
 
-    def add_facts(self, name, rows):
-        """Adds tuples to a relation without the parser: an [n, arity] integer array for integer
-        domains, or rows of constants (a symbolic domain that grows takes new ones)."""
-        rel = self.model.relations[name]
-        if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and \
-                all(d.kind == "range" for d in rel.domains):
-            table = rows.astype(np.int64).reshape(-1, rel.arity)
-            for p, d in enumerate(rel.domains):
-                if len(table):
-                    lo, hi = int(table[:, p].min()), int(table[:, p].max())
-                    if lo < d.start or hi >= d.stop:
-                        raise self.error(f"{lo if lo < d.start else hi} is outside domain "
-                                         f"{d.name} ({d.start}..{d.stop})", rel.span)
-        else:
-            table = np.array([[d.add(k) if d.grows else encode(d, k) for d, k in zip(rel.domains, row)]
-                              for row in rows], dtype=np.int64).reshape(-1, rel.arity)
-            if (table < 0).any():
-                raise self.error(f"a constant outside the domains of '{name}'", rel.span)
-        self.extra[name] = np.concatenate([self.extra[name], table]) if name in self.extra else table
+    def data_changed(self):
+        """Facts were added (domains may have grown): storage is chosen again, relations
+        recomputed."""
         self.choices.clear()
         self.results.clear()
-        self.rt.cache.clear()
-        self.rt._facts.pop(name, None)
+        self.dense_cache.clear()
 
     def facts(self, name):
         rel = self.model.relations[name]
@@ -173,9 +155,13 @@ class Logic:
             for d, a in zip(rel.domains, call.args):
                 row.append(encode(d, _const_key(a)))
             rows.append(row)
-        table = np.array(rows, dtype=np.int64).reshape(len(rows), rel.arity)
-        if name in self.extra:
-            table = np.concatenate([table, self.extra[name]])
+        for row in rel.fact_rows:
+            rows.append([encode(d, key) for d, key in zip(rel.domains, row)])
+        parts = [np.array(rows, dtype=np.int64).reshape(len(rows), rel.arity)]
+        # Loaded facts are domain indices; an integer domain's values are its integers.
+        lows = np.array([lo for lo, _ in self.extents(name)], dtype=np.int64)
+        parts += [r + lows if lows.any() else r for r in rel.rows]
+        table = np.concatenate(parts) if len(parts) > 1 else parts[0]
         return T.unique_rows(table, *self._radix(name))
 
     def _radix(self, name):
@@ -202,6 +188,7 @@ class Logic:
                 self.rt.warn_limit(comp, self.rt.max_iterations)
                 break
             rounds += 1
+            self.rt.budget.tick(rels[comp[0]].span)
             deltas = {m: state[m].delta for m in comp}
 
             def table_of(step):
@@ -245,8 +232,9 @@ class Logic:
         if delta:
             return 0
         hit = self.results.get(name)
+        rel = self.model.relations[name]
         return len(hit[0]) if hit is not None else \
-            len(self.model.relations[name].facts) + len(self.extra.get(name, ()))
+            len(rel.facts) + len(rel.fact_rows) + sum(len(r) for r in rel.rows)
 
     def _head(self, low, frame):
         rel = self.model.relations[low.head]
