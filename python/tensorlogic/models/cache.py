@@ -1,0 +1,40 @@
+"""KVCache: the keys and values of every layer, preallocated on the device as [batch, kv_heads, max_len,
+head_dim] and written in place (a slice per step, never a concatenation), so that the keys of one step
+are a view with one batch stride and the attention kernel sees every (batch, kv head) in one call."""
+import numpy as np
+
+from .. import creation
+from ..tensor import Tensor
+
+
+class KVCache:
+    def __init__(self, config, batch_size, max_len, device=None, left_padding=None):
+        """left_padding: per row, how many leading positions are padding (masked as keys for every query);
+        None when no row is padded."""
+        shape = (batch_size, config.num_kv_heads, max_len, config.head_dim)
+        self.keys = [creation.empty(*shape, device=device) for _ in range(config.num_layers)]
+        self.values = [creation.empty(*shape, device=device) for _ in range(config.num_layers)]
+        self.batch_size, self.max_len, self.length = batch_size, max_len, 0
+        self.left_padding = None
+        self.mask = None  # [batch, kv_heads, max_len]: 0 for a key that may be seen, -inf for padding
+        if left_padding is not None and any(left_padding):
+            pads = np.asarray(left_padding, dtype=np.int64)
+            if pads.shape != (batch_size,) or pads.min() < 0 or pads.max() >= max_len:
+                raise ValueError(f"KVCache: left_padding must give 0 <= pad < {max_len} for each of {batch_size} "
+                                 f"rows, got {list(left_padding)}")
+            self.left_padding = pads
+            keep = np.arange(max_len)[None, :] >= pads[:, None]
+            # Stored per kv head (not broadcast) so that the mask's batch axes fold like the keys' do.
+            mask = np.where(keep, np.float16(0), np.float16(-np.inf))
+            self.mask = Tensor(np.ascontiguousarray(np.broadcast_to(mask[:, None, :], (batch_size,) + shape[1:2] +
+                                                                     (max_len,))), device=device)
+
+    def prefill_mask(self, length):
+        """The additive mask of a prefill of `length` tokens from an empty cache, [batch, 1, 1, L, L] (causal
+        and padding), or None when is_causal alone says it."""
+        if self.left_padding is None:
+            return None
+        causal = np.triu(np.full((length, length), -np.inf, dtype=np.float16), 1)
+        pad = np.where(np.arange(length)[None, :] >= self.left_padding[:, None], np.float16(0), np.float16(-np.inf))
+        mask = causal[None, :, :] + pad[:, None, :]
+        return Tensor(mask[:, None, None], device=self.keys[0].device)
