@@ -12,7 +12,7 @@ from tensorlogic import models
 from tensorlogic.models.cache import KVCache
 from tensorlogic.models.decoder import positions_for
 
-KINDS = list(tiny.CONFIGS)
+KINDS = ["llama", "llama_bias_tied", "mistral", "qwen2", "gpt2"]
 
 
 @pytest.fixture(scope="module")

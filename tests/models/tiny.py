@@ -25,10 +25,13 @@ CONFIGS = {
         vocab_size=96, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=True, rope_theta=1000000.0,
         bos_token_id=1, eos_token_id=2),
+    "llama256": lambda: transformers.LlamaConfig(  # rows of 256: the block size of the K-quants
+        vocab_size=96, hidden_size=256, intermediate_size=256, num_hidden_layers=1, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=64, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2),
     "gpt2": lambda: transformers.GPT2Config(
         vocab_size=96, n_embd=64, n_layer=2, n_head=4, n_positions=128, bos_token_id=1, eos_token_id=2),
 }
-CLASSES = {"llama": transformers.LlamaForCausalLM, "llama_bias_tied": transformers.LlamaForCausalLM,
+CLASSES = {"llama": transformers.LlamaForCausalLM, "llama256": transformers.LlamaForCausalLM, "llama_bias_tied": transformers.LlamaForCausalLM,
            "mistral": transformers.MistralForCausalLM, "qwen2": transformers.Qwen2ForCausalLM,
            "gpt2": transformers.GPT2LMHeadModel}
 

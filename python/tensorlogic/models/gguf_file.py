@@ -45,7 +45,11 @@ class GGUFTensors:
 
     def array(self, name):
         t = self._tensors[name]
-        if t.tensor_type in (GGMLQuantizationType.F16, GGMLQuantizationType.F32):
+        if t.tensor_type == GGMLQuantizationType.F16:
+            # a view with numpy's canonical float16 dtype object: the reader's equal but distinct one is
+            # refused by the zero-copy wrapper, which compares dtypes by identity
+            return t.data.view(np.float16).reshape(self.shape(name))
+        if t.tensor_type == GGMLQuantizationType.F32:
             return t.data.reshape(self.shape(name))
         try:
             return dequantize(t.data, t.tensor_type).reshape(self.shape(name))
