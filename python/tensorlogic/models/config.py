@@ -55,9 +55,12 @@ def _eos(value):
 
 def _rope(cfg):
     """(theta, scaling) from either layout: transformers 5's rope_parameters, or rope_theta + rope_scaling."""
-    params = dict(cfg.get("rope_parameters") or {})
-    theta = float(params.pop("rope_theta", cfg.get("rope_theta", 10000.0)))
-    scaling = dict(cfg.get("rope_scaling") or {}) or params
+    if cfg.get("rope_parameters"):
+        scaling = dict(cfg["rope_parameters"])
+        theta = float(scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0)))
+    else:
+        scaling = dict(cfg.get("rope_scaling") or {})
+        theta = float(cfg.get("rope_theta", 10000.0))
     kind = scaling.pop("rope_type", scaling.pop("type", "default"))
     return theta, {"rope_type": kind, **scaling}
 

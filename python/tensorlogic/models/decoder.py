@@ -139,6 +139,8 @@ class DecoderLM(Module):
         _register(self, "", tensors, ("embed", "pos_embed", "norm_weight", "norm_bias", "lm_head"))
         self.layers = ModuleList([DecoderLayer(config, i, tensors) for i in range(config.num_layers)])
         self._rope = None  # (length, cos, sin, swap) on the device, grown on demand
+        if config.family == "llama":
+            rope.inv_freq(config)  # an unsupported scaling fails here, at load time
 
     @property
     def device(self):
