@@ -6,6 +6,7 @@ import argparse
 import sys
 import warnings
 
+from ..models import cli as models_cli
 from .errors import TensorLogicSyntaxError, TensorLogicTypeError
 
 
@@ -23,6 +24,7 @@ def _parser():
     check.add_argument("files", nargs="+")
     repl = sub.add_parser("repl", help="interactive session")
     repl.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"])
+    models_cli.add_parser(sub)  # tl generate: language models (tensorlogic.models)
     return ap
 
 
@@ -58,6 +60,8 @@ def _run(argv) -> int:
         _parser().print_help()
         return 2
     warnings.simplefilter("default")
+    if args.command == "generate":
+        return models_cli.run(args)
     try:
         if args.command == "check":
             from .checker import check

@@ -1,4 +1,5 @@
 """load(path): a Hugging Face checkpoint folder or a GGUF file -> (DecoderLM, Tokenizer or None)."""
+import errno
 import os
 
 from ..device import device_name
@@ -16,7 +17,7 @@ def _open(path):
     if os.path.isfile(path) and gguf_file.is_gguf(path):
         return gguf_file.open_gguf(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no such file or folder")
+        raise FileNotFoundError(errno.ENOENT, "no such file or folder", path)
     raise ModelLoadError(f"{path}: neither a checkpoint folder (config.json, *.safetensors) nor a GGUF file")
 
 
