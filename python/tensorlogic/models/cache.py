@@ -3,8 +3,8 @@ head_dim] and written in place (a slice per step, never a concatenation), so tha
 are a view with one batch stride and the attention kernel sees every (batch, kv head) in one call."""
 import numpy as np
 
-from .. import creation
-from ..tensor import Tensor
+from .. import _core, creation
+from ..tensor import Tensor, _wrap
 
 
 class KVCache:
@@ -28,6 +28,17 @@ class KVCache:
             mask = np.where(keep, np.float16(0), np.float16(-np.inf))
             self.mask = Tensor(np.ascontiguousarray(np.broadcast_to(mask[:, None, :], (batch_size,) + shape[1:2] +
                                                                      (max_len,))), device=device)
+
+    def update(self, layer, keys, values, start):
+        """Writes keys and values [B, L, kv_heads, head_dim] of positions start.. into `layer`'s cache and
+        returns the cached keys and values of positions 0..start+L as views [B, kv_heads, T, head_dim].
+        Written on native arrays: it runs per layer and token, and views need no autograd."""
+        end = start + keys.shape[1]
+        cached = []
+        for store, new in ((self.keys[layer]._a, keys._a), (self.values[layer]._a, values._a)):
+            _core.copy_(_core.slice(store, 2, start, end, 1), _core.transpose(new, 1, 2))
+            cached.append(_wrap(_core.slice(store, 2, 0, end, 1)))
+        return cached
 
     def prefill_mask(self, length):
         """The additive mask of a prefill of `length` tokens from an empty cache, [batch, 1, 1, L, L] (causal

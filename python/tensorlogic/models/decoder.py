@@ -105,24 +105,21 @@ class DecoderLayer(Module):
         heads, kv, d = c.num_heads, c.num_kv_heads, c.head_dim
         b, n = h.shape[0], step.length
         qkv = F.linear(h, self.qkv_weight, self.qkv_bias).view(b, n, heads + 2 * kv, d)
-        qk = qkv[:, :, :heads + kv]
+        qk, v = qkv.split([heads + kv, kv], 2)
         if step.cos is not None:  # x * cos + (x with its halves swapped) * sin
             qk = fused.affine(qk, step.cos, index_select(qk, 3, step.swap) * step.sin)
-        start, end = step.start, step.start + n
-        keys, values = cache.keys[self.index], cache.values[self.index]
-        keys[:, :, start:end] = qk[:, :, heads:].transpose(1, 2)
-        values[:, :, start:end] = qkv[:, :, heads + kv:].transpose(1, 2)
-        keys, values = keys[:, :, :end], values[:, :, :end]
+        q, k = qk.split([heads, kv], 2)
+        keys, values = cache.update(self.index, k, v, step.start)
         rep = heads // kv
         if n == 1:
             # One query per head: the rep heads that share a kv head become rep query rows of one attention
             # problem per (batch, kv head), so the kernel reads each cached key once, in one call.
-            q = qk[:, 0, :heads].reshape(b, kv, rep, d)
+            q = q.reshape(b, kv, rep, d)
             if b > 1:
                 q = q.contiguous()  # so that batch and kv-head axes fold into one kernel batch axis
             out = F.scaled_dot_product_attention(q, keys, values, step.mask, scale=self.scale).view(b, 1, heads * d)
         else:
-            q = qk[:, :, :heads].reshape(b, n, kv, rep, d).permute(0, 2, 3, 1, 4)
+            q = q.reshape(b, n, kv, rep, d).permute(0, 2, 3, 1, 4)
             out = F.scaled_dot_product_attention(q, keys.unsqueeze(2), values.unsqueeze(2), step.mask,
                                                  is_causal=step.mask is None, scale=self.scale)
             out = out.permute(0, 3, 1, 2, 4).reshape(b, n, heads * d)
