@@ -75,14 +75,25 @@ def test_left_padded_batch_matches_each_row(kind, checkpoints, device, rng):
         assert_logits_close(ours[r:r + 1, n - lengths[r]:], tiny.reference_logits(ref, row[None]))
 
 
+def assert_same_greedy(ref, prompt, ours, expected):
+    """Identical tokens, except that after a near-tie in the float32 logits (within the f16 tolerance of
+    assert_logits_close) the two may part ways."""
+    if ours == expected:
+        return
+    i = next(i for i, (a, b) in enumerate(zip(ours, expected)) if a != b)
+    logits = tiny.reference_logits(ref, [list(prompt) + expected[:i]])[0, -1]
+    gap = logits[expected[i]] - logits[ours[i]]
+    assert gap <= 1e-2 * max(np.abs(logits).max(), 1.0), f"token {i}: {ours[i]} chosen over {expected[i]} by {gap:.3g}"
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_greedy_generation_matches_transformers(kind, checkpoints, device, rng):
     folder, ref = checkpoints[kind]
     model = models.load_model(folder, device)
     prompts = [list(rng.integers(3, 96, 6)), list(rng.integers(3, 96, 3))]
-    result = models.generate(model, prompts, max_new_tokens=8)
+    result = models.generate(model, prompts, 8)
     for prompt, tokens in zip(prompts, result.tokens):
-        assert tokens == tiny.reference_greedy(ref, [prompt], 8)[0].tolist()
+        assert_same_greedy(ref, prompt, tokens, tiny.reference_greedy(ref, [prompt], 8)[0].tolist())
 
 
 def test_sampling_is_seeded_and_respects_top_k(checkpoints, device):
