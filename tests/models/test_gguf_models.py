@@ -2,6 +2,7 @@
 fused qkv, norms in f32): f16, bf16 and the quantised Q8_0, Q4_0, Q4_K and Q6_K. Whatever the type, the
 loaded model must give the logits of a transformers model holding the weights the file represents (gguf's
 own dequantisation, rounded to f16)."""
+import copy
 import secrets
 
 import gguf
@@ -133,9 +134,15 @@ def test_f16_gguf_matches_transformers(kind, tmp_path, device, rng):
     assert_logits_close(run(model, ids, decode_from=5), tiny.reference_logits(ref, ids))
 
 
+@pytest.fixture(scope="module")
+def llama256(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("llama256")
+    return str(folder), tiny.build("llama256", secrets.randbits(31), folder)  # K-quant blocks hold 256 weights
+
+
 @pytest.mark.parametrize("qtype", [Q.BF16, Q.Q8_0, Q.Q4_0, Q.Q4_K, Q.Q6_K], ids=lambda q: q.name)
-def test_quantised_gguf_loads_what_gguf_dequantises(qtype, tmp_path, device, rng):
-    folder, ref = _checkpoint(tmp_path, "llama256", secrets.randbits(31))  # K-quant blocks hold 256 weights
+def test_quantised_gguf_loads_what_gguf_dequantises(qtype, llama256, tmp_path, device, rng):
+    folder, ref = llama256[0], copy.deepcopy(llama256[1])
     path = tmp_path / "model.gguf"
     write_gguf(path, "llama256", ref, folder, qtype, rng)
     model = models.load_model(path, device)

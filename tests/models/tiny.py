@@ -64,10 +64,3 @@ def reference_logits(model, ids):
     """float32 logits [B, L, vocab] of the reference model over token ids [B, L]."""
     with torch.no_grad():
         return model(torch.as_tensor(np.asarray(ids), dtype=torch.long)).logits.numpy()
-
-
-def reference_greedy(model, ids, new_tokens):
-    with torch.no_grad():
-        out = model.generate(torch.as_tensor(np.asarray(ids), dtype=torch.long), max_new_tokens=new_tokens,
-                             do_sample=False, eos_token_id=None, pad_token_id=0)
-    return out[:, len(ids[0]):].numpy()
