@@ -105,11 +105,10 @@ class DecoderLayer(Module):
         heads, kv, d = c.num_heads, c.num_kv_heads, c.head_dim
         b, n = h.shape[0], step.length
         qkv = F.linear(h, self.qkv_weight, self.qkv_bias).view(b, n, heads + 2 * kv, d)
-        qk, v = qkv.split([heads + kv, kv], 2)
-        if step.cos is not None:  # x * cos + (x with its halves swapped) * sin
-            qk = fused.affine(qk, step.cos, index_select(qk, 3, step.swap) * step.sin)
-        q, k = qk.split([heads, kv], 2)
-        keys, values = cache.update(self.index, k, v, step.start)
+        if step.cos is not None:  # x * cos + (x with its halves swapped) * sin; values get cos 1, sin 0
+            qkv = fused.affine(qkv, step.cos, index_select(qkv, 3, step.swap) * step.sin)
+        q, kv_new = qkv.split([heads, 2 * kv], 2)
+        keys, values = cache.update(self.index, kv_new, step.start)
         rep = heads // kv
         if n == 1:
             # One query per head: the rep heads that share a kv head become rep query rows of one attention
@@ -135,7 +134,7 @@ class DecoderLM(Module):
         self.config = config
         _register(self, "", tensors, ("embed", "pos_embed", "norm_weight", "norm_bias", "lm_head"))
         self.layers = ModuleList([DecoderLayer(config, i, tensors) for i in range(config.num_layers)])
-        self._rope = None  # (length, cos, sin, swap) on the device, grown on demand
+        self._rope = None  # (length, cos, sin, swap, rotated, kept) on the device, grown on demand
         if config.family == "llama":
             rope.inv_freq(config)  # an unsupported scaling fails here, at load time
 
@@ -145,10 +144,12 @@ class DecoderLM(Module):
 
     def _rope_tables(self, length):
         if self._rope is None or self._rope[0] < length:
-            cos, sin = rope.tables(self.config, length)
-            device = self.device
-            self._rope = (length, Tensor(cos, device=device), Tensor(sin, device=device),
-                          Tensor(rope.half_swap(self.config.head_dim), device=device))
+            c = self.config
+            cos, sin = rope.tables(c, length)
+            rotated = np.ones((c.num_heads + 2 * c.num_kv_heads, 1), dtype=np.float16)
+            rotated[c.num_heads + c.num_kv_heads:] = 0
+            self._rope = (length,) + tuple(Tensor(t, device=self.device) for t in
+                                           (cos, sin, rope.half_swap(c.head_dim), rotated, 1 - rotated))
         return self._rope
 
     def _step(self, cache, positions, length):
@@ -165,10 +166,11 @@ class DecoderLM(Module):
         cos = sin = swap = None
         b = positions.shape[0]
         if c.family == "llama":
-            _, cos_table, sin_table, swap = self._rope_tables(cache.max_len)
+            _, cos_table, sin_table, swap, rotated, kept = self._rope_tables(cache.max_len)
             flat = positions.reshape(-1)
-            cos = index_select(cos_table, 0, flat).view(b, length, 1, c.head_dim)
-            sin = index_select(sin_table, 0, flat).view(b, length, 1, c.head_dim)
+            # per head: q and k heads rotate, value heads pass (cos 1, sin 0), so one op covers q, k, v
+            cos = fused.affine(index_select(cos_table, 0, flat).view(b, length, 1, c.head_dim), rotated, kept)
+            sin = index_select(sin_table, 0, flat).view(b, length, 1, c.head_dim) * rotated
         if length > 1:
             mask = cache.prefill_mask(length)
         else:
