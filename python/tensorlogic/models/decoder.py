@@ -16,7 +16,6 @@ from ..ops import fused
 from ..ops.indexing import index_select
 from ..tensor import Tensor
 from . import rope
-from .errors import ModelLoadError
 
 
 def parameter_shapes(config):
@@ -65,6 +64,12 @@ def _register(module, prefix, tensors, names):
             setattr(module, name, Parameter(t, requires_grad=False))
 
 
+def _norm(config, x, weight, bias):
+    if config.family == "gpt2":
+        return F.layer_norm(x, (config.hidden_size,), weight, bias, config.norm_eps)
+    return F.rms_norm(x, (config.hidden_size,), weight, config.norm_eps)
+
+
 class _Step:
     """What every layer of one forward shares: where the new tokens go in the cache, their rotations, the
     attention mask."""
@@ -85,15 +90,9 @@ class DecoderLayer(Module):
                    "down_weight", "down_bias"))
         self.scale = 1.0 / math.sqrt(config.head_dim) / (index + 1 if config.attn_scale_by_layer else 1)
 
-    def _norm(self, x, weight, bias):
-        c = self.config
-        if c.family == "gpt2":
-            return F.layer_norm(x, (c.hidden_size,), weight, bias, c.norm_eps)
-        return F.rms_norm(x, (c.hidden_size,), weight, c.norm_eps)
-
     def forward(self, x, step, cache):
-        x = self._attention(self._norm(x, self.attn_norm_weight, self.attn_norm_bias), x, step, cache)
-        h = self._norm(x, self.mlp_norm_weight, self.mlp_norm_bias)
+        x = self._attention(_norm(self.config, x, self.attn_norm_weight, self.attn_norm_bias), x, step, cache)
+        h = _norm(self.config, x, self.mlp_norm_weight, self.mlp_norm_bias)
         if self.gate_weight is None:
             h = F.linear(h, self.up_weight, self.up_bias, "gelu_tanh")
         else:
@@ -161,7 +160,7 @@ class DecoderLM(Module):
             raise ValueError(f"DecoderLM: the cache holds {cache.max_len} positions; {start} are used and "
                              f"{length} more were given")
         if c.sliding_window is not None and start + length > c.sliding_window:
-            raise ModelLoadError(f"DecoderLM: {c.model_type} attends over a sliding window of {c.sliding_window} "
+            raise ValueError(f"DecoderLM: {c.model_type} attends over a sliding window of {c.sliding_window} "
                                  f"tokens; sequences longer than that are not supported")
         cos = sin = swap = None
         b = positions.shape[0]
@@ -189,10 +188,7 @@ class DecoderLM(Module):
         cache.length += length
         if last_only and length > 1:
             x = x[:, -1:]
-        if c.family == "gpt2":
-            x = F.layer_norm(x, (c.hidden_size,), self.norm_weight, self.norm_bias, c.norm_eps)
-        else:
-            x = F.rms_norm(x, (c.hidden_size,), self.norm_weight, c.norm_eps)
+        x = _norm(c, x, self.norm_weight, self.norm_bias)
         return F.linear(x, self.embed if self.lm_head is None else self.lm_head)
 
 
