@@ -10,6 +10,7 @@ process on one f16 GGUF file (written once under --workdir; the peers get exactl
 Decoding is greedy in every engine, one token read back per step (as a streaming generator does).
 transformers and llama-cpp-python are optional: a missing peer is recorded as such."""
 import argparse
+import ctypes
 import datetime
 import os
 import sys
@@ -90,6 +91,18 @@ def write_gguf(path, size, seed=0):
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+
+
+def quantised(path):
+    """The GGUF at `path` quantised by llama.cpp to Q4_K_M (written once beside it)."""
+    out = path.replace("_f16.gguf", "_q4_k_m.gguf")
+    if not os.path.exists(out):
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M
+        if llama_cpp.llama_model_quantize(path.encode(), (out + ".part").encode(), ctypes.byref(params)) != 0:
+            raise RuntimeError(f"llama.cpp could not quantise {path}")
+        os.replace(out + ".part", out)
+    return out
 
 
 # ---- the engines: each returns (prefill seconds, decode seconds, decode steps) for prompts [B, P]
@@ -206,10 +219,12 @@ def main():
             if llama_cpp is None:
                 notes.append("llama-cpp-python not installed: no llama.cpp peer")
             else:
-                peers["llama.cpp"] = (llama_cpp.Llama(model_path=path, n_ctx=args.prompt_len + args.new_tokens + 8,
-                                                      n_batch=args.prompt_len, n_threads=os.cpu_count(),
-                                                      verbose=False),)
-                notes.append(f"llama.cpp {getattr(llama_cpp, '__version__', '?')}: batch 1 only (one sequence)")
+                for label, file in (("llama.cpp", path), ("llama.cpp Q4_K_M", quantised(path))):
+                    peers[label] = (llama_cpp.Llama(model_path=file, n_ctx=args.prompt_len + args.new_tokens + 8,
+                                                    n_batch=args.prompt_len, n_threads=os.cpu_count(), verbose=False),)
+                notes.append(f"llama.cpp {getattr(llama_cpp, '__version__', '?')}: batch 1 only (one sequence); "
+                             "'llama.cpp Q4_K_M' runs the same weights quantised by llama.cpp, to measure what "
+                             "keeping weights quantised would buy (ours dequantises on load)")
     rng = np.random.default_rng(1)
     rows = []
     for batch in args.batches:
@@ -217,8 +232,9 @@ def main():
         engines = {"tensorlogic": lambda p, n: run_ours(model, p, n)}
         if "transformers" in peers:
             engines["transformers"] = lambda p, n: run_torch(peers["transformers"][0], p, n, args.device)
-        if "llama.cpp" in peers and batch == 1:
-            engines["llama.cpp"] = lambda p, n: run_llama_cpp(peers["llama.cpp"][0], p, n)
+        for label in ("llama.cpp", "llama.cpp Q4_K_M"):
+            if label in peers and batch == 1:
+                engines[label] = lambda p, n, llm=peers[label][0]: run_llama_cpp(llm, p, n)
         row = {"batch": batch, "prompt_len": args.prompt_len, "new_tokens": args.new_tokens}
         for name, fn in engines.items():
             fn(prompts[:, :16], 4)  # warm-up: kernels, caches, thread pools
