@@ -9,7 +9,7 @@ import gguf
 import numpy as np
 import pytest
 import tiny
-import torch
+from tiny import torch
 from gguf import GGMLQuantizationType as Q
 from gguf.quants import dequantize, quantize
 
@@ -58,7 +58,8 @@ def _names(kind, config):
                         (f"blk.{i}.{g}.bias", f"transformer.h.{i}.{h}.bias", False)]
         return out + [("output_norm.weight", "transformer.ln_f.weight", False),
                       ("output_norm.bias", "transformer.ln_f.bias", False)]
-    out = [("token_embd.weight", "model.embed_tokens.weight", False), ("output_norm.weight", "model.norm.weight", False)]
+    out = [("token_embd.weight", "model.embed_tokens.weight", False),
+           ("output_norm.weight", "model.norm.weight", False)]
     if not config.tie_word_embeddings:
         out.append(("output.weight", "lm_head.weight", False))
     for i in range(config.num_layers):

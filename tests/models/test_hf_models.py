@@ -82,7 +82,7 @@ def assert_greedy(ref, prompt, tokens):
     logits = tiny.reference_logits(ref, [list(prompt) + tokens])[0, len(prompt) - 1:-1]
     for i, (row, token) in enumerate(zip(logits, tokens)):
         gap = row.max() - row[token]
-        assert gap <= 1e-2 * max(np.abs(row).max(), 1.0), f"token {i}: {token} chosen, {row.argmax()} is {gap:.3g} higher"
+        assert gap <= 1e-2 * max(np.abs(row).max(), 1.0), f"token {i}: {token} chosen, {row.argmax()} is {gap:.3g} more"
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -4,10 +4,9 @@ import json
 import os
 import secrets
 
-import numpy as np
 import pytest
 import tiny
-import torch
+from tiny import torch
 from safetensors.numpy import load_file, save_file
 
 import tensorlogic as tl

@@ -2,8 +2,10 @@
 logits of order one (so greedy choices are not ties), rounded to float16, saved with save_pretrained.
 The reference model keeps the f16-rounded weights in float32."""
 import numpy as np
-import torch
-import transformers
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")  # the test extra has it; a bare GPU box may not
 
 CONFIGS = {
     "llama": lambda: transformers.LlamaConfig(
@@ -31,7 +33,8 @@ CONFIGS = {
     "gpt2": lambda: transformers.GPT2Config(
         vocab_size=96, n_embd=64, n_layer=2, n_head=4, n_positions=128, bos_token_id=1, eos_token_id=2),
 }
-CLASSES = {"llama": transformers.LlamaForCausalLM, "llama256": transformers.LlamaForCausalLM, "llama_bias_tied": transformers.LlamaForCausalLM,
+CLASSES = {"llama": transformers.LlamaForCausalLM, "llama256": transformers.LlamaForCausalLM,
+           "llama_bias_tied": transformers.LlamaForCausalLM,
            "mistral": transformers.MistralForCausalLM, "qwen2": transformers.Qwen2ForCausalLM,
            "gpt2": transformers.GPT2LMHeadModel}
 

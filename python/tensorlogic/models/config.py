@@ -84,7 +84,8 @@ def from_hf(cfg, source="config.json"):
                            bos_token_id=cfg.get("bos_token_id"), eos_token_ids=_eos(cfg.get("eos_token_id")))
     hidden, heads = _need(cfg, "hidden_size", source), _need(cfg, "num_attention_heads", source)
     if cfg.get("hidden_act", "silu") != "silu":
-        raise UnknownArchitectureError(f"{source}: {model_type} with hidden_act={cfg['hidden_act']!r} (supported: silu)")
+        raise UnknownArchitectureError(f"{source}: {model_type} with hidden_act={cfg['hidden_act']!r} "
+                                       "(supported: silu)")
     theta, scaling = _rope(cfg)
     window = cfg.get("sliding_window")
     if model_type == "qwen2" and not cfg.get("use_sliding_window", False):

@@ -74,7 +74,8 @@ def _config(path, fields, tensors):
     vocab = len(fields.get("tokenizer.ggml.tokens") or []) or tensors.shape("token_embd.weight")[0]
     eos = fields.get("tokenizer.ggml.eos_token_id")
     common = dict(model_type=_MODEL_TYPES[arch], vocab_size=vocab, hidden_size=hidden,
-                  num_layers=int(need("block_count")), num_heads=heads, intermediate_size=int(need("feed_forward_length")),
+                  num_layers=int(need("block_count")), num_heads=heads,
+                  intermediate_size=int(need("feed_forward_length")),
                   max_positions=int(need("context_length")), tie_word_embeddings="output.weight" not in tensors,
                   bos_token_id=fields.get("tokenizer.ggml.bos_token_id"), eos_token_ids=() if eos is None else (eos,))
     if arch == "gpt2":
@@ -91,7 +92,8 @@ def _config(path, fields, tensors):
         scaling = {"rope_type": "freq_factors", "factors": tensors.array("rope_freqs.weight").astype(np.float64)}
     kv = int(fields.get(f"{arch}.attention.head_count_kv", heads))
     return ModelConfig(num_kv_heads=kv, head_dim=int(fields.get(f"{arch}.attention.key_length", hidden // heads)),
-                       norm_eps=float(need("attention.layer_norm_rms_epsilon")), qkv_bias="blk.0.attn_q.bias" in tensors,
+                       norm_eps=float(need("attention.layer_norm_rms_epsilon")),
+                       qkv_bias="blk.0.attn_q.bias" in tensors,
                        o_bias="blk.0.attn_output.bias" in tensors, mlp_bias="blk.0.ffn_up.bias" in tensors,
                        rope_theta=float(fields.get(f"{arch}.rope.freq_base", 10000.0)), rope_scaling=scaling, **common)
 
