@@ -39,10 +39,10 @@ def run(args):
             callback = lambda row, token: print(text(token), end="", flush=True)  # noqa: E731
         result = generate(model, prompts, args.max_tokens, sampler, model.config.eos_token_ids, callback)
         if len(prompts) == 1:
-            print()
+            print(flush=True)  # before the speeds on stderr
         else:
             for prompt, tokens in zip(args.prompt, result.tokens):
-                print(f"{prompt}{tokenizer.decode(tokens)}\n")
+                print(f"{prompt}{tokenizer.decode(tokens)}\n", flush=True)
     except (ModelLoadError, ValueError, RuntimeError) as err:
         print(f"tl generate: {err}", file=sys.stderr)
         return 1
