@@ -119,7 +119,6 @@ def torch_model(model, device):
                                       num_attention_heads=c.num_heads, num_key_value_heads=c.num_kv_heads,
                                       rms_norm_eps=c.norm_eps, rope_theta=c.rope_theta, tie_word_embeddings=False,
                                       max_position_embeddings=c.max_positions)
-    config._attn_implementation = "eager"
     dtype = torch.float16 if device == "cuda" else torch.float32
 
     def t(x):
@@ -142,7 +141,7 @@ def torch_model(model, device):
     peer.load_state_dict(state, assign=True)
     with torch.device(device):  # its buffers were made on meta
         peer.model.rotary_emb = type(peer.model.rotary_emb)(config)
-    return peer.eval()
+    return peer.eval()  # transformers' default attention (PyTorch's scaled_dot_product_attention)
 
 
 def run_torch(peer, prompts, new_tokens, device):
@@ -213,8 +212,9 @@ def main():
         else:
             torch.set_num_threads(os.cpu_count())
             peers["transformers"] = (torch_model(model, args.device),)
-            notes.append("transformers: PyTorch eager, " + ("float16" if args.device == "cuda" else
-                         "float32 (PyTorch has no fast float16 on the CPU)"))
+            notes.append(f"transformers {transformers.__version__}, PyTorch {torch.__version__} eager (no compile, "
+                         f"no CUDA graphs), attention '{peers['transformers'][0].config._attn_implementation}', " +
+                         ("float16" if args.device == "cuda" else "float32 (PyTorch has no fast float16 on the CPU)"))
         if args.device == "cpu":
             if llama_cpp is None:
                 notes.append("llama-cpp-python not installed: no llama.cpp peer")
