@@ -17,7 +17,7 @@ def test_tl_generate_streams_the_greedy_continuation(tmp_path, capsys):
                             initial_alphabet=[chr(c) for c in range(ord("a"), ord("z") + 1)] + [" ", "Ġ"]))
     tok.save(str(tmp_path / "tokenizer.json"))
     model, tokenizer = models.load(tmp_path, "cpu")
-    expected = models.generate(model, [tokenizer.encode("the cat")], 6).tokens[0]
+    expected = models.generate(model, [tokenizer.encode("the cat")], 6, stop_tokens=model.config.eos_token_ids).tokens[0]
     assert main(["generate", str(tmp_path), "--prompt", "the cat", "--max-tokens", "6", "--device", "cpu"]) == 0
     out, err = capsys.readouterr()
     assert out == "the cat" + tokenizer.decode(expected) + "\n"
