@@ -225,6 +225,7 @@ def main():
                 notes.append(f"llama.cpp {getattr(llama_cpp, '__version__', '?')}: batch 1 only (one sequence); "
                              "'llama.cpp Q4_K_M' runs the same weights quantised by llama.cpp, to measure what "
                              "keeping weights quantised would buy (ours dequantises on load)")
+    load_before = os.getloadavg()
     rng = np.random.default_rng(1)
     rows = []
     for batch in args.batches:
@@ -245,6 +246,8 @@ def main():
             if name != "tensorlogic":
                 row[f"ratio_vs_{name}"] = {k: row["tensorlogic"][k] / row[name][k] for k in row["tensorlogic"]}
         rows.append(row)
+    notes.append(f"load average (1, 5, 15 min) before: {load_before}, after: {os.getloadavg()} on "
+                 f"{os.cpu_count()} cores (other processes share the machine)")
     gpu = tl.cuda.get_device_name(0).replace(" ", "_") if args.device == "cuda" else None
     name = f"llm_{args.device}_{size}" + (f"_{gpu}" if gpu else "") + \
         f"_{datetime.date.today().isoformat()}"
