@@ -160,16 +160,23 @@ def run_torch(peer, prompts, new_tokens, device):
         return prefill, time.perf_counter() - start, new_tokens - 1
 
 
+def _llama_cpp_argmax(llm):
+    """Greedy pick from the logits of the last evaluated token (llama-cpp-python keeps `scores` only with
+    logits_all, which would also compute the prompt's logits)."""
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
+    return int(np.argmax(logits))
+
+
 def run_llama_cpp(llm, prompts, new_tokens):
     llm.reset()
     start = time.perf_counter()
     llm.eval(prompts[0].tolist())
-    token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+    token = _llama_cpp_argmax(llm)
     prefill = time.perf_counter() - start
     start = time.perf_counter()
     for _ in range(new_tokens - 1):
         llm.eval([token])
-        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        token = _llama_cpp_argmax(llm)
     return prefill, time.perf_counter() - start, new_tokens - 1
 
 
@@ -219,12 +226,16 @@ def main():
             if llama_cpp is None:
                 notes.append("llama-cpp-python not installed: no llama.cpp peer")
             else:
-                for label, file in (("llama.cpp", path), ("llama.cpp Q4_K_M", quantised(path))):
+                # The Q4_K_M file takes its prompt one token at a time: llama.cpp 0.3.36 crashed (SIGSEGV)
+                # evaluating several of its tokens at once on an AMX-capable Xeon (2026-12-05).
+                for label, file, n_batch in (("llama.cpp", path, args.prompt_len),
+                                             ("llama.cpp Q4_K_M", quantised(path), 1)):
                     peers[label] = (llama_cpp.Llama(model_path=file, n_ctx=args.prompt_len + args.new_tokens + 8,
-                                                    n_batch=args.prompt_len, n_threads=os.cpu_count(), verbose=False),)
+                                                    n_batch=n_batch, n_threads=os.cpu_count(), verbose=False),)
                 notes.append(f"llama.cpp {getattr(llama_cpp, '__version__', '?')}: batch 1 only (one sequence); "
                              "'llama.cpp Q4_K_M' runs the same weights quantised by llama.cpp, to measure what "
-                             "keeping weights quantised would buy (ours dequantises on load)")
+                             "keeping weights quantised would buy (ours dequantises on load); its prompt goes in "
+                             "one token at a time, so its prefill figure is not comparable")
     load_before = os.getloadavg()
     rng = np.random.default_rng(1)
     rows = []
