@@ -3,7 +3,7 @@ widened copy, on the CPU) against numpy, across row counts on both sides of the 
 odd inner sizes, strided weight rows, batch-shared weights and the fused epilogue."""
 import numpy as np
 import pytest
-from conftest import assert_close_f16, f16_randn
+from oracle import assert_close_f16, f16_randn
 
 import tensorlogic as tl
 
