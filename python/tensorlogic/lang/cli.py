@@ -6,6 +6,7 @@ import argparse
 import sys
 import warnings
 
+from ..models import cli as models_cli
 from .check.checker import check
 from .engine import tl
 from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
@@ -36,6 +37,7 @@ def _parser():
     repl = sub.add_parser("repl", help="interactive session")
     repl.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"])
     repl.add_argument("file", nargs="?", help="a .tl file to run first (:reload runs it again)")
+    models_cli.add_parser(sub)  # tl generate: language models (tensorlogic.models)
     return ap
 
 
@@ -69,6 +71,8 @@ def _run(argv) -> int:
         _parser().print_help()
         return 2
     warnings.simplefilter("default")
+    if args.command == "generate":
+        return models_cli.run(args)
     try:
         if args.command == "check":
             for path in args.files:
