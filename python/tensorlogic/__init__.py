@@ -27,5 +27,6 @@ from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .serialization import load, save
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
+from . import profiler  # noqa: E402  (tl.profiler: swaps in timed ops only while a profile is active)
 
 __version__ = "0.1.0"
