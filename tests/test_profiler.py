@@ -72,12 +72,15 @@ def test_backward_nodes_and_optimizer_step_are_recorded(rng):
         loss = tl.tanh(lin(x)).sum()
         loss.backward()
         opt.step()
+        opt.zero_grad()
     names = {e.name for e in prof.events()}
     assert {"tanhBackward", "sumBackward", "linearBackward"} <= names
     backward = [e for e in prof.events() if e.kind == "backward"]
     assert all(e.cpu_children for e in backward if e.name == "tanhBackward")  # its ops run inside it
     (step,) = _named(prof, "Optimizer.step#SGD.step")
     assert [c.name for c in step.cpu_children].count("tl::optimizer_step.sgd") == 2  # one per parameter
+    assert _named(prof, "Optimizer.zero_grad#SGD.zero_grad")
+    assert lin.weight.grad is None
 
 
 def test_gradients_are_unchanged_by_profiling(rng):

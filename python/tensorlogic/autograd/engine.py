@@ -55,6 +55,7 @@ def _run_hooks(hooks, g):
 
 
 def _node_backward(node, g):
+    """One node's backward, with anomaly mode's message when on."""
     if not mode.anomaly:
         return node.fn.backward(node, g)
     try:
@@ -103,10 +104,12 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                     results[i] = g if results[i] is None else results[i] + g
             if node._saved is None:
                 node.saved_tensors  # raises the "backward a second time" error with the op's name
-            if mode.profiler is None:
+            if mode.profiler is not None:
+                input_grads = mode.profiler.backward_node(node, g, _node_backward)
+            elif mode.anomaly:
                 input_grads = _node_backward(node, g)
             else:
-                input_grads = mode.profiler.backward_node(node, g, _node_backward)
+                input_grads = node.fn.backward(node, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             if len(input_grads) > len(node.next):  # fewer is fine: trailing arguments get no gradient

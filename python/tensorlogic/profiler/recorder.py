@@ -1,7 +1,8 @@
 """The recording side of tl.profiler. While a profile is active, timed wrappers stand in for every native
 function of `_core` (the kernels: every op's work ends in one), for Function.apply (the public ops, with
-their autograd bookkeeping) and for Optimizer.step; the engine asks `mode.profiler` per backward node. When
-no profile is active the original objects are in place, so the per-op path runs no profiler code at all."""
+their autograd bookkeeping) and for Optimizer.step and zero_grad; the engine asks `mode.profiler` per
+backward node. When no profile is active the original objects are in place, so the per-op path runs no
+profiler code at all."""
 import functools
 import re
 import threading
@@ -23,7 +24,7 @@ _NATIVE = {name: fn for name, fn in vars(_core).items()
            if isinstance(fn, types.BuiltinFunctionType) and not name.startswith("_") and name not in _NOT_OPS}
 _OP_ENUMS = (_core.UnaryOp, _core.BinaryOp, _core.ReduceOp, _core.OptimizerKind)
 _APPLY = Function.__dict__["apply"]  # the classmethod object, put back as it was
-_STEP = Optimizer.step
+_OPTIMIZER = {name: getattr(Optimizer, name) for name in ("step", "zero_grad")}
 _now = time.perf_counter_ns
 
 
@@ -123,10 +124,11 @@ class Recorder:
         finally:
             self.end(ev)
 
-    def step(self, optimizer, args, kwargs):
-        ev = self.begin(f"Optimizer.step#{type(optimizer).__name__}.step", "optimizer", ())
+    def optimizer(self, method, optimizer, args, kwargs):
+        name = method.__name__
+        ev = self.begin(f"Optimizer.{name}#{type(optimizer).__name__}.{name}", "optimizer", ())
         try:
-            return _STEP(optimizer, *args, **kwargs)
+            return method(optimizer, *args, **kwargs)
         finally:
             self.end(ev)
 
@@ -173,14 +175,19 @@ def _timed_apply(cls, *args, **kwargs):
     return _APPLY.__func__(cls, *args, **kwargs) if rec is None else rec.apply(cls, args, kwargs)
 
 
-def _timed_step(self, *args, **kwargs):
-    rec = mode.profiler
-    return _STEP(self, *args, **kwargs) if rec is None else rec.step(self, args, kwargs)
+def _timed_optimizer(method):
+    @functools.wraps(method)
+    def timed(self, *args, **kwargs):
+        rec = mode.profiler
+        return method(self, *args, **kwargs) if rec is None else rec.optimizer(method, self, args, kwargs)
+
+    return timed
 
 
 # Made once, so that a function captured by an op while profiling stays the same object.
 _TIMED = {name: _timed_native(fn) for name, fn in _NATIVE.items()}
 _TIMED_APPLY = classmethod(_timed_apply)
+_TIMED_OPTIMIZER = {name: _timed_optimizer(method) for name, method in _OPTIMIZER.items()}
 
 
 def install(recorder):
@@ -190,17 +197,20 @@ def install(recorder):
     for name, timed in _TIMED.items():
         setattr(_core, name, timed)
     Function.apply = _TIMED_APPLY
-    Optimizer.step = _timed_step
+    for name, timed in _TIMED_OPTIMIZER.items():
+        setattr(Optimizer, name, timed)
 
 
 def uninstall():
     for name, fn in _NATIVE.items():
         setattr(_core, name, fn)
     Function.apply = _APPLY
-    Optimizer.step = _STEP
+    for name, method in _OPTIMIZER.items():
+        setattr(Optimizer, name, method)
     mode.profiler = None
 
 
 def is_installed():
     """Whether the timed wrappers are in place (False means the per-op path is exactly the unprofiled one)."""
-    return Function.__dict__["apply"] is not _APPLY or any(getattr(_core, n) is not f for n, f in _NATIVE.items())
+    return (Function.__dict__["apply"] is not _APPLY or any(getattr(_core, n) is not f for n, f in _NATIVE.items())
+            or any(getattr(Optimizer, n) is not m for n, m in _OPTIMIZER.items()))
