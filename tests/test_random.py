@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tensorlogic as tl
-from _oracle import host
+from oracle import host
 
 MASK = 0xFFFFFFFF
 F32 = np.float32

@@ -258,30 +258,3 @@ def elementwise_params(shape, operand_strides, **extra):
         strides[slot][: len(st)] = list(st)
     return params("ElementwiseParams", numel=int(np.prod(shape)), ndim=len(shape),
                   shape=list(shape) + [1] * (max_dims - len(shape)), strides=strides, **extra)
-
-
-# Ops whose f32 math is an approximation on one side or the other (vectorised CPU math, Metal's library):
-# both sides agree to within one f16 ulp; every other op must match bit for bit.
-APPROXIMATE = {"exp", "log", "log1p", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu", "gelu_tanh", "silu",
-               "softplus", "pow", "rpow", "erf", "erfc", "erfinv"}
-
-
-def within_ulp(got, want, ulps=1):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape
-    nan = np.isnan(want)
-    assert np.array_equal(np.isnan(got), nan)
-    g, w = got[~nan].astype(np.float64), want[~nan].astype(np.float64)
-    tol = ulps * np.spacing(np.abs(want[~nan])).astype(np.float64)
-    bad = ~((g == w) | (np.abs(g - w) <= tol))
-    assert not bad.any(), f"{bad.sum()} values differ by more than {ulps} f16 ulp: {g[bad][:5]} vs {w[bad][:5]}"
-
-
-def same(got, want):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape
-    if got.dtype == np.float16:
-        np.testing.assert_array_equal(got.view(np.uint16)[~np.isnan(want)], want.view(np.uint16)[~np.isnan(want)])
-        assert np.array_equal(np.isnan(got), np.isnan(want))
-    else:
-        np.testing.assert_array_equal(got, want)

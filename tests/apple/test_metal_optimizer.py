@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from metal_harness import params, within_ulp
+from metal_harness import params
+from oracle import assert_ulp
 from tensorlogic import _core
 
 CASES = [
@@ -51,6 +52,6 @@ def test_optimizer_steps_match_cpu_backend(metal_lib, rng, kind, options):
             buffers[3 + k] = gpu_state[k + 1] if k + 1 < slots else gpu_state[0]
         lib.run("optimizer_step", buffers, [-(-n // 64)], [64],
                 {"KIND": list(_core.OptimizerKind.__members__).index(kind)})
-        within_ulp(gpu_param, np.asarray(cpu_param))
+        assert_ulp(gpu_param, np.asarray(cpu_param))
         for got, want in zip(gpu_state, cpu_state):
             np.testing.assert_allclose(got, np.asarray(want).view(np.float32), rtol=1e-5, atol=1e-9)
