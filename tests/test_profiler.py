@@ -30,13 +30,31 @@ def test_ops_are_recorded_with_names_shapes_and_their_kernels(device, rng):
         y = tl.mul(a, b)
         z = tl.exp(b)  # unrecorded by autograd (b needs no grad): still one op named by its family
     (mul,) = _named(prof, "mul")
-    assert [3, 4] in mul.input_shapes and mul.device == device
+    assert [3, 4] in mul.input_shapes and tl.device(mul.device) == tl.device(device)
     assert [c.name for c in mul.cpu_children] == ["tl::binary.mul"]
     assert mul.cpu_children[0].input_shapes[1:] == [[3, 4], [3, 4]]
     (exp,) = _named(prof, "exp")
     assert [c.name for c in exp.cpu_children] == ["tl::unary.exp"]
     np.testing.assert_array_equal(y.numpy(), (a.numpy() * b.numpy()).astype(np.float16))
     assert z.shape == (3, 4)
+
+
+def test_device_time_comes_from_events_on_gpus(device, rng, tmp_path):
+    x = tl.tensor(_f16(rng, 64, 64), device=device)
+    activities = [tl.profiler.ProfilerActivity.CPU, tl.profiler.ProfilerActivity.CUDA]
+    with tl.profiler.profile(activities=activities) as prof:
+        tl.matmul(x, x)
+    (kernel,) = _named(prof, "tl::matmul")
+    (op,) = _named(prof, "matmul")
+    if device.startswith("cuda"):
+        assert kernel.self_device_time_total > 0 and op.device_time_total == kernel.self_device_time_total
+        assert "Self Device" in prof.key_averages().table()
+    else:  # host kernels have no device time
+        assert kernel.device_events is None and kernel.self_device_time_total == 0
+    prof.export_chrome_trace(str(tmp_path / "trace.json"))
+    rows = {(e["pid"], e["tid"]) for e in json.loads((tmp_path / "trace.json").read_text())["traceEvents"]
+            if e["ph"] == "X"}
+    assert len(rows) == (2 if device.startswith("cuda") else 1)  # the host thread, and the GPU's row
 
 
 def test_self_time_is_total_minus_children_and_ranges_nest(rng):

@@ -12,8 +12,7 @@ from .recorder import Recorder, install, uninstall
 
 class ProfilerActivity(enum.Enum):
     CPU = "cpu"
-    CUDA = "cuda"
-    MPS = "metal"  # torch's name for Apple GPUs; TensorLogic's device is metal
+    CUDA = "cuda"  # the Apple devices have no timing events yet, so no MPS activity
 
 
 class ProfilerAction(enum.Enum):
@@ -51,8 +50,8 @@ _RECORDING = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
 
 class profile:
     """Records every op, native kernel, backward node, optimizer step and record_function range run while
-    active (from any thread). With CUDA (or MPS) among the activities, each kernel on that device also gets
-    its device time from a pair of timing events, read when the profile stops."""
+    active (from any thread). With CUDA among the activities, each kernel on a CUDA device also gets its
+    device time from a pair of timing events, read when the profile stops."""
 
     def __init__(self, activities=None, schedule=None, on_trace_ready=None, record_shapes=False,
                  profile_memory=False):

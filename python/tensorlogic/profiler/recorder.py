@@ -36,12 +36,19 @@ def _shape(a):
     return []
 
 
+_DEVICE_KINDS = frozenset(("cpu", "cuda", "metal", "ane"))
+
+
 def _device_of(args):
+    """The device of a call: its first array's, else a device name among its arguments (creation ops)."""
     for a in args:
         if isinstance(a, _core.Array):
             return a.device
         if isinstance(a, Tensor):
             return a._a.device
+    for a in args:
+        if isinstance(a, str) and a.partition(":")[0] in _DEVICE_KINDS:
+            return a
     return "cpu"
 
 
