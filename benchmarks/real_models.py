@@ -223,7 +223,7 @@ def plot(doc, path):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4))
-    runs = [r for r in doc["runs"]]
+    runs = doc["runs"]
     names = [r["name"] for r in runs[0]["rows"] if "ratio" in r]
     width = 0.8 / len(runs)
     for i, run_ in enumerate(runs):
@@ -231,6 +231,7 @@ def plot(doc, path):
         ax.bar([j + i * width for j in range(len(names))], [ratios.get(n, 0) for n in names], width,
                label=f"{run_['threads']} thread(s), geomean {run_['geomean']:.2f}")
     ax.axhline(1.0, color="grey", linestyle=":")
+    ax.set_yscale("log")  # ratios above and below 1 alike; an oversubscribed run can reach tens
     ax.set_xticks([j + width * (len(runs) - 1) / 2 for j in range(len(names))], names, rotation=20)
     ax.set_ylabel("PyTorch f32 step time / TensorLogic")
     ax.set_title(f"Training steps on the CPU ({doc['date'][:10]})")
