@@ -13,10 +13,7 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "python" / "tensorlogic"
 
-# tensorlogic.lang joins this check once its modules stop importing the package itself (`import tensorlogic
-# as tl`, while tensorlogic/__init__.py imports lang: the cycle tensorlogic -> lang.program -> tensorlogic);
-# the `lang` helper's restructuring removed its other cycle and its imports inside functions.
-SKIPPED = ("tensorlogic.lang",)
+SKIPPED = ()
 
 # The native extension (pybind11, built from python/src): a leaf of the graph.
 NATIVE = ("tensorlogic._core",)
