@@ -4,14 +4,15 @@ tl) so both run the same program with the shapes of its original:
 
 - gpt: a nanoGPT-style GPT (2 layers, 64 wide, 4 heads, block 32, vocabulary 65, batch 8), AdamW
 - makemore_mlp: makemore's MLP (context 16, embedding 64, hidden 64, vocabulary 27, batch 32), AdamW
-- gru: a GRU language model, run when tl.nn.GRU exists (otherwise skipped, with the reason printed)
+- gru: a GRU language model (makemore's sizes: context 16, embedding 64, hidden 64, batch 32), AdamW; skipped
+  with the reason printed where tl.nn.GRU does not exist
 - mnist_cnn: the MNIST CNN of the PyTorch examples (batch 64), Adam in place of Adadelta (TensorLogic has none)
 - vae: the VAE of the PyTorch examples (batch 64), its binary cross-entropy written out so both use one formula
 - cifar_cnn: the CIFAR-10 tutorial CNN (batch 4), SGD with momentum 0.9
 
-Ratio = PyTorch's time / ours (above 1: we are faster). `--threads 1` runs again on one core: this process
-re-runs itself under `taskset -c 0` with PyTorch and OpenBLAS set to one thread (our pool then shares that
-core). `--profile` prints tl.profiler's table of one step of each workload and the share of the step's wall
+Ratio = PyTorch's time / ours (above 1: we are faster). Both libraries get PyTorch's thread count, then one
+thread: this process re-runs itself with OpenBLAS at one thread (its count is read when it loads) and
+`torch.set_num_threads(1)`, `tl.set_num_threads(1)`. `--profile` prints tl.profiler's table of one step of each workload and the share of the step's wall
 time that the profiler's top-level events account for.
 
 Run: python benchmarks/real_models.py [--threads N] [--only gpt,vae] [--profile] [--quick]"""
@@ -207,7 +208,8 @@ def run(names, repeat, profile):
         print(f"{name:14s} ours {t_ours * 1e3:8.2f} ms   torch f32 {t_peer * 1e3:8.2f} ms   ratio {row['ratio']:.2f}")
     ratios = [r["ratio"] for r in rows if "ratio" in r]
     geomean = math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else None
-    print(f"geometric mean of PyTorch time / ours: {geomean:.3f} (threads: {torch.get_num_threads()})")
+    print(f"geometric mean of PyTorch time / ours: {geomean:.3f} (threads: PyTorch {torch.get_num_threads()}, "
+          f"TensorLogic {tl.get_num_threads()})")
     return rows, geomean
 
 
@@ -253,6 +255,7 @@ def main():
     repeat = 3 if args.quick else 7
     if args.threads != "both":
         torch.set_num_threads(int(args.threads))
+        tl.set_num_threads(int(args.threads))
         rows, geomean = run(names, repeat, args.profile)
         result = {"threads": torch.get_num_threads(), "rows": rows, "geomean": geomean, "load": _load()}
         if args.json:
@@ -260,14 +263,15 @@ def main():
                 json.dump(result, f)
         return
     runs = []
+    tl.set_num_threads(torch.get_num_threads())
     load_before = _load()
     rows, geomean = run(names, repeat, args.profile)
     runs.append({"threads": torch.get_num_threads(), "rows": rows, "geomean": geomean, "load": load_before})
     child_json = os.path.join(RESULTS, ".real_models_one_thread.json")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    command = ["taskset", "-c", "0", sys.executable, __file__, "--threads", "1", "--only", args.only, "--json",
-               child_json] + (["--quick"] if args.quick else [])
-    print("\none core:", " ".join(command[:4]), "...")
+    command = [sys.executable, __file__, "--threads", "1", "--only", args.only, "--json", child_json]
+    command += ["--quick"] if args.quick else []
+    print("\none thread:")
     subprocess.run(command, env=env, check=True)
     with open(child_json) as f:
         runs.append(json.load(f))
