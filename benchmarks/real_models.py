@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -219,11 +220,7 @@ def _load():
 
 
 def plot(doc, path):
-    import matplotlib  # the benchmark's plotting dependency, loaded only when a chart is written
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt.switch_backend("Agg")  # a file, never a window
     fig, ax = plt.subplots(figsize=(8, 4))
     runs = doc["runs"]
     names = [r["name"] for r in runs[0]["rows"] if "ratio" in r]
