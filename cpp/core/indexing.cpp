@@ -420,6 +420,7 @@ void index_put_(const Array& a, const std::vector<std::optional<Array>>& indices
                              " cannot be broadcast to the indexed shape " + shape_str(plan.shape));
   }
   if (numel_of(plan.shape) == 0) return;
+  check_no_internal_overlap(a, "index_put_");
   Array v = expand(astype(values, a.dtype()), plan.shape);
   v = (v.is_contiguous() && !v.shares_storage(a)) ? v : clone(v);  // read everything before writing
   backend.index_scatter(v, plan.offsets, plan.block, accumulate);
