@@ -8,6 +8,7 @@ from .errors import (
     DeviceError,
     EinsumError,
     PrecisionOverflowError,
+    SerializationError,
     ShapeMismatchError,
     TensorLogicSyntaxError,
     TensorLogicTypeError,
@@ -27,5 +28,13 @@ from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .serialization import load, save
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
+from ._argcheck import guard_namespace as _guard_namespace, guard_tensor_methods as _guard_tensor_methods
+
+# Every public op explains a failed call by its arguments (SPEC §6); see _argcheck.
+_guarded = {}
+_guard_tensor_methods(_guarded)
+for _namespace in (globals(), vars(nn.functional), vars(fused)):
+    _guard_namespace(_namespace, list(_namespace), _guarded)
+del _guarded, _namespace
 
 __version__ = "0.1.0"

@@ -27,3 +27,7 @@ class TensorLogicSyntaxError(TensorLogicError, SyntaxError):
 
 class TensorLogicTypeError(TensorLogicError, TypeError):
     """An unknown name, shape or index mismatch, arity error or unstratified negation in a .tl program."""
+
+
+class SerializationError(TensorLogicError, ValueError):
+    """A checkpoint file that is malformed or in a foreign format; names the file and what is wrong."""

@@ -110,12 +110,17 @@ def _parse(t, key):
 
 
 def _slice_args(s):
+    """start, stop, step of a slice for the core; bounds beyond any size are clipped, as Python does."""
     step = 1 if s.step is None else operator.index(s.step)
     if step <= 0:
         raise ValueError(f"slice step must be positive, got {step}")
-    start = 0 if s.start is None else operator.index(s.start)
-    stop = _BIG if s.stop is None else operator.index(s.stop)
-    return start, stop, step
+    start = 0 if s.start is None else _clip(operator.index(s.start))
+    stop = _BIG if s.stop is None else _clip(operator.index(s.stop))
+    return start, stop, min(step, _BIG)
+
+
+def _clip(i):
+    return max(-_BIG, min(i, _BIG))
 
 
 def _getitem(self, key):
