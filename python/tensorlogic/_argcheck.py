@@ -21,25 +21,30 @@ from .tensor import Tensor
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 # Parameter kinds by PyTorch's parameter names; a name missing here takes the kind of its default.
-_TENSOR = {"input", "weight", "target", "mat2", "index", "src", "mask", "query", "key", "logits", "residual",
+_TENSOR = {"input", "tensor", "weight", "target", "mat2", "index", "src", "mask", "query", "key", "logits", "residual",
            "norm_weight", "norm_bias", "values", "grad", "attn_mask"}
 _TENSOR_OR_NUMBER = {"other", "exponent", "condition", "min", "max", "scale", "shift", "fill_value"}
-_INT = {"dim0", "dim1", "diagonal", "start_dim", "end_dim", "chunks", "groups", "decimals", "ignore_index", "n", "m",
+_INT = {"diagonal", "chunks", "groups", "decimals", "ignore_index", "n", "m",
         "steps", "length", "padding_idx", "seed"}
-_DIMS = {"dim", "dims", "source", "destination"}  # an int or a sequence of ints (None where the default is None)
+_DIM = {"dim", "dim0", "dim1", "start_dim", "end_dim"}  # one dimension of the input
+_DIMS = {"dims", "source", "destination"}  # an int or a sequence of ints (None where the default is None)
+# Ops whose `dim` may also be a sequence of dimensions.
+_DIM_SEQUENCE_OPS = {"sum", "mean", "amax", "amin", "std", "var", "norm", "logsumexp", "squeeze", "flip", "count_nonzero",
+                     "roll", "nansum", "nanmean", "aminmax"}
 _BOOL = {"keepdim", "accumulate", "as_tuple", "ceil_mode", "count_include_pad", "is_causal", "enable_gqa",
          "return_indices", "requires_grad", "sparse", "sparse_grad", "scale_grad_by_freq", "non_blocking", "copy"}
 _NUMBER = {"alpha", "beta", "threshold", "eps", "label_smoothing", "dropout_p", "norm_type", "max_norm", "start",
            "end", "step", "value"}
 _SHAPE = {"shape", "sizes", "normalized_shape", "kernel_size", "output_size", "pad", "split_size_or_sections"}
-_TENSORS = {"tensors"}
+_TENSORS = {"tensors", "indices"}
 # Names whose kinds vary too much to check (p: a number or "fro"; stride/padding: int, tuple or str).
-_UNCHECKED = {"p", "stride", "padding", "dilation", "data", "obj", "path", "map_location", "hook", "indices"}
+_UNCHECKED = {"p", "stride", "padding", "dilation", "data", "obj", "path", "map_location", "hook"}
 _ALLOC_SIZE = {"size"}  # sizes of a new tensor: beyond int64 is a request beyond memory
 _STR = {"equation", "reduction", "mode", "approximate", "activation", "rounding_mode"}
 # Where a name means something else in one op (the tensor `value` of attention, `start` of narrow).
 _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention", "value"): "tensor",
-              ("narrow", "start"): "int", ("pad", "value"): "number", ("where", "input"): "tensor_or_number"}
+              ("narrow", "start"): "int", ("pad", "value"): "number", ("where", "input"): "tensor_or_number",
+              **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")}}
 # Ops that run user code (hooks) or have errors of their own: not wrapped.
 _NOT_GUARDED = {"backward", "register_hook", "save", "load"}
 
@@ -58,6 +63,8 @@ def _kind(op, param):
             kind = "tensor_or_number"
         elif name in _INT:
             kind = "int"
+        elif name in _DIM:
+            kind = "dims" if name == "dim" and op in _DIM_SEQUENCE_OPS else "dim"
         elif name in _DIMS:
             kind = "dims"
         elif name in _BOOL:
@@ -83,7 +90,7 @@ def _kind(op, param):
         else:
             return None
     if param.kind is param.VAR_POSITIONAL:
-        return "varshape" if kind in ("shape", "size", "dims") else None
+        return {"shape": "varshape", "size": "varshape", "dims": "varshape", "tensors": "vartensors"}.get(kind)
     return kind, default is None
 
 
@@ -124,14 +131,26 @@ def _ints_problem(op, where, values, size=False):
     return None
 
 
-def _problem(op, where, kind, value):
-    """The error `value` deserves as an argument of this kind, or None when it is fine."""
+def _dim_problem(op, where, value, ndim):
+    problem = _int_problem(op, where, value)
+    if problem is None and ndim is not None:
+        low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+        if not low - 1 <= _as_int(value) <= high + 1:  # one beyond either end is unsqueeze's range
+            return IndexError(f"{op}(): Dimension out of range (expected to be in range of [{low}, {high}], "
+                              f"but got {_as_int(value)})")
+    return problem
+
+
+def _problem(op, where, kind, value, ndim=None):
+    """The error `value` deserves as an argument of this kind, or None when it is fine (`ndim`: the input's)."""
+    if kind == "dim":
+        return _dim_problem(op, where, value, ndim)
     if kind == "tensor":
         return None if isinstance(value, Tensor) else TypeError(f"{op}(): {where} must be Tensor, not {_type_name(value)}")
     if kind == "tensors":
         if isinstance(value, (list, tuple)):
             for i, item in enumerate(value):
-                if not isinstance(item, Tensor):
+                if not isinstance(item, Tensor) and not (item is None and where.startswith("argument 'indices'")):
                     return TypeError(f"{op}(): expected Tensor as element {i} in {where}, but got {_type_name(item)}")
             return None
         return TypeError(f"{op}(): {where} must be tuple of Tensors, not {_type_name(value)}")
@@ -144,8 +163,11 @@ def _problem(op, where, kind, value):
     if kind == "int":
         return _int_problem(op, where, value)
     if kind == "dims":
-        if _as_int(value) is not None or isinstance(value, (list, tuple)):
-            return _int_problem(op, where, value) if _as_int(value) is not None else _ints_problem(op, where, value)
+        if _as_int(value) is not None:
+            return _dim_problem(op, where, value, ndim)
+        if isinstance(value, (list, tuple)):
+            return _ints_problem(op, where, value) or next(
+                (p for p in (_dim_problem(op, where, v, ndim) for v in value) if p is not None), None)
         return TypeError(f"{op}(): {where} must be int or tuple of ints, not {_type_name(value)}")
     if kind in ("shape", "size"):
         if _as_int(value) is not None:
@@ -177,6 +199,8 @@ def find_bad_argument(op, signature, args, kwargs):
     except TypeError as error:
         return TypeError(f"{op}(): {error}")
     positions = {name: i for i, name in enumerate(signature.parameters)}
+    first = next(iter(bound.arguments.values()), None)
+    ndim = first.ndim if isinstance(first, Tensor) else None  # dims refer to the first argument
     for name, value in bound.arguments.items():
         param = signature.parameters[name]
         kind = _kind(op, param)
@@ -185,6 +209,8 @@ def find_bad_argument(op, signature, args, kwargs):
         if kind == "varshape":  # sizes as varargs or as one sequence, as PyTorch takes them
             values = value[0] if len(value) == 1 and _as_int(value[0]) is None else value
             problem = _ints_problem(op, f"argument '{name}'", values, name in _ALLOC_SIZE)
+        elif kind == "vartensors":
+            problem = _problem(op, f"argument '{name}'", "tensors", list(value))
         else:
             kind, optional = kind
             if value is None and optional:
@@ -192,7 +218,7 @@ def find_bad_argument(op, signature, args, kwargs):
             where = f"argument '{name}'"
             if param.kind is not param.KEYWORD_ONLY and name not in kwargs:
                 where += f" (position {positions[name] + 1})"
-            problem = _problem(op, where, kind, value)
+            problem = _problem(op, where, kind, value, ndim)
         if problem is not None:
             return problem
     return None
