@@ -126,8 +126,11 @@ def main():
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--case", action="append", help="run only these cases (repeatable)")
+    parser.add_argument("--shard", default="0/1", help="i/n: run every n-th case from the i-th (parallel runs)")
     args = parser.parse_args()
-    cases = {k: v for k, v in CASES.items() if not args.case or k in args.case}
+    shard, shards = (int(v) for v in args.shard.split("/"))
+    cases = {k: v for i, (k, v) in enumerate(CASES.items())
+             if (not args.case or k in args.case) and i % shards == shard}
     print(f"seed {args.seed}, {args.trials} trials per case")
     failures = run(args.trials, args.seed, cases)
     for failure in failures[:20]:

@@ -1,7 +1,7 @@
 """Argument checking for every public op, in one place (SPEC §6).
 
 `guard_namespace` wraps the public functions of a module and the methods of Tensor. A call that succeeds
-pays one Python frame and nothing else; when an op raises, its arguments are checked against the kind
+pays one Python frame and a type test of its integer arguments; when an op raises, its arguments are checked against the kind
 each parameter has in PyTorch (read from the parameter's name and default, PyTorch's names being
 consistent across ops), and a bad one gets PyTorch's TypeError/ValueError/OverflowError naming the op and
 the argument. An internal error that no bad argument explains (an AttributeError on `_a`, a pybind11
@@ -209,6 +209,8 @@ def find_bad_argument(op, signature, args, kwargs):
         if kind == "varshape":  # sizes as varargs or as one sequence, as PyTorch takes them
             values = value[0] if len(value) == 1 and _as_int(value[0]) is None else value
             problem = _ints_problem(op, f"argument '{name}'", values, name in _ALLOC_SIZE)
+            if problem is None and name in _DIMS:
+                problem = _problem(op, f"argument '{name}'", "dims", list(values), ndim)
         elif kind == "vartensors":
             problem = _problem(op, f"argument '{name}'", "tensors", list(value))
         else:
@@ -240,13 +242,31 @@ def _describe(args, kwargs):
     return "(" + ", ".join(parts) + ")"
 
 
+_INTEGER_KINDS = {"int", "dim", "dims", "bool", "shape", "size"}
+
+
 def guard(fn, op=None):
     """fn with its failures explained: see the module docstring."""
     op = op or fn.__name__
     signature = inspect.signature(fn)
+    # The one check made before the call: a tensor where an int belongs would pass the native binding
+    # through its __int__ (tl.tensor([1.5]) as a dim becomes 1); PyTorch takes only 0-d integer tensors.
+    int_slots, int_names = [], set()
+    for position, param in enumerate(signature.parameters.values()):
+        kind = _kind(op, param)
+        if isinstance(kind, tuple) and kind[0] in _INTEGER_KINDS:
+            int_names.add(param.name)
+            if param.kind is param.POSITIONAL_OR_KEYWORD:
+                int_slots.append(position)
+    int_slots = tuple(int_slots)
 
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
+        for position in int_slots:
+            if position < len(args) and isinstance(args[position], Tensor):
+                _raise_bad_argument(op, signature, args, kwargs)
+        if kwargs and not int_names.isdisjoint(kwargs) and any(isinstance(kwargs[k], Tensor) for k in int_names & kwargs.keys()):
+            _raise_bad_argument(op, signature, args, kwargs)
         try:
             return fn(*args, **kwargs)
         except (TensorLogicError, MemoryError):
@@ -261,6 +281,12 @@ def guard(fn, op=None):
 
     guarded._tl_guarded = True
     return guarded
+
+
+def _raise_bad_argument(op, signature, args, kwargs):
+    problem = find_bad_argument(op, signature, args, kwargs)
+    if problem is not None:
+        raise problem
 
 
 def _public_function(name, value):
