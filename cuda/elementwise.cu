@@ -55,8 +55,7 @@ struct CompareI32 {
 };
 template <BinaryOp Op, bool kLeft, typename T>
 __device__ auto BinaryScalar<Op, kLeft, T>::int_op(int32_t a, int32_t b) const {
-  if constexpr (Op == BinaryOp::eq || Op == BinaryOp::ne || Op == BinaryOp::lt || Op == BinaryOp::le ||
-                Op == BinaryOp::gt || Op == BinaryOp::ge) {
+  if constexpr (is_comparison(Op)) {
     return CompareI32<Op>{zero_div}(a, b);
   } else {
     return BinaryI32<Op>{zero_div}(a, b);
@@ -69,17 +68,6 @@ struct Affine {
 struct WhereF16 {
   __device__ float operator()(float c, float a, float b) const { return c != 0.0f ? a : b; }
 };
-
-bool is_comparison(BinaryOp op) {
-  return op == BinaryOp::eq || op == BinaryOp::ne || op == BinaryOp::lt || op == BinaryOp::le ||
-         op == BinaryOp::gt || op == BinaryOp::ge;
-}
-
-// The ops the core keeps in int32 (others are never called with int32 operands).
-bool int_unary(UnaryOp op) {
-  return op == UnaryOp::neg || op == UnaryOp::abs || op == UnaryOp::square || op == UnaryOp::sign ||
-         op == UnaryOp::relu || op == UnaryOp::clamp;
-}
 
 // A flag the integer division kernels raise on a zero divisor, read back after the launch.
 class ZeroDivFlag {
@@ -106,7 +94,7 @@ class ZeroDivFlag {
 
 void CudaBackend::unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) {
   if (in.dtype() == Dtype::int32) {
-    if (!int_unary(op)) throw DeviceError(std::string("cuda: ") + unary_name(op) + " has no int32 kernel");
+    if (!unary_keeps_int(op)) throw DeviceError(std::string("cuda: ") + unary_name(op) + " has no int32 kernel");
     dispatch_unary(op, [&](auto tag) {
       launch_map<int32_t, int32_t, 1>({&in}, out, UnaryI32<decltype(tag)::value>{params});
     });

@@ -1,5 +1,6 @@
 """Elementwise ops with broadcasting and scalar operands (PyTorch's names and signatures), as functions
-and Tensor methods, plus the in-place forms (which advance the autograd version counter)."""
+and Tensor methods, plus the in-place forms (which advance the autograd version counter); where and
+masked_fill (a where with the mask first) among them."""
 import math
 import numbers
 
@@ -11,14 +12,15 @@ from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
+from .indexing import nonzero
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
            "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
-           "less_equal", "not_equal", "equal", "where", "neg", "negative", "abs", "exp", "log", "log1p", "sqrt",
-           "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "clamp", "clip",
+           "less_equal", "not_equal", "equal", "where", "masked_fill", "neg", "negative", "abs", "exp", "log", "log1p",
+           "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "clamp", "clip",
            "reciprocal", "square", "sign", "floor", "ceil", "round", "trunc", "logical_not", "logical_and",
            "logical_or", "isnan", "isinf", "isfinite", "relu_", "zero_", "fill_", "copy_"]
 
@@ -363,8 +365,6 @@ def _operand(value, like):
 def where(condition, input=None, other=None):
     """input where condition is non-zero, else other (scalars allowed); where(condition) gives nonzero()."""
     if input is None and other is None:
-        from .indexing import nonzero
-
         return nonzero(condition, as_tuple=True)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     return _Where.apply(_operand(condition, like), _operand(input, like), _operand(other, like))
@@ -383,6 +383,22 @@ class _Where(Function):
         ga = sum_to(where(c, g, 0.0), a_shape) if ctx.needs_input_grad[1] else None
         gb = sum_to(where(c, 0.0, g), b_shape) if ctx.needs_input_grad[2] else None
         return None, ga, gb
+
+
+@tensor_method()
+def masked_fill(input, mask, value):
+    """input with value wherever the (broadcast) mask is non-zero."""
+    return where(mask, value, input)
+
+
+@tensor_method()
+def masked_fill_(input, mask, value):
+    if records(input, value):
+        return inplace(input, lambda before: masked_fill(before, mask, value), "masked_fill_")
+    out = masked_fill(input, mask, value)
+    _core.copy_(input._a, out._a)
+    input._version += 1
+    return input
 
 
 @tensor_method()

@@ -18,6 +18,7 @@ import numpy as np
 from .. import _core
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..creation import arange
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _as_tensor_like, _wrap
 from .conv import scaled_dot_product_attention
@@ -152,8 +153,6 @@ class _SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ..creation import arange
-
         x, target = ctx.saved_tensors
         classes = x.shape[-1]
         s = ctx.smoothing
