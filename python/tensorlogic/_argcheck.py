@@ -103,7 +103,7 @@ def _as_int(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, Tensor):
-        return int(value.item()) if value.ndim == 0 and value.dtype.name == "int32" else None
+        return int(value.item()) if value.ndim == 0 and value.dtype.name in ("int32", "int64") else None
     try:
         return operator.index(value)
     except TypeError:
