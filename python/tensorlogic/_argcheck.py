@@ -1,7 +1,8 @@
 """Argument checking for every public op, in one place (SPEC §6).
 
 `guard_namespace` wraps the public functions of a module and the methods of Tensor. A call that succeeds
-pays one Python frame and a type test of its integer arguments; when an op raises, its arguments are checked against the kind
+pays one Python frame and a type test of its integer arguments; when an op raises an error that would show
+our internals rather than the user's mistake, its arguments are checked against the kind
 each parameter has in PyTorch (read from the parameter's name and default, PyTorch's names being
 consistent across ops), and a bad one gets PyTorch's TypeError/ValueError/OverflowError naming the op and
 the argument. An internal error that no bad argument explains (an AttributeError on `_a`, a pybind11
@@ -11,6 +12,7 @@ import functools
 import inspect
 import numbers
 import operator
+import sys
 
 import numpy as np
 
@@ -30,7 +32,7 @@ _DIM = {"dim", "dim0", "dim1", "start_dim", "end_dim"}  # one dimension of the i
 _DIMS = {"dims", "source", "destination"}  # an int or a sequence of ints (None where the default is None)
 # Ops whose `dim` may also be a sequence of dimensions.
 _DIM_SEQUENCE_OPS = {"sum", "mean", "amax", "amin", "std", "var", "norm", "logsumexp", "squeeze", "flip", "count_nonzero",
-                     "roll", "nansum", "nanmean", "aminmax"}
+                     "roll", "nansum", "nanmean", "aminmax", "prod", "argmax", "argmin"}
 _BOOL = {"keepdim", "accumulate", "as_tuple", "ceil_mode", "count_include_pad", "is_causal", "enable_gqa",
          "return_indices", "requires_grad", "sparse", "sparse_grad", "scale_grad_by_freq", "non_blocking", "copy"}
 _NUMBER = {"alpha", "beta", "threshold", "eps", "label_smoothing", "dropout_p", "norm_type", "max_norm", "start",
@@ -44,7 +46,8 @@ _STR = {"equation", "reduction", "mode", "approximate", "activation", "rounding_
 # Where a name means something else in one op (the tensor `value` of attention, `start` of narrow).
 _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention", "value"): "tensor",
               ("narrow", "start"): "int", ("pad", "value"): "number", ("where", "input"): "tensor_or_number",
-              **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")}}
+              **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")},
+              ("max", "dim"): "any", ("min", "dim"): "any"}  # max(input, other) is the elementwise maximum
 # Ops that run user code (hooks) or have errors of their own: not wrapped.
 _NOT_GUARDED = {"backward", "register_hook", "save", "load"}
 
@@ -52,7 +55,7 @@ _NOT_GUARDED = {"backward", "register_hook", "save", "load"}
 def _kind(op, param):
     name, default = param.name, param.default
     kind = _OVERRIDES.get((op, name))
-    if name in _UNCHECKED or name == "self":
+    if name in _UNCHECKED or name == "self" or kind == "any":
         return None
     if kind is None:
         if name in _TENSORS:
@@ -272,11 +275,10 @@ def guard(fn, op=None):
         except (TensorLogicError, MemoryError):
             raise
         except Exception as error:
-            problem = find_bad_argument(op, signature, args, kwargs)
-            if problem is None and _is_internal(error):
-                problem = TypeError(f"{op}() received an invalid combination of arguments - got {_describe(args, kwargs)}")
-            if problem is None:
-                raise
+            if not _is_internal(error):
+                raise  # the op's own typed error, which names it
+            problem = find_bad_argument(op, signature, args, kwargs) or TypeError(
+                f"{op}() received an invalid combination of arguments - got {_describe(args, kwargs)}")
             raise problem from None
 
     guarded._tl_guarded = True
@@ -294,21 +296,27 @@ def _public_function(name, value):
             and not value.__module__.startswith("tensorlogic.lang") and not getattr(value, "_tl_guarded", False))
 
 
+def _guarded(fn, name, cache):
+    """The one wrapper of `fn`, also put in the module that defines it, so that every name of the op
+    (tl.softmax, F.softmax, tensorlogic.ops.rows.softmax) stays one function."""
+    if fn not in cache:
+        cache[fn] = guard(fn, name)
+        home = sys.modules.get(fn.__module__)
+        if getattr(home, fn.__name__, None) is fn:
+            setattr(home, fn.__name__, cache[fn])
+    return cache[fn]
+
+
 def guard_namespace(namespace, names, cache):
-    """Replaces each public function among `names` in the dict `namespace` by its guarded form (one
-    wrapper per function object, shared through `cache`, so tl.sum and Tensor.sum stay one function)."""
+    """Replaces each public function among `names` in the dict `namespace` by its guarded form."""
     for name in names:
         value = namespace.get(name)
         if _public_function(name, value):
-            if value not in cache:
-                cache[value] = guard(value, name)
-            namespace[name] = cache[value]
+            namespace[name] = _guarded(value, name, cache)
 
 
 def guard_tensor_methods(cache):
     """Guards Tensor's public methods (operators keep their lean path: they are the hottest calls)."""
     for name, value in list(vars(Tensor).items()):
         if _public_function(name, value):
-            if value not in cache:
-                cache[value] = guard(value, name)
-            setattr(Tensor, name, cache[value])
+            setattr(Tensor, name, _guarded(value, name, cache))
