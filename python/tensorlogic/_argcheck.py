@@ -5,7 +5,7 @@ pays one Python frame and a type test of its integer arguments; when an op raise
 our internals rather than the user's mistake, its arguments are checked against the kind
 each parameter has in PyTorch (read from the parameter's name and default, PyTorch's names being
 consistent across ops), and a bad one gets PyTorch's TypeError/ValueError/OverflowError naming the op and
-the argument. An internal error that no bad argument explains (an AttributeError on `_a`, a pybind11
+the argument (IndexError for a dim out of range). An internal error that no bad argument explains (an AttributeError on `_a`, a pybind11
 cast message, "truth value ... ambiguous") never reaches the user as such: it becomes a TypeError naming
 the op and the kinds of arguments it got."""
 import functools
@@ -48,6 +48,9 @@ _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention",
               ("narrow", "start"): "int", ("pad", "value"): "number", ("where", "input"): "tensor_or_number",
               **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")},
               ("max", "dim"): "any", ("min", "dim"): "any"}  # max(input, other) is the elementwise maximum
+_KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER, "tensor_or_number"), (_INT, "int"),
+                  (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
+                  (_ALLOC_SIZE, "size"), (_STR, "str"))
 # Ops that run user code (hooks) or have errors of their own: not wrapped.
 _NOT_GUARDED = {"backward", "register_hook", "save", "load"}
 
@@ -57,30 +60,12 @@ def _kind(op, param):
     kind = _OVERRIDES.get((op, name))
     if name in _UNCHECKED or name == "self" or kind == "any":
         return None
+    if kind is None and name == "dim":
+        kind = "dims" if op in _DIM_SEQUENCE_OPS else "dim"
     if kind is None:
-        if name in _TENSORS:
-            kind = "tensors"
-        elif name in _TENSOR:
-            kind = "tensor"
-        elif name in _TENSOR_OR_NUMBER:
-            kind = "tensor_or_number"
-        elif name in _INT:
-            kind = "int"
-        elif name in _DIM:
-            kind = "dims" if name == "dim" and op in _DIM_SEQUENCE_OPS else "dim"
-        elif name in _DIMS:
-            kind = "dims"
-        elif name in _BOOL:
-            kind = "bool"
-        elif name in _NUMBER:
-            kind = "number"
-        elif name in _SHAPE:
-            kind = "shape"
-        elif name in _ALLOC_SIZE:
-            kind = "size"
-        elif name in _STR:
-            kind = "str"
-        elif name == "dtype":
+        kind = next((k for names, k in _KINDS_BY_NAME if name in names), None)
+    if kind is None:
+        if name == "dtype":
             kind = "dtype"
         elif isinstance(default, bool):
             kind = "bool"
