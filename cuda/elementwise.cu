@@ -1,9 +1,9 @@
-// Elementwise kernel families on CUDA: the scalar math of cpp/cpu/elementwise_ops.h (compiled for the
+// Elementwise kernel families on CUDA: the scalar math of cpp/kernels/elementwise.h (compiled for the
 // device), computed in f32 and rounded once, through the map kernels of map.cuh.
 #include <memory>
 
 #include "../cpp/core/op_dispatch.h"
-#include "../cpp/cpu/elementwise_ops.h"
+#include "../cpp/kernels/elementwise.h"
 #include "cuda_backend.h"
 #include "map.cuh"
 
@@ -13,16 +13,16 @@ namespace {
 template <UnaryOp Op>
 struct UnaryF16 {
   UnaryParams p;
-  __device__ float operator()(float x) const { return cpu::unary_f32<Op>(x, p); }
+  __device__ float operator()(float x) const { return kernels::unary_f32(Op, x, p.a, p.b); }
 };
 template <UnaryOp Op>
 struct UnaryI32 {
   UnaryParams p;
-  __device__ int32_t operator()(int32_t x) const { return cpu::unary_i32<Op>(x, p); }
+  __device__ int32_t operator()(int32_t x) const { return kernels::unary_i32(Op, x, p.a, p.b); }
 };
 template <BinaryOp Op>
 struct BinaryF16 {
-  __device__ float operator()(float a, float b) const { return cpu::binary_f32<Op>(a, b); }
+  __device__ float operator()(float a, float b) const { return kernels::binary_f32(Op, a, b); }
 };
 // A scalar operand on the left (kLeft) or the right of the array operand.
 template <BinaryOp Op, bool kLeft, typename T>
@@ -31,7 +31,7 @@ struct BinaryScalar {
   int* zero_div;
   __device__ auto operator()(T x) const {
     if constexpr (std::is_same_v<T, float>) {
-      return kLeft ? cpu::binary_f32<Op>(s, x) : cpu::binary_f32<Op>(x, s);
+      return kLeft ? kernels::binary_f32(Op, s, x) : kernels::binary_f32(Op, x, s);
     } else {
       return int_op(kLeft ? s : x, kLeft ? x : s);
     }
@@ -43,7 +43,7 @@ struct BinaryI32 {
   int* zero_div;
   __device__ int32_t operator()(int32_t a, int32_t b) const {
     bool flag = false;
-    const int32_t r = cpu::binary_i32<Op>(a, b, &flag);
+    const int32_t r = kernels::binary_i32(Op, a, b, &flag);
     if (flag) *zero_div = 1;
     return r;
   }
@@ -51,7 +51,7 @@ struct BinaryI32 {
 template <BinaryOp Op>
 struct CompareI32 {
   int* zero_div;
-  __device__ float operator()(int32_t a, int32_t b) const { return cpu::compare_i32<Op>(a, b); }
+  __device__ float operator()(int32_t a, int32_t b) const { return kernels::compare(Op, a, b); }
 };
 template <BinaryOp Op, bool kLeft, typename T>
 __device__ auto BinaryScalar<Op, kLeft, T>::int_op(int32_t a, int32_t b) const {

@@ -81,6 +81,8 @@ UNARY = [
     ("clamp", lambda x: tl.clamp(x, -0.5, 0.7), lambda x: torch.clamp(x, -0.5, 0.7), f16),
     ("pow_scalar", lambda x: x ** 2.5, lambda x: x ** 2.5, pos), ("rpow", lambda x: 2.0 ** x, lambda x: 2.0 ** x, f16),
     ("scalar_ops", lambda x: (3.0 - x) * 0.5 / (x + 4.0), lambda x: (3.0 - x) * 0.5 / (x + 4.0), f16),
+    ("erf", tl.erf, torch.erf, f16), ("erfc", tl.erfc, torch.erfc, f16),
+    ("erfinv", tl.erfinv, torch.erfinv, lambda rng, *shape: f16(rng, *shape, low=-0.9, high=0.9)),
 ]
 
 
@@ -447,6 +449,15 @@ def test_gradcheck_on_real_ops(device):
     report = tl.autograd.gradcheck(lambda x, w: tl.softmax(x @ w, -1), (x, w), atol=5e-3,
                                    reference=lambda x, w: torch.softmax(torch.tensor(x) @ torch.tensor(w), -1).numpy())
     assert report and report.worst is not None
+
+
+@pytest.mark.parametrize("name,low,high", [("erf", -2.0, 2.0), ("erfc", -2.0, 2.0), ("erfinv", -0.9, 0.9)])
+def test_gradcheck_erf_family(name, low, high, device):
+    rng = np.random.default_rng()
+    x = tl.tensor(f16(rng, 3, 4, low=low, high=high), device=device).requires_grad_()
+    oracle = getattr(torch, name)
+    assert tl.autograd.gradcheck(getattr(tl, name), (x,),
+                                 reference=lambda v: oracle(torch.tensor(v, dtype=torch.float64)).numpy())
 
 
 def test_grad_with_respect_to_an_intermediate(device):

@@ -70,6 +70,9 @@ UNARY = {
     "pow_m1": (U.pow, lambda t: torch.pow(t, -1.0), (-1.0,)),
     "rpow2": (U.rpow, lambda t: torch.pow(2.0, t), (2.0,)),
     "logical_not": (U.logical_not, lambda t: (t == 0).double(), ()),
+    "erf": (U.erf, torch.erf, ()),
+    "erfc": (U.erfc, torch.erfc, ()),
+    "erfinv": (U.erfinv, torch.erfinv, ()),
 }
 
 

@@ -15,7 +15,8 @@ UNARY = [
     ("cos", torch.cos, None), ("tanh", torch.tanh, None), ("sigmoid", torch.sigmoid, None), ("relu", torch.relu, None),
     ("silu", TF.silu, None), ("softplus", TF.softplus, None), ("reciprocal", torch.reciprocal, "pos"),
     ("square", torch.square, None), ("sign", torch.sign, None), ("floor", torch.floor, None), ("ceil", torch.ceil, None),
-    ("round", torch.round, None), ("trunc", torch.trunc, None),
+    ("round", torch.round, None), ("trunc", torch.trunc, None), ("erf", torch.erf, None),
+    ("erfc", torch.erfc, None), ("erfinv", torch.erfinv, None),
 ]
 
 

@@ -4,12 +4,12 @@
 #include <type_traits>
 
 #include "../core/op_dispatch.h"
+#include "../core/strided.h"
+#include "../kernels/elementwise.h"
 #include "cpu_backend.h"
-#include "elementwise_ops.h"
 #include "elementwise_simd.h"
 #include "f16_convert.h"
 #include "parallel.h"
-#include "strided.h"
 #include "tensorlogic/errors.h"
 
 namespace tensorlogic::cpu {
@@ -81,7 +81,7 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
     int32_t* dst = out.data_as<int32_t>();
     dispatch_unary(op, [&](auto tag) {
       for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
-        for (int64_t i = 0; i < n; ++i) dst[off[1] + i * so] = unary_i32<decltype(tag)::value>(src[off[0] + i * si], params);
+        for (int64_t i = 0; i < n; ++i) dst[off[1] + i * so] = kernels::unary_i32(decltype(tag)::value, src[off[0] + i * si], params.a, params.b);
       });
     });
     return;
@@ -100,7 +100,7 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
     for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
       float block[kBlock];
       load_block(src + off[0], si, n, block);
-      for (int64_t i = 0; i < n; ++i) block[i] = unary_f32<decltype(tag)::value>(block[i], params);
+      for (int64_t i = 0; i < n; ++i) block[i] = kernels::unary_f32(decltype(tag)::value, block[i], params.a, params.b);
       store_block(block, n, dst + off[1], so);
     });
   });
@@ -140,11 +140,11 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
         const int32_t* y = pb + off[1];
         if (out.dtype() == Dtype::float16) {
           half* dst = out.data_as<half>() + off[2];
-          for (int64_t i = 0; i < n; ++i) dst[i * io] = to_half(compare_i32<kOp>(x[i * ia], y[i * ib]));
+          for (int64_t i = 0; i < n; ++i) dst[i * io] = to_half(kernels::compare(kOp, x[i * ia], y[i * ib]));
         } else {
           int32_t* dst = out.data_as<int32_t>() + off[2];
           bool zero_div = false;
-          for (int64_t i = 0; i < n; ++i) dst[i * io] = binary_i32<kOp>(x[i * ia], y[i * ib], &zero_div);
+          for (int64_t i = 0; i < n; ++i) dst[i * io] = kernels::binary_i32(kOp, x[i * ia], y[i * ib], &zero_div);
           if (zero_div) divide_by_zero = true;
         }
       });
@@ -174,7 +174,7 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
       float x[kBlock], y[kBlock];
       if (pa) load_block(pa + off[0], ia, n, x); else std::fill(x, x + n, fa);
       if (pb) load_block(pb + off[1], ib, n, y); else std::fill(y, y + n, fb);
-      for (int64_t i = 0; i < n; ++i) x[i] = binary_f32<kOp>(x[i], y[i]);
+      for (int64_t i = 0; i < n; ++i) x[i] = kernels::binary_f32(kOp, x[i], y[i]);
       store_block(x, n, po + off[2], io);
     });
   });

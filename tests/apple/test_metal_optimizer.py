@@ -17,15 +17,15 @@ CASES = [
 ]
 
 
-def coeffs(kind, p, numel):
-    """The host-side coefficients (as objc/metal_backend.mm derives them from OptimizerParams)."""
+def coeffs(kind, p, numel, slots):
+    """The host-side coefficients (as optimizer_coeffs in cpp/core/optim.cpp derives them from OptimizerParams)."""
     bc1 = 1.0 - p.beta1 ** p.step
     bc2 = 1.0 - p.beta2 ** p.step
     return params("OptimizerCoeffs", numel=numel, lr=p.lr, wd=p.weight_decay, momentum=p.momentum,
                   dampening=p.dampening, beta1=p.beta1, beta2=p.beta2, eps=p.eps, alpha=p.alpha,
                   step_size=p.lr / bc1, bc2_sqrt=math.sqrt(bc2), decay=1.0 - p.lr * p.weight_decay,
                   scale=p.grad_scale, nesterov=int(p.nesterov), maximize=int(p.maximize), amsgrad=int(p.amsgrad),
-                  centered=int(p.centered), first=int(p.step == 1))
+                  centered=int(p.centered), first=int(p.step == 1), slots=slots - 1)
 
 
 @pytest.mark.parametrize("kind,options", CASES, ids=[f"{k}-{'-'.join(o) or 'plain'}" for k, o in CASES])
@@ -46,7 +46,7 @@ def test_optimizer_steps_match_cpu_backend(metal_lib, rng, kind, options):
         grad = (rng.standard_normal(n) * 10.0 ** rng.integers(-4, 1)).astype(np.float16)
         p.step = step
         _core.optimizer_step(okind, p, cpu_param, _core.from_numpy(grad), cpu_state)
-        buffers = {0: gpu_param, 1: grad, 2: gpu_state[0], 6: coeffs(kind, p, n)}
+        buffers = {0: gpu_param, 1: grad, 2: gpu_state[0], 6: coeffs(kind, p, n, slots)}
         for k in range(3):
             buffers[3 + k] = gpu_state[k + 1] if k + 1 < slots else gpu_state[0]
         lib.run("optimizer_step", buffers, [-(-n // 64)], [64],
