@@ -37,6 +37,9 @@ REPRODUCERS = [
     ("tl.zeros(3, 3).sum(0, keepdim=tl.tensor([1.0, 2.0]))", "TypeError"),
     ("tl.einsum('ij,jé->i', tl.zeros(2, 2), tl.zeros(2, 2))", "EinsumError"),
     ("tl.zeros(3).permute(-2**63)", "IndexError"),
+    ("tl.pad(tl.zeros(3), (2**63 - 1, 2))", "MemoryError"),  # found by the fuzzer under UBSan
+    ("tl.pad(tl.zeros(3), (-2**63, 2))", "ValueError"),
+    ("tl.zeros(2).reshape(2, -2**63)", "ValueError"),
 ]
 
 

@@ -35,7 +35,10 @@ bool checked_numel(const Shape& shape, int64_t* numel) {
 
 int64_t numel_of(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t s : shape) n *= s;
+  for (int64_t s : shape) {
+    // Arrays' shapes never overflow (checked_numel); a shape the user passed may, before it is checked.
+    if (__builtin_mul_overflow(n, s, &n)) return INT64_MAX;
+  }
   return n;
 }
 

@@ -42,7 +42,7 @@ class Storage {
   uint64_t version_ = 0;
 };
 
-int64_t numel_of(const Shape& shape);  // unchecked: for shapes of existing arrays (checked when built)
+int64_t numel_of(const Shape& shape);  // saturates at INT64_MAX (arrays' own shapes never reach it)
 // Overflow-checked size arithmetic: every shape an Array is built with passes through checked_numel, so
 // element counts, strides (products of sizes) and byte sizes computed from an Array never wrap.
 // False when a size is negative or the product of the sizes (zeros counted as ones) exceeds int64.
