@@ -40,6 +40,7 @@ REPRODUCERS = [
     ("tl.pad(tl.zeros(3), (2**63 - 1, 2))", "MemoryError"),  # found by the fuzzer under UBSan
     ("tl.pad(tl.zeros(3), (-2**63, 2))", "ValueError"),
     ("tl.zeros(2).reshape(2, -2**63)", "ValueError"),
+    ("tl.index_select(tl.zeros((), requires_grad=True), -1, tl.tensor([1]))", "IndexError"),  # found by the fuzzer
 ]
 
 

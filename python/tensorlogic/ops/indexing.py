@@ -286,6 +286,8 @@ def index_select(input, dim, index):
         index = index if isinstance(index, Tensor) else _wrap(_index_tensor(index, input))
         if index.ndim != 1:
             raise IndexError(f"index_select: index must be 1-d, got shape {list(index.shape)}")
+        if input.ndim == 0:  # a 0-d input is indexed as one element, as the native path does
+            input = input.reshape(1)
         return _Index.apply(input, (slice(None),) * (dim % input.ndim) + (index,))
     return _wrap(_core.index_select(input._a, dim, _index_tensor(index, input)))
 
