@@ -19,6 +19,20 @@ namespace {
 
 constexpr NSUInteger kThreads = 256;
 
+// The elementwise kernels hold f16 and int32 values; int64 and bool values have no Metal kernel there yet.
+void require_32bit(const char* op, const Array& a) {
+  if (a.dtype() == Dtype::int64 || a.dtype() == Dtype::bool_) {
+    throw DeviceError(std::string("metal: ") + op + " has no kernel for " + dtype_name(a.dtype()) +
+                      " values (run it on the cpu, or convert with .int() or .float())");
+  }
+}
+
+// The suffix of a kernel's name for each dtype (copy_i64_f16, index_scatter_b8, ...).
+const char* dtype_short_name(Dtype dtype) {
+  static const char* const names[] = {"f16", "i32", "i64", "b8"};
+  return names[static_cast<int>(dtype)];
+}
+
 // Elementwise geometry: dims of size 1 dropped and dims merged where every operand is contiguous across
 // them, so typical views need few dims (slots 0..2 inputs, 3 the output).
 params::ElementwiseParams elementwise_params(const char* op, const Shape& shape, const Strides* operands[4],
@@ -137,9 +151,11 @@ void MetalBackend::copy(const Array& src, const Array& dst) {
   const Strides* operands[4] = {&src.strides(), nullptr, nullptr, &dst.strides()};
   bool contiguous = false;
   const auto p = elementwise_params("copy", dst.shape(), operands, &contiguous);
-  const char* name = src.dtype() == dst.dtype() ? (src.itemsize() == 2 ? "copy_u16" : "copy_u32")
-                                                 : (src.dtype() == Dtype::float16 ? "copy_f16_i32" : "copy_i32_f16");
-  id<MTLComputePipelineState> pipeline = context_.pipeline("copy", name, {});
+  // copy_u<bits> moves raw words; copy_<from>_<to> converts (metal/copy.metal).
+  const std::string name = src.dtype() == dst.dtype() ? "copy_u" + std::to_string(8 * src.itemsize())
+                                                      : std::string("copy_") + dtype_short_name(src.dtype()) + "_" +
+                                                            dtype_short_name(dst.dtype());
+  id<MTLComputePipelineState> pipeline = context_.pipeline("copy", name.c_str(), {});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
     launch.bind(src, 0);
@@ -153,9 +169,17 @@ void MetalBackend::fill(const Array& dst, double value) {
   const Strides* operands[4] = {nullptr, nullptr, nullptr, &dst.strides()};
   bool contiguous = false;
   auto p = elementwise_params("fill", dst.shape(), operands, &contiguous);
-  p.iscalar_a = dst.dtype() == Dtype::float16 ? static_cast<int32_t>(to_half(static_cast<float>(value)).bits)
-                                                : static_cast<int32_t>(value);
-  id<MTLComputePipelineState> pipeline = context_.pipeline("copy", dst.itemsize() == 2 ? "fill_u16" : "fill_u32", {});
+  if (dst.dtype() == Dtype::float16) {
+    p.iscalar_a = static_cast<int32_t>(to_half(static_cast<float>(value)).bits);
+  } else if (dst.dtype() == Dtype::bool_) {
+    p.iscalar_a = value != 0.0 ? 1 : 0;
+  } else {
+    const uint64_t word = static_cast<uint64_t>(static_cast<int64_t>(value));
+    p.iscalar_a = static_cast<int32_t>(static_cast<uint32_t>(word));
+    p.iscalar_b = static_cast<int32_t>(static_cast<uint32_t>(word >> 32));
+  }
+  const std::string name = "fill_u" + std::to_string(8 * dst.itemsize());
+  id<MTLComputePipelineState> pipeline = context_.pipeline("copy", name.c_str(), {});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
     launch.bind(dst, 0);
@@ -166,6 +190,7 @@ void MetalBackend::fill(const Array& dst, double value) {
 
 // ---- elementwise -----------------------------------------------------------------------------------
 void MetalBackend::unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) {
+  require_32bit(unary_name(op), in);
   const Strides* operands[4] = {&in.strides(), nullptr, nullptr, &out.strides()};
   bool contiguous = false;
   auto p = elementwise_params(unary_name(op), out.shape(), operands, &contiguous);
@@ -193,6 +218,7 @@ void MetalBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const
   p.scalar_b = static_cast<float>(b.scalar);
   p.iscalar_a = static_cast<int32_t>(a.scalar);
   p.iscalar_b = static_cast<int32_t>(b.scalar);
+  require_32bit(binary_name(op), a.array ? *a.array : *b.array);
   const bool ints = (a.array ? a.array->dtype() : b.array->dtype()) == Dtype::int32;
   const std::vector<Constant> constants = {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, contiguous),
                                            bool_constant(2, a.array == nullptr), bool_constant(3, b.array == nullptr)};
@@ -228,6 +254,7 @@ void MetalBackend::ternary(TernaryOp op, const Array& a, const Array& b, const A
   const Strides* operands[4] = {&a.strides(), &b.strides(), &c.strides(), &out.strides()};
   bool contiguous = false;
   const auto p = elementwise_params(op == TernaryOp::where ? "where" : "affine", out.shape(), operands, &contiguous);
+  require_32bit("where", out);
   const bool ints = op == TernaryOp::where && out.dtype() == Dtype::int32;
   id<MTLComputePipelineState> pipeline = context_.pipeline(
       "elementwise", ints ? "where_i32" : "ternary_f16",
@@ -426,7 +453,7 @@ void MetalBackend::index_gather(const Array& src, const std::vector<int64_t>& of
   p.blocks = static_cast<long>(offsets.size());
   const Array device_offsets = upload(offsets.data(), offsets.size() * sizeof(int64_t));
   id<MTLComputePipelineState> pipeline =
-      context_.pipeline("indexing", src.itemsize() == 2 ? "index_gather_u16" : "index_gather_u32", {});
+      context_.pipeline("indexing", "index_gather_u" + std::to_string(8 * src.itemsize()), {});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
     launch.bind(src, 0);
@@ -462,7 +489,7 @@ void MetalBackend::index_scatter(const Array& values, const std::vector<int64_t>
   const Array device_starts = upload(seg_starts.data(), seg_starts.size() * sizeof(int32_t));
   const Array device_order = upload(order.data(), order.size() * sizeof(int32_t));
   id<MTLComputePipelineState> pipeline = context_.pipeline(
-      "indexing", dst.dtype() == Dtype::float16 ? "index_scatter_f16" : "index_scatter_i32",
+      "indexing", std::string("index_scatter_") + dtype_short_name(dst.dtype()),
       {bool_constant(0, accumulate)});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
@@ -564,7 +591,7 @@ void MetalBackend::tri(const Array& in, int64_t k, bool upper, const Array& out)
   }
   p.k = k;
   id<MTLComputePipelineState> pipeline =
-      context_.pipeline("tri", in.itemsize() == 2 ? "tri_u16" : "tri_u32", {bool_constant(0, upper)});
+      context_.pipeline("tri", "tri_u" + std::to_string(8 * in.itemsize()), {bool_constant(0, upper)});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
     launch.bind(in, 0);

@@ -16,7 +16,10 @@ ALL_F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)
 
 
 def ulp_distance(a, b):
-    """Distance in f16 steps (0 between NaNs and between +0 and -0; large when only one is NaN)."""
+    """Distance in f16 steps (0 between NaNs and between +0 and -0; large when only one is NaN); bool
+    results (comparisons, logical ops) count as 0/1."""
+    a, b = (x.astype(np.float16) if x.dtype == np.bool_ else x for x in (np.asarray(a), np.asarray(b)))
+
     def key(x):
         bits = x.view(np.uint16).astype(np.int32)
         return np.where(bits & 0x8000, -(bits & 0x7FFF), bits)
@@ -28,7 +31,7 @@ def ulp_distance(a, b):
 def assert_ulp(actual, expected, inputs, max_ulp=1, label=""):
     with np.errstate(over="ignore"):
         expected = np.asarray(expected, dtype=np.float64).astype(np.float16)
-    d = ulp_distance(np.asarray(actual), expected)
+    d = ulp_distance(actual, expected)
     bad = np.flatnonzero(d > max_ulp)
     assert bad.size == 0, (f"{label}: {bad.size} values off by more than {max_ulp} ulp; first inputs "
                            f"{np.asarray(inputs).reshape(-1)[bad[:5]]} -> {np.asarray(actual).reshape(-1)[bad[:5]]}, "
@@ -128,7 +131,8 @@ def test_binary_matches_torch(device, name, shapes):
     expected = ref_fn(cast(a), cast(b)).double().numpy()
     ta, tb = to_tl(a, device), to_tl(b, device)
     got = host(_wrap(_core.binary(op, ta._a, tb._a)))
-    assert got.dtype == np.float16
+    assert got.dtype == (np.bool_ if name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or")
+                         else np.float16)
     assert_ulp(got, expected, np.broadcast_to(a, expected.shape), label=name)
     np.testing.assert_array_equal(host(ta), a)  # inputs unchanged
     # scalar on either side (-0.0 checks that the scalar keeps its sign: x / -0.0 is -inf)
@@ -158,22 +162,28 @@ INT_OPS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "maximum": np.
            "floor_divide": np.floor_divide, "remainder": np.remainder}
 
 
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
 @pytest.mark.parametrize("name", sorted(INT_OPS))
-def test_int32_paths(device, name):
-    rng = np.random.default_rng(len(name))
-    a = rng.integers(-1000, 1000, (4, 9), dtype=np.int32)
-    b = rng.integers(1, 50, (9,), dtype=np.int32) * rng.choice([-1, 1], 9).astype(np.int32)
-    a[0, 0] = np.iinfo(np.int32).max
+def test_int_paths(device, name, itype):
+    if device == "metal" and itype == np.int64:
+        pytest.skip("metal has no int64 elementwise kernels")
+    rng = np.random.default_rng()
+    big = 1000 if itype == np.int32 else 1 << 40  # int64 values f16 (and int32) cannot hold
+    a = rng.integers(-big, big, (4, 9), dtype=itype)
+    b = rng.integers(1, 50, (9,), dtype=itype) * rng.choice([-1, 1], 9).astype(itype)
+    a[0, 0] = np.iinfo(itype).max
     got = host(_wrap(_core.binary(getattr(B, name), to_tl(a, device)._a, to_tl(b, device)._a)))
-    assert got.dtype == np.int32
+    assert got.dtype == itype
     with np.errstate(over="ignore"):
-        np.testing.assert_array_equal(got, INT_OPS[name](a, b).astype(np.int32))
+        np.testing.assert_array_equal(got, INT_OPS[name](a, b).astype(itype))
     cmp = host(_wrap(_core.binary(B.lt, to_tl(a, device)._a, to_tl(b, device)._a)))
-    assert cmp.dtype == np.float16
-    np.testing.assert_array_equal(cmp, (a < b).astype(np.float16))
+    assert cmp.dtype == np.bool_
+    np.testing.assert_array_equal(cmp, a < b)
+    near = a + 1  # exact comparisons where f16 would round both sides to one value
+    np.testing.assert_array_equal(host(_wrap(_core.binary(B.eq, to_tl(a, device)._a, to_tl(near, device)._a))), a == near)
     if name in ("floor_divide", "remainder"):
         with pytest.raises(ValueError):
-            _core.binary(getattr(B, name), to_tl(a, device)._a, to_tl(np.zeros(9, np.int32), device)._a)
+            _core.binary(getattr(B, name), to_tl(a, device)._a, to_tl(np.zeros(9, itype), device)._a)
     np.testing.assert_array_equal(host(_wrap(_core.unary(U.abs, to_tl(a, device)._a))), np.abs(a))
 
 

@@ -25,10 +25,12 @@ Array arange(double start, double end, double step, Dtype dtype, Device device) 
   }
   const double count = std::ceil((end - start) / step);
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
-  if (dtype == Dtype::int32) {
-    std::vector<int32_t> host(n);
-    for (int64_t i = 0; i < n; ++i) host[i] = static_cast<int32_t>(start + static_cast<double>(i) * step);
-    return from_host(host.data(), {n}, Dtype::int32, device);
+  if (dtype == Dtype::bool_) throw DtypeError("arange: not implemented for bool (PyTorch neither)");
+  if (is_integer(dtype)) {
+    std::vector<int64_t> host(n);
+    for (int64_t i = 0; i < n; ++i) host[i] = static_cast<int64_t>(start + static_cast<double>(i) * step);
+    const Array out = from_host(host.data(), {n}, Dtype::int64, device);
+    return dtype == Dtype::int64 ? out : astype(out, dtype);
   }
   std::vector<float> host(n);
   for (int64_t i = 0; i < n; ++i) host[i] = static_cast<float>(start + static_cast<double>(i) * step);

@@ -1,8 +1,9 @@
-// The scalar math of each elementwise op, in f32 (and int32 where the op keeps integers). Every
+// The scalar math of each elementwise op, in f32 (and int32/int64 where the op keeps integers). Every
 // backend's kernels follow these definitions; the CPU kernels instantiate them directly.
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "tensorlogic/ops.h"
 
@@ -67,16 +68,18 @@ TL_HD inline float unary_f32(float x, const UnaryParams& p) {
   return x;
 }
 
-template <UnaryOp Op>
-TL_HD inline int32_t unary_i32(int32_t x, const UnaryParams& p) {
-  if constexpr (Op == UnaryOp::neg) return static_cast<int32_t>(0u - static_cast<uint32_t>(x));
-  if constexpr (Op == UnaryOp::abs) return x < 0 ? static_cast<int32_t>(0u - static_cast<uint32_t>(x)) : x;
-  if constexpr (Op == UnaryOp::square) return static_cast<int32_t>(static_cast<uint32_t>(x) * static_cast<uint32_t>(x));
-  if constexpr (Op == UnaryOp::sign) return (x > 0) - (x < 0);
-  if constexpr (Op == UnaryOp::relu) return x > 0 ? x : 0;
+// Integer math (T = int32_t or int64_t) wraps on overflow like PyTorch (through the unsigned type).
+template <UnaryOp Op, typename T>
+TL_HD inline T unary_int(T x, const UnaryParams& p) {
+  using U = std::make_unsigned_t<T>;
+  if constexpr (Op == UnaryOp::neg) return static_cast<T>(U{0} - static_cast<U>(x));
+  if constexpr (Op == UnaryOp::abs) return x < 0 ? static_cast<T>(U{0} - static_cast<U>(x)) : x;
+  if constexpr (Op == UnaryOp::square) return static_cast<T>(static_cast<U>(x) * static_cast<U>(x));
+  if constexpr (Op == UnaryOp::sign) return static_cast<T>((x > 0) - (x < 0));
+  if constexpr (Op == UnaryOp::relu) return x > 0 ? x : T{0};
   if constexpr (Op == UnaryOp::clamp) {
     const double v = std::fmin(std::fmax(static_cast<double>(x), static_cast<double>(p.a)), static_cast<double>(p.b));
-    return static_cast<int32_t>(v);
+    return static_cast<T>(v);
   }
   return x;
 }
@@ -117,12 +120,13 @@ TL_HD inline float binary_f32(float a, float b) {
 }
 
 // Integer ops wrap on overflow like PyTorch; division by zero is reported by the caller (flag).
-template <BinaryOp Op>
-TL_HD inline int32_t binary_i32(int32_t a, int32_t b, bool* divide_by_zero) {
-  const uint32_t ua = static_cast<uint32_t>(a), ub = static_cast<uint32_t>(b);
-  if constexpr (Op == BinaryOp::add) return static_cast<int32_t>(ua + ub);
-  if constexpr (Op == BinaryOp::sub) return static_cast<int32_t>(ua - ub);
-  if constexpr (Op == BinaryOp::mul) return static_cast<int32_t>(ua * ub);
+template <BinaryOp Op, typename T>
+TL_HD inline T binary_int(T a, T b, bool* divide_by_zero) {
+  using U = std::make_unsigned_t<T>;
+  const U ua = static_cast<U>(a), ub = static_cast<U>(b);
+  if constexpr (Op == BinaryOp::add) return static_cast<T>(ua + ub);
+  if constexpr (Op == BinaryOp::sub) return static_cast<T>(ua - ub);
+  if constexpr (Op == BinaryOp::mul) return static_cast<T>(ua * ub);
   if constexpr (Op == BinaryOp::maximum) return a > b ? a : b;
   if constexpr (Op == BinaryOp::minimum) return a < b ? a : b;
   if constexpr (Op == BinaryOp::floor_divide || Op == BinaryOp::remainder) {
@@ -130,8 +134,9 @@ TL_HD inline int32_t binary_i32(int32_t a, int32_t b, bool* divide_by_zero) {
       *divide_by_zero = true;
       return 0;
     }
-    if (a == INT32_MIN && b == -1) return Op == BinaryOp::floor_divide ? INT32_MIN : 0;
-    int32_t q = a / b, r = a % b;
+    constexpr T kMin = static_cast<T>(U{1} << (8 * sizeof(T) - 1));
+    if (a == kMin && b == -1) return Op == BinaryOp::floor_divide ? kMin : T{0};
+    T q = a / b, r = a % b;
     if (r != 0 && ((r < 0) != (b < 0))) {
       q -= 1;
       r += b;
@@ -141,8 +146,8 @@ TL_HD inline int32_t binary_i32(int32_t a, int32_t b, bool* divide_by_zero) {
   return a;
 }
 
-template <BinaryOp Op>
-TL_HD inline float compare_i32(int32_t a, int32_t b) {
+template <BinaryOp Op, typename T>
+TL_HD inline float compare_int(T a, T b) {
   if constexpr (Op == BinaryOp::eq) return a == b;
   if constexpr (Op == BinaryOp::ne) return a != b;
   if constexpr (Op == BinaryOp::lt) return a < b;
