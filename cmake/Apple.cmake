@@ -21,6 +21,7 @@ function(tl_add_apple_backends target)
   add_custom_command(OUTPUT "${embedded}"
     COMMAND "${CMAKE_COMMAND}" "-DMETAL_DIR=${root}/metal" "-DOUTPUT=${embedded}" -P "${root}/cmake/EmbedMetal.cmake"
     DEPENDS ${kernels} "${root}/metal/params.h" "${root}/metal/common.h" "${root}/cpp/core/philox.h"
+      "${root}/cpp/include/tensorlogic/op_enums.h" "${root}/cpp/include/tensorlogic/op_table.def"
       "${root}/cmake/EmbedMetal.cmake"
     COMMENT "Embedding metal/*.metal" VERBATIM)
   set(host "${root}/objc/metal_context.mm" "${root}/objc/metal_backend.mm")

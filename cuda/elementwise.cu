@@ -48,8 +48,7 @@ struct BinaryScalar {
     const T l = kLeft ? s : x, r = kLeft ? x : s;
     if constexpr (std::is_same_v<T, float>) {
       return cpu::binary_f32<Op>(l, r);
-    } else if constexpr (Op == BinaryOp::eq || Op == BinaryOp::ne || Op == BinaryOp::lt || Op == BinaryOp::le ||
-                         Op == BinaryOp::gt || Op == BinaryOp::ge) {
+    } else if constexpr (is_comparison(Op)) {
       return CompareInt<Op, T>{zero_div}(l, r);
     } else {
       return BinaryInt<Op, T>{zero_div}(l, r);
@@ -63,17 +62,6 @@ struct Affine {
 struct WhereF16 {
   __device__ float operator()(float c, float a, float b) const { return c != 0.0f ? a : b; }
 };
-
-bool is_comparison(BinaryOp op) {
-  return op == BinaryOp::eq || op == BinaryOp::ne || op == BinaryOp::lt || op == BinaryOp::le ||
-         op == BinaryOp::gt || op == BinaryOp::ge;
-}
-
-// The ops the core keeps in integers (others are never called with integer operands).
-bool int_unary(UnaryOp op) {
-  return op == UnaryOp::neg || op == UnaryOp::abs || op == UnaryOp::square || op == UnaryOp::sign ||
-         op == UnaryOp::relu || op == UnaryOp::clamp;
-}
 
 // A flag the integer division kernels raise on a zero divisor, read back after the launch.
 class ZeroDivFlag {
@@ -100,7 +88,7 @@ class ZeroDivFlag {
 
 void CudaBackend::unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) {
   if (is_integer(in.dtype())) {
-    if (!int_unary(op)) {
+    if (!unary_keeps_int(op)) {
       throw DeviceError(std::string("cuda: ") + unary_name(op) + " has no " + dtype_name(in.dtype()) + " kernel");
     }
     visit_int(in.dtype(), [&](auto type) {

@@ -63,6 +63,6 @@ kernel void gemm(device const half* a [[buffer(0)]], device const half* b [[buff
     float v = c_tile[(e / TILE) * MAX_TILE + e % TILE];
     if (HAS_BIAS) v += float(bias[batch * p.bias_strides[0] + r * p.bias_strides[1] + c * p.bias_strides[2]]);
     if (HAS_RESIDUAL) v += float(residual[batch * p.res_strides[0] + r * p.res_strides[1] + c * p.res_strides[2]]);
-    out[(batch * p.m + r) * p.n + c] = half(activation_f32(ACTIVATION, v));
+    out[(batch * p.m + r) * p.n + c] = half(activation_f32(Activation(ACTIVATION), v));
   }
 }

@@ -6,10 +6,10 @@ using namespace metal;
 #include "params.h"
 #include "common.h"
 
-enum : uint { R_SUM, R_MEAN, R_PROD, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN, R_VAR, R_LOGSUMEXP, R_NORM };
-
 constant uint OP [[function_constant(0)]];
 constant bool FINAL [[function_constant(1)]];  // stage 1 writes the result (a single partition)
+// The op as its enum (a function, so that the CPU harness sees the constant it last set).
+inline ReduceOp reduce_op() { return ReduceOp(OP); }
 
 #define TG_SIZE 256
 
@@ -22,39 +22,42 @@ struct Acc {
 
 inline Acc acc_init() {
   Acc a;
-  a.m = (OP == R_MAX || OP == R_ARGMAX || OP == R_LOGSUMEXP) ? -INFINITY : (OP == R_MIN || OP == R_ARGMIN ? INFINITY : 0.0f);
-  if (OP == R_NORM) a.m = 0.0f;
-  a.s = OP == R_PROD ? 1.0f : 0.0f;
+  const ReduceOp op = reduce_op();
+  a.m = (op == ReduceOp::max || op == ReduceOp::argmax || op == ReduceOp::logsumexp)
+            ? -INFINITY
+            : (op == ReduceOp::min || op == ReduceOp::argmin ? INFINITY : 0.0f);
+  if (op == ReduceOp::norm) a.m = 0.0f;
+  a.s = op == ReduceOp::prod ? 1.0f : 0.0f;
   a.c = 0.0f;
   a.i = -1;
   return a;
 }
 
 // The first NaN wins max/min/arg*, like the CPU backend and PyTorch.
-inline bool better(uint op, float x, int xi, float y, int yi) {
+inline bool better(ReduceOp op, float x, int xi, float y, int yi) {
   if (yi < 0) return xi >= 0;
   if (xi < 0) return false;
   const bool xn = isnan(x), yn = isnan(y);
   if (xn || yn) return xn && (!yn || xi < yi);
   if (x == y) return xi < yi;
-  return (op == R_MAX || op == R_ARGMAX) ? x > y : x < y;
+  return (op == ReduceOp::max || op == ReduceOp::argmax) ? x > y : x < y;
 }
 
 inline Acc acc_add(Acc a, float x, int index, float p) {
-  switch (OP) {
-    case R_SUM: case R_MEAN: a.s += x; break;
-    case R_PROD: a.s *= x; break;
-    case R_MAX: case R_MIN: case R_ARGMAX: case R_ARGMIN:
-      if (better(OP, x, index, a.m, a.i)) { a.m = x; a.i = index; }
+  switch (reduce_op()) {
+    case ReduceOp::sum: case ReduceOp::mean: a.s += x; break;
+    case ReduceOp::prod: a.s *= x; break;
+    case ReduceOp::max: case ReduceOp::min: case ReduceOp::argmax: case ReduceOp::argmin:
+      if (better(reduce_op(), x, index, a.m, a.i)) { a.m = x; a.i = index; }
       break;
-    case R_VAR: {
+    case ReduceOp::var: {
       a.c += 1.0f;
       const float d = x - a.m;
       a.m += d / a.c;
       a.s += d * (x - a.m);
       break;
     }
-    case R_LOGSUMEXP:
+    case ReduceOp::logsumexp:
       if (x > a.m) {
         a.s = a.s * exp(a.m - x) + 1.0f;
         a.m = x;
@@ -64,7 +67,7 @@ inline Acc acc_add(Acc a, float x, int index, float p) {
         a.s += exp(x - a.m);  // NaN x makes s NaN
       }
       break;
-    case R_NORM: {
+    case ReduceOp::norm: {
       const float ax = fabs(x);
       if (isinf(p) && p > 0.0f) a.m = (ax > a.m || isnan(ax)) ? ax : a.m;
       else if (p == 0.0f) a.s += ax != 0.0f ? 1.0f : 0.0f;
@@ -79,13 +82,13 @@ inline Acc acc_add(Acc a, float x, int index, float p) {
 
 // Combines a (earlier indices) with b (later indices).
 inline Acc acc_combine(Acc a, Acc b, float p) {
-  switch (OP) {
-    case R_SUM: case R_MEAN: a.s += b.s; break;
-    case R_PROD: a.s *= b.s; break;
-    case R_MAX: case R_MIN: case R_ARGMAX: case R_ARGMIN:
-      if (better(OP, b.m, b.i, a.m, a.i)) { a.m = b.m; a.i = b.i; }
+  switch (reduce_op()) {
+    case ReduceOp::sum: case ReduceOp::mean: a.s += b.s; break;
+    case ReduceOp::prod: a.s *= b.s; break;
+    case ReduceOp::max: case ReduceOp::min: case ReduceOp::argmax: case ReduceOp::argmin:
+      if (better(reduce_op(), b.m, b.i, a.m, a.i)) { a.m = b.m; a.i = b.i; }
       break;
-    case R_VAR: {
+    case ReduceOp::var: {
       const float c = a.c + b.c;
       if (c > 0.0f) {
         const float d = b.m - a.m;
@@ -95,7 +98,7 @@ inline Acc acc_combine(Acc a, Acc b, float p) {
       }
       break;
     }
-    case R_LOGSUMEXP: {
+    case ReduceOp::logsumexp: {
       const float m = max(a.m, b.m);
       if (isnan(a.m) || isnan(b.m)) {
         a.m = NAN;
@@ -105,7 +108,7 @@ inline Acc acc_combine(Acc a, Acc b, float p) {
       }
       break;
     }
-    case R_NORM:
+    case ReduceOp::norm:
       a.m = (b.m > a.m || isnan(b.m)) ? b.m : a.m;
       a.s += b.s;
       break;
@@ -115,13 +118,13 @@ inline Acc acc_combine(Acc a, Acc b, float p) {
 
 inline void acc_store(Acc a, constant ReduceParams& p, device half* out, device int* out_index, long o) {
   float v = a.s;
-  switch (OP) {
-    case R_MEAN: v = a.s / float(p.n); break;
-    case R_MAX: case R_MIN: v = a.m; break;
-    case R_ARGMAX: case R_ARGMIN: out_index[o] = a.i; return;
-    case R_VAR: v = a.s / max(a.c - p.correction, 0.0f); break;
-    case R_LOGSUMEXP: v = isnan(a.s) ? a.s : (isinf(a.m) ? a.m : a.m + log(a.s)); break;
-    case R_NORM:
+  switch (reduce_op()) {
+    case ReduceOp::mean: v = a.s / float(p.n); break;
+    case ReduceOp::max: case ReduceOp::min: v = a.m; break;
+    case ReduceOp::argmax: case ReduceOp::argmin: out_index[o] = a.i; return;
+    case ReduceOp::var: v = a.s / max(a.c - p.correction, 0.0f); break;
+    case ReduceOp::logsumexp: v = isnan(a.s) ? a.s : (isinf(a.m) ? a.m : a.m + log(a.s)); break;
+    case ReduceOp::norm:
       if (isinf(p.p) && p.p > 0.0f) v = a.m;
       else if (p.p == 2.0f) v = sqrt(a.s);
       else if (p.p != 0.0f && p.p != 1.0f) v = pow(a.s, 1.0f / p.p);

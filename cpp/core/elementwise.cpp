@@ -9,37 +9,22 @@
 namespace tensorlogic {
 
 const char* unary_name(UnaryOp op) {
-  static const char* names[] = {"neg",   "abs",     "exp",   "log",       "log1p",   "sqrt",       "rsqrt",
-                                "sin",   "cos",     "tanh",  "sigmoid",   "relu",    "gelu",       "gelu_tanh",
-                                "silu",  "softplus", "reciprocal", "square", "sign",  "floor",      "ceil",
-                                "round", "clamp",   "step",  "pow",       "pow",     "logical_not"};
+  static const char* const names[] = {
+#define TL_UNARY(op, name, ...) name,
+#include "tensorlogic/op_table.def"
+  };
   return names[static_cast<int>(op)];
 }
 
 const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt",
-                                "le",  "gt",  "ge",  "add_relu", "mul_relu", "floor_divide", "remainder",
-                                "logical_and", "logical_or"};
+  static const char* const names[] = {
+#define TL_BINARY(op, ...) #op,
+#include "tensorlogic/op_table.def"
+  };
   return names[static_cast<int>(op)];
 }
 
 namespace {
-
-// Ops that keep integer inputs integers (everything else computes in float16).
-bool unary_keeps_int(UnaryOp op) {
-  return op == UnaryOp::neg || op == UnaryOp::abs || op == UnaryOp::square || op == UnaryOp::sign ||
-         op == UnaryOp::relu || op == UnaryOp::clamp;
-}
-
-bool binary_keeps_int(BinaryOp op) {
-  return op == BinaryOp::add || op == BinaryOp::sub || op == BinaryOp::mul || op == BinaryOp::maximum ||
-         op == BinaryOp::minimum || op == BinaryOp::floor_divide || op == BinaryOp::remainder;
-}
-
-bool is_comparison(BinaryOp op) {
-  return op == BinaryOp::eq || op == BinaryOp::ne || op == BinaryOp::lt || op == BinaryOp::le ||
-         op == BinaryOp::gt || op == BinaryOp::ge;
-}
 
 // The dtype the inputs are computed in, the dtype the kernel writes (comparisons write f16 0/1), and the
 // dtype of the result (bool for comparisons, logical ops and arithmetic between bools).

@@ -12,7 +12,10 @@
 namespace tensorlogic {
 
 const char* reduce_name(ReduceOp op) {
-  static const char* names[] = {"sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "logsumexp", "norm"};
+  static const char* const names[] = {
+#define TL_REDUCE(op) #op,
+#include "tensorlogic/op_table.def"
+  };
   return names[static_cast<int>(op)];
 }
 

@@ -21,14 +21,10 @@
 namespace tensorlogic::cpu::simd {
 namespace {
 
-constexpr int kUnaryOps = static_cast<int>(UnaryOp::logical_not) + 1;
-constexpr int kBinaryOps = static_cast<int>(BinaryOp::logical_or) + 1;
-constexpr int kTernaryOps = static_cast<int>(TernaryOp::affine) + 1;
-
 struct Table {
-  UnaryKernel unary[kUnaryOps] = {};
-  NaryKernel binary[kBinaryOps] = {};
-  NaryKernel ternary[kTernaryOps] = {};
+  UnaryKernel unary[kUnaryOpCount] = {};
+  NaryKernel binary[kBinaryOpCount] = {};
+  NaryKernel ternary[kTernaryOpCount] = {};
   void (*exp_shifted)(float*, int64_t, float) = nullptr;
   ReduceKernel reduce[kReduceRules] = {};
   ColumnKernel columns[kReduceRules] = {};

@@ -389,7 +389,7 @@ void fill(Table& t, std::integer_sequence<int, I...>, std::integer_sequence<int,
   ((t.columns[K] = column_entry<K>()), ...);
 }
 inline void fill(Table& t) {
-  fill(t, std::make_integer_sequence<int, kUnaryOps>{}, std::make_integer_sequence<int, kBinaryOps>{},
+  fill(t, std::make_integer_sequence<int, kUnaryOpCount>{}, std::make_integer_sequence<int, kBinaryOpCount>{},
        std::make_integer_sequence<int, kReduceRules>{});
   t.ternary[static_cast<int>(TernaryOp::where)] = &nary_kernel<TernaryVec<TernaryOp::where>, 3>;
   t.ternary[static_cast<int>(TernaryOp::affine)] = &nary_kernel<TernaryVec<TernaryOp::affine>, 3>;

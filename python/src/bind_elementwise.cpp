@@ -6,16 +6,11 @@ namespace tensorlogic::python {
 
 void bind_elementwise(py::module_& m) {
   py::enum_<UnaryOp> unary_op(m, "UnaryOp");
-  for (int i = 0; i <= static_cast<int>(UnaryOp::logical_not); ++i) {
-    const auto op = static_cast<UnaryOp>(i);
-    std::string name = unary_name(op);
-    if (op == UnaryOp::rpow_scalar) name = "rpow";
-    unary_op.value(name.c_str(), op);
-  }
+#define TL_UNARY(op, name, python_name, keeps_int) unary_op.value(python_name, UnaryOp::op);
+#include "tensorlogic/op_table.def"
   py::enum_<BinaryOp> binary_op(m, "BinaryOp");
-  for (int i = 0; i <= static_cast<int>(BinaryOp::logical_or); ++i) {
-    binary_op.value(binary_name(static_cast<BinaryOp>(i)), static_cast<BinaryOp>(i));
-  }
+#define TL_BINARY(op, keeps_int, compares) binary_op.value(#op, BinaryOp::op);
+#include "tensorlogic/op_table.def"
 
   m.def("unary", without_gil(+[](UnaryOp op, const Array& a, float p0, float p1) { return unary(op, a, UnaryParams{p0, p1}); }),
         py::arg("op"), py::arg("a"), py::arg("p0") = 0.0f, py::arg("p1") = 0.0f);

@@ -6,9 +6,8 @@ namespace tensorlogic::python {
 
 void bind_reduce(py::module_& m) {
   py::enum_<ReduceOp> reduce_op(m, "ReduceOp");
-  for (int i = 0; i <= static_cast<int>(ReduceOp::norm); ++i) {
-    reduce_op.value(reduce_name(static_cast<ReduceOp>(i)), static_cast<ReduceOp>(i));
-  }
+#define TL_REDUCE(op) reduce_op.value(#op, ReduceOp::op);
+#include "tensorlogic/op_table.def"
   m.def(
       "reduce",
       without_gil(+[](ReduceOp op, const Array& a, const std::vector<int>& dims, bool keepdim, double correction, double p) {

@@ -9,8 +9,9 @@ import numpy as np
 
 from . import _core
 from ._convert import numpy_to_array
+from ._repr import tensor_repr
 from .device import device, device_name
-from .dtypes import _BY_NAME, as_dtype
+from .dtypes import _BY_NAME
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
@@ -158,34 +159,9 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         return bool(self.item())
 
     def __repr__(self):
-        from ._repr import tensor_repr
-
         return tensor_repr(self)
 
-    # ---- movement and conversion -----------------------------------------------------------------
-    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-        """to(device), to(dtype), to(device, dtype), to(other_tensor), with keywords too (PyTorch's forms)."""
-        target = device
-        for arg in args:
-            if isinstance(arg, Tensor):
-                target, dtype = arg.device, arg.dtype
-            elif _looks_like_dtype(arg):
-                dtype = arg
-            else:
-                target = arg
-        a = self._a
-        if dtype is not None and as_dtype(dtype).name != a.dtype:
-            a = _core.astype(a, as_dtype(dtype).name)  # to int32: not differentiable, as in PyTorch
-        if target is not None and device_name(target) != a.device:
-            if a is self._a and self.requires_grad:  # a device move of a float tensor keeps the graph
-                from .ops.shape import move_to_device
-
-                return move_to_device(self, device_name(target))
-            a = _core.to_device(a, device_name(target))
-        if a is self._a:
-            return _wrap(_core.clone(a)) if copy else self
-        return _wrap(a)
-
+    # ---- movement and conversion (to() lives in ops/shape.py, with the recorded device move) ----------
     def cpu(self):
         return self.to("cpu")
 
@@ -276,16 +252,6 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
     def __itruediv__(self, other):
         return self.div_(other)
-
-
-def _looks_like_dtype(value):
-    if value is None or isinstance(value, (Tensor, device)):
-        return False
-    try:
-        as_dtype(value)
-        return True
-    except TypeError:
-        return False
 
 
 def _shape_args(shape):

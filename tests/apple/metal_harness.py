@@ -14,7 +14,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METAL_DIR = os.path.join(ROOT, "metal")
 SHARED_DIR = os.path.join(ROOT, "cpp", "core")  # philox.h: the one RNG header of every backend
-INCLUDE_DIR = os.path.join(ROOT, "cpp", "include")  # tensorlogic/dtype.h: the f16 conversions
+INCLUDE_DIR = os.path.join(ROOT, "cpp", "include")  # tensorlogic/: the f16 conversions, the op enums
 CXX = os.environ.get("CXX", "g++")
 
 # Thread-position attributes and the ThreadCtx field that supplies each.
@@ -149,7 +149,8 @@ def compile_file(filename):
     digest = hashlib.sha256()
     for dep in (os.path.join(METAL_DIR, "compat", "metal_cpu.h"), os.path.join(METAL_DIR, "common.h"),
                 os.path.join(METAL_DIR, "params.h"), os.path.join(SHARED_DIR, "philox.h"),
-                os.path.join(INCLUDE_DIR, "tensorlogic", "dtype.h")):
+                os.path.join(INCLUDE_DIR, "tensorlogic", "dtype.h"), os.path.join(INCLUDE_DIR, "tensorlogic", "op_enums.h"),
+                os.path.join(INCLUDE_DIR, "tensorlogic", "op_table.def")):
         with open(dep, "rb") as f:
             digest.update(f.read())
     digest.update(generated.encode() + source.encode() + CXX.encode())

@@ -2,7 +2,7 @@
 import pytest
 
 from tensorlogic.lang import TensorLogicSyntaxError, TensorLogicTypeError
-from tensorlogic.lang.checker import check
+from tensorlogic.lang.check.checker import check
 
 
 def error_at(src, cls, line, col, fragment, filename="prog.tl"):

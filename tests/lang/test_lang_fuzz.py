@@ -5,7 +5,7 @@ import pathlib
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tensorlogic.lang import TensorLogicSyntaxError, TensorLogicTypeError
-from tensorlogic.lang.checker import check
+from tensorlogic.lang.check.checker import check
 
 SEEDS = [
     """domain Person = {Alice, Bob, Charlie}

@@ -1,8 +1,8 @@
 """Every construct of LANGUAGE.md §1-§8 parses to the expected tree."""
 import pytest
 
-from tensorlogic.lang import nodes as N
-from tensorlogic.lang.parser import parse
+from tensorlogic.lang.syntax import nodes as N
+from tensorlogic.lang.syntax.parser import parse
 
 
 def one(src):

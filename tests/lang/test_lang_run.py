@@ -7,7 +7,7 @@ import pytest
 import tensorlogic as tl
 from tensorlogic import lang
 from tensorlogic.lang import TensorLogicTypeError
-from tensorlogic.lang.datalog import FixpointLimitWarning
+from tensorlogic.lang.run.datalog import FixpointLimitWarning
 
 
 def run(src, **kw):

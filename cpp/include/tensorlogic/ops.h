@@ -7,23 +7,11 @@
 #include <vector>
 
 #include "tensorlogic/array.h"
+#include "tensorlogic/op_enums.h"  // UnaryOp, BinaryOp, ... (listed once, in op_table.def)
 
 namespace tensorlogic {
 
 // ---- kernel families -------------------------------------------------------------------------------
-enum class UnaryOp : uint8_t {
-  neg, abs, exp, log, log1p, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, gelu, gelu_tanh, silu, softplus,
-  reciprocal, square, sign, floor, ceil, round, clamp, step, pow_scalar, rpow_scalar, logical_not
-};
-enum class BinaryOp : uint8_t {
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, add_relu, mul_relu, floor_divide,
-  remainder, logical_and, logical_or
-};
-enum class TernaryOp : uint8_t { where, affine };  // where(c, a, b); affine: a * b + c
-enum class ReduceOp : uint8_t { sum, mean, prod, max, min, argmax, argmin, var, logsumexp, norm };
-enum class RowOp : uint8_t { softmax, log_softmax };
-enum class Activation : uint8_t { none, relu, gelu, gelu_tanh, silu };
-
 struct UnaryParams {
   float a = 0.0f;  // clamp: min; softplus: beta; pow_scalar: exponent; rpow_scalar: base
   float b = 0.0f;  // clamp: max; softplus: threshold

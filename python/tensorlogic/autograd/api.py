@@ -27,9 +27,7 @@ def _root_grads(outputs, grad_outputs, who):
                                    f"{i} has shape {tuple(t.shape)}, pass a gradient of that shape")
             g = _ones_like(t)
         elif not isinstance(g, Tensor):
-            from ..tensor import Tensor as _T
-
-            g = _T(g)
+            g = Tensor(g)
         if g._a.shape != t._a.shape:
             raise RuntimeError(f"{who}: gradient of shape {tuple(g.shape)} given for output {i} of shape {tuple(t.shape)}")
         grads.append(g)

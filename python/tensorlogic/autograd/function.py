@@ -6,6 +6,9 @@ in-place versions, and the hooks of the output. Each Function has one differenti
 outputs, such as argmax indices, carry no gradient)."""
 import weakref
 
+import numpy as np
+
+from .. import _core
 from ..tensor import Tensor, _wrap
 from .grad_mode import grad_enabled, mode, reset_grad, set_grad
 
@@ -158,8 +161,6 @@ def _record(cls, args, kwargs):
 
 
 def _has_nonfinite(t):
-    import numpy as np
-
     return isinstance(t, Tensor) and t._a.dtype == "float16" and not np.isfinite(t.numpy()).all()
 
 
@@ -192,8 +193,6 @@ def inplace(t, out_of_place, name):
 
     Views of t share its memory but not its version counter or history: an in-place op through a view of a
     tensor that requires grad does not update the base's graph."""
-    from .. import _core
-
     if t.requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
                            "(update parameters under `with tl.no_grad():`)")

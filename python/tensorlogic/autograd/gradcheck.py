@@ -13,6 +13,7 @@ import numpy as np
 from .. import _core
 from ..tensor import Tensor, _wrap
 from .api import grad as _grad
+from .grad_mode import no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -71,8 +72,6 @@ def gradcheck(fn, inputs, eps=None, atol=None, rtol=None, reference=None, raise_
             args = [_f16_tensor(v, inputs[k]._a.device)
                     if isinstance(inputs[k], Tensor) and inputs[k]._a.dtype == "float16" else inputs[k]
                     for k, v in enumerate(values)]
-            from .grad_mode import no_grad
-
             with no_grad():
                 res = _outputs(fn(*args))
         return sum(float((np.asarray(r, dtype=np.float64) * w).sum()) for r, w in zip(res, w64))

@@ -19,7 +19,7 @@ __all__ = ["ACTIVATIONS", "FUSED", "TraceError", "UnsupportedOpError", "build", 
 def is_available():
     """Whether coremltools is installed (needed to build models, not to run cached ones)."""
     try:
-        import coremltools  # noqa: F401
+        programs._ct()
     except ImportError:
         return False
     return True
@@ -54,8 +54,6 @@ def build(op, **attrs):
         builder = lambda: _BUILDERS[op](**attrs)  # noqa: E731
     else:
         raise ValueError(f"coreml.build: unknown op {op!r}; expected one of {sorted(_BUILDERS) + list(FUSED)}")
-    programs._ct()  # ImportError with the install hint before touching the cache
-    import coremltools
-
-    return cached_package(model_key(op, attrs, coremltools.__version__), builder)
+    version = programs._ct().__version__  # ImportError with the install hint before touching the cache
+    return cached_package(model_key(op, attrs, version), builder)
 

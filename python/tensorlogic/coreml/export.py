@@ -4,6 +4,7 @@ reads but does not compute from its inputs (weights, captured tensors) as an fp1
 for CPU + Neural Engine. The function is traced on the example inputs (coreml/trace.py) and the recorded ops
 are lowered to MIL (coreml/lower.py); an op without a Core ML counterpart raises UnsupportedOpError naming
 it, and a function whose ops or constants depend on the input values raises TraceError."""
+from .. import nn
 from . import programs
 from .lower import UnsupportedOpError, check_supported, lower
 from .trace import TraceError, check_static, record
@@ -22,8 +23,6 @@ def _examples(example_inputs):
 def export(module_or_function, example_inputs, path):
     """Writes `module_or_function` applied to inputs shaped like `example_inputs` (a Tensor or a sequence of
     them) to `path` (.mlpackage); returns the path as a string. Nothing is written when it raises."""
-    from .. import nn
-
     if not callable(module_or_function):
         raise TypeError(f"coreml.export: expected an nn.Module or a function, got {type(module_or_function).__name__}")
     examples = _examples(example_inputs)
@@ -39,7 +38,7 @@ def export(module_or_function, example_inputs, path):
         for m, training in modes:  # each submodule's own mode back
             object.__setattr__(m, "training", training)
     ct = programs._ct()
-    from coremltools.converters.mil import Builder as mb
+    mb = ct.converters.mil.Builder
 
     names = ["x"] if len(examples) == 1 else [f"x{i}" for i in range(len(examples))]
     specs = [(name, tuple(int(s) for s in x.shape)) for name, x in zip(names, examples)]

@@ -10,6 +10,8 @@ FUSED = ("add_relu", "mul_relu", "affine")
 
 
 def _ct():
+    """coremltools, imported on first use: the one import inside a function in tensorlogic (see
+    tests/test_layering.py), because it is optional and loading it takes seconds (it loads torch)."""
     try:
         import coremltools as ct
     except ImportError as e:  # an optional dependency: the `apple` extra
@@ -52,9 +54,8 @@ def _convert(prog, inputs, enumerated, op):
 
 def _program(ct, specs, body):
     """A MIL program whose inputs are the named fp16 tensors of `specs`; body(**inputs) -> output var."""
-    from coremltools.converters.mil import Builder as mb
-    from coremltools.converters.mil.mil import Function, Program, types
-
+    mb, mil = ct.converters.mil.Builder, ct.converters.mil.mil
+    Function, Program, types = mil.Function, mil.Program, mil.types
     with Function({name: mb.TensorSpec(shape=shape, dtype=types.fp16) for name, shape in specs},
                   ct.target.macOS13) as func:
         func.set_outputs([body(**{name: func.inputs[name] for name, _ in specs})])
@@ -65,8 +66,7 @@ def _program(ct, specs, body):
 
 def _enumerate(values):
     """(the dimension: a symbol when several sizes are enumerated, else the size; the sorted sizes)."""
-    from coremltools.converters.mil.mil import get_new_symbol
-
+    get_new_symbol = _ct().converters.mil.mil.get_new_symbol
     values = sorted(set(int(v) for v in values))
     if not values or values[0] < 1:
         raise ValueError(f"coreml: enumerated sizes must be positive, got {values}")
@@ -76,7 +76,7 @@ def _enumerate(values):
 def matmul(m_values, k, n, batch=(), transpose_b=False):
     """out[..., m, n] = a[..., m, k] @ b[..., k, n] (b given as [..., n, k] when transpose_b)."""
     ct = _ct()
-    from coremltools.converters.mil import Builder as mb
+    mb = ct.converters.mil.Builder
 
     batch = tuple(int(b) for b in batch)
     m_dim, ms = _enumerate(m_values)
@@ -93,7 +93,7 @@ def linear(m_values, in_features, out_features, bias=True, activation="none", re
     if activation not in ACTIVATIONS:
         raise ValueError(f"coreml.linear: activation must be one of {ACTIVATIONS}, got {activation!r}")
     ct = _ct()
-    from coremltools.converters.mil import Builder as mb
+    mb = ct.converters.mil.Builder
 
     m_dim, ms = _enumerate(m_values)
     specs = [("x", (m_dim, in_features)), ("w", (out_features, in_features))]
@@ -129,7 +129,7 @@ def conv2d(n_values, in_shape, weight_shape, stride=(1, 1), padding=(0, 0), dila
     if c != cg * groups or o % groups != 0:
         raise ValueError(f"coreml.conv2d: input channels {c} and weight {tuple(weight_shape)} do not match groups={groups}")
     ct = _ct()
-    from coremltools.converters.mil import Builder as mb
+    mb = ct.converters.mil.Builder
 
     n_dim, ns = _enumerate(n_values)
     specs = [("x", (n_dim, c, h, w)), ("w", tuple(weight_shape))]
@@ -152,7 +152,7 @@ def fused(op, shape):
     if op not in FUSED:
         raise ValueError(f"coreml.fused: op must be one of {FUSED}, got {op!r}")
     ct = _ct()
-    from coremltools.converters.mil import Builder as mb
+    mb = ct.converters.mil.Builder
 
     shape = tuple(int(s) for s in shape)
     names = ["a", "b", "c"] if op == "affine" else ["a", "b"]

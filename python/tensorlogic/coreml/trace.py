@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad, mode
+from ..creation import tensor
 from ..tensor import Tensor
 
 
@@ -126,8 +127,6 @@ def _same(a, b):
 def _independent(x, rng):
     """Fresh values of x's shape, mean and spread: any value computed from the inputs outside the recorded
     ops (a comparison mask, .item(), an integer op) changes with them."""
-    from ..creation import tensor
-
     values = x.detach().numpy().astype(np.float32)
     finite = values[np.isfinite(values)]
     mean, std = (float(finite.mean()), float(finite.std()) or 1.0) if finite.size else (0.0, 1.0)

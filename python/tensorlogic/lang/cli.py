@@ -6,7 +6,12 @@ import argparse
 import sys
 import warnings
 
+import tensorlogic as tl
+
+from .check.checker import check
 from .errors import TensorLogicSyntaxError, TensorLogicTypeError
+from .program import DEFAULT_MAX_ITERATIONS, compile
+from .repl import repl
 
 
 def _parser():
@@ -34,7 +39,6 @@ def _read(path):
 def _set_device(name):
     if name is None:
         return True
-    import tensorlogic as tl
     try:
         tl.set_default_device(name)
     except (RuntimeError, ValueError) as err:
@@ -44,7 +48,6 @@ def _set_device(name):
 
 
 def main(argv=None) -> int:
-    import tensorlogic as tl
     previous = tl.get_default_device()
     try:
         return _run(argv)
@@ -60,7 +63,6 @@ def _run(argv) -> int:
     warnings.simplefilter("default")
     try:
         if args.command == "check":
-            from .checker import check
             for path in args.files:
                 check(_read(path), path)
                 print(f"{path}: ok")
@@ -68,9 +70,7 @@ def _run(argv) -> int:
         if not _set_device(args.device):
             return 2
         if args.command == "repl":
-            from .repl import repl
             return repl()
-        from .program import DEFAULT_MAX_ITERATIONS, compile
         prog = compile(_read(args.file), args.file,
                        args.max_iterations if args.max_iterations is not None else DEFAULT_MAX_ITERATIONS)
         prog.run(test=args.test)

@@ -6,13 +6,13 @@ from collections import namedtuple
 
 import tensorlogic as tl
 
-from . import nodes as N
-from .checker import check
-from .datalog import query_rows
+from .check.checker import check
 from .errors import TensorLogicSyntaxError, located
-from .evaluate import Frame
-from .parser import parse
-from .runtime import DEFAULT_MAX_ITERATIONS, Runtime
+from .run.datalog import query_rows
+from .run.evaluate import Frame
+from .run.runtime import DEFAULT_MAX_ITERATIONS, Runtime
+from .syntax import nodes as N
+from .syntax.parser import parse
 
 TestResult = namedtuple("TestResult", "name passed message")
 
@@ -104,7 +104,7 @@ class Program:
                     not isinstance(e, N.Compare):
                 raise self.model.error("a query holds atoms like R(x, y)", e.span)
         with tl.no_grad():
-            return query_rows(self.runtime, q.literals)
+            return query_rows(self.runtime, q)
 
 
 def compile(source: str, filename: str = "<string>", max_iterations=DEFAULT_MAX_ITERATIONS) -> Program:

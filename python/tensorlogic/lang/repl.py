@@ -6,14 +6,19 @@ from __future__ import annotations
 import os
 import sys
 
+try:
+    import readline
+except ImportError:  # no line editing on this platform; input still works
+    readline = None
+
 import tensorlogic as tl
 
-from . import nodes as N
-from .checker import check
+from .check.checker import check
 from .errors import TensorLogicSyntaxError, TensorLogicTypeError
-from .parser import parse
 from .program import Program
-from .show import show
+from .run.show import show
+from .syntax import nodes as N
+from .syntax.parser import parse
 
 HISTORY = os.path.join(os.path.expanduser("~"), ".tensorlogic_history")
 BANNER = ("TensorLogic language; statements run as entered, a blank line ends multi-line input.\n"
@@ -67,9 +72,7 @@ class Session:
 
 
 def _setup_history():
-    try:
-        import readline
-    except ImportError:  # no line editing on this platform; input still works
+    if readline is None:
         return None
     try:
         readline.read_history_file(HISTORY)

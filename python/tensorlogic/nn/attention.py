@@ -5,6 +5,8 @@ must be turned into 0/-inf by the caller); key_padding_mask is a 0/1 mask of sha
 padded keys (PyTorch's bool meaning)."""
 import math
 
+from ..creation import full
+from ..ops.linalg import triu
 from . import functional as F
 from . import init
 from .layers import Linear, _new_param
@@ -53,9 +55,7 @@ class MultiheadAttention(Module):
             padding = key_padding_mask.reshape(N, 1, 1, S) * _MASKED
             mask = padding if mask is None else mask + padding
         if is_causal and mask is None:
-            import tensorlogic as tl
-
-            mask = tl.triu(tl.full((L, S), _MASKED, device=query.device), 1)
+            mask = triu(full((L, S), _MASKED, device=query.device), 1)
         p = self.dropout if self.training else 0.0
         if need_weights:
             scores = (q * (1.0 / math.sqrt(D))) @ k.transpose(-2, -1)

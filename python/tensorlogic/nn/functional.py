@@ -1,38 +1,21 @@
 """tl.nn.functional: PyTorch's functional API over TensorLogic's ops (one namespace, no new kernels).
 
-Names come from the op modules by topic; the ones owned by other modules are resolved on first use
-(module __getattr__), so this file never copies their signatures:
+Names come from the op modules by topic (imported, so this file never copies their signatures):
   ops.elementwise: relu gelu silu softplus sigmoid tanh    ops.shape: pad
   ops.rows: softmax log_softmax layer_norm rms_norm        ops.linalg: linear
   ops.conv: conv2d max_pool2d avg_pool2d scaled_dot_product_attention
 The losses (mse_loss nll_loss cross_entropy) are written here over public tensor ops, so they get
 gradients wherever those ops have them; they use ops.reduction (sum) and ops.rows (log_softmax).
 cross_entropy with class-index targets and no class weights runs ops.fused.softmax_cross_entropy."""
-import importlib
-
+from ..errors import ShapeMismatchError
+from ..ops.conv import avg_pool2d, conv2d, max_pool2d, scaled_dot_product_attention  # noqa: F401
 from ..ops.elementwise import gelu, relu, relu_, sigmoid, silu, softplus, tanh, where  # noqa: F401
+from ..ops.fused import softmax_cross_entropy
 from ..ops.indexing import embedding as _embedding
+from ..ops.linalg import linear  # noqa: F401
+from ..ops.rows import layer_norm, log_softmax, rms_norm, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..tensor import Tensor
-
-_ELSEWHERE = {
-    "softmax": "rows", "log_softmax": "rows", "layer_norm": "rows", "rms_norm": "rows",
-    "linear": "linalg",
-    "conv2d": "conv", "max_pool2d": "conv", "avg_pool2d": "conv", "scaled_dot_product_attention": "conv",
-}
-
-
-def __getattr__(name):
-    module = _ELSEWHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tensorlogic.nn.functional' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tensorlogic.ops.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def _op(name):
-    return __getattr__(name) if name in _ELSEWHERE else globals()[name]
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
@@ -73,8 +56,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
     if input.ndim < 2 or tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
-        from ..errors import ShapeMismatchError
-
         raise ShapeMismatchError(f"nll_loss: input of shape {list(input.shape)} expects a target of shape "
                                  f"{[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
     keep = target != ignore_index  # bool
@@ -99,17 +80,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     # The fused row kernel (logsumexp and the target pick in one pass, every backend) covers class indices
     # without class weights.
     if weight is None and isinstance(target, Tensor) and target.dtype.name in ("int64", "int32"):
-        from ..ops.fused import softmax_cross_entropy
-
         return softmax_cross_entropy(input, target, reduction, ignore_index, label_smoothing)
     class_dim = 0 if input.ndim == 1 else 1
-    logp = _op("log_softmax")(input, class_dim)
+    logp = log_softmax(input, class_dim)
     classes = input.shape[class_dim]
     if target.dtype.name == "float16":  # class probabilities
         if tuple(target.shape) != tuple(input.shape):
-            from ..errors import ShapeMismatchError
-
-            raise ShapeMismatchError(f"cross_entropy: probability targets must have the input's shape "
+                raise ShapeMismatchError(f"cross_entropy: probability targets must have the input's shape "
                                      f"{list(input.shape)}, got {list(target.shape)}")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / classes
@@ -146,4 +123,5 @@ def _class_weights(weight, ndim, class_dim):
 
 
 __all__ = ["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad", "embedding", "mse_loss", "nll_loss",
-           "cross_entropy"] + list(_ELSEWHERE)
+           "cross_entropy", "softmax", "log_softmax", "layer_norm", "rms_norm", "linear", "conv2d", "max_pool2d",
+           "avg_pool2d", "scaled_dot_product_attention"]

@@ -4,6 +4,7 @@ import math
 
 from .. import _core
 from ..autograd.grad_mode import no_grad
+from ..ops.random import rand, randn
 
 
 def _fill_from(tensor, source):
@@ -14,9 +15,7 @@ def _fill_from(tensor, source):
 
 
 def _random(tensor, normal):
-    import tensorlogic as tl
-
-    make = tl.randn if normal else tl.rand
+    make = randn if normal else rand
     return make(*tensor.shape, device=tensor.device)
 
 

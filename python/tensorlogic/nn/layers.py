@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _core
 from ..device import device_name
+from ..ops.random import rand
 from ..tensor import Tensor, _wrap
 from . import functional as F
 from . import init
@@ -168,9 +169,7 @@ def dropout(x, p=0.5, training=True):
         return x
     if p == 1.0:
         return x * 0.0
-    import tensorlogic as tl
-
-    keep = tl.rand(*x.shape, device=x.device) >= p
+    keep = rand(*x.shape, device=x.device) >= p
     return x * keep * (1.0 / (1.0 - p))
 
 

@@ -8,6 +8,7 @@ from ..device import device_name
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor
 from .parameter import Parameter
+from .utils import zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -171,8 +172,6 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        from .utils import zero_grads
-
         zero_grads(self.parameters(), set_to_none)
 
     def to(self, device=None, dtype=None):

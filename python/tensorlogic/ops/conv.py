@@ -1,5 +1,6 @@
 """The convolution family (NCHW) with torch.nn.functional's signatures: conv2d, max_pool2d,
 avg_pool2d, unfold/fold (im2col/col2im) and scaled_dot_product_attention."""
+import math
 import numbers
 
 import numpy as np
@@ -9,7 +10,12 @@ from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
+from ..creation import arange, full
 from ..tensor import Tensor, _wrap
+from .elementwise import where
+from .linalg import triu
+from .rows import softmax
+from .shape import pad
 
 
 def _pair(value, name):
@@ -95,8 +101,6 @@ def _window_pad(x, y_hw, kernel, stride, padding, dilation):
 def _pool_grad(x, g, kernel, stride, padding, dilation, weights_of):
     """Gradient of a pool: window columns of x (padded explicitly, ceil_mode windows included) get
     weights_of(cols) * g, then fold sums them back and the padding is cropped (pad's own backward)."""
-    from .shape import pad
-
     n, c, h, w = x.shape
     oh, ow = g.shape[2], g.shape[3]
     eh, ew = _window_pad(x, (oh, ow), kernel, stride, padding, dilation)
@@ -128,8 +132,6 @@ class _Pool(Function):
         kernel, stride, padding, dilation, ceil_mode, count_include_pad = ctx.args
         if ctx.kind == "max_pool2d":
             def first_max(cols):  # the whole gradient to the first maximum of each window, as PyTorch does
-                from ..creation import arange
-
                 slot = arange(cols.shape[2], dtype="int32", device=cols.device).reshape(1, 1, -1, 1)
                 return slot == cols.argmax(2, keepdim=True)
 
@@ -250,13 +252,6 @@ class _Attention(Function):
 
     @staticmethod
     def backward(ctx, g):
-        import math
-
-        from ..creation import full
-        from .elementwise import where
-        from .linalg import triu
-        from .rows import softmax
-
         q, k, v, mask = ctx.saved_tensors
         if (mask is None or not ctx.needs_input_grad[3]) and not is_grad_enabled():
             grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None if mask is None else mask._a,

@@ -1,5 +1,6 @@
 """Elementwise ops with broadcasting and scalar operands (PyTorch's names and signatures), as functions
-and Tensor methods, plus the in-place forms (which advance the autograd version counter)."""
+and Tensor methods, plus the in-place forms (which advance the autograd version counter); where and
+masked_fill (a where with the mask first) among them."""
 import math
 import numbers
 
@@ -11,14 +12,15 @@ from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
+from .indexing import nonzero
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
            "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
-           "less_equal", "not_equal", "equal", "where", "neg", "negative", "abs", "exp", "log", "log1p", "sqrt",
-           "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "clamp", "clip",
+           "less_equal", "not_equal", "equal", "where", "masked_fill", "neg", "negative", "abs", "exp", "log", "log1p",
+           "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "clamp", "clip",
            "reciprocal", "square", "sign", "floor", "ceil", "round", "trunc", "logical_not", "logical_and",
            "logical_or", "isnan", "isinf", "isfinite", "relu_", "zero_", "fill_", "copy_"]
 
@@ -74,7 +76,7 @@ _UNARY_GRAD = {
     _U.gelu: lambda g, x, y, p0, p1: g * _GeluGrad.apply(x),
     _U.gelu_tanh: lambda g, x, y, p0, p1: g * _gelu_tanh_grad(x),
     _U.silu: lambda g, x, y, p0, p1: g * sigmoid(x) * (x * sigmoid(-x) + 1.0),
-    _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))(x * p0 > p1),
+    _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))((x * p0 > p1).float()),
     _U.reciprocal: lambda g, x, y, p0, p1: -g * y * y,
     _U.square: lambda g, x, y, p0, p1: g * x * 2.0,
     _U.clamp: lambda g, x, y, p0, p1: g * ((x >= p0) * (x <= p1)),
@@ -222,7 +224,7 @@ def round(input, decimals=0):
 
 @tensor_method()
 def trunc(input):
-    if input.dtype.name == "int32":
+    if input.dtype.name != "float16":
         return input
     return sign(input) * floor(abs(input))
 
@@ -277,14 +279,14 @@ maximum = _binary_function(_B.maximum, "maximum", "The elementwise maximum (NaN 
 minimum = _binary_function(_B.minimum, "minimum", "The elementwise minimum (NaN propagates).")
 floor_divide = _binary_function(_B.floor_divide, "floor_divide", "floor(input / other).")
 remainder = _binary_function(_B.remainder, "remainder", "Python's modulus: the result has the sign of other.")
-eq = _mask_function(_B.eq, "eq", "A float16 0/1 mask of input == other.")
-ne = _mask_function(_B.ne, "ne", "A float16 0/1 mask of input != other.")
-lt = _mask_function(_B.lt, "lt", "A float16 0/1 mask of input < other.")
-le = _mask_function(_B.le, "le", "A float16 0/1 mask of input <= other.")
-gt = _mask_function(_B.gt, "gt", "A float16 0/1 mask of input > other.")
-ge = _mask_function(_B.ge, "ge", "A float16 0/1 mask of input >= other.")
-logical_and = _mask_function(_B.logical_and, "logical_and", "A float16 0/1 mask: both non-zero.")
-logical_or = _mask_function(_B.logical_or, "logical_or", "A float16 0/1 mask: either non-zero.")
+eq = _mask_function(_B.eq, "eq", "A bool tensor: input == other.")
+ne = _mask_function(_B.ne, "ne", "A bool tensor: input != other.")
+lt = _mask_function(_B.lt, "lt", "A bool tensor: input < other.")
+le = _mask_function(_B.le, "le", "A bool tensor: input <= other.")
+gt = _mask_function(_B.gt, "gt", "A bool tensor: input > other.")
+ge = _mask_function(_B.ge, "ge", "A bool tensor: input >= other.")
+logical_and = _mask_function(_B.logical_and, "logical_and", "A bool tensor: both non-zero.")
+logical_or = _mask_function(_B.logical_or, "logical_or", "A bool tensor: either non-zero.")
 multiply = tensor_method("multiply")(mul)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 for _name, _fn in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):
@@ -331,7 +333,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode != "trunc":
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     quotient = _binary(_B.floor_divide, input, other)
-    if quotient.dtype.name == "int32":  # floor differs from trunc where the division is inexact with mixed signs
+    if quotient.dtype.name != "float16":  # floor differs from trunc where the division is inexact with mixed signs
         inexact = _binary(_B.ne, _binary(_B.remainder, input, other), 0)
         mixed = _binary(_B.ne, _negative(input), _negative(other))
         return quotient + (inexact * mixed).int()
@@ -355,7 +357,7 @@ def pow(input, exponent):
 
 
 def _operand(value, like):
-    """A tensor or scalar operand of where() as a Tensor on `like`'s device (ints as int32, floats as float16)."""
+    """A tensor or scalar operand of where() as a Tensor on `like`'s device (ints as int64, floats as float16)."""
     return _as_tensor_like(value, like)
 
 
@@ -363,8 +365,6 @@ def _operand(value, like):
 def where(condition, input=None, other=None):
     """input where condition is non-zero, else other (scalars allowed); where(condition) gives nonzero()."""
     if input is None and other is None:
-        from .indexing import nonzero
-
         return nonzero(condition, as_tuple=True)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     return _Where.apply(_operand(condition, like), _operand(input, like), _operand(other, like))
@@ -383,6 +383,22 @@ class _Where(Function):
         ga = sum_to(where(c, g, 0.0), a_shape) if ctx.needs_input_grad[1] else None
         gb = sum_to(where(c, 0.0, g), b_shape) if ctx.needs_input_grad[2] else None
         return None, ga, gb
+
+
+@tensor_method()
+def masked_fill(input, mask, value):
+    """input with value wherever the (broadcast) mask is non-zero."""
+    return where(mask, value, input)
+
+
+@tensor_method()
+def masked_fill_(input, mask, value):
+    if records(input, value):
+        return inplace(input, lambda before: masked_fill(before, mask, value), "masked_fill_")
+    out = masked_fill(input, mask, value)
+    _core.copy_(input._a, out._a)
+    input._version += 1
+    return input
 
 
 @tensor_method()
@@ -492,7 +508,7 @@ def fill_(input, value):
 
 @tensor_method()
 def copy_(input, src, non_blocking=False):
-    """Copies src into input (src broadcasts; float16 <-> int32 converts; devices may differ)."""
+    """Copies src into input (src broadcasts; dtypes convert; devices may differ)."""
     if not isinstance(src, Tensor):
         src = _as_tensor_like(src, input)
     if records(input, src) and input.dtype.name == "float16":  # where(1, src, before): src's values, its gradient

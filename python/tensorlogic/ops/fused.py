@@ -18,6 +18,7 @@ import numpy as np
 from .. import _core
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..creation import arange
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _as_tensor_like, _wrap
 from .conv import scaled_dot_product_attention
@@ -152,13 +153,11 @@ class _SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from ..creation import arange
-
         x, target = ctx.saved_tensors
         classes = x.shape[-1]
         s = ctx.smoothing
         t = target.unsqueeze(-1)
-        wanted = t == arange(classes, device=x.device)  # the one-hot target rows (bool)
+        wanted = (t == arange(classes, device=x.device)).float()  # the one-hot target rows
         if s > 0:
             wanted = wanted * (1.0 - s) + s / classes
         keep = (t != ctx.ignore_index) * g.unsqueeze(-1)

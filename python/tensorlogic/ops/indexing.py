@@ -1,17 +1,18 @@
 """Indexing: t[key] and t[key] = value (ints, slices, None, Ellipsis, index tensors/arrays/lists, 0/1
 masks, combinations, with PyTorch's rules), gather, scatter_add, index_select, embedding, nonzero,
-masked_fill, index_put_."""
+index_put_."""
 import numbers
 import operator
 
 import numpy as np
 
 from .. import _core
+from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, inplace, records
 from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 
-__all__ = ["gather", "scatter_add", "index_select", "embedding", "nonzero", "masked_fill", "index_put"]
+__all__ = ["gather", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
 
 _BIG = 1 << 62  # an open slice end (the core clips it to the size)
 
@@ -155,8 +156,6 @@ def _setitem(self, key, value):
 
 def _fill(array, value):
     if array.dtype == "float16":
-        from .._convert import check_f16_range
-
         check_f16_range(np.asarray(float(value)))
     _core.fill_(array, float(value))
 
@@ -316,24 +315,6 @@ def nonzero(input, *, as_tuple=False):
         return tuple(_wrap(_index_array(c.astype(np.int64), device)) for c in coords)
     stacked = np.stack(coords, axis=1).astype(np.int64) if coords else np.zeros((0, 0), np.int64)
     return _wrap(_index_array(stacked if input.ndim else stacked[:, :0], device))
-
-
-@tensor_method()
-def masked_fill(input, mask, value):
-    """input with value wherever the (broadcast) mask is non-zero."""
-    from .elementwise import where
-
-    return where(mask, value, input)
-
-
-@tensor_method()
-def masked_fill_(input, mask, value):
-    if records(input, value):
-        return inplace(input, lambda before: masked_fill(before, mask, value), "masked_fill_")
-    out = masked_fill(input, mask, value)
-    _core.copy_(input._a, out._a)
-    input._version += 1
-    return input
 
 
 def _advanced(input, indices):

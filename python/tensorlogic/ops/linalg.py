@@ -5,8 +5,10 @@ from .. import _core
 from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..creation import eye
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
+from .elementwise import _UNARY_GRAD
 
 _ACTIVATIONS = ("none", "relu", "gelu", "gelu_tanh", "silu")
 
@@ -112,8 +114,6 @@ class _Linear(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .elementwise import _UNARY_GRAD
-
         x, w, bias, residual = ctx.saved_tensors
         if ctx.activation != "none":
             z = linear(x, w, bias, "none", residual)
@@ -199,8 +199,6 @@ class _Einsum(Function):
 def _onto_diagonals(r, uniq, sub, used):
     """Places r (subscripts `uniq`) on the diagonals of subscripts `sub`, where letters repeat: each repeat
     gets a fresh letter tied to the first by an identity matrix, so the result stays differentiable."""
-    from ..creation import eye
-
     fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
     renamed, deltas, seen = [], [], set()
     for c in sub:

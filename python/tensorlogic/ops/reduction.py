@@ -8,6 +8,7 @@ import numbers
 from .. import _core
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap, tensor_method
+from .elementwise import _Binary, where
 
 _R = _core.ReduceOp
 
@@ -38,8 +39,6 @@ def _share(g, x, y, dims):
 
 def _prod_grad(g, x, y, dims):
     """prod of the others: y / x where x != 0; with one zero in a slice, the zero gets the product of the rest."""
-    from .elementwise import where
-
     zero = x == 0
     zeros = zero.sum(dims, keepdim=True)
     others = where(zero, 1.0, x).prod(dims, keepdim=True)
@@ -47,8 +46,6 @@ def _prod_grad(g, x, y, dims):
 
 
 def _norm_grad(g, x, y, dims, p):
-    from .elementwise import where
-
     if p == 0:
         return g * x * 0.0
     if p == 1:
@@ -126,8 +123,6 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 def _extreme(value_op, index_op, elementwise_op, input, dim, keepdim):
     if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
-        from .elementwise import _Binary
-
         return _Binary.apply(elementwise_op, input, dim)
     if dim is None:
         if keepdim:

@@ -1,11 +1,18 @@
 """Shape ops (views without copies where the strides allow): reshape view transpose permute squeeze
-unsqueeze expand broadcast_to flatten, and joining/splitting: cat stack split chunk pad."""
+unsqueeze expand broadcast_to flatten, joining/splitting: cat stack split chunk pad, and the copies:
+clone contiguous to."""
 import numbers
 
+import numpy as np
+
 from .. import _core
+from .._convert import check_f16_range
+from ..device import device as device_type, device_name
+from ..dtypes import as_dtype
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
 from ..tensor import Tensor, _shape_args, _wrap, tensor_method
+from .indexing import _Index, _IndexPut0
 
 __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze", "flatten", "unflatten",
            "broadcast_to", "broadcast_tensors", "broadcast_shapes", "movedim", "narrow", "unbind", "split", "chunk",
@@ -85,9 +92,37 @@ class _Move(Function):
         return _Move.apply(g, ctx.source)
 
 
-def move_to_device(x, device):
-    """x on `device` (a canonical device name), recorded by autograd when x requires grad."""
-    return _Move.apply(x, device)
+@tensor_method()
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """to(device), to(dtype), to(device, dtype), to(other_tensor), with keywords too (PyTorch's forms)."""
+    target = device
+    for arg in args:
+        if isinstance(arg, Tensor):
+            target, dtype = arg.device, arg.dtype
+        elif _looks_like_dtype(arg):
+            dtype = arg
+        else:
+            target = arg
+    a = self._a
+    if dtype is not None and as_dtype(dtype).name != a.dtype:
+        a = _core.astype(a, as_dtype(dtype).name)  # to int32: not differentiable, as in PyTorch
+    if target is not None and device_name(target) != a.device:
+        if a is self._a and self.requires_grad:  # a device move of a float tensor keeps the graph
+            return _Move.apply(self, device_name(target))
+        a = _core.to_device(a, device_name(target))
+    if a is self._a:
+        return _wrap(_core.clone(a)) if copy else self
+    return _wrap(a)
+
+
+def _looks_like_dtype(value):
+    if value is None or isinstance(value, (Tensor, device_type)):
+        return False
+    try:
+        as_dtype(value)
+        return True
+    except TypeError:
+        return False
 
 
 @tensor_method()
@@ -237,8 +272,6 @@ def narrow(input, dim, start, length):
 
 def _along(input, dim, item):
     """input[..., item, ...] with item at dimension dim: a differentiable view (see ops/indexing.py)."""
-    from .indexing import _Index
-
     return _Index.apply(input, (slice(None),) * (dim % input.ndim) + (item,))
 
 
@@ -351,9 +384,6 @@ def pad(input, pad, mode="constant", value=None):
         raise ValueError(f"pad: a value only applies to mode 'constant', not {mode!r}")
     pads = [int(p) for p in pad]
     if value is not None and input.dtype.name == "float16":
-        from .._convert import check_f16_range
-        import numpy as np
-
         check_f16_range(np.asarray(float(value)))
     return _Pad.apply(input, pads, mode, 0.0 if value is None else float(value))
 
@@ -371,10 +401,6 @@ class _Pad(Function):
     def backward(ctx, g):
         if ctx.mode == "constant":
             return pad(g, [-p for p in ctx.pads]), None
-        import numpy as np
-
-        from .indexing import _IndexPut0
-
         shape = list(g.shape)
         for k in range(len(ctx.pads) // 2):
             dim = g.ndim - 1 - k

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import nodes as N
+from ..syntax import nodes as N
 
 
 @dataclass

@@ -5,12 +5,14 @@ from __future__ import annotations
 import inspect
 import sys
 
+from tqdm import tqdm
+
 import tensorlogic as tl
 
-from . import catalog
-from . import nodes as N
-from .evaluate import _item
+from ..check import catalog
+from ..syntax import nodes as N
 from .labelled import Labelled, is_tensor
+from .values import item
 
 DEFAULT_EPOCHS = 100
 DEFAULT_OPTIMIZER = ("Adam", {"lr": 0.01})
@@ -68,7 +70,7 @@ def build_scheduler(rt, setting, optimizer):
     for k, v in raw.items():
         if name == "LambdaLR" and isinstance(v, N.Name) and v.id in rt.model.functions:
             fn = rt.model.functions[v.id]
-            kwargs[k] = (lambda epoch, fn=fn, node=v: float(_item(rt.call_function(fn, [epoch], {}, node))))
+            kwargs[k] = (lambda epoch, fn=fn, node=v: float(item(rt.call_function(fn, [epoch], {}, node))))
         else:
             kwargs[k] = _py(_value(rt, v))
     try:
@@ -88,7 +90,6 @@ def _py(v):
 def _progress(epochs, enabled):
     """A tqdm bar on stderr: shown on a terminal by default, always with `progress: true`, never
     with `progress: false`."""
-    from tqdm import tqdm
     return tqdm(total=epochs, desc="learn", unit="epoch", file=sys.stderr,
                 disable=None if enabled is None else not enabled, mininterval=0.25, leave=True)
 

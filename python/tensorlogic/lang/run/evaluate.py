@@ -7,10 +7,12 @@ import numpy as np
 
 import tensorlogic as tl
 
-from . import nodes as N
-from .contraction import plan, var_names
-from .indices import SizeEnv, snippet
+from ..check.contraction import var_names
+from ..check.indices import SizeEnv, snippet
+from ..syntax import nodes as N
+from .builtins import call_builtin
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
+from .values import as_tensor, is_scalar, item, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -35,21 +37,6 @@ class Grid:
         self.labels = tuple(labels)
 
 
-def is_scalar(v) -> bool:
-    if isinstance(v, (bool, int, float)):
-        return True
-    return is_tensor(v) and v.ndim == 0
-
-
-def as_tensor(v):
-    if is_tensor(v):
-        return v
-    if isinstance(v, (list, tuple, bool, int, float)):
-        return tl.tensor(np.asarray(v, dtype=np.float32).tolist() if not isinstance(v, (bool, int, float))
-                         else float(v), dtype=tl.float16)
-    raise TypeError(f"not a tensor: {type(v).__name__}")
-
-
 class Evaluator:
     def __init__(self, rt):
         self.rt = rt
@@ -59,14 +46,10 @@ class Evaluator:
         return self.model.error(message, span)
 
     # ---- entry points ---------------------------------------------------------------------------
-    def frame_for(self, root, lhs_items=None, op="=", keep=(), locals=None, local_names=None,
+    def frame_for(self, root, plan, lhs_items=None, locals=None, local_names=None,
                   overrides=None, declared=None):
-        """A frame with the contraction plan of `root` and every index size settled."""
-        key = (id(root), id(lhs_items) if lhs_items is not None else None, op, tuple(keep))
-        p = self.rt.plans.get(key)
-        if p is None:
-            p = self.rt.plans[key] = plan(root, lhs_items, op, keep, self.error)
-        fr = Frame(SizeEnv(self.error), p, locals, overrides, local_names)
+        """A frame with `root`'s contraction plan (the checker's) and every index size settled."""
+        fr = Frame(SizeEnv(self.error), plan, locals, overrides, local_names)
         self.prepare(root, fr)
         if lhs_items is not None:
             for item in lhs_items:
@@ -82,7 +65,7 @@ class Evaluator:
         """A statement-level expression: index notation keeps its surviving indices."""
         if not any(isinstance(n, N.Name) and n.role == "var" for n in N.walk(e)):
             return self.eval(e, Frame(None, None, locals, None, local_names))
-        fr = self.frame_for(e, locals=locals, local_names=local_names)
+        fr = self.frame_for(e, self.model.plans[e], locals=locals, local_names=local_names)
         return self.eval(e, fr)
 
     # ---- sizes ----------------------------------------------------------------------------------
@@ -196,7 +179,7 @@ class Evaluator:
             if isinstance(e, N.Index):
                 lab = self.eval(e, fr)
                 if not isinstance(lab, Labelled):
-                    return np.asarray(int(_item(lab)))
+                    return np.asarray(int(item(lab)))
                 arr = lab.t.numpy().astype(np.int64)
                 positions = [labels.index(l) for l in lab.labels]
                 arr = arr.transpose(np.argsort(positions))
@@ -223,7 +206,7 @@ class Evaluator:
             key = e.key
         else:
             key = self.eval(e, fr)
-            key = _item(key)
+            key = item(key)
             if isinstance(key, float) and key.is_integer():
                 key = int(key)
         if domain is not None:
@@ -283,7 +266,7 @@ class Evaluator:
             if op in ("&&", "||") and isinstance(acc, bool):
                 if (op == "&&" and not acc) or (op == "||" and acc):
                     continue
-                acc = bool(_truth(self.eval(o, fr), o.span, self))
+                acc = bool(truth(self.eval(o, fr), o.span, self))
                 continue
             acc = self.binop(op, acc, self.eval(o, fr), o.span)
         return acc
@@ -310,21 +293,21 @@ class Evaluator:
                 raise self.error("a tensor in index notation needs its indices, like X[i]", f.span)
             scale = v if scale is None else scale * v
         if fr.plan is not None:
-            here = fr.plan.sum_at.get(id(e), set())
+            here = fr.plan.sum_at.get(e, set())
         else:
             here = set()
         out = []
         for lab in labelled:
             out += [l for l in lab.labels if l not in here and l not in out]
         nodes = [f for v, f in zip(vals, e.factors) if isinstance(v, Labelled)]
-        return self.rt.joins.join(labelled, out, scale, nodes, fr.overrides)
+        return self.rt.products.product(labelled, out, scale, nodes, fr.overrides)
 
     def e_Index(self, e, fr):
         items = e.groups[0]
         labelled = len(e.groups) == 1 and all(isinstance(i, N.Idx) for i in items) and \
             any(var_names(i.expr) for i in items)
         if isinstance(e.base, N.Name) and e.base.role == "value":
-            base = self.rt.lookup(e.base.id, fr, e.base.span, override=fr.overrides.get(id(e)))
+            base = self.rt.lookup(e.base.id, fr, e.base.span, override=fr.overrides.get(e))
             domains = self.rt.axis_domains(e.base.id, fr)
         else:
             base, domains = self.eval(e.base, fr), None
@@ -337,7 +320,7 @@ class Evaluator:
             key = []
             for k, item in enumerate(group):
                 if isinstance(item, N.Slice):
-                    parts = [None if p is None else int(_item(self.eval(p, fr))) for p in
+                    parts = [None if p is None else int(item(self.eval(p, fr))) for p in
                              (item.start, item.stop, item.step)]
                     key.append(slice(*parts))
                 else:
@@ -352,13 +335,12 @@ class Evaluator:
     def e_Call(self, e, fr):
         if e.kind == "relation":
             rel = self.model.relations[e.name]
-            t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(id(e)))
+            t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(e))
             return self.ref(t, e.args, rel.domains, fr, e)
         args = [self.eval(a, fr) for a in e.args]
         kwargs = {k.name: self.eval(k.value, fr) for k in e.kwargs}
         if e.kind == "fn":
             return self.rt.call_function(self.model.functions[e.name], args, kwargs, e)
-        from .builtins import call_builtin
         return call_builtin(self, e, args, kwargs, fr)
 
     # ---- index notation -------------------------------------------------------------------------
@@ -453,7 +435,7 @@ class Evaluator:
 
     def labelled_binop(self, op, a, b, span):
         if op == "@":
-            raise self.error("`@` takes whole tensors; in index notation write the join, "
+            raise self.error("`@` takes whole tensors; in index notation write the product, "
                              "like A[i, j] B[j, k]", span)
         for v in (a, b):
             if not isinstance(v, Labelled) and not is_scalar(v):
@@ -468,25 +450,6 @@ class Evaluator:
 
 def _is_var(e):
     return isinstance(e, N.Name) and e.role == "var"
-
-
-def _item(v):
-    if is_tensor(v):
-        if v.ndim != 0 and (v.ndim != 1 or v.shape[0] != 1):
-            raise TypeError("not a scalar")
-        return v.item()
-    return v
-
-
-def _truth(v, span, ev):
-    if isinstance(v, Labelled):
-        raise ev.error("a condition must be a single value, not an indexed tensor", span)
-    if is_tensor(v):
-        if v.numel() != 1:
-            raise ev.error(f"a condition must be a single value, not a tensor of shape "
-                           f"{list(v.shape)}", span)
-        return bool(v.item())
-    return bool(v)
 
 
 def _map(v, f):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import difflib
 
 from . import catalog
-from . import nodes as N
-from .contraction import plan
+from ..syntax import nodes as N
+from .contraction import conjunction, plan, var_names
 
 
 class Scope:
@@ -28,7 +28,7 @@ class Resolver:
                     if dim.kind == "name" and dim.value not in self.domains:
                         self.named_sizes.setdefault(dim.value, []).append(dim)
                 if t.decl.init is not None:
-                    self.r_expr(t.decl.init, None)
+                    self.r_root(t.decl.init, None)
         for fn in self.functions.values():
             scope = self.local_scope(fn.body, [p.name for p in fn.params])
             fn.local_names = scope.names
@@ -38,7 +38,7 @@ class Resolver:
                 continue
             if isinstance(item, N.Rule):
                 self.r_rule(item)
-            elif id(item) in self.fact_stmts:
+            elif item in self.fact_stmts:
                 continue
             elif isinstance(item, N.Assign) and self.is_equation(item):
                 self.r_equation(item, None)
@@ -81,6 +81,12 @@ class Resolver:
         variable.  Equations and rules are definitions: no variable binds their indices."""
         return not self.in_definition and self.bound(name, scope)
 
+    def r_root(self, e, scope):
+        """A statement-level expression: resolved, and planned when it uses index variables."""
+        self.r_expr(e, scope)
+        if any(isinstance(n, N.Name) and n.role == "var" for n in N.walk(e)):
+            self.plans[e] = plan(e, None, "=", (), self.error)
+
     def r_block(self, body, scope, in_fn=False):
         for s in body:
             self.r_stmt(s, scope, in_fn)
@@ -89,7 +95,7 @@ class Resolver:
         if isinstance(s, N.Let):
             if s.type is not None:
                 self.check_type(s.type)
-            self.r_expr(s.value, scope)
+            self.r_root(s.value, scope)
         elif isinstance(s, N.Assign):
             self.r_assign(s, scope)
         elif isinstance(s, N.ExprStmt):
@@ -97,24 +103,24 @@ class Resolver:
             if isinstance(e, N.Call) and not self.bound(e.name, scope) and \
                     e.name not in self.functions and e.name in self.relations:
                 raise self.error("facts must be written at the top level", s.span)
-            self.r_expr(e, scope)
+            self.r_root(e, scope)
         elif isinstance(s, N.Query):
             self.r_query(s, scope)
         elif isinstance(s, N.If):
-            self.r_expr(s.cond, scope)
+            self.r_root(s.cond, scope)
             self.r_block(s.then, scope, in_fn)
             self.r_block(s.orelse or [], scope, in_fn)
         elif isinstance(s, N.While):
-            self.r_expr(s.cond, scope)
+            self.r_root(s.cond, scope)
             self.r_block(s.body, scope, in_fn)
         elif isinstance(s, N.For):
-            self.r_expr(s.iterable, scope)
+            self.r_root(s.iterable, scope)
             self.r_block(s.body, scope, in_fn)
         elif isinstance(s, N.Return):
             if not in_fn:
                 raise self.error("`return` outside a function", s.span)
             if s.value is not None:
-                self.r_expr(s.value, scope)
+                self.r_root(s.value, scope)
         elif isinstance(s, N.Rule):
             raise self.error("rules must be written at the top level", s.span)
         else:
@@ -138,6 +144,7 @@ class Resolver:
                              a.target.span)
         self.r_lhs(a)
         self.r_expr(a.value, scope)
+        self.plan_assign(a)
 
     def r_equation(self, a: N.Assign, scope):
         self.in_definition = True
@@ -146,8 +153,11 @@ class Resolver:
             self.r_expr(a.value, scope)
         finally:
             self.in_definition = False
+        self.plan_assign(a)
+
+    def plan_assign(self, a: N.Assign):
         items = a.target.groups[0] if isinstance(a.target, N.Index) else None
-        plan(a.value, items, a.op, (), self.error)
+        self.plans[a] = plan(a.value, items, a.op, (), self.error)
 
     def r_lhs(self, a: N.Assign):
         if not isinstance(a.target, N.Index):
@@ -160,7 +170,7 @@ class Resolver:
 
     def r_setting(self, s: N.Setting):
         if s.key not in ("optimizer", "scheduler"):
-            self.r_expr(s.value, None)
+            self.r_root(s.value, None)
             return
         call = s.value
         if not isinstance(call, N.Call):
@@ -168,10 +178,10 @@ class Resolver:
                              f"{'adam(lr: 0.01)' if s.key == 'optimizer' else 'cosine(t_max: 100)'}",
                              s.value.span)
         for a in call.args:
-            self.r_expr(a, None)
+            self.r_root(a, None)
         for k in call.kwargs:
             if not (s.key == "scheduler" and isinstance(k.value, N.Name) and k.value.id in self.functions):
-                self.r_expr(k.value, None)
+                self.r_root(k.value, None)
 
     def r_value_name(self, e: N.Name, scope):
         name = e.id
@@ -388,22 +398,27 @@ class Resolver:
                 self.r_literal(lit, None, "a rule's body")
         finally:
             self.in_definition = False
+        r.head_items = [N.Idx(span=a.span, expr=a) for a in r.head.args]
+        r.product = conjunction(r.body, r.span, always_product=True)
+        self.plans[r] = plan(r.product, r.head_items, "=", (), self.error)
 
     def r_query(self, q: N.Query, scope):
         if len(q.literals) == 1 and not q.literals[0].negated:
             e = q.literals[0].expr
             if not (isinstance(e, N.Call) and e.name in self.relations and not self.bound(e.name, scope)):
-                self.r_expr(e, scope)
+                self.r_root(e, scope)
                 return
         for lit in q.literals:
             self.r_literal(lit, scope, "a query")
+        q.product = conjunction(q.literals, q.literals[0].span)
+        self.plans[q] = plan(q.product, None, "=", tuple(var_names(q.product)), self.error)
 
     def check_stray_facts(self, items):
         """`prnt("x")` parses as a fact; when its relation is undeclared, defined by nothing else,
         read nowhere and named like a function, it is a misspelt call."""
         read = set()
         for item in items:
-            if isinstance(item, N.ExprStmt) and id(item) in self.fact_stmts:
+            if isinstance(item, N.ExprStmt) and item in self.fact_stmts:
                 continue
             for n in N.walk(item):
                 if isinstance(n, N.Call) and n.kind == "relation":

@@ -8,10 +8,11 @@ import os
 from dataclasses import dataclass, field
 
 from . import catalog
-from . import nodes as N
+from ..errors import Span, TensorLogicTypeError, located
+from ..syntax import nodes as N
+from ..syntax.parser import parse
 from .domains import Domain, DomainInference, UnionFind
-from .errors import Span, TensorLogicTypeError, located
-from .parser import parse
+from .indices import StaticShapes
 from .resolve import Resolver, target_name
 from .strata import Graph, Stratifier
 
@@ -63,6 +64,7 @@ class Model:
     graph: Graph
     order: list                                # components in dependency order
     named_sizes: dict = field(default_factory=dict)
+    plans: dict = field(default_factory=dict)    # see Checker.plans
 
     def error(self, message, span):
         return located(TensorLogicTypeError, message, _file(span, self.filename), span,
@@ -92,6 +94,7 @@ class Checker(Resolver, DomainInference, Stratifier):
         self.const_occurrences = []     # (position key, constant node, key) in source order
         self.named_sizes = {}
         self.in_definition = False
+        self.plans = {}                 # right side's owner (Assign, Rule, Query, expression) -> Plan
 
     # ---- errors ---------------------------------------------------------------------------------
     def error(self, message, span):
@@ -112,7 +115,6 @@ class Checker(Resolver, DomainInference, Stratifier):
         self.check_stray_facts(items)
         self.infer_domains(items)
         graph, order = self.stratify()
-        from .indices import StaticShapes
         StaticShapes(self, order).check_all()
         for learn in self.learns:
             self.check_learn(learn)
@@ -120,7 +122,8 @@ class Checker(Resolver, DomainInference, Stratifier):
                       domains=self.domains, relations=self.relations, tensors=self.tensors,
                       functions=self.functions, global_vars=self.global_vars,
                       constants=self.constants, actions=self.actions, tests=self.tests,
-                      learns=self.learns, graph=graph, order=order, named_sizes=self.named_sizes)
+                      learns=self.learns, graph=graph, order=order, named_sizes=self.named_sizes,
+                      plans=self.plans)
         model.checker = self
         return model
 
@@ -291,7 +294,7 @@ class Checker(Resolver, DomainInference, Stratifier):
                 self.add_rule(item)
             elif isinstance(item, N.ExprStmt) and self.is_fact(item.expr):
                 self.add_fact(item.expr)
-                self.fact_stmts.add(id(item))
+                self.fact_stmts.add(item)
             elif isinstance(item, N.Assign) and self.is_equation(item):
                 self.add_equation(item)
             elif isinstance(item, N.Return):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from . import nodes as N
+from ..syntax import nodes as N
 
 
 @functools.lru_cache(maxsize=32)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import nodes as N
-from .contraction import var_names
-from .labelled import (Labelled, broadcast_pair, expand_to, gather_axis, join, onehot, permuted,
+from ..check.contraction import var_names
+from ..syntax import nodes as N
+from .labelled import (Labelled, broadcast_pair, expand_to, gather_axis, einsum, onehot, permuted,
                        project, selection)
 
 import tensorlogic as tl
@@ -90,7 +90,7 @@ def place(r: Labelled, axes, out_shape, op, grids):
             r = _fit(r, axis.var, n_out, axis.c)
             r = Labelled(r.t, [label if l == axis.var else l for l in r.labels])
         elif axis.kind == "const":
-            r = join([r, Labelled(onehot(n_out, axis.c), [label])], r.labels + (label,))
+            r = einsum([r, Labelled(onehot(n_out, axis.c), [label])], r.labels + (label,))
         else:
             general.append((label, n_out, axis, grids[k]))
     if general:
@@ -153,14 +153,14 @@ def _general(r, general, proj):
         for label, n_out, axis, grid in general:
             factors.append(Labelled(selection(n_out, grid.values), (label,) + tuple(grid.labels)))
         keep = [l for l in r.labels if l.startswith("#")] + [g[0] for g in general]
-        return join(factors, keep)
+        return einsum(factors, keep)
     if proj == "avg":
         ones = Labelled(tl.ones(*r.t.shape, dtype=r.t.dtype), r.labels)
         return _div(_general(r, general, "sum"), _general(ones, general, "sum"))
     mask = None
     for label, n_out, axis, grid in general:
         m = Labelled(selection(n_out, grid.values), (label,) + tuple(grid.labels))
-        mask = m if mask is None else join([mask, m], mask.labels + tuple(l for l in m.labels if l not in mask.labels))
+        mask = m if mask is None else einsum([mask, m], mask.labels + tuple(l for l in m.labels if l not in mask.labels))
     a, b, union = broadcast_pair(r, mask)
     big = tl.full((), float("-inf") if proj == "max" else float("inf"), dtype=r.t.dtype)
     t = tl.where(tl.gt(b, 0), a, big)

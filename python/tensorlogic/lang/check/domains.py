@@ -7,7 +7,7 @@ domain whose constants are all non-negative integers is the range 0..max+1 (inte
 """
 from __future__ import annotations
 
-from . import nodes as N
+from ..syntax import nodes as N
 
 
 class Domain:
@@ -159,7 +159,7 @@ class DomainInference:
                                              n.span)
 
         for item in items:
-            if isinstance(item, N.ExprStmt) and id(item) in self.fact_stmts:
+            if isinstance(item, N.ExprStmt) and item in self.fact_stmts:
                 call = item.expr
                 for k, a in enumerate(call.args):
                     position(("R", call.name, k), a, item, a.span)

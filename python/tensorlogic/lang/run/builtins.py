@@ -10,8 +10,11 @@ import numpy as np
 
 import tensorlogic as tl
 
-from . import catalog
+from ..check import catalog
+from ..errors import format_diagnostic
 from .labelled import Labelled, broadcast_pair, is_tensor
+from .show import plain, show
+from .values import item, truth
 
 LNORM_EPS = 1e-5
 
@@ -136,7 +139,6 @@ def _norm_axis(ev, node, x, fr):
 
 # ---- the language's own built-ins ---------------------------------------------------------------
 def _print(ev, node, args, kwargs, fr):
-    from .show import show
     sep = kwargs.pop("sep", " ")
     end = kwargs.pop("end", "\n")
     sys.stdout.write(sep.join(show(a) for a in args) + end)
@@ -144,10 +146,8 @@ def _print(ev, node, args, kwargs, fr):
 
 
 def _assert(ev, node, args, kwargs, fr):
-    from .evaluate import _truth
-    if not _truth(args[0], node.args[0].span, ev):
+    if not truth(args[0], node.args[0].span, ev):
         message = "assertion failed" + (f": {args[1]}" if len(args) > 1 else "")
-        from .errors import format_diagnostic
         file = node.span.file or ev.model.filename
         err = AssertionError(format_diagnostic(message, file, node.span, ev.model.sources.get(file)))
         err.lineno, err.offset = node.span.line, node.span.column
@@ -157,7 +157,6 @@ def _assert(ev, node, args, kwargs, fr):
 
 def _plain(ev, node, v):
     if isinstance(v, Labelled):
-        from .show import plain
         return plain(v)
     return v
 
@@ -184,9 +183,8 @@ def _len(ev, node, args, kwargs, fr):
 
 
 def _range(ev, node, args, kwargs, fr):
-    from .evaluate import _item
     try:
-        return _py.range(*[int(_item(a)) for a in args])
+        return _py.range(*[int(item(a)) for a in args])
     except (TypeError, ValueError) as err:
         raise ev.error(f"range: {err}", node.span) from None
 

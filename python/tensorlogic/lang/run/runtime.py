@@ -7,14 +7,18 @@ import warnings
 
 import tensorlogic as tl
 
-from . import nodes as N
+from ..check.indices import fmt_shape, snippet
+from ..check.strata import is_recursive
+from ..errors import TensorLogicTypeError
+from ..syntax import nodes as N
 from .datalog import Datalog, FixpointLimitWarning, _with_missing, facts_tensor, query_rows
-from .equations import PROJECTION, classify_lhs, extent, place
-from .errors import TensorLogicTypeError
 from .evaluate import Evaluator, Frame
-from .joins import Joins
 from .labelled import Labelled, is_tensor, project
-from .strata import is_recursive
+from .learn import run_learn
+from .placement import PROJECTION, classify_lhs, extent, place
+from .products import Products
+from .show import plain, show, show_relation, show_rows
+from .values import truth
 
 DEFAULT_MAX_ITERATIONS = 1000
 MAX_CALL_DEPTH = 150
@@ -31,8 +35,7 @@ class Runtime:
         self.max_iterations = max_iterations
         self.evaluator = Evaluator(self)
         self.datalog = Datalog(self)
-        self.joins = Joins(self)
-        self.plans, self.query_bodies = {}, {}
+        self.products = Products(self)
         self.globals, self.leaves, self.versions = {}, {}, {}
         self.cache, self._facts = {}, {}
         self._scc, self._initialising = [], set()
@@ -135,7 +138,6 @@ class Runtime:
     def conform(self, info, value, span):
         """`value` as a tensor of the declared dtype and shape (binding named sizes)."""
         if isinstance(value, Labelled):
-            from .show import plain
             value = plain(value)
         dtype = tl.int32 if info.dtype == "int32" else tl.float16
         if not is_tensor(value):
@@ -151,7 +153,6 @@ class Runtime:
         shape = tuple(value.shape)
         declared = self.declared_shape(info)
         if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(declared, shape)):
-            from .indices import fmt_shape
             raise self.error(f"'{info.name}' is declared {info.dtype}{fmt_shape(declared)} but its "
                              f"value has shape {fmt_shape(shape)}", span)
         for d, s in zip(dims, shape):
@@ -304,7 +305,7 @@ class Runtime:
         ev = self.evaluator
         items = eq.target.groups[0] if isinstance(eq.target, N.Index) else []
         declared = self.declared_shape(info) if info is not None else None
-        fr = ev.frame_for(eq.value, items, eq.op, locals=fr_locals, local_names=local_names,
+        fr = ev.frame_for(eq.value, self.model.plans[eq], items, locals=fr_locals, local_names=local_names,
                           declared=declared)
         r = ev.eval(eq.value, fr)
         if not isinstance(r, Labelled):
@@ -315,7 +316,6 @@ class Runtime:
                     raise self.error("a tensor in index notation needs its indices, like X[i]",
                                      eq.value.span)
                 r = Labelled(r, [f"#all{k}" for k in range(r.ndim)])
-                fr.plan.top = set(r.labels)
             else:
                 r = Labelled(r if is_tensor(r) else tl.full((), float(r), dtype=tl.float16), ())
         r = project(r, fr.plan.top | {l for l in r.labels if l.startswith("#all")}, PROJECTION[eq.op])
@@ -395,7 +395,6 @@ class Runtime:
 
     def check_type(self, value, spec, span, what):
         if isinstance(value, Labelled):
-            from .show import plain
             value = plain(value)
         if not spec.dims:
             return
@@ -451,7 +450,6 @@ class Runtime:
         if isinstance(s, N.Let):
             value = ev.value(s.value, locals_, names)
             if isinstance(value, Labelled):
-                from .show import plain
                 value = plain(value)
             if s.type is not None:
                 self.check_type(value, s.type, s.span, f"'{s.name}'")
@@ -463,14 +461,12 @@ class Runtime:
         elif isinstance(s, N.Query):
             self.print_query(s, fr)
         elif isinstance(s, N.If):
-            from .evaluate import _truth
-            if _truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
+            if truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
                 self.exec_block(s.then, fr)
             elif s.orelse is not None:
                 self.exec_block(s.orelse, fr)
         elif isinstance(s, N.While):
-            from .evaluate import _truth
-            while _truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
+            while truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
                 self.exec_block(s.body, fr)
         elif isinstance(s, N.For):
             it = ev.value(s.iterable, locals_, names)
@@ -488,7 +484,6 @@ class Runtime:
         elif isinstance(s, N.MainBlock):
             self.exec_block(s.body, Frame(None, None, {}, None, s.local_names))
         elif isinstance(s, N.Learn):
-            from .learn import run_learn
             run_learn(self, s)
         return None
 
@@ -504,7 +499,6 @@ class Runtime:
         if part[1] is None:
             value = part[0]
             if isinstance(value, Labelled):
-                from .show import plain
                 value = plain(value)
         else:
             value = self.combine(info if (info and info.decl) else None, [part], name)
@@ -512,7 +506,6 @@ class Runtime:
 
     # ---- queries --------------------------------------------------------------------------------
     def print_query(self, q, fr):
-        from .show import show, show_relation, show_rows
         lits = q.literals
         e = lits[0].expr
         locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
@@ -526,9 +519,8 @@ class Runtime:
             label = f"{_source_text(self.model, e)} = "
             print(label + show(value).replace("\n", "\n" + " " * len(label)))
             return
-        print(show_rows(query_rows(self, lits, locals_, names)))
+        print(show_rows(query_rows(self, q, locals_, names)))
 
 
 def _source_text(model, e):
-    from .indices import snippet
     return snippet(model.sources, e.span, "value")

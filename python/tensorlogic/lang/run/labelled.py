@@ -1,5 +1,5 @@
 """Tensors whose axes are named by index variables, and the tensor ops of index notation on them:
-join (einsum), elementwise combination broadcast by name, projection (sum, max, min, mean) and
+einsum, elementwise combination broadcast by name, projection (sum, max, min, mean) and
 gathers for index arithmetic.  Every op here is an engine op on the default device."""
 from __future__ import annotations
 
@@ -41,12 +41,12 @@ def letters_for(labels):
     return {l: LETTERS[i] for i, l in enumerate(uniq)}
 
 
-def join(factors, out_labels, scale=None):
+def einsum(factors, out_labels, scale=None):
     """Product of labelled factors over shared labels, summing labels absent from `out_labels`
     (one einsum).  `scale` is a Python number or 0-d tensor multiplied in."""
     out_labels = tuple(out_labels)
     if not factors:
-        raise ValueError("join of no factors")
+        raise ValueError("einsum of no factors")
     if len(factors) == 1 and tuple(factors[0].labels) == out_labels:
         t = factors[0].t
     else:
@@ -99,7 +99,7 @@ def project(x: Labelled, drop, op: str) -> Labelled:
         return x
     keep = tuple(l for l in x.labels if l not in drop)
     if op == "sum":
-        return join([x], keep)
+        return einsum([x], keep)
     dims = tuple(x.labels.index(l) for l in drop)
     t = x.t
     if op == "max":

@@ -1,14 +1,19 @@
 """The syntax tree of a `.tl` program: plain dataclasses, each carrying the span it came from.
 
 The checker annotates some nodes in place (fields after `span`, default `None`); the parser never
-sets them.
+sets them.  Annotations that hold nodes are made with `annotation()` so that tree walks skip them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from .errors import Span
+from ..errors import Span
+
+
+def annotation():
+    """A field the checker fills with nodes it builds (not part of the source tree)."""
+    return field(default=None, metadata={"annotation": True})
 
 
 @dataclass(eq=False, kw_only=True)
@@ -63,7 +68,8 @@ class Compare(Node):
 
 @dataclass(eq=False, kw_only=True)
 class Juxt(Node):
-    """Juxtaposed factors `A[i, j] B[j]`: a join (product) of its factors."""
+    """Juxtaposed factors `A[i, j] B[j]`: the product of its factors (an einsum over
+    their shared indices)."""
     factors: list["Expr"]
 
 
@@ -157,12 +163,16 @@ class Literal(Node):
 class Rule(Node):
     head: Expr
     body: list[Literal]
+    # Set by the checker: the head's arguments as index items and the body as one product.
+    head_items: Optional[list] = annotation()
+    product: Optional[Expr] = annotation()
 
 
 @dataclass(eq=False, kw_only=True)
 class Query(Node):
     """`A(x), not B(x)?` or `Y?`."""
     literals: list[Literal]
+    product: Optional[Expr] = annotation()     # set by the checker for a query of atoms: their product
 
 
 @dataclass(eq=False, kw_only=True)
@@ -296,8 +306,8 @@ class Program(Node):
 
 def iter_children(node):
     """The nodes directly inside `node` (fields holding nodes, lists of nodes or lists of lists)."""
-    for name in node.__dataclass_fields__:
-        if name == "span":
+    for name, f in node.__dataclass_fields__.items():
+        if name == "span" or f.metadata.get("annotation"):
             continue
         value = getattr(node, name)
         if isinstance(value, Node):

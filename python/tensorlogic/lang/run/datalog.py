@@ -8,10 +8,11 @@ import numpy as np
 
 import tensorlogic as tl
 
-from . import nodes as N
+from ..check.contraction import var_names
+from ..syntax import nodes as N
 from .builtins import step
-from .equations import classify_lhs, place
 from .labelled import Labelled, expand_to, project
+from .placement import classify_lhs, place
 
 
 class FixpointLimitWarning(RuntimeWarning):
@@ -58,17 +59,15 @@ def var_domains(ev, nodes):
 
 
 class RuleForm:
-    """A rule prepared for evaluation: head positions as index items, body as one join."""
+    """A rule prepared for evaluation: its positive atoms (the checker gave it head items, the
+    body as one product, and the plan)."""
 
-    def __init__(self, rule):
+    def __init__(self, rule, plan):
         self.rule = rule
         self.head = rule.head
-        self.head_items = [N.Idx(span=a.span, expr=a) for a in rule.head.args]
-        factors = []
-        for lit in rule.body:
-            e = lit.expr
-            factors.append(N.Prefix(span=lit.span, ops=["!"], operand=e) if lit.negated else e)
-        self.body = N.Juxt(span=rule.span, factors=factors)
+        self.head_items = rule.head_items
+        self.body = rule.product
+        self.plan = plan
         self.atoms = [n for lit in rule.body if not lit.negated for n in N.walk(lit.expr)
                       if (isinstance(n, N.Call) and n.kind == "relation") or
                       (isinstance(n, N.Index) and isinstance(n.base, N.Name))]
@@ -83,9 +82,9 @@ class Datalog:
         self.forms = {}
 
     def form(self, rule) -> RuleForm:
-        f = self.forms.get(id(rule))
+        f = self.forms.get(rule)
         if f is None:
-            f = self.forms[id(rule)] = RuleForm(rule)
+            f = self.forms[rule] = RuleForm(rule, self.rt.model.plans[rule])
         return f
 
     def contribution(self, rel, rule, overrides=None):
@@ -94,7 +93,7 @@ class Datalog:
         ev = self.rt.evaluator
         form = self.form(rule)
         shape = tuple(d.size for d in rel.domains)
-        fr = ev.frame_for(form.body, lhs_items=form.head_items, op="=", overrides=overrides,
+        fr = ev.frame_for(form.body, form.plan, lhs_items=form.head_items, overrides=overrides,
                           declared=shape)
         fr.var_domains = var_domains(ev, [form.body])
         r = ev.eval(form.body, fr)
@@ -146,7 +145,7 @@ class Datalog:
                         for atom in form.atoms:
                             name = form.atom_name(atom)
                             if name in names:
-                                c = self.contribution(rel, rule, {id(atom): delta[name]})
+                                c = self.contribution(rel, rule, {atom: delta[name]})
                                 acc = c if acc is None else acc + c
                     if acc is not None:
                         new[rel.name] = step(acc) * unknown[rel.name]
@@ -171,18 +170,13 @@ def _with_missing(r, axes, sizes):
     return expand_to(r, labels, {**r.sizes(), **{v: sizes[v] for v in missing}})
 
 
-def query_rows(rt, literals, locals=None, local_names=None):
-    """Bindings of the variables of a conjunctive query, as a list of dicts (variables in order of
-    appearance), or a bool for a query without variables."""
+def query_rows(rt, query, locals=None, local_names=None):
+    """Bindings of the variables of a conjunctive query (checked: it carries its product), as a
+    list of dicts (variables in order of appearance), or a bool for a query without variables."""
     ev = rt.evaluator
-    factors = [N.Prefix(span=l.span, ops=["!"], operand=l.expr) if l.negated else l.expr
-               for l in literals]
-    body = N.Juxt(span=literals[0].span, factors=factors) if len(factors) > 1 else factors[0]
-    rt.query_bodies.setdefault(tuple(id(l) for l in literals), body)
-    body = rt.query_bodies[tuple(id(l) for l in literals)]
-    from .contraction import var_names
+    body = query.product
     names = var_names(body)
-    fr = ev.frame_for(body, keep=tuple(names), locals=locals, local_names=local_names)
+    fr = ev.frame_for(body, rt.model.plans[query], locals=locals, local_names=local_names)
     doms = var_domains(ev, [body])
     fr.var_domains = doms
     r = ev.eval(body, fr)

@@ -9,7 +9,7 @@ from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import nodes as N
-from .errors import Span, TensorLogicSyntaxError, located
+from ..errors import Span, TensorLogicSyntaxError, located
 from .grammar import GRAMMAR
 
 # Deepest bracket nesting accepted; keeps every later tree walk far from Python's recursion limit.

@@ -1,6 +1,6 @@
-"""How a join (a product of labelled factors with some labels summed) runs.
+"""How a product (juxtaposed labelled factors, some labels summed) runs.
 
-By default one einsum.  A join of some tensor D with a sparse binary relation S[c, o] that sums c
+By default one einsum.  A product of some tensor D with a sparse binary relation S[c, o] that sums c
 (the shape of every step of a linear recursion such as `Path(x, z) <- Path(x, y), Edge(y, z)`) runs
 instead as a gather of D's c-slices at S's tuples and an accumulating scatter into o: work
 proportional to S's tuples rather than to |c| x |o|.
@@ -11,8 +11,8 @@ import numpy as np
 
 import tensorlogic as tl
 
-from . import nodes as N
-from .labelled import Labelled, join, project
+from ..syntax import nodes as N
+from .labelled import Labelled, einsum, project
 
 # A relation is sparse when at most this fraction of its cells hold a tuple.
 SPARSE_DENSITY = 1 / 64
@@ -25,19 +25,19 @@ class _Sparse:
         self.index = {}                             # axis -> int32 tensor of coordinates
 
 
-class Joins:
+class Products:
     def __init__(self, rt):
         self.rt = rt
         self.sparse = {}                            # relation name -> _Sparse or None
 
-    def join(self, factors, out_labels, scale, factor_nodes, overrides):
+    def product(self, factors, out_labels, scale, factor_nodes, overrides):
         """`factor_nodes[k]` is the expression factor k came from; `overrides` maps the atoms read
         from a semi-naive delta (never treated as sparse: they change every round)."""
         if len(factors) == 2:
-            done = self._sparse_join(factors, out_labels, scale, factor_nodes, overrides)
+            done = self._sparse_product(factors, out_labels, scale, factor_nodes, overrides)
             if done is not None:
                 return done
-        return join(factors, out_labels, scale)
+        return einsum(factors, out_labels, scale)
 
     # ---- sparse relations -----------------------------------------------------------------------
     def _relation_atom(self, node):
@@ -70,13 +70,13 @@ class Joins:
         self.sparse[name] = _Sparse(t, coords)
         return self.sparse[name] if coords is not None else None
 
-    def _sparse_join(self, factors, out_labels, scale, factor_nodes, overrides):
+    def _sparse_product(self, factors, out_labels, scale, factor_nodes, overrides):
         if any(getattr(f.t, "requires_grad", False) for f in factors):
             return None
         for s_pos in (0, 1):
             node = factor_nodes[s_pos]
             name = self._relation_atom(node)
-            if name is None or id(node) in overrides:
+            if name is None or node in overrides:
                 continue
             s, d = factors[s_pos], factors[1 - s_pos]
             for c_axis in (0, 1):

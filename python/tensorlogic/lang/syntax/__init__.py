@@ -1,0 +1,1 @@
+"""Stage 1, syntax: the grammar, the parser and the syntax tree it builds."""
