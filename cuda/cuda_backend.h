@@ -28,6 +28,9 @@ class CudaBackend final : public Backend {
   void reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out,
               const ReduceParams& params) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
+  bool has_ordering() const override { return true; }
+  void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
+  void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
   void rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
   void norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias, double eps,
             const Array& out) override;

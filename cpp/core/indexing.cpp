@@ -335,34 +335,47 @@ Array gather(const Array& a, int dim, const Array& index) {
   return gather_blocks(a, block_view(a, {}), offsets, index.shape(), "gather");
 }
 
-Array scatter_add(const Array& a, int dim, const Array& index, const Array& src) {
-  const int axis = normalize_axis(dim, a.ndim(), "scatter_add");
+namespace {
+
+// scatter_add (accumulate: repeated positions add up) and scatter (the last write wins).
+Array scatter_along(const char* op, const Array& a, int dim, const Array& index, const Array& src, bool accumulate) {
+  const int axis = normalize_axis(dim, a.ndim(), op);
   if (index.ndim() != a.ndim() || src.ndim() != a.ndim()) {
-    throw ShapeMismatchError("scatter_add: input " + shape_str(a.shape()) + ", index " + shape_str(index.shape()) +
+    throw ShapeMismatchError(std::string(op) + ": input " + shape_str(a.shape()) + ", index " + shape_str(index.shape()) +
                              " and src " + shape_str(src.shape()) + " must have the same number of dimensions");
   }
-  if (src.dtype() != a.dtype()) {  // PyTorch's rule: scatter_add does not convert
-    throw DtypeError(std::string("scatter_add: src (") + dtype_name(src.dtype()) + ") must have the dtype of the input (" +
+  if (src.dtype() != a.dtype()) {  // PyTorch's rule: scatter and scatter_add do not convert
+    throw DtypeError(std::string(op) + ": src (" + dtype_name(src.dtype()) + ") must have the dtype of the input (" +
                      dtype_name(a.dtype()) + ")");
   }
   if (a.ndim() == 0) {
-    return reshape(scatter_add(reshape(a, {1}), 0, reshape(index, {1}), reshape(src, {1})), {});
+    return reshape(scatter_along(op, reshape(a, {1}), 0, reshape(index, {1}), reshape(src, {1}), accumulate), {});
   }
   Array values = astype(src, a.dtype());
   for (int d = 0; d < a.ndim(); ++d) {
     if (index.shape()[d] > src.shape()[d] || (d != axis && index.shape()[d] > a.shape()[d])) {
-      throw ShapeMismatchError("scatter_add: index of shape " + shape_str(index.shape()) + " is larger than src " +
+      throw ShapeMismatchError(std::string(op) + ": index of shape " + shape_str(index.shape()) + " is larger than src " +
                                shape_str(src.shape()) + " or the input " + shape_str(a.shape()) + " in dimension " +
                                std::to_string(d));
     }
     values = slice(values, d, 0, index.shape()[d], 1);
   }
-  Backend& backend = backend_of("scatter_add", {&a, &index, &src});
-  const Offsets offsets = along_axis_offsets(index, contiguous_strides(a.shape()), axis, a.shape()[axis], "scatter_add");
+  Backend& backend = backend_of(op, {&a, &index, &src});
+  const Offsets offsets = along_axis_offsets(index, contiguous_strides(a.shape()), axis, a.shape()[axis], op);
   Array out = clone(a);  // contiguous, so the offsets above address it
   values = contiguous(values);
-  if (!offsets.empty() && values.numel() > 0) backend.index_scatter(values, offsets, block_view(out, {}), true);
+  if (!offsets.empty() && values.numel() > 0) backend.index_scatter(values, offsets, block_view(out, {}), accumulate);
   return out;
+}
+
+}  // namespace
+
+Array scatter_add(const Array& a, int dim, const Array& index, const Array& src) {
+  return scatter_along("scatter_add", a, dim, index, src, true);
+}
+
+Array scatter(const Array& a, int dim, const Array& index, const Array& src) {
+  return scatter_along("scatter", a, dim, index, src, false);
 }
 
 Array index_select(const Array& a, int dim, const Array& index) {

@@ -17,7 +17,7 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
-from .ops.random import manual_seed, rand, rand_like, randint, randn, randn_like
+from .ops.random import manual_seed, multinomial, rand, rand_like, randint, randn, randn_like, randperm
 from .ops.reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
 from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
@@ -26,6 +26,7 @@ from .creation import *  # noqa: F401,F403  (tensor, zeros, arange, from_numpy, 
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
+from .ops.ordering import *  # noqa: F401,F403
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

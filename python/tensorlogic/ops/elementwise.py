@@ -466,6 +466,23 @@ def relu_(input):
     return _bumped(input)
 
 
+def _inplace_unary(op, fn, name):
+    def method(input):
+        if records(input):
+            return inplace(input, fn, name)
+        _core.unary_(op, input._a)
+        return _bumped(input)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In place: input = {fn.__name__}(input)."
+    return tensor_method(name)(method)
+
+
+for _op, _fn in ((_U.exp, exp), (_U.log, log), (_U.sqrt, sqrt), (_U.tanh, tanh), (_U.sigmoid, sigmoid), (_U.neg, neg),
+                 (_U.abs, abs), (_U.sin, sin), (_U.cos, cos), (_U.floor, floor), (_U.ceil, ceil), (_U.square, square)):
+    _inplace_unary(_op, _fn, _fn.__name__ + "_")
+
+
 @tensor_method()
 def clamp_(input, min=None, max=None):
     if min is None and max is None:

@@ -12,7 +12,7 @@ from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, inplace, records
 from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 
-__all__ = ["gather", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
+__all__ = ["gather", "scatter", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
 
 _BIG = 1 << 62  # an open slice end (the core clips it to the size)
 
@@ -243,6 +243,25 @@ class _ScatterAdd(Function):
         return g, None, None, gsrc
 
 
+class _Scatter(Function):
+    """out = x with src written at index along dim: x's gradient is g with those positions zeroed (a
+    scatter of zeros), src's is g gathered at index."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim, ctx.index = dim, index
+        return _wrap(_core.scatter(x._a, dim, index, src._a))
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = None
+        if ctx.needs_input_grad[0]:
+            zeros = _wrap(_core.full(list(ctx.index.shape), 0.0, "float16", g._a.device))
+            gx = _Scatter.apply(g, ctx.dim, ctx.index, zeros)
+        gsrc = _Gather.apply(g, ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None
+        return gx, None, None, gsrc
+
+
 # ---- index functions ----------------------------------------------------------------------------------
 def _index_tensor(index, like):
     """Integer indices given as a Tensor, numpy array or list."""
@@ -272,6 +291,41 @@ def scatter_add_(input, dim, index, src):
     if records(input, src):
         return inplace(input, lambda before: scatter_add(before, dim, index, src), "scatter_add_")
     out = scatter_add(input, dim, index, src)
+    _core.copy_(input._a, out._a)
+    input._version += 1
+    return input
+
+
+def _scatter_src(input, index, src, value, name):
+    if (src is None) == (value is None):
+        raise TypeError(f"{name}: give exactly one of src and value")
+    if src is None:
+        src = value
+    if isinstance(src, Tensor):
+        return src
+    shape = index.shape if isinstance(index, Tensor) else np.shape(index)
+    return _wrap(_core.full(list(shape), float(src), input._a.dtype, input._a.device))
+
+
+@tensor_method()
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of input with src (a tensor, or a number) written where index names along dim; where index
+    repeats a position, the last write wins. reduce= is not supported (use scatter_add)."""
+    if reduce is not None:
+        raise ValueError("scatter: reduce= is not supported; use scatter_add (reduce='add')")
+    if isinstance(src, numbers.Number):
+        src, value = None, src
+    return _Scatter.apply(input, dim, _index_tensor(index, input), _scatter_src(input, index, src, value, "scatter"))
+
+
+@tensor_method()
+def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
+    if isinstance(src, numbers.Number):
+        src, value = None, src
+    src = _scatter_src(input, index, src, value, "scatter_")
+    if records(input, src):
+        return inplace(input, lambda before: scatter(before, dim, index, src, reduce=reduce), "scatter_")
+    out = scatter(input, dim, index, src, reduce=reduce)
     _core.copy_(input._a, out._a)
     input._version += 1
     return input
