@@ -16,7 +16,7 @@ endif()
 
 function(tl_add_apple_backends target)
   set(root "${CMAKE_CURRENT_SOURCE_DIR}")
-  file(GLOB kernels CONFIGURE_DEPENDS "${root}/metal/*.metal")
+  file(GLOB kernels CONFIGURE_DEPENDS "${root}/metal/*.metal" "${root}/cpp/kernels/*.h")
   set(embedded "${CMAKE_CURRENT_BINARY_DIR}/metal_sources.cpp")
   add_custom_command(OUTPUT "${embedded}"
     COMMAND "${CMAKE_COMMAND}" "-DMETAL_DIR=${root}/metal" "-DOUTPUT=${embedded}" -P "${root}/cmake/EmbedMetal.cmake"
@@ -24,7 +24,7 @@ function(tl_add_apple_backends target)
       "${root}/cpp/include/tensorlogic/op_enums.h" "${root}/cpp/include/tensorlogic/op_table.def"
       "${root}/cmake/EmbedMetal.cmake"
     COMMENT "Embedding metal/*.metal" VERBATIM)
-  set(host "${root}/objc/metal_context.mm" "${root}/objc/metal_backend.mm")
+  file(GLOB host CONFIGURE_DEPENDS "${root}/objc/metal_*.mm")  # the context and one file per kernel family
   set(frameworks "-framework Metal" "-framework MetalPerformanceShaders" "-framework Foundation"
     "-framework CoreVideo" "-framework IOSurface")
   target_compile_definitions(${target} PUBLIC TL_WITH_METAL)

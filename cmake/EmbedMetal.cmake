@@ -1,10 +1,11 @@
 # Script mode (cmake -DMETAL_DIR=... -DOUTPUT=... -P EmbedMetal.cmake): writes a C++ file holding every
 # metal/*.metal source as a string with its quoted #includes inlined (newLibraryWithSource has no file
 # system to include from), for Context::library to compile at run time. Includes are looked up in metal/,
-# cpp/include/ (tensorlogic/op_enums.h and the op table) and cpp/ (kernels/: the math every backend
-# shares, core/philox.h); a header with #pragma once goes in once per kernel file, others (the op
+# cpp/include/ (tensorlogic/op_enums.h and the op table), cpp/ and cpp/kernels/ (the math every backend
+# shares) and cpp/core/ (philox.h); a header with #pragma once goes in once per kernel file, others (the op
 # table's X-macros) at every include.
-set(search "${METAL_DIR}" "${METAL_DIR}/../cpp/include" "${METAL_DIR}/../cpp" "${METAL_DIR}/../cpp/core")
+set(search "${METAL_DIR}" "${METAL_DIR}/../cpp/include" "${METAL_DIR}/../cpp" "${METAL_DIR}/../cpp/kernels"
+  "${METAL_DIR}/../cpp/core")
 
 function(tl_expand path out_var)
   file(READ "${path}" text)

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "../cpp/core/backend.h"
-#include "../cpp/cpu/strided.h"
+#include "../cpp/core/strided.h"
 #include "runtime.h"
 #include "tensorlogic/errors.h"
 
@@ -49,10 +49,10 @@ struct Strided {
   }
 };
 
-// Host side: coalesces `shape` over the operands' strides (cpu::Layout does the merging).
+// Host side: coalesces `shape` over the operands' strides (Layout does the merging).
 template <int N>
 Strided<N> make_strided(const Shape& shape, const std::array<const Strides*, N>& strides, bool* contiguous = nullptr) {
-  const cpu::Layout<N> layout(shape, strides);
+  const Layout<N> layout(shape, strides);
   if (layout.shape.size() > kMaxDims) {
     throw DeviceError("cuda: views with more than " + std::to_string(kMaxDims) +
                       " non-mergeable dimensions are not supported (shape " + shape_str(shape) + ")");

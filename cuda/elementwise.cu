@@ -1,9 +1,9 @@
-// Elementwise kernel families on CUDA: the scalar math of cpp/cpu/elementwise_ops.h (compiled for the
+// Elementwise kernel families on CUDA: the scalar math of cpp/kernels/elementwise.h (compiled for the
 // device), computed in f32 and rounded once, through the map kernels of map.cuh.
 #include <memory>
 
 #include "../cpp/core/op_dispatch.h"
-#include "../cpp/cpu/elementwise_ops.h"
+#include "../cpp/kernels/elementwise.h"
 #include "cuda_backend.h"
 #include "map.cuh"
 
@@ -13,23 +13,23 @@ namespace {
 template <UnaryOp Op>
 struct UnaryF16 {
   UnaryParams p;
-  __device__ float operator()(float x) const { return cpu::unary_f32<Op>(x, p); }
+  __device__ float operator()(float x) const { return kernels::unary_f32(Op, x, p.a, p.b); }
 };
 template <UnaryOp Op, typename T>
 struct UnaryInt {
   UnaryParams p;
-  __device__ T operator()(T x) const { return cpu::unary_int<Op>(x, p); }
+  __device__ T operator()(T x) const { return kernels::unary_int(Op, x, p.a, p.b); }
 };
 template <BinaryOp Op>
 struct BinaryF16 {
-  __device__ float operator()(float a, float b) const { return cpu::binary_f32<Op>(a, b); }
+  __device__ float operator()(float a, float b) const { return kernels::binary_f32(Op, a, b); }
 };
 template <BinaryOp Op, typename T>
 struct BinaryInt {
   int* zero_div;
   __device__ T operator()(T a, T b) const {
     bool flag = false;
-    const T r = cpu::binary_int<Op>(a, b, &flag);
+    const T r = kernels::binary_int(Op, a, b, &flag);
     if (flag) *zero_div = 1;
     return r;
   }
@@ -37,9 +37,9 @@ struct BinaryInt {
 template <BinaryOp Op, typename T>
 struct CompareInt {
   int* zero_div;
-  __device__ float operator()(T a, T b) const { return cpu::compare_int<Op>(a, b); }
+  __device__ float operator()(T a, T b) const { return kernels::compare(Op, a, b); }
 };
-// A scalar operand on the left (kLeft) or the right of the array operand: float, or an integer type.
+// A scalar operand on the left (kLeft) or the right of the array operand: float, int32 or int64.
 template <BinaryOp Op, bool kLeft, typename T>
 struct BinaryScalar {
   T s;
@@ -47,7 +47,7 @@ struct BinaryScalar {
   __device__ auto operator()(T x) const {
     const T l = kLeft ? s : x, r = kLeft ? x : s;
     if constexpr (std::is_same_v<T, float>) {
-      return cpu::binary_f32<Op>(l, r);
+      return kernels::binary_f32(Op, l, r);
     } else if constexpr (is_comparison(Op)) {
       return CompareInt<Op, T>{zero_div}(l, r);
     } else {
@@ -136,7 +136,7 @@ void CudaBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const 
             launch_map<T, Out, 1>({b.array}, out, BinaryScalar<kOp, true, T>{static_cast<T>(a.scalar), flag.ptr()});
           }
         };
-        if (is_comparison(kOp)) {
+        if constexpr (is_comparison(kOp)) {
           run(__half{});
         } else {
           run(T{});

@@ -1,6 +1,6 @@
 // The general GEMM epilogue: out = act(acc + bias + residual), rounded to f16 once, for the bias,
 // residual and activation forms that cuBLASLt's fused epilogues do not cover.
-#include "../cpp/cpu/elementwise_ops.h"
+#include "../cpp/kernels/elementwise.h"
 #include "common.cuh"
 #include "gemm_epilogue.h"
 
@@ -36,11 +36,7 @@ __global__ void epilogue_kernel(const float* acc, int64_t batch, int64_t m, int6
     if (residual.ptr) {
       v += __half2float(residual.ptr[b * residual.stride[0] + r * residual.stride[1] + c * residual.stride[2]]);
     }
-    const UnaryParams none{};
-    if constexpr (A == Activation::relu) v = cpu::unary_f32<UnaryOp::relu>(v, none);
-    if constexpr (A == Activation::gelu) v = cpu::unary_f32<UnaryOp::gelu>(v, none);
-    if constexpr (A == Activation::gelu_tanh) v = cpu::unary_f32<UnaryOp::gelu_tanh>(v, none);
-    if constexpr (A == Activation::silu) v = cpu::unary_f32<UnaryOp::silu>(v, none);
+    v = kernels::activation_f32(A, v);
     out[i] = __float2half_rn(v);
   }
 }

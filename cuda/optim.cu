@@ -1,7 +1,7 @@
-// Fused optimizer steps on CUDA: one thread per element runs the update of cpp/cpu/optim_ops.h in f32
+// Fused optimizer steps on CUDA: one thread per element runs the update of cpp/kernels/optimizer.h in f32
 // (parameter plus its Kahan compensation), rounds once to f16 and keeps the residual. Built with
 // --fmad=false like the CPU build, so both backends give the same bits.
-#include "../cpp/cpu/optim_ops.h"
+#include "../cpp/kernels/optimizer.h"
 #include "common.cuh"
 #include "cuda_backend.h"
 
@@ -9,14 +9,18 @@ namespace tensorlogic::cuda {
 namespace {
 
 struct Slots {
-  float* s[4];
+  float* s[3];
 };
 
 template <OptimizerKind K>
-__global__ void optimizer_kernel(cpu::Coeffs c, int64_t n, __half* param, const __half* grad, float* comp,
+__global__ void optimizer_kernel(kernels::OptimizerCoeffs c, __half* param, const __half* grad, float* comp,
                                  Slots slots) {
+  const int64_t n = c.numel;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
-    const float x = cpu::update<K>(c, __half2float(param[i]) + comp[i], __half2float(grad[i]), slots.s, i);
+    float s[3] = {0.0f, 0.0f, 0.0f};
+    for (int k = 0; k < c.slots; ++k) s[k] = slots.s[k][i];
+    const float x = kernels::optimizer_update(K, c, __half2float(param[i]) + comp[i], __half2float(grad[i]), s);
+    for (int k = 0; k < c.slots; ++k) slots.s[k][i] = s[k];
     const __half rounded = __float2half_rn(x);
     param[i] = rounded;
     const float residual = x - __half2float(rounded);
@@ -25,13 +29,11 @@ __global__ void optimizer_kernel(cpu::Coeffs c, int64_t n, __half* param, const 
 }
 
 template <OptimizerKind K>
-void launch(const cpu::Coeffs& c, const Array& param, const Array& grad, const std::vector<Array>& state) {
-  const int64_t n = param.numel();
-  Slots slots{{nullptr, nullptr, nullptr, nullptr}};
-  for (size_t k = 1; k < state.size(); ++k) slots.s[k - 1] = reinterpret_cast<float*>(state[k].data_as<int32_t>());
-  optimizer_kernel<K><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(
-      c, n, param.data_as<__half>(), grad.data_as<__half>(), reinterpret_cast<float*>(state[0].data_as<int32_t>()),
-      slots);
+void launch(const kernels::OptimizerCoeffs& c, const Array& param, const Array& grad, const std::vector<Array>& state) {
+  Slots slots{{nullptr, nullptr, nullptr}};
+  for (int k = 0; k < c.slots; ++k) slots.s[k] = reinterpret_cast<float*>(state[k + 1].data_as<int32_t>());
+  optimizer_kernel<K><<<grid_stride_blocks(c.numel), kThreads, 0, stream()>>>(
+      c, param.data_as<__half>(), grad.data_as<__half>(), reinterpret_cast<float*>(state[0].data_as<int32_t>()), slots);
   check_launch("optimizer kernel");
 }
 
@@ -39,13 +41,10 @@ void launch(const cpu::Coeffs& c, const Array& param, const Array& grad, const s
 
 void CudaBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                                  const Array& grad, const std::vector<Array>& state) {
-  const cpu::Coeffs c = cpu::make_coeffs(kind, params);
+  const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, param.numel());
   switch (kind) {
-    case OptimizerKind::sgd: return launch<OptimizerKind::sgd>(c, param, grad, state);
-    case OptimizerKind::adam: return launch<OptimizerKind::adam>(c, param, grad, state);
-    case OptimizerKind::adamw: return launch<OptimizerKind::adamw>(c, param, grad, state);
-    case OptimizerKind::rmsprop: return launch<OptimizerKind::rmsprop>(c, param, grad, state);
-    case OptimizerKind::lion: return launch<OptimizerKind::lion>(c, param, grad, state);
+#define TL_OPTIMIZER(k, name) case OptimizerKind::k: return launch<OptimizerKind::k>(c, param, grad, state);
+#include "tensorlogic/op_table.def"
   }
 }
 

@@ -1,7 +1,7 @@
-// The exact reduction family on CUDA: bool, int32 and int64 data reduced in int64 (cpp/cpu/reduce_int_ops.h
+// The exact reduction family on CUDA: bool, int32 and int64 data reduced in int64 (cpp/kernels/reduce_int.h
 // holds the rules). One block per output: its threads stride over the reduced axis, then combine in
 // shared memory (the combine is order-free, so the result matches the CPU's sequential one exactly).
-#include "../cpp/cpu/reduce_int_ops.h"
+#include "../cpp/kernels/reduce_int.h"
 #include "common.cuh"
 #include "cuda_backend.h"
 
@@ -10,20 +10,20 @@ namespace {
 
 template <ReduceOp Op, typename T>
 __global__ void reduce_int_kernel(const T* in, int64_t outputs, int64_t n, int64_t inner, int64_t* out) {
-  __shared__ cpu::IntAcc partial[kThreads];
+  __shared__ kernels::IntAcc partial[kThreads];
   for (int64_t k = blockIdx.x; k < outputs; k += gridDim.x) {
     const T* row = in + (k / inner) * n * inner + k % inner;
-    cpu::IntAcc acc = cpu::int_identity<Op>();
+    kernels::IntAcc acc = kernels::int_identity<Op>();
     for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-      acc = cpu::int_step<Op>(acc, static_cast<int64_t>(row[j * inner]), j);
+      acc = kernels::int_step<Op>(acc, static_cast<int64_t>(row[j * inner]), j);
     }
     partial[threadIdx.x] = acc;
     __syncthreads();
     for (int half = blockDim.x / 2; half > 0; half /= 2) {
-      if (threadIdx.x < half) partial[threadIdx.x] = cpu::int_combine<Op>(partial[threadIdx.x], partial[threadIdx.x + half]);
+      if (threadIdx.x < half) partial[threadIdx.x] = kernels::int_combine<Op>(partial[threadIdx.x], partial[threadIdx.x + half]);
       __syncthreads();
     }
-    if (threadIdx.x == 0) out[k] = cpu::int_result<Op>(partial[0]);
+    if (threadIdx.x == 0) out[k] = kernels::int_result<Op>(partial[0]);
     __syncthreads();  // partial is rewritten by the next output
   }
 }

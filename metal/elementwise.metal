@@ -18,13 +18,13 @@ kernel void unary_f16(device const half* in [[buffer(0)]], device half* out [[bu
                       constant ElementwiseParams& p [[buffer(2)]], uint gid [[thread_position_in_grid]]) {
   if (gid >= p.numel) return;
   const float x = float(in[operand_offset(gid, p, 0)]);
-  out[operand_offset(gid, p, 3)] = half(unary_op_f32(UnaryOp(OP), x, p.pa, p.pb));
+  out[operand_offset(gid, p, 3)] = half(unary_f32(UnaryOp(OP), x, p.pa, p.pb));
 }
 
 kernel void unary_i32(device const int* in [[buffer(0)]], device int* out [[buffer(1)]],
                       constant ElementwiseParams& p [[buffer(2)]], uint gid [[thread_position_in_grid]]) {
   if (gid >= p.numel) return;
-  out[operand_offset(gid, p, 3)] = unary_op_i32(UnaryOp(OP), in[operand_offset(gid, p, 0)], p.pa, p.pb);
+  out[operand_offset(gid, p, 3)] = unary_i32(UnaryOp(OP), in[operand_offset(gid, p, 0)], p.pa, p.pb);
 }
 
 kernel void binary_f16(device const half* a [[buffer(0)]], device const half* b [[buffer(1)]],
@@ -33,7 +33,7 @@ kernel void binary_f16(device const half* a [[buffer(0)]], device const half* b 
   if (gid >= p.numel) return;
   const float x = A_SCALAR ? p.scalar_a : float(a[operand_offset(gid, p, 0)]);
   const float y = B_SCALAR ? p.scalar_b : float(b[operand_offset(gid, p, 1)]);
-  out[operand_offset(gid, p, 3)] = half(binary_op_f32(BinaryOp(OP), x, y));
+  out[operand_offset(gid, p, 3)] = half(binary_f32(BinaryOp(OP), x, y));
 }
 
 // int32 operands: int32 results, or f16 0/1 masks for comparisons (written through out_mask, the same
@@ -47,11 +47,11 @@ kernel void binary_i32(device const int* a [[buffer(0)]], device const int* b [[
   const int y = B_SCALAR ? p.iscalar_b : b[operand_offset(gid, p, 1)];
   const long o = operand_offset(gid, p, 3);
   if (is_comparison(BinaryOp(OP))) {
-    out_mask[o] = half(compare_op_i32(BinaryOp(OP), x, y));
+    out_mask[o] = half(compare(BinaryOp(OP), x, y));
     return;
   }
   bool divide_by_zero = false;
-  out[o] = binary_op_i32(BinaryOp(OP), x, y, &divide_by_zero);
+  out[o] = binary_i32(BinaryOp(OP), x, y, &divide_by_zero);
   if (divide_by_zero) atomic_fetch_or_explicit(flags, 1u, memory_order_relaxed);
 }
 

@@ -77,10 +77,3 @@ struct AttentionParams {
   int pad0;
 };
 
-// One fused optimizer step (cpp/include/tensorlogic/optim.h): the coefficients the host derives from
-// OptimizerParams, in the form the update uses (bias corrections computed in double, like PyTorch).
-struct OptimizerCoeffs {
-  long numel;
-  float lr, wd, momentum, dampening, beta1, beta2, eps, alpha, step_size, bc2_sqrt, decay, scale;
-  int nesterov, maximize, amsgrad, centered, first, pad0;
-};

@@ -245,7 +245,10 @@ class AneBackend final : public metal::MetalBackend {
   // The planner's op and shape for this GEMM (always set), then whether it ran on the Neural Engine.
   bool gemm_on_ane(const Array& a, const Array& b, const Array& out, const GemmEpilogue& ep, std::string* op,
                    std::string* shape, std::string* reason) {
-    static const char* activations[] = {"none", "relu", "gelu", "gelu_tanh", "silu"};
+    static const char* const activations[] = {
+#define TL_ACTIVATION(op) #op,
+#include "tensorlogic/op_table.def"
+    };
     const int64_t batch = out.dim(0), m = out.dim(1), n = out.dim(2), k = a.dim(2);
     const bool weight_nk = b.strides()[1] == 1;  // b is w.T of a contiguous [N, K] weight (linear)
     const bool epilogue = ep.bias || ep.residual || ep.activation != Activation::none;

@@ -14,16 +14,12 @@ import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
-from linalg_helpers import assert_close, f16, host, tensor
-
-
-def t32(values):
-    return torch.tensor(np.asarray(values), dtype=torch.float32)
+from oracle import assert_close_to_scale, f16, f16_tensor, host, torch_of
 
 
 def sdpa_ref(q, k, v, mask=None, causal=False, scale=None):
-    m = None if mask is None else (torch.tensor(mask) if mask.dtype == np.bool_ else t32(mask))
-    return F.scaled_dot_product_attention(t32(q), t32(k), t32(v), attn_mask=m, is_causal=causal, scale=scale).numpy()
+    m = None if mask is None else (torch.tensor(mask) if mask.dtype == np.bool_ else torch_of(mask))
+    return F.scaled_dot_product_attention(torch_of(q), torch_of(k), torch_of(v), attn_mask=m, is_causal=causal, scale=scale).numpy()
 
 
 # (batch..., L, S, E, Ev)
@@ -45,8 +41,8 @@ SHAPES = [
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_tiles(device, rng, batch, L, S, E, Ev, causal):
     q, k, v = f16(rng, *batch, L, E), f16(rng, *batch, S, E), f16(rng, *batch, S, Ev)
-    got = tl.scaled_dot_product_attention(tensor(q, device), tensor(k, device), tensor(v, device), is_causal=causal)
-    assert_close(got, sdpa_ref(q, k, v, causal=causal))
+    got = tl.scaled_dot_product_attention(f16_tensor(q, device), f16_tensor(k, device), f16_tensor(v, device), is_causal=causal)
+    assert_close_to_scale(got, sdpa_ref(q, k, v, causal=causal))
 
 
 @pytest.mark.parametrize("L,S,E", [(130, 257, 64), (17, 40, 128), (257, 1, 64)])
@@ -57,49 +53,49 @@ def test_sdpa_additive_mask(device, rng, L, S, E):
     rows[L // 2] = True
     mask[0, 0, rows, :] = -np.inf  # rows with every key masked give zeros
     mask[1, 0, :, rng.random(S) < 0.3] = -np.inf
-    got = tl.scaled_dot_product_attention(*(tensor(a, device) for a in (q, k, v)), attn_mask=tensor(mask, device),
+    got = tl.scaled_dot_product_attention(*(f16_tensor(a, device) for a in (q, k, v)), attn_mask=f16_tensor(mask, device),
                                           scale=0.3)
     ref = sdpa_ref(q, k, v, mask, scale=0.3)
     assert np.all(ref[0, :, np.all(np.isinf(mask[0, 0]), -1)] == 0)
-    assert_close(got, ref)
+    assert_close_to_scale(got, ref)
 
 
 def test_sdpa_mask_views_and_bool(device, rng):
     L, S, E = 70, 90, 64
     q, k, v = f16(rng, 3, L, E), f16(rng, 3, S, E), f16(rng, 3, S, E)
-    tq, tk, tv = (tensor(a, device) for a in (q, k, v))
+    tq, tk, tv = (f16_tensor(a, device) for a in (q, k, v))
     mask = f16(rng, S, L)  # passed transposed: a mask view with a non-unit key stride
-    got = tl.scaled_dot_product_attention(tq, tk, tv, attn_mask=tensor(mask, device).transpose(0, 1))
-    assert_close(got, sdpa_ref(q, k, v, np.ascontiguousarray(mask.T)))
+    got = tl.scaled_dot_product_attention(tq, tk, tv, attn_mask=f16_tensor(mask, device).transpose(0, 1))
+    assert_close_to_scale(got, sdpa_ref(q, k, v, np.ascontiguousarray(mask.T)))
     keep = rng.random((3, L, S)) > 0.5
     keep[1, 5, :] = False
     got = tl.scaled_dot_product_attention(tq, tk, tv, attn_mask=keep)
-    assert_close(got, sdpa_ref(q, k, v, keep))
+    assert_close_to_scale(got, sdpa_ref(q, k, v, keep))
 
 
 def test_sdpa_batch_broadcast(device, rng):
     q, k, v = f16(rng, 2, 1, 65, 64), f16(rng, 1, 3, 80, 64), f16(rng, 1, 3, 80, 64)
-    got = tl.scaled_dot_product_attention(tensor(q, device), tensor(k, device), tensor(v, device), is_causal=True)
+    got = tl.scaled_dot_product_attention(f16_tensor(q, device), f16_tensor(k, device), f16_tensor(v, device), is_causal=True)
     assert got.shape == (2, 3, 65, 64)
-    assert_close(got, sdpa_ref(q, k, v, causal=True))
+    assert_close_to_scale(got, sdpa_ref(q, k, v, causal=True))
 
 
 def test_sdpa_large_scores(device, rng):
     # scores of several hundred: the softmax is nearly one-hot, exp must be taken after the row max
     q, k, v = f16(rng, 2, 2, 96, 64, scale=8.0), f16(rng, 2, 2, 96, 64, scale=8.0), f16(rng, 2, 2, 96, 64)
     for causal in (False, True):
-        got = tl.scaled_dot_product_attention(tensor(q, device), tensor(k, device), tensor(v, device), is_causal=causal)
-        assert_close(got, sdpa_ref(q, k, v, causal=causal))
+        got = tl.scaled_dot_product_attention(f16_tensor(q, device), f16_tensor(k, device), f16_tensor(v, device), is_causal=causal)
+        assert_close_to_scale(got, sdpa_ref(q, k, v, causal=causal))
 
 
 def test_sdpa_heads_interleaved(device, rng):
     # [B, L, H, E] viewed as [B, H, L, E] (how multi-head layers call it): strided rows, contiguous last axis
     B, L, H, E = 2, 77, 4, 64
     q, k, v = f16(rng, B, L, H, E), f16(rng, B, L, H, E), f16(rng, B, L, H, E)
-    tq, tk, tv = (tensor(a, device).transpose(1, 2) for a in (q, k, v))
+    tq, tk, tv = (f16_tensor(a, device).transpose(1, 2) for a in (q, k, v))
     got = tl.scaled_dot_product_attention(tq, tk, tv, is_causal=True)
     ref = sdpa_ref(*(np.ascontiguousarray(a.transpose(0, 2, 1, 3)) for a in (q, k, v)), causal=True)
-    assert_close(got, ref)
+    assert_close_to_scale(got, ref)
 
 
 @pytest.mark.parametrize("case", ["head_dim_20", "head_dim_160", "strided_last", "unaligned_rows"])
@@ -107,18 +103,18 @@ def test_sdpa_general_kernel_cases(device, rng, case):
     """Inputs the tiled kernel does not take run the general kernel; same results."""
     E = {"head_dim_20": 20, "head_dim_160": 160}.get(case, 64)
     q, k, v = f16(rng, 2, 40, E), f16(rng, 2, 50, E), f16(rng, 2, 50, E)
-    tq, tk, tv = (tensor(a, device) for a in (q, k, v))
+    tq, tk, tv = (f16_tensor(a, device) for a in (q, k, v))
     if case == "strided_last":
         wide = np.zeros((2, 40, 2 * E))
         wide[..., ::2] = q
-        tq = tensor(wide, device)[..., ::2]
+        tq = f16_tensor(wide, device)[..., ::2]
     if case == "unaligned_rows":  # rows start 4 elements (8 bytes) into a wider row
         wide = np.zeros((2, 50, E + 8))
         wide[..., 4:E + 4] = k
-        tk = tensor(wide, device)[..., 4:E + 4]
+        tk = f16_tensor(wide, device)[..., 4:E + 4]
     for causal in (False, True):
         got = tl.scaled_dot_product_attention(tq, tk, tv, is_causal=causal)
-        assert_close(got, sdpa_ref(q, k, v, causal=causal))
+        assert_close_to_scale(got, sdpa_ref(q, k, v, causal=causal))
 
 
 def assert_grad_close(got, ref, rtol=4e-3):
@@ -150,12 +146,12 @@ GRAD_SHAPES = [
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_backward(device, rng, qb, kb, L, S, E, Ev, causal):
     q, k, v = f16(rng, *qb, L, E), f16(rng, *kb, S, E), f16(rng, *kb, S, Ev)
-    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    ours = [f16_tensor(a, device).requires_grad_() for a in (q, k, v)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]  # float64
     out = tl.scaled_dot_product_attention(*ours, is_causal=causal)
     ref = F.scaled_dot_product_attention(*theirs, is_causal=causal)
     g = f16(rng, *ref.shape)
-    out.backward(tensor(g, device))
+    out.backward(f16_tensor(g, device))
     ref.backward(torch.tensor(g))
     for a, e in zip(ours, theirs):
         assert_grad_close(a.grad, e.grad)
@@ -164,7 +160,7 @@ def test_sdpa_backward(device, rng, qb, kb, L, S, E, Ev, causal):
 def test_sdpa_backward_expanded_grad(device, rng):
     # out.sum() hands the backward a stride-0 gradient
     q, k, v = f16(rng, 2, 50, 64), f16(rng, 2, 60, 64), f16(rng, 2, 60, 64)
-    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    ours = [f16_tensor(a, device).requires_grad_() for a in (q, k, v)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
     tl.scaled_dot_product_attention(*ours, is_causal=True).sum().backward()
     F.scaled_dot_product_attention(*theirs, is_causal=True).sum().backward()
@@ -179,12 +175,12 @@ def test_sdpa_backward_constant_mask(device, rng, E):
     mask = f16(rng, 2, 1, 70, 90)
     mask[0, 0, 3, :] = -np.inf  # every key masked: zero output and gradients
     mask[1, 0, :, 5] = -np.inf
-    ours = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    ours = [f16_tensor(a, device).requires_grad_() for a in (q, k, v)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
-    out = tl.scaled_dot_product_attention(*ours, attn_mask=tensor(mask, device))
+    out = tl.scaled_dot_product_attention(*ours, attn_mask=f16_tensor(mask, device))
     ref = F.scaled_dot_product_attention(*theirs, attn_mask=torch.tensor(mask))
     g = f16(rng, *ref.shape)
-    out.backward(tensor(g, device))
+    out.backward(f16_tensor(g, device))
     ref.backward(torch.tensor(g))
     for a, e in zip(ours, theirs):
         assert_grad_close(a.grad, e.grad)
@@ -195,12 +191,12 @@ def test_sdpa_backward_heads_interleaved(device, rng):
     # strided rows ([B, L, H, E] viewed as [B, H, L, E]) are taken as they are by the fused backward
     B, L, H, E = 2, 77, 4, 64
     q, k, v = f16(rng, B, L, H, E), f16(rng, B, L, H, E), f16(rng, B, L, H, E)
-    leaves = [tensor(a, device).requires_grad_() for a in (q, k, v)]
+    leaves = [f16_tensor(a, device).requires_grad_() for a in (q, k, v)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
     out = tl.scaled_dot_product_attention(*(x.transpose(1, 2) for x in leaves), is_causal=True)
     ref = F.scaled_dot_product_attention(*(x.transpose(1, 2) for x in theirs), is_causal=True)
     g = f16(rng, *ref.shape)
-    out.backward(tensor(g, device))
+    out.backward(f16_tensor(g, device))
     ref.backward(torch.tensor(g))
     for a, e in zip(leaves, theirs):
         assert_grad_close(a.grad, e.grad)

@@ -7,22 +7,10 @@ import torch
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
+from opinfo import ACTIVATIONS, BINARY, REDUCTIONS, ROWS, UNARY, by_name, cases
+from oracle import assert_grad_close
 
 TF = torch.nn.functional
-
-
-def _close(ours, ref, rtol, what):
-    a = ours.numpy().astype(np.float64) if ours is not None else np.zeros(ref.shape)
-    e = ref.detach().numpy(force=True)
-    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
-    # f16 tolerance: each op rounds once; a gradient is a short chain of rounded ops, so errors scale with
-    # the largest value of the result (sums of products) and with each element.
-    bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + 1e-3
-    err = np.abs(a - e)
-    if not (err <= bound).all():
-        k = np.unravel_index(int(np.argmax(err - bound)), e.shape)
-        raise AssertionError(f"{what}: worst element {k}: got {a[k]}, expected {e[k]} (|diff| {err[k]:.3g} > "
-                             f"{bound[k]:.3g})")
 
 
 def check(tl_fn, torch_fn, inputs, diff, device, rtol=5e-3, second=True, rtol2=2e-2):
@@ -34,7 +22,7 @@ def check(tl_fn, torch_fn, inputs, diff, device, rtol=5e-3, second=True, rtol2=2
         ours[i].requires_grad_()
         theirs[i].requires_grad_()
     out, ref = tl_fn(*ours), torch_fn(*theirs)
-    _close(out, ref, rtol, "forward")
+    assert_grad_close(out, ref, rtol, "forward")
     v = rng.uniform(0.5, 1.5, tuple(ref.shape)).astype(np.float16)
     g = tl.autograd.grad(out, [ours[i] for i in diff], tl.tensor(v, device=device), create_graph=second,
                          allow_unused=True)
@@ -42,7 +30,7 @@ def check(tl_fn, torch_fn, inputs, diff, device, rtol=5e-3, second=True, rtol2=2
                              allow_unused=True)
     rg = [r if r is not None else torch.zeros_like(theirs[i]) for r, i in zip(rg, diff)]
     for k, (a, e) in enumerate(zip(g, rg)):
-        _close(a, e, rtol, f"gradient of input {diff[k]}")
+        assert_grad_close(a, e, rtol, f"gradient of input {diff[k]}")
     if not second:
         return
     ws = [rng.uniform(-1, 1, tuple(e.shape)).astype(np.float16) for e in rg]
@@ -56,7 +44,7 @@ def check(tl_fn, torch_fn, inputs, diff, device, rtol=5e-3, second=True, rtol2=2
         rs.requires_grad else [None] * len(diff)
     for k, (a, e) in enumerate(zip(g2, rg2)):
         e = e if e is not None else torch.zeros_like(theirs[diff[k]])
-        _close(a, e, rtol2, f"second derivative of input {diff[k]}")
+        assert_grad_close(a, e, rtol2, f"second derivative of input {diff[k]}")
 
 
 def f16(rng, *shape, low=-2.0, high=2.0):
@@ -68,44 +56,27 @@ def pos(rng, *shape):
 
 
 # ---- elementwise --------------------------------------------------------------------------------------
-UNARY = [
-    ("exp", tl.exp, torch.exp, f16), ("log", tl.log, torch.log, pos), ("log1p", tl.log1p, torch.log1p, pos),
-    ("sqrt", tl.sqrt, torch.sqrt, pos), ("rsqrt", tl.rsqrt, torch.rsqrt, pos), ("sin", tl.sin, torch.sin, f16),
-    ("cos", tl.cos, torch.cos, f16), ("tanh", tl.tanh, torch.tanh, f16), ("sigmoid", tl.sigmoid, torch.sigmoid, f16),
-    ("relu", tl.relu, torch.relu, f16), ("gelu", tl.gelu, TF.gelu, f16),
-    ("gelu_tanh", lambda x: tl.gelu(x, approximate="tanh"), lambda x: TF.gelu(x, approximate="tanh"), f16),
-    ("silu", tl.silu, TF.silu, f16), ("softplus", lambda x: F.softplus(x, beta=2.0, threshold=3.0),
-                                     lambda x: TF.softplus(x, beta=2.0, threshold=3.0), f16),
-    ("reciprocal", tl.reciprocal, torch.reciprocal, pos), ("square", tl.square, torch.square, f16),
-    ("abs", tl.abs, torch.abs, f16), ("neg", lambda x: -x, lambda x: -x, f16),
-    ("clamp", lambda x: tl.clamp(x, -0.5, 0.7), lambda x: torch.clamp(x, -0.5, 0.7), f16),
-    ("pow_scalar", lambda x: x ** 2.5, lambda x: x ** 2.5, pos), ("rpow", lambda x: 2.0 ** x, lambda x: 2.0 ** x, f16),
-    ("scalar_ops", lambda x: (3.0 - x) * 0.5 / (x + 4.0), lambda x: (3.0 - x) * 0.5 / (x + 4.0), f16),
-]
+UNARY_CASES, UNARY_IDS = cases([op for op in UNARY if op.grad])
 
 
-@pytest.mark.parametrize("name,ours,theirs,make", UNARY, ids=[u[0] for u in UNARY])
-def test_unary(name, ours, theirs, make, device):
+@pytest.mark.parametrize("op,variant", UNARY_CASES, ids=UNARY_IDS)
+def test_unary(op, variant, device):
     rng = np.random.default_rng()
-    check(ours, theirs, [make(rng, 3, 5)], [0], device)
+    check(lambda x: op.call(x, variant=variant), lambda x: op.reference(x, variant=variant),
+          [op.domain.gradient_sample(rng, (3, 5))], [0], device)
 
 
-BINARY = [
-    ("add", lambda a, b: a + b), ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b),
-    ("div", lambda a, b: a / b), ("pow", lambda a, b: a ** b),
-    ("maximum", None), ("minimum", None),
-]
+def test_scalar_operands(device):
+    rng = np.random.default_rng()
+    check(lambda x: (3.0 - x) * 0.5 / (x + 4.0), lambda x: (3.0 - x) * 0.5 / (x + 4.0), [f16(rng, 3, 5)], [0], device)
 
 
-@pytest.mark.parametrize("name,fn", BINARY, ids=[b[0] for b in BINARY])
+@pytest.mark.parametrize("op", [op for op in BINARY if op.grad], ids=lambda op: op.name)
 @pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((2, 1, 4), (3, 1)), ((4,), (2, 3, 4)), ((), (2, 3))])
-def test_binary_with_broadcasting(name, fn, shapes, device):
+def test_binary_with_broadcasting(op, shapes, device):
     rng = np.random.default_rng()
-    a = pos(rng, *shapes[0]) if name in ("pow",) else f16(rng, *shapes[0])
-    b = f16(rng, *shapes[1], low=0.5, high=2.0) * np.float16(rng.choice([-1, 1])) if name == "div" else f16(rng, *shapes[1])
-    ours = fn if fn is not None else getattr(tl, name)
-    theirs = fn if fn is not None else getattr(torch, name)
-    check(ours, theirs, [a, b], [0, 1], device)
+    a, b = (domain.gradient_sample(rng, shape) for domain, shape in zip(op.domains, shapes))
+    check(op.call, op.reference, [a, b], [0, 1], device)
 
 
 def test_where_and_masked_fill(device):
@@ -117,31 +88,14 @@ def test_where_and_masked_fill(device):
 
 
 # ---- reductions and rows --------------------------------------------------------------------------------
-REDUCTIONS = [
-    ("sum", lambda x: x.sum(1), lambda x: x.sum(1)),
-    ("sum_all", lambda x: x.sum(), lambda x: x.sum()),
-    ("mean_keepdim", lambda x: x.mean((0, 2), keepdim=True), lambda x: x.mean((0, 2), keepdim=True)),
-    ("prod", lambda x: x.prod(2), lambda x: x.prod(2)),
-    ("amax", lambda x: x.amax(1), lambda x: x.amax(1)),
-    ("max_dim", lambda x: x.max(2).values, lambda x: x.max(2).values),
-    ("min_all", lambda x: x.min(), lambda x: x.min()),
-    ("var", lambda x: x.var(1), lambda x: x.var(1)),
-    ("std", lambda x: x.std((1, 2), correction=0), lambda x: x.std((1, 2), correction=0)),
-    ("logsumexp", lambda x: x.logsumexp(2), lambda x: x.logsumexp(2)),
-    ("norm2", lambda x: x.norm(dim=1), lambda x: x.norm(dim=1)),
-    ("norm1", lambda x: x.norm(1, dim=2), lambda x: x.norm(1, dim=2)),
-    ("norm3", lambda x: x.norm(3, dim=2), lambda x: x.norm(3, dim=2)),
-    ("norm_inf", lambda x: x.norm(float("inf")), lambda x: x.norm(float("inf"))),
-]
+REDUCTION_CASES, REDUCTION_IDS = cases(REDUCTIONS)
 
 
-@pytest.mark.parametrize("name,ours,theirs", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
-def test_reductions(name, ours, theirs, device):
+@pytest.mark.parametrize("op,variant", REDUCTION_CASES, ids=REDUCTION_IDS)
+def test_reductions(op, variant, device):
     rng = np.random.default_rng()
-    x = f16(rng, 2, 3, 4)
-    if name == "prod":  # magnitudes >= 0.5: a product of small f16 values underflows (y / x then loses all digits)
-        x = (pos(rng, 2, 3, 4) * np.where(rng.uniform(size=(2, 3, 4)) < 0.5, -1, 1)).astype(np.float16)
-    check(ours, theirs, [x], [0], device, rtol=1e-2)
+    check(lambda x: op.call(x, variant), lambda x: op.call(x, variant), [op.domain.gradient_sample(rng, (2, 3, 4))],
+          [0], device, rtol=1e-2)
 
 
 def test_prod_with_zeros(device):
@@ -149,17 +103,14 @@ def test_prod_with_zeros(device):
     check(lambda x: x.prod(1), lambda x: x.prod(1), [x], [0], device, second=False)
 
 
-ROWS = [
-    ("softmax", lambda x: tl.softmax(x, -1), lambda x: torch.softmax(x, -1)),
-    ("softmax_dim0", lambda x: tl.softmax(x, 0), lambda x: torch.softmax(x, 0)),
-    ("log_softmax", lambda x: tl.log_softmax(x, 1), lambda x: torch.log_softmax(x, 1)),
-]
+ROW_CASES, ROW_IDS = cases(ROWS)
 
 
-@pytest.mark.parametrize("name,ours,theirs", ROWS, ids=[r[0] for r in ROWS])
-def test_rows(name, ours, theirs, device):
+@pytest.mark.parametrize("op,variant", ROW_CASES, ids=ROW_IDS)
+def test_rows(op, variant, device):
     rng = np.random.default_rng()
-    check(ours, theirs, [f16(rng, 3, 4, 5)], [0], device)
+    check(lambda x: op.call(x, variant=variant), lambda x: op.reference(x, variant=variant), [f16(rng, 3, 4, 5)], [0],
+          device)
 
 
 @pytest.mark.parametrize("affine", [True, False])
@@ -184,14 +135,12 @@ def test_matmul(shapes, device):
           rtol=1e-2)
 
 
-@pytest.mark.parametrize("activation", ["none", "relu", "gelu", "gelu_tanh", "silu"])
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
 def test_linear_fused(activation, device):
     rng = np.random.default_rng()
-    acts = {"none": lambda z: z, "relu": torch.relu, "gelu": TF.gelu,
-            "gelu_tanh": lambda z: TF.gelu(z, approximate="tanh"), "silu": TF.silu}
     x, w, b, r = f16(rng, 2, 3, 4), f16(rng, 5, 4), f16(rng, 5), f16(rng, 2, 3, 5)
     check(lambda x, w, b, r: tl.linear(x, w, b, activation, r),
-          lambda x, w, b, r: acts[activation](TF.linear(x, w, b) + r), [x, w, b, r], [0, 1, 2, 3], device, rtol=1e-2)
+          lambda x, w, b, r: ACTIVATIONS[activation](TF.linear(x, w, b) + r), [x, w, b, r], [0, 1, 2, 3], device, rtol=1e-2)
 
 
 EINSUMS = [("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij,j->i", [(3, 4), (4,)]), ("i,i->", [(5,), (5,)]),
@@ -357,7 +306,7 @@ def test_hessian_vector_product_of_an_mlp(device):
     rhv = torch.autograd.grad((rg[0] * torch.tensor(v1.astype(np.float64))).sum()
                               + (rg[1] * torch.tensor(v2.astype(np.float64))).sum(), theirs)
     for a, e in zip(hv, rhv):
-        _close(a, e, 3e-2, "Hessian-vector product")
+        assert_grad_close(a, e, 3e-2, "Hessian-vector product")
 
 
 def test_third_derivative(device):
@@ -447,6 +396,13 @@ def test_gradcheck_on_real_ops(device):
     report = tl.autograd.gradcheck(lambda x, w: tl.softmax(x @ w, -1), (x, w), atol=5e-3,
                                    reference=lambda x, w: torch.softmax(torch.tensor(x) @ torch.tensor(w), -1).numpy())
     assert report and report.worst is not None
+
+
+@pytest.mark.parametrize("op", [by_name(UNARY)[name] for name in ("erf", "erfc", "erfinv")], ids=lambda op: op.name)
+def test_gradcheck_erf_family(op, device):
+    rng = np.random.default_rng()
+    x = tl.tensor(op.domain.gradient_sample(rng, (3, 4)), device=device).requires_grad_()
+    assert tl.autograd.gradcheck(op.call, (x,), reference=lambda v: op.reference(torch.tensor(v, dtype=torch.float64)).numpy())
 
 
 def test_grad_with_respect_to_an_intermediate(device):

@@ -6,11 +6,7 @@ import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
-from linalg_helpers import assert_close, f16, host, tensor
-
-
-def t32(values):
-    return torch.tensor(np.asarray(values), dtype=torch.float32)
+from oracle import assert_close_to_scale, f16, f16_tensor, host, torch_of
 
 
 CONV_CASES = [
@@ -32,33 +28,33 @@ CONV_CASES = [
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_conv2d_matches_torch(device, rng, xs, ws, stride, padding, dilation, groups, with_bias):
     x, w, b = f16(rng, *xs), f16(rng, *ws, scale=0.3), f16(rng, ws[0])
-    bias = tensor(b, device) if with_bias else None
-    got = tl.conv2d(tensor(x, device), tensor(w, device), bias, stride, padding, dilation, groups)
-    ref = F.conv2d(t32(x), t32(w), t32(b) if with_bias else None, stride, padding, dilation, groups)
-    assert_close(got, ref.numpy())
+    bias = f16_tensor(b, device) if with_bias else None
+    got = tl.conv2d(f16_tensor(x, device), f16_tensor(w, device), bias, stride, padding, dilation, groups)
+    ref = F.conv2d(torch_of(x), torch_of(w), torch_of(b) if with_bias else None, stride, padding, dilation, groups)
+    assert_close_to_scale(got, ref.numpy())
 
 
 def test_conv2d_unbatched_same_padding_and_non_contiguous(device, rng):
     x, w = f16(rng, 3, 7, 6), f16(rng, 2, 3, 3, 3)
-    got = tl.conv2d(tensor(x, device), tensor(w, device), padding="same")
-    assert_close(got, F.conv2d(t32(x), t32(w), padding="same").numpy())
-    xnc = tensor(f16(rng, 2, 6, 7, 3), device).permute(0, 3, 1, 2)  # NHWC memory viewed as NCHW
+    got = tl.conv2d(f16_tensor(x, device), f16_tensor(w, device), padding="same")
+    assert_close_to_scale(got, F.conv2d(torch_of(x), torch_of(w), padding="same").numpy())
+    xnc = f16_tensor(f16(rng, 2, 6, 7, 3), device).permute(0, 3, 1, 2)  # NHWC memory viewed as NCHW
     assert not xnc.is_contiguous()
-    assert_close(tl.conv2d(xnc, tensor(w, device)), F.conv2d(t32(host(xnc)), t32(w)).numpy())
+    assert_close_to_scale(tl.conv2d(xnc, f16_tensor(w, device)), F.conv2d(torch_of(host(xnc)), torch_of(w)).numpy())
     w1 = f16(rng, 4, 3, 1, 1)
-    assert_close(tl.conv2d(xnc, tensor(w1, device)), F.conv2d(t32(host(xnc)), t32(w1)).numpy())
+    assert_close_to_scale(tl.conv2d(xnc, f16_tensor(w1, device)), F.conv2d(torch_of(host(xnc)), torch_of(w1)).numpy())
 
 
 def test_conv2d_errors(device, rng):
-    x, w = tensor(f16(rng, 1, 3, 5, 5), device), tensor(f16(rng, 2, 4, 3, 3), device)
+    x, w = f16_tensor(f16(rng, 1, 3, 5, 5), device), f16_tensor(f16(rng, 2, 4, 3, 3), device)
     with pytest.raises(tl.ShapeMismatchError, match=r"\[1, 3, 5, 5\].*\[2, 4, 3, 3\]"):
         tl.conv2d(x, w)
     with pytest.raises(tl.ShapeMismatchError, match="too small"):
-        tl.conv2d(x, tensor(f16(rng, 2, 3, 7, 7), device))
+        tl.conv2d(x, f16_tensor(f16(rng, 2, 3, 7, 7), device))
     with pytest.raises(ValueError, match="stride"):
-        tl.conv2d(x, tensor(f16(rng, 2, 3, 3, 3), device), stride=0)
+        tl.conv2d(x, f16_tensor(f16(rng, 2, 3, 3, 3), device), stride=0)
     with pytest.raises(tl.ShapeMismatchError, match="bias"):
-        tl.conv2d(x, tensor(f16(rng, 2, 3, 3, 3), device), tensor(f16(rng, 3), device))
+        tl.conv2d(x, f16_tensor(f16(rng, 2, 3, 3, 3), device), f16_tensor(f16(rng, 3), device))
 
 
 POOL_CASES = [
@@ -76,8 +72,8 @@ POOL_CASES = [
 @pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", POOL_CASES)
 def test_max_pool2d_matches_torch(device, rng, xs, kernel, stride, padding, dilation, ceil_mode):
     x = f16(rng, *xs)
-    got = tl.max_pool2d(tensor(x, device), kernel, stride, padding, dilation, ceil_mode)
-    ref = F.max_pool2d(t32(x), kernel, stride, padding, dilation, ceil_mode)
+    got = tl.max_pool2d(f16_tensor(x, device), kernel, stride, padding, dilation, ceil_mode)
+    ref = F.max_pool2d(torch_of(x), kernel, stride, padding, dilation, ceil_mode)
     np.testing.assert_array_equal(host(got), ref.numpy())  # a max is exact
 
 
@@ -85,25 +81,25 @@ def test_max_pool2d_matches_torch(device, rng, xs, kernel, stride, padding, dila
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_avg_pool2d_matches_torch(device, rng, xs, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
     x = f16(rng, *xs)
-    got = tl.avg_pool2d(tensor(x, device), kernel, stride, padding, ceil_mode, count_include_pad)
-    ref = F.avg_pool2d(t32(x), kernel, stride, padding, ceil_mode, count_include_pad)
-    assert_close(got, ref.numpy())
+    got = tl.avg_pool2d(f16_tensor(x, device), kernel, stride, padding, ceil_mode, count_include_pad)
+    ref = F.avg_pool2d(torch_of(x), kernel, stride, padding, ceil_mode, count_include_pad)
+    assert_close_to_scale(got, ref.numpy())
 
 
 def test_max_pool2d_propagates_nan_and_handles_negative_values(device, rng):
     x = (-np.abs(f16(rng, 1, 1, 4, 4)) - 1).astype(np.float16).astype(np.float64)  # all negative: zero padding would be wrong
     x[0, 0, 1, 1] = np.nan
-    got = host(tl.max_pool2d(tensor(x, device), 2, 2, 1))
-    ref = F.max_pool2d(t32(x), 2, 2, 1).numpy()
+    got = host(tl.max_pool2d(f16_tensor(x, device), 2, 2, 1))
+    ref = F.max_pool2d(torch_of(x), 2, 2, 1).numpy()
     np.testing.assert_array_equal(got, ref)
 
 
 def test_pool_errors(device, rng):
-    x = tensor(f16(rng, 1, 1, 4, 4), device)
+    x = f16_tensor(f16(rng, 1, 1, 4, 4), device)
     with pytest.raises(ValueError, match="half of the kernel"):
         tl.max_pool2d(x, 2, padding=2)
     with pytest.raises(tl.ShapeMismatchError, match="4-d|too small"):
-        tl.avg_pool2d(tensor(f16(rng, 4, 4), device), 2)
+        tl.avg_pool2d(f16_tensor(f16(rng, 4, 4), device), 2)
 
 
 @pytest.mark.parametrize(
@@ -112,17 +108,17 @@ def test_pool_errors(device, rng):
 )
 def test_unfold_fold_match_torch(device, rng, xs, kernel, stride, padding, dilation):
     x = f16(rng, *xs)
-    cols = tl.unfold(tensor(x, device), kernel, dilation, padding, stride)
-    ref = F.unfold(t32(x), kernel, dilation, padding, stride)
+    cols = tl.unfold(f16_tensor(x, device), kernel, dilation, padding, stride)
+    ref = F.unfold(torch_of(x), kernel, dilation, padding, stride)
     np.testing.assert_array_equal(host(cols), ref.numpy())  # a rearrangement is exact
     c = f16(rng, *ref.shape)
-    got = tl.fold(tensor(c, device), xs[2:], kernel, dilation, padding, stride)
-    assert_close(got, F.fold(t32(c), xs[2:], kernel, dilation, padding, stride).numpy())
+    got = tl.fold(f16_tensor(c, device), xs[2:], kernel, dilation, padding, stride)
+    assert_close_to_scale(got, F.fold(torch_of(c), xs[2:], kernel, dilation, padding, stride).numpy())
 
 
 def test_fold_shape_error(device, rng):
     with pytest.raises(tl.ShapeMismatchError, match="blocks"):
-        tl.fold(tensor(f16(rng, 1, 9, 10), device), (5, 5), 3)
+        tl.fold(f16_tensor(f16(rng, 1, 9, 10), device), (5, 5), 3)
 
 
 SDPA_CASES = [
@@ -139,55 +135,55 @@ SDPA_CASES = [
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_matches_torch(device, rng, qs, ks, vs, causal):
     q, k, v = f16(rng, *qs), f16(rng, *ks), f16(rng, *vs)
-    got = tl.scaled_dot_product_attention(tensor(q, device), tensor(k, device), tensor(v, device), is_causal=causal)
-    ref = F.scaled_dot_product_attention(t32(q), t32(k), t32(v), is_causal=causal)
-    assert_close(got, ref.numpy())
+    got = tl.scaled_dot_product_attention(f16_tensor(q, device), f16_tensor(k, device), f16_tensor(v, device), is_causal=causal)
+    ref = F.scaled_dot_product_attention(torch_of(q), torch_of(k), torch_of(v), is_causal=causal)
+    assert_close_to_scale(got, ref.numpy())
 
 
 def test_sdpa_masks_and_scale(device, rng):
     q, k, v = f16(rng, 2, 5, 8), f16(rng, 2, 6, 8), f16(rng, 2, 6, 3)
-    tq, tk, tv = (tensor(a, device) for a in (q, k, v))
+    tq, tk, tv = (f16_tensor(a, device) for a in (q, k, v))
     additive = f16(rng, 5, 6)
-    got = tl.scaled_dot_product_attention(tq, tk, tv, attn_mask=tensor(additive, device), scale=0.2)
-    ref = F.scaled_dot_product_attention(t32(q), t32(k), t32(v), attn_mask=t32(additive), scale=0.2)
-    assert_close(got, ref.numpy())
+    got = tl.scaled_dot_product_attention(tq, tk, tv, attn_mask=f16_tensor(additive, device), scale=0.2)
+    ref = F.scaled_dot_product_attention(torch_of(q), torch_of(k), torch_of(v), attn_mask=torch_of(additive), scale=0.2)
+    assert_close_to_scale(got, ref.numpy())
     keep = rng.random((2, 5, 6)) > 0.4
     keep[0, 1, :] = False  # a row with every key masked gives zeros, like PyTorch
     got = tl.scaled_dot_product_attention(tq, tk, tv, attn_mask=keep)
-    ref = F.scaled_dot_product_attention(t32(q), t32(k), t32(v), attn_mask=torch.tensor(keep))
-    assert_close(got, ref.numpy())
+    ref = F.scaled_dot_product_attention(torch_of(q), torch_of(k), torch_of(v), attn_mask=torch.tensor(keep))
+    assert_close_to_scale(got, ref.numpy())
 
 
 def test_sdpa_long_sequence_chunks(device, rng):
     q, k, v = f16(rng, 1, 2, 1500, 16), f16(rng, 1, 2, 1500, 16), f16(rng, 1, 2, 1500, 16)
-    tq = tensor(q, device).transpose(1, 2).transpose(1, 2)
-    got = tl.scaled_dot_product_attention(tq, tensor(k, device), tensor(v, device), is_causal=True)
-    ref = F.scaled_dot_product_attention(t32(q), t32(k), t32(v), is_causal=True)
-    assert_close(got, ref.numpy())
+    tq = f16_tensor(q, device).transpose(1, 2).transpose(1, 2)
+    got = tl.scaled_dot_product_attention(tq, f16_tensor(k, device), f16_tensor(v, device), is_causal=True)
+    ref = F.scaled_dot_product_attention(torch_of(q), torch_of(k), torch_of(v), is_causal=True)
+    assert_close_to_scale(got, ref.numpy())
 
 
 def test_sdpa_errors(device, rng):
-    q, k, v = tensor(f16(rng, 2, 5, 8), device), tensor(f16(rng, 2, 6, 7), device), tensor(f16(rng, 2, 6, 3), device)
+    q, k, v = f16_tensor(f16(rng, 2, 5, 8), device), f16_tensor(f16(rng, 2, 6, 7), device), f16_tensor(f16(rng, 2, 6, 3), device)
     with pytest.raises(tl.ShapeMismatchError, match=r"\[2, 5, 8\]"):
         tl.scaled_dot_product_attention(q, k, v)
-    k = tensor(f16(rng, 2, 6, 8), device)
+    k = f16_tensor(f16(rng, 2, 6, 8), device)
     with pytest.raises(ValueError, match="not both"):
-        tl.scaled_dot_product_attention(q, k, v, attn_mask=tensor(f16(rng, 5, 6), device), is_causal=True)
+        tl.scaled_dot_product_attention(q, k, v, attn_mask=f16_tensor(f16(rng, 5, 6), device), is_causal=True)
     with pytest.raises(tl.ShapeMismatchError, match="mask"):
-        tl.scaled_dot_product_attention(q, k, v, attn_mask=tensor(f16(rng, 5, 4), device))
+        tl.scaled_dot_product_attention(q, k, v, attn_mask=f16_tensor(f16(rng, 5, 4), device))
 
 
 def test_conv2d_many_samples_run_in_groups(device, rng):
     x, w, b = f16(rng, 5, 64, 128, 128), f16(rng, 4, 64, 3, 3, scale=0.1), f16(rng, 4)
-    got = tl.conv2d(tensor(x, device), tensor(w, device), tensor(b, device), padding=1)
-    assert_close(got, F.conv2d(t32(x), t32(w), t32(b), padding=1).numpy())
+    got = tl.conv2d(f16_tensor(x, device), f16_tensor(w, device), f16_tensor(b, device), padding=1)
+    assert_close_to_scale(got, F.conv2d(torch_of(x), torch_of(w), torch_of(b), padding=1).numpy())
 
 
 def test_unbatched_inputs(device, rng):
     x = f16(rng, 3, 9, 8)
-    tx = tensor(x, device)
-    np.testing.assert_array_equal(host(tl.max_pool2d(tx, (3, 2))), F.max_pool2d(t32(x), (3, 2)).numpy())
-    assert_close(tl.avg_pool2d(tx, 2, stride=1, padding=1), F.avg_pool2d(t32(x), 2, stride=1, padding=1).numpy())
+    tx = f16_tensor(x, device)
+    np.testing.assert_array_equal(host(tl.max_pool2d(tx, (3, 2))), F.max_pool2d(torch_of(x), (3, 2)).numpy())
+    assert_close_to_scale(tl.avg_pool2d(tx, 2, stride=1, padding=1), F.avg_pool2d(torch_of(x), 2, stride=1, padding=1).numpy())
     cols = tl.unfold(tx, 3, padding=1)
-    np.testing.assert_array_equal(host(cols), F.unfold(t32(x), 3, padding=1).numpy())
-    assert_close(tl.fold(cols, (9, 8), 3, padding=1), F.fold(t32(host(cols)), (9, 8), 3, padding=1).numpy())
+    np.testing.assert_array_equal(host(cols), F.unfold(torch_of(x), 3, padding=1).numpy())
+    assert_close_to_scale(tl.fold(cols, (9, 8), 3, padding=1), F.fold(torch_of(host(cols)), (9, 8), 3, padding=1).numpy())

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tensorlogic as tl
-from conftest import assert_close_f16, assert_equal
+from oracle import assert_close_f16, assert_equal
 
 
 def test_tensor_from_python_data(device):

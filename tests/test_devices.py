@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tensorlogic as tl
-from conftest import f16_randn
+from oracle import f16_randn
 
 
 def test_device_count_and_properties(device):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tensorlogic as tl
-from linalg_helpers import assert_close, f16, host, tensor
+from oracle import assert_close_to_scale, f16, f16_tensor, host
 
 # (equation, operand shapes)
 CASES = [
@@ -63,26 +63,26 @@ CASES = [
 @pytest.mark.parametrize("equation,shapes", CASES)
 def test_einsum_matches_numpy(device, rng, equation, shapes):
     values = [f16(rng, *s) for s in shapes]
-    got = tl.einsum(equation, *[tensor(v, device) for v in values])
+    got = tl.einsum(equation, *[f16_tensor(v, device) for v in values])
     ref = np.einsum(equation.replace(" ", ""), *values)
-    assert_close(got, np.asarray(ref))
+    assert_close_to_scale(got, np.asarray(ref))
 
 
 def test_einsum_accepts_a_list_and_returns_fresh_memory(device, rng):
     a = f16(rng, 3, 4)
-    ta = tensor(a, device)
+    ta = f16_tensor(a, device)
     out = tl.einsum("ij->ji", [ta])
-    assert_close(out, a.T)
+    assert_close_to_scale(out, a.T)
     assert out.is_contiguous()
     assert out._a.storage_ptr() != ta._a.storage_ptr()
 
 
 def test_einsum_non_contiguous_operands(device, rng):
     a, b = f16(rng, 6, 8), f16(rng, 5, 8, 3)
-    ta = tensor(a, device).T[:, ::2]  # [8, 3] with steps
-    tb = tensor(b, device).permute(2, 1, 0)        # [3, 8, 5]
+    ta = f16_tensor(a, device).T[:, ::2]  # [8, 3] with steps
+    tb = f16_tensor(b, device).permute(2, 1, 0)        # [3, 8, 5]
     got = tl.einsum("ij,jik->k", ta, tb)
-    assert_close(got, np.einsum("ij,jik->k", a.T[:, ::2], np.transpose(b, (2, 1, 0))))
+    assert_close_to_scale(got, np.einsum("ij,jik->k", a.T[:, ::2], np.transpose(b, (2, 1, 0))))
 
 
 def test_einsum_many_operands_greedy_order(device, rng):
@@ -90,8 +90,8 @@ def test_einsum_many_operands_greedy_order(device, rng):
     # Each of the four pairwise products rounds to f16, so the slack is four roundings of the largest value.
     shapes = [(64, 2), (2, 64), (64, 2), (2, 64), (64, 3)]
     values = [f16(rng, *s, scale=0.5) for s in shapes]
-    got = tl.einsum("ab,bc,cd,de,ef->af", *[tensor(v, device) for v in values])
-    assert_close(got, np.einsum("ab,bc,cd,de,ef->af", *values), atol_scale=1e-2)
+    got = tl.einsum("ab,bc,cd,de,ef->af", *[f16_tensor(v, device) for v in values])
+    assert_close_to_scale(got, np.einsum("ab,bc,cd,de,ef->af", *values), atol_scale=1e-2)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_einsum_many_operands_greedy_order(device, rng):
 )
 def test_einsum_errors(device, rng, equation, shapes, message):
     values = [f16(rng, *s) for s in shapes]
-    operands = [tensor(v, device) for v in values]
+    operands = [f16_tensor(v, device) for v in values]
     with pytest.raises(tl.EinsumError, match=message):
         tl.einsum(equation, *operands)
     assert issubclass(tl.EinsumError, ValueError)
@@ -129,7 +129,7 @@ def test_einsum_int32_operands_compute_in_f16(device):
 
 def test_einsum_sums_ellipsis_axes_missing_from_the_output(device, rng):
     x = f16(rng, 2, 3, 4)
-    assert_close(tl.einsum("...ij->ij", tensor(x, device)), x.sum(axis=0))
+    assert_close_to_scale(tl.einsum("...ij->ij", f16_tensor(x, device)), x.sum(axis=0))
 
 
 def test_einsum_random_equations(device, rng):
@@ -149,8 +149,8 @@ def test_einsum_random_equations(device, rng):
         out = "".join(c for c in used if rng.random() < 0.5)
         equation = ",".join(terms) + "->" + "".join(rng.permutation(list(out)))
         ref = np.einsum(equation, *arrays)
-        got = tl.einsum(equation, *[tensor(a, device) for a in arrays])
+        got = tl.einsum(equation, *[f16_tensor(a, device) for a in arrays])
         try:
-            assert_close(got, np.asarray(ref), atol_scale=2e-3)
+            assert_close_to_scale(got, np.asarray(ref), atol_scale=2e-3)
         except AssertionError as error:
             raise AssertionError(f"{equation} with shapes {[a.shape for a in arrays]}") from error

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tensorlogic as tl
-from conftest import assert_equal, f16_randn
+from oracle import assert_equal, f16_randn
 
 
 @pytest.fixture

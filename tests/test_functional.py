@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as TF
 
 import tensorlogic as tl
-from conftest import assert_close_f16, f16_randn
+from oracle import assert_close_f16, f16_randn
 from tensorlogic.nn import functional as F
 
 

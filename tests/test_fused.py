@@ -7,14 +7,11 @@ import torch
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
-from conftest import assert_close_f16, f16_randn, host, strided, transposed
+from opinfo import ACTIVATIONS
+from oracle import assert_close_f16, f16_randn, host, strided, t64, transposed
 from test_autograd import check
 
 TF = torch.nn.functional
-
-
-def t64(x):
-    return torch.tensor(np.asarray(x).astype(np.float64))
 
 
 # ---- forward: one rounding of the exact composition ------------------------------------------------------
@@ -38,8 +35,7 @@ def test_affine(shapes, device, rng):
     assert_close_f16(tl.fused.affine(tl.tensor(x, device=device), 2.0, -1.5), (t64(x) * 2.0 - 1.5).numpy())
 
 
-ACTS = {"relu": torch.relu, "gelu": TF.gelu, "gelu_tanh": lambda z: TF.gelu(z, approximate="tanh"),
-        "silu": TF.silu, None: lambda z: z}
+ACTS = {None if name == "none" else name: ref for name, ref in ACTIVATIONS.items()}  # tl.fused takes None
 
 
 @pytest.mark.parametrize("activation", list(ACTS))

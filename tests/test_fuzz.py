@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tensorlogic as tl
-from conftest import assert_close_f16, assert_equal
+from opinfo import BINARY, UNARY, by_name
+from oracle import assert_close_f16, assert_equal
 
 SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
 TYPED = (tl.ShapeMismatchError, IndexError, ValueError, TypeError)
@@ -68,15 +69,14 @@ def check(fn_tl, fn_oracle, compare, inputs):
         np.testing.assert_array_equal(t.numpy(), before)
 
 
-BINARY = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "maximum": np.maximum,
-    "minimum": np.minimum, "eq": np.equal, "lt": np.less, "ge": np.greater_equal,
-}
-UNARY = {
-    "neg": np.negative, "abs": np.abs, "exp": np.exp, "tanh": np.tanh, "relu": lambda x: np.maximum(x, 0),
-    "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "floor": np.floor, "square": np.square, "sqrt": np.sqrt,
-    "sin": np.sin,
-}
+UNARY_OPS = [op for op in UNARY if op.public and op.method is not None]
+BINARY_OPS = [op for op in BINARY if op.public]
+OPERATORS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__"}
+
+
+def oracle_input(x, op):
+    """x as the oracle's input: float64, or float32 for ops that round an inner a / b to f32 first."""
+    return torch.from_numpy(np.asarray(x, np.float32 if op.f32_oracle else np.float64))
 
 
 @SETTINGS
@@ -88,23 +88,24 @@ def test_fuzz_elementwise(data):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         if kind == "unary":
-            name = data.draw(st.sampled_from(sorted(UNARY)))
-            check(lambda: getattr(ta, name)(), lambda: UNARY[name](a.astype(np.float64)),
+            op = data.draw(st.sampled_from(UNARY_OPS), label="op")
+            check(lambda: op.call_method(ta), lambda: op.reference(oracle_input(a, op)).double().numpy(),
                   lambda got, want: assert_close_f16(got, want, atol=2e-3), [ta])
         elif kind == "scalar":
-            name = data.draw(st.sampled_from(["add", "sub", "mul", "div"]))
+            name = data.draw(st.sampled_from(sorted(OPERATORS)))
+            op = by_name(BINARY)[name]
             s = data.draw(st.one_of(st.integers(-5, 5), st.floats(-8, 8, allow_nan=False, width=16)))
             reflected = data.draw(st.booleans())
-            oracle = lambda: BINARY[name](s, a.astype(np.float64)) if reflected else BINARY[name](a.astype(np.float64), s)
-            op = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__"}[name]
-            call = (lambda: getattr(ta, "__r" + op[2:])(s)) if reflected else (lambda: getattr(ta, op)(s))
+            scalar, x = torch.tensor(float(s), dtype=torch.float64), oracle_input(a, op)
+            oracle = lambda: (op.reference(scalar, x) if reflected else op.reference(x, scalar)).numpy()  # noqa: E731
+            call = (lambda: getattr(ta, "__r" + OPERATORS[name][2:])(s)) if reflected else \
+                (lambda: getattr(ta, OPERATORS[name])(s))
             check(call, oracle, assert_close_f16, [ta])
         else:
-            name = data.draw(st.sampled_from(sorted(BINARY)))
+            op = data.draw(st.sampled_from(BINARY_OPS), label="op")
             b, lb = data.draw(arrays(broadcastable(data.draw, a.shape)))
             tb = make(b, lb)
-            check(lambda: getattr(tl, name)(ta, tb),
-                  lambda: BINARY[name](a.astype(np.float64), b.astype(np.float64)).astype(np.float64),
+            check(lambda: op.call(ta, tb), lambda: op.reference(oracle_input(a, op), oracle_input(b, op)).double().numpy(),
                   assert_close_f16, [ta, tb])
 
 

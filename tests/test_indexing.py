@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as TF
 
 import tensorlogic as tl
-from conftest import assert_close_f16, assert_equal, f16_randn, host, strided
+from oracle import assert_close_f16, assert_equal, f16_randn, host, strided
 from tensorlogic.nn import functional as F
 
 GET_KEYS = [

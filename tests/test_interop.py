@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import tensorlogic as tl
-from conftest import assert_equal, f16_randn
+from oracle import assert_equal, f16_randn
 
 # Zero-copy host interop is about CPU memory, whatever the machine's default device is.
 pytestmark = pytest.mark.usefixtures("cpu_default")

@@ -1,10 +1,12 @@
 """Optimizers, schedulers and GradScaler against torch.optim (float32, same f16 start) to f16 tolerance."""
+import functools
 
 import numpy as np
 import pytest
 import torch
 
 import tensorlogic as tl
+from oracle import assert_close_f16
 
 STEPS = 20
 
@@ -32,9 +34,8 @@ def _run(tl_cls, torch_cls, kwargs, device, rng, grad_scale=1.0, steps=STEPS, to
     return p.numpy().astype(np.float32), tp.detach().numpy(), opt
 
 
-def _close(ours, ref):
-    # f16 tolerance: the parameter is stored in f16 (half an ulp) and the trajectory differs by f32 rounding.
-    np.testing.assert_allclose(ours, ref.astype(np.float16).astype(np.float32), rtol=2e-3, atol=2e-3)
+# f16 tolerance: the parameter is stored in f16 (half an ulp) and the trajectory differs by f32 rounding.
+_close = functools.partial(assert_close_f16, atol=2e-3)
 
 
 CASES = [

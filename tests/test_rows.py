@@ -5,29 +5,31 @@ import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
-from _oracle import assert_f16_close, f16_data, host, strided_view, to_tl, torch_of
+from opinfo import ROWS
+from oracle import assert_close_f16, f16_randn, host, strided, to_tl, torch_of
 
 
-@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("op", ROWS, ids=lambda op: op.name)
 @pytest.mark.parametrize("shape,dim", [((), 0), ((1,), 0), ((7,), -1), ((3, 5), 0), ((3, 5), 1), ((2, 3, 4), 1),
                                        ((2, 300, 3), 1), ((4, 1000), -1), ((0, 4), 1), ((3, 0), 1)])
-def test_softmax_family(device, fn, shape, dim):
+def test_softmax_family(device, op, shape, dim):
+    fn = op.name
     rng = np.random.default_rng(abs(hash((fn, shape, dim))) % 2**32)
-    x = f16_data(rng, shape, 3.0)
+    x = f16_randn(rng, shape, 3.0)
     ref = getattr(torch, fn)(torch_of(x).double(), dim=dim).numpy()
-    for t in (to_tl(x, device), strided_view(x, device)):
+    for t in (to_tl(x, device), strided(x, device)):
         out = getattr(tl, fn)(t, dim=dim)
         assert out.dtype == tl.float16
-        assert_f16_close(host(out), ref, atol=1e-4 if fn == "softmax" else 2e-3)
-        assert_f16_close(host(getattr(t, fn)(dim)), ref, atol=1e-4 if fn == "softmax" else 2e-3)
+        assert_close_f16(host(out), ref, atol=op.atol)
+        assert_close_f16(host(getattr(t, fn)(dim)), ref, atol=op.atol)
         np.testing.assert_array_equal(host(t), x)
 
 
 def test_softmax_extremes(device):
     x = np.array([[60000, -60000, 0], [-np.inf, 0, 1], [-np.inf, -np.inf, -np.inf], [np.inf, 0, 0]], np.float16)
-    for fn in ("softmax", "log_softmax"):
-        ref = getattr(torch, fn)(torch_of(x), dim=1).numpy()
-        assert_f16_close(host(getattr(tl, fn)(to_tl(x, device), 1)), ref)
+    for op in ROWS:
+        ref = op.ref(torch_of(x), dim=1).numpy()
+        assert_close_f16(host(getattr(tl, op.name)(to_tl(x, device), 1)), ref, atol=1e-5)
 
 
 @pytest.mark.parametrize("shape,norm_shape", [((4, 8), (8,)), ((2, 3, 16), (3, 16)), ((5, 1), (1,)), ((3, 513), 513),
@@ -35,33 +37,33 @@ def test_softmax_extremes(device):
 @pytest.mark.parametrize("affine", [False, True])
 def test_layer_norm(device, shape, norm_shape, affine):
     rng = np.random.default_rng(abs(hash((shape, affine))) % 2**32)
-    x = (f16_data(rng, shape, 2.0) + np.float16(3.0)).astype(np.float16)
+    x = (f16_randn(rng, shape, 2.0) + np.float16(3.0)).astype(np.float16)
     ns = (norm_shape,) if isinstance(norm_shape, int) else norm_shape
-    w = f16_data(rng, ns) if affine else None
-    b = f16_data(rng, ns) if affine else None
+    w = f16_randn(rng, ns) if affine else None
+    b = f16_randn(rng, ns) if affine else None
     ref = F.layer_norm(torch_of(x).double(), ns, None if w is None else torch_of(w).double(),
                        None if b is None else torch_of(b).double(), 1e-5).numpy()
     out = tl.layer_norm(to_tl(x, device), norm_shape, None if w is None else to_tl(w, device),
                         None if b is None else to_tl(b, device))
-    assert_f16_close(host(out), ref, rtol=3e-3, atol=3e-3)
-    out = tl.layer_norm(strided_view(x, device), norm_shape, None if w is None else to_tl(w, device),
+    assert_close_f16(host(out), ref, rtol=3e-3, atol=3e-3)
+    out = tl.layer_norm(strided(x, device), norm_shape, None if w is None else to_tl(w, device),
                         None if b is None else to_tl(b, device), eps=1e-3)
     ref = F.layer_norm(torch_of(x).double(), ns, None if w is None else torch_of(w).double(),
                        None if b is None else torch_of(b).double(), 1e-3).numpy()
-    assert_f16_close(host(out), ref, rtol=3e-3, atol=3e-3)
+    assert_close_f16(host(out), ref, rtol=3e-3, atol=3e-3)
 
 
 @pytest.mark.parametrize("eps", [None, 1e-6])
 @pytest.mark.parametrize("affine", [False, True])
 def test_rms_norm(device, eps, affine):
     rng = np.random.default_rng(5 + affine)
-    x = f16_data(rng, (6, 40), 0.05)  # small values: eps matters
-    w = f16_data(rng, (40,)) if affine else None
+    x = f16_randn(rng, (6, 40), 0.05)  # small values: eps matters
+    w = f16_randn(rng, (40,)) if affine else None
     # PyTorch's default eps is finfo(input.dtype).eps: compute the oracle from float16 input semantics.
     ref_eps = float(torch.finfo(torch.float16).eps) if eps is None else eps
     ref = F.rms_norm(torch_of(x).double(), (40,), None if w is None else torch_of(w).double(), ref_eps).numpy()
     out = tl.rms_norm(to_tl(x, device), (40,), None if w is None else to_tl(w, device), eps=eps)
-    assert_f16_close(host(out), ref, rtol=3e-3, atol=3e-3)
+    assert_close_f16(host(out), ref, rtol=3e-3, atol=3e-3)
 
 
 def test_norm_errors(device):

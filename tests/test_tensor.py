@@ -7,30 +7,19 @@ import torch
 import torch.nn.functional as TF
 
 import tensorlogic as tl
-from conftest import assert_close_f16, assert_equal, f16_randn, f16_uniform, host, strided, transposed
+from opinfo import BINARY, UNARY, cases
+from oracle import assert_close_f16, assert_equal, f16_randn, host, strided, transposed
 
-UNARY = [
-    ("neg", torch.neg, None), ("abs", torch.abs, None), ("exp", torch.exp, None), ("log", torch.log, "pos"),
-    ("log1p", torch.log1p, "pos"), ("sqrt", torch.sqrt, "pos"), ("rsqrt", torch.rsqrt, "pos"), ("sin", torch.sin, None),
-    ("cos", torch.cos, None), ("tanh", torch.tanh, None), ("sigmoid", torch.sigmoid, None), ("relu", torch.relu, None),
-    ("silu", TF.silu, None), ("softplus", TF.softplus, None), ("reciprocal", torch.reciprocal, "pos"),
-    ("square", torch.square, None), ("sign", torch.sign, None), ("floor", torch.floor, None), ("ceil", torch.ceil, None),
-    ("round", torch.round, None), ("trunc", torch.trunc, None),
-]
+UNARY_CASES, UNARY_IDS = cases([op for op in UNARY if op.public])
 
 
-def _input(rng, shape, domain):
-    x = f16_randn(rng, shape, 2.0)
-    return np.asarray(np.abs(x) + np.float16(0.1)) if domain == "pos" else x
-
-
-@pytest.mark.parametrize("name,oracle,domain", UNARY, ids=[u[0] for u in UNARY])
+@pytest.mark.parametrize("op,variant", UNARY_CASES, ids=UNARY_IDS)
 @pytest.mark.parametrize("shape", [(), (7,), (3, 5), (2, 0, 3)], ids=str)
-def test_unary(device, rng, name, oracle, domain, shape):
-    x = _input(rng, shape, domain)
-    expected = oracle(torch.from_numpy(x).double()).numpy()
-    assert_close_f16(getattr(tl, name)(tl.tensor(x, device=device)), expected)
-    assert_close_f16(getattr(strided(x, device), name)(), expected)
+def test_unary(device, rng, op, variant, shape):
+    x = op.domain.sample(rng, shape, 2.0)
+    expected = op.reference(torch.from_numpy(x).double(), variant=variant).numpy()
+    assert_close_f16(op.call(tl.tensor(x, device=device), variant=variant), expected, atol=op.atol)
+    assert_close_f16(op.call_method(strided(x, device), variant=variant), expected, atol=op.atol)
 
 
 def test_gelu_softplus_variants(device, rng):
@@ -44,42 +33,22 @@ def test_gelu_softplus_variants(device, rng):
         tl.gelu(t, approximate="fast")
 
 
-BINARY = [
-    ("add", torch.add), ("sub", torch.sub), ("mul", torch.mul), ("div", torch.div), ("maximum", torch.maximum),
-    ("minimum", torch.minimum), ("pow", torch.pow), ("floor_divide", torch.floor_divide), ("remainder", torch.remainder),
-    ("eq", torch.eq), ("ne", torch.ne), ("lt", torch.lt), ("le", torch.le), ("gt", torch.gt), ("ge", torch.ge),
-]
 SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 3), (4, 1)), ((), (5,)), ((0, 3), (1, 3)), ((5, 1), (1, 6))]
 
 
-def _binary_inputs(rng, name, sa, sb):
-    if name in ("floor_divide", "remainder"):  # integer-valued floats: floor is exact on both sides
-        a = rng.integers(-20, 20, sa).astype(np.float16)
-        b = rng.integers(1, 6, sb).astype(np.float16) * rng.choice([-1, 1], sb).astype(np.float16)
-    elif name == "pow":
-        a = np.asarray(np.abs(f16_randn(rng, sa)) + np.float16(0.5))
-        b = f16_uniform(rng, sb, -2, 2)
-    elif name in ("eq", "ne", "le", "ge"):  # small integers so that ties happen
-        a = rng.integers(-2, 3, sa).astype(np.float16)
-        b = rng.integers(-2, 3, sb).astype(np.float16)
-    else:
-        a = f16_randn(rng, sa)
-        b = f16_randn(rng, sb) + np.float16(3.0) if name == "div" else f16_randn(rng, sb)
-    return a, b
-
-
-@pytest.mark.parametrize("name,oracle", BINARY, ids=[b[0] for b in BINARY])
+@pytest.mark.parametrize("op", [op for op in BINARY if op.public], ids=lambda op: op.name)
 @pytest.mark.parametrize("sa,sb", SHAPES, ids=str)
-def test_binary(device, rng, name, oracle, sa, sb):
-    a, b = _binary_inputs(rng, name, sa, sb)
-    expected = oracle(torch.from_numpy(a).double(), torch.from_numpy(b).double()).double().numpy()
+def test_binary(device, rng, op, sa, sb):
+    a, b = (domain.sample(rng, shape) for domain, shape in zip(op.domains, (sa, sb)))
+    expected = op.reference(torch.from_numpy(a).double(), torch.from_numpy(b).double()).double().numpy()
     ta, tb = tl.tensor(a, device=device), tl.tensor(b, device=device)
-    out = getattr(tl, name)(ta, tb)
-    assert out.dtype == (tl.bool if name in ("eq", "ne", "lt", "le", "gt", "ge") else tl.float16)
-    assert_close_f16(out, expected)
-    assert_close_f16(getattr(strided(a, device), name)(strided(b, device)), expected)
+    out = op.call(ta, tb)
+    assert out.dtype == (tl.bool if op.name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or") else tl.float16)
+    assert_close_f16(out, expected, atol=op.atol)
+    if op.method is not None:
+        assert_close_f16(op.call_method(strided(a, device), strided(b, device)), expected, atol=op.atol)
     if len(sa) >= 2:
-        assert_close_f16(getattr(tl, name)(transposed(a, device), tb), expected)
+        assert_close_f16(op.call(transposed(a, device), tb), expected, atol=op.atol)
 
 
 def test_operators_and_scalars(device, rng):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tensorlogic as tl
-from conftest import assert_equal, f16_randn, strided
+from oracle import assert_equal, f16_randn, strided
 
 LENGTHS = [1, 7, 16, 17, 33, 1000, 70001]
 

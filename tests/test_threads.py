@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tensorlogic as tl
-from conftest import assert_close_f16, f16_randn, host
+from oracle import assert_close_f16, f16_randn, host
 
 TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging the suite
 

@@ -9,7 +9,10 @@
 namespace tensorlogic {
 
 const char* optimizer_name(OptimizerKind kind) {
-  static const char* names[] = {"SGD", "Adam", "AdamW", "RMSprop", "Lion"};
+  static const char* const names[] = {
+#define TL_OPTIMIZER(kind, name) name,
+#include "tensorlogic/op_table.def"
+  };
   return names[static_cast<int>(kind)];
 }
 
@@ -22,6 +25,32 @@ int optimizer_state_slots(OptimizerKind kind, const OptimizerParams& p) {
     case OptimizerKind::lion: return 2;
   }
   return 0;
+}
+
+kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerParams& p, int64_t numel) {
+  kernels::OptimizerCoeffs c{};
+  c.numel = numel;
+  c.lr = static_cast<float>(p.lr);
+  c.wd = static_cast<float>(p.weight_decay);
+  c.momentum = static_cast<float>(p.momentum);
+  c.dampening = static_cast<float>(p.dampening);
+  c.beta1 = static_cast<float>(p.beta1);
+  c.beta2 = static_cast<float>(p.beta2);
+  c.eps = static_cast<float>(p.eps);
+  c.alpha = static_cast<float>(p.alpha);
+  const double bc1 = 1.0 - std::pow(p.beta1, static_cast<double>(p.step));
+  const double bc2 = 1.0 - std::pow(p.beta2, static_cast<double>(p.step));
+  c.step_size = static_cast<float>(p.lr / bc1);
+  c.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  c.decay = static_cast<float>(1.0 - p.lr * p.weight_decay);  // decoupled decay (AdamW, Lion)
+  c.scale = static_cast<float>(p.grad_scale);
+  c.nesterov = p.nesterov;
+  c.maximize = p.maximize;
+  c.amsgrad = p.amsgrad;
+  c.centered = p.centered;
+  c.first = p.step == 1;
+  c.slots = optimizer_state_slots(kind, p) - 1;
+  return c;
 }
 
 void Backend::optimizer_step(OptimizerKind kind, const OptimizerParams&, const Array& param, const Array&,

@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../core/strided.h"
 #include "parallel.h"
-#include "strided.h"
 
 namespace tensorlogic::cpu {
 namespace {

@@ -4,12 +4,12 @@
 #include <type_traits>
 
 #include "../core/op_dispatch.h"
+#include "../core/strided.h"
+#include "../kernels/elementwise.h"
 #include "cpu_backend.h"
-#include "elementwise_ops.h"
 #include "elementwise_simd.h"
 #include "f16_convert.h"
 #include "parallel.h"
-#include "strided.h"
 #include "tensorlogic/errors.h"
 
 namespace tensorlogic::cpu {
@@ -83,7 +83,9 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
       T* dst = out.data_as<T>();
       dispatch_unary(op, [&](auto tag) {
         for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
-          for (int64_t i = 0; i < n; ++i) dst[off[1] + i * so] = unary_int<decltype(tag)::value>(src[off[0] + i * si], params);
+          for (int64_t i = 0; i < n; ++i) {
+            dst[off[1] + i * so] = kernels::unary_int(decltype(tag)::value, src[off[0] + i * si], params.a, params.b);
+          }
         });
       });
     });
@@ -103,7 +105,7 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
     for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
       float block[kBlock];
       load_block(src + off[0], si, n, block);
-      for (int64_t i = 0; i < n; ++i) block[i] = unary_f32<decltype(tag)::value>(block[i], params);
+      for (int64_t i = 0; i < n; ++i) block[i] = kernels::unary_f32(decltype(tag)::value, block[i], params.a, params.b);
       store_block(block, n, dst + off[1], so);
     });
   });
@@ -131,7 +133,7 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
   const int64_t ia = layout.inner_stride(0), ib = layout.inner_stride(1), io = layout.inner_stride(2);
   const Dtype in_type = a.array ? a.array->dtype() : b.array->dtype();
 
-  if (is_integer(in_type)) {
+  if (is_integer(in_type)) {  // int32 or int64 operands; comparisons write f16 0/1 (the core makes bool)
     std::atomic<bool> divide_by_zero{false};
     visit_int(in_type, [&](auto type) {
       using T = decltype(type);
@@ -145,11 +147,11 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
           const T* y = pb + off[1];
           if (out.dtype() == Dtype::float16) {
             half* dst = out.data_as<half>() + off[2];
-            for (int64_t i = 0; i < n; ++i) dst[i * io] = to_half(compare_int<kOp>(x[i * ia], y[i * ib]));
+            for (int64_t i = 0; i < n; ++i) dst[i * io] = to_half(kernels::compare(kOp, x[i * ia], y[i * ib]));
           } else {
             T* dst = out.data_as<T>() + off[2];
             bool zero_div = false;
-            for (int64_t i = 0; i < n; ++i) dst[i * io] = binary_int<kOp>(x[i * ia], y[i * ib], &zero_div);
+            for (int64_t i = 0; i < n; ++i) dst[i * io] = kernels::binary_int(kOp, x[i * ia], y[i * ib], &zero_div);
             if (zero_div) divide_by_zero = true;
           }
         });
@@ -180,7 +182,7 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
       float x[kBlock], y[kBlock];
       if (pa) load_block(pa + off[0], ia, n, x); else std::fill(x, x + n, fa);
       if (pb) load_block(pb + off[1], ib, n, y); else std::fill(y, y + n, fb);
-      for (int64_t i = 0; i < n; ++i) x[i] = binary_f32<kOp>(x[i], y[i]);
+      for (int64_t i = 0; i < n; ++i) x[i] = kernels::binary_f32(kOp, x[i], y[i]);
       store_block(x, n, po + off[2], io);
     });
   });

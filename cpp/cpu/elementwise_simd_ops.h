@@ -1,4 +1,4 @@
-// The vector forms of the elementwise ops (scalar definitions: elementwise_ops.h) and their loops over
+// The vector forms of the elementwise ops (scalar definitions: cpp/kernels/elementwise.h) and their loops over
 // contiguous f16 runs. Included once per instruction set by elementwise_simd.cpp, inside that set's
 // namespace and target region, after vec_math.h and the set's load_f16(const half*) / store_f16(half*, vf).
 
@@ -77,7 +77,7 @@ TL_VINLINE vf gelu(vf x) {
 }
 TL_VINLINE vf relu(vf x) { return select(x <= 0.0f, splat(0.0f), x); }  // NaN stays NaN
 
-// ---- ops: vector forms of elementwise_ops.h --------------------------------------------------------
+// ---- ops: vector forms of cpp/kernels/elementwise.h ------------------------------------------------
 template <UnaryOp Op>
 struct UnaryVec {
   static constexpr bool exists = false;

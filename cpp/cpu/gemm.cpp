@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../kernels/elementwise.h"
 #include "blas.h"
 #include "cpu_backend.h"
-#include "elementwise_ops.h"
 #include "f16_convert.h"
 #include "parallel.h"
 #include "tensorlogic/errors.h"
@@ -91,10 +91,12 @@ void finish_row(float* row, int64_t n, int64_t batch, int64_t r, const GemmEpilo
   }
   switch (ep.activation) {
     case Activation::none: break;
-    case Activation::relu: apply_row(row, n, [](float x) { return unary_f32<UnaryOp::relu>(x, {}); }); break;
-    case Activation::gelu: apply_row(row, n, gelu_exact); break;
-    case Activation::gelu_tanh: apply_row(row, n, gelu_tanh); break;
-    case Activation::silu: apply_row(row, n, [](float x) { return unary_f32<UnaryOp::silu>(x, {}); }); break;
+    case Activation::relu: apply_row(row, n, [](float x) { return kernels::activation_f32(Activation::relu, x); }); break;
+    case Activation::gelu: apply_row(row, n, [](float x) { return kernels::activation_f32(Activation::gelu, x); }); break;
+    case Activation::gelu_tanh:
+      apply_row(row, n, [](float x) { return kernels::activation_f32(Activation::gelu_tanh, x); });
+      break;
+    case Activation::silu: apply_row(row, n, [](float x) { return kernels::activation_f32(Activation::silu, x); }); break;
   }
   f32_to_f16(row, dst, n);
 }

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../core/strided.h"
 #include "cpu_backend.h"
 #include "parallel.h"
-#include "strided.h"
 
 namespace tensorlogic::cpu {
 namespace {

@@ -1,11 +1,12 @@
 // Fused optimizer kernels: per block, the parameter is widened to f32 and its Kahan compensation added,
-// PyTorch's update runs in f32 registers, and the result is rounded to f16 once with the residual kept.
+// PyTorch's update (cpp/kernels/optimizer.h) runs in f32 registers, and the result is rounded to f16 once
+// with the residual kept.
 #include <algorithm>
 #include <cmath>
 
+#include "../kernels/optimizer.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
-#include "optim_ops.h"
 #include "parallel.h"
 
 namespace tensorlogic::cpu {
@@ -15,21 +16,26 @@ constexpr int64_t kBlock = 256;
 constexpr int64_t kGrain = 1 << 14;
 
 template <OptimizerKind K>
-void step_all(const Coeffs& c, const Array& param, const Array& grad, const std::vector<Array>& state) {
+void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array& grad,
+              const std::vector<Array>& state) {
   half* p = param.data_as<half>();
   const half* gp = grad.data_as<half>();
   float* comp = reinterpret_cast<float*>(state[0].data_as<int32_t>());
-  float* slots[4] = {nullptr, nullptr, nullptr, nullptr};
-  for (size_t k = 1; k < state.size(); ++k) slots[k - 1] = reinterpret_cast<float*>(state[k].data_as<int32_t>());
+  float* slots[3] = {nullptr, nullptr, nullptr};
+  const int used = c.slots;
+  for (int k = 0; k < used; ++k) slots[k] = reinterpret_cast<float*>(state[k + 1].data_as<int32_t>());
   parallel_for(param.numel(), kGrain, [&](int64_t begin, int64_t end) {
     float x[kBlock], g[kBlock], rounded[kBlock];
     for (int64_t b = begin; b < end; b += kBlock) {
       const int64_t n = std::min(kBlock, end - b);
       f16_to_f32(p + b, x, n);
       f16_to_f32(gp + b, g, n);
-      float* const local[4] = {slots[0] ? slots[0] + b : nullptr, slots[1] ? slots[1] + b : nullptr,
-                               slots[2] ? slots[2] + b : nullptr, slots[3] ? slots[3] + b : nullptr};
-      for (int64_t i = 0; i < n; ++i) x[i] = update<K>(c, x[i] + comp[b + i], g[i], local, i);
+      for (int64_t i = 0; i < n; ++i) {
+        float s[3] = {0.0f, 0.0f, 0.0f};
+        for (int k = 0; k < used; ++k) s[k] = slots[k][b + i];
+        x[i] = kernels::optimizer_update(K, c, x[i] + comp[b + i], g[i], s);
+        for (int k = 0; k < used; ++k) slots[k][b + i] = s[k];
+      }
       f32_to_f16(x, p + b, n);
       f16_to_f32(p + b, rounded, n);
       for (int64_t i = 0; i < n; ++i) {
@@ -44,13 +50,10 @@ void step_all(const Coeffs& c, const Array& param, const Array& grad, const std:
 
 void CpuBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                                 const Array& grad, const std::vector<Array>& state) {
-  const Coeffs c = make_coeffs(kind, params);
+  const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, param.numel());
   switch (kind) {
-    case OptimizerKind::sgd: return step_all<OptimizerKind::sgd>(c, param, grad, state);
-    case OptimizerKind::adam: return step_all<OptimizerKind::adam>(c, param, grad, state);
-    case OptimizerKind::adamw: return step_all<OptimizerKind::adamw>(c, param, grad, state);
-    case OptimizerKind::rmsprop: return step_all<OptimizerKind::rmsprop>(c, param, grad, state);
-    case OptimizerKind::lion: return step_all<OptimizerKind::lion>(c, param, grad, state);
+#define TL_OPTIMIZER(k, name) case OptimizerKind::k: return step_all<OptimizerKind::k>(c, param, grad, state);
+#include "tensorlogic/op_table.def"
   }
 }
 

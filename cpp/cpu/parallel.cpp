@@ -4,6 +4,8 @@
 // concurrent callers never wait on each other and chunks of different jobs never mix.
 #include "parallel.h"
 
+#include "tensorlogic/device.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -167,3 +169,11 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
 }
 
 }  // namespace tensorlogic::cpu
+
+namespace tensorlogic {
+
+int cpu_num_threads() { return cpu::num_threads(); }
+
+void set_cpu_num_threads(int threads) { cpu::set_num_threads(threads); }
+
+}  // namespace tensorlogic

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "../kernels/elementwise.h"
 #include "cpu_backend.h"
-#include "elementwise_ops.h"
 #include "elementwise_simd.h"
 #include "f16_convert.h"
 #include "parallel.h"
@@ -54,12 +54,12 @@ struct Reducer {
   template <class T>
   static T step(T a, T x, T c) {
     if constexpr (R == Rule::prod) return a * x;
-    if constexpr (R == Rule::max) return nan_max(a, x);
-    if constexpr (R == Rule::min) return nan_min(a, x);
+    if constexpr (R == Rule::max) return kernels::nan_max(a, x);
+    if constexpr (R == Rule::min) return kernels::nan_min(a, x);
     if constexpr (R == Rule::sum_sq) return a + x * x;
     if constexpr (R == Rule::sum_abs) return a + abs_of(x);
-    if constexpr (R == Rule::max_abs) return nan_max(a, abs_of(x));
-    if constexpr (R == Rule::min_abs) return nan_min(a, abs_of(x));
+    if constexpr (R == Rule::max_abs) return kernels::nan_max(a, abs_of(x));
+    if constexpr (R == Rule::min_abs) return kernels::nan_min(a, abs_of(x));
     if constexpr (R == Rule::count_nonzero) return a + (x != T{} ? T{} + 1.0f : T{});
     if constexpr (R == Rule::sum_sq_dev) return a + (x - c) * (x - c);
     return a + x;  // sum, and sum_pow / sum_exp after their transform
@@ -77,8 +77,8 @@ struct Reducer {
   }
   static float combine(float a, float b) {
     if constexpr (R == Rule::prod) return a * b;
-    if constexpr (R == Rule::max || R == Rule::max_abs) return nan_max(a, b);
-    if constexpr (R == Rule::min || R == Rule::min_abs) return nan_min(a, b);
+    if constexpr (R == Rule::max || R == Rule::max_abs) return kernels::nan_max(a, b);
+    if constexpr (R == Rule::min || R == Rule::min_abs) return kernels::nan_min(a, b);
     return a + b;
   }
   // In-place transform of a converted block before stepping (sum_pow, sum_exp).

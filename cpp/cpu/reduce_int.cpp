@@ -1,8 +1,8 @@
 // The exact reduction family of the CPU backend: bool, int32 and int64 data reduced in int64 (sum, prod,
 // max, min, argmax, argmin) over contiguous [outer, n, inner], one output per task slice.
+#include "../kernels/reduce_int.h"
 #include "cpu_backend.h"
 #include "parallel.h"
-#include "reduce_int_ops.h"
 #include "tensorlogic/errors.h"
 
 namespace tensorlogic::cpu {
@@ -16,9 +16,9 @@ void reduce_typed(const T* in, int64_t outer, int64_t n, int64_t inner, int64_t*
   parallel_for(outputs, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)), [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
       const T* row = in + (k / inner) * n * inner + k % inner;
-      IntAcc acc = int_identity<Op>();
-      for (int64_t j = 0; j < n; ++j) acc = int_step<Op>(acc, static_cast<int64_t>(row[j * inner]), j);
-      out[k] = int_result<Op>(acc);
+      kernels::IntAcc acc = kernels::int_identity<Op>();
+      for (int64_t j = 0; j < n; ++j) acc = kernels::int_step<Op>(acc, static_cast<int64_t>(row[j * inner]), j);
+      out[k] = kernels::int_result<Op>(acc);
     }
   });
 }

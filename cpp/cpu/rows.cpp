@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "../kernels/elementwise.h"
 #include "cpu_backend.h"
-#include "elementwise_ops.h"
 #include "f16_convert.h"
 #include "parallel.h"
 #include "elementwise_simd.h"
@@ -44,11 +44,11 @@ float row_max(const float* x, int64_t n) {
   bool any_nan = false;
   for (int k = 0; k < 4; ++k) {
     for (int l = 0; l < 4; ++l) {
-      m = nan_max(m, acc[k][l]);
+      m = kernels::nan_max(m, acc[k][l]);
       any_nan |= nan[k][l] != 0;
     }
   }
-  for (; i < n; ++i) m = nan_max(m, x[i]);
+  for (; i < n; ++i) m = kernels::nan_max(m, x[i]);
   return any_nan ? NAN : m;
 }
 
@@ -88,7 +88,7 @@ void softmax_columns(RowOp op, const half* in, half* out, int64_t n, int64_t inn
   std::fill(s, s + w, 0.0f);
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32(in + j * inner + i0, x, w);
-    for (int64_t i = 0; i < w; ++i) m[i] = nan_max(m[i], x[i]);
+    for (int64_t i = 0; i < w; ++i) m[i] = kernels::nan_max(m[i], x[i]);
   }
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32(in + j * inner + i0, x, w);

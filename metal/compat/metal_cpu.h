@@ -8,6 +8,7 @@
 // and passed to helpers as template/auto parameters (a local `threadgroup T* p = ...` would be static).
 // simdgroup_matrix keeps a full 8x8 copy in every lane (all lanes load the same data; lane 0 stores).
 #pragma once
+#define TL_METAL_COMPAT 1  // cpp/kernels/portable.h: compile the shared math as MSL would see it
 #include <math.h>
 
 #include <atomic>

@@ -15,6 +15,8 @@ void bind_device(py::module_& m) {
     out["multi_processor_count"] = p.multiprocessors;
     return out;
   });
+  m.def("num_threads", &cpu_num_threads);
+  m.def("set_num_threads", &set_cpu_num_threads, py::call_guard<py::gil_scoped_release>());  // waits for a running job
   py::class_<Event>(m, "Event")
       .def(py::init([](const std::string& device, bool timing) { return new Event(parse_device(device), timing); }))
       .def("record", &Event::record)

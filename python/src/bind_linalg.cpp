@@ -8,12 +8,12 @@ namespace tensorlogic::python {
 namespace {
 
 Activation parse_activation(const std::string& name) {
-  if (name == "none") return Activation::none;
-  if (name == "relu") return Activation::relu;
-  if (name == "gelu") return Activation::gelu;
-  if (name == "gelu_tanh") return Activation::gelu_tanh;
-  if (name == "silu") return Activation::silu;
-  throw ArgumentError("linear: unknown activation '" + name + "' (expected none, relu, gelu, gelu_tanh or silu)");
+  std::string known;
+#define TL_ACTIVATION(op)                         \
+  if (name == #op) return Activation::op;         \
+  known += known.empty() ? #op : ", " #op;
+#include "tensorlogic/op_table.def"
+  throw ArgumentError("linear: unknown activation '" + name + "' (expected one of " + known + ")");
 }
 
 using Pair = std::array<int64_t, 2>;

@@ -5,12 +5,9 @@
 namespace tensorlogic::python {
 
 void bind_optim(py::module_& m) {
-  py::enum_<OptimizerKind>(m, "OptimizerKind")
-      .value("sgd", OptimizerKind::sgd)
-      .value("adam", OptimizerKind::adam)
-      .value("adamw", OptimizerKind::adamw)
-      .value("rmsprop", OptimizerKind::rmsprop)
-      .value("lion", OptimizerKind::lion);
+  py::enum_<OptimizerKind> kind(m, "OptimizerKind");
+#define TL_OPTIMIZER(k, name) kind.value(#k, OptimizerKind::k);
+#include "tensorlogic/op_table.def"
   py::class_<OptimizerParams>(m, "OptimizerParams")
       .def(py::init<>())
       .def_readwrite("lr", &OptimizerParams::lr)

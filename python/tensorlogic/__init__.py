@@ -13,6 +13,7 @@ from .errors import (
     EinsumError,
     PrecisionOverflowError,
     ShapeMismatchError,
+    TensorLogicRuntimeError,
     TensorLogicSyntaxError,
     TensorLogicTypeError,
 )
@@ -23,13 +24,18 @@ from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
 from .ops.linalg import bmm, einsum, linear, matmul, mm, tril, triu
 from .creation import *  # noqa: F401,F403  (tensor, zeros, arange, from_numpy, from_dlpack, ...)
+from . import tensor_new  # noqa: F401  (Tensor.new_zeros/... and .data)
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.ordering import *  # noqa: F401,F403
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import accelerator, backends, utils  # noqa: E402
+from .amp import autocast
+from .generator import Generator
+from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
 

@@ -5,6 +5,8 @@ checks the gradients for inf/NaN: if any, the update is skipped and the scale mu
 after growth_interval clean steps it is multiplied by growth_factor. Unscaling happens inside the fused
 optimizer kernel (in f32), so unscaled gradients are never rounded to f16; unscale_() exists for gradient
 clipping and rounds them to f16 in place."""
+import functools
+
 import numpy as np
 
 from . import _core
@@ -112,3 +114,32 @@ class GradScaler:
         self._backoff_factor = state_dict["backoff_factor"]
         self._growth_interval = state_dict["growth_interval"]
         self._growth_tracker = state_dict["_growth_tracker"]
+
+
+class autocast:
+    """torch.autocast / torch.amp.autocast, accepted as the identity: every float tensor is already float16,
+    so there is nothing to cast. A context manager and a decorator, as in PyTorch; `dtype` may be any
+    float name (float16, bfloat16, ...), all meaning float16."""
+
+    def __init__(self, device_type="cuda", dtype=None, enabled=True, cache_enabled=None):
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        self.device_type, self.fast_dtype, self._enabled = device_type, dtype, bool(enabled)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_autocast_available(device_type):
+    return isinstance(device_type, str)

@@ -1,5 +1,6 @@
 """Device objects, availability and the default device (SPEC §3)."""
 from . import _core
+from . import _cuda_amp
 
 
 class device:
@@ -94,8 +95,31 @@ class Event:
 class _Backend:
     """tl.cuda, tl.metal, tl.ane: availability, device count and properties, synchronisation, events."""
 
+    amp = _cuda_amp  # tl.cuda.amp.GradScaler / autocast, as torch.cuda.amp
+
     def __init__(self, name):
         self._name = name
+
+    def manual_seed(self, seed):
+        """Seeds the random stream. One Philox stream serves every device (the same numbers on each), so this
+        is tl.manual_seed(seed); manual_seed_all is the same call."""
+        _core.manual_seed(int(seed) & ((1 << 64) - 1))
+
+    manual_seed_all = manual_seed
+
+    def current_device(self):
+        """The index of the default device when it is of this type, else 0."""
+        name, _, index = _core.default_device().partition(":")
+        return int(index or 0) if name == self._name else 0
+
+    def set_device(self, device):
+        """Makes the given device of this type the default device."""
+        _core.set_default_device(self._device(device))
+
+    def is_bf16_supported(self, including_emulation=True):
+        """False: there is no bfloat16 storage (the name bfloat16 means float16 here), so programs that pick
+        bfloat16 when it is supported pick float16."""
+        return False
 
     def _device(self, value):
         if value is None:

@@ -27,3 +27,8 @@ class TensorLogicSyntaxError(TensorLogicError, SyntaxError):
 
 class TensorLogicTypeError(TensorLogicError, TypeError):
     """An unknown name, shape or index mismatch, arity error or unstratified negation in a .tl program."""
+
+
+class TensorLogicRuntimeError(TensorLogicError, RuntimeError):
+    """A .tl program that exceeded its step budget, its time limit or its call depth; file, line,
+    column and a caret under the statement that was running."""

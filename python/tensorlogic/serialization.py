@@ -48,6 +48,10 @@ def _put(path, array, arrays):
 
 def save(obj, path):
     """Writes `obj` (a tensor, or nested dicts/lists of tensors and plain values) to a .safetensors file."""
+    if callable(getattr(obj, "state_dict", None)):  # a whole module or optimizer: its code cannot be stored
+        raise TypeError(f"tl.save: cannot store a whole {type(obj).__name__} object (safetensors holds tensors, not "
+                        f"code); save its state_dict() instead: tl.save(obj.state_dict(), path), and restore it with "
+                        f"load_state_dict(tl.load(path))")
     arrays = {}
     structure = _encode(obj, "", arrays)
     save_file(arrays, str(path), metadata={_STRUCTURE: json.dumps(structure)})
@@ -67,8 +71,9 @@ def _decode(node, arrays):
     return node["value"]
 
 
-def load(path, map_location=None):
-    """Reads a file written by tl.save (the same nesting back), or any safetensors file (a flat dict of tensors)."""
+def load(path, map_location=None, weights_only=True):
+    """Reads a file written by tl.save (the same nesting back), or any safetensors file (a flat dict of tensors).
+    weights_only is accepted for PyTorch's signature: a safetensors file holds only data, never code."""
     with safe_open(str(path), framework="np") as f:
         metadata = f.metadata() or {}
         arrays = {k: f.get_tensor(k) for k in f.keys()}

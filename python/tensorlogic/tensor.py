@@ -158,6 +158,12 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
             raise RuntimeError("the truth value of a tensor with more than one element is ambiguous")
         return bool(self.item())
 
+    def __format__(self, spec):
+        """format(t, '+.2f') formats a 0-d tensor's value, as PyTorch does; other tensors format as str()."""
+        if self._a.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def __repr__(self):
         return tensor_repr(self)
 

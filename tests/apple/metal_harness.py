@@ -14,6 +14,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METAL_DIR = os.path.join(ROOT, "metal")
 SHARED_DIR = os.path.join(ROOT, "cpp", "core")  # philox.h: the one RNG header of every backend
+KERNELS_DIR = os.path.join(ROOT, "cpp", "kernels")  # the scalar math every backend shares
 INCLUDE_DIR = os.path.join(ROOT, "cpp", "include")  # tensorlogic/: the f16 conversions, the op enums
 CXX = os.environ.get("CXX", "g++")
 
@@ -150,7 +151,8 @@ def compile_file(filename):
     for dep in (os.path.join(METAL_DIR, "compat", "metal_cpu.h"), os.path.join(METAL_DIR, "common.h"),
                 os.path.join(METAL_DIR, "params.h"), os.path.join(SHARED_DIR, "philox.h"),
                 os.path.join(INCLUDE_DIR, "tensorlogic", "dtype.h"), os.path.join(INCLUDE_DIR, "tensorlogic", "op_enums.h"),
-                os.path.join(INCLUDE_DIR, "tensorlogic", "op_table.def")):
+                os.path.join(INCLUDE_DIR, "tensorlogic", "op_table.def"),
+                *sorted(os.path.join(KERNELS_DIR, f) for f in os.listdir(KERNELS_DIR))):
         with open(dep, "rb") as f:
             digest.update(f.read())
     digest.update(generated.encode() + source.encode() + CXX.encode())
@@ -163,7 +165,7 @@ def compile_file(filename):
         tmp = so + f".{os.getpid()}.tmp"
         cmd = [CXX, "-std=c++17", "-O1", "-fPIC", "-shared", "-pthread", "-Wall", "-Wno-attributes",
                "-Wno-unknown-attributes", "-Wno-unknown-warning-option", "-Wno-unused-variable",
-               "-I", os.path.join(METAL_DIR, "compat"), "-I", METAL_DIR, "-I", SHARED_DIR, "-I", INCLUDE_DIR, cpp,
+               "-I", os.path.join(METAL_DIR, "compat"), "-I", METAL_DIR, "-I", SHARED_DIR, "-I", INCLUDE_DIR, "-I", os.path.dirname(KERNELS_DIR), cpp,
                "-o", tmp]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
@@ -201,8 +203,10 @@ _CTYPES = {"long": ctypes.c_int64, "int": ctypes.c_int32, "float": ctypes.c_floa
 
 
 def _parse_params():
-    with open(os.path.join(METAL_DIR, "params.h")) as f:
-        text = f.read()
+    text = ""
+    for path in (os.path.join(METAL_DIR, "params.h"), os.path.join(KERNELS_DIR, "optimizer.h")):  # OptimizerCoeffs
+        with open(path) as f:
+            text += f.read()
     max_dims = int(re.search(r"#define TL_MAX_DIMS (\d+)", text).group(1))
     text = re.sub(r"//[^\n]*", "", text).replace("TL_MAX_DIMS", str(max_dims))
     structs = {}
@@ -254,30 +258,3 @@ def elementwise_params(shape, operand_strides, **extra):
         strides[slot][: len(st)] = list(st)
     return params("ElementwiseParams", numel=int(np.prod(shape)), ndim=len(shape),
                   shape=list(shape) + [1] * (max_dims - len(shape)), strides=strides, **extra)
-
-
-# Ops whose f32 math is an approximation on one side or the other (vectorised CPU math, Metal's library):
-# both sides agree to within one f16 ulp; every other op must match bit for bit.
-APPROXIMATE = {"exp", "log", "log1p", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu", "gelu_tanh", "silu",
-               "softplus", "pow", "rpow"}
-
-
-def within_ulp(got, want, ulps=1):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape
-    nan = np.isnan(want)
-    assert np.array_equal(np.isnan(got), nan)
-    g, w = got[~nan].astype(np.float64), want[~nan].astype(np.float64)
-    tol = ulps * np.spacing(np.abs(want[~nan])).astype(np.float64)
-    bad = ~((g == w) | (np.abs(g - w) <= tol))
-    assert not bad.any(), f"{bad.sum()} values differ by more than {ulps} f16 ulp: {g[bad][:5]} vs {w[bad][:5]}"
-
-
-def same(got, want):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape
-    if got.dtype == np.float16:
-        np.testing.assert_array_equal(got.view(np.uint16)[~np.isnan(want)], want.view(np.uint16)[~np.isnan(want)])
-        assert np.array_equal(np.isnan(got), np.isnan(want))
-    else:
-        np.testing.assert_array_equal(got, want)

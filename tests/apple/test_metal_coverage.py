@@ -27,6 +27,8 @@ def test_op_codes_come_from_the_op_table():
     """The kernels name ops by the enums of op_enums.h (generated from op_table.def), never by a list of
     their own that would have to follow the table by position."""
     with open(os.path.join(metal_harness.METAL_DIR, "common.h")) as f:
+        assert '#include "kernels/elementwise.h"' in f.read()
+    with open(os.path.join(metal_harness.KERNELS_DIR, "elementwise.h")) as f:
         assert '#include "tensorlogic/op_enums.h"' in f.read()
     for filename in os.listdir(metal_harness.METAL_DIR):
         if filename.endswith((".metal", ".h")):

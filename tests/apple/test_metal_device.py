@@ -6,10 +6,12 @@ import os
 import numpy as np
 import pytest
 
+import opinfo
 import tensorlogic as tl
 from tensorlogic import _core
 
 GPU_DEVICES = [d for d in ("metal", "ane") if d in tl.available_devices()]
+UNARY_KERNELS = opinfo.kernel_cases(opinfo.UNARY)  # each kernel's op entry and the parameters of its first variant
 pytestmark = pytest.mark.skipif(not GPU_DEVICES, reason="no metal/ane device (Apple builds on Apple hardware only)")
 
 
@@ -46,15 +48,15 @@ def test_round_trip_and_strided_copies(gpu, rng):
     assert (host(a).transpose(2, 1, 0)[:, ::2] == 2.5).all()
 
 
-@pytest.mark.parametrize("name", ["neg", "exp", "log", "tanh", "sigmoid", "gelu", "gelu_tanh", "silu", "softplus", "round"])
+@pytest.mark.parametrize("name", sorted(UNARY_KERNELS))
 def test_unary_matches_cpu(gpu, rng, name):
     x = rng.uniform(0.1, 4, (33, 17)).astype(np.float16)
     op = _core.UnaryOp.__members__[name]
-    p0, p1 = (1.0, 20.0) if name == "softplus" else (0.0, 0.0)
+    p0, p1 = (UNARY_KERNELS[name][1].params + (0.0, 0.0))[:2]
     close(_core.unary(op, _core.transpose(on(gpu, x), 0, 1), p0, p1), _core.unary(op, _core.transpose(on("cpu", x), 0, 1), p0, p1))
 
 
-@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "maximum", "lt", "add_relu", "remainder"])
+@pytest.mark.parametrize("name", [op.kernel for op in opinfo.BINARY if op.kernel is not None])
 def test_binary_broadcast_matches_cpu(gpu, rng, name):
     a, b = rng.uniform(0.5, 3, (4, 1, 9)).astype(np.float16), rng.uniform(0.5, 3, (5, 1)).astype(np.float16)
     op = _core.BinaryOp.__members__[name]

@@ -2,8 +2,13 @@
 import numpy as np
 import pytest
 
-from metal_harness import APPROXIMATE, elementwise_params, same, within_ulp
+from metal_harness import elementwise_params
+import opinfo
+from oracle import assert_same_bits, assert_ulp
 from tensorlogic import _core
+
+APPROXIMATE = opinfo.approximate_kernels()  # within one f16 ulp of the CPU backend; every other kernel bit for bit
+UNARY_KERNELS = opinfo.kernel_cases(opinfo.UNARY)  # each kernel's op entry and the parameters of its first variant
 
 UNARY = [op for op in _core.UnaryOp.__members__]
 BINARY = [op for op in _core.BinaryOp.__members__]
@@ -41,9 +46,10 @@ def test_unary_matches_cpu_backend(metal_lib, rng, shape):
     view[tuple(0 for _ in shape)] = np.nan
     for name in UNARY:
         op = _core.UnaryOp.__members__[name]
-        p0, p1 = {"clamp": (-1.0, 2.0), "softplus": (1.5, 20.0), "pow": (2.5, 0.0), "rpow": (1.7, 0.0)}.get(name, (0.0, 0.0))
+        info, variant = UNARY_KERNELS[name]
+        p0, p1 = (variant.params + (0.0, 0.0))[:2]
         src, in_strides = base, strides
-        if name in ("log", "sqrt", "rsqrt", "pow"):
+        if info.domain.low >= 0:
             src = np.ascontiguousarray(np.abs(view))
             in_strides = [s // 2 for s in src.strides]
         want = kernel_form(_core.unary(op, cpu(view if src is base else src), p0, p1))
@@ -52,7 +58,7 @@ def test_unary_matches_cpu_backend(metal_lib, rng, shape):
         run_grid(lib, "unary_f16", {0: src, 1: out, 2: p}, view.size,
                  {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
         try:
-            within_ulp(out, want) if name in APPROXIMATE else same(out, want)
+            assert_ulp(out, want) if name in APPROXIMATE else assert_same_bits(out, want)
         except AssertionError as e:
             raise AssertionError(f"unary {name}") from e
 
@@ -61,14 +67,14 @@ def test_unary_int32_ops(metal_lib, rng):
     lib = metal_lib("elementwise.metal")
     x = rng.integers(-1000, 1000, size=(5, 9)).astype(np.int32)
     x[0, 0] = np.iinfo(np.int32).min
-    for name in ("neg", "abs", "square", "sign", "relu", "clamp"):
+    for name in [kernel for kernel, (info, _) in UNARY_KERNELS.items() if info.int32]:
         op = _core.UnaryOp.__members__[name]
         want = kernel_form(_core.unary(op, cpu(x), -7.0, 300.0))
         out = np.zeros_like(x)
         p = elementwise_params(x.shape, {0: [9, 1], 3: [9, 1]}, pa=-7.0, pb=300.0)
         run_grid(lib, "unary_i32", {0: x, 1: out, 2: p}, x.size,
                  {"OP": int(op), "CONTIGUOUS": 1, "A_SCALAR": 0, "B_SCALAR": 0})
-        same(out, want)
+        assert_same_bits(out, want)
 
 
 @pytest.mark.parametrize("shape_a,shape_b", [((4, 1, 5), (3, 1)), ((6,), (6,)), ((2, 3, 1, 4), (1, 5, 1))])
@@ -88,7 +94,7 @@ def test_binary_broadcast_matches_cpu_backend(metal_lib, rng, shape_a, shape_b):
         run_grid(lib, "binary_f16", {0: a, 1: b, 2: out, 3: p}, out.size,
                  {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
         try:
-            within_ulp(out, want) if name in APPROXIMATE else same(out, want)
+            assert_ulp(out, want) if name in APPROXIMATE else assert_same_bits(out, want)
         except AssertionError as e:
             raise AssertionError(f"binary {name}") from e
 
@@ -96,7 +102,7 @@ def test_binary_broadcast_matches_cpu_backend(metal_lib, rng, shape_a, shape_b):
 def test_binary_scalar_operands(metal_lib, rng):
     lib = metal_lib("elementwise.metal")
     a = rng.uniform(-3, 3, (33,)).astype(np.float16)
-    for name in ("sub", "div", "pow", "maximum", "lt", "add_relu", "remainder"):
+    for name in BINARY:
         op = _core.BinaryOp.__members__[name]
         for scalar_side in ("b", "a"):
             if scalar_side == "b":
@@ -109,7 +115,7 @@ def test_binary_scalar_operands(metal_lib, rng):
                 p = elementwise_params(a.shape, {1: [1], 3: [1]}, scalar_a=1.25)
             out = np.zeros_like(a)
             run_grid(lib, "binary_f16", {0: a, 1: a, 2: out, 3: p}, a.size, {"OP": int(op), "CONTIGUOUS": 1, **consts})
-            within_ulp(out, want) if name in APPROXIMATE else same(out, want)
+            assert_ulp(out, want) if name in APPROXIMATE else assert_same_bits(out, want)
 
 
 def test_binary_int32_and_divide_by_zero_flag(metal_lib, rng):
@@ -125,7 +131,7 @@ def test_binary_int32_and_divide_by_zero_flag(metal_lib, rng):
         run_grid(lib, "binary_i32", {0: a, 1: b, 2: out, 3: out, 4: flags, 5: p}, 40,
                  {"OP": int(op), "CONTIGUOUS": 1, "A_SCALAR": 0, "B_SCALAR": 0})
         got = out.view(np.float16)[:40] if want.dtype == np.float16 else out
-        same(got, want)
+        assert_same_bits(got, want)
         assert flags[0] == 0
     b[3] = 0
     out, flags = np.zeros(40, np.int32), np.zeros(1, np.uint32)
@@ -147,10 +153,10 @@ def test_ternary_where_and_affine(metal_lib, rng):
         p = elementwise_params(shape, {0: st(ec), 1: st(ex), 2: st(y), 3: st(out)})
         run_grid(lib, "ternary_f16", {0: c, 1: x, 2: y, 3: out, 4: p}, out.size,
                  {"OP": op, "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
-        same(out, np.asarray(want))
+        assert_same_bits(out, np.asarray(want))
     xi = rng.integers(-9, 9, (5,)).astype(np.int32)
     yi = rng.integers(-9, 9, shape).astype(np.int32)
     out = np.zeros(shape, np.int32)
     p = elementwise_params(shape, {0: st(ec), 1: st(np.broadcast_to(xi, shape)), 2: st(yi), 3: st(out)})
     run_grid(lib, "where_i32", {0: c, 1: xi, 2: yi, 3: out, 4: p}, out.size, {"CONTIGUOUS": 0})
-    same(out, np.asarray(_core.where(cpu(c), cpu(xi), cpu(yi))))
+    assert_same_bits(out, np.asarray(_core.where(cpu(c), cpu(xi), cpu(yi))))

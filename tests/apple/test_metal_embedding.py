@@ -30,7 +30,7 @@ def test_every_kernel_file_is_embedded_with_its_includes_inlined(embedded):
         assert "#pragma once" not in text, name
 
 
-@pytest.mark.parametrize("name", ["elementwise", "random"])
+@pytest.mark.parametrize("name", ["elementwise", "optimizer", "random"])
 def test_an_embedded_source_compiles_alone(embedded, tmp_path, name):
     source = tmp_path / f"{name}.cpp"
     source.write_text(embedded[name])

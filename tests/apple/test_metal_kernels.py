@@ -1,13 +1,17 @@
 """The non-elementwise Metal kernels on the CPU harness: copies, tri, reductions, rows, GEMM, indexing,
 convolution columns, random and attention. The oracle is the CPU backend (_core) where main has the op,
 else numpy in float64 on the same f16 inputs, rounded to f16."""
+import functools
 import math
 import os
 
 import numpy as np
 import pytest
+import torch
 
-from metal_harness import elementwise_params, params, same, within_ulp
+from metal_harness import elementwise_params, params
+from opinfo import ACTIVATIONS, REDUCTIONS, by_name
+from oracle import assert_close_f16, assert_same_bits, assert_ulp
 from tensorlogic import _core
 
 F16 = np.float16
@@ -17,9 +21,7 @@ def f16(rng, shape, low=-2.0, high=2.0):
     return rng.uniform(low, high, shape).astype(F16)
 
 
-def close(got, want, rtol=2e-3, atol=2e-3):
-    np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want, np.float64).astype(F16).astype(np.float64),
-                               rtol=rtol, atol=atol)
+close = functools.partial(assert_close_f16, atol=2e-3)  # results of several roundings, near zero too
 
 
 def strides_of(a):
@@ -43,7 +45,7 @@ def test_copies_match_cpu_backend(metal_lib, rng):
         p = elementwise_params(view.shape, {0: strides_of(view), 3: strides_of(out)})
         g, t = grid(view.size)
         lib.run(name, {0: src, 1: out, 2: p}, g, t)
-        same(out.view(F16) if dst_dtype == np.uint16 else out, want)
+        assert_same_bits(out.view(F16) if dst_dtype == np.uint16 else out, want)
     ints = rng.integers(-70000, 70000, (4, 7)).astype(np.int32)
     view = ints[:, ::3]
     for name, dst_dtype, want in (
@@ -53,7 +55,7 @@ def test_copies_match_cpu_backend(metal_lib, rng):
         out = np.zeros(view.shape, dst_dtype)
         p = elementwise_params(view.shape, {0: strides_of(view), 3: strides_of(out)})
         lib.run(name, {0: ints, 1: out, 2: p}, *grid(view.size))
-        same(out, want)
+        assert_same_bits(out, want)
 
 
 def test_fills_through_strides(metal_lib):
@@ -64,10 +66,10 @@ def test_fills_through_strides(metal_lib):
     lib.run("fill_u16", {0: out, 1: p}, *grid(target.size))
     want = np.zeros((4, 6), F16)
     want[:, ::2] = 1.5
-    same(out, want)
+    assert_same_bits(out, want)
     ints = np.zeros(9, np.int32)
     lib.run("fill_u32", {0: ints, 1: elementwise_params((9,), {3: [1]}, iscalar_a=-7)}, *grid(9))
-    same(ints, np.full(9, -7, np.int32))
+    assert_same_bits(ints, np.full(9, -7, np.int32))
 
 
 @pytest.mark.parametrize("k", [-1, 0, 2])
@@ -80,34 +82,19 @@ def test_tri(metal_lib, rng, k):
         p = elementwise_params(view.shape, {0: strides_of(view), 3: strides_of(out)}, k=k)
         lib.run(kernel, {0: view, 1: out, 2: p}, *grid(view.size), constants={"UPPER": int(upper)})
         want = np.triu(view.astype(np.float32), k) if upper else np.tril(view.astype(np.float32), k)
-        same(out, want.astype(F16))
-        same(out, np.asarray((_core.triu if upper else _core.tril)(_core.from_numpy(np.ascontiguousarray(view)), k)))
+        assert_same_bits(out, want.astype(F16))
+        assert_same_bits(out, np.asarray((_core.triu if upper else _core.tril)(_core.from_numpy(np.ascontiguousarray(view)), k)))
     ints = rng.integers(-9, 9, (3, 3)).astype(np.int32)
     out = np.zeros_like(ints)
     lib.run("tri_u32", {0: ints, 1: out, 2: elementwise_params((3, 3), {0: [3, 1], 3: [3, 1]}, k=k)}, *grid(9),
             constants={"UPPER": 1})
-    same(out, np.triu(ints, k))
+    assert_same_bits(out, np.triu(ints, k))
 
 
 # ---- reductions -------------------------------------------------------------------------------------
-REDUCE_OPS = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "logsumexp", "norm"]
-
-
-def reduce_oracle(op, x, correction=1.0, p=2.0):
-    x = x.astype(np.float64)
-    if op == "sum": return x.sum(1)
-    if op == "mean": return x.mean(1)
-    if op == "prod": return x.prod(1)
-    if op == "max": return x.max(1)
-    if op == "min": return x.min(1)
-    if op == "argmax": return x.argmax(1)
-    if op == "argmin": return x.argmin(1)
-    if op == "var": return x.var(1, ddof=correction)
-    if op == "logsumexp":
-        m = x.max(1, keepdims=True)
-        return (m + np.log(np.exp(x - m).sum(1, keepdims=True)))[:, 0]
-    if op == "norm":
-        return np.abs(x).max(1) if math.isinf(p) else (np.abs(x) ** p).sum(1) ** (1 / p)
+def reduce_oracle(op, x, **kwargs):
+    """The reduction of 2-d x over dim 1 in float64 (PyTorch, from the op database)."""
+    return by_name(REDUCTIONS)[op].ref(torch.from_numpy(x.astype(np.float64)), (1,), False, **kwargs).numpy()
 
 
 def run_reduce(lib, op, x, parts, correction=1.0, p=2.0):
@@ -117,7 +104,7 @@ def run_reduce(lib, op, x, parts, correction=1.0, p=2.0):
     prm = params("ReduceParams", outer=outer, n=n, inner=inner, parts=parts, chunk=chunk, correction=correction, p=p)
     out = np.zeros(outputs, np.int32 if op.startswith("arg") else F16)
     partials = np.zeros(outputs * parts * 4, np.float32)
-    const = {"OP": REDUCE_OPS.index(op), "FINAL": int(parts == 1)}
+    const = {"OP": int(_core.ReduceOp.__members__[op]), "FINAL": int(parts == 1)}
     lib.run("reduce_stage1", {0: x, 1: out, 2: out, 3: partials, 4: prm}, [outputs, parts], [256], const)
     if parts > 1:
         lib.run("reduce_stage2", {0: partials, 1: out, 2: out, 3: prm}, [outputs], [256], const)
@@ -129,7 +116,7 @@ def test_reductions(metal_lib, rng, shape, parts):
     lib = metal_lib("reduce.metal")
     x = f16(rng, shape, 0.5, 1.5) if parts == 1 and shape[1] > 1 else f16(rng, shape)
     x.flat[rng.integers(x.size)] = x.max()  # a tie for arg*: the first index wins
-    for op in REDUCE_OPS:
+    for op in (r.name for r in REDUCTIONS):
         if op == "prod":
             xp = f16(rng, shape, 0.95, 1.05)
             got = run_reduce(lib, op, xp, parts)
@@ -139,12 +126,12 @@ def test_reductions(metal_lib, rng, shape, parts):
         rows = x.transpose(0, 2, 1).reshape(-1, shape[1])
         for p in ((2.0, 1.0, 3.0, math.inf) if op == "norm" else (2.0,)):
             got = run_reduce(lib, op, x, parts, p=p)
-            want = reduce_oracle(op, rows, p=p).reshape(shape[0], shape[2])
+            want = reduce_oracle(op, rows, **({"p": p} if op == "norm" else {})).reshape(shape[0], shape[2])
             if not (op == "var" and shape[1] == 1):
                 cpu = np.asarray(_core.reduce(_core.ReduceOp.__members__[op], _core.from_numpy(x), [1], False, 1.0, p))
-                (same if op.startswith("arg") else lambda g, w: close(g, w, rtol=3e-3))(got, cpu)
+                (assert_same_bits if op.startswith("arg") else lambda g, w: close(g, w, rtol=3e-3))(got, cpu)
             if op.startswith("arg"):
-                same(got, want.astype(np.int32))
+                assert_same_bits(got, want.astype(np.int32))
             elif op == "var" and shape[1] == 1:
                 assert np.all(np.isinf(got.astype(np.float32)) | np.isnan(got.astype(np.float32)))
             else:
@@ -154,7 +141,7 @@ def test_reductions(metal_lib, rng, shape, parts):
 def test_reductions_nan_and_inf(metal_lib):
     lib = metal_lib("reduce.metal")
     x = np.array([[1, np.nan, 3, np.nan], [np.inf, np.inf, -np.inf, 0]], F16).reshape(2, 4, 1)
-    same(run_reduce(lib, "argmax", x, 2)[:, 0], np.array([1, 0], np.int32))
+    assert_same_bits(run_reduce(lib, "argmax", x, 2)[:, 0], np.array([1, 0], np.int32))
     got = run_reduce(lib, "max", x, 1)[:, 0]
     assert np.isnan(got[0]) and got[1] == np.inf
     got = run_reduce(lib, "logsumexp", x, 2)[:, 0]
@@ -231,7 +218,7 @@ def test_cross_entropy_rows(metal_lib, rng, rows, n, threads, smoothing, ignore_
     want[t == ignore_index] = 0
     close(got, want, rtol=2e-3, atol=2e-3)
     cpu = _core.softmax_cross_entropy(_core.from_numpy(x), _core.from_numpy(t), ignore_index, smoothing)
-    within_ulp(got, np.asarray(cpu), ulps=2)
+    assert_ulp(got, np.asarray(cpu), max_ulp=2)
 
 
 def test_cross_entropy_rows_edge_values(metal_lib):
@@ -244,18 +231,15 @@ def test_cross_entropy_rows_edge_values(metal_lib):
         assert np.isnan(got[:3]).all() and np.isnan(cpu[:3]).all()  # a NaN or +inf logit, an all -inf row
         assert got[3] == np.inf and cpu[3] == np.inf  # the target's logit is -inf
         if smoothing == 0.0:  # -inf elsewhere is fine without smoothing, and +inf loss with it
-            within_ulp(got[4:], cpu[4:])
+            assert_ulp(got[4:], cpu[4:])
         else:
             assert got[4] == np.inf and cpu[4] == np.inf
 
 
 # ---- GEMM -------------------------------------------------------------------------------------------
 def act_oracle(act, v):
-    if act == 1: return np.maximum(v, 0)
-    if act == 2: return 0.5 * v * (1 + np.vectorize(math.erf)(v / math.sqrt(2)))
-    if act == 3: return 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
-    if act == 4: return v / (1 + np.exp(-v))
-    return v
+    """The epilogue activation with the kernel's code `act` (its position among the activations) in float64."""
+    return list(ACTIVATIONS.values())[act](torch.from_numpy(np.asarray(v, np.float64))).numpy()
 
 
 @pytest.mark.parametrize("tile", [16, 32])
@@ -307,7 +291,7 @@ def test_index_gather_blocks(metal_lib, rng):
         kernel = "index_gather_u16" if data.dtype == F16 else "index_gather_u32"
         lib.run(kernel, {0: data, 1: offsets, 2: out, 3: g, 4: params("BlockParams", blocks=len(offsets))}, *grid(out.size))
         want = np.stack([data[i, ::2, 1 + j:4 + j] for i, j in starts])
-        same(out, want)
+        assert_same_bits(out, want)
 
 
 def scatter_plan(offsets):
@@ -344,7 +328,7 @@ def test_index_scatter_blocks(metal_lib, rng, accumulate):
         prm = params("BlockParams", blocks=len(offsets), segments=len(seg_offsets))
         lib.run(kernel, {0: values, 1: seg_offsets, 2: seg_starts, 3: order, 4: out, 5: g, 6: prm},
                 *grid(len(seg_offsets) * 3), constants={"ACCUMULATE": int(accumulate)})
-        same(out, want)
+        assert_same_bits(out, want)
 
 
 # ---- convolution columns ----------------------------------------------------------------------------
@@ -361,8 +345,8 @@ def test_im2col_col2im(metal_lib, rng, stride, padding, dilation):
                  padding=list(padding), dilation=list(dilation))
     cols = np.zeros((n, c * kh * kw, out_h * out_w), F16)
     lib.run("im2col_f16", {0: x, 1: cols, 2: prm}, *grid(cols.size))
-    same(cols, ref.numpy().astype(F16))
-    same(cols, np.asarray(_core.im2col(_core.from_numpy(x), (kh, kw), stride, padding, dilation)))
+    assert_same_bits(cols, ref.numpy().astype(F16))
+    assert_same_bits(cols, np.asarray(_core.im2col(_core.from_numpy(x), (kh, kw), stride, padding, dilation)))
     cols_in = f16(rng, cols.shape)
     folded = torch.nn.functional.fold(torch.from_numpy(cols_in.astype(np.float32)), (h, w), (kh, kw), dilation,
                                       padding, stride)
@@ -389,7 +373,7 @@ def test_pool2d_matches_cpu_backend(metal_lib, rng, kernel, stride, padding, dil
                      out_w=want.shape[3], stride=list(stride), padding=list(padding), dilation=list(dilation))
         lib.run("pool2d_f16", {0: x, 1: out, 2: prm}, *grid(out.size), constants={"MAX_POOL": int(max_pool),
                                                                                  "COUNT_PAD": int(count_pad)})
-        same(out, want)
+        assert_same_bits(out, want)
 
 
 # ---- random -----------------------------------------------------------------------------------------
@@ -429,7 +413,7 @@ def test_random_matches_cpu_backend_bit_for_bit(metal_lib):
     offset = 0
     for kind, want in enumerate(cpu):
         low, high = (-7, 1 << 20) if kind == 2 else (0, 0)
-        same(run_random(lib, kind, numel, seed, offset, low, high), want)
+        assert_same_bits(run_random(lib, kind, numel, seed, offset, low, high), want)
         offset += (numel + 3) // 4  # each draw reserves ceil(n / 4) counters
 
 
@@ -437,10 +421,10 @@ def test_random_stream(metal_lib):
     lib = metal_lib("random.metal")
     seed, offset, numel = 0x1234_5678_9ABC, (1 << 32) - 3, 103
     words = philox_words(np.arange(offset, offset + (numel + 3) // 4, dtype=np.uint64), seed).reshape(-1)[:numel]
-    same(run_random(lib, 0, numel, seed, offset), ((words >> 21).astype(np.float32) * 2.0 ** -11).astype(F16))
+    assert_same_bits(run_random(lib, 0, numel, seed, offset), ((words >> 21).astype(np.float32) * 2.0 ** -11).astype(F16))
     low, high = -5, 1 << 20
     want = (low + ((words.astype(np.uint64) * np.uint64(high - low)) >> np.uint64(32)).astype(np.int64)).astype(np.int32)
-    same(run_random(lib, 2, numel, seed, offset, low, high), want)
+    assert_same_bits(run_random(lib, 2, numel, seed, offset, low, high), want)
     # Normal: Box-Muller on word pairs; the polynomials agree with float64 math to well under an f16 ulp.
     w = philox_words(np.arange(offset, offset + (numel + 3) // 4, dtype=np.uint64), seed).astype(np.float64)
     r = np.sqrt(-2 * np.log((np.floor(w[:, 0::2] / 256) + 1) * 2.0 ** -24))

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from metal_harness import params, within_ulp
+from metal_harness import params
+from oracle import assert_ulp
 from tensorlogic import _core
 
 CASES = [
@@ -17,15 +18,15 @@ CASES = [
 ]
 
 
-def coeffs(kind, p, numel):
-    """The host-side coefficients (as objc/metal_backend.mm derives them from OptimizerParams)."""
+def coeffs(kind, p, numel, slots):
+    """The host-side coefficients (as optimizer_coeffs in cpp/core/optim.cpp derives them from OptimizerParams)."""
     bc1 = 1.0 - p.beta1 ** p.step
     bc2 = 1.0 - p.beta2 ** p.step
     return params("OptimizerCoeffs", numel=numel, lr=p.lr, wd=p.weight_decay, momentum=p.momentum,
                   dampening=p.dampening, beta1=p.beta1, beta2=p.beta2, eps=p.eps, alpha=p.alpha,
                   step_size=p.lr / bc1, bc2_sqrt=math.sqrt(bc2), decay=1.0 - p.lr * p.weight_decay,
                   scale=p.grad_scale, nesterov=int(p.nesterov), maximize=int(p.maximize), amsgrad=int(p.amsgrad),
-                  centered=int(p.centered), first=int(p.step == 1))
+                  centered=int(p.centered), first=int(p.step == 1), slots=slots - 1)
 
 
 @pytest.mark.parametrize("kind,options", CASES, ids=[f"{k}-{'-'.join(o) or 'plain'}" for k, o in CASES])
@@ -46,11 +47,11 @@ def test_optimizer_steps_match_cpu_backend(metal_lib, rng, kind, options):
         grad = (rng.standard_normal(n) * 10.0 ** rng.integers(-4, 1)).astype(np.float16)
         p.step = step
         _core.optimizer_step(okind, p, cpu_param, _core.from_numpy(grad), cpu_state)
-        buffers = {0: gpu_param, 1: grad, 2: gpu_state[0], 6: coeffs(kind, p, n)}
+        buffers = {0: gpu_param, 1: grad, 2: gpu_state[0], 6: coeffs(kind, p, n, slots)}
         for k in range(3):
             buffers[3 + k] = gpu_state[k + 1] if k + 1 < slots else gpu_state[0]
         lib.run("optimizer_step", buffers, [-(-n // 64)], [64],
                 {"KIND": list(_core.OptimizerKind.__members__).index(kind)})
-        within_ulp(gpu_param, np.asarray(cpu_param))
+        assert_ulp(gpu_param, np.asarray(cpu_param))
         for got, want in zip(gpu_state, cpu_state):
             np.testing.assert_allclose(got, np.asarray(want).view(np.float32), rtol=1e-5, atol=1e-9)

@@ -1,11 +1,14 @@
 """Several GPUs in one process: ops on cuda:1 match the CPU backend, tensors move between GPUs (peer
 copies ordered against both devices' queues), devices never mix silently, and each GPU has its own
 memory statistics. Skipped unless at least two CUDA devices are present."""
+import functools
+
 import numpy as np
 import pytest
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
+from oracle import assert_close_f16
 
 pytestmark = pytest.mark.skipif(tl.cuda.device_count() < 2, reason="needs two CUDA devices")
 
@@ -22,9 +25,7 @@ def on_cpu(x):
     return tl.tensor(x, device="cpu")  # the oracle: the default device is a GPU here
 
 
-def close(got, want, rtol=2e-3, atol=2e-3):
-    np.testing.assert_allclose(got.cpu().numpy().astype(np.float32), want.cpu().numpy().astype(np.float32),
-                               rtol=rtol, atol=atol)
+close = functools.partial(assert_close_f16, atol=2e-3)
 
 
 def test_ops_on_the_second_gpu_match_cpu():

@@ -1,6 +1,13 @@
 """Parser and checker fuzzing: random token streams, random text and mutated valid programs may only
-ever raise the two typed errors (never another exception, never a hang)."""
+ever raise the two typed errors (never another exception, never a hang); and the interpreter:
+mutated programs run in subprocesses (fuzz_programs.py)."""
+import os
 import pathlib
+import random
+import subprocess
+import sys
+
+import pytest
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -155,3 +162,28 @@ def test_example_programs_check():
     root = pathlib.Path(__file__).resolve().parents[2] / "examples"
     for path in sorted(root.glob("*.tl")):
         check(path.read_text(), str(path))
+
+
+# ---- parser and interpreter, batches in subprocesses -------------------------------------------
+# Programs per run (issue 10: at least 5,000 in CI); TL_FUZZ_PROGRAMS raises it.
+PROGRAMS = int(os.environ.get("TL_FUZZ_PROGRAMS", "5000"))
+BATCHES = 2
+
+
+def test_mutated_programs_run_in_subprocesses():
+    """Mutated programs with loops, recursion, imports, structs and learning, run under a step
+    budget: a crash, a hang (the batch's timeout) or an untyped exception fails with the program
+    that caused it (fuzz_programs.py prints it)."""
+    script = pathlib.Path(__file__).with_name("fuzz_programs.py")
+    seed = random.SystemRandom().randrange(1 << 30)
+    per = -(-PROGRAMS // BATCHES)
+    procs = [subprocess.Popen([sys.executable, str(script), str(seed + k), str(per)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for k in range(BATCHES)]
+    for k, p in enumerate(procs):
+        try:
+            out, _ = p.communicate(timeout=60 + per // 10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            pytest.fail(f"fuzz batch (seed {seed + k}, {per} programs) hung")
+        assert p.returncode == 0, f"fuzz batch seed {seed + k}:\n{out[-8000:]}"

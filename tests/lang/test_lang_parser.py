@@ -97,7 +97,7 @@ Ancestor(Alice, x)?
 Ancestor(x, y), not Parent(x, y)?
 """).items
     fact, rule, sib, q1, q2 = items
-    assert isinstance(fact, N.ExprStmt) and fact.expr.name == "Parent"
+    assert isinstance(fact, N.Facts) and fact.name == "Parent" and fact.rows == [("Alice", "Bob")]
     assert [l.expr.name for l in rule.body] == ["Ancestor", "Parent"]
     assert [l.negated for l in sib.body] == [False, False, True]
     assert isinstance(q1, N.Query) and q1.literals[0].expr.name == "Ancestor"

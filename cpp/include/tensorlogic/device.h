@@ -64,4 +64,8 @@ std::vector<std::string> available_devices();
 Device default_device();
 void set_default_device(Device device);
 
+// Threads of the CPU backend's worker pool (the calling thread included); at least 1.
+int cpu_num_threads();
+void set_cpu_num_threads(int threads);
+
 }  // namespace tensorlogic

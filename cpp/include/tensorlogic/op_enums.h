@@ -37,6 +37,10 @@ enum class Activation : unsigned char {
 #define TL_ACTIVATION(op) op,
 #include "tensorlogic/op_table.def"
 };
+enum class OptimizerKind : unsigned char {
+#define TL_OPTIMIZER(kind, name) kind,
+#include "tensorlogic/op_table.def"
+};
 
 // Ops that keep int32 inputs in int32 (every other op computes in float16).
 TL_OP_FN bool unary_keeps_int(UnaryOp op) {

@@ -5,10 +5,9 @@
 #include <vector>
 
 #include "tensorlogic/array.h"
+#include "tensorlogic/op_enums.h"  // OptimizerKind
 
 namespace tensorlogic {
-
-enum class OptimizerKind : uint8_t { sgd, adam, adamw, rmsprop, lion };
 
 // PyTorch's hyperparameters (torch.optim names); each kind reads the fields it uses.
 struct OptimizerParams {

@@ -88,6 +88,28 @@ class set_grad_enabled(_GradSwitch):
         return super().__call__(fn)
 
 
+class inference_mode(_GradSwitch):
+    """torch.inference_mode: like no_grad (results build no graph and do not require grad) in this thread;
+    inference_mode(False) leaves grad mode as it is. Tensors made inside are ordinary tensors (PyTorch's
+    restrictions on using them in autograd later do not apply). Usable bare as a decorator too."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self._mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = _grad.get()
+        if self._mode:
+            _grad.set(False)
+
+    def _args(self):
+        return (self._mode,)
+
+
 class detect_anomaly:
     """Checks every op result and every gradient for inf/NaN; raises RuntimeError naming the first op that made one.
 

@@ -6,11 +6,10 @@ import argparse
 import sys
 import warnings
 
-import tensorlogic as tl
-
 from .check.checker import check
-from .errors import TensorLogicSyntaxError, TensorLogicTypeError
-from .program import DEFAULT_MAX_ITERATIONS, compile
+from .engine import tl
+from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
+from .program import DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_STEPS, compile
 from .repl import repl
 
 
@@ -24,10 +23,17 @@ def _parser():
     run.add_argument("--test", action="store_true", help="also run the program's test blocks")
     run.add_argument("--max-iterations", type=int, default=None, metavar="N",
                      help="iteration limit of fixpoints (default 1000)")
+    run.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
+                     help=f"step budget shared by loops, calls and fixpoints (default {DEFAULT_MAX_STEPS})")
+    run.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                     help="stop the program after this wall-clock time")
+    run.add_argument("--import-path", action="append", default=[], metavar="DIR",
+                     help="also look for imported files in DIR (repeatable)")
     check = sub.add_parser("check", help="parse and check programs without running them")
     check.add_argument("files", nargs="+")
     repl = sub.add_parser("repl", help="interactive session")
     repl.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"])
+    repl.add_argument("file", nargs="?", help="a .tl file to run first (:reload runs it again)")
     return ap
 
 
@@ -70,16 +76,18 @@ def _run(argv) -> int:
         if not _set_device(args.device):
             return 2
         if args.command == "repl":
-            return repl()
+            return repl(path=args.file)
         prog = compile(_read(args.file), args.file,
-                       args.max_iterations if args.max_iterations is not None else DEFAULT_MAX_ITERATIONS)
+                       args.max_iterations if args.max_iterations is not None else DEFAULT_MAX_ITERATIONS,
+                       max_steps=args.max_steps, time_limit=args.time_limit,
+                       search_path=args.import_path)
         prog.run(test=args.test)
         if args.test and not all(r.passed for r in prog.test_results):
             failed = sum(not r.passed for r in prog.test_results)
             print(f"{failed} of {len(prog.test_results)} tests failed", file=sys.stderr)
             return 1
         return 0
-    except (TensorLogicSyntaxError, TensorLogicTypeError, AssertionError) as err:
+    except (TensorLogicSyntaxError, TensorLogicTypeError, TensorLogicRuntimeError, AssertionError) as err:
         print(str(err.args[0]) if err.args else type(err).__name__, file=sys.stderr)
         return 1
     except OSError as err:

@@ -1,10 +1,11 @@
-"""Source positions and the helper that gives the language's two error classes (defined in
+"""Source positions and the helper that gives the language's error classes (defined in
 `tensorlogic.errors`) a file, line, column and a caret under the source."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import TensorLogicSyntaxError, TensorLogicTypeError  # noqa: F401  (re-exported)
+from ..errors import (TensorLogicRuntimeError, TensorLogicSyntaxError,  # noqa: F401  (re-exported)
+                      TensorLogicTypeError)
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,19 @@
 `tl.Tensor`, domains, queries, tests)."""
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections import namedtuple
 
-import tensorlogic as tl
+import numpy as np
 
 from .check.checker import check
+from .engine import tl
 from .errors import TensorLogicSyntaxError, located
 from .run.datalog import query_rows
-from .run.evaluate import Frame
-from .run.runtime import DEFAULT_MAX_ITERATIONS, Runtime
+from .run.limits import DEFAULT_MAX_STEPS  # noqa: F401  (re-exported for the CLI)
+from .run.loading import add_rows
+from .run.runtime import DEFAULT_MAX_ITERATIONS, MAX_CALL_DEPTH, Runtime
 from .syntax import nodes as N
 from .syntax.parser import parse
 
@@ -22,9 +26,10 @@ class Program:
     named Y, `prog.domain("Person")` a domain's constants in index order and
     `prog.query("Ancestor(Alice, x)")` the bindings of a query."""
 
-    def __init__(self, model, max_iterations=DEFAULT_MAX_ITERATIONS):
+    def __init__(self, model, max_iterations=DEFAULT_MAX_ITERATIONS, max_steps=DEFAULT_MAX_STEPS,
+                 time_limit=None):
         self.model = model
-        self.runtime = Runtime(model, max_iterations)
+        self.runtime = Runtime(model, max_iterations, max_steps, time_limit)
         self.test_results = []
 
     @property
@@ -38,7 +43,8 @@ class Program:
     def run(self, test=False):
         """Runs the top-level statements in order (definitions are evaluated when first read);
         with `test=True` also every `test` block.  Returns the program."""
-        with tl.no_grad():
+        self.runtime.budget.start()
+        with tl.no_grad(), _stack_for_calls():
             for item in self.model.actions:
                 self.runtime.exec_top(item)
         if test:
@@ -48,10 +54,11 @@ class Program:
     def test(self, verbose=True):
         """Runs the `test` blocks; returns a list of TestResult(name, passed, message)."""
         results = []
-        with tl.no_grad():
+        self.runtime.budget.start()
+        with tl.no_grad(), _stack_for_calls():
             for t in self.model.tests:
                 try:
-                    self.runtime.exec_block(t.body, Frame(None, None, {}, None, t.local_names))
+                    self.runtime.exec_scope(t.body, t.local_names)
                     results.append(TestResult(t.name, True, ""))
                 except AssertionError as err:
                     results.append(TestResult(t.name, False, str(err)))
@@ -62,6 +69,30 @@ class Program:
                         print(r.message)
         self.test_results = results
         return results
+
+    def add_facts(self, name, rows):
+        """Adds facts to relation `name` without the parser: `rows` is an array of shape [facts,
+        arity] (integers or strings) or a list of tuples of constants.  Returns the program."""
+        if name not in self.model.relations:
+            raise KeyError(f"no relation named '{name}'")
+        arr = np.asarray(rows)
+        if arr.size == 0:
+            return self
+        if arr.ndim != 2:
+            raise ValueError(f"add_facts takes rows of shape [facts, arity], not {list(arr.shape)}")
+        add_rows(self.runtime, name, [arr[:, k] for k in range(arr.shape[1])])
+        return self
+
+    def set(self, name, value):
+        """Gives tensor `name` (declared, or loaded) or global variable `name` a new value, as an
+        assignment in the program would; definitions that read it are recomputed.  Returns the
+        program."""
+        if not (name in self.model.global_vars or
+                (name in self.model.tensors and not self.model.tensors[name].derived)):
+            raise KeyError(f"no tensor or variable named '{name}' that can be set (tensors defined "
+                           f"by equations cannot)")
+        self.runtime.set_var(name, value, None, None)
+        return self
 
     def __getitem__(self, name):
         if name not in self:
@@ -107,12 +138,26 @@ class Program:
             return query_rows(self.runtime, q)
 
 
-def compile(source: str, filename: str = "<string>", max_iterations=DEFAULT_MAX_ITERATIONS) -> Program:
-    """Parses and checks a program (following its imports) without running it."""
-    return Program(check(source, filename), max_iterations)
+@contextlib.contextmanager
+def _stack_for_calls():
+    """Python's recursion limit high enough for MAX_CALL_DEPTH nested calls of user functions."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 40 * MAX_CALL_DEPTH))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
-def run(source: str, filename: str = "<string>", test=False,
-        max_iterations=DEFAULT_MAX_ITERATIONS) -> Program:
+def compile(source: str, filename: str = "<string>", max_iterations=DEFAULT_MAX_ITERATIONS,
+            max_steps=DEFAULT_MAX_STEPS, time_limit=None, search_path=()) -> Program:
+    """Parses and checks a program (following its imports) without running it.  `max_steps`
+    bounds the loop iterations, calls and fixpoint rounds of a run; `time_limit` (seconds) its
+    wall-clock time; `search_path` lists directories `import` also looks in."""
+    return Program(check(source, filename, search_path), max_iterations, max_steps, time_limit)
+
+
+def run(source: str, filename: str = "<string>", test=False, max_iterations=DEFAULT_MAX_ITERATIONS,
+        max_steps=DEFAULT_MAX_STEPS, time_limit=None, search_path=()) -> Program:
     """Compiles and runs a program; returns it."""
-    return compile(source, filename, max_iterations).run(test=test)
+    return compile(source, filename, max_iterations, max_steps, time_limit, search_path).run(test=test)

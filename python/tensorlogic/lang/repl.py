@@ -11,10 +11,9 @@ try:
 except ImportError:  # no line editing on this platform; input still works
     readline = None
 
-import tensorlogic as tl
-
 from .check.checker import check
-from .errors import TensorLogicSyntaxError, TensorLogicTypeError
+from .engine import tl
+from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
 from .program import Program
 from .run.show import show
 from .syntax import nodes as N
@@ -25,6 +24,8 @@ BANNER = ("TensorLogic language; statements run as entered, a blank line ends mu
           ":help for help, :quit to leave.")
 HELP = """  rules, facts, equations and declarations accumulate; queries (`Y?`, `R(a, x)?`) and
   statements run at once; a bare expression prints its value.
+  :type NAME      what NAME is: its kind, type and shape
+  :load FILE      runs a .tl file in the session; :reload starts afresh from that file
   :reset forgets everything, :quit (or end of input) leaves."""
 
 
@@ -82,7 +83,53 @@ def _setup_history():
     return readline
 
 
-def repl(stdin=None) -> int:
+def describe(program, name) -> str:
+    """`:type NAME`: the kind of NAME with its type and, when it has a value, its shape."""
+    if program is None:
+        return f"'{name}' is not defined"
+    m = program.model
+    if name in m.tensors:
+        info = m.tensors[name]
+        decl = info.decl
+        spec = f"{info.dtype}[{', '.join('?' if d.kind == 'any' else str(d.value) for d in decl.type.dims or ())}]" \
+            if decl is not None else info.dtype
+        kind = "learnable tensor" if info.mode == "learnable" else \
+            "tensor defined by equations" if info.derived else "tensor"
+        return f"{name}: {kind} {spec}{_shape_of(program, name)}"
+    if name in m.relations:
+        rel = m.relations[name]
+        doms = ", ".join(d.name for d in rel.domains)
+        return f"{name}: relation({doms}), {len(rel.facts) + len(rel.fact_rows) + sum(len(r) for r in rel.rows)} facts, " \
+               f"{len(rel.rules)} rules"
+    if name in m.domains:
+        return f"{name}: domain of {m.domains[name].size} constants"
+    if name in m.functions:
+        fn = m.functions[name]
+        params = ", ".join(p.name + (f": {_spec(p.type)}" if p.type else "") for p in fn.params)
+        return f"{name}: fn({params})" + (f" -> {_spec(fn.ret)}" if fn.ret else "")
+    if name in m.structs:
+        fields = ", ".join(f"{f.name}: {_spec(f.type)}" for f in m.structs[name].fields)
+        return f"{name}: struct {{ {fields} }}"
+    if name in m.global_vars and name in program.runtime.globals:
+        value = program.runtime.globals[name]
+        return f"{name}: {type(value).__name__}{_shape_of(program, name)} = {show(value)}"
+    return f"'{name}' is not defined"
+
+
+def _spec(t):
+    dims = f"[{', '.join('?' if d.kind == 'any' else str(d.value) for d in t.dims)}]" if t.dims else ""
+    return t.dtype + dims
+
+
+def _shape_of(program, name):
+    try:
+        value = program[name]
+    except Exception:            # no value yet (or one that cannot be computed): no shape shown
+        return ""
+    return f", shape {list(value.shape)}" if hasattr(value, "shape") else ""
+
+
+def repl(stdin=None, path=None) -> int:
     interactive = stdin is None and sys.stdin.isatty()
     stdin = stdin or sys.stdin
     readline = _setup_history() if interactive else None
@@ -90,6 +137,8 @@ def repl(stdin=None) -> int:
         print(BANNER)
     session = Session()
     buffer = []
+    if path is not None:
+        _load(session, path)
     while True:
         prompt = "... " if buffer else "tl> "
         try:
@@ -116,6 +165,19 @@ def repl(stdin=None) -> int:
         if not buffer and line.strip() == ":reset":
             session = Session()
             continue
+        command, _, arg = line.strip().partition(" ")
+        if not buffer and command == ":type":
+            print(describe(session.program, arg.strip()))
+            continue
+        if not buffer and command in (":load", ":reload"):
+            path = arg.strip() or path
+            if path is None:
+                print(":reload needs a file loaded first (:load FILE)", file=sys.stderr)
+                continue
+            if command == ":reload":
+                session = Session()
+            _load(session, path)
+            continue
         if not buffer and not line.strip():
             continue
         buffer.append(line)
@@ -132,10 +194,20 @@ def repl(stdin=None) -> int:
     return 0
 
 
+def _load(session, path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"cannot load '{path}': {getattr(err, 'strerror', None) or err}", file=sys.stderr)
+        return
+    _run(session, text)
+
+
 def _run(session, chunk):
     try:
         session.feed(chunk)
-    except (TensorLogicSyntaxError, TensorLogicTypeError, AssertionError) as err:
+    except (TensorLogicSyntaxError, TensorLogicTypeError, TensorLogicRuntimeError, AssertionError) as err:
         print(str(err.args[0]) if err.args else type(err).__name__, file=sys.stderr)
     except Exception as err:  # a failing statement must not end the session
         print(f"{type(err).__name__}: {err}", file=sys.stderr)

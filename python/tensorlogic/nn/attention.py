@@ -1,8 +1,8 @@
 """MultiheadAttention with PyTorch's parameters (packed in_proj_weight, out_proj), defaults and init.
 
-Masks: attn_mask is additive (PyTorch's float-mask meaning; TensorLogic has no bool dtype, so a 0/1 mask
-must be turned into 0/-inf by the caller); key_padding_mask is a 0/1 mask of shape (N, S) whose 1s mark
-padded keys (PyTorch's bool meaning)."""
+Masks: a float attn_mask is added to the scores (PyTorch's float-mask meaning); a non-float one (bool)
+marks with its nonzero entries the positions that may not be attended (PyTorch's bool meaning);
+key_padding_mask is a 0/1 (or bool) mask of shape (N, S) whose 1s mark padded keys."""
 import math
 
 from ..creation import full
@@ -10,7 +10,6 @@ from ..ops.linalg import triu
 from . import functional as F
 from . import init
 from .layers import Linear, _new_param
-from .layers import dropout as _dropout
 from .module import Module
 
 _MASKED = -65504.0  # the most negative f16: softmax gives masked keys a weight of exactly 0
@@ -36,6 +35,13 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        if query.ndim == 2:  # unbatched (L, E), whatever batch_first says: one sequence
+            batch = 0 if self.batch_first else 1
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+            out, weights = self.forward(query.unsqueeze(batch), key.unsqueeze(batch), value.unsqueeze(batch),
+                                        key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal)
+            return out.squeeze(batch), None if weights is None else weights.squeeze(0)
         if self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         L, N, E = query.shape
@@ -51,20 +57,23 @@ class MultiheadAttention(Module):
         k = k.reshape(S, N, H, D).permute(1, 2, 0, 3)
         v = v.reshape(S, N, H, D).permute(1, 2, 0, 3)
         mask = attn_mask
+        if mask is not None and not mask.is_floating_point():
+            mask = F.where(mask != 0, _MASKED, 0.0)
         if key_padding_mask is not None:
             padding = key_padding_mask.reshape(N, 1, 1, S) * _MASKED
             mask = padding if mask is None else mask + padding
         if is_causal and mask is None:
             mask = triu(full((L, S), _MASKED, device=query.device), 1)
         p = self.dropout if self.training else 0.0
-        if need_weights:
+        if need_weights or p > 0.0:  # the weights are needed, or dropped out (the fused kernel has no dropout)
             scores = (q * (1.0 / math.sqrt(D))) @ k.transpose(-2, -1)
             if mask is not None:
                 scores = scores + mask
             weights = F.softmax(scores, dim=-1)
             if p > 0.0:
-                weights = _dropout(weights, p, True)
+                weights = F.dropout(weights, p, True)
             out = weights @ v
+            weights = weights if need_weights else None
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
             weights = None

@@ -16,6 +16,12 @@ from ..ops.linalg import linear  # noqa: F401
 from ..ops.rows import layer_norm, log_softmax, rms_norm, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..tensor import Tensor
+from . import activation_functions, layer_functions, loss_functions
+from .activation_functions import *  # noqa: F401,F403  (dropout, leaky_relu, elu, normalize, one_hot, ...)
+from .layer_functions import *  # noqa: F401,F403  (batch_norm, group_norm, interpolate, conv_transpose2d, ...)
+from .loss_functions import *  # noqa: F401,F403  (l1_loss, smooth_l1_loss, binary_cross_entropy, kl_div, ...)
+from .loss_functions import legacy_reduction
+from .loss_functions import reduce_loss as _reduce
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
@@ -26,19 +32,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return _embedding(weight, input)
 
 
-def _reduce(loss, reduction, name):
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "mean":
-        return loss.mean()
-    raise ValueError(f"{name}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
-
-
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, averaged (mean), summed (sum) or per element (none)."""
-    return _reduce((input - target).square(), reduction, "mse_loss")
+    loss = (input - target).square()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, legacy_reduction(size_average, reduce, reduction), "mse_loss")
 
 
 def _class_dim_last(t):
@@ -122,6 +121,7 @@ def _class_weights(weight, ndim, class_dim):
     return weight.reshape(shape)
 
 
-__all__ = ["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad", "embedding", "mse_loss", "nll_loss",
-           "cross_entropy", "softmax", "log_softmax", "layer_norm", "rms_norm", "linear", "conv2d", "max_pool2d",
-           "avg_pool2d", "scaled_dot_product_attention"]
+__all__ = (["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad", "embedding", "mse_loss", "nll_loss",
+            "cross_entropy", "softmax", "log_softmax", "layer_norm", "rms_norm", "linear", "conv2d", "max_pool2d",
+            "avg_pool2d", "scaled_dot_product_attention"] + activation_functions.__all__ + layer_functions.__all__
+           + loss_functions.__all__)

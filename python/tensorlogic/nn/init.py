@@ -2,8 +2,12 @@
 TensorLogic's Philox stream (tl.manual_seed makes them reproducible). Each fills the tensor in place."""
 import math
 
+import numpy as np
+
 from .. import _core
 from ..autograd.grad_mode import no_grad
+from ..creation import tensor as tensor_of
+from ..ops.elementwise import where
 from ..ops.random import rand, randn
 
 
@@ -104,3 +108,34 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     if 0 in tensor.shape:
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """Normal(mean, std) restricted to [a, b]: values outside are drawn again until none is left."""
+    if tensor.numel() == 0:
+        return tensor
+    if not a < b:
+        raise ValueError(f"trunc_normal_: a must be below b, got a={a}, b={b}")
+    with no_grad():
+        values = _random(tensor, True) * std + mean
+        outside = (values < a) | (values > b)
+        while outside.sum().item() > 0:
+            values = where(outside, _random(tensor, True) * std + mean, values)
+            outside = (values < a) | (values > b)
+        return _fill_from(tensor, values)
+
+
+def orthogonal_(tensor, gain=1.0):
+    """A (semi-)orthogonal matrix (the rows or the columns orthonormal, the tensor viewed as [shape[0], -1]):
+    the Q of a QR decomposition of a normal matrix from the stream, signs fixed by R's diagonal, times gain."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = randn(rows, cols, device="cpu").numpy().astype(np.float64)
+    q, r = np.linalg.qr(flat.T if rows < cols else flat)
+    q *= np.sign(np.diag(r))
+    q = q.T if rows < cols else q
+    return _fill_from(tensor, tensor_of((q * gain).reshape(tensor.shape).astype(np.float16), device=tensor.device))

@@ -6,7 +6,6 @@ import numpy as np
 
 from .. import _core
 from ..device import device_name
-from ..ops.random import rand
 from ..tensor import Tensor, _wrap
 from . import functional as F
 from . import init
@@ -162,17 +161,6 @@ class Conv2d(Module):
         return s + ("" if self.bias is not None else ", bias=False")
 
 
-def dropout(x, p=0.5, training=True):
-    """Zeroes each element with probability p and scales the rest by 1/(1-p) (a 0/1 mask from tl.rand, so the
-    gradient is the same mask)."""
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x * 0.0
-    keep = rand(*x.shape, device=x.device) >= p
-    return x * keep * (1.0 / (1.0 - p))
-
-
 class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -181,7 +169,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        return dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -221,31 +209,3 @@ class SiLU(Module):
 class Tanh(Module):
     def forward(self, x):
         return F.tanh(x)
-
-
-class CrossEntropyLoss(Module):
-    def __init__(self, reduction="mean", ignore_index=-100, label_smoothing=0.0):
-        super().__init__()
-        self.reduction, self.ignore_index, self.label_smoothing = reduction, ignore_index, label_smoothing
-
-    def forward(self, input, target):
-        return F.cross_entropy(input, target, ignore_index=self.ignore_index, reduction=self.reduction,
-                               label_smoothing=self.label_smoothing)
-
-
-class MSELoss(Module):
-    def __init__(self, reduction="mean"):
-        super().__init__()
-        self.reduction = reduction
-
-    def forward(self, input, target):
-        return F.mse_loss(input, target, reduction=self.reduction)
-
-
-class NLLLoss(Module):
-    def __init__(self, reduction="mean", ignore_index=-100):
-        super().__init__()
-        self.reduction, self.ignore_index = reduction, ignore_index
-
-    def forward(self, input, target):
-        return F.nll_loss(input, target, ignore_index=self.ignore_index, reduction=self.reduction)

@@ -6,6 +6,8 @@ from .. import _core
 from ..autograd.grad_mode import no_grad
 from ..device import device_name
 from ..errors import ShapeMismatchError
+from ..dtypes import as_dtype
+from ..ops.shape import _looks_like_dtype
 from ..tensor import Tensor
 from .parameter import Parameter
 from .utils import zero_grads
@@ -174,10 +176,19 @@ class Module:
     def zero_grad(self, set_to_none=True):
         zero_grads(self.parameters(), set_to_none)
 
-    def to(self, device=None, dtype=None):
-        """Moves parameters and buffers in place (the same Parameter objects, so optimizers stay valid)."""
-        if dtype is not None and str(getattr(dtype, "name", dtype)).replace("torch.", "") not in ("float16", "half"):
-            raise TypeError(f"Module.to: parameters are float16; cannot convert to {dtype!r}")
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """to(device), to(dtype), to(device, dtype), to(tensor), with keywords too. Moves parameters and buffers
+        in place (the same Parameter objects, so optimizers stay valid). Every float dtype name means float16,
+        so a float dtype changes nothing; integer dtypes are refused, as PyTorch refuses them."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device = arg.device
+            elif _looks_like_dtype(arg):
+                dtype = arg
+            else:
+                device = arg
+        if dtype is not None and not as_dtype(dtype).is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype!r}")
         if device is None:
             return self
         name = device_name(device)
@@ -187,6 +198,21 @@ class Module:
                 if t.grad is not None:
                     t.grad._a = _core.to_device(t.grad._a, name)
         return self
+
+    def half(self):
+        """Parameters are already float16: returns the module unchanged (so are float(), double(), bfloat16())."""
+        return self
+
+    float = half
+    double = half
+    bfloat16 = half
+
+    def type(self, dst_type):
+        """Accepts any float dtype (all float16 here) and returns the module unchanged."""
+        return self.to(dtype=dst_type)
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def cpu(self):
         return self.to("cpu")

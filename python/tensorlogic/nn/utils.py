@@ -1,9 +1,11 @@
-"""Gradient utilities: clip_grad_norm_."""
+"""Gradient and parameter utilities: clip_grad_norm_, clip_grad_value_, parameters_to_vector,
+vector_to_parameters."""
 import math
 
 import numpy as np
 
 from .. import _core
+from ..ops.shape import cat
 from ..tensor import Tensor, _wrap
 
 
@@ -33,6 +35,35 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             g._version += 1
     with np.errstate(over="ignore"):
         return _wrap(_core.from_numpy(np.array(total, dtype=np.float16)))
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamps every gradient in place to [-clip_value, clip_value]."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    clip_value = float(clip_value)
+    for p in params:
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value, clip_value)
+
+
+def parameters_to_vector(parameters):
+    """The parameters flattened and joined into one vector (differentiable)."""
+    return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Writes consecutive slices of `vec` into the parameters (in place, outside autograd)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected a Tensor, but got: {type(vec).__name__}")
+    params = list(parameters)
+    total = sum(p.numel() for p in params)
+    if total != vec.numel():
+        raise ValueError(f"vector_to_parameters: the vector has {vec.numel()} values, the parameters {total}")
+    offset = 0
+    for p in params:
+        n = p.numel()
+        p.data = vec[offset:offset + n].detach().reshape(p.shape).clone()
+        offset += n
 
 
 def zero_grads(parameters, set_to_none=True):

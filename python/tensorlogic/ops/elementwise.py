@@ -21,7 +21,7 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
            "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
            "less_equal", "not_equal", "equal", "where", "masked_fill", "neg", "negative", "abs", "exp", "log", "log1p",
            "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "clamp", "clip",
-           "reciprocal", "square", "sign", "floor", "ceil", "round", "trunc", "logical_not", "logical_and",
+           "reciprocal", "square", "sign", "floor", "ceil", "round", "trunc", "erf", "erfc", "erfinv", "logical_not", "logical_and",
            "logical_or", "isnan", "isinf", "isfinite", "relu_", "zero_", "fill_", "copy_"]
 
 
@@ -29,6 +29,7 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
 # differentiable tensor ops (x: input, y: output, g: incoming gradient, p0/p1: the op's scalar parameters).
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _GELU_C = math.sqrt(2.0 / math.pi)
+_SQRT_PI = math.sqrt(math.pi)
 
 
 class _GeluGrad(Function):
@@ -82,14 +83,17 @@ _UNARY_GRAD = {
     _U.clamp: lambda g, x, y, p0, p1: g * ((x >= p0) * (x <= p1)),
     _U.pow: lambda g, x, y, p0, p1: g * 0.0 if p0 == 0 else g * _unary(_U.pow, x, p0 - 1.0) * p0,
     _U.rpow: lambda g, x, y, p0, p1: g * y * math.log(p0),
+    _U.erf: lambda g, x, y, p0, p1: g * exp(-(x * x)) * (2.0 / _SQRT_PI),
+    _U.erfc: lambda g, x, y, p0, p1: g * exp(-(x * x)) * (-2.0 / _SQRT_PI),
+    _U.erfinv: lambda g, x, y, p0, p1: g * exp(y * y) * (_SQRT_PI / 2.0),
 }
 for _op in (_U.sign, _U.floor, _U.ceil, _U.round, _U.step, _U.logical_not):
     _UNARY_GRAD[_op] = _zero_grad
 
 
 # Which saved values each derivative reads (saving more would make later in-place ops on them raise).
-_UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow}
-_UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.reciprocal, _U.rpow, _U.neg}
+_UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow, _U.erfinv}
+_UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.reciprocal, _U.rpow, _U.neg, _U.erfinv}
 
 
 class _Unary(Function):
@@ -211,6 +215,9 @@ sign = _unary_function(_U.sign, "sign")
 floor = _unary_function(_U.floor, "floor")
 ceil = _unary_function(_U.ceil, "ceil")
 logical_not = _unary_function(_U.logical_not, "logical_not")
+erf = _unary_function(_U.erf, "erf")
+erfc = _unary_function(_U.erfc, "erfc")
+erfinv = _unary_function(_U.erfinv, "erfinv")
 negative = tensor_method("negative")(neg)
 
 

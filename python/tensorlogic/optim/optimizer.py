@@ -1,7 +1,12 @@
 """Optimizer: param groups and state around the backend's fused per-parameter update (tensorlogic/optim.h).
 
 State per parameter is a step count and the kernel's f32 slots (int32-typed native arrays holding float32
-words, see optim.h); slot 0 is the Kahan compensation that keeps sub-ulp updates of f16 weights."""
+words, see optim.h); slot 0 is the Kahan compensation that keeps sub-ulp updates of f16 weights.
+`state` is a defaultdict(dict) keyed by parameter, as in torch.optim, so optimizers written in Python
+(this package's host.py ones and users' own subclasses) keep whatever they like in `self.state[p]`."""
+import copy
+from collections import defaultdict
+
 import numpy as np
 
 from .. import _core
@@ -30,7 +35,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
-        self.state = {}  # param -> {"step": int, "slots": [native arrays]}
+        self.state = defaultdict(dict)  # param -> {"step": int, "slots": [native arrays]} for the native kinds
         self.param_groups = []
         self._grad_scale = 1.0
         if isinstance(params, Tensor):
@@ -74,7 +79,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _validate(self, group):
-        _check(group["lr"] >= 0.0, f"Invalid learning rate: {group['lr']}")
+        _check(group.get("lr", 0.0) >= 0.0, f"Invalid learning rate: {group.get('lr')}")
         _check(group.get("weight_decay", 0.0) >= 0.0, f"Invalid weight_decay value: {group.get('weight_decay')}")
 
     # ---- the update ------------------------------------------------------------------------------------
@@ -101,9 +106,9 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {"step": 0, "slots": [_zeros(p) for _ in range(n_slots)]}
+                st = self.state[p]
+                if not st:
+                    st.update(step=0, slots=[_zeros(p) for _ in range(n_slots)])
                 st["step"] += 1
                 native.step = st["step"]
                 _core.optimizer_step(kind, native, p._a, p.grad._a, st["slots"])
@@ -116,7 +121,8 @@ class Optimizer:
     # ---- checkpoints -----------------------------------------------------------------------------------
     def state_dict(self):
         """{"state": {index: {"step", slot name: float32 numpy array}}, "param_groups": [... "params": [index]]},
-        as torch.optim lays it out (a snapshot: arrays are copies)."""
+        as torch.optim lays it out (a snapshot: arrays are copies). Optimizers without a native kind store
+        their own state entries (copied)."""
         index, groups = {}, []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
@@ -127,11 +133,14 @@ class Optimizer:
             groups.append(packed)
         state = {}
         for group in self.param_groups:
-            names = self._slot_names(group)
             for p in group["params"]:
                 st = self.state.get(p)
-                if st is None:
+                if not st:
                     continue
+                if self._kind is None:
+                    state[index[id(p)]] = {k: _copied(v) for k, v in st.items()}
+                    continue
+                names = self._slot_names(group)
                 entry = {"step": st["step"]}
                 for name, slot in zip(names, st["slots"]):
                     entry[name] = _host_f32(slot).copy()
@@ -147,12 +156,16 @@ class Optimizer:
             if len(mine["params"]) != len(theirs["params"]):
                 raise ValueError("load_state_dict: a parameter group has a different number of parameters than the "
                                  "one in the state")
-        state = {}
+        state = defaultdict(dict)
         for mine, theirs in zip(self.param_groups, groups):
-            names = self._slot_names({**mine, **{k: v for k, v in theirs.items() if k != "params"}})
+            if self._kind is not None:
+                names = self._slot_names({**mine, **{k: v for k, v in theirs.items() if k != "params"}})
             for p, key in zip(mine["params"], theirs["params"]):
                 entry = state_dict["state"].get(key, state_dict["state"].get(str(key)))
                 if entry is None:
+                    continue
+                if self._kind is None:
+                    state[p] = {k: _copied(v) for k, v in entry.items()}
                     continue
                 slots = []
                 for name in names:
@@ -167,6 +180,13 @@ class Optimizer:
         for mine, theirs in zip(self.param_groups, groups):
             mine.update({k: v for k, v in theirs.items() if k != "params"})
         self.state = state
+
+
+def _copied(value):
+    """A state value detached from the optimizer that held it (tensors and arrays are copied)."""
+    if isinstance(value, Tensor):
+        return value.detach().clone()
+    return copy.deepcopy(value)
 
 
 def _zeros(p):

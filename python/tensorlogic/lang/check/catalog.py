@@ -15,31 +15,41 @@ cat stack split chunk pad gather scatter_add index_select embedding
 conv2d max_pool2d avg_pool2d scaled_dot_product_attention numel
 """.split())
 
+# The seed language's own functions (run/seed_ops.py).
+SEED_OPS = {"positional_encoding", "rope", "tan", "transe_score", "relational_aggregate", "vec",
+            "from_vec", "slice_last", "random_normal", "causal_mask", "apply_mask",
+            "apply_attention_mask", "padding_mask", "combine_masks"}
+
 # Language built-ins (LANGUAGE.md §4-§5).
-LANGUAGE_BUILTINS = {"print", "assert", "shape", "len", "range", "float", "int", "str", "bool",
+LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "len", "range", "float", "int", "str", "bool",
                      "step", "sig", "lnorm", "concat", "item", "tolist"}
 
-BUILTINS = ENGINE_OPS | LANGUAGE_BUILTINS
+BUILTINS = ENGINE_OPS | LANGUAGE_BUILTINS | SEED_OPS
 
 # Elementwise functions usable on indexed tensors in equations (they keep the indices).
 ELEMENTWISE = {"step", "sig", "relu", "gelu", "silu", "tanh", "exp", "log", "sqrt", "sin", "cos",
                "sigmoid", "abs", "neg", "log1p", "rsqrt", "softplus", "reciprocal", "square",
-               "sign", "floor", "ceil", "round", "clamp", "pow", "maximum", "minimum", "where"}
+               "sign", "floor", "ceil", "round", "clamp", "pow", "maximum", "minimum", "where",
+               "tan"}
 # Normalising functions: along the axis marked with `.` on the left side.
 NORMALISING = {"softmax", "log_softmax", "lnorm"}
 
 # (min, max) positional argument counts; None = unbounded.  Names not listed are not checked.
 ARITY = {
-    "print": (0, None), "assert": (1, 2), "shape": (1, 1), "len": (1, 1), "range": (1, 3),
+    "print": (0, None), "assert": (1, 2), "assert_eq": (2, 3), "shape": (1, 1), "len": (1, 1), "range": (1, 3),
     "float": (1, 1), "int": (1, 1), "str": (1, 1), "bool": (1, 1), "item": (1, 1),
     "tolist": (1, 1), "step": (1, 1), "sig": (1, 2), "lnorm": (1, 1),
     "relu": (1, 1), "gelu": (1, 1), "silu": (1, 1), "tanh": (1, 1), "exp": (1, 1), "log": (1, 1),
     "sqrt": (1, 1), "sin": (1, 1), "cos": (1, 1), "sigmoid": (1, 1), "abs": (1, 1),
     "neg": (1, 1), "log1p": (1, 1), "rsqrt": (1, 1), "softplus": (1, 1), "reciprocal": (1, 1),
     "square": (1, 1), "sign": (1, 1), "floor": (1, 1), "ceil": (1, 1), "round": (1, 1),
-    "matmul": (2, 2), "einsum": (2, None), "transpose": (3, 3), "where": (3, 3),
+    "matmul": (2, 2), "einsum": (2, None), "transpose": (1, 3), "where": (3, 3),
     "maximum": (2, 2), "minimum": (2, 2), "zeros_like": (1, 1), "ones_like": (1, 1),
     "numel": (1, 1), "softmax": (1, 2), "log_softmax": (1, 2),
+    "positional_encoding": (2, 2), "rope": (1, 3), "tan": (1, 1), "transe_score": (3, 4),
+    "relational_aggregate": (2, 3), "vec": (1, 1), "from_vec": (2, 2), "slice_last": (2, 2),
+    "causal_mask": (1, 1), "apply_mask": (2, 3), "apply_attention_mask": (2, 2), "padding_mask": (2, 2),
+    "combine_masks": (2, 2),
 }
 
 # Optimizers of tl.optim with PyTorch's arguments (besides the parameters).

@@ -12,11 +12,17 @@ from ..errors import Span, TensorLogicTypeError, located
 from ..syntax import nodes as N
 from ..syntax.parser import parse
 from .domains import Domain, DomainInference, UnionFind
+from ..datafiles import DataFileError, data_path, peek
 from .indices import StaticShapes
+from .lower import lower
 from .resolve import Resolver, target_name
 from .strata import Graph, Stratifier
+from .structs import SCALAR_TYPES, StructChecker
 
-DTYPES = {"float16": "float16", "f16": "float16", "half": "float16", "int32": "int32"}
+# Element types of tensors: every float is f16 (the seed's float32 included), integers are int32.
+DTYPES = {"float16": "float16", "f16": "float16", "half": "float16", "float32": "float16",
+          "f32": "float16", "float64": "float16", "float": "float16", "bfloat16": "float16",
+          "int32": "int32", "int64": "int32", "int": "int32", "bool": "float16"}
 
 
 @dataclass
@@ -26,6 +32,8 @@ class RelationInfo:
     decl: N.RelationDecl | None = None
     span: Span | None = None                 # first place it appears
     facts: list = field(default_factory=list)     # (tuple of N nodes) in source order
+    fact_rows: list = field(default_factory=list)  # constants of facts read by the parser's fast path
+    rows: list = field(default_factory=list)      # int64 [n, arity] domain indices of loaded facts
     rules: list = field(default_factory=list)     # N.Rule
     domains: list = field(default_factory=list)   # Domain per position, after inference
 
@@ -65,6 +73,9 @@ class Model:
     order: list                                # components in dependency order
     named_sizes: dict = field(default_factory=dict)
     plans: dict = field(default_factory=dict)    # see Checker.plans
+    structs: dict = field(default_factory=dict)  # name -> N.StructDecl
+    methods: dict = field(default_factory=dict)  # (struct, name) -> N.FnDecl
+    drops: dict = field(default_factory=dict)    # struct -> its `drop(self)`
 
     def error(self, message, span):
         return located(TensorLogicTypeError, message, _file(span, self.filename), span,
@@ -75,16 +86,24 @@ def _file(span, default):
     return span.file if span is not None and span.file is not None else default
 
 
-def check(source: str, filename: str = "<string>") -> Model:
-    """Parses (following imports) and checks a program."""
+# Most constants a domain may hold (an axis of a relation's tensor).
+MAX_DOMAIN_SIZE = 2**31 - 1
+# Largest file `import` reads: far above any program, far below what would exhaust memory.
+MAX_IMPORT_BYTES = 16 << 20
+
+
+def check(source: str, filename: str = "<string>", search_path=()) -> Model:
+    """Parses (following imports) and checks a program.  `import` looks next to the importing file,
+    then in each directory of `search_path`."""
     program = parse(source, filename)
-    return Checker({filename: source}, filename).run(program)
+    return Checker({filename: source}, filename, search_path).run(program)
 
 
-class Checker(Resolver, DomainInference, Stratifier):
-    def __init__(self, sources, filename):
+class Checker(Resolver, DomainInference, Stratifier, StructChecker):
+    def __init__(self, sources, filename, search_path=()):
         self.sources = sources
         self.filename = filename
+        self.search_path = [os.fspath(p) for p in search_path]
         self.domains, self.relations, self.tensors, self.functions = {}, {}, {}, {}
         self.declared_at = {}
         self.global_vars = set()
@@ -94,6 +113,7 @@ class Checker(Resolver, DomainInference, Stratifier):
         self.const_occurrences = []     # (position key, constant node, key) in source order
         self.named_sizes = {}
         self.in_definition = False
+        self.loops = 0                  # loops around the statement being resolved
         self.plans = {}                 # right side's owner (Assign, Rule, Query, expression) -> Plan
 
     # ---- errors ---------------------------------------------------------------------------------
@@ -108,7 +128,11 @@ class Checker(Resolver, DomainInference, Stratifier):
 
     # ---- driver ---------------------------------------------------------------------------------
     def run(self, program: N.Program) -> Model:
-        items = self.load(program, set())
+        root = set() if program.filename.startswith("<") else {os.path.realpath(program.filename)}
+        items = self.load(program, root)
+        items = lower(items, {i.name for i in items if isinstance(i, N.FnDecl)},
+                      {i.name for i in items if isinstance(i, N.StructDecl)}, self.sources)
+        self.declare_structs(items)
         self.declare(items)
         self.classify(items)
         self.resolve(items)
@@ -123,33 +147,61 @@ class Checker(Resolver, DomainInference, Stratifier):
                       functions=self.functions, global_vars=self.global_vars,
                       constants=self.constants, actions=self.actions, tests=self.tests,
                       learns=self.learns, graph=graph, order=order, named_sizes=self.named_sizes,
-                      plans=self.plans)
+                      plans=self.plans, structs=self.structs, methods=self.methods,
+                      drops=self.drops)
         model.checker = self
         return model
 
     # ---- imports --------------------------------------------------------------------------------
     def load(self, program: N.Program, seen: set) -> list:
         """The items of `program` with every `import` replaced by the imported file's items (each
-        file once)."""
+        file once; an import of a file already being read, the root included, adds nothing)."""
         out = []
         base = os.path.dirname(program.filename) if not program.filename.startswith("<") else os.getcwd()
         for item in program.items:
             if not isinstance(item, N.Import):
                 out.append(item)
                 continue
-            path = os.path.normpath(os.path.join(base, item.path))
+            path = self.find_import(item, base)
             key = os.path.realpath(path)
             if key in seen:
                 continue
             seen.add(key)
-            try:
-                with open(path, encoding="utf-8") as f:
-                    text = f.read()
-            except OSError as e:
-                raise self.error(f"cannot import '{item.path}': {e.strerror or e}", item.span) from None
-            self.sources[path] = text
+            self.sources[path] = text = self.read_import(item, path)
             out.extend(self.load(parse(text, path), seen))
         return out
+
+    def find_import(self, item, base):
+        """The first of base/PATH, then DIR/PATH for each search-path DIR, that exists."""
+        if not item.path.endswith(".tl"):
+            raise self.error(f"cannot import '{item.path}': only .tl files can be imported", item.span)
+        candidates = [os.path.normpath(os.path.join(d, item.path)) for d in [base] + self.search_path]
+        for path in candidates:
+            if os.path.exists(path):
+                return path
+        where = ", ".join(os.path.dirname(c) or "." for c in candidates)
+        raise self.error(f"cannot import '{item.path}': no such file (looked in {where})", item.span)
+
+    def read_import(self, item, path):
+        """A program file's text; nothing of a file that is not one reaches a message."""
+        real = os.path.realpath(path)
+        if not os.path.isfile(real) or not real.endswith(".tl"):
+            raise self.error(f"cannot import '{item.path}': not a regular .tl file", item.span)
+        if os.path.getsize(real) > MAX_IMPORT_BYTES:
+            raise self.error(f"cannot import '{item.path}': larger than {MAX_IMPORT_BYTES >> 20} MiB",
+                             item.span)
+        try:
+            with open(real, "rb") as f:
+                data = f.read(MAX_IMPORT_BYTES + 1)
+        except OSError as e:
+            raise self.error(f"cannot import '{item.path}': {e.strerror or e}", item.span) from None
+        if len(data) > MAX_IMPORT_BYTES:
+            raise self.error(f"cannot import '{item.path}': larger than {MAX_IMPORT_BYTES >> 20} MiB",
+                             item.span)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.error(f"cannot import '{item.path}': not UTF-8 text", item.span) from None
 
     # ---- declarations ---------------------------------------------------------------------------
     def claim(self, name, what, span):
@@ -166,6 +218,8 @@ class Checker(Resolver, DomainInference, Stratifier):
         for item in items:
             if isinstance(item, N.RelationDecl):
                 self.claim(item.name, "relation", item.name_span)
+                if item.embed is not None:
+                    self.check_type(item.embed)
                 rel = RelationInfo(item.name, len(item.params), decl=item, span=item.name_span)
                 self.relations[item.name] = rel
                 names = set()
@@ -196,11 +250,45 @@ class Checker(Resolver, DomainInference, Stratifier):
                 if item.ret is not None:
                     self.check_type(item.ret)
         self.collect_globals(items)
+        given = {n.target.id for item in items for n in N.walk(item)
+                 if isinstance(n, N.Assign) and isinstance(n.target, N.Name)} | \
+            {item.name for item in items if isinstance(item, N.Load)}
+        for item in items:
+            if isinstance(item, N.TensorDecl) and item.mode == "learnable" and item.init is None \
+                    and item.name not in given:
+                raise self.error(f"learnable tensor '{item.name}' needs an initial value (or an "
+                                 f"assignment that gives it one)", item.span)
+        for item in items:
+            if isinstance(item, N.Load):
+                self.declare_load(item)
+
+    def declare_load(self, item: N.Load):
+        """`load NAME from "file"` fills a relation or a tensor; an undeclared NAME becomes a
+        relation (a table of constants) or a tensor (numbers) as the file says."""
+        path = data_path(self.filename, item)
+        try:
+            kind, size = peek(path, item.name)
+        except DataFileError as err:
+            raise self.error(str(err), item.span) from None
+        if item.name in self.tensors:
+            return
+        if item.name in self.declared_at and item.name not in self.relations:
+            what, where = self.declared_at[item.name]
+            raise self.error(f"'{item.name}' is a {what} (line {where.line}); load fills a "
+                             f"relation or a tensor", item.name_span)
+        if kind == "relation" or item.name in self.relations:
+            self.relation(item.name, size, item.name_span)
+        else:
+            self.tensors[item.name] = TensorInfo(item.name, span=item.name_span, mode="frozen",
+                                                 rank=size)
 
     def make_domain(self, d: N.DomainDecl) -> Domain:
         if d.kind == "range":
             if d.stop < d.start:
                 raise self.error(f"empty range {d.start}..{d.stop}", d.span)
+            if d.stop - d.start > MAX_DOMAIN_SIZE or max(abs(d.start), abs(d.stop)) > MAX_DOMAIN_SIZE:
+                raise self.error(f"the range {d.start}..{d.stop} is too large (a domain holds at most "
+                                 f"{MAX_DOMAIN_SIZE} constants)", d.span)
             return Domain(d.name, "range", start=d.start, stop=d.stop, span=d.name_span)
         if d.kind == "open":
             return Domain(d.name, "open", span=d.name_span)
@@ -224,23 +312,31 @@ class Checker(Resolver, DomainInference, Stratifier):
             return node.value
         raise self.error("a constant must be a name, a string or an integer", node.span)
 
-    def check_type(self, t: N.TypeSpec) -> str:
-        if t.dtype not in DTYPES:
-            raise self.error(f"unknown type '{t.dtype}'; use float16 or int32", t.span)
+    def check_type(self, t: N.TypeSpec, type_params=()) -> str:
+        """The element dtype of a tensor type; scalar, struct and generic types are accepted in
+        signatures and fields (`int`, `Point`, `T`)."""
         for d in t.dims or ():
             if d.kind == "int" and d.value < 0:
                 raise self.error("a dimension cannot be negative", d.span)
-        return DTYPES[t.dtype]
+        if t.dtype in DTYPES:
+            return DTYPES[t.dtype]
+        if not t.dims and (t.dtype in SCALAR_TYPES or t.dtype in type_params or
+                           t.dtype in getattr(self, "structs", {})):
+            return t.dtype
+        raise self.unknown(t.dtype, t.span, set(DTYPES) | SCALAR_TYPES | set(getattr(self, "structs", {})),
+                           "type")
 
     def declare_tensor(self, d: N.TensorDecl) -> TensorInfo:
         dtype = self.check_type(d.type)
         if d.mode == "learnable" and dtype != "float16":
             raise self.error("only float16 tensors can be learnable", d.span)
+        if dtype not in ("float16", "int32"):
+            raise self.error(f"a tensor holds float16 or int32, not {d.type.dtype}", d.type.span)
         info = TensorInfo(d.name, decl=d, dtype=dtype, span=d.name_span,
                           mode=d.mode if d.init is not None or d.mode == "learnable" else "derived",
                           rank=len(d.type.dims or ()))
-        if d.mode == "learnable" and d.init is None:
-            raise self.error(f"learnable tensor '{d.name}' needs an initial value", d.span)
+        if d.given_later:
+            info.mode = d.mode
         for k, dim in enumerate(d.type.dims or ()):
             if dim.kind == "name" and dim.value in self.domains:
                 self.uf.attach(("T", d.name, k), self.domains[dim.value], dim.span)
@@ -292,6 +388,8 @@ class Checker(Resolver, DomainInference, Stratifier):
                 self.tests.append(item)
             elif isinstance(item, N.Rule):
                 self.add_rule(item)
+            elif isinstance(item, N.Facts):
+                self.add_fact_block(item)
             elif isinstance(item, N.ExprStmt) and self.is_fact(item.expr):
                 self.add_fact(item.expr)
                 self.fact_stmts.add(item)
@@ -353,6 +451,15 @@ class Checker(Resolver, DomainInference, Stratifier):
                 a.role, a.key = "const", key
                 self.constants.add(key)
         rel.facts.append(call)
+
+    def add_fact_block(self, block: N.Facts):
+        rel = self.relation(block.name, len(block.rows[0]), block.span)
+        if block.quoted:
+            self.constants.update(key for r, row in enumerate(block.rows) for k, key in enumerate(row)
+                                  if isinstance(key, str) and (r, k) not in block.quoted)
+        else:
+            self.constants.update(key for row in block.rows for key in row if isinstance(key, str))
+        rel.fact_rows.extend(block.rows)
 
     def add_equation(self, a: N.Assign):
         name = target_name(a)

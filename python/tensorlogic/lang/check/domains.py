@@ -8,6 +8,7 @@ domain whose constants are all non-negative integers is the range 0..max+1 (inte
 from __future__ import annotations
 
 from ..syntax import nodes as N
+from ..syntax.facts import arg_span
 
 
 class Domain:
@@ -159,7 +160,11 @@ class DomainInference:
                                              n.span)
 
         for item in items:
-            if isinstance(item, N.ExprStmt) and item in self.fact_stmts:
+            if isinstance(item, N.Facts):
+                for r, row in enumerate(item.rows):
+                    for k, key in enumerate(row):
+                        occurrences.append((("R", item.name, k), (item, r, k), key))
+            elif isinstance(item, N.ExprStmt) and item in self.fact_stmts:
                 call = item.expr
                 for k, a in enumerate(call.args):
                     position(("R", call.name, k), a, item, a.span)
@@ -191,7 +196,9 @@ class DomainInference:
             if dom.grows:
                 dom.add(key)
             elif dom.index(key) is None:
-                raise self.error(f"'{key}' is not in domain {dom.name}", node.span)
+                span = arg_span(*node, self.sources[node[0].span.file]) if isinstance(node, tuple) \
+                    else node.span
+                raise self.error(f"'{key}' is not in domain {dom.name}", span)
         finished = set()
         for rel in self.relations.values():
             rel.domains = [self.uf.domain_of(("R", rel.name, k)) for k in range(rel.arity)]

@@ -5,6 +5,7 @@ equations give their left sides."""
 from __future__ import annotations
 
 import functools
+import math
 
 from ..syntax import nodes as N
 
@@ -160,6 +161,9 @@ class StaticShapes:
                 dims.append(None)
         if t.decl.init is not None:
             got = value_shape(t.decl.init, self.error)
+            if got is not None and dims and None not in dims and len(got) != len(dims) and \
+                    math.prod(got) == math.prod(dims):
+                got = tuple(dims)          # a flat literal takes the declared shape (as the seed's)
             if got is not None:
                 if len(got) != len(dims) or any(a is not None and a != b for a, b in zip(dims, got)):
                     raise self.error(f"'{t.name}' is declared {t.dtype}{fmt_shape(dims)} but its "

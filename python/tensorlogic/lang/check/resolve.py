@@ -14,8 +14,9 @@ class Scope:
     """Names bound by `let`, parameters, loop variables and assignments in one function-like body.
     The top level has no local scope: its variables are the program's global variables."""
 
-    def __init__(self, names=()):
+    def __init__(self, names=(), types=None):
         self.names = set(names)
+        self.types = dict(types or {})      # variable -> struct it certainly holds
 
 
 class Resolver:
@@ -29,16 +30,22 @@ class Resolver:
                         self.named_sizes.setdefault(dim.value, []).append(dim)
                 if t.decl.init is not None:
                     self.r_root(t.decl.init, None)
-        for fn in self.functions.values():
+        for fn in list(self.functions.values()) + list(self.methods.values()) + list(self.drops.values()):
             scope = self.local_scope(fn.body, [p.name for p in fn.params])
+            for k, p in enumerate(fn.params):
+                if p.name == "self" and k == 0 and fn.owner is not None:
+                    scope.types["self"] = fn.owner
+                elif p.type is not None and p.type.dtype in self.structs:
+                    scope.types[p.name] = p.type.dtype
             fn.local_names = scope.names
             self.r_block(fn.body, scope, in_fn=True)
         for item in items:
-            if isinstance(item, (N.DomainDecl, N.RelationDecl, N.TensorDecl, N.FnDecl)):
+            if isinstance(item, (N.DomainDecl, N.RelationDecl, N.TensorDecl, N.FnDecl,
+                                 N.StructDecl, N.ImplBlock, N.Load)):
                 continue
             if isinstance(item, N.Rule):
                 self.r_rule(item)
-            elif item in self.fact_stmts:
+            elif item in self.fact_stmts or isinstance(item, N.Facts):
                 continue
             elif isinstance(item, N.Assign) and self.is_equation(item):
                 self.r_equation(item, None)
@@ -49,7 +56,7 @@ class Resolver:
                     else:
                         self.r_stmt(s, None)
                 for s in item.settings:
-                    self.r_setting(s)
+                    self.r_setting(s, None)
             elif isinstance(item, (N.MainBlock, N.TestBlock)):
                 scope = self.local_scope(item.body, [])
                 item.local_names = scope.names
@@ -67,7 +74,7 @@ class Resolver:
                     names.add(n.name)
                 elif isinstance(n, N.For):
                     names.add(n.var)
-                elif isinstance(n, N.Assign):
+                elif isinstance(n, N.Assign) and not isinstance(n.target, N.Member):
                     t = target_name(n)
                     if t not in self.global_vars and t not in self.tensors:
                         names.add(t)
@@ -95,7 +102,15 @@ class Resolver:
         if isinstance(s, N.Let):
             if s.type is not None:
                 self.check_type(s.type)
-            self.r_root(s.value, scope)
+            if s.value is not None:
+                self.r_root(s.value, scope)
+            if scope is not None:
+                kind = s.type.dtype if s.type is not None and s.type.dtype in self.structs else \
+                    (self.static_type(s.value, scope) if s.value is not None else None)
+                if kind is not None:
+                    scope.types[s.name] = kind
+                else:
+                    scope.types.pop(s.name, None)
         elif isinstance(s, N.Assign):
             self.r_assign(s, scope)
         elif isinstance(s, N.ExprStmt):
@@ -110,12 +125,27 @@ class Resolver:
             self.r_root(s.cond, scope)
             self.r_block(s.then, scope, in_fn)
             self.r_block(s.orelse or [], scope, in_fn)
-        elif isinstance(s, N.While):
-            self.r_root(s.cond, scope)
+        elif isinstance(s, (N.While, N.For)):
+            self.r_root(s.cond if isinstance(s, N.While) else s.iterable, scope)
+            self.loops += 1
+            try:
+                self.r_block(s.body, scope, in_fn)
+            finally:
+                self.loops -= 1
+        elif isinstance(s, (N.Break, N.Continue)):
+            if not self.loops:
+                raise self.error(f"`{'break' if isinstance(s, N.Break) else 'continue'}` outside a "
+                                 f"loop", s.span)
+        elif isinstance(s, N.Block):
             self.r_block(s.body, scope, in_fn)
-        elif isinstance(s, N.For):
-            self.r_root(s.iterable, scope)
-            self.r_block(s.body, scope, in_fn)
+        elif isinstance(s, N.Learn):
+            for b in s.body:
+                self.r_stmt(b, scope, in_fn)
+            for setting in s.settings:
+                self.r_setting(setting, scope)
+            self.learns.append(s)
+        elif isinstance(s, N.Load):
+            raise self.error("`load` must be written at the top level", s.span)
         elif isinstance(s, N.Return):
             if not in_fn:
                 raise self.error("`return` outside a function", s.span)
@@ -128,12 +158,17 @@ class Resolver:
 
     def r_assign(self, a: N.Assign, scope):
         """An assignment run as a statement (not an equation)."""
+        if isinstance(a.target, N.Member):
+            self.r_member(a.target, scope)
+            self.r_root(a.value, scope)
+            return
         name = target_name(a)
         info = self.tensors.get(name)
         if info is not None and info.derived and not self.bound(name, scope):
             raise self.error(f"'{name}' is defined by an equation at line "
                              f"{info.equations[0].span.line}; it cannot be assigned", a.target.span)
-        if info is not None and info.mode == "learnable" and not self.bound(name, scope):
+        if info is not None and info.mode == "learnable" and not self.bound(name, scope) and \
+                info.decl.init is not None:
             raise self.error(f"'{name}' is learnable; only `learn` changes it", a.target.span)
         if name in self.declared_at and name not in self.tensors and not self.bound(name, scope):
             what, where = self.declared_at[name]
@@ -168,9 +203,9 @@ class Resolver:
         for item in a.target.groups[0]:
             self.r_index_expr(item.expr, None, lhs=True)
 
-    def r_setting(self, s: N.Setting):
+    def r_setting(self, s: N.Setting, scope):
         if s.key not in ("optimizer", "scheduler"):
-            self.r_root(s.value, None)
+            self.r_root(s.value, scope)
             return
         call = s.value
         if not isinstance(call, N.Call):
@@ -178,10 +213,10 @@ class Resolver:
                              f"{'adam(lr: 0.01)' if s.key == 'optimizer' else 'cosine(t_max: 100)'}",
                              s.value.span)
         for a in call.args:
-            self.r_root(a, None)
+            self.r_root(a, scope)
         for k in call.kwargs:
             if not (s.key == "scheduler" and isinstance(k.value, N.Name) and k.value.id in self.functions):
-                self.r_root(k.value, None)
+                self.r_root(k.value, scope)
 
     def r_value_name(self, e: N.Name, scope):
         name = e.id
@@ -203,6 +238,12 @@ class Resolver:
             self.r_index(e, scope)
         elif isinstance(e, N.Call):
             self.r_call(e, scope)
+        elif isinstance(e, N.StructLit):
+            self.r_struct_lit(e, scope)
+        elif isinstance(e, N.Member):
+            self.r_member(e, scope)
+        elif isinstance(e, N.MethodCall):
+            self.r_method_call(e, scope)
         elif isinstance(e, (N.Num, N.Str, N.Bool)):
             return
         else:
@@ -293,7 +334,9 @@ class Resolver:
 
     def r_call(self, c: N.Call, scope):
         name = c.name
-        if name in self.functions and not self.bound(name, scope):
+        if "::" in name:
+            self.r_path_call(c, scope)
+        elif name in self.functions and not self.bound(name, scope):
             c.kind = "fn"
             fn = self.functions[name]
             params = [p.name for p in fn.params]

@@ -119,8 +119,7 @@ class Stratifier:
         graph = Graph()
         fn_reads = self.function_reads()
         for rel in self.relations.values():
-            if rel.rules or rel.facts or rel.decl:
-                graph.add_node(rel.name)
+            graph.add_node(rel.name)
             for r in rel.rules:
                 for lit in r.body:
                     e = lit.expr

@@ -4,17 +4,18 @@ of an indexed argument; `softmax`, `log_softmax` and `lnorm` normalise along the
 from __future__ import annotations
 
 import builtins as _py
+import contextlib
 import sys
 
 import numpy as np
 
-import tensorlogic as tl
-
 from ..check import catalog
-from ..errors import format_diagnostic
+from ..engine import tl
+from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagnostic
 from .labelled import Labelled, broadcast_pair, is_tensor
+from .seed_ops import SEED_OPS, TENSOR_ARGS
 from .show import plain, show
-from .values import item, truth
+from .values import as_tensor, kind, scalar, truth
 
 LNORM_EPS = 1e-5
 
@@ -57,23 +58,61 @@ def _engine(name):
 
 
 def call_builtin(ev, node, args, kwargs, fr):
-    name = node.name
+    name = getattr(node, "builtin", None) or node.name
     special = _SPECIAL.get(name)
     if special is not None:
-        return special(ev, node, args, kwargs, fr)
+        with _engine_errors(ev, name, node, args):
+            return special(ev, node, args, kwargs, fr)
     if any(isinstance(a, Labelled) for a in args):
-        return _labelled_call(ev, node, args, kwargs, fr)
-    f = tl.cat if name == "concat" else (_LANG_ELEMENTWISE.get(name) or _engine(name))
+        with _engine_errors(ev, name, node, args):
+            return _labelled_call(ev, node, args, kwargs, fr)
+    f = tl.cat if name == "concat" else (SEED_OPS.get(name) or _LANG_ELEMENTWISE.get(name) or _engine(name))
     if f is None:
         raise ev.error(f"the engine has no '{name}'", node.name_span)
-    args = [_as_engine_arg(a) for a in args]
-    if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
-        args[0] = tl.tensor(args[0], dtype=tl.float16)
-    try:
+    with _engine_errors(ev, name, node, args):
+        if name in SEED_OPS:
+            args = [as_tensor(a) if k in TENSOR_ARGS.get(name, ()) and a is not None else a
+                    for k, a in enumerate(args)]
+        else:
+            args = [_sizes(a) if name in _TAKES_SIZES else _as_engine_arg(a) for a in args]
+            if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
+                args[0] = as_tensor(args[0])
         return f(*args, **kwargs)
-    except (TypeError, ValueError, RuntimeError, IndexError) as err:
+
+
+@contextlib.contextmanager
+def _engine_errors(ev, name, node, args):
+    """Whatever the engine raises for a built-in's arguments, as a TensorLogicTypeError at the call."""
+    try:
+        yield
+    except (TensorLogicTypeError, TensorLogicRuntimeError, AssertionError):
+        raise
+    except AttributeError:          # a number or string where the op needs a tensor
+        kinds = ", ".join(kind(a) for a in args)
+        raise ev.error(f"{name} cannot take ({kinds}): one of them must be a tensor", node.span) from None
+    except Exception as err:        # the engine's own message, at the call's location
         raise ev.error(f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
                        node.span) from None
+
+
+def call_tensor_method(ev, node, obj, args, kwargs):
+    """`x.view([2, 3])`, `x.contiguous()`: the tensor's own method, as in PyTorch."""
+    with _engine_errors(ev, node.name, node, [obj] + args):
+        convert = _sizes if node.name in _TAKES_SIZES else _as_engine_arg
+        return getattr(obj, node.name)(*[convert(a) for a in args], **kwargs)
+
+
+# Built-ins whose list arguments are sizes, as PyTorch accepts them (`ones([2, 3])`,
+# `reshape(x, [3, 2])`): the seed writes sizes as floats too (`[seq, 32.0]`).
+_TAKES_SIZES = {"zeros", "ones", "empty", "full", "rand", "randn", "randint", "reshape", "view",
+                "broadcast_to", "expand", "permute"}
+
+
+def _sizes(a):
+    if isinstance(a, (list, tuple)) and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                            and float(x).is_integer() for x in a):
+        return tuple(int(x) for x in a)
+    return _as_engine_arg(a)
 
 
 _NEEDS_TENSOR = catalog.ELEMENTWISE | {"softmax", "log_softmax", "sum", "mean", "amax", "amin",
@@ -85,12 +124,12 @@ def _as_engine_arg(a):
     if isinstance(a, list):
         if any(is_tensor(x) or isinstance(x, Labelled) for x in a):
             return [x.t if isinstance(x, Labelled) else x for x in a]
-        return tl.tensor(a, dtype=tl.float16)
+        return as_tensor(a)
     return a
 
 
 def _labelled_call(ev, node, args, kwargs, fr):
-    name = node.name
+    name = getattr(node, "builtin", None) or node.name
     if name in catalog.NORMALISING:
         x = args[0]
         if not isinstance(x, Labelled):
@@ -147,12 +186,39 @@ def _print(ev, node, args, kwargs, fr):
 
 def _assert(ev, node, args, kwargs, fr):
     if not truth(args[0], node.args[0].span, ev):
-        message = "assertion failed" + (f": {args[1]}" if len(args) > 1 else "")
-        file = node.span.file or ev.model.filename
-        err = AssertionError(format_diagnostic(message, file, node.span, ev.model.sources.get(file)))
-        err.lineno, err.offset = node.span.line, node.span.column
-        raise err
+        raise _failed(ev, node, "assertion failed" + (f": {args[1]}" if len(args) > 1 else ""))
     return None
+
+
+def _assert_eq(ev, node, args, kwargs, fr):
+    """`assert_eq(a, b)`: equal within f16 rounding (strings and booleans exactly)."""
+    a, b = (_plain(ev, node, v) for v in args[:2])
+    if isinstance(a, str) or isinstance(b, str):
+        same = a == b
+    else:
+        try:
+            x, y = (np.reshape(as_tensor(v).float().numpy(), -1) for v in (a, b))
+        except TypeError:
+            same = a == b
+        else:
+            same = x.shape == y.shape and bool(np.allclose(x, y, rtol=2e-3, atol=2e-3))
+    if not same:
+        raise _failed(ev, node, f"assertion failed: {show(a)} != {show(b)}" +
+                      (f": {args[2]}" if len(args) > 2 else ""))
+    return None
+
+
+def _panic(ev, node, args, kwargs, fr):
+    """`panic(message)`: stops the program with a located TensorLogicRuntimeError."""
+    raise ev.rt.budget.error("panic" + (f": {' '.join(show(a) for a in args)}" if args else ""),
+                             node.span)
+
+
+def _failed(ev, node, message):
+    file = node.span.file or ev.model.filename
+    err = AssertionError(format_diagnostic(message, file, node.span, ev.model.sources.get(file)))
+    err.lineno, err.offset = node.span.line, node.span.column
+    return err
 
 
 def _plain(ev, node, v):
@@ -184,7 +250,7 @@ def _len(ev, node, args, kwargs, fr):
 
 def _range(ev, node, args, kwargs, fr):
     try:
-        return _py.range(*[int(item(a)) for a in args])
+        return _py.range(*[int(scalar(a)) for a in args])
     except (TypeError, ValueError) as err:
         raise ev.error(f"range: {err}", node.span) from None
 
@@ -235,7 +301,7 @@ def _einsum(ev, node, args, kwargs, fr):
 
 
 _SPECIAL = {
-    "print": _print, "assert": _assert, "shape": _shape, "len": _len, "range": _range,
+    "print": _print, "assert": _assert, "assert_eq": _assert_eq, "panic": _panic, "shape": _shape, "len": _len, "range": _range,
     "float": _convert(float), "int": _convert(int), "str": _convert(str), "bool": _convert(bool),
     "item": _item_of, "tolist": _tolist, "lnorm": _lnorm_plain, "sig": _sig_plain,
     "einsum": _einsum,

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import tensorlogic as tl
-
 from ..check.contraction import var_names
+from ..engine import tl
 from ..syntax import nodes as N
 from .builtins import step
 from .labelled import Labelled, expand_to, project
@@ -27,6 +26,10 @@ def facts_tensor(rel):
         for d, a in zip(rel.domains, call.args):
             idx.append(d.index(_const_key(a)))
         arr[tuple(idx)] = 1
+    for row in rel.fact_rows:
+        arr[tuple(d.index(key) for d, key in zip(rel.domains, row))] = 1
+    for rows in rel.rows:
+        arr[tuple(rows.T)] = 1
     return tl.tensor(arr, dtype=tl.float16)
 
 
@@ -137,6 +140,7 @@ class Datalog:
             linear = all(sum(self.form(r).atom_name(a) in names for a in self.form(r).atoms) == 1
                          for rules in recursive_rules.values() for r in rules)
             for _ in range(limit):
+                self.rt.budget.tick(rels[0].span)
                 new = {}
                 for rel in rels:
                     acc = None

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-import tensorlogic as tl
-
+from ..check import catalog
 from ..check.contraction import var_names
 from ..check.indices import SizeEnv, snippet
+from ..engine import tl
 from ..syntax import nodes as N
-from .builtins import call_builtin
+from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
-from .values import as_tensor, is_scalar, item, truth
+from .structs import field, method_of, new_struct
+from .values import as_tensor, is_scalar, kind, scalar, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -179,7 +180,10 @@ class Evaluator:
             if isinstance(e, N.Index):
                 lab = self.eval(e, fr)
                 if not isinstance(lab, Labelled):
-                    return np.asarray(int(item(lab)))
+                    try:
+                        return np.asarray(int(scalar(lab)))
+                    except (TypeError, ValueError):
+                        raise self.error("an index must be an integer", e.span) from None
                 arr = lab.t.numpy().astype(np.int64)
                 positions = [labels.index(l) for l in lab.labels]
                 arr = arr.transpose(np.argsort(positions))
@@ -205,8 +209,10 @@ class Evaluator:
         elif isinstance(e, N.Name) and e.role == "const":
             key = e.key
         else:
-            key = self.eval(e, fr)
-            key = item(key)
+            try:
+                key = scalar(self.eval(e, fr))
+            except TypeError:
+                raise self.error("an index here must be a single number or constant", e.span) from None
             if isinstance(key, float) and key.is_integer():
                 key = int(key)
         if domain is not None:
@@ -244,13 +250,13 @@ class Evaluator:
     def e_Prefix(self, e, fr):
         v = self.eval(e.operand, fr)
         for op in reversed(e.ops):
-            if op == "-":
-                v = _map(v, lambda t: -t)
-            elif op == "!":
-                if isinstance(v, (bool, int, float)):
-                    v = not v
-                else:
-                    v = _map(v, lambda t: 1 - t)
+            try:
+                if op == "-":
+                    v = _map(v, lambda t: -t)
+                elif op == "!":
+                    v = (not v) if isinstance(v, (bool, int, float)) else _map(v, lambda t: 1 - t)
+            except (TypeError, ValueError, RuntimeError):
+                raise self.error(f"'{op}' cannot apply to {kind(v)}", e.span) from None
         return v
 
     def e_Power(self, e, fr):
@@ -320,8 +326,11 @@ class Evaluator:
             key = []
             for k, item in enumerate(group):
                 if isinstance(item, N.Slice):
-                    parts = [None if p is None else int(item(self.eval(p, fr))) for p in
-                             (item.start, item.stop, item.step)]
+                    try:
+                        parts = [None if p is None else int(scalar(self.eval(p, fr))) for p in
+                                 (item.start, item.stop, item.step)]
+                    except (TypeError, ValueError):
+                        raise self.error("a slice takes integers", item.span) from None
                     key.append(slice(*parts))
                 else:
                     dom = domains[k] if (g == 0 and domains and k < len(domains)) else None
@@ -341,7 +350,29 @@ class Evaluator:
         kwargs = {k.name: self.eval(k.value, fr) for k in e.kwargs}
         if e.kind == "fn":
             return self.rt.call_function(self.model.functions[e.name], args, kwargs, e)
+        if e.kind == "assoc":
+            return self.rt.call_function(self.model.methods[tuple(e.name.split("::", 1))], args, kwargs, e)
         return call_builtin(self, e, args, kwargs, fr)
+
+    def e_StructLit(self, e, fr):
+        return new_struct(self, e, fr)
+
+    def e_Member(self, e, fr):
+        return field(self, e, self.eval(e.obj, fr))
+
+    def e_MethodCall(self, e, fr):
+        obj = self.eval(e.obj, fr)
+        args = [self.eval(a, fr) for a in e.args]
+        kwargs = {k.name: self.eval(k.value, fr) for k in e.kwargs}
+        m = method_of(self.model, obj, e.name)
+        if m is not None:
+            return self.rt.call_function(m, [obj] + args, kwargs, e)
+        if e.kind == "method" or e.name not in catalog.BUILTINS:
+            raise self.error(f"{getattr(obj, 'type', type(obj).__name__)} has no method '{e.name}'",
+                             e.name_span)
+        if is_tensor(obj) and callable(getattr(obj, e.name, None)):
+            return call_tensor_method(self, e, obj, args, kwargs)
+        return call_builtin(self, e, [obj] + args, kwargs, fr)
 
     # ---- index notation -------------------------------------------------------------------------
     def ref(self, t, exprs, domains, fr, node) -> Labelled:
@@ -422,16 +453,19 @@ class Evaluator:
     def binop(self, op, a, b, span):
         if isinstance(a, Labelled) or isinstance(b, Labelled):
             return self.labelled_binop(op, a, b, span)
-        if isinstance(a, (list, tuple)) and op != "+" or isinstance(b, (list, tuple)) and op != "+":
-            a, b = _tensorish(a), _tensorish(b)
+        if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+            try:        # list literals are tensors in arithmetic: [1, 2] + [1, 1] is [2, 3]
+                a, b = _tensorish(a), _tensorish(b)
+            except (TypeError, ValueError, OverflowError) as err:
+                raise self.error(f"'{op}': {str(err).splitlines()[0]}", span) from None
         try:
             return _apply(op, a, b)
         except ZeroDivisionError:
             raise self.error("division by zero", span) from None
-        except (ValueError, RuntimeError) as err:
+        except (ValueError, RuntimeError, OverflowError) as err:
             raise self.error(f"'{op}' cannot combine these values: {_short(err)}", span) from None
         except TypeError:
-            raise self.error(f"'{op}' cannot combine {_kind(a)} and {_kind(b)}", span) from None
+            raise self.error(f"'{op}' cannot combine {kind(a)} and {kind(b)}", span) from None
 
     def labelled_binop(self, op, a, b, span):
         if op == "@":
@@ -503,13 +537,6 @@ def _index_py(v, key):
     for k in key:
         v = v[k]
     return v
-
-
-def _kind(v):
-    if is_tensor(v):
-        return f"a tensor of shape {list(v.shape)}"
-    return {str: "a string", bool: "a boolean", int: "a number", float: "a number",
-            list: "a list", tuple: "a tuple"}.get(type(v), type(v).__name__)
 
 
 def _short(err):

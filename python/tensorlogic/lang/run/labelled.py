@@ -7,7 +7,7 @@ import string
 
 import numpy as np
 
-import tensorlogic as tl
+from ..engine import tl
 
 LETTERS = string.ascii_letters
 

@@ -7,12 +7,11 @@ import sys
 
 from tqdm import tqdm
 
-import tensorlogic as tl
-
 from ..check import catalog
+from ..engine import tl
 from ..syntax import nodes as N
 from .labelled import Labelled, is_tensor
-from .values import item
+from .values import scalar
 
 DEFAULT_EPOCHS = 100
 DEFAULT_OPTIMIZER = ("Adam", {"lr": 0.01})
@@ -33,14 +32,14 @@ def _call_kwargs(rt, call, cls, accepted_names):
     return out
 
 
-def _value(rt, e):
-    v = rt.evaluator.value(e)
+def _value(rt, fr, e):
+    v = rt.evaluator.value(e, fr.locals, fr.local_names) if fr is not None else rt.evaluator.value(e)
     if isinstance(v, Labelled):
         v = v.t
     return v
 
 
-def build_optimizer(rt, setting, params):
+def build_optimizer(rt, fr, setting, params):
     if setting is None:
         name, kwargs = DEFAULT_OPTIMIZER
         return getattr(tl.optim, name)(params, **kwargs)
@@ -50,14 +49,14 @@ def build_optimizer(rt, setting, params):
     if cls is None:
         raise rt.error(f"tl.optim has no {name}", call.name_span)
     raw = _call_kwargs(rt, call, cls, catalog.OPTIMIZERS[name])
-    kwargs = {k: _py(_value(rt, v)) for k, v in raw.items()}
+    kwargs = {k: _py(_value(rt, fr, v)) for k, v in raw.items()}
     try:
         return cls(params, **kwargs)
     except (TypeError, ValueError) as err:
         raise rt.error(f"{name}: {err}", call.span) from None
 
 
-def build_scheduler(rt, setting, optimizer):
+def build_scheduler(rt, fr, setting, optimizer):
     if setting is None:
         return None
     call = setting.value
@@ -70,9 +69,9 @@ def build_scheduler(rt, setting, optimizer):
     for k, v in raw.items():
         if name == "LambdaLR" and isinstance(v, N.Name) and v.id in rt.model.functions:
             fn = rt.model.functions[v.id]
-            kwargs[k] = (lambda epoch, fn=fn, node=v: float(item(rt.call_function(fn, [epoch], {}, node))))
+            kwargs[k] = (lambda epoch, fn=fn, node=v: float(scalar(rt.call_function(fn, [epoch], {}, node))))
         else:
-            kwargs[k] = _py(_value(rt, v))
+            kwargs[k] = _py(_value(rt, fr, v))
     try:
         return sched(optimizer, **kwargs)
     except (TypeError, ValueError) as err:
@@ -94,26 +93,30 @@ def _progress(epochs, enabled):
                 disable=None if enabled is None else not enabled, mininterval=0.25, leave=True)
 
 
-def run_learn(rt, node):
+def run_learn(rt, node, fr=None):
     settings = {s.key: s for s in node.settings}
-    names = [n for n, t in rt.model.tensors.items() if t.mode == "learnable"]
+    names = [n for n, t in rt.model.tensors.items() if t.mode == "learnable" and
+             (n in rt.leaves or t.decl.init is not None)]
     params = [rt.leaf(n) for n in names]
-    optimizer = build_optimizer(rt, settings.get("optimizer"), params)
-    scheduler = build_scheduler(rt, settings.get("scheduler"), optimizer)
-    epochs = int(_py(_value(rt, settings["epochs"].value))) if "epochs" in settings else DEFAULT_EPOCHS
-    clip = _py(_value(rt, settings["clip_grad_norm"].value)) if "clip_grad_norm" in settings else None
-    progress = bool(_py(_value(rt, settings["progress"].value))) if "progress" in settings else None
+    optimizer = build_optimizer(rt, fr, settings.get("optimizer"), params)
+    scheduler = build_scheduler(rt, fr, settings.get("scheduler"), optimizer)
+    epochs = _setting(rt, fr, settings, "epochs", int, DEFAULT_EPOCHS)
+    if epochs < 0:
+        raise rt.error(f"`epochs` cannot be negative ({epochs})", settings["epochs"].value.span)
+    clip = _setting(rt, fr, settings, "clip_grad_norm", float, None)
+    progress = _setting(rt, fr, settings, "progress", bool, None)
     objective = settings["objective"].value
-    statements = [s for s in node.body if not (isinstance(s, N.Assign) and _is_definition(rt, s))]
+    statements = [s for s in node.body if not (isinstance(s, N.Assign) and _is_definition(rt, s, fr))]
     bar = _progress(epochs, progress)
     loss_value = None
     try:
         for epoch in range(epochs):
+            rt.budget.tick(node.span)
             _touch(rt, names)
             with tl.enable_grad():
                 for s in statements:
-                    rt.exec_stmt(s, None)
-                loss = _value(rt, objective)
+                    rt.exec_stmt(s, fr)
+                loss = _value(rt, fr, objective)
                 if not is_tensor(loss):
                     raise rt.error("the objective does not depend on a learnable tensor", objective.span)
                 if loss.ndim > 0:
@@ -138,7 +141,20 @@ def run_learn(rt, node):
     return loss_value
 
 
-def _is_definition(rt, s):
+def _setting(rt, fr, settings, key, convert, default):
+    if key not in settings:
+        return default
+    value = _py(_value(rt, fr, settings[key].value))
+    try:
+        return convert(value)
+    except (TypeError, ValueError):
+        raise rt.error(f"`{key}` takes a {convert.__name__}, not {value!r}", settings[key].value.span) from None
+
+
+def _is_definition(rt, s, fr):
+    """An equation of the learn block (evaluated when read), not a statement it re-runs."""
+    if fr is not None and fr.locals is not None:
+        return False
     name = s.target.id if isinstance(s.target, N.Name) else s.target.base.id
     return name not in rt.model.global_vars
 

@@ -12,7 +12,7 @@ from ..syntax import nodes as N
 from .labelled import (Labelled, broadcast_pair, expand_to, gather_axis, einsum, onehot, permuted,
                        project, selection)
 
-import tensorlogic as tl
+from ..engine import tl
 
 
 # ---- left sides ---------------------------------------------------------------------------------

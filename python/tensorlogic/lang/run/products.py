@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import tensorlogic as tl
-
+from ..engine import tl
 from ..syntax import nodes as N
 from .labelled import Labelled, einsum, project
 

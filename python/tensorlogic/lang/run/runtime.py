@@ -5,22 +5,27 @@ from __future__ import annotations
 import contextlib
 import warnings
 
-import tensorlogic as tl
-
+from ..check.checker import DTYPES
 from ..check.indices import fmt_shape, snippet
 from ..check.strata import is_recursive
-from ..errors import TensorLogicTypeError
+from ..engine import tl
+from ..errors import TensorLogicRuntimeError, TensorLogicTypeError
 from ..syntax import nodes as N
 from .datalog import Datalog, FixpointLimitWarning, _with_missing, facts_tensor, query_rows
 from .evaluate import Evaluator, Frame
 from .labelled import Labelled, is_tensor, project
 from .learn import run_learn
+from .limits import DEFAULT_MAX_STEPS, Budget
+from .loading import load_into
 from .placement import PROJECTION, classify_lhs, extent, place
 from .products import Products
 from .show import plain, show, show_relation, show_rows
-from .values import truth
+from .structs import drop_locals, set_field
+from .values import as_tensor, truth
 
 DEFAULT_MAX_ITERATIONS = 1000
+# Nested calls of user functions; each takes ~25 Python frames, so Program.run raises Python's
+# recursion limit to fit (see program.py).
 MAX_CALL_DEPTH = 150
 
 
@@ -29,10 +34,20 @@ class _Return(Exception):
         self.value = value
 
 
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
 class Runtime:
-    def __init__(self, model, max_iterations=DEFAULT_MAX_ITERATIONS):
+    def __init__(self, model, max_iterations=DEFAULT_MAX_ITERATIONS, max_steps=DEFAULT_MAX_STEPS,
+                 time_limit=None):
         self.model = model
         self.max_iterations = max_iterations
+        self.budget = Budget(model, max_steps, time_limit)
         self.evaluator = Evaluator(self)
         self.datalog = Datalog(self)
         self.products = Products(self)
@@ -88,7 +103,10 @@ class Runtime:
             self.globals[name] = value
         elif name in self.model.tensors and not self.model.tensors[name].derived:
             info = self.model.tensors[name]
-            self.leaves[name] = self.conform(info, value, span)
+            value = self.conform(info, value, span)
+            if info.mode == "learnable":
+                value = value.detach().requires_grad_(True)
+            self.leaves[name] = value
         else:
             raise self.error(f"'{name}' cannot be assigned", span)
         self.versions[name] = self.versions.get(name, 0) + 1
@@ -131,6 +149,36 @@ class Runtime:
                 out.append(None)
         return tuple(out)
 
+    def as_dtype(self, value, dtype, span, what):
+        if not is_tensor(value):
+            try:
+                return as_tensor(value, dtype)
+            except (TypeError, ValueError, OverflowError, RuntimeError) as err:
+                raise self.error(f"{what} needs a tensor value: {_first_line(err)}", span) from None
+        return value if value.dtype == dtype else value.to(dtype)
+
+    def spec_shape(self, spec, span):
+        """The shape a type spells, every size known (a domain, a number or a bound named size)."""
+        shape = []
+        for d in spec.dims or ():
+            size = d.value if d.kind == "int" else (
+                self.model.domains[d.value].size if d.kind == "name" and d.value in self.model.domains
+                else self.named_size(d.value) if d.kind == "name" else None)
+            if size is None:
+                raise self.error("a `tensor` declared without a value needs every size known", d.span)
+            shape.append(size)
+        return shape
+
+    def to_declared(self, value, spec, span, what):
+        """`tensor x: T[dims] = v` in a block: v in T's dtype; a flat list or vector holding as many
+        values as the declared shape takes that shape."""
+        value = self.as_dtype(value, _dtype(spec), span, what)
+        declared = []
+        for d in spec.dims or ():
+            declared.append(d.value if d.kind == "int" else self.model.domains[d.value].size
+                            if d.kind == "name" and d.value in self.model.domains else None)
+        return _flat_to(value, tuple(declared))
+
     def named_size(self, name):
         bound = self.globals.get(("size", name))
         return bound[0] if bound else None
@@ -140,18 +188,13 @@ class Runtime:
         if isinstance(value, Labelled):
             value = plain(value)
         dtype = tl.int32 if info.dtype == "int32" else tl.float16
-        if not is_tensor(value):
-            try:
-                value = tl.tensor(value, dtype=dtype)
-            except (TypeError, ValueError, OverflowError) as err:
-                raise self.error(f"'{info.name}' needs a tensor value: {err}", span) from None
-        elif value.dtype != dtype:
-            value = tl.tensor(value.tolist(), dtype=dtype)
+        value = self.as_dtype(value, dtype, span, f"'{info.name}'")
         if info.decl is None:
             return value
         dims = info.decl.type.dims or []
-        shape = tuple(value.shape)
         declared = self.declared_shape(info)
+        value = _flat_to(value, declared)
+        shape = tuple(value.shape)
         if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(declared, shape)):
             raise self.error(f"'{info.name}' is declared {info.dtype}{fmt_shape(declared)} but its "
                              f"value has shape {fmt_shape(shape)}", span)
@@ -159,6 +202,13 @@ class Runtime:
             if d.kind == "name" and d.value not in self.model.domains and self.named_size(d.value) is None:
                 self.globals[("size", d.value)] = (s, d.span)
         return value
+
+    def data_changed(self):
+        """Facts were added (domains may have grown): every relation and definition is recomputed
+        when next read."""
+        self._facts.clear()
+        self.cache.clear()
+        self.products.sparse.clear()
 
     # ---- definitions ----------------------------------------------------------------------------
     def facts(self, rel):
@@ -271,6 +321,8 @@ class Runtime:
             values[m] = tl.zeros(*shape, dtype=tl.float16)
         with self.scc_scope(values):
             for _ in range(self.max_iterations):
+                self.budget.tick(self.model.tensors[comp[0]].span if comp[0] in self.model.tensors
+                                 else self.model.relations[comp[0]].span)
                 new = {}
                 for m in comp:
                     if m in self.model.relations:
@@ -311,13 +363,15 @@ class Runtime:
         if not isinstance(r, Labelled):
             if not items and eq.op == "=":
                 return (r, None, fr, eq)
-            if is_tensor(r) and r.ndim > 0:
+            if not is_tensor(r):
+                r = self.as_dtype(r, tl.float16, eq.value.span, "the right side")
+            if r.ndim > 0:
                 if items:
                     raise self.error("a tensor in index notation needs its indices, like X[i]",
                                      eq.value.span)
                 r = Labelled(r, [f"#all{k}" for k in range(r.ndim)])
             else:
-                r = Labelled(r if is_tensor(r) else tl.full((), float(r), dtype=tl.float16), ())
+                r = Labelled(r, ())
         r = project(r, fr.plan.top | {l for l in r.labels if l.startswith("#all")}, PROJECTION[eq.op])
         domains = getattr(info, "axis_domains", None) if info is not None else None
         axes = classify_lhs(items, domains, lambda e, d: ev.index_value(e, d, fr))
@@ -377,18 +431,27 @@ class Runtime:
         local.update(kwargs)
         for p in fn.params:
             if p.type is not None:
+                if p.type.dims and isinstance(local.get(p.name), (list, tuple)):
+                    local[p.name] = self.as_dtype(local[p.name], _dtype(p.type), node.span,
+                                                  f"argument '{p.name}' of {fn.name}")
                 self.check_type(local[p.name], p.type, node.span, f"argument '{p.name}' of {fn.name}")
         if self.depth >= MAX_CALL_DEPTH:
-            raise RecursionError(self.error(f"calls nested deeper than {MAX_CALL_DEPTH} "
-                                            f"(in '{fn.name}')", node.span).args[0])
+            raise self.budget.error(f"calls nested deeper than {MAX_CALL_DEPTH} (in '{fn.name}'); "
+                                    f"does the recursion have a base case?", node.span)
+        self.budget.tick(node.span)
         self.depth += 1
         fr = Frame(None, None, local, None, fn.local_names)
+        result = None
         try:
             result = self.exec_block(fn.body, fr, value_of_last=True)
         except _Return as r:
             result = r.value
+        except RecursionError:      # Python's own stack ran out before MAX_CALL_DEPTH
+            raise self.budget.error(f"calls nested too deep (in '{fn.name}'); does the recursion "
+                                    f"have a base case?", node.span) from None
         finally:
             self.depth -= 1
+            drop_locals(self, [v for k, v in fr.locals.items() if k not in params], keep=result)
         if fn.ret is not None:
             self.check_type(result, fn.ret, node.span, f"the result of {fn.name}")
         return result
@@ -423,7 +486,8 @@ class Runtime:
         """Gives errors raised by the engine under this node the node's location."""
         try:
             yield
-        except (TensorLogicTypeError, SyntaxError, AssertionError, _Return, KeyboardInterrupt):
+        except (TensorLogicTypeError, TensorLogicRuntimeError, SyntaxError, AssertionError, _Return,
+                _Break, _Continue, KeyboardInterrupt):
             raise
         except Exception as err:
             if getattr(err, "_tl_located", False):
@@ -435,22 +499,32 @@ class Runtime:
             raise
 
     def exec_block(self, stmts, fr, value_of_last=False):
+        """Runs statements; with `value_of_last` (a function body) returns the value of the last
+        one when it is an expression or an assignment (the seed ends functions with `r := ...`)."""
         result = None
         for k, s in enumerate(stmts):
-            last = value_of_last and k == len(stmts) - 1 and isinstance(s, N.ExprStmt)
             with self.at(s.span):
                 v = self.exec_stmt(s, fr)
-            if last:
-                result = v
+            if value_of_last and k == len(stmts) - 1:
+                if isinstance(s, N.ExprStmt):
+                    result = v
+                elif isinstance(s, (N.Let, N.Assign)) and fr is not None and fr.locals is not None:
+                    name = s.name if isinstance(s, N.Let) else getattr(s.target, "id", None)
+                    result = fr.locals.get(name)
         return result
 
     def exec_stmt(self, s, fr):
         ev = self.evaluator
         locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
         if isinstance(s, N.Let):
-            value = ev.value(s.value, locals_, names)
+            if s.value is None:
+                value = tl.zeros(*self.spec_shape(s.type, s.span), dtype=_dtype(s.type))
+            else:
+                value = ev.value(s.value, locals_, names)
             if isinstance(value, Labelled):
                 value = plain(value)
+            if s.declared_tensor:
+                value = self.to_declared(value, s.type, s.span, f"'{s.name}'")
             if s.type is not None:
                 self.check_type(value, s.type, s.span, f"'{s.name}'")
             self.set_var(s.name, value, fr, s.name_span)
@@ -462,12 +536,18 @@ class Runtime:
             self.print_query(s, fr)
         elif isinstance(s, N.If):
             if truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
-                self.exec_block(s.then, fr)
+                self.exec_scoped(s.then, fr)
             elif s.orelse is not None:
-                self.exec_block(s.orelse, fr)
+                self.exec_scoped(s.orelse, fr)
         elif isinstance(s, N.While):
             while truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
-                self.exec_block(s.body, fr)
+                self.budget.tick(s.span)
+                try:
+                    self.exec_scoped(s.body, fr)
+                except _Break:
+                    break
+                except _Continue:
+                    continue
         elif isinstance(s, N.For):
             it = ev.value(s.iterable, locals_, names)
             if is_tensor(it):
@@ -476,20 +556,69 @@ class Runtime:
                 iterator = iter(it)
             except TypeError:
                 raise self.error(f"cannot loop over {type(it).__name__}", s.iterable.span) from None
-            for v in iterator:
-                self.set_var(s.var, v, fr, s.var_span)
-                self.exec_block(s.body, fr)
+            with self.scope(fr, [s.var]):
+                for v in iterator:
+                    self.budget.tick(s.span)
+                    self.set_var(s.var, v, fr, s.var_span)
+                    try:
+                        self.exec_scoped(s.body, fr)
+                    except _Break:
+                        break
+                    except _Continue:
+                        continue
+        elif isinstance(s, N.Break):
+            raise _Break()
+        elif isinstance(s, N.Continue):
+            raise _Continue()
+        elif isinstance(s, N.Block):
+            self.exec_scoped(s.body, fr)
         elif isinstance(s, N.Return):
             raise _Return(None if s.value is None else ev.value(s.value, locals_, names))
         elif isinstance(s, N.MainBlock):
-            self.exec_block(s.body, Frame(None, None, {}, None, s.local_names))
+            self.exec_scope(s.body, s.local_names)
         elif isinstance(s, N.Learn):
-            run_learn(self, s)
+            run_learn(self, s, fr)
+        elif isinstance(s, N.Load):
+            load_into(self, s)
         return None
+
+    def exec_scoped(self, stmts, fr):
+        """A block inside `main`, a test or a function: its `let`s shadow the enclosing
+        variables until it ends (at the top level variables are global and stay)."""
+        with self.scope(fr, [s.name for s in stmts if isinstance(s, N.Let)]):
+            self.exec_block(stmts, fr)
+
+    @contextlib.contextmanager
+    def scope(self, fr, names):
+        if fr is None or fr.locals is None or not names:
+            yield
+            return
+        saved = {n: fr.locals[n] for n in names if n in fr.locals}
+        try:
+            yield
+        finally:
+            for n in names:
+                if n in saved:
+                    fr.locals[n] = saved[n]
+                else:
+                    fr.locals.pop(n, None)
+
+    def exec_scope(self, body, local_names):
+        """The body of `main` or a test: its own variables, dropped (`impl Drop`) at its end."""
+        fr = Frame(None, None, {}, None, local_names)
+        try:
+            self.exec_block(body, fr)
+        finally:
+            drop_locals(self, fr.locals.values())
 
     def exec_assign(self, s, fr):
         """An assignment run as a statement: the right side evaluated now (an indexed or scalar
         left side makes it an equation evaluated once)."""
+        if isinstance(s.target, N.Member):
+            locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
+            obj = self.evaluator.value(s.target.obj, locals_, names)
+            set_field(self.evaluator, s.target, obj, self.evaluator.value(s.value, locals_, names))
+            return
         name = s.target.id if isinstance(s.target, N.Name) else s.target.base.id
         info = self.model.tensors.get(name)
         if fr is not None and fr.locals is not None and name in fr.local_names:
@@ -524,3 +653,23 @@ class Runtime:
 
 def _source_text(model, e):
     return snippet(model.sources, e.span, "value")
+
+
+def _dtype(spec):
+    return tl.int32 if DTYPES.get(spec.dtype) == "int32" else tl.float16
+
+
+def _flat_to(value, declared):
+    """A tensor whose values fill a fully known declared shape of another rank takes that shape
+    (the seed writes `tensor a: float16[2, 3] = [1, 2, 3, 4, 5, 6]`)."""
+    if declared and all(d is not None for d in declared) and tuple(value.shape) != tuple(declared):
+        n = 1
+        for d in declared:
+            n *= d
+        if value.numel() == n and (value.ndim == 1 or len(declared) != value.ndim):
+            return value.reshape(*declared)
+    return value
+
+
+def _first_line(err):
+    return str(err).splitlines()[0] if str(err) else type(err).__name__

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import tensorlogic as tl
-
+from ..engine import tl
 from .labelled import Labelled, is_tensor
 
 
@@ -15,16 +14,26 @@ def is_scalar(v) -> bool:
     return is_tensor(v) and v.ndim == 0
 
 
-def as_tensor(v):
+def as_tensor(v, dtype=None):
+    """A number, a tensor or a (nested) list of them as one tensor (f16 unless `dtype`); list
+    literals are tensors wherever arithmetic meets them."""
+    dtype = dtype or tl.float16
     if is_tensor(v):
-        return v
-    if isinstance(v, (list, tuple, bool, int, float)):
-        return tl.tensor(np.asarray(v, dtype=np.float32).tolist() if not isinstance(v, (bool, int, float))
-                         else float(v), dtype=tl.float16)
+        return v if v.dtype == dtype else v.to(dtype)
+    if isinstance(v, (bool, int, float)):
+        return tl.tensor(float(v) if dtype == tl.float16 else int(v), dtype=dtype)
+    if isinstance(v, (list, tuple)):
+        if any(is_tensor(x) or isinstance(x, (list, tuple)) for x in v):
+            return tl.stack([as_tensor(x, dtype) for x in v])
+        if not all(isinstance(x, (bool, int, float)) for x in v):
+            bad = next(x for x in v if not isinstance(x, (bool, int, float)))
+            raise TypeError(f"a list of numbers is a tensor; this one holds {type(bad).__name__}")
+        arr = np.asarray(v, dtype=np.float32 if dtype == tl.float16 else np.int64)
+        return tl.tensor(arr.tolist(), dtype=dtype)
     raise TypeError(f"not a tensor: {type(v).__name__}")
 
 
-def item(v):
+def scalar(v):
     if is_tensor(v):
         if v.ndim != 0 and (v.ndim != 1 or v.shape[0] != 1):
             raise TypeError("not a scalar")
@@ -41,3 +50,11 @@ def truth(v, span, ev):
                            f"{list(v.shape)}", span)
         return bool(v.item())
     return bool(v)
+
+
+def kind(v) -> str:
+    """What a value is, for messages."""
+    if is_tensor(v):
+        return f"a tensor of shape {list(v.shape)}"
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number",
+            list: "a list", tuple: "a tuple"}.get(type(v), type(v).__name__)

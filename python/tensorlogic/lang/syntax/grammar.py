@@ -7,13 +7,17 @@ statement (so a line ending in `+` or `,` continues), none before `else` or `}`.
 
 Two shift/reduce choices are intended and resolved by shift: `f(x)` is a call (not `f` juxtaposed
 with `(x)`), and `X[i]` indexes `X` (not `X` juxtaposed with a list literal).
+
+`parser.Layout` also makes two tokens the lexer cannot: `GENERICS` (`<T, U>` after a type name, so
+`Box<T>` is not two comparisons) and `SLBRACE` (the `{` of a struct declaration or literal, so
+`Point { x: 1 }` is not `Point` followed by a block).
 """
 
 GRAMMAR = r"""
 start: (_item (_SEP _item)*)?
 
-_item: domain_decl | relation_decl | tensor_decl | fn_decl | main_block | test_block
-     | import_stmt | learn_block | _stmt
+_item: domain_decl | relation_decl | fn_decl | main_block | test_block | import_stmt
+     | struct_decl | impl_block | load_stmt | _stmt
 
 // ---- declarations -------------------------------------------------------------------------
 domain_decl: (DOMAIN | ENTITY) NAME (ASSIGN _domain_body)?
@@ -23,11 +27,11 @@ domain_range: int_lit DOTDOT int_lit
 int_lit: MINUS? NUMBER
 ?const: NAME | STRING | int_lit
 
-relation_decl: RELATION NAME LPAR (rel_param (COMMA rel_param)*)? RPAR
-rel_param: NAME (COLON NAME)?
+relation_decl: RELATION NAME LPAR (rel_param (COMMA rel_param)*)? RPAR (EMBED type_spec)?
+rel_param: NAME (COLON (NAME | ENTITY))?
 
 tensor_decl: TENSOR NAME COLON type_spec (LEARNABLE | FROZEN)? (ASSIGN expr)?
-type_spec: NAME (LSQB (dim (COMMA dim)*)? RSQB)?
+type_spec: NAME GENERICS? (LSQB (dim (COMMA dim)*)? RSQB)?
 dim: NUMBER | NAME | QMARK
 
 fn_decl: FN NAME LPAR (param (COMMA param)*)? RPAR (RARROW type_spec)? block
@@ -36,6 +40,11 @@ param: NAME (COLON type_spec)?
 main_block: MAIN block
 test_block: TEST (NAME | STRING) block
 import_stmt: IMPORT STRING
+load_stmt: LOAD NAME NAME STRING
+
+struct_decl: STRUCT NAME GENERICS? SLBRACE (field_decl (COMMA field_decl)* COMMA?)? RBRACE
+field_decl: NAME COLON type_spec LEARNABLE?
+impl_block: IMPL GENERICS? NAME GENERICS? (FOR NAME)? LBRACE (fn_decl (_SEP fn_decl)*)? RBRACE
 
 learn_block: LEARN LBRACE (_learn_item (_lsep _learn_item)* COMMA?)? RBRACE
 _lsep: _SEP | COMMA
@@ -47,7 +56,11 @@ learn_stmt: expr                      -> expr_stmt
 
 // ---- statements ---------------------------------------------------------------------------
 block: LBRACE (_stmt (_SEP _stmt)*)? RBRACE
-_stmt: let_stmt | if_stmt | for_stmt | while_stmt | return_stmt | simple_stmt
+_stmt: let_stmt | if_stmt | for_stmt | while_stmt | return_stmt | break_stmt | continue_stmt
+     | block_stmt | tensor_decl | learn_block | simple_stmt
+break_stmt: BREAK
+continue_stmt: CONTINUE
+block_stmt: block
 let_stmt: LET NAME (COLON type_spec)? ASSIGN expr
 if_stmt: IF expr block (ELSE (block | if_stmt))?
 for_stmt: FOR NAME IN expr block
@@ -57,7 +70,7 @@ return_stmt: RETURN expr?
             | expr _assign_op expr    -> assign
             | expr ARROW body         -> rule
             | literal (COMMA literal)* QMARK -> query
-_assign_op: ASSIGN | PROJ
+_assign_op: ASSIGN | PROJ | COLONEQ
 body: literal (COMMA literal)*
 literal: NOT? expr
 
@@ -74,12 +87,15 @@ prefix: (MINUS | PLUS | BANG)+ power
 ?power: postfix (POW pow_arg)*
 ?pow_arg: postfix | neg_arg
 neg_arg: MINUS postfix
-?postfix: primary | indexed
-indexed: primary (LSQB index_list RSQB)+
+?postfix: primary
+        | postfix LSQB index_list RSQB                  -> indexed
+        | postfix FIELDDOT NAME                         -> member
+        | postfix FIELDDOT NAME LPAR _args? RPAR        -> method_call
 index_list: index_item (COMMA index_item)* COMMA?
 ?index_item: expr             -> index
            | expr DOT         -> marked_index
            | expr? COLON expr? (COLON expr?)? -> slice
+           | expr? PATHSEP expr?              -> slice
 
 ?primary: NAME                -> name
         | NUMBER              -> number
@@ -91,7 +107,13 @@ index_list: index_item (COMMA index_item)* COMMA?
         | LPAR RPAR           -> tuple
         | LPAR expr COMMA (expr (COMMA expr)* COMMA?)? RPAR -> tuple
         | LSQB (expr (COMMA expr)* COMMA?)? RSQB          -> list
-call: NAME LPAR (_arg (COMMA _arg)* COMMA?)? RPAR
+        | struct_lit
+        | path_call
+call: NAME LPAR _args? RPAR
+path_call: NAME GENERICS? PATHSEP NAME LPAR _args? RPAR
+struct_lit: NAME GENERICS? SLBRACE (field_init (COMMA field_init)* COMMA?)? RBRACE
+field_init: NAME COLON expr
+_args: _arg (COMMA _arg)* COMMA?
 _arg: expr | kwarg
 kwarg: NAME (COLON | ASSIGN) expr
 
@@ -103,6 +125,12 @@ FN: "fn"
 MAIN: "main"
 TEST: "test"
 IMPORT: "import"
+LOAD: "load"
+EMBED: "embed"
+STRUCT: "struct"
+IMPL: "impl"
+BREAK: "break"
+CONTINUE: "continue"
 LEARN: "learn"
 LET: "let"
 IF: "if"
@@ -133,7 +161,10 @@ SLASH: "/"
 PERCENT: "%"
 AT: "@"
 DOTDOT: ".."
+FIELDDOT.2: /\.(?=[A-Za-z_])/
 DOT: /\.(?!\.)/
+PATHSEP: "::"
+COLONEQ: ":="
 COLON: ":"
 QMARK: "?"
 LPAR: "("
@@ -147,7 +178,9 @@ NAME: /(?!\d)\w+'*/
 NUMBER: /\d+(\.\d+)?([eE][+-]?\d+)?/
 STRING: /"([^"\\\n]|\\.)*"/
 
-_SEP: /\r?\n|;/
+%declare GENERICS SLBRACE
+
+_SEP: /(\r?\n[ \t\f\r]*)+|;/
 COMMENT: /\/\/[^\n]*/
 BLOCK_COMMENT: /\/\*(.|\n)*?\*\//
 WS: /[ \t\f\r]+/

@@ -121,7 +121,43 @@ class Call(Node):
     args: list["Expr"]
     kwargs: list[KwArg] = field(default_factory=list)
     name_span: Optional[Span] = None
-    kind: Optional[str] = None
+    kind: Optional[str] = None          # "fn", "relation", "builtin" or "assoc" (`Type::function`)
+    builtin: Optional[str] = None       # the built-in a namespaced call names: f16::zeros -> zeros
+
+
+@dataclass(eq=False, kw_only=True)
+class Member(Node):
+    """`obj.name`: a struct's field."""
+    obj: "Expr"
+    name: str
+    name_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class MethodCall(Node):
+    """`obj.name(args)`: a method of the struct `obj` is, or a built-in taking `obj` first
+    (`x.reshape([2, 3]).sum()` is `sum(reshape(x, [2, 3]))`)."""
+    obj: "Expr"
+    name: str
+    args: list["Expr"]
+    kwargs: list[KwArg] = field(default_factory=list)
+    name_span: Optional[Span] = None
+    kind: Optional[str] = None          # set by the checker when it knows: "method" or "builtin"
+
+
+@dataclass(eq=False, kw_only=True)
+class FieldInit(Node):
+    name: str
+    value: "Expr"
+
+
+@dataclass(eq=False, kw_only=True)
+class StructLit(Node):
+    """`Point { x: 1.0, y: 2.0 }` (type arguments of a generic struct are not kept: every value
+    knows its own type)."""
+    name: str
+    fields: list[FieldInit]
+    name_span: Optional[Span] = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -135,7 +171,7 @@ class ListLit(Node):
 
 
 Expr = Union[Name, Num, Str, Bool, BinChain, Compare, Juxt, Prefix, Power, Index, Call, TupleLit,
-             ListLit]
+             ListLit, Member, MethodCall, StructLit]
 
 
 # ---- statements -------------------------------------------------------------------------------
@@ -157,6 +193,17 @@ class Assign(Node):
 class Literal(Node):
     negated: bool
     expr: Expr
+
+
+@dataclass(eq=False, kw_only=True)
+class Facts(Node):
+    """Consecutive top-level lines that are each one fact `name(c1, ..., cn)` (the parser's fast
+    path, syntax/facts.py): `rows` holds their constants (str or int), `lines` their line numbers,
+    `quoted` the (row, position) pairs written as strings."""
+    name: str
+    rows: list[tuple]
+    lines: list[int]
+    quoted: set = field(default_factory=set)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -183,16 +230,18 @@ class Dim(Node):
 
 @dataclass(eq=False, kw_only=True)
 class TypeSpec(Node):
-    dtype: str
+    dtype: str                           # a dtype, a scalar type, a struct or a type parameter
     dims: Optional[list[Dim]] = None     # None: a scalar type without brackets
+    args: list[str] = field(default_factory=list)    # type arguments: `Box<float32>`
 
 
 @dataclass(eq=False, kw_only=True)
 class Let(Node):
     name: str
     type: Optional[TypeSpec]
-    value: Expr
+    value: Optional[Expr]               # None only for `tensor x: T[...]` without a value: zeros
     name_span: Optional[Span] = None
+    declared_tensor: bool = False       # written `tensor x: T[...] = v` (v takes the declared shape)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -221,6 +270,22 @@ class Return(Node):
     value: Optional[Expr]
 
 
+@dataclass(eq=False, kw_only=True)
+class Break(Node):
+    pass
+
+
+@dataclass(eq=False, kw_only=True)
+class Continue(Node):
+    pass
+
+
+@dataclass(eq=False, kw_only=True)
+class Block(Node):
+    """A bare `{ ... }` statement: its `let`s are local to it."""
+    body: list
+
+
 # ---- declarations and blocks ------------------------------------------------------------------
 @dataclass(eq=False, kw_only=True)
 class DomainDecl(Node):
@@ -243,6 +308,7 @@ class RelationDecl(Node):
     name: str
     params: list[RelParam]
     name_span: Optional[Span] = None
+    embed: Optional["TypeSpec"] = None    # the seed's `embed float16[32]`: checked, kept, unused
 
 
 @dataclass(eq=False, kw_only=True)
@@ -252,6 +318,7 @@ class TensorDecl(Node):
     mode: str                           # "learnable" or "frozen"
     init: Optional[Expr]
     name_span: Optional[Span] = None
+    given_later: bool = False           # declared in `main`: a statement there gives its value
 
 
 @dataclass(eq=False, kw_only=True)
@@ -267,6 +334,7 @@ class FnDecl(Node):
     ret: Optional[TypeSpec]
     body: list
     name_span: Optional[Span] = None
+    owner: Optional[str] = None         # set by the checker for a method: the struct it belongs to
 
 
 @dataclass(eq=False, kw_only=True)
@@ -283,6 +351,39 @@ class TestBlock(Node):
 @dataclass(eq=False, kw_only=True)
 class Import(Node):
     path: str
+
+
+@dataclass(eq=False, kw_only=True)
+class Load(Node):
+    """`load Edge from "edges.tsv"`: facts or a tensor's value read from a data file."""
+    name: str
+    path: str
+    name_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class FieldDecl(Node):
+    name: str
+    type: TypeSpec
+    learnable: bool = False
+
+
+@dataclass(eq=False, kw_only=True)
+class StructDecl(Node):
+    name: str
+    type_params: list[str]
+    fields: list[FieldDecl]
+    name_span: Optional[Span] = None
+
+
+@dataclass(eq=False, kw_only=True)
+class ImplBlock(Node):
+    """`impl<T> Box<T> { fn ... }` or `impl Drop for Resource { fn drop(self) ... }`."""
+    type_name: str
+    type_params: list[str]
+    trait: Optional[str]
+    methods: list[FnDecl]
+    name_span: Optional[Span] = None
 
 
 @dataclass(eq=False, kw_only=True)

@@ -10,6 +10,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as N
 from ..errors import Span, TensorLogicSyntaxError, located
+from .facts import split_facts
 from .grammar import GRAMMAR
 
 # Deepest bracket nesting accepted; keeps every later tree walk far from Python's recursion limit.
@@ -17,14 +18,15 @@ MAX_NESTING = 32
 
 _KEYWORDS_CONTINUING = {
     "RELATION", "TENSOR", "FN", "LET", "IF", "FOR", "IN", "WHILE", "IMPORT", "LEARN", "MAIN", "TEST",
-    "ELSE", "NOT", "DOMAIN", "ENTITY",
+    "ELSE", "NOT", "DOMAIN", "ENTITY", "STRUCT", "IMPL", "LOAD", "EMBED",
 }
 # Tokens after which a statement cannot end: a newline after them continues the line.
 _CONTINUING = _KEYWORDS_CONTINUING | {
     "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "AT", "POW", "CMP", "OROR", "ANDAND", "BANG",
     "ASSIGN", "PROJ", "ARROW", "RARROW", "COMMA", "COLON", "DOTDOT", "LBRACE", "LPAR", "LSQB",
+    "COLONEQ", "PATHSEP", "FIELDDOT", "SLBRACE",
 }
-_OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+_OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE", "SLBRACE": "RBRACE"}
 _CLOSE = {"RPAR", "RSQB", "RBRACE"}
 
 
@@ -38,12 +40,15 @@ class Layout:
     """Post-lexer: turns raw newlines and `;` into at most one `_SEP` between statements.
 
     A separator is dropped inside `( )`, `[ ]` and a domain's `{ }`, after a token that cannot end
-    a statement, at the start of input or of a block, and before `}`, `{`, `else` or the end; one
+    a statement, at the start of input or of a block, and before `}`, `else` or the end; one
     is added after a block's `}` when another statement follows on the same line.
     """
     always_accept = ("_SEP",)
 
     def process(self, stream):
+        return self._separators(_type_tokens(stream))
+
+    def _separators(self, stream):
         stack = []          # open brackets: "paren" or "set" (newlines ignored) or "block"
         recent = []         # last three significant token types
         pending = None      # a held separator
@@ -62,11 +67,15 @@ class Layout:
                 pending = pending or tok
                 continue
             if pending is not None:
-                if kind not in ("RBRACE", "LBRACE", "ELSE"):
+                # A `{` after a separator opens a bare block statement (a block's head and its
+                # `{` share a line, as in the seed's programs).
+                if kind not in ("RBRACE", "ELSE"):
                     yield pending
                 pending = None
             if kind in _OPEN:
-                if kind == "LBRACE":
+                if kind == "SLBRACE":
+                    stack.append("paren")
+                elif kind == "LBRACE":
                     is_set = len(recent) >= 3 and recent[-3] in ("DOMAIN", "ENTITY") and \
                         recent[-2] == "NAME" and recent[-1] == "ASSIGN"
                     stack.append("set" if is_set else "block")
@@ -78,6 +87,67 @@ class Layout:
                 closed_block = stack.pop() == "block"
             recent = (recent + [kind])[-3:]
             yield tok
+
+
+_TYPE_ARG_TOKENS = {"NAME", "COMMA", "LSQB", "RSQB", "QMARK", "NUMBER"}
+
+
+def _type_args(token):
+    """`<T, float16[?, ?]>` -> ["T", "float16[?, ?]"]: split at commas outside brackets."""
+    out, depth, cur = [], 0, ""
+    for ch in str(token):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return out + [cur.strip()]
+
+
+def _type_tokens(stream):
+    """Makes `GENERICS` and `SLBRACE` tokens (see grammar.py); needs a few tokens of lookahead."""
+    toks = list(stream)
+    out = []
+    k = 0
+    n = len(toks)
+
+    def after(j):
+        """Index of the first token at or after j that is not a newline."""
+        while j < n and toks[j].type == "_SEP" and str(toks[j]) != ";":
+            j += 1
+        return j
+
+    while k < n:
+        tok = toks[k]
+        prev = out[-1] if out else None
+        if tok.type == "CMP" and str(tok) == "<" and prev is not None and (
+                prev.type == "IMPL" or (prev.type == "NAME" and (str(prev)[:1].isupper() or (
+                    len(out) > 1 and out[-2].type in ("STRUCT", "IMPL"))))):
+            # Type arguments: names, or types with dimensions (`<float16[?, ?], T>`), up to `>`.
+            j, parts = k + 1, []
+            while j < n and toks[j].type in _TYPE_ARG_TOKENS:
+                parts.append(str(toks[j]) + (" " if toks[j].type == "COMMA" else ""))
+                j += 1
+            if parts and toks[j - 1].type in ("NAME", "RSQB") and j < n and str(toks[j]) == ">":
+                out.append(Token.new_borrow_pos("GENERICS", "".join(parts), tok))
+                k = j + 1
+                continue
+        if tok.type == "LBRACE" and prev is not None and prev.type in ("NAME", "GENERICS"):
+            # `struct Name<T> {` or `Name { field: ...`; an impl's or a function's `{` never.
+            back = 2 if prev.type == "NAME" else 3
+            head = out[-back] if len(out) >= back else None
+            declared = head is not None and head.type == "STRUCT"
+            j = after(k + 1)
+            literal = j + 1 < n and toks[j].type == "NAME" and toks[j + 1].type == "COLON" and \
+                not any(t.type == "IMPL" for t in out[-5:])
+            if declared or literal:
+                out.append(Token.new_borrow_pos("SLBRACE", "{", tok))
+                k += 1
+                continue
+        out.append(tok)
+        k += 1
+    return out
 
 
 _lark = None
@@ -181,11 +251,15 @@ class _ToAst(Transformer_NonRecursive):
 
     def relation_decl(self, ch):
         name = _toks(ch, "NAME")[0]
-        return N.RelationDecl(span=self._s(ch), name=str(name), params=_nodes(ch),
-                              name_span=self._t(name))
+        nodes = _nodes(ch)
+        embed = [n for n in nodes if isinstance(n, N.TypeSpec)]
+        return N.RelationDecl(span=self._s(ch), name=str(name),
+                              params=[n for n in nodes if isinstance(n, N.RelParam)],
+                              name_span=self._t(name), embed=embed[0] if embed else None)
 
     def rel_param(self, ch):
         names = _toks(ch, "NAME")
+        # `x: entity` is the seed's spelling of an argument whose domain is inferred.
         return N.RelParam(span=self._s(ch), name=str(names[0]),
                           domain=str(names[1]) if len(names) > 1 else None)
 
@@ -198,7 +272,44 @@ class _ToAst(Transformer_NonRecursive):
                             init=rest[1] if len(rest) > 1 else None, name_span=self._t(name))
 
     def type_spec(self, ch):
-        return N.TypeSpec(span=self._s(ch), dtype=str(ch[0]), dims=_nodes(ch))
+        generics = _toks(ch, "GENERICS")
+        return N.TypeSpec(span=self._s(ch), dtype=str(ch[0]), dims=_nodes(ch),
+                          args=_type_args(generics[0]) if generics else [])
+
+    def struct_decl(self, ch):
+        name = _toks(ch, "NAME")[0]
+        generics = _toks(ch, "GENERICS")
+        return N.StructDecl(span=self._s(ch), name=str(name), fields=_nodes(ch),
+                            type_params=_type_args(generics[0]) if generics else [],
+                            name_span=self._t(name))
+
+    def field_decl(self, ch):
+        return N.FieldDecl(span=self._s(ch), name=str(ch[0]), type=ch[2],
+                           learnable=bool(_toks(ch, "LEARNABLE")))
+
+    def impl_block(self, ch):
+        names = _toks(ch, "NAME")
+        generics = _toks(ch, "GENERICS")
+        trait = str(names[0]) if _toks(ch, "FOR") else None
+        target = names[1] if trait else names[0]
+        return N.ImplBlock(span=self._s(ch), type_name=str(target), trait=trait,
+                           type_params=_type_args(generics[0]) if generics else [],
+                           methods=_nodes(ch), name_span=self._t(target))
+
+    def load_stmt(self, ch):
+        name, word, path = ch[1], ch[2], ch[3]
+        if str(word) != "from":
+            raise _SyntaxProblem(f"expected 'from', found '{word}'", self._t(word))
+        return N.Load(span=self._s(ch), name=str(name), path=_unquote(path), name_span=self._t(name))
+
+    def break_stmt(self, ch):
+        return N.Break(span=self._s(ch))
+
+    def continue_stmt(self, ch):
+        return N.Continue(span=self._s(ch))
+
+    def block_stmt(self, ch):
+        return N.Block(span=ch[0].span, body=list(ch[0]))
 
     def dim(self, ch):
         tok = ch[0]
@@ -325,7 +436,33 @@ class _ToAst(Transformer_NonRecursive):
         return N.Power(span=self._s(ch), operands=ch[0::2])
 
     def indexed(self, ch):
-        return N.Index(span=self._s(ch), base=ch[0], groups=[c for c in ch[1:] if isinstance(c, list)])
+        base, lsqb, group = ch[0], ch[1], ch[2]
+        if isinstance(base, N.Index) and base.span.end_line == lsqb.line and \
+                base.span.end_column == lsqb.column:
+            # `X[1][2]` is one Index with two groups (`(X[1])[2]` is not).
+            return N.Index(span=self._s(ch), base=base.base, groups=base.groups + [group])
+        return N.Index(span=self._s(ch), base=base, groups=[group])
+
+    def member(self, ch):
+        return N.Member(span=self._s(ch), obj=ch[0], name=str(ch[2]), name_span=self._t(ch[2]))
+
+    def method_call(self, ch):
+        args, kwargs = _arguments(_nodes(ch[1:]))
+        return N.MethodCall(span=self._s(ch), obj=ch[0], name=str(ch[2]), args=args, kwargs=kwargs,
+                            name_span=self._t(ch[2]))
+
+    def path_call(self, ch):
+        names = _toks(ch, "NAME")
+        args, kwargs = _arguments(_nodes(ch))
+        return N.Call(span=self._s(ch), name=f"{names[0]}::{names[1]}", args=args, kwargs=kwargs,
+                      name_span=self._span_to(names[0], names[1]))
+
+    def struct_lit(self, ch):
+        name = ch[0]
+        return N.StructLit(span=self._s(ch), name=str(name), fields=_nodes(ch), name_span=self._t(name))
+
+    def field_init(self, ch):
+        return N.FieldInit(span=self._s(ch), name=str(ch[0]), value=ch[2])
 
     def index_list(self, ch):
         return _nodes(ch)
@@ -339,9 +476,11 @@ class _ToAst(Transformer_NonRecursive):
     def slice(self, ch):
         parts, current = [], None
         for c in ch:
-            if isinstance(c, Token) and c.type == "COLON":
+            if isinstance(c, Token) and c.type in ("COLON", "PATHSEP"):
                 parts.append(current)
                 current = None
+                if c.type == "PATHSEP":     # `::` is an empty stop between two colons
+                    parts.append(None)
             else:
                 current = c
         parts.append(current)
@@ -374,19 +513,7 @@ class _ToAst(Transformer_NonRecursive):
 
     def call(self, ch):
         name = ch[0]
-        inner = _nodes(ch)
-        args = [c for c in inner if not isinstance(c, N.KwArg)]
-        kwargs = [c for c in inner if isinstance(c, N.KwArg)]
-        if kwargs:
-            first_kw = inner.index(kwargs[0])
-            if len(args) > first_kw:
-                raise _SyntaxProblem("positional argument after a keyword argument",
-                                     args[first_kw].span)
-            seen = set()
-            for kw in kwargs:
-                if kw.name in seen:
-                    raise _SyntaxProblem(f"keyword argument '{kw.name}' given twice", kw.span)
-                seen.add(kw.name)
+        args, kwargs = _arguments(_nodes(ch))
         return N.Call(span=self._s(ch), name=str(name), args=args, kwargs=kwargs,
                       name_span=self._t(name))
 
@@ -394,8 +521,24 @@ class _ToAst(Transformer_NonRecursive):
         return N.KwArg(span=self._t(ch[0]), name=str(ch[0]), value=ch[-1])
 
 
+def _arguments(inner):
+    """Positional and keyword arguments of a call, keywords last and each once."""
+    args = [c for c in inner if not isinstance(c, N.KwArg)]
+    kwargs = [c for c in inner if isinstance(c, N.KwArg)]
+    if kwargs:
+        first_kw = inner.index(kwargs[0])
+        if len(args) > first_kw:
+            raise _SyntaxProblem("positional argument after a keyword argument", args[first_kw].span)
+        seen = set()
+        for kw in kwargs:
+            if kw.name in seen:
+                raise _SyntaxProblem(f"keyword argument '{kw.name}' given twice", kw.span)
+            seen.add(kw.name)
+    return args, kwargs
+
+
 def _check_target(target):
-    if isinstance(target, N.Name):
+    if isinstance(target, (N.Name, N.Member)):
         return
     if isinstance(target, N.Index) and isinstance(target.base, N.Name) and len(target.groups) == 1 \
             and all(isinstance(i, N.Idx) for i in target.groups[0]):
@@ -423,7 +566,8 @@ _READABLE = {
     "PROJ": "'max='/'avg='/'min='", "CMP": "a comparison", "ASSIGN": "'='", "POW": "'^'",
     "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "PERCENT": "'%'", "AT": "'@'",
     "OROR": "'||'", "ANDAND": "'&&'", "BANG": "'!'", "DOT": "'.'", "DOTDOT": "'..'",
-    "COLON": "':'", "QMARK": "'?'",
+    "COLON": "':'", "QMARK": "'?'", "FIELDDOT": "'.'", "PATHSEP": "'::'", "COLONEQ": "':='",
+    "SLBRACE": "'{'", "GENERICS": "type arguments",
 }
 
 
@@ -466,8 +610,9 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         col = text.index("\x00") - (text.rfind("\n", 0, text.index("\x00")) + 1) + 1
         raise fail("NUL character in source", Span(line, col))
     try:
-        tree = _parser().parse(text)
-        items = _ToAst(filename).transform(tree)
+        rest, facts = split_facts(text, filename)
+        tree = _parser().parse(rest)
+        items = _merge(_ToAst(filename).transform(tree), facts)
     except _LayoutError as e:
         raise fail(str(e), _tok_span(e.token)) from None
     except VisitError as e:
@@ -497,6 +642,19 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
     except UnexpectedInput as e:
         raise fail("syntax error", Span(getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1)) from None
     return N.Program(span=Span(1, 1, file=filename), items=items, filename=filename, text=text)
+
+
+def _merge(items, facts):
+    """The parsed items and the fast path's fact blocks (in line order), in line order."""
+    if not facts:
+        return items
+    out, k = [], 0
+    for item in items:
+        while k < len(facts) and facts[k].span.line < item.span.line:
+            out.append(facts[k])
+            k += 1
+        out.append(item)
+    return out + facts[k:]
 
 
 def _end_position(text: str) -> tuple[int, int]:

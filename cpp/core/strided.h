@@ -1,5 +1,6 @@
 // Walking N same-shaped strided operands in runs along their innermost dimension, after merging
-// dimensions that are contiguous with each other in every operand and dropping size-1 dimensions.
+// dimensions that are contiguous with each other in every operand and dropping size-1 dimensions (host
+// code of the CPU kernels and of the CUDA launches).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -7,7 +8,7 @@
 
 #include "tensorlogic/array.h"
 
-namespace tensorlogic::cpu {
+namespace tensorlogic {
 
 template <int N>
 struct Layout {
@@ -72,4 +73,4 @@ struct Layout {
   }
 };
 
-}  // namespace tensorlogic::cpu
+}  // namespace tensorlogic

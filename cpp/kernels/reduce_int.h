@@ -2,12 +2,10 @@
 // accumulator of an int64 value and the index of the extreme, a step over elements in index order, and an
 // order-free combine of partial results (ties go to the smaller index, so argmax is the first maximum).
 #pragma once
-#include <cstdint>
+#include "portable.h"
+#include "tensorlogic/op_enums.h"
 
-#include "elementwise_ops.h"  // TL_HD
-#include "tensorlogic/ops.h"
-
-namespace tensorlogic::cpu {
+namespace tensorlogic::kernels {
 
 struct IntAcc {
   int64_t value;
@@ -15,14 +13,14 @@ struct IntAcc {
 };
 
 template <ReduceOp Op>
-TL_HD inline IntAcc int_identity() {
+TL_FN IntAcc int_identity() {
   if constexpr (Op == ReduceOp::prod) return {1, -1};
   return {0, -1};
 }
 
 // Sums and products wrap like PyTorch's int64 arithmetic (through uint64, never UB).
 template <ReduceOp Op>
-TL_HD inline IntAcc int_combine(IntAcc a, IntAcc b) {
+TL_FN IntAcc int_combine(IntAcc a, IntAcc b) {
   if constexpr (Op == ReduceOp::sum) {
     return {static_cast<int64_t>(static_cast<uint64_t>(a.value) + static_cast<uint64_t>(b.value)), 0};
   } else if constexpr (Op == ReduceOp::prod) {
@@ -38,13 +36,13 @@ TL_HD inline IntAcc int_combine(IntAcc a, IntAcc b) {
 }
 
 template <ReduceOp Op>
-TL_HD inline IntAcc int_step(IntAcc acc, int64_t value, int64_t index) {
+TL_FN IntAcc int_step(IntAcc acc, int64_t value, int64_t index) {
   return int_combine<Op>(acc, IntAcc{value, index});
 }
 
 template <ReduceOp Op>
-TL_HD inline int64_t int_result(IntAcc acc) {
+TL_FN int64_t int_result(IntAcc acc) {
   return (Op == ReduceOp::argmax || Op == ReduceOp::argmin) ? acc.index : acc.value;
 }
 
-}  // namespace tensorlogic::cpu
+}  // namespace tensorlogic::kernels

@@ -1,0 +1,302 @@
+// The scalar math of each elementwise op, in f32 (and int32 where the op keeps integers): the one
+// definition every backend computes. The CPU kernels and CUDA's call these functions with the op as a
+// compile-time constant (the switch folds away); the Metal kernels with the op as a function constant.
+#pragma once
+#include "portable.h"
+#include "tensorlogic/op_enums.h"
+
+namespace tensorlogic {
+namespace kernels {
+
+#if TL_MSL
+// MSL has no erf, erfc or log1p. erfc by the Chebyshev fit of Numerical Recipes (relative error < 1.2e-7,
+// far below an f16 ulp); log(1 + x) without losing a tiny x by Goldberg's correction.
+TL_FN float erfc_f32(float x) {
+  const float z = fabs(x);
+  const float t = 1.0f / (1.0f + 0.5f * z);
+  const float r = t * exp(-z * z - 1.26551223f +
+                          t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f +
+                          t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f +
+                          t * 0.17087277f)))))))));
+  return x >= 0.0f ? r : 2.0f - r;
+}
+TL_FN float erf_f32(float x) {
+  if (fabs(x) < 0.5f) {  // Taylor series to x^11 (relative error < 3e-8): 1 - erfc(x) would lose a small x
+    const float z = x * x;
+    return x * 1.12837916709551257f *
+           (1.0f + z * (-1.0f / 3.0f + z * (0.1f + z * (-1.0f / 42.0f + z * (1.0f / 216.0f + z * (-1.0f / 1320.0f))))));
+  }
+  return x > 0.0f ? 1.0f - erfc_f32(x) : erfc_f32(-x) - 1.0f;
+}
+TL_FN float log1p_f32(float x) {
+  const float u = 1.0f + x;
+  if (u == 1.0f) return x;
+  if (isinf(u)) return u;
+  return log(u) * x / (u - 1.0f);
+}
+#else
+TL_FN float erf_f32(float x) { return std::erf(x); }
+TL_FN float erfc_f32(float x) { return std::erfc(x); }
+TL_FN float log1p_f32(float x) { return std::log1p(x); }
+#endif
+
+// Giles' single-precision approximation of erfinv (M. Giles, "Approximating the erfinv function", GPU
+// Computing Gems, 2011): relative error below 3e-7 on (-1, 1); +-inf at +-1 and NaN beyond, as in PyTorch.
+TL_FN float erfinv_f32(float x) {
+  const float a = fabs(x);
+  if (a >= 1.0f) return a == 1.0f ? copysign(INFINITY, x) : NAN;
+  float w = -log((1.0f - x) * (1.0f + x));
+  float p;
+  if (w < 5.0f) {
+    w -= 2.5f;
+    p = 2.81022636e-08f;
+    p = 3.43273939e-07f + p * w;
+    p = -3.5233877e-06f + p * w;
+    p = -4.39150654e-06f + p * w;
+    p = 0.00021858087f + p * w;
+    p = -0.00125372503f + p * w;
+    p = -0.00417768164f + p * w;
+    p = 0.246640727f + p * w;
+    p = 1.50140941f + p * w;
+  } else {
+    w = sqrt(w) - 3.0f;
+    p = -0.000200214257f;
+    p = 0.000100950558f + p * w;
+    p = 0.00134934322f + p * w;
+    p = -0.00367342844f + p * w;
+    p = 0.00573950773f + p * w;
+    p = -0.0076224613f + p * w;
+    p = 0.00943887047f + p * w;
+    p = 1.00167406f + p * w;
+    p = 2.83297682f + p * w;
+  }
+  return p * x;
+}
+
+// The GELU forms avoid 1 + erf / 1 + tanh, which cancel for negative x: x * Phi(x) = 0.5 x erfc(-x / sqrt 2)
+// and 0.5 x (1 + tanh u) = x / (1 + exp(-2u)).
+TL_FN float gelu_exact(float x) { return 0.5f * x * erfc_f32(x * -0.70710678118654752f); }
+TL_FN float gelu_tanh(float x) { return x / (1.0f + exp(-1.59576912160573073f * (x + 0.044715f * x * x * x))); }
+// NaN-propagating max/min (a NaN in either argument wins), written as nested selects without
+// short-circuit logic so that loops over them vectorise.
+// Templates so that the CPU reductions also use them on 4-lane vectors.
+template <class T>
+TL_FN T nan_max(T a, T b) { return b != b ? b : (b > a ? b : a); }
+template <class T>
+TL_FN T nan_min(T a, T b) { return b != b ? b : (b < a ? b : a); }
+TL_FN float sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+TL_FN float relu_f32(float x) { return x > 0.0f ? x : (x == x ? 0.0f : x); }  // NaN stays NaN
+
+// pa, pb: UnaryParams::a and ::b (clamp bounds, softplus beta and threshold, pow's exponent or base).
+TL_FN float unary_f32(UnaryOp op, float x, float pa, float pb) {
+  switch (op) {
+    case UnaryOp::neg: return -x;
+    case UnaryOp::abs: return fabs(x);
+    case UnaryOp::exp: return exp(x);
+    case UnaryOp::log: return log(x);
+    case UnaryOp::log1p: return log1p_f32(x);
+    case UnaryOp::sqrt: return sqrt(x);
+    case UnaryOp::rsqrt: return 1.0f / sqrt(x);
+    case UnaryOp::sin: return sin(x);
+    case UnaryOp::cos: return cos(x);
+    case UnaryOp::tanh: return tanh(x);
+    case UnaryOp::sigmoid: return sigmoid(x);
+    case UnaryOp::relu: return relu_f32(x);
+    case UnaryOp::gelu: return gelu_exact(x);
+    case UnaryOp::gelu_tanh: return gelu_tanh(x);
+    case UnaryOp::silu: return x * sigmoid(x);
+    case UnaryOp::softplus: {
+      const float bx = pa * x;
+      return bx > pb ? x : log1p_f32(exp(bx)) / pa;
+    }
+    case UnaryOp::reciprocal: return 1.0f / x;
+    case UnaryOp::square: return x * x;
+    case UnaryOp::sign: return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x);
+    case UnaryOp::floor: return floor(x);
+    case UnaryOp::ceil: return ceil(x);
+    case UnaryOp::round: return rint(x);  // half to even
+    case UnaryOp::clamp: return x != x ? x : fmin(fmax(x, pa), pb);
+    case UnaryOp::step: return x > 0.0f ? 1.0f : 0.0f;
+    case UnaryOp::pow_scalar:  // x^0.5 is sqrt as in PyTorch (so (-inf)^0.5 is NaN and (-0)^0.5 is -0)
+      return pa == 0.5f ? sqrt(x) : (pa == -0.5f ? 1.0f / sqrt(x) : pow(x, pa));
+    case UnaryOp::rpow_scalar: return pow(pa, x);
+    case UnaryOp::logical_not: return x == 0.0f ? 1.0f : 0.0f;
+    case UnaryOp::erf: return erf_f32(x);
+    case UnaryOp::erfc: return erfc_f32(x);
+    case UnaryOp::erfinv: return erfinv_f32(x);
+  }
+  return x;
+}
+
+// A clamp bound on int32 data: the core keeps int32 only for integral (or infinite) bounds, so this is
+// exact; bounds beyond the int32 range saturate.
+TL_FN int clamp_bound(float v) {
+  return v <= -2147483648.0f ? (-2147483647 - 1) : (v >= 2147483647.0f ? 2147483647 : static_cast<int>(v));
+}
+
+// The ops that keep int32 (op_table.def); integer ops wrap on overflow like PyTorch.
+TL_FN int unary_i32(UnaryOp op, int x, float pa, float pb) {
+  const unsigned int ux = static_cast<unsigned int>(x);
+  switch (op) {
+    case UnaryOp::neg: return static_cast<int>(0u - ux);
+    case UnaryOp::abs: return x < 0 ? static_cast<int>(0u - ux) : x;
+    case UnaryOp::square: return static_cast<int>(ux * ux);
+    case UnaryOp::sign: return (x > 0) - (x < 0);
+    case UnaryOp::relu: return x > 0 ? x : 0;
+    case UnaryOp::clamp: {
+      const int lo = clamp_bound(pa), hi = clamp_bound(pb);
+      const int m = x < lo ? lo : x;
+      return m > hi ? hi : m;  // hi wins when lo > hi, as in PyTorch
+    }
+    default: return x;  // never called with int32 operands (the core converts them to f16)
+  }
+}
+
+// The comparisons as f16 0/1 masks, of f32 or of int32 operands.
+template <class T>
+TL_FN float compare(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::eq: return a == b ? 1.0f : 0.0f;
+    case BinaryOp::ne: return a != b ? 1.0f : 0.0f;
+    case BinaryOp::lt: return a < b ? 1.0f : 0.0f;
+    case BinaryOp::le: return a <= b ? 1.0f : 0.0f;
+    case BinaryOp::gt: return a > b ? 1.0f : 0.0f;
+    case BinaryOp::ge: return a >= b ? 1.0f : 0.0f;
+    default: return 0.0f;  // called for comparisons only
+  }
+}
+
+TL_FN float binary_f32(BinaryOp op, float a, float b) {
+  switch (op) {
+    case BinaryOp::add: return a + b;
+    case BinaryOp::sub: return a - b;
+    case BinaryOp::mul: return a * b;
+    case BinaryOp::div: return a / b;
+    case BinaryOp::pow: return pow(a, b);
+    case BinaryOp::maximum: return (a != a || b != b) ? a + b : (a > b ? a : b);
+    case BinaryOp::minimum: return (a != a || b != b) ? a + b : (a < b ? a : b);
+    case BinaryOp::eq:
+    case BinaryOp::ne:
+    case BinaryOp::lt:
+    case BinaryOp::le:
+    case BinaryOp::gt:
+    case BinaryOp::ge: return compare(op, a, b);
+    case BinaryOp::add_relu: return relu_f32(a + b);
+    case BinaryOp::mul_relu: return relu_f32(a * b);
+    case BinaryOp::floor_divide: {  // PyTorch's div_floor: exact through fmod, not floor(a / b)
+      if (b == 0.0f) return a / b;
+      const float mod = fmod(a, b);
+      float div = (a - mod) / b;
+      if (mod != 0.0f && ((b < 0.0f) != (mod < 0.0f))) div -= 1.0f;
+      if (div == 0.0f) return copysign(0.0f, a / b);
+      const float floored = floor(div);
+      return div - floored > 0.5f ? floored + 1.0f : floored;
+    }
+    case BinaryOp::remainder: {
+      const float r = fmod(a, b);
+      return (r != 0.0f && ((r < 0.0f) != (b < 0.0f))) ? r + b : r;
+    }
+    case BinaryOp::logical_and: return (a != 0.0f && b != 0.0f) ? 1.0f : 0.0f;
+    case BinaryOp::logical_or: return (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f;
+  }
+  return a;
+}
+
+// A zero divisor of floor_divide / remainder sets *divide_by_zero (the host raises) and gives 0.
+TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) {
+  const unsigned int ua = static_cast<unsigned int>(a), ub = static_cast<unsigned int>(b);
+  switch (op) {
+    case BinaryOp::add: return static_cast<int>(ua + ub);
+    case BinaryOp::sub: return static_cast<int>(ua - ub);
+    case BinaryOp::mul: return static_cast<int>(ua * ub);
+    case BinaryOp::maximum: return a > b ? a : b;
+    case BinaryOp::minimum: return a < b ? a : b;
+    case BinaryOp::floor_divide:
+    case BinaryOp::remainder: {
+      if (b == 0) {
+        *divide_by_zero = true;
+        return 0;
+      }
+      if (a == (-2147483647 - 1) && b == -1) return op == BinaryOp::floor_divide ? a : 0;
+      int q = a / b, r = a % b;
+      if (r != 0 && ((r < 0) != (b < 0))) {
+        q -= 1;
+        r += b;
+      }
+      return op == BinaryOp::floor_divide ? q : r;
+    }
+    default: return a;  // never called with int32 operands (the core converts them to f16)
+  }
+}
+
+#if !TL_MSL
+// The int64 forms of the integer ops above, for the CPU and CUDA backends (Metal has no int64
+// elementwise kernels; the core never sends it int64 operands).
+TL_FN int64_t clamp_bound_i64(float v) {
+  return v <= -9.2233720e18f ? INT64_MIN : (v >= 9.2233720e18f ? INT64_MAX : static_cast<int64_t>(v));
+}
+
+TL_FN int64_t unary_i64(UnaryOp op, int64_t x, float pa, float pb) {
+  const uint64_t ux = static_cast<uint64_t>(x);
+  switch (op) {
+    case UnaryOp::neg: return static_cast<int64_t>(0u - ux);
+    case UnaryOp::abs: return x < 0 ? static_cast<int64_t>(0u - ux) : x;
+    case UnaryOp::square: return static_cast<int64_t>(ux * ux);
+    case UnaryOp::sign: return (x > 0) - (x < 0);
+    case UnaryOp::relu: return x > 0 ? x : 0;
+    case UnaryOp::clamp: {
+      const int64_t lo = clamp_bound_i64(pa), hi = clamp_bound_i64(pb);
+      const int64_t m = x < lo ? lo : x;
+      return m > hi ? hi : m;
+    }
+    default: return x;
+  }
+}
+
+TL_FN int64_t binary_i64(BinaryOp op, int64_t a, int64_t b, bool* divide_by_zero) {
+  const uint64_t ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
+  switch (op) {
+    case BinaryOp::add: return static_cast<int64_t>(ua + ub);
+    case BinaryOp::sub: return static_cast<int64_t>(ua - ub);
+    case BinaryOp::mul: return static_cast<int64_t>(ua * ub);
+    case BinaryOp::maximum: return a > b ? a : b;
+    case BinaryOp::minimum: return a < b ? a : b;
+    case BinaryOp::floor_divide:
+    case BinaryOp::remainder: {
+      if (b == 0) {
+        *divide_by_zero = true;
+        return 0;
+      }
+      if (a == INT64_MIN && b == -1) return op == BinaryOp::floor_divide ? a : 0;
+      int64_t q = a / b, r = a % b;
+      if (r != 0 && ((r < 0) != (b < 0))) {
+        q -= 1;
+        r += b;
+      }
+      return op == BinaryOp::floor_divide ? q : r;
+    }
+    default: return a;
+  }
+}
+
+// One name for both integer widths (the CPU and CUDA loops are templated on the element type).
+TL_FN int32_t unary_int(UnaryOp op, int32_t x, float pa, float pb) { return unary_i32(op, x, pa, pb); }
+TL_FN int64_t unary_int(UnaryOp op, int64_t x, float pa, float pb) { return unary_i64(op, x, pa, pb); }
+TL_FN int32_t binary_int(BinaryOp op, int32_t a, int32_t b, bool* dz) { return binary_i32(op, a, b, dz); }
+TL_FN int64_t binary_int(BinaryOp op, int64_t a, int64_t b, bool* dz) { return binary_i64(op, a, b, dz); }
+#endif
+
+// The fused activation of the linear family (a GEMM epilogue).
+TL_FN float activation_f32(Activation act, float x) {
+  switch (act) {
+    case Activation::none: return x;
+    case Activation::relu: return relu_f32(x);
+    case Activation::gelu: return gelu_exact(x);
+    case Activation::gelu_tanh: return gelu_tanh(x);
+    case Activation::silu: return x * sigmoid(x);
+  }
+  return x;
+}
+
+}  // namespace kernels
+}  // namespace tensorlogic

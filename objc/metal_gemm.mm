@@ -1,0 +1,64 @@
+// GEMM with its fused epilogue and the fused attention kernel on Metal (metal/gemm.metal, attention.metal).
+#include "metal_launch.h"
+
+namespace tensorlogic::metal {
+
+void MetalBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  params::GemmParams p{};
+  p.batch = out.dim(0);
+  p.m = out.dim(1);
+  p.n = out.dim(2);
+  p.k = a.dim(2);
+  for (int d = 0; d < 3; ++d) {
+    p.a_strides[d] = a.strides()[d];
+    p.b_strides[d] = b.strides()[d];
+  }
+  if (epilogue.bias) {
+    const Array& bias = *epilogue.bias;
+    if (bias.ndim() == 1) {
+      p.bias_strides[2] = bias.strides()[0];
+    } else {
+      for (int d = 0; d < 3; ++d) p.bias_strides[d] = bias.strides()[d];
+    }
+  }
+  if (epilogue.residual) {
+    for (int d = 0; d < 3; ++d) p.res_strides[d] = epilogue.residual->strides()[d];
+  }
+  // 32x32 tiles (4 simdgroups) once both sides fill them; 16x16 keeps small or skinny problems busy.
+  const uint32_t tile = (p.m >= 64 && p.n >= 64) ? 32 : 16;
+  id<MTLComputePipelineState> pipeline = context_.pipeline(
+      "gemm", "gemm", {uint_constant(0, tile), bool_constant(1, epilogue.bias != nullptr),
+                       bool_constant(2, epilogue.residual != nullptr),
+                       uint_constant(3, static_cast<uint32_t>(epilogue.activation))});
+  const NSUInteger threads = (tile / 16) * (tile / 16) * 32;
+  const MTLSize groups = MTLSizeMake(static_cast<NSUInteger>((p.n + tile - 1) / tile),
+                                     static_cast<NSUInteger>((p.m + tile - 1) / tile), static_cast<NSUInteger>(p.batch));
+  run_kernel(context_, pipeline,
+             {a, b, out, epilogue.bias ? *epilogue.bias : out, epilogue.residual ? *epilogue.residual : out}, p, groups,
+             threads);
+}
+
+void MetalBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
+                             float scale, const Array& out) {
+  constexpr int64_t kBlock = 128, kColumnsPerGroup = 128 * 4;  // attention.metal's BLOCK * MAX_DV_PER_THREAD
+  params::AttentionParams p{};
+  p.batch = q.dim(0);
+  p.l = q.dim(1);
+  p.s = k.dim(1);
+  p.d = q.dim(2);
+  p.dv = v.dim(2);
+  for (int i = 0; i < 3; ++i) {
+    p.q_strides[i] = q.strides()[i];
+    p.k_strides[i] = k.strides()[i];
+    p.v_strides[i] = v.strides()[i];
+    p.mask_strides[i] = mask ? mask->strides()[i] : 0;
+  }
+  p.scale = scale;
+  id<MTLComputePipelineState> pipeline =
+      context_.pipeline("attention", "attention", {bool_constant(0, causal), bool_constant(1, mask != nullptr)});
+  const MTLSize groups = MTLSizeMake(checked_groups(p.batch * p.l, 1, "attention"),
+                                     static_cast<NSUInteger>((p.dv + kColumnsPerGroup - 1) / kColumnsPerGroup), 1);
+  run_kernel(context_, pipeline, {q, k, v, mask ? *mask : q, out}, p, groups, kBlock);
+}
+
+}  // namespace tensorlogic::metal

@@ -1,0 +1,87 @@
+// Reductions, the softmax family, norms and cross-entropy rows on Metal (metal/reduce.metal, rows.metal).
+#include "metal_launch.h"
+
+#include <algorithm>
+#include <vector>
+#include "tensorlogic/errors.h"
+
+namespace tensorlogic::metal {
+
+void MetalBackend::reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out,
+                          const ReduceParams& rp) {
+  const int64_t outputs = outer * inner;
+  if (outputs == 0) return;
+  // Few outputs over long rows: split each row so that enough threadgroups run (stage 2 combines).
+  int64_t parts = 1;
+  if (outputs < 256 && n >= 8192) parts = std::min<int64_t>(64, n / 4096);
+  params::ReduceParams p{};
+  p.outer = outer;
+  p.n = n;
+  p.inner = inner;
+  p.parts = parts;
+  p.chunk = (n + parts - 1) / parts;
+  p.correction = static_cast<float>(rp.correction);
+  p.p = static_cast<float>(rp.p);
+  const std::vector<Constant> constants = {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, parts == 1)};
+  id<MTLComputePipelineState> stage1 = context_.pipeline("reduce", "reduce_stage1", constants);
+  id<MTLComputePipelineState> stage2 = parts > 1 ? context_.pipeline("reduce", "reduce_stage2", constants) : nil;
+  // 16 bytes of partial state per (output, part) when there is a second stage (a placeholder binding
+  // otherwise); released to the pool only after the command buffer completes.
+  Array partials = Array::empty({parts > 1 ? outputs * parts * 4 : 4}, Dtype::int32, device_);
+  if (outputs > static_cast<int64_t>(UINT32_MAX)) throw DeviceError("metal: reduction with more than 2^32 outputs");
+  context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
+    Launch launch{context_, encoder};
+    launch.bind(in, 0);
+    launch.bind(out, 1);
+    launch.bind(out, 2);
+    launch.bind(partials, 3);
+    set_params(encoder, p, 4);
+    launch.run(stage1, MTLSizeMake(static_cast<NSUInteger>(outputs), static_cast<NSUInteger>(parts), 1), kThreads);
+    if (parts > 1) {
+      launch.bind(partials, 0);
+      launch.bind(out, 1);
+      launch.bind(out, 2);
+      set_params(encoder, p, 3);
+      launch.run(stage2, MTLSizeMake(static_cast<NSUInteger>(outputs), 1, 1), kThreads);
+    }
+  });
+}
+
+void MetalBackend::rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) {
+  params::ReduceParams p{};
+  p.outer = outer;
+  p.n = n;
+  p.inner = inner;
+  id<MTLComputePipelineState> pipeline = context_.pipeline(
+      "rows", "softmax_rows", {bool_constant(0, op == RowOp::log_softmax), bool_constant(1, false),
+                               bool_constant(2, false), bool_constant(3, false)});
+  run_kernel(context_, pipeline, {in, out}, p, MTLSizeMake(static_cast<NSUInteger>(outer * inner), 1, 1),
+             row_threads(n));
+}
+
+void MetalBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias,
+                        double eps, const Array& out) {
+  params::NormParams p{};
+  p.rows = rows;
+  p.n = n;
+  p.eps = static_cast<float>(eps);
+  id<MTLComputePipelineState> pipeline = context_.pipeline(
+      "rows", "norm_rows", {bool_constant(0, false), bool_constant(1, rms), bool_constant(2, weight != nullptr),
+                            bool_constant(3, bias != nullptr && !rms)});
+  run_kernel(context_, pipeline, {in, weight ? *weight : in, bias ? *bias : in, out}, p,
+             MTLSizeMake(static_cast<NSUInteger>(rows), 1, 1), row_threads(n));
+}
+
+void MetalBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                                 int64_t ignore_index, float label_smoothing, const Array& out) {
+  params::CrossEntropyParams p{};
+  p.rows = rows;
+  p.n = n;
+  p.ignore_index = ignore_index;
+  p.smoothing = label_smoothing;
+  id<MTLComputePipelineState> pipeline = context_.pipeline("rows", "cross_entropy_rows", {});
+  run_kernel(context_, pipeline, {logits, target, out}, p,
+             MTLSizeMake(checked_groups(rows, 1, "cross_entropy"), 1, 1), row_threads(n));
+}
+
+}  // namespace tensorlogic::metal

@@ -1,0 +1,15 @@
+"""tl.backends.cudnn: torch.backends.cudnn's flags. TensorLogic does not use cuDNN (its convolutions are
+its own kernels, deterministic for a given shape and device), so benchmark, deterministic, enabled and
+allow_tf32 are stored and change nothing."""
+enabled = True
+benchmark = False
+deterministic = False
+allow_tf32 = True
+
+
+def is_available():
+    return False
+
+
+def version():
+    return None

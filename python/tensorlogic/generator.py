@@ -1,0 +1,59 @@
+"""tl.Generator: a random stream of its own, for the host-side randomness of data pipelines (shuffling,
+random_split, samplers), like torch.Generator passed as `generator=`.
+
+It is numpy's Philox counter-based generator, so a seed gives the same sequence on every machine. The
+global stream behind tl.rand/randn (the native Philox of cpp/core) stays separate: code that draws from a
+Generator does not move it. Without a generator, host_rng() seeds a fresh host stream from the global one,
+so tl.manual_seed alone makes shuffling reproducible (as torch.manual_seed does). This module sits below
+the ops (it uses only the native core), so ops that take `generator=` can draw from host_rng(generator)."""
+import numpy as np
+
+from . import _core
+from .device import device as _device
+
+_U64 = (1 << 64) - 1
+
+
+class Generator:
+    def __init__(self, device="cpu"):
+        self.device = _device(device)
+        self.manual_seed(int(np.random.SeedSequence().entropy) & _U64)
+
+    def manual_seed(self, seed):
+        """Restarts the stream from `seed` (negative seeds wrap to 64 bits, as in PyTorch); returns self."""
+        seed = int(seed)
+        if seed < -(1 << 63) or seed > _U64:
+            raise ValueError(f"Generator.manual_seed: seed must be in [-2**63, 2**64 - 1], got {seed}")
+        self._seed = seed & _U64
+        self._rng = np.random.Generator(np.random.Philox(self._seed))
+        return self
+
+    def seed(self):
+        """Reseeds from the operating system's entropy; returns the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy) & _U64)
+        return self._seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        """The stream's position (an opaque dict; set_state restores it)."""
+        return self._rng.bit_generator.state
+
+    def set_state(self, state):
+        self._rng.bit_generator.state = state
+        return self
+
+    def __repr__(self):
+        return f"<tensorlogic.Generator seed={self._seed} device={self.device}>"
+
+
+def host_rng(generator=None):
+    """A numpy Generator to draw from: `generator`'s own stream, or one seeded from the global tl stream."""
+    if generator is not None:
+        if not isinstance(generator, Generator):
+            raise TypeError(f"generator must be a tl.Generator, got {type(generator).__name__}")
+        return generator._rng
+    halves = np.asarray(_core.randint(0, 2**31 - 1, [2], "cpu")).astype(np.int64)
+    seed = int(halves @ np.array([1 << 31, 1]))
+    return np.random.Generator(np.random.Philox(seed))

@@ -1,0 +1,88 @@
+"""tl.nn.functional's activations and element-wise helpers that are compositions of public ops:
+dropout (and its channel-wise forms), leaky_relu, elu, logsigmoid, normalize, one_hot."""
+from ..creation import arange
+from ..ops.elementwise import softplus, where
+from ..ops.random import rand
+
+
+def _check_p(p, name):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _masked(input, mask_shape, p, inplace):
+    """input times a 0/1 keep-mask of mask_shape (broadcast over the rest), scaled by 1/(1-p). The mask comes
+    from tl.rand, so its gradient is the same mask."""
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        keep = rand(*mask_shape, device=input.device) >= p
+        out = input * keep * (1.0 / (1.0 - p))
+    return input.copy_(out) if inplace else out
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zeroes each element with probability p and scales the rest by 1/(1-p); the identity when not training."""
+    _check_p(p, "dropout")
+    if not training or p == 0.0:
+        return input
+    return _masked(input, input.shape, p, inplace)
+
+
+def _channel_dropout(input, p, training, inplace, spatial, name):
+    _check_p(p, name)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{name}: expected a {spatial + 1}-d (unbatched) or {spatial + 2}-d input, got {input.ndim}-d")
+    if not training or p == 0.0:
+        return input
+    return _masked(input, tuple(input.shape[:-spatial]) + (1,) * spatial, p, inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, L) or (C, L) input with probability p."""
+    return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability p."""
+    return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    out = where(input > 0, input, input * negative_slope)
+    return input.copy_(out) if inplace else out
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha (exp(x) - 1); exp sees min(x, 0) so the unused branch never overflows."""
+    out = where(input > 0, input, (input.clamp(max=0.0).exp() - 1.0) * alpha)
+    return input.copy_(out) if inplace else out
+
+
+def logsigmoid(input):
+    return -softplus(-input)
+
+
+_F16_TINY = 2.0**-24  # the smallest f16 value above 0: PyTorch's eps=1e-12 would round to 0
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p over dim, eps); eps below f16's smallest value is raised to it."""
+    if out is not None:
+        raise ValueError("normalize: out= is not supported")
+    return input / input.norm(p, dim, keepdim=True).clamp(min=max(eps, _F16_TINY))
+
+
+def one_hot(tensor, num_classes=-1):
+    """[..., num_classes] of 0/1 with a 1 at each index (num_classes=-1: the largest index + 1). The result has
+    the integer dtype of .long() (int64 in PyTorch)."""
+    if tensor.is_floating_point():
+        raise TypeError("one_hot is only applicable to index tensor (an integer dtype), got float16")
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+    if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
+    return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()
+
+
+__all__ = ["dropout", "dropout1d", "dropout2d", "leaky_relu", "elu", "logsigmoid", "normalize", "one_hot"]

@@ -1,0 +1,16 @@
+"""The channel-wise dropout modules, Dropout1d and Dropout2d (Dropout itself is in layers.py)."""
+from . import functional as F
+from .layers import Dropout
+
+
+class Dropout1d(Dropout):
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+__all__ = ["Dropout1d", "Dropout2d"]

@@ -1,0 +1,186 @@
+"""tl.nn.functional's normalisation, resampling and transposed convolution, composed of public ops (so
+each has its gradient): batch_norm, group_norm, adaptive_avg_pool2d, conv_transpose2d, interpolate."""
+import math
+import numbers
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..creation import tensor
+from ..ops.conv import _pair, avg_pool2d, fold
+from ..ops.rows import layer_norm
+from ..ops.shape import cat
+
+
+def _channel_shape(input):
+    return (1, input.shape[1]) + (1,) * (input.ndim - 2)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalises each channel (dim 1) over the batch and spatial dims. Training uses the batch's statistics
+    and moves the running ones by `momentum` (the running variance is the unbiased one, as in PyTorch);
+    evaluation uses the running statistics."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected at least 2-d input (N, C, ...), got {input.ndim}-d")
+    channels = input.shape[1]
+    shape = _channel_shape(input)
+    if training:
+        count = input.numel() // max(channels, 1)
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+        # Channels first and flattened, each row is normalised by the fused layer_norm kernel (same formula).
+        rows = input.transpose(0, 1).reshape(channels, count)
+        out = layer_norm(rows, (count,), eps=eps).reshape((channels, input.shape[0]) + tuple(input.shape[2:]))
+        out = out.transpose(0, 1)
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                flat = rows.detach()
+                if running_mean is not None:
+                    running_mean.mul_(1.0 - momentum).add_(flat.mean(1) * momentum)
+                if running_var is not None:
+                    running_var.mul_(1.0 - momentum).add_(flat.var(1, unbiased=True) * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+        out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalises each group of channels/num_groups channels (with their spatial extent) per sample."""
+    n, channels = input.shape[0], input.shape[1]
+    if channels % num_groups:
+        raise ValueError(f"group_norm: {channels} channels are not divisible into {num_groups} groups")
+    rows = input.reshape(n, num_groups, -1)
+    out = layer_norm(rows, (rows.shape[-1],), eps=eps).reshape(input.shape)
+    shape = _channel_shape(input)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _averaging_matrix(in_size, out_size):
+    """[out, in]: row i averages PyTorch's adaptive window [floor(i in/out), ceil((i+1) in/out))."""
+    m = np.zeros((out_size, in_size))
+    for i in range(out_size):
+        start, end = (i * in_size) // out_size, -(-((i + 1) * in_size) // out_size)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Averages over PyTorch's adaptive windows to output_size (an int, a pair, None keeps a size). Equal
+    windows run as avg_pool2d; uneven ones as two averaging matmuls (weights rounded to f16)."""
+    h, w = input.shape[-2:]
+    oh, ow = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    if h % oh == 0 and w % ow == 0:
+        return avg_pool2d(input, (h // oh, w // ow))
+    rows = tensor(_averaging_matrix(h, oh), device=input.device)
+    cols = tensor(_averaging_matrix(w, ow).T, device=input.device)
+    return rows @ input @ cols
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv2d: weight [C_in, C_out/groups, kh, kw]; each input pixel scatters weight-scaled
+    kernels into the output (a matmul to columns, then fold sums the overlapping blocks)."""
+    if input.ndim == 3:
+        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
+    n, c_in, h, w = input.shape
+    if weight.shape[0] != c_in or c_in % groups:
+        raise ValueError(f"conv_transpose2d: weight {list(weight.shape)} does not fit input {list(input.shape)} with "
+                         f"groups={groups}")
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError("conv_transpose2d: output_padding must be smaller than either stride or dilation")
+    kh, kw = weight.shape[2:]
+    out_size = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1
+                     for i, s, p, d, k, op in zip((h, w), stride, padding, dilation, (kh, kw), output_padding))
+    per_group = c_in // groups
+    x = input.reshape(n, c_in, h * w)
+    parts = []
+    for g in range(groups):
+        wg = weight[g * per_group:(g + 1) * per_group].reshape(per_group, -1)  # [C_in/g, C_out/g * kh * kw]
+        cols = wg.t() @ x[:, g * per_group:(g + 1) * per_group]
+        parts.append(fold(cols, out_size, (kh, kw), dilation, padding, stride))
+    out = parts[0] if groups == 1 else cat(parts, 1)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+
+def _source_positions(in_size, out_size, scale, mode, align_corners):
+    """Where each output position samples the input (PyTorch's source-index rules)."""
+    o = np.arange(out_size, dtype=np.float64)
+    if mode in ("nearest", "nearest-exact"):
+        step = in_size / out_size if scale is None else 1.0 / scale
+        src = np.floor((o + 0.5) * step) if mode == "nearest-exact" else np.floor(o * step)
+        return np.minimum(src, in_size - 1).astype(np.int32)
+    if align_corners:
+        step = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+        return o * step
+    step = in_size / out_size if scale is None else 1.0 / scale
+    return np.maximum((o + 0.5) * step - 0.5, 0.0)
+
+
+def _linear_matrix(src, in_size):
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, in_size - 1)
+    frac = src - lo
+    m = np.zeros((len(src), in_size))
+    np.add.at(m, (np.arange(len(src)), lo), 1.0 - frac)
+    np.add.at(m, (np.arange(len(src)), hi), frac)
+    return m
+
+
+_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resizes the spatial dims (all after N, C) by nearest (index picks) or (bi/tri)linear interpolation
+    (a matmul per dim with the interpolation weights, rounded to f16), with PyTorch's sizes and
+    align_corners rules."""
+    if mode not in _MODES:
+        raise ValueError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, linear, bilinear, "
+                         "trilinear)")
+    if antialias:
+        raise ValueError("interpolate: antialias=True is not supported")
+    spatial = input.ndim - 2
+    if spatial < 1 or (_MODES[mode] is not None and _MODES[mode] != spatial):
+        raise ValueError(f"interpolate: mode {mode!r} does not apply to {input.ndim}-d input")
+    if align_corners is not None and _MODES[mode] is None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = input.shape[2:]
+    if size is not None:
+        sizes = (size,) * spatial if isinstance(size, numbers.Integral) else tuple(size)
+        scales = (None,) * spatial
+    else:
+        scales = (scale_factor,) * spatial if isinstance(scale_factor, numbers.Real) else tuple(scale_factor)
+        sizes = tuple(int(math.floor(i * s)) for i, s in zip(in_sizes, scales))
+        if recompute_scale_factor:
+            scales = (None,) * spatial
+    if len(sizes) != spatial or len(scales) != spatial:
+        raise ValueError(f"interpolate: expected {spatial} output sizes or scale factors")
+    out = input
+    for k, (in_size, out_size, scale) in enumerate(zip(in_sizes, sizes, scales)):
+        dim = 2 + k
+        src = _source_positions(in_size, out_size, scale, mode, bool(align_corners))
+        if _MODES[mode] is None:
+            out = out.index_select(dim, tensor(src, device=input.device))
+        else:
+            matrix = tensor(_linear_matrix(src, in_size).T, device=input.device)  # [in, out]
+            out = (out.movedim(dim, -1) @ matrix).movedim(-1, dim)
+    return out
+
+
+__all__ = ["batch_norm", "group_norm", "adaptive_avg_pool2d", "conv_transpose2d", "interpolate"]

@@ -1,0 +1,112 @@
+"""L-BFGS with torch.optim.LBFGS's arguments, defaults and iteration (two-loop recursion over the last
+history_size steps, PyTorch's stopping rules and first-step scaling). The search direction and history are
+float32 numpy vectors on the host (a flat view of every parameter); each step is written back into the f16
+parameters with the rounding residual carried to the next step (see host.py). Only a fixed step
+(line_search_fn=None) is implemented: "strong_wolfe" raises."""
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from .host import host_f32, write_f16
+from .optimizer import Optimizer
+
+
+class LBFGS(Optimizer):
+    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
+                 history_size=100, line_search_fn=None):
+        if line_search_fn is not None:
+            raise ValueError(f"LBFGS: line_search_fn={line_search_fn!r} is not supported (only None)")
+        max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
+        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
+                        tolerance_change=tolerance_change, history_size=history_size, line_search_fn=line_search_fn)
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._params = self.param_groups[0]["params"]
+
+    def _flat_grad(self):
+        return np.concatenate([np.zeros(p.numel(), np.float32) if p.grad is None else host_f32(p.grad).reshape(-1)
+                               for p in self._params])
+
+    def _add(self, step, direction):
+        """params += step * direction (float32), each parameter keeping its rounding residual."""
+        offset = 0
+        for p in self._params:
+            n = p.numel()
+            st = self.state[p]
+            new = host_f32(p) + st.get("compensation", 0.0) + step * direction[offset:offset + n].reshape(p.shape)
+            st["compensation"] = write_f16(p, new)
+            offset += n
+
+    def step(self, closure):
+        """Runs up to max_iter iterations; `closure` re-evaluates the model and returns the loss."""
+        if closure is None:
+            raise RuntimeError("LBFGS requires a closure that reevaluates the model and returns the loss")
+        group = self.param_groups[0]
+        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
+        history_size = group["history_size"]
+        state = self.state[self._params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+
+        with enable_grad():
+            orig_loss = closure()
+        loss = float(orig_loss)
+        current_evals = 1
+        state["func_evals"] += 1
+        flat_grad = self._flat_grad()
+        if np.abs(flat_grad).max() <= tolerance_grad:
+            return orig_loss
+
+        d, t = state.get("d"), state.get("t")
+        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        h_diag, prev_flat_grad, prev_loss = state.get("H_diag"), state.get("prev_flat_grad"), state.get("prev_loss")
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            if state["n_iter"] == 1:
+                d, old_dirs, old_stps, ro, h_diag = -flat_grad, [], [], [], 1.0
+            else:
+                y = flat_grad - prev_flat_grad
+                s = d * t
+                ys = float(y @ s)
+                if ys > 1e-10:
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
+                    old_dirs.append(y), old_stps.append(s), ro.append(1.0 / ys)
+                    h_diag = ys / float(y @ y)
+                al = [0.0] * len(old_dirs)
+                q = -flat_grad
+                for i in range(len(old_dirs) - 1, -1, -1):
+                    al[i] = float(old_stps[i] @ q) * ro[i]
+                    q = q - al[i] * old_dirs[i]
+                r = q * h_diag
+                for i in range(len(old_dirs)):
+                    be_i = float(old_dirs[i] @ r) * ro[i]
+                    r = r + (al[i] - be_i) * old_stps[i]
+                d = r
+            prev_flat_grad = flat_grad.copy()
+            prev_loss = loss
+            t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr if state["n_iter"] == 1 else lr
+            gtd = float(flat_grad @ d)
+            if gtd > -tolerance_change:
+                break
+            self._add(t, d)
+            evals = 0
+            opt_cond = False
+            if n_iter != max_iter:
+                with enable_grad():
+                    loss = float(closure())
+                flat_grad = self._flat_grad()
+                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                evals = 1
+            current_evals += evals
+            state["func_evals"] += evals
+            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                break
+            if np.abs(d * t).max() <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
+                break
+        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,
+                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        return orig_loss

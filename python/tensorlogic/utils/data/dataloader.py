@@ -1,0 +1,153 @@
+"""DataLoader: batches from a dataset through a sampler and a collate function (torch.utils.data.DataLoader).
+
+num_workers > 0 loads the batches of a map-style dataset on that many threads of this process (not
+processes), up to num_workers * prefetch_factor batches ahead, handed out in sampler order. Threads help
+where __getitem__ waits (files, decoding in numpy or other code that releases the GIL); datasets whose
+__getitem__ is pure Python gain nothing. worker_init_fn(worker_id) runs once in each thread, and
+get_worker_info() there gives the worker's id. An IterableDataset is read in the calling thread whatever
+num_workers says (one stream, never replicated per worker). pin_memory, timeout, persistent_workers and
+multiprocessing_context are accepted and change nothing: there are no worker processes or pinned pages."""
+import itertools
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
+from ...creation import tensor
+from ...generator import host_rng
+from .collate import default_collate, default_convert
+from .dataset import IterableDataset, Subset, TensorDataset
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
+
+
+class WorkerInfo:
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id, num_workers, seed, dataset):  # noqa: A002 (PyTorch's field name)
+        self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
+
+    def __repr__(self):
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers})"
+
+
+_worker = threading.local()
+
+
+def get_worker_info():
+    """The WorkerInfo of the loader thread this runs in; None in any other thread."""
+    return getattr(_worker, "info", None)
+
+
+def _tensor_rows(dataset, key):
+    """(tensors, row indices) when `dataset` is a TensorDataset, or Subsets of one (random_split's result);
+    None otherwise."""
+    key = [int(i) for i in key]
+    while type(dataset) is Subset:
+        key = [int(dataset.indices[i]) for i in key]
+        dataset = dataset.dataset
+    return (dataset.tensors, key) if type(dataset) is TensorDataset else None
+
+
+class DataLoader:
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True):
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            if shuffle not in (None, False):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+                                 f"shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, but got "
+                                 f"sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified batch_sampler option, but "
+                                 f"got batch_sampler={batch_sampler}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and "
+                                 "drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        if sampler is None and not iterable:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None and not iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
+        self.num_workers, self.prefetch_factor = num_workers, prefetch_factor if num_workers else None
+        self.worker_init_fn, self.timeout, self.pin_memory = worker_init_fn, timeout, pin_memory
+        self.persistent_workers, self.in_order = persistent_workers, in_order
+        auto = batch_size is not None or batch_sampler is not None
+        self.collate_fn = collate_fn if collate_fn is not None else default_collate if auto else default_convert
+        self._iterable = iterable
+
+    def __len__(self):
+        if self._iterable:
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler) if self.batch_sampler is not None else len(self.sampler)
+
+    def __iter__(self):
+        if self._iterable:
+            return self._iter_stream()
+        keys = self.batch_sampler if self.batch_sampler is not None else self.sampler
+        if self.num_workers == 0:
+            return map(self._fetch, keys)
+        return self._iter_threads(keys)
+
+    def _fetch(self, key):
+        if self.batch_sampler is None:
+            return self.collate_fn(self.dataset[key])
+        data = self.dataset
+        rows = _tensor_rows(data, key) if self.collate_fn is default_collate else None
+        if rows is not None:
+            # Stacking the rows one by one gives the same tensors; one index_select per tensor is faster.
+            tensors, picked = rows
+            return [t.index_select(0, tensor(picked, device=t.device)) for t in tensors]
+        getitems = getattr(data, "__getitems__", None)
+        return self.collate_fn(getitems(key) if getitems is not None else [data[i] for i in key])
+
+    def _iter_stream(self):
+        it = iter(self.dataset)
+        if self.batch_size is None:
+            for sample in it:
+                yield self.collate_fn(sample)
+            return
+        while True:
+            batch = list(itertools.islice(it, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
+                return
+            yield self.collate_fn(batch)
+
+    def _iter_threads(self, keys):
+        ids = itertools.count()
+        seed_base = int(host_rng(self.generator).integers(1 << 62))  # worker i reports seed_base + i, as in PyTorch
+
+        def start_worker():
+            worker_id = next(ids)
+            _worker.info = WorkerInfo(worker_id, self.num_workers, seed_base + worker_id, self.dataset)
+            if self.worker_init_fn is not None:
+                self.worker_init_fn(worker_id)
+
+        depth = self.num_workers * (self.prefetch_factor or 2)
+        with ThreadPoolExecutor(self.num_workers, thread_name_prefix="tl-dataloader", initializer=start_worker) as pool:
+            pending = deque()
+            for key in keys:
+                pending.append(pool.submit(self._fetch, key))
+                if len(pending) >= depth:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()

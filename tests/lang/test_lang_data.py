@@ -1,0 +1,123 @@
+"""Bulk data without the parser: `load NAME from "file"` (.tsv, .csv, .npy, .safetensors),
+`Program.add_facts` and `Program.set`, and the parser's fast path for fact lines."""
+import random
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from tensorlogic import lang
+from tensorlogic.lang import TensorLogicTypeError
+from tensorlogic.lang.syntax import nodes as N
+from tensorlogic.lang.syntax.parser import parse
+
+CLOSURE = "Path(x, y) <- Edge(x, y)\nPath(x, z) <- Path(x, y), Edge(y, z)\n"
+
+
+def closure(edges):
+    """Reachability by repeated squaring in numpy (the oracle)."""
+    nodes = sorted({v for e in edges for v in e})
+    index = {v: k for k, v in enumerate(nodes)}
+    m = np.zeros((len(nodes), len(nodes)), bool)
+    for a, b in edges:
+        m[index[a], index[b]] = True
+    while True:
+        nxt = m | (m.astype(int) @ m.astype(int) > 0)
+        if (nxt == m).all():
+            return {(nodes[i], nodes[j]) for i, j in zip(*np.nonzero(m))}
+        m = nxt
+
+
+def random_edges(rng, names, n):
+    return sorted({(rng.choice(names), rng.choice(names)) for _ in range(n)})
+
+
+def paths(prog):
+    return {(r["x"], r["y"]) for r in prog.query("Path(x, y)")}
+
+
+def test_load_tsv_and_csv_facts(tmp_path):
+    rng = random.Random()
+    edges = random_edges(rng, [f"n{k}" for k in range(12)], 25)
+    (tmp_path / "edges.tsv").write_text("".join(f"{a}\t{b}\n" for a, b in edges))
+    (tmp_path / "edges.csv").write_text("".join(f"{a},{b}\n" for a, b in edges))
+    for name in ("edges.tsv", "edges.csv"):
+        prog = lang.run(f'load Edge from "{name}"\n' + CLOSURE, str(tmp_path / "kb.tl"))
+        assert paths(prog) == closure(edges)
+
+
+def test_load_integer_facts_into_a_declared_relation(tmp_path):
+    rng = np.random.default_rng()
+    edges = np.unique(rng.integers(0, 9, size=(20, 2)), axis=0)
+    np.save(tmp_path / "e.npy", edges)
+    prog = lang.run('domain Node = 0..9\nrelation Edge(a: Node, b: Node)\nload Edge from "e.npy"\n' + CLOSURE,
+                    str(tmp_path / "kb.tl"))
+    assert paths(prog) == closure([tuple(e) for e in edges.tolist()])
+    with pytest.raises(TensorLogicTypeError, match="12 .argument 0 of Edge. is not in domain Node"):
+        np.save(tmp_path / "bad.npy", np.array([[12, 1]]))
+        lang.run('domain Node = 0..9\nrelation Edge(a: Node, b: Node)\nload Edge from "bad.npy"\n',
+                 str(tmp_path / "kb.tl"))
+
+
+def test_load_tensors(tmp_path):
+    rng = np.random.default_rng()
+    w = rng.standard_normal((3, 4)).astype(np.float16)
+    np.save(tmp_path / "w.npy", w)
+    save_file({"W": w, "b": w[0]}, str(tmp_path / "m.safetensors"))
+    (tmp_path / "m.tsv").write_text("1\t2\n3\t4\n")
+    prog = lang.run('tensor W: float16[3, 4]\nload W from "w.npy"\nload b from "m.safetensors"\n'
+                    'tensor M: float16[2, 2]\nload M from "m.tsv"\nY[i] = W[i, j] b[j]\n', str(tmp_path / "p.tl"))
+    np.testing.assert_array_equal(prog["W"].numpy(), w)
+    np.testing.assert_allclose(prog["Y"].numpy().astype(float),
+                               w.astype(float) @ w[0].astype(float), rtol=1e-2, atol=1e-2)
+    np.testing.assert_array_equal(prog["M"].numpy(), [[1, 2], [3, 4]])
+
+
+def test_load_errors_are_located(tmp_path):
+    (tmp_path / "x.txt").write_text("a\tb\n")
+    with pytest.raises(TensorLogicTypeError) as info:
+        lang.run('load Edge from "x.txt"\n', str(tmp_path / "p.tl"))
+    assert info.value.lineno == 1 and "use a .tsv, .csv, .npy or .safetensors file" in str(info.value)
+    with pytest.raises(TensorLogicTypeError, match="no such file"):
+        lang.run('load Edge from "missing.tsv"\n', str(tmp_path / "p.tl"))
+    (tmp_path / "ragged.tsv").write_text("a\tb\nc\n")
+    with pytest.raises(TensorLogicTypeError, match="rows of different lengths"):
+        lang.run('load Edge from "ragged.tsv"\n', str(tmp_path / "p.tl"))
+
+
+def test_add_facts_and_set_from_python():
+    rng = random.Random()
+    edges = random_edges(rng, [f"c{k}" for k in range(10)], 20)
+    prog = lang.compile("relation Edge(x, y)\n" + CLOSURE + "tensor W: float16[2] = [1, 1]\nV[i] = W[i] * 2\n")
+    prog.add_facts("Edge", np.array(edges[:10])).run()
+    assert paths(prog) == closure(edges[:10])
+    prog.add_facts("Edge", edges[10:])
+    assert paths(prog) == closure(edges)
+    prog.set("W", [3.0, 4.0])
+    np.testing.assert_array_equal(prog["V"].numpy(), [6, 8])
+    with pytest.raises(KeyError):
+        prog.add_facts("Nope", [("a", "b")])
+    with pytest.raises(KeyError):
+        prog.set("V", [1.0, 1.0])
+
+
+def test_fact_fast_path_gives_the_parsers_answers():
+    rng = random.Random()
+    edges = random_edges(rng, [f"n{k}" for k in range(15)], 30)
+    lines = [f"Edge({a}, {b})" for a, b in edges]
+    fast = lang.run("\n".join(lines) + "\n" + CLOSURE)
+    # The same facts inside a block statement go through the LALR parser.
+    slow = lang.run("main {\n" + "\n".join(lines) + "\n}\n" + CLOSURE)
+    assert paths(fast) == paths(slow) == closure(edges)
+    items = parse('Age("Bob", 42)\nAge(Ann, -3) // note\n\nAge(Cy, 7);\nx = 1\nAge(Di, 1)\n').items
+    assert [type(i).__name__ for i in items] == ["Facts", "Assign", "Facts"]
+    assert items[0].rows == [("Bob", 42), ("Ann", -3), ("Cy", 7)] and items[0].lines == [1, 2, 4]
+    assert items[0].quoted == {(0, 0)}
+    # Lines that continue an expression or sit in brackets are not facts.
+    assert isinstance(parse("let x = 1 +\nf(2)\n").items[0], N.Let)
+
+
+def test_fast_path_error_positions():
+    with pytest.raises(TensorLogicTypeError) as info:
+        lang.run("domain P = {a, b}\nrelation R(x: P)\nR(a)\nR(  zz)\n")
+    assert (info.value.lineno, info.value.offset) == (4, 5) and "'zz' is not in domain P" in str(info.value)

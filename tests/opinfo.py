@@ -1,0 +1,290 @@
+"""The op database of the tests (after PyTorch's OpInfo): each elementwise op once, with its PyTorch
+reference, the inputs it is tested on, its call variants, whether it has a gradient, its dtypes, and
+whether its f32 math is approximate; each reduction kernel once, with its reference and the calls whose
+gradients are checked; the softmax rows. Test files and the Metal harness select from UNARY, BINARY,
+REDUCTIONS and ROWS instead
+of keeping tables of their own; tolerances come from oracle.py (stated once, from f16 rounding).
+
+Adding an op: one entry here; every test that reads the database then covers it (kernel on every f16
+value, Tensor API and strided views, gradients, fuzzing, the Metal kernels)."""
+import dataclasses
+import functools
+import math
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as TF
+
+import tensorlogic as tl
+from oracle import ATOL
+from tensorlogic.ops.linalg import _ACTIVATIONS as _EPILOGUES
+
+
+# ---- input domains ------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Domain:
+    """Where an op's inputs come from: the open interval (low, high) the op is defined on, optionally
+    kept away from zero (divisors) or integral (floor_divide: both sides then floor exactly)."""
+    name: str
+    low: float = -math.inf
+    high: float = math.inf
+    nonzero: bool = False
+    integral: bool = False
+
+    def sample(self, rng, shape, scale=1.0):
+        """Normal f16 data times `scale`, moved into the domain (value tests)."""
+        x = rng.standard_normal(shape) * scale
+        if self.integral:
+            x = np.rint(2 * x)
+            if self.nonzero:
+                x = np.where(x < 0, x - 1, x + 1)
+        elif self.nonzero:
+            x = np.where(x < 0, x - 0.5, x + 0.5)
+        if self.low > -math.inf and self.high == math.inf:
+            x = self.low + np.abs(x) + 0.1
+        elif self.low > -math.inf:
+            x = self.low + (self.high - self.low) / (1 + np.exp(-x))
+        return np.asarray(x).astype(np.float16)
+
+    def gradient_sample(self, rng, shape):
+        """Uniform f16 values where gradients are well conditioned: within 2 of zero, inside the bounds by
+        0.5 (a tenth of a narrow domain's width at most), at least 0.5 from zero for divisors."""
+        margin = min(0.5, (self.high - self.low) / 20)
+        low, high = max(-2.0, self.low + margin), min(2.0, self.high - margin)
+        if self.nonzero:
+            x = rng.uniform(0.5, high, shape) * rng.choice([-1.0, 1.0], shape)
+        else:
+            x = rng.uniform(low, high, shape)
+        return np.asarray(x).astype(np.float16)
+
+
+REAL = Domain("real")
+POSITIVE = Domain("positive", low=0.0)
+NONZERO = Domain("nonzero", nonzero=True)
+INTEGERS = Domain("integers", integral=True)
+NONZERO_INTEGERS = Domain("nonzero integers", integral=True, nonzero=True)
+UNIT = Domain("unit", low=-1.0, high=1.0)  # erfinv: +-inf at the bounds, NaN outside
+
+
+# ---- entries --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One way of calling an op: arguments after the tensor(s), the same for TensorLogic and PyTorch, and
+    the native kernel's scalar parameters they amount to."""
+    suffix: str = ""  # appended to the op's name in test ids
+    args: tuple = ()
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    params: tuple = ()  # the kernel's scalar parameters (p0, p1) for these arguments
+    kernel: Optional[str] = None  # a kernel of its own for this variant (gelu's tanh form)
+    method: str = ""  # the Tensor method it calls when not the op's own (a reduction's amax, std)
+
+
+@dataclasses.dataclass(frozen=True)
+class OpInfo:
+    name: str  # PyTorch's name: tl.<name>, and Tensor.<name> unless `method` says otherwise
+    ref: Callable  # PyTorch on float64 (or int32) tensors, with the variant's arguments
+    kernel: Optional[str]  # the member of _core.UnaryOp / BinaryOp; None: no elementwise kernel of its own
+    domains: tuple = (REAL,)  # one per tensor input
+    grad: bool = True  # differentiable: first and second derivatives checked against torch.autograd
+    int32: bool = False  # defined on int32 too (and the result stays int32)
+    approximate: bool = False  # f32 math approximated (vector CPU math, Metal's library): backends agree within ULPS
+    f32_oracle: bool = False  # rounds an inner a / b to f32 first: a float64 oracle splits its ties differently
+    variants: tuple = (Variant(),)
+    fn: Optional[Callable] = None  # TensorLogic's function when it is not tl.<name>
+    method: Optional[str] = ""  # the Tensor method ("" means `name`; None: there is none)
+    atol: float = ATOL  # absolute slack of the value tests, where a result far below 1 has fewer digits
+
+    @property
+    def domain(self):
+        return self.domains[0]
+
+    @property
+    def public(self):
+        """Reachable from Python (else a kernel only, tested through _core)."""
+        return self.fn is not None or hasattr(tl, self.name)
+
+    def call(self, *tensors, variant=None):
+        variant = variant or self.variants[0]
+        fn = self.fn or getattr(tl, self.name)
+        return fn(*tensors, *variant.args, **variant.kwargs)
+
+    def call_method(self, tensor, *others, variant=None):
+        variant = variant or self.variants[0]
+        return getattr(tensor, self.method or self.name)(*others, *variant.args, **variant.kwargs)
+
+    def reference(self, *tensors, variant=None):
+        variant = variant or self.variants[0]
+        return self.ref(*tensors, *variant.args, **variant.kwargs)
+
+    def kernel_of(self, variant):
+        return variant.kernel or self.kernel
+
+
+def cases(ops):
+    """(op, variant) pairs and their ids, for pytest.mark.parametrize."""
+    pairs = [(op, v) for op in ops for v in op.variants]
+    return pairs, [op.name + v.suffix for op, v in pairs]
+
+
+def _sign(t):
+    return torch.where(torch.isnan(t), t, torch.sign(t))  # torch.sign(nan) is 0; ours keeps the NaN
+
+
+UNARY = [
+    OpInfo("neg", torch.neg, "neg", int32=True),
+    OpInfo("abs", torch.abs, "abs", int32=True),
+    OpInfo("exp", torch.exp, "exp", approximate=True),
+    OpInfo("log", torch.log, "log", domains=(POSITIVE,), approximate=True),
+    OpInfo("log1p", torch.log1p, "log1p", domains=(POSITIVE,), approximate=True),
+    OpInfo("sqrt", torch.sqrt, "sqrt", domains=(POSITIVE,)),
+    OpInfo("rsqrt", torch.rsqrt, "rsqrt", domains=(POSITIVE,), approximate=True),
+    OpInfo("sin", torch.sin, "sin", approximate=True),
+    OpInfo("cos", torch.cos, "cos", approximate=True),
+    OpInfo("tanh", torch.tanh, "tanh", approximate=True),
+    OpInfo("sigmoid", torch.sigmoid, "sigmoid", approximate=True),
+    OpInfo("relu", torch.relu, "relu", int32=True),
+    OpInfo("gelu", TF.gelu, "gelu", approximate=True,
+           variants=(Variant(), Variant("_tanh", kwargs={"approximate": "tanh"}, kernel="gelu_tanh"))),
+    OpInfo("silu", TF.silu, "silu", approximate=True),
+    OpInfo("softplus", TF.softplus, "softplus", approximate=True,
+           variants=(Variant(params=(1.0, 20.0)),
+                     Variant("_beta2", kwargs={"beta": 2.0, "threshold": 3.0}, params=(2.0, 3.0)))),
+    OpInfo("reciprocal", torch.reciprocal, "reciprocal", domains=(POSITIVE,)),
+    OpInfo("square", torch.square, "square", int32=True),
+    OpInfo("sign", _sign, "sign", int32=True),  # floor to trunc: zero gradients, as in PyTorch
+    OpInfo("floor", torch.floor, "floor"),
+    OpInfo("ceil", torch.ceil, "ceil"),
+    OpInfo("round", torch.round, "round"),
+    OpInfo("trunc", torch.trunc, None),
+    OpInfo("clamp", torch.clamp, "clamp", int32=True, variants=(Variant(args=(-1.5, 2.0), params=(-1.5, 2.0)),)),
+    OpInfo("step", lambda t: (t > 0).double(), "step", grad=False),  # relu's derivative
+    OpInfo("logical_not", torch.logical_not, "logical_not", grad=False),
+    OpInfo("erf", torch.erf, "erf", approximate=True),  # Metal has no erf: its own f32 erfc fit
+    OpInfo("erfc", torch.erfc, "erfc", approximate=True),
+    OpInfo("erfinv", torch.erfinv, "erfinv", domains=(UNIT,), approximate=True),
+    # x ** exponent and base ** x: the binary pow with a scalar on one side, each a kernel of its own
+    OpInfo("pow", torch.pow, "pow", domains=(POSITIVE,), approximate=True,
+           variants=(Variant("2", (2.0,), params=(2.0,)), Variant("_half", (0.5,), params=(0.5,)),
+                     Variant("_m1", (-1.0,), params=(-1.0,)), Variant("_2_5", (2.5,), params=(2.5,)))),
+    OpInfo("rpow", lambda t, base: torch.pow(base, t), "rpow", approximate=True, fn=lambda t, base: base ** t,
+           method="__rpow__", variants=(Variant("2", (2.0,), params=(2.0,)),)),
+]
+
+BINARY = [
+    OpInfo("add", torch.add, "add", domains=(REAL, REAL), int32=True),
+    OpInfo("sub", torch.sub, "sub", domains=(REAL, REAL), int32=True),
+    OpInfo("mul", torch.mul, "mul", domains=(REAL, REAL), int32=True),
+    OpInfo("div", torch.div, "div", domains=(REAL, NONZERO)),
+    OpInfo("pow", torch.pow, "pow", domains=(POSITIVE, REAL), approximate=True),
+    OpInfo("maximum", torch.maximum, "maximum", domains=(REAL, REAL), int32=True),
+    OpInfo("minimum", torch.minimum, "minimum", domains=(REAL, REAL), int32=True),
+    OpInfo("eq", torch.eq, "eq", domains=(INTEGERS, INTEGERS), grad=False),  # integers: ties happen
+    OpInfo("ne", torch.ne, "ne", domains=(INTEGERS, INTEGERS), grad=False),
+    OpInfo("lt", torch.lt, "lt", domains=(REAL, REAL), grad=False),
+    OpInfo("le", torch.le, "le", domains=(INTEGERS, INTEGERS), grad=False),
+    OpInfo("gt", torch.gt, "gt", domains=(REAL, REAL), grad=False),
+    OpInfo("ge", torch.ge, "ge", domains=(INTEGERS, INTEGERS), grad=False),
+    OpInfo("add_relu", lambda a, b: torch.relu(a + b), "add_relu", domains=(REAL, REAL),
+           fn=tl.fused.add_relu, method=None),
+    OpInfo("mul_relu", lambda a, b: torch.relu(a * b), "mul_relu", domains=(REAL, REAL),
+           fn=tl.fused.mul_relu, method=None),
+    OpInfo("logical_and", torch.logical_and, "logical_and", domains=(REAL, REAL), grad=False),
+    OpInfo("logical_or", torch.logical_or, "logical_or", domains=(REAL, REAL), grad=False),
+    OpInfo("floor_divide", torch.floor_divide, "floor_divide", domains=(INTEGERS, NONZERO_INTEGERS), grad=False,
+           int32=True, f32_oracle=True),
+    OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
+           f32_oracle=True),
+]
+
+
+# softmax rows sum to 1 (small values keep their digits); log_softmax values are logs, any magnitude
+ROWS = [
+    OpInfo("softmax", torch.softmax, None, atol=1e-4, variants=(Variant("", (-1,)), Variant("_dim0", (0,)))),
+    OpInfo("log_softmax", torch.log_softmax, None, atol=2e-3, variants=(Variant("", (1,)),)),
+]
+
+
+def _activations():
+    """The fused linear epilogue's activations ('none' first, in the kernels' order), each the PyTorch
+    reference of its UNARY entry and variant."""
+    refs = {op.name + v.suffix: functools.partial(op.reference, variant=v) for op in UNARY for v in op.variants}
+    return {name: refs[name] if name != "none" else (lambda t: t) for name in _EPILOGUES}
+
+
+ACTIVATIONS = _activations()
+
+
+def kernel_cases(ops):
+    """{native kernel name: (op, variant)}: the first variant that runs each kernel."""
+    found = {}
+    for op in ops:
+        for v in op.variants:
+            if op.kernel_of(v) is not None:
+                found.setdefault(op.kernel_of(v), (op, v))
+    return found
+
+
+def by_name(ops):
+    return {op.name: op for op in ops}
+
+
+def approximate_kernels():
+    """The native kernels (unary and binary) whose f32 math is approximate on some backend."""
+    return {op.kernel_of(v) for op in UNARY + BINARY if op.approximate for v in op.variants}
+
+
+# ---- reductions ---------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Reduction:
+    name: str  # the _core.ReduceOp member; tl.<name> reduces over dims unless `fn` says otherwise
+    ref: Callable  # PyTorch on float64: ref(t, dims, keepdim, **kwargs) with dims a tuple (all of them: full)
+    fn: str = ""  # tl's function over a tuple of dims when not `name` (max over dims is amax)
+    indices: bool = False  # int32 positions (argmax, argmin): compared exactly, no gradient
+    domain: Domain = REAL  # inputs of the gradient checks
+    variants: tuple = ()  # Tensor method calls (the same on tl and torch tensors) whose gradients are checked
+
+    def call(self, x, variant):
+        """x.<method>(*args, **kwargs), the values of a (values, indices) result."""
+        out = getattr(x, variant.method or self.name)(*variant.args, **variant.kwargs)
+        return out.values if isinstance(out, tuple) else out
+
+
+def _prod(t, dims, keepdim):
+    """torch.prod takes one dim: reduce them one at a time, the last first."""
+    for d in sorted((d % max(t.ndim, 1) for d in dims), reverse=True):
+        t = t.prod(dim=d, keepdim=keepdim) if t.ndim else t
+    return t
+
+
+def _arg(name):
+    def ref(t, dims, keepdim):
+        """One dim, or all of them (the flat index)."""
+        if not t.ndim:
+            return getattr(torch, name)(t)
+        if len(dims) == 1:
+            return getattr(torch, name)(t, dim=dims[0], keepdim=keepdim)
+        flat = getattr(torch, name)(t)
+        return flat.reshape([1] * t.ndim) if keepdim else flat
+    return ref
+
+
+REDUCTIONS = [
+    Reduction("sum", lambda t, dims, keepdim: torch.sum(t, dims, keepdim),
+              variants=(Variant("", (1,)), Variant("_all"))),
+    Reduction("mean", lambda t, dims, keepdim: torch.mean(t, dims, keepdim),
+              variants=(Variant("_keepdim", ((0, 2),), {"keepdim": True}),)),
+    # magnitudes >= 0.5: a product of small f16 values underflows (y / x then loses all digits)
+    Reduction("prod", _prod, domain=NONZERO, variants=(Variant("", (2,)),)),
+    Reduction("max", lambda t, dims, keepdim: torch.amax(t, dims, keepdim), fn="amax",
+              variants=(Variant("_amax", (1,), method="amax"), Variant("_dim", (2,)))),
+    Reduction("min", lambda t, dims, keepdim: torch.amin(t, dims, keepdim), fn="amin", variants=(Variant("_all"),)),
+    Reduction("argmax", _arg("argmax"), indices=True),
+    Reduction("argmin", _arg("argmin"), indices=True),
+    Reduction("var", lambda t, dims, keepdim, correction=1.0: torch.var(t, dims, keepdim=keepdim, correction=correction),
+              variants=(Variant("", (1,)), Variant("_std", ((1, 2),), {"correction": 0}, method="std"))),
+    Reduction("logsumexp", lambda t, dims, keepdim: torch.logsumexp(t, dims, keepdim), variants=(Variant("", (2,)),)),
+    Reduction("norm", lambda t, dims, keepdim, p=2.0: torch.linalg.vector_norm(t, p, dims, keepdim),
+              variants=(Variant("2", kwargs={"dim": 1}), Variant("1", (1,), {"dim": 2}), Variant("3", (3,), {"dim": 2}),
+                        Variant("_inf", (float("inf"),)))),
+]

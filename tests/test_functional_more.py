@@ -1,0 +1,85 @@
+"""tl.nn.functional's dropout, one_hot, normalize, leaky_relu, elu and interpolate against torch."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import tensorlogic as tl
+import tensorlogic.nn.functional as F
+
+from conftest import f16_randn, host
+
+
+def _both(fn_name, x, device, **kwargs):
+    tx = torch.tensor(x.astype(np.float32), requires_grad=True)
+    lx = tl.tensor(x, device=device, requires_grad=True)
+    return tx, lx, getattr(TF, fn_name)(tx, **kwargs), getattr(F, fn_name)(lx, **kwargs)
+
+
+@pytest.mark.parametrize("mode,align,size,scale", [
+    ("nearest", None, (5, 7), None), ("nearest", None, None, 2), ("nearest-exact", None, (3, 5), None),
+    ("bilinear", False, (7, 3), None), ("bilinear", True, (7, 9), None), ("bilinear", False, None, 1.5),
+    ("bilinear", True, None, 2)])
+def test_interpolate_2d_matches_torch(device, rng, mode, align, size, scale):
+    x = f16_randn(rng, (2, 3, 4, 6))
+    tx, lx, want, got = _both("interpolate", x, device, size=size, scale_factor=scale, mode=mode, align_corners=align)
+    np.testing.assert_allclose(host(got).astype(np.float64), want.detach().numpy(), rtol=1e-2, atol=1e-2)
+    g = f16_randn(rng, tuple(want.shape))
+    (want * torch.tensor(g.astype(np.float32))).sum().backward()
+    (got * tl.tensor(g, device=device)).sum().backward()
+    np.testing.assert_allclose(host(lx.grad).astype(np.float64), tx.grad.numpy(), rtol=2e-2, atol=2e-2)
+
+
+def test_interpolate_1d_and_errors(device, rng):
+    x = f16_randn(rng, (2, 3, 5))
+    for mode, align in (("linear", True), ("linear", False), ("nearest", None)):
+        _, _, want, got = _both("interpolate", x, device, size=8, mode=mode, align_corners=align)
+        np.testing.assert_allclose(host(got).astype(np.float64), want.detach().numpy(), rtol=1e-2, atol=1e-2)
+    with pytest.raises(ValueError):
+        F.interpolate(tl.tensor(x, device=device), size=4, scale_factor=2)
+    with pytest.raises(ValueError):
+        F.interpolate(tl.tensor(x, device=device), size=4, mode="bilinear")
+
+
+@pytest.mark.parametrize("name,kwargs", [("leaky_relu", {"negative_slope": 0.1}), ("elu", {"alpha": 1.3}),
+                                         ("normalize", {"dim": 1}), ("normalize", {"p": 1.0, "dim": 0}),
+                                         ("logsigmoid", {})])
+def test_elementwise_functions_match_torch(device, rng, name, kwargs):
+    x = f16_randn(rng, (5, 6), 3.0)
+    if name == "elu":
+        x[0, 0] = 12.0  # exp(12) overflows f16: the unused branch must not poison the gradient
+    tx, lx, want, got = _both(name, x, device, **kwargs)
+    np.testing.assert_allclose(host(got).astype(np.float64), want.detach().numpy(), rtol=1e-2, atol=2e-3)
+    want.sum().backward()
+    got.sum().backward()
+    np.testing.assert_allclose(host(lx.grad).astype(np.float64), tx.grad.numpy(), rtol=2e-2, atol=2e-3)
+
+
+def test_one_hot_matches_torch(device, rng):
+    idx = rng.integers(0, 6, (3, 4))
+    want = TF.one_hot(torch.tensor(idx))
+    got = F.one_hot(tl.tensor(idx.astype(np.int32), device=device))
+    assert not got.is_floating_point()
+    np.testing.assert_array_equal(host(got), want.numpy())
+    assert tuple(F.one_hot(tl.tensor([1, 0], device=device), 5).shape) == (2, 5)
+    with pytest.raises(ValueError):
+        F.one_hot(tl.tensor([3], device=device), 2)
+    with pytest.raises(TypeError):
+        F.one_hot(tl.ones(2, device=device))
+
+
+def test_dropout(device):
+    tl.manual_seed(1)
+    x = tl.ones(200, 50, device=device, requires_grad=True)
+    y = F.dropout(x, 0.25)
+    kept = host(y) != 0
+    assert 0.7 < kept.mean() < 0.8 and np.allclose(host(y)[kept], 1 / 0.75, rtol=1e-3)
+    y.sum().backward()
+    np.testing.assert_array_equal(host(x.grad) != 0, kept)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert np.all(host(F.dropout(x, 1.0)) == 0)
+    with pytest.raises(ValueError):
+        F.dropout(x, 1.5)
+    z = tl.ones(4, 6, 3, 3, device=device)
+    per_channel = host(F.dropout2d(z, 0.5)).reshape(4, 6, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))

@@ -1,0 +1,141 @@
+"""The modules of issue 11 against torch.nn on copied weights: outputs, input and parameter gradients."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+from tensorlogic import nn
+
+from _torch_modules import compare, copy_weights
+from conftest import f16_randn, host
+
+CASES = {
+    "MaxPool2d": (lambda m: m.MaxPool2d(2), [(2, 3, 6, 6)]),
+    "MaxPool2d_pad": (lambda m: m.MaxPool2d(3, stride=2, padding=1), [(2, 3, 7, 7)]),
+    "AvgPool2d": (lambda m: m.AvgPool2d(2, stride=1), [(2, 3, 5, 5)]),
+    "AdaptiveAvgPool2d_even": (lambda m: m.AdaptiveAvgPool2d((2, 3)), [(2, 3, 4, 6)]),
+    "AdaptiveAvgPool2d_uneven": (lambda m: m.AdaptiveAvgPool2d(3), [(2, 3, 7, 5)]),
+    "BatchNorm1d": (lambda m: m.BatchNorm1d(5), [(8, 5)]),
+    "BatchNorm1d_3d": (lambda m: m.BatchNorm1d(4), [(3, 4, 6)]),
+    "BatchNorm2d": (lambda m: m.BatchNorm2d(3), [(4, 3, 5, 5)]),
+    "GroupNorm": (lambda m: m.GroupNorm(2, 6), [(3, 6, 4, 4)]),
+    "ConvTranspose2d": (lambda m: m.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), [(2, 3, 5, 5)]),
+    "ConvTranspose2d_groups": (lambda m: m.ConvTranspose2d(4, 6, (2, 3), stride=(1, 2), groups=2, dilation=2),
+                               [(2, 4, 4, 5)]),
+    "Flatten": (lambda m: m.Flatten(), [(2, 3, 4)]),
+    "Unflatten": (lambda m: m.Unflatten(1, (3, 4)), [(2, 12)]),
+    "Identity": (lambda m: m.Identity(), [(2, 3)]),
+    "Softmax": (lambda m: m.Softmax(dim=1), [(3, 7)]),
+    "LogSoftmax": (lambda m: m.LogSoftmax(dim=-1), [(3, 7)]),
+    "LeakyReLU": (lambda m: m.LeakyReLU(0.2), [(4, 9)]),
+    "Sigmoid": (lambda m: m.Sigmoid(), [(4, 9)]),
+    "Tanh": (lambda m: m.Tanh(), [(4, 9)]),
+    "ELU": (lambda m: m.ELU(0.7), [(4, 9)]),
+    "Softplus": (lambda m: m.Softplus(), [(4, 9)]),
+    "LogSigmoid": (lambda m: m.LogSigmoid(), [(4, 9)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_module_matches_torch(device, rng, name):
+    make, shapes = CASES[name]
+    tmod, tlmod = make(torch.nn), make(nn)
+    copy_weights(tmod, tlmod, device)
+    compare(tmod, tlmod, [f16_randn(rng, s) for s in shapes], device, rng)
+
+
+def test_batchnorm_running_stats_and_eval(device, rng):
+    for momentum in (0.1, None):
+        tmod, tlmod = torch.nn.BatchNorm2d(3, momentum=momentum), nn.BatchNorm2d(3, momentum=momentum)
+        copy_weights(tmod, tlmod, device)
+        for _ in range(3):
+            x = f16_randn(rng, (4, 3, 2, 2), 2.0) + 1
+            tmod(torch.tensor(x.astype(np.float32)))
+            tlmod(tl.tensor(x, device=device))
+        for key in ("running_mean", "running_var"):
+            np.testing.assert_allclose(host(getattr(tlmod, key)), getattr(tmod, key).numpy(), rtol=1e-2, atol=1e-2)
+        assert int(tlmod.num_batches_tracked.item()) == 3
+        tmod.eval(), tlmod.eval()
+        compare(tmod, tlmod, [f16_randn(rng, (2, 3, 2, 2))], device, rng)
+    state = {k: v.numpy() for k, v in torch.nn.BatchNorm1d(4).state_dict().items()}
+    nn.BatchNorm1d(4).load_state_dict(state)
+
+
+def test_dropout2d_zeroes_whole_channels(device):
+    tl.manual_seed(0)
+    x = tl.ones(8, 16, 3, 3, device=device)
+    y = host(nn.Dropout2d(0.5)(x))
+    per_channel = y.reshape(8, 16, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
+    assert 0.2 < (per_channel[..., 0] == 0).mean() < 0.8
+    assert nn.Dropout2d(0.5).eval()(x) is x
+
+
+def test_parameter_containers_and_module_dicts(device):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.plist = nn.ParameterList([nn.Parameter(tl.ones(2)), tl.zeros(3)])
+            self.pdict = nn.ParameterDict({"a": nn.Parameter(tl.ones(1))})
+            self.mdict = nn.ModuleDict({"lin": nn.Linear(2, 2)})
+
+    net = Net()
+    net.plist.append(tl.ones(4))
+    net.pdict["b"] = tl.zeros(2)
+    keys = set(net.state_dict())
+    assert keys == {"plist.0", "plist.1", "plist.2", "pdict.a", "pdict.b", "mdict.lin.weight", "mdict.lin.bias"}
+    assert all(isinstance(p, nn.Parameter) for p in net.plist) and len(list(net.parameters())) == 7
+    assert net.half() is net and net.float() is net and net.to(tl.float16) is net
+    with pytest.raises(TypeError):
+        net.to(tl.int32)
+
+
+def test_deepcopy_and_data(device):
+    lin = nn.Linear(3, 2).to(device)
+    twin = copy.deepcopy(lin)
+    assert isinstance(twin.weight, nn.Parameter) and twin.weight.requires_grad
+    np.testing.assert_array_equal(host(twin.weight), host(lin.weight))
+    twin.weight.data.mul_(0)
+    assert np.any(host(lin.weight) != 0)
+    lin.weight.data = tl.zeros(5, 3, device=device)
+    assert lin.weight.shape == (5, 3) and isinstance(lin.weight, nn.Parameter)
+    t = tl.ones(2, device=device)
+    assert t.pin_memory() is t and not t.is_pinned()
+    assert t.new_zeros(2, 3).shape == (2, 3) and t.new_full((2,), 7.0).tolist() == [7.0, 7.0]
+    assert t.new_ones((1, 2)).device == t.device and t.new_empty(4).shape == (4,)
+    assert t.new_tensor([1, 2]).dtype == tl.float16 and t.new_tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert format(tl.tensor(1.5), "+.2f") == "+1.50" and f"{tl.tensor(3)}" == "3"
+    assert tl.tensor(-0.25).__format__(".1e") == "-2.5e-01"
+    with pytest.raises(TypeError):
+        format(tl.ones(2), ".2f")
+
+
+def test_trunc_normal_and_orthogonal_init(device):
+    tl.manual_seed(3)
+    w = tl.empty(200, 50, device=device)
+    nn.init.trunc_normal_(w, mean=0.5, std=1.0, a=-0.5, b=1.0)
+    values = host(w).astype(np.float64)
+    assert values.min() >= -0.5 and values.max() <= 1.0 and values.std() > 0.2
+    want = torch.nn.init.trunc_normal_(torch.empty(200, 50), mean=0.5, std=1.0, a=-0.5, b=1.0)
+    assert abs(values.mean() - want.mean().item()) < 0.05
+    for shape in ((6, 4), (4, 6), (3, 2, 2)):
+        q = nn.init.orthogonal_(tl.empty(*shape, device=device), gain=2.0)
+        m = host(q).astype(np.float64).reshape(shape[0], -1)
+        gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+        np.testing.assert_allclose(gram, 4.0 * np.eye(gram.shape[0]), atol=2e-2)
+
+
+def test_parameters_to_vector_and_back(device, rng):
+    tmod, tlmod = torch.nn.Linear(3, 2), nn.Linear(3, 2)
+    copy_weights(tmod, tlmod, device)
+    want = torch.nn.utils.parameters_to_vector(tmod.parameters())
+    got = nn.utils.parameters_to_vector(tlmod.parameters())
+    np.testing.assert_array_equal(host(got).astype(np.float32), want.detach().numpy())
+    fresh = f16_randn(rng, (8,))
+    nn.utils.vector_to_parameters(tl.tensor(fresh, device=device), tlmod.parameters())
+    np.testing.assert_array_equal(host(tlmod.weight).reshape(-1), fresh[:6])
+    np.testing.assert_array_equal(host(tlmod.bias), fresh[6:])
+    with pytest.raises(ValueError):
+        nn.utils.vector_to_parameters(tl.zeros(9, device=device), tlmod.parameters())

@@ -1,0 +1,114 @@
+"""The small PyTorch-compatibility surface: tl.accelerator, tl.backends flags, tl.cuda seeds and amp,
+set_num_threads, inference_mode, autocast, Generator."""
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+from tensorlogic.generator import host_rng
+
+
+def test_accelerator_reports_the_gpu_backend():
+    present = {name.partition(":")[0] for name in tl.available_devices()}
+    gpu = [d for d in ("cuda", "metal") if d in present]
+    assert tl.accelerator.is_available() == bool(gpu)
+    acc = tl.accelerator.current_accelerator()
+    if gpu:
+        assert acc.type == gpu[0] and tl.accelerator.device_count() >= 1
+        tl.accelerator.synchronize()
+        assert tl.accelerator.current_device_index() >= 0
+    else:
+        assert acc is None and tl.accelerator.device_count() == 0
+        with pytest.raises(RuntimeError):
+            tl.accelerator.synchronize()
+    device = tl.accelerator.current_accelerator().type if tl.accelerator.is_available() else "cpu"
+    assert tl.zeros(1, device=device).device.type == device
+
+
+def test_backend_flags_are_kept():
+    tl.backends.cudnn.benchmark = True
+    tl.backends.cudnn.deterministic = True
+    tl.backends.cuda.matmul.allow_tf32 = True
+    tl.backends.cudnn.allow_tf32 = True
+    assert tl.backends.cudnn.benchmark and tl.backends.cuda.matmul.allow_tf32
+    tl.backends.cuda.enable_flash_sdp(False)
+    assert not tl.backends.cuda.flash_sdp_enabled()
+    tl.backends.cuda.enable_flash_sdp(True)
+    assert tl.backends.mps.is_available() is False
+    assert tl.cuda.is_bf16_supported() is False
+
+
+def test_cuda_seed_functions_seed_the_shared_stream():
+    tl.cuda.manual_seed_all(123)
+    a = tl.rand(5).tolist()
+    tl.cuda.manual_seed(123)
+    b = tl.rand(5).tolist()
+    tl.manual_seed(123)
+    assert a == b == tl.rand(5).tolist()
+    assert tl.cuda.amp.GradScaler is tl.amp.GradScaler
+
+
+def test_set_num_threads_resizes_the_cpu_pool():
+    before = tl.get_num_threads()
+    try:
+        tl.set_num_threads(1)
+        assert tl.get_num_threads() == 1
+        x = tl.randn(300, 300, device="cpu")
+        single = (x @ x).numpy().copy()
+        tl.set_num_threads(3)
+        assert tl.get_num_threads() == 3
+        np.testing.assert_allclose((x @ x).numpy().astype(np.float32), single.astype(np.float32), rtol=2e-3, atol=2e-2)
+    finally:
+        tl.set_num_threads(before)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError):
+            tl.set_num_threads(bad)
+
+
+def test_inference_mode_and_autocast():
+    w = tl.ones(3, requires_grad=True)
+    with tl.inference_mode():
+        assert not (w * 2).requires_grad
+    with tl.inference_mode(False):
+        assert (w * 2).requires_grad
+
+    @tl.inference_mode()
+    def f(x):
+        return x * 2
+
+    @tl.inference_mode
+    def g(x):
+        return x * 2
+
+    assert not f(w).requires_grad and not g(w).requires_grad and (w * 2).requires_grad
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append((w * 2).requires_grad))
+    with tl.inference_mode():
+        thread.start()
+        thread.join()
+    assert seen == [True]  # per thread, like grad mode
+    for ctx in (tl.autocast("cuda", dtype="bfloat16"), tl.amp.autocast("cpu"), tl.cuda.amp.autocast(),
+                tl.autocast(device_type="cuda", enabled=False)):
+        with ctx:
+            y = w * 2
+        assert y.requires_grad and y.dtype == tl.float16
+    assert tl.autocast("cuda")(lambda: 5)() == 5
+    with pytest.raises(ValueError):
+        torch.autocast(1)
+    with pytest.raises(ValueError):
+        tl.autocast(1)
+
+
+def test_generator_streams():
+    a = tl.Generator().manual_seed(7)
+    b = tl.Generator().manual_seed(7)
+    assert a.initial_seed() == 7
+    assert host_rng(a).permutation(10).tolist() == host_rng(b).permutation(10).tolist()
+    state = a.get_state()
+    first = host_rng(a).random(3).tolist()
+    a.set_state(state)
+    assert host_rng(a).random(3).tolist() == first
+    with pytest.raises(TypeError):
+        host_rng(torch.Generator())
