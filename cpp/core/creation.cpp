@@ -46,15 +46,18 @@ Array arange(double start, double end, double step, Dtype dtype, Device device) 
     throw ArgumentError("arange: step must be non-zero and the bounds finite");
   }
   const double count = std::ceil((end - start) / step);
-  if (dtype == Dtype::int32) {
-    std::vector<int32_t> host = host_buffer<int32_t>(count, "arange");
+  if (dtype == Dtype::bool_) throw DtypeError("arange: not implemented for bool (PyTorch neither)");
+  if (is_integer(dtype)) {
+    std::vector<int64_t> host = host_buffer<int64_t>(count, "arange");
     const int64_t n = static_cast<int64_t>(host.size());
     const double last = start + static_cast<double>(n - 1) * step;
-    if (n > 0 && !(std::fabs(start) < 2147483648.0 && std::fabs(last) < 2147483648.0)) {
-      throw std::overflow_error("arange: values beyond the int32 range");
+    const double limit = dtype == Dtype::int32 ? 2147483648.0 : 9223372036854775808.0;
+    if (n > 0 && !(std::fabs(start) < limit && std::fabs(last) < limit)) {
+      throw std::overflow_error(std::string("arange: values beyond the ") + dtype_name(dtype) + " range");
     }
-    for (int64_t i = 0; i < n; ++i) host[i] = static_cast<int32_t>(start + static_cast<double>(i) * step);
-    return from_host(host.data(), {n}, Dtype::int32, device);
+    for (int64_t i = 0; i < n; ++i) host[i] = static_cast<int64_t>(start + static_cast<double>(i) * step);
+    const Array out = from_host(host.data(), {n}, Dtype::int64, device);
+    return dtype == Dtype::int64 ? out : astype(out, dtype);
   }
   std::vector<float> host = host_buffer<float>(count, "arange");
   const int64_t n = static_cast<int64_t>(host.size());

@@ -7,7 +7,9 @@ namespace tensorlogic::python {
 Dtype parse_dtype(const std::string& name) {
   if (name == "float16") return Dtype::float16;
   if (name == "int32") return Dtype::int32;
-  throw DtypeError("unsupported dtype '" + name + "': TensorLogic has float16 and int32");
+  if (name == "int64") return Dtype::int64;
+  if (name == "bool") return Dtype::bool_;
+  throw DtypeError("unsupported dtype '" + name + "': TensorLogic has float16, int32, int64 and bool");
 }
 
 namespace {

@@ -1,7 +1,7 @@
 """tl.save / tl.load in the safetensors format (SPEC §5), readable by any safetensors reader.
 
-Every tensor is stored under a dotted key (a state_dict's own names: "0.weight"); float16 and int32 tensors
-keep their dtype, numpy arrays (e.g. optimizer state in float32) are stored as they are. The nesting of
+Every tensor is stored under a dotted key (a state_dict's own names: "0.weight"); tensors keep their dtype
+(float16, int32, int64, bool), numpy arrays (e.g. optimizer state in float32) are stored as they are. The nesting of
 dicts, lists and tuples, the key types and the non-tensor values (numbers, strings, None) are kept as JSON
 in the metadata entry "tensorlogic.structure", from which tl.load rebuilds the object. A file without it
 (written by another program) loads as a flat dict of tensors.
@@ -109,7 +109,7 @@ def load(f, map_location=None, weights_only=True):
         if _STRUCTURE in metadata:
             obj = _decode(_structure(metadata[_STRUCTURE]), arrays, 0)
         else:
-            obj = {k: Tensor(v) for k, v in arrays.items()}  # other dtypes convert with the f16/int32 range checks
+            obj = {k: Tensor(v) for k, v in arrays.items()}  # other dtypes convert with the f16/integer range checks
     except (SerializationError, PrecisionOverflowError):
         raise
     except (SafetensorError, TypeError, ValueError, OverflowError, KeyError, RecursionError, UnicodeError) as error:
