@@ -17,7 +17,8 @@ from tensorlogic.lang.highlight import OPERATORS, TensorLogicLexer
 from tensorlogic.lang.syntax.grammar import GRAMMAR
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXTMATE = json.loads((ROOT / "editors" / "tensorlogic.tmLanguage.json").read_text(encoding="utf-8"))
+VSCODE = ROOT / "editors" / "vscode"
+TEXTMATE = json.loads((VSCODE / "syntaxes" / "tensorlogic.tmLanguage.json").read_text(encoding="utf-8"))
 PROGRAMS = sorted(ROOT.glob("examples/*.tl")) + sorted((ROOT / "tests" / "lang" / "programs").glob("*.tl"))
 NOT_OPERATORS = {"NAME", "NUMBER", "STRING", "_SEP", "COMMENT", "BLOCK_COMMENT", "WS"}
 PUNCTUATION = list("()[]{},;:")
@@ -100,6 +101,16 @@ def test_lexer_is_registered_for_pygments():
     assert "tensorlogic" in names
     assert isinstance(get_lexer_by_name("tl"), TensorLogicLexer)
     assert isinstance(get_lexer_for_filename("family.tl"), TensorLogicLexer)
+
+
+def test_vscode_extension_points_at_the_grammar():
+    manifest = json.loads((VSCODE / "package.json").read_text(encoding="utf-8"))
+    (grammar,) = manifest["contributes"]["grammars"]
+    assert (VSCODE / grammar["path"]).resolve() == (VSCODE / "syntaxes" / "tensorlogic.tmLanguage.json").resolve()
+    assert grammar["scopeName"] == TEXTMATE["scopeName"]
+    (language,) = manifest["contributes"]["languages"]
+    assert language["extensions"] == [".tl"] and (VSCODE / language["configuration"]).is_file()
+    json.loads((VSCODE / language["configuration"]).read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("word", _keywords())
