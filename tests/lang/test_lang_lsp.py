@@ -138,6 +138,9 @@ def test_definition_of_every_occurrence(answers, path):
     declared = _declarations(text)
     found = 0
     for (lineno, col, word), (_, location) in answers[path]["words"].items():
+        if location is not None and word not in declared and _binds(text, location):
+            _assert_binding_site(text, word, location, (lineno, col))   # a local name
+            continue
         expected = declared.get(word) or (_first_statement(text, word) if location is not None else None)
         # Declared names, and names defined by a top-level statement (not calls of built-ins)
         top = _first_statement(text, word)
@@ -150,6 +153,32 @@ def test_definition_of_every_occurrence(answers, path):
         assert location.range.end.character - location.range.start.character == len(word)
         found += 1
     assert found >= len(declared)
+
+
+def _binds(text, location):
+    """Whether a location is where a local name is bound: `let NAME`, `for NAME in`, or a function's
+    parameter list."""
+    before = text.splitlines()[location.range.start.line][:location.range.start.character]
+    return bool(re.search(r"\blet\s+$|\bfor\s+$", before) or re.search(r"\bfn\s+\w+\s*\([^)]*$", before))
+
+
+def _assert_binding_site(text, word, location, use):
+    """A local name's definition: the same word, bound before the use."""
+    start = location.range.start
+    line = text.splitlines()[start.line]
+    assert line[start.character:].startswith(word) and (start.line, start.character) <= use, (word, use)
+
+
+@pytest.mark.parametrize("use, bound", [((20, 23), (19, 17)), ((22, 19), (17, 13)), ((24, 15), (15, 9)),
+                                        ((25, 37), (25, 9)), ((26, 15), (15, 9)), ((7, 16), (2, 13)),
+                                        ((11, 12), (3, 9))])
+def test_definition_of_locals_follows_scopes(answers, use, bound):
+    """Shadowing in tests/lang/programs/scopes.tl: nested blocks, a loop variable, a parameter
+    (1-based line and column of a use and of the binding it must find)."""
+    path = ROOT / "tests" / "lang" / "programs" / "scopes.tl"
+    words = answers[path]["words"]
+    ((_, location),) = [v for (ln, col, _), v in words.items() if (ln + 1, col + 1) == use]
+    assert (location.range.start.line + 1, location.range.start.character + 1) == bound
 
 
 def _hover(answers, path, name):

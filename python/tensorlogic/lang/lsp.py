@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 
-from .outline import builtin_signature, completions, outline, word_at
+from .outline import builtin_signature, completions, local_definition, outline, word_at
 
 SYMBOL_KINDS = {"domain": T.SymbolKind.Enum, "relation": T.SymbolKind.Class, "tensor": T.SymbolKind.Variable,
                 "function": T.SymbolKind.Function, "struct": T.SymbolKind.Struct,
@@ -42,12 +42,13 @@ class TensorLogicServer(LanguageServer):
     def __init__(self):
         super().__init__("tl-lsp", "0.1.0")
         self.symbols = {}   # uri -> the symbols of the last version that checked, kept while editing
+        self.items = {}     # uri -> the checked items of that version
 
     def refresh(self, uri: str):
         doc = self.workspace.get_text_document(uri)
         result = outline(doc.source, _path(uri))
         if result.problem is None:
-            self.symbols[uri] = result.symbols
+            self.symbols[uri], self.items[uri] = result.symbols, result.items
         p = result.problem
         diagnostics = [] if p is None else [T.Diagnostic(
             range=_range(p.line, p.column, p.end_line, p.end_column), message=p.message,
@@ -72,11 +73,13 @@ def did_change(ls: TensorLogicServer, params: T.DidChangeTextDocumentParams):
 @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: TensorLogicServer, params: T.DidCloseTextDocumentParams):
     ls.symbols.pop(params.text_document.uri, None)
+    ls.items.pop(params.text_document.uri, None)
 
 
 def _word(ls, params):
     doc = ls.workspace.get_text_document(params.text_document.uri)
-    return word_at(doc.source, params.position.line, params.position.character)
+    found = word_at(doc.source, params.position.line, params.position.character)
+    return found[0] if found else None
 
 
 @server.feature(T.TEXT_DOCUMENT_HOVER)
@@ -93,10 +96,18 @@ def hover(ls: TensorLogicServer, params: T.HoverParams):
 
 @server.feature(T.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: TensorLogicServer, params: T.DefinitionParams):
-    symbol = ls.symbols.get(params.text_document.uri, {}).get(_word(ls, params))
+    uri = params.text_document.uri
+    doc = ls.workspace.get_text_document(uri)
+    found = word_at(doc.source, params.position.line, params.position.character)
+    if found is None:
+        return None
+    local = local_definition(ls.items.get(uri, []), found[0], params.position.line + 1, found[1] + 1,
+                             doc.source)
+    if local is not None:
+        return T.Location(uri=uri, range=_span_range(local))
+    symbol = ls.symbols.get(uri, {}).get(found[0])
     if symbol is None:
         return None
-    uri = params.text_document.uri
     if symbol.span.file and symbol.span.file != _path(uri) and not symbol.span.file.startswith("<"):
         uri = "file://" + os.path.abspath(symbol.span.file)   # defined in an imported file
     return T.Location(uri=uri, range=_span_range(symbol.span))

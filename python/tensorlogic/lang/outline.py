@@ -39,7 +39,8 @@ class Symbol:
 @dataclass
 class Outline:
     problem: Problem | None
-    symbols: dict = field(default_factory=dict)   # name -> Symbol (None when the program has an error)
+    symbols: dict = field(default_factory=dict)   # name -> Symbol (empty when the program has an error)
+    items: list = field(default_factory=list)     # the checked items, for local names
 
 
 def problem_of(err, filename: str) -> Problem:
@@ -58,7 +59,7 @@ def outline(text: str, filename: str) -> Outline:
         model = check(text, filename)
     except (TensorLogicSyntaxError, TensorLogicTypeError) as err:
         return Outline(problem_of(err, filename))
-    return Outline(None, _symbols(model, text))
+    return Outline(None, _symbols(model, text), model.items)
 
 
 def _name_span(span: Span, name: str, lines: list) -> Span:
@@ -138,14 +139,49 @@ def _symbols(model, text: str) -> dict:
     return out
 
 
-def word_at(text: str, line: int, column: int) -> str | None:
-    """The name under a 0-based (line, column), or None."""
+def _contains(span, pos) -> bool:
+    if span is None or span.end_line is None:
+        return True     # a node without a span is taken to cover what its parent covers
+    return (span.line, span.column) <= pos < (span.end_line, span.end_column)
+
+
+def local_definition(items, name: str, line: int, column: int, text: str) -> Span | None:
+    """Where the local `name` used at 1-based (line, column) is bound: the latest `let`, parameter or
+    loop variable before it whose scope (the enclosing function, block or loop) contains it."""
+    pos, lines = (line, column), text.splitlines()
+    found = []
+
+    def before(span):
+        return span is not None and (span.line, span.column) < pos and span.file in (None, items_file)
+
+    def walk(node, inside):
+        inside = inside and _contains(node.span, pos)
+        if inside and isinstance(node, N.FnDecl):
+            found.extend(p.span for p in node.params if p.name == name and before(p.span))
+        if inside and isinstance(node, N.For) and node.var == name and before(node.var_span):
+            found.append(node.var_span)
+        for child in N.iter_children(node):
+            if inside and isinstance(child, N.Let) and child.name == name and before(child.name_span):
+                found.append(child.name_span)
+            walk(child, inside)
+
+    items_file = next((i.span.file for i in items if i.span is not None), None)
+    for item in items:
+        if isinstance(item, N.Node):
+            walk(item, True)
+    if not found:
+        return None
+    return _name_span(max(found, key=lambda s: (s.line, s.column)), name, lines)
+
+
+def word_at(text: str, line: int, column: int):
+    """(name, 0-based start column) of the name under a 0-based (line, column), or None."""
     lines = text.splitlines()
     if not 0 <= line < len(lines):
         return None
     for m in WORD.finditer(lines[line]):
         if m.start() <= column <= m.end():
-            return m.group()
+            return m.group(), m.start()
     return None
 
 
