@@ -33,5 +33,6 @@ from .generator import Generator
 from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
+from . import profiler  # noqa: E402  (tl.profiler: swaps in timed ops only while a profile is active)
 
 __version__ = "0.1.0"

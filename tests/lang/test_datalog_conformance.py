@@ -7,6 +7,7 @@ meaning instead: a variable only under `not` is quantified inside the negation (
 expects that meaning in nemo's `projected*` cases), and `Fib(n - 1, x)` binds `n`.
 """
 import functools
+import os
 
 import pytest
 import yaml
@@ -104,8 +105,15 @@ def core_cases():
     return out
 
 
+# hmmer (45,589 constants) takes about 20 s on the 2-core CI machine, a third of the whole suite; it runs
+# with TL_SLOW_TESTS=1 (and in benchmarks/datalog_vs_clingo.py, beside clingo).
+SLOW = {"souffle_hmmer_CPtrLoad"}
+
+
 @pytest.mark.parametrize("case", core_cases())
 def test_conformance(case):
+    if case.name in SLOW and not os.environ.get("TL_SLOW_TESTS"):
+        pytest.skip("a large program: run with TL_SLOW_TESTS=1")
     if case.name in OUR_MEANING:
         _, expected = OUR_MEANING[case.name]
         model = Evaluator().evaluate(case.program)
