@@ -59,6 +59,7 @@ void unary_(UnaryOp op, const Array& out, UnaryParams params) {
   if (out.dtype() == Dtype::int32 && !unary_keeps_int(op)) {
     throw DtypeError(std::string(unary_name(op)) + "_: the result is float16 and cannot be written in place into an int32 tensor");
   }
+  check_no_internal_overlap(out, unary_name(op));
   if (out.numel() > 0) backend.unary(op, out, out, params);
 }
 
@@ -108,6 +109,7 @@ void binary_(BinaryOp op, const Array& out, const Array& b) {
                              shape_str(shape));
   }
   check_inplace_result(op, out, b.dtype() == Dtype::int32);
+  check_no_internal_overlap(out, binary_name(op));
   Array eb = expand(astype(b, out.dtype()), shape);
   if (eb.shares_storage(out) && (eb.strides() != out.strides() || eb.offset() != out.offset())) eb = clone(eb);
   if (out.numel() > 0) backend.binary(op, Operand{&out, 0.0}, Operand{&eb, 0.0}, out);
@@ -116,6 +118,7 @@ void binary_(BinaryOp op, const Array& out, const Array& b) {
 void binary_(BinaryOp op, const Array& out, double b) {
   Backend& backend = backend_of(binary_name(op), {&out});
   check_inplace_result(op, out, is_integral(b));
+  check_no_internal_overlap(out, binary_name(op));
   if (out.numel() > 0) backend.binary(op, Operand{&out, 0.0}, Operand{nullptr, b}, out);
 }
 

@@ -249,12 +249,15 @@ Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& m
   Shape shape = a.shape();
   for (int d = 0; d < ndim; ++d) {
     const int64_t size = a.shape()[d];
-    shape[d] = size + before[d] + after[d];
+    if (!checked_add(size, before[d], &shape[d]) || !checked_add(shape[d], after[d], &shape[d])) {
+      throw OutOfMemoryError("pad: padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
+                             " of dimension " + std::to_string(d) + " gives a size beyond the addressable memory");
+    }
     if (shape[d] < 0) {
       throw ShapeMismatchError("pad: padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
                                " makes dimension " + std::to_string(d) + " of " + shape_str(a.shape()) + " negative");
     }
-    const int64_t kept = size - std::max<int64_t>(0, -before[d]) - std::max<int64_t>(0, -after[d]);
+    const int64_t kept = size + std::min<int64_t>(0, before[d]) + std::min<int64_t>(0, after[d]);  // its negative parts were added above without overflow
     if (kept < 0) {
       throw ArgumentError("pad: negative padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
                           " removes more than the " + std::to_string(size) + " elements of dimension " +
@@ -420,6 +423,7 @@ void index_put_(const Array& a, const std::vector<std::optional<Array>>& indices
                              " cannot be broadcast to the indexed shape " + shape_str(plan.shape));
   }
   if (numel_of(plan.shape) == 0) return;
+  check_no_internal_overlap(a, "index_put_");
   Array v = expand(astype(values, a.dtype()), plan.shape);
   v = (v.is_contiguous() && !v.shares_storage(a)) ? v : clone(v);  // read everything before writing
   backend.index_scatter(v, plan.offsets, plan.block, accumulate);

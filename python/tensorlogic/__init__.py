@@ -8,6 +8,7 @@ from .errors import (
     DeviceError,
     EinsumError,
     PrecisionOverflowError,
+    SerializationError,
     ShapeMismatchError,
     TensorLogicRuntimeError,
     TensorLogicSyntaxError,
@@ -34,5 +35,13 @@ from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
 from . import profiler  # noqa: E402  (tl.profiler: swaps in timed ops only while a profile is active)
+from ._argcheck import guard_namespace as _guard_namespace, guard_tensor_methods as _guard_tensor_methods
+
+# Every public op explains a failed call by its arguments (SPEC §6); see _argcheck.
+_guarded = {}
+_guard_tensor_methods(_guarded)
+for _namespace in (globals(), vars(nn.functional), vars(fused)):
+    _guard_namespace(_namespace, list(_namespace), _guarded)
+del _guarded, _namespace
 
 __version__ = "0.1.0"

@@ -111,12 +111,17 @@ def _parse(t, key):
 
 
 def _slice_args(s):
+    """start, stop, step of a slice for the core; bounds beyond any size are clipped, as Python does."""
     step = 1 if s.step is None else operator.index(s.step)
     if step <= 0:
         raise ValueError(f"slice step must be positive, got {step}")
-    start = 0 if s.start is None else operator.index(s.start)
-    stop = _BIG if s.stop is None else operator.index(s.stop)
-    return start, stop, step
+    start = 0 if s.start is None else _clip(operator.index(s.start))
+    stop = _BIG if s.stop is None else _clip(operator.index(s.stop))
+    return start, stop, min(step, _BIG)
+
+
+def _clip(i):
+    return max(-_BIG, min(i, _BIG))
 
 
 def _getitem(self, key):
@@ -281,6 +286,8 @@ def index_select(input, dim, index):
         index = index if isinstance(index, Tensor) else _wrap(_index_tensor(index, input))
         if index.ndim != 1:
             raise IndexError(f"index_select: index must be 1-d, got shape {list(index.shape)}")
+        if input.ndim == 0:  # a 0-d input is indexed as one element, as the native path does
+            input = input.reshape(1)
         return _Index.apply(input, (slice(None),) * (dim % input.ndim) + (index,))
     return _wrap(_core.index_select(input._a, dim, _index_tensor(index, input)))
 
