@@ -1,8 +1,9 @@
-"""`tl run prog.tl [--device ...] [--test]`, `tl check prog.tl`, `tl repl` (also installed as
-`tensorlogic`)."""
+"""`tl run prog.tl [--device ...] [--test]`, `tl check prog.tl`, `tl repl`, `tl lsp` (also
+installed as `tensorlogic`)."""
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import warnings
 
@@ -37,6 +38,7 @@ def _parser():
     repl = sub.add_parser("repl", help="interactive session")
     repl.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"])
     repl.add_argument("file", nargs="?", help="a .tl file to run first (:reload runs it again)")
+    sub.add_parser("lsp", help="language server on stdio (needs the `lsp` extra: pygls)")
     models_cli.add_parser(sub)  # tl generate: language models (tensorlogic.models)
     return ap
 
@@ -79,6 +81,10 @@ def _run(argv) -> int:
                 check(_read(path), path)
                 print(f"{path}: ok")
             return 0
+        if args.command == "lsp":
+            # Its own interpreter: pygls is an optional extra (and slow to load) that `run`, `check`
+            # and `repl` must not need; the server inherits this process's stdio.
+            return subprocess.call([sys.executable, "-m", "tensorlogic.lang.lsp"])
         if not _set_device(args.device):
             return 2
         if args.command == "repl":
