@@ -32,6 +32,7 @@ from .amp import autocast
 from .generator import Generator
 from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
+from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
 
 __version__ = "0.1.0"
