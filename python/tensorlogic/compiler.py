@@ -396,6 +396,15 @@ class CompiledModule:
     def __delattr__(self, name):
         delattr(self._orig_mod, name)
 
+    def __getitem__(self, index):  # Sequential, ModuleList: special methods bypass __getattr__
+        return self._orig_mod[index]
+
+    def __len__(self):
+        return len(self._orig_mod)
+
+    def __iter__(self):
+        return iter(self._orig_mod)
+
     def __dir__(self):
         return sorted(set(dir(self._orig_mod)) | {"_orig_mod", "eager_reasons"})
 
