@@ -121,7 +121,11 @@ class _Program:
     """The replayable form of one capture. steps: (forward, args with the computed tensors as None, kwargs,
     ((argument position, slot, whether the op takes the native array), ...), first result slot); slots 0.. are the inputs, then each op's results."""
 
-    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "needs_grad")
+    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read")
+
+    def needs_grad(self):
+        """Whether a tensor it reads requires grad now (a frozen parameter may have been unfrozen)."""
+        return any(c.requires_grad for c in self.read)
 
 
 def _leaves(inputs):
@@ -193,7 +197,7 @@ def _build(fn, inputs, args, kwargs):
             prog.outputs.append((slots[_key(o)], None))
         else:
             prog.outputs.append((None, o))  # does not depend on the inputs
-    prog.needs_grad = any(c.requires_grad for cs in prog.constants for c in cs)
+    prog.read = list({id(c): c for cs in prog.constants for c in cs}.values())
     return out, prog
 
 
@@ -251,6 +255,19 @@ def _replay(prog, inputs):
     return outs[0] if prog.out_type is None else prog.out_type(outs)
 
 
+def _walk(m, parts):
+    """What a module's replay depends on besides its inputs: each submodule (its identity and train/eval
+    mode) and the identity of each parameter and buffer (values are read when the program runs). A direct
+    walk of the tables, since modules()/parameters() cost more than a small model's replay."""
+    parts.append(id(m))
+    parts.append(m.training)
+    parts.extend(map(id, m._parameters.values()))
+    parts.extend(map(id, m._buffers.values()))
+    for child in m._modules.values():
+        if child is not None:
+            _walk(child, parts)
+
+
 # ---- the compiled callable -----------------------------------------------------------------------
 class _Compiled:
     """The state behind one tl.compile result: a cache {signature: _Program or the reason to run eagerly}."""
@@ -261,10 +278,11 @@ class _Compiled:
         self.eager_reasons = []  # each reason once, in the order they were first met
 
     def _guard(self):
-        m = self.module
-        if m is None:
+        if self.module is None:
             return ()
-        return (tuple(s.training for s in m.modules()), tuple(map(id, m.parameters())), tuple(map(id, m.buffers())))
+        parts = []
+        _walk(self.module, parts)
+        return tuple(parts)
 
     def _eager(self, reason, args, kwargs):
         self._note(reason)
@@ -290,7 +308,7 @@ class _Compiled:
         grad = grad_enabled() and any(t.requires_grad for t in tensors)
         entry = self.cache.get(key)
         if isinstance(entry, _Program):
-            if grad_enabled() and (grad or entry.needs_grad):
+            if grad_enabled() and (grad or entry.needs_grad()):
                 return self._eager(_TRAINING, args, kwargs)
             return _replay(entry, tensors)
         if entry is not None:
@@ -327,7 +345,7 @@ class _Compiled:
             self._note(reason)
         else:
             self.cache[key] = prog
-        if grad_enabled() and prog.needs_grad:
+        if grad_enabled() and prog.needs_grad():
             return out  # a function of tensors it captured that require grad: the result keeps their graph
         return tuple(o.detach() if isinstance(o, Tensor) else o for o in out) if isinstance(out, tuple) else \
             type(out)(o.detach() if isinstance(o, Tensor) else o for o in out) if isinstance(out, list) else out.detach()
