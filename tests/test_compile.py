@@ -279,3 +279,15 @@ def test_unfrozen_parameters_are_seen(rng):
     y.sum().backward()
     assert model[0].weight.grad is not None
     assert len(c.eager_reasons) == 1
+
+
+def test_strides_are_part_of_the_signature(rng):
+    def f(x):
+        return x.contiguous().view(-1) * 2  # contiguous() records nothing on a contiguous tensor
+
+    c = tl.compile(f)
+    for _ in range(2):
+        x = _randn(rng, (4, 4), "cpu")
+        _same(c(x), f(x))
+        _same(c(x.t()), f(x.t()))
+    assert len(c._compiled.cache) == 2 and c.eager_reasons == []

@@ -2,7 +2,7 @@
 replays the recorded ops afterwards, or runs eagerly and says why once (a CompileWarning naming the reason).
 
 Capture reuses tl.coreml.export's tracer (coreml/trace.py `capture`: autograd appends every recorded
-application to `mode.trace`). A call with a new signature (the shapes, dtypes and devices of its tensor
+application to `mode.trace`). A call with a new signature (the shapes, strides, dtypes and devices of its tensor
 arguments, its other arguments' values, and for a module each submodule's train/eval mode and the identity
 of its parameters and buffers) runs the function under the tracer on the caller's inputs (that result is
 returned), then once more on independent inputs of the same shapes; the two recordings must agree op for op
@@ -63,7 +63,8 @@ class _Eager(Exception):
 def _describe(value, tensors):
     if isinstance(value, Tensor):
         tensors.append(value)
-        return ("T", tuple(value.shape), value.dtype.name, str(value.device))
+        # strides too: an op that is a no-op on a contiguous tensor (contiguous(), reshape) records nothing
+        return ("T", tuple(value.shape), value._a.strides, value.dtype.name, str(value.device))
     if isinstance(value, _SCALARS):
         return (type(value).__name__, value)
     raise _Eager(f"an argument of type {type(value).__name__} (only tensors and plain scalars are captured)")
@@ -230,12 +231,20 @@ def _differs(p, q):
 
 
 def _fresh(x, rng):
-    """Independent values of x's shape: floats like coreml export's check, other dtypes shuffled (so that
-    indices stay in range)."""
+    """Independent values of x's shape and strides: floats like coreml export's check, other dtypes shuffled
+    (so that indices stay in range)."""
     if x.dtype.name == "float16":
-        return _independent(x, rng)
-    values = x.detach().numpy()
-    return tensor(rng.permutation(values.reshape(-1)).reshape(values.shape), dtype=x.dtype, device=x.device)
+        values = _independent(x, rng).numpy()
+    else:
+        values = x.detach().numpy()
+        values = rng.permutation(values.reshape(-1)).reshape(values.shape)
+    order = sorted(range(x.ndim), key=lambda d: -x._a.strides[d])  # x's layout as a permuted dense tensor
+    base = tensor(np.ascontiguousarray(values.transpose(order)), dtype=x.dtype, device=x.device)
+    fresh = base.permute([order.index(d) for d in range(x.ndim)]) if x.ndim else base
+    if fresh._a.strides != x._a.strides:
+        raise _Eager(f"an input with strides {x._a.strides} (not a dense tensor's, possibly permuted) cannot be "
+                     "checked on other values")
+    return fresh
 
 
 def _replay(prog, inputs):
