@@ -291,3 +291,31 @@ def test_strides_are_part_of_the_signature(rng):
         _same(c(x), f(x))
         _same(c(x.t()), f(x.t()))
     assert len(c._compiled.cache) == 2 and c.eager_reasons == []
+
+
+class TinyGPT(nn.Module):
+    """nanoGPT's inference path: token and position embeddings (an arange made in forward), blocks, the
+    logits of the last position only."""
+
+    def __init__(self, vocab=23, d=16):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(vocab, d), nn.Embedding(8, d)
+        self.blocks = nn.ModuleList([Block(d, 2), Block(d, 2)])
+        self.head = nn.Linear(d, vocab, bias=False)
+        self.wte.weight = self.head.weight
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(tl.arange(idx.shape[1]))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x[:, [-1], :])
+
+
+def test_gpt_inference_replays(rng):
+    model = TinyGPT().eval()
+    c = tl.compile(model)
+    with tl.no_grad():
+        for _ in range(3):
+            idx = tl.tensor(rng.integers(0, 23, (2, 8)).astype(np.int32))
+            _same(c(idx), model(idx))
+    assert c.eager_reasons == []

@@ -28,16 +28,17 @@ or closure variable of a plain function to another tensor is not seen by its rep
 signature); the native core has no stream capture, so there is no CUDA-graph replay. With fullgraph=True a
 function that cannot be captured raises CompileError instead of running eagerly."""
 import functools
+import threading
 import warnings
 
 import numpy as np
 
-from . import nn
+from . import _core, nn
 from .autograd.function import _NULL, Node
 from .autograd.grad_mode import grad_enabled
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
-from .tensor import Tensor
+from .tensor import Tensor, _wrap
 
 __all__ = ["CompileError", "CompileWarning", "CompiledFunction", "CompiledModule", "RECOMPILE_LIMIT", "compile"]
 
@@ -45,6 +46,7 @@ RECOMPILE_LIMIT = 8
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 _SCALARS = (bool, int, float, str, type(None))
+_CAPTURING = threading.RLock()  # one capture at a time: _HostReads swaps a method of the Tensor class
 
 
 class CompileError(RuntimeError):
@@ -143,7 +145,7 @@ def _build(fn, inputs, args, kwargs):
     """Captures fn on `inputs` (its tensor arguments); returns (its result as computed, the _Program)."""
     leaves = _leaves(inputs)
     call_args, call_kwargs = _substitute(args, kwargs, leaves)
-    with _HostReads() as reads:
+    with _CAPTURING, _HostReads() as reads:
         out, records = capture(fn, call_args, call_kwargs, _Recorder())
     if reads.count:
         raise _Eager("it reads a tensor's value on the host (.item(), bool(), float(), .tolist() or .numpy()), so "
@@ -217,9 +219,11 @@ def _differs(p, q):
     for i, (s, t, cs, ct) in enumerate(zip(p.steps, q.steps, p.constants, q.constants)):
         if s[0] is not t[0] or s[3] != t[3] or len(s[1]) != len(t[1]) or s[2].keys() != t[2].keys():
             return f"the ops it runs depend on the input values (op {i} differs)"
-        plain = [(a, b) for a, b in zip(s[1] + tuple(s[2].values()), t[1] + tuple(t[2].values()))
-                 if not isinstance(a, Tensor) and not isinstance(b, Tensor)]
+        pairs = list(zip(s[1] + tuple(s[2].values()), t[1] + tuple(t[2].values())))
+        plain = [(a, b) for a, b in pairs if not isinstance(a, (Tensor, _core.Array))]
+        arrays = [(a, b) for a, b in pairs if isinstance(a, _core.Array)]  # indices passed natively (an arange)
         if len(cs) != len(ct) or not all(_same(a, b) for a, b in plain) \
+                or not all(isinstance(b, _core.Array) and _same_constant(_wrap(a), _wrap(b)) for a, b in arrays) \
                 or not all(_same_constant(a, b) for a, b in zip(cs, ct)):
             return (f"op {i} reads a value that changes with the inputs but is computed outside the recorded ops "
                     "(a comparison mask, an integer op such as argmax, or randomness)")
