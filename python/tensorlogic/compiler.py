@@ -122,7 +122,8 @@ def _key(t):
 
 class _Program:
     """The replayable form of one capture. steps: (forward, args with the computed tensors as None, kwargs,
-    ((argument position, slot, whether the op takes the native array), ...), first result slot); slots 0.. are the inputs, then each op's results."""
+    ((argument position, slot, whether the op takes the native array), ...), first result slot); slots
+    0.. are the inputs, then each op's results."""
 
     __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read")
 
@@ -149,7 +150,7 @@ def _build(fn, inputs, args, kwargs):
         out, records = capture(fn, call_args, call_kwargs, _Recorder())
     if reads.count:
         raise _Eager("it reads a tensor's value on the host (.item(), bool(), float(), .tolist() or .numpy()), so "
-                     "its Python control flow may depend on the input values")
+                     "its Python control flow may depend on the input values", out)
     slots = {id(x): i for i, x in enumerate(leaves)}
     arrays = {id(x._a): i for i, x in enumerate(leaves)}
     n = len(leaves)
@@ -326,7 +327,8 @@ class _Compiled:
             return _replay(entry, tensors)
         if entry is not None:
             return self._eager(entry, args, kwargs)
-        if grad or (grad_enabled() and self.module is not None and any(p.requires_grad for p in self.module.parameters())):
+        if grad or (grad_enabled() and self.module is not None
+                    and any(p.requires_grad for p in self.module.parameters())):
             return self._eager(_TRAINING, args, kwargs)
         if self.module is not None and any(s.training for s in self.module.modules()):
             return self._eager(_TRAIN_MODE, args, kwargs)
@@ -339,7 +341,10 @@ class _Compiled:
         try:
             out, prog = _build(self.fn, tensors, args, kwargs)
         except _Eager as e:
-            reason = self.cache[key] = self._refuse(str(e))
+            reason = self.cache[key] = self._refuse(e.args[0])
+            if len(e.args) > 1 and not grad_enabled():  # the capture ran the whole call: its result is eager's
+                self._note(reason)
+                return _detached(e.args[1])
             return self._eager(reason, args, kwargs)
         except Exception as e:  # noqa: BLE001 - eager decides whether the call itself is an error
             reason = self.cache[key] = self._refuse(f"capture raised {type(e).__name__}: {e}")
@@ -349,7 +354,7 @@ class _Compiled:
             _, again = _build(self.fn, [_fresh(t, rng) for t in tensors], args, kwargs)
             reason = _differs(prog, again)
         except _Eager as e:
-            reason = str(e)
+            reason = e.args[0]
         except Exception as e:  # noqa: BLE001 - the first capture passed: a failure now means values steer it
             reason = (f"it fails on other inputs of the same shapes ({type(e).__name__}: {e}), so the ops it runs "
                       "depend on the input values")
@@ -360,8 +365,14 @@ class _Compiled:
             self.cache[key] = prog
         if grad_enabled() and prog.needs_grad():
             return out  # a function of tensors it captured that require grad: the result keeps their graph
-        return tuple(o.detach() if isinstance(o, Tensor) else o for o in out) if isinstance(out, tuple) else \
-            type(out)(o.detach() if isinstance(o, Tensor) else o for o in out) if isinstance(out, list) else out.detach()
+        return _detached(out)
+
+
+def _detached(out):
+    """The capture's result as an eager call without grad gives it (the capture made its inputs require grad)."""
+    if isinstance(out, (tuple, list)):
+        return type(out)(o.detach() if isinstance(o, Tensor) else o for o in out)
+    return out.detach() if isinstance(out, Tensor) else out
 
 
 _TRAINING = ("a call with grad enabled on inputs or parameters that require grad (a training step): replay does "
