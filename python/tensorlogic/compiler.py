@@ -15,6 +15,8 @@ that do not depend on the inputs (an arange, a causal mask) are baked in.
 What runs eagerly, with the reason given once:
 - calls with grad enabled where some input or parameter requires grad (training steps): replay does not
   build the backward graph, so such calls run the original function, which trains exactly as eager does;
+- modules with a submodule in training mode (dropout's masks, batch norm's running statistics are state
+  that replay would not reproduce);
 - functions that read a tensor's value on the host (.item(), bool(t), float(t), .tolist(), .numpy()), since
   Python control flow may depend on it;
 - functions whose recorded ops or constants change with the input values (a comparison mask, an integer op,
@@ -22,7 +24,10 @@ What runs eagerly, with the reason given once:
 - functions that modify a tensor in place after an op read it, return something other than tensors (or a
   tuple/list of tensors and None), or take arguments other than tensors and plain scalars;
 - signatures beyond the recompile limit (8, like torch's), and functions that raise during capture.
-Side effects outside tensors (printing, appending to lists) happen during capture only; rebinding a global
+A capture runs the function twice (the call itself, then the check on other values): side effects outside
+tensor ops (printing, appending to lists) happen twice then and never during replays, and a function that
+draws random numbers draws them twice; a function found to read host values returns its capture's result
+under no_grad. Rebinding a global
 or closure variable of a plain function to another tensor is not seen by its replay. `dynamic`, `backend`,
 `mode` and `options` are accepted for compatibility (shapes are always specialised, one program per
 signature); the native core has no stream capture, so there is no CUDA-graph replay. With fullgraph=True a
