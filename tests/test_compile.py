@@ -324,3 +324,25 @@ def test_gpt_inference_replays(rng):
             idx = tl.tensor(rng.integers(0, 23, (2, 8)).astype(np.int32))
             _same(c(idx), model(idx))
     assert c.eager_reasons == []
+
+
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+        self.temperature = 2.0
+
+    def forward(self, x):
+        return self.lin(x) / self.temperature
+
+
+def test_scalar_attributes_are_guarded(rng):
+    model = Scaled().eval()
+    c = tl.compile(model)
+    x = _randn(rng, (3, 4), "cpu")
+    with tl.no_grad():
+        c(x)
+        c(x)
+        model.temperature = 0.5
+        _same(c(x), model(x))
+    assert len(c._compiled.cache) == 2 and c.eager_reasons == []

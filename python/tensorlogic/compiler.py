@@ -2,10 +2,10 @@
 replays the recorded ops afterwards, or runs eagerly and says why once (a CompileWarning naming the reason).
 
 Capture reuses tl.coreml.export's tracer (coreml/trace.py `capture`: autograd appends every recorded
-application to `mode.trace`). A call with a new signature (the shapes, strides, dtypes and devices of its tensor
-arguments, its other arguments' values, and for a module each submodule's train/eval mode and the identity
-of its parameters and buffers) runs the function under the tracer on the caller's inputs (that result is
-returned), then once more on independent inputs of the same shapes; the two recordings must agree op for op
+application to `mode.trace`). A call with a new signature (the shapes, strides, dtypes and devices of its
+tensor arguments, its other arguments' values, and for a module each submodule's train/eval mode, its plain
+scalar attributes and the identity of its parameters and buffers) runs the function under the tracer on the
+caller's inputs (that result is returned), then once more on independent inputs of the same shapes; the two recordings must agree op for op
 and constant for constant, as export's check does. Later calls with that signature replay the program: each
 op's `Function.forward` (its native `_core` call and the wrap of the result) in the recorded order, with no
 Tensor-level Python dispatch, no argument checks and no autograd bookkeeping. Parameters and buffers are
@@ -275,11 +275,12 @@ def _replay(prog, inputs):
 
 
 def _walk(m, parts):
-    """What a module's replay depends on besides its inputs: each submodule (its identity and train/eval
-    mode) and the identity of each parameter and buffer (values are read when the program runs). A direct
-    walk of the tables, since modules()/parameters() cost more than a small model's replay."""
+    """What a module's replay depends on besides its inputs: each submodule (its identity, train/eval mode
+    and plain scalar attributes, such as a temperature its forward reads) and the identity of each parameter
+    and buffer (values are read when the program runs). A direct walk of the tables, since
+    modules()/parameters() cost more than a small model's replay."""
     parts.append(id(m))
-    parts.append(m.training)
+    parts.extend(item for item in m.__dict__.items() if item[1].__class__ in _SCALARS)
     parts.extend(map(id, m._parameters.values()))
     parts.extend(map(id, m._buffers.values()))
     for child in m._modules.values():
