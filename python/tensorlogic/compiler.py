@@ -6,9 +6,10 @@ application to `mode.trace`). A call with a new signature (the shapes, strides, 
 tensor arguments, its other arguments' values, and for a module each submodule's train/eval mode, its plain
 scalar attributes and the identity of its parameters and buffers) runs the function under the tracer on the
 caller's inputs (that result is returned), then once more on independent inputs of the same shapes; the
-two recordings must agree op for op and constant for constant, as export's check does. Later calls with that signature replay the program: each
-op's `Function.forward` (its native `_core` call and the wrap of the result) in the recorded order, with no
-Tensor-level Python dispatch, no argument checks and no autograd bookkeeping. Parameters and buffers are
+two recordings must agree op for op and constant for constant, as export's check does. Later calls with
+that signature replay the program: each op's `Function.forward` (its native `_core` call and the wrap of
+the result) in the recorded order, with no Tensor-level Python dispatch, no argument checks and no autograd
+bookkeeping. Parameters and buffers are
 read when the program runs, so optimizer steps and load_state_dict are seen; tensors made during the call
 that do not depend on the inputs (an arange, a causal mask) are baked in.
 
