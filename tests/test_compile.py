@@ -346,3 +346,32 @@ def test_scalar_attributes_are_guarded(rng):
         model.temperature = 0.5
         _same(c(x), model(x))
     assert len(c._compiled.cache) == 2 and c.eager_reasons == []
+
+
+class DecoratedForward(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(5, 3)
+
+    @tl.compile
+    def forward(self, x):
+        return tl.relu(self.lin(x))
+
+
+def test_compiled_forward_method(rng):
+    a, b = DecoratedForward().eval(), DecoratedForward().eval()
+    with tl.no_grad():
+        for _ in range(3):
+            x = _randn(rng, (2, 5), "cpu")
+            for m in (a, b):  # one cache, a signature per instance
+                _same(m(x), tl.relu(m.lin(x)))
+    assert DecoratedForward.forward.eager_reasons == []
+    assert len(DecoratedForward.forward._compiled.cache) == 2
+
+
+def test_compiled_forward_method_in_training_runs_eagerly(rng):
+    m = DecoratedForward()  # training mode, parameters require grad
+    x = _randn(rng, (2, 5), "cpu")
+    with pytest.warns(compiler.CompileWarning, match="training"):
+        m(x).sum().backward()
+    assert m.lin.weight.grad is not None

@@ -23,16 +23,18 @@ What runs eagerly, with the reason given once:
 - functions whose recorded ops or constants change with the input values (a comparison mask, an integer op,
   randomness outside the ops, data-dependent control flow), found by the second capture;
 - functions that modify a tensor in place after an op read it, return something other than tensors (or a
-  tuple/list of tensors and None), or take arguments other than tensors and plain scalars;
+  tuple/list of tensors and None), or take arguments other than tensors, plain scalars and modules;
 - signatures beyond the recompile limit (8, like torch's), and functions that raise during capture.
 A capture runs the function twice (the call itself, then the check on other values): side effects outside
 tensor ops (printing, appending to lists) happen twice then and never during replays, and a function that
 draws random numbers draws them twice; a function found to read host values returns its capture's result
-under no_grad. Rebinding a global
-or closure variable of a plain function to another tensor is not seen by its replay. `dynamic`, `backend`,
-`mode` and `options` are accepted for compatibility (shapes are always specialised, one program per
-signature); the native core has no stream capture, so there is no CUDA-graph replay. With fullgraph=True a
-function that cannot be captured raises CompileError instead of running eagerly."""
+under no_grad. Rebinding a global or closure variable of a plain function to another tensor is not seen by
+its replay, and a plain function that updates tensors in place outside recorded ops (F.batch_norm with
+training=True and running statistics) updates them once more during its check. `dynamic`, `backend`, `mode`
+and `options` are accepted for compatibility (shapes are always specialised, one program per signature);
+the native core has no stream capture, so there is no CUDA-graph replay. With fullgraph=True a function that
+cannot be captured raises CompileError instead of running eagerly. `@tl.compile` on a module's forward
+method works too: the instance joins the signature like a compiled module."""
 import functools
 import threading
 import warnings
@@ -75,7 +77,12 @@ def _describe(value, tensors):
         return ("T", tuple(value.shape), value._a.strides, value.dtype.name, str(value.device))
     if isinstance(value, _SCALARS):
         return (type(value).__name__, value)
-    raise _Eager(f"an argument of type {type(value).__name__} (only tensors and plain scalars are captured)")
+    if isinstance(value, nn.Module):  # `self` of a compiled forward method
+        parts = []
+        _walk(value, parts)
+        return tuple(parts)
+    raise _Eager(f"an argument of type {type(value).__name__} (only tensors, plain scalars and modules are "
+                 "captured)")
 
 
 def _signature(args, kwargs):
@@ -334,10 +341,10 @@ class _Compiled:
             return _replay(entry, tensors)
         if entry is not None:
             return self._eager(entry, args, kwargs)
-        if grad or (grad_enabled() and self.module is not None
-                    and any(p.requires_grad for p in self.module.parameters())):
+        modules = [m for m in (self.module, *args, *kwargs.values()) if isinstance(m, nn.Module)]
+        if grad or (grad_enabled() and any(p.requires_grad for m in modules for p in m.parameters())):
             return self._eager(_TRAINING, args, kwargs)
-        if self.module is not None and any(s.training for s in self.module.modules()):
+        if any(s.training for m in modules for s in m.modules()):
             return self._eager(_TRAIN_MODE, args, kwargs)
         if len(self.cache) >= RECOMPILE_LIMIT:
             return self._eager(f"a new input signature after {RECOMPILE_LIMIT} captures (the recompile limit)",
@@ -397,6 +404,11 @@ class CompiledFunction:
 
     def __call__(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
+
+    def __get__(self, obj, objtype=None):
+        """A compiled method (`@tl.compile` on a module's forward): bound to its instance, which joins the
+        signature as a module does (submodules, modes, parameter identities)."""
+        return self if obj is None else functools.partial(self, obj)
 
     @property
     def eager_reasons(self):
