@@ -111,14 +111,17 @@ class _Recorder(list):
 
 
 class _HostReads:
-    """Counts host reads of tensor values (item, bool, float, tolist, numpy all go through Tensor.numpy)."""
+    """Counts this thread's host reads of tensor values (item, bool, float, tolist and numpy all go through
+    Tensor.numpy; a data-loading thread reading batches meanwhile does not count)."""
 
     def __enter__(self):
         self.count = 0
         self._numpy = original = Tensor.numpy
+        thread = threading.get_ident()
 
         def numpy(t, *, force=False):
-            self.count += 1
+            if threading.get_ident() == thread:
+                self.count += 1
             return original(t, force=force)
 
         Tensor.numpy = numpy
