@@ -102,9 +102,16 @@ def _substitute(args, kwargs, tensors):
 
 # ---- capture -------------------------------------------------------------------------------------
 class _Recorder(list):
-    """mode.trace's list: also notes each tensor argument's in-place version when the op read it."""
+    """mode.trace's list: keeps the capturing thread's applications (mode.trace is process-wide) and notes
+    each tensor argument's in-place version when the op read it."""
+
+    def __init__(self):
+        super().__init__()
+        self.thread = threading.get_ident()
 
     def append(self, record):
+        if threading.get_ident() != self.thread:
+            return
         node, args, kwargs, out = record
         versions = [a._version if isinstance(a, Tensor) else None for a in args]
         super().append((node, args, kwargs, out, versions))
