@@ -375,3 +375,17 @@ def test_compiled_forward_method_in_training_runs_eagerly(rng):
     with pytest.warns(compiler.CompileWarning, match="training"):
         m(x).sum().backward()
     assert m.lin.weight.grad is not None
+
+
+def test_keyword_tensors_list_outputs_and_returned_inputs(rng):
+    @tl.compile
+    def f(x, *, y, alpha=1.0):
+        return [x + y * alpha, x, None]
+
+    for _ in range(3):
+        x, y = _randn(rng, (3,), "cpu"), _randn(rng, (3,), "cpu")
+        out = f(x, y=y, alpha=0.5)
+        assert isinstance(out, list) and out[1] is x and out[2] is None
+        _same(out[0], x + y * 0.5)
+        assert not out[0].requires_grad
+    assert f.eager_reasons == [] and len(f._compiled.cache) == 1

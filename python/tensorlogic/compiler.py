@@ -171,9 +171,10 @@ def _build(fn, inputs, args, kwargs):
     call_args, call_kwargs = _substitute(args, kwargs, leaves)
     with _CAPTURING, _HostReads() as reads:
         out, records = capture(fn, call_args, call_kwargs, _Recorder())
+    called = _as_called(out, leaves, inputs)
     if reads.count:
         raise _Eager("it reads a tensor's value on the host (.item(), bool(), float(), .tolist() or .numpy()), so "
-                     "its Python control flow may depend on the input values", out)
+                     "its Python control flow may depend on the input values", called)
     slots = {id(x): i for i, x in enumerate(leaves)}
     arrays = {id(x._a): i for i, x in enumerate(leaves)}
     n = len(leaves)
@@ -225,7 +226,7 @@ def _build(fn, inputs, args, kwargs):
         else:
             prog.outputs.append((None, o))  # does not depend on the inputs
     prog.read = list({id(c): c for cs in prog.constants for c in cs}.values())
-    return out, prog
+    return called, prog
 
 
 def _same_constant(a, b):
@@ -368,7 +369,7 @@ class _Compiled:
             reason = self.cache[key] = self._refuse(e.args[0])
             if len(e.args) > 1 and not grad_enabled():  # the capture ran the whole call: its result is eager's
                 self._note(reason)
-                return _detached(e.args[1])
+                return _detached(e.args[1], tensors)
             return self._eager(reason, args, kwargs)
         except Exception as e:  # noqa: BLE001 - eager decides whether the call itself is an error
             reason = self.cache[key] = self._refuse(f"capture raised {type(e).__name__}: {e}")
@@ -389,14 +390,23 @@ class _Compiled:
             self.cache[key] = prog
         if grad_enabled() and prog.needs_grad():
             return out  # a function of tensors it captured that require grad: the result keeps their graph
-        return _detached(out)
+        return _detached(out, tensors)
 
 
-def _detached(out):
-    """The capture's result as an eager call without grad gives it (the capture made its inputs require grad)."""
+def _as_called(out, leaves, inputs):
+    """The capture's result with the caller's own tensors where it returns an input (eager returns it itself)."""
+    own = {id(leaf): x for leaf, x in zip(leaves, inputs)}
     if isinstance(out, (tuple, list)):
-        return type(out)(o.detach() if isinstance(o, Tensor) else o for o in out)
-    return out.detach() if isinstance(out, Tensor) else out
+        return type(out)(own.get(id(o), o) for o in out)
+    return own.get(id(out), out)
+
+
+def _detached(out, inputs):
+    """The capture's result as an eager call without grad gives it (the capture made its inputs require grad)."""
+    own = {id(x) for x in inputs}
+    if isinstance(out, (tuple, list)):
+        return type(out)(o.detach() if isinstance(o, Tensor) and id(o) not in own else o for o in out)
+    return out.detach() if isinstance(out, Tensor) and id(out) not in own else out
 
 
 _TRAINING = ("a call with grad enabled on inputs or parameters that require grad (a training step): replay does "
