@@ -5,7 +5,7 @@ import torch
 
 import tensorlogic as tl
 
-from conftest import host
+from oracle import host
 
 
 def round_params(tmod):

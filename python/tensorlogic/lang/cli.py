@@ -6,6 +6,7 @@ import argparse
 import sys
 import warnings
 
+from ..models import cli as models_cli
 from .check.checker import check
 from .engine import tl
 from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
@@ -21,6 +22,8 @@ def _parser():
     run.add_argument("file")
     run.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"], help="default device")
     run.add_argument("--test", action="store_true", help="also run the program's test blocks")
+    run.add_argument("--explain", action="store_true",
+                     help="print how each relation is stored and each rule's join order, then run")
     run.add_argument("--max-iterations", type=int, default=None, metavar="N",
                      help="iteration limit of fixpoints (default 1000)")
     run.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
@@ -34,6 +37,7 @@ def _parser():
     repl = sub.add_parser("repl", help="interactive session")
     repl.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"])
     repl.add_argument("file", nargs="?", help="a .tl file to run first (:reload runs it again)")
+    models_cli.add_parser(sub)  # tl generate: language models (tensorlogic.models)
     return ap
 
 
@@ -67,6 +71,8 @@ def _run(argv) -> int:
         _parser().print_help()
         return 2
     warnings.simplefilter("default")
+    if args.command == "generate":
+        return models_cli.run(args)
     try:
         if args.command == "check":
             for path in args.files:
@@ -81,6 +87,8 @@ def _run(argv) -> int:
                        args.max_iterations if args.max_iterations is not None else DEFAULT_MAX_ITERATIONS,
                        max_steps=args.max_steps, time_limit=args.time_limit,
                        search_path=args.import_path)
+        if args.explain:
+            print(prog.explain())
         prog.run(test=args.test)
         if args.test and not all(r.passed for r in prog.test_results):
             failed = sum(not r.passed for r in prog.test_results)
