@@ -118,12 +118,13 @@ def test_decorator_forms_and_functions(rng):
     assert len(g._compiled.cache) == 1
 
 
-def test_integer_inputs_replay(rng):
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_integer_inputs_replay(dtype, rng):
     model = nn.Sequential(nn.Embedding(11, 8), nn.Linear(8, 3)).eval()
     compiled = tl.compile(model)
     with tl.no_grad():
         for _ in range(3):
-            idx = tl.tensor(rng.integers(0, 11, (2, 5)).astype(np.int32))
+            idx = tl.tensor(rng.integers(0, 11, (2, 5)).astype(dtype))
             _same(compiled(idx), model(idx))
     assert compiled.eager_reasons == []
 

@@ -266,7 +266,8 @@ def _fresh(x, rng):
         values = _independent(x, rng).numpy()
     else:
         values = x.detach().numpy()
-        values = rng.permutation(values.reshape(-1)).reshape(values.shape)
+        # by name: an int64 tensor's numpy() has numpy's longlong type, which from_numpy refuses
+        values = rng.permutation(values.reshape(-1)).reshape(values.shape).astype(values.dtype.name)
     order = sorted(range(x.ndim), key=lambda d: -x._a.strides[d])  # x's layout as a permuted dense tensor
     base = tensor(np.ascontiguousarray(values.transpose(order)), dtype=x.dtype, device=x.device)
     fresh = base.permute([order.index(d) for d in range(x.ndim)]) if x.ndim else base
@@ -376,8 +377,13 @@ class _Compiled:
             return self._eager(reason, args, kwargs)
         rng = np.random.default_rng(len(prog.steps))
         try:
-            _, again = _build(self.fn, [_fresh(t, rng) for t in tensors], args, kwargs)
-            reason = _differs(prog, again)
+            fresh = [_fresh(t, rng) for t in tensors]
+        except _Eager as e:
+            fresh, reason = None, e.args[0]
+        try:
+            if fresh is not None:
+                _, again = _build(self.fn, fresh, args, kwargs)
+                reason = _differs(prog, again)
         except _Eager as e:
             reason = e.args[0]
         except Exception as e:  # noqa: BLE001 - the first capture passed: a failure now means values steer it
