@@ -211,6 +211,14 @@ def test_module_wrapper_is_the_module(rng):
         tl.compile(model, mode="fastest")
     with pytest.raises(RuntimeError, match="both"):
         tl.compile(model, mode="default", options={})
+    with pytest.raises(TypeError, match="fullgraph"):
+        tl.compile(model, fullgraph=tl.ones(2))
+    with pytest.raises(RuntimeError, match="mode"):
+        tl.compile(model, mode=tl.ones(2))
+    with pytest.raises(ValueError, match="backend"):
+        tl.compile(model, backend="tvm")
+    with pytest.raises(TypeError, match="function or an nn.Module"):
+        tl.compile(tl.ones(2))
 
 
 def _train(model, data, steps):

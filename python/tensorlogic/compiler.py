@@ -499,18 +499,22 @@ class CompiledModule:
         return f"CompiledModule({self._orig_mod!r})"
 
 
-def _check(backend, mode, options, dynamic):
-    if isinstance(backend, str) and backend not in _BACKENDS:
+def _check(fullgraph, dynamic, backend, mode, options, disable):
+    """torch.compile's argument errors (compared by type first: a tensor given by mistake has no truth value)."""
+    for name, value in (("fullgraph", fullgraph), ("disable", disable)):
+        if not isinstance(value, bool):
+            raise TypeError(f"tl.compile: {name} must be a bool, got {type(value).__name__}")
+    if dynamic is not None and not isinstance(dynamic, bool):
+        raise TypeError(f"tl.compile: dynamic must be None, True or False, got {type(dynamic).__name__}")
+    if not callable(backend) and not (isinstance(backend, str) and backend in _BACKENDS):
         raise ValueError(f"tl.compile: unknown backend {backend!r}; expected one of {_BACKENDS} or a callable")
-    if mode not in _MODES:
+    if mode is not None and not (isinstance(mode, str) and mode in _MODES):
         raise RuntimeError(f"tl.compile: unrecognized mode {mode!r}; expected one of {_MODES[1:]}")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"tl.compile: options must be a dict, got {type(options).__name__}")
     if mode is not None and options is not None:
         raise RuntimeError("tl.compile: either mode or options can be specified, but both can't be specified at "
                            "the same time")
-    if options is not None and not isinstance(options, dict):
-        raise TypeError(f"tl.compile: options must be a dict, got {type(options).__name__}")
-    if dynamic not in (None, True, False):
-        raise TypeError(f"tl.compile: dynamic must be None, True or False, got {dynamic!r}")
 
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
@@ -520,7 +524,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     as `@tl.compile(mode=...)`. disable=True returns `model` itself. A function wraps into a
     CompiledFunction, a module into a CompiledModule (its `_orig_mod` is the module); `.eager_reasons` on
     either lists why calls ran eagerly."""
-    _check(backend, mode, options, dynamic)
+    _check(fullgraph, dynamic, backend, mode, options, disable)
     if model is None:
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                                  options=options, disable=disable)
