@@ -203,3 +203,11 @@ def test_readonly_dlpack_producer_is_copied():
     assert t.data_ptr() != x.ctypes.data
     t[0] = 9.0
     assert x[0] == 0 and t[0].item() == 9.0
+
+
+def test_numpy_round_trip_of_every_integer_dtype_object(device):
+    """numpy has several dtype objects of one type (longlong and int64 on Linux): all are accepted."""
+    for dtype in (np.int64, np.longlong, np.int32, np.intc, np.bool_):
+        values = np.array([1, 0, 3], dtype=dtype)
+        t = tl.tensor(values, device=device)
+        np.testing.assert_array_equal(tl.tensor(t.cpu().numpy(), device=device).cpu().numpy(), values)

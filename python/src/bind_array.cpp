@@ -31,8 +31,10 @@ Array array_from_numpy(py::array source) {
   const py::dtype dt = source.dtype();
   Dtype dtype = Dtype::float16;
   bool known = false;
+  // By kind and size, not identity: numpy has distinct dtype objects of one type (longlong and int64).
   for (Dtype d : {Dtype::float16, Dtype::int32, Dtype::int64, Dtype::bool_}) {
-    if (dt.is(py::dtype(dtype_name(d)))) {
+    const py::dtype want(dtype_name(d));
+    if (dt.kind() == want.kind() && dt.itemsize() == want.itemsize() && dt.byteorder() != '>') {
       dtype = d;
       known = true;
     }
