@@ -1,0 +1,13 @@
+"""Rank 1 dies after joining; the others' next collective must end with DistBackendError (short timeout)
+and their processes must exit (no hang in MPI's finalize)."""
+import datetime
+import os
+
+import tensorlogic as tl
+import tensorlogic.distributed as dist
+
+dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=3))
+tl.set_default_device("cpu")
+if dist.get_rank() == 1:
+    os._exit(3)
+dist.all_reduce(tl.ones(4))
