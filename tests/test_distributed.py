@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("mpi4py", reason="tl.distributed needs mpi4py (pip install 'tensorlogic[distributed]')")
 
 import tensorlogic as tl  # noqa: E402
+from dist_workers import ddp_worker  # noqa: E402
 from dist_workers.collectives_worker import inputs  # noqa: E402
 
 WORKERS = pathlib.Path(__file__).parent / "dist_workers"
@@ -65,6 +66,54 @@ def test_collectives_match_numpy(tmp_path, rng):
         # 1 + 3 * 2^-12 summed in float32 and rounded once is 1 + 2^-10; float16 partial sums would stay at 1
         assert got[r]["all_reduce_small"][0] == np.float16(1 + 2 ** -10)
     np.testing.assert_array_equal(got[0]["senders"], np.arange(1, nproc))
+
+
+def test_ddp_equals_single_process_training(tmp_path, rng, cpu_default):
+    nproc, seed = 4, int(rng.integers(2 ** 30))
+    done = launch(nproc, "ddp_worker.py", seed, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = ranks(tmp_path, nproc)
+    tl.manual_seed(seed)  # rank 0's initialisation, which DDP broadcasts
+    model = ddp_worker.MLP(unused=True)
+    xs, ys = ddp_worker.data(seed)
+
+    def step(s, x, y):
+        tl.nn.functional.mse_loss(model(tl.from_numpy(x.copy())), tl.from_numpy(y.copy())).backward()
+    history = ddp_worker.train(model, xs, ys, step)
+    for s, want in enumerate(history):
+        for name, value in want.items():
+            for r in range(nproc):
+                np.testing.assert_array_equal(got[r][f"{s}/{name}"], got[0][f"{s}/{name}"])  # replicas agree
+            np.testing.assert_allclose(got[0][f"{s}/{name}"].astype(np.float64), value.astype(np.float64),
+                                       rtol=2e-3, atol=1e-3, err_msg=f"step {s} {name}")  # local-only training is 4e-2 off
+    np.testing.assert_array_equal(got[0]["extra_grad"], 0)  # find_unused_parameters: reduced as zeros
+    assert "find_unused_parameters=True" in str(got[0]["strict_error"])
+
+
+def test_distributed_sampler_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    n = int(rng.integers(5, 40))
+    for replicas in (1, 3, 4):
+        for drop_last in (False, True):
+            theirs = [list(torch.utils.data.DistributedSampler(range(n), replicas, r, shuffle=False,
+                                                               drop_last=drop_last)) for r in range(replicas)]
+            ours = [list(tl.utils.data.DistributedSampler(range(n), replicas, r, shuffle=False, drop_last=drop_last))
+                    for r in range(replicas)]
+            assert ours == theirs
+            shuffled = [tl.utils.data.DistributedSampler(range(n), replicas, r, seed=7, drop_last=drop_last)
+                        for r in range(replicas)]
+            first = [list(s) for s in shuffled]
+            assert [len(s) for s in shuffled] == [len(t) for t in theirs] == [len(f) for f in first]
+            visited = sorted(sum(first, []))
+            if drop_last:
+                assert len(set(visited)) == len(visited) == len(theirs[0]) * replicas
+            else:
+                assert set(visited) == set(range(n))
+            for s in shuffled:
+                s.set_epoch(1)
+            assert [list(s) for s in shuffled] != first or n < 3
+    with pytest.raises(ValueError, match="Invalid rank"):
+        tl.utils.data.DistributedSampler(range(4), num_replicas=2, rank=2)
 
 
 def test_dead_rank_gives_typed_error(tmp_path):

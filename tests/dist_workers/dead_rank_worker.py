@@ -6,7 +6,7 @@ import os
 import tensorlogic as tl
 import tensorlogic.distributed as dist
 
-dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=3))
+dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=2))
 tl.set_default_device("cpu")
 if dist.get_rank() == 1:
     os._exit(3)
