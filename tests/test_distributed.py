@@ -130,3 +130,39 @@ def test_uninitialized_group_raises():
         tl.distributed.get_rank()
     with pytest.raises(ValueError, match="unknown backend"):
         tl.distributed.init_process_group("carrier-pigeon")
+    with pytest.raises(tl.distributed.DistError, match="nccl backend is not implemented"):
+        tl.distributed.init_process_group("nccl")
+
+
+def test_world_of_one_checks_arguments(cpu_default, monkeypatch):
+    """A process started alone is a world of one (MPI's singleton): collectives work, bad input is typed."""
+    dist = tl.distributed
+    for name in ("WORLD_SIZE", "RANK"):
+        monkeypatch.delenv(name, raising=False)
+    dist.init_process_group("gloo")
+    try:
+        assert dist.is_initialized() and (dist.get_rank(), dist.get_world_size()) == (0, 1)
+        t = tl.tensor([1.5, -2.0])
+        dist.all_reduce(t, op=dist.ReduceOp.AVG)
+        np.testing.assert_array_equal(t.numpy(), np.float16([1.5, -2.0]))
+        with pytest.raises(dist.DistError, match="already initialized"):
+            dist.init_process_group("mpi")
+        with pytest.raises(TypeError, match="expected a Tensor"):
+            dist.all_reduce(np.ones(2))
+        with pytest.raises(ValueError, match="AVG needs a floating"):
+            dist.all_reduce(tl.tensor([1, 2], dtype=tl.int32), op=dist.ReduceOp.AVG)
+        with pytest.raises(ValueError, match="must hold 1 tensors"):
+            dist.all_gather([tl.zeros(2), tl.zeros(2)], tl.zeros(2))
+        with pytest.raises(ValueError, match="must hold 1 inputs"):
+            dist.all_gather_into_tensor(tl.zeros(3), tl.zeros(2))
+        with pytest.raises(ValueError, match="contiguous"):
+            dist.broadcast(tl.zeros(3, 2).t(), 0)
+        if "cuda" in tl.available_devices():
+            with pytest.raises(tl.DeviceError, match="CPU tensors"):
+                dist.all_reduce(tl.zeros(2, device="cuda"))
+    finally:
+        dist.destroy_process_group()
+    assert not dist.is_initialized()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(dist.DistError, match="MPI's world has 1"):
+        dist.init_process_group("mpi")

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from ..errors import DeviceError
 from ..tensor import Tensor
 from .process_group import MPI, DistBackendError, default_group
 
@@ -68,7 +69,7 @@ def _view(tensor, what):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(tensor).__name__}")
     if tensor.device.type != "cpu":
-        raise ValueError(f"{what}: the mpi backend takes CPU tensors, got one on {tensor.device}")
+        raise DeviceError(f"{what}: the mpi backend takes CPU tensors, got one on {tensor.device}")
     if not tensor.is_contiguous():
         raise ValueError(f"{what}: Tensors must be contiguous")
     return tensor.detach().numpy()

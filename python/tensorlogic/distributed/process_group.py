@@ -87,15 +87,15 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     comm = MPI.COMM_WORLD.Dup()
     comm.Set_errhandler(MPI.ERRORS_RETURN)
     expected_size, expected_rank = _env_int("WORLD_SIZE", world_size), _env_int("RANK", rank)
-    if expected_size is not None and expected_size != comm.Get_size():
+    size, mpi_rank = comm.Get_size(), comm.Get_rank()
+    if expected_size is not None and expected_size != size:
         comm.Free()
-        raise DistError(f"init_process_group: world_size {expected_size} but MPI's world has {comm.Get_size()} "
+        raise DistError(f"init_process_group: world_size {expected_size} but MPI's world has {size} "
                         "process(es); start the ranks with python -m tensorlogic.distributed.run "
                         "--nproc-per-node N (or mpiexec -n N)")
-    if expected_rank is not None and expected_rank != comm.Get_rank():
+    if expected_rank is not None and expected_rank != mpi_rank:
         comm.Free()
-        raise DistError(f"init_process_group: rank {expected_rank} but MPI gave this process rank "
-                        f"{comm.Get_rank()}")
+        raise DistError(f"init_process_group: rank {expected_rank} but MPI gave this process rank {mpi_rank}")
     _world = ProcessGroup(comm, Backend(backend), timeout)
 
 
