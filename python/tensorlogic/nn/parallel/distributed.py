@@ -24,6 +24,11 @@ class _Bucket:
 
 
 class DistributedDataParallel(Module):
+    """Wraps `module` (its state_dict keys gain torch's "module." prefix). Each rank runs forward and backward on
+    its own batch; after backward every parameter's .grad is the average over ranks. device_ids,
+    output_device, dim, check_reduction, gradient_as_bucket_view and static_graph are accepted for torch's
+    signature and change nothing here (one CPU device per process, buckets are copies)."""
+
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
                  process_group=None, bucket_cap_mb=25, find_unused_parameters=False, check_reduction=False,
                  gradient_as_bucket_view=False, static_graph=False):
