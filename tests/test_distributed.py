@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("mpi4py", reason="tl.distributed needs mpi4py (pip install 'tensorlogic[distributed]')")
 
 import tensorlogic as tl  # noqa: E402
+from tensorlogic.distributed import run  # noqa: E402
 from dist_workers import ddp_worker  # noqa: E402
 from dist_workers.collectives_worker import inputs  # noqa: E402
 
@@ -166,3 +167,12 @@ def test_world_of_one_checks_arguments(cpu_default, monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(dist.DistError, match="MPI's world has 1"):
         dist.init_process_group("mpi")
+
+
+def test_launcher_takes_torchruns_flags():
+    args = run.parse_args(["--nproc_per_node", "3", "--master-port", "1234", "-m", "pkg.train", "--lr", "0.1"])
+    cmd = run.command(args)
+    assert pathlib.Path(cmd[0]).name.startswith("mpiexec") and cmd[1:4] == ["-disable-auto-cleanup", "-n", "3"]
+    assert cmd[4:] == [sys.executable, "-m", "tensorlogic.distributed.worker", "-m", "pkg.train", "--lr", "0.1"]
+    with pytest.raises(SystemExit):
+        run.parse_args(["--nnodes", "2", "train.py"])
