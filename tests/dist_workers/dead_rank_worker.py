@@ -10,4 +10,8 @@ dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=2))
 tl.set_default_device("cpu")
 if dist.get_rank() == 1:
     os._exit(3)
-dist.all_reduce(tl.ones(4))
+try:
+    dist.all_reduce(tl.ones(4))
+except dist.DistBackendError as e:  # one short line per rank (the ranks' tracebacks interleave on stderr)
+    print(f"rank {dist.get_rank()}: {type(e).__name__}: {str(e)[:40]}", flush=True)
+    raise

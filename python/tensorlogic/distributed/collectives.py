@@ -38,7 +38,7 @@ class Work:
         self._result = None
 
     def is_completed(self):
-        return self._done or all(r.Test() for r in self._requests)
+        return self._done or MPI.Request.Testall(self._requests, self._statuses)
 
     def wait(self, timeout=None):
         if self._done:
@@ -92,30 +92,29 @@ def _started(group, requests, finish, async_op):
     return None
 
 
-def all_reduce_array(array, op=ReduceOp.SUM, group=None):
-    """Starts an all-reduce of a host array into a fresh array of the same dtype; Work.result() gives it
-    (AVG divided by the world size). DistributedDataParallel reduces its float32 buckets through this."""
+def all_reduce_array(array, op=ReduceOp.SUM, group=None, into=None):
+    """Starts an all-reduce of a host array; when it completes the result (AVG divided by the world size)
+    is written into `into` (rounded to its dtype) or, without it, given by Work.result().
+    DistributedDataParallel reduces its float32 buckets through this."""
     pg = default_group(group)
     if op is ReduceOp.AVG and array.dtype.kind != "f":
         raise ValueError(f"all_reduce: ReduceOp.AVG needs a floating tensor, got {array.dtype}")
-    out = np.empty_like(array)
-    request = pg.comm.Iallreduce(array, out, _mpi_op(op))
-    size = pg.size()
-    return Work(pg, [request], (lambda: np.divide(out, size, out=out)) if op is ReduceOp.AVG else (lambda: out))
+    out, size = np.empty_like(array), pg.size()
+
+    def finish():
+        if op is ReduceOp.AVG:
+            np.divide(out, size, out=out)
+        if into is None:
+            return out
+        into[...] = out  # float32 -> float16: the one rounding
+        return None
+    return Work(pg, [pg.comm.Iallreduce(array, out, _mpi_op(op))], finish)
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     view = _view(tensor, "all_reduce")
-    work = all_reduce_array(_wide(view), op, group)
-    inner = work._finish
-
-    def finish():
-        view[...] = inner()  # float32 -> float16: the one rounding
-    work._finish = finish
-    if async_op:
-        return work
-    work.wait()
-    return None
+    work = all_reduce_array(_wide(view), op, group, into=view)
+    return work if async_op else work.wait() and None
 
 
 def broadcast(tensor, src, group=None, async_op=False):
