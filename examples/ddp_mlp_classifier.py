@@ -27,8 +27,9 @@ def main(epochs=8, batch=32, seed=0, use_torch=False):
     rng = np.random.default_rng(seed)  # the same data on every rank; the sampler splits it
     x_train, y_train = make_data(6000, rng)
     x_test, y_test = make_data(2000, rng)
-    x_train = x_train.astype(np.float32) if use_torch else x_train
-    dataset = tl.utils.data.TensorDataset(tl.tensor(x_train), tl.tensor(y_train.astype(np.int64 if use_torch else np.int32)))
+    if use_torch:
+        x_train, y_train = x_train.astype(np.float32), y_train.astype(np.int64)
+    dataset = tl.utils.data.TensorDataset(tl.tensor(x_train), tl.tensor(y_train))
     sampler = tl.utils.data.DistributedSampler(dataset, seed=seed)
     loader = tl.utils.data.DataLoader(dataset, batch_size=batch, sampler=sampler)
     tl.manual_seed(seed + rank)  # DDP makes rank 0's initialisation everyone's

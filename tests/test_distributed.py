@@ -86,7 +86,7 @@ def test_ddp_equals_single_process_training(tmp_path, rng, cpu_default):
             for r in range(nproc):
                 np.testing.assert_array_equal(got[r][f"{s}/{name}"], got[0][f"{s}/{name}"])  # replicas agree
             np.testing.assert_allclose(got[0][f"{s}/{name}"].astype(np.float64), value.astype(np.float64),
-                                       rtol=2e-3, atol=1e-3, err_msg=f"step {s} {name}")  # local-only training is 4e-2 off
+                                       rtol=2e-3, atol=1e-3, err_msg=f"step {s} {name}")  # local-only: 4e-2 off
     np.testing.assert_array_equal(got[0]["extra_grad"], 0)  # find_unused_parameters: reduced as zeros
     assert "find_unused_parameters=True" in str(got[0]["strict_error"])
 
