@@ -89,9 +89,13 @@ __device__ __forceinline__ To convert(From v) {
   if constexpr (std::is_same_v<From, To>) {
     return v;
   } else if constexpr (std::is_same_v<From, __half>) {
-    return static_cast<To>(__half2float(v));
-  } else {
+    const float f = __half2float(v);
+    if constexpr (std::is_same_v<To, bool>) return f != 0.0f;  // NaN is true, as in PyTorch
+    return static_cast<To>(f);
+  } else if constexpr (std::is_same_v<To, __half>) {
     return __float2half_rn(static_cast<float>(v));
+  } else {
+    return static_cast<To>(v);
   }
 }
 
@@ -159,23 +163,26 @@ void CudaBackend::copy_to_host(const Array& src, void* dst) {
 }
 
 void CudaBackend::copy(const Array& src, const Array& dst) {
-  const bool from_half = src.dtype() == Dtype::float16, to_half = dst.dtype() == Dtype::float16;
-  if (from_half && to_half) return copy_typed<__half, __half>(src, dst);
-  if (!from_half && !to_half) return copy_typed<int32_t, int32_t>(src, dst);
-  if (from_half) return copy_typed<__half, int32_t>(src, dst);
-  copy_typed<int32_t, __half>(src, dst);
+  visit_device_dtype(src.dtype(), [&](auto from) {
+    visit_device_dtype(dst.dtype(), [&](auto to) { copy_typed<decltype(from), decltype(to)>(src, dst); });
+  });
 }
 
 void CudaBackend::fill(const Array& dst, double value) {
   const Strided<1> layout = make_strided<1>(dst.shape(), {&dst.strides()});
   const int64_t n = dst.numel();
-  if (dst.dtype() == Dtype::float16) {
-    const __half v = __ushort_as_half(f32_to_f16_bits(static_cast<float>(value)));
-    fill_kernel<__half><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, v, dst.data_as<__half>());
-  } else {
-    fill_kernel<int32_t><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, static_cast<int32_t>(value),
-                                                                          dst.data_as<int32_t>());
-  }
+  visit_device_dtype(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T v;
+    if constexpr (std::is_same_v<T, __half>) {
+      v = __ushort_as_half(f32_to_f16_bits(static_cast<float>(value)));
+    } else if constexpr (std::is_same_v<T, bool>) {
+      v = value != 0.0;
+    } else {
+      v = static_cast<T>(value);
+    }
+    fill_kernel<T><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, v, dst.data_as<T>());
+  });
   check_launch("fill kernel");
 }
 

@@ -80,6 +80,18 @@ __device__ __forceinline__ float ld(const __half* p) { return __half2float(*p); 
 __device__ __forceinline__ float to_f32(__half v) { return __half2float(v); }
 __device__ __forceinline__ __half to_f16(float v) { return __float2half_rn(v); }
 
+// Calls fn(T{}) with the device element type of `dtype` (__half, int32_t, int64_t, bool).
+template <typename F>
+void visit_device_dtype(Dtype dtype, F&& fn) {
+  visit_dtype(dtype, [&](auto tag) {
+    if constexpr (std::is_same_v<decltype(tag), half>) {
+      fn(__half{});
+    } else {
+      fn(tag);
+    }
+  });
+}
+
 // Block-wide reduction of one float through shared memory; every thread gets the result.
 template <typename Op>
 __device__ __forceinline__ float warp_reduce(float v, Op op) {

@@ -17,6 +17,10 @@ class CudaBackend final : public Backend {
   void copy_peer(const Array& src, const Array& dst) override;
 
   TL_BACKEND_KERNELS
+  void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
+  bool has_ordering() const override { return true; }
+  void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
+  void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
                           bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) override;
 };

@@ -15,52 +15,46 @@ struct UnaryF16 {
   UnaryParams p;
   __device__ float operator()(float x) const { return kernels::unary_f32(Op, x, p.a, p.b); }
 };
-template <UnaryOp Op>
-struct UnaryI32 {
+template <UnaryOp Op, typename T>
+struct UnaryInt {
   UnaryParams p;
-  __device__ int32_t operator()(int32_t x) const { return kernels::unary_i32(Op, x, p.a, p.b); }
+  __device__ T operator()(T x) const { return kernels::unary_int(Op, x, p.a, p.b); }
 };
 template <BinaryOp Op>
 struct BinaryF16 {
   __device__ float operator()(float a, float b) const { return kernels::binary_f32(Op, a, b); }
 };
-// A scalar operand on the left (kLeft) or the right of the array operand.
+template <BinaryOp Op, typename T>
+struct BinaryInt {
+  int* zero_div;
+  __device__ T operator()(T a, T b) const {
+    bool flag = false;
+    const T r = kernels::binary_int(Op, a, b, &flag);
+    if (flag) *zero_div = 1;
+    return r;
+  }
+};
+template <BinaryOp Op, typename T>
+struct CompareInt {
+  int* zero_div;
+  __device__ float operator()(T a, T b) const { return kernels::compare(Op, a, b); }
+};
+// A scalar operand on the left (kLeft) or the right of the array operand: float, int32 or int64.
 template <BinaryOp Op, bool kLeft, typename T>
 struct BinaryScalar {
   T s;
   int* zero_div;
   __device__ auto operator()(T x) const {
+    const T l = kLeft ? s : x, r = kLeft ? x : s;
     if constexpr (std::is_same_v<T, float>) {
-      return kLeft ? kernels::binary_f32(Op, s, x) : kernels::binary_f32(Op, x, s);
+      return kernels::binary_f32(Op, l, r);
+    } else if constexpr (is_comparison(Op)) {
+      return CompareInt<Op, T>{zero_div}(l, r);
     } else {
-      return int_op(kLeft ? s : x, kLeft ? x : s);
+      return BinaryInt<Op, T>{zero_div}(l, r);
     }
   }
-  __device__ auto int_op(int32_t a, int32_t b) const;
 };
-template <BinaryOp Op>
-struct BinaryI32 {
-  int* zero_div;
-  __device__ int32_t operator()(int32_t a, int32_t b) const {
-    bool flag = false;
-    const int32_t r = kernels::binary_i32(Op, a, b, &flag);
-    if (flag) *zero_div = 1;
-    return r;
-  }
-};
-template <BinaryOp Op>
-struct CompareI32 {
-  int* zero_div;
-  __device__ float operator()(int32_t a, int32_t b) const { return kernels::compare(Op, a, b); }
-};
-template <BinaryOp Op, bool kLeft, typename T>
-__device__ auto BinaryScalar<Op, kLeft, T>::int_op(int32_t a, int32_t b) const {
-  if constexpr (is_comparison(Op)) {
-    return CompareI32<Op>{zero_div}(a, b);
-  } else {
-    return BinaryI32<Op>{zero_div}(a, b);
-  }
-}
 
 struct Affine {
   __device__ float operator()(float a, float b, float c) const { return a * b + c; }
@@ -93,10 +87,13 @@ class ZeroDivFlag {
 }  // namespace
 
 void CudaBackend::unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) {
-  if (in.dtype() == Dtype::int32) {
-    if (!unary_keeps_int(op)) throw DeviceError(std::string("cuda: ") + unary_name(op) + " has no int32 kernel");
-    dispatch_unary(op, [&](auto tag) {
-      launch_map<int32_t, int32_t, 1>({&in}, out, UnaryI32<decltype(tag)::value>{params});
+  if (is_integer(in.dtype())) {
+    if (!unary_keeps_int(op)) {
+      throw DeviceError(std::string("cuda: ") + unary_name(op) + " has no " + dtype_name(in.dtype()) + " kernel");
+    }
+    visit_int(in.dtype(), [&](auto type) {
+      using T = decltype(type);
+      dispatch_unary(op, [&](auto tag) { launch_map<T, T, 1>({&in}, out, UnaryInt<decltype(tag)::value, T>{params}); });
     });
     return;
   }
@@ -105,12 +102,12 @@ void CudaBackend::unary(UnaryOp op, const Array& in, const Array& out, const Una
 
 void CudaBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const Array& out) {
   const Array& arr = a.array ? *a.array : *b.array;
-  const bool int_in = arr.dtype() == Dtype::int32;
+  const bool int_in = is_integer(arr.dtype());
   const bool need_flag = int_in && (op == BinaryOp::floor_divide || op == BinaryOp::remainder);
   const ZeroDivFlag flag(need_flag);
-  dispatch_binary(op, [&](auto tag) {
-    constexpr BinaryOp kOp = decltype(tag)::value;
-    if (!int_in) {
+  if (!int_in) {
+    dispatch_binary(op, [&](auto tag) {
+      constexpr BinaryOp kOp = decltype(tag)::value;
       if (a.array && b.array) {
         launch_map<__half, __half, 2>({a.array, b.array}, out, BinaryF16<kOp>{});
       } else if (a.array) {
@@ -118,34 +115,41 @@ void CudaBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const 
       } else {
         launch_map<__half, __half, 1>({b.array}, out, BinaryScalar<kOp, true, float>{static_cast<float>(a.scalar), nullptr});
       }
-      return;
-    }
-    auto run = [&](auto out_tag) {
-      using Out = decltype(out_tag);
-      if (a.array && b.array) {
-        if constexpr (std::is_same_v<Out, __half>) {
-          launch_map<int32_t, __half, 2>({a.array, b.array}, out, CompareI32<kOp>{flag.ptr()});
+    });
+  } else {
+    // Comparisons write f16 0/1 (the core converts them to bool); the other ops keep the integer type.
+    visit_int(arr.dtype(), [&](auto type) {
+      using T = decltype(type);
+      dispatch_binary(op, [&](auto tag) {
+        constexpr BinaryOp kOp = decltype(tag)::value;
+        auto run = [&](auto out_tag) {
+          using Out = decltype(out_tag);
+          if (a.array && b.array) {
+            if constexpr (std::is_same_v<Out, __half>) {
+              launch_map<T, __half, 2>({a.array, b.array}, out, CompareInt<kOp, T>{flag.ptr()});
+            } else {
+              launch_map<T, T, 2>({a.array, b.array}, out, BinaryInt<kOp, T>{flag.ptr()});
+            }
+          } else if (a.array) {
+            launch_map<T, Out, 1>({a.array}, out, BinaryScalar<kOp, false, T>{static_cast<T>(b.scalar), flag.ptr()});
+          } else {
+            launch_map<T, Out, 1>({b.array}, out, BinaryScalar<kOp, true, T>{static_cast<T>(a.scalar), flag.ptr()});
+          }
+        };
+        if constexpr (is_comparison(kOp)) {
+          run(__half{});
         } else {
-          launch_map<int32_t, int32_t, 2>({a.array, b.array}, out, BinaryI32<kOp>{flag.ptr()});
+          run(T{});
         }
-      } else if (a.array) {
-        launch_map<int32_t, Out, 1>({a.array}, out, BinaryScalar<kOp, false, int32_t>{static_cast<int32_t>(b.scalar), flag.ptr()});
-      } else {
-        launch_map<int32_t, Out, 1>({b.array}, out, BinaryScalar<kOp, true, int32_t>{static_cast<int32_t>(a.scalar), flag.ptr()});
-      }
-    };
-    if (is_comparison(kOp)) {
-      run(__half{});
-    } else {
-      run(int32_t{});
-    }
-  });
+      });
+    });
+  }
   if (flag.raised()) throw ArgumentError(std::string(binary_name(op)) + ": integer division by zero");
 }
 
 namespace {
-__global__ void where_i32(Strided<4> layout, int64_t n, const __half* cond, const int32_t* x, const int32_t* y,
-                          int32_t* out) {
+template <typename T>
+__global__ void where_values(Strided<4> layout, int64_t n, const __half* cond, const T* x, const T* y, T* out) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     int64_t off[4];
     layout.offsets(i, off);
@@ -155,11 +159,14 @@ __global__ void where_i32(Strided<4> layout, int64_t n, const __half* cond, cons
 }  // namespace
 
 void CudaBackend::ternary(TernaryOp op, const Array& a, const Array& b, const Array& c, const Array& out) {
-  if (op == TernaryOp::where && out.dtype() == Dtype::int32) {
+  if (op == TernaryOp::where && out.dtype() != Dtype::float16) {  // integer or bool values, an f16 condition
     const Strided<4> layout = make_strided<4>(out.shape(), {&a.strides(), &b.strides(), &c.strides(), &out.strides()});
     const int64_t n = out.numel();
-    where_i32<<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, a.data_as<__half>(), b.data_as<int32_t>(),
-                                                                 c.data_as<int32_t>(), out.data_as<int32_t>());
+    visit_device_dtype(out.dtype(), [&](auto type) {
+      using T = decltype(type);
+      where_values<T><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, a.data_as<__half>(), b.data_as<T>(),
+                                                                         c.data_as<T>(), out.data_as<T>());
+    });
     check_launch("where kernel");
     return;
   }

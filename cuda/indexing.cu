@@ -1,5 +1,5 @@
 // Indexing kernels: blocks gathered from or scattered to element offsets computed by the core, and tri
-// (triangular masks). Values move as raw 2- or 4-byte words, so one kernel serves f16 and int32.
+// (triangular masks). Values move as raw 1-, 2-, 4- or 8-byte words, so one kernel serves every dtype.
 #include <algorithm>
 #include <memory>
 
@@ -29,6 +29,19 @@ __global__ void gather_kernel(Strided<1> view, const int64_t* offsets, int64_t b
 __global__ void scatter_add_i32(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total,
                                 const int32_t* values, int32_t* dst) {
   TL_GRID_LOOP(t, total) atomicAdd(dst + block_position(view, offsets, t, block), values[t]);  // wraps
+}
+
+__global__ void scatter_add_i64(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total,
+                                const unsigned long long* values, unsigned long long* dst) {
+  TL_GRID_LOOP(t, total) atomicAdd(dst + block_position(view, offsets, t, block), values[t]);  // wraps
+}
+
+// A bool sum is `or`: every writer of a true value stores the same 1, so the races are benign.
+__global__ void scatter_or_b8(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total,
+                              const uint8_t* values, uint8_t* dst) {
+  TL_GRID_LOOP(t, total) {
+    if (values[t]) dst[block_position(view, offsets, t, block)] = 1;
+  }
 }
 
 // f16 accumulation: positions (relative to lo) sum in f32; each touched element is rounded once.
@@ -76,10 +89,11 @@ __global__ void tri_kernel(Strided<2> layout, int64_t total, int64_t rows, int64
 
 template <typename F>
 void by_width(const Array& a, F&& f) {
-  if (a.itemsize() == 2) {
-    f(uint16_t{});
-  } else {
-    f(int32_t{});
+  switch (a.itemsize()) {
+    case 1: return f(uint8_t{});
+    case 2: return f(uint16_t{});
+    case 4: return f(int32_t{});
+    default: return f(static_cast<unsigned long long>(0));
   }
 }
 
@@ -130,6 +144,12 @@ void CudaBackend::index_scatter(const Array& values, const std::vector<int64_t>&
   if (accumulate && dst.dtype() == Dtype::int32) {
     scatter_add_i32<<<grid, kThreads, 0, stream()>>>(view, o, block, total, values.data_as<int32_t>(),
                                                      dst.data_as<int32_t>());
+  } else if (accumulate && dst.dtype() == Dtype::int64) {
+    scatter_add_i64<<<grid, kThreads, 0, stream()>>>(view, o, block, total, values.data_as<unsigned long long>(),
+                                                     dst.data_as<unsigned long long>());
+  } else if (accumulate && dst.dtype() == Dtype::bool_) {
+    scatter_or_b8<<<grid, kThreads, 0, stream()>>>(view, o, block, total, values.data_as<uint8_t>(),
+                                                   dst.data_as<uint8_t>());
   } else if (accumulate) {
     Scratch sums(sizeof(float) * off.span), touched(off.span);
     check(cudaMemsetAsync(sums.as<void>(), 0, sizeof(float) * off.span, stream()), "cudaMemsetAsync");

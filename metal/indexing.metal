@@ -29,10 +29,22 @@ kernel void index_gather_u32(device const uint* src [[buffer(0)]], device const 
   gather_one(src, offsets, out, g, p, gid);
 }
 
+kernel void index_gather_u8(device const uchar* src [[buffer(0)]], device const long* offsets [[buffer(1)]],
+                            device uchar* out [[buffer(2)]], constant ElementwiseParams& g [[buffer(3)]],
+                            constant BlockParams& p [[buffer(4)]], uint gid [[thread_position_in_grid]]) {
+  gather_one(src, offsets, out, g, p, gid);
+}
+
+kernel void index_gather_u64(device const ulong* src [[buffer(0)]], device const long* offsets [[buffer(1)]],
+                             device ulong* out [[buffer(2)]], constant ElementwiseParams& g [[buffer(3)]],
+                             constant BlockParams& p [[buffer(4)]], uint gid [[thread_position_in_grid]]) {
+  gather_one(src, offsets, out, g, p, gid);
+}
+
 // Scatter: the host sorted the blocks by offset (stably) into segments of equal offsets: segment s covers
 // order[starts[s] .. starts[s + 1]) at offset seg_offsets[s]. One thread per (segment, element of the
 // block) walks its segment in block order: with ACCUMULATE the values add up (f16 in f32 from the
-// current value, rounded once; int32 wrapping), else the last block wins. Deterministic, no atomics, and
+// current value, rounded once; integers wrapping; bools or-ed), else the last block wins. Deterministic, no atomics, and
 // the same order as the CPU backend. Blocks at different offsets are disjoint (distinct index tuples
 // address distinct elements of one view).
 inline float accumulate_start(half v) { return float(v); }
@@ -41,6 +53,12 @@ inline float accumulate_add(float acc, half v) { return acc + float(v); }
 inline int accumulate_add(int acc, int v) { return int(uint(acc) + uint(v)); }
 inline half accumulate_end(float acc, half) { return half(acc); }
 inline int accumulate_end(int acc, int) { return acc; }
+inline long accumulate_start(long v) { return v; }
+inline long accumulate_add(long acc, long v) { return long(ulong(acc) + ulong(v)); }
+inline long accumulate_end(long acc, long) { return acc; }
+inline uchar accumulate_start(uchar v) { return v; }
+inline uchar accumulate_add(uchar acc, uchar v) { return (acc != 0 || v != 0) ? 1 : 0; }
+inline uchar accumulate_end(uchar acc, uchar) { return acc; }
 
 template <typename T>
 inline void scatter_one(device const T* values, device const long* seg_offsets, device const int* starts,
@@ -70,5 +88,19 @@ kernel void index_scatter_i32(device const int* values [[buffer(0)]], device con
                               device const int* starts [[buffer(2)]], device const int* order [[buffer(3)]],
                               device int* dst [[buffer(4)]], constant ElementwiseParams& g [[buffer(5)]],
                               constant BlockParams& p [[buffer(6)]], uint gid [[thread_position_in_grid]]) {
+  scatter_one(values, seg_offsets, starts, order, dst, g, p, gid);
+}
+
+kernel void index_scatter_i64(device const long* values [[buffer(0)]], device const long* seg_offsets [[buffer(1)]],
+                              device const int* starts [[buffer(2)]], device const int* order [[buffer(3)]],
+                              device long* dst [[buffer(4)]], constant ElementwiseParams& g [[buffer(5)]],
+                              constant BlockParams& p [[buffer(6)]], uint gid [[thread_position_in_grid]]) {
+  scatter_one(values, seg_offsets, starts, order, dst, g, p, gid);
+}
+
+kernel void index_scatter_b8(device const uchar* values [[buffer(0)]], device const long* seg_offsets [[buffer(1)]],
+                             device const int* starts [[buffer(2)]], device const int* order [[buffer(3)]],
+                             device uchar* dst [[buffer(4)]], constant ElementwiseParams& g [[buffer(5)]],
+                             constant BlockParams& p [[buffer(6)]], uint gid [[thread_position_in_grid]]) {
   scatter_one(values, seg_offsets, starts, order, dst, g, p, gid);
 }

@@ -24,3 +24,13 @@ kernel void tri_u32(device const uint* in [[buffer(0)]], device uint* out [[buff
                     constant ElementwiseParams& p [[buffer(2)]], uint gid [[thread_position_in_grid]]) {
   tri_one(in, out, p, gid);
 }
+
+kernel void tri_u8(device const uchar* in [[buffer(0)]], device uchar* out [[buffer(1)]],
+                   constant ElementwiseParams& p [[buffer(2)]], uint gid [[thread_position_in_grid]]) {
+  tri_one(in, out, p, gid);
+}
+
+kernel void tri_u64(device const ulong* in [[buffer(0)]], device ulong* out [[buffer(1)]],
+                    constant ElementwiseParams& p [[buffer(2)]], uint gid [[thread_position_in_grid]]) {
+  tri_one(in, out, p, gid);
+}

@@ -35,8 +35,10 @@ void MetalBackend::copy(const Array& src, const Array& dst) {
   const Strides* operands[4] = {&src.strides(), nullptr, nullptr, &dst.strides()};
   bool contiguous = false;
   const auto p = elementwise_params("copy", dst.shape(), operands, &contiguous);
-  const char* name = src.dtype() == dst.dtype() ? (src.itemsize() == 2 ? "copy_u16" : "copy_u32")
-                                                 : (src.dtype() == Dtype::float16 ? "copy_f16_i32" : "copy_i32_f16");
+  // copy_u<bits> moves raw words; copy_<from>_<to> converts (metal/copy.metal).
+  const std::string name = src.dtype() == dst.dtype() ? "copy_u" + std::to_string(8 * src.itemsize())
+                                                      : std::string("copy_") + dtype_short_name(src.dtype()) + "_" +
+                                                            dtype_short_name(dst.dtype());
   id<MTLComputePipelineState> pipeline = context_.pipeline("copy", name, {});
   run_kernel_1d(context_, pipeline, {src, dst}, p, p.numel, "copy");
 }
@@ -45,9 +47,16 @@ void MetalBackend::fill(const Array& dst, double value) {
   const Strides* operands[4] = {nullptr, nullptr, nullptr, &dst.strides()};
   bool contiguous = false;
   auto p = elementwise_params("fill", dst.shape(), operands, &contiguous);
-  p.iscalar_a = dst.dtype() == Dtype::float16 ? static_cast<int32_t>(to_half(static_cast<float>(value)).bits)
-                                                : static_cast<int32_t>(value);
-  id<MTLComputePipelineState> pipeline = context_.pipeline("copy", dst.itemsize() == 2 ? "fill_u16" : "fill_u32", {});
+  if (dst.dtype() == Dtype::float16) {
+    p.iscalar_a = static_cast<int32_t>(to_half(static_cast<float>(value)).bits);
+  } else if (dst.dtype() == Dtype::bool_) {
+    p.iscalar_a = value != 0.0 ? 1 : 0;
+  } else {  // an int64's high word in iscalar_b
+    const uint64_t word = static_cast<uint64_t>(static_cast<int64_t>(value));
+    p.iscalar_a = static_cast<int32_t>(static_cast<uint32_t>(word));
+    p.iscalar_b = static_cast<int32_t>(static_cast<uint32_t>(word >> 32));
+  }
+  id<MTLComputePipelineState> pipeline = context_.pipeline("copy", "fill_u" + std::to_string(8 * dst.itemsize()), {});
   run_kernel_1d(context_, pipeline, {dst}, p, p.numel, "fill");
 }
 

@@ -9,6 +9,7 @@
 namespace tensorlogic::metal {
 
 void MetalBackend::unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) {
+  require_32bit(unary_name(op), in);
   const Strides* operands[4] = {&in.strides(), nullptr, nullptr, &out.strides()};
   bool contiguous = false;
   auto p = elementwise_params(unary_name(op), out.shape(), operands, &contiguous);
@@ -30,6 +31,7 @@ void MetalBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const
   p.scalar_b = static_cast<float>(b.scalar);
   p.iscalar_a = static_cast<int32_t>(a.scalar);
   p.iscalar_b = static_cast<int32_t>(b.scalar);
+  require_32bit(binary_name(op), a.array ? *a.array : *b.array);
   const bool ints = (a.array ? a.array->dtype() : b.array->dtype()) == Dtype::int32;
   const std::vector<Constant> constants = {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, contiguous),
                                            bool_constant(2, a.array == nullptr), bool_constant(3, b.array == nullptr)};
@@ -65,6 +67,7 @@ void MetalBackend::ternary(TernaryOp op, const Array& a, const Array& b, const A
   const Strides* operands[4] = {&a.strides(), &b.strides(), &c.strides(), &out.strides()};
   bool contiguous = false;
   const auto p = elementwise_params(op == TernaryOp::where ? "where" : "affine", out.shape(), operands, &contiguous);
+  require_32bit("where", out);
   const bool ints = op == TernaryOp::where && out.dtype() == Dtype::int32;
   id<MTLComputePipelineState> pipeline = context_.pipeline(
       "elementwise", ints ? "where_i32" : "ternary_f16",

@@ -14,7 +14,7 @@ void MetalBackend::index_gather(const Array& src, const std::vector<int64_t>& of
   p.blocks = static_cast<long>(offsets.size());
   const Array device_offsets = upload(offsets.data(), offsets.size() * sizeof(int64_t));
   id<MTLComputePipelineState> pipeline =
-      context_.pipeline("indexing", src.itemsize() == 2 ? "index_gather_u16" : "index_gather_u32", {});
+      context_.pipeline("indexing", "index_gather_u" + std::to_string(8 * src.itemsize()), {});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
     launch.bind(src, 0);
@@ -50,7 +50,7 @@ void MetalBackend::index_scatter(const Array& values, const std::vector<int64_t>
   const Array device_starts = upload(seg_starts.data(), seg_starts.size() * sizeof(int32_t));
   const Array device_order = upload(order.data(), order.size() * sizeof(int32_t));
   id<MTLComputePipelineState> pipeline = context_.pipeline(
-      "indexing", dst.dtype() == Dtype::float16 ? "index_scatter_f16" : "index_scatter_i32",
+      "indexing", std::string("index_scatter_") + dtype_short_name(dst.dtype()),
       {bool_constant(0, accumulate)});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
@@ -79,7 +79,7 @@ void MetalBackend::tri(const Array& in, int64_t k, bool upper, const Array& out)
   }
   p.k = k;
   id<MTLComputePipelineState> pipeline =
-      context_.pipeline("tri", in.itemsize() == 2 ? "tri_u16" : "tri_u32", {bool_constant(0, upper)});
+      context_.pipeline("tri", "tri_u" + std::to_string(8 * in.itemsize()), {bool_constant(0, upper)});
   run_kernel_1d(context_, pipeline, {in, out}, p, p.numel, upper ? "triu" : "tril");
 }
 

@@ -23,6 +23,20 @@ params::ElementwiseParams elementwise_params(const char* op, const Shape& shape,
                                              bool* contiguous);
 // The geometry of one block (shape and strides of a view), unmerged dims kept in order.
 params::ElementwiseParams block_params(const char* op, const Array& view);
+
+// The suffix of a kernel's name for each dtype (copy_i64_f16, index_scatter_b8, ...).
+inline const char* dtype_short_name(Dtype dtype) {
+  static const char* const names[] = {"f16", "i32", "i64", "b8"};
+  return names[static_cast<int>(dtype)];
+}
+
+// The elementwise kernels hold f16 and int32 values; int64 and bool values have no Metal kernel there yet.
+inline void require_32bit(const char* op, const Array& a) {
+  if (a.dtype() == Dtype::int64 || a.dtype() == Dtype::bool_) {
+    throw DeviceError(std::string("metal: ") + op + " has no kernel for " + dtype_name(a.dtype()) +
+                      " values (run it on the cpu, or convert with .int() or .float())");
+  }
+}
 // Threadgroups of `per_group` threads covering `threads`; DeviceError past one dispatch.
 uint32_t checked_groups(int64_t threads, NSUInteger per_group, const char* op);
 // Row kernels: a multiple of 32 threads, enough to cover short rows without idle simdgroups.

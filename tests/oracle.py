@@ -137,7 +137,10 @@ def assert_same_bits(got, want):
 
 
 def ulp_distance(a, b):
-    """Distance in f16 steps (0 between NaNs and between +0 and -0; large when only one is NaN)."""
+    """Distance in f16 steps (0 between NaNs and between +0 and -0; large when only one is NaN); bool
+    results (comparisons, logical ops) count as 0/1."""
+    a, b = (x.astype(np.float16) if x.dtype == np.bool_ else x for x in (np.asarray(a), np.asarray(b)))
+
     def key(x):
         bits = x.view(np.uint16).astype(np.int32)
         return np.where(bits & 0x8000, -(bits & 0x7FFF), bits)

@@ -8,7 +8,7 @@ from safetensors.torch import save_file
 import tensorlogic as tl
 from tensorlogic import nn
 
-from conftest import f16_randn, host
+from oracle import f16_randn, host
 
 
 def _net(m):

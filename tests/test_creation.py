@@ -13,9 +13,10 @@ def test_tensor_from_python_data(device):
     assert t.dtype == tl.float16 and t.shape == (2, 2) and t.device.type == device
     assert t.tolist() == [[1.5, 2.0], [3.25, -4.0]]
     i = tl.tensor([1, 2, 3], device=device)
-    assert i.dtype == tl.int32 and i.tolist() == [1, 2, 3]
+    assert i.dtype == tl.int64 and i.tolist() == [1, 2, 3]
     assert tl.tensor(3.5, device=device).shape == () and tl.tensor(3.5).item() == 3.5
-    assert tl.tensor([True, False], device=device).tolist() == [1.0, 0.0]  # masks are float16 0/1
+    b = tl.tensor([True, False], device=device)
+    assert b.dtype == tl.bool and b.tolist() == [True, False]
     assert tl.tensor([], device=device).shape == (0,)
     assert tl.tensor([1, 2], dtype=tl.float16, device=device).dtype == tl.float16
     assert tl.tensor([1.7, -2.2], dtype="int32", device=device).tolist() == [1, -2]
@@ -51,7 +52,8 @@ def test_zeros_ones(device, fn, value):
 
 def test_full_empty_like(device, rng):
     assert tl.full((2, 2), 1.5, device=device).tolist() == [[1.5, 1.5], [1.5, 1.5]]
-    assert tl.full((3,), 7, device=device).dtype == tl.int32
+    assert tl.full((3,), 7, device=device).dtype == tl.int64
+    assert tl.full((3,), True, device=device).dtype == tl.bool
     assert tl.full((3,), 7, dtype=tl.float16).dtype == tl.float16
     assert tl.empty(2, 5, device=device).shape == (2, 5)
     x = tl.tensor(rng.standard_normal((3, 2)), device=device)
@@ -69,7 +71,7 @@ def test_full_empty_like(device, rng):
 @pytest.mark.parametrize("args", [(5,), (2, 9), (0, 10, 3), (10, 0, -2), (3, 3), (-4, 4, 1)])
 def test_arange_int(device, args):
     t = tl.arange(*args, device=device)
-    assert t.dtype == tl.int32
+    assert t.dtype == tl.int64
     assert t.tolist() == torch.arange(*args).tolist()
 
 
@@ -101,7 +103,7 @@ def test_to_and_dtype_conversions(device, rng):
     x = tl.tensor(rng.standard_normal(4) * 10, device=device)
     i = x.int()
     assert i.dtype == tl.int32 and i.tolist() == [int(v) for v in x.tolist()]
-    assert x.long().dtype == tl.int32 and i.float().dtype == tl.float16 and i.half().dtype == tl.float16
+    assert x.long().dtype == tl.int64 and i.float().dtype == tl.float16 and i.half().dtype == tl.float16
     assert x.to(tl.int32).dtype == tl.int32 and x.to("int32").dtype == tl.int32
     assert x.to(device) is x and x.to(dtype=tl.float16) is x
     assert x.to(device, tl.int32).dtype == tl.int32

@@ -10,7 +10,7 @@ import torch.utils.data as tdata
 import tensorlogic as tl
 from tensorlogic.utils import data as tldata
 
-from conftest import host
+from oracle import host
 
 
 class Squares(tldata.Dataset):

@@ -69,7 +69,7 @@ def test_binary_matches_torch(device, op, shapes):
     kernel = getattr(B, op.kernel)
     ta, tb = to_tl(a, device), to_tl(b, device)
     got = host(_wrap(_core.binary(kernel, ta._a, tb._a)))
-    assert got.dtype == np.float16
+    assert got.dtype == (np.bool_ if op.kernel in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or") else np.float16)
     assert_ulp(got, expected, np.broadcast_to(a, expected.shape), label=name)
     np.testing.assert_array_equal(host(ta), a)  # inputs unchanged
     # scalar on either side (-0.0 checks that the scalar keeps its sign: x / -0.0 is -inf)
@@ -95,22 +95,28 @@ def test_binary_strided_and_inplace(device):
         _core.binary_(B.add, to_tl(np.ones(3, np.float16), device)._a, to_tl(np.ones((2, 3), np.float16), device)._a)
 
 
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
 @pytest.mark.parametrize("op", [op for op in BINARY if op.int32], ids=lambda op: op.name)
-def test_int32_paths(device, op):
+def test_int_paths(device, op, itype):
+    if device == "metal" and itype == np.int64:
+        pytest.skip("metal has no int64 elementwise kernels")
     name = op.name
-    rng = np.random.default_rng(len(name))
-    a = rng.integers(-1000, 1000, (4, 9), dtype=np.int32)
-    b = rng.integers(1, 50, (9,), dtype=np.int32) * rng.choice([-1, 1], 9).astype(np.int32)
-    a[0, 0] = np.iinfo(np.int32).max
+    rng = np.random.default_rng()
+    big = 1000 if itype == np.int32 else 1 << 40  # int64 values f16 (and int32) cannot hold
+    a = rng.integers(-big, big, (4, 9), dtype=itype)
+    b = rng.integers(1, 50, (9,), dtype=itype) * rng.choice([-1, 1], 9).astype(itype)
+    a[0, 0] = np.iinfo(itype).max
     got = host(_wrap(_core.binary(getattr(B, name), to_tl(a, device)._a, to_tl(b, device)._a)))
-    assert got.dtype == np.int32
+    assert got.dtype == itype
     np.testing.assert_array_equal(got, op.reference(torch.from_numpy(a), torch.from_numpy(b)).numpy())  # wraps like C
     cmp = host(_wrap(_core.binary(B.lt, to_tl(a, device)._a, to_tl(b, device)._a)))
-    assert cmp.dtype == np.float16
-    np.testing.assert_array_equal(cmp, (a < b).astype(np.float16))
+    assert cmp.dtype == np.bool_
+    np.testing.assert_array_equal(cmp, a < b)
+    near = a + 1  # exact comparisons where f16 would round both sides to one value
+    np.testing.assert_array_equal(host(_wrap(_core.binary(B.eq, to_tl(a, device)._a, to_tl(near, device)._a))), a == near)
     if name in ("floor_divide", "remainder"):
         with pytest.raises(ValueError):
-            _core.binary(getattr(B, name), to_tl(a, device)._a, to_tl(np.zeros(9, np.int32), device)._a)
+            _core.binary(getattr(B, name), to_tl(a, device)._a, to_tl(np.zeros(9, itype), device)._a)
     np.testing.assert_array_equal(host(_wrap(_core.unary(U.abs, to_tl(a, device)._a))), np.abs(a))
 
 

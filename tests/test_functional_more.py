@@ -7,7 +7,7 @@ import torch.nn.functional as TF
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
 
-from conftest import f16_randn, host
+from oracle import f16_randn, host
 
 
 def _both(fn_name, x, device, **kwargs):

@@ -121,7 +121,7 @@ def test_setitem_mask_and_self_overlap(device, rng):
 
 def test_setitem_int_tensor(device):
     t = tl.tensor([1, 2, 3, 4], device=device)
-    assert t.dtype == tl.int32
+    assert t.dtype == tl.int64
     t[[0, 3]] = 9
     t[1] = 7
     assert t.tolist() == [9, 7, 3, 9]

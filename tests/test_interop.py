@@ -30,7 +30,7 @@ def test_numpy_view_shares_memory(rng):
     assert np.shares_memory(v.numpy(), n)
     i = tl.tensor([[1, 2], [3, 4]])
     ni = i.numpy()
-    assert ni.dtype == np.int32
+    assert ni.dtype == np.int64
     ni[0, 0] = 9
     assert i.tolist() == [[9, 2], [3, 4]]
 
@@ -73,8 +73,10 @@ def test_from_numpy_converts_other_dtypes(rng):
     x[0, 0] = 7.0
     assert t[0, 0].item() != 7.0  # a converted copy
     t64 = tl.from_numpy(np.array([1, -2, 3], dtype=np.int64))
-    assert t64.dtype == tl.int32 and t64.tolist() == [1, -2, 3]
-    assert tl.from_numpy(np.array([True, False])).tolist() == [1.0, 0.0]
+    assert t64.dtype == tl.int64 and t64.tolist() == [1, -2, 3]
+    assert tl.from_numpy(np.array([1, 2], dtype=np.int16)).dtype == tl.int32
+    tb = tl.from_numpy(np.array([True, False]))
+    assert tb.dtype == tl.bool and tb.tolist() == [True, False]
 
 
 def test_buffer_protocol(rng):
@@ -87,7 +89,10 @@ def test_buffer_protocol(rng):
     view[1, 1] = 3.0
     assert t[1, 1].item() == 3.0
     mi = memoryview(tl.tensor([1, 2, 3]))
-    assert mi.format == "i" and mi.tolist() == [1, 2, 3]
+    assert mi.format == "q" and mi.tolist() == [1, 2, 3]
+    assert memoryview(tl.tensor([1], dtype=tl.int32)).format == "i"
+    mb = memoryview(tl.tensor([True, False]))
+    assert mb.format == "?" and mb.tolist() == [True, False]
     st = memoryview(t[:, ::2])
     assert st.strides == (6, 4)
 
@@ -115,7 +120,7 @@ def test_torch_from_dlpack_strided_and_int(rng):
     assert pt.stride() == v.stride()
     i = tl.tensor([[1, 2], [3, 4]])
     pi = torch.from_dlpack(i)
-    assert pi.dtype == torch.int32
+    assert pi.dtype == torch.int64
     pi[1, 1] = 40
     assert i[1, 1].item() == 40
 
@@ -177,10 +182,10 @@ def test_dlpack_capsules_roundtrip(rng):
 
 
 def test_dlpack_rejects_other_dtypes():
-    with pytest.raises(TypeError, match="float16 and int32"):
+    with pytest.raises(TypeError, match="float16, int32, int64 and bool"):
         tl.from_dlpack(torch.zeros(3, dtype=torch.float32))
     with pytest.raises(TypeError):
-        tl.from_dlpack(np.zeros(3, dtype=np.int64))
+        tl.from_dlpack(np.zeros(3, dtype=np.int16))
 
 
 def test_readonly_numpy_is_copied():

@@ -9,7 +9,7 @@ import tensorlogic as tl
 import tensorlogic.nn.functional as F
 from tensorlogic import nn
 
-from conftest import f16_randn, f16_uniform, host
+from oracle import f16_randn, f16_uniform, host
 
 
 def _inputs(rng, name, shape):

@@ -95,8 +95,9 @@ def test_zero_grad_and_to():
     assert all(p.grad is None for p in net.parameters())
     params = list(net.parameters())
     assert net.to("cpu") is net and list(net.parameters()) == params
+    assert net.to(dtype="float32") is net  # every float dtype name means float16 (SPEC §1)
     with pytest.raises(TypeError):
-        net.to(dtype="float32")
+        net.to(dtype="complex64")
 
 
 @pytest.mark.parametrize("fan", [(16, 32), (64, 8)])

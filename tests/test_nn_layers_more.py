@@ -9,7 +9,7 @@ import tensorlogic as tl
 from tensorlogic import nn
 
 from _torch_modules import compare, copy_weights
-from conftest import f16_randn, host
+from oracle import f16_randn, host
 
 CASES = {
     "MaxPool2d": (lambda m: m.MaxPool2d(2), [(2, 3, 6, 6)]),

@@ -8,7 +8,7 @@ import tensorlogic as tl
 from tensorlogic import nn
 
 from _torch_modules import compare, copy_weights
-from conftest import f16_randn
+from oracle import f16_randn
 
 RECURRENT = {
     "RNN": lambda m: m.RNN(5, 6),

@@ -7,7 +7,7 @@ import torch
 import tensorlogic as tl
 from tensorlogic import nn, optim
 
-from conftest import f16_randn, host
+from oracle import f16_randn, host
 
 
 def _pair(rng, shape=(4, 3)):

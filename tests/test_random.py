@@ -134,7 +134,7 @@ def test_manual_seed_determinism_and_shapes(device):
     assert tl.randn((), device=device).shape == ()
     x = tl.randn(2, 5, device=device)
     assert tl.rand_like(x).shape == (2, 5) and tl.randn_like(x).dtype == tl.float16
-    assert tl.randint(3, 10, (4,), device=device).dtype == tl.int32
+    assert tl.randint(3, 10, (4,), device=device).dtype == tl.int64
     assert tl.randint(10, (4,), dtype=tl.float16, device=device).dtype == tl.float16
     assert tl.rand(2, requires_grad=True, device=device).requires_grad
 

@@ -36,7 +36,7 @@ ISSUE_11 = {
     "torch.utils.data": "Dataset IterableDataset DataLoader TensorDataset Subset random_split ConcatDataset "
                         "SequentialSampler RandomSampler BatchSampler SubsetRandomSampler default_collate",
     "torch": "long int64 float32 float double bool bfloat16 topk multinomial randperm roll sort argsort cumsum "
-             "inference_mode Generator set_num_threads get_num_threads autocast accelerator backends save load",
+             "inference_mode Generator set_num_threads get_num_threads autocast accelerator backends save load compile",
     "torch.Tensor methods": "data new_zeros new_ones new_full new_tensor type long float half normal_ uniform_ fill_ "
                             "repeat all any scatter_ exp_ __format__",
     "torch.nn": "LSTM GRU RNN LSTMCell GRUCell RNNCell Transformer TransformerEncoder TransformerEncoderLayer "

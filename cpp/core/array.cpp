@@ -1,6 +1,7 @@
 // Array geometry and storage ownership.
 #include "tensorlogic/array.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "backend.h"
@@ -19,9 +20,25 @@ Storage::~Storage() {
   if (cache_ != nullptr) cache_->release(data_, nbytes_);
 }
 
+bool checked_mul(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
+bool checked_add(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_overflow(a, b, out); }
+
+bool checked_numel(const Shape& shape, int64_t* numel) {
+  int64_t n = 1, span = 1;  // span: the product with zeros counted as ones (the largest contiguous stride)
+  for (int64_t s : shape) {
+    if (s < 0 || !checked_mul(span, std::max<int64_t>(s, 1), &span)) return false;
+    n = s == 0 ? 0 : n * s;  // |n| <= span
+  }
+  *numel = n;
+  return true;
+}
+
 int64_t numel_of(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t s : shape) n *= s;
+  for (int64_t s : shape) {
+    // Arrays' shapes never overflow (checked_numel); a shape the user passed may, before it is checked.
+    if (__builtin_mul_overflow(n, s, &n)) return INT64_MAX;
+  }
   return n;
 }
 
@@ -45,13 +62,23 @@ std::string shape_str(const Shape& shape) {
 
 Array::Array(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, Dtype dtype)
     : storage_(std::move(storage)), shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset),
-      dtype_(dtype) {}
+      dtype_(dtype) {
+  int64_t n = 0;
+  if (!checked_numel(shape_, &n)) {
+    throw ArgumentError("invalid shape " + shape_str(shape_) + ": sizes must be non-negative and their product fit in 64 bits");
+  }
+}
 
 Array Array::empty(const Shape& shape, Dtype dtype, Device device) {
   for (int64_t s : shape) {
     if (s < 0) throw ArgumentError("empty: negative dimension in shape " + shape_str(shape));
   }
-  const size_t nbytes = static_cast<size_t>(numel_of(shape)) * tensorlogic::itemsize(dtype);
+  int64_t numel = 0, bytes = 0;
+  if (!checked_numel(shape, &numel) || !checked_mul(numel, static_cast<int64_t>(tensorlogic::itemsize(dtype)), &bytes)) {
+    throw OutOfMemoryError("cannot allocate a tensor of shape " + shape_str(shape) + " (" + dtype_name(dtype) +
+                           "): its size in bytes exceeds the addressable memory");
+  }
+  const size_t nbytes = static_cast<size_t>(bytes);
   BufferCache& cache = backend_for(device).cache();
   size_t bucket = 0;
   void* data = cache.acquire(nbytes, &bucket);
@@ -87,6 +114,26 @@ bool Array::is_contiguous() const {
 
 Array Array::view_as(Shape shape, Strides strides, int64_t offset) const {
   return Array(storage_, std::move(shape), std::move(strides), offset, dtype_);
+}
+
+// Sorted by stride, a layout has no overlap when each stride exceeds the farthest element reachable
+// through the smaller ones (the test PyTorch uses; views of non-overlapping memory always pass it).
+void check_no_internal_overlap(const Array& a, const char* op) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dimensions that step
+  for (int i = 0; i < a.ndim(); ++i) {
+    if (a.shape()[i] == 0) return;
+    if (a.shape()[i] > 1) dims.emplace_back(a.strides()[i], a.shape()[i]);
+  }
+  std::sort(dims.begin(), dims.end());
+  int64_t reach = 0;  // the largest offset the dimensions so far address
+  for (const auto& [stride, size] : dims) {
+    if (stride <= reach) {
+      throw InternalOverlapError(std::string(op) +
+                                 ": unsupported operation: more than one element of the written-to tensor refers to a "
+                                 "single memory location. Please clone() the tensor before performing the operation.");
+    }
+    reach += stride * (size - 1);
+  }
 }
 
 }  // namespace tensorlogic

@@ -61,6 +61,18 @@ class Backend {
   // `in` is contiguous and read as [outer, n, inner]; `out` is contiguous [outer, inner].
   virtual void reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out,
                       const ReduceParams& params) = 0;
+  // Exact reductions of bool, int32 or int64 data (contiguous [outer, n, inner]) into int64 out [outer,
+  // inner]: sum and prod wrap like PyTorch's int64, max/min are values, argmax/argmin the first index of
+  // the extreme along n. A backend without this family raises DeviceError.
+  virtual void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out);
+  // Ordering families (cpp/core/ordering.cpp); has_ordering() false sends them to the CPU backend.
+  virtual bool has_ordering() const { return false; }
+  // out [rows, n] (int64) = the stable order of each contiguous row of in (f16 with NaN largest, int32 or
+  // int64), ascending or descending (equal keys keep their order either way).
+  virtual void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out);
+  // Inclusive scans along each contiguous row [rows, n]: f16 in f32 (each output rounded once) or int64
+  // (wrapping); out has in's dtype.
+  virtual void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out);
   // softmax family over the middle axis of a contiguous [outer, n, inner] array.
   virtual void rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) = 0;
   // layer_norm (bias/mean used) or rms_norm over the last n elements of contiguous [rows, n] data.

@@ -1,5 +1,7 @@
 // Creating arrays, moving them between host and devices, and copies.
 #include <cmath>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "backend.h"
@@ -7,6 +9,26 @@
 #include "tensorlogic/ops.h"
 
 namespace tensorlogic {
+namespace {
+
+// arange and linspace build their values on the host first: a count whose buffer cannot exist raises
+// MemoryError naming the op (checked before converting the count to an integer, which would overflow).
+template <typename T>
+std::vector<T> host_buffer(double count, const char* op) {
+  auto fail = [&] {
+    std::ostringstream what;
+    what << op << ": " << count << " elements exceed the available memory";
+    return OutOfMemoryError(what.str());
+  };
+  if (!(count < static_cast<double>(kMaxBytes / static_cast<int64_t>(sizeof(T))))) throw fail();
+  try {
+    return std::vector<T>(count > 0 ? static_cast<size_t>(count) : 0);
+  } catch (const std::bad_alloc&) {
+    throw fail();
+  }
+}
+
+}  // namespace
 
 Array empty(const Shape& shape, Dtype dtype, Device device) { return Array::empty(shape, dtype, device); }
 
@@ -24,20 +46,28 @@ Array arange(double start, double end, double step, Dtype dtype, Device device) 
     throw ArgumentError("arange: step must be non-zero and the bounds finite");
   }
   const double count = std::ceil((end - start) / step);
-  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
-  if (dtype == Dtype::int32) {
-    std::vector<int32_t> host(n);
-    for (int64_t i = 0; i < n; ++i) host[i] = static_cast<int32_t>(start + static_cast<double>(i) * step);
-    return from_host(host.data(), {n}, Dtype::int32, device);
+  if (dtype == Dtype::bool_) throw DtypeError("arange: not implemented for bool (PyTorch neither)");
+  if (is_integer(dtype)) {
+    std::vector<int64_t> host = host_buffer<int64_t>(count, "arange");
+    const int64_t n = static_cast<int64_t>(host.size());
+    const double last = start + static_cast<double>(n - 1) * step;
+    const double limit = dtype == Dtype::int32 ? 2147483648.0 : 9223372036854775808.0;
+    if (n > 0 && !(std::fabs(start) < limit && std::fabs(last) < limit)) {
+      throw std::overflow_error(std::string("arange: values beyond the ") + dtype_name(dtype) + " range");
+    }
+    for (int64_t i = 0; i < n; ++i) host[i] = static_cast<int64_t>(start + static_cast<double>(i) * step);
+    const Array out = from_host(host.data(), {n}, Dtype::int64, device);
+    return dtype == Dtype::int64 ? out : astype(out, dtype);
   }
-  std::vector<float> host(n);
+  std::vector<float> host = host_buffer<float>(count, "arange");
+  const int64_t n = static_cast<int64_t>(host.size());
   for (int64_t i = 0; i < n; ++i) host[i] = static_cast<float>(start + static_cast<double>(i) * step);
   return from_host_f32(host.data(), {n}, device);
 }
 
 Array linspace(double start, double end, int64_t steps, Device device) {
   if (steps < 0) throw ArgumentError("linspace: number of steps must be non-negative");
-  std::vector<float> host(steps);
+  std::vector<float> host = host_buffer<float>(static_cast<double>(steps), "linspace");
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   // Like PyTorch: fill the second half backwards from `end` so both ends are exact.
   for (int64_t i = 0; i < steps; ++i) {
@@ -129,6 +159,7 @@ Array astype(const Array& a, Dtype dtype) {
 
 void copy_(const Array& dst, const Array& src) {
   Backend& backend = backend_of("copy_", {&dst, &src});
+  check_no_internal_overlap(dst, "copy_");
   Array from = expand(src, dst.shape());
   if (from.shares_storage(dst) && dst.numel() > 0) from = clone(from);  // overlapping views: read first
   if (dst.numel() > 0) backend.copy(from, dst);

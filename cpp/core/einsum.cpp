@@ -44,7 +44,10 @@ Subscripts parse_subscripts(const std::string& text, const std::string& where) {
       s.ellipsis_at = static_cast<int>(s.letters.size());
       i += 2;
     } else if (letter_id(c) < 0) {
-      fail(std::string("invalid character '") + c + "' in " + where + " (indices are letters a-z, A-Z)");
+      // A byte of a multi-byte UTF-8 character is named by position, never cut into the message.
+      const std::string what = static_cast<unsigned char>(c) < 0x80 ? "'" + std::string(1, c) + "'" : "(non-ASCII)";
+      fail("invalid character " + what + " at index " + std::to_string(i) + " of " + where +
+           " (indices are letters a-z, A-Z)");
     } else {
       s.letters.push_back(letter_id(c));
     }

@@ -41,47 +41,47 @@ Offsets stride_table(int64_t size, int64_t stride) {
 }
 
 void check_index_dtype(const Array& index, const char* op) {
-  if (index.dtype() != Dtype::int32) {
-    throw DtypeError(std::string(op) + ": indices must be int32 integers, got a " + dtype_name(index.dtype()) +
+  if (!is_integer(index.dtype())) {
+    throw DtypeError(std::string(op) + ": indices must be int64 or int32 integers, got a " + dtype_name(index.dtype()) +
                      " tensor");
   }
+}
+
+// The values of an int32 or int64 array (any device, any strides) on the host, in row-major order.
+std::vector<int64_t> host_values(const Array& index) {
+  std::vector<int64_t> out(static_cast<size_t>(index.numel()));
+  if (index.dtype() == Dtype::int64) {
+    to_host(index, out.data());
+    return out;
+  }
+  std::vector<int32_t> raw(out.size());
+  to_host(index, raw.data());
+  std::copy(raw.begin(), raw.end(), out.begin());
+  return out;
 }
 
 // The values of `index` broadcast to `shape`, each checked against `size`. Negative values count from the
 // end in advanced indexing (`wrap`) and are out of range elsewhere, as in PyTorch.
 Offsets host_indices(const Array& index, const Shape& shape, int64_t size, int dim, const char* op, bool wrap = false) {
   check_index_dtype(index, op);
-  std::vector<int32_t> raw(static_cast<size_t>(numel_of(shape)));
-  to_host(expand(index, shape), raw.data());
-  Offsets out(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    const int64_t v = raw[i];
+  Offsets out = host_values(expand(index, shape));
+  for (int64_t& v : out) {
     if (v < (wrap ? -size : 0) || v >= size) {
       throw IndexOutOfRange(std::string(op) + ": index " + std::to_string(v) + " is out of bounds for dimension " +
                             std::to_string(dim) + " with size " + std::to_string(size));
     }
-    out[i] = v < 0 ? v + size : v;
+    if (v < 0) v += size;
   }
   return out;
 }
 
 // gather/scatter_add: offsets[e] = sum over d != axis of coord_d(e) * strides[d] + index[e] * strides[axis],
-// over the index's elements in row-major order, checking each index against `size` (one pass, no copies
-// of a contiguous CPU index).
+// over the index's elements in row-major order, checking each index against `size`.
 Offsets along_axis_offsets(const Array& index, const Strides& strides, int axis, int64_t size, const char* op) {
   check_index_dtype(index, op);
   const int64_t n = index.numel();
-  Offsets out(static_cast<size_t>(n));
-  if (n == 0) return out;
-  std::vector<int32_t> copy;
-  const int32_t* values = nullptr;
-  if (index.device().type == DeviceType::cpu && index.is_contiguous()) {
-    values = index.data_as<int32_t>();
-  } else {
-    copy.resize(static_cast<size_t>(n));
-    to_host(index, copy.data());
-    values = copy.data();
-  }
+  if (n == 0) return Offsets{};
+  Offsets out = host_values(index);
   const Shape& shape = index.shape();
   const int ndim = index.ndim();
   const int64_t inner = shape[ndim - 1];
@@ -90,14 +90,14 @@ Offsets along_axis_offsets(const Array& index, const Strides& strides, int axis,
   for (int64_t row = 0; row < n / inner; ++row) {
     int64_t base = 0;
     for (int d = 0; d < ndim - 1; ++d) base += d == axis ? 0 : coord[d] * strides[d];
-    const int32_t* v = values + row * inner;
     int64_t* o = out.data() + row * inner;
     for (int64_t j = 0; j < inner; ++j) {
-      if (v[j] < 0 || v[j] >= size) {
-        throw IndexOutOfRange(std::string(op) + ": index " + std::to_string(v[j]) + " is out of bounds for dimension " +
+      const int64_t v = o[j];
+      if (v < 0 || v >= size) {
+        throw IndexOutOfRange(std::string(op) + ": index " + std::to_string(v) + " is out of bounds for dimension " +
                               std::to_string(axis) + " with size " + std::to_string(size));
       }
-      o[j] = base + j * inner_stride + v[j] * strides[axis];
+      o[j] = base + j * inner_stride + v * strides[axis];
     }
     for (int d = ndim - 2; d >= 0 && ++coord[d] == shape[d]; --d) coord[d] = 0;
   }
@@ -182,11 +182,11 @@ bool skipped_in_cat(const Array& a) { return a.ndim() == 1 && a.shape()[0] == 0;
 Array cat(const std::vector<Array>& arrays, int dim) {
   if (arrays.empty()) throw ArgumentError("cat: expected a non-empty list of tensors");
   const Array* ref = &arrays[0];
-  bool any_float = false;
+  Dtype dtype = arrays[0].dtype();
   for (const Array& a : arrays) {
     backend_of("cat", {&arrays[0], &a});
     if (!skipped_in_cat(a) && skipped_in_cat(*ref)) ref = &a;
-    any_float |= a.dtype() == Dtype::float16;
+    dtype = promote_types(dtype, a.dtype());
   }
   if (ref->ndim() == 0) throw ArgumentError("cat: zero-dimensional tensors cannot be concatenated");
   const int axis = normalize_axis(dim, ref->ndim(), "cat");
@@ -205,12 +205,12 @@ Array cat(const std::vector<Array>& arrays, int dim) {
     shape[axis] += a.shape()[axis];
   }
   Backend& backend = backend_of("cat", {ref});
-  Array out = Array::empty(shape, any_float ? Dtype::float16 : Dtype::int32, ref->device());
+  Array out = Array::empty(shape, dtype, ref->device());
   int64_t start = 0;
   for (const Array& a : arrays) {
     if ((skipped_in_cat(a) && &a != ref) || a.numel() == 0) continue;
     const int64_t len = a.shape()[axis];
-    backend.copy(a, slice(out, axis, start, start + len, 1));  // converts int32 inputs to float16
+    backend.copy(a, slice(out, axis, start, start + len, 1));  // converts to the promoted dtype
     start += len;
   }
   return out;
@@ -249,12 +249,15 @@ Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& m
   Shape shape = a.shape();
   for (int d = 0; d < ndim; ++d) {
     const int64_t size = a.shape()[d];
-    shape[d] = size + before[d] + after[d];
+    if (!checked_add(size, before[d], &shape[d]) || !checked_add(shape[d], after[d], &shape[d])) {
+      throw OutOfMemoryError("pad: padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
+                             " of dimension " + std::to_string(d) + " gives a size beyond the addressable memory");
+    }
     if (shape[d] < 0) {
       throw ShapeMismatchError("pad: padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
                                " makes dimension " + std::to_string(d) + " of " + shape_str(a.shape()) + " negative");
     }
-    const int64_t kept = size - std::max<int64_t>(0, -before[d]) - std::max<int64_t>(0, -after[d]);
+    const int64_t kept = size + std::min<int64_t>(0, before[d]) + std::min<int64_t>(0, after[d]);  // its negative parts were added above without overflow
     if (kept < 0) {
       throw ArgumentError("pad: negative padding " + std::to_string(before[d]) + ", " + std::to_string(after[d]) +
                           " removes more than the " + std::to_string(size) + " elements of dimension " +
@@ -335,33 +338,47 @@ Array gather(const Array& a, int dim, const Array& index) {
   return gather_blocks(a, block_view(a, {}), offsets, index.shape(), "gather");
 }
 
-Array scatter_add(const Array& a, int dim, const Array& index, const Array& src) {
-  const int axis = normalize_axis(dim, a.ndim(), "scatter_add");
+namespace {
+
+// scatter_add (accumulate: repeated positions add up) and scatter (the last write wins).
+Array scatter_along(const char* op, const Array& a, int dim, const Array& index, const Array& src, bool accumulate) {
+  const int axis = normalize_axis(dim, a.ndim(), op);
   if (index.ndim() != a.ndim() || src.ndim() != a.ndim()) {
-    throw ShapeMismatchError("scatter_add: input " + shape_str(a.shape()) + ", index " + shape_str(index.shape()) +
+    throw ShapeMismatchError(std::string(op) + ": input " + shape_str(a.shape()) + ", index " + shape_str(index.shape()) +
                              " and src " + shape_str(src.shape()) + " must have the same number of dimensions");
   }
-  if (a.dtype() == Dtype::int32 && src.dtype() != Dtype::int32) {
-    throw DtypeError("scatter_add: cannot add float16 src into an int32 tensor");
+  if (src.dtype() != a.dtype()) {  // PyTorch's rule: scatter and scatter_add do not convert
+    throw DtypeError(std::string(op) + ": src (" + dtype_name(src.dtype()) + ") must have the dtype of the input (" +
+                     dtype_name(a.dtype()) + ")");
   }
   if (a.ndim() == 0) {
-    return reshape(scatter_add(reshape(a, {1}), 0, reshape(index, {1}), reshape(src, {1})), {});
+    return reshape(scatter_along(op, reshape(a, {1}), 0, reshape(index, {1}), reshape(src, {1}), accumulate), {});
   }
   Array values = astype(src, a.dtype());
   for (int d = 0; d < a.ndim(); ++d) {
     if (index.shape()[d] > src.shape()[d] || (d != axis && index.shape()[d] > a.shape()[d])) {
-      throw ShapeMismatchError("scatter_add: index of shape " + shape_str(index.shape()) + " is larger than src " +
+      throw ShapeMismatchError(std::string(op) + ": index of shape " + shape_str(index.shape()) + " is larger than src " +
                                shape_str(src.shape()) + " or the input " + shape_str(a.shape()) + " in dimension " +
                                std::to_string(d));
     }
     values = slice(values, d, 0, index.shape()[d], 1);
   }
-  Backend& backend = backend_of("scatter_add", {&a, &index, &src});
-  const Offsets offsets = along_axis_offsets(index, contiguous_strides(a.shape()), axis, a.shape()[axis], "scatter_add");
+  Backend& backend = backend_of(op, {&a, &index, &src});
+  const Offsets offsets = along_axis_offsets(index, contiguous_strides(a.shape()), axis, a.shape()[axis], op);
   Array out = clone(a);  // contiguous, so the offsets above address it
   values = contiguous(values);
-  if (!offsets.empty() && values.numel() > 0) backend.index_scatter(values, offsets, block_view(out, {}), true);
+  if (!offsets.empty() && values.numel() > 0) backend.index_scatter(values, offsets, block_view(out, {}), accumulate);
   return out;
+}
+
+}  // namespace
+
+Array scatter_add(const Array& a, int dim, const Array& index, const Array& src) {
+  return scatter_along("scatter_add", a, dim, index, src, true);
+}
+
+Array scatter(const Array& a, int dim, const Array& index, const Array& src) {
+  return scatter_along("scatter", a, dim, index, src, false);
 }
 
 Array index_select(const Array& a, int dim, const Array& index) {
@@ -411,8 +428,9 @@ Array index(const Array& a, const std::vector<std::optional<Array>>& indices) {
 void index_put_(const Array& a, const std::vector<std::optional<Array>>& indices, const Array& values,
                 bool accumulate) {
   Backend& backend = backend_of("index_put_", {&a, &values});
-  if (a.dtype() == Dtype::int32 && values.dtype() != Dtype::int32) {
-    throw DtypeError("index_put_: cannot write float16 values into an int32 tensor");
+  if (a.dtype() != Dtype::float16 && values.dtype() != a.dtype()) {  // PyTorch's rule (t[i] = v converts first)
+    throw DtypeError(std::string("index_put_: values (") + dtype_name(values.dtype()) + ") must have the dtype of the " +
+                     dtype_name(a.dtype()) + " tensor they are written into");
   }
   const IndexPlan plan = plan_index(a, indices, "index_put_");
   if (broadcast_shapes(values.shape(), plan.shape, "index_put_") != plan.shape) {
@@ -420,6 +438,7 @@ void index_put_(const Array& a, const std::vector<std::optional<Array>>& indices
                              " cannot be broadcast to the indexed shape " + shape_str(plan.shape));
   }
   if (numel_of(plan.shape) == 0) return;
+  check_no_internal_overlap(a, "index_put_");
   Array v = expand(astype(values, a.dtype()), plan.shape);
   v = (v.is_contiguous() && !v.shares_storage(a)) ? v : clone(v);  // read everything before writing
   backend.index_scatter(v, plan.offsets, plan.block, accumulate);

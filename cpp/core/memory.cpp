@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "tensorlogic/array.h"
 #include "tensorlogic/errors.h"
 
 namespace tensorlogic {
@@ -24,6 +25,10 @@ size_t BufferCache::bucket_size(size_t nbytes) {
 }
 
 void* BufferCache::acquire(size_t nbytes, size_t* bucket_bytes) {
+  if (nbytes > static_cast<size_t>(kMaxBytes)) {  // bucket_size would overflow: refuse at once
+    throw OutOfMemoryError("out of memory on " + device_.str() + ": requested " + std::to_string(nbytes) +
+                           " bytes, beyond the addressable memory");
+  }
   const size_t bucket = bucket_size(nbytes);
   *bucket_bytes = bucket;
   std::lock_guard<std::mutex> lock(mutex_);

@@ -118,16 +118,37 @@ Array reduce(ReduceOp op, const Array& a, const std::vector<int>& dims, bool kee
                           shape_str(a.shape()) + "); the operation has no identity");
   }
 
-  const Array x = a.dtype() == Dtype::int32 ? astype(a, Dtype::float16) : a;
+  // Integer and bool data reduce exactly: sum and prod to int64 (PyTorch's rule), max and min keep the
+  // input's dtype, arg ops give int64 indices. Float-valued reductions (mean, var, ...) convert to f16.
+  const bool exact = a.dtype() != Dtype::float16 && (op == ReduceOp::sum || op == ReduceOp::prod ||
+                                                     op == ReduceOp::max || op == ReduceOp::min || is_arg(op));
+  if (exact) {
+    Array out = Array::empty(out_shape, Dtype::int64, a.device());
+    if (out.numel() == 0 || n == 0) {
+      if (out.numel() > 0) backend.fill(out, empty_value(op, params));
+      return out;
+    }
+    const Plan plan = plan_layout(a, axes);
+    backend.reduce_int(op, plan.in, plan.outer, plan.n, plan.inner, out);
+    return (op == ReduceOp::max || op == ReduceOp::min) ? astype(out, a.dtype()) : out;
+  }
+  const Array x = astype(a, Dtype::float16);
+  // The float kernels write arg indices as int32 (the one index width of every backend's kernel); they
+  // are widened to PyTorch's int64 after.
   Array out = Array::empty(out_shape, is_arg(op) ? Dtype::int32 : Dtype::float16, a.device());
-  if (out.numel() == 0) return out;
+  if (out.numel() == 0) return is_arg(op) ? astype(out, Dtype::int64) : out;
   if (n == 0) {
     backend.fill(out, empty_value(op, params));
     return out;
   }
   const Plan plan = plan_layout(x, axes);
   backend.reduce(op, plan.in, plan.outer, plan.n, plan.inner, out, params);
-  return out;
+  return is_arg(op) ? astype(out, Dtype::int64) : out;
+}
+
+void Backend::reduce_int(ReduceOp op, const Array& in, int64_t, int64_t, int64_t, const Array&) {
+  throw DeviceError(std::string(reduce_name(op)) + " of " + dtype_name(in.dtype()) + " data has no kernel on " +
+                    in.device().str() + " (move the tensor to the cpu, or convert it with .float())");
 }
 
 }  // namespace tensorlogic

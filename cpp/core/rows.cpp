@@ -90,8 +90,8 @@ void Backend::cross_entropy(const Array& logits, const Array&, int64_t, int64_t,
 Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing) {
   const char* name = "softmax_cross_entropy";
   Backend& backend = backend_of(name, {&logits, &target});
-  if (target.dtype() != Dtype::int32) {
-    throw DtypeError(std::string(name) + ": target must hold int32 class indices, got a " +
+  if (!is_integer(target.dtype())) {
+    throw DtypeError(std::string(name) + ": target must hold int64 or int32 class indices, got a " +
                      dtype_name(target.dtype()) + " tensor");
   }
   if (logits.dtype() != Dtype::float16) {
@@ -107,10 +107,10 @@ Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ig
                         std::to_string(label_smoothing));
   }
   const int64_t classes = ls.back(), rows = target.numel();
-  const Array t = contiguous(target);
-  std::vector<int32_t> host(static_cast<size_t>(rows));
-  if (rows > 0) to_host(t, host.data());
-  for (const int32_t v : host) {  // the kernel trusts its targets: range-check them once here
+  const Array wide = contiguous(astype(target, Dtype::int64));
+  std::vector<int64_t> host(static_cast<size_t>(rows));
+  if (rows > 0) to_host(wide, host.data());
+  for (const int64_t v : host) {  // the kernel trusts its targets: range-check them once here
     if (v != ignore_index && (v < 0 || v >= classes)) {
       throw IndexOutOfRange(std::string(name) + ": target " + std::to_string(v) + " is out of bounds for " +
                             std::to_string(classes) + " classes (ignore_index " + std::to_string(ignore_index) + ")");
@@ -118,7 +118,8 @@ Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ig
   }
   Array out = Array::empty(target.shape(), Dtype::float16, logits.device());
   if (rows == 0) return out;
-  backend.cross_entropy(contiguous(logits), t, rows, classes, ignore_index, static_cast<float>(label_smoothing), out);
+  // The kernels read int32 targets: every checked value fits.
+  backend.cross_entropy(contiguous(logits), contiguous(astype(target, Dtype::int32)), rows, classes, ignore_index, static_cast<float>(label_smoothing), out);
   return out;
 }
 

@@ -50,10 +50,12 @@ static Shape infer_shape(const Shape& requested, int64_t numel, const Shape& fro
       infer = static_cast<int>(i);
     } else if (shape[i] < 0) {
       throw ArgumentError(std::string(op) + ": invalid size " + std::to_string(shape[i]) + " in " + shape_str(shape));
-    } else {
-      known *= shape[i];
+    } else if (!checked_mul(known, std::max<int64_t>(shape[i], 1), &known)) {
+      throw ShapeMismatchError(std::string(op) + ": shape " + shape_str(requested) + " is invalid for input of shape " +
+                               shape_str(from) + " (" + std::to_string(numel) + " elements)");
     }
   }
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) known = 0;
   if (infer >= 0) {
     if (known == 0 || numel % known != 0) {
       throw ShapeMismatchError(std::string(op) + ": shape " + shape_str(requested) + " is invalid for input of shape " +
@@ -247,9 +249,9 @@ Array slice(const Array& a, int dim, int64_t start, int64_t stop, int64_t step) 
   const int64_t hi = std::max(clip(stop), lo);
   Shape shape = a.shape();
   Strides strides = a.strides();
-  shape[axis] = (hi - lo + step - 1) / step;
+  shape[axis] = (hi - lo) / step + ((hi - lo) % step != 0);  // ceil without overflow for any step
   const int64_t offset = a.offset() + (shape[axis] > 0 ? lo * strides[axis] : 0);
-  strides[axis] *= step;
+  if (shape[axis] > 1) strides[axis] *= step;  // then step < size: the product stays inside the storage
   return a.view_as(shape, strides, offset);
 }
 
@@ -275,6 +277,8 @@ Array diagonal(const Array& a, int64_t offset, int dim1, int dim2) {
   const int d2 = normalize_axis(dim2, a.ndim(), "diagonal");
   if (d1 == d2) throw ArgumentError("diagonal: dim1 and dim2 must differ");
   const int64_t n1 = a.shape()[d1], n2 = a.shape()[d2];
+  // Offsets beyond either size give an empty diagonal; clamping first keeps n2 - offset from overflowing.
+  offset = std::max(std::min(offset, n2), -n1);
   const int64_t len = offset >= 0 ? std::max<int64_t>(0, std::min(n1, n2 - offset))
                                   : std::max<int64_t>(0, std::min(n1 + offset, n2));
   int64_t start = a.offset();
@@ -292,11 +296,12 @@ Array diagonal(const Array& a, int64_t offset, int dim1, int dim2) {
 }
 
 std::vector<Array> split(const Array& a, const std::vector<int64_t>& sizes, int dim) {
+  if (a.ndim() == 0) throw ArgumentError("split expects at least a 1-dimensional tensor");
   const int axis = normalize_axis(dim, a.ndim(), "split");
   int64_t total = 0;
   for (int64_t s : sizes) {
     if (s < 0) throw ArgumentError("split: negative section size");
-    total += s;
+    if (!checked_add(total, s, &total)) total = INT64_MAX;  // cannot match any size below
   }
   if (total != a.shape()[axis]) {
     throw ShapeMismatchError("split: sizes add up to " + std::to_string(total) + " but dimension " +
@@ -313,10 +318,11 @@ std::vector<Array> split(const Array& a, const std::vector<int64_t>& sizes, int 
 }
 
 std::vector<Array> chunk(const Array& a, int64_t chunks, int dim) {
+  if (a.ndim() == 0) throw ArgumentError("chunk expects at least a 1-dimensional tensor");
   if (chunks <= 0) throw ArgumentError("chunk: chunks must be positive");
   const int axis = normalize_axis(dim, a.ndim(), "chunk");
   const int64_t size = a.shape()[axis];
-  const int64_t each = std::max<int64_t>(1, (size + chunks - 1) / chunks);
+  const int64_t each = std::max<int64_t>(1, size / chunks + (size % chunks != 0));
   std::vector<int64_t> sizes;
   for (int64_t start = 0; start < size; start += each) sizes.push_back(std::min(each, size - start));
   if (sizes.empty()) sizes.push_back(0);

@@ -21,14 +21,20 @@ class HostCache final : public BufferCache {
 
 constexpr int64_t kCopyGrain = 1 << 16;
 
+// PyTorch's conversions: float to integer truncates toward zero, anything to bool is `!= 0` (NaN is true),
+// integers beyond the f16 range become inf.
 template <typename From, typename To>
 To convert(From v) {
   if constexpr (std::is_same_v<From, To>) {
     return v;
   } else if constexpr (std::is_same_v<From, half>) {
-    return static_cast<To>(to_float(v));
-  } else {
+    const float f = to_float(v);
+    if constexpr (std::is_same_v<To, bool>) return f != 0.0f;
+    return static_cast<To>(f);
+  } else if constexpr (std::is_same_v<To, half>) {
     return to_half(static_cast<float>(v));
+  } else {
+    return static_cast<To>(v);
   }
 }
 
@@ -79,10 +85,9 @@ void CpuBackend::copy_to_host(const Array& src, void* dst) {
 }
 
 void CpuBackend::copy(const Array& src, const Array& dst) {
-  if (src.dtype() == Dtype::float16 && dst.dtype() == Dtype::float16) return copy_typed<half, half>(src, dst);
-  if (src.dtype() == Dtype::int32 && dst.dtype() == Dtype::int32) return copy_typed<int32_t, int32_t>(src, dst);
-  if (src.dtype() == Dtype::float16) return copy_typed<half, int32_t>(src, dst);
-  copy_typed<int32_t, half>(src, dst);
+  visit_dtype(src.dtype(), [&](auto from) {
+    visit_dtype(dst.dtype(), [&](auto to) { copy_typed<decltype(from), decltype(to)>(src, dst); });
+  });
 }
 
 void CpuBackend::fill(const Array& dst, double value) {
@@ -97,11 +102,16 @@ void CpuBackend::fill(const Array& dst, double value) {
       });
     });
   };
-  if (dst.dtype() == Dtype::float16) {
-    fill_typed(to_half(static_cast<float>(value)));
-  } else {
-    fill_typed(static_cast<int32_t>(value));
-  }
+  visit_dtype(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, half>) {
+      fill_typed(to_half(static_cast<float>(value)));
+    } else if constexpr (std::is_same_v<T, bool>) {
+      fill_typed(value != 0.0);
+    } else {
+      fill_typed(static_cast<T>(value));
+    }
+  });
 }
 
 }  // namespace tensorlogic::cpu

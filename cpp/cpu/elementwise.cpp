@@ -76,12 +76,17 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
   }
   const Layout<2> layout(out.shape(), {&in.strides(), &out.strides()});
   const int64_t si = layout.inner_stride(0), so = layout.inner_stride(1);
-  if (in.dtype() == Dtype::int32) {
-    const int32_t* src = in.data_as<int32_t>();
-    int32_t* dst = out.data_as<int32_t>();
-    dispatch_unary(op, [&](auto tag) {
-      for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
-        for (int64_t i = 0; i < n; ++i) dst[off[1] + i * so] = kernels::unary_i32(decltype(tag)::value, src[off[0] + i * si], params.a, params.b);
+  if (is_integer(in.dtype())) {
+    visit_int(in.dtype(), [&](auto type) {
+      using T = decltype(type);
+      const T* src = in.data_as<T>();
+      T* dst = out.data_as<T>();
+      dispatch_unary(op, [&](auto tag) {
+        for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
+          for (int64_t i = 0; i < n; ++i) {
+            dst[off[1] + i * so] = kernels::unary_int(decltype(tag)::value, src[off[0] + i * si], params.a, params.b);
+          }
+        });
       });
     });
     return;
@@ -128,25 +133,28 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
   const int64_t ia = layout.inner_stride(0), ib = layout.inner_stride(1), io = layout.inner_stride(2);
   const Dtype in_type = a.array ? a.array->dtype() : b.array->dtype();
 
-  if (in_type == Dtype::int32) {
-    const int32_t sa_value = static_cast<int32_t>(a.scalar), sb_value = static_cast<int32_t>(b.scalar);
-    const int32_t* pa = a.array ? a.array->data_as<int32_t>() : &sa_value;
-    const int32_t* pb = b.array ? b.array->data_as<int32_t>() : &sb_value;
+  if (is_integer(in_type)) {  // int32 or int64 operands; comparisons write f16 0/1 (the core makes bool)
     std::atomic<bool> divide_by_zero{false};
-    dispatch_binary(op, [&](auto tag) {
-      constexpr BinaryOp kOp = decltype(tag)::value;
-      for_each_block(layout, [&](const std::array<int64_t, 3>& off, int64_t n) {
-        const int32_t* x = pa + off[0];
-        const int32_t* y = pb + off[1];
-        if (out.dtype() == Dtype::float16) {
-          half* dst = out.data_as<half>() + off[2];
-          for (int64_t i = 0; i < n; ++i) dst[i * io] = to_half(kernels::compare(kOp, x[i * ia], y[i * ib]));
-        } else {
-          int32_t* dst = out.data_as<int32_t>() + off[2];
-          bool zero_div = false;
-          for (int64_t i = 0; i < n; ++i) dst[i * io] = kernels::binary_i32(kOp, x[i * ia], y[i * ib], &zero_div);
-          if (zero_div) divide_by_zero = true;
-        }
+    visit_int(in_type, [&](auto type) {
+      using T = decltype(type);
+      const T sa_value = static_cast<T>(a.scalar), sb_value = static_cast<T>(b.scalar);
+      const T* pa = a.array ? a.array->data_as<T>() : &sa_value;
+      const T* pb = b.array ? b.array->data_as<T>() : &sb_value;
+      dispatch_binary(op, [&](auto tag) {
+        constexpr BinaryOp kOp = decltype(tag)::value;
+        for_each_block(layout, [&](const std::array<int64_t, 3>& off, int64_t n) {
+          const T* x = pa + off[0];
+          const T* y = pb + off[1];
+          if (out.dtype() == Dtype::float16) {
+            half* dst = out.data_as<half>() + off[2];
+            for (int64_t i = 0; i < n; ++i) dst[i * io] = to_half(kernels::compare(kOp, x[i * ia], y[i * ib]));
+          } else {
+            T* dst = out.data_as<T>() + off[2];
+            bool zero_div = false;
+            for (int64_t i = 0; i < n; ++i) dst[i * io] = kernels::binary_int(kOp, x[i * ia], y[i * ib], &zero_div);
+            if (zero_div) divide_by_zero = true;
+          }
+        });
       });
     });
     if (divide_by_zero) throw ArgumentError(std::string(binary_name(op)) + ": integer division by zero");
@@ -184,15 +192,18 @@ void CpuBackend::ternary(TernaryOp op, const Array& a, const Array& b, const Arr
   const Layout<4> layout(out.shape(), {&a.strides(), &b.strides(), &c.strides(), &out.strides()});
   const int64_t s0 = layout.inner_stride(0), s1 = layout.inner_stride(1), s2 = layout.inner_stride(2),
                 s3 = layout.inner_stride(3);
-  if (op == TernaryOp::where && out.dtype() == Dtype::int32) {
-    const half* cond = a.data_as<half>();
-    const int32_t* x = b.data_as<int32_t>();
-    const int32_t* y = c.data_as<int32_t>();
-    int32_t* dst = out.data_as<int32_t>();
-    for_each_block(layout, [&](const std::array<int64_t, 4>& off, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        dst[off[3] + i * s3] = to_float(cond[off[0] + i * s0]) != 0.0f ? x[off[1] + i * s1] : y[off[2] + i * s2];
-      }
+  if (op == TernaryOp::where && out.dtype() != Dtype::float16) {  // integer or bool values, an f16 condition
+    visit_dtype(out.dtype(), [&](auto type) {
+      using T = decltype(type);
+      const half* cond = a.data_as<half>();
+      const T* x = b.data_as<T>();
+      const T* y = c.data_as<T>();
+      T* dst = out.data_as<T>();
+      for_each_block(layout, [&](const std::array<int64_t, 4>& off, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) {
+          dst[off[3] + i * s3] = to_float(cond[off[0] + i * s0]) != 0.0f ? x[off[1] + i * s1] : y[off[2] + i * s2];
+        }
+      });
     });
     return;
   }

@@ -11,6 +11,7 @@
 #include "blas.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
+#include "gemv.h"
 #include "parallel.h"
 #include "tensorlogic/errors.h"
 
@@ -193,12 +194,19 @@ static void gemm_group(const Array& a, const Array& b, const Array& out, const G
   // widened left panel is [batches * m, k] row-major then).
   const bool fold = batches > 1 && b.strides()[0] == 0 && a.strides()[0] != 0 && !stored_transposed(a);
   const Panel pa = widen(a, sa.get(panel_floats(a)));
-  const Panel pb = widen(b, sb.get(panel_floats(b)));
   float* c = sc.get(static_cast<size_t>(batches * m * n));
-  if (fold) {
-    sgemm_batched(pa, pb, 1, batches * m, n, k, c);
+  // A few rows against one matrix stored as rows of k contiguous weights (x @ W^T of linear layers):
+  // the weights are read once as f16 (gemv.cpp) rather than widened to f32 first.
+  const int64_t rows = fold ? batches * m : m;
+  if ((batches == 1 || fold) && rows >= 1 && rows <= kGemvMaxRows && !pa.trans && b.strides()[1] == 1 && k > 0) {
+    gemv_f16(pa.data, rows, k, b.data_as<half>(), b.strides()[2], n, c);
   } else {
-    sgemm_batched(pa, pb, batches, m, n, k, c);
+    const Panel pb = widen(b, sb.get(panel_floats(b)));
+    if (fold) {
+      sgemm_batched(pa, pb, 1, batches * m, n, k, c);
+    } else {
+      sgemm_batched(pa, pb, batches, m, n, k, c);
+    }
   }
 
   const float* bias_row = nullptr;

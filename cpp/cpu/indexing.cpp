@@ -11,8 +11,15 @@ namespace {
 
 constexpr int64_t kGrain = 1 << 14;
 
-inline int32_t add_wrapping(int32_t a, int32_t b) {
-  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));  // wraps, never UB
+// Integer sums wrap (never UB); a bool sum is `or`, as PyTorch's bool addition.
+template <typename T>
+inline T add_wrapping(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return a || b;
+  } else {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+  }
 }
 
 template <typename T>
@@ -101,7 +108,7 @@ void scatter_typed(const Array& values, const std::vector<int64_t>& offsets, con
   // split across threads.
   if (block == 1) {
     for (int64_t b = 0; b < n; ++b) {
-      if constexpr (std::is_same_v<T, int32_t>) {
+      if constexpr (!std::is_same_v<T, half>) {
         out[offsets[b]] = accumulate ? add_wrapping(out[offsets[b]], in[b]) : in[b];
       } else {
         out[offsets[b]] = in[b];
@@ -117,7 +124,7 @@ void scatter_typed(const Array& values, const std::vector<int64_t>& offsets, con
         T* d = base + off[0];
         const T* x = v + off[1];
         for (int64_t i = 0; i < count; ++i) {
-          if constexpr (std::is_same_v<T, int32_t>) {
+          if constexpr (!std::is_same_v<T, half>) {
             d[i * s] = accumulate ? add_wrapping(d[i * s], x[i]) : x[i];
           } else {
             d[i * s] = x[i];
@@ -131,8 +138,7 @@ void scatter_typed(const Array& values, const std::vector<int64_t>& offsets, con
 }  // namespace
 
 void CpuBackend::index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) {
-  if (src.dtype() == Dtype::float16) return gather_typed<half>(src, offsets, out);
-  gather_typed<int32_t>(src, offsets, out);
+  visit_dtype(src.dtype(), [&](auto tag) { gather_typed<decltype(tag)>(src, offsets, out); });
 }
 
 void CpuBackend::index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
@@ -141,7 +147,7 @@ void CpuBackend::index_scatter(const Array& values, const std::vector<int64_t>& 
   if (dst.dtype() == Dtype::float16) {
     return accumulate ? scatter_add_f16(values, offsets, dst) : scatter_typed<half>(values, offsets, dst, false);
   }
-  scatter_typed<int32_t>(values, offsets, dst, accumulate);
+  visit_dtype(dst.dtype(), [&](auto tag) { scatter_typed<decltype(tag)>(values, offsets, dst, accumulate); });
 }
 
 }  // namespace tensorlogic::cpu

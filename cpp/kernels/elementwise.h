@@ -229,6 +229,63 @@ TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) 
   }
 }
 
+#if !TL_MSL
+// The int64 forms of the integer ops above, for the CPU and CUDA backends (Metal has no int64
+// elementwise kernels; the core never sends it int64 operands).
+TL_FN int64_t clamp_bound_i64(float v) {
+  return v <= -9.2233720e18f ? INT64_MIN : (v >= 9.2233720e18f ? INT64_MAX : static_cast<int64_t>(v));
+}
+
+TL_FN int64_t unary_i64(UnaryOp op, int64_t x, float pa, float pb) {
+  const uint64_t ux = static_cast<uint64_t>(x);
+  switch (op) {
+    case UnaryOp::neg: return static_cast<int64_t>(0u - ux);
+    case UnaryOp::abs: return x < 0 ? static_cast<int64_t>(0u - ux) : x;
+    case UnaryOp::square: return static_cast<int64_t>(ux * ux);
+    case UnaryOp::sign: return (x > 0) - (x < 0);
+    case UnaryOp::relu: return x > 0 ? x : 0;
+    case UnaryOp::clamp: {
+      const int64_t lo = clamp_bound_i64(pa), hi = clamp_bound_i64(pb);
+      const int64_t m = x < lo ? lo : x;
+      return m > hi ? hi : m;
+    }
+    default: return x;
+  }
+}
+
+TL_FN int64_t binary_i64(BinaryOp op, int64_t a, int64_t b, bool* divide_by_zero) {
+  const uint64_t ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
+  switch (op) {
+    case BinaryOp::add: return static_cast<int64_t>(ua + ub);
+    case BinaryOp::sub: return static_cast<int64_t>(ua - ub);
+    case BinaryOp::mul: return static_cast<int64_t>(ua * ub);
+    case BinaryOp::maximum: return a > b ? a : b;
+    case BinaryOp::minimum: return a < b ? a : b;
+    case BinaryOp::floor_divide:
+    case BinaryOp::remainder: {
+      if (b == 0) {
+        *divide_by_zero = true;
+        return 0;
+      }
+      if (a == INT64_MIN && b == -1) return op == BinaryOp::floor_divide ? a : 0;
+      int64_t q = a / b, r = a % b;
+      if (r != 0 && ((r < 0) != (b < 0))) {
+        q -= 1;
+        r += b;
+      }
+      return op == BinaryOp::floor_divide ? q : r;
+    }
+    default: return a;
+  }
+}
+
+// One name for both integer widths (the CPU and CUDA loops are templated on the element type).
+TL_FN int32_t unary_int(UnaryOp op, int32_t x, float pa, float pb) { return unary_i32(op, x, pa, pb); }
+TL_FN int64_t unary_int(UnaryOp op, int64_t x, float pa, float pb) { return unary_i64(op, x, pa, pb); }
+TL_FN int32_t binary_int(BinaryOp op, int32_t a, int32_t b, bool* dz) { return binary_i32(op, a, b, dz); }
+TL_FN int64_t binary_int(BinaryOp op, int64_t a, int64_t b, bool* dz) { return binary_i64(op, a, b, dz); }
+#endif
+
 // The fused activation of the linear family (a GEMM epilogue).
 TL_FN float activation_f32(Activation act, float x) {
   switch (act) {

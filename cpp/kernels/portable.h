@@ -11,6 +11,7 @@
 #define TL_MSL 0
 #define TL_THREAD
 #include <cmath>
+#include <cstdint>
 #endif
 
 // Always inlined, so that an op passed as a constant selects its case at compile time.

@@ -15,16 +15,30 @@ std::shared_ptr<void> hold(py::object obj) {
   });
 }
 
-// Wraps a numpy array (float16 or int32, non-negative strides that are whole elements) without copying.
+// The struct-module format of each dtype (what numpy reads from the buffer protocol).
+const char* buffer_format(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::int32: return "i";
+    case Dtype::int64: return "q";
+    case Dtype::bool_: return "?";
+    case Dtype::float16: break;
+  }
+  return "e";
+}
+
+// Wraps a numpy array (float16, int32, int64 or bool, non-negative strides that are whole elements) without copying.
 Array array_from_numpy(py::array source) {
   const py::dtype dt = source.dtype();
-  Dtype dtype;
-  if (dt.is(py::dtype("float16"))) {
-    dtype = Dtype::float16;
-  } else if (dt.is(py::dtype("int32"))) {
-    dtype = Dtype::int32;
-  } else {
-    throw DtypeError("from_numpy expects float16 or int32 data, got " + std::string(py::str(dt)));
+  Dtype dtype = Dtype::float16;
+  bool known = false;
+  for (Dtype d : {Dtype::float16, Dtype::int32, Dtype::int64, Dtype::bool_}) {
+    if (dt.is(py::dtype(dtype_name(d)))) {
+      dtype = d;
+      known = true;
+    }
+  }
+  if (!known) {
+    throw DtypeError("from_numpy expects float16, int32, int64 or bool data, got " + std::string(py::str(dt)));
   }
   const int64_t item = static_cast<int64_t>(itemsize(dtype));
   Shape shape(source.ndim());
@@ -66,7 +80,7 @@ void bind_array(py::module_& m) {
         std::vector<py::ssize_t> strides;
         for (int64_t s : a.strides()) strides.push_back(s * static_cast<int64_t>(a.itemsize()));
         return py::buffer_info(a.data(), static_cast<py::ssize_t>(a.itemsize()),
-                               a.dtype() == Dtype::float16 ? "e" : "i", a.ndim(), shape, strides);
+                               buffer_format(a.dtype()), a.ndim(), shape, strides);
       });
 
   m.def("from_numpy", &array_from_numpy, py::arg("array"));

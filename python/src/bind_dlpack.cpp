@@ -9,7 +9,7 @@ namespace tensorlogic::python {
 namespace {
 
 enum DLDeviceType : int32_t { kDLCPU = 1, kDLCUDA = 2, kDLCUDAHost = 3 };
-enum DLDataTypeCode : uint8_t { kDLInt = 0, kDLFloat = 2 };
+enum DLDataTypeCode : uint8_t { kDLInt = 0, kDLFloat = 2, kDLBool = 6 };
 
 struct DLDevice {
   int32_t device_type;
@@ -60,6 +60,16 @@ struct Export {
   std::vector<int64_t> shape, strides;
 };
 
+DLDataType dl_type(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::int32: return DLDataType{kDLInt, 32, 1};
+    case Dtype::int64: return DLDataType{kDLInt, 64, 1};
+    case Dtype::bool_: return DLDataType{kDLBool, 8, 1};
+    case Dtype::float16: break;
+  }
+  return DLDataType{kDLFloat, 16, 1};
+}
+
 template <typename Managed>
 Managed* make_managed(const Array& a) {
   auto* e = new Export<Managed>();
@@ -75,7 +85,7 @@ Managed* make_managed(const Array& a) {
   }
   t.device = DLDevice{type == DeviceType::cpu ? kDLCPU : kDLCUDA, a.device().index};
   t.ndim = a.ndim();
-  t.dtype = a.dtype() == Dtype::float16 ? DLDataType{kDLFloat, 16, 1} : DLDataType{kDLInt, 32, 1};
+  t.dtype = dl_type(a.dtype());
   t.shape = e->shape.data();
   t.strides = e->strides.data();
   t.byte_offset = 0;
@@ -117,15 +127,19 @@ py::object to_dlpack(const Array& a, bool versioned) {
 // Wraps the consumed tensor; `release` runs the producer's deleter exactly once, when the last view dies
 // (or at once, if the tensor cannot be wrapped).
 Array wrap_dltensor(const DLTensor& t, bool read_only, std::shared_ptr<void> release) {
-  Dtype dtype;
-  if (t.dtype.code == kDLFloat && t.dtype.bits == 16 && t.dtype.lanes == 1) {
-    dtype = Dtype::float16;
-  } else if (t.dtype.code == kDLInt && t.dtype.bits == 32 && t.dtype.lanes == 1) {
-    dtype = Dtype::int32;
-  } else {
-    throw DtypeError("from_dlpack: TensorLogic holds float16 and int32 data, got DLPack type code " +
+  Dtype dtype = Dtype::float16;
+  bool known = false;
+  for (Dtype d : {Dtype::float16, Dtype::int32, Dtype::int64, Dtype::bool_}) {
+    const DLDataType want = dl_type(d);
+    if (t.dtype.code == want.code && t.dtype.bits == want.bits && t.dtype.lanes == 1) {
+      dtype = d;
+      known = true;
+    }
+  }
+  if (!known) {
+    throw DtypeError("from_dlpack: TensorLogic holds float16, int32, int64 and bool data, got DLPack type code " +
                      std::to_string(t.dtype.code) + " with " + std::to_string(t.dtype.bits) +
-                     " bits (convert it first, e.g. .half() or .int())");
+                     " bits (convert it first, e.g. .half() or .long())");
   }
   Device device;
   if (t.device.device_type == kDLCPU || t.device.device_type == kDLCUDAHost) {

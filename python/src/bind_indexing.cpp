@@ -10,6 +10,7 @@ void bind_indexing(py::module_& m) {
   m.def("pad", without_gil(&pad), py::arg("a"), py::arg("pads"), py::arg("mode") = "constant", py::arg("value") = 0.0);
   m.def("gather", without_gil(&gather), py::arg("a"), py::arg("dim"), py::arg("index"));
   m.def("scatter_add", without_gil(&scatter_add), py::arg("a"), py::arg("dim"), py::arg("index"), py::arg("src"));
+  m.def("scatter", without_gil(&scatter), py::arg("a"), py::arg("dim"), py::arg("index"), py::arg("src"));
   m.def("index_select", without_gil(&index_select), py::arg("a"), py::arg("dim"), py::arg("index"));
   m.def("embedding", without_gil(&embedding), py::arg("weight"), py::arg("index"));
   // indices: one entry per leading dim, an int32 Array or None (that dim is kept whole).

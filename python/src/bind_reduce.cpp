@@ -14,6 +14,10 @@ void bind_reduce(py::module_& m) {
         return reduce(op, a, dims, keepdim, ReduceParams{correction, p});
       }),
       py::arg("op"), py::arg("a"), py::arg("dims"), py::arg("keepdim"), py::arg("correction") = 1.0, py::arg("p") = 2.0);
+  py::enum_<ScanOp>(m, "ScanOp").value("cumsum", ScanOp::cumsum).value("cumprod", ScanOp::cumprod);
+  m.def("argsort", without_gil(+[](const Array& a, int dim, bool descending) { return argsort(a, dim, descending); }),
+        py::arg("a"), py::arg("dim"), py::arg("descending"));
+  m.def("scan", without_gil(&scan), py::arg("op"), py::arg("a"), py::arg("dim"));
   m.def("softmax", without_gil(&softmax), py::arg("a"), py::arg("dim"));
   m.def("log_softmax", without_gil(&log_softmax), py::arg("a"), py::arg("dim"));
   m.def(
@@ -36,6 +40,9 @@ void bind_reduce(py::module_& m) {
   m.def("randn", without_gil(+[](const std::vector<int64_t>& shape, const std::string& device) {
     return randn(to_shape(shape), parse_device(device));
   }), py::arg("shape"), py::arg("device"));
+  m.def("randperm", without_gil(+[](int64_t n, const std::string& device) { return randperm(n, parse_device(device)); }),
+        py::arg("n"), py::arg("device"));
+  m.def("multinomial", without_gil(&multinomial), py::arg("probs"), py::arg("num_samples"), py::arg("replacement"));
   m.def("randint", without_gil(+[](int64_t low, int64_t high, const std::vector<int64_t>& shape, const std::string& device) {
     return randint(low, high, to_shape(shape), parse_device(device));
   }), py::arg("low"), py::arg("high"), py::arg("shape"), py::arg("device"));

@@ -3,19 +3,24 @@ from . import errors  # noqa: F401  (must load before _core, which maps native e
 from . import _core  # noqa: F401
 from . import coreml, memory, planner  # coreml installs the ane device's model provider (Apple builds)
 from .device import Event, ane, available_devices, cuda, device, get_default_device, metal, set_default_device
-from .dtypes import dtype, float16, half, int32
+from .dtypes import bool, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
+
+# PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is.
+float32 = float = float64 = double = bfloat16 = float16  # noqa: A001
+int = int32  # noqa: A001
 from .errors import (
     DeviceError,
     EinsumError,
     PrecisionOverflowError,
+    SerializationError,
     ShapeMismatchError,
     TensorLogicRuntimeError,
     TensorLogicSyntaxError,
     TensorLogicTypeError,
 )
 from .tensor import Tensor
-from .ops.random import manual_seed, rand, rand_like, randint, randn, randn_like
-from .ops.reduction import amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var
+from .ops.random import manual_seed, multinomial, rand, rand_like, randint, randn, randn_like, randperm
+from .ops.reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
 from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
 from .ops.linalg import bmm, einsum, linear, matmul, mm, tril, triu
@@ -24,6 +29,7 @@ from . import tensor_new  # noqa: F401  (Tensor.new_zeros/... and .data)
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
+from .ops.ordering import *  # noqa: F401,F403
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import distributed  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
@@ -33,6 +39,16 @@ from .amp import autocast
 from .generator import Generator
 from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
+from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
+from . import profiler  # noqa: E402  (tl.profiler: swaps in timed ops only while a profile is active)
+from ._argcheck import guard_namespace as _guard_namespace, guard_tensor_methods as _guard_tensor_methods
+
+# Every public op explains a failed call by its arguments (SPEC §6); see _argcheck.
+_guarded = {}
+_guard_tensor_methods(_guarded)
+for _namespace in (globals(), vars(nn.functional), vars(fused)):
+    _guard_namespace(_namespace, list(_namespace), _guarded)
+del _guarded, _namespace
 
 __version__ = "0.1.0"

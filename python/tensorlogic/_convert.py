@@ -2,11 +2,11 @@
 import numpy as np
 
 from . import _core
-from .dtypes import as_dtype, float16, int32
+from .dtypes import as_dtype, float16, int32, int64
+from .dtypes import bool as bool_
 from .errors import PrecisionOverflowError
 
 _F16_MAX = 65504.0
-_I32 = np.iinfo(np.int32)
 
 
 def check_f16_range(values):
@@ -27,30 +27,34 @@ def check_f16_range(values):
 
 
 def default_dtype_for(values):
-    return int32 if values.dtype.kind in "iu" else float16
+    """PyTorch's inference: bool data gives bool, int32 stays int32, other integers (Python ints among
+    them) int64 or int32 where they fit it, anything else float16."""
+    if values.dtype.kind == "b":
+        return bool_
+    if values.dtype.kind in "iu":
+        return int32 if values.dtype.itemsize < 4 or values.dtype == np.int32 else int64
+    return float16
 
 
 def numpy_to_array(values, dtype, device, copy):
     """A native array holding `values` as `dtype` (inferred when None) on `device`.
 
-    float16/int32 C-layout data on the CPU is wrapped without copying unless `copy` is set."""
+    C-layout data of one of our dtypes on the CPU is wrapped without copying unless `copy` is set."""
     values = np.asarray(values)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor from data of dtype {values.dtype}")
     target = as_dtype(dtype) or default_dtype_for(values)
-    if target is int32:
-        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
-            raise ValueError("cannot convert NaN or inf to int32")
-        if values.size and values.dtype.kind in "iuf" and (values.min() < _I32.min or values.max() > _I32.max):
-            raise OverflowError("integer data beyond the int32 range")
-        if values.dtype != np.int32:
-            values = values.astype(np.int32)
-            copy = False
-    else:
+    if target is float16:
         check_f16_range(values)
-        if values.dtype != np.float16:
-            values = values.astype(np.float16)
-            copy = False
+    elif target is not bool_:
+        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+            raise ValueError(f"cannot convert NaN or inf to {target.name}")
+        limits = np.iinfo(target.numpy)
+        if values.size and values.dtype.kind in "iuf" and (values.min() < limits.min or values.max() > limits.max):
+            raise OverflowError(f"integer data beyond the {target.name} range")
+    if values.dtype != target.numpy:
+        values = values.astype(target.numpy)
+        copy = False
     if copy:
         values = values.copy()
     strides_ok = all(s >= 0 and s % values.itemsize == 0 for s in values.strides)

@@ -29,7 +29,7 @@ def tensor_repr(t):
     notes = []
     if data.size == 0 and data.ndim != 1:
         notes.append(f"size={tuple(data.shape)}")
-    if t.dtype.name != "float16":
+    if t.dtype.name not in ("float16", "int64", "bool"):  # PyTorch leaves out its default dtypes
         notes.append(f"dtype={t.dtype!r}")
     if t._a.device != "cpu":
         notes.append(f"device='{t._a.device}'")
@@ -40,7 +40,7 @@ def tensor_repr(t):
     if data.size == 0:
         body = "[]"
     else:
-        formatter = {"int": str} if data.dtype.kind == "i" else {"float_kind": _float_formatter(data.astype(np.float32))}
+        formatter = {"int": str} if data.dtype.kind in "ib" else {"float_kind": _float_formatter(data.astype(np.float32))}
         body = np.array2string(data, separator=", ", prefix="tensor(", formatter=formatter, threshold=_THRESHOLD,
                                edgeitems=_EDGE, max_line_width=80)
     return "tensor(" + body + "".join(", " + n for n in notes) + ")"

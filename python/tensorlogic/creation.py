@@ -8,7 +8,8 @@ import numpy as np
 from . import _core
 from ._convert import check_f16_range, numpy_to_array
 from .device import device_name
-from .dtypes import as_dtype, float16, int32
+from .dtypes import as_dtype, float16, int64
+from .dtypes import bool as bool_
 from .tensor import Tensor, _shape_args, _wrap
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "linspace",
@@ -18,7 +19,7 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", 
 def _finish(t, requires_grad):
     if requires_grad:
         if not t.is_floating_point():
-            raise TypeError("only float16 tensors can require gradients (this one is int32)")
+            raise TypeError(f"only float16 tensors can require gradients (this one is {t.dtype.name})")
         t.requires_grad = True
     return t
 
@@ -37,14 +38,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
 
 def as_tensor(data, dtype=None, device=None):
-    """Like tensor(), but shares memory where it can (tensors, float16/int32 numpy arrays on the CPU)."""
+    """Like tensor(), but shares memory where it can (tensors, numpy arrays of our dtypes on the CPU)."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
     return _wrap(numpy_to_array(data, dtype, device_name(device), False))
 
 
 def from_numpy(array):
-    """A CPU tensor over the numpy array's memory (float16/int32 with whole-element strides: no copy,
+    """A CPU tensor over the numpy array's memory (float16/int32/int64/bool with whole-element strides: no copy,
     writes show on both sides); other dtypes are converted, so they are copies (float data beyond ±65504
     raises PrecisionOverflowError)."""
     if not isinstance(array, np.ndarray):
@@ -54,7 +55,7 @@ def from_numpy(array):
 
 def from_dlpack(obj):
     """A tensor over the memory of a DLPack producer (an object with __dlpack__, e.g. a torch tensor or a
-    numpy array, or a capsule), without copying. float16 and int32 data only."""
+    numpy array, or a capsule), without copying. float16, int32, int64 and bool data only."""
     if hasattr(obj, "__dlpack__"):
         try:
             capsule = obj.__dlpack__(max_version=(1, 0))
@@ -73,14 +74,12 @@ def _dtype_name(dtype, default):
 
 
 def _full(size, value, dtype, device, requires_grad):
-    if dtype is not None and as_dtype(dtype) is float16 or dtype is None and not _is_int(value):
-        check_f16_range(np.asarray(float(value)))
-        default = float16
-    else:
-        default = int32
+    default = bool_ if isinstance(value, bool) else int64 if _is_int(value) else float16
     name = _dtype_name(dtype, default)
-    if name == "int32" and not (isinstance(value, numbers.Number) and math.isfinite(value)):
-        raise ValueError(f"cannot fill an int32 tensor with {value!r}")
+    if name == "float16":
+        check_f16_range(np.asarray(float(value)))
+    elif name != "bool" and not (isinstance(value, numbers.Number) and math.isfinite(value)):
+        raise ValueError(f"cannot fill an {name} tensor with {value!r}")
     return _finish(_wrap(_core.full(list(size), float(value), name, device_name(device))), requires_grad)
 
 
@@ -97,7 +96,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    """The dtype follows fill_value when not given: int32 for ints, float16 otherwise."""
+    """The dtype follows fill_value when not given: bool for bools, int64 for ints, float16 otherwise."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     return _full(_shape_args((size,)), fill_value, dtype, device, requires_grad)
@@ -133,14 +132,14 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    """[start, end) in steps; int32 when all of start, end, step are ints, float16 otherwise."""
+    """[start, end) in steps; int64 when all of start, end, step are ints, float16 otherwise."""
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     for v in values:
         if not isinstance(v, numbers.Real):
             raise TypeError(f"arange: start, end and step must be numbers, got {v!r}")
-    default = int32 if all(_is_int(v) for v in values) else float16
+    default = int64 if all(_is_int(v) for v in values) else float16
     a = _core.arange(float(values[0]), float(values[1]), float(values[2]), _dtype_name(dtype, default), device_name(device))
     return _finish(_wrap(a), requires_grad)
 
@@ -148,16 +147,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     if not _is_int(steps):
         raise TypeError(f"linspace: steps must be an int, got {steps!r}")
-    a = _core.linspace(float(start), float(end), int(steps), device_name(device))
-    if _dtype_name(dtype, float16) == "int32":
-        a = _core.astype(a, "int32")
+    a = _core.astype(_core.linspace(float(start), float(end), int(steps), device_name(device)), _dtype_name(dtype, float16))
     return _finish(_wrap(a), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    a = _core.eye(int(n), int(n if m is None else m), device_name(device))
-    if _dtype_name(dtype, float16) == "int32":
-        a = _core.astype(a, "int32")
+    a = _core.astype(_core.eye(int(n), int(n if m is None else m), device_name(device)), _dtype_name(dtype, float16))
     return _finish(_wrap(a), requires_grad)
 
 

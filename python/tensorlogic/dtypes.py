@@ -1,18 +1,26 @@
-"""The two element types: float16 for all floating data, int32 for indices."""
+"""The element types (SPEC §1): float16 for all floating data; bool, int32 and int64 are exact and hold
+what f16 cannot count (masks, indices, targets, counts). PyTorch's float dtype names all mean float16."""
+import builtins
+
 import numpy as np
 
 
 class dtype:
-    __slots__ = ("name", "itemsize", "numpy")
+    __slots__ = ("name", "itemsize", "numpy", "tensor_type")
 
-    def __init__(self, name, itemsize, numpy_type):
+    def __init__(self, name, itemsize, numpy_type, tensor_type):
         self.name = name
         self.itemsize = itemsize
         self.numpy = np.dtype(numpy_type)
+        self.tensor_type = tensor_type  # PyTorch's legacy type string, what Tensor.type() returns
 
     @property
     def is_floating_point(self):
         return self.name == "float16"
+
+    @property
+    def is_signed(self):
+        return self.name != "bool"
 
     def __repr__(self):
         return f"tensorlogic.{self.name}"
@@ -21,10 +29,27 @@ class dtype:
         return (_lookup, (self.name,))
 
 
-float16 = dtype("float16", 2, np.float16)
-int32 = dtype("int32", 4, np.int32)
+float16 = dtype("float16", 2, np.float16, "torch.HalfTensor")
+int32 = dtype("int32", 4, np.int32, "torch.IntTensor")
+int64 = dtype("int64", 8, np.int64, "torch.LongTensor")
+bool = dtype("bool", 1, np.bool_, "torch.BoolTensor")  # noqa: A001 -- PyTorch's name (torch.bool)
 half = float16
-_BY_NAME = {"float16": float16, "int32": int32}
+long = int64
+_BY_NAME = {"float16": float16, "int32": int32, "int64": int64, "bool": bool}
+
+# Every name PyTorch or numpy gives a dtype, mapped to ours (float names all mean float16).
+_ALIASES = {
+    "float16": float16, "half": float16, "float32": float16, "float": float16, "float64": float16,
+    "double": float16, "bfloat16": float16, "float_": float16,
+    "int32": int32, "int": int32, "intc": int32,
+    "int64": int64, "long": int64, "int_": int64, "intp": int64,
+    "bool": bool, "bool_": bool,
+    "HalfTensor": float16, "FloatTensor": float16, "DoubleTensor": float16, "BFloat16Tensor": float16,
+    "IntTensor": int32, "LongTensor": int64, "BoolTensor": bool,
+}
+
+
+_PYTHON_TYPES = {builtins.float: float16, builtins.int: int64, builtins.bool: bool}
 
 
 def _lookup(name):
@@ -32,15 +57,25 @@ def _lookup(name):
 
 
 def as_dtype(value):
-    """Accepts tl dtypes, their names and the numpy/PyTorch equivalents; TypeError otherwise."""
+    """Accepts tl dtypes, their names and the numpy/PyTorch/Python equivalents; TypeError otherwise."""
     if value is None or isinstance(value, dtype):
         return value
-    name = getattr(value, "name", None) if not isinstance(value, str) else value
-    if name is None:
-        name = str(value)
-    name = name.replace("torch.", "")
-    if name in ("float16", "half"):
-        return float16
-    if name in ("int32", "int"):
-        return int32
-    raise TypeError(f"unsupported dtype {value!r}: TensorLogic has float16 (all floating data) and int32 (indices)")
+    if isinstance(value, builtins.type):
+        if value in _PYTHON_TYPES:
+            return _PYTHON_TYPES[value]
+        if issubclass(value, np.generic):
+            value = np.dtype(value)
+    if isinstance(value, str):
+        name = value
+    else:
+        name = getattr(value, "name", None)
+        if not isinstance(name, str):
+            name = str(value)
+    name = name.replace("torch.cuda.", "").replace("torch.", "").replace("tensorlogic.", "")
+    found = _ALIASES.get(name)
+    if found is None:
+        raise TypeError(
+            f"unsupported dtype {value!r}: TensorLogic has float16 (every floating dtype name means it), "
+            "int32, int64 and bool"
+        )
+    return found

@@ -32,3 +32,7 @@ class TensorLogicTypeError(TensorLogicError, TypeError):
 class TensorLogicRuntimeError(TensorLogicError, RuntimeError):
     """A .tl program that exceeded its step budget, its time limit or its call depth; file, line,
     column and a caret under the statement that was running."""
+
+
+class SerializationError(TensorLogicError, ValueError):
+    """A checkpoint file that is malformed or in a foreign format; names the file and what is wrong."""

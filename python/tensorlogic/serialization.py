@@ -1,20 +1,40 @@
 """tl.save / tl.load in the safetensors format (SPEC §5), readable by any safetensors reader.
 
-Every tensor is stored under a dotted key (a state_dict's own names: "0.weight"); float16 and int32 tensors
-keep their dtype, numpy arrays (e.g. optimizer state in float32) are stored as they are. The nesting of
+Every tensor is stored under a dotted key (a state_dict's own names: "0.weight"); tensors keep their dtype
+(float16, int32, int64, bool), numpy arrays (e.g. optimizer state in float32) are stored as they are. The nesting of
 dicts, lists and tuples, the key types and the non-tensor values (numbers, strings, None) are kept as JSON
 in the metadata entry "tensorlogic.structure", from which tl.load rebuilds the object. A file without it
-(written by another program) loads as a flat dict of tensors."""
+(written by another program) loads as a flat dict of tensors.
+
+Both take a path or a binary file object, as torch.save / torch.load do. A file that is not a well-formed
+checkpoint raises SerializationError naming it and what is wrong: the header's declared length is checked
+against the file's size before it is read, the safetensors library checks every tensor's offsets against
+the data the file holds, and the structure metadata is checked node by node (it may only refer to tensors
+of the file). PyTorch's own formats (zip or pickle) are recognised and the message says how to convert."""
 import json
 import numbers
+import os
+import struct
 
 import numpy as np
-from safetensors import safe_open
-from safetensors.numpy import save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.numpy import load as _load_bytes, save as _save_bytes, save_file
 
+from .errors import PrecisionOverflowError, SerializationError
 from .tensor import Tensor
 
 _STRUCTURE = "tensorlogic.structure"
+_MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit on its JSON header
+_MAX_DEPTH = 200  # nesting of the structure metadata (far below Python's recursion limit)
+_TO_SAFETENSORS = ("convert it with PyTorch: `from safetensors.torch import save_file; "
+                   "save_file(torch.load(path, weights_only=True), 'model.safetensors')` (a flat dict of tensors, "
+                   "such as a state_dict), then load that file")
+_FOREIGN = ((b"PK\x03\x04", "a zip archive (PyTorch's torch.save format); " + _TO_SAFETENSORS),
+            *((b"\x80" + bytes([protocol]), "a Python pickle (PyTorch's legacy torch.save format); " + _TO_SAFETENSORS)
+              for protocol in range(2, 6)),
+            (b"GGUF", "a GGUF file, not a safetensors file"),
+            (b"\x93NUMPY", "a numpy .npy file, not a safetensors file"),
+            (b"\x89HDF", "an HDF5 file, not a safetensors file"))
 
 
 def _encode(obj, path, arrays):
@@ -46,42 +66,125 @@ def _put(path, array, arrays):
     return key
 
 
-def save(obj, path):
-    """Writes `obj` (a tensor, or nested dicts/lists of tensors and plain values) to a .safetensors file."""
+def save(obj, f):
+    """Writes `obj` (a tensor, or nested dicts/lists of tensors and plain values) in the safetensors format
+    to `f`, a path or a binary file object (open for writing)."""
     if callable(getattr(obj, "state_dict", None)):  # a whole module or optimizer: its code cannot be stored
         raise TypeError(f"tl.save: cannot store a whole {type(obj).__name__} object (safetensors holds tensors, not "
                         f"code); save its state_dict() instead: tl.save(obj.state_dict(), path), and restore it with "
                         f"load_state_dict(tl.load(path))")
     arrays = {}
-    structure = _encode(obj, "", arrays)
-    save_file(arrays, str(path), metadata={_STRUCTURE: json.dumps(structure)})
-
-
-def _decode(node, arrays):
-    if "tensor" in node:
-        return Tensor(arrays[node["tensor"]])
-    if "array" in node:
-        return arrays[node["array"]]
-    if "dict" in node:
-        return {k: _decode(v, arrays) for k, v in node["dict"]}
-    if "list" in node:
-        return [_decode(v, arrays) for v in node["list"]]
-    if "tuple" in node:
-        return tuple(_decode(v, arrays) for v in node["tuple"])
-    return node["value"]
-
-
-def load(path, map_location=None, weights_only=True):
-    """Reads a file written by tl.save (the same nesting back), or any safetensors file (a flat dict of tensors).
-    weights_only is accepted for PyTorch's signature: a safetensors file holds only data, never code."""
-    with safe_open(str(path), framework="np") as f:
-        metadata = f.metadata() or {}
-        arrays = {k: f.get_tensor(k) for k in f.keys()}
-    if _STRUCTURE in metadata:
-        obj = _decode(json.loads(metadata[_STRUCTURE]), arrays)
+    metadata = {_STRUCTURE: json.dumps(_encode(obj, "", arrays))}
+    if isinstance(f, (str, os.PathLike)):
+        save_file(arrays, os.fspath(f), metadata=metadata)
+    elif hasattr(f, "write"):
+        f.write(_save_bytes(arrays, metadata=metadata))
     else:
-        obj = {k: Tensor(v) for k, v in arrays.items()}  # other dtypes convert with the f16/int32 range checks
+        raise TypeError(f"tl.save: f must be a path or a binary file object, got {type(f).__name__}")
+
+
+def load(f, map_location=None, weights_only=True):
+    """Reads a file written by tl.save (the same nesting back), or any safetensors file (a flat dict of
+    tensors), from `f`: a path or a binary file object (read from its current position to its end).
+    weights_only is accepted for PyTorch's signature: a safetensors file holds only data, never code."""
+    if isinstance(f, (str, os.PathLike)):
+        name, data = os.fspath(f), None
+    elif hasattr(f, "read"):
+        name, data = str(getattr(f, "name", f"<{type(f).__name__}>")), f.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"tl.load: {name} gives {type(data).__name__}, not bytes; open it in binary mode ('rb')")
+        data = bytes(data)
+    else:
+        raise TypeError(f"tl.load: f must be a path or a binary file object, got {type(f).__name__}")
+    try:
+        header = _header(name, data)
+        metadata = header.get("__metadata__") or {}
+        if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+            raise SerializationError(f"{name}: malformed safetensors header: __metadata__ must map names to strings")
+        if data is None:
+            with safe_open(name, framework="np") as sf:
+                arrays = {k: sf.get_tensor(k) for k in sf.keys()}
+        else:
+            arrays = _load_bytes(data)
+        if _STRUCTURE in metadata:
+            obj = _decode(_structure(metadata[_STRUCTURE]), arrays, 0)
+        else:
+            obj = {k: Tensor(v) for k, v in arrays.items()}  # other dtypes convert with the f16/integer range checks
+    except (SerializationError, PrecisionOverflowError):
+        raise
+    except (SafetensorError, TypeError, ValueError, OverflowError, KeyError, RecursionError, UnicodeError) as error:
+        raise SerializationError(f"{name}: not a valid checkpoint: {error}") from None
     return _move(obj, map_location) if map_location is not None else obj
+
+
+def _header(name, data):
+    """The safetensors JSON header of the file (a path when `data` is None), checked against its size."""
+    if data is None:
+        with open(name, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            head = file.read(8)
+            length = struct.unpack("<Q", head)[0] if len(head) == 8 else None
+            text = file.read(length) if length is not None and length <= min(size - 8, _MAX_HEADER) else b""
+    else:
+        size, head = len(data), data[:8]
+        length = struct.unpack("<Q", head)[0] if len(head) == 8 else None
+        text = data[8:8 + length] if length is not None and length <= min(size - 8, _MAX_HEADER) else b""
+    problem = None
+    if length is None:
+        problem = f"truncated: {size} bytes, fewer than the 8 that give the header's length"
+    elif length > size - 8 or length > _MAX_HEADER:
+        problem = f"bad header: it declares {length} bytes but the file has {size - 8} after the length"
+    elif not text.lstrip().startswith(b"{"):
+        problem = "bad header: not a JSON object"
+    if problem is None:
+        try:
+            header = json.loads(text.decode("utf-8"))
+        except (ValueError, RecursionError) as error:
+            problem = f"bad header: not valid JSON ({error})"
+    if problem is None and not isinstance(header, dict):
+        problem = "bad header: not a JSON object"
+    if problem is not None:
+        foreign = next((what for magic, what in _FOREIGN if head.startswith(magic)), None)
+        raise SerializationError(f"{name}: {foreign or 'not a safetensors file: ' + problem}")
+    return header
+
+
+def _structure(text):
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"malformed {_STRUCTURE} metadata: {error}") from None
+
+
+def _decode(node, arrays, depth):
+    """The object a structure node describes; every node is checked (the metadata may be hostile)."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"{_STRUCTURE} metadata nests deeper than {_MAX_DEPTH} levels")
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ValueError(f"{_STRUCTURE} metadata: a node must be an object with one key, got {str(node)[:80]}")
+    ((kind, value),) = node.items()
+    if kind in ("tensor", "array"):
+        if not isinstance(value, str) or value not in arrays:
+            raise ValueError(f"{_STRUCTURE} metadata refers to {str(value)[:80]!r}, which is not a tensor of the file")
+        return Tensor(arrays[value]) if kind == "tensor" else arrays[value]
+    if kind == "value":
+        if value is not None and not isinstance(value, (bool, int, float, str)):
+            raise ValueError(f"{_STRUCTURE} metadata: a value must be a number, a string, a bool or null")
+        return value
+    if not isinstance(value, list):
+        raise ValueError(f"{_STRUCTURE} metadata: a {str(kind)[:40]} node must hold a list")
+    if kind == "dict":
+        out = {}
+        for item in value:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
+                    and not isinstance(item[0], bool)):
+                raise ValueError(f"{_STRUCTURE} metadata: a dict item must be a [str or int key, node] pair")
+            out[item[0]] = _decode(item[1], arrays, depth + 1)
+        return out
+    if kind in ("list", "tuple"):
+        items = [_decode(v, arrays, depth + 1) for v in value]
+        return items if kind == "list" else tuple(items)
+    raise ValueError(f"{_STRUCTURE} metadata: unknown node kind {str(kind)[:40]!r}")
 
 
 def _move(obj, device):

@@ -71,6 +71,9 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     def is_floating_point(self):
         return self._a.dtype == "float16"
 
+    def is_signed(self):
+        return self._a.dtype != "bool"
+
     def numel(self):
         return self._a.numel()
 
@@ -146,8 +149,8 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         return int(self.item())
 
     def __index__(self):
-        if self._a.dtype != "int32" or self._a.numel() != 1:
-            raise TypeError("only one-element int32 tensors can be used as an index")
+        if self._a.dtype not in ("int32", "int64", "bool") or self._a.numel() != 1:
+            raise TypeError("only one-element integer tensors can be used as an index")
         return int(self.item())
 
     def __bool__(self):
@@ -175,18 +178,29 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         return self.to(dtype=other.dtype)
 
     def float(self):
-        """float16: the only floating type (so .float(), .half() and .double() agree)."""
-        return self if self._a.dtype == "float16" else _wrap(_core.astype(self._a, "float16"))
+        """float16: the only floating type (so .float(), .half(), .double() and .bfloat16() agree)."""
+        return self.to(dtype="float16")
 
     half = float
     double = float
     bfloat16 = float
 
     def int(self):
-        """int32: the only integer type (so .int() and .long() agree)."""
-        return self if self._a.dtype == "int32" else _wrap(_core.astype(self._a, "int32"))
+        return self.to(dtype="int32")
 
-    long = int
+    def long(self):
+        return self.to(dtype="int64")
+
+    def bool(self):
+        return self.to(dtype="bool")
+
+    def type(self, dtype=None, non_blocking=False):
+        """type(): PyTorch's type string ('torch.HalfTensor', with 'cuda.' on a GPU: other devices count as
+        the CPU's); type(dtype): the tensor converted, like .to(dtype)."""
+        if dtype is None:
+            name = self.dtype.tensor_type
+            return name.replace("torch.", "torch.cuda.") if self.is_cuda else name
+        return self.to(dtype=dtype)
 
     # ---- operators (the functions are in ops/elementwise.py; @ is ops/linalg.py's) ----------------
     def __pow__(self, other):

@@ -42,7 +42,15 @@ class Storage {
   uint64_t version_ = 0;
 };
 
-int64_t numel_of(const Shape& shape);
+int64_t numel_of(const Shape& shape);  // saturates at INT64_MAX (arrays' own shapes never reach it)
+// Overflow-checked size arithmetic: every shape an Array is built with passes through checked_numel, so
+// element counts, strides (products of sizes) and byte sizes computed from an Array never wrap.
+// False when a size is negative or the product of the sizes (zeros counted as ones) exceeds int64.
+bool checked_numel(const Shape& shape, int64_t* numel);
+bool checked_mul(int64_t a, int64_t b, int64_t* out);  // false on overflow
+bool checked_add(int64_t a, int64_t b, int64_t* out);
+// The largest allocation any device is asked for: byte offsets are signed 64-bit.
+constexpr int64_t kMaxBytes = INT64_MAX;
 Strides contiguous_strides(const Shape& shape);
 std::string shape_str(const Shape& shape);
 
@@ -51,7 +59,8 @@ class Array {
   Array() = default;
   Array(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, Dtype dtype);
 
-  // Fresh, uninitialised, contiguous array from the device's buffer cache.
+  // Fresh, uninitialised, contiguous array from the device's buffer cache. A negative size raises
+  // ArgumentError; a request beyond addressable memory OutOfMemoryError naming it.
   static Array empty(const Shape& shape, Dtype dtype, Device device);
   // Wraps foreign memory without copying; `owner` keeps it alive.
   static Array from_memory(void* data, const Shape& shape, const Strides& strides, Dtype dtype, Device device,
@@ -87,5 +96,9 @@ class Array {
   int64_t offset_ = 0;
   Dtype dtype_ = Dtype::float16;
 };
+
+// Raises InternalOverlapError when two elements of `a` share one memory location (a stride-0 or
+// otherwise self-overlapping view): an in-place write into it would race with itself.
+void check_no_internal_overlap(const Array& a, const char* op);
 
 }  // namespace tensorlogic

@@ -6,11 +6,44 @@
 
 namespace tensorlogic {
 
-// float16 is the only floating type; int32 exists for indices (argmax results, gather indices, targets).
-enum class Dtype : uint8_t { float16, int32 };
+// float16 is the only floating type. The integer and bool types are exact and exist for what f16 cannot
+// count: bool for comparison results and masks (one byte, 0 or 1, as numpy and DLPack hold it), int32 and
+// int64 for indices, targets, argmax results and counts (int64 is PyTorch's default integer type).
+enum class Dtype : uint8_t { float16, int32, int64, bool_ };
 
-inline size_t itemsize(Dtype dtype) { return dtype == Dtype::float16 ? 2 : 4; }
-inline const char* dtype_name(Dtype dtype) { return dtype == Dtype::float16 ? "float16" : "int32"; }
+inline size_t itemsize(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::float16: return 2;
+    case Dtype::int32: return 4;
+    case Dtype::int64: return 8;
+    case Dtype::bool_: return 1;
+  }
+  return 0;
+}
+inline const char* dtype_name(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::float16: return "float16";
+    case Dtype::int32: return "int32";
+    case Dtype::int64: return "int64";
+    case Dtype::bool_: return "bool";
+  }
+  return "?";
+}
+inline bool is_integer(Dtype dtype) { return dtype == Dtype::int32 || dtype == Dtype::int64; }
+
+// PyTorch's type promotion between tensors: bool < int32 < int64 < float16 (every float is f16).
+inline Dtype promote_types(Dtype a, Dtype b) {
+  auto rank = [](Dtype d) {
+    switch (d) {
+      case Dtype::bool_: return 0;
+      case Dtype::int32: return 1;
+      case Dtype::int64: return 2;
+      case Dtype::float16: break;
+    }
+    return 3;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
 
 // IEEE binary16 stored as its bit pattern; arithmetic happens in f32.
 struct half {
@@ -68,5 +101,28 @@ inline half to_half(float value) { return half{f32_to_f16_bits(value)}; }
 inline float to_float(half value) { return f16_bits_to_f32(value.bits); }
 
 constexpr float kHalfMax = 65504.0f;
+
+// Calls fn(T{}) with the element type that holds `dtype` (half, int32_t, int64_t, bool), so one template
+// serves every dtype in a backend that needs per-type loops (copies, fills, sorts, integer reductions).
+template <typename F>
+decltype(auto) visit_dtype(Dtype dtype, F&& fn) {
+  switch (dtype) {
+    case Dtype::int32: return fn(int32_t{});
+    case Dtype::int64: return fn(int64_t{});
+    case Dtype::bool_: return fn(bool{});
+    case Dtype::float16: break;
+  }
+  return fn(half{});
+}
+
+// Calls fn(T{}) with the integer type of an int32 or int64 array.
+template <typename F>
+void visit_int(Dtype dtype, F&& fn) {
+  if (dtype == Dtype::int64) {
+    fn(int64_t{});
+  } else {
+    fn(int32_t{});
+  }
+}
 
 }  // namespace tensorlogic

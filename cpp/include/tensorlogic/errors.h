@@ -10,6 +10,8 @@ struct EinsumError : std::invalid_argument { using std::invalid_argument::invali
 struct PrecisionOverflowError : std::overflow_error { using std::overflow_error::overflow_error; };
 struct DeviceError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct OutOfMemoryError : std::runtime_error { using std::runtime_error::runtime_error; };
+// An in-place write into a tensor whose elements share memory (Python RuntimeError, as in PyTorch).
+struct InternalOverlapError : std::runtime_error { using std::runtime_error::runtime_error; };
 // Wrong argument type or dtype (Python TypeError) and bad values/indices (ValueError/IndexError).
 struct DtypeError : std::invalid_argument { using std::invalid_argument::invalid_argument; };
 struct ArgumentError : std::invalid_argument { using std::invalid_argument::invalid_argument; };

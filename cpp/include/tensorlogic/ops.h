@@ -92,6 +92,13 @@ inline Array mean(const Array& a, const std::vector<int>& dims = {}, bool keepdi
   return reduce(ReduceOp::mean, a, dims, keepdim);
 }
 
+// ---- ordering and scans (cpp/core/ordering.cpp) ---------------------------------------------------
+enum class ScanOp : uint8_t { cumsum, cumprod };
+// The stable order along dim (int64 indices; NaN counts as the largest value, as in PyTorch).
+Array argsort(const Array& a, int dim = -1, bool descending = false);
+// Inclusive cumulative sum or product along dim: f16 accumulates in f32; integers and bools in int64.
+Array scan(ScanOp op, const Array& a, int dim);
+
 // ---- rows ------------------------------------------------------------------------------------------
 Array softmax(const Array& a, int dim);
 Array log_softmax(const Array& a, int dim);
@@ -119,6 +126,8 @@ Array stack(const std::vector<Array>& arrays, int dim);
 Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& mode, double value);
 Array gather(const Array& a, int dim, const Array& index);
 Array scatter_add(const Array& a, int dim, const Array& index, const Array& src);
+// A copy of a with src written at the positions index names along dim (where they repeat, the last wins).
+Array scatter(const Array& a, int dim, const Array& index, const Array& src);
 Array index_select(const Array& a, int dim, const Array& index);
 Array embedding(const Array& weight, const Array& index);
 // Advanced indexing: one optional int32 index array per leading dim (nullopt keeps the dim whole).
@@ -152,7 +161,12 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
 void manual_seed(uint64_t seed);
 Array rand(const Shape& shape, Device device = default_device());
 Array randn(const Shape& shape, Device device = default_device());
-Array randint(int64_t low, int64_t high, const Shape& shape, Device device = default_device());
+Array randint(int64_t low, int64_t high, const Shape& shape, Device device = default_device());  // int64
+// A random permutation of [0, n) and draws of category indices from the rows of probs ([n] or [rows, n],
+// non-negative weights), with or without replacement (int64). Both sample on the host from the one Philox
+// stream, so every device gives the same result for the same seed.
+Array randperm(int64_t n, Device device = default_device());
+Array multinomial(const Array& probs, int64_t num_samples, bool replacement = false);
 
 void synchronize(Device device);
 

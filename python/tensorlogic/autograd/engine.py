@@ -54,6 +54,18 @@ def _run_hooks(hooks, g):
     return g
 
 
+def _node_backward(node, g):
+    """One node's backward, with anomaly mode's message when on."""
+    if not mode.anomaly:
+        return node.fn.backward(node, g)
+    try:
+        return node.fn.backward(node, g)
+    except RuntimeError as e:
+        if "detect_anomaly" not in str(e):
+            raise
+        raise RuntimeError(f"detect_anomaly: {node.name} produced inf or NaN in backward ({e})") from None
+
+
 def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
     """Propagates `grads` from `roots` (tensors). Without `inputs`, gradients accumulate into the .grad of
     leaves; with `inputs`, their gradients are returned (list aligned with inputs; None when unreached)."""
@@ -92,13 +104,10 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                     results[i] = g if results[i] is None else results[i] + g
             if node._saved is None:
                 node.saved_tensors  # raises the "backward a second time" error with the op's name
-            if mode.anomaly:
-                try:
-                    input_grads = node.fn.backward(node, g)
-                except RuntimeError as e:
-                    if "detect_anomaly" not in str(e):
-                        raise
-                    raise RuntimeError(f"detect_anomaly: {node.name} produced inf or NaN in backward ({e})") from None
+            if mode.profiler is not None:
+                input_grads = mode.profiler.backward_node(node, g, _node_backward)
+            elif mode.anomaly:
+                input_grads = _node_backward(node, g)
             else:
                 input_grads = node.fn.backward(node, g)
             if not isinstance(input_grads, tuple):

@@ -14,14 +14,15 @@ reset_grad = _grad.reset
 
 
 class _Mode:
-    """The process-wide switches: anomaly mode (like torch.autograd.detect_anomaly) and the tl.coreml tracer.
-    One attribute read on the per-op fast path."""
+    """The process-wide switches: anomaly mode (like torch.autograd.detect_anomaly), the tl.coreml tracer and
+    the active tl.profiler. One attribute read on the per-op fast path."""
 
-    __slots__ = ("anomaly", "trace")
+    __slots__ = ("anomaly", "trace", "profiler")
 
     def __init__(self):
         self.anomaly = False
         self.trace = None  # a list while tl.coreml traces a function: every recorded application is appended
+        self.profiler = None  # the recorder of the active tl.profiler.profile (read per backward node, not per op)
 
 
 mode = _Mode()

@@ -60,20 +60,27 @@ def _key(t):
     return ("node", id(t.grad_fn)) if t.grad_fn is not None else id(t)
 
 
+def capture(fn, args, kwargs, records=None):
+    """fn(*args, **kwargs) with grad enabled, and the list of every application autograd recorded meanwhile:
+    (node, args, kwargs, result) in the order they ran, appended to `records` (also tl.compile's capture)."""
+    records = [] if records is None else records
+    previous = mode.trace
+    mode.trace = records
+    try:
+        with enable_grad():
+            out = fn(*args, **kwargs)
+    finally:
+        mode.trace = previous
+    return out, records
+
+
 def _run(fn, examples):
     leaves = []
     for x in examples:
         leaf = x.detach()
         leaf.requires_grad = True
         leaves.append(leaf)
-    records = []
-    previous = mode.trace
-    mode.trace = records
-    try:
-        with enable_grad():
-            out = fn(*leaves)
-    finally:
-        mode.trace = previous
+    out, records = capture(fn, leaves, {})
     if not isinstance(out, Tensor):
         raise TraceError(f"coreml.export: the function must return one Tensor, got {type(out).__name__}")
     traced = {id(x) for x in leaves}

@@ -1,11 +1,13 @@
-"""`tl run prog.tl [--device ...] [--test]`, `tl check prog.tl`, `tl repl` (also installed as
-`tensorlogic`)."""
+"""`tl run prog.tl [--device ...] [--test]`, `tl check prog.tl`, `tl repl`, `tl lsp` (also
+installed as `tensorlogic`)."""
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import warnings
 
+from ..models import cli as models_cli
 from .check.checker import check
 from .engine import tl
 from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
@@ -21,6 +23,8 @@ def _parser():
     run.add_argument("file")
     run.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"], help="default device")
     run.add_argument("--test", action="store_true", help="also run the program's test blocks")
+    run.add_argument("--explain", action="store_true",
+                     help="print how each relation is stored and each rule's join order, then run")
     run.add_argument("--max-iterations", type=int, default=None, metavar="N",
                      help="iteration limit of fixpoints (default 1000)")
     run.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
@@ -34,6 +38,8 @@ def _parser():
     repl = sub.add_parser("repl", help="interactive session")
     repl.add_argument("--device", choices=["cpu", "cuda", "metal", "ane"])
     repl.add_argument("file", nargs="?", help="a .tl file to run first (:reload runs it again)")
+    sub.add_parser("lsp", help="language server on stdio (needs the `lsp` extra: pygls)")
+    models_cli.add_parser(sub)  # tl generate: language models (tensorlogic.models)
     return ap
 
 
@@ -67,12 +73,18 @@ def _run(argv) -> int:
         _parser().print_help()
         return 2
     warnings.simplefilter("default")
+    if args.command == "generate":
+        return models_cli.run(args)
     try:
         if args.command == "check":
             for path in args.files:
                 check(_read(path), path)
                 print(f"{path}: ok")
             return 0
+        if args.command == "lsp":
+            # Its own interpreter: pygls is an optional extra (and slow to load) that `run`, `check`
+            # and `repl` must not need; the server inherits this process's stdio.
+            return subprocess.call([sys.executable, "-m", "tensorlogic.lang.lsp"])
         if not _set_device(args.device):
             return 2
         if args.command == "repl":
@@ -81,6 +93,8 @@ def _run(argv) -> int:
                        args.max_iterations if args.max_iterations is not None else DEFAULT_MAX_ITERATIONS,
                        max_steps=args.max_steps, time_limit=args.time_limit,
                        search_path=args.import_path)
+        if args.explain:
+            print(prog.explain())
         prog.run(test=args.test)
         if args.test and not all(r.passed for r in prog.test_results):
             failed = sum(not r.passed for r in prog.test_results)

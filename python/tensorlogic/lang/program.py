@@ -115,6 +115,15 @@ class Program:
             return self.model.relations[rel].domains[int(k)].constants()
         raise KeyError(name)
 
+    def explain(self) -> str:
+        """How the rules run: per group of relations, dense (einsums over 0/1 tensors) or sparse
+        (tuples, database joins) and why; per sparse rule, its join order."""
+        return self.runtime.logic.explain()
+
+    def storage(self, name, kind):
+        """Forces a relation's storage, "dense" or "sparse" (the engine chooses otherwise)."""
+        self.runtime.logic.force(name, kind)
+
     def query(self, text):
         """`prog.query("Ancestor(Alice, x)")` -> [{"x": "Bob"}, ...]; a query without variables
         gives a bool."""

@@ -49,15 +49,15 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """-input[n, target[n]] (times weight[target[n]]); input holds log-probabilities [N, C] or [N, C, d1, ...]
     (or [C] with a 0-d target); targets equal to ignore_index count for nothing. 'mean' divides by the
     total weight of the counted targets, as PyTorch does."""
-    if not isinstance(target, Tensor) or target.dtype.name != "int32":
-        raise TypeError("nll_loss: target must be an int32 tensor of class indices")
+    if not isinstance(target, Tensor) or target.dtype.name not in ("int64", "int32"):
+        raise TypeError("nll_loss: target must be an int64 (or int32) tensor of class indices")
     unbatched = input.ndim == 1
     if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
     if input.ndim < 2 or tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
         raise ShapeMismatchError(f"nll_loss: input of shape {list(input.shape)} expects a target of shape "
                                  f"{[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
-    keep = target != ignore_index  # float16 0/1
+    keep = target != ignore_index  # bool
     safe = where(keep, target, 0)
     picked = _class_dim_last(input).gather(-1, safe.unsqueeze(-1)).squeeze(-1)
     w = keep if weight is None else weight.index_select(0, safe.reshape(-1)).reshape(safe.shape) * keep
@@ -72,13 +72,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """log_softmax over the class dimension (1, or 0 for unbatched input) then the negative log-likelihood,
-    with PyTorch's arguments: class-index targets (int32) or class probabilities (float16, input's shape),
+    with PyTorch's arguments: class-index targets (int64 or int32) or class probabilities (float16, input's shape),
     per-class weight, ignore_index and label_smoothing."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     # The fused row kernel (logsumexp and the target pick in one pass, every backend) covers class indices
     # without class weights.
-    if weight is None and isinstance(target, Tensor) and target.dtype.name == "int32":
+    if weight is None and isinstance(target, Tensor) and target.dtype.name in ("int64", "int32"):
         return softmax_cross_entropy(input, target, reduction, ignore_index, label_smoothing)
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)

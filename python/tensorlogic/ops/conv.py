@@ -13,7 +13,8 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..creation import arange, full
 from ..tensor import Tensor, _wrap
 from .elementwise import where
-from .linalg import triu
+from .linalg import matmul, triu
+from .random import rand
 from .rows import softmax
 from .shape import pad
 
@@ -221,11 +222,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     A float mask is added to the scores; a boolean mask (numpy or anything with a bool dtype) keeps the
     positions where it is True. is_causal masks keys after each query (top-left aligned)."""
-    if dropout_p:
-        raise ValueError("scaled_dot_product_attention: dropout_p > 0 is not supported")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
     if enable_gqa:
         raise ValueError("scaled_dot_product_attention: enable_gqa is not supported")
     mask = None
+    if isinstance(attn_mask, Tensor) and attn_mask.dtype.name == "bool":  # True keeps the position
+        attn_mask = where(attn_mask, 0.0, float("-inf"))
     if attn_mask is not None:
         if isinstance(attn_mask, Tensor):
             mask = attn_mask._a
@@ -235,7 +238,27 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 values = np.where(values, np.float16(0), np.float16(-np.inf))
             mask = numpy_to_array(values, None, query._a.device, False)
     mask = None if mask is None else (attn_mask if isinstance(attn_mask, Tensor) else _wrap(mask))
+    if dropout_p > 0:
+        return _attention_with_dropout(query, key, value, mask, float(dropout_p), bool(is_causal), scale)
     return _Attention.apply(query, key, value, mask, bool(is_causal), None if scale is None else float(scale))
+
+
+def _attention_with_dropout(q, k, v, mask, p, causal, scale):
+    """PyTorch's training path: dropout on the attention probabilities (kept with probability 1 - p from
+    the Philox stream, scaled by 1 / (1 - p)), composed from tensor ops so that autograd covers it."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    scores = matmul(q, k.transpose(-2, -1)) * scale
+    if causal:  # keys after the query (top-left aligned, as the fused kernel)
+        length, keys = scores.shape[-2], scores.shape[-1]
+        later = triu(full((length, keys), 1.0, device=q.device), 1) > 0
+        scores = where(later, float("-inf"), scores)
+    if mask is not None:
+        scores = scores + mask
+    probs = softmax(scores, -1)
+    if p >= 1.0:
+        return matmul(probs * 0.0, v)
+    keep = rand(*probs.shape, device=q.device) >= p
+    return matmul(probs * keep * (1.0 / (1.0 - p)), v)
 
 
 class _Attention(Function):

@@ -77,7 +77,7 @@ _UNARY_GRAD = {
     _U.gelu: lambda g, x, y, p0, p1: g * _GeluGrad.apply(x),
     _U.gelu_tanh: lambda g, x, y, p0, p1: g * _gelu_tanh_grad(x),
     _U.silu: lambda g, x, y, p0, p1: g * sigmoid(x) * (x * sigmoid(-x) + 1.0),
-    _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))(x * p0 > p1),
+    _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))((x * p0 > p1).float()),
     _U.reciprocal: lambda g, x, y, p0, p1: -g * y * y,
     _U.square: lambda g, x, y, p0, p1: g * x * 2.0,
     _U.clamp: lambda g, x, y, p0, p1: g * ((x >= p0) * (x <= p1)),
@@ -231,7 +231,7 @@ def round(input, decimals=0):
 
 @tensor_method()
 def trunc(input):
-    if input.dtype.name == "int32":
+    if input.dtype.name != "float16":
         return input
     return sign(input) * floor(abs(input))
 
@@ -286,14 +286,14 @@ maximum = _binary_function(_B.maximum, "maximum", "The elementwise maximum (NaN 
 minimum = _binary_function(_B.minimum, "minimum", "The elementwise minimum (NaN propagates).")
 floor_divide = _binary_function(_B.floor_divide, "floor_divide", "floor(input / other).")
 remainder = _binary_function(_B.remainder, "remainder", "Python's modulus: the result has the sign of other.")
-eq = _mask_function(_B.eq, "eq", "A float16 0/1 mask of input == other.")
-ne = _mask_function(_B.ne, "ne", "A float16 0/1 mask of input != other.")
-lt = _mask_function(_B.lt, "lt", "A float16 0/1 mask of input < other.")
-le = _mask_function(_B.le, "le", "A float16 0/1 mask of input <= other.")
-gt = _mask_function(_B.gt, "gt", "A float16 0/1 mask of input > other.")
-ge = _mask_function(_B.ge, "ge", "A float16 0/1 mask of input >= other.")
-logical_and = _mask_function(_B.logical_and, "logical_and", "A float16 0/1 mask: both non-zero.")
-logical_or = _mask_function(_B.logical_or, "logical_or", "A float16 0/1 mask: either non-zero.")
+eq = _mask_function(_B.eq, "eq", "A bool tensor: input == other.")
+ne = _mask_function(_B.ne, "ne", "A bool tensor: input != other.")
+lt = _mask_function(_B.lt, "lt", "A bool tensor: input < other.")
+le = _mask_function(_B.le, "le", "A bool tensor: input <= other.")
+gt = _mask_function(_B.gt, "gt", "A bool tensor: input > other.")
+ge = _mask_function(_B.ge, "ge", "A bool tensor: input >= other.")
+logical_and = _mask_function(_B.logical_and, "logical_and", "A bool tensor: both non-zero.")
+logical_or = _mask_function(_B.logical_or, "logical_or", "A bool tensor: either non-zero.")
 multiply = tensor_method("multiply")(mul)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 for _name, _fn in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):
@@ -340,7 +340,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode != "trunc":
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     quotient = _binary(_B.floor_divide, input, other)
-    if quotient.dtype.name == "int32":  # floor differs from trunc where the division is inexact with mixed signs
+    if quotient.dtype.name != "float16":  # floor differs from trunc where the division is inexact with mixed signs
         inexact = _binary(_B.ne, _binary(_B.remainder, input, other), 0)
         mixed = _binary(_B.ne, _negative(input), _negative(other))
         return quotient + (inexact * mixed).int()
@@ -364,7 +364,7 @@ def pow(input, exponent):
 
 
 def _operand(value, like):
-    """A tensor or scalar operand of where() as a Tensor on `like`'s device (ints as int32, floats as float16)."""
+    """A tensor or scalar operand of where() as a Tensor on `like`'s device (ints as int64, floats as float16)."""
     return _as_tensor_like(value, like)
 
 
@@ -473,6 +473,23 @@ def relu_(input):
     return _bumped(input)
 
 
+def _inplace_unary(op, fn, name):
+    def method(input):
+        if records(input):
+            return inplace(input, fn, name)
+        _core.unary_(op, input._a)
+        return _bumped(input)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In place: input = {fn.__name__}(input)."
+    return tensor_method(name)(method)
+
+
+for _op, _fn in ((_U.exp, exp), (_U.log, log), (_U.sqrt, sqrt), (_U.tanh, tanh), (_U.sigmoid, sigmoid), (_U.neg, neg),
+                 (_U.abs, abs), (_U.sin, sin), (_U.cos, cos), (_U.floor, floor), (_U.ceil, ceil), (_U.square, square)):
+    _inplace_unary(_op, _fn, _fn.__name__ + "_")
+
+
 @tensor_method()
 def clamp_(input, min=None, max=None):
     if min is None and max is None:
@@ -515,7 +532,7 @@ def fill_(input, value):
 
 @tensor_method()
 def copy_(input, src, non_blocking=False):
-    """Copies src into input (src broadcasts; float16 <-> int32 converts; devices may differ)."""
+    """Copies src into input (src broadcasts; dtypes convert; devices may differ)."""
     if not isinstance(src, Tensor):
         src = _as_tensor_like(src, input)
     if records(input, src) and input.dtype.name == "float16":  # where(1, src, before): src's values, its gradient

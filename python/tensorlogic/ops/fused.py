@@ -110,7 +110,7 @@ def attention(query, key, value, attn_mask=None, is_causal=False, scale=None):
 
 
 def softmax_cross_entropy(logits, target, reduction="mean", ignore_index=-100, label_smoothing=0.0):
-    """PyTorch's cross_entropy for int32 class-index targets: logits [N, C, d1, ...] or [C] (classes in
+    """PyTorch's cross_entropy for integer class-index targets: logits [N, C, d1, ...] or [C] (classes in
     dimension 1, or 0 unbatched), target [N, d1, ...] or 0-d. One row kernel computes each loss
     logsumexp(x) - (1 - s) x[t] - s / C * sum(x) in f32 and rounds once; targets equal to ignore_index
     count for nothing, and 'mean' averages over the counted targets (NaN when there are none)."""
@@ -157,7 +157,7 @@ class _SoftmaxCrossEntropy(Function):
         classes = x.shape[-1]
         s = ctx.smoothing
         t = target.unsqueeze(-1)
-        wanted = t == arange(classes, device=x.device)  # the one-hot target rows, f16 0/1
+        wanted = (t == arange(classes, device=x.device)).float()  # the one-hot target rows
         if s > 0:
             wanted = wanted * (1.0 - s) + s / classes
         keep = (t != ctx.ignore_index) * g.unsqueeze(-1)

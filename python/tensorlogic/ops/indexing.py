@@ -12,28 +12,30 @@ from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, inplace, records
 from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 
-__all__ = ["gather", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
+__all__ = ["gather", "scatter", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
 
 _BIG = 1 << 62  # an open slice end (the core clips it to the size)
 
 
 # ---- parsing keys -----------------------------------------------------------------------------------
 def _index_value(item, device):
-    """An advanced index item as ('index', int32 Array) or ('mask', numpy bool array)."""
+    """An advanced index item as ('index', int64/int32 Array) or ('mask', numpy bool array)."""
     if isinstance(item, Tensor):
-        if item._a.dtype == "int32":
+        if item._a.dtype in ("int64", "int32"):
             return "index", item._a
-        return "mask", item.numpy() != 0  # comparisons give float16 0/1 masks: they index like bool masks
+        if item._a.dtype == "bool":
+            return "mask", item.numpy()
+        raise IndexError(f"tensors used as indices must be long, int or bool tensors, got {item.dtype.name}")
     values = np.asarray(item)
     if values.dtype == np.bool_:
         return "mask", values
     if values.size == 0 and values.dtype.kind == "f":  # t[[]]: an empty integer index
-        values = values.astype(np.int32)
+        values = values.astype(np.int64)
     if values.dtype.kind not in "iu":
-        raise IndexError(f"tensors used as indices must be integers or 0/1 masks, got {values.dtype} data")
-    if values.size and (values.min() < -(1 << 31) or values.max() >= (1 << 31)):
-        raise IndexError("index value beyond the int32 range")
-    return "index", _index_array(values.astype(np.int32, copy=False), device)
+        raise IndexError(f"tensors used as indices must be integers or bool masks, got {values.dtype} data")
+    if values.dtype == np.uint64 and values.size and values.max() >= (1 << 63):
+        raise IndexError("index value beyond the int64 range")
+    return "index", _index_array(values.astype(np.int64, copy=False), device)
 
 
 def _index_array(values, device):
@@ -42,7 +44,7 @@ def _index_array(values, device):
 
 
 def _parse(t, key):
-    """Applies the basic part of `key` as views and returns (view, advanced): `advanced` has one int32
+    """Applies the basic part of `key` as views and returns (view, advanced): `advanced` has one integer
     array or None per leading dim of the view (empty when no advanced index is present)."""
     if not isinstance(key, tuple):
         key = (key,)
@@ -62,7 +64,7 @@ def _parse(t, key):
         elif isinstance(item, (numbers.Integral, np.integer)) and not isinstance(item, (bool, np.bool_)):
             items.append(("int", int(item)))
             consumed += 1
-        elif isinstance(item, Tensor) and item._a.ndim == 0 and item._a.dtype == "int32":
+        elif isinstance(item, Tensor) and item._a.ndim == 0 and item._a.dtype in ("int64", "int32"):
             items.append(("int", item.item()))
             consumed += 1
         elif isinstance(item, (Tensor, np.ndarray, list, tuple, bool, np.bool_)):
@@ -103,7 +105,7 @@ def _parse(t, key):
                 raise IndexError(f"the shape of the mask {list(value.shape)} at index {dim} does not match the "
                                  f"shape of the indexed tensor {list(expected)}")
             for coords in np.nonzero(value):
-                advanced.append(_index_array(coords.astype(np.int32), device))
+                advanced.append(_index_array(coords.astype(np.int64), device))
                 dim += 1
     if all(i is None for i in advanced):
         advanced = []
@@ -111,12 +113,17 @@ def _parse(t, key):
 
 
 def _slice_args(s):
+    """start, stop, step of a slice for the core; bounds beyond any size are clipped, as Python does."""
     step = 1 if s.step is None else operator.index(s.step)
     if step <= 0:
         raise ValueError(f"slice step must be positive, got {step}")
-    start = 0 if s.start is None else operator.index(s.start)
-    stop = _BIG if s.stop is None else operator.index(s.stop)
-    return start, stop, step
+    start = 0 if s.start is None else _clip(operator.index(s.start))
+    stop = _BIG if s.stop is None else _clip(operator.index(s.stop))
+    return start, stop, min(step, _BIG)
+
+
+def _clip(i):
+    return max(-_BIG, min(i, _BIG))
 
 
 def _getitem(self, key):
@@ -241,9 +248,28 @@ class _ScatterAdd(Function):
         return g, None, None, gsrc
 
 
+class _Scatter(Function):
+    """out = x with src written at index along dim: x's gradient is g with those positions zeroed (a
+    scatter of zeros), src's is g gathered at index."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim, ctx.index = dim, index
+        return _wrap(_core.scatter(x._a, dim, index, src._a))
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = None
+        if ctx.needs_input_grad[0]:
+            zeros = _wrap(_core.full(list(ctx.index.shape), 0.0, "float16", g._a.device))
+            gx = _Scatter.apply(g, ctx.dim, ctx.index, zeros)
+        gsrc = _Gather.apply(g, ctx.dim, ctx.index) if ctx.needs_input_grad[3] else None
+        return gx, None, None, gsrc
+
+
 # ---- index functions ----------------------------------------------------------------------------------
 def _index_tensor(index, like):
-    """int32 indices given as a Tensor, numpy array or list."""
+    """Integer indices given as a Tensor, numpy array or list."""
     if isinstance(index, Tensor):
         return index._a
     kind, value = _index_value(index, like._a.device)
@@ -275,18 +301,55 @@ def scatter_add_(input, dim, index, src):
     return input
 
 
+def _scatter_src(input, index, src, value, name):
+    if (src is None) == (value is None):
+        raise TypeError(f"{name}: give exactly one of src and value")
+    if src is None:
+        src = value
+    if isinstance(src, Tensor):
+        return src
+    shape = index.shape if isinstance(index, Tensor) else np.shape(index)
+    return _wrap(_core.full(list(shape), float(src), input._a.dtype, input._a.device))
+
+
+@tensor_method()
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of input with src (a tensor, or a number) written where index names along dim; where index
+    repeats a position, the last write wins. reduce= is not supported (use scatter_add)."""
+    if reduce is not None:
+        raise ValueError("scatter: reduce= is not supported; use scatter_add (reduce='add')")
+    if isinstance(src, numbers.Number):
+        src, value = None, src
+    return _Scatter.apply(input, dim, _index_tensor(index, input), _scatter_src(input, index, src, value, "scatter"))
+
+
+@tensor_method()
+def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
+    if isinstance(src, numbers.Number):
+        src, value = None, src
+    src = _scatter_src(input, index, src, value, "scatter_")
+    if records(input, src):
+        return inplace(input, lambda before: scatter(before, dim, index, src, reduce=reduce), "scatter_")
+    out = scatter(input, dim, index, src, reduce=reduce)
+    _core.copy_(input._a, out._a)
+    input._version += 1
+    return input
+
+
 @tensor_method()
 def index_select(input, dim, index):
     if input.requires_grad:  # recorded as input[:, ..., index] (the same values), whose adjoint accumulates
         index = index if isinstance(index, Tensor) else _wrap(_index_tensor(index, input))
         if index.ndim != 1:
             raise IndexError(f"index_select: index must be 1-d, got shape {list(index.shape)}")
+        if input.ndim == 0:  # a 0-d input is indexed as one element, as the native path does
+            input = input.reshape(1)
         return _Index.apply(input, (slice(None),) * (dim % input.ndim) + (index,))
     return _wrap(_core.index_select(input._a, dim, _index_tensor(index, input)))
 
 
 def embedding(weight, input):
-    """Rows of weight [num_embeddings, dim] picked by the int32 indices in input (torch.embedding's order;
+    """Rows of weight [num_embeddings, dim] picked by the integer indices in input (torch.embedding's order;
     tl.nn.functional.embedding takes (input, weight))."""
     if weight.requires_grad:
         return _Embedding.apply(weight, _index_tensor(input, weight))
@@ -306,12 +369,12 @@ class _Embedding(Function):
 
 @tensor_method()
 def nonzero(input, *, as_tuple=False):
-    """Indices of the non-zero elements: an int32 [n, ndim] tensor, or one 1-d tensor per dimension."""
+    """Indices of the non-zero elements: an int64 [n, ndim] tensor, or one 1-d tensor per dimension."""
     coords = np.nonzero(input.numpy().reshape(input.shape) if input.ndim else input.numpy().reshape(1))
     device = input._a.device
     if as_tuple:
-        return tuple(_wrap(_index_array(c.astype(np.int32), device)) for c in coords)
-    stacked = np.stack(coords, axis=1).astype(np.int32) if coords else np.zeros((0, 0), np.int32)
+        return tuple(_wrap(_index_array(c.astype(np.int64), device)) for c in coords)
+    stacked = np.stack(coords, axis=1).astype(np.int64) if coords else np.zeros((0, 0), np.int64)
     return _wrap(_index_array(stacked if input.ndim else stacked[:, :0], device))
 
 
@@ -325,7 +388,7 @@ def _advanced(input, indices):
         if kind == "mask":
             if value.ndim != 1 and i != len(indices) - 1:
                 raise IndexError("index_put_: a multi-dimensional mask must be the last index")
-            advanced.extend(_index_array(c.astype(np.int32), input._a.device) for c in np.nonzero(value))
+            advanced.extend(_index_array(c.astype(np.int64), input._a.device) for c in np.nonzero(value))
         else:
             advanced.append(value)
     return advanced

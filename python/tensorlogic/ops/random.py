@@ -1,10 +1,11 @@
-"""The random generator (one Philox stream, identical on every device): manual_seed, rand, randn, randint."""
+"""The random generator (one Philox stream, identical on every device): manual_seed, rand, randn, randint,
+randperm, multinomial."""
 import numbers
 
 from .. import _core
 from ..device import device_name
-from ..dtypes import as_dtype, float16, int32
-from ..tensor import _wrap
+from ..dtypes import _BY_NAME, as_dtype, float16, int64
+from ..tensor import _wrap, tensor_method
 
 _U64 = (1 << 64) - 1
 
@@ -38,7 +39,7 @@ def _finish(array, dtype, requires_grad, name, default):
 
 
 def array_dtype(array):
-    return float16 if array.dtype == "float16" else int32
+    return _BY_NAME[array.dtype]
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
@@ -67,7 +68,7 @@ def _size_arg(size, kwargs, name):
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
-    """randint(high, size) or randint(low, high, size): int32 uniform on [low, high)."""
+    """randint(high, size) or randint(low, high, size): int64 uniform on [low, high)."""
     _no_generator(generator, "randint")
     if size is not None:
         args = args + (size,)
@@ -78,7 +79,67 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     else:
         raise TypeError("randint(low=0, high, size): expected high and size")
     array = _core.randint(int(low), int(high), _size((size,), "randint"), device_name(device))
-    return _finish(array, dtype, requires_grad, "randint", int32)
+    return _finish(array, dtype, requires_grad, "randint", int64)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0 .. n-1 (int64), drawn on the host from the Philox stream: the same
+    permutation on every device for the same seed."""
+    _no_generator(generator, "randperm")
+    return _finish(_core.randperm(int(n), device_name(device)), dtype, requires_grad, "randperm", int64)
+
+
+@tensor_method()
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Category indices drawn from each row of the non-negative weights `input` ([n] or [rows, n]; rows
+    need not sum to 1), with or without replacement (int64). Sampling runs on the host from the Philox
+    stream (the weights are read back), so every device draws the same indices for the same seed."""
+    _no_generator(generator, "multinomial")
+    return _wrap(_core.multinomial(input._a, int(num_samples), bool(replacement)))
+
+
+def _fill_random(t, values):
+    """Writes values into t in place (an initialiser: no autograd history, as under PyTorch's no_grad)."""
+    if not t.is_floating_point():
+        raise TypeError(f"in-place random fills need a float16 tensor, got {t.dtype.name}")
+    _core.copy_(t._a, values._a)
+    t._version += 1
+    return t
+
+
+@tensor_method()
+def uniform_(input, a=0.0, b=1.0, *, generator=None):
+    """Fills input with uniform values on [a, b) from the Philox stream."""
+    _no_generator(generator, "uniform_")
+    u = rand(input.shape, device=input.device)
+    return _fill_random(input, u * (float(b) - float(a)) + float(a))
+
+
+@tensor_method()
+def normal_(input, mean=0.0, std=1.0, *, generator=None):
+    _no_generator(generator, "normal_")
+    return _fill_random(input, randn(input.shape, device=input.device) * float(std) + float(mean))
+
+
+@tensor_method()
+def bernoulli_(input, p=0.5, *, generator=None):
+    """Fills input with 1 where a uniform draw falls below p (a number or a tensor of probabilities), else 0."""
+    _no_generator(generator, "bernoulli_")
+    return _fill_random(input, (rand(input.shape, device=input.device) < p).float())
+
+
+@tensor_method()
+def bernoulli(input, p=None, *, generator=None):
+    """1 with probability input (or p), else 0, as float16."""
+    _no_generator(generator, "bernoulli")
+    return (rand(input.shape, device=input.device) < (input if p is None else p)).float()
+
+
+@tensor_method()
+def exponential_(input, lambd=1.0, *, generator=None):
+    _no_generator(generator, "exponential_")
+    u = rand(input.shape, device=input.device)  # in [0, 1): 1 - u is in (0, 1]
+    return _fill_random(input, (1.0 - u).log() * (-1.0 / float(lambd)))
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -94,4 +155,4 @@ def _no_generator(generator, name):
         raise ValueError(f"{name}: separate generators are not supported; use tl.manual_seed")
 
 
-__all__ = ["manual_seed", "rand", "randn", "randint", "rand_like", "randn_like"]
+__all__ = ["manual_seed", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "rand_like", "randn_like"]

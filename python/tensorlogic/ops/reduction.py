@@ -1,4 +1,5 @@
-"""Reductions with PyTorch's signatures: sum mean prod max min amax amin argmax argmin var std logsumexp norm."""
+"""Reductions with PyTorch's signatures: sum mean prod max min amax amin argmax argmin var std logsumexp norm
+all any."""
 import builtins
 import collections
 import math
@@ -99,27 +100,25 @@ class _Reduce(Function):
         return None, _REDUCE_GRAD[ctx.op](g, x, y, dims, ctx)
 
 
-def _check_float_dtype(dtype, name):
-    if dtype is not None and getattr(dtype, "name", str(dtype)).replace("torch.", "") not in ("float16", "half"):
-        raise TypeError(f"{name}: TensorLogic reduces floats in float16 (got dtype={dtype!r})")
+def _as(input, dtype):
+    """input converted to `dtype` first, as PyTorch's dtype= argument does (float names mean float16)."""
+    return input if dtype is None else input.to(dtype=dtype)
 
 
 @tensor_method()
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    _check_float_dtype(dtype, "sum")
-    return _reduce(_R.sum, input, dim, keepdim)
+    """The sum; of bool or integer data an exact int64 (PyTorch's rule)."""
+    return _reduce(_R.sum, _as(input, dtype), dim, keepdim)
 
 
 @tensor_method()
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    _check_float_dtype(dtype, "mean")
-    return _reduce(_R.mean, input, dim, keepdim)
+    return _reduce(_R.mean, _as(input, dtype), dim, keepdim)
 
 
 @tensor_method()
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    _check_float_dtype(dtype, "prod")
-    return _reduce(_R.prod, input, dim, keepdim)
+    return _reduce(_R.prod, _as(input, dtype), dim, keepdim)
 
 
 def _extreme(value_op, index_op, elementwise_op, input, dim, keepdim):
@@ -156,9 +155,29 @@ def amin(input, dim=(), keepdim=False):
     return _reduce(_R.min, input, dim, keepdim)
 
 
+def _logical_reduce(input, dim, keepdim, want_all):
+    # Counts in exact int64 (the zeros for all, the non-zeros for any), so empty extents give PyTorch's
+    # identities: all() of nothing is True, any() of nothing is False.
+    marks = (input == 0) if want_all else (input != 0)
+    count = _reduce(_R.sum, marks, dim, keepdim)
+    return count == 0 if want_all else count > 0
+
+
+@tensor_method("all")
+def all(input, dim=None, keepdim=False):
+    """True where every element (over dim, or all of them) is non-zero; a bool tensor."""
+    return _logical_reduce(input, dim, keepdim, True)
+
+
+@tensor_method("any")
+def any(input, dim=None, keepdim=False):
+    """True where some element (over dim, or all of them) is non-zero; a bool tensor."""
+    return _logical_reduce(input, dim, keepdim, False)
+
+
 @tensor_method()
 def argmax(input, dim=None, keepdim=False):
-    """int32 index of the first maximum; over all dims (dim=None) it is a flat index."""
+    """int64 index of the first maximum; over all dims (dim=None) it is a flat index."""
     return _reduce(_R.argmax, input, dim, keepdim)
 
 
@@ -198,7 +217,7 @@ def logsumexp(input, dim, keepdim=False):
 @tensor_method()
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector norm over dim (all elements by default): p = 'fro' (2), any real, inf or -inf."""
-    _check_float_dtype(dtype, "norm")
+    input = _as(input, dtype)
     if isinstance(p, str):
         if p != "fro":
             raise ValueError(f"norm: p={p!r} is not supported (use 'fro' or a number)")
@@ -208,4 +227,5 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return _reduce(_R.norm, input, dim, keepdim, p=p)
 
 
-__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "logsumexp", "norm"]
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "logsumexp", "norm",
+           "all", "any"]

@@ -14,6 +14,7 @@ from ..syntax.parser import parse
 from .domains import Domain, DomainInference, UnionFind
 from ..datafiles import DataFileError, data_path, peek
 from .indices import StaticShapes
+from ..logic.rules import check_rules
 from .lower import lower
 from .resolve import Resolver, target_name
 from .strata import Graph, Stratifier
@@ -139,6 +140,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.check_stray_facts(items)
         self.infer_domains(items)
         graph, order = self.stratify()
+        check_rules(self, graph, order)
         StaticShapes(self, order).check_all()
         for learn in self.learns:
             self.check_learn(learn)

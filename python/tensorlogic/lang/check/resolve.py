@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 
 from . import catalog
+from ..logic.rules import AGGREGATES
 from ..syntax import nodes as N
 from .contraction import conjunction, plan, var_names
 
@@ -404,11 +405,16 @@ class Resolver:
                 a.role = "var"
         elif isinstance(a, N.Str) or (isinstance(a, N.Num) and a.is_int):
             return
-        elif isinstance(a, N.Prefix) and a.ops == ["-"] and isinstance(a.operand, N.Num) \
-                and a.operand.is_int:
-            return
+        elif isinstance(a, N.Prefix) and all(op in "+-" for op in a.ops):
+            self.r_atom_arg(a.operand, scope)
+        elif isinstance(a, N.BinChain) and all(op in "+-*/%" for op in a.ops):
+            for o in a.operands:
+                self.r_atom_arg(o, scope)
+        elif head and isinstance(a, N.Call) and a.name in AGGREGATES and len(a.args) == 1:
+            self.r_atom_arg(a.args[0], scope)
         else:
-            raise self.error("an atom's arguments must be variables or constants", a.span)
+            raise self.error("an atom's arguments are variables, constants and integer arithmetic "
+                             "(an aggregate like count(y) in a rule's head)", a.span)
 
     def r_literal(self, lit: N.Literal, scope, where):
         e = lit.expr
@@ -422,7 +428,7 @@ class Resolver:
             if e.name not in self.relations:
                 raise self.unknown(e.name, e.name_span, set(self.relations), "relation")
             self.r_call(e, scope)
-        elif isinstance(e, N.Compare) and e.op in ("==", "!="):
+        elif isinstance(e, N.Compare):
             self.r_atom_arg(e.left, scope)
             self.r_atom_arg(e.right, scope)
         elif isinstance(e, N.Index) and isinstance(e.base, N.Name) and \

@@ -21,7 +21,7 @@ LNORM_EPS = 1e-5
 
 
 def step(t):
-    return tl.gt(t, tl.zeros((), dtype=t.dtype)) if is_tensor(t) else float(t > 0)
+    return tl.gt(t, tl.zeros((), dtype=t.dtype)).float() if is_tensor(t) else float(t > 0)
 
 
 def sig(t, temperature=None):

@@ -177,6 +177,9 @@ def _with_missing(r, axes, sizes):
 def query_rows(rt, query, locals=None, local_names=None):
     """Bindings of the variables of a conjunctive query (checked: it carries its product), as a
     list of dicts (variables in order of appearance), or a bool for a query without variables."""
+    rows = rt.logic.query(query.literals)
+    if rows is not None:
+        return rows
     ev = rt.evaluator
     body = query.product
     names = var_names(body)

@@ -529,7 +529,7 @@ def _apply(op, a, b):
     if is_tensor(a) or is_tensor(b):
         if not is_tensor(a):
             a = tl.full((), a, dtype=b.dtype) if isinstance(a, (int, float)) else a
-        return getattr(tl, cmp)(a, b)
+        return getattr(tl, cmp)(a, b).float()  # the language's truth values are numbers (1 and 0)
     return {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[cmp]
 
 

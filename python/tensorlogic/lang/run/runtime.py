@@ -14,6 +14,7 @@ from ..syntax import nodes as N
 from .datalog import Datalog, FixpointLimitWarning, _with_missing, facts_tensor, query_rows
 from .evaluate import Evaluator, Frame
 from .labelled import Labelled, is_tensor, project
+from ..logic.engine import Logic
 from .learn import run_learn
 from .limits import DEFAULT_MAX_STEPS, Budget
 from .loading import load_into
@@ -51,6 +52,7 @@ class Runtime:
         self.evaluator = Evaluator(self)
         self.datalog = Datalog(self)
         self.products = Products(self)
+        self.logic = Logic(self)
         self.globals, self.leaves, self.versions = {}, {}, {}
         self.cache, self._facts = {}, {}
         self._scc, self._initialising = [], set()
@@ -209,6 +211,7 @@ class Runtime:
         self._facts.clear()
         self.cache.clear()
         self.products.sparse.clear()
+        self.logic.data_changed()
 
     # ---- definitions ----------------------------------------------------------------------------
     def facts(self, rel):
@@ -278,6 +281,8 @@ class Runtime:
 
     def derived(self, name):
         comp = self.component[name]
+        if name in self.model.relations and self.logic.storage(comp)[0] == "sparse":
+            return self.logic.dense(name)
         snap = self.snapshot(comp)
         hit = self.cache.get(name)
         if hit is not None and hit[1] == snap:

@@ -1,0 +1,142 @@
+"""Rules in the language beside clingo (a mature grounder/solver), on the CPU, answers compared:
+triangles of random graphs, reachability on chains, the `hmmer` program of datalog-conformance
+(tens of thousands of constants) and the transitive closure of a random graph (the dense path).
+
+Each run is a fresh process (its peak memory is its own): the language compiles the rules, takes the
+facts as arrays (`add_facts`) and runs; clingo is given the same program as text, grounds and
+solves.  Bars (issue 17): sparse workloads within 2x clingo's time and memory, dense closure >= 5x
+faster.
+
+Run: python benchmarks/datalog_vs_clingo.py [--only NAME ...]  -> benchmarks/results/datalog_vs_clingo.json
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import clingo
+import datalog_conformance
+import numpy as np
+import yaml
+
+from harness import write_results
+from tensorlogic.lang import compile
+from tensorlogic.lang.logic import datalog_text
+
+RULES = {
+    "triangles": ["tri(X, Y, Z) :- e(X, Y), e(Y, Z), e(Z, X)."],
+    "chain": ["reach(Y) :- reach(X), e(X, Y)."],
+    "closure": ["path(X, Y) :- e(X, Y).", "path(X, Z) :- path(X, Y), e(Y, Z)."],
+}
+WORKLOADS = {
+    "triangles_1000": ("triangles", 1000, 4000, "tri"),
+    "triangles_10000": ("triangles", 10000, 40000, "tri"),
+    "chain_20000": ("chain", 20000, None, "reach"),
+    "chain_1000000": ("chain", 1000000, None, "reach"),
+    "hmmer": ("hmmer", None, None, "IsPtr"),
+    "closure_2000": ("closure", 2000, 8000, "path"),
+}
+
+
+def random_edges(n, m, seed=0):
+    rng = np.random.default_rng(seed)
+    edges = np.unique(rng.integers(0, n, size=(int(m * 1.1) + 16, 2)), axis=0)
+    return edges[rng.permutation(len(edges))[:m]]
+
+
+def workload(name):
+    """(rules, {relation: rows}, relation counted, nodes or None)."""
+    kind, n, m, out = WORKLOADS[name]
+    if kind == "hmmer":
+        path = datalog_conformance.get_tests_dir() / "recursion" / "souffle_example_hmmer.yaml"
+        raw = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
+        case = raw["tests"][0] if "tests" in raw else raw
+        return case["program"]["rules"], case["program"]["facts"], out, None
+    if kind == "chain":
+        edges = np.stack([np.arange(n - 1), np.arange(1, n)], axis=1)
+        return RULES["chain"], {"e": edges, "reach": np.zeros((1, 1), dtype=np.int64)}, out, n
+    return RULES[kind], {"e": random_edges(n, m)}, out, n
+
+
+def run_ours(name):
+    rules, facts, out, n = workload(name)
+    t0 = time.perf_counter()
+    arities = {k: np.asarray(v).shape[1] if n else len(v[0]) for k, v in facts.items()}
+    head = f"domain Node = 0..{n}\n" if n else ""
+    prog = compile(head + datalog_text.program(rules, None, arities, domain="Node" if n else None))
+    prog.max_iterations = 10 ** 7
+    for k, rows in facts.items():
+        prog.add_facts(f"r_{k}", np.asarray(rows) if n else rows)
+    prog.run()
+    logic = prog.runtime.logic
+    rel = f"r_{out}"
+    storage = logic.storage(prog.runtime.component[rel])[0]
+    count = len(logic.table(rel)) if storage == "sparse" else int(np.count_nonzero(prog[rel].numpy()))
+    return time.perf_counter() - t0, count, storage
+
+
+def run_clingo(name):
+    rules, facts, out, n = workload(name)
+    t0 = time.perf_counter()
+    text = datalog_text.program(rules, {k: np.asarray(v).tolist() if n else v
+                                        for k, v in facts.items()}, style="clingo")
+    ctl = clingo.Control(["--warn=none"])
+    ctl.add("base", [], text)
+    ctl.ground([("base", [])])
+    count = []
+    ctl.solve(on_model=lambda m: count.append(sum(1 for s in m.symbols(atoms=True)
+                                                  if s.name == f"r_{out}")))
+    return time.perf_counter() - t0, count[0], "clingo"
+
+
+def child(system, name):
+    seconds, count, how = (run_ours if system == "ours" else run_clingo)(name)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "answers": count, "peak_mb": peak, "how": how}))
+
+
+def measure(system, name, timeout):
+    try:
+        done = subprocess.run([sys.executable, __file__, "--child", system, name],
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"over {timeout} s"}
+    if done.returncode:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", default=list(WORKLOADS))
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--child", nargs=2, metavar=("SYSTEM", "WORKLOAD"))
+    args = ap.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return
+    # A run of some workloads (--only) updates their rows of the last results.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "datalog_vs_clingo.json")
+    results = {}
+    if set(args.only) != set(WORKLOADS) and os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)["results"]
+    for name in args.only:
+        ours, peer = measure("ours", name, args.timeout), measure("clingo", name, args.timeout)
+        row = {"ours": ours, "clingo": peer}
+        if "error" not in ours and "error" not in peer:
+            row["same_answers"] = ours["answers"] == peer["answers"]
+            row["time_ratio"] = ours["seconds"] / peer["seconds"]
+            row["memory_ratio"] = ours["peak_mb"] / peer["peak_mb"]
+        results[name] = row
+        print(name, json.dumps(row), flush=True)
+    write_results("datalog_vs_clingo", results,
+                  {"load_average_after": os.getloadavg(),
+                   "note": "the language takes facts as arrays; clingo parses them as text"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+// Products of a few rows with f16 weights (a language model decoding: x [m <= 8, k] @ W^T, W [n, k] f16
+// row-major): each weight row is read once and widened in registers against every row of x, instead of
+// being widened into an f32 copy first, which moves several times the bytes of the product itself.
+// AVX-512 or AVX2+F16C+FMA chosen once at run time (TL_CPU_SIMD caps it, as for the elementwise kernels).
+#pragma GCC diagnostic ignored "-Wpsabi"
+#include "gemv.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "f16_convert.h"
+#include "parallel.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TL_GEMV_X86 1
+#endif
+
+namespace tensorlogic::cpu {
+namespace {
+
+using Kernel = void (*)(const float* x, int64_t k, const half* w, int64_t ld, int64_t j0, int64_t j1, float* c,
+                        int64_t n);
+
+// c[r * n + j] for r < M, j in [j0, j1): the dot products of x's rows with weight rows j.
+template <int M>
+void rows_portable(const float* x, int64_t k, const half* w, int64_t ld, int64_t j0, int64_t j1, float* c, int64_t n) {
+  float line[256];
+  for (int64_t j = j0; j < j1; ++j) {
+    float acc[M] = {};
+    for (int64_t k0 = 0; k0 < k; k0 += 256) {
+      const int64_t len = k - k0 < 256 ? k - k0 : 256;
+      f16_to_f32(w + j * ld + k0, line, len);
+      for (int r = 0; r < M; ++r) {
+        float s = 0.0f;
+        for (int64_t i = 0; i < len; ++i) s += x[r * k + k0 + i] * line[i];
+        acc[r] += s;
+      }
+    }
+    for (int r = 0; r < M; ++r) c[r * n + j] = acc[r];
+  }
+}
+
+#if TL_GEMV_X86
+template <int M>
+__attribute__((target("avx512f,avx2,fma,f16c"))) void rows_avx512(const float* x, int64_t k, const half* w, int64_t ld,
+                                                                   int64_t j0, int64_t j1, float* c, int64_t n) {
+  for (int64_t j = j0; j < j1; ++j) {
+    const half* row = w + j * ld;
+    __m512 acc[M];
+    for (int r = 0; r < M; ++r) acc[r] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+      const __m512 wv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + i)));
+      for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + r * k + i), wv, acc[r]);
+    }
+    for (int r = 0; r < M; ++r) {
+      float s = _mm512_reduce_add_ps(acc[r]);
+      for (int64_t t = i; t < k; ++t) s += x[r * k + t] * to_float(row[t]);
+      c[r * n + j] = s;
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+}
+
+template <int M>
+__attribute__((target("avx2,fma,f16c"))) void rows_avx2(const float* x, int64_t k, const half* w, int64_t ld, int64_t j0,
+                                                         int64_t j1, float* c, int64_t n) {
+  for (int64_t j = j0; j < j1; ++j) {
+    const half* row = w + j * ld;
+    __m256 acc[M];
+    for (int r = 0; r < M; ++r) acc[r] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= k; i += 8) {
+      const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i)));
+      for (int r = 0; r < M; ++r) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x + r * k + i), wv, acc[r]);
+    }
+    for (int r = 0; r < M; ++r) {
+      float s = sum8(acc[r]);
+      for (int64_t t = i; t < k; ++t) s += x[r * k + t] * to_float(row[t]);
+      c[r * n + j] = s;
+    }
+  }
+}
+#endif
+
+enum class Isa { portable, avx2, avx512 };
+
+Isa choose() {
+  const char* cap = std::getenv("TL_CPU_SIMD");
+  const std::string limit = cap ? cap : "";
+  if (limit == "none") return Isa::portable;
+#if TL_GEMV_X86
+  if (limit != "avx2" && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c")) {
+    return Isa::avx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    return Isa::avx2;
+  }
+#endif
+  return Isa::portable;
+}
+
+template <int M>
+Kernel kernel_for(Isa isa) {
+#if TL_GEMV_X86
+  if (isa == Isa::avx512) return &rows_avx512<M>;
+  if (isa == Isa::avx2) return &rows_avx2<M>;
+#endif
+  return &rows_portable<M>;
+}
+
+Kernel kernel(int64_t m) {
+  static const Isa isa = choose();
+  static const Kernel kernels[kGemvMaxRows] = {kernel_for<1>(isa), kernel_for<2>(isa), kernel_for<3>(isa),
+                                               kernel_for<4>(isa), kernel_for<5>(isa), kernel_for<6>(isa),
+                                               kernel_for<7>(isa), kernel_for<8>(isa)};
+  return kernels[m - 1];
+}
+
+}  // namespace
+
+void gemv_f16(const float* x, int64_t m, int64_t k, const half* w, int64_t ld, int64_t n, float* c) {
+  const Kernel fn = kernel(m);
+  // About 64K weights per chunk: enough work to pay for a pool hand-off.
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(k, 1));
+  parallel_for(n, grain, [&](int64_t j0, int64_t j1) { fn(x, k, w, ld, j0, j1, c, n); });
+}
+
+}  // namespace tensorlogic::cpu

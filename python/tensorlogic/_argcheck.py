@@ -1,0 +1,307 @@
+"""Argument checking for every public op, in one place (SPEC §6).
+
+`guard_namespace` wraps the public functions of a module and the methods of Tensor. A call that succeeds
+pays one Python frame and a type test of its integer arguments; when an op raises an error that would show
+our internals rather than the user's mistake, its arguments are checked against the kind
+each parameter has in PyTorch (read from the parameter's name and default, PyTorch's names being
+consistent across ops), and a bad one gets PyTorch's TypeError/ValueError/OverflowError naming the op and
+the argument (IndexError for a dim out of range). An internal error that no bad argument explains (an AttributeError on `_a`, a pybind11
+cast message, "truth value ... ambiguous") never reaches the user as such: it becomes a TypeError naming
+the op and the kinds of arguments it got."""
+import functools
+import inspect
+import numbers
+import operator
+import sys
+
+import numpy as np
+
+from .dtypes import as_dtype
+from .errors import TensorLogicError
+from .tensor import Tensor
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+# Parameter kinds by PyTorch's parameter names; a name missing here takes the kind of its default.
+_TENSOR = {"input", "tensor", "weight", "target", "mat2", "index", "src", "mask", "query", "key", "logits", "residual",
+           "norm_weight", "norm_bias", "values", "grad", "attn_mask"}
+_TENSOR_OR_NUMBER = {"other", "exponent", "condition", "min", "max", "scale", "shift", "fill_value"}
+_INT = {"diagonal", "chunks", "groups", "decimals", "ignore_index", "n", "m",
+        "steps", "length", "padding_idx", "seed"}
+_DIM = {"dim", "dim0", "dim1", "start_dim", "end_dim"}  # one dimension of the input
+_DIMS = {"dims", "source", "destination"}  # an int or a sequence of ints (None where the default is None)
+# Ops whose `dim` may also be a sequence of dimensions.
+_DIM_SEQUENCE_OPS = {"sum", "mean", "amax", "amin", "std", "var", "norm", "logsumexp", "squeeze", "flip", "count_nonzero",
+                     "roll", "nansum", "nanmean", "aminmax", "prod", "argmax", "argmin"}
+_BOOL = {"keepdim", "accumulate", "as_tuple", "ceil_mode", "count_include_pad", "is_causal", "enable_gqa",
+         "return_indices", "requires_grad", "sparse", "sparse_grad", "scale_grad_by_freq", "non_blocking", "copy"}
+_NUMBER = {"alpha", "beta", "threshold", "eps", "label_smoothing", "dropout_p", "norm_type", "max_norm", "start",
+           "end", "step", "value"}
+_SHAPE = {"shape", "sizes", "normalized_shape", "kernel_size", "output_size", "pad", "split_size_or_sections"}
+_TENSORS = {"tensors", "indices"}
+# Names whose kinds vary too much to check (p: a number or "fro"; stride/padding: int, tuple or str).
+_UNCHECKED = {"p", "stride", "padding", "dilation", "data", "obj", "path", "map_location", "hook"}
+_ALLOC_SIZE = {"size"}  # sizes of a new tensor: beyond int64 is a request beyond memory
+_STR = {"equation", "reduction", "mode", "approximate", "activation", "rounding_mode"}
+# Where a name means something else in one op (the tensor `value` of attention, `start` of narrow).
+_OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention", "value"): "tensor",
+              ("narrow", "start"): "int", ("pad", "value"): "number", ("where", "input"): "tensor_or_number",
+              **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")},
+              ("max", "dim"): "any", ("min", "dim"): "any"}  # max(input, other) is the elementwise maximum
+_KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER, "tensor_or_number"), (_INT, "int"),
+                  (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
+                  (_ALLOC_SIZE, "size"), (_STR, "str"))
+# Ops that run user code (hooks) or have errors of their own: not wrapped.
+_NOT_GUARDED = {"backward", "register_hook", "save", "load"}
+
+
+def _kind(op, param):
+    name, default = param.name, param.default
+    kind = _OVERRIDES.get((op, name))
+    if name in _UNCHECKED or name == "self" or kind == "any":
+        return None
+    if kind is None and name == "dim":
+        kind = "dims" if op in _DIM_SEQUENCE_OPS else "dim"
+    if kind is None:
+        kind = next((k for names, k in _KINDS_BY_NAME if name in names), None)
+    if kind is None:
+        if name == "dtype":
+            kind = "dtype"
+        elif isinstance(default, bool):
+            kind = "bool"
+        elif isinstance(default, int):
+            kind = "int"
+        elif isinstance(default, float):
+            kind = "number"
+        elif isinstance(default, str):
+            kind = "str"
+        else:
+            return None
+    if param.kind is param.VAR_POSITIONAL:
+        return {"shape": "varshape", "size": "varshape", "dims": "varshape", "tensors": "vartensors"}.get(kind)
+    return kind, default is None
+
+
+def _type_name(value):
+    return type(value).__name__
+
+
+def _as_int(value):
+    """The int that `value` stands for (Python and numpy ints, 0-d int32 tensors), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Tensor):
+        return int(value.item()) if value.ndim == 0 and value.dtype.name in ("int32", "int64") else None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def _int_problem(op, where, value, size=False):
+    number = _as_int(value)
+    if number is None:
+        return TypeError(f"{op}(): {where} must be int, not {_type_name(value)}")
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        if size and number > 0:
+            return MemoryError(f"{op}(): {where} {number} asks for more memory than can be addressed")
+        return OverflowError(f"{op}(): {where} {number} does not fit in a 64-bit integer")
+    return None
+
+
+def _ints_problem(op, where, values, size=False):
+    if isinstance(values, (str, bytes, Tensor)) or not hasattr(values, "__iter__"):
+        return TypeError(f"{op}(): {where} must be tuple of ints, not {_type_name(values)}")
+    for i, value in enumerate(values):
+        problem = _int_problem(op, f"{where} (element {i})", value, size)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _dim_problem(op, where, value, ndim):
+    problem = _int_problem(op, where, value)
+    if problem is None and ndim is not None:
+        low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+        if not low - 1 <= _as_int(value) <= high + 1:  # one beyond either end is unsqueeze's range
+            return IndexError(f"{op}(): Dimension out of range (expected to be in range of [{low}, {high}], "
+                              f"but got {_as_int(value)})")
+    return problem
+
+
+def _problem(op, where, kind, value, ndim=None):
+    """The error `value` deserves as an argument of this kind, or None when it is fine (`ndim`: the input's)."""
+    if kind == "dim":
+        return _dim_problem(op, where, value, ndim)
+    if kind == "tensor":
+        return None if isinstance(value, Tensor) else TypeError(f"{op}(): {where} must be Tensor, not {_type_name(value)}")
+    if kind == "tensors":
+        if isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                if not isinstance(item, Tensor) and not (item is None and where.startswith("argument 'indices'")):
+                    return TypeError(f"{op}(): expected Tensor as element {i} in {where}, but got {_type_name(item)}")
+            return None
+        return TypeError(f"{op}(): {where} must be tuple of Tensors, not {_type_name(value)}")
+    if kind == "tensor_or_number":
+        if isinstance(value, (Tensor, np.ndarray)) or (isinstance(value, numbers.Number) and not isinstance(value, complex)):
+            return None
+        if isinstance(value, (list, tuple)):
+            return None
+        return TypeError(f"{op}(): {where} must be Tensor or Number, not {_type_name(value)}")
+    if kind == "int":
+        return _int_problem(op, where, value)
+    if kind == "dims":
+        if _as_int(value) is not None:
+            return _dim_problem(op, where, value, ndim)
+        if isinstance(value, (list, tuple)):
+            return _ints_problem(op, where, value) or next(
+                (p for p in (_dim_problem(op, where, v, ndim) for v in value) if p is not None), None)
+        return TypeError(f"{op}(): {where} must be int or tuple of ints, not {_type_name(value)}")
+    if kind in ("shape", "size"):
+        if _as_int(value) is not None:
+            return _int_problem(op, where, value, kind == "size")
+        return _ints_problem(op, where, value, kind == "size")
+    if kind == "bool":
+        ok = isinstance(value, (bool, np.bool_))
+        return None if ok else TypeError(f"{op}(): {where} must be bool, not {_type_name(value)}")
+    if kind == "number":
+        if isinstance(value, Tensor):
+            return None if value.numel() == 1 else TypeError(f"{op}(): {where} must be Number, not a Tensor of {value.numel()} elements")
+        ok = isinstance(value, numbers.Real)
+        return None if ok else TypeError(f"{op}(): {where} must be Number, not {_type_name(value)}")
+    if kind == "str":
+        return None if isinstance(value, str) else TypeError(f"{op}(): {where} must be str, not {_type_name(value)}")
+    if kind == "dtype":
+        try:
+            as_dtype(value)
+            return None
+        except (TypeError, ValueError) as error:
+            return TypeError(f"{op}(): argument 'dtype': {error}")
+    return None
+
+
+def find_bad_argument(op, signature, args, kwargs):
+    """The typed error for the first argument of a kind the op does not take, or None."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
+        return TypeError(f"{op}(): {error}")
+    positions = {name: i for i, name in enumerate(signature.parameters)}
+    first = next(iter(bound.arguments.values()), None)
+    ndim = first.ndim if isinstance(first, Tensor) else None  # dims refer to the first argument
+    for name, value in bound.arguments.items():
+        param = signature.parameters[name]
+        kind = _kind(op, param)
+        if kind is None:
+            continue
+        if kind == "varshape":  # sizes as varargs or as one sequence, as PyTorch takes them
+            values = value[0] if len(value) == 1 and _as_int(value[0]) is None else value
+            problem = _ints_problem(op, f"argument '{name}'", values, name in _ALLOC_SIZE)
+            if problem is None and name in _DIMS:
+                problem = _problem(op, f"argument '{name}'", "dims", list(values), ndim)
+        elif kind == "vartensors":
+            problem = _problem(op, f"argument '{name}'", "tensors", list(value))
+        else:
+            kind, optional = kind
+            if value is None and optional:
+                continue
+            where = f"argument '{name}'"
+            if param.kind is not param.KEYWORD_ONLY and name not in kwargs:
+                where += f" (position {positions[name] + 1})"
+            problem = _problem(op, where, kind, value, ndim)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _is_internal(error):
+    """An error whose message would show the user our internals rather than their mistake."""
+    if isinstance(error, (AttributeError, KeyError, UnicodeError, AssertionError, NameError, RecursionError)):
+        return True
+    text = str(error)
+    return ("incompatible function arguments" in text or "ambiguous" in text or "_core" in text
+            or "object is not iterable" in text or "index out of range" in text
+            or "object is not subscriptable" in text or "invalid literal" in text
+            or "could not convert" in text or "indices must be integers" in text)
+
+
+def _describe(args, kwargs):
+    parts = [_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+_INTEGER_KINDS = {"int", "dim", "dims", "bool", "shape", "size"}
+
+
+def guard(fn, op=None):
+    """fn with its failures explained: see the module docstring."""
+    op = op or fn.__name__
+    signature = inspect.signature(fn)
+    # The one check made before the call: a tensor where an int belongs would pass the native binding
+    # through its __int__ (tl.tensor([1.5]) as a dim becomes 1); PyTorch takes only 0-d integer tensors.
+    int_slots, int_names = [], set()
+    for position, param in enumerate(signature.parameters.values()):
+        kind = _kind(op, param)
+        if isinstance(kind, tuple) and kind[0] in _INTEGER_KINDS:
+            int_names.add(param.name)
+            if param.kind is param.POSITIONAL_OR_KEYWORD:
+                int_slots.append(position)
+    int_slots = tuple(int_slots)
+
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        for position in int_slots:
+            if position < len(args) and isinstance(args[position], Tensor):
+                _raise_bad_argument(op, signature, args, kwargs)
+        if kwargs and not int_names.isdisjoint(kwargs) and any(isinstance(kwargs[k], Tensor) for k in int_names & kwargs.keys()):
+            _raise_bad_argument(op, signature, args, kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except (TensorLogicError, MemoryError):
+            raise
+        except Exception as error:
+            if not _is_internal(error):
+                raise  # the op's own typed error, which names it
+            problem = find_bad_argument(op, signature, args, kwargs) or TypeError(
+                f"{op}() received an invalid combination of arguments - got {_describe(args, kwargs)}")
+            raise problem from None
+
+    guarded._tl_guarded = True
+    return guarded
+
+
+def _raise_bad_argument(op, signature, args, kwargs):
+    problem = find_bad_argument(op, signature, args, kwargs)
+    if problem is not None:
+        raise problem
+
+
+def _public_function(name, value):
+    return (not name.startswith("_") and name not in _NOT_GUARDED and inspect.isfunction(value) and value.__module__.startswith("tensorlogic.")
+            and not value.__module__.startswith("tensorlogic.lang") and not getattr(value, "_tl_guarded", False))
+
+
+def _guarded(fn, name, cache):
+    """The one wrapper of `fn`, also put in the module that defines it, so that every name of the op
+    (tl.softmax, F.softmax, tensorlogic.ops.rows.softmax) stays one function."""
+    if fn not in cache:
+        cache[fn] = guard(fn, name)
+        home = sys.modules.get(fn.__module__)
+        if getattr(home, fn.__name__, None) is fn:
+            setattr(home, fn.__name__, cache[fn])
+    return cache[fn]
+
+
+def guard_namespace(namespace, names, cache):
+    """Replaces each public function among `names` in the dict `namespace` by its guarded form."""
+    for name in names:
+        value = namespace.get(name)
+        if _public_function(name, value):
+            namespace[name] = _guarded(value, name, cache)
+
+
+def guard_tensor_methods(cache):
+    """Guards Tensor's public methods (operators keep their lean path: they are the hottest calls)."""
+    for name, value in list(vars(Tensor).items()):
+        if _public_function(name, value):
+            setattr(Tensor, name, _guarded(value, name, cache))

@@ -1,0 +1,360 @@
+"""One rule body run on tuples: a plan (which literal next, chosen from what is bound and from the
+relations' sizes) and its execution on a frame of bindings (one numpy column per variable).
+
+A frame's rows are the body's bindings found so far.  A positive atom joins them with its relation
+through a sorted index on the positions already bound (a sort-merge join); `not` is an anti-join on
+the bound positions (its other variables are existential, so they are projected away first); a
+comparison filters; `v == e` with `v` unbound computes `v`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import tuples as T
+from .rules import Atom, RuleError, Test, binding_var, variables
+
+COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
+           ">": np.greater, ">=": np.greater_equal}
+
+
+def is_numeric(domain) -> bool:
+    """Integer domains hold their integers as values; an inferred domain with no constant yet
+    becomes one when a rule computes into it."""
+    if domain.kind == "inferred" and not domain.members:
+        domain.kind, domain.start, domain.stop = "range", 0, 0
+    return domain.kind == "range"
+
+
+def extent(domain):
+    """(low, size) of the values a position of this domain holds."""
+    if domain.kind == "range":
+        return domain.start, max(domain.stop - domain.start, 0)
+    return 0, domain.size
+
+
+def encode(domain, key):
+    """The value of a constant at a position of `domain`, or None when it is not a member."""
+    if domain.kind == "range":
+        # Not checked against the bounds: an integer domain may grow after a plan is made; a value
+        # outside it matches nothing.
+        return key if isinstance(key, int) and not isinstance(key, bool) else None
+    return domain.index(key)
+
+
+@dataclass
+class Step:
+    kind: str                     # "atom", "not", "test", "assign"
+    literal: object
+    keep: set = field(default_factory=set)      # variables still needed after this step
+    consts: list = field(default_factory=list)  # (position, value) filters of the relation
+    equal: list = field(default_factory=list)   # (p, cp, q, cq): T[p] - cp == T[q] - cq
+    keys: list = field(default_factory=list)    # (position, frame expression)
+    binds: list = field(default_factory=list)   # (position, variable, shift)
+    never: bool = False           # a constant outside the domain: the atom matches nothing
+    delta: bool = False           # reads the previous round's new tuples
+    plain: set = field(default_factory=set)     # variables bound as plain atom arguments
+
+
+class Plan:
+    """The order of a body's literals for one choice of delta atom."""
+
+    def __init__(self, rule, domains_of, sizes, delta_index=None):
+        self.rule = rule
+        self.atom_bound = set()      # variables bound as plain arguments of atoms so far
+        self.var_domain = {}
+        for atom in rule.atoms():
+            for a, d in zip(atom.args, domains_of(atom.name)):
+                if a[0] == "var":
+                    self.var_domain.setdefault(a[1], d)
+        positive = {binding_var(a) for atom in rule.atoms() for a in atom.args} - {None}
+        bound, steps = set(), []
+        pending = list(enumerate(rule.body))
+        while pending:
+            pick = None
+            for k, (i, lit) in enumerate(pending):
+                if isinstance(lit, Test):
+                    vl, vr = variables(lit.left), variables(lit.right)
+                    if vl | vr <= bound or (lit.op == "==" and _assignable(lit, bound)):
+                        pick = k
+                        break
+                elif lit.negated and {a[1] for a in lit.args if a[0] == "var"} & positive <= bound \
+                        and set().union(*[variables(a) for a in lit.args if a[0] != "var"]) <= bound:
+                    pick = k
+                    break
+            if pick is None:
+                best = None
+                for k, (i, lit) in enumerate(pending):
+                    if isinstance(lit, Test) or lit.negated:
+                        continue
+                    shared = sum(1 for a in lit.args if variables(a) and variables(a) <= bound)
+                    score = (i != delta_index, shared == 0, -shared, sizes(lit.name, i == delta_index))
+                    if best is None or score < best[0]:
+                        best = (score, k)
+                pick = best[1]
+            i, lit = pending.pop(pick)
+            steps.append(self._step(i, lit, bound, positive, domains_of, i == delta_index))
+        needed = set(variables_of_head(rule))
+        for step in reversed(steps):
+            step.keep = set(needed)
+            needed |= _uses(step)
+        if rule.aggregate is not None:
+            # An aggregate ranges over the distinct bindings of the whole body: nothing is
+            # projected away before it.
+            every = set().union(*[_binds(s) for s in steps])
+            for step in steps:
+                step.keep |= every
+        self.steps = steps
+
+    def _step(self, i, lit, bound, positive, domains_of, delta):
+        if isinstance(lit, Test):
+            if lit.op == "==" and _assignable(lit, bound):
+                var, expr = _assignable(lit, bound)
+                bound.add(var)
+                self.var_domain.setdefault(var, None)
+                return Step("assign", (var, expr))
+            for side in (lit.left, lit.right):
+                if lit.op in ("<", "<=", ">", ">=") or side[0] == "op":
+                    self._numeric(side, lit.span)
+            return Step("test", lit)
+        step = Step("not" if lit.negated else "atom", lit, delta=delta, plain=set(self.atom_bound))
+        doms = domains_of(lit.name)
+        first = {}
+        for p, (a, d) in enumerate(zip(lit.args, doms)):
+            if a[0] in ("const", "num"):
+                v = encode(d, a[1])
+                if v is None:
+                    step.never = True
+                else:
+                    step.consts.append((p, v))
+                continue
+            var = binding_var(a)
+            shift = _shift(a) if var is not None else 0
+            if a[0] != "var":
+                self._numeric(a, lit.span)
+                if not is_numeric(d):
+                    raise RuleError(f"position {p + 1} of '{lit.name}' is not an integer domain",
+                                    lit.span)
+            if var is not None and var not in bound:
+                if lit.negated and var not in positive:
+                    if var in first:
+                        q, cq = first[var]
+                        step.equal.append((p, shift, q, cq))
+                    else:
+                        first[var] = (p, shift)
+                    continue
+                if var in first:
+                    q, cq = first[var]
+                    step.equal.append((p, shift, q, cq))
+                else:
+                    first[var] = (p, shift)
+                    step.binds.append((p, var, shift))
+                continue
+            step.keys.append((p, a))
+        if not lit.negated:
+            bound |= {v for _, v, _ in step.binds}
+            self.atom_bound |= {v for _, v, s in step.binds if s == 0}
+        return step
+
+    def _numeric(self, expr, span):
+        for v in variables(expr):
+            d = self.var_domain.get(v)
+            if d is not None and not is_numeric(d):
+                raise RuleError(f"'{v}' ranges over {d.name}, which holds no integers to "
+                                f"compute with", span)
+
+
+def _shift(arg):
+    """c for an argument `v + c`, `c + v` or `v - c` (-c), 0 for `v`: the position holds v + c."""
+    if arg[0] == "var":
+        return 0
+    if arg[2][0] == "num":
+        return arg[2][1]
+    return arg[3][1] if arg[1] == "+" else -arg[3][1]
+
+
+def variables_of_head(rule):
+    out = set()
+    for a in rule.head_args:
+        out |= variables(a)
+    if rule.aggregate is not None:
+        out |= variables(rule.aggregate.term)
+    return out
+
+
+def _assignable(test, bound):
+    for side, other in ((test.left, test.right), (test.right, test.left)):
+        if side[0] == "var" and side[1] not in bound and variables(other) <= bound:
+            return side[1], other
+    return None
+
+
+def _uses(step):
+    if step.kind == "assign":
+        return variables(step.literal[1])
+    if step.kind == "test":
+        return variables(step.literal.left) | variables(step.literal.right)
+    return set().union(*[variables(e) for _, e in step.keys]) if step.keys else set()
+
+
+def _binds(step):
+    if step.kind == "assign":
+        return {step.literal[0]}
+    return {v for _, v, _ in step.binds}
+
+
+# ---- execution ----------------------------------------------------------------------------------
+class Frame:
+    def __init__(self, columns, n):
+        self.columns, self.n = columns, n
+
+    def take(self, rows, keep):
+        return {v: c[rows] for v, c in self.columns.items() if v in keep}
+
+
+def evaluate(expr, frame, encode_const=None):
+    """Values of an expression over a frame's rows and the mask of rows where it is defined
+    (division by zero defines nothing)."""
+    kind = expr[0]
+    if kind == "var":
+        return frame.columns[expr[1]], None
+    if kind in ("num", "const"):
+        v = encode_const(expr[1]) if encode_const is not None else expr[1]
+        return np.full(frame.n, -1 if v is None else v, dtype=np.int64), None
+    a, ma = evaluate(expr[2], frame)
+    b, mb = evaluate(expr[3], frame)
+    mask = ma if mb is None else (mb if ma is None else ma & mb)
+    op = expr[1]
+    if op == "+":
+        return a + b, mask
+    if op == "-":
+        return a - b, mask
+    if op == "*":
+        return a * b, mask
+    zero = b == 0
+    safe = np.where(zero, 1, b)
+    out = np.floor_divide(a, safe) if op == "/" else np.mod(a, safe)
+    ok = ~zero
+    return out, ok if mask is None else mask & ok
+
+
+def apply_mask(frame, mask):
+    if mask is None:
+        return frame
+    return Frame({v: c[mask] for v, c in frame.columns.items()}, int(mask.sum()))
+
+
+class Runner:
+    """Executes plans; keeps the sorted indexes of relations that do not change during a
+    component's evaluation (keyed by the table's identity and the step's shape)."""
+
+    def __init__(self, extents_of):
+        self.extents_of = extents_of         # relation name -> [(low, size)] per position
+        self.indexes = {}
+
+    def run(self, plan, table_of):
+        """The frame of all body bindings; `table_of(step)` gives the tuples a step reads."""
+        frame = Frame({}, 1)
+        for step in plan.steps:
+            if frame.n == 0:
+                break
+            if step.kind == "assign":
+                var, expr = step.literal
+                values, mask = evaluate(expr, frame)
+                frame.columns[var] = values
+                frame = apply_mask(frame, mask)
+            elif step.kind == "test":
+                frame = self._test(step, frame, plan)
+            else:
+                frame = self._atom(step, frame, table_of(step))
+            frame = Frame({v: c for v, c in frame.columns.items() if v in step.keep}, frame.n)
+        return frame
+
+    def _test(self, step, frame, plan):
+        t = step.literal
+        dom = None
+        for side in (t.left, t.right):
+            if side[0] == "var":
+                dom = plan.var_domain.get(side[1])
+        enc = (lambda key: encode(dom, key)) if dom is not None and not is_numeric(dom) else None
+        a, ma = evaluate(t.left, frame, enc)
+        b, mb = evaluate(t.right, frame, enc)
+        mask = COMPARE[t.op](a, b)
+        for m in (ma, mb):
+            if m is not None:
+                mask &= m
+        return apply_mask(frame, mask)
+
+    def _index(self, step, table):
+        """The table's rows passing the step's constant and equality filters, sorted by the
+        step's key positions."""
+        sig = (id(step), step.delta)
+        hit = self.indexes.get(sig)
+        if hit is not None and hit[0] is table:
+            return hit[1], hit[2]
+        rows = table
+        if step.consts or step.equal:
+            mask = np.ones(len(table), dtype=bool)
+            for p, v in step.consts:
+                mask &= table[:, p] == v
+            for p, cp, q, cq in step.equal:
+                mask &= (table[:, p] - cp) == (table[:, q] - cq)
+            rows = table[mask]
+        index = None
+        if step.keys:
+            ext = self.extents_of(step.literal.name)
+            pos = [p for p, _ in step.keys]
+            key = T.pack([rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
+            index = T.SortedIndex(key)
+        if not step.delta:
+            self.indexes[sig] = (table, rows, index)
+        return rows, index
+
+    def _probe(self, step, frame):
+        ext = self.extents_of(step.literal.name)
+        cols, mask = [], None
+        for p, expr in step.keys:
+            v, m = evaluate(expr, frame)
+            cols.append(v)
+            if m is not None:
+                mask = m if mask is None else mask & m
+        lows = [ext[p][0] for p, _ in step.keys]
+        sizes = [ext[p][1] for p, _ in step.keys]
+        # A plain variable bound by an atom holds values of this position's domain already.
+        if not all(e[0] == "var" and e[1] in step.plain for _, e in step.keys):
+            inside = T.in_range(cols, lows, sizes)
+            mask = inside if mask is None else mask & inside
+        return T.pack(cols, lows, sizes), mask
+
+    def _atom(self, step, frame, table):
+        if step.never:
+            return frame if step.kind == "not" else Frame({}, 0)
+        rows, index = self._index(step, table)
+        if step.kind == "not":
+            if index is None:
+                return Frame({}, 0) if len(rows) else frame
+            key, mask = self._probe(step, frame)
+            hit = index.contains(key)
+            return apply_mask(frame, ~(hit if mask is None else hit & mask))
+        if index is None and not frame.columns and frame.n == 1:
+            # The first atom of a body: its rows are the bindings.
+            cols = {}
+            for p, var, shift in step.binds:
+                if var in step.keep:
+                    cols[var] = rows[:, p] - shift if shift else rows[:, p]
+            return Frame(cols, len(rows))
+        if index is None:
+            n, m = frame.n, len(rows)
+            fi, ti = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+        else:
+            key, mask = self._probe(step, frame)
+            lo, counts = index.ranges(key)
+            if mask is not None:
+                counts[~mask] = 0
+            fi, ti = T.expand(lo, counts, index.order)
+        cols = {v: c[fi] for v, c in frame.columns.items() if v in step.keep}
+        for p, var, shift in step.binds:
+            if var in step.keep:
+                cols[var] = rows[ti, p] - shift if shift else rows[ti, p]
+        return Frame(cols, len(fi))

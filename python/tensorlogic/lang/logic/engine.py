@@ -1,0 +1,375 @@
+"""The tuple engine: relations stored as sparse tuples, rules run as database joins, recursion run
+semi-naively with deltas kept sparse (a round costs what changed), aggregates in heads (recursive
+`min`/`max` as a lattice fixpoint), integer domains that grow with what rules compute.
+
+The runtime asks `storage(component)` which engine runs a component: the dense path (einsums over
+0/1 tensors) keeps small relations whose rules it can express; the tuple engine takes the rest.
+Either side reads the other's relations (`table` / `dense`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import tl
+
+from ..syntax import nodes as N
+from . import tuples as T
+from .body import Plan, Runner, encode, evaluate, extent, is_numeric
+from .rules import Atom, Rule, RuleError, bound_order, is_dense_rule, lower, lower_body, variables
+from .state import State
+
+# A relation holds at most this many cells densely (2,000 x 2,000 nodes is 4 M).
+DENSE_CELLS = 1 << 22
+STORAGES = ("dense", "sparse")
+
+
+class Logic:
+    def __init__(self, rt):
+        self.rt = rt
+        self.model = rt.model
+        self.forced = {}            # relation -> "dense" / "sparse"
+        self.lowered = {}
+        self.results = {}           # relation -> (table, snapshot)
+        self.dense_cache = {}       # relation -> (table, tensor)
+        self.choices = {}           # tuple(component) -> (storage, reason)
+        self.plans = {}
+        self.runner = Runner(self.extents)
+
+    def error(self, message, span):
+        return self.model.error(message, span)
+
+    # ---- storage choice -------------------------------------------------------------------------
+    def force(self, name, storage):
+        if storage not in STORAGES:
+            raise ValueError(f"storage is one of {STORAGES}, not {storage!r}")
+        if name not in self.model.relations:
+            raise KeyError(name)
+        self.forced[name] = storage
+        self.choices.clear()
+        self.results.clear()
+        self.rt.cache.clear()
+
+    def lower(self, rule):
+        key = id(rule)
+        if key not in self.lowered:
+            try:
+                self.lowered[key] = lower(rule)
+            except RuleError as err:
+                raise self.error(err.message, err.span) from None
+        return self.lowered[key]
+
+    def cells(self, name):
+        n = 1
+        for d in self.model.relations[name].domains:
+            n *= max(d.size, 1)
+        return n
+
+    def storage(self, comp):
+        """("dense" | "sparse", reason) for a component of the dependency graph."""
+        key = tuple(comp)
+        if key in self.choices:
+            return self.choices[key]
+        self.choices[key] = choice = self._choose(comp)
+        return choice
+
+    def _choose(self, comp):
+        rels = self.model.relations
+        if not all(m in rels for m in comp):
+            return "dense", "tensors"
+        rules = [r for m in comp for r in rels[m].rules]
+        lowered = [self.lower(r) for r in rules]
+        if any(low is None for low in lowered):
+            return "dense", "a rule reads tensors"
+        odd = [low for low in lowered if not is_dense_rule(low)]
+        if odd:
+            return "sparse", "arithmetic, ordering, aggregates or existential negation"
+        forced = {self.forced[m] for m in comp if m in self.forced}
+        if forced:
+            return forced.pop(), "forced"
+        big = [m for m in comp if self.cells(m) > DENSE_CELLS]
+        if big:
+            return "sparse", f"{big[0]} has {self.cells(big[0]):,} cells"
+        reads = {a.name for low in lowered for a in low.atoms() + low.atoms(True)} - set(comp)
+        for r in sorted(reads):
+            if self.storage(self.rt.component[r])[0] == "sparse" and self.cells(r) > DENSE_CELLS:
+                return "sparse", f"reads {r}, stored sparse"
+        return "dense", f"{max(self.cells(m) for m in comp):,} cells"
+
+    def is_sparse(self, name):
+        return self.storage(self.rt.component[name])[0] == "sparse"
+
+    # ---- tables ---------------------------------------------------------------------------------
+    def extents(self, name):
+        return [extent(d) for d in self.model.relations[name].domains]
+
+    def table(self, name):
+        """A relation's tuples (int64 [n, arity], distinct rows), from whichever engine holds it."""
+        comp = self.rt.component[name]
+        if self.storage(comp)[0] == "sparse":
+            snap = self.rt.snapshot(comp)
+            hit = self.results.get(name)
+            if hit is None or hit[1] != snap:
+                for m, t in self.evaluate(comp).items():
+                    self.results[m] = (t, snap)
+            return self.results[name][0]
+        t = self.rt.derived(name)
+        arr = t.numpy()
+        rows = np.argwhere(arr > 0).astype(np.int64)
+        lows = np.array([lo for lo, _ in self.extents(name)], dtype=np.int64)
+        return rows + lows if len(rows) and lows.any() else rows
+
+    def dense(self, name):
+        """The 0/1 float16 tensor of a relation the tuple engine holds."""
+        table = self.table(name)
+        hit = self.dense_cache.get(name)
+        shape = tuple(s for _, s in self.extents(name))
+        if hit is not None and hit[0] is table and tuple(hit[1].shape) == shape:
+            return hit[1]
+        t = self.to_dense(name, table)
+        self.dense_cache[name] = (table, t)
+        return t
+
+    def to_dense(self, name, table):
+        ext = self.extents(name)
+        shape = tuple(s for _, s in ext)
+        arr = np.zeros(shape, dtype=np.float16)
+        if len(table):
+            idx = tuple(table[:, p] - lo for p, (lo, _) in enumerate(ext))
+            arr[idx] = 1
+        elif not shape:
+            arr = np.zeros((), dtype=np.float16)
+        return tl.tensor(arr, dtype=tl.float16)
+
+    def data_changed(self):
+        """Facts were added (domains may have grown): storage is chosen again, relations
+        recomputed."""
+        self.choices.clear()
+        self.results.clear()
+        self.dense_cache.clear()
+
+    def facts(self, name):
+        rel = self.model.relations[name]
+        rows = []
+        for call in rel.facts:
+            row = []
+            for d, a in zip(rel.domains, call.args):
+                row.append(encode(d, _const_key(a)))
+            rows.append(row)
+        for row in rel.fact_rows:
+            rows.append([encode(d, key) for d, key in zip(rel.domains, row)])
+        parts = [np.array(rows, dtype=np.int64).reshape(len(rows), rel.arity)]
+        # Loaded facts are domain indices; an integer domain's values are its integers.
+        lows = np.array([lo for lo, _ in self.extents(name)], dtype=np.int64)
+        parts += [r + lows if lows.any() else r for r in rel.rows]
+        table = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        return T.unique_rows(table, *self._radix(name))
+
+    def _radix(self, name):
+        ext = self.extents(name)
+        return [lo for lo, _ in ext], [s for _, s in ext]
+
+    # ---- evaluation -----------------------------------------------------------------------------
+    def evaluate(self, comp):
+        members = set(comp)
+        rels = self.model.relations
+        rules = {m: [self.lower(r) for r in rels[m].rules] for m in comp}
+        recursive, base = {m: [] for m in comp}, {m: [] for m in comp}
+        for m in comp:
+            for low in rules[m]:
+                reads_own = any(a.name in members for a in low.atoms() + low.atoms(True))
+                (recursive if reads_own else base)[m].append(low)
+        state = {m: State(self, m, rules[m]) for m in comp}
+        for m in comp:
+            state[m].start(self._derive(base[m], lambda step: self.table(step.literal.name)))
+        rounds = 0
+        while any(s.delta is not None and len(s.delta) for s in state.values()) and \
+                any(recursive.values()):
+            if rounds >= self.rt.max_iterations:
+                self.rt.warn_limit(comp, self.rt.max_iterations)
+                break
+            rounds += 1
+            self.rt.budget.tick(rels[comp[0]].span)
+            deltas = {m: state[m].delta for m in comp}
+
+            def table_of(step):
+                # The full relations are assembled only where a rule reads one (a linear
+                # recursion never does), so a round costs what changed.
+                name = step.literal.name
+                if name in members:
+                    return deltas[name] if step.delta else state[name].full()
+                return self.table(name)
+
+            produced = {}
+            for m in comp:
+                candidates = []
+                for low in recursive[m]:
+                    for i, lit in enumerate(low.body):
+                        if getattr(lit, "name", None) in members and not lit.negated and \
+                                len(deltas[lit.name]):
+                            candidates.append(self._run(low, table_of, i))
+                produced[m] = candidates
+            for m in comp:
+                state[m].advance(produced[m])
+        return {m: state[m].full() for m in comp}
+
+    def _derive(self, rules, table_of):
+        return [self._run(low, table_of, None) for low in rules]
+
+    def _run(self, low, table_of, delta_index):
+        """The head tuples one rule derives: (rows, aggregate values or None)."""
+        key = (id(low), delta_index)
+        plan = self.plans.get(key)
+        if plan is None:
+            try:
+                plan = self.plans[key] = Plan(low, lambda n: self.model.relations[n].domains,
+                                              self._size, delta_index)
+            except RuleError as err:
+                raise self.error(err.message, err.span) from None
+        frame = self.runner.run(plan, table_of)
+        return self._head(low, frame)
+
+    def _size(self, name, delta):
+        if delta:
+            return 0
+        hit = self.results.get(name)
+        rel = self.model.relations[name]
+        return len(hit[0]) if hit is not None else \
+            len(rel.facts) + len(rel.fact_rows) + sum(len(r) for r in rel.rows)
+
+    def _head(self, low, frame):
+        rel = self.model.relations[low.head]
+        if frame.n == 0:
+            width = rel.arity - (low.aggregate is not None)
+            return np.zeros((0, width), dtype=np.int64), (T.EMPTY if low.aggregate else None)
+        cols = []
+        for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
+            if a is None:
+                continue
+            if a[0] == "var":
+                col = frame.columns[a[1]] if frame.n else T.EMPTY
+            elif a[0] in ("const", "num"):
+                if is_numeric(d):
+                    self._grow(d, np.array([a[1]]), low, p)
+                v = encode(d, a[1])
+                if v is None:
+                    raise self.error(f"{a[1]!r} is not a constant of {d.name}",
+                                     low.node.head.args[p].span)
+                col = np.full(frame.n, v, dtype=np.int64)
+            else:
+                if not is_numeric(d):
+                    raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; "
+                                     f"it cannot hold computed numbers", low.node.head.args[p].span)
+                col, mask = evaluate(a, frame)
+                if mask is not None:
+                    return self._head(low, _masked(frame, mask))
+            cols.append(col)
+        values = None
+        if low.aggregate is not None:
+            values, mask = evaluate(low.aggregate.term, frame)
+            if mask is not None:
+                return self._head(low, _masked(frame, mask))
+            p = low.aggregate.position
+            if not is_numeric(rel.domains[p]):
+                raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; it "
+                                 f"cannot hold {low.aggregate.fn}", low.aggregate.span)
+            if low.aggregate.fn in ("min", "max", "avg"):
+                self._grow(rel.domains[p], values, low, p)
+        rows = np.stack(cols, axis=1) if cols else np.zeros((frame.n, 0), dtype=np.int64)
+        q = 0
+        for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
+            if a is None:
+                continue
+            # A variable that is an argument of an atom holds values of its domain already.
+            if (a[0] != "var" or a[1] not in low.plain_vars) and is_numeric(d) and len(rows):
+                self._grow(d, rows[:, q], low, p)
+            q += 1
+        return rows, values
+
+    def _grow(self, d, values, low, p):
+        lo, hi = int(values.min()), int(values.max())
+        if d.start <= lo and hi < d.stop:
+            return
+        if d.declared:
+            bad = lo if lo < d.start else hi
+            raise self.error(f"{bad} is outside domain {d.name} ({d.start}..{d.stop}) at position "
+                             f"{p + 1} of '{low.head}'", low.node.head.args[p].span)
+        if d.start == d.stop:
+            d.start, d.stop = lo, hi + 1
+        else:
+            d.start, d.stop = min(d.start, lo), max(d.stop, hi + 1)
+
+    # ---- queries --------------------------------------------------------------------------------
+    def query(self, literals):
+        """Rows of bindings (dicts, variables in order of appearance, sorted like the dense
+        path's) or a bool, when the query reads a relation stored sparse; else None."""
+        low = Rule("?", [], None, [], literals[0].span)
+        try:
+            if not lower_body(literals, low):
+                return None
+        except RuleError:
+            return None
+        if not any(self.is_sparse(a.name) for a in low.atoms() + low.atoms(True)):
+            return None
+        names = []
+        for lit in low.body:
+            if isinstance(lit, Atom) and lit.negated:
+                continue
+            for e in (lit.args if isinstance(lit, Atom) else (lit.left, lit.right)):
+                names += [v for v in sorted(variables(e)) if v not in names and not v.startswith("_#")]
+        low.head_args = [("var", v) for v in names]
+        try:
+            bound_order(low)
+            plan = Plan(low, lambda n: self.model.relations[n].domains, self._size)
+        except RuleError as err:
+            raise self.error(err.message, err.span) from None
+        frame = self.runner.run(plan, lambda step: self.table(step.literal.name))
+        if not names:
+            return frame.n > 0
+        if frame.n == 0:
+            return []
+        rows = np.unique(np.stack([frame.columns[v] for v in names], axis=1), axis=0)
+        doms = [plan.var_domain.get(v) for v in names]
+        out = []
+        for row in rows.tolist():
+            out.append({v: (x if d is None or d.kind == "range" else d.constants()[x])
+                        for v, x, d in zip(names, row, doms)})
+        return out
+
+    # ---- explain --------------------------------------------------------------------------------
+    def explain(self):
+        lines = []
+        for comp in self.model.order:
+            if not all(m in self.model.relations for m in comp):
+                continue
+            storage, reason = self.storage(comp)
+            lines.append(f"{', '.join(comp)}: {storage} ({reason})")
+            if storage != "sparse":
+                continue
+            for m in comp:
+                for r in self.model.relations[m].rules:
+                    low = self.lower(r)
+                    plan = Plan(low, lambda n: self.model.relations[n].domains, self._size)
+                    order = []
+                    for s in plan.steps:
+                        if s.kind in ("atom", "not"):
+                            keyed = f" on {len(s.keys)} key{'s' if len(s.keys) != 1 else ''}" \
+                                if s.keys else " (scan)"
+                            order.append(f"{'not ' if s.kind == 'not' else ''}{s.literal.name}{keyed}")
+                        elif s.kind == "test":
+                            order.append(f"filter {s.literal.op}")
+                        else:
+                            order.append(f"compute {s.literal[0]}")
+                    lines.append(f"  line {r.span.line}: " + " -> ".join(order))
+        return "\n".join(lines)
+
+
+def _masked(frame, mask):
+    return type(frame)({v: c[mask] for v, c in frame.columns.items()}, int(mask.sum()))
+
+
+def _const_key(a):
+    if isinstance(a, N.Name):
+        return a.key if a.key is not None else a.id
+    if isinstance(a, N.Prefix):
+        return -a.operand.value
+    return a.value

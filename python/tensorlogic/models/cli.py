@@ -1,0 +1,55 @@
+"""`tl generate MODEL --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+[--device D]`: loads a checkpoint folder or GGUF file, prints the continuation as it is generated, then the
+prefill and decode speeds. Several --prompt options are decoded together as one batch."""
+import sys
+
+from ..device import set_default_device
+from .errors import ModelLoadError
+from .generate import Sampler, generate
+from .loading import load
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("generate", help="generate text with a language model (checkpoint folder or GGUF)")
+    p.add_argument("model", help="a Hugging Face checkpoint folder or a .gguf file")
+    p.add_argument("--prompt", action="append", required=True, help="prompt text (repeat for a batch)")
+    p.add_argument("--max-tokens", type=int, default=128, metavar="N", help="tokens to generate (default 128)")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 (the default) decodes greedily")
+    p.add_argument("--top-k", type=int, default=0, metavar="K", help="sample among the K most likely (0: all)")
+    p.add_argument("--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling mass (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the sampler")
+    p.add_argument("--device", choices=["cpu", "cuda", "metal"], help="device (default: the best available)")
+    return p
+
+
+def run(args):
+    try:
+        if args.device:
+            set_default_device(args.device)
+        model, tokenizer = load(args.model)
+        if tokenizer is None:
+            print(f"tl generate: {args.model} has no tokenizer.json", file=sys.stderr)
+            return 2
+        sampler = Sampler(args.temperature, args.top_k, args.top_p, args.seed)
+        prompts = [tokenizer.encode(p) for p in args.prompt]
+        callback = None
+        if len(prompts) == 1:
+            text = tokenizer.stream()
+            print(args.prompt[0], end="", flush=True)
+            callback = lambda row, token: print(text(token), end="", flush=True)  # noqa: E731
+        result = generate(model, prompts, args.max_tokens, sampler, model.config.eos_token_ids, callback)
+        if len(prompts) == 1:
+            print(flush=True)  # before the speeds on stderr
+        else:
+            for prompt, tokens in zip(args.prompt, result.tokens):
+                print(f"{prompt}{tokenizer.decode(tokens)}\n", flush=True)
+    except (ModelLoadError, ValueError, RuntimeError) as err:
+        print(f"tl generate: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"tl generate: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"prefill: {result.prompt_tokens} tokens, {result.prefill_tokens_per_second:.1f} tokens/s; decode: "
+          f"{sum(len(t) for t in result.tokens) - len(result.tokens)} tokens, "
+          f"{result.decode_tokens_per_second:.1f} tokens/s", file=sys.stderr)
+    return 0

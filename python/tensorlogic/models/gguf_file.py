@@ -1,0 +1,139 @@
+"""GGUF files through the `gguf` package (its reader memory-maps the file): the config from the
+`{arch}.*` metadata, the tensors (float16 handed over as mapped; bf16, f32 and the quantised types such
+as Q8_0, Q4_0, Q4_K and Q6_K dequantised on load with gguf's numpy code), and the tokenizer from the
+file's own vocabulary. Architectures: llama (also Mistral's files), qwen2, gpt2."""
+import numpy as np
+from gguf import GGMLQuantizationType, GGUFReader
+from gguf.quants import dequantize
+
+from .config import ModelConfig
+from .errors import ModelLoadError, UnknownArchitectureError
+from .tokenizer import from_gguf_fields
+from .weights import Part
+
+_MODEL_TYPES = {"llama": "llama", "qwen2": "qwen2", "gpt2": "gpt2"}
+
+
+def is_gguf(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"GGUF"
+
+
+def _reader(path):
+    try:
+        return GGUFReader(path)
+    except (ValueError, OSError) as err:
+        raise ModelLoadError(f"{path}: not a readable GGUF file ({err})") from None
+
+
+def _fields(reader, prefix=""):
+    return {name: field.contents() for name, field in reader.fields.items() if name.startswith(prefix)}
+
+
+class GGUFTensors:
+    """The tensors of a GGUF file by name, in numpy layout ([rows, columns]), float16 or float32."""
+
+    def __init__(self, path, reader):
+        self.path = path
+        self._tensors = {t.name: t for t in reader.tensors}
+
+    def __contains__(self, name):
+        return name in self._tensors
+
+    def shape(self, name):
+        return tuple(int(n) for n in reversed(self._tensors[name].shape.tolist()))
+
+    def array(self, name):
+        t = self._tensors[name]
+        if t.tensor_type == GGMLQuantizationType.F16:
+            # a view with numpy's canonical float16 dtype object: the reader's equal but distinct one is
+            # refused by the zero-copy wrapper, which compares dtypes by identity
+            return t.data.view(np.float16).reshape(self.shape(name))
+        if t.tensor_type == GGMLQuantizationType.F32:
+            return t.data.reshape(self.shape(name))
+        try:
+            return dequantize(t.data, t.tensor_type).reshape(self.shape(name))
+        except NotImplementedError:
+            raise ModelLoadError(f"{self.path}: tensor '{name}' has type {t.tensor_type.name}, which gguf cannot "
+                                 "dequantise") from None
+
+
+def _config(path, fields, tensors):
+    arch = fields.get("general.architecture")
+    if arch not in _MODEL_TYPES:
+        raise UnknownArchitectureError(f"{path}: unknown architecture general.architecture={arch!r}; supported: "
+                                       f"{sorted(_MODEL_TYPES)}")
+
+    def need(key):
+        value = fields.get(f"{arch}.{key}")
+        if value is None:
+            raise ModelLoadError(f"{path}: no '{arch}.{key}' in the metadata")
+        return value
+
+    hidden, heads = int(need("embedding_length")), int(need("attention.head_count"))
+    vocab = len(fields.get("tokenizer.ggml.tokens") or []) or tensors.shape("token_embd.weight")[0]
+    eos = fields.get("tokenizer.ggml.eos_token_id")
+    common = dict(model_type=_MODEL_TYPES[arch], vocab_size=vocab, hidden_size=hidden,
+                  num_layers=int(need("block_count")), num_heads=heads,
+                  intermediate_size=int(need("feed_forward_length")),
+                  max_positions=int(need("context_length")), tie_word_embeddings="output.weight" not in tensors,
+                  bos_token_id=fields.get("tokenizer.ggml.bos_token_id"), eos_token_ids=() if eos is None else (eos,))
+    if arch == "gpt2":
+        return ModelConfig(num_kv_heads=heads, head_dim=hidden // heads,
+                           norm_eps=float(need("attention.layer_norm_epsilon")), qkv_bias=True, o_bias=True,
+                           mlp_bias=True, **common)
+    scaling = {"rope_type": "default"}
+    kind = fields.get(f"{arch}.rope.scaling.type", "none")
+    if kind == "linear":
+        scaling = {"rope_type": "linear", "factor": float(need("rope.scaling.factor"))}
+    elif kind != "none":
+        raise UnknownArchitectureError(f"{path}: RoPE scaling type {kind!r} is not supported (linear is)")
+    if "rope_freqs.weight" in tensors:  # llama 3.1's scaling, stored as one divisor per frequency
+        scaling = {"rope_type": "freq_factors", "factors": tensors.array("rope_freqs.weight").astype(np.float64)}
+    kv = int(fields.get(f"{arch}.attention.head_count_kv", heads))
+    return ModelConfig(num_kv_heads=kv, head_dim=int(fields.get(f"{arch}.attention.key_length", hidden // heads)),
+                       norm_eps=float(need("attention.layer_norm_rms_epsilon")),
+                       qkv_bias="blk.0.attn_q.bias" in tensors,
+                       o_bias="blk.0.attn_output.bias" in tensors, mlp_bias="blk.0.ffn_up.bias" in tensors,
+                       rope_theta=float(fields.get(f"{arch}.rope.freq_base", 10000.0)), rope_scaling=scaling, **common)
+
+
+def _recipe(c, arch):
+    e, d, inner = c.hidden_size, c.head_dim, c.intermediate_size
+    recipe = {"embed": [Part("token_embd.weight", (c.vocab_size, e))], "pos_embed": [Part("position_embd.weight",
+              (c.max_positions, e))], "lm_head": [Part("output.weight", (c.vocab_size, e))],
+              "norm_weight": [Part("output_norm.weight", (e,))], "norm_bias": [Part("output_norm.bias", (e,))]}
+    permute = arch == "llama"  # llama.cpp's converter reorders llama's q and k rows for its rope kernel
+    for i in range(c.num_layers):
+        p, src = f"layers.{i}.", f"blk.{i}."
+        if c.family == "gpt2":
+            recipe[p + "qkv_weight"] = [Part(src + "attn_qkv.weight", (c.qkv_size, e))]
+            recipe[p + "qkv_bias"] = [Part(src + "attn_qkv.bias", (c.qkv_size,))]
+        else:
+            qkv = [("q", c.num_heads, permute), ("k", c.num_kv_heads, permute), ("v", c.num_kv_heads, False)]
+            recipe[p + "qkv_weight"] = [Part(f"{src}attn_{n}.weight", (h * d, e), unpermute_heads=h if perm else 0)
+                                        for n, h, perm in qkv]
+            recipe[p + "qkv_bias"] = [Part(f"{src}attn_{n}.bias", (h * d,), unpermute_heads=h if perm else 0)
+                                      for n, h, perm in qkv]
+        recipe[p + "o_weight"] = [Part(src + "attn_output.weight", (e, c.num_heads * d))]
+        recipe[p + "o_bias"] = [Part(src + "attn_output.bias", (e,))]
+        for ours, theirs in (("attn_norm", "attn_norm"), ("mlp_norm", "ffn_norm")):
+            recipe[f"{p}{ours}_weight"] = [Part(f"{src}{theirs}.weight", (e,))]
+            recipe[f"{p}{ours}_bias"] = [Part(f"{src}{theirs}.bias", (e,))]
+        for n, shape in (("gate", (inner, e)), ("up", (inner, e)), ("down", (e, inner))):
+            recipe[f"{p}{n}_weight"] = [Part(f"{src}ffn_{n}.weight", shape)]
+            recipe[f"{p}{n}_bias"] = [Part(f"{src}ffn_{n}.bias", shape[:1])]
+    return recipe
+
+
+def open_gguf(path):
+    """(config, recipe, source) of a GGUF file."""
+    reader = _reader(path)
+    fields = _fields(reader)
+    tensors = GGUFTensors(path, reader)
+    config = _config(path, fields, tensors)
+    return config, _recipe(config, fields["general.architecture"]), tensors
+
+
+def read_tokenizer(path):
+    return from_gguf_fields(_fields(_reader(path), "tokenizer."), path)

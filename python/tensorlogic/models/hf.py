@@ -1,0 +1,137 @@
+"""Hugging Face checkpoint folders: config.json, one or several *.safetensors (with their index json),
+memory-mapped. safetensors' own reader copies each tensor into a new buffer, so the files are mapped with
+numpy and sliced at the offsets of their header (the format: an 8-byte little-endian header length, a
+JSON header {name: {dtype, shape, data_offsets}}, then the data)."""
+import json
+import os
+import struct
+
+import numpy as np
+
+from .config import from_hf
+from .errors import ModelLoadError
+from .weights import Part
+
+_DTYPES = {"F16": np.float16, "BF16": np.uint16, "F32": np.float32, "F64": np.float64}
+
+
+def bf16_to_f32(bits):
+    """bfloat16 bit patterns (uint16) to float32: the same bits in the upper half."""
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+class SafetensorsFolder:
+    """The tensors of every .safetensors file of a folder, by name: shape() from the header, array() a view
+    of the mapped file (float16) or a float32 conversion (bf16, f32, f64)."""
+
+    def __init__(self, folder):
+        self.path = folder
+        index = os.path.join(folder, "model.safetensors.index.json")
+        if os.path.exists(index):
+            with open(index, encoding="utf-8") as f:
+                files = sorted(set(json.load(f)["weight_map"].values()))
+        else:
+            files = sorted(n for n in os.listdir(folder) if n.endswith(".safetensors"))
+        if not files:
+            raise ModelLoadError(f"{folder}: no .safetensors files")
+        self._entries = {}
+        for name in files:
+            self._read_header(os.path.join(folder, name))
+
+    def _read_header(self, path):
+        try:
+            with open(path, "rb") as f:
+                (size,) = struct.unpack("<Q", f.read(8))
+                header = json.loads(f.read(size))
+            data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size)
+        except (OSError, ValueError, struct.error) as err:
+            raise ModelLoadError(f"{path}: not a safetensors file ({err})") from None
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            self._entries[name] = (path, data, info["dtype"], tuple(info["shape"]), info["data_offsets"])
+
+    def __contains__(self, name):
+        return name in self._entries
+
+    def names(self):
+        return list(self._entries)
+
+    def shape(self, name):
+        return self._entries[name][3]
+
+    def array(self, name):
+        path, data, dtype, shape, (begin, end) = self._entries[name]
+        if dtype not in _DTYPES:
+            raise ModelLoadError(f"{path}: tensor '{name}' has dtype {dtype}; float16, bfloat16 and float32 load")
+        a = data[begin:end].view(_DTYPES[dtype]).reshape(shape)
+        if dtype == "BF16":
+            return bf16_to_f32(a)
+        return a
+
+
+def _llama_recipe(c):
+    e, d = c.hidden_size, c.head_dim
+    recipe = {"embed": [Part("model.embed_tokens.weight", (c.vocab_size, e))],
+              "norm_weight": [Part("model.norm.weight", (e,))],
+              "lm_head": [Part("lm_head.weight", (c.vocab_size, e))]}
+    for i in range(c.num_layers):
+        p, src = f"layers.{i}.", f"model.layers.{i}."
+        qkv = [("q", c.num_heads), ("k", c.num_kv_heads), ("v", c.num_kv_heads)]
+        recipe[p + "qkv_weight"] = [Part(f"{src}self_attn.{n}_proj.weight", (h * d, e)) for n, h in qkv]
+        recipe[p + "qkv_bias"] = [Part(f"{src}self_attn.{n}_proj.bias", (h * d,)) for n, h in qkv]
+        recipe[p + "o_weight"] = [Part(src + "self_attn.o_proj.weight", (e, c.num_heads * d))]
+        recipe[p + "o_bias"] = [Part(src + "self_attn.o_proj.bias", (e,))]
+        recipe[p + "attn_norm_weight"] = [Part(src + "input_layernorm.weight", (e,))]
+        recipe[p + "mlp_norm_weight"] = [Part(src + "post_attention_layernorm.weight", (e,))]
+        for n, shape in (("gate", (c.intermediate_size, e)), ("up", (c.intermediate_size, e)),
+                         ("down", (e, c.intermediate_size))):
+            recipe[f"{p}{n}_weight"] = [Part(f"{src}mlp.{n}_proj.weight", shape)]
+            recipe[f"{p}{n}_bias"] = [Part(f"{src}mlp.{n}_proj.bias", shape[:1])]
+    return recipe
+
+
+def _gpt2_recipe(c, prefix):
+    e, inner = c.hidden_size, c.intermediate_size
+    recipe = {"embed": [Part(prefix + "wte.weight", (c.vocab_size, e))],
+              "pos_embed": [Part(prefix + "wpe.weight", (c.max_positions, e))],
+              "norm_weight": [Part(prefix + "ln_f.weight", (e,))], "norm_bias": [Part(prefix + "ln_f.bias", (e,))]}
+    for i in range(c.num_layers):
+        p, src = f"layers.{i}.", f"{prefix}h.{i}."
+        for ours, theirs, w_shape in (("qkv", "attn.c_attn", (e, 3 * e)), ("o", "attn.c_proj", (e, e)),
+                                      ("up", "mlp.c_fc", (e, inner)), ("down", "mlp.c_proj", (inner, e))):
+            recipe[f"{p}{ours}_weight"] = [Part(f"{src}{theirs}.weight", w_shape, transpose=True)]
+            recipe[f"{p}{ours}_bias"] = [Part(f"{src}{theirs}.bias", w_shape[1:])]
+        for ours, theirs in (("attn_norm", "ln_1"), ("mlp_norm", "ln_2")):
+            recipe[f"{p}{ours}_weight"] = [Part(f"{src}{theirs}.weight", (e,))]
+            recipe[f"{p}{ours}_bias"] = [Part(f"{src}{theirs}.bias", (e,))]
+    return recipe
+
+
+def read_config(folder):
+    path = os.path.join(folder, "config.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            cfg = json.load(f)
+    except FileNotFoundError:
+        raise ModelLoadError(f"{folder}: no config.json (a Hugging Face checkpoint folder has one)") from None
+    except json.JSONDecodeError as err:
+        raise ModelLoadError(f"{path}: not valid JSON ({err})") from None
+    config = from_hf(cfg, path)
+    generation = os.path.join(folder, "generation_config.json")
+    if os.path.exists(generation):  # its eos_token_id (often a list for chat models) wins over config.json's
+        with open(generation, encoding="utf-8") as f:
+            eos = json.load(f).get("eos_token_id")
+        if eos is not None:
+            config.eos_token_ids = tuple(eos if isinstance(eos, list) else [eos])
+    return config
+
+
+def open_checkpoint(folder):
+    """(config, recipe, source) of a Hugging Face checkpoint folder."""
+    config = read_config(folder)
+    source = SafetensorsFolder(folder)
+    if config.family == "gpt2":
+        prefix = "transformer." if "transformer.wte.weight" in source else ""
+        return config, _gpt2_recipe(config, prefix), source
+    return config, _llama_recipe(config), source

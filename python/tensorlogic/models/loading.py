@@ -1,0 +1,45 @@
+"""load(path): a Hugging Face checkpoint folder or a GGUF file -> (DecoderLM, Tokenizer or None)."""
+import errno
+import os
+
+from ..device import device_name
+from . import gguf_file, hf
+from .decoder import DecoderLM
+from .errors import ModelLoadError
+from .tokenizer import Tokenizer
+from .weights import load_parameters
+
+
+def _open(path):
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return hf.open_checkpoint(path)
+    if os.path.isfile(path) and gguf_file.is_gguf(path):
+        return gguf_file.open_gguf(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, "no such file or folder", path)
+    raise ModelLoadError(f"{path}: neither a checkpoint folder (config.json, *.safetensors) nor a GGUF file")
+
+
+def load_model(path, device=None):
+    """The model of a checkpoint folder or GGUF file, its weights in f16 on `device` (default: the default
+    device); quantised GGUF tensors are dequantised on load."""
+    config, recipe, source = _open(path)[:3]
+    return DecoderLM(config, load_parameters(config, recipe, source, device_name(device)))
+
+
+def load_tokenizer(path):
+    """The tokenizer of a checkpoint folder (its tokenizer.json) or of a GGUF file (its vocabulary); None
+    for a folder without tokenizer.json."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        file = os.path.join(path, "tokenizer.json")
+        if not os.path.exists(file):
+            return None
+        return Tokenizer.from_file(file, hf.read_config(path).eos_token_ids)
+    return gguf_file.read_tokenizer(path)
+
+
+def load(path, device=None):
+    """(model, tokenizer) of a checkpoint folder or GGUF file."""
+    return load_model(path, device), load_tokenizer(path)

@@ -1,0 +1,105 @@
+"""Tokenizers through the `tokenizers` package: a checkpoint's tokenizer.json, or one built from a GGUF
+file's own vocabulary, for its two families: "gpt2" (byte-level BPE with a merge list; the split regex
+chosen by tokenizer.ggml.pre) and "llama" (sentencepiece BPE: merges ranked by the merged piece's score,
+byte fallback, "▁" for spaces), assembled as Hugging Face's converters assemble them."""
+from tokenizers import AddedToken, Regex, decoders, normalizers, pre_tokenizers, processors
+from tokenizers import Tokenizer as _HFTokenizer
+from tokenizers.decoders import DecodeStream
+from tokenizers.models import BPE
+
+from .errors import ModelLoadError
+
+# tokenizer.ggml.pre -> the regex that splits text into words before byte-level BPE
+_SPLITS = {
+    "llama-bpe": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+                 r"\s*[\r\n]+|\s+(?!\S)|\s+",
+    "qwen2": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+             r"\s*[\r\n]+|\s+(?!\S)|\s+",
+}
+_CONTROL, _USER_DEFINED = 3, 4  # tokenizer.ggml.token_type values of special tokens
+
+
+class Tokenizer:
+    """encode(text) -> ids (with the BOS the model expects), decode(ids) -> text, and stream() for
+    incremental decoding of generated tokens."""
+
+    def __init__(self, tokenizer, eos_token_ids=()):
+        self.tokenizer = tokenizer
+        self.eos_token_ids = tuple(eos_token_ids)
+
+    @classmethod
+    def from_file(cls, path, eos_token_ids=()):
+        return cls(_HFTokenizer.from_file(str(path)), eos_token_ids)
+
+    def encode(self, text, add_special_tokens=True):
+        return self.tokenizer.encode(text, add_special_tokens=add_special_tokens).ids
+
+    def decode(self, ids, skip_special_tokens=True):
+        return self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
+
+    def stream(self):
+        """A function token_id -> the text it completes ('' while a multi-byte character is unfinished)."""
+        decoder = DecodeStream(skip_special_tokens=True)
+        return lambda token: decoder.step(self.tokenizer, int(token)) or ""
+
+
+def _specials(tokens, types):
+    return [AddedToken(tokens[i], special=t == _CONTROL, normalized=False)
+            for i, t in enumerate(types) if t in (_CONTROL, _USER_DEFINED)]
+
+
+def _spm_merges(tokens, scores):
+    """sentencepiece BPE merges: every split of a piece into two pieces of the vocabulary, the merges whose
+    result scores higher first (ties by the parts' ids)."""
+    ids = {t: i for i, t in enumerate(tokens)}
+    found = []
+    for piece, score in zip(tokens, scores):
+        for cut in range(1, len(piece)):
+            left, right = piece[:cut], piece[cut:]
+            if left in ids and right in ids:
+                found.append((-score, ids[left], ids[right], left, right))
+    found.sort()
+    return [(left, right) for _, _, _, left, right in found]
+
+
+def from_gguf_fields(fields, path):
+    """A Tokenizer from the tokenizer.ggml.* values of a GGUF file (a dict of plain Python values)."""
+    kind = fields.get("tokenizer.ggml.model")
+    tokens = fields.get("tokenizer.ggml.tokens")
+    if tokens is None:
+        raise ModelLoadError(f"{path}: no vocabulary (tokenizer.ggml.tokens)")
+    types = fields.get("tokenizer.ggml.token_type") or [1] * len(tokens)
+    vocab = {t: i for i, t in enumerate(tokens)}
+    bos = fields.get("tokenizer.ggml.bos_token_id")
+    if kind == "gpt2":
+        merges = [tuple(m.split(" ", 1)) for m in fields.get("tokenizer.ggml.merges") or []]
+        pre = fields.get("tokenizer.ggml.pre", "gpt-2")
+        tok = _HFTokenizer(BPE(vocab, merges, ignore_merges=pre == "llama-bpe"))
+        if pre in ("gpt-2", "default"):
+            tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        elif pre in _SPLITS:
+            tok.pre_tokenizer = pre_tokenizers.Sequence([
+                pre_tokenizers.Split(Regex(_SPLITS[pre]), behavior="isolated"),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+        else:
+            raise ModelLoadError(f"{path}: byte-level BPE with tokenizer.ggml.pre={pre!r} is not supported "
+                                 f"(gpt-2, {', '.join(_SPLITS)} are)")
+        tok.decoder = decoders.ByteLevel()
+        add_bos_default = False
+    elif kind == "llama":
+        scores = fields.get("tokenizer.ggml.scores") or [0.0] * len(tokens)
+        unk = fields.get("tokenizer.ggml.unknown_token_id", 0)
+        tok = _HFTokenizer(BPE(vocab, _spm_merges(tokens, scores), unk_token=tokens[unk], byte_fallback=True,
+                               fuse_unk=True))
+        tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+        tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                         decoders.Strip(" ", 1, 0)])
+        add_bos_default = True
+    else:
+        raise ModelLoadError(f"{path}: tokenizer model {kind!r} is not supported (gpt2 and llama are)")
+    tok.add_special_tokens(_specials(tokens, types))
+    if bos is not None and fields.get("tokenizer.ggml.add_bos_token", add_bos_default):
+        tok.post_processor = processors.TemplateProcessing(single=f"{tokens[bos]} $A", pair=f"{tokens[bos]} $A $B",
+                                                           special_tokens=[(tokens[bos], bos)])
+    eos = fields.get("tokenizer.ggml.eos_token_id")
+    return Tokenizer(tok, () if eos is None else (eos,))

@@ -1,0 +1,184 @@
+"""tl.profiler.profile, record_function and schedule, after torch.profiler."""
+import enum
+import functools
+import json
+import os
+import time
+
+from ..autograd.grad_mode import mode
+from .events import EventList, finish
+from .recorder import Recorder, install, uninstall
+
+
+class ProfilerActivity(enum.Enum):
+    CPU = "cpu"
+    CUDA = "cuda"  # the Apple devices have no timing events yet, so no MPS activity
+
+
+class ProfilerAction(enum.Enum):
+    NONE = 0
+    WARMUP = 1
+    RECORD = 2
+    RECORD_AND_SAVE = 3
+
+
+def schedule(*, wait, warmup, active, repeat=0, skip_first=0):
+    """torch.profiler.schedule: after skip_first steps, cycles of `wait` idle steps, `warmup` steps and
+    `active` recorded steps (the last one saves: on_trace_ready is called), `repeat` times (0: forever)."""
+    if wait < 0 or warmup < 0 or active <= 0 or repeat < 0 or skip_first < 0:
+        raise ValueError("schedule: wait, warmup, repeat and skip_first must be >= 0 and active > 0")
+    cycle = wait + warmup + active
+
+    def action(step):
+        if step < skip_first:
+            return ProfilerAction.NONE
+        step -= skip_first
+        if repeat and step // cycle >= repeat:
+            return ProfilerAction.NONE
+        position = step % cycle
+        if position < wait:
+            return ProfilerAction.NONE
+        if position < wait + warmup:
+            return ProfilerAction.WARMUP
+        return ProfilerAction.RECORD_AND_SAVE if position == cycle - 1 else ProfilerAction.RECORD
+
+    return action
+
+
+_RECORDING = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
+
+
+class profile:
+    """Records every op, native kernel, backward node, optimizer step and record_function range run while
+    active (from any thread). With CUDA among the activities, each kernel on a CUDA device also gets its
+    device time from a pair of timing events, read when the profile stops."""
+
+    def __init__(self, activities=None, schedule=None, on_trace_ready=None, record_shapes=False,
+                 profile_memory=False):
+        activities = set(activities) if activities is not None else {ProfilerActivity.CPU}
+        if not activities <= set(ProfilerActivity):
+            raise ValueError(f"profile: activities must be ProfilerActivity members, got {sorted(map(str, activities))}")
+        self.activities = activities
+        self.record_shapes, self.profile_memory = bool(record_shapes), bool(profile_memory)
+        self._schedule, self.on_trace_ready = schedule, on_trace_ready
+        self._device_kinds = frozenset(a.value for a in activities if a is not ProfilerActivity.CPU)
+        self._recorder = None
+        self._events = EventList()
+        self._start_ns = 0
+        self.step_num = 0
+        self._action = ProfilerAction.NONE
+
+    # ---- lifetime --------------------------------------------------------------------------------
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def start(self):
+        self.step_num = 0
+        self._action = self._schedule(0) if self._schedule is not None else ProfilerAction.RECORD
+        if self._action in _RECORDING:
+            self._begin()
+
+    def stop(self):
+        if self._recorder is not None:
+            self._end()
+            if self.on_trace_ready is not None:
+                self.on_trace_ready(self)
+
+    def step(self):
+        """Marks the end of a training step: moves to the schedule's next action."""
+        if self._schedule is None:
+            return
+        previous = self._action
+        self.step_num += 1
+        self._action = self._schedule(self.step_num)
+        if previous is ProfilerAction.RECORD_AND_SAVE or (previous in _RECORDING and self._action not in _RECORDING):
+            self._end()
+            if previous is ProfilerAction.RECORD_AND_SAVE and self.on_trace_ready is not None:
+                self.on_trace_ready(self)
+        if self._action in _RECORDING and self._recorder is None:
+            self._begin()
+
+    def _begin(self):
+        self._recorder = Recorder(self.record_shapes, self.profile_memory, self._device_kinds)
+        install(self._recorder)
+        self._start_ns = time.perf_counter_ns()
+
+    def _end(self):
+        recorder, self._recorder = self._recorder, None
+        if mode.profiler is recorder:
+            uninstall()
+        recorder.read_device_times()
+        events = sorted(recorder.events, key=lambda e: (e.start_ns, -e.end_ns))
+        finish(events)
+        self._events = EventList(events, self.profile_memory, bool(self._device_kinds))
+        self._origins = recorder.device_origins
+
+    # ---- results ---------------------------------------------------------------------------------
+    def events(self):
+        return self._events
+
+    def key_averages(self, group_by_input_shape=False):
+        return self._events.key_averages(group_by_input_shape)
+
+    def export_chrome_trace(self, path):
+        """Writes the events in the Trace Event Format (JSON) that Perfetto and chrome://tracing read: one
+        complete ("X") event per call on its thread's row, and each GPU kernel on its device's row."""
+        pid = os.getpid()
+        threads = {}
+        trace = [{"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": "CPU"}}]
+        devices = {}
+        for ev in self._events:
+            tid = threads.setdefault(ev.thread, len(threads))
+            args = {"Device": ev.device, "Kind": ev.kind}
+            if ev.input_shapes:
+                args["Input Dims"] = ev.input_shapes
+            if self.profile_memory:
+                args["Bytes"] = ev.self_cpu_memory_usage
+            trace.append({"name": ev.name, "cat": ev.kind, "ph": "X", "pid": pid, "tid": tid,
+                          "ts": (ev.start_ns - self._start_ns) / 1000.0,
+                          "dur": (ev.end_ns - ev.start_ns) / 1000.0, "args": args})
+            if ev.device_events is not None:
+                origin, origin_ns = self._origins[ev.device]
+                device_pid = devices.setdefault(ev.device, pid + 1 + len(devices))
+                start_us = (origin_ns - self._start_ns) / 1000.0 + origin.elapsed_ms(ev.device_events[0]) * 1000.0
+                trace.append({"name": ev.name, "cat": "kernel", "ph": "X", "pid": device_pid, "tid": 0,
+                              "ts": start_us, "dur": ev.self_device_time_total, "args": {"Device": ev.device}})
+        trace += [{"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": f"thread {ident}"}}
+                  for ident, tid in threads.items()]
+        trace += [{"ph": "M", "name": "process_name", "pid": device_pid, "tid": 0, "args": {"name": device}}
+                  for device, device_pid in devices.items()]
+        with open(path, "w") as f:
+            json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, f)
+
+
+class record_function:
+    """A named range in the profile (a context manager or a decorator); does nothing when no profile is active."""
+
+    def __init__(self, name, args=None):
+        self.name = name
+        self._event = self._recorder = None
+
+    def __enter__(self):
+        recorder = mode.profiler
+        if recorder is not None:
+            self._recorder, self._event = recorder, recorder.begin(self.name, "user", ())
+        return self
+
+    def __exit__(self, *exc):
+        if self._event is not None:
+            self._recorder.end(self._event)
+            self._event = self._recorder = None
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def ranged(*args, **kwargs):
+            with record_function(self.name):
+                return fn(*args, **kwargs)
+
+        return ranged

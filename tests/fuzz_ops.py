@@ -1,0 +1,245 @@
+"""An attacker's fuzzer over every public op: hostile shapes, dims, dtypes, values, argument kinds and views.
+
+Every call must return or raise a typed error (SPEC §6): a crash, a hang, an untyped exception (AttributeError,
+KeyError, ...) or a message that leaks internals (a pybind11 cast message, `_a`, "truth value ... ambiguous")
+is a failure. Calls are generated from (seed, index) alone, so any one of them can be replayed:
+
+    python tests/fuzz_ops.py --seed S --calls N          # a batch; prints a JSON summary
+    python tests/fuzz_ops.py --seed S --replay I         # prints and runs call I of that batch
+
+With --progress FD the batch writes each call's index to that file descriptor before making it, so a parent
+process can name the call that crashed or hung (tests/test_fuzz_ops.py runs batches that way)."""
+import argparse
+import inspect
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+
+import tensorlogic as tl
+import tensorlogic.nn.functional as F
+from tensorlogic import _argcheck
+
+# Sizes: small ones that make valid tensors, and extremes beyond any memory, alone or multiplied (never sizes a machine could
+# actually allocate and fill for minutes).
+SMALL = [0, 1, 1, 2, 2, 3, 4, 5]
+EXTREME = [-(2**63), -(2**63) - 1, -(2**31), -10, -1, 2**45, 2**62, 2**63 - 1, 2**63, 2**64, 10**30]
+SPECIAL_FLOATS = [0.0, -0.0, 1.0, -1.5, 65504.0, 65520.0, 1e5, -1e30, 1e-8, float("inf"), float("-inf"), float("nan")]
+DTYPES = [d for d in (getattr(tl, n, None) for n in ("float16", "int32", "int64", "bool")) if isinstance(d, tl.dtype)]
+# Calls that change process-wide state or touch files are not fuzzed here (tl.save/tl.load have their own).
+SKIP = {"save", "load", "set_default_device", "manual_seed", "available_devices", "get_default_device",
+        "register_hook", "backward", "from_dlpack", "cuda", "share_memory_"}
+
+
+def public_ops():
+    """(name, callable, signature, is_method) for every public op of tl, tl.nn.functional, tl.fused and Tensor."""
+    ops = []
+    for prefix, namespace in (("tl.", vars(tl)), ("F.", vars(F)), ("tl.fused.", vars(tl.fused))):
+        for name, value in sorted(namespace.items()):
+            fn = getattr(value, "__wrapped__", value)
+            if name.startswith("_") or name in SKIP or not inspect.isfunction(fn):
+                continue
+            ops.append((prefix + name, value, inspect.signature(fn), False))
+    for name, value in sorted(vars(tl.Tensor).items()):
+        fn = getattr(value, "__wrapped__", value)
+        if name.startswith("_") or name in SKIP or not inspect.isfunction(fn):
+            continue
+        ops.append(("Tensor." + name, value, inspect.signature(fn), True))
+    return ops
+
+
+class Maker:
+    """Random arguments, mostly of the kind each parameter takes, often hostile."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def pick(self, items):
+        return items[int(self.rng.integers(0, len(items)))]
+
+    def chance(self, p):
+        return self.rng.random() < p
+
+    def shape(self):
+        return tuple(self.pick(SMALL) for _ in range(int(self.rng.integers(0, 5))))
+
+    def tensor(self, shape=None):
+        shape = self.shape() if shape is None else shape
+        dtype = self.pick(DTYPES)
+        if dtype.name == "float16":
+            values = self.rng.standard_normal(shape) * self.pick([1.0, 3.0, 100.0])
+            if values.size and self.chance(0.3):
+                flat = values.reshape(-1)
+                flat[self.rng.integers(0, flat.size)] = self.pick(SPECIAL_FLOATS[:5] + SPECIAL_FLOATS[9:])
+            t = tl.tensor(values.astype(np.float16))
+        elif dtype.name == "bool":
+            t = tl.tensor(self.rng.random(shape) < 0.5, dtype=dtype)
+        else:
+            t = tl.tensor(self.rng.integers(-3, 6, shape), dtype=dtype)
+        return self.view(t)
+
+    def view(self, t):
+        """The same values through a view: strided, transposed, expanded (stride 0) or offset."""
+        layout = self.pick(["plain", "plain", "strided", "transposed", "expanded", "offset"])
+        if layout == "strided" and t.ndim:
+            wide = tl.cat([t, t], dim=-1) if t.shape[-1] else t
+            return wide[..., ::2] if t.shape[-1] else t
+        if layout == "transposed" and t.ndim >= 2:
+            return t.transpose(0, -1).contiguous().transpose(0, -1)
+        if layout == "expanded" and t.ndim and t.numel() and t.shape[0] == 1:
+            return t.expand(3, *t.shape[1:])
+        if layout == "offset" and t.ndim and t.shape[0] > 1:
+            return t[1:]
+        if self.chance(0.1) and t.dtype.name == "float16":
+            return t.requires_grad_()
+        return t
+
+    def hostile(self):
+        """A value of any kind, chosen to break assumptions."""
+        choice = int(self.rng.integers(0, 16))
+        return [
+            lambda: None, lambda: "x", lambda: "é∑", lambda: b"\x00", lambda: object(), lambda: 1 + 2j,
+            lambda: self.pick(EXTREME), lambda: self.pick(SPECIAL_FLOATS), lambda: True,
+            lambda: [self.pick(EXTREME), 1], lambda: [[1], [1, 2]], lambda: (self.tensor(), 1),
+            lambda: np.zeros((2, 3), np.float64), lambda: self.tensor(()),
+            lambda: tl.tensor([1.0, 2.0]), lambda: [],
+        ][choice]()
+
+    def value(self, op, param):
+        if self.chance(0.15):
+            return self.hostile()
+        kind = _argcheck._kind(op.split(".")[-1], param)
+        if kind is None:
+            return self.pick([self.tensor(), self.pick(SMALL), None, self.pick(SPECIAL_FLOATS)])
+        if kind == "varshape":
+            return tuple(self.pick(SMALL + EXTREME[:3]) for _ in range(int(self.rng.integers(0, 4))))
+        if kind == "vartensors":
+            return tuple(self.tensor() for _ in range(int(self.rng.integers(0, 4))))
+        kind, optional = kind
+        if optional and self.chance(0.3):
+            return None
+        if kind in ("tensor", "tensor_or_number"):
+            return self.tensor() if kind == "tensor" or self.chance(0.7) else self.pick(SPECIAL_FLOATS + [2, -1])
+        if kind == "tensors":
+            return [self.tensor() for _ in range(int(self.rng.integers(0, 4)))]
+        if kind in ("int", "dim", "dims"):
+            if kind == "dims" and self.chance(0.3):
+                return tuple(int(self.rng.integers(-4, 4)) for _ in range(int(self.rng.integers(0, 3))))
+            return int(self.rng.integers(-4, 5)) if self.chance(0.85) else self.pick(EXTREME)
+        if kind in ("shape", "size"):
+            sizes = [self.pick(SMALL) if self.chance(0.9) else self.pick(EXTREME) for _ in range(int(self.rng.integers(0, 4)))]
+            return sizes[0] if len(sizes) == 1 and self.chance(0.5) else tuple(sizes)
+        if kind == "bool":
+            return self.chance(0.5)
+        if kind == "number":
+            return self.pick(SPECIAL_FLOATS + [0.5, 2, 1e-5])
+        if kind == "str":
+            return self.pick(["mean", "sum", "none", "tanh", "relu", "gelu", "constant", "reflect", "floor", "trunc",
+                              "ij,jk->ik", "i,i->", "ii->i", "...i->i", "a", ""])
+        if kind == "dtype":
+            return self.pick(DTYPES + ["float16", "int32", "float64", "complex"])
+        return self.hostile()
+
+
+def make_call(ops, seed, index):
+    """The (op name, function, args, kwargs) of call `index` of batch `seed` (deterministic)."""
+    rng = np.random.default_rng([seed, index])
+    name, fn, signature, is_method = ops[int(rng.integers(0, len(ops)))]
+    maker = Maker(rng)
+    args, kwargs = [], {}
+    for param in signature.parameters.values():
+        if param.kind is param.VAR_KEYWORD:
+            continue
+        if param.kind is param.VAR_POSITIONAL:
+            value = maker.value(name, param)
+            args.extend(value if isinstance(value, tuple) else [value])
+            continue
+        required = param.default is inspect.Parameter.empty
+        if not required and maker.chance(0.5):
+            continue  # left at its default
+        value = maker.tensor() if is_method and not args and param.name in ("self", "input", "tensor") else maker.value(name, param)
+        if param.kind is param.KEYWORD_ONLY or (not required and maker.chance(0.3)):
+            kwargs[param.name] = value
+        else:
+            args.append(value)
+    if maker.chance(0.03):
+        args.append(maker.hostile())  # one argument too many
+    if is_method and args and not isinstance(args[0], tl.Tensor):
+        args[0] = maker.tensor()
+    return name, fn, args, kwargs
+
+
+LEAKS = ("incompatible function arguments", "_core.", "'_a'", "truth value", "object has no attribute")
+UNTYPED = (AttributeError, KeyError, UnicodeError, AssertionError, NameError, RecursionError, SystemError,
+           ZeroDivisionError, StopIteration)
+
+
+def classify(error):
+    """None for a typed error a user can act on; else why it is not one."""
+    if isinstance(error, UNTYPED) or not isinstance(error, Exception):
+        return f"untyped {type(error).__name__}"
+    text = str(error)
+    leak = next((marker for marker in LEAKS if marker in text), None)
+    return f"leaks internals ({leak!r})" if leak else None
+
+
+def describe(name, args, kwargs):
+    def show(v):
+        if isinstance(v, tl.Tensor):
+            return f"Tensor(shape={tuple(v.shape)}, dtype={v.dtype.name}, stride={v.stride()}, requires_grad={v.requires_grad})"
+        if isinstance(v, (list, tuple)):
+            inner = ", ".join(show(x) for x in v)
+            return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
+        return repr(v)[:80]
+
+    return f"{name}({', '.join([show(a) for a in args] + [f'{k}={show(v)}' for k, v in kwargs.items()])})"
+
+
+def run_batch(seed, calls, progress_fd=None):
+    ops = public_ops()
+    counts = {"calls": 0, "returned": 0, "typed": 0}
+    problems = []
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for index in range(calls):
+            if progress_fd is not None:
+                os.write(progress_fd, f"{index}\n".encode())
+            name, fn, args, kwargs = make_call(ops, seed, index)
+            counts["calls"] += 1
+            try:
+                fn(*args, **kwargs)
+                counts["returned"] += 1
+            except BaseException as error:  # noqa: B902 (KeyboardInterrupt and SystemExit are failures too)
+                if isinstance(error, KeyboardInterrupt):
+                    raise
+                why = classify(error)
+                if why is None:
+                    counts["typed"] += 1
+                else:
+                    problems.append({"index": index, "call": describe(name, args, kwargs), "why": why,
+                                     "error": f"{type(error).__name__}: {str(error)[:300]}"})
+    counts["ops"] = len(ops)
+    counts["problems"] = problems
+    return counts
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--replay", type=int)
+    parser.add_argument("--progress", type=int, help="a file descriptor for the index of each call")
+    args = parser.parse_args()
+    if args.replay is not None:
+        name, fn, call_args, kwargs = make_call(public_ops(), args.seed, args.replay)
+        print(describe(name, call_args, kwargs), flush=True)
+        fn(*call_args, **kwargs)
+        return 0
+    print(json.dumps(run_batch(args.seed, args.calls, args.progress)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The `%%tl` cell magic in IPython's InteractiveShell: cells share one program, relations show as
+rows of bindings and tensors as grids (HTML and text), errors are reported without a traceback."""
+import numpy as np
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import tensorlogic as tl
+
+
+@pytest.fixture
+def shell():
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "tensorlogic.notebook")
+    ip.run_line_magic("tl_reset", "")
+    yield ip
+    ip.run_line_magic("tl_reset", "")
+
+
+FAMILY = """domain Person = {Ann, Bob, Cid, Dee}
+relation Parent(x: Person, y: Person)
+Parent(Ann, Bob)
+Parent(Bob, Cid)
+Parent(Cid, Dee)
+"""
+
+
+def test_cells_share_one_program_and_relations_are_bindings(shell):
+    shell.run_cell_magic("tl", "", FAMILY)
+    out = shell.run_cell_magic("tl", "", "Ancestor(x, y) <- Parent(x, y)\n"
+                                         "Ancestor(x, z) <- Ancestor(x, y), Parent(y, z)\n")
+    (t,) = out
+    pairs = {("Ann", "Bob"), ("Bob", "Cid"), ("Cid", "Dee"), ("Ann", "Cid"), ("Bob", "Dee"), ("Ann", "Dee")}
+    assert t.header == ["x0", "x1"] and {tuple(r) for r in t.rows} == pairs
+    assert "relation Ancestor: 6 facts" in repr(out)
+    assert "<td>Ann</td><td>Dee</td>" in out._repr_html_()
+    # The program is in the user namespace and answers queries like the Python API.
+    prog = shell.user_ns["tl_program"]
+    assert {r["y"] for r in prog.query("Ancestor(Ann, y)")} == {"Bob", "Cid", "Dee"}
+    (shown,) = shell.run_line_magic("tl_show", "Parent")
+    assert shown.header == ["x", "y"] and len(shown.rows) == 3
+
+
+def test_tensors_show_as_grids_against_numpy(shell):
+    rng = np.random.default_rng()
+    w = rng.integers(-3, 4, size=(2, 3))
+    x = rng.integers(-3, 4, size=3)
+    shell.run_cell_magic("tl", "", f"tensor W: float16[2, 3] = {w.tolist()}\ntensor X: float16[3] = {x.tolist()}")
+    (y,) = shell.run_cell_magic("tl", "", "Y[i] = W[i, j] X[j]")
+    assert [float(v) for v in y.rows[0]] == (w @ x).astype(float).tolist()
+    (wt,) = shell.run_line_magic("tl_show", "W")
+    assert wt.header == ["index", "0", "1", "2"]
+    assert [[float(v) for v in r[1:]] for r in wt.rows] == w.astype(float).tolist()
+    assert isinstance(shell.user_ns["tl_program"]["Y"], tl.Tensor)
+
+
+def test_errors_are_located_messages(shell, capsys):
+    shell.run_cell_magic("tl", "", "tensor A: float16[2] = [1, 2]")
+    assert shell.run_cell_magic("tl", "", "B[i] = Nope[i]") is None
+    err = capsys.readouterr().err
+    assert "unknown" in err and "Nope" in err and "Traceback" not in err
+    # The failed cell left the program as it was.
+    (a,) = shell.run_line_magic("tl_show", "A")
+    assert [float(v) for v in a.rows[0]] == [1.0, 2.0]

@@ -1,0 +1,26 @@
+"""`tl generate`: the streamed text is the prompt and the greedy continuation; speeds go to stderr."""
+import secrets
+
+import tiny
+from tokenizers import Tokenizer, decoders, models as tok_models, pre_tokenizers, trainers
+
+from tensorlogic import models
+from tensorlogic.lang.cli import main
+
+
+def test_tl_generate_streams_the_greedy_continuation(tmp_path, capsys):
+    tiny.build("llama", secrets.randbits(31), tmp_path)
+    tok = Tokenizer(tok_models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(["a cat sat on the mat"], trainers.BpeTrainer(vocab_size=96,
+                            initial_alphabet=[chr(c) for c in range(ord("a"), ord("z") + 1)] + [" ", "Ġ"]))
+    tok.save(str(tmp_path / "tokenizer.json"))
+    model, tokenizer = models.load(tmp_path, "cpu")
+    expected = models.generate(model, [tokenizer.encode("the cat")], 6, stop_tokens=model.config.eos_token_ids).tokens[0]
+    assert main(["generate", str(tmp_path), "--prompt", "the cat", "--max-tokens", "6", "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "the cat" + tokenizer.decode(expected) + "\n"
+    assert "prefill: 2 tokens" in err and "tokens/s" in err
+    assert main(["generate", str(tmp_path / "absent"), "--prompt", "x"]) == 2
+    assert "absent: no such file or folder" in capsys.readouterr().err

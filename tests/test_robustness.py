@@ -1,0 +1,121 @@
+"""Issue 10's reproducers: each ends in a typed error within seconds, run in a subprocess (a crash or a hang
+fails the test and names the case), plus the in-place overlap rules and checked shape arithmetic."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+
+# (code, the exception class name it must raise); each line runs in one child process, in order.
+REPRODUCERS = [
+    ("tl.zeros(2**32, 2**32)", "MemoryError"),
+    ("tl.zeros(3037000500, 3037000500)", "MemoryError"),
+    ("tl.zeros(2**63 - 1)", "MemoryError"),
+    ("tl.zeros(2**64)", "MemoryError"),
+    ("tl.ones(2**62, 4)", "MemoryError"),
+    ("tl.arange(0, 1e300)", "MemoryError"),
+    ("tl.linspace(0, 1, 2**62)", "MemoryError"),
+    ("tl.eye(2**40, 2**40)", "MemoryError"),
+    ("tl.zeros(-1)", "ValueError"),
+    ("tl.zeros(3).reshape(2**62, 2**62)", "ShapeMismatchError"),
+    ("tl.zeros(0).reshape(2**32, 2**32, 0)", "ShapeMismatchError"),
+    ("tl.zeros(3).expand(2**62, 2**62, 3)", "ValueError"),
+    ("tl.split(tl.zeros(()), 1)", "ValueError"),
+    ("tl.chunk(tl.zeros(()), 2)", "ValueError"),
+    ("tl.unbind(tl.zeros(()))", "IndexError"),
+    ("tl.split(tl.zeros(3), 1, dim=5)", "IndexError"),
+    ("tl.broadcast_to(tl.ones(1), (4,)).add_(tl.arange(4))", "RuntimeError"),
+    ("tl.sin(1)", "TypeError"),
+    ("tl.mean([1, 2])", "TypeError"),
+    ("tl.zeros(4).sum(2**63)", "OverflowError"),
+    ("tl.triu(tl.zeros(3, 3), 2**64)", "OverflowError"),
+    ("tl.zeros(3).unsqueeze(tl.tensor([1.5]))", "TypeError"),
+    ("tl.zeros(3, 3).sum(0, keepdim=tl.tensor([1.0, 2.0]))", "TypeError"),
+    ("tl.einsum('ij,jé->i', tl.zeros(2, 2), tl.zeros(2, 2))", "EinsumError"),
+    ("tl.zeros(3).permute(-2**63)", "IndexError"),
+    ("tl.pad(tl.zeros(3), (2**63 - 1, 2))", "MemoryError"),  # found by the fuzzer under UBSan
+    ("tl.pad(tl.zeros(3), (-2**63, 2))", "ValueError"),
+    ("tl.zeros(2).reshape(2, -2**63)", "ValueError"),
+    ("tl.index_select(tl.zeros((), requires_grad=True), -1, tl.tensor([1]))", "IndexError"),  # found by the fuzzer
+]
+
+
+def test_reproducers_raise_typed_errors_in_a_subprocess():
+    program = "\n".join([
+        "import json, sys", "import tensorlogic as tl",
+        "for code in json.loads(sys.argv[1]):",
+        "    print(json.dumps(['start', code]), flush=True)",
+        "    try:",
+        "        exec(code)",
+        "        print(json.dumps(['returned', code]), flush=True)",
+        "    except Exception as error:",
+        "        print(json.dumps([type(error).__name__, code, [c.__name__ for c in type(error).__mro__], str(error)]), flush=True)",
+    ])
+    codes = [code for code, _ in REPRODUCERS]
+    try:
+        done = subprocess.run([sys.executable, "-c", program, json.dumps(codes)], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as timeout:
+        started = [json.loads(line) for line in (timeout.stdout or b"").decode().splitlines()]
+        pytest.fail(f"hang in {started[-1][1] if started else 'import'}")
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0, f"crash in {lines[-1][1] if lines else 'import'}: {done.stderr[-1000:]}"
+    outcomes = {line[1]: line for line in lines if line[0] != "start"}
+    for code, expected in REPRODUCERS:
+        outcome = outcomes[code]
+        assert outcome[0] != "returned", f"{code} returned"
+        assert expected in outcome[2], f"{code} raised {outcome[0]}: {outcome[3]}"
+        for leak in ("incompatible function arguments", "_core", "'_a'", "ambiguous"):
+            assert leak not in outcome[3], f"{code}: {outcome[3]}"
+
+
+def test_errors_name_the_op_and_the_argument():
+    with pytest.raises(TypeError, match=r"sin\(\): argument 'input' \(position 1\) must be Tensor, not int"):
+        tl.sin(1)
+    with pytest.raises(TypeError, match=r"keepdim' must be bool, not Tensor"):
+        tl.zeros(3, 3).sum(0, keepdim=tl.tensor([1.0, 2.0]))
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 5\)"):
+        tl.split(tl.zeros(3), 1, dim=5)
+    with pytest.raises(tl.EinsumError, match="non-ASCII"):
+        tl.einsum("é", tl.zeros(2))
+
+
+def test_slices_beyond_int64_clip_like_python():
+    t = tl.arange(10.0)
+    for key in (slice(1, 2**63), slice(-2**70, 2**70, 2**80), slice(None, None, 2**64), slice(3, -2**66)):
+        np.testing.assert_array_equal(t[key].numpy(), np.arange(10.0, dtype=np.float16)[key])
+
+
+@pytest.mark.parametrize("write", [
+    lambda t: t.add_(tl.arange(4)), lambda t: t.mul_(2), lambda t: t.relu_(), lambda t: t.copy_(tl.arange(4)),
+    lambda t: t.sub_(1.0), lambda t: t.index_put_((tl.tensor([0, 1]),), tl.tensor([1.0, 2.0])),
+])
+def test_in_place_writes_into_self_overlapping_views_raise(write, device):
+    t = tl.ones(1, device=device).expand(4)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single memory"):
+        write(t)
+    np.testing.assert_array_equal(t.numpy(), np.ones(4))
+
+
+def test_fill_of_an_expanded_view_is_allowed_as_in_pytorch(device):
+    t = tl.ones(1, device=device).expand(4)
+    t.fill_(3.0)
+    t.zero_()
+    assert t.numpy().tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_overlapping_different_views_keep_their_semantics(device):
+    rng = np.random.default_rng()
+    values = rng.standard_normal(8).astype(np.float16)
+    ours, theirs = tl.tensor(values, device=device), torch.from_numpy(values.copy())
+    ours[1:].add_(ours[:-1])
+    theirs[1:].add_(theirs[:-1].clone())
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours2 = tl.tensor(values.reshape(2, 4), device=device)
+    ours2.t()[:2].mul_(ours2[:, :2].t())  # a transposed view, with distinct strides, is not self-overlapping
+    expected = values.reshape(2, 4).copy()
+    expected[:, :2] = expected[:, :2] * expected[:, :2]
+    np.testing.assert_array_equal(ours2.numpy(), expected)

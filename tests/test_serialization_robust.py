@@ -1,0 +1,123 @@
+"""tl.save / tl.load with file objects, and malformed or foreign files: one typed error naming the file."""
+import io
+import json
+import struct
+
+import numpy as np
+import pytest
+import torch
+from safetensors.numpy import save as safetensors_bytes
+
+import tensorlogic as tl
+
+
+def _checkpoint(rng):
+    return {"w": tl.Tensor(rng.standard_normal((3, 4)).astype(np.float16)), "step": 3, "names": ["a", None]}
+
+
+def _assert_same(back, obj):
+    np.testing.assert_array_equal(back["w"].numpy(), obj["w"].numpy())
+    assert back["step"] == obj["step"] and back["names"] == obj["names"]
+
+
+def test_file_objects_round_trip(tmp_path):
+    rng = np.random.default_rng()
+    obj = _checkpoint(rng)
+    buffer = io.BytesIO()
+    tl.save(obj, buffer)
+    buffer.seek(0)
+    _assert_same(tl.load(buffer), obj)
+    with open(tmp_path / "m.pt", "wb") as f:  # the data loss of issue 10: the open file must get the data
+        tl.save(obj, f)
+    assert not list(tmp_path.glob("<*"))  # no stray file named after the file object
+    with open(tmp_path / "m.pt", "rb") as f:
+        _assert_same(tl.load(f), obj)
+    _assert_same(tl.load(str(tmp_path / "m.pt")), obj)
+
+
+def test_bad_destinations_raise(tmp_path):
+    with pytest.raises(TypeError):
+        tl.save({"a": tl.zeros(2)}, 42)
+    with pytest.raises(TypeError):
+        tl.load(3.5)
+    (tmp_path / "t.txt").write_bytes(safetensors_bytes({"a": np.zeros(2, np.float16)}))
+    with open(tmp_path / "t.txt", "r", encoding="latin-1") as f, pytest.raises(TypeError, match="binary"):
+        tl.load(f)
+
+
+def _valid_bytes(rng):
+    buffer = io.BytesIO()
+    tl.save(_checkpoint(rng), buffer)
+    return buffer.getvalue()
+
+
+def test_every_truncation_raises_serialization_error(tmp_path):
+    data = _valid_bytes(np.random.default_rng())
+    for cut in range(len(data)):
+        path = tmp_path / "cut.safetensors"
+        path.write_bytes(data[:cut])
+        for source in (path, io.BytesIO(data[:cut])):
+            with pytest.raises(tl.SerializationError, match="cut.safetensors|BytesIO"):
+                tl.load(source)
+
+
+def test_random_corruption_loads_or_raises_serialization_error():
+    rng = np.random.default_rng()
+    data = bytearray(_valid_bytes(rng))
+    for _ in range(300):
+        bad = bytearray(data)
+        for i in rng.integers(0, len(bad), rng.integers(1, 4)):
+            bad[i] = rng.integers(0, 256)
+        try:
+            tl.load(io.BytesIO(bytes(bad)))
+        except (tl.SerializationError, tl.PrecisionOverflowError):
+            pass
+
+
+def _with_header(header, payload=b""):
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + payload
+
+
+def _with_structure(structure):
+    data = np.zeros(2, np.float16).tobytes()
+    header = {"__metadata__": {"tensorlogic.structure": structure},
+              "w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}
+    return _with_header(header, data)
+
+
+@pytest.mark.parametrize("structure", [
+    '{"tensor": "missing"}', '{"dict": [["a", {"tensor": 5}]]}', '{"dict": 7}', '{"dict": [[1.5, {"value": 1}]]}',
+    '{"dict": [["a"]]}', '{"list": {"a": 1}}', '{"value": [1, 2]}', '{"what": 1}', '{}', '[1, 2]', '"text"',
+    '{"tensor": "w", "list": []}', "[" * 100000 + "]" * 100000, '{"list": [' * 5000 + '{"value": 1}' + ']}' * 5000,
+    "not json",
+])
+def test_hostile_structure_metadata(structure):
+    with pytest.raises(tl.SerializationError, match="tensorlogic.structure|not a valid checkpoint"):
+        tl.load(io.BytesIO(_with_structure(structure)))
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\x01\x02", b"\xff" * 16, struct.pack("<Q", 2**63) + b"{}", struct.pack("<Q", 4) + b"[1]x",
+    struct.pack("<Q", 2) + b"\xff\xfe", _with_header({"w": {"dtype": "F16", "shape": [2**40], "data_offsets": [0, 4]}}, b"\0" * 4),
+    _with_header({"w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 2**62]}}, b"\0" * 4),
+    _with_header({"w": {"dtype": "F16", "shape": [2], "data_offsets": [4, 0]}}, b"\0" * 4),
+    _with_header({"w": {"dtype": "Q99", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4),
+    _with_header({"__metadata__": {"a": 1}}),
+    _with_header({"__metadata__": {"tensorlogic.structure": 5}}),
+])
+def test_malformed_files(data, tmp_path):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(data)
+    with pytest.raises(tl.SerializationError, match="bad.safetensors"):
+        tl.load(path)
+    with pytest.raises(tl.SerializationError):
+        tl.load(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_pytorch_checkpoint_is_recognised(tmp_path, legacy):
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.zeros(2)}, path, _use_new_zipfile_serialization=not legacy)
+    with pytest.raises(tl.SerializationError, match="model.pt.*PyTorch.*safetensors.torch"):
+        tl.load(path)
