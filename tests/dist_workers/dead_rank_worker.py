@@ -12,6 +12,6 @@ if dist.get_rank() == 1:
     os._exit(3)
 try:
     dist.all_reduce(tl.ones(4))
-except dist.DistBackendError as e:  # one short line per rank (the ranks' tracebacks interleave on stderr)
+except dist.DistBackendError as e:  # a short marker per rank (long tracebacks interleave on stderr)
     print(f"rank {dist.get_rank()}: {type(e).__name__}: {str(e)[:40]}", flush=True)
     raise
