@@ -1,5 +1,5 @@
 """Neural-network modules, initialisers and utilities (SPEC §5)."""
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import ELU, LeakyReLU, LogSigmoid, LogSoftmax, Sigmoid, Softmax, Softplus
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
@@ -25,5 +25,5 @@ __all__ = ["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential"
            "Softmax", "LogSoftmax", "MultiheadAttention", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell",
            "LSTMCell", "GRUCell", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer", "L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-           "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "functional", "init", "utils",
+           "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "functional", "init", "parallel", "utils",
            "StateDictError", "IncompatibleKeys"]

@@ -1,0 +1,150 @@
+"""The process group: how ranks find each other (MPI's world, formed by mpiexec) and the typed errors of
+tl.distributed. mpi4py is imported only by this package; without it, init_process_group says how to get it."""
+import datetime
+import os
+
+from ..errors import TensorLogicError
+
+try:
+    import mpi4py
+    mpi4py.rc.initialize = False  # MPI starts in init_process_group, not on `import tensorlogic`
+    mpi4py.rc.finalize = None     # ... and is finalized at exit only if we started it
+    from mpi4py import MPI
+except ImportError as e:  # the `distributed` extra is optional
+    MPI, _MPI_MISSING = None, e
+else:
+    _MPI_MISSING = None
+
+BACKENDS = ("mpi", "gloo", "nccl")
+default_pg_timeout = datetime.timedelta(minutes=30)
+
+
+class DistError(TensorLogicError, RuntimeError):
+    """A collective or process-group failure (torch.distributed.DistError)."""
+
+
+class DistBackendError(DistError):
+    """The engine failed or a peer stopped answering within the group's timeout (a rank that died)."""
+
+
+class Backend(str):
+    MPI, GLOO, NCCL = "mpi", "gloo", "nccl"
+
+
+class ProcessGroup:
+    """The default group: an MPI communicator, its rank and size, and the deadline of each collective."""
+
+    def __init__(self, comm, backend, timeout):
+        self.comm, self.backend, self.timeout = comm, backend, timeout
+
+    def rank(self):
+        return self.comm.Get_rank()
+
+    def size(self):
+        return self.comm.Get_size()
+
+
+_world = None  # the default ProcessGroup while initialized
+
+
+def _env_int(name, given):
+    """An explicit argument, else the torchrun variable, else None."""
+    if given is not None and given >= 0:
+        return given
+    value = os.environ.get(name)
+    return int(value) if value is not None else None
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
+                       group_name="", pg_options=None, device_id=None):
+    """Joins the MPI world started by `python -m tensorlogic.distributed.run` (or mpiexec).
+
+    backend: "mpi"; "gloo" is an alias of it (torch's CPU backend name, so torch scripts run unchanged);
+    "nccl" is refused (not implemented). init_method: None or "env://" (torchrun's variables are checked
+    against MPI's world; the rendezvous itself is MPI's). timeout: a collective that has not finished by
+    then raises DistBackendError (a rank that died makes the others fail instead of hang)."""
+    global _world
+    if _world is not None:
+        raise DistError("init_process_group: the default process group is already initialized")
+    backend = str(backend or "mpi").lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"init_process_group: unknown backend {backend!r}; expected one of {BACKENDS}")
+    if backend == "nccl":
+        raise DistError("init_process_group: the nccl backend is not implemented yet; use backend='mpi' "
+                        "(CPU tensors)")
+    if init_method not in (None, "env://"):
+        raise ValueError(f"init_process_group: init_method {init_method!r} is not supported; use 'env://' "
+                         "(the world is MPI's, formed by tensorlogic.distributed.run or mpiexec)")
+    if store is not None:
+        raise ValueError("init_process_group: store= is not supported; the rendezvous is MPI's")
+    if MPI is None:
+        raise DistError("init_process_group: mpi4py is not importable; install the extra: "
+                        f"pip install 'tensorlogic[distributed]' ({_MPI_MISSING})")
+    if timeout is None:
+        timeout = default_pg_timeout
+    if not MPI.Is_initialized():
+        MPI.Init_thread(MPI.THREAD_SERIALIZED)
+    comm = MPI.COMM_WORLD.Dup()
+    comm.Set_errhandler(MPI.ERRORS_RETURN)
+    expected_size, expected_rank = _env_int("WORLD_SIZE", world_size), _env_int("RANK", rank)
+    size, mpi_rank = comm.Get_size(), comm.Get_rank()
+    if expected_size is not None and expected_size != size:
+        comm.Free()
+        raise DistError(f"init_process_group: world_size {expected_size} but MPI's world has {size} "
+                        "process(es); start the ranks with python -m tensorlogic.distributed.run "
+                        "--nproc-per-node N (or mpiexec -n N)")
+    if expected_rank is not None and expected_rank != mpi_rank:
+        comm.Free()
+        raise DistError(f"init_process_group: rank {expected_rank} but MPI gave this process rank {mpi_rank}")
+    _world = ProcessGroup(comm, Backend(backend), timeout)
+
+
+def is_available():
+    return MPI is not None
+
+
+def is_initialized():
+    return _world is not None
+
+
+def is_mpi_available():
+    return MPI is not None
+
+
+def is_nccl_available():
+    return False
+
+
+def is_gloo_available():
+    return MPI is not None  # "gloo" is served by the MPI engine
+
+
+def default_group(group=None):
+    """`group` or the default group; raises if init_process_group has not run."""
+    if group is not None:
+        return group
+    if _world is None:
+        raise DistError("Default process group has not been initialized, please make sure to call "
+                        "init_process_group.")
+    return _world
+
+
+def get_rank(group=None):
+    return default_group(group).rank()
+
+
+def get_world_size(group=None):
+    return default_group(group).size()
+
+
+def get_backend(group=None):
+    return default_group(group).backend
+
+
+def destroy_process_group(group=None):
+    """Forgets the default group (MPI itself is finalized at exit, as mpi4py does)."""
+    global _world
+    pg = default_group(group)
+    pg.comm.Free()
+    if pg is _world:
+        _world = None

@@ -1,0 +1,4 @@
+"""tl.nn.parallel: data parallelism over processes (torch.nn.parallel's DistributedDataParallel)."""
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
