@@ -47,6 +47,8 @@ REPRODUCERS = [
     ("tl.nn.functional.adaptive_avg_pool2d(tl.zeros(2, 3, 4, 4), -1)", "RuntimeError"),
     ("tl.zeros(3, dtype=tl.int32).exponential_()", "RuntimeError"),  # found by the fuzzer
     ("tl.zeros(3).exponential_(0.0)", "RuntimeError"),
+    ("tl.nn.functional.interpolate(tl.zeros(1, 4, 2, 2), None, False)", "RuntimeError"),  # found by the fuzzer
+    ("tl.nn.functional.interpolate(tl.zeros(1, 4, 0, 2), 3)", "RuntimeError"),
 ]
 
 

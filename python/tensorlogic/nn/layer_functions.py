@@ -188,6 +188,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scales = (None,) * spatial
     if len(sizes) != spatial or len(scales) != spatial:
         raise ValueError(f"interpolate: expected {spatial} output sizes or scale factors")
+    if any(i <= 0 for i in in_sizes) or any(o <= 0 for o in sizes):
+        raise RuntimeError(f"interpolate: input and output sizes should be greater than 0, but got input "
+                           f"{list(in_sizes)} and output {list(sizes)}")
     out = input
     for k, (in_size, out_size, scale) in enumerate(zip(in_sizes, sizes, scales)):
         dim = 2 + k
