@@ -200,3 +200,13 @@ def test_sdpa_backward_heads_interleaved(device, rng):
     ref.backward(torch.tensor(g))
     for a, e in zip(leaves, theirs):
         assert_grad_close(a.grad, e.grad)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("dropout", [0.0, 1.0])
+def test_sdpa_zero_size_head_dim(device, rng, causal, dropout):  # found by the op fuzzer
+    """Each score is an empty sum (0): uniform weights over the visible keys, as PyTorch."""
+    q, k, v = f16(rng, 2, 3, 0), f16(rng, 2, 4, 0), f16(rng, 2, 4, 5)
+    got = tl.scaled_dot_product_attention(f16_tensor(q, device), f16_tensor(k, device), f16_tensor(v, device),
+                                          is_causal=causal, dropout_p=dropout)
+    assert_close_to_scale(got, sdpa_ref(q, k, v, causal=causal) * (1.0 - dropout))

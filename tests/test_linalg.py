@@ -146,6 +146,16 @@ def test_tril_non_contiguous_int_and_errors(device, rng):
         tl.tril(f16_tensor(f16(rng, 4), device))
 
 
+@pytest.mark.parametrize("dtype", ["bool", "int32", "int64"])
+def test_tril_triu_every_dtype(device, rng, dtype):  # bool and int64 once ran the 2-byte kernel (heap overflow)
+    a = rng.integers(-3, 4, (3, 5, 5)).astype(dtype)
+    t = tl.tensor(a, dtype=getattr(tl, dtype), device=device).transpose(1, 2)
+    for k in (0, 1, -2):
+        assert tl.tril(t, k).dtype == getattr(tl, dtype)
+        np.testing.assert_array_equal(host(tl.tril(t, k)), np.tril(np.swapaxes(a, 1, 2), k))
+        np.testing.assert_array_equal(host(t.triu(k)), np.triu(np.swapaxes(a, 1, 2), k))
+
+
 def test_matmul_large_batch_runs_in_groups(device, rng):
     # More f32 panel memory than one group holds: the batches are split (with a residual epilogue too).
     a, b, r = f16(rng, 5, 2048, 2048, scale=0.1), f16(rng, 5, 2048, 2), f16(rng, 5, 2048, 2)

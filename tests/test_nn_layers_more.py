@@ -139,3 +139,15 @@ def test_parameters_to_vector_and_back(device, rng):
     np.testing.assert_array_equal(host(tlmod.bias), fresh[6:])
     with pytest.raises(ValueError):
         nn.utils.vector_to_parameters(tl.zeros(9, device=device), tlmod.parameters())
+
+
+@pytest.mark.parametrize("shape,groups", [((0, 4, 3), 2), ((2, 0, 3), 2), ((2, 4, 0), 2)])
+def test_group_norm_of_empty_input_is_empty(device, shape, groups):  # found by the op fuzzer
+    got = tl.nn.functional.group_norm(tl.zeros(*shape, device=device), groups)
+    assert got.shape == torch.nn.functional.group_norm(torch.zeros(shape), groups).shape
+
+
+@pytest.mark.parametrize("shape,size", [((0, 3, 4, 4), 2), ((0, 3, 7, 5), 3), ((2, 3, 4, 4), 0), ((3, 4, 4), (0, 2))])
+def test_adaptive_avg_pool2d_of_empty_batch_or_size_is_empty(device, shape, size):  # found by the op fuzzer
+    got = tl.nn.functional.adaptive_avg_pool2d(tl.zeros(*shape, device=device), size)
+    assert got.shape == torch.nn.functional.adaptive_avg_pool2d(torch.zeros(shape), size).shape

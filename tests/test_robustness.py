@@ -41,6 +41,14 @@ REPRODUCERS = [
     ("tl.pad(tl.zeros(3), (-2**63, 2))", "ValueError"),
     ("tl.zeros(2).reshape(2, -2**63)", "ValueError"),
     ("tl.index_select(tl.zeros((), requires_grad=True), -1, tl.tensor([1]))", "IndexError"),  # found by the fuzzer
+    ("tl.nn.functional.group_norm(tl.zeros(2, 4, 3), 0)", "RuntimeError"),  # found by the fuzzer
+    ("tl.nn.functional.group_norm(tl.zeros(2, 4, 3), 2.0)", "TypeError"),
+    ("tl.nn.functional.adaptive_avg_pool2d(tl.zeros(2, 3, 0, 4), 2)", "RuntimeError"),  # found by the fuzzer
+    ("tl.nn.functional.adaptive_avg_pool2d(tl.zeros(2, 3, 4, 4), -1)", "RuntimeError"),
+    ("tl.zeros(3, dtype=tl.int32).exponential_()", "RuntimeError"),  # found by the fuzzer
+    ("tl.zeros(3).exponential_(0.0)", "RuntimeError"),
+    ("tl.nn.functional.interpolate(tl.zeros(1, 4, 2, 2), None, False)", "RuntimeError"),  # found by the fuzzer
+    ("tl.nn.functional.interpolate(tl.zeros(1, 4, 0, 2), 3)", "RuntimeError"),
 ]
 
 

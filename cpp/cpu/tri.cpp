@@ -37,8 +37,7 @@ void tri_typed(const Array& in, int64_t k, bool upper, const Array& out) {
 }  // namespace
 
 void CpuBackend::tri(const Array& in, int64_t k, bool upper, const Array& out) {
-  if (in.dtype() == Dtype::int32) return tri_typed<int32_t>(in, k, upper, out);
-  tri_typed<uint16_t>(in, k, upper, out);
+  visit_dtype(in.dtype(), [&](auto tag) { tri_typed<decltype(tag)>(in, k, upper, out); });
 }
 
 }  // namespace tensorlogic::cpu

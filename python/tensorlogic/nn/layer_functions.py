@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..creation import tensor
+from ..creation import tensor, zeros
 from ..ops.conv import _pair, avg_pool2d, fold
 from ..ops.rows import layer_norm
 from ..ops.shape import cat
@@ -52,10 +52,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalises each group of channels/num_groups channels (with their spatial extent) per sample."""
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected at least 2-d input (N, C, ...), got {input.ndim}-d")
+    if not isinstance(num_groups, numbers.Integral):
+        raise TypeError(f"group_norm(): argument 'num_groups' must be int, not {type(num_groups).__name__}")
+    if num_groups <= 0:
+        raise RuntimeError(f"group_norm: expected num_groups to be greater than 0, got {num_groups}")
     n, channels = input.shape[0], input.shape[1]
     if channels % num_groups:
         raise ValueError(f"group_norm: {channels} channels are not divisible into {num_groups} groups")
-    rows = input.reshape(n, num_groups, -1)
+    # The row length is explicit: a -1 cannot be inferred when the input is empty.
+    rows = input.reshape(n, num_groups, input.numel() // max(n * num_groups, 1))
     out = layer_norm(rows, (rows.shape[-1],), eps=eps).reshape(input.shape)
     shape = _channel_shape(input)
     if weight is not None:
@@ -77,9 +84,19 @@ def _averaging_matrix(in_size, out_size):
 def adaptive_avg_pool2d(input, output_size):
     """Averages over PyTorch's adaptive windows to output_size (an int, a pair, None keeps a size). Equal
     windows run as avg_pool2d; uneven ones as two averaging matmuls (weights rounded to f16)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): expected 3D or 4D tensor, but got {list(input.shape)}")
+    if any(size == 0 for size in input.shape[-3:]):
+        raise RuntimeError(f"adaptive_avg_pool2d(): expected input to have non-zero size for non-batch dimensions, "
+                           f"but input has sizes {list(input.shape)}")
     h, w = input.shape[-2:]
     oh, ow = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
     oh, ow = h if oh is None else oh, w if ow is None else ow
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0, "
+                           f"got {(oh, ow)}")
+    if input.numel() == 0 or oh == 0 or ow == 0:  # an empty batch or output: an empty result, as PyTorch
+        return zeros(tuple(input.shape[:-2]) + (oh, ow), device=input.device)
     if h % oh == 0 and w % ow == 0:
         return avg_pool2d(input, (h // oh, w // ow))
     rows = tensor(_averaging_matrix(h, oh), device=input.device)
@@ -171,6 +188,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scales = (None,) * spatial
     if len(sizes) != spatial or len(scales) != spatial:
         raise ValueError(f"interpolate: expected {spatial} output sizes or scale factors")
+    if any(i <= 0 for i in in_sizes) or any(o <= 0 for o in sizes):
+        raise RuntimeError(f"interpolate: input and output sizes should be greater than 0, but got input "
+                           f"{list(in_sizes)} and output {list(sizes)}")
     out = input
     for k, (in_size, out_size, scale) in enumerate(zip(in_sizes, sizes, scales)):
         dim = 2 + k

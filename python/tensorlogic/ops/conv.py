@@ -240,13 +240,20 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask = None if mask is None else (attn_mask if isinstance(attn_mask, Tensor) else _wrap(mask))
     if dropout_p > 0:
         return _attention_with_dropout(query, key, value, mask, float(dropout_p), bool(is_causal), scale)
-    return _Attention.apply(query, key, value, mask, bool(is_causal), None if scale is None else float(scale))
+    scale = float(scale) if scale is not None else (None if query.shape[-1] else _default_scale(query))
+    return _Attention.apply(query, key, value, mask, bool(is_causal), scale)
+
+
+def _default_scale(q):
+    """1/sqrt(head dim). With a zero-size head dim every score is an empty sum, 0 under any finite scale,
+    so the softmax is uniform (as PyTorch); 1.0 stands in for the infinite 1/sqrt(0)."""
+    return 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
 
 
 def _attention_with_dropout(q, k, v, mask, p, causal, scale):
     """PyTorch's training path: dropout on the attention probabilities (kept with probability 1 - p from
     the Philox stream, scaled by 1 / (1 - p)), composed from tensor ops so that autograd covers it."""
-    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    scale = _default_scale(q) if scale is None else float(scale)
     scores = matmul(q, k.transpose(-2, -1)) * scale
     if causal:  # keys after the query (top-left aligned, as the fused kernel)
         length, keys = scores.shape[-2], scores.shape[-1]
@@ -282,7 +289,7 @@ class _Attention(Function):
             if grads is not None:
                 return tuple(sum_to(_wrap(a), x.shape) if need else None
                              for a, x, need in zip(grads, (q, k, v), ctx.needs_input_grad)) + (None,)
-        scale = ctx.scale if ctx.scale is not None else 1.0 / math.sqrt(q.shape[-1])
+        scale = ctx.scale if ctx.scale is not None else _default_scale(q)
         scores = (q @ k.mT) * scale
         if mask is not None:
             scores = scores + mask

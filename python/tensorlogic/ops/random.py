@@ -138,6 +138,11 @@ def bernoulli(input, p=None, *, generator=None):
 @tensor_method()
 def exponential_(input, lambd=1.0, *, generator=None):
     _no_generator(generator, "exponential_")
+    if not input.is_floating_point():
+        raise RuntimeError(f"exponential_: the exponential distribution is continuous; dtype must be a floating point "
+                           f"type, got {input.dtype.name}")
+    if not float(lambd) > 0.0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     u = rand(input.shape, device=input.device)  # in [0, 1): 1 - u is in (0, 1]
     return _fill_random(input, (1.0 - u).log() * (-1.0 / float(lambd)))
 
