@@ -77,3 +77,13 @@ def test_norm_errors(device):
     with pytest.raises(IndexError):
         tl.softmax(t, 2)
     np.testing.assert_array_equal(host(t), np.ones((2, 3), np.float16))
+
+
+def test_rows_of_integer_and_bool_inputs_read_their_own_element_size(device):
+    """softmax of bool/int64 data converts it first (a 1- or 8-byte element was read as 2 bytes: a heap
+    overflow found by the fuzzer under AddressSanitizer)."""
+    values = [[1, 0, 1, 1], [0, 0, 1, 0]]
+    want = tl.softmax(tl.tensor(values, dtype=tl.float16, device=device), 1).cpu().numpy()
+    for dtype in (tl.bool, tl.int32, tl.int64):
+        got = tl.softmax(tl.tensor(values, device=device).to(dtype), 1).cpu().numpy()
+        np.testing.assert_array_equal(got, want)

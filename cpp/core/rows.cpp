@@ -11,7 +11,7 @@
 namespace tensorlogic {
 namespace {
 
-Array as_float(const Array& a) { return a.dtype() == Dtype::int32 ? astype(a, Dtype::float16) : a; }
+Array as_float(const Array& a) { return a.dtype() == Dtype::float16 ? a : astype(a, Dtype::float16); }
 
 Array row_op(RowOp op, const Array& a, int dim) {
   const char* name = op == RowOp::softmax ? "softmax" : "log_softmax";
