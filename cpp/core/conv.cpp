@@ -73,16 +73,19 @@ Array col2im(const Array& cols, const int64_t output_hw[2], const int64_t kernel
     throw ShapeMismatchError("col2im: expected a float16 input [N, C*kh*kw, L], got shape " + shape_str(cols.shape()));
   }
   if (output_hw[0] < 0 || output_hw[1] < 0) throw ArgumentError("col2im: output size must be non-negative");
-  const int64_t taps = kernel[0] * kernel[1];
+  int64_t taps = 0;
+  if (!checked_mul(kernel[0], kernel[1], &taps)) throw ArgumentError("col2im: kernel size " + pair_str(kernel) + " is too large");
   const Shape image{cols.shape()[0], 1, output_hw[0], output_hw[1]};
   const int64_t oh = window_count("col2im", output_hw[0], kernel[0], args.stride[0], args.padding[0], args.dilation[0],
                                   false, image);
   const int64_t ow = window_count("col2im", output_hw[1], kernel[1], args.stride[1], args.padding[1], args.dilation[1],
                                   false, image);
-  if (cols.shape()[1] % taps != 0 || cols.shape()[2] != oh * ow) {
+  int64_t blocks = 0;
+  if (!checked_mul(oh, ow, &blocks)) throw ArgumentError("col2im: output size " + pair_str(output_hw) + " is too large");
+  if (cols.shape()[1] % taps != 0 || cols.shape()[2] != blocks) {
     throw ShapeMismatchError("col2im: input of shape " + shape_str(cols.shape()) + " does not match kernel " +
                              pair_str(kernel) + " and output size " + pair_str(output_hw) + " (expected dimension 1 " +
-                             "divisible by " + std::to_string(taps) + " and " + std::to_string(oh * ow) + " blocks)");
+                             "divisible by " + std::to_string(taps) + " and " + std::to_string(blocks) + " blocks)");
   }
   Array out = zeros({cols.shape()[0], cols.shape()[1] / taps, output_hw[0], output_hw[1]}, Dtype::float16, cols.device());
   if (out.numel() > 0 && cols.numel() > 0) backend.col2im(contiguous(cols), kernel, args, oh, ow, out);

@@ -101,7 +101,9 @@ void bind_array(py::module_& m) {
     return release_gil_if(steps >= kReleaseGilElements, [&] { return linspace(start, end, steps, parse_device(device)); });
   });
   m.def("eye", [](int64_t n, int64_t mcols, const std::string& device) {
-    return release_gil_if(n * mcols >= kReleaseGilElements, [&] { return eye(n, mcols, parse_device(device)); });
+    int64_t work = 0;  // an overflowing product is large work; eye itself rejects the sizes
+    const bool large = !checked_mul(n, mcols, &work) || work >= kReleaseGilElements;
+    return release_gil_if(large, [&] { return eye(n, mcols, parse_device(device)); });
   });
   m.def("to_device", [](const Array& a, const std::string& name) {
     // A move off or onto an accelerator waits for its queued work, however small the array.
