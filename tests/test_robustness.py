@@ -98,8 +98,9 @@ def test_slices_beyond_int64_clip_like_python():
 
 
 @pytest.mark.parametrize("write", [
-    lambda t: t.add_(tl.arange(4)), lambda t: t.mul_(2), lambda t: t.relu_(), lambda t: t.copy_(tl.arange(4)),
-    lambda t: t.sub_(1.0), lambda t: t.index_put_((tl.tensor([0, 1]),), tl.tensor([1.0, 2.0])),
+    lambda t: t.add_(tl.arange(4, device=t.device)), lambda t: t.mul_(2), lambda t: t.relu_(),
+    lambda t: t.copy_(tl.arange(4, device=t.device)), lambda t: t.sub_(1.0),
+    lambda t: t.index_put_((tl.tensor([0, 1], device=t.device),), tl.tensor([1.0, 2.0], device=t.device)),
 ])
 def test_in_place_writes_into_self_overlapping_views_raise(write, device):
     t = tl.ones(1, device=device).expand(4)

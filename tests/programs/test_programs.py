@@ -117,7 +117,9 @@ def test_word_language_model(rng, model):
 
 
 
-def test_regression(rng):
+# The example builds its features with torch.from_numpy, which is on the CPU in both libraries, and its
+# model on the default device, which is the GPU here when there is one (SPEC §3): it runs on the CPU.
+def test_regression(rng, cpu_default):
     w_target = (rng.standard_normal((prog_regression.POLY_DEGREE, 1)) * 0.5).astype(np.float32)
     b_target = (rng.standard_normal(1) * 0.5).astype(np.float32)
     batches = [rng.standard_normal(32).astype(np.float32) for _ in range(150)]
