@@ -191,6 +191,13 @@ BINARY = [
            fn=tl.fused.mul_relu, method=None),
     OpInfo("logical_and", torch.logical_and, "logical_and", domains=(REAL, REAL), grad=False),
     OpInfo("logical_or", torch.logical_or, "logical_or", domains=(REAL, REAL), grad=False),
+    # the activations' backward kernels (grad, x), kernel-only: their derivatives are checked through gelu/silu
+    OpInfo("gelu_backward", torch.ops.aten.gelu_backward, "gelu_backward", domains=(REAL, REAL), grad=False,
+           approximate=True),
+    OpInfo("gelu_tanh_backward", lambda g, x: torch.ops.aten.gelu_backward(g, x, approximate="tanh"),
+           "gelu_tanh_backward", domains=(REAL, REAL), grad=False, approximate=True),
+    OpInfo("silu_backward", torch.ops.aten.silu_backward, "silu_backward", domains=(REAL, REAL), grad=False,
+           approximate=True),
     OpInfo("floor_divide", torch.floor_divide, "floor_divide", domains=(INTEGERS, NONZERO_INTEGERS), grad=False,
            int32=True, f32_oracle=True),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,

@@ -32,29 +32,49 @@ _GELU_C = math.sqrt(2.0 / math.pi)
 _SQRT_PI = math.sqrt(math.pi)
 
 
-class _GeluGrad(Function):
-    """d gelu(x)/dx = Phi(x) + x phi(x), as an op of its own so that its derivative phi(x) (2 - x^2) is exact.
-    Phi(x) = gelu(x)/x, with its Taylor form 1/2 + x/sqrt(2 pi) near 0 (exact to f16 there)."""
+class _ActivationBackward(Function):
+    """grad * f'(x) for gelu, gelu_tanh and silu in one kernel (the binary *_backward ops). Its own derivatives
+    are written in differentiable tensor ops, so that second derivatives flow."""
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        pdf = exp(x * x * -0.5) * (1.0 / _SQRT_2PI)
-        cdf = where(abs(x) < 1e-2, x * (1.0 / _SQRT_2PI) + 0.5, _unary(_U.gelu, x) / where(x == 0, 1.0, x))
-        return cdf + x * pdf
+    def name(ctx):
+        return ctx.op.name
 
     @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * exp(x * x * -0.5) * (1.0 / _SQRT_2PI) * (2.0 - x * x)
+    def forward(ctx, op, g, x):
+        ctx.op = op
+        ctx.save_for_backward(g, x)
+        return _binary(op, g, x)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (None, _ActivationBackward.apply(ctx.op, gg, x) if need[1] else None,
+                gg * g * _SECOND_DERIVATIVE[ctx.op](x) if need[2] else None)
 
 
-def _gelu_tanh_grad(x):
-    # With t = tanh(u) = 2 sigmoid(2u) - 1: (1 + t)/2 = sigmoid(2u) and (1 - t^2)/4 = sigmoid(2u) sigmoid(-2u),
-    # which f16 keeps accurate where t is close to +-1 (1 - t*t would cancel).
+def _gelu_second(x):  # gelu = x Phi(x): gelu'' = phi(x) (2 - x^2)
+    return exp(x * x * -0.5) * (1.0 / _SQRT_2PI) * (2.0 - x * x)
+
+
+def _gelu_tanh_second(x):
+    # gelu_tanh' = s + x s r k with u2 = 2c (x + a x^3), s = sigmoid(u2), r = sigmoid(-u2) = 1 - s (which f16
+    # keeps accurate where s is near 1), k = du2/dx = 2c (1 + 3a x^2); so gelu_tanh'' = s r (2k + x ((r - s) k^2
+    # + 12 c a x)).
     u2 = (x + x * x * x * 0.044715) * (2.0 * _GELU_C)
-    s = sigmoid(u2)
-    return s + x * s * sigmoid(-u2) * (2.0 * _GELU_C) * (x * x * (3 * 0.044715) + 1.0)
+    s, r = sigmoid(u2), sigmoid(-u2)
+    k = (x * x * (3 * 0.044715) + 1.0) * (2.0 * _GELU_C)
+    return s * r * (k * 2.0 + x * ((r - s) * k * k + x * (12.0 * _GELU_C * 0.044715)))
+
+
+def _silu_second(x):  # silu' = s (1 + x r): silu'' = s r (2 + x (r - s)), s = sigmoid(x), r = sigmoid(-x)
+    s, r = sigmoid(x), sigmoid(-x)
+    return s * r * ((r - s) * x + 2.0)
+
+
+_SECOND_DERIVATIVE = {_B.gelu_backward: _gelu_second, _B.gelu_tanh_backward: _gelu_tanh_second,
+                      _B.silu_backward: _silu_second}
 
 
 def _zero_grad(g, x, y, p0, p1):
@@ -74,9 +94,9 @@ _UNARY_GRAD = {
     _U.tanh: lambda g, x, y, p0, p1: g * (1.0 - y * y),
     _U.sigmoid: lambda g, x, y, p0, p1: g * y * sigmoid(-x),  # 1 - y would cancel where y is near 1
     _U.relu: lambda g, x, y, p0, p1: g * (x > 0),
-    _U.gelu: lambda g, x, y, p0, p1: g * _GeluGrad.apply(x),
-    _U.gelu_tanh: lambda g, x, y, p0, p1: g * _gelu_tanh_grad(x),
-    _U.silu: lambda g, x, y, p0, p1: g * sigmoid(x) * (x * sigmoid(-x) + 1.0),
+    _U.gelu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_backward, g, x),
+    _U.gelu_tanh: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_tanh_backward, g, x),
+    _U.silu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.silu_backward, g, x),
     _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))((x * p0 > p1).float()),
     _U.reciprocal: lambda g, x, y, p0, p1: -g * y * y,
     _U.square: lambda g, x, y, p0, p1: g * x * 2.0,

@@ -163,7 +163,7 @@ class _Scratch:
 
 
 def _plain_name(cls):
-    """A Function class's op name when it serves one op: _GeluGrad -> gelu_grad."""
+    """A Function class's op name when it serves one op: _ActivationBackward -> activation_backward."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", cls.__name__.lstrip("_")).lower()
 
 
