@@ -84,6 +84,22 @@ class Backend {
   // without this family raises DeviceError.
   virtual void cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
                              int64_t ignore_index, float label_smoothing, const Array& out);
+  // Its gradient: out [rows, n] (contiguous) = (softmax(x_r) - (1 - s) onehot(t_r) - s / n) * grad[r], 0 on
+  // ignored rows; grad is contiguous f16 [rows]. Returns false, having written nothing, where the backend has
+  // no fused kernel (the caller composes it).
+  virtual bool cross_entropy_backward(const Array& /*logits*/, const Array& /*target*/, const Array& /*grad*/,
+                                      int64_t /*rows*/, int64_t /*n*/, int64_t /*ignore_index*/,
+                                      float /*label_smoothing*/, const Array& /*out*/) {
+    return false;
+  }
+  // Gradients of `norm` from contiguous x and grad [rows, n]: dx [rows, n], and the column sums dweight =
+  // sum_r grad * xhat and dbias = sum_r grad [n] where not null, all in f32 and rounded once. Returns false,
+  // having written nothing, where the backend has no fused kernel.
+  virtual bool norm_backward(bool /*rms*/, const Array& /*x*/, const Array& /*grad*/, const Array* /*weight*/,
+                             int64_t /*rows*/, int64_t /*n*/, double /*eps*/, const Array& /*dx*/,
+                             const Array* /*dweight*/, const Array* /*dbias*/) {
+    return false;
+  }
 
   // out[b] = a[b] @ b[b] with f32 accumulation, then the epilogue, rounded once. a: [B, M, K] and
   // b: [B, K, N] views whose two inner axes may be in either order (transposes need no copy); out is

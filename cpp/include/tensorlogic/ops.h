@@ -110,6 +110,16 @@ Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optiona
 // - s / C * sum(x), one pass per row in f32, rounded once; 0 where the target is ignore_index.
 Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index = -100,
                             double label_smoothing = 0.0);
+// d loss / d logits = (softmax(x) - (1 - s) onehot(t) - s / C) * grad per row (0 on ignored rows), from the
+// forward's logits and targets and grad [...] of the per-row loss; nullopt where the backend has no fused
+// kernel (the caller composes it from other ops).
+std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const Array& target, const Array& grad,
+                                                    int64_t ignore_index = -100, double label_smoothing = 0.0);
+// Gradients of layer_norm (rms false) or rms_norm over the trailing normalized_shape: [dx, dweight, dbias],
+// the last two empty arrays where not asked for; nullopt where the backend has no fused kernel.
+std::optional<std::vector<Array>> norm_backward(bool rms, const Array& x, const Array& grad,
+                                                const Shape& normalized_shape, const std::optional<Array>& weight,
+                                                double eps, bool weight_grad, bool bias_grad);
 
 // ---- linear algebra --------------------------------------------------------------------------------
 Array matmul(const Array& a, const Array& b);
