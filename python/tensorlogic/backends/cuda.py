@@ -1,6 +1,6 @@
 """tl.backends.cuda: torch.backends.cuda's switches. Matmuls here are f16 on tensor cores with f32
-accumulation whatever the flags say: allow_tf32 and the reduced-precision-reduction flags are stored and
-change nothing. The scaled-dot-product-attention backend toggles are stored too; tl picks its attention
+accumulation whatever the flags say: `matmul.allow_tf32` and the reduced-precision-reduction flags of
+`matmul` are stored and change nothing. The scaled-dot-product-attention backend toggles are stored too; tl picks its attention
 kernel by shape and device."""
 from .. import _core
 

@@ -480,7 +480,8 @@ def _inplace_unary(op, fn, name):
         _core.unary_(op, input._a)
         return _bumped(input)
 
-    method.__name__ = method.__qualname__ = name
+    method.__name__ = name
+    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method only: found there
     method.__doc__ = f"In place: input = {fn.__name__}(input)."
     return tensor_method(name)(method)
 
