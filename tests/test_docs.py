@@ -3,6 +3,7 @@ are errors), every public name has a docstring that the API reference shows, and
 programs run and print what their comments say."""
 import contextlib
 import io
+import json
 import re
 import subprocess
 import sys
@@ -39,6 +40,14 @@ def site(tmp_path_factory):
 
 def test_site_builds_strict(site):
     assert (site / "api" / "index.html").read_text(encoding="utf-8").count("Program") > 0
+
+
+def test_benchmarks_page_shows_every_recorded_result(site):
+    page = (site / "benchmarks" / "index.html").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "benchmarks" / "results").glob("*.json")):
+        assert f'src="{path.stem}.png"' in page, path.name
+        assert (site / "benchmarks" / f"{path.stem}.png").read_bytes().startswith(b"\x89PNG"), path.name
+        assert json.loads(path.read_text(encoding="utf-8"))["date"] in page, path.name
 
 
 def _rendered(site):
