@@ -76,14 +76,18 @@ def public_names():
         found[public] = module
         for name in _names(public, module):
             obj = getattr(module, name)
-            if isinstance(obj, types.ModuleType):
-                continue  # a public submodule is an entry of PUBLIC_MODULES; others are implementation
-            found[f"{public}.{name}"] = obj
-            cls = obj if isinstance(obj, type) else type(obj) if is_value(obj) else None
-            if cls is not None and _is_ours(cls):
-                owner = f"{public}.{name}" if cls is obj else f"{cls.__module__}.{cls.__qualname__}"
-                for member, value in _own_members(cls).items():
-                    found[f"{owner}.{member}"] = value
+            if not isinstance(obj, types.ModuleType):  # a public submodule is an entry of PUBLIC_MODULES
+                found[f"{public}.{name}"] = obj
+    classes = {id(obj) for obj in found.values() if isinstance(obj, type)}
+    for public, obj in list(found.items()):
+        if isinstance(obj, type) and _is_ours(obj):
+            owner = public
+        elif is_value(obj) and _is_ours(type(obj)) and id(type(obj)) not in classes:  # tl.cuda's private class
+            owner = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        else:
+            continue
+        for member, value in _own_members(obj if owner == public else type(obj)).items():
+            found[f"{owner}.{member}"] = value
     return found
 
 
