@@ -4,11 +4,13 @@ from .module import Module
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise, as torch.nn.Sigmoid."""
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Softplus(Module):
+    """log(1 + exp(beta x)) / beta elementwise (x itself where beta x > threshold), as torch.nn.Softplus."""
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
@@ -21,6 +23,7 @@ class Softplus(Module):
 
 
 class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x, as torch.nn.LeakyReLU (inplace writes the result into the input)."""
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -33,6 +36,7 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
+    """x where x > 0, else alpha (exp(x) - 1), as torch.nn.ELU (inplace writes the result into the input)."""
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
@@ -45,6 +49,7 @@ class ELU(Module):
 
 
 class LogSigmoid(Module):
+    """log(sigmoid(x)) = -softplus(-x) elementwise (stable for large |x|), as torch.nn.LogSigmoid."""
     def forward(self, input):
         return F.logsigmoid(input)
 
@@ -59,11 +64,13 @@ class _SoftmaxBase(Module):
 
 
 class Softmax(_SoftmaxBase):
+    """softmax along `dim` (None: PyTorch's legacy implicit choice), as torch.nn.Softmax."""
     def forward(self, input):
         return F.softmax(input, self.dim)
 
 
 class LogSoftmax(_SoftmaxBase):
+    """log_softmax along `dim` (None: PyTorch's legacy implicit choice), as torch.nn.LogSoftmax."""
     def forward(self, input):
         return F.log_softmax(input, self.dim)
 

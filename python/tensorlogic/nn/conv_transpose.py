@@ -13,6 +13,10 @@ from .parameter import Parameter
 
 
 class ConvTranspose2d(Module):
+    """2-d transposed convolution (the gradient of Conv2d with respect to its input) of [N, C_in, H, W] input, with
+    weight [C_in, C_out / groups, kH, kW], stride, padding, output_padding, groups and dilation as in
+    torch.nn.ConvTranspose2d; forward(input, output_size) picks output_padding to reach output_size. Only
+    padding_mode='zeros'."""
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
                  dilation=1, padding_mode="zeros", device=None):
         super().__init__()

@@ -3,6 +3,7 @@ from .module import Module
 
 
 class Flatten(Module):
+    """Merges dimensions start_dim..end_dim (default 1..-1: keeps the batch dimension), as torch.nn.Flatten."""
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -15,6 +16,7 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
+    """Splits dimension `dim` into unflattened_size, as torch.nn.Unflatten."""
     def __init__(self, dim, unflattened_size):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)

@@ -76,6 +76,9 @@ class BatchNorm2d(_BatchNorm):
 
 
 class GroupNorm(Module):
+    """Normalises each group of num_channels / num_groups channels of [N, C, ...] input to mean 0 and variance 1
+    (plus eps), then applies a per-channel weight (ones) and bias (zeros) when affine, as torch.nn.GroupNorm.
+    Statistics in f32."""
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None):
         super().__init__()
         if num_channels % num_groups:

@@ -4,6 +4,9 @@ from .module import Module
 
 
 class MaxPool2d(Module):
+    """2-d max pooling of [N, C, H, W] (or [C, H, W]) input, as torch.nn.MaxPool2d: kernel_size, stride (default:
+    kernel_size), padding (with -inf), dilation, ceil_mode, and return_indices (then forward returns (values, flat
+    int64 indices))."""
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
@@ -20,6 +23,8 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
+    """2-d average pooling of [N, C, H, W] (or [C, H, W]) input, as torch.nn.AvgPool2d: kernel_size, stride
+    (default: kernel_size), zero padding, ceil_mode, count_include_pad and divisor_override. Sums in f32."""
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
@@ -36,6 +41,8 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output_size (an int or (H, W); None keeps that size), each output cell averaging
+    PyTorch's window of the input, as torch.nn.AdaptiveAvgPool2d."""
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size

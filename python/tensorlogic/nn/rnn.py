@@ -38,6 +38,11 @@ def _reset_uniform(module):
 
 
 class RNNBase(Module):
+    """The multi-layer recurrent network behind RNN, LSTM and GRU (PyTorch's parameters weight_ih_l{k},
+    weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, with _reverse for the second direction, so state_dicts load both
+    ways). forward(input, hx) takes [L, N, input_size] ([N, L, ...] with batch_first, [L, input_size] unbatched) and
+    returns (output, h_n), or (output, (h_n, c_n)) for LSTM; dropout applies between layers in training. proj_size
+    is not supported."""
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
@@ -69,6 +74,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Every weight and bias uniform in +-1/sqrt(hidden_size), as PyTorch."""
         _reset_uniform(self)
 
     def flatten_parameters(self):
@@ -155,6 +161,8 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
+    """An Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (nonlinearity='relu' for ReLU), as
+    torch.nn.RNN; see RNNBase for the arguments and shapes."""
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
@@ -165,6 +173,8 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
+    """A long short-term memory network with PyTorch's gates (i, f, g, o) and parameters, as torch.nn.LSTM; forward
+    returns (output, (h_n, c_n)). See RNNBase."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
@@ -172,6 +182,7 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
+    """A gated recurrent unit network with PyTorch's gates (r, z, n) and parameters, as torch.nn.GRU; see RNNBase."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
@@ -179,6 +190,8 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
+    """The single-step cell behind RNNCell, LSTMCell and GRUCell: parameters weight_ih, weight_hh, bias_ih, bias_hh;
+    input [N, input_size] or [input_size]; a missing state starts at zeros."""
     def __init__(self, mode, input_size, hidden_size, bias=True, device=None):
         super().__init__()
         self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
@@ -194,6 +207,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Every weight and bias uniform in +-1/sqrt(hidden_size), as PyTorch."""
         _reset_uniform(self)
 
     def _prepare(self, input, hx):
@@ -211,6 +225,8 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = tanh (or relu) of W_ih x + b_ih + W_hh h + b_hh, as torch.nn.RNNCell;
+    forward(input, hx) returns h'."""
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
@@ -224,6 +240,7 @@ class RNNCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
+    """One step of a GRU, as torch.nn.GRUCell; forward(input, hx) returns h'."""
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, bias, device)
 
@@ -234,6 +251,7 @@ class GRUCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
+    """One step of an LSTM, as torch.nn.LSTMCell; forward(input, (h, c)) returns (h', c')."""
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, bias, device)
 

@@ -33,6 +33,9 @@ def generate_square_subsequent_mask(sz, device=None, dtype=None):
 
 
 class TransformerEncoderLayer(Module):
+    """Self-attention then a feed-forward block (linear1, activation, dropout, linear2), each with a residual and
+    LayerNorm, after (post-norm) or before (norm_first) the block, as torch.nn.TransformerEncoderLayer. forward(src,
+    src_mask, src_key_padding_mask, is_causal)."""
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
@@ -66,6 +69,9 @@ class TransformerEncoderLayer(Module):
 
 
 class TransformerDecoderLayer(Module):
+    """Self-attention, attention over the encoder's memory, then a feed-forward block, each with a residual and
+    LayerNorm (post-norm or norm_first), as torch.nn.TransformerDecoderLayer. forward(tgt, memory, tgt_mask,
+    memory_mask, tgt_key_padding_mask, memory_key_padding_mask, ...)."""
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
@@ -111,6 +117,8 @@ class TransformerDecoderLayer(Module):
 
 
 class TransformerEncoder(Module):
+    """num_layers deep copies of encoder_layer applied in turn, then `norm` if given, as torch.nn.TransformerEncoder
+    (enable_nested_tensor and mask_check are accepted and have no effect)."""
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers)
@@ -125,6 +133,8 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoder(Module):
+    """num_layers deep copies of decoder_layer applied in turn over the same memory, then `norm` if given, as
+    torch.nn.TransformerDecoder."""
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
         self.layers = _clones(decoder_layer, num_layers)
@@ -142,6 +152,9 @@ class TransformerDecoder(Module):
 
 
 class Transformer(Module):
+    """The encoder-decoder Transformer of 'Attention Is All You Need' with PyTorch's arguments, submodule names and
+    initialisation (xavier_uniform_ on every matrix), as torch.nn.Transformer. forward(src, tgt, masks...) returns
+    the decoder's output; generate_square_subsequent_mask(sz) gives the causal mask."""
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
                  dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
