@@ -6,6 +6,9 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
+    """The base of the schedulers, as torch.optim.lr_scheduler.LRScheduler: it sets each param group's 'lr' from
+    get_lr() at construction (epoch 0) and at every step(). last_epoch=-1 starts afresh (recording 'initial_lr' in
+    each group); a later value resumes, which needs the groups' 'initial_lr'."""
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -26,12 +29,17 @@ class LRScheduler:
         self._is_initial = False
 
     def get_lr(self):
+        """The learning rates of the current epoch, one per param group (each scheduler defines it, with PyTorch's
+        recursive formula so the sequences match)."""
         raise NotImplementedError
 
     def get_last_lr(self):
+        """The learning rates the last step set, one per param group."""
         return self._last_lr
 
     def step(self):
+        """Advances one epoch and writes the new learning rates into the optimizer's param groups (call after
+        optimizer.step())."""
         self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
@@ -42,13 +50,16 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self):
+        """The scheduler's state as a dict (everything but the optimizer and the lr lambdas), for load_state_dict."""
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
 
     def load_state_dict(self, state_dict):
+        """Restores a state from state_dict()."""
         self.__dict__.update(state_dict)
 
 
 class StepLR(LRScheduler):
+    """Multiplies each lr by gamma every step_size epochs, as torch.optim.lr_scheduler.StepLR."""
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
@@ -60,6 +71,7 @@ class StepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
+    """Multiplies each lr by gamma every epoch, as torch.optim.lr_scheduler.ExponentialLR."""
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -71,6 +83,8 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
+    """Anneals each lr from its base to eta_min along a cosine over T_max epochs (and back up after, as PyTorch's
+    recursive form does), as torch.optim.lr_scheduler.CosineAnnealingLR."""
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
@@ -90,6 +104,8 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
+    """Scales each lr by a factor going linearly from start_factor to end_factor over total_iters epochs, then keeps
+    it, as torch.optim.lr_scheduler.LinearLR."""
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
         if not 0 < start_factor <= 1:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
@@ -109,6 +125,8 @@ class LinearLR(LRScheduler):
 
 
 class LambdaLR(LRScheduler):
+    """Sets each lr to its base times lr_lambda(epoch) (one function, or one per param group), as
+    torch.optim.lr_scheduler.LambdaLR."""
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
         if isinstance(lr_lambda, (list, tuple)):
@@ -124,6 +142,8 @@ class LambdaLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
+    """Multiplies each lr by gamma at each epoch listed in milestones (twice if listed twice), as
+    torch.optim.lr_scheduler.MultiStepLR."""
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones, self.gamma = Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
