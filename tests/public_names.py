@@ -138,5 +138,5 @@ def undocumented(names):
     return missing
 
 
-if __name__ == "__main__":  # python tests/public_names.py > tests/undocumented_names.txt
+if __name__ == "__main__":  # python tests/public_names.py: the names test_docs would report
     print("\n".join(sorted(undocumented(public_names()))))

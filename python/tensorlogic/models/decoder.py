@@ -139,6 +139,7 @@ class DecoderLM(Module):
 
     @property
     def device(self):
+        """The device the model's weights are on."""
         return self.embed.device
 
     def _rope_tables(self, length):
