@@ -6,6 +6,7 @@ from .module import Module
 class Sigmoid(Module):
     """1 / (1 + exp(-x)) elementwise, as torch.nn.Sigmoid."""
     def forward(self, input):
+        """sigmoid(input), same shape."""
         return F.sigmoid(input)
 
 
@@ -16,9 +17,11 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input):
+        """softplus(input, beta, threshold), same shape."""
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
@@ -29,9 +32,11 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input):
+        """leaky_relu(input, negative_slope), same shape."""
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
@@ -42,15 +47,18 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
+        """elu(input, alpha), same shape."""
         return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class LogSigmoid(Module):
     """log(sigmoid(x)) = -softplus(-x) elementwise (stable for large |x|), as torch.nn.LogSigmoid."""
     def forward(self, input):
+        """logsigmoid(input), same shape."""
         return F.logsigmoid(input)
 
 
@@ -66,12 +74,14 @@ class _SoftmaxBase(Module):
 class Softmax(_SoftmaxBase):
     """softmax along `dim` (None: PyTorch's legacy implicit choice), as torch.nn.Softmax."""
     def forward(self, input):
+        """softmax(input, dim), same shape."""
         return F.softmax(input, self.dim)
 
 
 class LogSoftmax(_SoftmaxBase):
     """log_softmax along `dim` (None: PyTorch's legacy implicit choice), as torch.nn.LogSoftmax."""
     def forward(self, input):
+        """log_softmax(input, dim), same shape."""
         return F.log_softmax(input, self.dim)
 
 

@@ -41,6 +41,8 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        """(output, weights): output has query's shape; weights are [N, L, S] averaged over heads ([N, H, L, S] with
+        average_attn_weights=False), or None when need_weights=False. See the class for the masks."""
         if query.ndim == 2:  # unbatched (L, E), whatever batch_first says: one sequence
             batch = 0 if self.batch_first else 1
             if key_padding_mask is not None:
@@ -91,4 +93,5 @@ class MultiheadAttention(Module):
         return out, weights
 
     def extra_repr(self):
+        """Empty, as PyTorch's (the submodules are listed instead)."""
         return ""

@@ -59,10 +59,13 @@ class ConvTranspose2d(Module):
         return tuple(got)
 
     def forward(self, input, output_size=None):
+        """The transposed convolution of [N, C_in, H, W] (or [C_in, H, W]) input; output_size (the last two sizes
+        wanted) picks the output_padding that reaches it."""
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups, self.dilation)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"

@@ -9,9 +9,11 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input):
+        """input.flatten(start_dim, end_dim)."""
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -22,9 +24,11 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input):
+        """input.unflatten(dim, unflattened_size)."""
         return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 

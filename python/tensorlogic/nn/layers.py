@@ -20,6 +20,7 @@ def _new_param(shape, device):
 class Identity(Module):
     """Returns its input unchanged (a placeholder layer), as torch.nn.Identity."""
     def forward(self, x):
+        """x itself."""
         return x
 
 
@@ -52,9 +53,11 @@ class Linear(Module):
         _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x):
+        """x @ weight.T + bias: [..., in_features] -> [..., out_features]."""
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -84,9 +87,11 @@ class Embedding(Module):
             _core.fill_(_core.select(self.weight._a, 0, self.padding_idx), 0.0)
 
     def forward(self, indices):
+        """The rows of weight at the integer indices: [...] -> [..., embedding_dim]."""
         return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
@@ -112,9 +117,11 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        """layer_norm over the trailing normalized_shape dimensions of x, same shape."""
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
 
@@ -131,9 +138,11 @@ class RMSNorm(Module):
             self.register_parameter("weight", None)
 
     def forward(self, x):
+        """rms_norm over the trailing normalized_shape dimensions of x, same shape."""
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
@@ -165,9 +174,11 @@ class Conv2d(Module):
         _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x):
+        """conv2d of x [N, C_in, H, W] (or [C_in, H, W]) -> [N, C_out, H_out, W_out], with PyTorch's output size."""
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
@@ -188,9 +199,11 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, x):
+        """dropout(x, p, training): elements zeroed and the rest scaled in training mode, identity in eval mode."""
         return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -202,9 +215,11 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x):
+        """relu(x), same shape."""
         return F.relu(x)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return "inplace=True" if self.inplace else ""
 
 
@@ -218,19 +233,23 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, x):
+        """gelu(x, approximate), same shape."""
         return F.gelu(x, approximate=self.approximate)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"approximate='{self.approximate}'"
 
 
 class SiLU(Module):
     """x * sigmoid(x) elementwise, as torch.nn.SiLU."""
     def forward(self, x):
+        """silu(x), same shape."""
         return F.silu(x)
 
 
 class Tanh(Module):
     """tanh(x) elementwise, as torch.nn.Tanh."""
     def forward(self, x):
+        """tanh(x), same shape."""
         return F.tanh(x)

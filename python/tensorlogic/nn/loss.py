@@ -22,6 +22,7 @@ class L1Loss(_Loss):
     """|input - target| (same shapes), reduction 'mean' (default), 'sum' or 'none' (per element); the legacy
     size_average/reduce pair is honoured as in PyTorch."""
     def forward(self, input, target):
+        """The loss: a 0-d tensor, or per element with reduction='none'."""
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -29,6 +30,7 @@ class MSELoss(_Loss):
     """(input - target)^2 (same shapes), reduction 'mean' (default), 'sum' or 'none' (per element); the legacy
     size_average/reduce pair is honoured as in PyTorch."""
     def forward(self, input, target):
+        """The loss: a 0-d tensor, or per element with reduction='none'."""
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -43,6 +45,8 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
+        """The loss of logits `input` against `target` (class indices or probabilities): a 0-d tensor, or per sample
+        with reduction='none'."""
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -56,6 +60,8 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
+        """The loss of log-probabilities `input` at the classes in `target`: a 0-d tensor, or per sample with
+        reduction='none'."""
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
@@ -64,6 +70,7 @@ class BCELoss(_WeightedLoss):
     element weights (a buffer); reduction 'mean' (default), 'sum' or 'none' (per element); the legacy
     size_average/reduce pair is honoured as in PyTorch."""
     def forward(self, input, target):
+        """The loss: a 0-d tensor, or per element with reduction='none'."""
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
@@ -77,6 +84,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
+        """The loss: a 0-d tensor, or per element with reduction='none'."""
         return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight,
                                                   reduction=self.reduction)
 
@@ -90,6 +98,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input, target):
+        """The loss: a 0-d tensor, or per element with reduction='none'."""
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -101,6 +110,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input, target):
+        """The loss: a 0-d tensor, or per element with reduction='none'."""
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -113,6 +123,7 @@ class KLDivLoss(_Loss):
         self.log_target = log_target
 
     def forward(self, input, target):
+        """The loss: a 0-d tensor, or per element with reduction='none'."""
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 

@@ -50,6 +50,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
+        """One line per parameter: its index, dtype and size."""
         return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
                          for i, p in enumerate(self))
 
@@ -107,6 +108,7 @@ class ParameterDict(Module):
             self[key] = value
 
     def extra_repr(self):
+        """One line per parameter: its key, dtype and size."""
         return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
                          for k, p in self.items())
 

@@ -111,6 +111,9 @@ class RNNBase(Module):
         return x, stack(h_out, 0), (None if cx is None else stack(c_out, 0))
 
     def forward(self, input, hx=None):
+        """(output, h_n), or (output, (h_n, c_n)) for LSTM: output [L, N, D * hidden_size] ([N, L, ...] with
+        batch_first, [L, ...] unbatched; D = 2 when bidirectional) holds the last layer's states at every step; hx
+        (zeros if None) and h_n are [num_layers * D, N, hidden_size]."""
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
@@ -144,6 +147,7 @@ class RNNBase(Module):
         return output, ((h, c) if self.mode == "LSTM" else h)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -220,6 +224,7 @@ class RNNCellBase(Module):
         return batched, x, states
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.input_size}, {self.hidden_size}"
         return s + ("" if self.bias else ", bias=False") + (", nonlinearity='relu'" if self.mode == "RNN_RELU" else "")
 
@@ -234,6 +239,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        """The next hidden state [N, hidden_size] (or [hidden_size] unbatched) from input and hx (zeros if None)."""
         batched, x, (h,) = self._prepare(input, (hx,))
         h, _ = _step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
@@ -245,6 +251,7 @@ class GRUCell(RNNCellBase):
         super().__init__("GRU", input_size, hidden_size, bias, device)
 
     def forward(self, input, hx=None):
+        """The next hidden state [N, hidden_size] (or [hidden_size] unbatched) from input and hx (zeros if None)."""
         batched, x, (h,) = self._prepare(input, (hx,))
         h, _ = _step("GRU", F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
@@ -256,6 +263,7 @@ class LSTMCell(RNNCellBase):
         super().__init__("LSTM", input_size, hidden_size, bias, device)
 
     def forward(self, input, hx=None):
+        """(h', c') from input and hx = (h, c) (zeros if None), each [N, hidden_size] (or [hidden_size] unbatched)."""
         batched, x, (h, c) = self._prepare(input, (None, None) if hx is None else hx)
         h, c = _step("LSTM", F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

@@ -65,6 +65,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times gamma at every step_size-th
+        epoch, else unchanged."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
@@ -77,6 +79,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times gamma."""
         if self._is_initial:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
@@ -90,6 +93,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: PyTorch's recursive cosine step toward eta_min."""
         if self._is_initial:
             return self._lrs()
         if self._step_count == 1 and self.last_epoch > 0:
@@ -115,6 +119,8 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times the ratio of this epoch's
+        factor to the last one's."""
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._lrs()]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -138,6 +144,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: each base lr times lr_lambda(last_epoch)."""
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -149,6 +156,8 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times gamma (per listing) at a
+        milestone, else unchanged."""
         if self.last_epoch not in self.milestones:
             return self._lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._lrs()]
@@ -166,6 +175,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: eta_min + (base - eta_min) (1 + cos(pi T_cur / T_i)) /
+        2."""
         return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base in self.base_lrs]
 
@@ -260,6 +271,8 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: annealed between the phase's start and end values by
+        anneal_strategy (also setting momentum or beta1 when cycle_momentum); ValueError past total_steps."""
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
@@ -310,6 +323,9 @@ class ReduceLROnPlateau(LRScheduler):
         return a > (self.best * (self.threshold + 1.0) if self.threshold_mode == "rel" else self.best + self.threshold)
 
     def step(self, metrics):
+        """Records `metrics` (the monitored value) for one epoch; after more than `patience` epochs without
+        improvement (by `threshold`, in `mode`), each lr is multiplied by factor (not below min_lr, and not when the
+        change is below eps), then `cooldown` epochs pass before counting again."""
         current = float(metrics)
         self.last_epoch += 1
         if self._is_better(current):
