@@ -20,6 +20,7 @@ def detach(self):
 
 @tensor_method()
 def detach_(self):
+    """Detaches this tensor from the graph in place (no grad_fn, requires_grad False) and returns it."""
     if self._a.dtype != "float16" and self.requires_grad:
         raise RuntimeError("detach_: only float tensors can require grad")
     self.grad_fn = None
@@ -29,6 +30,8 @@ def detach_(self):
 
 @tensor_method()
 def requires_grad_(self, requires_grad=True):
+    """Sets requires_grad in place and returns self. Only float16 tensors can require grad, and a non-leaf cannot be
+    switched off (detach() it instead)."""
     if self.grad_fn is not None and not requires_grad:
         raise RuntimeError("requires_grad_(False): this tensor is not a leaf (it has a grad_fn); use detach() instead")
     if requires_grad and self._a.dtype != "float16":
@@ -49,12 +52,14 @@ def retain_grad(self):
 
 
 class RemovableHandle:
+    """What register_hook returns: remove() unregisters the hook (as torch.utils.hooks.RemovableHandle)."""
     __slots__ = ("_hooks", "_hook")
 
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
 
     def remove(self):
+        """Unregisters the hook; a second call does nothing."""
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
 

@@ -16,6 +16,8 @@ from .process_group import MPI, DistBackendError, default_group
 
 
 class ReduceOp(enum.Enum):
+    """The reductions of all_reduce and reduce_scatter: SUM, AVG (the sum divided by the world size; floating
+    tensors only), PRODUCT, MIN, MAX, as torch.distributed.ReduceOp."""
     SUM = "sum"
     AVG = "avg"
     PRODUCT = "product"
@@ -38,9 +40,12 @@ class Work:
         self._result = None
 
     def is_completed(self):
+        """True when the operation has finished (it does not wait)."""
         return self._done or MPI.Request.Testall(self._requests, self._statuses)
 
     def wait(self, timeout=None):
+        """Waits for the operation (up to `timeout`, default the group's timeout; DistBackendError when a peer died
+        or stopped) and copies its results into place; returns True."""
         if self._done:
             return True
         limit = (timeout or self._group.timeout).total_seconds()
@@ -60,6 +65,7 @@ class Work:
         return True
 
     def result(self):
+        """Waits, then returns the operation's result (irecv: the sender's rank; None for most collectives)."""
         self.wait()
         return self._result
 
@@ -112,12 +118,17 @@ def all_reduce_array(array, op=ReduceOp.SUM, group=None, into=None):
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduces `tensor` (a contiguous CPU tensor) over all ranks with `op` and leaves the result in it on every
+    rank. float16 is reduced in float32 and rounded once. With async_op=True it returns a Work to wait() on, else
+    None once done."""
     view = _view(tensor, "all_reduce")
     work = all_reduce_array(_wide(view), op, group, into=view)
     return work if async_op else work.wait() and None
 
 
 def broadcast(tensor, src, group=None, async_op=False):
+    """Copies `tensor` of rank `src` into `tensor` on every other rank (its bytes, no arithmetic). With
+    async_op=True it returns a Work to wait() on, else None once done."""
     pg, view = default_group(group), _view(tensor, "broadcast")
     return _started(pg, [pg.comm.Ibcast(_bytes(view), root=src)], None, async_op)
 
@@ -133,6 +144,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """Fills tensor_list (world_size tensors of tensor's shape and dtype) with every rank's `tensor`, in rank order.
+    With async_op=True it returns a Work to wait() on, else None once done."""
     pg = default_group(group)
     inp = _view(tensor, "all_gather")
     outs = [_view(t, "all_gather") for t in tensor_list]
@@ -157,6 +170,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduces input_list (world_size tensors of output's shape) over ranks with `op`; rank r receives the reduction
+    of everyone's input_list[r] in `output`. With async_op=True it returns a Work to wait() on, else None once done."""
     pg = default_group(group)
     out = _view(output, "reduce_scatter")
     ins = [_view(t, "reduce_scatter") for t in input_list]
@@ -176,6 +191,7 @@ def _reduce_scatter(pg, out, wide, op, async_op):
 
 
 def isend(tensor, dst, group=None, tag=0):
+    """Starts sending `tensor` to rank `dst` (with `tag`); returns a Work."""
     pg = default_group(group)
     return Work(pg, [pg.comm.Isend(_bytes(_view(tensor, "send")), dest=dst, tag=tag)])
 
@@ -190,13 +206,17 @@ def irecv(tensor, src=None, group=None, tag=0):
 
 
 def send(tensor, dst, group=None, tag=0):
+    """Sends `tensor` to rank `dst` and waits until it has gone."""
     isend(tensor, dst, group, tag).wait()
 
 
 def recv(tensor, src=None, group=None, tag=0):
+    """Receives into `tensor` from rank `src` (None: any sender) and returns the sender's rank."""
     return irecv(tensor, src, group, tag).result()
 
 
 def barrier(group=None, async_op=False, device_ids=None):
+    """Waits until every rank of the group has reached the barrier (device_ids is accepted and ignored). With
+    async_op=True it returns a Work to wait() on, else None once done."""
     pg = default_group(group)
     return _started(pg, [pg.comm.Ibarrier()], None, async_op)

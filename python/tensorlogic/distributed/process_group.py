@@ -28,6 +28,8 @@ class DistBackendError(DistError):
 
 
 class Backend(str):
+    """Backend names as torch.distributed.Backend: MPI ('mpi'), GLOO ('gloo', served by the MPI engine) and NCCL
+    ('nccl', refused by init_process_group); a Backend is a str."""
     MPI, GLOO, NCCL = "mpi", "gloo", "nccl"
 
 
@@ -38,9 +40,11 @@ class ProcessGroup:
         self.comm, self.backend, self.timeout = comm, backend, timeout
 
     def rank(self):
+        """This process's rank in the group (0 .. size - 1)."""
         return self.comm.Get_rank()
 
     def size(self):
+        """The number of processes in the group."""
         return self.comm.Get_size()
 
 
@@ -100,22 +104,28 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
 
 
 def is_available():
+    """True when the distributed package can run here (mpi4py is importable)."""
     return MPI is not None
 
 
 def is_initialized():
+    """True between init_process_group and destroy_process_group."""
     return _world is not None
 
 
 def is_mpi_available():
+    """True when mpi4py is importable (the engine of every backend here)."""
     return MPI is not None
 
 
 def is_nccl_available():
+    """False: there is no NCCL backend."""
     return False
 
 
 def is_gloo_available():
+    """True when mpi4py is importable: the name 'gloo' is served by the MPI engine, so torch scripts that pick gloo
+    run unchanged."""
     return MPI is not None  # "gloo" is served by the MPI engine
 
 
@@ -130,14 +140,20 @@ def default_group(group=None):
 
 
 def get_rank(group=None):
+    """This process's rank in `group` (default: the default group). Raises DistError when init_process_group has not
+    run."""
     return default_group(group).rank()
 
 
 def get_world_size(group=None):
+    """The number of processes in `group` (default: the default group). Raises DistError when init_process_group has
+    not run."""
     return default_group(group).size()
 
 
 def get_backend(group=None):
+    """The backend name of `group` (default: the default group), a Backend. Raises DistError when init_process_group
+    has not run."""
     return default_group(group).backend
 
 

@@ -139,6 +139,7 @@ class DecoderLM(Module):
 
     @property
     def device(self):
+        """The device the model's weights are on."""
         return self.embed.device
 
     def _rope_tables(self, length):
@@ -177,6 +178,8 @@ class DecoderLM(Module):
         return _Step(start, length, cos, sin, mask, swap)
 
     def forward(self, input_ids, cache, positions, last_only=False):
+        """Logits [B, L, vocab] (or [B, 1, vocab] with last_only) for input_ids [B, L] at positions [B, L], writing
+        their keys and values into `cache`: a prefill (L tokens into an empty cache) or one decoding step."""
         c = self.config
         length = input_ids.shape[1]
         step = self._step(cache, positions, length)

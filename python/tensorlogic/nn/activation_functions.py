@@ -49,6 +49,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x; inplace=True writes the result into input and returns it."""
     out = where(input > 0, input, input * negative_slope)
     return input.copy_(out) if inplace else out
 
@@ -60,6 +61,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def logsigmoid(input):
+    """log(sigmoid(x)), computed as -softplus(-x) (stable for large |x|)."""
     return -softplus(-input)
 
 

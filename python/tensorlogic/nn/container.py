@@ -5,6 +5,9 @@ from .module import Module
 
 
 class Sequential(Module):
+    """Modules applied in order, each to the previous one's output, as torch.nn.Sequential. Built from modules as
+    arguments (named '0', '1', ...) or from one (ordered) dict of name -> module; indexing gives a module, slicing a
+    Sequential."""
     def __init__(self, *args):
         super().__init__()
         if len(args) == 1 and isinstance(args[0], (OrderedDict, dict)):
@@ -15,6 +18,7 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x):
+        """Passes x through each module in order and returns the last output."""
         for module in self._modules.values():
             x = module(x)
         return x
@@ -34,21 +38,26 @@ class Sequential(Module):
         return items[idx]
 
     def append(self, module):
+        """Adds a module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
 
 class ModuleList(Module):
+    """A list of registered child modules (their parameters belong to the parent), as torch.nn.ModuleList; indexing,
+    slicing, len and iteration work as on a list."""
     def __init__(self, modules=None):
         super().__init__()
         for module in modules or ():
             self.append(module)
 
     def append(self, module):
+        """Adds a module at the end; returns self."""
         self.add_module(str(len(self._modules)), module)
         return self
 
     def extend(self, modules):
+        """Adds each module of an iterable at the end; returns self."""
         for module in modules:
             self.append(module)
         return self
@@ -69,6 +78,7 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
+    """A dict of registered child modules, in insertion order, as torch.nn.ModuleDict."""
     def __init__(self, modules=None):
         super().__init__()
         for name, module in (modules or {}).items():
@@ -90,10 +100,13 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The names of the modules, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """(name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()

@@ -76,6 +76,9 @@ class BatchNorm2d(_BatchNorm):
 
 
 class GroupNorm(Module):
+    """Normalises each group of num_channels / num_groups channels of [N, C, ...] input to mean 0 and variance 1
+    (plus eps), then applies a per-channel weight (ones) and bias (zeros) when affine, as torch.nn.GroupNorm.
+    Statistics in f32."""
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None):
         super().__init__()
         if num_channels % num_groups:
@@ -89,9 +92,11 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
+        """group_norm(input, num_groups, weight, bias, eps), same shape."""
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 

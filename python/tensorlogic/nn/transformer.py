@@ -33,6 +33,9 @@ def generate_square_subsequent_mask(sz, device=None, dtype=None):
 
 
 class TransformerEncoderLayer(Module):
+    """Self-attention then a feed-forward block (linear1, activation, dropout, linear2), each with a residual and
+    LayerNorm, after (post-norm) or before (norm_first) the block, as torch.nn.TransformerEncoderLayer. forward(src,
+    src_mask, src_key_padding_mask, is_causal)."""
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
@@ -57,6 +60,8 @@ class TransformerEncoderLayer(Module):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """src [S, N, E] ([N, S, E] with batch_first) through self-attention and the feed-forward block, same shape;
+        src_mask and src_key_padding_mask as MultiheadAttention's."""
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -66,6 +71,9 @@ class TransformerEncoderLayer(Module):
 
 
 class TransformerDecoderLayer(Module):
+    """Self-attention, attention over the encoder's memory, then a feed-forward block, each with a residual and
+    LayerNorm (post-norm or norm_first), as torch.nn.TransformerDecoderLayer. forward(tgt, memory, tgt_mask,
+    memory_mask, tgt_key_padding_mask, memory_key_padding_mask, ...)."""
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
@@ -100,6 +108,8 @@ class TransformerDecoderLayer(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        """tgt [T, N, E] through self-attention, attention over memory [S, N, E] and the feed-forward block, same
+        shape as tgt."""
         x = tgt
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
@@ -111,6 +121,8 @@ class TransformerDecoderLayer(Module):
 
 
 class TransformerEncoder(Module):
+    """num_layers deep copies of encoder_layer applied in turn, then `norm` if given, as torch.nn.TransformerEncoder
+    (enable_nested_tensor and mask_check are accepted and have no effect)."""
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers)
@@ -118,6 +130,7 @@ class TransformerEncoder(Module):
         self.norm = norm
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        """src through every layer (with the same masks), then norm; same shape."""
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
@@ -125,6 +138,8 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoder(Module):
+    """num_layers deep copies of decoder_layer applied in turn over the same memory, then `norm` if given, as
+    torch.nn.TransformerDecoder."""
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
         self.layers = _clones(decoder_layer, num_layers)
@@ -133,6 +148,7 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        """tgt through every layer over the same memory (with the same masks), then norm; same shape as tgt."""
         x = tgt
         for layer in self.layers:
             x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
@@ -142,6 +158,9 @@ class TransformerDecoder(Module):
 
 
 class Transformer(Module):
+    """The encoder-decoder Transformer of 'Attention Is All You Need' with PyTorch's arguments, submodule names and
+    initialisation (xavier_uniform_ on every matrix), as torch.nn.Transformer. forward(src, tgt, masks...) returns
+    the decoder's output; generate_square_subsequent_mask(sz) gives the causal mask."""
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
                  dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
@@ -163,6 +182,8 @@ class Transformer(Module):
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal=False):
+        """The decoder's output for tgt [T, N, E] given the encoding of src [S, N, E] ([N, ., E] with batch_first);
+        masks as TransformerEncoder's and TransformerDecoder's."""
         batch_dim = 0 if self.batch_first else 1
         if src.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
             raise RuntimeError("the batch number of src and tgt must be equal")

@@ -243,6 +243,8 @@ negative = tensor_method("negative")(neg)
 
 @tensor_method()
 def round(input, decimals=0):
+    """Rounds to the nearest integer, halves to even (as torch.round); with `decimals`, to that many decimal places
+    (input * 10**decimals rounded, then divided back, so the f16 result is the nearest representable value)."""
     if decimals == 0:
         return _unary(_U.round, input)
     scale = 10.0 ** decimals
@@ -251,6 +253,7 @@ def round(input, decimals=0):
 
 @tensor_method()
 def trunc(input):
+    """Rounds toward zero (integer tensors are returned as they are)."""
     if input.dtype.name != "float16":
         return input
     return sign(input) * floor(abs(input))
@@ -258,6 +261,8 @@ def trunc(input):
 
 @tensor_method()
 def gelu(input, approximate="none"):
+    """GELU: x * Phi(x) (approximate='none', the exact erf form) or its tanh approximation (approximate='tanh'), as
+    torch.nn.functional.gelu."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _unary(_U.gelu if approximate == "none" else _U.gelu_tanh, input)
@@ -265,21 +270,25 @@ def gelu(input, approximate="none"):
 
 @tensor_method()
 def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (PyTorch's definition and defaults)."""
     return _unary(_U.softplus, input, float(beta), float(threshold))
 
 
 @tensor_method()
 def isnan(input):
+    """A bool tensor: True where the element is NaN."""
     return _binary(_B.ne, input, input)
 
 
 @tensor_method()
 def isinf(input):
+    """A bool tensor: True where the element is +inf or -inf (f16 overflows beyond 65504 to inf)."""
     return _binary(_B.eq, abs(input), float("inf"))
 
 
 @tensor_method()
 def isfinite(input):
+    """A bool tensor: True where the element is neither NaN nor infinite."""
     return logical_not(isnan(input)) * logical_not(isinf(input))
 
 
@@ -334,6 +343,8 @@ def add(input, other, *, alpha=1):
 
 @tensor_method()
 def sub(input, other, *, alpha=1):
+    """input - alpha * other, broadcasting (alpha other than 1 scales other first, one more rounding); subtract is
+    the same function."""
     return _Binary.apply(_B.sub, input, _scaled(other, alpha))
 
 
@@ -368,7 +379,12 @@ def div(input, other, *, rounding_mode=None):
 
 
 divide = tensor_method("divide")(div)
-true_divide = tensor_method("true_divide")(lambda input, other: _Binary.apply(_B.div, input, other))
+
+
+@tensor_method()
+def true_divide(input, other):
+    """input / other, broadcasting: div without a rounding mode."""
+    return _Binary.apply(_B.div, input, other)
 
 
 @tensor_method()
@@ -420,6 +436,7 @@ def masked_fill(input, mask, value):
 
 @tensor_method()
 def masked_fill_(input, mask, value):
+    """In place: input takes `value` wherever the (broadcast) mask is non-zero; returns input."""
     if records(input, value):
         return inplace(input, lambda before: masked_fill(before, mask, value), "masked_fill_")
     out = masked_fill(input, mask, value)
@@ -467,26 +484,31 @@ def _inplace_binary(op, t, other):
 
 @tensor_method()
 def add_(input, other, *, alpha=1):
+    """In place: input += alpha * other (other broadcast to input's shape); returns input."""
     return _inplace_binary(_B.add, input, _scaled(other, alpha))
 
 
 @tensor_method()
 def sub_(input, other, *, alpha=1):
+    """In place: input -= alpha * other (other broadcast to input's shape); returns input."""
     return _inplace_binary(_B.sub, input, _scaled(other, alpha))
 
 
 @tensor_method()
 def mul_(input, other):
+    """In place: input *= other (other broadcast to input's shape); returns input."""
     return _inplace_binary(_B.mul, input, other)
 
 
 @tensor_method()
 def div_(input, other):
+    """In place: input /= other (other broadcast to input's shape); returns input."""
     return _inplace_binary(_B.div, input, other)
 
 
 @tensor_method()
 def relu_(input):
+    """In place: input = max(input, 0); returns input."""
     if records(input):
         return inplace(input, relu, "relu_")
     _core.unary_(_U.relu, input._a)
@@ -500,7 +522,8 @@ def _inplace_unary(op, fn, name):
         _core.unary_(op, input._a)
         return _bumped(input)
 
-    method.__name__ = method.__qualname__ = name
+    method.__name__ = name
+    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method only: found there
     method.__doc__ = f"In place: input = {fn.__name__}(input)."
     return tensor_method(name)(method)
 
@@ -512,6 +535,8 @@ for _op, _fn in ((_U.exp, exp), (_U.log, log), (_U.sqrt, sqrt), (_U.tanh, tanh),
 
 @tensor_method()
 def clamp_(input, min=None, max=None):
+    """In place: input limited to [min, max] (either may be omitted or a tensor); returns input. clip_ is the same
+    method."""
     if min is None and max is None:
         raise ValueError("clamp_: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -529,6 +554,7 @@ clip_ = tensor_method("clip_")(clamp_)
 
 @tensor_method()
 def zero_(input):
+    """In place: every element set to 0; returns input."""
     if records(input):
         return inplace(input, lambda before: where(1.0, 0.0, before), "zero_")
     _core.fill_(input._a, 0.0)

@@ -22,12 +22,16 @@ def _check_dtype(dtype, name):
 
 @tensor_method()
 def softmax(input, dim=None, dtype=None):
+    """exp(x) / sum(exp(x)) along dim, computed stably in f32 and rounded to f16 once. dim=None takes PyTorch's
+    legacy choice (0 for 0-, 1- and 3-d input, else 1); dtype may only be float16."""
     _check_dtype(dtype, "softmax")
     return _Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
 
 
 @tensor_method()
 def log_softmax(input, dim=None, dtype=None):
+    """x - logsumexp(x) along dim, computed stably in f32 and rounded to f16 once. dim=None takes PyTorch's legacy
+    choice (0 for 0-, 1- and 3-d input, else 1); dtype may only be float16."""
     _check_dtype(dtype, "log_softmax")
     return _LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
 
@@ -68,6 +72,8 @@ def _shape(normalized_shape):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the trailing `normalized_shape` dimensions to mean 0 and variance 1 (biased variance, plus
+    eps), then scales by weight and adds bias when given, as torch.nn.functional.layer_norm. Statistics in f32."""
     return _Norm.apply(input, weight, bias, _shape(normalized_shape), float(eps), False)
 
 

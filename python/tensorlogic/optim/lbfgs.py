@@ -11,6 +11,9 @@ from .optimizer import Optimizer
 
 
 class LBFGS(Optimizer):
+    """L-BFGS with torch.optim.LBFGS's arguments, defaults and iteration; step(closure) needs a closure that
+    recomputes the loss and its gradients. One parameter group; only line_search_fn=None (a fixed step); the history
+    is float32 on the host."""
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         if line_search_fn is not None:

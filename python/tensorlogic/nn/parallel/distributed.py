@@ -61,6 +61,9 @@ class DistributedDataParallel(Module):
         self._buckets.append(_Bucket(indices))
 
     def forward(self, *inputs, **kwargs):
+        """The wrapped module's output (buffers first broadcast from rank 0 when broadcast_buffers); the backward
+        that follows averages the gradients over the ranks. RuntimeError when the previous iteration left parameters
+        without a gradient (see find_unused_parameters)."""
         if 0 < self._ready < len(self._params):
             raise RuntimeError("DistributedDataParallel: the previous iteration did not finish its reduction: "
                                f"{len(self._params) - self._ready} parameter(s) got no gradient; pass "
