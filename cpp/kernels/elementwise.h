@@ -202,13 +202,16 @@ TL_FN float binary_f32(BinaryOp op, float a, float b) {
   return a;
 }
 
-// A zero divisor of floor_divide / remainder sets *divide_by_zero (the host raises) and gives 0.
-TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) {
-  const unsigned int ua = static_cast<unsigned int>(a), ub = static_cast<unsigned int>(b);
+// Integer add/sub/mul/maximum/minimum/floor_divide/remainder of T, wrapping through its unsigned
+// twin U as PyTorch does. A zero divisor sets *divide_by_zero (the host raises) and gives 0; a
+// divisor of -1 is answered without dividing (the lowest value over -1 overflows).
+template <typename T, typename U>
+TL_FN T binary_integer(BinaryOp op, T a, T b, TL_THREAD bool* divide_by_zero) {
+  const U ua = static_cast<U>(a), ub = static_cast<U>(b);
   switch (op) {
-    case BinaryOp::add: return static_cast<int>(ua + ub);
-    case BinaryOp::sub: return static_cast<int>(ua - ub);
-    case BinaryOp::mul: return static_cast<int>(ua * ub);
+    case BinaryOp::add: return static_cast<T>(ua + ub);
+    case BinaryOp::sub: return static_cast<T>(ua - ub);
+    case BinaryOp::mul: return static_cast<T>(ua * ub);
     case BinaryOp::maximum: return a > b ? a : b;
     case BinaryOp::minimum: return a < b ? a : b;
     case BinaryOp::floor_divide:
@@ -217,16 +220,20 @@ TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) 
         *divide_by_zero = true;
         return 0;
       }
-      if (a == (-2147483647 - 1) && b == -1) return op == BinaryOp::floor_divide ? a : 0;
-      int q = a / b, r = a % b;
+      if (b == -1) return op == BinaryOp::floor_divide ? static_cast<T>(static_cast<U>(0) - ua) : 0;
+      T q = a / b, r = a % b;
       if (r != 0 && ((r < 0) != (b < 0))) {
         q -= 1;
         r += b;
       }
       return op == BinaryOp::floor_divide ? q : r;
     }
-    default: return a;  // never called with int32 operands (the core converts them to f16)
+    default: return a;  // int32 operands of other ops are converted to f16 by the core
   }
+}
+
+TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) {
+  return binary_integer<int, unsigned int>(op, a, b, divide_by_zero);
 }
 
 #if !TL_MSL
@@ -253,37 +260,13 @@ TL_FN int64_t unary_i64(UnaryOp op, int64_t x, float pa, float pb) {
   }
 }
 
-TL_FN int64_t binary_i64(BinaryOp op, int64_t a, int64_t b, bool* divide_by_zero) {
-  const uint64_t ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
-  switch (op) {
-    case BinaryOp::add: return static_cast<int64_t>(ua + ub);
-    case BinaryOp::sub: return static_cast<int64_t>(ua - ub);
-    case BinaryOp::mul: return static_cast<int64_t>(ua * ub);
-    case BinaryOp::maximum: return a > b ? a : b;
-    case BinaryOp::minimum: return a < b ? a : b;
-    case BinaryOp::floor_divide:
-    case BinaryOp::remainder: {
-      if (b == 0) {
-        *divide_by_zero = true;
-        return 0;
-      }
-      if (a == INT64_MIN && b == -1) return op == BinaryOp::floor_divide ? a : 0;
-      int64_t q = a / b, r = a % b;
-      if (r != 0 && ((r < 0) != (b < 0))) {
-        q -= 1;
-        r += b;
-      }
-      return op == BinaryOp::floor_divide ? q : r;
-    }
-    default: return a;
-  }
-}
-
 // One name for both integer widths (the CPU and CUDA loops are templated on the element type).
 TL_FN int32_t unary_int(UnaryOp op, int32_t x, float pa, float pb) { return unary_i32(op, x, pa, pb); }
 TL_FN int64_t unary_int(UnaryOp op, int64_t x, float pa, float pb) { return unary_i64(op, x, pa, pb); }
 TL_FN int32_t binary_int(BinaryOp op, int32_t a, int32_t b, bool* dz) { return binary_i32(op, a, b, dz); }
-TL_FN int64_t binary_int(BinaryOp op, int64_t a, int64_t b, bool* dz) { return binary_i64(op, a, b, dz); }
+TL_FN int64_t binary_int(BinaryOp op, int64_t a, int64_t b, bool* dz) {
+  return binary_integer<int64_t, uint64_t>(op, a, b, dz);
+}
 #endif
 
 // The fused activation of the linear family (a GEMM epilogue).
