@@ -2,6 +2,7 @@
 parameters() and state_dict() under "0", "1", ... or their keys, as in PyTorch. Plain tensors put in are
 made Parameters."""
 from ..tensor import Tensor
+from .container import _Named, _Positional
 from .module import Module
 from .parameter import Parameter
 
@@ -10,23 +11,14 @@ def _as_parameter(value):
     return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) else value
 
 
-class ParameterList(Module):
+class ParameterList(_Positional, Module):
     def __init__(self, values=None):
         super().__init__()
         for value in values or ():
             self.append(value)
 
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters.values())
-
-    def _key(self, idx):
-        n = len(self)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range for a ParameterList of {n}")
-        return str(idx % n)
+    def _entries(self):
+        return self._parameters
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -50,38 +42,20 @@ class ParameterList(Module):
                          for i, p in enumerate(self))
 
 
-class ParameterDict(Module):
+class ParameterDict(_Named, Module):
     def __init__(self, parameters=None):
         super().__init__()
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key):
-        return self._parameters[key]
+    def _entries(self):
+        return self._parameters
 
     def __setitem__(self, key, value):
         self.register_parameter(key, _as_parameter(value))
 
     def __delitem__(self, key):
         del self._parameters[key]
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
 
     def get(self, key, default=None):
         return self._parameters.get(key, default)
