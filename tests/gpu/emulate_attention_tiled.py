@@ -199,10 +199,18 @@ def check(length, keys, e, ev, causal, masked, rng):
     return ok
 
 
-if __name__ == "__main__":
+# The shapes (L, S, E, Ev, causal, masked) both emulators check: odd sizes, every head size, masks.
+CASES = [(17, 40, 64, 64, False, False), (70, 33, 32, 16, True, False), (65, 70, 128, 128, True, False),
+         (20, 65, 96, 72, False, True), (130, 37, 48, 64, True, False), (9, 9, 8, 8, False, True)]
+
+
+def main(check, cases):
+    """Runs check(*case, rng) on every case (the seed is argv[1], default 0); exits 1 if any failed."""
     rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
-    cases = [(17, 40, 64, 64, False, False), (70, 33, 32, 16, True, False), (65, 70, 128, 128, True, False),
-             (20, 65, 96, 72, False, True), (130, 37, 48, 64, True, False), (9, 9, 8, 8, False, True),
-             (140, 100, 64, 64, False, True), (70, 150, 128, 128, False, True), (129, 140, 56, 40, True, False)]
     results = [check(*c, rng) for c in cases]
     sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main(check, CASES + [(140, 100, 64, 64, False, True), (70, 150, 128, 128, False, True),
+                         (129, 140, 56, 40, True, False)])
