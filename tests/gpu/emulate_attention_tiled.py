@@ -166,7 +166,9 @@ def kernel_block(q, k, v, mask, causal, scale, d, m_block):
     return out
 
 
-def reference(q, k, v, mask, causal, scale):
+def softmax_parts(q, k, mask, causal, scale):
+    """In float64: exp(s - row max) of the scaled, masked scores s, the row max (0 where a whole row is
+    masked) and the row sums."""
     s = q.astype(np.float64) @ k.astype(np.float64).T * scale
     if mask is not None:
         s = s + mask
@@ -175,7 +177,12 @@ def reference(q, k, v, mask, causal, scale):
     top = s.max(1, keepdims=True)
     top = np.where(np.isinf(top), 0, top)
     p = np.exp(s - top)
-    total = p.sum(1, keepdims=True)
+    return p, top, p.sum(1)
+
+
+def reference(q, k, v, mask, causal, scale):
+    p, _, total = softmax_parts(q, k, mask, causal, scale)
+    total = total[:, None]
     return np.where(total > 0, (p / np.where(total > 0, total, 1)) @ v, 0)
 
 
