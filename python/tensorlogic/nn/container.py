@@ -5,8 +5,8 @@ from .module import Module
 
 
 class _Positional:
-    """Length, iteration over values and indexing by position of a container kept in one of Module's
-    ordered dicts (`_entries()`: its modules or its parameters)."""
+    """Length, iteration over values, indexing by position and extend (through the subclass's append) of a
+    container kept in one of Module's ordered dicts (`_entries()`: its modules or its parameters)."""
 
     def __len__(self):
         return len(self._entries())
@@ -20,6 +20,11 @@ class _Positional:
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range for a {type(self).__name__} of length {n}")
         return list(self._entries())[idx]
+
+    def extend(self, items):
+        for item in items:
+            self.append(item)
+        return self
 
 
 class _Named:
@@ -78,16 +83,10 @@ class Sequential(_Positional, Module):
 class ModuleList(_Positional, Module):
     def __init__(self, modules=None):
         super().__init__()
-        for module in modules or ():
-            self.append(module)
+        self.extend(modules or ())
 
     def append(self, module):
         self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
         return self
 
     def _entries(self):

@@ -14,8 +14,7 @@ def _as_parameter(value):
 class ParameterList(_Positional, Module):
     def __init__(self, values=None):
         super().__init__()
-        for value in values or ():
-            self.append(value)
+        self.extend(values or ())
 
     def _entries(self):
         return self._parameters
@@ -30,11 +29,6 @@ class ParameterList(_Positional, Module):
 
     def append(self, value):
         self.register_parameter(str(len(self)), _as_parameter(value))
-        return self
-
-    def extend(self, values):
-        for value in values:
-            self.append(value)
         return self
 
     def extra_repr(self):
