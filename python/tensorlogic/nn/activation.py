@@ -3,69 +3,66 @@ from . import functional as F
 from .module import Module
 
 
-class Sigmoid(Module):
+class _Activation(Module):
+    """forward is F.<_fn>(input, *the attributes named in _args); printed as name=value for each of them
+    (inplace only when set), as PyTorch prints them."""
+
+    _fn = None
+    _args = ()
+
     def forward(self, input):
-        return F.sigmoid(input)
+        return getattr(F, self._fn)(input, *(getattr(self, a) for a in self._args))
+
+    def extra_repr(self):
+        return ", ".join(f"{a}={getattr(self, a)}" for a in self._args if a != "inplace" or self.inplace)
 
 
-class Softplus(Module):
+class Sigmoid(_Activation):
+    _fn = "sigmoid"
+
+
+class Softplus(_Activation):
+    _fn, _args = "softplus", ("beta", "threshold")
+
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, input):
-        return F.softplus(input, self.beta, self.threshold)
 
-    def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}"
+class LeakyReLU(_Activation):
+    _fn, _args = "leaky_relu", ("negative_slope", "inplace")
 
-
-class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
 
-    def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
-    def extra_repr(self):
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+class ELU(_Activation):
+    _fn, _args = "elu", ("alpha", "inplace")
 
-
-class ELU(Module):
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input):
-        return F.elu(input, self.alpha, self.inplace)
 
-    def extra_repr(self):
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+class LogSigmoid(_Activation):
+    _fn = "logsigmoid"
 
 
-class LogSigmoid(Module):
-    def forward(self, input):
-        return F.logsigmoid(input)
+class _AlongDim(_Activation):
+    _args = ("dim",)
 
-
-class _SoftmaxBase(Module):
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
+
+class Softmax(_AlongDim):
+    _fn = "softmax"
 
 
-class Softmax(_SoftmaxBase):
-    def forward(self, input):
-        return F.softmax(input, self.dim)
-
-
-class LogSoftmax(_SoftmaxBase):
-    def forward(self, input):
-        return F.log_softmax(input, self.dim)
+class LogSoftmax(_AlongDim):
+    _fn = "log_softmax"
 
 
 __all__ = ["Sigmoid", "Softplus", "LeakyReLU", "ELU", "LogSigmoid", "Softmax", "LogSoftmax"]
