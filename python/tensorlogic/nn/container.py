@@ -26,6 +26,15 @@ class _Positional:
             self.append(item)
         return self
 
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        return self._entries()[self._key(idx)]
+
+    def _slice(self, idx):
+        """A container of the same class holding the sliced entries (renumbered)."""
+        return type(self)(list(self._entries().values())[idx])
+
 
 class _Named:
     """The read side of a container kept by name in one of Module's ordered dicts (`_entries()`)."""
@@ -70,10 +79,8 @@ class Sequential(_Positional, Module):
     def _entries(self):
         return self._modules
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key(idx)]
+    def _slice(self, idx):  # keeps the modules' names, as PyTorch's Sequential does
+        return Sequential(OrderedDict(list(self._modules.items())[idx]))
 
     def append(self, module):
         self.add_module(str(len(self)), module)
@@ -91,11 +98,6 @@ class ModuleList(_Positional, Module):
 
     def _entries(self):
         return self._modules
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ModuleList(list(self._modules.values())[idx])
-        return self._modules[self._key(idx)]
 
 
 class ModuleDict(_Named, Module):

@@ -19,11 +19,6 @@ class ParameterList(_Positional, Module):
     def _entries(self):
         return self._parameters
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ParameterList(list(self._parameters.values())[idx])
-        return self._parameters[self._key(idx)]
-
     def __setitem__(self, idx, value):
         self.register_parameter(self._key(idx), _as_parameter(value))
 
