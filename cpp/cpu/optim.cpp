@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../core/op_dispatch.h"
 #include "../kernels/optimizer.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
@@ -51,10 +52,7 @@ void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array
 void CpuBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                                 const Array& grad, const std::vector<Array>& state) {
   const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, param.numel());
-  switch (kind) {
-#define TL_OPTIMIZER(k, name) case OptimizerKind::k: return step_all<OptimizerKind::k>(c, param, grad, state);
-#include "tensorlogic/op_table.def"
-  }
+  dispatch_optimizer(kind, [&](auto tag) { step_all<decltype(tag)::value>(c, param, grad, state); });
 }
 
 }  // namespace tensorlogic::cpu

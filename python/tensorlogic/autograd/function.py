@@ -171,6 +171,15 @@ def _record(cls, args, kwargs):
     return out
 
 
+
+class OpFamily(Function):
+    """A Function serving a family of native ops: forward stores the op's enum value in ctx.op, whose
+    name names the node (in graphs, anomaly messages and the profiler)."""
+
+    @staticmethod
+    def name(ctx):
+        return ctx.op.name
+
 def _has_nonfinite(t):
     return isinstance(t, Tensor) and t._a.dtype == "float16" and not np.isfinite(t.numpy()).all()
 

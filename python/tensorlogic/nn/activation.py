@@ -3,86 +3,78 @@ from . import functional as F
 from .module import Module
 
 
-class Sigmoid(Module):
-    """1 / (1 + exp(-x)) elementwise, as torch.nn.Sigmoid."""
+class _Activation(Module):
+    """forward is F.<_fn>(input, *the attributes named in _args); printed as name=value for each of them
+    (inplace only when set), as PyTorch prints them."""
+
+    _fn = None
+    _args = ()
+
     def forward(self, input):
-        """sigmoid(input), same shape."""
-        return F.sigmoid(input)
+        """The activation of input, same shape."""
+        return getattr(F, self._fn)(input, *(getattr(self, a) for a in self._args))
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        return ", ".join(f"{a}={getattr(self, a)}" for a in self._args if a != "inplace" or self.inplace)
 
 
-class Softplus(Module):
+class Sigmoid(_Activation):
+    """1 / (1 + exp(-x)) elementwise, as torch.nn.Sigmoid."""
+    _fn = "sigmoid"
+
+
+class Softplus(_Activation):
     """log(1 + exp(beta x)) / beta elementwise (x itself where beta x > threshold), as torch.nn.Softplus."""
+
+    _fn, _args = "softplus", ("beta", "threshold")
+
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, input):
-        """softplus(input, beta, threshold), same shape."""
-        return F.softplus(input, self.beta, self.threshold)
 
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"beta={self.beta}, threshold={self.threshold}"
-
-
-class LeakyReLU(Module):
+class LeakyReLU(_Activation):
     """x where x > 0, else negative_slope * x, as torch.nn.LeakyReLU (inplace writes the result into the input)."""
+
+    _fn, _args = "leaky_relu", ("negative_slope", "inplace")
+
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
 
-    def forward(self, input):
-        """leaky_relu(input, negative_slope), same shape."""
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
-
-
-class ELU(Module):
+class ELU(_Activation):
     """x where x > 0, else alpha (exp(x) - 1), as torch.nn.ELU (inplace writes the result into the input)."""
+
+    _fn, _args = "elu", ("alpha", "inplace")
+
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input):
-        """elu(input, alpha), same shape."""
-        return F.elu(input, self.alpha, self.inplace)
 
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
-
-
-class LogSigmoid(Module):
+class LogSigmoid(_Activation):
     """log(sigmoid(x)) = -softplus(-x) elementwise (stable for large |x|), as torch.nn.LogSigmoid."""
-    def forward(self, input):
-        """logsigmoid(input), same shape."""
-        return F.logsigmoid(input)
+    _fn = "logsigmoid"
 
 
-class _SoftmaxBase(Module):
+class _AlongDim(_Activation):
+    _args = ("dim",)
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
-
-class Softmax(_SoftmaxBase):
+class Softmax(_AlongDim):
     """softmax along `dim` (None: PyTorch's legacy implicit choice), as torch.nn.Softmax."""
-    def forward(self, input):
-        """softmax(input, dim), same shape."""
-        return F.softmax(input, self.dim)
+    _fn = "softmax"
 
 
-class LogSoftmax(_SoftmaxBase):
+class LogSoftmax(_AlongDim):
     """log_softmax along `dim` (None: PyTorch's legacy implicit choice), as torch.nn.LogSoftmax."""
-    def forward(self, input):
-        """log_softmax(input, dim), same shape."""
-        return F.log_softmax(input, self.dim)
+    _fn = "log_softmax"
 
 
 __all__ = ["Sigmoid", "Softplus", "LeakyReLU", "ELU", "LogSigmoid", "Softmax", "LogSoftmax"]

@@ -10,6 +10,7 @@ from ..tensor import Tensor, _wrap
 from . import functional as F
 from . import init
 from .module import Module
+from .normalization import affine_parameters
 from .parameter import Parameter
 
 
@@ -106,15 +107,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None):
         super().__init__()
         self.normalized_shape, self.eps, self.elementwise_affine = _shape(normalized_shape), eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = init.ones_(_new_param(self.normalized_shape, device))
-            if bias:
-                self.bias = init.zeros_(_new_param(self.normalized_shape, device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, self.normalized_shape, device, elementwise_affine, bias)
 
     def forward(self, x):
         """layer_norm over the trailing normalized_shape dimensions of x, same shape."""

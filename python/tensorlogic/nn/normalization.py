@@ -9,6 +9,13 @@ from .module import Module
 from .parameter import Parameter
 
 
+def affine_parameters(module, shape, device, weight=True, bias=True):
+    """Registers a normalization layer's weight (ones) and bias (zeros) of this shape, or None for each one
+    that is turned off (the bias is off without the weight), in PyTorch's order."""
+    module.register_parameter("weight", Parameter(ones(shape, device=device)) if weight else None)
+    module.register_parameter("bias", Parameter(zeros(shape, device=device)) if weight and bias else None)
+
+
 class _BatchNorm(Module):
     _dims = ()  # the input ranks this module accepts
 
@@ -16,12 +23,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, device=device))
-            self.bias = Parameter(zeros(num_features, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, num_features, device, affine)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, device=device))
             self.register_buffer("running_var", ones(num_features, device=device))
@@ -84,12 +86,7 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, device=device))
-            self.bias = Parameter(zeros(num_channels, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, num_channels, device, affine)
 
     def forward(self, input):
         """group_norm(input, num_groups, weight, bias, eps), same shape."""

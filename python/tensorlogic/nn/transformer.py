@@ -32,23 +32,25 @@ def generate_square_subsequent_mask(sz, device=None, dtype=None):
     return triu(full((sz, sz), float("-inf"), device=device), 1)
 
 
-class TransformerEncoderLayer(Module):
-    """Self-attention then a feed-forward block (linear1, activation, dropout, linear2), each with a residual and
-    LayerNorm, after (post-norm) or before (norm_first) the block, as torch.nn.TransformerEncoderLayer. forward(src,
-    src_mask, src_key_padding_mask, is_causal)."""
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+class _Block(Module):
+    """What the encoder and decoder layers share: self-attention, the feed-forward sublayer and one
+    LayerNorm and Dropout per sublayer (`sublayers`: 2, or 3 with the decoder's cross-attention),
+    registered in PyTorch's order."""
+
+    def __init__(self, sublayers, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                 norm_first, bias, device):
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            device=device)
+        for name in ("self_attn", "multihead_attn")[:sublayers - 1]:
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                                   device=device))
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        for i in range(1, sublayers + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device))
+        for i in range(1, sublayers + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
         self.activation = _activation(activation)
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
@@ -56,73 +58,49 @@ class TransformerEncoderLayer(Module):
                            is_causal=is_causal)[0]
         return self.dropout1(x)
 
-    def _ff_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+    def _ff_block(self, x, dropout):
+        return dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerEncoderLayer(_Block):
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        super().__init__(2, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, device)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        """src [S, N, E] ([N, S, E] with batch_first) through self-attention and the feed-forward block, same shape;
-        src_mask and src_key_padding_mask as MultiheadAttention's."""
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x))
+            return x + self._ff_block(self.norm2(x), self.dropout2)
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x))
+        return self.norm2(x + self._ff_block(x, self.dropout2))
 
 
-class TransformerDecoderLayer(Module):
-    """Self-attention, attention over the encoder's memory, then a feed-forward block, each with a residual and
-    LayerNorm (post-norm or norm_first), as torch.nn.TransformerDecoderLayer. forward(tgt, memory, tgt_mask,
-    memory_mask, tgt_key_padding_mask, memory_key_padding_mask, ...)."""
+class TransformerDecoderLayer(_Block):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
-        super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            device=device)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                                 device=device)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
+        super().__init__(3, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, device)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                                 need_weights=False, is_causal=is_causal)[0]
         return self.dropout2(x)
 
-    def _ff_block(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
-
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
-        """tgt [T, N, E] through self-attention, attention over memory [S, N, E] and the feed-forward block, same
-        shape as tgt."""
         x = tgt
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
             x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
-            return x + self._ff_block(self.norm3(x))
+            return x + self._ff_block(self.norm3(x), self.dropout3)
         x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
         x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
-        return self.norm3(x + self._ff_block(x))
+        return self.norm3(x + self._ff_block(x, self.dropout3))
 
 
 class TransformerEncoder(Module):
-    """num_layers deep copies of encoder_layer applied in turn, then `norm` if given, as torch.nn.TransformerEncoder
-    (enable_nested_tensor and mask_check are accepted and have no effect)."""
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers)
@@ -130,7 +108,6 @@ class TransformerEncoder(Module):
         self.norm = norm
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
-        """src through every layer (with the same masks), then norm; same shape."""
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
@@ -138,8 +115,6 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoder(Module):
-    """num_layers deep copies of decoder_layer applied in turn over the same memory, then `norm` if given, as
-    torch.nn.TransformerDecoder."""
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
         self.layers = _clones(decoder_layer, num_layers)
@@ -148,7 +123,6 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
-        """tgt through every layer over the same memory (with the same masks), then norm; same shape as tgt."""
         x = tgt
         for layer in self.layers:
             x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
@@ -158,9 +132,6 @@ class TransformerDecoder(Module):
 
 
 class Transformer(Module):
-    """The encoder-decoder Transformer of 'Attention Is All You Need' with PyTorch's arguments, submodule names and
-    initialisation (xavier_uniform_ on every matrix), as torch.nn.Transformer. forward(src, tgt, masks...) returns
-    the decoder's output; generate_square_subsequent_mask(sz) gives the causal mask."""
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
                  dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
@@ -182,8 +153,6 @@ class Transformer(Module):
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal=False):
-        """The decoder's output for tgt [T, N, E] given the encoding of src [S, N, E] ([N, ., E] with batch_first);
-        masks as TransformerEncoder's and TransformerDecoder's."""
         batch_dim = 0 if self.batch_first else 1
         if src.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
             raise RuntimeError("the batch number of src and tgt must be equal")

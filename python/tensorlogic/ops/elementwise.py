@@ -9,7 +9,7 @@ import numpy as np
 from .. import _core
 from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function, inplace, records
+from ..autograd.function import Function, OpFamily, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
 from .indexing import nonzero
@@ -116,11 +116,7 @@ _UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, 
 _UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.reciprocal, _U.rpow, _U.neg, _U.erfinv}
 
 
-class _Unary(Function):
-    @staticmethod
-    def name(ctx):
-        return ctx.op.name
-
+class _Unary(OpFamily):
     @staticmethod
     def forward(ctx, op, x, p0=0.0, p1=0.0):
         y = _wrap(_core.unary(op, x._a, p0, p1))
@@ -155,12 +151,8 @@ _BINARY_GRAD = {
 }
 
 
-class _Binary(Function):
+class _Binary(OpFamily):
     """op(a, b) with broadcasting; either side may be a number (which gets no gradient)."""
-
-    @staticmethod
-    def name(ctx):
-        return ctx.op.name
 
     @staticmethod
     def forward(ctx, op, a, b):

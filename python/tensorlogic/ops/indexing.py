@@ -236,11 +236,18 @@ class _Gather(Function):
         return _ScatterAdd.apply(zeros, ctx.dim, ctx.index, g), None, None
 
 
-class _ScatterAdd(Function):
-    @staticmethod
-    def forward(ctx, x, dim, index, src):
+class _IntoIndex(Function):
+    """scatter_add and scatter: the forward runs the subclass's `kernel`, keeping dim and index for the
+    backward."""
+
+    @classmethod
+    def forward(cls, ctx, x, dim, index, src):
         ctx.dim, ctx.index = dim, index
-        return _wrap(_core.scatter_add(x._a, dim, index, src._a))
+        return _wrap(cls.kernel(x._a, dim, index, src._a))
+
+
+class _ScatterAdd(_IntoIndex):
+    kernel = staticmethod(_core.scatter_add)
 
     @staticmethod
     def backward(ctx, g):
@@ -248,14 +255,11 @@ class _ScatterAdd(Function):
         return g, None, None, gsrc
 
 
-class _Scatter(Function):
+class _Scatter(_IntoIndex):
     """out = x with src written at index along dim: x's gradient is g with those positions zeroed (a
     scatter of zeros), src's is g gathered at index."""
 
-    @staticmethod
-    def forward(ctx, x, dim, index, src):
-        ctx.dim, ctx.index = dim, index
-        return _wrap(_core.scatter(x._a, dim, index, src._a))
+    kernel = staticmethod(_core.scatter)
 
     @staticmethod
     def backward(ctx, g):

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .. import _core
-from ..autograd.function import Function
+from ..autograd.function import OpFamily
 from ..tensor import Tensor, _wrap, tensor_method
 from .indexing import gather, index_select
 from .shape import cat
@@ -124,11 +124,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     return index_select(input, dim, Tensor(index, device=input.device))
 
 
-class _Scan(Function):
-    @staticmethod
-    def name(ctx):
-        return ctx.op.name
-
+class _Scan(OpFamily):
     @staticmethod
     def forward(ctx, op, x, dim):
         ctx.op, ctx.dim = op, dim

@@ -6,7 +6,7 @@ import math
 import numbers
 
 from .. import _core
-from ..autograd.function import Function
+from ..autograd.function import OpFamily
 from ..tensor import Tensor, _wrap, tensor_method
 from .elementwise import _Binary, where
 
@@ -74,11 +74,7 @@ _REDUCE_GRAD = {  # sum and mean use only shapes (x and y are None for them: not
 }
 
 
-class _Reduce(Function):
-    @staticmethod
-    def name(ctx):
-        return ctx.op.name
-
+class _Reduce(OpFamily):
     @staticmethod
     def forward(ctx, op, x, dims, keepdim, correction, p):
         y = _wrap(_core.reduce(op, x._a, dims, keepdim, correction, p))

@@ -37,13 +37,20 @@ def log_softmax(input, dim=None, dtype=None):
 
 
 # ---- autograd: backward formulas in differentiable tensor ops (y: the saved output).
-class _Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = _wrap(_core.softmax(x._a, dim))
+class _RowSoftmax(Function):
+    """softmax and log_softmax: the forward runs the subclass's `kernel` and saves the output, all
+    (with dim) that their backward needs. Two classes, so that graph walkers (coreml) tell them apart."""
+
+    @classmethod
+    def forward(cls, ctx, x, dim):
+        y = _wrap(cls.kernel(x._a, dim))
         ctx.dim = dim
         ctx.save_for_backward(y)
         return y
+
+
+class _Softmax(_RowSoftmax):
+    kernel = staticmethod(_core.softmax)
 
     @staticmethod
     def backward(ctx, g):
@@ -51,13 +58,8 @@ class _Softmax(Function):
         return y * (g - (g * y).sum(ctx.dim, keepdim=True)), None
 
 
-class _LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = _wrap(_core.log_softmax(x._a, dim))
-        ctx.dim = dim
-        ctx.save_for_backward(y)
-        return y
+class _LogSoftmax(_RowSoftmax):
+    kernel = staticmethod(_core.log_softmax)
 
     @staticmethod
     def backward(ctx, g):

@@ -95,27 +95,32 @@ class Optimizer:
         raise NotImplementedError
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient: one native call per parameter."""
+        """One update of every parameter that has a gradient, after `closure` (if given) recomputes
+        the loss it returns."""
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            kind = self._group_kind(group)
-            native = self._native_params(group)
-            native.grad_scale = self._grad_scale
-            n_slots = len(self._slot_names(group))
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st.update(step=0, slots=[_zeros(p) for _ in range(n_slots)])
-                st["step"] += 1
-                native.step = st["step"]
-                _core.optimizer_step(kind, native, p._a, p.grad._a, st["slots"])
-                p._version += 1
+            self._step_group(group)
         return loss
+
+    def _step_group(self, group):
+        """The update of one param group: one native call per parameter."""
+        kind = self._group_kind(group)
+        native = self._native_params(group)
+        native.grad_scale = self._grad_scale
+        n_slots = len(self._slot_names(group))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            st = self.state[p]
+            if not st:
+                st.update(step=0, slots=[_zeros(p) for _ in range(n_slots)])
+            st["step"] += 1
+            native.step = st["step"]
+            _core.optimizer_step(kind, native, p._a, p.grad._a, st["slots"])
+            p._version += 1
 
     def zero_grad(self, set_to_none=True):
         """Clears the gradients of every parameter: sets them to None (set_to_none=True, the default) or to zeros."""

@@ -1,11 +1,10 @@
 """tl.profiler.profile, record_function and schedule, after torch.profiler."""
 import enum
-import functools
 import json
 import os
 import time
 
-from ..autograd.grad_mode import mode
+from ..autograd.grad_mode import ContextDecorator, mode
 from .events import EventList, finish
 from .recorder import Recorder, install, uninstall
 
@@ -165,7 +164,7 @@ class profile:
             json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, f)
 
 
-class record_function:
+class record_function(ContextDecorator):
     """A named range in the profile (a context manager or a decorator); does nothing when no profile is active."""
 
     def __init__(self, name, args=None):
@@ -184,10 +183,5 @@ class record_function:
             self._event = self._recorder = None
         return False
 
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def ranged(*args, **kwargs):
-            with record_function(self.name):
-                return fn(*args, **kwargs)
-
-        return ranged
+    def _args(self):
+        return (self.name,)
