@@ -235,8 +235,17 @@ class Logic:
                                               self.size, delta_index)
             except RuleError as err:
                 raise self.error(err.message, err.span) from None
-        frame = self.runner.run(plan, table_of)
-        return self._head(low, frame)
+        parts = []
+        for frame in self.runner.run(plan, table_of):
+            parts.append(self._head(low, frame))
+            if len(parts) > 1 and low.aggregate is None:
+                # A join run in pieces (Runner.run): their head tuples are reduced as they come,
+                # so that memory holds the distinct ones and one piece.
+                rows = np.concatenate([parts[0][0], parts[1][0]])
+                parts = [(T.unique_rows(rows, *self._radix(low.head)), None)]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([r for r, _ in parts]), np.concatenate([v for _, v in parts])
 
     def size(self, name, delta):
         """A relation's size as the planner estimates it (a delta is taken as small)."""
@@ -333,12 +342,13 @@ class Logic:
             plan = Plan(low, lambda n: self.model.relations[n].domains, self.size)
         except RuleError as err:
             raise self.error(err.message, err.span) from None
-        frame = self.runner.run(plan, lambda step: self.table(step.literal.name))
+        frames = [f for f in self.runner.run(plan, lambda step: self.table(step.literal.name)) if f.n]
         if not names:
-            return frame.n > 0
-        if frame.n == 0:
+            return bool(frames)
+        if not frames:
             return []
-        rows = np.unique(np.stack([frame.columns[v] for v in names], axis=1), axis=0)
+        rows = np.unique(np.concatenate([np.stack([f.columns[v] for v in names], axis=1)
+                                         for f in frames]), axis=0)
         doms = [plan.var_domain.get(v) for v in names]
         out = []
         for row in rows.tolist():

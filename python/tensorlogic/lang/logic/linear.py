@@ -137,13 +137,12 @@ def _spec(logic, lin, index):
             equal.append((p, first[a[1]]))
         else:
             first[a[1]] = p
-    frame = logic.runner.run(lin.plan, lambda step: logic.table(step.literal.name))
     names = lin.key + lin.payload
-    if names:
-        join = np.stack([frame.columns[v] for v in names], axis=1) if frame.n else \
-            np.zeros((0, len(names)), dtype=np.int64)
-    else:
-        join = np.zeros((min(frame.n, 1), 0), dtype=np.int64)
+    parts = [np.stack([f.columns[v] for v in names], axis=1) if names else np.zeros((1, 0), np.int64)
+             for f in logic.runner.run(lin.plan, lambda step: logic.table(step.literal.name)) if f.n]
+    join = np.concatenate(parts) if parts else np.zeros((0, len(names)), dtype=np.int64)
+    if not names:
+        join = join[:1]
     head = [(0, first[a[1]]) if a[1] in first else (1, len(lin.key) + lin.payload.index(a[1]))
             for a in lin.low.head_args]
     return (index[lin.atom.name], index[lin.low.head], consts, equal,
