@@ -101,6 +101,17 @@ def test_arithmetic_and_comparisons():
     assert prog.query("Scaled(n, w)") == [{"n": n, "w": 3 * fib[n] - 1} for n in range(5)]
 
 
+def test_bare_equals_in_a_body_is_a_comparison():
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    facts = "Q(k9, 3)\n" + "".join(f"Q(k{rng.randrange(6)}, {rng.randrange(5)})\n" for _ in range(12))
+    rules = ["P(x) <- Q(x, y), y {} 3", "R(x, w) <- Q(x, y), w {} y + 1", "S(x, z) <- Q(x, _), Q(z, _), x {} z"]
+    bare = lang.run(facts + "".join(r.format("=") + "\n" for r in rules))
+    eq = lang.run(facts + "".join(r.format("==") + "\n" for r in rules))
+    for q in ("P(x)", "R(x, w)", "S(x, z)"):
+        assert bare.query(q) == eq.query(q) and eq.query(q), (seed, q)
+
+
 @pytest.mark.parametrize("fn", ["count", "sum", "min", "max", "avg"])
 def test_aggregates_with_grouping(fn):
     seed = random.randrange(1 << 30)
