@@ -365,6 +365,9 @@ class Logic:
             storage, reason = self.storage(comp)
             lines.append(f"{', '.join(comp)}: {storage} ({reason})")
             if storage != "sparse":
+                ran = self.rt.datalog.ran.get(tuple(comp))
+                if ran is not None:
+                    lines.append(f"  rounds: {ran}")
                 continue
             recursive = self.split(comp)[1]
             if any(recursive.values()):
