@@ -16,6 +16,7 @@ RULES = {
 }
 
 
+
 def reference(edges, n, kind):
     """Path = E (I + S)* or (I + S)* E, S the step's orientation of E; the star by numpy's
     repeated squaring in float32."""
@@ -47,7 +48,7 @@ def graph_edges(graph, rng):
 
 @pytest.mark.parametrize("kind", list(RULES))
 @pytest.mark.parametrize("graph", ["chain", "random", "layers"])
-def test_closure_matches_numpy(kind, graph):
+def test_closure_matches_numpy(on_device, kind, graph):
     seed = random.randrange(1 << 30)
     n, edges = graph_edges(graph, np.random.default_rng(seed))
     prog = lang.compile(f"domain Node = 0..{n}\nrelation E(a: Node, b: Node)\nPath(x, y) <- E(x, y)\n"

@@ -9,6 +9,7 @@ import tensorlogic as tl
 from tensorlogic import lang
 
 
+
 def graph_program(equations, n, d, seed):
     rng = np.random.default_rng(seed)
     edges = np.unique(rng.integers(0, n, size=(3 * n, 2)), axis=0)
@@ -22,7 +23,7 @@ def graph_program(equations, n, d, seed):
     return prog, adj, z
 
 
-def test_sparse_relation_times_dense_tensor():
+def test_sparse_relation_times_dense_tensor(on_device):
     seed = random.randrange(1 << 30)
     prog, adj, z = graph_program("Agg[n, d] = Neig(n, n') Z[n', d]\n"
                                  "Back[n, d] = Z[n', d] Neig(n', n)\n", 2500, 5, seed)
@@ -34,7 +35,7 @@ def test_sparse_relation_times_dense_tensor():
     assert "Neig: sparse" in prog.explain() and not prog.runtime.logic.dense_cache
 
 
-def test_sparse_relation_product_gradient():
+def test_sparse_relation_product_gradient(on_device):
     seed = random.randrange(1 << 30)
     prog, adj, z = graph_program("Agg[n, d] = Neig(n, n') Z[n', d]\n", 2500, 3, seed)
     zt = tl.tensor(z, requires_grad=True)
