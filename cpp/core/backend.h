@@ -107,6 +107,14 @@ class Backend {
                       const Array& out) {
     return false;
   }
+  // Gradients of conv2d (operands as in `conv2d`, grad [N, O, out_h, out_w] contiguous) into the fresh
+  // contiguous dx, dw and db of the inputs' shapes; a null one is not wanted. Returns false, having
+  // written nothing, where the backend has no fused kernel; the caller then composes the backward.
+  virtual bool conv2d_backward(const Array& /*x*/, const Array& /*w*/, const Array& /*grad*/,
+                               const Conv2dArgs& /*args*/, int64_t /*groups*/, const Array* /*dx*/,
+                               const Array* /*dw*/, const Array* /*db*/) {
+    return false;
+  }
   // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.
   virtual void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;

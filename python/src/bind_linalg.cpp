@@ -48,6 +48,12 @@ void bind_linalg(py::module_& m) {
         }),
         py::arg("x"), py::arg("w"), py::arg("bias"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
         py::arg("groups"));
+  m.def("conv2d_backward", without_gil(+[](const Array& x, const Array& w, const Array& grad, Pair stride, Pair padding,
+                                          Pair dilation, int64_t groups, std::array<bool, 3> needs) {
+          return conv2d_backward(x, w, grad, conv_args(stride, padding, dilation), groups, needs);
+        }),
+        py::arg("x"), py::arg("w"), py::arg("grad"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+        py::arg("groups"), py::arg("needs"));
   m.def("max_pool2d", without_gil(+[](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation, bool ceil_mode) {
     return max_pool2d(x, kernel.data(), conv_args(stride, padding, dilation), ceil_mode);
   }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("ceil_mode"));
