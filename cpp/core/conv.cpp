@@ -192,9 +192,9 @@ std::optional<std::vector<std::optional<Array>>> conv2d_backward(const Array& x,
   return grads;
 }
 
-static Array pool(bool max, const char* op, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
-                  bool ceil_mode, bool count_include_pad) {
-  Backend& backend = backend_of(op, {&x});
+// Checks a pooling's operands and returns its output's spatial size.
+static std::array<int64_t, 2> pool_output_hw(const char* op, const Array& x, const int64_t kernel[2],
+                                             const Conv2dArgs& args, bool ceil_mode) {
   check_nchw(op, x);
   check_geometry(op, kernel, args);
   for (int i = 0; i < 2; ++i) {
@@ -204,11 +204,36 @@ static Array pool(bool max, const char* op, const Array& x, const int64_t kernel
     }
   }
   const Shape& s = x.shape();
-  const int64_t oh = window_count(op, s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], ceil_mode, s);
-  const int64_t ow = window_count(op, s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], ceil_mode, s);
+  return {window_count(op, s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], ceil_mode, s),
+          window_count(op, s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], ceil_mode, s)};
+}
+
+static Array pool(bool max, const char* op, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
+                  bool ceil_mode, bool count_include_pad) {
+  Backend& backend = backend_of(op, {&x});
+  const auto [oh, ow] = pool_output_hw(op, x, kernel, args, ceil_mode);
+  const Shape& s = x.shape();
   Array out = Array::empty({s[0], s[1], oh, ow}, Dtype::float16, x.device());
   if (out.numel() > 0) backend.pool2d(max, contiguous(x), kernel, args, count_include_pad, oh, ow, out);
   return out;
+}
+
+std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2],
+                                     const Conv2dArgs& args, bool ceil_mode, bool count_include_pad) {
+  const char* op = max ? "max_pool2d_backward" : "avg_pool2d_backward";
+  Backend& backend = backend_of(op, {&x, &grad});
+  const auto [oh, ow] = pool_output_hw(op, x, kernel, args, ceil_mode);
+  const Shape out_shape{x.shape()[0], x.shape()[1], oh, ow};
+  if (grad.shape() != out_shape || grad.dtype() != Dtype::float16) {
+    throw ShapeMismatchError(std::string(op) + ": the gradient " + shape_str(grad.shape()) +
+                             " does not have the output's shape " + shape_str(out_shape) + " (float16)");
+  }
+  Array dx = Array::empty(x.shape(), Dtype::float16, x.device());
+  if (dx.numel() == 0 || grad.numel() == 0) return std::nullopt;  // left to the composed backward
+  if (!backend.pool2d_backward(max, contiguous(x), contiguous(grad), kernel, args, count_include_pad, dx)) {
+    return std::nullopt;
+  }
+  return dx;
 }
 
 Array max_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode) {

@@ -61,6 +61,12 @@ void bind_linalg(py::module_& m) {
     return avg_pool2d(x, kernel.data(), conv_args(stride, padding, {1, 1}), ceil_mode, count_include_pad);
   }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("ceil_mode"),
      py::arg("count_include_pad"));
+  m.def("pool2d_backward", without_gil(+[](bool max, const Array& x, const Array& grad, Pair kernel, Pair stride,
+                                          Pair padding, Pair dilation, bool ceil_mode, bool count_include_pad) {
+    return pool2d_backward(max, x, grad, kernel.data(), conv_args(stride, padding, dilation), ceil_mode,
+                           count_include_pad);
+  }), py::arg("max"), py::arg("x"), py::arg("grad"), py::arg("kernel"), py::arg("stride"), py::arg("padding"),
+     py::arg("dilation"), py::arg("ceil_mode"), py::arg("count_include_pad"));
   m.def("im2col", without_gil(+[](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation) {
     return im2col(x, kernel.data(), conv_args(stride, padding, dilation));
   }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"));

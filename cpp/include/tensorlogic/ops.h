@@ -154,6 +154,10 @@ std::optional<std::vector<std::optional<Array>>> conv2d_backward(const Array& x,
 Array max_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode = false);
 Array avg_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode = false,
                  bool count_include_pad = true);
+// The input gradient of max_pool2d (max) or avg_pool2d for the output gradient `grad` (max: all of each
+// window's gradient to its first maximum, as PyTorch), or nullopt where the device has no fused backward.
+std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2],
+                                     const Conv2dArgs& args, bool ceil_mode, bool count_include_pad);
 Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& v,
                                    const std::optional<Array>& mask, bool causal, std::optional<double> scale);
 // [dq, dk, dv] of attention for the output gradient `grad` (the mask a constant; batch-broadcast shapes,

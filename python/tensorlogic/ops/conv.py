@@ -137,6 +137,11 @@ class _Pool(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         kernel, stride, padding, dilation, ceil_mode, count_include_pad = ctx.args
+        if not is_grad_enabled():  # the device's fused kernel, where it has one (it has no derivatives)
+            gx = _core.pool2d_backward(ctx.kind == "max_pool2d", x._a, g.contiguous()._a, kernel, stride, padding,
+                                       dilation, ceil_mode, count_include_pad)
+            if gx is not None:
+                return _wrap(gx)
         if ctx.kind == "max_pool2d":
             def first_max(cols):  # the whole gradient to the first maximum of each window, as PyTorch does
                 slot = arange(cols.shape[2], dtype="int32", device=cols.device).reshape(1, 1, -1, 1)
