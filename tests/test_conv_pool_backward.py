@@ -60,9 +60,10 @@ def test_fused_conv2d_backward_only_what_is_needed(device, needs):
 
 
 def test_fused_conv2d_backward_many_samples_run_in_chunks(device):
-    # Each sample unfolds to 32 * 9 * 128 * 160 floats: the CPU kernel takes two samples per chunk, then one.
+    # Each sample unfolds to 8 * 9 * 24 * 24 floats: the CPU kernel takes six samples per chunk, then two
+    # (dw accumulates over chunks).
     rng = np.random.default_rng()
-    x, w, b = f16(rng, 3, 32, 128, 160), f16(rng, 4, 32, 3, 3, scale=0.1), f16(rng, 4)
+    x, w, b = f16(rng, 8, 8, 24, 24), f16(rng, 4, 8, 3, 3, scale=0.3), f16(rng, 4)
     got, expected = _grads(x, w, b, (1, 1, 1, 1), (True, True, True), device, create_graph=False)
     for k, (a, e) in enumerate(zip(got, expected)):
         assert_grad_close(a, e, 1e-2, f"gradient of input {k}")

@@ -19,8 +19,10 @@
 namespace tensorlogic::cpu {
 namespace {
 
-// Columns of at most this many floats per chunk of samples (one sample always fits a chunk).
-constexpr int64_t kChunkFloats = int64_t{1} << 24;
+// Columns of at most this many floats (1 MiB) per chunk of samples, so that the unfolded columns are
+// still in cache when the GEMM reads them (one sample always makes a chunk). Measured at MNIST's conv2
+// (cpu_notes.md): 64 MiB chunks (the whole batch) 71-91 ms forward, 2 MiB 42-60, 1 MiB 33-37.
+constexpr int64_t kChunkFloats = int64_t{1} << 18;
 constexpr int64_t kGrainFloats = int64_t{1} << 14;  // floats of work per parallel chunk
 
 struct Geometry {
