@@ -123,6 +123,14 @@ class Backend {
                       const Array& out) {
     return false;
   }
+  // Gradients of conv2d (operands as in `conv2d`, grad [N, O, out_h, out_w] contiguous) into the fresh
+  // contiguous dx, dw and db of the inputs' shapes; a null one is not wanted. Returns false, having
+  // written nothing, where the backend has no fused kernel; the caller then composes the backward.
+  virtual bool conv2d_backward(const Array& /*x*/, const Array& /*w*/, const Array& /*grad*/,
+                               const Conv2dArgs& /*args*/, int64_t /*groups*/, const Array* /*dx*/,
+                               const Array* /*dw*/, const Array* /*db*/) {
+    return false;
+  }
   // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.
   virtual void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;
@@ -134,6 +142,14 @@ class Backend {
   // or by the number of real cells (PyTorch's rules).
   virtual void pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
                       bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) = 0;
+  // dx [N, C, H, W] (fresh, contiguous) = the gradient of pool2d (same arguments) for grad [N, C, out_h,
+  // out_w] (contiguous): max sends each window's gradient to its first maximum (the forward's pick),
+  // average spreads it over the window's real cells divided as in the forward. Returns false, having
+  // written nothing, where the backend has no such kernel; the caller then composes the backward.
+  virtual bool pool2d_backward(bool /*max*/, const Array& /*x*/, const Array& /*grad*/, const int64_t /*kernel*/[2],
+                               const Conv2dArgs& /*args*/, bool /*count_include_pad*/, const Array& /*dx*/) {
+    return false;
+  }
   // out[b] = softmax(q[b] @ k[b]^T * scale + mask[b], causal: keys after the query masked) @ v[b], in f32
   // and rounded once. q [B, L, E], k [B, S, E], v [B, S, Ev] and mask [B, L, S] are views with any
   // strides (mask may be null); out is contiguous [B, L, Ev].

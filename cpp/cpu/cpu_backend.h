@@ -13,6 +13,12 @@ class CpuBackend final : public Backend {
   std::unique_ptr<DeviceEvent> create_event(bool timing) override;
 
   TL_BACKEND_KERNELS
+  bool conv2d(const Array& x, const Array& w, const Array* bias, const Conv2dArgs& args, int64_t groups,
+              const Array& out) override;
+  bool conv2d_backward(const Array& x, const Array& w, const Array& grad, const Conv2dArgs& args, int64_t groups,
+                       const Array* dx, const Array* dw, const Array* db) override;
+  bool pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2], const Conv2dArgs& args,
+                       bool count_include_pad, const Array& dx) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
   bool has_ordering() const override { return true; }
   void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;

@@ -1,6 +1,7 @@
 // Every tensor op of SPEC §4, described once: checks and shape rules live in cpp/core, kernels in the
 // backend of the inputs. Float results are f16, rounded once; accumulation inside an op is f32.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -155,9 +156,18 @@ Array im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args);  
 Array col2im(const Array& cols, const int64_t output_hw[2], const int64_t kernel[2], const Conv2dArgs& args);
 Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, const Conv2dArgs& args,
              int64_t groups = 1);
+// [dx, dw, db] of conv2d for the output gradient `grad`, each computed where `needs` says (nullopt
+// otherwise), or nullopt where the device has no fused backward (the caller composes it from other ops).
+std::optional<std::vector<std::optional<Array>>> conv2d_backward(const Array& x, const Array& w, const Array& grad,
+                                                                  const Conv2dArgs& args, int64_t groups,
+                                                                  const std::array<bool, 3>& needs);
 Array max_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode = false);
 Array avg_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode = false,
                  bool count_include_pad = true);
+// The input gradient of max_pool2d (max) or avg_pool2d for the output gradient `grad` (max: all of each
+// window's gradient to its first maximum, as PyTorch), or nullopt where the device has no fused backward.
+std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2],
+                                     const Conv2dArgs& args, bool ceil_mode, bool count_include_pad);
 Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& v,
                                    const std::optional<Array>& mask, bool causal, std::optional<double> scale);
 // [dq, dk, dv] of attention for the output gradient `grad` (the mask a constant; batch-broadcast shapes,
