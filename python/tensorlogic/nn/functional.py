@@ -3,12 +3,13 @@
 Names come from the op modules by topic (imported, so this file never copies their signatures):
   ops.elementwise: relu gelu silu softplus sigmoid tanh    ops.shape: pad
   ops.rows: softmax log_softmax layer_norm rms_norm        ops.linalg: linear
-  ops.conv: conv2d max_pool2d avg_pool2d scaled_dot_product_attention
+  ops.conv: conv2d max_pool2d avg_pool2d scaled_dot_product_attention    ops.conv_nd: conv1d conv3d
 The losses (mse_loss nll_loss cross_entropy) are written here over public tensor ops, so they get
 gradients wherever those ops have them; they use ops.reduction (sum) and ops.rows (log_softmax).
 cross_entropy with class-index targets and no class weights runs ops.fused.softmax_cross_entropy."""
 from ..errors import ShapeMismatchError
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d, scaled_dot_product_attention  # noqa: F401
+from ..ops.conv_nd import conv1d, conv3d  # noqa: F401
 from ..ops.elementwise import gelu, relu, relu_, sigmoid, silu, softplus, tanh, where  # noqa: F401
 from ..ops.fused import softmax_cross_entropy
 from ..ops.indexing import embedding as _embedding
