@@ -1,5 +1,5 @@
-"""conv1d, conv3d (functional and modules, every padding mode) and adaptive_max_pool2d against PyTorch CPU in
-float32 on the same f16-rounded random inputs; their gradients by gradcheck against a float64 PyTorch
+"""conv1d, conv3d (functional and modules, every padding mode), adaptive_max_pool2d, the 1-d pools and the
+Unfold/Fold modules against PyTorch CPU in float32 on the same f16-rounded random inputs; their gradients by gradcheck against a float64 PyTorch
 reference; typed errors for bad shapes and arguments."""
 import numpy as np
 import pytest
@@ -83,6 +83,13 @@ MODULES = {
     "Conv3d_replicate": (lambda nn: nn.Conv3d(2, 2, 2, padding=1, padding_mode="replicate", groups=2), (1, 2, 3, 4, 3)),
     "AdaptiveMaxPool2d_even": (lambda nn: nn.AdaptiveMaxPool2d((2, 3)), (2, 3, 4, 6)),
     "AdaptiveMaxPool2d_uneven": (lambda nn: nn.AdaptiveMaxPool2d((3, None)), (2, 3, 7, 5)),
+    "MaxPool1d": (lambda nn: nn.MaxPool1d(3, stride=2, padding=1), (2, 3, 9)),
+    "MaxPool1d_dilated_ceil": (lambda nn: nn.MaxPool1d(2, dilation=2, ceil_mode=True), (3, 10)),
+    "AvgPool1d": (lambda nn: nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False), (2, 3, 8)),
+    "AdaptiveAvgPool1d": (lambda nn: nn.AdaptiveAvgPool1d(3), (2, 3, 7)),
+    "AdaptiveMaxPool1d": (lambda nn: nn.AdaptiveMaxPool1d(4), (2, 3, 9)),
+    "Unfold": (lambda nn: nn.Unfold((2, 3), padding=1, stride=(1, 2)), (2, 3, 5, 6)),
+    "Fold": (lambda nn: nn.Fold((4, 5), 2), (2, 12, 12)),
 }
 
 
@@ -123,6 +130,14 @@ def test_adaptive_max_pool2d_gradcheck(device, rng):
     assert tl.autograd.gradcheck(lambda v: tl.nn.functional.adaptive_max_pool2d(v, (3, 2)), (x,), reference=reference)
 
 
+def test_adaptive_max_pool1d_indices(device, rng):
+    x = f16(rng, 2, 3, 11)
+    values, indices = tl.nn.functional.adaptive_max_pool1d(f16_tensor(x, device), 4, return_indices=True)
+    ref_values, ref_indices = F.adaptive_max_pool1d(torch_of(x), 4, return_indices=True)
+    np.testing.assert_array_equal(host(values), ref_values.numpy())
+    np.testing.assert_array_equal(host(indices), ref_indices.numpy())
+
+
 def test_errors(device, rng):
     x1, x3 = f16_tensor(f16(rng, 1, 3, 8), device), f16_tensor(f16(rng, 1, 3, 4, 4, 4), device)
     with pytest.raises(tl.ShapeMismatchError, match=r"\[1, 3, 8\].*\[2, 4, 3\]"):
@@ -149,3 +164,7 @@ def test_errors(device, rng):
         tl.nn.functional.adaptive_max_pool2d(x1[0, 0], 2)
     with pytest.raises(RuntimeError, match="greater than or equal to 0"):
         tl.nn.functional.adaptive_max_pool2d(x3[0], (-1, 2))
+    with pytest.raises(tl.ShapeMismatchError, match="3-d"):
+        tl.nn.functional.max_pool1d(x3, 2)
+    with pytest.raises(ValueError, match="kernel_size"):
+        tl.nn.functional.avg_pool1d(x1, (2, 2))

@@ -35,6 +35,22 @@ CASES = {
     "ELU": (lambda m: m.ELU(0.7), [(4, 9)]),
     "Softplus": (lambda m: m.Softplus(), [(4, 9)]),
     "LogSigmoid": (lambda m: m.LogSigmoid(), [(4, 9)]),
+    "Softmin": (lambda m: m.Softmin(dim=0), [(5, 3)]),
+    "Hardtanh": (lambda m: m.Hardtanh(-0.5, 2.0), [(4, 9)]),
+    "ReLU6": (lambda m: m.ReLU6(), [(4, 9)]),
+    "Hardsigmoid": (lambda m: m.Hardsigmoid(), [(4, 9)]),
+    "Hardswish": (lambda m: m.Hardswish(), [(4, 9)]),
+    "Mish": (lambda m: m.Mish(), [(4, 9)]),
+    "SELU": (lambda m: m.SELU(), [(4, 9)]),
+    "CELU": (lambda m: m.CELU(0.5), [(4, 9)]),
+    "Softsign": (lambda m: m.Softsign(), [(4, 9)]),
+    "Tanhshrink": (lambda m: m.Tanhshrink(), [(4, 9)]),
+    "Softshrink": (lambda m: m.Softshrink(0.3), [(4, 9)]),
+    "Hardshrink": (lambda m: m.Hardshrink(), [(4, 9)]),
+    "Threshold": (lambda m: m.Threshold(0.1, 20.0), [(4, 9)]),
+    "GLU": (lambda m: m.GLU(1), [(3, 8, 2)]),
+    "PReLU": (lambda m: m.PReLU(), [(4, 9)]),
+    "PReLU_channels": (lambda m: m.PReLU(3, init=0.1), [(2, 3, 4, 5)]),
 }
 
 
@@ -151,3 +167,22 @@ def test_group_norm_of_empty_input_is_empty(device, shape, groups):  # found by 
 def test_adaptive_avg_pool2d_of_empty_batch_or_size_is_empty(device, shape, size):  # found by the op fuzzer
     got = tl.nn.functional.adaptive_avg_pool2d(tl.zeros(*shape, device=device), size)
     assert got.shape == torch.nn.functional.adaptive_avg_pool2d(torch.zeros(shape), size).shape
+
+
+def test_activation_argument_errors(device, rng):
+    x = tl.tensor(f16_randn(rng, (2, 3, 5)), device=device)
+    F = tl.nn.functional
+    with pytest.raises(tl.ShapeMismatchError, match="even"):
+        F.glu(x, 1)
+    with pytest.raises(tl.ShapeMismatchError, match="parameter count"):
+        F.prelu(x, tl.tensor(np.full(4, 0.25, np.float16), device=device))
+    with pytest.raises(ValueError, match="min_val"):
+        F.hardtanh(x, 1.0, -1.0)
+    with pytest.raises(ValueError, match="lambda"):
+        F.softshrink(x, -0.5)
+    with pytest.raises(ValueError, match="alpha"):
+        F.celu(x, 0.0)
+    y = tl.tensor(f16_randn(rng, (4,)), device=device)
+    want = torch.nn.functional.relu6(torch.tensor(host(y).astype(np.float32)))
+    assert F.relu6(y, inplace=True) is y
+    np.testing.assert_array_equal(host(y), want.numpy())

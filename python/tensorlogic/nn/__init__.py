@@ -1,9 +1,11 @@
 """Neural-network modules, initialisers and utilities (SPEC §5)."""
 from . import functional, init, parallel, utils
-from .activation import ELU, LeakyReLU, LogSigmoid, LogSoftmax, Sigmoid, Softmax, Softplus
+from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+                         LogSoftmax, Mish, PReLU, ReLU6, Sigmoid, Softmax, Softmin, Softplus, Softshrink, Softsign,
+                         Tanhshrink, Threshold)
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import Conv1d, Conv2d, Conv3d
+from .conv import Conv1d, Conv2d, Conv3d, Fold, Unfold
 from .conv_transpose import ConvTranspose2d
 from .dropout import Dropout1d, Dropout2d
 from .flatten import Flatten, Unflatten
@@ -14,6 +16,7 @@ from .module import IncompatibleKeys, Module, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm
 from .parameter import Parameter
 from .parameter_containers import ParameterDict, ParameterList
+from .pool1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
@@ -27,4 +30,6 @@ __all__ = ["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential"
            "LSTMCell", "GRUCell", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer", "L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "functional", "init", "parallel", "utils",
-           "StateDictError", "IncompatibleKeys"]
+           "StateDictError", "IncompatibleKeys", "Unfold", "Fold", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
+           "AdaptiveMaxPool1d", "Softmin", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU",
+           "Softsign", "Tanhshrink", "Softshrink", "Hardshrink", "GLU", "Threshold", "PReLU"]

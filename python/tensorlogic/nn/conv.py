@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d and Conv3d: PyTorch's constructors (padding as ints or 'valid'/'same', padding_mode,
+"""Conv1d, Conv2d and Conv3d (and im2col's Unfold/Fold): PyTorch's constructors (padding as ints or 'valid'/'same', padding_mode,
 groups, bias), initialisation and printing; the math is tl.nn.functional's conv1d/conv2d/conv3d."""
 import math
 import numbers
@@ -120,4 +120,33 @@ class Conv3d(_ConvNd):
     _conv = staticmethod(F.conv3d)
 
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d"]
+class Unfold(Module):
+    """im2col: [N, C, H, W] -> [N, C*kh*kw, L] sliding blocks (F.unfold)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Unfold):
+    """col2im: sums sliding blocks [N, C*kh*kw, L] into [N, C, *output_size] (F.fold)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, " + super().extra_repr()
+
+
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "Unfold", "Fold"]
