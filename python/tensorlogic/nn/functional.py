@@ -21,6 +21,7 @@ from . import activation_functions, activation_more, layer_functions, loss_funct
 from .activation_functions import *  # noqa: F401,F403  (dropout, leaky_relu, elu, normalize, one_hot, ...)
 from .activation_more import *  # noqa: F401,F403  (relu6, hardswish, mish, selu, glu, prelu, ...)
 from .pool1d import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d  # noqa: F401
+from .distance import cosine_similarity, pairwise_distance  # noqa: F401
 from .layer_functions import *  # noqa: F401,F403  (batch_norm, group_norm, interpolate, conv_transpose2d, ...)
 from .loss_functions import *  # noqa: F401,F403  (l1_loss, smooth_l1_loss, binary_cross_entropy, kl_div, ...)
 from .loss_functions import legacy_reduction
@@ -127,5 +128,6 @@ def _class_weights(weight, ndim, class_dim):
 __all__ = (["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad", "embedding", "mse_loss", "nll_loss",
             "cross_entropy", "softmax", "log_softmax", "layer_norm", "rms_norm", "linear", "conv2d", "max_pool2d",
             "avg_pool2d", "scaled_dot_product_attention", "conv1d", "conv3d", "unfold", "fold", "max_pool1d",
-            "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"] + activation_functions.__all__
+            "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "cosine_similarity", "pairwise_distance"]
+           + activation_functions.__all__
            + activation_more.__all__ + layer_functions.__all__ + loss_functions.__all__)
