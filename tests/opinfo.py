@@ -178,6 +178,10 @@ UNARY = [
         ("celu", (Variant(), Variant("_alpha", (0.7,)))), ("softsign", (Variant(),)), ("tanhshrink", (Variant(),)),
         ("softshrink", (Variant(), Variant("_1", (1.0,)))), ("hardshrink", (Variant(),)),
         ("threshold", (Variant("", (0.25, -1.5)),))]
+] + [  # tl functions and Tensor methods composed of the ops above (ops/composite.py)
+    OpInfo("log2", torch.log2, None, domains=(POSITIVE,), approximate=True),
+    OpInfo("log10", torch.log10, None, domains=(POSITIVE,), approximate=True),
+    OpInfo("frac", torch.frac, None),
 ]
 
 BINARY = [
@@ -204,6 +208,7 @@ BINARY = [
            int32=True, f32_oracle=True),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
            f32_oracle=True),
+    OpInfo("fmod", torch.fmod, None, domains=(INTEGERS, NONZERO_INTEGERS), grad=False, f32_oracle=True),
 ]
 
 

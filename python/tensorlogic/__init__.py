@@ -31,6 +31,7 @@ from .ops.elementwise import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.ordering import *  # noqa: F401,F403
+from .ops.composite import *  # noqa: F401,F403  (outer, dot, diag, lerp, isclose, meshgrid, hstack, ...)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import distributed  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
