@@ -178,6 +178,19 @@ UNARY = [
                      Variant("_m1", (-1.0,), params=(-1.0,)), Variant("_2_5", (2.5,), params=(2.5,)))),
     OpInfo("rpow", lambda t, base: torch.pow(base, t), "rpow", approximate=True, fn=lambda t, base: base ** t,
            method="__rpow__", variants=(Variant("2", (2.0,), params=(2.0,)),)),
+] + [  # torch.nn.functional's activations composed of the ops above (no kernel, no Tensor method of their own)
+    OpInfo(name, getattr(TF, name), None, approximate=True, fn=getattr(tl.nn.functional, name), method=None,
+           variants=variants)
+    for name, variants in [
+        ("relu6", (Variant(),)), ("hardtanh", (Variant(), Variant("_range", (-0.5, 1.5)))),
+        ("hardsigmoid", (Variant(),)), ("hardswish", (Variant(),)), ("mish", (Variant(),)), ("selu", (Variant(),)),
+        ("celu", (Variant(), Variant("_alpha", (0.7,)))), ("softsign", (Variant(),)), ("tanhshrink", (Variant(),)),
+        ("softshrink", (Variant(), Variant("_1", (1.0,)))), ("hardshrink", (Variant(),)),
+        ("threshold", (Variant("", (0.25, -1.5)),))]
+] + [  # tl functions and Tensor methods composed of the ops above (ops/composite.py)
+    OpInfo("log2", torch.log2, None, domains=(POSITIVE,), approximate=True),
+    OpInfo("log10", torch.log10, None, domains=(POSITIVE,), approximate=True),
+    OpInfo("frac", torch.frac, None),
 ]
 
 BINARY = [
@@ -210,6 +223,7 @@ BINARY = [
            int32=True, f32_oracle=True),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
            f32_oracle=True),
+    OpInfo("fmod", torch.fmod, None, domains=(INTEGERS, NONZERO_INTEGERS), grad=False, f32_oracle=True),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The channel-wise dropout modules, Dropout1d and Dropout2d (Dropout itself is in layers.py)."""
+"""The channel-wise dropout modules, Dropout1d, Dropout2d and Dropout3d (Dropout itself is in layers.py)."""
 from . import functional as F
 from .layers import Dropout
 
@@ -19,4 +19,9 @@ class Dropout2d(Dropout):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
-__all__ = ["Dropout1d", "Dropout2d"]
+class Dropout3d(Dropout):
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+__all__ = ["Dropout1d", "Dropout2d", "Dropout3d"]

@@ -139,49 +139,6 @@ class RMSNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
-class Conv2d(Module):
-    """2-d convolution (cross-correlation) of [N, C_in, H, W] (or unbatched [C_in, H, W]) input with weight [C_out,
-    C_in / groups, kH, kW] plus bias, with stride, padding, dilation and groups as in torch.nn.Conv2d (padding is
-    numbers; padding_mode is not offered). Initialised as in PyTorch."""
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 device=None):
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError("in_channels and out_channels must be divisible by groups")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation = _pair(padding), _pair(dilation)
-        self.weight = _new_param((out_channels, in_channels // groups) + self.kernel_size, device)
-        if bias:
-            self.bias = _new_param((out_channels,), device)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        """PyTorch's initialisation: kaiming_uniform_(weight, a=sqrt(5)), bias uniform in +-1/sqrt(fan_in)."""
-        _reset_weight_and_bias(self.weight, self.bias)
-
-    def forward(self, x):
-        """conv2d of x [N, C_in, H, W] (or [C_in, H, W]) -> [N, C_out, H_out, W_out], with PyTorch's output size."""
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        return s + ("" if self.bias is not None else ", bias=False")
-
-
 class Dropout(Module):
     """In training mode, zeroes each element with probability p and scales the others by 1 / (1 - p); in eval mode,
     the identity. As torch.nn.Dropout; the mask comes from the global stream (tl.manual_seed)."""

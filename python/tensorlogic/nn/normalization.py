@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d and GroupNorm with PyTorch's parameters, buffers (running_mean, running_var,
+"""BatchNorm1d/2d/3d and GroupNorm with PyTorch's parameters, buffers (running_mean, running_var,
 num_batches_tracked: so state_dicts load both ways), momentum (None: a cumulative average) and modes."""
 from .. import _core
 from ..autograd.grad_mode import no_grad
@@ -77,6 +77,12 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W) input."""
+
+    _dims = (5,)
+
+
 class GroupNorm(Module):
     """Normalises each group of num_channels / num_groups channels of [N, C, ...] input to mean 0 and variance 1
     (plus eps), then applies a per-channel weight (ones) and bias (zeros) when affine, as torch.nn.GroupNorm.
@@ -97,4 +103,4 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm"]

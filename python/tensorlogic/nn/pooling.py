@@ -1,4 +1,5 @@
-"""Pooling modules: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d (PyTorch's constructors and printing)."""
+"""Pooling modules: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and AdaptiveMaxPool2d (PyTorch's constructors and
+printing)."""
 from . import functional as F
 from .module import Module
 
@@ -61,4 +62,18 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+class AdaptiveMaxPool2d(Module):
+    """Max over adaptive windows to output_size; with return_indices=True also the flat indices (int64)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]

@@ -47,11 +47,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             if stride != (1, 1):
                 raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
             total = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
-            if any(t % 2 for t in total):
-                raise ValueError(
-                    "conv2d: padding='same' would need uneven padding here (even kernel extent); "
-                    "only symmetric padding is supported"
-                )
+            if any(t % 2 for t in total):  # uneven: the odd one on the bottom/right, as PyTorch
+                input = pad(input, (total[1] // 2, total[1] - total[1] // 2, total[0] // 2, total[0] - total[0] // 2))
+                total = [0, 0]
             padding = (total[0] // 2, total[1] // 2)
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
