@@ -49,6 +49,8 @@ REPRODUCERS = [
     ("tl.zeros(3).exponential_(0.0)", "RuntimeError"),
     ("tl.nn.functional.interpolate(tl.zeros(1, 4, 2, 2), None, False)", "RuntimeError"),  # found by the fuzzer
     ("tl.nn.functional.interpolate(tl.zeros(1, 4, 0, 2), 3)", "RuntimeError"),
+    ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=0)", "ValueError"),  # fuzzer
+    ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=-2)", "ValueError"),
     # files: a malformed safetensors file, hostile structure metadata, a PyTorch pickle
     ("tl.load(io.BytesIO(struct.pack('<Q', 2**63) + b'{}'))", "SerializationError"),
     ("tl.load(io.BytesIO(struct.pack('<Q', 8) + b'{\"w\": 1}'))", "SerializationError"),
