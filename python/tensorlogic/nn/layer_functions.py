@@ -160,6 +160,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
     n, c_in, h, w = input.shape
+    if groups <= 0:
+        raise ValueError(f"conv_transpose2d: groups must be positive, got {groups}")
     if weight.shape[0] != c_in or c_in % groups:
         raise ValueError(f"conv_transpose2d: weight {list(weight.shape)} does not fit input {list(input.shape)} with "
                          f"groups={groups}")
