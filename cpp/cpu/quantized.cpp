@@ -1,6 +1,8 @@
-// The CPU's quantized_gemm and dequantize families (GGUF block formats, see backend.h). A few rows of x
-// (decoding) multiply the blocks directly (quantized_dot.cpp); more rows (a prefill) dequantise a band of
-// weight rows at a time into f32 and hand it to OpenBLAS, where the decoding cost is spread over the rows.
+// The CPU's quantized_gemm and dequantize families (GGUF block formats, see backend.h). Up to kDirectRows
+// rows of x (decoding, short prompts) multiply the blocks directly, kGemvMaxRows rows per pass over the
+// weights (quantized_dot.cpp); more rows (a prefill) dequantise bands of weight rows into f32 for OpenBLAS,
+// where the decoding cost is spread over the rows. Bands are large: each switch between our pool (the
+// dequantisation) and OpenBLAS's threads costs more than the work on a machine with few cores.
 #include <cblas.h>
 
 #include <algorithm>
@@ -19,7 +21,8 @@
 namespace tensorlogic::cpu {
 namespace {
 
-constexpr int64_t kBandFloats = int64_t{1} << 19;  // 2 MiB of dequantised weights per OpenBLAS call
+constexpr int64_t kDirectRows = 64;
+constexpr int64_t kBandFloats = int64_t{1} << 24;  // 64 MiB of dequantised weights per OpenBLAS call
 constexpr int64_t kDecodeGrain = int64_t{1} << 15;  // weights per parallel chunk of dequantisation
 
 const uint8_t* block_bytes(const Array& blocks) { return static_cast<const uint8_t*>(blocks.data()); }
@@ -39,8 +42,11 @@ void CpuBackend::quantized_gemm(QuantType type, const Array& x, const Array& blo
   Scratch sx(0), sw(1), sc(2);
   const Panel px = widen(x, sx.get(panel_floats(x)));  // x is contiguous: px is row-major [m, k]
   float* c = sc.get(static_cast<size_t>(m * n));
-  if (m <= kGemvMaxRows) {
-    quantized_gemv(type, px.data, m, k, w, stride, n, c);
+  if (m <= kDirectRows) {
+    for (int64_t r0 = 0; r0 < m; r0 += kGemvMaxRows) {
+      const int64_t rows = std::min(kGemvMaxRows, m - r0);
+      quantized_gemv(type, px.data + r0 * k, rows, k, w, stride, n, c + r0 * n);
+    }
   } else {
     for (int64_t v : {m, n, k}) {
       if (v > INT_MAX) throw ArgumentError("quantized_linear: a dimension of " + std::to_string(v) + " exceeds the BLAS int range");

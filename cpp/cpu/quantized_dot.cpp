@@ -101,6 +101,18 @@ __attribute__((target("avx2"))) inline const int8_t* values_avx2(const uint8_t* 
   }
 }
 
+// decode_scales with F16C for the one-scale formats, where the scalar f16 conversion would cost as much as
+// the block's arithmetic.
+template <QuantType T>
+__attribute__((target("f16c"))) inline void scales_f16c(const uint8_t* b, float* scale, float* offset) {
+  if constexpr (T == QuantType::q8_0 || T == QuantType::q4_0) {
+    scale[0] = _cvtsh_ss(static_cast<unsigned short>(b[0] | (b[1] << 8)));
+    offset[0] = 0.0f;
+  } else {
+    decode_scales(T, b, scale, offset);
+  }
+}
+
 template <QuantType T, int M>
 __attribute__((target("avx2,fma,f16c"))) void rows_avx2(const float* x, int64_t k, const uint8_t* w,
                                                          int64_t row_bytes, int64_t j0, int64_t j1, float* c,
@@ -114,7 +126,7 @@ __attribute__((target("avx2,fma,f16c"))) void rows_avx2(const float* x, int64_t 
     for (int r = 0; r < M; ++r) acc[r] = _mm256_setzero_ps();
     const uint8_t* row = w + j * row_bytes;
     for (int64_t b = 0; b < k / elems; ++b) {
-      decode_scales(T, row + b * bytes, scale, offset);
+      scales_f16c<T>(row + b * bytes, scale, offset);
       const int8_t* q = values_avx2<T>(row + b * bytes, buffer);
       const float* xb = x + b * elems;
       for (int s = 0; s < elems / sub; ++s) {
@@ -143,19 +155,56 @@ __attribute__((target("avx512f,avx2,fma,f16c"))) void rows_avx512(const float* x
     for (int r = 0; r < M; ++r) acc[r] = _mm512_setzero_ps();
     const uint8_t* row = w + j * row_bytes;
     for (int64_t b = 0; b < k / elems; ++b) {
-      decode_scales(T, row + b * bytes, scale, offset);
+      scales_f16c<T>(row + b * bytes, scale, offset);
       const int8_t* q = values_avx2<T>(row + b * bytes, buffer);
       const float* xb = x + b * elems;
       for (int s = 0; s < elems / sub; ++s) {
-        const __m512 sc = _mm512_set1_ps(scale[s]), off = _mm512_set1_ps(offset[s]);
-        for (int i = s * sub; i < (s + 1) * sub; i += 16) {
-          const __m128i q16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
-          const __m512 wv = _mm512_fmsub_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q16)), sc, off);
-          for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(xb + r * k + i), wv, acc[r]);
+        const __m512 sc = _mm512_set1_ps(scale[s]);
+        if constexpr (T == QuantType::q4_k) {  // weights with offsets: scale * q - offset, then into every row
+          const __m512 off = _mm512_set1_ps(offset[s]);
+          for (int i = s * sub; i < (s + 1) * sub; i += 16) {
+            const __m128i q16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
+            const __m512 wv = _mm512_fmsub_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q16)), sc, off);
+            for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(xb + r * k + i), wv, acc[r]);
+          }
+        } else {  // no offsets: sum x * q over the sub-block, then scale it once
+          __m512 part[M];
+          for (int r = 0; r < M; ++r) part[r] = _mm512_setzero_ps();
+          for (int i = s * sub; i < (s + 1) * sub; i += 16) {
+            const __m128i q16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
+            const __m512 qv = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q16));
+            for (int r = 0; r < M; ++r) part[r] = _mm512_fmadd_ps(_mm512_loadu_ps(xb + r * k + i), qv, part[r]);
+          }
+          for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(part[r], sc, acc[r]);
         }
       }
     }
     for (int r = 0; r < M; ++r) c[r * n + j] = _mm512_reduce_add_ps(acc[r]);
+  }
+}
+
+// dst[r * k + i] = W[r, i] in f32 for r < rows: decode_values with 256-bit integer ops, then the weights.
+template <QuantType T>
+__attribute__((target("avx2,fma"))) void dequantize_avx2(const uint8_t* w, int64_t row_bytes, int64_t k, int64_t rows,
+                                                          float* dst) {
+  constexpr int elems = quant_block_elems(T), bytes = quant_block_bytes(T);
+  const int sub = kernels::quant_sub_elems(T);
+  alignas(32) int8_t buffer[kernels::kQuantMaxBlock];
+  float scale[kernels::kQuantMaxSubs], offset[kernels::kQuantMaxSubs];
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t b = 0; b < k / elems; ++b) {
+      const uint8_t* block = w + r * row_bytes + b * bytes;
+      scales_f16c<T>(block, scale, offset);
+      const int8_t* q = values_avx2<T>(block, buffer);
+      float* out = dst + r * k + b * elems;
+      for (int s = 0; s < elems / sub; ++s) {
+        const __m256 sc = _mm256_set1_ps(scale[s]), off = _mm256_set1_ps(offset[s]);
+        for (int i = s * sub; i < (s + 1) * sub; i += 8) {
+          const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i));
+          _mm256_storeu_ps(out + i, _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8)), sc, off));
+        }
+      }
+    }
   }
 }
 #endif
@@ -204,6 +253,17 @@ void quantized_gemv(QuantType type, const float* x, int64_t m, int64_t k, const 
 }
 
 void dequantize_rows(QuantType type, const uint8_t* w, int64_t row_bytes, int64_t k, int64_t rows, float* dst) {
+#if TL_QDOT_X86
+  static const bool simd = gemv_isa() != GemvIsa::portable;
+  if (simd) {
+    switch (type) {
+#define TL_QUANT(type, name, block_elems, block_bytes) \
+  case QuantType::type:                                \
+    return dequantize_avx2<QuantType::type>(w, row_bytes, k, rows, dst);
+#include "tensorlogic/op_table.def"
+    }
+  }
+#endif
   const int elems = quant_block_elems(type), bytes = quant_block_bytes(type), sub = kernels::quant_sub_elems(type);
   int8_t buffer[kernels::kQuantMaxBlock];
   float scale[kernels::kQuantMaxSubs], offset[kernels::kQuantMaxSubs];
