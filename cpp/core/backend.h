@@ -106,6 +106,16 @@ class Backend {
   // contiguous [B, M, N].
   virtual void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) = 0;
 
+  // Linear layers whose weights W [n, k] stay in a GGUF block format (op_table.def's TL_QUANT): `blocks`
+  // [n, words] holds row j of W as k / quant_block_elems(type) consecutive blocks from the start of its row
+  // (int32 words carrying the bytes, rows padded to whole words). out [1, m, n] (contiguous) = x [1, m, k]
+  // (contiguous) @ W^T, then the epilogue as in gemm, in f32 and rounded once. A backend without this
+  // family raises DeviceError.
+  virtual void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
+                              const GemmEpilogue& epilogue);
+  // out [n, k] (contiguous f16) = W of `blocks` as above, each weight computed in f32 and rounded once.
+  virtual void dequantize(QuantType type, const Array& blocks, const Array& out);
+
   // Indexing: gather, scatter_add, index_select, embedding, advanced indexing and pad all reduce to
   // moving blocks at element offsets that the core computed and range-checked on the host. A block is
   // the strided view `src` (or `dst`) moved to offsets[b] (elements from its data pointer).

@@ -20,6 +20,9 @@ class CpuBackend final : public Backend {
   bool pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2], const Conv2dArgs& args,
                        bool count_include_pad, const Array& dx) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
+  void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
+                      const GemmEpilogue& epilogue) override;
+  void dequantize(QuantType type, const Array& blocks, const Array& out) override;
   bool has_ordering() const override { return true; }
   void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
   void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;

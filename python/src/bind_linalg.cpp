@@ -38,6 +38,19 @@ void bind_linalg(py::module_& m) {
         }),
         py::arg("x"), py::arg("w"), py::arg("bias") = py::none(), py::arg("act") = "none",
         py::arg("residual") = py::none());
+  py::enum_<QuantType> quant_type(m, "QuantType");
+#define TL_QUANT(type, name, block_elems, block_bytes) quant_type.value(name, QuantType::type);
+#include "tensorlogic/op_table.def"
+  m.def("quant_block", [](QuantType type) { return std::make_pair(quant_block_elems(type), quant_block_bytes(type)); },
+        py::arg("type"));
+  m.def("quantized_linear", without_gil(+[](const Array& x, const Array& blocks, QuantType type, int64_t in_features,
+                                           std::optional<Array> bias, const std::string& act,
+                                           std::optional<Array> residual) {
+          return quantized_linear(x, blocks, type, in_features, bias, parse_activation(act), residual);
+        }),
+        py::arg("x"), py::arg("blocks"), py::arg("type"), py::arg("in_features"), py::arg("bias") = py::none(),
+        py::arg("act") = "none", py::arg("residual") = py::none());
+  m.def("dequantize", without_gil(&dequantize), py::arg("blocks"), py::arg("type"), py::arg("in_features"));
   m.def("tril", without_gil(&tril), py::arg("a"), py::arg("k") = 0);
   m.def("triu", without_gil(&triu), py::arg("a"), py::arg("k") = 0);
   m.def("einsum", without_gil(&einsum), py::arg("equation"), py::arg("operands"));

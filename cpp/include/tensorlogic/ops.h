@@ -127,6 +127,15 @@ Array matmul(const Array& a, const Array& b);
 // x @ w.T (+ bias) (+ residual) then activation, rounded once (the fused linear family).
 Array linear(const Array& x, const Array& w, const std::optional<Array>& bias, Activation act = Activation::none,
              const std::optional<Array>& residual = std::nullopt);
+// linear with a weight [out_features, in_features] kept in a GGUF block format (op_table.def's TL_QUANT):
+// `blocks` is int32 [out_features, words], row j holding in_features / quant_block_elems(type) blocks from
+// its start (the bytes carried as int32 words; rows padded to whole words). CPU only for now.
+Array quantized_linear(const Array& x, const Array& blocks, QuantType type, int64_t in_features,
+                       const std::optional<Array>& bias, Activation act = Activation::none,
+                       const std::optional<Array>& residual = std::nullopt);
+// The f16 weight [out_features, in_features] of such blocks, each value rounded once.
+Array dequantize(const Array& blocks, QuantType type, int64_t in_features);
+const char* quant_name(QuantType type);  // GGUF's name: "Q8_0", ...
 Array einsum(const std::string& equation, const std::vector<Array>& operands);
 Array tril(const Array& a, int64_t k = 0);
 Array triu(const Array& a, int64_t k = 0);
