@@ -178,3 +178,20 @@ def test_launcher_takes_torchruns_flags():
     assert cmd[4:] == [sys.executable, "-m", "tensorlogic.distributed.worker", "-m", "pkg.train", "--lr", "0.1"]
     with pytest.raises(SystemExit):
         run.parse_args(["--nnodes", "2", "train.py"])
+
+
+@pytest.mark.parametrize("nproc", [2, 3])
+def test_ddp_buckets_start_during_backward_and_equal_the_plain_path(tmp_path, rng, nproc):
+    seed = int(rng.integers(2 ** 30))
+    done = launch(nproc, "overlap_worker.py", seed, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for r, got in enumerate(ranks(tmp_path, nproc)):
+        events = list(got["events"])
+        launches = [i for i, e in enumerate(events) if e.startswith("launch")]
+        # one bucket per parameter, in reverse order: fc3's bias (4), fc3's weight (128), ... fc1's weight (256)
+        assert [events[i] for i in launches] == [f"launch {n}" for n in (4, 128, 32, 1024, 32, 256)], events
+        hidden, end = events.index("hidden"), events.index("backward returned")
+        assert launches[3] < hidden < launches[4] < launches[5] < end, events  # fc2, fc3 went out before fc1 ran
+        for name in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"):
+            np.testing.assert_allclose(got[f"ddp/{name}"].astype(np.float64), got[f"plain/{name}"].astype(np.float64),
+                                       rtol=1e-3, atol=1e-7, err_msg=f"{name} on rank {r}")
