@@ -10,8 +10,8 @@ try:
     mpi4py.rc.initialize = False  # MPI starts in init_process_group, not on `import tensorlogic`
     mpi4py.rc.finalize = None     # ... and is finalized at exit only if we started it
     from mpi4py import MPI
-except ImportError as e:  # the `distributed` extra is optional
-    MPI, _MPI_MISSING = None, e
+except (ImportError, RuntimeError) as e:  # the `distributed` extra is optional; mpi4py without an MPI library
+    MPI, _MPI_MISSING = None, e           # (no mpich wheel) raises RuntimeError("cannot load MPI library")
 else:
     _MPI_MISSING = None
 
