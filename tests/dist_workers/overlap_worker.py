@@ -1,7 +1,8 @@
 """One rank of test_distributed's overlap run: a 3-layer MLP under DDP with one bucket per layer. The order of
 events (each bucket's all-reduce launch, the gradient of the first hidden layer, the end of backward) and the
 gradients are saved to OUT/rank<r>.npz, beside those of the non-overlapped path (plain backward, then one
-blocking all-reduce per gradient)."""
+blocking all-reduce per gradient). BACKEND (default gloo, CPU tensors) may be nccl: cuda:LOCAL_RANK."""
+import os
 import sys
 
 import numpy as np
@@ -30,16 +31,16 @@ def logged_all_reduce(tensor, *args, **kwargs):
     return dist.all_reduce(tensor, *args, **kwargs)
 
 
-def main(seed, out_dir):
-    tl.set_default_device("cpu")
-    dist.init_process_group("gloo")
+def main(seed, out_dir, backend="gloo"):
+    tl.set_default_device("cpu" if backend == "gloo" else f"cuda:{os.environ.get('LOCAL_RANK', '0')}")
+    dist.init_process_group(backend)
     rank = dist.get_rank()
     tl.manual_seed(seed + rank)  # different on each rank: DDP's broadcast aligns the replicas
     model = DistributedDataParallel(Deep(), bucket_cap_mb=2 ** -20)  # a 1-byte cap: a bucket per parameter
     plain = Deep()
     plain.load_state_dict(model.module.state_dict())
     rng = np.random.default_rng(seed + 100 + rank)
-    x, y = (tl.from_numpy(rng.standard_normal(s).astype(np.float16)) for s in ((6, 8), (6, 4)))
+    x, y = (tl.tensor(rng.standard_normal(s).astype(np.float16)) for s in ((6, 8), (6, 4)))
     ddp_module.all_reduce = logged_all_reduce
     tl.nn.functional.mse_loss(model(x), y).backward()
     EVENTS.append("backward returned")
@@ -53,4 +54,4 @@ def main(seed, out_dir):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2])
+    main(int(sys.argv[1]), *sys.argv[2:])

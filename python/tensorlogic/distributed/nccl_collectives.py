@@ -1,0 +1,153 @@
+"""The collectives of a process group on the nccl backend: CUDA tensors of the group's device, their
+device pointers handed to NCCL on the device's stream (TensorLogic runs every op of a device on one
+stream), so a collective starts after the kernels that wrote its input and the kernels queued after it
+read its result, with no copy and no host wait. async_op's Work records an event: wait() has nothing to
+do for later work on the device (the stream orders it), as torch's wait() on an NCCL Work only orders
+the current stream; is_completed() asks the event.
+
+float16 reductions run as NCCL's float16 collectives: NCCL adds in float32 but the partial sums that
+travel between GPUs are float16, so with more than two ranks a sum is rounded more than once (with two it
+is rounded once, like the MPI engine's float32 wire)."""
+from .. import _core
+from ..creation import empty
+from ..device import device
+from ..errors import DeviceError
+from ..ops.shape import cat
+from ..tensor import Tensor
+from .errors import DistBackendError
+
+
+class Work:
+    """The handle of an NCCL collective started with async_op=True."""
+
+    def __init__(self, group):
+        self._group = group
+        self._event = _core.Event(group.device, False)
+        self._event.record()
+
+    def is_completed(self):
+        error = self._group.nccl.async_error()
+        if error is not None:
+            raise DistBackendError(f"NCCL failed on rank {self._group.rank()}: {error}")
+        return self._event.query()
+
+    def wait(self, timeout=None):
+        return True  # later work on the device is queued behind the collective on the same stream
+
+    def result(self):
+        return None
+
+
+def _ptr(group, tensor, what):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{what}: expected a Tensor, got {type(tensor).__name__}")
+    if tensor.device != device(group.device):
+        raise DeviceError(f"{what}: the nccl backend of this rank takes tensors on {group.device}, got one on "
+                          f"{tensor.device}")
+    if not tensor.is_contiguous():
+        raise ValueError(f"{what}: Tensors must be contiguous")
+    return tensor.data_ptr()
+
+
+def _stream(group):
+    return _core.stream_handle(group.device)  # also makes the group's device current for NCCL's call
+
+
+def _dtype(tensor, op, what):
+    """The tensor's dtype name for NCCL, checked against `op` (ReduceOp's value: "sum", "avg", ...)."""
+    name = tensor.dtype.name
+    if name not in ("float16", "int32", "int64"):
+        raise TypeError(f"{what}: the nccl backend reduces float16, int32 and int64 tensors, got {name}")
+    if op == "avg" and name != "float16":
+        raise ValueError(f"{what}: ReduceOp.AVG needs a floating tensor, got {name}")
+    return name
+
+
+def _done(group, async_op):
+    return Work(group) if async_op else None
+
+
+def all_reduce(group, tensor, op, async_op):
+    p = _ptr(group, tensor, "all_reduce")
+    dtype = _dtype(tensor, op, "all_reduce")
+    if tensor.numel():
+        group.nccl.all_reduce(p, p, tensor.numel(), dtype, op, _stream(group))
+    return _done(group, async_op)
+
+
+def broadcast(group, tensor, src, async_op):
+    p = _ptr(group, tensor, "broadcast")
+    if tensor.numel():
+        group.nccl.broadcast(p, p, tensor.numel() * tensor.element_size(), src, _stream(group))
+    return _done(group, async_op)
+
+
+def all_gather_into_tensor(group, output, input, async_op):
+    out, inp = _ptr(group, output, "all_gather_into_tensor"), _ptr(group, input, "all_gather_into_tensor")
+    if output.dtype != input.dtype or output.numel() != input.numel() * group.size():
+        raise ValueError(f"all_gather_into_tensor: output {tuple(output.shape)} {output.dtype} must hold "
+                         f"{group.size()} inputs of shape {tuple(input.shape)} {input.dtype}")
+    if input.numel():
+        group.nccl.all_gather(inp, out, input.numel() * input.element_size(), _stream(group))
+    return _done(group, async_op)
+
+
+def all_gather(group, tensor_list, tensor, async_op):
+    _ptr(group, tensor, "all_gather")
+    if len(tensor_list) != group.size() or any(t.shape != tensor.shape or t.dtype != tensor.dtype
+                                               for t in tensor_list):
+        raise ValueError(f"all_gather: tensor_list must hold {group.size()} tensors of shape "
+                         f"{tuple(tensor.shape)} {tensor.dtype}")
+    for t in tensor_list:
+        _ptr(group, t, "all_gather")
+    gathered = empty((group.size(),) + tuple(tensor.shape), dtype=tensor.dtype, device=group.device)
+    all_gather_into_tensor(group, gathered, tensor, False)
+    for t, g in zip(tensor_list, gathered.unbind(0)):
+        t.copy_(g)  # queued behind the gather on the same stream
+    return _done(group, async_op)
+
+
+def reduce_scatter_tensor(group, output, input, op, async_op):
+    out, inp = _ptr(group, output, "reduce_scatter_tensor"), _ptr(group, input, "reduce_scatter_tensor")
+    if output.dtype != input.dtype or input.numel() != output.numel() * group.size():
+        raise ValueError(f"reduce_scatter_tensor: input {tuple(input.shape)} must hold {group.size()} blocks of "
+                         f"the output's shape {tuple(output.shape)} (same dtype)")
+    dtype = _dtype(output, op, "reduce_scatter_tensor")
+    if output.numel():
+        group.nccl.reduce_scatter(inp, out, output.numel(), dtype, op, _stream(group))
+    return _done(group, async_op)
+
+
+def reduce_scatter(group, output, input_list, op, async_op):
+    _ptr(group, output, "reduce_scatter")
+    if len(input_list) != group.size() or any(t.shape != output.shape or t.dtype != output.dtype
+                                              for t in input_list):
+        raise ValueError(f"reduce_scatter: input_list must hold {group.size()} tensors of shape "
+                         f"{tuple(output.shape)} {output.dtype}")
+    for t in input_list:
+        _ptr(group, t, "reduce_scatter")
+    return reduce_scatter_tensor(group, output, cat([t.reshape(-1) for t in input_list]), op, async_op)
+
+
+def isend(group, tensor, dst):
+    p = _ptr(group, tensor, "send")
+    group.nccl.send(p, tensor.numel() * tensor.element_size(), dst, _stream(group))
+    return Work(group)
+
+
+def irecv(group, tensor, src):
+    if src is None:
+        raise ValueError("recv: the nccl backend needs src (NCCL has no receive from any rank)")
+    p = _ptr(group, tensor, "recv")
+    group.nccl.recv(p, tensor.numel() * tensor.element_size(), src, _stream(group))
+    return Work(group)
+
+
+def barrier(group, async_op):
+    """An all-reduce of one element, then (unless async_op) a wait for the device, as torch's nccl barrier."""
+    flag = empty(1, dtype="int32", device=group.device)
+    all_reduce(group, flag.fill_(0), "sum", False)
+    if async_op:
+        return Work(group)
+    _core.synchronize(group.device)
+    return None
