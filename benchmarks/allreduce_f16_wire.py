@@ -76,8 +76,9 @@ def main():
         write_results(f"allreduce_f16_wire_{n}ranks", rows, extra)
         print(extra)
         for r in rows:
-            print(f"{r['name']}: f32 wire {r['f32_wire'] * 1e3:.2f} ms, f16 wire {r['f16_wire_f32_reduction'] * 1e3:.2f}"
-                  f" ms; wrong elements f32 wire {r['accuracy_f32_wire']}, f16 wire {r['accuracy_f16_wire']}")
+            print(f"{r['name']}: f32 wire {r['f32_wire'] * 1e3:.2f} ms, "
+                  f"f16 wire {r['f16_wire_f32_reduction'] * 1e3:.2f} ms; "
+                  f"wrong elements f32 wire {r['accuracy_f32_wire']}, f16 wire {r['accuracy_f16_wire']}")
     F16_SUM.Free()
     dist.destroy_process_group()
 

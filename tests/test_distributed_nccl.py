@@ -9,6 +9,8 @@ import pytest
 import tensorlogic as tl
 import tensorlogic.distributed as dist
 from tensorlogic.distributed import nccl
+from tensorlogic.distributed.nccl_collectives import exact_f16_all_reduce
+from tensorlogic.distributed.process_group import default_group
 from tensorlogic.distributed.run import find_mpiexec
 from tensorlogic.nn.parallel import DistributedDataParallel
 from dist_workers.checks import check_collectives, check_overlap
@@ -85,6 +87,10 @@ def test_world_of_one_on_one_gpu(nccl_world, rng):
     np.testing.assert_array_equal(outs[0].numpy(), src.numpy())
     np.testing.assert_array_equal(rs.numpy(), src.numpy())
     dist.barrier()
+    values = rng.standard_normal(7).astype(np.float16)
+    odd = tl.tensor(values, device=dev)  # the >2-rank float16 path, on one rank
+    exact_f16_all_reduce(default_group(), odd, "avg")
+    np.testing.assert_array_equal(odd.numpy(), values)
     with pytest.raises(tl.DeviceError, match="takes tensors on cuda:0"):
         dist.all_reduce(tl.zeros(2, device="cpu"))
     with pytest.raises(ValueError, match="AVG needs a floating"):
@@ -109,8 +115,9 @@ def test_ddp_on_one_gpu_equals_plain_backward(nccl_world, rng):
 
 
 needs_two = pytest.mark.skipif(not (HAS_CUDA and nccl.is_loadable() and tl.cuda.device_count() >= 2
-                                    and _mpiexec() is not None),
-                               reason="needs two CUDA devices, libnccl.so.2 and mpiexec (the mpich wheel)")
+                                    and dist.is_mpi_available() and _mpiexec() is not None),
+                               reason="needs two CUDA devices, libnccl.so.2, mpi4py and the mpich wheel (the "
+                                      "launcher's mpiexec, the NCCL id's broadcast)")
 
 
 @needs_two

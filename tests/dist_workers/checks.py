@@ -58,6 +58,10 @@ def check_collectives(tmp_path, seed, nproc, backend):
             assert got[r][name].dtype == value.dtype, name
         # 1 + (n-1) * 2^-12 rounded once (4 ranks: 1 + 2^-10); float16 partial sums would stay at 1
         assert got[r]["all_reduce_small"][0] == np.float16(1 + (nproc - 1) * 2 ** -12)
+        if backend == "nccl":
+            assert got[r]["exact_small"][0] == np.float16(1 + (nproc - 1) * 2 ** -12)
+            np.testing.assert_allclose(got[r]["exact_f16_SUM"].astype(np.float64), expected["all_reduce_f16_SUM"],
+                                       rtol=2e-3, atol=2e-3)
     return got
 
 

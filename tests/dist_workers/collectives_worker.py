@@ -9,6 +9,8 @@ import numpy as np
 import tensorlogic as tl
 import tensorlogic.distributed as dist
 from tensorlogic.distributed import ReduceOp
+from tensorlogic.distributed.nccl_collectives import exact_f16_all_reduce
+from tensorlogic.distributed.process_group import default_group
 
 
 def inputs(seed, rank):
@@ -55,6 +57,11 @@ def main(seed, out_dir, backend="gloo"):
     t = tl.tensor(small)
     dist.all_reduce(t)
     got["all_reduce_small"] = t.numpy().copy()
+    if backend == "nccl":  # the path of float16 SUM/AVG over more than 2 GPUs, run on as many as there are
+        for name, source in (("exact_f16_SUM", x["f"]), ("exact_small", small)):
+            t = tl.tensor(source.copy())
+            exact_f16_all_reduce(default_group(), t, "sum")
+            got[name] = t.numpy().copy()
     t = tl.tensor(x["f"].copy())
     dist.broadcast(t, src=size - 1)
     got["broadcast"] = t.numpy().copy()

@@ -128,6 +128,13 @@ class Communicator:
     def recv(self, dst, nbytes, peer, stream):
         self._call("ncclRecv", dst, nbytes, BYTES, peer, self._comm, stream)
 
+    def group_start(self):
+        """Point-to-point calls up to group_end() run as one operation (an all-to-all cannot deadlock)."""
+        _check(library().ncclGroupStart(), "ncclGroupStart")
+
+    def group_end(self):
+        _check(library().ncclGroupEnd(), "ncclGroupEnd", self._comm)
+
     def async_error(self):
         """The error a collective in flight hit (a peer that died), or None."""
         code = _I()

@@ -5,11 +5,13 @@ read its result, with no copy and no host wait. async_op's Work records an event
 do for later work on the device (the stream orders it), as torch's wait() on an NCCL Work only orders
 the current stream; is_completed() asks the event.
 
-float16 reductions run as NCCL's float16 collectives: NCCL adds in float32 but the partial sums that
-travel between GPUs are float16, so with more than two ranks a sum is rounded more than once (with two it
-is rounded once, like the MPI engine's float32 wire)."""
+NCCL's float16 all-reduce adds in float32 but the partial sums that travel between GPUs are float16, so
+with more than two ranks a sum would be rounded more than once (with two it is rounded once). float16 SUM
+and AVG over more than two ranks therefore take exact_f16_all_reduce: the same bytes on the wire as a ring
+all-reduce, one rounding."""
 from .. import _core
-from ..creation import empty
+from ..autograd.grad_mode import no_grad
+from ..creation import empty, zeros
 from ..device import device
 from ..errors import DeviceError
 from ..ops.shape import cat
@@ -70,9 +72,36 @@ def _done(group, async_op):
 def all_reduce(group, tensor, op, async_op):
     p = _ptr(group, tensor, "all_reduce")
     dtype = _dtype(tensor, op, "all_reduce")
-    if tensor.numel():
+    if tensor.numel() and dtype == "float16" and op in ("sum", "avg") and group.size() > 2:
+        exact_f16_all_reduce(group, tensor, op)
+    elif tensor.numel():
         group.nccl.all_reduce(p, p, tensor.numel(), dtype, op, _stream(group))
     return _done(group, async_op)
+
+
+def exact_f16_all_reduce(group, tensor, op):
+    """float16 SUM or AVG (op "sum"/"avg") of a contiguous tensor, rounded once, with float16 on the wire: an
+    all-to-all gives each rank the n copies of its n-th of the tensor, one TensorLogic reduction adds them
+    in float32 and rounds once, and an all-gather brings the n reduced parts to every rank. Each rank sends
+    2(n-1)/n of the tensor's bytes, as in a ring all-reduce."""
+    n, numel = group.size(), tensor.numel()
+    chunk = -(-numel // n)
+    flat = tensor.reshape(-1)
+    if chunk * n != numel:
+        flat = cat([flat, zeros(chunk * n - numel, device=group.device)])
+    parts, gathered = empty(n, chunk, device=group.device), empty(n * chunk, device=group.device)
+    stream, nbytes = _stream(group), chunk * 2
+    group.nccl.group_start()
+    try:
+        for peer in range(n):
+            group.nccl.send(flat.data_ptr() + peer * nbytes, nbytes, peer, stream)
+            group.nccl.recv(parts.data_ptr() + peer * nbytes, nbytes, peer, stream)
+    finally:
+        group.nccl.group_end()
+    mine = parts.sum(0) if op == "sum" else parts.mean(0)
+    group.nccl.all_gather(mine.data_ptr(), gathered.data_ptr(), nbytes, stream)
+    with no_grad():  # a collective writes the tensor's data, as NCCL's own all-reduce does, outside autograd
+        tensor.copy_(gathered[:numel].view(tensor.shape))
 
 
 def broadcast(group, tensor, src, async_op):
@@ -102,8 +131,9 @@ def all_gather(group, tensor_list, tensor, async_op):
         _ptr(group, t, "all_gather")
     gathered = empty((group.size(),) + tuple(tensor.shape), dtype=tensor.dtype, device=group.device)
     all_gather_into_tensor(group, gathered, tensor, False)
-    for t, g in zip(tensor_list, gathered.unbind(0)):
-        t.copy_(g)  # queued behind the gather on the same stream
+    with no_grad():
+        for t, g in zip(tensor_list, gathered.unbind(0)):
+            t.copy_(g)  # queued behind the gather on the same stream
     return _done(group, async_op)
 
 

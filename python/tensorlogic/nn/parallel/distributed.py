@@ -5,7 +5,8 @@ each parameter's post-accumulate-grad hook marks it ready, and the hook that com
 bucket's non-blocking all-reduce at once, while the engine goes on with the earlier layers. The hook of the
 last parameter waits for every bucket and writes the averages back into .grad. A bucket is one flat
 tensor of the parameters' dtype on their device, reduced with ReduceOp.AVG by the process group's engine
-(for float16 on MPI: summed in float32 and rounded once, see tl.distributed.collectives)."""
+(float16 on MPI: summed in float32 and rounded once, see tl.distributed.collectives; on NCCL: NCCL's
+float16 all-reduce, see tl.distributed.nccl_collectives)."""
 import contextlib
 
 from ...autograd.grad_mode import no_grad
@@ -49,9 +50,9 @@ def _bucket_indices(params, cap_bytes, first_cap_bytes):
 class DistributedDataParallel(Module):
     """Wraps `module` (its state_dict keys gain torch's "module." prefix). Each rank runs forward and backward on
     its own batch; after backward every parameter's .grad is the average over ranks. bucket_cap_mb (default
-    25; then the first bucket is 1 MiB) bounds a bucket's size in the parameters' bytes, as in PyTorch. device_ids, output_device, dim,
-    check_reduction, gradient_as_bucket_view and static_graph are accepted for torch's signature and change
-    nothing here (one device per process; buckets are copies)."""
+    25; then the first bucket is 1 MiB) bounds a bucket's size in the parameters' bytes, as in PyTorch.
+    device_ids, output_device, dim, check_reduction, gradient_as_bucket_view and static_graph are accepted
+    for torch's signature and change nothing here (one device per process; buckets are copies)."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
                  process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
