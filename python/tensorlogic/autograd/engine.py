@@ -94,7 +94,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
         for node in order:
             g = buffer.pop(node, None)
             if g is None:
-                _deliver_due(due.get(node), leaves, captured, results, handed_out, create_graph)
+                _deliver_due(due.get(node), leaves, buffer, captured, results, handed_out, create_graph)
                 continue
             if node.pre_hooks:
                 g = _run_hooks(node.pre_hooks, g)
@@ -131,7 +131,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                 _accumulate(buffer, edge, ig) if isinstance(edge, Node) else _accumulate(leaves, _Key(edge), ig)
             if not retain_graph:
                 node._release()
-            _deliver_due(due.get(node), leaves, captured, results, handed_out, create_graph)
+            _deliver_due(due.get(node), leaves, buffer, captured, results, handed_out, create_graph)
         for key, g in leaves.items():  # leaves no node feeds (backward called on a leaf)
             _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
     finally:
@@ -154,10 +154,12 @@ def _last_consumers(order):
     return due
 
 
-def _deliver_due(keys, leaves, captured, results, handed_out, create_graph):
+def _deliver_due(keys, leaves, buffer, captured, results, handed_out, create_graph):
     for key in keys or ():
         g = leaves.pop(key, None)
         if g is not None:
+            if any(pending is g for pending in buffer.values()):  # (x + b)'s backward gives b and x one tensor:
+                handed_out.add(id(g))  # .grad gets a copy, so a hook that changes it in place can't change x's
             _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
 
 
@@ -192,9 +194,8 @@ def run_post_accumulate_hooks(t):
     (The slot is set only by that method, so tensors without hooks cost one getattr here and nothing
     on the hot path of creating tensors.)"""
     for hook in getattr(t, "_post_accumulate_grad_hooks", None) or ():
-        result = hook(t)
-        if result is not None:
-            raise TypeError(f"post accumulate grad hooks must return None, got {type(result).__name__}")
+        if hook(t) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")  # torch's words
 
 
 def _store(g, current, handed_out, create_graph):
