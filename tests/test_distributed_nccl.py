@@ -1,7 +1,10 @@
 """tl.distributed on the nccl backend (CUDA tensors through NCCL, loaded with ctypes): the library itself, a
 world of one in this process on one GPU, and two processes with a GPU each. Each test says why it is
 skipped where NCCL, CUDA, a second GPU or MPI (the launcher) is missing."""
+import datetime
+import re
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ from tensorlogic.distributed.nccl_collectives import exact_f16_all_reduce
 from tensorlogic.distributed.process_group import default_group
 from tensorlogic.distributed.run import find_mpiexec
 from tensorlogic.nn.parallel import DistributedDataParallel
-from dist_workers.checks import check_collectives, check_overlap
+from dist_workers.checks import check_collectives, check_overlap, launch
 
 HAS_CUDA = "cuda" in tl.available_devices()
 needs_library = pytest.mark.skipif(not nccl.is_loadable(), reason="libnccl.so.2 not found (pip install "
@@ -74,7 +77,7 @@ def test_world_of_one_on_one_gpu(nccl_world, rng):
         for op in (dist.ReduceOp.SUM, dist.ReduceOp.MAX, dist.ReduceOp.MIN, dist.ReduceOp.PRODUCT):
             t = tl.tensor(values, dtype=dtype, device=dev)
             work = dist.all_reduce(t, op=op, async_op=True)
-            work.wait()
+            assert work.wait(datetime.timedelta(seconds=30))  # the host waits (torch's blocking wait)
             np.testing.assert_array_equal(t.numpy(), tl.tensor(values, dtype=dtype).numpy())
             tl.cuda.synchronize(dev)
             assert work.is_completed()
@@ -128,3 +131,12 @@ def test_collectives_on_two_gpus(tmp_path, rng):
 @needs_two
 def test_ddp_overlap_on_two_gpus(tmp_path, rng):
     check_overlap(tmp_path, int(rng.integers(2 ** 30)), 2, "nccl")
+
+
+@needs_two
+def test_dead_rank_gives_typed_error_on_gpus(tmp_path):
+    start = time.monotonic()
+    done = launch(2, "dead_rank_worker.py", "nccl", timeout=120)
+    assert time.monotonic() - start < 60
+    assert done.returncode != 0
+    assert re.findall(r"rank (\d): DistBackendError", done.stdout) == ["0"], (done.stdout, done.stderr[-3000:])

@@ -103,11 +103,13 @@ class Communicator:
     """One rank's NCCL communicator, bound to the CUDA device current on this thread when it is made."""
 
     def __init__(self, size, rank, uid):
-        self.size, self.rank, self._comm = size, rank, _P()
+        self.size, self.rank, self._comm, self.aborted = size, rank, _P(), None
         _check(library().ncclCommInitRank(ctypes.byref(self._comm), size, UniqueId.from_buffer_copy(uid), rank),
                f"ncclCommInitRank (rank {rank} of {size})")
 
     def _call(self, name, *args):
+        if self.aborted:
+            raise DistBackendError(f"NCCL {name}: this rank's communicator was aborted ({self.aborted})")
         _check(getattr(library(), name)(*args), name, self._comm)
 
     def all_reduce(self, src, dst, count, dtype, op, stream):
@@ -140,6 +142,14 @@ class Communicator:
         code = _I()
         _check(library().ncclCommGetAsyncError(self._comm, ctypes.byref(code)), "ncclCommGetAsyncError")
         return None if code.value == 0 else library().ncclGetErrorString(code.value).decode()
+
+    def abort(self, reason):
+        """Ends the communicator at once: NCCL's kernels still waiting for a peer return, so the device's
+        stream moves again; every later call raises DistBackendError with `reason`."""
+        if not self.aborted:
+            self.aborted = reason
+            _check(library().ncclCommAbort(self._comm), "ncclCommAbort")
+            self._comm = _P()
 
     def destroy(self):
         if self._comm:

@@ -3,12 +3,16 @@ device pointers handed to NCCL on the device's stream (TensorLogic runs every op
 stream), so a collective starts after the kernels that wrote its input and the kernels queued after it
 read its result, with no copy and no host wait. async_op's Work records an event: wait() has nothing to
 do for later work on the device (the stream orders it), as torch's wait() on an NCCL Work only orders
-the current stream; is_completed() asks the event.
+the current stream; is_completed() asks the event. wait(timeout) and barrier() make the host wait, with a
+deadline (the group's timeout for barrier): a peer that died or a deadline passed aborts the communicator
+(NCCL's kernels waiting for the peer return) and raises DistBackendError instead of hanging.
 
 NCCL's float16 all-reduce adds in float32 but the partial sums that travel between GPUs are float16, so
 with more than two ranks a sum would be rounded more than once (with two it is rounded once). float16 SUM
 and AVG over more than two ranks therefore take exact_f16_all_reduce: the same bytes on the wire as a ring
 all-reduce, one rounding."""
+import time
+
 from .. import _core
 from ..autograd.grad_mode import no_grad
 from ..creation import empty, zeros
@@ -34,10 +38,31 @@ class Work:
         return self._event.query()
 
     def wait(self, timeout=None):
-        return True  # later work on the device is queued behind the collective on the same stream
+        """Later work on the device is queued behind the collective on the same stream, so without a timeout
+        there is nothing to wait for; with one (a timedelta) the host waits for the collective (torch's
+        blocking wait)."""
+        if timeout is not None:
+            block(self._group, self._event, timeout, "wait")
+        return True
 
     def result(self):
         return None
+
+
+def block(group, event, timeout, what):
+    """Waits until `event` has passed on the device; a peer that died (NCCL's asynchronous error) or the
+    deadline passing aborts the communicator and raises DistBackendError."""
+    limit = timeout.total_seconds()
+    deadline, pause = time.monotonic() + limit, 0.0
+    while not event.query():
+        error = group.nccl.async_error()
+        if error is not None or time.monotonic() > deadline:
+            reason = f"NCCL reported: {error}" if error else f"timed out after {limit:g} s"
+            group.nccl.abort(reason)
+            raise DistBackendError(f"{what} on rank {group.rank()} of {group.size()}: {reason}; a peer died or "
+                                   "stopped calling collectives (the communicator is aborted)")
+        time.sleep(pause)  # spin first (latency), then back off to 1 ms
+        pause = min(1e-3, pause + 1e-5)
 
 
 def _ptr(group, tensor, what):
@@ -174,10 +199,12 @@ def irecv(group, tensor, src):
 
 
 def barrier(group, async_op):
-    """An all-reduce of one element, then (unless async_op) a wait for the device, as torch's nccl barrier."""
+    """An all-reduce of one element, then (unless async_op) the host waits for it, as torch's nccl barrier,
+    within the group's timeout."""
     flag = empty(1, dtype="int32", device=group.device)
     all_reduce(group, flag.fill_(0), "sum", False)
+    work = Work(group)
     if async_op:
-        return Work(group)
-    _core.synchronize(group.device)
+        return work
+    block(group, work._event, group.timeout, "barrier")
     return None

@@ -63,7 +63,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     count; rank 0's NCCL id reaches the others over MPI). init_method: None or "env://" (torchrun's
     variables are checked against MPI's world; the rendezvous itself is MPI's). timeout: an MPI collective
     that has not finished by then raises DistBackendError (a rank that died makes the others fail instead
-    of hang); NCCL's collectives are not watched."""
+    of hang); on nccl, barrier() waits within it (other NCCL collectives are only queued)."""
     global _world
     if _world is not None:
         raise DistError("init_process_group: the default process group is already initialized")
