@@ -43,6 +43,9 @@ class Backend {
   virtual DeviceProperties properties();
   // A marker in the selected device's queue of work (the core wraps it as tensorlogic::Event).
   virtual std::unique_ptr<DeviceEvent> create_event(bool timing);
+  // The selected device's queue as other libraries name it (cudaStream_t on CUDA), so that they can enqueue
+  // work in order with ours (NCCL's collectives); 0 where work runs when its call returns.
+  virtual uintptr_t stream_handle() { return 0; }
   // dst = src where both are contiguous, on two devices of this backend's type (the selected one is dst's).
   virtual void copy_peer(const Array& src, const Array& dst);
 

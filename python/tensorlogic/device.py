@@ -100,6 +100,30 @@ class Event:
         return self._e.elapsed_ms(end_event._e)
 
 
+class Stream:
+    """A device's queue of work, like torch.cuda.Stream as returned by current_stream(): every op on a device
+    runs on its one stream, in order. cuda_stream is the cudaStream_t (an int) for libraries that enqueue
+    work in order with ours (NCCL in tl.distributed, CuPy); it is 0 on devices without one."""
+
+    def __init__(self, device_name):
+        self._name = device_name
+
+    @property
+    def device(self):
+        return device(self._name)
+
+    @property
+    def cuda_stream(self):
+        return _core.stream_handle(self._name)
+
+    def synchronize(self):
+        """Waits for the work queued on the stream's device."""
+        _core.synchronize(self._name)
+
+    def __repr__(self):
+        return f"<Stream device={self._name}>"
+
+
 class _Backend:
     """tl.cuda, tl.metal, tl.ane: availability, device count and properties, synchronisation, events."""
 
@@ -151,6 +175,12 @@ class _Backend:
     def synchronize(self, device=None):
         """Waits for the work queued on the device (default: the default device if it is of this type)."""
         _core.synchronize(self._device(device))
+
+    def current_stream(self, device=None):
+        """The stream all work of the device runs on (there is one per device, so it is also the default)."""
+        return Stream(self._device(device))
+
+    default_stream = current_stream
 
     def get_device_properties(self, device=None):
         """A DeviceProperties (name, total_memory, major, minor, multi_processor_count) of the device (default: the

@@ -24,7 +24,9 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     # _a: the native array. The rest belongs to autograd (tensorlogic.autograd): whether gradients
     # flow, the accumulated gradient and the node that produced this tensor. The in-place version
     # counter (`_version`) lives with the native storage, so views and detached tensors share it.
-    __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_retains_grad", "_hooks", "__weakref__")
+    # _post_accumulate_grad_hooks is left unset until register_post_accumulate_grad_hook (read with getattr).
+    __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_retains_grad", "_hooks", "_post_accumulate_grad_hooks",
+                 "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data, dtype=None, device=None):

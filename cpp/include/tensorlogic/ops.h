@@ -198,5 +198,8 @@ Array randperm(int64_t n, Device device = default_device());
 Array multinomial(const Array& probs, int64_t num_samples, bool replacement = false);
 
 void synchronize(Device device);
+// The device's queue of work as other libraries name it (cudaStream_t on CUDA; 0 where work is done when its
+// call returns); selects the device on this thread, as NCCL's calls need.
+uintptr_t stream_handle(Device device);
 
 }  // namespace tensorlogic

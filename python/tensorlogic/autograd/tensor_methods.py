@@ -80,4 +80,20 @@ def register_hook(self, hook):
     return RemovableHandle(self._hooks, hook)
 
 
+@tensor_method()
+def register_post_accumulate_grad_hook(self, hook):
+    """hook(tensor) runs on this leaf each time backward has added a gradient to its .grad (the hook reads
+    tensor.grad; it must return None). It runs as soon as that gradient is complete, before the rest of the
+    graph's backward, which is what DistributedDataParallel needs to overlap communication with backward."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    hooks = getattr(self, "_post_accumulate_grad_hooks", None)
+    if hooks is None:
+        hooks = self._post_accumulate_grad_hooks = []
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
 Tensor.is_leaf = property(lambda self: self.grad_fn is None, doc="True for tensors not produced by a recorded op")
