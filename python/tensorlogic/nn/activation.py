@@ -80,126 +80,120 @@ class LogSoftmax(_AlongDim):
     _fn = "log_softmax"
 
 
-class Softmin(_SoftmaxBase):
-    def forward(self, input):
-        return F.softmin(input, self.dim)
+class Softmin(_AlongDim):
+    """softmax(-x) along `dim`, as torch.nn.Softmin."""
+    _fn = "softmin"
 
 
-class Hardtanh(Module):
+class Hardtanh(_Activation):
+    """x clamped to [min_val, max_val], as torch.nn.Hardtanh (inplace writes the result into the input)."""
+
+    _fn, _args = "hardtanh", ("min_val", "max_val", "inplace")
+
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
         if min_val > max_val:
             raise ValueError("min_val cannot be greater than max_val")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
-    def forward(self, input):
-        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
-
-    def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
-
 
 class ReLU6(Hardtanh):
+    """min(max(0, x), 6), as torch.nn.ReLU6."""
+
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return "inplace=True" if self.inplace else ""
 
 
-class _Elementwise(Module):
-    """An activation without arguments but `inplace`; `_fn` is the functional form."""
+class _Inplace(_Activation):
+    """An activation whose only argument is `inplace`."""
 
-    _fn = None
+    _args = ("inplace",)
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
-        return type(self)._fn(input, inplace=self.inplace)
 
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
-
-
-class Hardsigmoid(_Elementwise):
-    _fn = staticmethod(F.hardsigmoid)
+class Hardsigmoid(_Inplace):
+    """relu6(x + 3) / 6, as torch.nn.Hardsigmoid."""
+    _fn = "hardsigmoid"
 
 
-class Hardswish(_Elementwise):
-    _fn = staticmethod(F.hardswish)
+class Hardswish(_Inplace):
+    """x * relu6(x + 3) / 6, as torch.nn.Hardswish."""
+    _fn = "hardswish"
 
 
-class Mish(_Elementwise):
-    _fn = staticmethod(F.mish)
+class Mish(_Inplace):
+    """x * tanh(softplus(x)), as torch.nn.Mish."""
+    _fn = "mish"
 
 
-class SELU(_Elementwise):
-    _fn = staticmethod(F.selu)
+class SELU(_Inplace):
+    """scale * (x where x > 0, else alpha (exp(x) - 1)) with PyTorch's constants, as torch.nn.SELU."""
+    _fn = "selu"
 
 
-class CELU(Module):
+class CELU(_Activation):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)), as torch.nn.CELU."""
+
+    _fn, _args = "celu", ("alpha", "inplace")
+
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input):
-        return F.celu(input, self.alpha, self.inplace)
 
-    def extra_repr(self):
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
-
-
-class Softsign(Module):
-    def forward(self, input):
-        return F.softsign(input)
+class Softsign(_Activation):
+    """x / (1 + |x|), as torch.nn.Softsign."""
+    _fn = "softsign"
 
 
-class Tanhshrink(Module):
-    def forward(self, input):
-        return F.tanhshrink(input)
+class Tanhshrink(_Activation):
+    """x - tanh(x), as torch.nn.Tanhshrink."""
+    _fn = "tanhshrink"
 
 
-class Softshrink(Module):
+class Softshrink(_Activation):
+    """x - lambd where x > lambd, x + lambd where x < -lambd, else 0, as torch.nn.Softshrink."""
+
+    _fn, _args = "softshrink", ("lambd",)
+
     def __init__(self, lambd=0.5):
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, input):
-        return F.softshrink(input, self.lambd)
-
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return str(self.lambd)
 
 
 class Hardshrink(Softshrink):
-    def forward(self, input):
-        return F.hardshrink(input, self.lambd)
+    """x where |x| > lambd, else 0, as torch.nn.Hardshrink."""
+    _fn = "hardshrink"
 
 
-class GLU(Module):
+class GLU(_AlongDim):
+    """The gated linear unit a * sigmoid(b) of the two halves of `dim`, as torch.nn.GLU."""
+
+    _fn = "glu"
+
     def __init__(self, dim=-1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return F.glu(input, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+        super().__init__(dim)
 
 
-class Threshold(Module):
+class Threshold(_Activation):
+    """x where x > threshold, else value, as torch.nn.Threshold."""
+
+    _fn, _args = "threshold", ("threshold", "value", "inplace")
+
     def __init__(self, threshold, value, inplace=False):
         super().__init__()
         self.threshold, self.value, self.inplace = threshold, value, inplace
-
-    def forward(self, input):
-        return F.threshold(input, self.threshold, self.value, self.inplace)
-
-    def extra_repr(self):
-        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
 
 
 class PReLU(Module):
@@ -211,13 +205,16 @@ class PReLU(Module):
         self.weight = Parameter(full((num_parameters,), float(init), device=device))
 
     def reset_parameters(self):
+        """Every slope back to `init`."""
         with no_grad():
             self.weight.fill_(self.init)
 
     def forward(self, input):
+        """prelu(input, weight), same shape."""
         return F.prelu(input, self.weight)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"num_parameters={self.num_parameters}"
 
 
