@@ -59,6 +59,23 @@ def _rows_llm(doc):
     return ["run", "TensorLogic", "peer", "unit", "peer name", "ratio", ""], table, f"throughput ratio ({HIGHER})"
 
 
+def _rows_wire(doc):
+    """benchmarks/allreduce_f16_wire.py: float32 on the wire (ours) against float16 on the wire."""
+    table = [(r["name"], r["f32_wire"], r[r["peer"]], r["unit"], r["peer"], r["ratio"], r.get("target"))
+             for r in doc["results"]]
+    return ["all-reduce", "f32 on the wire", "peer", "unit", "peer name", "ratio", "target"], table, \
+        "time ratio, f16 wire / f32 wire (higher is better for the f32 wire)"
+
+
+def _rows_step(doc):
+    """benchmarks/gpt_step.py: TensorLogic's step time beside each PyTorch mode's."""
+    ms = {r["mode"]: r["ms_per_step"] for r in doc["results"]}
+    table = [(f"training step vs {mode}", ms["tl"], ms[mode], "ms", mode, ratio, None)
+             for mode, ratio in ((k.split("tl_vs_")[-1], v) for k, v in doc["ratios_peer_time_over_ours"].items())]
+    return ["run", "TensorLogic", "PyTorch", "unit", "peer name", "ratio", ""], table, \
+        f"step-time ratio, PyTorch / TensorLogic ({HIGHER})"
+
+
 def _rows_real_models(doc):
     table = [(f"{r['name']} ({run['threads']} threads)", r["tensorlogic_ms"], r["torch_f32_ms"], "ms", "torch f32",
               r["ratio"], None) for run in doc["runs"] for r in run["rows"]]
@@ -71,10 +88,14 @@ def _adapter(doc):
         return _rows_cuda
     if "runs" in doc:
         return _rows_real_models
+    if "ratios_peer_time_over_ours" in doc:
+        return _rows_step
     if isinstance(doc.get("results"), dict):
         return _rows_clingo
     if doc["results"] and "ratio_vs_transformers" in doc["results"][0]:
         return _rows_llm
+    if doc["results"] and "f32_wire" in doc["results"][0]:
+        return _rows_wire
     if doc["results"] and "ratio" in doc["results"][0]:
         return _rows_ratio
     raise ValueError(f"benchmarks page: results file of an unknown shape (suite {doc.get('suite')!r})")
@@ -109,6 +130,8 @@ def _machine(doc):
         return f"{doc['gpu']}, PyTorch {doc['torch']}; method: {doc['method']}"
     m = doc["machine"]
     text = f"{m['cpu']}, {m['cores']} cores, {m['platform']}, Python {m['python']}"
+    if "device" in doc:
+        text = f"{doc['device']} on {text}"
     if "torch" in doc:
         text += f", PyTorch {doc['torch']}"
     load = doc.get("load_average", doc.get("load_average_after"))
