@@ -50,11 +50,13 @@ struct Radix {
   }
 };
 
+// A hash set of keys that turns into a bitmap once that is the smaller of the two (a dense closure's
+// hundreds of millions of tuples take one bit each, a sparse relation's few keys no key space).
 class KeySet {
  public:
-  explicit KeySet(int64_t space) {
+  explicit KeySet(int64_t space) : space_(space) {
     if (space <= kBitmapKeys) {
-      bits_.assign(static_cast<size_t>((space + 63) / 64), 0);
+      to_bitmap();
     } else {
       slots_.assign(1024, -1);
     }
@@ -62,14 +64,21 @@ class KeySet {
 
   // True when the key was not in the set (it is now).
   bool insert(int64_t key) {
-    if (!bits_.empty()) {
+    if (bitmap_) {
       uint64_t& word = bits_[static_cast<size_t>(key >> 6)];
       const uint64_t bit = uint64_t{1} << (key & 63);
       if (word & bit) return false;
       word |= bit;
       return true;
     }
-    if (2 * (count_ + 1) > slots_.size()) grow();
+    if (2 * (count_ + 1) > slots_.size()) {
+      // The table would double to 2 * slots_.size() words; a bitmap needs space / 64 words.
+      if (static_cast<int64_t>(slots_.size()) * 2 >= space_ / 64) {
+        to_bitmap();
+        return insert(key);
+      }
+      grow();
+    }
     if (!place(slots_, key)) return false;
     ++count_;
     return true;
@@ -102,6 +111,16 @@ class KeySet {
     slots_.swap(bigger);
   }
 
+  void to_bitmap() {
+    bitmap_ = true;
+    bits_.assign(static_cast<size_t>((space_ + 63) / 64), 0);
+    for (int64_t k : slots_)
+      if (k >= 0) bits_[static_cast<size_t>(k >> 6)] |= uint64_t{1} << (k & 63);
+    std::vector<int64_t>().swap(slots_);
+  }
+
+  int64_t space_;
+  bool bitmap_ = false;
   std::vector<uint64_t> bits_;
   std::vector<int64_t> slots_;
   size_t count_ = 0;

@@ -79,3 +79,26 @@ def test_native_rounds_keep_the_iteration_and_step_limits():
     assert any(issubclass(w.category, FixpointLimitWarning) for w in caught)
     with pytest.raises(TensorLogicRuntimeError, match="steps"):
         chain(50, max_steps=20).run().query("R(x)")
+
+
+def test_large_key_space_switches_to_a_bitmap():
+    # 11,600^2 possible tuples (past the bitmap size the key set starts with) and a closure of
+    # 719,400 tuples: the hash set turns into a bitmap on the way (at about
+    # a 256th of the key space).
+    n, k = 11_600, 1_200
+    prog = lang.compile(f"domain Node = 0..{n}\nrelation E(a: Node, b: Node)\n"
+                        "Path(x, y) <- E(x, y)\nPath(x, z) <- Path(x, y), E(y, z)\n", max_iterations=2 * k)
+    prog.add_facts("E", np.stack([np.arange(k - 1), np.arange(1, k)], axis=1))
+    prog.run()
+    assert NATIVE in prog.explain()
+    rows = prog.runtime.logic.table("Path")
+    assert len(rows) == k * (k - 1) // 2 and np.all(rows[:, 0] < rows[:, 1])
+    assert len(np.unique(rows[:, 0] * n + rows[:, 1])) == len(rows)
+
+
+def test_min_relation_with_plain_recursive_rule_keeps_python_rounds():
+    # `Best` holds one value per group (min); its plain recursive rule adds candidate values.
+    prog = lang.run("E(1, 2)\nE(2, 3)\nW(1, 5)\nW(1, 2)\nBest(x, min(w)) <- W(x, w)\n"
+                    "Best(y, w) <- Best(x, w), E(x, y)\n")
+    assert prog.query("Best(x, w)") == [{"x": 1, "w": 2}, {"x": 2, "w": 2}, {"x": 3, "w": 2}]
+    assert NATIVE not in prog.explain()

@@ -83,6 +83,9 @@ def native_rules(logic, comp, recursive):
     members = set(comp)
     if any(logic.model.relations[m].arity == 0 for m in comp):
         return None
+    # A relation with an aggregate holds one value per group: its rounds are not set unions.
+    if any(logic.lower(r).aggregate is not None for m in comp for r in logic.model.relations[m].rules):
+        return None
     out = {}
     for m in comp:
         for low in recursive[m]:
