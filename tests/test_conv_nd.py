@@ -89,6 +89,9 @@ MODULES = {
     "AdaptiveAvgPool1d": (lambda nn: nn.AdaptiveAvgPool1d(3), (2, 3, 7)),
     "AdaptiveMaxPool1d": (lambda nn: nn.AdaptiveMaxPool1d(4), (2, 3, 9)),
     "Unfold": (lambda nn: nn.Unfold((2, 3), padding=1, stride=(1, 2)), (2, 3, 5, 6)),
+    "ConvTranspose1d": (lambda nn: nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), (2, 4, 5)),
+    "ConvTranspose1d_dilated": (lambda nn: nn.ConvTranspose1d(3, 2, 2, dilation=3, bias=False), (3, 6)),
+    "ConvTranspose2d": (lambda nn: nn.ConvTranspose2d(3, 4, (2, 3), stride=(2, 1), padding=(0, 1)), (1, 3, 4, 5)),
     "Fold": (lambda nn: nn.Fold((4, 5), 2), (2, 12, 12)),
 }
 
@@ -128,6 +131,19 @@ def test_adaptive_max_pool2d_gradcheck(device, rng):
     x = tl.tensor(f16_randn(rng, (1, 2, 5, 4)), device=device, requires_grad=True)
     reference = lambda v: F.adaptive_max_pool2d(torch.tensor(v), (3, 2)).numpy()  # noqa: E731
     assert tl.autograd.gradcheck(lambda v: tl.nn.functional.adaptive_max_pool2d(v, (3, 2)), (x,), reference=reference)
+
+
+def test_conv_transpose1d_output_size_and_functional(device, rng):
+    tmod, tlmod = torch.nn.ConvTranspose1d(3, 2, 3, stride=3), tl.nn.ConvTranspose1d(3, 2, 3, stride=3)
+    copy_weights(tmod, tlmod, device)
+    x = f16_randn(rng, (2, 3, 4))
+    got = tlmod(tl.tensor(x, device=device), output_size=[14])
+    assert_close_to_scale(got, tmod(torch.tensor(x.astype(np.float32)), output_size=[14]).detach().numpy())
+    w = f16(rng, 3, 2, 4)
+    got = tl.nn.functional.conv_transpose1d(f16_tensor(x, device), f16_tensor(w, device), None, 2, 1, 1, 1, 2)
+    assert_close_to_scale(got, F.conv_transpose1d(torch_of(x), torch_of(w), None, 2, 1, 1, 1, 2).numpy())
+    with pytest.raises(tl.ShapeMismatchError, match="3-d weight"):
+        tl.nn.functional.conv_transpose1d(f16_tensor(x, device), f16_tensor(w[..., 0], device))
 
 
 def test_adaptive_max_pool1d_indices(device, rng):

@@ -1,6 +1,6 @@
 """tl.nn.functional's normalisation, resampling and transposed convolution, composed of public ops (so
-each has its gradient): batch_norm, group_norm, adaptive_avg_pool2d, adaptive_max_pool2d, conv_transpose2d,
-interpolate."""
+each has its gradient): batch_norm, group_norm, adaptive_avg_pool2d, adaptive_max_pool2d, conv_transpose1d,
+conv_transpose2d, interpolate."""
 import math
 import numbers
 
@@ -8,7 +8,9 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, tensor, zeros
+from ..errors import ShapeMismatchError
 from ..ops.conv import _pair, avg_pool2d, fold, max_pool2d
+from ..ops.conv_nd import _ntuple
 from ..ops.elementwise import where
 from ..ops.rows import layer_norm
 from ..ops.shape import cat
@@ -181,6 +183,18 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv1d (weight [C_in, C_out/groups, k]): conv_transpose2d over a height of 1."""
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise ShapeMismatchError(f"conv_transpose1d: expected a 2-d or 3-d input and a 3-d weight, got input "
+                                 f"{list(input.shape)} and weight {list(weight.shape)}")
+    stride, padding, output_padding, dilation = (_ntuple(v, 1, name, "conv_transpose1d") for v, name in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1,) + stride, (0,) + padding,
+                           (0,) + output_padding, groups, (1,) + dilation)
+    return out.squeeze(-2)
+
+
 def _source_positions(in_size, out_size, scale, mode, align_corners):
     """Where each output position samples the input (PyTorch's source-index rules)."""
     o = np.arange(out_size, dtype=np.float64)
@@ -252,4 +266,5 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return out
 
 
-__all__ = ["batch_norm", "group_norm", "adaptive_avg_pool2d", "adaptive_max_pool2d", "conv_transpose2d", "interpolate"]
+__all__ = ["batch_norm", "group_norm", "adaptive_avg_pool2d", "adaptive_max_pool2d", "conv_transpose1d", "conv_transpose2d",
+           "interpolate"]

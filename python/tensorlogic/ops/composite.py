@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ..creation import arange, tensor
+from ..creation import arange, tensor, zeros
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .elementwise import log, remainder, trunc, where
@@ -100,10 +100,11 @@ def diag(input, diagonal=0):
     if input.ndim != 1:
         raise ShapeMismatchError(f"diag: expected a 1-d or 2-d input, got {list(input.shape)}")
     k, n = diagonal, input.shape[0] + abs(diagonal)
+    result = zeros((n, n), dtype=input.dtype, device=input.device)  # first: an impossible size is a MemoryError
     rows = pad(input, (0, k) if k >= 0 else (-k, 0))  # row i holds the value its diagonal element takes
     i = arange(n, device=input.device)
     on_diagonal = (i.unsqueeze(0) - i.unsqueeze(1)) == k
-    return where(on_diagonal, rows.unsqueeze(1), 0.0)
+    return where(on_diagonal, rows.unsqueeze(1), result)
 
 
 @tensor_method()
@@ -215,8 +216,21 @@ def masked_select(input, mask):
 
 def take_along_dim(input, indices, dim=None):
     """gather with indices broadcast against input (dim=None: over the flattened input)."""
+    if not isinstance(input, Tensor) or not isinstance(indices, Tensor):
+        raise TypeError("take_along_dim(): input and indices must be Tensors")
+    if indices.dtype.name not in ("int64", "int32"):
+        raise TypeError(f"take_along_dim(): dtype of indices should be int64, got {indices.dtype.name}")
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"take_along_dim(): argument 'dim' must be int, not {type(dim).__name__}")
+    if input.ndim != indices.ndim:
+        raise ShapeMismatchError(f"take_along_dim(): input and indices should have the same number of dimensions, "
+                                 f"but got {input.ndim} dimensions and {indices.ndim} dimensions respectively")
+    if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
+        raise IndexError(f"take_along_dim(): dim {dim} is out of range for a {input.ndim}-d input")
+    if input.ndim == 0:
+        return gather(input.reshape(1), 0, indices.reshape(1)).reshape(())
     dim = dim % input.ndim
     shape = list(np.broadcast_shapes(tuple(input.shape[:dim]) + (1,) + tuple(input.shape[dim + 1:]),
                                      tuple(indices.shape[:dim]) + (1,) + tuple(indices.shape[dim + 1:])))
@@ -297,6 +311,9 @@ def column_stack(tensors):
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 
+_MAX_EMPTY_SECTIONS = 2**16  # sections beyond the dimension's size are empty; more than this is not a real use
+
+
 @tensor_method()
 def tensor_split(input, indices_or_sections, dim=0):
     """Splits into n nearly equal parts (the first size % n one longer) or at the given indices."""
@@ -305,25 +322,38 @@ def tensor_split(input, indices_or_sections, dim=0):
         n = int(indices_or_sections)
         if n <= 0:
             raise ValueError(f"tensor_split: number of sections must be larger than 0, got {n}")
+        if n > max(size, _MAX_EMPTY_SECTIONS):
+            raise ValueError(f"tensor_split: {n} sections of a dimension of size {size} would be mostly empty "
+                             f"tensors; at most {max(size, _MAX_EMPTY_SECTIONS)} are made")
         sizes = [size // n + (1 if k < size % n else 0) for k in range(n)]
         return tuple(split(input, sizes, dim))
     edges = [0] + [min(max(int(i), 0), size) for i in indices_or_sections] + [size]
     return tuple(input.narrow(dim, start, max(0, end - start)) for start, end in zip(edges[:-1], edges[1:]))
 
 
-def _triangle_indices(row, col, offset, lower, device):
+_MAX_INDEX_PAIRS = 2**28  # 4 GiB of int64 coordinates: a larger triangle is a request beyond memory
+
+
+def _triangle_indices(row, col, offset, lower, device, op):
+    for name, value in (("row", row), ("col", col), ("offset", offset)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    if row < 0 or col < 0:
+        raise ValueError(f"{op}(): row and col must be non-negative, got {row} and {col}")
+    if row * col > _MAX_INDEX_PAIRS:
+        raise MemoryError(f"{op}(): a {row} x {col} triangle has too many coordinates to hold")
     rows, cols = np.tril_indices(row, offset, col) if lower else np.triu_indices(row, offset, col)
-    return tensor(np.stack([rows, cols]).astype(np.int64), device=device)
+    return tensor(np.stack([rows, cols]).astype(np.int64).reshape(2, -1), device=device)
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     """[2, N] int64 coordinates of the lower triangle (with offset) of a row x col matrix, row by row."""
-    return _triangle_indices(row, col, offset, True, device)
+    return _triangle_indices(row, col, offset, True, device, "tril_indices")
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     """[2, N] int64 coordinates of the upper triangle (with offset) of a row x col matrix, row by row."""
-    return _triangle_indices(row, col, offset, False, device)
+    return _triangle_indices(row, col, offset, False, device, "triu_indices")
 
 
 __all__ = ["clone", "numel", "is_floating_point", "outer", "dot", "mv", "addmm", "diagonal", "diag", "trace", "lerp",
