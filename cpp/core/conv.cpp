@@ -1,5 +1,7 @@
-// The convolution family on NCHW data: im2col/col2im, conv2d (im2col + GEMM with the bias fused into
-// the epilogue), max/avg pooling with PyTorch's output-size, padding and ceil_mode rules.
+// The convolution family on NCHW data: im2col/col2im, conv2d (the backend's whole kernel where it has one,
+// as the CPU's f32 GEMMs over the batch; else im2col + GEMM with the bias fused into the epilogue), max/avg
+// pooling with PyTorch's output-size, padding and ceil_mode rules, and the fused gradients of conv2d and
+// pooling where the backend has them (nullopt otherwise: the caller composes them from other ops).
 #include <algorithm>
 #include <array>
 #include <string>
