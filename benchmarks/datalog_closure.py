@@ -3,7 +3,6 @@ process on the CPU: a random graph of 2,000 nodes and 8,000 edges, target <= 1/1
 and the identical relation.
 
 Run: python benchmarks/datalog_closure.py [--nodes N --edges M]  -> benchmarks/results/datalog_closure.json"""
-import argparse
 import random
 import sys
 import time
@@ -12,7 +11,7 @@ import numpy as np
 
 import tensorlogic as tl
 from tensorlogic import lang
-from harness import write_results
+from harness import int_options, write_results
 
 TARGET = 10.0
 
@@ -50,11 +49,7 @@ def program(n, edges):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--nodes", type=int, default=2000)
-    ap.add_argument("--edges", type=int, default=8000)
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args(argv)
+    args = int_options(argv, __doc__, nodes=2000, edges=8000, repeat=3)
     tl.set_default_device("cpu")
     edges = random_graph(args.nodes, args.edges)
     source = program(args.nodes, edges)

@@ -1,6 +1,7 @@
-"""Shared benchmark machinery: timing, machine description, JSON results and PNG plots.
+"""Shared benchmark machinery: integer options, timing, machine description, JSON results and PNG plots.
 
 Every figure is measured in the same process as its peer (numpy, PyTorch) and reported as a ratio."""
+import argparse
 import datetime
 import json
 import os
@@ -9,6 +10,14 @@ import statistics
 import time
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def int_options(argv, doc, **defaults):
+    """Parses argv for one integer option --NAME per keyword (its default); the help's first line is doc's."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in defaults.items():
+        ap.add_argument(f"--{name}", type=int, default=default)
+    return ap.parse_args(argv)
 
 
 def measure(fn, repeat=7, number=1, warmup=2, sync=None):

@@ -7,7 +7,6 @@
    (which only reads the strings, without mapping them to a domain).
 
 Run: python benchmarks/lang_load.py [--facts N --lines N]  -> benchmarks/results/lang_load.json"""
-import argparse
 import ast
 import os
 import random
@@ -20,7 +19,7 @@ import numpy as np
 import tensorlogic as tl
 from tensorlogic import lang
 from tensorlogic.lang.syntax.parser import parse
-from harness import measure_pair, write_results
+from harness import int_options, measure_pair, write_results
 
 PARSE_TARGET = 100_000      # fact lines per second
 LOAD_TARGET = 2.0           # seconds for the TSV of --facts facts
@@ -32,12 +31,7 @@ def fact_lines(n, nodes, seed=0):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lines", type=int, default=100_000)
-    ap.add_argument("--facts", type=int, default=1_000_000)
-    ap.add_argument("--nodes", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args(argv)
+    args = int_options(argv, __doc__, lines=100_000, facts=1_000_000, nodes=100_000, repeat=3)
     tl.set_default_device("cpu")
 
     lines = fact_lines(args.lines, args.nodes)

@@ -247,35 +247,11 @@ __global__ void f32_to_f16(const float* in, int64_t n, __half* out) {
   }
 }
 
-int64_t stride_of(const Array& a, int axis) { return a.shape()[axis] == 1 ? 0 : a.strides()[axis]; }
-
-bool rows_of_chunks(const Array& a) {
-  return aligned16(a.data()) && stride_of(a, 2) == 1 && stride_of(a, 1) % 8 == 0 && stride_of(a, 0) % 8 == 0;
-}
-
 template <int D, bool kMasked>
 void launch(const BwdArgs& args, int64_t batches) {
-  using T = BwdTile<D>;
-  auto* kernel = attention_backward_kernel<D, kMasked>;
-  static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB: asked for once per device
-  std::atomic<bool>& opted = opted_in[current_device()];
-  if (!opted.load(std::memory_order_acquire)) {
-    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(T::kSmemBytes)),
-          "cudaFuncSetAttribute (attention backward shared memory)");
-    opted.store(true, std::memory_order_release);
-  }
   const unsigned key_blocks = static_cast<unsigned>((args.keys + kKeys - 1) / kKeys);
-  for (int64_t b0 = 0; b0 < batches; b0 += 65535) {
-    const dim3 grid(key_blocks, static_cast<unsigned>(std::min<int64_t>(65535, batches - b0)));
-    kernel<<<grid, kBwdThreads, T::kSmemBytes, stream()>>>(args, b0);
-    check_launch("attention backward kernel");
-  }
-}
-
-template <int D>
-void launch(const BwdArgs& args, int64_t batches) {
-  if (args.mask) launch<D, true>(args, batches);
-  else launch<D, false>(args, batches);
+  launch_batches<attention_backward_kernel<D, kMasked>>(args, batches, key_blocks, kBwdThreads, BwdTile<D>::kSmemBytes,
+                                                        "attention backward kernel");
 }
 
 }  // namespace
@@ -317,10 +293,9 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   args.e = static_cast<int>(e), args.ev = static_cast<int>(ev);
   args.scale = scale, args.scale_log2 = scale * kLog2e;
   args.causal = causal;
-  if (dim <= 32) launch<32>(args, batches);
-  else if (dim <= 64) launch<64>(args, batches);
-  else if (dim <= 96) launch<96>(args, batches);
-  else launch<128>(args, batches);
+  dispatch_tile(dim, mask != nullptr, [&](auto d, auto masked) {
+    launch<decltype(d)::value, decltype(masked)::value>(args, batches);
+  });
   f32_to_f16<<<grid_stride_blocks(rows * e), kThreads, 0, stream()>>>(dq_acc.as<float>(), rows * e,
                                                                        dq.data_as<__half>());
   check_launch("attention backward (dq)");

@@ -269,39 +269,13 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
   }
 }
 
-// A size-1 axis may carry any stride; it is never stepped over.
-int64_t stride_of(const Array& a, int axis) { return a.shape()[axis] == 1 ? 0 : a.strides()[axis]; }
-
-// Whole 16-byte rows: aligned base, contiguous last axis, batch and row strides multiples of 8 halves.
-bool rows_of_chunks(const Array& a) {
-  return aligned16(a.data()) && stride_of(a, 2) == 1 && stride_of(a, 1) % 8 == 0 && stride_of(a, 0) % 8 == 0;
-}
-
 template <int D, bool kMasked>
 void launch(const TiledArgs& args, int64_t batches) {
   using T = Tile<D>;
-  auto* kernel = attention_tiled_kernel<D, kMasked>;
-  const size_t smem = T::kSmemBytes + (kMasked ? T::kMaskBytes : 0);
-  // Above 48 KiB, dynamic shared memory must be asked for, once per kernel and device.
-  static std::atomic<bool> opted_in[kMaxDevices];
-  std::atomic<bool>& opted = opted_in[current_device()];
-  if (!opted.load(std::memory_order_acquire)) {
-    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
-          "cudaFuncSetAttribute (tiled attention shared memory)");
-    opted.store(true, std::memory_order_release);
-  }
   const unsigned row_blocks = static_cast<unsigned>((args.len + T::kBlockM - 1) / T::kBlockM);
-  for (int64_t b0 = 0; b0 < batches; b0 += 65535) {
-    const dim3 grid(row_blocks, static_cast<unsigned>(std::min<int64_t>(65535, batches - b0)));
-    kernel<<<grid, kTileThreads, smem, stream()>>>(args, b0);
-    check_launch("tiled attention kernel");
-  }
-}
-
-template <int D>
-void launch(const TiledArgs& args, int64_t batches) {
-  if (args.mask) launch<D, true>(args, batches);
-  else launch<D, false>(args, batches);
+  launch_batches<attention_tiled_kernel<D, kMasked>>(args, batches, row_blocks, kTileThreads,
+                                                     T::kSmemBytes + (kMasked ? T::kMaskBytes : 0),
+                                                     "tiled attention kernel");
 }
 
 }  // namespace
@@ -330,10 +304,9 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
   args.causal = causal;
   args.out = out.data_as<__half>();
   args.lse = lse;
-  if (dim <= 32) launch<32>(args, batches);
-  else if (dim <= 64) launch<64>(args, batches);
-  else if (dim <= 96) launch<96>(args, batches);
-  else launch<128>(args, batches);
+  dispatch_tile(dim, mask != nullptr, [&](auto d, auto masked) {
+    launch<decltype(d)::value, decltype(masked)::value>(args, batches);
+  });
   return true;
 }
 

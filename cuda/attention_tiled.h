@@ -1,8 +1,54 @@
-// The tensor-core attention path (attention_tiled.cu), tried first by CudaBackend::attention.
+// The tensor-core attention path (attention_tiled.cu), tried first by CudaBackend::attention, and what
+// its forward and backward (attention_backward.cu) kernels share: operand checks and launching.
 #pragma once
+#include <algorithm>
+#include <atomic>
+#include <type_traits>
+
+#include "common.cuh"
 #include "tensorlogic/array.h"
 
 namespace tensorlogic::cuda {
+
+// A size-1 axis may carry any stride; it is never stepped over.
+inline int64_t stride_of(const Array& a, int axis) { return a.shape()[axis] == 1 ? 0 : a.strides()[axis]; }
+
+// Whole 16-byte rows: aligned base, contiguous last axis, batch and row strides multiples of 8 halves.
+inline bool rows_of_chunks(const Array& a) {
+  return aligned16(a.data()) && stride_of(a, 2) == 1 && stride_of(a, 1) % 8 == 0 && stride_of(a, 0) % 8 == 0;
+}
+
+// Calls launch(head-dim tag, masked tag) with the tile head dim (32, 64, 96 or 128) that holds `dim`.
+template <typename F>
+void dispatch_tile(int64_t dim, bool masked, F&& launch) {
+  const auto with_mask = [&](auto d) {
+    if (masked) launch(d, std::true_type{});
+    else launch(d, std::false_type{});
+  };
+  if (dim <= 32) with_mask(std::integral_constant<int, 32>{});
+  else if (dim <= 64) with_mask(std::integral_constant<int, 64>{});
+  else if (dim <= 96) with_mask(std::integral_constant<int, 96>{});
+  else with_mask(std::integral_constant<int, 128>{});
+}
+
+// Launches Kernel(args, b0) on grids of (blocks, up to 65535 batches from b0) with `smem` bytes of
+// dynamic shared memory, which above 48 KiB must be asked for, once per kernel and device.
+template <auto Kernel, typename Args>
+void launch_batches(const Args& args, int64_t batches, unsigned blocks, unsigned threads, size_t smem,
+                    const char* what) {
+  static std::atomic<bool> opted_in[kMaxDevices];
+  std::atomic<bool>& opted = opted_in[current_device()];
+  if (!opted.load(std::memory_order_acquire)) {
+    check(cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
+          "cudaFuncSetAttribute (attention shared memory)");
+    opted.store(true, std::memory_order_release);
+  }
+  for (int64_t b0 = 0; b0 < batches; b0 += 65535) {
+    const dim3 grid(blocks, static_cast<unsigned>(std::min<int64_t>(65535, batches - b0)));
+    Kernel<<<grid, threads, smem, stream()>>>(args, b0);
+    check_launch(what);
+  }
+}
 
 // Runs the tiled kernel and returns true when the operands suit it: head dims E and Ev multiples of 8
 // in [8, 128], keys > 0, contiguous last axes with 16-byte aligned rows (any mask strides);

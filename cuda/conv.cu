@@ -82,24 +82,24 @@ __global__ void pool_kernel(ConvGeometry g, bool is_max, bool count_include_pad,
   }
 }
 
+// im2col and col2im: one thread per element of `out`, reading `in`.
+void launch_unfold(void (*kernel)(ConvGeometry, int64_t, const __half*, __half*), const ConvGeometry& g,
+                   const Array& in, const Array& out, const char* what) {
+  const int64_t total = out.numel();
+  kernel<<<grid_stride_blocks(total), kThreads, 0, stream()>>>(g, total, in.data_as<__half>(), out.data_as<__half>());
+  check_launch(what);
+}
+
 }  // namespace
 
 void CudaBackend::im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                          int64_t out_w, const Array& out) {
-  const ConvGeometry g = geometry(x.shape(), kernel, args, out_h, out_w);
-  const int64_t total = out.numel();
-  im2col_kernel<<<grid_stride_blocks(total), kThreads, 0, stream()>>>(g, total, x.data_as<__half>(),
-                                                                        out.data_as<__half>());
-  check_launch("im2col kernel");
+  launch_unfold(im2col_kernel, geometry(x.shape(), kernel, args, out_h, out_w), x, out, "im2col kernel");
 }
 
 void CudaBackend::col2im(const Array& cols, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                          int64_t out_w, const Array& out) {
-  const ConvGeometry g = geometry(out.shape(), kernel, args, out_h, out_w);
-  const int64_t total = out.numel();
-  col2im_kernel<<<grid_stride_blocks(total), kThreads, 0, stream()>>>(g, total, cols.data_as<__half>(),
-                                                                        out.data_as<__half>());
-  check_launch("col2im kernel");
+  launch_unfold(col2im_kernel, geometry(out.shape(), kernel, args, out_h, out_w), cols, out, "col2im kernel");
 }
 
 void CudaBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,

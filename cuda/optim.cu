@@ -1,6 +1,7 @@
 // Fused optimizer steps on CUDA: one thread per element runs the update of cpp/kernels/optimizer.h in f32
 // (parameter plus its Kahan compensation), rounds once to f16 and keeps the residual. Built with
 // --fmad=false like the CPU build, so both backends give the same bits.
+#include "../cpp/core/op_dispatch.h"
 #include "../cpp/kernels/optimizer.h"
 #include "common.cuh"
 #include "cuda_backend.h"
@@ -42,10 +43,7 @@ void launch(const kernels::OptimizerCoeffs& c, const Array& param, const Array& 
 void CudaBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                                  const Array& grad, const std::vector<Array>& state) {
   const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, param.numel());
-  switch (kind) {
-#define TL_OPTIMIZER(k, name) case OptimizerKind::k: return launch<OptimizerKind::k>(c, param, grad, state);
-#include "tensorlogic/op_table.def"
-  }
+  dispatch_optimizer(kind, [&](auto tag) { launch<decltype(tag)::value>(c, param, grad, state); });
 }
 
 }  // namespace tensorlogic::cuda

@@ -70,11 +70,7 @@ __global__ void scan_kernel(bool sum, const T* in, T* out, int64_t rows, int64_t
 }  // namespace
 
 void CudaBackend::argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) {
-  switch (in.dtype()) {
-    case Dtype::float16: return sort_pairs<__half>(in, rows, n, descending, out);
-    case Dtype::int32: return sort_pairs<int32_t>(in, rows, n, descending, out);
-    default: return sort_pairs<int64_t>(in, rows, n, descending, out);
-  }
+  visit_sort_key<__half>(in.dtype(), [&](auto key) { sort_pairs<decltype(key)>(in, rows, n, descending, out); });
 }
 
 void CudaBackend::scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) {

@@ -25,24 +25,25 @@ inline long strided_offset(long i, constant ElementwiseParams& p, int which) {
   return off;
 }
 
-// Threadgroup-wide sum / max of one float per thread (every thread of the group must call; the group
-// size is a multiple of 32). `scratch` is a threadgroup float[32].
-template <typename S>
-inline float tg_sum(float v, S scratch, uint lane, uint simd_group, uint simd_groups) {
-  v = simd_sum(v);
+// Threadgroup-wide max (Max) or sum of one float per thread (every thread of the group must call; the
+// group size is a multiple of 32). `scratch` is a threadgroup float[32].
+template <bool Max, typename S>
+inline float tg_reduce(float v, S scratch, uint lane, uint simd_group, uint simd_groups) {
+  v = Max ? simd_max(v) : simd_sum(v);
   if (lane == 0) scratch[simd_group] = v;
   threadgroup_barrier(mem_flags::mem_threadgroup);
-  v = simd_sum(lane < simd_groups ? scratch[lane] : 0.0f);
+  const float partial = lane < simd_groups ? scratch[lane] : (Max ? -INFINITY : 0.0f);
+  v = Max ? simd_max(partial) : simd_sum(partial);
   threadgroup_barrier(mem_flags::mem_threadgroup);
   return v;
 }
 
 template <typename S>
+inline float tg_sum(float v, S scratch, uint lane, uint simd_group, uint simd_groups) {
+  return tg_reduce<false>(v, scratch, lane, simd_group, simd_groups);
+}
+
+template <typename S>
 inline float tg_max(float v, S scratch, uint lane, uint simd_group, uint simd_groups) {
-  v = simd_max(v);
-  if (lane == 0) scratch[simd_group] = v;
-  threadgroup_barrier(mem_flags::mem_threadgroup);
-  v = simd_max(lane < simd_groups ? scratch[lane] : -INFINITY);
-  threadgroup_barrier(mem_flags::mem_threadgroup);
-  return v;
+  return tg_reduce<true>(v, scratch, lane, simd_group, simd_groups);
 }

@@ -23,6 +23,12 @@ def copy_weights(tmod, tlmod, device):
     return tlmod.to(device)
 
 
+def twins(make, device):
+    """make(torch.nn) and make(tensorlogic.nn), the second with the first's (f16-rounded) weights."""
+    tmod = make(torch.nn)
+    return tmod, copy_weights(tmod, make(tl.nn), device)
+
+
 def _flat(out):
     if isinstance(out, (tuple, list)):
         return [t for o in out for t in _flat(o)]

@@ -118,6 +118,17 @@ def assert_grad_close(ours, ref, rtol, what):
                              f"{bound[k]:.3g})")
 
 
+def assert_matches_torch(got, want, lx, tx, rng, device, tol, grad_tol):
+    """An op's TensorLogic result `got` (of input lx) against PyTorch's `want` (of tx) within tol (rtol,
+    atol), then the input gradients from one random f16 upstream gradient within grad_tol."""
+    np.testing.assert_allclose(host(got).astype(np.float64), want.detach().numpy(), rtol=tol[0], atol=tol[1])
+    g = f16_randn(rng, tuple(want.shape))
+    (want * torch.tensor(g.astype(np.float32))).sum().backward()
+    (got * tl.tensor(g, device=device)).sum().backward()
+    np.testing.assert_allclose(host(lx.grad).astype(np.float64), tx.grad.numpy(), rtol=grad_tol[0],
+                               atol=grad_tol[1])
+
+
 def assert_equal(actual, expected):
     """Exact comparison (indexing moves values without arithmetic), dtype kind included."""
     a, e = host(actual), np.asarray(expected)

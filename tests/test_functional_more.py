@@ -7,7 +7,7 @@ import torch.nn.functional as TF
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
 
-from oracle import f16_randn, host
+from oracle import assert_matches_torch, f16_randn, host
 
 
 def _both(fn_name, x, device, **kwargs):
@@ -23,11 +23,7 @@ def _both(fn_name, x, device, **kwargs):
 def test_interpolate_2d_matches_torch(device, rng, mode, align, size, scale):
     x = f16_randn(rng, (2, 3, 4, 6))
     tx, lx, want, got = _both("interpolate", x, device, size=size, scale_factor=scale, mode=mode, align_corners=align)
-    np.testing.assert_allclose(host(got).astype(np.float64), want.detach().numpy(), rtol=1e-2, atol=1e-2)
-    g = f16_randn(rng, tuple(want.shape))
-    (want * torch.tensor(g.astype(np.float32))).sum().backward()
-    (got * tl.tensor(g, device=device)).sum().backward()
-    np.testing.assert_allclose(host(lx.grad).astype(np.float64), tx.grad.numpy(), rtol=2e-2, atol=2e-2)
+    assert_matches_torch(got, want, lx, tx, rng, device, (1e-2, 1e-2), (2e-2, 2e-2))
 
 
 def test_interpolate_1d_and_errors(device, rng):

@@ -9,7 +9,7 @@ import tensorlogic as tl
 import tensorlogic.nn.functional as F
 from tensorlogic import nn
 
-from oracle import f16_randn, f16_uniform, host
+from oracle import assert_matches_torch, f16_randn, f16_uniform, host
 
 
 def _inputs(rng, name, shape):
@@ -42,11 +42,7 @@ def test_loss_function_matches_torch(device, rng, name, reduction):
     lx = tl.tensor(x, device=device, requires_grad=True)
     want = getattr(TF, name)(tx, torch.tensor(y.astype(np.float32)), **kwargs)
     got = getattr(F, name)(lx, tl.tensor(y, device=device), **kwargs)
-    np.testing.assert_allclose(host(got).astype(np.float64), want.detach().numpy(), rtol=1e-2, atol=2e-3)
-    g = f16_randn(rng, tuple(want.shape))
-    (want * torch.tensor(g.astype(np.float32))).sum().backward()
-    (got * tl.tensor(g, device=device)).sum().backward()
-    np.testing.assert_allclose(host(lx.grad).astype(np.float64), tx.grad.numpy(), rtol=2e-2, atol=2e-3)
+    assert_matches_torch(got, want, lx, tx, rng, device, (1e-2, 2e-3), (2e-2, 2e-3))
 
 
 def test_weights_pos_weight_batchmean_and_log_target(device, rng):

@@ -139,6 +139,19 @@ def _compare(ours, ref, rtol=2e-2, atol=2e-2):
     np.testing.assert_allclose(ours.numpy().astype(np.float64), ref.detach().numpy(), rtol=rtol, atol=atol)
 
 
+def _forward_backward_match(ours, theirs, x, rng):
+    """Gives both layers the same weights, runs them on x and back from one random gradient; compares the
+    outputs and the input gradients (the parameters' gradients are left for the caller)."""
+    _copy_weights(ours, theirs)
+    tx, rx = tl.tensor(x).requires_grad_(), _torch(x, True)
+    out, ref = ours(tx), theirs(rx)
+    _compare(out, ref)
+    g = _f16(rng, *ref.shape)
+    out.backward(tl.tensor(g))
+    ref.backward(_torch(g))
+    _compare(tx.grad, rx.grad)
+
+
 def test_layers_forward_and_backward_match_torch():
     rng = np.random.default_rng()
     x = _f16(rng, 5, 6)
@@ -150,14 +163,7 @@ def test_layers_forward_and_backward_match_torch():
         (nn.SiLU(), torch.nn.SiLU().double()),
     ]
     for ours, theirs in layers:
-        _copy_weights(ours, theirs)
-        tx, rx = tl.tensor(x).requires_grad_(), _torch(x, True)
-        out, ref = ours(tx), theirs(rx)
-        _compare(out, ref)
-        g = _f16(rng, *ref.shape)
-        out.backward(tl.tensor(g))
-        ref.backward(_torch(g))
-        _compare(tx.grad, rx.grad)
+        _forward_backward_match(ours, theirs, x, rng)
         for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
             _compare(p.grad, q.grad, rtol=3e-2, atol=3e-2)
 
@@ -182,15 +188,7 @@ def test_embedding_and_conv_match_torch():
     _compare(pad.weight.grad, tpad.weight.grad)
     assert (pad.weight.grad.numpy()[2] == 0).all()
     conv, tconv = nn.Conv2d(2, 3, 3, padding=1, stride=2), torch.nn.Conv2d(2, 3, 3, padding=1, stride=2).double()
-    _copy_weights(conv, tconv)
-    x = _f16(rng, 2, 2, 7, 6)
-    tx, rx = tl.tensor(x).requires_grad_(), _torch(x, True)
-    out, ref = conv(tx), tconv(rx)
-    _compare(out, ref)
-    g = _f16(rng, *ref.shape)
-    out.backward(tl.tensor(g))
-    ref.backward(_torch(g))
-    _compare(tx.grad, rx.grad)
+    _forward_backward_match(conv, tconv, _f16(rng, 2, 2, 7, 6), rng)
     _compare(conv.weight.grad, tconv.weight.grad, rtol=3e-2, atol=5e-2)
 
 

@@ -7,7 +7,7 @@ import torch
 import tensorlogic as tl
 from tensorlogic import nn
 
-from _torch_modules import compare, copy_weights
+from _torch_modules import compare, copy_weights, twins
 from oracle import f16_randn
 
 RECURRENT = {
@@ -100,8 +100,7 @@ def test_encoder_layer_gradients_match_torch(device, rng):
         layer = m.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
         return m.TransformerEncoder(layer, 2, norm=m.LayerNorm(8))
 
-    tmod, tlmod = make(torch.nn), make(nn)
-    copy_weights(tmod, tlmod, device)
+    tmod, tlmod = twins(make, device)
     compare(tmod, tlmod, [f16_randn(rng, (2, 5, 8))], device, rng, grad_rtol=5e-2, grad_atol=5e-2)
 
 
@@ -110,8 +109,7 @@ def test_decoder_stack_gradients_match_torch(device, rng):
         layer = m.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
         return m.TransformerDecoder(layer, 2, norm=m.LayerNorm(8))
 
-    tmod, tlmod = make(torch.nn), make(nn)
-    copy_weights(tmod, tlmod, device)
+    tmod, tlmod = twins(make, device)
     mask = nn.Transformer.generate_square_subsequent_mask(4).cpu().numpy()
     compare(tmod, tlmod, [f16_randn(rng, (4, 2, 8)), f16_randn(rng, (3, 2, 8))], device, rng, grad_rtol=5e-2,
             grad_atol=5e-2, kwargs={"tgt_mask": None})
@@ -136,8 +134,7 @@ def test_unbatched_encoder_layer_matches_torch(device, rng, batch_first):
     def make(m):
         return m.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=batch_first)
 
-    tmod, tlmod = make(torch.nn), make(nn)
-    copy_weights(tmod, tlmod, device)
+    tmod, tlmod = twins(make, device)
     compare(tmod.eval(), tlmod.eval(), [f16_randn(rng, (5, 8))], device, rng, grad_rtol=5e-2, grad_atol=5e-2)
 
 

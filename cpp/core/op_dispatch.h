@@ -1,5 +1,5 @@
-// Compile-time dispatch of the elementwise op enums: dispatch_unary(op, f) calls f with a tag type whose
-// ::value is op, so each backend instantiates one kernel per op from a single template.
+// Compile-time dispatch of the op enums: dispatch_unary(op, f) calls f with a tag type whose ::value is
+// op, so each backend instantiates one kernel per op (or optimizer kind) from a single template.
 #pragma once
 #include <type_traits>
 
@@ -24,6 +24,17 @@ template <typename F>
 void dispatch_binary(BinaryOp op, F&& f) {
   switch (op) {
 #define TL_BINARY(name, ...) case BinaryOp::name: return f(BinaryTag<BinaryOp::name>{});
+#include "tensorlogic/op_table.def"
+  }
+}
+
+template <OptimizerKind K>
+using OptimizerTag = std::integral_constant<OptimizerKind, K>;
+
+template <typename F>
+void dispatch_optimizer(OptimizerKind kind, F&& f) {
+  switch (kind) {
+#define TL_OPTIMIZER(k, name) case OptimizerKind::k: return f(OptimizerTag<OptimizerKind::k>{});
 #include "tensorlogic/op_table.def"
   }
 }

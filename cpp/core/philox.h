@@ -79,23 +79,13 @@ TL_PHILOX_FN int tl_philox_integer(unsigned int x, TL_PHILOX_I64 low, TL_PHILOX_
 // Written without data-dependent branches (selects only): random inputs would mispredict them.
 TL_PHILOX_FN float tl_philox_log(unsigned int m) {
   int e = -24;
-  // Normalise m into [2^23, 2^24] by a binary search on its leading zeros (exact shifts).
-  unsigned int s;
-  s = m < (1u << 8) ? 16u : 0u;
-  m <<= s;
-  e -= static_cast<int>(s);
-  s = m < (1u << 16) ? 8u : 0u;
-  m <<= s;
-  e -= static_cast<int>(s);
-  s = m < (1u << 20) ? 4u : 0u;
-  m <<= s;
-  e -= static_cast<int>(s);
-  s = m < (1u << 22) ? 2u : 0u;
-  m <<= s;
-  e -= static_cast<int>(s);
-  s = m < (1u << 23) ? 1u : 0u;
-  m <<= s;
-  e -= static_cast<int>(s);
+  // Normalise m into [2^23, 2^24] by a binary search on its leading zeros (exact shifts of 16, 8, 4,
+  // 2, 1; the loop has a fixed count, which compilers unroll).
+  for (unsigned int w = 16u; w != 0u; w >>= 1) {
+    const unsigned int s = m < (1u << (24u - w)) ? w : 0u;
+    m <<= s;
+    e -= static_cast<int>(s);
+  }
   // v = f * 2^(e + 24) with f = m * 2^-24 in [0.5, 1); move f into [sqrt(1/2), sqrt(2)).
   float f = static_cast<float>(static_cast<int>(m)) * 5.9604644775390625e-8f;  // m <= 2^24: exact
   e += 24;

@@ -63,11 +63,7 @@ void scan_rows(ScanOp op, const T* src, T* dst, int64_t rows, int64_t n) {
 }  // namespace
 
 void CpuBackend::argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) {
-  switch (in.dtype()) {
-    case Dtype::float16: return argsort_rows<half>(in, rows, n, descending, out);
-    case Dtype::int32: return argsort_rows<int32_t>(in, rows, n, descending, out);
-    default: return argsort_rows<int64_t>(in, rows, n, descending, out);
-  }
+  visit_sort_key<half>(in.dtype(), [&](auto key) { argsort_rows<decltype(key)>(in, rows, n, descending, out); });
 }
 
 void CpuBackend::scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) {

@@ -77,6 +77,21 @@ TL_FN float erfinv_f32(float x) {
 // and 0.5 x (1 + tanh u) = x / (1 + exp(-2u)).
 TL_FN float gelu_exact(float x) { return 0.5f * x * erfc_f32(x * -0.70710678118654752f); }
 TL_FN float gelu_tanh(float x) { return x / (1.0f + exp(-1.59576912160573073f * (x + 0.044715f * x * x * x))); }
+// The derivatives, for the activations' backward kernels: gelu' = Phi(x) + x phi(x) (Phi through erfc, as
+// above); with s = sigmoid(2u): gelu_tanh' = s + x s (1 - s) du/dx * 2; silu' = s (1 + x (1 - s)), s = sigmoid(x);
+// 1 - s is computed as sigmoid(-.), which does not cancel where s is near 1.
+TL_FN float gelu_exact_grad(float x) {
+  return 0.5f * erfc_f32(x * -0.70710678118654752f) + x * 0.39894228040143268f * exp(-0.5f * x * x);
+}
+TL_FN float gelu_tanh_grad(float x) {
+  const float u2 = 1.59576912160573073f * (x + 0.044715f * x * x * x);
+  const float s = 1.0f / (1.0f + exp(-u2)), rest = 1.0f / (1.0f + exp(u2));
+  return s + x * s * rest * 1.59576912160573073f * (1.0f + 0.134145f * x * x);
+}
+TL_FN float silu_grad(float x) {
+  const float s = 1.0f / (1.0f + exp(-x)), rest = 1.0f / (1.0f + exp(x));
+  return s * (1.0f + x * rest);
+}
 // NaN-propagating max/min (a NaN in either argument wins), written as nested selects without
 // short-circuit logic so that loops over them vectorise.
 // Templates so that the CPU reductions also use them on 4-lane vectors.
@@ -128,29 +143,40 @@ TL_FN float unary_f32(UnaryOp op, float x, float pa, float pb) {
   return x;
 }
 
-// A clamp bound on int32 data: the core keeps int32 only for integral (or infinite) bounds, so this is
-// exact; bounds beyond the int32 range saturate.
-TL_FN int clamp_bound(float v) {
+// A clamp bound on integer data: the core keeps an integer dtype only for integral (or infinite)
+// bounds, so this is exact; bounds beyond the type's range saturate. The second argument picks the
+// width (the templates below call it with their element).
+TL_FN int clamp_bound(float v, int) {
   return v <= -2147483648.0f ? (-2147483647 - 1) : (v >= 2147483647.0f ? 2147483647 : static_cast<int>(v));
 }
 
-// The ops that keep int32 (op_table.def); integer ops wrap on overflow like PyTorch.
-TL_FN int unary_i32(UnaryOp op, int x, float pa, float pb) {
-  const unsigned int ux = static_cast<unsigned int>(x);
+#if !TL_MSL  // Metal has no int64 elementwise kernels (the core never sends it int64 operands)
+TL_FN int64_t clamp_bound(float v, int64_t) {
+  return v <= -9.2233720e18f ? INT64_MIN : (v >= 9.2233720e18f ? INT64_MAX : static_cast<int64_t>(v));
+}
+#endif
+
+// The unary ops that keep an integer dtype (op_table.def) on T, wrapping through its unsigned twin U
+// on overflow like PyTorch.
+template <typename T, typename U>
+TL_FN T unary_integer(UnaryOp op, T x, float pa, float pb) {
+  const U ux = static_cast<U>(x);
   switch (op) {
-    case UnaryOp::neg: return static_cast<int>(0u - ux);
-    case UnaryOp::abs: return x < 0 ? static_cast<int>(0u - ux) : x;
-    case UnaryOp::square: return static_cast<int>(ux * ux);
+    case UnaryOp::neg: return static_cast<T>(static_cast<U>(0) - ux);
+    case UnaryOp::abs: return x < 0 ? static_cast<T>(static_cast<U>(0) - ux) : x;
+    case UnaryOp::square: return static_cast<T>(ux * ux);
     case UnaryOp::sign: return (x > 0) - (x < 0);
     case UnaryOp::relu: return x > 0 ? x : 0;
     case UnaryOp::clamp: {
-      const int lo = clamp_bound(pa), hi = clamp_bound(pb);
-      const int m = x < lo ? lo : x;
+      const T lo = clamp_bound(pa, x), hi = clamp_bound(pb, x);
+      const T m = x < lo ? lo : x;
       return m > hi ? hi : m;  // hi wins when lo > hi, as in PyTorch
     }
-    default: return x;  // never called with int32 operands (the core converts them to f16)
+    default: return x;  // int32 operands of other ops are converted to f16 by the core
   }
 }
+
+TL_FN int unary_i32(UnaryOp op, int x, float pa, float pb) { return unary_integer<int, unsigned int>(op, x, pa, pb); }
 
 // The comparisons as f16 0/1 masks, of f32 or of int32 operands.
 template <class T>
@@ -198,17 +224,23 @@ TL_FN float binary_f32(BinaryOp op, float a, float b) {
     }
     case BinaryOp::logical_and: return (a != 0.0f && b != 0.0f) ? 1.0f : 0.0f;
     case BinaryOp::logical_or: return (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f;
+    case BinaryOp::gelu_backward: return a * gelu_exact_grad(b);
+    case BinaryOp::gelu_tanh_backward: return a * gelu_tanh_grad(b);
+    case BinaryOp::silu_backward: return a * silu_grad(b);
   }
   return a;
 }
 
-// A zero divisor of floor_divide / remainder sets *divide_by_zero (the host raises) and gives 0.
-TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) {
-  const unsigned int ua = static_cast<unsigned int>(a), ub = static_cast<unsigned int>(b);
+// Integer add/sub/mul/maximum/minimum/floor_divide/remainder of T, wrapping through its unsigned
+// twin U as PyTorch does. A zero divisor sets *divide_by_zero (the host raises) and gives 0; a
+// divisor of -1 is answered without dividing (the lowest value over -1 overflows).
+template <typename T, typename U>
+TL_FN T binary_integer(BinaryOp op, T a, T b, TL_THREAD bool* divide_by_zero) {
+  const U ua = static_cast<U>(a), ub = static_cast<U>(b);
   switch (op) {
-    case BinaryOp::add: return static_cast<int>(ua + ub);
-    case BinaryOp::sub: return static_cast<int>(ua - ub);
-    case BinaryOp::mul: return static_cast<int>(ua * ub);
+    case BinaryOp::add: return static_cast<T>(ua + ub);
+    case BinaryOp::sub: return static_cast<T>(ua - ub);
+    case BinaryOp::mul: return static_cast<T>(ua * ub);
     case BinaryOp::maximum: return a > b ? a : b;
     case BinaryOp::minimum: return a < b ? a : b;
     case BinaryOp::floor_divide:
@@ -217,73 +249,32 @@ TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) 
         *divide_by_zero = true;
         return 0;
       }
-      if (a == (-2147483647 - 1) && b == -1) return op == BinaryOp::floor_divide ? a : 0;
-      int q = a / b, r = a % b;
+      if (b == -1) return op == BinaryOp::floor_divide ? static_cast<T>(static_cast<U>(0) - ua) : 0;
+      T q = a / b, r = a % b;
       if (r != 0 && ((r < 0) != (b < 0))) {
         q -= 1;
         r += b;
       }
       return op == BinaryOp::floor_divide ? q : r;
     }
-    default: return a;  // never called with int32 operands (the core converts them to f16)
+    default: return a;  // int32 operands of other ops are converted to f16 by the core
   }
+}
+
+TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) {
+  return binary_integer<int, unsigned int>(op, a, b, divide_by_zero);
 }
 
 #if !TL_MSL
-// The int64 forms of the integer ops above, for the CPU and CUDA backends (Metal has no int64
-// elementwise kernels; the core never sends it int64 operands).
-TL_FN int64_t clamp_bound_i64(float v) {
-  return v <= -9.2233720e18f ? INT64_MIN : (v >= 9.2233720e18f ? INT64_MAX : static_cast<int64_t>(v));
-}
-
-TL_FN int64_t unary_i64(UnaryOp op, int64_t x, float pa, float pb) {
-  const uint64_t ux = static_cast<uint64_t>(x);
-  switch (op) {
-    case UnaryOp::neg: return static_cast<int64_t>(0u - ux);
-    case UnaryOp::abs: return x < 0 ? static_cast<int64_t>(0u - ux) : x;
-    case UnaryOp::square: return static_cast<int64_t>(ux * ux);
-    case UnaryOp::sign: return (x > 0) - (x < 0);
-    case UnaryOp::relu: return x > 0 ? x : 0;
-    case UnaryOp::clamp: {
-      const int64_t lo = clamp_bound_i64(pa), hi = clamp_bound_i64(pb);
-      const int64_t m = x < lo ? lo : x;
-      return m > hi ? hi : m;
-    }
-    default: return x;
-  }
-}
-
-TL_FN int64_t binary_i64(BinaryOp op, int64_t a, int64_t b, bool* divide_by_zero) {
-  const uint64_t ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
-  switch (op) {
-    case BinaryOp::add: return static_cast<int64_t>(ua + ub);
-    case BinaryOp::sub: return static_cast<int64_t>(ua - ub);
-    case BinaryOp::mul: return static_cast<int64_t>(ua * ub);
-    case BinaryOp::maximum: return a > b ? a : b;
-    case BinaryOp::minimum: return a < b ? a : b;
-    case BinaryOp::floor_divide:
-    case BinaryOp::remainder: {
-      if (b == 0) {
-        *divide_by_zero = true;
-        return 0;
-      }
-      if (a == INT64_MIN && b == -1) return op == BinaryOp::floor_divide ? a : 0;
-      int64_t q = a / b, r = a % b;
-      if (r != 0 && ((r < 0) != (b < 0))) {
-        q -= 1;
-        r += b;
-      }
-      return op == BinaryOp::floor_divide ? q : r;
-    }
-    default: return a;
-  }
-}
-
 // One name for both integer widths (the CPU and CUDA loops are templated on the element type).
 TL_FN int32_t unary_int(UnaryOp op, int32_t x, float pa, float pb) { return unary_i32(op, x, pa, pb); }
-TL_FN int64_t unary_int(UnaryOp op, int64_t x, float pa, float pb) { return unary_i64(op, x, pa, pb); }
+TL_FN int64_t unary_int(UnaryOp op, int64_t x, float pa, float pb) {
+  return unary_integer<int64_t, uint64_t>(op, x, pa, pb);
+}
 TL_FN int32_t binary_int(BinaryOp op, int32_t a, int32_t b, bool* dz) { return binary_i32(op, a, b, dz); }
-TL_FN int64_t binary_int(BinaryOp op, int64_t a, int64_t b, bool* dz) { return binary_i64(op, a, b, dz); }
+TL_FN int64_t binary_int(BinaryOp op, int64_t a, int64_t b, bool* dz) {
+  return binary_integer<int64_t, uint64_t>(op, a, b, dz);
+}
 #endif
 
 // The fused activation of the linear family (a GEMM epilogue).

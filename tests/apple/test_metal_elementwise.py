@@ -39,6 +39,16 @@ def run_grid(lib, name, buffers, numel, constants):
     lib.run(name, buffers, groups=[max(1, (numel + 63) // 64)], threads=[64], constants=constants)
 
 
+def _check_strided_f16(lib, kernel, buffers, out, op, name, want):
+    """Runs an f16 elementwise kernel in its strided form into `out` and checks it against the CPU
+    backend's `want` (bit-exact but for the APPROXIMATE formulas), naming the op when it fails."""
+    run_grid(lib, kernel, buffers, out.size, {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
+    try:
+        assert_ulp(out, want) if name in APPROXIMATE else assert_same_bits(out, want)
+    except AssertionError as e:
+        raise AssertionError(f"{kernel} {name}") from e
+
+
 @pytest.mark.parametrize("shape", [(1,), (7, 5), (3, 4, 6)])
 def test_unary_matches_cpu_backend(metal_lib, rng, shape):
     lib = metal_lib("elementwise.metal")
@@ -55,12 +65,7 @@ def test_unary_matches_cpu_backend(metal_lib, rng, shape):
         want = kernel_form(_core.unary(op, cpu(view if src is base else src), p0, p1))
         out = np.zeros(shape, np.float16)
         p = elementwise_params(shape, {0: in_strides, 3: [s // 2 for s in out.strides]}, pa=p0, pb=p1)
-        run_grid(lib, "unary_f16", {0: src, 1: out, 2: p}, view.size,
-                 {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
-        try:
-            assert_ulp(out, want) if name in APPROXIMATE else assert_same_bits(out, want)
-        except AssertionError as e:
-            raise AssertionError(f"unary {name}") from e
+        _check_strided_f16(lib, "unary_f16", {0: src, 1: out, 2: p}, out, op, name, want)
 
 
 def test_unary_int32_ops(metal_lib, rng):
@@ -91,12 +96,7 @@ def test_binary_broadcast_matches_cpu_backend(metal_lib, rng, shape_a, shape_b):
         out = np.zeros(shape, np.float16)
         p = elementwise_params(shape, {0: [s // 2 for s in ea.strides], 1: [s // 2 for s in eb.strides],
                                        3: [s // 2 for s in out.strides]})
-        run_grid(lib, "binary_f16", {0: a, 1: b, 2: out, 3: p}, out.size,
-                 {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
-        try:
-            assert_ulp(out, want) if name in APPROXIMATE else assert_same_bits(out, want)
-        except AssertionError as e:
-            raise AssertionError(f"binary {name}") from e
+        _check_strided_f16(lib, "binary_f16", {0: a, 1: b, 2: out, 3: p}, out, op, name, want)
 
 
 def test_binary_scalar_operands(metal_lib, rng):

@@ -166,7 +166,9 @@ def kernel_block(q, k, v, mask, causal, scale, d, m_block):
     return out
 
 
-def reference(q, k, v, mask, causal, scale):
+def softmax_parts(q, k, mask, causal, scale):
+    """In float64: exp(s - row max) of the scaled, masked scores s, the row max (0 where a whole row is
+    masked) and the row sums."""
     s = q.astype(np.float64) @ k.astype(np.float64).T * scale
     if mask is not None:
         s = s + mask
@@ -175,7 +177,12 @@ def reference(q, k, v, mask, causal, scale):
     top = s.max(1, keepdims=True)
     top = np.where(np.isinf(top), 0, top)
     p = np.exp(s - top)
-    total = p.sum(1, keepdims=True)
+    return p, top, p.sum(1)
+
+
+def reference(q, k, v, mask, causal, scale):
+    p, _, total = softmax_parts(q, k, mask, causal, scale)
+    total = total[:, None]
     return np.where(total > 0, (p / np.where(total > 0, total, 1)) @ v, 0)
 
 
@@ -199,10 +206,18 @@ def check(length, keys, e, ev, causal, masked, rng):
     return ok
 
 
-if __name__ == "__main__":
+# The shapes (L, S, E, Ev, causal, masked) both emulators check: odd sizes, every head size, masks.
+CASES = [(17, 40, 64, 64, False, False), (70, 33, 32, 16, True, False), (65, 70, 128, 128, True, False),
+         (20, 65, 96, 72, False, True), (130, 37, 48, 64, True, False), (9, 9, 8, 8, False, True)]
+
+
+def main(check, cases):
+    """Runs check(*case, rng) on every case (the seed is argv[1], default 0); exits 1 if any failed."""
     rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
-    cases = [(17, 40, 64, 64, False, False), (70, 33, 32, 16, True, False), (65, 70, 128, 128, True, False),
-             (20, 65, 96, 72, False, True), (130, 37, 48, 64, True, False), (9, 9, 8, 8, False, True),
-             (140, 100, 64, 64, False, True), (70, 150, 128, 128, False, True), (129, 140, 56, 40, True, False)]
     results = [check(*c, rng) for c in cases]
     sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main(check, CASES + [(140, 100, 64, 64, False, True), (70, 150, 128, 128, False, True),
+                         (129, 140, 56, 40, True, False)])

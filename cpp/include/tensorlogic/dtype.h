@@ -115,6 +115,17 @@ decltype(auto) visit_dtype(Dtype dtype, F&& fn) {
   return fn(half{});
 }
 
+// Calls fn(T{}) with the element type of a sort key: Half (the backend's f16 type), int32_t or int64_t
+// (the core sorts bool as int32).
+template <typename Half, typename F>
+void visit_sort_key(Dtype dtype, F&& fn) {
+  switch (dtype) {
+    case Dtype::float16: return fn(Half{});
+    case Dtype::int32: return fn(int32_t{});
+    default: return fn(int64_t{});
+  }
+}
+
 // Calls fn(T{}) with the integer type of an int32 or int64 array.
 template <typename F>
 void visit_int(Dtype dtype, F&& fn) {

@@ -29,21 +29,13 @@ mode = _Mode()
 
 
 def is_grad_enabled():
+    """True when ops record for autograd on this thread (not inside no_grad or inference_mode)."""
     return _grad.get()
 
 
-class _GradSwitch:
-    """A context manager that is also a decorator; restores this thread's previous mode on exit."""
-
-    _value = None
-
-    def __enter__(self):
-        self._prev = _grad.get()
-        _grad.set(self._value)
-
-    def __exit__(self, *exc):
-        _grad.set(self._prev)
-        return False
+class ContextDecorator:
+    """A context manager that is also a decorator: each call of the decorated function runs inside a
+    fresh instance made from `_args()`, so nested and concurrent calls do not share its saved state."""
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -55,6 +47,20 @@ class _GradSwitch:
 
     def _args(self):
         return ()
+
+
+class _GradSwitch(ContextDecorator):
+    """Restores this thread's previous grad mode on exit."""
+
+    _value = None
+
+    def __enter__(self):
+        self._prev = _grad.get()
+        _grad.set(self._value)
+
+    def __exit__(self, *exc):
+        _grad.set(self._prev)
+        return False
 
 
 class no_grad(_GradSwitch):
@@ -111,7 +117,7 @@ class inference_mode(_GradSwitch):
         return (self._mode,)
 
 
-class detect_anomaly:
+class detect_anomaly(ContextDecorator):
     """Checks every op result and every gradient for inf/NaN; raises RuntimeError naming the first op that made one.
 
     In forward, an op is blamed when its result holds inf/NaN while its inputs hold none; in backward, when
@@ -128,14 +134,10 @@ class detect_anomaly:
         mode.anomaly = self._prev
         return False
 
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with detect_anomaly(self._check):
-                return fn(*args, **kwargs)
-
-        return wrapper
+    def _args(self):
+        return (self._check,)
 
 
 def is_anomaly_enabled():
+    """True inside detect_anomaly (process-wide): op results and gradients are then checked for inf/NaN."""
     return mode.anomaly

@@ -1,6 +1,6 @@
 """tl.backends.cuda: torch.backends.cuda's switches. Matmuls here are f16 on tensor cores with f32
-accumulation whatever the flags say: allow_tf32 and the reduced-precision-reduction flags are stored and
-change nothing. The scaled-dot-product-attention backend toggles are stored too; tl picks its attention
+accumulation whatever the flags say: `matmul.allow_tf32` and the reduced-precision-reduction flags of
+`matmul` are stored and change nothing. The scaled-dot-product-attention backend toggles are stored too; tl picks its attention
 kernel by shape and device."""
 from .. import _core
 
@@ -24,33 +24,24 @@ def is_built():
     return _core.is_available("cuda")
 
 
-def enable_flash_sdp(enabled):
-    _sdp["flash"] = bool(enabled)
+def _sdp_switch(backend):
+    """The pair enable_<backend>_sdp(enabled), <backend>_sdp_enabled() of torch.backends.cuda."""
+
+    def enable(enabled):
+        _sdp[backend] = bool(enabled)
+
+    def enabled():
+        return _sdp[backend]
+
+    enable.__name__ = enable.__qualname__ = f"enable_{backend}_sdp"
+    enabled.__name__ = enabled.__qualname__ = f"{backend}_sdp_enabled"
+    enable.__doc__ = (f"Records whether the {backend} attention backend may be used (stored, with no effect: tl picks "
+                      "its attention kernel by shape and device).")
+    enabled.__doc__ = f"The flag set by enable_{backend}_sdp (True by default)."
+    return enable, enabled
 
 
-def flash_sdp_enabled():
-    return _sdp["flash"]
-
-
-def enable_mem_efficient_sdp(enabled):
-    _sdp["mem_efficient"] = bool(enabled)
-
-
-def mem_efficient_sdp_enabled():
-    return _sdp["mem_efficient"]
-
-
-def enable_math_sdp(enabled):
-    _sdp["math"] = bool(enabled)
-
-
-def math_sdp_enabled():
-    return _sdp["math"]
-
-
-def enable_cudnn_sdp(enabled):
-    _sdp["cudnn"] = bool(enabled)
-
-
-def cudnn_sdp_enabled():
-    return _sdp["cudnn"]
+enable_flash_sdp, flash_sdp_enabled = _sdp_switch("flash")
+enable_mem_efficient_sdp, mem_efficient_sdp_enabled = _sdp_switch("mem_efficient")
+enable_math_sdp, math_sdp_enabled = _sdp_switch("math")
+enable_cudnn_sdp, cudnn_sdp_enabled = _sdp_switch("cudnn")

@@ -40,9 +40,3 @@ def tables(config, length):
     cos, sin = np.cos(angles), np.sin(angles)
     return (np.concatenate([cos, cos], 1).astype(np.float16),
             np.concatenate([-sin, sin], 1).astype(np.float16))
-
-
-def half_swap(head_dim):
-    """The index that swaps the two halves of a head: x[..., half_swap] = cat(x2, x1)."""
-    half = head_dim // 2
-    return np.concatenate([np.arange(half, head_dim), np.arange(half)]).astype(np.int32)

@@ -4,7 +4,64 @@ from collections import OrderedDict
 from .module import Module
 
 
-class Sequential(Module):
+class _Positional:
+    """Length, iteration over values, indexing by position and extend (through the subclass's append) of a
+    container kept in one of Module's ordered dicts (`_entries()`: its modules or its parameters)."""
+
+    def __len__(self):
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries().values())
+
+    def _key(self, idx):
+        """The name under which position idx (negative: from the end) is kept."""
+        n = len(self)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for a {type(self).__name__} of length {n}")
+        return list(self._entries())[idx]
+
+    def extend(self, items):
+        for item in items:
+            self.append(item)
+        return self
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        return self._entries()[self._key(idx)]
+
+    def _slice(self, idx):
+        """A container of the same class holding the sliced entries (renumbered)."""
+        return type(self)(list(self._entries().values())[idx])
+
+
+class _Named:
+    """The read side of a container kept by name in one of Module's ordered dicts (`_entries()`)."""
+
+    def __getitem__(self, key):
+        return self._entries()[key]
+
+    def __len__(self):
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries())
+
+    def __contains__(self, key):
+        return key in self._entries()
+
+    def keys(self):
+        return self._entries().keys()
+
+    def items(self):
+        return self._entries().items()
+
+    def values(self):
+        return self._entries().values()
+
+
+class Sequential(_Positional, Module):
     def __init__(self, *args):
         super().__init__()
         if len(args) == 1 and isinstance(args[0], (OrderedDict, dict)):
@@ -19,81 +76,38 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __len__(self):
-        return len(self._modules)
+    def _entries(self):
+        return self._modules
 
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        items = list(self._modules.values())
-        if not -len(items) <= idx < len(items):
-            raise IndexError(f"index {idx} is out of range for a Sequential of {len(items)} modules")
-        return items[idx]
+    def _slice(self, idx):  # keeps the modules' names, as PyTorch's Sequential does
+        return Sequential(OrderedDict(list(self._modules.items())[idx]))
 
     def append(self, module):
         self.add_module(str(len(self)), module)
         return self
 
 
-class ModuleList(Module):
+class ModuleList(_Positional, Module):
     def __init__(self, modules=None):
         super().__init__()
-        for module in modules or ():
-            self.append(module)
+        self.extend(modules or ())
 
     def append(self, module):
         self.add_module(str(len(self._modules)), module)
         return self
 
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, idx):
-        items = list(self._modules.values())
-        if isinstance(idx, slice):
-            return ModuleList(items[idx])
-        if not -len(items) <= idx < len(items):
-            raise IndexError(f"index {idx} is out of range for a ModuleList of {len(items)} modules")
-        return items[idx]
+    def _entries(self):
+        return self._modules
 
 
-class ModuleDict(Module):
+class ModuleDict(_Named, Module):
     def __init__(self, modules=None):
         super().__init__()
         for name, module in (modules or {}).items():
             self.add_module(name, module)
 
-    def __getitem__(self, key):
-        return self._modules[key]
+    def _entries(self):
+        return self._modules
 
     def __setitem__(self, key, module):
         self.add_module(key, module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def items(self):
-        return self._modules.items()
-
-    def values(self):
-        return self._modules.values()

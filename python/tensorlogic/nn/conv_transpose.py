@@ -1,10 +1,10 @@
-"""ConvTranspose2d: PyTorch's parameters (weight [C_in, C_out/groups, kh, kw]), initialisation and output_size
-argument; the math is F.conv_transpose2d."""
+"""ConvTranspose1d and ConvTranspose2d: PyTorch's parameters (weight [C_in, C_out/groups, *kernel]),
+initialisation and output_size argument; the math is F.conv_transpose1d / F.conv_transpose2d."""
 import math
 
 from .. import _core
 from ..device import device_name
-from ..ops.conv import _pair
+from ..ops.conv_nd import _ntuple
 from ..tensor import _wrap
 from . import functional as F
 from . import init
@@ -12,18 +12,24 @@ from .module import Module
 from .parameter import Parameter
 
 
-class ConvTranspose2d(Module):
+class _ConvTransposeNd(Module):
+    """The parts ConvTranspose1d/2d share; `_dims` is the number of spatial dims, `_conv` the functional op."""
+
+    _dims = 0
+    _conv = None
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
                  dilation=1, padding_mode="zeros", device=None):
         super().__init__()
         if in_channels % groups or out_channels % groups:
             raise ValueError("in_channels and out_channels must be divisible by groups")
+        name, n = type(self).__name__, self._dims
         if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for ConvTranspose2d, got {padding_mode!r}')
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}, got {padding_mode!r}')
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
-        self.padding, self.dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
-        self.output_padding = _pair(output_padding, "output_padding")
+        self.kernel_size, self.stride = _ntuple(kernel_size, n, "kernel_size", name), _ntuple(stride, n, "stride", name)
+        self.padding, self.dilation = _ntuple(padding, n, "padding", name), _ntuple(dilation, n, "dilation", name)
+        self.output_padding = _ntuple(output_padding, n, "output_padding", name)
         shape = [in_channels, out_channels // groups, *self.kernel_size]
         self.weight = Parameter(_wrap(_core.empty(shape, "float16", device_name(device))))
         if bias:
@@ -43,9 +49,9 @@ class ConvTranspose2d(Module):
     def _output_padding(self, input, output_size):
         if output_size is None:
             return self.output_padding
-        want = tuple(output_size)[-2:]
+        want = tuple(output_size)[-self._dims:]
         got = []
-        for d, size in enumerate(input.shape[-2:]):
+        for d, size in enumerate(input.shape[-self._dims:]):
             smallest = (size - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] * (self.kernel_size[d] - 1) + 1
             extra = want[d] - smallest
             if not 0 <= extra < max(self.stride[d], self.dilation[d]):
@@ -55,13 +61,34 @@ class ConvTranspose2d(Module):
         return tuple(got)
 
     def forward(self, input, output_size=None):
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups, self.dilation)
+        """The transposed convolution of input; output_size (the spatial sizes wanted) picks the output_padding
+        that reaches it."""
+        return type(self)._conv(input, self.weight, self.bias, self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups, self.dilation)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
+        if self.padding != (0,) * self._dims:
             s += f", padding={self.padding}"
-        if self.output_padding != (0, 0):
+        if self.dilation != (1,) * self._dims:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self._dims:
             s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         return s + ("" if self.bias is not None else ", bias=False")
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """The adjoint of conv1d over [N, C_in, L]; weight [C_in, C_out/groups, k]."""
+
+    _dims = 1
+    _conv = staticmethod(F.conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """The adjoint of conv2d over [N, C_in, H, W]; weight [C_in, C_out/groups, kh, kw]."""
+
+    _dims = 2
+    _conv = staticmethod(F.conv_transpose2d)

@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d and GroupNorm with PyTorch's parameters, buffers (running_mean, running_var,
+"""BatchNorm1d/2d/3d and GroupNorm with PyTorch's parameters, buffers (running_mean, running_var,
 num_batches_tracked: so state_dicts load both ways), momentum (None: a cumulative average) and modes."""
 from .. import _core
 from ..autograd.grad_mode import no_grad
@@ -9,6 +9,13 @@ from .module import Module
 from .parameter import Parameter
 
 
+def affine_parameters(module, shape, device, weight=True, bias=True):
+    """Registers a normalization layer's weight (ones) and bias (zeros) of this shape, or None for each one
+    that is turned off (the bias is off without the weight), in PyTorch's order."""
+    module.register_parameter("weight", Parameter(ones(shape, device=device)) if weight else None)
+    module.register_parameter("bias", Parameter(zeros(shape, device=device)) if weight and bias else None)
+
+
 class _BatchNorm(Module):
     _dims = ()  # the input ranks this module accepts
 
@@ -16,12 +23,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, device=device))
-            self.bias = Parameter(zeros(num_features, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, num_features, device, affine)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, device=device))
             self.register_buffer("running_var", ones(num_features, device=device))
@@ -75,24 +77,30 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W) input."""
+
+    _dims = (5,)
+
+
 class GroupNorm(Module):
+    """Normalises each group of num_channels / num_groups channels of [N, C, ...] input to mean 0 and variance 1
+    (plus eps), then applies a per-channel weight (ones) and bias (zeros) when affine, as torch.nn.GroupNorm.
+    Statistics in f32."""
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, device=device))
-            self.bias = Parameter(zeros(num_channels, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, num_channels, device, affine)
 
     def forward(self, input):
+        """group_norm(input, num_groups, weight, bias, eps), same shape."""
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm"]

@@ -2,6 +2,7 @@
 parameters() and state_dict() under "0", "1", ... or their keys, as in PyTorch. Plain tensors put in are
 made Parameters."""
 from ..tensor import Tensor
+from .container import _Named, _Positional
 from .module import Module
 from .parameter import Parameter
 
@@ -10,28 +11,13 @@ def _as_parameter(value):
     return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) else value
 
 
-class ParameterList(Module):
+class ParameterList(_Positional, Module):
     def __init__(self, values=None):
         super().__init__()
-        for value in values or ():
-            self.append(value)
+        self.extend(values or ())
 
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters.values())
-
-    def _key(self, idx):
-        n = len(self)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range for a ParameterList of {n}")
-        return str(idx % n)
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ParameterList(list(self._parameters.values())[idx])
-        return self._parameters[self._key(idx)]
+    def _entries(self):
+        return self._parameters
 
     def __setitem__(self, idx, value):
         self.register_parameter(self._key(idx), _as_parameter(value))
@@ -40,48 +26,25 @@ class ParameterList(Module):
         self.register_parameter(str(len(self)), _as_parameter(value))
         return self
 
-    def extend(self, values):
-        for value in values:
-            self.append(value)
-        return self
-
     def extra_repr(self):
         return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
                          for i, p in enumerate(self))
 
 
-class ParameterDict(Module):
+class ParameterDict(_Named, Module):
     def __init__(self, parameters=None):
         super().__init__()
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key):
-        return self._parameters[key]
+    def _entries(self):
+        return self._parameters
 
     def __setitem__(self, key, value):
         self.register_parameter(key, _as_parameter(value))
 
     def __delitem__(self, key):
         del self._parameters[key]
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
 
     def get(self, key, default=None):
         return self._parameters.get(key, default)

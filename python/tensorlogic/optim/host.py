@@ -6,7 +6,6 @@ half an f16 ulp accumulate instead of vanishing (SPEC §5)."""
 import numpy as np
 
 from .. import _core
-from ..autograd.grad_mode import enable_grad
 from .optimizer import Optimizer
 
 
@@ -26,23 +25,17 @@ def write_f16(p, values):
 class HostOptimizer(Optimizer):
     """Subclasses define _update(group, state, weight, grad) -> new weight (all float32 numpy arrays)."""
 
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                weight = host_f32(p) + st.get("compensation", 0.0)
-                grad = host_f32(p.grad) * np.float32(self._grad_scale)
-                if group.get("maximize", False):
-                    grad = -grad
-                st["step"] = st.get("step", 0) + 1
-                st["compensation"] = write_f16(p, self._update(group, st, weight, grad))
-        return loss
+    def _step_group(self, group):
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            st = self.state[p]
+            weight = host_f32(p) + st.get("compensation", 0.0)
+            grad = host_f32(p.grad) * np.float32(self._grad_scale)
+            if group.get("maximize", False):
+                grad = -grad
+            st["step"] = st.get("step", 0) + 1
+            st["compensation"] = write_f16(p, self._update(group, st, weight, grad))
 
     def _update(self, group, state, weight, grad):
         raise NotImplementedError

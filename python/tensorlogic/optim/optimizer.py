@@ -56,6 +56,8 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
     def add_param_group(self, param_group):
+        """Adds a group: a dict with 'params' (float16 leaf tensors not already optimized) and any options, the
+        others taken from the optimizer's defaults."""
         if not isinstance(param_group, dict):
             raise TypeError(f"add_param_group: expected a dict, got {type(param_group).__name__}")
         group = dict(param_group)
@@ -93,29 +95,35 @@ class Optimizer:
         raise NotImplementedError
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient: one native call per parameter."""
+        """One update of every parameter that has a gradient, after `closure` (if given) recomputes
+        the loss it returns."""
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            kind = self._group_kind(group)
-            native = self._native_params(group)
-            native.grad_scale = self._grad_scale
-            n_slots = len(self._slot_names(group))
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st.update(step=0, slots=[_zeros(p) for _ in range(n_slots)])
-                st["step"] += 1
-                native.step = st["step"]
-                _core.optimizer_step(kind, native, p._a, p.grad._a, st["slots"])
-                p._version += 1
+            self._step_group(group)
         return loss
 
+    def _step_group(self, group):
+        """The update of one param group: one native call per parameter."""
+        kind = self._group_kind(group)
+        native = self._native_params(group)
+        native.grad_scale = self._grad_scale
+        n_slots = len(self._slot_names(group))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            st = self.state[p]
+            if not st:
+                st.update(step=0, slots=[_zeros(p) for _ in range(n_slots)])
+            st["step"] += 1
+            native.step = st["step"]
+            _core.optimizer_step(kind, native, p._a, p.grad._a, st["slots"])
+            p._version += 1
+
     def zero_grad(self, set_to_none=True):
+        """Clears the gradients of every parameter: sets them to None (set_to_none=True, the default) or to zeros."""
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     # ---- checkpoints -----------------------------------------------------------------------------------
@@ -148,6 +156,8 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """Restores the state and group options saved by state_dict(); the groups must have the same numbers of
+        parameters."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: the state has {len(groups)} parameter groups, the optimizer has "

@@ -211,8 +211,9 @@ class DomainInference:
                 t.axis_domains = [self.uf.domain_of(("T", t.name, k)) for k in range(t.rank)]
             else:
                 t.axis_domains = []
+        # An integer domain holds no names (and may hold millions of integers).
         self.constants |= {m for d in {id(r): r for rel in self.relations.values()
-                                       for r in rel.domains}.values()
+                                       for r in rel.domains}.values() if d.kind != "range"
                            for m in d.constants() if isinstance(m, str)}
 
     def var_domain(self, stmt, var):

@@ -124,6 +124,23 @@ def fmt_shape(shape) -> str:
     return "[" + ", ".join("?" if s is None else str(s) for s in shape) + "]"
 
 
+def declared_dims(type_spec, domains, named_size):
+    """The sizes a declared type gives: an int as written, a domain's size, `named_size(name)` for
+    another name (None while it is unbound), None for `?`. Shared by the checker and the runtime,
+    which know named sizes at different times."""
+    out = []
+    for d in type_spec.dims or ():
+        if d.kind == "int":
+            out.append(d.value)
+        elif d.kind == "name" and d.value in domains:
+            out.append(domains[d.value].size)
+        elif d.kind == "name":
+            out.append(named_size(d.value))
+        else:
+            out.append(None)
+    return out
+
+
 class StaticShapes:
     """The checker's shape pass: declared shapes against initial values, then every equation in
     dependency order, recording the shapes equations give to the tensors they define."""
@@ -148,17 +165,12 @@ class StaticShapes:
                         self.equation(eq, t)
         self.c.named_sizes = {k: v[0] for k, v in self.bound_sizes.items()}
 
+    def bound_size(self, name):
+        bound = self.bound_sizes.get(name)
+        return bound[0] if bound else None
+
     def declared(self, t):
-        dims = []
-        for d in t.decl.type.dims or ():
-            if d.kind == "int":
-                dims.append(d.value)
-            elif d.kind == "name" and d.value in self.c.domains:
-                dims.append(self.c.domains[d.value].size)
-            elif d.kind == "name" and d.value in self.bound_sizes:
-                dims.append(self.bound_sizes[d.value][0])
-            else:
-                dims.append(None)
+        dims = declared_dims(t.decl.type, self.c.domains, self.bound_size)
         if t.decl.init is not None:
             got = value_shape(t.decl.init, self.error)
             if got is not None and dims and None not in dims and len(got) != len(dims) and \

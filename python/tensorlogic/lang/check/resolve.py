@@ -232,24 +232,17 @@ class Resolver:
             known |= scope.names
         raise self.unknown(name, e.span, known)
 
+    # The expressions with a resolver of their own; literals need none, others resolve their children.
+    _R_EXPR = {N.Name: "r_value_name", N.Index: "r_index", N.Call: "r_call", N.StructLit: "r_struct_lit",
+               N.Member: "r_member", N.MethodCall: "r_method_call", N.Num: None, N.Str: None, N.Bool: None}
+
     def r_expr(self, e, scope):
-        if isinstance(e, N.Name):
-            self.r_value_name(e, scope)
-        elif isinstance(e, N.Index):
-            self.r_index(e, scope)
-        elif isinstance(e, N.Call):
-            self.r_call(e, scope)
-        elif isinstance(e, N.StructLit):
-            self.r_struct_lit(e, scope)
-        elif isinstance(e, N.Member):
-            self.r_member(e, scope)
-        elif isinstance(e, N.MethodCall):
-            self.r_method_call(e, scope)
-        elif isinstance(e, (N.Num, N.Str, N.Bool)):
-            return
-        else:
+        kind = type(e)
+        if kind not in self._R_EXPR:
             for c in N.iter_children(e):
                 self.r_expr(c, scope)
+        elif self._R_EXPR[kind] is not None:
+            getattr(self, self._R_EXPR[kind])(e, scope)
 
     def rank_of(self, name):
         if name in self.relations:
@@ -340,23 +333,7 @@ class Resolver:
         elif name in self.functions and not self.bound(name, scope):
             c.kind = "fn"
             fn = self.functions[name]
-            params = [p.name for p in fn.params]
-            if len(c.args) > len(params):
-                raise self.error(f"'{name}' takes {len(params)} argument"
-                                 f"{'s' if len(params) != 1 else ''} but {len(c.args)} "
-                                 f"{'are' if len(c.args) != 1 else 'is'} given", c.span)
-            given = set(params[:len(c.args)])
-            for k in c.kwargs:
-                if k.name not in params:
-                    raise self.error(f"'{name}' has no parameter '{k.name}'", k.span)
-                if k.name in given:
-                    raise self.error(f"'{k.name}' is given twice", k.span)
-                given.add(k.name)
-            if len(given) != len(params):
-                missing = [p for p in params if p not in given]
-                raise self.error(f"'{name}' takes {len(params)} argument"
-                                 f"{'s' if len(params) != 1 else ''}; missing "
-                                 f"{', '.join(missing)}", c.span)
+            self.check_call_arity(c, fn, name, [p.name for p in fn.params])
         elif name in self.relations and not self.bound(name, scope):
             c.kind = "relation"
             rel = self.relations[name]

@@ -6,7 +6,7 @@ import contextlib
 import warnings
 
 from ..check.checker import DTYPES
-from ..check.indices import fmt_shape, snippet
+from ..check.indices import declared_dims, fmt_shape, snippet
 from ..check.strata import is_recursive
 from ..engine import tl
 from ..errors import TensorLogicRuntimeError, TensorLogicTypeError
@@ -139,17 +139,7 @@ class Runtime:
         unbound names); None when there is no declaration."""
         if info.decl is None:
             return None
-        out = []
-        for d in info.decl.type.dims or ():
-            if d.kind == "int":
-                out.append(d.value)
-            elif d.kind == "name" and d.value in self.model.domains:
-                out.append(self.model.domains[d.value].size)
-            elif d.kind == "name":
-                out.append(self.named_size(d.value))
-            else:
-                out.append(None)
-        return tuple(out)
+        return tuple(declared_dims(info.decl.type, self.model.domains, self.named_size))
 
     def as_dtype(self, value, dtype, span, what):
         if not is_tensor(value):
@@ -250,27 +240,20 @@ class Runtime:
                 roots.append(eq.value)
                 if isinstance(eq.target, N.Index):
                     roots += [i.expr for i in eq.target.groups[0]]
-        out, fns, seen_fns = set(), [], set()
-        for root in roots:
-            for n in N.walk(root):
-                if isinstance(n, N.Name) and n.role == "value":
-                    out.add(n.id)
-                elif isinstance(n, N.Call) and n.kind == "relation":
-                    out.add(n.name)
-                elif isinstance(n, N.Call) and n.kind == "fn" and n.name not in seen_fns:
-                    seen_fns.add(n.name)
-                    fns.append(n.name)
-        while fns:
-            fn = self.model.functions[fns.pop()]
-            for s in fn.body:
-                for n in N.walk(s):
-                    if isinstance(n, N.Name) and n.role == "value" and n.id not in fn.local_names:
+        out, seen_fns = set(), set()
+        pending = [(roots, ())]      # nodes to walk, with the names local to them
+        while pending:
+            nodes, local_names = pending.pop()
+            for root in nodes:
+                for n in N.walk(root):
+                    if isinstance(n, N.Name) and n.role == "value" and n.id not in local_names:
                         out.add(n.id)
                     elif isinstance(n, N.Call) and n.kind == "relation":
                         out.add(n.name)
                     elif isinstance(n, N.Call) and n.kind == "fn" and n.name not in seen_fns:
                         seen_fns.add(n.name)
-                        fns.append(n.name)
+                        fn = self.model.functions[n.name]
+                        pending.append((fn.body, fn.local_names))
         return out
 
     def snapshot(self, comp):
@@ -546,13 +529,8 @@ class Runtime:
                 self.exec_scoped(s.orelse, fr)
         elif isinstance(s, N.While):
             while truth(ev.value(s.cond, locals_, names), s.cond.span, ev):
-                self.budget.tick(s.span)
-                try:
-                    self.exec_scoped(s.body, fr)
-                except _Break:
+                if not self.loop_pass(s, fr):
                     break
-                except _Continue:
-                    continue
         elif isinstance(s, N.For):
             it = ev.value(s.iterable, locals_, names)
             if is_tensor(it):
@@ -563,14 +541,9 @@ class Runtime:
                 raise self.error(f"cannot loop over {type(it).__name__}", s.iterable.span) from None
             with self.scope(fr, [s.var]):
                 for v in iterator:
-                    self.budget.tick(s.span)
                     self.set_var(s.var, v, fr, s.var_span)
-                    try:
-                        self.exec_scoped(s.body, fr)
-                    except _Break:
+                    if not self.loop_pass(s, fr):
                         break
-                    except _Continue:
-                        continue
         elif isinstance(s, N.Break):
             raise _Break()
         elif isinstance(s, N.Continue):
@@ -586,6 +559,18 @@ class Runtime:
         elif isinstance(s, N.Load):
             load_into(self, s)
         return None
+
+    def loop_pass(self, loop, fr):
+        """One pass of a `while` or `for` body (counted against the step budget); False after
+        `break`."""
+        self.budget.tick(loop.span)
+        try:
+            self.exec_scoped(loop.body, fr)
+        except _Break:
+            return False
+        except _Continue:
+            pass
+        return True
 
     def exec_scoped(self, stmts, fr):
         """A block inside `main`, a test or a function: its `let`s shadow the enclosing

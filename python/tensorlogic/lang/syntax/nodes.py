@@ -18,11 +18,16 @@ def annotation():
 
 @dataclass(eq=False, kw_only=True)
 class Node:
+    """Every node class is made a dataclass like this one when it is defined (`__init_subclass__`):
+    keyword-only fields, compared by identity."""
     span: Optional[Span] = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        dataclass(eq=False, kw_only=True)(cls)
 
 
 # ---- expressions ------------------------------------------------------------------------------
-@dataclass(eq=False, kw_only=True)
 class Name(Node):
     id: str
     # Set by the checker where the name is an index or an atom argument: "var" (an index
@@ -31,7 +36,6 @@ class Name(Node):
     key: Any = None
 
 
-@dataclass(eq=False, kw_only=True)
 class Num(Node):
     value: Union[int, float]
     text: str
@@ -41,17 +45,14 @@ class Num(Node):
         return isinstance(self.value, int)
 
 
-@dataclass(eq=False, kw_only=True)
 class Str(Node):
     value: str
 
 
-@dataclass(eq=False, kw_only=True)
 class Bool(Node):
     value: bool
 
 
-@dataclass(eq=False, kw_only=True)
 class BinChain(Node):
     """A left-associative chain `a op b op c` of one precedence level: `+ -`, `* / % @`, `&&`, `||`.
     Kept flat so that long sums do not make deep trees."""
@@ -59,61 +60,52 @@ class BinChain(Node):
     operands: list["Expr"]
 
 
-@dataclass(eq=False, kw_only=True)
 class Compare(Node):
     op: str
     left: "Expr"
     right: "Expr"
 
 
-@dataclass(eq=False, kw_only=True)
 class Juxt(Node):
     """Juxtaposed factors `A[i, j] B[j]`: the product of its factors (an einsum over
     their shared indices)."""
     factors: list["Expr"]
 
 
-@dataclass(eq=False, kw_only=True)
 class Prefix(Node):
     """`-x`, `+x`, `!x` (several prefixes apply right to left)."""
     ops: list[str]
     operand: "Expr"
 
 
-@dataclass(eq=False, kw_only=True)
 class Power(Node):
     """`a ^ b ^ c` (right-associative, `**` is the same)."""
     operands: list["Expr"]
 
 
-@dataclass(eq=False, kw_only=True)
 class Idx(Node):
     """One position inside `[ ]`: an index expression, `marked` for the normalised axis `i.`."""
     expr: "Expr"
     marked: bool = False
 
 
-@dataclass(eq=False, kw_only=True)
 class Slice(Node):
     start: Optional["Expr"] = None
     stop: Optional["Expr"] = None
     step: Optional["Expr"] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class Index(Node):
     """`base[...]` or `base[...][...]`; `groups` holds one list per bracket pair."""
     base: "Expr"
     groups: list[list[Union[Idx, Slice]]]
 
 
-@dataclass(eq=False, kw_only=True)
 class KwArg(Node):
     name: str
     value: "Expr"
 
 
-@dataclass(eq=False, kw_only=True)
 class Call(Node):
     """`f(a, k: v)`: a built-in or user function call, or a relation atom `R(x, y)`; which one is
     decided by the checker (`kind`)."""
@@ -125,7 +117,6 @@ class Call(Node):
     builtin: Optional[str] = None       # the built-in a namespaced call names: f16::zeros -> zeros
 
 
-@dataclass(eq=False, kw_only=True)
 class Member(Node):
     """`obj.name`: a struct's field."""
     obj: "Expr"
@@ -133,7 +124,6 @@ class Member(Node):
     name_span: Optional[Span] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class MethodCall(Node):
     """`obj.name(args)`: a method of the struct `obj` is, or a built-in taking `obj` first
     (`x.reshape([2, 3]).sum()` is `sum(reshape(x, [2, 3]))`)."""
@@ -145,13 +135,11 @@ class MethodCall(Node):
     kind: Optional[str] = None          # set by the checker when it knows: "method" or "builtin"
 
 
-@dataclass(eq=False, kw_only=True)
 class FieldInit(Node):
     name: str
     value: "Expr"
 
 
-@dataclass(eq=False, kw_only=True)
 class StructLit(Node):
     """`Point { x: 1.0, y: 2.0 }` (type arguments of a generic struct are not kept: every value
     knows its own type)."""
@@ -160,12 +148,10 @@ class StructLit(Node):
     name_span: Optional[Span] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class TupleLit(Node):
     items: list["Expr"]
 
 
-@dataclass(eq=False, kw_only=True)
 class ListLit(Node):
     items: list["Expr"]
 
@@ -175,12 +161,10 @@ Expr = Union[Name, Num, Str, Bool, BinChain, Compare, Juxt, Prefix, Power, Index
 
 
 # ---- statements -------------------------------------------------------------------------------
-@dataclass(eq=False, kw_only=True)
 class ExprStmt(Node):
     expr: Expr
 
 
-@dataclass(eq=False, kw_only=True)
 class Assign(Node):
     """`target op value` with op one of `=`, `max=`, `min=`, `avg=`; `target` is a `Name` or an
     `Index` of a name with one bracket group."""
@@ -189,13 +173,11 @@ class Assign(Node):
     value: Expr
 
 
-@dataclass(eq=False, kw_only=True)
 class Literal(Node):
     negated: bool
     expr: Expr
 
 
-@dataclass(eq=False, kw_only=True)
 class Facts(Node):
     """Consecutive top-level lines that are each one fact `name(c1, ..., cn)` (the parser's fast
     path, syntax/facts.py): `rows` holds their constants (str or int), `lines` their line numbers,
@@ -206,7 +188,6 @@ class Facts(Node):
     quoted: set = field(default_factory=set)
 
 
-@dataclass(eq=False, kw_only=True)
 class Rule(Node):
     head: Expr
     body: list[Literal]
@@ -215,27 +196,23 @@ class Rule(Node):
     product: Optional[Expr] = annotation()
 
 
-@dataclass(eq=False, kw_only=True)
 class Query(Node):
     """`A(x), not B(x)?` or `Y?`."""
     literals: list[Literal]
     product: Optional[Expr] = annotation()     # set by the checker for a query of atoms: their product
 
 
-@dataclass(eq=False, kw_only=True)
 class Dim(Node):
     kind: str            # "int", "name" (a domain or a named size) or "any" (`?`)
     value: Any = None
 
 
-@dataclass(eq=False, kw_only=True)
 class TypeSpec(Node):
     dtype: str                           # a dtype, a scalar type, a struct or a type parameter
     dims: Optional[list[Dim]] = None     # None: a scalar type without brackets
     args: list[str] = field(default_factory=list)    # type arguments: `Box<float32>`
 
 
-@dataclass(eq=False, kw_only=True)
 class Let(Node):
     name: str
     type: Optional[TypeSpec]
@@ -244,14 +221,12 @@ class Let(Node):
     declared_tensor: bool = False       # written `tensor x: T[...] = v` (v takes the declared shape)
 
 
-@dataclass(eq=False, kw_only=True)
 class If(Node):
     cond: Expr
     then: list
     orelse: Optional[list] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class For(Node):
     var: str
     iterable: Expr
@@ -259,35 +234,29 @@ class For(Node):
     var_span: Optional[Span] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class While(Node):
     cond: Expr
     body: list
 
 
-@dataclass(eq=False, kw_only=True)
 class Return(Node):
     value: Optional[Expr]
 
 
-@dataclass(eq=False, kw_only=True)
 class Break(Node):
     pass
 
 
-@dataclass(eq=False, kw_only=True)
 class Continue(Node):
     pass
 
 
-@dataclass(eq=False, kw_only=True)
 class Block(Node):
     """A bare `{ ... }` statement: its `let`s are local to it."""
     body: list
 
 
 # ---- declarations and blocks ------------------------------------------------------------------
-@dataclass(eq=False, kw_only=True)
 class DomainDecl(Node):
     name: str
     kind: str                           # "set", "range" or "open" (grows with facts)
@@ -297,13 +266,11 @@ class DomainDecl(Node):
     name_span: Optional[Span] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class RelParam(Node):
     name: str
     domain: Optional[str]
 
 
-@dataclass(eq=False, kw_only=True)
 class RelationDecl(Node):
     name: str
     params: list[RelParam]
@@ -311,7 +278,6 @@ class RelationDecl(Node):
     embed: Optional["TypeSpec"] = None    # the seed's `embed float16[32]`: checked, kept, unused
 
 
-@dataclass(eq=False, kw_only=True)
 class TensorDecl(Node):
     name: str
     type: TypeSpec
@@ -321,13 +287,11 @@ class TensorDecl(Node):
     given_later: bool = False           # declared in `main`: a statement there gives its value
 
 
-@dataclass(eq=False, kw_only=True)
 class Param(Node):
     name: str
     type: Optional[TypeSpec]
 
 
-@dataclass(eq=False, kw_only=True)
 class FnDecl(Node):
     name: str
     params: list[Param]
@@ -337,23 +301,19 @@ class FnDecl(Node):
     owner: Optional[str] = None         # set by the checker for a method: the struct it belongs to
 
 
-@dataclass(eq=False, kw_only=True)
 class MainBlock(Node):
     body: list
 
 
-@dataclass(eq=False, kw_only=True)
 class TestBlock(Node):
     name: str
     body: list
 
 
-@dataclass(eq=False, kw_only=True)
 class Import(Node):
     path: str
 
 
-@dataclass(eq=False, kw_only=True)
 class Load(Node):
     """`load Edge from "edges.tsv"`: facts or a tensor's value read from a data file."""
     name: str
@@ -361,14 +321,12 @@ class Load(Node):
     name_span: Optional[Span] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class FieldDecl(Node):
     name: str
     type: TypeSpec
     learnable: bool = False
 
 
-@dataclass(eq=False, kw_only=True)
 class StructDecl(Node):
     name: str
     type_params: list[str]
@@ -376,7 +334,6 @@ class StructDecl(Node):
     name_span: Optional[Span] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class ImplBlock(Node):
     """`impl<T> Box<T> { fn ... }` or `impl Drop for Resource { fn drop(self) ... }`."""
     type_name: str
@@ -386,19 +343,16 @@ class ImplBlock(Node):
     name_span: Optional[Span] = None
 
 
-@dataclass(eq=False, kw_only=True)
 class Setting(Node):
     key: str
     value: Expr
 
 
-@dataclass(eq=False, kw_only=True)
 class Learn(Node):
     body: list                          # statements re-run every epoch
     settings: list[Setting]
 
 
-@dataclass(eq=False, kw_only=True)
 class Program(Node):
     items: list
     filename: str = "<string>"
