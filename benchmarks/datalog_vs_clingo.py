@@ -4,8 +4,10 @@ triangles of random graphs, reachability on chains, the `hmmer` program of datal
 
 Each run is a fresh process (its peak memory is its own): the language compiles the rules, takes the
 facts as arrays (`add_facts`) and runs; clingo is given the same program as text, grounds and
-solves.  Bars (issue 17): sparse workloads within 2x clingo's time and memory, dense closure >= 5x
-faster.
+solves.  With --repeat N the two alternate N times per workload (ours, clingo, ours, ...) and the
+fastest of each is compared, so that load from other processes falls on both alike; the load
+average is recorded beside each workload.  Bars (issue 17): sparse workloads within 2x clingo's
+time and memory, dense closure >= 5x faster.
 
 Run: python benchmarks/datalog_vs_clingo.py [--only NAME ...]  -> benchmarks/results/datalog_vs_clingo.json
 """
@@ -66,8 +68,8 @@ def run_ours(name):
     t0 = time.perf_counter()
     arities = {k: np.asarray(v).shape[1] if n else len(v[0]) for k, v in facts.items()}
     head = f"domain Node = 0..{n}\n" if n else ""
-    prog = compile(head + datalog_text.program(rules, None, arities, domain="Node" if n else None))
-    prog.max_iterations = 10 ** 7
+    prog = compile(head + datalog_text.program(rules, None, arities, domain="Node" if n else None),
+                   max_iterations=10 ** 7, max_steps=10 ** 8)
     for k, rows in facts.items():
         prog.add_facts(f"r_{k}", np.asarray(rows) if n else rows)
     prog.run()
@@ -113,6 +115,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", default=list(WORKLOADS))
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--child", nargs=2, metavar=("SYSTEM", "WORKLOAD"))
     args = ap.parse_args(argv)
     if args.child:
@@ -125,8 +128,15 @@ def main(argv=None):
         with open(path) as f:
             results = json.load(f)["results"]
     for name in args.only:
-        ours, peer = measure("ours", name, args.timeout), measure("clingo", name, args.timeout)
-        row = {"ours": ours, "clingo": peer}
+        load = os.getloadavg()
+        runs = {"ours": [], "clingo": []}
+        for _ in range(args.repeat):
+            for system in runs:
+                runs[system].append(measure(system, name, args.timeout))
+        ours, peer = (min(r, key=lambda m: m.get("seconds", float("inf"))) for r in runs.values())
+        row = {"ours": ours, "clingo": peer, "load_average": [load, os.getloadavg()]}
+        if args.repeat > 1:
+            row["seconds_each"] = {k: [m.get("seconds") for m in r] for k, r in runs.items()}
         if "error" not in ours and "error" not in peer:
             row["same_answers"] = ours["answers"] == peer["answers"]
             row["time_ratio"] = ours["seconds"] / peer["seconds"]

@@ -17,7 +17,8 @@ import sys
 import time
 
 import numpy as np
-from gguf import GGUFWriter, TokenType
+from gguf import GGMLQuantizationType, GGUFWriter, TokenType
+from gguf.quants import quantize
 
 import tensorlogic as tl
 from tensorlogic import models
@@ -41,9 +42,10 @@ SIZES = {  # hidden, layers, heads, kv heads, intermediate, vocab
 }
 
 
-def write_gguf(path, size, seed=0):
-    """A llama-architecture f16 GGUF of random weights (q and k rows in llama.cpp's order), with a
-    sentencepiece-style vocabulary of placeholder pieces that llama.cpp accepts."""
+def write_gguf(path, size, seed=0, qtype=GGMLQuantizationType.F16):
+    """A llama-architecture GGUF of random weights (q and k rows in llama.cpp's order), with a
+    sentencepiece-style vocabulary of placeholder pieces that llama.cpp accepts. The matrices are f16, or
+    quantised to `qtype` by gguf's own code (Q8_0, Q4_0: the types it can write) from the same f16 values."""
     hidden, layers, heads, kv, inter, vocab = SIZES[size]
     head_dim = hidden // heads
     rng = np.random.default_rng(seed)
@@ -57,7 +59,7 @@ def write_gguf(path, size, seed=0):
     w.add_layer_norm_rms_eps(1e-5)
     w.add_rope_freq_base(500000.0)
     w.add_rope_dimension_count(head_dim)
-    w.add_file_type(1)  # mostly f16
+    w.add_file_type({GGMLQuantizationType.F16: 1, GGMLQuantizationType.Q8_0: 7, GGMLQuantizationType.Q4_0: 2}[qtype])
     tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
     tokens += [f"▁p{i}" for i in range(vocab - len(tokens))]
     w.add_tokenizer_model("llama")
@@ -69,24 +71,31 @@ def write_gguf(path, size, seed=0):
     w.add_eos_token_id(2)
 
     def weight(rows, cols):
-        return (rng.standard_normal((rows, cols), dtype=np.float32) * (0.5 / np.sqrt(cols))).astype(np.float16)
+        return stored((rng.standard_normal((rows, cols), dtype=np.float32) * (0.5 / np.sqrt(cols))).astype(np.float16))
+
+    def stored(w16):
+        if qtype == GGMLQuantizationType.F16:
+            return w16
+        return quantize(w16.astype(np.float32), qtype)
 
     def norm():
         return (1 + 0.1 * rng.standard_normal(hidden, dtype=np.float32)).astype(np.float32)
 
-    w.add_tensor("token_embd.weight", (rng.standard_normal((vocab, hidden), dtype=np.float32)).astype(np.float16))
+    raw = None if qtype == GGMLQuantizationType.F16 else qtype
+    w.add_tensor("token_embd.weight", stored(rng.standard_normal((vocab, hidden), dtype=np.float32).astype(np.float16)),
+                 raw_dtype=raw)
     for i in range(layers):
         w.add_tensor(f"blk.{i}.attn_norm.weight", norm())
-        w.add_tensor(f"blk.{i}.attn_q.weight", weight(heads * head_dim, hidden))
-        w.add_tensor(f"blk.{i}.attn_k.weight", weight(kv * head_dim, hidden))
-        w.add_tensor(f"blk.{i}.attn_v.weight", weight(kv * head_dim, hidden))
-        w.add_tensor(f"blk.{i}.attn_output.weight", weight(hidden, heads * head_dim))
+        w.add_tensor(f"blk.{i}.attn_q.weight", weight(heads * head_dim, hidden), raw_dtype=raw)
+        w.add_tensor(f"blk.{i}.attn_k.weight", weight(kv * head_dim, hidden), raw_dtype=raw)
+        w.add_tensor(f"blk.{i}.attn_v.weight", weight(kv * head_dim, hidden), raw_dtype=raw)
+        w.add_tensor(f"blk.{i}.attn_output.weight", weight(hidden, heads * head_dim), raw_dtype=raw)
         w.add_tensor(f"blk.{i}.ffn_norm.weight", norm())
-        w.add_tensor(f"blk.{i}.ffn_gate.weight", weight(inter, hidden))
-        w.add_tensor(f"blk.{i}.ffn_up.weight", weight(inter, hidden))
-        w.add_tensor(f"blk.{i}.ffn_down.weight", weight(hidden, inter))
+        w.add_tensor(f"blk.{i}.ffn_gate.weight", weight(inter, hidden), raw_dtype=raw)
+        w.add_tensor(f"blk.{i}.ffn_up.weight", weight(inter, hidden), raw_dtype=raw)
+        w.add_tensor(f"blk.{i}.ffn_down.weight", weight(hidden, inter), raw_dtype=raw)
     w.add_tensor("output_norm.weight", norm())
-    w.add_tensor("output.weight", weight(vocab, hidden))
+    w.add_tensor("output.weight", weight(vocab, hidden), raw_dtype=raw)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

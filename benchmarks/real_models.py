@@ -177,8 +177,21 @@ def skip_reason(name):
     return None
 
 
+_RANGES = ("module", "autograd")  # events that only enclose others: modules' calls and the backward pass
+
+
+def _op_level(event):
+    """Whether an event is an op, kernel, backward node or optimizer call with only ranges above it."""
+    parent = event.cpu_parent
+    while parent is not None and parent.kind in _RANGES:
+        parent = parent.cpu_parent
+    return event.kind not in _RANGES and parent is None
+
+
 def profile_step(name, step):
-    """Prints the profiler's table of one step and returns the share of its wall time in top-level events."""
+    """Prints the profiler's table of one step and returns the shares of its wall time in top-level events
+    (modules' calls and the backward pass included), and in op-level events alone (ops, backward nodes and
+    optimizer calls: the time between them is Python outside any op)."""
     for _ in range(3):
         step()
     with tl.profiler.profile(record_shapes=False) as prof:
@@ -186,10 +199,11 @@ def profile_step(name, step):
         step()
         wall_us = (time.perf_counter_ns() - start) / 1000.0
     top = sum(e.cpu_time_total for e in prof.events() if e.cpu_parent is None)
+    ops = sum(e.cpu_time_total for e in prof.events() if _op_level(e))
     print(f"\n== {name}: one step {wall_us / 1000:.2f} ms, the profiler's top-level events cover "
-          f"{100 * top / wall_us:.1f}% of it")
+          f"{100 * top / wall_us:.1f}% of it (op-level events alone: {100 * ops / wall_us:.1f}%)")
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
-    return top / wall_us
+    return top / wall_us, ops / wall_us
 
 
 def run(names, repeat, profile):
@@ -204,7 +218,7 @@ def run(names, repeat, profile):
         t_ours, t_peer = measure_pair(ours, peer, repeat=repeat, warmup=2)
         row = {"name": name, "tensorlogic_ms": t_ours * 1e3, "torch_f32_ms": t_peer * 1e3, "ratio": t_peer / t_ours}
         if profile:
-            row["profiler_coverage"] = profile_step(name, ours)
+            row["profiler_coverage"], row["profiler_op_coverage"] = profile_step(name, ours)
         rows.append(row)
         print(f"{name:14s} ours {t_ours * 1e3:8.2f} ms   torch f32 {t_peer * 1e3:8.2f} ms   ratio {row['ratio']:.2f}")
     ratios = [r["ratio"] for r in rows if "ratio" in r]

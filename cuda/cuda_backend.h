@@ -14,6 +14,7 @@ class CudaBackend final : public Backend {
   void select(int index) override;
   DeviceProperties properties() override;
   std::unique_ptr<DeviceEvent> create_event(bool timing) override;
+  uintptr_t stream_handle() override;
   void copy_peer(const Array& src, const Array& dst) override;
 
   TL_BACKEND_KERNELS
@@ -23,6 +24,10 @@ class CudaBackend final : public Backend {
   void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
                           bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) override;
+  bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
+                              int64_t ignore_index, float label_smoothing, const Array& out) override;
+  bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
+                     double eps, const Array& dx, const Array* dweight, const Array* dbias) override;
 };
 
 // Scratch memory of the selected device from its buffer cache for the duration of one backend call; its

@@ -153,6 +153,8 @@ DeviceProperties CudaBackend::properties() {
 
 std::unique_ptr<DeviceEvent> CudaBackend::create_event(bool timing) { return std::make_unique<CudaEvent>(timing); }
 
+uintptr_t CudaBackend::stream_handle() { return reinterpret_cast<uintptr_t>(stream()); }
+
 // The copy runs on the target's stream after the source's queued work; the source's stream then waits
 // for the copy, so neither buffer is reused under it. cudaMemcpyPeerAsync takes the direct GPU-to-GPU
 // path where the hardware has one and goes through host memory otherwise.

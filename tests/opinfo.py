@@ -127,6 +127,15 @@ def cases(ops):
     return pairs, [op.name + v.suffix for op, v in pairs]
 
 
+def _gelu_tanh_backward(g, x):
+    # PyTorch's formula has 1 - tanh(u)^2, exactly 0 in float64 beyond |u| ~ 19, where the derivative is a tiny
+    # nonzero number (so grad = inf gave NaN there): the same derivative with sigmoids, which do not cancel.
+    c = 2.0 * math.sqrt(2.0 / math.pi)
+    u2 = c * (x + 0.044715 * x**3)
+    s, r = torch.sigmoid(u2), torch.sigmoid(-u2)
+    return g * (s + x * s * r * c * (1.0 + 3 * 0.044715 * x**2))
+
+
 def _sign(t):
     return torch.where(torch.isnan(t), t, torch.sign(t))  # torch.sign(nan) is 0; ours keeps the NaN
 
@@ -169,6 +178,19 @@ UNARY = [
                      Variant("_m1", (-1.0,), params=(-1.0,)), Variant("_2_5", (2.5,), params=(2.5,)))),
     OpInfo("rpow", lambda t, base: torch.pow(base, t), "rpow", approximate=True, fn=lambda t, base: base ** t,
            method="__rpow__", variants=(Variant("2", (2.0,), params=(2.0,)),)),
+] + [  # torch.nn.functional's activations composed of the ops above (no kernel, no Tensor method of their own)
+    OpInfo(name, getattr(TF, name), None, approximate=True, fn=getattr(tl.nn.functional, name), method=None,
+           variants=variants)
+    for name, variants in [
+        ("relu6", (Variant(),)), ("hardtanh", (Variant(), Variant("_range", (-0.5, 1.5)))),
+        ("hardsigmoid", (Variant(),)), ("hardswish", (Variant(),)), ("mish", (Variant(),)), ("selu", (Variant(),)),
+        ("celu", (Variant(), Variant("_alpha", (0.7,)))), ("softsign", (Variant(),)), ("tanhshrink", (Variant(),)),
+        ("softshrink", (Variant(), Variant("_1", (1.0,)))), ("hardshrink", (Variant(),)),
+        ("threshold", (Variant("", (0.25, -1.5)),))]
+] + [  # tl functions and Tensor methods composed of the ops above (ops/composite.py)
+    OpInfo("log2", torch.log2, None, domains=(POSITIVE,), approximate=True),
+    OpInfo("log10", torch.log10, None, domains=(POSITIVE,), approximate=True),
+    OpInfo("frac", torch.frac, None),
 ]
 
 BINARY = [
@@ -191,10 +213,17 @@ BINARY = [
            fn=tl.fused.mul_relu, method=None),
     OpInfo("logical_and", torch.logical_and, "logical_and", domains=(REAL, REAL), grad=False),
     OpInfo("logical_or", torch.logical_or, "logical_or", domains=(REAL, REAL), grad=False),
+    # the activations' backward kernels (grad, x), kernel-only: their derivatives are checked through gelu/silu
+    OpInfo("gelu_backward", torch.ops.aten.gelu_backward, "gelu_backward", domains=(REAL, REAL), grad=False,
+           approximate=True),
+    OpInfo("gelu_tanh_backward", _gelu_tanh_backward, "gelu_tanh_backward", domains=(REAL, REAL), grad=False, approximate=True),
+    OpInfo("silu_backward", torch.ops.aten.silu_backward, "silu_backward", domains=(REAL, REAL), grad=False,
+           approximate=True),
     OpInfo("floor_divide", torch.floor_divide, "floor_divide", domains=(INTEGERS, NONZERO_INTEGERS), grad=False,
            int32=True, f32_oracle=True),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
            f32_oracle=True),
+    OpInfo("fmod", torch.fmod, None, domains=(INTEGERS, NONZERO_INTEGERS), grad=False, f32_oracle=True),
 ]
 
 

@@ -239,6 +239,23 @@ def test_conv2d(stride, padding, dilation, groups, device):
           rtol=1e-2, rtol2=3e-2)
 
 
+def test_conv1d_conv3d(device):
+    rng = np.random.default_rng()
+    x1, w1, b = f16(rng, 2, 4, 9), f16(rng, 6, 2, 3), f16(rng, 6)
+    check(lambda x, w, b: tl.conv1d(x, w, b, 2, 1, 1, 2), lambda x, w, b: TF.conv1d(x, w, b, 2, 1, 1, 2), [x1, w1, b],
+          [0, 1, 2], device, rtol=1e-2, rtol2=3e-2)
+    x3, w3 = f16(rng, 1, 4, 4, 5, 4), f16(rng, 6, 2, 2, 3, 2)
+    check(lambda x, w, b: tl.conv3d(x, w, b, (2, 1, 1), 1, 1, 2), lambda x, w, b: TF.conv3d(x, w, b, (2, 1, 1), 1, 1, 2),
+          [x3, w3, b], [0, 1, 2], device, rtol=1e-2, rtol2=3e-2)
+
+
+def test_adaptive_max_pool2d(device):
+    rng = np.random.default_rng()
+    x = f16(rng, 2, 3, 7, 5)
+    check(lambda x: F.adaptive_max_pool2d(x, (3, 2)) ** 2, lambda x: TF.adaptive_max_pool2d(x, (3, 2)) ** 2, [x], [0],
+          device)
+
+
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
                                     dict(kernel_size=3, stride=2, ceil_mode=True)])
 def test_pools(kwargs, device):

@@ -9,6 +9,9 @@ from tensorlogic import compiler
 from tensorlogic.autograd.function import Function
 import tensorlogic.nn.functional as F
 
+# Modules are built on the default device; the tests that name "cpu" for their inputs need it to be the CPU.
+pytestmark = pytest.mark.usefixtures("cpu_default")
+
 
 class Block(nn.Module):
     """A GPT block in nanoGPT's style: pre-norm causal self-attention and a GELU MLP."""

@@ -18,7 +18,7 @@ KERNEL_CASES, KERNEL_IDS = cases([op for op in UNARY if op.kernel is not None])
 def test_every_kernel_has_a_database_entry():
     """A native kernel without an entry in tests/opinfo.py would go untested by every file that reads it."""
     assert set(kernel_cases(UNARY)) == set(U.__members__)
-    assert {op.kernel for op in BINARY} == set(B.__members__)
+    assert {op.kernel for op in BINARY if op.kernel is not None} == set(B.__members__)
 
 
 @pytest.mark.parametrize("op,variant", KERNEL_CASES, ids=KERNEL_IDS)

@@ -35,6 +35,37 @@ CASES = {
     "ELU": (lambda m: m.ELU(0.7), [(4, 9)]),
     "Softplus": (lambda m: m.Softplus(), [(4, 9)]),
     "LogSigmoid": (lambda m: m.LogSigmoid(), [(4, 9)]),
+    "Softmin": (lambda m: m.Softmin(dim=0), [(5, 3)]),
+    "Hardtanh": (lambda m: m.Hardtanh(-0.5, 2.0), [(4, 9)]),
+    "ReLU6": (lambda m: m.ReLU6(), [(4, 9)]),
+    "Hardsigmoid": (lambda m: m.Hardsigmoid(), [(4, 9)]),
+    "Hardswish": (lambda m: m.Hardswish(), [(4, 9)]),
+    "Mish": (lambda m: m.Mish(), [(4, 9)]),
+    "SELU": (lambda m: m.SELU(), [(4, 9)]),
+    "CELU": (lambda m: m.CELU(0.5), [(4, 9)]),
+    "Softsign": (lambda m: m.Softsign(), [(4, 9)]),
+    "Tanhshrink": (lambda m: m.Tanhshrink(), [(4, 9)]),
+    "Softshrink": (lambda m: m.Softshrink(0.3), [(4, 9)]),
+    "Hardshrink": (lambda m: m.Hardshrink(), [(4, 9)]),
+    "Threshold": (lambda m: m.Threshold(0.1, 20.0), [(4, 9)]),
+    "GLU": (lambda m: m.GLU(1), [(3, 8, 2)]),
+    "PReLU": (lambda m: m.PReLU(), [(4, 9)]),
+    "PReLU_channels": (lambda m: m.PReLU(3, init=0.1), [(2, 3, 4, 5)]),
+    "BatchNorm3d": (lambda m: m.BatchNorm3d(3), [(2, 3, 3, 4, 2)]),
+    "ZeroPad2d": (lambda m: m.ZeroPad2d((1, 0, 2, 1)), [(2, 3, 4, 5)]),
+    "ConstantPad1d": (lambda m: m.ConstantPad1d(2, 1.5), [(2, 3, 4)]),
+    "ReflectionPad1d": (lambda m: m.ReflectionPad1d((2, 1)), [(2, 3, 5)]),
+    "ReflectionPad2d": (lambda m: m.ReflectionPad2d(2), [(2, 3, 4, 5)]),
+    "ReplicationPad3d": (lambda m: m.ReplicationPad3d(1), [(1, 2, 3, 4, 3)]),
+    "CircularPad2d": (lambda m: m.CircularPad2d((1, 2, 0, 1)), [(2, 2, 3, 4)]),
+    "Upsample_nearest": (lambda m: m.Upsample(scale_factor=2), [(2, 3, 4, 5)]),
+    "Upsample_bilinear": (lambda m: m.Upsample(size=(6, 7), mode="bilinear"), [(2, 3, 4, 5)]),
+    "UpsamplingBilinear2d": (lambda m: m.UpsamplingBilinear2d(scale_factor=2), [(1, 2, 3, 4)]),
+    "UpsamplingNearest2d": (lambda m: m.UpsamplingNearest2d(size=5), [(1, 2, 3, 4)]),
+    "CosineSimilarity": (lambda m: m.CosineSimilarity(dim=1), [(4, 6), (4, 6)]),
+    "CosineSimilarity_broadcast": (lambda m: m.CosineSimilarity(dim=-1, eps=1e-6), [(3, 1, 5), (4, 5)]),
+    "PairwiseDistance": (lambda m: m.PairwiseDistance(), [(4, 6), (4, 6)]),
+    "PairwiseDistance_p1": (lambda m: m.PairwiseDistance(p=1.0, keepdim=True), [(4, 6), (1, 6)]),
 }
 
 
@@ -63,14 +94,15 @@ def test_batchnorm_running_stats_and_eval(device, rng):
     nn.BatchNorm1d(4).load_state_dict(state)
 
 
-def test_dropout2d_zeroes_whole_channels(device):
+@pytest.mark.parametrize("module,spatial", [(nn.Dropout2d, (3, 3)), (nn.Dropout3d, (2, 2, 3))])
+def test_channel_dropout_zeroes_whole_channels(device, module, spatial):
     tl.manual_seed(0)
-    x = tl.ones(8, 16, 3, 3, device=device)
-    y = host(nn.Dropout2d(0.5)(x))
-    per_channel = y.reshape(8, 16, 9)
+    x = tl.ones(8, 16, *spatial, device=device)
+    y = host(module(0.5)(x))
+    per_channel = y.reshape(8, 16, -1)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert 0.2 < (per_channel[..., 0] == 0).mean() < 0.8
-    assert nn.Dropout2d(0.5).eval()(x) is x
+    assert module(0.5).eval()(x) is x
 
 
 def test_parameter_containers_and_module_dicts(device):
@@ -151,3 +183,29 @@ def test_group_norm_of_empty_input_is_empty(device, shape, groups):  # found by 
 def test_adaptive_avg_pool2d_of_empty_batch_or_size_is_empty(device, shape, size):  # found by the op fuzzer
     got = tl.nn.functional.adaptive_avg_pool2d(tl.zeros(*shape, device=device), size)
     assert got.shape == torch.nn.functional.adaptive_avg_pool2d(torch.zeros(shape), size).shape
+
+
+def test_activation_argument_errors(device, rng):
+    x = tl.tensor(f16_randn(rng, (2, 3, 5)), device=device)
+    F = tl.nn.functional
+    with pytest.raises(tl.ShapeMismatchError, match="even"):
+        F.glu(x, 1)
+    with pytest.raises(tl.ShapeMismatchError, match="parameter count"):
+        F.prelu(x, tl.tensor(np.full(4, 0.25, np.float16), device=device))
+    with pytest.raises(ValueError, match="min_val"):
+        F.hardtanh(x, 1.0, -1.0)
+    with pytest.raises(ValueError, match="lambda"):
+        F.softshrink(x, -0.5)
+    with pytest.raises(ValueError, match="alpha"):
+        F.celu(x, 0.0)
+    y = tl.tensor(f16_randn(rng, (4,)), device=device)
+    want = torch.nn.functional.relu6(torch.tensor(host(y).astype(np.float32)))
+    assert F.relu6(y, inplace=True) is y
+    np.testing.assert_array_equal(host(y), want.numpy())
+
+
+def test_padding_module_errors():
+    with pytest.raises(ValueError, match="tuple of 4 ints"):
+        nn.ZeroPad2d((1, 2, 3))
+    with pytest.raises(ValueError, match="tuple of 2 ints"):
+        nn.ReflectionPad1d((1.5, 2))

@@ -3,9 +3,11 @@ against torch.optim on the same parameters and gradients."""
 import numpy as np
 import pytest
 import torch
+from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
 
 import tensorlogic as tl
 from tensorlogic import nn, optim
+from tensorlogic.optim.line_search import strong_wolfe
 
 from oracle import f16_randn, host
 
@@ -61,7 +63,61 @@ def test_lbfgs_matches_torch_on_least_squares(rng):
     np.testing.assert_allclose(host(lw).astype(np.float64), tw.detach().numpy(), rtol=2e-2, atol=2e-2)
     assert float(lclosure().item()) == pytest.approx(tclosure().item(), rel=5e-2, abs=1e-3)
     with pytest.raises(ValueError, match="strong_wolfe"):
-        optim.LBFGS([lw], line_search_fn="strong_wolfe")
+        optim.LBFGS([lw], line_search_fn="backtracking")
+
+
+def test_strong_wolfe_search_matches_torch():
+    """The line search alone, in float64 on random smooth convex problems: the same accepted step, loss and
+    number of evaluations as torch.optim.lbfgs._strong_wolfe (PyTorch's own, private, as the oracle)."""
+    rng = np.random.default_rng()
+    for _ in range(50):
+        a = rng.standard_normal((5, 5))
+        q, c, k = a @ a.T + 0.1 * np.eye(5), rng.standard_normal(5), rng.uniform(0, 1)
+        f = lambda x: 0.5 * x @ q @ x - c @ x + k * np.sum(x ** 4)  # noqa: E731
+        grad = lambda x: q @ x - c + 4 * k * x ** 3  # noqa: E731
+        x0, t = rng.standard_normal(5), rng.uniform(0.01, 5)
+        d = -grad(x0) * rng.uniform(0.1, 3)
+        want = torch_strong_wolfe(
+            lambda x, s, d: (float(f((x + s * d).numpy())), torch.tensor(grad((x + s * d).numpy()))),
+            torch.tensor(x0), t, torch.tensor(d), float(f(x0)), torch.tensor(grad(x0)), float(grad(x0) @ d))
+        got = strong_wolfe(lambda s: (float(f(x0 + s * d)), grad(x0 + s * d)), t, d, float(f(x0)), grad(x0),
+                           float(grad(x0) @ d))
+        assert got[2] == pytest.approx(want[2], rel=1e-12) and got[3] == want[3]
+        assert got[0] == pytest.approx(want[0], rel=1e-12)
+
+
+def test_lbfgs_strong_wolfe_follows_torch(device, rng):
+    """A least-squares fit with a quartic term. The first step (one line search per iteration) follows
+    PyTorch's loss; at the end both sit at the minimum as far as f16 losses can tell: the f64 loss at our
+    parameters is within two f16 ulps of PyTorch's (beyond that the line search's sufficient-decrease test
+    compares f16 losses that no longer change, so it stops there; the parameters can then differ by
+    ~sqrt(ulp / curvature), a few 1e-2)."""
+    a, b = f16_randn(rng, (24, 3)), f16_randn(rng, (24,))
+    tw, lw = _pair(rng, (3,))
+    lw = nn.Parameter(lw.to(device))
+    ta, tb = torch.tensor(a.astype(np.float32)), torch.tensor(b.astype(np.float32))
+    la, lb = tl.tensor(a, device=device), tl.tensor(b, device=device)
+    topt = torch.optim.LBFGS([tw], max_iter=10, line_search_fn="strong_wolfe")
+    lopt = optim.LBFGS([lw], max_iter=10, line_search_fn="strong_wolfe")
+
+    def closure(opt, x, y, w):
+        opt.zero_grad()
+        loss = ((x @ w - y) ** 2).mean() + 0.1 * (w ** 4).sum()
+        loss.backward()
+        return loss
+
+    def f64_loss(w):
+        w = np.asarray(w, dtype=np.float64)
+        return ((a.astype(np.float64) @ w - b) ** 2).mean() + 0.1 * (w ** 4).sum()
+
+    first_t, first_l = topt.step(lambda: closure(topt, ta, tb, tw)), lopt.step(lambda: closure(lopt, la, lb, lw))
+    assert float(first_l.item()) == pytest.approx(first_t.item(), rel=2e-3)
+    for _ in range(2):
+        topt.step(lambda: closure(topt, ta, tb, tw))
+        lopt.step(lambda: closure(lopt, la, lb, lw))
+    ours, theirs = f64_loss(host(lw)), f64_loss(tw.detach().numpy())
+    assert abs(ours - theirs) <= 2 * 2.0 ** -10 * theirs, (ours, theirs)
+    assert lopt.state[lw]["n_iter"] >= 3 and lopt.state[lw]["func_evals"] > lopt.state[lw]["n_iter"]
 
 
 def _lrs(module, make, steps, metric=None):

@@ -101,6 +101,22 @@ def test_backward_nodes_and_optimizer_step_are_recorded(rng):
     assert lin.weight.grad is None
 
 
+def test_module_calls_and_the_backward_pass_are_ranges_around_their_ops(rng):
+    model = tl.nn.Sequential(tl.nn.Linear(6, 4), tl.nn.Tanh())
+    x = tl.tensor(_f16(rng, 5, 6))
+    with tl.profiler.profile() as prof:
+        loss = model(x).sum()
+        loss.backward()
+    (outer,) = _named(prof, "nn.Module: Sequential")
+    assert [c.name for c in outer.cpu_children] == ["nn.Module: Linear", "nn.Module: Tanh"]
+    (linear,) = _named(prof, "nn.Module: Linear")
+    assert [c.name for c in linear.cpu_children] == ["linear"]
+    (engine,) = _named(prof, "autograd::backward")
+    assert engine.cpu_parent is None and engine.kind == "autograd"
+    assert {"sumBackward", "tanhBackward", "linearBackward"} <= {c.name for c in engine.cpu_children}
+    assert model[0].weight.grad is not None
+
+
 def test_gradients_are_unchanged_by_profiling(rng):
     # stack's backward compares the native function it was given: forward inside a profile (timed
     # functions in place), backward outside (the originals back), and the reverse.

@@ -49,19 +49,52 @@ REPRODUCERS = [
     ("tl.zeros(3).exponential_(0.0)", "RuntimeError"),
     ("tl.nn.functional.interpolate(tl.zeros(1, 4, 2, 2), None, False)", "RuntimeError"),  # found by the fuzzer
     ("tl.nn.functional.interpolate(tl.zeros(1, 4, 0, 2), 3)", "RuntimeError"),
-]
+    ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=0)", "ValueError"),  # fuzzer
+    ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=-2)", "ValueError"),
+    # files: a malformed safetensors file, hostile structure metadata, a PyTorch pickle
+    ("tl.load(io.BytesIO(struct.pack('<Q', 2**63) + b'{}'))", "SerializationError"),
+    ("tl.load(io.BytesIO(struct.pack('<Q', 8) + b'{\"w\": 1}'))", "SerializationError"),
+    ("tl.load(io.BytesIO(_structured('[' * 100000 + ']' * 100000)))", "SerializationError"),
+    ("tl.load(io.BytesIO(_structured('{\"dict\": [[1.5, {\"value\": 1}]]}')))", "SerializationError"),
+    ("tl.load(io.BytesIO(pickle.dumps({'w': [1.0]})))", "SerializationError"),
+    ("tl.save({'w': tl.zeros(2)}, 42)", "TypeError"),
+    # the language (each a located error of the language's own kinds)
+    ("lang.run('let t = zeros(4294967296, 4294967296)\\n', 'prog.tl')", "TensorLogicTypeError"),
+    ("lang.run('import \"/etc/shadow\"\\n', 'prog.tl')", "TensorLogicTypeError"),
+    ("lang.run('import \"/proc/self/environ\"\\n', 'prog.tl')", "TensorLogicTypeError"),
+    ("lang.run('import \"/dev/zero\"\\n', 'prog.tl')", "TensorLogicTypeError"),
+    ("lang.run('let c = 0\\nwhile true { c = c + 1 }\\n', 'prog.tl', max_steps=10**4)", "TensorLogicRuntimeError"),
+    ("lang.run('for i in range(10**11) { let x = i }\\n', 'prog.tl', max_steps=10**4)", "TensorLogicRuntimeError"),
+    ("lang.run('let c = [1.0]\\nwhile len(c) < 3 { c = c + [1.0] }\\n', 'prog.tl', max_steps=10**4)",
+     "TensorLogicRuntimeError"),
+    ("lang.run('fn f(n) { return f(n + 1) }\\nlet x = f(1)\\n', 'prog.tl')", "TensorLogicRuntimeError"),
+    ("lang.run('domain X = 0..10**23\\n', 'prog.tl')", "TensorLogicSyntaxError"),
+    ("lang.run('domain X = 0..100000000000000000000000\\n', 'prog.tl')", "TensorLogicTypeError"),
+    ("lang.run('panic(\"oops\")\\n', 'prog.tl')", "TensorLogicRuntimeError"),
+] + [(f"lang.run('let x = {call}\\n', 'prog.tl')", "TensorLogicTypeError") for call in (
+    "rms_norm(ones(2, 2), ones(2), 0.00001)", "layer_norm(ones(2, 2), ones(2), ones(2), 1e-5)", "relu(\"s\")",
+    "max(0.5)", "reshape(0.5)", "embedding(0.5, ones(2, 2))", "cross_entropy(ones(2, 3), 0.5)")]
+
+
+SECONDS_EACH = 10  # "within seconds": generous for a loaded two-core CI machine
 
 
 def test_reproducers_raise_typed_errors_in_a_subprocess():
     program = "\n".join([
-        "import json, sys", "import tensorlogic as tl",
+        "import io, json, pickle, struct, sys, time", "import tensorlogic as tl", "from tensorlogic import lang",
+        "def _structured(structure):",
+        "    header = json.dumps({'__metadata__': {'tensorlogic.structure': structure},",
+        "                         'w': {'dtype': 'F16', 'shape': [1], 'data_offsets': [0, 2]}}).encode()",
+        "    return struct.pack('<Q', len(header)) + header + bytes(2)",
         "for code in json.loads(sys.argv[1]):",
         "    print(json.dumps(['start', code]), flush=True)",
+        "    start = time.monotonic()",
         "    try:",
         "        exec(code)",
         "        print(json.dumps(['returned', code]), flush=True)",
         "    except Exception as error:",
-        "        print(json.dumps([type(error).__name__, code, [c.__name__ for c in type(error).__mro__], str(error)]), flush=True)",
+        "        print(json.dumps([type(error).__name__, code, [c.__name__ for c in type(error).__mro__], str(error),",
+        "                          time.monotonic() - start]), flush=True)",
     ])
     codes = [code for code, _ in REPRODUCERS]
     try:
@@ -76,6 +109,7 @@ def test_reproducers_raise_typed_errors_in_a_subprocess():
         outcome = outcomes[code]
         assert outcome[0] != "returned", f"{code} returned"
         assert expected in outcome[2], f"{code} raised {outcome[0]}: {outcome[3]}"
+        assert outcome[4] < SECONDS_EACH, f"{code} took {outcome[4]:.1f} s"
         for leak in ("incompatible function arguments", "_core", "'_a'", "ambiguous"):
             assert leak not in outcome[3], f"{code}: {outcome[3]}"
 
@@ -98,8 +132,9 @@ def test_slices_beyond_int64_clip_like_python():
 
 
 @pytest.mark.parametrize("write", [
-    lambda t: t.add_(tl.arange(4)), lambda t: t.mul_(2), lambda t: t.relu_(), lambda t: t.copy_(tl.arange(4)),
-    lambda t: t.sub_(1.0), lambda t: t.index_put_((tl.tensor([0, 1]),), tl.tensor([1.0, 2.0])),
+    lambda t: t.add_(tl.arange(4, device=t.device)), lambda t: t.mul_(2), lambda t: t.relu_(),
+    lambda t: t.copy_(tl.arange(4, device=t.device)), lambda t: t.sub_(1.0),
+    lambda t: t.index_put_((tl.tensor([0, 1], device=t.device),), tl.tensor([1.0, 2.0], device=t.device)),
 ])
 def test_in_place_writes_into_self_overlapping_views_raise(write, device):
     t = tl.ones(1, device=device).expand(4)

@@ -19,7 +19,10 @@ def test_unary(device, rng, op, variant, shape):
     x = op.domain.sample(rng, shape, 2.0)
     expected = op.reference(torch.from_numpy(x).double(), variant=variant).numpy()
     assert_close_f16(op.call(tl.tensor(x, device=device), variant=variant), expected, atol=op.atol)
-    assert_close_f16(op.call_method(strided(x, device), variant=variant), expected, atol=op.atol)
+    if op.method is not None:
+        assert_close_f16(op.call_method(strided(x, device), variant=variant), expected, atol=op.atol)
+    else:
+        assert_close_f16(op.call(strided(x, device), variant=variant), expected, atol=op.atol)
 
 
 def test_gelu_softplus_variants(device, rng):

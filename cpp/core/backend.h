@@ -43,6 +43,9 @@ class Backend {
   virtual DeviceProperties properties();
   // A marker in the selected device's queue of work (the core wraps it as tensorlogic::Event).
   virtual std::unique_ptr<DeviceEvent> create_event(bool timing);
+  // The selected device's queue as other libraries name it (cudaStream_t on CUDA), so that they can enqueue
+  // work in order with ours (NCCL's collectives); 0 where work runs when its call returns.
+  virtual uintptr_t stream_handle() { return 0; }
   // dst = src where both are contiguous, on two devices of this backend's type (the selected one is dst's).
   virtual void copy_peer(const Array& src, const Array& dst);
 
@@ -84,11 +87,37 @@ class Backend {
   // without this family raises DeviceError.
   virtual void cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
                              int64_t ignore_index, float label_smoothing, const Array& out);
+  // Its gradient: out [rows, n] (contiguous) = (softmax(x_r) - (1 - s) onehot(t_r) - s / n) * grad[r], 0 on
+  // ignored rows; grad is contiguous f16 [rows]. Returns false, having written nothing, where the backend has
+  // no fused kernel (the caller composes it).
+  virtual bool cross_entropy_backward(const Array& /*logits*/, const Array& /*target*/, const Array& /*grad*/,
+                                      int64_t /*rows*/, int64_t /*n*/, int64_t /*ignore_index*/,
+                                      float /*label_smoothing*/, const Array& /*out*/) {
+    return false;
+  }
+  // Gradients of `norm` from contiguous x and grad [rows, n]: dx [rows, n], and the column sums dweight =
+  // sum_r grad * xhat and dbias = sum_r grad [n] where not null, all in f32 and rounded once. Returns false,
+  // having written nothing, where the backend has no fused kernel.
+  virtual bool norm_backward(bool /*rms*/, const Array& /*x*/, const Array& /*grad*/, const Array* /*weight*/,
+                             int64_t /*rows*/, int64_t /*n*/, double /*eps*/, const Array& /*dx*/,
+                             const Array* /*dweight*/, const Array* /*dbias*/) {
+    return false;
+  }
 
   // out[b] = a[b] @ b[b] with f32 accumulation, then the epilogue, rounded once. a: [B, M, K] and
   // b: [B, K, N] views whose two inner axes may be in either order (transposes need no copy); out is
   // contiguous [B, M, N].
   virtual void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) = 0;
+
+  // Linear layers whose weights W [n, k] stay in a GGUF block format (op_table.def's TL_QUANT): `blocks`
+  // [n, words] holds row j of W as k / quant_block_elems(type) consecutive blocks from the start of its row
+  // (int32 words carrying the bytes, rows padded to whole words). out [1, m, n] (contiguous) = x [1, m, k]
+  // (contiguous) @ W^T, then the epilogue as in gemm, in f32 and rounded once. A backend without this
+  // family raises DeviceError.
+  virtual void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
+                              const GemmEpilogue& epilogue);
+  // out [n, k] (contiguous f16) = W of `blocks` as above, each weight computed in f32 and rounded once.
+  virtual void dequantize(QuantType type, const Array& blocks, const Array& out);
 
   // Indexing: gather, scatter_add, index_select, embedding, advanced indexing and pad all reduce to
   // moving blocks at element offsets that the core computed and range-checked on the host. A block is
@@ -107,6 +136,14 @@ class Backend {
                       const Array& out) {
     return false;
   }
+  // Gradients of conv2d (operands as in `conv2d`, grad [N, O, out_h, out_w] contiguous) into the fresh
+  // contiguous dx, dw and db of the inputs' shapes; a null one is not wanted. Returns false, having
+  // written nothing, where the backend has no fused kernel; the caller then composes the backward.
+  virtual bool conv2d_backward(const Array& /*x*/, const Array& /*w*/, const Array& /*grad*/,
+                               const Conv2dArgs& /*args*/, int64_t /*groups*/, const Array* /*dx*/,
+                               const Array* /*dw*/, const Array* /*db*/) {
+    return false;
+  }
   // out [N, C*kh*kw, L] from x [N, C, H, W] (contiguous), zero padding.
   virtual void im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, int64_t out_h,
                       int64_t out_w, const Array& out) = 0;
@@ -118,6 +155,14 @@ class Backend {
   // or by the number of real cells (PyTorch's rules).
   virtual void pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
                       bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) = 0;
+  // dx [N, C, H, W] (fresh, contiguous) = the gradient of pool2d (same arguments) for grad [N, C, out_h,
+  // out_w] (contiguous): max sends each window's gradient to its first maximum (the forward's pick),
+  // average spreads it over the window's real cells divided as in the forward. Returns false, having
+  // written nothing, where the backend has no such kernel; the caller then composes the backward.
+  virtual bool pool2d_backward(bool /*max*/, const Array& /*x*/, const Array& /*grad*/, const int64_t /*kernel*/[2],
+                               const Conv2dArgs& /*args*/, bool /*count_include_pad*/, const Array& /*dx*/) {
+    return false;
+  }
   // out[b] = softmax(q[b] @ k[b]^T * scale + mask[b], causal: keys after the query masked) @ v[b], in f32
   // and rounded once. q [B, L, E], k [B, S, E], v [B, S, Ev] and mask [B, L, S] are views with any
   // strides (mask may be null); out is contiguous [B, L, Ev].

@@ -1,6 +1,7 @@
 // The convolution family on NCHW data: im2col/col2im, conv2d (im2col + GEMM with the bias fused into
 // the epilogue), max/avg pooling with PyTorch's output-size, padding and ceil_mode rules.
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "gemm.h"
@@ -92,29 +93,41 @@ Array col2im(const Array& cols, const int64_t output_hw[2], const int64_t kernel
   return out;
 }
 
-Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, const Conv2dArgs& args, int64_t groups) {
-  Backend& backend = backend_of("conv2d", {&x, &w, bias ? &*bias : nullptr});
-  check_nchw("conv2d", x);
+namespace {
+
+// Checks conv2d's input and weight and returns the output's spatial size.
+std::array<int64_t, 2> conv2d_output_hw(const char* op, const Array& x, const Array& w, const Conv2dArgs& args,
+                                        int64_t groups) {
+  check_nchw(op, x);
   if (w.ndim() != 4 || w.dtype() != Dtype::float16) {
-    throw ShapeMismatchError("conv2d: expected a float16 weight [out_channels, in_channels/groups, kh, kw], got shape " +
-                             shape_str(w.shape()));
+    throw ShapeMismatchError(std::string(op) + ": expected a float16 weight [out_channels, in_channels/groups, kh, kw], " +
+                             "got shape " + shape_str(w.shape()));
   }
-  if (groups <= 0) throw ArgumentError("conv2d: groups must be positive, got " + std::to_string(groups));
-  const int64_t n = x.shape()[0], c = x.shape()[1], o = w.shape()[0];
+  if (groups <= 0) throw ArgumentError(std::string(op) + ": groups must be positive, got " + std::to_string(groups));
+  const int64_t c = x.shape()[1], o = w.shape()[0];
   if (c != w.shape()[1] * groups || o % groups != 0) {
-    throw ShapeMismatchError("conv2d: input " + shape_str(x.shape()) + " and weight " + shape_str(w.shape()) +
+    throw ShapeMismatchError(std::string(op) + ": input " + shape_str(x.shape()) + " and weight " + shape_str(w.shape()) +
                              " do not match with groups=" + std::to_string(groups) + " (expected " +
                              std::to_string(w.shape()[1] * groups) + " input channels and out_channels divisible by groups)");
   }
+  const int64_t kernel[2] = {w.shape()[2], w.shape()[3]};
+  check_geometry(op, kernel, args);
+  const Shape& s = x.shape();
+  return {window_count(op, s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], false, s),
+          window_count(op, s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], false, s)};
+}
+
+}  // namespace
+
+Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, const Conv2dArgs& args, int64_t groups) {
+  Backend& backend = backend_of("conv2d", {&x, &w, bias ? &*bias : nullptr});
+  const auto [oh, ow] = conv2d_output_hw("conv2d", x, w, args, groups);
+  const int64_t n = x.shape()[0], c = x.shape()[1], o = w.shape()[0];
   if (bias && (bias->ndim() != 1 || bias->shape()[0] != o)) {
     throw ShapeMismatchError("conv2d: bias of shape " + shape_str(bias->shape()) + " does not match weight " +
                              shape_str(w.shape()) + " (expected [" + std::to_string(o) + "])");
   }
   const int64_t kernel[2] = {w.shape()[2], w.shape()[3]};
-  check_geometry("conv2d", kernel, args);
-  const Shape& s = x.shape();
-  const int64_t oh = window_count("conv2d", s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], false, s);
-  const int64_t ow = window_count("conv2d", s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], false, s);
   Array out = Array::empty({n, o, oh, ow}, Dtype::float16, x.device());
   if (out.numel() == 0) return out;
   if (c == 0 || w.shape()[1] == 0) {
@@ -153,9 +166,35 @@ Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, c
   return out;
 }
 
-static Array pool(bool max, const char* op, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
-                  bool ceil_mode, bool count_include_pad) {
-  Backend& backend = backend_of(op, {&x});
+std::optional<std::vector<std::optional<Array>>> conv2d_backward(const Array& x, const Array& w, const Array& grad,
+                                                                  const Conv2dArgs& args, int64_t groups,
+                                                                  const std::array<bool, 3>& needs) {
+  const char* op = "conv2d_backward";
+  Backend& backend = backend_of(op, {&x, &w, &grad});
+  const auto [oh, ow] = conv2d_output_hw(op, x, w, args, groups);
+  const Shape out_shape{x.shape()[0], w.shape()[0], oh, ow};
+  if (grad.shape() != out_shape) {
+    throw ShapeMismatchError(std::string(op) + ": the gradient " + shape_str(grad.shape()) +
+                             " does not have the output's shape " + shape_str(out_shape));
+  }
+  if (grad.dtype() != Dtype::float16) throw DtypeError(std::string(op) + ": expected a float16 gradient");
+  const Device device = x.device();
+  std::vector<std::optional<Array>> grads{
+      needs[0] ? std::optional<Array>(Array::empty(x.shape(), Dtype::float16, device)) : std::nullopt,
+      needs[1] ? std::optional<Array>(Array::empty(w.shape(), Dtype::float16, device)) : std::nullopt,
+      needs[2] ? std::optional<Array>(Array::empty({w.shape()[0]}, Dtype::float16, device)) : std::nullopt};
+  // Empty operands are left to the composed backward (the caller's fallback), as are devices without the kernel.
+  if (x.numel() == 0 || w.numel() == 0 || grad.numel() == 0) return std::nullopt;
+  const bool taken = backend.conv2d_backward(contiguous(x), contiguous(w), contiguous(grad), args, groups,
+                                             grads[0] ? &*grads[0] : nullptr, grads[1] ? &*grads[1] : nullptr,
+                                             grads[2] ? &*grads[2] : nullptr);
+  if (!taken) return std::nullopt;
+  return grads;
+}
+
+// Checks a pooling's operands and returns its output's spatial size.
+static std::array<int64_t, 2> pool_output_hw(const char* op, const Array& x, const int64_t kernel[2],
+                                             const Conv2dArgs& args, bool ceil_mode) {
   check_nchw(op, x);
   check_geometry(op, kernel, args);
   for (int i = 0; i < 2; ++i) {
@@ -165,11 +204,36 @@ static Array pool(bool max, const char* op, const Array& x, const int64_t kernel
     }
   }
   const Shape& s = x.shape();
-  const int64_t oh = window_count(op, s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], ceil_mode, s);
-  const int64_t ow = window_count(op, s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], ceil_mode, s);
+  return {window_count(op, s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], ceil_mode, s),
+          window_count(op, s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], ceil_mode, s)};
+}
+
+static Array pool(bool max, const char* op, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
+                  bool ceil_mode, bool count_include_pad) {
+  Backend& backend = backend_of(op, {&x});
+  const auto [oh, ow] = pool_output_hw(op, x, kernel, args, ceil_mode);
+  const Shape& s = x.shape();
   Array out = Array::empty({s[0], s[1], oh, ow}, Dtype::float16, x.device());
   if (out.numel() > 0) backend.pool2d(max, contiguous(x), kernel, args, count_include_pad, oh, ow, out);
   return out;
+}
+
+std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2],
+                                     const Conv2dArgs& args, bool ceil_mode, bool count_include_pad) {
+  const char* op = max ? "max_pool2d_backward" : "avg_pool2d_backward";
+  Backend& backend = backend_of(op, {&x, &grad});
+  const auto [oh, ow] = pool_output_hw(op, x, kernel, args, ceil_mode);
+  const Shape out_shape{x.shape()[0], x.shape()[1], oh, ow};
+  if (grad.shape() != out_shape || grad.dtype() != Dtype::float16) {
+    throw ShapeMismatchError(std::string(op) + ": the gradient " + shape_str(grad.shape()) +
+                             " does not have the output's shape " + shape_str(out_shape) + " (float16)");
+  }
+  Array dx = Array::empty(x.shape(), Dtype::float16, x.device());
+  if (dx.numel() == 0 || grad.numel() == 0) return std::nullopt;  // left to the composed backward
+  if (!backend.pool2d_backward(max, contiguous(x), contiguous(grad), kernel, args, count_include_pad, dx)) {
+    return std::nullopt;
+  }
+  return dx;
 }
 
 Array max_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode) {

@@ -1,5 +1,7 @@
 // Creating arrays, moving them between host and devices, and copies.
 #include <cmath>
+#include <memory>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -13,19 +15,26 @@ namespace {
 
 // arange and linspace build their values on the host first: a count whose buffer cannot exist raises
 // MemoryError naming the op (checked before converting the count to an integer, which would overflow).
+// The buffer comes from the non-throwing new: under AddressSanitizer a failed throwing new aborts the
+// process instead of throwing (allocator_may_return_null only reaches the non-throwing forms).
 template <typename T>
-std::vector<T> host_buffer(double count, const char* op) {
+struct HostBuffer {
+  std::unique_ptr<T[]> data;
+  int64_t size;
+};
+
+template <typename T>
+HostBuffer<T> host_buffer(double count, const char* op) {
   auto fail = [&] {
     std::ostringstream what;
     what << op << ": " << count << " elements exceed the available memory";
     return OutOfMemoryError(what.str());
   };
   if (!(count < static_cast<double>(kMaxBytes / static_cast<int64_t>(sizeof(T))))) throw fail();
-  try {
-    return std::vector<T>(count > 0 ? static_cast<size_t>(count) : 0);
-  } catch (const std::bad_alloc&) {
-    throw fail();
-  }
+  const int64_t size = count > 0 ? static_cast<int64_t>(count) : 0;
+  HostBuffer<T> buffer{std::unique_ptr<T[]>(new (std::nothrow) T[size > 0 ? size : 1]), size};
+  if (!buffer.data) throw fail();
+  return buffer;
 }
 
 }  // namespace
@@ -48,33 +57,33 @@ Array arange(double start, double end, double step, Dtype dtype, Device device) 
   const double count = std::ceil((end - start) / step);
   if (dtype == Dtype::bool_) throw DtypeError("arange: not implemented for bool (PyTorch neither)");
   if (is_integer(dtype)) {
-    std::vector<int64_t> host = host_buffer<int64_t>(count, "arange");
-    const int64_t n = static_cast<int64_t>(host.size());
+    const HostBuffer<int64_t> host = host_buffer<int64_t>(count, "arange");
+    const int64_t n = host.size;
     const double last = start + static_cast<double>(n - 1) * step;
     const double limit = dtype == Dtype::int32 ? 2147483648.0 : 9223372036854775808.0;
     if (n > 0 && !(std::fabs(start) < limit && std::fabs(last) < limit)) {
       throw std::overflow_error(std::string("arange: values beyond the ") + dtype_name(dtype) + " range");
     }
-    for (int64_t i = 0; i < n; ++i) host[i] = static_cast<int64_t>(start + static_cast<double>(i) * step);
-    const Array out = from_host(host.data(), {n}, Dtype::int64, device);
+    for (int64_t i = 0; i < n; ++i) host.data[i] = static_cast<int64_t>(start + static_cast<double>(i) * step);
+    const Array out = from_host(host.data.get(), {n}, Dtype::int64, device);
     return dtype == Dtype::int64 ? out : astype(out, dtype);
   }
-  std::vector<float> host = host_buffer<float>(count, "arange");
-  const int64_t n = static_cast<int64_t>(host.size());
-  for (int64_t i = 0; i < n; ++i) host[i] = static_cast<float>(start + static_cast<double>(i) * step);
-  return from_host_f32(host.data(), {n}, device);
+  const HostBuffer<float> host = host_buffer<float>(count, "arange");
+  const int64_t n = host.size;
+  for (int64_t i = 0; i < n; ++i) host.data[i] = static_cast<float>(start + static_cast<double>(i) * step);
+  return from_host_f32(host.data.get(), {n}, device);
 }
 
 Array linspace(double start, double end, int64_t steps, Device device) {
   if (steps < 0) throw ArgumentError("linspace: number of steps must be non-negative");
-  std::vector<float> host = host_buffer<float>(static_cast<double>(steps), "linspace");
+  const HostBuffer<float> host = host_buffer<float>(static_cast<double>(steps), "linspace");
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   // Like PyTorch: fill the second half backwards from `end` so both ends are exact.
   for (int64_t i = 0; i < steps; ++i) {
-    host[i] = static_cast<float>(i < steps / 2 ? start + step * static_cast<double>(i)
+    host.data[i] = static_cast<float>(i < steps / 2 ? start + step * static_cast<double>(i)
                                                : end - step * static_cast<double>(steps - 1 - i));
   }
-  return from_host_f32(host.data(), {steps}, device);
+  return from_host_f32(host.data.get(), {steps}, device);
 }
 
 Array eye(int64_t n, int64_t m, Device device) {

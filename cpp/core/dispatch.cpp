@@ -205,6 +205,7 @@ void set_default_device(Device device) {
 }
 
 void synchronize(Device device) { backend_for(device).synchronize(); }
+uintptr_t stream_handle(Device device) { return backend_for(device).stream_handle(); }
 
 BufferCache& buffer_cache(Device device) { return backend_for(device).cache(); }
 

@@ -59,6 +59,40 @@ Product broadcast_product(const char* op, const Array& a, const Array& b, const 
 
 }  // namespace
 
+LinearEpilogue::LinearEpilogue(const char* op, const Shape& w_shape, const Shape& result, Activation act,
+                               const std::optional<Array>& bias_in, const std::optional<Array>& residual_in)
+    : activation(act) {
+  const int64_t out_features = w_shape[0];
+  if (bias_in) {
+    bias = as_float(*bias_in);
+    if (bias->ndim() != 1 || bias->shape()[0] != out_features) {
+      throw ShapeMismatchError(std::string(op) + ": bias of shape " + shape_str(bias->shape()) + " does not match weight " +
+                               shape_str(w_shape) + " (expected [" + std::to_string(out_features) + "])");
+    }
+  }
+  if (residual_in) {
+    const Array r = as_float(*residual_in);
+    bool fits = r.ndim() <= static_cast<int>(result.size());
+    for (int i = 1; fits && i <= r.ndim(); ++i) {
+      const int64_t have = r.shape().end()[-i], want = result.end()[-i];
+      fits = have == want || have == 1;
+    }
+    if (!fits) {
+      throw ShapeMismatchError(std::string(op) + ": residual of shape " + shape_str(r.shape()) +
+                               " does not broadcast to the output shape " + shape_str(result));
+    }
+    residual = expand(r, result);
+  }
+}
+
+GemmEpilogue LinearEpilogue::get() const {
+  GemmEpilogue ep;
+  ep.activation = activation;
+  if (bias) ep.bias = &*bias;
+  if (residual) ep.residual = &*residual;
+  return ep;
+}
+
 Array matmul(const Array& a_in, const Array& b_in) {
   Backend& backend = backend_of("matmul", {&a_in, &b_in});
   if (a_in.ndim() == 0 || b_in.ndim() == 0) {
@@ -97,34 +131,10 @@ Array linear(const Array& x_in, const Array& w_in, const std::optional<Array>& b
   Shape result = Shape(x.shape().begin(), x.shape().end() - 1);
   result.push_back(out_features);
 
-  GemmEpilogue ep;
-  ep.activation = act;
-  Array bias, residual;
-  if (bias_in) {
-    bias = as_float(*bias_in);
-    if (bias.ndim() != 1 || bias.shape()[0] != out_features) {
-      throw ShapeMismatchError("linear: bias of shape " + shape_str(bias.shape()) + " does not match weight " +
-                               shape_str(w.shape()) + " (expected [" + std::to_string(out_features) + "])");
-    }
-    ep.bias = &bias;
-  }
-  if (residual_in) {
-    residual = as_float(*residual_in);
-    bool fits = residual.ndim() <= static_cast<int>(result.size());
-    for (int i = 1; fits && i <= residual.ndim(); ++i) {
-      const int64_t have = residual.shape().end()[-i], want = result.end()[-i];
-      fits = have == want || have == 1;
-    }
-    if (!fits) {
-      throw ShapeMismatchError("linear: residual of shape " + shape_str(residual.shape()) +
-                               " does not broadcast to the output shape " + shape_str(result));
-    }
-    residual = expand(residual, result);
-    if (x.ndim() == 1) residual = unsqueeze(residual, 0);
-    ep.residual = &residual;
-  }
+  LinearEpilogue ep("linear", w.shape(), result, act, bias_in, residual_in);
+  if (x.ndim() == 1 && ep.residual) ep.residual = unsqueeze(*ep.residual, 0);
   Array out = Array::empty(p.out, Dtype::float16, x.device());
-  gemm_into(backend, p.a, p.b, out, ep);
+  gemm_into(backend, p.a, p.b, out, ep.get());
   return x.ndim() == 1 ? reshape(out, result) : out;
 }
 

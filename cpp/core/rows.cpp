@@ -123,4 +123,53 @@ Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ig
   return out;
 }
 
+std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const Array& target, const Array& grad,
+                                                    int64_t ignore_index, double label_smoothing) {
+  const char* name = "softmax_cross_entropy_backward";
+  Backend& backend = backend_of(name, {&logits, &target, &grad});
+  const Shape& ls = logits.shape();
+  if (ls.empty() || target.shape() != Shape(ls.begin(), ls.end() - 1) || grad.shape() != target.shape()) {
+    throw ShapeMismatchError(std::string(name) + ": logits " + shape_str(ls) + " (classes last) need a target and a " +
+                             "gradient of their leading shape, got " + shape_str(target.shape()) + " and " +
+                             shape_str(grad.shape()));
+  }
+  if (logits.dtype() != Dtype::float16 || !is_integer(target.dtype())) {
+    throw DtypeError(std::string(name) + ": needs float16 logits and integer targets, got " +
+                     dtype_name(logits.dtype()) + " and " + dtype_name(target.dtype()));
+  }
+  Array out = Array::empty(ls, Dtype::float16, logits.device());
+  const int64_t rows = target.numel(), classes = ls.back();
+  if (out.numel() == 0) return out;
+  // A target outside [0, classes) only ever fails to match a class: the kernels never index with it.
+  const bool taken = backend.cross_entropy_backward(contiguous(logits), contiguous(astype(target, Dtype::int32)),
+                                                    contiguous(as_float(grad)), rows, classes, ignore_index,
+                                                    static_cast<float>(label_smoothing), out);
+  if (!taken) return std::nullopt;
+  return out;
+}
+
+std::optional<std::vector<Array>> norm_backward(bool rms, const Array& x_in, const Array& grad_in,
+                                                const Shape& normalized_shape, const std::optional<Array>& weight,
+                                                double eps, bool weight_grad, bool bias_grad) {
+  const char* name = rms ? "rms_norm_backward" : "layer_norm_backward";
+  Backend& backend = backend_of(name, {&x_in, &grad_in, weight ? &*weight : nullptr});
+  const int64_t n = check_normalized(name, x_in, normalized_shape, {&weight});
+  if (grad_in.shape() != x_in.shape()) {
+    throw ShapeMismatchError(std::string(name) + ": the gradient " + shape_str(grad_in.shape()) +
+                             " does not have the input's shape " + shape_str(x_in.shape()));
+  }
+  if (!(eps >= 0)) throw ArgumentError(std::string(name) + ": eps must be non-negative, got " + std::to_string(eps));
+  const Array x = contiguous(as_float(x_in)), grad = contiguous(as_float(grad_in));
+  std::optional<Array> w;
+  if (weight) w = contiguous(as_float(*weight));
+  std::vector<Array> grads{Array::empty(x.shape(), Dtype::float16, x.device()), Array(), Array()};
+  if (weight_grad) grads[1] = Array::empty(normalized_shape, Dtype::float16, x.device());
+  if (bias_grad) grads[2] = Array::empty(normalized_shape, Dtype::float16, x.device());
+  if (x.numel() == 0) return std::nullopt;  // the composed form gives the zero column sums
+  const bool taken = backend.norm_backward(rms, x, grad, w ? &*w : nullptr, x.numel() / n, n, eps, grads[0],
+                                           weight_grad ? &grads[1] : nullptr, bias_grad ? &grads[2] : nullptr);
+  if (!taken) return std::nullopt;
+  return grads;
+}
+
 }  // namespace tensorlogic

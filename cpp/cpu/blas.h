@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../core/backend.h"
 #include "tensorlogic/array.h"
 
 namespace tensorlogic::cpu {
@@ -35,6 +36,10 @@ class Scratch {
 size_t panel_floats(const Array& m);
 // Widens the f16 view `m` ([batches, rows, cols], any strides) into `dst`; parallel over lines.
 Panel widen(const Array& m, float* dst);
+
+// out (contiguous f16 [batches, m, n]) = the packed f32 products c [batches, m, n] with gemm's epilogue (bias,
+// residual, activation) applied in place, each rounded once. Parallel over rows; uses Scratch slot 3.
+void finish_gemm(float* c, const Array& out, const GemmEpilogue& epilogue);
 
 // C[i] = op(A[i]) @ op(B[i]) for i < batches into packed C [batches, m, n].
 void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, int64_t n, int64_t k, float* c);

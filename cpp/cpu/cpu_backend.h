@@ -13,10 +13,23 @@ class CpuBackend final : public Backend {
   std::unique_ptr<DeviceEvent> create_event(bool timing) override;
 
   TL_BACKEND_KERNELS
+  bool conv2d(const Array& x, const Array& w, const Array* bias, const Conv2dArgs& args, int64_t groups,
+              const Array& out) override;
+  bool conv2d_backward(const Array& x, const Array& w, const Array& grad, const Conv2dArgs& args, int64_t groups,
+                       const Array* dx, const Array* dw, const Array* db) override;
+  bool pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2], const Conv2dArgs& args,
+                       bool count_include_pad, const Array& dx) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
+  void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
+                      const GemmEpilogue& epilogue) override;
+  void dequantize(QuantType type, const Array& blocks, const Array& out) override;
   bool has_ordering() const override { return true; }
   void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
   void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
+  bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
+                              int64_t ignore_index, float label_smoothing, const Array& out) override;
+  bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
+                     double eps, const Array& dx, const Array* dweight, const Array* dbias) override;
 };
 
 }  // namespace tensorlogic::cpu

@@ -65,6 +65,20 @@ TL_VINLINE vf gelu(vf x) {
   return x * select(x < 0.0f, e, 1.0f - e);
 }
 TL_VINLINE vf relu(vf x) { return select(x <= 0.0f, splat(0.0f), x); }  // NaN stays NaN
+// The activations' derivatives (cpp/kernels/elementwise.h gives the formulas).
+TL_VINLINE vf gelu_grad(vf x) {
+  const vf e = half_erfc(vabs(x) * 0.70710678118654752f);
+  return select(x < 0.0f, e, 1.0f - e) + x * exp(x * x * -0.5f) * 0.39894228040143268f;
+}
+TL_VINLINE vf gelu_tanh_grad(vf x) {
+  const vf u2 = (x + x * x * x * 0.044715f) * 1.59576912160573073f;
+  const vf s = 1.0f / (1.0f + exp(-u2)), rest = 1.0f / (1.0f + exp(u2));
+  return s + x * s * rest * 1.59576912160573073f * (x * x * 0.134145f + 1.0f);
+}
+TL_VINLINE vf silu_grad(vf x) {
+  const vf s = 1.0f / (1.0f + exp(-x)), rest = 1.0f / (1.0f + exp(x));
+  return s * (x * rest + 1.0f);
+}
 
 // ---- ops: vector forms of cpp/kernels/elementwise.h ------------------------------------------------
 template <UnaryOp Op>
@@ -132,6 +146,9 @@ TL_BINARY_VEC(add_relu, return relu(a + b))
 TL_BINARY_VEC(mul_relu, return relu(a * b))
 TL_BINARY_VEC(logical_and, return select(a == 0.0f, splat(0.0f), select(b == 0.0f, splat(0.0f), ones())))
 TL_BINARY_VEC(logical_or, return select(a == 0.0f, select(b == 0.0f, splat(0.0f), ones()), ones()))
+TL_BINARY_VEC(gelu_backward, return a * gelu_grad(b))
+TL_BINARY_VEC(gelu_tanh_backward, return a * gelu_tanh_grad(b))
+TL_BINARY_VEC(silu_backward, return a * silu_grad(b))
 #undef TL_BINARY_VEC
 
 template <TernaryOp Op>

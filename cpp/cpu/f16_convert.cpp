@@ -25,6 +25,9 @@ __attribute__((target("avx2,f16c"))) void to_f32_f16c(const half* in, float* out
   for (; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i))));
   }
+  // GCC emits no vzeroupper before the tail call below, and SSE code run with the upper halves dirty
+  // stalls: the row kernels' scalar/SSE loops after a widening ran several times slower (cpu_notes.md).
+  _mm256_zeroupper();
   to_f32_scalar(in + i, out + i, n - i);
 }
 __attribute__((target("avx2,f16c"))) void to_f16_f16c(const float* in, half* out, int64_t n) {
@@ -33,6 +36,7 @@ __attribute__((target("avx2,f16c"))) void to_f16_f16c(const float* in, half* out
     const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
   }
+  _mm256_zeroupper();  // as above
   to_f16_scalar(in + i, out + i, n - i);
 }
 const bool has_f16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx2");

@@ -186,10 +186,30 @@ void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, i
   for (int64_t i = 0; i < batches; ++i) one(i);
 }
 
+void finish_gemm(float* c, const Array& out, const GemmEpilogue& epilogue) {
+  const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2];
+  Scratch sbias(3);
+  const float* bias_row = nullptr;
+  if (epilogue.bias && epilogue.bias->ndim() == 1) {
+    float* dst = sbias.get(static_cast<size_t>(n));
+    widen_line(epilogue.bias->data_as<half>(), epilogue.bias->strides()[0], n, dst);
+    bias_row = dst;
+  }
+  half* dst = out.data_as<half>();
+  const bool plain = !epilogue.bias && !epilogue.residual && epilogue.activation == Activation::none;
+  for_lines(batches * m, n, [&](int64_t begin, int64_t end) {
+    if (plain) {
+      f32_to_f16(c + begin * n, dst + begin * n, (end - begin) * n);
+      return;
+    }
+    for (int64_t i = begin; i < end; ++i) finish_row(c + i * n, n, i / m, i % m, epilogue, bias_row, dst + i * n);
+  });
+}
+
 // One group of batches: widen, multiply, finish. Groups keep the f32 panels of a call bounded.
 static void gemm_group(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
   const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
-  Scratch sa(0), sb(1), sc(2), sbias(3);
+  Scratch sa(0), sb(1), sc(2);
   // A right operand shared by every batch folds the batches into the rows of one large GEMM (the
   // widened left panel is [batches * m, k] row-major then).
   const bool fold = batches > 1 && b.strides()[0] == 0 && a.strides()[0] != 0 && !stored_transposed(a);
@@ -209,21 +229,7 @@ static void gemm_group(const Array& a, const Array& b, const Array& out, const G
     }
   }
 
-  const float* bias_row = nullptr;
-  if (epilogue.bias && epilogue.bias->ndim() == 1) {
-    float* dst = sbias.get(static_cast<size_t>(n));
-    widen_line(epilogue.bias->data_as<half>(), epilogue.bias->strides()[0], n, dst);
-    bias_row = dst;
-  }
-  half* dst = out.data_as<half>();
-  const bool plain = !epilogue.bias && !epilogue.residual && epilogue.activation == Activation::none;
-  for_lines(batches * m, n, [&](int64_t begin, int64_t end) {
-    if (plain) {
-      f32_to_f16(c + begin * n, dst + begin * n, (end - begin) * n);
-      return;
-    }
-    for (int64_t i = begin; i < end; ++i) finish_row(c + i * n, n, i / m, i % m, epilogue, bias_row, dst + i * n);
-  });
+  finish_gemm(c, out, epilogue);
 }
 
 void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {

@@ -18,6 +18,23 @@
 #endif
 
 namespace tensorlogic::cpu {
+
+GemvIsa gemv_isa() {
+  const char* cap = std::getenv("TL_CPU_SIMD");
+  const std::string limit = cap ? cap : "";
+  if (limit == "none") return GemvIsa::portable;
+#if TL_GEMV_X86
+  if (limit != "avx2" && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c")) {
+    return GemvIsa::avx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    return GemvIsa::avx2;
+  }
+#endif
+  return GemvIsa::portable;
+}
+
 namespace {
 
 using Kernel = void (*)(const float* x, int64_t k, const half* w, int64_t ld, int64_t j0, int64_t j1, float* c,
@@ -90,35 +107,17 @@ __attribute__((target("avx2,fma,f16c"))) void rows_avx2(const float* x, int64_t 
 }
 #endif
 
-enum class Isa { portable, avx2, avx512 };
-
-Isa choose() {
-  const char* cap = std::getenv("TL_CPU_SIMD");
-  const std::string limit = cap ? cap : "";
-  if (limit == "none") return Isa::portable;
-#if TL_GEMV_X86
-  if (limit != "avx2" && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c")) {
-    return Isa::avx512;
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
-    return Isa::avx2;
-  }
-#endif
-  return Isa::portable;
-}
-
 template <int M>
-Kernel kernel_for(Isa isa) {
+Kernel kernel_for(GemvIsa isa) {
 #if TL_GEMV_X86
-  if (isa == Isa::avx512) return &rows_avx512<M>;
-  if (isa == Isa::avx2) return &rows_avx2<M>;
+  if (isa == GemvIsa::avx512) return &rows_avx512<M>;
+  if (isa == GemvIsa::avx2) return &rows_avx2<M>;
 #endif
   return &rows_portable<M>;
 }
 
 Kernel kernel(int64_t m) {
-  static const Isa isa = choose();
+  static const GemvIsa isa = gemv_isa();
   static const Kernel kernels[kGemvMaxRows] = {kernel_for<1>(isa), kernel_for<2>(isa), kernel_for<3>(isa),
                                                kernel_for<4>(isa), kernel_for<5>(isa), kernel_for<6>(isa),
                                                kernel_for<7>(isa), kernel_for<8>(isa)};

@@ -16,35 +16,56 @@ namespace {
 constexpr int64_t kBlock = 256;
 constexpr int64_t kGrain = 1 << 14;
 
-template <OptimizerKind K>
+// SLOTS (the state slots in use, c.slots) is a template argument so that the slot values live in
+// registers and the element loop vectorises: with a run-time count it stayed scalar (measured in
+// benchmarks/results/cpu_notes.md).
+template <OptimizerKind K, int SLOTS>
 void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array& grad,
               const std::vector<Array>& state) {
   half* p = param.data_as<half>();
   const half* gp = grad.data_as<half>();
   float* comp = reinterpret_cast<float*>(state[0].data_as<int32_t>());
   float* slots[3] = {nullptr, nullptr, nullptr};
-  const int used = c.slots;
-  for (int k = 0; k < used; ++k) slots[k] = reinterpret_cast<float*>(state[k + 1].data_as<int32_t>());
+  for (int k = 0; k < SLOTS; ++k) slots[k] = reinterpret_cast<float*>(state[k + 1].data_as<int32_t>());
   parallel_for(param.numel(), kGrain, [&](int64_t begin, int64_t end) {
+    // A local copy: the stores below could alias `c` for all the compiler knows, which would keep its
+    // fields' tests inside the loop (no unswitching, no vectors).
+    const kernels::OptimizerCoeffs cc = c;
     float x[kBlock], g[kBlock], rounded[kBlock];
     for (int64_t b = begin; b < end; b += kBlock) {
       const int64_t n = std::min(kBlock, end - b);
       f16_to_f32(p + b, x, n);
       f16_to_f32(gp + b, g, n);
+      float* cp = comp + b;
+      float* s0 = SLOTS > 0 ? slots[0] + b : nullptr;
+      float* s1 = SLOTS > 1 ? slots[1] + b : nullptr;
+      float* s2 = SLOTS > 2 ? slots[2] + b : nullptr;
       for (int64_t i = 0; i < n; ++i) {
-        float s[3] = {0.0f, 0.0f, 0.0f};
-        for (int k = 0; k < used; ++k) s[k] = slots[k][b + i];
-        x[i] = kernels::optimizer_update(K, c, x[i] + comp[b + i], g[i], s);
-        for (int k = 0; k < used; ++k) slots[k][b + i] = s[k];
+        float s[3] = {SLOTS > 0 ? s0[i] : 0.0f, SLOTS > 1 ? s1[i] : 0.0f, SLOTS > 2 ? s2[i] : 0.0f};
+        x[i] = kernels::optimizer_update(K, cc, x[i] + cp[i], g[i], s);
+        if (SLOTS > 0) s0[i] = s[0];
+        if (SLOTS > 1) s1[i] = s[1];
+        if (SLOTS > 2) s2[i] = s[2];
       }
       f32_to_f16(x, p + b, n);
       f16_to_f32(p + b, rounded, n);
       for (int64_t i = 0; i < n; ++i) {
         const float residual = x[i] - rounded[i];
-        comp[b + i] = std::isfinite(residual) ? residual : 0.0f;  // an overflowed weight keeps no residual
+        cp[i] = std::isfinite(residual) ? residual : 0.0f;  // an overflowed weight keeps no residual
       }
     }
   });
+}
+
+template <OptimizerKind K>
+void step_kind(const kernels::OptimizerCoeffs& c, const Array& param, const Array& grad,
+               const std::vector<Array>& state) {
+  switch (c.slots) {
+    case 0: return step_all<K, 0>(c, param, grad, state);
+    case 1: return step_all<K, 1>(c, param, grad, state);
+    case 2: return step_all<K, 2>(c, param, grad, state);
+    default: return step_all<K, 3>(c, param, grad, state);
+  }
 }
 
 }  // namespace
@@ -52,7 +73,7 @@ void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array
 void CpuBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                                 const Array& grad, const std::vector<Array>& state) {
   const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, param.numel());
-  dispatch_optimizer(kind, [&](auto tag) { step_all<decltype(tag)::value>(c, param, grad, state); });
+  dispatch_optimizer(kind, [&](auto tag) { step_kind<decltype(tag)::value>(c, param, grad, state); });
 }
 
 }  // namespace tensorlogic::cpu

@@ -10,10 +10,9 @@
 #include "f16_convert.h"
 #include "parallel.h"
 #include "elementwise_simd.h"
-
+#include "row_reduce.h"
 
 namespace tensorlogic::cpu {
-namespace {
 
 constexpr int kLanes = 16;  // independent accumulators per row
 constexpr int64_t kTile = 256;
@@ -64,6 +63,9 @@ float row_sum(const float* x, int64_t n) {
   }
   return lanes[0];
 }
+
+namespace {
+
 
 // A row of the softmax family, in place on f32 data. A row whose maximum is +inf or NaN gives NaN
 // (as PyTorch); an all -inf row gives NaN for softmax and -inf - (-inf) = NaN for log_softmax too.

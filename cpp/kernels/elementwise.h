@@ -77,6 +77,21 @@ TL_FN float erfinv_f32(float x) {
 // and 0.5 x (1 + tanh u) = x / (1 + exp(-2u)).
 TL_FN float gelu_exact(float x) { return 0.5f * x * erfc_f32(x * -0.70710678118654752f); }
 TL_FN float gelu_tanh(float x) { return x / (1.0f + exp(-1.59576912160573073f * (x + 0.044715f * x * x * x))); }
+// The derivatives, for the activations' backward kernels: gelu' = Phi(x) + x phi(x) (Phi through erfc, as
+// above); with s = sigmoid(2u): gelu_tanh' = s + x s (1 - s) du/dx * 2; silu' = s (1 + x (1 - s)), s = sigmoid(x);
+// 1 - s is computed as sigmoid(-.), which does not cancel where s is near 1.
+TL_FN float gelu_exact_grad(float x) {
+  return 0.5f * erfc_f32(x * -0.70710678118654752f) + x * 0.39894228040143268f * exp(-0.5f * x * x);
+}
+TL_FN float gelu_tanh_grad(float x) {
+  const float u2 = 1.59576912160573073f * (x + 0.044715f * x * x * x);
+  const float s = 1.0f / (1.0f + exp(-u2)), rest = 1.0f / (1.0f + exp(u2));
+  return s + x * s * rest * 1.59576912160573073f * (1.0f + 0.134145f * x * x);
+}
+TL_FN float silu_grad(float x) {
+  const float s = 1.0f / (1.0f + exp(-x)), rest = 1.0f / (1.0f + exp(x));
+  return s * (1.0f + x * rest);
+}
 // NaN-propagating max/min (a NaN in either argument wins), written as nested selects without
 // short-circuit logic so that loops over them vectorise.
 // Templates so that the CPU reductions also use them on 4-lane vectors.
@@ -209,6 +224,9 @@ TL_FN float binary_f32(BinaryOp op, float a, float b) {
     }
     case BinaryOp::logical_and: return (a != 0.0f && b != 0.0f) ? 1.0f : 0.0f;
     case BinaryOp::logical_or: return (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f;
+    case BinaryOp::gelu_backward: return a * gelu_exact_grad(b);
+    case BinaryOp::gelu_tanh_backward: return a * gelu_tanh_grad(b);
+    case BinaryOp::silu_backward: return a * silu_grad(b);
   }
   return a;
 }

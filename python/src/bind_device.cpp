@@ -15,6 +15,8 @@ void bind_device(py::module_& m) {
     out["multi_processor_count"] = p.multiprocessors;
     return out;
   });
+  // Selects the device on this thread (CUDA's current device) and returns its stream (0 on the CPU).
+  m.def("stream_handle", [](const std::string& name) { return stream_handle(parse_device(name)); });
   m.def("num_threads", &cpu_num_threads);
   m.def("set_num_threads", &set_cpu_num_threads, py::call_guard<py::gil_scoped_release>());  // waits for a running job
   py::class_<Event>(m, "Event")

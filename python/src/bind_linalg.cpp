@@ -38,6 +38,19 @@ void bind_linalg(py::module_& m) {
         }),
         py::arg("x"), py::arg("w"), py::arg("bias") = py::none(), py::arg("act") = "none",
         py::arg("residual") = py::none());
+  py::enum_<QuantType> quant_type(m, "QuantType");
+#define TL_QUANT(type, name, block_elems, block_bytes) quant_type.value(name, QuantType::type);
+#include "tensorlogic/op_table.def"
+  m.def("quant_block", [](QuantType type) { return std::make_pair(quant_block_elems(type), quant_block_bytes(type)); },
+        py::arg("type"));
+  m.def("quantized_linear", without_gil(+[](const Array& x, const Array& blocks, QuantType type, int64_t in_features,
+                                           std::optional<Array> bias, const std::string& act,
+                                           std::optional<Array> residual) {
+          return quantized_linear(x, blocks, type, in_features, bias, parse_activation(act), residual);
+        }),
+        py::arg("x"), py::arg("blocks"), py::arg("type"), py::arg("in_features"), py::arg("bias") = py::none(),
+        py::arg("act") = "none", py::arg("residual") = py::none());
+  m.def("dequantize", without_gil(&dequantize), py::arg("blocks"), py::arg("type"), py::arg("in_features"));
   m.def("tril", without_gil(&tril), py::arg("a"), py::arg("k") = 0);
   m.def("triu", without_gil(&triu), py::arg("a"), py::arg("k") = 0);
   m.def("einsum", without_gil(&einsum), py::arg("equation"), py::arg("operands"));
@@ -48,6 +61,12 @@ void bind_linalg(py::module_& m) {
         }),
         py::arg("x"), py::arg("w"), py::arg("bias"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
         py::arg("groups"));
+  m.def("conv2d_backward", without_gil(+[](const Array& x, const Array& w, const Array& grad, Pair stride, Pair padding,
+                                          Pair dilation, int64_t groups, std::array<bool, 3> needs) {
+          return conv2d_backward(x, w, grad, conv_args(stride, padding, dilation), groups, needs);
+        }),
+        py::arg("x"), py::arg("w"), py::arg("grad"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+        py::arg("groups"), py::arg("needs"));
   m.def("max_pool2d", without_gil(+[](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation, bool ceil_mode) {
     return max_pool2d(x, kernel.data(), conv_args(stride, padding, dilation), ceil_mode);
   }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("ceil_mode"));
@@ -55,6 +74,12 @@ void bind_linalg(py::module_& m) {
     return avg_pool2d(x, kernel.data(), conv_args(stride, padding, {1, 1}), ceil_mode, count_include_pad);
   }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("ceil_mode"),
      py::arg("count_include_pad"));
+  m.def("pool2d_backward", without_gil(+[](bool max, const Array& x, const Array& grad, Pair kernel, Pair stride,
+                                          Pair padding, Pair dilation, bool ceil_mode, bool count_include_pad) {
+    return pool2d_backward(max, x, grad, kernel.data(), conv_args(stride, padding, dilation), ceil_mode,
+                           count_include_pad);
+  }), py::arg("max"), py::arg("x"), py::arg("grad"), py::arg("kernel"), py::arg("stride"), py::arg("padding"),
+     py::arg("dilation"), py::arg("ceil_mode"), py::arg("count_include_pad"));
   m.def("im2col", without_gil(+[](const Array& x, Pair kernel, Pair stride, Pair padding, Pair dilation) {
     return im2col(x, kernel.data(), conv_args(stride, padding, dilation));
   }), py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("padding"), py::arg("dilation"));

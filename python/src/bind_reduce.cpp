@@ -32,6 +32,16 @@ void bind_reduce(py::module_& m) {
       py::arg("a"), py::arg("normalized_shape"), py::arg("weight"), py::arg("eps") = py::none());
   m.def("softmax_cross_entropy", without_gil(&softmax_cross_entropy), py::arg("logits"), py::arg("target"),
         py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
+  m.def("softmax_cross_entropy_backward", without_gil(&softmax_cross_entropy_backward), py::arg("logits"),
+        py::arg("target"), py::arg("grad"), py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
+  m.def(
+      "norm_backward",
+      without_gil(+[](bool rms, const Array& x, const Array& grad, const std::vector<int64_t>& shape,
+                      std::optional<Array> weight, double eps, bool weight_grad, bool bias_grad) {
+        return norm_backward(rms, x, grad, to_shape(shape), weight, eps, weight_grad, bias_grad);
+      }),
+      py::arg("rms"), py::arg("x"), py::arg("grad"), py::arg("normalized_shape"), py::arg("weight"), py::arg("eps"),
+      py::arg("weight_grad"), py::arg("bias_grad"));
 
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"));
   m.def("rand", without_gil(+[](const std::vector<int64_t>& shape, const std::string& device) {

@@ -21,6 +21,7 @@ void bind_indexing(py::module_& m);
 void bind_dlpack(py::module_& m);
 void bind_tensor_base(py::module_& m);
 void bind_optim(py::module_& m);
+void bind_logic(py::module_& m);
 void bind_apple(py::module_& m);  // the ane device's hooks (Apple builds only)
 
 // Shapes cross the boundary as Python sequences of ints.

@@ -88,5 +88,6 @@ PYBIND11_MODULE(_core, m) {
   bind_dlpack(m);
   bind_tensor_base(m);
   bind_optim(m);
+  bind_logic(m);
   bind_apple(m);
 }

@@ -23,6 +23,7 @@ from .ops.random import manual_seed, multinomial, rand, rand_like, randint, rand
 from .ops.reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
 from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
+from .ops.conv_nd import conv1d, conv3d
 from .ops.linalg import bmm, einsum, linear, matmul, mm, tril, triu
 from .creation import *  # noqa: F401,F403  (tensor, zeros, arange, from_numpy, from_dlpack, ...)
 from . import tensor_new  # noqa: F401  (Tensor.new_zeros/... and .data)
@@ -30,6 +31,7 @@ from .ops.elementwise import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.ordering import *  # noqa: F401,F403
+from .ops.composite import *  # noqa: F401,F403  (outer, dot, diag, lerp, isclose, meshgrid, hstack, ...)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import distributed  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)

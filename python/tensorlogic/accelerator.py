@@ -13,6 +13,7 @@ def _type():
 
 
 def is_available():
+    """True when a GPU backend (cuda or metal) has a device here."""
     return _type() is not None
 
 
@@ -24,6 +25,7 @@ def current_accelerator(check_available=False):
 
 
 def device_count():
+    """The number of devices of the accelerator (0 without one)."""
     kind = _type()
     return 0 if kind is None else _core.device_count(kind)
 
@@ -63,21 +65,30 @@ def synchronize(device=None):
 
 
 def memory_allocated(device=None):
+    """Bytes held by live tensors on the device (default: the current accelerator device; RuntimeError when there is
+    no accelerator)."""
     return _core.memory_stats(_current(device))["active_bytes"]
 
 
 def max_memory_allocated(device=None):
+    """The peak of memory_allocated since the start or the last reset (default: the current accelerator device;
+    RuntimeError when there is no accelerator)."""
     return _core.memory_stats(_current(device))["peak_active_bytes"]
 
 
 def memory_reserved(device=None):
+    """Bytes the allocator holds on the device: live tensors plus its cache (default: the current accelerator
+    device; RuntimeError when there is no accelerator)."""
     stats = _core.memory_stats(_current(device))
     return stats["active_bytes"] + stats["cached_bytes"]
 
 
 def reset_peak_memory_stats(device=None):
+    """Restarts the peak of max_memory_allocated from the bytes held now (default: the current accelerator device;
+    RuntimeError when there is no accelerator)."""
     _core.reset_peak(_current(device))
 
 
 def empty_cache():
+    """Returns the allocator's cached, unused buffers on the current accelerator device to the driver."""
     _core.clear_cache(_current(None))

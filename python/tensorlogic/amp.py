@@ -21,6 +21,10 @@ def _all_finite(grads):
 
 
 class GradScaler:
+    """Dynamic loss scaling for f16 training, with torch.amp.GradScaler's defaults and rules:
+    scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update(). Gradients are unscaled inside the fused
+    optimizer kernel in f32, never rounded to f16 unscaled; a step whose gradients hold inf/NaN is skipped and the
+    scale backs off. enabled=False makes every method a pass-through."""
     def __init__(self, device="cpu", init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
                  enabled=True):
         if growth_factor <= 1.0:
@@ -36,12 +40,15 @@ class GradScaler:
         self._per_optimizer = {}  # id(optimizer) -> {"unscaled": bool, "found_inf": bool}
 
     def is_enabled(self):
+        """Whether scaling is on (the constructor's enabled)."""
         return self._enabled
 
     def get_scale(self):
+        """The current scale (1.0 when disabled)."""
         return self._scale if self._enabled else 1.0
 
     def scale(self, outputs):
+        """outputs (a tensor, or a list or tuple of them) multiplied by the scale."""
         if not self._enabled:
             return outputs
         if isinstance(outputs, (list, tuple)):
@@ -52,6 +59,8 @@ class GradScaler:
         return self._per_optimizer.setdefault(id(optimizer), {"unscaled": False, "found_inf": None})
 
     def unscale_(self, optimizer):
+        """Divides the optimizer's gradients by the scale in place (rounding them to f16) and records whether any is
+        inf/NaN, for gradient clipping before step(); once per optimizer per update()."""
         if not self._enabled:
             return
         st = self._state(optimizer)
@@ -66,6 +75,8 @@ class GradScaler:
         st["unscaled"] = True
 
     def step(self, optimizer, *args, **kwargs):
+        """optimizer.step(*args, **kwargs) with the gradients unscaled inside the kernel, unless some gradient is
+        inf/NaN: then the step is skipped and None returned."""
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
         st = self._state(optimizer)
@@ -81,6 +92,8 @@ class GradScaler:
             optimizer._grad_scale = previous
 
     def update(self, new_scale=None):
+        """Updates the scale: times backoff_factor if a step found inf/NaN, times growth_factor after
+        growth_interval clean steps, or new_scale if given. Call once per iteration, after step()."""
         if not self._enabled:
             return
         if new_scale is not None:
@@ -98,12 +111,14 @@ class GradScaler:
         self._per_optimizer = {}
 
     def state_dict(self):
+        """The scale and its growth settings as a dict (empty when disabled), as PyTorch saves them."""
         if not self._enabled:
             return {}
         return {"scale": self._scale, "growth_factor": self._growth_factor, "backoff_factor": self._backoff_factor,
                 "growth_interval": self._growth_interval, "_growth_tracker": self._growth_tracker}
 
     def load_state_dict(self, state_dict):
+        """Restores the scale and its settings from state_dict()."""
         if not self._enabled:
             return
         if not state_dict:
@@ -142,4 +157,5 @@ class autocast:
 
 
 def is_autocast_available(device_type):
+    """True for any device type name: autocast is accepted everywhere (as the identity)."""
     return isinstance(device_type, str)

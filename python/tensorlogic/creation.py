@@ -88,10 +88,13 @@ def _is_int(value):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros of the given size (varargs or one sequence); float16 unless dtype says otherwise, on
+    `device` (default: the default device)."""
     return _full(_shape_args(size), 0, dtype or float16, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones of the given size (varargs or one sequence); float16 unless dtype says otherwise."""
     return _full(_shape_args(size), 1, dtype or float16, device, requires_grad)
 
 
@@ -103,6 +106,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of the given size (varargs or one sequence); float16 unless dtype says otherwise. Its
+    contents are whatever the allocator's buffer held."""
     a = _core.empty(list(_shape_args(size)), _dtype_name(dtype, float16), device_name(device))
     return _finish(_wrap(a), requires_grad)
 
@@ -112,21 +117,25 @@ def _like(input, dtype, device):
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    """zeros with input's shape, and its dtype and device unless given."""
     shape, dtype, device = _like(input, dtype, device)
     return _full(shape, 0, dtype, device, requires_grad)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad=False):
+    """ones with input's shape, and its dtype and device unless given."""
     shape, dtype, device = _like(input, dtype, device)
     return _full(shape, 1, dtype, device, requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of input's shape filled with fill_value, with input's dtype and device unless given."""
     shape, dtype, device = _like(input, dtype, device)
     return _full(shape, fill_value, dtype, device, requires_grad)
 
 
 def empty_like(input, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor with input's shape, and its dtype and device unless given."""
     shape, dtype, device = _like(input, dtype, device)
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -145,6 +154,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """`steps` values evenly spaced from start to end inclusive (computed in f32, stored as float16 unless dtype
+    says otherwise)."""
     if not _is_int(steps):
         raise TypeError(f"linspace: steps must be an int, got {steps!r}")
     a = _core.astype(_core.linspace(float(start), float(end), int(steps), device_name(device)), _dtype_name(dtype, float16))
@@ -152,9 +163,11 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The n x m identity matrix (m defaults to n); float16 unless dtype says otherwise."""
     a = _core.astype(_core.eye(int(n), int(n if m is None else m), device_name(device)), _dtype_name(dtype, float16))
     return _finish(_wrap(a), requires_grad)
 
 
 def is_tensor(obj):
+    """True when obj is a tl.Tensor (a Parameter included)."""
     return isinstance(obj, Tensor)

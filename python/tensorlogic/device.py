@@ -39,14 +39,17 @@ def device_name(value):
 
 
 def get_default_device():
+    """The device that new tensors go to when none is given (cpu unless set_default_device changed it)."""
     return device(_core.default_device())
 
 
 def set_default_device(value):
+    """Makes `value` (a tl.device or a string such as 'cuda:0' or 'metal') the device of new tensors."""
     _core.set_default_device(str(device(value)))
 
 
 def available_devices():
+    """The names of the devices this build can use on this machine, e.g. ['cpu', 'cuda:0']."""
     return list(_core.available_devices())
 
 
@@ -77,19 +80,48 @@ class Event:
 
     @property
     def device(self):
+        """The device whose queue the event marks."""
         return device(self._e.device)
 
     def record(self):
+        """Marks the end of the work queued so far on the event's device."""
         self._e.record()
 
     def synchronize(self):
+        """Waits until the work before the recorded mark has finished."""
         self._e.synchronize()
 
     def query(self):
+        """True when the work before the recorded mark has finished (it does not wait)."""
         return self._e.query()
 
     def elapsed_time(self, end_event):
+        """Milliseconds from this event to `end_event`; both must be recorded, with enable_timing=True."""
         return self._e.elapsed_ms(end_event._e)
+
+
+class Stream:
+    """A device's queue of work, like torch.cuda.Stream as returned by current_stream(): every op on a device
+    runs on its one stream, in order. cuda_stream is the cudaStream_t (an int) for libraries that enqueue
+    work in order with ours (NCCL in tl.distributed, CuPy); it is 0 on devices without one."""
+
+    def __init__(self, device_name):
+        self._name = device_name
+
+    @property
+    def device(self):
+        return device(self._name)
+
+    @property
+    def cuda_stream(self):
+        return _core.stream_handle(self._name)
+
+    def synchronize(self):
+        """Waits for the work queued on the stream's device."""
+        _core.synchronize(self._name)
+
+    def __repr__(self):
+        return f"<Stream device={self._name}>"
 
 
 class _Backend:
@@ -133,39 +165,56 @@ class _Backend:
         return name
 
     def is_available(self):
+        """True when this build has the backend and the machine has a device for it."""
         return _core.is_available(self._name)
 
     def device_count(self):
+        """The number of devices of this type (0 when not available)."""
         return _core.device_count(self._name)
 
     def synchronize(self, device=None):
         """Waits for the work queued on the device (default: the default device if it is of this type)."""
         _core.synchronize(self._device(device))
 
+    def current_stream(self, device=None):
+        """The stream all work of the device runs on (there is one per device, so it is also the default)."""
+        return Stream(self._device(device))
+
+    default_stream = current_stream
+
     def get_device_properties(self, device=None):
+        """A DeviceProperties (name, total_memory, major, minor, multi_processor_count) of the device (default: the
+        current one of this type)."""
         return DeviceProperties(**_core.device_properties(self._device(device)))
 
     def get_device_name(self, device=None):
+        """The device's name as its driver reports it."""
         return _core.device_properties(self._device(device))["name"]
 
     def Event(self, enable_timing=False, device=None):  # noqa: N802 (PyTorch's name: tl.cuda.Event)
+        """A tl.Event on a device of this type (tl.cuda.Event(enable_timing=True) as in PyTorch)."""
         return Event(enable_timing, self._device(device))
 
     # PyTorch's memory names over tl.memory: allocated = held by live tensors, reserved = also cached.
     def memory_allocated(self, device=None):
+        """Bytes held by live tensors on the device (tl.memory's active_bytes)."""
         return _core.memory_stats(self._device(device))["active_bytes"]
 
     def max_memory_allocated(self, device=None):
+        """The peak of memory_allocated since the start or the last reset_peak_memory_stats."""
         return _core.memory_stats(self._device(device))["peak_active_bytes"]
 
     def memory_reserved(self, device=None):
+        """Bytes the allocator holds on the device: those of live tensors plus its cache."""
         stats = _core.memory_stats(self._device(device))
         return stats["active_bytes"] + stats["cached_bytes"]
 
     def reset_peak_memory_stats(self, device=None):
+        """Restarts the peak of max_memory_allocated from the bytes held now."""
         _core.reset_peak(self._device(device))
 
     def empty_cache(self, device=None):
+        """Returns the allocator's cached, unused buffers on the device to the driver."""
         _core.clear_cache(self._device(device))
 
 

@@ -6,6 +6,10 @@ import numpy as np
 
 
 class dtype:
+    """An element type. tl.float16 (tl.half) holds every floating value: PyTorch's other float names, tl.float32,
+    tl.float, tl.float64, tl.double and tl.bfloat16, are the same dtype, so code that asks for float32 gets float16.
+    tl.int32 (tl.int) and tl.int64 (tl.long) hold indices, targets and counts exactly, and tl.bool holds masks.
+    Its fields: name, itemsize (bytes) and numpy (the numpy dtype)."""
     __slots__ = ("name", "itemsize", "numpy", "tensor_type")
 
     def __init__(self, name, itemsize, numpy_type, tensor_type):
@@ -16,10 +20,12 @@ class dtype:
 
     @property
     def is_floating_point(self):
+        """True for float16 only."""
         return self.name == "float16"
 
     @property
     def is_signed(self):
+        """True for every dtype but bool."""
         return self.name != "bool"
 
     def __repr__(self):

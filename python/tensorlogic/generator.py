@@ -15,6 +15,9 @@ _U64 = (1 << 64) - 1
 
 
 class Generator:
+    """A host random stream for data pipelines (shuffling, random_split, samplers), passed as `generator=` like
+    torch.Generator. It is numpy's Philox: a seed gives the same sequence on every machine. It does not drive
+    tl.rand/randn, which draw from the global native stream (tl.manual_seed)."""
     def __init__(self, device="cpu"):
         self.device = _device(device)
         self.manual_seed(int(np.random.SeedSequence().entropy) & _U64)
@@ -34,6 +37,7 @@ class Generator:
         return self._seed
 
     def initial_seed(self):
+        """The seed the stream last started from (manual_seed or seed)."""
         return self._seed
 
     def get_state(self):
@@ -41,6 +45,7 @@ class Generator:
         return self._rng.bit_generator.state
 
     def set_state(self, state):
+        """Restores a position saved by get_state(); returns self."""
         self._rng.bit_generator.state = state
         return self
 

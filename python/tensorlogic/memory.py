@@ -21,4 +21,5 @@ def set_limit(nbytes, device=None):
 
 
 def reset_peak_stats(device=None):
+    """Restarts the peak counter of the device's allocator (default: the default device) from the bytes held now."""
     _core.reset_peak(device_name(device))

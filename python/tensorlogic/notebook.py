@@ -24,6 +24,8 @@ CELL = "<repl>"   # the session's file name: spans of the cells' items carry it
 
 @magics_class
 class TensorLogicMagics(Magics):
+    """The %%tl, %tl_show and %tl_reset magics over one growing .tl program per IPython session (registered by
+    load_ipython_extension)."""
     def __init__(self, shell):
         super().__init__(shell)
         self.session = Session()
@@ -45,6 +47,9 @@ class TensorLogicMagics(Magics):
 
     @cell_magic
     def tl(self, line, cell):
+        """%%tl [names]: adds the cell to the program and shows, as tables, the tensors and relations the cell
+        defines (or the names given). Errors are printed to stderr; a cell with a syntax or type error is not
+        added."""
         first_line = self.session.text.count("\n") + 1
         try:
             self.session.feed(cell)
@@ -56,13 +61,16 @@ class TensorLogicMagics(Magics):
 
     @line_magic
     def tl_show(self, line):
+        """%tl_show names: shows the named tensors or relations of the program so far as tables."""
         return self._tables(line.split())
 
     @line_magic
     def tl_reset(self, line):
+        """%tl_reset: forgets the program (and unbinds tl_program)."""
         self.session = Session()
         self.shell.push({"tl_program": None})
 
 
 def load_ipython_extension(ipython):
+    """What `%load_ext tensorlogic.notebook` calls: registers the magics on the shell."""
     ipython.register_magics(TensorLogicMagics(ipython))

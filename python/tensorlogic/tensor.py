@@ -24,7 +24,9 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     # _a: the native array. The rest belongs to autograd (tensorlogic.autograd): whether gradients
     # flow, the accumulated gradient and the node that produced this tensor. The in-place version
     # counter (`_version`) lives with the native storage, so views and detached tensors share it.
-    __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_retains_grad", "_hooks", "__weakref__")
+    # _post_accumulate_grad_hooks is left unset until register_post_accumulate_grad_hook (read with getattr).
+    __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_retains_grad", "_hooks", "_post_accumulate_grad_hooks",
+                 "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data, dtype=None, device=None):
@@ -42,64 +44,81 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
     @property
     def shape(self):
+        """The size of each dimension, a tuple of ints (torch.Size is a tuple too)."""
         return self._a.shape
 
     def size(self, dim=None):
+        """The shape (`dim=None`) or the size of dimension `dim` (negative counts from the end)."""
         return self._a.shape if dim is None else self._a.shape[dim]
 
     @property
     def ndim(self):
+        """The number of dimensions (0 for a scalar tensor)."""
         return self._a.ndim
 
     def dim(self):
+        """The number of dimensions, as .ndim (ndimension is the same method)."""
         return self._a.ndim
 
     ndimension = dim
 
     @property
     def dtype(self):
+        """The element type: tl.float16, tl.int32, tl.int64 or tl.bool."""
         return _BY_NAME[self._a.dtype]
 
     @property
     def device(self):
+        """The tl.device the data lives on (cpu, cuda:N, metal or ane)."""
         return device(self._a.device)
 
     @property
     def is_cuda(self):
+        """True when the tensor lives on a CUDA device."""
         return self._a.device.startswith("cuda")
 
     def is_floating_point(self):
+        """True for float16 tensors, the only floating type."""
         return self._a.dtype == "float16"
 
     def is_signed(self):
+        """True unless the dtype is bool (float16, int32 and int64 are signed)."""
         return self._a.dtype != "bool"
 
     def numel(self):
+        """The number of elements (the product of the shape); nelement is the same method."""
         return self._a.numel()
 
     nelement = numel
 
     def element_size(self):
+        """Bytes per element: 2 for float16, 4 for int32, 8 for int64, 1 for bool."""
         return self.dtype.itemsize
 
     @property
     def itemsize(self):
+        """Bytes per element, as element_size()."""
         return self.dtype.itemsize
 
     @property
     def nbytes(self):
+        """The bytes of the elements this tensor views (numel() * element_size())."""
         return self._a.nbytes
 
     def stride(self, dim=None):
+        """The strides in elements, as a tuple (`dim=None`) or for one dimension, as in PyTorch."""
         return self._a.strides if dim is None else self._a.strides[dim]
 
     def storage_offset(self):
+        """The offset, in elements, of this view's first element in its storage."""
         return self._a.offset
 
     def data_ptr(self):
+        """The address of the first element (an int; a device address for GPU tensors)."""
         return self._a.data_ptr()
 
     def is_contiguous(self):
+        """True when the elements are laid out row-major without gaps (strides of a fresh tensor)."""
         return self._a.is_contiguous()
 
     def __len__(self):
@@ -135,9 +154,11 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         return _core.dlpack_device(self._a)
 
     def tolist(self):
+        """The data as nested Python lists of numbers (a number for a 0-d tensor); copies to the host."""
         return self.numpy().tolist()
 
     def item(self):
+        """The value of a one-element tensor as a Python number (float, int or bool); ValueError otherwise."""
         if self._a.numel() != 1:
             raise ValueError(f"item(): a tensor with {self._a.numel()} elements cannot be converted to a Python scalar")
         return self.numpy().reshape(-1)[0].item()
@@ -169,12 +190,15 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
     # ---- movement and conversion (to() lives in ops/shape.py, with the recorded device move) ----------
     def cpu(self):
+        """The tensor on the CPU (itself if already there); the move is recorded for autograd."""
         return self.to("cpu")
 
     def cuda(self, device=None):
+        """The tensor on a CUDA device: `device` is an index, a device or None (the current CUDA device)."""
         return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def type_as(self, other):
+        """The tensor converted to `other`'s dtype, like .to(other.dtype)."""
         return self.to(dtype=other.dtype)
 
     def float(self):
@@ -186,12 +210,15 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     bfloat16 = float
 
     def int(self):
+        """The tensor as int32 (PyTorch's .int()); floats round toward zero."""
         return self.to(dtype="int32")
 
     def long(self):
+        """The tensor as int64 (PyTorch's .long()); floats round toward zero."""
         return self.to(dtype="int64")
 
     def bool(self):
+        """The tensor as bool: non-zero elements become True."""
         return self.to(dtype="bool")
 
     def type(self, dtype=None, non_blocking=False):

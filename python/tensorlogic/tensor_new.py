@@ -14,24 +14,29 @@ def _where(self, dtype, device):
 
 @tensor_method()
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros of the given size (varargs or one sequence), with self's dtype and device unless given."""
     dtype, device = _where(self, dtype, device)
     return zeros(_shape_args(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 @tensor_method()
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones of the given size (varargs or one sequence), with self's dtype and device unless given."""
     dtype, device = _where(self, dtype, device)
     return ones(_shape_args(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 @tensor_method()
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of the given size (varargs or one sequence), with self's dtype and device unless
+    given."""
     dtype, device = _where(self, dtype, device)
     return empty(_shape_args(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 @tensor_method()
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value`, with self's dtype and device unless given."""
     dtype, device = _where(self, dtype, device)
     return full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -70,6 +75,7 @@ def pin_memory(self, device=None):
 
 @tensor_method()
 def is_pinned(self, device=None):
+    """False: host memory is never page-locked here (see pin_memory)."""
     return False
 
 

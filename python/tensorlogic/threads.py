@@ -13,4 +13,5 @@ def set_num_threads(num):
 
 
 def get_num_threads():
+    """The number of threads of the CPU worker pool (the calling thread included)."""
     return _core.num_threads()

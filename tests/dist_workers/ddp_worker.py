@@ -49,7 +49,7 @@ def main(seed, out_dir):
     dist.init_process_group("gloo")
     rank, size = dist.get_rank(), dist.get_world_size()
     tl.manual_seed(seed + rank)  # different on each rank: the broadcast from rank 0 must align them
-    # a 64-byte bucket cap: four buckets, each started from the hook of its last parameter
+    # a 64-byte bucket cap: two buckets (extra and fc2; fc1), each started from the hook of its last parameter
     model = DistributedDataParallel(MLP(unused=True), find_unused_parameters=True, bucket_cap_mb=2 ** -14)
     xs, ys = data(seed)
     rows = slice(rank * BATCH // size, (rank + 1) * BATCH // size)

@@ -37,7 +37,7 @@ def test_recursion_and_fixpoints_share_the_budget():
             1, "more than 50 steps", max_steps=50)
     chain = "".join(f"E({k}, {k + 1})\n" for k in range(40))
     located(TensorLogicRuntimeError, chain + "P(x, y) <- E(x, y)\nP(x, z) <- P(x, y), E(y, z)\nP(0, 40)?\n",
-            41, "more than 10 steps", max_steps=10)
+            41, "more than 5 steps", max_steps=5)
 
 
 def test_time_limit():

@@ -2,7 +2,8 @@
 with PyTorch and with TensorLogic from the same initial weights (PyTorch's, rounded to f16 and copied by
 state_dict) on the same synthetic data; their final losses must agree within 10%. Where a program draws
 random batches, dropout masks or noise, the two libraries draw differently, so the compared loss is one
-averaged over a held-out set."""
+averaged over a held-out set and, where one run's draws move it by several percent, averaged over a few
+training seeds (the examples' --seed) from the same initial weights."""
 import numpy as np
 import pytest
 import torch
@@ -37,6 +38,17 @@ def twin(torch_model, tl_model):
                 t.copy_(t.half().float())
     tl_model.load_state_dict({k: v.numpy() for k, v in torch_model.state_dict().items()})
     return tl_model
+
+
+def over_seeds(lib, model, train, seeds):
+    """The mean of train(lib, model, seed) over seeds (each result a number or a tuple of numbers), every run
+    from the model's present weights."""
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    results = []
+    for seed in seeds:
+        model.load_state_dict(start)
+        results.append(train(lib, model, seed))
+    return np.mean(np.asarray(results, dtype=np.float64), axis=0)
 
 
 def close(ours, theirs, rel=0.1):
@@ -79,11 +91,16 @@ def test_mnist_cnn(rng):
     torch.manual_seed(int(rng.integers(1 << 30)))
     theirs = prog_mnist.build(torch)
     ours = twin(theirs, prog_mnist.build(tl))
-    _, t_loss, t_acc = prog_mnist.train(torch, theirs, data)
-    _, l_loss, l_acc = prog_mnist.train(tl, ours, data)
-    # Dropout draws differ between the libraries: PyTorch against itself with another dropout seed differed
-    # by up to 10% in test loss here (6 data seeds, 2026-12-05), so the bound is 20%.
-    close(l_loss, t_loss, rel=0.2)
+    # Dropout masks differ between the libraries. Measured on 8 data seeds (2026-12-05): one run of each
+    # differed by up to 8.7% in test loss (PyTorch against itself with another seed: up to 5.3%; with dropout
+    # off, TensorLogic against PyTorch: within 0.5% on 6 seeds); the mean of 3 seeds: within 3.8%.
+    def run(lib, model, seed):
+        _, loss, acc = prog_mnist.train(lib, model, data, seed=seed)
+        return loss, acc
+
+    (t_loss, t_acc), (l_loss, l_acc) = (over_seeds(lib, model, run, (1, 2, 3)) for lib, model in
+                                        ((torch, theirs), (tl, ours)))
+    close(l_loss, t_loss)
     assert abs(l_acc - t_acc) < 0.1, (l_acc, t_acc)
 
 
@@ -92,32 +109,41 @@ def test_vae(rng):
     torch.manual_seed(int(rng.integers(1 << 30)))
     theirs = prog_vae.build(torch)
     ours = twin(theirs, prog_vae.build(tl))
-    t_losses, t_test = prog_vae.train(torch, theirs, data)
-    l_losses, l_test = prog_vae.train(tl, ours, data)
-    # The reparameterisation noise differs between the libraries; over 6 data seeds (2026-12-05) PyTorch
-    # against itself with another seed differed by up to 6%, TensorLogic against PyTorch by up to 13%
-    # (either side of it), so the bound is 20%.
-    close(l_losses[-1], t_losses[-1], rel=0.2)
-    close(l_test, t_test, rel=0.2)
+    # The reparameterisation noise and the shuffled batch order differ between the libraries. Measured on 12
+    # data seeds (2026-12-05): one run of each differed by up to 9% (PyTorch against itself with another
+    # seed: up to 8.9%; with the noise off, shuffling alone: up to 6.6%, and 5.2% PyTorch against itself);
+    # the mean of 5 seeds: within 4.4%.
+    def run(lib, model, seed):
+        losses, test = prog_vae.train(lib, model, data, seed=seed)
+        return losses[-1], test
+
+    (t_last, t_test), (l_last, l_test) = (over_seeds(lib, model, run, range(1, 6)) for lib, model in
+                                          ((torch, theirs), (tl, ours)))
+    close(l_last, t_last)
+    close(l_test, t_test)
 
 
 @pytest.mark.parametrize("model", ["LSTM", "Transformer"])
 def test_word_language_model(rng, model):
     lines = prog_word_lm.make_text(rng)
-    t_corpus = prog_word_lm.corpus(torch, lines)
+    t_corpus, l_corpus = prog_word_lm.corpus(torch, lines), prog_word_lm.corpus(tl, lines)
     torch.manual_seed(int(rng.integers(1 << 30)))
     theirs = prog_word_lm.build(torch, len(t_corpus.dictionary), model=model)
     ours = twin(theirs, prog_word_lm.build(tl, len(t_corpus.dictionary), model=model))
-    t_val = prog_word_lm.train(torch, theirs, t_corpus)[1]
-    l_val = prog_word_lm.train(tl, ours, prog_word_lm.corpus(tl, lines))[1]
-    # Dropout draws differ between the libraries; the Transformer variant is the more sensitive to them:
-    # PyTorch against itself with another seed differed by up to 13% (6 data seeds, 2026-12-05).
-    close(l_val, t_val, rel=0.1 if model == "LSTM" else 0.2)
+    # The Transformer variant (SGD at lr 5) amplifies any difference: with every dropout off, PyTorch float32
+    # started from weights moved by one f16 rounding (relative 2^-11) ends up to 21% away from itself, and
+    # TensorLogic up to 18% (2026-12-05); with dropout, one run of each differed by up to 30% over 32 data
+    # seeds (standard deviation 12%), the mean of 5 seeds by up to 9.5% (standard deviation 4%), so 10 seeds
+    # are averaged (about 3%: 10% is more than three of them). The LSTM variant agrees within 0.1% in one run.
+    seeds = (1,) if model == "LSTM" else range(1, 11)
+    t_val, l_val = (over_seeds(lib, net, lambda lib, m, seed: prog_word_lm.train(lib, m, corpus, seed=seed)[1], seeds)
+                    for lib, net, corpus in ((torch, theirs, t_corpus), (tl, ours, l_corpus)))
+    close(l_val, t_val)
 
 
-
-
-def test_regression(rng):
+# The example builds its features with torch.from_numpy, which is on the CPU in both libraries, and its
+# model on the default device, which is the GPU here when there is one (SPEC §3): it runs on the CPU.
+def test_regression(rng, cpu_default):
     w_target = (rng.standard_normal((prog_regression.POLY_DEGREE, 1)) * 0.5).astype(np.float32)
     b_target = (rng.standard_normal(1) * 0.5).astype(np.float32)
     batches = [rng.standard_normal(32).astype(np.float32) for _ in range(150)]
@@ -132,6 +158,24 @@ def test_regression(rng):
     ours, theirs = np.mean(l_losses[-10:]), np.mean(t_losses[-10:])
     assert ours == pytest.approx(theirs, rel=0.1, abs=0.01 * np.mean(t_losses[:10])), f"{ours} vs {theirs}"
     assert l_desc.startswith("y = ") and l_desc.count("x^") == 4
+
+
+def test_regression_stops_like_the_example(rng):
+    """The example's own loop (lr 0.1, targets drawn with scale 5, stop when one batch's loss < 1e-3) stops in
+    f16 as in float32: over 30 seeds (2026-12-05) TensorLogic stopped after 278-795 batches, PyTorch after
+    270-1204 (the stop comes from a batch of small x while the fit is still rough, so the count is random).
+    5000 batches bound the loop here."""
+    w_target = (rng.standard_normal((prog_regression.POLY_DEGREE, 1)) * 5).astype(np.float16).astype(np.float32)
+    b_target = (rng.standard_normal(1) * 5).astype(np.float16).astype(np.float32)
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    tl.manual_seed(int(rng.integers(1 << 30)))
+    theirs = prog_regression.build(torch)
+    ours = twin(theirs, prog_regression.build(tl))
+    for lib, model in ((torch, theirs), (tl, ours)):
+        loss, batches, desc = prog_regression.fit(lib, model, lib.from_numpy(w_target), lib.from_numpy(b_target),
+                                                  range(1, 5001))
+        assert loss < 1e-3, f"{lib.__name__}: loss {loss} after {batches} batches"
+        assert desc.startswith("y = ") and desc.count("x^") == 4
 
 
 def test_cifar_tutorial_cnn(rng, tmp_path):

@@ -41,6 +41,26 @@ enum class OptimizerKind : unsigned char {
 #define TL_OPTIMIZER(kind, name) kind,
 #include "tensorlogic/op_table.def"
 };
+enum class QuantType : unsigned char {
+#define TL_QUANT(type, name, block_elems, block_bytes) type,
+#include "tensorlogic/op_table.def"
+};
+
+// Weights per block and bytes per block of a quantised format.
+TL_OP_FN int quant_block_elems(QuantType type) {
+  switch (type) {
+#define TL_QUANT(type, name, block_elems, block_bytes) case QuantType::type: return block_elems;
+#include "tensorlogic/op_table.def"
+  }
+  return 1;
+}
+TL_OP_FN int quant_block_bytes(QuantType type) {
+  switch (type) {
+#define TL_QUANT(type, name, block_elems, block_bytes) case QuantType::type: return block_bytes;
+#include "tensorlogic/op_table.def"
+  }
+  return 1;
+}
 
 // Ops that keep int32 inputs in int32 (every other op computes in float16).
 TL_OP_FN bool unary_keeps_int(UnaryOp op) {

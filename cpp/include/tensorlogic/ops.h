@@ -1,6 +1,7 @@
 // Every tensor op of SPEC §4, described once: checks and shape rules live in cpp/core, kernels in the
 // backend of the inputs. Float results are f16, rounded once; accumulation inside an op is f32.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -110,12 +111,31 @@ Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optiona
 // - s / C * sum(x), one pass per row in f32, rounded once; 0 where the target is ignore_index.
 Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index = -100,
                             double label_smoothing = 0.0);
+// d loss / d logits = (softmax(x) - (1 - s) onehot(t) - s / C) * grad per row (0 on ignored rows), from the
+// forward's logits and targets and grad [...] of the per-row loss; nullopt where the backend has no fused
+// kernel (the caller composes it from other ops).
+std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const Array& target, const Array& grad,
+                                                    int64_t ignore_index = -100, double label_smoothing = 0.0);
+// Gradients of layer_norm (rms false) or rms_norm over the trailing normalized_shape: [dx, dweight, dbias],
+// the last two empty arrays where not asked for; nullopt where the backend has no fused kernel.
+std::optional<std::vector<Array>> norm_backward(bool rms, const Array& x, const Array& grad,
+                                                const Shape& normalized_shape, const std::optional<Array>& weight,
+                                                double eps, bool weight_grad, bool bias_grad);
 
 // ---- linear algebra --------------------------------------------------------------------------------
 Array matmul(const Array& a, const Array& b);
 // x @ w.T (+ bias) (+ residual) then activation, rounded once (the fused linear family).
 Array linear(const Array& x, const Array& w, const std::optional<Array>& bias, Activation act = Activation::none,
              const std::optional<Array>& residual = std::nullopt);
+// linear with a weight [out_features, in_features] kept in a GGUF block format (op_table.def's TL_QUANT):
+// `blocks` is int32 [out_features, words], row j holding in_features / quant_block_elems(type) blocks from
+// its start (the bytes carried as int32 words; rows padded to whole words). CPU only for now.
+Array quantized_linear(const Array& x, const Array& blocks, QuantType type, int64_t in_features,
+                       const std::optional<Array>& bias, Activation act = Activation::none,
+                       const std::optional<Array>& residual = std::nullopt);
+// The f16 weight [out_features, in_features] of such blocks, each value rounded once.
+Array dequantize(const Array& blocks, QuantType type, int64_t in_features);
+const char* quant_name(QuantType type);  // GGUF's name: "Q8_0", ...
 Array einsum(const std::string& equation, const std::vector<Array>& operands);
 Array tril(const Array& a, int64_t k = 0);
 Array triu(const Array& a, int64_t k = 0);
@@ -145,9 +165,18 @@ Array im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args);  
 Array col2im(const Array& cols, const int64_t output_hw[2], const int64_t kernel[2], const Conv2dArgs& args);
 Array conv2d(const Array& x, const Array& w, const std::optional<Array>& bias, const Conv2dArgs& args,
              int64_t groups = 1);
+// [dx, dw, db] of conv2d for the output gradient `grad`, each computed where `needs` says (nullopt
+// otherwise), or nullopt where the device has no fused backward (the caller composes it from other ops).
+std::optional<std::vector<std::optional<Array>>> conv2d_backward(const Array& x, const Array& w, const Array& grad,
+                                                                  const Conv2dArgs& args, int64_t groups,
+                                                                  const std::array<bool, 3>& needs);
 Array max_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode = false);
 Array avg_pool2d(const Array& x, const int64_t kernel[2], const Conv2dArgs& args, bool ceil_mode = false,
                  bool count_include_pad = true);
+// The input gradient of max_pool2d (max) or avg_pool2d for the output gradient `grad` (max: all of each
+// window's gradient to its first maximum, as PyTorch), or nullopt where the device has no fused backward.
+std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2],
+                                     const Conv2dArgs& args, bool ceil_mode, bool count_include_pad);
 Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& v,
                                    const std::optional<Array>& mask, bool causal, std::optional<double> scale);
 // [dq, dk, dv] of attention for the output gradient `grad` (the mask a constant; batch-broadcast shapes,
@@ -169,5 +198,8 @@ Array randperm(int64_t n, Device device = default_device());
 Array multinomial(const Array& probs, int64_t num_samples, bool replacement = false);
 
 void synchronize(Device device);
+// The device's queue of work as other libraries name it (cudaStream_t on CUDA; 0 where work is done when its
+// call returns); selects the device on this thread, as NCCL's calls need.
+uintptr_t stream_handle(Device device);
 
 }  // namespace tensorlogic

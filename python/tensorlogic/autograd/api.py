@@ -1,7 +1,7 @@
 """backward() and grad(): the entry points into the engine."""
 from .. import _core
 from ..tensor import Tensor, _wrap
-from .engine import run_backward
+from .engine import run_backward, run_post_accumulate_hooks
 
 
 def _ones_like(t):
@@ -45,6 +45,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t, g in zip(inputs, run_backward(outputs, grads, retain_graph, create_graph, inputs)):
             if g is not None:
                 t.grad = g if t.grad is None else t.grad + g
+                run_post_accumulate_hooks(t)
         return
     run_backward(outputs, grads, retain_graph, create_graph)
 

@@ -78,7 +78,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
     handed_out = set(id(g) for g in grads)  # gradients given to a .grad once must be copied before reuse
 
     buffer = {}  # Node -> the sum of the gradients flowing into its output so far
-    leaves = {}  # _Key(leaf) -> summed gradient, delivered (hooks, .grad) once the traversal is done
+    leaves = {}  # _Key(leaf) -> summed gradient, delivered (hooks, .grad) once its last consumer has run
     root_nodes = []
     for t, g in zip(roots, grads):
         if t.grad_fn is not None:
@@ -89,9 +89,12 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
 
     token = set_grad(create_graph)
     try:
-        for node in _topological(root_nodes, captured):
+        order = _topological(root_nodes, captured)
+        due = _last_consumers(order)
+        for node in order:
             g = buffer.pop(node, None)
             if g is None:
+                _deliver_due(due.get(node), leaves, buffer, captured, results, handed_out, create_graph)
                 continue
             if node.pre_hooks:
                 g = _run_hooks(node.pre_hooks, g)
@@ -128,11 +131,36 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                 _accumulate(buffer, edge, ig) if isinstance(edge, Node) else _accumulate(leaves, _Key(edge), ig)
             if not retain_graph:
                 node._release()
-        for key, g in leaves.items():
+            _deliver_due(due.get(node), leaves, buffer, captured, results, handed_out, create_graph)
+        for key, g in leaves.items():  # leaves no node feeds (backward called on a leaf)
             _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
     finally:
         reset_grad(token)
     return results
+
+
+def _last_consumers(order):
+    """Node -> the leaves whose gradient is complete once that node has run (it is their last user in
+    `order`). Delivering them there, not after the traversal, lets post-accumulate-grad hooks (DDP's
+    bucketed all-reduce) start while the rest of backward still runs, as PyTorch's AccumulateGrad does."""
+    last = {}
+    for node in order:
+        for edge in node.next:
+            if edge is not None and not isinstance(edge, Node):
+                last[_Key(edge)] = node
+    due = {}
+    for key, node in last.items():
+        due.setdefault(node, []).append(key)
+    return due
+
+
+def _deliver_due(keys, leaves, buffer, captured, results, handed_out, create_graph):
+    for key in keys or ():
+        g = leaves.pop(key, None)
+        if g is not None:
+            if any(pending is g for pending in buffer.values()):  # (x + b)'s backward gives b and x one tensor:
+                handed_out.add(id(g))  # .grad gets a copy, so a hook that changes it in place can't change x's
+            _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
 
 
 class _Key:
@@ -158,6 +186,16 @@ def _deliver_leaf(t, g, captured, results, handed_out, create_graph):
             results[i] = g if results[i] is None else results[i] + g
         return
     t.grad = _store(g, t.grad, handed_out, create_graph)
+    run_post_accumulate_hooks(t)
+
+
+def run_post_accumulate_hooks(t):
+    """The hooks of Tensor.register_post_accumulate_grad_hook, after a new gradient was added to t.grad.
+    (The slot is set only by that method, so tensors without hooks cost one getattr here and nothing
+    on the hot path of creating tensors.)"""
+    for hook in getattr(t, "_post_accumulate_grad_hooks", None) or ():
+        if hook(t) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")  # torch's words
 
 
 def _store(g, current, handed_out, create_graph):

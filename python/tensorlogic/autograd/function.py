@@ -55,13 +55,19 @@ class Node:
 
     # ---- saved tensors ---------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
+        """Saves tensors for backward (read back as ctx.saved_tensors); an in-place change to one of them before
+        backward is detected and raises, as in PyTorch."""
         self._saved = tensors  # resolved into (tensor, version, is_output) entries after forward
 
     def mark_non_differentiable(self, *tensors):
+        """Accepted for PyTorch compatibility and does nothing: only a Function's first output is ever
+        differentiable here."""
         pass  # only the first output is ever differentiable
 
     @property
     def saved_tensors(self):
+        """The tensors given to save_for_backward, as a tuple; RuntimeError after the graph was freed (backward
+        without retain_graph) or when one was modified in place since."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(
@@ -106,14 +112,19 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """Computes the outputs from the inputs (ctx first, then forward's arguments); runs without recording."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, grad):
+        """Given the gradient of the output, returns one gradient (or None) per positional argument of forward,
+        written with tensor ops (so it can be differentiated again)."""
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Runs forward on the arguments and, when an input requires grad and grad mode is on, records a node whose
+        backward is this class's: how a custom op is called (MyFn.apply(x, ...)), as torch.autograd.Function.apply."""
         # Fast path: nothing to record. This is every op's per-call overhead, so keep it to a scan and a
         # flag; the thread's grad mode is read only when some input requires grad.
         for a in args:

@@ -29,6 +29,7 @@ mode = _Mode()
 
 
 def is_grad_enabled():
+    """True when ops record for autograd on this thread (not inside no_grad or inference_mode)."""
     return _grad.get()
 
 
@@ -138,4 +139,5 @@ class detect_anomaly(ContextDecorator):
 
 
 def is_anomaly_enabled():
+    """True inside detect_anomaly (process-wide): op results and gradients are then checked for inf/NaN."""
     return mode.anomaly

@@ -40,6 +40,8 @@ _HALVINGS = 8
 
 
 class GradcheckError(RuntimeError):
+    """gradcheck found an analytical gradient that disagrees with the finite differences (raised when
+    raise_exception=True); the message holds the report."""
     pass
 
 

@@ -20,6 +20,7 @@ def detach(self):
 
 @tensor_method()
 def detach_(self):
+    """Detaches this tensor from the graph in place (no grad_fn, requires_grad False) and returns it."""
     if self._a.dtype != "float16" and self.requires_grad:
         raise RuntimeError("detach_: only float tensors can require grad")
     self.grad_fn = None
@@ -29,6 +30,8 @@ def detach_(self):
 
 @tensor_method()
 def requires_grad_(self, requires_grad=True):
+    """Sets requires_grad in place and returns self. Only float16 tensors can require grad, and a non-leaf cannot be
+    switched off (detach() it instead)."""
     if self.grad_fn is not None and not requires_grad:
         raise RuntimeError("requires_grad_(False): this tensor is not a leaf (it has a grad_fn); use detach() instead")
     if requires_grad and self._a.dtype != "float16":
@@ -49,12 +52,14 @@ def retain_grad(self):
 
 
 class RemovableHandle:
+    """What register_hook returns: remove() unregisters the hook (as torch.utils.hooks.RemovableHandle)."""
     __slots__ = ("_hooks", "_hook")
 
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
 
     def remove(self):
+        """Unregisters the hook; a second call does nothing."""
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
 
@@ -73,6 +78,22 @@ def register_hook(self, hook):
             self._hooks = self.grad_fn.pre_hooks
     self._hooks.append(hook)
     return RemovableHandle(self._hooks, hook)
+
+
+@tensor_method()
+def register_post_accumulate_grad_hook(self, hook):
+    """hook(tensor) runs on this leaf each time backward has added a gradient to its .grad (the hook reads
+    tensor.grad; it must return None). It runs as soon as that gradient is complete, before the rest of the
+    graph's backward, which is what DistributedDataParallel needs to overlap communication with backward."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    hooks = getattr(self, "_post_accumulate_grad_hooks", None)
+    if hooks is None:
+        hooks = self._post_accumulate_grad_hooks = []
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
 
 
 Tensor.is_leaf = property(lambda self: self.grad_fn is None, doc="True for tensors not produced by a recorded op")

@@ -1,6 +1,6 @@
 """tl.backends.cuda: torch.backends.cuda's switches. Matmuls here are f16 on tensor cores with f32
-accumulation whatever the flags say: allow_tf32 and the reduced-precision-reduction flags are stored and
-change nothing. The scaled-dot-product-attention backend toggles are stored too; tl picks its attention
+accumulation whatever the flags say: `matmul.allow_tf32` and the reduced-precision-reduction flags of
+`matmul` are stored and change nothing. The scaled-dot-product-attention backend toggles are stored too; tl picks its attention
 kernel by shape and device."""
 from .. import _core
 
@@ -33,7 +33,11 @@ def _sdp_switch(backend):
     def enabled():
         return _sdp[backend]
 
-    enable.__name__, enabled.__name__ = f"enable_{backend}_sdp", f"{backend}_sdp_enabled"
+    enable.__name__ = enable.__qualname__ = f"enable_{backend}_sdp"
+    enabled.__name__ = enabled.__qualname__ = f"{backend}_sdp_enabled"
+    enable.__doc__ = (f"Records whether the {backend} attention backend may be used (stored, with no effect: tl picks "
+                      "its attention kernel by shape and device).")
+    enabled.__doc__ = f"The flag set by enable_{backend}_sdp (True by default)."
     return enable, enabled
 
 

@@ -8,8 +8,10 @@ allow_tf32 = True
 
 
 def is_available():
+    """False: TensorLogic does not use cuDNN."""
     return False
 
 
 def version():
+    """None: no cuDNN is linked."""
     return None

@@ -4,8 +4,10 @@ branch; use tl.accelerator (or tl.metal.is_available()) to reach the Apple GPU."
 
 
 def is_available():
+    """False: the Apple GPU is the 'metal' device here, not 'mps' (see tl.metal.is_available())."""
     return False
 
 
 def is_built():
+    """False: there is no 'mps' backend (the Apple GPU backend is 'metal')."""
     return False

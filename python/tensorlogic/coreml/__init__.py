@@ -4,6 +4,8 @@
 enumerated leading sizes) for one of: matmul, linear, conv2d, add_relu, mul_relu, affine. Building needs
 coremltools (the `apple` extra) and works on any OS; tl.planner decides which shapes get a model, and
 compiling and running the models happens in the native `ane` backend on macOS.
+`ACTIVATIONS` names the activations a linear or conv2d model may end with, and `FUSED` the fused
+elementwise ops build() accepts.
 `export(module_or_function, example_inputs, path)` traces a function or an nn.Module on example inputs and
 writes the recorded ops as one ML program with its weights as constants.
 """

@@ -1,6 +1,8 @@
 """tl.distributed: torch.distributed's process group and collectives on CPU tensors, over MPI (mpi4py).
 
-Start the ranks with `python -m tensorlogic.distributed.run --nproc-per-node N script.py` (or mpiexec)."""
+Start the ranks with `python -m tensorlogic.distributed.run --nproc-per-node N script.py` (or mpiexec).
+`default_pg_timeout` (30 minutes, a datetime.timedelta) is how long a collective may take before it raises
+DistBackendError, unless init_process_group(timeout=...) says otherwise."""
 from .collectives import (ReduceOp, Work, all_gather, all_gather_into_tensor, all_reduce, barrier, broadcast, irecv,
                           isend, recv, reduce_scatter, reduce_scatter_tensor, send)
 from .process_group import (Backend, DistBackendError, DistError, ProcessGroup, default_pg_timeout,

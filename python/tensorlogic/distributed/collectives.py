@@ -1,4 +1,5 @@
-"""Collectives on CPU tensors over MPI, with torch.distributed's names and semantics.
+"""Collectives with torch.distributed's names and semantics: on CPU tensors over MPI (here), on CUDA tensors
+over NCCL for a group of the nccl backend (nccl_collectives; each function below hands those on).
 
 Every call is MPI's nonblocking form, waited on with the group's deadline, so a peer that died raises
 DistBackendError instead of hanging. Reductions of float16 run in float32: each rank widens its tensor, MPI
@@ -12,10 +13,13 @@ import numpy as np
 
 from ..errors import DeviceError
 from ..tensor import Tensor
+from . import nccl_collectives
 from .process_group import MPI, DistBackendError, default_group
 
 
 class ReduceOp(enum.Enum):
+    """The reductions of all_reduce and reduce_scatter: SUM, AVG (the sum divided by the world size; floating
+    tensors only), PRODUCT, MIN, MAX, as torch.distributed.ReduceOp."""
     SUM = "sum"
     AVG = "avg"
     PRODUCT = "product"
@@ -38,9 +42,12 @@ class Work:
         self._result = None
 
     def is_completed(self):
+        """True when the operation has finished (it does not wait)."""
         return self._done or MPI.Request.Testall(self._requests, self._statuses)
 
     def wait(self, timeout=None):
+        """Waits for the operation (up to `timeout`, default the group's timeout; DistBackendError when a peer died
+        or stopped) and copies its results into place; returns True."""
         if self._done:
             return True
         limit = (timeout or self._group.timeout).total_seconds()
@@ -60,6 +67,7 @@ class Work:
         return True
 
     def result(self):
+        """Waits, then returns the operation's result (irecv: the sender's rank; None for most collectives)."""
         self.wait()
         return self._result
 
@@ -94,8 +102,7 @@ def _started(group, requests, finish, async_op):
 
 def all_reduce_array(array, op=ReduceOp.SUM, group=None, into=None):
     """Starts an all-reduce of a host array; when it completes the result (AVG divided by the world size)
-    is written into `into` (rounded to its dtype) or, without it, given by Work.result().
-    DistributedDataParallel reduces its float32 buckets through this."""
+    is written into `into` (rounded to its dtype) or, without it, given by Work.result()."""
     pg = default_group(group)
     if op is ReduceOp.AVG and array.dtype.kind != "f":
         raise ValueError(f"all_reduce: ReduceOp.AVG needs a floating tensor, got {array.dtype}")
@@ -112,19 +119,32 @@ def all_reduce_array(array, op=ReduceOp.SUM, group=None, into=None):
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduces `tensor` (a contiguous tensor: CPU with mpi/gloo, CUDA with nccl) over all ranks with `op` and
+    leaves the result in it on every rank. float16 is reduced in float32 and rounded once. With async_op=True it returns a Work to wait() on, else
+    None once done."""
+    pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.all_reduce(pg, tensor, op.value, async_op)
     view = _view(tensor, "all_reduce")
-    work = all_reduce_array(_wide(view), op, group, into=view)
+    work = all_reduce_array(_wide(view), op, pg, into=view)
     return work if async_op else work.wait() and None
 
 
 def broadcast(tensor, src, group=None, async_op=False):
-    pg, view = default_group(group), _view(tensor, "broadcast")
+    """Copies `tensor` of rank `src` into `tensor` on every other rank (its bytes, no arithmetic). With
+    async_op=True it returns a Work to wait() on, else None once done."""
+    pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.broadcast(pg, tensor, src, async_op)
+    view = _view(tensor, "broadcast")
     return _started(pg, [pg.comm.Ibcast(_bytes(view), root=src)], None, async_op)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
     """output_tensor holds world_size inputs, concatenated along dim 0 (or stacked)."""
     pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.all_gather_into_tensor(pg, output_tensor, input_tensor, async_op)
     out, inp = _view(output_tensor, "all_gather_into_tensor"), _view(input_tensor, "all_gather_into_tensor")
     if out.dtype != inp.dtype or out.size != inp.size * pg.size():
         raise ValueError(f"all_gather_into_tensor: output {out.shape} {out.dtype} must hold {pg.size()} inputs "
@@ -133,7 +153,11 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """Fills tensor_list (world_size tensors of tensor's shape and dtype) with every rank's `tensor`, in rank order.
+    With async_op=True it returns a Work to wait() on, else None once done."""
     pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.all_gather(pg, tensor_list, tensor, async_op)
     inp = _view(tensor, "all_gather")
     outs = [_view(t, "all_gather") for t in tensor_list]
     if len(outs) != pg.size() or any(o.shape != inp.shape or o.dtype != inp.dtype for o in outs):
@@ -149,6 +173,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduces `input` (world_size blocks along dim 0) over ranks; rank r keeps block r in `output`."""
     pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.reduce_scatter_tensor(pg, output, input, op.value, async_op)
     out, inp = _view(output, "reduce_scatter_tensor"), _view(input, "reduce_scatter_tensor")
     if out.dtype != inp.dtype or inp.size != out.size * pg.size():
         raise ValueError(f"reduce_scatter_tensor: input {inp.shape} must hold {pg.size()} blocks of the output's "
@@ -157,7 +183,11 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduces input_list (world_size tensors of output's shape) over ranks with `op`; rank r receives the reduction
+    of everyone's input_list[r] in `output`. With async_op=True it returns a Work to wait() on, else None once done."""
     pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.reduce_scatter(pg, output, input_list, op.value, async_op)
     out = _view(output, "reduce_scatter")
     ins = [_view(t, "reduce_scatter") for t in input_list]
     if len(ins) != pg.size() or any(i.shape != out.shape or i.dtype != out.dtype for i in ins):
@@ -176,13 +206,18 @@ def _reduce_scatter(pg, out, wide, op, async_op):
 
 
 def isend(tensor, dst, group=None, tag=0):
+    """Starts sending `tensor` to rank `dst` (with `tag`); returns a Work."""
     pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.isend(pg, tensor, dst)
     return Work(pg, [pg.comm.Isend(_bytes(_view(tensor, "send")), dest=dst, tag=tag)])
 
 
 def irecv(tensor, src=None, group=None, tag=0):
     """Receives into `tensor`; src=None takes any sender. Work.result() is the sender's rank."""
     pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.irecv(pg, tensor, src)
     source = MPI.ANY_SOURCE if src is None else src
     work = Work(pg, [pg.comm.Irecv(_bytes(_view(tensor, "recv")), source=source, tag=tag)])
     work._finish = lambda: work._statuses[0].Get_source()
@@ -190,13 +225,20 @@ def irecv(tensor, src=None, group=None, tag=0):
 
 
 def send(tensor, dst, group=None, tag=0):
+    """Sends `tensor` to rank `dst` and waits until it has gone."""
     isend(tensor, dst, group, tag).wait()
 
 
 def recv(tensor, src=None, group=None, tag=0):
-    return irecv(tensor, src, group, tag).result()
+    """Receives into `tensor`; returns the sender's rank (src itself on nccl, which needs it)."""
+    result = irecv(tensor, src, group, tag).result()
+    return src if result is None else result
 
 
 def barrier(group=None, async_op=False, device_ids=None):
+    """Waits until every rank of the group has reached the barrier (device_ids is accepted and ignored). With
+    async_op=True it returns a Work to wait() on, else None once done."""
     pg = default_group(group)
+    if pg.nccl is not None:
+        return nccl_collectives.barrier(pg, async_op)
     return _started(pg, [pg.comm.Ibarrier()], None, async_op)

@@ -3,4 +3,5 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (the API reference's inspection does) runs nothing
+    sys.exit(main())

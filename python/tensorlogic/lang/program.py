@@ -34,6 +34,8 @@ class Program:
 
     @property
     def max_iterations(self):
+        """The most iterations a recursive rule or equation set may take to reach its fixpoint (1000 by default);
+        past it the program warns and keeps the last values."""
         return self.runtime.max_iterations
 
     @max_iterations.setter

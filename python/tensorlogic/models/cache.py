@@ -9,6 +9,9 @@ from ..tensor import Tensor, _wrap
 
 
 class KVCache:
+    """The keys and values of every layer for generation, preallocated on the device as [2, batch, kv_heads,
+    max_len, head_dim] per layer and written in place; `length` counts the cached positions. left_padding (per row,
+    the number of leading padded positions) masks those keys for every query."""
     def __init__(self, config, batch_size, max_len, device=None, left_padding=None):
         """left_padding: per row, how many leading positions are padding (masked as keys for every query);
         None when no row is padded."""

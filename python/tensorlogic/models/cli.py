@@ -1,5 +1,5 @@
 """`tl generate MODEL --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
-[--device D]`: loads a checkpoint folder or GGUF file, prints the continuation as it is generated, then the
+[--device D] [--keep-quantized | --dequantize]`: loads a checkpoint folder or GGUF file, prints the continuation as it is generated, then the
 prefill and decode speeds. Several --prompt options are decoded together as one batch."""
 import sys
 
@@ -19,6 +19,11 @@ def add_parser(subparsers):
     p.add_argument("--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling mass (default 1)")
     p.add_argument("--seed", type=int, default=None, help="seed of the sampler")
     p.add_argument("--device", choices=["cpu", "cuda", "metal"], help="device (default: the best available)")
+    quant = p.add_mutually_exclusive_group()
+    quant.add_argument("--keep-quantized", dest="keep_quantized", action="store_const", const=True, default=None,
+                       help="keep a GGUF's Q8_0/Q4_0/Q4_K/Q6_K weights quantised (the default on the cpu)")
+    quant.add_argument("--dequantize", dest="keep_quantized", action="store_const", const=False,
+                       help="dequantise a GGUF's quantised weights to f16 on load (the default elsewhere)")
     return p
 
 
@@ -26,7 +31,7 @@ def run(args):
     try:
         if args.device:
             set_default_device(args.device)
-        model, tokenizer = load(args.model)
+        model, tokenizer = load(args.model, keep_quantized=args.keep_quantized)
         if tokenizer is None:
             print(f"tl generate: {args.model} has no tokenizer.json", file=sys.stderr)
             return 2

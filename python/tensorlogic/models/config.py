@@ -34,10 +34,12 @@ class ModelConfig:
 
     @property
     def family(self):
+        """The decoder family that runs the model: 'llama' (Llama, Mistral, Qwen2) or 'gpt2'."""
         return FAMILIES[self.model_type]
 
     @property
     def qkv_size(self):
+        """The width of the fused q, k, v projection: (num_heads + 2 * num_kv_heads) * head_dim."""
         return (self.num_heads + 2 * self.num_kv_heads) * self.head_dim
 
 

@@ -14,6 +14,7 @@ from ..nn.module import Module
 from ..nn.parameter import Parameter
 from ..ops import fused
 from ..ops.indexing import index_select
+from ..ops.quantized import QuantizedWeight, quantized_linear
 from ..tensor import Tensor
 from . import rope
 
@@ -60,8 +61,17 @@ def _register(module, prefix, tensors, names):
         t = tensors.get(prefix + name)
         if t is None:
             module.register_parameter(name, None)
+        elif isinstance(t, QuantizedWeight):
+            setattr(module, name, t)  # a plain attribute: quantised weights are not trainable parameters
         else:
             setattr(module, name, Parameter(t, requires_grad=False))
+
+
+def _linear(x, weight, bias=None, activation=None, residual=None):
+    """F.linear, or its quantised form for a weight kept in a GGUF block format."""
+    if isinstance(weight, QuantizedWeight):
+        return quantized_linear(x, weight, bias, activation, residual)
+    return F.linear(x, weight, bias, activation, residual)
 
 
 def _norm(config, x, weight, bias):
@@ -94,16 +104,16 @@ class DecoderLayer(Module):
         x = self._attention(_norm(self.config, x, self.attn_norm_weight, self.attn_norm_bias), x, step, cache)
         h = _norm(self.config, x, self.mlp_norm_weight, self.mlp_norm_bias)
         if self.gate_weight is None:
-            h = F.linear(h, self.up_weight, self.up_bias, "gelu_tanh")
+            h = _linear(h, self.up_weight, self.up_bias, "gelu_tanh")
         else:
-            h = F.linear(h, self.gate_weight, self.gate_bias, "silu") * F.linear(h, self.up_weight, self.up_bias)
-        return F.linear(h, self.down_weight, self.down_bias, None, x)
+            h = _linear(h, self.gate_weight, self.gate_bias, "silu") * _linear(h, self.up_weight, self.up_bias)
+        return _linear(h, self.down_weight, self.down_bias, None, x)
 
     def _attention(self, h, residual, step, cache):
         c = self.config
         heads, kv, d = c.num_heads, c.num_kv_heads, c.head_dim
         b, n = h.shape[0], step.length
-        qkv = F.linear(h, self.qkv_weight, self.qkv_bias).view(b, n, heads + 2 * kv, d)
+        qkv = _linear(h, self.qkv_weight, self.qkv_bias).view(b, n, heads + 2 * kv, d)
         if step.cos is not None:  # x * cos + (x with its halves swapped) * sin; values get cos 1, sin 0
             qkv = fused.affine(qkv, step.cos, index_select(qkv, 3, step.swap) * step.sin)
         q, kv_new = qkv.split([heads, 2 * kv], 2)
@@ -121,7 +131,7 @@ class DecoderLayer(Module):
             out = F.scaled_dot_product_attention(q, keys.unsqueeze(2), values.unsqueeze(2), step.mask,
                                                  is_causal=step.mask is None, scale=self.scale)
             out = out.permute(0, 3, 1, 2, 4).reshape(b, n, heads * d)
-        return F.linear(out, self.o_weight, self.o_bias, None, residual)
+        return _linear(out, self.o_weight, self.o_bias, None, residual)
 
 
 class DecoderLM(Module):
@@ -139,6 +149,7 @@ class DecoderLM(Module):
 
     @property
     def device(self):
+        """The device the model's weights are on."""
         return self.embed.device
 
     def _rope_tables(self, length):
@@ -177,6 +188,8 @@ class DecoderLM(Module):
         return _Step(start, length, cos, sin, mask, swap)
 
     def forward(self, input_ids, cache, positions, last_only=False):
+        """Logits [B, L, vocab] (or [B, 1, vocab] with last_only) for input_ids [B, L] at positions [B, L], writing
+        their keys and values into `cache`: a prefill (L tokens into an empty cache) or one decoding step."""
         c = self.config
         length = input_ids.shape[1]
         step = self._step(cache, positions, length)
@@ -189,7 +202,7 @@ class DecoderLM(Module):
         if last_only and length > 1:
             x = x[:, -1:]
         x = _norm(c, x, self.norm_weight, self.norm_bias)
-        return F.linear(x, self.embed if self.lm_head is None else self.lm_head)
+        return _linear(x, self.embed if self.lm_head is None else self.lm_head)
 
 
 def positions_for(left_padding, length):

@@ -25,6 +25,7 @@ class GenerationResult:
 
     @property
     def prefill_tokens_per_second(self):
+        """Prompt tokens processed per second by the prefill (NaN when it took no time)."""
         return self.prompt_tokens / self.prefill_seconds if self.prefill_seconds else float("nan")
 
     @property

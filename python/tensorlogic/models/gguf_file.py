@@ -1,7 +1,8 @@
 """GGUF files through the `gguf` package (its reader memory-maps the file): the config from the
-`{arch}.*` metadata, the tensors (float16 handed over as mapped; bf16, f32 and the quantised types such
-as Q8_0, Q4_0, Q4_K and Q6_K dequantised on load with gguf's numpy code), and the tokenizer from the
-file's own vocabulary. Architectures: llama (also Mistral's files), qwen2, gpt2."""
+`{arch}.*` metadata, the tensors (float16 handed over as mapped; bf16, f32 and the quantised types
+dequantised on load with gguf's numpy code, or Q8_0, Q4_0, Q4_K and Q6_K handed over as their mapped
+blocks for weights kept quantised), and the tokenizer from the file's own vocabulary. Architectures: llama
+(also Mistral's files), qwen2, gpt2."""
 import numpy as np
 from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
@@ -9,6 +10,7 @@ from gguf.quants import dequantize
 from .config import ModelConfig
 from .errors import ModelLoadError, UnknownArchitectureError
 from .tokenizer import from_gguf_fields
+from ..ops.quantized import QUANT_TYPES
 from .weights import Part
 
 _MODEL_TYPES = {"llama": "llama", "qwen2": "qwen2", "gpt2": "gpt2"}
@@ -42,6 +44,14 @@ class GGUFTensors:
 
     def shape(self, name):
         return tuple(int(n) for n in reversed(self._tensors[name].shape.tolist()))
+
+    def blocks(self, name):
+        """(GGUF type name, uint8 blocks [rows, bytes of a row] as mapped) of a tensor in a format that
+        QuantizedWeight keeps (QUANT_TYPES), else None."""
+        t = self._tensors[name]
+        if t.tensor_type.name not in QUANT_TYPES:
+            return None
+        return t.tensor_type.name, t.data.reshape(self.shape(name)[0], -1)
 
     def array(self, name):
         t = self._tensors[name]

@@ -60,6 +60,10 @@ class SafetensorsFolder:
     def shape(self, name):
         return self._entries[name][3]
 
+    def blocks(self, name):
+        """Quantised blocks of a tensor: safetensors checkpoints hold none."""
+        return None
+
     def array(self, name):
         path, data, dtype, shape, (begin, end) = self._entries[name]
         if dtype not in _DTYPES:

@@ -21,11 +21,19 @@ def _open(path):
     raise ModelLoadError(f"{path}: neither a checkpoint folder (config.json, *.safetensors) nor a GGUF file")
 
 
-def load_model(path, device=None):
+def load_model(path, device=None, keep_quantized=None):
     """The model of a checkpoint folder or GGUF file, its weights in f16 on `device` (default: the default
-    device); quantised GGUF tensors are dequantised on load."""
+    device). GGUF tensors in a quantised format are dequantised on load, except, with keep_quantized, the
+    weights of linear layers in Q8_0, Q4_0, Q4_K or Q6_K, which stay in it (QuantizedWeight; CPU only).
+    keep_quantized=None keeps them on the CPU, where decoding reads fewer bytes per token."""
+    device = device_name(device)
+    if keep_quantized is None:
+        keep_quantized = device == "cpu"
+    elif keep_quantized and device != "cpu":
+        raise ValueError(f"load_model: weights kept quantised run on the cpu only, not on {device} "
+                         "(pass keep_quantized=False to dequantise them on load)")
     config, recipe, source = _open(path)[:3]
-    return DecoderLM(config, load_parameters(config, recipe, source, device_name(device)))
+    return DecoderLM(config, load_parameters(config, recipe, source, device, keep_quantized))
 
 
 def load_tokenizer(path):
@@ -40,6 +48,6 @@ def load_tokenizer(path):
     return gguf_file.read_tokenizer(path)
 
 
-def load(path, device=None):
-    """(model, tokenizer) of a checkpoint folder or GGUF file."""
-    return load_model(path, device), load_tokenizer(path)
+def load(path, device=None, keep_quantized=None):
+    """(model, tokenizer) of a checkpoint folder or GGUF file (keep_quantized: as for load_model)."""
+    return load_model(path, device, keep_quantized), load_tokenizer(path)

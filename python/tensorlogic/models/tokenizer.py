@@ -29,12 +29,16 @@ class Tokenizer:
 
     @classmethod
     def from_file(cls, path, eos_token_ids=()):
+        """A Tokenizer from a Hugging Face tokenizer.json file (read by the `tokenizers` library)."""
         return cls(_HFTokenizer.from_file(str(path)), eos_token_ids)
 
     def encode(self, text, add_special_tokens=True):
+        """The token ids of `text`, with the special tokens the tokenizer adds (such as BOS) unless
+        add_special_tokens=False."""
         return self.tokenizer.encode(text, add_special_tokens=add_special_tokens).ids
 
     def decode(self, ids, skip_special_tokens=True):
+        """The text of the token ids, without special tokens unless skip_special_tokens=False."""
         return self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
 
     def stream(self):

@@ -1,29 +1,40 @@
 """Neural-network modules, initialisers and utilities (SPEC §5)."""
-from . import functional, init, parallel, utils
-from .activation import ELU, LeakyReLU, LogSigmoid, LogSoftmax, Sigmoid, Softmax, Softplus
+from . import functional, init, padding, parallel, utils
+from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+                         LogSoftmax, Mish, PReLU, ReLU6, Sigmoid, Softmax, Softmin, Softplus, Softshrink, Softsign,
+                         Tanhshrink, Threshold)
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
+from .conv import Conv1d, Conv2d, Conv3d, Fold, Unfold
 from .conv_transpose import ConvTranspose2d
-from .dropout import Dropout1d, Dropout2d
+from .distance import CosineSimilarity, PairwiseDistance
+from .dropout import Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
-from .layers import GELU, Conv2d, Dropout, Embedding, Identity, LayerNorm, Linear, ReLU, RMSNorm, SiLU, Tanh
+from .layers import GELU, Dropout, Embedding, Identity, LayerNorm, Linear, ReLU, RMSNorm, SiLU, Tanh
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import IncompatibleKeys, Module, StateDictError
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm
+from .padding import *  # noqa: F401,F403  (ZeroPad2d, ConstantPad1d, ReflectionPad2d, ReplicationPad3d, ...)
 from .parameter import Parameter
 from .parameter_containers import ParameterDict, ParameterList
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pool1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                           TransformerEncoderLayer)
 
-__all__ = ["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential", "ModuleList", "ModuleDict", "Linear",
-           "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Identity", "Dropout", "Dropout1d",
+__all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential", "ModuleList", "ModuleDict", "Linear",
+           "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d",
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Identity", "Dropout", "Dropout1d",
            "Dropout2d", "ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "LeakyReLU", "ELU", "LogSigmoid",
            "Softmax", "LogSoftmax", "MultiheadAttention", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell",
            "LSTMCell", "GRUCell", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer", "L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "functional", "init", "parallel", "utils",
-           "StateDictError", "IncompatibleKeys"]
+           "StateDictError", "IncompatibleKeys", "Unfold", "Fold", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
+           "AdaptiveMaxPool1d", "Softmin", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU",
+           "Softsign", "Tanhshrink", "Softshrink", "Hardshrink", "GLU", "Threshold", "PReLU", "BatchNorm3d", "Dropout3d",
+           "CosineSimilarity", "PairwiseDistance", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
+           + padding.__all__)

@@ -1,5 +1,5 @@
 """tl.nn.functional's activations and element-wise helpers that are compositions of public ops:
-dropout (and its channel-wise forms), leaky_relu, elu, logsigmoid, normalize, one_hot."""
+dropout (and its channel-wise forms, 1-d to 3-d), leaky_relu, elu, logsigmoid, normalize, one_hot."""
 from ..creation import arange
 from ..ops.elementwise import softplus, where
 from ..ops.random import rand
@@ -48,7 +48,13 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
 
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x; inplace=True writes the result into input and returns it."""
     out = where(input > 0, input, input * negative_slope)
     return input.copy_(out) if inplace else out
 
@@ -60,6 +66,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def logsigmoid(input):
+    """log(sigmoid(x)), computed as -softplus(-x) (stable for large |x|)."""
     return -softplus(-input)
 
 
@@ -85,4 +92,4 @@ def one_hot(tensor, num_classes=-1):
     return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()
 
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "leaky_relu", "elu", "logsigmoid", "normalize", "one_hot"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "leaky_relu", "elu", "logsigmoid", "normalize", "one_hot"]

@@ -16,6 +16,12 @@ _MASKED = -65504.0  # the most negative f16: softmax gives masked keys a weight 
 
 
 class MultiheadAttention(Module):
+    """Multi-head scaled dot-product attention with PyTorch's parameters (packed in_proj_weight [3E, E],
+    in_proj_bias, out_proj) and initialisation, as torch.nn.MultiheadAttention. forward(query, key, value,
+    key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal) takes [L, N, E] inputs ([N, L, E]
+    with batch_first, [L, E] unbatched) and returns (output, weights), weights averaged over heads unless
+    average_attn_weights=False and None when need_weights=False. A float mask is added to the scores; a bool mask
+    marks the positions that may not be attended. Without weights or dropout the fused attention kernel runs."""
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, device=None):
         super().__init__()
         if embed_dim % num_heads:
@@ -35,6 +41,8 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        """(output, weights): output has query's shape; weights are [N, L, S] averaged over heads ([N, H, L, S] with
+        average_attn_weights=False), or None when need_weights=False. See the class for the masks."""
         if query.ndim == 2:  # unbatched (L, E), whatever batch_first says: one sequence
             batch = 0 if self.batch_first else 1
             if key_padding_mask is not None:
@@ -85,4 +93,5 @@ class MultiheadAttention(Module):
         return out, weights
 
     def extra_repr(self):
+        """Empty, as PyTorch's (the submodules are listed instead)."""
         return ""

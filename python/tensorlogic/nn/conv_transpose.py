@@ -13,6 +13,10 @@ from .parameter import Parameter
 
 
 class ConvTranspose2d(Module):
+    """2-d transposed convolution (the gradient of Conv2d with respect to its input) of [N, C_in, H, W] input, with
+    weight [C_in, C_out / groups, kH, kW], stride, padding, output_padding, groups and dilation as in
+    torch.nn.ConvTranspose2d; forward(input, output_size) picks output_padding to reach output_size. Only
+    padding_mode='zeros'."""
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
                  dilation=1, padding_mode="zeros", device=None):
         super().__init__()
@@ -55,10 +59,13 @@ class ConvTranspose2d(Module):
         return tuple(got)
 
     def forward(self, input, output_size=None):
+        """The transposed convolution of [N, C_in, H, W] (or [C_in, H, W]) input; output_size (the last two sizes
+        wanted) picks the output_padding that reaches it."""
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups, self.dilation)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"

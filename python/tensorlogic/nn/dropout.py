@@ -1,16 +1,27 @@
-"""The channel-wise dropout modules, Dropout1d and Dropout2d (Dropout itself is in layers.py)."""
+"""The channel-wise dropout modules, Dropout1d, Dropout2d and Dropout3d (Dropout itself is in layers.py)."""
 from . import functional as F
 from .layers import Dropout
 
 
 class Dropout1d(Dropout):
+    """In training mode, zeroes whole channels of [N, C, L] (or [C, L]) input with probability p and scales the rest
+    by 1 / (1 - p); identity in eval mode, as torch.nn.Dropout1d."""
     def forward(self, input):
+        """dropout1d(input, p, training): whole channels zeroed in training mode, identity in eval mode."""
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(Dropout):
+    """In training mode, zeroes whole channels of [N, C, H, W] (or [C, H, W]) input with probability p and scales
+    the rest by 1 / (1 - p); identity in eval mode, as torch.nn.Dropout2d."""
     def forward(self, input):
+        """dropout2d(input, p, training): whole channels zeroed in training mode, identity in eval mode."""
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
-__all__ = ["Dropout1d", "Dropout2d"]
+class Dropout3d(Dropout):
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+__all__ = ["Dropout1d", "Dropout2d", "Dropout3d"]

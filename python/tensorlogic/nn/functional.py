@@ -3,12 +3,13 @@
 Names come from the op modules by topic (imported, so this file never copies their signatures):
   ops.elementwise: relu gelu silu softplus sigmoid tanh    ops.shape: pad
   ops.rows: softmax log_softmax layer_norm rms_norm        ops.linalg: linear
-  ops.conv: conv2d max_pool2d avg_pool2d scaled_dot_product_attention
+  ops.conv: conv2d max_pool2d avg_pool2d unfold fold scaled_dot_product_attention    ops.conv_nd: conv1d conv3d
 The losses (mse_loss nll_loss cross_entropy) are written here over public tensor ops, so they get
 gradients wherever those ops have them; they use ops.reduction (sum) and ops.rows (log_softmax).
 cross_entropy with class-index targets and no class weights runs ops.fused.softmax_cross_entropy."""
 from ..errors import ShapeMismatchError
-from ..ops.conv import avg_pool2d, conv2d, max_pool2d, scaled_dot_product_attention  # noqa: F401
+from ..ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold  # noqa: F401
+from ..ops.conv_nd import conv1d, conv3d  # noqa: F401
 from ..ops.elementwise import gelu, relu, relu_, sigmoid, silu, softplus, tanh, where  # noqa: F401
 from ..ops.fused import softmax_cross_entropy
 from ..ops.indexing import embedding as _embedding
@@ -16,8 +17,11 @@ from ..ops.linalg import linear  # noqa: F401
 from ..ops.rows import layer_norm, log_softmax, rms_norm, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..tensor import Tensor
-from . import activation_functions, layer_functions, loss_functions
+from . import activation_functions, activation_more, layer_functions, loss_functions
 from .activation_functions import *  # noqa: F401,F403  (dropout, leaky_relu, elu, normalize, one_hot, ...)
+from .activation_more import *  # noqa: F401,F403  (relu6, hardswish, mish, selu, glu, prelu, ...)
+from .pool1d import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d  # noqa: F401
+from .distance import cosine_similarity, pairwise_distance  # noqa: F401
 from .layer_functions import *  # noqa: F401,F403  (batch_norm, group_norm, interpolate, conv_transpose2d, ...)
 from .loss_functions import *  # noqa: F401,F403  (l1_loss, smooth_l1_loss, binary_cross_entropy, kl_div, ...)
 from .loss_functions import legacy_reduction
@@ -123,5 +127,7 @@ def _class_weights(weight, ndim, class_dim):
 
 __all__ = (["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad", "embedding", "mse_loss", "nll_loss",
             "cross_entropy", "softmax", "log_softmax", "layer_norm", "rms_norm", "linear", "conv2d", "max_pool2d",
-            "avg_pool2d", "scaled_dot_product_attention"] + activation_functions.__all__ + layer_functions.__all__
-           + loss_functions.__all__)
+            "avg_pool2d", "scaled_dot_product_attention", "conv1d", "conv3d", "unfold", "fold", "max_pool1d",
+            "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "cosine_similarity", "pairwise_distance"]
+           + activation_functions.__all__
+           + activation_more.__all__ + layer_functions.__all__ + loss_functions.__all__)

@@ -24,6 +24,9 @@ def _random(tensor, normal):
 
 
 def calculate_gain(nonlinearity, param=None):
+    """The recommended scale for a nonlinearity, as torch.nn.init.calculate_gain: 1 for linear, conv and sigmoid,
+    5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (param: the slope, default 0.01), 3/4 for
+    selu."""
     linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
               "sigmoid")
     if nonlinearity in linear:
@@ -57,6 +60,8 @@ def _fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0):
+    """Fills tensor in place with values uniform on [a, b) from the global stream (tl.manual_seed), outside
+    autograd; returns it."""
     if tensor.numel() == 0:
         return tensor
     with no_grad():
@@ -64,6 +69,7 @@ def uniform_(tensor, a=0.0, b=1.0):
 
 
 def normal_(tensor, mean=0.0, std=1.0):
+    """Fills tensor in place with normal values of the given mean and std, outside autograd; returns it."""
     if tensor.numel() == 0:
         return tensor
     with no_grad():
@@ -71,6 +77,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 def constant_(tensor, val):
+    """Fills tensor in place with `val` (rounded to the tensor's dtype), outside autograd; returns it."""
     with no_grad():
         _core.fill_(tensor._a, float(val))
     tensor._version += 1
@@ -78,25 +85,32 @@ def constant_(tensor, val):
 
 
 def zeros_(tensor):
+    """Fills tensor in place with zeros; returns it."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Fills tensor in place with ones; returns it."""
     return constant_(tensor, 1.0)
 
 
 def xavier_uniform_(tensor, gain=1.0):
+    """Glorot uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)), in place; returns tensor (2 dimensions
+    or more)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
 
 
 def xavier_normal_(tensor, gain=1.0):
+    """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)), in place; returns tensor."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He uniform: U(-b, b) with b = sqrt(3) * gain(nonlinearity, a) / sqrt(fan) (fan_in or fan_out by `mode`), in
+    place, as PyTorch; returns tensor."""
     if 0 in tensor.shape:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -105,6 +119,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He normal: N(0, std^2) with std = gain(nonlinearity, a) / sqrt(fan) (fan_in or fan_out by `mode`), in place;
+    returns tensor."""
     if 0 in tensor.shape:
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))

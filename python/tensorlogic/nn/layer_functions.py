@@ -1,13 +1,15 @@
 """tl.nn.functional's normalisation, resampling and transposed convolution, composed of public ops (so
-each has its gradient): batch_norm, group_norm, adaptive_avg_pool2d, conv_transpose2d, interpolate."""
+each has its gradient): batch_norm, group_norm, adaptive_avg_pool2d, adaptive_max_pool2d, conv_transpose2d,
+interpolate."""
 import math
 import numbers
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..creation import tensor, zeros
-from ..ops.conv import _pair, avg_pool2d, fold
+from ..creation import arange, tensor, zeros
+from ..ops.conv import _pair, avg_pool2d, fold, max_pool2d
+from ..ops.elementwise import where
 from ..ops.rows import layer_norm
 from ..ops.shape import cat
 
@@ -81,20 +83,26 @@ def _averaging_matrix(in_size, out_size):
     return m
 
 
-def adaptive_avg_pool2d(input, output_size):
-    """Averages over PyTorch's adaptive windows to output_size (an int, a pair, None keeps a size). Equal
-    windows run as avg_pool2d; uneven ones as two averaging matmuls (weights rounded to f16)."""
+def _adaptive_sizes(input, output_size, op):
+    """PyTorch's checks of an adaptive pool's input and output_size (an int, a pair, None keeps a size);
+    returns (h, w, oh, ow)."""
     if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): expected 3D or 4D tensor, but got {list(input.shape)}")
+        raise RuntimeError(f"{op}(): expected 3D or 4D tensor, but got {list(input.shape)}")
     if any(size == 0 for size in input.shape[-3:]):
-        raise RuntimeError(f"adaptive_avg_pool2d(): expected input to have non-zero size for non-batch dimensions, "
+        raise RuntimeError(f"{op}(): expected input to have non-zero size for non-batch dimensions, "
                            f"but input has sizes {list(input.shape)}")
     h, w = input.shape[-2:]
     oh, ow = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
     oh, ow = h if oh is None else oh, w if ow is None else ow
     if oh < 0 or ow < 0:
-        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0, "
-                           f"got {(oh, ow)}")
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0, got {(oh, ow)}")
+    return h, w, oh, ow
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Averages over PyTorch's adaptive windows to output_size (an int, a pair, None keeps a size). Equal
+    windows run as avg_pool2d; uneven ones as two averaging matmuls (weights rounded to f16)."""
+    h, w, oh, ow = _adaptive_sizes(input, output_size, "adaptive_avg_pool2d")
     if input.numel() == 0 or oh == 0 or ow == 0:  # an empty batch or output: an empty result, as PyTorch
         return zeros(tuple(input.shape[:-2]) + (oh, ow), device=input.device)
     if h % oh == 0 and w % ow == 0:
@@ -102,6 +110,45 @@ def adaptive_avg_pool2d(input, output_size):
     rows = tensor(_averaging_matrix(h, oh), device=input.device)
     cols = tensor(_averaging_matrix(w, ow).T, device=input.device)
     return rows @ input @ cols
+
+
+def _window_table(in_size, out_size):
+    """[out, k] input positions of PyTorch's adaptive windows [floor(i in/out), ceil((i+1) in/out)), each
+    padded to the widest window k by repeating its last position (a repeat never changes a max, and the
+    first maximum stays the first)."""
+    starts = np.arange(out_size) * in_size // out_size
+    ends = -(-(np.arange(1, out_size + 1) * in_size) // out_size)
+    k = int((ends - starts).max())
+    return np.minimum(starts[:, None] + np.arange(k)[None, :], ends[:, None] - 1)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max over PyTorch's adaptive windows to output_size (an int, a pair, None keeps a size); with
+    return_indices also the int64 flat index (h * W + w) of each maximum. Equal windows run as max_pool2d;
+    otherwise each window's positions are gathered (index_select per dim) and the first maximum picked, so
+    the gradient goes to that one element, as PyTorch's does."""
+    h, w, oh, ow = _adaptive_sizes(input, output_size, "adaptive_max_pool2d")
+    out_shape = tuple(input.shape[:-2]) + (oh, ow)
+    if input.numel() == 0 or oh == 0 or ow == 0:  # an empty batch or output: an empty result, as PyTorch
+        out = zeros(out_shape, device=input.device)
+        return (out, zeros(out_shape, dtype="int64", device=input.device)) if return_indices else out
+    if not return_indices and h % oh == 0 and w % ow == 0:
+        return max_pool2d(input, (h // oh, w // ow))
+    rows, cols = _window_table(h, oh), _window_table(w, ow)
+    kh, kw = rows.shape[1], cols.shape[1]
+    x = input.index_select(-2, tensor(rows.reshape(-1), device=input.device))
+    x = x.index_select(-1, tensor(cols.reshape(-1), device=input.device))
+    lead = tuple(input.shape[:-2])
+    windows = x.reshape(lead + (oh, kh, ow, kw)).movedim(-3, -2).reshape(out_shape + (kh * kw,))
+    first = windows.argmax(-1, keepdim=True)
+    slots = arange(kh * kw, device=input.device)
+    out = where(slots == first, windows, 0.0).sum(-1)
+    if not return_indices:
+        return out
+    flat = rows[:, None, :, None] * w + cols[None, :, None, :]  # [oh, ow, kh, kw] flat input positions
+    picked = np.take_along_axis(np.broadcast_to(flat.reshape(oh, ow, kh * kw), out_shape + (kh * kw,)),
+                                first.numpy().astype(np.int64), -1)[..., 0]
+    return out, tensor(picked.astype(np.int64), device=input.device)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -113,6 +160,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
     n, c_in, h, w = input.shape
+    if groups <= 0:
+        raise ValueError(f"conv_transpose2d: groups must be positive, got {groups}")
     if weight.shape[0] != c_in or c_in % groups:
         raise ValueError(f"conv_transpose2d: weight {list(weight.shape)} does not fit input {list(input.shape)} with "
                          f"groups={groups}")
@@ -203,4 +252,4 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return out
 
 
-__all__ = ["batch_norm", "group_norm", "adaptive_avg_pool2d", "conv_transpose2d", "interpolate"]
+__all__ = ["batch_norm", "group_norm", "adaptive_avg_pool2d", "adaptive_max_pool2d", "conv_transpose2d", "interpolate"]

@@ -19,7 +19,9 @@ def _new_param(shape, device):
 
 
 class Identity(Module):
+    """Returns its input unchanged (a placeholder layer), as torch.nn.Identity."""
     def forward(self, x):
+        """x itself."""
         return x
 
 
@@ -34,6 +36,9 @@ def _reset_weight_and_bias(weight, bias):
 
 
 class Linear(Module):
+    """y = x W^T + b over the last dimension: input [..., in_features] -> [..., out_features], as torch.nn.Linear.
+    weight is [out_features, in_features] and bias [out_features] (absent with bias=False), float16, initialised as
+    in PyTorch (reset_parameters)."""
     def __init__(self, in_features, out_features, bias=True, device=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
@@ -45,16 +50,22 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """PyTorch's initialisation: kaiming_uniform_(weight, a=sqrt(5)), bias uniform in +-1/sqrt(in_features)."""
         _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x):
+        """x @ weight.T + bias: [..., in_features] -> [..., out_features]."""
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class Embedding(Module):
+    """A lookup table: integer indices [...] -> rows of weight [..., embedding_dim], as torch.nn.Embedding. weight
+    [num_embeddings, embedding_dim] starts N(0, 1); the row padding_idx (if given) starts at zero and gets no
+    gradient."""
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None):
         super().__init__()
         if padding_idx is not None:
@@ -71,14 +82,17 @@ class Embedding(Module):
             self.weight.register_hook(lambda g: g * rows)
 
     def reset_parameters(self):
+        """weight drawn from N(0, 1), with the padding_idx row zeroed."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             _core.fill_(_core.select(self.weight._a, 0, self.padding_idx), 0.0)
 
     def forward(self, indices):
+        """The rows of weight at the integer indices: [...] -> [..., embedding_dim]."""
         return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
@@ -88,20 +102,26 @@ def _shape(normalized_shape):
 
 
 class LayerNorm(Module):
+    """layer_norm over the trailing normalized_shape dimensions, with a learnable weight (ones) and bias (zeros)
+    when elementwise_affine (bias=False drops the bias), as torch.nn.LayerNorm. Statistics in f32."""
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None):
         super().__init__()
         self.normalized_shape, self.eps, self.elementwise_affine = _shape(normalized_shape), eps, elementwise_affine
         affine_parameters(self, self.normalized_shape, device, elementwise_affine, bias)
 
     def forward(self, x):
+        """layer_norm over the trailing normalized_shape dimensions of x, same shape."""
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
 
 
 class RMSNorm(Module):
+    """rms_norm over the trailing normalized_shape dimensions: x / sqrt(mean(x^2) + eps) times a learnable weight
+    (ones) when elementwise_affine, as torch.nn.RMSNorm; eps=None uses the float16 epsilon 2**-10."""
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None):
         super().__init__()
         self.normalized_shape, self.eps, self.elementwise_affine = _shape(normalized_shape), eps, elementwise_affine
@@ -111,50 +131,17 @@ class RMSNorm(Module):
             self.register_parameter("weight", None)
 
     def forward(self, x):
+        """rms_norm over the trailing normalized_shape dimensions of x, same shape."""
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
-class Conv2d(Module):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 device=None):
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError("in_channels and out_channels must be divisible by groups")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation = _pair(padding), _pair(dilation)
-        self.weight = _new_param((out_channels, in_channels // groups) + self.kernel_size, device)
-        if bias:
-            self.bias = _new_param((out_channels,), device)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset_weight_and_bias(self.weight, self.bias)
-
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        return s + ("" if self.bias is not None else ", bias=False")
-
-
 class Dropout(Module):
+    """In training mode, zeroes each element with probability p and scales the others by 1 / (1 - p); in eval mode,
+    the identity. As torch.nn.Dropout; the mask comes from the global stream (tl.manual_seed)."""
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
@@ -162,25 +149,33 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, x):
+        """dropout(x, p, training): elements zeroed and the rest scaled in training mode, identity in eval mode."""
         return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"p={self.p}, inplace={self.inplace}"
 
 
 class ReLU(Module):
+    """max(x, 0) elementwise, as torch.nn.ReLU; inplace is accepted and recorded in the repr, and the result is a
+    new tensor."""
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x):
+        """relu(x), same shape."""
         return F.relu(x)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return "inplace=True" if self.inplace else ""
 
 
 class GELU(Module):
+    """GELU elementwise: x * Phi(x) (approximate='none') or its tanh approximation (approximate='tanh'), as
+    torch.nn.GELU."""
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
@@ -188,17 +183,23 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, x):
+        """gelu(x, approximate), same shape."""
         return F.gelu(x, approximate=self.approximate)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"approximate='{self.approximate}'"
 
 
 class SiLU(Module):
+    """x * sigmoid(x) elementwise, as torch.nn.SiLU."""
     def forward(self, x):
+        """silu(x), same shape."""
         return F.silu(x)
 
 
 class Tanh(Module):
+    """tanh(x) elementwise, as torch.nn.Tanh."""
     def forward(self, x):
+        """tanh(x), same shape."""
         return F.tanh(x)

@@ -20,6 +20,9 @@ class StateDictError(RuntimeError):
 
 
 class Module:
+    """The base class of every layer, as torch.nn.Module. Assigning a Parameter, a Module or (with register_buffer)
+    a tensor to an attribute registers it; parameters(), state_dict(), to() and train()/eval() then reach the whole
+    tree. Calling the module calls forward(). Parameters are float16 tensors."""
     training: bool
 
     def __init__(self):
@@ -30,6 +33,7 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
+        """The computation of the module, called by module(*args, **kwargs); every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
@@ -80,12 +84,15 @@ class Module:
             object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
+        """Registers `param` (a Parameter, or None for a declared but absent one) under `name`."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' (Parameter or None expected)")
         self._forget(name)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
+        """Registers a tensor that is state but not a parameter (running statistics, masks) under `name`; it moves
+        with the module and is saved in state_dict unless persistent=False."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot register {type(tensor).__name__} as buffer '{name}' (Tensor or None expected)")
         self._forget(name)
@@ -94,6 +101,7 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
+        """Registers a child module (or None) under `name`; register_module is the same method."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module")
         self._forget(name)
@@ -103,6 +111,8 @@ class Module:
 
     # ---- traversal ---------------------------------------------------------------------------------
     def named_modules(self, memo=None, prefix=""):
+        """Yields (name, module) for this module and every descendant, depth first, each module once (this one's
+        name is `prefix`)."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -113,10 +123,12 @@ class Module:
                 yield from child.named_modules(memo, prefix + ("." if prefix else "") + name)
 
     def modules(self):
+        """Yields this module and every descendant, each once."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """Yields (name, child) for the direct children, each once."""
         seen = set()
         for name, child in self._modules.items():
             if child is not None and id(child) not in seen:
@@ -124,6 +136,7 @@ class Module:
                 yield name, child
 
     def children(self):
+        """Yields the direct children, each once."""
         for _, child in self.named_children():
             yield child
 
@@ -138,20 +151,27 @@ class Module:
                 yield module_prefix + ("." if module_prefix else "") + name, value
 
     def named_parameters(self, prefix="", recurse=True):
+        """Yields (dotted name, parameter) for the parameters of this module and, with recurse, its descendants; a
+        shared parameter is yielded once."""
         yield from self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse=True):
+        """Yields the parameters of this module and, with recurse, its descendants (each once): what an optimizer is
+        given."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix="", recurse=True):
+        """Yields (dotted name, buffer) for the buffers of this module and, with recurse, its descendants."""
         yield from self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse=True):
+        """Yields the buffers of this module and, with recurse, its descendants."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def apply(self, fn):
+        """Calls fn on every child's tree, then on this module (post-order, as PyTorch); returns self."""
         for child in self.children():
             child.apply(fn)
         fn(self)
@@ -159,6 +179,8 @@ class Module:
 
     # ---- modes and devices -------------------------------------------------------------------------
     def train(self, mode=True):
+        """Sets training mode (mode=True) or evaluation mode on this module and every descendant; returns self.
+        Dropout and batch norm read it."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
@@ -166,14 +188,17 @@ class Module:
         return self
 
     def eval(self):
+        """train(False): evaluation mode for this module and every descendant; returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Sets requires_grad of every parameter (to freeze or unfreeze them); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Clears the gradients of every parameter: sets them to None (set_to_none=True, the default) or to zeros."""
         zero_grads(self.parameters(), set_to_none)
 
     def to(self, *args, device=None, dtype=None, non_blocking=False):
@@ -212,9 +237,11 @@ class Module:
         return self.to(dtype=dst_type)
 
     def cuda(self, device=None):
+        """to() a CUDA device: `device` is an index, a device or None (the current CUDA device); returns self."""
         return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def cpu(self):
+        """to('cpu'): parameters and buffers move in place; returns self."""
         return self.to("cpu")
 
     # ---- state dicts -------------------------------------------------------------------------------
@@ -263,6 +290,7 @@ class Module:
 
     # ---- printing ----------------------------------------------------------------------------------
     def extra_repr(self):
+        """The text inside the parentheses of this module's repr (its settings); subclasses override it."""
         return ""
 
     def __repr__(self):

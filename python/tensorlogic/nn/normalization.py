@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d and GroupNorm with PyTorch's parameters, buffers (running_mean, running_var,
+"""BatchNorm1d/2d/3d and GroupNorm with PyTorch's parameters, buffers (running_mean, running_var,
 num_batches_tracked: so state_dicts load both ways), momentum (None: a cumulative average) and modes."""
 from .. import _core
 from ..autograd.grad_mode import no_grad
@@ -77,7 +77,16 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W) input."""
+
+    _dims = (5,)
+
+
 class GroupNorm(Module):
+    """Normalises each group of num_channels / num_groups channels of [N, C, ...] input to mean 0 and variance 1
+    (plus eps), then applies a per-channel weight (ones) and bias (zeros) when affine, as torch.nn.GroupNorm.
+    Statistics in f32."""
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None):
         super().__init__()
         if num_channels % num_groups:
@@ -86,10 +95,12 @@ class GroupNorm(Module):
         affine_parameters(self, num_channels, device, affine)
 
     def forward(self, input):
+        """group_norm(input, num_groups, weight, bias, eps), same shape."""
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm"]

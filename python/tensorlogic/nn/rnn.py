@@ -38,6 +38,11 @@ def _reset_uniform(module):
 
 
 class RNNBase(Module):
+    """The multi-layer recurrent network behind RNN, LSTM and GRU (PyTorch's parameters weight_ih_l{k},
+    weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, with _reverse for the second direction, so state_dicts load both
+    ways). forward(input, hx) takes [L, N, input_size] ([N, L, ...] with batch_first, [L, input_size] unbatched) and
+    returns (output, h_n), or (output, (h_n, c_n)) for LSTM; dropout applies between layers in training. proj_size
+    is not supported."""
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
@@ -69,6 +74,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Every weight and bias uniform in +-1/sqrt(hidden_size), as PyTorch."""
         _reset_uniform(self)
 
     def flatten_parameters(self):
@@ -105,6 +111,9 @@ class RNNBase(Module):
         return x, stack(h_out, 0), (None if cx is None else stack(c_out, 0))
 
     def forward(self, input, hx=None):
+        """(output, h_n), or (output, (h_n, c_n)) for LSTM: output [L, N, D * hidden_size] ([N, L, ...] with
+        batch_first, [L, ...] unbatched; D = 2 when bidirectional) holds the last layer's states at every step; hx
+        (zeros if None) and h_n are [num_layers * D, N, hidden_size]."""
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
@@ -138,6 +147,7 @@ class RNNBase(Module):
         return output, ((h, c) if self.mode == "LSTM" else h)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -155,6 +165,8 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
+    """An Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (nonlinearity='relu' for ReLU), as
+    torch.nn.RNN; see RNNBase for the arguments and shapes."""
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
@@ -165,6 +177,8 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
+    """A long short-term memory network with PyTorch's gates (i, f, g, o) and parameters, as torch.nn.LSTM; forward
+    returns (output, (h_n, c_n)). See RNNBase."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
@@ -172,6 +186,7 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
+    """A gated recurrent unit network with PyTorch's gates (r, z, n) and parameters, as torch.nn.GRU; see RNNBase."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
@@ -179,6 +194,8 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
+    """The single-step cell behind RNNCell, LSTMCell and GRUCell: parameters weight_ih, weight_hh, bias_ih, bias_hh;
+    input [N, input_size] or [input_size]; a missing state starts at zeros."""
     def __init__(self, mode, input_size, hidden_size, bias=True, device=None):
         super().__init__()
         self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
@@ -194,6 +211,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Every weight and bias uniform in +-1/sqrt(hidden_size), as PyTorch."""
         _reset_uniform(self)
 
     def _prepare(self, input, hx):
@@ -206,11 +224,14 @@ class RNNCellBase(Module):
         return batched, x, states
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         s = f"{self.input_size}, {self.hidden_size}"
         return s + ("" if self.bias else ", bias=False") + (", nonlinearity='relu'" if self.mode == "RNN_RELU" else "")
 
 
 class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = tanh (or relu) of W_ih x + b_ih + W_hh h + b_hh, as torch.nn.RNNCell;
+    forward(input, hx) returns h'."""
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
@@ -218,26 +239,31 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        """The next hidden state [N, hidden_size] (or [hidden_size] unbatched) from input and hx (zeros if None)."""
         batched, x, (h,) = self._prepare(input, (hx,))
         h, _ = _step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
 
 
 class GRUCell(RNNCellBase):
+    """One step of a GRU, as torch.nn.GRUCell; forward(input, hx) returns h'."""
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, bias, device)
 
     def forward(self, input, hx=None):
+        """The next hidden state [N, hidden_size] (or [hidden_size] unbatched) from input and hx (zeros if None)."""
         batched, x, (h,) = self._prepare(input, (hx,))
         h, _ = _step("GRU", F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
 
 
 class LSTMCell(RNNCellBase):
+    """One step of an LSTM, as torch.nn.LSTMCell; forward(input, (h, c)) returns (h', c')."""
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, bias, device)
 
     def forward(self, input, hx=None):
+        """(h', c') from input and hx = (h, c) (zeros if None), each [N, hidden_size] (or [hidden_size] unbatched)."""
         batched, x, (h, c) = self._prepare(input, (None, None) if hx is None else hx)
         h, c = _step("LSTM", F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

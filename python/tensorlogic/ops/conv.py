@@ -47,11 +47,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             if stride != (1, 1):
                 raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
             total = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
-            if any(t % 2 for t in total):
-                raise ValueError(
-                    "conv2d: padding='same' would need uneven padding here (even kernel extent); "
-                    "only symmetric padding is supported"
-                )
+            if any(t % 2 for t in total):  # uneven: the odd one on the bottom/right, as PyTorch
+                input = pad(input, (total[1] // 2, total[1] - total[1] // 2, total[0] // 2, total[0] - total[0] // 2))
+                total = [0, 0]
             padding = (total[0] // 2, total[1] // 2)
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
@@ -61,7 +59,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 # ---- autograd: the convolution family's backward is built from unfold/fold (each the other's adjoint),
-# matmul and reductions, so derivatives of every order exist.
+# matmul and reductions, so derivatives of every order exist. Where no graph of the backward is recorded,
+# conv2d's runs the device's fused kernel instead when it has one (the CPU's: f32 GEMMs over the batch).
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, bias, stride, padding, dilation, groups):
@@ -73,6 +72,11 @@ class _Conv2d(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.args
+        if not is_grad_enabled():  # the device's fused kernels, where it has them (they have no derivatives)
+            grads = _core.conv2d_backward(x._a, w._a, g.contiguous()._a, stride, padding, dilation, groups,
+                                          list(ctx.needs_input_grad[:3]))
+            if grads is not None:
+                return tuple(None if a is None else _wrap(a) for a in grads)
         n, c, h, wd = x.shape
         o, cg, kh, kw = w.shape
         L = g.shape[2] * g.shape[3]
@@ -131,6 +135,11 @@ class _Pool(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         kernel, stride, padding, dilation, ceil_mode, count_include_pad = ctx.args
+        if not is_grad_enabled():  # the device's fused kernel, where it has one (it has no derivatives)
+            gx = _core.pool2d_backward(ctx.kind == "max_pool2d", x._a, g.contiguous()._a, kernel, stride, padding,
+                                       dilation, ceil_mode, count_include_pad)
+            if gx is not None:
+                return _wrap(gx)
         if ctx.kind == "max_pool2d":
             def first_max(cols):  # the whole gradient to the first maximum of each window, as PyTorch does
                 slot = arange(cols.shape[2], dtype="int32", device=cols.device).reshape(1, 1, -1, 1)

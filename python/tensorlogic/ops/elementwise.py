@@ -32,29 +32,49 @@ _GELU_C = math.sqrt(2.0 / math.pi)
 _SQRT_PI = math.sqrt(math.pi)
 
 
-class _GeluGrad(Function):
-    """d gelu(x)/dx = Phi(x) + x phi(x), as an op of its own so that its derivative phi(x) (2 - x^2) is exact.
-    Phi(x) = gelu(x)/x, with its Taylor form 1/2 + x/sqrt(2 pi) near 0 (exact to f16 there)."""
+class _ActivationBackward(Function):
+    """grad * f'(x) for gelu, gelu_tanh and silu in one kernel (the binary *_backward ops). Its own derivatives
+    are written in differentiable tensor ops, so that second derivatives flow."""
 
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        pdf = exp(x * x * -0.5) * (1.0 / _SQRT_2PI)
-        cdf = where(abs(x) < 1e-2, x * (1.0 / _SQRT_2PI) + 0.5, _unary(_U.gelu, x) / where(x == 0, 1.0, x))
-        return cdf + x * pdf
+    def name(ctx):
+        return ctx.op.name
 
     @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * exp(x * x * -0.5) * (1.0 / _SQRT_2PI) * (2.0 - x * x)
+    def forward(ctx, op, g, x):
+        ctx.op = op
+        ctx.save_for_backward(g, x)
+        return _binary(op, g, x)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (None, _ActivationBackward.apply(ctx.op, gg, x) if need[1] else None,
+                gg * g * _SECOND_DERIVATIVE[ctx.op](x) if need[2] else None)
 
 
-def _gelu_tanh_grad(x):
-    # With t = tanh(u) = 2 sigmoid(2u) - 1: (1 + t)/2 = sigmoid(2u) and (1 - t^2)/4 = sigmoid(2u) sigmoid(-2u),
-    # which f16 keeps accurate where t is close to +-1 (1 - t*t would cancel).
+def _gelu_second(x):  # gelu = x Phi(x): gelu'' = phi(x) (2 - x^2)
+    return exp(x * x * -0.5) * (1.0 / _SQRT_2PI) * (2.0 - x * x)
+
+
+def _gelu_tanh_second(x):
+    # gelu_tanh' = s + x s r k with u2 = 2c (x + a x^3), s = sigmoid(u2), r = sigmoid(-u2) = 1 - s (which f16
+    # keeps accurate where s is near 1), k = du2/dx = 2c (1 + 3a x^2); so gelu_tanh'' = s r (2k + x ((r - s) k^2
+    # + 12 c a x)).
     u2 = (x + x * x * x * 0.044715) * (2.0 * _GELU_C)
-    s = sigmoid(u2)
-    return s + x * s * sigmoid(-u2) * (2.0 * _GELU_C) * (x * x * (3 * 0.044715) + 1.0)
+    s, r = sigmoid(u2), sigmoid(-u2)
+    k = (x * x * (3 * 0.044715) + 1.0) * (2.0 * _GELU_C)
+    return s * r * (k * 2.0 + x * ((r - s) * k * k + x * (12.0 * _GELU_C * 0.044715)))
+
+
+def _silu_second(x):  # silu' = s (1 + x r): silu'' = s r (2 + x (r - s)), s = sigmoid(x), r = sigmoid(-x)
+    s, r = sigmoid(x), sigmoid(-x)
+    return s * r * ((r - s) * x + 2.0)
+
+
+_SECOND_DERIVATIVE = {_B.gelu_backward: _gelu_second, _B.gelu_tanh_backward: _gelu_tanh_second,
+                      _B.silu_backward: _silu_second}
 
 
 def _zero_grad(g, x, y, p0, p1):
@@ -74,9 +94,9 @@ _UNARY_GRAD = {
     _U.tanh: lambda g, x, y, p0, p1: g * (1.0 - y * y),
     _U.sigmoid: lambda g, x, y, p0, p1: g * y * sigmoid(-x),  # 1 - y would cancel where y is near 1
     _U.relu: lambda g, x, y, p0, p1: g * (x > 0),
-    _U.gelu: lambda g, x, y, p0, p1: g * _GeluGrad.apply(x),
-    _U.gelu_tanh: lambda g, x, y, p0, p1: g * _gelu_tanh_grad(x),
-    _U.silu: lambda g, x, y, p0, p1: g * sigmoid(x) * (x * sigmoid(-x) + 1.0),
+    _U.gelu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_backward, g, x),
+    _U.gelu_tanh: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_tanh_backward, g, x),
+    _U.silu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.silu_backward, g, x),
     _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))((x * p0 > p1).float()),
     _U.reciprocal: lambda g, x, y, p0, p1: -g * y * y,
     _U.square: lambda g, x, y, p0, p1: g * x * 2.0,
@@ -215,6 +235,8 @@ negative = tensor_method("negative")(neg)
 
 @tensor_method()
 def round(input, decimals=0):
+    """Rounds to the nearest integer, halves to even (as torch.round); with `decimals`, to that many decimal places
+    (input * 10**decimals rounded, then divided back, so the f16 result is the nearest representable value)."""
     if decimals == 0:
         return _unary(_U.round, input)
     scale = 10.0 ** decimals
@@ -223,6 +245,7 @@ def round(input, decimals=0):
 
 @tensor_method()
 def trunc(input):
+    """Rounds toward zero (integer tensors are returned as they are)."""
     if input.dtype.name != "float16":
         return input
     return sign(input) * floor(abs(input))
@@ -230,6 +253,8 @@ def trunc(input):
 
 @tensor_method()
 def gelu(input, approximate="none"):
+    """GELU: x * Phi(x) (approximate='none', the exact erf form) or its tanh approximation (approximate='tanh'), as
+    torch.nn.functional.gelu."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _unary(_U.gelu if approximate == "none" else _U.gelu_tanh, input)
@@ -237,21 +262,25 @@ def gelu(input, approximate="none"):
 
 @tensor_method()
 def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (PyTorch's definition and defaults)."""
     return _unary(_U.softplus, input, float(beta), float(threshold))
 
 
 @tensor_method()
 def isnan(input):
+    """A bool tensor: True where the element is NaN."""
     return _binary(_B.ne, input, input)
 
 
 @tensor_method()
 def isinf(input):
+    """A bool tensor: True where the element is +inf or -inf (f16 overflows beyond 65504 to inf)."""
     return _binary(_B.eq, abs(input), float("inf"))
 
 
 @tensor_method()
 def isfinite(input):
+    """A bool tensor: True where the element is neither NaN nor infinite."""
     return logical_not(isnan(input)) * logical_not(isinf(input))
 
 
@@ -306,6 +335,8 @@ def add(input, other, *, alpha=1):
 
 @tensor_method()
 def sub(input, other, *, alpha=1):
+    """input - alpha * other, broadcasting (alpha other than 1 scales other first, one more rounding); subtract is
+    the same function."""
     return _Binary.apply(_B.sub, input, _scaled(other, alpha))
 
 
@@ -340,7 +371,12 @@ def div(input, other, *, rounding_mode=None):
 
 
 divide = tensor_method("divide")(div)
-true_divide = tensor_method("true_divide")(lambda input, other: _Binary.apply(_B.div, input, other))
+
+
+@tensor_method()
+def true_divide(input, other):
+    """input / other, broadcasting: div without a rounding mode."""
+    return _Binary.apply(_B.div, input, other)
 
 
 @tensor_method()
@@ -392,6 +428,7 @@ def masked_fill(input, mask, value):
 
 @tensor_method()
 def masked_fill_(input, mask, value):
+    """In place: input takes `value` wherever the (broadcast) mask is non-zero; returns input."""
     if records(input, value):
         return inplace(input, lambda before: masked_fill(before, mask, value), "masked_fill_")
     out = masked_fill(input, mask, value)
@@ -439,26 +476,31 @@ def _inplace_binary(op, t, other):
 
 @tensor_method()
 def add_(input, other, *, alpha=1):
+    """In place: input += alpha * other (other broadcast to input's shape); returns input."""
     return _inplace_binary(_B.add, input, _scaled(other, alpha))
 
 
 @tensor_method()
 def sub_(input, other, *, alpha=1):
+    """In place: input -= alpha * other (other broadcast to input's shape); returns input."""
     return _inplace_binary(_B.sub, input, _scaled(other, alpha))
 
 
 @tensor_method()
 def mul_(input, other):
+    """In place: input *= other (other broadcast to input's shape); returns input."""
     return _inplace_binary(_B.mul, input, other)
 
 
 @tensor_method()
 def div_(input, other):
+    """In place: input /= other (other broadcast to input's shape); returns input."""
     return _inplace_binary(_B.div, input, other)
 
 
 @tensor_method()
 def relu_(input):
+    """In place: input = max(input, 0); returns input."""
     if records(input):
         return inplace(input, relu, "relu_")
     _core.unary_(_U.relu, input._a)
@@ -472,7 +514,8 @@ def _inplace_unary(op, fn, name):
         _core.unary_(op, input._a)
         return _bumped(input)
 
-    method.__name__ = method.__qualname__ = name
+    method.__name__ = name
+    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method only: found there
     method.__doc__ = f"In place: input = {fn.__name__}(input)."
     return tensor_method(name)(method)
 
@@ -484,6 +527,8 @@ for _op, _fn in ((_U.exp, exp), (_U.log, log), (_U.sqrt, sqrt), (_U.tanh, tanh),
 
 @tensor_method()
 def clamp_(input, min=None, max=None):
+    """In place: input limited to [min, max] (either may be omitted or a tensor); returns input. clip_ is the same
+    method."""
     if min is None and max is None:
         raise ValueError("clamp_: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -501,6 +546,7 @@ clip_ = tensor_method("clip_")(clamp_)
 
 @tensor_method()
 def zero_(input):
+    """In place: every element set to 0; returns input."""
     if records(input):
         return inplace(input, lambda before: where(1.0, 0.0, before), "zero_")
     _core.fill_(input._a, 0.0)

@@ -13,11 +13,10 @@ derivatives work.
 """
 import numbers
 
-import numpy as np
-
 from .. import _core
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..autograd.grad_mode import grad_enabled as _grad_enabled
 from ..creation import arange
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _as_tensor_like, _wrap
@@ -134,11 +133,10 @@ def softmax_cross_entropy(logits, target, reduction="mean", ignore_index=-100, l
         return loss
     if reduction == "sum":
         return loss.sum()
-    counted = int(np.count_nonzero(target.numpy() != ignore_index))
-    if counted == 0:
-        return loss.sum() * float("nan")
     mean = loss.mean()  # in f32 and rounded once: no f16 overflow of a large sum
-    return mean if counted == loss.numel() else mean * (loss.numel() / counted)
+    # Over the counted targets, on the device (no host synchronisation): the counted fraction is a mean in f32,
+    # exactly 1 when every target counts; none counting gives 0 / 0 = NaN, as in PyTorch.
+    return mean / (target != ignore_index).float().mean()
 
 
 class _SoftmaxCrossEntropy(Function):
@@ -154,6 +152,10 @@ class _SoftmaxCrossEntropy(Function):
     @staticmethod
     def backward(ctx, g):
         x, target = ctx.saved_tensors
+        if not _grad_enabled():  # first derivatives only: one fused kernel where the backend has it
+            fused = _core.softmax_cross_entropy_backward(x._a, target._a, g._a, ctx.ignore_index, ctx.smoothing)
+            if fused is not None:
+                return _wrap(fused), None, None, None
         classes = x.shape[-1]
         s = ctx.smoothing
         t = target.unsqueeze(-1)

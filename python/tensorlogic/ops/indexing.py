@@ -297,6 +297,7 @@ def scatter_add(input, dim, index, src):
 
 @tensor_method()
 def scatter_add_(input, dim, index, src):
+    """In place: src added into input at the positions index names along dim (repeats add up); returns input."""
     if records(input, src):
         return inplace(input, lambda before: scatter_add(before, dim, index, src), "scatter_add_")
     out = scatter_add(input, dim, index, src)
@@ -329,6 +330,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 @tensor_method()
 def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
+    """In place: src (a tensor) or value (a number) written into input where index names along dim (the last write
+    wins where positions repeat); returns input. reduce= is not supported."""
     if isinstance(src, numbers.Number):
         src, value = None, src
     src = _scatter_src(input, index, src, value, "scatter_")
@@ -342,6 +345,7 @@ def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
 
 @tensor_method()
 def index_select(input, dim, index):
+    """The entries of input along dim at the positions of the 1-d integer tensor index (a copy; repeats allowed)."""
     if input.requires_grad:  # recorded as input[:, ..., index] (the same values), whose adjoint accumulates
         index = index if isinstance(index, Tensor) else _wrap(_index_tensor(index, input))
         if index.ndim != 1:
@@ -413,6 +417,8 @@ def index_put_(input, indices, values, accumulate=False):
 
 @tensor_method()
 def index_put(input, indices, values, accumulate=False):
+    """A copy of input with values written at the positions of the index tensors in `indices` (a tuple, as
+    input[indices] = values), or added there when accumulate=True (repeats then add up)."""
     if records(input, values):
         key = tuple(indices)
         if accumulate:

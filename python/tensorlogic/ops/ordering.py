@@ -34,6 +34,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @tensor_method()
 def msort(input):
+    """input sorted along its first dimension (the values of sort(input, 0))."""
     return sort(input, 0).values
 
 
@@ -66,11 +67,13 @@ def flip(input, dims):
 
 @tensor_method()
 def fliplr(input):
+    """input with the order of dimension 1 reversed (a copy)."""
     return flip(input, 1)
 
 
 @tensor_method()
 def flipud(input):
+    """input with the order of dimension 0 reversed (a copy)."""
     return flip(input, 0)
 
 
@@ -151,6 +154,8 @@ def cumsum(input, dim, *, dtype=None):
 
 @tensor_method()
 def cumprod(input, dim, *, dtype=None):
+    """Inclusive cumulative product along dim; float16 accumulates in float32 (each output rounded once), and dtype=
+    converts the input first."""
     x = input if dtype is None else input.to(dtype=dtype)
     return _Scan.apply(_core.ScanOp.cumprod, x, int(dim))
 

@@ -117,6 +117,8 @@ def uniform_(input, a=0.0, b=1.0, *, generator=None):
 
 @tensor_method()
 def normal_(input, mean=0.0, std=1.0, *, generator=None):
+    """Fills input with normal values of the given mean and std from the global Philox stream (tl.manual_seed);
+    returns input. generator= is not supported."""
     _no_generator(generator, "normal_")
     return _fill_random(input, randn(input.shape, device=input.device) * float(std) + float(mean))
 
@@ -137,6 +139,8 @@ def bernoulli(input, p=None, *, generator=None):
 
 @tensor_method()
 def exponential_(input, lambd=1.0, *, generator=None):
+    """Fills input with draws from the exponential distribution of rate lambd (> 0) from the global Philox stream;
+    returns input. Float tensors only; generator= is not supported."""
     _no_generator(generator, "exponential_")
     if not input.is_floating_point():
         raise RuntimeError(f"exponential_: the exponential distribution is continuous; dtype must be a floating point "
@@ -148,10 +152,12 @@ def exponential_(input, lambd=1.0, *, generator=None):
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    """rand with input's shape, on input's device unless given (float16 unless dtype says otherwise)."""
     return rand(input.shape, dtype=dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    """randn with input's shape, on input's device unless given (float16 unless dtype says otherwise)."""
     return randn(input.shape, dtype=dtype, device=device or input.device, requires_grad=requires_grad)
 
 

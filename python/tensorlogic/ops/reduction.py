@@ -109,11 +109,15 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 @tensor_method()
 def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean over `dim` (an int or a sequence; all elements when None), accumulated in f32 and rounded to f16
+    once. Of integer data the result is float16 (PyTorch requires a float input)."""
     return _reduce(_R.mean, _as(input, dtype), dim, keepdim)
 
 
 @tensor_method()
 def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """The product over `dim` (all elements when None); of bool or integer data an int64, as in PyTorch. f16
+    products overflow to inf beyond 65504."""
     return _reduce(_R.prod, _as(input, dtype), dim, keepdim)
 
 
@@ -143,11 +147,15 @@ def min(input, dim=None, keepdim=False):
 
 @tensor_method()
 def amax(input, dim=(), keepdim=False):
+    """The maximum over `dim` (an int or a sequence; all dimensions when empty), values only; the gradient is shared
+    evenly among equal maxima, as in PyTorch."""
     return _reduce(_R.max, input, dim, keepdim)
 
 
 @tensor_method()
 def amin(input, dim=(), keepdim=False):
+    """The minimum over `dim` (an int or a sequence; all dimensions when empty), values only; the gradient is shared
+    evenly among equal minima, as in PyTorch."""
     return _reduce(_R.min, input, dim, keepdim)
 
 
@@ -179,6 +187,7 @@ def argmax(input, dim=None, keepdim=False):
 
 @tensor_method()
 def argmin(input, dim=None, keepdim=False):
+    """int64 index of the first minimum; over all dims (dim=None) it is a flat index."""
     return _reduce(_R.argmin, input, dim, keepdim)
 
 
@@ -194,6 +203,8 @@ def _correction(dim, unbiased, correction):
 
 @tensor_method()
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The variance over `dim` (all elements when None) with Bessel's correction by default; `correction` (or
+    unbiased=False, i.e. 0) sets the divisor N - correction. Accumulated in f32, rounded to f16."""
     dim, correction = _correction(dim, unbiased, correction)
     return _reduce(_R.var, input, dim, keepdim, correction=correction)
 
@@ -207,6 +218,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @tensor_method()
 def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(input))) over `dim`, computed stably (the maximum is subtracted first)."""
     return _reduce(_R.logsumexp, input, dim, keepdim)
 
 

@@ -3,6 +3,7 @@ import numbers
 
 from .. import _core
 from ..autograd.function import Function
+from ..autograd.grad_mode import grad_enabled as _grad_enabled
 from ..tensor import _wrap, tensor_method
 
 
@@ -21,12 +22,16 @@ def _check_dtype(dtype, name):
 
 @tensor_method()
 def softmax(input, dim=None, dtype=None):
+    """exp(x) / sum(exp(x)) along dim, computed stably in f32 and rounded to f16 once. dim=None takes PyTorch's
+    legacy choice (0 for 0-, 1- and 3-d input, else 1); dtype may only be float16."""
     _check_dtype(dtype, "softmax")
     return _Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
 
 
 @tensor_method()
 def log_softmax(input, dim=None, dtype=None):
+    """x - logsumexp(x) along dim, computed stably in f32 and rounded to f16 once. dim=None takes PyTorch's legacy
+    choice (0 for 0-, 1- and 3-d input, else 1); dtype may only be float16."""
     _check_dtype(dtype, "log_softmax")
     return _LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
 
@@ -69,6 +74,8 @@ def _shape(normalized_shape):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the trailing `normalized_shape` dimensions to mean 0 and variance 1 (biased variance, plus
+    eps), then scales by weight and adds bias when given, as torch.nn.functional.layer_norm. Statistics in f32."""
     return _Norm.apply(input, weight, bias, _shape(normalized_shape), float(eps), False)
 
 
@@ -78,8 +85,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 class _Norm(Function):
-    """layer_norm (rms=False) and rms_norm over the trailing normalized_shape. The backward recomputes the
-    statistics with tensor ops (mean, rsqrt) so that it is differentiable again."""
+    """layer_norm (rms=False) and rms_norm over the trailing normalized_shape. The backward is one fused kernel
+    where the backend has it; with create_graph it recomputes the statistics with tensor ops (mean, rsqrt) so
+    that it is differentiable again."""
 
     @staticmethod
     def name(ctx):
@@ -99,6 +107,14 @@ class _Norm(Function):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        if not _grad_enabled():  # first derivatives only: one fused kernel where the backend has it
+            fused = _core.norm_backward(ctx.rms, x._a, g._a, ctx.shape, None if w is None else w._a, ctx.eps,
+                                        w is not None and need[1], need[2])
+            if fused is not None:
+                gx, gw, gb = fused
+                return (_wrap(gx) if need[0] else None, _wrap(gw) if w is not None and need[1] else None,
+                        _wrap(gb) if need[2] else None)
         dims = tuple(range(x.ndim - len(ctx.shape), x.ndim))
         batch = tuple(range(x.ndim - len(ctx.shape)))
         if ctx.rms:

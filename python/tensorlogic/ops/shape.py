@@ -21,6 +21,8 @@ __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze",
 
 @tensor_method()
 def reshape(input, *shape):
+    """The data with a new shape (sizes as varargs or one sequence; one size may be -1): a view when the strides
+    allow one, else a copy, as in PyTorch."""
     return _Reshape.apply(input, _core.reshape, _shape_args(shape))
 
 
@@ -127,11 +129,14 @@ def _looks_like_dtype(value):
 
 @tensor_method()
 def clone(input, *, memory_format=None):
+    """A copy of the data in a fresh contiguous buffer; gradients flow back to input. memory_format is accepted and
+    ignored (one layout)."""
     return _Copy.apply(input, _core.clone)
 
 
 @tensor_method()
 def contiguous(input, memory_format=None):
+    """input itself when it is contiguous, else a contiguous copy (recorded for autograd)."""
     return input if input._a.is_contiguous() else _Copy.apply(input, _core.contiguous)
 
 
@@ -143,16 +148,20 @@ def view(input, *shape):
 
 @tensor_method()
 def view_as(input, other):
+    """view(input, other.shape)."""
     return view(input, other.shape)
 
 
 @tensor_method()
 def reshape_as(input, other):
+    """reshape(input, other.shape)."""
     return reshape(input, other.shape)
 
 
 @tensor_method()
 def transpose(input, dim0, dim1):
+    """A view with dimensions dim0 and dim1 swapped (negative dims count from the end); swapaxes and swapdims are
+    the same function."""
     n = input.ndim
     if not (-max(n, 1) <= dim0 < max(n, 1) and -max(n, 1) <= dim1 < max(n, 1)):
         return _wrap(_core.transpose(input._a, dim0, dim1))  # raises the core's IndexError
@@ -168,6 +177,8 @@ swapdims = tensor_method("swapdims")(transpose)
 
 @tensor_method()
 def t(input):
+    """The transpose of a matrix (a view); 0-d and 1-d tensors are returned as they are, and more dimensions raise
+    ValueError, as torch.t."""
     if input.ndim > 2:
         raise ValueError(f"t() expects a tensor with <= 2 dimensions, got {input.ndim}")
     return input if input.ndim < 2 else transpose(input, 0, 1)
@@ -175,6 +186,7 @@ def t(input):
 
 @tensor_method()
 def permute(input, *dims):
+    """A view with the dimensions reordered as `dims` (varargs or one sequence, a permutation of range(ndim))."""
     return _Permute.apply(input, list(_shape_args(dims)))
 
 
@@ -194,6 +206,8 @@ Tensor.mT = property(_mT, doc="The last two dimensions swapped (a view): the bat
 
 @tensor_method()
 def squeeze(input, dim=None):
+    """A view without size-1 dimensions: all of them (dim=None), or those among `dim` (an int or a tuple) that have
+    size 1."""
     if dim is None:
         return _Reshape.apply(input, _core.squeeze, None)
     dims = [dim] if isinstance(dim, numbers.Integral) else list(dim)
@@ -202,16 +216,19 @@ def squeeze(input, dim=None):
 
 @tensor_method()
 def unsqueeze(input, dim):
+    """A view with a size-1 dimension inserted at `dim` (negative counts from the end of the result)."""
     return _Reshape.apply(input, _core.unsqueeze, dim)
 
 
 @tensor_method()
 def flatten(input, start_dim=0, end_dim=-1):
+    """The dimensions start_dim..end_dim merged into one (a view when the strides allow, else a copy)."""
     return _Reshape.apply(input, _core.flatten, start_dim, end_dim)
 
 
 @tensor_method()
 def unflatten(input, dim, sizes):
+    """Dimension `dim` split into `sizes` (their product must be its size; one may be -1)."""
     dim = dim + input.ndim if dim < 0 else dim
     shape = list(input.shape)
     return reshape(input, shape[:dim] + list(sizes) + shape[dim + 1:])
@@ -219,16 +236,20 @@ def unflatten(input, dim, sizes):
 
 @tensor_method()
 def expand(input, *sizes):
+    """A view where size-1 dimensions are repeated to the given sizes (-1 keeps a size) without copying (stride 0);
+    new leading dimensions may be added. Write to it only through a copy."""
     return _Expand.apply(input, _core.expand, _shape_args(sizes))
 
 
 @tensor_method()
 def expand_as(input, other):
+    """expand(input, other.shape)."""
     return expand(input, other.shape)
 
 
 @tensor_method()
 def broadcast_to(input, shape):
+    """input expanded (a view, no copy) to `shape` by the broadcasting rules; ShapeMismatchError when it cannot be."""
     return _Expand.apply(input, _core.broadcast_to, _shape_args((shape,)))
 
 
@@ -242,12 +263,14 @@ def broadcast_shapes(*shapes):
 
 
 def broadcast_tensors(*tensors):
+    """The tensors expanded (views) to their common broadcast shape, as a tuple."""
     shape = broadcast_shapes(*(t.shape for t in tensors))
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
 @tensor_method()
 def movedim(input, source, destination):
+    """A view with dimension(s) `source` moved to position(s) `destination`, the others keeping their order."""
     src = [source] if isinstance(source, numbers.Integral) else list(source)
     dst = [destination] if isinstance(destination, numbers.Integral) else list(destination)
     if len(src) != len(dst):
@@ -263,6 +286,8 @@ def movedim(input, source, destination):
 
 @tensor_method()
 def narrow(input, dim, start, length):
+    """A view of `length` elements of dimension `dim` from `start` (negative start counts from the end); IndexError
+    when out of range."""
     size = input.shape[dim]
     start = start + size if start < 0 else start
     if start < 0 or length < 0 or start + length > size:
@@ -287,6 +312,7 @@ Tensor.__iter__ = _iter
 
 @tensor_method()
 def unbind(input, dim=0):
+    """The slices along `dim` as a tuple of views, that dimension removed."""
     dim = _checked_dim(dim, input.ndim)
     if input.requires_grad:
         return tuple(_along(input, dim, i) for i in range(input.shape[dim]))
@@ -309,6 +335,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 @tensor_method()
 def chunk(input, chunks, dim=0):
+    """Up to `chunks` views along `dim` of equal size (ceil(size / chunks); the last may be smaller), as
+    torch.chunk."""
     return _pieces(input, _core.chunk(input._a, chunks, dim), dim)
 
 

@@ -1,20 +1,24 @@
 """L-BFGS with torch.optim.LBFGS's arguments, defaults and iteration (two-loop recursion over the last
 history_size steps, PyTorch's stopping rules and first-step scaling). The search direction and history are
 float32 numpy vectors on the host (a flat view of every parameter); each step is written back into the f16
-parameters with the rounding residual carried to the next step (see host.py). Only a fixed step
-(line_search_fn=None) is implemented: "strong_wolfe" raises."""
+parameters with the rounding residual carried to the next step (see host.py). line_search_fn is None (a
+fixed step of lr) or "strong_wolfe" (line_search.py)."""
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from .host import host_f32, write_f16
+from .line_search import strong_wolfe
 from .optimizer import Optimizer
 
 
 class LBFGS(Optimizer):
+    """L-BFGS with torch.optim.LBFGS's arguments, defaults and iteration; step(closure) needs a closure that
+    recomputes the loss and its gradients. One parameter group; only line_search_fn=None (a fixed step); the history
+    is float32 on the host."""
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
-        if line_search_fn is not None:
-            raise ValueError(f"LBFGS: line_search_fn={line_search_fn!r} is not supported (only None)")
+        if line_search_fn not in (None, "strong_wolfe"):
+            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
         max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
                         tolerance_change=tolerance_change, history_size=history_size, line_search_fn=line_search_fn)
@@ -36,6 +40,33 @@ class LBFGS(Optimizer):
             new = host_f32(p) + st.get("compensation", 0.0) + step * direction[offset:offset + n].reshape(p.shape)
             st["compensation"] = write_f16(p, new)
             offset += n
+
+    def _flat_params(self):
+        """The parameters as float32 with their carried rounding residuals: the values the steps move."""
+        return np.concatenate([(host_f32(p) + self.state[p].get("compensation", 0.0)).reshape(-1)
+                               for p in self._params])
+
+    def _set(self, flat):
+        """Writes float32 values into the f16 parameters, each keeping its rounding residual."""
+        offset = 0
+        for p in self._params:
+            n = p.numel()
+            self.state[p]["compensation"] = write_f16(p, flat[offset:offset + n].reshape(p.shape))
+            offset += n
+
+    def _line_search(self, closure, loss, flat_grad, t, d, gtd):
+        """strong_wolfe from the current parameters along d; leaves them at the step it accepts."""
+        start = self._flat_params()
+
+        def evaluate(step):
+            self._set(start + np.float32(step) * d)
+            with enable_grad():
+                value = float(closure())
+            return value, self._flat_grad()
+
+        loss, flat_grad, t, evals = strong_wolfe(evaluate, t, d, loss, flat_grad, gtd)
+        self._set(start + np.float32(t) * d)
+        return loss, flat_grad, t, evals
 
     def step(self, closure):
         """Runs up to max_iter iterations; `closure` re-evaluates the model and returns the loss."""
@@ -92,15 +123,19 @@ class LBFGS(Optimizer):
             gtd = float(flat_grad @ d)
             if gtd > -tolerance_change:
                 break
-            self._add(t, d)
             evals = 0
             opt_cond = False
-            if n_iter != max_iter:
-                with enable_grad():
-                    loss = float(closure())
-                flat_grad = self._flat_grad()
+            if group["line_search_fn"] is not None:
+                loss, flat_grad, t, evals = self._line_search(closure, loss, flat_grad, t, d, gtd)
                 opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-                evals = 1
+            else:
+                self._add(t, d)
+                if n_iter != max_iter:
+                    with enable_grad():
+                        loss = float(closure())
+                    flat_grad = self._flat_grad()
+                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                    evals = 1
             current_evals += evals
             state["func_evals"] += evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:

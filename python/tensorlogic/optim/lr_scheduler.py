@@ -6,6 +6,9 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
+    """The base of the schedulers, as torch.optim.lr_scheduler.LRScheduler: it sets each param group's 'lr' from
+    get_lr() at construction (epoch 0) and at every step(). last_epoch=-1 starts afresh (recording 'initial_lr' in
+    each group); a later value resumes, which needs the groups' 'initial_lr'."""
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -26,12 +29,17 @@ class LRScheduler:
         self._is_initial = False
 
     def get_lr(self):
+        """The learning rates of the current epoch, one per param group (each scheduler defines it, with PyTorch's
+        recursive formula so the sequences match)."""
         raise NotImplementedError
 
     def get_last_lr(self):
+        """The learning rates the last step set, one per param group."""
         return self._last_lr
 
     def step(self):
+        """Advances one epoch and writes the new learning rates into the optimizer's param groups (call after
+        optimizer.step())."""
         self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
@@ -42,40 +50,50 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self):
+        """The scheduler's state as a dict (everything but the optimizer and the lr lambdas), for load_state_dict."""
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
 
     def load_state_dict(self, state_dict):
+        """Restores a state from state_dict()."""
         self.__dict__.update(state_dict)
 
 
 class StepLR(LRScheduler):
+    """Multiplies each lr by gamma every step_size epochs, as torch.optim.lr_scheduler.StepLR."""
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times gamma at every step_size-th
+        epoch, else unchanged."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
 
 class ExponentialLR(LRScheduler):
+    """Multiplies each lr by gamma every epoch, as torch.optim.lr_scheduler.ExponentialLR."""
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times gamma."""
         if self._is_initial:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
 
 class CosineAnnealingLR(LRScheduler):
+    """Anneals each lr from its base to eta_min along a cosine over T_max epochs (and back up after, as PyTorch's
+    recursive form does), as torch.optim.lr_scheduler.CosineAnnealingLR."""
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: PyTorch's recursive cosine step toward eta_min."""
         if self._is_initial:
             return self._lrs()
         if self._step_count == 1 and self.last_epoch > 0:
@@ -90,6 +108,8 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
+    """Scales each lr by a factor going linearly from start_factor to end_factor over total_iters epochs, then keeps
+    it, as torch.optim.lr_scheduler.LinearLR."""
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
         if not 0 < start_factor <= 1:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
@@ -99,6 +119,8 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times the ratio of this epoch's
+        factor to the last one's."""
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._lrs()]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -109,6 +131,8 @@ class LinearLR(LRScheduler):
 
 
 class LambdaLR(LRScheduler):
+    """Sets each lr to its base times lr_lambda(epoch) (one function, or one per param group), as
+    torch.optim.lr_scheduler.LambdaLR."""
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
         if isinstance(lr_lambda, (list, tuple)):
@@ -120,15 +144,20 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: each base lr times lr_lambda(last_epoch)."""
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class MultiStepLR(LRScheduler):
+    """Multiplies each lr by gamma at each epoch listed in milestones (twice if listed twice), as
+    torch.optim.lr_scheduler.MultiStepLR."""
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones, self.gamma = Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times gamma (per listing) at a
+        milestone, else unchanged."""
         if self.last_epoch not in self.milestones:
             return self._lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._lrs()]
@@ -146,6 +175,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: eta_min + (base - eta_min) (1 + cos(pi T_cur / T_i)) /
+        2."""
         return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base in self.base_lrs]
 
@@ -240,6 +271,8 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def get_lr(self):
+        """This epoch's learning rates, one per param group: annealed between the phase's start and end values by
+        anneal_strategy (also setting momentum or beta1 when cycle_momentum); ValueError past total_steps."""
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
@@ -290,6 +323,9 @@ class ReduceLROnPlateau(LRScheduler):
         return a > (self.best * (self.threshold + 1.0) if self.threshold_mode == "rel" else self.best + self.threshold)
 
     def step(self, metrics):
+        """Records `metrics` (the monitored value) for one epoch; after more than `patience` epochs without
+        improvement (by `threshold`, in `mode`), each lr is multiplied by factor (not below min_lr, and not when the
+        change is below eps), then `cooldown` epochs pass before counting again."""
         current = float(metrics)
         self.last_epoch += 1
         if self._is_better(current):

@@ -56,6 +56,8 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
     def add_param_group(self, param_group):
+        """Adds a group: a dict with 'params' (float16 leaf tensors not already optimized) and any options, the
+        others taken from the optimizer's defaults."""
         if not isinstance(param_group, dict):
             raise TypeError(f"add_param_group: expected a dict, got {type(param_group).__name__}")
         group = dict(param_group)
@@ -121,6 +123,7 @@ class Optimizer:
             p._version += 1
 
     def zero_grad(self, set_to_none=True):
+        """Clears the gradients of every parameter: sets them to None (set_to_none=True, the default) or to zeros."""
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     # ---- checkpoints -----------------------------------------------------------------------------------
@@ -153,6 +156,8 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """Restores the state and group options saved by state_dict(); the groups must have the same numbers of
+        parameters."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: the state has {len(groups)} parameter groups, the optimizer has "

@@ -22,14 +22,17 @@ class FunctionEvent:
 
     @property
     def cpu_time_total(self):
+        """Wall time of the call in microseconds, its children included."""
         return (self.end_ns - self.start_ns) / 1000.0
 
     @property
     def self_cpu_time_total(self):
+        """Wall time of the call in microseconds, less its children's."""
         return self.cpu_time_total - sum(c.cpu_time_total for c in self.cpu_children)
 
     @property
     def time_range(self):
+        """(start, end) in microseconds on the host's monotonic clock."""
         return self.start_ns / 1000.0, self.end_ns / 1000.0
 
     def __repr__(self):
@@ -59,6 +62,7 @@ class FunctionEventAvg:
         self.device_time_total = self.self_device_time_total = 0.0
 
     def add(self, ev):
+        """Adds one event's times and memory to the sums and counts it."""
         self.count += 1
         self.cpu_time_total += ev.cpu_time_total
         self.self_cpu_time_total += ev.self_cpu_time_total
@@ -69,10 +73,12 @@ class FunctionEventAvg:
 
     @property
     def cpu_time(self):
+        """The mean wall time per call in microseconds (cpu_time_total / count)."""
         return self.cpu_time_total / self.count
 
     @property
     def device_time(self):
+        """The mean device time per call in microseconds (device_time_total / count)."""
         return self.device_time_total / self.count
 
     def __repr__(self):
@@ -93,6 +99,8 @@ class EventList(list):
         self._profile_memory, self._device_timing = profile_memory, device_timing
 
     def key_averages(self, group_by_input_shape=False):
+        """The events summed by name (and by input shapes with group_by_input_shape=True), as an EventList of
+        FunctionEventAvg in first-seen order."""
         groups = collections.OrderedDict()
         for ev in self:
             shapes = str(ev.input_shapes) if group_by_input_shape else ""
@@ -103,6 +111,7 @@ class EventList(list):
         return EventList(groups.values(), self._profile_memory, self._device_timing)
 
     def self_cpu_time_total(self):
+        """The sum of every event's self CPU time, in microseconds."""
         return sum(ev.self_cpu_time_total for ev in self)
 
     def table(self, sort_by=None, row_limit=100, max_name_column_width=55, max_shapes_column_width=80, header=None,

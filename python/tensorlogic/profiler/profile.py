@@ -10,11 +10,15 @@ from .recorder import Recorder, install, uninstall
 
 
 class ProfilerActivity(enum.Enum):
+    """What a profile records, as torch.profiler.ProfilerActivity: CPU (ops, kernels, backward nodes and ranges on
+    the host clock) and CUDA (also each CUDA kernel's device time). There is no MPS activity."""
     CPU = "cpu"
     CUDA = "cuda"  # the Apple devices have no timing events yet, so no MPS activity
 
 
 class ProfilerAction(enum.Enum):
+    """What a schedule asks of a step, as torch.profiler.ProfilerAction: NONE, WARMUP, RECORD, RECORD_AND_SAVE
+    (record, then call on_trace_ready)."""
     NONE = 0
     WARMUP = 1
     RECORD = 2
@@ -77,12 +81,15 @@ class profile:
         return False
 
     def start(self):
+        """Starts profiling (what entering the `with` block does); with a schedule, step 0's action decides whether
+        recording begins."""
         self.step_num = 0
         self._action = self._schedule(0) if self._schedule is not None else ProfilerAction.RECORD
         if self._action in _RECORDING:
             self._begin()
 
     def stop(self):
+        """Stops recording (what leaving the `with` block does) and calls on_trace_ready if set."""
         if self._recorder is not None:
             self._end()
             if self.on_trace_ready is not None:
@@ -119,9 +126,11 @@ class profile:
 
     # ---- results ---------------------------------------------------------------------------------
     def events(self):
+        """The recorded FunctionEvents of the last recording, an EventList in start order."""
         return self._events
 
     def key_averages(self, group_by_input_shape=False):
+        """The events summed by name (and input shapes with group_by_input_shape=True); .table() prints them."""
         return self._events.key_averages(group_by_input_shape)
 
     def export_chrome_trace(self, path):

@@ -1,8 +1,10 @@
 """The recording side of tl.profiler. While a profile is active, timed wrappers stand in for every native
 function of `_core` (the kernels: every op's work ends in one), for Function.apply (the public ops, with
-their autograd bookkeeping) and for Optimizer.step and zero_grad; the engine asks `mode.profiler` per
-backward node. When no profile is active the original objects are in place, so the per-op path runs no
-profiler code at all."""
+their autograd bookkeeping), for Module.__call__ ("nn.Module: Name" ranges, as torch.profiler's module
+events: their self time is the Python between a module's ops), for the backward pass as a whole
+("autograd::backward": its self time is the engine's own work between nodes) and for Optimizer.step and
+zero_grad; the engine asks `mode.profiler` per backward node. When no profile is active the original
+objects are in place, so the per-op path runs no profiler code at all."""
 import functools
 import re
 import threading
@@ -10,8 +12,10 @@ import time
 import types
 
 from .. import _core
+from ..autograd import api
 from ..autograd.function import Function, records
 from ..autograd.grad_mode import mode
+from ..nn.module import Module
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 from .events import FunctionEvent
@@ -26,6 +30,8 @@ _NATIVE = {name: fn for name, fn in vars(_core).items()
 _OP_ENUMS = (_core.UnaryOp, _core.BinaryOp, _core.ReduceOp, _core.OptimizerKind)
 _APPLY = Function.__dict__["apply"]  # the classmethod object, put back as it was
 _OPTIMIZER = {name: getattr(Optimizer, name) for name in ("step", "zero_grad")}
+_MODULE_CALL = Module.__dict__["__call__"]
+_RUN_BACKWARD = api.run_backward
 _now = time.perf_counter_ns
 
 
@@ -132,6 +138,20 @@ class Recorder:
         finally:
             self.end(ev)
 
+    def module(self, module, args, kwargs):
+        ev = self.begin(f"nn.Module: {type(module).__name__}", "module", args)
+        try:
+            return _MODULE_CALL(module, *args, **kwargs)
+        finally:
+            self.end(ev)
+
+    def backward_pass(self, args, kwargs):
+        ev = self.begin("autograd::backward", "autograd", ())
+        try:
+            return _RUN_BACKWARD(*args, **kwargs)
+        finally:
+            self.end(ev)
+
     def optimizer(self, method, optimizer, args, kwargs):
         name = method.__name__
         ev = self.begin(f"Optimizer.{name}#{type(optimizer).__name__}.{name}", "optimizer", ())
@@ -163,7 +183,7 @@ class _Scratch:
 
 
 def _plain_name(cls):
-    """A Function class's op name when it serves one op: _GeluGrad -> gelu_grad."""
+    """A Function class's op name when it serves one op: _ActivationBackward -> activation_backward."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", cls.__name__.lstrip("_")).lower()
 
 
@@ -192,6 +212,16 @@ def _timed_optimizer(method):
     return timed
 
 
+def _timed_module_call(self, *args, **kwargs):
+    rec = mode.profiler
+    return _MODULE_CALL(self, *args, **kwargs) if rec is None else rec.module(self, args, kwargs)
+
+
+def _timed_run_backward(*args, **kwargs):
+    rec = mode.profiler
+    return _RUN_BACKWARD(*args, **kwargs) if rec is None else rec.backward_pass(args, kwargs)
+
+
 # Made once, so that a function captured by an op while profiling stays the same object.
 _TIMED = {name: _timed_native(fn) for name, fn in _NATIVE.items()}
 _TIMED_APPLY = classmethod(_timed_apply)
@@ -207,6 +237,8 @@ def install(recorder):
     Function.apply = _TIMED_APPLY
     for name, timed in _TIMED_OPTIMIZER.items():
         setattr(Optimizer, name, timed)
+    Module.__call__ = _timed_module_call
+    api.run_backward = _timed_run_backward
 
 
 def uninstall():
@@ -215,10 +247,13 @@ def uninstall():
     Function.apply = _APPLY
     for name, method in _OPTIMIZER.items():
         setattr(Optimizer, name, method)
+    Module.__call__ = _MODULE_CALL
+    api.run_backward = _RUN_BACKWARD
     mode.profiler = None
 
 
 def is_installed():
     """Whether the timed wrappers are in place (False means the per-op path is exactly the unprofiled one)."""
     return (Function.__dict__["apply"] is not _APPLY or any(getattr(_core, n) is not f for n, f in _NATIVE.items())
-            or any(getattr(Optimizer, n) is not m for n, m in _OPTIMIZER.items()))
+            or any(getattr(Optimizer, n) is not m for n, m in _OPTIMIZER.items())
+            or Module.__dict__["__call__"] is not _MODULE_CALL or api.run_backward is not _RUN_BACKWARD)

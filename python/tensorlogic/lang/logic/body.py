@@ -15,6 +15,8 @@ import numpy as np
 from . import tuples as T
 from .rules import Atom, RuleError, Test, binding_var, variables
 
+# A join builds at most about this many output rows at once (see Runner.run).
+CHUNK_ROWS = 1 << 18
 COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
            ">": np.greater, ">=": np.greater_equal}
 
@@ -209,8 +211,17 @@ class Frame:
     def __init__(self, columns, n):
         self.columns, self.n = columns, n
 
-    def take(self, rows, keep):
-        return {v: c[rows] for v, c in self.columns.items() if v in keep}
+    def rows(self, a, b):
+        return Frame({v: c[a:b] for v, c in self.columns.items()}, b - a)
+
+
+def _bounds(counts):
+    """Row bounds that split a probe into pieces of about CHUNK_ROWS output rows each (at least
+    one probe row per piece)."""
+    n, ends = len(counts), np.cumsum(counts)
+    cuts = np.searchsorted(ends, np.arange(CHUNK_ROWS, int(ends[-1]), CHUNK_ROWS))
+    bounds = np.unique(np.concatenate([[0], cuts, [n]])).tolist()
+    return bounds if len(bounds) > 2 else [0, n // 2, n]
 
 
 def evaluate(expr, frame, encode_const=None):
@@ -254,9 +265,14 @@ class Runner:
         self.indexes = {}
 
     def run(self, plan, table_of):
-        """The frame of all body bindings; `table_of(step)` gives the tuples a step reads."""
-        frame = Frame({}, 1)
-        for step in plan.steps:
+        """The body's bindings as frames: one, or several when a join's output would pass
+        CHUNK_ROWS rows (its probe rows are split, so that peak memory stays bounded);
+        `table_of(step)` gives the tuples a step reads."""
+        return self._steps(plan, 0, Frame({}, 1), table_of)
+
+    def _steps(self, plan, start, frame, table_of):
+        for k in range(start, len(plan.steps)):
+            step = plan.steps[k]
             if frame.n == 0:
                 break
             if step.kind == "assign":
@@ -267,9 +283,14 @@ class Runner:
             elif step.kind == "test":
                 frame = self._test(step, frame, plan)
             else:
-                frame = self._atom(step, frame, table_of(step))
+                out = self._atom(step, frame, table_of(step))
+                if not isinstance(out, Frame):
+                    for a, b in zip(out[:-1], out[1:]):
+                        yield from self._steps(plan, k, frame.rows(a, b), table_of)
+                    return
+                frame = out
             frame = Frame({v: c for v, c in frame.columns.items() if v in step.keep}, frame.n)
-        return frame
+        yield frame
 
     def _test(self, step, frame, plan):
         t = step.literal
@@ -346,12 +367,16 @@ class Runner:
             return Frame(cols, len(rows))
         if index is None:
             n, m = frame.n, len(rows)
+            if n * m > CHUNK_ROWS and n > 1:
+                return _bounds(np.full(n, m))
             fi, ti = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
         else:
             key, mask = self._probe(step, frame)
             lo, counts = index.ranges(key)
             if mask is not None:
                 counts[~mask] = 0
+            if frame.n > 1 and int(counts.sum()) > CHUNK_ROWS:
+                return _bounds(counts)
             fi, ti = T.expand(lo, counts, index.order)
         cols = {v: c[fi] for v, c in frame.columns.items() if v in step.keep}
         for p, var, shift in step.binds:

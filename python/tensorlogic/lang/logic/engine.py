@@ -13,6 +13,7 @@ import numpy as np
 from ..engine import tl
 
 from ..syntax import nodes as N
+from . import linear
 from . import tuples as T
 from .body import Plan, Runner, encode, evaluate, extent, is_numeric
 from .rules import Atom, Rule, RuleError, bound_order, is_dense_rule, lower, lower_body, variables
@@ -169,18 +170,27 @@ class Logic:
         return [lo for lo, _ in ext], [s for _, s in ext]
 
     # ---- evaluation -----------------------------------------------------------------------------
-    def evaluate(self, comp):
+    def split(self, comp):
+        """A component's rules by relation: (all, recursive ones, the others)."""
         members = set(comp)
-        rels = self.model.relations
-        rules = {m: [self.lower(r) for r in rels[m].rules] for m in comp}
+        rules = {m: [self.lower(r) for r in self.model.relations[m].rules] for m in comp}
         recursive, base = {m: [] for m in comp}, {m: [] for m in comp}
         for m in comp:
             for low in rules[m]:
                 reads_own = any(a.name in members for a in low.atoms() + low.atoms(True))
                 (recursive if reads_own else base)[m].append(low)
+        return rules, recursive, base
+
+    def evaluate(self, comp):
+        members = set(comp)
+        rels = self.model.relations
+        rules, recursive, base = self.split(comp)
         state = {m: State(self, m, rules[m]) for m in comp}
         for m in comp:
             state[m].start(self._derive(base[m], lambda step: self.table(step.literal.name)))
+        native = linear.native_rules(self, comp, recursive) if any(recursive.values()) else None
+        if native is not None:
+            return linear.run(self, comp, state, recursive, native)
         rounds = 0
         while any(s.delta is not None and len(s.delta) for s in state.values()) and \
                 any(recursive.values()):
@@ -222,13 +232,23 @@ class Logic:
         if plan is None:
             try:
                 plan = self.plans[key] = Plan(low, lambda n: self.model.relations[n].domains,
-                                              self._size, delta_index)
+                                              self.size, delta_index)
             except RuleError as err:
                 raise self.error(err.message, err.span) from None
-        frame = self.runner.run(plan, table_of)
-        return self._head(low, frame)
+        parts = []
+        for frame in self.runner.run(plan, table_of):
+            parts.append(self._head(low, frame))
+            if len(parts) > 1 and low.aggregate is None:
+                # A join run in pieces (Runner.run): their head tuples are reduced as they come,
+                # so that memory holds the distinct ones and one piece.
+                rows = np.concatenate([parts[0][0], parts[1][0]])
+                parts = [(T.unique_rows(rows, *self._radix(low.head)), None)]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([r for r, _ in parts]), np.concatenate([v for _, v in parts])
 
-    def _size(self, name, delta):
+    def size(self, name, delta):
+        """A relation's size as the planner estimates it (a delta is taken as small)."""
         if delta:
             return 0
         hit = self.results.get(name)
@@ -319,15 +339,16 @@ class Logic:
         low.head_args = [("var", v) for v in names]
         try:
             bound_order(low)
-            plan = Plan(low, lambda n: self.model.relations[n].domains, self._size)
+            plan = Plan(low, lambda n: self.model.relations[n].domains, self.size)
         except RuleError as err:
             raise self.error(err.message, err.span) from None
-        frame = self.runner.run(plan, lambda step: self.table(step.literal.name))
+        frames = [f for f in self.runner.run(plan, lambda step: self.table(step.literal.name)) if f.n]
         if not names:
-            return frame.n > 0
-        if frame.n == 0:
+            return bool(frames)
+        if not frames:
             return []
-        rows = np.unique(np.stack([frame.columns[v] for v in names], axis=1), axis=0)
+        rows = np.unique(np.concatenate([np.stack([f.columns[v] for v in names], axis=1)
+                                         for f in frames]), axis=0)
         doms = [plan.var_domain.get(v) for v in names]
         out = []
         for row in rows.tolist():
@@ -344,11 +365,20 @@ class Logic:
             storage, reason = self.storage(comp)
             lines.append(f"{', '.join(comp)}: {storage} ({reason})")
             if storage != "sparse":
+                ran = self.rt.datalog.ran.get(tuple(comp))
+                if ran is not None:
+                    lines.append(f"  rounds: {ran}")
                 continue
+            recursive = self.split(comp)[1]
+            if any(recursive.values()):
+                native = linear.native_rules(self, comp, recursive) is not None
+                lines.append("  rounds: " + ("native, linear recursion (each round joins the new "
+                                             "tuples with its rules' other literals, joined once)"
+                                             if native else "semi-naive, in Python"))
             for m in comp:
                 for r in self.model.relations[m].rules:
                     low = self.lower(r)
-                    plan = Plan(low, lambda n: self.model.relations[n].domains, self._size)
+                    plan = Plan(low, lambda n: self.model.relations[n].domains, self.size)
                     order = []
                     for s in plan.steps:
                         if s.kind in ("atom", "not"):

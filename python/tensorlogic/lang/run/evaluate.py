@@ -284,6 +284,9 @@ class Evaluator:
         return self.binop(e.op, self.eval(e.left, fr), self.eval(e.right, fr), e.span)
 
     def e_Juxt(self, e, fr):
+        done = self.rt.products.tuple_product(self, e, fr)
+        if done is not None:
+            return done
         vals = [self.eval(f, fr) for f in e.factors]
         labelled = [v for v in vals if isinstance(v, Labelled)]
         if not labelled:

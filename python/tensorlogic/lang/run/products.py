@@ -3,7 +3,9 @@
 By default one einsum.  A product of some tensor D with a sparse binary relation S[c, o] that sums c
 (the shape of every step of a linear recursion such as `Path(x, z) <- Path(x, y), Edge(y, z)`) runs
 instead as a gather of D's c-slices at S's tuples and an accumulating scatter into o: work
-proportional to S's tuples rather than to |c| x |o|.
+proportional to S's tuples rather than to |c| x |o|.  When the tuple engine stores S (a relation
+too large to hold densely), its tuples are read directly and S is never densified
+(`Agg[n, d] = Neig(n, n') Z[n', d]` over a million nodes); D may require gradients.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 
 from ..engine import tl
 from ..syntax import nodes as N
+from ..check.indices import snippet
 from .labelled import Labelled, einsum, project
 
 # A relation is sparse when at most this fraction of its cells hold a tuple.
@@ -69,6 +72,44 @@ class Products:
         self.sparse[name] = _Sparse(t, coords)
         return self.sparse[name] if coords is not None else None
 
+    def tuple_product(self, ev, e, fr):
+        """`S(c, o) D[..]` (either order) with S a binary relation the tuple engine stores and c
+        summed: the product without densifying S; None when the product is not of that shape."""
+        if len(e.factors) != 2 or fr.plan is None:
+            return None
+        here = fr.plan.sum_at.get(e, set())
+        for s_pos in (0, 1):
+            node, other = e.factors[s_pos], e.factors[1 - s_pos]
+            name = self._relation_atom(node)
+            if name is None or node in fr.overrides or not self.rt.logic.is_sparse(name):
+                continue
+            labels = [a.id for a in (node.args if isinstance(node, N.Call) else
+                                     [i.expr for i in node.groups[0]])]
+            d_vars = _plain_vars(other)
+            for c_axis in (0, 1):
+                c, o = labels[c_axis], labels[1 - c_axis]
+                if c in here and c in d_vars and o not in here and o not in d_vars:
+                    return self._tuple_run(ev, fr, node, name, labels, c_axis, other, e, s_pos)
+        return None
+
+    def _tuple_run(self, ev, fr, node, name, labels, c_axis, other, e, s_pos):
+        logic = self.rt.logic
+        ext = logic.extents(name)
+        where = snippet(self.rt.model.sources, node.span, "this relation")
+        for v, (_, n) in zip(labels, ext):
+            fr.env.bind(v, n, node.span, where)
+        d = ev.eval(other, fr)
+        table = logic.table(name)
+        desc = self.sparse.get(name)
+        if desc is None or desc.t is not table:
+            coords = table - np.array([lo for lo, _ in ext], dtype=np.int64) if len(table) else \
+                np.zeros((0, 2), dtype=np.int64)
+            desc = self.sparse[name] = _Sparse(table, coords)
+        c, o = labels[c_axis], labels[1 - c_axis]
+        out = [l for l in (labels + list(d.labels) if s_pos == 0 else list(d.labels) + labels)
+               if l not in fr.plan.sum_at.get(e, set())]
+        return self._run(desc, c_axis, d, c, o, list(dict.fromkeys(out)), None, ext[1 - c_axis][1])
+
     def _sparse_product(self, factors, out_labels, scale, factor_nodes, overrides):
         if any(getattr(f.t, "requires_grad", False) for f in factors):
             return None
@@ -85,24 +126,26 @@ class Products:
                 desc = self._describe(name, s.t)
                 if desc is None:
                     return None
-                return self._run(desc, c_axis, d, c, o, out_labels, scale)
+                return self._run(desc, c_axis, d, c, o, out_labels, scale, desc.t.shape[1 - c_axis])
         return None
 
-    def _run(self, desc, c_axis, d, c, o, out_labels, scale):
+    def _run(self, desc, c_axis, d, c, o, out_labels, scale, n_o):
         summed_elsewhere = {l for l in d.labels if l != c and l not in out_labels}
         if summed_elsewhere:
             d = project(d, summed_elsewhere, "sum")
         rest = [l for l in d.labels if l != c]
         sizes = d.sizes()
         n_c = sizes[c]
-        n_o = desc.t.shape[1 - c_axis]
         rows = int(np.prod([sizes[l] for l in rest])) if rest else 1
         dt = d.t.permute(*[d.labels.index(l) for l in [c] + rest]).reshape(n_c, rows)
         src = self._index(desc, c_axis)
         dst = self._index(desc, 1 - c_axis)
         gathered = dt.index_select(0, src)
         out = tl.zeros(n_o, rows, dtype=dt.dtype)
-        out.index_put_((dst,), gathered, accumulate=True)
+        if getattr(dt, "requires_grad", False):
+            out = tl.scatter_add(out, 0, dst.long().reshape(-1, 1).expand(len(dst), rows), gathered)
+        else:
+            out.index_put_((dst,), gathered, accumulate=True)
         out = out.reshape(*([n_o] + [sizes[l] for l in rest]))
         result = Labelled(out, [o] + rest)
         if scale is not None:
@@ -117,3 +160,17 @@ class Products:
         if got is None:
             got = desc.index[axis] = tl.tensor(np.ascontiguousarray(desc.coords[:, axis]), dtype=tl.int32)
         return got
+
+
+def _plain_vars(node):
+    """The index variables of `X[a, b]` or `R(a, b)` when every index is a plain variable."""
+    if isinstance(node, N.Index) and len(node.groups) == 1 and \
+            all(isinstance(i, N.Idx) for i in node.groups[0]):
+        args = [i.expr for i in node.groups[0]]
+    elif isinstance(node, N.Call) and node.kind == "relation":
+        args = node.args
+    else:
+        return set()
+    if not all(isinstance(a, N.Name) and a.role == "var" and a.id != "_" for a in args):
+        return set()
+    return {a.id for a in args}

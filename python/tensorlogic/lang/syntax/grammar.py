@@ -71,7 +71,9 @@ return_stmt: RETURN expr?
             | expr ARROW body         -> rule
             | literal (COMMA literal)* QMARK -> query
 _assign_op: ASSIGN | PROJ | COLONEQ
-body: literal (COMMA literal)*
+body: _body_literal (COMMA _body_literal)*
+_body_literal: literal | equal_literal
+equal_literal: arith ASSIGN arith
 literal: NOT? expr
 
 // ---- expressions --------------------------------------------------------------------------

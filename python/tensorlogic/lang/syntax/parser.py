@@ -383,6 +383,12 @@ class _ToAst(Transformer_NonRecursive):
     def literal(self, ch):
         return N.Literal(span=self._s(ch), negated=len(ch) == 2, expr=ch[-1])
 
+    def equal_literal(self, ch):
+        # `x = e` in a rule body is the comparison `x == e` (Datalog's spelling).
+        span = self._s(ch)
+        return N.Literal(span=span, negated=False,
+                         expr=N.Compare(span=span, op="==", left=ch[0], right=ch[2]))
+
     def let_stmt(self, ch):
         name = _toks(ch, "NAME")[0]
         types = [c for c in ch if isinstance(c, N.TypeSpec)]

@@ -48,6 +48,11 @@ def _tensor_rows(dataset, key):
 
 
 class DataLoader:
+    """Batches of a dataset, as torch.utils.data.DataLoader: samples are picked by a sampler (sequential, or
+    shuffled with shuffle=True and `generator`), grouped by batch_size (drop_last drops a short last batch) or by a
+    batch_sampler, and merged by collate_fn (default_collate: tensors stacked along a new first dimension).
+    num_workers > 0 loads map-style batches on threads of this process (see the module's notes); pin_memory,
+    timeout, persistent_workers and multiprocessing_context are accepted and change nothing."""
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,

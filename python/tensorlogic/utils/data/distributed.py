@@ -41,4 +41,6 @@ class DistributedSampler(Sampler):
         return self.num_samples
 
     def set_epoch(self, epoch):
+        """Sets the epoch that seeds the shuffle (with the sampler's seed), so every rank draws the same permutation
+        each epoch and a new one the next: call it before each epoch, as in PyTorch."""
         self.epoch = epoch

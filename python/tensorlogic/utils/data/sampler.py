@@ -16,6 +16,7 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
+    """The indices 0 .. len(data_source) - 1 in order, as torch.utils.data.SequentialSampler."""
     def __init__(self, data_source):
         self.data_source = data_source
 
@@ -40,6 +41,7 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self):
+        """How many indices one pass yields: num_samples if given, else len(data_source)."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):

@@ -1,0 +1,149 @@
+"""Linear recursion run natively (`_core.linear_fixpoint`): when every recursive rule of a component
+reads exactly one atom of the component, its other literals do not change during the fixpoint, so
+they are joined once into a table J keyed by the variables they share with that atom; every round
+then joins only the new tuples with J, in native code, with no per-round interpreter overhead.
+`reach(y) <- reach(x), Edge(x, y)` on a million-node chain is a million such rounds.
+
+The Python rounds (engine.evaluate) run everything else: non-linear rules, aggregates, arithmetic or
+tests on the recursive atom's variables, and joins of the other literals that are cross products
+(J would hold more than the rule could ever read).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ... import _core
+from .body import Plan, encode
+from .rules import Rule, RuleError, bound_order, variables
+
+
+class LinearRule:
+    """A recursive rule in the native form: the join of its other literals (`plan`, run once per
+    fixpoint) and where each head position comes from."""
+
+    def __init__(self, low, atom, plan, key, payload):
+        self.low, self.atom, self.plan = low, atom, plan
+        self.key, self.payload = key, payload     # J's columns: key variables, then payload ones
+
+
+def linear_rule(logic, low, members):
+    """The native form of a recursive rule, or None when the Python rounds must run it."""
+    if low.aggregate is not None or any(a is None or a[0] != "var" for a in low.head_args):
+        return None
+    own = [lit for lit in low.body if getattr(lit, "name", None) in members]
+    if len(own) != 1 or own[0].negated or any(a[0] not in ("var", "const") for a in own[0].args):
+        return None
+    atom = own[0]
+    rest = Rule("?", [], None, [lit for lit in low.body if lit is not atom], low.span)
+    try:
+        bound = bound_order(rest)
+    except RuleError:
+        return None
+    in_atom = {a[1] for a in atom.args if a[0] == "var"}
+    used = set()
+    for lit in rest.body:
+        for e in (lit.args if hasattr(lit, "args") else (lit.left, lit.right)):
+            used |= variables(e)
+    # A variable the atom binds must be bound inside the rest too (else a `not` would quantify it).
+    if not used & in_atom <= bound:
+        return None
+    key = [a[1] for a in atom.args if a[0] == "var" and a[1] in bound]
+    key = list(dict.fromkeys(key))
+    payload = [a[1] for a in low.head_args if a[1] not in in_atom]
+    payload = list(dict.fromkeys(payload))
+    if not set(payload) <= rest.plain_vars:
+        return None
+    rest.head_args = [("var", v) for v in key + payload]
+
+    def doms(name):
+        return logic.model.relations[name].domains
+
+    try:
+        plan = Plan(rest, doms, logic.size)
+    except RuleError:
+        return None
+    joins = [s for s in plan.steps if s.kind == "atom"]
+    if any(not s.keys for s in joins[1:]):
+        return None
+    # Values cross between the atom, J and the head unchecked: their domains must be the same.
+    atom_dom = {a[1]: d for a, d in zip(atom.args, doms(atom.name)) if a[0] == "var"}
+    for v in key:
+        if plan.var_domain.get(v) is not atom_dom[v]:
+            return None
+    for a, d in zip(low.head_args, doms(low.head)):
+        if (atom_dom[a[1]] if a[1] in atom_dom else plan.var_domain.get(a[1])) is not d:
+            return None
+    return LinearRule(low, atom, plan, key, payload)
+
+
+def native_rules(logic, comp, recursive):
+    """{id(rule): LinearRule} for a component's recursive rules, or None when one is not linear."""
+    members = set(comp)
+    if any(logic.model.relations[m].arity == 0 for m in comp):
+        return None
+    out = {}
+    for m in comp:
+        for low in recursive[m]:
+            key = (id(low), "linear")
+            if key not in logic.plans:
+                logic.plans[key] = linear_rule(logic, low, members)
+            if logic.plans[key] is None:
+                return None
+            out[id(low)] = logic.plans[key]
+    return out
+
+
+def run(logic, comp, state, recursive, rules):
+    """The fixpoint of a component from its started states: {relation: all its tuples}."""
+    index = {m: i for i, m in enumerate(comp)}
+    relations = []
+    for m in comp:
+        ext = logic.extents(m)
+        relations.append((state[m].full(), [lo for lo, _ in ext], [s for _, s in ext]))
+    native = []
+    for m in comp:
+        for low in recursive[m]:
+            lin = rules[id(low)]
+            spec = _spec(logic, lin, index)
+            if spec is not None:
+                native.append(spec)
+    rt, budget = logic.rt, logic.rt.budget
+    limit = min(rt.max_iterations, max(budget.max_steps - budget.steps, 0))
+    seconds = -1.0 if budget.deadline is None else max(budget.deadline - time.monotonic(), 0.0)
+    added, rounds, stop = _core.linear_fixpoint(relations, native, limit, seconds)
+    budget.steps += rounds
+    span = logic.model.relations[comp[0]].span
+    if stop == "time_limit" or (stop == "round_limit" and rounds < rt.max_iterations):
+        budget.tick(span)       # past the step budget or the deadline: raises its error
+    if stop == "round_limit":
+        rt.warn_limit(comp, rt.max_iterations)
+    return {m: np.concatenate([relations[index[m]][0], added[index[m]]]) for m in comp}
+
+
+def _spec(logic, lin, index):
+    """The tuple `_core.linear_fixpoint` takes for a rule (None when a constant of its atom is
+    not in the domain: the rule derives nothing)."""
+    atom, doms = lin.atom, logic.model.relations[lin.atom.name].domains
+    consts, equal, first = [], [], {}
+    for p, (a, d) in enumerate(zip(atom.args, doms)):
+        if a[0] == "const":
+            v = encode(d, a[1])
+            if v is None:
+                return None
+            consts.append((p, v))
+        elif a[1] in first:
+            equal.append((p, first[a[1]]))
+        else:
+            first[a[1]] = p
+    names = lin.key + lin.payload
+    parts = [np.stack([f.columns[v] for v in names], axis=1) if names else np.zeros((1, 0), np.int64)
+             for f in logic.runner.run(lin.plan, lambda step: logic.table(step.literal.name)) if f.n]
+    join = np.concatenate(parts) if parts else np.zeros((0, len(names)), dtype=np.int64)
+    if not names:
+        join = join[:1]
+    head = [(0, first[a[1]]) if a[1] in first else (1, len(lin.key) + lin.payload.index(a[1]))
+            for a in lin.low.head_args]
+    return (index[lin.atom.name], index[lin.low.head], consts, equal,
+            [first[v] for v in lin.key], np.ascontiguousarray(join, dtype=np.int64), head)

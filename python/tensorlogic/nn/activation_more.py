@@ -1,0 +1,139 @@
+"""More of torch.nn.functional's activations, each a composition of public ops (so each has its gradient
+of every order): relu6 hardtanh hardsigmoid hardswish mish selu celu softsign softmin glu tanhshrink
+softshrink hardshrink threshold prelu. PyTorch's signatures and defaults; in-place forms write the result
+back with copy_."""
+from ..errors import ShapeMismatchError
+from ..ops.elementwise import sigmoid, softplus, tanh, where
+from ..ops.rows import softmax
+
+# SELU's constants (Klambauer et al. 2017), as PyTorch states them.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _result(input, out, inplace):
+    return input.copy_(out) if inplace else out
+
+
+def _flat_outside(input, low, high, inside_value, outside_value):
+    """inside_value on the open interval (low, high), outside_value (given no gradient) elsewhere: PyTorch's
+    hard activations have zero gradient at their corners too."""
+    inside = (input > low) * (input < high)
+    return where(inside, inside_value, outside_value.detach())
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """input clamped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError("hardtanh: min_val cannot be greater than max_val")
+    out = _flat_outside(input, min_val, max_val, input, input.clamp(min_val, max_val))
+    return _result(input, out, inplace)
+
+
+def relu6(input, inplace=False):
+    """min(max(0, x), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
+    out = _flat_outside(input, -3.0, 3.0, input / 6.0 + 0.5, (input + 3.0).clamp(0.0, 6.0) / 6.0)
+    return _result(input, out, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6 (MobileNetV3): 0 up to -3, x from 3 (gradient 1 there, as PyTorch)."""
+    out = where(input >= 3.0, input, _flat_outside(input, -3.0, 3.0, input * (input + 3.0) / 6.0, input * 0.0))
+    return _result(input, out, inplace)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    return _result(input, input * tanh(softplus(input)), inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha (exp(x / alpha) - 1); exp sees min(x, 0) so the unused branch never overflows."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    out = where(input > 0, input, ((input.clamp(max=0.0) / alpha).exp() - 1.0) * alpha)
+    return _result(input, out, inplace)
+
+
+def selu(input, inplace=False):
+    """scale * (x where x > 0, else alpha (exp(x) - 1)) with SELU's fixed alpha and scale."""
+    out = where(input > 0, input * _SELU_SCALE, (input.clamp(max=0.0).exp() - 1.0) * (_SELU_ALPHA * _SELU_SCALE))
+    return _result(input, out, inplace)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1.0)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-input) over dim."""
+    return softmax(-input, dim, dtype=dtype)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), where a and b are the two halves of input along dim."""
+    if input.ndim == 0:
+        raise ShapeMismatchError("glu does not support scalars because halving size must be even")
+    if input.shape[dim] % 2:
+        raise ShapeMismatchError(f"glu: halving dimension must be even, but dimension {dim} is size "
+                                 f"{input.shape[dim]}")
+    a, b = input.chunk(2, dim)
+    return a * sigmoid(b)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - tanh(input)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return where(input.abs() > lambd, input, 0.0)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value."""
+    return _result(input, where(input > threshold, input, float(value)), inplace)
+
+
+def prelu(input, weight):
+    """x where x >= 0, else weight * x; weight has one element or one per channel (dim 1)."""
+    if weight.numel() != 1:
+        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
+        if weight.numel() != channels:
+            raise ShapeMismatchError(f"prelu: mismatch in parameter count: weight has {weight.numel()} elements, "
+                                     f"the input {list(input.shape)} has {channels} channels")
+        if input.ndim >= 2:
+            weight = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
+    else:
+        weight = weight.reshape(())
+    return where(input >= 0, input, input * weight)
+
+
+def _inplace(fn):
+    """PyTorch's trailing-underscore form of fn: fn(..., inplace=True)."""
+
+    def inplace(input, *args, **kwargs):
+        return fn(input, *args, inplace=True, **kwargs)
+
+    inplace.__doc__ = f"In-place {fn.__name__}."
+    return inplace
+
+
+hardtanh_, celu_, selu_, threshold_ = (_inplace(f) for f in (hardtanh, celu, selu, threshold))
+
+__all__ = ["relu6", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "mish", "celu", "celu_", "selu", "selu_",
+           "softsign", "softmin", "glu", "tanhshrink", "softshrink", "hardshrink", "threshold", "threshold_", "prelu"]

@@ -1,0 +1,152 @@
+"""Conv1d, Conv2d and Conv3d (and im2col's Unfold/Fold): PyTorch's constructors (padding as ints or 'valid'/'same', padding_mode,
+groups, bias), initialisation and printing; the math is tl.nn.functional's conv1d/conv2d/conv3d."""
+import math
+import numbers
+
+from .. import _core
+from ..device import device_name
+from ..dtypes import as_dtype
+from ..ops.conv_nd import _ntuple
+from ..tensor import _wrap
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class _ConvNd(Module):
+    """The parts Conv1d/2d/3d share; `_dims` is the number of spatial dims, `_conv` the functional op."""
+
+    _dims = 0
+    _conv = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        name, n = type(self).__name__, self._dims
+        if not isinstance(groups, numbers.Integral) or groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError("in_channels and out_channels must be divisible by groups")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got padding_mode='{padding_mode}'")
+        if dtype is not None and not as_dtype(dtype).is_floating_point:
+            raise TypeError(f"{name}: parameters are floating point (float16), not {dtype}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, int(groups)
+        self.kernel_size = _ntuple(kernel_size, n, "kernel_size", name, positive=True)
+        self.stride = _ntuple(stride, n, "stride", name, positive=True)
+        self.dilation = _ntuple(dilation, n, "dilation", name, positive=True)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of ['valid', 'same']")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _ntuple(padding, n, "padding", name)
+        self.padding_mode = padding_mode
+        self.output_padding, self.transposed = (0,) * n, False
+        shape = [out_channels, in_channels // groups, *self.kernel_size]
+        self.weight = Parameter(_wrap(_core.empty(shape, "float16", device_name(device))))
+        if bias:
+            self.bias = Parameter(_wrap(_core.empty([out_channels], "float16", device_name(device))))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's: kaiming_uniform_(a=sqrt(5)) on the weight, the bias uniform in +-1/sqrt(fan_in)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _explicit_padding(self):
+        """F.pad's (left, right) pairs, last dim first, for a padding_mode other than zeros."""
+        if self.padding == "valid":
+            return [0] * (2 * self._dims)
+        pads = []
+        for d in reversed(range(self._dims)):
+            if self.padding == "same":
+                total = self.dilation[d] * (self.kernel_size[d] - 1)
+                pads += [total // 2, total - total // 2]
+            else:
+                pads += [self.padding[d]] * 2
+        return pads
+
+    def forward(self, input):
+        conv = type(self)._conv
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
+            return conv(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self._dims:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self._dims:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-d convolution over [N, C, L]; weight [out_channels, in_channels/groups, k]."""
+
+    _dims = 1
+    _conv = staticmethod(F.conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution over [N, C, H, W]; weight [out_channels, in_channels/groups, kh, kw]."""
+
+    _dims = 2
+    _conv = staticmethod(F.conv2d)
+
+
+class Conv3d(_ConvNd):
+    """3-d convolution over [N, C, D, H, W]; weight [out_channels, in_channels/groups, kd, kh, kw]."""
+
+    _dims = 3
+    _conv = staticmethod(F.conv3d)
+
+
+class Unfold(Module):
+    """im2col: [N, C, H, W] -> [N, C*kh*kw, L] sliding blocks (F.unfold)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Unfold):
+    """col2im: sums sliding blocks [N, C*kh*kw, L] into [N, C, *output_size] (F.fold)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, " + super().extra_repr()
+
+
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "Unfold", "Fold"]

@@ -1,0 +1,41 @@
+"""cosine_similarity and pairwise_distance (torch.nn.functional) and their modules CosineSimilarity and
+PairwiseDistance, composed of public ops (so they have gradients). eps values below f16's smallest
+positive value are raised to it, as in normalize."""
+from ..ops.reduction import sum as _sum
+from .module import Module
+
+_F16_TINY = 2.0**-24
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) over dim, after broadcasting x1 and x2."""
+    eps = max(eps, _F16_TINY)
+    a = x1 / x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    b = x2 / x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return _sum(a * b, dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return (x1 - x2 + max(eps, _F16_TINY)).norm(p, -1, keepdim=keepdim)
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+__all__ = ["cosine_similarity", "pairwise_distance", "CosineSimilarity", "PairwiseDistance"]

@@ -1,0 +1,332 @@
+"""Functions and Tensor methods that PyTorch programs use, each a composition of the engine's ops (no kernel
+of its own, so each has the gradients of the ops it is made of): outer dot mv addmm diag diagonal trace
+lerp clamp_min clamp_max log2 log10 frac fmod logical_xor isclose allclose nan_to_num nansum nanmean
+masked_select take_along_dim tile ravel moveaxis meshgrid hstack vstack dstack column_stack tensor_split
+tril_indices triu_indices, and the torch-level forms of clone, numel and is_floating_point.
+
+diagonal (and diag of a matrix) returns a copy, not a view: writing into it does not reach the input."""
+import math
+import numbers
+
+import numpy as np
+
+from ..creation import arange, tensor
+from ..errors import ShapeMismatchError
+from ..tensor import Tensor, tensor_method
+from .elementwise import log, remainder, trunc, where
+from .indexing import gather
+from .linalg import matmul
+from .shape import cat, clone, movedim, pad, split  # noqa: F401  (clone: torch.clone)
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def _vector(t, op, name):
+    if not isinstance(t, Tensor) or t.ndim != 1:
+        raise ShapeMismatchError(f"{op}: {name} must be a 1-d tensor, got "
+                                 f"{list(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
+
+
+def numel(input):
+    """The number of elements of input."""
+    return input.numel()
+
+
+def is_floating_point(input):
+    """True for float16 tensors (every float dtype name means float16)."""
+    return input.is_floating_point()
+
+
+@tensor_method()
+def outer(input, vec2):
+    """input[i] * vec2[j] for 1-d input and vec2."""
+    _vector(input, "outer", "input")
+    _vector(vec2, "outer", "vec2")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+@tensor_method()
+def dot(input, tensor):
+    """The inner product of two 1-d tensors of equal length, accumulated in f32 and rounded once (a matmul)."""
+    _vector(input, "dot", "input")
+    _vector(tensor, "dot", "tensor")
+    if input.shape != tensor.shape:
+        raise ShapeMismatchError(f"dot: inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+                                 f"[{tensor.shape[0]}] to have the same number of elements")
+    return matmul(input.unsqueeze(0), tensor.unsqueeze(1)).reshape(())
+
+
+@tensor_method()
+def mv(input, vec):
+    """The product of a 2-d matrix and a 1-d vector."""
+    _vector(vec, "mv", "vec")
+    if input.ndim != 2 or input.shape[1] != vec.shape[0]:
+        raise ShapeMismatchError(f"mv: size mismatch, got input {list(input.shape)} and vec {list(vec.shape)}")
+    return matmul(input, vec)
+
+
+@tensor_method()
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2) for 2-d mat1 and mat2 (input broadcast to the product)."""
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise ShapeMismatchError(f"addmm: mat1 and mat2 must be 2-d, got {list(mat1.shape)} and {list(mat2.shape)}")
+    product = matmul(mat1, mat2)
+    product = product if alpha == 1 else product * alpha
+    return product + (input if beta == 1 else input * beta) if beta != 0 else product
+
+
+@tensor_method()
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal (shifted by offset) of the matrices over dim1 and dim2, as the last dim of the result."""
+    if input.ndim < 2:
+        raise ShapeMismatchError(f"diagonal: expected a tensor of at least 2 dims, got {list(input.shape)}")
+    x = movedim(input, (dim1, dim2), (-2, -1))
+    rows, cols = x.shape[-2:]
+    count = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
+    start_row, start_col = max(0, -offset), max(0, offset)
+    i = arange(start_row, start_row + count, device=input.device)
+    j = arange(start_col, start_col + count, device=input.device)
+    return x[..., i, j]
+
+
+_diagonal = diagonal  # diag's argument `diagonal` hides the function inside diag
+
+
+@tensor_method()
+def diag(input, diagonal=0):
+    """A 1-d input becomes the (shifted) diagonal of a square matrix; a 2-d input gives its diagonal."""
+    if input.ndim == 2:
+        return _diagonal(input, diagonal)
+    if input.ndim != 1:
+        raise ShapeMismatchError(f"diag: expected a 1-d or 2-d input, got {list(input.shape)}")
+    k, n = diagonal, input.shape[0] + abs(diagonal)
+    rows = pad(input, (0, k) if k >= 0 else (-k, 0))  # row i holds the value its diagonal element takes
+    i = arange(n, device=input.device)
+    on_diagonal = (i.unsqueeze(0) - i.unsqueeze(1)) == k
+    return where(on_diagonal, rows.unsqueeze(1), 0.0)
+
+
+@tensor_method()
+def trace(input):
+    """The sum of a 2-d input's diagonal."""
+    if input.ndim != 2:
+        raise ShapeMismatchError(f"trace: expected a matrix, got {list(input.shape)}")
+    return diagonal(input).sum()
+
+
+@tensor_method()
+def lerp(input, end, weight):
+    """input + weight * (end - input)."""
+    return input + (end - input) * weight
+
+
+@tensor_method()
+def lerp_(input, end, weight):
+    """In-place lerp (the usual exponential moving average: ema.lerp_(p, 1 - decay))."""
+    return input.copy_(lerp(input, end, weight))
+
+
+@tensor_method()
+def clamp_min(input, min):
+    return input.clamp(min=min)
+
+
+@tensor_method()
+def clamp_max(input, max):
+    return input.clamp(max=max)
+
+
+@tensor_method()
+def log2(input):
+    """log(x) / ln 2 (two roundings: within 2 f16 ulps)."""
+    return log(input) * (1.0 / _LN2)
+
+
+@tensor_method()
+def log10(input):
+    """log(x) / ln 10 (two roundings: within 2 f16 ulps)."""
+    return log(input) * (1.0 / _LN10)
+
+
+@tensor_method()
+def frac(input):
+    """x - trunc(x) (exact in floating point)."""
+    return input - trunc(input)
+
+
+@tensor_method()
+def fmod(input, other):
+    """The remainder of input / other with the sign of input (C's fmod): sign(x) * remainder(|x|, |y|), exact
+    in f16 since it is no larger than |x| (remainder with the divisor's sign may not be)."""
+    return remainder(input.abs(), abs(other)) * input.sign()
+
+
+@tensor_method()
+def logical_xor(input, other):
+    return (input != 0) != (other != 0)
+
+
+@tensor_method()
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol |other| elementwise (equal infinities too; NaNs only with equal_nan)."""
+    other = other if isinstance(other, Tensor) else tensor(other, device=input.device)
+    close = ((input - other).abs() <= (other.abs() * rtol + atol)) + (input == other)
+    if equal_nan:
+        close = close + input.isnan() * other.isnan()
+    return close > 0
+
+
+@tensor_method()
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether isclose holds everywhere (a Python bool)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all().item())
+
+
+@tensor_method()
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN -> nan, +inf -> posinf (default the largest f16, 65504), -inf -> neginf (default -65504)."""
+    big = float(np.finfo(np.float16).max)
+    out = where(input.isnan(), float(nan), input)
+    out = where(out == math.inf, big if posinf is None else float(posinf), out)
+    return where(out == -math.inf, -big if neginf is None else float(neginf), out)
+
+
+@tensor_method()
+def nansum(input, dim=None, keepdim=False):
+    """sum with NaNs counted as zero."""
+    zeroed = where(input.isnan(), 0.0, input)
+    return zeroed.sum() if dim is None else zeroed.sum(dim, keepdim=keepdim)
+
+
+@tensor_method()
+def nanmean(input, dim=None, keepdim=False):
+    """mean over the elements that are not NaN."""
+    kept = ~input.isnan()
+    count = kept.sum() if dim is None else kept.sum(dim, keepdim=keepdim)
+    return nansum(input, dim, keepdim) / count
+
+
+@tensor_method()
+def masked_select(input, mask):
+    """The 1-d tensor of input's elements where mask (broadcast with input) is True."""
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    return input.expand(*shape)[mask.expand(*shape)]
+
+
+def take_along_dim(input, indices, dim=None):
+    """gather with indices broadcast against input (dim=None: over the flattened input)."""
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    dim = dim % input.ndim
+    shape = list(np.broadcast_shapes(tuple(input.shape[:dim]) + (1,) + tuple(input.shape[dim + 1:]),
+                                     tuple(indices.shape[:dim]) + (1,) + tuple(indices.shape[dim + 1:])))
+    source, index = list(shape), list(shape)
+    source[dim], index[dim] = input.shape[dim], indices.shape[dim]
+    return gather(input.expand(*source), dim, indices.expand(*index))
+
+
+Tensor.take_along_dim = take_along_dim
+
+
+@tensor_method()
+def tile(input, dims):
+    """input repeated dims[i] times along each dim (dims padded with leading ones, as repeat needs)."""
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return input.repeat(*dims)
+
+
+@tensor_method()
+def ravel(input):
+    return input.reshape(-1)
+
+
+@tensor_method()
+def moveaxis(input, source, destination):
+    return movedim(input, source, destination)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids of 1-d tensors: 'ij' (matrix) or 'xy' (Cartesian: the first two dims swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for t in tensors:
+        _vector(t, "meshgrid", "each input")
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = [1, 0] + list(range(2, len(tensors))) if swap else list(range(len(tensors)))
+    shape = tuple(tensors[k].shape[0] for k in order)
+    grids = []
+    for k, t in enumerate(tensors):
+        view = [1] * len(tensors)
+        view[order.index(k)] = t.shape[0]
+        grids.append(t.reshape(*view).expand(*shape))
+    return tuple(grids)
+
+
+def _atleast(t, ndim):
+    if t.ndim >= ndim:
+        return t
+    if ndim == 3 and t.ndim == 2:
+        return t.unsqueeze(-1)
+    if ndim == 3:
+        return t.reshape(1, -1, 1)
+    return t.reshape(1, -1) if ndim == 2 else t.reshape(-1)
+
+
+def hstack(tensors):
+    """cat along dim 1 (dim 0 for 1-d tensors)."""
+    tensors = [_atleast(t, 1) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """cat along dim 0 of the tensors made at least 2-d (1-d ones become rows)."""
+    return cat([_atleast(t, 2) for t in tensors], 0)
+
+
+def dstack(tensors):
+    """cat along dim 2 of the tensors made at least 3-d."""
+    return cat([_atleast(t, 3) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    """1-d tensors as columns (and 2-d ones as they are), side by side."""
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+@tensor_method()
+def tensor_split(input, indices_or_sections, dim=0):
+    """Splits into n nearly equal parts (the first size % n one longer) or at the given indices."""
+    size = input.shape[dim]
+    if isinstance(indices_or_sections, numbers.Integral):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise ValueError(f"tensor_split: number of sections must be larger than 0, got {n}")
+        sizes = [size // n + (1 if k < size % n else 0) for k in range(n)]
+        return tuple(split(input, sizes, dim))
+    edges = [0] + [min(max(int(i), 0), size) for i in indices_or_sections] + [size]
+    return tuple(input.narrow(dim, start, max(0, end - start)) for start, end in zip(edges[:-1], edges[1:]))
+
+
+def _triangle_indices(row, col, offset, lower, device):
+    rows, cols = np.tril_indices(row, offset, col) if lower else np.triu_indices(row, offset, col)
+    return tensor(np.stack([rows, cols]).astype(np.int64), device=device)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """[2, N] int64 coordinates of the lower triangle (with offset) of a row x col matrix, row by row."""
+    return _triangle_indices(row, col, offset, True, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """[2, N] int64 coordinates of the upper triangle (with offset) of a row x col matrix, row by row."""
+    return _triangle_indices(row, col, offset, False, device)
+
+
+__all__ = ["clone", "numel", "is_floating_point", "outer", "dot", "mv", "addmm", "diagonal", "diag", "trace", "lerp",
+           "clamp_min", "clamp_max", "log2", "log10", "frac", "fmod", "logical_xor", "isclose", "allclose",
+           "nan_to_num", "nansum", "nanmean", "masked_select", "take_along_dim", "tile", "ravel", "moveaxis",
+           "meshgrid", "hstack", "vstack", "dstack", "column_stack", "tensor_split", "tril_indices", "triu_indices"]

@@ -1,0 +1,64 @@
+"""The fused backward kernels of layer_norm / rms_norm and softmax cross-entropy, on every device, against
+PyTorch's float64 gradients on the same f16 inputs; and against the composed form that create_graph takes."""
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+import tensorlogic.nn.functional as F
+from oracle import assert_grad_close, f16_randn
+
+
+@pytest.mark.parametrize("shape,normalized", [((4, 1), (1,)), ((37, 3, 50), (3, 50)), ((5, 8, 2304), (2304,))])
+@pytest.mark.parametrize("rms", [False, True])
+@pytest.mark.parametrize("affine", [False, True])
+def test_norm_backward(device, rng, shape, normalized, rms, affine):
+    x, g = f16_randn(rng, shape, 2.0), f16_randn(rng, shape)
+    w, b = f16_randn(rng, normalized), f16_randn(rng, normalized)
+    ours = [tl.tensor(a, device=device, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a.astype(np.float64), requires_grad=True) for a in (x, w, b)]
+
+    def run(lib, fn, t):
+        weight, bias = (t[1], t[2]) if affine else (None, None)
+        if rms:
+            return lib.rms_norm(t[0], normalized, weight, eps=1e-5)
+        return lib.layer_norm(t[0], normalized, weight, bias)
+
+    run(F, None, ours).backward(tl.tensor(g, device=device))
+    run(torch.nn.functional, None, theirs).backward(torch.tensor(g.astype(np.float64)))
+    for i, what in enumerate(["x", "weight", "bias"][: (2 if rms else 3) if affine else 1]):
+        assert_grad_close(ours[i].grad, theirs[i].grad, 2e-2, f"{'rms' if rms else 'layer'}_norm d{what}")
+
+
+def test_norm_backward_equals_the_composed_form(device, rng):
+    x, g = f16_randn(rng, (6, 40)), f16_randn(rng, (6, 40))
+    t = tl.tensor(x, device=device, requires_grad=True)
+    (fused,) = tl.autograd.grad(F.layer_norm(t, (40,)), t, tl.tensor(g, device=device))
+    (composed,) = tl.autograd.grad(F.layer_norm(t, (40,)), t, tl.tensor(g, device=device), create_graph=True)
+    np.testing.assert_allclose(fused.numpy().astype(np.float32), composed.detach().numpy().astype(np.float32),
+                               rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("classes", [1, 10, 5000])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_backward(device, rng, classes, smoothing, reduction):
+    rows = 33
+    logits = f16_randn(rng, (rows, classes), 3.0)
+    target = rng.integers(0, classes, rows)
+    target[rng.integers(0, rows, 4)] = -100  # ignored rows
+    ours = tl.tensor(logits, device=device, requires_grad=True)
+    theirs = torch.tensor(logits.astype(np.float64), requires_grad=True)
+    loss = F.cross_entropy(ours, tl.tensor(target, device=device), reduction=reduction, label_smoothing=smoothing)
+    ref = torch.nn.functional.cross_entropy(theirs, torch.tensor(target), reduction=reduction,
+                                            label_smoothing=smoothing)
+    grad = f16_randn(rng, (rows,)) if reduction == "none" else np.array(1.0, np.float16)
+    loss.backward(tl.tensor(grad, device=device))
+    ref.backward(torch.tensor(grad.astype(np.float64)))
+    assert_grad_close(ours.grad, theirs.grad, 2e-2, "cross_entropy dlogits")
+
+
+def test_cross_entropy_mean_with_every_target_ignored_is_nan(device):
+    logits = tl.tensor(np.ones((3, 4), np.float16), device=device)
+    loss = F.cross_entropy(logits, tl.tensor([-100, -100, -100], device=device))
+    assert np.isnan(loss.item())
