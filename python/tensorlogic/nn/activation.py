@@ -80,9 +80,9 @@ class LogSoftmax(_AlongDim):
     _fn = "log_softmax"
 
 
-class Softmin(_SoftmaxBase):
-    def forward(self, input):
-        return F.softmin(input, self.dim)
+class Softmin(_AlongDim):
+    """softmax(-x) along `dim` (None: PyTorch's legacy implicit choice), as torch.nn.Softmin."""
+    _fn = "softmin"
 
 
 class Hardtanh(Module):
