@@ -51,6 +51,8 @@ REPRODUCERS = [
     ("tl.nn.functional.interpolate(tl.zeros(1, 4, 0, 2), 3)", "RuntimeError"),
     ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=0)", "ValueError"),  # fuzzer
     ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=-2)", "ValueError"),
+    ("tl.randperm(2**62)", "MemoryError"),  # found by the fuzzer under UBSan (2 * n overflowed)
+    ("tl.multinomial(tl.ones(3, 2), 2**62, replacement=True)", "MemoryError"),
     # files: a malformed safetensors file, hostile structure metadata, a PyTorch pickle
     ("tl.load(io.BytesIO(struct.pack('<Q', 2**63) + b'{}'))", "SerializationError"),
     ("tl.load(io.BytesIO(struct.pack('<Q', 8) + b'{\"w\": 1}'))", "SerializationError"),
