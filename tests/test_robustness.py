@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import tensorlogic as tl
+from tensorlogic._argcheck import guard
 
 # (code, the exception class name it must raise); each line runs in one child process, in order.
 REPRODUCERS = [
@@ -163,3 +164,11 @@ def test_overlapping_different_views_keep_their_semantics(device):
     expected = values.reshape(2, 4).copy()
     expected[:, :2] = expected[:, :2] * expected[:, :2]
     np.testing.assert_array_equal(ours2.numpy(), expected)
+
+
+def test_a_bare_bad_alloc_names_the_op():
+    def grow(input, n):
+        raise MemoryError("std::bad_alloc")  # what the native translator gives for a host vector too large
+
+    with pytest.raises(MemoryError, match=r"grow\(\): the host memory this call needs cannot be allocated"):
+        guard(grow)(tl.zeros(1), 2**40)
