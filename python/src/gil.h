@@ -53,8 +53,8 @@ class WorkEstimate {
         const std::vector<int64_t>& shape = *shapes_[s];
         if (shape.size() >= i) d = std::max(d, shape[shape.size() - i]);
       }
-      broadcast *= d;  // cannot overflow: it stays below `elements` before each step
-      if (broadcast >= elements) return true;
+      if (d > (elements - 1) / broadcast) return true;  // broadcast * d >= elements, without the product
+      broadcast *= d;  // below `elements`: cannot overflow
     }
     return false;
   }
