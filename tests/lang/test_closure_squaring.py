@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tensorlogic import lang
+from tensorlogic.lang.run.closure import Closure
 
 RULES = {
     "right": "Path(x, z) <- Path(x, y), E(y, z)",
@@ -48,7 +49,12 @@ def graph_edges(graph, rng):
 
 @pytest.mark.parametrize("kind", list(RULES))
 @pytest.mark.parametrize("graph", ["chain", "random", "layers"])
-def test_closure_matches_numpy(on_device, kind, graph):
+def test_closure_matches_numpy(on_device, kind, graph, monkeypatch):
+    if graph == "layers":
+        # Which plan wins is timed, so under a loaded machine either can: here squaring is made to win at its
+        # first chance, so that its path is the one checked (the choice itself is covered by the other graphs).
+        worth = Closure.worth
+        monkeypatch.setattr(Closure, "worth", lambda self, rt, spent: worth(self, rt, float("inf")))
     seed = random.randrange(1 << 30)
     n, edges = graph_edges(graph, np.random.default_rng(seed))
     prog = lang.compile(f"domain Node = 0..{n}\nrelation E(a: Node, b: Node)\nPath(x, y) <- E(x, y)\n"
