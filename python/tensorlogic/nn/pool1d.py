@@ -81,7 +81,7 @@ class MaxPool1d(Module):
 
 class AvgPool1d(Module):
     """1-d average pooling of [N, C, L] (or [C, L]) input, as torch.nn.AvgPool1d: kernel_size, stride (default:
-    kernel_size), zero padding, ceil_mode and count_include_pad, each an int or a 1-tuple."""
+    kernel_size) and zero padding, each an int or a 1-tuple, with ceil_mode and count_include_pad."""
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
         self.kernel_size = _single(kernel_size, "kernel_size", "AvgPool1d"),
