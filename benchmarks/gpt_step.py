@@ -59,10 +59,16 @@ def build_gpt(lib, vocab, block, layers, width, heads):
 
 
 def init_weights(model, seed):
-    """GPT-2's initialisation (normal 0.02, zero biases), drawn with numpy so both libraries get the same."""
+    """GPT-2's initialisation (normal 0.02, zero biases, LayerNorm weights 1), drawn with numpy so both libraries
+    get the same."""
     rng = np.random.default_rng(seed)
-    return {name: (rng.standard_normal(p.shape) * 0.02 if p.ndim > 1 else np.zeros(p.shape)).astype(np.float16)
-            for name, p in model.state_dict().items()}
+
+    def value(name, shape):
+        if len(shape) > 1:
+            return rng.standard_normal(shape) * 0.02
+        return np.ones(shape) if ".ln_" in f".{name}" and name.endswith(".weight") else np.zeros(shape)
+
+    return {name: value(name, tuple(p.shape)).astype(np.float16) for name, p in model.state_dict().items()}
 
 
 def synthetic_corpus(vocab, tokens, seed):

@@ -243,7 +243,8 @@ def main():
                                                     n_batch=n_batch, n_threads=os.cpu_count(), verbose=False),)
                 notes.append(f"llama.cpp {getattr(llama_cpp, '__version__', '?')}: batch 1 only (one sequence); "
                              "'llama.cpp Q4_K_M' runs the same weights quantised by llama.cpp, to measure what "
-                             "keeping weights quantised would buy (ours dequantises on load); its prompt goes in "
+                             "keeping weights quantised would buy (ours runs the f16 file here; llm_quant_bench.py times "
+                             "ours on quantised files); its prompt goes in "
                              "one token at a time, so its prefill figure is not comparable")
     load_before = os.getloadavg()
     rng = np.random.default_rng(1)

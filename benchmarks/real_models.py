@@ -18,6 +18,7 @@ time that the profiler's top-level events account for.
 Run: python benchmarks/real_models.py [--threads N] [--only gpt,vae] [--profile] [--quick]"""
 import argparse
 import datetime
+import gc
 import json
 import math
 import os
@@ -194,6 +195,9 @@ def profile_step(name, step):
     optimizer calls: the time between them is Python outside any op)."""
     for _ in range(3):
         step()
+    # A full collection of Python's cyclic GC pending from earlier work (the peer's steps, the imports)
+    # would otherwise land in this one step: 0.5 s inside the GRU's backward pass once (cpu_notes.md).
+    gc.collect()
     with tl.profiler.profile(record_shapes=False) as prof:
         start = time.perf_counter_ns()
         step()

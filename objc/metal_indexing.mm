@@ -17,11 +17,9 @@ void MetalBackend::index_gather(const Array& src, const std::vector<int64_t>& of
       context_.pipeline("indexing", "index_gather_u" + std::to_string(8 * src.itemsize()), {});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
-    launch.bind(src, 0);
-    launch.bind(device_offsets, 1);
-    launch.bind(out, 2);
-    set_params(encoder, g, 3);
-    set_params(encoder, p, 4);
+    const NSUInteger next = launch.bind_all({src, device_offsets, out});
+    set_params(encoder, g, next);
+    set_params(encoder, p, next + 1);
     launch.run_1d(pipeline, out.numel(), "index");
   });
 }
@@ -54,13 +52,9 @@ void MetalBackend::index_scatter(const Array& values, const std::vector<int64_t>
       {bool_constant(0, accumulate)});
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
-    launch.bind(values, 0);
-    launch.bind(device_offsets, 1);
-    launch.bind(device_starts, 2);
-    launch.bind(device_order, 3);
-    launch.bind(dst, 4);
-    set_params(encoder, g, 5);
-    set_params(encoder, p, 6);
+    const NSUInteger next = launch.bind_all({values, device_offsets, device_starts, device_order, dst});
+    set_params(encoder, g, next);
+    set_params(encoder, p, next + 1);
     launch.run_1d(pipeline, p.segments * g.numel, "index_put");
   });
 }

@@ -56,6 +56,12 @@ struct Launch {
     id<MTLBuffer> buffer = context.buffer_of(a.storage()->data());
     [encoder setBuffer:buffer offset:static_cast<NSUInteger>(a.offset()) * a.itemsize() atIndex:index];
   }
+  // Binds `arrays` at buffer indices 0, 1, ...; returns the next index (where argument blocks go).
+  NSUInteger bind_all(std::initializer_list<std::reference_wrapper<const Array>> arrays) const {
+    NSUInteger index = 0;
+    for (const Array& a : arrays) bind(a, index++);
+    return index;
+  }
   // dispatchThreadgroups with `groups` x `threads` (the kernels guard their own bounds).
   void run(id<MTLComputePipelineState> pipeline, MTLSize groups, NSUInteger threads) const {
     if (threads > pipeline.maxTotalThreadsPerThreadgroup) {
@@ -78,9 +84,7 @@ void run_kernel(Context& context, id<MTLComputePipelineState> pipeline,
                 NSUInteger threads) {
   context.encode([&](id<MTLComputeCommandEncoder> encoder) {
     const Launch launch{context, encoder};
-    NSUInteger index = 0;
-    for (const Array& a : arrays) launch.bind(a, index++);
-    set_params(encoder, p, index);
+    set_params(encoder, p, launch.bind_all(arrays));
     launch.run(pipeline, groups, threads);
   });
 }

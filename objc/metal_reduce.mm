@@ -31,17 +31,10 @@ void MetalBackend::reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n
   if (outputs > static_cast<int64_t>(UINT32_MAX)) throw DeviceError("metal: reduction with more than 2^32 outputs");
   context_.encode([&](id<MTLComputeCommandEncoder> encoder) {
     Launch launch{context_, encoder};
-    launch.bind(in, 0);
-    launch.bind(out, 1);
-    launch.bind(out, 2);
-    launch.bind(partials, 3);
-    set_params(encoder, p, 4);
+    set_params(encoder, p, launch.bind_all({in, out, out, partials}));
     launch.run(stage1, MTLSizeMake(static_cast<NSUInteger>(outputs), static_cast<NSUInteger>(parts), 1), kThreads);
     if (parts > 1) {
-      launch.bind(partials, 0);
-      launch.bind(out, 1);
-      launch.bind(out, 2);
-      set_params(encoder, p, 3);
+      set_params(encoder, p, launch.bind_all({partials, out, out}));
       launch.run(stage2, MTLSizeMake(static_cast<NSUInteger>(outputs), 1, 1), kThreads);
     }
   });

@@ -145,6 +145,9 @@ def test_pool2d_backward_errors(device):
     with pytest.raises(tl.ShapeMismatchError, match="gradient"):
         tl._core.pool2d_backward(True, x._a, tl.zeros(1, 2, 2, 2, device=device)._a, (2, 2), (2, 2), (0, 0), (1, 1),
                                  False, True)
+    with pytest.raises(ValueError, match="dilation"):
+        tl._core.pool2d_backward(False, x._a, tl.zeros(1, 2, 2, 2, device=device)._a, (2, 2), (2, 2), (0, 0), (2, 2),
+                                 False, True)
     with pytest.raises(ValueError, match="half of the kernel"):
         tl._core.pool2d_backward(False, x._a, tl.zeros(1, 2, 3, 3, device=device)._a, (2, 2), (2, 2), (2, 2), (1, 1),
                                  False, True)

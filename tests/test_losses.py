@@ -97,3 +97,16 @@ def test_class_losses_as_modules(device, rng):
     assert set(nn.CrossEntropyLoss(weight=lw).state_dict()) == set(torch.nn.CrossEntropyLoss(weight=tw).state_dict())
     with pytest.raises(ValueError, match="reduction"):
         nn.L1Loss(reduction="avg")(lx, lx)
+
+
+def test_binary_cross_entropy_gradient_at_saturated_probabilities(rng):
+    """A sigmoid output rounded to exactly 0 or 1 in f16 gives a finite gradient (the composed form gave NaN and
+    stopped a VAE's training); elsewhere the gradient is PyTorch's."""
+    p = np.concatenate([[0.0, 1.0, 1.0], rng.uniform(0.01, 0.99, 29)]).astype(np.float16)
+    t = rng.uniform(0, 1, 32).astype(np.float16)
+    ours = tl.tensor(p, requires_grad=True)
+    tl.nn.functional.binary_cross_entropy(ours, tl.tensor(t), reduction="sum").backward()
+    assert np.isfinite(ours.grad.numpy()).all()
+    theirs = torch.tensor(p[3:].astype(np.float64), requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(theirs, torch.tensor(t[3:].astype(np.float64)), reduction="sum").backward()
+    np.testing.assert_allclose(ours.grad.numpy()[3:].astype(np.float64), theirs.grad.numpy(), rtol=1e-2, atol=1e-2)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import tensorlogic as tl
+from tensorlogic._argcheck import guard
 
 # (code, the exception class name it must raise); each line runs in one child process, in order.
 REPRODUCERS = [
@@ -51,6 +52,8 @@ REPRODUCERS = [
     ("tl.nn.functional.interpolate(tl.zeros(1, 4, 0, 2), 3)", "RuntimeError"),
     ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=0)", "ValueError"),  # fuzzer
     ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=-2)", "ValueError"),
+    ("tl.randperm(2**62)", "MemoryError"),  # found by the fuzzer under UBSan (2 * n overflowed)
+    ("tl.multinomial(tl.ones(3, 2), 2**62, replacement=True)", "MemoryError"),
     # files: a malformed safetensors file, hostile structure metadata, a PyTorch pickle
     ("tl.load(io.BytesIO(struct.pack('<Q', 2**63) + b'{}'))", "SerializationError"),
     ("tl.load(io.BytesIO(struct.pack('<Q', 8) + b'{\"w\": 1}'))", "SerializationError"),
@@ -162,3 +165,11 @@ def test_overlapping_different_views_keep_their_semantics(device):
     expected = values.reshape(2, 4).copy()
     expected[:, :2] = expected[:, :2] * expected[:, :2]
     np.testing.assert_array_equal(ours2.numpy(), expected)
+
+
+def test_a_bare_bad_alloc_names_the_op():
+    def grow(input, n):
+        raise MemoryError("std::bad_alloc")  # what the native translator gives for a host vector too large
+
+    with pytest.raises(MemoryError, match=r"grow\(\): the host memory this call needs cannot be allocated"):
+        guard(grow)(tl.zeros(1), 2**40)

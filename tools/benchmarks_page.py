@@ -59,6 +59,20 @@ def _rows_llm(doc):
     return ["run", "TensorLogic", "peer", "unit", "peer name", "ratio", ""], table, f"throughput ratio ({HIGHER})"
 
 
+def _rows_quantized(doc):
+    """benchmarks/llm_quant_bench.py: weights kept quantised (ours) against dequantised on load (the peer)."""
+    table = []
+    for r in doc["results"]:
+        for key, ratios in r.items():
+            if key.endswith("_kept_over_dequantised"):
+                batch = key.split("_")[0]
+                for metric, ratio in ratios.items():
+                    table.append((f"{r['storage']}, {batch}: {metric.split('_')[0]}", r[f"{batch}_kept"][metric],
+                                  r[f"{batch}_dequantised"][metric], "tokens/s", "dequantised", ratio, None))
+    return ["run", "kept quantised", "dequantised", "unit", "peer name", "ratio", ""], table, \
+        f"throughput ratio, kept / dequantised ({HIGHER})"
+
+
 def _rows_wire(doc):
     """benchmarks/allreduce_f16_wire.py: float32 on the wire (ours) against float16 on the wire."""
     table = [(r["name"], r["f32_wire"], r[r["peer"]], r["unit"], r["peer"], r["ratio"], r.get("target"))
@@ -94,6 +108,8 @@ def _adapter(doc):
         return _rows_clingo
     if doc["results"] and "ratio_vs_transformers" in doc["results"][0]:
         return _rows_llm
+    if doc["results"] and "storage" in doc["results"][0]:
+        return _rows_quantized
     if doc["results"] and "f32_wire" in doc["results"][0]:
         return _rows_wire
     if doc["results"] and "ratio" in doc["results"][0]:

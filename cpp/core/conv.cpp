@@ -1,5 +1,7 @@
-// The convolution family on NCHW data: im2col/col2im, conv2d (im2col + GEMM with the bias fused into
-// the epilogue), max/avg pooling with PyTorch's output-size, padding and ceil_mode rules.
+// The convolution family on NCHW data: im2col/col2im, conv2d (the backend's whole kernel where it has one,
+// as the CPU's f32 GEMMs over the batch; else im2col + GEMM with the bias fused into the epilogue), max/avg
+// pooling with PyTorch's output-size, padding and ceil_mode rules, and the fused gradients of conv2d and
+// pooling where the backend has them (nullopt otherwise: the caller composes them from other ops).
 #include <algorithm>
 #include <array>
 #include <string>
@@ -222,6 +224,9 @@ std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad
                                      const Conv2dArgs& args, bool ceil_mode, bool count_include_pad) {
   const char* op = max ? "max_pool2d_backward" : "avg_pool2d_backward";
   Backend& backend = backend_of(op, {&x, &grad});
+  if (!max && (args.dilation[0] != 1 || args.dilation[1] != 1)) {
+    throw ArgumentError("avg_pool2d_backward: dilation is not supported");
+  }
   const auto [oh, ow] = pool_output_hw(op, x, kernel, args, ceil_mode);
   const Shape out_shape{x.shape()[0], x.shape()[1], oh, ow};
   if (grad.shape() != out_shape || grad.dtype() != Dtype::float16) {

@@ -62,6 +62,11 @@ std::vector<uint32_t> host_words(int64_t n) {
   return words;
 }
 
+// randperm's host bytes per element: two random words, a key and an index.
+constexpr int64_t kRandpermHostBytes = 2 * sizeof(uint32_t) + sizeof(uint64_t) + sizeof(int64_t);
+// multinomial's host bytes per sample: two random words and the index drawn.
+constexpr int64_t kMultinomialHostBytes = 2 * sizeof(uint32_t) + sizeof(int64_t);
+
 // A uniform double in [0, 1) from two words (53 bits).
 double uniform53(uint32_t hi, uint32_t lo) {
   return static_cast<double>((static_cast<uint64_t>(hi >> 5) << 26) | (lo >> 6)) * (1.0 / 9007199254740992.0);
@@ -71,6 +76,9 @@ double uniform53(uint32_t hi, uint32_t lo) {
 
 Array randperm(int64_t n, Device device) {
   if (n < 0) throw ArgumentError("randperm: n must be non-negative, got " + std::to_string(n));
+  if (n > kMaxBytes / kRandpermHostBytes) {
+    throw OutOfMemoryError("randperm: n = " + std::to_string(n) + " exceeds the addressable memory");
+  }
   // The order of n random 64-bit keys (ties, vanishingly rare, keep index order).
   const std::vector<uint32_t> words = host_words(2 * n);
   std::vector<uint64_t> keys(static_cast<size_t>(n));
@@ -90,6 +98,10 @@ Array multinomial(const Array& probs, int64_t num_samples, bool replacement) {
   if (!replacement && num_samples > n) {
     throw ArgumentError("multinomial: cannot draw " + std::to_string(num_samples) + " samples without replacement from " +
                         std::to_string(n) + " categories");
+  }
+  if (rows > 0 && num_samples > kMaxBytes / kMultinomialHostBytes / rows) {
+    throw OutOfMemoryError("multinomial: " + std::to_string(num_samples) + " samples of " + std::to_string(rows) +
+                           " rows exceed the addressable memory");
   }
   // Weights on the host in f32 (f16 holds them exactly); the draws use the Philox stream in f64.
   std::vector<uint16_t> bits(static_cast<size_t>(rows * n));

@@ -71,7 +71,7 @@ void unfold(const Geometry& g, const float* xs, int64_t nn, float* cols) {
         const int64_t base = iy * g.w + x0;  // the input offset of output column 0 (may be negative)
         std::fill(out, out + lo, 0.0f);
         if (sx == 1) {
-          std::memcpy(out + lo, plane + base + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+          std::memcpy(out + lo, plane + (base + lo), static_cast<size_t>(hi - lo) * sizeof(float));
         } else {
           for (int64_t ox = lo; ox < hi; ++ox) out[ox] = plane[base + ox * sx];
         }
@@ -103,7 +103,7 @@ void fold(const Geometry& g, const float* dcols, int64_t nn, half* dx) {
             float* line = acc.data() + iy * g.w;
             const float* src = col + oy * g.ow;
             if (sx == 1) {
-              float* dst = line + x0 + lo;  // inside the row: lo >= -x0
+              float* dst = line + (x0 + lo);  // inside the row: lo >= -x0
               for (int64_t ox = 0; ox < hi - lo; ++ox) dst[ox] += src[lo + ox];
             } else {
               for (int64_t ox = lo; ox < hi; ++ox) line[x0 + ox * sx] += src[ox];

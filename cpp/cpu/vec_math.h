@@ -24,6 +24,14 @@ TL_VINLINE vf vmax(vf a, vf b) { return a > b ? a : b; }
 TL_VINLINE vf vmin(vf a, vf b) { return a < b ? a : b; }
 TL_VINLINE vi isnan(vf x) { return (bits(x) & 0x7fffffff) > 0x7f800000; }
 
+// c[0] t^(N-1) + c[1] t^(N-2) + ... + c[N-1] by Horner's rule, the order the polynomials here are fitted for.
+template <int N>
+TL_VINLINE vf horner(vf t, const float (&c)[N]) {
+  vf p = splat(c[0]);
+  for (int i = 1; i < N; ++i) p = p * t + c[i];
+  return p;
+}
+
 TL_VINLINE vf load(const float* p) {
   vf v;
   std::memcpy(&v, p, sizeof(v));
@@ -67,15 +75,10 @@ TL_VINLINE vf log(vf x) {
   const vf f = __builtin_convertvector(e, vf) + big;
   const vf t = m - 1.0f;
   const vf z = t * t;
-  vf p = splat(7.0376836292e-2f);
-  p = p * t - 1.1514610310e-1f;
-  p = p * t + 1.1676998740e-1f;
-  p = p * t - 1.2420140846e-1f;
-  p = p * t + 1.4249322787e-1f;
-  p = p * t - 1.6668057665e-1f;
-  p = p * t + 2.0000714765e-1f;
-  p = p * t - 2.4999993993e-1f;
-  p = p * t + 3.3333331174e-1f;
+  static constexpr float kLogP[] = {7.0376836292e-2f, -1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f,
+                                    1.4249322787e-1f, -1.6668057665e-1f, 2.0000714765e-1f, -2.4999993993e-1f,
+                                    3.3333331174e-1f};
+  const vf p = horner(t, kLogP);
   vf y = t * z * p + f * -2.12194440e-4f - z * 0.5f;
   vf out = t + y + f * 0.693359375f;
   out = select(x == 0.0f, splat(-__builtin_inff()), out);

@@ -36,13 +36,16 @@ class WorkEstimate {
   void add(const T&) {}  // scalars, names, enums: no elements
 
   bool at_least(int64_t elements) const {
+    // Sizes are a user's, not yet checked (numel_of saturates): compare before adding, never overflow.
     int64_t total = extra_;
+    if (total >= elements) return true;
     size_t ndim = 0;
     for (int s = 0; s < count_; ++s) {
-      total += numel_of(*shapes_[s]);
+      const int64_t n = numel_of(*shapes_[s]);
+      if (n >= elements - total) return true;
+      total += n;
       ndim = std::max(ndim, shapes_[s]->size());
     }
-    if (total >= elements) return true;
     int64_t broadcast = 1;
     for (size_t i = 1; i <= ndim; ++i) {
       int64_t d = 1;
@@ -50,8 +53,8 @@ class WorkEstimate {
         const std::vector<int64_t>& shape = *shapes_[s];
         if (shape.size() >= i) d = std::max(d, shape[shape.size() - i]);
       }
-      broadcast *= d;  // cannot overflow: it stays below `elements` before each step
-      if (broadcast >= elements) return true;
+      if (d > (elements - 1) / broadcast) return true;  // broadcast * d >= elements, without the product
+      broadcast *= d;  // below `elements`: cannot overflow
     }
     return false;
   }
@@ -63,7 +66,8 @@ class WorkEstimate {
     if (count_ < kShapes) {
       shapes_[count_++] = &shape;
     } else {
-      extra_ += numel_of(shape);
+      const int64_t n = numel_of(shape);
+      extra_ = n > INT64_MAX - extra_ ? INT64_MAX : extra_ + n;
     }
   }
 

@@ -257,8 +257,12 @@ def guard(fn, op=None):
             _raise_bad_argument(op, signature, args, kwargs)
         try:
             return fn(*args, **kwargs)
-        except (TensorLogicError, MemoryError):
+        except TensorLogicError:
             raise
+        except MemoryError as error:
+            if str(error) != "std::bad_alloc":  # the native translator's text for a host vector too large
+                raise
+            raise MemoryError(f"{op}(): the host memory this call needs cannot be allocated ({error})") from None
         except Exception as error:
             if not _is_internal(error):
                 raise  # the op's own typed error, which names it

@@ -22,5 +22,8 @@ def test_tl_generate_streams_the_greedy_continuation(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert out == "the cat" + tokenizer.decode(expected) + "\n"
     assert "prefill: 2 tokens" in err and "tokens/s" in err
+    for flag in ("--keep-quantized", "--dequantize"):  # a checkpoint folder holds nothing quantised: same text
+        assert main(["generate", str(tmp_path), "--prompt", "the cat", "--max-tokens", "6", "--device", "cpu", flag]) == 0
+        assert capsys.readouterr().out == out
     assert main(["generate", str(tmp_path / "absent"), "--prompt", "x"]) == 2
     assert "absent: no such file or folder" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from gguf.quants import dequantize, quantize
 from tensorlogic import models
 from tensorlogic.models import rope
 from tensorlogic.models.hf import read_config
+from tensorlogic.models.loading import DEFAULT_KEPT
 from tensorlogic.ops.quantized import QuantizedWeight
 from test_hf_models import assert_logits_close, run
 
@@ -142,11 +143,11 @@ def llama256(tmp_path_factory):
     return str(folder), tiny.build("llama256", secrets.randbits(31), folder)  # K-quant blocks hold 256 weights
 
 
-@pytest.mark.parametrize("keep", [False, True], ids=["dequantised", "kept"])
+@pytest.mark.parametrize("keep", [False, True, None], ids=["dequantised", "kept", "default"])
 @pytest.mark.parametrize("qtype", [Q.BF16, Q.Q8_0, Q.Q4_0, Q.Q4_K, Q.Q6_K], ids=lambda q: q.name)
 def test_quantised_gguf_loads_what_gguf_dequantises(qtype, keep, llama256, tmp_path, device, rng):
     """Dequantised on load, or kept quantised (the CPU's dequantising kernels): the same logits."""
-    if keep and (device != "cpu" or qtype == Q.BF16):
+    if keep is not False and (device != "cpu" or qtype == Q.BF16):
         pytest.skip("weights are kept quantised on the cpu, in GGUF's block formats")
     folder, ref = llama256[0], copy.deepcopy(llama256[1])
     path = tmp_path / "model.gguf"
@@ -154,6 +155,7 @@ def test_quantised_gguf_loads_what_gguf_dequantises(qtype, keep, llama256, tmp_p
     model = models.load_model(path, device, keep_quantized=keep)
     linears = [model.lm_head] + [getattr(layer, name) for layer in model.layers
                                  for name in ("qkv_weight", "o_weight", "gate_weight", "up_weight", "down_weight")]
-    assert all(isinstance(w, QuantizedWeight) == keep for w in linears)
+    kept = keep or (keep is None and qtype.name in DEFAULT_KEPT)
+    assert all(isinstance(w, QuantizedWeight) == kept for w in linears)
     ids = rng.integers(3, 96, (1, 7))
     assert_logits_close(run(model, ids, decode_from=4), tiny.reference_logits(ref, ids))

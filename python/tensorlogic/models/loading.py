@@ -3,6 +3,7 @@ import errno
 import os
 
 from ..device import device_name
+from ..ops.quantized import QUANT_TYPES
 from . import gguf_file, hf
 from .decoder import DecoderLM
 from .errors import ModelLoadError
@@ -21,19 +22,29 @@ def _open(path):
     raise ModelLoadError(f"{path}: neither a checkpoint folder (config.json, *.safetensors) nor a GGUF file")
 
 
+# The formats kept quantised by default on the CPU: those measured to decode at least as fast kept as
+# dequantised (benchmarks/llm_quant_bench.py, 1.1B model, 2026-12-05: Q8_0 and Q4_0 1.0x at batch 1,
+# 1.2x and 1.4x at batch 8; Q4_K_M's Q4_K/Q6_K 0.85x at batch 1, 1.0x at batch 8), with half or less of
+# the memory either way.
+DEFAULT_KEPT = ("Q8_0", "Q4_0")
+
+
 def load_model(path, device=None, keep_quantized=None):
     """The model of a checkpoint folder or GGUF file, its weights in f16 on `device` (default: the default
-    device). GGUF tensors in a quantised format are dequantised on load, except, with keep_quantized, the
-    weights of linear layers in Q8_0, Q4_0, Q4_K or Q6_K, which stay in it (QuantizedWeight; CPU only).
-    keep_quantized=None keeps them on the CPU, where decoding reads fewer bytes per token."""
+    device). GGUF tensors in a quantised format are dequantised on load, except the weights of linear layers
+    kept quantised (QuantizedWeight, dequantised inside the CPU's product kernels): with keep_quantized=True
+    those in Q8_0, Q4_0, Q4_K or Q6_K, with None (the default) on the CPU those in DEFAULT_KEPT, with False
+    none."""
     device = device_name(device)
-    if keep_quantized is None:
-        keep_quantized = device == "cpu"
-    elif keep_quantized and device != "cpu":
+    if keep_quantized and device != "cpu":
         raise ValueError(f"load_model: weights kept quantised run on the cpu only, not on {device} "
                          "(pass keep_quantized=False to dequantise them on load)")
+    if keep_quantized is None:
+        keep = DEFAULT_KEPT if device == "cpu" else ()
+    else:
+        keep = QUANT_TYPES if keep_quantized else ()
     config, recipe, source = _open(path)[:3]
-    return DecoderLM(config, load_parameters(config, recipe, source, device, keep_quantized))
+    return DecoderLM(config, load_parameters(config, recipe, source, device, keep))
 
 
 def load_tokenizer(path):

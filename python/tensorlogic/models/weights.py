@@ -1,8 +1,8 @@
 """From the tensors of a checkpoint (any format) to the model's parameters: each parameter is one or more
 checkpoint tensors (q, k and v are concatenated into one GEMM), each checked against the shape the config
 implies, converted to f16 and moved to the device. float16 data with no transform is handed over without
-a copy (a memory-mapped file's pages become the CPU tensor's memory). With keep_quantized, the matrices of
-linear layers stored in a GGUF block format stay in it (QuantizedWeight: rows permuted and concatenated as
+a copy (a memory-mapped file's pages become the CPU tensor's memory). The matrices of linear layers stored
+in a GGUF block format named in `keep` stay in it (QuantizedWeight: rows permuted and concatenated as
 blocks, which hold whole rows), so the products dequantise them in the kernel."""
 from dataclasses import dataclass
 
@@ -58,12 +58,13 @@ def _prepare(source, part):
 _LINEAR_WEIGHTS = ("qkv_weight", "o_weight", "gate_weight", "up_weight", "down_weight", "lm_head")
 
 
-def _quantized(source, parts, shape, device):
-    """The QuantizedWeight of a linear layer's parts when all are stored in one kept block format, else None."""
+def _quantized(source, parts, shape, device, keep):
+    """The QuantizedWeight of a linear layer's parts when all are stored in one block format of `keep`, else
+    None."""
     if any(part.transpose or part.name not in source for part in parts):
         return None  # a missing tensor is reported by the f16 path
     blocks = [source.blocks(part.name) for part in parts]
-    if any(b is None for b in blocks) or len({qtype for qtype, _ in blocks}) != 1:
+    if any(b is None for b in blocks) or len({qtype for qtype, _ in blocks}) != 1 or blocks[0][0] not in keep:
         return None
     for part in parts:
         _prepare_check(source, part)
@@ -73,13 +74,13 @@ def _quantized(source, parts, shape, device):
                            device)
 
 
-def load_parameters(config, recipe, source, device, keep_quantized=False):
+def load_parameters(config, recipe, source, device, keep=()):
     """{parameter: Tensor or QuantizedWeight} for every name of parameter_shapes(config); `recipe` maps each
-    to its Parts."""
+    to its Parts; linear weights in the GGUF formats named in `keep` stay quantised."""
     tensors = {}
     for name, shape in parameter_shapes(config).items():
-        if keep_quantized and name.endswith(_LINEAR_WEIGHTS):
-            weight = _quantized(source, recipe[name], shape, device)
+        if keep and name.endswith(_LINEAR_WEIGHTS):
+            weight = _quantized(source, recipe[name], shape, device, keep)
             if weight is not None:
                 tensors[name] = weight
                 continue

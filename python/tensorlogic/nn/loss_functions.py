@@ -1,6 +1,7 @@
 """The element-wise losses of tl.nn.functional (l1, smooth L1, Huber, binary cross-entropy with and without
 logits, KL divergence) and the shared reduction; written over public tensor ops, so they have gradients
 wherever those ops do. mse_loss, nll_loss and cross_entropy are in functional.py."""
+from ..autograd.function import Function
 from ..errors import ShapeMismatchError
 from ..ops.elementwise import log, softplus, where
 
@@ -57,12 +58,32 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(target log(input) + (1 - target) log(1 - input)) for probabilities input; each log is clamped
-    at -100 as in PyTorch, so input 0 or 1 gives a finite loss."""
+    at -100 as in PyTorch, so input 0 or 1 gives a finite loss. The gradient (input - target) / (input (1 - input))
+    has its denominator floored at 2^-12, half float16's spacing below 1, where PyTorch floors it at 1e-12 (which
+    float16 cannot hold): a sigmoid output rounded to exactly 1 in float16 gives a finite gradient, not NaN."""
     _same_shape(input, target, "binary_cross_entropy")
-    loss = -(target * log(input).clamp(min=-100.0) + (1.0 - target) * log(1.0 - input).clamp(min=-100.0))
+    loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return reduce_loss(loss, legacy_reduction(size_average, reduce, reduction), "binary_cross_entropy")
+
+
+class _BinaryCrossEntropy(Function):
+    """The elementwise loss with PyTorch's explicit gradient (composed, log's derivative 1 / (1 - input) would
+    meet the clamp's zero at input 1 as 0 / 0); written in tensor ops, so second derivatives flow."""
+
+    @staticmethod
+    def forward(ctx, input, target):
+        ctx.save_for_backward(input, target)
+        return -(target * log(input).clamp(min=-100.0) + (1.0 - target) * log(1.0 - input).clamp(min=-100.0))
+
+    @staticmethod
+    def backward(ctx, g):
+        input, target = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        grad_input = g * (input - target) / (input * (1.0 - input)).clamp(min=2.0**-12) if need[0] else None
+        grad_target = g * (log(1.0 - input).clamp(min=-100.0) - log(input).clamp(min=-100.0)) if need[1] else None
+        return grad_input, grad_target
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
