@@ -130,6 +130,8 @@ def _inplace(fn):
         return fn(input, *args, inplace=True, **kwargs)
 
     inplace.__doc__ = f"In-place {fn.__name__}."
+    # Its public name, so the API reference finds it where the module defines it (not `_inplace.<locals>`).
+    inplace.__name__ = inplace.__qualname__ = f"{fn.__name__}_"
     return inplace
 
 

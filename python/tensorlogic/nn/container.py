@@ -22,6 +22,7 @@ class _Positional:
         return list(self._entries())[idx]
 
     def extend(self, items):
+        """Appends each of items in order; returns self."""
         for item in items:
             self.append(item)
         return self
@@ -52,16 +53,22 @@ class _Named:
         return key in self._entries()
 
     def keys(self):
+        """The names, in insertion order."""
         return self._entries().keys()
 
     def items(self):
+        """The (name, entry) pairs, in insertion order."""
         return self._entries().items()
 
     def values(self):
+        """The entries, in insertion order."""
         return self._entries().values()
 
 
 class Sequential(_Positional, Module):
+    """Modules applied one after the other, as torch.nn.Sequential: given as arguments (named "0", "1", ...)
+    or as one dict or OrderedDict of name -> module. Supports len, iteration, indexing by position
+    (negative from the end), slicing (a Sequential keeping the names), append and extend."""
     def __init__(self, *args):
         super().__init__()
         if len(args) == 1 and isinstance(args[0], (OrderedDict, dict)):
@@ -72,6 +79,7 @@ class Sequential(_Positional, Module):
                 self.add_module(str(i), module)
 
     def forward(self, x):
+        """x passed through each module in order; the last module's output."""
         for module in self._modules.values():
             x = module(x)
         return x
@@ -83,16 +91,21 @@ class Sequential(_Positional, Module):
         return Sequential(OrderedDict(list(self._modules.items())[idx]))
 
     def append(self, module):
+        """Adds module at the end, named by its position; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
 
 class ModuleList(_Positional, Module):
+    """Modules held by position and registered as submodules "0", "1", ... (so parameters() and
+    state_dict() see them), as torch.nn.ModuleList. It has no forward. Supports len, iteration, indexing by
+    position, slicing (a ModuleList, renumbered), append and extend."""
     def __init__(self, modules=None):
         super().__init__()
         self.extend(modules or ())
 
     def append(self, module):
+        """Adds module at the end, named by its position; returns self."""
         self.add_module(str(len(self._modules)), module)
         return self
 
@@ -101,6 +114,9 @@ class ModuleList(_Positional, Module):
 
 
 class ModuleDict(_Named, Module):
+    """Modules held by name and registered as submodules under their keys, as torch.nn.ModuleDict (built
+    from a dict, in its order). Supports d[key], d[key] = module, `in`, len, iteration over the keys, and
+    keys(), items() and values()."""
     def __init__(self, modules=None):
         super().__init__()
         for name, module in (modules or {}).items():

@@ -128,9 +128,11 @@ class Unfold(Module):
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
 
     def forward(self, input):
+        """F.unfold of input with the module's kernel_size, dilation, padding and stride."""
         return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
                 f"stride={self.stride}")
 
@@ -143,9 +145,11 @@ class Fold(Unfold):
         self.output_size = output_size
 
     def forward(self, input):
+        """F.fold of input into output_size with the module's kernel_size, dilation, padding and stride."""
         return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
+        """The settings shown in the module's repr, output_size first."""
         return f"output_size={self.output_size}, " + super().extra_repr()
 
 

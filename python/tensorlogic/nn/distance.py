@@ -21,20 +21,26 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 class CosineSimilarity(Module):
+    """The cosine similarity of two inputs along dim (default 1), eps bounding each norm from below, as
+    torch.nn.CosineSimilarity (eps below f16's smallest positive value is raised to it)."""
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()
         self.dim, self.eps = dim, eps
 
     def forward(self, x1, x2):
+        """cosine_similarity(x1, x2, dim, eps): x1 and x2 broadcast, dim reduced."""
         return cosine_similarity(x1, x2, self.dim, self.eps)
 
 
 class PairwiseDistance(Module):
+    """The p-norm distance ||x1 - x2 + eps||_p over the last dim, as torch.nn.PairwiseDistance (p default 2,
+    eps default 1e-6, raised to f16's smallest positive value if below it; keepdim keeps the reduced dim)."""
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim
 
     def forward(self, x1, x2):
+        """pairwise_distance(x1, x2, p, eps, keepdim)."""
         return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 

@@ -20,7 +20,10 @@ class Dropout2d(Dropout):
 
 
 class Dropout3d(Dropout):
+    """In training mode, zeroes whole channels of [N, C, D, H, W] (or [C, D, H, W]) input with probability p and
+    scales the rest by 1 / (1 - p); identity in eval mode, as torch.nn.Dropout3d."""
     def forward(self, input):
+        """dropout3d(input, p, training): whole channels zeroed in training mode, identity in eval mode."""
         return F.dropout3d(input, self.p, self.training, self.inplace)
 
 

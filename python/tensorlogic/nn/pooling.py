@@ -70,9 +70,11 @@ class AdaptiveMaxPool2d(Module):
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input):
+        """adaptive_max_pool2d(input, output_size, return_indices): the values, or (values, indices)."""
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self):
+        """The settings shown in the module's repr."""
         return f"output_size={self.output_size}"
 
 

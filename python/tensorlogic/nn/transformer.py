@@ -63,12 +63,20 @@ class _Block(Module):
 
 
 class TransformerEncoderLayer(_Block):
+    """One encoder block, as torch.nn.TransformerEncoderLayer: self-attention (MultiheadAttention) then the
+    feed-forward linear1 -> activation ("relu", "gelu" or a callable) -> dropout -> linear2, each sublayer with
+    dropout, a residual connection and a LayerNorm, applied after the residual (post-norm, the default) or before
+    the sublayer (norm_first=True). Inputs are [S, N, E] ([N, S, E] with batch_first). dtype is accepted and
+    ignored (every float is f16)."""
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__(2, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
                          norm_first, bias, device)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """src through the block, same shape out. src_mask (float: added to the scores; bool: True may not be
+        attended) and src_key_padding_mask (N, S) go to the self-attention; is_causal=True without a mask
+        attends only to earlier positions."""
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -78,6 +86,11 @@ class TransformerEncoderLayer(_Block):
 
 
 class TransformerDecoderLayer(_Block):
+    """One decoder block, as torch.nn.TransformerDecoderLayer: self-attention over the target, cross-attention
+    (multihead_attn) to the encoder's memory, then the feed-forward linear1 -> activation ("relu", "gelu" or a
+    callable) -> dropout -> linear2, each sublayer with dropout, a residual connection and a LayerNorm (post-norm,
+    or pre-norm with norm_first=True). Inputs are [T, N, E] ([N, T, E] with batch_first). dtype is accepted and
+    ignored (every float is f16)."""
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__(3, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
@@ -90,6 +103,10 @@ class TransformerDecoderLayer(_Block):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        """tgt through the block, attending to memory; same shape as tgt out. tgt_mask and tgt_key_padding_mask
+        go to the self-attention, memory_mask and memory_key_padding_mask to the cross-attention (float masks are
+        added to the scores, bool masks mark what may not be attended); an *_is_causal=True without its mask
+        attends only to earlier positions."""
         x = tgt
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
@@ -101,6 +118,8 @@ class TransformerDecoderLayer(_Block):
 
 
 class TransformerEncoder(Module):
+    """num_layers deep copies of encoder_layer (in `layers`) applied in turn, then norm when given, as
+    torch.nn.TransformerEncoder. enable_nested_tensor and mask_check are accepted and ignored."""
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers)
@@ -108,6 +127,7 @@ class TransformerEncoder(Module):
         self.norm = norm
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        """src through every layer (each given mask, src_key_padding_mask and is_causal), then norm."""
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
@@ -115,6 +135,8 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoder(Module):
+    """num_layers deep copies of decoder_layer (in `layers`) applied in turn, then norm when given, as
+    torch.nn.TransformerDecoder."""
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
         self.layers = _clones(decoder_layer, num_layers)
@@ -123,6 +145,7 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        """tgt through every layer, each attending to memory with the given masks, then norm."""
         x = tgt
         for layer in self.layers:
             x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
@@ -132,6 +155,11 @@ class TransformerDecoder(Module):
 
 
 class Transformer(Module):
+    """The encoder-decoder model of torch.nn.Transformer: a TransformerEncoder of num_encoder_layers and a
+    TransformerDecoder of num_decoder_layers (each ending in a LayerNorm), or custom_encoder / custom_decoder;
+    the layers take d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+    norm_first and bias. Every parameter of more than one dim is initialised with xavier_uniform_, as PyTorch
+    does. dtype is accepted and ignored (every float is f16)."""
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
                  dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
@@ -153,6 +181,10 @@ class Transformer(Module):
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal=False):
+        """The decoder's output for tgt ([T, N, E], or [N, T, E] with batch_first) attending to the encoding of
+        src ([S, N, E]); the masks go to the encoder (src_*), the decoder's self-attention (tgt_*) and its
+        cross-attention (memory_*), as in PyTorch. RuntimeError when src and tgt differ in batch size or their
+        last dim is not d_model."""
         batch_dim = 0 if self.batch_first else 1
         if src.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
             raise RuntimeError("the batch number of src and tgt must be equal")

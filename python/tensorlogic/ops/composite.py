@@ -129,11 +129,13 @@ def lerp_(input, end, weight):
 
 @tensor_method()
 def clamp_min(input, min):
+    """clamp(input, min=min): values below min raised to it (min a number or a tensor that broadcasts)."""
     return input.clamp(min=min)
 
 
 @tensor_method()
 def clamp_max(input, max):
+    """clamp(input, max=max): values above max lowered to it (max a number or a tensor that broadcasts)."""
     return input.clamp(max=max)
 
 
@@ -164,6 +166,7 @@ def fmod(input, other):
 
 @tensor_method()
 def logical_xor(input, other):
+    """The bool tensor of (input != 0) xor (other != 0), broadcasting; other may be a number."""
     return (input != 0) != (other != 0)
 
 
@@ -253,11 +256,13 @@ def tile(input, dims):
 
 @tensor_method()
 def ravel(input):
+    """input flattened to 1-d, reshape(-1): a view when the strides allow one, else a copy, as in PyTorch."""
     return input.reshape(-1)
 
 
 @tensor_method()
 def moveaxis(input, source, destination):
+    """Another name for movedim: a view with dim(s) source moved to position(s) destination."""
     return movedim(input, source, destination)
 
 
