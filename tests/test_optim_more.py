@@ -82,8 +82,8 @@ def test_strong_wolfe_search_matches_torch():
             torch.tensor(x0), t, torch.tensor(d), float(f(x0)), torch.tensor(grad(x0)), float(grad(x0) @ d))
         got = strong_wolfe(lambda s: (float(f(x0 + s * d)), grad(x0 + s * d)), t, d, float(f(x0)), grad(x0),
                            float(grad(x0) @ d))
-        assert got[2] == pytest.approx(want[2], rel=1e-12) and got[3] == want[3]
-        assert got[0] == pytest.approx(want[0], rel=1e-12)
+        assert got[2] == pytest.approx(float(want[2]), rel=1e-12) and got[3] == want[3]
+        assert got[0] == pytest.approx(float(want[0]), rel=1e-12)
 
 
 def test_lbfgs_strong_wolfe_follows_torch(device, rng):
