@@ -1,17 +1,12 @@
 """Conv1d, Conv2d and Conv3d (and im2col's Unfold/Fold): PyTorch's constructors (padding as ints or 'valid'/'same', padding_mode,
 groups, bias), initialisation and printing; the math is tl.nn.functional's conv1d/conv2d/conv3d."""
-import math
 import numbers
 
-from .. import _core
-from ..device import device_name
 from ..dtypes import as_dtype
 from ..ops.conv_nd import _ntuple
-from ..tensor import _wrap
 from . import functional as F
-from . import init
+from .layers import _new_param, _reset_weight_and_bias
 from .module import Module
-from .parameter import Parameter
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -49,20 +44,16 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         self.output_padding, self.transposed = (0,) * n, False
         shape = [out_channels, in_channels // groups, *self.kernel_size]
-        self.weight = Parameter(_wrap(_core.empty(shape, "float16", device_name(device))))
+        self.weight = _new_param(shape, device)
         if bias:
-            self.bias = Parameter(_wrap(_core.empty([out_channels], "float16", device_name(device))))
+            self.bias = _new_param([out_channels], device)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self):
         """PyTorch's: kaiming_uniform_(a=sqrt(5)) on the weight, the bias uniform in +-1/sqrt(fan_in)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self.weight, self.bias)
 
     def _explicit_padding(self):
         """F.pad's (left, right) pairs, last dim first, for a padding_mode other than zeros."""

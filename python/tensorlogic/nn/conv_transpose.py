@@ -1,15 +1,9 @@
 """ConvTranspose1d and ConvTranspose2d: PyTorch's parameters (weight [C_in, C_out/groups, *kernel]),
 initialisation and output_size argument; the math is F.conv_transpose1d / F.conv_transpose2d."""
-import math
-
-from .. import _core
-from ..device import device_name
 from ..ops.conv_nd import _ntuple
-from ..tensor import _wrap
 from . import functional as F
-from . import init
+from .layers import _new_param, _reset_weight_and_bias
 from .module import Module
-from .parameter import Parameter
 
 
 class _ConvTransposeNd(Module):
@@ -31,20 +25,16 @@ class _ConvTransposeNd(Module):
         self.padding, self.dilation = _ntuple(padding, n, "padding", name), _ntuple(dilation, n, "dilation", name)
         self.output_padding = _ntuple(output_padding, n, "output_padding", name)
         shape = [in_channels, out_channels // groups, *self.kernel_size]
-        self.weight = Parameter(_wrap(_core.empty(shape, "float16", device_name(device))))
+        self.weight = _new_param(shape, device)
         if bias:
-            self.bias = Parameter(_wrap(_core.empty([out_channels], "float16", device_name(device))))
+            self.bias = _new_param([out_channels], device)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self):
         """PyTorch's: kaiming_uniform_(a=sqrt(5)) with the fan_in of dim 1 (weight.size(1) * kh * kw)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self.weight, self.bias)
 
     def _output_padding(self, input, output_size):
         if output_size is None:
