@@ -42,6 +42,25 @@ class MaxPool2d(_MaxPoolNd):
     _pool = staticmethod(F.max_pool2d)
 
 
+class AvgPool1d(Module):
+    """1-d average pooling of [N, C, L] (or [C, L]) input, as torch.nn.AvgPool1d: kernel_size, stride (default:
+    kernel_size) and zero padding, each an int or a 1-tuple, with ceil_mode and count_include_pad."""
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size, "kernel_size", "AvgPool1d"),
+        self.stride = _single(stride if stride is not None else kernel_size, "stride", "AvgPool1d"),
+        self.padding = _single(padding, "padding", "AvgPool1d"),
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        """avg_pool1d of input with the module's settings."""
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
 class AvgPool2d(Module):
     """2-d average pooling of [N, C, H, W] (or [C, H, W]) input, as torch.nn.AvgPool2d: kernel_size, stride
     (default: kernel_size), zero padding, ceil_mode, count_include_pad and divisor_override. Sums in f32."""
@@ -62,83 +81,56 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output_size (an int or (H, W); None keeps that size), each output cell averaging
-    PyTorch's window of the input, as torch.nn.AdaptiveAvgPool2d."""
+class _AdaptivePoolNd(Module):
+    """The parts the adaptive poolings share; `_pool` is the functional op."""
+
+    _pool = None
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
     def forward(self, input):
-        """adaptive_avg_pool2d(input, output_size)."""
-        return F.adaptive_avg_pool2d(input, self.output_size)
+        """The pooling of input to output_size."""
+        return type(self)._pool(input, self.output_size)
 
     def extra_repr(self):
         """The settings shown in the module's repr."""
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(Module):
-    """Max over adaptive windows to output_size; with return_indices=True also the flat indices (int64)."""
-
-    def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices
-
-    def forward(self, input):
-        """adaptive_max_pool2d(input, output_size, return_indices): the values, or (values, indices)."""
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"output_size={self.output_size}"
-
-
-class AvgPool1d(Module):
-    """1-d average pooling of [N, C, L] (or [C, L]) input, as torch.nn.AvgPool1d: kernel_size, stride (default:
-    kernel_size) and zero padding, each an int or a 1-tuple, with ceil_mode and count_include_pad."""
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        super().__init__()
-        self.kernel_size = _single(kernel_size, "kernel_size", "AvgPool1d"),
-        self.stride = _single(stride if stride is not None else kernel_size, "stride", "AvgPool1d"),
-        self.padding = _single(padding, "padding", "AvgPool1d"),
-        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
-
-    def forward(self, input):
-        """avg_pool1d of input with the module's settings."""
-        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class AdaptiveAvgPool1d(Module):
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
     """Average pooling of [N, C, L] (or [C, L]) input to a fixed length output_size, each output averaging
     PyTorch's adaptive window of the last dim, as torch.nn.AdaptiveAvgPool1d."""
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input):
-        """adaptive_avg_pool1d(input, output_size)."""
-        return F.adaptive_avg_pool1d(input, self.output_size)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"output_size={self.output_size}"
+    _pool = staticmethod(F.adaptive_avg_pool1d)
 
 
-class AdaptiveMaxPool1d(AdaptiveAvgPool1d):
-    """Max pooling of [N, C, L] (or [C, L]) input over PyTorch's adaptive windows to length output_size, as
-    torch.nn.AdaptiveMaxPool1d; with return_indices=True forward returns (values, int64 positions in L)."""
+class AdaptiveAvgPool2d(_AdaptivePoolNd):
+    """Average pooling to a fixed output_size (an int or (H, W); None keeps that size), each output cell averaging
+    PyTorch's window of the input, as torch.nn.AdaptiveAvgPool2d."""
+    _pool = staticmethod(F.adaptive_avg_pool2d)
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     def __init__(self, output_size, return_indices=False):
         super().__init__(output_size)
         self.return_indices = return_indices
 
     def forward(self, input):
-        """adaptive_max_pool1d(input, output_size, return_indices)."""
-        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        """The maxima over the adaptive windows, or (values, int64 indices) with return_indices."""
+        return type(self)._pool(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling of [N, C, L] (or [C, L]) input over PyTorch's adaptive windows to length output_size, as
+    torch.nn.AdaptiveMaxPool1d; with return_indices=True forward returns (values, int64 positions in L)."""
+    _pool = staticmethod(F.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max over adaptive windows to output_size, as torch.nn.AdaptiveMaxPool2d; with return_indices=True also the
+    flat indices (int64)."""
+    _pool = staticmethod(F.adaptive_max_pool2d)
 
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
