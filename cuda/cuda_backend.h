@@ -18,6 +18,8 @@ class CudaBackend final : public Backend {
   void copy_peer(const Array& src, const Array& dst) override;
 
   TL_BACKEND_KERNELS
+  void optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
+                       const std::vector<OptimizerTensors>& tensors) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
   bool has_ordering() const override { return true; }
   void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
