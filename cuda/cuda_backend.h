@@ -28,9 +28,14 @@ class CudaBackend final : public Backend {
                           bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) override;
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
+  void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
                      double eps, const Array& dx, const Array* dweight, const Array* dbias) override;
 };
+
+// Throws the first error a check kernel of the selected device recorded since the last call (see
+// deferred_error.cu); called where the host has just waited for the device.
+void raise_deferred_errors();
 
 // Scratch memory of the selected device from its buffer cache for the duration of one backend call; its
 // reuse is ordered after the kernels that use it because all work of a device runs on its one stream.

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "../kernels/optimizer.h"
@@ -184,6 +185,12 @@ class Backend {
                                   const Array& /*dk*/, const Array& /*dv*/) {
     return false;
   }
+  // Checks that every class target (an integer array, contiguous) other than ignore_index is in [0, classes),
+  // before the cross-entropy kernels, which trust their targets. The default reads them to the host and
+  // throws IndexOutOfRange (target_out_of_range's message) at once; CUDA checks on the device without
+  // waiting and throws the same error at the next synchronising point (cuda/deferred_error.cu). `op` must
+  // be a string literal (CUDA keeps the pointer until then).
+  virtual void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op);
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
   virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
 
@@ -240,6 +247,9 @@ class Backend {
 
 // The coefficients of cpp/kernels/optimizer.h's update for a parameter of `numel` elements.
 kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerParams& params, int64_t numel);
+
+// The message of IndexOutOfRange for a class target outside [0, classes) that is not ignore_index.
+std::string target_out_of_range(const char* op, int64_t value, int64_t classes, int64_t ignore_index);
 
 // The backend of a device; DeviceError naming the available devices when it is not built or present.
 Backend& backend_for(Device device);
