@@ -127,7 +127,8 @@ Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ig
   // On the targets as given (before the kernels' int32), so that no value wraps into range. Immediate on
   // the CPU; CUDA reports at the next synchronising point instead of waiting for the device here.
   backend.check_class_targets(contiguous(target), classes, ignore_index, name);
-  // The kernels read int32 targets: every checked value fits.
+  // The kernels read int32 targets: every valid value fits. (An invalid one that CUDA reports later may
+  // wrap; its kernel never reads outside a row.)
   backend.cross_entropy(contiguous(logits), contiguous(astype(target, Dtype::int32)), rows, classes, ignore_index, static_cast<float>(label_smoothing), out);
   return out;
 }
