@@ -147,12 +147,16 @@ void CudaBackend::copy_from_host(const void* src, const Array& dst) {
 }
 
 void CudaBackend::copy_to_host(const Array& src, void* dst) {
-  if (src.is_contiguous()) return device_to_host(dst, src.data(), src.nbytes());
-  Scratch tmp(src.nbytes());
-  const Array packed = Array::from_memory(tmp.as<void>(), src.shape(), contiguous_strides(src.shape()), src.dtype(),
-                                          src.device(), nullptr);
-  copy(src, packed);
-  device_to_host(dst, tmp.as<void>(), src.nbytes());
+  if (src.is_contiguous()) {
+    device_to_host(dst, src.data(), src.nbytes());
+  } else {
+    Scratch tmp(src.nbytes());
+    const Array packed = Array::from_memory(tmp.as<void>(), src.shape(), contiguous_strides(src.shape()),
+                                            src.dtype(), src.device(), nullptr);
+    copy(src, packed);
+    device_to_host(dst, tmp.as<void>(), src.nbytes());
+  }
+  raise_deferred_errors();  // data read back may derive from data a check kernel rejected
 }
 
 void CudaBackend::copy(const Array& src, const Array& dst) {

@@ -108,8 +108,10 @@ Array layer_norm(const Array& a, const Shape& normalized_shape, const std::optio
                  const std::optional<Array>& bias, double eps = 1e-5);
 Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optional<Array>& weight,
                std::optional<double> eps = std::nullopt);
-// Per-row loss of logits [..., C] (classes last) against int32 class targets [...]: logsumexp(x) - (1 - s) x[t]
-// - s / C * sum(x), one pass per row in f32, rounded once; 0 where the target is ignore_index.
+// Per-row loss of logits [..., C] (classes last) against integer class targets [...]: logsumexp(x) - (1 - s) x[t]
+// - s / C * sum(x), one pass per row in f32, rounded once; 0 where the target is ignore_index. Another target
+// outside [0, C) throws IndexOutOfRange: here on the CPU; on CUDA, checked on the device without waiting, at
+// the next point where the host waits for that device (to_host, synchronize), its rows NaN until then.
 Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index = -100,
                             double label_smoothing = 0.0);
 // d loss / d logits = (softmax(x) - (1 - s) onehot(t) - s / C) * grad per row (0 on ignored rows), from the

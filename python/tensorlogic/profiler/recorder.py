@@ -47,8 +47,11 @@ _DEVICE_KINDS = frozenset(("cpu", "cuda", "metal", "ane"))
 
 
 def _device_of(args):
-    """The device of a call: its first array's, else a device name among its arguments (creation ops)."""
+    """The device of a call: its first array's (or the first of a list of arrays: the multi-parameter optimizer
+    step), else a device name among its arguments (creation ops)."""
     for a in args:
+        if isinstance(a, list) and a:
+            a = a[0]
         if isinstance(a, _core.Array):
             return a.device
         if isinstance(a, Tensor):
