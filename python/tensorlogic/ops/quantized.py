@@ -1,5 +1,5 @@
 """Linear layers whose weights stay in GGUF's quantised block formats (Q8_0, Q4_0, Q4_K, Q6_K) and are
-dequantised inside the product's kernel: a model decoding one token at a time on the CPU is bound by the
+dequantised inside the product's kernel (CPU and CUDA): a model decoding one token at a time is bound by the
 bytes of weights it reads, which these formats cut to about 1/2 (Q8_0) to 1/4 (Q4_*) of float16's.
 Inference only: such a weight has no gradient and the product none for its input either."""
 import numpy as np
@@ -10,6 +10,7 @@ from ..tensor import Tensor, _wrap
 from .linalg import _ACTIVATIONS
 
 QUANT_TYPES = tuple(_core.QuantType.__members__)  # GGUF's names: "Q8_0", "Q4_0", "Q4_K", "Q6_K"
+KERNEL_DEVICES = ("cpu", "cuda")  # the device types whose backends have quantized_gemm and dequantize
 
 
 class QuantizedWeight:
@@ -55,7 +56,7 @@ class QuantizedWeight:
 
 def quantized_linear(input, weight, bias=None, activation="none", residual=None):
     """input @ weight.T (+ bias) (+ residual), then the activation, rounded once: linear() with a
-    QuantizedWeight, dequantised in the kernel (the CPU backend's; elsewhere DeviceError)."""
+    QuantizedWeight, dequantised in the kernel (the CPU's and CUDA's backends; elsewhere DeviceError)."""
     if activation is None:
         activation = "none"
     if activation not in _ACTIVATIONS:
