@@ -2,13 +2,14 @@
 // math of cpp/kernels/quantized.h that the CPU backend runs too. Up to kGemvRows rows of x (decoding) take
 // a GEMV over the blocks: one warp per weight row, each lane a block at a time, the weights decoded in
 // registers and never written out, so a step reads the quantised bytes only (about 1/2 of f16's for Q8_0,
-// 0.28 for Q4_0). More rows (a prefill) dequantise the weight to f16 once and run the dense GEMM, where
+// 0.28 for Q4_0), and its lane 0 applies the linear epilogue (bias, residual, activation) to the row's
+// sums, so a product is one launch. More rows (a prefill) dequantise the weight to f16 once and run the dense GEMM, where
 // the decoding is spread over the rows. Both compute each weight as scale * q - offset in f32, exactly
 // gguf's value, and accumulate in f32 like the GEMM.
 #include "../cpp/kernels/quantized.h"
 #include "common.cuh"
 #include "cuda_backend.h"
-#include "gemm_epilogue.h"
+#include "epilogue.cuh"
 
 namespace tensorlogic::cuda {
 namespace {
@@ -29,10 +30,17 @@ void visit_quant(QuantType type, F&& fn) {
   }
 }
 
-// out[r * n + j] = sum over i of W[j, i] * x[r * k + i] for r < m <= R: warp j of the grid takes row j.
+// The epilogue of a product [1, m, n]: operands and activation.
+struct Epilogue {
+  EpilogueView bias, residual;
+  Activation act;
+};
+
+// out[r * n + j] = epilogue(sum over i of W[j, i] * x[r * k + i]) for r < m <= R: warp j of the grid takes
+// row j.
 template <QuantType T, int R>
 __global__ void gemv_kernel(const __half* x, int m, int64_t k, const uint8_t* w, int64_t row_bytes, int64_t n,
-                            float* out) {
+                            Epilogue ep, __half* out) {
   constexpr int elems = quant_block_elems(T), bytes = quant_block_bytes(T), sub = kernels::quant_sub_elems(T);
   const int lane = threadIdx.x % 32;
   const int64_t j = int64_t{blockIdx.x} * kWarpsPerBlock + threadIdx.x / 32;
@@ -60,7 +68,7 @@ __global__ void gemv_kernel(const __half* x, int m, int64_t k, const uint8_t* w,
   for (int r = 0; r < R; ++r) {
     float v = acc[r];
     for (int delta = 16; delta > 0; delta >>= 1) v += __shfl_xor_sync(0xffffffffu, v, delta);
-    if (lane == 0 && r < m) out[r * n + j] = v;
+    if (lane == 0 && r < m) out[r * n + j] = __float2half_rn(epilogue_value(ep.act, v, 0, r, j, ep.bias, ep.residual));
   }
 }
 
@@ -86,10 +94,11 @@ const uint8_t* block_bytes(const Array& blocks) { return static_cast<const uint8
 int64_t row_bytes(const Array& blocks) { return blocks.strides()[0] * 4; }
 
 template <QuantType T, int R>
-void launch_gemv(const Array& x, int m, const Array& blocks, int64_t n, float* out) {
+void launch_gemv(const Array& x, int m, const Array& blocks, const Epilogue& ep, const Array& out) {
+  const int64_t n = out.shape()[2];
   const auto grid = static_cast<unsigned>((n + kWarpsPerBlock - 1) / kWarpsPerBlock);
-  gemv_kernel<T, R><<<grid, 32 * kWarpsPerBlock, 0, stream()>>>(x.data_as<__half>(), m, x.shape()[2],
-                                                                 block_bytes(blocks), row_bytes(blocks), n, out);
+  gemv_kernel<T, R><<<grid, 32 * kWarpsPerBlock, 0, stream()>>>(
+      x.data_as<__half>(), m, x.shape()[2], block_bytes(blocks), row_bytes(blocks), n, ep, out.data_as<__half>());
 }
 
 }  // namespace
@@ -103,21 +112,21 @@ void CudaBackend::quantized_gemm(QuantType type, const Array& x, const Array& bl
     gemm(x, dense.view_as({1, k, n}, {n * k, 1, k}, 0), out, epilogue);  // W^T as a view, no copy
     return;
   }
-  Scratch acc(sizeof(float) * m * n);
+  const Epilogue ep{epilogue_view(epilogue.bias), epilogue_view(epilogue.residual), epilogue.activation};
+  const int rows = static_cast<int>(m);
   visit_quant(type, [&](auto t) {
     constexpr QuantType T = decltype(t)::value;
-    if (m == 1) {
-      launch_gemv<T, 1>(x, 1, blocks, n, acc.as<float>());
-    } else if (m == 2) {
-      launch_gemv<T, 2>(x, 2, blocks, n, acc.as<float>());
-    } else if (m <= 4) {
-      launch_gemv<T, 4>(x, static_cast<int>(m), blocks, n, acc.as<float>());
+    if (rows == 1) {
+      launch_gemv<T, 1>(x, rows, blocks, ep, out);
+    } else if (rows == 2) {
+      launch_gemv<T, 2>(x, rows, blocks, ep, out);
+    } else if (rows <= 4) {
+      launch_gemv<T, 4>(x, rows, blocks, ep, out);
     } else {
-      launch_gemv<T, kGemvRows>(x, static_cast<int>(m), blocks, n, acc.as<float>());
+      launch_gemv<T, kGemvRows>(x, rows, blocks, ep, out);
     }
   });
   check_launch("quantized gemv kernel");
-  gemm_epilogue(acc.as<float>(), 1, m, n, epilogue, out);
 }
 
 void CudaBackend::dequantize(QuantType type, const Array& blocks, const Array& out) {
