@@ -2,10 +2,12 @@
 // math of cpp/kernels/quantized.h that the CPU backend runs too. Up to kGemvRows rows of x (decoding) take
 // a GEMV over the blocks: one warp per weight row, each lane a block at a time, the weights decoded in
 // registers and never written out, so a step reads the quantised bytes only (about 1/2 of f16's for Q8_0,
-// 0.28 for Q4_0), and its lane 0 applies the linear epilogue (bias, residual, activation) to the row's
-// sums, so a product is one launch. More rows (a prefill) dequantise the weight to f16 once and run the dense GEMM, where
-// the decoding is spread over the rows. Both compute each weight as scale * q - offset in f32, exactly
-// gguf's value, and accumulate in f32 like the GEMM.
+// 0.28 for Q4_0); lane 0 applies the linear epilogue (bias, residual, activation) to the row's sums, so a
+// product is one launch. More rows (a prefill) dequantise the weight to f16 once and run the dense GEMM,
+// where the decoding is spread over the rows. Both compute each weight as scale * q - offset in f32,
+// exactly gguf's value, and accumulate in f32 like the GEMM.
+#include <type_traits>
+
 #include "../cpp/kernels/quantized.h"
 #include "common.cuh"
 #include "cuda_backend.h"
