@@ -14,8 +14,8 @@ P_FLOOR = 1e-4  # chi-square tests of these rows fail by chance once in 10,000 r
 
 
 def intended(logits, temperature, top_k=0, top_p=1.0):
-    """The distribution the sampler means, in float64: softmax(x / T) over the top_k (ties kept) and the
-    most-likely-first prefix whose mass before each kept token is under top_p."""
+    """The distribution the sampler means, in float64: softmax(x / T) over the top_k and the most-likely-first
+    prefix whose mass before each kept token is under top_p (for distinct logits)."""
     x = logits.astype(np.float64) / temperature
     if 0 < top_k < x.size:
         x = np.where(x < np.sort(x)[-top_k], -np.inf, x)
@@ -76,11 +76,16 @@ def test_rare_tokens_keep_their_weight(device):
 
 
 def test_top_k_one_and_tiny_top_p_are_greedy(device, rng):
+    """Also where the best logit is tied (argmax takes the first; so does the sampler's ranking)."""
     logits = np.stack([distinct_logits(rng, 50, 3.0) for _ in range(16)])
+    for row in range(0, 16, 2):
+        logits[row, rng.choice(50, 2, replace=False)] = logits[row].max()
     x = tl.tensor(logits, device=device)
     greedy = logits.astype(np.float32).argmax(-1)
-    assert np.array_equal(models.Sampler(temperature=2.0, top_k=1)(x), greedy)
-    assert np.array_equal(models.Sampler(temperature=2.0, top_p=1e-6)(x), greedy)
+    for _ in range(5):
+        assert np.array_equal(models.Sampler(temperature=2.0, top_k=1)(x), greedy)
+        assert np.array_equal(models.Sampler(temperature=2.0, top_p=1e-6)(x), greedy)
+        assert np.array_equal(models.Sampler(temperature=2.0, top_k=3, top_p=1e-6)(x), greedy)
     assert np.array_equal(models.Sampler()(x), greedy)
 
 

@@ -8,10 +8,11 @@ prefix sum loses tokens whose probability is under its 2^-11 resolution near 1; 
 token keeps its weight). The uniforms come from tl's Philox stream (tl.manual_seed), which every device
 reproduces bit for bit, with 22 bits of resolution near 0 so that the noise reaches the tail of the Gumbel
 distribution (a token e^-15 times less likely than the best one can still be drawn)."""
+from ..creation import arange
 from ..dtypes import float16
 from ..ops.elementwise import clamp, log, log1p, where
 from ..ops.indexing import gather
-from ..ops.ordering import cumsum, sort, topk
+from ..ops.ordering import cumsum, sort
 from ..ops.random import manual_seed, randint
 from ..ops.reduction import argmax
 from ..ops.rows import softmax
@@ -31,8 +32,9 @@ def gumbel_noise(shape, device):
 
 class Sampler:
     """temperature 0: greedy. Otherwise softmax(logits / temperature) over the top_k most likely tokens (0:
-    all; tokens tied with the k-th stay) and the smallest prefix of the tokens sorted by probability whose
-    mass reaches top_p (the most likely one always stays), drawn on the logits' device. `seed` reseeds tl's
+    all) and the smallest prefix of the tokens ranked by probability whose mass reaches top_p (the most
+    likely one always stays; equal logits rank by index, as argmax takes the first), drawn on the logits'
+    device. `seed` reseeds tl's
     random stream (tl.manual_seed) when the sampler is made, so a seed repeats its draws on every device;
     None draws from the stream as it stands."""
 
@@ -55,22 +57,25 @@ class Sampler:
         """logits [B, vocab] -> the chosen token ids, an int64 tensor [B] on the logits' device."""
         if self.temperature == 0:
             return argmax(logits, -1)
-        # Shifting the best logit to 0 first keeps f16's finest steps for the tokens that can win.
-        x = (logits - logits.max(-1, keepdim=True).values) / self.temperature
-        keep = None
-        if 0 < self.top_k < x.shape[-1]:
-            keep = x >= topk(x, self.top_k, dim=-1).values[:, -1:]
+        vocab = logits.shape[-1]
+        count = self.top_k if 0 < self.top_k < vocab else vocab
+        if count == vocab and self.top_p == 1:
+            return argmax(self._noisy(logits), -1)
+        # With a top-k or top-p limit the draw runs over the logits ranked best first (a stable sort, so equal
+        # logits keep their order, as argmax takes the first): the limits are then a prefix of ranks, and
+        # top_k=1 or a tiny top_p is exactly greedy even where logits tie.
+        ranked = sort(logits, -1, descending=True)
+        rank = arange(vocab, device=logits.device)
+        keep = rank < count
         if self.top_p < 1:
-            keep = self._top_p_mask(x, keep)
-        scores = x + gumbel_noise(x.shape, x.device)
-        return argmax(scores if keep is None else where(keep, scores, _NEG_INF), -1)
+            x = (ranked.values - ranked.values[:, :1]) / self.temperature
+            p = softmax(where(keep, x, _NEG_INF), -1)
+            keep = keep & ((cumsum(p, -1) - p) < self.top_p)  # the mass ranked before a token is under top_p
+        chosen = argmax(where(keep, self._noisy(ranked.values), _NEG_INF), -1, keepdim=True)
+        return gather(ranked.indices, -1, chosen).squeeze(-1)
 
-    def _top_p_mask(self, x, keep):
-        """The tokens of the smallest most-likely-first prefix whose probability reaches top_p (within `keep`):
-        a token stays while the mass sorted before it is under top_p, so the first always does; every token
-        as likely as the last one kept stays too (the mask is a threshold on the probability)."""
-        p = softmax(x if keep is None else where(keep, x, _NEG_INF), -1)
-        ranked = sort(p, -1, descending=True).values
-        kept = ((cumsum(ranked, -1) - ranked) < self.top_p).sum(-1, keepdim=True)
-        within = p >= gather(ranked, -1, kept - 1)
-        return within if keep is None else keep & within
+    def _noisy(self, logits):
+        """logits / temperature + Gumbel noise, whose argmax is a draw from softmax(logits / temperature). The
+        best logit is shifted to 0 first, which keeps f16's finest steps for the tokens that can win."""
+        x = (logits - logits.max(-1, keepdim=True).values) / self.temperature
+        return x + gumbel_noise(x.shape, x.device)
