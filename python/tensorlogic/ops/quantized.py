@@ -46,6 +46,12 @@ class QuantizedWeight:
     def device(self):
         return _wrap(self._blocks).device
 
+    def linear_array(self, x, bias=None, activation="none", residual=None):
+        """The fused product on native arrays (x [..., in_features], bias and residual arrays or None), for
+        inference code that runs below the Tensor layer (tensorlogic.models); quantized_linear checks and wraps."""
+        return _core.quantized_linear(x, self._blocks, _core.QuantType.__members__[self.qtype], self.shape[1], bias,
+                                      activation, residual)
+
     def dequantize(self):
         """The float16 weight, each value computed in f32 and rounded once (as gguf's numpy code gives it)."""
         return _wrap(_core.dequantize(self._blocks, _core.QuantType.__members__[self.qtype], self.shape[1]))
@@ -66,6 +72,5 @@ def quantized_linear(input, weight, bias=None, activation="none", residual=None)
     if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (input, bias, residual)):
         raise RuntimeError("quantized_linear: quantised weights are for inference; call it under tl.no_grad() "
                            "or with tensors that do not require grad")
-    return _wrap(_core.quantized_linear(input._a, weight._blocks, _core.QuantType.__members__[weight.qtype],
-                                        weight.shape[1], None if bias is None else bias._a, activation,
-                                        None if residual is None else residual._a))
+    return _wrap(weight.linear_array(input._a, None if bias is None else bias._a, activation,
+                                     None if residual is None else residual._a))
