@@ -131,8 +131,9 @@ class Recorder:
 
     def backward_node(self, node, g, run):
         name = node.name if getattr(node.fn, "name", None) is not None else _plain_name(node.fn)
-        ev = self.begin(name + "Backward", "backward", (g,))
-        ev.device = g._a.device
+        grads = [x for x in g if x is not None] if g.__class__ is list else (g,)  # a multi_output node's list
+        ev = self.begin(name + "Backward", "backward", grads)
+        ev.device = grads[0]._a.device
         try:
             return run(node, g)
         finally:
