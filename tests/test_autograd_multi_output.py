@@ -47,8 +47,7 @@ def test_gradients_and_second_derivatives_match_torch(name, fn, device, rng):
     w = rng.uniform(-1, 1, SHAPE).astype(np.float16)
     (g2,) = tl.autograd.grad((g * tl.tensor(w, device=device)).sum(), [x], allow_unused=True)
     (rg2,) = torch.autograd.grad((rg * torch.tensor(w.astype(np.float64))).sum(), [tx], allow_unused=True)
-    assert_grad_close(g2 if g2 is not None else tl.zeros(SHAPE), rg2 if rg2 is not None else torch.zeros(SHAPE), 2e-2,
-                      "second derivative")
+    assert_grad_close(g2, rg2 if rg2 is not None else torch.zeros(SHAPE), 2e-2, "second derivative")
 
 
 @pytest.mark.parametrize("op", ["split", "chunk", "unbind"])
@@ -159,3 +158,19 @@ def test_custom_multi_output_function(device, rng):
     f.add_(1.0)  # a saved output changed in place: backward refuses, as for single-output Functions
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         e.sum().backward()
+
+
+def test_multihead_attention_in_proj_gradients(device, rng):
+    # MultiheadAttention takes q, k, v's projections as chunks of in_proj_weight / in_proj_bias
+    ours = tl.nn.MultiheadAttention(8, 2).to(device)
+    theirs = torch.nn.MultiheadAttention(8, 2).double()
+    with torch.no_grad():
+        for name, p in theirs.named_parameters():
+            p.copy_(torch.tensor(dict(ours.named_parameters())[name].numpy().astype(np.float64)))
+    q, kv = (rng.uniform(-1, 1, (5, 2, 8)).astype(np.float16) for _ in range(2))
+    out, _ = ours(*(tl.tensor(a, device=device) for a in (q, kv, kv)))
+    ref, _ = theirs(*(torch.tensor(a.astype(np.float64)) for a in (q, kv, kv)))
+    (out * out).sum().backward()
+    (ref * ref).sum().backward()
+    assert_grad_close(ours.in_proj_weight.grad, theirs.in_proj_weight.grad, 2e-2, "in_proj_weight's gradient")
+    assert_grad_close(ours.in_proj_bias.grad, theirs.in_proj_bias.grad, 2e-2, "in_proj_bias's gradient")
