@@ -174,3 +174,12 @@ def test_multihead_attention_in_proj_gradients(device, rng):
     (ref * ref).sum().backward()
     assert_grad_close(ours.in_proj_weight.grad, theirs.in_proj_weight.grad, 2e-2, "in_proj_weight's gradient")
     assert_grad_close(ours.in_proj_bias.grad, theirs.in_proj_bias.grad, 2e-2, "in_proj_bias's gradient")
+
+
+def test_profiler_sees_one_op_and_one_backward_node(device, rng):
+    _, x, _ = _pair(rng, device)
+    with tl.profiler.profile() as prof:
+        a, b, c = x.chunk(3, 1)
+        (a * c + b).sum().backward()
+    names = [e.name for e in prof.events()]
+    assert names.count("chunk") == 1 and names.count("chunkBackward") == 1 and names.count("cat") == 1

@@ -13,7 +13,7 @@ import types
 
 from .. import _core
 from ..autograd import api
-from ..autograd.function import Function, records
+from ..autograd.function import Function, _Output, records
 from ..autograd.grad_mode import mode
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
@@ -118,6 +118,8 @@ class Recorder:
                 out = _APPLY.__func__(cls, *args, **kwargs)
                 first = out[0] if type(out) is tuple else out
                 node = first.grad_fn if isinstance(first, Tensor) else None
+                if node is not None and node.fn is _Output:  # an output of a multi_output op (split)
+                    node = node.parent
                 ctx = node if node is not None and node.fn is cls else None
             else:  # Function.apply's fast path, with a context that keeps the attributes naming the op
                 ctx = _Scratch()
