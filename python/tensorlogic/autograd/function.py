@@ -167,6 +167,7 @@ def _record(cls, args, kwargs):
         mode.trace.append((node, args, kwargs, out))
     if cls.multi_output:
         first = None
+        node.n_outputs = len(out)
         for i, t in enumerate(out):
             t.requires_grad = True
             t.grad_fn = _output_node(node, i, t)
@@ -199,7 +200,6 @@ def _output_node(parent, index, t):
     node.next, node.needs_input_grad, node.input_shapes = [parent], (True,), [None]
     node.parent, node.index = parent, index
     node._out = weakref.ref(t)
-    parent.n_outputs = index + 1
     return node
 
 
