@@ -411,7 +411,7 @@ def cat(tensors, dim=0):
 
 
 class _Join(Function):
-    """cat and stack: the gradient of each input is its slice (cat) or its index (stack) of g."""
+    """cat and stack: the gradients of the inputs are g split (cat) or unbound (stack) again, one node for all."""
 
     @staticmethod
     def name(ctx):
@@ -424,18 +424,14 @@ class _Join(Function):
 
     @staticmethod
     def backward(ctx, g):
-        grads, start = [None, None], 0
         shapes = ctx.input_shapes[2:]
-        for shape, needed in zip(shapes, ctx.needs_input_grad[2:]):
-            if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
-                piece = _along(g, ctx.dim, start)
-                start += 1
-            else:
-                size = shape[ctx.dim] if len(shape) else 0
-                piece = _along(g, ctx.dim, slice(start, start + size)) if len(shape) > 1 or size else None
-                start += size
-            grads.append(piece if needed else None)
-        return tuple(grads)
+        if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
+            pieces = g.unbind(ctx.dim)
+        else:  # cat skips 1-d empty inputs whatever the dimension (PyTorch's legacy rule): they get no gradient
+            skipped = [len(shape) == 1 and shape[0] == 0 for shape in shapes]
+            pieces = g.split([0 if skip else shape[ctx.dim] for shape, skip in zip(shapes, skipped)], ctx.dim)
+            pieces = [None if skip else p for p, skip in zip(pieces, skipped)]
+        return (None, None) + tuple(p if needed else None for p, needed in zip(pieces, ctx.needs_input_grad[2:]))
 
 
 concat = concatenate = cat
