@@ -22,8 +22,11 @@ class CudaBackend final : public Backend {
   bool has_ordering() const override { return true; }
   void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
   void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
+  bool attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
+                               float scale, const Array& out, const Array& stats) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
-                          bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) override;
+                          bool causal, float scale, const AttentionSaved* saved, const Array& dq, const Array& dk,
+                          const Array& dv) override;
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,

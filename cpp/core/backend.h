@@ -168,13 +168,27 @@ class Backend {
   // strides (mask may be null); out is contiguous [B, L, Ev].
   virtual void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                          const Array& out) = 0;
+  // `attention` that also keeps what the fused backward would otherwise recompute: each row's log-sum-exp
+  // of the scaled scores (base 2, f32) in `stats` [B, L], an int32 array holding the f32 bit patterns (the
+  // core has no f32 dtype; nothing but attention_backward reads them). Returns false, having written
+  // nothing, where the backend keeps no statistics for these operands; the caller then runs `attention`.
+  virtual bool attention_keeping_stats(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/,
+                                       const Array* /*mask*/, bool /*causal*/, float /*scale*/, const Array& /*out*/,
+                                       const Array& /*stats*/) {
+    return false;
+  }
   // Gradients of attention for q, k and v: dq [B, L, E], dk [B, S, E] and dv [B, S, Ev] (contiguous) from
-  // the forward's operands (as in `attention`; the mask a constant) and grad [B, L, Ev] (a view). Returns
-  // false, having written nothing, where the backend has no fused kernel for these operands; the caller
-  // then composes the backward from other ops.
+  // the forward's operands (as in `attention`; the mask a constant) and grad [B, L, Ev] (a view); `saved`
+  // is the forward's output and stats from attention_keeping_stats, or null (the backward recomputes
+  // them). Returns false, having written nothing, where the backend has no fused kernel for these
+  // operands; the caller then composes the backward from other ops.
+  struct AttentionSaved {
+    Array out, stats;
+  };
   virtual bool attention_backward(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/, const Array* /*mask*/,
-                                  const Array& /*grad*/, bool /*causal*/, float /*scale*/, const Array& /*dq*/,
-                                  const Array& /*dk*/, const Array& /*dv*/) {
+                                  const Array& /*grad*/, bool /*causal*/, float /*scale*/,
+                                  const AttentionSaved* /*saved*/, const Array& /*dq*/, const Array& /*dk*/,
+                                  const Array& /*dv*/) {
     return false;
   }
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -179,12 +180,19 @@ std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad
                                      const Conv2dArgs& args, bool ceil_mode, bool count_include_pad);
 Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& v,
                                    const std::optional<Array>& mask, bool causal, std::optional<double> scale);
+// The same, and the statistics the fused backward reads (each row's log-sum-exp, opaque: int32 holding
+// f32 bits, [batch..., L]), or nullopt where the device keeps none: training keeps them so the backward
+// does not run the forward again.
+std::pair<Array, std::optional<Array>> scaled_dot_product_attention_keeping_stats(
+    const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask, bool causal,
+    std::optional<double> scale);
 // [dq, dk, dv] of attention for the output gradient `grad` (the mask a constant; batch-broadcast shapes,
 // to be summed over broadcast axes by the caller), or nullopt where the device has no fused backward.
-std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Array& q, const Array& k, const Array& v,
-                                                                        const std::optional<Array>& mask,
-                                                                        const Array& grad, bool causal,
-                                                                        std::optional<double> scale);
+// saved_out and saved_stats: the forward's output and statistics (keeping_stats), or nullopt.
+std::optional<std::vector<Array>> scaled_dot_product_attention_backward(
+    const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask, const Array& grad, bool causal,
+    std::optional<double> scale, const std::optional<Array>& saved_out = std::nullopt,
+    const std::optional<Array>& saved_stats = std::nullopt);
 
 // ---- random (one counter-based Philox stream, identical on every device) ---------------------------
 void manual_seed(uint64_t seed);
