@@ -1,7 +1,8 @@
 """Time of tl.compile's replay against the same module run eagerly, in the same run (timed alternately, best of
-several): inference of a small MLP (batch 8, per-op Python overhead dominates) and of a GPT-style block, and a
-training step (forward with its loss, backward, AdamW) of a small GPT (gpt_step.py's model, 2 layers, 64 wide,
-4 heads, 32 tokens, batch 4). The ratio is eager time / replay time (higher is better).
+several): inference of a small MLP (batch 8, per-op Python overhead dominates), of a GPT-style block and of a
+small GPT at batch 1 (gpt_step.py's model, 2 layers, 64 wide, 4 heads, 32 tokens), on CUDA also the CUDA-graph
+replay (mode="reduce-overhead") against eager and against the plain replay, and a training step (forward with
+its loss, backward, AdamW) of the small GPT at batch 4. The ratio is the peer's time / ours (higher is better).
 
 Run: python benchmarks/compile_replay.py [--device cpu|cuda]"""
 import argparse
@@ -18,11 +19,42 @@ sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/tests")
 from test_compile import Block  # noqa: E402  (the test suite's nanoGPT-style block)
 
 
+def graph_rows(name, model, x, compiled, sync):
+    """CUDA only: the CUDA-graph replay (mode="reduce-overhead") against eager and against the plain replay."""
+    graphed = tl.compile(model, mode="reduce-overhead")
+    rows = []
+    with tl.no_grad():
+        graphed(x)  # capture
+        graphed(x)  # the graph's warm-up and capture
+        assert graphed.cudagraph_reasons == [], graphed.cudagraph_reasons
+        for peer_name, peer_fn in (("eager", lambda: model(x)), ("replay", lambda: compiled(x))):
+            ours, peer = measure_pair(lambda: graphed(x), peer_fn, repeat=7, number=200, sync=sync)
+            rows.append({"what": f"{name}, graph replay vs {peer_name}", "ours_s": ours, "peer_s": peer,
+                         "ratio": peer / ours})
+            print(f"{rows[-1]['what']}: {ours * 1e6:.1f} us vs {peer * 1e6:.1f} us, ratio {peer / ours:.2f}")
+    return rows
+
+
 def cases(device):
     mlp = tl.nn.Sequential(tl.nn.Linear(64, 128), tl.nn.ReLU(), tl.nn.Linear(128, 128), tl.nn.ReLU(),
                            tl.nn.Linear(128, 10))
     yield "MLP 64-128-128-10, batch 8", mlp, tl.randn(8, 64, device=device)
     yield "GPT block d=64, 4 heads, 1x32 tokens", Block(64, 4), tl.randn(1, 32, 64, device=device)
+    gpt = build_gpt(tl, 256, 32, 2, 64, 4)
+    gpt.positions = tl.arange(32, dtype=tl.int32, device=device)
+    idx = tl.tensor(np.random.default_rng(1).integers(0, 256, (1, 32)).astype(np.int32), device=device)
+    yield "small GPT forward with its loss (2x64, 4 heads), batch 1x32", _WithTargets(gpt, idx), idx
+
+
+class _WithTargets(tl.nn.Module):
+    """gpt_step's model takes (idx, targets): the targets fixed, so that the case takes one input like the others."""
+
+    def __init__(self, gpt, targets):
+        super().__init__()
+        self.gpt, self.targets = gpt, targets
+
+    def forward(self, idx):
+        return self.gpt(idx, self.targets)
 
 
 def train_step_times(device, sync):
@@ -65,6 +97,8 @@ def main():
         assert compiled.eager_reasons == [], compiled.eager_reasons
         rows.append({"what": f"{name}, replay vs eager", "ours_s": ours, "peer_s": peer, "ratio": peer / ours})
         print(f"{rows[-1]['what']}: {ours * 1e6:.1f} us vs {peer * 1e6:.1f} us, ratio {peer / ours:.2f}")
+        if args.device.startswith("cuda"):
+            rows.extend(graph_rows(name, model, x, compiled, sync))
     ours, peer = train_step_times(args.device, sync)
     rows.append({"what": "small GPT training step (2x64, 4 heads, 4x32 tokens, AdamW), replay vs eager",
                  "ours_s": ours, "peer_s": peer, "ratio": peer / ours, "load_average": os.getloadavg()[0]})

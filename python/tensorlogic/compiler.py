@@ -42,9 +42,14 @@ draws random numbers draws them twice; a function found to read host values retu
 under no_grad. A training step that falls back after capturing runs the function a third time, eagerly.
 Rebinding a global or closure variable of a plain function to another tensor is not seen by its replay, and
 a plain function that updates tensors in place outside recorded ops (F.batch_norm with training=True and
-running statistics) updates them once more during its check. `dynamic`, `backend`, `mode` and `options`
-are accepted for compatibility (shapes are always specialised, one program per signature); the native core
-has no stream capture, so there is no CUDA-graph replay. With fullgraph=True a function that cannot be
+running statistics) updates them once more during its check. `dynamic` and `options` are accepted for
+compatibility (shapes are always specialised, one program per signature). mode="reduce-overhead" (or
+backend="cudagraphs") makes inference replays on CUDA launch a CUDA graph (cudagraph_replay.py): captured at
+the program's first replay, launched afterwards, with inputs copied into its static buffers and copies of its
+outputs returned; when a program cannot be a graph (random numbers, an input that is not contiguous, a failed
+capture: a host copy or wait, an allocation the graph's pool cannot serve) it replays plainly and the reason
+is given once (a CompileWarning, and `.cudagraph_reasons`). Training replays never use the graph; other
+backends and modes replay plainly. With fullgraph=True a function that cannot be
 captured raises CompileError instead of running eagerly. `@tl.compile` on a module's forward method works
 too: the instance joins the signature like a compiled module."""
 import functools
@@ -59,6 +64,7 @@ from .autograd.grad_mode import grad_enabled
 from .nn.normalization import _BatchNorm
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
+from .cudagraph_replay import GraphReplay, GraphUnavailable
 from .tensor import Tensor, _wrap
 
 __all__ = ["CompileError", "CompileWarning", "CompiledFunction", "CompiledModule", "RECOMPILE_LIMIT", "compile"]
@@ -198,7 +204,7 @@ class _Program:
     parameters) that did not require grad when it was captured: ops on them alone were not recorded, so their
     results are baked in and stay right only while they stay frozen."""
 
-    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen")
+    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen", "graph")
 
     def needs_grad(self):
         """Whether a tensor it reads requires grad now (the replay must then build the backward graph)."""
@@ -234,7 +240,7 @@ def _build(fn, inputs, args, kwargs):
     arrays = {id(x._a): i for i, x in enumerate(leaves)}
     n = len(leaves)
     prog = _Program()
-    prog.steps, prog.constants = [], []
+    prog.steps, prog.constants, prog.graph = [], [], None
     for node, rargs, rkwargs, result, versions in records:
         refs, const = [], []
         for i, a in enumerate(rargs):
@@ -375,10 +381,11 @@ def _walk(m, parts):
 class _Compiled:
     """The state behind one tl.compile result: a cache {signature: _Program or the reason to run eagerly}."""
 
-    def __init__(self, fn, module, fullgraph):
-        self.fn, self.module, self.fullgraph = fn, module, fullgraph
+    def __init__(self, fn, module, fullgraph, graphs):
+        self.fn, self.module, self.fullgraph, self.graphs = fn, module, fullgraph, graphs
         self.cache = {}
         self.eager_reasons = []  # each reason once, in the order they were first met
+        self.graph_reasons = []  # why programs on CUDA replay without a CUDA graph (graphs requested)
 
     def _guard(self):
         if self.module is None:
@@ -391,11 +398,12 @@ class _Compiled:
         self._note(reason)
         return self.fn(*args, **kwargs)
 
-    def _note(self, reason):
-        if reason not in self.eager_reasons:
-            self.eager_reasons.append(reason)
+    def _note(self, reason, reasons=None, what="runs eagerly"):
+        reasons = self.eager_reasons if reasons is None else reasons
+        if reason not in reasons:
+            reasons.append(reason)
             name = getattr(self.fn, "__qualname__", type(self.module or self.fn).__name__)
-            warnings.warn(f"tl.compile: {name} runs eagerly: {reason}", CompileWarning, stacklevel=4)
+            warnings.warn(f"tl.compile: {name} {what}: {reason}", CompileWarning, stacklevel=4)
 
     def _refuse(self, reason):
         if self.fullgraph:
@@ -410,10 +418,11 @@ class _Compiled:
         key += self._guard()
         entry = self.cache.get(key)
         if isinstance(entry, _Program):
-            if not grad_enabled():
-                return _replay(entry, tensors, False)
-            if not entry.stale():
-                return _replay(entry, tensors, entry.needs_grad() or any(t.requires_grad for t in tensors))
+            if not grad_enabled() or not entry.stale():
+                grad = grad_enabled() and (entry.needs_grad() or any(t.requires_grad for t in tensors))
+                if grad or entry.graph is None:
+                    return _replay(entry, tensors, grad)
+                return self._launch(entry, tensors)
             del self.cache[key]  # a parameter frozen at capture requires grad now: its ops must be recorded
             entry = None
         if entry is not None:
@@ -426,6 +435,22 @@ class _Compiled:
             return self._eager(f"a new input signature after {RECOMPILE_LIMIT} captures (the recompile limit)",
                                args, kwargs)
         return self._capture(key, tensors, args, kwargs, modules)
+
+    def _launch(self, prog, tensors):
+        """An inference replay as a CUDA graph, captured at the program's first replay (a plain replay, with the
+        reason said once, when it cannot be)."""
+        graph = prog.graph
+        if graph is _PENDING:
+            n = len(tensors)
+            computed = [s is not None and s >= n for s, _ in prog.outputs]
+            try:
+                graph = prog.graph = GraphReplay(lambda xs: _flat(prog, _replay(prog, xs, False)), tensors, computed)
+            except GraphUnavailable as e:
+                prog.graph = None
+                self._note(str(e), self.graph_reasons, "replays without a CUDA graph")
+                return _replay(prog, tensors, False)
+        out = graph(tensors)
+        return out[0] if prog.out_type is None else prog.out_type(out)
 
     def _cache_refusal(self, key, reason):
         reason = self.cache[key] = self._refuse(reason)
@@ -470,6 +495,8 @@ class _Compiled:
             self._note(self._cache_refusal(key, reason))
             return self.fn(*args, **kwargs) if training else _detached(out, tensors)
         self.cache[key] = prog
+        if self.graphs and tensors and all(t.device.type == "cuda" for t in tensors):
+            prog.graph = _PENDING
         return _replay(prog, tensors, True) if training else _detached(out, tensors)
 
 
@@ -483,6 +510,10 @@ def _train_mode_reason(modules):
             if s.training and isinstance(s, _BatchNorm) and s.track_running_stats:
                 return _BATCH_NORM
     return None
+
+
+def _flat(prog, out):
+    return [out] if prog.out_type is None else list(out)
 
 
 def _as_called(out, leaves, inputs):
@@ -501,6 +532,7 @@ def _detached(out, inputs):
     return out.detach() if isinstance(out, Tensor) and id(out) not in own else out
 
 
+_PENDING = "a CUDA graph to capture at the next inference replay"  # a _Program's graph before its capture
 _DROPOUT = ("dropout in training mode (p > 0): its masks come from tl.rand outside the recorded ops, so a replay "
             "would reuse one mask")
 _BATCH_NORM = ("batch norm in training mode with running statistics: it updates them in place outside the recorded "
@@ -511,8 +543,8 @@ _BUFFER_UPDATE = "it updates a module buffer in place outside the recorded ops, 
 class CompiledFunction:
     """tl.compile of a function: call it as the function (its name and docstring are the function's)."""
 
-    def __init__(self, fn, fullgraph):
-        self._compiled = _Compiled(fn, None, fullgraph)
+    def __init__(self, fn, fullgraph, graphs=False):
+        self._compiled = _Compiled(fn, None, fullgraph, graphs)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -528,6 +560,11 @@ class CompiledFunction:
         """Why some calls ran eagerly (each reason once); empty when every call was captured or replayed."""
         return list(self._compiled.eager_reasons)
 
+    @property
+    def cudagraph_reasons(self):
+        """Why programs on CUDA replay without a CUDA graph though graphs were asked for (each reason once)."""
+        return list(self._compiled.graph_reasons)
+
 
 class CompiledModule:
     """tl.compile of an nn.Module: calling it runs the compiled forward; everything else (parameters(),
@@ -535,9 +572,9 @@ class CompiledModule:
     and methods that return the module return this wrapper instead, as torch's OptimizedModule does. The
     state_dict keys are the module's (torch's gain an `_orig_mod.` prefix)."""
 
-    def __init__(self, module, fullgraph):
+    def __init__(self, module, fullgraph, graphs=False):
         object.__setattr__(self, "_orig_mod", module)
-        object.__setattr__(self, "_compiled", _Compiled(module, module, fullgraph))
+        object.__setattr__(self, "_compiled", _Compiled(module, module, fullgraph, graphs))
 
     def __call__(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
@@ -549,6 +586,11 @@ class CompiledModule:
     def eager_reasons(self):
         """Why some calls ran eagerly (each reason once); empty when every call was captured or replayed."""
         return list(self._compiled.eager_reasons)
+
+    @property
+    def cudagraph_reasons(self):
+        """Why programs on CUDA replay without a CUDA graph though graphs were asked for (each reason once)."""
+        return list(self._compiled.graph_reasons)
 
     def __getattr__(self, name):
         value = getattr(self._orig_mod, name)
@@ -580,7 +622,7 @@ class CompiledModule:
         return iter(self._orig_mod)
 
     def __dir__(self):
-        return sorted(set(dir(self._orig_mod)) | {"_orig_mod", "eager_reasons"})
+        return sorted(set(dir(self._orig_mod)) | {"_orig_mod", "eager_reasons", "cudagraph_reasons"})
 
     def __repr__(self):
         return f"CompiledModule({self._orig_mod!r})"
@@ -619,6 +661,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         raise TypeError(f"tl.compile: expected a function or an nn.Module, got {type(model).__name__}")
     if disable:
         return model
+    graphs = mode == "reduce-overhead" or backend == "cudagraphs"
     if isinstance(model, nn.Module):
-        return CompiledModule(model, fullgraph)
-    return CompiledFunction(model, fullgraph)
+        return CompiledModule(model, fullgraph, graphs)
+    return CompiledFunction(model, fullgraph, graphs)
