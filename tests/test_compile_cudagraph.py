@@ -22,12 +22,23 @@ def cuda_default():
     tl.set_default_device(previous)
 
 
+class SliceGPT(TinyGPT):
+    """TinyGPT with the last position taken by a slice: its list index (x[:, [-1], :]) copies the index to the
+    device at every call, which a graph cannot capture (see test_list_index_replays_without_a_graph)."""
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(tl.arange(idx.shape[1]))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x[:, -1:, :])
+
+
 def _graph_of(compiled):
     (prog,) = compiled._compiled.cache.values()
     return prog.graph
 
 
-@pytest.mark.parametrize("make, shape, ints", [(TinyGPT, (1, 8), True), (lambda: Block(16, 4), (1, 7, 16), False),
+@pytest.mark.parametrize("make, shape, ints", [(SliceGPT, (1, 8), True), (lambda: Block(16, 4), (1, 7, 16), False),
                                                (lambda: nn.Sequential(nn.Linear(12, 32), nn.GELU(),
                                                                       nn.Linear(32, 5)), (1, 12), False)],
                          ids=["gpt", "block", "mlp"])
@@ -91,3 +102,13 @@ def test_training_calls_do_not_use_the_graph(rng):
     model(x).sum().backward()
     for g, p in zip(got, model.parameters()):
         np.testing.assert_array_equal(g, p.grad.cpu().numpy())
+
+
+def test_list_index_replays_without_a_graph(rng):
+    model = TinyGPT().to("cuda").eval()
+    c = tl.compile(model, mode="reduce-overhead")
+    with tl.no_grad(), pytest.warns(tl.compiler.CompileWarning, match="host memory while capturing"):
+        for _ in range(3):
+            idx = tl.tensor(rng.integers(0, 23, (1, 8)).astype(np.int32), device="cuda")
+            _same(c(idx), model(idx))
+    assert _graph_of(c) is None and c.eager_reasons == []
