@@ -103,13 +103,14 @@ class Hooked(nn.Module):
         return h.relu()
 
 
-@pytest.mark.parametrize("model, reason", [
-    (nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.3)), "dropout in training mode"),
-    (nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)), "batch norm in training mode"),
-    (Stats(), "updates a module buffer in place"),
-    (Hooked(), "gradient hook"),
+@pytest.mark.parametrize("make, reason", [  # made in the test, on its (CPU) default device
+    (lambda: nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.3)), "dropout in training mode"),
+    (lambda: nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)), "batch norm in training mode"),
+    (Stats, "updates a module buffer in place"),
+    (Hooked, "gradient hook"),
 ], ids=["dropout", "batch_norm", "buffer", "hook"])
-def test_training_fallbacks_train_as_eager(model, reason, rng):
+def test_training_fallbacks_train_as_eager(make, reason, rng):
+    model = make()
     compiled = tl.compile(model)
     x = _randn(rng, (3, 4), "cpu")
     seed = int(rng.integers(1 << 31))
