@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "cpu_backend.h"
+#include "f16_convert.h"
 #include "parallel.h"
+#include "pool_rows.h"
 
 namespace tensorlogic::cpu {
 
@@ -71,49 +73,22 @@ void CpuBackend::col2im(const Array& cols, const int64_t kernel[2], const Conv2d
 void CpuBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
                         bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) {
   const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
-  const int64_t kh = kernel[0], kw = kernel[1];
-  const int64_t sy = args.stride[0], sx = args.stride[1], py = args.padding[0], px = args.padding[1];
-  const int64_t dy = args.dilation[0], dx = args.dilation[1];
+  const PoolGeometry g(h, w, kernel, args);
   const half* src = x.data_as<half>();
   half* dst = out.data_as<half>();
-  parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(out_h * out_w * kh * kw, 1)),
+  parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(out_h * out_w * g.kh * g.kw, 1)),
                [&](int64_t begin, int64_t end) {
-    std::vector<float> plane(static_cast<size_t>(h * w));
+    std::vector<float> plane(static_cast<size_t>(h * w)), row(static_cast<size_t>(out_w));
     for (int64_t p = begin; p < end; ++p) {
-      const half* in = src + p * h * w;
-      for (int64_t i = 0; i < h * w; ++i) plane[i] = to_float(in[i]);
+      f16_to_f32(src + p * h * w, plane.data(), h * w);
       half* o = dst + p * out_h * out_w;
       for (int64_t oy = 0; oy < out_h; ++oy) {
-        for (int64_t ox = 0; ox < out_w; ++ox) {
-          const int64_t y0 = oy * sy - py, x0 = ox * sx - px;
-          float result;
-          if (max) {
-            result = -INFINITY;
-            for (int64_t ki = 0; ki < kh; ++ki) {
-              const int64_t iy = y0 + ki * dy;
-              if (iy < 0 || iy >= h) continue;
-              for (int64_t kj = 0; kj < kw; ++kj) {
-                const int64_t ix = x0 + kj * dx;
-                if (ix < 0 || ix >= w) continue;
-                const float v = plane[iy * w + ix];
-                if (v > result || std::isnan(v)) result = v;
-                if (std::isnan(result)) break;
-              }
-            }
-          } else {
-            const int64_t y1 = std::min(y0 + kh, h + py), x1 = std::min(x0 + kw, w + px);
-            const int64_t padded = (y1 - y0) * (x1 - x0);
-            const int64_t ya = std::max<int64_t>(y0, 0), xa = std::max<int64_t>(x0, 0);
-            const int64_t yb = std::min(y1, h), xb = std::min(x1, w);
-            float sum = 0.0f;
-            for (int64_t iy = ya; iy < yb; ++iy) {
-              for (int64_t ix = xa; ix < xb; ++ix) sum += plane[iy * w + ix];
-            }
-            const int64_t divisor = count_include_pad ? padded : (yb - ya) * (xb - xa);
-            result = sum / static_cast<float>(divisor);
-          }
-          o[oy * out_w + ox] = to_half(result);
+        if (max) {
+          max_pool_row(g, plane.data(), oy, out_w, row.data(), nullptr);
+        } else {
+          avg_pool_row(g, plane.data(), oy, out_w, count_include_pad, row.data());
         }
+        f32_to_f16(row.data(), o + oy * out_w, out_w);
       }
     }
   });
