@@ -106,7 +106,10 @@ void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const
 }
 
 bool CpuBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
-                                    bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) {
+                                    bool causal, float scale, const AttentionSaved* /*saved*/, const Array& dq,
+                                    const Array& dk, const Array& dv) {
+  // `saved` is always null here: the CPU keeps no statistics (attention_keeping_stats declines), so the
+  // probabilities are recomputed below.
   const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
   const int64_t keys = k.shape()[1], ev = v.shape()[2];
   const int64_t scores_per_batch = len * keys;

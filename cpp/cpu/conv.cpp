@@ -7,7 +7,7 @@
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
-#include "pool_rows.h"
+#include "pool_window.h"
 
 namespace tensorlogic::cpu {
 
@@ -72,8 +72,8 @@ void CpuBackend::col2im(const Array& cols, const int64_t kernel[2], const Conv2d
 
 void CpuBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
                         bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) {
-  const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
-  const PoolGeometry g(h, w, kernel, args);
+  const PoolWindows g(x, kernel, args);
+  const int64_t n = x.shape()[0], c = x.shape()[1], h = g.h, w = g.w;
   const half* src = x.data_as<half>();
   half* dst = out.data_as<half>();
   parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(out_h * out_w * g.kh * g.kw, 1)),

@@ -42,7 +42,7 @@ import warnings
 import numpy as np
 
 from . import _core, nn
-from .autograd.function import _NULL, Node
+from .autograd.function import _NULL, Node, _Output
 from .autograd.grad_mode import grad_enabled
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
@@ -140,7 +140,13 @@ class _HostReads:
 
 
 def _key(t):
-    return ("node", id(t.grad_fn)) if t.grad_fn is not None else id(t)
+    return _node_key(t.grad_fn) if t.grad_fn is not None else id(t)
+
+
+def _node_key(node):
+    """The slot key of the value a Node stands for: one output of a multi_output op (split) is its parent's
+    output number `index`."""
+    return ("node", id(node.parent), node.index) if node.fn is _Output else ("node", id(node))
 
 
 class _Program:
@@ -188,7 +194,7 @@ def _build(fn, inputs, args, kwargs):
                     refs.append((i, arrays[id(a)], True))
                 continue
             edge = node.next[i]  # the producer of the value this op read (a later in-place op may move a.grad_fn)
-            key = ("node", id(edge)) if isinstance(edge, Node) else id(edge) if edge is not None else id(a)
+            key = _node_key(edge) if isinstance(edge, Node) else id(edge) if edge is not None else id(a)
             if key in slots:
                 refs.append((i, slots[key], False))
             elif a._version != versions[i]:
@@ -202,6 +208,8 @@ def _build(fn, inputs, args, kwargs):
                 const.append(a)
         results = result if result.__class__ is tuple else (result,)
         slots[("node", id(node))] = n
+        for j in range(len(results) if node.fn.multi_output else 0):
+            slots[("node", id(node), j)] = n + j
         for j, r in enumerate(results):
             if not isinstance(r, Tensor):
                 raise _Eager(f"{node.name} gives a {type(r).__name__}, not a tensor")

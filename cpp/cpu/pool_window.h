@@ -1,23 +1,40 @@
-// One output row of a 2-D pooling window scan over an f32 plane, shared by the forward (conv.cpp) and the
-// backward (pool_backward.cpp). The loops run window offset by window offset over the whole row, each
-// over the range of output columns whose input column lies inside the plane, so the inner loop has no
-// bounds tests and vectorises; a per-output-cell scan with a bounds test per tap did not (the MNIST CNN's
-// max_pool2d took longer than its convolution's forward).
+// The windows of 2-d max and average pooling over one (sample, channel) plane, as the forward (conv.cpp's
+// pool2d) and the backward (pool_backward.cpp) both read them, so that a gradient goes exactly to the cells
+// the forward looked at. A row of output cells is scanned window offset by window offset, each over the
+// range of output columns whose input column lies inside the plane, so the inner loop has no bounds tests
+// and vectorises; a per-output-cell scan with a bounds test per tap did not (the MNIST CNN's max_pool2d took
+// longer than its convolution's forward).
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
-#include "tensorlogic/ops.h"
+#include "tensorlogic/tensorlogic.h"
 
 namespace tensorlogic::cpu {
 
-struct PoolGeometry {
+// The cells of an average's window that lie in the input (rows [ya, yb), columns [xa, xb)) and the count it
+// divides by.
+struct AvgWindow {
+  int64_t ya, yb, xa, xb, divisor;
+};
+
+struct PoolWindows {
   int64_t h, w, kh, kw, sy, sx, py, px, dy, dx;
 
-  PoolGeometry(int64_t h_, int64_t w_, const int64_t kernel[2], const Conv2dArgs& args)
-      : h(h_), w(w_), kh(kernel[0]), kw(kernel[1]), sy(args.stride[0]), sx(args.stride[1]), py(args.padding[0]),
-        px(args.padding[1]), dy(args.dilation[0]), dx(args.dilation[1]) {}
+  PoolWindows(const Array& x, const int64_t kernel[2], const Conv2dArgs& args)
+      : h(x.shape()[2]), w(x.shape()[3]), kh(kernel[0]), kw(kernel[1]), sy(args.stride[0]), sx(args.stride[1]),
+        py(args.padding[0]), px(args.padding[1]), dy(args.dilation[0]), dx(args.dilation[1]) {}
+
+  // Output cell (oy, ox)'s average window (no dilation); the padded count is the window's part inside the
+  // padded input.
+  AvgWindow average(int64_t oy, int64_t ox, bool count_include_pad) const {
+    const int64_t y0 = oy * sy - py, x0 = ox * sx - px;
+    const int64_t y1 = std::min(y0 + kh, h + py), x1 = std::min(x0 + kw, w + px);
+    AvgWindow win{std::max<int64_t>(y0, 0), std::min(y1, h), std::max<int64_t>(x0, 0), std::min(x1, w), 0};
+    win.divisor = count_include_pad ? (y1 - y0) * (x1 - x0) : (win.yb - win.ya) * (win.xb - win.xa);
+    return win;
+  }
 
   // Output columns [lo, hi) of a row of `out_w` whose input column for window column `kj` is inside [0, w).
   void columns(int64_t kj, int64_t out_w, int64_t* lo, int64_t* hi) const {
@@ -30,7 +47,7 @@ struct PoolGeometry {
 // The max of each window of output row `oy` into best[0, out_w), and where it is (an index into the plane,
 // -1 for a window with no cell inside) into at[] unless at is null. PyTorch's pick: the first cell above all
 // before it, or the first NaN.
-inline void max_pool_row(const PoolGeometry& g, const float* plane, int64_t oy, int64_t out_w, float* best,
+inline void max_pool_row(const PoolWindows& g, const float* plane, int64_t oy, int64_t out_w, float* best,
                          int32_t* at) {
   std::fill(best, best + out_w, -INFINITY);
   if (at) std::fill(at, at + out_w, int32_t{-1});
@@ -62,12 +79,11 @@ inline void max_pool_row(const PoolGeometry& g, const float* plane, int64_t oy, 
 
 // The mean of each window of output row `oy` into mean[0, out_w): padding cells count in the divisor when
 // count_include_pad, cells beyond the padding (ceil_mode's last window) never do.
-inline void avg_pool_row(const PoolGeometry& g, const float* plane, int64_t oy, int64_t out_w, bool count_include_pad,
+inline void avg_pool_row(const PoolWindows& g, const float* plane, int64_t oy, int64_t out_w, bool count_include_pad,
                          float* mean) {
   std::fill(mean, mean + out_w, 0.0f);
-  const int64_t y0 = oy * g.sy - g.py, y1 = std::min(y0 + g.kh, g.h + g.py);
-  const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y1, g.h);
-  for (int64_t iy = ya; iy < yb; ++iy) {
+  const AvgWindow rows = g.average(oy, 0, count_include_pad);  // the window's rows are the row's
+  for (int64_t iy = rows.ya; iy < rows.yb; ++iy) {
     for (int64_t kj = 0; kj < g.kw; ++kj) {
       int64_t lo, hi;
       g.columns(kj, out_w, &lo, &hi);
@@ -75,12 +91,7 @@ inline void avg_pool_row(const PoolGeometry& g, const float* plane, int64_t oy, 
       for (int64_t ox = lo; ox < hi; ++ox) mean[ox] += plane[base + ox * g.sx];
     }
   }
-  for (int64_t ox = 0; ox < out_w; ++ox) {
-    const int64_t x0 = ox * g.sx - g.px, x1 = std::min(x0 + g.kw, g.w + g.px);
-    const int64_t xa = std::max<int64_t>(x0, 0), xb = std::min(x1, g.w);
-    const int64_t divisor = count_include_pad ? (y1 - y0) * (x1 - x0) : (yb - ya) * (xb - xa);
-    mean[ox] /= static_cast<float>(divisor);
-  }
+  for (int64_t ox = 0; ox < out_w; ++ox) mean[ox] /= static_cast<float>(g.average(oy, ox, count_include_pad).divisor);
 }
 
 }  // namespace tensorlogic::cpu
