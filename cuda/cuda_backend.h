@@ -14,6 +14,7 @@ class CudaBackend final : public Backend {
   void select(int index) override;
   DeviceProperties properties() override;
   std::unique_ptr<DeviceEvent> create_event(bool timing) override;
+  std::unique_ptr<DeviceGraph> create_graph() override;
   uintptr_t stream_handle() override;
   void copy_peer(const Array& src, const Array& dst) override;
 
