@@ -12,8 +12,10 @@ tl) so both run the same program with the shapes of its original:
 
 Ratio = PyTorch's time / ours (above 1: we are faster). Both libraries get PyTorch's thread count, then one
 thread: this process re-runs itself with OpenBLAS at one thread (its count is read when it loads) and
-`torch.set_num_threads(1)`, `tl.set_num_threads(1)`. `--profile` prints tl.profiler's table of one step of each workload and the share of the step's wall
-time that the profiler's top-level events account for.
+`torch.set_num_threads(1)`, `tl.set_num_threads(1)`; that pass also records each side's process CPU time per
+step (`cpu_ratio`, `cpu_geomean`), which the loaded machine's preemptions do not inflate. `--profile` prints
+tl.profiler's table of one step of each workload and the share of the step's wall time that the profiler's
+top-level events account for.
 
 Run: python benchmarks/real_models.py [--threads N] [--only gpt,vae] [--profile] [--quick]"""
 import argparse
@@ -210,7 +212,10 @@ def profile_step(name, step):
     return top / wall_us, ops / wall_us
 
 
-def run(names, repeat, profile):
+def run(names, repeat, profile, cpu_time=False):
+    """Times each workload's step beside PyTorch's; with cpu_time, also the process's CPU time per step (at one
+    thread it is the step's work without the time other processes held the core: the loaded machine's
+    preemptions, which wall time's best of a few repeats does not always escape for steps of a few ms)."""
     rows = []
     for name in names:
         reason = skip_reason(name)
@@ -221,15 +226,24 @@ def run(names, repeat, profile):
         ours, peer = training_step(tl, WORKLOADS[name]), training_step(torch, WORKLOADS[name])
         t_ours, t_peer = measure_pair(ours, peer, repeat=repeat, warmup=2)
         row = {"name": name, "tensorlogic_ms": t_ours * 1e3, "torch_f32_ms": t_peer * 1e3, "ratio": t_peer / t_ours}
+        if cpu_time:
+            c_ours, c_peer = measure_pair(ours, peer, repeat=repeat, warmup=0, clock=time.process_time)
+            row.update(tensorlogic_cpu_ms=c_ours * 1e3, torch_f32_cpu_ms=c_peer * 1e3, cpu_ratio=c_peer / c_ours)
         if profile:
             row["profiler_coverage"], row["profiler_op_coverage"] = profile_step(name, ours)
         rows.append(row)
-        print(f"{name:14s} ours {t_ours * 1e3:8.2f} ms   torch f32 {t_peer * 1e3:8.2f} ms   ratio {row['ratio']:.2f}")
-    ratios = [r["ratio"] for r in rows if "ratio" in r]
-    geomean = math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else None
+        cpu = f"   CPU time ratio {row['cpu_ratio']:.2f}" if cpu_time else ""
+        print(f"{name:14s} ours {t_ours * 1e3:8.2f} ms   torch f32 {t_peer * 1e3:8.2f} ms   ratio {row['ratio']:.2f}{cpu}")
+    geomean = _geomean([r["ratio"] for r in rows if "ratio" in r])
     print(f"geometric mean of PyTorch time / ours: {geomean:.3f} (threads: PyTorch {torch.get_num_threads()}, "
           f"TensorLogic {tl.get_num_threads()})")
+    if cpu_time:
+        print(f"geometric mean of the CPU time ratios: {_geomean([r['cpu_ratio'] for r in rows if 'cpu_ratio' in r]):.3f}")
     return rows, geomean
+
+
+def _geomean(ratios):
+    return math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else None
 
 
 def _load():
@@ -271,8 +285,11 @@ def main():
     if args.threads != "both":
         torch.set_num_threads(int(args.threads))
         tl.set_num_threads(int(args.threads))
-        rows, geomean = run(names, repeat, args.profile)
+        one = int(args.threads) == 1
+        rows, geomean = run(names, repeat, args.profile, cpu_time=one)
         result = {"threads": torch.get_num_threads(), "rows": rows, "geomean": geomean, "load": _load()}
+        if one:
+            result["cpu_geomean"] = _geomean([r["cpu_ratio"] for r in rows if "cpu_ratio" in r])
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(result, f)

@@ -5,8 +5,9 @@ rows): sequence lengths that are not multiples of its tiles, keys != queries, ca
 tiles, additive masks with fully masked rows, batch broadcasting; the last cases fall back to the
 general kernel. The CUDA kernel rounds the softmax weights to f16 for the P @ V product (as
 FlashAttention and PyTorch's fused kernels do); each weight's relative error is 2^-11 at most, far
-inside the tolerance below. Gradients (first order, no mask) run the fused backward kernels on CUDA
-(cuda/attention_backward.cu) and the composed backward elsewhere, against PyTorch's float64 autograd.
+inside the tolerance below. Gradients (first order, no mask needing one) run the fused backward kernels
+on CUDA (cuda/attention_backward.cu) and the CPU (cpu/attention.cpp) and the composed backward elsewhere,
+against PyTorch's float64 autograd.
 The small-shape and error cases live in test_conv.py, double backward in test_autograd.py."""
 import numpy as np
 import pytest

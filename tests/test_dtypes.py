@@ -86,6 +86,27 @@ def test_every_conversion_matches_torch(device, rng, src, dst):
     np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
 
 
+@pytest.mark.parametrize("src", list(TORCH_OF))
+@pytest.mark.parametrize("dst", list(TORCH_OF))
+def test_contiguous_conversions_match_torch(device, rng, src, dst):
+    """Contiguous conversions take a blocked path on the CPU: sizes across its 512-element blocks and
+    f16's special values (signed zeros, subnormals, inf, NaN, values that round to integers)."""
+    n = int(rng.integers(1, 3000))
+    if src == "float16":
+        special = np.array([0.0, -0.0, 6e-8, -6e-8, np.inf, -np.inf, 0.5, -0.99, 2.5, 65504.0], np.float16)
+        data = (rng.standard_normal(n) * 300).astype(np.float16)
+        data[rng.integers(0, n, 12)] = rng.choice(special, 12)
+        if dst == "bool":
+            data[rng.integers(0, n, 3)] = np.nan  # NaN converts to True; to integers it is undefined
+    else:
+        data = sample(rng, src, (n,))
+        if dst == "float16" and src != "bool":
+            data = data % 140000 - 70000  # rounded to f16, and beyond its range (inf)
+    want = torch.from_numpy(data).to(TORCH_OF[dst])
+    got = tl.tensor(data, device=device).to(getattr(tl, dst))
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+
+
 @pytest.mark.parametrize("a_name", list(TORCH_OF))
 @pytest.mark.parametrize("b_name", list(TORCH_OF))
 def test_promotion_and_comparisons(device, rng, a_name, b_name):

@@ -1,9 +1,12 @@
 """The small PyTorch-compatibility surface: tl.accelerator, tl.backends flags, tl.cuda seeds and amp,
 set_num_threads, inference_mode, autocast, Generator."""
+import ctypes
+import os
 import threading
 
 import numpy as np
 import pytest
+import scipy_openblas32
 import torch
 
 import tensorlogic as tl
@@ -50,15 +53,21 @@ def test_cuda_seed_functions_seed_the_shared_stream():
     assert tl.cuda.amp.GradScaler is tl.amp.GradScaler
 
 
-def test_set_num_threads_resizes_the_cpu_pool():
+def _openblas_threads():
+    """The thread count of the OpenBLAS that the CPU GEMMs call (the scipy-openblas32 wheel's library)."""
+    lib = ctypes.CDLL(os.path.join(scipy_openblas32.get_lib_dir(), "libscipy_openblas.so"))
+    return lib.scipy_openblas_get_num_threads()
+
+
+def test_set_num_threads_resizes_the_cpu_pool_and_openblas():
     before = tl.get_num_threads()
     try:
         tl.set_num_threads(1)
-        assert tl.get_num_threads() == 1
+        assert tl.get_num_threads() == 1 and _openblas_threads() == 1
         x = tl.randn(300, 300, device="cpu")
         single = (x @ x).numpy().copy()
         tl.set_num_threads(3)
-        assert tl.get_num_threads() == 3
+        assert tl.get_num_threads() == 3 and _openblas_threads() == 3
         np.testing.assert_allclose((x @ x).numpy().astype(np.float32), single.astype(np.float32), rtol=2e-3, atol=2e-2)
     finally:
         tl.set_num_threads(before)

@@ -1,13 +1,16 @@
 // Fused scaled dot-product attention: per chunk of (batch, query rows), scores, mask, softmax and the
-// product with V stay in f32 and the result is rounded to f16 once.
+// product with V stay in f32 and the result is rounded to f16 once. Its backward recomputes the
+// probabilities per chunk of batches the same way and runs the four gradient products as f32 GEMMs.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "blas.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
 #include "elementwise_simd.h"
+#include "row_reduce.h"
 
 
 namespace tensorlogic::cpu {
@@ -43,8 +46,7 @@ void softmax_row(float* row, int64_t cols, float scale, const half* mask, int64_
   } else {
     for (int64_t j = 0; j < visible; ++j) row[j] *= scale;
   }
-  float top = -INFINITY;
-  for (int64_t j = 0; j < visible; ++j) top = std::max(top, row[j]);
+  const float top = row_max(row, visible);  // NaN when a score is: then every weight is NaN, as PyTorch's
   std::fill(row + visible, row + cols, 0.0f);
   if (top == -INFINITY) {
     std::fill(row, row + visible, 0.0f);
@@ -101,6 +103,79 @@ void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const
       });
     }
   }
+}
+
+bool CpuBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
+                                    bool causal, float scale, const AttentionSaved* /*saved*/, const Array& dq,
+                                    const Array& dk, const Array& dv) {
+  // `saved` is always null here: the CPU keeps no statistics (attention_keeping_stats declines), so the
+  // probabilities are recomputed below.
+  const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
+  const int64_t keys = k.shape()[1], ev = v.shape()[2];
+  const int64_t scores_per_batch = len * keys;
+  // One batch's scores must fit the budget (the forward's row blocks have no counterpart here); beyond it, and
+  // for gradients that are not dense [batch, rows, cols] arrays, the caller's composed backward runs instead.
+  if (scores_per_batch > kScoreBudget) return false;
+  for (const Array* g : {&dq, &dk, &dv}) {
+    if (!g->is_contiguous()) return false;
+  }
+  const int64_t nb = std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(scores_per_batch, 1));
+  Scratch sq(0), sk(1), sv(2), sg(3), sp(4), sd(5);
+  for (int64_t b0 = 0; b0 < batches; b0 += nb) {
+    const int64_t nbc = std::min(nb, batches - b0);
+    const Array qb = sub_batch(q, b0, nbc, 0, len), kb = sub_batch(k, b0, nbc, 0, keys);
+    const Array vb = sub_batch(v, b0, nbc, 0, keys), gb = sub_batch(grad, b0, nbc, 0, len);
+    const Panel pq = widen(qb, sq.get(panel_floats(qb)));
+    const Panel pk = widen(kb, sk.get(panel_floats(kb)));
+    const Panel pv = widen(vb, sv.get(panel_floats(vb)));
+    const Panel pg = widen(gb, sg.get(panel_floats(gb)));
+    Panel pkt = pk, pvt = pv;  // K^T and V^T
+    pkt.trans = !pk.trans;
+    pvt.trans = !pv.trans;
+    // p: the probabilities, recomputed as the forward's; then dp = dO V^T becomes dS = P * (dP - rowsum(dP * P))
+    // scaled, in place. Both [nbc, len, keys], then the f32 results dq, dk, dv after them.
+    const size_t scores = static_cast<size_t>(nbc * scores_per_batch);
+    const size_t results = static_cast<size_t>(nbc * (len * e + keys * e + keys * ev));
+    float* p = sp.get(scores);
+    float* work = sd.get(scores + results);
+    float* ds = work;
+    float* rq = work + scores;
+    float* rk = rq + nbc * len * e;
+    float* rv = rk + nbc * keys * e;
+    sgemm_batched(pq, pkt, nbc, len, keys, e, p);
+    sgemm_batched(pg, pvt, nbc, len, keys, ev, ds);
+    parallel_for(nbc * len, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(keys, 1)), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t b = b0 + i / len, r = i % len;
+        const half* mrow = mask ? mask->data_as<half>() + b * mask->strides()[0] + r * mask->strides()[1] : nullptr;
+        float* prow = p + i * keys;
+        float* drow = ds + i * keys;
+        softmax_row(prow, keys, scale, mrow, mask ? mask->strides()[2] : 0, causal ? r + 1 : keys);
+        float dot = 0.0f;
+        for (int64_t j = 0; j < keys; ++j) dot += drow[j] * prow[j];
+        for (int64_t j = 0; j < keys; ++j) drow[j] = prow[j] * (drow[j] - dot) * scale;
+      }
+    });
+    Panel pp, pds;  // [len, keys] row-major per batch
+    pp.data = p;
+    pds.data = ds;
+    pp.ld = pds.ld = std::max<int64_t>(keys, 1);
+    pp.batch_stride = pds.batch_stride = scores_per_batch;
+    Panel ppt = pp, pdst = pds;  // P^T and dS^T
+    ppt.trans = pdst.trans = true;
+    sgemm_batched(pds, pk, nbc, len, e, keys, rq);    // dQ = dS K
+    sgemm_batched(pdst, pq, nbc, keys, e, len, rk);   // dK = dS^T Q
+    sgemm_batched(ppt, pg, nbc, keys, ev, len, rv);   // dV = P^T dO
+    parallel_for(nbc, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t b = b0 + i;
+        f32_to_f16(rq + i * len * e, dq.data_as<half>() + b * len * e, len * e);
+        f32_to_f16(rk + i * keys * e, dk.data_as<half>() + b * keys * e, keys * e);
+        f32_to_f16(rv + i * keys * ev, dv.data_as<half>() + b * keys * ev, keys * ev);
+      }
+    });
+  }
+  return true;
 }
 
 }  // namespace tensorlogic::cpu

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cpu_backend.h"
+#include "f16_convert.h"
 #include "parallel.h"
 #include "pool_window.h"
 
@@ -71,33 +72,23 @@ void CpuBackend::col2im(const Array& cols, const int64_t kernel[2], const Conv2d
 
 void CpuBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
                         bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) {
-  const PoolWindows windows(x, kernel, args);
-  const int64_t n = x.shape()[0], c = x.shape()[1], h = windows.h, w = windows.w;
+  const PoolWindows g(x, kernel, args);
+  const int64_t n = x.shape()[0], c = x.shape()[1], h = g.h, w = g.w;
   const half* src = x.data_as<half>();
   half* dst = out.data_as<half>();
-  parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(out_h * out_w * windows.kh * windows.kw, 1)),
+  parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(out_h * out_w * g.kh * g.kw, 1)),
                [&](int64_t begin, int64_t end) {
-    std::vector<float> plane(static_cast<size_t>(h * w));
+    std::vector<float> plane(static_cast<size_t>(h * w)), row(static_cast<size_t>(out_w));
     for (int64_t p = begin; p < end; ++p) {
-      const half* in = src + p * h * w;
-      for (int64_t i = 0; i < h * w; ++i) plane[i] = to_float(in[i]);
+      f16_to_f32(src + p * h * w, plane.data(), h * w);
       half* o = dst + p * out_h * out_w;
       for (int64_t oy = 0; oy < out_h; ++oy) {
-        for (int64_t ox = 0; ox < out_w; ++ox) {
-          float result;
-          if (max) {
-            const int64_t at = windows.argmax(plane.data(), oy, ox);
-            result = at < 0 ? -INFINITY : plane[at];
-          } else {
-            const AvgWindow win = windows.average(oy, ox, count_include_pad);
-            float sum = 0.0f;
-            for (int64_t iy = win.ya; iy < win.yb; ++iy) {
-              for (int64_t ix = win.xa; ix < win.xb; ++ix) sum += plane[iy * w + ix];
-            }
-            result = sum / static_cast<float>(win.divisor);
-          }
-          o[oy * out_w + ox] = to_half(result);
+        if (max) {
+          max_pool_row(g, plane.data(), oy, out_w, row.data(), nullptr);
+        } else {
+          avg_pool_row(g, plane.data(), oy, out_w, count_include_pad, row.data());
         }
+        f32_to_f16(row.data(), o + oy * out_w, out_w);
       }
     }
   });

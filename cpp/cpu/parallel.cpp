@@ -4,6 +4,8 @@
 // concurrent callers never wait on each other and chunks of different jobs never mix.
 #include "parallel.h"
 
+#include <cblas.h>  // scipy-openblas32: scipy_openblas_set_num_threads
+
 #include "tensorlogic/device.h"
 
 #include <algorithm>
@@ -174,6 +176,12 @@ namespace tensorlogic {
 
 int cpu_num_threads() { return cpu::num_threads(); }
 
-void set_cpu_num_threads(int threads) { cpu::set_num_threads(threads); }
+// OpenBLAS threads the GEMMs with its own pool, sized from the core count when it loads; it follows this
+// count as PyTorch's BLAS follows torch.set_num_threads, or one thread asked for would still get OpenBLAS's
+// threads (and their busy-waiting) in every product above its threading threshold.
+void set_cpu_num_threads(int threads) {
+  cpu::set_num_threads(threads);
+  scipy_openblas_set_num_threads(std::max(1, threads));
+}
 
 }  // namespace tensorlogic

@@ -20,27 +20,29 @@ bool CpuBackend::pool2d_backward(bool max, const Array& x, const Array& grad, co
   const half* src = x.data_as<half>();
   const half* gsrc = grad.data_as<half>();
   half* dst = dx.data_as<half>();
-  parallel_for(n * c,
-               std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(h * w + out_h * out_w * windows.kh * windows.kw, 1)),
+  parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(h * w + out_h * out_w * windows.kh * windows.kw, 1)),
                [&](int64_t begin, int64_t end) {
     std::vector<float> plane(static_cast<size_t>(max ? h * w : 0)), acc(static_cast<size_t>(h * w));
-    std::vector<float> g(static_cast<size_t>(out_h * out_w));
+    std::vector<float> g(static_cast<size_t>(out_h * out_w)), best(static_cast<size_t>(out_w));
+    std::vector<int32_t> at(static_cast<size_t>(out_w));
     for (int64_t p = begin; p < end; ++p) {
       if (max) f16_to_f32(src + p * h * w, plane.data(), h * w);
       f16_to_f32(gsrc + p * out_h * out_w, g.data(), out_h * out_w);
       std::fill(acc.begin(), acc.end(), 0.0f);
       for (int64_t oy = 0; oy < out_h; ++oy) {
-        for (int64_t ox = 0; ox < out_w; ++ox) {
-          const float gv = g[oy * out_w + ox];
-          if (max) {
-            const int64_t at = windows.argmax(plane.data(), oy, ox);
-            if (at >= 0) acc[at] += gv;
-          } else {
-            const AvgWindow win = windows.average(oy, ox, count_include_pad);
-            const float share = gv / static_cast<float>(win.divisor);
-            for (int64_t iy = win.ya; iy < win.yb; ++iy) {
-              for (int64_t ix = win.xa; ix < win.xb; ++ix) acc[iy * w + ix] += share;
-            }
+        const float* grow = g.data() + oy * out_w;
+        if (max) {  // each window's gradient to the forward's pick
+          max_pool_row(windows, plane.data(), oy, out_w, best.data(), at.data());
+          for (int64_t ox = 0; ox < out_w; ++ox) {
+            if (at[ox] >= 0) acc[at[ox]] += grow[ox];
+          }
+          continue;
+        }
+        for (int64_t ox = 0; ox < out_w; ++ox) {  // an equal share to each cell of the window
+          const AvgWindow win = windows.average(oy, ox, count_include_pad);
+          const float share = grow[ox] / static_cast<float>(win.divisor);
+          for (int64_t iy = win.ya; iy < win.yb; ++iy) {
+            for (int64_t ix = win.xa; ix < win.xb; ++ix) acc[iy * w + ix] += share;
           }
         }
       }
