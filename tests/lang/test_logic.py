@@ -11,6 +11,9 @@ from tensorlogic import lang
 from tensorlogic.errors import TensorLogicTypeError
 from tensorlogic.lang.logic import body, datalog_text
 
+# Each test runs with the tuple engine on numpy and on engine tensors (the GPU's code, here on the CPU).
+pytestmark = pytest.mark.usefixtures("tuple_arrays")
+
 
 def clingo_model(rules, facts):
     ctl = clingo.Control(["--warn=none"])
