@@ -51,7 +51,7 @@ class Host:
 
     def take(self, a, index):
         """Rows `index` of a (1-d or 2-d)."""
-        return a[index]
+        return np.take(a, index, axis=0)        # several times faster than a[index] on rows
 
     def nonzero(self, mask):
         return np.flatnonzero(mask)

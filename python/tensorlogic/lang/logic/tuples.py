@@ -79,9 +79,9 @@ def run_starts(xp, sorted_keys):
 def unique_first(xp, keys):
     """The distinct keys in ascending order and, for each, the first position where it occurs."""
     order = xp.argsort(keys)
-    starts = run_starts(xp, xp.take(keys, order))
-    first = xp.take(order, starts)
-    return xp.take(keys, first), first
+    ordered = xp.take(keys, order)
+    starts = run_starts(xp, ordered)
+    return xp.take(ordered, starts), xp.take(order, starts)
 
 
 def row_order(xp, table):
