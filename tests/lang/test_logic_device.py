@@ -81,3 +81,11 @@ def test_tensor_arrays_on_each_device_match_clingo(on_device, monkeypatch):
     for h, arity in (("path", 2), ("nosucc", 1), ("two", 2)):
         rows = prog.query(f"r_{h}({', '.join(f'q{k}' for k in range(arity))})")
         assert {tuple(r[f"q{k}"] for k in range(arity)) for r in rows} == want.get(h, set()), (seed, h)
+
+
+def test_explain_says_where_sparse_relations_live(on_device):
+    prog = lang.compile("E(a, b)\nE(b, c)\nP(x, y) <- E(x, y)\nP(x, z) <- P(x, y), E(y, z)\n")
+    prog.storage("P", "sparse")
+    where = "numpy arrays in host memory" if tl.device(on_device).type == "cpu" else \
+        f"engine tensors on {tl.device(on_device)}"
+    assert f"sparse relations: {where}" in prog.explain()

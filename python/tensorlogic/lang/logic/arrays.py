@@ -23,6 +23,7 @@ class Host:
     """numpy arrays in host memory."""
     name = "numpy"
     bitmap = True           # a byte map over a key space indexes fast (tuples.KeySet)
+    where_held = "numpy arrays in host memory"
 
     def asarray(self, a):
         """An array of this namespace from a numpy array (int64 or bool)."""
@@ -99,6 +100,7 @@ class Tensors:
 
     def __init__(self, device):
         self.device = device
+        self.where_held = f"engine tensors on {device}"
 
     def asarray(self, a):
         return tl.tensor(np.ascontiguousarray(a), device=self.device)

@@ -322,8 +322,10 @@ class Runner:
         xp = self.xp
         sig = (id(step), step.delta)
         hit = self.indexes.get(sig)
-        if hit is not None and hit[0] is table:
-            return hit[1], hit[2]
+        # The entry keeps its step alive: a query's plan dies after it, and a later step reusing its
+        # id must not read its index.
+        if hit is not None and hit[0] is step and hit[1] is table:
+            return hit[2], hit[3]
         rows = table
         if step.consts or step.equal:
             mask = xp.flags(len(table), True)
@@ -339,7 +341,7 @@ class Runner:
             key = T.pack([rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
             index = T.SortedIndex(xp, key)
         if not step.delta:
-            self.indexes[sig] = (table, rows, index)
+            self.indexes[sig] = (step, table, rows, index)
         return rows, index
 
     def _probe(self, step, frame):

@@ -407,6 +407,8 @@ class Logic:
                         else:
                             order.append(f"compute {s.literal[0]}")
                     lines.append(f"  line {r.span.line}: " + " -> ".join(order))
+        if any(line.split(": ", 1)[1].startswith("sparse") for line in lines if not line.startswith(" ")):
+            lines.append(f"sparse relations: {self.xp.where_held}")
         return "\n".join(lines)
 
 
