@@ -87,5 +87,5 @@ def test_explain_says_where_sparse_relations_live(on_device):
     prog = lang.compile("E(a, b)\nE(b, c)\nP(x, y) <- E(x, y)\nP(x, z) <- P(x, y), E(y, z)\n")
     prog.storage("P", "sparse")
     where = "numpy arrays in host memory" if tl.device(on_device).type == "cpu" else \
-        f"engine tensors on {tl.device(on_device)}"
+        f"engine tensors on {tl.device(on_device).type}"
     assert f"sparse relations: {where}" in prog.explain()
