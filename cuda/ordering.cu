@@ -143,9 +143,12 @@ void CudaBackend::searchsorted(const Array& sorted, const Array& probe, bool rig
 
 void CudaBackend::take_rows(const Array& src, const Array& index, const Array& out) {
   const int64_t row_bytes = src.numel() / src.shape()[0] * static_cast<int64_t>(src.itemsize());
-  if (row_bytes % 8 == 0) return take_words<uint64_t>(src, index, out, row_bytes);
-  if (row_bytes % 4 == 0) return take_words<uint32_t>(src, index, out, row_bytes);
-  if (row_bytes % 2 == 0) return take_words<uint16_t>(src, index, out, row_bytes);
+  // The widest word that divides a row and both addresses (a view of bool or f16 data may start anywhere).
+  const auto fit = static_cast<uint64_t>(row_bytes) | reinterpret_cast<uintptr_t>(src.data()) |
+                   reinterpret_cast<uintptr_t>(out.data());
+  if (fit % 8 == 0) return take_words<uint64_t>(src, index, out, row_bytes);
+  if (fit % 4 == 0) return take_words<uint32_t>(src, index, out, row_bytes);
+  if (fit % 2 == 0) return take_words<uint16_t>(src, index, out, row_bytes);
   take_words<uint8_t>(src, index, out, row_bytes);
 }
 

@@ -39,6 +39,11 @@ def test_take_rows_matches_numpy(device, dtype):
         index = rng.integers(0, shape[0], size=rng.integers(0, 200))
         got = _wrap(_core.take_rows(on(device, src)._a, on(device, index)._a))
         np.testing.assert_array_equal(got.numpy(), src[index], err_msg=str(seed))
+    flat = on(device, rng.integers(0, 2, size=8 * 20).astype(np.bool_))
+    shifted = flat[1:-7].reshape(19, 8)         # contiguous rows of 8 bytes starting at an odd address
+    index = rng.integers(0, 19, size=25)
+    np.testing.assert_array_equal(_wrap(_core.take_rows(shifted._a, on(device, index)._a)).numpy(),
+                                  shifted.numpy()[index], err_msg=str(seed))
     view = on(device, rng.integers(0, 9, size=(20, 4)))[:, 2]          # a strided column
     index = rng.integers(0, 20, size=30)
     np.testing.assert_array_equal(_wrap(_core.take_rows(view._a, on(device, index)._a)).numpy(),
