@@ -170,6 +170,7 @@ int64_t CudaBackend::flatnonzero(const Array& mask, const Array& out) {
   check(cudaMemcpyAsync(&selected, count.as<int64_t>(), sizeof(int64_t), cudaMemcpyDeviceToHost, stream()),
         "flatnonzero count copy");
   check(cudaStreamSynchronize(stream()), "flatnonzero count");
+  raise_deferred_errors();  // the host has waited: the mask may derive from data a check kernel rejected
   return selected;
 }
 
