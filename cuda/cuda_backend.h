@@ -25,6 +25,9 @@ class CudaBackend final : public Backend {
   bool has_ordering() const override { return true; }
   void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
   void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
+  void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out) override;
+  void take_rows(const Array& src, const Array& index, const Array& out) override;
+  int64_t flatnonzero(const Array& mask, const Array& out) override;
   bool attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
                                float scale, const Array& out, const Array& stats) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,

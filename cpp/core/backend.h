@@ -86,6 +86,16 @@ class Backend {
   // Inclusive scans along each contiguous row [rows, n]: f16 in f32 (each output rounded once) or int64
   // (wrapping); out has in's dtype.
   virtual void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out);
+  // Sorted-array kernels of the language's tuple engine, in the ordering families (has_ordering), on
+  // contiguous data the core checked. out [n] = for each probe[i] (int64 [n]) the first position of
+  // sorted (int64 [m], ascending) where it could be inserted keeping the order, after equal keys with
+  // `right` (numpy's and PyTorch's searchsorted).
+  virtual void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out);
+  // out [n, w] = row index[i] of src [m, w] (any dtype; int64 indices in [0, m)), read on the device.
+  virtual void take_rows(const Array& src, const Array& index, const Array& out);
+  // out [0, count) = the positions of the true entries of mask (bool [n]) in ascending order, out [n]
+  // int64; returns count.
+  virtual int64_t flatnonzero(const Array& mask, const Array& out);
   // softmax family over the middle axis of a contiguous [outer, n, inner] array.
   virtual void rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) = 0;
   // layer_norm (bias/mean used) or rms_norm over the last n elements of contiguous [rows, n] data.

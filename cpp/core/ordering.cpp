@@ -43,6 +43,18 @@ void Backend::scan(ScanOp, const Array&, int64_t, int64_t, const Array&) {
   throw DeviceError("cumsum: no kernel on this backend");  // never reached: the core checks has_ordering
 }
 
+void Backend::searchsorted(const Array&, const Array&, bool, const Array&) {
+  throw DeviceError("searchsorted: no kernel on this backend");  // never reached: the core checks has_ordering
+}
+
+void Backend::take_rows(const Array&, const Array&, const Array&) {
+  throw DeviceError("take_rows: no kernel on this backend");  // never reached: the core checks has_ordering
+}
+
+int64_t Backend::flatnonzero(const Array&, const Array&) {
+  throw DeviceError("flatnonzero: no kernel on this backend");  // never reached: the core checks has_ordering
+}
+
 Array argsort(const Array& a, int dim, bool descending) {
   Backend& backend = backend_of("argsort", {&a});
   const int axis = a.ndim() == 0 ? 0 : normalize_axis(dim, a.ndim(), "argsort");
@@ -67,6 +79,70 @@ Array scan(ScanOp op, const Array& a, int dim) {
   if (out.numel() > 0) backend_for(lines.device()).scan(op, lines, rows, n, out);
   const Array back = to_device(contiguous(axis_back(out, axis, x.ndim())), a.device());
   return a.ndim() == 0 ? reshape(back, {}) : back;
+}
+
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw DtypeError(what);
+}
+
+void same_device(const Array& a, const Array& b, const char* op) {
+  if (a.device() != b.device()) throw DeviceError(std::string(op) + ": the two tensors are on different devices");
+}
+
+// One int64 reduction of `a` read back to the host (min or max of an index tensor, to check its range).
+int64_t host_extreme(ReduceOp op, const Array& a) {
+  int64_t v = 0;
+  to_host(reduce(op, a, {}, false), &v);
+  return v;
+}
+
+}  // namespace
+
+Array searchsorted(const Array& sorted, const Array& values, bool right) {
+  Backend& backend = backend_of("searchsorted", {&sorted, &values});
+  require(sorted.dtype() == Dtype::int64 && values.dtype() == Dtype::int64,
+          "searchsorted: the sorted sequence and the values are int64 tensors");
+  if (sorted.ndim() != 1) throw ArgumentError("searchsorted: the sorted sequence is 1-d");
+  same_device(sorted, values, "searchsorted");
+  const Array keys = on_cpu_if_missing(backend, contiguous(sorted));
+  const Array probe = on_cpu_if_missing(backend, contiguous(values));
+  Array out = Array::empty(probe.shape(), Dtype::int64, probe.device());
+  if (out.numel() > 0) backend_for(probe.device()).searchsorted(keys, probe, right, out);
+  return to_device(out, values.device());
+}
+
+Array take_rows(const Array& src, const Array& index) {
+  Backend& backend = backend_of("take_rows", {&src, &index});
+  require(index.dtype() == Dtype::int64, "take_rows: indices must be an int64 tensor");
+  if (index.ndim() != 1 || src.ndim() == 0) throw ArgumentError("take_rows: a 1-d index into the rows of a tensor");
+  same_device(src, index, "take_rows");
+  const int64_t n = src.shape()[0];
+  if (index.numel() > 0) {
+    const int64_t lo = host_extreme(ReduceOp::min, index), hi = host_extreme(ReduceOp::max, index);
+    if (lo < 0 || hi >= n) {
+      throw IndexOutOfRange("take_rows: index " + std::to_string(lo < 0 ? lo : hi) +
+                            " is out of bounds for dimension 0 with size " + std::to_string(n));
+    }
+  }
+  const Array table = on_cpu_if_missing(backend, contiguous(src));
+  const Array rows = on_cpu_if_missing(backend, contiguous(index));
+  Shape shape = src.shape();
+  shape[0] = index.numel();
+  Array out = Array::empty(shape, src.dtype(), table.device());
+  if (out.numel() > 0) backend_for(table.device()).take_rows(table, rows, out);
+  return to_device(out, src.device());
+}
+
+Array flatnonzero(const Array& mask) {
+  Backend& backend = backend_of("flatnonzero", {&mask});
+  require(mask.dtype() == Dtype::bool_, "flatnonzero: the mask is a bool tensor");
+  if (mask.ndim() != 1) throw ArgumentError("flatnonzero: the mask is 1-d");
+  const Array flags = on_cpu_if_missing(backend, contiguous(mask));
+  Array out = Array::empty(flags.shape(), Dtype::int64, flags.device());
+  const int64_t count = out.numel() > 0 ? backend_for(flags.device()).flatnonzero(flags, out) : 0;
+  return to_device(slice(out, 0, 0, count, 1), mask.device());
 }
 
 }  // namespace tensorlogic

@@ -2,6 +2,7 @@
 // and inclusive scans (f16 in f32, each output rounded once; int64 wrapping), one row per task.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "cpu_backend.h"
@@ -69,6 +70,38 @@ void CpuBackend::argsort(const Array& in, int64_t rows, int64_t n, bool descendi
 void CpuBackend::scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) {
   if (in.dtype() == Dtype::float16) return scan_rows<half, float>(op, in.data_as<half>(), out.data_as<half>(), rows, n);
   scan_rows<int64_t, uint64_t>(op, in.data_as<int64_t>(), out.data_as<int64_t>(), rows, n);
+}
+
+void CpuBackend::searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out) {
+  const int64_t* keys = sorted.data_as<int64_t>();
+  const int64_t* values = probe.data_as<int64_t>();
+  int64_t* dst = out.data_as<int64_t>();
+  const int64_t m = sorted.numel();
+  parallel_for(probe.numel(), 1 << 12, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      dst[i] = (right ? std::upper_bound(keys, keys + m, values[i]) : std::lower_bound(keys, keys + m, values[i])) - keys;
+    }
+  });
+}
+
+void CpuBackend::take_rows(const Array& src, const Array& index, const Array& out) {
+  const size_t row = src.numel() / src.shape()[0] * src.itemsize();
+  const char* from = static_cast<const char*>(src.data());
+  char* to = static_cast<char*>(out.data());
+  const int64_t* rows = index.data_as<int64_t>();
+  parallel_for(index.numel(), 1 << 12, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) std::memcpy(to + i * row, from + rows[i] * row, row);
+  });
+}
+
+int64_t CpuBackend::flatnonzero(const Array& mask, const Array& out) {
+  const uint8_t* flags = mask.data_as<uint8_t>();
+  int64_t* dst = out.data_as<int64_t>();
+  int64_t count = 0;
+  for (int64_t i = 0, n = mask.numel(); i < n; ++i) {
+    if (flags[i]) dst[count++] = i;
+  }
+  return count;
 }
 
 }  // namespace tensorlogic::cpu

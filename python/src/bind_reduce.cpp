@@ -18,6 +18,9 @@ void bind_reduce(py::module_& m) {
   m.def("argsort", without_gil(+[](const Array& a, int dim, bool descending) { return argsort(a, dim, descending); }),
         py::arg("a"), py::arg("dim"), py::arg("descending"));
   m.def("scan", without_gil(&scan), py::arg("op"), py::arg("a"), py::arg("dim"));
+  m.def("searchsorted", without_gil(&searchsorted), py::arg("sorted"), py::arg("values"), py::arg("right") = false);
+  m.def("take_rows", without_gil(&take_rows), py::arg("src"), py::arg("index"));
+  m.def("flatnonzero", without_gil(&flatnonzero), py::arg("mask"));
   m.def("softmax", without_gil(&softmax), py::arg("a"), py::arg("dim"));
   m.def("log_softmax", without_gil(&log_softmax), py::arg("a"), py::arg("dim"));
   m.def(

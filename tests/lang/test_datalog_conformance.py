@@ -20,6 +20,9 @@ datalog_conformance = pytest.importorskip("datalog_conformance")
 from datalog_conformance.plugin import _load_multi_case_file  # noqa: E402
 from datalog_conformance.schema import TestCase  # noqa: E402
 
+# Each test runs with the tuple engine on numpy and on engine tensors (the GPU's code, here on the CPU).
+pytestmark = pytest.mark.usefixtures("tuple_arrays")
+
 # Case name -> (why our answer differs from the suite's, the relations we compute instead).
 OUR_MEANING = {
     "unsafe_negation_variable_only_in_negative_literal":

@@ -11,6 +11,9 @@ from tensorlogic import lang
 from tensorlogic.errors import TensorLogicTypeError
 from tensorlogic.lang.logic import body, datalog_text
 
+# Each test runs with the tuple engine on numpy and on engine tensors (the GPU's code, here on the CPU).
+pytestmark = pytest.mark.usefixtures("tuple_arrays")
+
 
 def clingo_model(rules, facts):
     ctl = clingo.Control(["--warn=none"])
@@ -174,3 +177,22 @@ def test_large_domains_are_stored_sparse():
     prog.run()
     assert "E: sparse" in prog.explain() and "T: sparse" in prog.explain()
     assert len(prog.query("R(x)")) == n and prog.query("T(x, y, z)") == []
+
+
+def test_an_index_cached_for_a_dead_step_is_not_reused():
+    # A query's plan dies after the query; a later step that reuses its id (CPython recycles ids)
+    # must build its own index of the same table (it once read the scan of `P(x, y)` for `not P(x, x)`).
+    prog = lang.compile("E(a, b)\nE(b, a)\nE(b, c)\nP(x, y) <- E(x, y)\nP(x, z) <- P(x, y), P(y, z)\n"
+                        "Lonely(x) <- E(x, y), not P(x, x)\nLonely(c)\n")
+    prog.storage("P", "sparse")
+    prog.storage("Lonely", "sparse")
+    prog.run()
+    logic = prog.runtime.logic
+    table = logic.rows("P")
+    scan, anti = (body.Plan(logic.lower(r), lambda n: prog.model.relations[n].domains, logic.size).steps[-1]
+                  for r in (prog.model.relations["P"].rules[0], prog.model.relations["Lonely"].rules[0]))
+    logic.runner._index(scan, table)
+    logic.runner.indexes[(id(anti), False)] = logic.runner.indexes.pop((id(scan), False))
+    rows, index = logic.runner._index(anti, table)
+    assert index is not None and len(index.keys) == len(table)
+    assert prog.query("Lonely(x)") == [{"x": "c"}]

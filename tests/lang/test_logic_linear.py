@@ -14,6 +14,9 @@ from tensorlogic.lang.logic import datalog_text
 
 from test_logic import clingo_model, ours, random_graph
 
+# Each test runs with the tuple engine on numpy and on engine tensors (the GPU's code, here on the CPU).
+pytestmark = pytest.mark.usefixtures("tuple_arrays")
+
 NATIVE = "rounds: native"
 
 # (rules, whether the recursion runs natively)

@@ -4,9 +4,13 @@ numpy on random graphs with fresh seeds."""
 import random
 
 import numpy as np
+import pytest
 
 import tensorlogic as tl
 from tensorlogic import lang
+
+# Each test runs with the tuple engine on numpy and on engine tensors (the GPU's code, here on the CPU).
+pytestmark = pytest.mark.usefixtures("tuple_arrays")
 
 
 

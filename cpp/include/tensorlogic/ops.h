@@ -100,6 +100,15 @@ enum class ScanOp : uint8_t { cumsum, cumprod };
 Array argsort(const Array& a, int dim = -1, bool descending = false);
 // Inclusive cumulative sum or product along dim: f16 accumulates in f32; integers and bools in int64.
 Array scan(ScanOp op, const Array& a, int dim);
+// The language's tuple engine works on sorted int64 arrays on the device with these three.
+// For each value (int64, any shape), its insertion position in the ascending 1-d int64 `sorted`: the first
+// position after the values below it (after those equal to it with `right`), as torch.searchsorted.
+Array searchsorted(const Array& sorted, const Array& values, bool right = false);
+// Rows `index` (1-d int64, each in [0, n)) of src [n, ...] read on src's device (no host copy of the
+// indices, unlike index_select): out [len(index), ...].
+Array take_rows(const Array& src, const Array& index);
+// The positions (1-d int64, ascending) of the true entries of a 1-d bool mask.
+Array flatnonzero(const Array& mask);
 
 // ---- rows ------------------------------------------------------------------------------------------
 Array softmax(const Array& a, int dim);

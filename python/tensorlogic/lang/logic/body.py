@@ -1,13 +1,15 @@
 """One rule body run on tuples: a plan (which literal next, chosen from what is bound and from the
-relations' sizes) and its execution on a frame of bindings (one numpy column per variable).
+relations' sizes) and its execution on a frame of bindings (one int64 column per variable).
 
-A frame's rows are the body's bindings found so far.  A positive atom joins them with its relation
-through a sorted index on the positions already bound (a sort-merge join); `not` is an anti-join on
-the bound positions (its other variables are existential, so they are projected away first); a
-comparison filters; `v == e` with `v` unbound computes `v`.
+A frame's rows are the body's bindings found so far, in arrays of the namespace `xp` (arrays.py:
+numpy or tensors on the program's device).  A positive atom joins them with its relation through a
+sorted index on the positions already bound (a sort-merge join); `not` is an anti-join on the bound
+positions (its other variables are existential, so they are projected away first); a comparison
+filters; `v == e` with `v` unbound computes `v`.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,8 +19,8 @@ from .rules import Atom, RuleError, Test, binding_var, variables
 
 # A join builds at most about this many output rows at once (see Runner.run).
 CHUNK_ROWS = 1 << 18
-COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-           ">": np.greater, ">=": np.greater_equal}
+COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+           ">": operator.gt, ">=": operator.ge}
 
 
 def is_numeric(domain) -> bool:
@@ -208,17 +210,22 @@ def _binds(step):
 
 # ---- execution ----------------------------------------------------------------------------------
 class Frame:
-    def __init__(self, columns, n):
-        self.columns, self.n = columns, n
+    """Bindings: one column per variable (arrays of the namespace `xp`), n rows."""
+
+    def __init__(self, xp, columns, n):
+        self.xp, self.columns, self.n = xp, columns, n
 
     def rows(self, a, b):
-        return Frame({v: c[a:b] for v, c in self.columns.items()}, b - a)
+        return Frame(self.xp, {v: c[a:b] for v, c in self.columns.items()}, b - a)
+
+    def keep(self, names):
+        return Frame(self.xp, {v: c for v, c in self.columns.items() if v in names}, self.n)
 
 
-def _bounds(counts):
+def _bounds(xp, counts):
     """Row bounds that split a probe into pieces of about CHUNK_ROWS output rows each (at least
     one probe row per piece)."""
-    n, ends = len(counts), np.cumsum(counts)
+    n, ends = len(counts), np.asarray(xp.numpy(xp.cumsum(counts)))
     cuts = np.searchsorted(ends, np.arange(CHUNK_ROWS, int(ends[-1]), CHUNK_ROWS))
     bounds = np.unique(np.concatenate([[0], cuts, [n]])).tolist()
     return bounds if len(bounds) > 2 else [0, n // 2, n]
@@ -232,7 +239,7 @@ def evaluate(expr, frame, encode_const=None):
         return frame.columns[expr[1]], None
     if kind in ("num", "const"):
         v = encode_const(expr[1]) if encode_const is not None else expr[1]
-        return np.full(frame.n, -1 if v is None else v, dtype=np.int64), None
+        return frame.xp.full(frame.n, -1 if v is None else v), None
     a, ma = evaluate(expr[2], frame)
     b, mb = evaluate(expr[3], frame)
     mask = ma if mb is None else (mb if ma is None else ma & mb)
@@ -243,32 +250,34 @@ def evaluate(expr, frame, encode_const=None):
         return a - b, mask
     if op == "*":
         return a * b, mask
-    zero = b == 0
-    safe = np.where(zero, 1, b)
-    out = np.floor_divide(a, safe) if op == "/" else np.mod(a, safe)
-    ok = ~zero
+    ok = b != 0
+    safe = frame.xp.where(ok, b, 1)
+    out = a // safe if op == "/" else a % safe
     return out, ok if mask is None else mask & ok
 
 
 def apply_mask(frame, mask):
     if mask is None:
         return frame
-    return Frame({v: c[mask] for v, c in frame.columns.items()}, int(mask.sum()))
+    xp = frame.xp
+    rows = xp.nonzero(mask)
+    return Frame(xp, {v: xp.take(c, rows) for v, c in frame.columns.items()}, len(rows))
 
 
 class Runner:
     """Executes plans; keeps the sorted indexes of relations that do not change during a
     component's evaluation (keyed by the table's identity and the step's shape)."""
 
-    def __init__(self, extents_of):
+    def __init__(self, extents_of, xp):
         self.extents_of = extents_of         # relation name -> [(low, size)] per position
+        self.xp = xp
         self.indexes = {}
 
     def run(self, plan, table_of):
         """The body's bindings as frames: one, or several when a join's output would pass
         CHUNK_ROWS rows (its probe rows are split, so that peak memory stays bounded);
         `table_of(step)` gives the tuples a step reads."""
-        return self._steps(plan, 0, Frame({}, 1), table_of)
+        return self._steps(plan, 0, Frame(self.xp, {}, 1), table_of)
 
     def _steps(self, plan, start, frame, table_of):
         for k in range(start, len(plan.steps)):
@@ -289,7 +298,7 @@ class Runner:
                         yield from self._steps(plan, k, frame.rows(a, b), table_of)
                     return
                 frame = out
-            frame = Frame({v: c for v, c in frame.columns.items() if v in step.keep}, frame.n)
+            frame = frame.keep(step.keep)
         yield frame
 
     def _test(self, step, frame, plan):
@@ -304,32 +313,35 @@ class Runner:
         mask = COMPARE[t.op](a, b)
         for m in (ma, mb):
             if m is not None:
-                mask &= m
+                mask = mask & m
         return apply_mask(frame, mask)
 
     def _index(self, step, table):
         """The table's rows passing the step's constant and equality filters, sorted by the
         step's key positions."""
+        xp = self.xp
         sig = (id(step), step.delta)
         hit = self.indexes.get(sig)
-        if hit is not None and hit[0] is table:
-            return hit[1], hit[2]
+        # The entry keeps its step alive: a query's plan dies after it, and a later step reusing its
+        # id must not read its index.
+        if hit is not None and hit[0] is step and hit[1] is table:
+            return hit[2], hit[3]
         rows = table
         if step.consts or step.equal:
-            mask = np.ones(len(table), dtype=bool)
+            mask = xp.flags(len(table), True)
             for p, v in step.consts:
-                mask &= table[:, p] == v
+                mask = mask & (table[:, p] == v)
             for p, cp, q, cq in step.equal:
-                mask &= (table[:, p] - cp) == (table[:, q] - cq)
-            rows = table[mask]
+                mask = mask & ((table[:, p] - cp) == (table[:, q] - cq))
+            rows = T.compress(xp, table, mask)
         index = None
         if step.keys:
             ext = self.extents_of(step.literal.name)
             pos = [p for p, _ in step.keys]
             key = T.pack([rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
-            index = T.SortedIndex(key)
+            index = T.SortedIndex(xp, key)
         if not step.delta:
-            self.indexes[sig] = (table, rows, index)
+            self.indexes[sig] = (step, table, rows, index)
         return rows, index
 
     def _probe(self, step, frame):
@@ -349,12 +361,13 @@ class Runner:
         return T.pack(cols, lows, sizes), mask
 
     def _atom(self, step, frame, table):
+        xp = self.xp
         if step.never:
-            return frame if step.kind == "not" else Frame({}, 0)
+            return frame if step.kind == "not" else Frame(xp, {}, 0)
         rows, index = self._index(step, table)
         if step.kind == "not":
             if index is None:
-                return Frame({}, 0) if len(rows) else frame
+                return Frame(xp, {}, 0) if len(rows) else frame
             key, mask = self._probe(step, frame)
             hit = index.contains(key)
             return apply_mask(frame, ~(hit if mask is None else hit & mask))
@@ -364,22 +377,25 @@ class Runner:
             for p, var, shift in step.binds:
                 if var in step.keep:
                     cols[var] = rows[:, p] - shift if shift else rows[:, p]
-            return Frame(cols, len(rows))
+            return Frame(xp, cols, len(rows))
         if index is None:
             n, m = frame.n, len(rows)
             if n * m > CHUNK_ROWS and n > 1:
-                return _bounds(np.full(n, m))
-            fi, ti = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+                return _bounds(xp, xp.full(n, m))
+            pairs = xp.arange(n * m)
+            fi, ti = pairs // m, pairs % m
         else:
             key, mask = self._probe(step, frame)
             lo, counts = index.ranges(key)
             if mask is not None:
-                counts[~mask] = 0
-            if frame.n > 1 and int(counts.sum()) > CHUNK_ROWS:
-                return _bounds(counts)
-            fi, ti = T.expand(lo, counts, index.order)
-        cols = {v: c[fi] for v, c in frame.columns.items() if v in step.keep}
-        for p, var, shift in step.binds:
-            if var in step.keep:
-                cols[var] = rows[ti, p] - shift if shift else rows[ti, p]
-        return Frame(cols, len(fi))
+                counts = xp.where(mask, counts, 0)
+            if frame.n > 1 and xp.total(counts) > CHUNK_ROWS:
+                return _bounds(xp, counts)
+            fi, ti = T.expand(xp, lo, counts, index.order)
+        cols = {v: xp.take(c, fi) for v, c in frame.columns.items() if v in step.keep}
+        if step.binds:
+            matched = xp.take(rows, ti)
+            for p, var, shift in step.binds:
+                if var in step.keep:
+                    cols[var] = matched[:, p] - shift if shift else matched[:, p]
+        return Frame(xp, cols, len(fi))

@@ -4,7 +4,8 @@ semi-naively with deltas kept sparse (a round costs what changed), aggregates in
 
 The runtime asks `storage(component)` which engine runs a component: the dense path (einsums over
 0/1 tensors) keeps small relations whose rules it can express; the tuple engine takes the rest.
-Either side reads the other's relations (`table` / `dense`).
+Either side reads the other's relations (`table` / `dense`).  The tuple engine's arrays live where
+`arrays.for_device` says for the program's device: numpy on the CPU, tensors on a GPU.
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import numpy as np
 from ..engine import tl
 
 from ..syntax import nodes as N
-from . import linear
+from . import arrays, linear
 from . import tuples as T
-from .body import Plan, Runner, encode, evaluate, extent, is_numeric
+from .body import Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
 from .rules import Atom, Rule, RuleError, bound_order, is_dense_rule, lower, lower_body, variables
 from .state import State
 
@@ -34,7 +35,9 @@ class Logic:
         self.dense_cache = {}       # relation -> (table, tensor)
         self.choices = {}           # tuple(component) -> (storage, reason)
         self.plans = {}
-        self.runner = Runner(self.extents)
+        self.xp = arrays.for_device(tl.get_default_device())
+        self.host_tables = {}       # relation -> (rows, the same rows in host memory)
+        self.runner = Runner(self.extents, self.xp)
 
     def error(self, message, span):
         return self.model.error(message, span)
@@ -103,8 +106,9 @@ class Logic:
     def extents(self, name):
         return [extent(d) for d in self.model.relations[name].domains]
 
-    def table(self, name):
-        """A relation's tuples (int64 [n, arity], distinct rows), from whichever engine holds it."""
+    def rows(self, name):
+        """A relation's tuples (int64 [n, arity], distinct rows, in the engine's arrays `xp`), from
+        whichever engine holds it."""
         comp = self.rt.component[name]
         if self.storage(comp)[0] == "sparse":
             snap = self.rt.snapshot(comp)
@@ -113,15 +117,26 @@ class Logic:
                 for m, t in self.evaluate(comp).items():
                     self.results[m] = (t, snap)
             return self.results[name][0]
-        t = self.rt.derived(name)
-        arr = t.numpy()
-        rows = np.argwhere(arr > 0).astype(np.int64)
-        lows = np.array([lo for lo, _ in self.extents(name)], dtype=np.int64)
-        return rows + lows if len(rows) and lows.any() else rows
+        # A dense relation's cells holding 1, unravelled into positions.
+        xp = self.xp
+        flat = xp.nonzero(xp.positive(self.rt.derived(name)))
+        cols = []
+        for lo, size in reversed(self.extents(name)):
+            cols.insert(0, flat % size + lo if size else flat)
+            flat = flat // max(size, 1)
+        return xp.stack(cols) if cols else xp.zeros(len(flat), 0)
+
+    def table(self, name):
+        """A relation's tuples as a numpy int64 array [n, arity] of distinct rows."""
+        rows = self.rows(name)
+        hit = self.host_tables.get(name)
+        if hit is None or hit[0] is not rows:
+            hit = self.host_tables[name] = (rows, self.xp.numpy(rows))
+        return hit[1]
 
     def dense(self, name):
         """The 0/1 float16 tensor of a relation the tuple engine holds."""
-        table = self.table(name)
+        table = self.rows(name)
         hit = self.dense_cache.get(name)
         shape = tuple(s for _, s in self.extents(name))
         if hit is not None and hit[0] is table and tuple(hit[1].shape) == shape:
@@ -132,14 +147,8 @@ class Logic:
 
     def to_dense(self, name, table):
         ext = self.extents(name)
-        shape = tuple(s for _, s in ext)
-        arr = np.zeros(shape, dtype=np.float16)
-        if len(table):
-            idx = tuple(table[:, p] - lo for p, (lo, _) in enumerate(ext))
-            arr[idx] = 1
-        elif not shape:
-            arr = np.zeros((), dtype=np.float16)
-        return tl.tensor(arr, dtype=tl.float16)
+        cells = T.pack_rows(self.xp, table, [lo for lo, _ in ext], [s for _, s in ext])
+        return self.xp.dense(cells, tuple(s for _, s in ext))
 
     def data_changed(self):
         """Facts were added (domains may have grown): storage is chosen again, relations
@@ -147,6 +156,7 @@ class Logic:
         self.choices.clear()
         self.results.clear()
         self.dense_cache.clear()
+        self.host_tables.clear()
 
     def facts(self, name):
         rel = self.model.relations[name]
@@ -163,7 +173,7 @@ class Logic:
         lows = np.array([lo for lo, _ in self.extents(name)], dtype=np.int64)
         parts += [r + lows if lows.any() else r for r in rel.rows]
         table = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        return T.unique_rows(table, *self._radix(name))
+        return T.unique_rows(self.xp, self.xp.asarray(table), *self._radix(name))
 
     def _radix(self, name):
         ext = self.extents(name)
@@ -187,8 +197,8 @@ class Logic:
         rules, recursive, base = self.split(comp)
         state = {m: State(self, m, rules[m]) for m in comp}
         for m in comp:
-            state[m].start(self._derive(base[m], lambda step: self.table(step.literal.name)))
-        native = linear.native_rules(self, comp, recursive) if any(recursive.values()) else None
+            state[m].start(self._derive(base[m], lambda step: self.rows(step.literal.name)))
+        native = self._native(comp, recursive)
         if native is not None:
             return linear.run(self, comp, state, recursive, native)
         rounds = 0
@@ -207,7 +217,7 @@ class Logic:
                 name = step.literal.name
                 if name in members:
                     return deltas[name] if step.delta else state[name].full()
-                return self.table(name)
+                return self.rows(name)
 
             produced = {}
             for m in comp:
@@ -221,6 +231,11 @@ class Logic:
             for m in comp:
                 state[m].advance(produced[m])
         return {m: state[m].full() for m in comp}
+
+    def _native(self, comp, recursive):
+        """The native form of a component's linear recursion (linear.py, on the host), or None
+        where the rounds run here."""
+        return linear.native_rules(self, comp, recursive) if any(recursive.values()) else None
 
     def _derive(self, rules, table_of):
         return [self._run(low, table_of, None) for low in rules]
@@ -241,11 +256,11 @@ class Logic:
             if len(parts) > 1 and low.aggregate is None:
                 # A join run in pieces (Runner.run): their head tuples are reduced as they come,
                 # so that memory holds the distinct ones and one piece.
-                rows = np.concatenate([parts[0][0], parts[1][0]])
-                parts = [(T.unique_rows(rows, *self._radix(low.head)), None)]
+                rows = self.xp.cat([parts[0][0], parts[1][0]])
+                parts = [(T.unique_rows(self.xp, rows, *self._radix(low.head)), None)]
         if len(parts) == 1:
             return parts[0]
-        return np.concatenate([r for r, _ in parts]), np.concatenate([v for _, v in parts])
+        return self.xp.cat([r for r, _ in parts]), self.xp.cat([v for _, v in parts])
 
     def size(self, name, delta):
         """A relation's size as the planner estimates it (a delta is taken as small)."""
@@ -257,56 +272,57 @@ class Logic:
             len(rel.facts) + len(rel.fact_rows) + sum(len(r) for r in rel.rows)
 
     def _head(self, low, frame):
+        xp = self.xp
         rel = self.model.relations[low.head]
         if frame.n == 0:
             width = rel.arity - (low.aggregate is not None)
-            return np.zeros((0, width), dtype=np.int64), (T.EMPTY if low.aggregate else None)
+            return xp.zeros(0, width), (xp.zeros(0) if low.aggregate else None)
         cols = []
         for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
             if a is None:
                 continue
             if a[0] == "var":
-                col = frame.columns[a[1]] if frame.n else T.EMPTY
+                col = frame.columns[a[1]]
             elif a[0] in ("const", "num"):
                 if is_numeric(d):
-                    self._grow(d, np.array([a[1]]), low, p)
+                    self._grow(d, a[1], a[1], low, p)
                 v = encode(d, a[1])
                 if v is None:
                     raise self.error(f"{a[1]!r} is not a constant of {d.name}",
                                      low.node.head.args[p].span)
-                col = np.full(frame.n, v, dtype=np.int64)
+                col = xp.full(frame.n, v)
             else:
                 if not is_numeric(d):
                     raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; "
                                      f"it cannot hold computed numbers", low.node.head.args[p].span)
                 col, mask = evaluate(a, frame)
                 if mask is not None:
-                    return self._head(low, _masked(frame, mask))
+                    return self._head(low, apply_mask(frame, mask))
             cols.append(col)
         values = None
         if low.aggregate is not None:
             values, mask = evaluate(low.aggregate.term, frame)
             if mask is not None:
-                return self._head(low, _masked(frame, mask))
+                return self._head(low, apply_mask(frame, mask))
             p = low.aggregate.position
             if not is_numeric(rel.domains[p]):
                 raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; it "
                                  f"cannot hold {low.aggregate.fn}", low.aggregate.span)
             if low.aggregate.fn in ("min", "max", "avg"):
-                self._grow(rel.domains[p], values, low, p)
-        rows = np.stack(cols, axis=1) if cols else np.zeros((frame.n, 0), dtype=np.int64)
+                self._grow(rel.domains[p], xp.low(values), xp.high(values), low, p)
+        rows = xp.stack(cols) if cols else xp.zeros(frame.n, 0)
         q = 0
         for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
             if a is None:
                 continue
             # A variable that is an argument of an atom holds values of its domain already.
             if (a[0] != "var" or a[1] not in low.plain_vars) and is_numeric(d) and len(rows):
-                self._grow(d, rows[:, q], low, p)
+                self._grow(d, xp.low(rows[:, q]), xp.high(rows[:, q]), low, p)
             q += 1
         return rows, values
 
-    def _grow(self, d, values, low, p):
-        lo, hi = int(values.min()), int(values.max())
+    def _grow(self, d, lo, hi, low, p):
+        """Widens an undeclared integer domain to hold the values [lo, hi] computed into it."""
         if d.start <= lo and hi < d.stop:
             return
         if d.declared:
@@ -342,12 +358,13 @@ class Logic:
             plan = Plan(low, lambda n: self.model.relations[n].domains, self.size)
         except RuleError as err:
             raise self.error(err.message, err.span) from None
-        frames = [f for f in self.runner.run(plan, lambda step: self.table(step.literal.name)) if f.n]
+        frames = [f for f in self.runner.run(plan, lambda step: self.rows(step.literal.name)) if f.n]
         if not names:
             return bool(frames)
         if not frames:
             return []
-        rows = np.unique(np.concatenate([np.stack([f.columns[v] for v in names], axis=1)
+        xp = self.xp
+        rows = np.unique(np.concatenate([xp.numpy(xp.stack([f.columns[v] for v in names]))
                                          for f in frames]), axis=0)
         doms = [plan.var_domain.get(v) for v in names]
         out = []
@@ -371,7 +388,7 @@ class Logic:
                 continue
             recursive = self.split(comp)[1]
             if any(recursive.values()):
-                native = linear.native_rules(self, comp, recursive) is not None
+                native = self._native(comp, recursive) is not None
                 lines.append("  rounds: " + ("native, linear recursion (each round joins the new "
                                              "tuples with its rules' other literals, joined once)"
                                              if native else "semi-naive, in Python"))
@@ -390,11 +407,9 @@ class Logic:
                         else:
                             order.append(f"compute {s.literal[0]}")
                     lines.append(f"  line {r.span.line}: " + " -> ".join(order))
+        if any(line.split(": ", 1)[1].startswith("sparse") for line in lines if not line.startswith(" ")):
+            lines.append(f"sparse relations: {self.xp.where_held}")
         return "\n".join(lines)
-
-
-def _masked(frame, mask):
-    return type(frame)({v: c[mask] for v, c in frame.columns.items()}, int(mask.sum()))
 
 
 def _const_key(a):

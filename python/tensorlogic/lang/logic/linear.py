@@ -7,6 +7,10 @@ then joins only the new tuples with J, in native code, with no per-round interpr
 The Python rounds (engine.evaluate) run everything else: non-linear rules, aggregates, arithmetic or
 tests on the recursive atom's variables, and joins of the other literals that are cross products
 (J would hold more than the rule could ever read).
+
+The native loop runs on the host whatever the program's device: such recursions are many rounds of
+a few new tuples each, where a device would spend its time launching kernels.  J is joined in the
+engine's arrays (on the device) and crosses to the host once, the result crosses back once.
 """
 from __future__ import annotations
 
@@ -100,11 +104,12 @@ def native_rules(logic, comp, recursive):
 
 def run(logic, comp, state, recursive, rules):
     """The fixpoint of a component from its started states: {relation: all its tuples}."""
+    xp = logic.xp
     index = {m: i for i, m in enumerate(comp)}
     relations = []
     for m in comp:
         ext = logic.extents(m)
-        relations.append((state[m].full(), [lo for lo, _ in ext], [s for _, s in ext]))
+        relations.append((xp.numpy(state[m].full()), [lo for lo, _ in ext], [s for _, s in ext]))
     native = []
     for m in comp:
         for low in recursive[m]:
@@ -122,7 +127,7 @@ def run(logic, comp, state, recursive, rules):
         budget.tick(span)       # past the step budget or the deadline: raises its error
     if stop == "round_limit":
         rt.warn_limit(comp, rt.max_iterations)
-    return {m: np.concatenate([relations[index[m]][0], added[index[m]]]) for m in comp}
+    return {m: xp.cat([state[m].full(), xp.asarray(added[index[m]])]) for m in comp}
 
 
 def _spec(logic, lin, index):
@@ -141,8 +146,9 @@ def _spec(logic, lin, index):
         else:
             first[a[1]] = p
     names = lin.key + lin.payload
-    parts = [np.stack([f.columns[v] for v in names], axis=1) if names else np.zeros((1, 0), np.int64)
-             for f in logic.runner.run(lin.plan, lambda step: logic.table(step.literal.name)) if f.n]
+    xp = logic.xp
+    parts = [xp.numpy(xp.stack([f.columns[v] for v in names])) if names else np.zeros((1, 0), np.int64)
+             for f in logic.runner.run(lin.plan, lambda step: logic.rows(step.literal.name)) if f.n]
     join = np.concatenate(parts) if parts else np.zeros((0, len(names)), dtype=np.int64)
     if not names:
         join = join[:1]

@@ -5,44 +5,47 @@ round's delta is the groups whose value improved, which is the least fixpoint of
 (`Dist(y, min(d + w)) <- Dist(x, d), Edge(x, y, w)` gives shortest distances)."""
 from __future__ import annotations
 
-import numpy as np
-
 from . import tuples as T
 
-REDUCE = {"min": np.minimum, "max": np.maximum, "sum": np.add}
 
-
-def group_reduce(groups, values, fn, lows, sizes):
-    """Distinct group rows and the aggregate of `values` over each (count, sum, min, max, avg;
-    avg rounds down: domains hold integers)."""
-    if groups.shape[1]:
-        key = T.pack([groups[:, j] for j in range(groups.shape[1])], lows, sizes)
-        if key is None:
-            _, key = np.unique(groups, axis=0, return_inverse=True)
-            key = key.reshape(-1)
+def group_reduce(xp, groups, values, fn, lows, sizes):
+    """Distinct group rows (sorted by group) and the aggregate of `values` over each (count, sum,
+    min, max, avg; avg rounds down: domains hold integers).  Sorting by value and then stably by
+    group puts each group's least value first and its greatest last; sums are differences of one
+    running sum (int64 wraps alike in both)."""
+    key = T.pack_rows(xp, groups, lows, sizes)
+    if key is None:
+        # Too many possible groups to pack: each row's key is its group's rank among the distinct rows.
+        order, starts = T.row_groups(xp, groups)
+        rank = xp.searchsorted(starts, xp.arange(len(groups)), right=True) - 1
+        key = xp.take(rank, xp.argsort(order))
+    if fn in ("min", "max"):
+        by_value = xp.argsort(values)
+        order = xp.take(by_value, xp.argsort(xp.take(key, by_value)))
     else:
-        key = np.zeros(len(groups), dtype=np.int64)
-    order = np.argsort(key, kind="stable")
-    key, groups, values = key[order], groups[order], values[order]
-    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else T.EMPTY
-    counts = np.diff(np.concatenate([starts, [len(key)]]))
-    if fn == "count":
-        out = counts.astype(np.int64)
-    elif fn == "avg":
-        out = np.floor_divide(np.add.reduceat(values, starts), counts)
+        order = xp.argsort(key)
+    key, groups, values = xp.take(key, order), xp.take(groups, order), xp.take(values, order)
+    starts = T.run_starts(xp, key)
+    ends = xp.cat([starts[1:], xp.full(1, len(key))]) if len(key) else starts
+    if fn == "min":
+        out = xp.take(values, starts)
+    elif fn == "max":
+        out = xp.take(values, ends - 1)
     else:
-        out = REDUCE[fn].reduceat(values, starts) if len(starts) else T.EMPTY
-    return groups[starts], out.astype(np.int64)
-
-
-def with_value(groups, values, position):
-    return np.insert(groups, position, values, axis=1) if len(groups) else \
-        np.zeros((0, groups.shape[1] + 1), dtype=np.int64)
+        counts = ends - starts
+        if fn == "count":
+            out = counts
+        else:
+            running = xp.cat([xp.zeros(1), xp.cumsum(values)])
+            out = xp.take(running, ends) - xp.take(running, starts)
+            if fn == "avg":
+                out = out // counts
+    return xp.take(groups, starts), out
 
 
 class State:
     def __init__(self, logic, name, rules):
-        self.logic, self.name = logic, name
+        self.logic, self.name, self.xp = logic, name, logic.xp
         aggs = {(r.aggregate.fn, r.aggregate.position) for r in rules if r.aggregate}
         plain = [r for r in rules if r.aggregate is None]
         if len(aggs) > 1 or (aggs and plain and next(iter(aggs))[0] not in ("min", "max")):
@@ -52,6 +55,7 @@ class State:
                               f"same position (rules without one add values to min and max)",
                               r.span)
         self.agg = aggs.pop() if aggs else None
+        self.arity = logic.model.relations[name].arity
         self.delta = None
         self.runs, self._full = [], None
         self.keys, self.ext = None, None
@@ -66,28 +70,26 @@ class State:
             if space >= T.PACK_LIMIT:
                 raise self.logic.error(f"'{self.name}' has too many possible tuples to index "
                                        f"({space:,})", self.logic.model.relations[self.name].span)
-            self.ext, self.keys = ext, T.KeySet(space)
+            self.ext, self.keys = ext, T.KeySet(self.xp, space)
             full = self.full()
             if len(full):
                 self.keys.add_new(self._pack(full))
         return self.keys
 
     def _pack(self, rows):
-        if rows.shape[1] == 0:
-            return np.zeros(len(rows), dtype=np.int64)
-        return T.pack([rows[:, j] for j in range(rows.shape[1])],
-                      [lo for lo, _ in self.ext], [s for _, s in self.ext])
+        return T.pack_rows(self.xp, rows, [lo for lo, _ in self.ext], [s for _, s in self.ext])
 
     def _add(self, rows):
+        xp = self.xp
         keys = self._keyset()
         if len(rows) == 0:
             self.delta = rows
             return
         packed = self._pack(rows)
         if len(rows) > 1:
-            packed, first = np.unique(packed, return_index=True)
-            rows = rows[first]
-        new = rows[keys.add_new(packed)]
+            packed, first = T.unique_first(xp, packed)
+            rows = xp.take(rows, first)
+        new = T.compress(xp, rows, keys.add_new(packed))
         if len(new):
             self.runs.append(new)
             self._full = None
@@ -95,68 +97,70 @@ class State:
 
     def full(self):
         if self._full is None:
-            arity = self.logic.model.relations[self.name].arity
-            self._full = np.concatenate(self.runs) if len(self.runs) > 1 else \
-                (self.runs[0] if self.runs else np.zeros((0, arity), dtype=np.int64))
+            self._full = self.xp.cat(self.runs) if len(self.runs) > 1 else \
+                (self.runs[0] if self.runs else self.xp.zeros(0, self.arity))
             self.runs = [self._full] if len(self._full) else []
         return self._full
 
     # ---- rounds ---------------------------------------------------------------------------------
     def start(self, derived):
+        xp = self.xp
         facts = self.logic.facts(self.name)
         if self.agg is None:
             rows = [facts] + [r for r, _ in derived]
-            self._add(np.concatenate(rows) if len(rows) > 1 else facts)
+            self._add(xp.cat(rows) if len(rows) > 1 else facts)
             self.delta = self.full()
             return
         fn, pos = self.agg
         groups, values = self._reduce(derived)
         if fn in ("min", "max") and len(facts):
-            groups = np.concatenate([groups, np.delete(facts, pos, axis=1)])
-            values = np.concatenate([values, facts[:, pos]])
+            groups = xp.cat([groups, T.columns_except(xp, facts, pos)])
+            values = xp.cat([values, facts[:, pos]])
             groups, values = self._group(groups, values)
-        rows = with_value(groups, values, pos)
+        rows = T.with_column(xp, groups, pos, values)
         if fn not in ("min", "max"):
-            rows = np.concatenate([facts, rows])
+            rows = xp.cat([facts, rows])
         self.runs, self._full = [rows], None
         self.delta = self.full()
 
     def advance(self, derived):
+        xp = self.xp
         if self.agg is None:
             rows = [r for r, _ in derived]
-            arity = self.logic.model.relations[self.name].arity
-            self._add(np.concatenate(rows) if rows else np.zeros((0, arity), dtype=np.int64))
+            self._add(xp.cat(rows) if rows else xp.zeros(0, self.arity))
             return
         # The value table stays sorted by group key (group_reduce returns it so).
         pos = self.agg[1]
         groups, values = self._reduce(derived)
         full = self.full()
-        best_groups, best_values = self._group(np.concatenate([np.delete(full, pos, axis=1), groups]),
-                                               np.concatenate([full[:, pos], values]))
-        old_keys, new_keys = self._keys_of(np.delete(full, pos, axis=1)), self._keys_of(best_groups)
-        at = np.searchsorted(old_keys, new_keys)
-        at[at == len(old_keys)] = 0
+        old_groups = T.columns_except(xp, full, pos)
+        best_groups, best_values = self._group(xp.cat([old_groups, groups]),
+                                               xp.cat([full[:, pos], values]))
+        old_keys, new_keys = self._keys_of(old_groups), self._keys_of(best_groups)
         if len(old_keys):
-            changed = (old_keys[at] != new_keys) | (full[at, pos] != best_values)
+            at = xp.searchsorted(old_keys, new_keys)
+            at = xp.where(at == len(old_keys), 0, at)
+            changed = (xp.take(old_keys, at) != new_keys) | \
+                (xp.take(full[:, pos], at) != best_values)
         else:
-            changed = np.ones(len(new_keys), dtype=bool)
-        best = with_value(best_groups, best_values, pos)
+            changed = xp.flags(len(new_keys), True)
+        best = T.with_column(xp, best_groups, pos, best_values)
         self.runs, self._full = [best], None
-        self.delta = best[changed]
+        self.delta = T.compress(xp, best, changed)
 
     def _reduce(self, derived):
+        xp = self.xp
         fn, pos = self.agg
-        arity = self.logic.model.relations[self.name].arity
-        groups = [r if v is not None else np.delete(r, pos, axis=1) for r, v in derived]
+        groups = [r if v is not None else T.columns_except(xp, r, pos) for r, v in derived]
         values = [v if v is not None else r[:, pos] for r, v in derived]
-        groups = np.concatenate(groups) if groups else np.zeros((0, arity - 1), dtype=np.int64)
-        values = np.concatenate(values) if values else T.EMPTY
+        groups = xp.cat(groups) if groups else xp.zeros(0, self.arity - 1)
+        values = xp.cat(values) if values else xp.zeros(0)
         return self._group(groups, values, fn)
 
     def _group(self, groups, values, fn=None):
         fn = fn or self.agg[0]
         lows, sizes = self._group_radix()
-        return group_reduce(groups, values, fn, lows, sizes)
+        return group_reduce(self.xp, groups, values, fn, lows, sizes)
 
     def _group_radix(self):
         ext = self.logic.extents(self.name)
@@ -165,6 +169,4 @@ class State:
 
     def _keys_of(self, groups):
         lows, sizes = self._group_radix()
-        if groups.shape[1] == 0:
-            return np.zeros(len(groups), dtype=np.int64)
-        return T.pack([groups[:, j] for j in range(groups.shape[1])], lows, sizes)
+        return T.pack_rows(self.xp, groups, lows, sizes)
