@@ -90,12 +90,16 @@ class Plan:
             if pick is None:
                 best = None
                 for k, (i, lit) in enumerate(pending):
-                    if isinstance(lit, Test) or lit.negated:
+                    if isinstance(lit, Test) or lit.negated or not _computable(lit, bound):
                         continue
                     shared = sum(1 for a in lit.args if variables(a) and variables(a) <= bound)
                     score = (i != delta_index, shared == 0, -shared, sizes(lit.name, i == delta_index))
                     if best is None or score < best[0]:
                         best = (score, k)
+                if best is None:
+                    lit = next(lit for _, lit in pending if not isinstance(lit, Test) and not lit.negated)
+                    raise RuleError("no order of this body binds the variables of its computed arguments "
+                                    "first: bind them with a plain argument of another atom", lit.span)
                 pick = best[1]
             i, lit = pending.pop(pick)
             steps.append(self._step(i, lit, bound, positive, domains_of, i == delta_index))
@@ -167,6 +171,13 @@ class Plan:
             if d is not None and not is_numeric(d):
                 raise RuleError(f"'{v}' ranges over {d.name}, which holds no integers to "
                                 f"compute with", span)
+
+
+def _computable(atom, bound):
+    """Whether the atom's computed arguments (arithmetic other than `v + c`, such as `-y` or `x * y`) use
+    only bound variables: they are keys looked up, not bindings, so their variables come first. Safety
+    (rules.bound_order) guarantees another atom binds them, so some atom always qualifies."""
+    return all(variables(a) <= bound for a in atom.args if a[0] != "var" and binding_var(a) is None)
 
 
 def _shift(arg):
