@@ -175,6 +175,37 @@ void CudaBackend::index_scatter(const Array& values, const std::vector<int64_t>&
   check_launch("index_scatter kernel");
 }
 
+namespace {
+
+// Rows of an embedding by indices read on the device; a row out of range is zeros (its error is raised by
+// the deferred check at the next read).
+template <typename I>
+__global__ void embedding_kernel(const __half* weight, const I* index, int64_t n, int64_t rows, int64_t dim,
+                                 __half* out) {
+  TL_GRID_LOOP(t, n * dim) {
+    const int64_t r = t / dim, row = static_cast<int64_t>(index[r]);
+    out[t] = row >= 0 && row < rows ? weight[row * dim + (t - r * dim)] : __float2half(0.0f);
+  }
+}
+
+}  // namespace
+
+bool CudaBackend::embedding_rows(const Array& weight, const Array& index, const Array& out) {
+  if (index.dtype() != Dtype::int32 && index.dtype() != Dtype::int64) return false;
+  const int64_t n = index.numel(), rows = weight.shape()[0], dim = weight.shape()[1];
+  check_class_targets(index, rows, kNoIgnoredIndex, "embedding");
+  const unsigned grid = grid_stride_blocks(n * dim);
+  if (index.dtype() == Dtype::int32) {
+    embedding_kernel<<<grid, kThreads, 0, stream()>>>(weight.data_as<__half>(), index.data_as<int32_t>(), n, rows, dim,
+                                                      out.data_as<__half>());
+  } else {
+    embedding_kernel<<<grid, kThreads, 0, stream()>>>(weight.data_as<__half>(), index.data_as<int64_t>(), n, rows, dim,
+                                                      out.data_as<__half>());
+  }
+  check_launch("embedding kernel");
+  return true;
+}
+
 void CudaBackend::tri(const Array& in, int64_t k, bool upper, const Array& out) {
   const int nd = out.ndim();
   const int64_t rows = out.shape()[nd - 2], cols = out.shape()[nd - 1], total = out.numel();

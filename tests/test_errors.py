@@ -104,8 +104,8 @@ def test_out_of_range_indices(x, device):
         tl.gather(x, 0, idx)
     with pytest.raises(IndexError):
         tl.index_select(x, 1, tl.tensor([4], device=device))
-    with pytest.raises(IndexError, match="size 3"):
-        tl.embedding(x, tl.tensor([[0, 3]], device=device))
+    with pytest.raises(IndexError, match="size 3|3 rows"):  # CUDA raises it at the read (test_fused)
+        tl.embedding(x, tl.tensor([[0, 3]], device=device)).numpy()
     with pytest.raises(IndexError):
         x[x[:, :2] > 0]  # mask of the wrong shape
     with pytest.raises(IndexError):

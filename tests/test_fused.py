@@ -269,3 +269,18 @@ def test_errors(device, rng):
 def test_exported():
     for name in tl.fused.__all__:
         assert callable(getattr(tl.fused, name)) and getattr(tl.fused, name).__doc__
+
+
+@pytest.mark.skipif(not tl.cuda.is_available(), reason="needs CUDA")
+def test_cuda_embedding_reads_its_indices_on_the_device(rng):
+    # the rows are gathered by indices read on the device (no host wait, so a CUDA graph can hold an
+    # embedding); an index out of range gives zeros until its error comes at the next read
+    w = f16_randn(rng, (7, 5))
+    idx = rng.integers(0, 7, (3, 4))
+    for dtype in (np.int32, np.int64):
+        out = tl.embedding(tl.tensor(w, device="cuda"), tl.tensor(idx.astype(dtype), device="cuda"))
+        np.testing.assert_array_equal(host(out), w[idx])
+    bad = tl.embedding(tl.tensor(w, device="cuda"), tl.tensor(np.array([1, 7, 2]), device="cuda"))
+    with pytest.raises(IndexError, match="embedding: index 7 is out of range for 7 rows"):
+        bad.numpy()
+    np.testing.assert_array_equal(host(bad), np.stack([w[1], np.zeros(5, np.float16), w[2]]))

@@ -217,6 +217,12 @@ class Backend {
   // waiting and throws the same error at the next synchronising point (cuda/deferred_error.cu). `op` must
   // be a string literal (CUDA keeps the pointer until then).
   virtual void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op);
+  // out[i, :] = weight[index[i], :] for an index array (int32 or int64, contiguous, flattened) into the rows
+  // of weight [rows, dim] (contiguous) without reading the indices on the host: the backend checks their
+  // range as check_class_targets does (op "embedding", no ignored value: kNoIgnoredIndex) and writes zeros
+  // for a row out of range until that error is raised. Returns false, having done nothing, where the
+  // backend has no such kernel; the core then computes the rows' offsets on the host.
+  virtual bool embedding_rows(const Array& /*weight*/, const Array& /*index*/, const Array& /*out*/) { return false; }
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
   virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
 
@@ -276,6 +282,9 @@ kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerPar
 
 // The message of IndexOutOfRange for a class target outside [0, classes) that is not ignore_index.
 std::string target_out_of_range(const char* op, int64_t value, int64_t classes, int64_t ignore_index);
+// The ignore_index of a check with no ignored value (an embedding's indices): no int64 index equals it
+// after the range test, and target_out_of_range then words its message for indices into rows.
+constexpr int64_t kNoIgnoredIndex = INT64_MIN;
 
 // The backend of a device; DeviceError naming the available devices when it is not built or present.
 Backend& backend_for(Device device);
