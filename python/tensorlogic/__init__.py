@@ -32,6 +32,11 @@ from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.ordering import *  # noqa: F401,F403
 from .ops.composite import *  # noqa: F401,F403  (outer, dot, diag, lerp, isclose, meshgrid, hstack, ...)
+from .ops.special import *  # noqa: F401,F403  (tan, asin, atan2, hypot, logaddexp, xlogy, fmax, ...)
+from .ops.statistics import *  # noqa: F401,F403  (median, kthvalue, mode, quantile, aminmax, var_mean, ...)
+from .ops.scans import *  # noqa: F401,F403  (cummax, cummin, logcumsumexp, diff)
+from .ops.counting import *  # noqa: F401,F403  (unique, bincount, histc, searchsorted, bucketize)
+from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import distributed  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
