@@ -388,12 +388,13 @@ class _Join(Function):
     @staticmethod
     def forward(ctx, op, dim, *tensors):
         ctx.op, ctx.dim = op, dim
+        ctx.shapes = [t._a.shape for t in tensors]  # every input's (the recorded shapes skip those without grad)
         return _wrap(op([t._a for t in tensors], dim))
 
     @staticmethod
     def backward(ctx, g):
         grads, start = [None, None], 0
-        shapes = ctx.input_shapes[2:]
+        shapes = ctx.shapes
         for shape, needed in zip(shapes, ctx.needs_input_grad[2:]):
             if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
                 piece = _along(g, ctx.dim, start)
