@@ -97,6 +97,8 @@ atanh = _unary_function(_U.atanh, "atanh")
 expm1 = _unary_function(_U.expm1, "expm1")
 sinc = _unary_function(_U.sinc, "sinc")
 sinc.__doc__ = "sin(pi x) / (pi x), 1 at x = 0, computed in float32 and rounded to float16 once."
+for _fn in (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, expm1, sinc):
+    _fn.__module__ = __name__  # made by elementwise's factory: the reference finds them here
 arcsin, arccos, arctan = (tensor_method(n)(f) for n, f in (("arcsin", asin), ("arccos", acos), ("arctan", atan)))
 arcsinh, arccosh, arctanh = (tensor_method(n)(f) for n, f in (("arcsinh", asinh), ("arccosh", acosh),
                                                               ("arctanh", atanh)))
@@ -109,6 +111,8 @@ copysign = _binary_function(_B.copysign, "copysign", "The magnitude of input wit
 logaddexp = _binary_function(_B.logaddexp, "logaddexp", "log(exp(input) + exp(other)), without overflow.")
 logaddexp2 = _binary_function(_B.logaddexp2, "logaddexp2", "log2(2^input + 2^other), without overflow.")
 xlogy = _binary_function(_B.xlogy, "xlogy", "input * log(other), 0 where input is 0 (unless other is NaN).")
+for _fn in (atan2, hypot, copysign, logaddexp, logaddexp2, xlogy):
+    _fn.__module__ = __name__
 
 
 @tensor_method()
