@@ -26,7 +26,7 @@ CASES = {  # name: (input shapes, function of (lib, *tensors)), differentiable
     "lerp": ([(3, 4), (3, 4)], lambda lib, a, b: lib.lerp(a, b, 0.3)),
     "lerp_tensor_weight": ([(3, 4), (4,), (3, 1)], lambda lib, a, b, w: a.lerp(b, w)),
     "tile": ([(2, 3)], lambda lib, a: lib.tile(a, (2, 1, 2))),
-    "take_along_dim": ([(3, 5)], lambda lib, a: lib.take_along_dim(a, lib.tensor([[0, 4], [2, 2], [1, 3]]), 1)),
+    "take_along_dim": ([(3, 5)], lambda lib, a: lib.take_along_dim(a, lib.tensor([[0, 4], [2, 2], [1, 3]], device=a.device), 1)),
     "hstack": ([(3, 2), (3, 1)], lambda lib, a, b: lib.hstack([a, b])),
     "vstack": ([(3,), (2, 3)], lambda lib, a, b: lib.vstack([a, b])),
     "dstack": ([(2, 3), (2, 3)], lambda lib, a, b: lib.dstack([a, b])),

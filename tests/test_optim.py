@@ -254,6 +254,32 @@ def test_grad_scaler_end_to_end_matches_unscaled_training(device):
     assert scaler.get_scale() == 1024.0
 
 
+def test_grad_scaler_keeps_cross_entropy_gradients_over_many_tokens(device):
+    # (softmax - one_hot) / N is ~2e-8 here for every non-target class (12,288 classes, 4,096 tokens): f16 rounds
+    # it to zero, so without scaling the bias gradient is far from PyTorch's; the scaler's 2**15 (its default)
+    # keeps it whole.
+    rng = np.random.default_rng()
+    n, classes = 4096, 12288
+    scores = (rng.standard_normal((n, classes), dtype=np.float32) * 0.3).astype(np.float16)
+    targets = rng.integers(0, classes, n)
+    tb = torch.zeros(classes, requires_grad=True)
+    torch.nn.functional.cross_entropy(torch.tensor(scores, dtype=torch.float32) + tb, torch.tensor(targets)).backward()
+    want = tb.grad.numpy().astype(np.float64)
+
+    def bias_grad(scaler):
+        b = _param(np.zeros(classes), device)
+        loss = tl.nn.functional.cross_entropy(tl.tensor(scores, device=device) + b, tl.tensor(targets, device=device))
+        scaler.scale(loss).backward()
+        return b.grad.numpy().astype(np.float64) / scaler.get_scale()
+
+    def error(got):
+        return np.linalg.norm(got - want) / np.linalg.norm(want)
+
+    assert tl.amp.GradScaler().get_scale() == 2.0**15
+    assert error(bias_grad(tl.amp.GradScaler(enabled=False))) > 0.2
+    assert error(bias_grad(tl.amp.GradScaler())) < 5e-3
+
+
 def test_step_with_closure(device):
     p = _param(np.array([3.0]), device)
     opt = tl.optim.SGD([p], lr=0.1)

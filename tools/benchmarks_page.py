@@ -43,7 +43,10 @@ def _rows_cuda(doc):
 
 
 def _rows_clingo(doc):
-    table = [(name, r["ours"]["seconds"], r["clingo"]["seconds"], "s", "clingo", r["time_ratio"], None)
+    """A workload clingo did not finish has its timeout as "error" and an upper bound of the ratio."""
+    table = [(name if "time_ratio" in r else f"{name} (clingo {r['clingo']['error']}: the ratio is a bound)",
+              r["ours"]["seconds"], r["clingo"].get("seconds", r["clingo"].get("error")), "s", "clingo",
+              r.get("time_ratio", r.get("time_ratio_below")), None)
              for name, r in doc["results"].items()]
     return ["program", "TensorLogic", "clingo", "unit", "peer name", "time ratio", ""], table, \
         "time ratio, TensorLogic / clingo (lower is better for TensorLogic)"
