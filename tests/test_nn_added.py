@@ -305,3 +305,12 @@ def test_gumbel_softmax(device):
     np.testing.assert_allclose(h.mean(0), [0.1, 0.2, 0.7], atol=0.04)  # Gumbel-max samples the softmax
     (hard * tl.tensor(rng.uniform(size=(3000, 3)).astype(np.float16), device=device)).sum().backward()
     assert np.isfinite(host(t.grad)).all() and np.abs(host(t.grad)).sum() > 0
+
+
+def test_functional_inplace_activations(device):
+    rng = np.random.default_rng()
+    x = _randn(rng, 3, 4)
+    for name, args in (("elu_", (0.5,)), ("leaky_relu_", (0.2,)), ("rrelu_", (0.1, 0.3))):
+        t, ref = tl.tensor(x, device=device), torch.tensor(x.astype(np.float64))
+        assert getattr(F, name)(t, *args) is t
+        assert_close_f16(t, getattr(TF, name)(ref, *args).numpy())

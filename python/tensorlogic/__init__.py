@@ -41,11 +41,16 @@ from .ops.add_products import *  # noqa: F401,F403  (addcmul, addcdiv, addmv, ad
 from .ops.products import *  # noqa: F401,F403  (tensordot, inner, vdot, kron, cross, cdist)
 from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, index_fill, take, argwhere, isin)
 from .ops.sampling import normal
+from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, block_diag, cartesian_prod, ...)
 from .type_info import finfo, get_default_dtype, iinfo, set_default_dtype
 from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import distributed  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
+# torch's top-level forms of functional ops whose signatures are the same
+from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
+                            cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance, pixel_shuffle,
+                            pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import accelerator, backends, utils  # noqa: E402
 from .amp import autocast

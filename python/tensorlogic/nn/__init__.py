@@ -13,6 +13,7 @@ from .dropout import Dropout1d, Dropout2d, Dropout3d
 from .embedding_bag import EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .lazy_linear import LazyLinear
 from .layers import GELU, Dropout, Embedding, Identity, LayerNorm, Linear, ReLU, RMSNorm, SiLU, Tanh
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
@@ -26,10 +27,11 @@ from .padding import *  # noqa: F401,F403  (ZeroPad2d, ConstantPad1d, Reflection
 from .parameter import Parameter
 from .parameter_containers import ParameterDict, ParameterList
 from .pool1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
-from .pixel_shuffle import PixelShuffle, PixelUnshuffle
+from .pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pool3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .random_activations import AlphaDropout, FeatureAlphaDropout, RReLU
+from .softmax2d import Softmax2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
@@ -50,5 +52,5 @@ __all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential
            "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "SoftMarginLoss",
            "TripletMarginLoss", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "AdaptiveAvgPool3d",
            "AdaptiveMaxPool3d", "AvgPool3d", "MaxPool3d", "Bilinear", "EmbeddingBag", "LocalResponseNorm",
-           "PixelShuffle", "PixelUnshuffle", "AlphaDropout", "FeatureAlphaDropout", "RReLU"]
+           "PixelShuffle", "PixelUnshuffle", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "ChannelShuffle", "LazyLinear", "Softmax2d"]
            + padding.__all__)

@@ -1,5 +1,6 @@
-"""pixel_shuffle and pixel_unshuffle (torch, torch.nn.functional) and their modules PixelShuffle and
-PixelUnshuffle: reshapes and one permute (a copy), so their gradient is the inverse rearrangement."""
+"""pixel_shuffle, pixel_unshuffle and channel_shuffle (torch, torch.nn.functional) and their modules PixelShuffle,
+PixelUnshuffle and ChannelShuffle: reshapes and one permute (a copy), so their gradient is the inverse
+rearrangement."""
 import numbers
 
 from ..errors import ShapeMismatchError
@@ -70,4 +71,32 @@ class PixelUnshuffle(Module):
         return f"downscale_factor={self.downscale_factor}"
 
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle", "PixelShuffle", "PixelUnshuffle"]
+def channel_shuffle(input, groups):
+    """[N, C, ...] with its channels regrouped: C = groups * k channels read as [groups, k], transposed to [k, groups]."""
+    if not isinstance(groups, numbers.Integral) or groups <= 0:
+        raise ValueError(f"channel_shuffle: groups must be a positive int, got {groups!r}")
+    if input.ndim < 3 or input.shape[1] % groups:
+        raise ShapeMismatchError(f"channel_shuffle: expected [N, C, ...] with C divisible by {groups}, got "
+                                 f"{list(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    rest = tuple(input.shape[2:])
+    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(tuple(input.shape))
+
+
+class ChannelShuffle(Module):
+    """channel_shuffle as a module, as torch.nn.ChannelShuffle."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        """channel_shuffle(input, groups)."""
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        return f"groups={self.groups}"
+
+
+__all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]

@@ -21,6 +21,11 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return input.copy_(out) if inplace else out
 
 
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu written into input; returns input."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def _alpha_dropout(input, p, training, inplace, mask_shape, name):
     # PyTorch's formula: dropped units take SELU's saturation value, then an affine map a x + b restores the
     # mean and variance of self-normalising activations.
@@ -103,5 +108,5 @@ class FeatureAlphaDropout(AlphaDropout):
         return feature_alpha_dropout(input, self.p, self.training, self.inplace)
 
 
-__all__ = ["rrelu", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax", "RReLU", "AlphaDropout",
+__all__ = ["rrelu", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax", "RReLU", "AlphaDropout",
            "FeatureAlphaDropout"]
