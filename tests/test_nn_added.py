@@ -23,19 +23,26 @@ def _randn(rng, *shape, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(np.float16)
 
 
+def _close(ours, expected):
+    """Within 2 f16 ulps of the largest expected value: compositions round each step, and where terms cancel
+    (a difference of distances, a sum of products) the error is relative to the terms, not to the result."""
+    expected = np.asarray(expected, np.float64)
+    assert_close_f16(ours, expected, atol=1e-3 + 2e-3 * float(np.abs(expected[np.isfinite(expected)]).max(initial=0.0)))
+
+
 def _compare(device, ours, theirs, inputs, grad_of=(0,), rtol=None):
     """ours(*tl tensors) against theirs(*torch tensors): values, and the gradients of the inputs grad_of."""
     tls = [_pair(x, device, i in grad_of and x.dtype == np.float16)[0] for i, x in enumerate(inputs)]
     ths = [_pair(x, device, i in grad_of and x.dtype == np.float16)[1] for i, x in enumerate(inputs)]
     out, ref = ours(*tls), theirs(*ths)
     assert tuple(out.shape) == tuple(ref.shape)
-    assert_close_f16(out, ref.detach().numpy())
+    _close(out, ref.detach().numpy())
     rng = np.random.default_rng()
     v = rng.uniform(0.5, 1.5, tuple(ref.shape)).astype(np.float16)
     (out * tl.tensor(v, device=device)).sum().backward()
     (ref * torch.tensor(v.astype(np.float64))).sum().backward()
     for i in grad_of:
-        assert_close_f16(tls[i].grad, ths[i].grad.numpy())
+        _close(tls[i].grad, ths[i].grad.numpy())
 
 
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=(2, 3, 2), stride=(1, 2, 1), padding=1),

@@ -10,6 +10,12 @@ from .elementwise import copy_
 from .linalg import bmm, matmul
 
 
+def _tensors(name, *tensors):
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected Tensor arguments, got {type(t).__name__}")
+
+
 def _scaled(product, scale):
     return product if scale == 1 else product * scale
 
@@ -25,12 +31,14 @@ def _combine(input, product, beta, alpha):
 @tensor_method()
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2, broadcasting."""
+    _tensors("addcmul", input, tensor1, tensor2)
     return input + _scaled(tensor1 * tensor2, value)
 
 
 @tensor_method()
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2, broadcasting."""
+    _tensors("addcdiv", input, tensor1, tensor2)
     return input + _scaled(tensor1 / tensor2, value)
 
 

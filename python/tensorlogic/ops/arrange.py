@@ -67,14 +67,16 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices whose (offset) diagonals are input's last dim, placed in dims dim1 and dim2 of the result."""
     k = abs(offset)
     n = input.shape[-1] + k
+    # the result first: an impossible size is a MemoryError before any helper is made (as diag)
+    base = zeros(tuple(input.shape[:-1]) + (n, n), dtype=input.dtype, device=input.device)
     if k:  # padded so that row r of the matrix reads rows[r] (input[r] above the diagonal, input[r - k] below)
-        pad = zeros(tuple(input.shape[:-1]) + (k,), device=input.device)
+        pad = zeros(tuple(input.shape[:-1]) + (k,), dtype=input.dtype, device=input.device)
         rows = cat([input, pad] if offset > 0 else [pad, input], -1)
     else:
         rows = input
     i = arange(n, device=input.device)
     on = (i.unsqueeze(1) + offset) == i.unsqueeze(0)  # [n, n]: c - r == offset
-    out = where(on, rows.unsqueeze(-1), 0.0)
+    out = where(on, rows.unsqueeze(-1), base)
     ndim = out.ndim
     return out.movedim((ndim - 2, ndim - 1), (dim1 % ndim, dim2 % ndim))
 
@@ -118,6 +120,8 @@ def cartesian_prod(*tensors):
 def _split_along(input, indices_or_sections, dim, name, least):
     if input.ndim < least:
         raise ShapeMismatchError(f"{name}: expected a tensor of at least {least} dims, got {list(input.shape)}")
+    if isinstance(indices_or_sections, numbers.Integral) and indices_or_sections <= 0:
+        raise ValueError(f"{name}: the number of sections must be positive, got {indices_or_sections}")
     if isinstance(indices_or_sections, numbers.Integral) and input.shape[dim] % indices_or_sections:
         raise ValueError(f"{name}: dimension {dim} of size {input.shape[dim]} is not divisible into "
                          f"{indices_or_sections} equal sections")
@@ -220,8 +224,7 @@ def is_complex(input):
 def is_nonzero(input):
     """The truth of a one-element tensor (RuntimeError for any other number of elements, as in PyTorch)."""
     if input.numel() != 1:
-        raise RuntimeError(f"is_nonzero: a tensor of {input.numel()} elements has no single truth value "
-                           "(one element expected)")
+        raise RuntimeError(f"is_nonzero: expected a tensor of one element, got {input.numel()} elements")
     return bool(input.reshape(()).item() != 0)
 
 

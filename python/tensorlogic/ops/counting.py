@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from ..creation import zeros
+from ..dtypes import float16, int64
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .elementwise import isnan
@@ -77,11 +79,24 @@ def bincount(input, weights=None, minlength=0):
     x = _host(input).astype(np.int64)
     if (x < 0).any():
         raise ValueError("bincount: input must hold non-negative values only")
+    size = max(int(x.max()) + 1 if x.size else 0, int(minlength))
+    values, where_ = np.unique(x, return_inverse=True)  # summed over the values that occur
     if weights is None:
-        return _on(np.bincount(x, minlength=minlength), input, np.int64)
-    if weights.shape != input.shape:
-        raise ShapeMismatchError(f"bincount: weights {list(weights.shape)} must have input's shape {list(input.shape)}")
-    return _on(np.bincount(x, _host(weights).astype(np.float64), minlength), input, np.float16)
+        sums, dtype = np.bincount(where_, minlength=values.size), np.int64
+    else:
+        if weights.shape != input.shape:
+            raise ShapeMismatchError(f"bincount: weights {list(weights.shape)} must have the input's shape "
+                                     f"{list(input.shape)}")
+        sums, dtype = np.bincount(where_, _host(weights).astype(np.float64), values.size), np.float16
+    return _scattered(size, values, sums, dtype, input)
+
+
+def _scattered(size, positions, values, dtype, like):
+    """A tensor of `size` zeros (made by the engine: an impossible size is a MemoryError) with values at positions."""
+    out = zeros((size,), dtype=int64 if dtype is np.int64 else float16, device=like.device)
+    if positions.size:
+        out[_on(positions, like, np.int64)] = _on(values, like, dtype)
+    return out
 
 
 @tensor_method()
@@ -98,8 +113,11 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's names)
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise ValueError(f"histc: max ({max}) must be larger than min ({min})")
-    counts, _ = np.histogram(x[(x >= lo) & (x <= hi)], bins=int(bins), range=(lo, hi))
-    return _on(counts, input, np.float16)
+    inside = x[(x >= lo) & (x <= hi)]
+    # the bin of each element (max falls in the last), counted over the bins that occur only
+    index = np.minimum(((inside - lo) * (bins / (hi - lo))).astype(np.int64), bins - 1)
+    occupied, counts = np.unique(index, return_counts=True)
+    return _scattered(int(bins), occupied, counts, np.float16, input)
 
 
 def _positions(boundaries, values, right):
