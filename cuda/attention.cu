@@ -100,4 +100,10 @@ void CudaBackend::attention(const Array& q, const Array& k, const Array& v, cons
   }
 }
 
+bool CudaBackend::attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask,
+                                          bool causal, float scale, const Array& out, const Array& stats) {
+  if (out.numel() == 0) return false;
+  return attention_tiled(q, k, v, mask, causal, scale, out, stats.data_as<float>());
+}
+
 }  // namespace tensorlogic::cuda

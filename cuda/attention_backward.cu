@@ -257,8 +257,8 @@ void launch(const BwdArgs& args, int64_t batches) {
 }  // namespace
 
 bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask,
-                                     const Array& grad, bool causal, float scale, const Array& dq, const Array& dk,
-                                     const Array& dv) {
+                                     const Array& grad, bool causal, float scale, const AttentionSaved* saved,
+                                     const Array& dq, const Array& dk, const Array& dv) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
   const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
   if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len == 0) return false;
@@ -267,11 +267,14 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   for (const Array* out : {&dq, &dk, &dv}) {
     if (!aligned16(out->data())) return false;
   }
-  // The forward again, for O and each row's log-sum-exp; then Delta = rowsum(dO * O).
+  // O and each row's log-sum-exp: the forward's, when it kept them, else the forward again; then
+  // Delta = rowsum(dO * O).
   const int64_t rows = batches * len;
-  const Array out = Array::empty({batches, len, ev}, Dtype::float16, q.device());
-  Scratch lse(sizeof(float) * rows), delta(sizeof(float) * rows), dq_acc(sizeof(float) * rows * e);
-  if (!attention_tiled(q, k, v, mask, causal, scale, out, lse.as<float>())) return false;
+  Scratch lse(sizeof(float) * (saved ? 1 : rows)), delta(sizeof(float) * rows), dq_acc(sizeof(float) * rows * e);
+  const float* row_lse = saved ? saved->stats.data_as<float>() : lse.as<float>();
+  const Array out = saved ? saved->out : Array::empty({batches, len, ev}, Dtype::float16, q.device());
+  if (saved && !(out.is_contiguous() && saved->stats.is_contiguous())) return false;
+  if (!saved && !attention_tiled(q, k, v, mask, causal, scale, out, lse.as<float>())) return false;
   attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), grad.data_as<__half>(),
                                                                      stride_of(grad, 0), stride_of(grad, 1), len, ev,
                                                                      rows, delta.as<float>());
@@ -287,7 +290,7 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   }
   args.q_b = stride_of(q, 0), args.q_r = stride_of(q, 1), args.k_b = stride_of(k, 0), args.k_r = stride_of(k, 1);
   args.v_b = stride_of(v, 0), args.v_r = stride_of(v, 1), args.g_b = stride_of(grad, 0), args.g_r = stride_of(grad, 1);
-  args.lse = lse.as<float>(), args.delta = delta.as<float>(), args.dq_acc = dq_acc.as<float>();
+  args.lse = row_lse, args.delta = delta.as<float>(), args.dq_acc = dq_acc.as<float>();
   args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.e = static_cast<int>(e), args.ev = static_cast<int>(ev);

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "../cpp/kernels/convert.h"
 #include "common.cuh"
 #include "cuda_backend.h"
 
@@ -84,27 +85,19 @@ void device_to_host(void* dst, const void* src, size_t nbytes) {
   check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
 }
 
-template <typename From, typename To>
-__device__ __forceinline__ To convert(From v) {
-  if constexpr (std::is_same_v<From, To>) {
-    return v;
-  } else if constexpr (std::is_same_v<From, __half>) {
-    const float f = __half2float(v);
-    if constexpr (std::is_same_v<To, bool>) return f != 0.0f;  // NaN is true, as in PyTorch
-    return static_cast<To>(f);
-  } else if constexpr (std::is_same_v<To, __half>) {
-    return __float2half_rn(static_cast<float>(v));
-  } else {
-    return static_cast<To>(v);
-  }
-}
+// The f16 type of kernels::convert_element on CUDA.
+struct CudaF16 {
+  using type = __half;
+  static __host__ __device__ float to_f32(__half v) { return __half2float(v); }
+  static __host__ __device__ __half from_f32(float v) { return __float2half_rn(v); }
+};
 
 template <typename From, typename To>
 __global__ void copy_kernel(Strided<2> layout, int64_t n, const From* in, To* out) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
     int64_t off[2];
     layout.offsets(i, off);
-    out[off[1]] = convert<From, To>(in[off[0]]);
+    out[off[1]] = kernels::convert_element<CudaF16, From, To>(in[off[0]]);
   }
 }
 
@@ -154,12 +147,16 @@ void CudaBackend::copy_from_host(const void* src, const Array& dst) {
 }
 
 void CudaBackend::copy_to_host(const Array& src, void* dst) {
-  if (src.is_contiguous()) return device_to_host(dst, src.data(), src.nbytes());
-  Scratch tmp(src.nbytes());
-  const Array packed = Array::from_memory(tmp.as<void>(), src.shape(), contiguous_strides(src.shape()), src.dtype(),
-                                          src.device(), nullptr);
-  copy(src, packed);
-  device_to_host(dst, tmp.as<void>(), src.nbytes());
+  if (src.is_contiguous()) {
+    device_to_host(dst, src.data(), src.nbytes());
+  } else {
+    Scratch tmp(src.nbytes());
+    const Array packed = Array::from_memory(tmp.as<void>(), src.shape(), contiguous_strides(src.shape()),
+                                            src.dtype(), src.device(), nullptr);
+    copy(src, packed);
+    device_to_host(dst, tmp.as<void>(), src.nbytes());
+  }
+  raise_deferred_errors();  // data read back may derive from data a check kernel rejected
 }
 
 void CudaBackend::copy(const Array& src, const Array& dst) {

@@ -18,17 +18,27 @@ class CudaBackend final : public Backend {
   void copy_peer(const Array& src, const Array& dst) override;
 
   TL_BACKEND_KERNELS
+  void optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
+                       const std::vector<OptimizerTensors>& tensors) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
   bool has_ordering() const override { return true; }
   void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
   void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
+  bool attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
+                               float scale, const Array& out, const Array& stats) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
-                          bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) override;
+                          bool causal, float scale, const AttentionSaved* saved, const Array& dq, const Array& dk,
+                          const Array& dv) override;
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
+  void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
                      double eps, const Array& dx, const Array* dweight, const Array* dbias) override;
 };
+
+// Throws the first error a check kernel of the selected device recorded since the last call (see
+// deferred_error.cu); called where the host has just waited for the device.
+void raise_deferred_errors();
 
 // Scratch memory of the selected device from its buffer cache for the duration of one backend call; its
 // reuse is ordered after the kernels that use it because all work of a device runs on its one stream.

@@ -137,7 +137,10 @@ BufferCache& CudaBackend::cache() { return state(selected).cache; }
 
 // Device-wide, like torch.cuda.synchronize: also waits for other libraries' streams, which DLPack
 // exchange relies on (our own work runs on a non-blocking stream of its own).
-void CudaBackend::synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+void CudaBackend::synchronize() {
+  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  raise_deferred_errors();
+}
 
 DeviceProperties CudaBackend::properties() {
   cudaDeviceProp prop{};

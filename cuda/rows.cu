@@ -226,7 +226,9 @@ __global__ void cross_entropy_rows(const __half* logits, const int32_t* target, 
   const Stat row = block_stat(local, scratch);
   const float sum_x = block_reduce(total, SumOp{}, 0.0f, sums);
   const float lse = row.m + logf(row.s);
-  float loss = lse - __half2float(x[t]);
+  // A target outside the row (check_class_targets raises its error later, without a host wait) gives NaN
+  // instead of a read out of bounds.
+  float loss = t >= 0 && t < n ? lse - __half2float(x[t]) : NAN;
   if (smoothing > 0.0f) loss = (1.0f - smoothing) * loss + smoothing * (lse - sum_x / static_cast<float>(n));
   if (isnan(sum_x)) loss = sum_x;
   if (threadIdx.x == 0) out[r] = __float2half_rn(loss);

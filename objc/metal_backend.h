@@ -15,6 +15,8 @@ class MetalBackend : public Backend {
   void synchronize() override { context_.synchronize(); }
 
   TL_BACKEND_KERNELS
+  void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad,
+                      const std::vector<Array>& state) override;
 
   Context& context() { return context_; }
 

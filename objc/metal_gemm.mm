@@ -9,21 +9,17 @@ void MetalBackend::gemm(const Array& a, const Array& b, const Array& out, const 
   p.m = out.dim(1);
   p.n = out.dim(2);
   p.k = a.dim(2);
-  for (int d = 0; d < 3; ++d) {
-    p.a_strides[d] = a.strides()[d];
-    p.b_strides[d] = b.strides()[d];
-  }
+  set_strides3(p.a_strides, a);
+  set_strides3(p.b_strides, b);
   if (epilogue.bias) {
     const Array& bias = *epilogue.bias;
     if (bias.ndim() == 1) {
       p.bias_strides[2] = bias.strides()[0];
     } else {
-      for (int d = 0; d < 3; ++d) p.bias_strides[d] = bias.strides()[d];
+      set_strides3(p.bias_strides, bias);
     }
   }
-  if (epilogue.residual) {
-    for (int d = 0; d < 3; ++d) p.res_strides[d] = epilogue.residual->strides()[d];
-  }
+  if (epilogue.residual) set_strides3(p.res_strides, *epilogue.residual);
   // 32x32 tiles (4 simdgroups) once both sides fill them; 16x16 keeps small or skinny problems busy.
   const uint32_t tile = (p.m >= 64 && p.n >= 64) ? 32 : 16;
   id<MTLComputePipelineState> pipeline = context_.pipeline(
@@ -47,12 +43,10 @@ void MetalBackend::attention(const Array& q, const Array& k, const Array& v, con
   p.s = k.dim(1);
   p.d = q.dim(2);
   p.dv = v.dim(2);
-  for (int i = 0; i < 3; ++i) {
-    p.q_strides[i] = q.strides()[i];
-    p.k_strides[i] = k.strides()[i];
-    p.v_strides[i] = v.strides()[i];
-    p.mask_strides[i] = mask ? mask->strides()[i] : 0;
-  }
+  set_strides3(p.q_strides, q);
+  set_strides3(p.k_strides, k);
+  set_strides3(p.v_strides, v);
+  if (mask) set_strides3(p.mask_strides, *mask);  // p{} leaves them 0 otherwise
   p.scale = scale;
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("attention", "attention", {bool_constant(0, causal), bool_constant(1, mask != nullptr)});

@@ -37,6 +37,10 @@ inline void require_32bit(const char* op, const Array& a) {
                       " values (run it on the cpu, or convert with .int() or .float())");
   }
 }
+// A rank-3 operand's strides into its slot of an argument block (gemm, attention).
+inline void set_strides3(long (&slot)[3], const Array& a) {
+  for (int d = 0; d < 3; ++d) slot[d] = a.strides()[d];
+}
 // Threadgroups of `per_group` threads covering `threads`; DeviceError past one dispatch.
 uint32_t checked_groups(int64_t threads, NSUInteger per_group, const char* op);
 // Row kernels: a multiple of 32 threads, enough to cover short rows without idle simdgroups.

@@ -356,3 +356,33 @@ REDUCTIONS = [
               variants=(Variant("2", kwargs={"dim": 1}), Variant("1", (1,), {"dim": 2}), Variant("3", (3,), {"dim": 2}),
                         Variant("_inf", (float("inf"),)))),
 ]
+
+
+# ---- convolution and pooling shapes -------------------------------------------------------------------
+# conv2d's cases (x shape, w shape, stride, padding, dilation, groups), forward and backward.
+CONV2D_CASES = [
+    ((2, 3, 8, 8), (4, 3, 3, 3), 1, 0, 1, 1),
+    ((1, 3, 9, 7), (5, 3, 3, 2), (2, 1), (1, 2), 1, 1),
+    ((2, 4, 10, 10), (6, 2, 3, 3), 1, 1, 2, 2),
+    ((2, 4, 7, 7), (4, 1, 3, 3), 2, 1, 1, 4),  # depthwise
+    ((3, 2, 5, 5), (3, 2, 1, 1), 1, 0, 1, 1),
+    ((2, 4, 6, 5), (6, 2, 1, 1), 1, 0, 3, 2),  # pointwise with groups: no unfolding
+    ((2, 4, 6, 5), (6, 4, 1, 1), 2, 1, 1, 1),  # 1x1 but strided and padded: unfolded
+    ((1, 1, 4, 4), (1, 1, 4, 4), 1, 0, 1, 1),
+    ((0, 3, 6, 6), (2, 3, 3, 3), 1, 0, 1, 1),
+    ((2, 8, 12, 12), (16, 8, 3, 3), 1, 1, 1, 1),
+    ((2, 3, 6, 9), (2, 3, 2, 4), (3, 2), (1, 3), (2, 1), 1),  # padding wider than some windows reach
+    ((4, 3, 32, 32), (6, 3, 5, 5), 1, 0, 1, 1),  # the CIFAR-10 tutorial's first layer
+]
+
+# max_pool2d's and avg_pool2d's cases (x shape, kernel, stride, padding, dilation, ceil_mode), forward and backward.
+POOL2D_CASES = [
+    ((2, 3, 8, 8), 2, None, 0, 1, False),
+    ((1, 2, 9, 7), 3, 2, 1, 1, False),
+    ((1, 2, 9, 7), 3, 2, 1, 1, True),
+    ((2, 1, 10, 11), (3, 2), (2, 3), (1, 1), 1, True),
+    ((1, 3, 6, 6), 2, 2, 1, 1, True),
+    ((1, 2, 11, 9), 3, 1, 1, 2, False),
+    ((0, 2, 6, 6), 2, 2, 0, 1, False),
+    ((4, 6, 28, 28), 2, None, 0, 1, False),  # the CIFAR-10 tutorial's first pool
+]

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
+from tensorlogic import _core
 from oracle import assert_close_to_scale, f16, f16_tensor, host, torch_of
 
 
@@ -200,6 +201,37 @@ def test_sdpa_backward_heads_interleaved(device, rng):
     ref.backward(torch.tensor(g))
     for a, e in zip(leaves, theirs):
         assert_grad_close(a.grad, e.grad)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_backward_from_kept_statistics(device, rng, causal):
+    # In training the forward keeps its output and row log-sum-exps where the device can (CUDA's tiled
+    # kernel), and the fused backward reads them instead of running the forward again: the same gradients
+    # as the backward that recomputes them (the same kernels), bit for bit.
+    q, k, v, g = (f16_tensor(f16(rng, 2, 3, 70, 64), device) for _ in range(4))
+    out, stats = _core.scaled_dot_product_attention_keeping_stats(q._a, k._a, v._a, None, causal, None)
+    assert (stats is not None) == (device.startswith("cuda"))
+    np.testing.assert_array_equal(np.asarray(_core.to_device(out, "cpu")),
+                                  host(tl.scaled_dot_product_attention(q, k, v, is_causal=causal)))
+    recomputed = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None, g._a, causal, None)
+    kept = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None, g._a, causal, None, out, stats)
+    assert (recomputed is None) == (kept is None)
+    for a, b in zip(recomputed or (), kept or ()):
+        np.testing.assert_array_equal(np.asarray(_core.to_device(a, "cpu")), np.asarray(_core.to_device(b, "cpu")))
+
+
+def test_sdpa_output_changed_in_place_before_backward(device, rng):
+    # where the backward reads the kept output (CUDA), changing it in place first raises, as in PyTorch;
+    # elsewhere nothing of it is kept and the gradient is the product rule's
+    q, k, v = (f16_tensor(f16(rng, 2, 40, 64), device).requires_grad_() for _ in range(3))
+    out = tl.scaled_dot_product_attention(q, k, v)
+    out.mul_(2.0)
+    if device.startswith("cuda"):
+        with pytest.raises(RuntimeError, match="in-place operation"):
+            out.sum().backward()
+    else:
+        out.sum().backward()
+        assert q.grad is not None
 
 
 @pytest.mark.parametrize("causal", [False, True])

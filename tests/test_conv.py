@@ -7,24 +7,10 @@ import torch.nn.functional as F
 
 import tensorlogic as tl
 from oracle import assert_close_to_scale, f16, f16_tensor, host, torch_of
+from opinfo import CONV2D_CASES, POOL2D_CASES
 
 
-CONV_CASES = [
-    # x shape, w shape, stride, padding, dilation, groups
-    ((2, 3, 8, 8), (4, 3, 3, 3), 1, 0, 1, 1),
-    ((1, 3, 9, 7), (5, 3, 3, 2), (2, 1), (1, 2), 1, 1),
-    ((2, 4, 10, 10), (6, 2, 3, 3), 1, 1, 2, 2),
-    ((2, 4, 7, 7), (4, 1, 3, 3), 2, 1, 1, 4),  # depthwise
-    ((3, 2, 5, 5), (3, 2, 1, 1), 1, 0, 1, 1),
-    ((2, 4, 6, 5), (6, 2, 1, 1), 1, 0, 3, 2),  # pointwise with groups: no unfolding
-    ((2, 4, 6, 5), (6, 4, 1, 1), 2, 1, 1, 1),  # 1x1 but strided and padded: unfolded
-    ((1, 1, 4, 4), (1, 1, 4, 4), 1, 0, 1, 1),
-    ((0, 3, 6, 6), (2, 3, 3, 3), 1, 0, 1, 1),
-    ((2, 8, 12, 12), (16, 8, 3, 3), 1, 1, 1, 1),
-]
-
-
-@pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CONV_CASES)
+@pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CONV2D_CASES)
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_conv2d_matches_torch(device, rng, xs, ws, stride, padding, dilation, groups, with_bias):
     x, w, b = f16(rng, *xs), f16(rng, *ws, scale=0.3), f16(rng, ws[0])
@@ -57,19 +43,7 @@ def test_conv2d_errors(device, rng):
         tl.conv2d(x, f16_tensor(f16(rng, 2, 3, 3, 3), device), f16_tensor(f16(rng, 3), device))
 
 
-POOL_CASES = [
-    # x shape, kernel, stride, padding, dilation, ceil_mode
-    ((2, 3, 8, 8), 2, None, 0, 1, False),
-    ((1, 2, 9, 7), 3, 2, 1, 1, False),
-    ((1, 2, 9, 7), 3, 2, 1, 1, True),
-    ((2, 1, 10, 11), (3, 2), (2, 3), (1, 1), 1, True),
-    ((1, 3, 6, 6), 2, 2, 1, 1, True),
-    ((1, 2, 11, 9), 3, 1, 1, 2, False),
-    ((0, 2, 6, 6), 2, 2, 0, 1, False),
-]
-
-
-@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", POOL_CASES)
+@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", POOL2D_CASES)
 def test_max_pool2d_matches_torch(device, rng, xs, kernel, stride, padding, dilation, ceil_mode):
     x = f16(rng, *xs)
     got = tl.max_pool2d(f16_tensor(x, device), kernel, stride, padding, dilation, ceil_mode)
@@ -77,7 +51,7 @@ def test_max_pool2d_matches_torch(device, rng, xs, kernel, stride, padding, dila
     np.testing.assert_array_equal(host(got), ref.numpy())  # a max is exact
 
 
-@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", [c for c in POOL_CASES if c[4] == 1])
+@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", [c for c in POOL2D_CASES if c[4] == 1])
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_avg_pool2d_matches_torch(device, rng, xs, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
     x = f16(rng, *xs)

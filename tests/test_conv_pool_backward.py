@@ -7,20 +7,9 @@ import torch
 
 import tensorlogic as tl
 from oracle import assert_grad_close, f16, torch_of
+from opinfo import CONV2D_CASES, POOL2D_CASES
 
 TF = torch.nn.functional
-
-CASES = [
-    # x shape, w shape, stride, padding, dilation, groups
-    ((2, 3, 8, 8), (4, 3, 3, 3), 1, 0, 1, 1),
-    ((1, 3, 9, 7), (5, 3, 3, 2), (2, 1), (1, 2), 1, 1),
-    ((2, 4, 10, 10), (6, 2, 3, 3), 1, 1, 2, 2),
-    ((2, 4, 7, 7), (4, 1, 3, 3), 2, 1, 1, 4),  # depthwise
-    ((3, 2, 5, 5), (3, 2, 1, 1), 1, 0, 1, 1),
-    ((2, 4, 6, 5), (6, 4, 1, 1), 2, 1, 1, 1),  # 1x1 but strided and padded
-    ((2, 3, 6, 9), (2, 3, 2, 4), (3, 2), (1, 3), (2, 1), 1),  # padding wider than some windows reach
-    ((4, 3, 32, 32), (6, 3, 5, 5), 1, 0, 1, 1),  # the CIFAR-10 tutorial's first layer
-]
 
 
 def _grads(x, w, b, args, needs, device, create_graph, seed=None):
@@ -36,7 +25,7 @@ def _grads(x, w, b, args, needs, device, create_graph, seed=None):
     return got, expected
 
 
-@pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CASES)
+@pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CONV2D_CASES)
 def test_fused_conv2d_backward_matches_torch(device, xs, ws, stride, padding, dilation, groups):
     rng = np.random.default_rng()
     x, w, b = f16(rng, *xs), f16(rng, *ws, scale=0.3), f16(rng, ws[0])
@@ -82,17 +71,6 @@ def test_conv2d_backward_errors(device):
                                  [True, True, True])
 
 
-POOL_CASES = [
-    # x shape, kernel, stride, padding, dilation, ceil_mode
-    ((2, 3, 8, 8), 2, None, 0, 1, False),
-    ((1, 2, 9, 7), 3, 2, 1, 1, False),
-    ((1, 2, 9, 7), 3, 2, 1, 1, True),
-    ((2, 1, 10, 11), (3, 2), (2, 3), (1, 1), 1, True),
-    ((1, 3, 6, 6), 2, 2, 1, 1, True),
-    ((1, 2, 11, 9), 3, 1, 1, 2, False),
-    ((4, 6, 28, 28), 2, None, 0, 1, False),  # the CIFAR-10 tutorial's first pool
-]
-
 
 def _pool_grads(fn, torch_fn, x, device, create_graph, seed):
     ours = tl.tensor(x, device=device, requires_grad=True)
@@ -104,32 +82,32 @@ def _pool_grads(fn, torch_fn, x, device, create_graph, seed):
     return got, expected
 
 
-@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", POOL_CASES)
+def _check_pool_grads(fn, torch_fn, x, device, seed):
+    """fn's gradient against torch_fn's, from the fused backward kernel and (create_graph) its composed form."""
+    for create_graph in (False, True):
+        got, expected = _pool_grads(fn, torch_fn, x, device, create_graph, seed)
+        assert_grad_close(got, expected, 1e-2, f"gradient (create_graph={create_graph})")
+
+
+@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", POOL2D_CASES)
 @pytest.mark.parametrize("ties", [False, True])
 def test_fused_max_pool2d_backward_matches_torch(device, xs, kernel, stride, padding, dilation, ceil_mode, ties):
     rng = np.random.default_rng()
     # With ties (values from {-1, 0, 1}) the whole gradient goes to each window's first maximum.
     x = rng.integers(-1, 2, xs).astype(np.float16) if ties else f16(rng, *xs)
-    seed = int(rng.integers(1 << 30))
     args = (kernel, stride, padding, dilation, ceil_mode)
-    for create_graph in (False, True):
-        got, expected = _pool_grads(lambda t: tl.max_pool2d(t, *args), lambda t: TF.max_pool2d(t, *args), x, device,
-                                    create_graph, seed)
-        assert_grad_close(got, expected, 1e-2, f"gradient (create_graph={create_graph})")
+    _check_pool_grads(lambda t: tl.max_pool2d(t, *args), lambda t: TF.max_pool2d(t, *args), x, device,
+                      int(rng.integers(1 << 30)))
 
 
-@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", [c for c in POOL_CASES if c[4] == 1])
+@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", [c for c in POOL2D_CASES if c[4] == 1])
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_fused_avg_pool2d_backward_matches_torch(device, xs, kernel, stride, padding, dilation, ceil_mode,
                                                  count_include_pad):
     rng = np.random.default_rng()
-    x = f16(rng, *xs)
-    seed = int(rng.integers(1 << 30))
     args = (kernel, stride, padding, ceil_mode, count_include_pad)
-    for create_graph in (False, True):
-        got, expected = _pool_grads(lambda t: tl.avg_pool2d(t, *args), lambda t: TF.avg_pool2d(t, *args), x, device,
-                                    create_graph, seed)
-        assert_grad_close(got, expected, 1e-2, f"gradient (create_graph={create_graph})")
+    _check_pool_grads(lambda t: tl.avg_pool2d(t, *args), lambda t: TF.avg_pool2d(t, *args), f16(rng, *xs), device,
+                      int(rng.integers(1 << 30)))
 
 
 def test_fused_max_pool2d_backward_nan_and_negative_values(device):

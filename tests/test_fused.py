@@ -132,6 +132,38 @@ def test_softmax_cross_entropy_nan_anywhere_in_the_row(classes, device, rng):
     assert np.isnan(host(tl.fused.softmax_cross_entropy(tl.tensor(x, device=device), t, "none"))).all()
 
 
+def test_out_of_range_target_raises_index_error_by_the_first_read(device, rng):
+    # The CPU raises at the call; CUDA checks on the device without waiting and raises the same error at the
+    # latest when the loss, or anything computed from it, is read. Either way the next call works.
+    x = tl.tensor(f16_randn(rng, (6, 5)), device=device, requires_grad=True)
+    bad = tl.tensor(np.array([0, 1, 7, 2, -100, 4]), device=device)  # int64; -100 is ignored
+    with pytest.raises(IndexError, match=r"softmax_cross_entropy: target 7 is out of bounds for 5 classes "
+                                         r"\(ignore_index -100\)"):
+        (F.cross_entropy(x, bad) * 2).numpy()
+    # int64 targets are checked as given: 2^32 + 1 does not wrap to the class 1
+    with pytest.raises(IndexError, match="target 4294967297 is out of bounds"):
+        tl.fused.softmax_cross_entropy(x, tl.tensor(np.array([0, 1, 2, 3, 4, 2**32 + 1]), device=device)).item()
+    good = np.array([0, 1, 4, 2, 3, 4])
+    loss = F.cross_entropy(x, tl.tensor(good, device=device))
+    ref = TF.cross_entropy(t64(host(x.detach())), torch.tensor(good)).item()
+    assert loss.item() == pytest.approx(ref, rel=4e-3)
+
+
+@pytest.mark.skipif(not tl.cuda.is_available(), reason="needs CUDA")
+def test_cuda_target_check_does_not_wait_for_the_device(rng):
+    x = tl.tensor(f16_randn(rng, (6, 5)), device="cuda", requires_grad=True)
+    bad = tl.tensor(np.array([0, 1, 2, 3, 4, 5]), device="cuda")
+    loss = F.cross_entropy(x, bad)  # no error yet: raising here would need the host to read the targets
+    loss.backward()
+    with pytest.raises(IndexError, match="target 5 is out of bounds for 5 classes"):
+        x.grad.numpy()  # any read from the device raises it, once
+    assert np.isfinite(host(x.grad)).all()
+    F.cross_entropy(x, bad)
+    with pytest.raises(IndexError, match="target 5 is out of bounds"):
+        tl.cuda.synchronize()
+    tl.cuda.synchronize()
+
+
 def test_cross_entropy_large_batch_mean_does_not_overflow(device, rng):
     x = f16_randn(rng, (20000, 4), 8.0)
     t = rng.integers(0, 4, (20000,)).astype(np.int32)
@@ -201,10 +233,10 @@ def test_errors(device, rng):
     t = tl.tensor(np.array([0, 1, 2, 3], np.int32), device=device)
     with pytest.raises(tl.ShapeMismatchError, match="softmax_cross_entropy"):
         tl.fused.softmax_cross_entropy(tx, tl.tensor(np.zeros(3, np.int32), device=device))
+    with pytest.raises(IndexError, match="out of bounds"):  # on CUDA by the time the loss is read
+        tl.fused.softmax_cross_entropy(tx, tl.tensor(np.array([0, 5, 1, 1], np.int32), device=device)).item()
     with pytest.raises(IndexError, match="out of bounds"):
-        tl.fused.softmax_cross_entropy(tx, tl.tensor(np.array([0, 5, 1, 1], np.int32), device=device))
-    with pytest.raises(IndexError, match="out of bounds"):
-        tl.fused.softmax_cross_entropy(tx, tl.tensor(np.array([0, -1, 1, 1], np.int32), device=device))
+        tl.fused.softmax_cross_entropy(tx, tl.tensor(np.array([0, -1, 1, 1], np.int32), device=device)).item()
     with pytest.raises(TypeError, match="int32"):
         tl.fused.softmax_cross_entropy(tx, tl.tensor(np.zeros(4, np.float16), device=device))
     with pytest.raises(TypeError):

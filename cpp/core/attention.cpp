@@ -64,6 +64,28 @@ Operands broadcast_operands(const char* op, const Array& q_in, const Array& k_in
 
 }  // namespace
 
+std::pair<Array, std::optional<Array>> scaled_dot_product_attention_keeping_stats(
+    const Array& q_in, const Array& k_in, const Array& v_in, const std::optional<Array>& mask_in, bool causal,
+    std::optional<double> scale) {
+  const char* op = "scaled_dot_product_attention";
+  Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr});
+  if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
+  const Operands x = broadcast_operands(op, q_in, k_in, v_in, mask_in, scale);
+  Array out = Array::empty(with_batch(x.batch, {x.len, x.ev}), Dtype::float16, x.q.device());
+  if (out.numel() == 0) return {out, std::nullopt};
+  Array stats = Array::empty(with_batch(x.batch, {x.len}), Dtype::int32, x.q.device());
+  bool kept = true;  // a batch the backend keeps no statistics for drops them all
+  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &out, &stats}, static_cast<int>(x.batch.size()),
+                 [&](const std::vector<Array>& a) {
+                   const Array* mask = mask_in ? &a[3] : nullptr;
+                   if (!(kept && backend.attention_keeping_stats(a[0], a[1], a[2], mask, causal, x.scale, a[4], a[5]))) {
+                     kept = false;
+                     backend.attention(a[0], a[1], a[2], mask, causal, x.scale, a[4]);
+                   }
+                 });
+  return {out, kept ? std::optional<Array>(stats) : std::nullopt};
+}
+
 Array scaled_dot_product_attention(const Array& q_in, const Array& k_in, const Array& v_in,
                                    const std::optional<Array>& mask_in, bool causal, std::optional<double> scale) {
   const char* op = "scaled_dot_product_attention";
@@ -83,7 +105,9 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
                                                                         const Array& v_in,
                                                                         const std::optional<Array>& mask_in,
                                                                         const Array& grad_in, bool causal,
-                                                                        std::optional<double> scale) {
+                                                                        std::optional<double> scale,
+                                                                        const std::optional<Array>& saved_out,
+                                                                        const std::optional<Array>& saved_stats) {
   const char* op = "scaled_dot_product_attention_backward";
   Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr, &grad_in});
   if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
@@ -101,11 +125,19 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
   if (grads[0].numel() == 0 || grads[1].numel() == 0 || grads[2].numel() == 0) return std::nullopt;
   // Batches the backend declines (their views' alignment can differ) send the whole call back to the
   // caller; the gradients are fresh arrays, so what was written is simply dropped.
+  const bool with_saved = saved_out && saved_stats;
+  if (with_saved && (saved_out->shape() != out_shape || saved_stats->shape() != with_batch(x.batch, {x.len}))) {
+    throw ShapeMismatchError(std::string(op) + ": the saved output " + shape_str(saved_out->shape()) + " and stats " +
+                             shape_str(saved_stats->shape()) + " do not belong to this call");
+  }
   bool taken = true;
-  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &grad, &grads[0], &grads[1], &grads[2]},
+  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &grad, &grads[0], &grads[1], &grads[2],
+                  with_saved ? &*saved_out : nullptr, with_saved ? &*saved_stats : nullptr},
                  static_cast<int>(x.batch.size()), [&](const std::vector<Array>& a) {
+                   const Backend::AttentionSaved saved{a[8], a[9]};
                    taken = taken && backend.attention_backward(a[0], a[1], a[2], mask_in ? &a[3] : nullptr, a[4],
-                                                               causal, x.scale, a[5], a[6], a[7]);
+                                                               causal, x.scale, with_saved ? &saved : nullptr, a[5],
+                                                               a[6], a[7]);
                  });
   if (!taken) return std::nullopt;
   return grads;

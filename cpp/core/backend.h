@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "../kernels/optimizer.h"
@@ -27,6 +28,13 @@ struct GemmEpilogue {
 };
 
 enum class RandomKind : uint8_t { uniform, normal, integer };
+
+// One parameter's arrays of a fused optimizer update (Backend::optimizer_steps): the f16 parameter, its
+// f16 gradient and its state slots, all contiguous and on one device.
+struct OptimizerTensors {
+  Array param, grad;
+  std::vector<Array> state;
+};
 
 class Backend {
  public:
@@ -168,15 +176,35 @@ class Backend {
   // strides (mask may be null); out is contiguous [B, L, Ev].
   virtual void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                          const Array& out) = 0;
-  // Gradients of attention for q, k and v: dq [B, L, E], dk [B, S, E] and dv [B, S, Ev] (contiguous) from
-  // the forward's operands (as in `attention`; the mask a constant) and grad [B, L, Ev] (a view). Returns
-  // false, having written nothing, where the backend has no fused kernel for these operands; the caller
-  // then composes the backward from other ops.
-  virtual bool attention_backward(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/, const Array* /*mask*/,
-                                  const Array& /*grad*/, bool /*causal*/, float /*scale*/, const Array& /*dq*/,
-                                  const Array& /*dk*/, const Array& /*dv*/) {
+  // `attention` that also keeps what the fused backward would otherwise recompute: each row's log-sum-exp
+  // of the scaled scores (base 2, f32) in `stats` [B, L], an int32 array holding the f32 bit patterns (the
+  // core has no f32 dtype; nothing but attention_backward reads them). Returns false, having written
+  // nothing, where the backend keeps no statistics for these operands; the caller then runs `attention`.
+  virtual bool attention_keeping_stats(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/,
+                                       const Array* /*mask*/, bool /*causal*/, float /*scale*/, const Array& /*out*/,
+                                       const Array& /*stats*/) {
     return false;
   }
+  // Gradients of attention for q, k and v: dq [B, L, E], dk [B, S, E] and dv [B, S, Ev] (contiguous) from
+  // the forward's operands (as in `attention`; the mask a constant) and grad [B, L, Ev] (a view); `saved`
+  // is the forward's output and stats from attention_keeping_stats, or null (the backward recomputes
+  // them). Returns false, having written nothing, where the backend has no fused kernel for these
+  // operands; the caller then composes the backward from other ops.
+  struct AttentionSaved {
+    Array out, stats;
+  };
+  virtual bool attention_backward(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/, const Array* /*mask*/,
+                                  const Array& /*grad*/, bool /*causal*/, float /*scale*/,
+                                  const AttentionSaved* /*saved*/, const Array& /*dq*/, const Array& /*dk*/,
+                                  const Array& /*dv*/) {
+    return false;
+  }
+  // Checks that every class target (an integer array, contiguous) other than ignore_index is in [0, classes),
+  // before the cross-entropy kernels, which trust their targets. The default reads them to the host and
+  // throws IndexOutOfRange (target_out_of_range's message) at once; CUDA checks on the device without
+  // waiting and throws the same error at the next synchronising point (cuda/deferred_error.cu). `op` must
+  // be a string literal (CUDA keeps the pointer until then).
+  virtual void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op);
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
   virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
 
@@ -185,16 +213,21 @@ class Backend {
                       const Array& out) = 0;
 
   // One fused optimizer update (see tensorlogic/optim.h): param f16 contiguous, grad f16 contiguous of the
-  // same shape, state = the kind's f32 slots (int32-typed words), all checked by the core. A backend
-  // without this family raises DeviceError.
+  // same shape, state = the kind's f32 slots (int32-typed words), all checked by the core. The CPU's and
+  // Metal's family, which the default optimizer_steps runs per parameter; without it, DeviceError.
   virtual void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                               const Array& grad, const std::vector<Array>& state);
+  // The updates of several parameters of this device with the same options and step count, each as
+  // optimizer_step (checked alike). The default updates them one by one; CUDA covers them all in a few
+  // launches (multi-tensor kernels).
+  virtual void optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
+                               const std::vector<OptimizerTensors>& tensors);
 };
 
 // The kernel families every device backend (cpp/cpu, cuda, objc) implements, declared once: each backend
 // class lists TL_BACKEND_KERNELS, so a new family is its Backend declaration above, one line here and
-// each backend's definition. Families only some backends have (attention_backward, copy_peer) are
-// declared by those backends.
+// each backend's definition. Families only some backends have (attention_backward, copy_peer,
+// optimizer_step or optimizer_steps) are declared by those backends.
 #define TL_BACKEND_KERNELS                                                                                      \
   void copy_from_host(const void* src, const Array& dst) override;                                              \
   void copy_to_host(const Array& src, void* dst) override;                                                      \
@@ -224,12 +257,13 @@ class Backend {
                  const Array& out) override;                                                                    \
   void tri(const Array& in, int64_t k, bool upper, const Array& out) override;                                  \
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out)       \
-      override;                                                                                                 \
-  void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad, \
-                      const std::vector<Array>& state) override;
+      override;
 
 // The coefficients of cpp/kernels/optimizer.h's update for a parameter of `numel` elements.
 kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerParams& params, int64_t numel);
+
+// The message of IndexOutOfRange for a class target outside [0, classes) that is not ignore_index.
+std::string target_out_of_range(const char* op, int64_t value, int64_t classes, int64_t ignore_index);
 
 // The backend of a device; DeviceError naming the available devices when it is not built or present.
 Backend& backend_for(Device device);

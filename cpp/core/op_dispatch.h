@@ -39,4 +39,17 @@ void dispatch_optimizer(OptimizerKind kind, F&& f) {
   }
 }
 
+// The optimizer kernels' state-slot count (OptimizerCoeffs::slots, 0 to 3) as a compile-time constant,
+// f(std::integral_constant<int, SLOTS>): the slot loops unroll and their values stay in registers (a
+// run-time count kept the CPU loop scalar and put CUDA's state in local memory).
+template <typename F>
+void dispatch_slots(int slots, F&& f) {
+  switch (slots) {
+    case 0: return f(std::integral_constant<int, 0>{});
+    case 1: return f(std::integral_constant<int, 1>{});
+    case 2: return f(std::integral_constant<int, 2>{});
+    default: return f(std::integral_constant<int, 3>{});
+  }
+}
+
 }  // namespace tensorlogic

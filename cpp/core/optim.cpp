@@ -1,4 +1,6 @@
-// Fused optimizer steps: argument and state checks once, then the backend's optimizer kernel family.
+// Fused optimizer steps: argument and state checks of every parameter, then one call of the backend's
+// optimizer kernel family per device.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -59,6 +61,11 @@ void Backend::optimizer_step(OptimizerKind kind, const OptimizerParams&, const A
                     param.device().str());
 }
 
+void Backend::optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
+                              const std::vector<OptimizerTensors>& tensors) {
+  for (const OptimizerTensors& t : tensors) optimizer_step(kind, params, t.param, t.grad, t.state);
+}
+
 namespace {
 
 void check_value(const char* op, const char* name, double value, bool ok) {
@@ -67,12 +74,7 @@ void check_value(const char* op, const char* name, double value, bool ok) {
   }
 }
 
-}  // namespace
-
-void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const Array& param, const Array& grad,
-                    const std::vector<Array>& state) {
-  const char* op = optimizer_name(kind);
-  Backend& backend = backend_of(op, {&param, &grad});
+void check_options(const char* op, OptimizerKind kind, const OptimizerParams& p) {
   check_value(op, "lr", p.lr, p.lr >= 0.0);
   check_value(op, "weight_decay", p.weight_decay, p.weight_decay >= 0.0);
   check_value(op, "momentum", p.momentum, p.momentum >= 0.0);
@@ -85,6 +87,12 @@ void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const Array& p
   if (kind == OptimizerKind::sgd && p.nesterov && (p.momentum <= 0.0 || p.dampening != 0.0)) {
     throw ArgumentError("SGD: nesterov momentum requires a momentum and zero dampening");
   }
+}
+
+// One parameter's arrays after the checks, with a contiguous gradient.
+OptimizerTensors checked(const char* op, size_t slots, const Array& param, const Array& grad,
+                         const std::vector<Array>& state) {
+  backend_of(op, {&param, &grad});
   if (param.dtype() != Dtype::float16 || grad.dtype() != Dtype::float16) {
     throw DtypeError(std::string(op) + ": parameters and gradients must be float16, got " +
                      dtype_name(param.dtype()) + " and " + dtype_name(grad.dtype()));
@@ -97,7 +105,6 @@ void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const Array& p
     throw ShapeMismatchError(std::string(op) + ": gradient of shape " + shape_str(grad.shape()) +
                              " for a parameter of shape " + shape_str(param.shape()));
   }
-  const size_t slots = static_cast<size_t>(optimizer_state_slots(kind, p));
   if (state.size() != slots) {
     throw ArgumentError(std::string(op) + ": expected " + std::to_string(slots) + " state arrays for these options, got " +
                         std::to_string(state.size()));
@@ -112,9 +119,74 @@ void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const Array& p
       throw ArgumentError(std::string(op) + ": state arrays must not share memory with the parameter or gradient");
     }
   }
-  if (param.numel() == 0) return;
-  const Array g = grad.is_contiguous() ? grad : contiguous(grad);
-  backend.optimizer_step(kind, p, param, g, state);
+  return {param, grad.is_contiguous() ? grad : contiguous(grad), state};
+}
+
+// The arrays an update writes (parameters and state) must not overlap one another: on CUDA all of them are
+// written at once, so an overlap (a parameter given twice) would race. Byte ranges, sorted per storage.
+void check_disjoint(const char* op, const std::vector<OptimizerTensors>& tensors) {
+  struct Range {
+    const Storage* storage;
+    const char *begin, *end;
+    bool operator<(const Range& o) const { return storage != o.storage ? storage < o.storage : begin < o.begin; }
+  };
+  std::vector<Range> ranges;
+  auto add = [&](const Array& a) {
+    const char* begin = static_cast<const char*>(a.data());
+    ranges.push_back({a.storage().get(), begin, begin + a.nbytes()});
+  };
+  for (const OptimizerTensors& t : tensors) {
+    add(t.param);
+    for (const Array& s : t.state) add(s);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].storage == ranges[i - 1].storage && ranges[i].begin < ranges[i - 1].end) {
+      throw ArgumentError(std::string(op) + ": the parameters and state arrays of one step must not overlap "
+                          "(is a parameter given twice?)");
+    }
+  }
+}
+
+}  // namespace
+
+void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const std::vector<Array>& parameters,
+                    const std::vector<Array>& grads, const std::vector<std::vector<Array>>& states) {
+  const char* op = optimizer_name(kind);
+  if (grads.size() != parameters.size() || states.size() != parameters.size()) {
+    throw ArgumentError(std::string(op) + ": expected one gradient and one state list per parameter, got " +
+                        std::to_string(parameters.size()) + " parameters, " + std::to_string(grads.size()) +
+                        " gradients and " + std::to_string(states.size()) + " state lists");
+  }
+  check_options(op, kind, p);
+  const size_t slots = static_cast<size_t>(optimizer_state_slots(kind, p));
+  // Every parameter is checked before any is updated, so bad input leaves them all unchanged.
+  std::vector<OptimizerTensors> all;
+  all.reserve(parameters.size());
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    OptimizerTensors t = checked(op, slots, parameters[i], grads[i], states[i]);
+    if (t.param.numel() > 0) all.push_back(std::move(t));
+  }
+  check_disjoint(op, all);
+  // One backend call per device, in the order the devices first appear.
+  std::vector<Device> devices;
+  for (const OptimizerTensors& t : all) {
+    if (std::find(devices.begin(), devices.end(), t.param.device()) == devices.end()) {
+      devices.push_back(t.param.device());
+    }
+  }
+  for (const Device& device : devices) {
+    std::vector<OptimizerTensors> group;
+    for (const OptimizerTensors& t : all) {
+      if (t.param.device() == device) group.push_back(t);
+    }
+    backend_for(device).optimizer_steps(kind, p, group);
+  }
+}
+
+void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const Array& param, const Array& grad,
+                    const std::vector<Array>& state) {
+  optimizer_step(kind, p, std::vector<Array>{param}, std::vector<Array>{grad}, std::vector<std::vector<Array>>{state});
 }
 
 }  // namespace tensorlogic

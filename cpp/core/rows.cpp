@@ -87,6 +87,21 @@ void Backend::cross_entropy(const Array& logits, const Array&, int64_t, int64_t,
                     logits.device().str());
 }
 
+std::string target_out_of_range(const char* op, int64_t value, int64_t classes, int64_t ignore_index) {
+  return std::string(op) + ": target " + std::to_string(value) + " is out of bounds for " + std::to_string(classes) +
+         " classes (ignore_index " + std::to_string(ignore_index) + ")";
+}
+
+void Backend::check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op) {
+  std::vector<int64_t> host(static_cast<size_t>(target.numel()));
+  to_host(contiguous(astype(target, Dtype::int64)), host.data());
+  for (const int64_t v : host) {
+    if (v != ignore_index && (v < 0 || v >= classes)) {
+      throw IndexOutOfRange(target_out_of_range(op, v, classes, ignore_index));
+    }
+  }
+}
+
 Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing) {
   const char* name = "softmax_cross_entropy";
   Backend& backend = backend_of(name, {&logits, &target});
@@ -107,18 +122,13 @@ Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ig
                         std::to_string(label_smoothing));
   }
   const int64_t classes = ls.back(), rows = target.numel();
-  const Array wide = contiguous(astype(target, Dtype::int64));
-  std::vector<int64_t> host(static_cast<size_t>(rows));
-  if (rows > 0) to_host(wide, host.data());
-  for (const int64_t v : host) {  // the kernel trusts its targets: range-check them once here
-    if (v != ignore_index && (v < 0 || v >= classes)) {
-      throw IndexOutOfRange(std::string(name) + ": target " + std::to_string(v) + " is out of bounds for " +
-                            std::to_string(classes) + " classes (ignore_index " + std::to_string(ignore_index) + ")");
-    }
-  }
   Array out = Array::empty(target.shape(), Dtype::float16, logits.device());
   if (rows == 0) return out;
-  // The kernels read int32 targets: every checked value fits.
+  // On the targets as given (before the kernels' int32), so that no value wraps into range. Immediate on
+  // the CPU; CUDA reports at the next synchronising point instead of waiting for the device here.
+  backend.check_class_targets(contiguous(target), classes, ignore_index, name);
+  // The kernels read int32 targets: every valid value fits. (An invalid one that CUDA reports later may
+  // wrap; its kernel never reads outside a row.)
   backend.cross_entropy(contiguous(logits), contiguous(astype(target, Dtype::int32)), rows, classes, ignore_index, static_cast<float>(label_smoothing), out);
   return out;
 }

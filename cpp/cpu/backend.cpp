@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../core/strided.h"
+#include "../kernels/convert.h"
 #include "parallel.h"
 
 namespace tensorlogic::cpu {
@@ -21,22 +22,12 @@ class HostCache final : public BufferCache {
 
 constexpr int64_t kCopyGrain = 1 << 16;
 
-// PyTorch's conversions: float to integer truncates toward zero, anything to bool is `!= 0` (NaN is true),
-// integers beyond the f16 range become inf.
-template <typename From, typename To>
-To convert(From v) {
-  if constexpr (std::is_same_v<From, To>) {
-    return v;
-  } else if constexpr (std::is_same_v<From, half>) {
-    const float f = to_float(v);
-    if constexpr (std::is_same_v<To, bool>) return f != 0.0f;
-    return static_cast<To>(f);
-  } else if constexpr (std::is_same_v<To, half>) {
-    return to_half(static_cast<float>(v));
-  } else {
-    return static_cast<To>(v);
-  }
-}
+// The f16 type of kernels::convert_element on the CPU.
+struct CpuF16 {
+  using type = half;
+  static float to_f32(half v) { return to_float(v); }
+  static half from_f32(float v) { return to_half(v); }
+};
 
 template <typename From, typename To>
 void copy_typed(const Array& src, const Array& dst) {
@@ -56,7 +47,7 @@ void copy_typed(const Array& src, const Array& dst) {
       const From* s = in + off[0];
       To* d = out + off[1];
       const int64_t ss = layout.inner_stride(0), ds = layout.inner_stride(1);
-      for (int64_t i = 0; i < count; ++i) d[i * ds] = convert<From, To>(s[i * ss]);
+      for (int64_t i = 0; i < count; ++i) d[i * ds] = kernels::convert_element<CpuF16, From, To>(s[i * ss]);
     });
   });
 }

@@ -6,6 +6,7 @@
 
 #include "cpu_backend.h"
 #include "parallel.h"
+#include "pool_window.h"
 
 namespace tensorlogic::cpu {
 
@@ -70,13 +71,11 @@ void CpuBackend::col2im(const Array& cols, const int64_t kernel[2], const Conv2d
 
 void CpuBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
                         bool count_include_pad, int64_t out_h, int64_t out_w, const Array& out) {
-  const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
-  const int64_t kh = kernel[0], kw = kernel[1];
-  const int64_t sy = args.stride[0], sx = args.stride[1], py = args.padding[0], px = args.padding[1];
-  const int64_t dy = args.dilation[0], dx = args.dilation[1];
+  const PoolWindows windows(x, kernel, args);
+  const int64_t n = x.shape()[0], c = x.shape()[1], h = windows.h, w = windows.w;
   const half* src = x.data_as<half>();
   half* dst = out.data_as<half>();
-  parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(out_h * out_w * kh * kw, 1)),
+  parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(out_h * out_w * windows.kh * windows.kw, 1)),
                [&](int64_t begin, int64_t end) {
     std::vector<float> plane(static_cast<size_t>(h * w));
     for (int64_t p = begin; p < end; ++p) {
@@ -85,32 +84,17 @@ void CpuBackend::pool2d(bool max, const Array& x, const int64_t kernel[2], const
       half* o = dst + p * out_h * out_w;
       for (int64_t oy = 0; oy < out_h; ++oy) {
         for (int64_t ox = 0; ox < out_w; ++ox) {
-          const int64_t y0 = oy * sy - py, x0 = ox * sx - px;
           float result;
           if (max) {
-            result = -INFINITY;
-            for (int64_t ki = 0; ki < kh; ++ki) {
-              const int64_t iy = y0 + ki * dy;
-              if (iy < 0 || iy >= h) continue;
-              for (int64_t kj = 0; kj < kw; ++kj) {
-                const int64_t ix = x0 + kj * dx;
-                if (ix < 0 || ix >= w) continue;
-                const float v = plane[iy * w + ix];
-                if (v > result || std::isnan(v)) result = v;
-                if (std::isnan(result)) break;
-              }
-            }
+            const int64_t at = windows.argmax(plane.data(), oy, ox);
+            result = at < 0 ? -INFINITY : plane[at];
           } else {
-            const int64_t y1 = std::min(y0 + kh, h + py), x1 = std::min(x0 + kw, w + px);
-            const int64_t padded = (y1 - y0) * (x1 - x0);
-            const int64_t ya = std::max<int64_t>(y0, 0), xa = std::max<int64_t>(x0, 0);
-            const int64_t yb = std::min(y1, h), xb = std::min(x1, w);
+            const AvgWindow win = windows.average(oy, ox, count_include_pad);
             float sum = 0.0f;
-            for (int64_t iy = ya; iy < yb; ++iy) {
-              for (int64_t ix = xa; ix < xb; ++ix) sum += plane[iy * w + ix];
+            for (int64_t iy = win.ya; iy < win.yb; ++iy) {
+              for (int64_t ix = win.xa; ix < win.xb; ++ix) sum += plane[iy * w + ix];
             }
-            const int64_t divisor = count_include_pad ? padded : (yb - ya) * (xb - xa);
-            result = sum / static_cast<float>(divisor);
+            result = sum / static_cast<float>(win.divisor);
           }
           o[oy * out_w + ox] = to_half(result);
         }

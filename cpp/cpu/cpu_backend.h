@@ -13,6 +13,8 @@ class CpuBackend final : public Backend {
   std::unique_ptr<DeviceEvent> create_event(bool timing) override;
 
   TL_BACKEND_KERNELS
+  void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad,
+                      const std::vector<Array>& state) override;
   bool conv2d(const Array& x, const Array& w, const Array* bias, const Conv2dArgs& args, int64_t groups,
               const Array& out) override;
   bool conv2d_backward(const Array& x, const Array& w, const Array& grad, const Conv2dArgs& args, int64_t groups,

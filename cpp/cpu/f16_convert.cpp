@@ -40,34 +40,40 @@ __attribute__((target("avx2,f16c"))) void to_f16_f16c(const float* in, half* out
   to_f16_scalar(in + i, out + i, n - i);
 }
 const bool has_f16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx2");
-#endif
-
-}  // namespace
-
-void f16_to_f32(const half* in, float* out, int64_t n) {
-#if TL_X86
-  if (has_f16c) return to_f32_f16c(in, out, n);
 #elif TL_NEON
+void to_f32_neon(const half* in, float* out, int64_t n) {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
     vst1q_f32(out + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(reinterpret_cast<const uint16_t*>(in + i)))));
   }
-  return to_f32_scalar(in + i, out + i, n - i);
-#endif
-  to_f32_scalar(in, out, n);
+  to_f32_scalar(in + i, out + i, n - i);
 }
-
-void f32_to_f16(const float* in, half* out, int64_t n) {
-#if TL_X86
-  if (has_f16c) return to_f16_f16c(in, out, n);
-#elif TL_NEON
+void to_f16_neon(const float* in, half* out, int64_t n) {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
     vst1_u16(reinterpret_cast<uint16_t*>(out + i), vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(in + i))));
   }
-  return to_f16_scalar(in + i, out + i, n - i);
-#endif
-  to_f16_scalar(in, out, n);
+  to_f16_scalar(in + i, out + i, n - i);
 }
+#endif
+
+// The pair of conversions the running CPU does best, picked once when the library loads.
+struct Conversions {
+  void (*to_f32)(const half*, float*, int64_t);
+  void (*to_f16)(const float*, half*, int64_t);
+};
+#if TL_X86
+const Conversions best = has_f16c ? Conversions{to_f32_f16c, to_f16_f16c} : Conversions{to_f32_scalar, to_f16_scalar};
+#elif TL_NEON
+const Conversions best{to_f32_neon, to_f16_neon};
+#else
+const Conversions best{to_f32_scalar, to_f16_scalar};
+#endif
+
+}  // namespace
+
+void f16_to_f32(const half* in, float* out, int64_t n) { best.to_f32(in, out, n); }
+
+void f32_to_f16(const float* in, half* out, int64_t n) { best.to_f16(in, out, n); }
 
 }  // namespace tensorlogic::cpu

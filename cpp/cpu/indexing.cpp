@@ -22,10 +22,15 @@ inline T add_wrapping(T a, T b) {
   }
 }
 
+// One indexed block: operand 0 walks it inside the indexed array (from an offset), operand 1 its packed copy.
+Layout<2> block_layout(const Array& indexed) {
+  const Strides packed = contiguous_strides(indexed.shape());
+  return Layout<2>(indexed.shape(), {&indexed.strides(), &packed});
+}
+
 template <typename T>
 void gather_typed(const Array& src, const std::vector<int64_t>& offsets, const Array& out) {
-  const Strides block_strides = contiguous_strides(src.shape());
-  const Layout<2> layout(src.shape(), {&src.strides(), &block_strides});
+  const Layout<2> layout = block_layout(src);
   const int64_t block = layout.numel;
   const T* in = src.data_as<T>();
   T* dst = out.data_as<T>();
@@ -54,8 +59,7 @@ void gather_typed(const Array& src, const std::vector<int64_t>& offsets, const A
 // float16 accumulation: every touched element sums in f32 and is rounded once at the end (one rounding
 // per op, however often a position repeats).
 void scatter_add_f16(const Array& values, const std::vector<int64_t>& offsets, const Array& dst) {
-  const Strides block_strides = contiguous_strides(dst.shape());
-  const Layout<2> layout(dst.shape(), {&dst.strides(), &block_strides});
+  const Layout<2> layout = block_layout(dst);
   const int64_t block = layout.numel;
   int64_t extent = 1;  // elements spanned by one block
   for (int d = 0; d < dst.ndim(); ++d) extent += (dst.shape()[d] - 1) * dst.strides()[d];
@@ -97,8 +101,7 @@ void scatter_add_f16(const Array& values, const std::vector<int64_t>& offsets, c
 
 template <typename T>
 void scatter_typed(const Array& values, const std::vector<int64_t>& offsets, const Array& dst, bool accumulate) {
-  const Strides block_strides = contiguous_strides(dst.shape());
-  const Layout<2> layout(dst.shape(), {&dst.strides(), &block_strides});
+  const Layout<2> layout = block_layout(dst);
   const int64_t block = layout.numel;
   const T* in = values.data_as<T>();
   T* out = dst.data_as<T>();

@@ -16,9 +16,8 @@ namespace {
 constexpr int64_t kBlock = 256;
 constexpr int64_t kGrain = 1 << 14;
 
-// SLOTS (the state slots in use, c.slots) is a template argument so that the slot values live in
-// registers and the element loop vectorises: with a run-time count it stayed scalar (measured in
-// benchmarks/results/cpu_notes.md).
+// SLOTS is c.slots (dispatch_slots), so that the slot values live in registers and the element loop
+// vectorises: with a run-time count it stayed scalar (measured in benchmarks/results/cpu_notes.md).
 template <OptimizerKind K, int SLOTS>
 void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array& grad,
               const std::vector<Array>& state) {
@@ -57,23 +56,15 @@ void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array
   });
 }
 
-template <OptimizerKind K>
-void step_kind(const kernels::OptimizerCoeffs& c, const Array& param, const Array& grad,
-               const std::vector<Array>& state) {
-  switch (c.slots) {
-    case 0: return step_all<K, 0>(c, param, grad, state);
-    case 1: return step_all<K, 1>(c, param, grad, state);
-    case 2: return step_all<K, 2>(c, param, grad, state);
-    default: return step_all<K, 3>(c, param, grad, state);
-  }
-}
-
 }  // namespace
 
 void CpuBackend::optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                                 const Array& grad, const std::vector<Array>& state) {
   const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, param.numel());
-  dispatch_optimizer(kind, [&](auto tag) { step_kind<decltype(tag)::value>(c, param, grad, state); });
+  dispatch_optimizer(kind, [&](auto kind_tag) {
+    constexpr OptimizerKind K = decltype(kind_tag)::value;
+    dispatch_slots(c.slots, [&](auto slots) { step_all<K, decltype(slots)::value>(c, param, grad, state); });
+  });
 }
 
 }  // namespace tensorlogic::cpu

@@ -3,26 +3,25 @@
 // rounded once. The composed backward (unfold, argmax, compare, multiply, fold) makes several passes
 // over window-sized copies instead.
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
+#include "pool_window.h"
 
 namespace tensorlogic::cpu {
 
 bool CpuBackend::pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2],
                                  const Conv2dArgs& args, bool count_include_pad, const Array& dx) {
-  const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
+  const PoolWindows windows(x, kernel, args);
+  const int64_t n = x.shape()[0], c = x.shape()[1], h = windows.h, w = windows.w;
   const int64_t out_h = grad.shape()[2], out_w = grad.shape()[3];
-  const int64_t kh = kernel[0], kw = kernel[1];
-  const int64_t sy = args.stride[0], sx = args.stride[1], py = args.padding[0], px = args.padding[1];
-  const int64_t dy = args.dilation[0], dx_ = args.dilation[1];
   const half* src = x.data_as<half>();
   const half* gsrc = grad.data_as<half>();
   half* dst = dx.data_as<half>();
-  parallel_for(n * c, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(h * w + out_h * out_w * kh * kw, 1)),
+  parallel_for(n * c,
+               std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(h * w + out_h * out_w * windows.kh * windows.kw, 1)),
                [&](int64_t begin, int64_t end) {
     std::vector<float> plane(static_cast<size_t>(max ? h * w : 0)), acc(static_cast<size_t>(h * w));
     std::vector<float> g(static_cast<size_t>(out_h * out_w));
@@ -32,35 +31,15 @@ bool CpuBackend::pool2d_backward(bool max, const Array& x, const Array& grad, co
       std::fill(acc.begin(), acc.end(), 0.0f);
       for (int64_t oy = 0; oy < out_h; ++oy) {
         for (int64_t ox = 0; ox < out_w; ++ox) {
-          const int64_t y0 = oy * sy - py, x0 = ox * sx - px;
           const float gv = g[oy * out_w + ox];
           if (max) {
-            // The forward's pick: the first cell above all before it, or the first NaN.
-            float best = -INFINITY;
-            int64_t at = -1;
-            for (int64_t ki = 0; ki < kh && !std::isnan(best); ++ki) {
-              const int64_t iy = y0 + ki * dy;
-              if (iy < 0 || iy >= h) continue;
-              for (int64_t kj = 0; kj < kw; ++kj) {
-                const int64_t ix = x0 + kj * dx_;
-                if (ix < 0 || ix >= w) continue;
-                const float v = plane[iy * w + ix];
-                if (at < 0 || v > best || std::isnan(v)) {
-                  best = v;
-                  at = iy * w + ix;
-                }
-                if (std::isnan(best)) break;
-              }
-            }
+            const int64_t at = windows.argmax(plane.data(), oy, ox);
             if (at >= 0) acc[at] += gv;
           } else {
-            const int64_t y1 = std::min(y0 + kh, h + py), x1 = std::min(x0 + kw, w + px);
-            const int64_t ya = std::max<int64_t>(y0, 0), xa = std::max<int64_t>(x0, 0);
-            const int64_t yb = std::min(y1, h), xb = std::min(x1, w);
-            const int64_t divisor = count_include_pad ? (y1 - y0) * (x1 - x0) : (yb - ya) * (xb - xa);
-            const float share = gv / static_cast<float>(divisor);
-            for (int64_t iy = ya; iy < yb; ++iy) {
-              for (int64_t ix = xa; ix < xb; ++ix) acc[iy * w + ix] += share;
+            const AvgWindow win = windows.average(oy, ox, count_include_pad);
+            const float share = gv / static_cast<float>(win.divisor);
+            for (int64_t iy = win.ya; iy < win.yb; ++iy) {
+              for (int64_t ix = win.xa; ix < win.xb; ++ix) acc[iy * w + ix] += share;
             }
           }
         }

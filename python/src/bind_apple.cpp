@@ -8,6 +8,8 @@
 
 namespace tensorlogic::python {
 
+using namespace pybind11::literals;
+
 void bind_apple(py::module_& m) {
 #ifdef TL_WITH_COREML
   m.def("ane_set_planner", [](py::function plan) {
@@ -27,18 +29,10 @@ void bind_apple(py::module_& m) {
     const ane::PlannerStats s = ane::planner_stats();
     py::list decisions;
     for (const ane::Decision& d : s.decisions) {
-      py::dict entry;
-      entry["op"] = d.op;
-      entry["shape"] = d.shape;
-      entry["device"] = d.device;
-      entry["reason"] = d.reason;
-      entry["calls"] = d.calls;
-      decisions.append(entry);
+      decisions.append(py::dict("op"_a = d.op, "shape"_a = d.shape, "device"_a = d.device, "reason"_a = d.reason,
+                                "calls"_a = d.calls));
     }
-    py::dict out;
-    out["decisions"] = decisions;
-    out["failed_models"] = s.failed_models;
-    return out;
+    return py::dict("decisions"_a = decisions, "failed_models"_a = s.failed_models);
   });
 #else
   (void)m;

@@ -3,17 +3,14 @@
 
 namespace tensorlogic::python {
 
+using namespace pybind11::literals;
+
 void bind_device(py::module_& m) {
   m.def("device_count", [](const std::string& type) { return device_count(parse_device(type).type); });
   m.def("device_properties", [](const std::string& name) {
     const DeviceProperties p = device_properties(parse_device(name));
-    py::dict out;
-    out["name"] = p.name;
-    out["total_memory"] = p.total_memory;
-    out["major"] = p.major;
-    out["minor"] = p.minor;
-    out["multi_processor_count"] = p.multiprocessors;
-    return out;
+    return py::dict("name"_a = p.name, "total_memory"_a = p.total_memory, "major"_a = p.major, "minor"_a = p.minor,
+                    "multi_processor_count"_a = p.multiprocessors);
   });
   // Selects the device on this thread (CUDA's current device) and returns its stream (0 on the CPU).
   m.def("stream_handle", [](const std::string& name) { return stream_handle(parse_device(name)); });

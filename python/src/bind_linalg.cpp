@@ -89,9 +89,12 @@ void bind_linalg(py::module_& m) {
      py::arg("dilation"));
   m.def("scaled_dot_product_attention", without_gil(&scaled_dot_product_attention), py::arg("q"), py::arg("k"), py::arg("v"),
         py::arg("mask") = py::none(), py::arg("causal") = false, py::arg("scale") = py::none());
+  m.def("scaled_dot_product_attention_keeping_stats", without_gil(&scaled_dot_product_attention_keeping_stats),
+        py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask") = py::none(), py::arg("causal") = false,
+        py::arg("scale") = py::none());
   m.def("scaled_dot_product_attention_backward", without_gil(&scaled_dot_product_attention_backward), py::arg("q"),
         py::arg("k"), py::arg("v"), py::arg("mask"), py::arg("grad"), py::arg("causal") = false,
-        py::arg("scale") = py::none());
+        py::arg("scale") = py::none(), py::arg("saved_out") = py::none(), py::arg("saved_stats") = py::none());
 }
 
 }  // namespace tensorlogic::python

@@ -3,18 +3,14 @@
 
 namespace tensorlogic::python {
 
+using namespace pybind11::literals;
+
 void bind_memory(py::module_& m) {
   m.def("memory_stats", [](const std::string& device) {
     const MemoryStats s = buffer_cache(parse_device(device)).stats();
-    py::dict d;
-    d["active_bytes"] = s.active_bytes;
-    d["cached_bytes"] = s.cached_bytes;
-    d["peak_active_bytes"] = s.peak_active_bytes;
-    d["limit_bytes"] = s.limit_bytes;
-    d["allocations"] = s.allocations;
-    d["reuses"] = s.reuses;
-    d["frees"] = s.frees;
-    return d;
+    return py::dict("active_bytes"_a = s.active_bytes, "cached_bytes"_a = s.cached_bytes,
+                    "peak_active_bytes"_a = s.peak_active_bytes, "limit_bytes"_a = s.limit_bytes,
+                    "allocations"_a = s.allocations, "reuses"_a = s.reuses, "frees"_a = s.frees);
   });
   m.def("clear_cache", always_without_gil(+[](const std::string& device) { buffer_cache(parse_device(device)).clear(); }));
   m.def("set_limit", [](size_t bytes, const std::string& device) { buffer_cache(parse_device(device)).set_limit(bytes); });

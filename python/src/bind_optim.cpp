@@ -1,5 +1,7 @@
-// Fused optimizer steps: one native call per parameter (tensorlogic.optim drives them); large ones run
-// without the GIL (gil.h).
+// Fused optimizer steps: one native call per parameter, or one for a list of them (tensorlogic.optim passes
+// each group's parameters at once); large ones run without the GIL (gil.h).
+#include <utility>
+
 #include "bindings.h"
 
 namespace tensorlogic::python {
@@ -8,25 +10,27 @@ void bind_optim(py::module_& m) {
   py::enum_<OptimizerKind> kind(m, "OptimizerKind");
 #define TL_OPTIMIZER(k, name) kind.value(#k, OptimizerKind::k);
 #include "tensorlogic/op_table.def"
-  py::class_<OptimizerParams>(m, "OptimizerParams")
-      .def(py::init<>())
-      .def_readwrite("lr", &OptimizerParams::lr)
-      .def_readwrite("weight_decay", &OptimizerParams::weight_decay)
-      .def_readwrite("momentum", &OptimizerParams::momentum)
-      .def_readwrite("dampening", &OptimizerParams::dampening)
-      .def_readwrite("nesterov", &OptimizerParams::nesterov)
-      .def_readwrite("maximize", &OptimizerParams::maximize)
-      .def_readwrite("beta1", &OptimizerParams::beta1)
-      .def_readwrite("beta2", &OptimizerParams::beta2)
-      .def_readwrite("eps", &OptimizerParams::eps)
-      .def_readwrite("amsgrad", &OptimizerParams::amsgrad)
-      .def_readwrite("alpha", &OptimizerParams::alpha)
-      .def_readwrite("centered", &OptimizerParams::centered)
-      .def_readwrite("step", &OptimizerParams::step)
-      .def_readwrite("grad_scale", &OptimizerParams::grad_scale);
+  using P = OptimizerParams;
+  py::class_<P> params(m, "OptimizerParams");
+  params.def(py::init<>());
+  // torch.optim's hyperparameter names, as the fields of OptimizerParams.
+  const std::pair<const char*, double P::*> reals[] = {
+      {"lr", &P::lr},       {"weight_decay", &P::weight_decay}, {"momentum", &P::momentum}, {"dampening", &P::dampening},
+      {"beta1", &P::beta1}, {"beta2", &P::beta2},               {"eps", &P::eps},           {"alpha", &P::alpha},
+      {"grad_scale", &P::grad_scale}};
+  const std::pair<const char*, bool P::*> flags[] = {
+      {"nesterov", &P::nesterov}, {"maximize", &P::maximize}, {"amsgrad", &P::amsgrad}, {"centered", &P::centered}};
+  for (const auto& [name, field] : reals) params.def_readwrite(name, field);
+  for (const auto& [name, field] : flags) params.def_readwrite(name, field);
+  params.def_readwrite("step", &P::step);
   m.def("optimizer_state_slots", &optimizer_state_slots);
-  m.def("optimizer_step", without_gil(&optimizer_step), py::arg("kind"), py::arg("params"), py::arg("param"), py::arg("grad"),
-        py::arg("state"));
+  using One = void (*)(OptimizerKind, const P&, const Array&, const Array&, const std::vector<Array>&);
+  using Many = void (*)(OptimizerKind, const P&, const std::vector<Array>&, const std::vector<Array>&,
+                        const std::vector<std::vector<Array>>&);
+  m.def("optimizer_step", without_gil(static_cast<One>(&optimizer_step)), py::arg("kind"), py::arg("params"),
+        py::arg("param"), py::arg("grad"), py::arg("state"));
+  m.def("optimizer_step", without_gil(static_cast<Many>(&optimizer_step)), py::arg("kind"), py::arg("params"),
+        py::arg("parameters"), py::arg("grads"), py::arg("states"));
 }
 
 }  // namespace tensorlogic::python

@@ -42,8 +42,9 @@ def test_syntax_errors(src, line, col, fragment):
     assert isinstance(err, SyntaxError)
 
 
-# ---- unknown names ----------------------------------------------------------------------------
-@pytest.mark.parametrize("src, line, col, fragment", [
+# The checker's type errors, by kind: (source, line, column, a fragment of the message).
+TYPE_ERRORS = [
+    # ---- unknown names ----------------------------------------------------------------------------
     ("Parent(A, B)\nAnc(x, y) <- Parnt(x, y)\n", 2, 14, "unknown relation 'Parnt'; did you mean 'Parent'"),
     ("tensor X: float16[3] = [1, 2, 3]\nY[i] = X[i] + Z[i]\n", 2, 15, "unknown name 'Z'"),
     ("let a = 1\nprint(b + a)\n", 2, 7, "unknown name 'b'"),
@@ -59,13 +60,7 @@ def test_syntax_errors(src, line, col, fragment):
     ("tensor W: float16[3] learnable = zeros(3)\nL = W[i] W[i]\nlearn {\n  objective: L,\n"
      "  optimizer: adam(lr: 0.1, beta: 3)\n}\n", 5, 28, "unknown argument of Adam 'beta'; did you mean 'betas'"),
     ("tensor X: float16[3] = zeros(3)\ntensor t: complex64 = 1\n", 2, 11, "unknown type 'complex64'"),
-])
-def test_unknown_names(src, line, col, fragment):
-    error_at(src, TensorLogicTypeError, line, col, fragment)
-
-
-# ---- shape and index mismatches ---------------------------------------------------------------
-@pytest.mark.parametrize("src, line, col, fragment", [
+    # ---- shape and index mismatches ---------------------------------------------------------------
     ("tensor X: float16[3] = [1, 2]\n", 1, 24, "declared float16[3] but its value has shape [2]"),
     ("tensor X: float16[2, 3] = zeros(3, 2)\n", 1, 27, "declared float16[2, 3] but its value has shape [3, 2]"),
     ("tensor X: float16[2, 2] = [[1, 2], [3]]\n", 1, 36, "ragged list"),
@@ -76,12 +71,6 @@ def test_unknown_names(src, line, col, fragment):
     ("tensor X: float16[3] = zeros(3)\nY[i, j] = X[i]\n", 2, 6, "the size of index 'j' is unknown"),
     ("domain P = {a, b}\nrelation R(x: P)\ntensor X: float16[3] = zeros(3)\nY[x] = R(x) X[x]\n",
      4, 15, "index 'x' has size 3 in X[x] but size 2 in R(x)"),
-])
-def test_shape_mismatches(src, line, col, fragment):
-    error_at(src, TensorLogicTypeError, line, col, fragment)
-
-
-@pytest.mark.parametrize("src, line, col, fragment", [
     ("tensor W: float16[2, 3] = zeros(2, 3)\nY[i] = W[i, j, k]\n", 2, 8, "'W' has 2 axes but 3 indices are given"),
     ("tensor X: float16[3] = zeros(3)\nY[i] = X(i)\n", 2, 8, "numeric tensor: index it with [ ]"),
     ("tensor X: float16[3] = zeros(3)\nY[i] = softmax(X[i.])\n", 2, 18, "belongs on the left side"),
@@ -94,13 +83,7 @@ def test_shape_mismatches(src, line, col, fragment):
     ("domain P = {a, b}\nrelation R(x: P)\ntensor X: float16[3] = zeros(3)\nY[i] = X[a]\n", 4, 10,
      "axis 0 of 'X' is not indexed by a domain"),
     ("tensor X: float16[3] = zeros(3)\nY[i] = X[X]\n", 2, 10, "cannot be used as an index variable"),
-])
-def test_index_errors(src, line, col, fragment):
-    error_at(src, TensorLogicTypeError, line, col, fragment)
-
-
-# ---- arity ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("src, line, col, fragment", [
+    # ---- arity ------------------------------------------------------------------------------------
     ("Parent(A, B)\nAnc(x) <- Parent(x, y, z)\n", 2, 11, "relation 'Parent' takes 2 arguments (line 1), but 3 are given"),
     ("Parent(A, B)\nParent(A, B, C)\n", 2, 1, "takes 2 arguments"),
     ("relation R(x, y)\nR(a)\n", 2, 1, "relation 'R' takes 2 arguments"),
@@ -109,27 +92,11 @@ def test_index_errors(src, line, col, fragment):
     ("fn f(a) { a }\nlet z = f(1, 2)\n", 2, 9, "'f' takes 1 argument but 2 are given"),
     ("let z = relu(1, 2)\n", 1, 9, "'relu' takes 1 argument but 2 are given"),
     ("fn f(a) { a }\nlet z = f(b: 1)\n", 2, 11, "'f' has no parameter 'b'"),
-])
-def test_arity_errors(src, line, col, fragment):
-    error_at(src, TensorLogicTypeError, line, col, fragment)
-
-
-# ---- negation and stratification --------------------------------------------------------------
-@pytest.mark.parametrize("src, line, col, fragment", [
+    # ---- negation and stratification --------------------------------------------------------------
     ("P(a)\nQ(x) <- P(x), not R(x)\nR(x) <- Q(x)\n", 2, 15, "negation through recursion cannot be stratified"),
     ("P(a)\nWin(x) <- P(x), not Win(x)\n", 2, 17, "'Win' depends on 'not Win'"),
     ("E(a, b)\nA(x) <- E(x, y), not C(y)\nB(x) <- A(x)\nC(x) <- B(x)\n", 2, 18, "(A -> not C -> B -> A)"),
-])
-def test_unstratified_negation(src, line, col, fragment):
-    error_at(src, TensorLogicTypeError, line, col, fragment)
-
-
-def test_stratified_negation_is_accepted():
-    check("E(a, b)\nR(x, y) <- E(x, y)\nR(x, z) <- R(x, y), E(y, z)\nN(x, y) <- E(x, _), E(_, y), not R(x, y)\n")
-
-
-# ---- other checks -----------------------------------------------------------------------------
-@pytest.mark.parametrize("src, line, col, fragment", [
+    # ---- other checks -----------------------------------------------------------------------------
     ("domain Person = {Alice, Bob}\nrelation Parent(x: Person, y: Person)\nParent(Alice, Eve)\n",
      3, 15, "'Eve' is not in domain Person"),
     ("domain P = {a}\ndomain C = {b}\nrelation R(x: P)\nrelation S(x: C)\nT(x) <- R(x), S(x)\n",
@@ -150,9 +117,16 @@ def test_stratified_negation_is_accepted():
      "needs `objective: <loss>`"),
     ("A(x) <- B(x)\nB(a)\nA(_)?\nH(_) <- B(a)\n", 4, 3, "`_` cannot appear in a rule's head"),
     ("P(a)\nQ(x) <- P(x), relu(x)\n", 2, 15, "'relu' is a function"),
-])
-def test_other_checks(src, line, col, fragment):
+]
+
+
+@pytest.mark.parametrize("src, line, col, fragment", TYPE_ERRORS)
+def test_type_errors(src, line, col, fragment):
     error_at(src, TensorLogicTypeError, line, col, fragment)
+
+
+def test_stratified_negation_is_accepted():
+    check("E(a, b)\nR(x, y) <- E(x, y)\nR(x, z) <- R(x, y), E(y, z)\nN(x, y) <- E(x, _), E(_, y), not R(x, y)\n")
 
 
 def test_error_in_imported_file_names_that_file(tmp_path):

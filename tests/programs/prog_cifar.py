@@ -3,6 +3,8 @@ momentum, a shuffled loader with workers, save and reload of the state_dict, tes
 a module `torch`. Shrunk: 96 synthetic 32x32 colour images."""
 import numpy as np
 
+import prelude
+
 
 def build(torch):
     nn = torch.nn
@@ -45,10 +47,8 @@ def train(torch, net, data, path, epochs=2, seed=1):
     nn, optim = torch.nn, torch.optim
     torch.manual_seed(seed)
     (xtr, ytr), (xte, yte) = data
-    trainset = torch.utils.data.TensorDataset(torch.tensor(xtr), torch.tensor(ytr))
-    testset = torch.utils.data.TensorDataset(torch.tensor(xte), torch.tensor(yte))
-    trainloader = torch.utils.data.DataLoader(trainset, batch_size=8, shuffle=True, num_workers=2)
-    testloader = torch.utils.data.DataLoader(testset, batch_size=8, shuffle=False, num_workers=2)
+    trainloader = prelude.loader(torch, (xtr, ytr), batch_size=8, shuffle=True, num_workers=2)
+    testloader = prelude.loader(torch, (xte, yte), batch_size=8, shuffle=False, num_workers=2)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     losses = []

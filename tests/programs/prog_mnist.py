@@ -2,6 +2,8 @@
 StepLR), written against a module `torch`. Shrunk: 12x12 synthetic digits, narrower layers."""
 import numpy as np
 
+import prelude
+
 
 def build(torch):
     nn = torch.nn
@@ -46,18 +48,15 @@ def make_data(rng, n_train=512, n_test=128):
 def train(torch, model, data, epochs=4, seed=1):
     F = torch.nn.functional
     torch.manual_seed(seed)
-    use_accel = torch.accelerator.is_available()
-    device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
+    use_accel, device = prelude.accelerator(torch)
     train_kwargs, test_kwargs = {"batch_size": 32}, {"batch_size": 64}
     if use_accel:
         accel_kwargs = {"num_workers": 1, "persistent_workers": True, "pin_memory": True, "shuffle": True}
         train_kwargs.update(accel_kwargs)
         test_kwargs.update(accel_kwargs)
     (xtr, ytr), (xte, yte) = data
-    train_loader = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(torch.tensor(xtr), torch.tensor(ytr)), **train_kwargs)
-    test_loader = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(torch.tensor(xte), torch.tensor(yte)), **test_kwargs)
+    train_loader = prelude.loader(torch, (xtr, ytr), **train_kwargs)
+    test_loader = prelude.loader(torch, (xte, yte), **test_kwargs)
     model = model.to(device)
     optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)

@@ -2,6 +2,8 @@
 written against a module `torch`. Shrunk: 8x8 binary images, 32 hidden units, 4 latent dimensions."""
 import numpy as np
 
+import prelude
+
 
 def build(torch):
     nn = torch.nn
@@ -49,14 +51,11 @@ def make_data(rng, n_train=512, n_test=128):
 def train(torch, model, data, epochs=3, seed=1):
     F = torch.nn.functional
     torch.manual_seed(seed)
-    use_accel = torch.accelerator.is_available()
-    device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
+    _, device = prelude.accelerator(torch)
     model = model.to(device)
     train_x, test_x = data
-    train_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(train_x)),
-                                               batch_size=64, shuffle=True)
-    test_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(test_x)),
-                                              batch_size=64, shuffle=False)
+    train_loader = prelude.loader(torch, (train_x,), batch_size=64, shuffle=True)
+    test_loader = prelude.loader(torch, (test_x,), batch_size=64, shuffle=False)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 
     def loss_function(recon_x, x, mu, logvar):

@@ -4,6 +4,7 @@ against a module `torch`; its Transformer variant subclasses nn.Transformer as t
 synthetic corpus of a few hundred words, 2 layers of 24 units."""
 import math
 
+import prelude
 
 
 def build(torch, ntoken, ninp=24, nhid=24, nlayers=2, dropout=0.2, tie_weights=True, model="LSTM"):
@@ -146,8 +147,7 @@ def corpus(torch, lines):
 
 def train(torch, model, corpus, epochs=2, lr=5.0, seed=1):
     torch.manual_seed(seed)
-    use_accel = torch.accelerator.is_available()
-    device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
+    _, device = prelude.accelerator(torch)
     model = model.to(device)
     batch_size, eval_batch_size, bptt, clip = 8, 4, 10, 0.25
     ntokens = len(corpus.dictionary)

@@ -40,6 +40,13 @@ def twin(torch_model, tl_model):
     return tl_model
 
 
+def twins(rng, build, *args, **kwargs):
+    """build(torch, ...) after a fresh torch seed, and build(tl, ...) with the same weights (see twin)."""
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    theirs = build(torch, *args, **kwargs)
+    return theirs, twin(theirs, build(tl, *args, **kwargs))
+
+
 def over_seeds(lib, model, train, seeds):
     """The mean of train(lib, model, seed) over seeds (each result a number or a tuple of numbers), every run
     from the model's present weights."""
@@ -58,9 +65,7 @@ def close(ours, theirs, rel=0.1):
 def test_gpt(rng):
     data = prog_gpt.make_data(rng)
     config = prog_gpt.GPTConfig()
-    torch.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_gpt.build(torch, config)
-    ours = twin(theirs, prog_gpt.build(tl, config))
+    theirs, ours = twins(rng, prog_gpt.build, config)
     (t_losses, t_val), (l_losses, l_val) = prog_gpt.train(torch, theirs, data), prog_gpt.train(tl, ours, data)
     close(l_losses[-1], t_losses[-1])  # the same batches: the trajectories follow each other
     close(l_val, t_val)
@@ -78,9 +83,7 @@ def test_makemore(rng, kind):
     words = prog_makemore.make_words(rng)
     t_train, t_test = prog_makemore.datasets(torch, words)
     config = prog_makemore.ModelConfig(t_train.get_output_length(), t_train.get_vocab_size())
-    torch.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_makemore.build(torch, kind, config)
-    ours = twin(theirs, prog_makemore.build(tl, kind, config))
+    theirs, ours = twins(rng, prog_makemore.build, kind, config)
     t_loss = prog_makemore.train(torch, theirs, t_train, t_test)[1]
     l_loss = prog_makemore.train(tl, ours, *prog_makemore.datasets(tl, words))[1]
     close(l_loss, t_loss)
@@ -88,9 +91,7 @@ def test_makemore(rng, kind):
 
 def test_mnist_cnn(rng):
     data = prog_mnist.make_data(rng)
-    torch.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_mnist.build(torch)
-    ours = twin(theirs, prog_mnist.build(tl))
+    theirs, ours = twins(rng, prog_mnist.build)
     # Dropout masks differ between the libraries. Measured on 8 data seeds (2026-12-05): one run of each
     # differed by up to 8.7% in test loss (PyTorch against itself with another seed: up to 5.3%; with dropout
     # off, TensorLogic against PyTorch: within 0.5% on 6 seeds); the mean of 3 seeds: within 3.8%.
@@ -106,9 +107,7 @@ def test_mnist_cnn(rng):
 
 def test_vae(rng):
     data = prog_vae.make_data(rng)
-    torch.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_vae.build(torch)
-    ours = twin(theirs, prog_vae.build(tl))
+    theirs, ours = twins(rng, prog_vae.build)
     # The reparameterisation noise and the shuffled batch order differ between the libraries. Measured on 12
     # data seeds (2026-12-05): one run of each differed by up to 9% (PyTorch against itself with another
     # seed: up to 8.9%; with the noise off, shuffling alone: up to 6.6%, and 5.2% PyTorch against itself);
@@ -127,9 +126,7 @@ def test_vae(rng):
 def test_word_language_model(rng, model):
     lines = prog_word_lm.make_text(rng)
     t_corpus, l_corpus = prog_word_lm.corpus(torch, lines), prog_word_lm.corpus(tl, lines)
-    torch.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_word_lm.build(torch, len(t_corpus.dictionary), model=model)
-    ours = twin(theirs, prog_word_lm.build(tl, len(t_corpus.dictionary), model=model))
+    theirs, ours = twins(rng, prog_word_lm.build, len(t_corpus.dictionary), model=model)
     # The Transformer variant (SGD at lr 5) amplifies any difference: with every dropout off, PyTorch float32
     # started from weights moved by one f16 rounding (relative 2^-11) ends up to 21% away from itself, and
     # TensorLogic up to 18% (2026-12-05); with dropout, one run of each differed by up to 30% over 32 data
@@ -147,9 +144,7 @@ def test_regression(rng, cpu_default):
     w_target = (rng.standard_normal((prog_regression.POLY_DEGREE, 1)) * 0.5).astype(np.float32)
     b_target = (rng.standard_normal(1) * 0.5).astype(np.float32)
     batches = [rng.standard_normal(32).astype(np.float32) for _ in range(150)]
-    torch.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_regression.build(torch)
-    ours = twin(theirs, prog_regression.build(tl))
+    theirs, ours = twins(rng, prog_regression.build)
     t_losses, t_desc = prog_regression.train(torch, theirs, w_target, b_target, batches)
     l_losses, l_desc = prog_regression.train(tl, ours, w_target, b_target, batches)
     # The loss falls about a hundredfold; at its floor f16's rounding of the x^4 features moves the last
@@ -167,10 +162,8 @@ def test_regression_stops_like_the_example(rng, cpu_default):  # from_numpy data
     5000 batches bound the loop here."""
     w_target = (rng.standard_normal((prog_regression.POLY_DEGREE, 1)) * 5).astype(np.float16).astype(np.float32)
     b_target = (rng.standard_normal(1) * 5).astype(np.float16).astype(np.float32)
-    torch.manual_seed(int(rng.integers(1 << 30)))
     tl.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_regression.build(torch)
-    ours = twin(theirs, prog_regression.build(tl))
+    theirs, ours = twins(rng, prog_regression.build)
     for lib, model in ((torch, theirs), (tl, ours)):
         loss, batches, desc = prog_regression.fit(lib, model, lib.from_numpy(w_target), lib.from_numpy(b_target),
                                                   range(1, 5001))
@@ -180,9 +173,7 @@ def test_regression_stops_like_the_example(rng, cpu_default):  # from_numpy data
 
 def test_cifar_tutorial_cnn(rng, tmp_path):
     data = prog_cifar.make_data(rng)
-    torch.manual_seed(int(rng.integers(1 << 30)))
-    theirs = prog_cifar.build(torch)
-    ours = twin(theirs, prog_cifar.build(tl))
+    theirs, ours = twins(rng, prog_cifar.build)
     _, t_loss, t_acc = prog_cifar.train(torch, theirs, data, tmp_path / "torch.pth")
     _, l_loss, l_acc = prog_cifar.train(tl, ours, data, tmp_path / "tl.pth")
     close(l_loss, t_loss)

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -107,8 +108,10 @@ Array layer_norm(const Array& a, const Shape& normalized_shape, const std::optio
                  const std::optional<Array>& bias, double eps = 1e-5);
 Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optional<Array>& weight,
                std::optional<double> eps = std::nullopt);
-// Per-row loss of logits [..., C] (classes last) against int32 class targets [...]: logsumexp(x) - (1 - s) x[t]
-// - s / C * sum(x), one pass per row in f32, rounded once; 0 where the target is ignore_index.
+// Per-row loss of logits [..., C] (classes last) against integer class targets [...]: logsumexp(x) - (1 - s) x[t]
+// - s / C * sum(x), one pass per row in f32, rounded once; 0 where the target is ignore_index. Another target
+// outside [0, C) throws IndexOutOfRange: here on the CPU; on CUDA, checked on the device without waiting, at
+// the next point where the host waits for that device (to_host, synchronize), its rows NaN until then.
 Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index = -100,
                             double label_smoothing = 0.0);
 // d loss / d logits = (softmax(x) - (1 - s) onehot(t) - s / C) * grad per row (0 on ignored rows), from the
@@ -179,12 +182,19 @@ std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad
                                      const Conv2dArgs& args, bool ceil_mode, bool count_include_pad);
 Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& v,
                                    const std::optional<Array>& mask, bool causal, std::optional<double> scale);
+// The same, and the statistics the fused backward reads (each row's log-sum-exp, opaque: int32 holding
+// f32 bits, [batch..., L]), or nullopt where the device keeps none: training keeps them so the backward
+// does not run the forward again.
+std::pair<Array, std::optional<Array>> scaled_dot_product_attention_keeping_stats(
+    const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask, bool causal,
+    std::optional<double> scale);
 // [dq, dk, dv] of attention for the output gradient `grad` (the mask a constant; batch-broadcast shapes,
 // to be summed over broadcast axes by the caller), or nullopt where the device has no fused backward.
-std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Array& q, const Array& k, const Array& v,
-                                                                        const std::optional<Array>& mask,
-                                                                        const Array& grad, bool causal,
-                                                                        std::optional<double> scale);
+// saved_out and saved_stats: the forward's output and statistics (keeping_stats), or nullopt.
+std::optional<std::vector<Array>> scaled_dot_product_attention_backward(
+    const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask, const Array& grad, bool causal,
+    std::optional<double> scale, const std::optional<Array>& saved_out = std::nullopt,
+    const std::optional<Array>& saved_stats = std::nullopt);
 
 // ---- random (one counter-based Philox stream, identical on every device) ---------------------------
 void manual_seed(uint64_t seed);

@@ -1,5 +1,5 @@
-// Fused optimizer steps: one native call updates one parameter, its optimizer state and its Kahan
-// compensation, with all math in f32 registers (SPEC §5).
+// Fused optimizer steps: one native call updates parameters (one, or a list), their optimizer state and
+// their Kahan compensation, with all math in f32 registers (SPEC §5).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -42,5 +42,11 @@ const char* optimizer_name(OptimizerKind kind);
 // Updates `param` (contiguous float16) in place from `grad` (float16, same shape) and `state`.
 void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad,
                     const std::vector<Array>& state);
+// Updates parameters[i] from grads[i] and states[i] for every i, with the same options and step count: the
+// same results as one call per parameter, in one backend call per device (a few kernel launches on CUDA
+// for all of them). Every parameter is checked before any is updated; the parameters and state arrays
+// must not overlap.
+void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const std::vector<Array>& parameters,
+                    const std::vector<Array>& grads, const std::vector<std::vector<Array>>& states);
 
 }  // namespace tensorlogic

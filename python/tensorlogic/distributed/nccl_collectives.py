@@ -146,14 +146,18 @@ def all_gather_into_tensor(group, output, input, async_op):
     return _done(group, async_op)
 
 
+def _check_list(group, tensors, like, what, name):
+    """Checks that `tensors` (the argument `what` of collective `name`) holds one tensor per rank, each of
+    `like`'s shape and dtype on the group's device."""
+    _ptr(group, like, name)
+    if len(tensors) != group.size() or any(t.shape != like.shape or t.dtype != like.dtype for t in tensors):
+        raise ValueError(f"{name}: {what} must hold {group.size()} tensors of shape {tuple(like.shape)} {like.dtype}")
+    for t in tensors:
+        _ptr(group, t, name)
+
+
 def all_gather(group, tensor_list, tensor, async_op):
-    _ptr(group, tensor, "all_gather")
-    if len(tensor_list) != group.size() or any(t.shape != tensor.shape or t.dtype != tensor.dtype
-                                               for t in tensor_list):
-        raise ValueError(f"all_gather: tensor_list must hold {group.size()} tensors of shape "
-                         f"{tuple(tensor.shape)} {tensor.dtype}")
-    for t in tensor_list:
-        _ptr(group, t, "all_gather")
+    _check_list(group, tensor_list, tensor, "tensor_list", "all_gather")
     gathered = empty((group.size(),) + tuple(tensor.shape), dtype=tensor.dtype, device=group.device)
     all_gather_into_tensor(group, gathered, tensor, False)
     with no_grad():
@@ -174,13 +178,7 @@ def reduce_scatter_tensor(group, output, input, op, async_op):
 
 
 def reduce_scatter(group, output, input_list, op, async_op):
-    _ptr(group, output, "reduce_scatter")
-    if len(input_list) != group.size() or any(t.shape != output.shape or t.dtype != output.dtype
-                                              for t in input_list):
-        raise ValueError(f"reduce_scatter: input_list must hold {group.size()} tensors of shape "
-                         f"{tuple(output.shape)} {output.dtype}")
-    for t in input_list:
-        _ptr(group, t, "reduce_scatter")
+    _check_list(group, input_list, output, "input_list", "reduce_scatter")
     return reduce_scatter_tensor(group, output, cat([t.reshape(-1) for t in input_list]), op, async_op)
 
 

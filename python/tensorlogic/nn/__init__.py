@@ -26,10 +26,10 @@ from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm
 from .padding import *  # noqa: F401,F403  (ZeroPad2d, ConstantPad1d, ReflectionPad2d, ReplicationPad3d, ...)
 from .parameter import Parameter
 from .parameter_containers import ParameterDict, ParameterList
-from .pool1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
 from .pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pool3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d
-from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
+                      MaxPool1d, MaxPool2d)
 from .random_activations import AlphaDropout, FeatureAlphaDropout, RReLU
 from .softmax2d import Softmax2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase

@@ -47,14 +47,19 @@ class LeakyReLU(_Activation):
         self.negative_slope, self.inplace = negative_slope, inplace
 
 
-class ELU(_Activation):
-    """x where x > 0, else alpha (exp(x) - 1), as torch.nn.ELU (inplace writes the result into the input)."""
+class _WithAlpha(_Activation):
+    """An activation whose arguments are alpha and inplace."""
 
-    _fn, _args = "elu", ("alpha", "inplace")
+    _args = ("alpha", "inplace")
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
+
+
+class ELU(_WithAlpha):
+    """x where x > 0, else alpha (exp(x) - 1), as torch.nn.ELU (inplace writes the result into the input)."""
+    _fn = "elu"
 
 
 class LogSigmoid(_Activation):
@@ -138,14 +143,9 @@ class SELU(_Inplace):
     _fn = "selu"
 
 
-class CELU(_Activation):
+class CELU(_WithAlpha):
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1)), as torch.nn.CELU."""
-
-    _fn, _args = "celu", ("alpha", "inplace")
-
-    def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
+    _fn = "celu"
 
 
 class Softsign(_Activation):

@@ -5,7 +5,7 @@ import numbers
 from ..dtypes import as_dtype
 from ..ops.conv_nd import _ntuple
 from . import functional as F
-from .layers import _new_param, _reset_weight_and_bias
+from .layers import _reset_weight_and_bias, _weight_and_bias
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -43,12 +43,7 @@ class _ConvNd(Module):
             self.padding = _ntuple(padding, n, "padding", name)
         self.padding_mode = padding_mode
         self.output_padding, self.transposed = (0,) * n, False
-        shape = [out_channels, in_channels // groups, *self.kernel_size]
-        self.weight = _new_param(shape, device)
-        if bias:
-            self.bias = _new_param([out_channels], device)
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, [out_channels, in_channels // groups, *self.kernel_size], out_channels if bias else None, device)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -76,11 +71,14 @@ class _ConvNd(Module):
         return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
+        """The settings shown in the module's repr (PyTorch's order; the transposed convolutions share it)."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self._dims:
             s += f", padding={self.padding}"
         if self.dilation != (1,) * self._dims:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self._dims:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:

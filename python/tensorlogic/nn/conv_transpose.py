@@ -2,7 +2,8 @@
 initialisation and output_size argument; the math is F.conv_transpose1d / F.conv_transpose2d."""
 from ..ops.conv_nd import _ntuple
 from . import functional as F
-from .layers import _new_param, _reset_weight_and_bias
+from .conv import _ConvNd
+from .layers import _reset_weight_and_bias, _weight_and_bias
 from .module import Module
 
 
@@ -23,13 +24,9 @@ class _ConvTransposeNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = _ntuple(kernel_size, n, "kernel_size", name), _ntuple(stride, n, "stride", name)
         self.padding, self.dilation = _ntuple(padding, n, "padding", name), _ntuple(dilation, n, "dilation", name)
-        self.output_padding = _ntuple(output_padding, n, "output_padding", name)
-        shape = [in_channels, out_channels // groups, *self.kernel_size]
-        self.weight = _new_param(shape, device)
-        if bias:
-            self.bias = _new_param([out_channels], device)
-        else:
-            self.register_parameter("bias", None)
+        self.output_padding, self.padding_mode = _ntuple(output_padding, n, "output_padding", name), padding_mode
+        _weight_and_bias(self, [in_channels, out_channels // groups, *self.kernel_size], out_channels if bias else None,
+                         device)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -56,18 +53,7 @@ class _ConvTransposeNd(Module):
         return type(self)._conv(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups, self.dilation)
 
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0,) * self._dims:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * self._dims:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * self._dims:
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        return s + ("" if self.bias is not None else ", bias=False")
+    extra_repr = _ConvNd.extra_repr  # PyTorch's _ConvNd prints both kinds
 
 
 class ConvTranspose1d(_ConvTransposeNd):

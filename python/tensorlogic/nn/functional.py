@@ -86,7 +86,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   label_smoothing=0.0):
     """log_softmax over the class dimension (1, or 0 for unbatched input) then the negative log-likelihood,
     with PyTorch's arguments: class-index targets (int64 or int32) or class probabilities (float16, input's shape),
-    per-class weight, ignore_index and label_smoothing."""
+    per-class weight, ignore_index and label_smoothing. A class index out of range raises IndexError; on CUDA
+    without class weights, at the next read from the device instead of here (see
+    tl.fused.softmax_cross_entropy)."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     # The fused row kernel (logsumexp and the target pick in one pass, every backend) covers class indices

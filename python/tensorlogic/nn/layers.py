@@ -35,6 +35,13 @@ def _reset_weight_and_bias(weight, bias):
         init.uniform_(bias, -bound, bound)
 
 
+def _weight_and_bias(module, weight_shape, bias_size, device):
+    """Registers module's float16 weight of weight_shape and its bias of bias_size entries (bias_size None:
+    bias is registered as absent), uninitialised: the module's reset_parameters fills them."""
+    module.weight = _new_param(weight_shape, device)
+    module.register_parameter("bias", None if bias_size is None else _new_param((bias_size,), device))
+
+
 class Linear(Module):
     """y = x W^T + b over the last dimension: input [..., in_features] -> [..., out_features], as torch.nn.Linear.
     weight is [out_features, in_features] and bias [out_features] (absent with bias=False), float16, initialised as
@@ -42,11 +49,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, device=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = _new_param((out_features, in_features), device)
-        if bias:
-            self.bias = _new_param((out_features,), device)
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in_features), out_features if bias else None, device)
         self.reset_parameters()
 
     def reset_parameters(self):

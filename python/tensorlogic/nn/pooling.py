@@ -1,13 +1,15 @@
-"""Pooling modules: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and AdaptiveMaxPool2d (PyTorch's constructors and
-printing)."""
+"""Pooling modules, 1-d and 2-d: MaxPool, AvgPool, AdaptiveAvgPool and AdaptiveMaxPool (PyTorch's constructors and
+printing); the math is tl.nn.functional's."""
 from . import functional as F
 from .module import Module
+from .pool1d import _single
 
 
-class MaxPool2d(Module):
-    """2-d max pooling of [N, C, H, W] (or [C, H, W]) input, as torch.nn.MaxPool2d: kernel_size, stride (default:
-    kernel_size), padding (with -inf), dilation, ceil_mode, and return_indices (then forward returns (values, flat
-    int64 indices))."""
+class _MaxPoolNd(Module):
+    """The parts MaxPool1d and MaxPool2d share (as PyTorch's _MaxPoolNd); `_pool` is the functional op."""
+
+    _pool = None
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
@@ -15,15 +17,48 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        """max_pool2d of input with the module's settings: the pooled values, or (values, indices) with
+        """Max pooling of input with the module's settings: the pooled values, or (values, indices) with
         return_indices."""
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+        return type(self)._pool(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                                self.return_indices)
 
     def extra_repr(self):
         """The settings shown in the module's repr."""
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-d max pooling of [N, C, L] (or [C, L]) input, as torch.nn.MaxPool1d: kernel_size, stride (default:
+    kernel_size), padding (which never wins the max), dilation and ceil_mode. return_indices=True is not
+    supported: forward raises ValueError."""
+    _pool = staticmethod(F.max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-d max pooling of [N, C, H, W] (or [C, H, W]) input, as torch.nn.MaxPool2d: kernel_size, stride (default:
+    kernel_size), padding (with -inf), dilation, ceil_mode, and return_indices (then forward returns (values, flat
+    int64 indices))."""
+    _pool = staticmethod(F.max_pool2d)
+
+
+class AvgPool1d(Module):
+    """1-d average pooling of [N, C, L] (or [C, L]) input, as torch.nn.AvgPool1d: kernel_size, stride (default:
+    kernel_size) and zero padding, each an int or a 1-tuple, with ceil_mode and count_include_pad."""
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size, "kernel_size", "AvgPool1d"),
+        self.stride = _single(stride if stride is not None else kernel_size, "stride", "AvgPool1d"),
+        self.padding = _single(padding, "padding", "AvgPool1d"),
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        """avg_pool1d of input with the module's settings."""
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(Module):
@@ -46,36 +81,57 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output_size (an int or (H, W); None keeps that size), each output cell averaging
-    PyTorch's window of the input, as torch.nn.AdaptiveAvgPool2d."""
+class _AdaptivePoolNd(Module):
+    """The parts the adaptive poolings share; `_pool` is the functional op."""
+
+    _pool = None
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
     def forward(self, input):
-        """adaptive_avg_pool2d(input, output_size)."""
-        return F.adaptive_avg_pool2d(input, self.output_size)
+        """The pooling of input to output_size."""
+        return type(self)._pool(input, self.output_size)
 
     def extra_repr(self):
         """The settings shown in the module's repr."""
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(Module):
-    """Max over adaptive windows to output_size; with return_indices=True also the flat indices (int64)."""
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
+    """Average pooling of [N, C, L] (or [C, L]) input to a fixed length output_size, each output averaging
+    PyTorch's adaptive window of the last dim, as torch.nn.AdaptiveAvgPool1d."""
+    _pool = staticmethod(F.adaptive_avg_pool1d)
 
+
+class AdaptiveAvgPool2d(_AdaptivePoolNd):
+    """Average pooling to a fixed output_size (an int or (H, W); None keeps that size), each output cell averaging
+    PyTorch's window of the input, as torch.nn.AdaptiveAvgPool2d."""
+    _pool = staticmethod(F.adaptive_avg_pool2d)
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices
+        super().__init__(output_size)
+        self.return_indices = return_indices
 
     def forward(self, input):
-        """adaptive_max_pool2d(input, output_size, return_indices): the values, or (values, indices)."""
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"output_size={self.output_size}"
+        """The maxima over the adaptive windows, or (values, int64 indices) with return_indices."""
+        return type(self)._pool(input, self.output_size, self.return_indices)
 
 
-__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling of [N, C, L] (or [C, L]) input over PyTorch's adaptive windows to length output_size, as
+    torch.nn.AdaptiveMaxPool1d; with return_indices=True forward returns (values, int64 positions in L)."""
+    _pool = staticmethod(F.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max over adaptive windows to output_size, as torch.nn.AdaptiveMaxPool2d; with return_indices=True also the
+    flat indices (int64)."""
+    _pool = staticmethod(F.adaptive_max_pool2d)
+
+
+__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _core
 from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function
+from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..creation import arange, full
 from ..tensor import Tensor, _wrap
@@ -280,21 +280,29 @@ def _attention_with_dropout(q, k, v, mask, p, causal, scale):
 class _Attention(Function):
     """Fused forward. The backward runs the device's fused kernels where it has them, unless the mask
     needs a gradient or a graph of the backward is recorded (they have no derivatives of their own);
-    otherwise it recomputes the probabilities with tensor ops (softmax, matmul)."""
+    otherwise it recomputes the probabilities with tensor ops (softmax, matmul). When a graph is recorded
+    the forward keeps its output and each row's log-sum-exp where the device can (CUDA's tiled kernels), so
+    the fused backward does not run the forward again."""
 
     @staticmethod
     def forward(ctx, q, k, v, mask, causal, scale):
         ctx.causal, ctx.scale = causal, scale
-        ctx.save_for_backward(q, k, v, mask)
-        return _wrap(_core.scaled_dot_product_attention(q._a, k._a, v._a, None if mask is None else mask._a, causal,
-                                                        scale))
+        m = None if mask is None else mask._a
+        if ctx is _NULL:
+            return _wrap(_core.scaled_dot_product_attention(q._a, k._a, v._a, m, causal, scale))
+        out, ctx.stats = _core.scaled_dot_product_attention_keeping_stats(q._a, k._a, v._a, m, causal, scale)
+        out = _wrap(out)
+        ctx.save_for_backward(q, k, v, mask, out if ctx.stats is not None else None)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        q, k, v, mask = ctx.saved_tensors
+        q, k, v, mask, out = ctx.saved_tensors
         if (mask is None or not ctx.needs_input_grad[3]) and not is_grad_enabled():
+            saved_out = None if out is None else out._a
             grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None if mask is None else mask._a,
-                                                                g.contiguous()._a, ctx.causal, ctx.scale)
+                                                                g.contiguous()._a, ctx.causal, ctx.scale, saved_out,
+                                                                ctx.stats if saved_out is not None else None)
             if grads is not None:
                 return tuple(sum_to(_wrap(a), x.shape) if need else None
                              for a, x, need in zip(grads, (q, k, v), ctx.needs_input_grad)) + (None,)

@@ -284,37 +284,30 @@ def isfinite(input):
     return logical_not(isnan(input)) * logical_not(isinf(input))
 
 
-def _binary_function(op, name, doc):
-    def fn(input, other):
-        return _Binary.apply(op, input, other)
+def _binary_function(op, doc, differentiable=True):
+    """The function named op.name(input, other), also a Tensor method: with a gradient through _Binary, or
+    (differentiable=False: comparisons and logical ops, whose results are bool) the forward alone."""
+    def fn(input, other):  # _Binary.apply is looked up per call: the profiler replaces Function.apply
+        return _Binary.apply(op, input, other) if differentiable else _binary(op, input, other)
 
-    fn.__name__ = fn.__qualname__ = name
+    fn.__name__ = fn.__qualname__ = op.name
     fn.__doc__ = doc
-    return tensor_method(name)(fn)
+    return tensor_method(op.name)(fn)
 
 
-def _mask_function(op, name, doc):
-    def fn(input, other):
-        return _binary(op, input, other)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return tensor_method(name)(fn)
-
-
-mul = _binary_function(_B.mul, "mul", "input * other, broadcasting.")
-maximum = _binary_function(_B.maximum, "maximum", "The elementwise maximum (NaN propagates).")
-minimum = _binary_function(_B.minimum, "minimum", "The elementwise minimum (NaN propagates).")
-floor_divide = _binary_function(_B.floor_divide, "floor_divide", "floor(input / other).")
-remainder = _binary_function(_B.remainder, "remainder", "Python's modulus: the result has the sign of other.")
-eq = _mask_function(_B.eq, "eq", "A bool tensor: input == other.")
-ne = _mask_function(_B.ne, "ne", "A bool tensor: input != other.")
-lt = _mask_function(_B.lt, "lt", "A bool tensor: input < other.")
-le = _mask_function(_B.le, "le", "A bool tensor: input <= other.")
-gt = _mask_function(_B.gt, "gt", "A bool tensor: input > other.")
-ge = _mask_function(_B.ge, "ge", "A bool tensor: input >= other.")
-logical_and = _mask_function(_B.logical_and, "logical_and", "A bool tensor: both non-zero.")
-logical_or = _mask_function(_B.logical_or, "logical_or", "A bool tensor: either non-zero.")
+mul = _binary_function(_B.mul, "input * other, broadcasting.")
+maximum = _binary_function(_B.maximum, "The elementwise maximum (NaN propagates).")
+minimum = _binary_function(_B.minimum, "The elementwise minimum (NaN propagates).")
+floor_divide = _binary_function(_B.floor_divide, "floor(input / other).")
+remainder = _binary_function(_B.remainder, "Python's modulus: the result has the sign of other.")
+eq = _binary_function(_B.eq, "A bool tensor: input == other.", differentiable=False)
+ne = _binary_function(_B.ne, "A bool tensor: input != other.", differentiable=False)
+lt = _binary_function(_B.lt, "A bool tensor: input < other.", differentiable=False)
+le = _binary_function(_B.le, "A bool tensor: input <= other.", differentiable=False)
+gt = _binary_function(_B.gt, "A bool tensor: input > other.", differentiable=False)
+ge = _binary_function(_B.ge, "A bool tensor: input >= other.", differentiable=False)
+logical_and = _binary_function(_B.logical_and, "A bool tensor: both non-zero.", differentiable=False)
+logical_or = _binary_function(_B.logical_or, "A bool tensor: either non-zero.", differentiable=False)
 multiply = tensor_method("multiply")(mul)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 for _name, _fn in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):

@@ -112,7 +112,12 @@ def softmax_cross_entropy(logits, target, reduction="mean", ignore_index=-100, l
     """PyTorch's cross_entropy for integer class-index targets: logits [N, C, d1, ...] or [C] (classes in
     dimension 1, or 0 unbatched), target [N, d1, ...] or 0-d. One row kernel computes each loss
     logsumexp(x) - (1 - s) x[t] - s / C * sum(x) in f32 and rounds once; targets equal to ignore_index
-    count for nothing, and 'mean' averages over the counted targets (NaN when there are none)."""
+    count for nothing, and 'mean' averages over the counted targets (NaN when there are none).
+
+    Any other target outside [0, C) raises IndexError naming it. On the CPU it is raised here; on CUDA the
+    targets are checked on the device, so a training step never waits for them, and the error is raised
+    at the next point where the host waits for that device: at the latest when the loss or anything computed
+    from it is read (.item(), .numpy()) or the device is synchronised (until then such rows hold NaN)."""
     _check_tensor(logits, "softmax_cross_entropy", "logits")
     _check_tensor(target, "softmax_cross_entropy", "target")
     if reduction not in ("mean", "sum", "none"):

@@ -1,6 +1,6 @@
-"""Optimizers (SPEC §5): fused native per-parameter updates (SGD, Adam, AdamW, RMSprop, Lion) and float32
-host updates where there is no native kernel (Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop, LBFGS),
-with PyTorch's arguments and defaults."""
+"""Optimizers (SPEC §5): fused native updates, one call for a param group's parameters (SGD, Adam, AdamW,
+RMSprop, Lion), and float32 host updates where there is no native kernel (Adagrad, Adadelta, Adamax, NAdam,
+RAdam, ASGD, Rprop, LBFGS), with PyTorch's arguments and defaults."""
 from . import lr_scheduler
 from .adagrad import Adadelta, Adagrad
 from .adam import Adam, AdamW

@@ -5,8 +5,8 @@ from .optimizer import Optimizer, _check, _native
 
 class Adam(Optimizer):
     """Adam with torch.optim.Adam's formulas and defaults (betas, eps, L2 weight_decay, amsgrad, maximize;
-    decoupled_weight_decay=True is AdamW). The update runs natively, one fused call per parameter, with float32
-    state and a Kahan compensation that keeps updates smaller than an f16 ulp of the weight."""
+    decoupled_weight_decay=True is AdamW). The update runs natively, one fused call for all the parameters of a
+    group, with float32 state and a Kahan compensation that keeps updates smaller than an f16 ulp of the weight."""
     _kind = _core.OptimizerKind.adam
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,

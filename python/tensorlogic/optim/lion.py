@@ -7,8 +7,8 @@ from .optimizer import Optimizer, _check, _native
 class Lion(Optimizer):
     """Lion (Chen et al. 2023): the update is the sign of an interpolation of momentum and gradient, with decoupled
     weight decay; defaults lr=1e-4, betas=(0.9, 0.99). torch.optim has no Lion; the formulas are the paper's
-    Algorithm 2. The update runs natively, one fused call per parameter, with float32 state and a Kahan compensation
-    that keeps updates smaller than an f16 ulp of the weight."""
+    Algorithm 2. The update runs natively, one fused call for all the parameters of a group, with float32 state and
+    a Kahan compensation that keeps updates smaller than an f16 ulp of the weight."""
     _kind = _core.OptimizerKind.lion
 
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):

@@ -1,4 +1,5 @@
-"""Optimizer: param groups and state around the backend's fused per-parameter update (tensorlogic/optim.h).
+"""Optimizer: param groups and state around the backend's fused update of a list of parameters
+(tensorlogic/optim.h).
 
 State per parameter is a step count and the kernel's f32 slots (int32-typed native arrays holding float32
 words, see optim.h); slot 0 is the Kahan compensation that keeps sub-ulp updates of f16 weights.
@@ -106,21 +107,27 @@ class Optimizer:
         return loss
 
     def _step_group(self, group):
-        """The update of one param group: one native call per parameter."""
+        """The update of one param group: one native call for all its parameters that share a step count
+        (normally all of them; a parameter that missed steps without a gradient has its own count)."""
         kind = self._group_kind(group)
         native = self._native_params(group)
         native.grad_scale = self._grad_scale
         n_slots = len(self._slot_names(group))
+        by_step = {}
         for p in group["params"]:
             if p.grad is None:
                 continue
             st = self.state[p]
             if not st:
                 st.update(step=0, slots=[_zeros(p) for _ in range(n_slots)])
-            st["step"] += 1
-            native.step = st["step"]
-            _core.optimizer_step(kind, native, p._a, p.grad._a, st["slots"])
-            p._version += 1
+            by_step.setdefault(st["step"] + 1, []).append(p)
+        for step, params in by_step.items():
+            native.step = step
+            _core.optimizer_step(kind, native, [p._a for p in params], [p.grad._a for p in params],
+                                 [self.state[p]["slots"] for p in params])
+            for p in params:  # counted once the update is done: a rejected step leaves the state as it was
+                self.state[p]["step"] = step
+                p._version += 1
 
     def zero_grad(self, set_to_none=True):
         """Clears the gradients of every parameter: sets them to None (set_to_none=True, the default) or to zeros."""

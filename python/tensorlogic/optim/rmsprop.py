@@ -5,8 +5,8 @@ from .optimizer import Optimizer, _check, _native
 
 class RMSprop(Optimizer):
     """RMSprop with torch.optim.RMSprop's formulas and defaults (alpha, eps, weight_decay, momentum, centered,
-    maximize). The update runs natively, one fused call per parameter, with float32 state and a Kahan compensation
-    that keeps updates smaller than an f16 ulp of the weight."""
+    maximize). The update runs natively, one fused call for all the parameters of a group, with float32 state and a
+    Kahan compensation that keeps updates smaller than an f16 ulp of the weight."""
     _kind = _core.OptimizerKind.rmsprop
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,

@@ -47,8 +47,11 @@ _DEVICE_KINDS = frozenset(("cpu", "cuda", "metal", "ane"))
 
 
 def _device_of(args):
-    """The device of a call: its first array's, else a device name among its arguments (creation ops)."""
+    """The device of a call: its first array's (or the first of a list of arrays: the multi-parameter optimizer
+    step), else a device name among its arguments (creation ops)."""
     for a in args:
+        if isinstance(a, list) and a:
+            a = a[0]
         if isinstance(a, _core.Array):
             return a.device
         if isinstance(a, Tensor):
@@ -228,27 +231,27 @@ _TIMED_APPLY = classmethod(_timed_apply)
 _TIMED_OPTIMIZER = {name: _timed_optimizer(method) for name, method in _OPTIMIZER.items()}
 
 
+def _patch(natives, apply, optimizer_methods, module_call, run_backward):
+    """Points the native functions, Function.apply, the optimizers' methods, Module.__call__ and
+    run_backward at the given ones (the timed forms, or the originals again)."""
+    for name, fn in natives.items():
+        setattr(_core, name, fn)
+    Function.apply = apply
+    for name, method in optimizer_methods.items():
+        setattr(Optimizer, name, method)
+    Module.__call__ = module_call
+    api.run_backward = run_backward
+
+
 def install(recorder):
     if mode.profiler is not None:
         raise RuntimeError("tl.profiler: a profile is already active (profiles do not nest)")
     mode.profiler = recorder
-    for name, timed in _TIMED.items():
-        setattr(_core, name, timed)
-    Function.apply = _TIMED_APPLY
-    for name, timed in _TIMED_OPTIMIZER.items():
-        setattr(Optimizer, name, timed)
-    Module.__call__ = _timed_module_call
-    api.run_backward = _timed_run_backward
+    _patch(_TIMED, _TIMED_APPLY, _TIMED_OPTIMIZER, _timed_module_call, _timed_run_backward)
 
 
 def uninstall():
-    for name, fn in _NATIVE.items():
-        setattr(_core, name, fn)
-    Function.apply = _APPLY
-    for name, method in _OPTIMIZER.items():
-        setattr(Optimizer, name, method)
-    Module.__call__ = _MODULE_CALL
-    api.run_backward = _RUN_BACKWARD
+    _patch(_NATIVE, _APPLY, _OPTIMIZER, _MODULE_CALL, _RUN_BACKWARD)
     mode.profiler = None
 
 
