@@ -77,8 +77,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         vectors = vectors * per_sample_weights.reshape(-1, 1)
     fill = full((1, dim), -math.inf if mode == "max" else 0.0, device=weight.device)
     table = cat([vectors, fill], 0)[Tensor(positions, device=weight.device)]  # [bags, longest, dim]
-    if mode == "max":
-        out = table.amax(1)
+    if mode == "max":  # the first maximum takes the whole gradient, as in PyTorch (amax would share it on ties)
+        out = table.gather(1, table.argmax(1, keepdim=True)).squeeze(1)
         return where(Tensor(counts.reshape(-1, 1) > 0, device=weight.device), out, 0.0)
     out = table.sum(1)
     if mode == "mean":

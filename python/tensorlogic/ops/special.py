@@ -103,14 +103,14 @@ arcsin, arccos, arctan = (tensor_method(n)(f) for n, f in (("arcsin", asin), ("a
 arcsinh, arccosh, arctanh = (tensor_method(n)(f) for n, f in (("arcsinh", asinh), ("arccosh", acosh),
                                                               ("arctanh", atanh)))
 
-atan2 = _binary_function(_B.atan2, "atan2", "The angle of the point (other, input): atan(input / other) in the "
+atan2 = _binary_function(_B.atan2, "The angle of the point (other, input): atan(input / other) in the "
                          "right quadrant, in (-pi, pi].")
 arctan2 = tensor_method("arctan2")(atan2)
-hypot = _binary_function(_B.hypot, "hypot", "sqrt(input^2 + other^2), squared in float32 (no f16 overflow).")
-copysign = _binary_function(_B.copysign, "copysign", "The magnitude of input with the sign (bit) of other.")
-logaddexp = _binary_function(_B.logaddexp, "logaddexp", "log(exp(input) + exp(other)), without overflow.")
-logaddexp2 = _binary_function(_B.logaddexp2, "logaddexp2", "log2(2^input + 2^other), without overflow.")
-xlogy = _binary_function(_B.xlogy, "xlogy", "input * log(other), 0 where input is 0 (unless other is NaN).")
+hypot = _binary_function(_B.hypot, "sqrt(input^2 + other^2), squared in float32 (no f16 overflow).")
+copysign = _binary_function(_B.copysign, "The magnitude of input with the sign (bit) of other.")
+logaddexp = _binary_function(_B.logaddexp, "log(exp(input) + exp(other)), without overflow.")
+logaddexp2 = _binary_function(_B.logaddexp2, "log2(2^input + 2^other), without overflow.")
+xlogy = _binary_function(_B.xlogy, "input * log(other), 0 where input is 0 (unless other is NaN).")
 for _fn in (atan2, hypot, copysign, logaddexp, logaddexp2, xlogy):
     _fn.__module__ = __name__
 
