@@ -6,6 +6,7 @@ process on one f16 GGUF file (written once under --workdir; the peers get exactl
 
     python benchmarks/llm_bench.py --device cpu [--small]
     python benchmarks/llm_bench.py --device cuda
+    python benchmarks/llm_bench.py --device cuda --profile   # where one prefill and one decode step go
 
 Decoding is greedy in every engine, one token read back per step (as a streaming generator does).
 transformers and llama-cpp-python are optional: a missing peer is recorded as such."""
@@ -197,6 +198,29 @@ def best(fn, repeat, batch, prompt_len):
             "decode_tokens_per_s": batch / min(r[1] / r[2] for r in runs)}
 
 
+def profile(model, prompt_len, device):
+    """Prints tl.profiler's tables (device time per op on a GPU) of one batch-1 prefill of prompt_len tokens
+    and one decoding step, after a warm-up of the same shapes (so first-call costs are left out)."""
+    activities = [tl.profiler.ProfilerActivity.CPU] + ([tl.profiler.ProfilerActivity.CUDA] if device == "cuda" else [])
+    ids = np.arange(300, 300 + prompt_len, dtype=np.int32).reshape(1, prompt_len)
+    positions = models.decoder.positions_for([0], prompt_len)
+    sort = "self_device_time_total" if device == "cuda" else "self_cpu_time_total"
+    with tl.no_grad():
+        for timed in (False, True):
+            cache = models.KVCache(model.config, 1, prompt_len + 1, device)
+            for phase, tokens, pos in (("prefill", ids, positions), ("decode step", ids[:, -1:], positions[:, -1:] + 1)):
+                x, p = tl.tensor(tokens, device=device), tl.tensor(pos, device=device)
+                start = time.perf_counter()
+                with tl.profiler.profile(activities=activities) as prof:
+                    model(x, cache, p, last_only=True).numpy()
+                wall = time.perf_counter() - start
+                if timed:
+                    kernels = sum(1 for e in prof.events() if e.name.startswith("tl::"))
+                    print(f"\n== {phase} (batch 1, {tokens.shape[1]} tokens): {wall * 1e3:.2f} ms under the profiler, "
+                          f"{kernels} native calls ({kernels / model.config.num_layers:.1f} per layer)")
+                    print(prof.key_averages().table(sort_by=sort, row_limit=25))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="cuda" if tl.cuda.is_available() else "cpu", choices=["cpu", "cuda"])
@@ -207,6 +231,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=2, help="runs per engine and batch; the best is kept")
     ap.add_argument("--workdir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "tl_llm_bench"))
     ap.add_argument("--no-peers", action="store_true", help="time TensorLogic alone")
+    ap.add_argument("--profile", action="store_true", help="print where one prefill and one decode step go; no timing")
     args = ap.parse_args()
 
     size = "small" if args.small else "1b"
@@ -220,6 +245,9 @@ def main():
     model = models.load_model(path, args.device)
     params = sum(p.numel() for p in model.parameters())
     print(f"{size}: {params / 1e9:.2f}B parameters on {args.device}", flush=True)
+    if args.profile:
+        profile(model, args.prompt_len, args.device)
+        return
     peers = {}
     notes = []
     if not args.no_peers:

@@ -1,13 +1,14 @@
-"""Quantised GGUF weights kept quantised (dequantised inside the CPU's product kernels) against dequantised to
-f16 on load: prefill and decode tokens/s at batch 1 and 8 and resident memory, for the ~1B Llama-shaped model
+"""Quantised GGUF weights kept quantised (dequantised inside the product kernels of the CPU or CUDA) against
+dequantised to f16 on load: prefill and decode tokens/s at batch 1 and 8 and memory, for the ~1B Llama-shaped model
 of llm_bench.py (random weights, the same f16 values) stored as Q8_0 and Q4_0 (written by gguf's quantiser)
 and, where llm_bench.py left it, as llama.cpp's Q4_K_M (Q4_K with some Q6_K).
 
 Both loads of one file live in one process and are timed alternately, run after run (the machine is
-shared); the best of --repeat runs is kept, every run is recorded. Memory is measured in a fresh process
-per load: VmRSS after loading and a short generation, and the peak VmHWM.
+shared); the best of --repeat runs is kept, every run is recorded. On the CPU memory is measured in a fresh
+process per load: VmRSS after loading and a short generation, and the peak VmHWM; on CUDA the bytes of the
+weights as held.
 
-    python benchmarks/llm_quant_bench.py [--small] [--types Q8_0 Q4_0 Q4_K_M]"""
+    python benchmarks/llm_quant_bench.py [--device cpu|cuda] [--small] [--types Q8_0 Q4_0 Q4_K_M]"""
 import argparse
 import datetime
 import json
@@ -58,6 +59,7 @@ def memory(path, keep, prompt_len):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--small", action="store_true", help="the ~0.1B model of llm_bench.py, for a quick run")
     ap.add_argument("--types", nargs="+", default=["Q8_0", "Q4_0", "Q4_K_M"])
     ap.add_argument("--prompt-len", type=int, default=32)
@@ -73,7 +75,7 @@ def main():
 
     size = "small" if args.small else "1b"
     os.makedirs(args.workdir, exist_ok=True)
-    tl.set_default_device("cpu")
+    tl.set_default_device(args.device)
     rng = np.random.default_rng(1)
     load_before = os.getloadavg()
     rows = []
@@ -83,11 +85,14 @@ def main():
             print(f"{name}: no file (llm_bench.py writes the Q4_K_M one with llama-cpp-python)", flush=True)
             continue
         row = {"storage": name, "file_MiB": os.path.getsize(path) / 2**20}
+        loaded = {mode: models.load_model(path, args.device, keep_quantized=keep) for mode, keep in MODES.items()}
         for mode, keep in MODES.items():
-            run = subprocess.run([sys.executable, __file__, "--memory", path, str(int(keep)), "--prompt-len",
-                                  str(args.prompt_len)], capture_output=True, text=True, check=True)
-            row[f"memory_{mode}"] = json.loads(run.stdout)
-        loaded = {mode: models.load_model(path, "cpu", keep_quantized=keep) for mode, keep in MODES.items()}
+            if args.device == "cpu":
+                run = subprocess.run([sys.executable, __file__, "--memory", path, str(int(keep)), "--prompt-len",
+                                      str(args.prompt_len)], capture_output=True, text=True, check=True)
+                row[f"memory_{mode}"] = json.loads(run.stdout)
+            else:
+                row[f"memory_{mode}"] = {"weights_MiB": weight_bytes(loaded[mode]) / 2**20}
         for batch in args.batches:
             prompts = rng.integers(300, loaded["kept"].config.vocab_size, (batch, args.prompt_len))
             runs = {mode: [] for mode in MODES}
@@ -114,8 +119,9 @@ def main():
              "alternating runs per mode",
              f"load average (1, 5, 15 min) before: {load_before}, after: {os.getloadavg()} on {os.cpu_count()} cores "
              "(other processes share the machine)"]
-    out = write_results(f"llm_cpu_{size}_quantized_{datetime.date.today().isoformat()}", rows,
-                        {"model": {"size": size}, "notes": notes})
+    gpu = "_" + tl.cuda.get_device_name(0).replace(" ", "_") if args.device == "cuda" else ""
+    out = write_results(f"llm_{args.device}_{size}_quantized{gpu}_{datetime.date.today().isoformat()}", rows,
+                        {"model": {"size": size}, "device": args.device, "notes": notes})
     print(f"wrote {out}")
 
 

@@ -80,6 +80,7 @@ Staging& staging() {
 constexpr size_t kStageAbove = size_t{1} << 20;
 
 void device_to_host(void* dst, const void* src, size_t nbytes) {
+  if (capturing()) throw DeviceError("cuda: a read of device memory by the host while capturing a CUDA graph");
   if (nbytes >= kStageAbove) return staging().to_host(dst, src, nbytes);
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (device to host)");
   check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
@@ -130,6 +131,7 @@ void copy_typed(const Array& src, const Array& dst) {
 }  // namespace
 
 void host_to_device(void* dst, const void* src, size_t nbytes) {
+  if (capturing()) throw DeviceError("cuda: a copy from host memory while capturing a CUDA graph");
   if (nbytes >= kStageAbove) return staging().to_device(dst, src, nbytes);
   // Pageable source: the call returns once the driver has taken its own copy of the bytes.
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream()), "cudaMemcpyAsync (host to device)");

@@ -14,6 +14,7 @@ class CudaBackend final : public Backend {
   void select(int index) override;
   DeviceProperties properties() override;
   std::unique_ptr<DeviceEvent> create_event(bool timing) override;
+  std::unique_ptr<DeviceGraph> create_graph() override;
   uintptr_t stream_handle() override;
   void copy_peer(const Array& src, const Array& dst) override;
 
@@ -32,6 +33,9 @@ class CudaBackend final : public Backend {
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
   void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op) override;
+  void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
+                      const GemmEpilogue& epilogue) override;
+  void dequantize(QuantType type, const Array& blocks, const Array& out) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
                      double eps, const Array& dx, const Array* dweight, const Array* dbias) override;
 };

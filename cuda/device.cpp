@@ -1,5 +1,6 @@
-// CUDA devices: the state of each GPU (its stream, multiprocessor count and buffer cache), the device
-// each thread has selected, device properties, events, and copies from one GPU to another.
+// CUDA devices: the state of each GPU (its stream, multiprocessor count and buffer cache, or a graph's pool
+// while one routes this thread's allocations), the device each thread has selected, device properties,
+// events, and copies from one GPU to another.
 #include <mutex>
 
 #include "cuda_backend.h"
@@ -122,6 +123,15 @@ void select_device(int index) {
 }
 
 cudaStream_t stream() { return state(selected).stream; }
+
+namespace {
+// The selected device's cache, or the pool of the graph that routes this thread's allocations.
+BufferCache& active_cache() {
+  if (BufferCache* pool = routed_pool(selected)) return *pool;
+  return state(selected).cache;
+}
+}  // namespace
+
 int sm_count() { return state(selected).sms; }
 
 bool device_present() { return count_devices() > 0; }
@@ -133,7 +143,7 @@ int CudaBackend::device_count() const {
 
 void CudaBackend::select(int index) { select_device(index); }
 
-BufferCache& CudaBackend::cache() { return state(selected).cache; }
+BufferCache& CudaBackend::cache() { return active_cache(); }
 
 // Device-wide, like torch.cuda.synchronize: also waits for other libraries' streams, which DLPack
 // exchange relies on (our own work runs on a non-blocking stream of its own).
@@ -176,7 +186,7 @@ void CudaBackend::copy_peer(const Array& src, const Array& dst) {
   check(cudaStreamWaitEvent(a.stream, b.marker, 0), "cudaStreamWaitEvent");
 }
 
-Scratch::Scratch(size_t nbytes) : cache_(&state(selected).cache) { ptr_ = cache_->acquire(nbytes, &bucket_); }
+Scratch::Scratch(size_t nbytes) : cache_(&active_cache()) { ptr_ = cache_->acquire(nbytes, &bucket_); }
 Scratch::~Scratch() { cache_->release(ptr_, bucket_); }
 
 }  // namespace tensorlogic::cuda

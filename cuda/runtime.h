@@ -2,6 +2,10 @@
 #pragma once
 #include <cuda_runtime.h>
 
+namespace tensorlogic {
+class BufferCache;
+}
+
 namespace tensorlogic::cuda {
 
 // Throws DeviceError naming the failed call and CUDA's reason.
@@ -19,5 +23,11 @@ int sm_count();
 
 // Host memory to device memory on the stream; returns once `src` may be reused.
 void host_to_device(void* dst, const void* src, size_t nbytes);
+
+// graph.cpp: the graph-private pool that this thread's allocations on `device` go to while a Graph routes
+// them (nullptr otherwise), and whether this thread is capturing a graph (host copies are refused then: a
+// captured copy would read a host buffer that is reused, and a wait for the device is not allowed).
+BufferCache* routed_pool(int device);
+bool capturing();
 
 }  // namespace tensorlogic::cuda

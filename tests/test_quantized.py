@@ -1,7 +1,8 @@
 """Linear layers with weights kept in GGUF block formats (Q8_0, Q4_0, Q4_K, Q6_K), against the gguf
 package's own dequantisation and numpy: random blocks (random bytes with random f16 scales) of every format,
-row counts on both sides of the few-rows kernel's limit (bands of dequantised rows through OpenBLAS beyond
-it), the fused epilogue, batch dimensions, each SIMD level, and the errors."""
+row counts on both sides of the few-rows kernels' limits (the CPU's 64 rows, CUDA's 1, 2, 4 and 8; then
+dequantised weights through the dense GEMM), the fused epilogue, batch dimensions, each SIMD level of the
+CPU, and the errors, on every device with the kernels (CPU and CUDA)."""
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from oracle import assert_close_to_scale, f16_randn
 import tensorlogic as tl
 from tensorlogic import _core
 from tensorlogic.errors import DeviceError, ShapeMismatchError
-from tensorlogic.ops.quantized import QUANT_TYPES, QuantizedWeight, quantized_linear
+from tensorlogic.ops.quantized import KERNEL_DEVICES, QUANT_TYPES, QuantizedWeight, quantized_linear
 
 SCALE_OFFSETS = {"Q8_0": (0,), "Q4_0": (0,), "Q4_K": (0, 2), "Q6_K": (208,)}  # the f16 fields of a block
 
@@ -41,35 +42,46 @@ def test_the_formats_are_ggufs():
         assert _core.quant_block(_core.QuantType.__members__[name]) == GGML_QUANT_SIZES[q]
 
 
+def needs_kernels(device):
+    if device not in KERNEL_DEVICES:
+        pytest.skip(f"no quantised kernels on {device}")
+
+
 @pytest.mark.parametrize("qtype", QUANT_TYPES)
-def test_dequantize_is_ggufs_exactly(qtype, rng):
+def test_dequantize_is_ggufs_exactly(qtype, device, rng):
+    needs_kernels(device)
     k = 512
     raw = random_blocks(rng, qtype, 37, k)
-    got = QuantizedWeight(raw, qtype, k).dequantize().numpy()
+    got = QuantizedWeight(raw, qtype, k, device=device).dequantize().numpy()
     np.testing.assert_array_equal(got, reference(raw, qtype, k).astype(np.float16))
 
 
 @pytest.mark.parametrize("qtype", QUANT_TYPES)
-@pytest.mark.parametrize("rows", [1, 8, 70])
-def test_quantized_linear_against_numpy(qtype, rows, rng):
-    k = 768  # three Q4_K/Q6_K blocks: row bytes not a multiple of 4 for Q6_K (padded rows)
+# k = 768: three Q4_K/Q6_K blocks, row bytes not a multiple of 4 for Q6_K (padded rows); 2304: more Q8_0
+# and Q4_0 blocks in a row than a warp has lanes.
+@pytest.mark.parametrize("rows,k", [(1, 768), (8, 768), (70, 768), (3, 2304), (5, 2304)])
+def test_quantized_linear_against_numpy(qtype, rows, k, device, rng):
+    needs_kernels(device)
     raw = random_blocks(rng, qtype, 45, k)
     x = f16_randn(rng, (rows, k))
     expected = x.astype(np.float64) @ reference(raw, qtype, k).T.astype(np.float64)
-    assert_close_to_scale(quantized_linear(tl.tensor(x, device="cpu"), QuantizedWeight(raw, qtype, k)), expected,
-                          rtol=3e-3, atol_scale=2e-3)
+    out = quantized_linear(tl.tensor(x, device=device), QuantizedWeight(raw, qtype, k, device=device))
+    assert out.device.type == device
+    assert_close_to_scale(out, expected, rtol=3e-3, atol_scale=2e-3)
 
 
 @pytest.mark.parametrize("qtype", ["Q4_0", "Q6_K"])
-def test_epilogue_and_batch_dimensions(qtype, rng):
+@pytest.mark.parametrize("batch", [(2, 3), (4, 5)])  # 6 and 20 rows: CUDA's GEMV and its GEMM path
+def test_epilogue_and_batch_dimensions(qtype, batch, device, rng):
+    needs_kernels(device)
     k, n = 256, 40
     raw = random_blocks(rng, qtype, n, k)
-    x, bias, residual = f16_randn(rng, (2, 3, k)), f16_randn(rng, (n,)), f16_randn(rng, (3, n))
+    x, bias, residual = f16_randn(rng, (*batch, k)), f16_randn(rng, (n,)), f16_randn(rng, (batch[1], n))
     z = x.astype(np.float64) @ reference(raw, qtype, k).T + bias + residual
     expected = z * 0.5 * (1 + np.tanh(z / 2))  # silu, without exp's overflow
-    out = quantized_linear(tl.tensor(x, device="cpu"), QuantizedWeight(raw, qtype, k), tl.tensor(bias, device="cpu"),
-                           "silu", tl.tensor(residual, device="cpu"))
-    assert out.shape == (2, 3, n)
+    out = quantized_linear(tl.tensor(x, device=device), QuantizedWeight(raw, qtype, k, device=device),
+                           tl.tensor(bias, device=device), "silu", tl.tensor(residual, device=device))
+    assert out.shape == (*batch, n)
     assert_close_to_scale(out, expected, rtol=3e-3, atol_scale=2e-3)
 
 
@@ -110,8 +122,8 @@ def test_errors(rng):
 
 
 def test_other_devices_say_they_have_no_kernel(device, rng):
-    if device == "cpu":
-        pytest.skip("the CPU has the kernels")
+    if device in KERNEL_DEVICES:
+        pytest.skip(f"{device} has the kernels")
     w = QuantizedWeight(random_blocks(rng, "Q4_0", 8, 64), "Q4_0", 64, device=device)
     with pytest.raises(DeviceError, match="Q4_0 weights have no kernel"):
         quantized_linear(tl.zeros(1, 64, device=device), w)

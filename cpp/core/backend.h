@@ -51,6 +51,8 @@ class Backend {
   virtual DeviceProperties properties();
   // A marker in the selected device's queue of work (the core wraps it as tensorlogic::Event).
   virtual std::unique_ptr<DeviceEvent> create_event(bool timing);
+  // A graph of the selected device's queued work (tensorlogic::Graph); DeviceError where there is none.
+  virtual std::unique_ptr<DeviceGraph> create_graph();
   // The selected device's queue as other libraries name it (cudaStream_t on CUDA), so that they can enqueue
   // work in order with ours (NCCL's collectives); 0 where work runs when its call returns.
   virtual uintptr_t stream_handle() { return 0; }

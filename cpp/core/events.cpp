@@ -1,4 +1,4 @@
-// Events and device properties over the backends, and what a backend without them reports.
+// Events, graphs and device properties over the backends, and what a backend without them reports.
 #include "backend.h"
 #include "tensorlogic/errors.h"
 
@@ -30,10 +30,43 @@ double Event::elapsed_ms(Event& end) {
   return impl_->elapsed_ms(*end.impl_);
 }
 
+// Each call selects the graph's device on this thread first: capture and launch use its queue.
+Graph::Graph(Device device) : device_(device) { impl_ = backend_for(device).create_graph(); }
+
+void Graph::pool_begin() {
+  backend_for(device_);
+  impl_->pool_begin();
+}
+
+void Graph::pool_end() {
+  backend_for(device_);
+  impl_->pool_end();
+}
+
+void Graph::capture_begin() {
+  backend_for(device_);
+  impl_->capture_begin();
+}
+
+std::string Graph::capture_end() {
+  backend_for(device_);
+  return impl_->capture_end();
+}
+
+void Graph::launch() {
+  backend_for(device_);
+  impl_->launch();
+}
+
 DeviceProperties Backend::properties() { return DeviceProperties{device_type_name(type())}; }
 
 std::unique_ptr<DeviceEvent> Backend::create_event(bool) {
   throw DeviceError(std::string("events are not implemented for ") + device_type_name(type()));
+}
+
+std::unique_ptr<DeviceGraph> Backend::create_graph() {
+  throw DeviceError(std::string("graph capture is not implemented for ") + device_type_name(type()) +
+                    " (CUDA only)");
 }
 
 void Backend::copy_peer(const Array& src, const Array& dst) {

@@ -144,6 +144,12 @@ void manual_seed(uint64_t seed) {
   g.offset = 0;
 }
 
+uint64_t random_offset() {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  return g.offset;
+}
+
 Array rand(const Shape& shape, Device device) { return draw(RandomKind::uniform, shape, device, 0.0, 1.0, "rand"); }
 
 Array randn(const Shape& shape, Device device) { return draw(RandomKind::normal, shape, device, 0.0, 1.0, "randn"); }

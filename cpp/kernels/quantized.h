@@ -3,11 +3,16 @@
 // shape: small integers q (int8) in sub-blocks of `sub` weights, each sub-block with a scale and an
 // offset, weight = scale * q - offset in f32: the same values as gguf's numpy dequantisation (scale * q is
 // exact in f32, so computing it fused or not, it rounds nowhere), so a dequantised weight is bit-identical.
+// The functions compile as C++ (the CPU backend) and as CUDA host-device code (cuda/quantized.cu).
 #pragma once
 #include <cstdint>
 
+#include "portable.h"
 #include "tensorlogic/dtype.h"
 #include "tensorlogic/op_enums.h"
+#if defined(__CUDACC__)
+#include <cuda_fp16.h>
+#endif
 
 namespace tensorlogic::kernels {
 
@@ -16,12 +21,19 @@ constexpr int kQuantMaxBlock = 256;
 constexpr int kQuantMaxSubs = 16;
 
 // Weights per sub-block of `type` (the span of one scale).
-inline int quant_sub_elems(QuantType type) { return type == QuantType::q6_k ? 16 : 32; }
+TL_FN constexpr int quant_sub_elems(QuantType type) { return type == QuantType::q6_k ? 16 : 32; }
 
-inline float f16_at(const uint8_t* p) { return f16_bits_to_f32(static_cast<uint16_t>(p[0] | (p[1] << 8))); }
+TL_FN float f16_at(const uint8_t* p) {
+  const auto bits = static_cast<uint16_t>(p[0] | (p[1] << 8));
+#if defined(__CUDA_ARCH__)
+  return __half2float(__ushort_as_half(bits));
+#else
+  return f16_bits_to_f32(bits);
+#endif
+}
 
 // The scale and offset of each sub-block of one block.
-inline void decode_scales(QuantType type, const uint8_t* b, float* scale, float* offset) {
+TL_FN void decode_scales(QuantType type, const uint8_t* b, float* scale, float* offset) {
   switch (type) {
     case QuantType::q8_0:  // d, qs[32]
     case QuantType::q4_0:  // d, qs[16]
@@ -55,7 +67,7 @@ inline void decode_scales(QuantType type, const uint8_t* b, float* scale, float*
 
 // The integers of one block, q[quant_block_elems(type)]: for Q8_0 a pointer into the block itself (its
 // values are stored as int8 already), else `buffer`, filled.
-inline const int8_t* decode_values(QuantType type, const uint8_t* b, int8_t* buffer) {
+TL_FN const int8_t* decode_values(QuantType type, const uint8_t* b, int8_t* buffer) {
   switch (type) {
     case QuantType::q8_0:
       return reinterpret_cast<const int8_t*>(b + 2);

@@ -1,4 +1,4 @@
-// Devices beyond their names: how many of a type, their properties, and events in their queues of work.
+// Devices beyond their names: how many of a type, their properties, events in their queues of work, and graphs.
 #include "bindings.h"
 
 namespace tensorlogic::python {
@@ -24,6 +24,15 @@ void bind_device(py::module_& m) {
       .def("elapsed_ms", &Event::elapsed_ms, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("device", [](const Event& e) { return e.device().str(); })
       .def_property_readonly("timing", &Event::timing);
+  // tl.compile's CUDA-graph replay (see tensorlogic/device.h for the protocol).
+  py::class_<Graph>(m, "Graph")
+      .def(py::init([](const std::string& device) { return new Graph(parse_device(device)); }))
+      .def("pool_begin", &Graph::pool_begin)
+      .def("pool_end", &Graph::pool_end)
+      .def("capture_begin", &Graph::capture_begin)
+      .def("capture_end", &Graph::capture_end)
+      .def("launch", &Graph::launch)
+      .def_property_readonly("device", [](const Graph& g) { return g.device().str(); });
 }
 
 }  // namespace tensorlogic::python

@@ -44,6 +44,7 @@ void bind_reduce(py::module_& m) {
       py::arg("weight_grad"), py::arg("bias_grad"));
 
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"));
+  m.def("random_offset", &random_offset);
   m.def("rand", without_gil(+[](const std::vector<int64_t>& shape, const std::string& device) {
     return rand(to_shape(shape), parse_device(device));
   }), py::arg("shape"), py::arg("device"));

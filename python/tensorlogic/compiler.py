@@ -2,39 +2,56 @@
 replays the recorded ops afterwards, or runs eagerly and says why once (a CompileWarning naming the reason).
 
 Capture reuses tl.coreml.export's tracer (coreml/trace.py `capture`: autograd appends every recorded
-application to `mode.trace`). A call with a new signature (the shapes, strides, dtypes and devices of its
-tensor arguments, its other arguments' values, and for a module each submodule's train/eval mode, its plain
-scalar attributes and the identity of its parameters and buffers) runs the function under the tracer on the
-caller's inputs (that result is returned), then once more on independent inputs of the same shapes; the
-two recordings must agree op for op and constant for constant, as export's check does. Later calls with
-that signature replay the program: each op's `Function.forward` (its native `_core` call and the wrap of
-the result) in the recorded order, with no Tensor-level Python dispatch, no argument checks and no autograd
-bookkeeping. Parameters and buffers are
-read when the program runs, so optimizer steps and load_state_dict are seen; tensors made during the call
-that do not depend on the inputs (an arange, a causal mask) are baked in.
+application to `mode.trace`); during a capture the applications autograd does not record that read a value
+computed from the inputs while no argument requires grad (a view of integer targets, indices an op returned)
+are recorded too. A call with a new signature (the shapes, strides, dtypes and devices of its tensor
+arguments, its other arguments' values, and for a module each submodule's train/eval mode, its plain scalar
+attributes and the identity of its parameters and buffers) runs the function under the tracer on copies of
+the caller's inputs, then once more on independent inputs of the same shapes; the two recordings must agree
+op for op and constant for constant, as export's check does. Later calls with that signature replay the
+program in the recorded order, with no Tensor-level Python dispatch and no argument checks:
+- with grad disabled, or when nothing it reads requires grad (inference), each op's `Function.forward` (its
+  native `_core` call and the wrap of the result) alone, with no autograd bookkeeping; the first call returns
+  the capture's own result;
+- with grad enabled and an input or a parameter that requires grad (a training step), each op through its
+  Function's `apply`, which records the same autograd node eager's call records (the same Function, edges,
+  saved tensors and order), so backward gives eager's gradients bit for bit (tests/test_compile_training.py:
+  an MLP, a small GPT with its loss, a conv net over several AdamW steps); the first call is replayed too
+  (the capture's result is computed from copies of the inputs, which backward would not reach).
+Parameters and buffers are read when the program runs, so optimizer steps and load_state_dict are seen;
+tensors made during the call that do not depend on the inputs or on tensors that require grad (an arange, a
+causal mask) are baked in, so a parameter frozen at capture that requires grad later makes the next call
+capture again.
 
 What runs eagerly, with the reason given once:
-- calls with grad enabled where some input or parameter requires grad (training steps): replay does not
-  build the backward graph, so such calls run the original function, which trains exactly as eager does;
-- modules with a submodule in training mode (dropout's masks, batch norm's running statistics are state
-  that replay would not reproduce);
+- modules in training mode with dropout (p > 0: its masks come from tl.rand outside the recorded ops, so a
+  replay would reuse one mask) or batch norm that tracks running statistics (updated in place outside the
+  recorded ops); other modules in training mode replay (training mode is part of the signature);
+- calls that update a module buffer in place outside the recorded ops, and calls that register a gradient
+  hook (register_hook, retain_grad) on a tensor they compute;
 - functions that read a tensor's value on the host (.item(), bool(t), float(t), .tolist(), .numpy()), since
   Python control flow may depend on it;
-- functions whose recorded ops or constants change with the input values (a comparison mask, an integer op,
-  randomness outside the ops, data-dependent control flow), found by the second capture;
+- functions whose recorded ops or constants change with the input values (a comparison mask, randomness
+  outside the ops, data-dependent control flow), found by the second capture;
 - functions that modify a tensor in place after an op read it, return something other than tensors (or a
   tuple/list of tensors and None), or take arguments other than tensors, plain scalars and modules;
 - signatures beyond the recompile limit (8, like torch's), and functions that raise during capture.
 A capture runs the function twice (the call itself, then the check on other values): side effects outside
 tensor ops (printing, appending to lists) happen twice then and never during replays, and a function that
 draws random numbers draws them twice; a function found to read host values returns its capture's result
-under no_grad. Rebinding a global or closure variable of a plain function to another tensor is not seen by
-its replay, and a plain function that updates tensors in place outside recorded ops (F.batch_norm with
-training=True and running statistics) updates them once more during its check. `dynamic`, `backend`, `mode`
-and `options` are accepted for compatibility (shapes are always specialised, one program per signature);
-the native core has no stream capture, so there is no CUDA-graph replay. With fullgraph=True a function that
-cannot be captured raises CompileError instead of running eagerly. `@tl.compile` on a module's forward
-method works too: the instance joins the signature like a compiled module."""
+under no_grad. A training step that falls back after capturing runs the function a third time, eagerly.
+Rebinding a global or closure variable of a plain function to another tensor is not seen by its replay, and
+a plain function that updates tensors in place outside recorded ops (F.batch_norm with training=True and
+running statistics) updates them once more during its check. `dynamic` and `options` are accepted for
+compatibility (shapes are always specialised, one program per signature). mode="reduce-overhead" (or
+backend="cudagraphs") makes inference replays on CUDA launch a CUDA graph (cudagraph_replay.py): captured at
+the program's first replay, launched afterwards, with inputs copied into its static buffers and copies of its
+outputs returned; when a program cannot be a graph (random numbers, an input that is not contiguous, a failed
+capture: a host copy or wait, an allocation the graph's pool cannot serve) it replays plainly and the reason
+is given once (a CompileWarning, and `.cudagraph_reasons`). Training replays never use the graph; other
+backends and modes replay plainly. With fullgraph=True a function that cannot be
+captured raises CompileError instead of running eagerly. `@tl.compile` on a module's forward method works
+too: the instance joins the signature like a compiled module."""
 import functools
 import threading
 import warnings
@@ -42,10 +59,12 @@ import warnings
 import numpy as np
 
 from . import _core, nn
-from .autograd.function import _NULL, Node
+from .autograd.function import _NULL, Function, Node, _Output
 from .autograd.grad_mode import grad_enabled
+from .nn.normalization import _BatchNorm
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
+from .cudagraph_replay import GraphReplay, GraphUnavailable
 from .tensor import Tensor, _wrap
 
 __all__ = ["CompileError", "CompileWarning", "CompiledFunction", "CompiledModule", "RECOMPILE_LIMIT", "compile"]
@@ -102,12 +121,14 @@ def _substitute(args, kwargs, tensors):
 
 # ---- capture -------------------------------------------------------------------------------------
 class _Recorder(list):
-    """mode.trace's list: keeps the capturing thread's applications (mode.trace is process-wide) and notes
-    each tensor argument's in-place version when the op read it."""
+    """mode.trace's list: keeps the capturing thread's applications (mode.trace is process-wide), notes each
+    tensor argument's in-place version when the op read it, and the ids of the tensors (and their native
+    arrays) computed from the inputs: the inputs and every recorded result, which the records keep alive."""
 
-    def __init__(self):
+    def __init__(self, leaves):
         super().__init__()
         self.thread = threading.get_ident()
+        self.computed = {id(x) for x in leaves} | {id(x._a) for x in leaves}
 
     def append(self, record):
         if threading.get_ident() != self.thread:
@@ -115,6 +136,39 @@ class _Recorder(list):
         node, args, kwargs, out = record
         versions = [a._version if isinstance(a, Tensor) else None for a in args]
         super().append((node, args, kwargs, out, versions))
+        for r in out if out.__class__ is tuple else (out,):
+            if isinstance(r, Tensor):
+                self.computed.update((id(r), id(r._a)))
+
+
+class _UngradedOps:
+    """Adds to the recorder the applications autograd does not record that read a value computed from the
+    inputs while no argument requires grad: ops on integer inputs (a view of the targets), on indices an op
+    returned, on a float made from them. The replay recomputes these instead of baking in their values."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    def __enter__(self):
+        self._apply = Function.__dict__["apply"]  # the classmethod as it is now (the profiler may have swapped it)
+        inner, rec = self._apply.__func__, self.recorder
+
+        def apply(cls, *args, **kwargs):
+            n = len(rec)
+            out = inner(cls, *args, **kwargs)
+            if len(rec) == n and threading.get_ident() == rec.thread and any(id(a) in rec.computed for a in args) \
+                    and not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+                node = Node(cls)
+                node.next = [None] * len(args)  # no edges: _build finds each argument's slot by its identity
+                rec.append((node, args, kwargs, out))
+            return out
+
+        Function.apply = classmethod(apply)
+        return self
+
+    def __exit__(self, *exc):
+        Function.apply = self._apply
+        return False
 
 
 class _HostReads:
@@ -140,19 +194,31 @@ class _HostReads:
 
 
 def _key(t):
-    return ("node", id(t.grad_fn)) if t.grad_fn is not None else id(t)
+    return _node_key(t.grad_fn) if t.grad_fn is not None else id(t)
+
+
+def _node_key(node):
+    """The slot key of the value a Node stands for: one output of a multi_output op (split) is its parent's
+    output number `index`."""
+    return ("node", id(node.parent), node.index) if node.fn is _Output else ("node", id(node))
 
 
 class _Program:
     """The replayable form of one capture. steps: (forward, args with the computed tensors as None, kwargs,
-    ((argument position, slot, whether the op takes the native array), ...), first result slot); slots
-    0.. are the inputs, then each op's results."""
+    ((argument position, slot, whether the op takes the native array), ...), first result slot, the Function
+    class); slots 0.. are the inputs, then each op's results. frozen: the tensors it reads (and a module's
+    parameters) that did not require grad when it was captured: ops on them alone were not recorded, so their
+    results are baked in and stay right only while they stay frozen."""
 
-    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read")
+    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen", "graph")
 
     def needs_grad(self):
-        """Whether a tensor it reads requires grad now (a frozen parameter may have been unfrozen)."""
+        """Whether a tensor it reads requires grad now (the replay must then build the backward graph)."""
         return any(c.requires_grad for c in self.read)
+
+    def stale(self):
+        """Whether a tensor that was frozen at capture requires grad now (the program must be captured again)."""
+        return any(c.requires_grad for c in self.frozen)
 
 
 def _leaves(inputs):
@@ -169,8 +235,9 @@ def _build(fn, inputs, args, kwargs):
     """Captures fn on `inputs` (its tensor arguments); returns (its result as computed, the _Program)."""
     leaves = _leaves(inputs)
     call_args, call_kwargs = _substitute(args, kwargs, leaves)
-    with _CAPTURING, _HostReads() as reads:
-        out, records = capture(fn, call_args, call_kwargs, _Recorder())
+    recorder = _Recorder(leaves)
+    with _CAPTURING, _HostReads() as reads, _UngradedOps(recorder):
+        out, records = capture(fn, call_args, call_kwargs, recorder)
     called = _as_called(out, leaves, inputs)
     if reads.count:
         raise _Eager("it reads a tensor's value on the host (.item(), bool(), float(), .tolist() or .numpy()), so "
@@ -179,7 +246,7 @@ def _build(fn, inputs, args, kwargs):
     arrays = {id(x._a): i for i, x in enumerate(leaves)}
     n = len(leaves)
     prog = _Program()
-    prog.steps, prog.constants = [], []
+    prog.steps, prog.constants, prog.graph = [], [], None
     for node, rargs, rkwargs, result, versions in records:
         refs, const = [], []
         for i, a in enumerate(rargs):
@@ -188,7 +255,7 @@ def _build(fn, inputs, args, kwargs):
                     refs.append((i, arrays[id(a)], True))
                 continue
             edge = node.next[i]  # the producer of the value this op read (a later in-place op may move a.grad_fn)
-            key = ("node", id(edge)) if isinstance(edge, Node) else id(edge) if edge is not None else id(a)
+            key = _node_key(edge) if isinstance(edge, Node) else id(edge) if edge is not None else id(a)
             if key in slots:
                 refs.append((i, slots[key], False))
             elif a._version != versions[i]:
@@ -202,6 +269,8 @@ def _build(fn, inputs, args, kwargs):
                 const.append(a)
         results = result if result.__class__ is tuple else (result,)
         slots[("node", id(node))] = n
+        for j in range(len(results) if node.fn.multi_output else 0):
+            slots[("node", id(node), j)] = n + j
         for j, r in enumerate(results):
             if not isinstance(r, Tensor):
                 raise _Eager(f"{node.name} gives a {type(r).__name__}, not a tensor")
@@ -209,7 +278,10 @@ def _build(fn, inputs, args, kwargs):
         stored = list(rargs)
         for i, _, _ in refs:
             stored[i] = None  # the replay fills it in; keeping the capture's tensor would keep it alive
-        prog.steps.append((node.fn.forward, tuple(stored), rkwargs, tuple(refs), n))
+        if node.pre_hooks is not None or node.retained is not None:
+            raise _Eager("it registers a gradient hook (register_hook or retain_grad) on a tensor it computes, which "
+                         "a replay would not register again")
+        prog.steps.append((node.fn.forward, tuple(stored), rkwargs, tuple(refs), n, node.fn))
         prog.constants.append(const)
         n += len(results)
     prog.n_slots = n
@@ -278,15 +350,19 @@ def _fresh(x, rng):
     return fresh
 
 
-def _replay(prog, inputs):
+def _replay(prog, inputs, grad):
+    """Runs the program on `inputs`. Without grad each op's forward runs alone (no autograd bookkeeping). With
+    grad (a training step) each op goes through its Function's apply, which records the node eager's call
+    would record (the same Function, edges, saved tensors and order), so backward gives eager's gradients;
+    an op none of whose arguments requires grad runs its forward alone, as eager's does."""
     env = list(inputs)
     env.extend([None] * (prog.n_slots - len(env)))
-    for forward, args, kwargs, refs, first in prog.steps:
+    for forward, args, kwargs, refs, first, cls in prog.steps:
         if refs:
             args = list(args)
             for i, s, raw in refs:
                 args[i] = env[s]._a if raw else env[s]
-        out = forward(_NULL, *args, **kwargs)
+        out = cls.apply(*args, **kwargs) if grad else forward(_NULL, *args, **kwargs)
         if out.__class__ is tuple:
             env[first:first + len(out)] = out
         else:
@@ -313,10 +389,11 @@ def _walk(m, parts):
 class _Compiled:
     """The state behind one tl.compile result: a cache {signature: _Program or the reason to run eagerly}."""
 
-    def __init__(self, fn, module, fullgraph):
-        self.fn, self.module, self.fullgraph = fn, module, fullgraph
+    def __init__(self, fn, module, fullgraph, graphs):
+        self.fn, self.module, self.fullgraph, self.graphs = fn, module, fullgraph, graphs
         self.cache = {}
         self.eager_reasons = []  # each reason once, in the order they were first met
+        self.graph_reasons = []  # why programs on CUDA replay without a CUDA graph (graphs requested)
 
     def _guard(self):
         if self.module is None:
@@ -329,11 +406,12 @@ class _Compiled:
         self._note(reason)
         return self.fn(*args, **kwargs)
 
-    def _note(self, reason):
-        if reason not in self.eager_reasons:
-            self.eager_reasons.append(reason)
+    def _note(self, reason, reasons=None, what="runs eagerly"):
+        reasons = self.eager_reasons if reasons is None else reasons
+        if reason not in reasons:
+            reasons.append(reason)
             name = getattr(self.fn, "__qualname__", type(self.module or self.fn).__name__)
-            warnings.warn(f"tl.compile: {name} runs eagerly: {reason}", CompileWarning, stacklevel=4)
+            warnings.warn(f"tl.compile: {name} {what}: {reason}", CompileWarning, stacklevel=4)
 
     def _refuse(self, reason):
         if self.fullgraph:
@@ -346,36 +424,64 @@ class _Compiled:
         except _Eager as e:
             return self._eager(self._refuse(str(e)), args, kwargs)
         key += self._guard()
-        grad = grad_enabled() and any(t.requires_grad for t in tensors)
         entry = self.cache.get(key)
         if isinstance(entry, _Program):
-            if grad_enabled() and (grad or entry.needs_grad()):
-                return self._eager(_TRAINING, args, kwargs)
-            return _replay(entry, tensors)
+            if not grad_enabled() or not entry.stale():
+                grad = grad_enabled() and (entry.needs_grad() or any(t.requires_grad for t in tensors))
+                if grad or entry.graph is None:
+                    return _replay(entry, tensors, grad)
+                return self._launch(entry, tensors)
+            del self.cache[key]  # a parameter frozen at capture requires grad now: its ops must be recorded
+            entry = None
         if entry is not None:
             return self._eager(entry, args, kwargs)
         modules = [m for m in (self.module, *args, *kwargs.values()) if isinstance(m, nn.Module)]
-        if grad or (grad_enabled() and any(p.requires_grad for m in modules for p in m.parameters())):
-            return self._eager(_TRAINING, args, kwargs)
-        if any(s.training for m in modules for s in m.modules()):
-            return self._eager(_TRAIN_MODE, args, kwargs)
+        reason = _train_mode_reason(modules)
+        if reason is not None:
+            return self._eager(self._cache_refusal(key, reason), args, kwargs)
         if len(self.cache) >= RECOMPILE_LIMIT:
             return self._eager(f"a new input signature after {RECOMPILE_LIMIT} captures (the recompile limit)",
                                args, kwargs)
-        return self._capture(key, tensors, args, kwargs)
+        return self._capture(key, tensors, args, kwargs, modules)
 
-    def _capture(self, key, tensors, args, kwargs):
+    def _launch(self, prog, tensors):
+        """An inference replay as a CUDA graph, captured at the program's first replay (a plain replay, with the
+        reason said once, when it cannot be)."""
+        graph = prog.graph
+        if graph is _PENDING:
+            n = len(tensors)
+            computed = [s is not None and s >= n for s, _ in prog.outputs]
+            try:
+                graph = prog.graph = GraphReplay(lambda xs: _flat(prog, _replay(prog, xs, False)), tensors, computed)
+            except GraphUnavailable as e:
+                prog.graph = None
+                self._note(str(e), self.graph_reasons, "replays without a CUDA graph")
+                return _replay(prog, tensors, False)
+        out = graph(tensors)
+        return out[0] if prog.out_type is None else prog.out_type(out)
+
+    def _cache_refusal(self, key, reason):
+        reason = self.cache[key] = self._refuse(reason)
+        return reason
+
+    def _capture(self, key, tensors, args, kwargs, modules):
+        buffers = [b for m in modules for b in m.buffers()]
+        versions = [b._version for b in buffers]
         try:
             out, prog = _build(self.fn, tensors, args, kwargs)
+            if [b._version for b in buffers] != versions:
+                raise _Eager(_BUFFER_UPDATE, out)
         except _Eager as e:
-            reason = self.cache[key] = self._refuse(e.args[0])
+            reason = self._cache_refusal(key, e.args[0])
             if len(e.args) > 1 and not grad_enabled():  # the capture ran the whole call: its result is eager's
                 self._note(reason)
                 return _detached(e.args[1], tensors)
             return self._eager(reason, args, kwargs)
         except Exception as e:  # noqa: BLE001 - eager decides whether the call itself is an error
-            reason = self.cache[key] = self._refuse(f"capture raised {type(e).__name__}: {e}")
+            reason = self._cache_refusal(key, f"capture raised {type(e).__name__}: {e}")
             return self._eager(reason, args, kwargs)
+        prog.frozen = [c for c in prog.read if not c.requires_grad]
+        prog.frozen += [p for m in modules for p in m.parameters() if not p.requires_grad]
         rng = np.random.default_rng(len(prog.steps))
         try:
             fresh = [_fresh(t, rng) for t in tensors]
@@ -390,14 +496,32 @@ class _Compiled:
         except Exception as e:  # noqa: BLE001 - the first capture passed: a failure now means values steer it
             reason = (f"it fails on other inputs of the same shapes ({type(e).__name__}: {e}), so the ops it runs "
                       "depend on the input values")
+        # a training step: the capture's result is computed from copies of the inputs, so backward would not reach
+        # the caller's inputs; the replay (or the eager call) builds the caller's graph
+        training = grad_enabled() and (prog.needs_grad() or any(t.requires_grad for t in tensors))
         if reason is not None:
-            self.cache[key] = self._refuse(reason)
-            self._note(reason)
-        else:
-            self.cache[key] = prog
-        if grad_enabled() and prog.needs_grad():
-            return out  # a function of tensors it captured that require grad: the result keeps their graph
-        return _detached(out, tensors)
+            self._note(self._cache_refusal(key, reason))
+            return self.fn(*args, **kwargs) if training else _detached(out, tensors)
+        self.cache[key] = prog
+        if self.graphs and tensors and all(t.device.type == "cuda" for t in tensors):
+            prog.graph = _PENDING
+        return _replay(prog, tensors, True) if training else _detached(out, tensors)
+
+
+def _train_mode_reason(modules):
+    """Why a module's training mode keeps it from replaying (None when it does not): state a replay would not
+    reproduce."""
+    for m in modules:
+        for s in m.modules():
+            if s.training and isinstance(s, nn.Dropout) and s.p > 0:
+                return _DROPOUT
+            if s.training and isinstance(s, _BatchNorm) and s.track_running_stats:
+                return _BATCH_NORM
+    return None
+
+
+def _flat(prog, out):
+    return [out] if prog.out_type is None else list(out)
 
 
 def _as_called(out, leaves, inputs):
@@ -416,17 +540,19 @@ def _detached(out, inputs):
     return out.detach() if isinstance(out, Tensor) and id(out) not in own else out
 
 
-_TRAINING = ("a call with grad enabled on inputs or parameters that require grad (a training step): replay does "
-             "not build the backward graph, so these calls run the original function")
-_TRAIN_MODE = ("a module in training mode (dropout draws random masks, batch norm updates its statistics): "
-               "only modules in eval mode are replayed")
+_PENDING = "a CUDA graph to capture at the next inference replay"  # a _Program's graph before its capture
+_DROPOUT = ("dropout in training mode (p > 0): its masks come from tl.rand outside the recorded ops, so a replay "
+            "would reuse one mask")
+_BATCH_NORM = ("batch norm in training mode with running statistics: it updates them in place outside the recorded "
+               "ops, which a replay would not do")
+_BUFFER_UPDATE = "it updates a module buffer in place outside the recorded ops, which a replay would not do"
 
 
 class CompiledFunction:
     """tl.compile of a function: call it as the function (its name and docstring are the function's)."""
 
-    def __init__(self, fn, fullgraph):
-        self._compiled = _Compiled(fn, None, fullgraph)
+    def __init__(self, fn, fullgraph, graphs=False):
+        self._compiled = _Compiled(fn, None, fullgraph, graphs)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -442,6 +568,11 @@ class CompiledFunction:
         """Why some calls ran eagerly (each reason once); empty when every call was captured or replayed."""
         return list(self._compiled.eager_reasons)
 
+    @property
+    def cudagraph_reasons(self):
+        """Why programs on CUDA replay without a CUDA graph though graphs were asked for (each reason once)."""
+        return list(self._compiled.graph_reasons)
+
 
 class CompiledModule:
     """tl.compile of an nn.Module: calling it runs the compiled forward; everything else (parameters(),
@@ -449,9 +580,9 @@ class CompiledModule:
     and methods that return the module return this wrapper instead, as torch's OptimizedModule does. The
     state_dict keys are the module's (torch's gain an `_orig_mod.` prefix)."""
 
-    def __init__(self, module, fullgraph):
+    def __init__(self, module, fullgraph, graphs=False):
         object.__setattr__(self, "_orig_mod", module)
-        object.__setattr__(self, "_compiled", _Compiled(module, module, fullgraph))
+        object.__setattr__(self, "_compiled", _Compiled(module, module, fullgraph, graphs))
 
     def __call__(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
@@ -463,6 +594,11 @@ class CompiledModule:
     def eager_reasons(self):
         """Why some calls ran eagerly (each reason once); empty when every call was captured or replayed."""
         return list(self._compiled.eager_reasons)
+
+    @property
+    def cudagraph_reasons(self):
+        """Why programs on CUDA replay without a CUDA graph though graphs were asked for (each reason once)."""
+        return list(self._compiled.graph_reasons)
 
     def __getattr__(self, name):
         value = getattr(self._orig_mod, name)
@@ -494,7 +630,7 @@ class CompiledModule:
         return iter(self._orig_mod)
 
     def __dir__(self):
-        return sorted(set(dir(self._orig_mod)) | {"_orig_mod", "eager_reasons"})
+        return sorted(set(dir(self._orig_mod)) | {"_orig_mod", "eager_reasons", "cudagraph_reasons"})
 
     def __repr__(self):
         return f"CompiledModule({self._orig_mod!r})"
@@ -533,6 +669,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         raise TypeError(f"tl.compile: expected a function or an nn.Module, got {type(model).__name__}")
     if disable:
         return model
+    graphs = mode == "reduce-overhead" or backend == "cudagraphs"
     if isinstance(model, nn.Module):
-        return CompiledModule(model, fullgraph)
-    return CompiledFunction(model, fullgraph)
+        return CompiledModule(model, fullgraph, graphs)
+    return CompiledFunction(model, fullgraph, graphs)

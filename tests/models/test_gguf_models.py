@@ -17,7 +17,7 @@ from tensorlogic import models
 from tensorlogic.models import rope
 from tensorlogic.models.hf import read_config
 from tensorlogic.models.loading import DEFAULT_KEPT
-from tensorlogic.ops.quantized import QuantizedWeight
+from tensorlogic.ops.quantized import KERNEL_DEVICES, QuantizedWeight
 from test_hf_models import assert_logits_close, run
 
 def _permute(w, heads):
@@ -146,16 +146,18 @@ def llama256(tmp_path_factory):
 @pytest.mark.parametrize("keep", [False, True, None], ids=["dequantised", "kept", "default"])
 @pytest.mark.parametrize("qtype", [Q.BF16, Q.Q8_0, Q.Q4_0, Q.Q4_K, Q.Q6_K], ids=lambda q: q.name)
 def test_quantised_gguf_loads_what_gguf_dequantises(qtype, keep, llama256, tmp_path, device, rng):
-    """Dequantised on load, or kept quantised (the CPU's dequantising kernels): the same logits."""
-    if keep is not False and (device != "cpu" or qtype == Q.BF16):
-        pytest.skip("weights are kept quantised on the cpu, in GGUF's block formats")
+    """Dequantised on load, or kept quantised (the dequantising kernels of the CPU and CUDA): the same logits."""
+    if keep is not False and qtype == Q.BF16:
+        pytest.skip("only GGUF's block formats are kept quantised")
+    if keep and device not in KERNEL_DEVICES:
+        pytest.skip(f"no quantised kernels on {device}")
     folder, ref = llama256[0], copy.deepcopy(llama256[1])
     path = tmp_path / "model.gguf"
     write_gguf(path, "llama256", ref, folder, qtype, rng)
     model = models.load_model(path, device, keep_quantized=keep)
     linears = [model.lm_head] + [getattr(layer, name) for layer in model.layers
                                  for name in ("qkv_weight", "o_weight", "gate_weight", "up_weight", "down_weight")]
-    kept = keep or (keep is None and qtype.name in DEFAULT_KEPT)
+    kept = keep or (keep is None and device == "cpu" and qtype.name in DEFAULT_KEPT)
     assert all(isinstance(w, QuantizedWeight) == kept for w in linears)
     ids = rng.integers(3, 96, (1, 7))
     assert_logits_close(run(model, ids, decode_from=4), tiny.reference_logits(ref, ids))

@@ -55,6 +55,42 @@ class Event {
   std::unique_ptr<DeviceEvent> impl_;
 };
 
+// What a backend implements for Graph.
+class DeviceGraph {
+ public:
+  virtual ~DeviceGraph() = default;
+  virtual void pool_begin() = 0;
+  virtual void pool_end() = 0;
+  virtual void capture_begin() = 0;
+  virtual std::string capture_end() = 0;  // "" once instantiated, else why capture failed
+  virtual void launch() = 0;
+};
+
+// A graph of a device's queued work, captured once and launched many times (torch.cuda.CUDAGraph), with a
+// memory pool of its own. Between pool_begin() and pool_end(), and between capture_begin() and capture_end(),
+// the calling thread's allocations on the device come from the pool, whose buffers nobody else gets while
+// the graph lives (so the memory its kernels use stays theirs between launches). capture_begin() starts
+// recording the device's queue; the pool may not grow then (an allocation it cannot serve fails the
+// capture), nor may the thread copy between host and device: run the same work once under pool_begin()
+// first, so that the pool holds what the work needs and lazy setups (cuBLASLt's workspace) are done.
+// capture_end() always stops capture and routing, and returns "" once the graph can launch, else the
+// reason capture failed (no throw: the caller falls back to running the work itself). Work of other
+// threads on the device during capture would be recorded too. CUDA only; DeviceError elsewhere.
+class Graph {
+ public:
+  explicit Graph(Device device);
+  void pool_begin();
+  void pool_end();
+  void capture_begin();
+  std::string capture_end();
+  void launch();
+  Device device() const { return device_; }
+
+ private:
+  Device device_;
+  std::unique_ptr<DeviceGraph> impl_;
+};
+
 const char* device_type_name(DeviceType type);
 int device_count(DeviceType type);  // 0 where the type is not available
 DeviceProperties device_properties(Device device);

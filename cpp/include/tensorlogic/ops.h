@@ -198,6 +198,9 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(
 
 // ---- random (one counter-based Philox stream, identical on every device) ---------------------------
 void manual_seed(uint64_t seed);
+// How many counters of the stream have been drawn since the last seed (a draw of n values takes
+// ceil(n / 4)); a change means random numbers were drawn, which a captured graph would repeat.
+uint64_t random_offset();
 Array rand(const Shape& shape, Device device = default_device());
 Array randn(const Shape& shape, Device device = default_device());
 Array randint(int64_t low, int64_t high, const Shape& shape, Device device = default_device());  // int64

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _core
 from ..tensor import _wrap
-from .function import Node
+from .function import Node, _Output
 from .grad_mode import mode, reset_grad, set_grad
 
 
@@ -55,11 +55,13 @@ def _run_hooks(hooks, g):
 
 
 def _node_backward(node, g):
-    """One node's backward, with anomaly mode's message when on."""
+    """One node's backward (g: its output's gradient, or a multi_output node's list of them), with anomaly
+    mode's message when on."""
+    grads = g if g.__class__ is list else (g,)
     if not mode.anomaly:
-        return node.fn.backward(node, g)
+        return node.fn.backward(node, *grads)
     try:
-        return node.fn.backward(node, g)
+        return node.fn.backward(node, *grads)
     except RuntimeError as e:
         if "detect_anomaly" not in str(e):
             raise
@@ -77,7 +79,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
     results = [None] * len(inputs) if inputs is not None else None
     handed_out = set(id(g) for g in grads)  # gradients given to a .grad once must be copied before reuse
 
-    buffer = {}  # Node -> the sum of the gradients flowing into its output so far
+    buffer = {}  # Node -> the sum of the gradients flowing into its output so far (multi_output: a list of them)
     leaves = {}  # _Key(leaf) -> summed gradient, delivered (hooks, .grad) once its last consumer has run
     root_nodes = []
     for t, g in zip(roots, grads):
@@ -105,12 +107,20 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
             if captured is not None and node in captured:
                 for i in captured[node]:
                     results[i] = g if results[i] is None else results[i] + g
+            if node.fn is _Output:  # its parent runs later in `order` (it feeds this node), with all the slots
+                slots = buffer.get(node.parent)
+                if slots is None:
+                    slots = buffer[node.parent] = [None] * node.parent.n_outputs
+                slots[node.index] = g
+                continue
             if node._saved is None:
                 node.saved_tensors  # raises the "backward a second time" error with the op's name
             if mode.profiler is not None:
                 input_grads = mode.profiler.backward_node(node, g, _node_backward)
             elif mode.anomaly:
                 input_grads = _node_backward(node, g)
+            elif g.__class__ is list:
+                input_grads = node.fn.backward(node, *g)
             else:
                 input_grads = node.fn.backward(node, g)
             if not isinstance(input_grads, tuple):
@@ -119,7 +129,8 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                 raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} gradients for "
                                    f"{len(node.next)} inputs")
             if mode.anomaly:
-                _check_finite(g, "the gradient flowing into " + node.name)
+                for each in g if g.__class__ is list else (g,):
+                    _check_finite(each, "the gradient flowing into " + node.name)
             for edge, ig, shape in zip(node.next, input_grads, node.input_shapes):
                 if edge is None or ig is None:
                     continue

@@ -2,8 +2,11 @@
 
 A Node is the `ctx` of one application: it keeps the Function class, one edge per positional argument
 (the producing Node, the leaf Tensor itself, or None), the tensors saved for backward with their
-in-place versions, and the hooks of the output. Each Function has one differentiable output (extra
-outputs, such as argmax indices, carry no gradient)."""
+in-place versions, and the hooks of the output. A Function has one differentiable output (extra outputs,
+such as argmax indices, carry no gradient) unless it sets `multi_output` (split, chunk, unbind): then every
+output is differentiable and gets a small Node of its own (an _Output), so that each value still has one
+grad_fn for hooks, retain_grad, in-place ops and tl.compile, while the engine gathers the outputs' gradients
+and calls the Function's backward once with all of them."""
 import weakref
 
 import numpy as np
@@ -60,9 +63,9 @@ class Node:
         self._saved = tensors  # resolved into (tensor, version, is_output) entries after forward
 
     def mark_non_differentiable(self, *tensors):
-        """Accepted for PyTorch compatibility and does nothing: only a Function's first output is ever
-        differentiable here."""
-        pass  # only the first output is ever differentiable
+        """Accepted for PyTorch compatibility and does nothing: only a Function's first output is differentiable
+        here (or all of them, for a multi_output Function)."""
+        pass
 
     @property
     def saved_tensors(self):
@@ -108,7 +111,11 @@ def _edge(t):
 class Function:
     """Subclass with `forward(ctx, *args)` (computes with native calls under no_grad) and
     `backward(ctx, grad)` returning one gradient (or None) per positional argument of forward,
-    written with differentiable tensor ops."""
+    written with differentiable tensor ops. With `multi_output = True`, forward returns a tuple of float16
+    tensors, all differentiable, and backward is `backward(ctx, *grads)`: one gradient per output, None for
+    an output no gradient reached (as torch.autograd.Function with several outputs)."""
+
+    multi_output = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -141,10 +148,10 @@ def _record(cls, args, kwargs):
     node = Node(cls)
     edges, shapes = [], []
     for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
+        if isinstance(a, Tensor):
+            shapes.append(a._a.shape)  # of every tensor argument: cat's backward needs the constants' sizes too
             fn = a.grad_fn
-            edges.append(a if fn is None else fn)
-            shapes.append(a._a.shape)
+            edges.append(None if not a.requires_grad else a if fn is None else fn)
         else:
             edges.append(None)
             shapes.append(None)
@@ -158,18 +165,42 @@ def _record(cls, args, kwargs):
         reset_grad(token)
     if mode.trace is not None:  # the slow path only: tracing costs the per-op fast path nothing
         mode.trace.append((node, args, kwargs, out))
-    first = out[0] if out.__class__ is tuple else out
-    if first._a.dtype != "float16":
-        return out  # integer results carry no gradient
-    first.requires_grad = True
-    first.grad_fn = node
-    node._out = weakref.ref(first)
+    if cls.multi_output:
+        first = None
+        node.n_outputs = len(out)
+        for i, t in enumerate(out):
+            t.requires_grad = True
+            t.grad_fn = _output_node(node, i, t)
+    else:
+        first = out[0] if out.__class__ is tuple else out
+        if first._a.dtype != "float16":
+            return out  # integer results carry no gradient
+        first.requires_grad = True
+        first.grad_fn = node
+        node._out = weakref.ref(first)
     saved = node._saved
-    if saved:  # (tensor, version, is_output); the output is kept as its array (a Tensor would make a cycle)
+    if saved:  # (tensor, version, is_output); the output is kept as its array (a Tensor would make a cycle;
+        # a multi_output Function's outputs are kept as Tensors, a cycle that backward's release breaks)
         node._saved = tuple((None, 0, False) if t is None else (t._a, t._version, True) if t is first
                             else (t, t._version, False) for t in saved)
     return out
 
+
+class _Output(Function):
+    """The node of output `index` of a multi_output Function's node `parent`. The engine does not call a
+    backward here: it puts the gradient into the parent's slot `index` (run_backward in engine.py)."""
+
+    @staticmethod
+    def name(ctx):
+        return ctx.parent.name
+
+
+def _output_node(parent, index, t):
+    node = Node(_Output)
+    node.next, node.needs_input_grad, node.input_shapes = [parent], (True,), [None]
+    node.parent, node.index = parent, index
+    node._out = weakref.ref(t)
+    return node
 
 
 class OpFamily(Function):

@@ -5,7 +5,8 @@ from .cache import KVCache
 from .config import ModelConfig
 from .decoder import DecoderLM, parameter_shapes
 from .errors import MissingTensorError, ModelLoadError, TensorShapeError, UnknownArchitectureError
-from .generate import GenerationResult, Sampler, generate
+from .generate import GenerationResult, generate
+from .sampling import Sampler
 from .loading import load, load_model, load_tokenizer
 from .tokenizer import Tokenizer
 

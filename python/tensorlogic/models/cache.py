@@ -5,7 +5,7 @@ so that the keys of one step are a view with one batch stride and the attention 
 import numpy as np
 
 from .. import _core, creation
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 
 
 class KVCache:
@@ -33,15 +33,14 @@ class KVCache:
             self.mask = Tensor(np.ascontiguousarray(np.broadcast_to(mask[:, None, :], shape[1:4])), device=device)
 
     def update(self, layer, kv, start):
-        """Writes the keys and values kv [B, L, 2 * kv_heads, head_dim] (keys first) of positions start..
-        into `layer`'s cache and returns the cached keys and values of positions 0..start+L as views
-        [B, kv_heads, T, head_dim]. Written on native arrays: it runs per layer and token, and views need
-        no autograd."""
+        """Writes the keys and values kv [B, L, 2 * kv_heads, head_dim] (a native array, keys first) of
+        positions start.. into `layer`'s cache and returns the cached keys and values of positions
+        0..start+L as native views [B, kv_heads, T, head_dim] (the decoder's layers run on native arrays)."""
         b, n, heads, d = kv.shape
         store = _core.slice(self.layers[layer]._a, 3, 0, start + n, 1)
         _core.copy_(_core.slice(store, 3, start, start + n, 1),
-                    _core.permute(_core.view(kv._a, [b, n, 2, heads // 2, d]), [2, 0, 3, 1, 4]))
-        return _wrap(_core.select(store, 0, 0)), _wrap(_core.select(store, 0, 1))
+                    _core.permute(_core.view(kv, [b, n, 2, heads // 2, d]), [2, 0, 3, 1, 4]))
+        return _core.select(store, 0, 0), _core.select(store, 0, 1)
 
     def prefill_mask(self, length):
         """The additive mask of a prefill of `length` tokens from an empty cache, [batch, 1, 1, L, L] (causal

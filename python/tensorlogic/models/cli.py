@@ -21,7 +21,7 @@ def add_parser(subparsers):
     p.add_argument("--device", choices=["cpu", "cuda", "metal"], help="device (default: the best available)")
     quant = p.add_mutually_exclusive_group()
     quant.add_argument("--keep-quantized", dest="keep_quantized", action="store_const", const=True, default=None,
-                       help="keep a GGUF's Q8_0/Q4_0/Q4_K/Q6_K weights quantised (cpu only; the default there "
+                       help="keep a GGUF's Q8_0/Q4_0/Q4_K/Q6_K weights quantised (cpu and cuda; the default on the cpu "
                             "keeps Q8_0 and Q4_0)")
     quant.add_argument("--dequantize", dest="keep_quantized", action="store_const", const=False,
                        help="dequantise a GGUF's quantised weights to f16 on load")

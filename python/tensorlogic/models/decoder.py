@@ -3,21 +3,28 @@ attention: Llama 2/3, Mistral, Qwen2) or of GPT-2 (learned positions, LayerNorm,
 engine's fused kernels: one GEMM for q, k and v, rms_norm/layer_norm row kernels, attention in one
 scaled_dot_product_attention call per layer, residual adds and activations in the GEMM epilogues.
 
+The layers run on the native arrays of the tensors: the same native ops that F.linear, F.rms_norm, ...
+call (so the same numbers), without the autograd bookkeeping of each Python-level op, which costs 5 to 25
+us of host time apiece and made up most of a decoding step on a GPU (with 25 such ops per layer). The
+weights never require grad, so no graph is lost; the model's inputs and logits are Tensors.
+
 Parameters are named as in `parameter_shapes`, the one list of what a checkpoint must provide."""
 import math
 
 import numpy as np
 
+from .. import _core
 from ..nn import functional as F
 from ..nn.container import ModuleList
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 from ..ops import fused
 from ..ops.indexing import index_select
-from ..ops.shape import cat
-from ..ops.quantized import QuantizedWeight, quantized_linear
-from ..tensor import Tensor
+from ..ops.quantized import QuantizedWeight
+from ..tensor import Tensor, _wrap
 from . import rope
+
+_MUL, _ADD = _core.BinaryOp.mul, _core.BinaryOp.add
 
 
 def parameter_shapes(config):
@@ -68,22 +75,24 @@ def _register(module, prefix, tensors, names):
             setattr(module, name, Parameter(t, requires_grad=False))
 
 
-def _linear(x, weight, bias=None, activation=None, residual=None):
-    """F.linear, or its quantised form for a weight kept in a GGUF block format."""
+def _linear(x, weight, bias=None, activation="none", residual=None):
+    """F.linear on native arrays (x, residual), or its quantised form for a weight kept in a GGUF block format."""
+    bias = None if bias is None else bias._a
     if isinstance(weight, QuantizedWeight):
-        return quantized_linear(x, weight, bias, activation, residual)
-    return F.linear(x, weight, bias, activation, residual)
+        return weight.linear_array(x, bias, activation, residual)
+    return _core.linear(x, weight._a, bias, activation, residual)
 
 
 def _norm(config, x, weight, bias):
+    """F.layer_norm (GPT-2) or F.rms_norm over the hidden size, on a native array."""
     if config.family == "gpt2":
-        return F.layer_norm(x, (config.hidden_size,), weight, bias, config.norm_eps)
-    return F.rms_norm(x, (config.hidden_size,), weight, config.norm_eps)
+        return _core.layer_norm(x, [config.hidden_size], weight._a, bias._a, float(config.norm_eps))
+    return _core.rms_norm(x, [config.hidden_size], weight._a, float(config.norm_eps))
 
 
 class _Step:
     """What every layer of one forward shares: where the new tokens go in the cache, their rotations, the
-    attention mask."""
+    attention mask (native arrays)."""
 
     __slots__ = ("start", "length", "cos", "sin", "mask")
 
@@ -102,40 +111,44 @@ class DecoderLayer(Module):
         self.scale = 1.0 / math.sqrt(config.head_dim) / (index + 1 if config.attn_scale_by_layer else 1)
 
     def forward(self, x, step, cache):
+        """The hidden states x [B, L, E] (a native array) after this layer."""
         x = self._attention(_norm(self.config, x, self.attn_norm_weight, self.attn_norm_bias), x, step, cache)
         h = _norm(self.config, x, self.mlp_norm_weight, self.mlp_norm_bias)
         if self.gate_weight is None:
             h = _linear(h, self.up_weight, self.up_bias, "gelu_tanh")
         else:
-            h = _linear(h, self.gate_weight, self.gate_bias, "silu") * _linear(h, self.up_weight, self.up_bias)
-        return _linear(h, self.down_weight, self.down_bias, None, x)
+            h = _core.binary(_MUL, _linear(h, self.gate_weight, self.gate_bias, "silu"),
+                             _linear(h, self.up_weight, self.up_bias))
+        return _linear(h, self.down_weight, self.down_bias, "none", x)
 
     def _attention(self, h, residual, step, cache):
         c = self.config
         heads, kv, d = c.num_heads, c.num_kv_heads, c.head_dim
         b, n = h.shape[0], step.length
-        qkv = _linear(h, self.qkv_weight, self.qkv_bias).view(b, n, heads + 2 * kv, d)
+        qkv = _core.view(_linear(h, self.qkv_weight, self.qkv_bias), [b, n, heads + 2 * kv, d])
         if step.cos is not None:  # x * cos + (x with its halves swapped) * sin; values get cos 1, sin 0
             # the halves swapped by two slices and a cat: an index_select along the last axis took one host
             # offset per element (85% of a prefill on an H100)
-            swapped = cat((qkv[..., d // 2:], qkv[..., :d // 2]), 3)
-            qkv = fused.affine(qkv, step.cos, swapped * step.sin)
-        q, kv_new = qkv.split([heads, 2 * kv], 2)
+            half = d // 2
+            swapped = _core.cat([_core.slice(qkv, 3, half, d, 1), _core.slice(qkv, 3, 0, half, 1)], 3)
+            qkv = _core.affine(qkv, step.cos, _core.binary(_MUL, swapped, step.sin))
+        q, kv_new = _core.split(qkv, [heads, 2 * kv], 2)
         keys, values = cache.update(self.index, kv_new, step.start)
         rep = heads // kv
         if n == 1:
             # One query per head: the rep heads that share a kv head become rep query rows of one attention
             # problem per (batch, kv head), so the kernel reads each cached key once, in one call.
-            q = q.reshape(b, kv, rep, d)
+            q = _core.reshape(q, [b, kv, rep, d])
             if b > 1:
-                q = q.contiguous()  # so that batch and kv-head axes fold into one kernel batch axis
-            out = F.scaled_dot_product_attention(q, keys, values, step.mask, scale=self.scale).view(b, 1, heads * d)
+                q = _core.contiguous(q)  # so that batch and kv-head axes fold into one kernel batch axis
+            out = _core.view(_core.scaled_dot_product_attention(q, keys, values, step.mask, False, self.scale),
+                             [b, 1, heads * d])
         else:
-            q = q.reshape(b, n, kv, rep, d).permute(0, 2, 3, 1, 4)
-            out = F.scaled_dot_product_attention(q, keys.unsqueeze(2), values.unsqueeze(2), step.mask,
-                                                 is_causal=step.mask is None, scale=self.scale)
-            out = out.permute(0, 3, 1, 2, 4).reshape(b, n, heads * d)
-        return _linear(out, self.o_weight, self.o_bias, None, residual)
+            q = _core.permute(_core.reshape(q, [b, n, kv, rep, d]), [0, 2, 3, 1, 4])
+            out = _core.scaled_dot_product_attention(q, _core.unsqueeze(keys, 2), _core.unsqueeze(values, 2), step.mask,
+                                                     step.mask is None, self.scale)
+            out = _core.reshape(_core.permute(out, [0, 3, 1, 2, 4]), [b, n, heads * d])
+        return _linear(out, self.o_weight, self.o_bias, "none", residual)
 
 
 class DecoderLM(Module):
@@ -183,13 +196,13 @@ class DecoderLM(Module):
             _, cos_table, sin_table, rotated, kept = self._rope_tables(cache.max_len)
             flat = positions.reshape(-1)
             # per head: q and k heads rotate, value heads pass (cos 1, sin 0), so one op covers q, k, v
-            cos = fused.affine(index_select(cos_table, 0, flat).view(b, length, 1, c.head_dim), rotated, kept)
-            sin = index_select(sin_table, 0, flat).view(b, length, 1, c.head_dim) * rotated
+            cos = fused.affine(index_select(cos_table, 0, flat).view(b, length, 1, c.head_dim), rotated, kept)._a
+            sin = (index_select(sin_table, 0, flat).view(b, length, 1, c.head_dim) * rotated)._a
         if length > 1:
             mask = cache.prefill_mask(length)
         else:
             mask = None if cache.mask is None else cache.mask[:, :, None, :start + 1]
-        return _Step(start, length, cos, sin, mask)
+        return _Step(start, length, cos, sin, None if mask is None else mask._a)
 
     def forward(self, input_ids, cache, positions, last_only=False):
         """Logits [B, L, vocab] (or [B, 1, vocab] with last_only) for input_ids [B, L] at positions [B, L], writing
@@ -197,16 +210,16 @@ class DecoderLM(Module):
         c = self.config
         length = input_ids.shape[1]
         step = self._step(cache, positions, length)
-        x = F.embedding(input_ids, self.embed)
+        x = F.embedding(input_ids, self.embed)._a
         if self.pos_embed is not None:
-            x = x + F.embedding(positions, self.pos_embed)
+            x = _core.binary(_ADD, x, F.embedding(positions, self.pos_embed)._a)
         for layer in self.layers:
             x = layer(x, step, cache)
         cache.length += length
         if last_only and length > 1:
-            x = x[:, -1:]
+            x = _core.slice(x, 1, length - 1, length, 1)
         x = _norm(c, x, self.norm_weight, self.norm_bias)
-        return _linear(x, self.embed if self.lm_head is None else self.lm_head)
+        return _wrap(_linear(x, self.embed if self.lm_head is None else self.lm_head))
 
 
 def positions_for(left_padding, length):

@@ -55,11 +55,13 @@ class MultiheadAttention(Module):
         L, N, E = query.shape
         S = key.shape[0]
         H, D = self.num_heads, self.head_dim
-        w = self.in_proj_weight
-        b = self.in_proj_bias
-        q = F.linear(query, w[0:E], None if b is None else b[0:E])
-        k = F.linear(key, w[E:2 * E], None if b is None else b[E:2 * E])
-        v = F.linear(value, w[2 * E:], None if b is None else b[2 * E:])
+        # chunk, not three slices: one backward node joins the three gradients (slices would each fill a
+        # zero [3E, E] gradient and add them)
+        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+        b_q, b_k, b_v = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
+        q = F.linear(query, w_q, b_q)
+        k = F.linear(key, w_k, b_k)
+        v = F.linear(value, w_v, b_v)
         # (L, N, E) -> (N, H, L, D)
         q = q.reshape(L, N, H, D).permute(1, 2, 0, 3)
         k = k.reshape(S, N, H, D).permute(1, 2, 0, 3)

@@ -201,9 +201,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     per_group = c_in // groups
     x = input.reshape(n, c_in, h * w)
     parts = []
-    for g in range(groups):
-        wg = weight[g * per_group:(g + 1) * per_group].reshape(per_group, -1)  # [C_in/g, C_out/g * kh * kw]
-        cols = wg.t() @ x[:, g * per_group:(g + 1) * per_group]
+    for wg, xg in zip(weight.chunk(groups), x.chunk(groups, 1)):  # one backward node each for all groups
+        cols = wg.reshape(per_group, -1).t() @ xg  # wg: [C_in/g, C_out/g * kh * kw]
         parts.append(fold(cols, out_size, (kh, kw), dilation, padding, stride))
     out = parts[0] if groups == 1 else cat(parts, 1)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)

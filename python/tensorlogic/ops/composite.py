@@ -333,6 +333,8 @@ def tensor_split(input, indices_or_sections, dim=0):
         sizes = [size // n + (1 if k < size % n else 0) for k in range(n)]
         return tuple(split(input, sizes, dim))
     edges = [0] + [min(max(int(i), 0), size) for i in indices_or_sections] + [size]
+    if edges == sorted(edges):  # consecutive pieces: one split (one backward node for all of them)
+        return tuple(split(input, [end - start for start, end in zip(edges[:-1], edges[1:])], dim))
     return tuple(input.narrow(dim, start, max(0, end - start)) for start, end in zip(edges[:-1], edges[1:]))
 
 

@@ -91,7 +91,8 @@ def roll(input, shifts, dims=None):
         n = out.shape[dim]
         s = int(shift) % n if n else 0
         if s:
-            out = cat([out.narrow(dim, n - s, s), out.narrow(dim, 0, n - s)], dim)
+            head, tail = out.split([n - s, s], dim)
+            out = cat([tail, head], dim)
     return out
 
 

@@ -1,5 +1,5 @@
 """Linear layers whose weights stay in GGUF's quantised block formats (Q8_0, Q4_0, Q4_K, Q6_K) and are
-dequantised inside the product's kernel: a model decoding one token at a time on the CPU is bound by the
+dequantised inside the product's kernel (CPU and CUDA): a model decoding one token at a time is bound by the
 bytes of weights it reads, which these formats cut to about 1/2 (Q8_0) to 1/4 (Q4_*) of float16's.
 Inference only: such a weight has no gradient and the product none for its input either."""
 import numpy as np
@@ -10,6 +10,7 @@ from ..tensor import Tensor, _wrap
 from .linalg import _ACTIVATIONS
 
 QUANT_TYPES = tuple(_core.QuantType.__members__)  # GGUF's names: "Q8_0", "Q4_0", "Q4_K", "Q6_K"
+KERNEL_DEVICES = ("cpu", "cuda")  # the device types whose backends have quantized_gemm and dequantize
 
 
 class QuantizedWeight:
@@ -45,6 +46,12 @@ class QuantizedWeight:
     def device(self):
         return _wrap(self._blocks).device
 
+    def linear_array(self, x, bias=None, activation="none", residual=None):
+        """The fused product on native arrays (x [..., in_features], bias and residual arrays or None), for
+        inference code that runs below the Tensor layer (tensorlogic.models); quantized_linear checks and wraps."""
+        return _core.quantized_linear(x, self._blocks, _core.QuantType.__members__[self.qtype], self.shape[1], bias,
+                                      activation, residual)
+
     def dequantize(self):
         """The float16 weight, each value computed in f32 and rounded once (as gguf's numpy code gives it)."""
         return _wrap(_core.dequantize(self._blocks, _core.QuantType.__members__[self.qtype], self.shape[1]))
@@ -55,7 +62,7 @@ class QuantizedWeight:
 
 def quantized_linear(input, weight, bias=None, activation="none", residual=None):
     """input @ weight.T (+ bias) (+ residual), then the activation, rounded once: linear() with a
-    QuantizedWeight, dequantised in the kernel (the CPU backend's; elsewhere DeviceError)."""
+    QuantizedWeight, dequantised in the kernel (the CPU's and CUDA's backends; elsewhere DeviceError)."""
     if activation is None:
         activation = "none"
     if activation not in _ACTIVATIONS:
@@ -65,6 +72,5 @@ def quantized_linear(input, weight, bias=None, activation="none", residual=None)
     if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (input, bias, residual)):
         raise RuntimeError("quantized_linear: quantised weights are for inference; call it under tl.no_grad() "
                            "or with tensors that do not require grad")
-    return _wrap(_core.quantized_linear(input._a, weight._blocks, _core.QuantType.__members__[weight.qtype],
-                                        weight.shape[1], None if bias is None else bias._a, activation,
-                                        None if residual is None else residual._a))
+    return _wrap(weight.linear_array(input._a, None if bias is None else bias._a, activation,
+                                     None if residual is None else residual._a))

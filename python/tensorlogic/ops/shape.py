@@ -313,10 +313,7 @@ Tensor.__iter__ = _iter
 @tensor_method()
 def unbind(input, dim=0):
     """The slices along `dim` as a tuple of views, that dimension removed."""
-    dim = _checked_dim(dim, input.ndim)
-    if input.requires_grad:
-        return tuple(_along(input, dim, i) for i in range(input.shape[dim]))
-    return tuple(_wrap(_core.select(input._a, dim, i)) for i in range(input.shape[dim]))
+    return _Unbind.apply(input, _checked_dim(dim, input.ndim))
 
 
 @tensor_method()
@@ -330,14 +327,14 @@ def split(tensor, split_size_or_sections, dim=0):
         sizes = [min(each, size - s) for s in range(0, size, each)] if size else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
-    return _pieces(tensor, _core.split(tensor._a, sizes, dim), dim)
+    return _Split.apply(tensor, _core.split, sizes, dim)
 
 
 @tensor_method()
 def chunk(input, chunks, dim=0):
     """Up to `chunks` views along `dim` of equal size (ceil(size / chunks); the last may be smaller), as
     torch.chunk."""
-    return _pieces(input, _core.chunk(input._a, chunks, dim), dim)
+    return _Split.apply(input, _core.chunk, chunks, dim)
 
 
 def _checked_dim(dim, ndim):
@@ -349,16 +346,51 @@ def _checked_dim(dim, ndim):
     return dim % ndim
 
 
-def _pieces(input, arrays, dim):
-    """The views of split/chunk; with autograd, each is recorded as the slice it is."""
-    if not input.requires_grad:
+class _Split(Function):
+    """split (op = _core.split, arg = the sizes) and chunk (op = _core.chunk, arg = the count): views of
+    consecutive pieces along dim, all outputs of one node, so that backward joins their gradients with one cat
+    (a zero piece only for an output no gradient reached) instead of one zero-filled input per output."""
+
+    multi_output = True
+
+    @staticmethod
+    def name(ctx):
+        return ctx.op.__name__
+
+    @staticmethod
+    def forward(ctx, x, op, arg, dim):
+        arrays = op(x._a, arg, dim)
+        ctx.op, ctx.dim, ctx.shapes = op, dim, [a.shape for a in arrays]
         return tuple(_wrap(a) for a in arrays)
-    out, start = [], 0
-    for a in arrays:
-        size = a.shape[dim] if a.ndim else 0
-        out.append(_along(input, dim, slice(start, start + size)))
-        start += size
-    return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(_zeros_for_none(grads, ctx.shapes), ctx.dim % len(ctx.input_shapes[0])), None, None, None
+
+
+class _Unbind(Function):
+    """unbind: the slices along dim as outputs of one node; backward stacks their gradients (zeros only for a
+    slice no gradient reached)."""
+
+    multi_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return tuple(_wrap(_core.select(x._a, dim, i)) for i in range(x._a.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        shape = list(ctx.input_shapes[0])
+        del shape[ctx.dim]
+        return stack(_zeros_for_none(grads, [shape] * len(grads)), ctx.dim), None
+
+
+def _zeros_for_none(grads, shapes):
+    """grads with each None replaced by zeros of its output's shape (backward runs only when one is not None)."""
+    device = next(g for g in grads if g is not None)._a.device
+    return [g if g is not None else _wrap(_core.full(list(shape), 0.0, "float16", device))
+            for g, shape in zip(grads, shapes)]
 
 
 def _arrays(tensors, name):
@@ -379,7 +411,7 @@ def cat(tensors, dim=0):
 
 
 class _Join(Function):
-    """cat and stack: the gradient of each input is its slice (cat) or its index (stack) of g."""
+    """cat and stack: the gradients of the inputs are g split (cat) or unbound (stack) again, one node for all."""
 
     @staticmethod
     def name(ctx):
@@ -393,18 +425,14 @@ class _Join(Function):
 
     @staticmethod
     def backward(ctx, g):
-        grads, start = [None, None], 0
         shapes = ctx.shapes
-        for shape, needed in zip(shapes, ctx.needs_input_grad[2:]):
-            if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
-                piece = _along(g, ctx.dim, start)
-                start += 1
-            else:
-                size = shape[ctx.dim] if len(shape) else 0
-                piece = _along(g, ctx.dim, slice(start, start + size)) if len(shape) > 1 or size else None
-                start += size
-            grads.append(piece if needed else None)
-        return tuple(grads)
+        if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
+            pieces = g.unbind(ctx.dim)
+        else:  # cat skips 1-d empty inputs whatever the dimension (PyTorch's legacy rule): they get no gradient
+            skipped = [len(shape) == 1 and shape[0] == 0 for shape in shapes]
+            pieces = g.split([0 if skip else shape[ctx.dim] for shape, skip in zip(shapes, skipped)], ctx.dim)
+            pieces = [None if skip else p for p, skip in zip(pieces, skipped)]
+        return (None, None) + tuple(p if needed else None for p, needed in zip(pieces, ctx.needs_input_grad[2:]))
 
 
 concat = concatenate = cat

@@ -13,7 +13,7 @@ import types
 
 from .. import _core
 from ..autograd import api
-from ..autograd.function import Function, records
+from ..autograd.function import Function, _Output, records
 from ..autograd.grad_mode import mode
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
@@ -121,6 +121,8 @@ class Recorder:
                 out = _APPLY.__func__(cls, *args, **kwargs)
                 first = out[0] if type(out) is tuple else out
                 node = first.grad_fn if isinstance(first, Tensor) else None
+                if node is not None and node.fn is _Output:  # an output of a multi_output op (split)
+                    node = node.parent
                 ctx = node if node is not None and node.fn is cls else None
             else:  # Function.apply's fast path, with a context that keeps the attributes naming the op
                 ctx = _Scratch()
@@ -134,8 +136,9 @@ class Recorder:
 
     def backward_node(self, node, g, run):
         name = node.name if getattr(node.fn, "name", None) is not None else _plain_name(node.fn)
-        ev = self.begin(name + "Backward", "backward", (g,))
-        ev.device = g._a.device
+        grads = [x for x in g if x is not None] if g.__class__ is list else (g,)  # a multi_output node's list
+        ev = self.begin(name + "Backward", "backward", grads)
+        ev.device = grads[0]._a.device
         try:
             return run(node, g)
         finally:

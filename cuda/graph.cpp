@@ -1,0 +1,169 @@
+// CUDA graphs (tensorlogic::Graph on CUDA): stream capture of the device's one stream, instantiation and
+// launch, and the graph-private memory pool that allocations are routed to while a graph is warmed up and
+// captured. No cuBLASLt here: the workspace is made by the warm-up run before capture (gemm.cpp).
+#include <string>
+#include <vector>
+
+#include "cuda_backend.h"
+#include "runtime.h"
+#include "tensorlogic/errors.h"
+
+namespace tensorlogic::cuda {
+namespace {
+
+// Buffers that only the graph's work uses. Sealed during capture: it may not call cudaMalloc then (an
+// allocation it cannot serve from what the warm-up left fails the capture), and buffers it would give back
+// to the device wait until capture ends. Orphaned when its graph is destroyed: what is cached is freed at
+// once, each buffer still held by an array when it comes back, and the pool itself with the last one.
+class GraphPool final : public BufferCache {
+ public:
+  explicit GraphPool(int index) : BufferCache(Device{DeviceType::cuda, index}), index_(index) {}
+
+  void seal(bool sealed) {
+    sealed_ = sealed;
+    if (sealed) return;
+    for (void* ptr : deferred_) raw_free(ptr, 0);
+    deferred_.clear();
+  }
+
+  void release(void* ptr, size_t bucket_bytes) override {
+    return_to_pool(ptr, bucket_bytes);
+    if (orphaned_) free_if_unused();
+  }
+
+  void orphan() {
+    orphaned_ = true;
+    free_if_unused();
+  }
+
+ protected:
+  void* raw_allocate(size_t nbytes) override {
+    if (sealed_) return nullptr;
+    const Selected scope(index_);
+    void* ptr = nullptr;
+    if (cudaMalloc(&ptr, nbytes) != cudaSuccess) {
+      cudaGetLastError();  // not sticky: later calls must not see it
+      return nullptr;
+    }
+    return ptr;
+  }
+  void raw_free(void* ptr, size_t) override {
+    if (sealed_) {
+      deferred_.push_back(ptr);
+      return;
+    }
+    const Selected scope(index_);
+    cudaFree(ptr);  // waits for a launch still using it
+  }
+
+ private:
+  // The runtime's current device for a free or allocation from any thread (an array may die anywhere).
+  class Selected {
+   public:
+    explicit Selected(int index) {
+      cudaGetDevice(&previous_);
+      if (previous_ != index) cudaSetDevice(index);
+      index_ = index;
+    }
+    ~Selected() {
+      if (previous_ != index_) cudaSetDevice(previous_);
+    }
+
+   private:
+    int previous_ = 0, index_ = 0;
+  };
+
+  void free_if_unused() {
+    clear();
+    if (stats().active_bytes == 0) delete this;
+  }
+
+  int index_;
+  bool sealed_ = false, orphaned_ = false;
+  std::vector<void*> deferred_;
+};
+
+thread_local GraphPool* routed = nullptr;  // the pool this thread's allocations go to, on device routed_device
+thread_local int routed_device = -1;
+thread_local bool capturing_now = false;
+
+void route(GraphPool* pool, int device) {
+  routed = pool;
+  routed_device = pool != nullptr ? device : -1;
+}
+
+class CudaGraph final : public DeviceGraph {
+ public:
+  explicit CudaGraph(int index) : index_(index), pool_(new GraphPool(index)) {}
+  ~CudaGraph() override {
+    if (routed == pool_) route(nullptr, index_);
+    if (exec_ != nullptr) cudaGraphExecDestroy(exec_);
+    if (graph_ != nullptr) cudaGraphDestroy(graph_);
+    pool_->orphan();
+  }
+  CudaGraph(const CudaGraph&) = delete;
+  CudaGraph& operator=(const CudaGraph&) = delete;
+
+  void pool_begin() override {
+    if (capturing_now) throw DeviceError("CUDAGraph: pool_begin during a capture");
+    route(pool_, index_);
+  }
+  void pool_end() override {
+    if (capturing_now) throw DeviceError("CUDAGraph: pool_end during a capture (use capture_end)");
+    route(nullptr, index_);
+  }
+
+  void capture_begin() override {
+    if (exec_ != nullptr) throw DeviceError("CUDAGraph: already captured");
+    if (capturing_now) throw DeviceError("CUDAGraph: this thread is capturing another graph");
+    // Thread-local mode: this thread's unsafe calls (a wait for the device) fail the capture instead of
+    // running; other threads keep working (their work on this device would be recorded: see device.h).
+    check(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    pool_->seal(true);
+    route(pool_, index_);
+    capturing_now = true;
+  }
+
+  std::string capture_end() override {
+    if (!capturing_now) throw DeviceError("CUDAGraph: capture_end without capture_begin");
+    capturing_now = false;
+    route(nullptr, index_);
+    cudaGraph_t graph = nullptr;
+    const cudaError_t ended = cudaStreamEndCapture(stream(), &graph);
+    pool_->seal(false);
+    if (ended != cudaSuccess || graph == nullptr) {
+      cudaGetLastError();  // an invalidated capture is not sticky: clear it for the work that falls back
+      return std::string("stream capture failed: ") + cudaGetErrorString(ended);
+    }
+    const cudaError_t made = cudaGraphInstantiateWithFlags(&exec_, graph, 0);
+    if (made != cudaSuccess) {
+      cudaGetLastError();
+      cudaGraphDestroy(graph);
+      exec_ = nullptr;
+      return std::string("cudaGraphInstantiate failed: ") + cudaGetErrorString(made);
+    }
+    graph_ = graph;
+    return "";
+  }
+
+  void launch() override {
+    if (exec_ == nullptr) throw DeviceError("CUDAGraph.replay: no graph was captured");
+    check(cudaGraphLaunch(exec_, stream()), "cudaGraphLaunch");
+  }
+
+ private:
+  int index_;
+  GraphPool* pool_;  // deletes itself once orphaned and unused (arrays from it may outlive the graph)
+  cudaGraph_t graph_ = nullptr;
+  cudaGraphExec_t exec_ = nullptr;
+};
+
+}  // namespace
+
+BufferCache* routed_pool(int device) { return routed_device == device ? routed : nullptr; }
+
+bool capturing() { return capturing_now; }
+
+std::unique_ptr<DeviceGraph> CudaBackend::create_graph() { return std::make_unique<CudaGraph>(current_device()); }
+
+}  // namespace tensorlogic::cuda

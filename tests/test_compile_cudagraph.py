@@ -1,0 +1,114 @@
+"""tl.compile(mode="reduce-overhead") on CUDA: inference replays launch one CUDA graph, with outputs equal to
+the plain replay's bit for bit (the same kernels) and to eager's; outputs are copies (a later call does not
+overwrite an earlier result); what cannot be a graph replays without one and says why. Skipped without CUDA."""
+import numpy as np
+import pytest
+
+import tensorlogic as tl
+from tensorlogic import nn
+from tensorlogic.cudagraph_replay import GraphReplay
+from test_compile import Block, TinyGPT, _same
+
+pytestmark = [pytest.mark.skipif("cuda" not in tl.available_devices(), reason="needs a CUDA device"),
+              pytest.mark.usefixtures("cuda_default")]
+
+
+@pytest.fixture
+def cuda_default():
+    """Modules and the tensors their forwards make (TinyGPT's arange) on the GPU."""
+    previous = tl.get_default_device()
+    tl.set_default_device("cuda")
+    yield
+    tl.set_default_device(previous)
+
+
+class SliceGPT(TinyGPT):
+    """TinyGPT with the last position taken by a slice: its list index (x[:, [-1], :]) copies the index to the
+    device at every call, which a graph cannot capture (see test_list_index_replays_without_a_graph)."""
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(tl.arange(idx.shape[1]))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x[:, -1:, :])
+
+
+def _graph_of(compiled):
+    (prog,) = compiled._compiled.cache.values()
+    return prog.graph
+
+
+@pytest.mark.parametrize("make, shape, ints", [(SliceGPT, (1, 8), True), (lambda: Block(16, 4), (1, 7, 16), False),
+                                               (lambda: nn.Sequential(nn.Linear(12, 32), nn.GELU(),
+                                                                      nn.Linear(32, 5)), (1, 12), False)],
+                         ids=["gpt", "block", "mlp"])
+def test_graph_replay_equals_plain_replay_and_eager(make, shape, ints, rng):
+    tl.manual_seed(int(rng.integers(1 << 31)))
+    model = make().to("cuda").eval()
+    graphed, plain = tl.compile(model, mode="reduce-overhead"), tl.compile(model)
+    results = []
+    with tl.no_grad():
+        for _ in range(5):  # capture, the graph's warm-up and capture, then launches
+            if ints:
+                x = tl.tensor(rng.integers(0, 23, shape).astype(np.int32), device="cuda")
+            else:
+                x = tl.tensor(rng.standard_normal(shape).astype(np.float16), device="cuda")
+            y = graphed(x)
+            np.testing.assert_array_equal(y.cpu().numpy(), plain(x).cpu().numpy())
+            _same(y, model(x))
+            results.append((x, y.cpu().numpy(), y))
+    assert graphed.eager_reasons == [] and graphed.cudagraph_reasons == []
+    assert isinstance(_graph_of(graphed), GraphReplay)
+    for x, first, y in results:  # each call's result is its own copy, not the graph's static output
+        np.testing.assert_array_equal(y.cpu().numpy(), first)
+
+
+def test_tuple_outputs_and_returned_inputs(rng):
+    @tl.compile(mode="reduce-overhead")
+    def f(x, w):
+        return tl.tanh(x @ w), x, None
+
+    for _ in range(4):
+        x = tl.tensor(rng.standard_normal((3, 4)).astype(np.float16), device="cuda")
+        w = tl.tensor(rng.standard_normal((4, 2)).astype(np.float16), device="cuda")
+        a, b, c = f(x, w)
+        _same(a, tl.tanh(x @ w))
+        assert b is x and c is None
+    assert f.cudagraph_reasons == [] and isinstance(_graph_of(f), GraphReplay)
+
+
+def test_non_contiguous_input_replays_without_a_graph(rng):
+    @tl.compile(mode="reduce-overhead")
+    def f(x):
+        return x * 2 + 1
+
+    with pytest.warns(tl.compiler.CompileWarning, match="without a CUDA graph"):
+        for _ in range(3):
+            x = tl.tensor(rng.standard_normal((4, 5)).astype(np.float16), device="cuda").t()
+            _same(f(x), x * 2 + 1)
+    assert "strides" in f.cudagraph_reasons[0] and _graph_of(f) is None
+
+
+def test_training_calls_do_not_use_the_graph(rng):
+    model = nn.Sequential(nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, 2)).to("cuda")
+    c = tl.compile(model, mode="reduce-overhead")
+    x = tl.tensor(rng.standard_normal((3, 6)).astype(np.float16), device="cuda")
+    with tl.no_grad():
+        c(x)
+        c(x)  # the graph
+    c(x).sum().backward()  # grad enabled: the graph-building replay
+    got = [p.grad.cpu().numpy() for p in model.parameters()]
+    model.zero_grad()
+    model(x).sum().backward()
+    for g, p in zip(got, model.parameters()):
+        np.testing.assert_array_equal(g, p.grad.cpu().numpy())
+
+
+def test_list_index_replays_without_a_graph(rng):
+    model = TinyGPT().to("cuda").eval()
+    c = tl.compile(model, mode="reduce-overhead")
+    with tl.no_grad(), pytest.warns(tl.compiler.CompileWarning, match="host memory while capturing"):
+        for _ in range(3):
+            idx = tl.tensor(rng.integers(0, 23, (1, 8)).astype(np.int32), device="cuda")
+            _same(c(idx), model(idx))
+    assert _graph_of(c) is None and c.eager_reasons == []
