@@ -9,7 +9,7 @@ import math
 from .. import _core
 from ..tensor import Tensor, tensor_method
 from .elementwise import (_BINARY_GRAD, _UNARY_GRAD, _UNARY_USES_X, _UNARY_USES_Y, _binary_function, _unary_function,
-                          cos, isnan, log, maximum, minimum, pow, rsqrt, sigmoid, sign, sqrt, where)
+                          cos, isnan, log, pow, rsqrt, sigmoid, sign, sqrt, where)
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
@@ -150,14 +150,16 @@ def heaviside(input, values):
 
 @tensor_method()
 def fmax(input, other):
-    """The elementwise maximum, ignoring NaN: a NaN loses to a number (NaN only where both are)."""
-    return where(isnan(input), other, where(isnan(other), input, maximum(input, other)))
+    """The elementwise maximum, ignoring NaN: a NaN loses to a number (NaN only where both are). A tie's gradient
+    goes to input, as in PyTorch."""
+    return where((input >= other) | isnan(other), input, other)
 
 
 @tensor_method()
 def fmin(input, other):
-    """The elementwise minimum, ignoring NaN: a NaN loses to a number (NaN only where both are)."""
-    return where(isnan(input), other, where(isnan(other), input, minimum(input, other)))
+    """The elementwise minimum, ignoring NaN: a NaN loses to a number (NaN only where both are). A tie's gradient
+    goes to input, as in PyTorch."""
+    return where((input <= other) | isnan(other), input, other)
 
 
 @tensor_method()
