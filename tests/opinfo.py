@@ -65,6 +65,9 @@ NONZERO = Domain("nonzero", nonzero=True)
 INTEGERS = Domain("integers", integral=True)
 NONZERO_INTEGERS = Domain("nonzero integers", integral=True, nonzero=True)
 UNIT = Domain("unit", low=-1.0, high=1.0)  # erfinv: +-inf at the bounds, NaN outside
+PROBABILITY = Domain("probability", low=0.0, high=1.0)  # logit
+AT_LEAST_1 = Domain("at least 1", low=1.0)  # acosh
+NO_POLES = Domain("no poles", low=-1.5, high=1.5)  # tan: away from +-pi/2
 
 
 # ---- entries --------------------------------------------------------------------------------------------
@@ -178,6 +181,18 @@ UNARY = [
                      Variant("_m1", (-1.0,), params=(-1.0,)), Variant("_2_5", (2.5,), params=(2.5,)))),
     OpInfo("rpow", lambda t, base: torch.pow(base, t), "rpow", approximate=True, fn=lambda t, base: base ** t,
            method="__rpow__", variants=(Variant("2", (2.0,), params=(2.0,)),)),
+    # ops/special.py's kernels
+    OpInfo("tan", torch.tan, "tan", domains=(NO_POLES,), approximate=True),
+    OpInfo("sinh", torch.sinh, "sinh", approximate=True),
+    OpInfo("cosh", torch.cosh, "cosh", approximate=True),
+    OpInfo("asin", torch.asin, "asin", domains=(UNIT,), approximate=True),
+    OpInfo("acos", torch.acos, "acos", domains=(UNIT,), approximate=True),
+    OpInfo("atan", torch.atan, "atan", approximate=True),
+    OpInfo("asinh", torch.asinh, "asinh", approximate=True),
+    OpInfo("acosh", torch.acosh, "acosh", domains=(AT_LEAST_1,), approximate=True),
+    OpInfo("atanh", torch.atanh, "atanh", domains=(UNIT,), approximate=True),
+    OpInfo("expm1", torch.expm1, "expm1", approximate=True),
+    OpInfo("sinc", torch.sinc, "sinc", approximate=True),
 ] + [  # torch.nn.functional's activations composed of the ops above (no kernel, no Tensor method of their own)
     OpInfo(name, getattr(TF, name), None, approximate=True, fn=getattr(tl.nn.functional, name), method=None,
            variants=variants)
@@ -191,6 +206,18 @@ UNARY = [
     OpInfo("log2", torch.log2, None, domains=(POSITIVE,), approximate=True),
     OpInfo("log10", torch.log10, None, domains=(POSITIVE,), approximate=True),
     OpInfo("frac", torch.frac, None),
+    # ops/special.py's compositions and aliases
+    OpInfo("arcsin", torch.arcsin, None, domains=(UNIT,), approximate=True),
+    OpInfo("arctanh", torch.arctanh, None, domains=(UNIT,), approximate=True),
+    OpInfo("exp2", torch.exp2, None, approximate=True),
+    OpInfo("logit", torch.logit, None, domains=(PROBABILITY,), approximate=True,
+           variants=(Variant(), Variant("_eps", (0.25,)))),
+    OpInfo("deg2rad", torch.deg2rad, None),
+    OpInfo("rad2deg", torch.rad2deg, None),
+    OpInfo("sgn", torch.sgn, None),
+    OpInfo("signbit", torch.signbit, None, grad=False),
+    OpInfo("isposinf", torch.isposinf, None, grad=False),
+    OpInfo("isneginf", torch.isneginf, None, grad=False),
 ]
 
 BINARY = [
@@ -224,6 +251,18 @@ BINARY = [
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
            f32_oracle=True),
     OpInfo("fmod", torch.fmod, None, domains=(INTEGERS, NONZERO_INTEGERS), grad=False, f32_oracle=True),
+    # ops/special.py's kernels and compositions
+    OpInfo("atan2", torch.atan2, "atan2", domains=(REAL, NONZERO), approximate=True),
+    OpInfo("hypot", torch.hypot, "hypot", domains=(NONZERO, REAL)),
+    OpInfo("copysign", torch.copysign, "copysign", domains=(NONZERO, REAL)),
+    OpInfo("logaddexp", torch.logaddexp, "logaddexp", domains=(REAL, REAL), approximate=True),
+    OpInfo("logaddexp2", torch.logaddexp2, "logaddexp2", domains=(REAL, REAL), approximate=True),
+    OpInfo("xlogy", torch.xlogy, "xlogy", domains=(REAL, POSITIVE), approximate=True),
+    OpInfo("fmax", torch.fmax, None, domains=(REAL, REAL)),
+    OpInfo("fmin", torch.fmin, None, domains=(REAL, REAL)),
+    OpInfo("heaviside", torch.heaviside, None, domains=(REAL, REAL), grad=False),
+    OpInfo("float_power", torch.float_power, None, domains=(POSITIVE, REAL), approximate=True),
+    OpInfo("arctan2", torch.arctan2, None, domains=(REAL, NONZERO), approximate=True),
 ]
 
 

@@ -34,10 +34,19 @@ TL_FN float log1p_f32(float x) {
   if (isinf(u)) return u;
   return log(u) * x / (u - 1.0f);
 }
+// exp(x) - 1 without losing a tiny x (Kahan's correction; MSL has no expm1).
+TL_FN float expm1_f32(float x) {
+  const float u = exp(x);
+  if (u == 1.0f) return x;
+  const float um1 = u - 1.0f;
+  if (um1 == -1.0f || isinf(u)) return um1;
+  return um1 * x / log(u);
+}
 #else
 TL_FN float erf_f32(float x) { return std::erf(x); }
 TL_FN float erfc_f32(float x) { return std::erfc(x); }
 TL_FN float log1p_f32(float x) { return std::log1p(x); }
+TL_FN float expm1_f32(float x) { return std::expm1(x); }
 #endif
 
 // Giles' single-precision approximation of erfinv (M. Giles, "Approximating the erfinv function", GPU
@@ -139,6 +148,21 @@ TL_FN float unary_f32(UnaryOp op, float x, float pa, float pb) {
     case UnaryOp::erf: return erf_f32(x);
     case UnaryOp::erfc: return erfc_f32(x);
     case UnaryOp::erfinv: return erfinv_f32(x);
+    case UnaryOp::tan: return tan(x);
+    case UnaryOp::sinh: return sinh(x);
+    case UnaryOp::cosh: return cosh(x);
+    case UnaryOp::asin: return asin(x);
+    case UnaryOp::acos: return acos(x);
+    case UnaryOp::atan: return atan(x);
+    case UnaryOp::asinh: return asinh(x);
+    case UnaryOp::acosh: return acosh(x);
+    case UnaryOp::atanh: return atanh(x);
+    case UnaryOp::expm1: return expm1_f32(x);
+    case UnaryOp::sinc: {
+      if (x == 0.0f) return 1.0f;
+      const float px = 3.14159265358979f * x;
+      return sin(px) / px;
+    }
   }
   return x;
 }
@@ -227,6 +251,18 @@ TL_FN float binary_f32(BinaryOp op, float a, float b) {
     case BinaryOp::gelu_backward: return a * gelu_exact_grad(b);
     case BinaryOp::gelu_tanh_backward: return a * gelu_tanh_grad(b);
     case BinaryOp::silu_backward: return a * silu_grad(b);
+    case BinaryOp::atan2: return atan2(a, b);
+    case BinaryOp::hypot:  // f16 operands: the squares fit f32; an infinite side wins over a NaN, as in C
+      return (isinf(a) || isinf(b)) ? INFINITY : sqrt(a * a + b * b);
+    case BinaryOp::copysign: return copysign(a, b);
+    case BinaryOp::logaddexp:
+    case BinaryOp::logaddexp2: {
+      if (isinf(a) && a == b) return a;  // -inf + -inf would be NaN through a - b
+      const float m = a > b ? a : b, d = -fabs(a - b);
+      if (op == BinaryOp::logaddexp) return m + log1p_f32(exp(d));
+      return m + log1p_f32(exp2(d)) * 1.44269504088896f;
+    }
+    case BinaryOp::xlogy: return (a == 0.0f && b == b) ? 0.0f : a * log(b);
   }
   return a;
 }

@@ -27,20 +27,32 @@ namespace tensorlogic {
 namespace kernels {
 
 #if !TL_MSL
+using std::acos;
+using std::acosh;
+using std::asin;
+using std::asinh;
+using std::atan;
+using std::atan2;
+using std::atanh;
 using std::ceil;
 using std::copysign;
 using std::cos;
+using std::cosh;
+using std::exp2;
 using std::exp;
 using std::fabs;
 using std::floor;
 using std::fmax;
 using std::fmin;
 using std::fmod;
+using std::isinf;
 using std::log;
 using std::pow;
 using std::rint;
 using std::sin;
+using std::sinh;
 using std::sqrt;
+using std::tan;
 using std::tanh;
 #endif
 

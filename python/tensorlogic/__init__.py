@@ -1,4 +1,5 @@
-"""TensorLogic: an f16-first tensor engine and language."""
+"""TensorLogic: an f16-first tensor engine and language. Its namespace follows torch's, constants included: pi, e,
+inf, nan and newaxis (None) are torch's values."""
 from . import errors  # noqa: F401  (must load before _core, which maps native errors to these classes)
 from . import _core  # noqa: F401
 from . import coreml, memory, planner  # coreml installs the ane device's model provider (Apple builds)
@@ -19,7 +20,7 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
-from .ops.random import manual_seed, multinomial, rand, rand_like, randint, randn, randn_like, randperm
+from .ops.random import bernoulli, manual_seed, multinomial, rand, rand_like, randint, randn, randn_like, randperm
 from .ops.reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
 from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
@@ -32,9 +33,24 @@ from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.ordering import *  # noqa: F401,F403
 from .ops.composite import *  # noqa: F401,F403  (outer, dot, diag, lerp, isclose, meshgrid, hstack, ...)
+from .ops.special import *  # noqa: F401,F403  (tan, asin, atan2, hypot, logaddexp, xlogy, fmax, ...)
+from .ops.statistics import *  # noqa: F401,F403  (median, kthvalue, mode, quantile, aminmax, var_mean, ...)
+from .ops.scans import *  # noqa: F401,F403  (cummax, cummin, logcumsumexp, diff)
+from .ops.counting import *  # noqa: F401,F403  (unique, bincount, histc, searchsorted, bucketize)
+from .ops.add_products import *  # noqa: F401,F403  (addcmul, addcdiv, addmv, addr, baddbmm, addbmm)
+from .ops.products import *  # noqa: F401,F403  (tensordot, inner, vdot, kron, cross, cdist)
+from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, index_fill, take, argwhere, isin)
+from .ops.sampling import normal
+from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, block_diag, cartesian_prod, ...)
+from .type_info import finfo, get_default_dtype, iinfo, set_default_dtype
+from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import distributed  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
+# torch's top-level forms of functional ops whose signatures are the same
+from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
+                            cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance, pixel_shuffle,
+                            pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import accelerator, backends, utils  # noqa: E402
 from .amp import autocast
@@ -52,5 +68,9 @@ _guard_tensor_methods(_guarded)
 for _namespace in (globals(), vars(nn.functional), vars(fused)):
     _guard_namespace(_namespace, list(_namespace), _guarded)
 del _guarded, _namespace
+
+import math as _math
+
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None  # torch's constants
 
 __version__ = "0.1.0"

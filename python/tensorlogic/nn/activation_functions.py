@@ -65,6 +65,16 @@ def elu(input, alpha=1.0, inplace=False):
     return input.copy_(out) if inplace else out
 
 
+def leaky_relu_(input, negative_slope=0.01):
+    """leaky_relu written into input; returns input."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    """elu written into input; returns input."""
+    return elu(input, alpha, inplace=True)
+
+
 def logsigmoid(input):
     """log(sigmoid(x)), computed as -softplus(-x) (stable for large |x|)."""
     return -softplus(-input)
@@ -92,4 +102,4 @@ def one_hot(tensor, num_classes=-1):
     return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()
 
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "leaky_relu", "elu", "logsigmoid", "normalize", "one_hot"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "leaky_relu", "elu", "leaky_relu_", "elu_", "logsigmoid", "normalize", "one_hot"]

@@ -1,5 +1,5 @@
 """tl.nn.functional's normalisation, resampling and transposed convolution, composed of public ops (so
-each has its gradient): batch_norm, group_norm, adaptive_avg_pool2d, adaptive_max_pool2d, conv_transpose1d,
+each has its gradient): batch_norm, group_norm, instance_norm, adaptive_avg_pool2d, adaptive_max_pool2d, conv_transpose1d,
 conv_transpose2d, interpolate."""
 import math
 import numbers
@@ -74,6 +74,32 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalises each channel of each sample of [N, C, ...] input over its spatial dims (use_input_stats: group_norm
+    with a group per channel, statistics in f32), or by the running statistics; weight and bias are per channel.
+    Running statistics, when given, move by the batch mean of the per-instance statistics, as in PyTorch."""
+    if input.ndim < 3:
+        raise ShapeMismatchError(f"instance_norm: expected input of at least 3 dims (N, C, ...), got "
+                                 f"{list(input.shape)}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    n, channels = input.shape[0], input.shape[1]
+    if input.numel() // max(n * channels, 1) <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element per channel when training, got input "
+                         f"size {list(input.shape)}")
+    if running_mean is not None or running_var is not None:
+        with no_grad():
+            rows = input.detach().reshape(n, channels, -1)
+            if running_mean is not None:
+                running_mean.mul_(1.0 - momentum).add_(rows.mean(2).mean(0) * momentum)
+            if running_var is not None:
+                running_var.mul_(1.0 - momentum).add_(rows.var(2, unbiased=True).mean(0) * momentum)
+    return group_norm(input, channels, weight, bias, eps)
 
 
 def _averaging_matrix(in_size, out_size):
@@ -265,5 +291,5 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return out
 
 
-__all__ = ["batch_norm", "group_norm", "adaptive_avg_pool2d", "adaptive_max_pool2d", "conv_transpose1d", "conv_transpose2d",
+__all__ = ["batch_norm", "group_norm", "instance_norm", "adaptive_avg_pool2d", "adaptive_max_pool2d", "conv_transpose1d", "conv_transpose2d",
            "interpolate"]

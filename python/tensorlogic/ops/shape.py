@@ -420,11 +420,12 @@ class _Join(Function):
     @staticmethod
     def forward(ctx, op, dim, *tensors):
         ctx.op, ctx.dim = op, dim
+        ctx.shapes = [t._a.shape for t in tensors]  # every input's (the recorded shapes skip those without grad)
         return _wrap(op([t._a for t in tensors], dim))
 
     @staticmethod
     def backward(ctx, g):
-        shapes = ctx.input_shapes[2:]
+        shapes = ctx.shapes
         if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
             pieces = g.unbind(ctx.dim)
         else:  # cat skips 1-d empty inputs whatever the dimension (PyTorch's legacy rule): they get no gradient

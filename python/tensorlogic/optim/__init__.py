@@ -1,13 +1,19 @@
 """Optimizers (SPEC §5): fused native updates, one call for a param group's parameters (SGD, Adam, AdamW,
-RMSprop, Lion), and float32 host updates where there is no native kernel (Adagrad, Adadelta, LBFGS), with
-PyTorch's arguments and defaults."""
+RMSprop, Lion), and float32 host updates where there is no native kernel (Adagrad, Adadelta, Adamax, NAdam,
+RAdam, ASGD, Rprop, LBFGS), with PyTorch's arguments and defaults."""
 from . import lr_scheduler
 from .adagrad import Adadelta, Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .asgd import ASGD
 from .lbfgs import LBFGS
 from .lion import Lion
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Lion", "Adagrad", "Adadelta", "LBFGS", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Lion", "Adagrad", "Adadelta", "LBFGS", "Adamax", "NAdam",
+           "RAdam", "ASGD", "Rprop", "lr_scheduler"]

@@ -343,3 +343,197 @@ class ReduceLROnPlateau(LRScheduler):
                     group["lr"] = new
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = self._lrs()
+
+
+class ConstantLR(LRScheduler):
+    """Multiplies each lr by factor until epoch total_iters, then restores it, as
+    torch.optim.lr_scheduler.ConstantLR."""
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        """This epoch's learning rates, one per param group: times factor at epoch 0, divided by it at
+        total_iters, else unchanged."""
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._lrs()
+        return [lr * (1.0 / self.factor) for lr in self._lrs()]
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiplies each lr by lr_lambda(epoch) (one function, or one per param group) at every epoch after the
+    first, as torch.optim.lr_scheduler.MultiplicativeLR."""
+
+    def get_lr(self):
+        """This epoch's learning rates, one per param group: the previous ones times lr_lambda(last_epoch)."""
+        if self.last_epoch > 0:
+            return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._lrs())]
+        return self._lrs()
+
+
+class PolynomialLR(LRScheduler):
+    """Decays each lr by (1 - epoch / total_iters) ** power over total_iters epochs, as
+    torch.optim.lr_scheduler.PolynomialLR."""
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        """This epoch's learning rates, one per param group: PyTorch's recursive polynomial decay factor."""
+        if self.last_epoch == 0 or self.last_epoch > self.total_iters:
+            return self._lrs()
+        factor = ((1.0 - self.last_epoch / self.total_iters)
+                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [lr * factor for lr in self._lrs()]
+
+
+class CyclicLR(LRScheduler):
+    """Cycles each lr between base_lr and max_lr (triangular, triangular2, exp_range or a custom scale_fn), step by
+    step, with momentum (or Adam's beta1) cycling the other way when cycle_momentum, as
+    torch.optim.lr_scheduler.CyclicLR."""
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        groups = optimizer.param_groups
+        base_lrs = _per_group("base_lr", groups, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", groups, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size, self.step_ratio = up + down, up / (up + down)
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode, self.gamma = mode, gamma
+        if scale_fn is None:
+            self.scale_fn = {"triangular": lambda x: 1.0, "triangular2": lambda x: 1 / (2.0 ** (x - 1)),
+                             "exp_range": lambda x: gamma**x}[mode]
+            self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        else:
+            self.scale_fn, self.scale_mode = scale_fn, scale_mode
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", groups, base_momentum)
+            self.max_momentums = _per_group("max_momentum", groups, max_momentum)
+            if last_epoch == -1:
+                for top, bottom, group in zip(self.max_momentums, self.base_momentums, groups):
+                    self._set_momentum(group, top)
+                    group["max_momentum"], group["base_momentum"] = top, bottom
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def get_lr(self):
+        """This epoch's learning rates, one per param group (also setting momentum or beta1 when
+        cycle_momentum)."""
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        shrink = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (top - base) * scale * shrink for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, bottom, top in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                self._set_momentum(group, top - (top - bottom) * scale * shrink)
+        return lrs
+
+    def state_dict(self):
+        """The scheduler's state without the scale function (which may be a lambda), as PyTorch's."""
+        return {k: v for k, v in super().state_dict().items() if k != "scale_fn"}
+
+
+def _per_group(name, groups, value):
+    """One value per param group: a list or tuple of them, or one value for all."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(groups):
+            raise ValueError(f"expected {len(groups)} values for {name}, got {len(value)}")
+        return list(value)
+    return [value] * len(groups)
+
+
+def _restart(scheduler):
+    """scheduler back at epoch 0 from its base lrs (PyTorch's scheduler.step(0) in SequentialLR)."""
+    for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
+        group["lr"] = base
+    scheduler.last_epoch, scheduler._is_initial = -1, True
+    scheduler.step()
+    scheduler._is_initial = False
+
+
+class SequentialLR(LRScheduler):
+    """Runs schedulers one after another, switching at each milestone epoch (the next one starting afresh from
+    the base lrs), as torch.optim.lr_scheduler.SequentialLR."""
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        if len(schedulers) < 1:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler, but got no scheduler.")
+        for i, scheduler in enumerate(schedulers):
+            if getattr(scheduler, "optimizer", None) is not optimizer:
+                raise ValueError(f"{type(self).__name__} expects all schedulers to belong to the same optimizer, but "
+                                 f"got scheduler at index {i} with a different optimizer")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError("Sequential Schedulers expects number of schedulers provided to be one more than the "
+                             f"number of milestone points, but got number of schedulers {len(schedulers)} and the "
+                             f"number of milestones to be equal to {len(milestones)}")
+        self.optimizer, self._schedulers, self._milestones = optimizer, list(schedulers), list(milestones)
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:  # undo the first steps the schedulers took when they were built
+            group["lr"] = group["initial_lr"]
+        _restart(self._schedulers[0])
+        self._last_lr = self._schedulers[0].get_last_lr()
+
+    def step(self):
+        """Advances one epoch: the scheduler of the current phase steps (restarting at its milestone)."""
+        self.last_epoch += 1
+        index = sum(1 for m in self._milestones if m <= self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            _restart(scheduler)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self):
+        """The state, each scheduler's own state_dict in '_schedulers'."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        """Restores a state from state_dict(), and each scheduler's."""
+        state = dict(state_dict)
+        for scheduler, own in zip(self._schedulers, state.pop("_schedulers")):
+            scheduler.load_state_dict(own)
+        self.__dict__.update(state)
+
+
+class ChainedScheduler(SequentialLR):
+    """Steps every scheduler at each step (their effects compound), as torch.optim.lr_scheduler.ChainedScheduler."""
+    def __init__(self, schedulers, optimizer=None):  # no first step of its own, as in PyTorch
+        if len(schedulers) < 1:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be chained, but got no "
+                             "scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, scheduler in enumerate(schedulers):
+            if getattr(scheduler, "optimizer", None) is not optimizer:
+                raise ValueError(f"{type(self).__name__} expects all schedulers to belong to the same optimizer, but "
+                                 f"got scheduler at index {i} with a different optimizer")
+        self.optimizer, self._schedulers = optimizer, list(schedulers)
+        self._last_lr = self._lrs()
+
+    def step(self):
+        """Steps every scheduler, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._lrs()

@@ -1,0 +1,157 @@
+"""3-d pooling (torch.nn.functional's max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool3d and
+their modules) over [N, C, D, H, W] or [C, D, H, W]. A box max is the max over depth of the max over each
+(H, W) window, and a box mean the mean over depth of (H, W) means (PyTorch's divisors, with or without
+padding, are products of one count per dim): so each runs as two 2-d pools, first over (H, W) with depth
+folded into the channels, then over (D, H*W) with a window of width 1, and shares their kernels and
+gradients."""
+from ..errors import ShapeMismatchError
+from ..ops.conv import avg_pool2d, max_pool2d
+from ..ops.conv_nd import _ntuple
+from .layer_functions import adaptive_avg_pool2d, adaptive_max_pool2d
+from .module import Module
+
+
+def _batched(input, op):
+    if input.ndim not in (4, 5):
+        raise ShapeMismatchError(f"{op}: expected a 4-d (unbatched) or 5-d input, got {list(input.shape)}")
+    return input if input.ndim == 5 else input.unsqueeze(0)
+
+
+def _separable(input, op, plane, depth):
+    """depth(plane(x)): plane pools [N, C*D, H, W]; depth pools [N, C, D, OH*OW] over its last two dims."""
+    x = _batched(input, op)
+    n, c, d, h, w = x.shape
+    planes = plane(x.reshape(n, c * d, h, w))
+    oh, ow = planes.shape[-2:]
+    out = depth(planes.reshape(n, c, d, oh * ow))
+    out = out.reshape(n, c, out.shape[2], oh, ow)
+    return out if input.ndim == 5 else out.squeeze(0)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over sliding 3-d windows; padding never wins (it is -inf)."""
+    if return_indices:
+        raise ValueError("max_pool3d: return_indices=True is not supported")
+    kernel = _ntuple(kernel_size, 3, "kernel_size", "max_pool3d", positive=True)
+    stride = kernel if stride is None or stride == () else _ntuple(stride, 3, "stride", "max_pool3d", positive=True)
+    padding = _ntuple(padding, 3, "padding", "max_pool3d")
+    dilation = _ntuple(dilation, 3, "dilation", "max_pool3d", positive=True)
+    return _separable(
+        input, "max_pool3d",
+        lambda x: max_pool2d(x, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode),
+        lambda x: max_pool2d(x, (kernel[0], 1), (stride[0], 1), (padding[0], 0), (dilation[0], 1), ceil_mode))
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding 3-d windows, with PyTorch's count_include_pad and ceil_mode rules (divisor_override is
+    not supported: ValueError, as avg_pool2d)."""
+    if divisor_override is not None:
+        raise ValueError("avg_pool3d: divisor_override is not supported")
+    kernel = _ntuple(kernel_size, 3, "kernel_size", "avg_pool3d", positive=True)
+    stride = kernel if stride is None or stride == () else _ntuple(stride, 3, "stride", "avg_pool3d", positive=True)
+    padding = _ntuple(padding, 3, "padding", "avg_pool3d")
+    return _separable(
+        input, "avg_pool3d",
+        lambda x: avg_pool2d(x, kernel[1:], stride[1:], padding[1:], ceil_mode, count_include_pad),
+        lambda x: avg_pool2d(x, (kernel[0], 1), (stride[0], 1), (padding[0], 0), ceil_mode, count_include_pad))
+
+
+def _output_size(output_size, op):
+    size = (output_size,) * 3 if output_size is None or isinstance(output_size, int) else tuple(output_size)
+    if len(size) != 3:
+        raise ValueError(f"{op}: output_size must be an int or a 3-tuple, got {output_size!r}")
+    return size
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Averages over PyTorch's adaptive windows to output_size (an int or a 3-tuple; None keeps a size)."""
+    od, oh, ow = _output_size(output_size, "adaptive_avg_pool3d")
+    return _separable(input, "adaptive_avg_pool3d", lambda x: adaptive_avg_pool2d(x, (oh, ow)),
+                      lambda x: adaptive_avg_pool2d(x, (od, None)))
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over PyTorch's adaptive windows to output_size (an int or a 3-tuple; None keeps a size);
+    return_indices=True is not supported (ValueError)."""
+    if return_indices:
+        raise ValueError("adaptive_max_pool3d: return_indices=True is not supported")
+    od, oh, ow = _output_size(output_size, "adaptive_max_pool3d")
+    return _separable(input, "adaptive_max_pool3d", lambda x: adaptive_max_pool2d(x, (oh, ow)),
+                      lambda x: adaptive_max_pool2d(x, (od, None)))
+
+
+class MaxPool3d(Module):
+    """3-d max pooling of [N, C, D, H, W] (or [C, D, H, W]) input, as torch.nn.MaxPool3d: kernel_size, stride
+    (default: kernel_size), padding (which never wins the max), dilation and ceil_mode."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        """max_pool3d of input with the module's settings."""
+        return max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool3d(Module):
+    """3-d average pooling of [N, C, D, H, W] (or [C, D, H, W]) input, as torch.nn.AvgPool3d: kernel_size, stride
+    (default: kernel_size), zero padding, ceil_mode and count_include_pad."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input):
+        """avg_pool3d of input with the module's settings."""
+        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool3d(Module):
+    """Average pooling to a fixed output_size (an int or (D, H, W); None keeps that size), as
+    torch.nn.AdaptiveAvgPool3d."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        """adaptive_avg_pool3d(input, output_size)."""
+        return adaptive_avg_pool3d(input, self.output_size)
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool3d(AdaptiveAvgPool3d):
+    """Max pooling over PyTorch's adaptive windows to output_size, as torch.nn.AdaptiveMaxPool3d
+    (return_indices=True is not supported)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        """adaptive_max_pool3d(input, output_size, return_indices)."""
+        return adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+__all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d", "MaxPool3d", "AvgPool3d",
+           "AdaptiveAvgPool3d", "AdaptiveMaxPool3d"]
