@@ -100,6 +100,13 @@ def _rows_real_models(doc):
         f"training-step time ratio, PyTorch / TensorLogic ({HIGHER})"
 
 
+def _rows_compile(doc):
+    """benchmarks/compile_replay.py: a replay (or graph replay) against eager (or the plain replay) per row."""
+    table = [(r["what"], r["ours_s"] * 1e6, r["peer_s"] * 1e6, "us", r["what"].split(" vs ")[-1], r["ratio"], None)
+             for r in doc["results"]]
+    return ["run", "compiled", "peer", "unit", "peer name", "ratio", ""], table, f"time ratio, peer / compiled ({HIGHER})"
+
+
 def _adapter(doc):
     if "gpu" in doc:
         return _rows_cuda
@@ -113,6 +120,8 @@ def _adapter(doc):
         return _rows_llm
     if doc["results"] and "storage" in doc["results"][0]:
         return _rows_quantized
+    if doc["results"] and "ours_s" in doc["results"][0]:
+        return _rows_compile
     if doc["results"] and "f32_wire" in doc["results"][0]:
         return _rows_wire
     if doc["results"] and "ratio" in doc["results"][0]:
