@@ -9,7 +9,7 @@ import torch.nn.functional as TF
 
 import tensorlogic as tl
 from tensorlogic import nn
-from oracle import assert_close_f16, host
+from oracle import assert_close_f16, assert_close_to_largest as _close, host
 
 F = nn.functional
 
@@ -21,13 +21,6 @@ def _pair(x, device, grad=False):
 
 def _randn(rng, *shape, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(np.float16)
-
-
-def _close(ours, expected):
-    """Within 2 f16 ulps of the largest expected value: compositions round each step, and where terms cancel
-    (a difference of distances, a sum of products) the error is relative to the terms, not to the result."""
-    expected = np.asarray(expected, np.float64)
-    assert_close_f16(ours, expected, atol=1e-3 + 2e-3 * float(np.abs(expected[np.isfinite(expected)]).max(initial=0.0)))
 
 
 def _compare(device, ours, theirs, inputs, grad_of=(0,), rtol=None):

@@ -6,7 +6,7 @@ import numpy as np
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .composite import addmm, outer
-from .elementwise import copy_
+from .elementwise import _in_place, copy_
 from .linalg import bmm, matmul
 
 
@@ -66,16 +66,6 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum over the batch of batch1[i] @ batch2[i]."""
     return _combine(input, bmm(batch1, batch2).sum(0), beta, alpha)
-
-
-def _in_place(fn, name):
-    def method(input, *args, **kwargs):
-        return copy_(input, fn(input, *args, **kwargs))
-
-    method.__name__ = name
-    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method only: found there
-    method.__doc__ = f"In place: input = {fn.__name__}(input, ...); returns input."
-    return tensor_method(name)(method)
 
 
 for _fn in (addcmul, addcdiv, addmm, addmv, addr, baddbmm, addbmm):

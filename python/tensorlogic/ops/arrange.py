@@ -10,7 +10,7 @@ from ..autograd.broadcast import sum_to
 from ..creation import arange, linspace, zeros
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
-from .elementwise import copy_, where
+from .elementwise import _in_place, copy_, where
 from .linalg import tril, triu
 from .ordering import cumprod, cumsum, flip
 from .composite import tensor_split
@@ -178,16 +178,6 @@ def sum_to_size(input, *size):
     except ValueError:
         raise ShapeMismatchError(f"sum_to_size: size {list(size)} is not expandable to {list(input.shape)}") from None
     return sum_to(input, size)
-
-
-def _in_place(fn, name):
-    def method(input, *args, **kwargs):
-        return copy_(input, fn(input, *args, **kwargs))
-
-    method.__name__ = name
-    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method only: found there
-    method.__doc__ = f"In place: input = {fn.__name__}(input, ...); returns input."
-    return tensor_method(name)(method)
 
 
 for _fn in (tril, triu, cumsum, cumprod):

@@ -571,3 +571,14 @@ def copy_(input, src, non_blocking=False):
     a = src._a if src._a.device == input._a.device else _core.to_device(src._a, input._a.device)
     _core.copy_(input._a, a)
     return _bumped(input)
+
+
+def _in_place(fn, name):
+    """The Tensor method `name`: fn(input, ...) copied back into input (copy_ records it for autograd)."""
+    def method(input, *args, **kwargs):
+        return copy_(input, fn(input, *args, **kwargs))
+
+    method.__name__ = name
+    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method only: found there
+    method.__doc__ = f"In place: input = {fn.__name__}(input, ...); returns input."
+    return tensor_method(name)(method)

@@ -6,7 +6,7 @@ import numbers
 from ..creation import full
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
-from .elementwise import copy_
+from .elementwise import _in_place, copy_
 from .indexing import nonzero, scatter, scatter_add
 
 
@@ -53,16 +53,6 @@ def index_fill(input, dim, index, value):
     source = full(shape, value, dtype=input.dtype, device=input.device)
     dim, spread = _spread(input, dim, index, source, "index_fill")
     return scatter(input, dim, spread, source)
-
-
-def _in_place(fn, name):
-    def method(input, *args, **kwargs):
-        return copy_(input, fn(input, *args, **kwargs))
-
-    method.__name__ = name
-    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method only: found there
-    method.__doc__ = f"In place: input = {fn.__name__}(input, ...); returns input."
-    return tensor_method(name)(method)
 
 
 for _fn in (index_add, index_copy, index_fill):

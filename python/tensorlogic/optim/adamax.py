@@ -2,11 +2,10 @@
 see host.py)."""
 import numpy as np
 
-from .host import HostOptimizer
-from .optimizer import _check
+from .host import AdamLike
 
 
-class Adamax(HostOptimizer):
+class Adamax(AdamLike):
     """Adamax (Adam with the infinity norm) with torch.optim.Adamax's arguments, defaults, formula and state names
     ('exp_avg', 'exp_inf'); the update runs in float32 on the host and is written back to the f16 parameters
     (foreach, differentiable and capturable are accepted and ignored)."""
@@ -15,19 +14,12 @@ class Adamax(HostOptimizer):
                  maximize=False, differentiable=False, capturable=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
-    def _validate(self, group):
-        super()._validate(group)
-        _check(group["eps"] >= 0.0, f"Invalid epsilon value: {group['eps']}")
-        for i, beta in enumerate(group["betas"]):
-            _check(0.0 <= beta < 1.0, f"Invalid beta parameter at index {i}: {beta}")
-
     def _update(self, group, state, weight, grad):
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros(weight.shape, np.float32)
             state["exp_inf"] = np.zeros(weight.shape, np.float32)
         beta1, beta2 = (np.float32(b) for b in group["betas"])
-        if group["weight_decay"]:
-            grad = grad + np.float32(group["weight_decay"]) * weight
+        weight, grad = self._decayed(group, weight, grad)
         state["exp_avg"] += (grad - state["exp_avg"]) * (1 - beta1)
         state["exp_inf"] = np.maximum(state["exp_inf"] * beta2, np.abs(grad) + np.float32(group["eps"]))
         clr = group["lr"] / (1 - group["betas"][0] ** state["step"])

@@ -6,7 +6,7 @@ half an f16 ulp accumulate instead of vanishing (SPEC §5)."""
 import numpy as np
 
 from .. import _core
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check
 
 
 def host_f32(t):
@@ -39,3 +39,23 @@ class HostOptimizer(Optimizer):
 
     def _update(self, group, state, weight, grad):
         raise NotImplementedError
+
+
+class AdamLike(HostOptimizer):
+    """Host optimizers with Adam's eps and betas (Adamax, NAdam, RAdam): their argument checks and their weight
+    decay, L2 on the gradient or (decoupled_weight_decay, AdamW's) on the weight."""
+
+    def _validate(self, group):
+        super()._validate(group)
+        _check(group["eps"] >= 0.0, f"Invalid epsilon value: {group['eps']}")
+        for i, beta in enumerate(group["betas"]):
+            _check(0.0 <= beta < 1.0, f"Invalid beta parameter at index {i}: {beta}")
+
+    @staticmethod
+    def _decayed(group, weight, grad):
+        """(weight, grad) after the group's weight decay."""
+        if not group["weight_decay"]:
+            return weight, grad
+        if group.get("decoupled_weight_decay"):
+            return weight * np.float32(1 - group["lr"] * group["weight_decay"]), grad
+        return weight, grad + np.float32(group["weight_decay"]) * weight

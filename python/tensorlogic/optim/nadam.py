@@ -2,11 +2,11 @@
 (float32 state on the host: see host.py)."""
 import numpy as np
 
-from .host import HostOptimizer
+from .host import AdamLike
 from .optimizer import _check
 
 
-class NAdam(HostOptimizer):
+class NAdam(AdamLike):
     """NAdam with torch.optim.NAdam's arguments, defaults (momentum_decay 4e-3, decoupled_weight_decay False),
     formula and state names ('mu_product', 'exp_avg', 'exp_avg_sq'); the update runs in float32 on the host and
     is written back to the f16 parameters."""
@@ -20,10 +20,7 @@ class NAdam(HostOptimizer):
 
     def _validate(self, group):
         super()._validate(group)
-        _check(group["eps"] >= 0.0, f"Invalid epsilon value: {group['eps']}")
         _check(group["momentum_decay"] >= 0.0, f"Invalid momentum_decay value: {group['momentum_decay']}")
-        for i, beta in enumerate(group["betas"]):
-            _check(0.0 <= beta < 1.0, f"Invalid beta parameter at index {i}: {beta}")
 
     def _update(self, group, state, weight, grad):
         if "exp_avg" not in state:
@@ -31,11 +28,7 @@ class NAdam(HostOptimizer):
             state["exp_avg"] = np.zeros(weight.shape, np.float32)
             state["exp_avg_sq"] = np.zeros(weight.shape, np.float32)
         (beta1, beta2), lr, step = group["betas"], group["lr"], state["step"]
-        if group["weight_decay"]:
-            if group["decoupled_weight_decay"]:
-                weight = weight * np.float32(1 - lr * group["weight_decay"])
-            else:
-                grad = grad + np.float32(group["weight_decay"]) * weight
+        weight, grad = self._decayed(group, weight, grad)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * group["momentum_decay"]))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
         state["mu_product"] *= mu

@@ -4,11 +4,10 @@ import math
 
 import numpy as np
 
-from .host import HostOptimizer
-from .optimizer import _check
+from .host import AdamLike
 
 
-class RAdam(HostOptimizer):
+class RAdam(AdamLike):
     """RAdam with torch.optim.RAdam's arguments, defaults, formula and state names ('exp_avg', 'exp_avg_sq'): plain
     momentum steps while the variance estimate is unreliable (rho_t <= 5), rectified Adam steps after; the update
     runs in float32 on the host and is written back to the f16 parameters."""
@@ -18,22 +17,12 @@ class RAdam(HostOptimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
-    def _validate(self, group):
-        super()._validate(group)
-        _check(group["eps"] >= 0.0, f"Invalid epsilon value: {group['eps']}")
-        for i, beta in enumerate(group["betas"]):
-            _check(0.0 <= beta < 1.0, f"Invalid beta parameter at index {i}: {beta}")
-
     def _update(self, group, state, weight, grad):
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros(weight.shape, np.float32)
             state["exp_avg_sq"] = np.zeros(weight.shape, np.float32)
         (beta1, beta2), lr, step = group["betas"], group["lr"], state["step"]
-        if group["weight_decay"]:
-            if group["decoupled_weight_decay"]:
-                weight = weight * np.float32(1 - lr * group["weight_decay"])
-            else:
-                grad = grad + np.float32(group["weight_decay"]) * weight
+        weight, grad = self._decayed(group, weight, grad)
         state["exp_avg"] += (grad - state["exp_avg"]) * np.float32(1 - beta1)
         state["exp_avg_sq"] = state["exp_avg_sq"] * np.float32(beta2) + np.float32(1 - beta2) * grad * grad
         bias_correction2 = 1 - beta2**step
