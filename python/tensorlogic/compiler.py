@@ -548,7 +548,21 @@ _BATCH_NORM = ("batch norm in training mode with running statistics: it updates 
 _BUFFER_UPDATE = "it updates a module buffer in place outside the recorded ops, which a replay would not do"
 
 
-class CompiledFunction:
+class _Reasons:
+    """What a compiled function or module says about its calls (through its `_compiled`)."""
+
+    @property
+    def eager_reasons(self):
+        """Why some calls ran eagerly (each reason once); empty when every call was captured or replayed."""
+        return list(self._compiled.eager_reasons)
+
+    @property
+    def cudagraph_reasons(self):
+        """Why programs on CUDA replay without a CUDA graph though graphs were asked for (each reason once)."""
+        return list(self._compiled.graph_reasons)
+
+
+class CompiledFunction(_Reasons):
     """tl.compile of a function: call it as the function (its name and docstring are the function's)."""
 
     def __init__(self, fn, fullgraph, graphs=False):
@@ -563,18 +577,8 @@ class CompiledFunction:
         signature as a module does (submodules, modes, parameter identities)."""
         return self if obj is None else functools.partial(self, obj)
 
-    @property
-    def eager_reasons(self):
-        """Why some calls ran eagerly (each reason once); empty when every call was captured or replayed."""
-        return list(self._compiled.eager_reasons)
 
-    @property
-    def cudagraph_reasons(self):
-        """Why programs on CUDA replay without a CUDA graph though graphs were asked for (each reason once)."""
-        return list(self._compiled.graph_reasons)
-
-
-class CompiledModule:
+class CompiledModule(_Reasons):
     """tl.compile of an nn.Module: calling it runs the compiled forward; everything else (parameters(),
     state_dict(), train(), eval(), to(), attributes) is the module's own, `_orig_mod` is the module itself,
     and methods that return the module return this wrapper instead, as torch's OptimizedModule does. The
@@ -589,16 +593,6 @@ class CompiledModule:
 
     def forward(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
-
-    @property
-    def eager_reasons(self):
-        """Why some calls ran eagerly (each reason once); empty when every call was captured or replayed."""
-        return list(self._compiled.eager_reasons)
-
-    @property
-    def cudagraph_reasons(self):
-        """Why programs on CUDA replay without a CUDA graph though graphs were asked for (each reason once)."""
-        return list(self._compiled.graph_reasons)
 
     def __getattr__(self, name):
         value = getattr(self._orig_mod, name)

@@ -25,6 +25,14 @@ def _dims(dim):
     return [int(d) for d in dim]
 
 
+def _dim(input, dim, name):
+    """One dim of input (negative counts from the end; a 0-d tensor has dim 0 or -1), IndexError otherwise."""
+    n = builtins.max(input.ndim, 1)
+    if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
+        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of {input.ndim} dims")
+    return int(dim) % n
+
+
 def _reduce(op, input, dim, keepdim, correction=1.0, p=2.0):
     return _Reduce.apply(op, input, _dims(dim), bool(keepdim), float(correction), float(p))
 

@@ -14,17 +14,11 @@ from ..autograd.function import Function
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .indexing import gather
+from .reduction import _dim
 from .shape import cat
 
 CumMax = collections.namedtuple("cummax", ["values", "indices"])
 CumMin = collections.namedtuple("cummin", ["values", "indices"])
-
-
-def _dim(input, dim, name):
-    n = max(input.ndim, 1)
-    if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
-        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of {input.ndim} dims")
-    return int(dim) % n
 
 
 def _running(input, dim, accumulate, result, name):

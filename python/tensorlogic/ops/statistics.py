@@ -13,20 +13,13 @@ from ..tensor import Tensor, tensor_method
 from .elementwise import isnan
 from .indexing import gather
 from .ordering import argsort
-from .reduction import _dims, amax, amin, mean, std, var
+from .reduction import _dim, _dims, amax, amin, mean, std, var
 
 # torch.return_types.*: (values, indices) / (min, max) named tuples
 Median = collections.namedtuple("median", ["values", "indices"])
 KthValue = collections.namedtuple("kthvalue", ["values", "indices"])
 Mode = collections.namedtuple("mode", ["values", "indices"])
 AMinMax = collections.namedtuple("aminmax", ["min", "max"])
-
-
-def _dim(input, dim, name):
-    n = max(input.ndim, 1)
-    if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
-        raise IndexError(f"{name}: dim {dim} is out of range for a tensor of {input.ndim} dims")
-    return int(dim) % n
 
 
 def _pick(input, dim, position, keepdim):

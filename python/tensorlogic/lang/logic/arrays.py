@@ -19,7 +19,20 @@ from ..engine import tl
 TENSORS_ON_CPU = False
 
 
-class Host:
+class _Extremes:
+    """Sums and extremes as Python ints: the same calls on numpy arrays and on tensors."""
+
+    def total(self, a) -> int:
+        return int(a.sum())
+
+    def low(self, a) -> int:
+        return int(a.min())
+
+    def high(self, a) -> int:
+        return int(a.max())
+
+
+class Host(_Extremes):
     """numpy arrays in host memory."""
     name = "numpy"
     bitmap = True           # a byte map over a key space indexes fast (tuples.KeySet)
@@ -72,15 +85,6 @@ class Host:
     def count(self, mask) -> int:
         return int(np.count_nonzero(mask))
 
-    def total(self, a) -> int:
-        return int(a.sum())
-
-    def low(self, a) -> int:
-        return int(a.min())
-
-    def high(self, a) -> int:
-        return int(a.max())
-
     def positive(self, t):
         """The flat mask of a tensor's cells above 0 (a dense relation's tuples)."""
         return t.numpy().reshape(-1) > 0
@@ -92,7 +96,7 @@ class Host:
         return tl.tensor(arr.reshape(shape), dtype=tl.float16)
 
 
-class Tensors:
+class Tensors(_Extremes):
     """Engine tensors on one device (int64 and bool); searchsorted, take_rows and flatnonzero are the
     engine's kernels for sorted arrays, so nothing crosses to the host but sizes and extremes."""
     name = "tensors"
@@ -146,15 +150,6 @@ class Tensors:
 
     def count(self, mask) -> int:
         return int(mask.sum())
-
-    def total(self, a) -> int:
-        return int(a.sum())
-
-    def low(self, a) -> int:
-        return int(a.min())
-
-    def high(self, a) -> int:
-        return int(a.max())
 
     def positive(self, t):
         return t.reshape(-1) > 0
