@@ -8,7 +8,6 @@ from ..errors import ShapeMismatchError
 from ..ops.conv import avg_pool2d, max_pool2d
 from ..ops.conv_nd import _ntuple
 from .layer_functions import adaptive_avg_pool2d, adaptive_max_pool2d
-from .module import Module
 
 
 def _batched(input, op):
@@ -81,77 +80,4 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
                       lambda x: adaptive_max_pool2d(x, (od, None)))
 
 
-class MaxPool3d(Module):
-    """3-d max pooling of [N, C, D, H, W] (or [C, D, H, W]) input, as torch.nn.MaxPool3d: kernel_size, stride
-    (default: kernel_size), padding (which never wins the max), dilation and ceil_mode."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, input):
-        """max_pool3d of input with the module's settings."""
-        return max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                          self.return_indices)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
-
-
-class AvgPool3d(Module):
-    """3-d average pooling of [N, C, D, H, W] (or [C, D, H, W]) input, as torch.nn.AvgPool3d: kernel_size, stride
-    (default: kernel_size), zero padding, ceil_mode and count_include_pad."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
-    def forward(self, input):
-        """avg_pool3d of input with the module's settings."""
-        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
-                          self.divisor_override)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class AdaptiveAvgPool3d(Module):
-    """Average pooling to a fixed output_size (an int or (D, H, W); None keeps that size), as
-    torch.nn.AdaptiveAvgPool3d."""
-
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input):
-        """adaptive_avg_pool3d(input, output_size)."""
-        return adaptive_avg_pool3d(input, self.output_size)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"output_size={self.output_size}"
-
-
-class AdaptiveMaxPool3d(AdaptiveAvgPool3d):
-    """Max pooling over PyTorch's adaptive windows to output_size, as torch.nn.AdaptiveMaxPool3d
-    (return_indices=True is not supported)."""
-
-    def __init__(self, output_size, return_indices=False):
-        super().__init__(output_size)
-        self.return_indices = return_indices
-
-    def forward(self, input):
-        """adaptive_max_pool3d(input, output_size, return_indices)."""
-        return adaptive_max_pool3d(input, self.output_size, self.return_indices)
-
-
-__all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d", "MaxPool3d", "AvgPool3d",
-           "AdaptiveAvgPool3d", "AdaptiveMaxPool3d"]
+__all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]

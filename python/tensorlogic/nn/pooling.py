@@ -42,6 +42,12 @@ class MaxPool2d(_MaxPoolNd):
     _pool = staticmethod(F.max_pool2d)
 
 
+class MaxPool3d(_MaxPoolNd):
+    """3-d max pooling of [N, C, D, H, W] (or [C, D, H, W]) input, as torch.nn.MaxPool3d: kernel_size, stride
+    (default: kernel_size), padding (which never wins the max), dilation and ceil_mode."""
+    _pool = staticmethod(F.max_pool3d)
+
+
 class AvgPool1d(Module):
     """1-d average pooling of [N, C, L] (or [C, L]) input, as torch.nn.AvgPool1d: kernel_size, stride (default:
     kernel_size) and zero padding, each an int or a 1-tuple, with ceil_mode and count_include_pad."""
@@ -61,9 +67,11 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
-    """2-d average pooling of [N, C, H, W] (or [C, H, W]) input, as torch.nn.AvgPool2d: kernel_size, stride
-    (default: kernel_size), zero padding, ceil_mode, count_include_pad and divisor_override. Sums in f32."""
+class _AvgPoolNd(Module):
+    """The parts AvgPool2d and AvgPool3d share; `_pool` is the functional op."""
+
+    _pool = None
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
@@ -72,13 +80,25 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        """avg_pool2d of input with the module's settings."""
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
-                            self.divisor_override)
+        """Average pooling of input with the module's settings."""
+        return type(self)._pool(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         """The settings shown in the module's repr."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """2-d average pooling of [N, C, H, W] (or [C, H, W]) input, as torch.nn.AvgPool2d: kernel_size, stride
+    (default: kernel_size), zero padding, ceil_mode, count_include_pad and divisor_override. Sums in f32."""
+    _pool = staticmethod(F.avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolNd):
+    """3-d average pooling of [N, C, D, H, W] (or [C, D, H, W]) input, as torch.nn.AvgPool3d: kernel_size, stride
+    (default: kernel_size), zero padding, ceil_mode and count_include_pad (divisor_override raises ValueError)."""
+    _pool = staticmethod(F.avg_pool3d)
 
 
 class _AdaptivePoolNd(Module):
@@ -133,5 +153,17 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     _pool = staticmethod(F.adaptive_max_pool2d)
 
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    """Average pooling to a fixed output_size (an int or (D, H, W); None keeps that size), as
+    torch.nn.AdaptiveAvgPool3d."""
+    _pool = staticmethod(F.adaptive_avg_pool3d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max pooling over PyTorch's adaptive windows to output_size, as torch.nn.AdaptiveMaxPool3d
+    (return_indices=True is not supported)."""
+    _pool = staticmethod(F.adaptive_max_pool3d)
+
+
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]
