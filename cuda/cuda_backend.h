@@ -22,12 +22,7 @@ class CudaBackend final : public Backend {
   void optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
                        const std::vector<OptimizerTensors>& tensors) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
-  bool has_ordering() const override { return true; }
-  void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
-  void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
-  void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out) override;
-  void take_rows(const Array& src, const Array& index, const Array& out) override;
-  int64_t flatnonzero(const Array& mask, const Array& out) override;
+  TL_ORDERING_KERNELS
   bool attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
                                float scale, const Array& out, const Array& stats) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,

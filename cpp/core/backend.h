@@ -277,6 +277,16 @@ class Backend {
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out)       \
       override;
 
+// The ordering family (sorts, scans, sorted search, row gathers by device indices, mask positions), declared
+// once for the backends that have its kernels (CPU and CUDA; Metal borrows the CPU's).
+#define TL_ORDERING_KERNELS                                                                                      \
+  bool has_ordering() const override { return true; }                                                           \
+  void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;           \
+  void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;                    \
+  void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out) override;            \
+  void take_rows(const Array& src, const Array& index, const Array& out) override;                              \
+  int64_t flatnonzero(const Array& mask, const Array& out) override;
+
 // The coefficients of cpp/kernels/optimizer.h's update for a parameter of `numel` elements.
 kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerParams& params, int64_t numel);
 

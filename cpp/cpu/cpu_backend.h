@@ -28,12 +28,7 @@ class CpuBackend final : public Backend {
   void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
                       const GemmEpilogue& epilogue) override;
   void dequantize(QuantType type, const Array& blocks, const Array& out) override;
-  bool has_ordering() const override { return true; }
-  void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;
-  void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;
-  void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out) override;
-  void take_rows(const Array& src, const Array& index, const Array& out) override;
-  int64_t flatnonzero(const Array& mask, const Array& out) override;
+  TL_ORDERING_KERNELS
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
