@@ -70,6 +70,11 @@ def test_binary_matches_torch(device, op, shapes):
     ta, tb = to_tl(a, device), to_tl(b, device)
     got = host(_wrap(_core.binary(kernel, ta._a, tb._a)))
     assert got.dtype == (np.bool_ if op.kernel in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or") else np.float16)
+    if name in ("gelu_backward", "gelu_tanh_backward", "silu_backward"):
+        # an infinite gradient times a derivative that float64 still holds but f32 rounds to 0 (far left,
+        # x < -9): -inf against 0 * inf = NaN says nothing about the kernel, so those cells are not compared
+        underflow = np.isinf(np.broadcast_to(a, expected.shape)) & (np.broadcast_to(b, expected.shape) < -9)
+        got, expected = np.where(underflow, 0, got), np.where(underflow, 0, expected)
     assert_ulp(got, expected, np.broadcast_to(a, expected.shape), label=name)
     np.testing.assert_array_equal(host(ta), a)  # inputs unchanged
     # scalar on either side (-0.0 checks that the scalar keeps its sign: x / -0.0 is -inf)
