@@ -6,9 +6,10 @@ import torch
 
 import tensorlogic as tl
 from tensorlogic import nn
+from tensorlogic.nn.rnn import _GRUGates
 
 from _torch_modules import compare, copy_weights, twins
-from oracle import f16_randn
+from oracle import assert_grad_close, f16_randn
 
 RECURRENT = {
     "RNN": lambda m: m.RNN(5, 6),
@@ -148,3 +149,27 @@ def test_attention_dropout_in_training(device, rng):
     assert weights is None
     np.testing.assert_array_equal(out.cpu().numpy(), np.broadcast_to(mha.out_proj.bias.cpu().numpy(), (4, 3, 8)))
     assert np.any(mha.eval()(x, x, x, need_weights=False)[0].cpu().numpy() != out.cpu().numpy())
+
+
+def test_gru_gates_node_first_and_second_order_match_torch(device, rng):
+    # a GRU step's gates are one autograd node (nn.rnn._GRUGates) with a written-out backward: its gradients,
+    # and under create_graph the gradients of its gradients, against PyTorch's composed float64 step
+    batch, hidden = 3, 5
+    arrays = [f16_randn(rng, s) for s in ((batch, 3 * hidden), (batch, 3 * hidden), (batch, hidden))]
+
+    def torch_step(gi, gh, h):
+        r_i, z_i, n_i = gi.chunk(3, -1)
+        r_h, z_h, n_h = gh.chunk(3, -1)
+        z, n = torch.sigmoid(z_i + z_h), torch.tanh(n_i + torch.sigmoid(r_i + r_h) * n_h)
+        return n + z * (h - n)
+
+    ours = [tl.tensor(a, device=device, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a.astype(np.float64), requires_grad=True) for a in arrays]
+    first = tl.autograd.grad((_GRUGates.apply(*ours) ** 2).sum(), ours, create_graph=True)
+    second = tl.autograd.grad(sum((g * g).sum() for g in first), ours)
+    t_first = torch.autograd.grad((torch_step(*theirs) ** 2).sum(), theirs, create_graph=True)
+    t_second = torch.autograd.grad(sum((g * g).sum() for g in t_first), theirs)
+    for a, e in zip(first, t_first):
+        assert_grad_close(a, e, 2e-2, "GRU gates gradient")
+    for a, e in zip(second, t_second):
+        assert_grad_close(a, e, 3e-2, "GRU gates second-order gradient")

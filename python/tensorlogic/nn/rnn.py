@@ -4,6 +4,8 @@ layouts, so state_dicts load both ways. Input projections for all time steps are
 direction; each step then costs one matmul and the gate arithmetic, all public ops (so with gradients)."""
 import math
 
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..creation import zeros
 from ..ops.elementwise import relu, sigmoid, tanh
 from ..ops.shape import cat, stack
@@ -23,12 +25,41 @@ def _step(mode, gi, h, c, w_hh, b_hh):
         c = sigmoid(f) * c + sigmoid(i) * tanh(g)
         return sigmoid(o) * tanh(c), c
     if mode == "GRU":
+        return _GRUGates.apply(gi, gh, h), None
+    return (tanh if mode == "RNN_TANH" else relu)(gi + gh), None
+
+
+class _GRUGates(Function):
+    """h' = n + z (h - n) with z = sigmoid(z_i + z_h), r = sigmoid(r_i + r_h), n = tanh(n_i + r n_h), from the
+    projections gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh, as one autograd node: a time step's dozen gate
+    ops recorded one by one cost more than their arithmetic (issue 15's GRU). Its backward is written out with
+    tensor ops; under create_graph it recomputes the gates from the inputs, so that its own graph reaches them."""
+
+    @staticmethod
+    def gates(gi, gh):
+        """(r, z, n, n_h) of one step."""
         r_i, z_i, n_i = gi.chunk(3, -1)
         r_h, z_h, n_h = gh.chunk(3, -1)
-        z = sigmoid(z_i + z_h)
-        n = tanh(n_i + sigmoid(r_i + r_h) * n_h)
-        return n + z * (h - n), None
-    return (tanh if mode == "RNN_TANH" else relu)(gi + gh), None
+        r = sigmoid(r_i + r_h)
+        return r, sigmoid(z_i + z_h), tanh(n_i + r * n_h), n_h
+
+    @staticmethod
+    def forward(ctx, gi, gh, h):
+        ctx.gates_of_forward = _GRUGates.gates(gi, gh)
+        ctx.save_for_backward(gi, gh, h)
+        r, z, n, _ = ctx.gates_of_forward
+        return n + z * (h - n)
+
+    @staticmethod
+    def backward(ctx, g):
+        gi, gh, h = ctx.saved_tensors
+        r, z, n, n_h = _GRUGates.gates(gi, gh) if is_grad_enabled() else ctx.gates_of_forward
+        dn = (g - g * z) * (1.0 - n * n)           # through n, then tanh
+        dz = g * (h - n) * (z - z * z)             # through z, then sigmoid
+        dr = dn * n_h * (r - r * r)                # through r n_h, then sigmoid
+        dgi = cat([dr, dz, dn], -1) if ctx.needs_input_grad[0] else None
+        dgh = cat([dr, dz, dn * r], -1) if ctx.needs_input_grad[1] else None
+        return dgi, dgh, g * z if ctx.needs_input_grad[2] else None
 
 
 def _reset_uniform(module):
