@@ -6,7 +6,7 @@ import numpy as np
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .composite import addmm, outer
-from .elementwise import _in_place, copy_
+from .elementwise import _written_back, copy_
 from .linalg import bmm, matmul
 
 
@@ -69,6 +69,6 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 for _fn in (addcmul, addcdiv, addmm, addmv, addr, baddbmm, addbmm):
-    _in_place(_fn, _fn.__name__ + "_")
+    _written_back(_fn, _fn.__name__ + "_")
 
 __all__ = ["addcmul", "addcdiv", "addmv", "addr", "baddbmm", "addbmm"]

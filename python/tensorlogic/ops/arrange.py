@@ -10,7 +10,7 @@ from ..autograd.broadcast import sum_to
 from ..creation import arange, linspace, zeros
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
-from .elementwise import _in_place, copy_, where
+from .elementwise import _written_back, copy_, where
 from .linalg import tril, triu
 from .ordering import cumprod, cumsum, flip
 from .composite import tensor_split
@@ -181,7 +181,7 @@ def sum_to_size(input, *size):
 
 
 for _fn in (tril, triu, cumsum, cumprod):
-    _in_place(_fn, _fn.__name__ + "_")
+    _written_back(_fn, _fn.__name__ + "_")
 
 
 @tensor_method()

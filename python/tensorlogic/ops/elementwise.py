@@ -11,6 +11,7 @@ from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, OpFamily, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
+from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
 from .indexing import nonzero
 
@@ -573,12 +574,22 @@ def copy_(input, src, non_blocking=False):
     return _bumped(input)
 
 
-def _in_place(fn, name):
-    """The Tensor method `name`: fn(input, ...) copied back into input (copy_ records it for autograd)."""
+def _written_back(fn, name):
+    """The in-place form of fn(input, *args, **kwargs) as the Tensor method `name`: its result written into
+    input (whose shape it must keep); under autograd recorded as fn on input's previous value."""
+
     def method(input, *args, **kwargs):
-        return copy_(input, fn(input, *args, **kwargs))
+        if records(input, *args, *kwargs.values()):
+            return inplace(input, lambda before: fn(before, *args, **kwargs), name)
+        out = fn(input, *args, **kwargs)
+        if tuple(out.shape) != tuple(input.shape):
+            raise ShapeMismatchError(f"{name}: the result's shape {list(out.shape)} differs from the shape "
+                                     f"{list(input.shape)} of the tensor written in place")
+        _core.copy_(input._a, out._a)
+        input._version += 1
+        return input
 
     method.__name__ = name
-    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method only: found there
+    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method: found there
     method.__doc__ = f"In place: input = {fn.__name__}(input, ...); returns input."
     return tensor_method(name)(method)

@@ -6,7 +6,7 @@ import numbers
 from ..creation import full
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
-from .elementwise import _in_place, copy_
+from .elementwise import _written_back, copy_
 from .indexing import nonzero, scatter, scatter_add
 
 
@@ -56,7 +56,7 @@ def index_fill(input, dim, index, value):
 
 
 for _fn in (index_add, index_copy, index_fill):
-    _in_place(_fn, _fn.__name__ + "_")
+    _written_back(_fn, _fn.__name__ + "_")
 
 
 @tensor_method()

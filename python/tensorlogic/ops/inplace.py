@@ -4,11 +4,9 @@ tensor's memory; any other op computes its result and writes it back. Under auto
 the out-of-place op on the tensor's previous value (autograd.function.inplace), so a leaf that requires
 grad refuses them, as in PyTorch."""
 from .. import _core
-from ..autograd.function import inplace, records
-from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from . import composite, elementwise, special
-from .elementwise import _inplace_unary
+from .elementwise import _inplace_unary, _written_back
 
 _U = _core.UnaryOp
 
@@ -19,26 +17,6 @@ for _name in ("tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "
 for _alias, _name in (("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arcsinh_", "asinh_"),
                       ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("absolute_", "abs_"), ("negative_", "neg_")):
     tensor_method(_alias)(getattr(Tensor, _name))
-
-
-def _written_back(fn, name):
-    """The in-place form of fn(input, *args, **kwargs): its result written into input (whose shape it must keep)."""
-
-    def method(input, *args, **kwargs):
-        if records(input, *args, *kwargs.values()):
-            return inplace(input, lambda before: fn(before, *args, **kwargs), name)
-        out = fn(input, *args, **kwargs)
-        if tuple(out.shape) != tuple(input.shape):
-            raise ShapeMismatchError(f"{name}: the result's shape {list(out.shape)} differs from the shape "
-                                     f"{list(input.shape)} of the tensor written in place")
-        _core.copy_(input._a, out._a)
-        input._version += 1
-        return input
-
-    method.__name__ = name
-    method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method: found there
-    method.__doc__ = f"In place: input = {fn.__name__}(input, ...); returns input."
-    return tensor_method(name)(method)
 
 
 for _module, _names in (
