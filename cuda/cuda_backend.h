@@ -31,7 +31,7 @@ class CudaBackend final : public Backend {
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
   void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op) override;
-  bool embedding_rows(const Array& weight, const Array& index, const Array& out) override;
+  std::optional<Array> embedding_rows(const Array& weight, const Array& index) override;
   void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
                       const GemmEpilogue& epilogue) override;
   void dequantize(QuantType type, const Array& blocks, const Array& out) override;

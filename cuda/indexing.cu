@@ -190,9 +190,14 @@ __global__ void embedding_kernel(const __half* weight, const I* index, int64_t n
 
 }  // namespace
 
-bool CudaBackend::embedding_rows(const Array& weight, const Array& index, const Array& out) {
-  if (index.dtype() != Dtype::int32 && index.dtype() != Dtype::int64) return false;
-  const int64_t n = index.numel(), rows = weight.shape()[0], dim = weight.shape()[1];
+std::optional<Array> CudaBackend::embedding_rows(const Array& weight, const Array& index_in) {
+  if (index_in.dtype() != Dtype::int32 && index_in.dtype() != Dtype::int64) return std::nullopt;
+  const int64_t n = index_in.numel(), rows = weight.shape()[0], dim = weight.shape()[1];
+  Shape shape = index_in.shape();
+  shape.push_back(dim);
+  Array out = Array::empty(shape, Dtype::float16, weight.device());
+  if (out.numel() == 0) return out;
+  const Array index = contiguous(index_in);
   check_class_targets(index, rows, kNoIgnoredIndex, "embedding");
   const unsigned grid = grid_stride_blocks(n * dim);
   if (index.dtype() == Dtype::int32) {
@@ -203,7 +208,7 @@ bool CudaBackend::embedding_rows(const Array& weight, const Array& index, const 
                                                       out.data_as<__half>());
   }
   check_launch("embedding kernel");
-  return true;
+  return out;
 }
 
 void CudaBackend::tri(const Array& in, int64_t k, bool upper, const Array& out) {

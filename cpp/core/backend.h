@@ -217,12 +217,12 @@ class Backend {
   // waiting and throws the same error at the next synchronising point (cuda/deferred_error.cu). `op` must
   // be a string literal (CUDA keeps the pointer until then).
   virtual void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op);
-  // out[i, :] = weight[index[i], :] for an index array (int32 or int64, contiguous, flattened) into the rows
-  // of weight [rows, dim] (contiguous) without reading the indices on the host: the backend checks their
-  // range as check_class_targets does (op "embedding", no ignored value: kNoIgnoredIndex) and writes zeros
-  // for a row out of range until that error is raised. Returns false, having done nothing, where the
-  // backend has no such kernel; the core then computes the rows' offsets on the host.
-  virtual bool embedding_rows(const Array& /*weight*/, const Array& /*index*/, const Array& /*out*/) { return false; }
+  // The rows weight[index] ([*index.shape, dim], f16) of weight [rows, dim] (contiguous, f16) without reading
+  // the indices on the host: the backend checks their range as check_class_targets does (op "embedding", no
+  // ignored value: kNoIgnoredIndex) and gives zeros for a row out of range until that error is raised.
+  // nullopt, having done nothing, where the backend has no such kernel (or not for this index dtype); the
+  // core then computes the rows' offsets on the host.
+  virtual std::optional<Array> embedding_rows(const Array& /*weight*/, const Array& /*index*/) { return std::nullopt; }
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
   virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
 

@@ -407,11 +407,8 @@ Array embedding(const Array& weight, const Array& index) {
     throw ShapeMismatchError("embedding: weight must be 2-d [num_embeddings, dim], got shape " + shape_str(weight.shape()));
   }
   Backend& backend = backend_of("embedding", {&weight, &index});
-  if (is_integer(index.dtype()) && weight.dtype() == Dtype::float16 && weight.is_contiguous()) {
-    Shape shape = index.shape();
-    shape.push_back(weight.shape()[1]);
-    Array out = Array::empty(shape, Dtype::float16, weight.device());
-    if (out.numel() == 0 || backend.embedding_rows(weight, contiguous(index), out)) return out;
+  if (weight.dtype() == Dtype::float16 && weight.is_contiguous()) {
+    if (std::optional<Array> rows = backend.embedding_rows(weight, index)) return *rows;
   }
   Offsets offsets = host_indices(index, index.shape(), weight.shape()[0], 0, "embedding");
   for (int64_t& v : offsets) v *= weight.strides()[0];
