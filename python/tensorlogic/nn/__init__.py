@@ -7,7 +7,7 @@ from .attention import MultiheadAttention
 from .bilinear import Bilinear
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, Fold, Unfold
-from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout1d, Dropout2d, Dropout3d
 from .embedding_bag import EmbeddingBag
@@ -38,7 +38,7 @@ from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLay
                           TransformerEncoderLayer)
 
 __all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential", "ModuleList", "ModuleDict", "Linear",
-           "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Identity", "Dropout", "Dropout1d",
            "Dropout2d", "ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "LeakyReLU", "ELU", "LogSigmoid",
            "Softmax", "LogSoftmax", "MultiheadAttention", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell",
