@@ -29,6 +29,7 @@ from .parameter_containers import ParameterDict, ParameterList
 from .pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                       AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d)
+from .ctc_loss import CTCLoss
 from .pool_more import LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .random_activations import AlphaDropout, FeatureAlphaDropout, RReLU
 from .softmax2d import Softmax2d
@@ -53,5 +54,5 @@ __all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential
            "TripletMarginLoss", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "AdaptiveAvgPool3d",
            "AdaptiveMaxPool3d", "AvgPool3d", "MaxPool3d", "Bilinear", "EmbeddingBag", "LocalResponseNorm",
            "PixelShuffle", "PixelUnshuffle", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "ChannelShuffle", "LazyLinear", "Softmax2d",
-           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d"]
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "CTCLoss"]
            + padding.__all__)

@@ -33,6 +33,7 @@ from . import likelihood_loss_functions, margin_loss_functions
 from .bilinear import bilinear  # noqa: F401
 from .embedding_bag import embedding_bag  # noqa: F401
 from .grid_sample import affine_grid, grid_sample  # noqa: F401
+from .ctc_loss import ctc_loss  # noqa: F401
 from .local_response_norm import local_response_norm  # noqa: F401
 from .pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .random_activations import alpha_dropout, feature_alpha_dropout, gumbel_softmax, rrelu, rrelu_  # noqa: F401
@@ -143,7 +144,7 @@ __all__ = (["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad
             "avg_pool2d", "scaled_dot_product_attention", "conv1d", "conv3d", "unfold", "fold", "max_pool1d",
             "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
             "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
-            "bilinear", "affine_grid", "grid_sample", "embedding_bag", "local_response_norm", "pixel_shuffle",
+            "bilinear", "affine_grid", "grid_sample", "ctc_loss", "embedding_bag", "local_response_norm", "pixel_shuffle",
             "pixel_unshuffle", "channel_shuffle", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax", "rrelu", "cosine_similarity", "pairwise_distance"]
            + activation_functions.__all__
            + activation_more.__all__ + layer_functions.__all__ + loss_functions.__all__ + margin_loss_functions.__all__ + likelihood_loss_functions.__all__)
