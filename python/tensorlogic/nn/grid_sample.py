@@ -66,17 +66,17 @@ def _reflect(x, twice_low, twice_high):
 
 
 def _source(coord, size, padding_mode, align_corners):
-    """Pixel coordinates of one spatial dim after the padding mode (border and reflection clip into the input),
-    without gradient, and the slope of the padding map there (1, -1 where reflected, 0 where clipped)."""
+    """Pixel coordinates of one spatial dim before and after the padding mode (border and reflection clip into the
+    input), without gradient, and the slope of the padding map there (1, -1 where reflected, 0 where clipped)."""
     scale, shift = _unnormalize(size, align_corners)
-    x = affine(coord.detach(), scale, shift)
+    pixel = x = affine(coord.detach(), scale, shift)
     slope = 1.0
     if padding_mode == "reflection":
         x, slope = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
     if padding_mode != "zeros":
         slope = where((x > 0) & (x < size - 1), slope, 0.0)
         x = x.clamp(0.0, float(size - 1))
-    return x, slope
+    return pixel, x, slope
 
 
 def _neighbours(coord, size, mode, padding_mode, align_corners):
@@ -84,13 +84,12 @@ def _neighbours(coord, size, mode, padding_mode, align_corners):
     linear between its folds, x = slope * pixel + offset with an integer offset, so the weight of the upper
     neighbour, x - floor(x), is one fused multiply-add of the coordinate rounded once (an f16 pixel coordinate would
     carry an error of up to 2^-11 of the size into it); the grid's gradient flows through it."""
-    x, slope = _source(coord, size, padding_mode, align_corners)
+    pixel, x, slope = _source(coord, size, padding_mode, align_corners)
     if mode == "nearest":
         near = x.round()  # half to even, as PyTorch's nearbyint
         return [(near.long(), None, (near >= 0) & (near <= size - 1))]
     scale, shift = _unnormalize(size, align_corners)
     low = x.floor()
-    pixel = affine(coord.detach(), scale, shift)
     offset = (x - pixel * slope).round()
     frac = affine(coord, slope * scale, slope * shift + offset - low)
     return [(low.long(), 1.0 - frac, (low >= 0) & (low <= size - 1)),
