@@ -1,5 +1,6 @@
-"""Modules that only wrap a functional (torch.nn's activations, PixelShuffle and its kin): one constructor that
-binds the settings a table gives, one forward, one repr, and a maker that defines such a class in a line."""
+"""Module classes defined by a table's row: subclass (a base with class attributes, as Conv1d..Conv3d), and
+modules that only wrap a functional (torch.nn's activations, PixelShuffle, Unfold and their kin): one constructor
+that binds the settings the row gives, one forward, one repr, and a maker that defines such a class in a line."""
 import inspect
 
 from .module import Module
@@ -33,8 +34,12 @@ class Wrapping(Module):
         return ", ".join(f"{a}={getattr(self, a)}" for a in self._settings if a != "inplace" or self.inplace)
 
 
+def subclass(name, base, doc, module, **attrs):
+    """The class `name` of `module` (docstring doc): base with the class attributes attrs."""
+    return type(name, (base,), {"__doc__": doc, "__module__": module, "__qualname__": name, **attrs})
+
+
 def wrapping(name, fn, doc, module, base=Wrapping, **settings):
     """The class `name` of `module` (docstring doc) whose forward is fn with the settings (name=default, in
     order; the base's when none are given)."""
-    return type(name, (base,), {"__doc__": doc, "__module__": module, "__qualname__": name, "_fn": staticmethod(fn),
-                                "_settings": settings or base._settings})
+    return subclass(name, base, doc, module, _fn=staticmethod(fn), _settings=settings or base._settings)
