@@ -147,18 +147,6 @@ def view(input, *shape):
 
 
 @tensor_method()
-def view_as(input, other):
-    """view(input, other.shape)."""
-    return view(input, other.shape)
-
-
-@tensor_method()
-def reshape_as(input, other):
-    """reshape(input, other.shape)."""
-    return reshape(input, other.shape)
-
-
-@tensor_method()
 def transpose(input, dim0, dim1):
     """A view with dimensions dim0 and dim1 swapped (negative dims count from the end); swapaxes and swapdims are
     the same function."""
@@ -241,10 +229,16 @@ def expand(input, *sizes):
     return _Expand.apply(input, _core.expand, _shape_args(sizes))
 
 
-@tensor_method()
-def expand_as(input, other):
-    """expand(input, other.shape)."""
-    return expand(input, other.shape)
+def _to_shape_of(fn):
+    """The Tensor method fn_as(input, other) = fn(input, other.shape)."""
+    def as_other(input, other):
+        return fn(input, other.shape)
+    as_other.__name__ = as_other.__qualname__ = fn.__name__ + "_as"
+    as_other.__doc__ = f"{fn.__name__}(input, other.shape)."
+    return tensor_method()(as_other)
+
+
+view_as, reshape_as, expand_as = _to_shape_of(view), _to_shape_of(reshape), _to_shape_of(expand)
 
 
 @tensor_method()
