@@ -27,12 +27,16 @@ def reshape(input, *shape):
 
 
 # ---- autograd: shape ops are Functions whose backward undoes the shape change on the gradient.
-class _Reshape(Function):
-    """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
+class _OpFamily(Function):
+    """A Function serving a family of core ops (forward keeps the one it ran as ctx.op): named after that op."""
 
     @staticmethod
     def name(ctx):
         return ctx.op.__name__
+
+
+class _Reshape(_OpFamily):
+    """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
 
     @staticmethod
     def forward(ctx, x, op, *args):
@@ -340,16 +344,12 @@ def _checked_dim(dim, ndim):
     return dim % ndim
 
 
-class _Split(Function):
+class _Split(_OpFamily):
     """split (op = _core.split, arg = the sizes) and chunk (op = _core.chunk, arg = the count): views of
     consecutive pieces along dim, all outputs of one node, so that backward joins their gradients with one cat
     (a zero piece only for an output no gradient reached) instead of one zero-filled input per output."""
 
     multi_output = True
-
-    @staticmethod
-    def name(ctx):
-        return ctx.op.__name__
 
     @staticmethod
     def forward(ctx, x, op, arg, dim):
@@ -404,12 +404,8 @@ def cat(tensors, dim=0):
     return _Join.apply(_core.cat, dim, *tensors)
 
 
-class _Join(Function):
+class _Join(_OpFamily):
     """cat and stack: the gradients of the inputs are g split (cat) or unbound (stack) again, one node for all."""
-
-    @staticmethod
-    def name(ctx):
-        return ctx.op.__name__
 
     @staticmethod
     def forward(ctx, op, dim, *tensors):
