@@ -13,9 +13,9 @@ class _MarginLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
-    def forward(self, *inputs):
-        """The loss of the inputs (as _fn takes them), reduced."""
-        return type(self)._fn(*inputs, self.margin, reduction=self.reduction)
+    def forward(self, *inputs, **named):
+        """The loss of the inputs, reduced; positional or by the functional's (and PyTorch's forward's) names."""
+        return type(self)._fn(*inputs, **named, margin=self.margin, reduction=self.reduction)
 
 
 class CosineEmbeddingLoss(_MarginLoss):
