@@ -1,11 +1,11 @@
 // Gradients of scaled dot-product attention for q, k and v (an additive mask is a constant here) on
-// tensor cores, FlashAttention-2 style. The
-// forward kernel is run again for each row's log-sum-exp and the output O; Delta_i = dO_i . O_i; then a
-// block owns 64 keys (16 per warp, their dK and dV stay in f32 registers) and walks the query tiles,
-// recomputing P^T = exp2(S^T - lse) from K Q^T, with dV += P^T dO, dP^T = V dO^T,
-// dS^T = P^T (dP^T - Delta), dK += dS^T Q, and dQ += dS K added atomically into an f32 buffer that is
-// rounded to f16 at the end. P and dS are rounded to f16 as MMA inputs (as FlashAttention does); all
-// sums are f32. Query tiles entirely before a causal block's first key are skipped.
+// tensor cores, FlashAttention-2 style. Each row's log-sum-exp and the output O come from the forward (kept,
+// or the forward run again); Delta_i = dO_i . O_i; then a block owns 64 keys (16 per warp, their dK and dV
+// stay in f32 registers) and walks the query tiles, recomputing P^T = exp2(S^T - lse) from K Q^T, with
+// dV += P^T dO, dP^T = V dO^T, dS^T = P^T (dP^T - Delta), dK += dS^T Q, and dQ += dS K added atomically
+// into an f32 buffer that is rounded to f16 at the end. The next query tile's Q and dO load (cp.async)
+// while this one is used. P and dS are rounded to f16 as MMA inputs (as FlashAttention does); all sums
+// are f32. Query tiles entirely before a causal block's first key are skipped.
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -28,9 +28,13 @@ constexpr int kDsStride = kRows + 8;  // dS^T rows in shared memory, padded like
 template <int D>
 struct BwdTile {
   static constexpr int kStride = D + 8;  // 16 bytes of padding: ldmatrix rows in distinct banks
-  // K, V, Q, dO tiles, dS^T (f16), then lse and Delta of the query tile (f32)
-  static constexpr size_t kHalfs = 4 * 64 * kStride + kKeys * kDsStride;
-  static constexpr size_t kSmemBytes = sizeof(__half) * kHalfs + 2 * sizeof(float) * kRows;
+  // Query tiles (Q, dO, lse, Delta) held at once: two where two blocks still fit an SM's shared memory, so
+  // the next tile loads while this one is used; one for the largest heads.
+  static constexpr int kStages = D <= 96 ? 2 : 1;
+  static constexpr size_t kQueryHalfs = 2 * kRows * kStride;  // Q and dO of one query tile
+  // K, V, dS^T, the query tiles (f16), then lse and Delta of each query tile (f32)
+  static constexpr size_t kHalfs = 2 * kKeys * kStride + kKeys * kDsStride + kStages * kQueryHalfs;
+  static constexpr size_t kSmemBytes = sizeof(__half) * kHalfs + kStages * 2 * sizeof(float) * kRows;
 };
 
 struct BwdArgs {
@@ -108,11 +112,9 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
   extern __shared__ __align__(16) unsigned char smem[];
   __half* s_k = reinterpret_cast<__half*>(smem);
   __half* s_v = s_k + kKeys * S;
-  __half* s_q = s_v + kKeys * S;
-  __half* s_do = s_q + kRows * S;
-  __half* s_ds = s_do + kRows * S;  // dS^T [kKeys][kDsStride]
-  float* s_lse = reinterpret_cast<float*>(s_ds + kKeys * kDsStride);
-  float* s_delta = s_lse + kRows;
+  __half* s_ds = s_v + kKeys * S;                     // dS^T [kKeys][kDsStride]
+  __half* s_query = s_ds + kKeys * kDsStride;         // per stage: Q [kRows][S], then dO [kRows][S]
+  float* s_stats = reinterpret_cast<float*>(s_query + T::kStages * T::kQueryHalfs);  // per stage: lse, Delta
 
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
   const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
@@ -124,21 +126,42 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
   load_rows<D, kKeys>(s_k, a.k + a.k_s.at(bo, bi, 0), a.k_s.row, n0, a.keys, a.e);
   load_rows<D, kKeys>(s_v, a.v + a.v_s.at(bo, bi, 0), a.v_s.row, n0, a.keys, a.ev);
 
+  // Q and dO by cp.async, lse and Delta by plain stores (published by the barrier before their use).
+  const auto load_query_tile = [&](int m0, int stage) {
+    __half* dst = s_query + stage * T::kQueryHalfs;
+    load_rows<D, kRows>(dst, q, a.q_s.row, m0, a.len, a.e);
+    load_rows<D, kRows>(dst + kRows * S, dout, a.g_s.row, m0, a.len, a.ev);
+    if (threadIdx.x < kRows) {
+      const int row = m0 + threadIdx.x;
+      s_stats[stage * 2 * kRows + threadIdx.x] = row < a.len ? lse[row] : INFINITY;
+      s_stats[stage * 2 * kRows + kRows + threadIdx.x] = row < a.len ? a.delta[b * a.len + row] : 0.0f;
+    }
+  };
+
   float dk[D / 8][4] = {}, dv[D / 8][4] = {};
   const __half* my_k = s_k + warp * 16 * S;
   const __half* my_v = s_v + warp * 16 * S;
   // Query tiles ending before key n0 see none of this block's keys under the causal mask.
-  for (int m0 = a.causal ? n0 / kRows * kRows : 0; m0 < a.len; m0 += kRows) {
-    load_rows<D, kRows>(s_q, q, a.q_s.row, m0, a.len, a.e);
-    load_rows<D, kRows>(s_do, dout, a.g_s.row, m0, a.len, a.ev);
-    cp_async_commit();
-    if (threadIdx.x < kRows) {
-      const int row = m0 + threadIdx.x;
-      s_lse[threadIdx.x] = row < a.len ? lse[row] : INFINITY;
-      s_delta[threadIdx.x] = row < a.len ? a.delta[b * a.len + row] : 0.0f;
+  const int first = a.causal ? n0 / kRows * kRows : 0;
+  if (T::kStages == 2 && first < a.len) load_query_tile(first, 0);
+  cp_async_commit();  // K and V (and the first query tile)
+  for (int m0 = first, it = 0; m0 < a.len; m0 += kRows, ++it) {
+    const int stage = T::kStages == 2 ? it & 1 : 0;
+    if (T::kStages == 2) {
+      // the other stage was released by the barrier closing the previous tile
+      if (m0 + kRows < a.len) load_query_tile(m0 + kRows, stage ^ 1);
+      cp_async_commit();
+      cp_async_wait<1>();  // everything but the prefetch just issued has landed
+    } else {
+      load_query_tile(m0, 0);
+      cp_async_commit();
+      cp_async_wait<0>();
     }
-    cp_async_wait<0>();
     __syncthreads();
+    const __half* s_q = s_query + stage * T::kQueryHalfs;
+    const __half* s_do = s_q + kRows * S;
+    const float* s_lse = s_stats + stage * 2 * kRows;
+    const float* s_delta = s_lse + kRows;
 
     // P^T = exp2(K Q^T scale log2(e) - lse): this warp's 16 keys x 64 queries.
     float p[kRows / 8][4] = {};
@@ -201,8 +224,12 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
         for (int j = 0; j < 2 * kPairs; ++j) {
           const int col = (half * 2 * kPairs + j) * 8 + 2 * t;
           if (col < a.e) {
+#if __CUDA_ARCH__ >= 900  // one 64-bit reduction for the pair
+            atomicAdd(reinterpret_cast<float2*>(dst + col), make_float2(dq[j][2 * h] * a.scale, dq[j][2 * h + 1] * a.scale));
+#else
             atomicAdd(dst + col, dq[j][2 * h] * a.scale);
             atomicAdd(dst + col + 1, dq[j][2 * h + 1] * a.scale);
+#endif
           }
         }
       }
