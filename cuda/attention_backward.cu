@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <type_traits>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -163,19 +164,27 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
     const float* s_lse = s_stats + stage * 2 * kRows;
     const float* s_delta = s_lse + kRows;
 
-    // P^T = exp2(K Q^T scale log2(e) - lse): this warp's 16 keys x 64 queries.
+    // P^T = exp2(K Q^T scale log2(e) - lse): this warp's 16 keys x 64 queries. Only tiles crossing the
+    // matrix's end or the causal diagonal (uniform per block) check each element.
     float p[kRows / 8][4] = {};
     rows_times_rows<D>(p, my_k, s_q, lane);
+    const auto probabilities = [&](auto checked) {
 #pragma unroll
-    for (int nt = 0; nt < kRows / 8; ++nt) {
+      for (int nt = 0; nt < kRows / 8; ++nt) {
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int key = n0 + warp * 16 + g + 8 * (i >> 1), col = nt * 8 + 2 * t + (i & 1), query = m0 + col;
-        const bool seen = query < a.len && key < a.keys && !(a.causal && key > query);
-        float x = p[nt][i] * a.scale_log2;
-        if (kMasked && seen) x += __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e;
-        p[nt][i] = seen ? exp2f(x - s_lse[col]) : 0.0f;  // 0 in rows whose keys are all masked (lse +inf)
+        for (int i = 0; i < 4; ++i) {
+          const int key = n0 + warp * 16 + g + 8 * (i >> 1), col = nt * 8 + 2 * t + (i & 1), query = m0 + col;
+          const bool seen = !checked || (query < a.len && key < a.keys && !(a.causal && key > query));
+          float x = p[nt][i] * a.scale_log2;
+          if (kMasked && seen) x += __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e;
+          p[nt][i] = seen ? exp2_ftz(x - s_lse[col]) : 0.0f;  // 0 in rows whose keys are all masked (lse +inf)
+        }
       }
+    };
+    if (m0 + kRows > a.len || n0 + kKeys > a.keys || (a.causal && n0 + kKeys - 1 > m0)) {
+      probabilities(std::true_type{});
+    } else {
+      probabilities(std::false_type{});
     }
     acc_times_rows<D>(dv, p, s_do, lane);  // dV += P^T dO
 

@@ -1,5 +1,6 @@
 // Scaled dot-product attention on tensor cores, FlashAttention-2 style: a block owns a tile of query
-// rows (its Q fragments stay in registers), walks the key/value tiles through double-buffered shared
+// rows (kept in shared memory, its fragments read again for each key tile, as FlashAttention-2 does, so
+// that the registers hold the scores of 64 keys), walks the key/value tiles through double-buffered shared
 // memory (cp.async), computes S = Q K^T with mma.sync, keeps a running max and sum per row in f32
 // (online softmax), and accumulates P V in f32; the output is rounded to f16 once. Key tiles entirely
 // after the causal diagonal are never loaded. Rows whose keys are all masked give zeros.
@@ -23,11 +24,12 @@ constexpr int kTileThreads = kWarps * 32;
 template <int D>
 struct Tile {
   // m16 row tiles per warp: two for small heads (each K/V fragment read from shared memory feeds two
-  // MMAs), one for large heads, where two would not fit in the registers with Q held there.
+  // MMAs), one for large heads, where the output accumulators of two would not fit in the registers.
   static constexpr int kRowTiles = D <= 64 ? 2 : 1;
   static constexpr int kBlockM = 16 * kRowTiles * kWarps;
-  // Keys per tile: with two row tiles the score fragments of 64 keys would not fit beside O and Q.
-  static constexpr int kBlockN = kRowTiles == 2 ? 32 : 64;
+  // Keys per tile: the online softmax's per-tile work (rescaling O, the row max shuffles, a barrier) is
+  // spread over 64 keys; at d 64 the kernel then takes 253 registers, no spills (two blocks per SM).
+  static constexpr int kBlockN = 64;
   // Shared rows padded by 16 bytes so the 8 rows one ldmatrix phase reads fall in 8 different banks.
   static constexpr int kStride = D + 8;
   static constexpr int kMaskStride = kBlockN + 8;  // same reason: rows g = 0..7 of a fragment, 8 banks apart
@@ -107,14 +109,6 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
 
   cp_async_wait<1>();  // Q has landed; the first K/V tile may still be in flight
   __syncthreads();
-  uint32_t q_frag[MT][D / 16][4];
-#pragma unroll
-  for (int mt = 0; mt < MT; ++mt) {
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      ldmatrix_x4(q_frag[mt][kk], s_q + (warp_row + mt * 16 + (lane & 15)) * kStride + kk * 16 + (lane >> 4) * 8);
-    }
-  }
   float o[MT][D / 8][4];
   float row_max[MT][2], row_sum[MT][2];  // row_sum: this thread's share; the quad's four add up at the end
 #pragma unroll
@@ -150,14 +144,19 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
       }
 #pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
+        uint32_t q_frag[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          ldmatrix_x4(q_frag[mt], s_q + (warp_row + mt * 16 + (lane & 15)) * kStride + kk * 16 + (lane >> 4) * 8);
+        }
 #pragma unroll
         for (int nn = 0; nn < kBlockN / 16; ++nn) {
           uint32_t kf[4];
           ldmatrix_x4(kf, tk + (nn * 16 + (lane & 7) + ((lane >> 4) << 3)) * kStride + kk * 16 + ((lane >> 3) & 1) * 8);
 #pragma unroll
           for (int mt = 0; mt < MT; ++mt) {
-            mma_16816(s[mt][2 * nn], q_frag[mt][kk], kf[0], kf[1]);
-            mma_16816(s[mt][2 * nn + 1], q_frag[mt][kk], kf[2], kf[3]);
+            mma_16816(s[mt][2 * nn], q_frag[mt], kf[0], kf[1]);
+            mma_16816(s[mt][2 * nn + 1], q_frag[mt], kf[2], kf[3]);
           }
         }
       }
@@ -198,13 +197,13 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
           top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
           top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
           const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
-          const float alpha = exp2f(row_max[mt][h] - base);  // 0 while nothing was summed
+          const float alpha = exp2_ftz(row_max[mt][h] - base);  // 0 while nothing was summed
           row_max[mt][h] = top;
           float sum = 0.0f;
 #pragma unroll
           for (int nt = 0; nt < kBlockN / 8; ++nt) {
-            s[mt][nt][2 * h] = exp2f(s[mt][nt][2 * h] - base);
-            s[mt][nt][2 * h + 1] = exp2f(s[mt][nt][2 * h + 1] - base);
+            s[mt][nt][2 * h] = exp2_ftz(s[mt][nt][2 * h] - base);
+            s[mt][nt][2 * h + 1] = exp2_ftz(s[mt][nt][2 * h + 1] - base);
             sum += s[mt][nt][2 * h] + s[mt][nt][2 * h + 1];
           }
           row_sum[mt][h] = row_sum[mt][h] * alpha + sum;
