@@ -234,7 +234,8 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
           const int col = (half * 2 * kPairs + j) * 8 + 2 * t;
           if (col < a.e) {
 #if __CUDA_ARCH__ >= 900  // one 64-bit reduction for the pair
-            atomicAdd(reinterpret_cast<float2*>(dst + col), make_float2(dq[j][2 * h] * a.scale, dq[j][2 * h + 1] * a.scale));
+            atomicAdd(reinterpret_cast<float2*>(dst + col),
+                      make_float2(dq[j][2 * h] * a.scale, dq[j][2 * h + 1] * a.scale));
 #else
             atomicAdd(dst + col, dq[j][2 * h] * a.scale);
             atomicAdd(dst + col + 1, dq[j][2 * h + 1] * a.scale);

@@ -126,7 +126,8 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
       load_tile<D, kBlockN>(s_v + (buf ^ 1) * kBlockN * kStride, v, a.v_s.row, (j + 1) * kBlockN, a.keys, a.ev);
     }
     cp_async_commit();
-    if (kMasked) load_mask_tile<D>(s_mask, a, bo, bi, m0, j * kBlockN);  // the previous tile's readers are past the barrier
+    // the previous tile's readers of the mask tile are past the barrier
+    if (kMasked) load_mask_tile<D>(s_mask, a, bo, bi, m0, j * kBlockN);
     cp_async_wait<1>();  // everything but the prefetch just issued has landed
     __syncthreads();
     const int n0 = j * kBlockN;

@@ -268,6 +268,15 @@ def test_sdpa_heads_split_from_one_projection(device, rng, E):
     assert merged.is_contiguous()
     assert_close_to_scale(merged, ref.detach().numpy())
     assert_grad_close(ours.grad, theirs.grad)
+    # the fused backward (where the device has one for these shapes) lays dq, dk and dv out as the three
+    # parts of one [B, T, 3C] array, so that the split's backward joins them with no copy
+    q, k, v = (z.view(B, T, H, E).transpose(1, 2) for z in f16_tensor(x, device).split(C, dim=2))
+    grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None, merged.transpose(1, 2)._a, True,
+                                                        None)
+    if grads is not None:
+        parts = [_core.reshape(_core.transpose(a, 1, 2), [B, T, C]) for a in grads]
+        joined = _core.join_adjacent(parts, 2)
+        assert joined is not None and joined.is_contiguous()
 
 
 def _dense_order(strides):

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <utility>
 
 #include "backend.h"
 #include "batching.h"
@@ -23,19 +24,20 @@ Shape with_batch(const Shape& batch, const Shape& tail) {
   return s;
 }
 
-// An uninitialised f16 array of `shape` whose axes lie in memory in the order of `like`'s strides (same
-// rank), as PyTorch's empty_like: heads split from one projection and viewed as [B, H, L, E] give an
-// output (and gradients) that the transpose back to [B, L, H, E] reads contiguously, with no copy.
-// Contiguous where `like` is broadcast along an axis or its last axis is not its innermost.
-Array empty_laid_out_as(const Shape& shape, const Array& like, Device device) {
-  const int n = like.ndim();
+// An uninitialised f16 array of `shape` whose axes lie in memory in the order of the strides of `like`
+// (an array's shape and strides, same rank), as PyTorch's empty_like: heads split from one projection and
+// viewed as [B, H, L, E] give an output (and gradients) that the transpose back to [B, L, H, E] reads
+// contiguously, with no copy. Contiguous where `like` is broadcast along an axis or its last axis is not
+// its innermost.
+Array empty_laid_out_as(const Shape& shape, const Shape& like, const Strides& like_strides, Device device) {
+  const int n = static_cast<int>(like.size());
   std::vector<int> order(n);  // axes, outermost first
   std::iota(order.begin(), order.end(), 0);
   for (int d = 0; d < n; ++d) {
-    if (like.shape()[d] > 1 && like.strides()[d] == 0) return Array::empty(shape, Dtype::float16, device);
+    if (like[d] > 1 && like_strides[d] == 0) return Array::empty(shape, Dtype::float16, device);
   }
   const auto key = [&](int d) {  // a size-1 axis may lie anywhere: outermost
-    return like.shape()[d] == 1 ? std::numeric_limits<int64_t>::max() : like.strides()[d];
+    return like[d] == 1 ? std::numeric_limits<int64_t>::max() : like_strides[d];
   };
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) > key(b); });
   if (n == 0 || order.back() != n - 1) return Array::empty(shape, Dtype::float16, device);
@@ -46,6 +48,10 @@ Array empty_laid_out_as(const Shape& shape, const Array& like, Device device) {
     step *= shape[order[i]];
   }
   return Array::empty({step}, Dtype::float16, device).view_as(shape, strides, 0);
+}
+
+Array empty_laid_out_as(const Shape& shape, const Array& like, Device device) {
+  return empty_laid_out_as(shape, like.shape(), like.strides(), device);
 }
 
 // The operands of one attention call with their batch axes broadcast to one shape (views, no copies).
@@ -88,6 +94,28 @@ Operands broadcast_operands(const char* op, const Array& q_in, const Array& k_in
   if (mask_in) x.mask = expand(as_float(*mask_in), with_batch(x.batch, {x.len, x.keys}));
   x.scale = static_cast<float>(scale ? *scale : 1.0 / std::sqrt(static_cast<double>(x.e)));
   return x;
+}
+
+// dq, dk and dv as the three parts of one array where q, k and v are three equally spaced views of one
+// storage with one shape and strides (GPT's q, k and v split from one [B, T, 3C] projection), laid out as
+// that projection is: the split's backward then joins the gradients without a copy (join_adjacent).
+std::optional<std::vector<Array>> joint_gradients(const Operands& x) {
+  const Array &q = x.q, &k = x.k, &v = x.v;
+  if (q.storage() != k.storage() || q.storage() != v.storage() || q.shape() != k.shape() || q.shape() != v.shape() ||
+      q.strides() != k.strides() || q.strides() != v.strides()) {
+    return std::nullopt;
+  }
+  const int64_t step = k.offset() - q.offset();
+  if (step <= 0 || v.offset() - k.offset() != step) return std::nullopt;
+  Shape shape{3};
+  Strides strides{step};
+  shape.insert(shape.end(), q.shape().begin(), q.shape().end());
+  strides.insert(strides.end(), q.strides().begin(), q.strides().end());
+  const Array all = empty_laid_out_as(shape, shape, strides, q.device());
+  const Strides part(all.strides().begin() + 1, all.strides().end());
+  std::vector<Array> grads;
+  for (int i = 0; i < 3; ++i) grads.push_back(all.view_as(q.shape(), part, all.offset() + i * all.strides()[0]));
+  return grads;
 }
 
 }  // namespace
@@ -148,9 +176,14 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
   Array grad = as_float(grad_in);
   if (grad.ndim() > 0 && grad.shape().back() > 1 && grad.strides().back() != 1) grad = contiguous(grad);  // rows
   const Device device = x.q.device();
-  std::vector<Array> grads{empty_laid_out_as(with_batch(x.batch, {x.len, x.e}), x.q, device),
-                           empty_laid_out_as(with_batch(x.batch, {x.keys, x.e}), x.k, device),
-                           empty_laid_out_as(with_batch(x.batch, {x.keys, x.ev}), x.v, device)};
+  std::vector<Array> grads;
+  if (auto joint = joint_gradients(x)) {
+    grads = std::move(*joint);
+  } else {
+    grads = {empty_laid_out_as(with_batch(x.batch, {x.len, x.e}), x.q, device),
+             empty_laid_out_as(with_batch(x.batch, {x.keys, x.e}), x.k, device),
+             empty_laid_out_as(with_batch(x.batch, {x.keys, x.ev}), x.v, device)};
+  }
   if (grads[0].numel() == 0 || grads[1].numel() == 0 || grads[2].numel() == 0) return std::nullopt;
   // Batches the backend declines (their views' alignment can differ) send the whole call back to the
   // caller; the gradients are fresh arrays, so what was written is simply dropped.
