@@ -9,7 +9,7 @@ viewed as [B, L, H, d] and transposed to [B, H, L, d] (batch and head strides th
 and the same two for contiguous [B, H, L, d] operands (the layout most attention benchmarks use).
 Each library is timed with a host clock around many queued calls, synchronised at both ends; the libraries
 alternate for several rounds and the median of each is kept. Prints one JSON line per case with the ratio
-PyTorch time / ours (above 1: we are faster).
+PyTorch time / ours (above 1: we are faster) and writes benchmarks/results/attention_gpt_<shape>_<gpu>.json.
 Usage: python3 benchmarks/attention_gpt.py [--rounds N] [--batch B] [--length L]
 """
 import argparse
@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
+from harness import write_results
 
 
 def timed(fn, iters, sync):
@@ -80,13 +81,18 @@ def main():
                 times[name][case].append(timed(fn, 20 if case.startswith("forward,") else 10, sync))
     b, h, t, d = shape
     flops = 4 * b * h * t * t * d / 2  # causal: half the score matrix
+    rows = []
     for case in times["tl"]:
         ours, theirs = statistics.median(times["tl"][case]), statistics.median(times["torch"][case])
         work = flops * (3.5 if "backward" in case else 1.0)  # the backward's five products: 2.5 times the forward
-        print(json.dumps({"case": case, "shape": shape, "tl_ms": round(ours, 4), "torch_ms": round(theirs, 4),
-                          "torch_over_tl": round(theirs / ours, 3), "tl_tflops": round(work / ours / 1e9, 1),
-                          "torch_tflops": round(work / theirs / 1e9, 1)}), flush=True)
-    print(json.dumps({"device": tl.cuda.get_device_name(), "torch": torch.__version__}))
+        rows.append({"case": case, "shape": shape, "tl_ms": round(ours, 4), "torch_ms": round(theirs, 4),
+                     "torch_over_tl": round(theirs / ours, 3), "tl_tflops": round(work / ours / 1e9, 1),
+                     "torch_tflops": round(work / theirs / 1e9, 1)})
+        print(json.dumps(rows[-1]), flush=True)
+    device = tl.cuda.get_device_name()
+    print(json.dumps({"device": device, "torch": torch.__version__}))
+    name = "attention_gpt_B{}_H{}_L{}_d{}_".format(*shape) + device.replace(" ", "_")
+    print("wrote", write_results(name, rows, {"device": device, "torch": torch.__version__, "rounds": args.rounds}))
 
 
 if __name__ == "__main__":
