@@ -28,12 +28,16 @@ def reshape(input, *shape):
 
 
 # ---- autograd: shape ops are Functions whose backward undoes the shape change on the gradient.
-class _Reshape(Function):
-    """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
+class _OpFamily(Function):
+    """A Function serving a family of core ops (forward keeps the one it ran as ctx.op): named after that op."""
 
     @staticmethod
     def name(ctx):
         return ctx.op.__name__
+
+
+class _Reshape(_OpFamily):
+    """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
 
     @staticmethod
     def forward(ctx, x, op, *args):
@@ -148,18 +152,6 @@ def view(input, *shape):
 
 
 @tensor_method()
-def view_as(input, other):
-    """view(input, other.shape)."""
-    return view(input, other.shape)
-
-
-@tensor_method()
-def reshape_as(input, other):
-    """reshape(input, other.shape)."""
-    return reshape(input, other.shape)
-
-
-@tensor_method()
 def transpose(input, dim0, dim1):
     """A view with dimensions dim0 and dim1 swapped (negative dims count from the end); swapaxes and swapdims are
     the same function."""
@@ -242,10 +234,16 @@ def expand(input, *sizes):
     return _Expand.apply(input, _core.expand, _shape_args(sizes))
 
 
-@tensor_method()
-def expand_as(input, other):
-    """expand(input, other.shape)."""
-    return expand(input, other.shape)
+def _to_shape_of(fn):
+    """The Tensor method fn_as(input, other) = fn(input, other.shape)."""
+    def as_other(input, other):
+        return fn(input, other.shape)
+    as_other.__name__ = as_other.__qualname__ = fn.__name__ + "_as"
+    as_other.__doc__ = f"{fn.__name__}(input, other.shape)."
+    return tensor_method()(as_other)
+
+
+view_as, reshape_as, expand_as = _to_shape_of(view), _to_shape_of(reshape), _to_shape_of(expand)
 
 
 @tensor_method()
@@ -347,16 +345,12 @@ def _checked_dim(dim, ndim):
     return dim % ndim
 
 
-class _Split(Function):
+class _Split(_OpFamily):
     """split (op = _core.split, arg = the sizes) and chunk (op = _core.chunk, arg = the count): views of
     consecutive pieces along dim, all outputs of one node, so that backward joins their gradients with one cat
     (a zero piece only for an output no gradient reached) instead of one zero-filled input per output."""
 
     multi_output = True
-
-    @staticmethod
-    def name(ctx):
-        return ctx.op.__name__
 
     @staticmethod
     def forward(ctx, x, op, arg, dim):
@@ -416,12 +410,8 @@ def cat(tensors, dim=0):
     return _Join.apply(_core.cat, dim, *tensors)
 
 
-class _Join(Function):
+class _Join(_OpFamily):
     """cat and stack: the gradients of the inputs are g split (cat) or unbound (stack) again, one node for all."""
-
-    @staticmethod
-    def name(ctx):
-        return ctx.op.__name__
 
     @staticmethod
     def forward(ctx, op, dim, *tensors):
