@@ -11,6 +11,7 @@ from ..device import device as device_type, device_name
 from ..dtypes import as_dtype
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _shape_args, _wrap, tensor_method
 from .indexing import _Index, _IndexPut0
 
@@ -359,7 +360,12 @@ class _Split(_OpFamily):
 
     @staticmethod
     def backward(ctx, *grads):
-        return cat(_zeros_for_none(grads, ctx.shapes), ctx.dim % len(ctx.input_shapes[0])), None, None, None
+        grads, dim = _zeros_for_none(grads, ctx.shapes), ctx.dim % len(ctx.input_shapes[0])
+        # Gradients that already lie side by side in one array (attention's for q, k and v split from one
+        # projection: cpp/core/attention.cpp) are joined as a view of it, not copied; not while a graph of
+        # the backward is recorded (the view would not be part of it).
+        joined = None if is_grad_enabled() else _core.join_adjacent([g._a for g in grads], dim)
+        return (cat(grads, dim) if joined is None else _wrap(joined)), None, None, None
 
 
 class _Unbind(Function):
