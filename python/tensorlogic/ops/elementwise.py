@@ -137,6 +137,17 @@ def _max_mask(a, b):
 
 _ADDITIVE = (_B.add, _B.sub)  # their derivatives read no values, so nothing is saved
 
+
+def _binary_saves(op):
+    """What _Binary saves for op: (its operands, its output)."""
+    return op not in _ADDITIVE, op in (_B.add_relu, _B.mul_relu)
+
+
+# The same by the enum members' identity: a pybind11 enum hashes and compares through bound C++ methods
+# (~0.1 us each), which `op in (...)` paid up to four times per recorded binary op. Other objects equal
+# to a member (none are made by the library) take _binary_saves.
+_BINARY_SAVES = {id(op): _binary_saves(op) for op in _B.__members__.values()}
+
 _BINARY_GRAD = {
     _B.add: lambda g, a, b, y: (g, g),
     _B.sub: lambda g, a, b, y: (g, -g),
@@ -159,10 +170,11 @@ class _Binary(OpFamily):
     def forward(ctx, op, a, b):
         y = _binary(op, a, b)
         ctx.op = op
-        ctx.save_for_backward(a if isinstance(a, Tensor) and op not in _ADDITIVE else None,
-                              b if isinstance(b, Tensor) and op not in _ADDITIVE else None,
-                              y if op in (_B.add_relu, _B.mul_relu) else None)
-        ctx.a_scalar, ctx.b_scalar = (None if isinstance(a, Tensor) else a), (None if isinstance(b, Tensor) else b)
+        saves = _BINARY_SAVES.get(id(op)) or _binary_saves(op)
+        a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+        ctx.save_for_backward(a if a_tensor and saves[0] else None, b if b_tensor and saves[0] else None,
+                              y if saves[1] else None)
+        ctx.a_scalar, ctx.b_scalar = (None if a_tensor else a), (None if b_tensor else b)
         return y
 
     @staticmethod
@@ -185,12 +197,20 @@ def _differentiable_binary(op):
     return operator
 
 
+def _differentiable_reflected(op):
+    def operator(self, other):  # `1.0 - y`, `0.5 * x`: as common as the forward operators, with the same fast path
+        if ((self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)) and _grad_enabled()) or _mode.anomaly:
+            return _Binary.apply(op, other, self)
+        return _binary(op, other, self)
+
+    return operator
+
+
 # Tensor's arithmetic operators are these differentiable forms (tensor.py's bodies are the no-graph forward).
 for _names, _op in ((("__add__",), _B.add), (("__sub__",), _B.sub), (("__mul__",), _B.mul),
                     (("__truediv__",), _B.div), (("__floordiv__",), _B.floor_divide), (("__mod__",), _B.remainder)):
     tensor_method(*_names)(_differentiable_binary(_op))
-    _reflected = "__r" + _names[0][2:]
-    setattr(Tensor, _reflected, (lambda op: lambda self, other: _Binary.apply(op, other, self))(_op))
+    setattr(Tensor, "__r" + _names[0][2:], _differentiable_reflected(_op))
 Tensor.__neg__ = lambda self: _Unary.apply(_U.neg, self)
 Tensor.__abs__ = lambda self: _Unary.apply(_U.abs, self)
 Tensor.__rpow__ = lambda self, other: pow(other, self)
