@@ -115,6 +115,9 @@ for _op in (_U.sign, _U.floor, _U.ceil, _U.round, _U.step, _U.logical_not):
 # Which saved values each derivative reads (saving more would make later in-place ops on them raise).
 _UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow, _U.erfinv}
 _UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.reciprocal, _U.rpow, _U.neg, _U.erfinv}
+# The two memberships by the enum member's identity (see _BINARY_SAVES), filled on first use: special.py adds
+# its ops to the sets when the package is imported, before any op can record.
+_UNARY_SAVES = {}
 
 
 class _Unary(OpFamily):
@@ -122,7 +125,12 @@ class _Unary(OpFamily):
     def forward(ctx, op, x, p0=0.0, p1=0.0):
         y = _wrap(_core.unary(op, x._a, p0, p1))
         ctx.op, ctx.p0, ctx.p1 = op, p0, p1
-        ctx.save_for_backward(x if op in _UNARY_USES_X else None, y if op in _UNARY_USES_Y else None)
+        saves = _UNARY_SAVES.get(id(op))
+        if saves is None:
+            saves = (op in _UNARY_USES_X, op in _UNARY_USES_Y)
+            if _U.__members__.get(op.name) is op:  # only the members live for good: another object's id may recur
+                _UNARY_SAVES[id(op)] = saves
+        ctx.save_for_backward(x if saves[0] else None, y if saves[1] else None)
         return y
 
     @staticmethod
