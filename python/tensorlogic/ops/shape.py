@@ -155,12 +155,14 @@ def view(input, *shape):
 def transpose(input, dim0, dim1):
     """A view with dimensions dim0 and dim1 swapped (negative dims count from the end); swapaxes and swapdims are
     the same function."""
-    n = input.ndim
-    if not (-max(n, 1) <= dim0 < max(n, 1) and -max(n, 1) <= dim1 < max(n, 1)):
+    n = input._a.ndim
+    m = n or 1  # a 0-d tensor accepts dims 0 and -1, as PyTorch's
+    if not (-m <= dim0 < m and -m <= dim1 < m):
         return _wrap(_core.transpose(input._a, dim0, dim1))  # raises the core's IndexError
     dims = list(range(n))
     if n:
-        dims[dim0 % n], dims[dim1 % n] = dims[dim1 % n], dims[dim0 % n]
+        dim0, dim1 = dim0 % n, dim1 % n
+        dims[dim0], dims[dim1] = dim1, dim0
     return _Permute.apply(input, dims)
 
 
@@ -188,9 +190,12 @@ def _T(self):
 
 
 def _mT(self):
-    if self._a.ndim < 2:
-        raise ValueError(f"mT expects a tensor with at least 2 dimensions, got {self._a.ndim}")
-    return transpose(self, -2, -1)
+    n = self._a.ndim
+    if n < 2:
+        raise ValueError(f"mT expects a tensor with at least 2 dimensions, got {n}")
+    dims = list(range(n))  # every matmul's backward takes one or two of these: no transpose() dispatch
+    dims[-2], dims[-1] = n - 1, n - 2
+    return _Permute.apply(self, dims)
 
 
 Tensor.T = property(_T, doc="All dimensions reversed (a view).")
