@@ -1,0 +1,303 @@
+"""Recurrent layers: RNN, LSTM, GRU and their cells, with PyTorch's parameter names, shapes, gate order
+(LSTM: input, forget, cell, output; GRU: reset, update, new), initialisation, defaults and input/state
+layouts, so state_dicts load both ways. Input projections for all time steps are one matmul per layer and
+direction; each step then costs one matmul and the gate arithmetic, all public ops (so with gradients)."""
+import math
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
+from ..creation import zeros
+from ..ops.elementwise import relu, sigmoid, tanh
+from ..ops.shape import cat, stack
+from . import functional as F
+from . import init
+from .layers import _new_param
+from .module import Module
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _step(mode, gi, h, c, w_hh, b_hh):
+    """One time step from the input projection gi = x W_ih^T + b_ih: the new (h, c) (c is None but for LSTM)."""
+    gh = F.linear(h, w_hh, b_hh)
+    if mode == "LSTM":
+        i, f, g, o = (gi + gh).chunk(4, -1)
+        c = sigmoid(f) * c + sigmoid(i) * tanh(g)
+        return sigmoid(o) * tanh(c), c
+    if mode == "GRU":
+        return _GRUGates.apply(gi, gh, h), None
+    return (tanh if mode == "RNN_TANH" else relu)(gi + gh), None
+
+
+class _GRUGates(Function):
+    """h' = n + z (h - n) with z = sigmoid(z_i + z_h), r = sigmoid(r_i + r_h), n = tanh(n_i + r n_h), from the
+    projections gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh, as one autograd node: a time step's dozen gate
+    ops recorded one by one cost more than their arithmetic (issue 15's GRU). Its backward is written out with
+    tensor ops; under create_graph it recomputes the gates from the inputs, so that its own graph reaches them."""
+
+    @staticmethod
+    def gates(gi, gh):
+        """(r, z, n, n_h) of one step."""
+        r_i, z_i, n_i = gi.chunk(3, -1)
+        r_h, z_h, n_h = gh.chunk(3, -1)
+        r = sigmoid(r_i + r_h)
+        return r, sigmoid(z_i + z_h), tanh(n_i + r * n_h), n_h
+
+    @staticmethod
+    def forward(ctx, gi, gh, h):
+        ctx.gates_of_forward = _GRUGates.gates(gi, gh)
+        ctx.save_for_backward(gi, gh, h)
+        r, z, n, _ = ctx.gates_of_forward
+        return n + z * (h - n)
+
+    @staticmethod
+    def backward(ctx, g):
+        gi, gh, h = ctx.saved_tensors
+        r, z, n, n_h = _GRUGates.gates(gi, gh) if is_grad_enabled() else ctx.gates_of_forward
+        dn = (g - g * z) * (1.0 - n * n)           # through n, then tanh
+        dz = g * (h - n) * (z - z * z)             # through z, then sigmoid
+        dr = dn * n_h * (r - r * r)                # through r n_h, then sigmoid
+        dgi = cat([dr, dz, dn], -1) if ctx.needs_input_grad[0] else None
+        dgh = cat([dr, dz, dn * r], -1) if ctx.needs_input_grad[1] else None
+        return dgi, dgh, g * z if ctx.needs_input_grad[2] else None
+
+
+def _reset_uniform(module):
+    bound = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
+class RNNBase(Module):
+    """The multi-layer recurrent network behind RNN, LSTM and GRU (PyTorch's parameters weight_ih_l{k},
+    weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, with _reverse for the second direction, so state_dicts load both
+    ways). forward(input, hx) takes [L, N, input_size] ([N, L, ...] with batch_first, [L, input_size] unbatched) and
+    returns (output, h_n), or (output, (h_n, c_n)) for LSTM; dropout applies between layers in training. proj_size
+    is not supported."""
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__()
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
+                             "being zeroed")
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError("hidden_size must be an integer greater than zero")
+        if not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError("num_layers must be an integer greater than zero")
+        if proj_size != 0:
+            raise ValueError("LSTM: proj_size is not supported")
+        self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
+        self.proj_size = proj_size
+        directions = 2 if bidirectional else 1
+        gates = _GATES[mode] * hidden_size
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * directions
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                shapes = [("weight_ih", (gates, layer_input)), ("weight_hh", (gates, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                for name, shape in shapes:
+                    setattr(self, name + suffix, _new_param(shape, device))
+                    self._flat_weights_names.append(name + suffix)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Every weight and bias uniform in +-1/sqrt(hidden_size), as PyTorch."""
+        _reset_uniform(self)
+
+    def flatten_parameters(self):
+        """PyTorch packs the weights for cuDNN here; the weights are used as they are, so there is nothing to do."""
+
+    def _weights(self, layer, direction):
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        get = self._parameters.get
+        return get("weight_ih" + suffix), get("weight_hh" + suffix), get("bias_ih" + suffix), get("bias_hh" + suffix)
+
+    def _run(self, input, hx, cx):
+        """input (L, N, I) time-major, hx/cx (layers * directions, N, H); returns output and final states."""
+        directions = 2 if self.bidirectional else 1
+        h_out, c_out = [], []
+        x = input
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                gi = F.linear(x, w_ih, b_ih).unbind(0)
+                h, c = hx[k], None if cx is None else cx[k]
+                steps = range(len(gi) - 1, -1, -1) if direction else range(len(gi))
+                hs = [None] * len(gi)
+                for t in steps:
+                    h, c = _step(self.mode, gi[t], h, c, w_hh, b_hh)
+                    hs[t] = h
+                outputs.append(stack(hs, 0))
+                h_out.append(h)
+                c_out.append(c)
+            x = outputs[0] if directions == 1 else cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        return x, stack(h_out, 0), (None if cx is None else stack(c_out, 0))
+
+    def forward(self, input, hx=None):
+        """(output, h_n), or (output, (h_n, c_n)) for LSTM: output [L, N, D * hidden_size] ([N, L, ...] with
+        batch_first, [L, ...] unbatched; D = 2 when bidirectional) holds the last layer's states at every step; hx
+        (zeros if None) and h_n are [num_layers * D, N, hidden_size]."""
+        batched = input.ndim == 3
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+        if not batched:
+            input = input.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                             f"{input.shape[-1]}")
+        states = hx if isinstance(hx, tuple) else (hx,)
+        if not batched and hx is not None:
+            states = tuple(s.unsqueeze(1) for s in states)
+        shape = (self.num_layers * (2 if self.bidirectional else 1), input.shape[1], self.hidden_size)
+        for s in states:
+            if s is not None and tuple(s.shape) != shape:
+                raise ValueError(f"Expected hidden size {shape}, got {tuple(s.shape)}")
+        if hx is None:
+            h0 = zeros(shape, device=input.device)
+            c0 = zeros(shape, device=input.device) if self.mode == "LSTM" else None
+        elif self.mode == "LSTM":
+            h0, c0 = states
+        else:
+            h0, c0 = states[0], None
+        output, h, c = self._run(input, h0, c0)
+        if not batched:
+            output, h = output.squeeze(1), h.squeeze(1)
+            c = None if c is None else c.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, ((h, c) if self.mode == "LSTM" else h)
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """An Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (nonlinearity='relu' for ReLU), as
+    torch.nn.RNN; see RNNBase for the arguments and shapes."""
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
+                         bias, batch_first, dropout, bidirectional, device=device)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """A long short-term memory network with PyTorch's gates (i, f, g, o) and parameters, as torch.nn.LSTM; forward
+    returns (output, (h_n, c_n)). See RNNBase."""
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, device)
+
+
+class GRU(RNNBase):
+    """A gated recurrent unit network with PyTorch's gates (r, z, n) and parameters, as torch.nn.GRU; see RNNBase."""
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device)
+
+
+class RNNCellBase(Module):
+    """The single-step cell behind RNNCell, LSTMCell and GRUCell: parameters weight_ih, weight_hh, bias_ih, bias_hh;
+    input [N, input_size] or [input_size]; a missing state starts at zeros."""
+    def __init__(self, mode, input_size, hidden_size, bias=True, device=None):
+        super().__init__()
+        self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
+        gates = _GATES[mode] * hidden_size
+        self.weight_ih = _new_param((gates, input_size), device)
+        self.weight_hh = _new_param((gates, hidden_size), device)
+        if bias:
+            self.bias_ih = _new_param((gates,), device)
+            self.bias_hh = _new_param((gates,), device)
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Every weight and bias uniform in +-1/sqrt(hidden_size), as PyTorch."""
+        _reset_uniform(self)
+
+    def _prepare(self, input, hx):
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        batched = input.ndim == 2
+        x = input if batched else input.unsqueeze(0)
+        zero = zeros(x.shape[0], self.hidden_size, device=input.device)
+        states = [zero if s is None else (s if batched else s.unsqueeze(0)) for s in hx]
+        return batched, x, states
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s + ("" if self.bias else ", bias=False") + (", nonlinearity='relu'" if self.mode == "RNN_RELU" else "")
+
+
+class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = tanh (or relu) of W_ih x + b_ih + W_hh h + b_hh, as torch.nn.RNNCell;
+    forward(input, hx) returns h'."""
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias, device)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        """The next hidden state [N, hidden_size] (or [hidden_size] unbatched) from input and hx (zeros if None)."""
+        batched, x, (h,) = self._prepare(input, (hx,))
+        h, _ = _step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)
+        return h if batched else h.squeeze(0)
+
+
+class GRUCell(RNNCellBase):
+    """One step of a GRU, as torch.nn.GRUCell; forward(input, hx) returns h'."""
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, bias, device)
+
+    def forward(self, input, hx=None):
+        """The next hidden state [N, hidden_size] (or [hidden_size] unbatched) from input and hx (zeros if None)."""
+        batched, x, (h,) = self._prepare(input, (hx,))
+        h, _ = _step("GRU", F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One step of an LSTM, as torch.nn.LSTMCell; forward(input, (h, c)) returns (h', c')."""
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, bias, device)
+
+    def forward(self, input, hx=None):
+        """(h', c') from input and hx = (h, c) (zeros if None), each [N, hidden_size] (or [hidden_size] unbatched)."""
+        batched, x, (h, c) = self._prepare(input, (None, None) if hx is None else hx)
+        h, c = _step("LSTM", F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
