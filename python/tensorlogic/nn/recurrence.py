@@ -62,9 +62,9 @@ class _Recurrence(Function):
         kind, steps = _KINDS[mode], gi.shape[0]
         w, b = w_hh._a, None if b_hh is None else b_hh._a
         h, c = h0._a, None if c0 is None else c0._a
-        gis, ghs, h_prev, c_prev, hs = [None] * steps, [None] * steps, [None] * steps, [None] * steps, [None] * steps
+        gis = _steps_of(gi._a)
+        ghs, h_prev, c_prev, hs = [None] * steps, [None] * steps, [None] * steps, [None] * steps
         for t in range(steps - 1, -1, -1) if reverse else range(steps):
-            gis[t] = _core.select(gi._a, 0, t)
             ghs[t] = _core.linear(h, w, b)
             h_prev[t], c_prev[t] = h, c
             new = _core.recurrent_cell(kind, gis[t], ghs[t], h, c)
@@ -91,11 +91,11 @@ class _Recurrence(Function):
         w_t = _core.transpose(w_hh._a, 0, 1)
         dh = dc = None  # the gradients reaching the state after step t from the steps after it
         dgis, dghs = [None] * steps, [None] * steps
+        d_outs = None if d_out is None else _steps_of(d_out._a)
         for t in order:
             step_dh = dh
-            if d_out is not None:
-                out_t = _core.select(d_out._a, 0, t)
-                step_dh = out_t if dh is None else _core.binary(_core.BinaryOp.add, out_t, dh)
+            if d_outs is not None:
+                step_dh = d_outs[t] if dh is None else _core.binary(_core.BinaryOp.add, d_outs[t], dh)
             if step_dh is None:
                 step_dh = _core.full(list(h0.shape), 0.0, "float16", h0._a.device)
             if lstm and dc is None and d_c is not None:
@@ -113,6 +113,12 @@ class _Recurrence(Function):
                 if need[3] else None,
                 _wrap(_core.reduce(_core.ReduceOp.sum, dgh, [0], False)) if b_hh is not None and need[4] else None,
                 None, None)
+
+
+def _steps_of(a):
+    """The [N, W] slices of a [L, N, W] array, in one native call (not one per step)."""
+    steps, rows = a.shape[0], a.shape[1]
+    return _core.split(_core.reshape(a, [steps * rows, a.shape[2]]), [rows] * steps, 0)
 
 
 def _composed_backward(ctx, inputs, d_out, d_c):
