@@ -94,19 +94,28 @@ const RowKernels& kernels_table() {
   return t;
 }
 
-// f32 buffers of padded lines (CellRows) carved from one zeroed allocation.
+// f32 buffers of padded lines (CellRows) carved from one per-thread allocation, reused between calls (the
+// padding's values are computed on but never stored back, so the memory is not cleared).
 class Slab {
  public:
-  Slab(int64_t floats, int64_t hidden, int64_t stride) : data_(static_cast<size_t>(floats)), hidden_(hidden), stride_(stride) {}
+  Slab(int64_t floats, int64_t hidden, int64_t stride) : hidden_(hidden), stride_(stride) {
+    thread_local std::vector<float> memory;
+    if (memory.size() < static_cast<size_t>(floats)) memory.resize(static_cast<size_t>(floats));
+    data_ = memory.data();
+  }
   float* take(int64_t lines) {
-    float* p = data_.data() + used_;
+    float* p = data_ + used_;
     used_ += lines * stride_;
     return p;
   }
   // Lines [l0, l1) of src (contiguous lines of H f16 values) widened; zeros where src is null.
   float* widen(const Array* src, int64_t l0, int64_t l1) {
     float* p = take(l1 - l0);
-    if (src) {
+    if (!src) {
+      std::fill(p, p + (l1 - l0) * stride_, 0.0f);
+    } else if (stride_ == hidden_) {
+      f16_to_f32(src->data_as<half>() + l0 * hidden_, p, (l1 - l0) * hidden_);
+    } else {
       const half* s = src->data_as<half>() + l0 * hidden_;
       for (int64_t l = 0; l < l1 - l0; ++l) f16_to_f32(s + l * hidden_, p + l * stride_, hidden_);
     }
@@ -116,11 +125,15 @@ class Slab {
   void narrow(const float* src, const Array* dst, int64_t l0, int64_t l1) const {
     if (!dst) return;
     half* d = dst->data_as<half>() + l0 * hidden_;
+    if (stride_ == hidden_) {
+      f32_to_f16(src, d, (l1 - l0) * hidden_);
+      return;
+    }
     for (int64_t l = 0; l < l1 - l0; ++l) f32_to_f16(src + l * stride_, d + l * hidden_, hidden_);
   }
 
  private:
-  std::vector<float> data_;
+  float* data_;
   int64_t hidden_, stride_, used_ = 0;
 };
 
