@@ -123,6 +123,26 @@ class Backend {
     return false;
   }
 
+  // One recurrent cell step (tensorlogic::recurrent_cell) over N rows of contiguous f16 arrays: gi, gh
+  // [N, cell_gates(kind) * H], h, c, h_out, c_out [N, H] (c and c_out: LSTM only, else null). Returns false,
+  // having written nothing, where the backend has no such kernel.
+  virtual bool recurrent_cell(CellKind /*kind*/, const Array& /*gi*/, const Array& /*gh*/, const Array& /*h*/,
+                              const Array* /*c*/, const Array& /*h_out*/, const Array* /*c_out*/) {
+    return false;
+  }
+  // Its gradients (tensorlogic::recurrent_cell_backward) from dh (and dc, LSTM; may be null there: zeros)
+  // into dgi, and dgh, dh_prev (GRU) or dc_prev (LSTM) where not null, all contiguous as above.
+  struct CellGradArrays {
+    const Array* dgh;
+    const Array* dh_prev;
+    const Array* dc_prev;
+  };
+  virtual bool recurrent_cell_backward(CellKind /*kind*/, const Array& /*gi*/, const Array& /*gh*/,
+                                       const Array& /*h*/, const Array* /*c*/, const Array& /*dh*/,
+                                       const Array* /*dc*/, const Array& /*dgi*/, const CellGradArrays& /*out*/) {
+    return false;
+  }
+
   // out[b] = a[b] @ b[b] with f32 accumulation, then the epilogue, rounded once. a: [B, M, K] and
   // b: [B, K, N] views whose two inner axes may be in either order (transposes need no copy); out is
   // contiguous [B, M, N].

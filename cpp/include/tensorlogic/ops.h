@@ -138,6 +138,20 @@ std::optional<std::vector<Array>> norm_backward(bool rms, const Array& x, const 
                                                 const Shape& normalized_shape, const std::optional<Array>& weight,
                                                 double eps, bool weight_grad, bool bias_grad);
 
+// ---- recurrent cells ---------------------------------------------------------------------------------
+// One step of a recurrent cell (torch.nn's RNN, LSTM, GRU; cpp/kernels/recurrent.h) from its gate projections
+// gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh [N, gates * H] and its state h (and c, LSTM only) [N, H]:
+// {h'} or, for the LSTM, {h', c'}, in f32 and rounded once; nullopt where the backend has no such kernel
+// (the caller composes the step from other ops).
+std::optional<std::vector<Array>> recurrent_cell(CellKind kind, const Array& gi, const Array& gh, const Array& h,
+                                                 const std::optional<Array>& c);
+// The gradients of that step for dh (and dc, LSTM) [N, H] of its new state: {dgi, dgh, dh, dc} where dgh is
+// dgi itself but for the GRU; dh (GRU) and dc (LSTM) are the gradients through the old state directly (not
+// through gh), empty arrays for the other kinds. Recomputed from the step's inputs; nullopt as above.
+std::optional<std::vector<Array>> recurrent_cell_backward(CellKind kind, const Array& gi, const Array& gh,
+                                                          const Array& h, const std::optional<Array>& c,
+                                                          const Array& dh, const std::optional<Array>& dc);
+
 // ---- linear algebra --------------------------------------------------------------------------------
 Array matmul(const Array& a, const Array& b);
 // x @ w.T (+ bias) (+ residual) then activation, rounded once (the fused linear family).
