@@ -107,6 +107,14 @@ def _rows_compile(doc):
     return ["run", "compiled", "peer", "unit", "peer name", "ratio", ""], table, f"time ratio, peer / compiled ({HIGHER})"
 
 
+def _rows_torch_over_tl(doc):
+    """benchmarks/attention_gpt.py and gpt_kernels.py: one case per row, both times in ms."""
+    table = [(r.get("case", r.get("kernel")), r["tl_ms"], r["torch_ms"], "ms", "torch", r["torch_over_tl"], None)
+             for r in doc["results"]]
+    return ["case", "TensorLogic", "PyTorch", "unit", "peer name", "ratio", ""], table, \
+        f"time ratio, PyTorch / TensorLogic ({HIGHER})"
+
+
 def _adapter(doc):
     if "gpu" in doc:
         return _rows_cuda
@@ -124,6 +132,8 @@ def _adapter(doc):
         return _rows_compile
     if doc["results"] and "f32_wire" in doc["results"][0]:
         return _rows_wire
+    if doc["results"] and "torch_over_tl" in doc["results"][0]:
+        return _rows_torch_over_tl
     if doc["results"] and "ratio" in doc["results"][0]:
         return _rows_ratio
     raise ValueError(f"benchmarks page: results file of an unknown shape (suite {doc.get('suite')!r})")
