@@ -11,6 +11,7 @@ import torch
 import tensorlogic as tl
 
 import prog_cifar
+import prog_dcgan
 import prog_gpt
 import prog_makemore
 import prog_mingpt
@@ -201,3 +202,16 @@ def test_mingpt_random_sampler(rng):
     model = prog_mingpt.build(tl, prog_mingpt.model_config())
     losses, test, _ = prog_mingpt.train(tl, model, inputs, max_iters=10)
     assert len(losses) == 10 and losses[-1] < losses[0] and np.isfinite(test)
+
+
+def test_dcgan(rng):
+    data = prog_dcgan.make_data(rng)
+    theirs, ours = twins(rng, prog_dcgan.build)
+    # The same batches and noise: the two networks' losses follow each other (the mean of the last 4 steps
+    # within 5% over 10 seeds, 2026-12-05).
+    (t_errs, _, t_judged, _), (l_errs, l_stats, l_judged, fake) = (prog_dcgan.train(lib, nets, data, shuffle=False)
+                                                                   for lib, nets in ((torch, theirs), (tl, ours)))
+    for ours_, theirs_ in zip(l_errs[-4:].mean(0), t_errs[-4:].mean(0)):
+        close(ours_, theirs_)
+    close(l_judged, t_judged)
+    assert fake.shape == (64, 1, 16, 16) and np.abs(fake).max() <= 1 and all(0 < p < 1 for p in l_stats)
