@@ -17,6 +17,7 @@ import prog_makemore
 import prog_mingpt
 import prog_mnist
 import prog_regression
+import prog_super_resolution
 import prog_vae
 import prog_word_lm
 
@@ -215,3 +216,12 @@ def test_dcgan(rng):
         close(ours_, theirs_)
     close(l_judged, t_judged)
     assert fake.shape == (64, 1, 16, 16) and np.abs(fake).max() <= 1 and all(0 < p < 1 for p in l_stats)
+
+
+def test_super_resolution(rng):
+    data = prog_super_resolution.make_data(rng)
+    theirs, ours = twins(rng, prog_super_resolution.build)
+    (t_losses, t_psnr), (l_losses, l_psnr) = (prog_super_resolution.train(lib, model, data, shuffle=False)
+                                              for lib, model in ((torch, theirs), (tl, ours)))
+    close(l_losses[-1], t_losses[-1])
+    close(l_psnr, t_psnr, rel=0.02)  # decibels: 2% is about 0.3 dB
