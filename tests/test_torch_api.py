@@ -121,3 +121,10 @@ def test_generator_streams():
     assert host_rng(a).random(3).tolist() == first
     with pytest.raises(TypeError):
         host_rng(torch.Generator())
+
+
+def test_size():
+    size = tl.Size([2, 3, 4])
+    assert size == (2, 3, 4) == tl.zeros(2, 3, 4).shape and isinstance(size, tuple)
+    assert size.numel() == 24 == torch.Size([2, 3, 4]).numel() and tl.Size().numel() == 1
+    assert repr(size) == "Size([2, 3, 4])" and tl.zeros(size).shape == size and size[1:] == (3, 4)
