@@ -18,6 +18,7 @@ import prog_mingpt
 import prog_mnist
 import prog_regression
 import prog_reinforce
+import prog_siamese
 import prog_super_resolution
 import prog_time_sequence
 import prog_vae
@@ -269,3 +270,20 @@ def test_policy_gradient_samples(rng):
     model = prog_reinforce.build(tl, "actor_critic")
     rewards, losses, running = prog_reinforce.train(tl, model, episodes=10, seed=int(rng.integers(1 << 20)))
     assert all(0 <= r <= 10 for r in rewards) and np.isfinite(losses).all() and 0 < running < 10
+
+
+def test_siamese(rng):
+    data = prog_siamese.make_data(rng)
+    theirs, ours = twins(rng, prog_siamese.build)
+    start = {k: v.clone() for k, v in ours.state_dict().items()}
+    (t_losses, t_test, t_acc), (l_losses, l_test, l_acc) = (prog_siamese.train_pairs(lib, model, data, shuffle=False)
+                                                            for lib, model in ((torch, theirs), (tl, ours)))
+    close(np.mean(l_losses[-4:]), np.mean(t_losses[-4:]))
+    close(l_test, t_test)
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().astype(np.float32)) for k, v in start.items()})
+    ours.load_state_dict(start)
+    (t_losses, t_acc, t_dist), (l_losses, l_acc, l_dist) = (
+        prog_siamese.train_triplets(lib, model, data, shuffle=False) for lib, model in ((torch, theirs), (tl, ours)))
+    close(np.mean(l_losses[-4:]), np.mean(t_losses[-4:]))
+    assert abs(l_acc - t_acc) <= 0.1 and l_acc > 0.6, (l_acc, t_acc)
+    close(l_dist.mean(), t_dist.mean())
