@@ -12,6 +12,7 @@ import tensorlogic as tl
 
 import prog_cifar
 import prog_dcgan
+import prog_gcn
 import prog_gpt
 import prog_makemore
 import prog_mingpt
@@ -287,3 +288,21 @@ def test_siamese(rng):
     close(np.mean(l_losses[-4:]), np.mean(t_losses[-4:]))
     assert abs(l_acc - t_acc) <= 0.1 and l_acc > 0.6, (l_acc, t_acc)
     close(l_dist.mean(), t_dist.mean())
+
+
+@pytest.mark.parametrize("message_passing", [False, True])
+def test_gcn(rng, message_passing):
+    graph = prog_gcn.make_graph(rng)
+    # Dropout off in the compared runs (the libraries draw different masks); then one run of ours with it on.
+    theirs, ours = twins(rng, prog_gcn.build, dropout=0.0, message_passing=message_passing)
+    start = {k: v.clone() for k, v in ours.state_dict().items()}
+    (t_losses, t_val, t_test, t_acc), (l_losses, l_val, l_test, l_acc) = (
+        prog_gcn.train(lib, model, graph, message_passing=message_passing) for lib, model in ((torch, theirs), (tl, ours)))
+    close(l_losses[-1], t_losses[-1])
+    close(l_val, t_val)
+    close(l_test, t_test)
+    assert abs(l_acc - t_acc) <= 0.05
+    ours.load_state_dict(start)
+    ours.dropout = 0.5
+    losses, _, test, _ = prog_gcn.train(tl, ours, graph, message_passing=message_passing)
+    assert np.isfinite(test) and losses[-1] < losses[0]
