@@ -12,6 +12,7 @@ import tensorlogic as tl
 
 import prog_cifar
 import prog_dcgan
+import prog_fast_style
 import prog_gcn
 import prog_gpt
 import prog_makemore
@@ -306,3 +307,14 @@ def test_gcn(rng, message_passing):
     ours.dropout = 0.5
     losses, _, test, _ = prog_gcn.train(tl, ours, graph, message_passing=message_passing)
     assert np.isfinite(test) and losses[-1] < losses[0]
+
+
+def test_fast_neural_style(rng):
+    data = prog_fast_style.make_data(rng)
+    theirs, ours = twins(rng, prog_fast_style.build)
+    (t_losses, t_img), (l_losses, l_img) = (prog_fast_style.train(lib, nets, data, shuffle=False)
+                                            for lib, nets in ((torch, theirs), (tl, ours)))
+    for ours_, theirs_ in zip(l_losses[-1], t_losses[-1]):  # content, style, total
+        close(ours_, theirs_)
+    assert l_img.shape == (3, 16, 16) and np.abs(l_img - t_img).mean() < 0.05 * np.abs(t_img).mean() + 0.5
+    assert not any(p.requires_grad for p in ours["vgg"].parameters())
