@@ -97,3 +97,38 @@ def test_normal_samples_and_rsample_gradient(device):
     assert_close_f16(dist.icdf(tl.tensor([0.8413, 0.5], device=device)), np.array([1.5, -2.0]))
     with pytest.raises(ValueError):
         tl.distributions.Normal(tl.zeros(2), tl.tensor([1.0, -1.0]), validate_args=True)
+
+
+def test_kl_divergence(device, rng):
+    loc_p, loc_q = rng.standard_normal((2, 3)).astype(np.float16)
+    scale_p, scale_q = rng.uniform(0.5, 2, (2, 3)).astype(np.float16)
+    (ours_loc, theirs_loc) = _pair(loc_p, device)
+    ours = tl.distributions.kl_divergence(tl.distributions.Normal(ours_loc, tl.tensor(scale_p, device=device)),
+                                          tl.distributions.Normal(tl.tensor(loc_q, device=device), tl.tensor(scale_q, device=device)))
+    theirs = torch.distributions.kl_divergence(
+        torch.distributions.Normal(theirs_loc, torch.tensor(scale_p.astype(np.float64))),
+        torch.distributions.Normal(torch.tensor(loc_q.astype(np.float64)), torch.tensor(scale_q.astype(np.float64))))
+    assert_close_f16(ours, theirs.detach().numpy())
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert_close_f16(ours_loc.grad, theirs_loc.grad.numpy())
+    logits_p, logits_q = rng.standard_normal((2, 4, 5)).astype(np.float16)
+    ours = tl.distributions.kl_divergence(tl.distributions.Categorical(logits=tl.tensor(logits_p, device=device)),
+                                          tl.distributions.Categorical(logits=tl.tensor(logits_q, device=device)))
+    theirs = torch.distributions.kl_divergence(torch.distributions.Categorical(logits=torch.tensor(logits_p.astype(np.float64))),
+                                               torch.distributions.Categorical(logits=torch.tensor(logits_q.astype(np.float64))))
+    assert_close_f16(ours, theirs.numpy())
+    with pytest.raises(NotImplementedError):
+        tl.distributions.kl_divergence(tl.distributions.Normal(0.0, 1.0), tl.distributions.Categorical(tl.ones(2)))
+
+    class Wide(tl.distributions.Normal):
+        pass
+
+    @tl.distributions.register_kl(Wide, tl.distributions.Normal)
+    def _wide(p, q):
+        return "wide"
+
+    try:
+        assert tl.distributions.kl_divergence(Wide(0.0, 1.0), tl.distributions.Normal(0.0, 1.0)) == "wide"
+    finally:
+        del tl.distributions.kl._KL[Wide, tl.distributions.Normal]
