@@ -42,6 +42,7 @@ from .ops.products import *  # noqa: F401,F403  (tensordot, inner, vdot, kron, c
 from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, index_fill, take, argwhere, isin)
 from .ops.sampling import normal
 from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, block_diag, cartesian_prod, ...)
+from ._repr import get_printoptions, set_printoptions
 from .legacy_tensors import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...: PyTorch's typed constructors)
 from .type_info import Size, finfo, get_default_dtype, iinfo, set_default_dtype
 from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
