@@ -6,7 +6,7 @@ import torch
 from scipy import stats
 
 import tensorlogic as tl
-from oracle import assert_close_f16, host
+from oracle import assert_close_f16, assert_close_to_largest, host
 
 
 def _pair(x, device, requires_grad=True):
@@ -27,7 +27,8 @@ def test_categorical_log_prob_entropy_and_gradients(device, rng, param):
     assert_close_f16(ours.entropy(), theirs.entropy().detach().numpy())
     assert_close_f16(ours.probs, theirs.probs.detach().numpy())
     assert_close_f16(ours.logits, theirs.logits.detach().numpy())
-    np.testing.assert_array_equal(host(ours.mode), theirs.mode.numpy())
+    probs = host(ours.probs)  # the mode is a most probable index (probabilities may tie after f16 rounding)
+    np.testing.assert_array_equal(np.take_along_axis(probs, host(ours.mode)[..., None], -1)[..., 0], probs.max(-1))
     (lp.sum() + ours.entropy().sum()).backward()
     (ref.sum() + theirs.entropy().sum()).backward()
     assert_close_f16(ours_p.grad, theirs_p.grad.numpy())
@@ -71,13 +72,15 @@ def test_normal_against_torch(device, rng):
     assert ours.batch_shape == (3, 4)
     lp = ours.log_prob(tl.tensor(value, device=device))
     ref = theirs.log_prob(torch.tensor(value.astype(np.float64)))
-    assert_close_f16(lp, ref.detach().numpy())
+    assert_close_to_largest(lp, ref.detach().numpy())  # a sum of three rounded terms
     assert_close_f16(ours.entropy(), theirs.entropy().detach().numpy())
-    assert_close_f16(ours.cdf(tl.tensor(value, device=device)), theirs.cdf(torch.tensor(value.astype(np.float64))).detach().numpy())
+    theirs_cdf = theirs.cdf(torch.tensor(value.astype(np.float64))).detach().numpy()
+    assert_close_f16(ours.cdf(tl.tensor(value, device=device)), theirs_cdf)
     (lp.sum() + ours.entropy().sum()).backward()
     (ref.sum() + theirs.entropy().sum()).backward()
-    assert_close_f16(ours_loc.grad, theirs_loc.grad.numpy())
-    assert_close_f16(ours_scale.grad, theirs_scale.grad.numpy())
+    # each gradient sums terms over the broadcast dimension, which may cancel: compared to the largest
+    assert_close_to_largest(ours_loc.grad, theirs_loc.grad.numpy())
+    assert_close_to_largest(ours_scale.grad, theirs_scale.grad.numpy())
 
 
 def test_normal_samples_and_rsample_gradient(device):
@@ -104,20 +107,22 @@ def test_kl_divergence(device, rng):
     scale_p, scale_q = rng.uniform(0.5, 2, (2, 3)).astype(np.float16)
     (ours_loc, theirs_loc) = _pair(loc_p, device)
     ours = tl.distributions.kl_divergence(tl.distributions.Normal(ours_loc, tl.tensor(scale_p, device=device)),
-                                          tl.distributions.Normal(tl.tensor(loc_q, device=device), tl.tensor(scale_q, device=device)))
+                                          tl.distributions.Normal(tl.tensor(loc_q, device=device),
+                                                                  tl.tensor(scale_q, device=device)))
     theirs = torch.distributions.kl_divergence(
         torch.distributions.Normal(theirs_loc, torch.tensor(scale_p.astype(np.float64))),
         torch.distributions.Normal(torch.tensor(loc_q.astype(np.float64)), torch.tensor(scale_q.astype(np.float64))))
-    assert_close_f16(ours, theirs.detach().numpy())
+    assert_close_to_largest(ours, theirs.detach().numpy())  # KL is a sum of rounded terms that may cancel
     ours.sum().backward()
     theirs.sum().backward()
-    assert_close_f16(ours_loc.grad, theirs_loc.grad.numpy())
+    assert_close_to_largest(ours_loc.grad, theirs_loc.grad.numpy())
     logits_p, logits_q = rng.standard_normal((2, 4, 5)).astype(np.float16)
     ours = tl.distributions.kl_divergence(tl.distributions.Categorical(logits=tl.tensor(logits_p, device=device)),
                                           tl.distributions.Categorical(logits=tl.tensor(logits_q, device=device)))
-    theirs = torch.distributions.kl_divergence(torch.distributions.Categorical(logits=torch.tensor(logits_p.astype(np.float64))),
-                                               torch.distributions.Categorical(logits=torch.tensor(logits_q.astype(np.float64))))
-    assert_close_f16(ours, theirs.numpy())
+    theirs = torch.distributions.kl_divergence(
+        torch.distributions.Categorical(logits=torch.tensor(logits_p.astype(np.float64))),
+        torch.distributions.Categorical(logits=torch.tensor(logits_q.astype(np.float64))))
+    assert_close_to_largest(ours, theirs.numpy())
     with pytest.raises(NotImplementedError):
         tl.distributions.kl_divergence(tl.distributions.Normal(0.0, 1.0), tl.distributions.Categorical(tl.ones(2)))
 

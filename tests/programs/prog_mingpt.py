@@ -127,7 +127,8 @@ def build(torch, config):
             union_params = decay | no_decay
             assert len(inter_params) == 0, "parameters %s made it into both decay/no_decay sets!" % (str(inter_params),)
             assert len(param_dict.keys() - union_params) == 0, \
-                "parameters %s were not separated into either decay/no_decay set!" % (str(param_dict.keys() - union_params),)
+                "parameters %s were not separated into either decay/no_decay set!" \
+                % (str(param_dict.keys() - union_params),)
             optim_groups = [
                 {"params": [param_dict[pn] for pn in sorted(list(decay))], "weight_decay": train_config.weight_decay},
                 {"params": [param_dict[pn] for pn in sorted(list(no_decay))], "weight_decay": 0.0},

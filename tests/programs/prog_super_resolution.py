@@ -49,8 +49,8 @@ def make_data(rng, n_train=96, n_test=32, size=16):
     def split(n):
         f = rng.uniform(0.5, 3, (n, 3, 2))
         phase = rng.uniform(0, 2 * np.pi, (n, 3))
-        targets = sum(np.sin(2 * np.pi * (f[:, k, 0, None, None] * yy + f[:, k, 1, None, None] * xx) + phase[:, k, None, None])
-                      for k in range(3))
+        targets = sum(np.sin(2 * np.pi * (f[:, k, 0, None, None] * yy + f[:, k, 1, None, None] * xx)
+                             + phase[:, k, None, None]) for k in range(3))
         targets = ((targets - targets.min()) / (targets.max() - targets.min())).astype(np.float32)
         inputs = targets.reshape(n, size // 2, 2, size // 2, 2).mean((2, 4))
         return inputs[:, None], targets[:, None]

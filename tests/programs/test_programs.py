@@ -298,7 +298,8 @@ def test_gcn(rng, message_passing):
     theirs, ours = twins(rng, prog_gcn.build, dropout=0.0, message_passing=message_passing)
     start = {k: v.clone() for k, v in ours.state_dict().items()}
     (t_losses, t_val, t_test, t_acc), (l_losses, l_val, l_test, l_acc) = (
-        prog_gcn.train(lib, model, graph, message_passing=message_passing) for lib, model in ((torch, theirs), (tl, ours)))
+        prog_gcn.train(lib, model, graph, message_passing=message_passing)
+        for lib, model in ((torch, theirs), (tl, ours)))
     close(l_losses[-1], t_losses[-1])
     close(l_val, t_val)
     close(l_test, t_test)

@@ -1,5 +1,6 @@
 """tl.distributions: torch.distributions' Categorical and Normal (the two the policy-gradient and
-variational examples use) and kl_divergence between them over TensorLogic's ops, so log_prob, entropy and rsample carry gradients."""
+variational examples use) and kl_divergence between them, over TensorLogic's ops, so log_prob, entropy,
+rsample and the divergences carry gradients."""
 from .categorical import Categorical
 from .distribution import Distribution
 from .kl import kl_divergence, register_kl
