@@ -225,8 +225,12 @@ def test_set_printoptions(options):
     finally:
         tl.set_printoptions(profile="default")
         torch.set_printoptions(profile="default")
-    with pytest.raises(ValueError):
-        tl.set_printoptions(profile="long")
+    before = tl.get_printoptions()
+    for bad in ({"profile": "long"}, {"precision": -1}, {"linewidth": 0}, {"threshold": tl.ones(2)},
+                {"precision": 2.5}, {"sci_mode": "yes"}, {"edgeitems": True}):
+        with pytest.raises((TypeError, ValueError)):
+            tl.set_printoptions(**bad)
+    assert tl.get_printoptions() == before  # a refused call keeps nothing
 
 
 def test_attributes(device):

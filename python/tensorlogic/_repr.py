@@ -16,15 +16,25 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     """torch.set_printoptions: digits after the point (precision), the element count beyond which a tensor is
     summarised (threshold) by edgeitems at each end, the line width, a profile ('default', 'short', 'full')
     setting all four, and sci_mode (True or False forces scientific notation on or off; None chooses)."""
+    # Checked before anything is kept: a bad value stored here would break every later repr.
+    if profile is not None and (not isinstance(profile, str) or profile not in _PROFILES):
+        raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
+    for name, value in given.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not (name == "threshold" and value == math.inf)):
+            kind = "an int (or math.inf)" if name == "threshold" else "an int"
+            raise TypeError(f"set_printoptions: {name} must be {kind}, got {type(value).__name__}")
+        if value < (1 if name == "linewidth" else 0):
+            bound = "positive" if name == "linewidth" else "non-negative"
+            raise ValueError(f"set_printoptions: {name} must be {bound}, got {value}")
+    if sci_mode is not None and not isinstance(sci_mode, bool):
+        raise TypeError(f"set_printoptions: sci_mode must be True, False or None, got {type(sci_mode).__name__}")
     if profile is not None:
-        if profile not in _PROFILES:
-            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
         _OPTIONS.update(_PROFILES[profile])
-    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
-                        ("linewidth", linewidth)):
-        if value is not None:
-            _OPTIONS[name] = value
-    _OPTIONS["sci_mode"] = sci_mode
+    _OPTIONS.update({name: value for name, value in given.items() if value is not None}, sci_mode=sci_mode)
 
 
 def get_printoptions():
