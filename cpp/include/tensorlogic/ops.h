@@ -63,6 +63,10 @@ Array diagonal(const Array& a, int64_t offset = 0, int dim1 = 0, int dim2 = 1);
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 std::vector<Array> split(const Array& a, const std::vector<int64_t>& sizes, int dim);
 std::vector<Array> chunk(const Array& a, int64_t chunks, int dim);
+// The view that `parts` jointly cover when they lie side by side along `dim` in one storage (same dtype,
+// strides and other sizes, each starting where the previous one ends): the result of cat(parts, dim) with
+// no copy, aliasing the parts. Nothing otherwise. For a backward joining gradients it alone holds.
+std::optional<Array> join_adjacent(const std::vector<Array>& parts, int dim);
 
 // ---- elementwise -----------------------------------------------------------------------------------
 Array unary(UnaryOp op, const Array& a, UnaryParams params = {});
