@@ -240,12 +240,14 @@ def test_time_sequence_prediction(rng):
     # LBFGS without a line search (the example's) makes the trajectory chaotic after a few evaluations: over 40
     # seeds (2026-12-05) the first 3 losses agreed within 0.1%, the 5th differed by up to 13% and spiked to
     # 90 in both in some runs; the test loss after the step was at most 0.2 of the first training loss in
-    # either library. The steps may also overshoot to errors beyond f16's range (seen: a mean squared error
+    # either library but one. The steps may also overshoot to errors beyond f16's range (seen: a mean squared error
     # of 1e7 mid-step, which PyTorch in float64 recovers from), so only one step of 20 evaluations is run
     # (the example runs 15).
     for ours_, theirs_ in zip(l_losses[:3], t_losses[:3]):
         close(ours_, theirs_, rel=0.02)
-    assert t_test[-1] < 0.5 * t_losses[0] and l_test[-1] < 0.5 * l_losses[0], (t_test, l_test)
+    # When PyTorch's step learned (its test loss below half its first loss), ours must have too; PyTorch's
+    # own step overshot so far once in 30 seeds that it did not (2026-12-05).
+    assert l_test[-1] < 0.5 * l_losses[0] or t_test[-1] >= 0.5 * t_losses[0], (t_test, l_test)
     assert future.shape == (3, 49) and np.isfinite(future).all()
 
 
