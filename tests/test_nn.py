@@ -8,6 +8,8 @@ import torch
 
 import tensorlogic as tl
 import tensorlogic.nn as nn
+from tensorlogic.nn.utils.rnn import pad_sequence, unpad_sequence  # torch's import path
+from oracle import host
 
 # These tests set weights through .numpy() views, which share memory only on the CPU.
 pytestmark = pytest.mark.usefixtures("cpu_default")
@@ -268,3 +270,26 @@ def test_iterating_a_tensor_keeps_the_graph():
         total = row * (i + 1.0) if total is None else total + row * (i + 1.0)
     total.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 1.0], [2.0, 2.0]])
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_pad_sequence_matches_torch(device, batch_first, padding_side):
+    rng = np.random.default_rng()
+    values = [rng.standard_normal((n, 3)).astype(np.float16) for n in (4, 1, 6)]
+    ours = [tl.tensor(v, device=device, requires_grad=True) for v in values]
+    theirs = [torch.tensor(v.astype(np.float64), requires_grad=True) for v in values]
+    got = pad_sequence(ours, batch_first=batch_first, padding_value=-1.0, padding_side=padding_side)
+    want = torch.nn.utils.rnn.pad_sequence(theirs, batch_first=batch_first, padding_value=-1.0,
+                                           padding_side=padding_side)
+    np.testing.assert_array_equal(host(got).astype(np.float64), want.detach().numpy())
+    weights = rng.standard_normal(tuple(want.shape)).astype(np.float16)
+    (got * tl.tensor(weights, device=device)).sum().backward()
+    (want * torch.tensor(weights.astype(np.float64))).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(host(a.grad).astype(np.float64), b.grad.numpy(), rtol=1e-3)
+    if padding_side == "right":
+        back = unpad_sequence(got, tl.tensor([4, 1, 6]), batch_first=batch_first)
+        assert [host(b).tolist() for b in back] == [host(o).tolist() for o in ours]
+    with pytest.raises(ValueError):
+        pad_sequence([tl.ones(2, 3), tl.ones(2, 4)])

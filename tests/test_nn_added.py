@@ -314,3 +314,37 @@ def test_functional_inplace_activations(device):
         t, ref = tl.tensor(x, device=device), torch.tensor(x.astype(np.float64))
         assert getattr(F, name)(t, *args) is t
         assert_close_f16(t, getattr(TF, name)(ref, *args).numpy())
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("leaky_relu", {"negative_slope": 0.2}), ("elu", {"alpha": 0.5}), ("hardtanh", {}), ("relu6", {}),
+    ("hardsigmoid", {}), ("hardswish", {}), ("mish", {}), ("celu", {"alpha": 0.7}), ("selu", {}),
+    ("threshold", {"threshold": 0.1, "value": -2.0}), ("rrelu", {}), ("relu", {}), ("silu", {})])
+def test_inplace_activations_under_autograd(device, rng, name, kwargs):
+    """F.act(x, inplace=True) on an intermediate that the op making it saved (x = w * 3): the result is written
+    into x and the gradient reaches w, as in PyTorch (the write once invalidated the nodes the activation
+    itself had recorded on x, DCGAN's LeakyReLU(0.2, inplace=True))."""
+    w0 = (rng.standard_normal((5, 6)) * 2).astype(np.float16)
+    g = rng.standard_normal((5, 6)).astype(np.float16)
+    w, ref_w = tl.tensor(w0, device=device, requires_grad=True), torch.tensor(w0.astype(np.float64), requires_grad=True)
+    x, ref_x = w * 3.0, ref_w * 3.0
+    y, ref_y = getattr(F, name)(x, inplace=True, **kwargs), getattr(TF, name)(ref_x, inplace=True, **kwargs)
+    assert y is x
+    assert_close_f16(y, ref_y.detach().numpy())
+    (y * tl.tensor(g, device=device)).sum().backward()
+    (ref_y * torch.tensor(g.astype(np.float64))).sum().backward()
+    assert_close_f16(w.grad, ref_w.grad.numpy())
+
+
+def test_inplace_dropout_under_autograd(device):
+    x = tl.ones(64, 64, device=device, requires_grad=True)
+    y = x * 2.0
+    assert F.dropout(y, 0.5, training=True, inplace=True) is y
+    y.sum().backward()
+    np.testing.assert_array_equal(host(x.grad), host(y))  # kept units: 2 * 2 and gradient 2 * 2; dropped: 0
+
+
+def test_silu_module_inplace(device):
+    x = tl.tensor(np.array([-1.0, 0.5, 2.0], np.float16), device=device)
+    assert nn.SiLU(inplace=True)(x) is x and repr(nn.SiLU(inplace=True)) == "SiLU(inplace=True)"
+    assert_close_f16(x, TF.silu(torch.tensor([-1.0, 0.5, 2.0], dtype=torch.float64)).numpy())

@@ -209,3 +209,16 @@ def test_padding_module_errors():
         nn.ZeroPad2d((1, 2, 3))
     with pytest.raises(ValueError, match="tuple of 2 ints"):
         nn.ReflectionPad1d((1.5, 2))
+
+
+def test_eye_and_dirac_init(device):
+    for shape in ((3, 5), (4, 2)):
+        got = host(nn.init.eye_(tl.empty(*shape, device=device)))
+        np.testing.assert_array_equal(got, torch.nn.init.eye_(torch.empty(*shape)).numpy())
+    for shape, groups in (((4, 2, 3), 2), ((6, 3, 3, 3), 1), ((4, 2, 3, 3), 2), ((2, 2, 1, 3, 3), 1), ((3, 5, 3, 3), 1)):
+        got = host(nn.init.dirac_(tl.empty(*shape, device=device), groups))
+        np.testing.assert_array_equal(got, torch.nn.init.dirac_(torch.empty(*shape), groups).numpy())
+    with pytest.raises(ValueError):
+        nn.init.eye_(tl.empty(2, 2, 2))
+    with pytest.raises(ValueError):
+        nn.init.dirac_(tl.empty(3, 3))

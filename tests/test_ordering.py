@@ -100,6 +100,11 @@ def test_flip_roll_repeat(device, rng):
         same(tl.roll(t, shifts, dims), torch.roll(ref, shifts, dims))
     for sizes in ((2, 1, 1), (1, 3, 2), (2, 2, 1, 1)):
         same(t.repeat(*sizes), ref.repeat(*sizes))
+    for sizes in ((8, 1, 1, 1), (1, 1, 1), (2, 1, 1)):  # new memory, as in PyTorch: in-place ops may follow
+        r = t.repeat(*sizes)
+        r.div_(2.0)
+        same(r, ref.repeat(*sizes).div_(2.0))
+        same(t, ref)
     same(t.repeat_interleave(2, dim=1), ref.repeat_interleave(2, dim=1))
     same(tl.tensor([1, 2, 3], device=device).repeat_interleave(tl.tensor([1, 0, 2])),
          torch.tensor([1, 2, 3]).repeat_interleave(torch.tensor([1, 0, 2])))

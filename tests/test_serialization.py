@@ -1,4 +1,6 @@
 """tl.save / tl.load: safetensors files, nested structures, readable by other safetensors readers."""
+import io
+
 import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
@@ -63,6 +65,24 @@ def test_module_state_dict_round_trip(tmp_path):
     tl.save(a.state_dict(), tmp_path / "net.safetensors")
     b.load_state_dict(tl.load(tmp_path / "net.safetensors"))
     np.testing.assert_array_equal(a.w.numpy(), b.w.numpy())
+
+
+def test_zero_dim_tensors_keep_their_shape(device):
+    """A BatchNorm's num_batches_tracked is 0-d: its state_dict goes through a file object and loads back into
+    the module (the shape was once saved as (1,))."""
+    rng = np.random.default_rng()
+    bn = tl.nn.BatchNorm2d(3).to(device)
+    bn(tl.Tensor(rng.standard_normal((4, 3, 2, 2)).astype(np.float16), device=device))
+    loss = tl.Tensor(np.float16(rng.standard_normal()), device=device)
+    buffer = io.BytesIO()
+    tl.save({"bn": bn.state_dict(), "loss": loss, "array": np.array(2.5)}, buffer)
+    buffer.seek(0)
+    back = tl.load(buffer)
+    assert back["bn"]["num_batches_tracked"].shape == () and back["bn"]["num_batches_tracked"].item() == 1
+    assert back["loss"].shape == () and back["loss"].item() == loss.item() and back["array"].shape == ()
+    fresh = tl.nn.BatchNorm2d(3)
+    fresh.load_state_dict(back["bn"])
+    np.testing.assert_array_equal(fresh.running_mean.numpy(), bn.running_mean.numpy())
 
 
 def test_unsupported_values_raise(tmp_path):

@@ -229,6 +229,28 @@ def test_host_data_and_repr(device, cpu_default):
     assert repr(tl.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
 
 
+@pytest.mark.parametrize("options", [{"precision": 2}, {"sci_mode": True}, {"sci_mode": False, "precision": 6},
+                                     {"profile": "short"}, {"profile": "full", "linewidth": 40}])
+def test_set_printoptions(options):
+    data = [[0.5, 1.25, -3.0], [1e-5, 2.0, 700.0]]
+    try:
+        tl.set_printoptions(**options)
+        torch.set_printoptions(**options)
+        for values in (data[0], data):
+            expected = repr(torch.tensor(values, dtype=torch.float16).float())  # f16's values, no dtype note
+            assert repr(tl.tensor(values)) == expected
+        assert tl.get_printoptions()["sci_mode"] == options.get("sci_mode")
+    finally:
+        tl.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+    before = tl.get_printoptions()
+    for bad in ({"profile": "long"}, {"precision": -1}, {"linewidth": 0}, {"threshold": tl.ones(2)},
+                {"precision": 2.5}, {"sci_mode": "yes"}, {"edgeitems": True}):
+        with pytest.raises((TypeError, ValueError)):
+            tl.set_printoptions(**bad)
+    assert tl.get_printoptions() == before  # a refused call keeps nothing
+
+
 def test_attributes(device):
     t = tl.zeros(2, 3, 4, device=device)
     assert t.shape == (2, 3, 4) and t.size() == (2, 3, 4) and t.size(1) == 3 and t.size(-1) == 4

@@ -122,3 +122,27 @@ def test_generator_streams():
     assert host_rng(a).random(3).tolist() == first
     with pytest.raises(TypeError):
         host_rng(torch.Generator())
+
+
+def test_size():
+    size = tl.Size([2, 3, 4])
+    assert size == (2, 3, 4) == tl.zeros(2, 3, 4).shape and isinstance(size, tuple)
+    assert size.numel() == 24 == torch.Size([2, 3, 4]).numel() and tl.Size().numel() == 1
+    assert repr(size) == "Size([2, 3, 4])" and tl.zeros(size).shape == size and size[1:] == (3, 4)
+
+
+def test_legacy_typed_constructors():
+    """torch.FloatTensor(sizes) / torch.LongTensor(data) and isinstance with them, as pygcn writes them."""
+    w = tl.FloatTensor(3, 4)
+    assert w.shape == (3, 4) == torch.FloatTensor(3, 4).shape and w.dtype == tl.float16
+    assert tl.FloatTensor(tl.Size([5])).shape == (5,) and tl.DoubleTensor(2).shape == (2,)
+    idx = tl.LongTensor(np.array([3, 1, 2]))
+    assert idx.dtype == tl.int64 and idx.tolist() == torch.LongTensor(np.array([3, 1, 2])).tolist()
+    assert tl.FloatTensor([[1.5, 2]]).tolist() == [[1.5, 2.0]] and tl.BoolTensor([True]).dtype == tl.bool
+    assert tl.IntTensor([1]).dtype == tl.int32
+    assert isinstance(w, tl.FloatTensor) and not isinstance(w, tl.LongTensor) and isinstance(idx, tl.LongTensor)
+    assert idx.type(tl.FloatTensor).dtype == tl.float16 and str(tl.LongTensor) == "torch.LongTensor"
+    with pytest.raises(TypeError):
+        tl.FloatTensor(idx)
+    with pytest.raises(TypeError):
+        tl.FloatTensor(2, "3")

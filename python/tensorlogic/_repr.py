@@ -1,20 +1,60 @@
 """repr(tensor) in PyTorch's style: `tensor([0.5000, 1.2500])`, `tensor([1., 2.])`, scientific notation when
-magnitudes differ widely, summarised beyond 1000 elements, and dtype/device/grad notes at the end."""
+magnitudes differ widely, summarised beyond 1000 elements, and dtype/device/grad notes at the end.
+set_printoptions changes these as torch.set_printoptions does."""
+import math
+import sys
+
 import numpy as np
 
-_THRESHOLD = 1000
-_EDGE = 3
+_PROFILES = {"default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+             "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+             "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80}}
+_OPTIONS = dict(_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """torch.set_printoptions: digits after the point (precision), the element count beyond which a tensor is
+    summarised (threshold) by edgeitems at each end, the line width, a profile ('default', 'short', 'full')
+    setting all four, and sci_mode (True or False forces scientific notation on or off; None chooses)."""
+    # Checked before anything is kept: a bad value stored here would break every later repr.
+    if profile is not None and (not isinstance(profile, str) or profile not in _PROFILES):
+        raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
+    for name, value in given.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not (name == "threshold" and value == math.inf)):
+            kind = "an int (or math.inf)" if name == "threshold" else "an int"
+            raise TypeError(f"set_printoptions: {name} must be {kind}, got {type(value).__name__}")
+        if value < (1 if name == "linewidth" else 0):
+            bound = "positive" if name == "linewidth" else "non-negative"
+            raise ValueError(f"set_printoptions: {name} must be {bound}, got {value}")
+    if sci_mode is not None and not isinstance(sci_mode, bool):
+        raise TypeError(f"set_printoptions: sci_mode must be True, False or None, got {type(sci_mode).__name__}")
+    if profile is not None:
+        _OPTIONS.update(_PROFILES[profile])
+    _OPTIONS.update({name: value for name, value in given.items() if value is not None}, sci_mode=sci_mode)
+
+
+def get_printoptions():
+    """The current print options, as torch.get_printoptions: a dict of set_printoptions' settings."""
+    return dict(_OPTIONS)
 
 
 def _float_formatter(values):
     finite = values[np.isfinite(values)].astype(np.float64)
     magnitudes = np.abs(finite[finite != 0])
-    if finite.size and np.all(finite == np.round(finite)) and (magnitudes.size == 0 or magnitudes.max() < 1e8):
+    digits, sci_mode = _OPTIONS["precision"], _OPTIONS["sci_mode"]
+    wide = magnitudes.size and (magnitudes.max() / magnitudes.min() > 1000 or magnitudes.max() > 1e8
+                                or magnitudes.min() < 1e-4)
+    if (finite.size and np.all(finite == np.round(finite)) and (magnitudes.size == 0 or magnitudes.max() < 1e8)
+            and not sci_mode):
         fmt = "{:.0f}.".format
-    elif magnitudes.size and (magnitudes.max() / magnitudes.min() > 1000 or magnitudes.max() > 1e8 or magnitudes.min() < 1e-4):
-        fmt = "{:.4e}".format
+    elif sci_mode or (sci_mode is None and wide):
+        fmt = ("{:.%de}" % digits).format
     else:
-        fmt = "{:.4f}".format
+        fmt = ("{:.%df}" % digits).format
 
     def one(v):
         return fmt(v) if np.isfinite(v) else ("nan" if np.isnan(v) else ("inf" if v > 0 else "-inf"))
@@ -41,6 +81,8 @@ def tensor_repr(t):
         body = "[]"
     else:
         formatter = {"int": str} if data.dtype.kind in "ib" else {"float_kind": _float_formatter(data.astype(np.float32))}
-        body = np.array2string(data, separator=", ", prefix="tensor(", formatter=formatter, threshold=_THRESHOLD,
-                               edgeitems=_EDGE, max_line_width=80)
+        threshold = _OPTIONS["threshold"]
+        body = np.array2string(data, separator=", ", prefix="tensor(", formatter=formatter,
+                               threshold=sys.maxsize if threshold == math.inf else int(threshold),
+                               edgeitems=_OPTIONS["edgeitems"], max_line_width=_OPTIONS["linewidth"])
     return "tensor(" + body + "".join(", " + n for n in notes) + ")"

@@ -38,10 +38,12 @@ _FOREIGN = ((b"PK\x03\x04", "a zip archive (PyTorch's torch.save format); " + _T
 
 
 def _encode(obj, path, arrays):
+    # np.asarray(order="C"), not np.ascontiguousarray, which makes a 0-d array (a BatchNorm's
+    # num_batches_tracked, a loss) 1-d.
     if isinstance(obj, Tensor):
-        return {"tensor": _put(path, np.ascontiguousarray(obj.numpy()), arrays)}
+        return {"tensor": _put(path, np.asarray(obj.numpy(), order="C"), arrays)}
     if isinstance(obj, np.ndarray):
-        return {"array": _put(path, np.ascontiguousarray(obj), arrays)}
+        return {"array": _put(path, np.asarray(obj, order="C"), arrays)}
     if isinstance(obj, dict):
         items = []
         for k, v in obj.items():

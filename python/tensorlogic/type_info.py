@@ -5,6 +5,20 @@ import numpy as np
 from .dtypes import as_dtype, float16
 
 
+class Size(tuple):
+    """torch.Size: a tuple of dimension sizes (tensors' .shape are plain tuples, which compare equal to it)."""
+
+    def numel(self):
+        """The number of elements of a tensor of this shape."""
+        count = 1
+        for n in self:
+            count *= n
+        return count
+
+    def __repr__(self):
+        return f"{type(self).__name__}({list(self)})"
+
+
 class finfo:  # noqa: N801 (torch's name)
     """The limits of a float dtype, as torch.finfo: bits, eps, max, min, tiny (= smallest_normal), resolution."""
 

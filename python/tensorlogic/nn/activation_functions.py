@@ -1,5 +1,6 @@
 """tl.nn.functional's activations and element-wise helpers that are compositions of public ops:
 dropout (and its channel-wise forms, 1-d to 3-d), leaky_relu, elu, logsigmoid, normalize, one_hot."""
+from ..autograd.function import inplace as _recorded_inplace, records
 from ..creation import arange
 from ..ops.elementwise import softplus, where
 from ..ops.random import rand
@@ -10,15 +11,25 @@ def _check_p(p, name):
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
+def written(input, compute, inplace, name):
+    """compute(input), or with inplace its result written into input, which is returned and takes over the
+    result's history (PyTorch's in-place activations). Under autograd compute sees a copy of input that keeps
+    its history (autograd.function.inplace): the nodes compute records may save their input, and the write
+    into input must not invalidate them."""
+    if not inplace:
+        return compute(input)
+    if records(input):
+        return _recorded_inplace(input, compute, name)
+    return input.copy_(compute(input))
+
+
 def _masked(input, mask_shape, p, inplace):
     """input times a 0/1 keep-mask of mask_shape (broadcast over the rest), scaled by 1/(1-p). The mask comes
     from tl.rand, so its gradient is the same mask."""
     if p == 1.0:
-        out = input * 0.0
-    else:
-        keep = rand(*mask_shape, device=input.device) >= p
-        out = input * keep * (1.0 / (1.0 - p))
-    return input.copy_(out) if inplace else out
+        return written(input, lambda x: x * 0.0, inplace, "dropout_")
+    keep = rand(*mask_shape, device=input.device) >= p
+    return written(input, lambda x: x * keep * (1.0 / (1.0 - p)), inplace, "dropout_")
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -55,14 +66,12 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x; inplace=True writes the result into input and returns it."""
-    out = where(input > 0, input, input * negative_slope)
-    return input.copy_(out) if inplace else out
+    return written(input, lambda x: where(x > 0, x, x * negative_slope), inplace, "leaky_relu_")
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha (exp(x) - 1); exp sees min(x, 0) so the unused branch never overflows."""
-    out = where(input > 0, input, (input.clamp(max=0.0).exp() - 1.0) * alpha)
-    return input.copy_(out) if inplace else out
+    return written(input, lambda x: where(x > 0, x, (x.clamp(max=0.0).exp() - 1.0) * alpha), inplace, "elu_")
 
 
 def leaky_relu_(input, negative_slope=0.01):

@@ -1,18 +1,15 @@
 """More of torch.nn.functional's activations, each a composition of public ops (so each has its gradient
 of every order): relu6 hardtanh hardsigmoid hardswish mish selu celu softsign softmin glu tanhshrink
 softshrink hardshrink threshold prelu. PyTorch's signatures and defaults; in-place forms write the result
-back with copy_."""
+back (activation_functions.written)."""
 from ..errors import ShapeMismatchError
 from ..ops.elementwise import sigmoid, softplus, tanh, where
 from ..ops.rows import softmax
+from .activation_functions import written
 
 # SELU's constants (Klambauer et al. 2017), as PyTorch states them.
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _result(input, out, inplace):
-    return input.copy_(out) if inplace else out
 
 
 def _flat_outside(input, low, high, inside_value, outside_value):
@@ -26,8 +23,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input clamped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError("hardtanh: min_val cannot be greater than max_val")
-    out = _flat_outside(input, min_val, max_val, input, input.clamp(min_val, max_val))
-    return _result(input, out, inplace)
+    return written(input, lambda x: _flat_outside(x, min_val, max_val, x, x.clamp(min_val, max_val)), inplace,
+                   "hardtanh_")
 
 
 def relu6(input, inplace=False):
@@ -37,33 +34,34 @@ def relu6(input, inplace=False):
 
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
-    out = _flat_outside(input, -3.0, 3.0, input / 6.0 + 0.5, (input + 3.0).clamp(0.0, 6.0) / 6.0)
-    return _result(input, out, inplace)
+    return written(input, lambda x: _flat_outside(x, -3.0, 3.0, x / 6.0 + 0.5, (x + 3.0).clamp(0.0, 6.0) / 6.0),
+                   inplace, "hardsigmoid_")
 
 
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6 (MobileNetV3): 0 up to -3, x from 3 (gradient 1 there, as PyTorch)."""
-    out = where(input >= 3.0, input, _flat_outside(input, -3.0, 3.0, input * (input + 3.0) / 6.0, input * 0.0))
-    return _result(input, out, inplace)
+    return written(input, lambda x: where(x >= 3.0, x, _flat_outside(x, -3.0, 3.0, x * (x + 3.0) / 6.0, x * 0.0)),
+                   inplace, "hardswish_")
 
 
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
-    return _result(input, input * tanh(softplus(input)), inplace)
+    return written(input, lambda x: x * tanh(softplus(x)), inplace, "mish_")
 
 
 def celu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha (exp(x / alpha) - 1); exp sees min(x, 0) so the unused branch never overflows."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    out = where(input > 0, input, ((input.clamp(max=0.0) / alpha).exp() - 1.0) * alpha)
-    return _result(input, out, inplace)
+    return written(input, lambda x: where(x > 0, x, ((x.clamp(max=0.0) / alpha).exp() - 1.0) * alpha), inplace,
+                   "celu_")
 
 
 def selu(input, inplace=False):
     """scale * (x where x > 0, else alpha (exp(x) - 1)) with SELU's fixed alpha and scale."""
-    out = where(input > 0, input * _SELU_SCALE, (input.clamp(max=0.0).exp() - 1.0) * (_SELU_ALPHA * _SELU_SCALE))
-    return _result(input, out, inplace)
+    return written(input, lambda x: where(x > 0, x * _SELU_SCALE,
+                                          (x.clamp(max=0.0).exp() - 1.0) * (_SELU_ALPHA * _SELU_SCALE)),
+                   inplace, "selu_")
 
 
 def softsign(input):
@@ -106,7 +104,7 @@ def hardshrink(input, lambd=0.5):
 
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value."""
-    return _result(input, where(input > threshold, input, float(value)), inplace)
+    return written(input, lambda x: where(x > threshold, x, float(value)), inplace, "threshold_")
 
 
 def prelu(input, weight):

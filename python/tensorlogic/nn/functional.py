@@ -10,7 +10,7 @@ cross_entropy with class-index targets and no class weights runs ops.fused.softm
 from ..errors import ShapeMismatchError
 from ..ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold  # noqa: F401
 from ..ops.conv_nd import conv1d, conv3d  # noqa: F401
-from ..ops.elementwise import gelu, relu, relu_, sigmoid, silu, softplus, tanh, where  # noqa: F401
+from ..ops.elementwise import gelu, relu as _relu, relu_, sigmoid, silu as _silu, softplus, tanh, where  # noqa: F401
 from ..ops.fused import softmax_cross_entropy
 from ..ops.indexing import embedding as _embedding
 from ..ops.linalg import linear  # noqa: F401
@@ -37,7 +37,18 @@ from .ctc_loss import ctc_loss  # noqa: F401
 from .local_response_norm import local_response_norm  # noqa: F401
 from .pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .random_activations import alpha_dropout, feature_alpha_dropout, gumbel_softmax, rrelu, rrelu_  # noqa: F401
+from .activation_functions import written as _written
 from .loss_functions import reduce_loss as _reduce
+
+
+def relu(input, inplace=False):
+    """max(input, 0); inplace=True writes it into input and returns input (relu_)."""
+    return relu_(input) if inplace else _relu(input)
+
+
+def silu(input, inplace=False):
+    """input * sigmoid(input); inplace=True writes it into input and returns input."""
+    return _written(input, _silu, inplace, "silu_")
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):

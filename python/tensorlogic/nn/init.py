@@ -155,3 +155,26 @@ def orthogonal_(tensor, gain=1.0):
     q *= np.sign(np.diag(r))
     q = q.T if rows < cols else q
     return _fill_from(tensor, tensor_of((q * gain).reshape(tensor.shape).astype(np.float16), device=tensor.device))
+
+
+def eye_(tensor):
+    """Fills the 2-d tensor in place with the identity (ones on the diagonal of a rectangular matrix too)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill_from(tensor, tensor_of(np.eye(*tensor.shape, dtype=np.float16), device=tensor.device))
+
+
+def dirac_(tensor, groups=1):
+    """Fills the 3-, 4- or 5-d convolution weight in place so the convolution passes its input through: in
+    each of the groups, output channel i takes input channel i at the kernel's centre (PyTorch's layout)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_per_group = tensor.shape[0] // groups
+    values = np.zeros(tensor.shape, np.float16)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, tensor.shape[1])):
+            values[(g * out_per_group + d, d) + centre] = 1.0
+    return _fill_from(tensor, tensor_of(values, device=tensor.device))

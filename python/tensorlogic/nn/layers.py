@@ -195,10 +195,18 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x) elementwise, as torch.nn.SiLU."""
+    """x * sigmoid(x) elementwise, as torch.nn.SiLU; inplace=True writes the result into the input."""
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
         """silu(x), same shape."""
-        return F.silu(x)
+        return F.silu(x, self.inplace)
+
+    def extra_repr(self):
+        """The settings shown in the module's repr."""
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):

@@ -4,7 +4,7 @@ FeatureAlphaDropout. Each is a composition of public ops, so the gradient is the
 from ..ops.elementwise import log, where
 from ..ops.random import rand, rand_like
 from ..ops.rows import softmax
-from .activation_functions import _check_p
+from .activation_functions import _check_p, written
 from .module import Module
 
 _SELU_ALPHA = 1.7580993408473766  # -SELU's negative saturation (scale * alpha), the value dropped units take
@@ -17,8 +17,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         slope = rand_like(input) * (upper - lower) + lower
     else:
         slope = (lower + upper) / 2.0
-    out = where(input >= 0, input, input * slope)
-    return input.copy_(out) if inplace else out
+    return written(input, lambda x: where(x >= 0, x, x * slope), inplace, "rrelu_")
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -33,13 +32,11 @@ def _alpha_dropout(input, p, training, inplace, mask_shape, name):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        out = input * 0.0
-    else:
-        keep = (rand(*mask_shape, device=input.device) >= p).to(input.dtype)
-        a = 1.0 / ((_SELU_ALPHA**2 * p + 1.0) * (1.0 - p)) ** 0.5
-        b = (keep - 1.0) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
-        out = input * (keep * a) + b
-    return input.copy_(out) if inplace else out
+        return written(input, lambda x: x * 0.0, inplace, name + "_")
+    keep = (rand(*mask_shape, device=input.device) >= p).to(input.dtype)
+    a = 1.0 / ((_SELU_ALPHA**2 * p + 1.0) * (1.0 - p)) ** 0.5
+    b = (keep - 1.0) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+    return written(input, lambda x: x * (keep * a) + b, inplace, name + "_")
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):

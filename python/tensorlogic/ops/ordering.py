@@ -106,9 +106,14 @@ def repeat(input, *sizes):
         raise ValueError(f"repeat: {len(sizes)} sizes cannot repeat a tensor of {input.ndim} dimensions")
     x = input.reshape((1,) * (len(sizes) - input.ndim) + tuple(input.shape))
     # [s0, d0, s1, d1, ...] by broadcasting, then merged: the tiles of a dimension come one after another.
+    # PyTorch's repeat returns new memory; reshape alone may give a view of the input with stride 0 along the
+    # tiles (when the tiled dimensions merge), which in-place ops then refuse. contiguous() copies the
+    # expansion whenever some size exceeds 1; with every size 1 the result is a copy of the input.
+    if all(s == 1 for s in sizes):
+        return x.clone()
     interleaved = x.reshape(sum(((1, d) for d in x.shape), ()))
     expanded = interleaved.expand(sum(((s, d) for s, d in zip(sizes, x.shape)), ()))
-    return expanded.reshape(tuple(s * d for s, d in zip(sizes, x.shape)))
+    return expanded.contiguous().reshape(tuple(s * d for s, d in zip(sizes, x.shape)))
 
 
 @tensor_method()

@@ -1,12 +1,13 @@
 """Gradient and parameter utilities: clip_grad_norm_, clip_grad_value_, parameters_to_vector,
-vector_to_parameters."""
+vector_to_parameters; nn.utils.rnn holds the sequence-padding helpers."""
 import math
 
 import numpy as np
 
-from .. import _core
-from ..ops.shape import cat
-from ..tensor import Tensor, _wrap
+from ... import _core
+from ...ops.shape import cat
+from ...tensor import Tensor, _wrap
+from . import rnn  # noqa: F401  (torch.nn.utils.rnn)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
