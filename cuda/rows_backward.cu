@@ -6,37 +6,49 @@
 
 #include "common.cuh"
 #include "cuda_backend.h"
+#include "softmax_stat.cuh"
 
 namespace tensorlogic::cuda {
 namespace {
 
 constexpr int64_t kMaxGrid = 0x7fffffff;
 
-// (softmax(x) - (1 - s) onehot(t) - s / n) * g for one row: the max, the exponentials' sum, then the write.
+// (softmax(x) - (1 - s) onehot(t) - s / n) * g for one row, in groups of W (as cross_entropy_rows): one
+// pass for the online (max, sum of exp), then the write pass, whose re-read of the row mostly hits L2.
 // A NaN logit makes the sum NaN and so the whole row, as on the CPU; a target outside [0, n) matches no class.
-__global__ void cross_entropy_backward_rows(const __half* logits, const int32_t* target, const __half* grad,
-                                            int64_t n, int64_t ignore_index, float smoothing, __half* out) {
-  __shared__ float scratch[33];
+template <int W>
+__global__ void __launch_bounds__(1024)
+    cross_entropy_backward_rows(const __half* logits, const int32_t* target, const __half* grad, int64_t n,
+                                int64_t ignore_index, float smoothing, __half* out) {
+  __shared__ Stat scratch[33];
   const int64_t r = blockIdx.x;
   const __half* x = logits + r * n;
   __half* y = out + r * n;
   const int32_t t = target[r];
+  const int64_t step = int64_t{blockDim.x} * W;
   if (t == ignore_index) {  // the same branch for the whole block
-    for (int64_t k = threadIdx.x; k < n; k += blockDim.x) y[k] = __float2half_rn(0.0f);
+    const float zero[W] = {};
+    for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) store_group<W>(y + k, zero);
     return;
   }
-  float m = -INFINITY;
-  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) m = fmaxf(m, __half2float(x[k]));
-  m = block_reduce(m, MaxOp{}, -INFINITY, scratch);
-  float s = 0.0f;
-  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) s += expf(__half2float(x[k]) - m);
-  s = block_reduce(s, SumOp{}, 0.0f, scratch);
+  Stat st{-INFINITY, 0.0f};
+  for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) {
+    float v[W];
+    load_group<W>(x + k, v);
+    add_group<W>(st, v);
+  }
+  st = block_stat(st, scratch);
   const float g = __half2float(grad[r]);
-  const float scale = g / s, spread = smoothing / static_cast<float>(n) * g, hit = (1.0f - smoothing) * g;
-  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) {
-    float v = expf(__half2float(x[k]) - m) * scale - spread;
-    if (k == t) v -= hit;
-    y[k] = __float2half_rn(v);
+  const float scale = g / st.s, spread = smoothing / static_cast<float>(n) * g, hit = (1.0f - smoothing) * g;
+  for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) {
+    float v[W];
+    load_group<W, true>(x + k, v);
+#pragma unroll
+    for (int j = 0; j < W; ++j) {
+      v[j] = expf(v[j] - st.m) * scale - spread;
+      if (k + j == t) v[j] -= hit;
+    }
+    store_group<W>(y + k, v);
   }
 }
 
@@ -129,9 +141,17 @@ bool CudaBackend::cross_entropy_backward(const Array& logits, const Array& targe
                                          int64_t n, int64_t ignore_index, float label_smoothing, const Array& out) {
   for (int64_t r0 = 0; r0 < rows; r0 += kMaxGrid) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, kMaxGrid));
-    cross_entropy_backward_rows<<<grid, kThreads, 0, stream()>>>(
-        logits.data_as<__half>() + r0 * n, target.data_as<int32_t>() + r0, grad.data_as<__half>() + r0, n,
-        ignore_index, label_smoothing, out.data_as<__half>() + r0 * n);
+    const __half* x = logits.data_as<__half>() + r0 * n;
+    const int32_t* t = target.data_as<int32_t>() + r0;
+    const __half* g = grad.data_as<__half>() + r0;
+    __half* y = out.data_as<__half>() + r0 * n;
+    if (n % 8 == 0 && aligned16(x) && aligned16(y)) {
+      cross_entropy_backward_rows<8>
+          <<<grid, row_threads(n, 8), 0, stream()>>>(x, t, g, n, ignore_index, label_smoothing, y);
+    } else {
+      cross_entropy_backward_rows<1>
+          <<<grid, row_threads(n, 1), 0, stream()>>>(x, t, g, n, ignore_index, label_smoothing, y);
+    }
     check_launch("cross-entropy backward kernel");
   }
   return true;
