@@ -89,6 +89,99 @@ __global__ void norm_backward_rows(const __half* x, const __half* grad, const __
   if (threadIdx.x == 0) stats[r] = make_float2(mean, rstd);
 }
 
+// Rows of whole 16-byte vectors up to kWarpRowMax values: one warp per row, each lane holding V vectors of
+// x and grad in registers as f16 (shuffle reductions only, one read of each), and, when dweight or dbias is wanted,
+// the running column sums of grad * xhat and grad for its 8V columns over every row its warp takes. The
+// block's warps then add their sums in warp order (deterministic) into partial[block], for
+// norm_backward_finish: x and grad are read once in all, instead of again by a column pass.
+// (Beyond 1024 values the column sums outgrow the registers.)
+constexpr int kWarpRowMax = 32 * 8 * 4;
+constexpr int kWarpRowThreads = 256;
+
+template <int V>
+__global__ void __launch_bounds__(kWarpRowThreads)
+    norm_backward_warps(const __half* x, const __half* grad, const __half* weight, int64_t rows, int64_t n,
+                        float eps, bool rms, __half* dx, float* partial) {
+  extern __shared__ float sums[];  // [2n]: the block's column sums of grad * xhat, then of grad
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  const int nv = static_cast<int>(n / 8);
+  const float count = static_cast<float>(n);
+  bool valid[V];
+  Half8 w[V];
+#pragma unroll
+  for (int u = 0; u < V; ++u) {
+    valid[u] = lane + 32 * u < nv;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) w[u].h[j] = __float2half_rn(1.0f);
+    if (valid[u] && weight) w[u] = reinterpret_cast<const Half8*>(weight)[lane + 32 * u];
+  }
+  float aw[V][8] = {}, ab[V][8] = {};
+  for (int64_t r = blockIdx.x * int64_t{warps} + warp; r < rows; r += int64_t{gridDim.x} * warps) {
+    const Half8* xr = reinterpret_cast<const Half8*>(x + r * n);
+    const Half8* gr = reinterpret_cast<const Half8*>(grad + r * n);
+    Half8 xv[V], gv[V];
+    float mean = 0.0f;
+#pragma unroll
+    for (int u = 0; u < V; ++u) {
+      if (!valid[u]) continue;
+      *reinterpret_cast<uint4*>(&xv[u]) = __ldcs(reinterpret_cast<const uint4*>(xr + lane + 32 * u));
+      *reinterpret_cast<uint4*>(&gv[u]) = __ldcs(reinterpret_cast<const uint4*>(gr + lane + 32 * u));
+#pragma unroll
+      for (int j = 0; j < 8; ++j) mean += __half2float(xv[u].h[j]);
+    }
+    mean = rms ? 0.0f : warp_reduce(mean, SumOp{}) / count;
+    float sq = 0.0f, dot = 0.0f, gsum = 0.0f;
+#pragma unroll
+    for (int u = 0; u < V; ++u) {
+      if (!valid[u]) continue;
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        const float xc = __half2float(xv[u].h[j]) - mean;
+        const float gw = __half2float(gv[u].h[j]) * __half2float(w[u].h[j]);
+        sq += xc * xc;
+        dot += gw * xc;
+        gsum += gw;
+      }
+    }
+    sq = warp_reduce(sq, SumOp{});
+    dot = warp_reduce(dot, SumOp{});
+    gsum = rms ? 0.0f : warp_reduce(gsum, SumOp{});
+    const float rstd = rsqrtf(sq / count + eps);
+    const float dot_mean = dot * rstd / count, gw_mean = gsum / count;
+#pragma unroll
+    for (int u = 0; u < V; ++u) {
+      if (!valid[u]) continue;
+      Half8 out;
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        const float xhat = (__half2float(xv[u].h[j]) - mean) * rstd, g = __half2float(gv[u].h[j]);
+        out.h[j] = __float2half_rn((g * __half2float(w[u].h[j]) - xhat * dot_mean - gw_mean) * rstd);
+        aw[u][j] += g * xhat;
+        ab[u][j] += g;
+      }
+      __stcs(reinterpret_cast<uint4*>(dx + r * n) + lane + 32 * u, *reinterpret_cast<const uint4*>(&out));
+    }
+  }
+  if (partial == nullptr) return;
+  for (int64_t i = threadIdx.x; i < 2 * n; i += blockDim.x) sums[i] = 0.0f;
+  __syncthreads();
+  for (int turn = 0; turn < warps; ++turn) {
+    if (warp == turn) {
+#pragma unroll
+      for (int u = 0; u < V; ++u) {
+        if (!valid[u]) continue;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+          sums[(lane + 32 * u) * 8 + j] += aw[u][j];
+          sums[n + (lane + 32 * u) * 8 + j] += ab[u][j];
+        }
+      }
+    }
+    __syncthreads();
+  }
+  for (int64_t i = threadIdx.x; i < 2 * n; i += blockDim.x) partial[blockIdx.x * 2 * n + i] = sums[i];
+}
+
 constexpr int kColumns = 32, kRowLanes = 8;
 
 // Partial column sums of grad * xhat and grad over one chunk of rows: block (32 columns, 8 row lanes), so
@@ -135,6 +228,26 @@ __global__ void norm_backward_finish(const float* partial, int64_t chunks, int64
   if (dbias) dbias[c] = __float2half_rn(b);
 }
 
+template <int V>
+void launch_norm_backward_warps(bool rms, const __half* x, const __half* grad, const __half* w, int64_t rows,
+                                int64_t n, float eps, __half* dx, __half* dweight, __half* dbias) {
+  const size_t shared = sizeof(float) * 2 * n;
+  int per_sm = 0;
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, norm_backward_warps<V>, kWarpRowThreads, shared),
+        "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+  const int64_t warps = kWarpRowThreads / 32;
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>((rows + warps - 1) / warps,
+                                                                 int64_t{sm_count()} * std::max(per_sm, 1)));
+  const bool columns = dweight || dbias;
+  Scratch partial(columns ? sizeof(float) * 2 * n * blocks : 1);
+  norm_backward_warps<V><<<static_cast<unsigned>(blocks), kWarpRowThreads, shared, stream()>>>(
+      x, grad, w, rows, n, eps, rms, dx, columns ? partial.as<float>() : nullptr);
+  check_launch("norm backward kernel");
+  if (!columns) return;
+  norm_backward_finish<<<blocks_for(n), kThreads, 0, stream()>>>(partial.as<float>(), blocks, n, dweight, dbias);
+  check_launch("norm backward finish kernel");
+}
+
 }  // namespace
 
 bool CudaBackend::cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows,
@@ -159,8 +272,27 @@ bool CudaBackend::cross_entropy_backward(const Array& logits, const Array& targe
 
 bool CudaBackend::norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows,
                                 int64_t n, double eps, const Array& dx, const Array* dweight, const Array* dbias) {
-  Scratch stats(sizeof(float2) * rows);
   const __half* w = weight ? weight->data_as<__half>() : nullptr;
+  if (n % 8 == 0 && n <= kWarpRowMax && rows > 0 && aligned16(x.data()) && aligned16(grad.data()) &&
+      aligned16(dx.data()) && aligned16(w)) {
+    const int per_lane = static_cast<int>((n / 8 + 31) / 32);
+    auto launch = [&](auto v) {
+      launch_norm_backward_warps<decltype(v)::value>(
+          rms, x.data_as<__half>(), grad.data_as<__half>(), w, rows, n, static_cast<float>(eps), dx.data_as<__half>(),
+          dweight ? dweight->data_as<__half>() : nullptr, dbias ? dbias->data_as<__half>() : nullptr);
+    };
+    if (per_lane <= 1) {
+      launch(std::integral_constant<int, 1>{});
+    } else if (per_lane == 2) {
+      launch(std::integral_constant<int, 2>{});
+    } else if (per_lane == 3) {
+      launch(std::integral_constant<int, 3>{});
+    } else {
+      launch(std::integral_constant<int, 4>{});
+    }
+    return true;
+  }
+  Scratch stats(sizeof(float2) * rows);
   for (int64_t r0 = 0; r0 < rows; r0 += kMaxGrid) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, kMaxGrid));
     norm_backward_rows<<<grid, kThreads, 0, stream()>>>(x.data_as<__half>() + r0 * n, grad.data_as<__half>() + r0 * n,

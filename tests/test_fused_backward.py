@@ -9,7 +9,9 @@ import tensorlogic.nn.functional as F
 from oracle import assert_grad_close, f16_randn
 
 
-@pytest.mark.parametrize("shape,normalized", [((4, 1), (1,)), ((37, 3, 50), (3, 50)), ((5, 8, 2304), (2304,))])
+@pytest.mark.parametrize("shape,normalized", [((4, 1), (1,)), ((37, 3, 50), (3, 50)), ((5, 8, 2304), (2304,)),
+                                              ((40, 8), (8,)), ((20, 2, 256), (2, 256)), ((2500, 768), (768,)),
+                                              ((9, 1024), (1024,))])
 @pytest.mark.parametrize("rms", [False, True])
 @pytest.mark.parametrize("affine", [False, True])
 def test_norm_backward(device, rng, shape, normalized, rms, affine):
@@ -28,6 +30,20 @@ def test_norm_backward(device, rng, shape, normalized, rms, affine):
     run(torch.nn.functional, None, theirs).backward(torch.tensor(g.astype(np.float64)))
     for i, what in enumerate(["x", "weight", "bias"][: (2 if rms else 3) if affine else 1]):
         assert_grad_close(ours[i].grad, theirs[i].grad, 2e-2, f"{'rms' if rms else 'layer'}_norm d{what}")
+
+
+def test_norm_backward_of_a_view_at_an_unaligned_offset(device, rng):
+    # rows of 16-byte vectors that do not start on a 16-byte boundary take the general kernels on the GPU
+    flat = f16_randn(rng, (1 + 6 * 64,), 2.0)
+    g = f16_randn(rng, (6, 64))
+    x = tl.tensor(flat, device=device)[1:].view(6, 64).detach().requires_grad_()
+    w = tl.tensor(f16_randn(rng, (64,)), device=device, requires_grad=True)
+    tx = torch.tensor(flat[1:].reshape(6, 64).astype(np.float64), requires_grad=True)
+    tw = torch.tensor(w.detach().numpy().astype(np.float64), requires_grad=True)
+    F.layer_norm(x, (64,), w).backward(tl.tensor(g, device=device))
+    torch.nn.functional.layer_norm(tx, (64,), tw).backward(torch.tensor(g.astype(np.float64)))
+    assert_grad_close(x.grad, tx.grad, 2e-2, "layer_norm dx")
+    assert_grad_close(w.grad, tw.grad, 2e-2, "layer_norm dweight")
 
 
 def test_norm_backward_equals_the_composed_form(device, rng):

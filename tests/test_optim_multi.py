@@ -37,26 +37,35 @@ def _native(options, step):
     return params
 
 
-def _arrays(rng, kind, options, device):
-    """Fresh f16 parameters and zeroed state slots on `device`, with the f16 gradients of three steps."""
+def _arrays(rng, kind, options, device, offset=0):
+    """Fresh f16 parameters and zeroed state slots on `device` (each `offset` elements into a buffer of its
+    own), with the f16 gradients of three steps."""
     slots = _core.optimizer_state_slots(kind, _native(options, 1))
     params = [rng.standard_normal(s).astype(np.float16) for s in SHAPES]
     grads = [[rng.standard_normal(s).astype(np.float16) for s in SHAPES] for _ in range(3)]
-    arrays = [_to(p, device) for p in params]
-    state = [[_core.full(list(s), 0.0, "int32", device) for _ in range(slots)] for s in SHAPES]
+    arrays = [_to(p, device, offset) for p in params]
+    state = [[_at(_core.full([int(np.prod(s)) + offset], 0.0, "int32", device), s, offset) for _ in range(slots)]
+             for s in SHAPES]
     return params, grads, arrays, state
 
 
-def _to(values, device):
-    if values.size == 0:  # numpy's strides of an empty array are not the contiguous ones
-        return _core.full(list(values.shape), 0.0, "float16", device)
-    return _core.to_device(_core.from_numpy(values), device)
+def _at(flat, shape, offset):
+    """The contiguous view of `shape` that starts `offset` elements into the 1-d `flat`."""
+    return _core.view(_core.slice(flat, 0, offset, offset + int(np.prod(shape)), 1), list(shape))
 
 
+def _to(values, device, offset=0):
+    flat = np.zeros(values.size + offset, np.float16)
+    flat[offset:] = values.reshape(-1)
+    return _at(_core.to_device(_core.from_numpy(flat), device), values.shape, offset)
+
+
+# offset 1: parameters and state off the 16-byte boundaries of CUDA's 4-wide accesses
+@pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("kind,options", OPTIONS, ids=[f"{k.name}-{i}" for i, (k, _) in enumerate(OPTIONS)])
-def test_list_step_gives_the_bits_of_one_call_per_parameter_on_the_cpu(kind, options, device):
+def test_list_step_gives_the_bits_of_one_call_per_parameter_on_the_cpu(kind, options, device, offset):
     rng = np.random.default_rng()
-    _, grads, listed, listed_state = _arrays(rng, kind, options, device)
+    _, grads, listed, listed_state = _arrays(rng, kind, options, device, offset)
     single = [_to(np.array(_core.to_device(a, "cpu")), "cpu") for a in listed]  # copies
     single_state = [[_core.full(list(s), 0.0, "int32", "cpu") for _ in st] for s, st in zip(SHAPES, listed_state)]
     for step, gs in enumerate(grads, 1):
