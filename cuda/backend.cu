@@ -79,13 +79,6 @@ Staging& staging() {
 
 constexpr size_t kStageAbove = size_t{1} << 20;
 
-void device_to_host(void* dst, const void* src, size_t nbytes) {
-  if (capturing()) throw DeviceError("cuda: a read of device memory by the host while capturing a CUDA graph");
-  if (nbytes >= kStageAbove) return staging().to_host(dst, src, nbytes);
-  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (device to host)");
-  check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
-}
-
 // The f16 type of kernels::convert_element on CUDA.
 struct CudaF16 {
   using type = __half;
@@ -184,6 +177,13 @@ void host_to_device(void* dst, const void* src, size_t nbytes) {
   if (nbytes >= kStageAbove) return staging().to_device(dst, src, nbytes);
   // Pageable source: the call returns once the driver has taken its own copy of the bytes.
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream()), "cudaMemcpyAsync (host to device)");
+}
+
+void device_to_host(void* dst, const void* src, size_t nbytes) {
+  if (capturing()) throw DeviceError("cuda: a read of device memory by the host while capturing a CUDA graph");
+  if (nbytes >= kStageAbove) return staging().to_host(dst, src, nbytes);
+  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (device to host)");
+  check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
 }
 
 Backend* create_backend() { return new CudaBackend(); }

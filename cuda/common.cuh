@@ -28,7 +28,7 @@ inline unsigned grid_stride_blocks(int64_t n, int threads = kThreads) {
   return static_cast<unsigned>(need < cap ? (need > 0 ? need : 1) : cap);
 }
 
-inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
+__host__ __device__ inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 // N strided operands walked in one logical order (the output's), with mergeable dims merged.
 template <int N>

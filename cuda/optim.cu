@@ -31,6 +31,22 @@ struct Table {
 // Kernel arguments are limited to 4 KB.
 static_assert(sizeof(Table) + sizeof(kernels::OptimizerCoeffs) <= 4000, "the parameter table outgrows kernel arguments");
 
+// The entry of a launch's table whose chunks hold `chunk`: the last whose first chunk is at or before it
+// (binary search).
+template <typename Entry>
+__device__ __forceinline__ int owner(const Entry* entries, int count, int64_t chunk) {
+  int lo = 0, hi = count - 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (entries[mid].first_chunk <= chunk) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
 // V consecutive values of one operand as f32: one 8-byte (f16) or 16-byte (f32) access when V is 4.
 template <int V>
 __device__ __forceinline__ void load_values(const __half* p, float (&v)[V]) {
@@ -104,18 +120,8 @@ __device__ __forceinline__ void update(const kernels::OptimizerCoeffs& c, const 
 // of each operand per access, and a parameter's last few elements (numel % 4) one by one.
 template <OptimizerKind K, int SLOTS, int V>
 __global__ void optimizer_kernel(kernels::OptimizerCoeffs c, Table table) {
-  // This block's parameter: the last whose first chunk is at or before the block (binary search).
   const int64_t chunk = blockIdx.x;
-  int lo = 0, hi = table.count - 1;
-  while (lo < hi) {
-    const int mid = (lo + hi + 1) / 2;
-    if (table.tensors[mid].first_chunk <= chunk) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  const TensorEntry t = table.tensors[lo];
+  const TensorEntry t = table.tensors[owner(table.tensors, table.count, chunk)];
   const int64_t begin = (chunk - t.first_chunk) * kChunk;
   const int64_t end = min(begin + kChunk, t.numel);
   const int64_t whole = begin + (end - begin) / V * V;
@@ -161,6 +167,57 @@ void launch_all(const kernels::OptimizerCoeffs& c, const std::vector<OptimizerTe
   flush();
 }
 
+// The inf/NaN check of many f16 arrays in one launch (a loss scaler's check of every gradient), each value
+// then multiplied in place by inv_scale unless it is 1: the same chunks and table scheme as the optimizer
+// step, 16-byte accesses where an array is 16-byte aligned. Any block that finds an f16 with every exponent
+// bit set writes 1 to `found`.
+constexpr int kFiniteTensors = 160;
+
+struct FiniteEntry {
+  __half* data;
+  int64_t numel;
+  int64_t first_chunk;
+};
+
+struct FiniteTable {
+  FiniteEntry tensors[kFiniteTensors];
+  int count;
+};
+static_assert(sizeof(FiniteTable) + sizeof(float) + sizeof(int*) <= 4000,
+              "the finite-check table outgrows kernel arguments");
+
+// Whether h is inf or NaN; h becomes h * inv_scale (rounded once) when kScale.
+template <bool kScale>
+__device__ __forceinline__ bool check_value(__half& h, float inv_scale) {
+  const bool bad = (__half_as_ushort(h) & 0x7c00u) == 0x7c00u;
+  if (kScale) h = __float2half_rn(__half2float(h) * inv_scale);
+  return bad;
+}
+
+template <bool kScale>
+__global__ void finite_kernel(FiniteTable table, float inv_scale, int* found) {
+  const int64_t chunk = blockIdx.x;
+  const FiniteEntry t = table.tensors[owner(table.tensors, table.count, chunk)];
+  const int64_t begin = (chunk - t.first_chunk) * kChunk;
+  const int64_t end = min(begin + kChunk, t.numel);
+  bool bad = false;
+  int64_t tail = begin;
+  if (aligned16(t.data)) {
+    const int64_t whole = begin + (end - begin) / 8 * 8;
+    for (int64_t i = begin + threadIdx.x * int64_t{8}; i < whole; i += int64_t{blockDim.x} * 8) {
+      Half8 v = *reinterpret_cast<const Half8*>(t.data + i);
+#pragma unroll
+      for (int j = 0; j < 8; ++j) bad = check_value<kScale>(v.h[j], inv_scale) || bad;
+      if (kScale) *reinterpret_cast<Half8*>(t.data + i) = v;
+    }
+    tail = whole;
+  }
+  for (int64_t i = tail + threadIdx.x; i < end; i += blockDim.x) {
+    bad = check_value<kScale>(t.data[i], inv_scale) || bad;
+  }
+  if (bad) *found = 1;  // every writer writes the same value
+}
+
 }  // namespace
 
 void CudaBackend::optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
@@ -171,6 +228,32 @@ void CudaBackend::optimizer_steps(OptimizerKind kind, const OptimizerParams& par
     constexpr OptimizerKind K = decltype(kind_tag)::value;
     dispatch_slots(c.slots, [&](auto slots) { launch_all<K, decltype(slots)::value>(c, tensors); });
   });
+}
+
+bool CudaBackend::check_finite_and_unscale(const std::vector<Array>& arrays, float inv_scale) {
+  Scratch flag(sizeof(int));
+  check(cudaMemsetAsync(flag.as<int>(), 0, sizeof(int), stream()), "cudaMemsetAsync");
+  FiniteTable table{};
+  int64_t blocks = 0;
+  auto flush = [&] {
+    if (table.count == 0) return;
+    const auto kernel = inv_scale != 1.0f ? finite_kernel<true> : finite_kernel<false>;
+    kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(table, inv_scale, flag.as<int>());
+    check_launch("finite check kernel");
+    table.count = 0;
+    blocks = 0;
+  };
+  for (const Array& a : arrays) {  // the core passes contiguous non-empty f16 arrays
+    const int64_t chunks = (a.numel() + kChunk - 1) / kChunk;
+    if (table.count == kFiniteTensors || blocks + chunks > kMaxBlocks) flush();
+    table.tensors[table.count++] = FiniteEntry{a.data_as<__half>(), a.numel(), blocks};
+    blocks += chunks;
+  }
+  flush();
+  int found = 0;
+  device_to_host(&found, flag.as<int>(), sizeof(int));
+  raise_deferred_errors();  // gradients may derive from data a check kernel rejected, as for any read
+  return found == 0;
 }
 
 }  // namespace tensorlogic::cuda

@@ -152,3 +152,46 @@ def test_parameters_on_two_devices_in_one_group():
         tl.optim.AdamW([p], lr=0.01).step()
     for a, b in zip(mixed, alone):
         assert_same_bits(a.numpy(), b.numpy())
+
+
+def test_check_finite_finds_one_inf_or_nan_among_many_arrays(device):
+    """_core.check_finite_and_unscale (the loss scaler's check): arrays of many sizes (the 16-byte path, odd tails, views at
+    odd offsets, more arrays than one CUDA launch's table), one bad value anywhere in them, against numpy."""
+    rng = np.random.default_rng()
+    sizes = [int(n) for n in rng.integers(1, 5000, 170)] + [4096 * 3 + 5, 1]
+    values = [rng.standard_normal(n).astype(np.float16) for n in sizes]
+    arrays = [_to(v, device, offset=int(rng.integers(0, 3))) for v in values]
+    ints = _core.to_device(_core.from_numpy(np.array([7, 2**20], np.int32)), device)
+    assert _core.check_finite_and_unscale(arrays + [ints, _to(np.zeros(0, np.float16), device)])
+    for bad in (np.inf, -np.inf, np.nan):
+        for which in (0, int(rng.integers(1, len(sizes) - 2)), len(sizes) - 2):
+            position = int(rng.integers(0, sizes[which])) if sizes[which] > 1 else 0
+            for where in (position, sizes[which] - 1):
+                spoiled = values[which].copy()
+                spoiled[where] = bad
+                listed = arrays[:which] + [_to(spoiled, device, int(rng.integers(0, 3)))] + arrays[which + 1:]
+                assert not _core.check_finite_and_unscale(listed), (bad, which, where)
+    assert _core.check_finite_and_unscale([])
+
+
+def test_check_finite_and_unscale_scales_in_place(device):
+    """With inv_scale, every f16 value (contiguous, at odd offsets, strided views) is multiplied in place and
+    rounded once, as numpy's f32 product; the check sees the values before scaling, and int arrays stay."""
+    rng = np.random.default_rng()
+    values = [(rng.standard_normal(n) * 1000).astype(np.float16) for n in (4096 * 2 + 3, 17, 8, 1)]
+    arrays = [_to(v, device, offset=k % 3) for k, v in enumerate(values)]
+    wide = (rng.standard_normal((5, 6)) * 1000).astype(np.float16)
+    strided_view = _core.slice(_core.to_device(_core.from_numpy(wide.copy()), device), 1, 0, 6, 2)
+    ints = _core.to_device(_core.from_numpy(np.array([3, 4], np.int32)), device)
+    inv = 1.0 / 1024
+    assert _core.check_finite_and_unscale(arrays + [strided_view, ints], inv)
+    for got, v in zip(arrays + [strided_view], values + [wide[:, ::2]]):
+        want = (v.astype(np.float32) * np.float32(inv)).astype(np.float16)
+        assert_same_bits(np.asarray(_core.to_device(got, "cpu")), want)
+    np.testing.assert_array_equal(np.asarray(_core.to_device(ints, "cpu")), [3, 4])
+    bad = values[1].copy()
+    bad[5] = np.inf
+    spoiled = _to(bad, device, 1)
+    assert not _core.check_finite_and_unscale([spoiled], 0.5)
+    want = (bad.astype(np.float32) * np.float32(0.5)).astype(np.float16)
+    assert_same_bits(np.asarray(_core.to_device(spoiled, "cpu")), want)
