@@ -214,18 +214,39 @@ __global__ void norm_backward_columns(const __half* x, const __half* grad, const
   }
 }
 
-// The chunks' partial sums added in chunk order (deterministic), rounded once.
+// The chunks' partial sums, rounded once: block (32 columns, 32 chunk lanes), lane y adding chunks y, y + 32,
+// ... in order, then the lanes' sums added in lane order (deterministic). Hundreds of chunks (one per block
+// of norm_backward_warps) stay a short loop per thread.
+constexpr int kFinishLanes = 32;
+
 __global__ void norm_backward_finish(const float* partial, int64_t chunks, int64_t n, __half* dweight,
                                      __half* dbias) {
-  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= n) return;
+  __shared__ float sw[kFinishLanes][kColumns + 1], sb[kFinishLanes][kColumns + 1];
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * kColumns + threadIdx.x;
   float w = 0.0f, b = 0.0f;
-  for (int64_t k = 0; k < chunks; ++k) {
-    w += partial[k * 2 * n + c];
-    b += partial[k * 2 * n + n + c];
+  if (c < n) {
+    for (int64_t k = threadIdx.y; k < chunks; k += kFinishLanes) {
+      w += partial[k * 2 * n + c];
+      b += partial[k * 2 * n + n + c];
+    }
+  }
+  sw[threadIdx.y][threadIdx.x] = w;
+  sb[threadIdx.y][threadIdx.x] = b;
+  __syncthreads();
+  if (threadIdx.y != 0 || c >= n) return;
+  for (int l = 1; l < kFinishLanes; ++l) {
+    w += sw[l][threadIdx.x];
+    b += sb[l][threadIdx.x];
   }
   if (dweight) dweight[c] = __float2half_rn(w);
   if (dbias) dbias[c] = __float2half_rn(b);
+}
+
+// Launches norm_backward_finish over n columns.
+void finish_columns(const float* partial, int64_t chunks, int64_t n, __half* dweight, __half* dbias) {
+  norm_backward_finish<<<static_cast<unsigned>((n + kColumns - 1) / kColumns), dim3(kColumns, kFinishLanes), 0,
+                         stream()>>>(partial, chunks, n, dweight, dbias);
+  check_launch("norm backward finish kernel");
 }
 
 template <int V>
@@ -244,8 +265,7 @@ void launch_norm_backward_warps(bool rms, const __half* x, const __half* grad, c
       x, grad, w, rows, n, eps, rms, dx, columns ? partial.as<float>() : nullptr);
   check_launch("norm backward kernel");
   if (!columns) return;
-  norm_backward_finish<<<blocks_for(n), kThreads, 0, stream()>>>(partial.as<float>(), blocks, n, dweight, dbias);
-  check_launch("norm backward finish kernel");
+  finish_columns(partial.as<float>(), blocks, n, dweight, dbias);
 }
 
 }  // namespace
@@ -312,10 +332,8 @@ bool CudaBackend::norm_backward(bool rms, const Array& x, const Array& grad, con
                                                                     stats.as<float2>(), rows, n, per_chunk,
                                                                     partial.as<float>());
   check_launch("norm backward column kernel");
-  norm_backward_finish<<<blocks_for(n), kThreads, 0, stream()>>>(
-      partial.as<float>(), chunks, n, dweight ? dweight->data_as<__half>() : nullptr,
-      dbias ? dbias->data_as<__half>() : nullptr);
-  check_launch("norm backward finish kernel");
+  finish_columns(partial.as<float>(), chunks, n, dweight ? dweight->data_as<__half>() : nullptr,
+                 dbias ? dbias->data_as<__half>() : nullptr);
   return true;
 }
 
