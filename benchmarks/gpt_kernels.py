@@ -5,7 +5,8 @@ Each side is timed on the GPU's clock (CUDA events of its own library): a few la
 so that the host, which enqueues the timed calls meanwhile, stays ahead of the GPU and launch overhead is
 excluded; the figure is ms per call, the best of three rounds taken alternately. `GB/s` counts the bytes the
 op must move at least (TensorLogic's optimizer also keeps an f32 compensation per weight: 30 bytes per
-parameter, against 20 for PyTorch's fused f16 AdamW).
+parameter, against 20 for PyTorch's fused f16 AdamW). The GradScaler row includes TensorLogic's read of its flag
+(a host round trip per call, as once per step).
 
 Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] (--device cpu: a quick check of the script
 with small shapes, timed by the host clock)"""
@@ -108,6 +109,11 @@ def cases(side, rng, B, T, C, H, V):
         out[f"layer_norm backward [{B * T},{C}] (dx, dw, db)"] = (
             lambda: _core.norm_backward(False, x._a, g._a, [C], w._a, 1e-5, True, True), 3 * B * T * C * 2, 50)
 
+    for width in (C, 4 * C):
+        grads = side.tensor(f16(B * T, width))
+        out[f"bias gradient: sum over the rows of [{B * T},{width}]"] = (
+            lambda grads=grads: grads.sum(0), B * T * width * 2, 50)
+
     shapes = param_shapes(T, C, V)
     params = [side.tensor(f16(*s) * 0.01) for s in shapes]
     numel = sum(int(np.prod(s)) for s in shapes)
@@ -122,6 +128,17 @@ def cases(side, rng, B, T, C, H, V):
     for p in params:
         p.grad = side.tensor(f16(*p.shape) * 0.01)
     out[f"AdamW step over {numel / 1e6:.0f} M parameters"] = (opt.step, per * numel, 5)
+    # The loss scaler's per-step check: TensorLogic's checks only (the optimizer unscales in f32) and reads its
+    # flag back; PyTorch's GradScaler checks and unscales in place, its flag staying on the device.
+    grads = [p.grad for p in params]
+    if lib is torch:
+        found, inv = torch.zeros(1, device=side.device), torch.ones(1, device=side.device)
+        out[f"GradScaler inf/NaN check of {numel / 1e6:.0f} M gradients"] = (
+            lambda: torch._amp_foreach_non_finite_check_and_unscale_(grads, found, inv), 4 * numel, 5)
+    else:
+        arrays = [g._a for g in grads]
+        out[f"GradScaler inf/NaN check of {numel / 1e6:.0f} M gradients"] = (
+            lambda: _core.check_finite_and_unscale(arrays), 2 * numel, 5)
     return out
 
 
