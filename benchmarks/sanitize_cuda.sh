@@ -26,8 +26,8 @@ SANITIZER=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-san
 # parameters on two devices; the CPU runs of the same files add nothing for the sanitizer.
 TESTS=("$ROOT/tests/test_fused_backward.py" "$ROOT/tests/test_optim_multi.py" "$ROOT/tests/test_optim.py"
        "$ROOT/tests/test_fused.py" "$ROOT/tests/test_tensor.py" "$ROOT/tests/test_reduce.py")
-SELECT="cuda and (test_fused_backward or test_optim or cross_entropy or target or errors or strided_copy or column_kernels)"
-SELECT="$SELECT or two_devices"
+SELECT="test_fused_backward or test_optim or cross_entropy or target or errors or strided_copy or column_kernels"
+SELECT="cuda and ($SELECT) or two_devices"
 
 status=0
 for tool in "${TOOLS[@]}"; do

@@ -90,8 +90,8 @@ __global__ void norm_backward_rows(const __half* x, const __half* grad, const __
 }
 
 // Rows of whole 16-byte vectors up to kWarpRowMax values: one warp per row, each lane holding V vectors of
-// x and grad in registers as f16 (shuffle reductions only, one read of each), and, when dweight or dbias is wanted,
-// the running column sums of grad * xhat and grad for its 8V columns over every row its warp takes. The
+// x and grad in registers as f16 (shuffle reductions only, one read of each), and, when dweight or dbias is
+// wanted, the running column sums of grad * xhat and grad for its 8V columns over every row its warp takes. The
 // block's warps then add their sums in warp order (deterministic) into partial[block], for
 // norm_backward_finish: x and grad are read once in all, instead of again by a column pass.
 // (Beyond 1024 values the column sums outgrow the registers.)

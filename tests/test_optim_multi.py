@@ -155,8 +155,9 @@ def test_parameters_on_two_devices_in_one_group():
 
 
 def test_check_finite_finds_one_inf_or_nan_among_many_arrays(device):
-    """_core.check_finite_and_unscale (the loss scaler's check): arrays of many sizes (the 16-byte path, odd tails, views at
-    odd offsets, more arrays than one CUDA launch's table), one bad value anywhere in them, against numpy."""
+    """_core.check_finite_and_unscale (the loss scaler's check) without scaling: arrays of many sizes (the
+    16-byte path, odd tails, views at odd offsets, more arrays than one CUDA launch's table), one bad value
+    anywhere in them, against numpy."""
     rng = np.random.default_rng()
     sizes = [int(n) for n in rng.integers(1, 5000, 170)] + [4096 * 3 + 5, 1]
     values = [rng.standard_normal(n).astype(np.float16) for n in sizes]
