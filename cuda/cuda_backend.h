@@ -23,7 +23,6 @@ class CudaBackend final : public Backend {
                        const std::vector<OptimizerTensors>& tensors) override;
   bool check_finite_and_unscale(const std::vector<Array>& arrays, float inv_scale) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
-  TL_ORDERING_KERNELS
   bool attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
                                float scale, const Array& out, const Array& stats) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,

@@ -77,3 +77,29 @@ struct AttentionParams {
   int pad0;
 };
 
+
+// argsort of contiguous [rows, n] lines: blocks of `block` keys sorted in threadgroup memory, then runs
+// of `width` keys merged pairwise per pass (sort.metal).
+struct SortParams {
+  long rows, n;
+  long block, width;
+  int descending;  // order from the largest key (still stable: equal keys keep their order)
+  int pad0;
+};
+
+// Inclusive scans of contiguous [rows, n] lines and flatnonzero of a mask (one line): a line is cut in
+// `blocks` blocks of `block` elements (scan.metal).
+struct ScanParams {
+  long rows, n;
+  long block, blocks;
+  int product;  // cumprod (else cumsum)
+  int pad0;
+};
+
+// searchsorted of n probes in m sorted keys; take_rows of n rows of `width` words (search.metal).
+struct SearchParams {
+  long m, n;
+  long width;
+  int right;  // after equal keys
+  int pad0;
+};

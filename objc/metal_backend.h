@@ -15,6 +15,7 @@ class MetalBackend : public Backend {
   void synchronize() override { context_.synchronize(); }
 
   TL_BACKEND_KERNELS
+  void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
   void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad,
                       const std::vector<Array>& state) override;
 

@@ -9,14 +9,13 @@
 namespace tensorlogic::metal {
 
 void MetalBackend::unary(UnaryOp op, const Array& in, const Array& out, const UnaryParams& params) {
-  require_32bit(unary_name(op), in);
   const Strides* operands[4] = {&in.strides(), nullptr, nullptr, &out.strides()};
   bool contiguous = false;
   auto p = elementwise_params(unary_name(op), out.shape(), operands, &contiguous);
   p.pa = params.a;
   p.pb = params.b;
   id<MTLComputePipelineState> pipeline = context_.pipeline(
-      "elementwise", in.dtype() == Dtype::int32 ? "unary_i32" : "unary_f16",
+      "elementwise", std::string("unary_") + dtype_short_name(in.dtype()),
       {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, contiguous), bool_constant(2, false),
        bool_constant(3, false)});
   run_kernel_1d(context_, pipeline, {in, out}, p, p.numel, unary_name(op));
@@ -29,13 +28,21 @@ void MetalBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const
   auto p = elementwise_params(binary_name(op), out.shape(), operands, &contiguous);
   p.scalar_a = static_cast<float>(a.scalar);
   p.scalar_b = static_cast<float>(b.scalar);
-  p.iscalar_a = static_cast<int32_t>(a.scalar);
-  p.iscalar_b = static_cast<int32_t>(b.scalar);
-  require_32bit(binary_name(op), a.array ? *a.array : *b.array);
-  const bool ints = (a.array ? a.array->dtype() : b.array->dtype()) == Dtype::int32;
+  // The compute dtype: f16, int32 or int64 (the core converts bools); comparisons write f16 masks.
+  const Dtype dtype = (a.array ? a.array->dtype() : b.array->dtype());
+  const bool ints = dtype != Dtype::float16;
+  if (dtype == Dtype::int64) {  // the one scalar operand as a 64-bit word: low half in a, high half in b
+    const uint64_t word = static_cast<uint64_t>(static_cast<int64_t>(a.array ? b.scalar : a.scalar));
+    p.iscalar_a = static_cast<int32_t>(static_cast<uint32_t>(word));
+    p.iscalar_b = static_cast<int32_t>(static_cast<uint32_t>(word >> 32));
+  } else {
+    p.iscalar_a = static_cast<int32_t>(a.scalar);
+    p.iscalar_b = static_cast<int32_t>(b.scalar);
+  }
   const std::vector<Constant> constants = {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, contiguous),
                                            bool_constant(2, a.array == nullptr), bool_constant(3, b.array == nullptr)};
-  id<MTLComputePipelineState> pipeline = context_.pipeline("elementwise", ints ? "binary_i32" : "binary_f16", constants);
+  id<MTLComputePipelineState> pipeline =
+      context_.pipeline("elementwise", std::string("binary_") + dtype_short_name(dtype), constants);
   const bool can_divide_by_zero = ints && (op == BinaryOp::floor_divide || op == BinaryOp::remainder);
   Array flags;
   if (can_divide_by_zero) {
@@ -67,10 +74,11 @@ void MetalBackend::ternary(TernaryOp op, const Array& a, const Array& b, const A
   const Strides* operands[4] = {&a.strides(), &b.strides(), &c.strides(), &out.strides()};
   bool contiguous = false;
   const auto p = elementwise_params(op == TernaryOp::where ? "where" : "affine", out.shape(), operands, &contiguous);
-  require_32bit("where", out);
-  const bool ints = op == TernaryOp::where && out.dtype() == Dtype::int32;
+  // where moves the values' words (int32, int64 or bool); affine and where of f16 compute in f32.
+  const std::string name =
+      out.dtype() == Dtype::float16 ? "ternary_f16" : std::string("where_") + dtype_short_name(out.dtype());
   id<MTLComputePipelineState> pipeline = context_.pipeline(
-      "elementwise", ints ? "where_i32" : "ternary_f16",
+      "elementwise", name,
       {uint_constant(0, static_cast<uint32_t>(op)), bool_constant(1, contiguous), bool_constant(2, false),
        bool_constant(3, false)});
   run_kernel_1d(context_, pipeline, {a, b, c, out}, p, p.numel, "ternary");

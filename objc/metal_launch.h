@@ -30,13 +30,6 @@ inline const char* dtype_short_name(Dtype dtype) {
   return names[static_cast<int>(dtype)];
 }
 
-// The elementwise kernels hold f16 and int32 values; int64 and bool values have no Metal kernel there yet.
-inline void require_32bit(const char* op, const Array& a) {
-  if (a.dtype() == Dtype::int64 || a.dtype() == Dtype::bool_) {
-    throw DeviceError(std::string("metal: ") + op + " has no kernel for " + dtype_name(a.dtype()) +
-                      " values (run it on the cpu, or convert with .int() or .float())");
-  }
-}
 // A rank-3 operand's strides into its slot of an argument block (gemm, attention).
 inline void set_strides3(long (&slot)[3], const Array& a) {
   for (int d = 0; d < 3; ++d) slot[d] = a.strides()[d];

@@ -78,24 +78,23 @@ class Backend {
   // inner]: sum and prod wrap like PyTorch's int64, max/min are values, argmax/argmin the first index of
   // the extreme along n. A backend without this family raises DeviceError.
   virtual void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out);
-  // Ordering families (cpp/core/ordering.cpp); has_ordering() false sends them to the CPU backend.
-  virtual bool has_ordering() const { return false; }
+  // The ordering families (cpp/core/ordering.cpp), on every backend.
   // out [rows, n] (int64) = the stable order of each contiguous row of in (f16 with NaN largest, int32 or
   // int64), ascending or descending (equal keys keep their order either way).
-  virtual void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out);
+  virtual void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) = 0;
   // Inclusive scans along each contiguous row [rows, n]: f16 in f32 (each output rounded once) or int64
   // (wrapping); out has in's dtype.
-  virtual void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out);
-  // Sorted-array kernels of the language's tuple engine, in the ordering families (has_ordering), on
-  // contiguous data the core checked. out [n] = for each probe[i] (int64 [n]) the first position of
-  // sorted (int64 [m], ascending) where it could be inserted keeping the order, after equal keys with
-  // `right` (numpy's and PyTorch's searchsorted).
-  virtual void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out);
+  virtual void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) = 0;
+  // Sorted-array kernels of the language's tuple engine, in the ordering families, on contiguous data the
+  // core checked. out [n] = for each probe[i] (int64 [n]) the first position of sorted (int64 [m],
+  // ascending) where it could be inserted keeping the order, after equal keys with `right` (numpy's and
+  // PyTorch's searchsorted).
+  virtual void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out) = 0;
   // out [n, w] = row index[i] of src [m, w] (any dtype; int64 indices in [0, m)), read on the device.
-  virtual void take_rows(const Array& src, const Array& index, const Array& out);
+  virtual void take_rows(const Array& src, const Array& index, const Array& out) = 0;
   // out [0, count) = the positions of the true entries of mask (bool [n]) in ascending order, out [n]
   // int64; returns count.
-  virtual int64_t flatnonzero(const Array& mask, const Array& out);
+  virtual int64_t flatnonzero(const Array& mask, const Array& out) = 0;
   // softmax family over the middle axis of a contiguous [outer, n, inner] array.
   virtual void rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) = 0;
   // layer_norm (bias/mean used) or rms_norm over the last n elements of contiguous [rows, n] data.
@@ -260,6 +259,11 @@ class Backend {
   void ternary(TernaryOp op, const Array& a, const Array& b, const Array& c, const Array& out) override;        \
   void reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out,          \
               const ReduceParams& params) override;                                                             \
+  void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;           \
+  void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;                    \
+  void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out) override;            \
+  void take_rows(const Array& src, const Array& index, const Array& out) override;                              \
+  int64_t flatnonzero(const Array& mask, const Array& out) override;                                            \
   void rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;     \
   void norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias,         \
             double eps, const Array& out) override;                                                             \
@@ -280,16 +284,6 @@ class Backend {
   void tri(const Array& in, int64_t k, bool upper, const Array& out) override;                                  \
   void random(RandomKind kind, uint64_t seed, uint64_t offset, double low, double high, const Array& out)       \
       override;
-
-// The ordering family (sorts, scans, sorted search, row gathers by device indices, mask positions), declared
-// once for the backends that have its kernels (CPU and CUDA; Metal borrows the CPU's).
-#define TL_ORDERING_KERNELS                                                                                      \
-  bool has_ordering() const override { return true; }                                                           \
-  void argsort(const Array& in, int64_t rows, int64_t n, bool descending, const Array& out) override;           \
-  void scan(ScanOp op, const Array& in, int64_t rows, int64_t n, const Array& out) override;                    \
-  void searchsorted(const Array& sorted, const Array& probe, bool right, const Array& out) override;            \
-  void take_rows(const Array& src, const Array& index, const Array& out) override;                              \
-  int64_t flatnonzero(const Array& mask, const Array& out) override;
 
 // The coefficients of cpp/kernels/optimizer.h's update for a parameter of `numel` elements.
 kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerParams& params, int64_t numel);

@@ -1,7 +1,6 @@
 // Ordering and scans: argsort (stable, either direction; sort and topk are its values gathered by the
-// caller), cumsum and cumprod. The core moves the axis to the innermost place, so each backend sorts or
-// scans contiguous lines; a backend without these families (Metal) runs them on the CPU backend (shared
-// memory there: no copy on Apple silicon).
+// caller), cumsum and cumprod, and the sorted-array kernels of the language's tuple engine. The core moves
+// the axis to the innermost place, so each backend sorts or scans contiguous lines.
 #include <string>
 
 #include "backend.h"
@@ -29,42 +28,18 @@ Array axis_back(const Array& lines, int axis, int ndim) {
   return permute(lines, order);
 }
 
-Array on_cpu_if_missing(Backend& backend, const Array& a) {
-  return backend.has_ordering() ? a : to_device(a, Device{DeviceType::cpu, 0});
-}
-
 }  // namespace
-
-void Backend::argsort(const Array&, int64_t, int64_t, bool, const Array&) {
-  throw DeviceError("argsort: no kernel on this backend");  // never reached: the core checks has_ordering
-}
-
-void Backend::scan(ScanOp, const Array&, int64_t, int64_t, const Array&) {
-  throw DeviceError("cumsum: no kernel on this backend");  // never reached: the core checks has_ordering
-}
-
-void Backend::searchsorted(const Array&, const Array&, bool, const Array&) {
-  throw DeviceError("searchsorted: no kernel on this backend");  // never reached: the core checks has_ordering
-}
-
-void Backend::take_rows(const Array&, const Array&, const Array&) {
-  throw DeviceError("take_rows: no kernel on this backend");  // never reached: the core checks has_ordering
-}
-
-int64_t Backend::flatnonzero(const Array&, const Array&) {
-  throw DeviceError("flatnonzero: no kernel on this backend");  // never reached: the core checks has_ordering
-}
 
 Array argsort(const Array& a, int dim, bool descending) {
   Backend& backend = backend_of("argsort", {&a});
   const int axis = a.ndim() == 0 ? 0 : normalize_axis(dim, a.ndim(), "argsort");
   if (a.ndim() == 0) return zeros({}, Dtype::int64, a.device());
   // bool sorts as its 0/1 value; the kernels hold f16, int32 and int64 keys.
-  const Array keys = on_cpu_if_missing(backend, lines_last(a.dtype() == Dtype::bool_ ? astype(a, Dtype::int32) : a, axis));
+  const Array keys = lines_last(a.dtype() == Dtype::bool_ ? astype(a, Dtype::int32) : a, axis);
   const int64_t n = a.shape()[axis], rows = n == 0 ? 0 : a.numel() / n;
   Array out = Array::empty(keys.shape(), Dtype::int64, keys.device());
-  if (out.numel() > 0) backend_for(keys.device()).argsort(keys, rows, n, descending, out);
-  return to_device(contiguous(axis_back(out, axis, a.ndim())), a.device());
+  if (out.numel() > 0) backend.argsort(keys, rows, n, descending, out);
+  return contiguous(axis_back(out, axis, a.ndim()));
 }
 
 Array scan(ScanOp op, const Array& a, int dim) {
@@ -73,11 +48,11 @@ Array scan(ScanOp op, const Array& a, int dim) {
   const Array x = a.ndim() == 0 ? reshape(a, {1}) : a;
   const int axis = normalize_axis(dim, x.ndim(), name);
   // PyTorch's rule: integer and bool scans accumulate in int64; floats in f32, each output rounded once.
-  const Array lines = on_cpu_if_missing(backend, lines_last(x.dtype() == Dtype::float16 ? x : astype(x, Dtype::int64), axis));
+  const Array lines = lines_last(x.dtype() == Dtype::float16 ? x : astype(x, Dtype::int64), axis);
   const int64_t n = x.shape()[axis], rows = n == 0 ? 0 : x.numel() / n;
   Array out = Array::empty(lines.shape(), lines.dtype(), lines.device());
-  if (out.numel() > 0) backend_for(lines.device()).scan(op, lines, rows, n, out);
-  const Array back = to_device(contiguous(axis_back(out, axis, x.ndim())), a.device());
+  if (out.numel() > 0) backend.scan(op, lines, rows, n, out);
+  const Array back = contiguous(axis_back(out, axis, x.ndim()));
   return a.ndim() == 0 ? reshape(back, {}) : back;
 }
 
@@ -106,11 +81,11 @@ Array searchsorted(const Array& sorted, const Array& values, bool right) {
           "searchsorted: the sorted sequence and the values are int64 tensors");
   if (sorted.ndim() != 1) throw ArgumentError("searchsorted: the sorted sequence is 1-d");
   same_device(sorted, values, "searchsorted");
-  const Array keys = on_cpu_if_missing(backend, contiguous(sorted));
-  const Array probe = on_cpu_if_missing(backend, contiguous(values));
+  const Array keys = contiguous(sorted);
+  const Array probe = contiguous(values);
   Array out = Array::empty(probe.shape(), Dtype::int64, probe.device());
-  if (out.numel() > 0) backend_for(probe.device()).searchsorted(keys, probe, right, out);
-  return to_device(out, values.device());
+  if (out.numel() > 0) backend.searchsorted(keys, probe, right, out);
+  return out;
 }
 
 Array take_rows(const Array& src, const Array& index) {
@@ -126,23 +101,23 @@ Array take_rows(const Array& src, const Array& index) {
                             " is out of bounds for dimension 0 with size " + std::to_string(n));
     }
   }
-  const Array table = on_cpu_if_missing(backend, contiguous(src));
-  const Array rows = on_cpu_if_missing(backend, contiguous(index));
+  const Array table = contiguous(src);
+  const Array rows = contiguous(index);
   Shape shape = src.shape();
   shape[0] = index.numel();
   Array out = Array::empty(shape, src.dtype(), table.device());
-  if (out.numel() > 0) backend_for(table.device()).take_rows(table, rows, out);
-  return to_device(out, src.device());
+  if (out.numel() > 0) backend.take_rows(table, rows, out);
+  return out;
 }
 
 Array flatnonzero(const Array& mask) {
   Backend& backend = backend_of("flatnonzero", {&mask});
   require(mask.dtype() == Dtype::bool_, "flatnonzero: the mask is a bool tensor");
   if (mask.ndim() != 1) throw ArgumentError("flatnonzero: the mask is 1-d");
-  const Array flags = on_cpu_if_missing(backend, contiguous(mask));
+  const Array flags = contiguous(mask);
   Array out = Array::empty(flags.shape(), Dtype::int64, flags.device());
-  const int64_t count = out.numel() > 0 ? backend_for(flags.device()).flatnonzero(flags, out) : 0;
-  return to_device(slice(out, 0, 0, count, 1), mask.device());
+  const int64_t count = out.numel() > 0 ? backend.flatnonzero(flags, out) : 0;
+  return slice(out, 0, 0, count, 1);
 }
 
 }  // namespace tensorlogic

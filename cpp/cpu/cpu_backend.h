@@ -28,7 +28,6 @@ class CpuBackend final : public Backend {
   void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
                       const GemmEpilogue& epilogue) override;
   void dequantize(QuantType type, const Array& blocks, const Array& out) override;
-  TL_ORDERING_KERNELS
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,

@@ -174,11 +174,10 @@ TL_FN int clamp_bound(float v, int) {
   return v <= -2147483648.0f ? (-2147483647 - 1) : (v >= 2147483647.0f ? 2147483647 : static_cast<int>(v));
 }
 
-#if !TL_MSL  // Metal has no int64 elementwise kernels (the core never sends it int64 operands)
 TL_FN int64_t clamp_bound(float v, int64_t) {
-  return v <= -9.2233720e18f ? INT64_MIN : (v >= 9.2233720e18f ? INT64_MAX : static_cast<int64_t>(v));
+  const int64_t highest = 9223372036854775807;  // INT64_MAX, which MSL does not define
+  return v <= -9.2233720e18f ? -highest - 1 : (v >= 9.2233720e18f ? highest : static_cast<int64_t>(v));
 }
-#endif
 
 // The unary ops that keep an integer dtype (op_table.def) on T, wrapping through its unsigned twin U
 // on overflow like PyTorch.
@@ -202,7 +201,7 @@ TL_FN T unary_integer(UnaryOp op, T x, float pa, float pb) {
 
 TL_FN int unary_i32(UnaryOp op, int x, float pa, float pb) { return unary_integer<int, unsigned int>(op, x, pa, pb); }
 
-// The comparisons as f16 0/1 masks, of f32 or of int32 operands.
+// The comparisons as f16 0/1 masks, of f32 or of integer operands.
 template <class T>
 TL_FN float compare(BinaryOp op, T a, T b) {
   switch (op) {
@@ -301,17 +300,15 @@ TL_FN int binary_i32(BinaryOp op, int a, int b, TL_THREAD bool* divide_by_zero) 
   return binary_integer<int, unsigned int>(op, a, b, divide_by_zero);
 }
 
-#if !TL_MSL
-// One name for both integer widths (the CPU and CUDA loops are templated on the element type).
+// One name for both integer widths (the loops of every backend are templated on the element type).
 TL_FN int32_t unary_int(UnaryOp op, int32_t x, float pa, float pb) { return unary_i32(op, x, pa, pb); }
 TL_FN int64_t unary_int(UnaryOp op, int64_t x, float pa, float pb) {
   return unary_integer<int64_t, uint64_t>(op, x, pa, pb);
 }
-TL_FN int32_t binary_int(BinaryOp op, int32_t a, int32_t b, bool* dz) { return binary_i32(op, a, b, dz); }
-TL_FN int64_t binary_int(BinaryOp op, int64_t a, int64_t b, bool* dz) {
+TL_FN int32_t binary_int(BinaryOp op, int32_t a, int32_t b, TL_THREAD bool* dz) { return binary_i32(op, a, b, dz); }
+TL_FN int64_t binary_int(BinaryOp op, int64_t a, int64_t b, TL_THREAD bool* dz) {
   return binary_integer<int64_t, uint64_t>(op, a, b, dz);
 }
-#endif
 
 // The fused activation of the linear family (a GEMM epilogue).
 TL_FN float activation_f32(Activation act, float x) {

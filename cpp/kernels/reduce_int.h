@@ -1,4 +1,5 @@
-// The scalar rules of the exact (integer and bool) reductions, shared by the CPU and CUDA kernels: an
+// The scalar rules of the exact (integer and bool) reductions, shared by the CPU, CUDA and Metal kernels
+// (plain `if` on the op, since MSL has no `if constexpr`; the op is a constant either way): an
 // accumulator of an int64 value and the index of the extreme, a step over elements in index order, and an
 // order-free combine of partial results (ties go to the smaller index, so argmax is the first maximum).
 #pragma once
@@ -14,21 +15,21 @@ struct IntAcc {
 
 template <ReduceOp Op>
 TL_FN IntAcc int_identity() {
-  if constexpr (Op == ReduceOp::prod) return {1, -1};
+  if (Op == ReduceOp::prod) return {1, -1};
   return {0, -1};
 }
 
 // Sums and products wrap like PyTorch's int64 arithmetic (through uint64, never UB).
 template <ReduceOp Op>
 TL_FN IntAcc int_combine(IntAcc a, IntAcc b) {
-  if constexpr (Op == ReduceOp::sum) {
+  if (Op == ReduceOp::sum) {
     return {static_cast<int64_t>(static_cast<uint64_t>(a.value) + static_cast<uint64_t>(b.value)), 0};
-  } else if constexpr (Op == ReduceOp::prod) {
+  } else if (Op == ReduceOp::prod) {
     return {static_cast<int64_t>(static_cast<uint64_t>(a.value) * static_cast<uint64_t>(b.value)), 0};
   } else {
     if (a.index < 0) return b;
     if (b.index < 0) return a;
-    constexpr bool kMax = Op == ReduceOp::max || Op == ReduceOp::argmax;
+    const bool kMax = Op == ReduceOp::max || Op == ReduceOp::argmax;
     const bool b_wins = kMax ? b.value > a.value : b.value < a.value;
     if (b_wins || (b.value == a.value && b.index < a.index)) return b;
     return a;

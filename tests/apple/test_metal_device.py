@@ -71,6 +71,34 @@ def test_integer_division_by_zero_raises_and_device_stays_usable(gpu):
     np.testing.assert_array_equal(host(_core.binary(_core.BinaryOp.add, on(gpu, a), on(gpu, b))), a + b)
 
 
+def test_tuple_engine_int64_kernels_match_cpu(gpu, rng):
+    """The tuple engine's int64 kernels on the device itself (sizes cross the kernels' blocks)."""
+    x = rng.integers(-50, 50, (3, 5000)).astype(np.int64)
+    h = rng.uniform(-4, 4, (4, 700)).astype(np.float16)
+    mask = rng.random(9000) < 0.3
+    keys = np.sort(rng.integers(-100, 100, 3000)).astype(np.int64)
+    index = rng.integers(0, 5000, 4000).astype(np.int64)
+    calls = (
+        lambda d: _core.argsort(on(d, x), 1, False),
+        lambda d: _core.argsort(on(d, h), 1, True),
+        lambda d: _core.scan(_core.ScanOp.cumsum, on(d, x), 1),
+        lambda d: _core.scan(_core.ScanOp.cumprod, on(d, x[:, :40]), 1),
+        lambda d: _core.scan(_core.ScanOp.cumsum, on(d, h), 1),
+        lambda d: _core.searchsorted(on(d, keys), on(d, x.reshape(-1)), True),
+        lambda d: _core.take_rows(on(d, x.T), on(d, index)),
+        lambda d: _core.flatnonzero(on(d, mask)),
+        lambda d: _core.reduce(_core.ReduceOp.argmax, on(d, x), [1], False, 1.0, 2.0),
+        lambda d: _core.reduce(_core.ReduceOp.sum, on(d, x.reshape(-1)), [0], False, 1.0, 2.0),
+        lambda d: _core.binary(_core.BinaryOp.mul, on(d, x), on(d, x[:, :1] << 40)),
+        lambda d: _core.binary(_core.BinaryOp.lt, on(d, x), on(d, x[::-1])),
+        lambda d: _core.binary_scalar(_core.BinaryOp.floor_divide, on(d, x), float(-(2**41) - 3)),
+        lambda d: _core.unary(_core.UnaryOp.neg, on(d, x), 0.0, 0.0),
+        lambda d: _core.where(on(d, x > 0), on(d, x), on(d, x[::-1])),
+    )
+    for call in calls:
+        np.testing.assert_array_equal(host(call(gpu)), host(call("cpu")))
+
+
 def test_too_many_strided_dims_raise_device_error(gpu, rng):
     x = rng.uniform(-1, 1, (2,) * 10).astype(np.float16)
     t = _core.permute(on(gpu, x), [9, 0, 8, 1, 7, 2, 6, 3, 5, 4])  # no two dims merge

@@ -160,3 +160,78 @@ def test_ternary_where_and_affine(metal_lib, rng):
     p = elementwise_params(shape, {0: st(ec), 1: st(np.broadcast_to(xi, shape)), 2: st(yi), 3: st(out)})
     run_grid(lib, "where_i32", {0: c, 1: xi, 2: yi, 3: out, 4: p}, out.size, {"CONTIGUOUS": 0})
     assert_same_bits(out, np.asarray(_core.where(cpu(c), cpu(xi), cpu(yi))))
+
+
+# ---- int64 (the tuple engine's keys) ----------------------------------------------------------------
+def int64_values(rng, shape):
+    """Random int64 values, the extremes among them, so that sums, products and negation wrap."""
+    x = rng.integers(-2**40, 2**40, shape, dtype=np.int64)
+    x.flat[:4] = [np.iinfo(np.int64).min, np.iinfo(np.int64).max, -1, 0][: x.size]
+    return x
+
+
+def test_unary_int64_ops(metal_lib, rng):
+    lib = metal_lib("elementwise.metal")
+    x = int64_values(rng, (5, 9))
+    for name in [kernel for kernel, (info, _) in UNARY_KERNELS.items() if info.int32]:
+        op = _core.UnaryOp.__members__[name]
+        want = kernel_form(_core.unary(op, cpu(x), -7.0, 2e9))  # bounds below 2^31 keep int64
+        out = np.zeros_like(x)
+        p = elementwise_params(x.shape, {0: [9, 1], 3: [9, 1]}, pa=-7.0, pb=2e9)
+        run_grid(lib, "unary_i64", {0: x, 1: out, 2: p}, x.size,
+                 {"OP": int(op), "CONTIGUOUS": 1, "A_SCALAR": 0, "B_SCALAR": 0})
+        assert_same_bits(out, want)
+
+
+INT_BINARY = ("add", "sub", "mul", "maximum", "minimum", "floor_divide", "remainder", "eq", "ne", "lt", "le", "gt", "ge")
+
+
+def test_binary_int64_broadcast_scalars_and_divide_by_zero_flag(metal_lib, rng):
+    lib = metal_lib("elementwise.metal")
+    a = int64_values(rng, (4, 1, 6))
+    a[a == 0] = 5  # a divides the scalar too
+    b = rng.integers(1, 2**33, (3, 1), dtype=np.int64) * rng.choice([-1, 1], (3, 1))
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    ea, eb = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
+    st = lambda v: [s // v.itemsize for s in v.strides]  # noqa: E731
+    scalar = -(2**41) - 3  # both 32-bit halves matter
+    word = np.array([scalar], np.int64).view(np.int32)
+    for name in INT_BINARY:
+        op = _core.BinaryOp.__members__[name]
+        cases = (("arrays", _core.binary(op, cpu(a), cpu(b)), {0: a, 1: b}, {0: st(ea), 1: st(eb)}, (0, 0)),
+                 ("b scalar", _core.binary_scalar(op, cpu(a), float(scalar)), {0: a, 1: a}, {0: st(a)}, (0, 1)),
+                 ("a scalar", _core.rbinary_scalar(op, float(scalar), cpu(a)), {0: a, 1: a}, {1: st(a)}, (1, 0)))
+        for label, want, inputs, strides, (a_scalar, b_scalar) in cases:
+            want = kernel_form(want)
+            out = np.zeros(want.shape, np.int64)
+            flags = np.zeros(1, np.uint32)
+            p = elementwise_params(want.shape, {**strides, 3: st(out)}, iscalar_a=int(word[0]), iscalar_b=int(word[1]))
+            run_grid(lib, "binary_i64", {**inputs, 2: out, 3: out, 4: flags, 5: p}, out.size,
+                     {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": a_scalar, "B_SCALAR": b_scalar})
+            got = out.view(np.float16).reshape(-1)[: out.size].reshape(out.shape) if want.dtype == np.float16 else out
+            try:
+                assert_same_bits(got, want)
+            except AssertionError as e:
+                raise AssertionError(f"{name} with {label}") from e
+            assert flags[0] == 0
+    b[1, 0] = 0
+    out, flags = np.zeros(shape, np.int64), np.zeros(1, np.uint32)
+    p = elementwise_params(shape, {0: st(ea), 1: st(eb), 3: st(out)})
+    run_grid(lib, "binary_i64", {0: a, 1: b, 2: out, 3: out, 4: flags, 5: p}, out.size,
+             {"OP": int(_core.BinaryOp.remainder), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
+    assert flags[0] == 1
+
+
+@pytest.mark.parametrize("dtype,kernel", [(np.int64, "where_i64"), (np.bool_, "where_b8")])
+def test_where_of_int64_and_bool_values(metal_lib, rng, dtype, kernel):
+    lib = metal_lib("elementwise.metal")
+    shape = (3, 4, 5)
+    c = (rng.uniform(size=(4, 1)) > 0.5).astype(np.float16)
+    x = int64_values(rng, (5,)).astype(dtype)
+    y = int64_values(rng, shape).astype(dtype)
+    ec, ex = np.broadcast_to(c, shape), np.broadcast_to(x, shape)
+    st = lambda v: [s // v.itemsize for s in v.strides]  # noqa: E731
+    out = np.zeros(shape, dtype)
+    p = elementwise_params(shape, {0: st(ec), 1: st(ex), 2: st(y), 3: st(out)})
+    run_grid(lib, kernel, {0: c, 1: x, 2: y, 3: out, 4: p}, out.size, {"CONTIGUOUS": 0})
+    assert_same_bits(out, np.asarray(_core.where(cpu(c), cpu(x), cpu(y))))
