@@ -143,6 +143,12 @@ def _sign(t):
     return torch.where(torch.isnan(t), t, torch.sign(t))  # torch.sign(nan) is 0; ours keeps the NaN
 
 
+def _polygamma(n, t):
+    # PyTorch's polygamma gives NaN (n >= 2) at +inf and +-inf at -inf, artefacts of its zeta; the limit at +inf is 0
+    # and there is none at -inf
+    return torch.where(torch.isinf(t), torch.where(t > 0, 0.0, math.nan), torch.polygamma(n, t)).to(t.dtype)
+
+
 UNARY = [
     OpInfo("neg", torch.neg, "neg", int32=True),
     OpInfo("abs", torch.abs, "abs", int32=True),
@@ -193,6 +199,13 @@ UNARY = [
     OpInfo("atanh", torch.atanh, "atanh", domains=(UNIT,), approximate=True),
     OpInfo("expm1", torch.expm1, "expm1", approximate=True),
     OpInfo("sinc", torch.sinc, "sinc", approximate=True),
+    # the gamma family (ops/special.py): double math away from Metal; digamma is the polygamma kernel at n = 0
+    OpInfo("lgamma", torch.lgamma, "lgamma", domains=(POSITIVE,), approximate=True),
+    OpInfo("digamma", torch.digamma, "polygamma", domains=(POSITIVE,), approximate=True,
+           variants=(Variant(params=(0.0,)),)),
+    OpInfo("polygamma", lambda t, n: _polygamma(n, t), "polygamma", domains=(POSITIVE,), approximate=True,
+           fn=lambda t, n: tl.polygamma(n, t),
+           variants=tuple(Variant(str(n), (n,), params=(float(n),)) for n in (1, 2, 3))),
 ] + [  # torch.nn.functional's activations composed of the ops above (no kernel, no Tensor method of their own)
     OpInfo(name, getattr(TF, name), None, approximate=True, fn=getattr(tl.nn.functional, name), method=None,
            variants=variants)

@@ -129,3 +129,34 @@ def test_inplace_shape_must_not_grow(device):
     with pytest.raises(tl.ShapeMismatchError):
         t.atan2_(tl.tensor(np.ones((2, 3), np.float16), device=device))
     assert math.isclose(float(t.sum().item()), 3.0)
+
+
+def test_gamma_family_against_float32_and_float64(device, rng):
+    """lgamma, digamma and polygamma on both sides of zero (the poles excluded) against PyTorch in float32 and
+    float64, the Tensor methods and the in-place forms; polygamma's gradient is polygamma(n + 1) (gradcheck)."""
+    x = (rng.uniform(0.05, 6.0, 200) * rng.choice([-1, 1], 200)).astype(np.float16)
+    x = x[np.abs(x - np.round(x)) > 0.05]  # away from the negative poles, where a float32 oracle is coarse
+    t = tl.tensor(x, device=device)
+    for dtype in (torch.float32, torch.float64):
+        ref = torch.tensor(x, dtype=dtype)
+        for ours, theirs in ((t.lgamma(), torch.lgamma(ref)), (t.digamma(), torch.digamma(ref)),
+                             (t.polygamma(1), torch.polygamma(1, ref)), (tl.polygamma(2, t), torch.polygamma(2, ref))):
+            assert_close_f16(ours, theirs.double().numpy(), rtol=4e-3 if dtype == torch.float32 else 2e-3)
+    for name, args in (("lgamma_", ()), ("digamma_", ()), ("polygamma_", (3,))):
+        inplace = tl.tensor(x, device=device)
+        assert getattr(inplace, name)(*args) is inplace
+        want = getattr(torch.tensor(x, dtype=torch.float64), name)(*args).numpy()
+        assert_close_f16(inplace, want, rtol=2e-3)
+    positive = tl.tensor(rng.uniform(0.5, 3.0, 5).astype(np.float16), device=device, requires_grad=True)
+    assert tl.autograd.gradcheck(lambda a: tl.polygamma(1, a), (positive,),
+                                 reference=lambda a: torch.polygamma(1, torch.from_numpy(a)).numpy())
+
+
+def test_gamma_family_errors(device):
+    x = tl.ones(3, device=device)
+    with pytest.raises(ValueError):
+        tl.polygamma(-1, x)
+    with pytest.raises(ValueError):
+        x.polygamma(1.5)
+    with pytest.raises(TypeError):
+        tl.polygamma(1, [1.0, 2.0])

@@ -82,6 +82,103 @@ TL_FN float erfinv_f32(float x) {
   return p * x;
 }
 
+// The gamma family. Away from Metal they compute in double: digamma and polygamma sum terms that cancel near
+// their roots (digamma's at 1.4616 and one between each pair of negative integers), where float's error would
+// be many f16 ulps of the small result. Metal has no double; its float results agree with the CPU's within an
+// f16 ulp except beside those roots.
+#if TL_MSL
+typedef float special_real;
+#else
+typedef double special_real;
+#endif
+// pi as a float pair: their sum is pi to double precision (the float path keeps the first)
+#define TL_PI_HI 3.14159274101257324f
+#define TL_PI_LO -8.74227766e-8f
+
+#if TL_MSL
+// log|Gamma(x)| (MSL has no lgamma): Lanczos' approximation (g = 7, 9 terms) for x >= 0.5, reflection below.
+TL_FN float lgamma_f32(float x) {
+  if (x != x) return x;
+  if (isinf(x) || (x <= 0.0f && x == floor(x))) return INFINITY;
+  if (x == 1.0f || x == 2.0f) return 0.0f;
+  float reflected = 0.0f;
+  const bool small = x < 0.5f;
+  if (small) {  // log|Gamma(x)| = log(pi / |sin(pi x)|) - log|Gamma(1 - x)|; sin's argument is the exact fraction
+    reflected = log(TL_PI_HI / fabs(sin(TL_PI_HI * (x - floor(x)))));
+    x = 1.0f - x;
+  }
+  const float c[9] = {0.99999999999980993f, 676.5203681218851f, -1259.1392167224028f, 771.32342877765313f,
+                      -176.61502916214059f, 12.507343278686905f, -0.13857109526572012f, 9.9843695780195716e-6f,
+                      1.5056327351493116e-7f};
+  const float z = x - 1.0f;
+  float a = c[0];
+  for (int i = 1; i < 9; ++i) a += c[i] / (z + float(i));
+  const float t = z + 7.5f;
+  const float result = 0.91893853320467274f + (z + 0.5f) * log(t) - t + log(a);
+  return small ? reflected - result : result;
+}
+#else
+TL_FN float lgamma_f32(float x) { return std::lgamma(x); }
+#endif
+
+// digamma: reflection below 0, the recurrence psi(x) = psi(x + 1) - 1 / x up to 10, then the asymptotic series
+// (its first omitted term is below 3e-14 there). -inf at +0 and +inf at -0, NaN at the negative integers, as PyTorch.
+TL_FN float digamma_f32(float xf) {
+  if (xf != xf) return xf;
+  if (xf == 0.0f) return copysign(INFINITY, -xf);
+  if (isinf(xf)) return xf > 0.0f ? xf : NAN;
+  special_real x = xf, result = 0;
+  if (x < 0) {
+    const special_real frac = x - floor(x);  // exact; tan has period 1
+    if (frac == 0) return NAN;
+    const special_real pi = special_real(TL_PI_HI) + special_real(TL_PI_LO);
+    result = -pi / tan(pi * frac);  // psi(x) = psi(1 - x) - pi / tan(pi x)
+    x = 1 - x;
+  }
+  for (; x < 10; x += 1) result -= 1 / x;
+  const special_real z = 1 / (x * x);
+  const special_real series =
+      z * (special_real(1) / 12 -
+           z * (special_real(1) / 120 - z * (special_real(1) / 252 - z * (special_real(1) / 240 - z * (special_real(1) / 132)))));
+  return float(result + log(x) - 1 / (2 * x) - series);
+}
+
+// polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1 (n = 0: digamma): the Hurwitz zeta as its terms up to
+// 10 + n, then Euler-Maclaurin's tail with 6 Bernoulli terms (each smaller than the last by (s + 2j)^2 / (4 pi^2 a^2)
+// there). Poles (x a non-positive integer) give (-1)^(n+1) inf, +inf gives 0 and -inf NaN.
+TL_FN float polygamma_f32(int n, float xf) {
+  if (n <= 0) return digamma_f32(xf);
+  if (xf != xf) return xf;
+  const special_real sign = (n % 2) ? 1 : -1;
+  if (isinf(xf)) return xf > 0.0f ? float(sign * 0) : NAN;
+  if (xf <= 0.0f && xf == floor(xf)) return float(sign) * INFINITY;
+  const int s = n + 1;
+  special_real factorial = 1;
+  for (int k = 2; k <= n; ++k) factorial *= k;
+  special_real a = xf, sum = 0;
+  for (; a < 10 + n; a += 1) {
+    const special_real inv = 1 / a;
+    special_real term = inv;
+    for (int k = 1; k < s; ++k) term *= inv;
+    sum += term;  // a^-s by products: a may be negative, where pow is undefined in MSL
+  }
+  const special_real inv = 1 / a;
+  special_real power = inv;  // a^-s
+  for (int k = 1; k < s; ++k) power *= inv;
+  sum += power * a / (s - 1) + power / 2;
+  // B_2j / (2j)!, j = 1..6
+  const special_real bernoulli[6] = {special_real(1) / 12, special_real(-1) / 720, special_real(1) / 30240,
+                                     special_real(-1) / 1209600, special_real(1) / 47900160,
+                                     special_real(-691) / special_real(1307674368000.0f)};
+  special_real rising = s, term = power * inv;  // s (s+1) ... (s + 2j - 2) a^(-s - 2j + 1), j = 1
+  for (int j = 0; j < 6; ++j) {
+    sum += bernoulli[j] * rising * term;
+    rising *= special_real(s + 2 * j + 1) * special_real(s + 2 * j + 2);
+    term *= inv * inv;
+  }
+  return float(sign * factorial * sum);
+}
+
 // The GELU forms avoid 1 + erf / 1 + tanh, which cancel for negative x: x * Phi(x) = 0.5 x erfc(-x / sqrt 2)
 // and 0.5 x (1 + tanh u) = x / (1 + exp(-2u)).
 TL_FN float gelu_exact(float x) { return 0.5f * x * erfc_f32(x * -0.70710678118654752f); }
@@ -163,6 +260,8 @@ TL_FN float unary_f32(UnaryOp op, float x, float pa, float pb) {
       const float px = 3.14159265358979f * x;
       return sin(px) / px;
     }
+    case UnaryOp::lgamma: return lgamma_f32(x);
+    case UnaryOp::polygamma: return polygamma_f32(static_cast<int>(pa), x);
   }
   return x;
 }

@@ -49,8 +49,8 @@ from . import distributed  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
-                            cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance, pixel_shuffle,
-                            pixel_unshuffle, prelu, rrelu, selu, threshold)
+                            conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
+                            pixel_shuffle, pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import accelerator, backends, utils  # noqa: E402
 from .amp import autocast

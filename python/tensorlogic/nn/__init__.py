@@ -7,7 +7,7 @@ from .attention import MultiheadAttention
 from .bilinear import Bilinear
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, Fold, Unfold
-from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout1d, Dropout2d, Dropout3d
 from .embedding_bag import EmbeddingBag
@@ -29,6 +29,8 @@ from .parameter_containers import ParameterDict, ParameterList
 from .pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                       AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d)
+from .ctc_loss import CTCLoss
+from .pool_more import LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .random_activations import AlphaDropout, FeatureAlphaDropout, RReLU
 from .softmax2d import Softmax2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
@@ -37,7 +39,7 @@ from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLay
                           TransformerEncoderLayer)
 
 __all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential", "ModuleList", "ModuleDict", "Linear",
-           "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Identity", "Dropout", "Dropout1d",
            "Dropout2d", "ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "LeakyReLU", "ELU", "LogSigmoid",
            "Softmax", "LogSoftmax", "MultiheadAttention", "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell",
@@ -51,5 +53,6 @@ __all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential
            "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "SoftMarginLoss",
            "TripletMarginLoss", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "AdaptiveAvgPool3d",
            "AdaptiveMaxPool3d", "AvgPool3d", "MaxPool3d", "Bilinear", "EmbeddingBag", "LocalResponseNorm",
-           "PixelShuffle", "PixelUnshuffle", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "ChannelShuffle", "LazyLinear", "Softmax2d"]
+           "PixelShuffle", "PixelUnshuffle", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "ChannelShuffle", "LazyLinear", "Softmax2d",
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "CTCLoss"]
            + padding.__all__)

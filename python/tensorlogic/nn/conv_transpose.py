@@ -1,5 +1,5 @@
-"""ConvTranspose1d and ConvTranspose2d: PyTorch's parameters (weight [C_in, C_out/groups, *kernel]),
-initialisation and output_size argument; the math is F.conv_transpose1d / F.conv_transpose2d."""
+"""ConvTranspose1d, ConvTranspose2d and ConvTranspose3d: PyTorch's parameters (weight [C_in, C_out/groups, *kernel]),
+initialisation and output_size argument; the math is F.conv_transpose1d / 2d / 3d."""
 from ..ops.conv_nd import _ntuple
 from . import functional as F
 from .conv import _ConvNd
@@ -68,3 +68,10 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     _dims = 2
     _conv = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The adjoint of conv3d over [N, C_in, D, H, W]; weight [C_in, C_out/groups, kd, kh, kw]."""
+
+    _dims = 3
+    _conv = staticmethod(F.conv_transpose3d)

@@ -21,6 +21,7 @@ from . import activation_functions, activation_more, layer_functions, loss_funct
 from .activation_functions import *  # noqa: F401,F403  (dropout, leaky_relu, elu, normalize, one_hot, ...)
 from .activation_more import *  # noqa: F401,F403  (relu6, hardswish, mish, selu, glu, prelu, ...)
 from .pool1d import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d  # noqa: F401
+from .pool_more import lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
 from .pool3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d  # noqa: F401
 from .distance import cosine_similarity, pairwise_distance  # noqa: F401
 from .layer_functions import *  # noqa: F401,F403  (batch_norm, group_norm, interpolate, conv_transpose2d, ...)
@@ -31,6 +32,8 @@ from .likelihood_loss_functions import *  # noqa: F401,F403  (poisson_nll_loss, 
 from . import likelihood_loss_functions, margin_loss_functions
 from .bilinear import bilinear  # noqa: F401
 from .embedding_bag import embedding_bag  # noqa: F401
+from .grid_sample import affine_grid, grid_sample  # noqa: F401
+from .ctc_loss import ctc_loss  # noqa: F401
 from .local_response_norm import local_response_norm  # noqa: F401
 from .pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .random_activations import alpha_dropout, feature_alpha_dropout, gumbel_softmax, rrelu, rrelu_  # noqa: F401
@@ -140,7 +143,8 @@ __all__ = (["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad
             "cross_entropy", "softmax", "log_softmax", "layer_norm", "rms_norm", "linear", "conv2d", "max_pool2d",
             "avg_pool2d", "scaled_dot_product_attention", "conv1d", "conv3d", "unfold", "fold", "max_pool1d",
             "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
-            "adaptive_max_pool3d", "bilinear", "embedding_bag", "local_response_norm", "pixel_shuffle",
+            "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+            "bilinear", "affine_grid", "grid_sample", "ctc_loss", "embedding_bag", "local_response_norm", "pixel_shuffle",
             "pixel_unshuffle", "channel_shuffle", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax", "rrelu", "cosine_similarity", "pairwise_distance"]
            + activation_functions.__all__
            + activation_more.__all__ + layer_functions.__all__ + loss_functions.__all__ + margin_loss_functions.__all__ + likelihood_loss_functions.__all__)

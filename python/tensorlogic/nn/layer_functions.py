@@ -1,6 +1,6 @@
 """tl.nn.functional's normalisation, resampling and transposed convolution, composed of public ops (so
 each has its gradient): batch_norm, group_norm, instance_norm, adaptive_avg_pool2d, adaptive_max_pool2d, conv_transpose1d,
-conv_transpose2d, interpolate."""
+conv_transpose2d, conv_transpose3d, interpolate."""
 import math
 import numbers
 
@@ -13,7 +13,8 @@ from ..ops.conv import _pair, avg_pool2d, fold, max_pool2d
 from ..ops.conv_nd import _ntuple
 from ..ops.elementwise import where
 from ..ops.rows import layer_norm
-from ..ops.shape import cat
+from ..ops.shape import cat, pad
+from ..tensor import Tensor
 
 
 def _channel_shape(input):
@@ -220,6 +221,40 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out.squeeze(-2)
 
 
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of conv3d (weight [C_in, C_out/groups, kd, kh, kw]): each depth tap of the weight is an output
+    channel of one conv_transpose2d over every input plane, and fold sums the taps into the output depths (the
+    1-d transposed convolution along depth), so the gradients are those two ops'."""
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError("conv_transpose3d(): input and weight must be Tensors")
+    if input.ndim not in (4, 5) or weight.ndim != 5:
+        raise ShapeMismatchError(f"conv_transpose3d: expected a 4-d or 5-d input and a 5-d weight, got input "
+                                 f"{list(input.shape)} and weight {list(weight.shape)}")
+    if input.ndim == 4:
+        return conv_transpose3d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    stride, padding, output_padding, dilation = (_ntuple(v, 3, name, "conv_transpose3d") for v, name in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    n, c_in, depth, h, w = input.shape
+    kd = weight.shape[2]
+    planes = input.transpose(1, 2).reshape(n * depth, c_in, h, w)
+    if output_padding[0] >= max(stride[0], dilation[0]):
+        raise ValueError("conv_transpose3d: output_padding must be smaller than either stride or dilation")
+    taps = weight.reshape(c_in, weight.shape[1] * kd, *weight.shape[3:])  # [C_in, C_out/g * kd, kh, kw]
+    out = conv_transpose2d(planes, taps, None, stride[1:], padding[1:], output_padding[1:], groups, dilation[1:])
+    oh, ow = out.shape[2:]
+    c_out = weight.shape[1] * groups
+    out_depth = (depth - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kd - 1) + output_padding[0] + 1
+    # [N * D, C_out * kd, OH, OW] (tap last within each channel) -> fold's columns [N, C_out * OH * OW * kd, D]
+    cols = out.reshape(n, depth, c_out, kd, oh, ow).permute(0, 2, 4, 5, 3, 1).reshape(n, c_out * oh * ow * kd, depth)
+    blocks = (out_depth + 2 * padding[0] - dilation[0] * (kd - 1) - 1) // stride[0] + 1
+    if blocks > depth:  # an output_padding of at least the stride (allowed below the dilation) adds empty blocks
+        cols = pad(cols, (0, blocks - depth))
+    out = fold(cols, (out_depth, 1), (kd, 1), (dilation[0], 1), (padding[0], 0), (stride[0], 1))
+    out = out.reshape(n, c_out, oh, ow, out_depth).permute(0, 1, 4, 2, 3)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
+
+
 def _source_positions(in_size, out_size, scale, mode, align_corners):
     """Where each output position samples the input (PyTorch's source-index rules)."""
     o = np.arange(out_size, dtype=np.float64)
@@ -292,4 +327,4 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "adaptive_avg_pool2d", "adaptive_max_pool2d", "conv_transpose1d", "conv_transpose2d",
-           "interpolate"]
+           "conv_transpose3d", "interpolate"]

@@ -25,14 +25,13 @@ def _rows(input, op):
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over windows of the last dim; padding never wins."""
-    if return_indices:
-        raise ValueError("max_pool1d: return_indices=True is not supported")
+    """Max over windows of the last dim; padding never wins. With return_indices also the int64 position of each
+    window's first maximum."""
     kernel = _single(kernel_size, "kernel_size", "max_pool1d")
     stride = kernel if stride is None or stride == () else _single(stride, "stride", "max_pool1d")
     out = max_pool2d(_rows(input, "max_pool1d"), (1, kernel), (1, stride), (0, _single(padding, "padding", "max_pool1d")),
                      (1, _single(dilation, "dilation", "max_pool1d")), ceil_mode, return_indices)
-    return out.squeeze(-2)
+    return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):

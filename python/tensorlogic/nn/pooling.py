@@ -30,8 +30,8 @@ class _MaxPoolNd(Module):
 
 class MaxPool1d(_MaxPoolNd):
     """1-d max pooling of [N, C, L] (or [C, L]) input, as torch.nn.MaxPool1d: kernel_size, stride (default:
-    kernel_size), padding (which never wins the max), dilation and ceil_mode. return_indices=True is not
-    supported: forward raises ValueError."""
+    kernel_size), padding (which never wins the max), dilation, ceil_mode, and return_indices (then forward returns
+    (values, int64 indices))."""
     _pool = staticmethod(F.max_pool1d)
 
 

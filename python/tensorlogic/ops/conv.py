@@ -164,15 +164,32 @@ def _avg_divisor(in_hw, out_hw, kernel, stride, padding, ceil_mode, count_includ
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over sliding windows; padding never wins (it is -inf)."""
-    if return_indices:
-        raise ValueError("max_pool2d: return_indices=True is not supported")
+    """Max over sliding windows; padding never wins (it is -inf). With return_indices also the int64 flat
+    position (h * W + w) in its plane of each window's first maximum, as PyTorch's (what max_unpool2d takes)."""
     kernel = _pair(kernel_size, "kernel_size")
     stride = _pool_stride(stride, kernel)
     if input.ndim == 3:
-        return max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode).squeeze(0)
-    return _Pool.apply(input, "max_pool2d", kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation"),
-                       bool(ceil_mode), True)
+        out = max_pool2d(input.unsqueeze(0), kernel, stride, padding, dilation, ceil_mode, return_indices)
+        return (out[0].squeeze(0), out[1].squeeze(0)) if return_indices else out.squeeze(0)
+    padding, dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
+    out = _Pool.apply(input, "max_pool2d", kernel, stride, padding, dilation, bool(ceil_mode), True)
+    if not return_indices:
+        return out
+    return out, _max_indices(input.detach(), tuple(out.shape[2:]), kernel, stride, padding, dilation)
+
+
+def _max_indices(x, out_hw, kernel, stride, padding, dilation):
+    """The flat input position of each window's first maximum: argmax over the window's columns (the input
+    padded with -inf, ceil_mode windows included), its slot turned into a row and a column."""
+    n, c, h, w = x.shape
+    eh, ew = _window_pad(x, out_hw, kernel, stride, padding, dilation)
+    ph, pw = padding
+    xp = pad(x, (pw, pw + ew, ph, ph + eh), value=float("-inf"))
+    cols = unfold(xp, kernel, dilation, 0, stride).reshape(n, c, kernel[0] * kernel[1], out_hw[0], out_hw[1])
+    slot = cols.argmax(2).long()
+    rows = arange(out_hw[0], device=x.device).long().reshape(-1, 1) * stride[0] - ph
+    starts = arange(out_hw[1], device=x.device).long() * stride[1] - pw
+    return (rows + slot // kernel[1] * dilation[0]) * w + starts + slot % kernel[1] * dilation[1]
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):

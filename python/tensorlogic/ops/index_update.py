@@ -1,13 +1,16 @@
 """Index-based updates and lookups with PyTorch's names, composed of scatter/scatter_add/gather/nonzero (so
-they have those ops' gradients): index_add index_copy index_fill (and their in-place forms), take argwhere
-isin."""
+they have those ops' gradients): index_add index_copy index_fill scatter_reduce (and their in-place forms), take
+argwhere isin."""
 import numbers
 
-from ..creation import full
+from ..autograd.grad_mode import no_grad
+from ..creation import arange, full, ones, zeros
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
-from .elementwise import _written_back, copy_
+from .elementwise import _written_back, copy_, maximum, where
+from .counting import searchsorted
 from .indexing import nonzero, scatter, scatter_add
+from .ordering import argsort
 
 
 def _spread(input, dim, index, source, name):
@@ -55,7 +58,113 @@ def index_fill(input, dim, index, value):
     return scatter(input, dim, spread, source)
 
 
-for _fn in (index_add, index_copy, index_fill):
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _check_scatter_reduce(input, dim, index, src, reduce):
+    """PyTorch's rules: index an integer tensor of input's rank, no larger than src anywhere nor than input
+    off dim; returns dim in [0, ndim) and src cut to index's shape (the part that takes part)."""
+    if not isinstance(input, Tensor) or not isinstance(src, Tensor) or not isinstance(index, Tensor):
+        raise TypeError("scatter_reduce: input, index and src must be Tensors")
+    if reduce not in _REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce must be one of {', '.join(_REDUCTIONS)}, got {reduce!r}")
+    if index.is_floating_point() or index.dtype.name == "bool":
+        raise TypeError(f"scatter_reduce: index must be an integer tensor, got {index.dtype}")
+    if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
+        raise IndexError(f"scatter_reduce: dim {dim} is out of range for a {input.ndim}-d input")
+    dim %= max(input.ndim, 1)
+    if index.ndim != input.ndim or src.ndim != input.ndim or any(
+            i > s or (d != dim and i > n) for d, (i, s, n) in enumerate(zip(index.shape, src.shape, input.shape))):
+        raise ShapeMismatchError(f"scatter_reduce: index {list(index.shape)} must have the rank of input "
+                                 f"{list(input.shape)} and src {list(src.shape)}, be no larger than src, and no "
+                                 f"larger than input except along dim {dim}")
+    for d, size in enumerate(index.shape):
+        src = src.narrow(d, 0, size)
+    return dim, src
+
+
+def _output_keys(input, dim, index):
+    """The flat (row-major) position in input that each index element sends its src element to."""
+    strides = [1] * input.ndim
+    for d in range(input.ndim - 2, -1, -1):
+        strides[d] = strides[d + 1] * input.shape[d + 1]
+    keys = index.long() * strides[dim]
+    for d in range(input.ndim):
+        if d != dim:
+            shape = [1] * input.ndim
+            shape[d] = index.shape[d]
+            keys = keys + arange(index.shape[d], device=input.device).reshape(shape) * strides[d]
+    return keys.reshape(-1)
+
+
+def _segments(keys, values):
+    """keys and values sorted by key (stably: equal keys keep their order), and each element's rank in its key's run."""
+    order = argsort(keys, stable=True)
+    keys, values = keys[order], values[order]
+    return keys, values, arange(keys.shape[0], device=keys.device) - searchsorted(keys, keys)
+
+
+def _extreme(input, keys, values, hit, reduce, include_self):
+    """amax/amin's values (no gradient): sorted by key, then by value, each run's last element is its extreme;
+    written into a scratch row whose extra slot takes every other element's write."""
+    sign = 1.0 if reduce == "amax" else -1.0
+    by_value = argsort(values * sign, stable=True)
+    keys, values, _ = _segments(keys[by_value], values[by_value] * sign)
+    last = keys != keys.roll(-1)
+    last[-1:] = True
+    n = input.numel()
+    scratch = zeros(n + 1, device=input.device).scatter(0, where(last, keys, n), values)
+    best = scratch[:n].reshape(input.shape) * sign
+    if include_self:
+        best = maximum(best * sign, input * sign) * sign
+    return where(hit, best, input)
+
+
+def _product(input, keys, values, n_hits, include_self):
+    """prod, differentiable: one scatter per rank in the key runs, so that no two writes of a round meet."""
+    keys, values, rank = _segments(keys, values)
+    n = input.numel()
+    out = (input if include_self else where(n_hits > 0, 1.0, input)).reshape(-1)
+    for r in range(int(rank.max().item()) + 1 if keys.shape[0] else 0):
+        now = rank == r
+        factors = ones(n + 1, device=input.device).scatter(0, where(now, keys, n), where(now, values, 1.0))
+        out = out * factors[:n]
+    return out.reshape(input.shape)
+
+
+@tensor_method()
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """A copy of input where each src element is reduced into out[..., index, ...] along dim: reduce is sum, prod,
+    mean, amax or amin; include_self=False leaves out the input's values at the positions index names.
+    amax/amin's gradient is shared equally by the elements equal to the result, as in PyTorch."""
+    dim, src = _check_scatter_reduce(input, dim, index, src, reduce)
+    n_hits = scatter_add(zeros(input.shape, device=input.device), dim, index, ones(index.shape, device=input.device))
+    hit = n_hits > 0
+    base = input if include_self else where(hit, 0.0, input)
+    if reduce in ("sum", "mean"):
+        total = scatter_add(base, dim, index, src)
+        if reduce == "sum":
+            return total
+        return total / where(hit, n_hits + float(include_self), 1.0)
+    keys = _output_keys(input, dim, index)
+    if reduce == "prod":
+        return _product(input, keys, src.reshape(-1), n_hits, include_self)
+    with no_grad():
+        best = _extreme(input.detach(), keys, src.detach().reshape(-1), hit, reduce, include_self)
+    if not (input.requires_grad or src.requires_grad):
+        return best
+    # The gradient: out = sum of the elements equal to it, each weighted 1 / their number (the value itself is
+    # `best`, exact; the weighted sum only carries the gradient).
+    ties_self = (input == best) if include_self else (input == best) & ~hit
+    ties_self = ties_self.to(input.dtype)
+    ties_src = (src == best.gather(dim, index)).to(input.dtype)
+    count = scatter_add(ties_self, dim, index, ties_src)
+    share = scatter_add(input * ties_self / where(count > 0, count, 1.0), dim, index,
+                        src * ties_src / count.gather(dim, index))
+    return best + (share - share.detach())
+
+
+for _fn in (index_add, index_copy, index_fill, scatter_reduce):
     _written_back(_fn, _fn.__name__ + "_")
 
 
@@ -82,4 +191,4 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return ~found if invert else found
 
 
-__all__ = ["index_add", "index_copy", "index_fill", "take", "argwhere", "isin"]
+__all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "take", "argwhere", "isin"]

@@ -1,15 +1,15 @@
 """PyTorch's trigonometric, hyperbolic and special elementwise functions. Those an f16 composition would
 round too often (or overflow inside: x * x beyond 256) are kernels of the op table, computed in f32 and
 rounded once: tan sinh cosh asin acos atan asinh acosh atanh expm1 sinc atan2 hypot copysign logaddexp
-logaddexp2 xlogy. The rest are exact compositions: exp2 logit deg2rad rad2deg heaviside fmax fmin
+logaddexp2 xlogy lgamma digamma polygamma. The rest are exact compositions: exp2 logit deg2rad rad2deg heaviside fmax fmin
 float_power sgn signbit isposinf isneginf, and the arc* aliases. Their derivatives are registered in the
 elementwise families' tables, written in differentiable ops (so second derivatives flow)."""
 import math
 
 from .. import _core
 from ..tensor import Tensor, tensor_method
-from .elementwise import (_BINARY_GRAD, _UNARY_GRAD, _UNARY_USES_X, _UNARY_USES_Y, _binary_function, _unary_function,
-                          cos, isnan, log, pow, rsqrt, sigmoid, sign, sqrt, where)
+from .elementwise import (_BINARY_GRAD, _UNARY_GRAD, _UNARY_USES_X, _UNARY_USES_Y, _Unary, _binary_function,
+                          _unary_function, _written_back, cos, isnan, log, pow, rsqrt, sigmoid, sign, sqrt, where)
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
@@ -18,7 +18,7 @@ _LN2 = math.log(2.0)
 __all__ = ["tan", "sinh", "cosh", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "asinh", "acosh", "atanh",
            "arcsinh", "arccosh", "arctanh", "expm1", "sinc", "atan2", "arctan2", "hypot", "copysign", "logaddexp",
            "logaddexp2", "xlogy", "exp2", "logit", "deg2rad", "rad2deg", "heaviside", "fmax", "fmin", "float_power",
-           "sgn", "signbit", "isposinf", "isneginf"]
+           "sgn", "signbit", "isposinf", "isneginf", "lgamma", "digamma", "polygamma"]
 
 
 # d/du (sin u / u) = (u cos u - sin u) / u^2 = u * sum_k (-1)^k 2k u^(2k-2) / (2k+1)!: its first five terms
@@ -51,8 +51,13 @@ _UNARY_GRAD.update({
     _U.expm1: lambda g, x, y, p0, p1: g * (y + 1.0),
     _U.sinc: _sinc_grad,
 })
+_UNARY_GRAD.update({  # d lgamma = digamma, d polygamma(n) = polygamma(n + 1) (digamma is polygamma(0))
+    _U.lgamma: lambda g, x, y, p0, p1: g * _Unary.apply(_U.polygamma, x, 0.0),
+    _U.polygamma: lambda g, x, y, p0, p1: g * _Unary.apply(_U.polygamma, x, p0 + 1.0),
+})
 _UNARY_USES_Y.update({_U.tan, _U.expm1, _U.sinc})
-_UNARY_USES_X.update({_U.sinh, _U.cosh, _U.asin, _U.acos, _U.atan, _U.asinh, _U.acosh, _U.atanh, _U.sinc})
+_UNARY_USES_X.update({_U.sinh, _U.cosh, _U.asin, _U.acos, _U.atan, _U.asinh, _U.acosh, _U.atanh, _U.sinc, _U.lgamma,
+                      _U.polygamma})
 
 
 def _atan2_grad(g, a, b, y):
@@ -97,7 +102,9 @@ atanh = _unary_function(_U.atanh, "atanh")
 expm1 = _unary_function(_U.expm1, "expm1")
 sinc = _unary_function(_U.sinc, "sinc")
 sinc.__doc__ = "sin(pi x) / (pi x), 1 at x = 0, computed in float32 and rounded to float16 once."
-for _fn in (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, expm1, sinc):
+lgamma = _unary_function(_U.lgamma, "lgamma")
+lgamma.__doc__ = "log |Gamma(input)|: +inf at the poles (0 and the negative integers), computed once and rounded to f16."
+for _fn in (tan, sinh, cosh, asin, acos, atan, asinh, acosh, atanh, expm1, sinc, lgamma):
     _fn.__module__ = __name__  # made by elementwise's factory: the reference finds them here
 arcsin, arccos, arctan = (tensor_method(n)(f) for n, f in (("arcsin", asin), ("arccos", acos), ("arctan", atan)))
 arcsinh, arccosh, arctanh = (tensor_method(n)(f) for n, f in (("arcsinh", asinh), ("arccosh", acosh),
@@ -197,3 +204,31 @@ def isneginf(input):
     """A bool tensor: input == -inf."""
     return input == -math.inf
 
+
+
+@tensor_method()
+def digamma(input):
+    """The logarithmic derivative of Gamma, d/dx lgamma(x): -inf at +0, +inf at -0, NaN at the negative integers, as
+    PyTorch. Computed in double where the backend has it (it cancels near its roots) and rounded to f16 once."""
+    return _Unary.apply(_U.polygamma, input, 0.0)
+
+
+def polygamma(n, input):
+    """The n-th derivative of digamma (n = 0: digamma itself), as torch.polygamma(n, input): (-1)^(n+1) n! times the
+    Hurwitz zeta function zeta(n + 1, input); its derivative is polygamma(n + 1)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"polygamma(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return _Unary.apply(_U.polygamma, input, float(n))
+
+
+def _polygamma_method(input, n):
+    """Tensor.polygamma(n): torch.polygamma(n, input)."""
+    return polygamma(n, input)
+
+
+_polygamma_method.__name__ = "polygamma"
+tensor_method("polygamma")(_polygamma_method)
+for _fn in (lgamma, digamma, _polygamma_method):
+    _written_back(_fn, _fn.__name__ + "_")

@@ -1,0 +1,98 @@
+"""affine_grid and grid_sample (nn/grid_sample.py), 2-d and 3-d, against PyTorch CPU on the same f16 inputs (fresh
+seeds): every mode, padding mode and align_corners, with grid points inside, near and outside the input; gradients
+of input, grid and theta against torch.autograd and by gradcheck; typed errors. Grid points stay a margin away from
+pixel (or, for nearest, half-pixel) boundaries: there the sampled pixel switches and an f16 grid may fall on the
+other side of the float64 oracle's."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import tensorlogic as tl
+import tensorlogic.nn.functional as F
+from oracle import assert_close_to_largest
+from tensorlogic.autograd import gradcheck
+
+
+def _grid(rng, out_shape, sizes, mode, align_corners):
+    """[N, *out, dims] f16 grid points whose pixel coordinates keep 0.1 from the boundaries that matter (integers
+    for bilinear, half-integers for nearest); some fall outside the input."""
+    coords = []
+    for size in reversed(sizes):  # x (the last spatial dim) first
+        frac = rng.uniform(0.1, 0.9, out_shape) if mode == "bilinear" else \
+            rng.uniform(0.1, 0.4, out_shape) + 0.5 * rng.integers(0, 2, out_shape)
+        pixel = rng.integers(-3, size + 2, out_shape) + frac
+        coords.append(pixel / (size - 1) * 2 - 1 if align_corners else (2 * pixel + 1) / size - 1)
+    return np.stack(coords, -1).astype(np.float16)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_matches_torch(device, rng, dims, mode, padding_mode, align_corners):
+    sizes = [4, 5, 6][-dims:]
+    x = rng.standard_normal([2, 3] + sizes).astype(np.float16)
+    g = _grid(rng, (2, 3, 4, 2)[:dims + 1], sizes, mode, align_corners)
+    w = rng.uniform(0.5, 1.5, (2, 3, 3, 4, 2)[:dims + 2]).astype(np.float16)
+    for dtype in (torch.float32, torch.float64):
+        a, b = (tl.tensor(v, device=device, requires_grad=True) for v in (x, g))
+        ta, tb = (torch.tensor(v, dtype=dtype, requires_grad=True) for v in (x, g))
+        got = F.grid_sample(a, b, mode, padding_mode, align_corners)
+        want = TF.grid_sample(ta, tb, mode, padding_mode, align_corners)
+        assert tuple(got.shape) == tuple(want.shape)
+        assert_close_to_largest(got, want.detach().double().numpy())
+        (got * tl.tensor(w, device=device)).sum().backward()
+        (want * torch.tensor(w, dtype=dtype)).sum().backward()
+        assert_close_to_largest(a.grad, ta.grad.double().numpy())
+        if mode == "bilinear":
+            assert_close_to_largest(b.grad, tb.grad.double().numpy())
+        else:  # nearest: the output does not depend on the grid (PyTorch's gradient is zeros)
+            assert b.grad is None and not tb.grad.any()
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_matches_torch(device, rng, dims, align_corners):
+    theta = rng.standard_normal((2, dims, dims + 1)).astype(np.float16)
+    size = (2, 3, 4, 5, 3)[:dims + 2]
+    w = rng.uniform(0.5, 1.5, (2,) + size[2:] + (dims,)).astype(np.float16)
+    for dtype in (torch.float32, torch.float64):
+        t, tt = tl.tensor(theta, device=device, requires_grad=True), torch.tensor(theta, dtype=dtype, requires_grad=True)
+        got, want = F.affine_grid(t, size, align_corners), TF.affine_grid(tt, size, align_corners=align_corners)
+        assert_close_to_largest(got, want.detach().double().numpy())
+        (got * tl.tensor(w, device=device)).sum().backward()
+        (want * torch.tensor(w, dtype=dtype)).sum().backward()
+        assert_close_to_largest(t.grad, tt.grad.double().numpy())
+
+
+def test_spatial_transformer_gradcheck(device, rng):
+    """A spatial transformer's forward (affine_grid then bilinear grid_sample) checked end to end."""
+    x = tl.tensor(rng.standard_normal((1, 2, 4, 5)).astype(np.float16), device=device, requires_grad=True)
+    theta = tl.tensor(np.array([[[0.8, 0.1, 0.05], [-0.1, 0.7, 0.1]]], np.float16), device=device, requires_grad=True)
+    assert gradcheck(lambda a, t: F.grid_sample(a, F.affine_grid(t, (1, 2, 3, 3), False), align_corners=False),
+                     (x, theta),
+                     reference=lambda a, t: TF.grid_sample(torch.from_numpy(a),
+                                                           TF.affine_grid(torch.from_numpy(t), (1, 2, 3, 3), False),
+                                                           align_corners=False).numpy())
+
+
+def test_grid_sample_errors(device):
+    x = tl.zeros((1, 2, 4, 4), device=device)
+    grid = tl.zeros((1, 3, 3, 2), device=device)
+    with pytest.raises(ValueError):
+        F.grid_sample(x, grid, mode="bicubic")
+    with pytest.raises(ValueError):
+        F.grid_sample(x, grid, padding_mode="circular")
+    with pytest.raises(tl.ShapeMismatchError):
+        F.grid_sample(x, tl.zeros((1, 3, 3, 3), device=device))
+    with pytest.raises(tl.ShapeMismatchError):
+        F.grid_sample(x, tl.zeros((2, 3, 3, 2), device=device))
+    with pytest.raises(TypeError):
+        F.grid_sample(x, np.zeros((1, 3, 3, 2)))
+    with pytest.raises(tl.ShapeMismatchError):
+        F.affine_grid(tl.zeros((1, 2, 3), device=device), (1, 1, 2, 2, 2))
+    with pytest.raises(ValueError):
+        F.affine_grid(tl.zeros((1, 2, 3), device=device), (1, 1, 2))
+    with pytest.raises(TypeError):
+        F.affine_grid(tl.zeros((1, 2, 3), dtype=tl.int64, device=device), (1, 1, 2, 2))

@@ -1,0 +1,80 @@
+"""scatter_reduce (ops/index_update.py) against PyTorch CPU on the same f16 inputs (fresh seeds): every reduction,
+with and without the input's own values, along each dim, with repeated targets and ties; gradients against
+torch.autograd and by gradcheck; typed errors."""
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+from oracle import assert_close_to_largest, host
+from tensorlogic.autograd import gradcheck
+
+REDUCTIONS = ["sum", "prod", "mean", "amax", "amin"]
+
+
+def _case(rng, dim):
+    x = rng.standard_normal((4, 5)).astype(np.float16)
+    shape = [4, 5]
+    shape[dim] = 6
+    src = rng.standard_normal(shape).astype(np.float16)
+    index = rng.integers(0, x.shape[dim], shape)
+    src.flat[1], index.flat[1] = src.flat[0], index.flat[0]  # a tie: two equal elements into one place
+    return x, src, index
+
+
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scatter_reduce_matches_torch(device, rng, reduce, include_self, dim):
+    x, src, index = _case(rng, dim % 2)
+    w = rng.uniform(0.5, 1.5, x.shape).astype(np.float16)
+    for dtype in (torch.float32, torch.float64):
+        tx, ts = (torch.tensor(v, dtype=dtype, requires_grad=True) for v in (x, src))
+        want = torch.scatter_reduce(tx, dim, torch.tensor(index), ts, reduce, include_self=include_self)
+        (want * torch.tensor(w, dtype=dtype)).sum().backward()
+        a, b = (tl.tensor(v, device=device, requires_grad=True) for v in (x, src))
+        got = a.scatter_reduce(dim, tl.tensor(index, device=device), b, reduce, include_self=include_self)
+        (got * tl.tensor(w, device=device)).sum().backward()
+        assert_close_to_largest(got, want.detach().double().numpy())
+        assert_close_to_largest(a.grad, tx.grad.double().numpy())
+        assert_close_to_largest(b.grad, ts.grad.double().numpy())
+
+
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+def test_scatter_reduce_gradcheck(device, rng, reduce):
+    x = rng.uniform(0.5, 1.5, (3, 4)).astype(np.float16)
+    src = rng.uniform(0.5, 1.5, (3, 5)).astype(np.float16)
+    index = rng.integers(0, 4, (3, 5))
+    ti = tl.tensor(index, device=device)
+    inputs = (tl.tensor(x, device=device, requires_grad=True), tl.tensor(src, device=device, requires_grad=True))
+    assert gradcheck(lambda a, b: a.scatter_reduce(1, ti, b, reduce, include_self=False), inputs,
+                     reference=lambda a, b: torch.scatter_reduce(torch.from_numpy(a), 1, torch.tensor(index),
+                                                                 torch.from_numpy(b), reduce,
+                                                                 include_self=False).numpy())
+
+
+def test_scatter_reduce_larger_src_and_forms(device, rng):
+    """src larger than index takes part only where index reaches; tl.scatter_reduce and the in-place form."""
+    x = rng.standard_normal((3, 4)).astype(np.float16)
+    src = rng.standard_normal((5, 6)).astype(np.float16)
+    index = rng.integers(0, 3, (2, 4))
+    want = torch.tensor(x.astype(np.float64)).scatter_reduce(0, torch.tensor(index), torch.tensor(src.astype(np.float64)),
+                                                             "amax")
+    t = tl.tensor(x, device=device)
+    got = tl.scatter_reduce(t, 0, tl.tensor(index, device=device), tl.tensor(src, device=device), "amax")
+    np.testing.assert_array_equal(host(got), want.numpy().astype(np.float16))
+    assert t.scatter_reduce_(0, tl.tensor(index, device=device), tl.tensor(src, device=device), "amax") is t
+    np.testing.assert_array_equal(host(t), want.numpy().astype(np.float16))
+
+
+def test_scatter_reduce_errors(device):
+    x = tl.zeros((3, 4), device=device)
+    index = tl.tensor(np.zeros((2, 4), np.int64), device=device)
+    with pytest.raises(ValueError):
+        x.scatter_reduce(0, index, x, "max")
+    with pytest.raises(TypeError):
+        x.scatter_reduce(0, x[:2], x, "sum")
+    with pytest.raises(tl.ShapeMismatchError):
+        x.scatter_reduce(0, tl.tensor(np.zeros((2, 5), np.int64), device=device), tl.ones((3, 5), device=device), "sum")
+    with pytest.raises(IndexError):
+        x.scatter_reduce(2, index, x, "sum")
