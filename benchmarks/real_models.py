@@ -9,6 +9,9 @@ tl) so both run the same program with the shapes of its original:
 - mnist_cnn: the MNIST CNN of the PyTorch examples (batch 64), Adam in place of Adadelta (TensorLogic has none)
 - vae: the VAE of the PyTorch examples (batch 64), its binary cross-entropy written out so both use one formula
 - cifar_cnn: the CIFAR-10 tutorial CNN (batch 4), SGD with momentum 0.9
+- makemore_rnn, makemore_bow, makemore_transformer: makemore's RNN, bag-of-words and Transformer (4 layers,
+  4 heads, 64 wide) with its defaults (block 16, vocabulary 27, embeddings 64, batch 32, targets padded with
+  -1 and ignored, AdamW with weight decay 0.01 and betas 0.9, 0.99)
 
 Ratio = PyTorch's time / ours (above 1: we are faster). Both libraries get PyTorch's thread count, then one
 thread: this process re-runs itself with OpenBLAS at one thread (its count is read when it loads) and
@@ -148,8 +151,131 @@ def _cifar_cnn(lib):
     return model, lib.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9), lambda: model(x, target)
 
 
+def _makemore_targets(lib, shape, vocab, seed=2):
+    """Next-character targets as makemore pads them: -1 (ignored by the loss) after a word's end."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, vocab, shape)
+    ends = rng.integers(3, shape[1] + 1, shape[0])  # each row's word length
+    values[np.arange(shape[1]) >= ends[:, None]] = -1
+    return tl.tensor(values.astype(np.int32)) if lib is tl else torch.tensor(values, dtype=torch.int64)
+
+
+def _makemore(lib, model):
+    """A makemore model's training step (block 16, vocabulary 27, batch 32, AdamW as makemore sets it)."""
+    F = lib.nn.functional
+    idx, targets = _tokens(lib, (32, 16), 27), _makemore_targets(lib, (32, 16), 27)
+
+    def loss():
+        logits = model(idx)
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+
+    opt = lib.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.01, betas=(0.9, 0.99), eps=1e-8)
+    return model, opt, loss
+
+
+def _makemore_rnn(lib, vocab=27, n_embd=64, n_embd2=64):
+    """makemore's RNN: its cell, tanh(Linear(cat[x_t, h])), stepped in Python over the 16 positions."""
+    nn = lib.nn
+
+    class RNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.start = nn.Parameter(lib.zeros(1, n_embd2))
+            self.wte = nn.Embedding(vocab, n_embd)
+            self.xh_to_h = nn.Linear(n_embd + n_embd2, n_embd2)
+            self.lm_head = nn.Linear(n_embd2, vocab)
+
+        def forward(self, idx):
+            b, t = idx.size()
+            emb = self.wte(idx)
+            hprev = self.start.expand((b, -1))
+            hiddens = []
+            for i in range(t):
+                hprev = lib.tanh(self.xh_to_h(lib.cat([emb[:, i, :], hprev], dim=1)))
+                hiddens.append(hprev)
+            return self.lm_head(lib.stack(hiddens, 1))
+
+    return _makemore(lib, RNN())
+
+
+def _makemore_bow(lib, vocab=27, block=16, n_embd=64, n_embd2=64):
+    """makemore's bag-of-words: a causal average of the previous embeddings (softmax over a -inf-masked zero
+    matrix, then att @ x) and a tanh MLP, each with a residual."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class BoW(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("bias", lib.tril(lib.ones(block, block)).view(1, block, block))
+            self.wte, self.wpe = nn.Embedding(vocab, n_embd), nn.Embedding(block, n_embd)
+            self.c_fc, self.c_proj = nn.Linear(n_embd, n_embd2), nn.Linear(n_embd2, n_embd)
+            self.lm_head = nn.Linear(n_embd, vocab)
+            self.pos = lib.arange(0, block, dtype=lib.int32 if lib is tl else torch.int64).unsqueeze(0)
+
+        def forward(self, idx):
+            b, t = idx.size()
+            x = self.wte(idx) + self.wpe(self.pos[:, :t])
+            att = lib.zeros((b, t, t)).masked_fill(self.bias[:, :t, :t] == 0, float("-inf"))
+            x = x + F.softmax(att, dim=-1) @ x
+            x = x + self.c_proj(lib.tanh(self.c_fc(x)))
+            return self.lm_head(x)
+
+    return _makemore(lib, BoW())
+
+
+def _makemore_transformer(lib, vocab=27, block=16, n_layer=4, n_head=4, n_embd=64):
+    """makemore's Transformer (GPT-2's blocks written out: attention with an explicit mask and softmax, its
+    tanh GELU as a formula, an lm_head without bias), with makemore's defaults: 4 layers, 4 heads, 64 wide."""
+    nn, F = lib.nn, lib.nn.functional
+
+    def gelu(x):
+        return 0.5 * x * (1.0 + lib.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * lib.pow(x, 3.0))))
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1, self.ln_2 = nn.LayerNorm(n_embd), nn.LayerNorm(n_embd)
+            self.c_attn, self.attn_proj = nn.Linear(n_embd, 3 * n_embd), nn.Linear(n_embd, n_embd)
+            self.c_fc, self.mlp_proj = nn.Linear(n_embd, 4 * n_embd), nn.Linear(4 * n_embd, n_embd)
+            self.register_buffer("bias", lib.tril(lib.ones(block, block)).view(1, 1, block, block))
+
+        def attention(self, x):
+            B, T, C = x.size()
+            q, k, v = self.c_attn(x).split(n_embd, dim=2)
+            k = k.view(B, T, n_head, C // n_head).transpose(1, 2)
+            q = q.view(B, T, n_head, C // n_head).transpose(1, 2)
+            v = v.view(B, T, n_head, C // n_head).transpose(1, 2)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            att = F.softmax(att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf")), dim=-1)
+            y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+            return self.attn_proj(y)
+
+        def forward(self, x):
+            x = x + self.attention(self.ln_1(x))
+            return x + self.mlp_proj(gelu(self.c_fc(self.ln_2(x))))
+
+    class Transformer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(vocab, n_embd), nn.Embedding(block, n_embd)
+            self.h = nn.ModuleList([Block() for _ in range(n_layer)])
+            self.ln_f = nn.LayerNorm(n_embd)
+            self.lm_head = nn.Linear(n_embd, vocab, bias=False)
+            self.pos = lib.arange(0, block, dtype=lib.int32 if lib is tl else torch.int64).unsqueeze(0)
+
+        def forward(self, idx):
+            b, t = idx.size()
+            x = self.wte(idx) + self.wpe(self.pos[:, :t])
+            for layer in self.h:
+                x = layer(x)
+            return self.lm_head(self.ln_f(x))
+
+    return _makemore(lib, Transformer())
+
+
 WORKLOADS = {"gpt": _gpt, "makemore_mlp": _makemore_mlp, "gru": _gru, "mnist_cnn": _mnist_cnn, "vae": _vae,
-             "cifar_cnn": _cifar_cnn}
+             "cifar_cnn": _cifar_cnn, "makemore_rnn": _makemore_rnn, "makemore_bow": _makemore_bow,
+             "makemore_transformer": _makemore_transformer}
 
 
 def _tokens(lib, shape, high):

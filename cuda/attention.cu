@@ -5,6 +5,7 @@
 // CPU backend).
 #include <cmath>
 
+#include "../cpp/core/batching.h"
 #include "attention_tiled.h"
 #include "common.cuh"
 #include "cuda_backend.h"
@@ -31,6 +32,7 @@ struct AttnArgs {
   bool causal;
   float scale;
   __half* out;
+  int64_t out_b, out_r;  // batch and row strides; rows contiguous
 };
 
 __global__ void attention_rows(AttnArgs a, int64_t b0) {
@@ -74,20 +76,18 @@ __global__ void attention_rows(AttnArgs a, int64_t b0) {
     m = top;
     __syncthreads();
   }
-  __half* out = a.out + (b * a.len + l) * a.ev;
+  __half* out = a.out + b * a.out_b + l * a.out_r;
   const float inv = total > 0.0f ? 1.0f / total : 0.0f;
   for (int64_t i = threadIdx.x; i < a.ev; i += blockDim.x) out[i] = __float2half_rn(acc[i] * inv);
 }
 
-}  // namespace
-
-void CudaBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                            const Array& out) {
+// The general kernel for operands with one batch axis ([B, L, E]).
+void attention_general(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                       const Array& out) {
   const int64_t batches = q.shape()[0], len = q.shape()[1];
-  if (out.numel() == 0) return;
-  if (attention_tiled(q, k, v, mask, causal, scale, out)) return;
-  const AttnArgs args{view3(q), view3(k), view3(v), mask ? view3(*mask) : View3{nullptr, 0, 0, 0}, len,
-                      k.shape()[1], q.shape()[2], v.shape()[2], causal, scale, out.data_as<__half>()};
+  const AttnArgs args{view3(q),     view3(k),     view3(v),     mask ? view3(*mask) : View3{nullptr, 0, 0, 0},
+                      len,          k.shape()[1], q.shape()[2], v.shape()[2],
+                      causal,       scale,        out.data_as<__half>(), out.strides()[0], out.strides()[1]};
   const size_t shared = sizeof(float) * static_cast<size_t>(args.e + args.ev + kChunk);
   if (shared > 48 * 1024) {
     check(cudaFuncSetAttribute(attention_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)),
@@ -100,10 +100,23 @@ void CudaBackend::attention(const Array& q, const Array& k, const Array& v, cons
   }
 }
 
+}  // namespace
+
+void CudaBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                            const Array& out) {
+  if (out.numel() == 0) return;
+  if (attention_tiled(q, k, v, mask, causal, scale, out)) return;
+  for_each_batch({&q, &k, &v, mask, &out}, 2, [&](const std::vector<Array>& a) {
+    attention_general(a[0], a[1], a[2], mask ? &a[3] : nullptr, causal, scale, a[4]);
+  });
+}
+
 bool CudaBackend::attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask,
                                           bool causal, float scale, const Array& out, const Array& stats) {
   if (out.numel() == 0) return false;
-  return attention_tiled(q, k, v, mask, causal, scale, out, stats.data_as<float>());
+  if (stats.shape()[2] > 1 && stats.strides()[2] != 1) return false;
+  return attention_tiled(q, k, v, mask, causal, scale, out,
+                         {stats.data_as<float>(), stride_of(stats, 0), stride_of(stats, 1)});
 }
 
 }  // namespace tensorlogic::cuda

@@ -1,14 +1,15 @@
 // Gradients of scaled dot-product attention for q, k and v (an additive mask is a constant here) on
-// tensor cores, FlashAttention-2 style. The
-// forward kernel is run again for each row's log-sum-exp and the output O; Delta_i = dO_i . O_i; then a
-// block owns 64 keys (16 per warp, their dK and dV stay in f32 registers) and walks the query tiles,
-// recomputing P^T = exp2(S^T - lse) from K Q^T, with dV += P^T dO, dP^T = V dO^T,
-// dS^T = P^T (dP^T - Delta), dK += dS^T Q, and dQ += dS K added atomically into an f32 buffer that is
-// rounded to f16 at the end. P and dS are rounded to f16 as MMA inputs (as FlashAttention does); all
-// sums are f32. Query tiles entirely before a causal block's first key are skipped.
+// tensor cores, FlashAttention-2 style. Each row's log-sum-exp and the output O come from the forward (kept,
+// or the forward run again); Delta_i = dO_i . O_i; then a block owns 64 keys (16 per warp, their dK and dV
+// stay in f32 registers) and walks the query tiles, recomputing P^T = exp2(S^T - lse) from K Q^T, with
+// dV += P^T dO, dP^T = V dO^T, dS^T = P^T (dP^T - Delta), dK += dS^T Q, and dQ += dS K added atomically
+// into an f32 buffer that is rounded to f16 at the end. The next query tile's Q and dO load (cp.async)
+// while this one is used. P and dS are rounded to f16 as MMA inputs (as FlashAttention does); all sums
+// are f32. Query tiles entirely before a causal block's first key are skipped.
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <type_traits>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -28,18 +29,24 @@ constexpr int kDsStride = kRows + 8;  // dS^T rows in shared memory, padded like
 template <int D>
 struct BwdTile {
   static constexpr int kStride = D + 8;  // 16 bytes of padding: ldmatrix rows in distinct banks
-  // K, V, Q, dO tiles, dS^T (f16), then lse and Delta of the query tile (f32)
-  static constexpr size_t kHalfs = 4 * 64 * kStride + kKeys * kDsStride;
-  static constexpr size_t kSmemBytes = sizeof(__half) * kHalfs + 2 * sizeof(float) * kRows;
+  // Query tiles (Q, dO, lse, Delta) held at once: two where two blocks still fit an SM's shared memory, so
+  // the next tile loads while this one is used; one for the largest heads.
+  static constexpr int kStages = D <= 96 ? 2 : 1;
+  static constexpr size_t kQueryHalfs = 2 * kRows * kStride;  // Q and dO of one query tile
+  // K, V, dS^T, the query tiles (f16), then lse and Delta of each query tile (f32)
+  static constexpr size_t kHalfs = 2 * kKeys * kStride + kKeys * kDsStride + kStages * kQueryHalfs;
+  static constexpr size_t kSmemBytes = sizeof(__half) * kHalfs + kStages * 2 * sizeof(float) * kRows;
 };
 
 struct BwdArgs {
-  const __half *q, *k, *v, *grad, *mask;            // mask null when absent
-  int64_t q_b, q_r, k_b, k_r, v_b, v_r, g_b, g_r;  // batch and row strides; last dims contiguous
-  int64_t mask_b, mask_r, mask_c;                   // any strides
-  const float *lse, *delta;                         // [B, len]
-  float* dq_acc;                                    // [B, len, e], zeroed
-  __half *dk, *dv;                                  // contiguous [B, keys, e] and [B, keys, ev]
+  const __half *q, *k, *v, *grad, *mask;     // mask null when absent
+  RowStrides q_s, k_s, v_s, g_s, dk_s, dv_s;  // last dims contiguous
+  int64_t mask_o, mask_i, mask_r, mask_c;     // any strides
+  int64_t inner;                              // B1: the flat batch index is b0 * B1 + b1
+  RowStats lse;
+  const float* delta;  // contiguous [B0 * B1, len]
+  float* dq_acc;       // contiguous [B0 * B1, len, e], zeroed
+  __half *dk, *dv;
   int len, keys, e, ev;
   float scale, scale_log2;
   bool causal;
@@ -106,49 +113,78 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
   extern __shared__ __align__(16) unsigned char smem[];
   __half* s_k = reinterpret_cast<__half*>(smem);
   __half* s_v = s_k + kKeys * S;
-  __half* s_q = s_v + kKeys * S;
-  __half* s_do = s_q + kRows * S;
-  __half* s_ds = s_do + kRows * S;  // dS^T [kKeys][kDsStride]
-  float* s_lse = reinterpret_cast<float*>(s_ds + kKeys * kDsStride);
-  float* s_delta = s_lse + kRows;
+  __half* s_ds = s_v + kKeys * S;                     // dS^T [kKeys][kDsStride]
+  __half* s_query = s_ds + kKeys * kDsStride;         // per stage: Q [kRows][S], then dO [kRows][S]
+  float* s_stats = reinterpret_cast<float*>(s_query + T::kStages * T::kQueryHalfs);  // per stage: lse, Delta
 
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-  const int64_t b = b0 + blockIdx.y;
+  const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
   const int n0 = blockIdx.x * kKeys;
-  const __half* q = a.q + b * a.q_b;
-  const __half* dout = a.grad + b * a.g_b;
-  load_rows<D, kKeys>(s_k, a.k + b * a.k_b, a.k_r, n0, a.keys, a.e);
-  load_rows<D, kKeys>(s_v, a.v + b * a.v_b, a.v_r, n0, a.keys, a.ev);
+  const __half* q = a.q + a.q_s.at(bo, bi, 0);
+  const __half* dout = a.grad + a.g_s.at(bo, bi, 0);
+  const __half* mask = a.mask + bo * a.mask_o + bi * a.mask_i;
+  const float* lse = a.lse.at(bo, bi);
+  load_rows<D, kKeys>(s_k, a.k + a.k_s.at(bo, bi, 0), a.k_s.row, n0, a.keys, a.e);
+  load_rows<D, kKeys>(s_v, a.v + a.v_s.at(bo, bi, 0), a.v_s.row, n0, a.keys, a.ev);
+
+  // Q and dO by cp.async, lse and Delta by plain stores (published by the barrier before their use).
+  const auto load_query_tile = [&](int m0, int stage) {
+    __half* dst = s_query + stage * T::kQueryHalfs;
+    load_rows<D, kRows>(dst, q, a.q_s.row, m0, a.len, a.e);
+    load_rows<D, kRows>(dst + kRows * S, dout, a.g_s.row, m0, a.len, a.ev);
+    if (threadIdx.x < kRows) {
+      const int row = m0 + threadIdx.x;
+      s_stats[stage * 2 * kRows + threadIdx.x] = row < a.len ? lse[row] : INFINITY;
+      s_stats[stage * 2 * kRows + kRows + threadIdx.x] = row < a.len ? a.delta[b * a.len + row] : 0.0f;
+    }
+  };
 
   float dk[D / 8][4] = {}, dv[D / 8][4] = {};
   const __half* my_k = s_k + warp * 16 * S;
   const __half* my_v = s_v + warp * 16 * S;
   // Query tiles ending before key n0 see none of this block's keys under the causal mask.
-  for (int m0 = a.causal ? n0 / kRows * kRows : 0; m0 < a.len; m0 += kRows) {
-    load_rows<D, kRows>(s_q, q, a.q_r, m0, a.len, a.e);
-    load_rows<D, kRows>(s_do, dout, a.g_r, m0, a.len, a.ev);
-    cp_async_commit();
-    if (threadIdx.x < kRows) {
-      const int row = m0 + threadIdx.x;
-      s_lse[threadIdx.x] = row < a.len ? a.lse[b * a.len + row] : INFINITY;
-      s_delta[threadIdx.x] = row < a.len ? a.delta[b * a.len + row] : 0.0f;
+  const int first = a.causal ? n0 / kRows * kRows : 0;
+  if (T::kStages == 2 && first < a.len) load_query_tile(first, 0);
+  cp_async_commit();  // K and V (and the first query tile)
+  for (int m0 = first, it = 0; m0 < a.len; m0 += kRows, ++it) {
+    const int stage = T::kStages == 2 ? it & 1 : 0;
+    if (T::kStages == 2) {
+      // the other stage was released by the barrier closing the previous tile
+      if (m0 + kRows < a.len) load_query_tile(m0 + kRows, stage ^ 1);
+      cp_async_commit();
+      cp_async_wait<1>();  // everything but the prefetch just issued has landed
+    } else {
+      load_query_tile(m0, 0);
+      cp_async_commit();
+      cp_async_wait<0>();
     }
-    cp_async_wait<0>();
     __syncthreads();
+    const __half* s_q = s_query + stage * T::kQueryHalfs;
+    const __half* s_do = s_q + kRows * S;
+    const float* s_lse = s_stats + stage * 2 * kRows;
+    const float* s_delta = s_lse + kRows;
 
-    // P^T = exp2(K Q^T scale log2(e) - lse): this warp's 16 keys x 64 queries.
+    // P^T = exp2(K Q^T scale log2(e) - lse): this warp's 16 keys x 64 queries. Only tiles crossing the
+    // matrix's end or the causal diagonal (uniform per block) check each element.
     float p[kRows / 8][4] = {};
     rows_times_rows<D>(p, my_k, s_q, lane);
+    const auto probabilities = [&](auto checked) {
 #pragma unroll
-    for (int nt = 0; nt < kRows / 8; ++nt) {
+      for (int nt = 0; nt < kRows / 8; ++nt) {
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int key = n0 + warp * 16 + g + 8 * (i >> 1), col = nt * 8 + 2 * t + (i & 1), query = m0 + col;
-        const bool seen = query < a.len && key < a.keys && !(a.causal && key > query);
-        float x = p[nt][i] * a.scale_log2;
-        if (kMasked && seen) x += __half2float(a.mask[b * a.mask_b + query * a.mask_r + key * a.mask_c]) * kLog2e;
-        p[nt][i] = seen ? exp2f(x - s_lse[col]) : 0.0f;  // 0 in rows whose keys are all masked (lse +inf)
+        for (int i = 0; i < 4; ++i) {
+          const int key = n0 + warp * 16 + g + 8 * (i >> 1), col = nt * 8 + 2 * t + (i & 1), query = m0 + col;
+          const bool seen = !checked || (query < a.len && key < a.keys && !(a.causal && key > query));
+          float x = p[nt][i] * a.scale_log2;
+          if (kMasked && seen) x += __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e;
+          p[nt][i] = seen ? exp2_ftz(x - s_lse[col]) : 0.0f;  // 0 in rows whose keys are all masked (lse +inf)
+        }
       }
+    };
+    if (m0 + kRows > a.len || n0 + kKeys > a.keys || (a.causal && n0 + kKeys - 1 > m0)) {
+      probabilities(std::true_type{});
+    } else {
+      probabilities(std::false_type{});
     }
     acc_times_rows<D>(dv, p, s_do, lane);  // dV += P^T dO
 
@@ -197,8 +233,13 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
         for (int j = 0; j < 2 * kPairs; ++j) {
           const int col = (half * 2 * kPairs + j) * 8 + 2 * t;
           if (col < a.e) {
+#if __CUDA_ARCH__ >= 900  // one 64-bit reduction for the pair
+            atomicAdd(reinterpret_cast<float2*>(dst + col),
+                      make_float2(dq[j][2 * h] * a.scale, dq[j][2 * h + 1] * a.scale));
+#else
             atomicAdd(dst + col, dq[j][2 * h] * a.scale);
             atomicAdd(dst + col + 1, dq[j][2 * h + 1] * a.scale);
+#endif
           }
         }
       }
@@ -215,35 +256,46 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
     for (int dt = 0; dt < D / 8; ++dt) {
       const int col = dt * 8 + 2 * t;
       if (col < a.e) {
-        *reinterpret_cast<__half2*>(a.dk + (b * a.keys + key) * a.e + col) =
+        *reinterpret_cast<__half2*>(a.dk + a.dk_s.at(bo, bi, key) + col) =
             __floats2half2_rn(dk[dt][2 * h] * a.scale, dk[dt][2 * h + 1] * a.scale);
       }
       if (col < a.ev) {
-        *reinterpret_cast<__half2*>(a.dv + (b * a.keys + key) * a.ev + col) =
+        *reinterpret_cast<__half2*>(a.dv + a.dv_s.at(bo, bi, key) + col) =
             __floats2half2_rn(dv[dt][2 * h], dv[dt][2 * h + 1]);
       }
     }
   }
 }
 
-// delta[r] = sum_c out[r, c] grad[r, c] in f32: one warp per row (out contiguous, grad rows strided).
-__global__ void attention_delta(const __half* out, const __half* grad, int64_t g_b, int64_t g_r, int64_t len,
-                                int64_t ev, int64_t rows, float* delta) {
+// delta[r] = sum_c out[r, c] grad[r, c] in f32 over the flat rows r = b * len + l: one warp per row.
+__global__ void attention_delta(const __half* out, RowStrides out_s, const __half* grad, RowStrides g_s, int64_t inner,
+                                int64_t len, int64_t ev, int64_t rows, float* delta) {
   const int64_t row = blockIdx.x * static_cast<int64_t>(blockDim.x >> 5) + (threadIdx.x >> 5);
   if (row >= rows) return;
   const int lane = threadIdx.x & 31;
-  const __half* o = out + row * ev;
-  const __half* d = grad + (row / len) * g_b + (row % len) * g_r;
+  const int64_t b = row / len, l = row - b * len, bo = b / inner, bi = b - bo * inner;
+  const __half* o = out + out_s.at(bo, bi, l);
+  const __half* d = grad + g_s.at(bo, bi, l);
   float sum = 0.0f;
   for (int64_t c = lane; c < ev; c += 32) sum += __half2float(o[c]) * __half2float(d[c]);
   sum = warp_reduce(sum, SumOp{});
   if (lane == 0) delta[row] = sum;
 }
 
-__global__ void f32_to_f16(const float* in, int64_t n, __half* out) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+// dq [B0, B1, len, e] (rows of 16-byte chunks, any row and batch strides) from the f32 sums [B0 * B1, len,
+// e]: each thread rounds 8 consecutive values into one chunk.
+__global__ void store_dq(const float* in, int64_t chunks, int64_t len, int e, int64_t inner, RowStrides dq_s,
+                         __half* dq) {
+  const int per_row = e / 8;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < chunks;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    out[i] = __float2half_rn(in[i]);
+    const int64_t row = i / per_row, b = row / len, l = row - b * len, bo = b / inner, bi = b - bo * inner;
+    const int c = static_cast<int>(i - row * per_row) * 8;
+    const float4 lo = *reinterpret_cast<const float4*>(in + i * 8);
+    const float4 hi = *reinterpret_cast<const float4*>(in + i * 8 + 4);
+    const __half2 h[4] = {__floats2half2_rn(lo.x, lo.y), __floats2half2_rn(lo.z, lo.w), __floats2half2_rn(hi.x, hi.y),
+                          __floats2half2_rn(hi.z, hi.w)};
+    *reinterpret_cast<uint4*>(dq + dq_s.at(bo, bi, l) + c) = *reinterpret_cast<const uint4*>(h);
   }
 }
 
@@ -259,25 +311,26 @@ void launch(const BwdArgs& args, int64_t batches) {
 bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask,
                                      const Array& grad, bool causal, float scale, const AttentionSaved* saved,
                                      const Array& dq, const Array& dk, const Array& dv) {
-  const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
-  const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
-  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len == 0) return false;
+  const int64_t inner = q.shape()[1], batches = q.shape()[0] * inner, len = q.shape()[2], keys = k.shape()[2];
+  const int64_t e = q.shape()[3], ev = v.shape()[3], dim = std::max(e, ev);
+  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len == 0 || batches == 0) return false;
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;
-  if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !rows_of_chunks(grad)) return false;
-  for (const Array* out : {&dq, &dk, &dv}) {
-    if (!aligned16(out->data())) return false;
+  for (const Array* a : {&q, &k, &v, &grad, &dq, &dk, &dv}) {
+    if (!rows_of_chunks(*a)) return false;
   }
+  if (saved && (stride_of(saved->out, 3) != 1 || stride_of(saved->stats, 2) != 1)) return false;
   // O and each row's log-sum-exp: the forward's, when it kept them, else the forward again; then
   // Delta = rowsum(dO * O).
   const int64_t rows = batches * len;
   Scratch lse(sizeof(float) * (saved ? 1 : rows)), delta(sizeof(float) * rows), dq_acc(sizeof(float) * rows * e);
-  const float* row_lse = saved ? saved->stats.data_as<float>() : lse.as<float>();
-  const Array out = saved ? saved->out : Array::empty({batches, len, ev}, Dtype::float16, q.device());
-  if (saved && !(out.is_contiguous() && saved->stats.is_contiguous())) return false;
-  if (!saved && !attention_tiled(q, k, v, mask, causal, scale, out, lse.as<float>())) return false;
-  attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), grad.data_as<__half>(),
-                                                                     stride_of(grad, 0), stride_of(grad, 1), len, ev,
-                                                                     rows, delta.as<float>());
+  const RowStats row_lse = saved ? RowStats{saved->stats.data_as<float>(), stride_of(saved->stats, 0),
+                                            stride_of(saved->stats, 1)}
+                                 : RowStats{lse.as<float>(), inner * len, len};
+  const Array out = saved ? saved->out : Array::empty({q.shape()[0], inner, len, ev}, Dtype::float16, q.device());
+  if (!saved && !attention_tiled(q, k, v, mask, causal, scale, out, row_lse)) return false;
+  attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), row_strides(out),
+                                                                     grad.data_as<__half>(), row_strides(grad), inner,
+                                                                     len, ev, rows, delta.as<float>());
   check_launch("attention backward (delta)");
   check(cudaMemsetAsync(dq_acc.as<void>(), 0, sizeof(float) * rows * e, stream()), "cudaMemsetAsync (dq)");
 
@@ -286,10 +339,12 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   args.grad = grad.data_as<__half>();
   if (mask) {
     args.mask = mask->data_as<__half>();
-    args.mask_b = mask->strides()[0], args.mask_r = mask->strides()[1], args.mask_c = mask->strides()[2];
+    args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
+    args.mask_r = mask->strides()[2], args.mask_c = mask->strides()[3];
   }
-  args.q_b = stride_of(q, 0), args.q_r = stride_of(q, 1), args.k_b = stride_of(k, 0), args.k_r = stride_of(k, 1);
-  args.v_b = stride_of(v, 0), args.v_r = stride_of(v, 1), args.g_b = stride_of(grad, 0), args.g_r = stride_of(grad, 1);
+  args.q_s = row_strides(q), args.k_s = row_strides(k), args.v_s = row_strides(v), args.g_s = row_strides(grad);
+  args.dk_s = row_strides(dk), args.dv_s = row_strides(dv);
+  args.inner = inner;
   args.lse = row_lse, args.delta = delta.as<float>(), args.dq_acc = dq_acc.as<float>();
   args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
@@ -299,8 +354,9 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   dispatch_tile(dim, mask != nullptr, [&](auto d, auto masked) {
     launch<decltype(d)::value, decltype(masked)::value>(args, batches);
   });
-  f32_to_f16<<<grid_stride_blocks(rows * e), kThreads, 0, stream()>>>(dq_acc.as<float>(), rows * e,
-                                                                       dq.data_as<__half>());
+  const int64_t chunks = rows * e / 8;
+  store_dq<<<grid_stride_blocks(chunks), kThreads, 0, stream()>>>(dq_acc.as<float>(), chunks, len, static_cast<int>(e),
+                                                                   inner, row_strides(dq), dq.data_as<__half>());
   check_launch("attention backward (dq)");
   return true;
 }

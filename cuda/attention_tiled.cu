@@ -1,5 +1,6 @@
 // Scaled dot-product attention on tensor cores, FlashAttention-2 style: a block owns a tile of query
-// rows (its Q fragments stay in registers), walks the key/value tiles through double-buffered shared
+// rows (kept in shared memory, its fragments read again for each key tile, as FlashAttention-2 does, so
+// that the registers hold the scores of 64 keys), walks the key/value tiles through double-buffered shared
 // memory (cp.async), computes S = Q K^T with mma.sync, keeps a running max and sum per row in f32
 // (online softmax), and accumulates P V in f32; the output is rounded to f16 once. Key tiles entirely
 // after the causal diagonal are never loaded. Rows whose keys are all masked give zeros.
@@ -23,11 +24,12 @@ constexpr int kTileThreads = kWarps * 32;
 template <int D>
 struct Tile {
   // m16 row tiles per warp: two for small heads (each K/V fragment read from shared memory feeds two
-  // MMAs), one for large heads, where two would not fit in the registers with Q held there.
+  // MMAs), one for large heads, where the output accumulators of two would not fit in the registers.
   static constexpr int kRowTiles = D <= 64 ? 2 : 1;
   static constexpr int kBlockM = 16 * kRowTiles * kWarps;
-  // Keys per tile: with two row tiles the score fragments of 64 keys would not fit beside O and Q.
-  static constexpr int kBlockN = kRowTiles == 2 ? 32 : 64;
+  // Keys per tile: the online softmax's per-tile work (rescaling O, the row max shuffles, a barrier) is
+  // spread over 64 keys; at d 64 the kernel then takes 253 registers, no spills (two blocks per SM).
+  static constexpr int kBlockN = 64;
   // Shared rows padded by 16 bytes so the 8 rows one ldmatrix phase reads fall in 8 different banks.
   static constexpr int kStride = D + 8;
   static constexpr int kMaskStride = kBlockN + 8;  // same reason: rows g = 0..7 of a fragment, 8 banks apart
@@ -37,13 +39,14 @@ struct Tile {
 
 struct TiledArgs {
   const __half *q, *k, *v, *mask;  // mask null when absent
-  int64_t q_b, q_r, k_b, k_r, v_b, v_r;  // batch and row strides; the last dims are contiguous
-  int64_t mask_b, mask_r, mask_c;
+  RowStrides q_s, k_s, v_s, out_s;  // the last dims are contiguous
+  int64_t mask_o, mask_i, mask_r, mask_c;
+  int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
   int len, keys, e, ev;
   float scale_log2;  // scale * log2(e): the exponentials are exp2
   bool causal;
-  __half* out;  // contiguous [B, len, ev]
-  float* lse;   // null, or contiguous [B, len]: log2 of each row's sum of exp2 scores (+inf: all masked)
+  __half* out;
+  RowStats lse;  // log2 of each row's sum of exp2 scores (+inf: all masked), where kept
 };
 
 // Rows [row0, row0 + kRows) x columns [0, D) of a row-major global matrix into shared memory; rows at or
@@ -65,9 +68,10 @@ __device__ __forceinline__ void load_tile(__half* dst, const __half* src, int64_
 // The mask tile [m0, m0 + kBlockM) x [n0, n0 + kBlockN) into shared memory (zeros outside the matrix), so
 // the score loop reads it as f16 pairs with 32-bit addresses instead of strided 64-bit global loads.
 template <int D>
-__device__ __forceinline__ void load_mask_tile(__half* dst, const TiledArgs& a, int64_t b, int m0, int n0) {
+__device__ __forceinline__ void load_mask_tile(__half* dst, const TiledArgs& a, int64_t bo, int64_t bi, int m0,
+                                               int n0) {
   constexpr int kRows = Tile<D>::kBlockM, kBlockN = Tile<D>::kBlockN;
-  const __half* base = a.mask + b * a.mask_b;
+  const __half* base = a.mask + bo * a.mask_o + bi * a.mask_i;
 #pragma unroll 4
   for (int c = threadIdx.x; c < kRows * kBlockN; c += kTileThreads) {
     const int r = c / kBlockN, col = c % kBlockN;
@@ -88,31 +92,23 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
   __half* s_mask = s_v + 2 * kBlockN * kStride;  // only with kMasked
 
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-  const int64_t b = b0 + blockIdx.y;
+  const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
   const int m0 = (gridDim.x - 1 - blockIdx.x) * T::kBlockM;  // the longest causal rows start first
   const int warp_row = warp * 16 * MT;                        // this warp's first row in the tile
   const int kv_end = a.causal ? min(a.keys, m0 + T::kBlockM) : a.keys;
   const int n_tiles = (kv_end + kBlockN - 1) / kBlockN;  // >= 1: keys > 0 (the launcher checks)
 
-  const __half* q = a.q + b * a.q_b;
-  const __half* k = a.k + b * a.k_b;
-  const __half* v = a.v + b * a.v_b;
-  load_tile<D, T::kBlockM>(s_q, q, a.q_r, m0, a.len, a.e);
+  const __half* q = a.q + a.q_s.at(bo, bi, 0);
+  const __half* k = a.k + a.k_s.at(bo, bi, 0);
+  const __half* v = a.v + a.v_s.at(bo, bi, 0);
+  load_tile<D, T::kBlockM>(s_q, q, a.q_s.row, m0, a.len, a.e);
   cp_async_commit();
-  load_tile<D, kBlockN>(s_k, k, a.k_r, 0, a.keys, a.e);
-  load_tile<D, kBlockN>(s_v, v, a.v_r, 0, a.keys, a.ev);
+  load_tile<D, kBlockN>(s_k, k, a.k_s.row, 0, a.keys, a.e);
+  load_tile<D, kBlockN>(s_v, v, a.v_s.row, 0, a.keys, a.ev);
   cp_async_commit();
 
   cp_async_wait<1>();  // Q has landed; the first K/V tile may still be in flight
   __syncthreads();
-  uint32_t q_frag[MT][D / 16][4];
-#pragma unroll
-  for (int mt = 0; mt < MT; ++mt) {
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      ldmatrix_x4(q_frag[mt][kk], s_q + (warp_row + mt * 16 + (lane & 15)) * kStride + kk * 16 + (lane >> 4) * 8);
-    }
-  }
   float o[MT][D / 8][4];
   float row_max[MT][2], row_sum[MT][2];  // row_sum: this thread's share; the quad's four add up at the end
 #pragma unroll
@@ -126,11 +122,12 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
   for (int j = 0; j < n_tiles; ++j) {
     const int buf = j & 1;
     if (j + 1 < n_tiles) {  // the other buffer was released by the barrier closing the previous tile
-      load_tile<D, kBlockN>(s_k + (buf ^ 1) * kBlockN * kStride, k, a.k_r, (j + 1) * kBlockN, a.keys, a.e);
-      load_tile<D, kBlockN>(s_v + (buf ^ 1) * kBlockN * kStride, v, a.v_r, (j + 1) * kBlockN, a.keys, a.ev);
+      load_tile<D, kBlockN>(s_k + (buf ^ 1) * kBlockN * kStride, k, a.k_s.row, (j + 1) * kBlockN, a.keys, a.e);
+      load_tile<D, kBlockN>(s_v + (buf ^ 1) * kBlockN * kStride, v, a.v_s.row, (j + 1) * kBlockN, a.keys, a.ev);
     }
     cp_async_commit();
-    if (kMasked) load_mask_tile<D>(s_mask, a, b, m0, j * kBlockN);  // the previous tile's readers are past the barrier
+    // the previous tile's readers of the mask tile are past the barrier
+    if (kMasked) load_mask_tile<D>(s_mask, a, bo, bi, m0, j * kBlockN);
     cp_async_wait<1>();  // everything but the prefetch just issued has landed
     __syncthreads();
     const int n0 = j * kBlockN;
@@ -148,14 +145,19 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
       }
 #pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
+        uint32_t q_frag[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          ldmatrix_x4(q_frag[mt], s_q + (warp_row + mt * 16 + (lane & 15)) * kStride + kk * 16 + (lane >> 4) * 8);
+        }
 #pragma unroll
         for (int nn = 0; nn < kBlockN / 16; ++nn) {
           uint32_t kf[4];
           ldmatrix_x4(kf, tk + (nn * 16 + (lane & 7) + ((lane >> 4) << 3)) * kStride + kk * 16 + ((lane >> 3) & 1) * 8);
 #pragma unroll
           for (int mt = 0; mt < MT; ++mt) {
-            mma_16816(s[mt][2 * nn], q_frag[mt][kk], kf[0], kf[1]);
-            mma_16816(s[mt][2 * nn + 1], q_frag[mt][kk], kf[2], kf[3]);
+            mma_16816(s[mt][2 * nn], q_frag[mt], kf[0], kf[1]);
+            mma_16816(s[mt][2 * nn + 1], q_frag[mt], kf[2], kf[3]);
           }
         }
       }
@@ -196,13 +198,13 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
           top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
           top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
           const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
-          const float alpha = exp2f(row_max[mt][h] - base);  // 0 while nothing was summed
+          const float alpha = exp2_ftz(row_max[mt][h] - base);  // 0 while nothing was summed
           row_max[mt][h] = top;
           float sum = 0.0f;
 #pragma unroll
           for (int nt = 0; nt < kBlockN / 8; ++nt) {
-            s[mt][nt][2 * h] = exp2f(s[mt][nt][2 * h] - base);
-            s[mt][nt][2 * h + 1] = exp2f(s[mt][nt][2 * h + 1] - base);
+            s[mt][nt][2 * h] = exp2_ftz(s[mt][nt][2 * h] - base);
+            s[mt][nt][2 * h + 1] = exp2_ftz(s[mt][nt][2 * h + 1] - base);
             sum += s[mt][nt][2 * h] + s[mt][nt][2 * h + 1];
           }
           row_sum[mt][h] = row_sum[mt][h] * alpha + sum;
@@ -255,8 +257,8 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
       const float inv = total > 0.0f ? 1.0f / total : 0.0f;
       const int row = m0 + warp_row + mt * 16 + g + 8 * h;
       if (row >= a.len) continue;
-      if (a.lse && t == 0) a.lse[b * a.len + row] = total > 0.0f ? row_max[mt][h] + log2f(total) : INFINITY;
-      __half* dst = a.out + (b * a.len + row) * a.ev;
+      if (a.lse.ptr && t == 0) a.lse.at(bo, bi)[row] = total > 0.0f ? row_max[mt][h] + log2f(total) : INFINITY;
+      __half* dst = a.out + a.out_s.at(bo, bi, row);
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
         const int col = dt * 8 + 2 * t;
@@ -281,23 +283,23 @@ void launch(const TiledArgs& args, int64_t batches) {
 }  // namespace
 
 bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                     const Array& out, float* lse) {
-  const int64_t batches = q.shape()[0], len = q.shape()[1], keys = k.shape()[1];
-  const int64_t e = q.shape()[2], ev = v.shape()[2], dim = std::max(e, ev);
+                     const Array& out, RowStats lse) {
+  const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
+  const int64_t e = q.shape()[3], ev = v.shape()[3], dim = std::max(e, ev);
   if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0) return false;
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key indices are int
-  if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !aligned16(out.data())) return false;
+  if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !rows_of_chunks(out)) return false;
   TiledArgs args{};
   args.q = q.data_as<__half>();
   args.k = k.data_as<__half>();
   args.v = v.data_as<__half>();
-  args.q_b = stride_of(q, 0), args.q_r = stride_of(q, 1);
-  args.k_b = stride_of(k, 0), args.k_r = stride_of(k, 1);
-  args.v_b = stride_of(v, 0), args.v_r = stride_of(v, 1);
+  args.q_s = row_strides(q), args.k_s = row_strides(k), args.v_s = row_strides(v), args.out_s = row_strides(out);
   if (mask) {
     args.mask = mask->data_as<__half>();
-    args.mask_b = mask->strides()[0], args.mask_r = mask->strides()[1], args.mask_c = mask->strides()[2];
+    args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
+    args.mask_r = mask->strides()[2], args.mask_c = mask->strides()[3];
   }
+  args.inner = q.shape()[1];
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.e = static_cast<int>(e), args.ev = static_cast<int>(ev);
   args.scale_log2 = scale * kLog2e;

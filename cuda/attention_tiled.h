@@ -13,10 +13,31 @@ namespace tensorlogic::cuda {
 // A size-1 axis may carry any stride; it is never stepped over.
 inline int64_t stride_of(const Array& a, int axis) { return a.shape()[axis] == 1 ? 0 : a.strides()[axis]; }
 
-// Whole 16-byte rows: aligned base, contiguous last axis, batch and row strides multiples of 8 halves.
+// Whole 16-byte rows of a [B0, B1, rows, cols] operand: aligned base, contiguous last axis, batch and row
+// strides multiples of 8 halves.
 inline bool rows_of_chunks(const Array& a) {
-  return aligned16(a.data()) && stride_of(a, 2) == 1 && stride_of(a, 1) % 8 == 0 && stride_of(a, 0) % 8 == 0;
+  return aligned16(a.data()) && stride_of(a, 3) == 1 && stride_of(a, 2) % 8 == 0 && stride_of(a, 1) % 8 == 0 &&
+         stride_of(a, 0) % 8 == 0;
 }
+
+// The strides of a [B0, B1, rows, cols] operand with contiguous rows. The kernels take both batch axes in
+// one launch (blockIdx.y + b0 runs over B0 * B1): heads split from one projection ([B, H, L, E] whose
+// batch strides do not nest) fill the GPU in one grid instead of B launches of H row-tile columns each.
+struct RowStrides {
+  int64_t outer, inner, row;
+  __host__ __device__ __forceinline__ int64_t at(int64_t bo, int64_t bi, int64_t r) const {
+    return bo * outer + bi * inner + r * row;
+  }
+};
+inline RowStrides row_strides(const Array& a) { return {stride_of(a, 0), stride_of(a, 1), stride_of(a, 2)}; }
+
+// Each row's log-sum-exp (f32, [B0, B1, L], rows contiguous): where the forward keeps it and the
+// backward reads it.
+struct RowStats {
+  float* ptr;  // null: not kept
+  int64_t outer, inner;
+  __host__ __device__ __forceinline__ float* at(int64_t bo, int64_t bi) const { return ptr + bo * outer + bi * inner; }
+};
 
 // Calls launch(head-dim tag, masked tag) with the tile head dim (32, 64, 96 or 128) that holds `dim`.
 template <typename F>
@@ -50,11 +71,11 @@ void launch_batches(const Args& args, int64_t batches, unsigned blocks, unsigned
   }
 }
 
-// Runs the tiled kernel and returns true when the operands suit it: head dims E and Ev multiples of 8
-// in [8, 128], keys > 0, contiguous last axes with 16-byte aligned rows (any mask strides);
-// returns false, having done nothing, otherwise. With `lse` (device memory, [B, L] f32) it also stores
-// each row's log-sum-exp in base 2 of the scaled scores (what the fused backward recomputes P from).
+// Runs the tiled kernel and returns true when the operands ([B0, B1, ...] as the backend's `attention`)
+// suit it: head dims E and Ev multiples of 8 in [8, 128], keys > 0, contiguous last axes with 16-byte
+// aligned rows (any mask strides); returns false, having done nothing, otherwise. With `lse` it also
+// stores each row's log-sum-exp in base 2 of the scaled scores (what the fused backward recomputes P from).
 bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                     const Array& out, float* lse = nullptr);
+                     const Array& out, RowStats lse = {});
 
 }  // namespace tensorlogic::cuda

@@ -37,6 +37,10 @@ class CudaBackend final : public Backend {
   void dequantize(QuantType type, const Array& blocks, const Array& out) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
                      double eps, const Array& dx, const Array* dweight, const Array* dbias) override;
+  bool recurrent_cell(CellKind kind, const Array& gi, const Array& gh, const Array& h, const Array* c,
+                      const Array& h_out, const Array* c_out) override;
+  bool recurrent_cell_backward(CellKind kind, const Array& gi, const Array& gh, const Array& h, const Array* c,
+                               const Array& dh, const Array* dc, const Array& dgi, const CellGradArrays& out) override;
 };
 
 // Throws the first error a check kernel of the selected device recorded since the last call (see

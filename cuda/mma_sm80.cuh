@@ -52,6 +52,14 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(pending) : "memory");
 }
 
+// 2^x in one MUFU instruction: exp2f adds a fix-up around it for results below 2^-126, which the softmax
+// weights need not keep (they enter the MMAs as f16, whose smallest value is 2^-24).
+__device__ __forceinline__ float exp2_ftz(float x) {
+  float r;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(r) : "f"(x));
+  return r;
+}
+
 // Two floats as one f16x2 register, the first in the low half (the lower k index of a fragment).
 __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
   const __half2 h = __floats2half2_rn(lo, hi);

@@ -61,6 +61,6 @@ kernel void attention(device const half* q [[buffer(0)]], device const half* k [
   }
   for (int t = 0; t < MAX_DV_PER_THREAD; ++t) {
     const long d = dv0 + lid + long(t) * BLOCK;
-    if (d < p.dv) out[(b * p.l + l) * p.dv + d] = half(acc[t] / running_sum);
+    if (d < p.dv) out[b * p.out_strides[0] + l * p.out_strides[1] + d] = half(acc[t] / running_sum);
   }
 }

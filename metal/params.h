@@ -73,6 +73,7 @@ struct RandomParams {
 struct AttentionParams {
   long batch, l, s, d, dv;
   long q_strides[3], k_strides[3], v_strides[3], mask_strides[3];
+  long out_strides[3];  // contiguous rows, any row and batch strides
   float scale;
   int pad0;
 };

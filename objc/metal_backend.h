@@ -22,6 +22,9 @@ class MetalBackend : public Backend {
   Context& context() { return context_; }
 
  private:
+  // `attention` for operands with one batch axis ([B, L, E]); `attention` loops it over the outer of two.
+  void attention_3d(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                    const Array& out);
   // A fresh device array holding `bytes` of host data (pool memory is idle until handed out, so it is
   // written directly, without waiting for queued work).
   Array upload(const void* data, size_t bytes);

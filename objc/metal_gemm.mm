@@ -1,4 +1,5 @@
 // GEMM with its fused epilogue and the fused attention kernel on Metal (metal/gemm.metal, attention.metal).
+#include "../cpp/core/batching.h"
 #include "metal_launch.h"
 
 namespace tensorlogic::metal {
@@ -36,6 +37,14 @@ void MetalBackend::gemm(const Array& a, const Array& b, const Array& out, const 
 
 void MetalBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
                              float scale, const Array& out) {
+  // One dispatch per index of the outer batch axis where the two do not merge (the kernel takes one).
+  for_each_batch({&q, &k, &v, mask, &out}, 2, [&](const std::vector<Array>& a) {
+    attention_3d(a[0], a[1], a[2], mask ? &a[3] : nullptr, causal, scale, a[4]);
+  });
+}
+
+void MetalBackend::attention_3d(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
+                                float scale, const Array& out) {
   constexpr int64_t kBlock = 128, kColumnsPerGroup = 128 * 4;  // attention.metal's BLOCK * MAX_DV_PER_THREAD
   params::AttentionParams p{};
   p.batch = q.dim(0);
@@ -47,6 +56,7 @@ void MetalBackend::attention(const Array& q, const Array& k, const Array& v, con
   set_strides3(p.k_strides, k);
   set_strides3(p.v_strides, v);
   if (mask) set_strides3(p.mask_strides, *mask);  // p{} leaves them 0 otherwise
+  set_strides3(p.out_strides, out);
   p.scale = scale;
   id<MTLComputePipelineState> pipeline =
       context_.pipeline("attention", "attention", {bool_constant(0, causal), bool_constant(1, mask != nullptr)});

@@ -227,7 +227,7 @@ UNARY = [
            variants=(Variant(), Variant("_eps", (0.25,)))),
     OpInfo("deg2rad", torch.deg2rad, None),
     OpInfo("rad2deg", torch.rad2deg, None),
-    OpInfo("sgn", torch.sgn, None),
+    OpInfo("sgn", _sign, None),  # sign for real tensors: keeps the NaN, as sign does
     OpInfo("signbit", torch.signbit, None, grad=False),
     OpInfo("isposinf", torch.isposinf, None, grad=False),
     OpInfo("isneginf", torch.isneginf, None, grad=False),

@@ -243,3 +243,83 @@ def test_sdpa_zero_size_head_dim(device, rng, causal, dropout):  # found by the 
     got = tl.scaled_dot_product_attention(f16_tensor(q, device), f16_tensor(k, device), f16_tensor(v, device),
                                           is_causal=causal, dropout_p=dropout)
     assert_close_to_scale(got, sdpa_ref(q, k, v, causal=causal) * (1.0 - dropout))
+
+
+@pytest.mark.parametrize("E", [64, 20])
+def test_sdpa_heads_split_from_one_projection(device, rng, E):
+    """GPT-2's attention: q, k and v split from one [B, T, 3C] projection and viewed as [B, H, T, E], strides
+    (3TC, E, 3C, 1), whose batch and head axes do not merge: one kernel call covers both. The output is laid
+    out as [B, T, H, E] (as PyTorch's fused kernels do), so the model's transpose back is contiguous, and the
+    gradients through transpose, view and split are PyTorch's (float64)."""
+    B, T, H = 2, 70, 3
+    C = H * E
+    x, g = f16(rng, B, T, 3 * C), f16(rng, B, T, C)
+
+    def step(lib, leaf, grad):
+        q, k, v = (z.view(B, T, H, E).transpose(1, 2) for z in leaf.split(C, dim=2))
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        merged = out.transpose(1, 2)
+        merged.contiguous().view(B, T, C).backward(grad)
+        return merged
+
+    ours, theirs = f16_tensor(x, device).requires_grad_(), torch.tensor(x, requires_grad=True)
+    merged = step(tl, ours, f16_tensor(g, device))
+    ref = step(torch, theirs, torch.tensor(g))
+    assert merged.is_contiguous()
+    assert_close_to_scale(merged, ref.detach().numpy())
+    assert_grad_close(ours.grad, theirs.grad)
+    # the fused backward (where the device has one for these shapes) lays dq, dk and dv out as the three
+    # parts of one [B, T, 3C] array, so that the split's backward joins them with no copy
+    q, k, v = (z.view(B, T, H, E).transpose(1, 2) for z in f16_tensor(x, device).split(C, dim=2))
+    grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None, merged.transpose(1, 2)._a, True,
+                                                        None)
+    if grads is not None:
+        parts = [_core.reshape(_core.transpose(a, 1, 2), [B, T, C]) for a in grads]
+        joined = _core.join_adjacent(parts, 2)
+        assert joined is not None and joined.is_contiguous()
+
+
+def _dense_order(strides):
+    """Axes from the largest stride to the smallest (ties by position)."""
+    return sorted(range(len(strides)), key=lambda d: -strides[d])
+
+
+# The physical axis order of q, k and v as a permutation of the logical [batch..., rows, E]
+LAYOUTS = {
+    "heads_outer": (1, 0, 2, 3),        # [H, B, L, E] memory: two batch groups
+    "rows_outer": (2, 0, 1, 3),         # [L, B, H, E]: batch and heads merge, rows strided
+    "three_groups": (2, 0, 3, 1, 4),    # [B2, B0, L, B1, E]: no two batch axes merge, the core loops one
+    "head_dim_outer": (0, 1, 3, 2),     # [B, H, E, L]: E strided (the general kernel on CUDA)
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_permuted_layouts(device, rng, layout, causal):
+    """q, k and v as permuted views of arrays laid out otherwise: forward and gradients against PyTorch's,
+    the output and the fused backward's gradients laid out as q, k and v are (where E is innermost)."""
+    order = LAYOUTS[layout]
+    batch = (2, 3) if len(order) == 4 else (2, 2, 3)
+    L, S, E = 45, 70, 64
+    logical = [(*batch, L, E), (*batch, S, E), (*batch, S, E)]
+    back = [int(d) for d in np.argsort(order)]  # physical -> logical axes
+    arrays = [f16(rng, *(shape[d] for d in order)) for shape in logical]
+    ours = [f16_tensor(a, device).requires_grad_() for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    q, k, v = (a.permute(*back) for a in ours)
+    out = tl.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    ref = F.scaled_dot_product_attention(*(a.permute(*back) for a in theirs), is_causal=causal)
+    assert_close_to_scale(out, ref.detach().numpy())
+    g = f16(rng, *ref.shape)
+    out.backward(f16_tensor(g, device))
+    ref.backward(torch.tensor(g))
+    for a, e in zip(ours, theirs):
+        assert_grad_close(a.grad, e.grad)
+    if order[-1] == len(order) - 1:  # E innermost: laid out as q is (PyTorch's empty_like)
+        assert _dense_order(out.stride()) == _dense_order(q.stride())
+        grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None, f16_tensor(g, device)._a, causal,
+                                                            None)
+        for got, x in zip(grads or (), (q, k, v)):
+            assert _dense_order(got.strides) == _dense_order(x.stride())
+    else:
+        assert out.is_contiguous()

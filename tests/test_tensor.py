@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as TF
 
 import tensorlogic as tl
+from tensorlogic import _core
+from tensorlogic.tensor import _wrap
 from opinfo import BINARY, UNARY, cases
 from oracle import assert_close_f16, assert_equal, f16_randn, host, strided, transposed
 
@@ -210,6 +212,22 @@ def test_split_chunk(device, rng):
     assert len(t.chunk(2, dim=1)) == 2
     with pytest.raises(tl.ShapeMismatchError):
         t.split([2, 2])
+
+
+def test_join_adjacent(device, rng):
+    # pieces side by side in one array join as a view of it (what split's backward uses instead of a cat);
+    # anything else gives None
+    x = f16_randn(rng, (4, 9, 5))
+    t = tl.tensor(x, device=device)
+    a, b, c = _core.split(t._a, [2, 3, 4], 1)
+    joined = _core.join_adjacent([a, b, c], 1)
+    assert_equal(_wrap(joined), x)
+    assert joined.data_ptr() == t._a.data_ptr()
+    assert_equal(_wrap(_core.join_adjacent([b, c], -2)), x[:, 2:])
+    assert _core.join_adjacent([a, c], 1) is None                           # a gap
+    assert _core.join_adjacent([b, a], 1) is None                           # out of order
+    assert _core.join_adjacent([a, _core.clone(b)], 1) is None              # another storage
+    assert _core.join_adjacent(_core.split(t._a, [1, 3], 0)[:1] + [b], 1) is None  # other sizes
 
 
 def test_host_data_and_repr(device, cpu_default):

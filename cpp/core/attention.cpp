@@ -1,8 +1,12 @@
 // scaled_dot_product_attention with PyTorch's semantics (batch broadcasting, additive float mask,
 // top-left causal mask, default scale 1/sqrt(E)); one fused backend kernel, rounded once. Its fused
 // backward for q, k and v where the backend has one; autograd composes it from other ops elsewhere.
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numeric>
 #include <string>
+#include <utility>
 
 #include "backend.h"
 #include "batching.h"
@@ -18,6 +22,36 @@ Shape with_batch(const Shape& batch, const Shape& tail) {
   Shape s = batch;
   s.insert(s.end(), tail.begin(), tail.end());
   return s;
+}
+
+// An uninitialised f16 array of `shape` whose axes lie in memory in the order of the strides of `like`
+// (an array's shape and strides, same rank), as PyTorch's empty_like: heads split from one projection and
+// viewed as [B, H, L, E] give an output (and gradients) that the transpose back to [B, L, H, E] reads
+// contiguously, with no copy. Contiguous where `like` is broadcast along an axis or its last axis is not
+// its innermost.
+Array empty_laid_out_as(const Shape& shape, const Shape& like, const Strides& like_strides, Device device) {
+  const int n = static_cast<int>(like.size());
+  std::vector<int> order(n);  // axes, outermost first
+  std::iota(order.begin(), order.end(), 0);
+  for (int d = 0; d < n; ++d) {
+    if (like[d] > 1 && like_strides[d] == 0) return Array::empty(shape, Dtype::float16, device);
+  }
+  const auto key = [&](int d) {  // a size-1 axis may lie anywhere: outermost
+    return like[d] == 1 ? std::numeric_limits<int64_t>::max() : like_strides[d];
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) > key(b); });
+  if (n == 0 || order.back() != n - 1) return Array::empty(shape, Dtype::float16, device);
+  Strides strides(n);
+  int64_t step = 1;
+  for (int i = n; i-- > 0;) {
+    strides[order[i]] = step;
+    step *= shape[order[i]];
+  }
+  return Array::empty({step}, Dtype::float16, device).view_as(shape, strides, 0);
+}
+
+Array empty_laid_out_as(const Shape& shape, const Array& like, Device device) {
+  return empty_laid_out_as(shape, like.shape(), like.strides(), device);
 }
 
 // The operands of one attention call with their batch axes broadcast to one shape (views, no copies).
@@ -62,6 +96,28 @@ Operands broadcast_operands(const char* op, const Array& q_in, const Array& k_in
   return x;
 }
 
+// dq, dk and dv as the three parts of one array where q, k and v are three equally spaced views of one
+// storage with one shape and strides (GPT's q, k and v split from one [B, T, 3C] projection), laid out as
+// that projection is: the split's backward then joins the gradients without a copy (join_adjacent).
+std::optional<std::vector<Array>> joint_gradients(const Operands& x) {
+  const Array &q = x.q, &k = x.k, &v = x.v;
+  if (q.storage() != k.storage() || q.storage() != v.storage() || q.shape() != k.shape() || q.shape() != v.shape() ||
+      q.strides() != k.strides() || q.strides() != v.strides()) {
+    return std::nullopt;
+  }
+  const int64_t step = k.offset() - q.offset();
+  if (step <= 0 || v.offset() - k.offset() != step) return std::nullopt;
+  Shape shape{3};
+  Strides strides{step};
+  shape.insert(shape.end(), q.shape().begin(), q.shape().end());
+  strides.insert(strides.end(), q.strides().begin(), q.strides().end());
+  const Array all = empty_laid_out_as(shape, shape, strides, q.device());
+  const Strides part(all.strides().begin() + 1, all.strides().end());
+  std::vector<Array> grads;
+  for (int i = 0; i < 3; ++i) grads.push_back(all.view_as(q.shape(), part, all.offset() + i * all.strides()[0]));
+  return grads;
+}
+
 }  // namespace
 
 std::pair<Array, std::optional<Array>> scaled_dot_product_attention_keeping_stats(
@@ -71,11 +127,11 @@ std::pair<Array, std::optional<Array>> scaled_dot_product_attention_keeping_stat
   Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr});
   if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
   const Operands x = broadcast_operands(op, q_in, k_in, v_in, mask_in, scale);
-  Array out = Array::empty(with_batch(x.batch, {x.len, x.ev}), Dtype::float16, x.q.device());
+  Array out = empty_laid_out_as(with_batch(x.batch, {x.len, x.ev}), x.q, x.q.device());
   if (out.numel() == 0) return {out, std::nullopt};
   Array stats = Array::empty(with_batch(x.batch, {x.len}), Dtype::int32, x.q.device());
   bool kept = true;  // a batch the backend keeps no statistics for drops them all
-  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &out, &stats}, static_cast<int>(x.batch.size()),
+  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &out, &stats}, static_cast<int>(x.batch.size()), 2,
                  [&](const std::vector<Array>& a) {
                    const Array* mask = mask_in ? &a[3] : nullptr;
                    if (!(kept && backend.attention_keeping_stats(a[0], a[1], a[2], mask, causal, x.scale, a[4], a[5]))) {
@@ -92,9 +148,9 @@ Array scaled_dot_product_attention(const Array& q_in, const Array& k_in, const A
   Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr});
   if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
   const Operands x = broadcast_operands(op, q_in, k_in, v_in, mask_in, scale);
-  Array out = Array::empty(with_batch(x.batch, {x.len, x.ev}), Dtype::float16, x.q.device());
+  Array out = empty_laid_out_as(with_batch(x.batch, {x.len, x.ev}), x.q, x.q.device());
   if (out.numel() == 0) return out;
-  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &out}, static_cast<int>(x.batch.size()),
+  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &out}, static_cast<int>(x.batch.size()), 2,
                  [&](const std::vector<Array>& a) {
                    backend.attention(a[0], a[1], a[2], mask_in ? &a[3] : nullptr, causal, x.scale, a[4]);
                  });
@@ -117,11 +173,17 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
     throw ShapeMismatchError(std::string(op) + ": the gradient " + shape_str(grad_in.shape()) +
                              " does not have the output's shape " + shape_str(out_shape));
   }
-  const Array grad = as_float(grad_in);
+  Array grad = as_float(grad_in);
+  if (grad.ndim() > 0 && grad.shape().back() > 1 && grad.strides().back() != 1) grad = contiguous(grad);  // rows
   const Device device = x.q.device();
-  std::vector<Array> grads{Array::empty(with_batch(x.batch, {x.len, x.e}), Dtype::float16, device),
-                           Array::empty(with_batch(x.batch, {x.keys, x.e}), Dtype::float16, device),
-                           Array::empty(with_batch(x.batch, {x.keys, x.ev}), Dtype::float16, device)};
+  std::vector<Array> grads;
+  if (auto joint = joint_gradients(x)) {
+    grads = std::move(*joint);
+  } else {
+    grads = {empty_laid_out_as(with_batch(x.batch, {x.len, x.e}), x.q, device),
+             empty_laid_out_as(with_batch(x.batch, {x.keys, x.e}), x.k, device),
+             empty_laid_out_as(with_batch(x.batch, {x.keys, x.ev}), x.v, device)};
+  }
   if (grads[0].numel() == 0 || grads[1].numel() == 0 || grads[2].numel() == 0) return std::nullopt;
   // Batches the backend declines (their views' alignment can differ) send the whole call back to the
   // caller; the gradients are fresh arrays, so what was written is simply dropped.
@@ -133,7 +195,7 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
   bool taken = true;
   for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &grad, &grads[0], &grads[1], &grads[2],
                   with_saved ? &*saved_out : nullptr, with_saved ? &*saved_stats : nullptr},
-                 static_cast<int>(x.batch.size()), [&](const std::vector<Array>& a) {
+                 static_cast<int>(x.batch.size()), 2, [&](const std::vector<Array>& a) {
                    const Backend::AttentionSaved saved{a[8], a[9]};
                    taken = taken && backend.attention_backward(a[0], a[1], a[2], mask_in ? &a[3] : nullptr, a[4],
                                                                causal, x.scale, with_saved ? &saved : nullptr, a[5],

@@ -123,6 +123,26 @@ class Backend {
     return false;
   }
 
+  // One recurrent cell step (tensorlogic::recurrent_cell) over N rows of contiguous f16 arrays: gi, gh
+  // [N, cell_gates(kind) * H], h, c, h_out, c_out [N, H] (c and c_out: LSTM only, else null). Returns false,
+  // having written nothing, where the backend has no such kernel.
+  virtual bool recurrent_cell(CellKind /*kind*/, const Array& /*gi*/, const Array& /*gh*/, const Array& /*h*/,
+                              const Array* /*c*/, const Array& /*h_out*/, const Array* /*c_out*/) {
+    return false;
+  }
+  // Its gradients (tensorlogic::recurrent_cell_backward) from dh (and dc, LSTM; may be null there: zeros)
+  // into dgi, and dgh, dh_prev (GRU) or dc_prev (LSTM) where not null, all contiguous as above.
+  struct CellGradArrays {
+    const Array* dgh;
+    const Array* dh_prev;
+    const Array* dc_prev;
+  };
+  virtual bool recurrent_cell_backward(CellKind /*kind*/, const Array& /*gi*/, const Array& /*gh*/,
+                                       const Array& /*h*/, const Array* /*c*/, const Array& /*dh*/,
+                                       const Array* /*dc*/, const Array& /*dgi*/, const CellGradArrays& /*out*/) {
+    return false;
+  }
+
   // out[b] = a[b] @ b[b] with f32 accumulation, then the epilogue, rounded once. a: [B, M, K] and
   // b: [B, K, N] views whose two inner axes may be in either order (transposes need no copy); out is
   // contiguous [B, M, N].
@@ -183,24 +203,30 @@ class Backend {
     return false;
   }
   // out[b] = softmax(q[b] @ k[b]^T * scale + mask[b], causal: keys after the query masked) @ v[b], in f32
-  // and rounded once. q [B, L, E], k [B, S, E], v [B, S, Ev] and mask [B, L, S] are views with any
-  // strides (mask may be null); out is contiguous [B, L, Ev].
+  // and rounded once, for each batch index b = (b0, b1) of two batch axes (the core folds a call's batch
+  // axes into two where strides allow, so that heads split from one projection, [B, H, L, E] with strides
+  // nesting neither way, are one call): q [B0, B1, L, E], k [B0, B1, S, E], v [B0, B1, S, Ev] and mask
+  // [B0, B1, L, S] are views with any strides (mask may be null); out [B0, B1, L, Ev] has contiguous rows
+  // and any row and batch strides (the core lays it out as q is, as PyTorch's empty_like). Backends
+  // without a kernel for two batch axes loop over B0 with for_each_batch (batching.h).
   virtual void attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                          const Array& out) = 0;
   // `attention` that also keeps what the fused backward would otherwise recompute: each row's log-sum-exp
-  // of the scaled scores (base 2, f32) in `stats` [B, L], an int32 array holding the f32 bit patterns (the
-  // core has no f32 dtype; nothing but attention_backward reads them). Returns false, having written
-  // nothing, where the backend keeps no statistics for these operands; the caller then runs `attention`.
+  // of the scaled scores (base 2, f32) in `stats` [B0, B1, L] (contiguous rows), an int32 array holding the
+  // f32 bit patterns (the core has no f32 dtype; nothing but attention_backward reads them). Returns false,
+  // having written nothing, where the backend keeps no statistics for these operands; the caller then
+  // runs `attention`.
   virtual bool attention_keeping_stats(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/,
                                        const Array* /*mask*/, bool /*causal*/, float /*scale*/, const Array& /*out*/,
                                        const Array& /*stats*/) {
     return false;
   }
-  // Gradients of attention for q, k and v: dq [B, L, E], dk [B, S, E] and dv [B, S, Ev] (contiguous) from
-  // the forward's operands (as in `attention`; the mask a constant) and grad [B, L, Ev] (a view); `saved`
-  // is the forward's output and stats from attention_keeping_stats, or null (the backward recomputes
-  // them). Returns false, having written nothing, where the backend has no fused kernel for these
-  // operands; the caller then composes the backward from other ops.
+  // Gradients of attention for q, k and v: dq [B0, B1, L, E], dk [B0, B1, S, E] and dv [B0, B1, S, Ev]
+  // (contiguous rows, any row and batch strides: laid out as q, k and v are) from the forward's operands
+  // (as in `attention`; the mask a constant) and grad [B0, B1, L, Ev] (a view with contiguous rows);
+  // `saved` is the forward's output and stats from attention_keeping_stats, or null (the backward
+  // recomputes them). Returns false, having written nothing, where the backend has no fused kernel for
+  // these operands; the caller then composes the backward from other ops.
   struct AttentionSaved {
     Array out, stats;
   };

@@ -1,9 +1,9 @@
-// Batch-axis folding for kernels with one batch axis (see batching.h).
+// Batch-axis folding for kernels with one or two batch axes (see batching.h).
 #include "batching.h"
 
 namespace tensorlogic {
 
-void for_each_batch(const std::vector<const Array*>& arrays, int batch_dims,
+void for_each_batch(const std::vector<const Array*>& arrays, int batch_dims, int groups,
                     const std::function<void(const std::vector<Array>&)>& fn) {
   const size_t count = arrays.size();
   const Array* first = nullptr;
@@ -28,11 +28,11 @@ void for_each_batch(const std::vector<const Array*>& arrays, int batch_dims,
       else strides[i].push_back(s);
     }
   }
-  if (sizes.empty()) {
-    sizes.push_back(1);
-    for (auto& s : strides) s.push_back(0);
+  while (sizes.size() < static_cast<size_t>(groups)) {  // the kernel's axes it has no batch for: size 1
+    sizes.insert(sizes.begin(), 1);
+    for (auto& s : strides) s.insert(s.begin(), 0);
   }
-  const size_t outer = sizes.size() - 1;
+  const size_t outer = sizes.size() - groups;  // groups looped here
   int64_t total = 1;
   for (size_t g = 0; g < outer; ++g) total *= sizes[g];
   for (int64_t flat = 0; flat < total; ++flat) {
@@ -45,8 +45,8 @@ void for_each_batch(const std::vector<const Array*>& arrays, int batch_dims,
         offset += (rest % sizes[g]) * strides[i][g];
         rest /= sizes[g];
       }
-      Shape shape{sizes[outer]};
-      Strides st{strides[i][outer]};
+      Shape shape(sizes.begin() + outer, sizes.end());
+      Strides st(strides[i].begin() + outer, strides[i].end());
       shape.insert(shape.end(), a->shape().begin() + batch_dims, a->shape().end());
       st.insert(st.end(), a->strides().begin() + batch_dims, a->strides().end());
       views[i] = a->view_as(shape, st, offset);

@@ -317,6 +317,29 @@ std::vector<Array> split(const Array& a, const std::vector<int64_t>& sizes, int 
   return parts;
 }
 
+std::optional<Array> join_adjacent(const std::vector<Array>& parts, int dim) {
+  if (parts.empty() || parts[0].ndim() == 0) return std::nullopt;
+  const Array& first = parts[0];
+  const int axis = normalize_axis(dim, first.ndim(), "join_adjacent");
+  const int64_t step = first.strides()[axis];
+  if (step == 0) return std::nullopt;
+  Shape shape = first.shape();
+  int64_t end = first.offset() + first.shape()[axis] * step;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const Array& p = parts[i];
+    if (p.storage() != first.storage() || p.dtype() != first.dtype() || p.ndim() != first.ndim() ||
+        p.strides() != first.strides() || p.offset() != end) {
+      return std::nullopt;
+    }
+    for (int d = 0; d < p.ndim(); ++d) {
+      if (d != axis && p.shape()[d] != first.shape()[d]) return std::nullopt;
+    }
+    shape[axis] += p.shape()[axis];
+    end += p.shape()[axis] * step;
+  }
+  return first.view_as(shape, first.strides(), first.offset());
+}
+
 std::vector<Array> chunk(const Array& a, int64_t chunks, int dim) {
   if (a.ndim() == 0) throw ArgumentError("chunk expects at least a 1-dimensional tensor");
   if (chunks <= 0) throw ArgumentError("chunk: chunks must be positive");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../core/batching.h"
 #include "blas.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
@@ -21,6 +22,18 @@ constexpr int64_t kCausalRows = 128;
 
 Array sub_batch(const Array& a, int64_t b0, int64_t nb, int64_t r0, int64_t rows) {
   return a.view_as({nb, rows, a.shape()[2]}, a.strides(), a.offset() + b0 * a.strides()[0] + r0 * a.strides()[1]);
+}
+
+// Rounds `rows` f32 rows (contiguous, `cols` each) into rows [r0, r0 + rows) of batch b of `out` [B, n, cols]
+// (contiguous rows, any row and batch strides: the core lays outputs out as their inputs are).
+void store_rows(const float* src, const Array& out, int64_t b, int64_t r0, int64_t rows) {
+  const int64_t cols = out.shape()[2];
+  half* base = out.data_as<half>() + b * out.strides()[0] + r0 * out.strides()[1];
+  if (out.strides()[1] == cols) {
+    f32_to_f16(src, base, rows * cols);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) f32_to_f16(src + r * cols, base + r * out.strides()[1], cols);
 }
 
 // row[j] = exp(row[j] - shift) with the dispatched vector exp shared with softmax; returns the sum.
@@ -56,10 +69,9 @@ void softmax_row(float* row, int64_t cols, float scale, const half* mask, int64_
   for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
 }
 
-}  // namespace
-
-void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                           const Array& out) {
+// attention for [B, ...] operands (one batch axis).
+void attention_3d(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                  const Array& out) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
   const int64_t keys = k.shape()[1], ev = v.shape()[2];
   // Causal attention works in row blocks so that keys after a block's last query are never scored.
@@ -67,7 +79,6 @@ void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const
   const int64_t nb = std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(rb * keys, 1));
   if (nb == 1) rb = std::min(rb, std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(keys, 1)));
   Scratch sq(0), sk(1), sv(2), ss(3), so(4);
-  half* dst = out.data_as<half>();
 
   for (int64_t b0 = 0; b0 < batches; b0 += nb) {
     const int64_t nbc = std::min(nb, batches - b0);
@@ -97,28 +108,18 @@ void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const
       float* result = so.get(static_cast<size_t>(nbc * rows * ev));
       sgemm_batched(pp, pv, nbc, rows, ev, cols, result);
       parallel_for(nbc, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          f32_to_f16(result + i * rows * ev, dst + ((b0 + i) * len + r0) * ev, rows * ev);
-        }
+        for (int64_t i = begin; i < end; ++i) store_rows(result + i * rows * ev, out, b0 + i, r0, rows);
       });
     }
   }
 }
 
-bool CpuBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
-                                    bool causal, float scale, const AttentionSaved* /*saved*/, const Array& dq,
-                                    const Array& dk, const Array& dv) {
-  // `saved` is always null here: the CPU keeps no statistics (attention_keeping_stats declines), so the
-  // probabilities are recomputed below.
+// attention_backward for [B, ...] operands (one batch axis), recomputing the probabilities.
+void attention_backward_3d(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
+                           bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
   const int64_t keys = k.shape()[1], ev = v.shape()[2];
   const int64_t scores_per_batch = len * keys;
-  // One batch's scores must fit the budget (the forward's row blocks have no counterpart here); beyond it, and
-  // for gradients that are not dense [batch, rows, cols] arrays, the caller's composed backward runs instead.
-  if (scores_per_batch > kScoreBudget) return false;
-  for (const Array* g : {&dq, &dk, &dv}) {
-    if (!g->is_contiguous()) return false;
-  }
   const int64_t nb = std::max<int64_t>(1, kScoreBudget / std::max<int64_t>(scores_per_batch, 1));
   Scratch sq(0), sk(1), sv(2), sg(3), sp(4), sd(5);
   for (int64_t b0 = 0; b0 < batches; b0 += nb) {
@@ -168,13 +169,33 @@ bool CpuBackend::attention_backward(const Array& q, const Array& k, const Array&
     sgemm_batched(ppt, pg, nbc, keys, ev, len, rv);   // dV = P^T dO
     parallel_for(nbc, 1, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        const int64_t b = b0 + i;
-        f32_to_f16(rq + i * len * e, dq.data_as<half>() + b * len * e, len * e);
-        f32_to_f16(rk + i * keys * e, dk.data_as<half>() + b * keys * e, keys * e);
-        f32_to_f16(rv + i * keys * ev, dv.data_as<half>() + b * keys * ev, keys * ev);
+        store_rows(rq + i * len * e, dq, b0 + i, 0, len);
+        store_rows(rk + i * keys * e, dk, b0 + i, 0, keys);
+        store_rows(rv + i * keys * ev, dv, b0 + i, 0, keys);
       }
     });
   }
+}
+
+}  // namespace
+
+void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                           const Array& out) {
+  for_each_batch({&q, &k, &v, mask, &out}, 2, [&](const std::vector<Array>& a) {
+    attention_3d(a[0], a[1], a[2], mask ? &a[3] : nullptr, causal, scale, a[4]);
+  });
+}
+
+bool CpuBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
+                                    bool causal, float scale, const AttentionSaved* /*saved*/, const Array& dq,
+                                    const Array& dk, const Array& dv) {
+  // `saved` is always null here: the CPU keeps no statistics (attention_keeping_stats declines). One batch's
+  // scores must fit the budget (the forward's row blocks have no counterpart here); beyond it the caller's
+  // composed backward runs instead.
+  if (q.shape()[2] * k.shape()[2] > kScoreBudget) return false;
+  for_each_batch({&q, &k, &v, mask, &grad, &dq, &dk, &dv}, 2, [&](const std::vector<Array>& a) {
+    attention_backward_3d(a[0], a[1], a[2], mask ? &a[3] : nullptr, a[4], causal, scale, a[5], a[6], a[7]);
+  });
   return true;
 }
 

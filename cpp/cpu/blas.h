@@ -41,6 +41,15 @@ Panel widen(const Array& m, float* dst);
 // residual, activation) applied in place, each rounded once. Parallel over rows; uses Scratch slot 3.
 void finish_gemm(float* c, const Array& out, const GemmEpilogue& epilogue);
 
+// C = op(A) @ op(B) + beta C, row-major f32 (OpenBLAS's sgemm). OpenBLAS is held to one thread (parallel.cpp):
+// its threads split every product above 262144 multiply-adds statically, so each such product waited for
+// the slowest of them, and on a loaded machine a thread waits milliseconds to be scheduled (a GRU training
+// step at 2 threads took 28 ms against 3.2 ms on one, cpu_notes.md). Larger products are split here into
+// row (or column) blocks over our pool, whose chunks are claimed dynamically: the caller takes over the
+// blocks of a worker that starts late.
+void sgemm_f32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+               int64_t ldb, float beta, float* c, int64_t ldc);
+
 // C[i] = op(A[i]) @ op(B[i]) for i < batches into packed C [batches, m, n].
 void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, int64_t n, int64_t k, float* c);
 

@@ -40,10 +40,6 @@ Geometry geometry(const Array& x, const Array& w, const Conv2dArgs& args, int64_
           w.shape()[3], oh, ow, args};
 }
 
-void check_int(int64_t value) {
-  if (value > INT_MAX) throw ArgumentError("conv2d: a GEMM dimension of " + std::to_string(value) + " exceeds the BLAS int range");
-}
-
 void widen_all(const half* src, float* dst, int64_t count) {
   parallel_for(count, kGrainFloats * 4, [&](int64_t begin, int64_t end) { f16_to_f32(src + begin, dst + begin, end - begin); });
 }
@@ -116,13 +112,6 @@ void fold(const Geometry& g, const float* dcols, int64_t nn, half* dx) {
   });
 }
 
-void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-           float beta, float* c, int64_t ldc) {
-  for (int64_t v : {m, n, k, lda, ldb, ldc}) check_int(v);
-  scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                    static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb),
-                    beta, c, static_cast<int>(ldc));
-}
 
 }  // namespace
 
@@ -145,7 +134,7 @@ bool CpuBackend::conv2d(const Array& x, const Array& w, const Array* bias, const
     unfold(g, xs, nn, cols);
     float* res = s_out.get(static_cast<size_t>(g.o * span));  // [O, nn*L]
     for (int64_t grp = 0; grp < groups; ++grp) {
-      sgemm(false, false, og, span, ckg, w32 + grp * og * ckg, ckg, cols + grp * ckg * span, span, 0.0f,
+      sgemm_f32(false, false, og, span, ckg, w32 + grp * og * ckg, ckg, cols + grp * ckg * span, span, 0.0f,
             res + grp * og * span, span);
     }
     // out[n0 + s, oc] = res[oc, s*L : (s+1)*L] + bias[oc], rounded once.
@@ -202,14 +191,14 @@ bool CpuBackend::conv2d_backward(const Array& x, const Array& w, const Array& gr
       unfold(g, xs, nn, cols);
       // dw[group] (+)= gz[group] [og, span] @ cols[group]^T [span, ckg]
       for (int64_t grp = 0; grp < groups; ++grp) {
-        sgemm(false, true, og, ckg, span, gz + grp * og * span, span, cols + grp * ckg * span, span,
+        sgemm_f32(false, true, og, ckg, span, gz + grp * og * span, span, cols + grp * ckg * span, span,
               n0 == 0 ? 0.0f : 1.0f, dw32 + grp * og * ckg, ckg);
       }
     }
     if (dx) {
       // dcols[group] = w[group]^T [ckg, og] @ gz[group] [og, span], in the columns' buffer.
       for (int64_t grp = 0; grp < groups; ++grp) {
-        sgemm(true, false, ckg, span, og, w32 + grp * og * ckg, ckg, gz + grp * og * span, span, 0.0f,
+        sgemm_f32(true, false, ckg, span, og, w32 + grp * og * ckg, ckg, gz + grp * og * span, span, 0.0f,
               cols + grp * ckg * span, span);
       }
       fold(g, cols, nn, dx->data_as<half>() + n0 * g.c * g.h * g.w);

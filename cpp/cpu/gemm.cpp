@@ -21,8 +21,10 @@ namespace {
 constexpr int kSlots = 6;
 constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB per slot stays cached between calls
 constexpr int64_t kLineGrain = 1 << 15;           // elements per parallel chunk of conversion work
-// OpenBLAS keeps a GEMM with m*n*k at or below this on the calling thread (interface/gemm.c).
-constexpr double kBlasSingleThreadWork = 65536.0 * 4.0;
+// Products (multiply-adds) with more work than this are split over the pool (sgemm_f32); batches of smaller
+// ones are spread over it, about kTaskWork per task.
+constexpr double kParallelWork = 65536.0 * 64.0;
+constexpr double kTaskWork = 65536.0 * 4.0;
 
 struct Buffer {
   float* data = nullptr;
@@ -159,6 +161,35 @@ Panel widen(const Array& m, float* dst) {
   return p;
 }
 
+void sgemm_f32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+               int64_t ldb, float beta, float* c, int64_t ldc) {
+  for (int64_t v : {m, n, k, lda, ldb, ldc}) check_blas_range(v);
+  // rows [r0, r1) and columns [j0, j1) of C; A's rows are its stored columns when transposed, and B's columns
+  // its stored rows
+  auto block = [&](int64_t r0, int64_t r1, int64_t j0, int64_t j1) {
+    scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                      static_cast<int>(r1 - r0), static_cast<int>(j1 - j0), static_cast<int>(k), 1.0f,
+                      a + (ta ? r0 : r0 * lda), static_cast<int>(lda), b + (tb ? j0 * ldb : j0), static_cast<int>(ldb),
+                      beta, c + r0 * ldc + j0, static_cast<int>(ldc));
+  };
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (work <= kParallelWork || num_threads() <= 1) {
+    block(0, m, 0, n);
+    return;
+  }
+  // Blocks of at least 64 rows (or columns) and kParallelWork / 4 products: each call packs its own copy of
+  // the other operand, a small share of its arithmetic at these sizes.
+  if (m >= n) {
+    const double per_row = static_cast<double>(n) * static_cast<double>(k);
+    const int64_t grain = std::max<int64_t>(64, static_cast<int64_t>(kParallelWork / 4.0 / per_row));
+    parallel_for(m, grain, [&](int64_t r0, int64_t r1) { block(r0, r1, 0, n); });
+  } else {
+    const double per_col = static_cast<double>(m) * static_cast<double>(k);
+    const int64_t grain = std::max<int64_t>(64, static_cast<int64_t>(kParallelWork / 4.0 / per_col));
+    parallel_for(n, grain, [&](int64_t j0, int64_t j1) { block(0, m, j0, j1); });
+  }
+}
+
 void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, int64_t n, int64_t k, float* c) {
   if (batches == 0 || m == 0 || n == 0) return;
   if (k == 0) {
@@ -166,18 +197,15 @@ void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, i
     return;
   }
   for (int64_t v : {m, n, k, a.ld, b.ld}) check_blas_range(v);
-  const CBLAS_TRANSPOSE ta = a.trans ? CblasTrans : CblasNoTrans, tb = b.trans ? CblasTrans : CblasNoTrans;
   auto one = [&](int64_t i) {
-    scipy_cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f,
-                      a.data + i * a.batch_stride, static_cast<int>(a.ld), b.data + i * b.batch_stride,
-                      static_cast<int>(b.ld), 0.0f, c + i * m * n, static_cast<int>(n));
+    sgemm_f32(a.trans, b.trans, m, n, k, a.data + i * a.batch_stride, a.ld, b.data + i * b.batch_stride, b.ld, 0.0f,
+              c + i * m * n, n);
   };
-  // OpenBLAS runs products below its threading threshold on the calling thread, so small batched
-  // products are spread over our pool; larger ones go one by one to OpenBLAS's own threads (its
-  // batch interface synchronises its threads per product, which costs more than small products).
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (batches > 1 && work <= kBlasSingleThreadWork) {
-    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kBlasSingleThreadWork / std::max(work, 1.0)));
+  // Small batched products are spread over the pool, one product per task; larger ones go one by one to
+  // sgemm_f32, which splits each.
+  if (batches > 1 && work <= kParallelWork) {
+    const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kTaskWork / std::max(work, 1.0)));
     parallel_for(batches, grain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) one(i);
     });

@@ -2,7 +2,6 @@
 // row-major): each weight row is read once and widened in registers against every row of x, instead of
 // being widened into an f32 copy first, which moves several times the bytes of the product itself.
 // AVX-512 or AVX2+F16C+FMA chosen once at run time (TL_CPU_SIMD caps it, as for the elementwise kernels).
-#pragma GCC diagnostic ignored "-Wpsabi"
 #include "gemv.h"
 
 #include <algorithm>
@@ -11,11 +10,7 @@
 
 #include "f16_convert.h"
 #include "parallel.h"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define TL_GEMV_X86 1
-#endif
+#include "simd_isa.h"
 
 namespace tensorlogic::cpu {
 
@@ -23,7 +18,7 @@ GemvIsa gemv_isa() {
   const char* cap = std::getenv("TL_CPU_SIMD");
   const std::string limit = cap ? cap : "";
   if (limit == "none") return GemvIsa::portable;
-#if TL_GEMV_X86
+#if TL_SIMD_X86
   if (limit != "avx2" && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
       __builtin_cpu_supports("f16c")) {
     return GemvIsa::avx512;
@@ -59,57 +54,45 @@ void rows_portable(const float* x, int64_t k, const half* w, int64_t ld, int64_t
   }
 }
 
-#if TL_GEMV_X86
-template <int M>
-__attribute__((target("avx512f,avx2,fma,f16c"))) void rows_avx512(const float* x, int64_t k, const half* w, int64_t ld,
-                                                                   int64_t j0, int64_t j1, float* c, int64_t n) {
+#if TL_SIMD_X86
+// rows_portable with Isa's vectors: kWidth weights widened at a time against every row, the tail in scalars.
+template <class Isa, int M>
+inline void rows_simd(const float* x, int64_t k, const half* w, int64_t ld, int64_t j0, int64_t j1, float* c,
+                      int64_t n) {
   for (int64_t j = j0; j < j1; ++j) {
     const half* row = w + j * ld;
-    __m512 acc[M];
-    for (int r = 0; r < M; ++r) acc[r] = _mm512_setzero_ps();
+    typename Isa::V acc[M], wv;
+    for (int r = 0; r < M; ++r) Isa::zero(acc[r]);
     int64_t i = 0;
-    for (; i + 16 <= k; i += 16) {
-      const __m512 wv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + i)));
-      for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + r * k + i), wv, acc[r]);
+    for (; i + Isa::kWidth <= k; i += Isa::kWidth) {
+      Isa::load_f16(wv, row + i);
+      for (int r = 0; r < M; ++r) Isa::fma_at(acc[r], x + r * k + i, wv);
     }
     for (int r = 0; r < M; ++r) {
-      float s = _mm512_reduce_add_ps(acc[r]);
+      float s = Isa::sum(acc[r]);
       for (int64_t t = i; t < k; ++t) s += x[r * k + t] * to_float(row[t]);
       c[r * n + j] = s;
     }
   }
 }
 
-__attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
-  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+template <int M>
+__attribute__((target(TL_AVX512_TARGET), flatten)) void rows_avx512(const float* x, int64_t k, const half* w,
+                                                                     int64_t ld, int64_t j0, int64_t j1, float* c,
+                                                                     int64_t n) {
+  rows_simd<simd::Avx512, M>(x, k, w, ld, j0, j1, c, n);
 }
 
 template <int M>
-__attribute__((target("avx2,fma,f16c"))) void rows_avx2(const float* x, int64_t k, const half* w, int64_t ld, int64_t j0,
-                                                         int64_t j1, float* c, int64_t n) {
-  for (int64_t j = j0; j < j1; ++j) {
-    const half* row = w + j * ld;
-    __m256 acc[M];
-    for (int r = 0; r < M; ++r) acc[r] = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 8 <= k; i += 8) {
-      const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i)));
-      for (int r = 0; r < M; ++r) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x + r * k + i), wv, acc[r]);
-    }
-    for (int r = 0; r < M; ++r) {
-      float s = sum8(acc[r]);
-      for (int64_t t = i; t < k; ++t) s += x[r * k + t] * to_float(row[t]);
-      c[r * n + j] = s;
-    }
-  }
+__attribute__((target(TL_AVX2_TARGET), flatten)) void rows_avx2(const float* x, int64_t k, const half* w, int64_t ld,
+                                                                 int64_t j0, int64_t j1, float* c, int64_t n) {
+  rows_simd<simd::Avx2, M>(x, k, w, ld, j0, j1, c, n);
 }
 #endif
 
 template <int M>
 Kernel kernel_for(GemvIsa isa) {
-#if TL_GEMV_X86
+#if TL_SIMD_X86
   if (isa == GemvIsa::avx512) return &rows_avx512<M>;
   if (isa == GemvIsa::avx2) return &rows_avx2<M>;
 #endif

@@ -128,7 +128,8 @@ class Pool {
 
 Pool& pool() {
   // Never destroyed: worker threads must not be joined during static destruction.
-  static Pool* instance = new Pool(std::max(1u, std::thread::hardware_concurrency()));
+  // OpenBLAS is held to one thread for good: sgemm_f32 (gemm.cpp) splits large products over this pool.
+  static Pool* instance = (scipy_openblas_set_num_threads(1), new Pool(std::max(1u, std::thread::hardware_concurrency())));
   return *instance;
 }
 
@@ -176,12 +177,6 @@ namespace tensorlogic {
 
 int cpu_num_threads() { return cpu::num_threads(); }
 
-// OpenBLAS threads the GEMMs with its own pool, sized from the core count when it loads; it follows this
-// count as PyTorch's BLAS follows torch.set_num_threads, or one thread asked for would still get OpenBLAS's
-// threads (and their busy-waiting) in every product above its threading threshold.
-void set_cpu_num_threads(int threads) {
-  cpu::set_num_threads(threads);
-  scipy_openblas_set_num_threads(std::max(1, threads));
-}
+void set_cpu_num_threads(int threads) { cpu::set_num_threads(threads); }
 
 }  // namespace tensorlogic

@@ -58,9 +58,7 @@ void CpuBackend::quantized_gemm(QuantType type, const Array& x, const Array& blo
       parallel_rows(rows, k, [&](int64_t r0, int64_t r1) {
         dequantize_rows(type, w + (j0 + r0) * stride, stride, k, r1 - r0, dequantised + r0 * k);
       });
-      scipy_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(rows),
-                        static_cast<int>(k), 1.0f, px.data, static_cast<int>(k), dequantised, static_cast<int>(k), 0.0f,
-                        c + j0, static_cast<int>(n));
+      sgemm_f32(false, true, m, rows, k, px.data, k, dequantised, k, 0.0f, c + j0, n);
     }
   }
   finish_gemm(c, out, epilogue);

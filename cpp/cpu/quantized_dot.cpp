@@ -11,11 +11,7 @@
 #include "../kernels/quantized.h"
 #include "gemv.h"
 #include "parallel.h"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define TL_QDOT_X86 1
-#endif
+#include "simd_isa.h"
 
 namespace tensorlogic::cpu {
 namespace {
@@ -49,13 +45,7 @@ void rows_portable(const float* x, int64_t k, const uint8_t* w, int64_t row_byte
   }
 }
 
-#if TL_QDOT_X86
-__attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
-  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
-}
-
+#if TL_SIMD_X86
 __attribute__((target("avx2"))) inline __m256i load32(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
@@ -113,74 +103,59 @@ __attribute__((target("f16c"))) inline void scales_f16c(const uint8_t* b, float*
   }
 }
 
-template <QuantType T, int M>
-__attribute__((target("avx2,fma,f16c"))) void rows_avx2(const float* x, int64_t k, const uint8_t* w,
-                                                         int64_t row_bytes, int64_t j0, int64_t j1, float* c,
-                                                         int64_t n) {
-  constexpr int elems = quant_block_elems(T), bytes = quant_block_bytes(T);
-  const int sub = kernels::quant_sub_elems(T);
-  alignas(32) int8_t buffer[kernels::kQuantMaxBlock];
-  float scale[kernels::kQuantMaxSubs], offset[kernels::kQuantMaxSubs];
-  for (int64_t j = j0; j < j1; ++j) {
-    __m256 acc[M];
-    for (int r = 0; r < M; ++r) acc[r] = _mm256_setzero_ps();
-    const uint8_t* row = w + j * row_bytes;
-    for (int64_t b = 0; b < k / elems; ++b) {
-      scales_f16c<T>(row + b * bytes, scale, offset);
-      const int8_t* q = values_avx2<T>(row + b * bytes, buffer);
-      const float* xb = x + b * elems;
-      for (int s = 0; s < elems / sub; ++s) {
-        const __m256 sc = _mm256_set1_ps(scale[s]), off = _mm256_set1_ps(offset[s]);
-        for (int i = s * sub; i < (s + 1) * sub; i += 8) {
-          const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i));
-          const __m256 wv = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8)), sc, off);
-          for (int r = 0; r < M; ++r) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xb + r * k + i), wv, acc[r]);
-        }
-      }
-    }
-    for (int r = 0; r < M; ++r) c[r * n + j] = sum8(acc[r]);
-  }
-}
-
-template <QuantType T, int M>
-__attribute__((target("avx512f,avx2,fma,f16c"))) void rows_avx512(const float* x, int64_t k, const uint8_t* w,
-                                                                   int64_t row_bytes, int64_t j0, int64_t j1,
-                                                                   float* c, int64_t n) {
+// rows_portable with Isa's vectors over blocks decoded with AVX2 and F16C: the weights (scale * q - offset)
+// kWidth at a time into every row; where Isa::kScaleOnce, a sub-block without offsets (all formats but q4_k)
+// instead sums x * q over the sub-block and scales the sum once.
+template <class Isa, QuantType T, int M>
+inline void rows_simd(const float* x, int64_t k, const uint8_t* w, int64_t row_bytes, int64_t j0, int64_t j1,
+                      float* c, int64_t n) {
   constexpr int elems = quant_block_elems(T), bytes = quant_block_bytes(T);
   const int sub = kernels::quant_sub_elems(T);
   alignas(64) int8_t buffer[kernels::kQuantMaxBlock];
   float scale[kernels::kQuantMaxSubs], offset[kernels::kQuantMaxSubs];
+  typename Isa::V acc[M], part[M], sc, off, wv;
   for (int64_t j = j0; j < j1; ++j) {
-    __m512 acc[M];
-    for (int r = 0; r < M; ++r) acc[r] = _mm512_setzero_ps();
+    for (int r = 0; r < M; ++r) Isa::zero(acc[r]);
     const uint8_t* row = w + j * row_bytes;
     for (int64_t b = 0; b < k / elems; ++b) {
       scales_f16c<T>(row + b * bytes, scale, offset);
       const int8_t* q = values_avx2<T>(row + b * bytes, buffer);
       const float* xb = x + b * elems;
       for (int s = 0; s < elems / sub; ++s) {
-        const __m512 sc = _mm512_set1_ps(scale[s]);
-        if constexpr (T == QuantType::q4_k) {  // weights with offsets: scale * q - offset, then into every row
-          const __m512 off = _mm512_set1_ps(offset[s]);
-          for (int i = s * sub; i < (s + 1) * sub; i += 16) {
-            const __m128i q16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
-            const __m512 wv = _mm512_fmsub_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q16)), sc, off);
-            for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(xb + r * k + i), wv, acc[r]);
+        Isa::set1(sc, scale[s]);
+        if constexpr (Isa::kScaleOnce && T != QuantType::q4_k) {
+          for (int r = 0; r < M; ++r) Isa::zero(part[r]);
+          for (int i = s * sub; i < (s + 1) * sub; i += Isa::kWidth) {
+            Isa::load_i8(wv, q + i);
+            for (int r = 0; r < M; ++r) Isa::fma_at(part[r], xb + r * k + i, wv);
           }
-        } else {  // no offsets: sum x * q over the sub-block, then scale it once
-          __m512 part[M];
-          for (int r = 0; r < M; ++r) part[r] = _mm512_setzero_ps();
-          for (int i = s * sub; i < (s + 1) * sub; i += 16) {
-            const __m128i q16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
-            const __m512 qv = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q16));
-            for (int r = 0; r < M; ++r) part[r] = _mm512_fmadd_ps(_mm512_loadu_ps(xb + r * k + i), qv, part[r]);
+          for (int r = 0; r < M; ++r) Isa::fma(acc[r], part[r], sc);
+        } else {
+          Isa::set1(off, offset[s]);
+          for (int i = s * sub; i < (s + 1) * sub; i += Isa::kWidth) {
+            Isa::load_i8(wv, q + i);
+            Isa::fmsub(wv, wv, sc, off);
+            for (int r = 0; r < M; ++r) Isa::fma_at(acc[r], xb + r * k + i, wv);
           }
-          for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(part[r], sc, acc[r]);
         }
       }
     }
-    for (int r = 0; r < M; ++r) c[r * n + j] = _mm512_reduce_add_ps(acc[r]);
+    for (int r = 0; r < M; ++r) c[r * n + j] = Isa::sum(acc[r]);
   }
+}
+
+template <QuantType T, int M>
+__attribute__((target(TL_AVX2_TARGET), flatten)) void rows_avx2(const float* x, int64_t k, const uint8_t* w,
+                                                                 int64_t row_bytes, int64_t j0, int64_t j1, float* c,
+                                                                 int64_t n) {
+  rows_simd<simd::Avx2, T, M>(x, k, w, row_bytes, j0, j1, c, n);
+}
+
+template <QuantType T, int M>
+__attribute__((target(TL_AVX512_TARGET), flatten)) void rows_avx512(const float* x, int64_t k, const uint8_t* w,
+                                                                     int64_t row_bytes, int64_t j0, int64_t j1,
+                                                                     float* c, int64_t n) {
+  rows_simd<simd::Avx512, T, M>(x, k, w, row_bytes, j0, j1, c, n);
 }
 
 // dst[r * k + i] = W[r, i] in f32 for r < rows: decode_values with 256-bit integer ops, then the weights.
@@ -211,7 +186,7 @@ __attribute__((target("avx2,fma"))) void dequantize_avx2(const uint8_t* w, int64
 
 template <QuantType T, int M>
 Kernel kernel_for(GemvIsa isa) {
-#if TL_QDOT_X86
+#if TL_SIMD_X86
   if (isa == GemvIsa::avx512) return &rows_avx512<T, M>;
   if (isa == GemvIsa::avx2) return &rows_avx2<T, M>;
 #endif
@@ -253,7 +228,7 @@ void quantized_gemv(QuantType type, const float* x, int64_t m, int64_t k, const 
 }
 
 void dequantize_rows(QuantType type, const uint8_t* w, int64_t row_bytes, int64_t k, int64_t rows, float* dst) {
-#if TL_QDOT_X86
+#if TL_SIMD_X86
   static const bool simd = gemv_isa() != GemvIsa::portable;
   if (simd) {
     switch (type) {

@@ -46,6 +46,14 @@ void bind_reduce(py::module_& m) {
       py::arg("rms"), py::arg("x"), py::arg("grad"), py::arg("normalized_shape"), py::arg("weight"), py::arg("eps"),
       py::arg("weight_grad"), py::arg("bias_grad"));
 
+  py::enum_<CellKind> cell_kind(m, "CellKind");
+#define TL_CELL(kind, name, gates) cell_kind.value(name, CellKind::kind);
+#include "tensorlogic/op_table.def"
+  m.def("recurrent_cell", without_gil(&recurrent_cell), py::arg("kind"), py::arg("gi"), py::arg("gh"), py::arg("h"),
+        py::arg("c") = py::none());
+  m.def("recurrent_cell_backward", without_gil(&recurrent_cell_backward), py::arg("kind"), py::arg("gi"),
+        py::arg("gh"), py::arg("h"), py::arg("c"), py::arg("dh"), py::arg("dc") = py::none());
+
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"));
   m.def("random_offset", &random_offset);
   m.def("rand", without_gil(+[](const std::vector<int64_t>& shape, const std::string& device) {

@@ -18,6 +18,7 @@ void bind_views(py::module_& m) {
   m.def("diagonal", &diagonal);
   m.def("split", &split);
   m.def("chunk", &chunk);
+  m.def("join_adjacent", &join_adjacent, py::arg("parts"), py::arg("dim"));
   m.def("broadcast_shapes", [](const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
     return to_tuple(broadcast_shapes(to_shape(a), to_shape(b), "broadcast_shapes"));
   });

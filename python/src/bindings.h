@@ -10,19 +10,15 @@ namespace tensorlogic::python {
 
 namespace py = pybind11;
 
-void bind_array(py::module_& m);
-void bind_device(py::module_& m);
-void bind_elementwise(py::module_& m);
-void bind_views(py::module_& m);
-void bind_memory(py::module_& m);
-void bind_reduce(py::module_& m);
-void bind_linalg(py::module_& m);
-void bind_indexing(py::module_& m);
-void bind_dlpack(py::module_& m);
-void bind_tensor_base(py::module_& m);
-void bind_optim(py::module_& m);
-void bind_logic(py::module_& m);
-void bind_apple(py::module_& m);  // the ane device's hooks (Apple builds only)
+// The areas of the API, one binding file each (bind_<area>.cpp), in the order module.cpp binds them: one list
+// serves the declarations here and the calls there. apple binds the ane device's hooks (Apple builds only).
+#define TL_BINDING_AREAS(X) \
+  X(array) X(device) X(views) X(elementwise) X(memory) X(reduce) X(linalg) X(indexing) X(dlpack) X(tensor_base) \
+  X(optim) X(logic) X(apple)
+
+#define TL_DECLARE_BINDING(area) void bind_##area(py::module_& m);
+TL_BINDING_AREAS(TL_DECLARE_BINDING)
+#undef TL_DECLARE_BINDING
 
 // Shapes cross the boundary as Python sequences of ints.
 inline Shape to_shape(const std::vector<int64_t>& dims) { return Shape(dims.begin(), dims.end()); }

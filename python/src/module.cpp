@@ -77,17 +77,7 @@ PYBIND11_MODULE(_core, m) {
     }
   });
 
-  bind_array(m);
-  bind_device(m);
-  bind_views(m);
-  bind_elementwise(m);
-  bind_memory(m);
-  bind_reduce(m);
-  bind_linalg(m);
-  bind_indexing(m);
-  bind_dlpack(m);
-  bind_tensor_base(m);
-  bind_optim(m);
-  bind_logic(m);
-  bind_apple(m);
+#define TL_BIND(area) bind_##area(m);
+  TL_BINDING_AREAS(TL_BIND)
+#undef TL_BIND
 }

@@ -289,8 +289,13 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
 def _shape_args(shape):
     """Sizes given as varargs or as one sequence (PyTorch accepts both), as a tuple of ints."""
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+    if len(shape) == 1 and shape[0].__class__ is not int and not isinstance(shape[0], numbers.Integral):
         shape = shape[0]
+    for s in shape:  # plain ints (the usual case, and every .shape): no per-size conversion call
+        if s.__class__ is not int:
+            break
+    else:
+        return tuple(shape)
     try:
         return tuple(operator.index(s) for s in shape)  # ints, numpy ints, one-element int32 tensors
     except TypeError:

@@ -449,11 +449,12 @@ def test_attention(metal_lib, rng, causal, has_mask, l, s, d, dv):
         scores = np.where(np.tril(np.ones((l, s), bool)), scores, -np.inf)
     scores = np.exp(scores - scores.max(-1, keepdims=True))
     want = (scores / scores.sum(-1, keepdims=True)) @ v.astype(np.float64)
-    out = np.zeros((batch, l, dv), F16)
+    out_base = np.zeros((l, batch, dv), F16)  # the output written as [batch, l, dv] rows of an [l, batch, dv] array
+    out = out_base.transpose(1, 0, 2)
     prm = params("AttentionParams", batch=batch, l=l, s=s, d=d, dv=dv, q_strides=strides_of(q), k_strides=strides_of(k),
-                 v_strides=strides_of(v), mask_strides=[0] + strides_of(mask), scale=scale)
+                 v_strides=strides_of(v), mask_strides=[0] + strides_of(mask), out_strides=strides_of(out), scale=scale)
     k_base = k.transpose(0, 2, 1)
-    lib.run("attention", {0: q, 1: k_base, 2: v, 3: mask, 4: out, 5: prm}, [batch * l, -(-dv // 512)], [128],
+    lib.run("attention", {0: q, 1: k_base, 2: v, 3: mask, 4: out_base, 5: prm}, [batch * l, -(-dv // 512)], [128],
             {"CAUSAL": int(causal), "HAS_MASK": int(has_mask)})
     close(out, want, rtol=3e-3, atol=3e-3)
     if causal and has_mask:

@@ -18,6 +18,12 @@ def arr(t):
     return np.asarray(t.numpy(), dtype=np.float64)
 
 
+def graph(relation, n, edges, domain="N"):
+    """A program's opening: the numbered domain 0..n and a binary relation over it holding the edges."""
+    return (f"domain {domain} = 0..{n}\nrelation {relation}(a: {domain}, b: {domain})\n"
+            + "".join(f"{relation}({a}, {b})\n" for a, b in edges))
+
+
 # ---- Datalog ----------------------------------------------------------------------------------
 FAMILY = """
 domain Person = {Alice, Bob, Charlie, Dana}
@@ -83,15 +89,7 @@ AliceTo(Alice, y) <- Parent(Bob, y)
 
 
 def test_mutual_recursion_and_rules_over_several_strata():
-    prog = run("""
-domain N = 0..7
-relation Succ(a: N, b: N)
-Succ(0, 1)
-Succ(1, 2)
-Succ(2, 3)
-Succ(3, 4)
-Succ(4, 5)
-Succ(5, 6)
+    prog = run(graph("Succ", 7, [(i, i + 1) for i in range(6)]) + """
 Zero(0)
 Even(x) <- Zero(x)
 Even(y) <- Odd(x), Succ(x, y)
@@ -118,7 +116,7 @@ def python_closure(edges):
 def test_semi_naive_closure_matches_python(n, m, seed):
     rng = random.Random(seed)
     edges = {(rng.randrange(n), rng.randrange(n)) for _ in range(m)}
-    src = f"domain V = 0..{n}\nrelation E(a: V, b: V)\n" + "".join(f"E({a}, {b})\n" for a, b in edges)
+    src = graph("E", n, edges, "V")
     src += "P(x, y) <- E(x, y)\nP(x, z) <- P(x, y), E(y, z)\nQ(x, z) <- E(x, y), Q(y, z)\nQ(x, y) <- E(x, y)\n"
     src += "D(x, z) <- D(x, y), D(y, z)\nD(x, y) <- E(x, y)\n"
     prog = run(src)
@@ -211,11 +209,7 @@ def test_recursive_equation_runs_to_a_fixpoint():
 
 
 def test_boolean_and_numeric_tensors_mix_and_definitions_follow_changes():
-    prog = run("""
-domain N = 0..3
-relation Link(a: N, b: N)
-Link(0, 1)
-Link(1, 2)
+    prog = run(graph("Link", 3, [(0, 1), (1, 2)]) + """
 tensor Z: float16[3, 2] = [[1, 2], [3, 4], [5, 6]]
 let scale = 2
 Agg[n, d] = Link(n, n') Z[n', d] * scale

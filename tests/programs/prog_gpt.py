@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import prelude
+
 
 @dataclass
 class GPTConfig:
@@ -48,10 +50,7 @@ def build(torch, config):
 
         def forward(self, x):
             B, T, C = x.size()
-            q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
-            k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-            q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-            v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            q, k, v = prelude.heads(self.c_attn(x), self.n_embd, self.n_head)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=None,
                                                dropout_p=self.dropout if self.training else 0, is_causal=True)
             y = y.transpose(1, 2).contiguous().view(B, T, C)
@@ -68,17 +67,11 @@ def build(torch, config):
         def forward(self, x):
             return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
 
-    class Block(nn.Module):
-        def __init__(self, config):
-            super().__init__()
-            self.ln_1 = LayerNorm(config.n_embd, bias=config.bias)
-            self.attn = CausalSelfAttention(config)
-            self.ln_2 = LayerNorm(config.n_embd, bias=config.bias)
-            self.mlp = MLP(config)
+    Block = prelude.block(torch)
 
-        def forward(self, x):
-            x = x + self.attn(self.ln_1(x))
-            return x + self.mlp(self.ln_2(x))
+    def block(config):
+        return Block(LayerNorm(config.n_embd, bias=config.bias), CausalSelfAttention(config),
+                     LayerNorm(config.n_embd, bias=config.bias), MLP(config))
 
     class GPT(nn.Module):
         def __init__(self, config):
@@ -88,7 +81,7 @@ def build(torch, config):
                 wte=nn.Embedding(config.vocab_size, config.n_embd),
                 wpe=nn.Embedding(config.block_size, config.n_embd),
                 drop=nn.Dropout(config.dropout),
-                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+                h=nn.ModuleList([block(config) for _ in range(config.n_layer)]),
                 ln_f=LayerNorm(config.n_embd, bias=config.bias),
             ))
             self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)

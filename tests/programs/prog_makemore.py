@@ -2,7 +2,9 @@
 written against a module `torch` so the same code runs on PyTorch and on TensorLogic. Shrunk: tiny widths,
 synthetic names."""
 import math
+from collections import OrderedDict
 
+import prelude
 
 
 class ModelConfig:
@@ -30,30 +32,20 @@ def build(torch, kind, config):
 
         def forward(self, x):
             B, T, C = x.size()
-            q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
-            k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-            q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-            v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            q, k, v = prelude.heads(self.c_attn(x), self.n_embd, self.n_head)
             att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
             att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf"))
             att = F.softmax(att, dim=-1)
             y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
             return self.c_proj(y)
 
-    class Block(nn.Module):
-        def __init__(self, config):
-            super().__init__()
-            self.ln_1 = nn.LayerNorm(config.n_embd)
-            self.attn = CausalSelfAttention(config)
-            self.ln_2 = nn.LayerNorm(config.n_embd)
-            self.mlp = nn.ModuleDict(dict(c_fc=nn.Linear(config.n_embd, 4 * config.n_embd),
-                                          c_proj=nn.Linear(4 * config.n_embd, config.n_embd), act=NewGELU()))
-            m = self.mlp
-            self.mlpf = lambda x: m.c_proj(m.act(m.c_fc(x)))
+    Block = prelude.block(torch)
 
-        def forward(self, x):
-            x = x + self.attn(self.ln_1(x))
-            return x + self.mlpf(self.ln_2(x))
+    def block(config):
+        mlp = nn.Sequential(OrderedDict(c_fc=nn.Linear(config.n_embd, 4 * config.n_embd), act=NewGELU(),
+                                        c_proj=nn.Linear(4 * config.n_embd, config.n_embd)))
+        return Block(nn.LayerNorm(config.n_embd), CausalSelfAttention(config),
+                     nn.LayerNorm(config.n_embd), mlp)
 
     class Transformer(nn.Module):
         def __init__(self, config):
@@ -61,7 +53,7 @@ def build(torch, kind, config):
             self.block_size = config.block_size
             self.transformer = nn.ModuleDict(dict(
                 wte=nn.Embedding(config.vocab_size, config.n_embd), wpe=nn.Embedding(config.block_size, config.n_embd),
-                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]), ln_f=nn.LayerNorm(config.n_embd)))
+                h=nn.ModuleList([block(config) for _ in range(config.n_layer)]), ln_f=nn.LayerNorm(config.n_embd)))
             self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
 
         def forward(self, idx, targets=None):

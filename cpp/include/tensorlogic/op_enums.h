@@ -41,10 +41,23 @@ enum class OptimizerKind : unsigned char {
 #define TL_OPTIMIZER(kind, name) kind,
 #include "tensorlogic/op_table.def"
 };
+enum class CellKind : unsigned char {
+#define TL_CELL(kind, name, gates) kind,
+#include "tensorlogic/op_table.def"
+};
 enum class QuantType : unsigned char {
 #define TL_QUANT(type, name, block_elems, block_bytes) type,
 #include "tensorlogic/op_table.def"
 };
+
+// Blocks of hidden_size in a recurrent cell's gate projection.
+TL_OP_FN int cell_gates(CellKind kind) {
+  switch (kind) {
+#define TL_CELL(kind, name, gates) case CellKind::kind: return gates;
+#include "tensorlogic/op_table.def"
+  }
+  return 1;
+}
 
 // Weights per block and bytes per block of a quantised format.
 TL_OP_FN int quant_block_elems(QuantType type) {

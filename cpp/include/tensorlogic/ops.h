@@ -63,6 +63,10 @@ Array diagonal(const Array& a, int64_t offset = 0, int dim1 = 0, int dim2 = 1);
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 std::vector<Array> split(const Array& a, const std::vector<int64_t>& sizes, int dim);
 std::vector<Array> chunk(const Array& a, int64_t chunks, int dim);
+// The view that `parts` jointly cover when they lie side by side along `dim` in one storage (same dtype,
+// strides and other sizes, each starting where the previous one ends): the result of cat(parts, dim) with
+// no copy, aliasing the parts. Nothing otherwise. For a backward joining gradients it alone holds.
+std::optional<Array> join_adjacent(const std::vector<Array>& parts, int dim);
 
 // ---- elementwise -----------------------------------------------------------------------------------
 Array unary(UnaryOp op, const Array& a, UnaryParams params = {});
@@ -133,6 +137,20 @@ std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const A
 std::optional<std::vector<Array>> norm_backward(bool rms, const Array& x, const Array& grad,
                                                 const Shape& normalized_shape, const std::optional<Array>& weight,
                                                 double eps, bool weight_grad, bool bias_grad);
+
+// ---- recurrent cells ---------------------------------------------------------------------------------
+// One step of a recurrent cell (torch.nn's RNN, LSTM, GRU; cpp/kernels/recurrent.h) from its gate projections
+// gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh [N, gates * H] and its state h (and c, LSTM only) [N, H]:
+// {h'} or, for the LSTM, {h', c'}, in f32 and rounded once; nullopt where the backend has no such kernel
+// (the caller composes the step from other ops).
+std::optional<std::vector<Array>> recurrent_cell(CellKind kind, const Array& gi, const Array& gh, const Array& h,
+                                                 const std::optional<Array>& c);
+// The gradients of that step for dh (and dc, LSTM) [N, H] of its new state: {dgi, dgh, dh, dc} where dgh is
+// dgi itself but for the GRU; dh (GRU) and dc (LSTM) are the gradients through the old state directly (not
+// through gh), empty arrays for the other kinds. Recomputed from the step's inputs; nullopt as above.
+std::optional<std::vector<Array>> recurrent_cell_backward(CellKind kind, const Array& gi, const Array& gh,
+                                                          const Array& h, const std::optional<Array>& c,
+                                                          const Array& dh, const std::optional<Array>& dc);
 
 // ---- linear algebra --------------------------------------------------------------------------------
 Array matmul(const Array& a, const Array& b);

@@ -29,7 +29,7 @@ def _topological(roots, captured):
                 order.append(node)
                 if captured is not None:
                     needed[node] = node in captured or any(
-                        needed.get(c) if isinstance(c, Node) else (c is not None and _Key(c) in captured) for c in node.next)
+                        needed.get(c) if isinstance(c, Node) else (c is not None and id(c) in captured) for c in node.next)
     order.reverse()
     if captured is not None:
         order = [n for n in order if needed[n]]
@@ -71,23 +71,25 @@ def _node_backward(node, g):
 def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
     """Propagates `grads` from `roots` (tensors). Without `inputs`, gradients accumulate into the .grad of
     leaves; with `inputs`, their gradients are returned (list aligned with inputs; None when unreached)."""
+    # Leaves are keyed by id() (Tensor.__eq__ is elementwise, and an int hashes in C where a wrapper's
+    # __hash__ would run Python per lookup); the graph's edges keep every leaf alive until backward ends.
     captured = None
     if inputs is not None:
         captured = {}
         for i, t in enumerate(inputs):
-            captured.setdefault(t.grad_fn if t.grad_fn is not None else _Key(t), []).append(i)
+            captured.setdefault(t.grad_fn if t.grad_fn is not None else id(t), []).append(i)
     results = [None] * len(inputs) if inputs is not None else None
     handed_out = set(id(g) for g in grads)  # gradients given to a .grad once must be copied before reuse
 
     buffer = {}  # Node -> the sum of the gradients flowing into its output so far (multi_output: a list of them)
-    leaves = {}  # _Key(leaf) -> summed gradient, delivered (hooks, .grad) once its last consumer has run
+    leaves = {}  # id(leaf) -> [leaf, summed gradient], delivered (hooks, .grad) once its last consumer has run
     root_nodes = []
     for t, g in zip(roots, grads):
         if t.grad_fn is not None:
             _accumulate(buffer, t.grad_fn, g)
             root_nodes.append(t.grad_fn)
         else:
-            _accumulate(leaves, _Key(t), g)
+            _accumulate_leaf(leaves, t, g)
 
     token = set_grad(create_graph)
     try:
@@ -96,7 +98,8 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
         for node in order:
             g = buffer.pop(node, None)
             if g is None:
-                _deliver_due(due.get(node), leaves, buffer, captured, results, handed_out, create_graph)
+                if node in due:
+                    _deliver_due(due[node], leaves, buffer, captured, results, handed_out, create_graph)
                 continue
             if node.pre_hooks:
                 g = _run_hooks(node.pre_hooks, g)
@@ -107,28 +110,31 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
             if captured is not None and node in captured:
                 for i in captured[node]:
                     results[i] = g if results[i] is None else results[i] + g
-            if node.fn is _Output:  # its parent runs later in `order` (it feeds this node), with all the slots
+            fn = node.fn
+            if fn is _Output:  # its parent runs later in `order` (it feeds this node), with all the slots
                 slots = buffer.get(node.parent)
                 if slots is None:
                     slots = buffer[node.parent] = [None] * node.parent.n_outputs
                 slots[node.index] = g
                 continue
-            if node._saved is None:
+            saved = node._saved
+            if saved is None:
                 node.saved_tensors  # raises the "backward a second time" error with the op's name
+            anomaly = mode.anomaly
             if mode.profiler is not None:
                 input_grads = mode.profiler.backward_node(node, g, _node_backward)
-            elif mode.anomaly:
+            elif anomaly:
                 input_grads = _node_backward(node, g)
             elif g.__class__ is list:
-                input_grads = node.fn.backward(node, *g)
+                input_grads = fn.backward(node, *g)
             else:
-                input_grads = node.fn.backward(node, g)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
+                input_grads = fn.backward(node, g)
+            if input_grads.__class__ is not tuple:
+                input_grads = input_grads if isinstance(input_grads, tuple) else (input_grads,)
             if len(input_grads) > len(node.next):  # fewer is fine: trailing arguments get no gradient
                 raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} gradients for "
                                    f"{len(node.next)} inputs")
-            if mode.anomaly:
+            if anomaly:
                 for each in g if g.__class__ is list else (g,):
                     _check_finite(each, "the gradient flowing into " + node.name)
             for edge, ig, shape in zip(node.next, input_grads, node.input_shapes):
@@ -137,28 +143,41 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                 if ig._a.shape != shape:
                     raise RuntimeError(f"{node.name}.backward returned a gradient of shape {ig._a.shape} for an "
                                        f"input of shape {shape}")
-                if mode.anomaly:
+                if anomaly:
                     _check_finite(ig, node.name)
-                _accumulate(buffer, edge, ig) if isinstance(edge, Node) else _accumulate(leaves, _Key(edge), ig)
-            if not retain_graph:
-                node._release()
-            _deliver_due(due.get(node), leaves, buffer, captured, results, handed_out, create_graph)
-        for key, g in leaves.items():  # leaves no node feeds (backward called on a leaf)
-            _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
+                if edge.__class__ is Node:
+                    prev = buffer.get(edge)
+                    buffer[edge] = ig if prev is None else prev + ig
+                else:
+                    _accumulate_leaf(leaves, edge, ig)
+            if saved and not retain_graph:  # a node that saved nothing can run again (like PyTorch's)
+                node._saved = None
+            if node in due:
+                _deliver_due(due[node], leaves, buffer, captured, results, handed_out, create_graph)
+        for t, g in leaves.values():  # leaves no node feeds (backward called on a leaf)
+            _deliver_leaf(t, g, captured, results, handed_out, create_graph)
     finally:
         reset_grad(token)
     return results
 
 
+def _accumulate_leaf(leaves, t, g):
+    entry = leaves.get(id(t))
+    if entry is None:
+        leaves[id(t)] = [t, g]
+    else:
+        entry[1] = entry[1] + g
+
+
 def _last_consumers(order):
-    """Node -> the leaves whose gradient is complete once that node has run (it is their last user in
-    `order`). Delivering them there, not after the traversal, lets post-accumulate-grad hooks (DDP's
+    """Node -> the ids of the leaves whose gradient is complete once that node has run (it is their last user
+    in `order`). Delivering them there, not after the traversal, lets post-accumulate-grad hooks (DDP's
     bucketed all-reduce) start while the rest of backward still runs, as PyTorch's AccumulateGrad does."""
     last = {}
     for node in order:
         for edge in node.next:
-            if edge is not None and not isinstance(edge, Node):
-                last[_Key(edge)] = node
+            if edge is not None and edge.__class__ is not Node:
+                last[id(edge)] = node
     due = {}
     for key, node in last.items():
         due.setdefault(node, []).append(key)
@@ -166,34 +185,20 @@ def _last_consumers(order):
 
 
 def _deliver_due(keys, leaves, buffer, captured, results, handed_out, create_graph):
-    for key in keys or ():
-        g = leaves.pop(key, None)
-        if g is not None:
+    for key in keys:
+        entry = leaves.pop(key, None)
+        if entry is not None:
+            t, g = entry
             if any(pending is g for pending in buffer.values()):  # (x + b)'s backward gives b and x one tensor:
                 handed_out.add(id(g))  # .grad gets a copy, so a hook that changes it in place can't change x's
-            _deliver_leaf(key.t, g, captured, results, handed_out, create_graph)
-
-
-class _Key:
-    """Hashes a leaf tensor by identity (Tensor.__eq__ is elementwise)."""
-
-    __slots__ = ("t",)
-
-    def __init__(self, t):
-        self.t = t
-
-    def __hash__(self):
-        return id(self.t)
-
-    def __eq__(self, other):
-        return isinstance(other, _Key) and other.t is self.t
+            _deliver_leaf(t, g, captured, results, handed_out, create_graph)
 
 
 def _deliver_leaf(t, g, captured, results, handed_out, create_graph):
     if t._hooks:
         g = _run_hooks(t._hooks, g)
     if captured is not None:
-        for i in captured.get(_Key(t), ()):
+        for i in captured.get(id(t), ()):
             results[i] = g if results[i] is None else results[i] + g
         return
     t.grad = _store(g, t.grad, handed_out, create_graph)

@@ -38,8 +38,9 @@ _NULL = _NullContext()
 class Node:
     """One recorded application of a Function (also its ctx): the unit of the backward graph."""
 
+    # "op": the ctx field of every OpFamily (a slot spares the per-node __dict__ most nodes would need for it).
     __slots__ = ("fn", "next", "needs_input_grad", "input_shapes", "_saved", "pre_hooks", "retained",
-                 "_out", "__dict__")
+                 "_out", "op", "__dict__")
 
     def __init__(self, fn):
         self.fn = fn
@@ -83,9 +84,9 @@ class Node:
                 continue
             if is_output:  # t is the output's native array (a Tensor would make a cycle through this node)
                 owner = self._out()
-                current = owner._version if owner is not None else version
+                current = owner._a.version if owner is not None else version
             else:
-                current = t._version
+                current = t._a.version
             if current != version:
                 raise RuntimeError(
                     f"{self.name}: one of the tensors saved for its backward (shape {tuple(t.shape)}) was modified by an "
@@ -98,10 +99,6 @@ class Node:
                 t = alias
             out.append(t)
         return tuple(out)
-
-    def _release(self):
-        if self._saved:  # a node that saved nothing can run again (like PyTorch's)
-            self._saved = None
 
 
 def _edge(t):
@@ -145,18 +142,23 @@ class Function:
 
 
 def _record(cls, args, kwargs):
+    # Every recorded op pays this function: one pass over the arguments, no generators, the version read from
+    # the native array directly (the Tensor property costs a second call).
     node = Node(cls)
-    edges, shapes = [], []
+    edges, shapes, needs = [], [], []
     for a in args:
         if isinstance(a, Tensor):
             shapes.append(a._a.shape)  # of every tensor argument: cat's backward needs the constants' sizes too
-            fn = a.grad_fn
-            edges.append(None if not a.requires_grad else a if fn is None else fn)
+            if a.requires_grad:
+                edges.append(a.grad_fn or a)  # a Node is always true
+                needs.append(True)
+                continue
         else:
-            edges.append(None)
             shapes.append(None)
+        edges.append(None)
+        needs.append(False)
     node.next = edges
-    node.needs_input_grad = tuple(e is not None for e in edges)
+    node.needs_input_grad = tuple(needs)
     node.input_shapes = shapes
     token = set_grad(False)
     try:
@@ -181,9 +183,20 @@ def _record(cls, args, kwargs):
     saved = node._saved
     if saved:  # (tensor, version, is_output); the output is kept as its array (a Tensor would make a cycle;
         # a multi_output Function's outputs are kept as Tensors, a cycle that backward's release breaks)
-        node._saved = tuple((None, 0, False) if t is None else (t._a, t._version, True) if t is first
-                            else (t, t._version, False) for t in saved)
+        entries = []
+        for t in saved:
+            if t is None:
+                entries.append(_NOT_SAVED)
+            elif t is first:
+                array = t._a
+                entries.append((array, array.version, True))
+            else:
+                entries.append((t, t._a.version, False))
+        node._saved = tuple(entries)
     return out
+
+
+_NOT_SAVED = (None, 0, False)
 
 
 class _Output(Function):

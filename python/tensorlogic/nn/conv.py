@@ -7,6 +7,7 @@ from ..ops.conv_nd import _ntuple
 from . import functional as F
 from .layers import _reset_weight_and_bias, _weight_and_bias
 from .module import Module
+from .wrapping import REQUIRED, subclass, wrapping
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -88,58 +89,16 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
-    """1-d convolution over [N, C, L]; weight [out_channels, in_channels/groups, k]."""
-
-    _dims = 1
-    _conv = staticmethod(F.conv1d)
-
-
-class Conv2d(_ConvNd):
-    """2-d convolution over [N, C, H, W]; weight [out_channels, in_channels/groups, kh, kw]."""
-
-    _dims = 2
-    _conv = staticmethod(F.conv2d)
-
-
-class Conv3d(_ConvNd):
-    """3-d convolution over [N, C, D, H, W]; weight [out_channels, in_channels/groups, kd, kh, kw]."""
-
-    _dims = 3
-    _conv = staticmethod(F.conv3d)
-
-
-class Unfold(Module):
-    """im2col: [N, C, H, W] -> [N, C*kh*kw, L] sliding blocks (F.unfold)."""
-
-    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
-        super().__init__()
-        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
-
-    def forward(self, input):
-        """F.unfold of input with the module's kernel_size, dilation, padding and stride."""
-        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
-                f"stride={self.stride}")
-
-
-class Fold(Unfold):
-    """col2im: sums sliding blocks [N, C*kh*kw, L] into [N, C, *output_size] (F.fold)."""
-
-    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
-        super().__init__(kernel_size, dilation, padding, stride)
-        self.output_size = output_size
-
-    def forward(self, input):
-        """F.fold of input into output_size with the module's kernel_size, dilation, padding and stride."""
-        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr, output_size first."""
-        return f"output_size={self.output_size}, " + super().extra_repr()
+Conv1d = subclass("Conv1d", _ConvNd, "1-d convolution over [N, C, L]; weight [out_channels, in_channels/groups, k].",
+                  __name__, _dims=1, _conv=staticmethod(F.conv1d))
+Conv2d = subclass("Conv2d", _ConvNd, "2-d convolution over [N, C, H, W]; weight [out_channels, in_channels/groups, kh, "
+                  "kw].", __name__, _dims=2, _conv=staticmethod(F.conv2d))
+Conv3d = subclass("Conv3d", _ConvNd, "3-d convolution over [N, C, D, H, W]; weight [out_channels, in_channels/groups, "
+                  "kd, kh, kw].", __name__, _dims=3, _conv=staticmethod(F.conv3d))
+Unfold = wrapping("Unfold", F.unfold, "im2col: [N, C, H, W] -> [N, C*kh*kw, L] sliding blocks (F.unfold).", __name__,
+                  kernel_size=REQUIRED, dilation=1, padding=0, stride=1)
+Fold = wrapping("Fold", F.fold, "col2im: sums sliding blocks [N, C*kh*kw, L] into [N, C, *output_size] (F.fold).",
+                __name__, output_size=REQUIRED, kernel_size=REQUIRED, dilation=1, padding=0, stride=1)
 
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "Unfold", "Fold"]

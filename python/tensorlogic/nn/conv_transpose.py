@@ -5,10 +5,11 @@ from . import functional as F
 from .conv import _ConvNd
 from .layers import _reset_weight_and_bias, _weight_and_bias
 from .module import Module
+from .wrapping import subclass
 
 
 class _ConvTransposeNd(Module):
-    """The parts ConvTranspose1d/2d share; `_dims` is the number of spatial dims, `_conv` the functional op."""
+    """The parts ConvTranspose1d/2d/3d share; `_dims` is the number of spatial dims, `_conv` the functional op."""
 
     _dims = 0
     _conv = None
@@ -56,22 +57,10 @@ class _ConvTransposeNd(Module):
     extra_repr = _ConvNd.extra_repr  # PyTorch's _ConvNd prints both kinds
 
 
-class ConvTranspose1d(_ConvTransposeNd):
-    """The adjoint of conv1d over [N, C_in, L]; weight [C_in, C_out/groups, k]."""
-
-    _dims = 1
-    _conv = staticmethod(F.conv_transpose1d)
-
-
-class ConvTranspose2d(_ConvTransposeNd):
-    """The adjoint of conv2d over [N, C_in, H, W]; weight [C_in, C_out/groups, kh, kw]."""
-
-    _dims = 2
-    _conv = staticmethod(F.conv_transpose2d)
-
-
-class ConvTranspose3d(_ConvTransposeNd):
-    """The adjoint of conv3d over [N, C_in, D, H, W]; weight [C_in, C_out/groups, kd, kh, kw]."""
-
-    _dims = 3
-    _conv = staticmethod(F.conv_transpose3d)
+ConvTranspose1d = subclass("ConvTranspose1d", _ConvTransposeNd, "The adjoint of conv1d over [N, C_in, L]; weight [C_in, "
+                           "C_out/groups, k].", __name__, _dims=1, _conv=staticmethod(F.conv_transpose1d))
+ConvTranspose2d = subclass("ConvTranspose2d", _ConvTransposeNd, "The adjoint of conv2d over [N, C_in, H, W]; weight "
+                           "[C_in, C_out/groups, kh, kw].", __name__, _dims=2, _conv=staticmethod(F.conv_transpose2d))
+ConvTranspose3d = subclass("ConvTranspose3d", _ConvTransposeNd, "The adjoint of conv3d over [N, C_in, D, H, W]; weight "
+                           "[C_in, C_out/groups, kd, kh, kw].", __name__, _dims=3,
+                           _conv=staticmethod(F.conv_transpose3d))

@@ -4,40 +4,48 @@ from .margin_loss_functions import (cosine_embedding_loss, hinge_embedding_loss,
                                     multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_loss)
 
 
-class CosineEmbeddingLoss(_Loss):
-    """cosine_embedding_loss as a module (margin default 0, reduction 'mean')."""
+class _MarginLoss(_Loss):
+    """A loss whose one setting is margin: forward passes its inputs, the margin and the reduction to _fn."""
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    _fn = None
+
+    def __init__(self, margin, size_average, reduce, reduction):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
-    def forward(self, input1, input2, target):
-        """The loss of the pairs (input1, input2) labelled 1 (similar) or -1 (dissimilar)."""
-        return cosine_embedding_loss(input1, input2, target, self.margin, reduction=self.reduction)
+    def forward(self, *inputs, **named):
+        """The loss of the inputs, reduced; positional or by the functional's (and PyTorch's forward's) names."""
+        return type(self)._fn(*inputs, **named, margin=self.margin, reduction=self.reduction)
 
 
-class MarginRankingLoss(_Loss):
-    """margin_ranking_loss as a module (margin default 0, reduction 'mean')."""
+class CosineEmbeddingLoss(_MarginLoss):
+    """cosine_embedding_loss as a module (margin default 0, reduction 'mean'): forward(input1, input2, target) is the
+    loss of the pairs (input1, input2) labelled 1 (similar) or -1 (dissimilar)."""
+
+    _fn = staticmethod(cosine_embedding_loss)
 
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1, input2, target):
-        """The loss of ranking input1 above input2 where target is 1 (below where it is -1)."""
-        return margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+        super().__init__(margin, size_average, reduce, reduction)
 
 
-class HingeEmbeddingLoss(_Loss):
-    """hinge_embedding_loss as a module (margin default 1, reduction 'mean')."""
+class MarginRankingLoss(_MarginLoss):
+    """margin_ranking_loss as a module (margin default 0, reduction 'mean'): forward(input1, input2, target) is the
+    loss of ranking input1 above input2 where target is 1 (below where it is -1)."""
+
+    _fn = staticmethod(margin_ranking_loss)
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(margin, size_average, reduce, reduction)
+
+
+class HingeEmbeddingLoss(_MarginLoss):
+    """hinge_embedding_loss as a module (margin default 1, reduction 'mean'): forward(input, target) is the loss of
+    distances input labelled 1 (similar) or -1 (dissimilar)."""
+
+    _fn = staticmethod(hinge_embedding_loss)
 
     def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input, target):
-        """The loss of distances input labelled 1 (similar) or -1 (dissimilar)."""
-        return hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
+        super().__init__(margin, size_average, reduce, reduction)
 
 
 class TripletMarginLoss(_Loss):

@@ -4,7 +4,7 @@ rearrangement."""
 import numbers
 
 from ..errors import ShapeMismatchError
-from .module import Module
+from .wrapping import REQUIRED, wrapping
 
 
 def _factor(value, name, op):
@@ -39,38 +39,6 @@ def pixel_unshuffle(input, downscale_factor):
     return x.reshape(tuple(batch) + (c * r * r, h // r, w // r))
 
 
-class PixelShuffle(Module):
-    """pixel_shuffle as a module, as torch.nn.PixelShuffle."""
-
-    def __init__(self, upscale_factor):
-        super().__init__()
-        self.upscale_factor = upscale_factor
-
-    def forward(self, input):
-        """pixel_shuffle(input, upscale_factor)."""
-        return pixel_shuffle(input, self.upscale_factor)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"upscale_factor={self.upscale_factor}"
-
-
-class PixelUnshuffle(Module):
-    """pixel_unshuffle as a module, as torch.nn.PixelUnshuffle."""
-
-    def __init__(self, downscale_factor):
-        super().__init__()
-        self.downscale_factor = downscale_factor
-
-    def forward(self, input):
-        """pixel_unshuffle(input, downscale_factor)."""
-        return pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"downscale_factor={self.downscale_factor}"
-
-
 def channel_shuffle(input, groups):
     """[N, C, ...] with its channels regrouped: C = groups * k channels read as [groups, k], transposed to [k, groups]."""
     if not isinstance(groups, numbers.Integral) or groups <= 0:
@@ -83,20 +51,12 @@ def channel_shuffle(input, groups):
     return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(tuple(input.shape))
 
 
-class ChannelShuffle(Module):
-    """channel_shuffle as a module, as torch.nn.ChannelShuffle."""
-
-    def __init__(self, groups):
-        super().__init__()
-        self.groups = groups
-
-    def forward(self, input):
-        """channel_shuffle(input, groups)."""
-        return channel_shuffle(input, self.groups)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"groups={self.groups}"
+PixelShuffle = wrapping("PixelShuffle", pixel_shuffle, "pixel_shuffle as a module, as torch.nn.PixelShuffle.",
+                        __name__, upscale_factor=REQUIRED)
+PixelUnshuffle = wrapping("PixelUnshuffle", pixel_unshuffle, "pixel_unshuffle as a module, as torch.nn.PixelUnshuffle.",
+                          __name__, downscale_factor=REQUIRED)
+ChannelShuffle = wrapping("ChannelShuffle", channel_shuffle, "channel_shuffle as a module, as torch.nn.ChannelShuffle.",
+                          __name__, groups=REQUIRED)
 
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]

@@ -1,65 +1,18 @@
 """Recurrent layers: RNN, LSTM, GRU and their cells, with PyTorch's parameter names, shapes, gate order
 (LSTM: input, forget, cell, output; GRU: reset, update, new), initialisation, defaults and input/state
 layouts, so state_dicts load both ways. Input projections for all time steps are one matmul per layer and
-direction; each step then costs one matmul and the gate arithmetic, all public ops (so with gradients)."""
+direction; the time loop is one autograd node (recurrence.py: per step one matmul and one fused cell kernel)."""
 import math
 
-from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
 from ..creation import zeros
-from ..ops.elementwise import relu, sigmoid, tanh
 from ..ops.shape import cat, stack
 from . import functional as F
 from . import init
 from .layers import _new_param
 from .module import Module
+from .recurrence import recurrence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _step(mode, gi, h, c, w_hh, b_hh):
-    """One time step from the input projection gi = x W_ih^T + b_ih: the new (h, c) (c is None but for LSTM)."""
-    gh = F.linear(h, w_hh, b_hh)
-    if mode == "LSTM":
-        i, f, g, o = (gi + gh).chunk(4, -1)
-        c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-        return sigmoid(o) * tanh(c), c
-    if mode == "GRU":
-        return _GRUGates.apply(gi, gh, h), None
-    return (tanh if mode == "RNN_TANH" else relu)(gi + gh), None
-
-
-class _GRUGates(Function):
-    """h' = n + z (h - n) with z = sigmoid(z_i + z_h), r = sigmoid(r_i + r_h), n = tanh(n_i + r n_h), from the
-    projections gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh, as one autograd node: a time step's dozen gate
-    ops recorded one by one cost more than their arithmetic (issue 15's GRU). Its backward is written out with
-    tensor ops; under create_graph it recomputes the gates from the inputs, so that its own graph reaches them."""
-
-    @staticmethod
-    def gates(gi, gh):
-        """(r, z, n, n_h) of one step."""
-        r_i, z_i, n_i = gi.chunk(3, -1)
-        r_h, z_h, n_h = gh.chunk(3, -1)
-        r = sigmoid(r_i + r_h)
-        return r, sigmoid(z_i + z_h), tanh(n_i + r * n_h), n_h
-
-    @staticmethod
-    def forward(ctx, gi, gh, h):
-        ctx.gates_of_forward = _GRUGates.gates(gi, gh)
-        ctx.save_for_backward(gi, gh, h)
-        r, z, n, _ = ctx.gates_of_forward
-        return n + z * (h - n)
-
-    @staticmethod
-    def backward(ctx, g):
-        gi, gh, h = ctx.saved_tensors
-        r, z, n, n_h = _GRUGates.gates(gi, gh) if is_grad_enabled() else ctx.gates_of_forward
-        dn = (g - g * z) * (1.0 - n * n)           # through n, then tanh
-        dz = g * (h - n) * (z - z * z)             # through z, then sigmoid
-        dr = dn * n_h * (r - r * r)                # through r n_h, then sigmoid
-        dgi = cat([dr, dz, dn], -1) if ctx.needs_input_grad[0] else None
-        dgh = cat([dr, dz, dn * r], -1) if ctx.needs_input_grad[1] else None
-        return dgi, dgh, g * z if ctx.needs_input_grad[2] else None
 
 
 def _reset_uniform(module):
@@ -126,14 +79,9 @@ class RNNBase(Module):
             for direction in range(directions):
                 k = layer * directions + direction
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-                gi = F.linear(x, w_ih, b_ih).unbind(0)
-                h, c = hx[k], None if cx is None else cx[k]
-                steps = range(len(gi) - 1, -1, -1) if direction else range(len(gi))
-                hs = [None] * len(gi)
-                for t in steps:
-                    h, c = _step(self.mode, gi[t], h, c, w_hh, b_hh)
-                    hs[t] = h
-                outputs.append(stack(hs, 0))
+                out, h, c = recurrence(self.mode, F.linear(x, w_ih, b_ih), hx[k], None if cx is None else cx[k],
+                                       w_hh, b_hh, reverse=bool(direction))
+                outputs.append(out)
                 h_out.append(h)
                 c_out.append(c)
             x = outputs[0] if directions == 1 else cat(outputs, -1)
@@ -254,6 +202,12 @@ class RNNCellBase(Module):
         states = [zero if s is None else (s if batched else s.unsqueeze(0)) for s in hx]
         return batched, x, states
 
+    def _step(self, x, h, c):
+        """(h', c') of one step (c' None but for the LSTM): the layers' recurrence over one time step."""
+        gi = F.linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
+        _, h, c = recurrence(self.mode, gi, h, c, self.weight_hh, self.bias_hh)
+        return h, c
+
     def extra_repr(self):
         """The settings shown in the module's repr."""
         s = f"{self.input_size}, {self.hidden_size}"
@@ -272,7 +226,7 @@ class RNNCell(RNNCellBase):
     def forward(self, input, hx=None):
         """The next hidden state [N, hidden_size] (or [hidden_size] unbatched) from input and hx (zeros if None)."""
         batched, x, (h,) = self._prepare(input, (hx,))
-        h, _ = _step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)
+        h, _ = self._step(x, h, None)
         return h if batched else h.squeeze(0)
 
 
@@ -284,7 +238,7 @@ class GRUCell(RNNCellBase):
     def forward(self, input, hx=None):
         """The next hidden state [N, hidden_size] (or [hidden_size] unbatched) from input and hx (zeros if None)."""
         batched, x, (h,) = self._prepare(input, (hx,))
-        h, _ = _step("GRU", F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)
+        h, _ = self._step(x, h, None)
         return h if batched else h.squeeze(0)
 
 
@@ -296,7 +250,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input, hx=None):
         """(h', c') from input and hx = (h, c) (zeros if None), each [N, hidden_size] (or [hidden_size] unbatched)."""
         batched, x, (h, c) = self._prepare(input, (None, None) if hx is None else hx)
-        h, c = _step("LSTM", F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        h, c = self._step(x, h, c)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 

@@ -318,7 +318,7 @@ class _Attention(Function):
         if (mask is None or not ctx.needs_input_grad[3]) and not is_grad_enabled():
             saved_out = None if out is None else out._a
             grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None if mask is None else mask._a,
-                                                                g.contiguous()._a, ctx.causal, ctx.scale, saved_out,
+                                                                g._a, ctx.causal, ctx.scale, saved_out,
                                                                 ctx.stats if saved_out is not None else None)
             if grads is not None:
                 return tuple(sum_to(_wrap(a), x.shape) if need else None

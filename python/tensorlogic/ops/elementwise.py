@@ -115,6 +115,9 @@ for _op in (_U.sign, _U.floor, _U.ceil, _U.round, _U.step, _U.logical_not):
 # Which saved values each derivative reads (saving more would make later in-place ops on them raise).
 _UNARY_USES_Y = {_U.exp, _U.sqrt, _U.rsqrt, _U.tanh, _U.sigmoid, _U.reciprocal, _U.rpow, _U.erfinv}
 _UNARY_USES_X = set(_UNARY_GRAD) - {_U.exp, _U.sqrt, _U.tanh, _U.reciprocal, _U.rpow, _U.neg, _U.erfinv}
+# The two memberships by the enum member's identity (see _BINARY_SAVES), filled on first use: special.py adds
+# its ops to the sets when the package is imported, before any op can record.
+_UNARY_SAVES = {}
 
 
 class _Unary(OpFamily):
@@ -122,7 +125,12 @@ class _Unary(OpFamily):
     def forward(ctx, op, x, p0=0.0, p1=0.0):
         y = _wrap(_core.unary(op, x._a, p0, p1))
         ctx.op, ctx.p0, ctx.p1 = op, p0, p1
-        ctx.save_for_backward(x if op in _UNARY_USES_X else None, y if op in _UNARY_USES_Y else None)
+        saves = _UNARY_SAVES.get(id(op))
+        if saves is None:
+            saves = (op in _UNARY_USES_X, op in _UNARY_USES_Y)
+            if _U.__members__.get(op.name) is op:  # only the members live for good: another object's id may recur
+                _UNARY_SAVES[id(op)] = saves
+        ctx.save_for_backward(x if saves[0] else None, y if saves[1] else None)
         return y
 
     @staticmethod
@@ -136,6 +144,17 @@ def _max_mask(a, b):
 
 
 _ADDITIVE = (_B.add, _B.sub)  # their derivatives read no values, so nothing is saved
+
+
+def _binary_saves(op):
+    """What _Binary saves for op: (its operands, its output)."""
+    return op not in _ADDITIVE, op in (_B.add_relu, _B.mul_relu)
+
+
+# The same by the enum members' identity: a pybind11 enum hashes and compares through bound C++ methods
+# (~0.1 us each), which `op in (...)` paid up to four times per recorded binary op. Other objects equal
+# to a member (none are made by the library) take _binary_saves.
+_BINARY_SAVES = {id(op): _binary_saves(op) for op in _B.__members__.values()}
 
 _BINARY_GRAD = {
     _B.add: lambda g, a, b, y: (g, g),
@@ -159,10 +178,11 @@ class _Binary(OpFamily):
     def forward(ctx, op, a, b):
         y = _binary(op, a, b)
         ctx.op = op
-        ctx.save_for_backward(a if isinstance(a, Tensor) and op not in _ADDITIVE else None,
-                              b if isinstance(b, Tensor) and op not in _ADDITIVE else None,
-                              y if op in (_B.add_relu, _B.mul_relu) else None)
-        ctx.a_scalar, ctx.b_scalar = (None if isinstance(a, Tensor) else a), (None if isinstance(b, Tensor) else b)
+        saves = _BINARY_SAVES.get(id(op)) or _binary_saves(op)
+        a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+        ctx.save_for_backward(a if a_tensor and saves[0] else None, b if b_tensor and saves[0] else None,
+                              y if saves[1] else None)
+        ctx.a_scalar, ctx.b_scalar = (None if a_tensor else a), (None if b_tensor else b)
         return y
 
     @staticmethod
@@ -185,12 +205,20 @@ def _differentiable_binary(op):
     return operator
 
 
+def _differentiable_reflected(op):
+    def operator(self, other):  # `1.0 - y`, `0.5 * x`: as common as the forward operators, with the same fast path
+        if ((self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)) and _grad_enabled()) or _mode.anomaly:
+            return _Binary.apply(op, other, self)
+        return _binary(op, other, self)
+
+    return operator
+
+
 # Tensor's arithmetic operators are these differentiable forms (tensor.py's bodies are the no-graph forward).
 for _names, _op in ((("__add__",), _B.add), (("__sub__",), _B.sub), (("__mul__",), _B.mul),
                     (("__truediv__",), _B.div), (("__floordiv__",), _B.floor_divide), (("__mod__",), _B.remainder)):
     tensor_method(*_names)(_differentiable_binary(_op))
-    _reflected = "__r" + _names[0][2:]
-    setattr(Tensor, _reflected, (lambda op: lambda self, other: _Binary.apply(op, other, self))(_op))
+    setattr(Tensor, "__r" + _names[0][2:], _differentiable_reflected(_op))
 Tensor.__neg__ = lambda self: _Unary.apply(_U.neg, self)
 Tensor.__abs__ = lambda self: _Unary.apply(_U.abs, self)
 Tensor.__rpow__ = lambda self, other: pow(other, self)

@@ -53,8 +53,14 @@ class _Matmul(Function):
             g2 = g.reshape(tuple(g.shape) + (1,))
         else:
             g2 = g
-        ga = sum_to(g2 @ b2.mT, a2.shape).reshape(a.shape) if ctx.needs_input_grad[0] else None
-        gb = sum_to(a2.mT @ g2, b2.shape).reshape(b.shape) if ctx.needs_input_grad[1] else None
+        # _Matmul.apply, not `@`: the operands are tensors already (matmul() only converts and dispatches)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = sum_to(_Matmul.apply(g2, b2.mT), a2.shape)
+            ga = ga.reshape(a.shape) if a2 is not a else ga
+        if ctx.needs_input_grad[1]:
+            gb = sum_to(_Matmul.apply(a2.mT, g2), b2.shape)
+            gb = gb.reshape(b.shape) if b2 is not b else gb
         return ga, gb
 
 
@@ -121,8 +127,8 @@ class _Linear(Function):
             g = _UNARY_GRAD[op](g, z, None, 0.0, 0.0)
         out_features, in_features = w.shape
         g2 = g if g.ndim == 2 else g.reshape(-1, out_features)  # batch dims flattened for the weight's gradient
-        gx = g @ w if ctx.needs_input_grad[0] else None
-        gw = g2.mT @ (x if x.ndim == 2 else x.reshape(-1, in_features)) if ctx.needs_input_grad[1] else None
+        gx = _Matmul.apply(g, w) if ctx.needs_input_grad[0] else None
+        gw = _Matmul.apply(g2.mT, x if x.ndim == 2 else x.reshape(-1, in_features)) if ctx.needs_input_grad[1] else None
         gb = g2.sum(0) if bias is not None and ctx.needs_input_grad[2] else None
         gr = sum_to(g, residual.shape) if residual is not None and ctx.needs_input_grad[3] else None
         return gx, gw, gb, gr

@@ -11,6 +11,7 @@ from ..device import device as device_type, device_name
 from ..dtypes import as_dtype
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _shape_args, _wrap, tensor_method
 from .indexing import _Index, _IndexPut0
 
@@ -27,12 +28,16 @@ def reshape(input, *shape):
 
 
 # ---- autograd: shape ops are Functions whose backward undoes the shape change on the gradient.
-class _Reshape(Function):
-    """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
+class _OpFamily(Function):
+    """A Function serving a family of core ops (forward keeps the one it ran as ctx.op): named after that op."""
 
     @staticmethod
     def name(ctx):
         return ctx.op.__name__
+
+
+class _Reshape(_OpFamily):
+    """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
 
     @staticmethod
     def forward(ctx, x, op, *args):
@@ -147,27 +152,17 @@ def view(input, *shape):
 
 
 @tensor_method()
-def view_as(input, other):
-    """view(input, other.shape)."""
-    return view(input, other.shape)
-
-
-@tensor_method()
-def reshape_as(input, other):
-    """reshape(input, other.shape)."""
-    return reshape(input, other.shape)
-
-
-@tensor_method()
 def transpose(input, dim0, dim1):
     """A view with dimensions dim0 and dim1 swapped (negative dims count from the end); swapaxes and swapdims are
     the same function."""
-    n = input.ndim
-    if not (-max(n, 1) <= dim0 < max(n, 1) and -max(n, 1) <= dim1 < max(n, 1)):
+    n = input._a.ndim
+    m = n or 1  # a 0-d tensor accepts dims 0 and -1, as PyTorch's
+    if not (-m <= dim0 < m and -m <= dim1 < m):
         return _wrap(_core.transpose(input._a, dim0, dim1))  # raises the core's IndexError
     dims = list(range(n))
     if n:
-        dims[dim0 % n], dims[dim1 % n] = dims[dim1 % n], dims[dim0 % n]
+        dim0, dim1 = dim0 % n, dim1 % n
+        dims[dim0], dims[dim1] = dim1, dim0
     return _Permute.apply(input, dims)
 
 
@@ -195,9 +190,12 @@ def _T(self):
 
 
 def _mT(self):
-    if self._a.ndim < 2:
-        raise ValueError(f"mT expects a tensor with at least 2 dimensions, got {self._a.ndim}")
-    return transpose(self, -2, -1)
+    n = self._a.ndim
+    if n < 2:
+        raise ValueError(f"mT expects a tensor with at least 2 dimensions, got {n}")
+    dims = list(range(n))  # every matmul's backward takes one or two of these: no transpose() dispatch
+    dims[-2], dims[-1] = n - 1, n - 2
+    return _Permute.apply(self, dims)
 
 
 Tensor.T = property(_T, doc="All dimensions reversed (a view).")
@@ -241,10 +239,16 @@ def expand(input, *sizes):
     return _Expand.apply(input, _core.expand, _shape_args(sizes))
 
 
-@tensor_method()
-def expand_as(input, other):
-    """expand(input, other.shape)."""
-    return expand(input, other.shape)
+def _to_shape_of(fn):
+    """The Tensor method fn_as(input, other) = fn(input, other.shape)."""
+    def as_other(input, other):
+        return fn(input, other.shape)
+    as_other.__name__ = as_other.__qualname__ = fn.__name__ + "_as"
+    as_other.__doc__ = f"{fn.__name__}(input, other.shape)."
+    return tensor_method()(as_other)
+
+
+view_as, reshape_as, expand_as = _to_shape_of(view), _to_shape_of(reshape), _to_shape_of(expand)
 
 
 @tensor_method()
@@ -346,16 +350,12 @@ def _checked_dim(dim, ndim):
     return dim % ndim
 
 
-class _Split(Function):
+class _Split(_OpFamily):
     """split (op = _core.split, arg = the sizes) and chunk (op = _core.chunk, arg = the count): views of
     consecutive pieces along dim, all outputs of one node, so that backward joins their gradients with one cat
     (a zero piece only for an output no gradient reached) instead of one zero-filled input per output."""
 
     multi_output = True
-
-    @staticmethod
-    def name(ctx):
-        return ctx.op.__name__
 
     @staticmethod
     def forward(ctx, x, op, arg, dim):
@@ -365,7 +365,12 @@ class _Split(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return cat(_zeros_for_none(grads, ctx.shapes), ctx.dim % len(ctx.input_shapes[0])), None, None, None
+        grads, dim = _zeros_for_none(grads, ctx.shapes), ctx.dim % len(ctx.input_shapes[0])
+        # Gradients that already lie side by side in one array (attention's for q, k and v split from one
+        # projection: cpp/core/attention.cpp) are joined as a view of it, not copied; not while a graph of
+        # the backward is recorded (the view would not be part of it).
+        joined = None if is_grad_enabled() else _core.join_adjacent([g._a for g in grads], dim)
+        return (cat(grads, dim) if joined is None else _wrap(joined)), None, None, None
 
 
 class _Unbind(Function):
@@ -410,12 +415,8 @@ def cat(tensors, dim=0):
     return _Join.apply(_core.cat, dim, *tensors)
 
 
-class _Join(Function):
+class _Join(_OpFamily):
     """cat and stack: the gradients of the inputs are g split (cat) or unbound (stack) again, one node for all."""
-
-    @staticmethod
-    def name(ctx):
-        return ctx.op.__name__
 
     @staticmethod
     def forward(ctx, op, dim, *tensors):

@@ -209,7 +209,34 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
-class OneCycleLR(LRScheduler):
+class _CyclesMomentum(LRScheduler):
+    """A scheduler that cycles momentum (or Adam's beta1) against the learning rate: OneCycleLR and CyclicLR."""
+
+    def _start_momentum(self, optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch):
+        """cycle_momentum and, when set: use_beta1, each group's base and max momentum (one value or one per group)
+        and, on a fresh start (last_epoch -1), each group's momentum at its max; as PyTorch's two schedulers."""
+        self.cycle_momentum = cycle_momentum
+        if not cycle_momentum:
+            return
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        groups = optimizer.param_groups
+        self.base_momentums = _per_group("base_momentum", groups, base_momentum)
+        self.max_momentums = _per_group("max_momentum", groups, max_momentum)
+        if last_epoch == -1:
+            for top, bottom, group in zip(self.max_momentums, self.base_momentums, groups):
+                self._set_momentum(group, top)
+                group["max_momentum"], group["base_momentum"] = top, bottom
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+
+class OneCycleLR(_CyclesMomentum):
     """The 1cycle policy: lr from max_lr/div_factor up to max_lr over pct_start of the steps, then down to
     initial_lr/final_div_factor (three_phase: back to the initial lr first), cosine or linear; momentum (or
     Adam's beta1) cycles the other way when cycle_momentum."""
@@ -229,7 +256,7 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
-        self.total_steps, self.cycle_momentum = total_steps, cycle_momentum
+        self.total_steps = total_steps
         self.anneal_strategy = anneal_strategy  # a name, not a function, so state_dict() stays plain data
         up = float(pct_start * total_steps) - 1
         if three_phase:
@@ -249,26 +276,13 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = lr / div_factor
                 group["max_lr"] = lr
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
-            self._use_beta1 = "betas" in optimizer.defaults
-            for group in groups:
-                if last_epoch == -1:
-                    self._set_momentum(group, max_momentum)
-                group["max_momentum"], group["base_momentum"] = max_momentum, base_momentum
+        self._start_momentum(optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
         if self.anneal_strategy == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
-
-    def _set_momentum(self, group, value):
-        if self._use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def get_lr(self):
         """This epoch's learning rates, one per param group: annealed between the phase's start and end values by
@@ -391,7 +405,7 @@ class PolynomialLR(LRScheduler):
         return [lr * factor for lr in self._lrs()]
 
 
-class CyclicLR(LRScheduler):
+class CyclicLR(_CyclesMomentum):
     """Cycles each lr between base_lr and max_lr (triangular, triangular2, exp_range or a custom scale_fn), step by
     step, with momentum (or Adam's beta1) cycling the other way when cycle_momentum, as
     torch.optim.lr_scheduler.CyclicLR."""
@@ -416,25 +430,9 @@ class CyclicLR(LRScheduler):
             self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
         else:
             self.scale_fn, self.scale_mode = scale_fn, scale_mode
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _per_group("base_momentum", groups, base_momentum)
-            self.max_momentums = _per_group("max_momentum", groups, max_momentum)
-            if last_epoch == -1:
-                for top, bottom, group in zip(self.max_momentums, self.base_momentums, groups):
-                    self._set_momentum(group, top)
-                    group["max_momentum"], group["base_momentum"] = top, bottom
+        self._start_momentum(optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
-
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def get_lr(self):
         """This epoch's learning rates, one per param group (also setting momentum or beta1 when
