@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs compute-sanitizer's memcheck and racecheck over the CUDA tests of the kernels changed lately: the
 # fused backward kernels (layer/RMS norm, cross-entropy), the multi-tensor optimizer step, the
-# cross-entropy forward and its device-side target check, attention's forward and backward. One log per
-# tool; the summary lines are printed.
+# cross-entropy forward and its device-side target check, attention's forward and backward, the strided copies
+# of whole words, the column reductions. One log per tool; the summary lines are printed.
 # Usage: benchmarks/sanitize_cuda.sh [log-dir] [tool ...]   (tools: memcheck racecheck, the default both;
 # from the repository root on an NVIDIA machine, with TensorLogic's CUDA build installed, e.g. after
 # benchmarks/gpu.sh). Exit status 0 when every tool ran clean.
@@ -25,8 +25,10 @@ SANITIZER=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-san
 # The CUDA cases only (-k matches the device fixture's id and the module and test names), plus the test of
 # parameters on two devices; the CPU runs of the same files add nothing for the sanitizer.
 TESTS=("$ROOT/tests/test_fused_backward.py" "$ROOT/tests/test_optim_multi.py" "$ROOT/tests/test_optim.py"
-       "$ROOT/tests/test_fused.py" "$ROOT/tests/test_attention.py")
-SELECT="cuda and (test_fused_backward or test_optim or cross_entropy or target or errors or test_sdpa) or two_devices"
+       "$ROOT/tests/test_fused.py" "$ROOT/tests/test_attention.py" "$ROOT/tests/test_tensor.py"
+       "$ROOT/tests/test_reduce.py")
+SELECT="test_fused_backward or test_optim or cross_entropy or target or errors or test_sdpa or strided_copy"
+SELECT="cuda and ($SELECT or column_kernels) or two_devices"
 
 status=0
 for tool in "${TOOLS[@]}"; do

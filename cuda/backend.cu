@@ -79,13 +79,6 @@ Staging& staging() {
 
 constexpr size_t kStageAbove = size_t{1} << 20;
 
-void device_to_host(void* dst, const void* src, size_t nbytes) {
-  if (capturing()) throw DeviceError("cuda: a read of device memory by the host while capturing a CUDA graph");
-  if (nbytes >= kStageAbove) return staging().to_host(dst, src, nbytes);
-  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (device to host)");
-  check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
-}
-
 // The f16 type of kernels::convert_element on CUDA.
 struct CudaF16 {
   using type = __half;
@@ -93,13 +86,55 @@ struct CudaF16 {
   static __host__ __device__ __half from_f32(float v) { return __float2half_rn(v); }
 };
 
-template <typename From, typename To>
-__global__ void copy_kernel(Strided<2> layout, int64_t n, const From* in, To* out) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+template <typename From, typename To, typename Index>
+__global__ void copy_kernel(Strided<2> layout, Index n, const From* in, To* out) {
+  for (Index i = blockIdx.x * Index{blockDim.x} + threadIdx.x; i < n; i += Index{gridDim.x} * blockDim.x) {
     int64_t off[2];
     layout.offsets(i, off);
     out[off[1]] = kernels::convert_element<CudaF16, From, To>(in[off[0]]);
   }
+}
+
+// Launches copy_kernel with 32-bit index arithmetic where n allows (grid * block stays below 2^31, so the
+// loop's increment cannot wrap either).
+template <typename From, typename To>
+void launch_copy(const Strided<2>& layout, int64_t n, const From* in, To* out) {
+  if (n <= INT32_MAX) {
+    copy_kernel<From, To, uint32_t>
+        <<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, static_cast<uint32_t>(n), in, out);
+  } else {
+    copy_kernel<From, To, int64_t><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, in, out);
+  }
+  check_launch("copy kernel");
+}
+
+// Bytes moved as one access by a word of that size.
+template <int Bytes> struct WordOf;
+template <> struct WordOf<16> { using type = uint4; };
+template <> struct WordOf<8> { using type = uint2; };
+template <> struct WordOf<4> { using type = uint32_t; };
+
+// A same-dtype copy between views whose innermost merged dimension is contiguous on both sides (attention's
+// head transposes [b, t, h, d] <-> [b, h, t, d], cat into a slice) moves `Bytes`-byte words instead of
+// elements, when the innermost size, every other stride and both base addresses are whole words; returns
+// false when they are not.
+template <int Bytes>
+bool copy_words(Strided<2> layout, int64_t n, int esize, const void* in, void* out) {
+  if (Bytes <= esize || layout.ndim == 0) return false;
+  const int last = layout.ndim - 1;
+  const int64_t per = Bytes / esize;
+  if (layout.stride[0][last] != 1 || layout.stride[1][last] != 1 || layout.size[last] % per != 0) return false;
+  if (reinterpret_cast<uintptr_t>(in) % Bytes != 0 || reinterpret_cast<uintptr_t>(out) % Bytes != 0) return false;
+  for (int d = 0; d < last; ++d) {
+    for (int k = 0; k < 2; ++k) {
+      if (layout.stride[k][d] % per != 0) return false;
+      layout.stride[k][d] /= per;
+    }
+  }
+  layout.size[last] /= per;
+  using Word = typename WordOf<Bytes>::type;
+  launch_copy<Word, Word>(layout, n / per, static_cast<const Word*>(in), static_cast<Word*>(out));
+  return true;
 }
 
 template <typename T>
@@ -123,9 +158,16 @@ void copy_typed(const Array& src, const Array& dst) {
       return;
     }
   }
-  copy_kernel<From, To><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(
-      layout, n, static_cast<const From*>(src.data()), static_cast<To*>(dst.data()));
-  check_launch("copy kernel");
+  if constexpr (std::is_same_v<From, To>) {
+    const int size = static_cast<int>(sizeof(To));
+    const void* in = src.data();
+    void* out = dst.data();
+    if (copy_words<16>(layout, n, size, in, out) || copy_words<8>(layout, n, size, in, out) ||
+        copy_words<4>(layout, n, size, in, out)) {
+      return;
+    }
+  }
+  launch_copy<From, To>(layout, n, static_cast<const From*>(src.data()), static_cast<To*>(dst.data()));
 }
 
 }  // namespace
@@ -135,6 +177,13 @@ void host_to_device(void* dst, const void* src, size_t nbytes) {
   if (nbytes >= kStageAbove) return staging().to_device(dst, src, nbytes);
   // Pageable source: the call returns once the driver has taken its own copy of the bytes.
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream()), "cudaMemcpyAsync (host to device)");
+}
+
+void device_to_host(void* dst, const void* src, size_t nbytes) {
+  if (capturing()) throw DeviceError("cuda: a read of device memory by the host while capturing a CUDA graph");
+  if (nbytes >= kStageAbove) return staging().to_host(dst, src, nbytes);
+  check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (device to host)");
+  check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
 }
 
 Backend* create_backend() { return new CudaBackend(); }

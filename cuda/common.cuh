@@ -28,7 +28,7 @@ inline unsigned grid_stride_blocks(int64_t n, int threads = kThreads) {
   return static_cast<unsigned>(need < cap ? (need > 0 ? need : 1) : cap);
 }
 
-inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
+__host__ __device__ inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 // N strided operands walked in one logical order (the output's), with mergeable dims merged.
 template <int N>
@@ -37,12 +37,16 @@ struct Strided {
   int64_t size[kMaxDims];
   int64_t stride[N][kMaxDims];
 
-  __device__ __forceinline__ void offsets(int64_t linear, int64_t (&off)[N]) const {
+  // Index is int64_t, or uint32_t where the caller knows every linear index fits (32-bit division is
+  // several times cheaper than the 64-bit one the compiler emulates).
+  template <typename Index>
+  __device__ __forceinline__ void offsets(Index linear, int64_t (&off)[N]) const {
 #pragma unroll
     for (int k = 0; k < N; ++k) off[k] = 0;
     for (int d = ndim - 1; d >= 0; --d) {
-      const int64_t i = linear % size[d];
-      linear /= size[d];
+      const Index s = static_cast<Index>(size[d]);
+      const int64_t i = static_cast<int64_t>(linear % s);
+      linear /= s;
 #pragma unroll
       for (int k = 0; k < N; ++k) off[k] += i * stride[k][d];
     }

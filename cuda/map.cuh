@@ -74,9 +74,10 @@ __global__ void map_vec(int64_t n, Inputs<K, __half> in, __half* out, F f) {
   }
 }
 
-template <int K, typename In, typename Out, typename F>
-__global__ void map_strided(Strided<K + 1> layout, int64_t n, Inputs<K, In> in, Out* out, F f) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+// Index: uint32_t where n allows (Strided::offsets divides in 32 bits), else int64_t.
+template <int K, typename In, typename Out, typename Index, typename F>
+__global__ void map_strided(Strided<K + 1> layout, Index n, Inputs<K, In> in, Out* out, F f) {
+  for (Index i = blockIdx.x * Index{blockDim.x} + threadIdx.x; i < n; i += Index{gridDim.x} * blockDim.x) {
     int64_t off[K + 1];
     layout.offsets(i, off);
     decltype(load_value(in.p[0])) x[K > 0 ? K : 1];
@@ -109,8 +110,13 @@ void launch_map(const std::array<const Array*, K>& inputs, const Array& out, con
       return;
     }
   }
-  map_strided<K, In, Out><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, ptrs,
-                                                                             static_cast<Out*>(out.data()), f);
+  Out* dst = static_cast<Out*>(out.data());
+  if (n <= INT32_MAX) {  // grid * block stays below 2^31 too, so the loop's increment cannot wrap
+    map_strided<K, In, Out><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, static_cast<uint32_t>(n), ptrs,
+                                                                               dst, f);
+  } else {
+    map_strided<K, In, Out><<<grid_stride_blocks(n), kThreads, 0, stream()>>>(layout, n, ptrs, dst, f);
+  }
   check_launch("elementwise kernel");
 }
 

@@ -1,6 +1,7 @@
 // Reductions over the middle axis of contiguous [outer, n, inner] data, accumulated in f32. Rows
-// (inner == 1) are read by whole blocks with 16-byte loads; columns by one thread per output. Long
-// axes are split over several blocks whose partial states a second kernel merges.
+// (inner == 1) are read by whole blocks with 16-byte loads; columns by one thread per 8 outputs with 16-byte
+// loads when inner allows, else one thread per output. Long axes are split over several blocks whose
+// partial states a second kernel merges.
 #include <cmath>
 
 #include "common.cuh"
@@ -229,6 +230,50 @@ __global__ void reduce_cols(Reducer<Op> r, const __half* in, int64_t outer, int6
   }
 }
 
+constexpr int kColThreads = 32, kColLanes = 8;  // reduce_cols_vec's block: 32 x 8 columns, 8 row lanes
+
+// Columns when inner is a multiple of 8 and the data 16-byte aligned (bias gradients: sums over the rows of
+// [tokens, features]): block (32, 8) covers 256 columns and one split of the n axis; thread (x, y) reads its 8
+// adjacent columns with one 16-byte load from rows y, y + 8, ..., so each row's 256 columns are one 512-byte
+// access; the 8 row lanes' states then merge through shared memory in lane order (deterministic).
+template <ReduceOp Op>
+__global__ void __launch_bounds__(kColThreads * kColLanes)
+    reduce_cols_vec(Reducer<Op> r, const __half* in, int64_t outer, int64_t n, int64_t inner, int64_t seg,
+                    Acc* partial, void* out) {
+  __shared__ Acc lanes[kColLanes][kColThreads * 8];
+  const int64_t groups = inner / 8;
+  const int64_t g = blockIdx.x * int64_t{kColThreads} + threadIdx.x;  // an 8-column group over outer * groups
+  const bool active = g < outer * groups;
+  const int64_t o = g / groups, first = (g % groups) * 8, s = blockIdx.y;
+  const int64_t begin = s * seg, end = min(n, begin + seg);
+  Acc acc[8];
+#pragma unroll
+  for (int j = 0; j < 8; ++j) acc[j] = r.init();
+  if (active) {
+    const __half* p = in + o * n * inner + first;
+#pragma unroll 4
+    for (int64_t k = begin + threadIdx.y; k < end; k += kColLanes) {
+      const Half8 x = *reinterpret_cast<const Half8*>(p + k * inner);
+#pragma unroll
+      for (int j = 0; j < 8; ++j) r.push(acc[j], __half2float(x.h[j]), k);
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < 8; ++j) lanes[threadIdx.y][threadIdx.x * 8 + j] = acc[j];
+  __syncthreads();
+  if (threadIdx.y != 0 || !active) return;
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    for (int l = 1; l < kColLanes; ++l) acc[j] = r.merge(acc[j], lanes[l][threadIdx.x * 8 + j]);
+    const int64_t index = o * inner + first + j;
+    if (partial) {
+      partial[index * gridDim.y + s] = acc[j];
+    } else {
+      store(r, acc[j], n, out, index);
+    }
+  }
+}
+
 // One warp per output merges its `splits` partial states in order.
 template <ReduceOp Op>
 __global__ void reduce_partials(Reducer<Op> r, const Acc* partial, int64_t outputs, int64_t splits, int64_t n,
@@ -249,7 +294,14 @@ void run(const Reducer<Op>& r, const Array& in, int64_t outer, int64_t n, int64_
   const int64_t outputs = outer * inner;
   const int64_t target_threads = int64_t{sm_count()} * 2048;
   int64_t splits = 1, seg = n;
-  if (inner == 1) {
+  const bool cols_vec = inner > 1 && inner % 8 == 0 && aligned16(src);
+  const int64_t col_blocks = (outputs / 8 + kColThreads - 1) / kColThreads;
+  if (cols_vec) {
+    // About two blocks per SM in all, each split at least 64 rows.
+    splits = std::max<int64_t>(1, std::min(int64_t{sm_count()} * 2 / col_blocks, n / 64));
+    seg = std::max<int64_t>(1, (n + splits - 1) / splits);
+    splits = (n + seg - 1) / seg;
+  } else if (inner == 1) {
     const int64_t target_blocks = target_threads / kThreads;
     splits = std::max<int64_t>(1, std::min((target_blocks + outer - 1) / outer, (n + 4095) / 4096));
     seg = (n + splits - 1) / splits;
@@ -273,6 +325,10 @@ void run(const Reducer<Op>& r, const Array& in, int64_t outer, int64_t n, int64_
           static_cast<char*>(out.data()) + o0 * static_cast<int64_t>(out.itemsize()));
       check_launch("reduce kernel");
     }
+  } else if (cols_vec) {
+    reduce_cols_vec<Op><<<dim3(static_cast<unsigned>(col_blocks), static_cast<unsigned>(splits)),
+                          dim3(kColThreads, kColLanes), 0, stream()>>>(r, src, outer, n, inner, seg, ws, out.data());
+    check_launch("reduce kernel");
   } else {
     reduce_cols<Op><<<dim3(blocks_for(outputs), static_cast<unsigned>(splits)), kThreads, 0, stream()>>>(
         r, src, outer, n, inner, seg, ws, out.data());

@@ -5,6 +5,7 @@
 
 #include "common.cuh"
 #include "cuda_backend.h"
+#include "softmax_stat.cuh"
 
 namespace tensorlogic::cuda {
 namespace {
@@ -28,38 +29,6 @@ __device__ __forceinline__ float finish_value(float x, float a, float b, float w
   if constexpr (M == Mode::log_softmax) return x - a - b;
   if constexpr (M == Mode::layer_norm) return (x - a) * b * w + c;
   return x * b * w;
-}
-
-// A partial softmax statistic (max, sum of exp(x - max)); two merge into one.
-struct Stat {
-  float m, s;
-};
-
-__device__ __forceinline__ Stat merge(const Stat& l, const Stat& r) {
-  const float m = fmaxf(l.m, r.m);
-  if (m == -INFINITY) return l;
-  return {m, l.s * expf(l.m - m) + r.s * expf(r.m - m)};
-}
-
-// Merges every thread's Stat; all threads get the result.
-__device__ __forceinline__ Stat block_stat(Stat v, Stat* scratch /* 33 */) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    v = merge(v, Stat{__shfl_xor_sync(0xffffffffu, v.m, o), __shfl_xor_sync(0xffffffffu, v.s, o)});
-  }
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = (blockDim.x + 31) >> 5;
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    Stat w = lane < warps ? scratch[lane] : Stat{-INFINITY, 0.0f};
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-      w = merge(w, Stat{__shfl_xor_sync(0xffffffffu, w.m, o), __shfl_xor_sync(0xffffffffu, w.s, o)});
-    }
-    if (lane == 0) scratch[32] = w;
-  }
-  __syncthreads();
-  return scratch[32];
 }
 
 // The row statistics (a, b) of finish_value. Each thread summarises the values `each` gives it (local
@@ -202,11 +171,13 @@ void launch_rows(const RowArgs& args, int64_t rows) {
   }
 }
 
-// Fused softmax + cross-entropy, one block per row of [rows, n] logits: the row's (max, sum of exp)
-// merge gives logsumexp, minus the target's logit; label smoothing also needs the row's plain sum. A NaN
-// anywhere in the row makes the loss NaN (the plain sum carries it), as on the CPU.
-__global__ void cross_entropy_rows(const __half* logits, const int32_t* target, int64_t n, int64_t ignore_index,
-                                   float smoothing, __half* out) {
+// Fused softmax + cross-entropy, one block per row of [rows, n] logits, read once in groups of W (W = 8 when
+// rows are whole 16-byte vectors): the row's (max, sum of exp) gives logsumexp, minus the target's logit;
+// label smoothing also needs the row's plain sum. A NaN anywhere in the row makes the loss NaN (the plain
+// sum carries it), as on the CPU.
+template <int W>
+__global__ void __launch_bounds__(1024) cross_entropy_rows(const __half* logits, const int32_t* target, int64_t n,
+                                                           int64_t ignore_index, float smoothing, __half* out) {
   __shared__ Stat scratch[33];
   __shared__ float sums[33];
   const int64_t r = blockIdx.x;
@@ -218,10 +189,12 @@ __global__ void cross_entropy_rows(const __half* logits, const int32_t* target, 
   const __half* x = logits + r * n;
   Stat local{-INFINITY, 0.0f};
   float total = 0.0f;
-  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) {
-    const float v = __half2float(x[k]);
-    local = merge(local, Stat{v, 1.0f});
-    total += v;
+  for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += int64_t{blockDim.x} * W) {
+    float v[W];
+    load_group<W, true>(x + k, v);
+    add_group<W>(local, v);
+#pragma unroll
+    for (int j = 0; j < W; ++j) total += v[j];
   }
   const Stat row = block_stat(local, scratch);
   const float sum_x = block_reduce(total, SumOp{}, 0.0f, sums);
@@ -271,9 +244,14 @@ void CudaBackend::cross_entropy(const Array& logits, const Array& target, int64_
                                 int64_t ignore_index, float label_smoothing, const Array& out) {
   for (int64_t r0 = 0; r0 < rows; r0 += 0x7fffffff) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, 0x7fffffff));
-    cross_entropy_rows<<<grid, kThreads, 0, stream()>>>(logits.data_as<__half>() + r0 * n,
-                                                        target.data_as<int32_t>() + r0, n, ignore_index,
-                                                        label_smoothing, out.data_as<__half>() + r0);
+    const __half* x = logits.data_as<__half>() + r0 * n;
+    const int32_t* t = target.data_as<int32_t>() + r0;
+    __half* y = out.data_as<__half>() + r0;
+    if (n % 8 == 0 && aligned16(x)) {
+      cross_entropy_rows<8><<<grid, row_threads(n, 8), 0, stream()>>>(x, t, n, ignore_index, label_smoothing, y);
+    } else {
+      cross_entropy_rows<1><<<grid, row_threads(n, 1), 0, stream()>>>(x, t, n, ignore_index, label_smoothing, y);
+    }
     check_launch("cross-entropy kernel");
   }
 }

@@ -6,37 +6,49 @@
 
 #include "common.cuh"
 #include "cuda_backend.h"
+#include "softmax_stat.cuh"
 
 namespace tensorlogic::cuda {
 namespace {
 
 constexpr int64_t kMaxGrid = 0x7fffffff;
 
-// (softmax(x) - (1 - s) onehot(t) - s / n) * g for one row: the max, the exponentials' sum, then the write.
+// (softmax(x) - (1 - s) onehot(t) - s / n) * g for one row, in groups of W (as cross_entropy_rows): one
+// pass for the online (max, sum of exp), then the write pass, whose re-read of the row mostly hits L2.
 // A NaN logit makes the sum NaN and so the whole row, as on the CPU; a target outside [0, n) matches no class.
-__global__ void cross_entropy_backward_rows(const __half* logits, const int32_t* target, const __half* grad,
-                                            int64_t n, int64_t ignore_index, float smoothing, __half* out) {
-  __shared__ float scratch[33];
+template <int W>
+__global__ void __launch_bounds__(1024)
+    cross_entropy_backward_rows(const __half* logits, const int32_t* target, const __half* grad, int64_t n,
+                                int64_t ignore_index, float smoothing, __half* out) {
+  __shared__ Stat scratch[33];
   const int64_t r = blockIdx.x;
   const __half* x = logits + r * n;
   __half* y = out + r * n;
   const int32_t t = target[r];
+  const int64_t step = int64_t{blockDim.x} * W;
   if (t == ignore_index) {  // the same branch for the whole block
-    for (int64_t k = threadIdx.x; k < n; k += blockDim.x) y[k] = __float2half_rn(0.0f);
+    const float zero[W] = {};
+    for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) store_group<W>(y + k, zero);
     return;
   }
-  float m = -INFINITY;
-  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) m = fmaxf(m, __half2float(x[k]));
-  m = block_reduce(m, MaxOp{}, -INFINITY, scratch);
-  float s = 0.0f;
-  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) s += expf(__half2float(x[k]) - m);
-  s = block_reduce(s, SumOp{}, 0.0f, scratch);
+  Stat st{-INFINITY, 0.0f};
+  for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) {
+    float v[W];
+    load_group<W>(x + k, v);
+    add_group<W>(st, v);
+  }
+  st = block_stat(st, scratch);
   const float g = __half2float(grad[r]);
-  const float scale = g / s, spread = smoothing / static_cast<float>(n) * g, hit = (1.0f - smoothing) * g;
-  for (int64_t k = threadIdx.x; k < n; k += blockDim.x) {
-    float v = expf(__half2float(x[k]) - m) * scale - spread;
-    if (k == t) v -= hit;
-    y[k] = __float2half_rn(v);
+  const float scale = g / st.s, spread = smoothing / static_cast<float>(n) * g, hit = (1.0f - smoothing) * g;
+  for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) {
+    float v[W];
+    load_group<W, true>(x + k, v);
+#pragma unroll
+    for (int j = 0; j < W; ++j) {
+      v[j] = expf(v[j] - st.m) * scale - spread;
+      if (k + j == t) v[j] -= hit;
+    }
+    store_group<W>(y + k, v);
   }
 }
 
@@ -77,6 +89,99 @@ __global__ void norm_backward_rows(const __half* x, const __half* grad, const __
   if (threadIdx.x == 0) stats[r] = make_float2(mean, rstd);
 }
 
+// Rows of whole 16-byte vectors up to kWarpRowMax values: one warp per row, each lane holding V vectors of
+// x and grad in registers as f16 (shuffle reductions only, one read of each), and, when dweight or dbias is
+// wanted, the running column sums of grad * xhat and grad for its 8V columns over every row its warp takes. The
+// block's warps then add their sums in warp order (deterministic) into partial[block], for
+// norm_backward_finish: x and grad are read once in all, instead of again by a column pass.
+// (Beyond 1024 values the column sums outgrow the registers.)
+constexpr int kWarpRowMax = 32 * 8 * 4;
+constexpr int kWarpRowThreads = 256;
+
+template <int V>
+__global__ void __launch_bounds__(kWarpRowThreads)
+    norm_backward_warps(const __half* x, const __half* grad, const __half* weight, int64_t rows, int64_t n,
+                        float eps, bool rms, __half* dx, float* partial) {
+  extern __shared__ float sums[];  // [2n]: the block's column sums of grad * xhat, then of grad
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  const int nv = static_cast<int>(n / 8);
+  const float count = static_cast<float>(n);
+  bool valid[V];
+  Half8 w[V];
+#pragma unroll
+  for (int u = 0; u < V; ++u) {
+    valid[u] = lane + 32 * u < nv;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) w[u].h[j] = __float2half_rn(1.0f);
+    if (valid[u] && weight) w[u] = reinterpret_cast<const Half8*>(weight)[lane + 32 * u];
+  }
+  float aw[V][8] = {}, ab[V][8] = {};
+  for (int64_t r = blockIdx.x * int64_t{warps} + warp; r < rows; r += int64_t{gridDim.x} * warps) {
+    const Half8* xr = reinterpret_cast<const Half8*>(x + r * n);
+    const Half8* gr = reinterpret_cast<const Half8*>(grad + r * n);
+    Half8 xv[V], gv[V];
+    float mean = 0.0f;
+#pragma unroll
+    for (int u = 0; u < V; ++u) {
+      if (!valid[u]) continue;
+      *reinterpret_cast<uint4*>(&xv[u]) = __ldcs(reinterpret_cast<const uint4*>(xr + lane + 32 * u));
+      *reinterpret_cast<uint4*>(&gv[u]) = __ldcs(reinterpret_cast<const uint4*>(gr + lane + 32 * u));
+#pragma unroll
+      for (int j = 0; j < 8; ++j) mean += __half2float(xv[u].h[j]);
+    }
+    mean = rms ? 0.0f : warp_reduce(mean, SumOp{}) / count;
+    float sq = 0.0f, dot = 0.0f, gsum = 0.0f;
+#pragma unroll
+    for (int u = 0; u < V; ++u) {
+      if (!valid[u]) continue;
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        const float xc = __half2float(xv[u].h[j]) - mean;
+        const float gw = __half2float(gv[u].h[j]) * __half2float(w[u].h[j]);
+        sq += xc * xc;
+        dot += gw * xc;
+        gsum += gw;
+      }
+    }
+    sq = warp_reduce(sq, SumOp{});
+    dot = warp_reduce(dot, SumOp{});
+    gsum = rms ? 0.0f : warp_reduce(gsum, SumOp{});
+    const float rstd = rsqrtf(sq / count + eps);
+    const float dot_mean = dot * rstd / count, gw_mean = gsum / count;
+#pragma unroll
+    for (int u = 0; u < V; ++u) {
+      if (!valid[u]) continue;
+      Half8 out;
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        const float xhat = (__half2float(xv[u].h[j]) - mean) * rstd, g = __half2float(gv[u].h[j]);
+        out.h[j] = __float2half_rn((g * __half2float(w[u].h[j]) - xhat * dot_mean - gw_mean) * rstd);
+        aw[u][j] += g * xhat;
+        ab[u][j] += g;
+      }
+      __stcs(reinterpret_cast<uint4*>(dx + r * n) + lane + 32 * u, *reinterpret_cast<const uint4*>(&out));
+    }
+  }
+  if (partial == nullptr) return;
+  for (int64_t i = threadIdx.x; i < 2 * n; i += blockDim.x) sums[i] = 0.0f;
+  __syncthreads();
+  for (int turn = 0; turn < warps; ++turn) {
+    if (warp == turn) {
+#pragma unroll
+      for (int u = 0; u < V; ++u) {
+        if (!valid[u]) continue;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+          sums[(lane + 32 * u) * 8 + j] += aw[u][j];
+          sums[n + (lane + 32 * u) * 8 + j] += ab[u][j];
+        }
+      }
+    }
+    __syncthreads();
+  }
+  for (int64_t i = threadIdx.x; i < 2 * n; i += blockDim.x) partial[blockIdx.x * 2 * n + i] = sums[i];
+}
+
 constexpr int kColumns = 32, kRowLanes = 8;
 
 // Partial column sums of grad * xhat and grad over one chunk of rows: block (32 columns, 8 row lanes), so
@@ -109,18 +214,58 @@ __global__ void norm_backward_columns(const __half* x, const __half* grad, const
   }
 }
 
-// The chunks' partial sums added in chunk order (deterministic), rounded once.
+// The chunks' partial sums, rounded once: block (32 columns, 32 chunk lanes), lane y adding chunks y, y + 32,
+// ... in order, then the lanes' sums added in lane order (deterministic). Hundreds of chunks (one per block
+// of norm_backward_warps) stay a short loop per thread.
+constexpr int kFinishLanes = 32;
+
 __global__ void norm_backward_finish(const float* partial, int64_t chunks, int64_t n, __half* dweight,
                                      __half* dbias) {
-  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= n) return;
+  __shared__ float sw[kFinishLanes][kColumns + 1], sb[kFinishLanes][kColumns + 1];
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * kColumns + threadIdx.x;
   float w = 0.0f, b = 0.0f;
-  for (int64_t k = 0; k < chunks; ++k) {
-    w += partial[k * 2 * n + c];
-    b += partial[k * 2 * n + n + c];
+  if (c < n) {
+    for (int64_t k = threadIdx.y; k < chunks; k += kFinishLanes) {
+      w += partial[k * 2 * n + c];
+      b += partial[k * 2 * n + n + c];
+    }
+  }
+  sw[threadIdx.y][threadIdx.x] = w;
+  sb[threadIdx.y][threadIdx.x] = b;
+  __syncthreads();
+  if (threadIdx.y != 0 || c >= n) return;
+  for (int l = 1; l < kFinishLanes; ++l) {
+    w += sw[l][threadIdx.x];
+    b += sb[l][threadIdx.x];
   }
   if (dweight) dweight[c] = __float2half_rn(w);
   if (dbias) dbias[c] = __float2half_rn(b);
+}
+
+// Launches norm_backward_finish over n columns.
+void finish_columns(const float* partial, int64_t chunks, int64_t n, __half* dweight, __half* dbias) {
+  norm_backward_finish<<<static_cast<unsigned>((n + kColumns - 1) / kColumns), dim3(kColumns, kFinishLanes), 0,
+                         stream()>>>(partial, chunks, n, dweight, dbias);
+  check_launch("norm backward finish kernel");
+}
+
+template <int V>
+void launch_norm_backward_warps(bool rms, const __half* x, const __half* grad, const __half* w, int64_t rows,
+                                int64_t n, float eps, __half* dx, __half* dweight, __half* dbias) {
+  const size_t shared = sizeof(float) * 2 * n;
+  int per_sm = 0;
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, norm_backward_warps<V>, kWarpRowThreads, shared),
+        "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+  const int64_t warps = kWarpRowThreads / 32;
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>((rows + warps - 1) / warps,
+                                                                 int64_t{sm_count()} * std::max(per_sm, 1)));
+  const bool columns = dweight || dbias;
+  Scratch partial(columns ? sizeof(float) * 2 * n * blocks : 1);
+  norm_backward_warps<V><<<static_cast<unsigned>(blocks), kWarpRowThreads, shared, stream()>>>(
+      x, grad, w, rows, n, eps, rms, dx, columns ? partial.as<float>() : nullptr);
+  check_launch("norm backward kernel");
+  if (!columns) return;
+  finish_columns(partial.as<float>(), blocks, n, dweight, dbias);
 }
 
 }  // namespace
@@ -129,9 +274,17 @@ bool CudaBackend::cross_entropy_backward(const Array& logits, const Array& targe
                                          int64_t n, int64_t ignore_index, float label_smoothing, const Array& out) {
   for (int64_t r0 = 0; r0 < rows; r0 += kMaxGrid) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, kMaxGrid));
-    cross_entropy_backward_rows<<<grid, kThreads, 0, stream()>>>(
-        logits.data_as<__half>() + r0 * n, target.data_as<int32_t>() + r0, grad.data_as<__half>() + r0, n,
-        ignore_index, label_smoothing, out.data_as<__half>() + r0 * n);
+    const __half* x = logits.data_as<__half>() + r0 * n;
+    const int32_t* t = target.data_as<int32_t>() + r0;
+    const __half* g = grad.data_as<__half>() + r0;
+    __half* y = out.data_as<__half>() + r0 * n;
+    if (n % 8 == 0 && aligned16(x) && aligned16(y)) {
+      cross_entropy_backward_rows<8>
+          <<<grid, row_threads(n, 8), 0, stream()>>>(x, t, g, n, ignore_index, label_smoothing, y);
+    } else {
+      cross_entropy_backward_rows<1>
+          <<<grid, row_threads(n, 1), 0, stream()>>>(x, t, g, n, ignore_index, label_smoothing, y);
+    }
     check_launch("cross-entropy backward kernel");
   }
   return true;
@@ -139,8 +292,27 @@ bool CudaBackend::cross_entropy_backward(const Array& logits, const Array& targe
 
 bool CudaBackend::norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows,
                                 int64_t n, double eps, const Array& dx, const Array* dweight, const Array* dbias) {
-  Scratch stats(sizeof(float2) * rows);
   const __half* w = weight ? weight->data_as<__half>() : nullptr;
+  if (n % 8 == 0 && n <= kWarpRowMax && rows > 0 && aligned16(x.data()) && aligned16(grad.data()) &&
+      aligned16(dx.data()) && aligned16(w)) {
+    const int per_lane = static_cast<int>((n / 8 + 31) / 32);
+    auto launch = [&](auto v) {
+      launch_norm_backward_warps<decltype(v)::value>(
+          rms, x.data_as<__half>(), grad.data_as<__half>(), w, rows, n, static_cast<float>(eps), dx.data_as<__half>(),
+          dweight ? dweight->data_as<__half>() : nullptr, dbias ? dbias->data_as<__half>() : nullptr);
+    };
+    if (per_lane <= 1) {
+      launch(std::integral_constant<int, 1>{});
+    } else if (per_lane == 2) {
+      launch(std::integral_constant<int, 2>{});
+    } else if (per_lane == 3) {
+      launch(std::integral_constant<int, 3>{});
+    } else {
+      launch(std::integral_constant<int, 4>{});
+    }
+    return true;
+  }
+  Scratch stats(sizeof(float2) * rows);
   for (int64_t r0 = 0; r0 < rows; r0 += kMaxGrid) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, kMaxGrid));
     norm_backward_rows<<<grid, kThreads, 0, stream()>>>(x.data_as<__half>() + r0 * n, grad.data_as<__half>() + r0 * n,
@@ -160,10 +332,8 @@ bool CudaBackend::norm_backward(bool rms, const Array& x, const Array& grad, con
                                                                     stats.as<float2>(), rows, n, per_chunk,
                                                                     partial.as<float>());
   check_launch("norm backward column kernel");
-  norm_backward_finish<<<blocks_for(n), kThreads, 0, stream()>>>(
-      partial.as<float>(), chunks, n, dweight ? dweight->data_as<__half>() : nullptr,
-      dbias ? dbias->data_as<__half>() : nullptr);
-  check_launch("norm backward finish kernel");
+  finish_columns(partial.as<float>(), chunks, n, dweight ? dweight->data_as<__half>() : nullptr,
+                 dbias ? dbias->data_as<__half>() : nullptr);
   return true;
 }
 

@@ -23,6 +23,8 @@ int sm_count();
 
 // Host memory to device memory on the stream; returns once `src` may be reused.
 void host_to_device(void* dst, const void* src, size_t nbytes);
+// Device memory to host memory, after the work queued before it; returns when the bytes are there.
+void device_to_host(void* dst, const void* src, size_t nbytes);
 
 // graph.cpp: the graph-private pool that this thread's allocations on `device` go to while a Graph routes
 // them (nullptr otherwise), and whether this thread is capturing a graph (host copies are refused then: a

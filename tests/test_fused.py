@@ -91,7 +91,7 @@ def _targets(rng, shape, classes, ignore=-100, ignored=0.2):
     return t
 
 
-@pytest.mark.parametrize("shape", [(6, 10), (2, 5, 3, 4), (7,), (0, 4), (1, 1), (3, 1000)])
+@pytest.mark.parametrize("shape", [(6, 10), (2, 5, 3, 4), (7,), (0, 4), (1, 1), (3, 1000), (5, 1003)])
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 def test_softmax_cross_entropy(shape, smoothing, device, rng):
     x = f16_randn(rng, shape, 3.0)
@@ -124,7 +124,20 @@ def test_softmax_cross_entropy_edge_values(device):
     assert host(tl.fused.softmax_cross_entropy(tl.tensor(x, device=device), t_all_ignored, "sum")) == 0
 
 
-@pytest.mark.parametrize("classes", [3, 16, 37])
+@pytest.mark.parametrize("classes", [16, 19])
+def test_softmax_cross_entropy_infinite_leading_logits(classes, device, rng):
+    # the GPU's online max/sum starts from a group (of 8, or 1) of -inf values, or of -inf and NaN
+    x = f16_randn(rng, (3, classes), 3.0)
+    x[0, :8] = -np.inf
+    x[1] = -np.inf
+    x[2, :8] = -np.inf
+    x[2, 1] = np.nan
+    t = np.array([9, 3, 10], np.int32)
+    out = tl.fused.softmax_cross_entropy(tl.tensor(x, device=device), tl.tensor(t, device=device), "none")
+    assert_close_f16(out, TF.cross_entropy(t64(x), torch.tensor(t.astype(np.int64)), reduction="none").numpy())
+
+
+@pytest.mark.parametrize("classes", [3, 16, 37, 64])
 def test_softmax_cross_entropy_nan_anywhere_in_the_row(classes, device, rng):
     x = np.repeat(f16_randn(rng, (1, classes)), classes, 0)
     x[np.arange(classes), np.arange(classes)] = np.nan  # row r holds a NaN in column r

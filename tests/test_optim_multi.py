@@ -37,26 +37,35 @@ def _native(options, step):
     return params
 
 
-def _arrays(rng, kind, options, device):
-    """Fresh f16 parameters and zeroed state slots on `device`, with the f16 gradients of three steps."""
+def _arrays(rng, kind, options, device, offset=0):
+    """Fresh f16 parameters and zeroed state slots on `device` (each `offset` elements into a buffer of its
+    own), with the f16 gradients of three steps."""
     slots = _core.optimizer_state_slots(kind, _native(options, 1))
     params = [rng.standard_normal(s).astype(np.float16) for s in SHAPES]
     grads = [[rng.standard_normal(s).astype(np.float16) for s in SHAPES] for _ in range(3)]
-    arrays = [_to(p, device) for p in params]
-    state = [[_core.full(list(s), 0.0, "int32", device) for _ in range(slots)] for s in SHAPES]
+    arrays = [_to(p, device, offset) for p in params]
+    state = [[_at(_core.full([int(np.prod(s)) + offset], 0.0, "int32", device), s, offset) for _ in range(slots)]
+             for s in SHAPES]
     return params, grads, arrays, state
 
 
-def _to(values, device):
-    if values.size == 0:  # numpy's strides of an empty array are not the contiguous ones
-        return _core.full(list(values.shape), 0.0, "float16", device)
-    return _core.to_device(_core.from_numpy(values), device)
+def _at(flat, shape, offset):
+    """The contiguous view of `shape` that starts `offset` elements into the 1-d `flat`."""
+    return _core.view(_core.slice(flat, 0, offset, offset + int(np.prod(shape)), 1), list(shape))
 
 
+def _to(values, device, offset=0):
+    flat = np.zeros(values.size + offset, np.float16)
+    flat[offset:] = values.reshape(-1)
+    return _at(_core.to_device(_core.from_numpy(flat), device), values.shape, offset)
+
+
+# offset 1: parameters and state off the 16-byte boundaries of CUDA's 4-wide accesses
+@pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("kind,options", OPTIONS, ids=[f"{k.name}-{i}" for i, (k, _) in enumerate(OPTIONS)])
-def test_list_step_gives_the_bits_of_one_call_per_parameter_on_the_cpu(kind, options, device):
+def test_list_step_gives_the_bits_of_one_call_per_parameter_on_the_cpu(kind, options, device, offset):
     rng = np.random.default_rng()
-    _, grads, listed, listed_state = _arrays(rng, kind, options, device)
+    _, grads, listed, listed_state = _arrays(rng, kind, options, device, offset)
     single = [_to(np.array(_core.to_device(a, "cpu")), "cpu") for a in listed]  # copies
     single_state = [[_core.full(list(s), 0.0, "int32", "cpu") for _ in st] for s, st in zip(SHAPES, listed_state)]
     for step, gs in enumerate(grads, 1):
@@ -143,3 +152,47 @@ def test_parameters_on_two_devices_in_one_group():
         tl.optim.AdamW([p], lr=0.01).step()
     for a, b in zip(mixed, alone):
         assert_same_bits(a.numpy(), b.numpy())
+
+
+def test_check_finite_finds_one_inf_or_nan_among_many_arrays(device):
+    """_core.check_finite_and_unscale (the loss scaler's check) without scaling: arrays of many sizes (the
+    16-byte path, odd tails, views at odd offsets, more arrays than one CUDA launch's table), one bad value
+    anywhere in them, against numpy."""
+    rng = np.random.default_rng()
+    sizes = [int(n) for n in rng.integers(1, 5000, 170)] + [4096 * 3 + 5, 1]
+    values = [rng.standard_normal(n).astype(np.float16) for n in sizes]
+    arrays = [_to(v, device, offset=int(rng.integers(0, 3))) for v in values]
+    ints = _core.to_device(_core.from_numpy(np.array([7, 2**20], np.int32)), device)
+    assert _core.check_finite_and_unscale(arrays + [ints, _to(np.zeros(0, np.float16), device)])
+    for bad in (np.inf, -np.inf, np.nan):
+        for which in (0, int(rng.integers(1, len(sizes) - 2)), len(sizes) - 2):
+            position = int(rng.integers(0, sizes[which])) if sizes[which] > 1 else 0
+            for where in (position, sizes[which] - 1):
+                spoiled = values[which].copy()
+                spoiled[where] = bad
+                listed = arrays[:which] + [_to(spoiled, device, int(rng.integers(0, 3)))] + arrays[which + 1:]
+                assert not _core.check_finite_and_unscale(listed), (bad, which, where)
+    assert _core.check_finite_and_unscale([])
+
+
+def test_check_finite_and_unscale_scales_in_place(device):
+    """With inv_scale, every f16 value (contiguous, at odd offsets, strided views) is multiplied in place and
+    rounded once, as numpy's f32 product; the check sees the values before scaling, and int arrays stay."""
+    rng = np.random.default_rng()
+    values = [(rng.standard_normal(n) * 1000).astype(np.float16) for n in (4096 * 2 + 3, 17, 8, 1)]
+    arrays = [_to(v, device, offset=k % 3) for k, v in enumerate(values)]
+    wide = (rng.standard_normal((5, 6)) * 1000).astype(np.float16)
+    strided_view = _core.slice(_core.to_device(_core.from_numpy(wide.copy()), device), 1, 0, 6, 2)
+    ints = _core.to_device(_core.from_numpy(np.array([3, 4], np.int32)), device)
+    inv = 1.0 / 1024
+    assert _core.check_finite_and_unscale(arrays + [strided_view, ints], inv)
+    for got, v in zip(arrays + [strided_view], values + [wide[:, ::2]]):
+        want = (v.astype(np.float32) * np.float32(inv)).astype(np.float16)
+        assert_same_bits(np.asarray(_core.to_device(got, "cpu")), want)
+    np.testing.assert_array_equal(np.asarray(_core.to_device(ints, "cpu")), [3, 4])
+    bad = values[1].copy()
+    bad[5] = np.inf
+    spoiled = _to(bad, device, 1)
+    assert not _core.check_finite_and_unscale([spoiled], 0.5)
+    want = (bad.astype(np.float32) * np.float32(0.5)).astype(np.float16)
+    assert_same_bits(np.asarray(_core.to_device(spoiled, "cpu")), want)

@@ -218,8 +218,21 @@ def test_row_kernels_every_op_around_the_vector_width(device, rng, n):
     _every_rule_matches_torch(f16_randn(rng, (3, n)), 1, [(1, -1)], device)
 
 
-@pytest.mark.parametrize("cols", [1, 15, 16, 17, 65, 300])
+@pytest.mark.parametrize("cols", [1, 8, 15, 16, 17, 24, 65, 300])
 def test_column_kernels_every_op_around_the_vector_width(device, rng, cols):
     """Columns reduced by the vector column kernels over several row blocks (every rule, widths around the
     lane count), with NaNs in the first block and in the last for the max/min family."""
     _every_rule_matches_torch(f16_randn(rng, (150, cols)), 0, [(3, 0), (-1, cols - 1)], device)
+
+
+@pytest.mark.parametrize("shape,dim,nan_at", [((3000, 72), 0, [(7, 3), (-1, 71)]),
+                                              ((3, 500, 16), 1, [(0, 7, 3), (2, -1, 15)]),
+                                              ((2, 130, 8, 24), 1, [(1, 5, 0, 3)])])
+def test_column_kernels_over_many_row_splits(device, rng, shape, dim, nan_at):
+    """Columns in 8-wide groups (the GPU's 16-byte column loads) over many splits of the reduced axis, with
+    outer > 1, then arg reductions over many ties (the first index wins, as in PyTorch)."""
+    _every_rule_matches_torch(f16_randn(rng, shape), dim, nan_at, device)
+    ties = rng.integers(0, 3, shape).astype(np.float16)
+    t, tx = to_tl(ties, device), torch_of(ties)
+    np.testing.assert_array_equal(host(tl.argmax(t, dim=dim)), torch.argmax(tx, dim=dim).numpy())
+    np.testing.assert_array_equal(host(tl.argmin(t, dim=dim)), torch.argmin(tx, dim=dim).numpy())

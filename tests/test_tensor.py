@@ -180,6 +180,26 @@ def test_shape_ops(device, rng):
     assert t[0, 0, 0].item() == 100.0
 
 
+@pytest.mark.parametrize("inner", [16, 12, 6, 7, 1])
+@pytest.mark.parametrize("dtype", [np.float16, np.int32, np.int64, np.bool_])
+def test_strided_copy_layouts(device, rng, inner, dtype):
+    """Copies between views whose innermost dimension is contiguous on both sides (the GPU moves 16-, 8- or
+    4-byte words when sizes, strides and addresses allow, elements otherwise): head transposes, views at
+    unaligned offsets, cat into slices and writes into strided destinations, against numpy."""
+    x = (rng.standard_normal((3, 5, 4, inner + 3)) * 4).astype(dtype)
+    t = tl.tensor(x, device=device)
+    for view, want in ((t[..., :inner], x[..., :inner]), (t[..., 1:inner + 1], x[..., 1:inner + 1]),
+                       (t[..., 3:], x[..., 3:])):
+        assert_equal(view.permute(0, 2, 1, 3).contiguous(), want.transpose(0, 2, 1, 3))
+        assert_equal(view.transpose(0, 1).reshape(5, -1), want.transpose(1, 0, 2, 3).reshape(5, -1))
+        assert_equal(tl.cat([view.transpose(1, 2)] * 2, dim=-1), np.concatenate([want.transpose(0, 2, 1, 3)] * 2, -1))
+        out = tl.zeros((3, 4, 5, 2 * inner + 8), dtype=t.dtype, device=device)
+        out[..., 8:8 + inner] = view.transpose(1, 2)
+        expected = np.zeros((3, 4, 5, 2 * inner + 8), dtype)
+        expected[..., 8:8 + inner] = want.transpose(0, 2, 1, 3)
+        assert_equal(out, expected)
+
+
 def test_split_chunk(device, rng):
     x = f16_randn(rng, (7, 3))
     t = tl.tensor(x, device=device)

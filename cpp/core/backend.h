@@ -265,6 +265,10 @@ class Backend {
   // launches (multi-tensor kernels).
   virtual void optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
                                const std::vector<OptimizerTensors>& tensors);
+  // Whether the f16 `arrays` of this device (contiguous, non-empty) hold no inf or NaN, then each multiplied
+  // in place by inv_scale unless it is 1. The default sums a * 0 per array with core ops and reads one value;
+  // CUDA checks (and scales) them all in one multi-tensor launch.
+  virtual bool check_finite_and_unscale(const std::vector<Array>& arrays, float inv_scale);
 };
 
 // The kernel families every device backend (cpp/cpu, cuda, objc) implements, declared once: each backend

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "backend.h"
 #include "tensorlogic/errors.h"
+#include "tensorlogic/ops.h"
 #include "tensorlogic/optim.h"
 
 namespace tensorlogic {
@@ -64,6 +67,23 @@ void Backend::optimizer_step(OptimizerKind kind, const OptimizerParams&, const A
 void Backend::optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
                               const std::vector<OptimizerTensors>& tensors) {
   for (const OptimizerTensors& t : tensors) optimizer_step(kind, params, t.param, t.grad, t.state);
+}
+
+bool Backend::check_finite_and_unscale(const std::vector<Array>& arrays, float inv_scale) {
+  // a * 0 is 0 exactly where a is finite and NaN elsewhere, and a sum keeps a NaN (a max could drop it).
+  std::vector<Array> sums;
+  sums.reserve(arrays.size());
+  for (const Array& a : arrays) {
+    const Array zeroed = tensorlogic::binary(BinaryOp::mul, reshape(a, {a.numel()}), 0.0);
+    sums.push_back(tensorlogic::reduce(ReduceOp::sum, zeroed, {0}, false));
+  }
+  const Array total = tensorlogic::reduce(ReduceOp::sum, stack(sums, 0), {0}, false);
+  uint16_t bits = 0;
+  to_host(total, &bits);
+  if (inv_scale != 1.0f) {
+    for (const Array& a : arrays) binary_(BinaryOp::mul, a, inv_scale);
+  }
+  return (bits & 0x7c00u) != 0x7c00u;  // f16 inf and NaN: every exponent bit set
 }
 
 namespace {
@@ -187,6 +207,32 @@ void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const std::vec
 void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const Array& param, const Array& grad,
                     const std::vector<Array>& state) {
   optimizer_step(kind, p, std::vector<Array>{param}, std::vector<Array>{grad}, std::vector<std::vector<Array>>{state});
+}
+
+bool check_finite_and_unscale(const std::vector<Array>& arrays, double inv_scale) {
+  // The f16 arrays with elements, grouped by device in the order the devices first appear. A strided array
+  // is checked as a contiguous copy and scaled in place by a plain in-place multiply.
+  std::vector<std::pair<Device, std::vector<Array>>> groups;
+  std::vector<Array> strided;
+  for (const Array& a : arrays) {
+    if (a.dtype() != Dtype::float16 || a.numel() == 0) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == a.device(); });
+    if (it == groups.end()) it = groups.insert(groups.end(), {a.device(), {}});
+    if (a.is_contiguous()) {
+      it->second.push_back(a);
+    } else {
+      it->second.push_back(contiguous(a));
+      strided.push_back(a);
+    }
+  }
+  bool finite = true;
+  for (const auto& [device, group] : groups) {
+    finite = backend_for(device).check_finite_and_unscale(group, static_cast<float>(inv_scale)) && finite;
+  }
+  if (inv_scale != 1.0) {
+    for (const Array& a : strided) binary_(BinaryOp::mul, a, inv_scale);
+  }
+  return finite;
 }
 
 }  // namespace tensorlogic

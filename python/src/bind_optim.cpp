@@ -31,6 +31,8 @@ void bind_optim(py::module_& m) {
         py::arg("param"), py::arg("grad"), py::arg("state"));
   m.def("optimizer_step", without_gil(static_cast<Many>(&optimizer_step)), py::arg("kind"), py::arg("params"),
         py::arg("parameters"), py::arg("grads"), py::arg("states"));
+  m.def("check_finite_and_unscale", without_gil(&check_finite_and_unscale), py::arg("arrays"),
+        py::arg("inv_scale") = 1.0);
 }
 
 }  // namespace tensorlogic::python

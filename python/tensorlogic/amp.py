@@ -17,8 +17,6 @@ while its gradients are finite: backward through the scaling multiplies by the s
 product."""
 import functools
 
-import numpy as np
-
 from . import _core
 
 
@@ -26,17 +24,11 @@ def _grads(optimizer):
     return [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
 
 
-def _all_finite(grads):
-    """Whether every gradient is free of inf/NaN, with one read from each device: g * 0 is 0 exactly where g
-    is finite and NaN elsewhere, and a sum keeps a NaN (a max could drop it)."""
-    probes = {}
-    for g in grads:
-        probes.setdefault(g._a.device, []).append((g.detach() * 0).sum()._a)
-    for device, sums in probes.items():
-        total = _core.reduce(_core.ReduceOp.sum, _core.stack(sums, 0), [0], False)
-        if not np.isfinite(np.asarray(_core.to_device(total, "cpu"))):
-            return False
-    return True
+def _all_finite(grads, inv_scale=1.0):
+    """Whether every gradient is free of inf/NaN, checked before each is multiplied in place by inv_scale (not
+    when it is 1): one native call and one read from each device (CUDA checks, and scales, all the gradients
+    of a device in one multi-tensor launch)."""
+    return _core.check_finite_and_unscale([g._a for g in grads], inv_scale)
 
 
 class GradScaler:
@@ -86,10 +78,8 @@ class GradScaler:
         if st["unscaled"]:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
         grads = _grads(optimizer)
-        st["found_inf"] = not _all_finite(grads)
-        inv = 1.0 / self._scale
+        st["found_inf"] = not _all_finite(grads, 1.0 / self._scale)
         for g in grads:
-            _core.binary_scalar_(_core.BinaryOp.mul, g._a, inv)
             g._version += 1
         st["unscaled"] = True
 

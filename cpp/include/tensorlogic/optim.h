@@ -49,4 +49,10 @@ void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Arr
 void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const std::vector<Array>& parameters,
                     const std::vector<Array>& grads, const std::vector<std::vector<Array>>& states);
 
+// Whether every element of every array is finite (integer and bool arrays always are), checked before the
+// f16 arrays are multiplied in place by inv_scale (not at all when it is 1): a loss scaler's check, and
+// unscale, of all gradients, with one backend call and one read back per device (PyTorch's
+// _amp_foreach_non_finite_check_and_unscale_, the flag read by the host).
+bool check_finite_and_unscale(const std::vector<Array>& arrays, double inv_scale = 1.0);
+
 }  // namespace tensorlogic
