@@ -236,3 +236,20 @@ def test_column_kernels_over_many_row_splits(device, rng, shape, dim, nan_at):
     t, tx = to_tl(ties, device), torch_of(ties)
     np.testing.assert_array_equal(host(tl.argmax(t, dim=dim)), torch.argmax(tx, dim=dim).numpy())
     np.testing.assert_array_equal(host(tl.argmin(t, dim=dim)), torch.argmin(tx, dim=dim).numpy())
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_dim_gradient_goes_to_the_returned_index(device, name):
+    """Ties (here: rows of repeated values, as after a ReLU) give max(dim)/min(dim)'s gradient to the returned
+    index alone, as PyTorch does; amax/amin share it."""
+    rng = np.random.default_rng()
+    x = rng.integers(-2, 3, size=(5, 7)).astype(np.float16)
+    g = rng.standard_normal(7).astype(np.float16)
+    ours = tl.tensor(x, device=device, requires_grad=True)
+    theirs = torch.tensor(x.astype(np.float32), requires_grad=True)
+    values, indices = getattr(ours, name)(0)
+    ref_values, ref_indices = getattr(theirs, name)(0)
+    (values * tl.tensor(g, device=device)).sum().backward()
+    (ref_values * torch.tensor(g.astype(np.float32))).sum().backward()
+    np.testing.assert_array_equal(host(indices), ref_indices.numpy())
+    np.testing.assert_array_equal(host(ours.grad).astype(np.float32), theirs.grad.numpy())

@@ -7,8 +7,10 @@ import numbers
 
 from .. import _core
 from ..autograd.function import OpFamily
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _wrap, tensor_method
 from .elementwise import _Binary, where
+from .indexing import gather
 
 _R = _core.ReduceOp
 
@@ -138,7 +140,15 @@ def _extreme(value_op, index_op, elementwise_op, input, dim, keepdim):
         return _reduce(value_op, input, None, False)
     if not isinstance(dim, numbers.Integral):
         raise TypeError(f"max()/min(): dim must be an int, got {type(dim).__name__} (use amax/amin for several dims)")
-    return MinMax(_reduce(value_op, input, dim, keepdim), _reduce(index_op, input, dim, keepdim))
+    indices = _reduce(index_op, input, dim, True)
+    if input.requires_grad and is_grad_enabled():
+        # PyTorch's max(dim)/min(dim) send the gradient to the returned index only (amax/amin share it among ties)
+        values = gather(input, dim, indices)
+    else:
+        values = _reduce(value_op, input, dim, True)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return MinMax(values, indices)
 
 
 @tensor_method()
