@@ -161,3 +161,29 @@ def test_unbatched_inputs(device, rng):
     cols = tl.unfold(tx, 3, padding=1)
     np.testing.assert_array_equal(host(cols), F.unfold(torch_of(x), 3, padding=1).numpy())
     assert_close_to_scale(tl.fold(cols, (9, 8), 3, padding=1), F.fold(torch_of(host(cols)), (9, 8), 3, padding=1).numpy())
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_conv2d_samples_in_parallel_chunks_match_torch(cpu_default, threads):
+    """Samples large enough that each makes its own chunk (16 x 9 x 32 x 32 column floats): the CPU runs the
+    chunks on several threads, each part summing its own weight and bias gradients."""
+    rng = np.random.default_rng()
+    x = rng.standard_normal((5, 16, 32, 32)).astype(np.float16)
+    w = (rng.standard_normal((4, 16, 3, 3)) / 8).astype(np.float16)
+    bias = rng.standard_normal(4).astype(np.float16)
+    g = rng.standard_normal((5, 4, 32, 32)).astype(np.float16)
+    before = tl.get_num_threads()
+    try:
+        tl.set_num_threads(threads)
+        ours = [tl.tensor(v, requires_grad=True) for v in (x, w, bias)]
+        y = tl.nn.functional.conv2d(*ours, padding=1)
+        (y * tl.tensor(g)).sum().backward()
+    finally:
+        tl.set_num_threads(before)
+    theirs = [torch.tensor(v.astype(np.float64), requires_grad=True) for v in (x, w, bias)]
+    ref = torch.nn.functional.conv2d(*theirs, padding=1)
+    (ref * torch.tensor(g.astype(np.float64))).sum().backward()
+    for got, want in [(y, ref.detach())] + [(o.grad, t.grad) for o, t in zip(ours, theirs)]:
+        want = want.numpy()
+        err = np.abs(got.numpy().astype(np.float64) - want).max() / np.abs(want).max()
+        assert err < 2e-3, err

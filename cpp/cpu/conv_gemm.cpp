@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "blas.h"
@@ -113,21 +114,33 @@ void fold(const Geometry& g, const float* dcols, int64_t nn, half* dx) {
 }
 
 
+// Runs chunk(n0, nn) for the chunks of `chunk` samples that cover [0, n): with several chunks, the chunks
+// in parallel, each thread on its own scratch (Scratch is per thread), their inner loops inline. A chunk
+// holds one MNIST-sized sample, whose product is too small to split well (64-column blocks and a pool
+// dispatch per sample made two threads slower than one); the samples are independent.
+void for_each_chunk(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& body) {
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) body(c * chunk, std::min(chunk, n - c * chunk));
+  });
+}
+
 }  // namespace
 
 bool CpuBackend::conv2d(const Array& x, const Array& w, const Array* bias, const Conv2dArgs& args, int64_t groups,
                         const Array& out) {
   const Geometry g = geometry(x, w, args, groups, out.shape()[2], out.shape()[3]);
   const int64_t len = g.len(), og = g.og(), ckg = g.ck_group(), chunk = g.per_chunk();
-  Scratch s_w(0), s_x(1), s_cols(2), s_out(3);
+  Scratch s_w(0);
   float* w32 = s_w.get(static_cast<size_t>(w.numel()));
   widen_all(w.data_as<half>(), w32, w.numel());
   std::vector<float> b32(static_cast<size_t>(g.o), 0.0f);
   if (bias) f16_to_f32(bias->data_as<half>(), b32.data(), g.o);
   const half* xh = x.data_as<half>();
   half* dst = out.data_as<half>();
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    const int64_t nn = std::min(chunk, g.n - n0), span = nn * len;
+  for_each_chunk(g.n, chunk, [&](int64_t n0, int64_t nn) {
+    const int64_t span = nn * len;
+    Scratch s_x(1), s_cols(2), s_out(3);
     float* xs = s_x.get(static_cast<size_t>(nn * g.c * g.h * g.w));
     widen_all(xh + n0 * g.c * g.h * g.w, xs, nn * g.c * g.h * g.w);
     float* cols = s_cols.get(static_cast<size_t>(g.c * g.taps() * span));
@@ -148,7 +161,7 @@ bool CpuBackend::conv2d(const Array& x, const Array& w, const Array* bias, const
         f32_to_f16(row, dst + ((n0 + s) * g.o + oc) * len, len);
       }
     });
-  }
+  });
   return true;
 }
 
@@ -156,58 +169,75 @@ bool CpuBackend::conv2d_backward(const Array& x, const Array& w, const Array& gr
                                  int64_t groups, const Array* dx, const Array* dw, const Array* db) {
   const Geometry g = geometry(x, w, args, groups, grad.shape()[2], grad.shape()[3]);
   const int64_t len = g.len(), og = g.og(), ckg = g.ck_group(), chunk = g.per_chunk();
-  Scratch s_w(0), s_x(1), s_cols(2), s_grad(3), s_dw(4);
+  Scratch s_w(0);
   float* w32 = nullptr;
   if (dx) {
     w32 = s_w.get(static_cast<size_t>(w.numel()));
     widen_all(w.data_as<half>(), w32, w.numel());
   }
-  float* dw32 = dw ? s_dw.get(static_cast<size_t>(w.numel())) : nullptr;
-  std::vector<double> db64(db ? static_cast<size_t>(g.o) : 0, 0.0);
+  // The chunks of samples split into one part per thread (as for_each_chunk's forward does); each part sums its
+  // own weight and bias gradients, and the parts are added in order, so a thread count gives one answer.
+  const int64_t chunks = (g.n + chunk - 1) / chunk, parts = std::max<int64_t>(1, std::min<int64_t>(chunks, num_threads()));
+  std::vector<std::vector<float>> dw_parts(dw ? parts : 0, std::vector<float>(static_cast<size_t>(w.numel()), 0.0f));
+  std::vector<std::vector<double>> db_parts(db ? parts : 0, std::vector<double>(static_cast<size_t>(g.o), 0.0));
   const half* xh = x.data_as<half>();
   const half* gh = grad.data_as<half>();
-  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-    const int64_t nn = std::min(chunk, g.n - n0), span = nn * len;
-    // gz [O, nn*L]: the output gradient with the samples side by side along each channel's row.
-    float* gz = s_grad.get(static_cast<size_t>(g.o * span));
-    parallel_for(nn * g.o, std::max<int64_t>(1, kGrainFloats / std::max<int64_t>(len, 1)), [&](int64_t begin, int64_t end) {
-      for (int64_t unit = begin; unit < end; ++unit) {
-        const int64_t s = unit / g.o, oc = unit % g.o;
-        f16_to_f32(gh + ((n0 + s) * g.o + oc) * len, gz + oc * span + s * len, len);
-      }
-    });
-    if (db) {
-      for (int64_t oc = 0; oc < g.o; ++oc) {
-        const float* row = gz + oc * span;
-        double sum = 0.0;
-        for (int64_t i = 0; i < span; ++i) sum += row[i];
-        db64[oc] += sum;
+  parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+    Scratch s_x(1), s_cols(2), s_grad(3);
+    for (int64_t p = p0; p < p1; ++p) {
+      for (int64_t c = p * chunks / parts; c < (p + 1) * chunks / parts; ++c) {
+        const int64_t n0 = c * chunk, nn = std::min(chunk, g.n - n0), span = nn * len;
+        // gz [O, nn*L]: the output gradient with the samples side by side along each channel's row.
+        float* gz = s_grad.get(static_cast<size_t>(g.o * span));
+        parallel_for(nn * g.o, std::max<int64_t>(1, kGrainFloats / std::max<int64_t>(len, 1)), [&](int64_t begin, int64_t end) {
+          for (int64_t unit = begin; unit < end; ++unit) {
+            const int64_t s = unit / g.o, oc = unit % g.o;
+            f16_to_f32(gh + ((n0 + s) * g.o + oc) * len, gz + oc * span + s * len, len);
+          }
+        });
+        if (db) {
+          for (int64_t oc = 0; oc < g.o; ++oc) {
+            const float* row = gz + oc * span;
+            double sum = 0.0;
+            for (int64_t i = 0; i < span; ++i) sum += row[i];
+            db_parts[p][oc] += sum;
+          }
+        }
+        float* cols = s_cols.get(static_cast<size_t>(g.c * g.taps() * span));
+        if (dw) {
+          float* xs = s_x.get(static_cast<size_t>(nn * g.c * g.h * g.w));
+          widen_all(xh + n0 * g.c * g.h * g.w, xs, nn * g.c * g.h * g.w);
+          unfold(g, xs, nn, cols);
+          // dw[group] += gz[group] [og, span] @ cols[group]^T [span, ckg]
+          for (int64_t grp = 0; grp < groups; ++grp) {
+            sgemm_f32(false, true, og, ckg, span, gz + grp * og * span, span, cols + grp * ckg * span, span, 1.0f,
+                      dw_parts[p].data() + grp * og * ckg, ckg);
+          }
+        }
+        if (dx) {
+          // dcols[group] = w[group]^T [ckg, og] @ gz[group] [og, span], in the columns' buffer.
+          for (int64_t grp = 0; grp < groups; ++grp) {
+            sgemm_f32(true, false, ckg, span, og, w32 + grp * og * ckg, ckg, gz + grp * og * span, span, 0.0f,
+                      cols + grp * ckg * span, span);
+          }
+          fold(g, cols, nn, dx->data_as<half>() + n0 * g.c * g.h * g.w);
+        }
       }
     }
-    float* cols = s_cols.get(static_cast<size_t>(g.c * g.taps() * span));
-    if (dw) {
-      float* xs = s_x.get(static_cast<size_t>(nn * g.c * g.h * g.w));
-      widen_all(xh + n0 * g.c * g.h * g.w, xs, nn * g.c * g.h * g.w);
-      unfold(g, xs, nn, cols);
-      // dw[group] (+)= gz[group] [og, span] @ cols[group]^T [span, ckg]
-      for (int64_t grp = 0; grp < groups; ++grp) {
-        sgemm_f32(false, true, og, ckg, span, gz + grp * og * span, span, cols + grp * ckg * span, span,
-              n0 == 0 ? 0.0f : 1.0f, dw32 + grp * og * ckg, ckg);
-      }
+  });
+  if (dw) {
+    for (int64_t p = 1; p < parts; ++p) {
+      for (size_t i = 0; i < dw_parts[0].size(); ++i) dw_parts[0][i] += dw_parts[p][i];
     }
-    if (dx) {
-      // dcols[group] = w[group]^T [ckg, og] @ gz[group] [og, span], in the columns' buffer.
-      for (int64_t grp = 0; grp < groups; ++grp) {
-        sgemm_f32(true, false, ckg, span, og, w32 + grp * og * ckg, ckg, gz + grp * og * span, span, 0.0f,
-              cols + grp * ckg * span, span);
-      }
-      fold(g, cols, nn, dx->data_as<half>() + n0 * g.c * g.h * g.w);
-    }
+    f32_to_f16(dw_parts[0].data(), dw->data_as<half>(), w.numel());
   }
-  if (dw) f32_to_f16(dw32, dw->data_as<half>(), w.numel());
   if (db) {
     half* out = db->data_as<half>();
-    for (int64_t oc = 0; oc < g.o; ++oc) out[oc] = to_half(static_cast<float>(db64[oc]));
+    for (int64_t oc = 0; oc < g.o; ++oc) {
+      double sum = 0.0;
+      for (int64_t p = 0; p < parts; ++p) sum += db_parts[p][oc];
+      out[oc] = to_half(static_cast<float>(sum));
+    }
   }
   return true;
 }
