@@ -15,24 +15,17 @@ Usage: python3 benchmarks/attention_gpt.py [--rounds N] [--batch B] [--length L]
 import argparse
 import json
 import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
-from harness import write_results
+from harness import measure, write_results
 
 
 def timed(fn, iters, sync):
-    for _ in range(2):
-        fn()
-    sync()
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    sync()
-    return (time.perf_counter() - t0) * 1e3 / iters
+    """Milliseconds per call over one timing of `iters` calls, after 2 warm-up calls."""
+    return measure(fn, repeat=1, number=iters, warmup=2, sync=sync) * 1e3
 
 
 def cases(lib, sdpa, b, h, t, d):

@@ -22,19 +22,14 @@ import torch.nn.functional as F
 
 import tensorlogic as tl
 from tensorlogic import _core
+from harness import measure
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def timed(fn, iters, sync):
-    for _ in range(3):
-        fn()
-    sync()
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    sync()
-    return (time.perf_counter() - t0) * 1e3 / iters
+    """Milliseconds per call over one timing of `iters` calls, after 3 warm-up calls."""
+    return measure(fn, repeat=1, number=iters, warmup=3, sync=sync) * 1e3
 
 
 def torch_numbers():
