@@ -139,15 +139,15 @@ class Slab {
 
 int64_t padded(int64_t hidden) { return (hidden + kVector - 1) / kVector * kVector; }
 
-}  // namespace
-
-bool CpuBackend::recurrent_cell(CellKind kind, const Array& gi, const Array& gh, const Array& h, const Array* c,
-                                const Array& h_out, const Array* c_out) {
+// Runs fill_and_run(slab, r, r0, r1) over blocks [r0, r1) of the batch's rows in parallel, each block's slab
+// holding `lines_per_row` padded lines a row, with what both directions read (gi, gh and h) widened into r.
+template <typename F>
+void over_row_blocks(CellKind kind, int64_t lines_per_row, const Array& gi, const Array& gh, const Array& h,
+                     F&& fill_and_run) {
   const int64_t n = h.shape()[0], hidden = h.shape()[1], gates = cell_gates(kind), stride = padded(hidden);
-  const auto run = kernels_table().forward[static_cast<int>(kind)];
   parallel_for(n, std::max<int64_t>(1, kGrain / std::max<int64_t>(gates * hidden, 1)), [&](int64_t r0, int64_t r1) {
     const int64_t rows = r1 - r0;
-    Slab slab(rows * (2 * gates + 4) * stride, hidden, stride);
+    Slab slab(rows * lines_per_row * stride, hidden, stride);
     CellRows r{};
     r.rows = rows;
     r.hidden = hidden;
@@ -155,9 +155,20 @@ bool CpuBackend::recurrent_cell(CellKind kind, const Array& gi, const Array& gh,
     r.gi = slab.widen(&gi, r0 * gates, r1 * gates);
     r.gh = slab.widen(&gh, r0 * gates, r1 * gates);
     r.h = slab.widen(&h, r0, r1);
+    fill_and_run(slab, r, r0, r1);
+  });
+}
+
+}  // namespace
+
+bool CpuBackend::recurrent_cell(CellKind kind, const Array& gi, const Array& gh, const Array& h, const Array* c,
+                                const Array& h_out, const Array* c_out) {
+  const auto run = kernels_table().forward[static_cast<int>(kind)];
+  const int64_t gates = cell_gates(kind);
+  over_row_blocks(kind, 2 * gates + 4, gi, gh, h, [&](Slab& slab, CellRows& r, int64_t r0, int64_t r1) {
     r.c = c ? slab.widen(c, r0, r1) : nullptr;
-    r.h_out = slab.take(rows);
-    r.c_out = c ? slab.take(rows) : nullptr;
+    r.h_out = slab.take(r.rows);
+    r.c_out = c ? slab.take(r.rows) : nullptr;
     run(r);
     slab.narrow(r.h_out, &h_out, r0, r1);
     if (c) slab.narrow(r.c_out, c_out, r0, r1);
@@ -168,19 +179,11 @@ bool CpuBackend::recurrent_cell(CellKind kind, const Array& gi, const Array& gh,
 bool CpuBackend::recurrent_cell_backward(CellKind kind, const Array& gi, const Array& gh, const Array& h,
                                          const Array* c, const Array& dh, const Array* dc, const Array& dgi,
                                          const CellGradArrays& out) {
-  const int64_t n = h.shape()[0], hidden = h.shape()[1], gates = cell_gates(kind), stride = padded(hidden);
   const auto run = kernels_table().backward[static_cast<int>(kind)];
+  const int64_t gates = cell_gates(kind);
   const bool lstm = kind == CellKind::lstm;
-  parallel_for(n, std::max<int64_t>(1, kGrain / std::max<int64_t>(gates * hidden, 1)), [&](int64_t r0, int64_t r1) {
-    const int64_t rows = r1 - r0;
-    Slab slab(rows * (4 * gates + 6) * stride, hidden, stride);
-    CellRows r{};
-    r.rows = rows;
-    r.hidden = hidden;
-    r.stride = stride;
-    r.gi = slab.widen(&gi, r0 * gates, r1 * gates);
-    r.gh = slab.widen(&gh, r0 * gates, r1 * gates);
-    r.h = slab.widen(&h, r0, r1);
+  over_row_blocks(kind, 4 * gates + 6, gi, gh, h, [&](Slab& slab, CellRows& r, int64_t r0, int64_t r1) {
+    const int64_t rows = r.rows;
     r.dh = slab.widen(&dh, r0, r1);
     if (lstm) {
       r.c = slab.widen(c, r0, r1);
