@@ -39,9 +39,13 @@ void check_nchw(const char* op, const Array& x) {
 // last window must start inside the input or its left padding).
 int64_t window_count(const char* op, int64_t size, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
                      bool ceil_mode, const Shape& shape) {
-  const int64_t span = size + 2 * pad - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
-  int64_t out = (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1;  // floor division
-  if (ceil_mode && out > 0 && (out - 1) * stride >= size + pad) --out;
+  // In 128 bits: a hostile kernel, dilation, stride or padding near 2^63 must not wrap into a plausible size.
+  const __int128 padded = __int128{size} + 2 * __int128{pad};
+  const __int128 span = padded - __int128{dilation} * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
+  __int128 count = (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1;  // floor division
+  if (ceil_mode && count > 0 && (count - 1) * stride >= __int128{size} + pad) --count;
+  if (count > INT64_MAX) throw ArgumentError(std::string(op) + ": padding " + std::to_string(pad) + " is too large");
+  const int64_t out = static_cast<int64_t>(count);
   if (out <= 0) {
     throw ShapeMismatchError(std::string(op) + ": input of shape " + shape_str(shape) +
                              " is too small for kernel " + std::to_string(kernel) + " with dilation " +
@@ -210,13 +214,26 @@ static std::array<int64_t, 2> pool_output_hw(const char* op, const Array& x, con
           window_count(op, s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], ceil_mode, s)};
 }
 
+// The kernel as the backends iterate it: a window longer than the padded input (ceil_mode allows one) reads and
+// counts what one of exactly the padded input's length would, so its taps stop there instead of looping over
+// a kernel of, say, 2^62.
+static std::array<int64_t, 2> kernel_within_input(const Array& x, const int64_t kernel[2], const Conv2dArgs& args) {
+  std::array<int64_t, 2> within{kernel[0], kernel[1]};
+  for (int i = 0; i < 2; ++i) {
+    const int64_t padded_extra = 2 * args.padding[i];  // at most the kernel (pool_output_hw checked it)
+    if (within[i] - padded_extra > x.shape()[2 + i]) within[i] = x.shape()[2 + i] + padded_extra;
+  }
+  return within;
+}
+
 static Array pool(bool max, const char* op, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
                   bool ceil_mode, bool count_include_pad) {
   Backend& backend = backend_of(op, {&x});
   const auto [oh, ow] = pool_output_hw(op, x, kernel, args, ceil_mode);
   const Shape& s = x.shape();
   Array out = Array::empty({s[0], s[1], oh, ow}, Dtype::float16, x.device());
-  if (out.numel() > 0) backend.pool2d(max, contiguous(x), kernel, args, count_include_pad, oh, ow, out);
+  const auto within = kernel_within_input(x, kernel, args);
+  if (out.numel() > 0) backend.pool2d(max, contiguous(x), within.data(), args, count_include_pad, oh, ow, out);
   return out;
 }
 
@@ -235,7 +252,8 @@ std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad
   }
   Array dx = Array::empty(x.shape(), Dtype::float16, x.device());
   if (dx.numel() == 0 || grad.numel() == 0) return std::nullopt;  // left to the composed backward
-  if (!backend.pool2d_backward(max, contiguous(x), contiguous(grad), kernel, args, count_include_pad, dx)) {
+  const auto within = kernel_within_input(x, kernel, args);
+  if (!backend.pool2d_backward(max, contiguous(x), contiguous(grad), within.data(), args, count_include_pad, dx)) {
     return std::nullopt;
   }
   return dx;
