@@ -78,4 +78,10 @@ void launch_batches(const Args& args, int64_t batches, unsigned blocks, unsigned
 bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                      const Array& out, RowStats lse = {});
 
+// The Hopper forward (attention_sm90a.cu, built for sm_90a only, where TL_CUDA_SM90A is defined): runs on
+// compute capability 9.0 devices and returns true for E == Ev in {64, 128} without a mask, on operands that
+// attention_tiled takes; returns false, having done nothing, otherwise. The same `lse` as attention_tiled's.
+bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                     const Array& out, RowStats lse = {});
+
 }  // namespace tensorlogic::cuda
