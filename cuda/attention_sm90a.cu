@@ -1,15 +1,19 @@
 // Scaled dot-product attention forward for Hopper (sm_90a), FlashAttention-3 style, tried before the mma.sync
 // kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64 and 128 without an additive
 // mask. A block owns 128 query rows and has three warpgroups: the producer, one thread of which loads the Q
-// tile once and then the K and V tiles (128 keys each) through the tensor memory accelerator into a two-stage
-// ring of 128-byte-swizzled shared buffers, each completing on its own mbarrier; and two consumers of 64 rows
-// each, which compute S = Q K^T with wgmma (both operands from shared memory), mask, keep a running max and sum
-// per row in f32 (online softmax), round P to f16 in registers and accumulate O += P V with wgmma (P from
-// registers, V from shared memory read N-major), then free the stage for the producer. The producer gives its
-// registers to the consumers (setmaxnreg). Tails need no special loads: the tensor maps' bounds are the
-// sequence lengths, so rows and keys past the end arrive as zeros, and the scores of keys past the end are
-// -inf. Key tiles entirely after the causal diagonal are never loaded. Each row's log-sum-exp (base 2 of
-// the scaled scores, as attention_tiled's) goes to the f32 workspace the fused backward reads.
+// tile once and then the K and V tiles (128 keys each) through the tensor memory accelerator into a ring of
+// 128-byte-swizzled shared buffers (three stages for d = 64, two for 128), each tile completing on its own
+// mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with wgmma (both operands from shared
+// memory), mask, keep a running max and sum per row in f32 (online softmax), round P to f16 in registers and
+// accumulate O += P V with wgmma (P from registers, V from shared memory read N-major), then free the stage
+// for the producer. A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while
+// that P V is on the tensor cores. The producer gives its registers to the consumers (setmaxnreg). Tails need
+// no special loads: the tensor maps' bounds are the sequence lengths, so rows and keys past the end arrive as
+// zeros, and the scores of keys past the end are -inf. Key tiles entirely after the causal diagonal are never
+// loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's) goes to the f32
+// workspace the fused backward reads.
+// Not done here (FlashAttention-3 has them): ping-pong ordering of the two consumers' GEMMs through named
+// barriers, TMA stores of O, additive masks, head dim 256, FP8.
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
@@ -31,7 +35,6 @@ constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kConsumers = 2;                       // warpgroups of 64 query rows
 constexpr int kBlockM = 64 * kConsumers;            // query rows per block
 constexpr int kBlockN = 128;                        // keys per tile
-constexpr int kStages = 2;                          // K/V tiles in flight
 constexpr int kBlockThreads = 128 * (1 + kConsumers);    // the producer warpgroup first
 constexpr int kProducerRegs = 24, kConsumerRegs = 240;
 static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
@@ -40,10 +43,14 @@ constexpr int kSwizzleCols = 64;                    // halves in one 128-byte sw
 template <int D>
 struct Hopper {
   static_assert(D == 64 || D == 128, "head dims 64 and 128");
+  // K/V tiles in flight: three where they fit in shared memory with Q (a tile is released halfway through the
+  // next one, so a third stage lets the producer run a whole tile ahead), two for d = 128.
+  static constexpr int kStages = D == 64 ? 3 : 2;
   static constexpr uint32_t kQBytes = kBlockM * D * sizeof(__half);
   static constexpr uint32_t kTileBytes = kBlockN * D * sizeof(__half);  // one K or V tile
   // 1024 bytes of slack: the swizzled tiles start on 1024-byte boundaries
   static constexpr size_t kSmemBytes = kQBytes + 2 * kStages * kTileBytes + 1024;
+  static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
 
 // The batch coordinates of one operand's tensor map: an axis of size 1 or stride 0 (broadcast) is a map axis of
@@ -87,9 +94,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   using H = Hopper<D>;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
-  __half* s_k = s_q + kBlockM * D;         // [kStages][D / 64][kBlockN][64]
-  __half* s_v = s_k + kStages * kBlockN * D;
-  __shared__ uint64_t q_full, k_full[kStages], v_full[kStages], stage_free[kStages];
+  __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
+  __half* s_v = s_k + H::kStages * kBlockN * D;
+  __shared__ uint64_t q_full, k_full[H::kStages], v_full[H::kStages], stage_free[H::kStages];
 
   const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
   const int m0 = (gridDim.x - 1 - blockIdx.x) * kBlockM;  // the longest causal rows start first
@@ -99,7 +106,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 
   if (threadIdx.x == 0) {
     mbar_init(&q_full, 1);
-    for (int s = 0; s < kStages; ++s) {
+    for (int s = 0; s < H::kStages; ++s) {
       mbar_init(&k_full[s], 1);
       mbar_init(&v_full[s], 1);
       mbar_init(&stage_free[s], 4 * kConsumers);  // one arrival per consumer warp
@@ -115,8 +122,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
       load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, m0, static_cast<int>(bi * a.q_b.inner),
                    static_cast<int>(bo * a.q_b.outer));
       for (int j = 0; j < n_tiles; ++j) {
-        const int s = j % kStages;
-        if (j >= kStages) mbar_wait(&stage_free[s], (j / kStages - 1) & 1);  // its previous tile is consumed
+        const int s = j % H::kStages;
+        if (j >= H::kStages) mbar_wait(&stage_free[s], (j / H::kStages - 1) & 1);  // its previous tile is consumed
         mbar_expect_tx(&k_full[s], H::kTileBytes);
         load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
                      static_cast<int>(bi * a.k_b.inner), static_cast<int>(bo * a.k_b.outer));
@@ -133,23 +140,19 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   const int row0 = m0 + 64 * consumer;  // this warpgroup's first row
   const __half* q_rows = s_q + 64 * consumer * kSwizzleCols;  // its rows within each 64-column tile of Q
 
-  float o[D / 2];        // O: D / 8 accumulator tiles of 8 columns
-  float s[kBlockN / 2];  // S, then P: kBlockN / 8 tiles of 8 keys
+  float o[D / 2];              // O: D / 8 accumulator tiles of 8 columns
+  float s[kBlockN / 2];        // S, then the f32 weights: kBlockN / 8 tiles of 8 keys
+  uint32_t p[kBlockN / 16][4];  // the weights in f16: the A operand of P V, one per 16 keys
 #pragma unroll
   for (int i = 0; i < D / 2; ++i) o[i] = 0.0f;
-#pragma unroll
-  for (int i = 0; i < kBlockN / 2; ++i) s[i] = 0.0f;
   float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};  // rows g and g + 8 of this warp
+  float alpha[2];  // the factor O is rescaled by once the previous tile's P V has landed
 
-  mbar_wait(&q_full, 0);
-  for (int j = 0; j < n_tiles; ++j) {
-    const int stage = j % kStages;
-    const uint32_t parity = (j / kStages) & 1;
+  // S = Q K_j^T over D / 16 steps of 16 columns: four steps per 64-column swizzled tile, 32 bytes apart.
+  const auto issue_scores = [&](int j) {
+    const int stage = j % H::kStages;
     const __half* k_tile = s_k + stage * kBlockN * D;
-    const __half* v_tile = s_v + stage * kBlockN * D;
-
-    // S = Q K^T over D / 16 steps of 16 columns: four steps per 64-column swizzled tile, 32 bytes apart.
-    mbar_wait(&k_full[stage], parity);
+    mbar_wait(&k_full[stage], (j / H::kStages) & 1);
     fence_registers(s);
     wgmma_fence();
 #pragma unroll
@@ -159,65 +162,13 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
                     smem_desc(k_tile + tile * kBlockN * kSwizzleCols + step, 16, 1024), kk > 0);
     }
     wgmma_commit();
-    wgmma_wait<0>();
-    fence_registers(s);
-
-    // Scores in log2 units; keys past the end or after the causal diagonal are -inf.
-    const int n0 = j * kBlockN;
-    const bool edge = n0 + kBlockN > a.keys || (kCausal && n0 + kBlockN - 1 > row0);  // uniform per warpgroup
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int row = row0 + 16 * warp + g + 8 * h;
-#pragma unroll
-      for (int nt = 0; nt < kBlockN / 8; ++nt) {
-#pragma unroll
-        for (int c = 0; c < 2; ++c) {
-          const int col = n0 + nt * 8 + 2 * t + c;
-          float x = s[4 * nt + 2 * h + c] * a.scale_log2;
-          if (edge && (col >= a.keys || (kCausal && col > row))) x = -INFINITY;
-          s[4 * nt + 2 * h + c] = x;
-        }
-      }
-    }
-
-    // Online softmax: each row's 128 scores lie in the quad of threads holding it.
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      float top = row_max[h];
-#pragma unroll
-      for (int nt = 0; nt < kBlockN / 8; ++nt) top = fmaxf(top, fmaxf(s[4 * nt + 2 * h], s[4 * nt + 2 * h + 1]));
-      top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
-      top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
-      const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
-      const float alpha = exp2_ftz(row_max[h] - base);   // 0 while nothing was summed
-      row_max[h] = top;
-      float sum = 0.0f;
-#pragma unroll
-      for (int nt = 0; nt < kBlockN / 8; ++nt) {
-        s[4 * nt + 2 * h] = exp2_ftz(s[4 * nt + 2 * h] - base);
-        s[4 * nt + 2 * h + 1] = exp2_ftz(s[4 * nt + 2 * h + 1] - base);
-        sum += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
-      }
-      row_sum[h] = row_sum[h] * alpha + sum;
-#pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
-        o[4 * dt + 2 * h] *= alpha;
-        o[4 * dt + 2 * h + 1] *= alpha;
-      }
-    }
-
-    // O += P V. P is rounded to f16 (as attention_tiled does); two 8-key accumulator tiles are the A operand
-    // of one 16-key step. V's rows are the K index of B, read N-major: 16 keys are 2048 bytes of each
-    // 64-column tile, and the tiles are kBlockN rows apart.
-    uint32_t p[kBlockN / 16][4];
-#pragma unroll
-    for (int kk = 0; kk < kBlockN / 16; ++kk) {
-      p[kk][0] = pack_half2(s[8 * kk], s[8 * kk + 1]);
-      p[kk][1] = pack_half2(s[8 * kk + 2], s[8 * kk + 3]);
-      p[kk][2] = pack_half2(s[8 * kk + 4], s[8 * kk + 5]);
-      p[kk][3] = pack_half2(s[8 * kk + 6], s[8 * kk + 7]);
-    }
-    mbar_wait(&v_full[stage], parity);
+  };
+  // O += P V_j. V's rows are the K index of B, read N-major: 16 keys are 2048 bytes of each 64-column tile,
+  // and the tiles are kBlockN rows apart.
+  const auto issue_values = [&](int j) {
+    const int stage = j % H::kStages;
+    const __half* v_tile = s_v + stage * kBlockN * D;
+    mbar_wait(&v_full[stage], (j / H::kStages) & 1);
     fence_registers(o);
     fence_registers(p);
     wgmma_fence();
@@ -226,11 +177,86 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
       wgmma_pv<D>(o, p[kk], smem_desc(v_tile + kk * 16 * kSwizzleCols, kBlockN * kSwizzleCols * sizeof(__half), 1024));
     }
     wgmma_commit();
+  };
+  const auto release = [&](int j) {  // this warp's reads of tile j's stage are done
+    __syncwarp();
+    if (lane == 0) mbar_arrive(&stage_free[j % H::kStages]);
+  };
+  // Scores of tile j in log2 units (keys past the end or after the causal diagonal -inf), then the online
+  // softmax: the new running max per row (each row's 128 scores lie in the quad holding it), the weights in
+  // place of the scores, the running sum rescaled, and alpha for O.
+  const auto softmax = [&](int j) {
+    const int n0 = j * kBlockN;
+    const bool edge = n0 + kBlockN > a.keys || (kCausal && n0 + kBlockN - 1 > row0);  // uniform per warpgroup
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = row0 + 16 * warp + g + 8 * h;
+      float top = row_max[h];
+#pragma unroll
+      for (int nt = 0; nt < kBlockN / 8; ++nt) {
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const int col = n0 + nt * 8 + 2 * t + c;
+          float x = s[4 * nt + 2 * h + c] * a.scale_log2;
+          if (edge && (col >= a.keys || (kCausal && col > row))) x = -INFINITY;
+          s[4 * nt + 2 * h + c] = x;
+          top = fmaxf(top, x);
+        }
+      }
+      top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
+      top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
+      const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
+      alpha[h] = exp2_ftz(row_max[h] - base);            // 0 while nothing was summed
+      row_max[h] = top;
+      float sum = 0.0f;
+#pragma unroll
+      for (int nt = 0; nt < kBlockN / 8; ++nt) {
+        s[4 * nt + 2 * h] = exp2_ftz(s[4 * nt + 2 * h] - base);
+        s[4 * nt + 2 * h + 1] = exp2_ftz(s[4 * nt + 2 * h + 1] - base);
+        sum += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
+      }
+      row_sum[h] = row_sum[h] * alpha[h] + sum;
+    }
+  };
+  // P rounded to f16 (as attention_tiled does): two 8-key accumulator tiles are the A operand of one 16-key step.
+  const auto pack_weights = [&] {
+#pragma unroll
+    for (int kk = 0; kk < kBlockN / 16; ++kk) {
+      p[kk][0] = pack_half2(s[8 * kk], s[8 * kk + 1]);
+      p[kk][1] = pack_half2(s[8 * kk + 2], s[8 * kk + 3]);
+      p[kk][2] = pack_half2(s[8 * kk + 4], s[8 * kk + 5]);
+      p[kk][3] = pack_half2(s[8 * kk + 6], s[8 * kk + 7]);
+    }
+  };
+
+  // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
+  // the tensor cores work through the softmax, and O is rescaled once P V has landed.
+  mbar_wait(&q_full, 0);
+  issue_scores(0);
+  wgmma_wait<0>();
+  fence_registers(s);
+  softmax(0);  // alpha is 0 and O still 0
+  pack_weights();
+  for (int j = 1; j < n_tiles; ++j) {
+    issue_scores(j);
+    issue_values(j - 1);
+    wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
+    fence_registers(s);
+    softmax(j);
     wgmma_wait<0>();
     fence_registers(o);
-    __syncwarp();
-    if (lane == 0) mbar_arrive(&stage_free[stage]);  // this warp's reads of the stage are done
+    release(j - 1);
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+      o[4 * dt] *= alpha[0], o[4 * dt + 1] *= alpha[0];
+      o[4 * dt + 2] *= alpha[1], o[4 * dt + 3] *= alpha[1];
+    }
+    pack_weights();
   }
+  issue_values(n_tiles - 1);
+  wgmma_wait<0>();
+  fence_registers(o);
+  release(n_tiles - 1);
 
   // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
 #pragma unroll
