@@ -327,7 +327,7 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
                                             stride_of(saved->stats, 1)}
                                  : RowStats{lse.as<float>(), inner * len, len};
   const Array out = saved ? saved->out : Array::empty({q.shape()[0], inner, len, ev}, Dtype::float16, q.device());
-  if (!saved && !attention_tiled(q, k, v, mask, causal, scale, out, row_lse)) return false;
+  if (!saved && !attention_tensor_cores(q, k, v, mask, causal, scale, out, row_lse)) return false;
   attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), row_strides(out),
                                                                      grad.data_as<__half>(), row_strides(grad), inner,
                                                                      len, ev, rows, delta.as<float>());

@@ -84,4 +84,10 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
 bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                      const Array& out, RowStats lse = {});
 
+// The first of attention_sm90a (where built) and attention_tiled that takes the operands (attention.cu): every
+// forward on tensor cores goes through it, so a backward that runs the forward again recomputes exactly the
+// output and log-sum-exps a kept forward would have given.
+bool attention_tensor_cores(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                            const Array& out, RowStats lse = {});
+
 }  // namespace tensorlogic::cuda
