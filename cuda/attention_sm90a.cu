@@ -12,8 +12,8 @@
 // zeros, and the scores of keys past the end are -inf. Key tiles entirely after the causal diagonal are never
 // loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's) goes to the f32
 // workspace the fused backward reads.
-// Not done here (FlashAttention-3 has them): ping-pong ordering of the two consumers' GEMMs through named
-// barriers, TMA stores of O, additive masks, head dim 256, FP8.
+// The two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the other's GEMMs.
+// Not done here (FlashAttention-3 has them): TMA stores of O, additive masks, head dim 256, FP8.
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
@@ -229,17 +229,30 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
   };
 
+  // Ping-pong: the two consumers take turns to issue their GEMMs (named barriers 1 and 2, one per consumer,
+  // each passed by the other's arrival), so that one's softmax runs while the other's GEMMs hold the tensor
+  // cores. Consumer 0 goes first; each issues n_tiles + 1 times and every turn but the last hands over.
+  const auto take_turn = [&] { named_barrier_sync(1 + consumer, 2 * 128); };
+  const auto hand_over = [&](bool last) {
+    if (!(last && consumer == 1)) named_barrier_arrive(2 - consumer, 2 * 128);
+  };
+  if (consumer == 1) named_barrier_arrive(1, 2 * 128);
+
   // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
   // the tensor cores work through the softmax, and O is rescaled once P V has landed.
   mbar_wait(&q_full, 0);
+  take_turn();
   issue_scores(0);
+  hand_over(false);
   wgmma_wait<0>();
   fence_registers(s);
   softmax(0);  // alpha is 0 and O still 0
   pack_weights();
   for (int j = 1; j < n_tiles; ++j) {
+    take_turn();
     issue_scores(j);
     issue_values(j - 1);
+    hand_over(false);
     wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
     fence_registers(s);
     softmax(j);
@@ -253,7 +266,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
     pack_weights();
   }
+  take_turn();
   issue_values(n_tiles - 1);
+  hand_over(true);
   wgmma_wait<0>();
   fence_registers(o);
   release(n_tiles - 1);

@@ -128,6 +128,14 @@ __device__ __forceinline__ void tma_load_4d(void* dst, const void* map, uint64_t
       : "memory");
 }
 
+// Named barriers (id 0 is __syncthreads'): `threads` counts the threads that sync and those that only arrive.
+__device__ __forceinline__ void named_barrier_sync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+__device__ __forceinline__ void named_barrier_arrive(int id, int threads) {
+  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+
 // Register reallocation for warp specialisation: the producer warpgroup gives registers up, the consumers take
 // them (per thread; every warp of the warpgroup executes it).
 template <int kRegs>
