@@ -14,10 +14,6 @@
 // workspace the fused backward reads.
 // The two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the other's GEMMs.
 // Not done here (FlashAttention-3 has them): TMA stores of O, additive masks, head dim 256, FP8.
-#include <cuda.h>
-#include <cudaTypedefs.h>
-
-#include <atomic>
 #include <climits>
 #include <cmath>
 
@@ -25,6 +21,7 @@
 #include "common.cuh"
 #include "mma_sm80.cuh"
 #include "sm90a.cuh"
+#include "tensor_maps_sm90a.h"
 
 namespace tensorlogic::cuda {
 namespace {
@@ -38,7 +35,6 @@ constexpr int kBlockN = 128;                        // keys per tile
 constexpr int kBlockThreads = 128 * (1 + kConsumers);    // the producer warpgroup first
 constexpr int kProducerRegs = 24, kConsumerRegs = 240;
 static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
-constexpr int kSwizzleCols = 64;                    // halves in one 128-byte swizzled row
 
 template <int D>
 struct Hopper {
@@ -51,12 +47,6 @@ struct Hopper {
   // 1024 bytes of slack: the swizzled tiles start on 1024-byte boundaries
   static constexpr size_t kSmemBytes = kQBytes + 2 * kStages * kTileBytes + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
-};
-
-// The batch coordinates of one operand's tensor map: an axis of size 1 or stride 0 (broadcast) is a map axis of
-// size 1, always read at 0.
-struct BatchSteps {
-  int inner, outer;  // 1: the coordinate is the batch index, 0: always 0
 };
 
 struct Sm90Args {
@@ -158,7 +148,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       const int tile = kk / 4, step = (kk % 4) * 16;
-      wgmma_ss_n128(s, smem_desc(q_rows + tile * kBlockM * kSwizzleCols + step, 16, 1024),
+      wgmma_ss_n128<0, 0>(s, smem_desc(q_rows + tile * kBlockM * kSwizzleCols + step, 16, 1024),
                     smem_desc(k_tile + tile * kBlockN * kSwizzleCols + step, 16, 1024), kk > 0);
     }
     wgmma_commit();
@@ -290,66 +280,6 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
   }
 #endif
-}
-
-// cuTensorMapEncodeTiled from the driver the runtime uses (no link against libcuda); null where it has none.
-PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
-  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
-    void* f = nullptr;
-    cudaDriverEntryPointQueryResult found{};
-#if CUDART_VERSION >= 12050
-    const cudaError_t err = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &found);
-#else
-    const cudaError_t err = cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &f, cudaEnableDefault, &found);
-#endif
-    if (err != cudaSuccess || found != cudaDriverEntryPointSuccess) {
-      cudaGetLastError();  // the lookup's error is an answer, not a fault of the next kernel
-      return static_cast<PFN_cuTensorMapEncodeTiled_v12000>(nullptr);
-    }
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
-  }();
-  return fn;
-}
-
-// Whether the current device runs sm_90a code (compute capability 9.0 exactly), asked once per device.
-bool device_is_sm90() {
-  static std::atomic<int> known[kMaxDevices];  // 0: not asked yet, 1: yes, 2: no
-  std::atomic<int>& slot = known[current_device()];
-  int v = slot.load(std::memory_order_acquire);
-  if (v == 0) {
-    int major = 0, minor = 0;
-    check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, current_device()), "cudaDeviceGetAttribute");
-    check(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, current_device()), "cudaDeviceGetAttribute");
-    v = major == 9 && minor == 0 ? 1 : 2;
-    slot.store(v, std::memory_order_release);
-  }
-  return v == 1;
-}
-
-// A 4-d map of x ([B0, B1, rows, E], rows of 16-byte chunks) read in boxes of 64 columns x box_rows rows with
-// 128-byte swizzling; false where the driver refuses it.
-bool encode_rows_map(CUtensorMap* map, BatchSteps* steps, const Array& x, uint32_t box_rows) {
-  const auto enc = tensor_map_encoder();
-  if (!enc) return false;
-  constexpr uint64_t kHalf = sizeof(__half);
-  const int64_t e = x.shape()[3];
-  // An axis read only at 0 gets size 1; its stride is never applied, any valid one will do.
-  const auto axis = [&](int d, uint64_t* size, uint64_t* stride) {
-    const int64_t st = stride_of(x, d);
-    *size = st == 0 ? 1 : static_cast<uint64_t>(x.shape()[d]);
-    *stride = st == 0 ? e * kHalf : static_cast<uint64_t>(st) * kHalf;
-    return st == 0 ? 0 : 1;
-  };
-  cuuint64_t dims[4], strides[3];
-  dims[0] = static_cast<cuuint64_t>(e);
-  axis(2, &dims[1], &strides[0]);
-  steps->inner = axis(1, &dims[2], &strides[1]);
-  steps->outer = axis(0, &dims[3], &strides[2]);
-  const cuuint32_t box[4] = {kSwizzleCols, box_rows, 1, 1};
-  const cuuint32_t elem_strides[4] = {1, 1, 1, 1};
-  return enc(map, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 4, const_cast<void*>(x.data()), dims, strides, box, elem_strides,
-             CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
-             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
 }  // namespace
