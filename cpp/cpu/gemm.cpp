@@ -20,7 +20,7 @@ namespace {
 
 constexpr int kSlots = 6;
 constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB per slot stays cached between calls
-constexpr int64_t kLineGrain = 1 << 15;           // elements per parallel chunk of conversion work
+constexpr int64_t kLineGrain = 1 << 18;           // elements per parallel chunk of conversion work
 // Products (multiply-adds) with more work than this are split over the pool (sgemm_f32); batches of smaller
 // ones are spread over it, about kTaskWork per task.
 constexpr double kParallelWork = 65536.0 * 64.0;

@@ -10,7 +10,7 @@
 namespace tensorlogic::cpu {
 namespace {
 
-constexpr int64_t kGrain = 1 << 14;
+constexpr int64_t kGrain = 1 << 16;  // elements per parallel chunk: a copy of fewer costs less than handing it over
 
 // Integer sums wrap (never UB); a bool sum is `or`, as PyTorch's bool addition.
 template <typename T>
