@@ -204,7 +204,7 @@ static std::array<int64_t, 2> pool_output_hw(const char* op, const Array& x, con
   check_nchw(op, x);
   check_geometry(op, kernel, args);
   for (int i = 0; i < 2; ++i) {
-    if (args.padding[i] * 2 > kernel[i]) {
+    if (args.padding[i] > kernel[i] / 2) {  // not padding * 2, which wraps for a padding past 2^62
       throw ArgumentError(std::string(op) + ": padding " + pair_str(args.padding) +
                           " must be at most half of the kernel size " + pair_str(kernel));
     }

@@ -126,6 +126,11 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     counts = np.broadcast_to(counts, (n,)) if counts.ndim == 0 or counts.size == 1 else counts
     if counts.shape != (n,) or (counts < 0).any():
         raise ValueError(f"repeat_interleave: repeats must be non-negative, one per element of dimension {dim} ({n})")
+    # The total in Python's integers: numpy's own sum wraps (four repeats of 2^62 made np.repeat fill a buffer
+    # it had sized as 0, a segfault).
+    total = int(counts.astype(object).sum())
+    if total > np.iinfo(np.int64).max // 8:
+        raise MemoryError(f"repeat_interleave: {total} repeated elements exceed the addressable memory")
     index = np.repeat(np.arange(n, dtype=np.int64), counts)
     return index_select(input, dim, Tensor(index, device=input.device))
 
