@@ -197,10 +197,26 @@ def describe(name, args, kwargs):
     return f"{name}({', '.join([show(a) for a in args] + [f'{k}={show(v)}' for k, v in kwargs.items()])})"
 
 
+def _settings():
+    """The process-wide settings a fuzzed setter may change (set_default_dtype, set_num_threads, set_printoptions)."""
+    return tl.get_default_dtype(), tl.get_num_threads(), tl.get_printoptions()
+
+
+def _restore(settings):
+    """Puts the settings back after each call, so that a call behaves as it does when replayed alone (and a
+    thread count of thousands set by one call cannot slow every later one)."""
+    dtype, threads, printoptions = settings
+    if _settings() != settings:
+        tl.set_default_dtype(dtype)
+        tl.set_num_threads(threads)
+        tl.set_printoptions(**printoptions)
+
+
 def run_batch(seed, calls, progress_fd=None):
     ops = public_ops()
     counts = {"calls": 0, "returned": 0, "typed": 0}
     problems = []
+    settings = _settings()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         for index in range(calls):
@@ -220,6 +236,7 @@ def run_batch(seed, calls, progress_fd=None):
                 else:
                     problems.append({"index": index, "call": describe(name, args, kwargs), "why": why,
                                      "error": f"{type(error).__name__}: {str(error)[:300]}"})
+            _restore(settings)
     counts["ops"] = len(ops)
     counts["problems"] = problems
     return counts

@@ -1,6 +1,7 @@
 """Initialisers with PyTorch's formulas and defaults (so Linear and Conv2d start like torch's), drawing from
 TensorLogic's Philox stream (tl.manual_seed makes them reproducible). Each fills the tensor in place."""
 import math
+import numbers
 
 import numpy as np
 
@@ -169,12 +170,14 @@ def dirac_(tensor, groups=1):
     each of the groups, output channel i takes input channel i at the kernel's centre (PyTorch's layout)."""
     if tensor.ndim not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"dirac_: groups must be a positive int, got {groups!r}")
     if tensor.shape[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
     out_per_group = tensor.shape[0] // groups
     values = np.zeros(tensor.shape, np.float16)
     centre = tuple(k // 2 for k in tensor.shape[2:])
-    for g in range(groups):
+    for g in range(groups if out_per_group else 0):  # no output channels: no loop over a hostile 2^62 groups
         for d in range(min(out_per_group, tensor.shape[1])):
             values[(g * out_per_group + d, d) + centre] = 1.0
     return _fill_from(tensor, tensor_of(values, device=tensor.device))
