@@ -62,6 +62,7 @@ REPRODUCERS = [
     ("tl.nn.functional.avg_pool2d(tl.ones(1, 1, 4, 4), 2**62, 2**61, 2**61, True)", "returned"),
     ("tl.nn.functional.max_pool2d(tl.ones(1, 1, 4, 4, requires_grad=True), 2**62, 2**61, 2**61, 1, True).sum().backward()",
      "returned"),
+    ("tl.nn.functional.unfold(tl.ones(1, 1, 4, 5), (1, 3), 4, (2**62 + 1, 5), 2)", "MemoryError"),  # windows wrapped
     ("tl.nn.init.dirac_(tl.zeros(0, 2, 3), 2**62)", "returned"),  # no output channels: 2^62 empty groups looped
     ("tl.nn.init.dirac_(tl.zeros(2, 2, 3), 0)", "ValueError"),  # was a ZeroDivisionError
     # padding + stride past 2^63 in the CPU unfold's ceil division: a segfault (found by a geometry fuzzer)

@@ -68,7 +68,14 @@ Array im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args) {
   const Shape& s = x.shape();
   const int64_t oh = window_count("im2col", s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], false, s);
   const int64_t ow = window_count("im2col", s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], false, s);
-  Array out = Array::empty({s[0], s[1] * kernel[0] * kernel[1], oh * ow}, Dtype::float16, x.device());
+  // The products checked: a 2^62 padding makes 2^62 windows, and oh * ow wrapped to a small buffer the backend
+  // then wrote past.
+  int64_t taps = 0, rows = 0, blocks = 0;
+  if (!checked_mul(kernel[0], kernel[1], &taps) || !checked_mul(s[1], taps, &rows) || !checked_mul(oh, ow, &blocks)) {
+    throw OutOfMemoryError("im2col: " + std::to_string(s[1]) + " channels of kernel " + pair_str(kernel) + " over " +
+                           std::to_string(oh) + " x " + std::to_string(ow) + " windows exceed the addressable memory");
+  }
+  Array out = Array::empty({s[0], rows, blocks}, Dtype::float16, x.device());
   if (out.numel() > 0) backend.im2col(contiguous(x), kernel, args, oh, ow, out);
   return out;
 }
