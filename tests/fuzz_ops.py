@@ -13,6 +13,7 @@ import argparse
 import inspect
 import json
 import os
+import resource
 import sys
 import warnings
 
@@ -242,6 +243,18 @@ def run_batch(seed, calls, progress_fd=None):
     return counts
 
 
+def limit_memory(extra=3 << 30):
+    """Caps the address space at what the process holds now plus `extra`: a legal but huge request (arange(0, 5,
+    1e-8) builds 4 GB on the host) fails as MemoryError at once instead of filling the memory of a CI machine that
+    runs two batches together. Without /proc (macOS) or the right to set it, no cap."""
+    try:
+        with open("/proc/self/status") as status:
+            size_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (size_kb * 1024 + extra, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    except (OSError, ValueError, StopIteration):
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, required=True)
@@ -249,6 +262,7 @@ def main():
     parser.add_argument("--replay", type=int)
     parser.add_argument("--progress", type=int, help="a file descriptor for the index of each call")
     args = parser.parse_args()
+    limit_memory()
     if args.replay is not None:
         name, fn, call_args, kwargs = make_call(public_ops(), args.seed, args.replay)
         print(describe(name, call_args, kwargs), flush=True)
