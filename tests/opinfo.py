@@ -398,4 +398,9 @@ POOL2D_CASES = [
     ((1, 2, 11, 9), 3, 1, 1, 2, False),
     ((0, 2, 6, 6), 2, 2, 0, 1, False),
     ((4, 6, 28, 28), 2, None, 0, 1, False),  # the CIFAR-10 tutorial's first pool
+    # windows longer than the input, padding past it and strides wider than it (the loops visit only the taps
+    # inside the input: a 2^62 kernel with 2^61 padding once hung)
+    ((1, 2, 3, 4), 8, 5, 4, 1, True),
+    ((2, 1, 2, 3), (6, 7), (1, 9), (3, 3), 1, True),
+    ((1, 2, 4, 3), (5, 4), (7, 2), (2, 2), (2, 1), True),
 ]
