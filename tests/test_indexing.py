@@ -231,6 +231,16 @@ def test_pad_matches_torch(device, rng, mode, shape, pads):
     assert_equal(tl.pad(strided(x, device), pads, mode=mode), expected)
 
 
+def test_replicate_pads_longer_than_the_input(device, rng):
+    # Each side is one broadcast copy of its edge (a copy per padded position took minutes for a pad of 2^31).
+    x = f16_randn(rng, (1, 2, 3, 4))
+    pads = (9, 1, 0, 7)
+    assert_equal(F.pad(tl.tensor(x, device=device), pads, mode="replicate"),
+                 TF.pad(torch.from_numpy(x).float(), pads, mode="replicate").half().numpy())
+    i = np.arange(6, dtype=np.int32).reshape(1, 2, 3)
+    assert_equal(F.pad(tl.tensor(i, device=device), (4, 6), mode="replicate"), np.pad(i, ((0, 0), (0, 0), (4, 6)), "edge"))
+
+
 def test_pad_constant_value_and_negative(device, rng):
     x = f16_randn(rng, (3, 4))
     t = tl.tensor(x, device=device)
