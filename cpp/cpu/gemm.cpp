@@ -23,7 +23,7 @@ constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB per slot stays cache
 constexpr int64_t kLineGrain = 1 << 18;           // elements per parallel chunk of conversion work
 // Products (multiply-adds) with more work than this are split over the pool (sgemm_f32); batches of smaller
 // ones are spread over it, about kTaskWork per task.
-constexpr double kParallelWork = 65536.0 * 64.0;
+constexpr double kParallelWork = 65536.0 * 16.0;
 constexpr double kTaskWork = 65536.0 * 4.0;
 
 struct Buffer {
