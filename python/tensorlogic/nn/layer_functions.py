@@ -105,11 +105,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 def _averaging_matrix(in_size, out_size):
     """[out, in]: row i averages PyTorch's adaptive window [floor(i in/out), ceil((i+1) in/out))."""
-    m = np.zeros((out_size, in_size))
-    for i in range(out_size):
-        start, end = (i * in_size) // out_size, -(-((i + 1) * in_size) // out_size)
-        m[i, start:end] = 1.0 / (end - start)
-    return m
+    starts = np.arange(out_size) * in_size // out_size  # no Python loop over a user's output size
+    ends = -(-(np.arange(1, out_size + 1) * in_size) // out_size)
+    cols = np.arange(in_size)
+    inside = (cols >= starts[:, None]) & (cols < ends[:, None])
+    return inside / (ends - starts)[:, None]
 
 
 def _adaptive_sizes(input, output_size, op):
