@@ -26,7 +26,9 @@ from tensorlogic import _argcheck
 # Sizes: small ones that make valid tensors, and extremes beyond any memory, alone or multiplied (never sizes a machine could
 # actually allocate and fill for minutes).
 SMALL = [0, 1, 1, 2, 2, 3, 4, 5]
-EXTREME = [-(2**63), -(2**63) - 1, -(2**31), -10, -1, 2**45, 2**62, 2**63 - 1, 2**63, 2**64, 10**30]
+# 2^61 and 2^62 + 1 pair with 2^62 as a kernel's half and a stride past it (a 2^62 pool kernel with 2^61 padding hung;
+# a stride and padding of 2^62 + 1 wrapped a ceil division).
+EXTREME = [-(2**63), -(2**63) - 1, -(2**31), -10, -1, 2**45, 2**61, 2**62, 2**62 + 1, 2**63 - 1, 2**63, 2**64, 10**30]
 SPECIAL_FLOATS = [0.0, -0.0, 1.0, -1.5, 65504.0, 65520.0, 1e5, -1e30, 1e-8, float("inf"), float("-inf"), float("nan")]
 DTYPES = [d for d in (getattr(tl, n, None) for n in ("float16", "int32", "int64", "bool")) if isinstance(d, tl.dtype)]
 # Calls that change process-wide state or touch files are not fuzzed here (tl.save/tl.load have their own).
