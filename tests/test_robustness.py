@@ -63,6 +63,8 @@ REPRODUCERS = [
     ("tl.nn.functional.max_pool2d(tl.ones(1, 1, 4, 4, requires_grad=True), 2**62, 2**61, 2**61, 1, True).sum().backward()",
      "returned"),
     ("tl.nn.functional.unfold(tl.ones(1, 1, 4, 5), (1, 3), 4, (2**62 + 1, 5), 2)", "MemoryError"),  # windows wrapped
+    ("tl.nn.functional.conv_transpose3d(tl.ones(1, 1, 2, 4, 4), tl.ones(1, 1, 3, 2, 1), None, (0, 4, 3))", "ValueError"),
+    ("tl.nn.functional.conv_transpose1d(tl.ones(1, 1, 4), tl.ones(1, 1, 2), None, 1, 0, 0, 1, 0)", "ValueError"),
     ("tl.nn.init.dirac_(tl.zeros(0, 2, 3), 2**62)", "returned"),  # no output channels: 2^62 empty groups looped
     ("tl.nn.init.dirac_(tl.zeros(2, 2, 3), 0)", "ValueError"),  # was a ZeroDivisionError
     # padding + stride past 2^63 in the CPU unfold's ceil division: a segfault (found by a geometry fuzzer)
