@@ -191,9 +191,11 @@ def _T(self):
 
 def _mT(self):
     n = self._a.ndim
+    if n == 2:  # every matmul's and linear's backward takes one or two of these: no transpose() dispatch
+        return _Permute.apply(self, [1, 0])
     if n < 2:
         raise ValueError(f"mT expects a tensor with at least 2 dimensions, got {n}")
-    dims = list(range(n))  # every matmul's backward takes one or two of these: no transpose() dispatch
+    dims = list(range(n))
     dims[-2], dims[-1] = n - 1, n - 2
     return _Permute.apply(self, dims)
 
@@ -426,13 +428,17 @@ class _Join(_OpFamily):
 
     @staticmethod
     def backward(ctx, g):
-        shapes = ctx.shapes
+        # Through _Unbind and _Split directly (still differentiable), not the public unbind() and split(): their
+        # guard and argument parsing doubled the cost of this backward, one per time step of an RNN.
+        dim = ctx.dim % g._a.ndim
         if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
-            pieces = g.unbind(ctx.dim)
+            pieces = _Unbind.apply(g, dim)
         else:  # cat skips 1-d empty inputs whatever the dimension (PyTorch's legacy rule): they get no gradient
-            skipped = [len(shape) == 1 and shape[0] == 0 for shape in shapes]
-            pieces = g.split([0 if skip else shape[ctx.dim] for shape, skip in zip(shapes, skipped)], ctx.dim)
-            pieces = [None if skip else p for p, skip in zip(pieces, skipped)]
+            skipped = [len(shape) == 1 and shape[0] == 0 for shape in ctx.shapes]
+            pieces = _Split.apply(g, _core.split, [0 if skip else shape[dim] for shape, skip in zip(ctx.shapes, skipped)],
+                                  dim)
+            if True in skipped:
+                pieces = [None if skip else p for p, skip in zip(pieces, skipped)]
         return (None, None) + tuple(p if needed else None for p, needed in zip(pieces, ctx.needs_input_grad[2:]))
 
 
