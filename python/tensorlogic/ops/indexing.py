@@ -15,6 +15,7 @@ from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
 
 _BIG = 1 << 62  # an open slice end (the core clips it to the size)
+_ADD = _core.BinaryOp.add
 
 
 # ---- parsing keys -----------------------------------------------------------------------------------
@@ -208,6 +209,14 @@ class _Index(Function):
     @staticmethod
     def backward(ctx, g):
         return _IndexPut0.apply(g, ctx.input_shapes[0], ctx.key), None
+
+    @staticmethod
+    def backward_into(ctx, g, acc):
+        view = _basic_view(acc._a, ctx.key)  # (an advanced key may repeat indices: left to _IndexPut0)
+        if view is None:
+            return False
+        _core.binary_(_ADD, view, g._a)
+        return True
 
 
 class _IndexPut0(Function):
