@@ -9,7 +9,7 @@ import numpy as np
 from .. import _core
 from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function, OpFamily, inplace, records
+from ..autograd.function import _NULL, Function, OpFamily, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
@@ -126,6 +126,8 @@ class _Unary(OpFamily):
     @staticmethod
     def forward(ctx, op, x, p0=0.0, p1=0.0):
         y = _wrap(_core.unary(op, x._a, p0, p1))
+        if ctx is _NULL:  # nothing recorded (backward formulas' ops): each attribute set on it is a Python call
+            return y
         ctx.op, ctx.p0, ctx.p1 = op, p0, p1
         saves = _UNARY_SAVES.get(id(op))
         if saves is None:

@@ -10,7 +10,7 @@ from .._convert import check_f16_range
 from ..device import device as device_type, device_name
 from ..dtypes import as_dtype
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function
+from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _shape_args, _wrap, tensor_method
 from .indexing import _Index, _IndexPut0
@@ -362,7 +362,8 @@ class _Split(_OpFamily):
     @staticmethod
     def forward(ctx, x, op, arg, dim):
         arrays = op(x._a, arg, dim)
-        ctx.op, ctx.dim, ctx.shapes = op, dim, [a.shape for a in arrays]
+        if ctx is not _NULL:  # (cat's backward splits without recording: no shapes to read then)
+            ctx.op, ctx.dim, ctx.shapes = op, dim, [a.shape for a in arrays]
         return tuple(_wrap(a) for a in arrays)
 
     @staticmethod
