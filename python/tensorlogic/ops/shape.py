@@ -423,8 +423,7 @@ class _Join(_OpFamily):
 
     @staticmethod
     def forward(ctx, op, dim, *tensors):
-        ctx.op, ctx.dim = op, dim
-        ctx.shapes = [t._a.shape for t in tensors]  # every input's (the recorded shapes skip those without grad)
+        ctx.op, ctx.dim = op, dim  # (the inputs' shapes are the recorded input_shapes[2:], of every tensor)
         return _wrap(op([t._a for t in tensors], dim))
 
     @staticmethod
@@ -435,9 +434,9 @@ class _Join(_OpFamily):
         if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
             pieces = _Unbind.apply(g, dim)
         else:  # cat skips 1-d empty inputs whatever the dimension (PyTorch's legacy rule): they get no gradient
-            skipped = [len(shape) == 1 and shape[0] == 0 for shape in ctx.shapes]
-            pieces = _Split.apply(g, _core.split, [0 if skip else shape[dim] for shape, skip in zip(ctx.shapes, skipped)],
-                                  dim)
+            shapes = ctx.input_shapes[2:]
+            skipped = [len(shape) == 1 and shape[0] == 0 for shape in shapes]
+            pieces = _Split.apply(g, _core.split, [0 if skip else shape[dim] for shape, skip in zip(shapes, skipped)], dim)
             if True in skipped:
                 pieces = [None if skip else p for p, skip in zip(pieces, skipped)]
         return (None, None) + tuple(p if needed else None for p, needed in zip(pieces, ctx.needs_input_grad[2:]))
