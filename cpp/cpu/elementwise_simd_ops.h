@@ -65,6 +65,18 @@ TL_VINLINE vf gelu(vf x) {
   return x * select(x < 0.0f, e, 1.0f - e);
 }
 TL_VINLINE vf relu(vf x) { return select(x <= 0.0f, splat(0.0f), x); }  // NaN stays NaN
+// x^a as kernels::unary_f32 computes it (products for a = 2 and 3, the tanh GELU written out; sqrt for +-0.5):
+// those forms vectorised, other exponents per lane through powf. The exponent is one per call, so the
+// branches are taken the same way for every vector.
+TL_VINLINE vf pow_scalar(vf x, float a) {
+  if (a == 2.0f) return x * x;
+  if (a == 3.0f) return x * x * x;
+  if (a == 0.5f) return vsqrt(x);
+  if (a == -0.5f) return 1.0f / vsqrt(x);
+  vf r;
+  for (int l = 0; l < kLanes; ++l) r[l] = __builtin_powf(x[l], a);
+  return r;
+}
 // The activations' derivatives (cpp/kernels/elementwise.h gives the formulas).
 TL_VINLINE vf gelu_grad(vf x) {
   const vf e = half_erfc(vabs(x) * 0.70710678118654752f);
@@ -116,6 +128,7 @@ TL_UNARY_VEC(ceil, return ceil_(x))
 TL_UNARY_VEC(round, return round_even(x))
 TL_UNARY_VEC(clamp, return select(isnan(x), x, vmin(vmax(x, splat(p.a)), splat(p.b))))
 TL_UNARY_VEC(step, return mask_to_float(x > 0.0f))
+TL_UNARY_VEC(pow_scalar, return pow_scalar(x, p.a))
 TL_UNARY_VEC(logical_not, return mask_to_float(x == 0.0f))
 #undef TL_UNARY_VEC
 
