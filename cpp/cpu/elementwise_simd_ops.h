@@ -244,6 +244,74 @@ inline void exp_shifted(float* x, int64_t n, float shift) {
   }
 }
 
+// ---- softmax rows ----------------------------------------------------------------------------------
+// v combined with itself moved down W lanes (lane l gets lane l + W, wrapping), for tree reductions in
+// log2(kLanes) shuffles rather than a chain of kLanes scalar steps.
+template <int W, int... I>
+TL_VINLINE vf lanes_down(vf v, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(v, v, ((I + W) & (kLanes - 1))...);
+}
+template <int W = kLanes / 2, class F>
+TL_VINLINE float lanes_reduce(vf v, F combine) {
+  v = combine(v, lanes_down<W>(v, std::make_integer_sequence<int, kLanes>{}));
+  if constexpr (W > 1) {
+    return lanes_reduce<W / 2>(v, combine);
+  } else {
+    return v[0];
+  }
+}
+TL_VINLINE float lanes_max(vf v) { return lanes_reduce(v, [](vf a, vf b) { return vmax(a, b); }); }
+TL_VINLINE float lanes_sum(vf v) { return lanes_reduce(v, [](vf a, vf b) { return a + b; }); }
+
+// Each of `rows` rows of n contiguous f16 values: softmax, or log_softmax with Log, in f32 and rounded once
+// (x: scratch of n + kLanes floats). The tail vector is padded with -inf, which adds nothing to the maximum
+// or, as exp(-inf) = 0, to the sum. A NaN, or a +inf maximum (inf - inf), makes the sum and so the whole
+// row NaN, as PyTorch's; so does an all -inf row.
+template <bool Log>
+void softmax_rows(const half* in, half* out, int64_t rows, int64_t n, float* x) {
+  const int64_t full = n / kLanes * kLanes, rest = n - full;
+  const int64_t vectors = full / kLanes + (rest ? 1 : 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const half* src = in + r * n;
+    vf m = splat(-__builtin_inff());
+    for (int64_t i = 0; i < full; i += kLanes) {
+      const vf v = load_f16(src + i);
+      store(x + i, v);
+      m = vmax(m, v);
+    }
+    if (rest) {
+      half buf[kLanes];
+      for (int l = 0; l < kLanes; ++l) buf[l] = half{0xfc00};  // -inf
+      std::memcpy(buf, src + full, static_cast<size_t>(rest) * sizeof(half));
+      const vf v = load_f16(buf);
+      store(x + full, v);
+      m = vmax(m, v);
+    }
+    const float shift = lanes_max(m);
+    vf s = splat(0.0f);
+    for (int64_t k = 0; k < vectors; ++k) {
+      const vf e = exp(load(x + k * kLanes) - shift);
+      if constexpr (!Log) store(x + k * kLanes, e);
+      s = s + e;
+    }
+    const float sum = lanes_sum(s);
+    // A scalar operand broadcasts in one instruction, where splat() of a run-time value is a lane loop.
+    const float scale = Log ? shift + __builtin_logf(sum) : 1.0f / sum;
+    half* dst = out + r * n;
+    for (int64_t k = 0; k < vectors; ++k) {
+      const vf v = load(x + k * kLanes);
+      const vf y = Log ? v - scale : v * scale;
+      if (k * kLanes < full) {
+        store_f16(dst + k * kLanes, y);
+      } else {
+        half buf[kLanes];
+        store_f16(buf, y);
+        std::memcpy(dst + full, buf, static_cast<size_t>(rest) * sizeof(half));
+      }
+    }
+  }
+}
+
 // ---- reductions: one loop over the rules of ReduceRule ----------------------------------------------
 enum class Combine { add, mul, max, min };
 template <ReduceRule R>
@@ -413,4 +481,6 @@ inline void fill(Table& t) {
   t.ternary[static_cast<int>(TernaryOp::where)] = &nary_kernel<TernaryVec<TernaryOp::where>, 3>;
   t.ternary[static_cast<int>(TernaryOp::affine)] = &nary_kernel<TernaryVec<TernaryOp::affine>, 3>;
   t.exp_shifted = &exp_shifted;
+  t.softmax_rows[0] = &softmax_rows<false>;
+  t.softmax_rows[1] = &softmax_rows<true>;
 }
