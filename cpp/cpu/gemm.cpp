@@ -11,6 +11,7 @@
 #include "blas.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
+#include "gemm_small.h"
 #include "gemv.h"
 #include "parallel.h"
 #include "tensorlogic/errors.h"
@@ -241,6 +242,12 @@ static void gemm_group(const Array& a, const Array& b, const Array& out, const G
   // A right operand shared by every batch folds the batches into the rows of one large GEMM (the
   // widened left panel is [batches * m, k] row-major then).
   const bool fold = batches > 1 && b.strides()[0] == 0 && a.strides()[0] != 0 && !stored_transposed(a);
+  if (!fold && small_gemm_fits(m, n, k)) {
+    float* c = sc.get(static_cast<size_t>(batches * m * n));
+    small_gemm(a, b, c);
+    finish_gemm(c, out, epilogue);
+    return;
+  }
   const Panel pa = widen(a, sa.get(panel_floats(a)));
   float* c = sc.get(static_cast<size_t>(batches * m * n));
   // A few rows against one matrix stored as rows of k contiguous weights (x @ W^T of linear layers):
