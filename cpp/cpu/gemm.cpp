@@ -235,6 +235,35 @@ void finish_gemm(float* c, const Array& out, const GemmEpilogue& epilogue) {
   });
 }
 
+// The sub-array at index i of the first axis.
+static Array first_axis_at(const Array& x, int64_t i) {
+  return x.view_as(Shape(x.shape().begin() + 1, x.shape().end()), Strides(x.strides().begin() + 1, x.strides().end()),
+                   x.offset() + i * x.strides()[0]);
+}
+
+// [B0, B1, M, K] operands (gemm_batch_axes): small products without an epilogue take both batch axes in one
+// call; anything else goes through the [B, M, K] path a B0 at a time.
+void CpuBackend::gemm_two_axes(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  const int64_t outer = out.shape()[0], m = out.shape()[2], n = out.shape()[3], k = a.shape()[3];
+  const bool plain = !epilogue.bias && !epilogue.residual && epilogue.activation == Activation::none;
+  if (outer > 1 && plain && out.is_contiguous() && small_gemm_fits(m, n, k)) {
+    const int64_t batches = outer * out.shape()[1];
+    Scratch sc(2);
+    float* c = sc.get(static_cast<size_t>(batches * m * n));
+    small_gemm(a, b, c);
+    finish_gemm(c, out.view_as({batches, m, n}, {m * n, n, 1}, out.offset()), epilogue);
+    return;
+  }
+  const bool full_bias = epilogue.bias && epilogue.bias->ndim() == 4;
+  for (int64_t i = 0; i < outer; ++i) {
+    GemmEpilogue ep = epilogue;
+    Array bias, residual;
+    if (full_bias) ep.bias = &(bias = first_axis_at(*epilogue.bias, i));
+    if (epilogue.residual) ep.residual = &(residual = first_axis_at(*epilogue.residual, i));
+    gemm(first_axis_at(a, i), first_axis_at(b, i), first_axis_at(out, i), ep);
+  }
+}
+
 // One group of batches: widen, multiply, finish. Groups keep the f32 panels of a call bounded.
 static void gemm_group(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
   const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
@@ -268,6 +297,7 @@ static void gemm_group(const Array& a, const Array& b, const Array& out, const G
 }
 
 void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  if (out.ndim() == 4) return gemm_two_axes(a, b, out, epilogue);
   const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
   const int64_t per_batch = std::max<int64_t>(1, m * k + (b.strides()[0] == 0 ? 0 : k * n) + m * n);
   const int64_t group = std::max<int64_t>(1, static_cast<int64_t>(kKeepFloats) / per_batch);

@@ -62,11 +62,16 @@ inline void pack(const half* src, int64_t rs, int64_t cs, int64_t rows, int64_t 
     }
     return;
   }
+  const int64_t whole = cs == 1 ? cols / W * W : 0;  // unit-stride whole vectors, read directly
   typename Isa::V v;
-  for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j0 = 0; j0 < cols; j0 += W) {
-      load_line<Isa>(v, src + i * rs + j0 * cs, cs, std::min<int64_t>(W, cols - j0));
-      Isa::store(dst + i * ld + j0, v);
+  for (int64_t i = 0; i < rows; ++i, src += rs, dst += ld) {
+    for (int64_t j = 0; j < whole; j += W) {
+      Isa::load_f16(v, src + j);
+      Isa::store(dst + j, v);
+    }
+    for (int64_t j0 = whole; j0 < cols; j0 += W) {
+      load_line<Isa>(v, src + j0 * cs, cs, std::min<int64_t>(W, cols - j0));
+      Isa::store(dst + j0, v);
     }
   }
 }
@@ -183,17 +188,22 @@ bool small_gemm_fits(int64_t m, int64_t n, int64_t k) {
 }
 
 void small_gemm(const Array& a, const Array& b, float* c) {
-  const int64_t batches = a.shape()[0], m = a.shape()[1], k = a.shape()[2], n = b.shape()[2];
+  const int nd = a.ndim();
+  const int64_t m = a.shape()[nd - 2], k = a.shape()[nd - 1], n = b.shape()[nd - 1];
+  const int64_t inner = nd == 4 ? a.shape()[1] : 1, batches = a.shape()[0] * inner;
   const Product fn = product_kernel();
   const half* pa = a.data_as<half>();
   const half* pb = b.data_as<half>();
   const Strides& sa = a.strides();
   const Strides& sb = b.strides();
+  auto at = [&](const Strides& s, int64_t i) {  // the offset of batch i
+    return nd == 4 ? (i / inner) * s[0] + (i % inner) * s[1] : i * s[0];
+  };
   const double work = std::max(1.0, static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
   const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kTaskWork / work));
   parallel_for(batches, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      fn(pa + i * sa[0], sa[1], sa[2], pb + i * sb[0], sb[1], sb[2], m, n, k, c + i * m * n);
+      fn(pa + at(sa, i), sa[nd - 2], sa[nd - 1], pb + at(sb, i), sb[nd - 2], sb[nd - 1], m, n, k, c + i * m * n);
     }
   });
 }

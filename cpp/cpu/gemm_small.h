@@ -14,7 +14,8 @@ constexpr int64_t kSmallGemmMax = 64;
 bool small_gemm_fits(int64_t m, int64_t n, int64_t k);
 
 // c[i] (packed f32 [batches, m, n]) = a[i] @ b[i] for f16 a [batches, m, k] and b [batches, k, n] of any
-// strides (a zero batch stride shares one matrix). Parallel over batches. Requires small_gemm_fits.
+// strides (a zero batch stride shares one matrix), or with two batch axes ([B0, B1, m, k], batches = B0 * B1).
+// Parallel over batches. Requires small_gemm_fits.
 void small_gemm(const Array& a, const Array& b, float* c);
 
 }  // namespace tensorlogic::cpu
