@@ -22,6 +22,10 @@ void exp_shifted(float* x, int64_t n, float shift);
 // x: scratch of n + 64 floats. Null where the CPU has no vector path.
 using SoftmaxRowsKernel = void (*)(const half* in, half* out, int64_t rows, int64_t n, float* x);
 SoftmaxRowsKernel softmax_rows_kernel(bool log);
+// x = softmax(scale * x) over n f32 values in place, zeros where every value is -inf (fused attention's rows
+// of scores). Null where the CPU has no vector path.
+using ScaledSoftmaxKernel = void (*)(float* x, int64_t n, float scale);
+ScaledSoftmaxKernel scaled_softmax_kernel();
 
 // The accumulation rules of the CPU reductions (reduce.cpp): step(acc, x) per element, with c the row's
 // centre (sum_sq_dev: (x - c)^2, sum_exp: exp(x - c)).

@@ -197,6 +197,13 @@ void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, i
     std::memset(c, 0, static_cast<size_t>(batches * m * n) * sizeof(float));
     return;
   }
+  if (small_gemm_fits(m, n, k)) {
+    // A stored-transposed panel is [cols, rows]: its rows are the matrix's columns.
+    const int64_t sa[3] = {a.batch_stride, a.trans ? 1 : a.ld, a.trans ? a.ld : 1};
+    const int64_t sb[3] = {b.batch_stride, b.trans ? 1 : b.ld, b.trans ? b.ld : 1};
+    small_sgemm(a.data, sa, b.data, sb, batches, m, n, k, c);
+    return;
+  }
   for (int64_t v : {m, n, k, a.ld, b.ld}) check_blas_range(v);
   auto one = [&](int64_t i) {
     sgemm_f32(a.trans, b.trans, m, n, k, a.data + i * a.batch_stride, a.ld, b.data + i * b.batch_stride, b.ld, 0.0f,

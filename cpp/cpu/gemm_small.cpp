@@ -1,10 +1,11 @@
 // Batches of small products (attention's per-head scores and weighted sums: 128 products of 16x16x16 per
 // layer in the makemore transformer). Through OpenBLAS each product paid a call (argument checks, a buffer
 // taken under a mutex, packing) and each 16-element line a widening call of its own, several times the
-// arithmetic. Here each product's operands are gathered from their f16 strides into f32 on the stack (rows
-// padded to whole vectors), multiplied in register blocks (an element of A broadcast against vectors of a
-// row of B, fused multiply-adds, as a BLAS micro-kernel), and the f32 result goes to gemm's epilogue.
-// AVX-512 or AVX2+FMA+F16C (gemv_isa); elsewhere every product goes to OpenBLAS.
+// arithmetic. Here each product's operands are gathered from their strides (f16 operands of gemm, f32
+// panels of the fused attention) into f32 on the stack (rows padded to whole vectors), multiplied in register
+// blocks (an element of A broadcast against vectors of a row of B, fused multiply-adds, as a BLAS
+// micro-kernel), and the f32 result goes to the caller's epilogue. AVX-512 or AVX2+FMA+F16C (gemv_isa);
+// elsewhere every product goes to OpenBLAS.
 #pragma GCC diagnostic ignored "-Wpsabi"
 #include "gemm_small.h"
 
@@ -20,28 +21,39 @@ namespace {
 
 constexpr double kTaskWork = 65536.0 * 4.0;  // multiply-adds per parallel task, as gemm.cpp's batches
 
-using Product = void (*)(const half* a, int64_t ar, int64_t ac, const half* b, int64_t br, int64_t bc, int64_t m,
-                         int64_t n, int64_t k, float* c);
+template <class T>
+using Product = void (*)(const T* a, int64_t ar, int64_t ac, const T* b, int64_t br, int64_t bc, int64_t m, int64_t n,
+                         int64_t k, float* c);
 
 #if TL_SIMD_X86
-// Up to kWidth f16 values at src, `stride` apart, as one vector (zero past count): a partial or strided line
-// is gathered as f16 first, so that each widening is one instruction.
+// One vector of f16 or f32 values at p.
 template <class Isa>
-inline void load_line(typename Isa::V& v, const half* src, int64_t stride, int64_t count) {
-  if (stride == 1 && count == Isa::kWidth) {
-    Isa::load_f16(v, src);
-    return;
-  }
-  half line[Isa::kWidth] = {};
-  for (int64_t t = 0; t < count; ++t) line[t] = src[t * stride];
-  Isa::load_f16(v, line);
+inline void load_vec(typename Isa::V& v, const half* p) {
+  Isa::load_f16(v, p);
+}
+template <class Isa>
+inline void load_vec(typename Isa::V& v, const float* p) {
+  Isa::load(v, p);
 }
 
-// The [rows, cols] f16 matrix at src (strides rs, cs) as f32 rows of ld floats (ld: whole vectors), zero past
+// Up to kWidth values at src, `stride` apart, as one vector (zero past count): a partial or strided line is
+// gathered first, so that each f16 widening is one instruction.
+template <class Isa, class T>
+inline void load_line(typename Isa::V& v, const T* src, int64_t stride, int64_t count) {
+  if (stride == 1 && count == Isa::kWidth) {
+    load_vec<Isa>(v, src);
+    return;
+  }
+  T line[Isa::kWidth] = {};
+  for (int64_t t = 0; t < count; ++t) line[t] = src[t * stride];
+  load_vec<Isa>(v, line);
+}
+
+// The [rows, cols] matrix at src (strides rs, cs) as f32 rows of ld floats (ld: whole vectors), zero past
 // cols. A matrix stored by columns (rs == 1: a transposed view) is read a column per vector and transposed in
 // registers a tile at a time; any other layout a row per vector.
-template <class Isa>
-inline void pack(const half* src, int64_t rs, int64_t cs, int64_t rows, int64_t cols, float* dst, int64_t ld) {
+template <class Isa, class T>
+inline void pack(const T* src, int64_t rs, int64_t cs, int64_t rows, int64_t cols, float* dst, int64_t ld) {
   constexpr int W = Isa::kWidth;
   if (rs == 1 && cs != 1) {
     typename Isa::V tile[W];
@@ -66,7 +78,7 @@ inline void pack(const half* src, int64_t rs, int64_t cs, int64_t rows, int64_t 
   typename Isa::V v;
   for (int64_t i = 0; i < rows; ++i, src += rs, dst += ld) {
     for (int64_t j = 0; j < whole; j += W) {
-      Isa::load_f16(v, src + j);
+      load_vec<Isa>(v, src + j);
       Isa::store(dst + j, v);
     }
     for (int64_t j0 = whole; j0 < cols; j0 += W) {
@@ -76,17 +88,8 @@ inline void pack(const half* src, int64_t rs, int64_t cs, int64_t rows, int64_t 
   }
 }
 
-template <class Isa>
-inline void load_row(typename Isa::V& v, const float* p) {
-  Isa::load(v, p);
-}
-template <class Isa>
-inline void load_row(typename Isa::V& v, const half* p) {
-  Isa::load_f16(v, p);
-}
-
 // c's R rows (ldc apart), JV vectors wide = R rows of a (lda apart) @ b (k rows, ldb apart, JV vectors wide;
-// packed f32, or the f16 operand itself when its rows are unit-stride whole vectors).
+// packed f32, or the operand itself when its rows are unit-stride whole vectors).
 template <class Isa, int R, int JV, class B>
 inline void block(const float* a, int64_t lda, const B* b, int64_t ldb, int64_t k, float* c, int64_t ldc) {
   constexpr int W = Isa::kWidth;
@@ -95,7 +98,7 @@ inline void block(const float* a, int64_t lda, const B* b, int64_t ldb, int64_t 
     for (int v = 0; v < JV; ++v) Isa::zero(acc[r][v]);
   }
   for (int64_t p = 0; p < k; ++p) {
-    for (int v = 0; v < JV; ++v) load_row<Isa>(bv[v], b + p * ldb + v * W);
+    for (int v = 0; v < JV; ++v) load_vec<Isa>(bv[v], b + p * ldb + v * W);
     for (int r = 0; r < R; ++r) {
       Isa::set1(av, a[r * lda + p]);
       for (int v = 0; v < JV; ++v) Isa::fma(acc[r][v], av, bv[v]);
@@ -120,6 +123,8 @@ inline void edge_block(int rows, int vectors, const float* a, int64_t lda, const
 }
 
 // c (rows of ldc floats) = the packed a (m rows of lda) @ b (k rows of ldb, `vectors` vectors wide).
+// Accumulators: 24 of AVX-512's 32 registers, 12 of AVX2's 16; at least 8 independent sums hide the fused
+// multiply-add's latency at one vector per row (n <= W: attention's 16-wide products).
 template <class Isa, class B>
 inline void multiply(const float* a, int64_t lda, const B* b, int64_t ldb, int64_t m, int64_t vectors, int64_t k,
                      float* c, int64_t ldc) {
@@ -133,17 +138,15 @@ inline void multiply(const float* a, int64_t lda, const B* b, int64_t ldb, int64
   }
 }
 
-// Accumulators (multiply): 24 of AVX-512's 32 registers, 12 of AVX2's 16; at least 8 independent sums hide
-// the fused multiply-add's latency at one vector per row (n <= W: attention's 16-wide products).
-template <class Isa>
-inline void product(const half* a, int64_t ar, int64_t ac, const half* b, int64_t br, int64_t bc, int64_t m,
-                    int64_t n, int64_t k, float* c) {
+template <class Isa, class T>
+inline void product(const T* a, int64_t ar, int64_t ac, const T* b, int64_t br, int64_t bc, int64_t m, int64_t n,
+                    int64_t k, float* c) {
   constexpr int W = Isa::kWidth;
   constexpr int64_t kLine = (kSmallGemmMax + W - 1) / W * W;
   alignas(64) float pa[kSmallGemmMax * kLine], pb[kSmallGemmMax * kLine], pc[kSmallGemmMax * kLine];
   const int64_t lda = (k + W - 1) / W * W, vectors = (n + W - 1) / W, ldb = vectors * W;
   pack<Isa>(a, ar, ac, m, k, pa, lda);
-  if (bc == 1 && ldb == n) {  // rows of whole vectors: B is read as it is, and C written straight to c
+  if (bc == 1 && ldb == n) {  // rows of whole vectors: B is read in place, and C written straight to c
     multiply<Isa>(pa, lda, b, br, m, vectors, k, c, n);
     return;
   }
@@ -155,57 +158,77 @@ inline void product(const half* a, int64_t ar, int64_t ac, const half* b, int64_
   }
 }
 
-__attribute__((target(TL_AVX512_TARGET), flatten)) void product_avx512(const half* a, int64_t ar, int64_t ac,
-                                                                       const half* b, int64_t br, int64_t bc, int64_t m,
-                                                                       int64_t n, int64_t k, float* c) {
+template <class T>
+__attribute__((target(TL_AVX512_TARGET), flatten)) void product_avx512(const T* a, int64_t ar, int64_t ac, const T* b,
+                                                                       int64_t br, int64_t bc, int64_t m, int64_t n,
+                                                                       int64_t k, float* c) {
   product<simd::Avx512>(a, ar, ac, b, br, bc, m, n, k, c);
 }
 
-__attribute__((target(TL_AVX2_TARGET), flatten)) void product_avx2(const half* a, int64_t ar, int64_t ac, const half* b,
+template <class T>
+__attribute__((target(TL_AVX2_TARGET), flatten)) void product_avx2(const T* a, int64_t ar, int64_t ac, const T* b,
                                                                    int64_t br, int64_t bc, int64_t m, int64_t n,
                                                                    int64_t k, float* c) {
   product<simd::Avx2>(a, ar, ac, b, br, bc, m, n, k, c);
 }
 #endif
 
-Product product_kernel() {
-  static const Product kernel = [] {
+template <class T>
+Product<T> product_kernel() {
+  static const Product<T> kernel = [] {
     const GemvIsa isa = gemv_isa();
 #if TL_SIMD_X86
-    if (isa == GemvIsa::avx512) return &product_avx512;
-    if (isa == GemvIsa::avx2) return &product_avx2;
+    if (isa == GemvIsa::avx512) return &product_avx512<T>;
+    if (isa == GemvIsa::avx2) return &product_avx2<T>;
 #endif
     (void)isa;
-    return static_cast<Product>(nullptr);
+    return static_cast<Product<T>>(nullptr);
   }();
   return kernel;
+}
+
+// One operand of a batch of products: matrix i starts at (i / inner) * outer + (i % inner) * step (one or two
+// batch axes); rs, cs: its row and column strides.
+template <class T>
+struct Operand {
+  const T* data;
+  int64_t rs, cs, outer, step, inner;
+  const T* at(int64_t i) const { return data + (i / inner) * outer + (i % inner) * step; }
+};
+
+// c[i] = a[i] @ b[i] for i < batches, parallel over batches (about kTaskWork multiply-adds per task).
+template <class T>
+void batched(const Operand<T>& a, const Operand<T>& b, int64_t batches, int64_t m, int64_t n, int64_t k, float* c) {
+  const Product<T> fn = product_kernel<T>();
+  const double work = std::max(1.0, static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kTaskWork / work));
+  parallel_for(batches, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) fn(a.at(i), a.rs, a.cs, b.at(i), b.rs, b.cs, m, n, k, c + i * m * n);
+  });
+}
+
+Operand<half> operand(const Array& x) {
+  const int nd = x.ndim();
+  const Strides& s = x.strides();
+  return {x.data_as<half>(), s[nd - 2], s[nd - 1], s[0], nd == 4 ? s[1] : 0, nd == 4 ? x.shape()[1] : 1};
 }
 
 }  // namespace
 
 bool small_gemm_fits(int64_t m, int64_t n, int64_t k) {
-  return product_kernel() != nullptr && m <= kSmallGemmMax && n <= kSmallGemmMax && k <= kSmallGemmMax;
+  return product_kernel<half>() != nullptr && m <= kSmallGemmMax && n <= kSmallGemmMax && k <= kSmallGemmMax;
 }
 
 void small_gemm(const Array& a, const Array& b, float* c) {
   const int nd = a.ndim();
-  const int64_t m = a.shape()[nd - 2], k = a.shape()[nd - 1], n = b.shape()[nd - 1];
-  const int64_t inner = nd == 4 ? a.shape()[1] : 1, batches = a.shape()[0] * inner;
-  const Product fn = product_kernel();
-  const half* pa = a.data_as<half>();
-  const half* pb = b.data_as<half>();
-  const Strides& sa = a.strides();
-  const Strides& sb = b.strides();
-  auto at = [&](const Strides& s, int64_t i) {  // the offset of batch i
-    return nd == 4 ? (i / inner) * s[0] + (i % inner) * s[1] : i * s[0];
-  };
-  const double work = std::max(1.0, static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
-  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kTaskWork / work));
-  parallel_for(batches, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      fn(pa + at(sa, i), sa[nd - 2], sa[nd - 1], pb + at(sb, i), sb[nd - 2], sb[nd - 1], m, n, k, c + i * m * n);
-    }
-  });
+  const int64_t batches = a.shape()[0] * (nd == 4 ? a.shape()[1] : 1);
+  batched(operand(a), operand(b), batches, a.shape()[nd - 2], b.shape()[nd - 1], a.shape()[nd - 1], c);
+}
+
+void small_sgemm(const float* a, const int64_t sa[3], const float* b, const int64_t sb[3], int64_t batches, int64_t m,
+                 int64_t n, int64_t k, float* c) {
+  batched(Operand<float>{a, sa[1], sa[2], sa[0], 0, 1}, Operand<float>{b, sb[1], sb[2], sb[0], 0, 1}, batches, m, n, k,
+          c);
 }
 
 }  // namespace tensorlogic::cpu

@@ -18,4 +18,9 @@ bool small_gemm_fits(int64_t m, int64_t n, int64_t k);
 // Parallel over batches. Requires small_gemm_fits.
 void small_gemm(const Array& a, const Array& b, float* c);
 
+// The same for f32 operands: matrix i of a at a + i * sa[0], with row and column strides sa[1], sa[2] (b alike).
+// Requires small_gemm_fits.
+void small_sgemm(const float* a, const int64_t sa[3], const float* b, const int64_t sb[3], int64_t batches, int64_t m,
+                 int64_t n, int64_t k, float* c);
+
 }  // namespace tensorlogic::cpu
