@@ -76,11 +76,17 @@ void copy_typed(const Array& src, const Array& dst) {
       return;
     }
   }
+  const int64_t ss = layout.inner_stride(0), ds = layout.inner_stride(1);
   parallel_for(layout.numel, kCopyGrain, [&](int64_t b, int64_t e) {
     layout.for_each_run(b, e, [&](const std::array<int64_t, 2>& off, int64_t count) {
       const From* s = in + off[0];
       To* d = out + off[1];
-      const int64_t ss = layout.inner_stride(0), ds = layout.inner_stride(1);
+      if constexpr (std::is_same_v<From, To>) {
+        if (ss == 1 && ds == 1) {  // runs contiguous on both sides (heads moved between axes): one memcpy each
+          std::memcpy(d, s, static_cast<size_t>(count) * sizeof(To));
+          return;
+        }
+      }
       for (int64_t i = 0; i < count; ++i) d[i * ds] = kernels::convert_element<CpuF16, From, To>(s[i * ss]);
     });
   });
