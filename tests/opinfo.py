@@ -260,6 +260,7 @@ BINARY = [
     OpInfo("gelu_tanh_backward", _gelu_tanh_backward, "gelu_tanh_backward", domains=(REAL, REAL), grad=False, approximate=True),
     OpInfo("silu_backward", torch.ops.aten.silu_backward, "silu_backward", domains=(REAL, REAL), grad=False,
            approximate=True),
+    OpInfo("tanh_backward", torch.ops.aten.tanh_backward, "tanh_backward", domains=(REAL, REAL), grad=False),
     OpInfo("floor_divide", torch.floor_divide, "floor_divide", domains=(INTEGERS, NONZERO_INTEGERS), grad=False,
            int32=True, f32_oracle=True),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,

@@ -162,6 +162,7 @@ TL_BINARY_VEC(logical_or, return select(a == 0.0f, select(b == 0.0f, splat(0.0f)
 TL_BINARY_VEC(gelu_backward, return a * gelu_grad(b))
 TL_BINARY_VEC(gelu_tanh_backward, return a * gelu_tanh_grad(b))
 TL_BINARY_VEC(silu_backward, return a * silu_grad(b))
+TL_BINARY_VEC(tanh_backward, return a * (ones() - b * b))
 #undef TL_BINARY_VEC
 
 template <TernaryOp Op>
