@@ -195,6 +195,20 @@ def test_index_put_(device, rng, accumulate):
         assert got[2, 3] in (v[1], v[2])
 
 
+def test_index_put_accumulate_rows(device, rng):
+    """Whole rows accumulated (an embedding's backward): repeated rows sum in f32 and round once, so the
+    result is float64's sum rounded to f16 up to f32's error."""
+    w = f16_randn(rng, (int(rng.integers(2, 30)), int(rng.integers(1, 200))))
+    idx = rng.integers(0, w.shape[0], int(rng.integers(1, 400)))
+    v = f16_randn(rng, (idx.size, w.shape[1]))
+    t = tl.tensor(w, device=device)
+    t.index_put_((tl.tensor(idx.astype(np.int32), device=device),), tl.tensor(v, device=device), accumulate=True)
+    expected = w.astype(np.float64)
+    np.add.at(expected, idx, v.astype(np.float64))
+    np.testing.assert_allclose(host(t).astype(np.float64), expected.astype(np.float16).astype(np.float64),
+                               rtol=1e-3, atol=1e-3)
+
+
 def test_cat(device, rng):
     a, b = f16_randn(rng, (2, 3)), f16_randn(rng, (4, 3))
     assert_equal(tl.cat([tl.tensor(a, device=device), strided(b, device)]), np.concatenate([a, b]))

@@ -1,6 +1,8 @@
 // Bulk f16 <-> f32 conversion with the best instructions the running CPU has.
 #include "f16_convert.h"
 
+#include <algorithm>
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define TL_X86 1
@@ -75,5 +77,21 @@ const Conversions best{to_f32_scalar, to_f16_scalar};
 void f16_to_f32(const half* in, float* out, int64_t n) { best.to_f32(in, out, n); }
 
 void f32_to_f16(const float* in, half* out, int64_t n) { best.to_f16(in, out, n); }
+
+void add_f16_row(float* row, int64_t n, const half* p, int64_t stride) {
+  if (stride == 0) {
+    const float v = to_float(p[0]);
+    for (int64_t j = 0; j < n; ++j) row[j] += v;
+  } else if (stride == 1) {
+    float block[512];
+    for (int64_t j0 = 0; j0 < n; j0 += 512) {
+      const int64_t len = std::min<int64_t>(512, n - j0);
+      f16_to_f32(p + j0, block, len);
+      for (int64_t j = 0; j < len; ++j) row[j0 + j] += block[j];
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) row[j] += to_float(p[j * stride]);
+  }
+}
 
 }  // namespace tensorlogic::cpu

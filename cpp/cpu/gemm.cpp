@@ -20,10 +20,10 @@ namespace {
 
 constexpr int kSlots = 6;
 constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB per slot stays cached between calls
-constexpr int64_t kLineGrain = 1 << 15;           // elements per parallel chunk of conversion work
+constexpr int64_t kLineGrain = 1 << 18;           // elements per parallel chunk of conversion work
 // Products (multiply-adds) with more work than this are split over the pool (sgemm_f32); batches of smaller
 // ones are spread over it, about kTaskWork per task.
-constexpr double kParallelWork = 65536.0 * 64.0;
+constexpr double kParallelWork = 65536.0 * 16.0;
 constexpr double kTaskWork = 65536.0 * 4.0;
 
 struct Buffer {
@@ -55,23 +55,6 @@ inline void widen_line(const half* src, int64_t stride, int64_t count, float* ds
 
 inline void check_blas_range(int64_t value) {
   if (value > INT_MAX) throw ArgumentError("matmul: a dimension of " + std::to_string(value) + " exceeds the BLAS int range");
-}
-
-// row[j] += p[j * stride] for f16 values (vectorised conversion when contiguous).
-void add_f16_row(float* row, int64_t n, const half* p, int64_t stride) {
-  if (stride == 0) {
-    const float v = to_float(p[0]);
-    for (int64_t j = 0; j < n; ++j) row[j] += v;
-  } else if (stride == 1) {
-    float block[512];
-    for (int64_t j0 = 0; j0 < n; j0 += 512) {
-      const int64_t len = std::min<int64_t>(512, n - j0);
-      f16_to_f32(p + j0, block, len);
-      for (int64_t j = 0; j < len; ++j) row[j0 + j] += block[j];
-    }
-  } else {
-    for (int64_t j = 0; j < n; ++j) row[j] += to_float(p[j * stride]);
-  }
 }
 
 template <typename F>

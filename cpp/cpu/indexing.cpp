@@ -4,12 +4,13 @@
 
 #include "../core/strided.h"
 #include "cpu_backend.h"
+#include "f16_convert.h"
 #include "parallel.h"
 
 namespace tensorlogic::cpu {
 namespace {
 
-constexpr int64_t kGrain = 1 << 14;
+constexpr int64_t kGrain = 1 << 16;  // elements per parallel chunk: a copy of fewer costs less than handing it over
 
 // Integer sums wrap (never UB); a bool sum is `or`, as PyTorch's bool addition.
 template <typename T>
@@ -56,11 +57,40 @@ void gather_typed(const Array& src, const std::vector<int64_t>& offsets, const A
   });
 }
 
+// The rows case of scatter_add_f16 (an embedding's backward): contiguous blocks whose distinct offsets lie
+// at least a block apart, so each destination row sums in one f32 row, its values added in their order.
+// False (nothing written) when the blocks overlap.
+bool scatter_add_f16_rows(const half* in, const std::vector<int64_t>& offsets, int64_t block, half* out) {
+  std::vector<int64_t> order(offsets.size());
+  for (size_t b = 0; b < order.size(); ++b) order[b] = static_cast<int64_t>(b);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return offsets[x] < offsets[y]; });
+  for (size_t i = 1; i < order.size(); ++i) {
+    const int64_t gap = offsets[order[i]] - offsets[order[i - 1]];
+    if (gap != 0 && gap < block) return false;
+  }
+  std::vector<float> row(static_cast<size_t>(block));
+  for (size_t i = 0; i < order.size();) {
+    half* dst = out + offsets[order[i]];
+    f16_to_f32(dst, row.data(), block);
+    size_t j = i;
+    for (; j < order.size() && offsets[order[j]] == offsets[order[i]]; ++j) {
+      add_f16_row(row.data(), block, in + order[j] * block, 1);
+    }
+    f32_to_f16(row.data(), dst, block);
+    i = j;
+  }
+  return true;
+}
+
 // float16 accumulation: every touched element sums in f32 and is rounded once at the end (one rounding
 // per op, however often a position repeats).
 void scatter_add_f16(const Array& values, const std::vector<int64_t>& offsets, const Array& dst) {
   const Layout<2> layout = block_layout(dst);
   const int64_t block = layout.numel;
+  if (block > 1 && layout.contiguous(0) &&
+      scatter_add_f16_rows(values.data_as<half>(), offsets, block, dst.data_as<half>())) {
+    return;
+  }
   int64_t extent = 1;  // elements spanned by one block
   for (int d = 0; d < dst.ndim(); ++d) extent += (dst.shape()[d] - 1) * dst.strides()[d];
   const auto [lo_it, hi_it] = std::minmax_element(offsets.begin(), offsets.end());
