@@ -1,4 +1,6 @@
 """The backward engine: one topological traversal of the Node graph, the same for every op."""
+import sys
+
 import numpy as np
 
 from .. import _core
@@ -121,7 +123,10 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
             if saved is None:
                 node.saved_tensors  # raises the "backward a second time" error with the op's name
             anomaly = mode.anomaly
-            if mode.profiler is not None:
+            if fn.backward_into is not None and not (create_graph or anomaly) and mode.profiler is None and \
+                    _added_into(node, g, buffer, leaves):
+                input_grads = ()
+            elif mode.profiler is not None:
                 input_grads = mode.profiler.backward_node(node, g, _node_backward)
             elif anomaly:
                 input_grads = _node_backward(node, g)
@@ -150,6 +155,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                     buffer[edge] = ig if prev is None else prev + ig
                 else:
                     _accumulate_leaf(leaves, edge, ig)
+            input_grads = ig = None  # (references left here would make the buffered gradients look shared)
             if saved and not retain_graph:  # a node that saved nothing can run again (like PyTorch's)
                 node._saved = None
             if node in due:
@@ -159,6 +165,26 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
     finally:
         reset_grad(token)
     return results
+
+
+def _added_into(node, g, buffer, leaves):
+    """Whether node's backward_into added g into the gradient its first input has so far, in place: only where
+    that gradient is a contiguous tensor that nothing but the engine can see (no other reference to the Tensor
+    or its array, no view of its memory), so the change is invisible."""
+    edge = node.next[0]
+    if edge is None:
+        return False
+    if edge.__class__ is Node:
+        acc = buffer.get(edge)
+    else:
+        entry = leaves.get(id(edge))
+        acc = entry[1] if entry is not None else None
+    if acc is None or acc.__class__ is list:
+        return False
+    a = acc._a  # references: the buffer (or leaf entry), `acc`, getrefcount's argument; for the array: acc and `a`
+    if sys.getrefcount(acc) != 3 or sys.getrefcount(a) != 3 or a.storage_use_count() != 1 or not a.is_contiguous():
+        return False
+    return node.fn.backward_into(node, g, acc)
 
 
 def _accumulate_leaf(leaves, t, g):
