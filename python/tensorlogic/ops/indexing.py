@@ -143,6 +143,9 @@ def _basic_view(a, key):
         return _core.slice(a, 0, *_slice_args(key)) if a.ndim > 0 else None
     if kind is not tuple or len(key) > a.ndim:
         return None
+    for item in key:  # all checked first: an item of any other kind (a second ...) owns the error
+        if type(item) is not slice and type(item) is not int:
+            return None
     view, dim = a, 0
     for item in key:
         kind = type(item)
@@ -150,10 +153,8 @@ def _basic_view(a, key):
             if item.start is not None or item.stop is not None or item.step is not None:
                 view = _core.slice(view, dim, *_slice_args(item))
             dim += 1  # a full slice keeps the dimension as it is
-        elif kind is int:
-            view = _core.select(view, dim, item)
         else:
-            return None
+            view = _core.select(view, dim, item)
     return view if view is not a else None  # t[:, :] and t[()] are left to _parse, which makes a new view
 
 
