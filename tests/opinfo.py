@@ -184,7 +184,8 @@ UNARY = [
     # x ** exponent and base ** x: the binary pow with a scalar on one side, each a kernel of its own
     OpInfo("pow", torch.pow, "pow", domains=(POSITIVE,), approximate=True,
            variants=(Variant("2", (2.0,), params=(2.0,)), Variant("_half", (0.5,), params=(0.5,)),
-                     Variant("_m1", (-1.0,), params=(-1.0,)), Variant("_2_5", (2.5,), params=(2.5,)))),
+                     Variant("_m1", (-1.0,), params=(-1.0,)), Variant("_2_5", (2.5,), params=(2.5,)),
+                     Variant("3", (3.0,), params=(3.0,)), Variant("_m_half", (-0.5,), params=(-0.5,)))),
     OpInfo("rpow", lambda t, base: torch.pow(base, t), "rpow", approximate=True, fn=lambda t, base: base ** t,
            method="__rpow__", variants=(Variant("2", (2.0,), params=(2.0,)),)),
     # ops/special.py's kernels

@@ -26,6 +26,8 @@ struct Table {
   NaryKernel binary[kBinaryOpCount] = {};
   NaryKernel ternary[kTernaryOpCount] = {};
   void (*exp_shifted)(float*, int64_t, float) = nullptr;
+  SoftmaxRowsKernel softmax_rows[2] = {};  // softmax, log_softmax
+  ScaledSoftmaxKernel scaled_softmax = nullptr;
   ReduceKernel reduce[kReduceRules] = {};
   ColumnKernel columns[kReduceRules] = {};
 };
@@ -101,6 +103,9 @@ const Table& table() {
 }  // namespace
 
 void exp_shifted(float* x, int64_t n, float shift) { table().exp_shifted(x, n, shift); }
+
+SoftmaxRowsKernel softmax_rows_kernel(bool log) { return table().softmax_rows[log ? 1 : 0]; }
+ScaledSoftmaxKernel scaled_softmax_kernel() { return table().scaled_softmax; }
 
 ReduceKernel reduce_kernel(ReduceRule rule) { return table().reduce[static_cast<int>(rule)]; }
 ColumnKernel column_kernel(ReduceRule rule) { return table().columns[static_cast<int>(rule)]; }
