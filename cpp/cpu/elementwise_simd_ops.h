@@ -314,38 +314,33 @@ void softmax_rows(const half* in, half* out, int64_t rows, int64_t n, float* x) 
 }
 
 // x = softmax(scale * x) over n f32 values in place (fused attention's rows of scores); a row whose maximum
-// is -inf (every key masked) becomes zeros, PyTorch's safe softmax. The tail vector goes through a buffer
-// padded with -inf.
+// is -inf (every key masked) becomes zeros, PyTorch's safe softmax. The tail vector is loaded padded with
+// -inf and stored under a mask.
 void scaled_softmax(float* x, int64_t n, float scale) {
   const int64_t full = n / kLanes * kLanes, rest = n - full;
-  float tail[kLanes];
-  for (int l = 0; l < kLanes; ++l) tail[l] = -__builtin_inff();
-  std::memcpy(tail, x + full, static_cast<size_t>(rest) * sizeof(float));
-  vf m = splat(-__builtin_inff());
+  vf tail = splat(-__builtin_inff());  // the scaled tail; -inf past n whatever the sign of scale
+  if (rest) {
+    vi lane;
+    for (int l = 0; l < kLanes; ++l) lane[l] = l;
+    tail = select(lane < splati(static_cast<int32_t>(rest)), load_partial(x + full, rest, 0.0f) * scale, tail);
+  }
+  vf m = tail;
   for (int64_t i = 0; i < full; i += kLanes) m = vmax(m, load(x + i) * scale);
-  if (rest) m = vmax(m, load(tail) * scale);
   const float top = lanes_max(m);
   if (top == -__builtin_inff()) {
     std::memset(x, 0, static_cast<size_t>(n) * sizeof(float));
     return;
   }
-  vf s = splat(0.0f);
+  const vf e_tail = exp(tail - top);  // zero past n
+  vf s = e_tail;
   for (int64_t i = 0; i < full; i += kLanes) {
     const vf e = exp(load(x + i) * scale - top);
     store(x + i, e);
     s = s + e;
   }
-  if (rest) {
-    const vf e = exp(load(tail) * scale - top);
-    store(tail, e);
-    s = s + e;
-  }
   const float inv = 1.0f / lanes_sum(s);
   for (int64_t i = 0; i < full; i += kLanes) store(x + i, load(x + i) * inv);
-  if (rest) {
-    store(tail, load(tail) * inv);
-    std::memcpy(x + full, tail, static_cast<size_t>(rest) * sizeof(float));
-  }
+  if (rest) store_partial(x + full, rest, e_tail * inv);
 }
 
 // ---- reductions: one loop over the rules of ReduceRule ----------------------------------------------

@@ -143,13 +143,13 @@ def _basic_view(a, key):
         return _core.slice(a, 0, *_slice_args(key)) if a.ndim > 0 else None
     if kind is not tuple or len(key) > a.ndim:
         return None
-    for item in key:  # the whole key first: an item left to _parse may raise before an int's bounds do
-        kind = type(item)
-        if kind is not slice and kind is not int:
+    for item in key:  # all checked first: an item of any other kind (a second ...) owns the error
+        if type(item) is not slice and type(item) is not int:
             return None
     view, dim = a, 0
     for item in key:
-        if type(item) is slice:
+        kind = type(item)
+        if kind is slice:
             if item.start is not None or item.stop is not None or item.step is not None:
                 view = _core.slice(view, dim, *_slice_args(item))
             dim += 1  # a full slice keeps the dimension as it is
