@@ -435,3 +435,33 @@ def test_grad_with_respect_to_an_intermediate(device):
     np.testing.assert_array_equal(gx.numpy(), [18.0, 36.0])
     np.testing.assert_array_equal(gh2.numpy(), [6.0, 12.0])
     assert x.grad is None
+
+
+def test_gradients_summed_in_place_stay_private(device):
+    # The engine adds into a gradient summed so far in place only where nothing else sees it: an RNN-like
+    # reuse of w and b (8 contributions each), against PyTorch, with gradients that must stay as they are:
+    # add's one tensor given to both of its inputs (each of which gets more later), a hook keeping that
+    # tensor (not a copy), a retained .grad, and a view of a gradient (reshape's backward).
+    rng = np.random.default_rng()
+    w0, b0, h0 = (rng.standard_normal(s).astype(np.float16) * 0.5 for s in ((6, 6), (6,), (3, 6)))
+
+    def run(lib, w, b, h, u_first):
+        kept_s, kept_u, mid = [], [], None
+        for i in range(8):
+            h = lib.tanh(h @ w + b)
+            if i == 3:
+                mid = h
+        s = h + mid  # add's backward gives h and mid one tensor; mid gets step 4's gradient later
+        s.register_hook(kept_s.append)
+        s.retain_grad()
+        u = mid.reshape(18)  # reshape's backward gives mid a view of u's gradient, which a hook keeps
+        u.register_hook(kept_u.append)
+        su, ss = (u * u).sum(), (s * s).sum()  # the order decides which of mid's gradients comes first
+        (su.add(ss) if u_first else ss.add(su)).add((w * w).sum()).backward()
+        return w.grad, b.grad, s.grad, kept_s[0], kept_u[0]
+
+    for u_first in (False, True):
+        ours = [tl.tensor(x, device=device, requires_grad=True) for x in (w0, b0, h0)]
+        theirs = [torch.tensor(x.astype(np.float64), requires_grad=True) for x in (w0, b0, h0)]
+        for a, e in zip(run(tl, *ours, u_first), run(torch, *theirs, u_first)):
+            assert_grad_close(a, e, 3e-2, "in-place sums")
