@@ -1,6 +1,7 @@
 """Several Python threads using the engine at once: results equal to sequential runs (and to a numpy
 oracle), no deadlock, a shared random stream that hands out disjoint counters, native work overlapping
 Python work in another thread (the GIL is released), and grad mode that is per thread."""
+import subprocess
 import sys
 import threading
 import time
@@ -239,6 +240,5 @@ assert tl.get_num_threads() == 2 and (tl.ones(100000) * 0.5).mean().item() == 0.
 def test_pool_the_system_refuses():
     """set_num_threads past what the system allows is a MemoryError that leaves a working one-thread pool (it
     ended in an untyped resource error with some threads started)."""
-    import subprocess
     done = subprocess.run([sys.executable, "-c", REFUSED_POOL], capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
