@@ -56,6 +56,8 @@ REPRODUCERS = [
     ("tl.randperm(2**62)", "MemoryError"),  # found by the fuzzer under UBSan (2 * n overflowed)
     ("tl.multinomial(tl.ones(3, 2), 2**62, replacement=True)", "MemoryError"),
     ("tl.repeat_interleave(tl.zeros(4), 2**62)", "MemoryError"),  # found by the fuzzer (numpy's total wrapped: a segfault)
+    ("tl.repeat_interleave(tl.zeros(4), 2.5)", "TypeError"),  # PyTorch's; it repeated twice
+    ("tl.repeat_interleave(tl.zeros(2), tl.tensor([1.0, 2.0]))", "TypeError"),
     # windows longer than the data: the loops stop at the data (CI's fuzzer hung on a 2^62 pool kernel)
     ("tl.nn.functional.lp_pool2d(tl.zeros(4, 2, 1, dtype=tl.int32), 1.0, (2**62,), None, True)", "returned"),
     ("tl.nn.functional.max_pool2d(tl.ones(1, 1, 4, 4), 2**62, 1, 2**61, 1, True)", "returned"),  # 2^62 taps a window

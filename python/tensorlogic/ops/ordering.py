@@ -122,7 +122,10 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     if dim is None:
         input, dim = input.flatten(), 0
     n = input.shape[dim]
-    counts = repeats.cpu().numpy().astype(np.int64) if isinstance(repeats, Tensor) else np.asarray(repeats, np.int64)
+    raw = repeats.cpu().numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if raw.dtype.kind not in ("iu" if isinstance(repeats, Tensor) else "iub"):  # PyTorch refuses 2.5 too
+        raise TypeError(f"repeat_interleave: repeats must be integers, got {raw.dtype} ({repeats!r})")
+    counts = raw.astype(np.int64)
     counts = np.broadcast_to(counts, (n,)) if counts.ndim == 0 or counts.size == 1 else counts
     if counts.shape != (n,) or (counts < 0).any():
         raise ValueError(f"repeat_interleave: repeats must be non-negative, one per element of dimension {dim} ({n})")
