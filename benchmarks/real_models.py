@@ -20,6 +20,11 @@ step (`cpu_ratio`, `cpu_geomean`), which the loaded machine's preemptions do not
 tl.profiler's table of one step of each workload and the share of the step's wall time that the profiler's
 top-level events account for.
 
+On a machine shared with other work, other processes take the second core at random moments and the
+two-thread ratios swing by tens of percent; running the benchmark under the real-time scheduler
+(`chrt -f 10 python benchmarks/real_models.py`, as root) keeps both libraries' threads ahead of every
+ordinary process. The JSON records the scheduling policy each pass ran under.
+
 Run: python benchmarks/real_models.py [--threads N] [--only gpt,vae] [--profile] [--quick]"""
 import argparse
 import datetime
@@ -377,6 +382,12 @@ def _load():
         return f.read().split()[:3]
 
 
+def _scheduling():
+    """The scheduling policy of this process, as chrt names it."""
+    policy = os.sched_getscheduler(0)
+    return {os.SCHED_FIFO: "fifo", os.SCHED_RR: "rr"}.get(policy, "other")
+
+
 def plot(doc, path):
     plt.switch_backend("Agg")  # a file, never a window
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -413,7 +424,8 @@ def main():
         tl.set_num_threads(int(args.threads))
         one = int(args.threads) == 1
         rows, geomean = run(names, repeat, args.profile, cpu_time=one)
-        result = {"threads": torch.get_num_threads(), "rows": rows, "geomean": geomean, "load": _load()}
+        result = {"threads": torch.get_num_threads(), "rows": rows, "geomean": geomean, "load": _load(),
+                  "scheduling": _scheduling()}
         if one:
             result["cpu_geomean"] = _geomean([r["cpu_ratio"] for r in rows if "cpu_ratio" in r])
         if args.json:
@@ -424,7 +436,8 @@ def main():
     tl.set_num_threads(torch.get_num_threads())
     load_before = _load()
     rows, geomean = run(names, repeat, args.profile)
-    runs.append({"threads": torch.get_num_threads(), "rows": rows, "geomean": geomean, "load": load_before})
+    runs.append({"threads": torch.get_num_threads(), "rows": rows, "geomean": geomean, "load": load_before,
+                 "scheduling": _scheduling()})
     child_json = os.path.join(RESULTS, ".real_models_one_thread.json")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     command = [sys.executable, __file__, "--threads", "1", "--only", args.only, "--json", child_json]

@@ -47,6 +47,9 @@ __global__ void col2im_kernel(ConvGeometry g, int64_t total, const __half* cols,
   }
 }
 
+// ceil(a / b) for b > 0 and any a, without the overflow of (a + b - 1) / b near 2^62.
+__device__ int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? a / b + (a % b != 0) : -((-a) / b); }
+
 // One thread per output cell; the rules of CpuBackend::pool2d (NaN wins a max; averages ignore dilation).
 __global__ void pool_kernel(ConvGeometry g, bool is_max, bool count_include_pad, int64_t total, const __half* x,
                             __half* out) {
@@ -57,12 +60,12 @@ __global__ void pool_kernel(ConvGeometry g, bool is_max, bool count_include_pad,
     float result;
     if (is_max) {
       result = -INFINITY;
-      for (int64_t i = 0; i < g.kh && result == result; ++i) {
+      // Only the taps inside the input: a kernel of 2^62 with a padding of 2^61 is a legal window.
+      const int64_t i_end = min(g.kh, ceil_div(g.h - y0, g.dh)), j_end = min(g.kw, ceil_div(g.w - x0, g.dw));
+      for (int64_t i = max(int64_t{0}, ceil_div(-y0, g.dh)); i < i_end && result == result; ++i) {
         const int64_t iy = y0 + i * g.dh;
-        if (iy < 0 || iy >= g.h) continue;
-        for (int64_t j = 0; j < g.kw; ++j) {
+        for (int64_t j = max(int64_t{0}, ceil_div(-x0, g.dw)); j < j_end; ++j) {
           const int64_t ix = x0 + j * g.dw;
-          if (ix < 0 || ix >= g.w) continue;
           const float v = __half2float(in[iy * g.w + ix]);
           if (v > result || v != v) result = v;
           if (result != result) break;

@@ -13,6 +13,9 @@ using tensorlogic::UnaryOp;
 using tensorlogic::is_comparison;
 
 inline long min_long(long a, long b) { return a < b ? a : b; }
+inline long max_long(long a, long b) { return a > b ? a : b; }
+// ceil(a / b) for b > 0 and any a, without the overflow of (a + b - 1) / b near 2^62.
+inline long ceil_div(long a, long b) { return a >= 0 ? a / b + (a % b != 0) : -((-a) / b); }
 
 // Element offset of logical index i in operand `which` of an ElementwiseParams block.
 inline long strided_offset(long i, constant ElementwiseParams& p, int which) {

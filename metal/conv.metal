@@ -54,12 +54,13 @@ kernel void pool2d_f16(device const half* x [[buffer(0)]], device half* out [[bu
   float result;
   if (MAX_POOL) {
     result = -INFINITY;
-    for (long ki = 0; ki < p.kh && !isnan(result); ++ki) {
+    // Only the taps inside the input: a kernel of 2^62 with a padding of 2^61 is a legal window.
+    const long ki_end = min_long(p.kh, ceil_div(p.h - y0, p.dilation[0]));
+    const long kj_end = min_long(p.kw, ceil_div(p.w - x0, p.dilation[1]));
+    for (long ki = max_long(0, ceil_div(-y0, p.dilation[0])); ki < ki_end && !isnan(result); ++ki) {
       const long iy = y0 + ki * p.dilation[0];
-      if (iy < 0 || iy >= p.h) continue;
-      for (long kj = 0; kj < p.kw; ++kj) {
+      for (long kj = max_long(0, ceil_div(-x0, p.dilation[1])); kj < kj_end; ++kj) {
         const long ix = x0 + kj * p.dilation[1];
-        if (ix < 0 || ix >= p.w) continue;
         const float v = float(in[iy * p.w + ix]);
         if (v > result || isnan(v)) result = v;
         if (isnan(result)) break;

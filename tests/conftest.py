@@ -3,6 +3,7 @@
 with an oracle live in oracle.py, the op database in opinfo.py (tests/ is on sys.path under pytest)."""
 import os
 import secrets
+import sys
 
 import numpy as np
 import pytest
@@ -17,10 +18,15 @@ def device(request):
 
 @pytest.fixture
 def rng(request):
-    """A numpy Generator with a fresh seed (TL_TEST_SEED replays one), reported when the test fails."""
+    """A numpy Generator with a fresh seed (TL_TEST_SEED replays one), reported when the test fails. The same
+    seed also seeds TensorLogic's and (when the test uses it) PyTorch's generators, so weights that either
+    library initialises replay too."""
     seed = int(os.environ.get("TL_TEST_SEED", secrets.randbits(32)))
     request.node.user_properties.append(("seed", seed))
     print(f"seed={seed}")
+    tl.manual_seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
     return np.random.default_rng(seed)
 
 

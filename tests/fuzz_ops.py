@@ -13,6 +13,7 @@ import argparse
 import inspect
 import json
 import os
+import resource
 import sys
 import warnings
 
@@ -25,7 +26,9 @@ from tensorlogic import _argcheck
 # Sizes: small ones that make valid tensors, and extremes beyond any memory, alone or multiplied (never sizes a machine could
 # actually allocate and fill for minutes).
 SMALL = [0, 1, 1, 2, 2, 3, 4, 5]
-EXTREME = [-(2**63), -(2**63) - 1, -(2**31), -10, -1, 2**45, 2**62, 2**63 - 1, 2**63, 2**64, 10**30]
+# 2^61 and 2^62 + 1 pair with 2^62 as a kernel's half and a stride past it (a 2^62 pool kernel with 2^61 padding hung;
+# a stride and padding of 2^62 + 1 wrapped a ceil division).
+EXTREME = [-(2**63), -(2**63) - 1, -(2**31), -10, -1, 2**45, 2**61, 2**62, 2**62 + 1, 2**63 - 1, 2**63, 2**64, 10**30]
 SPECIAL_FLOATS = [0.0, -0.0, 1.0, -1.5, 65504.0, 65520.0, 1e5, -1e30, 1e-8, float("inf"), float("-inf"), float("nan")]
 DTYPES = [d for d in (getattr(tl, n, None) for n in ("float16", "int32", "int64", "bool")) if isinstance(d, tl.dtype)]
 # Calls that change process-wide state or touch files are not fuzzed here (tl.save/tl.load have their own).
@@ -197,10 +200,26 @@ def describe(name, args, kwargs):
     return f"{name}({', '.join([show(a) for a in args] + [f'{k}={show(v)}' for k, v in kwargs.items()])})"
 
 
+def _settings():
+    """The process-wide settings a fuzzed setter may change (set_default_dtype, set_num_threads, set_printoptions)."""
+    return tl.get_default_dtype(), tl.get_num_threads(), tl.get_printoptions()
+
+
+def _restore(settings):
+    """Puts the settings back after each call, so that a call behaves as it does when replayed alone (and a
+    thread count of thousands set by one call cannot slow every later one)."""
+    dtype, threads, printoptions = settings
+    if _settings() != settings:
+        tl.set_default_dtype(dtype)
+        tl.set_num_threads(threads)
+        tl.set_printoptions(**printoptions)
+
+
 def run_batch(seed, calls, progress_fd=None):
     ops = public_ops()
     counts = {"calls": 0, "returned": 0, "typed": 0}
     problems = []
+    settings = _settings()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         for index in range(calls):
@@ -220,9 +239,22 @@ def run_batch(seed, calls, progress_fd=None):
                 else:
                     problems.append({"index": index, "call": describe(name, args, kwargs), "why": why,
                                      "error": f"{type(error).__name__}: {str(error)[:300]}"})
+            _restore(settings)
     counts["ops"] = len(ops)
     counts["problems"] = problems
     return counts
+
+
+def limit_memory(extra=3 << 30):
+    """Caps the address space at what the process holds now plus `extra`: a legal but huge request (arange(0, 5,
+    1e-8) builds 4 GB on the host) fails as MemoryError at once instead of filling the memory of a CI machine that
+    runs two batches together. Without /proc (macOS) or the right to set it, no cap."""
+    try:
+        with open("/proc/self/status") as status:
+            size_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (size_kb * 1024 + extra, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    except (OSError, ValueError, StopIteration):
+        pass
 
 
 def main():
@@ -232,6 +264,7 @@ def main():
     parser.add_argument("--replay", type=int)
     parser.add_argument("--progress", type=int, help="a file descriptor for the index of each call")
     args = parser.parse_args()
+    limit_memory()
     if args.replay is not None:
         name, fn, call_args, kwargs = make_call(public_ops(), args.seed, args.replay)
         print(describe(name, call_args, kwargs), flush=True)

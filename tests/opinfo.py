@@ -184,7 +184,8 @@ UNARY = [
     # x ** exponent and base ** x: the binary pow with a scalar on one side, each a kernel of its own
     OpInfo("pow", torch.pow, "pow", domains=(POSITIVE,), approximate=True,
            variants=(Variant("2", (2.0,), params=(2.0,)), Variant("_half", (0.5,), params=(0.5,)),
-                     Variant("_m1", (-1.0,), params=(-1.0,)), Variant("_2_5", (2.5,), params=(2.5,)))),
+                     Variant("_m1", (-1.0,), params=(-1.0,)), Variant("_2_5", (2.5,), params=(2.5,)),
+                     Variant("3", (3.0,), params=(3.0,)), Variant("_m_half", (-0.5,), params=(-0.5,)))),
     OpInfo("rpow", lambda t, base: torch.pow(base, t), "rpow", approximate=True, fn=lambda t, base: base ** t,
            method="__rpow__", variants=(Variant("2", (2.0,), params=(2.0,)),)),
     # ops/special.py's kernels
@@ -259,6 +260,7 @@ BINARY = [
     OpInfo("gelu_tanh_backward", _gelu_tanh_backward, "gelu_tanh_backward", domains=(REAL, REAL), grad=False, approximate=True),
     OpInfo("silu_backward", torch.ops.aten.silu_backward, "silu_backward", domains=(REAL, REAL), grad=False,
            approximate=True),
+    OpInfo("tanh_backward", torch.ops.aten.tanh_backward, "tanh_backward", domains=(REAL, REAL), grad=False),
     OpInfo("floor_divide", torch.floor_divide, "floor_divide", domains=(INTEGERS, NONZERO_INTEGERS), grad=False,
            int32=True, f32_oracle=True),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
@@ -398,4 +400,9 @@ POOL2D_CASES = [
     ((1, 2, 11, 9), 3, 1, 1, 2, False),
     ((0, 2, 6, 6), 2, 2, 0, 1, False),
     ((4, 6, 28, 28), 2, None, 0, 1, False),  # the CIFAR-10 tutorial's first pool
+    # windows longer than the input, padding past it and strides wider than it (the loops visit only the taps
+    # inside the input: a 2^62 kernel with 2^61 padding once hung)
+    ((1, 2, 3, 4), 8, 5, 4, 1, True),
+    ((2, 1, 2, 3), (6, 7), (1, 9), (3, 3), 1, True),
+    ((1, 2, 4, 3), (5, 4), (7, 2), (2, 2), (2, 1), True),
 ]

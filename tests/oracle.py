@@ -103,14 +103,14 @@ def assert_close_to_scale(got, ref, rtol=RTOL, atol_scale=1e-3):
     assert_close_f16(got, ref, rtol=rtol, atol=atol_scale * scale)
 
 
-def assert_grad_close(ours, ref, rtol, what):
+def assert_grad_close(ours, ref, rtol, what, atol=ATOL):
     """A gradient (a Tensor, or None for zero) against PyTorch's (float64, not rounded): each op of a
     gradient's short chain rounds once, so errors scale with each element and with the largest one (sums
     of products)."""
     a = ours.numpy().astype(np.float64) if ours is not None else np.zeros(ref.shape)
     e = ref.detach().numpy(force=True)
     assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
-    bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + ATOL
+    bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + atol
     err = np.abs(a - e)
     if not (err <= bound).all():
         k = np.unravel_index(int(np.argmax(err - bound)), e.shape)
@@ -181,8 +181,10 @@ def assert_ulp(actual, expected, inputs=None, max_ulp=ULPS, label="", atol=0.0):
                            f"expected {expected.reshape(-1)[bad[:5]]}")
 
 
-def assert_close_to_largest(ours, expected):
-    """Within 2 f16 ulps of the largest expected value: compositions round each step, and where terms cancel
-    (a difference of distances, a sum of products) the error is relative to the terms, not to the result."""
+def assert_close_to_largest(ours, expected, ulps=2):
+    """Within `ulps` f16 ulps (2 by default) of the largest expected value: compositions round each step, and
+    where terms cancel (a difference of distances, a sum of products) the error is relative to the terms, not
+    to the result."""
     expected = np.asarray(expected, np.float64)
-    assert_close_f16(ours, expected, atol=1e-3 + 2e-3 * float(np.abs(expected[np.isfinite(expected)]).max(initial=0.0)))
+    largest = float(np.abs(expected[np.isfinite(expected)]).max(initial=0.0))
+    assert_close_f16(ours, expected, atol=1e-3 + 1e-3 * ulps * largest)

@@ -387,3 +387,16 @@ def test_sdpa_permuted_layouts(device, rng, layout, causal):
             assert _dense_order(got.strides) == _dense_order(x.stride())
     else:
         assert out.is_contiguous()
+
+
+@pytest.mark.parametrize("L", [5, 16, 17, 33])
+def test_sdpa_causal_negative_scale(device, rng, L):
+    """A negative scale turns scores around; keys past the causal diagonal (the row kernels' padding) must
+    stay excluded. Against float64 numpy: PyTorch's CPU kernel returns NaN here."""
+    q, k, v = f16(rng, 2, 3, L, 8), f16(rng, 2, 3, L, 8), f16(rng, 2, 3, L, 8)
+    s = np.where(np.tril(np.ones((L, L), bool)), q @ k.swapaxes(-2, -1) * -0.7, -np.inf)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    expected = p / p.sum(-1, keepdims=True) @ v
+    out = tl.nn.functional.scaled_dot_product_attention(f16_tensor(q, device), f16_tensor(k, device),
+                                                        f16_tensor(v, device), is_causal=True, scale=-0.7)
+    assert_close_to_scale(out, expected)

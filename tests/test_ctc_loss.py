@@ -35,7 +35,12 @@ def test_ctc_loss_matches_torch(device, rng, reduction, concatenated):
         targets = np.concatenate([row[:k] for row, k in zip(targets, target_lengths)])
     for dtype in (torch.float32, torch.float64):
         x = torch.tensor(logits, dtype=dtype, requires_grad=True)
-        want = TF.ctc_loss(x.log_softmax(2), torch.tensor(targets), torch.tensor(input_lengths),
+        # Our log-probabilities are f16: the oracle rounds its own the same way (the gradient passes through
+        # unchanged), else a path's sum over every step of rounding errors moves the posteriors by a few
+        # percent and the gradients with them (8 of 450 past the tolerance once, seed 795124249).
+        log_probs = x.log_softmax(2)
+        log_probs = log_probs + (log_probs.half().to(dtype) - log_probs).detach()
+        want = TF.ctc_loss(log_probs, torch.tensor(targets), torch.tensor(input_lengths),
                            torch.tensor(target_lengths), blank, reduction)
         a = tl.tensor(logits, device=device, requires_grad=True)
         got = F.ctc_loss(a.log_softmax(2), tl.tensor(targets, device=device), tl.tensor(input_lengths, device=device),
@@ -45,7 +50,10 @@ def test_ctc_loss_matches_torch(device, rng, reduction, concatenated):
         w = rng.uniform(0.5, 1.5, tuple(want.shape)).astype(np.float16)
         (got * tl.tensor(w, device=device)).sum().backward()
         (want * torch.tensor(w, dtype=dtype)).sum().backward()
-        assert_close_to_largest(a.grad, x.grad.double().numpy())
+        # The gradient runs back through the forward's f16 recursion (a logsumexp per time step, 25 steps, each
+        # backward rounded), then log_softmax's backward sums the classes' rounded values: errors of several
+        # ulps of the largest (5.4e-3 at 0.72, seed 795124249; 9.8e-3 at 1.18, seed 768431598).
+        assert_close_to_largest(a.grad, x.grad.double().numpy(), ulps=12)
 
 
 def test_ctc_loss_infinite_and_zero_infinity(device, rng):

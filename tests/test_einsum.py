@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tensorlogic as tl
-from oracle import assert_close_to_scale, f16, f16_tensor, host
+from oracle import assert_close_f16, assert_close_to_scale, f16, f16_tensor, host
 
 # (equation, operand shapes)
 CASES = [
@@ -65,7 +65,11 @@ def test_einsum_matches_numpy(device, rng, equation, shapes):
     values = [f16(rng, *s) for s in shapes]
     got = tl.einsum(equation, *[f16_tensor(v, device) for v in values])
     ref = np.einsum(equation.replace(" ", ""), *values)
-    assert_close_to_scale(got, np.asarray(ref))
+    # Each pairwise product of the plan rounds to f16, an error relative to the terms it sums, which can cancel
+    # far below their size (a chain of five once summed to 0.19 and was off by 0.021, seed 939065983): the slack
+    # is two f16 ulps of the sum of |terms| per product.
+    magnitude = float(np.einsum(equation.replace(" ", ""), *[np.abs(v.astype(np.float64)) for v in values]).max(initial=0.0))
+    assert_close_f16(got, np.asarray(ref), atol=1e-3 * max(1, len(values) - 1) * max(1.0, magnitude))
 
 
 def test_einsum_accepts_a_list_and_returns_fresh_memory(device, rng):

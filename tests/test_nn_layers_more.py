@@ -152,6 +152,13 @@ def test_trunc_normal_and_orthogonal_init(device):
     assert values.min() >= -0.5 and values.max() <= 1.0 and values.std() > 0.2
     want = torch.nn.init.trunc_normal_(torch.empty(200, 50), mean=0.5, std=1.0, a=-0.5, b=1.0)
     assert abs(values.mean() - want.mean().item()) < 0.05
+    # A window in the tail (2.3% of the mass: redrawing alone would take hundreds of rounds) still ends, inside it,
+    # with the truncated normal's mean (phi(2) - phi(4)) / (Phi(4) - Phi(2)) = 2.371
+    tail = nn.init.trunc_normal_(tl.empty(20000, device=device), a=2.0, b=4.0)
+    values = host(tail).astype(np.float64)
+    assert values.min() >= 2.0 and values.max() <= 4.0 and abs(values.mean() - 2.373) < 0.03
+    far = host(nn.init.trunc_normal_(tl.empty(100, device=device), a=10.0, b=11.0))  # beyond f64's CDF: clamped
+    assert far.min() >= 10.0 and far.max() <= 11.0
     for shape in ((6, 4), (4, 6), (3, 2, 2)):
         q = nn.init.orthogonal_(tl.empty(*shape, device=device), gain=2.0)
         m = host(q).astype(np.float64).reshape(shape[0], -1)

@@ -20,13 +20,54 @@ RECURRENT = {
 }
 
 
+def relu_preactivations(tmod, x):
+    """Every pre-activation of a relu RNN's run on x (time-major), in float64 from the module's weights."""
+    state = {k: v.double().numpy() for k, v in tmod.state_dict().items()}
+    out, found = x.astype(np.float64), []
+    for layer in range(tmod.num_layers):
+        directions = []
+        for suffix in ["", "_reverse"][: 1 + tmod.bidirectional]:
+            w_ih, w_hh = state[f"weight_ih_l{layer}{suffix}"], state[f"weight_hh_l{layer}{suffix}"]
+            bias = state[f"bias_ih_l{layer}{suffix}"] + state[f"bias_hh_l{layer}{suffix}"]
+            h, hs = np.zeros((out.shape[1], tmod.hidden_size)), [None] * out.shape[0]
+            for t in (reversed if suffix else iter)(range(out.shape[0])):
+                z = out[t] @ w_ih.T + h @ w_hh.T + bias
+                found.append(z.ravel())
+                h = hs[t] = np.maximum(z, 0)
+            directions.append(np.stack(hs))
+        out = np.concatenate(directions, -1)
+    return np.concatenate(found)
+
+
+def cell_relu_preactivations(tmod, x, h=None):
+    """A relu RNNCell's pre-activations on x (and h, zeros when absent), in float64."""
+    state = {k: v.double().numpy() for k, v in tmod.state_dict().items()}
+    h = np.zeros(x.shape[:-1] + (tmod.hidden_size,)) if h is None else h.astype(np.float64)
+    return (x @ state["weight_ih"].T + h @ state["weight_hh"].T + state["bias_ih"] + state["bias_hh"]).ravel()
+
+
+def away_from_relu_kinks(preactivations, draw):
+    """Redraws the inputs until no pre-activation lies within f16 rounding of relu's kink at 0: there our f16
+    run and PyTorch's f32 one may take different sides, and the gradients differ by a whole weight (seen for
+    |z| < 1e-4 in ~2% of seeds of the two-layer RNN), which says nothing about the layer."""
+    for _ in range(100):
+        inputs = draw()
+        z = np.abs(preactivations(*inputs))
+        if z.min() > 2.0**-10 * max(1.0, z.max()):
+            return inputs
+    raise AssertionError("no input away from relu's kink in 100 draws")
+
+
 @pytest.mark.parametrize("name", sorted(RECURRENT))
 def test_recurrent_layer_matches_torch(device, rng, name):
     tmod, tlmod = RECURRENT[name](torch.nn), RECURRENT[name](nn)
     tlmod.flatten_parameters()
     assert list(tmod.state_dict()) == list(tlmod.state_dict())
     copy_weights(tmod, tlmod, device)
-    compare(tmod, tlmod, [f16_randn(rng, (4, 3, 5))], device, rng)
+    inputs = [f16_randn(rng, (4, 3, 5))]
+    if getattr(tmod, "nonlinearity", None) == "relu":
+        inputs = away_from_relu_kinks(lambda x: relu_preactivations(tmod, x), lambda: [f16_randn(rng, (4, 3, 5))])
+    compare(tmod, tlmod, inputs, device, rng)
 
 
 def test_initial_states_and_unbatched(device, rng):
@@ -61,7 +102,14 @@ CELLS = {
 def test_cell_matches_torch(device, rng, name):
     tmod, tlmod = CELLS[name](torch.nn), CELLS[name](nn)
     copy_weights(tmod, tlmod, device)
-    compare(tmod, tlmod, [f16_randn(rng, (3, 5))], device, rng)
+
+    def draw(*shapes):
+        fresh = lambda: [f16_randn(rng, shape) for shape in shapes]  # noqa: E731
+        if name != "RNNCell_relu":
+            return fresh()
+        return away_from_relu_kinks(lambda *xs: cell_relu_preactivations(tmod, *xs), fresh)
+
+    compare(tmod, tlmod, draw((3, 5)), device, rng)
     if name == "LSTMCell":
         h, c = f16_randn(rng, (3, 7)), f16_randn(rng, (3, 7))
         want = tmod(torch.tensor(f16_randn(rng, (3, 5)).astype(np.float32)) * 0, (torch.tensor(h.astype(np.float32)),
@@ -70,7 +118,7 @@ def test_cell_matches_torch(device, rng, name):
         for a, b in zip(got, want):
             np.testing.assert_allclose(a.cpu().numpy().astype(np.float64), b.detach().numpy(), rtol=1e-2, atol=1e-2)
     else:
-        compare(tmod, tlmod, [f16_randn(rng, (5,)), f16_randn(rng, (7,))], device, rng)
+        compare(tmod, tlmod, draw((5,), (7,)), device, rng)
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor")

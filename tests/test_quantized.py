@@ -85,25 +85,33 @@ def test_epilogue_and_batch_dimensions(qtype, batch, device, rng):
     assert_close_to_scale(out, expected, rtol=3e-3, atol_scale=2e-3)
 
 
-def test_every_simd_level_agrees():
+# A fresh process runs quantized_linear on saved inputs; it imports only the package (not this file's
+# oracles), so each SIMD level costs one interpreter start.
+_SIMD_SCRIPT = """
+import sys, numpy as np, tensorlogic as tl
+from tensorlogic.ops.quantized import QUANT_TYPES, QuantizedWeight, quantized_linear
+saved = np.load(sys.argv[1])
+x = tl.tensor(saved["x"], device="cpu")
+np.savez(sys.argv[2], **{q: quantized_linear(x, QuantizedWeight(saved[q], q, x.shape[1])).numpy() for q in QUANT_TYPES})
+"""
+
+
+def test_every_simd_level_agrees(tmp_path, rng):
     """The portable and AVX2 kernels (TL_CPU_SIMD caps the level a process uses) against this process's
-    best level (AVX-512 where the CPU has it), on one input."""
-    seed = int.from_bytes(os.urandom(4), "little")
-    script = ("import numpy as np, sys; sys.path.insert(0, %r); from test_quantized import outputs; print(outputs(%d))"
-              % (os.path.dirname(__file__), seed))
-    best = np.array(outputs(seed))
+    best level (AVX-512 where the CPU has it), on one input with a random weight of every format."""
+    x = f16_randn(rng, (3, 512))
+    weights = {q: random_blocks(rng, q, 20, 512) for q in QUANT_TYPES}
+    np.savez(tmp_path / "inputs.npz", x=x, **weights)
+    best = {q: quantized_linear(tl.tensor(x, device="cpu"), QuantizedWeight(raw, q, 512)).numpy().astype(np.float64)
+            for q, raw in weights.items()}
+    largest = max(np.abs(out).max() for out in best.values())
     for level in ("none", "avx2"):
-        run = subprocess.run([sys.executable, "-c", script], env={**os.environ, "TL_CPU_SIMD": level},
-                             capture_output=True, text=True, check=True)
-        np.testing.assert_allclose(np.array(eval(run.stdout)), best, rtol=4e-3, atol=4e-3 * np.abs(best).max())
-
-
-def outputs(seed):
-    """quantized_linear of one random input with a random weight of every format, as nested lists."""
-    rng = np.random.default_rng(seed)
-    x = tl.tensor(f16_randn(rng, (3, 512)), device="cpu")
-    return [quantized_linear(x, QuantizedWeight(random_blocks(rng, q, 20, 512), q, 512)).numpy().astype(float).tolist()
-            for q in QUANT_TYPES]
+        subprocess.run([sys.executable, "-c", _SIMD_SCRIPT, str(tmp_path / "inputs.npz"), str(tmp_path / f"{level}.npz")],
+                       env={**os.environ, "TL_CPU_SIMD": level}, check=True)
+        capped = np.load(tmp_path / f"{level}.npz")
+        for q, want in best.items():
+            np.testing.assert_allclose(capped[q].astype(np.float64), want, rtol=4e-3, atol=4e-3 * largest,
+                                       err_msg=f"{q} at TL_CPU_SIMD={level}")
 
 
 def test_errors(rng):

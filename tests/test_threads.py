@@ -1,6 +1,7 @@
 """Several Python threads using the engine at once: results equal to sequential runs (and to a numpy
 oracle), no deadlock, a shared random stream that hands out disjoint counters, native work overlapping
 Python work in another thread (the GIL is released), and grad mode that is per thread."""
+import subprocess
 import sys
 import threading
 import time
@@ -214,3 +215,30 @@ def test_anomaly_mode_is_process_wide_like_pytorch():
         run_threads(lambda i: seen.append((tl.autograd.is_anomaly_enabled(), torch.is_anomaly_enabled())), 1)
     assert seen == [(True, True)]
     assert not tl.autograd.is_anomaly_enabled()
+
+
+REFUSED_POOL = """
+import re, resource
+import tensorlogic as tl
+with open("/proc/self/status") as f:
+    size = int(re.search(r"VmSize:\\s+(\\d+)", f.read()).group(1)) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (size + (512 << 20), resource.RLIM_INFINITY))  # room for ~60 stacks
+try:
+    tl.set_num_threads(1000)
+except MemoryError as e:
+    assert "refused thread" in str(e), e
+else:
+    raise SystemExit("no error")
+assert tl.get_num_threads() == 1
+assert (tl.ones(100000) * 0.5).mean().item() == 0.5
+tl.set_num_threads(2)
+assert tl.get_num_threads() == 2 and (tl.ones(100000) * 0.5).mean().item() == 0.5
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_pool_the_system_refuses():
+    """set_num_threads past what the system allows is a MemoryError that leaves a working one-thread pool (it
+    ended in an untyped resource error with some threads started)."""
+    done = subprocess.run([sys.executable, "-c", REFUSED_POOL], capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stdout + done.stderr

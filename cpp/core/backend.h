@@ -147,6 +147,9 @@ class Backend {
   // b: [B, K, N] views whose two inner axes may be in either order (transposes need no copy); out is
   // contiguous [B, M, N].
   virtual void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) = 0;
+  // The batch axes gemm takes: 1 ([B, M, K] as above) or 2 ([B0, B1, M, K], so that batch axes whose strides do
+  // not merge, as attention's heads split from one projection, come in one call rather than one per B0).
+  virtual int gemm_batch_axes() const { return 1; }
 
   // Linear layers whose weights W [n, k] stay in a GGUF block format (op_table.def's TL_QUANT): `blocks`
   // [n, words] holds row j of W as k / quant_block_elems(type) consecutive blocks from the start of its row

@@ -68,7 +68,14 @@ Array im2col(const Array& x, const int64_t kernel[2], const Conv2dArgs& args) {
   const Shape& s = x.shape();
   const int64_t oh = window_count("im2col", s[2], kernel[0], args.stride[0], args.padding[0], args.dilation[0], false, s);
   const int64_t ow = window_count("im2col", s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], false, s);
-  Array out = Array::empty({s[0], s[1] * kernel[0] * kernel[1], oh * ow}, Dtype::float16, x.device());
+  // The products checked: a 2^62 padding makes 2^62 windows, and oh * ow wrapped to a small buffer the backend
+  // then wrote past.
+  int64_t taps = 0, rows = 0, blocks = 0;
+  if (!checked_mul(kernel[0], kernel[1], &taps) || !checked_mul(s[1], taps, &rows) || !checked_mul(oh, ow, &blocks)) {
+    throw OutOfMemoryError("im2col: " + std::to_string(s[1]) + " channels of kernel " + pair_str(kernel) + " over " +
+                           std::to_string(oh) + " x " + std::to_string(ow) + " windows exceed the addressable memory");
+  }
+  Array out = Array::empty({s[0], rows, blocks}, Dtype::float16, x.device());
   if (out.numel() > 0) backend.im2col(contiguous(x), kernel, args, oh, ow, out);
   return out;
 }
@@ -204,7 +211,7 @@ static std::array<int64_t, 2> pool_output_hw(const char* op, const Array& x, con
   check_nchw(op, x);
   check_geometry(op, kernel, args);
   for (int i = 0; i < 2; ++i) {
-    if (args.padding[i] * 2 > kernel[i]) {
+    if (args.padding[i] > kernel[i] / 2) {  // not padding * 2, which wraps for a padding past 2^62
       throw ArgumentError(std::string(op) + ": padding " + pair_str(args.padding) +
                           " must be at most half of the kernel size " + pair_str(kernel));
     }
@@ -214,26 +221,13 @@ static std::array<int64_t, 2> pool_output_hw(const char* op, const Array& x, con
           window_count(op, s[3], kernel[1], args.stride[1], args.padding[1], args.dilation[1], ceil_mode, s)};
 }
 
-// The kernel as the backends iterate it: a window longer than the padded input (ceil_mode allows one) reads and
-// counts what one of exactly the padded input's length would, so its taps stop there instead of looping over
-// a kernel of, say, 2^62.
-static std::array<int64_t, 2> kernel_within_input(const Array& x, const int64_t kernel[2], const Conv2dArgs& args) {
-  std::array<int64_t, 2> within{kernel[0], kernel[1]};
-  for (int i = 0; i < 2; ++i) {
-    const int64_t padded_extra = 2 * args.padding[i];  // at most the kernel (pool_output_hw checked it)
-    if (within[i] - padded_extra > x.shape()[2 + i]) within[i] = x.shape()[2 + i] + padded_extra;
-  }
-  return within;
-}
-
 static Array pool(bool max, const char* op, const Array& x, const int64_t kernel[2], const Conv2dArgs& args,
                   bool ceil_mode, bool count_include_pad) {
   Backend& backend = backend_of(op, {&x});
   const auto [oh, ow] = pool_output_hw(op, x, kernel, args, ceil_mode);
   const Shape& s = x.shape();
   Array out = Array::empty({s[0], s[1], oh, ow}, Dtype::float16, x.device());
-  const auto within = kernel_within_input(x, kernel, args);
-  if (out.numel() > 0) backend.pool2d(max, contiguous(x), within.data(), args, count_include_pad, oh, ow, out);
+  if (out.numel() > 0) backend.pool2d(max, contiguous(x), kernel, args, count_include_pad, oh, ow, out);
   return out;
 }
 
@@ -252,8 +246,7 @@ std::optional<Array> pool2d_backward(bool max, const Array& x, const Array& grad
   }
   Array dx = Array::empty(x.shape(), Dtype::float16, x.device());
   if (dx.numel() == 0 || grad.numel() == 0) return std::nullopt;  // left to the composed backward
-  const auto within = kernel_within_input(x, kernel, args);
-  if (!backend.pool2d_backward(max, contiguous(x), contiguous(grad), within.data(), args, count_include_pad, dx)) {
+  if (!backend.pool2d_backward(max, contiguous(x), contiguous(grad), kernel, args, count_include_pad, dx)) {
     return std::nullopt;
   }
   return dx;

@@ -304,13 +304,22 @@ Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& m
     done[d] = true;
     const Array region = filled();
     const int64_t size = a.shape()[d];
+    if (mode == "replicate") {
+      // Each side is its edge slice broadcast over the side: one copy, where a copy per position made a pad of
+      // 2^31 (any length is legal here) take minutes; reflect and circular pads are bounded by the size.
+      const int64_t sides[2][3] = {{0, before[d], before[d]}, {before[d] + size, after[d], before[d] + size - 1}};
+      for (const auto& [start, count, edge] : sides) {
+        if (count == 0) continue;
+        const Array side = slice(region, d, start, start + count, 1);
+        backend.copy(expand(slice(region, d, edge, edge + 1, 1), side.shape()), side);
+      }
+      continue;
+    }
     for (int64_t j = 0; j < shape[d]; ++j) {
       if (j >= before[d] && j < before[d] + size) continue;
       int64_t i = j - before[d];
       if (mode == "reflect") {
         i = i < 0 ? -i : 2 * (size - 1) - i;
-      } else if (mode == "replicate") {
-        i = i < 0 ? 0 : size - 1;
       } else {
         i = ((i % size) + size) % size;
       }

@@ -15,7 +15,7 @@ void gemm_into(Backend& backend, const Array& a, const Array& b, const Array& ou
   const int batch_dims = out.ndim() - 2;
   const bool full_bias = epilogue.bias && epilogue.bias->ndim() == out.ndim();
   for_each_batch({&a, &b, &out, full_bias ? epilogue.bias : nullptr, epilogue.residual}, batch_dims,
-                 [&](const std::vector<Array>& v) {
+                 backend.gemm_batch_axes(), [&](const std::vector<Array>& v) {
                    GemmEpilogue ep = epilogue;
                    if (full_bias) ep.bias = &v[3];
                    if (epilogue.residual) ep.residual = &v[4];

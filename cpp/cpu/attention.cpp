@@ -56,7 +56,15 @@ void softmax_row(float* row, int64_t cols, float scale, const half* mask, int64_
   visible = std::min(visible, cols);
   if (mask) {
     for (int64_t j = 0; j < visible; ++j) row[j] = row[j] * scale + to_float(mask[j * mask_stride]);
-  } else {
+    scale = 1.0f;
+  }
+  static const simd::ScaledSoftmaxKernel vector_form = simd::scaled_softmax_kernel();
+  if (vector_form) {  // rows are short (causal rows average half the keys): one call, no pass per step
+    vector_form(row, visible, scale);
+    std::fill(row + visible, row + cols, 0.0f);
+    return;
+  }
+  if (scale != 1.0f) {
     for (int64_t j = 0; j < visible; ++j) row[j] *= scale;
   }
   const float top = row_max(row, visible);  // NaN when a score is: then every weight is NaN, as PyTorch's

@@ -76,11 +76,20 @@ void copy_typed(const Array& src, const Array& dst) {
       return;
     }
   }
+  const int64_t ss = layout.inner_stride(0), ds = layout.inner_stride(1);
   parallel_for(layout.numel, kCopyGrain, [&](int64_t b, int64_t e) {
     layout.for_each_run(b, e, [&](const std::array<int64_t, 2>& off, int64_t count) {
       const From* s = in + off[0];
       To* d = out + off[1];
-      const int64_t ss = layout.inner_stride(0), ds = layout.inner_stride(1);
+      if constexpr (std::is_same_v<From, To>) {
+        // Unit-stride runs of one dtype are memcpy's (cat, stack and slices write rows of a wider array, heads
+        // move between axes): the element loop copied the half struct one at a time (stack of 16 [32, 64]:
+        // 24.5 us, PyTorch's 4.6 us).
+        if (ss == 1 && ds == 1) {
+          std::memcpy(d, s, static_cast<size_t>(count) * sizeof(To));
+          return;
+        }
+      }
       for (int64_t i = 0; i < count; ++i) d[i * ds] = kernels::convert_element<CpuF16, From, To>(s[i * ss]);
     });
   });
@@ -117,24 +126,28 @@ void CpuBackend::copy(const Array& src, const Array& dst) {
 
 void CpuBackend::fill(const Array& dst, double value) {
   const Layout<1> layout(dst.shape(), {&dst.strides()});
-  auto fill_typed = [&](auto v) {
-    using T = decltype(v);
-    T* out = dst.data_as<T>();
+  auto fill_typed = [&](auto* out, auto v) {
     parallel_for(layout.numel, kCopyGrain, [&](int64_t b, int64_t e) {
       layout.for_each_run(b, e, [&](const std::array<int64_t, 1>& off, int64_t count) {
         const int64_t s = layout.inner_stride(0);
-        for (int64_t i = 0; i < count; ++i) out[off[0] + i * s] = v;
+        if (s == 1) {
+          std::fill_n(out + off[0], count, v);
+        } else {
+          for (int64_t i = 0; i < count; ++i) out[off[0] + i * s] = v;
+        }
       });
     });
   };
   visit_dtype(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, half>) {
-      fill_typed(to_half(static_cast<float>(value)));
+      // Through the bits: a unit-stride fill of uint16_t becomes wide stores, where one of the half struct was
+      // stored an element at a time (32K f16 zeros, autograd's per-slice gradient: 9.6 -> ~2 us).
+      fill_typed(reinterpret_cast<uint16_t*>(dst.data_as<half>()), to_half(static_cast<float>(value)).bits);
     } else if constexpr (std::is_same_v<T, bool>) {
-      fill_typed(value != 0.0);
+      fill_typed(dst.data_as<T>(), value != 0.0);
     } else {
-      fill_typed(static_cast<T>(value));
+      fill_typed(dst.data_as<T>(), static_cast<T>(value));
     }
   });
 }

@@ -15,6 +15,7 @@
 #include "cpu_backend.h"
 #include "f16_convert.h"
 #include "parallel.h"
+#include "pool_window.h"
 #include "tensorlogic/errors.h"
 
 namespace tensorlogic::cpu {
@@ -57,8 +58,8 @@ void unfold(const Geometry& g, const float* xs, int64_t nn, float* cols) {
       float* out = cols + row * span + s * len;
       const int64_t x0 = kj * g.args.dilation[1] - g.args.padding[1];
       // Output columns whose input column ox * sx + x0 lies inside the image: [lo, hi).
-      const int64_t lo = std::min(g.ow, x0 >= 0 ? 0 : (-x0 + sx - 1) / sx);
-      const int64_t hi = std::max(lo, std::min(g.ow, g.w - x0 > 0 ? (g.w - x0 + sx - 1) / sx : 0));
+      const int64_t lo = std::min(g.ow, x0 >= 0 ? 0 : ceil_div(-x0, sx));
+      const int64_t hi = std::max(lo, std::min(g.ow, g.w - x0 > 0 ? ceil_div(g.w - x0, sx) : 0));
       for (int64_t oy = 0; oy < g.oh; ++oy, out += g.ow) {
         const int64_t iy = oy * sy - g.args.padding[0] + ki * g.args.dilation[0];
         if (iy < 0 || iy >= g.h) {
@@ -92,8 +93,8 @@ void fold(const Geometry& g, const float* dcols, int64_t nn, half* dx) {
         for (int64_t kj = 0; kj < g.kw; ++kj) {
           const float* col = dcols + ((ch * g.kh + ki) * g.kw + kj) * span + s * len;
           const int64_t x0 = kj * g.args.dilation[1] - g.args.padding[1];
-          const int64_t lo = std::min(g.ow, x0 >= 0 ? 0 : (-x0 + sx - 1) / sx);
-          const int64_t hi = std::max(lo, std::min(g.ow, g.w - x0 > 0 ? (g.w - x0 + sx - 1) / sx : 0));
+          const int64_t lo = std::min(g.ow, x0 >= 0 ? 0 : ceil_div(-x0, sx));
+          const int64_t hi = std::max(lo, std::min(g.ow, g.w - x0 > 0 ? ceil_div(g.w - x0, sx) : 0));
           for (int64_t oy = 0; oy < g.oh; ++oy) {
             const int64_t iy = oy * sy - g.args.padding[0] + ki * g.args.dilation[0];
             if (iy < 0 || iy >= g.h) continue;

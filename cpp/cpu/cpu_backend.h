@@ -13,6 +13,7 @@ class CpuBackend final : public Backend {
   std::unique_ptr<DeviceEvent> create_event(bool timing) override;
 
   TL_BACKEND_KERNELS
+  int gemm_batch_axes() const override { return 2; }
   void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param, const Array& grad,
                       const std::vector<Array>& state) override;
   bool conv2d(const Array& x, const Array& w, const Array* bias, const Conv2dArgs& args, int64_t groups,
@@ -36,6 +37,9 @@ class CpuBackend final : public Backend {
                       const Array& h_out, const Array* c_out) override;
   bool recurrent_cell_backward(CellKind kind, const Array& gi, const Array& gh, const Array& h, const Array* c,
                                const Array& dh, const Array* dc, const Array& dgi, const CellGradArrays& out) override;
+
+ private:
+  void gemm_two_axes(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue);
 };
 
 }  // namespace tensorlogic::cpu

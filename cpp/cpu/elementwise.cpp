@@ -24,8 +24,10 @@ inline void load_block(const half* src, int64_t stride, int64_t count, float* bl
     f16_to_f32(src, block, count);
   } else if (stride == 0) {  // a broadcast operand (a scalar or an expanded dimension): convert once
     std::fill(block, block + count, to_float(src[0]));
-  } else {
-    for (int64_t i = 0; i < count; ++i) block[i] = to_float(src[i * stride]);
+  } else {  // gathered as f16 first: the vector widening beats a scalar conversion per element
+    half line[kBlock];
+    for (int64_t i = 0; i < count; ++i) line[i] = src[i * stride];
+    f16_to_f32(line, block, count);
   }
 }
 
@@ -33,8 +35,21 @@ inline void store_block(const float* block, int64_t count, half* dst, int64_t st
   if (stride == 1) {
     f32_to_f16(block, dst, count);
   } else {
-    for (int64_t i = 0; i < count; ++i) dst[i * stride] = to_half(block[i]);
+    half line[kBlock];
+    f32_to_f16(block, line, count);
+    for (int64_t i = 0; i < count; ++i) dst[i * stride] = line[i];
   }
+}
+
+// `count` f16 values `stride` apart: src itself when unit-stride, else gathered into line.
+inline const half* gather_line(const half* src, int64_t stride, int64_t count, half* line) {
+  if (stride == 1) return src;
+  for (int64_t i = 0; i < count; ++i) line[i] = src[i * stride];
+  return line;
+}
+
+inline void scatter_line(const half* line, int64_t count, half* dst, int64_t stride) {
+  for (int64_t i = 0; i < count; ++i) dst[i * stride] = line[i];
 }
 
 // Runs fn(offsets, count) over runs of at most kBlock elements, in parallel for large outputs.
@@ -98,6 +113,15 @@ void CpuBackend::unary(UnaryOp op, const Array& in, const Array& out, const Unar
       layout.for_each_run(begin, end, [&](const std::array<int64_t, 2>& off, int64_t n) {
         kernel(src + off[0], dst + off[1], n, params);
       });
+    });
+    return;
+  }
+  if (const simd::UnaryKernel kernel = simd::unary_kernel(op)) {  // strided runs through the vector kernel
+    for_each_block(layout, [&](const std::array<int64_t, 2>& off, int64_t n) {
+      half in_line[kBlock], out_line[kBlock];
+      half* dst_run = so == 1 ? dst + off[1] : out_line;
+      kernel(gather_line(src + off[0], si, n, in_line), dst_run, n, params);
+      if (so != 1) scatter_line(out_line, n, dst + off[1], so);
     });
     return;
   }
@@ -173,6 +197,18 @@ void CpuBackend::binary(BinaryOp op, const Operand& a, const Operand& b, const A
         const float scalars[2] = {pa ? to_float(pa[off[0]]) : fa, pb ? to_float(pb[off[1]]) : fb};
         kernel(in, scalars, po + off[2], n);
       });
+    });
+    return;
+  }
+  if (const simd::NaryKernel kernel = simd::binary_kernel(op)) {  // strided runs through the vector kernel
+    for_each_block(layout, [&](const std::array<int64_t, 3>& off, int64_t n) {
+      half a_line[kBlock], b_line[kBlock], out_line[kBlock];
+      // a scalar, or an operand constant along the run (stride 0), is passed as its value
+      const half* in[2] = {pa && ia != 0 ? gather_line(pa + off[0], ia, n, a_line) : nullptr,
+                           pb && ib != 0 ? gather_line(pb + off[1], ib, n, b_line) : nullptr};
+      const float scalars[2] = {pa ? to_float(pa[off[0]]) : fa, pb ? to_float(pb[off[1]]) : fb};
+      kernel(in, scalars, io == 1 ? po + off[2] : out_line, n);
+      if (io != 1) scatter_line(out_line, n, po + off[2], io);
     });
     return;
   }

@@ -26,6 +26,8 @@ struct Table {
   NaryKernel binary[kBinaryOpCount] = {};
   NaryKernel ternary[kTernaryOpCount] = {};
   void (*exp_shifted)(float*, int64_t, float) = nullptr;
+  SoftmaxRowsKernel softmax_rows[2] = {};  // softmax, log_softmax
+  ScaledSoftmaxKernel scaled_softmax = nullptr;
   ReduceKernel reduce[kReduceRules] = {};
   ColumnKernel columns[kReduceRules] = {};
 };
@@ -56,6 +58,14 @@ TL_VINLINE void store_f16(half* p, vf v) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
                       _mm512_cvtps_ph((__m512)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
+// The first `count` (< kLanes) floats at p, `fill` in the other lanes; and the store of those lanes alone
+// (masked: no variable-length copy, whose branches the rows of varying length mispredicted).
+TL_VINLINE vf load_partial(const float* p, int64_t count, float fill) {
+  return (vf)_mm512_mask_loadu_ps(_mm512_set1_ps(fill), static_cast<__mmask16>((1u << count) - 1), p);
+}
+TL_VINLINE void store_partial(float* p, int64_t count, vf v) {
+  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << count) - 1), (__m512)v);
+}
 #include "elementwise_simd_ops.h"
 }  // namespace avx512
 #pragma GCC pop_options
@@ -70,6 +80,14 @@ TL_VINLINE vf load_f16(const half* p) { return (vf)_mm256_cvtph_ps(_mm_loadu_si1
 TL_VINLINE void store_f16(half* p, vf v) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph((__m256)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
+TL_VINLINE __m256i lanes_below(int64_t count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+TL_VINLINE vf load_partial(const float* p, int64_t count, float fill) {
+  const __m256i mask = lanes_below(count);
+  return (vf)_mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, mask), _mm256_castsi256_ps(mask));
+}
+TL_VINLINE void store_partial(float* p, int64_t count, vf v) { _mm256_maskstore_ps(p, lanes_below(count), (__m256)v); }
 #include "elementwise_simd_ops.h"
 }  // namespace avx2
 #pragma GCC pop_options
@@ -101,6 +119,9 @@ const Table& table() {
 }  // namespace
 
 void exp_shifted(float* x, int64_t n, float shift) { table().exp_shifted(x, n, shift); }
+
+SoftmaxRowsKernel softmax_rows_kernel(bool log) { return table().softmax_rows[log ? 1 : 0]; }
+ScaledSoftmaxKernel scaled_softmax_kernel() { return table().scaled_softmax; }
 
 ReduceKernel reduce_kernel(ReduceRule rule) { return table().reduce[static_cast<int>(rule)]; }
 ColumnKernel column_kernel(ReduceRule rule) { return table().columns[static_cast<int>(rule)]; }

@@ -18,6 +18,15 @@ using NaryKernel = void (*)(const half* const* in, const float* s, half* out, in
 // x[i] = exp(x[i] - shift) over f32 data (softmax, logsumexp); never null (portable fallback inside).
 void exp_shifted(float* x, int64_t n, float shift);
 
+// Softmax (or log_softmax) of each of `rows` rows of n contiguous f16 values, in f32 and rounded once;
+// x: scratch of n + 64 floats. Null where the CPU has no vector path.
+using SoftmaxRowsKernel = void (*)(const half* in, half* out, int64_t rows, int64_t n, float* x);
+SoftmaxRowsKernel softmax_rows_kernel(bool log);
+// x = softmax(scale * x) over n f32 values in place, zeros where every value is -inf (fused attention's rows
+// of scores). Null where the CPU has no vector path.
+using ScaledSoftmaxKernel = void (*)(float* x, int64_t n, float scale);
+ScaledSoftmaxKernel scaled_softmax_kernel();
+
 // The accumulation rules of the CPU reductions (reduce.cpp): step(acc, x) per element, with c the row's
 // centre (sum_sq_dev: (x - c)^2, sum_exp: exp(x - c)).
 enum class ReduceRule : uint8_t {

@@ -65,6 +65,18 @@ TL_VINLINE vf gelu(vf x) {
   return x * select(x < 0.0f, e, 1.0f - e);
 }
 TL_VINLINE vf relu(vf x) { return select(x <= 0.0f, splat(0.0f), x); }  // NaN stays NaN
+// x^a as kernels::unary_f32 computes it (products for a = 2 and 3, the tanh GELU written out; sqrt for +-0.5):
+// those forms vectorised, other exponents per lane through powf. The exponent is one per call, so the
+// branches are taken the same way for every vector.
+TL_VINLINE vf pow_scalar(vf x, float a) {
+  if (a == 2.0f) return x * x;
+  if (a == 3.0f) return x * x * x;
+  if (a == 0.5f) return vsqrt(x);
+  if (a == -0.5f) return 1.0f / vsqrt(x);
+  vf r;
+  for (int l = 0; l < kLanes; ++l) r[l] = __builtin_powf(x[l], a);
+  return r;
+}
 // The activations' derivatives (cpp/kernels/elementwise.h gives the formulas).
 TL_VINLINE vf gelu_grad(vf x) {
   const vf e = half_erfc(vabs(x) * 0.70710678118654752f);
@@ -116,6 +128,7 @@ TL_UNARY_VEC(ceil, return ceil_(x))
 TL_UNARY_VEC(round, return round_even(x))
 TL_UNARY_VEC(clamp, return select(isnan(x), x, vmin(vmax(x, splat(p.a)), splat(p.b))))
 TL_UNARY_VEC(step, return mask_to_float(x > 0.0f))
+TL_UNARY_VEC(pow_scalar, return pow_scalar(x, p.a))
 TL_UNARY_VEC(logical_not, return mask_to_float(x == 0.0f))
 #undef TL_UNARY_VEC
 
@@ -149,6 +162,7 @@ TL_BINARY_VEC(logical_or, return select(a == 0.0f, select(b == 0.0f, splat(0.0f)
 TL_BINARY_VEC(gelu_backward, return a * gelu_grad(b))
 TL_BINARY_VEC(gelu_tanh_backward, return a * gelu_tanh_grad(b))
 TL_BINARY_VEC(silu_backward, return a * silu_grad(b))
+TL_BINARY_VEC(tanh_backward, return a * (ones() - b * b))
 #undef TL_BINARY_VEC
 
 template <TernaryOp Op>
@@ -229,6 +243,104 @@ inline void exp_shifted(float* x, int64_t n, float shift) {
     store(buf, exp(load(buf) - shift));
     std::memcpy(x + i, buf, static_cast<size_t>(n - i) * sizeof(float));
   }
+}
+
+// ---- softmax rows ----------------------------------------------------------------------------------
+// v combined with itself moved down W lanes (lane l gets lane l + W, wrapping), for tree reductions in
+// log2(kLanes) shuffles rather than a chain of kLanes scalar steps.
+template <int W, int... I>
+TL_VINLINE vf lanes_down(vf v, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(v, v, ((I + W) & (kLanes - 1))...);
+}
+template <int W = kLanes / 2, class F>
+TL_VINLINE float lanes_reduce(vf v, F combine) {
+  v = combine(v, lanes_down<W>(v, std::make_integer_sequence<int, kLanes>{}));
+  if constexpr (W > 1) {
+    return lanes_reduce<W / 2>(v, combine);
+  } else {
+    return v[0];
+  }
+}
+TL_VINLINE float lanes_max(vf v) { return lanes_reduce(v, [](vf a, vf b) { return vmax(a, b); }); }
+TL_VINLINE float lanes_sum(vf v) { return lanes_reduce(v, [](vf a, vf b) { return a + b; }); }
+
+// Each of `rows` rows of n contiguous f16 values: softmax, or log_softmax with Log, in f32 and rounded once
+// (x: scratch of n + kLanes floats). The tail vector is padded with -inf, which adds nothing to the maximum
+// or, as exp(-inf) = 0, to the sum. A NaN, or a +inf maximum (inf - inf), makes the sum and so the whole
+// row NaN, as PyTorch's; so does an all -inf row.
+template <bool Log>
+void softmax_rows(const half* in, half* out, int64_t rows, int64_t n, float* x) {
+  const int64_t full = n / kLanes * kLanes, rest = n - full;
+  const int64_t vectors = full / kLanes + (rest ? 1 : 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const half* src = in + r * n;
+    vf m = splat(-__builtin_inff());
+    for (int64_t i = 0; i < full; i += kLanes) {
+      const vf v = load_f16(src + i);
+      store(x + i, v);
+      m = vmax(m, v);
+    }
+    if (rest) {
+      half buf[kLanes];
+      for (int l = 0; l < kLanes; ++l) buf[l] = half{0xfc00};  // -inf
+      std::memcpy(buf, src + full, static_cast<size_t>(rest) * sizeof(half));
+      const vf v = load_f16(buf);
+      store(x + full, v);
+      m = vmax(m, v);
+    }
+    const float shift = lanes_max(m);
+    vf s = splat(0.0f);
+    for (int64_t k = 0; k < vectors; ++k) {
+      const vf e = exp(load(x + k * kLanes) - shift);
+      if constexpr (!Log) store(x + k * kLanes, e);
+      s = s + e;
+    }
+    const float sum = lanes_sum(s);
+    // A scalar operand broadcasts in one instruction, where splat() of a run-time value is a lane loop.
+    const float scale = Log ? shift + __builtin_logf(sum) : 1.0f / sum;
+    half* dst = out + r * n;
+    for (int64_t k = 0; k < vectors; ++k) {
+      const vf v = load(x + k * kLanes);
+      const vf y = Log ? v - scale : v * scale;
+      if (k * kLanes < full) {
+        store_f16(dst + k * kLanes, y);
+      } else {
+        half buf[kLanes];
+        store_f16(buf, y);
+        std::memcpy(dst + full, buf, static_cast<size_t>(rest) * sizeof(half));
+      }
+    }
+  }
+}
+
+// x = softmax(scale * x) over n f32 values in place (fused attention's rows of scores); a row whose maximum
+// is -inf (every key masked) becomes zeros, PyTorch's safe softmax. The tail vector is loaded padded with
+// -inf and stored under a mask.
+void scaled_softmax(float* x, int64_t n, float scale) {
+  const int64_t full = n / kLanes * kLanes, rest = n - full;
+  vf tail = splat(-__builtin_inff());  // the scaled tail; -inf past n whatever the sign of scale
+  if (rest) {
+    vi lane;
+    for (int l = 0; l < kLanes; ++l) lane[l] = l;
+    tail = select(lane < splati(static_cast<int32_t>(rest)), load_partial(x + full, rest, 0.0f) * scale, tail);
+  }
+  vf m = tail;
+  for (int64_t i = 0; i < full; i += kLanes) m = vmax(m, load(x + i) * scale);
+  const float top = lanes_max(m);
+  if (top == -__builtin_inff()) {
+    std::memset(x, 0, static_cast<size_t>(n) * sizeof(float));
+    return;
+  }
+  const vf e_tail = exp(tail - top);  // zero past n
+  vf s = e_tail;
+  for (int64_t i = 0; i < full; i += kLanes) {
+    const vf e = exp(load(x + i) * scale - top);
+    store(x + i, e);
+    s = s + e;
+  }
+  const float inv = 1.0f / lanes_sum(s);
+  for (int64_t i = 0; i < full; i += kLanes) store(x + i, load(x + i) * inv);
+  if (rest) store_partial(x + full, rest, e_tail * inv);
 }
 
 // ---- reductions: one loop over the rules of ReduceRule ----------------------------------------------
@@ -400,4 +512,7 @@ inline void fill(Table& t) {
   t.ternary[static_cast<int>(TernaryOp::where)] = &nary_kernel<TernaryVec<TernaryOp::where>, 3>;
   t.ternary[static_cast<int>(TernaryOp::affine)] = &nary_kernel<TernaryVec<TernaryOp::affine>, 3>;
   t.exp_shifted = &exp_shifted;
+  t.softmax_rows[0] = &softmax_rows<false>;
+  t.softmax_rows[1] = &softmax_rows<true>;
+  t.scaled_softmax = &scaled_softmax;
 }

@@ -11,6 +11,7 @@
 #include "blas.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
+#include "gemm_small.h"
 #include "gemv.h"
 #include "parallel.h"
 #include "tensorlogic/errors.h"
@@ -23,7 +24,7 @@ constexpr size_t kKeepFloats = size_t{16} << 20;  // 64 MiB per slot stays cache
 constexpr int64_t kLineGrain = 1 << 18;           // elements per parallel chunk of conversion work
 // Products (multiply-adds) with more work than this are split over the pool (sgemm_f32); batches of smaller
 // ones are spread over it, about kTaskWork per task.
-constexpr double kParallelWork = 65536.0 * 64.0;
+constexpr double kParallelWork = 65536.0 * 16.0;
 constexpr double kTaskWork = 65536.0 * 4.0;
 
 struct Buffer {
@@ -179,6 +180,13 @@ void sgemm_batched(const Panel& a, const Panel& b, int64_t batches, int64_t m, i
     std::memset(c, 0, static_cast<size_t>(batches * m * n) * sizeof(float));
     return;
   }
+  if (small_gemm_fits(m, n, k)) {
+    // A stored-transposed panel is [cols, rows]: its rows are the matrix's columns.
+    const int64_t sa[3] = {a.batch_stride, a.trans ? 1 : a.ld, a.trans ? a.ld : 1};
+    const int64_t sb[3] = {b.batch_stride, b.trans ? 1 : b.ld, b.trans ? b.ld : 1};
+    small_sgemm(a.data, sa, b.data, sb, batches, m, n, k, c);
+    return;
+  }
   for (int64_t v : {m, n, k, a.ld, b.ld}) check_blas_range(v);
   auto one = [&](int64_t i) {
     sgemm_f32(a.trans, b.trans, m, n, k, a.data + i * a.batch_stride, a.ld, b.data + i * b.batch_stride, b.ld, 0.0f,
@@ -217,6 +225,35 @@ void finish_gemm(float* c, const Array& out, const GemmEpilogue& epilogue) {
   });
 }
 
+// The sub-array at index i of the first axis.
+static Array first_axis_at(const Array& x, int64_t i) {
+  return x.view_as(Shape(x.shape().begin() + 1, x.shape().end()), Strides(x.strides().begin() + 1, x.strides().end()),
+                   x.offset() + i * x.strides()[0]);
+}
+
+// [B0, B1, M, K] operands (gemm_batch_axes): small products without an epilogue take both batch axes in one
+// call; anything else goes through the [B, M, K] path a B0 at a time.
+void CpuBackend::gemm_two_axes(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  const int64_t outer = out.shape()[0], m = out.shape()[2], n = out.shape()[3], k = a.shape()[3];
+  const bool plain = !epilogue.bias && !epilogue.residual && epilogue.activation == Activation::none;
+  if (outer > 1 && plain && out.is_contiguous() && small_gemm_fits(m, n, k)) {
+    const int64_t batches = outer * out.shape()[1];
+    Scratch sc(2);
+    float* c = sc.get(static_cast<size_t>(batches * m * n));
+    small_gemm(a, b, c);
+    finish_gemm(c, out.view_as({batches, m, n}, {m * n, n, 1}, out.offset()), epilogue);
+    return;
+  }
+  const bool full_bias = epilogue.bias && epilogue.bias->ndim() == 4;
+  for (int64_t i = 0; i < outer; ++i) {
+    GemmEpilogue ep = epilogue;
+    Array bias, residual;
+    if (full_bias) ep.bias = &(bias = first_axis_at(*epilogue.bias, i));
+    if (epilogue.residual) ep.residual = &(residual = first_axis_at(*epilogue.residual, i));
+    gemm(first_axis_at(a, i), first_axis_at(b, i), first_axis_at(out, i), ep);
+  }
+}
+
 // One group of batches: widen, multiply, finish. Groups keep the f32 panels of a call bounded.
 static void gemm_group(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
   const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
@@ -224,6 +261,12 @@ static void gemm_group(const Array& a, const Array& b, const Array& out, const G
   // A right operand shared by every batch folds the batches into the rows of one large GEMM (the
   // widened left panel is [batches * m, k] row-major then).
   const bool fold = batches > 1 && b.strides()[0] == 0 && a.strides()[0] != 0 && !stored_transposed(a);
+  if (!fold && small_gemm_fits(m, n, k)) {
+    float* c = sc.get(static_cast<size_t>(batches * m * n));
+    small_gemm(a, b, c);
+    finish_gemm(c, out, epilogue);
+    return;
+  }
   const Panel pa = widen(a, sa.get(panel_floats(a)));
   float* c = sc.get(static_cast<size_t>(batches * m * n));
   // A few rows against one matrix stored as rows of k contiguous weights (x @ W^T of linear layers):
@@ -244,6 +287,7 @@ static void gemm_group(const Array& a, const Array& b, const Array& out, const G
 }
 
 void CpuBackend::gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) {
+  if (out.ndim() == 4) return gemm_two_axes(a, b, out, epilogue);
   const int64_t batches = out.shape()[0], m = out.shape()[1], n = out.shape()[2], k = a.shape()[2];
   const int64_t per_batch = std::max<int64_t>(1, m * k + (b.strides()[0] == 0 ? 0 : k * n) + m * n);
   const int64_t group = std::max<int64_t>(1, static_cast<int64_t>(kKeepFloats) / per_batch);

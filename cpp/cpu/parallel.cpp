@@ -7,6 +7,7 @@
 #include <cblas.h>  // scipy-openblas32: scipy_openblas_set_num_threads
 
 #include "tensorlogic/device.h"
+#include "tensorlogic/errors.h"
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +15,8 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -101,9 +104,19 @@ class Pool {
   }
 
  private:
+  // Starts threads - 1 workers; where the system refuses one (a count in the millions), the ones started are
+  // stopped, the pool is left with the caller alone, and the refusal is a typed error.
   void start(int threads) {
     stopping_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    try {
+      for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    } catch (const std::system_error& e) {
+      const size_t started = workers_.size();
+      stop();
+      threads_.store(1);
+      throw OutOfMemoryError("set_num_threads(" + std::to_string(threads) + "): the system refused thread " +
+                             std::to_string(started + 1) + " (" + e.what() + "); the pool now has 1 thread");
+    }
     threads_.store(threads);
   }
 

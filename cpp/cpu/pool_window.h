@@ -13,6 +13,10 @@
 
 namespace tensorlogic::cpu {
 
+// ceil(a / b) for b > 0 and any a, without the overflow of (a + b - 1) / b when a and b are both near 2^62 (a
+// padding and a stride that large are legal; conv_gemm.cpp's unfold uses it too).
+inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? a / b + (a % b != 0) : -((-a) / b); }
+
 // The cells of an average's window that lie in the input (rows [ya, yb), columns [xa, xb)) and the count it
 // divides by.
 struct AvgWindow {
@@ -39,8 +43,35 @@ struct PoolWindows {
   // Output columns [lo, hi) of a row of `out_w` whose input column for window column `kj` is inside [0, w).
   void columns(int64_t kj, int64_t out_w, int64_t* lo, int64_t* hi) const {
     const int64_t first = px - kj * dx, end = w + px - kj * dx;  // ox * sx must lie in [first, end)
-    *lo = std::clamp<int64_t>(first <= 0 ? 0 : (first + sx - 1) / sx, 0, out_w);
-    *hi = std::clamp<int64_t>(end <= 0 ? 0 : (end + sx - 1) / sx, *lo, out_w);
+    *lo = std::clamp<int64_t>(first <= 0 ? 0 : ceil_div(first, sx), 0, out_w);
+    *hi = std::clamp<int64_t>(end <= 0 ? 0 : ceil_div(end, sx), *lo, out_w);
+  }
+
+  // Window rows [first, end) of output row `oy` that lie inside [0, h): a kernel far longer than the input
+  // (a 2^62 kernel with 2^61 padding is a legal window) costs only the input's rows.
+  void rows(int64_t oy, int64_t* first, int64_t* end) const {
+    const int64_t y0 = oy * sy - py;  // ki * dy must lie in [-y0, h - y0)
+    *first = std::max<int64_t>(0, ceil_div(-y0, dy));
+    *end = std::max(*first, std::min(kh, ceil_div(h - y0, dy)));
+  }
+
+  // Calls visit(kj) for each window column that some output column of a row of `out_w` reads inside [0, w),
+  // in increasing order, so the taps visited are bounded by the input however long the kernel. Output column
+  // ox reads the kj with kj * dx in [px - ox * sx, px - ox * sx + w), a range that moves left as ox grows.
+  template <typename Visit>
+  void for_each_column_tap(int64_t out_w, Visit visit) const {
+    if (sx <= w) {  // neighbouring output columns' ranges touch: one range, two divisions per call
+      const int64_t end = std::min(kw, ceil_div(px + w, dx));
+      for (int64_t kj = std::max<int64_t>(0, ceil_div(px - (out_w - 1) * sx, dx)); kj < end; ++kj) visit(kj);
+      return;
+    }
+    int64_t next = 0;
+    for (int64_t ox = out_w - 1; ox >= 0; --ox) {
+      const int64_t a = px - ox * sx;
+      const int64_t end = std::min(kw, ceil_div(a + w, dx));
+      for (int64_t kj = std::max(next, ceil_div(a, dx)); kj < end; ++kj) visit(kj);
+      next = std::max(next, end);
+    }
   }
 };
 
@@ -51,10 +82,11 @@ inline void max_pool_row(const PoolWindows& g, const float* plane, int64_t oy, i
                          int32_t* at) {
   std::fill(best, best + out_w, -INFINITY);
   if (at) std::fill(at, at + out_w, int32_t{-1});
-  for (int64_t ki = 0; ki < g.kh; ++ki) {
+  int64_t ki_first, ki_end;
+  g.rows(oy, &ki_first, &ki_end);
+  for (int64_t ki = ki_first; ki < ki_end; ++ki) {
     const int64_t iy = oy * g.sy - g.py + ki * g.dy;
-    if (iy < 0 || iy >= g.h) continue;
-    for (int64_t kj = 0; kj < g.kw; ++kj) {
+    g.for_each_column_tap(out_w, [&](int64_t kj) {
       int64_t lo, hi;
       g.columns(kj, out_w, &lo, &hi);
       const int64_t base = iy * g.w - g.px + kj * g.dx;  // plane[base + ox * sx] is the cell of column ox
@@ -73,7 +105,7 @@ inline void max_pool_row(const PoolWindows& g, const float* plane, int64_t oy, i
           best[ox] = (v > b || (v != v && b == b)) ? v : b;
         }
       }
-    }
+    });
   }
 }
 
@@ -84,12 +116,12 @@ inline void avg_pool_row(const PoolWindows& g, const float* plane, int64_t oy, i
   std::fill(mean, mean + out_w, 0.0f);
   const AvgWindow rows = g.average(oy, 0, count_include_pad);  // the window's rows are the row's
   for (int64_t iy = rows.ya; iy < rows.yb; ++iy) {
-    for (int64_t kj = 0; kj < g.kw; ++kj) {
+    g.for_each_column_tap(out_w, [&](int64_t kj) {
       int64_t lo, hi;
       g.columns(kj, out_w, &lo, &hi);
       const int64_t base = iy * g.w - g.px + kj * g.dx;
       for (int64_t ox = lo; ox < hi; ++ox) mean[ox] += plane[base + ox * g.sx];
-    }
+    });
   }
   for (int64_t ox = 0; ox < out_w; ++ox) mean[ox] /= static_cast<float>(g.average(oy, ox, count_include_pad).divisor);
 }

@@ -118,6 +118,13 @@ void CpuBackend::rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64
   const half* src = in.data_as<half>();
   half* dst = out.data_as<half>();
   if (inner == 1) {
+    if (const simd::SoftmaxRowsKernel kernel = simd::softmax_rows_kernel(op == RowOp::log_softmax)) {
+      parallel_for(outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+        std::vector<float> x(static_cast<size_t>(n) + 64);
+        kernel(src + b * n, dst + b * n, e - b, n, x.data());
+      });
+      return;
+    }
     parallel_for(outer, std::max<int64_t>(1, kGrain / n), [&](int64_t b, int64_t e) {
       std::vector<float> x(static_cast<size_t>(n)), tmp(static_cast<size_t>(n));
       for (int64_t r = b; r < e; ++r) {

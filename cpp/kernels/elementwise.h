@@ -366,6 +366,7 @@ TL_FN float binary_f32(BinaryOp op, float a, float b) {
       return m + log1p_f32(exp2(d)) * 1.44269504088896f;
     }
     case BinaryOp::xlogy: return (a == 0.0f && b == b) ? 0.0f : a * log(b);
+    case BinaryOp::tanh_backward: return a * (1.0f - b * b);
   }
   return a;
 }

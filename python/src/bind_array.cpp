@@ -72,6 +72,8 @@ void bind_array(py::module_& m) {
       .def("is_contiguous", &Array::is_contiguous)
       .def("data_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.data()); })
       .def("storage_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.storage()->data()); })
+      // How many arrays (views included) share this memory: 1 lets autograd's engine add into a gradient in place.
+      .def("storage_use_count", [](const Array& a) { return a.storage().use_count(); })
       .def_property("version", [](const Array& a) { return a.storage()->version(); },
                     [](const Array& a, uint64_t v) { a.storage()->set_version(v); })
       .def_buffer([](const Array& a) -> py::buffer_info {

@@ -2,6 +2,7 @@
 metal/compat/metal_cpu.h into a shared library, with one generated launcher per kernel that binds its
 [[buffer(i)]] arguments and [[thread_position_...]] attributes the way Metal's dispatcher does."""
 import ctypes
+import fcntl
 import hashlib
 import os
 import re
@@ -159,21 +160,30 @@ def compile_file(filename):
     stem = f"{filename.replace('.', '_')}_{digest.hexdigest()[:16]}"
     so = os.path.join(_build_dir(), stem + ".so")
     if not os.path.exists(so):
-        cpp = os.path.join(_build_dir(), stem + ".cpp")
-        with open(cpp, "w") as f:
-            f.write(generated)
-        tmp = so + f".{os.getpid()}.tmp"
-        cmd = [CXX, "-std=c++17", "-O1", "-fPIC", "-shared", "-pthread", "-Wall", "-Wno-attributes",
-               "-Wno-unknown-attributes", "-Wno-unknown-warning-option", "-Wno-unused-variable",
-               "-I", os.path.join(METAL_DIR, "compat"), "-I", METAL_DIR, "-I", SHARED_DIR, "-I", INCLUDE_DIR, "-I", os.path.dirname(KERNELS_DIR), cpp,
-               "-o", tmp]
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"compiling {filename} as C++ failed:\n{result.stderr[-6000:]}")
-        os.replace(tmp, so)
+        with open(so + ".lock", "w") as lock:
+            # Parallel pytest workers each compile every file at start-up: the second to ask waits for
+            # the first's library instead of compiling it again.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not os.path.exists(so):
+                _compile(filename, generated, stem, so)
     lib = ctypes.CDLL(so)
     lib.tl_set_constant.argtypes = [ctypes.c_int, ctypes.c_double]
     return KernelLibrary(lib, parse_kernels(source), _CONSTANT_RE.findall(source))
+
+
+def _compile(filename, generated, stem, so):
+    cpp = os.path.join(_build_dir(), stem + ".cpp")
+    with open(cpp, "w") as f:
+        f.write(generated)
+    tmp = so + f".{os.getpid()}.tmp"
+    cmd = [CXX, "-std=c++17", "-O1", "-fPIC", "-shared", "-pthread", "-Wall", "-Wno-attributes",
+           "-Wno-unknown-attributes", "-Wno-unknown-warning-option", "-Wno-unused-variable",
+           "-I", os.path.join(METAL_DIR, "compat"), "-I", METAL_DIR, "-I", SHARED_DIR, "-I", INCLUDE_DIR, "-I", os.path.dirname(KERNELS_DIR), cpp,
+           "-o", tmp]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"compiling {filename} as C++ failed:\n{result.stderr[-6000:]}")
+    os.replace(tmp, so)
 
 
 def load(filename):

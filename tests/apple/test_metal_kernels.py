@@ -356,7 +356,9 @@ def test_im2col_col2im(metal_lib, rng, stride, padding, dilation):
     close(out, np.asarray(_core.col2im(_core.from_numpy(cols_in), (h, w), (kh, kw), stride, padding, dilation)))
 
 
-@pytest.mark.parametrize("kernel,stride,padding,dilation", [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 2), (1, 1), (2, 1))])
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [
+    ((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 2), (1, 1), (2, 1)),
+    ((20, 17), (1, 5), (10, 8), (1, 1)), ((7, 3), (2, 1), (3, 1), (2, 3))])  # windows longer than the input
 def test_pool2d_matches_cpu_backend(metal_lib, rng, kernel, stride, padding, dilation):
     lib = metal_lib("conv.metal")
     x = f16(rng, (2, 3, 9, 8), -4, 4)

@@ -8,13 +8,14 @@ expects that meaning in nemo's `projected*` cases), and `Fib(n - 1, x)` binds `n
 """
 import functools
 import os
+import re
 
 import pytest
 import yaml
 
 from tensorlogic import lang
 from tensorlogic.errors import TensorLogicError
-from tensorlogic.lang.logic import datalog_text
+from tensorlogic.lang.logic import arrays, datalog_text
 
 datalog_conformance = pytest.importorskip("datalog_conformance")
 from datalog_conformance.plugin import _load_multi_case_file  # noqa: E402
@@ -70,16 +71,16 @@ class Relations(dict):
 
 
 @functools.lru_cache(maxsize=2)
-def run_text(text):
+def run_text(text, tensors_on_cpu):
     """Cases that share a program (the suite asks for each relation of some as a case) run it
-    once."""
+    once per engine (the key holds the engine, so a case never reads another engine's answer)."""
     return lang.run(text)
 
 
 class Evaluator:
     def evaluate(self, program):
         try:
-            prog = run_text(datalog_text.program(program.rules, program.facts))
+            prog = run_text(datalog_text.program(program.rules, program.facts), arrays.TENSORS_ON_CPU)
         except TensorLogicError as err:
             message = getattr(err, "message", str(err))
             if "unsafe rule" in message:
@@ -94,17 +95,27 @@ class Evaluator:
         return datalog_conformance.Model(facts=Relations(prog))
 
 
-def core_cases():
-    """The suite's non-defeasible cases, read with libyaml (the suite's own discovery reads every
+@functools.cache
+def cases_of(path):
+    """The cases of one of the suite's files, read with libyaml (the suite's own discovery reads every
     file, the defeasible ones too, with the pure-Python loader: minutes on a busy machine)."""
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    return _load_multi_case_file(raw, path) if "tests" in raw else [TestCase.from_dict(raw)]
+
+
+def core_cases():
+    """The suite's non-defeasible cases as (file, position, the file's case names). A file is read when one
+    of its tests runs: reading them all costs about 8 s (lubm's 17 MB of facts), which every pytest-xdist
+    worker would pay at collection; the test checks the names against the cases read."""
     out = []
     root = datalog_conformance.get_tests_dir()
     for path in sorted(root.rglob("*.yaml")):
         if "defeasible" in path.relative_to(root).parts:
             continue
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-        cases = _load_multi_case_file(raw, path) if "tests" in raw else [TestCase.from_dict(raw)]
-        out += [pytest.param(c, id=f"{path.parent.name}/{c.name}") for c in cases]
+        text = path.read_text(encoding="utf-8")
+        several = re.search(r"^tests:", text, re.M) is not None  # a file of cases, else a file of one case
+        names = re.findall(r"^- name: (.+)$" if several else r"^name: (.+)$", text, re.M)
+        out += [pytest.param(path, i, names, id=f"{path.parent.name}/{name}") for i, name in enumerate(names)]
     return out
 
 
@@ -113,14 +124,17 @@ def core_cases():
 SLOW_PREFIX = "souffle_hmmer_"
 
 
-@pytest.mark.parametrize("case", core_cases())
-def test_conformance(case):
-    if case.name.startswith(SLOW_PREFIX) and not os.environ.get("TL_SLOW_TESTS"):
+@pytest.mark.parametrize("path,position,names", core_cases())
+def test_conformance(path, position, names):
+    if names[position].startswith(SLOW_PREFIX) and not os.environ.get("TL_SLOW_TESTS"):
         pytest.skip("a large program: run with TL_SLOW_TESTS=1")
+    cases = cases_of(path)
+    assert [c.name for c in cases] == names  # the names collection read are the file's cases, all of them
+    case = cases[position]
     if case.name in OUR_MEANING:
         _, expected = OUR_MEANING[case.name]
         model = Evaluator().evaluate(case.program)
-        for name, rows in expected.items():
-            assert rows <= model.facts[name], name
+        for relation, rows in expected.items():
+            assert rows <= model.facts[relation], relation
         return
     datalog_conformance.YamlTestRunner(Evaluator()).run_test_case(case)

@@ -89,3 +89,15 @@ def test_objective_must_depend_on_a_learnable_tensor():
 def test_unknown_optimizer_argument_is_a_check_error():
     with pytest.raises(TensorLogicTypeError, match="unknown argument of SGD 'momentun'"):
         lang.compile(FIT.replace("SETTINGS", "optimizer: sgd(lr: 0.1, momentun: 0.9)"), "fit.tl")
+
+
+def test_learn_before_its_tensor_has_a_value():
+    """A learnable tensor declared inside `main` after the block has no value when the block runs: a located
+    error of the program (the program fuzzer's find: it was the optimizer's ValueError naming Python's classes)."""
+    src = ("tensor X: float16[3, 2] = [1, 0, 0, 1, 1, 1]\ntensor Y: float16[3] = [1, 2, 3]\nmain {\n"
+           "    learn {\n        e := X @ W - Y\n        objective: mean(e * e),\n        epochs: 3\n    }\n"
+           "tensor W: float16[2] learnable = [0.0, 0.0]\n}\n")
+    with pytest.raises(TensorLogicTypeError) as info:
+        lang.run(src, "late.tl")
+    assert (info.value.lineno, info.value.offset) == (4, 5)
+    assert "no learnable tensor with a value" in info.value.message

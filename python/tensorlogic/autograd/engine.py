@@ -1,10 +1,14 @@
 """The backward engine: one topological traversal of the Node graph, the same for every op."""
+import sys
+
 import numpy as np
 
 from .. import _core
 from ..tensor import _wrap
 from .function import Node, _Output
 from .grad_mode import mode, reset_grad, set_grad
+
+_ADD = _core.BinaryOp.add
 
 
 def _topological(roots, captured):
@@ -89,7 +93,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
             _accumulate(buffer, t.grad_fn, g)
             root_nodes.append(t.grad_fn)
         else:
-            _accumulate_leaf(leaves, t, g)
+            _accumulate_leaf(leaves, t, g, create_graph)
 
     token = set_grad(create_graph)
     try:
@@ -121,7 +125,10 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
             if saved is None:
                 node.saved_tensors  # raises the "backward a second time" error with the op's name
             anomaly = mode.anomaly
-            if mode.profiler is not None:
+            if fn.backward_into is not None and not (create_graph or anomaly) and mode.profiler is None and \
+                    _added_into(node, g, buffer, leaves):
+                input_grads = ()
+            elif mode.profiler is not None:
                 input_grads = mode.profiler.backward_node(node, g, _node_backward)
             elif anomaly:
                 input_grads = _node_backward(node, g)
@@ -147,9 +154,15 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
                     _check_finite(ig, node.name)
                 if edge.__class__ is Node:
                     prev = buffer.get(edge)
-                    buffer[edge] = ig if prev is None else prev + ig
+                    if prev is None:
+                        buffer[edge] = ig
+                    elif create_graph or prev.__class__ is list or not _exclusive(prev):
+                        buffer[edge] = prev + ig
+                    else:
+                        _core.binary_(_ADD, prev._a, ig._a)
                 else:
-                    _accumulate_leaf(leaves, edge, ig)
+                    _accumulate_leaf(leaves, edge, ig, create_graph)
+            input_grads = ig = None  # (references left here would make the buffered gradients look shared)
             if saved and not retain_graph:  # a node that saved nothing can run again (like PyTorch's)
                 node._saved = None
             if node in due:
@@ -161,12 +174,44 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None):
     return results
 
 
-def _accumulate_leaf(leaves, t, g):
+def _added_into(node, g, buffer, leaves):
+    """Whether node's backward_into added g into the gradient its first input has so far, in place: only where
+    that gradient is a contiguous tensor that nothing but the engine can see (no other reference to the Tensor
+    or its array, no view of its memory), so the change is invisible."""
+    edge = node.next[0]
+    if edge is None:
+        return False
+    if edge.__class__ is Node:
+        acc = buffer.get(edge)
+    else:
+        entry = leaves.get(id(edge))
+        acc = entry[1] if entry is not None else None
+    if acc is None or acc.__class__ is list:
+        return False
+    return _exclusive(acc) and node.fn.backward_into(node, g, acc)
+
+
+def _exclusive(acc):
+    """Whether a gradient summed so far can be added into in place: a contiguous tensor that nothing but the
+    engine sees. Its references must be exactly the buffer (or leaf entry) holding it, the caller's variable,
+    this parameter and getrefcount's argument; its array's, the Tensor's slot, `a` and the argument; and no
+    other array may view its memory. (A gradient also given to another input, kept by a hook or a .grad, or
+    a view of one, fails one of these.)"""
+    a = acc._a
+    return (sys.getrefcount(acc) == 4 and sys.getrefcount(a) == 3 and a.storage_use_count() == 1
+            and a.is_contiguous() and not acc.requires_grad)
+
+
+def _accumulate_leaf(leaves, t, g, create_graph):
     entry = leaves.get(id(t))
     if entry is None:
         leaves[id(t)] = [t, g]
-    else:
-        entry[1] = entry[1] + g
+        return
+    acc = entry[1]
+    if create_graph or not _exclusive(acc):
+        entry[1] = acc + g
+    else:  # the repeated weight of an RNN's time steps: 16 adds per step without a new tensor each
+        _core.binary_(_ADD, acc._a, g._a)
 
 
 def _last_consumers(order):

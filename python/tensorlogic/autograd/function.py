@@ -113,6 +113,10 @@ class Function:
     an output no gradient reached (as torch.autograd.Function with several outputs)."""
 
     multi_output = False
+    # Optional: backward_into(ctx, grad, acc) adds the gradient of the first input into `acc`, that input's gradient
+    # summed so far, in place, and returns whether it could (the engine calls it only where nothing else can see
+    # acc). A slice's backward does so: t[:, i] over the time steps would each make zeros of t's whole shape.
+    backward_into = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

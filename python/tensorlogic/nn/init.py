@@ -1,13 +1,14 @@
 """Initialisers with PyTorch's formulas and defaults (so Linear and Conv2d start like torch's), drawing from
 TensorLogic's Philox stream (tl.manual_seed makes them reproducible). Each fills the tensor in place."""
 import math
+import numbers
 
 import numpy as np
 
 from .. import _core
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor as tensor_of
-from ..ops.elementwise import where
+from ..ops.elementwise import erfinv, where
 from ..ops.random import rand, randn
 
 
@@ -126,19 +127,30 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
 
 
+_TRUNC_NORMAL_ROUNDS = 64  # rejection rounds before the inverse CDF takes over
+
+
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
-    """Normal(mean, std) restricted to [a, b]: values outside are drawn again until none is left."""
+    """Normal(mean, std) restricted to [a, b]: values outside are drawn again; any still outside after a few
+    dozen rounds (a window holding little of the normal's mass, e.g. [10, 11] at std 1, where redrawing would
+    loop for ever) come from the inverse CDF over [a, b] instead, as PyTorch draws them all, clamped to [a, b]."""
     if tensor.numel() == 0:
         return tensor
     if not a < b:
         raise ValueError(f"trunc_normal_: a must be below b, got a={a}, b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
     with no_grad():
         values = _random(tensor, True) * std + mean
         outside = (values < a) | (values > b)
-        while outside.sum().item() > 0:
+        for _ in range(_TRUNC_NORMAL_ROUNDS):
+            if not outside.any().item():
+                return _fill_from(tensor, values)
             values = where(outside, _random(tensor, True) * std + mean, values)
             outside = (values < a) | (values > b)
-        return _fill_from(tensor, values)
+        cdf = [0.5 * (1.0 + math.erf((x - mean) / (std * math.sqrt(2.0)))) for x in (a, b)]
+        inverse = erfinv((_random(tensor, False) * (cdf[1] - cdf[0]) + cdf[0]) * 2.0 - 1.0) * (std * math.sqrt(2.0))
+        return _fill_from(tensor, where(outside, (inverse + mean).clamp(a, b), values))
 
 
 def orthogonal_(tensor, gain=1.0):
@@ -169,12 +181,14 @@ def dirac_(tensor, groups=1):
     each of the groups, output channel i takes input channel i at the kernel's centre (PyTorch's layout)."""
     if tensor.ndim not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"dirac_: groups must be a positive int, got {groups!r}")
     if tensor.shape[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
     out_per_group = tensor.shape[0] // groups
     values = np.zeros(tensor.shape, np.float16)
     centre = tuple(k // 2 for k in tensor.shape[2:])
-    for g in range(groups):
+    for g in range(groups if out_per_group else 0):  # no output channels: no loop over a hostile 2^62 groups
         for d in range(min(out_per_group, tensor.shape[1])):
             values[(g * out_per_group + d, d) + centre] = 1.0
     return _fill_from(tensor, tensor_of(values, device=tensor.device))

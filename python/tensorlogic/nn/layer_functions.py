@@ -105,11 +105,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 def _averaging_matrix(in_size, out_size):
     """[out, in]: row i averages PyTorch's adaptive window [floor(i in/out), ceil((i+1) in/out))."""
-    m = np.zeros((out_size, in_size))
-    for i in range(out_size):
-        start, end = (i * in_size) // out_size, -(-((i + 1) * in_size) // out_size)
-        m[i, start:end] = 1.0 / (end - start)
-    return m
+    starts = np.arange(out_size) * in_size // out_size  # no Python loop over a user's output size
+    ends = -(-(np.arange(1, out_size + 1) * in_size) // out_size)
+    cols = np.arange(in_size)
+    inside = (cols >= starts[:, None]) & (cols < ends[:, None])
+    return inside / (ends - starts)[:, None]
 
 
 def _adaptive_sizes(input, output_size, op):
@@ -214,8 +214,11 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim not in (2, 3) or weight.ndim != 3:
         raise ShapeMismatchError(f"conv_transpose1d: expected a 2-d or 3-d input and a 3-d weight, got input "
                                  f"{list(input.shape)} and weight {list(weight.shape)}")
-    stride, padding, output_padding, dilation = (_ntuple(v, 1, name, "conv_transpose1d") for v, name in (
-        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    # stride and dilation positive: a depth stride of 0 divided by zero (an untyped ZeroDivisionError)
+    stride, padding, output_padding, dilation = (_ntuple(v, 1, name, "conv_transpose1d", name in ("stride", "dilation"))
+                                                 for v, name in ((stride, "stride"), (padding, "padding"),
+                                                                 (output_padding, "output_padding"),
+                                                                 (dilation, "dilation")))
     out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1,) + stride, (0,) + padding,
                            (0,) + output_padding, groups, (1,) + dilation)
     return out.squeeze(-2)
@@ -233,8 +236,11 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim == 4:
         return conv_transpose3d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
-    stride, padding, output_padding, dilation = (_ntuple(v, 3, name, "conv_transpose3d") for v, name in (
-        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    # stride and dilation positive: a depth stride of 0 divided by zero (an untyped ZeroDivisionError)
+    stride, padding, output_padding, dilation = (_ntuple(v, 3, name, "conv_transpose3d", name in ("stride", "dilation"))
+                                                 for v, name in ((stride, "stride"), (padding, "padding"),
+                                                                 (output_padding, "output_padding"),
+                                                                 (dilation, "dilation")))
     n, c_in, depth, h, w = input.shape
     kd = weight.shape[2]
     planes = input.transpose(1, 2).reshape(n * depth, c_in, h, w)

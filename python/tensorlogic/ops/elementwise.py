@@ -9,7 +9,7 @@ import numpy as np
 from .. import _core
 from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function, OpFamily, inplace, records
+from ..autograd.function import _NULL, Function, OpFamily, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
@@ -34,8 +34,9 @@ _SQRT_PI = math.sqrt(math.pi)
 
 
 class _ActivationBackward(Function):
-    """grad * f'(x) for gelu, gelu_tanh and silu in one kernel (the binary *_backward ops). Its own derivatives
-    are written in differentiable tensor ops, so that second derivatives flow."""
+    """grad * f'(x) for gelu, gelu_tanh and silu in one kernel (the binary *_backward ops; tanh's takes its
+    output y for x). Its own derivatives are written in differentiable tensor ops, so that second derivatives
+    flow."""
 
     @staticmethod
     def name(ctx):
@@ -74,8 +75,9 @@ def _silu_second(x):  # silu' = s (1 + x r): silu'' = s r (2 + x (r - s)), s = s
     return s * r * ((r - s) * x + 2.0)
 
 
+# tanh_backward(g, y) = g (1 - y^2) takes tanh's output y: its derivative in y is -2 g y.
 _SECOND_DERIVATIVE = {_B.gelu_backward: _gelu_second, _B.gelu_tanh_backward: _gelu_tanh_second,
-                      _B.silu_backward: _silu_second}
+                      _B.silu_backward: _silu_second, _B.tanh_backward: lambda y: y * -2.0}
 
 
 def _zero_grad(g, x, y, p0, p1):
@@ -92,7 +94,7 @@ _UNARY_GRAD = {
     _U.rsqrt: lambda g, x, y, p0, p1: g * y / x * -0.5,
     _U.sin: lambda g, x, y, p0, p1: g * cos(x),
     _U.cos: lambda g, x, y, p0, p1: -g * sin(x),
-    _U.tanh: lambda g, x, y, p0, p1: g * (1.0 - y * y),
+    _U.tanh: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.tanh_backward, g, y),  # one kernel, not three
     _U.sigmoid: lambda g, x, y, p0, p1: g * y * sigmoid(-x),  # 1 - y would cancel where y is near 1
     _U.relu: lambda g, x, y, p0, p1: g * (x > 0),
     _U.gelu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_backward, g, x),
@@ -124,6 +126,8 @@ class _Unary(OpFamily):
     @staticmethod
     def forward(ctx, op, x, p0=0.0, p1=0.0):
         y = _wrap(_core.unary(op, x._a, p0, p1))
+        if ctx is _NULL:  # nothing recorded (backward formulas' ops): each attribute set on it is a Python call
+            return y
         ctx.op, ctx.p0, ctx.p1 = op, p0, p1
         saves = _UNARY_SAVES.get(id(op))
         if saves is None:

@@ -15,6 +15,7 @@ from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
 
 _BIG = 1 << 62  # an open slice end (the core clips it to the size)
+_ADD = _core.BinaryOp.add
 
 
 # ---- parsing keys -----------------------------------------------------------------------------------
@@ -132,12 +133,35 @@ def _getitem(self, key):
     return _getitem_array(self, key)
 
 
+def _basic_view(a, key):
+    """The view of array `a` at a key of plain ints and slices (t[i], t[a:b], t[:, i, :]: the common keys,
+    4x cheaper than _parse), or None for any other key."""
+    kind = type(key)
+    if kind is int:
+        return _core.select(a, 0, key) if a.ndim > 0 else None
+    if kind is slice:
+        return _core.slice(a, 0, *_slice_args(key)) if a.ndim > 0 else None
+    if kind is not tuple or len(key) > a.ndim:
+        return None
+    for item in key:  # all checked first: an item of any other kind (a second ...) owns the error
+        if type(item) is not slice and type(item) is not int:
+            return None
+    view, dim = a, 0
+    for item in key:
+        kind = type(item)
+        if kind is slice:
+            if item.start is not None or item.stop is not None or item.step is not None:
+                view = _core.slice(view, dim, *_slice_args(item))
+            dim += 1  # a full slice keeps the dimension as it is
+        else:
+            view = _core.select(view, dim, item)
+    return view if view is not a else None  # t[:, :] and t[()] are left to _parse, which makes a new view
+
+
 def _getitem_array(self, key):
-    a = self._a
-    if type(key) is int:  # the common cases first: t[i] and t[a:b]
-        return _wrap(_core.select(a, 0, key))
-    if type(key) is slice and a.ndim > 0:
-        return _wrap(_core.slice(a, 0, *_slice_args(key)))
+    view = _basic_view(self._a, key)
+    if view is not None:
+        return _wrap(view)
     view, advanced = _parse(self, key)
     return _wrap(_core.index(view, advanced) if advanced else view)
 
@@ -187,6 +211,14 @@ class _Index(Function):
     def backward(ctx, g):
         return _IndexPut0.apply(g, ctx.input_shapes[0], ctx.key), None
 
+    @staticmethod
+    def backward_into(ctx, g, acc):
+        view = _basic_view(acc._a, ctx.key)  # (an advanced key may repeat indices: left to _IndexPut0)
+        if view is None:
+            return False
+        _core.binary_(_ADD, view, g._a)
+        return True
+
 
 class _IndexPut0(Function):
     """zeros(shape) with g accumulated at [key] (repeated indices add up)."""
@@ -195,6 +227,10 @@ class _IndexPut0(Function):
     def forward(ctx, g, shape, key):
         ctx.key = key
         out = _wrap(_core.full(list(shape), 0.0, "float16", g._a.device))
+        view = _basic_view(out._a, key)
+        if view is not None:
+            _core.copy_(view, g._a)
+            return out
         view, advanced = _parse(out, key)
         if advanced:
             _core.index_put_(view, advanced, g._a, True)

@@ -122,10 +122,18 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     if dim is None:
         input, dim = input.flatten(), 0
     n = input.shape[dim]
-    counts = repeats.cpu().numpy().astype(np.int64) if isinstance(repeats, Tensor) else np.asarray(repeats, np.int64)
+    raw = repeats.cpu().numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if raw.dtype.kind not in ("iu" if isinstance(repeats, Tensor) else "iub"):  # PyTorch refuses 2.5 too
+        raise TypeError(f"repeat_interleave: repeats must be integers, got {raw.dtype} ({repeats!r})")
+    counts = raw.astype(np.int64)
     counts = np.broadcast_to(counts, (n,)) if counts.ndim == 0 or counts.size == 1 else counts
     if counts.shape != (n,) or (counts < 0).any():
         raise ValueError(f"repeat_interleave: repeats must be non-negative, one per element of dimension {dim} ({n})")
+    # The total in Python's integers: numpy's own sum wraps (four repeats of 2^62 made np.repeat fill a buffer
+    # it had sized as 0, a segfault).
+    total = int(counts.astype(object).sum())
+    if total > np.iinfo(np.int64).max // 8:
+        raise MemoryError(f"repeat_interleave: {total} repeated elements exceed the addressable memory")
     index = np.repeat(np.arange(n, dtype=np.int64), counts)
     return index_select(input, dim, Tensor(index, device=input.device))
 

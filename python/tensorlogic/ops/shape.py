@@ -10,7 +10,7 @@ from .._convert import check_f16_range
 from ..device import device as device_type, device_name
 from ..dtypes import as_dtype
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function
+from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _shape_args, _wrap, tensor_method
 from .indexing import _Index, _IndexPut0
@@ -191,9 +191,11 @@ def _T(self):
 
 def _mT(self):
     n = self._a.ndim
+    if n == 2:  # every matmul's and linear's backward takes one or two of these: no transpose() dispatch
+        return _Permute.apply(self, [1, 0])
     if n < 2:
         raise ValueError(f"mT expects a tensor with at least 2 dimensions, got {n}")
-    dims = list(range(n))  # every matmul's backward takes one or two of these: no transpose() dispatch
+    dims = list(range(n))
     dims[-2], dims[-1] = n - 1, n - 2
     return _Permute.apply(self, dims)
 
@@ -360,7 +362,8 @@ class _Split(_OpFamily):
     @staticmethod
     def forward(ctx, x, op, arg, dim):
         arrays = op(x._a, arg, dim)
-        ctx.op, ctx.dim, ctx.shapes = op, dim, [a.shape for a in arrays]
+        if ctx is not _NULL:  # (cat's backward splits without recording: no shapes to read then)
+            ctx.op, ctx.dim, ctx.shapes = op, dim, [a.shape for a in arrays]
         return tuple(_wrap(a) for a in arrays)
 
     @staticmethod
@@ -420,19 +423,22 @@ class _Join(_OpFamily):
 
     @staticmethod
     def forward(ctx, op, dim, *tensors):
-        ctx.op, ctx.dim = op, dim
-        ctx.shapes = [t._a.shape for t in tensors]  # every input's (the recorded shapes skip those without grad)
+        ctx.op, ctx.dim = op, dim  # (the inputs' shapes are the recorded input_shapes[2:], of every tensor)
         return _wrap(op([t._a for t in tensors], dim))
 
     @staticmethod
     def backward(ctx, g):
-        shapes = ctx.shapes
+        # Through _Unbind and _Split directly (still differentiable), not the public unbind() and split(): their
+        # guard and argument parsing doubled the cost of this backward, one per time step of an RNN.
+        dim = ctx.dim % g._a.ndim
         if ctx.op.__name__ == "stack":  # by name: tl.profiler swaps _core's functions for timed ones
-            pieces = g.unbind(ctx.dim)
+            pieces = _Unbind.apply(g, dim)
         else:  # cat skips 1-d empty inputs whatever the dimension (PyTorch's legacy rule): they get no gradient
+            shapes = ctx.input_shapes[2:]
             skipped = [len(shape) == 1 and shape[0] == 0 for shape in shapes]
-            pieces = g.split([0 if skip else shape[ctx.dim] for shape, skip in zip(shapes, skipped)], ctx.dim)
-            pieces = [None if skip else p for p, skip in zip(pieces, skipped)]
+            pieces = _Split.apply(g, _core.split, [0 if skip else shape[dim] for shape, skip in zip(shapes, skipped)], dim)
+            if True in skipped:
+                pieces = [None if skip else p for p, skip in zip(pieces, skipped)]
         return (None, None) + tuple(p if needed else None for p, needed in zip(pieces, ctx.needs_input_grad[2:]))
 
 

@@ -98,6 +98,9 @@ def run_learn(rt, node, fr=None):
     names = [n for n, t in rt.model.tensors.items() if t.mode == "learnable" and
              (n in rt.leaves or t.decl.init is not None)]
     params = [rt.leaf(n) for n in names]
+    if not params:  # the optimizer's own error would name Python's classes, not the program
+        raise rt.error("`learn` has no learnable tensor with a value to train (declared `learnable` before the "
+                       "block)", node.span)
     optimizer = build_optimizer(rt, fr, settings.get("optimizer"), params)
     scheduler = build_scheduler(rt, fr, settings.get("scheduler"), optimizer)
     epochs = _setting(rt, fr, settings, "epochs", int, DEFAULT_EPOCHS)
