@@ -24,7 +24,24 @@ endif()
 # cuBLASLt, and TL_WITH_CUDA so the core's dispatch links cuda::create_backend / cuda::device_present.
 function(tl_add_cuda_backend target)
   file(GLOB tl_cuda_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/cuda/*.cu" "${PROJECT_SOURCE_DIR}/cuda/*.cpp")
+  # Files named *_sm90a.cu use Hopper's architecture-specific instructions (wgmma, TMA, setmaxnreg): they are
+  # built for sm_90a alone, where the toolkit knows it (CUDA 12.0+), and left out otherwise; the backend then
+  # uses the kernels built for every architecture.
+  list(FILTER tl_cuda_sources EXCLUDE REGEX "_sm90a\\.cu$")
   target_sources(${target} PRIVATE ${tl_cuda_sources})
+  if(CMAKE_CUDA_COMPILER_VERSION VERSION_GREATER_EQUAL 12.0)
+    file(GLOB tl_sm90a_sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/cuda/*_sm90a.cu")
+    add_library(tl_cuda_sm90a OBJECT ${tl_sm90a_sources})
+    # CUDA_ARCHITECTURES OFF: no architecture flags from CMake, only the one below (CMake's own spelling of
+    # architecture-specific targets needs a newer CMake than the 3.21 this project asks for).
+    set_target_properties(tl_cuda_sm90a PROPERTIES CUDA_ARCHITECTURES OFF CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON
+                                                   POSITION_INDEPENDENT_CODE ON)
+    target_compile_options(tl_cuda_sm90a PRIVATE --generate-code=arch=compute_90a,code=sm_90a
+                                                 --expt-relaxed-constexpr -Xcompiler=-fno-math-errno)
+    target_include_directories(tl_cuda_sm90a PRIVATE "${PROJECT_SOURCE_DIR}/cpp/include")
+    target_sources(${target} PRIVATE $<TARGET_OBJECTS:tl_cuda_sm90a>)
+    target_compile_definitions(${target} PRIVATE TL_CUDA_SM90A)
+  endif()
   # No implicit multiply-add fusion where results must match the CPU backend bit for bit: the random
   # stream (only philox.h's explicit fmaf calls fuse) and the optimizer updates.
   set_source_files_properties("${PROJECT_SOURCE_DIR}/cuda/random.cu" "${PROJECT_SOURCE_DIR}/cuda/optim.cu"

@@ -1,5 +1,6 @@
-// Scaled dot-product attention: the tensor-core kernel (attention_tiled.cu) where the operands suit
-// it, else this general one for any head dims and strides: one block per (batch, query row). Keys are
+// Scaled dot-product attention: the Hopper kernel (attention_sm90a.cu) on compute capability 9.0 where it
+// is built and the operands suit it, then the tensor-core kernel (attention_tiled.cu) where they suit that,
+// else this general one for any head dims and strides: one block per (batch, query row). Keys are
 // taken in chunks with a running max and sum (online softmax), so scores, weights and the weighted sum
 // of V stay in f32 and the output is rounded once. Rows whose keys are all masked give zeros (like the
 // CPU backend).
@@ -102,10 +103,18 @@ void attention_general(const Array& q, const Array& k, const Array& v, const Arr
 
 }  // namespace
 
+bool attention_tensor_cores(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                            const Array& out, RowStats lse) {
+#ifdef TL_CUDA_SM90A
+  if (attention_sm90a(q, k, v, mask, causal, scale, out, lse)) return true;
+#endif
+  return attention_tiled(q, k, v, mask, causal, scale, out, lse);
+}
+
 void CudaBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                             const Array& out) {
   if (out.numel() == 0) return;
-  if (attention_tiled(q, k, v, mask, causal, scale, out)) return;
+  if (attention_tensor_cores(q, k, v, mask, causal, scale, out)) return;
   for_each_batch({&q, &k, &v, mask, &out}, 2, [&](const std::vector<Array>& a) {
     attention_general(a[0], a[1], a[2], mask ? &a[3] : nullptr, causal, scale, a[4]);
   });
@@ -115,8 +124,8 @@ bool CudaBackend::attention_keeping_stats(const Array& q, const Array& k, const 
                                           bool causal, float scale, const Array& out, const Array& stats) {
   if (out.numel() == 0) return false;
   if (stats.shape()[2] > 1 && stats.strides()[2] != 1) return false;
-  return attention_tiled(q, k, v, mask, causal, scale, out,
-                         {stats.data_as<float>(), stride_of(stats, 0), stride_of(stats, 1)});
+  return attention_tensor_cores(q, k, v, mask, causal, scale, out,
+                                {stats.data_as<float>(), stride_of(stats, 0), stride_of(stats, 1)});
 }
 
 }  // namespace tensorlogic::cuda

@@ -5,7 +5,8 @@
 // dV += P^T dO, dP^T = V dO^T, dS^T = P^T (dP^T - Delta), dK += dS^T Q, and dQ += dS K added atomically
 // into an f32 buffer that is rounded to f16 at the end. The next query tile's Q and dO load (cp.async)
 // while this one is used. P and dS are rounded to f16 as MMA inputs (as FlashAttention does); all sums
-// are f32. Query tiles entirely before a causal block's first key are skipped.
+// are f32. Query tiles entirely before a causal block's first key are skipped. On compute capability 9.0 the
+// Hopper kernel (attention_backward_sm90a.cu) takes the shapes it handles instead, from the same inputs.
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -306,6 +307,33 @@ void launch(const BwdArgs& args, int64_t batches) {
                                                         "attention backward kernel");
 }
 
+// The mma.sync backward kernel over every batch, from the log-sum-exps, Delta and a zeroed dQ buffer.
+void launch_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad, bool causal,
+                     float scale, RowStats row_lse, const float* delta, float* dq_acc, const Array& dk, const Array& dv) {
+  const int64_t inner = q.shape()[1], batches = q.shape()[0] * inner;
+  const int64_t dim = std::max(q.shape()[3], v.shape()[3]);
+  BwdArgs args{};
+  args.q = q.data_as<__half>(), args.k = k.data_as<__half>(), args.v = v.data_as<__half>();
+  args.grad = grad.data_as<__half>();
+  if (mask) {
+    args.mask = mask->data_as<__half>();
+    args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
+    args.mask_r = mask->strides()[2], args.mask_c = mask->strides()[3];
+  }
+  args.q_s = row_strides(q), args.k_s = row_strides(k), args.v_s = row_strides(v), args.g_s = row_strides(grad);
+  args.dk_s = row_strides(dk), args.dv_s = row_strides(dv);
+  args.inner = inner;
+  args.lse = row_lse, args.delta = delta, args.dq_acc = dq_acc;
+  args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
+  args.len = static_cast<int>(q.shape()[2]), args.keys = static_cast<int>(k.shape()[2]);
+  args.e = static_cast<int>(q.shape()[3]), args.ev = static_cast<int>(v.shape()[3]);
+  args.scale = scale, args.scale_log2 = scale * kLog2e;
+  args.causal = causal;
+  dispatch_tile(dim, mask != nullptr, [&](auto d, auto masked) {
+    launch<decltype(d)::value, decltype(masked)::value>(args, batches);
+  });
+}
+
 }  // namespace
 
 bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask,
@@ -327,33 +355,19 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
                                             stride_of(saved->stats, 1)}
                                  : RowStats{lse.as<float>(), inner * len, len};
   const Array out = saved ? saved->out : Array::empty({q.shape()[0], inner, len, ev}, Dtype::float16, q.device());
-  if (!saved && !attention_tiled(q, k, v, mask, causal, scale, out, row_lse)) return false;
+  if (!saved && !attention_tensor_cores(q, k, v, mask, causal, scale, out, row_lse)) return false;
   attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), row_strides(out),
                                                                      grad.data_as<__half>(), row_strides(grad), inner,
                                                                      len, ev, rows, delta.as<float>());
   check_launch("attention backward (delta)");
   check(cudaMemsetAsync(dq_acc.as<void>(), 0, sizeof(float) * rows * e, stream()), "cudaMemsetAsync (dq)");
-
-  BwdArgs args{};
-  args.q = q.data_as<__half>(), args.k = k.data_as<__half>(), args.v = v.data_as<__half>();
-  args.grad = grad.data_as<__half>();
-  if (mask) {
-    args.mask = mask->data_as<__half>();
-    args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
-    args.mask_r = mask->strides()[2], args.mask_c = mask->strides()[3];
-  }
-  args.q_s = row_strides(q), args.k_s = row_strides(k), args.v_s = row_strides(v), args.g_s = row_strides(grad);
-  args.dk_s = row_strides(dk), args.dv_s = row_strides(dv);
-  args.inner = inner;
-  args.lse = row_lse, args.delta = delta.as<float>(), args.dq_acc = dq_acc.as<float>();
-  args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
-  args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
-  args.e = static_cast<int>(e), args.ev = static_cast<int>(ev);
-  args.scale = scale, args.scale_log2 = scale * kLog2e;
-  args.causal = causal;
-  dispatch_tile(dim, mask != nullptr, [&](auto d, auto masked) {
-    launch<decltype(d)::value, decltype(masked)::value>(args, batches);
-  });
+#ifdef TL_CUDA_SM90A
+  const bool hopper = attention_backward_sm90a(q, k, v, mask, grad, causal, scale, row_lse, delta.as<float>(),
+                                               dq_acc.as<float>(), dk, dv);
+#else
+  const bool hopper = false;
+#endif
+  if (!hopper) launch_backward(q, k, v, mask, grad, causal, scale, row_lse, delta.as<float>(), dq_acc.as<float>(), dk, dv);
   const int64_t chunks = rows * e / 8;
   store_dq<<<grid_stride_blocks(chunks), kThreads, 0, stream()>>>(dq_acc.as<float>(), chunks, len, static_cast<int>(e),
                                                                    inner, row_strides(dq), dq.data_as<__half>());

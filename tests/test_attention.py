@@ -119,6 +119,53 @@ def test_sdpa_general_kernel_cases(device, rng, case):
         assert_close_to_scale(got, sdpa_ref(q, k, v, causal=causal))
 
 
+# Model sizes, where CUDA runs its Hopper kernel on compute capability 9.0 (cuda/attention_sm90a.cu: head dims
+# 64 and 128, 128-row and 128-key tiles) and the mma.sync kernel elsewhere: lengths on and off the tiles, keys
+# != queries, contiguous heads or heads split from one [B, L, 3C] projection (batch strides that do not nest).
+# (B, H, L, S, E, split)
+MODEL_SHAPES = [
+    (2, 4, 1024, 1024, 64, True),
+    (1, 3, 1000, 1000, 128, True),
+    (2, 2, 333, 333, 64, False),
+    (1, 2, 200, 777, 128, False),  # more keys than queries: several key tiles per causal row tile
+    (1, 2, 700, 129, 128, False),  # more queries than keys: causal rows past the last key see every key
+]
+
+
+def model_operands(rng, B, H, L, S, E, split):
+    """q, k, v as float64 copies of f16 values ([B, H, rows, E]) and as tensors on `device` laid out as asked."""
+    if split:
+        x = f16(rng, B, L, 3 * H * E)
+        parts = [x[..., i * H * E:(i + 1) * H * E].reshape(B, L, H, E).transpose(0, 2, 1, 3) for i in range(3)]
+        return parts, lambda device: [z.view(B, L, H, E).transpose(1, 2) for z in f16_tensor(x, device).split(H * E, dim=2)]
+    parts = [f16(rng, B, H, L, E), f16(rng, B, H, S, E), f16(rng, B, H, S, E)]
+    return parts, lambda device: [f16_tensor(a, device) for a in parts]
+
+
+@pytest.mark.parametrize("B,H,L,S,E,split", MODEL_SHAPES)
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_model_sizes_and_kept_statistics(device, rng, B, H, L, S, E, split, causal):
+    """The output against PyTorch's float64 SDPA, and each row's kept log-sum-exp (base 2 of the scaled
+    scores, what the fused backward reads) against float64's. CUDA only: the CPU's kernel keeps no statistics
+    and its float64 reference at these sizes would cost the suite seconds."""
+    if not device.startswith("cuda"):
+        pytest.skip("kernels that keep row statistics exist on CUDA only")
+    (q, k, v), on = model_operands(rng, B, H, L, S, E, split)
+    tq, tk, tv = on(device)
+    out, stats = _core.scaled_dot_product_attention_keeping_stats(tq._a, tk._a, tv._a, None, causal, None)
+    assert stats is not None
+    ref = F.scaled_dot_product_attention(*(torch.from_numpy(np.ascontiguousarray(a)) for a in (q, k, v)),
+                                         is_causal=causal).numpy()
+    assert_close_to_scale(np.asarray(_core.to_device(out, "cpu")), ref)
+    scores = np.einsum("bhle,bhse->bhls", q, k) / np.sqrt(E)
+    if causal:
+        scores[..., np.triu(np.ones((L, S), dtype=bool), k=1)] = -np.inf
+    top = scores.max(axis=-1, keepdims=True)
+    lse2 = (np.log(np.exp(scores - top).sum(axis=-1)) + top[..., 0]) / np.log(2.0)
+    kept = np.asarray(_core.to_device(stats, "cpu")).view(np.float32)  # f32 bits in an int32 array
+    np.testing.assert_allclose(kept.astype(np.float64), lse2, rtol=1e-4, atol=1e-3)
+
+
 def assert_grad_close(got, ref, rtol=4e-3):
     """A gradient is a chain of f16-rounded products (P and dS enter the CUDA kernels' MMAs as f16), so the
     slack scales with each element and with the largest one (test_autograd's rule)."""
@@ -142,6 +189,23 @@ GRAD_SHAPES = [
     ((2, 1), (1, 3), 65, 70, 64, 64),  # batch broadcasting: gradients summed over the broadcast axes
     ((2,), (2,), 33, 33, 20, 20),
 ]
+
+
+@pytest.mark.parametrize("B,H,L,S,E", [(2, 3, 1024, 1024, 64), (1, 2, 777, 1000, 128), (1, 2, 500, 200, 128)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_backward_model_sizes(device, rng, B, H, L, S, E, causal):
+    """Gradients at model sizes (CUDA's Hopper backward on compute capability 9.0: 128-key blocks, 64-query
+    tiles, lengths off both) against PyTorch's float64 autograd. CUDA only, as the forward's model sizes."""
+    if not device.startswith("cuda"):
+        pytest.skip("the CPU's backward is checked at the smaller GRAD_SHAPES")
+    q, k, v = f16(rng, B, H, L, E), f16(rng, B, H, S, E), f16(rng, B, H, S, E)
+    ours = [f16_tensor(a, device).requires_grad_() for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]  # float64
+    g = f16(rng, B, H, L, E)
+    tl.scaled_dot_product_attention(*ours, is_causal=causal).backward(f16_tensor(g, device))
+    F.scaled_dot_product_attention(*theirs, is_causal=causal).backward(torch.tensor(g))
+    for a, e in zip(ours, theirs):
+        assert_grad_close(a.grad, e.grad)
 
 
 @pytest.mark.parametrize("qb,kb,L,S,E,Ev", GRAD_SHAPES)

@@ -1,0 +1,330 @@
+// Gradients of scaled dot-product attention for Hopper (sm_90a), tried by CudaBackend::attention_backward
+// before the mma.sync kernel (attention_backward.cu) on compute capability 9.0 devices for head dims 64 and
+// 128 without an additive mask; the same inputs (each row's base-2 log-sum-exp, Delta = rowsum(dO * O), a
+// zeroed f32 dQ buffer) and the same outputs. A block owns 128 keys and has three warpgroups: the producer,
+// one thread of which loads the block's K and V once and then, through the tensor memory accelerator, each
+// query tile's Q and dO (64 rows) into a two-stage ring of 128-byte-swizzled buffers; and two consumers of 64
+// keys each, whose dK and dV stay in f32 registers. Per query tile a consumer computes S^T = K Q^T and
+// dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and dS^T = P^T (dP^T - Delta)
+// in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from registers, Q and dO read N-major),
+// writes dS^T to shared memory (swizzled as TMA would) and computes its keys' share of dQ = dS K with wgmma,
+// added atomically to the f32 buffer. P and dS are rounded to f16 as MMA inputs (as attention_backward.cu
+// does); all sums are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
+// past the ends arrive as zeros through the tensor maps' bounds and are masked.
+#include <climits>
+#include <cmath>
+
+#include "attention_tiled.h"
+#include "common.cuh"
+#include "mma_sm80.cuh"
+#include "sm90a.cuh"
+#include "tensor_maps_sm90a.h"
+
+namespace tensorlogic::cuda {
+namespace {
+
+using namespace sm90a;
+
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kConsumers = 2;                     // warpgroups of 64 keys
+constexpr int kKeys = 64 * kConsumers;            // keys per block
+constexpr int kRows = 64;                         // queries per tile
+constexpr int kStages = 2;                        // query tiles in flight
+constexpr int kBlockThreads = 128 * (1 + kConsumers);
+constexpr int kProducerRegs = 24, kConsumerRegs = 240;
+static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
+
+template <int D>
+struct HopperBwd {
+  static_assert(D == 64 || D == 128, "head dims 64 and 128");
+  static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
+  static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
+  static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
+  // K, V, the stages' Q and dO, each consumer's dS^T; 1024 bytes of slack to align the swizzled tiles
+  static constexpr size_t kSmemBytes = 2 * kKeyBytes + 2 * kStages * kRowBytes + kConsumers * kDsBytes + 1024;
+  static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
+};
+
+struct BwdSm90Args {
+  CUtensorMap q_map, k_map, v_map, g_map;  // boxes of 64 columns x kRows (Q, dO) or kKeys (K, V) rows
+  BatchSteps q_b, k_b, v_b, g_b;
+  int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
+  RowStats lse;
+  const float* delta;  // contiguous [B0 * B1, len]
+  float* dq_acc;       // contiguous [B0 * B1, len, D], zeroed
+  RowStrides dk_s, dv_s;
+  __half *dk, *dv;
+  int len, keys;
+  float scale, scale_log2;
+};
+
+template <int D>
+__device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, uint64_t* bar, int rows, int row0,
+                                          int bi, int bo) {
+#pragma unroll
+  for (int c = 0; c < D / kSwizzleCols; ++c) tma_load_4d(dst + c * rows * kSwizzleCols, map, bar, c * kSwizzleCols, row0, bi, bo);
+}
+
+// acc += A B with A (16 rows per warp) from registers and B a [kRows][D] tile read N-major, kRows / 16 steps.
+template <int D>
+__device__ __forceinline__ void wgmma_rows(float (&acc)[D / 2], const uint32_t (&a)[kRows / 16][4], const __half* tile) {
+#pragma unroll
+  for (int kk = 0; kk < kRows / 16; ++kk) {
+    const uint64_t b = smem_desc(tile + kk * 16 * kSwizzleCols, kRows * kSwizzleCols * sizeof(__half), 1024);
+    if constexpr (D == 64) wgmma_rs_n64(acc, a[kk], b);
+    else wgmma_rs_n128(acc, a[kk], b);
+  }
+}
+
+// An accumulator of N columns as the f16 A operand of N / 16 steps: two 8-column tiles of rows g, g + 8 each.
+template <int N>
+__device__ __forceinline__ void pack_rows(uint32_t (&a)[N / 16][4], const float (&x)[N / 2]) {
+#pragma unroll
+  for (int kk = 0; kk < N / 16; ++kk) {
+    a[kk][0] = pack_half2(x[8 * kk], x[8 * kk + 1]);
+    a[kk][1] = pack_half2(x[8 * kk + 2], x[8 * kk + 3]);
+    a[kk][2] = pack_half2(x[8 * kk + 4], x[8 * kk + 5]);
+    a[kk][3] = pack_half2(x[8 * kk + 6], x[8 * kk + 7]);
+  }
+}
+
+template <int D, bool kCausal>
+__global__ void __launch_bounds__(kBlockThreads, 1)
+    attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a, int64_t b0) {
+#if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  __trap();  // the compute_90 pass of nvcc -arch=sm_90a (see attention_sm90a.cu)
+#else
+  using H = HopperBwd<D>;
+  extern __shared__ unsigned char smem_raw[];
+  __half* s_k = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
+  __half* s_v = s_k + kKeys * D;   // [D / 64][kKeys][64], as K
+  __half* s_q = s_v + kKeys * D;   // [kStages][D / 64][kRows][64]
+  __half* s_g = s_q + kStages * kRows * D;
+  __half* s_ds = s_g + kStages * kRows * D;  // [kConsumers][64 keys][kRows], swizzled
+  __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
+  __shared__ float s_lse[kConsumers][kRows], s_delta[kConsumers][kRows];
+
+  const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
+  const int key0 = blockIdx.x * kKeys;
+  const int tile_begin = kCausal ? key0 / kRows : 0;  // earlier queries see none of these keys
+  const int tile_end = (a.len + kRows - 1) / kRows;
+  const int n_tiles = max(tile_end - tile_begin, 0);
+  const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
+
+  if (threadIdx.x == 0) {
+    mbar_init(&kv_full, 1);
+    for (int s = 0; s < kStages; ++s) {
+      mbar_init(&rows_full[s], 1);
+      mbar_init(&stage_free[s], 4 * kConsumers);  // one arrival per consumer warp
+    }
+    fence_barrier_init();
+  }
+  __syncthreads();
+
+  if (warpgroup == 0) {  // the producer
+    release_registers<kProducerRegs>();
+    if (threadIdx.x == 0) {
+      mbar_expect_tx(&kv_full, 2 * H::kKeyBytes);
+      load_rows<D>(s_k, &a.k_map, &kv_full, kKeys, key0, static_cast<int>(bi * a.k_b.inner), static_cast<int>(bo * a.k_b.outer));
+      load_rows<D>(s_v, &a.v_map, &kv_full, kKeys, key0, static_cast<int>(bi * a.v_b.inner), static_cast<int>(bo * a.v_b.outer));
+      for (int it = 0; it < n_tiles; ++it) {
+        const int s = it % kStages, row0 = (tile_begin + it) * kRows;
+        if (it >= kStages) mbar_wait(&stage_free[s], (it / kStages - 1) & 1);  // its previous tile is consumed
+        mbar_expect_tx(&rows_full[s], 2 * H::kRowBytes);
+        load_rows<D>(s_q + s * kRows * D, &a.q_map, &rows_full[s], kRows, row0, static_cast<int>(bi * a.q_b.inner),
+                     static_cast<int>(bo * a.q_b.outer));
+        load_rows<D>(s_g + s * kRows * D, &a.g_map, &rows_full[s], kRows, row0, static_cast<int>(bi * a.g_b.inner),
+                     static_cast<int>(bo * a.g_b.outer));
+      }
+    }
+    return;
+  }
+
+  claim_registers<kConsumerRegs>();
+  const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
+  const int wg_key0 = key0 + 64 * consumer;              // this warpgroup's first key
+  const __half* k_rows = s_k + 64 * consumer * kSwizzleCols;  // its keys within each 64-column tile of K
+  const __half* v_rows = s_v + 64 * consumer * kSwizzleCols;
+  __half* ds = s_ds + consumer * 64 * kRows;
+  const float* lse_row = a.lse.at(bo, bi);
+  const float* delta_row = a.delta + b * a.len;
+  float* dq_rows = a.dq_acc + b * a.len * D;
+  const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
+
+  float dk[D / 2], dv[D / 2];  // rows: keys 16 warp + g (+ 8); columns 8 dt + 2t (+ 1)
+#pragma unroll
+  for (int i = 0; i < D / 2; ++i) dk[i] = dv[i] = 0.0f;
+
+  mbar_wait(&kv_full, 0);  // also when there is no query tile: no load may be left in flight at exit
+  for (int it = 0; it < n_tiles; ++it) {
+    const int stage = it % kStages, q0 = (tile_begin + it) * kRows;
+    const __half* q_tile = s_q + stage * kRows * D;
+    const __half* g_tile = s_g + stage * kRows * D;
+
+    // This tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0). The barrier also tells that
+    // the previous tile's dQ product, which read `ds`, is done in every warp.
+    if (threadIdx.x % 128 < kRows) {
+      const int j = threadIdx.x % 128, q = q0 + j;
+      s_lse[consumer][j] = q < a.len ? lse_row[q] : INFINITY;
+      s_delta[consumer][j] = q < a.len ? delta_row[q] : 0.0f;
+    }
+    named_barrier_sync(wg_barrier, 128);
+
+    // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries.
+    float s[kRows / 2], dp[kRows / 2];
+    mbar_wait(&rows_full[stage], (it / kStages) & 1);
+    fence_registers(s);
+    fence_registers(dp);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const int tile = kk / 4, step = (kk % 4) * 16;
+      wgmma_ss_n64<0, 0>(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
+                         smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
+    }
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const int tile = kk / 4, step = (kk % 4) * 16;
+      wgmma_ss_n64<0, 0>(dp, smem_desc(v_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
+                         smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
+    }
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_registers(s);
+    fence_registers(dp);
+
+    // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
+    // dS^T = P^T (dP^T - Delta).
+    const bool edge = q0 + kRows > a.len || wg_key0 + 64 > a.keys || (kCausal && wg_key0 + 63 > q0);
+#pragma unroll
+    for (int nt = 0; nt < kRows / 8; ++nt) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
+        const bool seen = !edge || (query < a.len && key < a.keys && !(kCausal && key > query));
+        const float p = seen ? exp2_ftz(s[4 * nt + i] * a.scale_log2 - s_lse[consumer][col]) : 0.0f;
+        s[4 * nt + i] = p;
+        dp[4 * nt + i] = p * (dp[4 * nt + i] - s_delta[consumer][col]);
+      }
+    }
+    uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
+    pack_rows<kRows>(p16, s);
+    pack_rows<kRows>(ds16, dp);
+
+    // dV += P^T dO, dK += dS^T Q (Q and dO read N-major: the queries are the K index).
+    fence_registers(dv);
+    fence_registers(dk);
+    fence_registers(p16);
+    fence_registers(ds16);
+    wgmma_fence();
+    wgmma_rows<D>(dv, p16, g_tile);
+    wgmma_rows<D>(dk, ds16, q_tile);
+    wgmma_commit();
+
+    // dS^T into shared memory as TMA would lay it out (row = key, 16-byte chunk c of row r at c ^ (r % 8)),
+    // for dQ = dS K, which reads it M-major; then made visible to the tensor cores (the async proxy).
+#pragma unroll
+    for (int nt = 0; nt < kRows / 8; ++nt) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = 16 * warp + g + 8 * h;
+        *reinterpret_cast<uint32_t*>(reinterpret_cast<unsigned char*>(ds) + row * 128 + ((nt ^ g) << 4) + 4 * t) =
+            ds16[nt / 2][(nt % 2) * 2 + h];
+      }
+    }
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    named_barrier_sync(wg_barrier, 128);
+
+    wgmma_wait<0>();
+    fence_registers(dv);
+    fence_registers(dk);
+    __syncwarp();
+    if (lane == 0) mbar_arrive(&stage_free[stage]);  // this warp's reads of Q and dO are done
+
+    // dQ (the tile's 64 queries x D) = dS K over this warpgroup's 64 keys: dS^T read M-major (16 keys are
+    // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart).
+    float dq[D / 2];
+    fence_registers(dq);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < 64 / 16; ++kk) {
+      // (the leading offset would step 64 queries: unused, the tile has 64)
+      const uint64_t da = smem_desc(ds + kk * 16 * kRows, H::kDsBytes, 1024);
+      const uint64_t kb = smem_desc(k_rows + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
+      if constexpr (D == 64) wgmma_ss_n64<1, 1>(dq, da, kb, kk > 0);
+      else wgmma_ss_n128<1, 1>(dq, da, kb, kk > 0);
+    }
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_registers(dq);
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int query = q0 + 16 * warp + g + 8 * h;
+      if (query >= a.len) continue;
+      float* dst = dq_rows + static_cast<int64_t>(query) * D;
+#pragma unroll
+      for (int dt = 0; dt < D / 8; ++dt) {
+        atomicAdd(reinterpret_cast<float2*>(dst + dt * 8 + 2 * t),
+                  make_float2(dq[4 * dt + 2 * h] * a.scale, dq[4 * dt + 2 * h + 1] * a.scale));
+      }
+    }
+  }
+
+  // dK (scaled) and dV in f16, rows of keys inside the sequence.
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int key = wg_key0 + 16 * warp + g + 8 * h;
+    if (key >= a.keys) continue;
+    __half* dk_row = a.dk + a.dk_s.at(bo, bi, key);
+    __half* dv_row = a.dv + a.dv_s.at(bo, bi, key);
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+      const int col = dt * 8 + 2 * t;
+      *reinterpret_cast<__half2*>(dk_row + col) = __floats2half2_rn(dk[4 * dt + 2 * h] * a.scale, dk[4 * dt + 2 * h + 1] * a.scale);
+      *reinterpret_cast<__half2*>(dv_row + col) = __floats2half2_rn(dv[4 * dt + 2 * h], dv[4 * dt + 2 * h + 1]);
+    }
+  }
+#endif
+}
+
+}  // namespace
+
+bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
+                              bool causal, float scale, RowStats lse, const float* delta, float* dq_acc, const Array& dk,
+                              const Array& dv) {
+  const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
+  const int64_t e = q.shape()[3], ev = v.shape()[3];
+  if (mask || e != ev || (e != 64 && e != 128) || keys == 0 || len == 0) return false;
+  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;            // row and key coordinates are int
+  if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;   // so are the batch coordinates
+  for (const Array* x : {&q, &k, &v, &grad, &dk, &dv}) {
+    if (!rows_of_chunks(*x)) return false;
+  }
+  if (!device_is_sm90()) return false;
+  BwdSm90Args args{};
+  if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.k_map, &args.k_b, k, kKeys) ||
+      !encode_rows_map(&args.v_map, &args.v_b, v, kKeys) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows)) {
+    return false;
+  }
+  args.inner = q.shape()[1];
+  args.lse = lse, args.delta = delta, args.dq_acc = dq_acc;
+  args.dk_s = row_strides(dk), args.dv_s = row_strides(dv);
+  args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
+  args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
+  args.scale = scale, args.scale_log2 = scale * kLog2e;
+  const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
+  const auto run = [&](auto d, auto causal_tag) {
+    constexpr int D = decltype(d)::value;
+    launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value>>(
+        args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
+  };
+  const auto with_mask = [&](auto d) {
+    if (causal) run(d, std::true_type{});
+    else run(d, std::false_type{});
+  };
+  if (e == 64) with_mask(std::integral_constant<int, 64>{});
+  else with_mask(std::integral_constant<int, 128>{});
+  return true;
+}
+
+}  // namespace tensorlogic::cuda

@@ -1,0 +1,322 @@
+// Scaled dot-product attention forward for Hopper (sm_90a), FlashAttention-3 style, tried before the mma.sync
+// kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64 and 128 without an additive
+// mask. A block owns 128 query rows and has three warpgroups: the producer, one thread of which loads the Q
+// tile once and then the K and V tiles (128 keys each) through the tensor memory accelerator into a ring of
+// 128-byte-swizzled shared buffers (three stages for d = 64, two for 128), each tile completing on its own
+// mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with wgmma (both operands from shared
+// memory), mask, keep a running max and sum per row in f32 (online softmax), round P to f16 in registers and
+// accumulate O += P V with wgmma (P from registers, V from shared memory read N-major), then free the stage
+// for the producer. A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while
+// that P V is on the tensor cores. The producer gives its registers to the consumers (setmaxnreg). Tails need
+// no special loads: the tensor maps' bounds are the sequence lengths, so rows and keys past the end arrive as
+// zeros, and the scores of keys past the end are -inf. Key tiles entirely after the causal diagonal are never
+// loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's) goes to the f32
+// workspace the fused backward reads.
+// The two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the other's GEMMs.
+// Not done here (FlashAttention-3 has them): TMA stores of O, additive masks, head dim 256, FP8.
+#include <climits>
+#include <cmath>
+
+#include "attention_tiled.h"
+#include "common.cuh"
+#include "mma_sm80.cuh"
+#include "sm90a.cuh"
+#include "tensor_maps_sm90a.h"
+
+namespace tensorlogic::cuda {
+namespace {
+
+using namespace sm90a;
+
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kConsumers = 2;                       // warpgroups of 64 query rows
+constexpr int kBlockM = 64 * kConsumers;            // query rows per block
+constexpr int kBlockN = 128;                        // keys per tile
+constexpr int kBlockThreads = 128 * (1 + kConsumers);    // the producer warpgroup first
+constexpr int kProducerRegs = 24, kConsumerRegs = 240;
+static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
+
+template <int D>
+struct Hopper {
+  static_assert(D == 64 || D == 128, "head dims 64 and 128");
+  // K/V tiles in flight: three where they fit in shared memory with Q (a tile is released halfway through the
+  // next one, so a third stage lets the producer run a whole tile ahead), two for d = 128.
+  static constexpr int kStages = D == 64 ? 3 : 2;
+  static constexpr uint32_t kQBytes = kBlockM * D * sizeof(__half);
+  static constexpr uint32_t kTileBytes = kBlockN * D * sizeof(__half);  // one K or V tile
+  // 1024 bytes of slack: the swizzled tiles start on 1024-byte boundaries
+  static constexpr size_t kSmemBytes = kQBytes + 2 * kStages * kTileBytes + 1024;
+  static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
+};
+
+struct Sm90Args {
+  CUtensorMap q_map, k_map, v_map;  // [B0, B1, rows, E] as 4-d maps, boxes of 64 halves x (kBlockM or kBlockN) rows
+  BatchSteps q_b, k_b, v_b;
+  int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
+  RowStrides out_s;
+  __half* out;
+  RowStats lse;
+  int len, keys;
+  float scale_log2;
+};
+
+// `rows` rows from row0 of a 4-d map, as D / 64 swizzled tiles of 64 columns one after another.
+template <int D>
+__device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, uint64_t* bar, int rows, int row0,
+                                          int bi, int bo) {
+#pragma unroll
+  for (int c = 0; c < D / kSwizzleCols; ++c) tma_load_4d(dst + c * rows * kSwizzleCols, map, bar, c * kSwizzleCols, row0, bi, bo);
+}
+
+template <int D>
+__device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[4], uint64_t v) {
+  if constexpr (D == 64) wgmma_rs_n64(o, p, v);
+  else wgmma_rs_n128(o, p, v);
+}
+
+template <int D, bool kCausal>
+__global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a, int64_t b0) {
+#if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
+  // compute capability 9.0, where the sm_90a code is taken.
+  __trap();
+#else
+  using H = Hopper<D>;
+  extern __shared__ unsigned char smem_raw[];
+  __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
+  __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
+  __half* s_v = s_k + H::kStages * kBlockN * D;
+  __shared__ uint64_t q_full, k_full[H::kStages], v_full[H::kStages], stage_free[H::kStages];
+
+  const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
+  const int m0 = (gridDim.x - 1 - blockIdx.x) * kBlockM;  // the longest causal rows start first
+  const int kv_end = kCausal ? min(a.keys, m0 + kBlockM) : a.keys;
+  const int n_tiles = (kv_end + kBlockN - 1) / kBlockN;  // >= 1: keys > 0 (the launcher checks)
+  const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
+
+  if (threadIdx.x == 0) {
+    mbar_init(&q_full, 1);
+    for (int s = 0; s < H::kStages; ++s) {
+      mbar_init(&k_full[s], 1);
+      mbar_init(&v_full[s], 1);
+      mbar_init(&stage_free[s], 4 * kConsumers);  // one arrival per consumer warp
+    }
+    fence_barrier_init();
+  }
+  __syncthreads();
+
+  if (warpgroup == 0) {  // the producer
+    release_registers<kProducerRegs>();
+    if (threadIdx.x == 0) {
+      mbar_expect_tx(&q_full, H::kQBytes);
+      load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, m0, static_cast<int>(bi * a.q_b.inner),
+                   static_cast<int>(bo * a.q_b.outer));
+      for (int j = 0; j < n_tiles; ++j) {
+        const int s = j % H::kStages;
+        if (j >= H::kStages) mbar_wait(&stage_free[s], (j / H::kStages - 1) & 1);  // its previous tile is consumed
+        mbar_expect_tx(&k_full[s], H::kTileBytes);
+        load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
+                     static_cast<int>(bi * a.k_b.inner), static_cast<int>(bo * a.k_b.outer));
+        mbar_expect_tx(&v_full[s], H::kTileBytes);
+        load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
+                     static_cast<int>(bi * a.v_b.inner), static_cast<int>(bo * a.v_b.outer));
+      }
+    }
+    return;
+  }
+
+  claim_registers<kConsumerRegs>();
+  const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
+  const int row0 = m0 + 64 * consumer;  // this warpgroup's first row
+  const __half* q_rows = s_q + 64 * consumer * kSwizzleCols;  // its rows within each 64-column tile of Q
+
+  float o[D / 2];              // O: D / 8 accumulator tiles of 8 columns
+  float s[kBlockN / 2];        // S, then the f32 weights: kBlockN / 8 tiles of 8 keys
+  uint32_t p[kBlockN / 16][4];  // the weights in f16: the A operand of P V, one per 16 keys
+#pragma unroll
+  for (int i = 0; i < D / 2; ++i) o[i] = 0.0f;
+  float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};  // rows g and g + 8 of this warp
+  float alpha[2];  // the factor O is rescaled by once the previous tile's P V has landed
+
+  // S = Q K_j^T over D / 16 steps of 16 columns: four steps per 64-column swizzled tile, 32 bytes apart.
+  const auto issue_scores = [&](int j) {
+    const int stage = j % H::kStages;
+    const __half* k_tile = s_k + stage * kBlockN * D;
+    mbar_wait(&k_full[stage], (j / H::kStages) & 1);
+    fence_registers(s);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const int tile = kk / 4, step = (kk % 4) * 16;
+      wgmma_ss_n128<0, 0>(s, smem_desc(q_rows + tile * kBlockM * kSwizzleCols + step, 16, 1024),
+                    smem_desc(k_tile + tile * kBlockN * kSwizzleCols + step, 16, 1024), kk > 0);
+    }
+    wgmma_commit();
+  };
+  // O += P V_j. V's rows are the K index of B, read N-major: 16 keys are 2048 bytes of each 64-column tile,
+  // and the tiles are kBlockN rows apart.
+  const auto issue_values = [&](int j) {
+    const int stage = j % H::kStages;
+    const __half* v_tile = s_v + stage * kBlockN * D;
+    mbar_wait(&v_full[stage], (j / H::kStages) & 1);
+    fence_registers(o);
+    fence_registers(p);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < kBlockN / 16; ++kk) {
+      wgmma_pv<D>(o, p[kk], smem_desc(v_tile + kk * 16 * kSwizzleCols, kBlockN * kSwizzleCols * sizeof(__half), 1024));
+    }
+    wgmma_commit();
+  };
+  const auto release = [&](int j) {  // this warp's reads of tile j's stage are done
+    __syncwarp();
+    if (lane == 0) mbar_arrive(&stage_free[j % H::kStages]);
+  };
+  // Scores of tile j in log2 units (keys past the end or after the causal diagonal -inf), then the online
+  // softmax: the new running max per row (each row's 128 scores lie in the quad holding it), the weights in
+  // place of the scores, the running sum rescaled, and alpha for O.
+  const auto softmax = [&](int j) {
+    const int n0 = j * kBlockN;
+    const bool edge = n0 + kBlockN > a.keys || (kCausal && n0 + kBlockN - 1 > row0);  // uniform per warpgroup
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = row0 + 16 * warp + g + 8 * h;
+      float top = row_max[h];
+#pragma unroll
+      for (int nt = 0; nt < kBlockN / 8; ++nt) {
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const int col = n0 + nt * 8 + 2 * t + c;
+          float x = s[4 * nt + 2 * h + c] * a.scale_log2;
+          if (edge && (col >= a.keys || (kCausal && col > row))) x = -INFINITY;
+          s[4 * nt + 2 * h + c] = x;
+          top = fmaxf(top, x);
+        }
+      }
+      top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
+      top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
+      const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
+      alpha[h] = exp2_ftz(row_max[h] - base);            // 0 while nothing was summed
+      row_max[h] = top;
+      float sum = 0.0f;
+#pragma unroll
+      for (int nt = 0; nt < kBlockN / 8; ++nt) {
+        s[4 * nt + 2 * h] = exp2_ftz(s[4 * nt + 2 * h] - base);
+        s[4 * nt + 2 * h + 1] = exp2_ftz(s[4 * nt + 2 * h + 1] - base);
+        sum += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
+      }
+      row_sum[h] = row_sum[h] * alpha[h] + sum;
+    }
+  };
+  // P rounded to f16 (as attention_tiled does): two 8-key accumulator tiles are the A operand of one 16-key step.
+  const auto pack_weights = [&] {
+#pragma unroll
+    for (int kk = 0; kk < kBlockN / 16; ++kk) {
+      p[kk][0] = pack_half2(s[8 * kk], s[8 * kk + 1]);
+      p[kk][1] = pack_half2(s[8 * kk + 2], s[8 * kk + 3]);
+      p[kk][2] = pack_half2(s[8 * kk + 4], s[8 * kk + 5]);
+      p[kk][3] = pack_half2(s[8 * kk + 6], s[8 * kk + 7]);
+    }
+  };
+
+  // Ping-pong: the two consumers take turns to issue their GEMMs (named barriers 1 and 2, one per consumer,
+  // each passed by the other's arrival), so that one's softmax runs while the other's GEMMs hold the tensor
+  // cores. Consumer 0 goes first; each issues n_tiles + 1 times and every turn but the last hands over.
+  const auto take_turn = [&] { named_barrier_sync(1 + consumer, 2 * 128); };
+  const auto hand_over = [&](bool last) {
+    if (!(last && consumer == 1)) named_barrier_arrive(2 - consumer, 2 * 128);
+  };
+  if (consumer == 1) named_barrier_arrive(1, 2 * 128);
+
+  // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
+  // the tensor cores work through the softmax, and O is rescaled once P V has landed.
+  mbar_wait(&q_full, 0);
+  take_turn();
+  issue_scores(0);
+  hand_over(false);
+  wgmma_wait<0>();
+  fence_registers(s);
+  softmax(0);  // alpha is 0 and O still 0
+  pack_weights();
+  for (int j = 1; j < n_tiles; ++j) {
+    take_turn();
+    issue_scores(j);
+    issue_values(j - 1);
+    hand_over(false);
+    wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
+    fence_registers(s);
+    softmax(j);
+    wgmma_wait<0>();
+    fence_registers(o);
+    release(j - 1);
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+      o[4 * dt] *= alpha[0], o[4 * dt + 1] *= alpha[0];
+      o[4 * dt + 2] *= alpha[1], o[4 * dt + 3] *= alpha[1];
+    }
+    pack_weights();
+  }
+  take_turn();
+  issue_values(n_tiles - 1);
+  hand_over(true);
+  wgmma_wait<0>();
+  fence_registers(o);
+  release(n_tiles - 1);
+
+  // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    float total = row_sum[h];
+    total += __shfl_xor_sync(0xffffffffu, total, 1);
+    total += __shfl_xor_sync(0xffffffffu, total, 2);
+    const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+    const int row = row0 + 16 * warp + g + 8 * h;
+    if (row >= a.len) continue;
+    if (a.lse.ptr && t == 0) a.lse.at(bo, bi)[row] = total > 0.0f ? row_max[h] + log2f(total) : INFINITY;
+    __half* dst = a.out + a.out_s.at(bo, bi, row);
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+      *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(o[4 * dt + 2 * h] * inv, o[4 * dt + 2 * h + 1] * inv);
+    }
+  }
+#endif
+}
+
+}  // namespace
+
+bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                     const Array& out, RowStats lse) {
+  const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
+  const int64_t e = q.shape()[3], ev = v.shape()[3];
+  if (mask || e != ev || (e != 64 && e != 128) || keys == 0) return false;
+  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key coordinates are int
+  if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;  // so are the batch coordinates
+  if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !rows_of_chunks(out)) return false;
+  if (!device_is_sm90()) return false;
+  Sm90Args args{};
+  if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM) || !encode_rows_map(&args.k_map, &args.k_b, k, kBlockN) ||
+      !encode_rows_map(&args.v_map, &args.v_b, v, kBlockN)) {
+    return false;
+  }
+  args.inner = q.shape()[1];
+  args.out_s = row_strides(out);
+  args.out = out.data_as<__half>();
+  args.lse = lse;
+  args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
+  args.scale_log2 = scale * kLog2e;
+  const unsigned row_blocks = static_cast<unsigned>((len + kBlockM - 1) / kBlockM);
+  const auto run = [&](auto d, auto masked_causal) {
+    constexpr int D = decltype(d)::value;
+    launch_batches<attention_sm90a_kernel<D, decltype(masked_causal)::value>>(
+        args, batches, row_blocks, kBlockThreads, Hopper<D>::kSmemBytes, "Hopper attention kernel");
+  };
+  const auto with_mask = [&](auto d) {
+    if (causal) run(d, std::true_type{});
+    else run(d, std::false_type{});
+  };
+  if (e == 64) with_mask(std::integral_constant<int, 64>{});
+  else with_mask(std::integral_constant<int, 128>{});
+  return true;
+}
+
+}  // namespace tensorlogic::cuda

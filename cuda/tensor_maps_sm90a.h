@@ -1,0 +1,27 @@
+// Host side of the Hopper kernels (*_sm90a.cu): whether the device runs sm_90a code, and tensor maps for the
+// tensor memory accelerator over [B0, B1, rows, E] operands, read in 128-byte-swizzled boxes of 64 columns.
+#pragma once
+#include <cuda.h>
+
+#include <cstdint>
+
+#include "tensorlogic/array.h"
+
+namespace tensorlogic::cuda {
+
+constexpr int kSwizzleCols = 64;  // halves in one 128-byte swizzled row: a box's width
+
+// The batch coordinates of one operand's tensor map: an axis of size 1 or stride 0 (broadcast) is a map axis of
+// size 1, always read at 0.
+struct BatchSteps {
+  int inner, outer;  // 1: the coordinate is the batch index, 0: always 0
+};
+
+// Whether the current device runs sm_90a code (compute capability 9.0 exactly), asked once per device.
+bool device_is_sm90();
+
+// A 4-d map of x ([B0, B1, rows, E], rows of 16-byte chunks) read in boxes of 64 columns x box_rows rows with
+// 128-byte swizzling, rows and columns past the end read as zeros; false where the driver refuses it.
+bool encode_rows_map(CUtensorMap* map, BatchSteps* steps, const Array& x, uint32_t box_rows);
+
+}  // namespace tensorlogic::cuda
