@@ -252,7 +252,11 @@ def test_time_sequence_prediction(rng):
     # When PyTorch's step learned (its test loss below half its first loss), ours must have too; PyTorch's
     # own step overshot so far once in 30 seeds that it did not (2026-12-05).
     assert l_test[-1] < 0.5 * l_losses[0] or t_test[-1] >= 0.5 * t_losses[0], (t_test, l_test)
-    assert future.shape == (3, 49) and np.isfinite(future).all()
+    assert future.shape == (3, 49)
+    # Where PyTorch's float64 step itself overshot past f16's range (a loss of 1.2e9 with seed 1353923703), ours
+    # is inf there and NaN from then on, as any f16 run must be; otherwise the prediction is finite.
+    if max(t_losses) <= np.finfo(np.float16).max:
+        assert np.isfinite(future).all()
 
 
 @pytest.mark.parametrize("kind", ["reinforce", "actor_critic"])
