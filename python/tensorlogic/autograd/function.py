@@ -39,14 +39,16 @@ class Node:
     """One recorded application of a Function (also its ctx): the unit of the backward graph."""
 
     # "op": the ctx field of every OpFamily (a slot spares the per-node __dict__ most nodes would need for it).
-    __slots__ = ("fn", "next", "needs_input_grad", "input_shapes", "_saved", "pre_hooks", "retained",
-                 "_out", "op", "__dict__")
+    # pre_hooks, retained: class defaults, set on the few nodes that have them (they land in __dict__). _out: a
+    # weak reference to the output, set only where the output is among the saved tensors (saved_tensors reads
+    # its version through it).
+    __slots__ = ("fn", "next", "needs_input_grad", "input_shapes", "_saved", "_out", "op", "__dict__")
+    pre_hooks = None
+    retained = None
 
     def __init__(self, fn):
         self.fn = fn
         self._saved = ()
-        self.pre_hooks = None
-        self.retained = None
 
     @property
     def name(self):
@@ -147,8 +149,10 @@ class Function:
 
 def _record(cls, args, kwargs):
     # Every recorded op pays this function: one pass over the arguments, no generators, the version read from
-    # the native array directly (the Tensor property costs a second call).
-    node = Node(cls)
+    # the native array directly (the Tensor property costs a second call), Node.__init__'s frame skipped.
+    node = _new_node(Node)
+    node.fn = cls
+    node._saved = ()
     edges, shapes, needs = [], [], []
     for a in args:
         if isinstance(a, Tensor):
@@ -176,14 +180,13 @@ def _record(cls, args, kwargs):
         node.n_outputs = len(out)
         for i, t in enumerate(out):
             t.requires_grad = True
-            t.grad_fn = _output_node(node, i, t)
+            t.grad_fn = _output_node(node, i)
     else:
         first = out[0] if out.__class__ is tuple else out
         if first._a.dtype != "float16":
             return out  # integer results carry no gradient
         first.requires_grad = True
         first.grad_fn = node
-        node._out = weakref.ref(first)
     saved = node._saved
     if saved:  # (tensor, version, is_output); the output is kept as its array (a Tensor would make a cycle;
         # a multi_output Function's outputs are kept as Tensors, a cycle that backward's release breaks)
@@ -194,12 +197,14 @@ def _record(cls, args, kwargs):
             elif t is first:
                 array = t._a
                 entries.append((array, array.version, True))
+                node._out = weakref.ref(first)
             else:
                 entries.append((t, t._a.version, False))
         node._saved = tuple(entries)
     return out
 
 
+_new_node = Node.__new__
 _NOT_SAVED = (None, 0, False)
 
 
@@ -212,11 +217,10 @@ class _Output(Function):
         return ctx.parent.name
 
 
-def _output_node(parent, index, t):
+def _output_node(parent, index):
     node = Node(_Output)
     node.next, node.needs_input_grad, node.input_shapes = [parent], (True,), [None]
     node.parent, node.index = parent, index
-    node._out = weakref.ref(t)
     return node
 
 
