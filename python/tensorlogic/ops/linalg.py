@@ -4,7 +4,7 @@ import numbers
 from .. import _core
 from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function
+from ..autograd.function import _NULL, Function
 from ..creation import eye
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
@@ -39,7 +39,8 @@ def matmul(input, other):
 class _Matmul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if ctx is not _NULL:  # (the null ctx's methods are Python calls that do nothing: ~0.1 us each)
+            ctx.save_for_backward(a, b)
         return _wrap(_core.matmul(a._a, b._a))
 
     @staticmethod
@@ -115,8 +116,9 @@ class _Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, bias, residual, activation):
-        ctx.activation = activation
-        ctx.save_for_backward(x, w, bias, residual)
+        if ctx is not _NULL:
+            ctx.activation = activation
+            ctx.save_for_backward(x, w, bias, residual)
         return _wrap(_core.linear(_native(x), _native(w, x), None if bias is None else bias._a, activation,
                                   None if residual is None else residual._a))
 

@@ -2,7 +2,7 @@
 import numbers
 
 from .. import _core
-from ..autograd.function import Function
+from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import grad_enabled as _grad_enabled
 from ..tensor import _wrap, tensor_method
 
@@ -100,8 +100,9 @@ class _Norm(Function):
             y = _core.rms_norm(x._a, shape, w, eps)
         else:
             y = _core.layer_norm(x._a, shape, w, None if bias is None else bias._a, eps)
-        ctx.shape, ctx.eps, ctx.rms = shape, eps, rms
-        ctx.save_for_backward(x, weight)
+        if ctx is not _NULL:  # (the null ctx's methods are Python calls that do nothing: ~0.1 us each)
+            ctx.shape, ctx.eps, ctx.rms = shape, eps, rms
+            ctx.save_for_backward(x, weight)
         return _wrap(y)
 
     @staticmethod
