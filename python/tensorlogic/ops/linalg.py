@@ -10,6 +10,7 @@ from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
 from .elementwise import _UNARY_GRAD
 from .reduction import _Reduce
+from .shape import _Reshape
 
 _ACTIVATIONS = ("none", "relu", "gelu", "gelu_tanh", "silu")
 _SUM = _core.ReduceOp.sum
@@ -130,10 +131,13 @@ class _Linear(Function):
             op = getattr(_core.UnaryOp, ctx.activation)
             g = _UNARY_GRAD[op](g, z, None, 0.0, 0.0)
         out_features, in_features = w._a.shape
-        g2 = g if g._a.ndim == 2 else g.reshape(-1, out_features)  # batch dims flattened for the weight's gradient
+        # Batch dims flattened for the weight's gradient, through _Reshape itself (the public reshape's guard and
+        # argument parsing cost as much as the view).
+        g2 = g if g._a.ndim == 2 else _Reshape.apply(g, _core.reshape, (-1, out_features))
         need = ctx.needs_input_grad
         gx = _Matmul.apply(g, w) if need[0] else None
-        gw = _Matmul.apply(g2.mT, x if x._a.ndim == 2 else x.reshape(-1, in_features)) if need[1] else None
+        x2 = x if x._a.ndim == 2 else _Reshape.apply(x, _core.reshape, (-1, in_features))
+        gw = _Matmul.apply(g2.mT, x2) if need[1] else None
         # The bias's sum through its Function, not the public sum(): its guard and argument parsing cost 2x the
         # native reduce (every linear's backward; makemore's RNN runs 17 per step)
         gb = _Reduce.apply(_SUM, g2, [0], False, 1.0, 2.0) if bias is not None and need[2] else None

@@ -47,7 +47,7 @@ class _Reshape(_OpFamily):
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.input_shapes[0])
+        return _Reshape.apply(g, _core.reshape, ctx.input_shapes[0])  # (g.reshape's guard and parsing skipped)
 
 
 class _Permute(Function):
@@ -63,7 +63,7 @@ class _Permute(Function):
         inverse = [0] * n
         for i, d in enumerate(ctx.dims):
             inverse[d % n] = i
-        return g.permute(inverse), None
+        return _Permute.apply(g, inverse), None
 
 
 class _Expand(Function):
