@@ -68,7 +68,9 @@ class _LogSoftmax(_RowSoftmax):
 
 
 def _shape(normalized_shape):
-    if isinstance(normalized_shape, numbers.Integral):
+    # A tuple or list first: isinstance against numbers.Integral is an ABC check (~0.2 us) that they fail slowly
+    if normalized_shape.__class__ is not tuple and normalized_shape.__class__ is not list and \
+            isinstance(normalized_shape, numbers.Integral):
         return [int(normalized_shape)]
     return [int(s) for s in normalized_shape]
 

@@ -327,8 +327,10 @@ def unbind(input, dim=0):
 @tensor_method()
 def split(tensor, split_size_or_sections, dim=0):
     """Views of equal pieces of size split_size_or_sections (the last may be smaller), or of the given sizes."""
-    if isinstance(split_size_or_sections, numbers.Integral):
-        size = tensor.shape[_checked_dim(dim, tensor.ndim)] if tensor.ndim else 0
+    # An int first by its class: isinstance against numbers.Integral is an ABC check (~0.3 us)
+    if split_size_or_sections.__class__ is int or isinstance(split_size_or_sections, numbers.Integral):
+        ndim = tensor._a.ndim
+        size = tensor._a.shape[_checked_dim(dim, ndim)] if ndim else 0
         each = int(split_size_or_sections)
         if each <= 0 and size > 0:
             raise ValueError(f"split: split_size must be positive, got {each}")
@@ -366,7 +368,7 @@ class _Split(_OpFamily):
         arrays = op(x._a, arg, dim)
         if ctx is not _NULL:  # (cat's backward splits without recording: no shapes to read then)
             ctx.op, ctx.dim, ctx.shapes = op, dim, [a.shape for a in arrays]
-        return tuple(_wrap(a) for a in arrays)
+        return tuple([_wrap(a) for a in arrays])  # (a list comprehension: cheaper than a generator here)
 
     @staticmethod
     def backward(ctx, *grads):
