@@ -38,6 +38,8 @@ def matmul(input, other):
 
 # ---- autograd (backward formulas in differentiable tensor ops) -------------------------------------
 class _Matmul(Function):
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, a, b):
         if ctx is not _NULL:  # (the null ctx's methods are Python calls that do nothing: ~0.1 us each)
@@ -114,6 +116,8 @@ def linear(input, weight, bias=None, activation="none", residual=None):
 class _Linear(Function):
     """The fused linear family. With an activation, the backward recomputes the pre-activation z with
     linear() (so the formula stays differentiable) and applies the activation's derivative table."""
+
+    native_forward = True  # (see Function: no grad-mode switch around it)
 
     @staticmethod
     def forward(ctx, x, w, bias, residual, activation):

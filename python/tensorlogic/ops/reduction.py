@@ -87,6 +87,8 @@ _REDUCE_GRAD = {  # sum and mean use only shapes (x and y are None for them: not
 
 
 class _Reduce(OpFamily):
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, op, x, dims, keepdim, correction, p):
         y = _wrap(_core.reduce(op, x._a, dims, keepdim, correction, p))

@@ -91,6 +91,8 @@ class _Norm(Function):
     where the backend has it; with create_graph it recomputes the statistics with tensor ops (mean, rsqrt) so
     that it is differentiable again."""
 
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def name(ctx):
         return "rms_norm" if ctx.rms else "layer_norm"

@@ -39,6 +39,8 @@ class _OpFamily(Function):
 class _Reshape(_OpFamily):
     """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
 
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, x, op, *args):
         if ctx is not _NULL:  # (setting an attribute of the null ctx is a Python call: ~0.1 us)
@@ -51,6 +53,8 @@ class _Reshape(_OpFamily):
 
 
 class _Permute(Function):
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, x, dims):
         if ctx is not _NULL:
@@ -67,6 +71,8 @@ class _Permute(Function):
 
 
 class _Expand(Function):
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, x, op, shape):
         return _wrap(op(x._a, shape))
@@ -78,6 +84,8 @@ class _Expand(Function):
 
 class _Copy(Function):
     """clone / contiguous: a new array with the same values; the gradient passes through."""
+
+    native_forward = True  # (see Function: no grad-mode switch around it)
 
     @staticmethod
     def forward(ctx, x, op):
@@ -360,6 +368,8 @@ class _Split(_OpFamily):
     """split (op = _core.split, arg = the sizes) and chunk (op = _core.chunk, arg = the count): views of
     consecutive pieces along dim, all outputs of one node, so that backward joins their gradients with one cat
     (a zero piece only for an output no gradient reached) instead of one zero-filled input per output."""
+
+    native_forward = True  # (see Function: no grad-mode switch around it)
 
     multi_output = True
 
