@@ -112,7 +112,7 @@ def _gpt_step(lib):
 def _pair(ours, peer, repeat, number):
     gc.collect()
     t_ours, t_peer = measure_pair(ours, peer, repeat=repeat, number=number, warmup=3, clock=time.process_time)
-    return {"tensorlogic_us": t_ours * 1e6, "torch_us": t_peer * 1e6, "ratio": t_peer / t_ours}
+    return {"tensorlogic": t_ours * 1e6, "torch": t_peer * 1e6, "peer": "torch", "unit": "us", "ratio": t_peer / t_ours}
 
 
 def run(repeat, number, only=None):
@@ -132,7 +132,7 @@ def run(repeat, number, only=None):
             n = number // 4 if form == "forward_backward" else number
             row = {"name": f"{name} {form}", "op": name, "form": form, **_pair(a, b, repeat, n)}
             rows.append(row)
-            print(f"{row['name']:36s} ours {row['tensorlogic_us']:8.2f} us   torch {row['torch_us']:8.2f} us   "
+            print(f"{row['name']:36s} ours {row['tensorlogic']:8.2f} us   torch {row['torch']:8.2f} us   "
                   f"ratio {row['ratio']:.2f}", flush=True)
     if not only or "optimizer" in only:
         opt_tl, opt_torch = _optimizer(tl, np.random.default_rng(2)), _optimizer(torch, np.random.default_rng(2))
@@ -141,12 +141,12 @@ def run(repeat, number, only=None):
         for name, i in (("adamw step 150 params", 2), ("zero_grad 150 params", 1)):
             row = {"name": name, "op": name, "form": "optimizer", **_pair(opt_tl[i], opt_torch[i], repeat, 20)}
             rows.append(row)
-            print(f"{name:36s} ours {row['tensorlogic_us']:8.2f} us   torch {row['torch_us']:8.2f} us   "
+            print(f"{name:36s} ours {row['tensorlogic']:8.2f} us   torch {row['torch']:8.2f} us   "
                   f"ratio {row['ratio']:.2f}", flush=True)
     step = None
     if not only or "gpt" in only:
         step = {"name": "gpt step (2 layers, width 32)", **_pair(_gpt_step(tl), _gpt_step(torch), repeat, 5)}
-        print(f"{step['name']:36s} ours {step['tensorlogic_us']:8.1f} us   torch {step['torch_us']:8.1f} us   "
+        print(f"{step['name']:36s} ours {step['tensorlogic']:8.1f} us   torch {step['torch']:8.1f} us   "
               f"ratio {step['ratio']:.2f}")
     geomean = math.exp(sum(math.log(r["ratio"]) for r in rows) / len(rows)) if rows else None
     if geomean:
@@ -172,10 +172,10 @@ def main():
     load_before = _load()
     rows, step, geomean = run(args.repeat, args.number, set(filter(None, args.only.split(","))))
     extra = {"load_before": load_before, "load_after": _load(), "scheduling": policy, "geomean": geomean,
-             "gpt_step": step, "torch": torch.__version__, "clock": "process_time, best of repeat"}
+             "torch": torch.__version__, "clock": "process_time, best of repeat"}
     print(f"load average before {load_before}, after {extra['load_after']}, scheduling {policy}")
     if not args.no_write and not args.only:
-        print("wrote", write_results("op_overhead", rows, extra))
+        print("wrote", write_results("op_overhead", rows + ([step] if step else []), extra))
 
 
 if __name__ == "__main__":
