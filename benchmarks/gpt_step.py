@@ -1,6 +1,7 @@
 """A GPT-2-small training step (12 layers, 768 wide, 12 heads, sequence 1024, vocabulary 50,304, batch 8,
 AdamW) on one GPU: TensorLogic f16 beside PyTorch eager f16, PyTorch automatic mixed precision (f16
-autocast, f32 master weights) and torch.compile of the same model, in one process.
+autocast, f32 master weights) and torch.compile of the same model, in one process. Mode `tl_compile` is
+TensorLogic's step with the model under tl.compile (its forward replayed without Python dispatch).
 
 The model is written once (`build_gpt`) over either library's `nn`, so both run the same program. TensorLogic
 trains with tl.amp.GradScaler, as AMP does with PyTorch's: without loss scaling the cross-entropy gradient
@@ -10,7 +11,7 @@ per mode: ms per step, peak allocated memory, model TFLOP/s (the 6N + attention 
 appendix); then the loss over `--curve-steps` steps on a synthetic corpus for TensorLogic and for AMP from
 the same initial weights and the same batches, and their largest relative difference.
 
-Run: python benchmarks/gpt_step.py [--small] [--device cuda] [--modes tl,eager,amp,compile]"""
+Run: python benchmarks/gpt_step.py [--small] [--device cuda] [--modes tl,tl_compile,eager,amp,compile]"""
 import argparse
 import json
 import time
@@ -101,9 +102,9 @@ class Mode:
 
     def __init__(self, name, cfg, weights, device):
         self.name, self.cfg, self.device = name, cfg, device
-        lib = tl if name == "tl" else torch
+        lib = tl if name.startswith("tl") else torch
         model = build_gpt(lib, cfg["vocab"], cfg["block"], cfg["layers"], cfg["width"], cfg["heads"])
-        if name == "tl":
+        if name.startswith("tl"):
             model.load_state_dict({k: tl.tensor(v) for k, v in weights.items()})
             model.to(device)
             model.positions = tl.arange(cfg["block"], dtype=tl.int32, device=device)
@@ -119,10 +120,10 @@ class Mode:
                                          eps=1e-8 if name == "amp" else 1e-4, fused=device.startswith("cuda"))
             self.scaler = torch.amp.GradScaler(device.split(":")[0], enabled=(name == "amp"))
         self.model = model
-        self.forward = torch.compile(model) if name == "compile" else model
+        self.forward = {"compile": torch.compile, "tl_compile": tl.compile}.get(name, lambda m: m)(model)
 
     def tensors(self, x, y):
-        if self.name == "tl":
+        if self.name.startswith("tl"):
             return tl.tensor(x.astype(np.int32), device=self.device), tl.tensor(y.astype(np.int32), device=self.device)
         return torch.tensor(x, device=self.device), torch.tensor(y, device=self.device)
 
@@ -130,7 +131,7 @@ class Mode:
         """One training step; returns the loss tensor (not read back; TensorLogic's scaler reads one inf/NaN flag
         per step, PyTorch's keeps it on the device)."""
         self.opt.zero_grad(set_to_none=True)
-        lib = tl if self.name == "tl" else torch
+        lib = tl if self.name.startswith("tl") else torch
         with lib.autocast(self.device.split(":")[0], dtype=lib.float16, enabled=(self.name == "amp")):
             loss = self.forward(x, y)
         self.scaler.scale(loss).backward()
@@ -139,7 +140,7 @@ class Mode:
         return loss
 
     def synchronize(self):
-        if self.name == "tl":
+        if self.name.startswith("tl"):
             tl.cuda.synchronize() if self.device.startswith("cuda") else None
         elif self.device.startswith("cuda"):
             torch.cuda.synchronize()
@@ -147,7 +148,7 @@ class Mode:
     def peak_bytes(self):
         if not self.device.startswith("cuda"):
             return None
-        return tl.cuda.max_memory_allocated() if self.name == "tl" else torch.cuda.max_memory_allocated()
+        return tl.cuda.max_memory_allocated() if self.name.startswith("tl") else torch.cuda.max_memory_allocated()
 
 
 def model_flops_per_step(cfg, params):
@@ -202,7 +203,8 @@ def main():
         print(json.dumps(row), flush=True)
         del mode, data
     by_mode = {r["mode"]: r["ms_per_step"] for r in rows}
-    ratios = {f"tl_vs_{m}": by_mode[m] / by_mode["tl"] for m in by_mode if m != "tl" and "tl" in by_mode}
+    ratios = {f"{ours}_vs_{peer}": by_mode[peer] / by_mode[ours] for ours in by_mode if ours.startswith("tl")
+              for peer in by_mode if not peer.startswith("tl")}
     curves = {}
     if args.curve_steps and "tl" in modes and "amp" in modes:
         for name in ("tl", "amp"):
