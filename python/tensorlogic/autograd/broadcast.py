@@ -3,8 +3,10 @@
 
 def sum_to(grad, shape):
     """Sums `grad` over the dims that broadcasting added or stretched so that it has `shape`."""
+    if grad._a.shape == shape:  # the usual case, and the shapes a node records are tuples already
+        return grad
     shape = tuple(shape)
-    if tuple(grad.shape) == shape:
+    if grad._a.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1)

@@ -234,8 +234,12 @@ def _deliver_due(keys, leaves, buffer, captured, results, handed_out, create_gra
         entry = leaves.pop(key, None)
         if entry is not None:
             t, g = entry
-            if any(pending is g for pending in buffer.values()):  # (x + b)'s backward gives b and x one tensor:
-                handed_out.add(id(g))  # .grad gets a copy, so a hook that changes it in place can't change x's
+            # (x + b)'s backward gives b and x one tensor: .grad gets a copy, so a hook that changes it in place
+            # can't change x's. The scan of the buffer is needed only where something besides this local holds
+            # g (refcount: `g` and getrefcount's argument, once the entry is deleted).
+            del entry
+            if sys.getrefcount(g) > 2 and any(pending is g for pending in buffer.values()):
+                handed_out.add(id(g))
             _deliver_leaf(t, g, captured, results, handed_out, create_graph)
 
 

@@ -123,6 +123,8 @@ _UNARY_SAVES = {}
 
 
 class _Unary(OpFamily):
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, op, x, p0=0.0, p1=0.0):
         y = _wrap(_core.unary(op, x._a, p0, p1))
@@ -177,6 +179,8 @@ _BINARY_GRAD = {
 
 class _Binary(OpFamily):
     """op(a, b) with broadcasting; either side may be a number (which gets no gradient)."""
+
+    native_forward = True  # (see Function: no grad-mode switch around it)
 
     @staticmethod
     def forward(ctx, op, a, b):

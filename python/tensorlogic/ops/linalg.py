@@ -4,12 +4,13 @@ import numbers
 from .. import _core
 from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function
+from ..autograd.function import _NULL, Function
 from ..creation import eye
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
 from .elementwise import _UNARY_GRAD
 from .reduction import _Reduce
+from .shape import _Reshape
 
 _ACTIVATIONS = ("none", "relu", "gelu", "gelu_tanh", "silu")
 _SUM = _core.ReduceOp.sum
@@ -37,9 +38,12 @@ def matmul(input, other):
 
 # ---- autograd (backward formulas in differentiable tensor ops) -------------------------------------
 class _Matmul(Function):
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        if ctx is not _NULL:  # (the null ctx's methods are Python calls that do nothing: ~0.1 us each)
+            ctx.save_for_backward(a, b)
         return _wrap(_core.matmul(a._a, b._a))
 
     @staticmethod
@@ -113,10 +117,13 @@ class _Linear(Function):
     """The fused linear family. With an activation, the backward recomputes the pre-activation z with
     linear() (so the formula stays differentiable) and applies the activation's derivative table."""
 
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, x, w, bias, residual, activation):
-        ctx.activation = activation
-        ctx.save_for_backward(x, w, bias, residual)
+        if ctx is not _NULL:
+            ctx.activation = activation
+            ctx.save_for_backward(x, w, bias, residual)
         return _wrap(_core.linear(_native(x), _native(w, x), None if bias is None else bias._a, activation,
                                   None if residual is None else residual._a))
 
@@ -128,10 +135,13 @@ class _Linear(Function):
             op = getattr(_core.UnaryOp, ctx.activation)
             g = _UNARY_GRAD[op](g, z, None, 0.0, 0.0)
         out_features, in_features = w._a.shape
-        g2 = g if g._a.ndim == 2 else g.reshape(-1, out_features)  # batch dims flattened for the weight's gradient
+        # Batch dims flattened for the weight's gradient, through _Reshape itself (the public reshape's guard and
+        # argument parsing cost as much as the view).
+        g2 = g if g._a.ndim == 2 else _Reshape.apply(g, _core.reshape, (-1, out_features))
         need = ctx.needs_input_grad
         gx = _Matmul.apply(g, w) if need[0] else None
-        gw = _Matmul.apply(g2.mT, x if x._a.ndim == 2 else x.reshape(-1, in_features)) if need[1] else None
+        x2 = x if x._a.ndim == 2 else _Reshape.apply(x, _core.reshape, (-1, in_features))
+        gw = _Matmul.apply(g2.mT, x2) if need[1] else None
         # The bias's sum through its Function, not the public sum(): its guard and argument parsing cost 2x the
         # native reduce (every linear's backward; makemore's RNN runs 17 per step)
         gb = _Reduce.apply(_SUM, g2, [0], False, 1.0, 2.0) if bias is not None and need[2] else None

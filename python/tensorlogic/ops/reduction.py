@@ -11,8 +11,10 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, _wrap, tensor_method
 from .elementwise import _Binary, where
 from .indexing import gather
+from .shape import _Expand
 
 _R = _core.ReduceOp
+_SUM = _R.sum  # compared by identity: a pybind11 enum's == is a bound C++ method call
 
 # torch.return_types.max / min: a (values, indices) named tuple.
 MinMax = collections.namedtuple("MinMax", ["values", "indices"])
@@ -85,6 +87,8 @@ _REDUCE_GRAD = {  # sum and mean use only shapes (x and y are None for them: not
 
 
 class _Reduce(OpFamily):
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
     @staticmethod
     def forward(ctx, op, x, dims, keepdim, correction, p):
         y = _wrap(_core.reduce(op, x._a, dims, keepdim, correction, p))
@@ -97,6 +101,8 @@ class _Reduce(OpFamily):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.op is _SUM and not ctx.dims:  # a loss's sum over everything: g (one element) broadcast to x
+            return None, _Expand.apply(g, _core.expand, ctx.input_shapes[1])
         x, y = ctx.saved_tensors if ctx.op not in (_R.sum, _R.mean) else (None, None)
         shape = ctx.input_shapes[1]
         n = len(shape)
