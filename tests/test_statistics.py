@@ -71,16 +71,18 @@ def test_mode(device):
 
 @pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
 @pytest.mark.parametrize("dim,keepdim", [(None, False), (None, True), (1, False), (0, True)])
-def test_quantile(device, interpolation, dim, keepdim):
-    rng = np.random.default_rng()
+def test_quantile(device, rng, interpolation, dim, keepdim):
     x = (rng.standard_normal((5, 7))).astype(np.float16)
     t, ref = _pair(x, device)
     q = rng.uniform(0, 1, 3)
+    # Interpolating neighbours a and b in f16 rounds (b - a) * weight to the ulp of |b - a|: beside a nearly
+    # opposite a the result can be off by that much (seed 1340: -0.01758 for -0.01875 between -2.06 and 0.4255)
+    atol = 1e-3 + 2.0**-11 * 2 * np.abs(x).max()
     for qt, qr in ((float(q[0]), float(q[0])), (tl.tensor(q.astype(np.float16)), torch.tensor(q.astype(np.float16)).double())):
         got = tl.quantile(t, qt, dim, keepdim, interpolation=interpolation)
         want = torch.quantile(ref, qr, dim, keepdim, interpolation=interpolation)
         assert tuple(got.shape) == tuple(want.shape)
-        assert_close_f16(got, want.numpy())
+        assert_close_f16(got, want.numpy(), atol=atol)
 
 
 def test_nanquantile_and_errors(device):
