@@ -56,6 +56,9 @@ class Backend {
   // The selected device's queue as other libraries name it (cudaStream_t on CUDA), so that they can enqueue
   // work in order with ours (NCCL's collectives); 0 where work runs when its call returns.
   virtual uintptr_t stream_handle() { return 0; }
+  // How many times the host has waited to read device data of this backend (all its devices, this process):
+  // 0 where data is the host's own. Tests count the waits of a training step with it.
+  virtual int64_t host_reads() const { return 0; }
   // dst = src where both are contiguous, on two devices of this backend's type (the selected one is dst's).
   virtual void copy_peer(const Array& src, const Array& dst);
 
