@@ -1,5 +1,6 @@
 // CUDA backend: host transfers (pinned staging for large ones), strided copies with dtype conversion,
 // and fills (device.cpp holds the devices themselves).
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -179,7 +180,14 @@ void host_to_device(void* dst, const void* src, size_t nbytes) {
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, stream()), "cudaMemcpyAsync (host to device)");
 }
 
+namespace {
+std::atomic<int64_t> reads{0};
+}
+
+int64_t host_reads() { return reads.load(); }
+
 void device_to_host(void* dst, const void* src, size_t nbytes) {
+  reads.fetch_add(1);
   if (capturing()) throw DeviceError("cuda: a read of device memory by the host while capturing a CUDA graph");
   if (nbytes >= kStageAbove) return staging().to_host(dst, src, nbytes);
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (device to host)");

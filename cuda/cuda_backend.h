@@ -16,6 +16,7 @@ class CudaBackend final : public Backend {
   std::unique_ptr<DeviceEvent> create_event(bool timing) override;
   std::unique_ptr<DeviceGraph> create_graph() override;
   uintptr_t stream_handle() override;
+  int64_t host_reads() const override;
   void copy_peer(const Array& src, const Array& dst) override;
 
   TL_BACKEND_KERNELS
@@ -32,6 +33,13 @@ class CudaBackend final : public Backend {
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
   void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op) override;
   std::optional<Array> embedding_rows(const Array& weight, const Array& index) override;
+  std::optional<Array> embedding_backward(const Array& grad, const Array& index, int64_t num_weights) override;
+  std::optional<Array> gather_device(const Array& a, int axis, const Array& index, const char* op) override;
+  bool scatter_device(const Array& values, int axis, const Array& index, const Array& dst, bool accumulate,
+                      const char* op) override;
+  std::optional<Array> take_device(const Array& a, int dim, const Array& index, bool wrap, const char* op) override;
+  bool put_device(const Array& a, int dim, const Array& index, const Array& values, bool accumulate,
+                  const char* op) override;
   void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
                       const GemmEpilogue& epilogue) override;
   void dequantize(QuantType type, const Array& blocks, const Array& out) override;
@@ -46,6 +54,12 @@ class CudaBackend final : public Backend {
 // Throws the first error a check kernel of the selected device recorded since the last call (see
 // deferred_error.cu); called where the host has just waited for the device.
 void raise_deferred_errors();
+// Marks the selected device's record for reading at the next wait; called after queueing kernels that may
+// write it (a reader that disarms first then still finds their record).
+void arm_deferred_record();
+// Whether this thread armed the record since its last call: graph.cpp asks at capture start and end, and a
+// graph whose capture queued checks arms the record again at every replay.
+bool take_captured_checks();
 
 // Scratch memory of the selected device from its buffer cache for the duration of one backend call; its
 // reuse is ordered after the kernels that use it because all work of a device runs on its one stream.

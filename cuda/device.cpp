@@ -168,6 +168,8 @@ std::unique_ptr<DeviceEvent> CudaBackend::create_event(bool timing) { return std
 
 uintptr_t CudaBackend::stream_handle() { return reinterpret_cast<uintptr_t>(stream()); }
 
+int64_t CudaBackend::host_reads() const { return cuda::host_reads(); }
+
 // The copy runs on the target's stream after the source's queued work; the source's stream then waits
 // for the copy, so neither buffer is reused under it. cudaMemcpyPeerAsync takes the direct GPU-to-GPU
 // path where the hardware has one and goes through host memory otherwise.

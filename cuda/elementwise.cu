@@ -75,8 +75,7 @@ class ZeroDivFlag {
   bool raised() const {
     if (!scratch_) return false;
     int host = 0;
-    check(cudaMemcpyAsync(&host, scratch_->as<int>(), sizeof(int), cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync");
-    check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
+    device_to_host(&host, scratch_->as<int>(), sizeof(int));
     return host != 0;
   }
 

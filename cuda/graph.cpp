@@ -119,6 +119,7 @@ class CudaGraph final : public DeviceGraph {
     // Thread-local mode: this thread's unsafe calls (a wait for the device) fail the capture instead of
     // running; other threads keep working (their work on this device would be recorded: see device.h).
     check(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    take_captured_checks();  // counts from here
     pool_->seal(true);
     route(pool_, index_);
     capturing_now = true;
@@ -127,6 +128,7 @@ class CudaGraph final : public DeviceGraph {
   std::string capture_end() override {
     if (!capturing_now) throw DeviceError("CUDAGraph: capture_end without capture_begin");
     capturing_now = false;
+    arms_checks_ = take_captured_checks();
     route(nullptr, index_);
     cudaGraph_t graph = nullptr;
     const cudaError_t ended = cudaStreamEndCapture(stream(), &graph);
@@ -149,6 +151,7 @@ class CudaGraph final : public DeviceGraph {
   void launch() override {
     if (exec_ == nullptr) throw DeviceError("CUDAGraph.replay: no graph was captured");
     check(cudaGraphLaunch(exec_, stream()), "cudaGraphLaunch");
+    if (arms_checks_) arm_deferred_record();  // its check kernels ran again: their record is read at the next wait
   }
 
  private:
@@ -156,6 +159,7 @@ class CudaGraph final : public DeviceGraph {
   GraphPool* pool_;  // deletes itself once orphaned and unused (arrays from it may outlive the graph)
   cudaGraph_t graph_ = nullptr;
   cudaGraphExec_t exec_ = nullptr;
+  bool arms_checks_ = false;  // the capture queued device-side range checks (deferred_error.cu)
 };
 
 }  // namespace

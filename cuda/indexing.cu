@@ -1,10 +1,13 @@
-// Indexing kernels: blocks gathered from or scattered to element offsets computed by the core, and tri
-// (triangular masks). Values move as raw 1-, 2-, 4- or 8-byte words, so one kernel serves every dtype.
+// Indexing kernels: blocks gathered from or scattered to element offsets computed by the core (or, for
+// gather/scatter along an axis, on the device: no host read), and tri (triangular masks). Values move as raw
+// 1-, 2-, 4- or 8-byte words, so one kernel serves every dtype.
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "common.cuh"
 #include "cuda_backend.h"
+#include "deferred_error.cuh"
 
 namespace tensorlogic::cuda {
 namespace {
@@ -12,35 +15,52 @@ namespace {
 #define TL_GRID_LOOP(i, n) \
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); i += int64_t{gridDim.x} * blockDim.x)
 
-// Element t of the n blocks: block t / block at offsets[..], position t % block inside the strided view.
-__device__ __forceinline__ int64_t block_position(const Strided<1>& view, const int64_t* offsets, int64_t t,
-                                                  int64_t block) {
+// An element whose index was out of range (gather_device, scatter_device): it reads zero and writes nothing.
+constexpr int64_t kSkipOffset = INT64_MIN;
+
+// Element t of the n blocks: block t / block at offsets[..], position t % block inside the strided view;
+// false for a skipped block.
+__device__ __forceinline__ bool block_position(const Strided<1>& view, const int64_t* offsets, int64_t t,
+                                               int64_t block, int64_t* p) {
+  const int64_t base = offsets[t / block];
+  if (base == kSkipOffset) return false;
   int64_t off[1];
   view.offsets(t % block, off);
-  return offsets[t / block] + off[0];
+  *p = base + off[0];
+  return true;
 }
 
 template <typename T>
 __global__ void gather_kernel(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total, const T* src,
                               T* out) {
-  TL_GRID_LOOP(t, total) out[t] = src[block_position(view, offsets, t, block)];
+  TL_GRID_LOOP(t, total) {
+    int64_t p;
+    out[t] = block_position(view, offsets, t, block, &p) ? src[p] : T{0};
+  }
 }
 
 __global__ void scatter_add_i32(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total,
                                 const int32_t* values, int32_t* dst) {
-  TL_GRID_LOOP(t, total) atomicAdd(dst + block_position(view, offsets, t, block), values[t]);  // wraps
+  TL_GRID_LOOP(t, total) {
+    int64_t p;
+    if (block_position(view, offsets, t, block, &p)) atomicAdd(dst + p, values[t]);  // wraps
+  }
 }
 
 __global__ void scatter_add_i64(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total,
                                 const unsigned long long* values, unsigned long long* dst) {
-  TL_GRID_LOOP(t, total) atomicAdd(dst + block_position(view, offsets, t, block), values[t]);  // wraps
+  TL_GRID_LOOP(t, total) {
+    int64_t p;
+    if (block_position(view, offsets, t, block, &p)) atomicAdd(dst + p, values[t]);  // wraps
+  }
 }
 
 // A bool sum is `or`: every writer of a true value stores the same 1, so the races are benign.
 __global__ void scatter_or_b8(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total,
                               const uint8_t* values, uint8_t* dst) {
   TL_GRID_LOOP(t, total) {
-    if (values[t]) dst[block_position(view, offsets, t, block)] = 1;
+    int64_t p;
+    if (values[t] && block_position(view, offsets, t, block, &p)) dst[p] = 1;
   }
 }
 
@@ -48,9 +68,10 @@ __global__ void scatter_or_b8(Strided<1> view, const int64_t* offsets, int64_t b
 __global__ void scatter_add_f32(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total, int64_t lo,
                                 const __half* values, float* sums, uint8_t* touched) {
   TL_GRID_LOOP(t, total) {
-    const int64_t p = block_position(view, offsets, t, block) - lo;
-    atomicAdd(sums + p, __half2float(values[t]));
-    touched[p] = 1;
+    int64_t p;
+    if (!block_position(view, offsets, t, block, &p)) continue;
+    atomicAdd(sums + p - lo, __half2float(values[t]));
+    touched[p - lo] = 1;
   }
 }
 
@@ -63,14 +84,18 @@ __global__ void scatter_add_finish(int64_t span, const float* sums, const uint8_
 // Plain scatter: where offsets repeat, the largest block index wins (like sequential writes).
 __global__ void scatter_claim(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total, int64_t lo,
                               int* winner) {
-  TL_GRID_LOOP(t, total) atomicMax(winner + block_position(view, offsets, t, block) - lo, static_cast<int>(t / block));
+  TL_GRID_LOOP(t, total) {
+    int64_t p;
+    if (block_position(view, offsets, t, block, &p)) atomicMax(winner + p - lo, static_cast<int>(t / block));
+  }
 }
 
 template <typename T>
 __global__ void scatter_write(Strided<1> view, const int64_t* offsets, int64_t block, int64_t total, int64_t lo,
                               const int* winner, const T* values, T* dst) {
   TL_GRID_LOOP(t, total) {
-    const int64_t p = block_position(view, offsets, t, block);
+    int64_t p;
+    if (!block_position(view, offsets, t, block, &p)) continue;
     if (winner == nullptr || winner[p - lo] == static_cast<int>(t / block)) dst[p] = values[t];
   }
 }
@@ -101,45 +126,43 @@ void by_width(const Array& a, F&& f) {
 
 namespace {
 
-// The offsets on the device, and the span [lo, lo + span) of elements the blocks can touch.
-struct Offsets {
+// Offsets on the device (`count` blocks) and the span [lo, lo + span) of elements the blocks can touch.
+struct DeviceOffsets {
+  const int64_t* device;
+  int64_t count, lo, span;
+};
+
+// The core's offsets copied to the device.
+struct HostOffsets {
   Scratch device;
-  int64_t lo = 0, span = 0;
-  Offsets(const std::vector<int64_t>& host, const Array& view) : device(sizeof(int64_t) * host.size()) {
+  DeviceOffsets off;
+  HostOffsets(const std::vector<int64_t>& host, const Array& view) : device(sizeof(int64_t) * host.size()) {
     host_to_device(device.as<void>(), host.data(), sizeof(int64_t) * host.size());
     int64_t extent = 1;
     for (int d = 0; d < view.ndim(); ++d) extent += (view.shape()[d] - 1) * view.strides()[d];
     const auto [mn, mx] = std::minmax_element(host.begin(), host.end());
-    lo = *mn;
-    span = *mx + extent - lo;
+    off = {device.as<int64_t>(), static_cast<int64_t>(host.size()), *mn, *mx + extent - *mn};
   }
 };
 
-}  // namespace
-
-void CudaBackend::index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) {
-  const int64_t block = src.numel(), total = block * static_cast<int64_t>(offsets.size());
+void gather_at(const Array& src, const DeviceOffsets& off, const Array& out) {
+  const int64_t block = src.numel(), total = block * off.count;
   if (total == 0) return;
-  const Offsets off(offsets, src);
   const Strided<1> view = make_strided<1>(src.shape(), {&src.strides()});
   by_width(src, [&](auto w) {
     using T = decltype(w);
-    gather_kernel<T><<<grid_stride_blocks(total), kThreads, 0, stream()>>>(view, off.device.as<int64_t>(), block, total,
+    gather_kernel<T><<<grid_stride_blocks(total), kThreads, 0, stream()>>>(view, off.device, block, total,
                                                                             src.data_as<T>(), out.data_as<T>());
   });
   check_launch("index_gather kernel");
 }
 
-void CudaBackend::index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
-                                bool accumulate) {
-  const int64_t block = dst.numel(), total = block * static_cast<int64_t>(offsets.size());
+void scatter_at(const Array& values, const DeviceOffsets& off, const Array& dst, bool accumulate) {
+  const int64_t block = dst.numel(), total = block * off.count;
   if (total == 0) return;
-  if (offsets.size() > static_cast<size_t>(INT32_MAX)) {
-    throw DeviceError("cuda: index_scatter supports at most 2^31 - 1 blocks");
-  }
-  const Offsets off(offsets, dst);
+  if (off.count > INT32_MAX) throw DeviceError("cuda: index_scatter supports at most 2^31 - 1 blocks");
   const Strided<1> view = make_strided<1>(dst.shape(), {&dst.strides()});
-  const int64_t* o = off.device.as<int64_t>();
+  const int64_t* o = off.device;
   const unsigned grid = grid_stride_blocks(total);
   if (accumulate && dst.dtype() == Dtype::int32) {
     scatter_add_i32<<<grid, kThreads, 0, stream()>>>(view, o, block, total, values.data_as<int32_t>(),
@@ -160,7 +183,7 @@ void CudaBackend::index_scatter(const Array& values, const std::vector<int64_t>&
         off.span, sums.as<float>(), touched.as<uint8_t>(), dst.data_as<__half>() + off.lo);
   } else {
     std::unique_ptr<Scratch> winner;
-    if (offsets.size() > 1) {
+    if (off.count > 1) {
       winner = std::make_unique<Scratch>(sizeof(int) * off.span);
       check(cudaMemsetAsync(winner->as<void>(), 0xff, sizeof(int) * off.span, stream()), "cudaMemsetAsync");
       scatter_claim<<<grid, kThreads, 0, stream()>>>(view, o, block, total, off.lo, winner->as<int>());
@@ -173,6 +196,169 @@ void CudaBackend::index_scatter(const Array& values, const std::vector<int64_t>&
     });
   }
   check_launch("index_scatter kernel");
+}
+
+// Where element e of a contiguous index sends gather/scatter along `axis`: its coordinates in the index's
+// shape with the axis' one replaced by the index, through the other array's strides.
+struct AxisLayout {
+  int ndim, axis;
+  int64_t size[kMaxDims], stride[kMaxDims];
+  int64_t axis_size;
+};
+
+template <typename I>
+__global__ void axis_offsets_kernel(AxisLayout layout, const I* index, int64_t n, unsigned long long op,
+                                    DeferredRecord* record, int64_t* out) {
+  TL_GRID_LOOP(e, n) {
+    int64_t rest = e, off = 0;
+    for (int d = layout.ndim - 1; d >= 0; --d) {
+      const int64_t c = rest % layout.size[d];
+      rest /= layout.size[d];
+      if (d != layout.axis) off += c * layout.stride[d];
+    }
+    const int64_t v = static_cast<int64_t>(index[e]);
+    if (v < 0 || v >= layout.axis_size) {
+      record_out_of_range(record, v, layout.axis_size, kNoIgnoredIndex, op, layout.axis);
+      out[e] = kSkipOffset;
+    } else {
+      out[e] = off + v * layout.stride[layout.axis];
+    }
+  }
+}
+
+// The offsets of gather/scatter along an axis made on the device, or false where the index has more
+// dimensions than a kernel layout holds.
+bool axis_offsets(const Array& index, const Strides& strides, int axis, int64_t size, const char* op,
+                  Scratch& out) {
+  if (index.ndim() > kMaxDims || (index.dtype() != Dtype::int32 && index.dtype() != Dtype::int64)) return false;
+  AxisLayout layout{};
+  layout.ndim = index.ndim();
+  layout.axis = axis;
+  layout.axis_size = size;
+  for (int d = 0; d < layout.ndim; ++d) {
+    layout.size[d] = index.shape()[d];
+    layout.stride[d] = strides[d];
+  }
+  DeferredRecord* record = deferred_record();
+  const int64_t n = index.numel();
+  const unsigned grid = grid_stride_blocks(n);
+  if (index.dtype() == Dtype::int32) {
+    axis_offsets_kernel<<<grid, kThreads, 0, stream()>>>(layout, index.data_as<int32_t>(), n, op_tag(op), record,
+                                                         out.as<int64_t>());
+  } else {
+    axis_offsets_kernel<<<grid, kThreads, 0, stream()>>>(layout, index.data_as<int64_t>(), n, op_tag(op), record,
+                                                         out.as<int64_t>());
+  }
+  check_launch("axis offsets kernel");
+  arm_deferred_record();
+  return true;
+}
+
+// Where block e of t[index] along one dimension lies: lead = e / m (m = the index's size) walks the dimensions
+// before `dim` through their strides, and index[e % m] (wrapped where negative and `wrap`) the dimension itself.
+struct TakeLayout {
+  int ndim;  // lead dimensions
+  int64_t size[kMaxDims], stride[kMaxDims];
+  int64_t m, axis_size, axis_stride, dim;
+  bool wrap;
+};
+
+template <typename I>
+__global__ void take_offsets_kernel(TakeLayout layout, const I* index, int64_t total, unsigned long long op,
+                                    DeferredRecord* record, int64_t* out) {
+  TL_GRID_LOOP(e, total) {
+    int64_t lead = e / layout.m, off = 0;
+    for (int d = layout.ndim - 1; d >= 0; --d) {
+      off += (lead % layout.size[d]) * layout.stride[d];
+      lead /= layout.size[d];
+    }
+    const int64_t v = static_cast<int64_t>(index[e % layout.m]);
+    if (v < (layout.wrap ? -layout.axis_size : 0) || v >= layout.axis_size) {
+      record_out_of_range(record, v, layout.axis_size, kNoIgnoredIndex, op, layout.dim);
+      out[e] = kSkipOffset;
+    } else {
+      out[e] = off + (v < 0 ? v + layout.axis_size : v) * layout.axis_stride;
+    }
+  }
+}
+
+// The blocks' offsets of t[index] along `dim` made on the device (`count` of them), with the view of one block
+// (a's dimensions after `dim`, at a's offset); false where the lead dimensions exceed a kernel layout.
+struct Taken {
+  std::unique_ptr<Scratch> offsets;
+  int64_t count = 0;
+  std::optional<Array> block;
+};
+
+Taken take_offsets(const Array& a, int dim, const Array& index, bool wrap, const char* op) {
+  Taken taken;
+  if (dim > kMaxDims || (index.dtype() != Dtype::int32 && index.dtype() != Dtype::int64)) return taken;
+  TakeLayout layout{};
+  layout.ndim = dim;
+  int64_t lead = 1;
+  for (int d = 0; d < dim; ++d) {
+    layout.size[d] = a.shape()[d];
+    layout.stride[d] = a.strides()[d];
+    lead *= a.shape()[d];
+  }
+  layout.m = index.numel();
+  layout.axis_size = a.shape()[dim];
+  layout.axis_stride = a.strides()[dim];
+  layout.dim = dim;
+  layout.wrap = wrap;
+  taken.count = lead * layout.m;
+  taken.block = a.view_as(Shape(a.shape().begin() + dim + 1, a.shape().end()),
+                          Strides(a.strides().begin() + dim + 1, a.strides().end()), a.offset());
+  if (taken.count == 0) return taken;
+  taken.offsets = std::make_unique<Scratch>(sizeof(int64_t) * taken.count);
+  DeferredRecord* record = deferred_record();
+  const unsigned grid = grid_stride_blocks(taken.count);
+  int64_t* out = taken.offsets->as<int64_t>();
+  if (index.dtype() == Dtype::int32) {
+    take_offsets_kernel<<<grid, kThreads, 0, stream()>>>(layout, index.data_as<int32_t>(), taken.count, op_tag(op),
+                                                         record, out);
+  } else {
+    take_offsets_kernel<<<grid, kThreads, 0, stream()>>>(layout, index.data_as<int64_t>(), taken.count, op_tag(op),
+                                                         record, out);
+  }
+  check_launch("take offsets kernel");
+  arm_deferred_record();
+  return taken;
+}
+
+}  // namespace
+
+void CudaBackend::index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) {
+  if (offsets.empty() || src.numel() == 0) return;
+  const HostOffsets off(offsets, src);
+  gather_at(src, off.off, out);
+}
+
+void CudaBackend::index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,
+                                bool accumulate) {
+  if (offsets.empty() || dst.numel() == 0) return;
+  const HostOffsets off(offsets, dst);
+  scatter_at(values, off.off, dst, accumulate);
+}
+
+std::optional<Array> CudaBackend::gather_device(const Array& a, int axis, const Array& index, const char* op) {
+  const int64_t n = index.numel();
+  Scratch offsets(sizeof(int64_t) * n);
+  if (!axis_offsets(index, a.strides(), axis, a.shape()[axis], op, offsets)) return std::nullopt;
+  Array out = Array::empty(index.shape(), a.dtype(), a.device());
+  gather_at(a.view_as({}, {}, a.offset()), DeviceOffsets{offsets.as<int64_t>(), n, 0, 0}, out);
+  return out;
+}
+
+bool CudaBackend::scatter_device(const Array& values, int axis, const Array& index, const Array& dst,
+                                 bool accumulate, const char* op) {
+  const int64_t n = index.numel();
+  Scratch offsets(sizeof(int64_t) * n);
+  if (!axis_offsets(index, dst.strides(), axis, dst.shape()[axis], op, offsets)) return false;
+  // dst is contiguous: its span from its first element covers every offset
+  scatter_at(values, DeviceOffsets{offsets.as<int64_t>(), n, 0, dst.numel()}, dst.view_as({}, {}, dst.offset()),
+             accumulate);
+  return true;
 }
 
 namespace {
@@ -221,6 +407,33 @@ void CudaBackend::tri(const Array& in, int64_t k, bool upper, const Array& out) 
                                                                          in.data_as<T>(), out.data_as<T>());
   });
   check_launch("tri kernel");
+}
+
+std::optional<Array> CudaBackend::take_device(const Array& a, int dim, const Array& index, bool wrap, const char* op) {
+  const Taken taken = take_offsets(a, dim, index, wrap, op);
+  if (!taken.block) return std::nullopt;
+  Shape shape(a.shape().begin(), a.shape().begin() + dim);
+  shape.insert(shape.end(), index.shape().begin(), index.shape().end());
+  shape.insert(shape.end(), a.shape().begin() + dim + 1, a.shape().end());
+  Array out = Array::empty(shape, a.dtype(), a.device());
+  if (taken.offsets) gather_at(*taken.block, DeviceOffsets{taken.offsets->as<int64_t>(), taken.count, 0, 0}, out);
+  return out;
+}
+
+bool CudaBackend::put_device(const Array& a, int dim, const Array& index, const Array& values, bool accumulate,
+                             const char* op) {
+  const Taken taken = take_offsets(a, dim, index, true, op);
+  if (!taken.block) return false;
+  if (!taken.offsets) return true;
+  // the elements of a, relative to its first one, that any block can reach (any strides)
+  int64_t lo = 0, hi = 0;
+  for (int d = 0; d < a.ndim(); ++d) {
+    const int64_t reach = (a.shape()[d] - 1) * a.strides()[d];
+    (reach < 0 ? lo : hi) += reach;
+  }
+  scatter_at(values, DeviceOffsets{taken.offsets->as<int64_t>(), taken.count, lo, hi - lo + 1}, *taken.block,
+             accumulate);
+  return true;
 }
 
 }  // namespace tensorlogic::cuda

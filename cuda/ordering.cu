@@ -167,9 +167,7 @@ int64_t CudaBackend::flatnonzero(const Array& mask, const Array& out) {
                                    count.as<int64_t>(), static_cast<int>(n), stream()),
         "cub select");
   int64_t selected = 0;
-  check(cudaMemcpyAsync(&selected, count.as<int64_t>(), sizeof(int64_t), cudaMemcpyDeviceToHost, stream()),
-        "flatnonzero count copy");
-  check(cudaStreamSynchronize(stream()), "flatnonzero count");
+  device_to_host(&selected, count.as<int64_t>(), sizeof(int64_t));
   raise_deferred_errors();  // the host has waited: the mask may derive from data a check kernel rejected
   return selected;
 }

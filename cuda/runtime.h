@@ -2,6 +2,8 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 namespace tensorlogic {
 class BufferCache;
 }
@@ -25,6 +27,9 @@ int sm_count();
 void host_to_device(void* dst, const void* src, size_t nbytes);
 // Device memory to host memory, after the work queued before it; returns when the bytes are there.
 void device_to_host(void* dst, const void* src, size_t nbytes);
+// How many times device_to_host ran in this process, on any device: every wait of the host for device data
+// goes through it (Backend::host_reads).
+int64_t host_reads();
 
 // graph.cpp: the graph-private pool that this thread's allocations on `device` go to while a Graph routes
 // them (nullptr otherwise), and whether this thread is capturing a graph (host copies are refused then: a

@@ -56,6 +56,9 @@ class Backend {
   // The selected device's queue as other libraries name it (cudaStream_t on CUDA), so that they can enqueue
   // work in order with ours (NCCL's collectives); 0 where work runs when its call returns.
   virtual uintptr_t stream_handle() { return 0; }
+  // How many times the host has waited to read device data of this backend (all its devices, this process):
+  // 0 where data is the host's own. Tests count the waits of a training step with it.
+  virtual int64_t host_reads() const { return 0; }
   // dst = src where both are contiguous, on two devices of this backend's type (the selected one is dst's).
   virtual void copy_peer(const Array& src, const Array& dst);
 
@@ -274,6 +277,47 @@ class Backend {
   // nullopt, having done nothing, where the backend has no such kernel (or not for this index dtype); the
   // core then computes the rows' offsets on the host.
   virtual std::optional<Array> embedding_rows(const Array& /*weight*/, const Array& /*index*/) { return std::nullopt; }
+  // The embedding's gradient: zeros [num_weights, dim] with each row of grad ([n, dim], contiguous f16) added
+  // at the row its index names (index [n], contiguous int32/int64), summed in f32 and rounded once, without
+  // reading the indices on the host: their range is checked as embedding_rows does (op
+  // "embedding_backward"), and an entry out of range adds nothing until that error is raised. nullopt,
+  // having done nothing, where the backend has no such kernel; the core then reads the indices on the host.
+  virtual std::optional<Array> embedding_backward(const Array& /*grad*/, const Array& /*index*/,
+                                                  int64_t /*num_weights*/) {
+    return std::nullopt;
+  }
+  // gather and scatter/scatter_add along `axis` without reading the indices on the host. gather_device: the
+  // array (index's shape) of a[index[e] along axis, e's other coordinates] for each element e of index
+  // (contiguous int32 or int64, not empty). scatter_device: dst (contiguous) at those positions gets values[e]
+  // (contiguous, index's shape), added where `accumulate` (f16 sums in f32, rounded once), else the last
+  // write in index order wins. An index outside [0, size of axis) is checked as embedding_rows does (op
+  // `op`, a literal; the error names dimension `axis`): its element reads zero or writes nothing until that
+  // error is raised. nullopt or false, having done nothing, where the backend reads indices on the host (the
+  // core then does).
+  virtual std::optional<Array> gather_device(const Array& /*a*/, int /*axis*/, const Array& /*index*/,
+                                             const char* /*op*/) {
+    return std::nullopt;
+  }
+  virtual bool scatter_device(const Array& /*values*/, int /*axis*/, const Array& /*index*/, const Array& /*dst*/,
+                              bool /*accumulate*/, const char* /*op*/) {
+    return false;
+  }
+  // One index array along one dimension (index_select, t[idx], t[:, idx] and index_put_ there) without
+  // reading it on the host. take_device: the array [a.shape[:dim], index.shape, a.shape[dim + 1:]] of a's
+  // blocks at index along dim (index contiguous int32 or int64, not empty; a negative value counts from the
+  // end where `wrap`, as advanced indexing does, and is out of range otherwise, as for index_select).
+  // put_device: values (contiguous, that shape) written or added (accumulate: f16 sums in f32, rounded once)
+  // at those blocks of a (any strides; wrapping), the last write in index order winning. Indices out of
+  // range as in gather_device. nullopt or false, having done nothing, where the backend reads indices on the
+  // host.
+  virtual std::optional<Array> take_device(const Array& /*a*/, int /*dim*/, const Array& /*index*/, bool /*wrap*/,
+                                           const char* /*op*/) {
+    return std::nullopt;
+  }
+  virtual bool put_device(const Array& /*a*/, int /*dim*/, const Array& /*index*/, const Array& /*values*/,
+                          bool /*accumulate*/, const char* /*op*/) {
+    return false;
+  }
   // Keeps elements with (col - row) <= k (lower) or >= k (upper) of the last two axes; zeroes the rest.
   virtual void tri(const Array& in, int64_t k, bool upper, const Array& out) = 0;
 
@@ -342,8 +386,10 @@ kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerPar
 
 // The message of IndexOutOfRange for a class target outside [0, classes) that is not ignore_index.
 std::string target_out_of_range(const char* op, int64_t value, int64_t classes, int64_t ignore_index);
+// The message of IndexOutOfRange for an index outside [0, size) of dimension dim (gather, embedding, ...).
+std::string index_out_of_range(const char* op, int64_t value, int64_t dim, int64_t size);
 // The ignore_index of a check with no ignored value (an embedding's indices): no int64 index equals it
-// after the range test, and target_out_of_range then words its message for indices into rows.
+// after the range test, and target_out_of_range then words its message as index_out_of_range's for dimension 0.
 constexpr int64_t kNoIgnoredIndex = INT64_MIN;
 
 // The backend of a device; DeviceError naming the available devices when it is not built or present.

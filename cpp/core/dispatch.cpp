@@ -169,6 +169,10 @@ int device_count(DeviceType type) {
 
 DeviceProperties device_properties(Device device) { return backend_for(device).properties(); }
 
+int64_t host_reads(DeviceType type) {
+  return is_available(type) ? slots[static_cast<int>(type)].backend->host_reads() : 0;
+}
+
 Backend& backend_of(const char* op, std::initializer_list<const Array*> arrays) {
   const Array* first = nullptr;
   for (const Array* a : arrays) {

@@ -66,10 +66,7 @@ Offsets host_indices(const Array& index, const Shape& shape, int64_t size, int d
   check_index_dtype(index, op);
   Offsets out = host_values(expand(index, shape));
   for (int64_t& v : out) {
-    if (v < (wrap ? -size : 0) || v >= size) {
-      throw IndexOutOfRange(std::string(op) + ": index " + std::to_string(v) + " is out of bounds for dimension " +
-                            std::to_string(dim) + " with size " + std::to_string(size));
-    }
+    if (v < (wrap ? -size : 0) || v >= size) throw IndexOutOfRange(index_out_of_range(op, v, dim, size));
     if (v < 0) v += size;
   }
   return out;
@@ -93,10 +90,7 @@ Offsets along_axis_offsets(const Array& index, const Strides& strides, int axis,
     int64_t* o = out.data() + row * inner;
     for (int64_t j = 0; j < inner; ++j) {
       const int64_t v = o[j];
-      if (v < 0 || v >= size) {
-        throw IndexOutOfRange(std::string(op) + ": index " + std::to_string(v) + " is out of bounds for dimension " +
-                              std::to_string(axis) + " with size " + std::to_string(size));
-      }
+      if (v < 0 || v >= size) throw IndexOutOfRange(index_out_of_range(op, v, axis, size));
       o[j] = base + j * inner_stride + v * strides[axis];
     }
     for (int d = ndim - 2; d >= 0 && ++coord[d] == shape[d]; --d) coord[d] = 0;
@@ -177,7 +171,55 @@ IndexPlan plan_index(const Array& a, const std::vector<std::optional<Array>>& in
 
 bool skipped_in_cat(const Array& a) { return a.ndim() == 1 && a.shape()[0] == 0; }  // PyTorch's legacy rule
 
+// The one integer index array of an advanced index (t[idx], t[:, idx]), which a backend may apply without
+// reading it on the host (take_device, put_device); nullopt for anything else (plan_index handles and
+// checks every key).
+struct OneIndex {
+  int dim;
+  Array index;  // contiguous
+  Shape shape_in(const Array& a) const {  // a.shape[:dim] + index.shape + a.shape[dim + 1:]
+    Shape s(a.shape().begin(), a.shape().begin() + dim);
+    s.insert(s.end(), index.shape().begin(), index.shape().end());
+    s.insert(s.end(), a.shape().begin() + dim + 1, a.shape().end());
+    return s;
+  }
+};
+
+std::optional<OneIndex> one_index(const Array& a, const std::vector<std::optional<Array>>& indices, const char* op) {
+  if (static_cast<int>(indices.size()) > a.ndim()) return std::nullopt;
+  std::optional<OneIndex> one;
+  for (int d = 0; d < static_cast<int>(indices.size()); ++d) {
+    if (!indices[d]) continue;
+    if (one) return std::nullopt;
+    one = OneIndex{d, *indices[d]};
+  }
+  if (!one || !is_integer(one->index.dtype()) || one->index.numel() == 0) return std::nullopt;
+  backend_of(op, {&a, &one->index});
+  one->index = contiguous(one->index);
+  return one;
+}
+
+// index_put_'s values for the indexed shape: converted, broadcast, contiguous and apart from a (so that
+// everything is read before anything is written).
+Array put_values(const Array& a, const Array& values, const Shape& shape) {
+  check_no_internal_overlap(a, "index_put_");
+  Array v = expand(astype(values, a.dtype()), shape);
+  return (v.is_contiguous() && !v.shares_storage(a)) ? v : clone(v);
+}
+
+void check_put_shape(const Array& values, const Shape& shape) {
+  if (broadcast_shapes(values.shape(), shape, "index_put_") != shape) {
+    throw ShapeMismatchError("index_put_: values of shape " + shape_str(values.shape()) +
+                             " cannot be broadcast to the indexed shape " + shape_str(shape));
+  }
+}
+
 }  // namespace
+
+std::string index_out_of_range(const char* op, int64_t value, int64_t dim, int64_t size) {
+  return std::string(op) + ": index " + std::to_string(value) + " is out of bounds for dimension " +
+         std::to_string(dim) + " with size " + std::to_string(size);
+}
 
 Array cat(const std::vector<Array>& arrays, int dim) {
   if (arrays.empty()) throw ArgumentError("cat: expected a non-empty list of tensors");
@@ -342,7 +384,11 @@ Array gather(const Array& a, int dim, const Array& index) {
                                shape_str(a.shape()) + " in dimension " + std::to_string(d));
     }
   }
-  backend_of("gather", {&a, &index});
+  Backend& backend = backend_of("gather", {&a, &index});
+  check_index_dtype(index, "gather");
+  if (index.numel() > 0) {
+    if (std::optional<Array> out = backend.gather_device(a, axis, contiguous(index), "gather")) return *out;
+  }
   const Offsets offsets = along_axis_offsets(index, a.strides(), axis, a.shape()[axis], "gather");
   return gather_blocks(a, block_view(a, {}), offsets, index.shape(), "gather");
 }
@@ -373,9 +419,11 @@ Array scatter_along(const char* op, const Array& a, int dim, const Array& index,
     values = slice(values, d, 0, index.shape()[d], 1);
   }
   Backend& backend = backend_of(op, {&a, &index, &src});
-  const Offsets offsets = along_axis_offsets(index, contiguous_strides(a.shape()), axis, a.shape()[axis], op);
-  Array out = clone(a);  // contiguous, so the offsets above address it
+  check_index_dtype(index, op);
+  Array out = clone(a);  // contiguous, so the offsets below address it
   values = contiguous(values);
+  if (index.numel() > 0 && backend.scatter_device(values, axis, contiguous(index), out, accumulate, op)) return out;
+  const Offsets offsets = along_axis_offsets(index, contiguous_strides(a.shape()), axis, a.shape()[axis], op);
   if (!offsets.empty() && values.numel() > 0) backend.index_scatter(values, offsets, block_view(out, {}), accumulate);
   return out;
 }
@@ -396,8 +444,13 @@ Array index_select(const Array& a, int dim, const Array& index) {
   }
   if (a.ndim() == 0) return reshape(index_select(reshape(a, {1}), 0, index), index.shape());
   const int axis = normalize_axis(dim, a.ndim(), "index_select");
-  backend_of("index_select", {&a, &index});
+  Backend& backend = backend_of("index_select", {&a, &index});
   const int64_t n = index.numel();
+  check_index_dtype(index, "index_select");
+  if (n > 0) {
+    const Array flat = contiguous(reshape(index, {n}));
+    if (std::optional<Array> out = backend.take_device(a, axis, flat, false, "index_select")) return *out;
+  }
   const Offsets idx = host_indices(index, index.shape(), a.shape()[axis], axis, "index_select");
   std::vector<Offsets> tables;
   std::vector<int> rest;
@@ -426,12 +479,44 @@ Array embedding(const Array& weight, const Array& index) {
   return gather_blocks(weight, block_view(weight, {1}), offsets, shape, "embedding");
 }
 
+Array embedding_backward(const Array& grad, const Array& index, int64_t num_weights) {
+  const char* op = "embedding_backward";
+  check_index_dtype(index, op);
+  if (grad.dtype() != Dtype::float16) {
+    throw DtypeError(std::string(op) + ": grad must be float16, got a " + dtype_name(grad.dtype()) + " tensor");
+  }
+  const Shape& gs = grad.shape();
+  if (gs.empty() || Shape(gs.begin(), gs.end() - 1) != index.shape()) {
+    throw ShapeMismatchError(std::string(op) + ": grad of shape " + shape_str(gs) + " must be the index's shape " +
+                             shape_str(index.shape()) + " plus the embedding dimension");
+  }
+  if (num_weights < 0) {
+    throw ArgumentError(std::string(op) + ": num_weights must be >= 0, got " + std::to_string(num_weights));
+  }
+  Backend& backend = backend_of(op, {&grad, &index});
+  const int64_t n = index.numel(), dim = gs.back();
+  const Array rows = contiguous(reshape(grad, {n, dim}));
+  if (std::optional<Array> out = backend.embedding_backward(rows, contiguous(reshape(index, {n})), num_weights)) {
+    return *out;
+  }
+  Array out = full({num_weights, dim}, 0.0, Dtype::float16, grad.device());
+  Offsets offsets = host_indices(index, index.shape(), num_weights, 0, op);
+  if (offsets.empty() || dim == 0) return out;
+  for (int64_t& v : offsets) v *= dim;
+  backend.index_scatter(rows, offsets, block_view(out, {1}), true);
+  return out;
+}
+
 Array index(const Array& a, const std::vector<std::optional<Array>>& indices) {
   bool any = false;
   for (const auto& i : indices) any |= i.has_value();
   if (!any) {
     if (static_cast<int>(indices.size()) > a.ndim()) plan_index(a, indices, "index");  // raises
     return a;
+  }
+  if (const std::optional<OneIndex> one = one_index(a, indices, "index")) {
+    Backend& backend = backend_of("index", {&a});
+    if (std::optional<Array> out = backend.take_device(a, one->dim, one->index, true, "index")) return *out;
   }
   const IndexPlan plan = plan_index(a, indices, "index");
   return gather_blocks(a, plan.block, plan.offsets, plan.shape, "index");
@@ -444,16 +529,19 @@ void index_put_(const Array& a, const std::vector<std::optional<Array>>& indices
     throw DtypeError(std::string("index_put_: values (") + dtype_name(values.dtype()) + ") must have the dtype of the " +
                      dtype_name(a.dtype()) + " tensor they are written into");
   }
-  const IndexPlan plan = plan_index(a, indices, "index_put_");
-  if (broadcast_shapes(values.shape(), plan.shape, "index_put_") != plan.shape) {
-    throw ShapeMismatchError("index_put_: values of shape " + shape_str(values.shape()) +
-                             " cannot be broadcast to the indexed shape " + shape_str(plan.shape));
+  const std::optional<OneIndex> one = one_index(a, indices, "index_put_");
+  if (one && numel_of(one->shape_in(a)) > 0) {  // (an empty one is left to plan_index, which checks the range)
+    const Shape shape = one->shape_in(a);
+    check_put_shape(values, shape);
+    const Array v = put_values(a, values, shape);
+    if (backend.put_device(a, one->dim, one->index, v, accumulate, "index_put_")) return;
+    const IndexPlan plan = plan_index(a, indices, "index_put_");
+    return backend.index_scatter(v, plan.offsets, plan.block, accumulate);
   }
+  const IndexPlan plan = plan_index(a, indices, "index_put_");
+  check_put_shape(values, plan.shape);
   if (numel_of(plan.shape) == 0) return;
-  check_no_internal_overlap(a, "index_put_");
-  Array v = expand(astype(values, a.dtype()), plan.shape);
-  v = (v.is_contiguous() && !v.shares_storage(a)) ? v : clone(v);  // read everything before writing
-  backend.index_scatter(v, plan.offsets, plan.block, accumulate);
+  backend.index_scatter(put_values(a, values, plan.shape), plan.offsets, plan.block, accumulate);
 }
 
 }  // namespace tensorlogic

@@ -88,10 +88,7 @@ void Backend::cross_entropy(const Array& logits, const Array&, int64_t, int64_t,
 }
 
 std::string target_out_of_range(const char* op, int64_t value, int64_t classes, int64_t ignore_index) {
-  if (ignore_index == kNoIgnoredIndex) {
-    return std::string(op) + ": index " + std::to_string(value) + " is out of range for " + std::to_string(classes) +
-           " rows";
-  }
+  if (ignore_index == kNoIgnoredIndex) return index_out_of_range(op, value, 0, classes);
   return std::string(op) + ": target " + std::to_string(value) + " is out of bounds for " + std::to_string(classes) +
          " classes (ignore_index " + std::to_string(ignore_index) + ")";
 }

@@ -14,6 +14,8 @@ void bind_device(py::module_& m) {
   });
   // Selects the device on this thread (CUDA's current device) and returns its stream (0 on the CPU).
   m.def("stream_handle", [](const std::string& name) { return stream_handle(parse_device(name)); });
+  // Waits of the host for that device type's data so far (tests count a training step's with it).
+  m.def("host_reads", [](const std::string& type) { return host_reads(parse_device(type).type); });
   m.def("num_threads", &cpu_num_threads);
   m.def("set_num_threads", &set_cpu_num_threads, py::call_guard<py::gil_scoped_release>());  // waits for a running job
   py::class_<Event>(m, "Event")

@@ -94,6 +94,9 @@ class Graph {
 const char* device_type_name(DeviceType type);
 int device_count(DeviceType type);  // 0 where the type is not available
 DeviceProperties device_properties(Device device);
+// How many times the host has waited to read data of that device type (copies to the host, flags read back),
+// in this process: 0 for the CPU and for a type not available.
+int64_t host_reads(DeviceType type);
 Device parse_device(const std::string& name);  // "cpu", "cuda", "cuda:1", ...; DeviceError if unknown
 bool is_available(DeviceType type);
 std::vector<std::string> available_devices();

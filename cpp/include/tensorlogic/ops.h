@@ -180,6 +180,11 @@ Array scatter_add(const Array& a, int dim, const Array& index, const Array& src)
 Array scatter(const Array& a, int dim, const Array& index, const Array& src);
 Array index_select(const Array& a, int dim, const Array& index);
 Array embedding(const Array& weight, const Array& index);
+// embedding's gradient with respect to weight (PyTorch's embedding_dense_backward without padding_idx):
+// zeros [num_weights, dim] with each row of grad [*index.shape, dim] (f16) added at the row its index names,
+// repeats summed in f32 and rounded once; an index out of [0, num_weights) raises IndexOutOfRange (on CUDA
+// at the next wait for the device: the indices are not read on the host).
+Array embedding_backward(const Array& grad, const Array& index, int64_t num_weights);
 // Advanced indexing: one optional int32 index array per leading dim (nullopt keeps the dim whole).
 Array index(const Array& a, const std::vector<std::optional<Array>>& indices);
 void index_put_(const Array& a, const std::vector<std::optional<Array>>& indices, const Array& values,

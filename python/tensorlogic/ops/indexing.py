@@ -408,7 +408,22 @@ class _Embedding(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return _IndexPut0.apply(g, ctx.input_shapes[0], (_wrap(ctx.index),)), None
+        return _EmbeddingBackward.apply(g, ctx.index, ctx.input_shapes[0][0]), None
+
+
+class _EmbeddingBackward(Function):
+    """The embedding's weight gradient: zeros [num_weights, dim] with g's rows summed at their indices (in f32,
+    rounded once). On CUDA the indices stay on the device (a sorted, deterministic sum; their range check is
+    raised at the next read), so a training step does not wait for them."""
+
+    @staticmethod
+    def forward(ctx, g, index, num_weights):
+        ctx.index = index
+        return _wrap(_core.embedding_backward(g._a, index, num_weights))
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _Embedding.apply(gg, ctx.index), None, None
 
 
 @tensor_method()
