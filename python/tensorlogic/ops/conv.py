@@ -247,11 +247,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(q @ k^T * scale + mask) @ v in one fused op, rounded once.
 
     A float mask is added to the scores; a boolean mask (numpy or anything with a bool dtype) keeps the
-    positions where it is True. is_causal masks keys after each query (top-left aligned)."""
+    positions where it is True. is_causal masks keys after each query (top-left aligned). enable_gqa:
+    grouped-query attention, as PyTorch's: key and value have Hkv heads (axis -3) where query has Hq, a
+    multiple, and query head i reads key/value head i // (Hq / Hkv)."""
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
-    if enable_gqa:
-        raise ValueError("scaled_dot_product_attention: enable_gqa is not supported")
     mask = None
     if isinstance(attn_mask, Tensor) and attn_mask.dtype.name == "bool":  # True keeps the position
         attn_mask = where(attn_mask, 0.0, float("-inf"))
@@ -264,10 +264,47 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 values = np.where(values, np.float16(0), np.float16(-np.inf))
             mask = numpy_to_array(values, None, query._a.device, False)
     mask = None if mask is None else (attn_mask if isinstance(attn_mask, Tensor) else _wrap(mask))
+    if enable_gqa:
+        groups = _query_groups(query, key, value, mask)
+        if groups > 1:
+            q, k, v, m = _grouped_views(query, key, value, mask, groups)
+            out = scaled_dot_product_attention(q, k, v, m, dropout_p, is_causal, scale)
+            return out.reshape(*out.shape[:-4], query.shape[-3], *out.shape[-2:])
     if dropout_p > 0:
         return _attention_with_dropout(query, key, value, mask, float(dropout_p), bool(is_causal), scale)
     scale = float(scale) if scale is not None else (None if query.shape[-1] else _default_scale(query))
     return _Attention.apply(query, key, value, mask, bool(is_causal), scale)
+
+
+def _query_groups(query, key, value, mask):
+    """Query heads per key/value head under enable_gqa (heads on axis -3), checked as PyTorch checks them."""
+    if min(query.ndim, key.ndim, value.ndim) < 3:
+        raise ValueError("scaled_dot_product_attention: enable_gqa needs a heads axis (-3) in query, key and value")
+    hq, hk = query.shape[-3], key.shape[-3]
+    if value.shape[-3] != hk:
+        raise ValueError(f"scaled_dot_product_attention: enable_gqa needs as many key heads as value heads, got "
+                         f"{hk} and {value.shape[-3]}")
+    if hq == hk:
+        return 1
+    if hk == 0 or hq % hk:
+        raise ValueError(f"scaled_dot_product_attention: enable_gqa needs the query heads ({hq}) to be a multiple "
+                         f"of the key/value heads ({hk})")
+    if mask is not None and mask.ndim >= 3 and mask.shape[-3] not in (1, hq):
+        raise ValueError(f"scaled_dot_product_attention: the mask's heads ({mask.shape[-3]}) broadcast to neither 1 "
+                         f"nor the query's {hq}")
+    return hq // hk
+
+
+def _grouped_views(query, key, value, mask, groups):
+    """Views with each group of query heads on an axis of its own, [..., Hkv, groups, L, E], beside key and value
+    as [..., Hkv, 1, S, E]: a batch axis the attention broadcasts (no copies of K and V; their gradients sum over
+    the group). The Hopper kernels read a broadcast batch axis at one coordinate (tensor_maps_sm90a.h)."""
+    hk = key.shape[-3]
+    q = query.reshape(*query.shape[:-3], hk, groups, *query.shape[-2:])
+    if mask is not None and mask.ndim >= 3:
+        mask = (mask.unsqueeze(-3) if mask.shape[-3] == 1 else
+                mask.reshape(*mask.shape[:-3], hk, groups, *mask.shape[-2:]))
+    return q, key.unsqueeze(-3), value.unsqueeze(-3), mask
 
 
 def _default_scale(q):
