@@ -10,7 +10,8 @@ and the same two for contiguous [B, H, L, d] operands (the layout most attention
 Each library is timed with a host clock around many queued calls, synchronised at both ends; the libraries
 alternate for several rounds and the median of each is kept. Prints one JSON line per case with the ratio
 PyTorch time / ours (above 1: we are faster) and writes benchmarks/results/attention_gpt_<shape>_<gpu>.json.
-Usage: python3 benchmarks/attention_gpt.py [--rounds N] [--batch B] [--length L]
+With --full the attention is unmasked (else causal, as the model's); the result's name then ends in _full.
+Usage: python3 benchmarks/attention_gpt.py [--rounds N] [--batch B] [--heads H] [--length L] [--dim d] [--full]
 """
 import argparse
 import json
@@ -28,7 +29,7 @@ def timed(fn, iters, sync):
     return measure(fn, repeat=1, number=iters, warmup=2, sync=sync) * 1e3
 
 
-def cases(lib, sdpa, b, h, t, d):
+def cases(lib, sdpa, b, h, t, d, causal):
     """The four timed closures of one library over the same shapes (fresh random values)."""
     kw = {"device": "cuda"} if lib is tl else {"device": "cuda", "dtype": torch.float16}
     c = h * d
@@ -42,17 +43,17 @@ def cases(lib, sdpa, b, h, t, d):
     leaf = x.clone().requires_grad_()
 
     def block():
-        y = sdpa(*heads(leaf), is_causal=True)
+        y = sdpa(*heads(leaf), is_causal=causal)
         y.transpose(1, 2).contiguous().view(b, t, c).backward(grad)
 
     dense = [lib.randn(b, h, t, d, **kw) for _ in range(3)]
     dense_leaves = [z.clone().requires_grad_() for z in dense]
     dense_grad = lib.randn(b, h, t, d, **kw)
     return {
-        "forward, split views": lambda: sdpa(q, k, v, is_causal=True),
+        "forward, split views": lambda: sdpa(q, k, v, is_causal=causal),
         "forward+backward, split views (model block)": block,
-        "forward, contiguous": lambda: sdpa(*dense, is_causal=True),
-        "forward+backward, contiguous": lambda: sdpa(*dense_leaves, is_causal=True).backward(dense_grad),
+        "forward, contiguous": lambda: sdpa(*dense, is_causal=causal),
+        "forward+backward, contiguous": lambda: sdpa(*dense_leaves, is_causal=causal).backward(dense_grad),
     }
 
 
@@ -63,17 +64,19 @@ def main():
     parser.add_argument("--heads", type=int, default=12)
     parser.add_argument("--length", type=int, default=1024)
     parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--full", action="store_true", help="no causal mask")
     args = parser.parse_args()
+    causal = not args.full
     shape = (args.batch, args.heads, args.length, args.dim)
-    libs = {"torch": (cases(torch, F.scaled_dot_product_attention, *shape), torch.cuda.synchronize),
-            "tl": (cases(tl, tl.scaled_dot_product_attention, *shape), tl.cuda.synchronize)}
+    libs = {"torch": (cases(torch, F.scaled_dot_product_attention, *shape, causal), torch.cuda.synchronize),
+            "tl": (cases(tl, tl.scaled_dot_product_attention, *shape, causal), tl.cuda.synchronize)}
     times = {name: {case: [] for case in libs[name][0]} for name in libs}
     for _ in range(args.rounds):
         for name, (closures, sync) in libs.items():
             for case, fn in closures.items():
                 times[name][case].append(timed(fn, 20 if case.startswith("forward,") else 10, sync))
     b, h, t, d = shape
-    flops = 4 * b * h * t * t * d / 2  # causal: half the score matrix
+    flops = 4 * b * h * t * t * d / (2 if causal else 1)  # causal: half the score matrix
     rows = []
     for case in times["tl"]:
         ours, theirs = statistics.median(times["tl"][case]), statistics.median(times["torch"][case])
@@ -84,7 +87,7 @@ def main():
         print(json.dumps(rows[-1]), flush=True)
     device = tl.cuda.get_device_name()
     print(json.dumps({"device": device, "torch": torch.__version__}))
-    name = "attention_gpt_B{}_H{}_L{}_d{}_".format(*shape) + device.replace(" ", "_")
+    name = "attention_gpt_B{}_H{}_L{}_d{}_".format(*shape) + ("" if causal else "full_") + device.replace(" ", "_")
     print("wrote", write_results(name, rows, {"device": device, "torch": torch.__version__, "rounds": args.rounds}))
 
 
