@@ -8,7 +8,9 @@
 // dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and dS^T = P^T (dP^T - Delta)
 // in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from registers, Q and dO read N-major),
 // writes dS^T to shared memory (swizzled as TMA would) and computes its keys' share of dQ = dS K with wgmma,
-// added atomically to the f32 buffer. P and dS are rounded to f16 as MMA inputs (as attention_backward.cu
+// which it writes to shared memory and adds to the f32 buffer with one bulk reduction of the tensor memory
+// accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each warp send D / 2 scattered
+// reductions to L2). P and dS are rounded to f16 as MMA inputs (as attention_backward.cu
 // does); all sums are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
 // past the ends arrive as zeros through the tensor maps' bounds and are masked.
 #include <climits>
@@ -40,18 +42,20 @@ struct HopperBwd {
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
-  // K, V, the stages' Q and dO, each consumer's dS^T; 1024 bytes of slack to align the swizzled tiles
-  static constexpr size_t kSmemBytes = 2 * kKeyBytes + 2 * kStages * kRowBytes + kConsumers * kDsBytes + 1024;
+  static constexpr uint32_t kDqBytes = kRows * D * sizeof(float);     // one consumer's dQ share
+  // K, V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles
+  static constexpr size_t kSmemBytes =
+      2 * kKeyBytes + 2 * kStages * kRowBytes + kConsumers * (kDsBytes + kDqBytes) + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
 
 struct BwdSm90Args {
   CUtensorMap q_map, k_map, v_map, g_map;  // boxes of 64 columns x kRows (Q, dO) or kKeys (K, V) rows
+  CUtensorMap dq_map;                      // dq_acc as [B0 * B1, len, D], boxes of 32 columns x kRows rows
   BatchSteps q_b, k_b, v_b, g_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
   RowStats lse;
   const float* delta;  // contiguous [B0 * B1, len]
-  float* dq_acc;       // contiguous [B0 * B1, len, D], zeroed
   RowStrides dk_s, dv_s;
   __half *dk, *dv;
   int len, keys;
@@ -101,6 +105,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __half* s_q = s_v + kKeys * D;   // [kStages][D / 64][kRows][64]
   __half* s_g = s_q + kStages * kRows * D;
   __half* s_ds = s_g + kStages * kRows * D;  // [kConsumers][64 keys][kRows], swizzled
+  float* s_dq = reinterpret_cast<float*>(s_ds + kConsumers * 64 * kRows);  // [kConsumers][D / 32][kRows][32], swizzled
   __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
   __shared__ float s_lse[kConsumers][kRows], s_delta[kConsumers][kRows];
 
@@ -148,8 +153,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __half* ds = s_ds + consumer * 64 * kRows;
   const float* lse_row = a.lse.at(bo, bi);
   const float* delta_row = a.delta + b * a.len;
-  float* dq_rows = a.dq_acc + b * a.len * D;
+  float* dq = s_dq + consumer * kRows * D;
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
+  const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
 
   float dk[D / 2], dv[D / 2];  // rows: keys 16 warp + g (+ 8); columns 8 dt + 2t (+ 1)
 #pragma unroll
@@ -162,12 +168,14 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     const __half* g_tile = s_g + stage * kRows * D;
 
     // This tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0). The barrier also tells that
-    // the previous tile's dQ product, which read `ds`, is done in every warp.
+    // the previous tile's dQ product, which read `ds`, is done in every warp, and frees `dq`: the issuer has
+    // waited until the previous tile's reduction read it.
     if (threadIdx.x % 128 < kRows) {
       const int j = threadIdx.x % 128, q = q0 + j;
       s_lse[consumer][j] = q < a.len ? lse_row[q] : INFINITY;
       s_delta[consumer][j] = q < a.len ? delta_row[q] : 0.0f;
     }
+    if (issuer) bulk_wait_read();
     named_barrier_sync(wg_barrier, 128);
 
     // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries.
@@ -232,7 +240,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
             ds16[nt / 2][(nt % 2) * 2 + h];
       }
     }
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    fence_proxy_async();
     named_barrier_sync(wg_barrier, 128);
 
     wgmma_wait<0>();
@@ -243,32 +251,42 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 
     // dQ (the tile's 64 queries x D) = dS K over this warpgroup's 64 keys: dS^T read M-major (16 keys are
     // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart).
-    float dq[D / 2];
-    fence_registers(dq);
+    float dq_part[D / 2];
+    fence_registers(dq_part);
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < 64 / 16; ++kk) {
       // (the leading offset would step 64 queries: unused, the tile has 64)
       const uint64_t da = smem_desc(ds + kk * 16 * kRows, H::kDsBytes, 1024);
       const uint64_t kb = smem_desc(k_rows + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
-      if constexpr (D == 64) wgmma_ss_n64<1, 1>(dq, da, kb, kk > 0);
-      else wgmma_ss_n128<1, 1>(dq, da, kb, kk > 0);
+      if constexpr (D == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
+      else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
     wgmma_wait<0>();
-    fence_registers(dq);
+    fence_registers(dq_part);
+    // Into `dq` as the map reads it: D / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
+    // c ^ (r % 8) (rows g and g + 8 of a warp fall in different chunks: two wavefronts a store, no conflicts).
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const int query = q0 + 16 * warp + g + 8 * h;
-      if (query >= a.len) continue;
-      float* dst = dq_rows + static_cast<int64_t>(query) * D;
+      const int row = 16 * warp + g + 8 * h;
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
-        atomicAdd(reinterpret_cast<float2*>(dst + dt * 8 + 2 * t),
-                  make_float2(dq[4 * dt + 2 * h] * a.scale, dq[4 * dt + 2 * h + 1] * a.scale));
+        const int chunk = 2 * (dt % 4) + (t >> 1);
+        unsigned char* box = reinterpret_cast<unsigned char*>(dq + (dt / 4) * kRows * 32);
+        *reinterpret_cast<float2*>(box + row * 128 + ((chunk ^ g) << 4) + 8 * (t & 1)) =
+            make_float2(dq_part[4 * dt + 2 * h] * a.scale, dq_part[4 * dt + 2 * h + 1] * a.scale);
       }
     }
+    fence_proxy_async();
+    named_barrier_sync(wg_barrier, 128);
+    if (issuer) {  // rows past the end fall outside the map and are dropped
+#pragma unroll
+      for (int c = 0; c < D / 32; ++c) tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, 32 * c, q0, static_cast<int>(b));
+      bulk_commit();
+    }
   }
+  if (issuer) bulk_wait();  // the reductions have read `dq` (and landed) before the block's shared memory goes
 
   // dK (scaled) and dV in f16, rows of keys inside the sequence.
 #pragma unroll
@@ -303,11 +321,12 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
   if (!device_is_sm90()) return false;
   BwdSm90Args args{};
   if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.k_map, &args.k_b, k, kKeys) ||
-      !encode_rows_map(&args.v_map, &args.v_b, v, kKeys) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows)) {
+      !encode_rows_map(&args.v_map, &args.v_b, v, kKeys) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows) ||
+      !encode_f32_rows_map(&args.dq_map, dq_acc, batches, len, e, kRows)) {
     return false;
   }
   args.inner = q.shape()[1];
-  args.lse = lse, args.delta = delta, args.dq_acc = dq_acc;
+  args.lse = lse, args.delta = delta;
   args.dk_s = row_strides(dk), args.dv_s = row_strides(dv);
   args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);

@@ -5,8 +5,8 @@
 // 128-byte-swizzled shared buffers (three stages for d = 64, two for 128), each tile completing on its own
 // mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with wgmma (both operands from shared
 // memory), mask, keep a running max and sum per row in f32 (online softmax), round P to f16 in registers and
-// accumulate O += P V with wgmma (P from registers, V from shared memory read N-major), then free the stage
-// for the producer. A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while
+// accumulate O += P V with wgmma (P from registers, V from shared memory read N-major). K and V buffers are
+// freed separately (K once the scores have landed, V after P V), so the producer refills K a tile early. A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while
 // that P V is on the tensor cores. The producer gives its registers to the consumers (setmaxnreg). Tails need
 // no special loads: the tensor maps' bounds are the sequence lengths, so rows and keys past the end arrive as
 // zeros, and the scores of keys past the end are -inf. Key tiles entirely after the causal diagonal are never
@@ -86,7 +86,10 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
   __half* s_v = s_k + H::kStages * kBlockN * D;
-  __shared__ uint64_t q_full, k_full[H::kStages], v_full[H::kStages], stage_free[H::kStages];
+  // K and V of a stage are freed separately: K once the tile's scores have landed, V once its P V has, so the
+  // producer refills K(j + kStages) about one tile before V (with two stages at d = 128 a whole-stage release
+  // after P V left the next K load no lead at all).
+  __shared__ uint64_t q_full, k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
 
   const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
   const int m0 = (gridDim.x - 1 - blockIdx.x) * kBlockM;  // the longest causal rows start first
@@ -99,7 +102,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     for (int s = 0; s < H::kStages; ++s) {
       mbar_init(&k_full[s], 1);
       mbar_init(&v_full[s], 1);
-      mbar_init(&stage_free[s], 4 * kConsumers);  // one arrival per consumer warp
+      mbar_init(&k_free[s], 4 * kConsumers);  // one arrival per consumer warp
+      mbar_init(&v_free[s], 4 * kConsumers);
     }
     fence_barrier_init();
   }
@@ -113,10 +117,12 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
                    static_cast<int>(bo * a.q_b.outer));
       for (int j = 0; j < n_tiles; ++j) {
         const int s = j % H::kStages;
-        if (j >= H::kStages) mbar_wait(&stage_free[s], (j / H::kStages - 1) & 1);  // its previous tile is consumed
+        const uint32_t freed = (j / H::kStages - 1) & 1;  // the phase in which its previous tile was consumed
+        if (j >= H::kStages) mbar_wait(&k_free[s], freed);
         mbar_expect_tx(&k_full[s], H::kTileBytes);
         load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
                      static_cast<int>(bi * a.k_b.inner), static_cast<int>(bo * a.k_b.outer));
+        if (j >= H::kStages) mbar_wait(&v_free[s], freed);
         mbar_expect_tx(&v_full[s], H::kTileBytes);
         load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
                      static_cast<int>(bi * a.v_b.inner), static_cast<int>(bo * a.v_b.outer));
@@ -168,41 +174,44 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
     wgmma_commit();
   };
-  const auto release = [&](int j) {  // this warp's reads of tile j's stage are done
+  const auto release = [&](uint64_t* free) {  // this warp's reads of one of tile j's buffers are done
     __syncwarp();
-    if (lane == 0) mbar_arrive(&stage_free[j % H::kStages]);
+    if (lane == 0) mbar_arrive(free);
   };
-  // Scores of tile j in log2 units (keys past the end or after the causal diagonal -inf), then the online
-  // softmax: the new running max per row (each row's 128 scores lie in the quad holding it), the weights in
-  // place of the scores, the running sum rescaled, and alpha for O.
+  // The online softmax of tile j (keys past the end or after the causal diagonal -inf): the new running max per
+  // row (each row's 128 scores lie in the quad holding it), the weights in place of the scores, the running sum
+  // rescaled, and alpha for O. The max is taken over the raw scores and the scale (> 0, the launcher checks)
+  // applied inside each weight's exponent, one FFMA: exp2(s scale_log2 - max scale_log2).
   const auto softmax = [&](int j) {
     const int n0 = j * kBlockN;
     const bool edge = n0 + kBlockN > a.keys || (kCausal && n0 + kBlockN - 1 > row0);  // uniform per warpgroup
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int row = row0 + 16 * warp + g + 8 * h;
-      float top = row_max[h];
+      float top = -INFINITY;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
-          const int col = n0 + nt * 8 + 2 * t + c;
-          float x = s[4 * nt + 2 * h + c] * a.scale_log2;
-          if (edge && (col >= a.keys || (kCausal && col > row))) x = -INFINITY;
-          s[4 * nt + 2 * h + c] = x;
+          float& x = s[4 * nt + 2 * h + c];
+          if (edge) {
+            const int col = n0 + nt * 8 + 2 * t + c;
+            if (col >= a.keys || (kCausal && col > row)) x = -INFINITY;
+          }
           top = fmaxf(top, x);
         }
       }
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
+      top = fmaxf(row_max[h], top * a.scale_log2);       // in log2 units, as row_max
       const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
       alpha[h] = exp2_ftz(row_max[h] - base);            // 0 while nothing was summed
       row_max[h] = top;
       float sum = 0.0f;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
-        s[4 * nt + 2 * h] = exp2_ftz(s[4 * nt + 2 * h] - base);
-        s[4 * nt + 2 * h + 1] = exp2_ftz(s[4 * nt + 2 * h + 1] - base);
+        s[4 * nt + 2 * h] = exp2_ftz(fmaf(s[4 * nt + 2 * h], a.scale_log2, -base));
+        s[4 * nt + 2 * h + 1] = exp2_ftz(fmaf(s[4 * nt + 2 * h + 1], a.scale_log2, -base));
         sum += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
       }
       row_sum[h] = row_sum[h] * alpha[h] + sum;
@@ -236,6 +245,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   hand_over(false);
   wgmma_wait<0>();
   fence_registers(s);
+  release(&k_free[0]);
   softmax(0);  // alpha is 0 and O still 0
   pack_weights();
   for (int j = 1; j < n_tiles; ++j) {
@@ -245,10 +255,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     hand_over(false);
     wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
     fence_registers(s);
+    release(&k_free[j % H::kStages]);
     softmax(j);
     wgmma_wait<0>();
     fence_registers(o);
-    release(j - 1);
+    release(&v_free[(j - 1) % H::kStages]);
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt) {
       o[4 * dt] *= alpha[0], o[4 * dt + 1] *= alpha[0];
@@ -261,7 +272,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   hand_over(true);
   wgmma_wait<0>();
   fence_registers(o);
-  release(n_tiles - 1);
+  release(&v_free[(n_tiles - 1) % H::kStages]);
 
   // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
 #pragma unroll
@@ -289,6 +300,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3];
   if (mask || e != ev || (e != 64 && e != 128) || keys == 0) return false;
+  if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key coordinates are int
   if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;  // so are the batch coordinates
   if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !rows_of_chunks(out)) return false;
