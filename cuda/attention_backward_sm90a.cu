@@ -161,20 +161,28 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 #pragma unroll
   for (int i = 0; i < D / 2; ++i) dk[i] = dv[i] = 0.0f;
 
+  // A query tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0), thread j < kRows holding row j's,
+  // are read from global memory one tile ahead, so their latency hides behind the previous tile's products.
+  const int stat_row = threadIdx.x % 128;
+  float next_lse = INFINITY, next_delta = 0.0f;
+  const auto fetch_stats = [&](int it) {
+    const int q = (tile_begin + it) * kRows + stat_row;
+    if (stat_row < kRows && it < n_tiles && q < a.len) next_lse = lse_row[q], next_delta = delta_row[q];
+    else next_lse = INFINITY, next_delta = 0.0f;
+  };
+  fetch_stats(0);
+
   mbar_wait(&kv_full, 0);  // also when there is no query tile: no load may be left in flight at exit
   for (int it = 0; it < n_tiles; ++it) {
     const int stage = it % kStages, q0 = (tile_begin + it) * kRows;
     const __half* q_tile = s_q + stage * kRows * D;
     const __half* g_tile = s_g + stage * kRows * D;
 
-    // This tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0). The barrier also tells that
-    // the previous tile's dQ product, which read `ds`, is done in every warp, and frees `dq`: the issuer has
-    // waited until the previous tile's reduction read it.
-    if (threadIdx.x % 128 < kRows) {
-      const int j = threadIdx.x % 128, q = q0 + j;
-      s_lse[consumer][j] = q < a.len ? lse_row[q] : INFINITY;
-      s_delta[consumer][j] = q < a.len ? delta_row[q] : 0.0f;
-    }
+    // This tile's statistics into shared memory (the previous tile's were last read before its second barrier),
+    // the next tile's requested. The barrier also tells that the previous tile's dQ product, which read `ds`, is
+    // done in every warp, and frees `dq`: the issuer has waited until the previous tile's reduction read it.
+    if (stat_row < kRows) s_lse[consumer][stat_row] = next_lse, s_delta[consumer][stat_row] = next_delta;
+    fetch_stats(it + 1);
     if (issuer) bulk_wait_read();
     named_barrier_sync(wg_barrier, 128);
 
@@ -243,14 +251,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     fence_proxy_async();
     named_barrier_sync(wg_barrier, 128);
 
-    wgmma_wait<0>();
-    fence_registers(dv);
-    fence_registers(dk);
-    __syncwarp();
-    if (lane == 0) mbar_arrive(&stage_free[stage]);  // this warp's reads of Q and dO are done
-
     // dQ (the tile's 64 queries x D) = dS K over this warpgroup's 64 keys: dS^T read M-major (16 keys are
-    // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart).
+    // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart). Issued behind dV and dK, before
+    // waiting for them, so the tensor cores run the three products back to back.
     float dq_part[D / 2];
     fence_registers(dq_part);
     wgmma_fence();
@@ -263,6 +266,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
+    wgmma_wait<1>();  // dV and dK (committed first) have landed
+    fence_registers(dv);
+    fence_registers(dk);
+    __syncwarp();
+    if (lane == 0) mbar_arrive(&stage_free[stage]);  // this warp's reads of Q and dO are done
     wgmma_wait<0>();
     fence_registers(dq_part);
     // Into `dq` as the map reads it: D / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
