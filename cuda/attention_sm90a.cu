@@ -1,19 +1,23 @@
 // Scaled dot-product attention forward for Hopper (sm_90a), FlashAttention-3 style, tried before the mma.sync
 // kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64 and 128 without an additive
-// mask. A block owns 128 query rows and has three warpgroups: the producer, one thread of which loads the Q
-// tile once and then the K and V tiles (128 keys each) through the tensor memory accelerator into a ring of
-// 128-byte-swizzled shared buffers (three stages for d = 64, two for 128), each tile completing on its own
-// mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with wgmma (both operands from shared
-// memory), mask, keep a running max and sum per row in f32 (online softmax), round P to f16 in registers and
-// accumulate O += P V with wgmma (P from registers, V from shared memory read N-major). K and V buffers are
-// freed separately (K once the scores have landed, V after P V), so the producer refills K a tile early. A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while
-// that P V is on the tensor cores. The producer gives its registers to the consumers (setmaxnreg). Tails need
-// no special loads: the tensor maps' bounds are the sequence lengths, so rows and keys past the end arrive as
-// zeros, and the scores of keys past the end are -inf. Key tiles entirely after the causal diagonal are never
-// loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's) goes to the f32
-// workspace the fused backward reads.
-// The two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the other's GEMMs.
+// mask. A work item is 128 query rows of one batch; a persistent grid of one block per SM walks the items. A
+// block has three warpgroups: the producer, one thread of which loads each item's Q tile and then its K and V
+// tiles (128 keys each) through the tensor memory accelerator into a ring of 128-byte-swizzled shared buffers
+// (three stages for d = 64, two for 128), each tile completing on its own mbarrier; and two consumers of 64
+// rows each, which compute S = Q K^T with wgmma (both operands from shared memory), mask, keep a running max
+// and sum per row in f32 (online softmax), round P to f16 in registers and accumulate O += P V with wgmma (P
+// from registers, V from shared memory read N-major). K and V buffers are freed separately (K once the scores
+// have landed, V after P V), so the producer refills K a tile early, and it loads the next item's Q and tiles
+// while the consumers finish the current one. A consumer issues tile j's Q K^T before tile j - 1's P V and
+// runs tile j's softmax while that P V is on the tensor cores; the two consumers take turns issuing their GEMMs
+// (ping-pong), so one's softmax overlaps the other's GEMMs. The producer gives its registers to the consumers
+// (setmaxnreg). Tails need no special loads: the tensor maps' bounds are the sequence lengths, so rows and keys
+// past the end arrive as zeros, and the scores of keys past the end are -inf. Key tiles entirely after the
+// causal diagonal are never loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's)
+// goes to the f32 workspace the fused backward reads.
 // Not done here (FlashAttention-3 has them): TMA stores of O, additive masks, head dim 256, FP8.
+#include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cmath>
 
@@ -53,6 +57,7 @@ struct Sm90Args {
   CUtensorMap q_map, k_map, v_map;  // [B0, B1, rows, E] as 4-d maps, boxes of 64 halves x (kBlockM or kBlockN) rows
   BatchSteps q_b, k_b, v_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
+  int64_t batches, row_blocks, items;  // items = row_blocks * batches
   RowStrides out_s;
   __half* out;
   RowStats lse;
@@ -74,8 +79,31 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[
   else wgmma_rs_n128(o, p, v);
 }
 
+// One work item: 128 query rows (row block `rb`) of flat batch `b`.
+struct Item {
+  int64_t b, bo, bi;
+  int m0, n_tiles;
+};
+
+template <bool kCausal>
+__device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
+  // Row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks' static
+  // round-robin share of the items then sums to about the same work.
+  Item it;
+  const int64_t rb = a.row_blocks - 1 - index / a.batches;
+  it.b = index % a.batches;
+  it.bo = it.b / a.inner, it.bi = it.b - it.bo * a.inner;
+  it.m0 = static_cast<int>(rb) * kBlockM;
+  const int kv_end = kCausal ? min(a.keys, it.m0 + kBlockM) : a.keys;
+  it.n_tiles = (kv_end + kBlockN - 1) / kBlockN;  // >= 1: keys > 0 (the launcher checks)
+  return it;
+}
+
+// Persistent: a grid of at most one block per SM walks the items (index blockIdx.x, + gridDim.x, ...), so the
+// producer loads the next item's Q and first K/V tiles while the consumers finish the current one (its last
+// P V and the output's store) instead of each block starting from empty buffers.
 template <int D, bool kCausal>
-__global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a, int64_t b0) {
+__global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
   // compute capability 9.0, where the sm_90a code is taken.
@@ -88,21 +116,18 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   __half* s_v = s_k + H::kStages * kBlockN * D;
   // K and V of a stage are freed separately: K once the tile's scores have landed, V once its P V has, so the
   // producer refills K(j + kStages) about one tile before V (with two stages at d = 128 a whole-stage release
-  // after P V left the next K load no lead at all).
-  __shared__ uint64_t q_full, k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
-
-  const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
-  const int m0 = (gridDim.x - 1 - blockIdx.x) * kBlockM;  // the longest causal rows start first
-  const int kv_end = kCausal ? min(a.keys, m0 + kBlockM) : a.keys;
-  const int n_tiles = (kv_end + kBlockN - 1) / kBlockN;  // >= 1: keys > 0 (the launcher checks)
+  // after P V left the next K load no lead at all). Q is freed once an item's last scores have landed.
+  // The K/V ring runs on across items: `u`, the block's count of tiles before this one, picks stage and phase.
+  __shared__ uint64_t q_full, q_free, k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
   if (threadIdx.x == 0) {
     mbar_init(&q_full, 1);
+    mbar_init(&q_free, 4 * kConsumers);  // one arrival per consumer warp
     for (int s = 0; s < H::kStages; ++s) {
       mbar_init(&k_full[s], 1);
       mbar_init(&v_full[s], 1);
-      mbar_init(&k_free[s], 4 * kConsumers);  // one arrival per consumer warp
+      mbar_init(&k_free[s], 4 * kConsumers);
       mbar_init(&v_free[s], 4 * kConsumers);
     }
     fence_barrier_init();
@@ -112,20 +137,25 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   if (warpgroup == 0) {  // the producer
     release_registers<kProducerRegs>();
     if (threadIdx.x == 0) {
-      mbar_expect_tx(&q_full, H::kQBytes);
-      load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, m0, static_cast<int>(bi * a.q_b.inner),
-                   static_cast<int>(bo * a.q_b.outer));
-      for (int j = 0; j < n_tiles; ++j) {
-        const int s = j % H::kStages;
-        const uint32_t freed = (j / H::kStages - 1) & 1;  // the phase in which its previous tile was consumed
-        if (j >= H::kStages) mbar_wait(&k_free[s], freed);
-        mbar_expect_tx(&k_full[s], H::kTileBytes);
-        load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
-                     static_cast<int>(bi * a.k_b.inner), static_cast<int>(bo * a.k_b.outer));
-        if (j >= H::kStages) mbar_wait(&v_free[s], freed);
-        mbar_expect_tx(&v_full[s], H::kTileBytes);
-        load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
-                     static_cast<int>(bi * a.v_b.inner), static_cast<int>(bo * a.v_b.outer));
+      int u = 0, n = 0;  // tiles and items loaded so far
+      for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
+        const Item it = item_at<kCausal>(a, index);
+        if (n > 0) mbar_wait(&q_free, (n - 1) & 1);  // the previous item's last scores have landed
+        mbar_expect_tx(&q_full, H::kQBytes);
+        load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, it.m0, static_cast<int>(it.bi * a.q_b.inner),
+                     static_cast<int>(it.bo * a.q_b.outer));
+        for (int j = 0; j < it.n_tiles; ++j, ++u) {
+          const int s = u % H::kStages;
+          const uint32_t freed = (u / H::kStages - 1) & 1;  // the phase in which its previous tile was consumed
+          if (u >= H::kStages) mbar_wait(&k_free[s], freed);
+          mbar_expect_tx(&k_full[s], H::kTileBytes);
+          load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
+                       static_cast<int>(it.bi * a.k_b.inner), static_cast<int>(it.bo * a.k_b.outer));
+          if (u >= H::kStages) mbar_wait(&v_free[s], freed);
+          mbar_expect_tx(&v_full[s], H::kTileBytes);
+          load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
+                       static_cast<int>(it.bi * a.v_b.inner), static_cast<int>(it.bo * a.v_b.outer));
+        }
       }
     }
     return;
@@ -133,22 +163,21 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 
   claim_registers<kConsumerRegs>();
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
-  const int row0 = m0 + 64 * consumer;  // this warpgroup's first row
   const __half* q_rows = s_q + 64 * consumer * kSwizzleCols;  // its rows within each 64-column tile of Q
 
   float o[D / 2];              // O: D / 8 accumulator tiles of 8 columns
   float s[kBlockN / 2];        // S, then the f32 weights: kBlockN / 8 tiles of 8 keys
   uint32_t p[kBlockN / 16][4];  // the weights in f16: the A operand of P V, one per 16 keys
-#pragma unroll
-  for (int i = 0; i < D / 2; ++i) o[i] = 0.0f;
-  float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};  // rows g and g + 8 of this warp
+  float row_max[2], row_sum[2];  // rows g and g + 8 of this warp
   float alpha[2];  // the factor O is rescaled by once the previous tile's P V has landed
+  int u0 = 0;      // tiles of the block before the current item's first
+  int row0 = 0;    // this warpgroup's first row in the current item
 
   // S = Q K_j^T over D / 16 steps of 16 columns: four steps per 64-column swizzled tile, 32 bytes apart.
   const auto issue_scores = [&](int j) {
-    const int stage = j % H::kStages;
+    const int u = u0 + j, stage = u % H::kStages;
     const __half* k_tile = s_k + stage * kBlockN * D;
-    mbar_wait(&k_full[stage], (j / H::kStages) & 1);
+    mbar_wait(&k_full[stage], (u / H::kStages) & 1);
     fence_registers(s);
     wgmma_fence();
 #pragma unroll
@@ -162,9 +191,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   // O += P V_j. V's rows are the K index of B, read N-major: 16 keys are 2048 bytes of each 64-column tile,
   // and the tiles are kBlockN rows apart.
   const auto issue_values = [&](int j) {
-    const int stage = j % H::kStages;
+    const int u = u0 + j, stage = u % H::kStages;
     const __half* v_tile = s_v + stage * kBlockN * D;
-    mbar_wait(&v_full[stage], (j / H::kStages) & 1);
+    mbar_wait(&v_full[stage], (u / H::kStages) & 1);
     fence_registers(o);
     fence_registers(p);
     wgmma_fence();
@@ -174,7 +203,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
     wgmma_commit();
   };
-  const auto release = [&](uint64_t* free) {  // this warp's reads of one of tile j's buffers are done
+  const auto release = [&](uint64_t* free) {  // this warp's reads of a buffer are done
     __syncwarp();
     if (lane == 0) mbar_arrive(free);
   };
@@ -230,64 +259,79 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 
   // Ping-pong: the two consumers take turns to issue their GEMMs (named barriers 1 and 2, one per consumer,
   // each passed by the other's arrival), so that one's softmax runs while the other's GEMMs hold the tensor
-  // cores. Consumer 0 goes first; each issues n_tiles + 1 times and every turn but the last hands over.
+  // cores. Consumer 0 goes first; both take n_tiles + 1 turns per item, and every turn but the block's last
+  // hands over.
   const auto take_turn = [&] { named_barrier_sync(1 + consumer, 2 * 128); };
   const auto hand_over = [&](bool last) {
     if (!(last && consumer == 1)) named_barrier_arrive(2 - consumer, 2 * 128);
   };
   if (consumer == 1) named_barrier_arrive(1, 2 * 128);
 
-  // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
-  // the tensor cores work through the softmax, and O is rescaled once P V has landed.
-  mbar_wait(&q_full, 0);
-  take_turn();
-  issue_scores(0);
-  hand_over(false);
-  wgmma_wait<0>();
-  fence_registers(s);
-  release(&k_free[0]);
-  softmax(0);  // alpha is 0 and O still 0
-  pack_weights();
-  for (int j = 1; j < n_tiles; ++j) {
+  int n = 0;  // items done
+  for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
+    const Item it = item_at<kCausal>(a, index);
+    const bool last_item = index + gridDim.x >= a.items;
+    row0 = it.m0 + 64 * consumer;
+#pragma unroll
+    for (int i = 0; i < D / 2; ++i) o[i] = 0.0f;
+    row_max[0] = row_max[1] = -INFINITY;
+    row_sum[0] = row_sum[1] = 0.0f;
+
+    // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
+    // the tensor cores work through the softmax, and O is rescaled once P V has landed.
+    mbar_wait(&q_full, n & 1);
     take_turn();
-    issue_scores(j);
-    issue_values(j - 1);
+    issue_scores(0);
     hand_over(false);
-    wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
+    wgmma_wait<0>();
     fence_registers(s);
-    release(&k_free[j % H::kStages]);
-    softmax(j);
+    release(&k_free[u0 % H::kStages]);
+    if (it.n_tiles == 1) release(&q_free);
+    softmax(0);  // alpha is 0 and O still 0
+    pack_weights();
+    for (int j = 1; j < it.n_tiles; ++j) {
+      take_turn();
+      issue_scores(j);
+      issue_values(j - 1);
+      hand_over(false);
+      wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
+      fence_registers(s);
+      release(&k_free[(u0 + j) % H::kStages]);
+      if (j == it.n_tiles - 1) release(&q_free);
+      softmax(j);
+      wgmma_wait<0>();
+      fence_registers(o);
+      release(&v_free[(u0 + j - 1) % H::kStages]);
+#pragma unroll
+      for (int dt = 0; dt < D / 8; ++dt) {
+        o[4 * dt] *= alpha[0], o[4 * dt + 1] *= alpha[0];
+        o[4 * dt + 2] *= alpha[1], o[4 * dt + 3] *= alpha[1];
+      }
+      pack_weights();
+    }
+    take_turn();
+    issue_values(it.n_tiles - 1);
+    hand_over(last_item);
     wgmma_wait<0>();
     fence_registers(o);
-    release(&v_free[(j - 1) % H::kStages]);
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      o[4 * dt] *= alpha[0], o[4 * dt + 1] *= alpha[0];
-      o[4 * dt + 2] *= alpha[1], o[4 * dt + 3] *= alpha[1];
-    }
-    pack_weights();
-  }
-  take_turn();
-  issue_values(n_tiles - 1);
-  hand_over(true);
-  wgmma_wait<0>();
-  fence_registers(o);
-  release(&v_free[(n_tiles - 1) % H::kStages]);
+    release(&v_free[(u0 + it.n_tiles - 1) % H::kStages]);
+    u0 += it.n_tiles;
 
-  // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
+    // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    float total = row_sum[h];
-    total += __shfl_xor_sync(0xffffffffu, total, 1);
-    total += __shfl_xor_sync(0xffffffffu, total, 2);
-    const float inv = total > 0.0f ? 1.0f / total : 0.0f;
-    const int row = row0 + 16 * warp + g + 8 * h;
-    if (row >= a.len) continue;
-    if (a.lse.ptr && t == 0) a.lse.at(bo, bi)[row] = total > 0.0f ? row_max[h] + log2f(total) : INFINITY;
-    __half* dst = a.out + a.out_s.at(bo, bi, row);
+    for (int h = 0; h < 2; ++h) {
+      float total = row_sum[h];
+      total += __shfl_xor_sync(0xffffffffu, total, 1);
+      total += __shfl_xor_sync(0xffffffffu, total, 2);
+      const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+      const int row = row0 + 16 * warp + g + 8 * h;
+      if (row >= a.len) continue;
+      if (a.lse.ptr && t == 0) a.lse.at(it.bo, it.bi)[row] = total > 0.0f ? row_max[h] + log2f(total) : INFINITY;
+      __half* dst = a.out + a.out_s.at(it.bo, it.bi, row);
 #pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(o[4 * dt + 2 * h] * inv, o[4 * dt + 2 * h + 1] * inv);
+      for (int dt = 0; dt < D / 8; ++dt) {
+        *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(o[4 * dt + 2 * h] * inv, o[4 * dt + 2 * h + 1] * inv);
+      }
     }
   }
 #endif
@@ -311,16 +355,29 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
     return false;
   }
   args.inner = q.shape()[1];
+  args.batches = batches;
+  args.row_blocks = (len + kBlockM - 1) / kBlockM;
+  args.items = args.row_blocks * batches;
+  if (args.items == 0) return true;  // no query rows: nothing to write
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
   args.lse = lse;
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale_log2 = scale * kLog2e;
-  const unsigned row_blocks = static_cast<unsigned>((len + kBlockM - 1) / kBlockM);
+  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
   const auto run = [&](auto d, auto masked_causal) {
     constexpr int D = decltype(d)::value;
-    launch_batches<attention_sm90a_kernel<D, decltype(masked_causal)::value>>(
-        args, batches, row_blocks, kBlockThreads, Hopper<D>::kSmemBytes, "Hopper attention kernel");
+    constexpr auto kernel = attention_sm90a_kernel<D, decltype(masked_causal)::value>;
+    static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
+    std::atomic<bool>& opted = opted_in[current_device()];
+    if (!opted.load(std::memory_order_acquire)) {
+      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 static_cast<int>(Hopper<D>::kSmemBytes)),
+            "cudaFuncSetAttribute (Hopper attention shared memory)");
+      opted.store(true, std::memory_order_release);
+    }
+    kernel<<<blocks, kBlockThreads, Hopper<D>::kSmemBytes, stream()>>>(args);
+    check_launch("Hopper attention kernel");
   };
   const auto with_mask = [&](auto d) {
     if (causal) run(d, std::true_type{});
