@@ -186,7 +186,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     if (issuer) bulk_wait_read();
     named_barrier_sync(wg_barrier, 128);
 
-    // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries.
+    // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries. Each in
+    // its own group, so that P^T is computed (and dV's product issued) while dP^T is on the tensor cores.
     float s[kRows / 2], dp[kRows / 2];
     mbar_wait(&rows_full[stage], (it / kStages) & 1);
     fence_registers(s);
@@ -198,6 +199,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       wgmma_ss_n64<0, 0>(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
                          smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
     }
+    wgmma_commit();
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       const int tile = kk / 4, step = (kk % 4) * 16;
@@ -205,12 +207,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
                          smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
     }
     wgmma_commit();
-    wgmma_wait<0>();
+    wgmma_wait<1>();  // S^T has landed
     fence_registers(s);
-    fence_registers(dp);
 
     // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
-    // dS^T = P^T (dP^T - Delta).
+    // then dV += P^T dO (dO read N-major: the queries are the K index).
     const bool edge = q0 + kRows > a.len || wg_key0 + 64 > a.keys || (kCausal && wg_key0 + 63 > q0);
 #pragma unroll
     for (int nt = 0; nt < kRows / 8; ++nt) {
@@ -218,22 +219,32 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       for (int i = 0; i < 4; ++i) {
         const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
         const bool seen = !edge || (query < a.len && key < a.keys && !(kCausal && key > query));
-        const float p = seen ? exp2_ftz(s[4 * nt + i] * a.scale_log2 - s_lse[consumer][col]) : 0.0f;
-        s[4 * nt + i] = p;
-        dp[4 * nt + i] = p * (dp[4 * nt + i] - s_delta[consumer][col]);
+        s[4 * nt + i] = seen ? exp2_ftz(s[4 * nt + i] * a.scale_log2 - s_lse[consumer][col]) : 0.0f;
       }
     }
     uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
     pack_rows<kRows>(p16, s);
-    pack_rows<kRows>(ds16, dp);
-
-    // dV += P^T dO, dK += dS^T Q (Q and dO read N-major: the queries are the K index).
     fence_registers(dv);
-    fence_registers(dk);
     fence_registers(p16);
-    fence_registers(ds16);
     wgmma_fence();
     wgmma_rows<D>(dv, p16, g_tile);
+    wgmma_commit();
+
+    // dS^T = P^T (dP^T - Delta), then dK += dS^T Q.
+    wgmma_wait<1>();  // dP^T has landed (dV's product may still run)
+    fence_registers(dp);
+#pragma unroll
+    for (int nt = 0; nt < kRows / 8; ++nt) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int col = nt * 8 + 2 * t + (i & 1);
+        dp[4 * nt + i] = s[4 * nt + i] * (dp[4 * nt + i] - s_delta[consumer][col]);
+      }
+    }
+    pack_rows<kRows>(ds16, dp);
+    fence_registers(dk);
+    fence_registers(ds16);
+    wgmma_fence();
     wgmma_rows<D>(dk, ds16, q_tile);
     wgmma_commit();
 
@@ -252,8 +263,10 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     named_barrier_sync(wg_barrier, 128);
 
     // dQ (the tile's 64 queries x D) = dS K over this warpgroup's 64 keys: dS^T read M-major (16 keys are
-    // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart). Issued behind dV and dK, before
-    // waiting for them, so the tensor cores run the three products back to back.
+    // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart). Issued behind dK before waiting for it,
+    // so the tensor cores run the products back to back; dV's has landed first, freeing P^T's registers (with
+    // them still held, d = 128 needs more than the 240 registers a consumer has, and ptxas serialises wgmma).
+    wgmma_wait<1>();
     float dq_part[D / 2];
     fence_registers(dq_part);
     wgmma_fence();
@@ -266,7 +279,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
-    wgmma_wait<1>();  // dV and dK (committed first) have landed
+    wgmma_wait<1>();  // dK (committed before) has landed
     fence_registers(dv);
     fence_registers(dk);
     __syncwarp();
