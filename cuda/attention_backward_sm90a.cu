@@ -1,6 +1,6 @@
 // Gradients of scaled dot-product attention for Hopper (sm_90a), tried by CudaBackend::attention_backward
 // before the mma.sync kernel (attention_backward.cu) on compute capability 9.0 devices for head dims 64 and
-// 128 without an additive mask; the same inputs (each row's base-2 log-sum-exp, Delta = rowsum(dO * O), a
+// 128 (with or without an additive mask, read from global memory per score); the same inputs (each row's base-2 log-sum-exp, Delta = rowsum(dO * O), a
 // zeroed f32 dQ buffer) and the same outputs. A block owns 128 keys and has three warpgroups: the producer,
 // one thread of which loads the block's K and V once and then, through the tensor memory accelerator, each
 // query tile's Q and dO (64 rows) into a two-stage ring of 128-byte-swizzled buffers; and two consumers of 64
@@ -10,8 +10,8 @@
 // writes dS^T to shared memory (swizzled as TMA would) and computes its keys' share of dQ = dS K with wgmma,
 // which it writes to shared memory and adds to the f32 buffer with one bulk reduction of the tensor memory
 // accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each warp send D / 2 scattered
-// reductions to L2). P and dS are rounded to f16 as MMA inputs (as attention_backward.cu
-// does); all sums are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
+// reductions to L2). P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums
+// are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
 // past the ends arrive as zeros through the tensor maps' bounds and are masked.
 #include <climits>
 #include <cmath>
@@ -58,6 +58,8 @@ struct BwdSm90Args {
   const float* delta;  // contiguous [B0 * B1, len]
   RowStrides dk_s, dv_s;
   __half *dk, *dv;
+  const __half* mask;  // additive (its gradient not wanted), [B0, B1, len, keys] by the strides below; or null
+  int64_t mask_o, mask_i, mask_r, mask_c;
   int len, keys;
   float scale, scale_log2;
 };
@@ -92,7 +94,7 @@ __device__ __forceinline__ void pack_rows(uint32_t (&a)[N / 16][4], const float 
   }
 }
 
-template <int D, bool kCausal>
+template <int D, bool kCausal, bool kMasked>
 __global__ void __launch_bounds__(kBlockThreads, 1)
     attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a, int64_t b0) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -153,6 +155,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __half* ds = s_ds + consumer * 64 * kRows;
   const float* lse_row = a.lse.at(bo, bi);
   const float* delta_row = a.delta + b * a.len;
+  const __half* mask = kMasked ? a.mask + bo * a.mask_o + bi * a.mask_i : nullptr;
   float* dq = s_dq + consumer * kRows * D;
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
   const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
@@ -219,7 +222,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       for (int i = 0; i < 4; ++i) {
         const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
         const bool seen = !edge || (query < a.len && key < a.keys && !(kCausal && key > query));
-        s[4 * nt + i] = seen ? exp2_ftz(s[4 * nt + i] * a.scale_log2 - s_lse[consumer][col]) : 0.0f;
+        const float add = kMasked && seen ? __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e : 0.0f;
+        s[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - s_lse[consumer][col]) : 0.0f;
       }
     }
     uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
@@ -333,7 +337,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
                               const Array& dv) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3];
-  if (mask || e != ev || (e != 64 && e != 128) || keys == 0 || len == 0) return false;
+  if (e != ev || (e != 64 && e != 128) || keys == 0 || len == 0) return false;
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;            // row and key coordinates are int
   if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;   // so are the batch coordinates
   for (const Array* x : {&q, &k, &v, &grad, &dk, &dv}) {
@@ -352,15 +356,21 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
   args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale = scale, args.scale_log2 = scale * kLog2e;
+  if (mask) {
+    args.mask = mask->data_as<__half>();
+    args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
+    args.mask_r = stride_of(*mask, 2), args.mask_c = stride_of(*mask, 3);
+  }
   const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
-  const auto run = [&](auto d, auto causal_tag) {
+  const auto run = [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
-    launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value>>(
+    launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>>(
         args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
   };
-  const auto with_mask = [&](auto d) {
-    if (causal) run(d, std::true_type{});
-    else run(d, std::false_type{});
+  const auto with_mask = [&](auto d) {  // the core passes a mask or is_causal, never both
+    if (mask) run(d, std::false_type{}, std::true_type{});
+    else if (causal) run(d, std::true_type{}, std::false_type{});
+    else run(d, std::false_type{}, std::false_type{});
   };
   if (e == 64) with_mask(std::integral_constant<int, 64>{});
   else with_mask(std::integral_constant<int, 128>{});

@@ -1,6 +1,6 @@
 // Scaled dot-product attention forward for Hopper (sm_90a), FlashAttention-3 style, tried before the mma.sync
-// kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64 and 128 without an additive
-// mask. A work item is 128 query rows of one batch; a persistent grid of one block per SM walks the items. A
+// kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64 and 128, with or without an
+// additive mask (read from global memory per score). A work item is 128 query rows of one batch; a persistent grid of one block per SM walks the items. A
 // block has three warpgroups: the producer, one thread of which loads each item's Q tile and then its K and V
 // tiles (128 keys each) through the tensor memory accelerator into a ring of 128-byte-swizzled shared buffers
 // (three stages for d = 64, two for 128), each tile completing on its own mbarrier; and two consumers of 64
@@ -15,7 +15,7 @@
 // past the end arrive as zeros, and the scores of keys past the end are -inf. Key tiles entirely after the
 // causal diagonal are never loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's)
 // goes to the f32 workspace the fused backward reads.
-// Not done here (FlashAttention-3 has them): TMA stores of O, additive masks, head dim 256, FP8.
+// Not done here (FlashAttention-3 has them): TMA stores of O, head dim 256, FP8.
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -60,6 +60,8 @@ struct Sm90Args {
   int64_t batches, row_blocks, items;  // items = row_blocks * batches
   RowStrides out_s;
   __half* out;
+  const __half* mask;                      // additive, [B0, B1, len, keys] by the strides below; null when absent
+  int64_t mask_o, mask_i, mask_r, mask_c;
   RowStats lse;
   int len, keys;
   float scale_log2;
@@ -102,7 +104,7 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 // Persistent: a grid of at most one block per SM walks the items (index blockIdx.x, + gridDim.x, ...), so the
 // producer loads the next item's Q and first K/V tiles while the consumers finish the current one (its last
 // P V and the output's store) instead of each block starting from empty buffers.
-template <int D, bool kCausal>
+template <int D, bool kCausal, bool kMasked>
 __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
@@ -172,6 +174,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   float alpha[2];  // the factor O is rescaled by once the previous tile's P V has landed
   int u0 = 0;      // tiles of the block before the current item's first
   int row0 = 0;    // this warpgroup's first row in the current item
+  const __half* mask = nullptr;  // the current item's mask matrix (kMasked)
 
   // S = Q K_j^T over D / 16 steps of 16 columns: four steps per 64-column swizzled tile, 32 bytes apart.
   const auto issue_scores = [&](int j) {
@@ -209,38 +212,44 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   };
   // The online softmax of tile j (keys past the end or after the causal diagonal -inf): the new running max per
   // row (each row's 128 scores lie in the quad holding it), the weights in place of the scores, the running sum
-  // rescaled, and alpha for O. The max is taken over the raw scores and the scale (> 0, the launcher checks)
-  // applied inside each weight's exponent, one FFMA: exp2(s scale_log2 - max scale_log2).
+  // rescaled, and alpha for O. Without a mask the max is taken over the raw scores and the scale (> 0, the
+  // launcher checks) applied inside each weight's exponent, one FFMA: exp2(s scale_log2 - max scale_log2); with
+  // one each score is first s scale_log2 + mask log2(e) (the mask read from global memory, -inf past the keys).
   const auto softmax = [&](int j) {
     const int n0 = j * kBlockN;
     const bool edge = n0 + kBlockN > a.keys || (kCausal && n0 + kBlockN - 1 > row0);  // uniform per warpgroup
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int row = row0 + 16 * warp + g + 8 * h;
+      const __half* mask_row = kMasked && row < a.len ? mask + row * a.mask_r : nullptr;
       float top = -INFINITY;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           float& x = s[4 * nt + 2 * h + c];
-          if (edge) {
-            const int col = n0 + nt * 8 + 2 * t + c;
-            if (col >= a.keys || (kCausal && col > row)) x = -INFINITY;
+          const int col = n0 + nt * 8 + 2 * t + c;
+          if constexpr (kMasked) {  // rows past the end are never stored: any finite addend will do
+            const float add = col >= a.keys ? -INFINITY : mask_row ? __half2float(mask_row[col * a.mask_c]) * kLog2e : 0.0f;
+            x = fmaf(x, a.scale_log2, add);
+          } else if (edge && (col >= a.keys || (kCausal && col > row))) {
+            x = -INFINITY;
           }
           top = fmaxf(top, x);
         }
       }
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
-      top = fmaxf(row_max[h], top * a.scale_log2);       // in log2 units, as row_max
+      top = fmaxf(row_max[h], kMasked ? top : top * a.scale_log2);  // in log2 units, as row_max
       const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
       alpha[h] = exp2_ftz(row_max[h] - base);            // 0 while nothing was summed
       row_max[h] = top;
+      const float scale = kMasked ? 1.0f : a.scale_log2;
       float sum = 0.0f;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
-        s[4 * nt + 2 * h] = exp2_ftz(fmaf(s[4 * nt + 2 * h], a.scale_log2, -base));
-        s[4 * nt + 2 * h + 1] = exp2_ftz(fmaf(s[4 * nt + 2 * h + 1], a.scale_log2, -base));
+        s[4 * nt + 2 * h] = exp2_ftz(fmaf(s[4 * nt + 2 * h], scale, -base));
+        s[4 * nt + 2 * h + 1] = exp2_ftz(fmaf(s[4 * nt + 2 * h + 1], scale, -base));
         sum += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
       }
       row_sum[h] = row_sum[h] * alpha[h] + sum;
@@ -272,6 +281,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     const Item it = item_at<kCausal>(a, index);
     const bool last_item = index + gridDim.x >= a.items;
     row0 = it.m0 + 64 * consumer;
+    if constexpr (kMasked) mask = a.mask + it.bo * a.mask_o + it.bi * a.mask_i;
 #pragma unroll
     for (int i = 0; i < D / 2; ++i) o[i] = 0.0f;
     row_max[0] = row_max[1] = -INFINITY;
@@ -343,7 +353,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
                      const Array& out, RowStats lse) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3];
-  if (mask || e != ev || (e != 64 && e != 128) || keys == 0) return false;
+  if (e != ev || (e != 64 && e != 128) || keys == 0) return false;
   if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key coordinates are int
   if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;  // so are the batch coordinates
@@ -361,13 +371,18 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   if (args.items == 0) return true;  // no query rows: nothing to write
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
+  if (mask) {
+    args.mask = mask->data_as<__half>();
+    args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
+    args.mask_r = stride_of(*mask, 2), args.mask_c = stride_of(*mask, 3);
+  }
   args.lse = lse;
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale_log2 = scale * kLog2e;
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
-  const auto run = [&](auto d, auto masked_causal) {
+  const auto run = [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
-    constexpr auto kernel = attention_sm90a_kernel<D, decltype(masked_causal)::value>;
+    constexpr auto kernel = attention_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>;
     static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
     std::atomic<bool>& opted = opted_in[current_device()];
     if (!opted.load(std::memory_order_acquire)) {
@@ -379,9 +394,10 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
     kernel<<<blocks, kBlockThreads, Hopper<D>::kSmemBytes, stream()>>>(args);
     check_launch("Hopper attention kernel");
   };
-  const auto with_mask = [&](auto d) {
-    if (causal) run(d, std::true_type{});
-    else run(d, std::false_type{});
+  const auto with_mask = [&](auto d) {  // the core passes a mask or is_causal, never both
+    if (mask) run(d, std::false_type{}, std::true_type{});
+    else if (causal) run(d, std::true_type{}, std::false_type{});
+    else run(d, std::false_type{}, std::false_type{});
   };
   if (e == 64) with_mask(std::integral_constant<int, 64>{});
   else with_mask(std::integral_constant<int, 128>{});
