@@ -1,6 +1,6 @@
 // Gradients of scaled dot-product attention for Hopper (sm_90a), tried by CudaBackend::attention_backward
 // before the mma.sync kernel (attention_backward.cu) on compute capability 9.0 devices for head dims 64 and
-// 128 without an additive mask; the same inputs (each row's base-2 log-sum-exp, Delta = rowsum(dO * O), a
+// 128 (with or without an additive mask, read from global memory per score); the same inputs (each row's base-2 log-sum-exp, Delta = rowsum(dO * O), a
 // zeroed f32 dQ buffer) and the same outputs. A block owns 128 keys and has three warpgroups: the producer,
 // one thread of which loads the block's K and V once and then, through the tensor memory accelerator, each
 // query tile's Q and dO (64 rows) into a two-stage ring of 128-byte-swizzled buffers; and two consumers of 64
@@ -8,8 +8,10 @@
 // dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and dS^T = P^T (dP^T - Delta)
 // in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from registers, Q and dO read N-major),
 // writes dS^T to shared memory (swizzled as TMA would) and computes its keys' share of dQ = dS K with wgmma,
-// added atomically to the f32 buffer. P and dS are rounded to f16 as MMA inputs (as attention_backward.cu
-// does); all sums are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
+// which it writes to shared memory and adds to the f32 buffer with one bulk reduction of the tensor memory
+// accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each warp send D / 2 scattered
+// reductions to L2). P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums
+// are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
 // past the ends arrive as zeros through the tensor maps' bounds and are masked.
 #include <climits>
 #include <cmath>
@@ -40,20 +42,24 @@ struct HopperBwd {
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
-  // K, V, the stages' Q and dO, each consumer's dS^T; 1024 bytes of slack to align the swizzled tiles
-  static constexpr size_t kSmemBytes = 2 * kKeyBytes + 2 * kStages * kRowBytes + kConsumers * kDsBytes + 1024;
+  static constexpr uint32_t kDqBytes = kRows * D * sizeof(float);     // one consumer's dQ share
+  // K, V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles
+  static constexpr size_t kSmemBytes =
+      2 * kKeyBytes + 2 * kStages * kRowBytes + kConsumers * (kDsBytes + kDqBytes) + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
 
 struct BwdSm90Args {
   CUtensorMap q_map, k_map, v_map, g_map;  // boxes of 64 columns x kRows (Q, dO) or kKeys (K, V) rows
+  CUtensorMap dq_map;                      // dq_acc as [B0 * B1, len, D], boxes of 32 columns x kRows rows
   BatchSteps q_b, k_b, v_b, g_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
   RowStats lse;
   const float* delta;  // contiguous [B0 * B1, len]
-  float* dq_acc;       // contiguous [B0 * B1, len, D], zeroed
   RowStrides dk_s, dv_s;
   __half *dk, *dv;
+  const __half* mask;  // additive (its gradient not wanted), [B0, B1, len, keys] by the strides below; or null
+  int64_t mask_o, mask_i, mask_r, mask_c;
   int len, keys;
   float scale, scale_log2;
 };
@@ -88,7 +94,7 @@ __device__ __forceinline__ void pack_rows(uint32_t (&a)[N / 16][4], const float 
   }
 }
 
-template <int D, bool kCausal>
+template <int D, bool kCausal, bool kMasked>
 __global__ void __launch_bounds__(kBlockThreads, 1)
     attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a, int64_t b0) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -101,6 +107,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __half* s_q = s_v + kKeys * D;   // [kStages][D / 64][kRows][64]
   __half* s_g = s_q + kStages * kRows * D;
   __half* s_ds = s_g + kStages * kRows * D;  // [kConsumers][64 keys][kRows], swizzled
+  float* s_dq = reinterpret_cast<float*>(s_ds + kConsumers * 64 * kRows);  // [kConsumers][D / 32][kRows][32], swizzled
   __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
   __shared__ float s_lse[kConsumers][kRows], s_delta[kConsumers][kRows];
 
@@ -148,12 +155,25 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __half* ds = s_ds + consumer * 64 * kRows;
   const float* lse_row = a.lse.at(bo, bi);
   const float* delta_row = a.delta + b * a.len;
-  float* dq_rows = a.dq_acc + b * a.len * D;
+  const __half* mask = kMasked ? a.mask + bo * a.mask_o + bi * a.mask_i : nullptr;
+  float* dq = s_dq + consumer * kRows * D;
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
+  const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
 
   float dk[D / 2], dv[D / 2];  // rows: keys 16 warp + g (+ 8); columns 8 dt + 2t (+ 1)
 #pragma unroll
   for (int i = 0; i < D / 2; ++i) dk[i] = dv[i] = 0.0f;
+
+  // A query tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0), thread j < kRows holding row j's,
+  // are read from global memory one tile ahead, so their latency hides behind the previous tile's products.
+  const int stat_row = threadIdx.x % 128;
+  float next_lse = INFINITY, next_delta = 0.0f;
+  const auto fetch_stats = [&](int it) {
+    const int q = (tile_begin + it) * kRows + stat_row;
+    if (stat_row < kRows && it < n_tiles && q < a.len) next_lse = lse_row[q], next_delta = delta_row[q];
+    else next_lse = INFINITY, next_delta = 0.0f;
+  };
+  fetch_stats(0);
 
   mbar_wait(&kv_full, 0);  // also when there is no query tile: no load may be left in flight at exit
   for (int it = 0; it < n_tiles; ++it) {
@@ -161,16 +181,16 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     const __half* q_tile = s_q + stage * kRows * D;
     const __half* g_tile = s_g + stage * kRows * D;
 
-    // This tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0). The barrier also tells that
-    // the previous tile's dQ product, which read `ds`, is done in every warp.
-    if (threadIdx.x % 128 < kRows) {
-      const int j = threadIdx.x % 128, q = q0 + j;
-      s_lse[consumer][j] = q < a.len ? lse_row[q] : INFINITY;
-      s_delta[consumer][j] = q < a.len ? delta_row[q] : 0.0f;
-    }
+    // This tile's statistics into shared memory (the previous tile's were last read before its second barrier),
+    // the next tile's requested. The barrier also tells that the previous tile's dQ product, which read `ds`, is
+    // done in every warp, and frees `dq`: the issuer has waited until the previous tile's reduction read it.
+    if (stat_row < kRows) s_lse[consumer][stat_row] = next_lse, s_delta[consumer][stat_row] = next_delta;
+    fetch_stats(it + 1);
+    if (issuer) bulk_wait_read();
     named_barrier_sync(wg_barrier, 128);
 
-    // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries.
+    // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries. Each in
+    // its own group, so that P^T is computed (and dV's product issued) while dP^T is on the tensor cores.
     float s[kRows / 2], dp[kRows / 2];
     mbar_wait(&rows_full[stage], (it / kStages) & 1);
     fence_registers(s);
@@ -182,6 +202,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       wgmma_ss_n64<0, 0>(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
                          smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
     }
+    wgmma_commit();
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       const int tile = kk / 4, step = (kk % 4) * 16;
@@ -189,12 +210,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
                          smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
     }
     wgmma_commit();
-    wgmma_wait<0>();
+    wgmma_wait<1>();  // S^T has landed
     fence_registers(s);
-    fence_registers(dp);
 
     // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
-    // dS^T = P^T (dP^T - Delta).
+    // then dV += P^T dO (dO read N-major: the queries are the K index).
     const bool edge = q0 + kRows > a.len || wg_key0 + 64 > a.keys || (kCausal && wg_key0 + 63 > q0);
 #pragma unroll
     for (int nt = 0; nt < kRows / 8; ++nt) {
@@ -202,22 +222,33 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       for (int i = 0; i < 4; ++i) {
         const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
         const bool seen = !edge || (query < a.len && key < a.keys && !(kCausal && key > query));
-        const float p = seen ? exp2_ftz(s[4 * nt + i] * a.scale_log2 - s_lse[consumer][col]) : 0.0f;
-        s[4 * nt + i] = p;
-        dp[4 * nt + i] = p * (dp[4 * nt + i] - s_delta[consumer][col]);
+        const float add = kMasked && seen ? __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e : 0.0f;
+        s[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - s_lse[consumer][col]) : 0.0f;
       }
     }
     uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
     pack_rows<kRows>(p16, s);
-    pack_rows<kRows>(ds16, dp);
-
-    // dV += P^T dO, dK += dS^T Q (Q and dO read N-major: the queries are the K index).
     fence_registers(dv);
-    fence_registers(dk);
     fence_registers(p16);
-    fence_registers(ds16);
     wgmma_fence();
     wgmma_rows<D>(dv, p16, g_tile);
+    wgmma_commit();
+
+    // dS^T = P^T (dP^T - Delta), then dK += dS^T Q.
+    wgmma_wait<1>();  // dP^T has landed (dV's product may still run)
+    fence_registers(dp);
+#pragma unroll
+    for (int nt = 0; nt < kRows / 8; ++nt) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int col = nt * 8 + 2 * t + (i & 1);
+        dp[4 * nt + i] = s[4 * nt + i] * (dp[4 * nt + i] - s_delta[consumer][col]);
+      }
+    }
+    pack_rows<kRows>(ds16, dp);
+    fence_registers(dk);
+    fence_registers(ds16);
+    wgmma_fence();
     wgmma_rows<D>(dk, ds16, q_tile);
     wgmma_commit();
 
@@ -232,43 +263,55 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
             ds16[nt / 2][(nt % 2) * 2 + h];
       }
     }
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    fence_proxy_async();
     named_barrier_sync(wg_barrier, 128);
 
-    wgmma_wait<0>();
-    fence_registers(dv);
-    fence_registers(dk);
-    __syncwarp();
-    if (lane == 0) mbar_arrive(&stage_free[stage]);  // this warp's reads of Q and dO are done
-
     // dQ (the tile's 64 queries x D) = dS K over this warpgroup's 64 keys: dS^T read M-major (16 keys are
-    // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart).
-    float dq[D / 2];
-    fence_registers(dq);
+    // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart). Issued behind dK before waiting for it,
+    // so the tensor cores run the products back to back; dV's has landed first, freeing P^T's registers (with
+    // them still held, d = 128 needs more than the 240 registers a consumer has, and ptxas serialises wgmma).
+    wgmma_wait<1>();
+    float dq_part[D / 2];
+    fence_registers(dq_part);
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < 64 / 16; ++kk) {
       // (the leading offset would step 64 queries: unused, the tile has 64)
       const uint64_t da = smem_desc(ds + kk * 16 * kRows, H::kDsBytes, 1024);
       const uint64_t kb = smem_desc(k_rows + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
-      if constexpr (D == 64) wgmma_ss_n64<1, 1>(dq, da, kb, kk > 0);
-      else wgmma_ss_n128<1, 1>(dq, da, kb, kk > 0);
+      if constexpr (D == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
+      else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
+    wgmma_wait<1>();  // dK (committed before) has landed
+    fence_registers(dv);
+    fence_registers(dk);
+    __syncwarp();
+    if (lane == 0) mbar_arrive(&stage_free[stage]);  // this warp's reads of Q and dO are done
     wgmma_wait<0>();
-    fence_registers(dq);
+    fence_registers(dq_part);
+    // Into `dq` as the map reads it: D / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
+    // c ^ (r % 8) (rows g and g + 8 of a warp fall in different chunks: two wavefronts a store, no conflicts).
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const int query = q0 + 16 * warp + g + 8 * h;
-      if (query >= a.len) continue;
-      float* dst = dq_rows + static_cast<int64_t>(query) * D;
+      const int row = 16 * warp + g + 8 * h;
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
-        atomicAdd(reinterpret_cast<float2*>(dst + dt * 8 + 2 * t),
-                  make_float2(dq[4 * dt + 2 * h] * a.scale, dq[4 * dt + 2 * h + 1] * a.scale));
+        const int chunk = 2 * (dt % 4) + (t >> 1);
+        unsigned char* box = reinterpret_cast<unsigned char*>(dq + (dt / 4) * kRows * 32);
+        *reinterpret_cast<float2*>(box + row * 128 + ((chunk ^ g) << 4) + 8 * (t & 1)) =
+            make_float2(dq_part[4 * dt + 2 * h] * a.scale, dq_part[4 * dt + 2 * h + 1] * a.scale);
       }
     }
+    fence_proxy_async();
+    named_barrier_sync(wg_barrier, 128);
+    if (issuer) {  // rows past the end fall outside the map and are dropped
+#pragma unroll
+      for (int c = 0; c < D / 32; ++c) tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, 32 * c, q0, static_cast<int>(b));
+      bulk_commit();
+    }
   }
+  if (issuer) bulk_wait();  // the reductions have read `dq` (and landed) before the block's shared memory goes
 
   // dK (scaled) and dV in f16, rows of keys inside the sequence.
 #pragma unroll
@@ -294,7 +337,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
                               const Array& dv) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3];
-  if (mask || e != ev || (e != 64 && e != 128) || keys == 0 || len == 0) return false;
+  if (e != ev || (e != 64 && e != 128) || keys == 0 || len == 0) return false;
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;            // row and key coordinates are int
   if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;   // so are the batch coordinates
   for (const Array* x : {&q, &k, &v, &grad, &dk, &dv}) {
@@ -303,24 +346,31 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
   if (!device_is_sm90()) return false;
   BwdSm90Args args{};
   if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.k_map, &args.k_b, k, kKeys) ||
-      !encode_rows_map(&args.v_map, &args.v_b, v, kKeys) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows)) {
+      !encode_rows_map(&args.v_map, &args.v_b, v, kKeys) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows) ||
+      !encode_f32_rows_map(&args.dq_map, dq_acc, batches, len, e, kRows)) {
     return false;
   }
   args.inner = q.shape()[1];
-  args.lse = lse, args.delta = delta, args.dq_acc = dq_acc;
+  args.lse = lse, args.delta = delta;
   args.dk_s = row_strides(dk), args.dv_s = row_strides(dv);
   args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale = scale, args.scale_log2 = scale * kLog2e;
+  if (mask) {
+    args.mask = mask->data_as<__half>();
+    args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
+    args.mask_r = stride_of(*mask, 2), args.mask_c = stride_of(*mask, 3);
+  }
   const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
-  const auto run = [&](auto d, auto causal_tag) {
+  const auto run = [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
-    launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value>>(
+    launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>>(
         args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
   };
-  const auto with_mask = [&](auto d) {
-    if (causal) run(d, std::true_type{});
-    else run(d, std::false_type{});
+  const auto with_mask = [&](auto d) {  // the core passes a mask or is_causal, never both
+    if (mask) run(d, std::false_type{}, std::true_type{});
+    else if (causal) run(d, std::true_type{}, std::false_type{});
+    else run(d, std::false_type{}, std::false_type{});
   };
   if (e == 64) with_mask(std::integral_constant<int, 64>{});
   else with_mask(std::integral_constant<int, 128>{});

@@ -1,19 +1,23 @@
 // Scaled dot-product attention forward for Hopper (sm_90a), FlashAttention-3 style, tried before the mma.sync
-// kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64 and 128 without an additive
-// mask. A block owns 128 query rows and has three warpgroups: the producer, one thread of which loads the Q
-// tile once and then the K and V tiles (128 keys each) through the tensor memory accelerator into a ring of
-// 128-byte-swizzled shared buffers (three stages for d = 64, two for 128), each tile completing on its own
-// mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with wgmma (both operands from shared
-// memory), mask, keep a running max and sum per row in f32 (online softmax), round P to f16 in registers and
-// accumulate O += P V with wgmma (P from registers, V from shared memory read N-major), then free the stage
-// for the producer. A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while
-// that P V is on the tensor cores. The producer gives its registers to the consumers (setmaxnreg). Tails need
-// no special loads: the tensor maps' bounds are the sequence lengths, so rows and keys past the end arrive as
-// zeros, and the scores of keys past the end are -inf. Key tiles entirely after the causal diagonal are never
-// loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's) goes to the f32
-// workspace the fused backward reads.
-// The two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the other's GEMMs.
-// Not done here (FlashAttention-3 has them): TMA stores of O, additive masks, head dim 256, FP8.
+// kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64 and 128, with or without an
+// additive mask (read from global memory per score). A work item is 128 query rows of one batch; a persistent grid of one block per SM walks the items. A
+// block has three warpgroups: the producer, one thread of which loads each item's Q tile and then its K and V
+// tiles (128 keys each) through the tensor memory accelerator into a ring of 128-byte-swizzled shared buffers
+// (three stages for d = 64, two for 128), each tile completing on its own mbarrier; and two consumers of 64
+// rows each, which compute S = Q K^T with wgmma (both operands from shared memory), mask, keep a running max
+// and sum per row in f32 (online softmax), round P to f16 in registers and accumulate O += P V with wgmma (P
+// from registers, V from shared memory read N-major). K and V buffers are freed separately (K once the scores
+// have landed, V after P V), so the producer refills K a tile early, and it loads the next item's Q and tiles
+// while the consumers finish the current one. A consumer issues tile j's Q K^T before tile j - 1's P V and
+// runs tile j's softmax while that P V is on the tensor cores; the two consumers take turns issuing their GEMMs
+// (ping-pong), so one's softmax overlaps the other's GEMMs. The producer gives its registers to the consumers
+// (setmaxnreg). Tails need no special loads: the tensor maps' bounds are the sequence lengths, so rows and keys
+// past the end arrive as zeros, and the scores of keys past the end are -inf. Key tiles entirely after the
+// causal diagonal are never loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's)
+// goes to the f32 workspace the fused backward reads.
+// Not done here (FlashAttention-3 has them): TMA stores of O, head dim 256, FP8.
+#include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cmath>
 
@@ -53,8 +57,11 @@ struct Sm90Args {
   CUtensorMap q_map, k_map, v_map;  // [B0, B1, rows, E] as 4-d maps, boxes of 64 halves x (kBlockM or kBlockN) rows
   BatchSteps q_b, k_b, v_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
+  int64_t batches, row_blocks, items;  // items = row_blocks * batches
   RowStrides out_s;
   __half* out;
+  const __half* mask;                      // additive, [B0, B1, len, keys] by the strides below; null when absent
+  int64_t mask_o, mask_i, mask_r, mask_c;
   RowStats lse;
   int len, keys;
   float scale_log2;
@@ -74,8 +81,31 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[
   else wgmma_rs_n128(o, p, v);
 }
 
-template <int D, bool kCausal>
-__global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a, int64_t b0) {
+// One work item: 128 query rows (row block `rb`) of flat batch `b`.
+struct Item {
+  int64_t b, bo, bi;
+  int m0, n_tiles;
+};
+
+template <bool kCausal>
+__device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
+  // Row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks' static
+  // round-robin share of the items then sums to about the same work.
+  Item it;
+  const int64_t rb = a.row_blocks - 1 - index / a.batches;
+  it.b = index % a.batches;
+  it.bo = it.b / a.inner, it.bi = it.b - it.bo * a.inner;
+  it.m0 = static_cast<int>(rb) * kBlockM;
+  const int kv_end = kCausal ? min(a.keys, it.m0 + kBlockM) : a.keys;
+  it.n_tiles = (kv_end + kBlockN - 1) / kBlockN;  // >= 1: keys > 0 (the launcher checks)
+  return it;
+}
+
+// Persistent: a grid of at most one block per SM walks the items (index blockIdx.x, + gridDim.x, ...), so the
+// producer loads the next item's Q and first K/V tiles while the consumers finish the current one (its last
+// P V and the output's store) instead of each block starting from empty buffers.
+template <int D, bool kCausal, bool kMasked>
+__global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
   // compute capability 9.0, where the sm_90a code is taken.
@@ -86,20 +116,21 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
   __half* s_v = s_k + H::kStages * kBlockN * D;
-  __shared__ uint64_t q_full, k_full[H::kStages], v_full[H::kStages], stage_free[H::kStages];
-
-  const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
-  const int m0 = (gridDim.x - 1 - blockIdx.x) * kBlockM;  // the longest causal rows start first
-  const int kv_end = kCausal ? min(a.keys, m0 + kBlockM) : a.keys;
-  const int n_tiles = (kv_end + kBlockN - 1) / kBlockN;  // >= 1: keys > 0 (the launcher checks)
+  // K and V of a stage are freed separately: K once the tile's scores have landed, V once its P V has, so the
+  // producer refills K(j + kStages) about one tile before V (with two stages at d = 128 a whole-stage release
+  // after P V left the next K load no lead at all). Q is freed once an item's last scores have landed.
+  // The K/V ring runs on across items: `u`, the block's count of tiles before this one, picks stage and phase.
+  __shared__ uint64_t q_full, q_free, k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
   if (threadIdx.x == 0) {
     mbar_init(&q_full, 1);
+    mbar_init(&q_free, 4 * kConsumers);  // one arrival per consumer warp
     for (int s = 0; s < H::kStages; ++s) {
       mbar_init(&k_full[s], 1);
       mbar_init(&v_full[s], 1);
-      mbar_init(&stage_free[s], 4 * kConsumers);  // one arrival per consumer warp
+      mbar_init(&k_free[s], 4 * kConsumers);
+      mbar_init(&v_free[s], 4 * kConsumers);
     }
     fence_barrier_init();
   }
@@ -108,18 +139,25 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   if (warpgroup == 0) {  // the producer
     release_registers<kProducerRegs>();
     if (threadIdx.x == 0) {
-      mbar_expect_tx(&q_full, H::kQBytes);
-      load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, m0, static_cast<int>(bi * a.q_b.inner),
-                   static_cast<int>(bo * a.q_b.outer));
-      for (int j = 0; j < n_tiles; ++j) {
-        const int s = j % H::kStages;
-        if (j >= H::kStages) mbar_wait(&stage_free[s], (j / H::kStages - 1) & 1);  // its previous tile is consumed
-        mbar_expect_tx(&k_full[s], H::kTileBytes);
-        load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
-                     static_cast<int>(bi * a.k_b.inner), static_cast<int>(bo * a.k_b.outer));
-        mbar_expect_tx(&v_full[s], H::kTileBytes);
-        load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
-                     static_cast<int>(bi * a.v_b.inner), static_cast<int>(bo * a.v_b.outer));
+      int u = 0, n = 0;  // tiles and items loaded so far
+      for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
+        const Item it = item_at<kCausal>(a, index);
+        if (n > 0) mbar_wait(&q_free, (n - 1) & 1);  // the previous item's last scores have landed
+        mbar_expect_tx(&q_full, H::kQBytes);
+        load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, it.m0, static_cast<int>(it.bi * a.q_b.inner),
+                     static_cast<int>(it.bo * a.q_b.outer));
+        for (int j = 0; j < it.n_tiles; ++j, ++u) {
+          const int s = u % H::kStages;
+          const uint32_t freed = (u / H::kStages - 1) & 1;  // the phase in which its previous tile was consumed
+          if (u >= H::kStages) mbar_wait(&k_free[s], freed);
+          mbar_expect_tx(&k_full[s], H::kTileBytes);
+          load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
+                       static_cast<int>(it.bi * a.k_b.inner), static_cast<int>(it.bo * a.k_b.outer));
+          if (u >= H::kStages) mbar_wait(&v_free[s], freed);
+          mbar_expect_tx(&v_full[s], H::kTileBytes);
+          load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
+                       static_cast<int>(it.bi * a.v_b.inner), static_cast<int>(it.bo * a.v_b.outer));
+        }
       }
     }
     return;
@@ -127,22 +165,22 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 
   claim_registers<kConsumerRegs>();
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
-  const int row0 = m0 + 64 * consumer;  // this warpgroup's first row
   const __half* q_rows = s_q + 64 * consumer * kSwizzleCols;  // its rows within each 64-column tile of Q
 
   float o[D / 2];              // O: D / 8 accumulator tiles of 8 columns
   float s[kBlockN / 2];        // S, then the f32 weights: kBlockN / 8 tiles of 8 keys
   uint32_t p[kBlockN / 16][4];  // the weights in f16: the A operand of P V, one per 16 keys
-#pragma unroll
-  for (int i = 0; i < D / 2; ++i) o[i] = 0.0f;
-  float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};  // rows g and g + 8 of this warp
+  float row_max[2], row_sum[2];  // rows g and g + 8 of this warp
   float alpha[2];  // the factor O is rescaled by once the previous tile's P V has landed
+  int u0 = 0;      // tiles of the block before the current item's first
+  int row0 = 0;    // this warpgroup's first row in the current item
+  const __half* mask = nullptr;  // the current item's mask matrix (kMasked)
 
   // S = Q K_j^T over D / 16 steps of 16 columns: four steps per 64-column swizzled tile, 32 bytes apart.
   const auto issue_scores = [&](int j) {
-    const int stage = j % H::kStages;
+    const int u = u0 + j, stage = u % H::kStages;
     const __half* k_tile = s_k + stage * kBlockN * D;
-    mbar_wait(&k_full[stage], (j / H::kStages) & 1);
+    mbar_wait(&k_full[stage], (u / H::kStages) & 1);
     fence_registers(s);
     wgmma_fence();
 #pragma unroll
@@ -156,9 +194,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   // O += P V_j. V's rows are the K index of B, read N-major: 16 keys are 2048 bytes of each 64-column tile,
   // and the tiles are kBlockN rows apart.
   const auto issue_values = [&](int j) {
-    const int stage = j % H::kStages;
+    const int u = u0 + j, stage = u % H::kStages;
     const __half* v_tile = s_v + stage * kBlockN * D;
-    mbar_wait(&v_full[stage], (j / H::kStages) & 1);
+    mbar_wait(&v_full[stage], (u / H::kStages) & 1);
     fence_registers(o);
     fence_registers(p);
     wgmma_fence();
@@ -168,41 +206,50 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
     wgmma_commit();
   };
-  const auto release = [&](int j) {  // this warp's reads of tile j's stage are done
+  const auto release = [&](uint64_t* free) {  // this warp's reads of a buffer are done
     __syncwarp();
-    if (lane == 0) mbar_arrive(&stage_free[j % H::kStages]);
+    if (lane == 0) mbar_arrive(free);
   };
-  // Scores of tile j in log2 units (keys past the end or after the causal diagonal -inf), then the online
-  // softmax: the new running max per row (each row's 128 scores lie in the quad holding it), the weights in
-  // place of the scores, the running sum rescaled, and alpha for O.
+  // The online softmax of tile j (keys past the end or after the causal diagonal -inf): the new running max per
+  // row (each row's 128 scores lie in the quad holding it), the weights in place of the scores, the running sum
+  // rescaled, and alpha for O. Without a mask the max is taken over the raw scores and the scale (> 0, the
+  // launcher checks) applied inside each weight's exponent, one FFMA: exp2(s scale_log2 - max scale_log2); with
+  // one each score is first s scale_log2 + mask log2(e) (the mask read from global memory, -inf past the keys).
   const auto softmax = [&](int j) {
     const int n0 = j * kBlockN;
     const bool edge = n0 + kBlockN > a.keys || (kCausal && n0 + kBlockN - 1 > row0);  // uniform per warpgroup
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int row = row0 + 16 * warp + g + 8 * h;
-      float top = row_max[h];
+      const __half* mask_row = kMasked && row < a.len ? mask + row * a.mask_r : nullptr;
+      float top = -INFINITY;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
+          float& x = s[4 * nt + 2 * h + c];
           const int col = n0 + nt * 8 + 2 * t + c;
-          float x = s[4 * nt + 2 * h + c] * a.scale_log2;
-          if (edge && (col >= a.keys || (kCausal && col > row))) x = -INFINITY;
-          s[4 * nt + 2 * h + c] = x;
+          if constexpr (kMasked) {  // rows past the end are never stored: any finite addend will do
+            const float add = col >= a.keys ? -INFINITY : mask_row ? __half2float(mask_row[col * a.mask_c]) * kLog2e : 0.0f;
+            x = fmaf(x, a.scale_log2, add);
+          } else if (edge && (col >= a.keys || (kCausal && col > row))) {
+            x = -INFINITY;
+          }
           top = fmaxf(top, x);
         }
       }
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
+      top = fmaxf(row_max[h], kMasked ? top : top * a.scale_log2);  // in log2 units, as row_max
       const float base = top == -INFINITY ? 0.0f : top;  // every key so far masked: all weights 0
       alpha[h] = exp2_ftz(row_max[h] - base);            // 0 while nothing was summed
       row_max[h] = top;
+      const float scale = kMasked ? 1.0f : a.scale_log2;
       float sum = 0.0f;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
-        s[4 * nt + 2 * h] = exp2_ftz(s[4 * nt + 2 * h] - base);
-        s[4 * nt + 2 * h + 1] = exp2_ftz(s[4 * nt + 2 * h + 1] - base);
+        s[4 * nt + 2 * h] = exp2_ftz(fmaf(s[4 * nt + 2 * h], scale, -base));
+        s[4 * nt + 2 * h + 1] = exp2_ftz(fmaf(s[4 * nt + 2 * h + 1], scale, -base));
         sum += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
       }
       row_sum[h] = row_sum[h] * alpha[h] + sum;
@@ -221,62 +268,80 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 
   // Ping-pong: the two consumers take turns to issue their GEMMs (named barriers 1 and 2, one per consumer,
   // each passed by the other's arrival), so that one's softmax runs while the other's GEMMs hold the tensor
-  // cores. Consumer 0 goes first; each issues n_tiles + 1 times and every turn but the last hands over.
+  // cores. Consumer 0 goes first; both take n_tiles + 1 turns per item, and every turn but the block's last
+  // hands over.
   const auto take_turn = [&] { named_barrier_sync(1 + consumer, 2 * 128); };
   const auto hand_over = [&](bool last) {
     if (!(last && consumer == 1)) named_barrier_arrive(2 - consumer, 2 * 128);
   };
   if (consumer == 1) named_barrier_arrive(1, 2 * 128);
 
-  // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
-  // the tensor cores work through the softmax, and O is rescaled once P V has landed.
-  mbar_wait(&q_full, 0);
-  take_turn();
-  issue_scores(0);
-  hand_over(false);
-  wgmma_wait<0>();
-  fence_registers(s);
-  softmax(0);  // alpha is 0 and O still 0
-  pack_weights();
-  for (int j = 1; j < n_tiles; ++j) {
+  int n = 0;  // items done
+  for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
+    const Item it = item_at<kCausal>(a, index);
+    const bool last_item = index + gridDim.x >= a.items;
+    row0 = it.m0 + 64 * consumer;
+    if constexpr (kMasked) mask = a.mask + it.bo * a.mask_o + it.bi * a.mask_i;
+#pragma unroll
+    for (int i = 0; i < D / 2; ++i) o[i] = 0.0f;
+    row_max[0] = row_max[1] = -INFINITY;
+    row_sum[0] = row_sum[1] = 0.0f;
+
+    // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
+    // the tensor cores work through the softmax, and O is rescaled once P V has landed.
+    mbar_wait(&q_full, n & 1);
     take_turn();
-    issue_scores(j);
-    issue_values(j - 1);
+    issue_scores(0);
     hand_over(false);
-    wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
+    wgmma_wait<0>();
     fence_registers(s);
-    softmax(j);
+    release(&k_free[u0 % H::kStages]);
+    if (it.n_tiles == 1) release(&q_free);
+    softmax(0);  // alpha is 0 and O still 0
+    pack_weights();
+    for (int j = 1; j < it.n_tiles; ++j) {
+      take_turn();
+      issue_scores(j);
+      issue_values(j - 1);
+      hand_over(false);
+      wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
+      fence_registers(s);
+      release(&k_free[(u0 + j) % H::kStages]);
+      if (j == it.n_tiles - 1) release(&q_free);
+      softmax(j);
+      wgmma_wait<0>();
+      fence_registers(o);
+      release(&v_free[(u0 + j - 1) % H::kStages]);
+#pragma unroll
+      for (int dt = 0; dt < D / 8; ++dt) {
+        o[4 * dt] *= alpha[0], o[4 * dt + 1] *= alpha[0];
+        o[4 * dt + 2] *= alpha[1], o[4 * dt + 3] *= alpha[1];
+      }
+      pack_weights();
+    }
+    take_turn();
+    issue_values(it.n_tiles - 1);
+    hand_over(last_item);
     wgmma_wait<0>();
     fence_registers(o);
-    release(j - 1);
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      o[4 * dt] *= alpha[0], o[4 * dt + 1] *= alpha[0];
-      o[4 * dt + 2] *= alpha[1], o[4 * dt + 3] *= alpha[1];
-    }
-    pack_weights();
-  }
-  take_turn();
-  issue_values(n_tiles - 1);
-  hand_over(true);
-  wgmma_wait<0>();
-  fence_registers(o);
-  release(n_tiles - 1);
+    release(&v_free[(u0 + it.n_tiles - 1) % H::kStages]);
+    u0 += it.n_tiles;
 
-  // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
+    // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    float total = row_sum[h];
-    total += __shfl_xor_sync(0xffffffffu, total, 1);
-    total += __shfl_xor_sync(0xffffffffu, total, 2);
-    const float inv = total > 0.0f ? 1.0f / total : 0.0f;
-    const int row = row0 + 16 * warp + g + 8 * h;
-    if (row >= a.len) continue;
-    if (a.lse.ptr && t == 0) a.lse.at(bo, bi)[row] = total > 0.0f ? row_max[h] + log2f(total) : INFINITY;
-    __half* dst = a.out + a.out_s.at(bo, bi, row);
+    for (int h = 0; h < 2; ++h) {
+      float total = row_sum[h];
+      total += __shfl_xor_sync(0xffffffffu, total, 1);
+      total += __shfl_xor_sync(0xffffffffu, total, 2);
+      const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+      const int row = row0 + 16 * warp + g + 8 * h;
+      if (row >= a.len) continue;
+      if (a.lse.ptr && t == 0) a.lse.at(it.bo, it.bi)[row] = total > 0.0f ? row_max[h] + log2f(total) : INFINITY;
+      __half* dst = a.out + a.out_s.at(it.bo, it.bi, row);
 #pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(o[4 * dt + 2 * h] * inv, o[4 * dt + 2 * h + 1] * inv);
+      for (int dt = 0; dt < D / 8; ++dt) {
+        *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(o[4 * dt + 2 * h] * inv, o[4 * dt + 2 * h + 1] * inv);
+      }
     }
   }
 #endif
@@ -288,7 +353,8 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
                      const Array& out, RowStats lse) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3];
-  if (mask || e != ev || (e != 64 && e != 128) || keys == 0) return false;
+  if (e != ev || (e != 64 && e != 128) || keys == 0) return false;
+  if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key coordinates are int
   if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;  // so are the batch coordinates
   if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !rows_of_chunks(out)) return false;
@@ -299,20 +365,39 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
     return false;
   }
   args.inner = q.shape()[1];
+  args.batches = batches;
+  args.row_blocks = (len + kBlockM - 1) / kBlockM;
+  args.items = args.row_blocks * batches;
+  if (args.items == 0) return true;  // no query rows: nothing to write
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
+  if (mask) {
+    args.mask = mask->data_as<__half>();
+    args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
+    args.mask_r = stride_of(*mask, 2), args.mask_c = stride_of(*mask, 3);
+  }
   args.lse = lse;
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale_log2 = scale * kLog2e;
-  const unsigned row_blocks = static_cast<unsigned>((len + kBlockM - 1) / kBlockM);
-  const auto run = [&](auto d, auto masked_causal) {
+  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
+  const auto run = [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
-    launch_batches<attention_sm90a_kernel<D, decltype(masked_causal)::value>>(
-        args, batches, row_blocks, kBlockThreads, Hopper<D>::kSmemBytes, "Hopper attention kernel");
+    constexpr auto kernel = attention_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>;
+    static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
+    std::atomic<bool>& opted = opted_in[current_device()];
+    if (!opted.load(std::memory_order_acquire)) {
+      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 static_cast<int>(Hopper<D>::kSmemBytes)),
+            "cudaFuncSetAttribute (Hopper attention shared memory)");
+      opted.store(true, std::memory_order_release);
+    }
+    kernel<<<blocks, kBlockThreads, Hopper<D>::kSmemBytes, stream()>>>(args);
+    check_launch("Hopper attention kernel");
   };
-  const auto with_mask = [&](auto d) {
-    if (causal) run(d, std::true_type{});
-    else run(d, std::false_type{});
+  const auto with_mask = [&](auto d) {  // the core passes a mask or is_causal, never both
+    if (mask) run(d, std::false_type{}, std::true_type{});
+    else if (causal) run(d, std::true_type{}, std::false_type{});
+    else run(d, std::false_type{}, std::false_type{});
   };
   if (e == 64) with_mask(std::integral_constant<int, 64>{});
   else with_mask(std::integral_constant<int, 128>{});

@@ -79,13 +79,14 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
                      const Array& out, RowStats lse = {});
 
 // The Hopper forward (attention_sm90a.cu, built for sm_90a only, where TL_CUDA_SM90A is defined): runs on
-// compute capability 9.0 devices and returns true for E == Ev in {64, 128} without a mask, on operands that
-// attention_tiled takes; returns false, having done nothing, otherwise. The same `lse` as attention_tiled's.
+// compute capability 9.0 devices and returns true for E == Ev in {64, 128} and a positive scale, with or without
+// an additive mask, on operands that attention_tiled takes; returns false, having done nothing, otherwise. The
+// same `lse` as attention_tiled's.
 bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                      const Array& out, RowStats lse = {});
 
 // The Hopper backward (attention_backward_sm90a.cu, built as attention_sm90a): on compute capability 9.0, for
-// E == Ev in {64, 128} without a mask, adds scale * dS K into the zeroed f32 `dq_acc` (contiguous [B0 * B1, len,
+// E == Ev in {64, 128} (any additive mask), adds scale * dS K into the zeroed f32 `dq_acc` (contiguous [B0 * B1, len,
 // E]) and writes dk and dv, from each row's `lse` (as attention_tiled keeps it) and `delta` (rowsum(dO * O),
 // contiguous [B0 * B1, len]); returns false, having done nothing, otherwise.
 bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,

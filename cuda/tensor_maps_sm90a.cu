@@ -4,6 +4,7 @@
 #include <cudaTypedefs.h>
 
 #include <atomic>
+#include <climits>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -69,6 +70,18 @@ bool encode_rows_map(CUtensorMap* map, BatchSteps* steps, const Array& x, uint32
   return enc(map, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 4, const_cast<void*>(x.data()), dims, strides, box, elem_strides,
              CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+bool encode_f32_rows_map(CUtensorMap* map, float* x, int64_t batches, int64_t rows, int64_t cols, uint32_t box_rows) {
+  const auto enc = tensor_map_encoder();
+  if (!enc || batches > INT_MAX || rows > INT_MAX || cols % 32 != 0) return false;
+  constexpr uint64_t kFloat = sizeof(float);
+  const cuuint64_t dims[3] = {static_cast<cuuint64_t>(cols), static_cast<cuuint64_t>(rows), static_cast<cuuint64_t>(batches)};
+  const cuuint64_t strides[2] = {cols * kFloat, rows * cols * kFloat};
+  const cuuint32_t box[3] = {32, box_rows, 1};
+  const cuuint32_t elem_strides[3] = {1, 1, 1};
+  return enc(map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 3, x, dims, strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
 }  // namespace tensorlogic::cuda

@@ -24,4 +24,9 @@ bool device_is_sm90();
 // 128-byte swizzling, rows and columns past the end read as zeros; false where the driver refuses it.
 bool encode_rows_map(CUtensorMap* map, BatchSteps* steps, const Array& x, uint32_t box_rows);
 
+// A 3-d map of a contiguous f32 array [batches, rows, cols] (cols a multiple of 32) in boxes of 32 columns (128
+// bytes) x box_rows rows with 128-byte swizzling: the Hopper backward's dQ accumulator, which it adds tiles into.
+// False where the driver refuses it or a coordinate would not fit an int.
+bool encode_f32_rows_map(CUtensorMap* map, float* x, int64_t batches, int64_t rows, int64_t cols, uint32_t box_rows);
+
 }  // namespace tensorlogic::cuda
