@@ -338,7 +338,8 @@ void launch_backward(const Array& q, const Array& k, const Array& v, const Array
 
 bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask,
                                      const Array& grad, bool causal, float scale, const AttentionSaved* saved,
-                                     const Array& dq, const Array& dk, const Array& dv) {
+                                     const Dropout* dropout, const Array& dq, const Array& dk, const Array& dv) {
+  if (dropout) return false;  // no dropout kernel: the caller composes the gradients with the same mask
   const int64_t inner = q.shape()[1], batches = q.shape()[0] * inner, len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3], dim = std::max(e, ev);
   if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len == 0 || batches == 0) return false;

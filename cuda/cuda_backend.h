@@ -26,8 +26,8 @@ class CudaBackend final : public Backend {
   bool attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
                                float scale, const Array& out, const Array& stats) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
-                          bool causal, float scale, const AttentionSaved* saved, const Array& dq, const Array& dk,
-                          const Array& dv) override;
+                          bool causal, float scale, const AttentionSaved* saved, const Dropout* dropout,
+                          const Array& dq, const Array& dk, const Array& dv) override;
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
   void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op) override;

@@ -10,6 +10,8 @@
 
 #include "backend.h"
 #include "batching.h"
+#include "generator.h"
+#include "philox.h"
 #include "tensorlogic/errors.h"
 #include "tensorlogic/ops.h"
 
@@ -118,7 +120,92 @@ std::optional<std::vector<Array>> joint_gradients(const Operands& x) {
   return grads;
 }
 
+// Counters per row of probabilities: one per four keys (philox.h's attention dropout).
+uint64_t counters_per_row(int64_t keys) { return static_cast<uint64_t>((keys + 3) / 4); }
+
+// A probability is kept when its word >= floor(p * 2^32); 2^32 (p = 1) keeps none.
+uint64_t keep_threshold(double p) {
+  return p >= 1.0 ? uint64_t{1} << 32 : static_cast<uint64_t>(std::floor(p * 4294967296.0));
+}
+
+void check_dropout_p(const char* op, double p) {
+  if (!(p >= 0.0 && p <= 1.0)) throw ArgumentError(std::string(op) + ": dropout_p must be in [0, 1], got " + std::to_string(p));
+}
+
+// The backend's form of a dropout, for the call whose first (flat) batch index is `batch`: p = 1 keeps no
+// probability, which a scale of 0 gives whatever the words (the threshold saturates at 2^32 - 1).
+Backend::Dropout kernel_dropout(const AttentionDropout& d, const Operands& x, int64_t batch) {
+  const uint64_t threshold = std::min<uint64_t>(keep_threshold(d.p), 0xffffffffull);
+  const float scale = d.p >= 1.0 ? 0.0f : static_cast<float>(1.0 / (1.0 - d.p));
+  return Backend::Dropout{d.seed, d.offset, static_cast<uint32_t>(threshold), scale}.from_batch(batch, x.len, x.keys);
+}
+
+// The flat batch count of one backend call's [B0, B1, ...] operand.
+int64_t call_batches(const Array& a) { return a.shape()[0] * a.shape()[1]; }
+
 }  // namespace
+
+AttentionDropout attention_dropout_draw(const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask,
+                                        double p) {
+  const char* op = "scaled_dot_product_attention";
+  check_dropout_p(op, p);
+  const Operands x = broadcast_operands(op, q, k, v, mask, std::nullopt);
+  const int64_t batches = std::accumulate(x.batch.begin(), x.batch.end(), int64_t{1}, std::multiplies<int64_t>());
+  const auto [seed, offset] =
+      reserve_counters(static_cast<uint64_t>(batches) * static_cast<uint64_t>(x.len) * counters_per_row(x.keys));
+  return {p, seed, offset};
+}
+
+Array attention_dropout_keep(const Shape& probs, const AttentionDropout& dropout, Device device) {
+  const char* op = "attention_dropout_keep";
+  check_dropout_p(op, dropout.p);
+  if (probs.size() < 2) throw ArgumentError(std::string(op) + ": expected a shape [..., L, S], got " + shape_str(probs));
+  int64_t n = 1;
+  for (int64_t d : probs) {
+    if (d < 0) throw ArgumentError(std::string(op) + ": negative dimension in shape " + shape_str(probs));
+    if (d > 0 && n > kMaxBytes / static_cast<int64_t>(sizeof(uint16_t)) / d) {
+      throw OutOfMemoryError(std::string(op) + ": shape " + shape_str(probs) + " exceeds the addressable memory");
+    }
+    n *= d;
+  }
+  const int64_t keys = probs.back();
+  const uint64_t keys4 = counters_per_row(keys), threshold = keep_threshold(dropout.p);
+  std::vector<uint16_t> bits(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t row = static_cast<uint64_t>(i / keys);
+    const unsigned key = static_cast<unsigned>(i % keys);
+    const bool keep = tl_dropout_word(dropout.seed, dropout.offset, row, keys4, key) >= threshold;
+    bits[static_cast<size_t>(i)] = keep ? 0x3c00 : 0;  // f16 1.0 and 0.0
+  }
+  return from_host(bits.data(), probs, Dtype::float16, device);
+}
+
+std::optional<std::pair<Array, std::optional<Array>>> scaled_dot_product_attention_dropout(
+    const Array& q_in, const Array& k_in, const Array& v_in, const std::optional<Array>& mask_in, bool causal,
+    std::optional<double> scale, const AttentionDropout& dropout) {
+  const char* op = "scaled_dot_product_attention";
+  Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr});
+  if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
+  check_dropout_p(op, dropout.p);
+  const Operands x = broadcast_operands(op, q_in, k_in, v_in, mask_in, scale);
+  Array out = empty_laid_out_as(with_batch(x.batch, {x.len, x.ev}), x.q, x.q.device());
+  if (out.numel() == 0) return std::make_pair(out, std::optional<Array>());
+  Array stats = Array::empty(with_batch(x.batch, {x.len}), Dtype::int32, x.q.device());
+  bool kept = true, taken = true;  // a batch the backend keeps no statistics for drops them all
+  int64_t batch = 0;
+  for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &out, &stats}, static_cast<int>(x.batch.size()), 2,
+                 [&](const std::vector<Array>& a) {
+                   const Array* mask = mask_in ? &a[3] : nullptr;
+                   const Backend::Dropout d = kernel_dropout(dropout, x, batch);
+                   batch += call_batches(a[0]);
+                   if (!taken) return;
+                   if (kept && backend.attention_dropout(a[0], a[1], a[2], mask, causal, x.scale, d, a[4], &a[5])) return;
+                   kept = false;
+                   taken = backend.attention_dropout(a[0], a[1], a[2], mask, causal, x.scale, d, a[4], nullptr);
+                 });
+  if (!taken) return std::nullopt;
+  return std::make_pair(out, kept ? std::optional<Array>(stats) : std::nullopt);
+}
 
 std::pair<Array, std::optional<Array>> scaled_dot_product_attention_keeping_stats(
     const Array& q_in, const Array& k_in, const Array& v_in, const std::optional<Array>& mask_in, bool causal,
@@ -163,7 +250,8 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
                                                                         const Array& grad_in, bool causal,
                                                                         std::optional<double> scale,
                                                                         const std::optional<Array>& saved_out,
-                                                                        const std::optional<Array>& saved_stats) {
+                                                                        const std::optional<Array>& saved_stats,
+                                                                        const std::optional<AttentionDropout>& dropout) {
   const char* op = "scaled_dot_product_attention_backward";
   Backend& backend = backend_of(op, {&q_in, &k_in, &v_in, mask_in ? &*mask_in : nullptr, &grad_in});
   if (causal && mask_in) throw ArgumentError(std::string(op) + ": pass either attn_mask or is_causal, not both");
@@ -192,14 +280,18 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
     throw ShapeMismatchError(std::string(op) + ": the saved output " + shape_str(saved_out->shape()) + " and stats " +
                              shape_str(saved_stats->shape()) + " do not belong to this call");
   }
+  if (dropout) check_dropout_p(op, dropout->p);
   bool taken = true;
+  int64_t batch = 0;
   for_each_batch({&x.q, &x.k, &x.v, mask_in ? &x.mask : nullptr, &grad, &grads[0], &grads[1], &grads[2],
                   with_saved ? &*saved_out : nullptr, with_saved ? &*saved_stats : nullptr},
                  static_cast<int>(x.batch.size()), 2, [&](const std::vector<Array>& a) {
                    const Backend::AttentionSaved saved{a[8], a[9]};
+                   const Backend::Dropout d = dropout ? kernel_dropout(*dropout, x, batch) : Backend::Dropout{};
+                   batch += call_batches(a[0]);
                    taken = taken && backend.attention_backward(a[0], a[1], a[2], mask_in ? &a[3] : nullptr, a[4],
-                                                               causal, x.scale, with_saved ? &saved : nullptr, a[5],
-                                                               a[6], a[7]);
+                                                               causal, x.scale, with_saved ? &saved : nullptr,
+                                                               dropout ? &d : nullptr, a[5], a[6], a[7]);
                  });
   if (!taken) return std::nullopt;
   return grads;

@@ -224,19 +224,42 @@ class Backend {
                                        const Array& /*stats*/) {
     return false;
   }
+  // Dropout of one attention call's probabilities (philox.h's attention dropout): probability (b, i, j) of
+  // the call, b = b0 * B1 + b1, has counter offset + (b * L + i) * ceil(S / 4) + j / 4 (the core moves
+  // `offset` to each call's first batch), is kept when its word >= threshold and then multiplied by scale
+  // (0 when p = 1: none is kept). The softmax's sums are over the probabilities before dropout.
+  struct Dropout {
+    uint64_t seed, offset;
+    uint32_t threshold;
+    float scale;
+    // The dropout of a call made of this one's batches from `batch` on (rows of `len` queries, `keys` keys).
+    Dropout from_batch(int64_t batch, int64_t len, int64_t keys) const {
+      Dropout d = *this;
+      d.offset += static_cast<uint64_t>(batch) * static_cast<uint64_t>(len) * static_cast<uint64_t>((keys + 3) / 4);
+      return d;
+    }
+  };
+  // `attention` with that dropout, also keeping the statistics in `stats` unless it is null (as
+  // attention_keeping_stats). Returns false, having written nothing, where the backend has no such kernel
+  // (or keeps no statistics for these operands while `stats` is given).
+  virtual bool attention_dropout(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/, const Array* /*mask*/,
+                                 bool /*causal*/, float /*scale*/, const Dropout& /*dropout*/, const Array& /*out*/,
+                                 const Array* /*stats*/) {
+    return false;
+  }
   // Gradients of attention for q, k and v: dq [B0, B1, L, E], dk [B0, B1, S, E] and dv [B0, B1, S, Ev]
   // (contiguous rows, any row and batch strides: laid out as q, k and v are) from the forward's operands
   // (as in `attention`; the mask a constant) and grad [B0, B1, L, Ev] (a view with contiguous rows);
   // `saved` is the forward's output and stats from attention_keeping_stats, or null (the backward
-  // recomputes them). Returns false, having written nothing, where the backend has no fused kernel for
-  // these operands; the caller then composes the backward from other ops.
+  // recomputes them); `dropout` the forward's, or null. Returns false, having written nothing, where the
+  // backend has no fused kernel for these operands; the caller then composes the backward from other ops.
   struct AttentionSaved {
     Array out, stats;
   };
   virtual bool attention_backward(const Array& /*q*/, const Array& /*k*/, const Array& /*v*/, const Array* /*mask*/,
                                   const Array& /*grad*/, bool /*causal*/, float /*scale*/,
-                                  const AttentionSaved* /*saved*/, const Array& /*dq*/, const Array& /*dk*/,
-                                  const Array& /*dv*/) {
+                                  const AttentionSaved* /*saved*/, const Dropout* /*dropout*/, const Array& /*dq*/,
+                                  const Array& /*dk*/, const Array& /*dv*/) {
     return false;
   }
   // Checks that every class target (an integer array, contiguous) other than ignore_index is in [0, classes),

@@ -16,6 +16,12 @@
 //              quadrant q = (k + 2^21) >> 22 and a remainder a = (k - q * 2^22) * (pi/2 * 2^-22) in
 //              [-pi/4, pi/4]; cos/sin of the angle are (+-) tl_philox_cos/sin(a) by quadrant;
 //              element 4c + 2j is r * cos, element 4c + 2j + 1 is r * sin. sqrt is IEEE (correctly rounded).
+// Attention dropout (scaled_dot_product_attention with dropout_p = p) draws one word per probability
+// (batch b, head h, query i, key j) of the [B, H, L, S] probabilities (any batch axes, flattened to one
+// index n): with S4 = ceil(S / 4), counter = offset + (n * L + i) * S4 + j / 4, word = lane j % 4, so a
+// row starts on a fresh counter and a thread holding keys 4m..4m+3 of one query needs one Philox call.
+// The probability is kept when word >= floor(p * 2^32) (p = 1 keeps none) and then scaled by 1 / (1 - p).
+// A call reserves rows * S4 counters. Forward and backward regenerate the words instead of storing a mask.
 #pragma once
 
 #ifndef TL_PHILOX_FN
@@ -44,10 +50,9 @@ struct PhiloxWords {
   unsigned int x[4];
 };
 
-TL_PHILOX_FN PhiloxWords philox4x32_10(TL_PHILOX_U64 counter, TL_PHILOX_U64 seed) {
-  unsigned int c0 = static_cast<unsigned int>(counter), c1 = static_cast<unsigned int>(counter >> 32);
-  unsigned int c2 = 0u, c3 = 0u;
-  unsigned int k0 = static_cast<unsigned int>(seed), k1 = static_cast<unsigned int>(seed >> 32);
+// Philox4x32-10 (Salmon et al. 2011, Random123) of the 128-bit counter `c` under the key (k0, k1).
+TL_PHILOX_FN PhiloxWords philox4x32_10_block(PhiloxWords c, unsigned int k0, unsigned int k1) {
+  unsigned int c0 = c.x[0], c1 = c.x[1], c2 = c.x[2], c3 = c.x[3];
   for (int round = 0; round < 10; ++round) {
     const TL_PHILOX_U64 p0 = static_cast<TL_PHILOX_U64>(0xD2511F53u) * c0;
     const TL_PHILOX_U64 p1 = static_cast<TL_PHILOX_U64>(0xCD9E8D57u) * c2;
@@ -66,6 +71,31 @@ TL_PHILOX_FN PhiloxWords philox4x32_10(TL_PHILOX_U64 counter, TL_PHILOX_U64 seed
   out.x[2] = c2;
   out.x[3] = c3;
   return out;
+}
+
+// The stream's block: counter (counter & 0xffffffff, counter >> 32, 0, 0), key (seed & 0xffffffff, seed >> 32).
+TL_PHILOX_FN PhiloxWords philox4x32_10(TL_PHILOX_U64 counter, TL_PHILOX_U64 seed) {
+  PhiloxWords c;
+  c.x[0] = static_cast<unsigned int>(counter);
+  c.x[1] = static_cast<unsigned int>(counter >> 32);
+  c.x[2] = 0u;
+  c.x[3] = 0u;
+  return philox4x32_10_block(c, static_cast<unsigned int>(seed), static_cast<unsigned int>(seed >> 32));
+}
+
+// The dropout words of keys 4g .. 4g + 3 of a flat row of probabilities (see the header comment): row =
+// n * L + i, keys4 = ceil(S / 4).
+TL_PHILOX_FN PhiloxWords tl_dropout_words(TL_PHILOX_U64 seed, TL_PHILOX_U64 offset, TL_PHILOX_U64 row,
+                                          TL_PHILOX_U64 keys4, TL_PHILOX_U64 g) {
+  return philox4x32_10(offset + row * keys4 + g, seed);
+}
+
+// The dropout word of key j of a flat row.
+TL_PHILOX_FN unsigned int tl_dropout_word(TL_PHILOX_U64 seed, TL_PHILOX_U64 offset, TL_PHILOX_U64 row,
+                                          TL_PHILOX_U64 keys4, unsigned int key) {
+  const PhiloxWords w = tl_dropout_words(seed, offset, row, keys4, key / 4u);
+  const unsigned int lane = key & 3u;  // selects, not an indexed load: GPUs would spill w to local memory
+  return lane == 0u ? w.x[0] : lane == 1u ? w.x[1] : lane == 2u ? w.x[2] : w.x[3];
 }
 
 TL_PHILOX_FN float tl_philox_uniform(unsigned int x) { return static_cast<float>(x >> 21) * 4.8828125e-4f; }

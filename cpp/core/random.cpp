@@ -5,11 +5,13 @@
 #include <string>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <vector>
 
 #include "backend.h"
+#include "generator.h"
 #include "philox.h"
 #include "tensorlogic/errors.h"
 #include "tensorlogic/ops.h"
@@ -29,13 +31,7 @@ Generator& generator() {
 }
 
 // Reserves ceil(n / 4) counters and returns (seed, first counter).
-std::pair<uint64_t, uint64_t> reserve(int64_t n) {
-  Generator& g = generator();
-  std::lock_guard<std::mutex> lock(g.mutex);
-  const uint64_t first = g.offset;
-  g.offset += static_cast<uint64_t>((n + 3) / 4);
-  return {g.seed, first};
-}
+std::pair<uint64_t, uint64_t> reserve(int64_t n) { return reserve_counters(static_cast<uint64_t>((n + 3) / 4)); }
 
 Array draw(RandomKind kind, const Shape& shape, Device device, double low, double high, const char* op) {
   for (int64_t d : shape) {
@@ -73,6 +69,21 @@ double uniform53(uint32_t hi, uint32_t lo) {
 }
 
 }  // namespace
+
+std::pair<uint64_t, uint64_t> reserve_counters(uint64_t counters) {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  const uint64_t first = g.offset;
+  g.offset += counters;
+  return {g.seed, first};
+}
+
+std::array<uint32_t, 4> philox4x32_10_words(const std::array<uint32_t, 4>& counter, const std::array<uint32_t, 2>& key) {
+  PhiloxWords c;
+  for (int i = 0; i < 4; ++i) c.x[i] = counter[i];
+  const PhiloxWords w = philox4x32_10_block(c, key[0], key[1]);
+  return {w.x[0], w.x[1], w.x[2], w.x[3]};
+}
 
 Array randperm(int64_t n, Device device) {
   if (n < 0) throw ArgumentError("randperm: n must be non-negative, got " + std::to_string(n));

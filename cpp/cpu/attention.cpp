@@ -1,11 +1,15 @@
 // Fused scaled dot-product attention: per chunk of (batch, query rows), scores, mask, softmax and the
 // product with V stay in f32 and the result is rounded to f16 once. Its backward recomputes the
 // probabilities per chunk of batches the same way and runs the four gradient products as f32 GEMMs.
+// Dropout multiplies the probabilities by the keep decisions of philox.h's attention dropout (regenerated
+// by the backward) times 1 / (1 - p).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "../core/batching.h"
+#include "../core/philox.h"
 #include "blas.h"
 #include "cpu_backend.h"
 #include "f16_convert.h"
@@ -77,9 +81,19 @@ void softmax_row(float* row, int64_t cols, float scale, const half* mask, int64_
   for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
 }
 
-// attention for [B, ...] operands (one batch axis).
+// z[j] = the dropout's factor (scale or 0) of keys [0, n) of flat row `row` of probabilities with
+// `keys` keys, for a dropout whose offset is that of the call's first batch.
+void dropout_factors(float* z, int64_t n, const Backend::Dropout& d, int64_t row, int64_t keys) {
+  const uint64_t keys4 = static_cast<uint64_t>((keys + 3) / 4);
+  for (int64_t j = 0; j < n; j += 4) {
+    const PhiloxWords w = tl_dropout_words(d.seed, d.offset, static_cast<uint64_t>(row), keys4, static_cast<uint64_t>(j / 4));
+    for (int64_t l = 0; l < 4 && j + l < n; ++l) z[j + l] = w.x[l] >= d.threshold ? d.scale : 0.0f;
+  }
+}
+
+// attention for [B, ...] operands (one batch axis), with dropout where `drop` is given.
 void attention_3d(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                  const Array& out) {
+                  const Backend::Dropout* drop, const Array& out) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
   const int64_t keys = k.shape()[1], ev = v.shape()[2];
   // Causal attention works in row blocks so that keys after a block's last query are never scored.
@@ -103,10 +117,16 @@ void attention_3d(const Array& q, const Array& k, const Array& v, const Array* m
       float* scores = ss.get(static_cast<size_t>(nbc * rows * std::max<int64_t>(cols, 1)));
       sgemm_batched(pq, pk, nbc, rows, cols, e, scores);
       parallel_for(nbc * rows, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(cols, 1)), [&](int64_t begin, int64_t end) {
+        std::vector<float> z(drop ? static_cast<size_t>(cols) : 0);
         for (int64_t i = begin; i < end; ++i) {
           const int64_t b = b0 + i / rows, r = r0 + i % rows;
           const half* mrow = mask ? mask->data_as<half>() + b * mask->strides()[0] + r * mask->strides()[1] : nullptr;
-          softmax_row(scores + i * cols, cols, scale, mrow, mask ? mask->strides()[2] : 0, causal ? r + 1 : cols);
+          float* row = scores + i * cols;
+          softmax_row(row, cols, scale, mrow, mask ? mask->strides()[2] : 0, causal ? r + 1 : cols);
+          if (drop) {
+            dropout_factors(z.data(), cols, *drop, b * len + r, keys);
+            for (int64_t j = 0; j < cols; ++j) row[j] *= z[j];
+          }
         }
       });
       Panel pp;
@@ -124,7 +144,8 @@ void attention_3d(const Array& q, const Array& k, const Array& v, const Array* m
 
 // attention_backward for [B, ...] operands (one batch axis), recomputing the probabilities.
 void attention_backward_3d(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
-                           bool causal, float scale, const Array& dq, const Array& dk, const Array& dv) {
+                           bool causal, float scale, const Backend::Dropout* drop, const Array& dq, const Array& dk,
+                           const Array& dv) {
   const int64_t batches = q.shape()[0], len = q.shape()[1], e = q.shape()[2];
   const int64_t keys = k.shape()[1], ev = v.shape()[2];
   const int64_t scores_per_batch = len * keys;
@@ -153,16 +174,26 @@ void attention_backward_3d(const Array& q, const Array& k, const Array& v, const
     float* rv = rk + nbc * keys * e;
     sgemm_batched(pq, pkt, nbc, len, keys, e, p);
     sgemm_batched(pg, pvt, nbc, len, keys, ev, ds);
+    // With dropout factors z the output is (P z) V: dP = z (dO V^T), rowsum(dP * P) is unchanged in form,
+    // and dV takes P z, so the factors multiply dO V^T before and P after dS is formed.
     parallel_for(nbc * len, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(keys, 1)), [&](int64_t begin, int64_t end) {
+      std::vector<float> z(drop ? static_cast<size_t>(keys) : 0);
       for (int64_t i = begin; i < end; ++i) {
         const int64_t b = b0 + i / len, r = i % len;
         const half* mrow = mask ? mask->data_as<half>() + b * mask->strides()[0] + r * mask->strides()[1] : nullptr;
         float* prow = p + i * keys;
         float* drow = ds + i * keys;
         softmax_row(prow, keys, scale, mrow, mask ? mask->strides()[2] : 0, causal ? r + 1 : keys);
+        if (drop) {
+          dropout_factors(z.data(), keys, *drop, b * len + r, keys);
+          for (int64_t j = 0; j < keys; ++j) drow[j] *= z[j];
+        }
         float dot = 0.0f;
         for (int64_t j = 0; j < keys; ++j) dot += drow[j] * prow[j];
         for (int64_t j = 0; j < keys; ++j) drow[j] = prow[j] * (drow[j] - dot) * scale;
+        if (drop) {
+          for (int64_t j = 0; j < keys; ++j) prow[j] *= z[j];
+        }
       }
     });
     Panel pp, pds;  // [len, keys] row-major per batch
@@ -190,19 +221,35 @@ void attention_backward_3d(const Array& q, const Array& k, const Array& v, const
 void CpuBackend::attention(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                            const Array& out) {
   for_each_batch({&q, &k, &v, mask, &out}, 2, [&](const std::vector<Array>& a) {
-    attention_3d(a[0], a[1], a[2], mask ? &a[3] : nullptr, causal, scale, a[4]);
+    attention_3d(a[0], a[1], a[2], mask ? &a[3] : nullptr, causal, scale, nullptr, a[4]);
   });
 }
 
+bool CpuBackend::attention_dropout(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
+                                   float scale, const Dropout& dropout, const Array& out, const Array* stats) {
+  if (stats) return false;  // the CPU keeps no statistics
+  int64_t batch = 0;
+  for_each_batch({&q, &k, &v, mask, &out}, 2, [&](const std::vector<Array>& a) {
+    const Dropout d = dropout.from_batch(batch, q.shape()[2], k.shape()[2]);
+    batch += a[0].shape()[0];
+    attention_3d(a[0], a[1], a[2], mask ? &a[3] : nullptr, causal, scale, &d, a[4]);
+  });
+  return true;
+}
+
 bool CpuBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
-                                    bool causal, float scale, const AttentionSaved* /*saved*/, const Array& dq,
-                                    const Array& dk, const Array& dv) {
+                                    bool causal, float scale, const AttentionSaved* /*saved*/, const Dropout* dropout,
+                                    const Array& dq, const Array& dk, const Array& dv) {
   // `saved` is always null here: the CPU keeps no statistics (attention_keeping_stats declines). One batch's
   // scores must fit the budget (the forward's row blocks have no counterpart here); beyond it the caller's
   // composed backward runs instead.
   if (q.shape()[2] * k.shape()[2] > kScoreBudget) return false;
+  int64_t batch = 0;
   for_each_batch({&q, &k, &v, mask, &grad, &dq, &dk, &dv}, 2, [&](const std::vector<Array>& a) {
-    attention_backward_3d(a[0], a[1], a[2], mask ? &a[3] : nullptr, a[4], causal, scale, a[5], a[6], a[7]);
+    const Dropout d = dropout ? dropout->from_batch(batch, q.shape()[2], k.shape()[2]) : Dropout{};
+    batch += a[0].shape()[0];
+    attention_backward_3d(a[0], a[1], a[2], mask ? &a[3] : nullptr, a[4], causal, scale, dropout ? &d : nullptr, a[5],
+                          a[6], a[7]);
   });
   return true;
 }

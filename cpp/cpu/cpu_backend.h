@@ -20,9 +20,11 @@ class CpuBackend final : public Backend {
               const Array& out) override;
   bool conv2d_backward(const Array& x, const Array& w, const Array& grad, const Conv2dArgs& args, int64_t groups,
                        const Array* dx, const Array* dw, const Array* db) override;
+  bool attention_dropout(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                         const Dropout& dropout, const Array& out, const Array* stats) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
-                          bool causal, float scale, const AttentionSaved* saved, const Array& dq, const Array& dk,
-                          const Array& dv) override;
+                          bool causal, float scale, const AttentionSaved* saved, const Dropout* dropout,
+                          const Array& dq, const Array& dk, const Array& dv) override;
   bool pool2d_backward(bool max, const Array& x, const Array& grad, const int64_t kernel[2], const Conv2dArgs& args,
                        bool count_include_pad, const Array& dx) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;

@@ -1,6 +1,7 @@
 // Matrix products, einsum, triangles, the convolution family and attention. Large ones run without the
 // GIL (gil.h).
 #include <array>
+#include <tuple>
 
 #include "bindings.h"
 
@@ -17,6 +18,9 @@ Activation parse_activation(const std::string& name) {
 }
 
 using Pair = std::array<int64_t, 2>;
+using DropoutTuple = std::tuple<double, uint64_t, uint64_t>;
+
+AttentionDropout from_tuple(const DropoutTuple& t) { return {std::get<0>(t), std::get<1>(t), std::get<2>(t)}; }
 
 Conv2dArgs conv_args(const Pair& stride, const Pair& padding, const Pair& dilation) {
   Conv2dArgs args;
@@ -92,9 +96,34 @@ void bind_linalg(py::module_& m) {
   m.def("scaled_dot_product_attention_keeping_stats", without_gil(&scaled_dot_product_attention_keeping_stats),
         py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask") = py::none(), py::arg("causal") = false,
         py::arg("scale") = py::none());
-  m.def("scaled_dot_product_attention_backward", without_gil(&scaled_dot_product_attention_backward), py::arg("q"),
-        py::arg("k"), py::arg("v"), py::arg("mask"), py::arg("grad"), py::arg("causal") = false,
-        py::arg("scale") = py::none(), py::arg("saved_out") = py::none(), py::arg("saved_stats") = py::none());
+  m.def("scaled_dot_product_attention_backward", without_gil(+[](const Array& q, const Array& k, const Array& v,
+                                                                  const std::optional<Array>& mask, const Array& grad,
+                                                                  bool causal, std::optional<double> scale,
+                                                                  const std::optional<Array>& saved_out,
+                                                                  const std::optional<Array>& saved_stats,
+                                                                  const std::optional<DropoutTuple>& dropout) {
+    return scaled_dot_product_attention_backward(q, k, v, mask, grad, causal, scale, saved_out, saved_stats,
+                                                 dropout ? std::optional<AttentionDropout>(from_tuple(*dropout))
+                                                         : std::nullopt);
+  }), py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask"), py::arg("grad"), py::arg("causal") = false,
+     py::arg("scale") = py::none(), py::arg("saved_out") = py::none(), py::arg("saved_stats") = py::none(),
+     py::arg("dropout") = py::none());
+  // Attention dropout as a (p, seed, offset) tuple: drawn once per forward, handed to its backward.
+  m.def("attention_dropout_draw", +[](const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask,
+                                      double p) {
+    const AttentionDropout d = attention_dropout_draw(q, k, v, mask, p);
+    return DropoutTuple{d.p, d.seed, d.offset};
+  }, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask"), py::arg("p"));
+  m.def("attention_dropout_keep", without_gil(+[](const std::vector<int64_t>& shape, const DropoutTuple& dropout,
+                                                  const std::string& device) {
+    return attention_dropout_keep(to_shape(shape), from_tuple(dropout), parse_device(device));
+  }), py::arg("shape"), py::arg("dropout"), py::arg("device"));
+  m.def("scaled_dot_product_attention_dropout", without_gil(+[](const Array& q, const Array& k, const Array& v,
+                                                                const std::optional<Array>& mask, bool causal,
+                                                                std::optional<double> scale, const DropoutTuple& dropout) {
+    return scaled_dot_product_attention_dropout(q, k, v, mask, causal, scale, from_tuple(dropout));
+  }), py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask"), py::arg("causal"), py::arg("scale"),
+     py::arg("dropout"));
 }
 
 }  // namespace tensorlogic::python

@@ -215,13 +215,34 @@ Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& 
 std::pair<Array, std::optional<Array>> scaled_dot_product_attention_keeping_stats(
     const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask, bool causal,
     std::optional<double> scale);
+// Dropout on attention's probabilities (PyTorch's dropout_p): each kept with probability 1 - p, then scaled
+// by 1 / (1 - p), decided by the Philox stream of `seed` from counter `offset` on (cpp/core/philox.h's
+// attention dropout), so every device drops the same probabilities and the backward regenerates them.
+struct AttentionDropout {
+  double p = 0.0;
+  uint64_t seed = 0, offset = 0;
+};
+// Reserves one attention call's dropout counters (for its probabilities [batch..., L, S], the operands
+// checked as the call checks them) from the generator: consecutive calls differ, manual_seed repeats them.
+AttentionDropout attention_dropout_draw(const Array& q, const Array& k, const Array& v,
+                                        const std::optional<Array>& mask, double p);
+// The keep decisions of that dropout for probabilities of shape [batch..., L, S] as f16 ones and zeros,
+// computed on the host: the kernels' exact mask, for composing attention where a device has no kernel.
+Array attention_dropout_keep(const Shape& probs, const AttentionDropout& dropout, Device device);
+// scaled_dot_product_attention_keeping_stats with dropout on the probabilities after the softmax, or
+// nullopt where the device has no such kernel.
+std::optional<std::pair<Array, std::optional<Array>>> scaled_dot_product_attention_dropout(
+    const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask, bool causal,
+    std::optional<double> scale, const AttentionDropout& dropout);
 // [dq, dk, dv] of attention for the output gradient `grad` (the mask a constant; batch-broadcast shapes,
 // to be summed over broadcast axes by the caller), or nullopt where the device has no fused backward.
-// saved_out and saved_stats: the forward's output and statistics (keeping_stats), or nullopt.
+// saved_out and saved_stats: the forward's output and statistics (keeping_stats), or nullopt; dropout:
+// the forward's, whose mask the backward regenerates.
 std::optional<std::vector<Array>> scaled_dot_product_attention_backward(
     const Array& q, const Array& k, const Array& v, const std::optional<Array>& mask, const Array& grad, bool causal,
     std::optional<double> scale, const std::optional<Array>& saved_out = std::nullopt,
-    const std::optional<Array>& saved_stats = std::nullopt);
+    const std::optional<Array>& saved_stats = std::nullopt,
+    const std::optional<AttentionDropout>& dropout = std::nullopt);
 
 // ---- random (one counter-based Philox stream, identical on every device) ---------------------------
 void manual_seed(uint64_t seed);
@@ -235,6 +256,9 @@ Array randint(int64_t low, int64_t high, const Shape& shape, Device device = def
 // non-negative weights), with or without replacement (int64). Both sample on the host from the one Philox
 // stream, so every device gives the same result for the same seed.
 Array randperm(int64_t n, Device device = default_device());
+// One block of the stream's generator, Philox4x32-10 (cpp/core/philox.h), for any 128-bit counter and
+// 64-bit key as two words: what tests hold against Random123's published known-answer vectors.
+std::array<uint32_t, 4> philox4x32_10_words(const std::array<uint32_t, 4>& counter, const std::array<uint32_t, 2>& key);
 Array multinomial(const Array& probs, int64_t num_samples, bool replacement = false);
 
 void synchronize(Device device);

@@ -21,7 +21,7 @@ class MultiheadAttention(Module):
     key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal) takes [L, N, E] inputs ([N, L, E]
     with batch_first, [L, E] unbatched) and returns (output, weights), weights averaged over heads unless
     average_attn_weights=False and None when need_weights=False. A float mask is added to the scores; a bool mask
-    marks the positions that may not be attended. Without weights or dropout the fused attention kernel runs."""
+    marks the positions that may not be attended. Without weights the fused attention kernel runs (with dropout)."""
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, device=None):
         super().__init__()
         if embed_dim % num_heads:
@@ -75,7 +75,7 @@ class MultiheadAttention(Module):
         if is_causal and mask is None:
             mask = triu(full((L, S), _MASKED, device=query.device), 1)
         p = self.dropout if self.training else 0.0
-        if need_weights or p > 0.0:  # the weights are needed, or dropped out (the fused kernel has no dropout)
+        if need_weights:  # the weights are returned (dropped out, as PyTorch's), so they are materialised
             scores = (q * (1.0 / math.sqrt(D))) @ k.transpose(-2, -1)
             if mask is not None:
                 scores = scores + mask

@@ -13,8 +13,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..creation import arange, full
 from ..tensor import Tensor, _wrap
 from .elementwise import where
-from .linalg import matmul, triu
-from .random import rand
+from .linalg import triu
 from .rows import softmax
 from .shape import pad
 
@@ -264,10 +263,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 values = np.where(values, np.float16(0), np.float16(-np.inf))
             mask = numpy_to_array(values, None, query._a.device, False)
     mask = None if mask is None else (attn_mask if isinstance(attn_mask, Tensor) else _wrap(mask))
-    if dropout_p > 0:
-        return _attention_with_dropout(query, key, value, mask, float(dropout_p), bool(is_causal), scale)
     scale = float(scale) if scale is not None else (None if query.shape[-1] else _default_scale(query))
-    return _Attention.apply(query, key, value, mask, bool(is_causal), scale)
+    drop = None
+    if dropout_p > 0:  # reserves this call's Philox counters; the backward regenerates the same mask from them
+        drop = _core.attention_dropout_draw(query._a, key._a, value._a, None if mask is None else mask._a,
+                                            float(dropout_p))
+    return _Attention.apply(query, key, value, mask, bool(is_causal), scale, drop)
 
 
 def _default_scale(q):
@@ -276,40 +277,53 @@ def _default_scale(q):
     return 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
 
 
-def _attention_with_dropout(q, k, v, mask, p, causal, scale):
-    """PyTorch's training path: dropout on the attention probabilities (kept with probability 1 - p from
-    the Philox stream, scaled by 1 / (1 - p)), composed from tensor ops so that autograd covers it."""
-    scale = _default_scale(q) if scale is None else float(scale)
-    scores = matmul(q, k.transpose(-2, -1)) * scale
-    if causal:  # keys after the query (top-left aligned, as the fused kernel)
-        length, keys = scores.shape[-2], scores.shape[-1]
-        later = triu(full((length, keys), 1.0, device=q.device), 1) > 0
-        scores = where(later, float("-inf"), scores)
+def _probabilities(q, k, mask, causal, scale):
+    """softmax(q @ k^T * scale + mask) with tensor ops, rows whose keys are all masked zero (as the kernels)."""
+    scale = scale if scale is not None else _default_scale(q)
+    scores = (q @ k.mT) * scale
     if mask is not None:
         scores = scores + mask
-    probs = softmax(scores, -1)
-    if p >= 1.0:
-        return matmul(probs * 0.0, v)
-    keep = rand(*probs.shape, device=q.device) >= p
-    return matmul(probs * keep * (1.0 / (1.0 - p)), v)
+    if causal:  # keys after the query (top-left aligned, as the fused kernel)
+        L, S = scores.shape[-2], scores.shape[-1]
+        scores = scores + triu(full((L, S), float("-inf"), device=q.device), 1)
+    p = softmax(scores, -1)
+    return where(scores.amax(-1, keepdim=True) > float("-inf"), p, 0.0)
+
+
+def _dropout_factors(q, k, v, mask, drop):
+    """The factor (1 / (1 - p) or 0) of each probability under the dropout `drop`, [batch..., L, S] over the
+    batch axes of all operands: the kernels' exact mask, evaluated on the host (cpp/core/philox.h)."""
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2], () if mask is None else mask.shape[:-2])
+    keep = _wrap(_core.attention_dropout_keep(list(batch) + [q.shape[-2], k.shape[-2]], drop, q._a.device))
+    return keep * (0.0 if drop[0] >= 1.0 else 1.0 / (1.0 - drop[0]))
 
 
 class _Attention(Function):
-    """Fused forward. The backward runs the device's fused kernels where it has them, unless the mask
-    needs a gradient or a graph of the backward is recorded (they have no derivatives of their own);
-    otherwise it recomputes the probabilities with tensor ops (softmax, matmul). When a graph is recorded
-    the forward keeps its output and each row's log-sum-exp where the device can (CUDA's tiled kernels), so
-    the fused backward does not run the forward again."""
+    """Fused forward, with dropout on the probabilities where `drop` (p, seed, offset) is given. The backward
+    runs the device's fused kernels where it has them, unless the mask needs a gradient or a graph of the
+    backward is recorded (they have no derivatives of their own); otherwise it recomputes the probabilities
+    with tensor ops (softmax, matmul) and the dropout's mask from its counters. When a graph is recorded the
+    forward keeps its output and each row's log-sum-exp where the device can (CUDA's tiled kernels), so the
+    fused backward does not run the forward again. A device without a dropout kernel (Metal) composes the
+    forward from tensor ops with the same mask."""
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, causal, scale):
-        ctx.causal, ctx.scale = causal, scale
+    def forward(ctx, q, k, v, mask, causal, scale, drop):
+        ctx.causal, ctx.scale, ctx.drop = causal, scale, drop
         m = None if mask is None else mask._a
-        if ctx is _NULL:
+        if drop is not None:
+            fused = _core.scaled_dot_product_attention_dropout(q._a, k._a, v._a, m, causal, scale, drop)
+            if fused is None:
+                out, ctx.stats = _probabilities(q, k, mask, causal, scale) * _dropout_factors(q, k, v, mask, drop) @ v, None
+            else:
+                out, ctx.stats = _wrap(fused[0]), fused[1]
+        elif ctx is _NULL:
             return _wrap(_core.scaled_dot_product_attention(q._a, k._a, v._a, m, causal, scale))
-        out, ctx.stats = _core.scaled_dot_product_attention_keeping_stats(q._a, k._a, v._a, m, causal, scale)
-        out = _wrap(out)
-        ctx.save_for_backward(q, k, v, mask, out if ctx.stats is not None else None)
+        else:
+            out, ctx.stats = _core.scaled_dot_product_attention_keeping_stats(q._a, k._a, v._a, m, causal, scale)
+            out = _wrap(out)
+        if ctx is not _NULL:
+            ctx.save_for_backward(q, k, v, mask, out if ctx.stats is not None else None)
         return out
 
     @staticmethod
@@ -319,23 +333,20 @@ class _Attention(Function):
             saved_out = None if out is None else out._a
             grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None if mask is None else mask._a,
                                                                 g._a, ctx.causal, ctx.scale, saved_out,
-                                                                ctx.stats if saved_out is not None else None)
+                                                                ctx.stats if saved_out is not None else None, ctx.drop)
             if grads is not None:
                 return tuple(sum_to(_wrap(a), x.shape) if need else None
                              for a, x, need in zip(grads, (q, k, v), ctx.needs_input_grad)) + (None,)
         scale = ctx.scale if ctx.scale is not None else _default_scale(q)
-        scores = (q @ k.mT) * scale
-        if mask is not None:
-            scores = scores + mask
-        if ctx.causal:
-            L, S = scores.shape[-2], scores.shape[-1]
-            scores = scores + triu(full((L, S), float("-inf"), device=q.device), 1)
-        p = softmax(scores, -1)
-        p = where(scores.amax(-1, keepdim=True) > float("-inf"), p, 0.0)  # all keys masked: zeros, as forward
+        p = _probabilities(q, k, mask, ctx.causal, scale)
         gp = g @ v.mT
+        pz = p
+        if ctx.drop is not None:  # output (P z) V: dP = z (dO V^T), dV = (P z)^T dO
+            z = _dropout_factors(q, k, v, mask, ctx.drop)
+            gp, pz = gp * z, p * z
         gs = p * (gp - (gp * p).sum(-1, keepdim=True))
         gq = sum_to((gs @ k) * scale, q.shape) if ctx.needs_input_grad[0] else None
         gk = sum_to((gs.mT @ q) * scale, k.shape) if ctx.needs_input_grad[1] else None
-        gv = sum_to(p.mT @ g, v.shape) if ctx.needs_input_grad[2] else None
+        gv = sum_to(pz.mT @ g, v.shape) if ctx.needs_input_grad[2] else None
         gm = sum_to(gs, mask.shape) if mask is not None and ctx.needs_input_grad[3] else None
         return gq, gk, gv, gm
