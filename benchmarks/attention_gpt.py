@@ -6,14 +6,18 @@ viewed as [B, L, H, d] and transposed to [B, H, L, d] (batch and head strides th
   forward          the attention alone, no graph recorded
   forward+backward the model's attention block from the projection on: split, view, transpose,
                    attention, transpose back, contiguous, view, then the backward to the projection
-and the same two for contiguous [B, H, L, d] operands (the layout most attention benchmarks use).
+and the same two for contiguous [B, H, L, d] operands (the layout most attention benchmarks use). With
+--dropout P both libraries run with dropout_p=P (training's attention dropout: ours in the mma.sync kernels
+with Philox, PyTorch's in its flash kernel), and the results file's name says so.
 Each library is timed with a host clock around many queued calls, synchronised at both ends; the libraries
 alternate for several rounds and the median of each is kept. Prints one JSON line per case with the ratio
 PyTorch time / ours (above 1: we are faster) and writes benchmarks/results/attention_gpt_<shape>_<gpu>.json.
-With --full the attention is unmasked (else causal, as the model's); the result's name then ends in _full.
+With --full the attention is unmasked (else causal, as the model's); the result's name then says full_.
 Usage: python3 benchmarks/attention_gpt.py [--rounds N] [--batch B] [--heads H] [--length L] [--dim d] [--full]
+       [--dropout P]
 """
 import argparse
+import functools
 import json
 import statistics
 
@@ -65,11 +69,14 @@ def main():
     parser.add_argument("--length", type=int, default=1024)
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--full", action="store_true", help="no causal mask")
+    parser.add_argument("--dropout", type=float, default=0.0)
     args = parser.parse_args()
     causal = not args.full
     shape = (args.batch, args.heads, args.length, args.dim)
-    libs = {"torch": (cases(torch, F.scaled_dot_product_attention, *shape, causal), torch.cuda.synchronize),
-            "tl": (cases(tl, tl.scaled_dot_product_attention, *shape, causal), tl.cuda.synchronize)}
+    torch_sdpa = functools.partial(F.scaled_dot_product_attention, dropout_p=args.dropout)
+    tl_sdpa = functools.partial(tl.scaled_dot_product_attention, dropout_p=args.dropout)
+    libs = {"torch": (cases(torch, torch_sdpa, *shape, causal), torch.cuda.synchronize),
+            "tl": (cases(tl, tl_sdpa, *shape, causal), tl.cuda.synchronize)}
     times = {name: {case: [] for case in libs[name][0]} for name in libs}
     for _ in range(args.rounds):
         for name, (closures, sync) in libs.items():
@@ -81,13 +88,15 @@ def main():
     for case in times["tl"]:
         ours, theirs = statistics.median(times["tl"][case]), statistics.median(times["torch"][case])
         work = flops * (3.5 if "backward" in case else 1.0)  # the backward's five products: 2.5 times the forward
-        rows.append({"case": case, "shape": shape, "tl_ms": round(ours, 4), "torch_ms": round(theirs, 4),
+        rows.append({"case": case, "shape": shape, "dropout_p": args.dropout, "tl_ms": round(ours, 4),
+                     "torch_ms": round(theirs, 4),
                      "torch_over_tl": round(theirs / ours, 3), "tl_tflops": round(work / ours / 1e9, 1),
                      "torch_tflops": round(work / theirs / 1e9, 1)})
         print(json.dumps(rows[-1]), flush=True)
     device = tl.cuda.get_device_name()
     print(json.dumps({"device": device, "torch": torch.__version__}))
-    name = "attention_gpt_B{}_H{}_L{}_d{}_".format(*shape) + ("" if causal else "full_") + device.replace(" ", "_")
+    name = "attention_gpt_B{}_H{}_L{}_d{}_".format(*shape) + ("" if causal else "full_")
+    name += (f"dropout{args.dropout}_" if args.dropout else "") + device.replace(" ", "_")
     print("wrote", write_results(name, rows, {"device": device, "torch": torch.__version__, "rounds": args.rounds}))
 
 

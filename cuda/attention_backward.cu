@@ -7,6 +7,9 @@
 // while this one is used. P and dS are rounded to f16 as MMA inputs (as FlashAttention does); all sums
 // are f32. Query tiles entirely before a causal block's first key are skipped. On compute capability 9.0 the
 // Hopper kernel (attention_backward_sm90a.cu) takes the shapes it handles instead, from the same inputs.
+// Dropout (factors z: 1 / (1 - p) or 0 from philox.h's attention dropout, regenerated here) makes the output
+// (P z) V: dV += (P z)^T dO and dS = P (z dP - Delta), Delta being rowsum(dO * O) as before (this kernel
+// only; the Hopper one takes no dropout).
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -51,7 +54,29 @@ struct BwdArgs {
   int len, keys, e, ev;
   float scale, scale_log2;
   bool causal;
+  DropoutArgs dropout;  // read only by the kDropout kernels
 };
+
+// This thread's dropout decisions for one n8 tile of P^T (keys key0 and key0 + 8, queries query0 and
+// query0 + 1; element i of the accumulator is key0 + 8 (i >> 1), query0 + (i & 1)) as bit i. The four
+// threads with one t and one g >> 2 hold the four keys of one Philox counter in each of those four
+// (query, key group) pairs: each computes one pair's words and hands the others their words, four rounds
+// of shuffles within the quadruple.
+__device__ __forceinline__ unsigned dropout_bits(const DropoutArgs& d, unsigned long long row0, int key0, int lane) {
+  const int s = (lane >> 2) & 3;  // g & 3: which pair this thread computes, and the key it holds in each group
+  const PhiloxWords w = tl_dropout_words(d.seed, d.offset, row0 + (s & 1), d.keys4,
+                                         static_cast<unsigned long long>((key0 - s) / 4 + 2 * (s >> 1)));
+  unsigned bits = 0;
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    const int give = (s + r) & 3;  // the key of the thread this round serves
+    const unsigned word = give == 0 ? w.x[0] : give == 1 ? w.x[1] : give == 2 ? w.x[2] : w.x[3];
+    const int from = (s - r) & 3;  // the pair this thread receives this round
+    const unsigned got = __shfl_sync(0xffffffffu, word, (lane & ~12) | (from << 2));
+    bits |= static_cast<unsigned>(got >= d.threshold) << from;
+  }
+  return bits;
+}
 
 template <int D, int kTileRows>
 __device__ __forceinline__ void load_rows(__half* dst, const __half* src, int64_t row_stride, int row0, int rows,
@@ -87,16 +112,20 @@ __device__ __forceinline__ void rows_times_rows(float (&acc)[kRows / 8][4], cons
 }
 
 // out[16 x D] += X[16 x 64] B where X is a 16 x 64 accumulator (rounded to f16 as the A operand) and B
-// [64 rows][D] is row-major in shared memory (read with ldmatrix.trans).
-template <int D>
+// [64 rows][D] is row-major in shared memory (read with ldmatrix.trans). With kDropout, X times the
+// dropout factors: element i of n8 tile nt is kept where bit 4 nt + i of `keep` is set, then times `scale`.
+template <int D, bool kDropout = false>
 __device__ __forceinline__ void acc_times_rows(float (&out)[D / 8][4], const float (&x)[kRows / 8][4], const __half* b,
-                                               int lane) {
+                                               int lane, unsigned keep = 0, float scale = 1.0f) {
   constexpr int S = BwdTile<D>::kStride;
+  const auto z = [&](int nt, int i) {
+    return kDropout ? ((keep >> (4 * nt + i)) & 1u ? x[nt][i] * scale : 0.0f) : x[nt][i];
+  };
 #pragma unroll
   for (int kk = 0; kk < kRows / 16; ++kk) {
-    const uint32_t a[4] = {pack_half2(x[2 * kk][0], x[2 * kk][1]), pack_half2(x[2 * kk][2], x[2 * kk][3]),
-                           pack_half2(x[2 * kk + 1][0], x[2 * kk + 1][1]),
-                           pack_half2(x[2 * kk + 1][2], x[2 * kk + 1][3])};
+    const uint32_t a[4] = {pack_half2(z(2 * kk, 0), z(2 * kk, 1)), pack_half2(z(2 * kk, 2), z(2 * kk, 3)),
+                           pack_half2(z(2 * kk + 1, 0), z(2 * kk + 1, 1)),
+                           pack_half2(z(2 * kk + 1, 2), z(2 * kk + 1, 3))};
 #pragma unroll
     for (int dn = 0; dn < D / 16; ++dn) {
       uint32_t f[4];
@@ -107,7 +136,7 @@ __device__ __forceinline__ void acc_times_rows(float (&out)[D / 8][4], const flo
   }
 }
 
-template <int D, bool kMasked>
+template <int D, bool kMasked, bool kDropout>
 __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs a, int64_t b0) {
   using T = BwdTile<D>;
   constexpr int S = T::kStride;
@@ -187,15 +216,26 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
     } else {
       probabilities(std::false_type{});
     }
-    acc_times_rows<D>(dv, p, s_do, lane);  // dV += P^T dO
+    unsigned keep = 0;  // bit 4 nt + i: element i of n8 tile nt kept by the dropout
+    if (kDropout) {
+#pragma unroll
+      for (int nt = 0; nt < kRows / 8; ++nt) {
+        const unsigned long long row0 = static_cast<unsigned long long>(b) * a.len + m0 + nt * 8 + 2 * t;
+        keep |= dropout_bits(a.dropout, row0, n0 + warp * 16 + g, lane) << (4 * nt);
+      }
+    }
+    acc_times_rows<D, kDropout>(dv, p, s_do, lane, keep, a.dropout.scale);  // dV += (P z)^T dO
 
-    // dS^T = P^T (dP^T - Delta) with dP^T = V dO^T.
+    // dS^T = P^T (z dP^T - Delta) with dP^T = V dO^T.
     float ds[kRows / 8][4] = {};
     rows_times_rows<D>(ds, my_v, s_do, lane);
 #pragma unroll
     for (int nt = 0; nt < kRows / 8; ++nt) {
 #pragma unroll
-      for (int i = 0; i < 4; ++i) ds[nt][i] = p[nt][i] * (ds[nt][i] - s_delta[nt * 8 + 2 * t + (i & 1)]);
+      for (int i = 0; i < 4; ++i) {
+        const float dp = kDropout ? ((keep >> (4 * nt + i)) & 1u ? ds[nt][i] * a.dropout.scale : 0.0f) : ds[nt][i];
+        ds[nt][i] = p[nt][i] * (dp - s_delta[nt * 8 + 2 * t + (i & 1)]);
+      }
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         *reinterpret_cast<__half2*>(s_ds + (warp * 16 + g + 8 * h) * kDsStride + nt * 8 + 2 * t) =
@@ -300,16 +340,17 @@ __global__ void store_dq(const float* in, int64_t chunks, int64_t len, int e, in
   }
 }
 
-template <int D, bool kMasked>
+template <int D, bool kMasked, bool kDropout>
 void launch(const BwdArgs& args, int64_t batches) {
   const unsigned key_blocks = static_cast<unsigned>((args.keys + kKeys - 1) / kKeys);
-  launch_batches<attention_backward_kernel<D, kMasked>>(args, batches, key_blocks, kBwdThreads, BwdTile<D>::kSmemBytes,
-                                                        "attention backward kernel");
+  launch_batches<attention_backward_kernel<D, kMasked, kDropout>>(args, batches, key_blocks, kBwdThreads,
+                                                                  BwdTile<D>::kSmemBytes, "attention backward kernel");
 }
 
 // The mma.sync backward kernel over every batch, from the log-sum-exps, Delta and a zeroed dQ buffer.
 void launch_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad, bool causal,
-                     float scale, RowStats row_lse, const float* delta, float* dq_acc, const Array& dk, const Array& dv) {
+                     float scale, const Backend::Dropout* dropout, RowStats row_lse, const float* delta, float* dq_acc,
+                     const Array& dk, const Array& dv) {
   const int64_t inner = q.shape()[1], batches = q.shape()[0] * inner;
   const int64_t dim = std::max(q.shape()[3], v.shape()[3]);
   BwdArgs args{};
@@ -329,8 +370,9 @@ void launch_backward(const Array& q, const Array& k, const Array& v, const Array
   args.e = static_cast<int>(q.shape()[3]), args.ev = static_cast<int>(v.shape()[3]);
   args.scale = scale, args.scale_log2 = scale * kLog2e;
   args.causal = causal;
-  dispatch_tile(dim, mask != nullptr, [&](auto d, auto masked) {
-    launch<decltype(d)::value, decltype(masked)::value>(args, batches);
+  if (dropout) args.dropout = dropout_args(*dropout, k.shape()[2]);
+  dispatch_tile(dim, mask != nullptr, dropout != nullptr, [&](auto d, auto masked, auto dropped) {
+    launch<decltype(d)::value, decltype(masked)::value, decltype(dropped)::value>(args, batches);
   });
 }
 
@@ -339,7 +381,6 @@ void launch_backward(const Array& q, const Array& k, const Array& v, const Array
 bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask,
                                      const Array& grad, bool causal, float scale, const AttentionSaved* saved,
                                      const Dropout* dropout, const Array& dq, const Array& dk, const Array& dv) {
-  if (dropout) return false;  // no dropout kernel: the caller composes the gradients with the same mask
   const int64_t inner = q.shape()[1], batches = q.shape()[0] * inner, len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3], dim = std::max(e, ev);
   if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len == 0 || batches == 0) return false;
@@ -356,19 +397,22 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
                                             stride_of(saved->stats, 1)}
                                  : RowStats{lse.as<float>(), inner * len, len};
   const Array out = saved ? saved->out : Array::empty({q.shape()[0], inner, len, ev}, Dtype::float16, q.device());
-  if (!saved && !attention_tensor_cores(q, k, v, mask, causal, scale, out, row_lse)) return false;
+  if (!saved && !attention_tensor_cores(q, k, v, mask, causal, scale, out, row_lse, dropout)) return false;
   attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), row_strides(out),
                                                                      grad.data_as<__half>(), row_strides(grad), inner,
                                                                      len, ev, rows, delta.as<float>());
   check_launch("attention backward (delta)");
   check(cudaMemsetAsync(dq_acc.as<void>(), 0, sizeof(float) * rows * e, stream()), "cudaMemsetAsync (dq)");
 #ifdef TL_CUDA_SM90A
-  const bool hopper = attention_backward_sm90a(q, k, v, mask, grad, causal, scale, row_lse, delta.as<float>(),
-                                               dq_acc.as<float>(), dk, dv);
+  const bool hopper = !dropout && attention_backward_sm90a(q, k, v, mask, grad, causal, scale, row_lse,
+                                                            delta.as<float>(), dq_acc.as<float>(), dk, dv);
 #else
   const bool hopper = false;
 #endif
-  if (!hopper) launch_backward(q, k, v, mask, grad, causal, scale, row_lse, delta.as<float>(), dq_acc.as<float>(), dk, dv);
+  if (!hopper) {
+    launch_backward(q, k, v, mask, grad, causal, scale, dropout, row_lse, delta.as<float>(), dq_acc.as<float>(), dk,
+                    dv);
+  }
   const int64_t chunks = rows * e / 8;
   store_dq<<<grid_stride_blocks(chunks), kThreads, 0, stream()>>>(dq_acc.as<float>(), chunks, len, static_cast<int>(e),
                                                                    inner, row_strides(dq), dq.data_as<__half>());

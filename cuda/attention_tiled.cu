@@ -3,7 +3,9 @@
 // that the registers hold the scores of 64 keys), walks the key/value tiles through double-buffered shared
 // memory (cp.async), computes S = Q K^T with mma.sync, keeps a running max and sum per row in f32
 // (online softmax), and accumulates P V in f32; the output is rounded to f16 once. Key tiles entirely
-// after the causal diagonal are never loaded. Rows whose keys are all masked give zeros.
+// after the causal diagonal are never loaded. Rows whose keys are all masked give zeros. Dropout zeroes
+// the probabilities whose Philox word (philox.h's attention dropout) falls below the threshold after the
+// row sums have taken them, and the output takes the 1 / (1 - p) with the normalisation.
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -47,7 +49,24 @@ struct TiledArgs {
   bool causal;
   __half* out;
   RowStats lse;  // log2 of each row's sum of exp2 scores (+inf: all masked), where kept
+  DropoutArgs dropout;  // read only by the kDropout kernels
 };
+
+// Drops this thread's probabilities s[nt][0..3] (rows g and g + 8, keys n8 + 2t, n8 + 2t + 1 of an n8 tile
+// at key n8) by the dropout words. A thread pair (t, t ^ 1) holds the four keys of one Philox counter in
+// each row: each computes one row's words and hands its partner the two it needs.
+__device__ __forceinline__ void drop_tile(float (&s)[4], const DropoutArgs& d, unsigned long long row0, int n8,
+                                          int t) {
+  const int odd = t & 1;
+  const PhiloxWords w = tl_dropout_words(d.seed, d.offset, row0 + 8 * odd, d.keys4,
+                                         static_cast<unsigned long long>(n8 / 4 + (t >> 1)));
+  const unsigned own0 = odd ? w.x[2] : w.x[0], own1 = odd ? w.x[3] : w.x[1];
+  const unsigned got0 = __shfl_xor_sync(0xffffffffu, odd ? w.x[0] : w.x[2], 1);
+  const unsigned got1 = __shfl_xor_sync(0xffffffffu, odd ? w.x[1] : w.x[3], 1);
+  const unsigned x[4] = {odd ? got0 : own0, odd ? got1 : own1, odd ? own0 : got0, odd ? own1 : got1};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) s[i] = x[i] >= d.threshold ? s[i] : 0.0f;
+}
 
 // Rows [row0, row0 + kRows) x columns [0, D) of a row-major global matrix into shared memory; rows at or
 // past `rows` and columns at or past `cols` (a multiple of 8) are zero-filled.
@@ -81,7 +100,7 @@ __device__ __forceinline__ void load_mask_tile(__half* dst, const TiledArgs& a, 
   }
 }
 
-template <int D, bool kMasked>
+template <int D, bool kMasked, bool kDropout>
 __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs a, int64_t b0) {
   using T = Tile<D>;
   constexpr int MT = T::kRowTiles, kStride = T::kStride, kBlockN = T::kBlockN;
@@ -225,6 +244,11 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
         uint32_t p[MT][4];
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
+          if (kDropout) {  // after the row sums: they are over the probabilities before dropout
+            const unsigned long long row0 = static_cast<unsigned long long>(b) * a.len + m0 + warp_row + mt * 16 + g;
+            drop_tile(s[mt][2 * kk], a.dropout, row0, n0 + kk * 16, t);
+            drop_tile(s[mt][2 * kk + 1], a.dropout, row0, n0 + kk * 16 + 8, t);
+          }
           p[mt][0] = pack_half2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
           p[mt][1] = pack_half2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
           p[mt][2] = pack_half2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
@@ -254,7 +278,7 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
       float total = row_sum[mt][h];
       total += __shfl_xor_sync(0xffffffffu, total, 1);
       total += __shfl_xor_sync(0xffffffffu, total, 2);
-      const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+      const float inv = total > 0.0f ? (kDropout ? a.dropout.scale : 1.0f) / total : 0.0f;
       const int row = m0 + warp_row + mt * 16 + g + 8 * h;
       if (row >= a.len) continue;
       if (a.lse.ptr && t == 0) a.lse.at(bo, bi)[row] = total > 0.0f ? row_max[mt][h] + log2f(total) : INFINITY;
@@ -271,11 +295,11 @@ __global__ void __launch_bounds__(kTileThreads) attention_tiled_kernel(TiledArgs
   }
 }
 
-template <int D, bool kMasked>
+template <int D, bool kMasked, bool kDropout>
 void launch(const TiledArgs& args, int64_t batches) {
   using T = Tile<D>;
   const unsigned row_blocks = static_cast<unsigned>((args.len + T::kBlockM - 1) / T::kBlockM);
-  launch_batches<attention_tiled_kernel<D, kMasked>>(args, batches, row_blocks, kTileThreads,
+  launch_batches<attention_tiled_kernel<D, kMasked, kDropout>>(args, batches, row_blocks, kTileThreads,
                                                      T::kSmemBytes + (kMasked ? T::kMaskBytes : 0),
                                                      "tiled attention kernel");
 }
@@ -283,7 +307,7 @@ void launch(const TiledArgs& args, int64_t batches) {
 }  // namespace
 
 bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                     const Array& out, RowStats lse) {
+                     const Array& out, RowStats lse, const Backend::Dropout* dropout) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3], dim = std::max(e, ev);
   if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0) return false;
@@ -306,8 +330,9 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
   args.causal = causal;
   args.out = out.data_as<__half>();
   args.lse = lse;
-  dispatch_tile(dim, mask != nullptr, [&](auto d, auto masked) {
-    launch<decltype(d)::value, decltype(masked)::value>(args, batches);
+  if (dropout) args.dropout = dropout_args(*dropout, keys);
+  dispatch_tile(dim, mask != nullptr, dropout != nullptr, [&](auto d, auto masked, auto dropped) {
+    launch<decltype(d)::value, decltype(masked)::value, decltype(dropped)::value>(args, batches);
   });
   return true;
 }

@@ -5,10 +5,27 @@
 #include <atomic>
 #include <type_traits>
 
+#ifndef TL_PHILOX_FN
+#define TL_PHILOX_FN __host__ __device__ __forceinline__
+#endif
+#include "../cpp/core/backend.h"
+#include "../cpp/core/philox.h"
 #include "common.cuh"
 #include "tensorlogic/array.h"
 
 namespace tensorlogic::cuda {
+
+// Dropout on the probabilities as the kernels draw it (Backend::Dropout): the word of flat batch b = b0 * B1
+// + b1, query i, key j is tl_dropout_word(seed, offset, b * len + i, keys4, j); kept when >= threshold,
+// then times scale.
+struct DropoutArgs {
+  unsigned long long seed, offset, keys4;
+  unsigned threshold;
+  float scale;
+};
+inline DropoutArgs dropout_args(const Backend::Dropout& d, int64_t keys) {
+  return {d.seed, d.offset, static_cast<unsigned long long>((keys + 3) / 4), d.threshold, d.scale};
+}
 
 // A size-1 axis may carry any stride; it is never stepped over.
 inline int64_t stride_of(const Array& a, int axis) { return a.shape()[axis] == 1 ? 0 : a.strides()[axis]; }
@@ -39,12 +56,17 @@ struct RowStats {
   __host__ __device__ __forceinline__ float* at(int64_t bo, int64_t bi) const { return ptr + bo * outer + bi * inner; }
 };
 
-// Calls launch(head-dim tag, masked tag) with the tile head dim (32, 64, 96 or 128) that holds `dim`.
+// Calls launch(head-dim tag, masked tag, dropout tag) with the tile head dim (32, 64, 96 or 128) that holds
+// `dim`.
 template <typename F>
-void dispatch_tile(int64_t dim, bool masked, F&& launch) {
+void dispatch_tile(int64_t dim, bool masked, bool dropout, F&& launch) {
   const auto with_mask = [&](auto d) {
-    if (masked) launch(d, std::true_type{});
-    else launch(d, std::false_type{});
+    const auto with_dropout = [&](auto m) {
+      if (dropout) launch(d, m, std::true_type{});
+      else launch(d, m, std::false_type{});
+    };
+    if (masked) with_dropout(std::true_type{});
+    else with_dropout(std::false_type{});
   };
   if (dim <= 32) with_mask(std::integral_constant<int, 32>{});
   else if (dim <= 64) with_mask(std::integral_constant<int, 64>{});
@@ -74,9 +96,10 @@ void launch_batches(const Args& args, int64_t batches, unsigned blocks, unsigned
 // Runs the tiled kernel and returns true when the operands ([B0, B1, ...] as the backend's `attention`)
 // suit it: head dims E and Ev multiples of 8 in [8, 128], keys > 0, contiguous last axes with 16-byte
 // aligned rows (any mask strides); returns false, having done nothing, otherwise. With `lse` it also
-// stores each row's log-sum-exp in base 2 of the scaled scores (what the fused backward recomputes P from).
+// stores each row's log-sum-exp in base 2 of the scaled scores (what the fused backward recomputes P from;
+// before dropout, which `dropout`, if given, applies to the probabilities).
 bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                     const Array& out, RowStats lse = {});
+                     const Array& out, RowStats lse = {}, const Backend::Dropout* dropout = nullptr);
 
 // The Hopper forward (attention_sm90a.cu, built for sm_90a only, where TL_CUDA_SM90A is defined): runs on
 // compute capability 9.0 devices and returns true for E == Ev in {64, 128} and a positive scale, with or without
@@ -95,8 +118,8 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
 
 // The first of attention_sm90a (where built) and attention_tiled that takes the operands (attention.cu): every
 // forward on tensor cores goes through it, so a backward that runs the forward again recomputes exactly the
-// output and log-sum-exps a kept forward would have given.
+// output and log-sum-exps a kept forward would have given. With dropout only attention_tiled runs.
 bool attention_tensor_cores(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
-                            const Array& out, RowStats lse = {});
+                            const Array& out, RowStats lse = {}, const Backend::Dropout* dropout = nullptr);
 
 }  // namespace tensorlogic::cuda

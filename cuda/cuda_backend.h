@@ -26,6 +26,8 @@ class CudaBackend final : public Backend {
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
   bool attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
                                float scale, const Array& out, const Array& stats) override;
+  bool attention_dropout(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
+                         const Dropout& dropout, const Array& out, const Array* stats) override;
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
                           bool causal, float scale, const AttentionSaved* saved, const Dropout* dropout,
                           const Array& dq, const Array& dk, const Array& dv) override;

@@ -1,6 +1,6 @@
-"""Dropout inside scaled_dot_product_attention: the kernels (the CPU's; devices without one compose the same
-mask from tensor ops) drop each probability by a Philox4x32-10 word of its own coordinate (cpp/core/philox.h's
-attention dropout), so every device drops the same ones and the backward regenerates them. _core.attention_dropout_keep evaluates
+"""Dropout inside scaled_dot_product_attention: the kernels (CPU, CUDA's tensor-core and general ones) drop
+each probability by a Philox4x32-10 word of its own coordinate (cpp/core/philox.h's attention dropout), so
+every device drops the same ones and the backward regenerates them. _core.attention_dropout_keep evaluates
 that mask on the host; the outputs and gradients are checked against PyTorch in float64 computing softmax,
 the product with exactly that mask / (1 - p), and the matmul. Philox itself is checked against Random123's
 known-answer vectors."""
@@ -76,8 +76,9 @@ def run_both(device, rng, qb, kb, L, S, E, Ev, p, causal=False, mask=None, scale
     return keep
 
 
-# (q batch, k/v batch, L, S, E, Ev): key counts that are not multiples of 4 put a row's last counter partly
-# past its keys.
+# (q batch, k/v batch, L, S, E, Ev): on CUDA the first ones run the tensor-core kernels (forward and
+# backward), head dim 20 the general forward and the composed backward; key counts that are not multiples
+# of 4 put a row's last counter partly past its keys.
 SHAPES = [
     ((2, 3), (2, 3), 70, 90, 64, 64),
     ((1, 2), (1, 2), 130, 129, 128, 128),
@@ -105,7 +106,8 @@ def test_dropout_with_additive_mask(device, rng, E):
 @pytest.mark.parametrize("B,H,L,S,E", [(2, 3, 1024, 1024, 64), (1, 2, 777, 1000, 128)])
 @pytest.mark.parametrize("causal", [False, True])
 def test_dropout_model_sizes(device, rng, B, H, L, S, E, causal):
-    """At model sizes. CUDA only: the CPU's kernel is checked at the smaller shapes."""
+    """At model sizes (on an H100 the mma.sync kernels take dropout, not the Hopper ones). CUDA only: the
+    CPU's kernel is checked at the smaller shapes."""
     if not device.startswith("cuda"):
         pytest.skip("CUDA's kernels at model sizes")
     run_both(device, rng, (B, H), (B, H), L, S, E, E, 0.1, causal)
