@@ -19,19 +19,14 @@ def profiled_tables(name, cfg, weights, corpus, steps, rows):
     for x, y in data[:4]:
         mode.step(x, y)
     mode.synchronize()
-    if name == "tl":
-        activities = [tl.profiler.ProfilerActivity.CPU, tl.profiler.ProfilerActivity.CUDA]
-        with tl.profiler.profile(activities=activities) as prof:
-            for x, y in data[4:]:
-                mode.step(x, y)
-            mode.synchronize()
-        return prof.key_averages().table(sort_by="self_device_time_total", row_limit=rows)
-    activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
-    with torch.profiler.profile(activities=activities) as prof:
+    profiler = tl.profiler if name == "tl" else torch.profiler
+    activities = [profiler.ProfilerActivity.CPU, profiler.ProfilerActivity.CUDA]
+    with profiler.profile(activities=activities) as prof:
         for x, y in data[4:]:
             mode.step(x, y)
         mode.synchronize()
-    return prof.key_averages().table(sort_by="self_cuda_time_total", row_limit=rows)
+    sort_key = "self_device_time_total" if name == "tl" else "self_cuda_time_total"
+    return prof.key_averages().table(sort_by=sort_key, row_limit=rows)
 
 
 def main():
