@@ -274,12 +274,13 @@ def test_policy_gradient(rng, monkeypatch, kind):
         monkeypatch.setattr(lib.distributions.Categorical, "sample",
                             lambda self, sample_shape=(), lib=lib, replay=replay: lib.tensor([next(replay)]))
         losses[lib] = prog_reinforce.train(lib, model, episodes=10)[1]
-    # A loss is a sum of policy, value and entropy terms that can cancel (actor-critic with seed 2943493236:
-    # -0.499 for -0.414 among losses near 5), so the absolute slack is relative to the run's largest loss: over
-    # 40 seeds of each kind (2026-12-06) the largest difference was 4.5% of it.
+    # A loss is a sum of terms that cancel (REINFORCE's normalised returns sum to zero; actor-critic with seed
+    # 2943493236: -0.499 for -0.414 among losses near 5), so the slack is relative to the run's largest loss.
+    # The runs part as updates accumulate: over 124 seeded runs (2026-12-06) the largest difference was 1.9% of
+    # that loss in the first 4 updates and 8% by the 10th.
     scale = max(abs(loss) for loss in losses[torch])
-    for ours_, theirs_ in zip(losses[tl], losses[torch]):
-        assert ours_ == pytest.approx(theirs_, rel=0.05, abs=0.06 * scale)
+    for update, (ours_, theirs_) in enumerate(zip(losses[tl], losses[torch])):
+        assert abs(ours_ - theirs_) <= (0.03 if update < 4 else 0.15) * scale, (update, losses[tl], losses[torch])
 
 
 def test_policy_gradient_samples(rng):
