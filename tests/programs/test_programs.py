@@ -318,7 +318,7 @@ def test_gcn(rng, message_passing):
     close(l_losses[-1], t_losses[-1])
     close(l_val, t_val)
     close(l_test, t_test)
-    assert abs(l_acc - t_acc) <= 0.05
+    assert abs(l_acc - t_acc) <= 0.05 + 1e-9  # two of the 40 test nodes (0.875 - 0.825 is 0.050000000000000044)
     ours.load_state_dict(start)
     ours.dropout = 0.5
     losses, _, test, _ = prog_gcn.train(tl, ours, graph, message_passing=message_passing)
