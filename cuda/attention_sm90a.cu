@@ -14,7 +14,6 @@
 // workspace the fused backward reads.
 // The two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the other's GEMMs.
 // Not done here (FlashAttention-3 has them): TMA stores of O, additive masks, head dim 256, FP8.
-#include <climits>
 #include <cmath>
 
 #include "attention_tiled.h"
@@ -287,12 +286,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                      const Array& out, RowStats lse) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
-  const int64_t e = q.shape()[3], ev = v.shape()[3];
-  if (mask || e != ev || (e != 64 && e != 128) || keys == 0) return false;
-  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key coordinates are int
-  if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;  // so are the batch coordinates
-  if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !rows_of_chunks(out)) return false;
-  if (!device_is_sm90()) return false;
+  if (!hopper_attention_fits(q, k, v, mask, {&out})) return false;
   Sm90Args args{};
   if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM) || !encode_rows_map(&args.k_map, &args.k_b, k, kBlockN) ||
       !encode_rows_map(&args.v_map, &args.v_b, v, kBlockN)) {
@@ -305,17 +299,11 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale_log2 = scale * kLog2e;
   const unsigned row_blocks = static_cast<unsigned>((len + kBlockM - 1) / kBlockM);
-  const auto run = [&](auto d, auto masked_causal) {
+  run_hopper_variant(q.shape()[3], causal, [&](auto d, auto masked_causal) {
     constexpr int D = decltype(d)::value;
     launch_batches<attention_sm90a_kernel<D, decltype(masked_causal)::value>>(
         args, batches, row_blocks, kBlockThreads, Hopper<D>::kSmemBytes, "Hopper attention kernel");
-  };
-  const auto with_mask = [&](auto d) {
-    if (causal) run(d, std::true_type{});
-    else run(d, std::false_type{});
-  };
-  if (e == 64) with_mask(std::integral_constant<int, 64>{});
-  else with_mask(std::integral_constant<int, 128>{});
+  });
   return true;
 }
 

@@ -4,6 +4,8 @@
 #include <cuda.h>
 
 #include <cstdint>
+#include <initializer_list>
+#include <type_traits>
 
 #include "tensorlogic/array.h"
 
@@ -23,5 +25,23 @@ bool device_is_sm90();
 // A 4-d map of x ([B0, B1, rows, E], rows of 16-byte chunks) read in boxes of 64 columns x box_rows rows with
 // 128-byte swizzling, rows and columns past the end read as zeros; false where the driver refuses it.
 bool encode_rows_map(CUtensorMap* map, BatchSteps* steps, const Array& x, uint32_t box_rows);
+
+// Whether the Hopper attention kernels take q, k, v ([B0, B1, rows, E]) and the other operands (outputs,
+// gradients) on this device: no mask, q's and v's head dims equal and 64 or 128, some keys, row, key and batch
+// coordinates within int, every operand in rows of 16-byte chunks.
+bool hopper_attention_fits(const Array& q, const Array& k, const Array& v, const Array* mask,
+                           std::initializer_list<const Array*> others);
+
+// Calls run(head dim, causal) with both as compile-time constants (std::integral_constant / bool_constant),
+// for the head dims hopper_attention_fits accepts.
+template <class Run>
+void run_hopper_variant(int64_t head_dim, bool causal, Run&& run) {
+  const auto with_mask = [&](auto d) {
+    if (causal) run(d, std::true_type{});
+    else run(d, std::false_type{});
+  };
+  if (head_dim == 64) with_mask(std::integral_constant<int, 64>{});
+  else with_mask(std::integral_constant<int, 128>{});
+}
 
 }  // namespace tensorlogic::cuda
