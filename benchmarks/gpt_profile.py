@@ -2,7 +2,7 @@
 PyTorch's (eager f16, the same model and batches) over the same steps, each table sorted by device time.
 Writes both tables to benchmarks/results/gpt_profile_<device>.txt.
 
-Run: python benchmarks/gpt_profile.py [--steps 2] [--rows 40] [--small]"""
+Run: python benchmarks/gpt_profile.py [--steps 2] [--rows 40] [--small] [--device cuda]"""
 import argparse
 import os
 
@@ -13,25 +13,21 @@ import tensorlogic as tl
 from harness import RESULTS
 
 
-def profiled_tables(name, cfg, weights, corpus, steps, rows):
-    mode = gpt_step.Mode(name, cfg, weights, "cuda")
+def profiled_tables(name, cfg, weights, corpus, steps, rows, device):
+    mode = gpt_step.Mode(name, cfg, weights, device)
     data = [mode.tensors(x, y) for x, y in gpt_step.batches(corpus, cfg["batch"], cfg["block"], 4 + steps, seed=3)]
     for x, y in data[:4]:
         mode.step(x, y)
     mode.synchronize()
-    if name == "tl":
-        activities = [tl.profiler.ProfilerActivity.CPU, tl.profiler.ProfilerActivity.CUDA]
-        with tl.profiler.profile(activities=activities) as prof:
-            for x, y in data[4:]:
-                mode.step(x, y)
-            mode.synchronize()
-        return prof.key_averages().table(sort_by="self_device_time_total", row_limit=rows)
-    activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
-    with torch.profiler.profile(activities=activities) as prof:
+    profiler = tl.profiler if name == "tl" else torch.profiler
+    activities = [profiler.ProfilerActivity.CPU] + ([profiler.ProfilerActivity.CUDA] if device != "cpu" else [])
+    with profiler.profile(activities=activities) as prof:
         for x, y in data[4:]:
             mode.step(x, y)
         mode.synchronize()
-    return prof.key_averages().table(sort_by="self_cuda_time_total", row_limit=rows)
+    sort_key = ("self_device_time_total" if name == "tl" else "self_cuda_time_total") if device != "cpu" else \
+        "self_cpu_time_total"
+    return prof.key_averages().table(sort_by=sort_key, row_limit=rows)
 
 
 def main():
@@ -39,6 +35,7 @@ def main():
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--rows", type=int, default=40)
     parser.add_argument("--small", action="store_true", help="a 2-layer, 128-wide model for a quick check")
+    parser.add_argument("--device", default="cuda")
     args = parser.parse_args()
     cfg = dict(vocab=50304, block=1024, layers=12, width=768, heads=12, batch=8, lr=6e-4)
     if args.small:
@@ -48,10 +45,10 @@ def main():
     corpus = gpt_step.synthetic_corpus(cfg["vocab"], 200_000, seed=1)
     text = []
     for name in ("tl", "eager"):
-        table = profiled_tables(name, cfg, weights, corpus, args.steps, args.rows)
+        table = profiled_tables(name, cfg, weights, corpus, args.steps, args.rows, args.device)
         text.append(f"== {name}, {args.steps} steps\n{table}")
         print(text[-1], flush=True)
-    device_name = tl.cuda.get_device_name().replace(" ", "_")
+    device_name = tl.cuda.get_device_name().replace(" ", "_") if args.device != "cpu" else "cpu"
     path = os.path.join(RESULTS, f"gpt_profile{'_small' if args.small else ''}_{device_name}.txt")
     with open(path, "w") as f:
         f.write("\n".join(text))

@@ -13,7 +13,6 @@
 // reductions to L2). P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums
 // are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
 // past the ends arrive as zeros through the tensor maps' bounds and are masked.
-#include <climits>
 #include <cmath>
 
 #include "attention_tiled.h"
@@ -336,14 +335,8 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
                               bool causal, float scale, RowStats lse, const float* delta, float* dq_acc, const Array& dk,
                               const Array& dv) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
-  const int64_t e = q.shape()[3], ev = v.shape()[3];
-  if (e != ev || (e != 64 && e != 128) || keys == 0 || len == 0) return false;
-  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;            // row and key coordinates are int
-  if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;   // so are the batch coordinates
-  for (const Array* x : {&q, &k, &v, &grad, &dk, &dv}) {
-    if (!rows_of_chunks(*x)) return false;
-  }
-  if (!device_is_sm90()) return false;
+  const int64_t e = q.shape()[3];
+  if (len == 0 || !hopper_attention_fits(q, k, v, {&grad, &dk, &dv})) return false;
   BwdSm90Args args{};
   if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.k_map, &args.k_b, k, kKeys) ||
       !encode_rows_map(&args.v_map, &args.v_b, v, kKeys) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows) ||
@@ -362,18 +355,11 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     args.mask_r = stride_of(*mask, 2), args.mask_c = stride_of(*mask, 3);
   }
   const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
-  const auto run = [&](auto d, auto causal_tag, auto mask_tag) {
+  run_hopper_variant(e, causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
     launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>>(
         args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
-  };
-  const auto with_mask = [&](auto d) {  // the core passes a mask or is_causal, never both
-    if (mask) run(d, std::false_type{}, std::true_type{});
-    else if (causal) run(d, std::true_type{}, std::false_type{});
-    else run(d, std::false_type{}, std::false_type{});
-  };
-  if (e == 64) with_mask(std::integral_constant<int, 64>{});
-  else with_mask(std::integral_constant<int, 128>{});
+  });
   return true;
 }
 

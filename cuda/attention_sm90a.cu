@@ -18,7 +18,6 @@
 // Not done here (FlashAttention-3 has them): TMA stores of O, head dim 256, FP8.
 #include <algorithm>
 #include <atomic>
-#include <climits>
 #include <cmath>
 
 #include "attention_tiled.h"
@@ -352,13 +351,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                      const Array& out, RowStats lse) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
-  const int64_t e = q.shape()[3], ev = v.shape()[3];
-  if (e != ev || (e != 64 && e != 128) || keys == 0) return false;
+  if (!hopper_attention_fits(q, k, v, {&out})) return false;
   if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
-  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;  // row and key coordinates are int
-  if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;  // so are the batch coordinates
-  if (!rows_of_chunks(q) || !rows_of_chunks(k) || !rows_of_chunks(v) || !rows_of_chunks(out)) return false;
-  if (!device_is_sm90()) return false;
   Sm90Args args{};
   if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM) || !encode_rows_map(&args.k_map, &args.k_b, k, kBlockN) ||
       !encode_rows_map(&args.v_map, &args.v_b, v, kBlockN)) {
@@ -380,7 +374,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale_log2 = scale * kLog2e;
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
-  const auto run = [&](auto d, auto causal_tag, auto mask_tag) {
+  run_hopper_variant(q.shape()[3], causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
     constexpr auto kernel = attention_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>;
     static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
@@ -393,14 +387,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
     }
     kernel<<<blocks, kBlockThreads, Hopper<D>::kSmemBytes, stream()>>>(args);
     check_launch("Hopper attention kernel");
-  };
-  const auto with_mask = [&](auto d) {  // the core passes a mask or is_causal, never both
-    if (mask) run(d, std::false_type{}, std::true_type{});
-    else if (causal) run(d, std::true_type{}, std::false_type{});
-    else run(d, std::false_type{}, std::false_type{});
-  };
-  if (e == 64) with_mask(std::integral_constant<int, 64>{});
-  else with_mask(std::integral_constant<int, 128>{});
+  });
   return true;
 }
 

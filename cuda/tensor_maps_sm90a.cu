@@ -84,4 +84,18 @@ bool encode_f32_rows_map(CUtensorMap* map, float* x, int64_t batches, int64_t ro
              CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
+bool hopper_attention_fits(const Array& q, const Array& k, const Array& v, std::initializer_list<const Array*> others) {
+  const int64_t len = q.shape()[2], keys = k.shape()[2], e = q.shape()[3], ev = v.shape()[3];
+  if (e != ev || (e != 64 && e != 128) || keys == 0) return false;
+  if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;            // row and key coordinates are int
+  if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;   // so are the batch coordinates
+  for (const Array* x : {&q, &k, &v}) {
+    if (!rows_of_chunks(*x)) return false;
+  }
+  for (const Array* x : others) {
+    if (!rows_of_chunks(*x)) return false;
+  }
+  return device_is_sm90();
+}
+
 }  // namespace tensorlogic::cuda

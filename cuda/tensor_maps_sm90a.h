@@ -4,6 +4,8 @@
 #include <cuda.h>
 
 #include <cstdint>
+#include <initializer_list>
+#include <type_traits>
 
 #include "tensorlogic/array.h"
 
@@ -28,5 +30,25 @@ bool encode_rows_map(CUtensorMap* map, BatchSteps* steps, const Array& x, uint32
 // bytes) x box_rows rows with 128-byte swizzling: the Hopper backward's dQ accumulator, which it adds tiles into.
 // False where the driver refuses it or a coordinate would not fit an int.
 bool encode_f32_rows_map(CUtensorMap* map, float* x, int64_t batches, int64_t rows, int64_t cols, uint32_t box_rows);
+
+// Whether the Hopper attention kernels take q, k, v ([B0, B1, rows, E]) and the other operands (outputs,
+// gradients) on this device: q's and v's head dims equal and 64 or 128, some keys, row, key and batch
+// coordinates within int, every operand in rows of 16-byte chunks (an additive mask is read per score with
+// any strides, so it has no condition).
+bool hopper_attention_fits(const Array& q, const Array& k, const Array& v, std::initializer_list<const Array*> others);
+
+// Calls run(head dim, causal, masked) with the three as compile-time constants (std::integral_constant /
+// bool_constant), for the head dims hopper_attention_fits accepts. The core passes a mask or is_causal, never
+// both.
+template <class Run>
+void run_hopper_variant(int64_t head_dim, bool causal, bool masked, Run&& run) {
+  const auto with_mask = [&](auto d) {
+    if (masked) run(d, std::false_type{}, std::true_type{});
+    else if (causal) run(d, std::true_type{}, std::false_type{});
+    else run(d, std::false_type{}, std::false_type{});
+  };
+  if (head_dim == 64) with_mask(std::integral_constant<int, 64>{});
+  else with_mask(std::integral_constant<int, 128>{});
+}
 
 }  // namespace tensorlogic::cuda

@@ -107,7 +107,7 @@ def assert_grad_close(ours, ref, rtol, what, atol=ATOL):
     """A gradient (a Tensor, or None for zero) against PyTorch's (float64, not rounded): each op of a
     gradient's short chain rounds once, so errors scale with each element and with the largest one (sums
     of products)."""
-    a = ours.numpy().astype(np.float64) if ours is not None else np.zeros(ref.shape)
+    a = host(ours).astype(np.float64) if ours is not None else np.zeros(ref.shape)
     e = ref.detach().numpy(force=True)
     assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
     bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + atol

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 import tensorlogic as tl
 from tensorlogic import _core
+import oracle
 from oracle import assert_close_to_scale, f16, f16_tensor, host, torch_of
 
 
@@ -168,15 +169,8 @@ def test_sdpa_model_sizes_and_kept_statistics(device, rng, B, H, L, S, E, split,
 
 def assert_grad_close(got, ref, rtol=4e-3):
     """A gradient is a chain of f16-rounded products (P and dS enter the CUDA kernels' MMAs as f16), so the
-    slack scales with each element and with the largest one (test_autograd's rule)."""
-    a = host(got).astype(np.float64)
-    e = ref.detach().numpy()
-    assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
-    bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + 1e-3
-    err = np.abs(a - e)
-    if not (err <= bound).all():
-        k = np.unravel_index(int(np.argmax(err - bound)), e.shape)
-        raise AssertionError(f"worst element {k}: got {a[k]}, expected {e[k]} (|diff| {err[k]:.3g} > {bound[k]:.3g})")
+    slack scales with each element and with the largest one (oracle's rule for gradients)."""
+    oracle.assert_grad_close(got, ref, rtol, "gradient")
 
 
 # (q batch, k/v batch, L, S, E, Ev): on CUDA the first ones run the fused backward kernels, the last the

