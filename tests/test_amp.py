@@ -210,3 +210,24 @@ def test_cuda_scaled_steps_wait_for_nothing_and_give_the_cpu_bits(rng):
         np.testing.assert_array_equal(q.numpy().view(np.uint16), p.numpy().view(np.uint16))
         assert int(ours_opt.state[q]["step"]) == int(opt.state[p]["step"])
     assert ours_scaler.state_dict() == scaler.state_dict()
+
+
+def test_checkpoint_of_device_step_counts_resumes_exactly(device, rng):
+    # state_dict reads the device counts back as ints; a loaded optimizer continues with the same bits
+    start, xs = _inputs(rng, 9)
+    p = tl.tensor(start, device=device, requires_grad=True)
+    opt, scaler = tl.optim.Adam([p], lr=0.01), tl.amp.GradScaler(init_scale=256.0, growth_interval=2)
+    for x in xs[:5]:
+        _tl_step(p, opt, scaler, x, unscale=False)
+    saved, saved_scaler = opt.state_dict(), scaler.state_dict()
+    assert isinstance(saved["state"][0]["step"], int)
+    q = tl.tensor(p.numpy(), device=device, requires_grad=True)
+    resumed, resumed_scaler = tl.optim.Adam([q], lr=0.01), tl.amp.GradScaler()
+    resumed.load_state_dict(saved)
+    resumed_scaler.load_state_dict(saved_scaler)
+    for x in xs[5:]:
+        _tl_step(p, opt, scaler, x, unscale=False)
+        _tl_step(q, resumed, resumed_scaler, x, unscale=False)
+    np.testing.assert_array_equal(q.numpy().view(np.uint16), p.numpy().view(np.uint16))
+    assert resumed.state_dict()["state"][0]["step"] == opt.state_dict()["state"][0]["step"]
+    assert resumed_scaler.state_dict() == scaler.state_dict()
