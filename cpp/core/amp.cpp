@@ -92,18 +92,15 @@ bool check_finite_and_unscale(const std::vector<Array>& arrays, double inv_scale
     if (it == groups.end()) it = groups.insert(groups.end(), {a.device(), {}});
     it->second.push_back(a);
   }
+  const int32_t inv_bits = float_bits(static_cast<float>(inv_scale));
   bool finite = true;
   for (const auto& [device, group] : groups) {
     const Array found = full({}, 0.0, Dtype::int32, device);
-    amp_non_finite_check_and_unscale(group, found, Array());
+    const Array inv = inv_scale != 1.0 ? from_host(&inv_bits, {}, Dtype::int32, device) : Array();
+    amp_non_finite_check_and_unscale(group, found, inv);
     int32_t value = 0;
     to_host(found, &value);
     finite = finite && value == 0;
-  }
-  if (inv_scale != 1.0) {
-    for (const Array& a : arrays) {
-      if (a.dtype() == Dtype::float16) binary_(BinaryOp::mul, a, inv_scale);
-    }
   }
   return finite;
 }
