@@ -177,12 +177,14 @@ void launch_all(const kernels::OptimizerCoeffs& c, const DeviceScalars& d, const
   bool aligned = true, counted = false;
   auto flush = [&] {
     if (table.count == 0) return;
-    if (aligned) {
-      optimizer_kernel<K, SLOTS, 4><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(c, d, table);
-    } else {
-      optimizer_kernel<K, SLOTS, 1><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(c, d, table);
+    if (blocks > 0) {  // none when the table holds only empty parameters, kept for their device counts
+      if (aligned) {
+        optimizer_kernel<K, SLOTS, 4><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(c, d, table);
+      } else {
+        optimizer_kernel<K, SLOTS, 1><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(c, d, table);
+      }
+      check_launch("optimizer kernel");
     }
-    check_launch("optimizer kernel");
     if (counted) {
       advance_steps<<<1, kTensors, 0, stream()>>>(table, d.found_inf);
       check_launch("optimizer step count kernel");
@@ -192,7 +194,7 @@ void launch_all(const kernels::OptimizerCoeffs& c, const DeviceScalars& d, const
     aligned = true;
     counted = false;
   };
-  for (const OptimizerTensors& t : tensors) {  // the core leaves out empty parameters
+  for (const OptimizerTensors& t : tensors) {  // empty ones only with a device count: zero chunks
     const int64_t chunks = (t.param.numel() + kChunk - 1) / kChunk;
     if (table.count == kTensors || blocks + chunks > kMaxBlocks) flush();
     TensorEntry& e = table.tensors[table.count++];

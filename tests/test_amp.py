@@ -231,3 +231,14 @@ def test_checkpoint_of_device_step_counts_resumes_exactly(device, rng):
     np.testing.assert_array_equal(q.numpy().view(np.uint16), p.numpy().view(np.uint16))
     assert resumed.state_dict()["state"][0]["step"] == opt.state_dict()["state"][0]["step"]
     assert resumed_scaler.state_dict() == scaler.state_dict()
+
+
+def test_an_empty_parameter_counts_its_steps(device):
+    # as on the host path, where every parameter with a gradient counts the step; the skipped one counts for none
+    empty, w = tl.zeros(0, device=device).requires_grad_(), tl.ones(3, device=device).requires_grad_()
+    opt, scaler = tl.optim.AdamW([empty, w]), tl.amp.GradScaler()
+    for value in (1.0, np.inf, 1.0):
+        empty.grad, w.grad = tl.zeros(0, device=device), tl.tensor(np.full(3, value, np.float16), device=device)
+        scaler.step(opt)
+        scaler.update()
+    assert int(opt.state[empty]["step"]) == int(opt.state[w]["step"]) == 2

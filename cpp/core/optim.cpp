@@ -203,7 +203,8 @@ void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const std::vec
       }
       t.step = steps[i];
     }
-    if (t.param.numel() > 0) all.push_back(std::move(t));
+    // An empty parameter has nothing to update, but its device count still counts the step (as its host one).
+    if (t.param.numel() > 0 || t.step.defined()) all.push_back(std::move(t));
   }
   check_disjoint(op, all);
   // One backend call per device, in the order the devices first appear.
