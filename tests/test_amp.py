@@ -177,6 +177,9 @@ def test_misuse_raises_as_torch(device):
     scaler.update(new_scale=tl.tensor([128.0]))
     assert scaler.get_scale() == 128.0
     fresh = tl.amp.GradScaler()
+    fresh.set_growth_interval(7)
+    fresh.set_backoff_factor(0.25)
+    assert (fresh.get_growth_interval(), fresh.get_backoff_factor(), fresh.get_growth_factor()) == (7, 0.25, 2.0)
     fresh.load_state_dict(scaler.state_dict())
     assert fresh.state_dict() == scaler.state_dict()
     with pytest.raises(AssertionError, match="No inf checks were recorded prior to update"):

@@ -19,7 +19,8 @@ product.
 Nothing here waits for the device (PyTorch's fused AdamW with its GradScaler): the scale, its inverse, the
 growth tracker and each step's inf/NaN flag are device arrays; the optimizers with a native kernel read the
 flag there and skip the whole update (step counts included) when it is set, and update() computes the next
-scale on the device. Only get_scale(), state_dict() and optimizers without a native kernel read values back.
+scale on the device. Only get_scale(), state_dict(), update() given a tensor and optimizers without a native
+kernel read values back.
 The scale and its inverse are float32 words (f16 cannot hold 2^16); the loss is multiplied by the scale's f16
 copy."""
 import enum
@@ -93,6 +94,30 @@ class GradScaler:
         if self._loss_scale is None:
             return self._init_scale
         return _as_float(_words([self._loss_scale.scale])[0])
+
+    def get_growth_factor(self):
+        """The factor the scale grows by after growth_interval clean steps."""
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor):
+        """Sets the growth factor."""
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self):
+        """The factor the scale is multiplied by on a step with inf/NaN gradients."""
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor):
+        """Sets the backoff factor."""
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self):
+        """How many clean steps in a row make the scale grow."""
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval):
+        """Sets the growth interval."""
+        self._growth_interval = new_interval
 
     def scale(self, outputs):
         """outputs (a tensor, or a list or tuple of them) multiplied by the scale (its f16 value, on their device)."""
