@@ -26,7 +26,7 @@ def _inputs(rng, steps, shape=(6, 5)):
     start = rng.standard_normal(shape).astype(np.float16)
     xs = [(rng.standard_normal(shape) * 0.1).astype(np.float16) for _ in range(steps)]
     for i, bad in zip(rng.choice(steps, 3, replace=False), (np.inf, -np.inf, np.nan)):
-        xs[i][rng.integers(shape[0]), rng.integers(shape[1])] = bad
+        xs[i].flat[rng.integers(xs[i].size)] = bad
     return start, xs
 
 
