@@ -41,7 +41,8 @@ for p in params:
     need = [8, 8] + [16] * len(st["slots"])
     if any(a % n for a, n in zip(ptrs, need)) or not p.grad.is_contiguous():
         odd.append((tuple(p.shape), [a % 16 for a in ptrs], p.grad.is_contiguous()))
-print(f"{len(params)} parameters, {sum(p.numel() for p in params) / 1e6:.1f} M; misaligned or strided: {odd[:8]} ({len(odd)})")
+print(f"{len(params)} parameters, {sum(p.numel() for p in params) / 1e6:.1f} M; misaligned or strided: "
+      f"{odd[:8]} ({len(odd)})")
 
 
 def timed(fn, drained):
@@ -98,6 +99,7 @@ for name, pairs in times.items():
     if "back to back" in name:
         ms = [m / 5 for m in ms]
     print(f"{name}: median {statistics.median(ms):.3f} ms, min {min(ms):.3f} ({len(ms)} runs)")
-hosts = [host_ms(opt2.step) for _ in range(5)] + [host_ms(lambda: (scaler2.step(opt2), scaler2.update())) for _ in range(5)]
+hosts = [host_ms(opt2.step) for _ in range(5)]
+hosts += [host_ms(lambda: (scaler2.step(opt2), scaler2.update())) for _ in range(5)]
 print(f"host time of the calls (ms): opt.step {statistics.median(hosts[:5]):.3f}, scaler.step + update "
       f"{statistics.median(hosts[5:]):.3f}")

@@ -171,7 +171,8 @@ bool aligned_for_vectors(const TensorEntry& e, int slots) {
 }
 
 template <OptimizerKind K, int SLOTS>
-void launch_all(const kernels::OptimizerCoeffs& c, const DeviceScalars& d, const std::vector<OptimizerTensors>& tensors) {
+void launch_all(const kernels::OptimizerCoeffs& c, const DeviceScalars& d,
+                const std::vector<OptimizerTensors>& tensors) {
   Table table{};
   int64_t blocks = 0;
   bool aligned = true, counted = false;

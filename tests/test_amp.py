@@ -124,8 +124,8 @@ def test_update_follows_torch_amp_update_scale(growth, backoff, interval, device
             flag = _core.full([], float(found), "int32", device)
             _core.amp_update_scale(ours, flag, growth, backoff, interval)
             torch._amp_update_scale_(scale, tracker, torch.tensor([float(found)]), growth, backoff, interval)
-            words = np.asarray(_core.to_device(_core.cat([_core.reshape(a, [1]) for a in
-                                                          (ours.scale, ours.inv_scale, ours.growth_tracker)], 0), "cpu"))
+            packed = _core.cat([_core.reshape(a, [1]) for a in (ours.scale, ours.inv_scale, ours.growth_tracker)], 0)
+            words = np.asarray(_core.to_device(packed, "cpu"))
             assert words[0].view(np.float32) == scale.item() and words[2] == tracker.item()
             assert words[1].view(np.float32) == np.float32(1.0 / np.float64(scale.item()))
             with np.errstate(over="ignore"):  # 2^127 is inf in f16, as in scale_f16

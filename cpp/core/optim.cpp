@@ -181,8 +181,8 @@ void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const std::vec
   const char* op = optimizer_name(kind);
   if (grads.size() != parameters.size() || states.size() != parameters.size() ||
       (!steps.empty() && steps.size() != parameters.size())) {
-    throw ArgumentError(std::string(op) + ": expected one gradient and one state list per parameter (and one step count, "
-                        "if any), got " + std::to_string(parameters.size()) + " parameters, " +
+    throw ArgumentError(std::string(op) + ": expected one gradient and one state list per parameter (and one step "
+                        "count, if any), got " + std::to_string(parameters.size()) + " parameters, " +
                         std::to_string(grads.size()) + " gradients, " + std::to_string(states.size()) +
                         " state lists and " + std::to_string(steps.size()) + " step counts");
   }

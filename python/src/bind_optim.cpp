@@ -56,7 +56,8 @@ void bind_optim(py::module_& m) {
       .def_readonly("growth_tracker", &LossScale::growth_tracker)
       .def("set_scale", &set_loss_scale, py::arg("scale"));
   m.def("amp_non_finite_check_and_unscale",
-        without_gil(+[](const std::vector<Array>& arrays, const Array& found_inf, const std::optional<Array>& inv_scale) {
+        without_gil(+[](const std::vector<Array>& arrays, const Array& found_inf,
+                        const std::optional<Array>& inv_scale) {
           amp_non_finite_check_and_unscale(arrays, found_inf, inv_scale.value_or(Array()));
         }),
         py::arg("arrays"), py::arg("found_inf"), py::arg("inv_scale") = py::none());
