@@ -173,7 +173,8 @@ class GradScaler:
     def step(self, optimizer, *args, **kwargs):
         """optimizer.step(*args, **kwargs) with the gradients unscaled inside the kernel, skipped (on the device)
         if some gradient is inf/NaN. An optimizer without a native kernel is stepped after one read of the flag,
-        and then returns None on a skipped step, as in PyTorch."""
+        and then returns None on a skipped step, as in PyTorch; the host optimizers unscale in their f32 update,
+        other optimizers (users' own) get their gradients unscaled in place first (unscale_), as in PyTorch."""
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
         if "closure" in kwargs:
@@ -182,13 +183,18 @@ class GradScaler:
         if st["stage"] is _Stage.STEPPED:
             raise RuntimeError("step() has already been called since the last update().")
         if st["stage"] is _Stage.READY:
-            st["found_inf_per_device"] = self._check_grads(optimizer, unscale=False)
+            unscales = getattr(optimizer, "_step_supports_amp_scaling", False) or getattr(optimizer,
+                                                                                          "_unscales_in_step", False)
+            if unscales:
+                st["found_inf_per_device"] = self._check_grads(optimizer, unscale=False)
+            else:  # an optimizer written in Python (a user's): its step sees unscaled gradients, as with PyTorch
+                self.unscale_(optimizer)
         if not st["found_inf_per_device"]:
             raise AssertionError("No inf checks were recorded for this optimizer.")
         found_inf = self._found_inf(st["found_inf_per_device"].values())
         inv_scale = None if st["stage"] is _Stage.UNSCALED else self._loss_scale.inv_scale
         st["stage"] = _Stage.STEPPED
-        if optimizer._step_supports_amp_scaling:
+        if getattr(optimizer, "_step_supports_amp_scaling", False):
             optimizer._amp_flags = (found_inf, inv_scale)
             try:
                 return optimizer.step(*args, **kwargs)

@@ -29,6 +29,8 @@ def write_f16(p, values):
 class HostOptimizer(Optimizer):
     """Subclasses define _update(group, state, weight, grad) -> new weight (all float32 numpy arrays)."""
 
+    _unscales_in_step = True  # step() multiplies the gradients by _grad_scale in f32 (GradScaler sets it)
+
     def _step_group(self, group):
         for p in group["params"]:
             if p.grad is None:
