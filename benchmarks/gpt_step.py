@@ -128,8 +128,8 @@ class Mode:
         return torch.tensor(x, device=self.device), torch.tensor(y, device=self.device)
 
     def step(self, x, y):
-        """One training step; returns the loss tensor (not read back; TensorLogic's scaler reads one inf/NaN flag
-        per step, PyTorch's keeps it on the device)."""
+        """One training step; returns the loss tensor (not read back; both scalers keep their inf/NaN flag on
+        the device)."""
         self.opt.zero_grad(set_to_none=True)
         lib = tl if self.name.startswith("tl") else torch
         with lib.autocast(self.device.split(":")[0], dtype=lib.float16, enabled=(self.name == "amp")):

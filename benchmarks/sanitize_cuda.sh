@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs compute-sanitizer's memcheck and racecheck over the CUDA tests of the kernels changed lately: the
-# fused backward kernels (layer/RMS norm, cross-entropy), the multi-tensor optimizer step, the
+# fused backward kernels (layer/RMS norm, cross-entropy), the multi-tensor optimizer step (and the loss
+# scaler's device flags, check and scale update), the
 # cross-entropy forward and its device-side target check, attention's forward and backward, the strided copies
 # of whole words, the column reductions. One log per tool; the summary lines are printed.
 # Usage: benchmarks/sanitize_cuda.sh [log-dir] [tool ...]   (tools: memcheck racecheck, the default both;
@@ -26,8 +27,8 @@ SANITIZER=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-san
 # parameters on two devices; the CPU runs of the same files add nothing for the sanitizer.
 TESTS=("$ROOT/tests/test_fused_backward.py" "$ROOT/tests/test_optim_multi.py" "$ROOT/tests/test_optim.py"
        "$ROOT/tests/test_fused.py" "$ROOT/tests/test_attention.py" "$ROOT/tests/test_tensor.py"
-       "$ROOT/tests/test_reduce.py")
-SELECT="test_fused_backward or test_optim or cross_entropy or target or errors or test_sdpa or strided_copy"
+       "$ROOT/tests/test_reduce.py" "$ROOT/tests/test_amp.py")
+SELECT="test_fused_backward or test_optim or test_amp or cross_entropy or target or errors or test_sdpa or strided_copy"
 SELECT="cuda and ($SELECT or column_kernels) or two_devices"
 
 status=0

@@ -20,9 +20,12 @@ class CudaBackend final : public Backend {
   void copy_peer(const Array& src, const Array& dst) override;
 
   TL_BACKEND_KERNELS
-  void optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
-                       const std::vector<OptimizerTensors>& tensors) override;
-  bool check_finite_and_unscale(const std::vector<Array>& arrays, float inv_scale) override;
+  void optimizer_steps(OptimizerKind kind, const OptimizerParams& params, const std::vector<OptimizerTensors>& tensors,
+                       const ScalerFlags& flags) override;
+  void non_finite_check_and_unscale(const std::vector<Array>& arrays, const Array& found_inf,
+                                    const Array* inv_scale) override;
+  void update_loss_scale(const LossScale& s, const Array& found_inf, double growth, double backoff,
+                         int64_t growth_interval) override;
   void reduce_int(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;
   bool attention_keeping_stats(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal,
                                float scale, const Array& out, const Array& stats) override;

@@ -4,10 +4,14 @@
 // model's 148 parameters take a few launches instead of 148. Each element runs the update of
 // cpp/kernels/optimizer.h in f32 (parameter plus its Kahan compensation), rounds once to f16 and keeps the
 // residual. Built with --fmad=false like the CPU build, so both backends give the same bits.
+// Under a loss scaler (tensorlogic.amp) the kernels read the scaler's flags and the step counts from device
+// memory, as PyTorch's fused AdamW does, so a training step never waits for the device: a set found_inf
+// makes every block return before writing, and the counts advance in a launch of their own.
 #include "../cpp/core/op_dispatch.h"
 #include "../cpp/kernels/optimizer.h"
 #include "common.cuh"
 #include "cuda_backend.h"
+#include "deferred_error.cuh"
 
 namespace tensorlogic::cuda {
 namespace {
@@ -20,6 +24,7 @@ struct TensorEntry {
   __half* param;
   const __half* grad;
   float* state[4];      // the compensation, then the kind's slots (unused ones null)
+  int32_t* step;        // the count of updates done, on the device; null: the coefficients' step
   int64_t numel;
   int64_t first_chunk;  // this launch's block index of its first chunk
 };
@@ -28,8 +33,16 @@ struct Table {
   TensorEntry tensors[kTensors];
   int count;
 };
+// A loss scaler's flags (ScalerFlags, null where absent) and the options a device step count enters.
+struct DeviceScalars {
+  const int32_t* found_inf;  // nonzero: the whole step is skipped
+  const float* inv_scale;    // multiplies the coefficients' gradient scale
+  kernels::StepOptions options;
+};
+
 // Kernel arguments are limited to 4 KB.
-static_assert(sizeof(Table) + sizeof(kernels::OptimizerCoeffs) <= 4000, "the parameter table outgrows kernel arguments");
+static_assert(sizeof(Table) + sizeof(kernels::OptimizerCoeffs) + sizeof(DeviceScalars) <= 4000,
+              "the parameter table outgrows kernel arguments");
 
 // The entry of a launch's table whose chunks hold `chunk`: the last whose first chunk is at or before it
 // (binary search).
@@ -119,9 +132,20 @@ __device__ __forceinline__ void update(const kernels::OptimizerCoeffs& c, const 
 // (f16 operands to 8 bytes, f32 to 16; chunks start at multiples of kChunk): a thread then moves 4 elements
 // of each operand per access, and a parameter's last few elements (numel % 4) one by one.
 template <OptimizerKind K, int SLOTS, int V>
-__global__ void optimizer_kernel(kernels::OptimizerCoeffs c, Table table) {
+__global__ void optimizer_kernel(kernels::OptimizerCoeffs c, DeviceScalars d, Table table) {
+  if (d.found_inf != nullptr && *d.found_inf != 0) return;  // every thread of the block returns alike
   const int64_t chunk = blockIdx.x;
   const TensorEntry t = table.tensors[owner(table.tensors, table.count, chunk)];
+  // The coefficients of this parameter's step, once per block: the bias corrections' double pow costs
+  // hundreds of cycles, a block's share of the bandwidth-bound update a few thousand.
+  __shared__ kernels::OptimizerCoeffs shared;
+  if (threadIdx.x == 0) {
+    if (t.step != nullptr) kernels::set_step(c, d.options, *t.step + 1L);
+    if (d.inv_scale != nullptr) c.scale *= *d.inv_scale;
+    shared = c;
+  }
+  __syncthreads();
+  c = shared;
   const int64_t begin = (chunk - t.first_chunk) * kChunk;
   const int64_t end = min(begin + kChunk, t.numel);
   const int64_t whole = begin + (end - begin) / V * V;
@@ -129,6 +153,14 @@ __global__ void optimizer_kernel(kernels::OptimizerCoeffs c, Table table) {
     update<K, SLOTS, V>(c, t, i);
   }
   for (int64_t i = whole + threadIdx.x; i < end; i += blockDim.x) update<K, SLOTS, 1>(c, t, i);
+}
+
+// Counts the step of every entry with a device count, unless it was skipped. A launch after the update's:
+// all blocks of a parameter read its count, so none of them may write it.
+__global__ void advance_steps(Table table, const int32_t* found_inf) {
+  if (found_inf != nullptr && *found_inf != 0) return;
+  const int i = threadIdx.x;
+  if (i < table.count && table.tensors[i].step != nullptr) ++*table.tensors[i].step;
 }
 
 bool aligned_for_vectors(const TensorEntry& e, int slots) {
@@ -139,27 +171,37 @@ bool aligned_for_vectors(const TensorEntry& e, int slots) {
 }
 
 template <OptimizerKind K, int SLOTS>
-void launch_all(const kernels::OptimizerCoeffs& c, const std::vector<OptimizerTensors>& tensors) {
+void launch_all(const kernels::OptimizerCoeffs& c, const DeviceScalars& d,
+                const std::vector<OptimizerTensors>& tensors) {
   Table table{};
   int64_t blocks = 0;
-  bool aligned = true;
+  bool aligned = true, counted = false;
   auto flush = [&] {
     if (table.count == 0) return;
-    if (aligned) {
-      optimizer_kernel<K, SLOTS, 4><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(c, table);
-    } else {
-      optimizer_kernel<K, SLOTS, 1><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(c, table);
+    if (blocks > 0) {  // none when the table holds only empty parameters, kept for their device counts
+      if (aligned) {
+        optimizer_kernel<K, SLOTS, 4><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(c, d, table);
+      } else {
+        optimizer_kernel<K, SLOTS, 1><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(c, d, table);
+      }
+      check_launch("optimizer kernel");
     }
-    check_launch("optimizer kernel");
+    if (counted) {
+      advance_steps<<<1, kTensors, 0, stream()>>>(table, d.found_inf);
+      check_launch("optimizer step count kernel");
+    }
     table.count = 0;
     blocks = 0;
     aligned = true;
+    counted = false;
   };
-  for (const OptimizerTensors& t : tensors) {  // the core leaves out empty parameters
+  for (const OptimizerTensors& t : tensors) {  // empty ones only with a device count: zero chunks
     const int64_t chunks = (t.param.numel() + kChunk - 1) / kChunk;
     if (table.count == kTensors || blocks + chunks > kMaxBlocks) flush();
     TensorEntry& e = table.tensors[table.count++];
-    e = TensorEntry{t.param.data_as<__half>(), t.grad.data_as<__half>(), {}, t.param.numel(), blocks};
+    e = TensorEntry{t.param.data_as<__half>(), t.grad.data_as<__half>(), {}, nullptr, t.param.numel(), blocks};
+    if (t.step.defined()) e.step = t.step.data_as<int32_t>();
+    counted = counted || t.step.defined();
     for (size_t k = 0; k < t.state.size(); ++k) e.state[k] = reinterpret_cast<float*>(t.state[k].data_as<int32_t>());
     aligned = aligned && aligned_for_vectors(e, SLOTS);
     blocks += chunks;
@@ -168,9 +210,11 @@ void launch_all(const kernels::OptimizerCoeffs& c, const std::vector<OptimizerTe
 }
 
 // The inf/NaN check of many f16 arrays in one launch (a loss scaler's check of every gradient), each value
-// then multiplied in place by inv_scale unless it is 1: the same chunks and table scheme as the optimizer
-// step, 16-byte accesses where an array is 16-byte aligned. Any block that finds an f16 with every exponent
-// bit set writes 1 to `found`.
+// then multiplied in place by the float32 word inv_scale when it is given: the same chunks and table scheme
+// as the optimizer step, 16-byte accesses where an array is 16-byte aligned. Any block that finds an f16
+// with every exponent bit set writes 1 to `found` (the scaler's flag, never read by the host here); so does
+// a pending deferred error (deferred_error.cu): gradients of data that a range check rejected must not update
+// the parameters, and the error itself is raised at the host's next read.
 constexpr int kFiniteTensors = 160;
 
 struct FiniteEntry {
@@ -183,7 +227,7 @@ struct FiniteTable {
   FiniteEntry tensors[kFiniteTensors];
   int count;
 };
-static_assert(sizeof(FiniteTable) + sizeof(float) + sizeof(int*) <= 4000,
+static_assert(sizeof(FiniteTable) + sizeof(float*) + sizeof(int32_t*) + sizeof(DeferredRecord*) <= 4000,
               "the finite-check table outgrows kernel arguments");
 
 // Whether h is inf or NaN; h becomes h * inv_scale (rounded once) when kScale.
@@ -195,7 +239,10 @@ __device__ __forceinline__ bool check_value(__half& h, float inv_scale) {
 }
 
 template <bool kScale>
-__global__ void finite_kernel(FiniteTable table, float inv_scale, int* found) {
+__global__ void finite_kernel(FiniteTable table, const float* inv_scale_word, int32_t* found,
+                              const DeferredRecord* record) {
+  if (blockIdx.x == 0 && threadIdx.x == 0 && record->raised != 0) *found = 1;
+  const float inv_scale = kScale ? *inv_scale_word : 1.0f;
   const int64_t chunk = blockIdx.x;
   const FiniteEntry t = table.tensors[owner(table.tensors, table.count, chunk)];
   const int64_t begin = (chunk - t.first_chunk) * kChunk;
@@ -218,27 +265,44 @@ __global__ void finite_kernel(FiniteTable table, float inv_scale, int* found) {
   if (bad) *found = 1;  // every writer writes the same value
 }
 
+// GradScaler's update (kernels::update_loss_scale) in one thread: the scale never leaves the device.
+__global__ void update_scale_kernel(float* scale, float* inv_scale, __half* scale_f16, int32_t* growth_tracker,
+                                    const int32_t* found_inf, double growth, double backoff, long growth_interval) {
+  float s = *scale;
+  int tracker = *growth_tracker;
+  kernels::update_loss_scale(s, tracker, *found_inf != 0, growth, backoff, growth_interval);
+  *scale = s;
+  *inv_scale = kernels::inverse_scale(s);
+  *scale_f16 = __float2half_rn(s);  // 2^16 and above: inf, as the f16 loss would read the product
+  *growth_tracker = tracker;
+}
+
+const float* f32_word(const Array& a) { return reinterpret_cast<const float*>(a.data_as<int32_t>()); }
+
 }  // namespace
 
 void CudaBackend::optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
-                                  const std::vector<OptimizerTensors>& tensors) {
+                                  const std::vector<OptimizerTensors>& tensors, const ScalerFlags& flags) {
   // numel is per parameter here (the table's); the coefficients are shared.
   const kernels::OptimizerCoeffs c = optimizer_coeffs(kind, params, 0);
+  const DeviceScalars d{flags.found_inf.defined() ? flags.found_inf.data_as<int32_t>() : nullptr,
+                        flags.inv_scale.defined() ? f32_word(flags.inv_scale) : nullptr, step_options(params)};
   dispatch_optimizer(kind, [&](auto kind_tag) {
     constexpr OptimizerKind K = decltype(kind_tag)::value;
-    dispatch_slots(c.slots, [&](auto slots) { launch_all<K, decltype(slots)::value>(c, tensors); });
+    dispatch_slots(c.slots, [&](auto slots) { launch_all<K, decltype(slots)::value>(c, d, tensors); });
   });
 }
 
-bool CudaBackend::check_finite_and_unscale(const std::vector<Array>& arrays, float inv_scale) {
-  Scratch flag(sizeof(int));
-  check(cudaMemsetAsync(flag.as<int>(), 0, sizeof(int), stream()), "cudaMemsetAsync");
+void CudaBackend::non_finite_check_and_unscale(const std::vector<Array>& arrays, const Array& found_inf,
+                                               const Array* inv_scale) {
+  DeferredRecord* record = deferred_record();
   FiniteTable table{};
   int64_t blocks = 0;
   auto flush = [&] {
     if (table.count == 0) return;
-    const auto kernel = inv_scale != 1.0f ? finite_kernel<true> : finite_kernel<false>;
-    kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(table, inv_scale, flag.as<int>());
+    const auto kernel = inv_scale != nullptr ? finite_kernel<true> : finite_kernel<false>;
+    kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(
+        table, inv_scale != nullptr ? f32_word(*inv_scale) : nullptr, found_inf.data_as<int32_t>(), record);
     check_launch("finite check kernel");
     table.count = 0;
     blocks = 0;
@@ -250,10 +314,16 @@ bool CudaBackend::check_finite_and_unscale(const std::vector<Array>& arrays, flo
     blocks += chunks;
   }
   flush();
-  int found = 0;
-  device_to_host(&found, flag.as<int>(), sizeof(int));
-  raise_deferred_errors();  // gradients may derive from data a check kernel rejected, as for any read
-  return found == 0;
+}
+
+void CudaBackend::update_loss_scale(const LossScale& s, const Array& found_inf, double growth, double backoff,
+                                    int64_t growth_interval) {
+  update_scale_kernel<<<1, 1, 0, stream()>>>(reinterpret_cast<float*>(s.scale.data_as<int32_t>()),
+                                             reinterpret_cast<float*>(s.inv_scale.data_as<int32_t>()),
+                                             s.scale_f16.data_as<__half>(), s.growth_tracker.data_as<int32_t>(),
+                                             found_inf.data_as<int32_t>(), growth, backoff,
+                                             static_cast<long>(growth_interval));
+  check_launch("loss scale update kernel");
 }
 
 }  // namespace tensorlogic::cuda

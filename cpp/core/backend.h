@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../kernels/optimizer.h"
+#include "../kernels/scaled_step.h"
 #include "tensorlogic/array.h"
 #include "tensorlogic/memory.h"
 #include "tensorlogic/ops.h"
@@ -31,9 +31,12 @@ enum class RandomKind : uint8_t { uniform, normal, integer };
 
 // One parameter's arrays of a fused optimizer update (Backend::optimizer_steps): the f16 parameter, its
 // f16 gradient and its state slots, all contiguous and on one device.
+// `step`, when defined, is the parameter's count of updates done (int32, one element, on its device), which
+// the update reads in place of OptimizerParams::step and advances unless the step is skipped.
 struct OptimizerTensors {
   Array param, grad;
   std::vector<Array> state;
+  Array step;
 };
 
 class Backend {
@@ -330,15 +333,23 @@ class Backend {
   // Metal's family, which the default optimizer_steps runs per parameter; without it, DeviceError.
   virtual void optimizer_step(OptimizerKind kind, const OptimizerParams& params, const Array& param,
                               const Array& grad, const std::vector<Array>& state);
-  // The updates of several parameters of this device with the same options and step count, each as
-  // optimizer_step (checked alike). The default updates them one by one; CUDA covers them all in a few
-  // launches (multi-tensor kernels).
+  // The updates of several parameters of this device with the same options, each as optimizer_step (checked
+  // alike), under a loss scaler's flags (tensorlogic/optim.h; defined ones are on this device). The default
+  // reads the flags and device step counts back (at once: free on the CPU, one wait elsewhere) and updates
+  // the parameters one by one; CUDA covers them all in a few launches (multi-tensor kernels) that read the
+  // flags and counts themselves.
   virtual void optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
-                               const std::vector<OptimizerTensors>& tensors);
-  // Whether the f16 `arrays` of this device (contiguous, non-empty) hold no inf or NaN, then each multiplied
-  // in place by inv_scale unless it is 1. The default sums a * 0 per array with core ops and reads one value;
-  // CUDA checks (and scales) them all in one multi-tensor launch.
-  virtual bool check_finite_and_unscale(const std::vector<Array>& arrays, float inv_scale);
+                               const std::vector<OptimizerTensors>& tensors, const ScalerFlags& flags);
+  // Sets found_inf (int32, one element) to 1 if the f16 `arrays` of this device (contiguous, non-empty) hold
+  // an inf or NaN, then multiplies each in place by inv_scale's float32 word (when not null). The default
+  // sums a * 0 per array with core ops and reads one value; CUDA checks (and scales) them all in one
+  // multi-tensor launch that writes the flag.
+  virtual void non_finite_check_and_unscale(const std::vector<Array>& arrays, const Array& found_inf,
+                                            const Array* inv_scale);
+  // kernels::update_loss_scale of `s` (all on this device) given found_inf. The default reads the three
+  // values back; CUDA updates them in a one-thread kernel.
+  virtual void update_loss_scale(const LossScale& s, const Array& found_inf, double growth, double backoff,
+                                 int64_t growth_interval);
 };
 
 // The kernel families every device backend (cpp/cpu, cuda, objc) implements, declared once: each backend
@@ -383,6 +394,14 @@ class Backend {
 
 // The coefficients of cpp/kernels/optimizer.h's update for a parameter of `numel` elements.
 kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerParams& params, int64_t numel);
+// The options kernels::set_step reads, for a step count kept on the device.
+kernels::StepOptions step_options(const OptimizerParams& params);
+// ArgumentError unless `a` is undefined or a contiguous one-element int32 array (a device step count, a
+// loss scaler's flag or float32 word), naming op and the argument.
+void check_word(const char* op, const char* name, const Array& a);
+// `a` on `device` (a copy where it lives elsewhere; undefined stays undefined): a loss scaler's flags follow
+// each parameter's device, as PyTorch's non_blocking .to() does.
+Array on_device(const Array& a, Device device);
 
 // The message of IndexOutOfRange for a class target outside [0, classes) that is not ignore_index.
 std::string target_out_of_range(const char* op, int64_t value, int64_t classes, int64_t ignore_index);

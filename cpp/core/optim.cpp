@@ -2,6 +2,7 @@
 // optimizer kernel family per device.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,17 +44,13 @@ kernels::OptimizerCoeffs optimizer_coeffs(OptimizerKind kind, const OptimizerPar
   c.beta2 = static_cast<float>(p.beta2);
   c.eps = static_cast<float>(p.eps);
   c.alpha = static_cast<float>(p.alpha);
-  const double bc1 = 1.0 - std::pow(p.beta1, static_cast<double>(p.step));
-  const double bc2 = 1.0 - std::pow(p.beta2, static_cast<double>(p.step));
-  c.step_size = static_cast<float>(p.lr / bc1);
-  c.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  kernels::set_step(c, step_options(p), static_cast<long>(p.step));
   c.decay = static_cast<float>(1.0 - p.lr * p.weight_decay);  // decoupled decay (AdamW, Lion)
   c.scale = static_cast<float>(p.grad_scale);
   c.nesterov = p.nesterov;
   c.maximize = p.maximize;
   c.amsgrad = p.amsgrad;
   c.centered = p.centered;
-  c.first = p.step == 1;
   c.slots = optimizer_state_slots(kind, p) - 1;
   return c;
 }
@@ -64,26 +61,33 @@ void Backend::optimizer_step(OptimizerKind kind, const OptimizerParams&, const A
                     param.device().str());
 }
 
-void Backend::optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
-                              const std::vector<OptimizerTensors>& tensors) {
-  for (const OptimizerTensors& t : tensors) optimizer_step(kind, params, t.param, t.grad, t.state);
-}
+kernels::StepOptions step_options(const OptimizerParams& p) { return {p.lr, p.beta1, p.beta2}; }
 
-bool Backend::check_finite_and_unscale(const std::vector<Array>& arrays, float inv_scale) {
-  // a * 0 is 0 exactly where a is finite and NaN elsewhere, and a sum keeps a NaN (a max could drop it).
-  std::vector<Array> sums;
-  sums.reserve(arrays.size());
-  for (const Array& a : arrays) {
-    const Array zeroed = tensorlogic::binary(BinaryOp::mul, reshape(a, {a.numel()}), 0.0);
-    sums.push_back(tensorlogic::reduce(ReduceOp::sum, zeroed, {0}, false));
+void Backend::optimizer_steps(OptimizerKind kind, const OptimizerParams& params,
+                              const std::vector<OptimizerTensors>& tensors, const ScalerFlags& flags) {
+  // The flags and device step counts, all int32 words, read back in one copy.
+  std::vector<Array> words;
+  for (const Array* a : {&flags.found_inf, &flags.inv_scale}) {
+    if (a->defined()) words.push_back(reshape(*a, {1}));
   }
-  const Array total = tensorlogic::reduce(ReduceOp::sum, stack(sums, 0), {0}, false);
-  uint16_t bits = 0;
-  to_host(total, &bits);
-  if (inv_scale != 1.0f) {
-    for (const Array& a : arrays) binary_(BinaryOp::mul, a, inv_scale);
+  for (const OptimizerTensors& t : tensors) {
+    if (t.step.defined()) words.push_back(reshape(t.step, {1}));
   }
-  return (bits & 0x7c00u) != 0x7c00u;  // f16 inf and NaN: every exponent bit set
+  std::vector<int32_t> values(words.size());
+  if (!words.empty()) to_host(cat(words, 0), values.data());
+  size_t next = 0;
+  if (flags.found_inf.defined() && values[next++] != 0) return;  // a skipped step changes nothing
+  OptimizerParams p = params;
+  if (flags.inv_scale.defined()) {
+    float inv_scale;
+    std::memcpy(&inv_scale, &values[next++], sizeof inv_scale);
+    p.grad_scale = static_cast<float>(params.grad_scale) * inv_scale;  // CUDA's float product
+  }
+  for (const OptimizerTensors& t : tensors) {
+    if (t.step.defined()) p.step = values[next++] + int64_t{1};
+    optimizer_step(kind, p, t.param, t.grad, t.state);
+    if (t.step.defined()) fill(t.step, static_cast<double>(p.step));
+  }
 }
 
 namespace {
@@ -158,12 +162,13 @@ void check_disjoint(const char* op, const std::vector<OptimizerTensors>& tensors
   for (const OptimizerTensors& t : tensors) {
     add(t.param);
     for (const Array& s : t.state) add(s);
+    if (t.step.defined()) add(t.step);
   }
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i) {
     if (ranges[i].storage == ranges[i - 1].storage && ranges[i].begin < ranges[i - 1].end) {
-      throw ArgumentError(std::string(op) + ": the parameters and state arrays of one step must not overlap "
-                          "(is a parameter given twice?)");
+      throw ArgumentError(std::string(op) + ": the parameters, state arrays and step counts of one step must not "
+                          "overlap (is a parameter given twice?)");
     }
   }
 }
@@ -171,21 +176,35 @@ void check_disjoint(const char* op, const std::vector<OptimizerTensors>& tensors
 }  // namespace
 
 void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const std::vector<Array>& parameters,
-                    const std::vector<Array>& grads, const std::vector<std::vector<Array>>& states) {
+                    const std::vector<Array>& grads, const std::vector<std::vector<Array>>& states,
+                    const std::vector<Array>& steps, const ScalerFlags& flags) {
   const char* op = optimizer_name(kind);
-  if (grads.size() != parameters.size() || states.size() != parameters.size()) {
-    throw ArgumentError(std::string(op) + ": expected one gradient and one state list per parameter, got " +
-                        std::to_string(parameters.size()) + " parameters, " + std::to_string(grads.size()) +
-                        " gradients and " + std::to_string(states.size()) + " state lists");
+  if (grads.size() != parameters.size() || states.size() != parameters.size() ||
+      (!steps.empty() && steps.size() != parameters.size())) {
+    throw ArgumentError(std::string(op) + ": expected one gradient and one state list per parameter (and one step "
+                        "count, if any), got " + std::to_string(parameters.size()) + " parameters, " +
+                        std::to_string(grads.size()) + " gradients, " + std::to_string(states.size()) +
+                        " state lists and " + std::to_string(steps.size()) + " step counts");
   }
   check_options(op, kind, p);
+  check_word(op, "found_inf", flags.found_inf);
+  check_word(op, "inv_scale", flags.inv_scale);
   const size_t slots = static_cast<size_t>(optimizer_state_slots(kind, p));
   // Every parameter is checked before any is updated, so bad input leaves them all unchanged.
   std::vector<OptimizerTensors> all;
   all.reserve(parameters.size());
   for (size_t i = 0; i < parameters.size(); ++i) {
     OptimizerTensors t = checked(op, slots, parameters[i], grads[i], states[i]);
-    if (t.param.numel() > 0) all.push_back(std::move(t));
+    if (!steps.empty()) {
+      check_word(op, "each step count", steps[i]);
+      if (!steps[i].defined() || steps[i].device() != t.param.device()) {
+        throw ArgumentError(std::string(op) + ": each step count must be on its parameter's device " +
+                            t.param.device().str());
+      }
+      t.step = steps[i];
+    }
+    // An empty parameter has nothing to update, but its device count still counts the step (as its host one).
+    if (t.param.numel() > 0 || t.step.defined()) all.push_back(std::move(t));
   }
   check_disjoint(op, all);
   // One backend call per device, in the order the devices first appear.
@@ -200,39 +219,19 @@ void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const std::vec
     for (const OptimizerTensors& t : all) {
       if (t.param.device() == device) group.push_back(t);
     }
-    backend_for(device).optimizer_steps(kind, p, group);
+    const ScalerFlags here{on_device(flags.found_inf, device), on_device(flags.inv_scale, device)};
+    backend_for(device).optimizer_steps(kind, p, group, here);
   }
+}
+
+void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const std::vector<Array>& parameters,
+                    const std::vector<Array>& grads, const std::vector<std::vector<Array>>& states) {
+  optimizer_step(kind, p, parameters, grads, states, {}, {});
 }
 
 void optimizer_step(OptimizerKind kind, const OptimizerParams& p, const Array& param, const Array& grad,
                     const std::vector<Array>& state) {
   optimizer_step(kind, p, std::vector<Array>{param}, std::vector<Array>{grad}, std::vector<std::vector<Array>>{state});
-}
-
-bool check_finite_and_unscale(const std::vector<Array>& arrays, double inv_scale) {
-  // The f16 arrays with elements, grouped by device in the order the devices first appear. A strided array
-  // is checked as a contiguous copy and scaled in place by a plain in-place multiply.
-  std::vector<std::pair<Device, std::vector<Array>>> groups;
-  std::vector<Array> strided;
-  for (const Array& a : arrays) {
-    if (a.dtype() != Dtype::float16 || a.numel() == 0) continue;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == a.device(); });
-    if (it == groups.end()) it = groups.insert(groups.end(), {a.device(), {}});
-    if (a.is_contiguous()) {
-      it->second.push_back(a);
-    } else {
-      it->second.push_back(contiguous(a));
-      strided.push_back(a);
-    }
-  }
-  bool finite = true;
-  for (const auto& [device, group] : groups) {
-    finite = backend_for(device).check_finite_and_unscale(group, static_cast<float>(inv_scale)) && finite;
-  }
-  if (inv_scale != 1.0) {
-    for (const Array& a : strided) binary_(BinaryOp::mul, a, inv_scale);
-  }
-  return finite;
 }
 
 }  // namespace tensorlogic

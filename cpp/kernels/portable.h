@@ -45,6 +45,7 @@ using std::floor;
 using std::fmax;
 using std::fmin;
 using std::fmod;
+using std::isfinite;
 using std::isinf;
 using std::log;
 using std::pow;

@@ -47,6 +47,9 @@ from .legacy_tensors import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...:
 from .type_info import Size, finfo, get_default_dtype, iinfo, set_default_dtype
 from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
+from . import _cuda_amp  # noqa: E402
+# tl.cuda.amp (torch.cuda.amp's spellings), attached here: amp's GradScaler works on tensors, a layer above device
+cuda.amp = _cuda_amp
 from . import distributed  # noqa: E402
 from . import distributions  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)

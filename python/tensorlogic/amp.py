@@ -14,28 +14,56 @@ falling (measured on an H100 and on the CPU: benchmarks/results notes of 2026-12
 The default init_scale is 2**15, not PyTorch's 2**16: 65,536 is beyond f16's largest finite value (65,504),
 so a backward seeded with it is inf from the start. The scaled loss itself may read inf (loss * scale in f16)
 while its gradients are finite: backward through the scaling multiplies by the scale without reading the
-product."""
+product.
+
+Nothing here waits for the device (PyTorch's fused AdamW with its GradScaler): the scale, its inverse, the
+growth tracker and each step's inf/NaN flag are device arrays; the optimizers with a native kernel read the
+flag there and skip the whole update (step counts included) when it is set, and update() computes the next
+scale on the device. Only get_scale(), state_dict(), update() given a tensor and optimizers without a native
+kernel read values back.
+The scale and its inverse are float32 words (f16 cannot hold 2^16); the loss is multiplied by the scale's f16
+copy."""
+import enum
 import functools
+from collections import defaultdict
+
+import numpy as np
 
 from . import _core
+from .tensor import _wrap
 
 
-def _grads(optimizer):
-    return [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+class _Stage(enum.Enum):
+    READY = 0
+    UNSCALED = 1
+    STEPPED = 2
 
 
-def _all_finite(grads, inv_scale=1.0):
-    """Whether every gradient is free of inf/NaN, checked before each is multiplied in place by inv_scale (not
-    when it is 1): one native call and one read from each device (CUDA checks, and scales, all the gradients
-    of a device in one multi-tensor launch)."""
-    return _core.check_finite_and_unscale([g._a for g in grads], inv_scale)
+def _fresh_state():
+    return {"stage": _Stage.READY, "found_inf_per_device": {}}
+
+
+def _words(arrays):
+    """The one-element int32 arrays' values, read back in one copy (one wait)."""
+    packed = _core.cat([_core.reshape(a, [1]) for a in arrays], 0)
+    return np.asarray(packed if packed.device == "cpu" else _core.to_device(packed, "cpu"))
+
+
+def _as_float(word):
+    return float(np.asarray(word, np.int32).view(np.float32))
+
+
+def _on(array, device):
+    return array if array.device == device else _core.to_device(array, device)
 
 
 class GradScaler:
     """Dynamic loss scaling for f16 training, with torch.amp.GradScaler's defaults and rules:
     scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update(). Gradients are unscaled inside the fused
     optimizer kernel in f32, never rounded to f16 unscaled; a step whose gradients hold inf/NaN is skipped and the
-    scale backs off. enabled=False makes every method a pass-through."""
+    scale backs off. None of it waits for the device (the module's docstring says how); an optimizer without a
+    native kernel (Adagrad, the host optimizers) costs one read of the flag per step. enabled=False makes every
+    method a pass-through."""
     def __init__(self, device="cpu", init_scale=2.0**15, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
                  enabled=True):
         if growth_factor <= 1.0:
@@ -43,88 +71,182 @@ class GradScaler:
         if not 0.0 < backoff_factor < 1.0:
             raise ValueError("The backoff factor must be < 1.0.")
         self._enabled = enabled
-        self._scale = float(init_scale)
+        self._init_scale = float(init_scale)
+        self._init_growth_tracker = 0
         self._growth_factor = growth_factor
         self._backoff_factor = backoff_factor
         self._growth_interval = growth_interval
-        self._growth_tracker = 0
-        self._per_optimizer = {}  # id(optimizer) -> {"unscaled": bool, "found_inf": bool}
+        self._loss_scale = None  # _core.LossScale, made on the device of the first scaled output or gradient
+        self._per_optimizer = defaultdict(_fresh_state)  # id(optimizer) -> stage and inf/NaN flags per device
+
+    def _lazy_init(self, device):
+        if self._loss_scale is None:
+            self._loss_scale = _core.LossScale(self._init_scale, self._init_growth_tracker, device)
 
     def is_enabled(self):
         """Whether scaling is on (the constructor's enabled)."""
         return self._enabled
 
     def get_scale(self):
-        """The current scale (1.0 when disabled)."""
-        return self._scale if self._enabled else 1.0
+        """The current scale as a Python float (1.0 when disabled); reads it back from its device."""
+        if not self._enabled:
+            return 1.0
+        if self._loss_scale is None:
+            return self._init_scale
+        return _as_float(_words([self._loss_scale.scale])[0])
+
+    def get_growth_factor(self):
+        """The factor the scale grows by after growth_interval clean steps."""
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor):
+        """Sets the growth factor."""
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self):
+        """The factor the scale is multiplied by on a step with inf/NaN gradients."""
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor):
+        """Sets the backoff factor."""
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self):
+        """How many clean steps in a row make the scale grow."""
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval):
+        """Sets the growth interval."""
+        self._growth_interval = new_interval
 
     def scale(self, outputs):
-        """outputs (a tensor, or a list or tuple of them) multiplied by the scale."""
+        """outputs (a tensor, or a list or tuple of them) multiplied by the scale (its f16 value, on their device)."""
         if not self._enabled:
             return outputs
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(o) for o in outputs)
-        return outputs * self._scale
+        device = outputs._a.device
+        self._lazy_init(device)
+        return outputs * _wrap(_on(self._loss_scale.scale_f16, device))
 
-    def _state(self, optimizer):
-        return self._per_optimizer.setdefault(id(optimizer), {"unscaled": False, "found_inf": None})
+    def _check_grads(self, optimizer, unscale):
+        """{device: int32 flag array}: 1 where some gradient of the optimizer on that device holds inf/NaN. The
+        gradients are multiplied in place by 1 / scale when `unscale`."""
+        by_device = {}
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    by_device.setdefault(p.grad._a.device, []).append(p.grad)
+        found = {}
+        for device, grads in by_device.items():
+            self._lazy_init(device)
+            found[device] = _core.full([], 0.0, "int32", device)
+            _core.amp_non_finite_check_and_unscale([g._a for g in grads], found[device],
+                                                   self._loss_scale.inv_scale if unscale else None)
+            if unscale:
+                for g in grads:
+                    g._version += 1
+        return found
+
+    def _found_inf(self, flags):
+        """The sum of the flags on the scale's device (one array: no work for a single device)."""
+        device = self._loss_scale.scale.device
+        total = None
+        for flag in flags:
+            flag = _wrap(_on(flag, device))
+            total = flag if total is None else total + flag
+        return total._a
 
     def unscale_(self, optimizer):
         """Divides the optimizer's gradients by the scale in place (rounding them to f16) and records whether any is
         inf/NaN, for gradient clipping before step(); once per optimizer per update()."""
         if not self._enabled:
             return
-        st = self._state(optimizer)
-        if st["unscaled"]:
+        st = self._per_optimizer[id(optimizer)]
+        if st["stage"] is _Stage.UNSCALED:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
-        grads = _grads(optimizer)
-        st["found_inf"] = not _all_finite(grads, 1.0 / self._scale)
-        for g in grads:
-            g._version += 1
-        st["unscaled"] = True
+        if st["stage"] is _Stage.STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        st["found_inf_per_device"] = self._check_grads(optimizer, unscale=True)
+        st["stage"] = _Stage.UNSCALED
 
     def step(self, optimizer, *args, **kwargs):
-        """optimizer.step(*args, **kwargs) with the gradients unscaled inside the kernel, unless some gradient is
-        inf/NaN: then the step is skipped and None returned."""
+        """optimizer.step(*args, **kwargs) with the gradients unscaled inside the kernel, skipped (on the device)
+        if some gradient is inf/NaN. An optimizer without a native kernel is stepped after one read of the flag,
+        and then returns None on a skipped step, as in PyTorch; the host optimizers unscale in their f32 update,
+        other optimizers (users' own) get their gradients unscaled in place first (unscale_), as in PyTorch."""
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
-        st = self._state(optimizer)
-        if st["found_inf"] is None:
-            st["found_inf"] = not _all_finite(_grads(optimizer))
-        if st["found_inf"]:
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        st = self._per_optimizer[id(optimizer)]
+        if st["stage"] is _Stage.STEPPED:
+            raise RuntimeError("step() has already been called since the last update().")
+        if st["stage"] is _Stage.READY:
+            unscales = getattr(optimizer, "_step_supports_amp_scaling", False) or getattr(optimizer,
+                                                                                          "_unscales_in_step", False)
+            if unscales:
+                st["found_inf_per_device"] = self._check_grads(optimizer, unscale=False)
+            else:  # an optimizer written in Python (a user's): its step sees unscaled gradients, as with PyTorch
+                self.unscale_(optimizer)
+        if not st["found_inf_per_device"]:
+            raise AssertionError("No inf checks were recorded for this optimizer.")
+        found_inf = self._found_inf(st["found_inf_per_device"].values())
+        inv_scale = None if st["stage"] is _Stage.UNSCALED else self._loss_scale.inv_scale
+        st["stage"] = _Stage.STEPPED
+        if getattr(optimizer, "_step_supports_amp_scaling", False):
+            optimizer._amp_flags = (found_inf, inv_scale)
+            try:
+                return optimizer.step(*args, **kwargs)
+            finally:
+                optimizer._amp_flags = None
+        values = _words([found_inf] if inv_scale is None else [found_inf, inv_scale])
+        if values[0]:
             return None
         previous = optimizer._grad_scale
-        optimizer._grad_scale = 1.0 if st["unscaled"] else 1.0 / self._scale
+        optimizer._grad_scale = 1.0 if inv_scale is None else _as_float(values[1])
         try:
             return optimizer.step(*args, **kwargs)
         finally:
             optimizer._grad_scale = previous
 
     def update(self, new_scale=None):
-        """Updates the scale: times backoff_factor if a step found inf/NaN, times growth_factor after
-        growth_interval clean steps, or new_scale if given. Call once per iteration, after step()."""
+        """Updates the scale on its device: times backoff_factor if a step found inf/NaN, times growth_factor after
+        growth_interval clean steps in a row, or new_scale if given (a float, or a one-element tensor, read back).
+        Call once per iteration, after step()."""
         if not self._enabled:
             return
+        if self._loss_scale is None:
+            raise AssertionError("Attempted update but _scale is None. This may indicate your script did not use "
+                                 "scaler.scale(loss or outputs) earlier in the iteration.")
         if new_scale is not None:
-            self._scale = float(new_scale.item() if hasattr(new_scale, "item") else new_scale)
+            if not isinstance(new_scale, (int, float)):
+                if new_scale.numel() != 1:
+                    raise ValueError("new_scale should be a float or a 1-element tensor.")
+                if new_scale.requires_grad:
+                    raise ValueError("new_scale should not require grad.")
+                new_scale = new_scale.item()
+            self._loss_scale.set_scale(float(new_scale))
         else:
-            found = any(st["found_inf"] for st in self._per_optimizer.values())
-            if found:
-                self._scale *= self._backoff_factor
-                self._growth_tracker = 0
-            else:
-                self._growth_tracker += 1
-                if self._growth_tracker == self._growth_interval:
-                    self._scale *= self._growth_factor
-                    self._growth_tracker = 0
-        self._per_optimizer = {}
+            flags = [f for st in self._per_optimizer.values() for f in st["found_inf_per_device"].values()]
+            if not flags:
+                raise AssertionError("No inf checks were recorded prior to update.")
+            _core.amp_update_scale(self._loss_scale, self._found_inf(flags), self._growth_factor,
+                                   self._backoff_factor, self._growth_interval)
+        self._per_optimizer = defaultdict(_fresh_state)
 
     def state_dict(self):
-        """The scale and its growth settings as a dict (empty when disabled), as PyTorch saves them."""
+        """The scale and its growth settings as a dict (empty when disabled), as PyTorch saves them (reads the scale
+        and growth tracker back)."""
         if not self._enabled:
             return {}
-        return {"scale": self._scale, "growth_factor": self._growth_factor, "backoff_factor": self._backoff_factor,
-                "growth_interval": self._growth_interval, "_growth_tracker": self._growth_tracker}
+        if self._loss_scale is None:
+            scale, tracker = self._init_scale, self._init_growth_tracker
+        else:
+            words = _words([self._loss_scale.scale, self._loss_scale.growth_tracker])
+            scale, tracker = _as_float(words[0]), int(words[1])
+        return {"scale": scale, "growth_factor": self._growth_factor, "backoff_factor": self._backoff_factor,
+                "growth_interval": self._growth_interval, "_growth_tracker": tracker}
 
     def load_state_dict(self, state_dict):
         """Restores the scale and its settings from state_dict()."""
@@ -133,11 +255,15 @@ class GradScaler:
         if not state_dict:
             raise RuntimeError("The source state dict is empty, possibly because it was saved from a disabled instance "
                                "of GradScaler.")
-        self._scale = float(state_dict["scale"])
+        self._init_scale = float(state_dict["scale"])
         self._growth_factor = state_dict["growth_factor"]
         self._backoff_factor = state_dict["backoff_factor"]
         self._growth_interval = state_dict["growth_interval"]
-        self._growth_tracker = state_dict["_growth_tracker"]
+        self._init_growth_tracker = int(state_dict["_growth_tracker"])
+        if self._loss_scale is not None:
+            device = self._loss_scale.scale.device
+            self._loss_scale = None
+            self._lazy_init(device)
 
 
 class autocast:

@@ -1,6 +1,5 @@
 """Device objects, availability and the default device (SPEC §3)."""
 from . import _core
-from . import _cuda_amp
 
 
 class device:
@@ -126,8 +125,6 @@ class Stream:
 
 class _Backend:
     """tl.cuda, tl.metal, tl.ane: availability, device count and properties, synchronisation, events."""
-
-    amp = _cuda_amp  # tl.cuda.amp.GradScaler / autocast, as torch.cuda.amp
 
     def __init__(self, name):
         self._name = name

@@ -2,7 +2,11 @@
 update runs in float32 on the host with torch.optim's formulas; the state (PyTorch's names) holds float32
 numpy arrays, so squared gradients of 1e-4 (1e-8) and eps=1e-10 are not lost to f16. Each parameter keeps
 the rounding residual of its last update ("compensation") and adds it to the next one, so updates below
-half an f16 ulp accumulate instead of vanishing (SPEC §5)."""
+half an f16 ulp accumulate instead of vanishing (SPEC §5).
+
+They have no device path for tl.amp.GradScaler: the scaler reads its inf/NaN flag (and inverse scale) back
+once per step to decide whether to call step() (as PyTorch's scaler does for its unfused optimizers); the
+update itself reads the gradients back anyway."""
 import numpy as np
 
 from .. import _core
@@ -24,6 +28,8 @@ def write_f16(p, values):
 
 class HostOptimizer(Optimizer):
     """Subclasses define _update(group, state, weight, grad) -> new weight (all float32 numpy arrays)."""
+
+    _unscales_in_step = True  # step() multiplies the gradients by _grad_scale in f32 (GradScaler sets it)
 
     def _step_group(self, group):
         for p in group["params"]:

@@ -4,7 +4,12 @@
 State per parameter is a step count and the kernel's f32 slots (int32-typed native arrays holding float32
 words, see optim.h); slot 0 is the Kahan compensation that keeps sub-ulp updates of f16 weights.
 `state` is a defaultdict(dict) keyed by parameter, as in torch.optim, so optimizers written in Python
-(this package's host.py ones and users' own subclasses) keep whatever they like in `self.state[p]`."""
+(this package's host.py ones and users' own subclasses) keep whatever they like in `self.state[p]`.
+
+Driven by tl.amp.GradScaler, the native kinds take the scaler's inf/NaN flag and inverse scale as device
+arrays and skip the whole update on the device when the flag is set (PyTorch's fused AdamW): their step
+counts then live on the device too (an int32 tensor in state["step"]), since the host does not know whether
+a step happened."""
 import copy
 from collections import defaultdict
 
@@ -13,7 +18,7 @@ import numpy as np
 from .. import _core
 from ..autograd.grad_mode import enable_grad
 from ..nn.utils import zero_grads
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 
 
 class _Required:
@@ -38,7 +43,8 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state = defaultdict(dict)  # param -> {"step": int, "slots": [native arrays]} for the native kinds
         self.param_groups = []
-        self._grad_scale = 1.0
+        self._grad_scale = 1.0  # the gradient's scale for optimizers without a native kernel (GradScaler sets it)
+        self._amp_flags = None  # (found_inf, inv_scale or None): native arrays GradScaler.step passes to the kernel
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or of dicts, got a Tensor")
         groups = list(params)
@@ -86,6 +92,12 @@ class Optimizer:
         _check(group.get("weight_decay", 0.0) >= 0.0, f"Invalid weight_decay value: {group.get('weight_decay')}")
 
     # ---- the update ------------------------------------------------------------------------------------
+    @property
+    def _step_supports_amp_scaling(self):
+        """torch's flag for GradScaler: step() honours the scaler's device flags itself (the native kinds), so the
+        scaler need not read them back."""
+        return self._kind is not None
+
     def _native_params(self, group):
         raise NotImplementedError
 
@@ -108,19 +120,31 @@ class Optimizer:
 
     def _step_group(self, group):
         """The update of one param group: one native call for all its parameters that share a step count
-        (normally all of them; a parameter that missed steps without a gradient has its own count)."""
+        (normally all of them; a parameter that missed steps without a gradient has its own count), and one for
+        those whose counts live on the device (every one, once a GradScaler has driven the optimizer)."""
         kind = self._group_kind(group)
         native = self._native_params(group)
-        native.grad_scale = self._grad_scale
         n_slots = len(self._slot_names(group))
-        by_step = {}
+        by_step, on_device = {}, []
         for p in group["params"]:
             if p.grad is None:
                 continue
             st = self.state[p]
             if not st:
                 st.update(step=0, slots=[_zeros(p) for _ in range(n_slots)])
-            by_step.setdefault(st["step"] + 1, []).append(p)
+            if self._amp_flags is not None and not isinstance(st["step"], Tensor):
+                st["step"] = _wrap(_core.full([], st["step"], "int32", p._a.device))
+            if isinstance(st["step"], Tensor):
+                on_device.append(p)
+            else:
+                by_step.setdefault(st["step"] + 1, []).append(p)
+        if on_device:
+            found_inf, inv_scale = self._amp_flags or (None, None)
+            _core.optimizer_step(kind, native, [p._a for p in on_device], [p.grad._a for p in on_device],
+                                 [self.state[p]["slots"] for p in on_device],
+                                 [self.state[p]["step"]._a for p in on_device], found_inf, inv_scale)
+            for p in on_device:
+                p._version += 1
         for step, params in by_step.items():
             native.step = step
             _core.optimizer_step(kind, native, [p._a for p in params], [p.grad._a for p in params],
@@ -156,7 +180,7 @@ class Optimizer:
                     state[index[id(p)]] = {k: _copied(v) for k, v in st.items()}
                     continue
                 names = self._slot_names(group)
-                entry = {"step": st["step"]}
+                entry = {"step": int(st["step"])}  # a device count is read back
                 for name, slot in zip(names, st["slots"]):
                     entry[name] = _host_f32(slot).copy()
                 state[index[id(p)]] = entry
