@@ -5,16 +5,22 @@ one kernel (and one Python dispatch) per op.
 
 As in torch: the sample arguments are the static inputs (each call copies its arguments into them), a Module's
 parameters are static inputs too (optimizers update them in place, so the graphs see the new values), the
-outputs are the static outputs (the next call overwrites them), each forward must be followed by its backward
-before the next forward (the backward graph reads the activations the last forward replay left), and the
-backward cannot be differentiated again. The gradients handed to autograd are copies, so .grad accumulation
+outputs are the static outputs (the next call overwrites them) and the backward cannot be differentiated again.
+The backward graph reads the activations the last forward replay left, so while the backward of a recorded
+forward replay is still to run (its output alive, backward not called), a further call runs the callable
+eagerly instead of replaying over them (torch would silently give the first backward the second call's
+activations), and a backward whose activations were replaced anyway (retain_graph) raises. The gradients handed to autograd are copies, so .grad accumulation
 and zero_grad never touch the graph's buffers. Several callables share one memory pool, their forwards
-captured in order and their backwards in reverse order (so replay them in that order)."""
+captured in order and their backwards in reverse order (so replay them in that order). training_graph()
+serves tl.compile(mode="reduce-overhead") for training replays with the same machinery."""
+import weakref
+
 from . import _core
 from .autograd.api import grad as autograd_grad
-from .autograd.function import Function
+from .autograd.function import Function, Node
 from .autograd.grad_mode import grad_enabled
 from .cuda_graphs import CUDAGraph, graph, graph_pool_handle
+from .cudagraph_replay import GraphUnavailable
 from .errors import DeviceError, ShapeMismatchError
 from .nn.module import Module
 from .tensor import Tensor, _wrap
@@ -38,12 +44,30 @@ def _outputs(out, who):
     return flat, single
 
 
+class _Pending:
+    """Held by the node of a recorded forward replay until its backward ran: while it lives undone, replaying the
+    forward graph would overwrite the activations that backward will read."""
+
+    __slots__ = ("__weakref__", "done")
+
+    def __init__(self):
+        self.done = False
+
+
 class _Captured:
     """One callable's graphs: `surface` (the sample arguments, then the parameters) are the static inputs."""
 
-    def __init__(self, fn, surface, n_args, name):
+    def __init__(self, fn, surface, n_args, name, copies=False):
         self.fn, self.surface, self.n_args, self.name = fn, surface, n_args, name
+        self.copies = copies  # return copies of the static outputs (a later replay does not overwrite them)
         self.forward_graph, self.backward_graph = CUDAGraph(), None
+        self.replays = 0  # forward replays so far: a backward checks that its activations are the last forward's
+        self._last = None  # weak reference to the _Pending of the last recorded forward replay
+
+    def pending(self):
+        """Whether the backward of a recorded forward replay is still to run."""
+        mark = self._last() if self._last is not None else None
+        return mark is not None and not mark.done
 
     def capture_forward(self, pool):
         with graph(self.forward_graph, pool=pool):
@@ -76,10 +100,15 @@ class _Captured:
                                          f"{tuple(s._a.shape)} on {s._a.device}")
             _core.copy_(s._a, x._a)
         self.forward_graph.replay()
-        outs = tuple(_wrap(o) for o in self.outputs)
+        self.replays += 1
+        outs = tuple(_wrap(_core.clone(o) if self.copies else o) for o in self.outputs)
         return outs[0] if self.single else outs
 
-    def backward(self, grads):
+    def backward(self, grads, replay):
+        if replay != self.replays:
+            raise RuntimeError(f"{self.name}: the forward graph was replayed again after the forward this backward "
+                               "belongs to, so its activations are gone (backward through a graphed call twice, "
+                               "with retain_graph, after another call)")
         if grad_enabled():
             raise RuntimeError(f"{self.name}: the backward of a graphed callable cannot be differentiated again "
                                "(create_graph=True)")
@@ -103,13 +132,18 @@ class _Replay(Function):
     @staticmethod
     def forward(ctx, captured, *surface):
         """Replays `captured`'s forward graph on `surface` (the arguments, then the parameters)."""
-        ctx.captured = captured
-        return captured.forward(surface[:captured.n_args])
+        out = captured.forward(surface[:captured.n_args])
+        if isinstance(ctx, Node):  # recorded: its backward is pending until it runs or the node is freed
+            ctx.captured, ctx.replay, ctx.pending = captured, captured.replays, _Pending()
+            captured._last = weakref.ref(ctx.pending)
+        return out
 
     @staticmethod
     def backward(ctx, *grads):
         """Replays the backward graph; one gradient per forward argument (None for `captured`)."""
-        return (None,) + ctx.captured.backward(grads)
+        grads = ctx.captured.backward(grads, ctx.replay)
+        ctx.pending.done = True
+        return (None,) + grads
 
 
 class _ReplayMany(_Replay):
@@ -121,7 +155,7 @@ class _ReplayMany(_Replay):
 def _graphed(captured, module, training):
     params = captured.surface[captured.n_args:]
     replay = _ReplayMany if not captured.single else _Replay
-    original = module.forward if module is not None else None
+    original = module.forward if module is not None else captured.fn
 
     def call(*args):
         if len(args) != captured.n_args:
@@ -129,6 +163,8 @@ def _graphed(captured, module, training):
                             f"{len(args)}")
         if module is not None and module.training != training:
             return original(*args)  # torch's rule: a module in the other train/eval mode runs its own forward
+        if captured.pending():
+            return original(*args)  # a backward still needs the activations of the last replay
         return replay.apply(captured, *args, *params)
 
     call.__doc__ = f"{captured.name} replayed as CUDA graphs (tl.cuda.make_graphed_callables)."
@@ -200,3 +236,43 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unu
         else:
             results.append(call)
     return results[0] if one else tuple(results)
+
+
+class TrainingGraph:
+    """tl.compile's training replay as two CUDA graphs: `run` maps a list of tensors shaped like `inputs` to the
+    program's outputs (a tensor or a tuple of them, each computed from the inputs or `params`), recording eager's
+    autograd nodes; `params` are the tensors it reads that require grad. Outputs are returned as copies, as the
+    plain replay returns fresh tensors. GraphUnavailable (saying why) where it cannot be captured."""
+
+    def __init__(self, run, inputs, params, name):
+        devices = {str(t.device) for t in (*inputs, *params)}
+        if len(devices) != 1 or not next(iter(devices)).startswith("cuda"):
+            raise GraphUnavailable(f"its tensors are on {sorted(devices)}, not on one CUDA device")
+        for x in inputs:
+            if not x._a.is_contiguous():
+                raise GraphUnavailable(f"an input with strides {x._a.strides} (the graph's input buffers are "
+                                       "contiguous)")
+        static = []
+        for x in inputs:
+            s = _wrap(_core.clone(x._a))
+            s.requires_grad = x.requires_grad
+            static.append(s)
+        self.requires_grad = [x.requires_grad for x in inputs]
+        self._captured = _Captured(lambda *xs: run(list(xs)), (*static, *params), len(static), name, copies=True)
+        self._params = tuple(params)
+        try:
+            _warm_up(self._captured.fn, self._captured.surface, len(static), 1, True)
+            pool = graph_pool_handle()
+            self._captured.capture_forward(pool)
+            self._captured.capture_backward(pool, True)
+        except Exception as e:  # noqa: BLE001 - any failure means: replay without a graph, saying why
+            raise GraphUnavailable(f"capture failed: {type(e).__name__}: {e}") from e
+        self._replay = _Replay if self._captured.single else _ReplayMany
+
+    def __call__(self, tensors):
+        """The outputs for `tensors` (a tensor, or a tuple of them), recorded for backward; None when which of
+        them require grad differs from the capture (the backward graph computes the gradients it did then) or
+        when the backward of the last call is still to run (its activations must stay)."""
+        if [x.requires_grad for x in tensors] != self.requires_grad or self._captured.pending():
+            return None
+        return self._replay.apply(self._captured, *tensors, *self._params)
