@@ -238,6 +238,9 @@ def test_errors_of_graphed_callables(rng):
     with pytest.raises(tl.ShapeMismatchError, match=r"\(3, 4\)"):
         g(tl.tensor(_h(rng, (3, 4)), device="cuda"))
     x2 = tl.tensor(_h(rng, (2, 4)), device="cuda", requires_grad=True)
+    with pytest.raises(RuntimeError, match="its sample did not"):
+        g(x2)  # the backward graph has no gradient for it
+    g = tl.cuda.make_graphed_callables(nn.Linear(4, 3).to("cuda"), (x.clone().requires_grad_(),))
     out = g(x2).sum()
     with pytest.raises(RuntimeError, match="differentiated again"):
         tl.autograd.grad(out, x2, create_graph=True)

@@ -9,7 +9,8 @@ outputs are the static outputs (the next call overwrites them) and the backward 
 The backward graph reads the activations the last forward replay left, so while the backward of a recorded
 forward replay is still to run (its output alive, backward not called), a further call runs the callable
 eagerly instead of replaying over them (torch would silently give the first backward the second call's
-activations), and a backward whose activations were replaced anyway (retain_graph) raises. The gradients handed to autograd are copies, so .grad accumulation
+activations), and a backward whose activations were replaced anyway (retain_graph) raises. An argument that
+requires grad where its sample did not raises (torch would silently give it no gradient). The gradients handed to autograd are copies, so .grad accumulation
 and zero_grad never touch the graph's buffers. Several callables share one memory pool, their forwards
 captured in order and their backwards in reverse order (so replay them in that order). training_graph()
 serves tl.compile(mode="reduce-overhead") for training replays with the same machinery."""
@@ -165,6 +166,12 @@ def _graphed(captured, module, training):
             return original(*args)  # torch's rule: a module in the other train/eval mode runs its own forward
         if captured.pending():
             return original(*args)  # a backward still needs the activations of the last replay
+        if grad_enabled():
+            for i, (x, s) in enumerate(zip(args, captured.surface)):
+                if isinstance(x, Tensor) and x.requires_grad and not s.requires_grad:
+                    raise RuntimeError(f"{captured.name}: argument {i} requires grad but its sample did not, so the "
+                                       "backward graph computes no gradient for it; capture with a sample that "
+                                       "requires grad")
         return replay.apply(captured, *args, *params)
 
     call.__doc__ = f"{captured.name} replayed as CUDA graphs (tl.cuda.make_graphed_callables)."
