@@ -129,16 +129,31 @@ class graph:  # noqa: N801 (PyTorch's name: torch.cuda.graph)
     def __enter__(self):
         _core.synchronize(self.cuda_graph._device)
         gc.collect()  # tensors that are garbage give their memory back before the pool is filled
-        self.cuda_graph.capture_begin(pool=self.pool, capture_error_mode=self.capture_error_mode)
+        # No collection during capture: a collected graph's pool would be freed then (cudaFree waits for the
+        # device, which fails the capture).
+        self._collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.cuda_graph.capture_begin(pool=self.pool, capture_error_mode=self.capture_error_mode)
+        except BaseException:
+            self._restore_gc()
+            raise
         return self.cuda_graph
 
+    def _restore_gc(self):
+        if self._collecting:
+            gc.enable()
+
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.cuda_graph.capture_end()
-            return False
         try:
-            self.cuda_graph.capture_end()
-        except RuntimeError:
-            pass  # the body's exception says what went wrong; the failed capture is a consequence
-        self.cuda_graph.reset()
-        return False
+            if exc_type is None:
+                self.cuda_graph.capture_end()
+                return False
+            try:
+                self.cuda_graph.capture_end()
+            except RuntimeError:
+                pass  # the body's exception says what went wrong; the failed capture is a consequence
+            self.cuda_graph.reset()
+            return False
+        finally:
+            self._restore_gc()
