@@ -11,22 +11,19 @@
 namespace tensorlogic::cuda {
 namespace {
 
-// Buffers that only its graphs' work uses (one graph's, or several through share_pool). Sealed during
-// capture: cudaMalloc runs in relaxed capture mode then (it is not a stream operation, and the buffer stays
-// the pool's, so every launch finds it where the capture did: torch's allocator does the same), and buffers
-// it would give back to the device wait until capture ends (cudaFree waits for the device). Orphaned when
-// its last graph is destroyed: what is cached is freed at once, each buffer still held by an array when it
-// comes back, and the pool itself with the last one.
+// Buffers that only its graphs' work uses (one graph's, or several through share_pool). During capture
+// cudaMalloc runs in relaxed capture mode (it is not a stream operation, and the buffer stays the pool's, so
+// every launch finds it where the capture did: torch's allocator does the same). A buffer is never given
+// back to the device while a graph of the pool lives, even when the cache is cleared to make room: a
+// captured graph may read or write a cached buffer (a temporary of its work) at every launch; such buffers
+// are retained and freed with the pool. Orphaned when its last graph is destroyed: what is cached or
+// retained is freed at once, each buffer still held by an array when it comes back, and the pool itself with
+// the last one.
 class GraphPool final : public BufferCache {
  public:
   explicit GraphPool(int index) : BufferCache(Device{DeviceType::cuda, index}), index_(index) {}
 
-  void seal(bool sealed) {
-    sealed_ = sealed;
-    if (sealed) return;
-    for (void* ptr : deferred_) raw_free(ptr, 0);
-    deferred_.clear();
-  }
+  void set_capturing(bool capturing) { capturing_ = capturing; }
 
   void release(void* ptr, size_t bucket_bytes) override {
     return_to_pool(ptr, bucket_bytes);
@@ -38,6 +35,8 @@ class GraphPool final : public BufferCache {
   void orphan() {
     if (--owners_ > 0) return;
     orphaned_ = true;
+    for (void* ptr : retained_) raw_free(ptr, 0);
+    retained_.clear();
     free_if_unused();
   }
 
@@ -46,10 +45,10 @@ class GraphPool final : public BufferCache {
     const Selected scope(index_);
     // During capture, thread-local mode would count cudaMalloc as unsafe and invalidate the capture.
     cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
-    if (sealed_) cudaThreadExchangeStreamCaptureMode(&mode);
+    if (capturing_) cudaThreadExchangeStreamCaptureMode(&mode);
     void* ptr = nullptr;
     const cudaError_t made = cudaMalloc(&ptr, nbytes);
-    if (sealed_) cudaThreadExchangeStreamCaptureMode(&mode);
+    if (capturing_) cudaThreadExchangeStreamCaptureMode(&mode);
     if (made != cudaSuccess) {
       cudaGetLastError();  // not sticky: later calls must not see it
       return nullptr;
@@ -57,8 +56,8 @@ class GraphPool final : public BufferCache {
     return ptr;
   }
   void raw_free(void* ptr, size_t) override {
-    if (sealed_) {
-      deferred_.push_back(ptr);
+    if (!orphaned_) {
+      retained_.push_back(ptr);
       return;
     }
     const Selected scope(index_);
@@ -89,8 +88,8 @@ class GraphPool final : public BufferCache {
 
   int index_;
   int owners_ = 1;  // graphs using the pool
-  bool sealed_ = false, orphaned_ = false;
-  std::vector<void*> deferred_;
+  bool capturing_ = false, orphaned_ = false;
+  std::vector<void*> retained_;  // given back by the cache while graphs of the pool live: freed with the pool
 };
 
 thread_local GraphPool* routed = nullptr;  // the pool this thread's allocations go to, on device routed_device
@@ -134,7 +133,7 @@ class CudaGraph final : public DeviceGraph {
     check(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
     take_captured_checks();  // counts from here
     used_pool_ = routing_ = true;
-    pool_->seal(true);
+    pool_->set_capturing(true);
     route(pool_, index_);
     capturing_now = true;
   }
@@ -147,7 +146,7 @@ class CudaGraph final : public DeviceGraph {
     route(nullptr, index_);
     cudaGraph_t graph = nullptr;
     const cudaError_t ended = cudaStreamEndCapture(stream(), &graph);
-    pool_->seal(false);
+    pool_->set_capturing(false);
     if (ended != cudaSuccess || graph == nullptr) {
       cudaGetLastError();  // an invalidated capture is not sticky: clear it for the work that falls back
       return std::string("stream capture failed: ") + cudaGetErrorString(ended);

@@ -51,10 +51,10 @@ capture: a host copy or wait) it replays plainly and the reason is given once (a
 `.cudagraph_reasons`). Training replays on CUDA (grad enabled) launch two graphs, the forward's and the
 backward's (graphed_callables.TrainingGraph, the machinery of tl.cuda.make_graphed_callables), captured at the
 program's first training replay, returning copies of the outputs; the backward graph gives the gradients of the
-parameters and of the inputs that required grad at capture (a call where others do replays plainly), and a
-forward must be followed by its backward before the next training call (the backward reads the activations
-the last forward left), as with torch's graphed callables. Other backends and modes replay plainly. With fullgraph=True a function that cannot be
-captured raises CompileError instead of running eagerly. `@tl.compile` on a module's forward method works
+parameters and of the inputs that required grad at capture (a call where others do replays plainly); the
+backward graph reads the activations the last forward replay left, so a call made while the backward of the
+last one is still to run replays plainly. Other backends and modes replay plainly. With fullgraph=True a
+function that cannot be captured raises CompileError instead of running eagerly. `@tl.compile` on a module's forward method works
 too: the instance joins the signature like a compiled module."""
 import functools
 import threading

@@ -10,10 +10,11 @@ The backward graph reads the activations the last forward replay left, so while 
 forward replay is still to run (its output alive, backward not called), a further call runs the callable
 eagerly instead of replaying over them (torch would silently give the first backward the second call's
 activations), and a backward whose activations were replaced anyway (retain_graph) raises. An argument that
-requires grad where its sample did not raises (torch would silently give it no gradient). The gradients handed to autograd are copies, so .grad accumulation
-and zero_grad never touch the graph's buffers. Several callables share one memory pool, their forwards
-captured in order and their backwards in reverse order (so replay them in that order). training_graph()
-serves tl.compile(mode="reduce-overhead") for training replays with the same machinery."""
+requires grad where its sample did not raises (torch would silently give it no gradient). The gradients
+handed to autograd are copies, so .grad accumulation and zero_grad never touch the graph's buffers. Several
+callables share one memory pool, their forwards captured in order and their backwards in reverse order (so
+replay them in that order). TrainingGraph serves tl.compile(mode="reduce-overhead") for training replays
+with the same machinery."""
 import weakref
 
 from . import _core
@@ -82,9 +83,9 @@ class _Captured:
         grads = iter(())
         if differentiable and wanted:
             self.backward_graph = CUDAGraph()
+            seeds = [_wrap(g) for g in self.grad_outputs if g is not None]
             with graph(self.backward_graph, pool=pool):
-                grads = iter(autograd_grad(differentiable, wanted, [_wrap(g) for g in self.grad_outputs if g is not None],
-                                           allow_unused=allow_unused))
+                grads = iter(autograd_grad(differentiable, wanted, seeds, allow_unused=allow_unused))
         self.grad_inputs = [next(grads) if x.requires_grad else None for x in self.surface]
         self.outputs = [o._a for o in self.flat]  # the static outputs, without the capture's autograd graph
         del self.flat
