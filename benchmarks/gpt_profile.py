@@ -2,7 +2,8 @@
 PyTorch's (eager f16, the same model and batches) over the same steps, each table sorted by device time.
 Writes both tables to benchmarks/results/gpt_profile_<device>.txt.
 
-Run: python benchmarks/gpt_profile.py [--steps 2] [--rows 40] [--small] [--device cuda]"""
+Run: python benchmarks/gpt_profile.py [--steps 2] [--rows 40] [--small] [--device cuda] [--modes tl,eager]
+(any of gpt_step.py's modes: tl_compile profiles the model under tl.compile)"""
 import argparse
 import os
 
@@ -19,13 +20,14 @@ def profiled_tables(name, cfg, weights, corpus, steps, rows, device):
     for x, y in data[:4]:
         mode.step(x, y)
     mode.synchronize()
-    profiler = tl.profiler if name == "tl" else torch.profiler
+    ours = name.startswith("tl")
+    profiler = tl.profiler if ours else torch.profiler
     activities = [profiler.ProfilerActivity.CPU] + ([profiler.ProfilerActivity.CUDA] if device != "cpu" else [])
     with profiler.profile(activities=activities) as prof:
         for x, y in data[4:]:
             mode.step(x, y)
         mode.synchronize()
-    sort_key = ("self_device_time_total" if name == "tl" else "self_cuda_time_total") if device != "cpu" else \
+    sort_key = ("self_device_time_total" if ours else "self_cuda_time_total") if device != "cpu" else \
         "self_cpu_time_total"
     return prof.key_averages().table(sort_by=sort_key, row_limit=rows)
 
@@ -36,6 +38,7 @@ def main():
     parser.add_argument("--rows", type=int, default=40)
     parser.add_argument("--small", action="store_true", help="a 2-layer, 128-wide model for a quick check")
     parser.add_argument("--device", default="cuda")
+    parser.add_argument("--modes", default="tl,eager")
     args = parser.parse_args()
     cfg = dict(vocab=50304, block=1024, layers=12, width=768, heads=12, batch=8, lr=6e-4)
     if args.small:
@@ -44,7 +47,7 @@ def main():
     weights = gpt_step.init_weights(gpt_step.build_gpt(torch, **shape), 0)
     corpus = gpt_step.synthetic_corpus(cfg["vocab"], 200_000, seed=1)
     text = []
-    for name in ("tl", "eager"):
+    for name in args.modes.split(","):
         table = profiled_tables(name, cfg, weights, corpus, args.steps, args.rows, args.device)
         text.append(f"== {name}, {args.steps} steps\n{table}")
         print(text[-1], flush=True)
