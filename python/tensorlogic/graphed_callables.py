@@ -129,8 +129,6 @@ class _Captured:
 class _Replay(Function):
     """Forward: copy the arguments in and replay the forward graph; backward: replay the backward graph."""
 
-    native_forward = True  # only native calls: no op of its own is recorded
-
     @staticmethod
     def forward(ctx, captured, *surface):
         """Replays `captured`'s forward graph on `surface` (the arguments, then the parameters)."""
