@@ -1,7 +1,10 @@
 """A GPT-2-small training step (12 layers, 768 wide, 12 heads, sequence 1024, vocabulary 50,304, batch 8,
 AdamW) on one GPU: TensorLogic f16 beside PyTorch eager f16, PyTorch automatic mixed precision (f16
 autocast, f32 master weights) and torch.compile of the same model, in one process. Mode `tl_compile` is
-TensorLogic's step with the model under tl.compile (its forward replayed without Python dispatch).
+TensorLogic's step with the model under tl.compile (its forward replayed without Python dispatch); mode
+`tl_graphed` wraps the model with tl.cuda.make_graphed_callables (its forward and backward each one CUDA graph,
+captured at the first step with that step's batch as the static inputs; the optimizer and the loss scaler run
+eagerly around them, as with torch.cuda.make_graphed_callables).
 
 The model is written once (`build_gpt`) over either library's `nn`, so both run the same program. TensorLogic
 trains with tl.amp.GradScaler, as AMP does with PyTorch's: without loss scaling the cross-entropy gradient
@@ -11,7 +14,7 @@ per mode: ms per step, peak allocated memory, model TFLOP/s (the 6N + attention 
 appendix); then the loss over `--curve-steps` steps on a synthetic corpus for TensorLogic and for AMP from
 the same initial weights and the same batches, and their largest relative difference.
 
-Run: python benchmarks/gpt_step.py [--small] [--device cuda] [--modes tl,tl_compile,eager,amp,compile]"""
+Run: python benchmarks/gpt_step.py [--small] [--device cuda] [--modes tl,tl_compile,tl_graphed,eager,amp,compile]"""
 import argparse
 import json
 import time
@@ -121,6 +124,7 @@ class Mode:
             self.scaler = torch.amp.GradScaler(device.split(":")[0], enabled=(name == "amp"))
         self.model = model
         self.forward = {"compile": torch.compile, "tl_compile": tl.compile}.get(name, lambda m: m)(model)
+        self.to_graph = name == "tl_graphed"  # graphed at the first step: make_graphed_callables needs sample inputs
 
     def tensors(self, x, y):
         if self.name.startswith("tl"):
@@ -131,6 +135,9 @@ class Mode:
         """One training step; returns the loss tensor (not read back; both scalers keep their inf/NaN flag on
         the device)."""
         self.opt.zero_grad(set_to_none=True)
+        if self.to_graph:
+            self.forward = tl.cuda.make_graphed_callables(self.model, (x.clone(), y.clone()))
+            self.to_graph = False
         lib = tl if self.name.startswith("tl") else torch
         with lib.autocast(self.device.split(":")[0], dtype=lib.float16, enabled=(self.name == "amp")):
             loss = self.forward(x, y)

@@ -1,6 +1,8 @@
 """tl.compile(mode="reduce-overhead") on CUDA: inference replays launch one CUDA graph, with outputs equal to
 the plain replay's bit for bit (the same kernels) and to eager's; outputs are copies (a later call does not
-overwrite an earlier result); what cannot be a graph replays without one and says why. Skipped without CUDA."""
+overwrite an earlier result); training replays launch a forward and a backward graph, with eager's losses,
+gradients and parameters over AdamW steps; what cannot be a graph replays without one and says why. Skipped
+without CUDA."""
 import numpy as np
 import pytest
 
@@ -89,17 +91,78 @@ def test_non_contiguous_input_replays_without_a_graph(rng):
     assert "strides" in f.cudagraph_reasons[0] and _graph_of(f) is None
 
 
-def test_training_calls_do_not_use_the_graph(rng):
-    model = nn.Sequential(nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, 2)).to("cuda")
+def _twin_steps(make, batch, steps, rng):
+    """(eager model, compiled twin): the same weights, trained side by side with AdamW; losses, gradients (inputs'
+    too) and parameters equal bit for bit at every step."""
+    eager, twin = make().to("cuda"), make().to("cuda")
+    twin.load_state_dict(eager.state_dict())
+    compiled = tl.compile(twin, mode="reduce-overhead")
+    opts = [tl.optim.AdamW(m.parameters(), lr=1e-2) for m in (eager, twin)]
+    for step in range(steps):
+        inputs = batch()
+        got = []
+        for model, opt in ((eager, opts[0]), (compiled, opts[1])):
+            xs = [x.detach().clone() for x in inputs]
+            for x, x0 in zip(xs, inputs):
+                x.requires_grad = x0.requires_grad
+            opt.zero_grad()
+            loss = model(*xs)
+            loss.backward()
+            got.append([loss] + [p.grad for p in model.parameters()] + [x.grad for x in xs if x.requires_grad])
+            opt.step()
+        for a, b in zip(*got):
+            np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy(), err_msg=f"step {step}")
+    for p, q in zip(eager.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.cpu().numpy(), q.cpu().numpy())
+    return compiled
+
+
+class Loss(nn.Module):
+    """A model and its cross-entropy, so that the compiled call returns the loss."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x, y):
+        out = self.inner(x)
+        return tl.nn.functional.cross_entropy(out.view(-1, out.shape[-1]), y.view(-1))
+
+
+@pytest.mark.parametrize("case", ["mlp", "gpt"])
+def test_training_replays_launch_forward_and_backward_graphs(case, rng):
+    if case == "mlp":
+        make = lambda: Loss(nn.Sequential(nn.Linear(6, 16), nn.GELU(), nn.Linear(16, 3)))  # noqa: E731
+
+        def batch():
+            x = tl.tensor(rng.standard_normal((4, 6)).astype(np.float16), device="cuda")
+            x.requires_grad = True  # its gradient comes from the backward graph too
+            return x, tl.tensor(rng.integers(0, 3, 4).astype(np.int32), device="cuda")
+    else:
+        make = lambda: Loss(TinyGPT())  # noqa: E731
+
+        def batch():
+            return (tl.tensor(rng.integers(0, 23, (2, 8)).astype(np.int32), device="cuda"),
+                    tl.tensor(rng.integers(0, 23, 2).astype(np.int32), device="cuda"))
+    compiled = _twin_steps(make, batch, 4, rng)
+    assert compiled.eager_reasons == [] and compiled.cudagraph_reasons == []
+    (prog,) = compiled._compiled.cache.values()
+    assert isinstance(prog.train_graph, tl.graphed_callables.TrainingGraph)
+
+
+def test_a_second_forward_before_backward_keeps_the_first_activations(rng):
+    model = nn.Sequential(nn.Linear(6, 6), nn.Tanh(), nn.Linear(6, 2)).to("cuda")
     c = tl.compile(model, mode="reduce-overhead")
-    x = tl.tensor(rng.standard_normal((3, 6)).astype(np.float16), device="cuda")
-    with tl.no_grad():
-        c(x)
-        c(x)  # the graph
-    c(x).sum().backward()  # grad enabled: the graph-building replay
+    xs = [tl.tensor(rng.standard_normal((3, 6)).astype(np.float16), device="cuda") for _ in range(4)]
+    c(xs[0]).sum().backward()
+    c(xs[1]).sum().backward()  # the graphs from here
+    model.zero_grad()
+    first = c(xs[2])
+    second = c(xs[3])  # first's backward is pending: a plain replay, not over first's activations
+    (first.sum() + second.sum() * 2).backward()
     got = [p.grad.cpu().numpy() for p in model.parameters()]
     model.zero_grad()
-    model(x).sum().backward()
+    (model(xs[2]).sum() + model(xs[3]).sum() * 2).backward()
     for g, p in zip(got, model.parameters()):
         np.testing.assert_array_equal(g, p.grad.cpu().numpy())
 

@@ -58,6 +58,15 @@ void Graph::launch() {
   impl_->launch();
 }
 
+void Graph::share_pool(Graph& owner) {
+  if (owner.device_ != device_) {
+    throw DeviceError("CUDAGraph: a graph on " + device_.str() + " cannot share the pool of a graph on " +
+                      owner.device_.str());
+  }
+  backend_for(device_);
+  impl_->share_pool(*owner.impl_);
+}
+
 DeviceProperties Backend::properties() { return DeviceProperties{device_type_name(type())}; }
 
 std::unique_ptr<DeviceEvent> Backend::create_event(bool) {

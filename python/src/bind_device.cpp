@@ -34,6 +34,7 @@ void bind_device(py::module_& m) {
       .def("capture_begin", &Graph::capture_begin)
       .def("capture_end", &Graph::capture_end)
       .def("launch", &Graph::launch)
+      .def("share_pool", &Graph::share_pool)
       .def_property_readonly("device", [](const Graph& g) { return g.device().str(); });
 }
 

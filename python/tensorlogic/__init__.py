@@ -64,6 +64,8 @@ from .generator import Generator
 from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
+from .graphed_callables import make_graphed_callables as _make_graphed_callables  # noqa: E402
+cuda.make_graphed_callables = _make_graphed_callables  # tl.cuda's: it needs autograd and nn, layers above device.py
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
 from . import profiler  # noqa: E402  (tl.profiler: swaps in timed ops only while a profile is active)
 from ._argcheck import guard_namespace as _guard_namespace, guard_tensor_methods as _guard_tensor_methods

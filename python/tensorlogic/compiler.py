@@ -47,10 +47,14 @@ compatibility (shapes are always specialised, one program per signature). mode="
 backend="cudagraphs") makes inference replays on CUDA launch a CUDA graph (cudagraph_replay.py): captured at
 the program's first replay, launched afterwards, with inputs copied into its static buffers and copies of its
 outputs returned; when a program cannot be a graph (random numbers, an input that is not contiguous, a failed
-capture: a host copy or wait, an allocation the graph's pool cannot serve) it replays plainly and the reason
-is given once (a CompileWarning, and `.cudagraph_reasons`). Training replays never use the graph; other
-backends and modes replay plainly. With fullgraph=True a function that cannot be
-captured raises CompileError instead of running eagerly. `@tl.compile` on a module's forward method works
+capture: a host copy or wait) it replays plainly and the reason is given once (a CompileWarning, and
+`.cudagraph_reasons`). Training replays on CUDA (grad enabled) launch two graphs, the forward's and the
+backward's (graphed_callables.TrainingGraph, the machinery of tl.cuda.make_graphed_callables), captured at the
+program's first training replay, returning copies of the outputs; the backward graph gives the gradients of the
+parameters and of the inputs that required grad at capture (a call where others do replays plainly); the
+backward graph reads the activations the last forward replay left, so a call made while the backward of the
+last one is still to run replays plainly. Other backends and modes replay plainly. With fullgraph=True a
+function that cannot be captured raises CompileError instead of running eagerly. `@tl.compile` on a module's forward method works
 too: the instance joins the signature like a compiled module."""
 import functools
 import threading
@@ -65,6 +69,7 @@ from .nn.normalization import _BatchNorm
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
 from .cudagraph_replay import GraphReplay, GraphUnavailable
+from .graphed_callables import TrainingGraph
 from .tensor import Tensor, _wrap
 
 __all__ = ["CompileError", "CompileWarning", "CompiledFunction", "CompiledModule", "RECOMPILE_LIMIT", "compile"]
@@ -210,7 +215,7 @@ class _Program:
     parameters) that did not require grad when it was captured: ops on them alone were not recorded, so their
     results are baked in and stay right only while they stay frozen."""
 
-    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen", "graph")
+    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen", "graph", "train_graph")
 
     def needs_grad(self):
         """Whether a tensor it reads requires grad now (the replay must then build the backward graph)."""
@@ -246,7 +251,7 @@ def _build(fn, inputs, args, kwargs):
     arrays = {id(x._a): i for i, x in enumerate(leaves)}
     n = len(leaves)
     prog = _Program()
-    prog.steps, prog.constants, prog.graph = [], [], None
+    prog.steps, prog.constants, prog.graph, prog.train_graph = [], [], None, None
     for node, rargs, rkwargs, result, versions in records:
         refs, const = [], []
         for i, a in enumerate(rargs):
@@ -428,8 +433,11 @@ class _Compiled:
         if isinstance(entry, _Program):
             if not grad_enabled() or not entry.stale():
                 grad = grad_enabled() and (entry.needs_grad() or any(t.requires_grad for t in tensors))
-                if grad or entry.graph is None:
-                    return _replay(entry, tensors, grad)
+                if grad:
+                    out = self._launch_training(entry, tensors) if entry.train_graph is not None else None
+                    return out if out is not None else _replay(entry, tensors, True)
+                if entry.graph is None:
+                    return _replay(entry, tensors, False)
                 return self._launch(entry, tensors)
             del self.cache[key]  # a parameter frozen at capture requires grad now: its ops must be recorded
             entry = None
@@ -459,6 +467,26 @@ class _Compiled:
                 return _replay(prog, tensors, False)
         out = graph(tensors)
         return out[0] if prog.out_type is None else prog.out_type(out)
+
+    def _launch_training(self, prog, tensors):
+        """A training replay as two CUDA graphs, forward and backward (graphed_callables.TrainingGraph), captured
+        at the program's first training replay; None where it cannot (the plain replay runs, the reason said once)."""
+        graph = prog.train_graph
+        if graph is _PENDING:
+            n = len(tensors)
+            try:
+                if not all(s is not None and s >= n for s, _ in prog.outputs):
+                    raise GraphUnavailable("it returns an input, None or a tensor that does not depend on the inputs")
+                params = [c for c in prog.read if c.requires_grad]
+                name = getattr(self.fn, "__qualname__", type(self.module or self.fn).__name__)
+                graph = prog.train_graph = TrainingGraph(lambda xs: _replay(prog, xs, True), tensors, params,
+                                                         f"tl.compile({name})")
+            except GraphUnavailable as e:
+                prog.train_graph = None
+                self._note(str(e), self.graph_reasons, "replays its training step without a CUDA graph")
+                return None
+        out = graph(tensors)
+        return out if out is None or prog.out_type is None else prog.out_type(out)
 
     def _cache_refusal(self, key, reason):
         reason = self.cache[key] = self._refuse(reason)
@@ -504,7 +532,7 @@ class _Compiled:
             return self.fn(*args, **kwargs) if training else _detached(out, tensors)
         self.cache[key] = prog
         if self.graphs and tensors and all(t.device.type == "cuda" for t in tensors):
-            prog.graph = _PENDING
+            prog.graph = prog.train_graph = _PENDING
         return _replay(prog, tensors, True) if training else _detached(out, tensors)
 
 

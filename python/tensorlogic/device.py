@@ -1,5 +1,6 @@
 """Device objects, availability and the default device (SPEC §3)."""
 from . import _core
+from . import cuda_graphs
 
 
 class device:
@@ -215,6 +216,15 @@ class _Backend:
         _core.clear_cache(self._device(device))
 
 
-cuda = _Backend("cuda")
+class _CudaBackend(_Backend):
+    """tl.cuda: _Backend's queries plus CUDA graphs (torch.cuda.CUDAGraph, graph, graph_pool_handle; the
+    package attaches make_graphed_callables, which needs autograd, a layer above this module)."""
+
+    CUDAGraph = cuda_graphs.CUDAGraph
+    graph = cuda_graphs.graph
+    graph_pool_handle = staticmethod(cuda_graphs.graph_pool_handle)
+
+
+cuda = _CudaBackend("cuda")
 metal = _Backend("metal")
 ane = _Backend("ane")

@@ -64,15 +64,19 @@ class DeviceGraph {
   virtual void capture_begin() = 0;
   virtual std::string capture_end() = 0;  // "" once instantiated, else why capture failed
   virtual void launch() = 0;
+  virtual void share_pool(DeviceGraph& owner) = 0;  // owner: a graph of the same backend and device
 };
 
 // A graph of a device's queued work, captured once and launched many times (torch.cuda.CUDAGraph), with a
 // memory pool of its own. Between pool_begin() and pool_end(), and between capture_begin() and capture_end(),
 // the calling thread's allocations on the device come from the pool, whose buffers nobody else gets while
 // the graph lives (so the memory its kernels use stays theirs between launches). capture_begin() starts
-// recording the device's queue; the pool may not grow then (an allocation it cannot serve fails the
-// capture), nor may the thread copy between host and device: run the same work once under pool_begin()
-// first, so that the pool holds what the work needs and lazy setups (cuBLASLt's workspace) are done.
+// recording the device's queue; the pool may grow then (as torch's private pools do), but the thread may
+// not copy between host and device nor wait for the device, so lazy setups that would (cuBLASLt's
+// workspace) must have run before: run the same work once first (under pool_begin() to keep its memory
+// apart). share_pool(owner), before this graph first uses its pool, makes it use owner's pool instead
+// (torch's pool=): the graphs may then reuse each other's freed buffers, safe when they are launched in
+// the order they were captured.
 // capture_end() always stops capture and routing, and returns "" once the graph can launch, else the
 // reason capture failed (no throw: the caller falls back to running the work itself). Work of other
 // threads on the device during capture would be recorded too. CUDA only; DeviceError elsewhere.
@@ -84,6 +88,7 @@ class Graph {
   void capture_begin();
   std::string capture_end();
   void launch();
+  void share_pool(Graph& owner);
   Device device() const { return device_; }
 
  private:
