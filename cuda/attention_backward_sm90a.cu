@@ -13,6 +13,8 @@
 // reductions to L2). P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums
 // are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
 // past the ends arrive as zeros through the tensor maps' bounds and are masked.
+// Head dim 256 is not taken (HeadDims below says why; the Hopper forward takes it): neither this kernel nor
+// the mma.sync one holds its dK and dV, so its gradients come from the composed backward (tensor ops).
 #include <cmath>
 
 #include "attention_tiled.h"
@@ -34,6 +36,11 @@ constexpr int kStages = 2;                        // query tiles in flight
 constexpr int kBlockThreads = 128 * (1 + kConsumers);
 constexpr int kProducerRegs = 24, kConsumerRegs = 240;
 static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
+
+// Head dims 64 and 128: at 256 a consumer's dK and dV (64 keys x 256 columns each, f32) would be 256 registers
+// a thread, more than the 240 it can claim; that takes another division of the work (the head dim split over the
+// consumers, P and dS exchanged through shared memory), not written, so d = 256 takes the composed backward.
+using HeadDims = HopperHeadDims<64, 128>;
 
 template <int D>
 struct HopperBwd {
@@ -336,7 +343,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
                               const Array& dv) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3];
-  if (len == 0 || !hopper_attention_fits(q, k, v, {&grad, &dk, &dv})) return false;
+  if (len == 0 || !HeadDims::fits(q, k, v, {&grad, &dk, &dv})) return false;
   BwdSm90Args args{};
   if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.k_map, &args.k_b, k, kKeys) ||
       !encode_rows_map(&args.v_map, &args.v_b, v, kKeys) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows) ||
@@ -355,7 +362,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     args.mask_r = stride_of(*mask, 2), args.mask_c = stride_of(*mask, 3);
   }
   const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
-  run_hopper_variant(e, causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
+  HeadDims::run(e, causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
     launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>>(
         args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");

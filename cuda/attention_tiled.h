@@ -102,7 +102,7 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
                      const Array& out, RowStats lse = {}, const Backend::Dropout* dropout = nullptr);
 
 // The Hopper forward (attention_sm90a.cu, built for sm_90a only, where TL_CUDA_SM90A is defined): runs on
-// compute capability 9.0 devices and returns true for E == Ev in {64, 128} and a positive scale, with or without
+// compute capability 9.0 devices and returns true for E == Ev in {64, 128, 256} and a positive scale, with or without
 // an additive mask, on operands that attention_tiled takes; returns false, having done nothing, otherwise. The
 // same `lse` as attention_tiled's.
 bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
