@@ -180,8 +180,8 @@ def assert_grad_close(got, ref, rtol=4e-3):
     oracle.assert_grad_close(got, ref, rtol, "gradient")
 
 
-# (q batch, k/v batch, L, S, E, Ev): on CUDA the first ones run the fused backward kernels, the last the
-# composed one (head dim 20)
+# (q batch, k/v batch, L, S, E, Ev): on CUDA the head dim 20 case runs the composed backward, the others the
+# fused kernels (d = 256 the Hopper one only, on compute capability 9.0)
 GRAD_SHAPES = [
     ((2, 2), (2, 2), 70, 90, 64, 64),
     ((1, 2), (1, 2), 130, 130, 128, 128),
@@ -189,6 +189,7 @@ GRAD_SHAPES = [
     ((3,), (3,), 45, 20, 40, 24),
     ((2, 1), (1, 3), 65, 70, 64, 64),  # batch broadcasting: gradients summed over the broadcast axes
     ((2,), (2,), 33, 33, 20, 20),
+    ((1, 2), (1, 2), 70, 150, 256, 256),
 ]
 
 
@@ -197,8 +198,8 @@ GRAD_SHAPES = [
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_backward_model_sizes(device, rng, B, H, L, S, E, causal):
     """Gradients at model sizes (CUDA's Hopper backward on compute capability 9.0: 128-key blocks, 64-query
-    tiles, lengths off both; at d = 256 the Hopper forward keeps the statistics and the composed backward runs)
-    against PyTorch's float64 autograd. CUDA only, as the forward's model sizes."""
+    tiles, lengths off both; 64-key blocks at d = 256) against PyTorch's float64 autograd. CUDA only, as the
+    forward's model sizes."""
     if not device.startswith("cuda"):
         pytest.skip("the CPU's backward is checked at the smaller GRAD_SHAPES")
     q, k, v = f16(rng, B, H, L, E), f16(rng, B, H, S, E), f16(rng, B, H, S, E)
@@ -237,7 +238,7 @@ def test_sdpa_backward_expanded_grad(device, rng):
         assert_grad_close(a.grad, e.grad)
 
 
-@pytest.mark.parametrize("E", [64, 128, 20])
+@pytest.mark.parametrize("E", [64, 128, 256, 20])
 def test_sdpa_backward_constant_mask(device, rng, E):
     # an additive mask without a gradient (padding, relative bias) keeps the fused backward on CUDA
     q, k, v = f16(rng, 2, 2, 70, E), f16(rng, 2, 2, 90, E), f16(rng, 2, 2, 90, E)
