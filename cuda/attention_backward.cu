@@ -383,7 +383,15 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
                                      const Dropout* dropout, const Array& dq, const Array& dk, const Array& dv) {
   const int64_t inner = q.shape()[1], batches = q.shape()[0] * inner, len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3], ev = v.shape()[3], dim = std::max(e, ev);
-  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || dim > 128 || keys == 0 || len == 0 || batches == 0) return false;
+  // Head dims up to 128 run either kernel; beyond, only the Hopper one (d = 256) where it takes the operands.
+#ifdef TL_CUDA_SM90A
+  const bool hopper_only = dim > 128 && !dropout && attention_backward_sm90a_takes(q, k, v, grad, dk, dv);
+#else
+  const bool hopper_only = false;
+#endif
+  if (e % 8 != 0 || ev % 8 != 0 || e == 0 || (dim > 128 && !hopper_only) || keys == 0 || len == 0 || batches == 0) {
+    return false;
+  }
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;
   for (const Array* a : {&q, &k, &v, &grad, &dq, &dk, &dv}) {
     if (!rows_of_chunks(*a)) return false;
@@ -410,6 +418,7 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   const bool hopper = false;
 #endif
   if (!hopper) {
+    if (hopper_only) return false;  // the driver refused a tensor map, and no other kernel here takes this head dim
     launch_backward(q, k, v, mask, grad, causal, scale, dropout, row_lse, delta.as<float>(), dq_acc.as<float>(), dk,
                     dv);
   }

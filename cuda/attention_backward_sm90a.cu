@@ -1,18 +1,20 @@
 // Gradients of scaled dot-product attention for Hopper (sm_90a), tried by CudaBackend::attention_backward
-// before the mma.sync kernel (attention_backward.cu) on compute capability 9.0 devices for head dims 64 and
-// 128 (with or without an additive mask, read from global memory per score); the same inputs (each row's base-2 log-sum-exp, Delta = rowsum(dO * O), a
-// zeroed f32 dQ buffer) and the same outputs. A block owns 128 keys and has three warpgroups: the producer,
-// one thread of which loads the block's K and V once and then, through the tensor memory accelerator, each
-// query tile's Q and dO (64 rows) into a two-stage ring of 128-byte-swizzled buffers; and two consumers of 64
-// keys each, whose dK and dV stay in f32 registers. Per query tile a consumer computes S^T = K Q^T and
-// dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and dS^T = P^T (dP^T - Delta)
-// in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from registers, Q and dO read N-major),
-// writes dS^T to shared memory (swizzled as TMA would) and computes its keys' share of dQ = dS K with wgmma,
-// which it writes to shared memory and adds to the f32 buffer with one bulk reduction of the tensor memory
-// accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each warp send D / 2 scattered
-// reductions to L2). P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums
-// are f32. Query tiles entirely before a causal block's first key are skipped; rows and keys
-// past the ends arrive as zeros through the tensor maps' bounds and are masked.
+// before the mma.sync kernel (attention_backward.cu) on compute capability 9.0 devices for head dims 64, 128 and
+// 256 (with or without an additive mask, read from global memory per score); the same inputs (each row's base-2
+// log-sum-exp, Delta = rowsum(dO * O), a zeroed f32 dQ buffer) and the same outputs. A block owns 128 keys and
+// has three warpgroups: the producer, one thread of which loads the block's K and V once and then, through the
+// tensor memory accelerator, each query tile's Q and dO (64 rows) into a two-stage ring of 128-byte-swizzled
+// buffers; and two consumers of 64 keys each, whose dK and dV stay in f32 registers. Per query tile a consumer
+// computes S^T = K Q^T and dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and
+// dS^T = P^T (dP^T - Delta) in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from
+// registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would) and computes its keys'
+// share of dQ = dS K with wgmma, which it writes to shared memory and adds to the f32 buffer with one bulk
+// reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each
+// warp send D / 2 scattered reductions to L2). At d = 256 a block owns 64 keys and the consumers split the head
+// dim instead (HopperBwd says why): both compute the tile's S^T and dP^T, each keeps 128 columns of dK, dV and
+// dQ, and a dQ share is staged in the tile's Q or dO buffer. P and dS are rounded to f16 as MMA inputs (as
+// attention_backward.cu does); all sums are f32. Query tiles entirely before a causal block's first key are
+// skipped; rows and keys past the ends arrive as zeros through the tensor maps' bounds and are masked.
 #include <cmath>
 
 #include "attention_tiled.h"
@@ -28,28 +30,42 @@ using namespace sm90a;
 
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kConsumers = 2;                     // warpgroups of 64 keys
-constexpr int kKeys = 64 * kConsumers;            // keys per block
 constexpr int kRows = 64;                         // queries per tile
 constexpr int kStages = 2;                        // query tiles in flight
 constexpr int kBlockThreads = 128 * (1 + kConsumers);
 constexpr int kProducerRegs = 24, kConsumerRegs = 240;
 static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
 
+// The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
+using HeadDims = HopperHeadDims<64, 128, 256>;
+
 template <int D>
 struct HopperBwd {
-  static_assert(D == 64 || D == 128, "head dims 64 and 128");
+  static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
+  // Consumers dividing the head dim. At d <= 128 each consumer owns 64 keys of the block and all D columns of
+  // their dK and dV. At 256 that would be 256 f32 registers a thread, more than the 240 a consumer claims, so
+  // both consumers take the block's 64 keys, each computing the same S^T, dP^T, P^T and dS^T (over all 256
+  // columns) and keeping half the columns of dK, dV and dQ: the register arrays of d = 128, at the price of
+  // computing S^T and dP^T twice (a tile's tensor work is that of 7 products of 64 x 64 x 256 where 5 would do).
+  static constexpr int kColSplit = D == 256 ? 2 : 1;
+  static constexpr int kKeys = 64 * kConsumers / kColSplit;  // keys per block
+  static constexpr int kCols = D / kColSplit;                 // columns of dK, dV and dQ a consumer holds
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
-  static constexpr uint32_t kDqBytes = kRows * D * sizeof(float);     // one consumer's dQ share
+  static constexpr uint32_t kDqBytes = kRows * kCols * sizeof(float); // one consumer's dQ share
+  // At d = 256 a consumer's dQ share is staged in its tile's Q or dO buffer (as many bytes), which both
+  // consumers have finished reading by then: a buffer of its own would take the shared memory past 227 KiB.
+  static constexpr bool kDqInStage = kColSplit == 2;
+  static_assert(!kDqInStage || kDqBytes == kRowBytes, "a dQ share fills one Q or dO tile");
   // K, V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles
   static constexpr size_t kSmemBytes =
-      2 * kKeyBytes + 2 * kStages * kRowBytes + kConsumers * (kDsBytes + kDqBytes) + 1024;
+      2 * kKeyBytes + 2 * kStages * kRowBytes + kConsumers * (kDsBytes + (kDqInStage ? 0 : kDqBytes)) + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
 
 struct BwdSm90Args {
-  CUtensorMap q_map, k_map, v_map, g_map;  // boxes of 64 columns x kRows (Q, dO) or kKeys (K, V) rows
+  CUtensorMap q_map, k_map, v_map, g_map;  // boxes of 64 columns x kRows (Q, dO) or HopperBwd<D>::kKeys (K, V) rows
   CUtensorMap dq_map;                      // dq_acc as [B0 * B1, len, D], boxes of 32 columns x kRows rows
   BatchSteps q_b, k_b, v_b, g_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
@@ -70,13 +86,14 @@ __device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, u
   for (int c = 0; c < D / kSwizzleCols; ++c) tma_load_4d(dst + c * rows * kSwizzleCols, map, bar, c * kSwizzleCols, row0, bi, bo);
 }
 
-// acc += A B with A (16 rows per warp) from registers and B a [kRows][D] tile read N-major, kRows / 16 steps.
-template <int D>
-__device__ __forceinline__ void wgmma_rows(float (&acc)[D / 2], const uint32_t (&a)[kRows / 16][4], const __half* tile) {
+// acc += A B with A (16 rows per warp) from registers and B N columns of a [kRows][D] tile (from its 64-column
+// tile `tile` on) read N-major, kRows / 16 steps.
+template <int N>
+__device__ __forceinline__ void wgmma_rows(float (&acc)[N / 2], const uint32_t (&a)[kRows / 16][4], const __half* tile) {
 #pragma unroll
   for (int kk = 0; kk < kRows / 16; ++kk) {
     const uint64_t b = smem_desc(tile + kk * 16 * kSwizzleCols, kRows * kSwizzleCols * sizeof(__half), 1024);
-    if constexpr (D == 64) wgmma_rs_n64(acc, a[kk], b);
+    if constexpr (N == 64) wgmma_rs_n64(acc, a[kk], b);
     else wgmma_rs_n128(acc, a[kk], b);
   }
 }
@@ -100,13 +117,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __trap();  // the compute_90 pass of nvcc -arch=sm_90a (see attention_sm90a.cu)
 #else
   using H = HopperBwd<D>;
+  constexpr int kKeys = H::kKeys, kCols = H::kCols;
   extern __shared__ unsigned char smem_raw[];
   __half* s_k = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_v = s_k + kKeys * D;   // [D / 64][kKeys][64], as K
   __half* s_q = s_v + kKeys * D;   // [kStages][D / 64][kRows][64]
   __half* s_g = s_q + kStages * kRows * D;
   __half* s_ds = s_g + kStages * kRows * D;  // [kConsumers][64 keys][kRows], swizzled
-  float* s_dq = reinterpret_cast<float*>(s_ds + kConsumers * 64 * kRows);  // [kConsumers][D / 32][kRows][32], swizzled
+  float* s_dq = reinterpret_cast<float*>(s_ds + kConsumers * 64 * kRows);  // [kConsumers][kCols / 32][kRows][32], swizzled
+                                                                           // (unless kDqInStage)
   __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
   __shared__ float s_lse[kConsumers][kRows], s_delta[kConsumers][kRows];
 
@@ -152,20 +171,27 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 
   claim_registers<kConsumerRegs>();
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
-  const int wg_key0 = key0 + 64 * consumer;              // this warpgroup's first key
-  const __half* k_rows = s_k + 64 * consumer * kSwizzleCols;  // its keys within each 64-column tile of K
-  const __half* v_rows = s_v + 64 * consumer * kSwizzleCols;
+  const int key_part = consumer / H::kColSplit;          // which 64 keys of the block are this warpgroup's
+  const int col0 = (consumer % H::kColSplit) * kCols;    // its first column of dK, dV and dQ
+  const int wg_key0 = key0 + 64 * key_part;              // its first key
+  const __half* k_rows = s_k + 64 * key_part * kSwizzleCols;  // its keys within each 64-column tile of K
+  const __half* v_rows = s_v + 64 * key_part * kSwizzleCols;
+  const int col_tile = col0 / kSwizzleCols;              // the 64-column tile of Q, dO and K its columns start in
   __half* ds = s_ds + consumer * 64 * kRows;
   const float* lse_row = a.lse.at(bo, bi);
   const float* delta_row = a.delta + b * a.len;
   const __half* mask = kMasked ? a.mask + bo * a.mask_o + bi * a.mask_i : nullptr;
-  float* dq = s_dq + consumer * kRows * D;
+  float* dq = s_dq + consumer * kRows * kCols;  // (kDqInStage: set per tile)
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
   const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
+  const auto release = [&](uint64_t* free) {  // this warp's accesses to a stage are done
+    __syncwarp();
+    if (lane == 0) mbar_arrive(free);
+  };
 
-  float dk[D / 2], dv[D / 2];  // rows: keys 16 warp + g (+ 8); columns 8 dt + 2t (+ 1)
+  float dk[kCols / 2], dv[kCols / 2];  // rows: keys 16 warp + g (+ 8); columns col0 + 8 dt + 2t (+ 1)
 #pragma unroll
-  for (int i = 0; i < D / 2; ++i) dk[i] = dv[i] = 0.0f;
+  for (int i = 0; i < kCols / 2; ++i) dk[i] = dv[i] = 0.0f;
 
   // A query tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0), thread j < kRows holding row j's,
   // are read from global memory one tile ahead, so their latency hides behind the previous tile's products.
@@ -191,6 +217,10 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     fetch_stats(it + 1);
     if (issuer) bulk_wait_read();
     named_barrier_sync(wg_barrier, 128);
+    if constexpr (H::kDqInStage) {  // the previous tile's stage held dQ until now
+      if (it > 0) release(&stage_free[(it - 1) % kStages]);
+      dq = reinterpret_cast<float*>((consumer == 0 ? s_q : s_g) + stage * kRows * D);
+    }
 
     // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries. Each in
     // its own group, so that P^T is computed (and dV's product issued) while dP^T is on the tensor cores.
@@ -217,7 +247,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     fence_registers(s);
 
     // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
-    // then dV += P^T dO (dO read N-major: the queries are the K index).
+    // then dV += P^T dO (dO read N-major: the queries are the K index; this warpgroup's columns of it).
     const bool edge = q0 + kRows > a.len || wg_key0 + 64 > a.keys || (kCausal && wg_key0 + 63 > q0);
 #pragma unroll
     for (int nt = 0; nt < kRows / 8; ++nt) {
@@ -234,7 +264,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     fence_registers(dv);
     fence_registers(p16);
     wgmma_fence();
-    wgmma_rows<D>(dv, p16, g_tile);
+    wgmma_rows<kCols>(dv, p16, g_tile + col_tile * kRows * kSwizzleCols);
     wgmma_commit();
 
     // dS^T = P^T (dP^T - Delta), then dK += dS^T Q.
@@ -252,7 +282,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     fence_registers(dk);
     fence_registers(ds16);
     wgmma_fence();
-    wgmma_rows<D>(dk, ds16, q_tile);
+    wgmma_rows<kCols>(dk, ds16, q_tile + col_tile * kRows * kSwizzleCols);
     wgmma_commit();
 
     // dS^T into shared memory as TMA would lay it out (row = key, 16-byte chunk c of row r at c ^ (r % 8)),
@@ -269,37 +299,40 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     fence_proxy_async();
     named_barrier_sync(wg_barrier, 128);
 
-    // dQ (the tile's 64 queries x D) = dS K over this warpgroup's 64 keys: dS^T read M-major (16 keys are
-    // 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart). Issued behind dK before waiting for it,
+    // dQ (the tile's 64 queries x this warpgroup's kCols columns) = dS K over its 64 keys: dS^T read M-major (16
+    // keys are 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart). Issued behind dK before waiting for it,
     // so the tensor cores run the products back to back; dV's has landed first, freeing P^T's registers (with
     // them still held, d = 128 needs more than the 240 registers a consumer has, and ptxas serialises wgmma).
     wgmma_wait<1>();
-    float dq_part[D / 2];
+    float dq_part[kCols / 2];
     fence_registers(dq_part);
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < 64 / 16; ++kk) {
       // (the leading offset would step 64 queries: unused, the tile has 64)
       const uint64_t da = smem_desc(ds + kk * 16 * kRows, H::kDsBytes, 1024);
-      const uint64_t kb = smem_desc(k_rows + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
-      if constexpr (D == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
+      const uint64_t kb = smem_desc(k_rows + (col_tile * kKeys + kk * 16) * kSwizzleCols,
+                                    kKeys * kSwizzleCols * sizeof(__half), 1024);
+      if constexpr (kCols == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
       else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
     wgmma_wait<1>();  // dK (committed before) has landed
     fence_registers(dv);
     fence_registers(dk);
-    __syncwarp();
-    if (lane == 0) mbar_arrive(&stage_free[stage]);  // this warp's reads of Q and dO are done
+    if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
     wgmma_wait<0>();
     fence_registers(dq_part);
-    // Into `dq` as the map reads it: D / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
+    // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
+    // landed) before either writes its dQ share over them.
+    if constexpr (H::kDqInStage) named_barrier_sync(3, kConsumers * 128);
+    // Into `dq` as the map reads it: kCols / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
     // c ^ (r % 8) (rows g and g + 8 of a warp fall in different chunks: two wavefronts a store, no conflicts).
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int row = 16 * warp + g + 8 * h;
 #pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
+      for (int dt = 0; dt < kCols / 8; ++dt) {
         const int chunk = 2 * (dt % 4) + (t >> 1);
         unsigned char* box = reinterpret_cast<unsigned char*>(dq + (dt / 4) * kRows * 32);
         *reinterpret_cast<float2*>(box + row * 128 + ((chunk ^ g) << 4) + 8 * (t & 1)) =
@@ -310,7 +343,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     named_barrier_sync(wg_barrier, 128);
     if (issuer) {  // rows past the end fall outside the map and are dropped
 #pragma unroll
-      for (int c = 0; c < D / 32; ++c) tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, 32 * c, q0, static_cast<int>(b));
+      for (int c = 0; c < kCols / 32; ++c) {
+        tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, col0 + 32 * c, q0, static_cast<int>(b));
+      }
       bulk_commit();
     }
   }
@@ -324,8 +359,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     __half* dk_row = a.dk + a.dk_s.at(bo, bi, key);
     __half* dv_row = a.dv + a.dv_s.at(bo, bi, key);
 #pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      const int col = dt * 8 + 2 * t;
+    for (int dt = 0; dt < kCols / 8; ++dt) {
+      const int col = col0 + dt * 8 + 2 * t;
       *reinterpret_cast<__half2*>(dk_row + col) = __floats2half2_rn(dk[4 * dt + 2 * h] * a.scale, dk[4 * dt + 2 * h + 1] * a.scale);
       *reinterpret_cast<__half2*>(dv_row + col) = __floats2half2_rn(dv[4 * dt + 2 * h], dv[4 * dt + 2 * h + 1]);
     }
@@ -340,10 +375,9 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
                               const Array& dv) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
   const int64_t e = q.shape()[3];
-  if (len == 0 || !hopper_attention_fits(q, k, v, {&grad, &dk, &dv})) return false;
+  if (!attention_backward_sm90a_takes(q, k, v, grad, dk, dv)) return false;
   BwdSm90Args args{};
-  if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.k_map, &args.k_b, k, kKeys) ||
-      !encode_rows_map(&args.v_map, &args.v_b, v, kKeys) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows) ||
+  if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows) ||
       !encode_f32_rows_map(&args.dq_map, dq_acc, batches, len, e, kRows)) {
     return false;
   }
@@ -358,13 +392,24 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
     args.mask_r = stride_of(*mask, 2), args.mask_c = stride_of(*mask, 3);
   }
-  const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
-  run_hopper_variant(e, causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
+  bool taken = true;
+  HeadDims::run(e, causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
+    constexpr int kKeys = HopperBwd<D>::kKeys;
+    if (!encode_rows_map(&args.k_map, &args.k_b, k, kKeys) || !encode_rows_map(&args.v_map, &args.v_b, v, kKeys)) {
+      taken = false;  // nothing launched
+      return;
+    }
+    const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
     launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>>(
         args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
   });
-  return true;
+  return taken;
+}
+
+bool attention_backward_sm90a_takes(const Array& q, const Array& k, const Array& v, const Array& grad, const Array& dk,
+                                    const Array& dv) {
+  return q.shape()[2] > 0 && HeadDims::fits(q, k, v, {&grad, &dk, &dv});
 }
 
 }  // namespace tensorlogic::cuda

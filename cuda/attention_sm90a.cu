@@ -1,21 +1,22 @@
 // Scaled dot-product attention forward for Hopper (sm_90a), FlashAttention-3 style, tried before the mma.sync
-// kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64 and 128, with or without an
-// additive mask (read from global memory per score). A work item is 128 query rows of one batch; a persistent grid of one block per SM walks the items. A
-// block has three warpgroups: the producer, one thread of which loads each item's Q tile and then its K and V
-// tiles (128 keys each) through the tensor memory accelerator into a ring of 128-byte-swizzled shared buffers
-// (three stages for d = 64, two for 128), each tile completing on its own mbarrier; and two consumers of 64
-// rows each, which compute S = Q K^T with wgmma (both operands from shared memory), mask, keep a running max
-// and sum per row in f32 (online softmax), round P to f16 in registers and accumulate O += P V with wgmma (P
-// from registers, V from shared memory read N-major). K and V buffers are freed separately (K once the scores
-// have landed, V after P V), so the producer refills K a tile early, and it loads the next item's Q and tiles
-// while the consumers finish the current one. A consumer issues tile j's Q K^T before tile j - 1's P V and
-// runs tile j's softmax while that P V is on the tensor cores; the two consumers take turns issuing their GEMMs
-// (ping-pong), so one's softmax overlaps the other's GEMMs. The producer gives its registers to the consumers
-// (setmaxnreg). Tails need no special loads: the tensor maps' bounds are the sequence lengths, so rows and keys
-// past the end arrive as zeros, and the scores of keys past the end are -inf. Key tiles entirely after the
-// causal diagonal are never loaded. Each row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's)
-// goes to the f32 workspace the fused backward reads.
-// Not done here (FlashAttention-3 has them): TMA stores of O, head dim 256, FP8.
+// kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64, 128 and 256, with or without an
+// additive mask (read from global memory per score). A work item is 128 query rows of one batch; a persistent
+// grid of one block per SM walks the items. A block has three warpgroups: the producer, one thread of which
+// loads each item's Q tile and then its K and V tiles (128 keys each, 80 at d = 256) through the tensor memory
+// accelerator into a ring of 128-byte-swizzled shared buffers (three stages for d = 64, two for 128 and 256),
+// each tile completing on its own mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with
+// wgmma (both operands from shared memory), mask, keep a running max and sum per row in f32 (online softmax),
+// round P to f16 in registers and accumulate O += P V with wgmma (P from registers, V from shared memory read
+// N-major). K and V buffers are freed separately (K once the scores have landed, V after P V), so the producer
+// refills K a tile early, and it loads the next item's Q and tiles while the consumers finish the current one.
+// A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while that P V is on the
+// tensor cores; the two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the
+// other's GEMMs. The producer gives its registers to the consumers (setmaxnreg). Tails need no special loads:
+// the tensor maps' bounds are the sequence lengths, so rows and keys past the end arrive as zeros, and the
+// scores of keys past the end are -inf. Key tiles entirely after the causal diagonal are never loaded. Each
+// row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's) goes to the f32 workspace the fused
+// backward reads (which at d = 256 is not the Hopper backward: attention_backward_sm90a.cu says why).
+// Not done here (FlashAttention-3 has them): TMA stores of O, FP8.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -34,17 +35,28 @@ using namespace sm90a;
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kConsumers = 2;                       // warpgroups of 64 query rows
 constexpr int kBlockM = 64 * kConsumers;            // query rows per block
-constexpr int kBlockN = 128;                        // keys per tile
 constexpr int kBlockThreads = 128 * (1 + kConsumers);    // the producer warpgroup first
 constexpr int kProducerRegs = 24, kConsumerRegs = 240;
 static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
 
+// The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
+using HeadDims = HopperHeadDims<64, 128, 256>;
+
 template <int D>
 struct Hopper {
-  static_assert(D == 64 || D == 128, "head dims 64 and 128");
+  static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
+  // Keys per K/V tile: 128, but 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB
+  // each) fill the 227 KiB (128-key tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread),
+  // S (40) and P (20) stay within its 240 registers (FlashAttention-3's choice at this head dim too).
+  static constexpr int kBlockN = D == 256 ? 80 : 128;
   // K/V tiles in flight: three where they fit in shared memory with Q (a tile is released halfway through the
-  // next one, so a third stage lets the producer run a whole tile ahead), two for d = 128.
+  // next one, so a third stage lets the producer run a whole tile ahead), else two.
   static constexpr int kStages = D == 64 ? 3 : 2;
+  // O = P V as wgmmas of at most 128 columns (two at d = 256, each reading the same P from registers): O is
+  // kPvChunks accumulators of kPvN columns.
+  static constexpr int kPvN = D < 128 ? D : 128;
+  static constexpr int kPvChunks = D / kPvN;
+  static_assert(kPvChunks * kPvN == D && kBlockN % 16 == 0, "O in whole chunks, P in whole 16-key steps");
   static constexpr uint32_t kQBytes = kBlockM * D * sizeof(__half);
   static constexpr uint32_t kTileBytes = kBlockN * D * sizeof(__half);  // one K or V tile
   // 1024 bytes of slack: the swizzled tiles start on 1024-byte boundaries
@@ -74,9 +86,16 @@ __device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, u
   for (int c = 0; c < D / kSwizzleCols; ++c) tma_load_4d(dst + c * rows * kSwizzleCols, map, bar, c * kSwizzleCols, row0, bi, bo);
 }
 
-template <int D>
-__device__ __forceinline__ void wgmma_pv(float (&o)[D / 2], const uint32_t (&p)[4], uint64_t v) {
-  if constexpr (D == 64) wgmma_rs_n64(o, p, v);
+// S = Q K^T over one 16-column step, N keys.
+template <int N>
+__device__ __forceinline__ void wgmma_scores(float (&s)[N / 2], uint64_t q, uint64_t k, bool accumulate) {
+  if constexpr (N == 80) wgmma_ss_n80<0, 0>(s, q, k, accumulate);
+  else wgmma_ss_n128<0, 0>(s, q, k, accumulate);
+}
+
+template <int N>
+__device__ __forceinline__ void wgmma_pv(float (&o)[N / 2], const uint32_t (&p)[4], uint64_t v) {
+  if constexpr (N == 64) wgmma_rs_n64(o, p, v);
   else wgmma_rs_n128(o, p, v);
 }
 
@@ -86,7 +105,7 @@ struct Item {
   int m0, n_tiles;
 };
 
-template <bool kCausal>
+template <int kBlockN, bool kCausal>
 __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
   // Row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks' static
   // round-robin share of the items then sums to about the same work.
@@ -111,6 +130,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   __trap();
 #else
   using H = Hopper<D>;
+  constexpr int kBlockN = H::kBlockN;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
@@ -140,7 +160,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     if (threadIdx.x == 0) {
       int u = 0, n = 0;  // tiles and items loaded so far
       for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
-        const Item it = item_at<kCausal>(a, index);
+        const Item it = item_at<kBlockN, kCausal>(a, index);
         if (n > 0) mbar_wait(&q_free, (n - 1) & 1);  // the previous item's last scores have landed
         mbar_expect_tx(&q_full, H::kQBytes);
         load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, it.m0, static_cast<int>(it.bi * a.q_b.inner),
@@ -166,7 +186,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
   const __half* q_rows = s_q + 64 * consumer * kSwizzleCols;  // its rows within each 64-column tile of Q
 
-  float o[D / 2];              // O: D / 8 accumulator tiles of 8 columns
+  float o[H::kPvChunks][H::kPvN / 2];  // O: D / 8 accumulator tiles of 8 columns, tile dt in o[dt / kTilesPerChunk]
+  constexpr int kTilesPerChunk = H::kPvN / 8;
   float s[kBlockN / 2];        // S, then the f32 weights: kBlockN / 8 tiles of 8 keys
   uint32_t p[kBlockN / 16][4];  // the weights in f16: the A operand of P V, one per 16 keys
   float row_max[2], row_sum[2];  // rows g and g + 8 of this warp
@@ -185,13 +206,13 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       const int tile = kk / 4, step = (kk % 4) * 16;
-      wgmma_ss_n128<0, 0>(s, smem_desc(q_rows + tile * kBlockM * kSwizzleCols + step, 16, 1024),
-                    smem_desc(k_tile + tile * kBlockN * kSwizzleCols + step, 16, 1024), kk > 0);
+      wgmma_scores<kBlockN>(s, smem_desc(q_rows + tile * kBlockM * kSwizzleCols + step, 16, 1024),
+                            smem_desc(k_tile + tile * kBlockN * kSwizzleCols + step, 16, 1024), kk > 0);
     }
     wgmma_commit();
   };
   // O += P V_j. V's rows are the K index of B, read N-major: 16 keys are 2048 bytes of each 64-column tile,
-  // and the tiles are kBlockN rows apart.
+  // and the tiles are kBlockN rows apart; O's chunk c starts at V's 64-column tile c kPvN / 64.
   const auto issue_values = [&](int j) {
     const int u = u0 + j, stage = u % H::kStages;
     const __half* v_tile = s_v + stage * kBlockN * D;
@@ -201,7 +222,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < kBlockN / 16; ++kk) {
-      wgmma_pv<D>(o, p[kk], smem_desc(v_tile + kk * 16 * kSwizzleCols, kBlockN * kSwizzleCols * sizeof(__half), 1024));
+#pragma unroll
+      for (int c = 0; c < H::kPvChunks; ++c) {
+        const __half* v_rows = v_tile + (c * H::kPvN / kSwizzleCols * kBlockN + kk * 16) * kSwizzleCols;
+        wgmma_pv<H::kPvN>(o[c], p[kk], smem_desc(v_rows, kBlockN * kSwizzleCols * sizeof(__half), 1024));
+      }
     }
     wgmma_commit();
   };
@@ -210,7 +235,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     if (lane == 0) mbar_arrive(free);
   };
   // The online softmax of tile j (keys past the end or after the causal diagonal -inf): the new running max per
-  // row (each row's 128 scores lie in the quad holding it), the weights in place of the scores, the running sum
+  // row (each row's kBlockN scores lie in the quad holding it), the weights in place of the scores, the running sum
   // rescaled, and alpha for O. Without a mask the max is taken over the raw scores and the scale (> 0, the
   // launcher checks) applied inside each weight's exponent, one FFMA: exp2(s scale_log2 - max scale_log2); with
   // one each score is first s scale_log2 + mask log2(e) (the mask read from global memory, -inf past the keys).
@@ -277,12 +302,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 
   int n = 0;  // items done
   for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
-    const Item it = item_at<kCausal>(a, index);
+    const Item it = item_at<kBlockN, kCausal>(a, index);
     const bool last_item = index + gridDim.x >= a.items;
     row0 = it.m0 + 64 * consumer;
     if constexpr (kMasked) mask = a.mask + it.bo * a.mask_o + it.bi * a.mask_i;
 #pragma unroll
-    for (int i = 0; i < D / 2; ++i) o[i] = 0.0f;
+    for (int c = 0; c < H::kPvChunks; ++c) {
+#pragma unroll
+      for (int i = 0; i < H::kPvN / 2; ++i) o[c][i] = 0.0f;
+    }
     row_max[0] = row_max[1] = -INFINITY;
     row_sum[0] = row_sum[1] = 0.0f;
 
@@ -313,8 +341,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
       release(&v_free[(u0 + j - 1) % H::kStages]);
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
-        o[4 * dt] *= alpha[0], o[4 * dt + 1] *= alpha[0];
-        o[4 * dt + 2] *= alpha[1], o[4 * dt + 3] *= alpha[1];
+        float* x = &o[dt / kTilesPerChunk][4 * (dt % kTilesPerChunk)];
+        x[0] *= alpha[0], x[1] *= alpha[0];
+        x[2] *= alpha[1], x[3] *= alpha[1];
       }
       pack_weights();
     }
@@ -339,7 +368,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
       __half* dst = a.out + a.out_s.at(it.bo, it.bi, row);
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
-        *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(o[4 * dt + 2 * h] * inv, o[4 * dt + 2 * h + 1] * inv);
+        const float* x = &o[dt / kTilesPerChunk][4 * (dt % kTilesPerChunk) + 2 * h];
+        *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(x[0] * inv, x[1] * inv);
       }
     }
   }
@@ -351,18 +381,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                      const Array& out, RowStats lse) {
   const int64_t batches = q.shape()[0] * q.shape()[1], len = q.shape()[2], keys = k.shape()[2];
-  if (!hopper_attention_fits(q, k, v, {&out})) return false;
+  if (!HeadDims::fits(q, k, v, {&out})) return false;
   if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
   Sm90Args args{};
-  if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM) || !encode_rows_map(&args.k_map, &args.k_b, k, kBlockN) ||
-      !encode_rows_map(&args.v_map, &args.v_b, v, kBlockN)) {
-    return false;
-  }
+  if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM)) return false;
   args.inner = q.shape()[1];
   args.batches = batches;
   args.row_blocks = (len + kBlockM - 1) / kBlockM;
   args.items = args.row_blocks * batches;
-  if (args.items == 0) return true;  // no query rows: nothing to write
+  if (args.items == 0) return true;  // no query rows: nothing to write (K and V need no maps)
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
   if (mask) {
@@ -374,8 +401,14 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale_log2 = scale * kLog2e;
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
-  run_hopper_variant(q.shape()[3], causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
+  bool taken = true;
+  HeadDims::run(q.shape()[3], causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
+    if (!encode_rows_map(&args.k_map, &args.k_b, k, Hopper<D>::kBlockN) ||
+        !encode_rows_map(&args.v_map, &args.v_b, v, Hopper<D>::kBlockN)) {
+      taken = false;  // nothing launched
+      return;
+    }
     constexpr auto kernel = attention_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>;
     static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
     std::atomic<bool>& opted = opted_in[current_device()];
@@ -388,7 +421,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
     kernel<<<blocks, kBlockThreads, Hopper<D>::kSmemBytes, stream()>>>(args);
     check_launch("Hopper attention kernel");
   });
-  return true;
+  return taken;
 }
 
 }  // namespace tensorlogic::cuda

@@ -102,19 +102,23 @@ bool attention_tiled(const Array& q, const Array& k, const Array& v, const Array
                      const Array& out, RowStats lse = {}, const Backend::Dropout* dropout = nullptr);
 
 // The Hopper forward (attention_sm90a.cu, built for sm_90a only, where TL_CUDA_SM90A is defined): runs on
-// compute capability 9.0 devices and returns true for E == Ev in {64, 128} and a positive scale, with or without
+// compute capability 9.0 devices and returns true for E == Ev in {64, 128, 256} and a positive scale, with or without
 // an additive mask, on operands that attention_tiled takes; returns false, having done nothing, otherwise. The
 // same `lse` as attention_tiled's.
 bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
                      const Array& out, RowStats lse = {});
 
 // The Hopper backward (attention_backward_sm90a.cu, built as attention_sm90a): on compute capability 9.0, for
-// E == Ev in {64, 128} (any additive mask), adds scale * dS K into the zeroed f32 `dq_acc` (contiguous [B0 * B1, len,
-// E]) and writes dk and dv, from each row's `lse` (as attention_tiled keeps it) and `delta` (rowsum(dO * O),
+// E == Ev in {64, 128, 256} (any additive mask), adds scale * dS K into the zeroed f32 `dq_acc` (contiguous [B0 * B1,
+// len, E]) and writes dk and dv, from each row's `lse` (as attention_tiled keeps it) and `delta` (rowsum(dO * O),
 // contiguous [B0 * B1, len]); returns false, having done nothing, otherwise.
 bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
                               bool causal, float scale, RowStats lse, const float* delta, float* dq_acc, const Array& dk,
                               const Array& dv);
+// Whether attention_backward_sm90a's shape and device conditions hold (it may still decline where the driver
+// refuses a tensor map): the caller's test before work that only this kernel can finish (head dim 256).
+bool attention_backward_sm90a_takes(const Array& q, const Array& k, const Array& v, const Array& grad, const Array& dk,
+                                    const Array& dv);
 
 // The first of attention_sm90a (where built) and attention_tiled that takes the operands (attention.cu): every
 // forward on tensor cores goes through it, so a backward that runs the forward again recomputes exactly the

@@ -3,6 +3,7 @@
 
 #include <cudaTypedefs.h>
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 
@@ -84,9 +85,10 @@ bool encode_f32_rows_map(CUtensorMap* map, float* x, int64_t batches, int64_t ro
              CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
-bool hopper_attention_fits(const Array& q, const Array& k, const Array& v, std::initializer_list<const Array*> others) {
+bool hopper_attention_fits(const Array& q, const Array& k, const Array& v, std::initializer_list<const Array*> others,
+                           std::initializer_list<int> head_dims) {
   const int64_t len = q.shape()[2], keys = k.shape()[2], e = q.shape()[3], ev = v.shape()[3];
-  if (e != ev || (e != 64 && e != 128) || keys == 0) return false;
+  if (e != ev || std::find(head_dims.begin(), head_dims.end(), e) == head_dims.end() || keys == 0) return false;
   if (len > INT_MAX / 2 || keys > INT_MAX / 2) return false;            // row and key coordinates are int
   if (q.shape()[0] > INT_MAX || q.shape()[1] > INT_MAX) return false;   // so are the batch coordinates
   for (const Array* x : {&q, &k, &v}) {

@@ -32,23 +32,31 @@ bool encode_rows_map(CUtensorMap* map, BatchSteps* steps, const Array& x, uint32
 bool encode_f32_rows_map(CUtensorMap* map, float* x, int64_t batches, int64_t rows, int64_t cols, uint32_t box_rows);
 
 // Whether the Hopper attention kernels take q, k, v ([B0, B1, rows, E]) and the other operands (outputs,
-// gradients) on this device: q's and v's head dims equal and 64 or 128, some keys, row, key and batch
-// coordinates within int, every operand in rows of 16-byte chunks (an additive mask is read per score with
-// any strides, so it has no condition).
-bool hopper_attention_fits(const Array& q, const Array& k, const Array& v, std::initializer_list<const Array*> others);
+// gradients) on this device: q's and v's head dims equal and one of `head_dims` (those the kernel is built for),
+// some keys, row, key and batch coordinates within int, every operand in rows of 16-byte chunks (an additive mask
+// is read per score with any strides, so it has no condition).
+bool hopper_attention_fits(const Array& q, const Array& k, const Array& v, std::initializer_list<const Array*> others,
+                           std::initializer_list<int> head_dims);
 
-// Calls run(head dim, causal, masked) with the three as compile-time constants (std::integral_constant /
-// bool_constant), for the head dims hopper_attention_fits accepts. The core passes a mask or is_causal, never
-// both.
-template <class Run>
-void run_hopper_variant(int64_t head_dim, bool causal, bool masked, Run&& run) {
-  const auto with_mask = [&](auto d) {
-    if (masked) run(d, std::false_type{}, std::true_type{});
-    else if (causal) run(d, std::true_type{}, std::false_type{});
-    else run(d, std::false_type{}, std::false_type{});
-  };
-  if (head_dim == 64) with_mask(std::integral_constant<int, 64>{});
-  else with_mask(std::integral_constant<int, 128>{});
-}
+// The head dims one Hopper kernel is built for, named once per kernel file so that the shape check and the
+// dispatch cannot disagree.
+template <int... kDims>
+struct HopperHeadDims {
+  static bool fits(const Array& q, const Array& k, const Array& v, std::initializer_list<const Array*> others) {
+    return hopper_attention_fits(q, k, v, others, {kDims...});
+  }
+
+  // Calls run(head dim, causal, masked) with the three as compile-time constants (std::integral_constant /
+  // bool_constant) for a head dim that fits() accepted. The core passes a mask or is_causal, never both.
+  template <class Run>
+  static void run(int64_t head_dim, bool causal, bool masked, Run&& run) {
+    const auto with_mask = [&](auto d) {
+      if (masked) run(d, std::false_type{}, std::true_type{});
+      else if (causal) run(d, std::true_type{}, std::false_type{});
+      else run(d, std::false_type{}, std::false_type{});
+    };
+    (void)((head_dim == kDims && (with_mask(std::integral_constant<int, kDims>{}), true)) || ...);
+  }
+};
 
 }  // namespace tensorlogic::cuda

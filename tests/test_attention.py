@@ -37,6 +37,7 @@ SHAPES = [
     ((2,), 70, 129, 96, 72),
     ((1,), 100, 90, 40, 40),
     ((2,), 19, 23, 8, 8),
+    ((1, 2), 130, 257, 256, 256),  # CUDA's Hopper forward: 80-key tiles, a tail of 17 keys
 ]
 
 
@@ -48,7 +49,7 @@ def test_sdpa_tiles(device, rng, batch, L, S, E, Ev, causal):
     assert_close_to_scale(got, sdpa_ref(q, k, v, causal=causal))
 
 
-@pytest.mark.parametrize("L,S,E", [(130, 257, 64), (17, 40, 128), (257, 1, 64)])
+@pytest.mark.parametrize("L,S,E", [(130, 257, 64), (17, 40, 128), (257, 1, 64), (70, 170, 256)])
 def test_sdpa_additive_mask(device, rng, L, S, E):
     q, k, v = f16(rng, 2, 2, L, E), f16(rng, 2, 2, S, E), f16(rng, 2, 2, S, E)
     mask = f16(rng, 2, 1, L, S, scale=2.0)  # broadcast over heads
@@ -121,8 +122,9 @@ def test_sdpa_general_kernel_cases(device, rng, case):
 
 
 # Model sizes, where CUDA runs its Hopper kernel on compute capability 9.0 (cuda/attention_sm90a.cu: head dims
-# 64 and 128, 128-row and 128-key tiles) and the mma.sync kernel elsewhere: lengths on and off the tiles, keys
-# != queries, contiguous heads or heads split from one [B, L, 3C] projection (batch strides that do not nest).
+# 64, 128 and 256, 128-row tiles, 128-key tiles and 80-key ones at 256) and the mma.sync kernel elsewhere (no
+# kernel there keeps statistics at d = 256): lengths on and off the tiles, keys != queries, contiguous heads or
+# heads split from one [B, L, 3C] projection (batch strides that do not nest).
 # (B, H, L, S, E, split)
 MODEL_SHAPES = [
     (2, 4, 1024, 1024, 64, True),
@@ -130,6 +132,8 @@ MODEL_SHAPES = [
     (2, 2, 333, 333, 64, False),
     (1, 2, 200, 777, 128, False),  # more keys than queries: several key tiles per causal row tile
     (1, 2, 700, 129, 128, False),  # more queries than keys: causal rows past the last key see every key
+    (1, 8, 2048, 2048, 256, False),
+    (1, 3, 333, 410, 256, True),   # 410 keys: five 80-key tiles and a tail of 10
 ]
 
 
@@ -154,11 +158,14 @@ def test_sdpa_model_sizes_and_kept_statistics(device, rng, B, H, L, S, E, split,
     (q, k, v), on = model_operands(rng, B, H, L, S, E, split)
     tq, tk, tv = on(device)
     out, stats = _core.scaled_dot_product_attention_keeping_stats(tq._a, tk._a, tv._a, None, causal, None)
-    assert stats is not None
     ref = F.scaled_dot_product_attention(*(torch.from_numpy(np.ascontiguousarray(a)) for a in (q, k, v)),
                                          is_causal=causal).numpy()
     assert_close_to_scale(np.asarray(_core.to_device(out, "cpu")), ref)
-    scores = np.einsum("bhle,bhse->bhls", q, k) / np.sqrt(E)
+    props = tl.cuda.get_device_properties(device)
+    if E == 256 and (props.major, props.minor) != (9, 0):
+        return  # only the Hopper kernel keeps statistics at d = 256
+    assert stats is not None
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(E)
     if causal:
         scores[..., np.triu(np.ones((L, S), dtype=bool), k=1)] = -np.inf
     top = scores.max(axis=-1, keepdims=True)
@@ -173,8 +180,8 @@ def assert_grad_close(got, ref, rtol=4e-3):
     oracle.assert_grad_close(got, ref, rtol, "gradient")
 
 
-# (q batch, k/v batch, L, S, E, Ev): on CUDA the first ones run the fused backward kernels, the last the
-# composed one (head dim 20)
+# (q batch, k/v batch, L, S, E, Ev): on CUDA the head dim 20 case runs the composed backward, the others the
+# fused kernels (d = 256 the Hopper one only, on compute capability 9.0)
 GRAD_SHAPES = [
     ((2, 2), (2, 2), 70, 90, 64, 64),
     ((1, 2), (1, 2), 130, 130, 128, 128),
@@ -182,14 +189,17 @@ GRAD_SHAPES = [
     ((3,), (3,), 45, 20, 40, 24),
     ((2, 1), (1, 3), 65, 70, 64, 64),  # batch broadcasting: gradients summed over the broadcast axes
     ((2,), (2,), 33, 33, 20, 20),
+    ((1, 2), (1, 2), 70, 150, 256, 256),
 ]
 
 
-@pytest.mark.parametrize("B,H,L,S,E", [(2, 3, 1024, 1024, 64), (1, 2, 777, 1000, 128), (1, 2, 500, 200, 128)])
+@pytest.mark.parametrize("B,H,L,S,E", [(2, 3, 1024, 1024, 64), (1, 2, 777, 1000, 128), (1, 2, 500, 200, 128),
+                                       (1, 2, 600, 650, 256)])
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_backward_model_sizes(device, rng, B, H, L, S, E, causal):
     """Gradients at model sizes (CUDA's Hopper backward on compute capability 9.0: 128-key blocks, 64-query
-    tiles, lengths off both) against PyTorch's float64 autograd. CUDA only, as the forward's model sizes."""
+    tiles, lengths off both; 64-key blocks at d = 256) against PyTorch's float64 autograd. CUDA only, as the
+    forward's model sizes."""
     if not device.startswith("cuda"):
         pytest.skip("the CPU's backward is checked at the smaller GRAD_SHAPES")
     q, k, v = f16(rng, B, H, L, E), f16(rng, B, H, S, E), f16(rng, B, H, S, E)
@@ -228,7 +238,7 @@ def test_sdpa_backward_expanded_grad(device, rng):
         assert_grad_close(a.grad, e.grad)
 
 
-@pytest.mark.parametrize("E", [64, 128, 20])
+@pytest.mark.parametrize("E", [64, 128, 256, 20])
 def test_sdpa_backward_constant_mask(device, rng, E):
     # an additive mask without a gradient (padding, relative bias) keeps the fused backward on CUDA
     q, k, v = f16(rng, 2, 2, 70, E), f16(rng, 2, 2, 90, E), f16(rng, 2, 2, 90, E)

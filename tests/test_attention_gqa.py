@@ -1,7 +1,7 @@
 """Grouped-query attention (scaled_dot_product_attention's enable_gqa): key and value carry fewer heads than
 query, each serving a group of consecutive query heads. Output and gradients (those of key and value summed
 over each group) against PyTorch's float64 SDPA with enable_gqa on the same f16-rounded inputs. On CUDA the
-model sizes run the fused kernels (the Hopper ones on compute capability 9.0 for head dims 64 and 128), the
+model sizes run the fused kernels (the Hopper ones on compute capability 9.0 for head dims 64, 128 and 256), the
 key/value group axis read at one coordinate."""
 import numpy as np
 import pytest
