@@ -1,0 +1,349 @@
+// _core.function_apply and _core.wrap: autograd's per-op entry (Function.apply) and the Tensor wrapper of every
+// result, in C. Every public op passes through both; written in Python they cost ~1.3 us per recorded op and
+// ~0.5 us per unrecorded one in interpreter frames (benchmarks/results/autograd_notes.md). The logic is that of
+// tensorlogic/autograd/function.py's Function.apply, whose docstrings describe it; Python keeps the objects
+// (Tensor, Node, grad mode, the tracer), handed over once by configure_autograd.
+#include <array>
+#include <vector>
+
+#include "bindings.h"
+// After Python.h (which bindings.h includes): PyMemberDef, a slot's offset.
+#include <structmember.h>
+
+namespace tensorlogic::python {
+namespace {
+
+// A __slots__ field of a Python class, read and written at its offset in the object as the slot's member
+// descriptor does (without the attribute lookup: ~20 ns per access, and an op makes ~20).
+struct Slot {
+  Py_ssize_t offset = 0;
+  PyObject* get(PyObject* obj) const { return *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(obj) + offset); }
+  void set(PyObject* obj, PyObject* value) const {  // steals value
+    PyObject** field = reinterpret_cast<PyObject**>(reinterpret_cast<char*>(obj) + offset);
+    PyObject* old = *field;
+    *field = value;
+    Py_XDECREF(old);
+  }
+};
+
+Slot slot_of(PyTypeObject* type, const char* name) {
+  PyObject* descr = PyDict_GetItemString(type->tp_dict, name);  // borrowed
+  if (descr == nullptr || Py_TYPE(descr) != &PyMemberDescr_Type) {
+    throw std::invalid_argument(std::string("configure_autograd: ") + type->tp_name + "." + name + " is not a slot");
+  }
+  return Slot{reinterpret_cast<PyMemberDescrObject*>(descr)->d_member->offset};
+}
+
+// What configure_autograd hands over; owned references kept for the life of the process.
+struct Autograd {
+  PyTypeObject* tensor = nullptr;
+  PyTypeObject* node = nullptr;
+  PyObject* null_ctx = nullptr;         // _NULL: the ctx of an application that records nothing
+  PyObject* mode = nullptr;             // grad_mode.mode (anomaly, trace)
+  PyObject* grad_var = nullptr;         // the grad-mode context variable
+  PyObject* checked_forward = nullptr;  // _checked_forward(cls, ctx, args, kwargs): anomaly mode's forward
+  PyObject* output_node = nullptr;      // _output_node(parent, index): a multi_output Function's output nodes
+  PyObject* not_saved = nullptr;        // _NOT_SAVED: the entry of a None given to save_for_backward
+  Slot t_a, t_requires_grad, t_grad, t_grad_fn, t_retains_grad, t_hooks;
+  Slot n_fn, n_next, n_needs, n_shapes, n_saved, n_out;
+  PyObject *s_forward, *s_native_forward, *s_multi_output, *s_anomaly, *s_trace, *s_n_outputs;
+} ag;
+
+const Array& array_of(PyObject* tensor) {
+  PyObject* a = ag.t_a.get(tensor);
+  if (a == nullptr) throw py::attribute_error("a Tensor without its native array");
+  return py::handle(a).cast<const Array&>();
+}
+
+bool is_tensor(PyObject* obj) { return PyObject_TypeCheck(obj, ag.tensor); }
+
+// Truth of a flag that is almost always a bool; anything else gets Python's truth test (-1: an error).
+int truth(PyObject* obj) { return obj == Py_True ? 1 : obj == Py_False || obj == Py_None ? 0 : PyObject_IsTrue(obj); }
+
+int grad_enabled() {
+  PyObject* value = nullptr;
+  if (PyContextVar_Get(ag.grad_var, nullptr, &value) < 0) return -1;
+  const int on = truth(value);
+  Py_DECREF(value);
+  return on;
+}
+
+int flag_of(PyObject* owner, PyObject* name) {  // truth of mode.anomaly, cls.native_forward, ...
+  PyObject* value = PyObject_GetAttr(owner, name);
+  if (value == nullptr) return -1;
+  const int on = truth(value);
+  Py_DECREF(value);
+  return on;
+}
+
+py::object owned(PyObject* obj) {  // a new reference, or the Python error that made it null
+  if (obj == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(obj);
+}
+
+py::object wrap_array(PyObject* array) {  // tensor.py's _wrap: a Tensor with no autograd history
+  py::object t = owned(ag.tensor->tp_alloc(ag.tensor, 0));
+  Py_INCREF(array);
+  ag.t_a.set(t.ptr(), array);
+  for (const Slot* s : {&ag.t_requires_grad, &ag.t_retains_grad}) s->set(t.ptr(), Py_NewRef(Py_False));
+  for (const Slot* s : {&ag.t_grad, &ag.t_grad_fn, &ag.t_hooks}) s->set(t.ptr(), Py_NewRef(Py_None));
+  return t;
+}
+
+// The call cls.forward(ctx, *args, **kwargs), args and kwargs as they came in (vectorcall form).
+struct Call {
+  PyObject* cls;
+  PyObject* const* args;  // positional arguments, then the keyword values
+  Py_ssize_t nargs;
+  PyObject* kwnames;  // a tuple or null
+
+  Py_ssize_t nkw() const { return kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames); }
+
+  py::object forward(PyObject* ctx) const {
+    py::object fn = owned(PyObject_GetAttr(cls, ag.s_forward));
+    const Py_ssize_t total = nargs + nkw();
+    std::array<PyObject*, 12> small;
+    std::vector<PyObject*> large;
+    PyObject** stack = small.data();
+    if (total + 1 > static_cast<Py_ssize_t>(small.size())) {
+      large.resize(total + 1);
+      stack = large.data();
+    }
+    stack[0] = ctx;
+    for (Py_ssize_t i = 0; i < total; ++i) stack[i + 1] = args[i];
+    return owned(PyObject_Vectorcall(fn.ptr(), stack, nargs + 1, kwnames));
+  }
+
+  py::tuple args_tuple() const {
+    py::tuple t(nargs);
+    for (Py_ssize_t i = 0; i < nargs; ++i) t[i] = py::handle(args[i]);
+    return t;
+  }
+
+  py::dict kwargs() const {
+    py::dict d;
+    for (Py_ssize_t i = 0; i < nkw(); ++i) d[PyTuple_GET_ITEM(kwnames, i)] = py::handle(args[nargs + i]);
+    return d;
+  }
+
+  py::object checked_forward(PyObject* ctx) const {  // anomaly mode: the Python helper checks the results
+    return owned(PyObject_CallFunctionObjArgs(ag.checked_forward, cls, ctx, args_tuple().ptr(), kwargs().ptr(),
+                                              nullptr));
+  }
+};
+
+// Grad mode off for the forward of a Function that may call differentiable ops (restored on every exit).
+class GradOff {
+ public:
+  GradOff() : token_(owned(PyContextVar_Set(ag.grad_var, Py_False))) {}
+  ~GradOff() {
+    PyObject *type, *value, *trace;
+    PyErr_Fetch(&type, &value, &trace);  // an error from forward survives the reset
+    if (PyContextVar_Reset(ag.grad_var, token_.ptr()) < 0) PyErr_Clear();
+    PyErr_Restore(type, value, trace);
+  }
+
+ private:
+  py::object token_;
+};
+
+void check(int flag) {
+  if (flag < 0) throw py::error_already_set();
+}
+
+// The recorded entry for a saved tensor: (tensor, version, False), or for the output (its array, version, True)
+// and the node's weak reference to it (a Tensor would make a cycle through the node).
+py::object saved_entry(PyObject* node, PyObject* t, PyObject* first) {
+  if (t == Py_None) return py::reinterpret_borrow<py::object>(ag.not_saved);
+  if (!is_tensor(t)) throw py::type_error("save_for_backward takes tensors (or None)");
+  const py::int_ version(array_of(t).storage()->version());
+  if (t != first) return py::make_tuple(py::handle(t), version, false);
+  ag.n_out.set(node, owned(PyWeakref_NewRef(t, nullptr)).release().ptr());
+  return py::make_tuple(py::handle(ag.t_a.get(t)), version, true);
+}
+
+py::object record(const Call& call, bool anomaly) {
+  const Py_ssize_t n = call.nargs;
+  py::object node = owned(ag.node->tp_alloc(ag.node, 0));
+  ag.n_fn.set(node.ptr(), Py_NewRef(call.cls));
+  ag.n_saved.set(node.ptr(), PyTuple_New(0));
+  py::list edges(n), shapes(n);
+  py::tuple needs(n);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* a = call.args[i];
+    PyObject* edge = Py_None;
+    bool need = false;
+    if (is_tensor(a)) {
+      shapes[i] = to_tuple(array_of(a).shape());  // of every tensor argument: cat's backward needs constants' sizes
+      const int requires = truth(ag.t_requires_grad.get(a));
+      check(requires);
+      if (requires) {
+        PyObject* grad_fn = ag.t_grad_fn.get(a);
+        edge = grad_fn != nullptr && grad_fn != Py_None ? grad_fn : a;
+        need = true;
+      }
+    } else {
+      shapes[i] = py::none();
+    }
+    edges[i] = py::handle(edge);
+    needs[i] = py::bool_(need);
+  }
+  ag.n_next.set(node.ptr(), edges.release().ptr());
+  ag.n_needs.set(node.ptr(), needs.release().ptr());
+  ag.n_shapes.set(node.ptr(), shapes.release().ptr());
+
+  const int native = flag_of(call.cls, ag.s_native_forward);
+  check(native);
+  py::object out;
+  if (native && !anomaly) {
+    out = call.forward(node.ptr());
+  } else {
+    GradOff off;
+    out = anomaly ? call.checked_forward(node.ptr()) : call.forward(node.ptr());
+  }
+  py::object trace = owned(PyObject_GetAttr(ag.mode, ag.s_trace));
+  if (!trace.is_none()) {  // tl.coreml's tracer: every recorded application, in order
+    trace.attr("append")(py::make_tuple(node, call.args_tuple(), call.kwargs(), out));
+  }
+  PyObject* first = nullptr;
+  const int multi = flag_of(call.cls, ag.s_multi_output);
+  check(multi);
+  if (multi) {
+    py::sequence outputs = py::reinterpret_borrow<py::sequence>(out);
+    const Py_ssize_t count = static_cast<Py_ssize_t>(py::len(outputs));
+    check(PyObject_SetAttr(node.ptr(), ag.s_n_outputs, py::int_(count).ptr()));
+    for (Py_ssize_t i = 0; i < count; ++i) {
+      py::object t = outputs[i];
+      if (!is_tensor(t.ptr())) throw py::type_error("a multi_output Function's forward returns tensors");
+      ag.t_requires_grad.set(t.ptr(), Py_NewRef(Py_True));
+      ag.t_grad_fn.set(t.ptr(), owned(PyObject_CallFunction(ag.output_node, "On", node.ptr(), i)).release().ptr());
+    }
+  } else {
+    first = PyTuple_CheckExact(out.ptr()) ? PyTuple_GET_ITEM(out.ptr(), 0) : out.ptr();
+    if (!is_tensor(first)) throw py::type_error("a Function's forward returns a tensor (or a tuple, tensor first)");
+    if (array_of(first).dtype() != Dtype::float16) return out;  // integer results carry no gradient
+    ag.t_requires_grad.set(first, Py_NewRef(Py_True));
+    ag.t_grad_fn.set(first, node.inc_ref().ptr());
+  }
+  PyObject* saved = ag.n_saved.get(node.ptr());  // what forward gave save_for_backward
+  const int any_saved = saved == nullptr ? 0 : PyObject_IsTrue(saved);
+  check(any_saved);
+  if (any_saved) {
+    py::sequence tensors = py::reinterpret_borrow<py::sequence>(saved);
+    const Py_ssize_t count = static_cast<Py_ssize_t>(py::len(tensors));
+    py::tuple entries(count);
+    for (Py_ssize_t i = 0; i < count; ++i) entries[i] = saved_entry(node.ptr(), py::object(tensors[i]).ptr(), first);
+    ag.n_saved.set(node.ptr(), entries.release().ptr());
+  }
+  return out;
+}
+
+PyObject* function_apply(PyObject*, PyObject* const* args, Py_ssize_t nargsf, PyObject* kwnames) {
+  const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (nargs < 1 || ag.node == nullptr) {
+    PyErr_SetString(PyExc_TypeError, "function_apply(cls, *args, **kwargs) after configure_autograd");
+    return nullptr;
+  }
+  const Call call{args[0], args + 1, nargs - 1, kwnames};
+  try {
+    // Nothing to record unless some tensor argument requires grad and grad mode is on.
+    bool records = false;
+    for (Py_ssize_t i = 0; i < call.nargs && !records; ++i) {
+      PyObject* a = call.args[i];
+      if (!is_tensor(a)) continue;
+      const int requires = truth(ag.t_requires_grad.get(a));
+      check(requires);
+      if (requires) {
+        const int on = grad_enabled();
+        check(on);
+        records = on;
+        break;
+      }
+    }
+    const int anomaly = flag_of(ag.mode, ag.s_anomaly);
+    check(anomaly);
+    py::object out = records ? record(call, anomaly)
+                             : anomaly ? call.checked_forward(ag.null_ctx) : call.forward(ag.null_ctx);
+    return out.release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (py::builtin_exception& e) {
+    e.set_error();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+PyObject* wrap(PyObject*, PyObject* array) {
+  if (ag.tensor == nullptr) {
+    PyErr_SetString(PyExc_TypeError, "wrap(array) after configure_tensor");
+    return nullptr;
+  }
+  try {
+    return wrap_array(array).release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  }
+  return nullptr;
+}
+
+PyMethodDef apply_def = {
+    "function_apply", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&function_apply)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "function_apply(cls, *args, **kwargs): runs cls.forward and, when an input requires grad and grad mode is on, "
+    "records the node of cls's backward (Function.apply)."};
+PyMethodDef wrap_def = {"wrap", &wrap, METH_O, "wrap(array): a new Tensor around a native array, without history."};
+
+void configure_tensor(py::object tensor) {
+  if (!PyType_Check(tensor.ptr())) throw py::type_error("configure_tensor: Tensor must be a class");
+  auto* t = reinterpret_cast<PyTypeObject*>(tensor.ptr());
+  ag.t_a = slot_of(t, "_a");
+  ag.t_requires_grad = slot_of(t, "requires_grad");
+  ag.t_grad = slot_of(t, "grad");
+  ag.t_grad_fn = slot_of(t, "grad_fn");
+  ag.t_retains_grad = slot_of(t, "_retains_grad");
+  ag.t_hooks = slot_of(t, "_hooks");
+  ag.tensor = reinterpret_cast<PyTypeObject*>(tensor.release().ptr());  // kept for the life of the process
+}
+
+void configure_autograd(py::object node, py::object null_ctx, py::object mode, py::object grad_var,
+                        py::object checked_forward, py::object output_node, py::object not_saved) {
+  if (ag.tensor == nullptr) throw py::type_error("configure_autograd: configure_tensor first");
+  if (!PyType_Check(node.ptr())) throw py::type_error("configure_autograd: Node must be a class");
+  auto* n = reinterpret_cast<PyTypeObject*>(node.ptr());
+  ag.n_fn = slot_of(n, "fn");
+  ag.n_next = slot_of(n, "next");
+  ag.n_needs = slot_of(n, "needs_input_grad");
+  ag.n_shapes = slot_of(n, "input_shapes");
+  ag.n_saved = slot_of(n, "_saved");
+  ag.n_out = slot_of(n, "_out");
+  // Owned for the life of the process (a second configuration, from a reload, leaves the first's alive).
+  ag.null_ctx = null_ctx.release().ptr();
+  ag.mode = mode.release().ptr();
+  ag.grad_var = grad_var.release().ptr();
+  ag.checked_forward = checked_forward.release().ptr();
+  ag.output_node = output_node.release().ptr();
+  ag.not_saved = not_saved.release().ptr();
+  ag.s_forward = PyUnicode_InternFromString("forward");
+  ag.s_native_forward = PyUnicode_InternFromString("native_forward");
+  ag.s_multi_output = PyUnicode_InternFromString("multi_output");
+  ag.s_anomaly = PyUnicode_InternFromString("anomaly");
+  ag.s_trace = PyUnicode_InternFromString("trace");
+  ag.s_n_outputs = PyUnicode_InternFromString("n_outputs");
+  ag.node = reinterpret_cast<PyTypeObject*>(node.release().ptr());
+}
+
+}  // namespace
+
+void bind_autograd(py::module_& m) {
+  m.add_object("function_apply", owned(PyCFunction_NewEx(&apply_def, nullptr, nullptr)));
+  m.add_object("wrap", owned(PyCFunction_NewEx(&wrap_def, nullptr, nullptr)));
+  m.def("configure_tensor", &configure_tensor, py::arg("tensor"),
+        "Hands wrap and function_apply the Tensor class (tensor.py calls it once).");
+  m.def("configure_autograd", &configure_autograd, py::arg("node"), py::arg("null_ctx"), py::arg("mode"),
+        py::arg("grad_var"), py::arg("checked_forward"), py::arg("output_node"), py::arg("not_saved"),
+        "Hands function_apply the objects of autograd/function.py and grad_mode.py (function.py calls it once).");
+}
+
+}  // namespace tensorlogic::python
