@@ -1,7 +1,7 @@
 """Argument checking for every public op, in one place (SPEC §6).
 
 `guard_namespace` wraps the public functions of a module and the methods of Tensor. A call that succeeds
-pays one Python frame and a type test of its integer arguments; when an op raises an error that would show
+pays one native call (_core.Guard) and a type test of its integer arguments; when an op raises an error that would show
 our internals rather than the user's mistake, its arguments are checked against the kind
 each parameter has in PyTorch (read from the parameter's name and default, PyTorch's names being
 consistent across ops), and a bad one gets PyTorch's TypeError/ValueError/OverflowError naming the op and
