@@ -48,7 +48,24 @@ bool exclusive(PyObject* acc) {
   throw py::error_already_set();
 }
 
-void add_in_place(PyObject* acc, PyObject* g) { binary_(BinaryOp::add, array_of(acc), array_of(g)); }
+// The engine's own native work: summing gradients and copying one. Large work runs without the GIL, as through the
+// bindings (gil.h); the arrays are copied (handles) first, so nothing the GIL protects is read meanwhile.
+void add_in_place(PyObject* acc, PyObject* g) {
+  const Array a = array_of(acc), b = array_of(g);
+  release_gil_if(a.numel() >= kReleaseGilElements, [&] { binary_(BinaryOp::add, a, b); });
+}
+
+py::object sum_of(PyObject* x, PyObject* y) {
+  const Array a = array_of(x), b = array_of(y);
+  Array sum = release_gil_if(a.numel() >= kReleaseGilElements, [&] { return binary(BinaryOp::add, a, b); });
+  return wrap_array(py::cast(std::move(sum)).ptr());
+}
+
+py::object copy_of(PyObject* x) {
+  const Array a = array_of(x);
+  Array copy = release_gil_if(a.numel() >= kReleaseGilElements, [&] { return clone(a); });
+  return wrap_array(py::cast(std::move(copy)).ptr());
+}
 
 class Engine {
  public:
@@ -389,10 +406,10 @@ class Engine {
   py::object store(py::object g, const py::object& current) {
     if (!current.is_none()) {
       if (create_graph_) return add(current.ptr(), g.ptr());
-      return wrap_array(py::cast(binary(BinaryOp::add, array_of(current.ptr()), array_of(g.ptr()))).ptr());
+      return sum_of(current.ptr(), g.ptr());
     }
     if (!create_graph_ && handed_out_.count(g.ptr())) {  // (with create_graph, .grad is never changed in place)
-      g = wrap_array(py::cast(clone(array_of(g.ptr()))).ptr());
+      g = copy_of(g.ptr());
     }
     handed_out_.insert(g.ptr());
     return g;
