@@ -38,6 +38,7 @@ struct Autograd {
   PyObject* checked_forward = nullptr;  // _checked_forward(cls, ctx, args, kwargs): anomaly mode's forward
   PyObject* output_node = nullptr;      // _output_node(parent, index): a multi_output Function's output nodes
   PyObject* not_saved = nullptr;        // _NOT_SAVED: the entry of a None given to save_for_backward
+  PyObject* saved_error = nullptr;      // _saved_error(node, t, current, version): saved_tensors' error message
   // configure_engine's: the engine's rare paths stay in Python (autograd/engine.py)
   PyObject* output_cls = nullptr;       // _Output: the node of one output of a multi_output Function
   PyObject* run_hooks = nullptr;        // _run_hooks(hooks, g): a node's pre-hooks or a leaf's hooks
@@ -89,6 +90,22 @@ inline py::object wrap_array(PyObject* array) {  // tensor.py's _wrap: a Tensor 
   for (const Slot* s : {&ag.t_requires_grad, &ag.t_retains_grad}) s->set(t.ptr(), Py_NewRef(Py_False));
   for (const Slot* s : {&ag.t_grad, &ag.t_grad_fn, &ag.t_hooks}) s->set(t.ptr(), Py_NewRef(Py_None));
   return t;
+}
+
+// The result of fn() (a py::object) as a new reference for a C entry point, or null with the Python error set
+// from whatever fn threw.
+template <typename F>
+PyObject* to_python(F&& fn) {
+  try {
+    return fn().release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (py::builtin_exception& e) {
+    e.set_error();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
 }
 
 inline void check(int flag) {  // a C API result: negative where a Python error is set

@@ -149,7 +149,7 @@ PyObject* function_apply(PyObject*, PyObject* const* args, Py_ssize_t nargsf, Py
     return nullptr;
   }
   const Call call{args[0], args + 1, nargs - 1, kwnames};
-  try {
+  return to_python([&] {
     // Nothing to record unless some tensor argument requires grad and grad mode is on.
     bool records = false;
     for (Py_ssize_t i = 0; i < call.nargs && !records; ++i) {
@@ -166,17 +166,8 @@ PyObject* function_apply(PyObject*, PyObject* const* args, Py_ssize_t nargsf, Py
     }
     const int anomaly = flag_of(ag.mode, ag.s_anomaly);
     check(anomaly);
-    py::object out = records ? record(call, anomaly)
-                             : anomaly ? call.checked_forward(ag.null_ctx) : call.forward(ag.null_ctx);
-    return out.release().ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-  } catch (py::builtin_exception& e) {
-    e.set_error();
-  } catch (const std::exception& e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  }
-  return nullptr;
+    return records ? record(call, anomaly) : anomaly ? call.checked_forward(ag.null_ctx) : call.forward(ag.null_ctx);
+  });
 }
 
 PyObject* wrap(PyObject*, PyObject* array) {
@@ -184,13 +175,61 @@ PyObject* wrap(PyObject*, PyObject* array) {
     PyErr_SetString(PyExc_TypeError, "wrap(array) after configure_tensor");
     return nullptr;
   }
-  try {
-    return wrap_array(array).release().ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-  }
-  return nullptr;
+  return to_python([&] { return wrap_array(array); });
 }
+
+[[noreturn]] void saved_error(PyObject* node, PyObject* t, PyObject* current, PyObject* version) {
+  const py::object message = owned(PyObject_CallFunctionObjArgs(ag.saved_error, node, t, current, version, nullptr));
+  PyErr_SetObject(PyExc_RuntimeError, message.ptr());
+  throw py::error_already_set();
+}
+
+// Node.saved_tensors: what forward saved, each checked against the version it had then (an in-place change since
+// raises), the output re-attached to the node so that create_graph sees its dependence on the inputs.
+py::object saved_tensors(PyObject* node) {
+  PyObject* saved = ag.n_saved.get(node);
+  if (saved == nullptr || saved == Py_None) saved_error(node, Py_None, Py_None, Py_None);  // freed by a backward
+  py::object entries = owned(PySequence_Fast(saved, "Node._saved must be a sequence"));
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(entries.ptr());
+  py::tuple out(n);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* entry = PySequence_Fast_GET_ITEM(entries.ptr(), i);  // (tensor or array, version, is_output)
+    PyObject* t = PyTuple_GET_ITEM(entry, 0);
+    if (t == Py_None) {
+      out[i] = py::none();
+      continue;
+    }
+    PyObject* version = PyTuple_GET_ITEM(entry, 1);
+    const bool is_output = PyTuple_GET_ITEM(entry, 2) == Py_True;
+    py::object current;
+    if (is_output) {  // t is the output's array (a Tensor would make a cycle through this node)
+      PyObject* owner = PyWeakref_GetObject(ag.n_out.get(node));  // borrowed; None once the output is gone
+      current = owner == Py_None ? py::reinterpret_borrow<py::object>(version)
+                                 : py::int_(array_of(owner).storage()->version());
+    } else {
+      current = py::int_(array_of(t).storage()->version());
+    }
+    const int same = PyObject_RichCompareBool(current.ptr(), version, Py_EQ);
+    check(same);
+    if (!same) saved_error(node, t, current.ptr(), version);
+    if (is_output) {
+      py::object alias = wrap_array(t);
+      ag.t_requires_grad.set(alias.ptr(), Py_NewRef(Py_True));
+      ag.t_grad_fn.set(alias.ptr(), Py_NewRef(node));
+      out[i] = alias;
+    } else {
+      out[i] = py::handle(t);
+    }
+  }
+  return std::move(out);
+}
+
+PyObject* saved_tensors_entry(PyObject*, PyObject* node) {
+  return to_python([&] { return saved_tensors(node); });
+}
+
+PyMethodDef saved_def = {"saved_tensors", &saved_tensors_entry, METH_O,
+                         "saved_tensors(node): Node.saved_tensors (see autograd/function.py)."};
 
 PyMethodDef apply_def = {
     "function_apply", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&function_apply)),
@@ -213,7 +252,8 @@ void configure_tensor(py::object tensor) {
 }
 
 void configure_autograd(py::object node, py::object null_ctx, py::object mode, py::object grad_var,
-                        py::object checked_forward, py::object output_node, py::object not_saved) {
+                        py::object checked_forward, py::object output_node, py::object not_saved,
+                        py::object saved_error) {
   if (ag.tensor == nullptr) throw py::type_error("configure_autograd: configure_tensor first");
   if (!PyType_Check(node.ptr())) throw py::type_error("configure_autograd: Node must be a class");
   auto* n = reinterpret_cast<PyTypeObject*>(node.ptr());
@@ -230,6 +270,7 @@ void configure_autograd(py::object node, py::object null_ctx, py::object mode, p
   ag.checked_forward = checked_forward.release().ptr();
   ag.output_node = output_node.release().ptr();
   ag.not_saved = not_saved.release().ptr();
+  ag.saved_error = saved_error.release().ptr();
   ag.s_forward = PyUnicode_InternFromString("forward");
   ag.s_native_forward = PyUnicode_InternFromString("native_forward");
   ag.s_multi_output = PyUnicode_InternFromString("multi_output");
@@ -244,10 +285,11 @@ void configure_autograd(py::object node, py::object null_ctx, py::object mode, p
 void bind_autograd(py::module_& m) {
   m.add_object("function_apply", owned(PyCFunction_NewEx(&apply_def, nullptr, nullptr)));
   m.add_object("wrap", owned(PyCFunction_NewEx(&wrap_def, nullptr, nullptr)));
+  m.add_object("saved_tensors", owned(PyCFunction_NewEx(&saved_def, nullptr, nullptr)));
   m.def("configure_tensor", &configure_tensor, py::arg("tensor"),
         "Hands wrap and function_apply the Tensor class (tensor.py calls it once).");
   m.def("configure_autograd", &configure_autograd, py::arg("node"), py::arg("null_ctx"), py::arg("mode"),
-        py::arg("grad_var"), py::arg("checked_forward"), py::arg("output_node"), py::arg("not_saved"),
+        py::arg("grad_var"), py::arg("checked_forward"), py::arg("output_node"), py::arg("not_saved"), py::arg("saved_error"),
         "Hands function_apply the objects of autograd/function.py and grad_mode.py (function.py calls it once).");
 }
 

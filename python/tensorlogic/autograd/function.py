@@ -69,37 +69,21 @@ class Node:
         here (or all of them, for a multi_output Function)."""
         pass
 
-    @property
-    def saved_tensors(self):
-        """The tensors given to save_for_backward, as a tuple; RuntimeError after the graph was freed (backward
-        without retain_graph) or when one was modified in place since."""
-        saved = self._saved
-        if saved is None:
-            raise RuntimeError(
-                f"{self.name}: trying to backward through the graph a second time (or to read saved tensors after "
+    # saved_tensors: the tensors given to save_for_backward, as a tuple; RuntimeError after the graph was freed
+    # (backward without retain_graph) or when one was modified in place since. Native (bind_autograd.cpp: read
+    # by most backward formulas); the entries are (tensor, version, False), or for the output (its array, version,
+    # True), which comes back as a tensor attached to this node so create_graph sees its dependence on the inputs.
+    saved_tensors = property(_core.saved_tensors, doc="The tensors given to save_for_backward, as a tuple.")
+
+
+def _saved_error(node, t, current, version):
+    """saved_tensors' message: the graph freed (t None), or t modified in place since it was saved."""
+    if t is None:
+        return (f"{node.name}: trying to backward through the graph a second time (or to read saved tensors after "
                 "they were freed); pass retain_graph=True to the first backward() to keep them")
-        out = []
-        for t, version, is_output in saved:
-            if t is None:
-                out.append(None)
-                continue
-            if is_output:  # t is the output's native array (a Tensor would make a cycle through this node)
-                owner = self._out()
-                current = owner._a.version if owner is not None else version
-            else:
-                current = t._a.version
-            if current != version:
-                raise RuntimeError(
-                    f"{self.name}: one of the tensors saved for its backward (shape {tuple(t.shape)}) was modified by an "
-                    f"in-place operation: it is at version {current}, it was at version {version} when saved. "
-                    "Clone it before the in-place op, or avoid modifying it")
-            if is_output:  # re-attach the output to this node so create_graph sees its dependence on the inputs
-                alias = _wrap(t)
-                alias.requires_grad = True
-                alias.grad_fn = self
-                t = alias
-            out.append(t)
-        return tuple(out)
+    return (f"{node.name}: one of the tensors saved for its backward (shape {tuple(t.shape)}) was modified by an "
+            f"in-place operation: it is at version {current}, it was at version {version} when saved. "
+            "Clone it before the in-place op, or avoid modifying it")
 
 
 def _edge(t):
@@ -219,4 +203,4 @@ def inplace(t, out_of_place, name):
     return t
 
 
-_core.configure_autograd(Node, _NULL, mode, _grad, _checked_forward, _output_node, _NOT_SAVED)
+_core.configure_autograd(Node, _NULL, mode, _grad, _checked_forward, _output_node, _NOT_SAVED, _saved_error)
