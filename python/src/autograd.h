@@ -60,7 +60,9 @@ inline const Array& array_of(PyObject* tensor) {
 inline bool is_tensor(PyObject* obj) { return PyObject_TypeCheck(obj, ag.tensor); }
 
 // Truth of a flag that is almost always a bool; anything else gets Python's truth test (-1: an error).
-inline int truth(PyObject* obj) { return obj == Py_True ? 1 : obj == Py_False || obj == Py_None ? 0 : PyObject_IsTrue(obj); }
+inline int truth(PyObject* obj) {
+  return obj == Py_True ? 1 : obj == Py_False || obj == Py_None ? 0 : PyObject_IsTrue(obj);
+}
 
 inline int grad_enabled() {
   PyObject* value = nullptr;

@@ -289,7 +289,8 @@ void bind_autograd(py::module_& m) {
   m.def("configure_tensor", &configure_tensor, py::arg("tensor"),
         "Hands wrap and function_apply the Tensor class (tensor.py calls it once).");
   m.def("configure_autograd", &configure_autograd, py::arg("node"), py::arg("null_ctx"), py::arg("mode"),
-        py::arg("grad_var"), py::arg("checked_forward"), py::arg("output_node"), py::arg("not_saved"), py::arg("saved_error"),
+        py::arg("grad_var"), py::arg("checked_forward"), py::arg("output_node"), py::arg("not_saved"),
+        py::arg("saved_error"),
         "Hands function_apply the objects of autograd/function.py and grad_mode.py (function.py calls it once).");
 }
 

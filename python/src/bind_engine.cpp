@@ -50,6 +50,14 @@ bool exclusive(PyObject* acc) {
 
 // The engine's own native work: summing gradients and copying one. Large work runs without the GIL, as through the
 // bindings (gil.h); the arrays are copied (handles) first, so nothing the GIL protects is read meanwhile.
+// g after the hooks (a node's pre-hooks, a leaf's hooks; null or empty: none), each may replace it.
+py::object hooked(PyObject* hooks, py::object g) {
+  if (hooks == nullptr) return g;
+  const int any = truth(hooks);
+  check(any);
+  return any ? owned(PyObject_CallFunctionObjArgs(ag.run_hooks, hooks, g.ptr(), nullptr)) : g;
+}
+
 void add_in_place(PyObject* acc, PyObject* g) {
   const Array a = array_of(acc), b = array_of(g);
   release_gil_if(a.numel() >= kReleaseGilElements, [&] { binary_(BinaryOp::add, a, b); });
@@ -201,7 +209,7 @@ class Engine {
     py::object g = std::move(pending->second);
     buffer_.erase(pending);
     py::object pre_hooks = attr(node, names.pre_hooks);
-    if (truth(pre_hooks.ptr()) == 1) g = owned(PyObject_CallFunctionObjArgs(ag.run_hooks, pre_hooks.ptr(), g.ptr(), nullptr));
+    g = hooked(pre_hooks.ptr(), std::move(g));
     py::object retained = attr(node, names.retained);
     if (!retained.is_none()) {
       py::object owner = owned(PyObject_CallNoArgs(retained.ptr()));
@@ -281,7 +289,9 @@ class Engine {
     }
     input_grads = py::object();  // (references left here would make the buffered gradients look shared)
     g = py::object();
-    if (truth(saved) == 1 && !retain_graph_) ag.n_saved.set(node, Py_NewRef(Py_None));  // nothing saved: may rerun
+    const int any_saved = truth(saved);
+    check(any_saved);
+    if (any_saved && !retain_graph_) ag.n_saved.set(node, Py_NewRef(Py_None));  // nothing saved: may rerun
     deliver_due(node);
   }
 
@@ -325,7 +335,8 @@ class Engine {
       fail(py::str("{}.backward returned a {} as a gradient").format(attr(node, names.name), Py_TYPE(ig)->tp_name));
     }
     const Shape& have = array_of(ig).shape();
-    bool same = shape != Py_None && PyTuple_Check(shape) && PyTuple_GET_SIZE(shape) == static_cast<Py_ssize_t>(have.size());
+    const Py_ssize_t ndim = static_cast<Py_ssize_t>(have.size());
+    bool same = shape != Py_None && PyTuple_Check(shape) && PyTuple_GET_SIZE(shape) == ndim;
     for (size_t d = 0; same && d < have.size(); ++d) {
       PyObject* size = PyTuple_GET_ITEM(shape, d);
       same = PyLong_Check(size) && PyLong_AsLongLong(size) == have[d];
@@ -390,8 +401,7 @@ class Engine {
   }
 
   void deliver_leaf(PyObject* t, py::object g) {
-    PyObject* hooks = ag.t_hooks.get(t);
-    if (hooks != nullptr && truth(hooks) == 1) g = owned(PyObject_CallFunctionObjArgs(ag.run_hooks, hooks, g.ptr(), nullptr));
+    g = hooked(ag.t_hooks.get(t), std::move(g));
     if (capturing_) {
       capture(t, g);
       return;
@@ -399,7 +409,9 @@ class Engine {
     py::object stored = store(g, attr(t, names.grad));
     check(PyObject_SetAttr(t, names.grad, stored.ptr()));
     PyObject* post = ag.t_post_hooks.get(t);  // set only by register_post_accumulate_grad_hook
-    if (post != nullptr && truth(post) == 1) owned(PyObject_CallOneArg(ag.post_accumulate, t));
+    const int any = post == nullptr ? 0 : truth(post);
+    check(any);
+    if (any) owned(PyObject_CallOneArg(ag.post_accumulate, t));
   }
 
   // The new .grad: g itself the first time (copied if already handed out), else current + g.
