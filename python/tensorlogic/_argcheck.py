@@ -1,8 +1,8 @@
 """Argument checking for every public op, in one place (SPEC §6).
 
 `guard_namespace` wraps the public functions of a module and the methods of Tensor. A call that succeeds
-pays one native call (_core.Guard) and a type test of its integer arguments; when an op raises an error that would show
-our internals rather than the user's mistake, its arguments are checked against the kind
+pays one native call (_core.Guard) and a type test of its integer arguments; when an op raises an error that
+would show our internals rather than the user's mistake, its arguments are checked against the kind
 each parameter has in PyTorch (read from the parameter's name and default, PyTorch's names being
 consistent across ops), and a bad one gets PyTorch's TypeError/ValueError/OverflowError naming the op and
 the argument (IndexError for a dim out of range). An internal error that no bad argument explains (an AttributeError on `_a`, a pybind11
