@@ -16,6 +16,15 @@ def device(request):
     return request.param
 
 
+if "cuda" in tl.available_devices():
+    @pytest.fixture(autouse=True)
+    def _deferred_errors_raised_in_their_test():
+        """A GPU's range checks raise at the next read: a test that leaves one pending fails at its own teardown
+        instead of in whichever test reads next."""
+        yield
+        tl.cuda.synchronize()
+
+
 @pytest.fixture
 def rng(request):
     """A numpy Generator with a fresh seed (TL_TEST_SEED replays one), reported when the test fails. The same

@@ -93,30 +93,37 @@ def test_out_of_range_indices(x, device):
         x[:, -5]
     with pytest.raises(IndexError, match="index 7 is out of bounds for dimension 1 with size 4"):
         x[:, [0, 7]]
-    with pytest.raises(IndexError):
-        x[tl.tensor([0, 3], device=device)]
+    with pytest.raises(IndexError):  # index tensors on a GPU are checked there: the error comes at the read
+        x[tl.tensor([0, 3], device=device)].numpy()
     with pytest.raises(IndexError, match="too many indices"):
         x[0, 0, 0]
     with pytest.raises(IndexError):
         x[..., ...]
     idx = tl.tensor([[0, 4, 1, 0]], device=device)
     with pytest.raises(IndexError, match="index 4"):
-        tl.gather(x, 0, idx)
+        tl.gather(x, 0, idx).numpy()
     with pytest.raises(IndexError):
-        tl.index_select(x, 1, tl.tensor([4], device=device))
+        tl.index_select(x, 1, tl.tensor([4], device=device)).numpy()
     with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 3"):  # CUDA: at the read
         tl.embedding(x, tl.tensor([[0, 3]], device=device)).numpy()
     with pytest.raises(IndexError):
         x[x[:, :2] > 0]  # mask of the wrong shape
     with pytest.raises(IndexError):
         x.transpose(0, 2)
-    # writes: checked before anything is written
+    # writes: indices given as host data are checked before anything is written, on every device
     _unchanged(x, lambda: x.__setitem__([0, 1, 5], 1.0), IndexError)
     _unchanged(x, lambda: x.__setitem__((slice(None), [3, 4]), tl.zeros(3, 2, device=device)), IndexError)
-    _unchanged(x, lambda: x.index_put_((tl.tensor([0, 2, -4], device=device),), tl.zeros(4, device=device), accumulate=True),
-               IndexError)
-    src = tl.ones(1, 4, device=device)
-    _unchanged(x, lambda: x.scatter_add_(0, tl.tensor([[0, 1, 2, 3]], device=device), src), IndexError)
+    bad_writes = [lambda: x.index_put_((tl.tensor([0, 2, -4], device=device),), tl.zeros(4, device=device), accumulate=True),
+                  lambda: x.scatter_add_(0, tl.tensor([[0, 1, 2, 3]], device=device), tl.ones(1, 4, device=device))]
+    for write in bad_writes:
+        if device == "cpu":
+            _unchanged(x, write, IndexError)
+        else:  # checked on the device: the entries out of range are skipped, the error raised at the read
+            before = x.numpy().copy()
+            write()
+            with pytest.raises(IndexError, match="out of bounds"):
+                x.numpy()
+            x.copy_(tl.tensor(before, device=device))
 
 
 def test_bad_arguments(x, device):

@@ -151,8 +151,8 @@ def test_gather_scatter_add_index_select(device, rng, shape, dim):
     flat = rng.integers(0, size, 9).astype(np.int32)
     assert_equal(tl.index_select(t, dim, tl.tensor(flat, device=device)),
                  torch.index_select(tx, dim, torch.from_numpy(flat).long()).numpy())
-    with pytest.raises(IndexError, match="-1"):  # negative indices wrap only in t[...] (as in PyTorch)
-        tl.index_select(t, dim, tl.tensor([-1], device=device))
+    with pytest.raises(IndexError, match="-1"):  # negative indices wrap only in t[...] (as in PyTorch); a GPU's
+        tl.index_select(t, dim, tl.tensor([-1], device=device)).numpy()  # check raises at the read
 
 
 def test_scatter_add_inplace_and_larger_src(device, rng):

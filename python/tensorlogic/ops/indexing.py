@@ -20,23 +20,33 @@ _ADD = _core.BinaryOp.add
 
 # ---- parsing keys -----------------------------------------------------------------------------------
 def _index_value(item, device):
-    """An advanced index item as ('index', int64/int32 Array) or ('mask', numpy bool array)."""
+    """An advanced index item as ('index', int64/int32 Array, its values when given as host data or None) or
+    ('mask', numpy bool array, None)."""
     if isinstance(item, Tensor):
         if item._a.dtype in ("int64", "int32"):
-            return "index", item._a
+            return "index", item._a, None
         if item._a.dtype == "bool":
-            return "mask", item.numpy()
+            return "mask", item.numpy(), None
         raise IndexError(f"tensors used as indices must be long, int or bool tensors, got {item.dtype.name}")
     values = np.asarray(item)
     if values.dtype == np.bool_:
-        return "mask", values
+        return "mask", values, None
     if values.size == 0 and values.dtype.kind == "f":  # t[[]]: an empty integer index
         values = values.astype(np.int64)
     if values.dtype.kind not in "iu":
         raise IndexError(f"tensors used as indices must be integers or bool masks, got {values.dtype} data")
     if values.dtype == np.uint64 and values.size and values.max() >= (1 << 63):
         raise IndexError("index value beyond the int64 range")
-    return "index", _index_array(values.astype(np.int64, copy=False), device)
+    values = values.astype(np.int64, copy=False)
+    return "index", _index_array(values, device), values
+
+
+def _check_host_index(values, size, dim, op):
+    """Indices given as host data are range-checked here, before any upload: the error comes at once on every
+    device (index tensors on a GPU are checked there, and the error comes at the next read)."""
+    bad = values[(values < -size) | (values >= size)]
+    if bad.size:
+        raise IndexError(f"{op}: index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {size}")
 
 
 def _index_array(values, device):
@@ -44,7 +54,7 @@ def _index_array(values, device):
     return a if device == "cpu" else _core.to_device(a, device)
 
 
-def _parse(t, key):
+def _parse(t, key, op):
     """Applies the basic part of `key` as views and returns (view, advanced): `advanced` has one integer
     array or None per leading dim of the view (empty when no advanced index is present)."""
     if not isinstance(key, tuple):
@@ -53,24 +63,24 @@ def _parse(t, key):
     items, consumed, ellipsis = [], 0, False
     for item in key:
         if item is None:
-            items.append(("none", None))
+            items.append(("none", None, None))
         elif item is Ellipsis:
             if ellipsis:
                 raise IndexError("an index can only have a single ellipsis ('...')")
             ellipsis = True
-            items.append(("ellipsis", None))
+            items.append(("ellipsis", None, None))
         elif isinstance(item, slice):
-            items.append(("slice", item))
+            items.append(("slice", item, None))
             consumed += 1
         elif isinstance(item, (numbers.Integral, np.integer)) and not isinstance(item, (bool, np.bool_)):
-            items.append(("int", int(item)))
+            items.append(("int", int(item), None))
             consumed += 1
         elif isinstance(item, Tensor) and item._a.ndim == 0 and item._a.dtype in ("int64", "int32"):
-            items.append(("int", item.item()))
+            items.append(("int", item.item(), None))
             consumed += 1
         elif isinstance(item, (Tensor, np.ndarray, list, tuple, bool, np.bool_)):
-            kind, value = _index_value(item, device)
-            items.append((kind, value))
+            kind, value, host = _index_value(item, device)
+            items.append((kind, value, host))
             consumed += value.ndim if kind == "mask" else 1
         else:
             raise IndexError(f"only integers, slices, None, ..., and integer or mask tensors are valid indices "
@@ -79,7 +89,7 @@ def _parse(t, key):
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     a, dim, advanced = t._a, 0, []
-    for kind, value in items:
+    for kind, value, host in items:
         if kind == "none":
             a = _core.unsqueeze(a, dim)
             advanced.append(None)
@@ -95,6 +105,8 @@ def _parse(t, key):
             advanced.append(None)
             dim += 1
         elif kind == "index":
+            if host is not None:
+                _check_host_index(host, a.shape[dim], dim, op)
             advanced.append(value)
             dim += 1
         else:
@@ -162,12 +174,12 @@ def _getitem_array(self, key):
     view = _basic_view(self._a, key)
     if view is not None:
         return _wrap(view)
-    view, advanced = _parse(self, key)
+    view, advanced = _parse(self, key, "index")
     return _wrap(_core.index(view, advanced) if advanced else view)
 
 
 def _setitem(self, key, value):
-    view, advanced = _parse(self, key)
+    view, advanced = _parse(self, key, "index_put_")
     dtype = view.dtype
     if not advanced:
         if isinstance(value, numbers.Number) and not isinstance(value, complex):
@@ -231,7 +243,7 @@ class _IndexPut0(Function):
         if view is not None:
             _core.copy_(view, g._a)
             return out
-        view, advanced = _parse(out, key)
+        view, advanced = _parse(out, key, "index_put_")
         if advanced:
             _core.index_put_(view, advanced, g._a, True)
         else:
@@ -312,7 +324,7 @@ def _index_tensor(index, like):
     """Integer indices given as a Tensor, numpy array or list."""
     if isinstance(index, Tensor):
         return index._a
-    kind, value = _index_value(index, like._a.device)
+    kind, value, _ = _index_value(index, like._a.device)
     if kind == "mask":
         raise TypeError("expected integer indices, got a boolean mask")
     return value
@@ -443,7 +455,9 @@ def _advanced(input, indices):
         if index is None:
             advanced.append(None)
             continue
-        kind, value = _index_value(index, input._a.device)
+        kind, value, host = _index_value(index, input._a.device)
+        if host is not None and len(advanced) < input._a.ndim:
+            _check_host_index(host, input.shape[len(advanced)], len(advanced), "index_put_")
         if kind == "mask":
             if value.ndim != 1 and i != len(indices) - 1:
                 raise IndexError("index_put_: a multi-dimensional mask must be the last index")
