@@ -22,6 +22,7 @@ OPS = {
     "linear": (lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), 1),
     "layer_norm": (lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (4,), b, b), 1),
     "sum": (lambda lib, x, w, b: x.sum(1), 1),
+    "cross_entropy": (lambda lib, x, w, b: lib.nn.functional.cross_entropy(x, lib.tensor([0, 3, 1])), 1),
 }
 
 

@@ -1,8 +1,8 @@
 """Argument checking for every public op, in one place (SPEC §6).
 
 `guard_namespace` wraps the public functions of a module and the methods of Tensor. A call that succeeds
-pays one Python frame and a type test of its integer arguments; when an op raises an error that would show
-our internals rather than the user's mistake, its arguments are checked against the kind
+pays one native call (_core.Guard) and a type test of its integer arguments; when an op raises an error that
+would show our internals rather than the user's mistake, its arguments are checked against the kind
 each parameter has in PyTorch (read from the parameter's name and default, PyTorch's names being
 consistent across ops), and a bad one gets PyTorch's TypeError/ValueError/OverflowError naming the op and
 the argument (IndexError for a dim out of range). An internal error that no bad argument explains (an AttributeError on `_a`, a pybind11
@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 
+from . import _core
 from .dtypes import as_dtype
 from .errors import TensorLogicError
 from .tensor import Tensor
@@ -247,30 +248,25 @@ def guard(fn, op=None):
             int_names.add(param.name)
             if param.kind is param.POSITIONAL_OR_KEYWORD:
                 int_slots.append(position)
-    int_slots = tuple(int_slots)
 
-    @functools.wraps(fn)
-    def guarded(*args, **kwargs):
-        for position in int_slots:
-            if position < len(args) and isinstance(args[position], Tensor):
-                _raise_bad_argument(op, signature, args, kwargs)
-        if kwargs and not int_names.isdisjoint(kwargs) and any(isinstance(kwargs[k], Tensor) for k in int_names & kwargs.keys()):
-            _raise_bad_argument(op, signature, args, kwargs)
-        try:
-            return fn(*args, **kwargs)
-        except TensorLogicError:
-            raise
-        except MemoryError as error:
+    def check(args, kwargs):  # a tensor where an int belongs: the bad-argument error, if one explains it
+        _raise_bad_argument(op, signature, args, kwargs)
+
+    def explain(error, args, kwargs):  # what the op's error becomes: None keeps it
+        if isinstance(error, TensorLogicError) or not isinstance(error, Exception):
+            return None
+        if isinstance(error, MemoryError):
             if str(error) != "std::bad_alloc":  # the native translator's text for a host vector too large
-                raise
-            raise MemoryError(f"{op}(): the host memory this call needs cannot be allocated ({error})") from None
-        except Exception as error:
-            if not _is_internal(error):
-                raise  # the op's own typed error, which names it
-            problem = find_bad_argument(op, signature, args, kwargs) or TypeError(
-                f"{op}() received an invalid combination of arguments - got {_describe(args, kwargs)}")
-            raise problem from None
+                return None
+            return MemoryError(f"{op}(): the host memory this call needs cannot be allocated ({error})")
+        if not _is_internal(error):
+            return None  # the op's own typed error, which names it
+        return find_bad_argument(op, signature, args, kwargs) or TypeError(
+            f"{op}() received an invalid combination of arguments - got {_describe(args, kwargs)}")
 
+    # Native (python/src/bind_guard.cpp): every public call passes through it, and the checks above run only
+    # where something is wrong. It binds as a method like a function does.
+    guarded = functools.update_wrapper(_core.Guard(fn, tuple(int_slots), frozenset(int_names), check, explain), fn)
     guarded._tl_guarded = True
     return guarded
 

@@ -7,13 +7,12 @@ such as argmax indices, carry no gradient) unless it sets `multi_output` (split,
 output is differentiable and gets a small Node of its own (an _Output), so that each value still has one
 grad_fn for hooks, retain_grad, in-place ops and tl.compile, while the engine gathers the outputs' gradients
 and calls the Function's backward once with all of them."""
-import weakref
 
 import numpy as np
 
 from .. import _core
 from ..tensor import Tensor, _wrap
-from .grad_mode import grad_enabled, mode, reset_grad, set_grad
+from .grad_mode import _grad, grad_enabled, mode
 
 
 class _NullContext:
@@ -70,37 +69,21 @@ class Node:
         here (or all of them, for a multi_output Function)."""
         pass
 
-    @property
-    def saved_tensors(self):
-        """The tensors given to save_for_backward, as a tuple; RuntimeError after the graph was freed (backward
-        without retain_graph) or when one was modified in place since."""
-        saved = self._saved
-        if saved is None:
-            raise RuntimeError(
-                f"{self.name}: trying to backward through the graph a second time (or to read saved tensors after "
+    # saved_tensors: the tensors given to save_for_backward, as a tuple; RuntimeError after the graph was freed
+    # (backward without retain_graph) or when one was modified in place since. Native (bind_autograd.cpp: read
+    # by most backward formulas); the entries are (tensor, version, False), or for the output (its array, version,
+    # True), which comes back as a tensor attached to this node so create_graph sees its dependence on the inputs.
+    saved_tensors = property(_core.saved_tensors, doc="The tensors given to save_for_backward, as a tuple.")
+
+
+def _saved_error(node, t, current, version):
+    """saved_tensors' message: the graph freed (t None), or t modified in place since it was saved."""
+    if t is None:
+        return (f"{node.name}: trying to backward through the graph a second time (or to read saved tensors after "
                 "they were freed); pass retain_graph=True to the first backward() to keep them")
-        out = []
-        for t, version, is_output in saved:
-            if t is None:
-                out.append(None)
-                continue
-            if is_output:  # t is the output's native array (a Tensor would make a cycle through this node)
-                owner = self._out()
-                current = owner._a.version if owner is not None else version
-            else:
-                current = t._a.version
-            if current != version:
-                raise RuntimeError(
-                    f"{self.name}: one of the tensors saved for its backward (shape {tuple(t.shape)}) was modified by an "
-                    f"in-place operation: it is at version {current}, it was at version {version} when saved. "
-                    "Clone it before the in-place op, or avoid modifying it")
-            if is_output:  # re-attach the output to this node so create_graph sees its dependence on the inputs
-                alias = _wrap(t)
-                alias.requires_grad = True
-                alias.grad_fn = self
-                t = alias
-            out.append(t)
-        return tuple(out)
+    return (f"{node.name}: one of the tensors saved for its backward (shape {tuple(t.shape)}) was modified by an "
+            f"in-place operation: it is at version {current}, it was at version {version} when saved. "
+            "Clone it before the in-place op, or avoid modifying it")
 
 
 def _edge(t):
@@ -134,80 +117,20 @@ class Function:
         written with tensor ops (so it can be differentiated again)."""
         raise NotImplementedError
 
-    @classmethod
-    def apply(cls, *args, **kwargs):
-        """Runs forward on the arguments and, when an input requires grad and grad mode is on, records a node whose
-        backward is this class's: how a custom op is called (MyFn.apply(x, ...)), as torch.autograd.Function.apply."""
-        # Fast path: nothing to record. This is every op's per-call overhead, so keep it to a scan and a
-        # flag; the thread's grad mode is read only when some input requires grad.
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad and grad_enabled():
-                break
-        else:
-            if mode.anomaly:
-                return _checked_forward(cls, _NULL, args, kwargs)
-            return cls.forward(_NULL, *args, **kwargs)
-        # Recording, inline (a call would cost ~0.1 us per recorded op): one pass over the arguments, no
-        # generators, the version read from the native array directly (the Tensor property costs a second
-        # call), Node.__init__'s frame skipped.
-        node = _new_node(Node)
-        node.fn = cls
-        node._saved = ()
-        edges, shapes, needs = [], [], []
-        for a in args:
-            if isinstance(a, Tensor):
-                shapes.append(a._a.shape)  # of every tensor argument: cat's backward needs the constants' sizes too
-                if a.requires_grad:
-                    edges.append(a.grad_fn or a)  # a Node is always true
-                    needs.append(True)
-                    continue
-            else:
-                shapes.append(None)
-            edges.append(None)
-            needs.append(False)
-        node.next = edges
-        node.needs_input_grad = tuple(needs)
-        node.input_shapes = shapes
-        if cls.native_forward and not mode.anomaly:
-            out = cls.forward(node, *args, **kwargs)
-        else:
-            token = set_grad(False)
-            try:
-                out = _checked_forward(cls, node, args, kwargs) if mode.anomaly else cls.forward(node, *args, **kwargs)
-            finally:
-                reset_grad(token)
-        if mode.trace is not None:  # the slow path only: tracing costs the per-op fast path nothing
-            mode.trace.append((node, args, kwargs, out))
-        if cls.multi_output:
-            first = None
-            node.n_outputs = len(out)
-            for i, t in enumerate(out):
-                t.requires_grad = True
-                t.grad_fn = _output_node(node, i)
-        else:
-            first = out[0] if out.__class__ is tuple else out
-            if first._a.dtype != "float16":
-                return out  # integer results carry no gradient
-            first.requires_grad = True
-            first.grad_fn = node
-        saved = node._saved
-        if saved:  # (tensor, version, is_output); the output is kept as its array (a Tensor would make a cycle;
-            # a multi_output Function's outputs are kept as Tensors, a cycle that backward's release breaks)
-            entries = []
-            for t in saved:
-                if t is None:
-                    entries.append(_NOT_SAVED)
-                elif t is first:
-                    array = t._a
-                    entries.append((array, array.version, True))
-                    node._out = weakref.ref(first)
-                else:
-                    entries.append((t, t._a.version, False))
-            node._saved = tuple(entries)
-        return out
+    # apply(*args, **kwargs): runs forward on the arguments and, when an input requires grad and grad mode is on,
+    # records a node whose backward is this class's: how a custom op is called (MyFn.apply(x, ...)), as
+    # torch.autograd.Function.apply. Native (python/src/bind_autograd.cpp), being every op's entry: the ~1.3 us
+    # per recorded op it cost in Python was most of recording's overhead. It records one Node (this class in
+    # `fn`; per positional argument an edge in `next` -- the producing Node, the leaf Tensor or None --,
+    # `needs_input_grad` and `input_shapes`), calls forward with the Node as ctx (with grad mode off unless
+    # `native_forward`; through _checked_forward in anomaly mode), appends (node, args, kwargs, out) to
+    # `mode.trace` while tracing, attaches the node to the first output (or an _output_node to each output of a
+    # multi_output Function) unless that output is not float16, and turns what forward saved into
+    # (tensor, version, False) entries, the output itself as (its array, version, True) with a weak
+    # reference in `_out` (a Tensor would make a cycle through the node).
+    apply = classmethod(_core.function_apply)
 
 
-_new_node = Node.__new__
 _NOT_SAVED = (None, 0, False)
 
 
@@ -278,3 +201,6 @@ def inplace(t, out_of_place, name):
     t.requires_grad, t.grad_fn = out.requires_grad, out.grad_fn
     t._version += 1
     return t
+
+
+_core.configure_autograd(Node, _NULL, mode, _grad, _checked_forward, _output_node, _NOT_SAVED, _saved_error)

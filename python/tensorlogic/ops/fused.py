@@ -11,11 +11,12 @@ derivatives work.
   gelu_linear               linear(gelu(x)): composed (two kernels, two roundings) on every backend for now
   layer_norm_linear         linear(layer_norm(x)): composed (two kernels, two roundings) on every backend for now
 """
+import math
 import numbers
 
 from .. import _core
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function
+from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import grad_enabled as _grad_enabled
 from ..creation import arange
 from ..errors import ShapeMismatchError
@@ -23,6 +24,7 @@ from ..tensor import Tensor, _as_tensor_like, _wrap
 from .conv import scaled_dot_product_attention
 from .elementwise import _B, _Binary, gelu
 from .linalg import linear
+from .shape import _Expand
 from .rows import layer_norm, softmax
 
 __all__ = ["add_relu", "mul_relu", "affine", "linear_act", "linear_residual_relu", "gelu_linear",
@@ -120,47 +122,65 @@ def softmax_cross_entropy(logits, target, reduction="mean", ignore_index=-100, l
     from it is read (.item(), .numpy()) or the device is synchronised (until then such rows hold NaN)."""
     _check_tensor(logits, "softmax_cross_entropy", "logits")
     _check_tensor(target, "softmax_cross_entropy", "target")
-    if reduction not in ("mean", "sum", "none"):
+    if reduction not in _REDUCTIONS:
         raise ValueError(f"softmax_cross_entropy: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
-    if not isinstance(ignore_index, numbers.Integral):
+    # The ABC checks cost ~0.3 us each: plain ints and floats, nearly every call, skip them.
+    if type(ignore_index) is not int and not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"softmax_cross_entropy: ignore_index must be an int, got {type(ignore_index).__name__}")
-    if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
+    if type(label_smoothing) is not float and not isinstance(label_smoothing, numbers.Real) \
+            or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"softmax_cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-    if logits.ndim == 0:
+    shape = logits._a.shape
+    if not shape:
         raise ShapeMismatchError("softmax_cross_entropy: logits must have a class dimension, got a 0-d tensor")
-    expected = tuple(logits.shape[:1]) + tuple(logits.shape[2:]) if logits.ndim > 1 else ()
-    if tuple(target.shape) != expected:
-        raise ShapeMismatchError(f"softmax_cross_entropy: logits of shape {list(logits.shape)} expect a target of "
+    expected = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    if target._a.shape != expected:
+        raise ShapeMismatchError(f"softmax_cross_entropy: logits of shape {list(shape)} expect a target of "
                                  f"shape {list(expected)}, got {list(target.shape)}")
-    x = logits.movedim(1, -1) if logits.ndim > 2 else logits  # classes last: a view, copied by the kernel
-    loss = _SoftmaxCrossEntropy.apply(x, target, int(ignore_index), float(label_smoothing))
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    mean = loss.mean()  # in f32 and rounded once: no f16 overflow of a large sum
-    # Over the counted targets, on the device (no host synchronisation): the counted fraction is a mean in f32,
-    # exactly 1 when every target counts; none counting gives 0 / 0 = NaN, as in PyTorch.
-    return mean / (target != ignore_index).float().mean()
+    x = logits.movedim(1, -1) if len(shape) > 2 else logits  # classes last: a view, copied by the kernel
+    return _SoftmaxCrossEntropy.apply(x, target, int(ignore_index), float(label_smoothing), reduction)
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+_R = _core.ReduceOp
 
 
 class _SoftmaxCrossEntropy(Function):
-    """Per-row loss; d loss / d x = (softmax(x) - (1 - s) onehot(t) - s / C) * g on counted rows, written
-    with softmax (differentiable) so that second derivatives flow through it."""
+    """The loss per row, or its sum, or its mean over the counted targets, as one node (the reduction inside it:
+    as ops of their own, `loss.mean() / counted` cost ~8 us of host time per call). d loss / d x = (softmax(x) -
+    (1 - s) onehot(t) - s / C) * g on counted rows, written with softmax (differentiable) so that second
+    derivatives flow through it. The reductions and their gradients are the ops that `loss.sum()` and
+    `loss.mean() / counted` record, in the same order, so values and gradients keep their bits."""
+
+    native_forward = True  # (see Function: no grad-mode switch around it)
 
     @staticmethod
-    def forward(ctx, x, target, ignore_index, smoothing):
-        ctx.ignore_index, ctx.smoothing = ignore_index, smoothing
-        ctx.save_for_backward(x, target)
-        return _wrap(_core.softmax_cross_entropy(x._a, target._a, ignore_index, smoothing))
+    def forward(ctx, x, target, ignore_index, smoothing, reduction):
+        counted = None
+        if reduction == "mean":  # over the counted targets, on the device (no host synchronisation)
+            loss, counted = _core.softmax_cross_entropy_mean(x._a, target._a, ignore_index, smoothing)
+        else:
+            loss = _core.softmax_cross_entropy(x._a, target._a, ignore_index, smoothing)
+            if reduction == "sum":
+                loss = _core.reduce(_R.sum, loss, [], False, 1.0, 2.0)
+        if ctx is not _NULL:
+            ctx.ignore_index, ctx.smoothing, ctx.reduction = ignore_index, smoothing, reduction
+            ctx.counted = None if counted is None else _wrap(counted)
+            ctx.save_for_backward(x, target)
+        return _wrap(loss)
 
     @staticmethod
     def backward(ctx, g):
         x, target = ctx.saved_tensors
+        rows = target.shape  # the per-row loss's shape
+        if ctx.reduction == "sum":
+            g = _Expand.apply(g, _core.expand, rows)
+        elif ctx.reduction == "mean":
+            g = (g / ctx.counted).reshape((1,) * len(rows)).expand(rows) / max(math.prod(rows), 1)
         if not _grad_enabled():  # first derivatives only: one fused kernel where the backend has it
             fused = _core.softmax_cross_entropy_backward(x._a, target._a, g._a, ctx.ignore_index, ctx.smoothing)
             if fused is not None:
-                return _wrap(fused), None, None, None
+                return _wrap(fused), None, None, None, None
         classes = x.shape[-1]
         s = ctx.smoothing
         t = target.unsqueeze(-1)
@@ -168,4 +188,4 @@ class _SoftmaxCrossEntropy(Function):
         if s > 0:
             wanted = wanted * (1.0 - s) + s / classes
         keep = (t != ctx.ignore_index) * g.unsqueeze(-1)
-        return (softmax(x, -1) - wanted) * keep, None, None, None
+        return (softmax(x, -1) - wanted) * keep, None, None, None, None

@@ -20,11 +20,13 @@ from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 from .events import FunctionEvent
 
-# Native functions that query or configure the library rather than compute: never timed.
+# Native functions that query or configure the library rather than compute, and autograd's own entries (timed as
+# the ops and the "autograd::backward" range they serve): never timed.
 _NOT_OPS = frozenset({"available_devices", "broadcast_shapes", "clear_cache", "default_device", "device_count",
                       "device_properties", "dlpack_device", "is_available", "manual_seed", "memory_stats",
                       "num_threads", "optimizer_state_slots", "parse_device", "reset_peak", "set_default_device",
-                      "set_limit", "set_num_threads"})
+                      "set_limit", "set_num_threads", "configure_tensor", "configure_autograd", "configure_engine",
+                      "function_apply", "wrap", "run_backward"})
 _NATIVE = {name: fn for name, fn in vars(_core).items()
            if isinstance(fn, types.BuiltinFunctionType) and not name.startswith("_") and name not in _NOT_OPS}
 _OP_ENUMS = (_core.UnaryOp, _core.BinaryOp, _core.ReduceOp, _core.OptimizerKind)

@@ -1,0 +1,135 @@
+// What the native autograd (bind_autograd.cpp: Function.apply and wrap; bind_engine.cpp: backward) shares: the
+// Python objects tensorlogic/autograd hands over once, and fast access to the __slots__ of Tensor and Node.
+#pragma once
+#include "bindings.h"
+// After Python.h (which bindings.h includes): PyMemberDef, a slot's offset.
+#include <structmember.h>
+
+namespace tensorlogic::python {
+
+// A __slots__ field of a Python class, read and written at its offset in the object as the slot's member
+// descriptor does (without the attribute lookup: ~20 ns per access, and an op makes ~20).
+struct Slot {
+  Py_ssize_t offset = 0;
+  PyObject* get(PyObject* obj) const { return *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(obj) + offset); }
+  void set(PyObject* obj, PyObject* value) const {  // steals value
+    PyObject** field = reinterpret_cast<PyObject**>(reinterpret_cast<char*>(obj) + offset);
+    PyObject* old = *field;
+    *field = value;
+    Py_XDECREF(old);
+  }
+};
+
+inline Slot slot_of(PyTypeObject* type, const char* name) {
+  PyObject* descr = PyDict_GetItemString(type->tp_dict, name);  // borrowed
+  if (descr == nullptr || Py_TYPE(descr) != &PyMemberDescr_Type) {
+    throw std::invalid_argument(std::string("configure_autograd: ") + type->tp_name + "." + name + " is not a slot");
+  }
+  return Slot{reinterpret_cast<PyMemberDescrObject*>(descr)->d_member->offset};
+}
+
+// What configure_autograd hands over; owned references kept for the life of the process.
+struct Autograd {
+  PyTypeObject* tensor = nullptr;
+  PyTypeObject* node = nullptr;
+  PyObject* null_ctx = nullptr;         // _NULL: the ctx of an application that records nothing
+  PyObject* mode = nullptr;             // grad_mode.mode (anomaly, trace)
+  PyObject* grad_var = nullptr;         // the grad-mode context variable
+  PyObject* checked_forward = nullptr;  // _checked_forward(cls, ctx, args, kwargs): anomaly mode's forward
+  PyObject* output_node = nullptr;      // _output_node(parent, index): a multi_output Function's output nodes
+  PyObject* not_saved = nullptr;        // _NOT_SAVED: the entry of a None given to save_for_backward
+  PyObject* saved_error = nullptr;      // _saved_error(node, t, current, version): saved_tensors' error message
+  // configure_engine's: the engine's rare paths stay in Python (autograd/engine.py)
+  PyObject* output_cls = nullptr;       // _Output: the node of one output of a multi_output Function
+  PyObject* run_hooks = nullptr;        // _run_hooks(hooks, g): a node's pre-hooks or a leaf's hooks
+  PyObject* node_backward = nullptr;    // _node_backward(node, g): anomaly mode's (and the profiler's) call
+  PyObject* check_finite = nullptr;     // _check_finite(g, what): anomaly mode's check of a gradient
+  PyObject* post_accumulate = nullptr;  // run_post_accumulate_hooks(t)
+  Slot t_a, t_requires_grad, t_grad, t_grad_fn, t_retains_grad, t_hooks, t_post_hooks;
+  Slot n_fn, n_next, n_needs, n_shapes, n_saved, n_out;
+  PyObject *s_forward, *s_native_forward, *s_multi_output, *s_anomaly, *s_trace, *s_n_outputs;
+};
+extern Autograd ag;
+
+inline const Array& array_of(PyObject* tensor) {
+  PyObject* a = ag.t_a.get(tensor);
+  if (a == nullptr) throw py::attribute_error("a Tensor without its native array");
+  return py::handle(a).cast<const Array&>();
+}
+
+inline bool is_tensor(PyObject* obj) { return PyObject_TypeCheck(obj, ag.tensor); }
+
+// Truth of a flag that is almost always a bool; anything else gets Python's truth test (-1: an error).
+inline int truth(PyObject* obj) {
+  return obj == Py_True ? 1 : obj == Py_False || obj == Py_None ? 0 : PyObject_IsTrue(obj);
+}
+
+inline int grad_enabled() {
+  PyObject* value = nullptr;
+  if (PyContextVar_Get(ag.grad_var, nullptr, &value) < 0) return -1;
+  const int on = truth(value);
+  Py_DECREF(value);
+  return on;
+}
+
+inline int flag_of(PyObject* owner, PyObject* name) {  // truth of mode.anomaly, cls.native_forward, ...
+  PyObject* value = PyObject_GetAttr(owner, name);
+  if (value == nullptr) return -1;
+  const int on = truth(value);
+  Py_DECREF(value);
+  return on;
+}
+
+inline py::object owned(PyObject* obj) {  // a new reference, or the Python error that made it null
+  if (obj == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(obj);
+}
+
+inline py::object wrap_array(PyObject* array) {  // tensor.py's _wrap: a Tensor with no autograd history
+  py::object t = owned(ag.tensor->tp_alloc(ag.tensor, 0));
+  Py_INCREF(array);
+  ag.t_a.set(t.ptr(), array);
+  for (const Slot* s : {&ag.t_requires_grad, &ag.t_retains_grad}) s->set(t.ptr(), Py_NewRef(Py_False));
+  for (const Slot* s : {&ag.t_grad, &ag.t_grad_fn, &ag.t_hooks}) s->set(t.ptr(), Py_NewRef(Py_None));
+  return t;
+}
+
+// The result of fn() (a py::object) as a new reference for a C entry point, or null with the Python error set
+// from whatever fn threw.
+template <typename F>
+PyObject* to_python(F&& fn) {
+  try {
+    return fn().release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (py::builtin_exception& e) {
+    e.set_error();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+inline void check(int flag) {  // a C API result: negative where a Python error is set
+  if (flag < 0) throw py::error_already_set();
+}
+
+// This thread's grad mode set for a scope (a forward that may call differentiable ops runs with it off; backward
+// with it on only under create_graph), restored on every exit, an error in flight kept.
+class GradMode {
+ public:
+  explicit GradMode(bool on) : token_(owned(PyContextVar_Set(ag.grad_var, on ? Py_True : Py_False))) {}
+  GradMode(const GradMode&) = delete;
+  GradMode& operator=(const GradMode&) = delete;
+  ~GradMode() {
+    PyObject *type, *value, *trace;
+    PyErr_Fetch(&type, &value, &trace);
+    if (PyContextVar_Reset(ag.grad_var, token_.ptr()) < 0) PyErr_Clear();
+    PyErr_Restore(type, value, trace);
+  }
+
+ private:
+  py::object token_;
+};
+
+}  // namespace tensorlogic::python

@@ -1,0 +1,116 @@
+"""Function.apply's contract at its edges (it is native: python/src/bind_autograd.cpp): keyword arguments, many
+arguments, errors inside forward, integer outputs, saved outputs modified in place, grad mode and tracing."""
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+from tensorlogic.autograd.function import Function
+from tensorlogic.autograd.grad_mode import is_grad_enabled, mode
+
+
+class _ScaledSum(Function):
+    """sum(args) * scale, scale a keyword: any number of tensor and number arguments."""
+
+    @staticmethod
+    def forward(ctx, *args, scale=1.0):
+        ctx.scale = scale
+        ctx.seen_grad_mode = is_grad_enabled()
+        total = args[0]
+        for a in args[1:]:
+            total = total + a
+        return total * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(g * ctx.scale if need else None for need in ctx.needs_input_grad)
+
+
+class _Fails(Function):
+    @staticmethod
+    def forward(ctx, x):
+        raise ValueError("forward failed")
+
+
+class _Exp(Function):
+    """exp(x), saving its output (the native entry keeps it as its array and a weak reference)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+@pytest.mark.parametrize("count", [1, 3, 20])
+def test_keywords_and_many_arguments(device, rng, count):
+    values = [rng.standard_normal((2, 3)).astype(np.float16) for _ in range(count)]
+    ours = [tl.tensor(v, device=device).requires_grad_(i % 2 == 0) for i, v in enumerate(values)]
+    theirs = [torch.tensor(v, dtype=torch.float64, requires_grad=i % 2 == 0) for i, v in enumerate(values)]
+    out = _ScaledSum.apply(*ours, 2.0, scale=0.5)
+    (sum(theirs) + 2.0).mul(0.5).sum().backward()
+    out.sum().backward()
+    assert out.requires_grad and out.grad_fn.fn is _ScaledSum
+    assert out.grad_fn.next[count] is None and out.grad_fn.needs_input_grad[count] is False  # the number
+    assert out.grad_fn.input_shapes[count] is None and out.grad_fn.input_shapes[0] == (2, 3)
+    for t, ref in zip(ours, theirs):
+        assert (t.grad is None) == (ref.grad is None)
+        if t.grad is not None:
+            np.testing.assert_allclose(t.grad.numpy().astype(np.float64), ref.grad.numpy(), rtol=1e-3)
+    plain = _ScaledSum.apply(*(t.detach() for t in ours), scale=3.0)
+    assert not plain.requires_grad and plain.grad_fn is None
+
+
+def test_forward_runs_without_grad_mode_and_an_error_restores_it(device):
+    x = tl.ones((2,), device=device).requires_grad_()
+    out = _ScaledSum.apply(x, x)
+    assert out.grad_fn.seen_grad_mode is False and is_grad_enabled()
+    with pytest.raises(ValueError, match="forward failed"):
+        _Fails.apply(x)
+    assert is_grad_enabled()
+    with pytest.raises(ValueError, match="forward failed"):
+        _Fails.apply(x.detach())
+    assert is_grad_enabled()
+
+
+def test_integer_output_is_not_recorded(device):
+    x = tl.tensor([[1.0, 3.0], [2.0, 0.5]], device=device).requires_grad_()
+    idx = x.argmax(dim=1)
+    assert idx.dtype == tl.int64 and not idx.requires_grad and idx.grad_fn is None
+
+
+def test_saved_output_modified_in_place_raises(device):
+    x = tl.tensor([0.5, -1.0], device=device).requires_grad_()
+    y = _Exp.apply(x)
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, -1.0]), rtol=1e-3)
+    with tl.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_tracer_sees_each_recorded_application(device):
+    x = tl.ones((2, 2), device=device).requires_grad_()
+    mode.trace = []
+    try:
+        out = _ScaledSum.apply(x, x.detach(), scale=2.0)
+        _ScaledSum.apply(x.detach())  # not recorded: no input requires grad
+        trace = mode.trace
+    finally:
+        mode.trace = None
+    assert len(trace) == 1
+    node, args, kwargs, result = trace[0]
+    assert node is out.grad_fn and args[0] is x and kwargs == {"scale": 2.0} and result is out
+
+
+def test_no_grad_mode_records_nothing(device):
+    x = tl.ones((2,), device=device).requires_grad_()
+    with tl.no_grad():
+        out = _ScaledSum.apply(x, x)
+    assert not out.requires_grad and out.grad_fn is None
