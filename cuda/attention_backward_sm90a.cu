@@ -129,8 +129,12 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
   __shared__ float s_lse[kConsumers][kRows], s_delta[kConsumers][kRows];
 
-  const int64_t b = b0 + blockIdx.y, bo = b / a.inner, bi = b - bo * a.inner;
-  const int key0 = blockIdx.x * kKeys;
+  // Blocks start in the order of their linear index: read as (key block, batch) with the batch fastest, all
+  // batches' first key blocks start first, which with a causal mask are the longest (they meet every later
+  // query tile), so the last wave holds the shortest and the SMs finish together.
+  const uint64_t linear = blockIdx.x + uint64_t{blockIdx.y} * gridDim.x;
+  const int64_t b = b0 + linear % gridDim.y, bo = b / a.inner, bi = b - bo * a.inner;
+  const int key0 = static_cast<int>(linear / gridDim.y) * kKeys;
   const int tile_begin = kCausal ? key0 / kRows : 0;  // earlier queries see none of these keys
   const int tile_end = (a.len + kRows - 1) / kRows;
   const int n_tiles = max(tile_end - tile_begin, 0);
