@@ -39,6 +39,7 @@ struct Autograd {
   PyObject* output_node = nullptr;      // _output_node(parent, index): a multi_output Function's output nodes
   PyObject* not_saved = nullptr;        // _NOT_SAVED: the entry of a None given to save_for_backward
   PyObject* saved_error = nullptr;      // _saved_error(node, t, current, version): saved_tensors' error message
+  PyObject* nothing_saved = nullptr;    // the entries of a node that saved nothing: one empty list, never changed
   // configure_engine's: the engine's rare paths stay in Python (autograd/engine.py)
   PyObject* output_cls = nullptr;       // _Output: the node of one output of a multi_output Function
   PyObject* run_hooks = nullptr;        // _run_hooks(hooks, g): a node's pre-hooks or a leaf's hooks
@@ -51,17 +52,23 @@ struct Autograd {
 };
 extern Autograd ag;
 
+inline bool is_tensor(PyObject* obj) { return PyObject_TypeCheck(obj, ag.tensor); }
+
+// The native array of a Tensor. Checked, as user code reaches here with anything (a hook's result, a .grad set by
+// hand, Tensor.__new__ without __init__): reading the slot of another type's object would read foreign memory.
 inline const Array& array_of(PyObject* tensor) {
+  if (!is_tensor(tensor)) {
+    throw py::type_error(std::string("expected a Tensor, got ") + Py_TYPE(tensor)->tp_name);
+  }
   PyObject* a = ag.t_a.get(tensor);
-  if (a == nullptr) throw py::attribute_error("a Tensor without its native array");
+  if (a == nullptr) throw py::type_error("a Tensor without data (made by Tensor.__new__ without __init__)");
   return py::handle(a).cast<const Array&>();
 }
 
-inline bool is_tensor(PyObject* obj) { return PyObject_TypeCheck(obj, ag.tensor); }
-
-// Truth of a flag that is almost always a bool; anything else gets Python's truth test (-1: an error).
+// Truth of a flag that is almost always a bool; anything else gets Python's truth test (-1: an error). Null (a slot
+// never set: Tensor.__new__ without __init__) is false.
 inline int truth(PyObject* obj) {
-  return obj == Py_True ? 1 : obj == Py_False || obj == Py_None ? 0 : PyObject_IsTrue(obj);
+  return obj == Py_True ? 1 : obj == Py_False || obj == Py_None || obj == nullptr ? 0 : PyObject_IsTrue(obj);
 }
 
 inline int grad_enabled() {

@@ -334,6 +334,10 @@ class Engine {
     if (!is_tensor(ig)) {
       fail(py::str("{}.backward returned a {} as a gradient").format(attr(node, names.name), Py_TYPE(ig)->tp_name));
     }
+    if (array_of(ig).dtype() != Dtype::float16) {  // (a float16 input's gradient; added into float16 sums)
+      fail(py::str("{}.backward returned a gradient of dtype {} for a float16 input")
+               .format(attr(node, names.name), dtype_name(array_of(ig).dtype())));
+    }
     const Shape& have = array_of(ig).shape();
     const Py_ssize_t ndim = static_cast<Py_ssize_t>(have.size());
     bool same = shape != Py_None && PyTuple_Check(shape) && PyTuple_GET_SIZE(shape) == ndim;
@@ -417,6 +421,16 @@ class Engine {
   // The new .grad: g itself the first time (copied if already handed out), else current + g.
   py::object store(py::object g, const py::object& current) {
     if (!current.is_none()) {
+      // .grad is a plain slot, so anything may have been assigned to it: checked before the sum reads it.
+      if (!is_tensor(current.ptr())) {
+        throw py::type_error(py::str("backward: .grad must be a Tensor or None to accumulate into, not a {}")
+                                 .format(Py_TYPE(current.ptr())->tp_name));
+      }
+      const Array& have = array_of(current.ptr());
+      if (have.shape() != array_of(g.ptr()).shape() || have.dtype() != Dtype::float16) {
+        fail(py::str("backward: .grad has shape {} and dtype {}; its gradient has shape {} and dtype float16")
+                 .format(to_tuple(have.shape()), dtype_name(have.dtype()), to_tuple(array_of(g.ptr()).shape())));
+      }
       if (create_graph_) return add(current.ptr(), g.ptr());
       return sum_of(current.ptr(), g.ptr());
     }

@@ -1,0 +1,110 @@
+"""Regressions found by tests/fuzz_autograd.py: user Functions, hooks and .grad values that crashed the native
+autograd (python/src/bind_autograd.cpp, bind_engine.cpp) or gave results unlike PyTorch's. Each now raises a typed
+error or matches torch.autograd."""
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+
+
+def _leaf(values=(1.0, 2.0)):
+    return tl.tensor(np.array(values, np.float16), requires_grad=True)
+
+
+def _function(forward, backward=lambda ctx, g: g * 2):
+    return type("Fn", (tl.autograd.Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+
+
+def test_forward_returning_an_empty_tuple_is_a_type_error():  # read past the end of the tuple: a segfault
+    with pytest.raises(TypeError, match="forward returns a tensor"):
+        _function(lambda ctx, a: ()).apply(_leaf())
+
+
+@pytest.mark.parametrize("value, error", [(5, TypeError), (tl.ones(3, 3), RuntimeError),
+                                          (tl.tensor([1, 2]), RuntimeError)])
+def test_a_grad_set_by_hand_is_checked_before_backward_adds_into_it(value, error):
+    x = _leaf()
+    x.grad = value  # a non-tensor here was read as a Tensor's slots: a segfault
+    with pytest.raises(error, match=r"\.grad"):
+        (x * 2).sum().backward()
+
+
+@pytest.mark.parametrize("result, error", [(5, TypeError), ("s", TypeError), (tl.ones(2, 3), RuntimeError)])
+def test_a_hook_returning_no_tensor_of_the_gradients_shape_is_refused(result, error):
+    x = _leaf()
+    x.register_hook(lambda g: result)  # an int became x.grad; the next backward segfaulted reading it
+    with pytest.raises(error, match="hook"):
+        (x * 2).sum().backward()
+    y = _leaf() * 1
+    y.register_hook(lambda g: result)  # a non-leaf's hook: the engine's gradient for its node
+    with pytest.raises(error, match="hook"):
+        y.sum().backward()
+
+
+def test_a_tensor_never_initialised_raises_instead_of_crashing():
+    bare = tl.Tensor.__new__(tl.Tensor)  # its slots are null: read as a flag, a segfault
+    with pytest.raises((TypeError, AttributeError)):
+        _function(lambda ctx, a: a * 2).apply(bare)
+    x = _leaf()
+    x.register_hook(lambda g: bare)
+    with pytest.raises((TypeError, AttributeError)):  # (Python's own error for the unset slot)
+        (x * 2).sum().backward()
+
+
+def test_backward_returning_an_integer_gradient_is_refused():  # was stored as an int64 .grad
+    x = _leaf()
+    y = _function(lambda ctx, a: a * 2, lambda ctx, g: tl.tensor([1, 2])).apply(x)
+    with pytest.raises(RuntimeError, match="dtype int64 for a float16 input"):
+        y.sum().backward()
+
+
+def test_saved_tensors_in_forward_and_a_save_from_backward_match_torch():
+    # saved_tensors in forward read a Tensor as an entry tuple (garbage); a save from backward replaced what forward saved
+    results = {}
+    for L, x in ((tl, _leaf()), (torch, torch.tensor([1.0, 2.0], requires_grad=True))):
+        class Fn(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                assert ctx.saved_tensors == ()  # not recorded yet
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                ctx.save_for_backward(g * 100)  # ignored: forward's tensors stay saved
+                return ctx.saved_tensors[0] * g
+
+        Fn.apply(x).sum().backward()
+        results[L.__name__] = x.grad.numpy().astype(np.float32)
+    np.testing.assert_array_equal(results["tensorlogic"], results["torch"])
+
+
+def test_save_for_backward_of_a_non_tensor_names_the_argument():
+    def forward(ctx, a):
+        ctx.save_for_backward(a, 5)
+        return a * 2
+
+    with pytest.raises(TypeError, match="argument 1 is of type int"):
+        _function(forward).apply(_leaf())
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_forward_returning_its_input_leaves_the_input_a_leaf(multi):
+    # the input itself got the node as grad_fn: a leaf with a history, looping through its own node
+    fn = _function(lambda ctx, a: (a, a * 2) if multi else a, lambda ctx, *gs: gs[0] * 3)
+    fn.multi_output = multi
+    x = _leaf()
+    out = fn.apply(x)
+    y = out[0] if multi else out
+    assert y is not x and x.grad_fn is None and y.grad_fn is not None
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+@pytest.mark.parametrize("out", [{0: 1}, 5, (tl.ones(2), 5), (tl.tensor([1, 2]),)])
+def test_a_multi_output_forward_returns_float16_tensors(out):
+    fn = _function(lambda ctx, a: out, lambda ctx, *gs: gs[0])
+    fn.multi_output = True
+    with pytest.raises(TypeError, match="multi_output"):
+        fn.apply(_leaf())
