@@ -72,7 +72,7 @@ HOOKS = ["none", "raise", "int", "wrong_shape", "scale", "inplace", "set_grad", 
          "post_raise", "post_return", "retain_grad", "remove", "pre_list"]
 EXTRAS = ["none", "int", "None", "hostile", "str", "tensor", "huge", "kw_hostile"]
 MULTI_FORWARDS = ["pair", "one", "empty", "dict", "tensor", "mixed", "list", "none"]
-KINDS = ["function"] * 28 + ["multi", "grad_slot", "deep", "threads", "gc", "uninit", "hostile_args"]
+KINDS = ["function"] * 28 + ["multi", "grad_slot", "deep", "threads", "gc", "uninit", "hostile_args", "grad_fn_slot"]
 
 
 def make_case(seed, index):
@@ -90,7 +90,7 @@ def make_case(seed, index):
                 slot=pick(["int", "shape", "int_tensor", "hostile", "none", "uninit"]),
                 # a 100,000-op chain costs ~1 s: one case in 200 (a long run meets many)
                 depth=100_000 if rng.random() < 0.005 else int(rng.integers(1, 3000)),
-                threads=int(rng.integers(2, 6)))
+                threads=int(rng.integers(2, 6)), anomaly=bool(rng.random() < 0.1))
     return case
 
 
@@ -330,6 +330,18 @@ def run_grad_slot_case(L, case):
     return {"x": x.grad}
 
 
+def run_grad_fn_slot_case(L, case):
+    """A tensor's grad_fn (writable here, read-only in PyTorch) set by hand, then used as an input or a root."""
+    x = _leaf(L, case)
+    y = x * 2
+    y.grad_fn = {"int": lambda: 5, "shape": lambda: L.ones(2), "int_tensor": lambda: (x * 3).grad_fn,
+                 "hostile": Hostile, "none": lambda: None, "uninit": lambda: type(y.grad_fn)}[case["slot"]]()
+    fn = _function(L, dict(case, forward="out", backward="g2", ctx="save_x"))
+    root = fn.apply(y).sum() if case["hook_on"] == "x" else y.sum()
+    root.backward()
+    return {"x": x.grad}
+
+
 def run_deep_case(L, case):
     """A chain of `depth` ops (+ a custom Function every 7th step): backward through it, then another chain freed
     without backward (deallocating a deep graph must not recurse on the C stack)."""
@@ -343,6 +355,8 @@ def run_deep_case(L, case):
     for _ in range(case["depth"]):
         z = z + 0.0
     del z
+    # (no PyTorch run: every step's gradient is exactly 1 in float16, so the sum is known)
+    assert x.grad is not None and (x.grad.numpy() == 1).all(), "a deep chain's gradient is not 1"
     return {"x": x.grad}
 
 
@@ -434,7 +448,7 @@ def run_hostile_args_case(L, case):
     return {"x": x.grad}
 
 
-RUNNERS = {"function": run_function_case, "multi": run_multi_case, "grad_slot": run_grad_slot_case,
+RUNNERS = {"grad_fn_slot": run_grad_fn_slot_case, "function": run_function_case, "multi": run_multi_case, "grad_slot": run_grad_slot_case,
            "deep": run_deep_case, "threads": run_threads_case, "gc": run_gc_case, "uninit": run_uninit_case,
            "hostile_args": run_hostile_args_case}
 
@@ -442,7 +456,11 @@ RUNNERS = {"function": run_function_case, "multi": run_multi_case, "grad_slot": 
 def outcome(L, case):
     """('ok', {name: array or None}) or ('error', exception)."""
     try:
-        grads = RUNNERS[case["kind"]](L, case)
+        if case["anomaly"]:  # forward and backward through anomaly mode's Python paths
+            with L.autograd.detect_anomaly():
+                grads = RUNNERS[case["kind"]](L, case)
+        else:
+            grads = RUNNERS[case["kind"]](L, case)
     except Exception as e:  # noqa: BLE001 (classified by the caller)
         return "error", e
     arrays = {}
@@ -512,8 +530,8 @@ def case_line(case):
     """The case without its values: what a reader needs to see what it did."""
     keys = {"function": ("forward", "backward", "ctx", "drive", "hook", "hook_on", "extra"), "multi": ("multi", "backward", "hook_on"),
             "grad_slot": ("slot",), "deep": ("depth",), "threads": ("threads",), "gc": (), "uninit": ("slot",),
-            "hostile_args": ("slot",)}[case["kind"]]
-    return f"{case['kind']}(shape={case['shape']}, " + ", ".join(f"{k}={case[k]!r}" for k in keys) + ")"
+            "hostile_args": ("slot",), "grad_fn_slot": ("slot", "hook_on")}[case["kind"]]
+    return f"{case['kind']}(shape={case['shape']}, anomaly={case['anomaly']}, " + ", ".join(f"{k}={case[k]!r}" for k in keys) + ")"
 
 
 def main():

@@ -108,3 +108,20 @@ def test_a_multi_output_forward_returns_float16_tensors(out):
     fn.multi_output = True
     with pytest.raises(TypeError, match="multi_output"):
         fn.apply(_leaf())
+
+
+@pytest.mark.parametrize("junk", [5, "s", tl.ones(2)])
+def test_a_grad_fn_set_by_hand_is_refused_where_the_graph_reads_it(junk):
+    # the slot is writable here (read-only in PyTorch): a non-Node was read at a Node's or a Tensor's offsets
+    y = _leaf() * 2
+    y.grad_fn = junk
+    with pytest.raises(TypeError, match="grad_fn is a Node"):
+        _function(lambda ctx, a: a * 2).apply(y)
+    with pytest.raises(TypeError, match="grad_fn is a Node"):  # as a root of backward
+        y.backward(tl.ones(2))
+
+
+def test_backward_with_fewer_gradients_than_outputs_is_refused_as_in_torch():
+    x = _leaf()
+    with pytest.raises(RuntimeError, match="2 outputs and 1 gradients"):
+        tl.autograd.backward([(x * 2).sum(), (x * 3).sum()], [None])

@@ -65,6 +65,18 @@ inline const Array& array_of(PyObject* tensor) {
   return py::handle(a).cast<const Array&>();
 }
 
+// A tensor's grad_fn: null for none, else its Node. The slot is writable from Python, so anything else raises
+// (taken for a Node or a leaf, it would be read at a Node's or a Tensor's offsets).
+inline PyObject* grad_fn_of(PyObject* tensor) {
+  PyObject* fn = ag.t_grad_fn.get(tensor);
+  if (fn == nullptr || fn == Py_None) return nullptr;
+  if (Py_TYPE(fn) != ag.node) {
+    throw py::type_error(std::string("a tensor's grad_fn is a Node (recorded by autograd) or None, not a ") +
+                         Py_TYPE(fn)->tp_name);
+  }
+  return fn;
+}
+
 // Truth of a flag that is almost always a bool; anything else gets Python's truth test (-1: an error). Null (a slot
 // never set: Tensor.__new__ without __init__) is false.
 inline int truth(PyObject* obj) {

@@ -96,8 +96,8 @@ py::object record(const Call& call, bool anomaly) {
       const int requires = truth(ag.t_requires_grad.get(a));
       check(requires);
       if (requires) {
-        PyObject* grad_fn = ag.t_grad_fn.get(a);
-        edge = grad_fn != nullptr && grad_fn != Py_None ? grad_fn : a;
+        PyObject* grad_fn = grad_fn_of(a);
+        edge = grad_fn != nullptr ? grad_fn : a;
         need = true;
       }
     } else {

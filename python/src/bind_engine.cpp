@@ -16,7 +16,7 @@ struct Names {  // interned attribute names
       *saved_tensors, *name, *anomaly, *grad;
 } names;
 
-bool is_node(PyObject* obj) { return PyObject_TypeCheck(obj, ag.node); }
+bool is_node(PyObject* obj) { return Py_TYPE(obj) == ag.node; }  // (record and _output_node make exact Nodes)
 
 py::object attr(PyObject* obj, PyObject* name) { return owned(PyObject_GetAttr(obj, name)); }
 
@@ -87,8 +87,8 @@ class Engine {
       PyObject* t = PySequence_Fast_GET_ITEM(seq.ptr(), i);
       if (!is_tensor(t)) throw py::type_error("autograd.grad: inputs must be tensors");
       PyList_SET_ITEM(results_.ptr(), i, Py_NewRef(Py_None));
-      PyObject* grad_fn = ag.t_grad_fn.get(t);
-      captured_[grad_fn != nullptr && grad_fn != Py_None ? grad_fn : t].push_back(i);
+      PyObject* grad_fn = grad_fn_of(t);
+      captured_[grad_fn != nullptr ? grad_fn : t].push_back(i);
       keep_.push_back(borrow(t));
     }
     capturing_ = true;
@@ -104,8 +104,8 @@ class Engine {
       PyObject* t = PySequence_Fast_GET_ITEM(root_seq.ptr(), i);
       PyObject* g = PySequence_Fast_GET_ITEM(grad_seq.ptr(), i);
       if (!is_tensor(t)) throw py::type_error("backward: roots must be tensors");
-      PyObject* grad_fn = ag.t_grad_fn.get(t);
-      if (grad_fn != nullptr && grad_fn != Py_None) {
+      PyObject* grad_fn = grad_fn_of(t);
+      if (grad_fn != nullptr) {
         auto found = buffer_.find(grad_fn);
         if (found == buffer_.end()) {
           buffer_.emplace(grad_fn, borrow(g));
@@ -189,7 +189,7 @@ class Engine {
       py::object edges = edges_of(node.ptr());
       for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(edges.ptr()); ++i) {
         PyObject* edge = PySequence_Fast_GET_ITEM(edges.ptr(), i);
-        if (edge == Py_None || Py_TYPE(edge) == ag.node) continue;
+        if (edge == Py_None || is_node(edge)) continue;
         if (last.emplace(edge, node.ptr()).second) {
           first_seen.push_back(edge);
         } else {
@@ -274,7 +274,7 @@ class Engine {
       if (edge == Py_None || ig == Py_None) continue;
       check_shape(node, ig, PySequence_Fast_GET_ITEM(shapes.ptr(), i));
       if (anomaly) finite(ig, attr(node, names.name).ptr());
-      if (Py_TYPE(edge) == ag.node) {
+      if (is_node(edge)) {
         auto prev = buffer_.find(edge);
         if (prev == buffer_.end()) {
           buffer_.emplace(edge, borrow(ig));
@@ -316,7 +316,7 @@ class Engine {
     PyObject* edge = PySequence_Fast_GET_ITEM(edges.ptr(), 0);
     PyObject* acc = nullptr;
     if (edge == Py_None) return false;
-    if (Py_TYPE(edge) == ag.node) {
+    if (is_node(edge)) {
       auto found = buffer_.find(edge);
       if (found != buffer_.end()) acc = found->second.ptr();
     } else {
@@ -366,6 +366,7 @@ class Engine {
   }
 
   void accumulate_leaf(PyObject* t, py::object g) {
+    if (!is_tensor(t)) fail(py::str("backward: a graph edge is a {}, not a Node or a Tensor").format(Py_TYPE(t)->tp_name));
     auto found = leaf_index_.find(t);
     if (found == leaf_index_.end()) {
       leaf_index_.emplace(t, leaves_.size());
