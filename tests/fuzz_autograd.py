@@ -90,7 +90,8 @@ def make_case(seed, index):
                 slot=pick(["int", "shape", "int_tensor", "hostile", "none", "uninit"]),
                 # a 100,000-op chain costs ~1 s: one case in 200 (a long run meets many)
                 depth=100_000 if rng.random() < 0.005 else int(rng.integers(1, 3000)),
-                threads=int(rng.integers(2, 6)), anomaly=bool(rng.random() < 0.1))
+                threads=int(rng.integers(2, 6)), anomaly=bool(rng.random() < 0.1),
+                big=bool(rng.random() < 0.5))
     return case
 
 
@@ -363,6 +364,8 @@ def run_deep_case(L, case):
 def run_threads_case(L, case):
     """Threads each building a graph from one shared leaf and calling backward at once (the sum must be exact);
     the same retained graph backwarded by several threads."""
+    if case["big"]:  # large enough that the engine's sums run without the GIL (python/src/gil.h)
+        case = dict(case, shape=[20_000], values=np.resize(case["values"], 20_000).tolist())
     x = _leaf(L, case)
     errors = []
     shared = (x * 3).sum()
@@ -529,7 +532,7 @@ def run_batch(seed, calls, progress_fd=None):
 def case_line(case):
     """The case without its values: what a reader needs to see what it did."""
     keys = {"function": ("forward", "backward", "ctx", "drive", "hook", "hook_on", "extra"), "multi": ("multi", "backward", "hook_on"),
-            "grad_slot": ("slot",), "deep": ("depth",), "threads": ("threads",), "gc": (), "uninit": ("slot",),
+            "grad_slot": ("slot",), "deep": ("depth",), "threads": ("threads", "big"), "gc": (), "uninit": ("slot",),
             "hostile_args": ("slot",), "grad_fn_slot": ("slot", "hook_on")}[case["kind"]]
     return f"{case['kind']}(shape={case['shape']}, anomaly={case['anomaly']}, " + ", ".join(f"{k}={case[k]!r}" for k in keys) + ")"
 

@@ -1,6 +1,11 @@
 """Regressions found by tests/fuzz_autograd.py: user Functions, hooks and .grad values that crashed the native
 autograd (python/src/bind_autograd.cpp, bind_engine.cpp) or gave results unlike PyTorch's. Each now raises a typed
 error or matches torch.autograd."""
+import subprocess
+import sys
+import textwrap
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -125,3 +130,40 @@ def test_backward_with_fewer_gradients_than_outputs_is_refused_as_in_torch():
     x = _leaf()
     with pytest.raises(RuntimeError, match="2 outputs and 1 gradients"):
         tl.autograd.backward([(x * 2).sum(), (x * 3).sum()], [None])
+
+
+def test_concurrent_backward_into_one_leaf_loses_no_gradient():
+    # the .grad sum of a large leaf runs without the GIL: another thread's store in between was overwritten
+    for _ in range(3):
+        x = tl.ones(40_000, requires_grad=True)
+
+        def work():
+            for _ in range(8):
+                (x * 1.0).sum().backward()
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert (x.grad.numpy() == 32).all()
+
+
+def test_grad_mode_switches_survive_collections_that_switch_it_too():
+    # CPython gh-148891: a collection inside ContextVar.set whose callback sets a context variable (here an op under
+    # no_grad) freed the mapping being copied; grad mode's sets now pause the collector. In a subprocess: a segfault.
+    program = textwrap.dedent("""
+        import gc
+        import tensorlogic as tl
+        gc.callbacks.append(lambda phase, info: tl.ones(2) * 2 if phase == "start" else None)
+        gc.set_threshold(1)
+        x = tl.ones(2, requires_grad=True)
+        for i in range(20000):
+            with tl.no_grad():
+                pass
+            if i % 100 == 0:
+                (x * 2).sum().backward()
+        print("done")
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr[-2000:]

@@ -133,16 +133,38 @@ inline void check(int flag) {  // a C API result: negative where a Python error 
   if (flag < 0) throw py::error_already_set();
 }
 
+// The cyclic garbage collector paused for a scope: around every set of the grad-mode context variable. CPython
+// (gh-148891, open for 3.10-3.14) frees the context's mapping while ContextVar.set copies it when a collection
+// during the copy runs a callback or finalizer that sets a context variable too (any op under no_grad): a segfault.
+class GcPaused {
+ public:
+  GcPaused() : was_enabled_(PyGC_Disable()) {}
+  GcPaused(const GcPaused&) = delete;
+  GcPaused& operator=(const GcPaused&) = delete;
+  ~GcPaused() {
+    if (was_enabled_) PyGC_Enable();
+  }
+
+ private:
+  int was_enabled_;
+};
+
+inline py::object context_set(PyObject* var, PyObject* value) {  // ContextVar.set, collector paused: the token
+  const GcPaused paused;
+  return owned(PyContextVar_Set(var, value));
+}
+
 // This thread's grad mode set for a scope (a forward that may call differentiable ops runs with it off; backward
 // with it on only under create_graph), restored on every exit, an error in flight kept.
 class GradMode {
  public:
-  explicit GradMode(bool on) : token_(owned(PyContextVar_Set(ag.grad_var, on ? Py_True : Py_False))) {}
+  explicit GradMode(bool on) : token_(context_set(ag.grad_var, on ? Py_True : Py_False)) {}
   GradMode(const GradMode&) = delete;
   GradMode& operator=(const GradMode&) = delete;
   ~GradMode() {
     PyObject *type, *value, *trace;
     PyErr_Fetch(&type, &value, &trace);
+    const GcPaused paused;
     if (PyContextVar_Reset(ag.grad_var, token_.ptr()) < 0) PyErr_Clear();
     PyErr_Restore(type, value, trace);
   }

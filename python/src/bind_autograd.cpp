@@ -331,6 +331,10 @@ void bind_autograd(py::module_& m) {
   m.add_object("function_apply", owned(PyCFunction_NewEx(&apply_def, nullptr, nullptr)));
   m.add_object("wrap", owned(PyCFunction_NewEx(&wrap_def, nullptr, nullptr)));
   m.add_object("saved_tensors", owned(PyCFunction_NewEx(&saved_def, nullptr, nullptr)));
+  m.def(
+      "context_set", [](py::object var, py::object value) { return context_set(var.ptr(), value.ptr()); },
+      py::arg("var"), py::arg("value"),
+      "var.set(value) (a ContextVar) with the garbage collector paused; see GcPaused in autograd.h (CPython gh-148891).");
   m.def("configure_tensor", &configure_tensor, py::arg("tensor"),
         "Hands wrap and function_apply the Tensor class (tensor.py calls it once).");
   m.def("configure_autograd", &configure_autograd, py::arg("node"), py::arg("null_ctx"), py::arg("mode"),

@@ -214,8 +214,7 @@ class Engine {
     if (!retained.is_none()) {
       py::object owner = owned(PyObject_CallNoArgs(retained.ptr()));
       if (!owner.is_none()) {
-        py::object stored = store(g, attr(owner.ptr(), names.grad));
-        check(PyObject_SetAttr(owner.ptr(), names.grad, stored.ptr()));
+        accumulate_grad(owner.ptr(), g);
       }
     }
     if (capturing_) capture(node, g);
@@ -411,12 +410,26 @@ class Engine {
       capture(t, g);
       return;
     }
-    py::object stored = store(g, attr(t, names.grad));
-    check(PyObject_SetAttr(t, names.grad, stored.ptr()));
+    accumulate_grad(t, g);
     PyObject* post = ag.t_post_hooks.get(t);  // set only by register_post_accumulate_grad_hook
     const int any = post == nullptr ? 0 : truth(post);
     check(any);
     if (any) owned(PyObject_CallOneArg(ag.post_accumulate, t));
+  }
+
+  // owner.grad = store(g, owner.grad). The sum runs without the GIL (large arrays) or through Python (create_graph),
+  // so another thread's backward may store into the same .grad meanwhile: then the sum is made again from the new
+  // .grad (compare-and-swap: `current` is still held, so its address is not reused). Without this, concurrent
+  // backward calls lost gradients.
+  void accumulate_grad(PyObject* owner, const py::object& g) {
+    for (;;) {
+      const py::object current = attr(owner, names.grad);
+      py::object stored = store(g, current);
+      if (attr(owner, names.grad).ptr() == current.ptr()) {
+        check(PyObject_SetAttr(owner, names.grad, stored.ptr()));
+        return;
+      }
+    }
   }
 
   // The new .grad: g itself the first time (copied if already handed out), else current + g.
