@@ -64,9 +64,10 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scales the gradients in place so their joint norm of order `norm_type` is at most max_norm; returns that norm
     before clipping (get_total_norm's 0-d f16 tensor) and scales with clip_grads_with_norm_, all on the device:
-    only error_if_nonfinite=True reads the host. `foreach` is PyTorch's switch between its multi-tensor and per-tensor
-paths, which give the same numbers; here there is one path (a reduction and a multiply per gradient, no
-multi-tensor kernel takes a device-side scale), so any value gives that."""
+    only error_if_nonfinite=True reads the host. A non-finite norm scales by 0 (inf) or NaN, as in PyTorch.
+    `foreach` is PyTorch's switch between its multi-tensor and per-tensor paths, which give the same numbers; here
+    there is one path (a reduction and a multiply per gradient: no multi-tensor kernel takes a scale held on the
+    device), so every value gives it."""
     is_generator = isinstance(parameters, types.GeneratorType)
     parameters = _listed(parameters)
     if is_generator and not parameters:
