@@ -4,6 +4,7 @@ f16, as ours do, so norms and clipped gradients agree to an ulp. On CUDA, clippi
 import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -30,7 +31,8 @@ def _pairs(grads, device):
 
 
 def _random_grads(rng, scale=1.0):
-    grads = [f16_randn(rng, tuple(rng.integers(1, 30, rng.integers(1, 3))), scale) for _ in range(rng.integers(2, 6))]
+    """2 to 5 gradients of 0 to 2 dims (a scalar parameter's too), and a parameter without one."""
+    grads = [f16_randn(rng, tuple(rng.integers(1, 30, rng.integers(0, 3))), scale) for _ in range(rng.integers(2, 6))]
     grads.insert(int(rng.integers(0, len(grads))), None)
     return grads
 
@@ -65,6 +67,16 @@ def test_total_norm_and_scaling_apart_match_torch(device, rng):
     assert_ulp(host(total), ref.numpy(), max_ulp=1, label="total norm")
     nn.utils.clip_grads_with_norm_(ours, 0.25, total, foreach=False)
     torch.nn.utils.clip_grads_with_norm_(theirs, 0.25, ref, foreach=False)
+    _assert_grads(ours, theirs)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 0.0, 3.5])
+def test_empty_gradients_add_nothing(device, rng, norm_type):
+    # (norms of order inf or below 0 have no value over no elements: an error in either library)
+    grads = _random_grads(rng) + [np.zeros((0, 3), np.float16)]
+    ours, theirs = _pairs(grads, device)
+    total = nn.utils.clip_grad_norm_(ours, 0.5, norm_type)
+    assert_ulp(host(total), torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type).numpy(), max_ulp=1)
     _assert_grads(ours, theirs)
 
 
