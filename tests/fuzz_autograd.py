@@ -173,7 +173,8 @@ def _function(L, case):
                     "too_many": lambda: (g * 2, g * 2), "extra_none": lambda: (g * 2, None, None),
                     "empty": lambda: (), "int": lambda: 5, "str": lambda: "s",
                     "wrong_shape": lambda: _ones(L, shape + [2]), "int_tensor": lambda: _int_tensor(L, shape),
-                    "scalar": lambda: g.sum(), "list": lambda: [g * 2], "huge_none": lambda: (g * 2,) + (None,) * 100_000,
+                    "scalar": lambda: g.sum(), "list": lambda: [g * 2],
+                    "huge_none": lambda: (g * 2,) + (None,) * 100_000,
                     "hostile": lambda: Hostile(), "needs_grad_tensor": lambda: L.ones(*shape, requires_grad=True) * 2,
                     }[backward_choice]()
 
@@ -313,7 +314,8 @@ def run_multi_case(L, case):
 
     x = _leaf(L, case)
     outs = Multi.apply(x)
-    if not isinstance(outs, (tuple, list)) or not outs or not all(isinstance(o, (tl.Tensor, torch.Tensor)) for o in outs):
+    tensors = (tl.Tensor, torch.Tensor)
+    if not isinstance(outs, (tuple, list)) or not outs or not all(isinstance(o, tensors) for o in outs):
         raise TypeError(f"(the case) forward gave {type(outs).__name__}")
     roots = [outs[0].sum()] if case["hook_on"] == "x" else [o.sum() for o in outs]
     L.autograd.backward(roots)
@@ -451,7 +453,8 @@ def run_hostile_args_case(L, case):
     return {"x": x.grad}
 
 
-RUNNERS = {"grad_fn_slot": run_grad_fn_slot_case, "function": run_function_case, "multi": run_multi_case, "grad_slot": run_grad_slot_case,
+RUNNERS = {"grad_fn_slot": run_grad_fn_slot_case, "function": run_function_case, "multi": run_multi_case,
+           "grad_slot": run_grad_slot_case,
            "deep": run_deep_case, "threads": run_threads_case, "gc": run_gc_case, "uninit": run_uninit_case,
            "hostile_args": run_hostile_args_case}
 
@@ -514,7 +517,8 @@ def run_batch(seed, calls, progress_fd=None):
             counts["returned" if ours[0] == "ok" else "typed"] += 1
             # PyTorch has no multi_output flag, rejects a hand-set .grad at assignment and has no 100k-deep limit
             # worth its time: those kinds are judged on TensorLogic's side alone.
-            theirs = outcome(torch, case) if case["kind"] in ("function", "threads", "gc", "hostile_args") else ("error", None)
+            mirrored = case["kind"] in ("function", "threads", "gc", "hostile_args")
+            theirs = outcome(torch, case) if mirrored else ("error", None)
             why, note = judge(case, ours, theirs)
             if note:
                 counts[note] += 1
@@ -522,8 +526,8 @@ def run_batch(seed, calls, progress_fd=None):
                 if note == "looser" and len(looser) < 20 and all(message != seen["torch"] for seen in looser):
                     looser.append({"index": index, "case": case_line(case), "torch": message})
             if why:
-                problems.append({"index": index, "case": case_line(case), "why": why,
-                                 "error": f"{type(ours[1]).__name__}: {str(ours[1])[:300]}" if ours[0] == "error" else ""})
+                error = f"{type(ours[1]).__name__}: {str(ours[1])[:300]}" if ours[0] == "error" else ""
+                problems.append({"index": index, "case": case_line(case), "why": why, "error": error})
     counts["problems"] = problems
     counts["looser_examples"] = looser
     return counts
@@ -531,10 +535,12 @@ def run_batch(seed, calls, progress_fd=None):
 
 def case_line(case):
     """The case without its values: what a reader needs to see what it did."""
-    keys = {"function": ("forward", "backward", "ctx", "drive", "hook", "hook_on", "extra"), "multi": ("multi", "backward", "hook_on"),
+    keys = {"function": ("forward", "backward", "ctx", "drive", "hook", "hook_on", "extra"),
+            "multi": ("multi", "backward", "hook_on"),
             "grad_slot": ("slot",), "deep": ("depth",), "threads": ("threads", "big"), "gc": (), "uninit": ("slot",),
             "hostile_args": ("slot",), "grad_fn_slot": ("slot", "hook_on")}[case["kind"]]
-    return f"{case['kind']}(shape={case['shape']}, anomaly={case['anomaly']}, " + ", ".join(f"{k}={case[k]!r}" for k in keys) + ")"
+    fields = ", ".join(f"{k}={case[k]!r}" for k in keys)
+    return f"{case['kind']}(shape={case['shape']}, anomaly={case['anomaly']}, {fields})"
 
 
 def main():

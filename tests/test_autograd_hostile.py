@@ -167,3 +167,11 @@ def test_grad_mode_switches_survive_collections_that_switch_it_too():
     """)
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr[-2000:]
+
+
+def test_backward_may_return_extra_nones_as_in_torch():  # was "returned 3 gradients for 1 inputs"
+    x = _leaf()
+    _function(lambda ctx, a: a * 2, lambda ctx, g: (g * 2, None, None)).apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    with pytest.raises(RuntimeError, match="returned 2 gradients for 1 inputs"):
+        _function(lambda ctx, a: a * 2, lambda ctx, g: (g, g)).apply(_leaf()).sum().backward()

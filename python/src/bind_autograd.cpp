@@ -334,7 +334,7 @@ void bind_autograd(py::module_& m) {
   m.def(
       "context_set", [](py::object var, py::object value) { return context_set(var.ptr(), value.ptr()); },
       py::arg("var"), py::arg("value"),
-      "var.set(value) (a ContextVar) with the garbage collector paused; see GcPaused in autograd.h (CPython gh-148891).");
+      "var.set(value) (a ContextVar) with the garbage collector paused (CPython gh-148891; GcPaused in autograd.h).");
   m.def("configure_tensor", &configure_tensor, py::arg("tensor"),
         "Hands wrap and function_apply the Tensor class (tensor.py calls it once).");
   m.def("configure_autograd", &configure_autograd, py::arg("node"), py::arg("null_ctx"), py::arg("mode"),

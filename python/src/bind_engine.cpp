@@ -253,7 +253,12 @@ class Engine {
     py::object edges = edges_of(node);
     const Py_ssize_t n_edges = PySequence_Fast_GET_SIZE(edges.ptr());
     const Py_ssize_t n_grads = PyTuple_GET_SIZE(input_grads.ptr());
-    if (n_grads > n_edges) {  // fewer is fine: trailing arguments get no gradient
+    // Fewer is fine: trailing arguments get no gradient. More is fine where the extra ones are None, as in PyTorch.
+    bool extra_none = true;
+    for (Py_ssize_t i = n_edges; i < n_grads && extra_none; ++i) {
+      extra_none = PyTuple_GET_ITEM(input_grads.ptr(), i) == Py_None;
+    }
+    if (!extra_none) {
       fail(py::str("{}.backward returned {} gradients for {} inputs").format(attr(node, names.name), n_grads, n_edges));
     }
     if (anomaly) {
@@ -365,7 +370,9 @@ class Engine {
   }
 
   void accumulate_leaf(PyObject* t, py::object g) {
-    if (!is_tensor(t)) fail(py::str("backward: a graph edge is a {}, not a Node or a Tensor").format(Py_TYPE(t)->tp_name));
+    if (!is_tensor(t)) {
+      fail(py::str("backward: a graph edge is a {}, not a Node or a Tensor").format(Py_TYPE(t)->tp_name));
+    }
     auto found = leaf_index_.find(t);
     if (found == leaf_index_.end()) {
       leaf_index_.emplace(t, leaves_.size());
