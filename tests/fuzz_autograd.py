@@ -67,7 +67,7 @@ CTX = ["none", "save_x", "save_out", "save_int", "save_none", "save_hostile", "r
        "mark_nd_out", "attr", "save_twice", "needs_input_grad"]
 DRIVES = ["sum", "nonscalar", "twice", "twice_retain", "no_grad_root", "grad_wrong_shape", "grad_hostile",
           "grad_int", "retain_hostile", "autograd_grad", "grad_unused", "create_graph", "inputs_hostile",
-          "leaf_backward", "grad_list_short", "mutate_then_sum", "backward_after_free_read"]
+          "leaf_backward", "grad_list_short", "mutate_then_sum", "backward_after_free_read", "mutate_out"]
 HOOKS = ["none", "raise", "int", "wrong_shape", "scale", "inplace", "set_grad", "reentrant", "gc", "int_tensor",
          "post_raise", "post_return", "retain_grad", "remove", "pre_list"]
 EXTRAS = ["none", "int", "None", "hostile", "str", "tensor", "huge", "kw_hostile"]
@@ -242,6 +242,9 @@ def run_function_case(L, case):
     if drive == "mutate_then_sum":
         with L.no_grad():
             x.mul_(2)
+        drive = "sum"
+    elif drive == "mutate_out":  # recorded in place on the output (which forward may have saved)
+        y.mul_(2)
         drive = "sum"
     root = y.sum() if y.dtype == (tl.float16 if L is tl else torch.float32) else y
     if drive == "sum":
