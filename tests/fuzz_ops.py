@@ -14,8 +14,10 @@ import inspect
 import json
 import os
 import resource
+import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -255,6 +257,29 @@ def limit_memory(extra=3 << 30):
         resource.setrlimit(resource.RLIMIT_AS, (size_kb * 1024 + extra, resource.getrlimit(resource.RLIMIT_AS)[1]))
     except (OSError, ValueError, StopIteration):
         pass
+
+
+def run_in_subprocess(script, seed, calls, progress_path, timeout_s):
+    """(summary, failure) of one batch of a fuzzer script (this one, fuzz_autograd.py) run in a subprocess: its JSON
+    summary, or why it ended without one (a crash or a hang, with the command that replays the last call)."""
+    with open(progress_path, "wb") as progress:
+        command = [sys.executable, str(script), "--seed", str(seed), "--calls", str(calls),
+                   "--progress", str(progress.fileno())]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                                  pass_fds=(progress.fileno(),))
+        except subprocess.TimeoutExpired:
+            done = None
+    lines = Path(progress_path).read_text().split()
+    last = lines[-1] if lines else "0"
+    shown = script.relative_to(Path.cwd()) if script.is_relative_to(Path.cwd()) else script
+    replay = f"python {shown} --seed {seed} --replay {last}"
+    if done is None:
+        return None, f"hang: call {last} of batch {seed} ran past {timeout_s} s; replay: {replay}"
+    if done.returncode != 0:
+        return None, (f"crash (exit {done.returncode}) at call {last} of batch {seed}; replay: {replay}\n"
+                      f"{done.stderr[-2000:]}")
+    return json.loads(done.stdout.splitlines()[-1]), None
 
 
 def main():

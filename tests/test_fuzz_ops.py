@@ -4,13 +4,12 @@ untyped error fails with the call that caused it and the command that replays it
 TL_FUZZ_CALLS sets the number of calls (20,000 by default: about 10 s on two cores; 100,000 for a long run).
 Batches of 5,000 calls run two at a time with fresh seeds; a batch that takes more than 120 s counts as
 a hang."""
-import json
 import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from fuzz_ops import run_in_subprocess
 
 CALLS = int(os.environ.get("TL_FUZZ_CALLS", "20000"))
 BATCH = 5000
@@ -18,32 +17,11 @@ TIMEOUT_S = 120
 SCRIPT = Path(__file__).with_name("fuzz_ops.py")
 
 
-def _run_batch(seed, calls, progress_path):
-    """(summary, failure): the batch's JSON summary, or why it ended without one."""
-    with open(progress_path, "wb") as progress:
-        command = [sys.executable, str(SCRIPT), "--seed", str(seed), "--calls", str(calls),
-                   "--progress", str(progress.fileno())]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S,
-                                  pass_fds=(progress.fileno(),))
-        except subprocess.TimeoutExpired:
-            done = None
-    lines = Path(progress_path).read_text().split()
-    last = lines[-1] if lines else "0"
-    replay = f"python {SCRIPT.relative_to(Path.cwd()) if SCRIPT.is_relative_to(Path.cwd()) else SCRIPT} --seed {seed} --replay {last}"
-    if done is None:
-        return None, f"hang: call {last} of batch {seed} ran past {TIMEOUT_S} s; replay: {replay}"
-    if done.returncode != 0:
-        return None, (f"crash (exit {done.returncode}) at call {last} of batch {seed}; replay: {replay}\n"
-                      f"{done.stderr[-2000:]}")
-    return json.loads(done.stdout.splitlines()[-1]), None
-
-
 def test_fuzz_every_public_op(tmp_path):
     seed = int(time.time() * 1000) % 2**31
     batches = [(seed + i, min(BATCH, CALLS - i * BATCH), tmp_path / f"progress{i}") for i in range(-(-CALLS // BATCH))]
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda batch: _run_batch(*batch), batches))
+        results = list(pool.map(lambda batch: run_in_subprocess(SCRIPT, *batch, TIMEOUT_S), batches))
     failures = [failure for _, failure in results if failure]
     for (batch_seed, _, _), (summary, _) in zip(batches, results):
         for problem in (summary or {}).get("problems", []):

@@ -1,4 +1,4 @@
-"""Adagrad, Adadelta, LBFGS, the added lr schedulers, clip_grad_value_ and Python-written optimizers
+"""Adagrad, Adadelta, LBFGS, the added lr schedulers and Python-written optimizers
 against torch.optim on the same parameters and gradients."""
 import numpy as np
 import pytest
@@ -160,16 +160,6 @@ def test_reduce_lr_on_plateau_matches_torch(rng):
         make = lambda s, o: s.ReduceLROnPlateau(o, **kwargs)  # noqa: E731
         np.testing.assert_allclose(np.array(_lrs(optim, make, 24, metric)),
                                    np.array(_lrs(torch.optim, make, 24, metric)), rtol=1e-9, atol=1e-12)
-
-
-def test_clip_grad_value(device, rng):
-    g = f16_randn(rng, (5, 4), 3.0)
-    tp, lp = _pair(rng, (5, 4))
-    lp = nn.Parameter(lp.to(device))
-    tp.grad, lp.grad = torch.tensor(g.astype(np.float32)), tl.tensor(g, device=device)
-    torch.nn.utils.clip_grad_value_([tp], 1.25)
-    nn.utils.clip_grad_value_([lp], 1.25)
-    np.testing.assert_array_equal(host(lp.grad).astype(np.float32), tp.grad.numpy())
 
 
 def test_custom_optimizer_uses_state_defaultdict(device, rng):

@@ -57,6 +57,33 @@ def test_device_time_comes_from_events_on_gpus(device, rng, tmp_path):
     assert len(rows) == (2 if device.startswith("cuda") else 1)  # the host thread, and the GPU's row
 
 
+def test_views_get_no_device_time(device, rng):
+    """A view enqueues no device work: events around it would time the gap between its neighbours."""
+    x = tl.tensor(_f16(rng, 8, 16), device=device)
+    activities = [tl.profiler.ProfilerActivity.CPU, tl.profiler.ProfilerActivity.CUDA]
+    with tl.profiler.profile(activities=activities) as prof:
+        x.permute(1, 0).reshape(16, 8).split(4, dim=0)
+        x.t().contiguous()  # a copy: a kernel
+        y = tl.zeros(8, 16, device=device)
+        y.add_(x)  # in place: returns the array it wrote, and is timed
+    views = [e for e in prof.events() if e.name in ("tl::permute", "tl::reshape", "tl::split")]
+    assert views and all(e.device_events is None and e.self_device_time_total == 0 for e in views)
+    if device.startswith("cuda"):
+        copies = [e for e in prof.events() if e.name.startswith("tl::") and e.device_events is not None]
+        assert copies and all(e.self_device_time_total > 0 for e in copies)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+
+
+def test_is_view_reads_storages_and_names():
+    a = tl.zeros(4, 4)._a
+    view, copy = _core.permute(a, [1, 0]), _core.contiguous(_core.permute(a, [1, 0]))
+    assert recorder._is_view("permute", (a, [1, 0]), view)
+    assert not recorder._is_view("contiguous", (view,), copy)
+    assert not recorder._is_view("binary_.add", (_core.BinaryOp.add, a, a), a)  # in place
+    assert not recorder._is_view("copy_", (a, a), None)
+    assert recorder._is_view("split", (a, [2, 2], 0), _core.split(a, [2, 2], 0))
+
+
 def test_self_time_is_total_minus_children_and_ranges_nest(rng):
     x = tl.tensor(_f16(rng, 8, 8))
     with tl.profiler.profile() as prof:

@@ -39,6 +39,7 @@ struct Autograd {
   PyObject* output_node = nullptr;      // _output_node(parent, index): a multi_output Function's output nodes
   PyObject* not_saved = nullptr;        // _NOT_SAVED: the entry of a None given to save_for_backward
   PyObject* saved_error = nullptr;      // _saved_error(node, t, current, version): saved_tensors' error message
+  PyObject* nothing_saved = nullptr;    // the entries of a node that saved nothing: one empty list, never changed
   // configure_engine's: the engine's rare paths stay in Python (autograd/engine.py)
   PyObject* output_cls = nullptr;       // _Output: the node of one output of a multi_output Function
   PyObject* run_hooks = nullptr;        // _run_hooks(hooks, g): a node's pre-hooks or a leaf's hooks
@@ -51,17 +52,35 @@ struct Autograd {
 };
 extern Autograd ag;
 
+inline bool is_tensor(PyObject* obj) { return PyObject_TypeCheck(obj, ag.tensor); }
+
+// The native array of a Tensor. Checked, as user code reaches here with anything (a hook's result, a .grad set by
+// hand, Tensor.__new__ without __init__): reading the slot of another type's object would read foreign memory.
 inline const Array& array_of(PyObject* tensor) {
+  if (!is_tensor(tensor)) {
+    throw py::type_error(std::string("expected a Tensor, got ") + Py_TYPE(tensor)->tp_name);
+  }
   PyObject* a = ag.t_a.get(tensor);
-  if (a == nullptr) throw py::attribute_error("a Tensor without its native array");
+  if (a == nullptr) throw py::type_error("a Tensor without data (made by Tensor.__new__ without __init__)");
   return py::handle(a).cast<const Array&>();
 }
 
-inline bool is_tensor(PyObject* obj) { return PyObject_TypeCheck(obj, ag.tensor); }
+// A tensor's grad_fn: null for none, else its Node. The slot is writable from Python, so anything else raises
+// (taken for a Node or a leaf, it would be read at a Node's or a Tensor's offsets).
+inline PyObject* grad_fn_of(PyObject* tensor) {
+  PyObject* fn = ag.t_grad_fn.get(tensor);
+  if (fn == nullptr || fn == Py_None) return nullptr;
+  if (Py_TYPE(fn) != ag.node) {
+    throw py::type_error(std::string("a tensor's grad_fn is a Node (recorded by autograd) or None, not a ") +
+                         Py_TYPE(fn)->tp_name);
+  }
+  return fn;
+}
 
-// Truth of a flag that is almost always a bool; anything else gets Python's truth test (-1: an error).
+// Truth of a flag that is almost always a bool; anything else gets Python's truth test (-1: an error). Null (a slot
+// never set: Tensor.__new__ without __init__) is false.
 inline int truth(PyObject* obj) {
-  return obj == Py_True ? 1 : obj == Py_False || obj == Py_None ? 0 : PyObject_IsTrue(obj);
+  return obj == Py_True ? 1 : obj == Py_False || obj == Py_None || obj == nullptr ? 0 : PyObject_IsTrue(obj);
 }
 
 inline int grad_enabled() {
@@ -114,16 +133,38 @@ inline void check(int flag) {  // a C API result: negative where a Python error 
   if (flag < 0) throw py::error_already_set();
 }
 
+// The cyclic garbage collector paused for a scope: around every set of the grad-mode context variable. CPython
+// (gh-148891, open for 3.10-3.14) frees the context's mapping while ContextVar.set copies it when a collection
+// during the copy runs a callback or finalizer that sets a context variable too (any op under no_grad): a segfault.
+class GcPaused {
+ public:
+  GcPaused() : was_enabled_(PyGC_Disable()) {}
+  GcPaused(const GcPaused&) = delete;
+  GcPaused& operator=(const GcPaused&) = delete;
+  ~GcPaused() {
+    if (was_enabled_) PyGC_Enable();
+  }
+
+ private:
+  int was_enabled_;
+};
+
+inline py::object context_set(PyObject* var, PyObject* value) {  // ContextVar.set, collector paused: the token
+  const GcPaused paused;
+  return owned(PyContextVar_Set(var, value));
+}
+
 // This thread's grad mode set for a scope (a forward that may call differentiable ops runs with it off; backward
 // with it on only under create_graph), restored on every exit, an error in flight kept.
 class GradMode {
  public:
-  explicit GradMode(bool on) : token_(owned(PyContextVar_Set(ag.grad_var, on ? Py_True : Py_False))) {}
+  explicit GradMode(bool on) : token_(context_set(ag.grad_var, on ? Py_True : Py_False)) {}
   GradMode(const GradMode&) = delete;
   GradMode& operator=(const GradMode&) = delete;
   ~GradMode() {
     PyObject *type, *value, *trace;
     PyErr_Fetch(&type, &value, &trace);
+    const GcPaused paused;
     if (PyContextVar_Reset(ag.grad_var, token_.ptr()) < 0) PyErr_Clear();
     PyErr_Restore(type, value, trace);
   }

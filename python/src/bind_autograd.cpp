@@ -57,13 +57,27 @@ struct Call {
 
 // The recorded entry for a saved tensor: (tensor, version, False), or for the output (its array, version, True)
 // and the node's weak reference to it (a Tensor would make a cycle through the node).
-py::object saved_entry(PyObject* node, PyObject* t, PyObject* first) {
+[[noreturn]] void not_a_tensor(Py_ssize_t i, PyObject* t) {  // PyTorch's words
+  throw py::type_error(py::str("save_for_backward can only save tensors (or None), but argument {} is of type {}")
+                           .format(i, Py_TYPE(t)->tp_name));
+}
+
+py::object saved_entry(PyObject* node, Py_ssize_t i, PyObject* t, PyObject* first) {
   if (t == Py_None) return py::reinterpret_borrow<py::object>(ag.not_saved);
-  if (!is_tensor(t)) throw py::type_error("save_for_backward takes tensors (or None)");
+  if (!is_tensor(t)) not_a_tensor(i, t);
   const py::int_ version(array_of(t).storage()->version());
   if (t != first) return py::make_tuple(py::handle(t), version, false);
   ag.n_out.set(node, owned(PyWeakref_NewRef(t, nullptr)).release().ptr());
   return py::make_tuple(py::handle(ag.t_a.get(t)), version, true);
+}
+
+// An output of forward that is one of its inputs (forward returned `a` itself) becomes a new Tensor on the same
+// array, as PyTorch's view of it: recording onto the input would give a leaf a grad_fn (and a history that loops).
+py::object fresh_output(const Call& call, PyObject* t) {
+  for (Py_ssize_t i = 0; i < call.nargs + call.nkw(); ++i) {
+    if (call.args[i] == t) return wrap_array(ag.t_a.get(t));
+  }
+  return py::reinterpret_borrow<py::object>(t);
 }
 
 py::object record(const Call& call, bool anomaly) {
@@ -82,8 +96,8 @@ py::object record(const Call& call, bool anomaly) {
       const int requires = truth(ag.t_requires_grad.get(a));
       check(requires);
       if (requires) {
-        PyObject* grad_fn = ag.t_grad_fn.get(a);
-        edge = grad_fn != nullptr && grad_fn != Py_None ? grad_fn : a;
+        PyObject* grad_fn = grad_fn_of(a);
+        edge = grad_fn != nullptr ? grad_fn : a;
         need = true;
       }
     } else {
@@ -113,31 +127,60 @@ py::object record(const Call& call, bool anomaly) {
   const int multi = flag_of(call.cls, ag.s_multi_output);
   check(multi);
   if (multi) {
-    py::sequence outputs = py::reinterpret_borrow<py::sequence>(out);
-    const Py_ssize_t count = static_cast<Py_ssize_t>(py::len(outputs));
+    if (!PyTuple_Check(out.ptr()) && !PyList_Check(out.ptr())) {
+      throw py::type_error(py::str("a multi_output Function's forward returns a tuple of tensors, not a {}")
+                               .format(Py_TYPE(out.ptr())->tp_name));
+    }
+    const Py_ssize_t count = PySequence_Fast_GET_SIZE(out.ptr());
+    py::tuple outputs(count);
+    for (Py_ssize_t i = 0; i < count; ++i) {  // all checked before any is changed
+      PyObject* t = PySequence_Fast_GET_ITEM(out.ptr(), i);
+      if (!is_tensor(t) || array_of(t).dtype() != Dtype::float16) {
+        throw py::type_error("a multi_output Function's forward returns float16 tensors");
+      }
+      outputs[i] = fresh_output(call, t);
+    }
     check(PyObject_SetAttr(node.ptr(), ag.s_n_outputs, py::int_(count).ptr()));
+    out = PyList_Check(out.ptr()) ? py::object(py::list(outputs)) : py::object(outputs);
     for (Py_ssize_t i = 0; i < count; ++i) {
-      py::object t = outputs[i];
-      if (!is_tensor(t.ptr())) throw py::type_error("a multi_output Function's forward returns tensors");
-      ag.t_requires_grad.set(t.ptr(), Py_NewRef(Py_True));
-      ag.t_grad_fn.set(t.ptr(), owned(PyObject_CallFunction(ag.output_node, "On", node.ptr(), i)).release().ptr());
+      PyObject* t = PyTuple_GET_ITEM(outputs.ptr(), i);
+      ag.t_requires_grad.set(t, Py_NewRef(Py_True));
+      ag.t_grad_fn.set(t, owned(PyObject_CallFunction(ag.output_node, "On", node.ptr(), i)).release().ptr());
     }
   } else {
-    first = PyTuple_CheckExact(out.ptr()) ? PyTuple_GET_ITEM(out.ptr(), 0) : out.ptr();
+    const bool tuple = PyTuple_CheckExact(out.ptr());
+    first = !tuple ? out.ptr() : PyTuple_GET_SIZE(out.ptr()) > 0 ? PyTuple_GET_ITEM(out.ptr(), 0) : Py_None;
     if (!is_tensor(first)) throw py::type_error("a Function's forward returns a tensor (or a tuple, tensor first)");
     if (array_of(first).dtype() != Dtype::float16) return out;  // integer results carry no gradient
+    py::object fresh = fresh_output(call, first);
+    if (fresh.ptr() != first) {
+      first = fresh.ptr();
+      if (tuple) {
+        const Py_ssize_t n = PyTuple_GET_SIZE(out.ptr());
+        py::tuple copy(n);
+        copy[0] = fresh;
+        for (Py_ssize_t i = 1; i < n; ++i) copy[i] = py::handle(PyTuple_GET_ITEM(out.ptr(), i));
+        out = std::move(copy);
+      } else {
+        out = std::move(fresh);
+      }
+    }
     ag.t_requires_grad.set(first, Py_NewRef(Py_True));
     ag.t_grad_fn.set(first, node.inc_ref().ptr());
   }
-  PyObject* saved = ag.n_saved.get(node.ptr());  // what forward gave save_for_backward
-  const int any_saved = saved == nullptr ? 0 : PyObject_IsTrue(saved);
-  check(any_saved);
-  if (any_saved) {
-    py::sequence tensors = py::reinterpret_borrow<py::sequence>(saved);
-    const Py_ssize_t count = static_cast<Py_ssize_t>(py::len(tensors));
-    py::tuple entries(count);
-    for (Py_ssize_t i = 0; i < count; ++i) entries[i] = saved_entry(node.ptr(), py::object(tensors[i]).ptr(), first);
+  // What forward gave save_for_backward (a tuple), resolved into a list of entries: the list is how saved_tensors
+  // tells a recorded node from one whose forward still runs (and save_for_backward, a call from backward).
+  PyObject* saved = ag.n_saved.get(node.ptr());
+  if (saved != nullptr && PyTuple_Check(saved) && PyTuple_GET_SIZE(saved) > 0) {
+    const py::object tensors = py::reinterpret_borrow<py::object>(saved);
+    const Py_ssize_t count = PyTuple_GET_SIZE(saved);
+    py::list entries(count);
+    for (Py_ssize_t i = 0; i < count; ++i) {
+      entries[i] = saved_entry(node.ptr(), i, PyTuple_GET_ITEM(tensors.ptr(), i), first);
+    }
     ag.n_saved.set(node.ptr(), entries.release().ptr());
+  } else {  // recorded, nothing saved: a list too, so that a save_for_backward from backward is ignored
+    ag.n_saved.set(node.ptr(), Py_NewRef(ag.nothing_saved));
   }
   return out;
 }
@@ -189,11 +232,12 @@ PyObject* wrap(PyObject*, PyObject* array) {
 py::object saved_tensors(PyObject* node) {
   PyObject* saved = ag.n_saved.get(node);
   if (saved == nullptr || saved == Py_None) saved_error(node, Py_None, Py_None, Py_None);  // freed by a backward
-  py::object entries = owned(PySequence_Fast(saved, "Node._saved must be a sequence"));
-  const Py_ssize_t n = PySequence_Fast_GET_SIZE(entries.ptr());
+  if (!PyList_Check(saved)) return py::tuple();  // in forward, not yet recorded: nothing, as PyTorch's ctx there
+  const py::object entries = py::reinterpret_borrow<py::object>(saved);
+  const Py_ssize_t n = PyList_GET_SIZE(saved);
   py::tuple out(n);
   for (Py_ssize_t i = 0; i < n; ++i) {
-    PyObject* entry = PySequence_Fast_GET_ITEM(entries.ptr(), i);  // (tensor or array, version, is_output)
+    PyObject* entry = PyList_GET_ITEM(entries.ptr(), i);  // (tensor or array, version, is_output), made by record
     PyObject* t = PyTuple_GET_ITEM(entry, 0);
     if (t == Py_None) {
       out[i] = py::none();
@@ -271,6 +315,7 @@ void configure_autograd(py::object node, py::object null_ctx, py::object mode, p
   ag.output_node = output_node.release().ptr();
   ag.not_saved = not_saved.release().ptr();
   ag.saved_error = saved_error.release().ptr();
+  ag.nothing_saved = PyList_New(0);
   ag.s_forward = PyUnicode_InternFromString("forward");
   ag.s_native_forward = PyUnicode_InternFromString("native_forward");
   ag.s_multi_output = PyUnicode_InternFromString("multi_output");
@@ -286,6 +331,10 @@ void bind_autograd(py::module_& m) {
   m.add_object("function_apply", owned(PyCFunction_NewEx(&apply_def, nullptr, nullptr)));
   m.add_object("wrap", owned(PyCFunction_NewEx(&wrap_def, nullptr, nullptr)));
   m.add_object("saved_tensors", owned(PyCFunction_NewEx(&saved_def, nullptr, nullptr)));
+  m.def(
+      "context_set", [](py::object var, py::object value) { return context_set(var.ptr(), value.ptr()); },
+      py::arg("var"), py::arg("value"),
+      "var.set(value) (a ContextVar) with the garbage collector paused (CPython gh-148891; GcPaused in autograd.h).");
   m.def("configure_tensor", &configure_tensor, py::arg("tensor"),
         "Hands wrap and function_apply the Tensor class (tensor.py calls it once).");
   m.def("configure_autograd", &configure_autograd, py::arg("node"), py::arg("null_ctx"), py::arg("mode"),

@@ -16,7 +16,7 @@ struct Names {  // interned attribute names
       *saved_tensors, *name, *anomaly, *grad;
 } names;
 
-bool is_node(PyObject* obj) { return PyObject_TypeCheck(obj, ag.node); }
+bool is_node(PyObject* obj) { return Py_TYPE(obj) == ag.node; }  // (record and _output_node make exact Nodes)
 
 py::object attr(PyObject* obj, PyObject* name) { return owned(PyObject_GetAttr(obj, name)); }
 
@@ -87,8 +87,8 @@ class Engine {
       PyObject* t = PySequence_Fast_GET_ITEM(seq.ptr(), i);
       if (!is_tensor(t)) throw py::type_error("autograd.grad: inputs must be tensors");
       PyList_SET_ITEM(results_.ptr(), i, Py_NewRef(Py_None));
-      PyObject* grad_fn = ag.t_grad_fn.get(t);
-      captured_[grad_fn != nullptr && grad_fn != Py_None ? grad_fn : t].push_back(i);
+      PyObject* grad_fn = grad_fn_of(t);
+      captured_[grad_fn != nullptr ? grad_fn : t].push_back(i);
       keep_.push_back(borrow(t));
     }
     capturing_ = true;
@@ -104,8 +104,8 @@ class Engine {
       PyObject* t = PySequence_Fast_GET_ITEM(root_seq.ptr(), i);
       PyObject* g = PySequence_Fast_GET_ITEM(grad_seq.ptr(), i);
       if (!is_tensor(t)) throw py::type_error("backward: roots must be tensors");
-      PyObject* grad_fn = ag.t_grad_fn.get(t);
-      if (grad_fn != nullptr && grad_fn != Py_None) {
+      PyObject* grad_fn = grad_fn_of(t);
+      if (grad_fn != nullptr) {
         auto found = buffer_.find(grad_fn);
         if (found == buffer_.end()) {
           buffer_.emplace(grad_fn, borrow(g));
@@ -189,7 +189,7 @@ class Engine {
       py::object edges = edges_of(node.ptr());
       for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(edges.ptr()); ++i) {
         PyObject* edge = PySequence_Fast_GET_ITEM(edges.ptr(), i);
-        if (edge == Py_None || Py_TYPE(edge) == ag.node) continue;
+        if (edge == Py_None || is_node(edge)) continue;
         if (last.emplace(edge, node.ptr()).second) {
           first_seen.push_back(edge);
         } else {
@@ -214,8 +214,7 @@ class Engine {
     if (!retained.is_none()) {
       py::object owner = owned(PyObject_CallNoArgs(retained.ptr()));
       if (!owner.is_none()) {
-        py::object stored = store(g, attr(owner.ptr(), names.grad));
-        check(PyObject_SetAttr(owner.ptr(), names.grad, stored.ptr()));
+        accumulate_grad(owner.ptr(), g);
       }
     }
     if (capturing_) capture(node, g);
@@ -254,7 +253,12 @@ class Engine {
     py::object edges = edges_of(node);
     const Py_ssize_t n_edges = PySequence_Fast_GET_SIZE(edges.ptr());
     const Py_ssize_t n_grads = PyTuple_GET_SIZE(input_grads.ptr());
-    if (n_grads > n_edges) {  // fewer is fine: trailing arguments get no gradient
+    // Fewer is fine: trailing arguments get no gradient. More is fine where the extra ones are None, as in PyTorch.
+    bool extra_none = true;
+    for (Py_ssize_t i = n_edges; i < n_grads && extra_none; ++i) {
+      extra_none = PyTuple_GET_ITEM(input_grads.ptr(), i) == Py_None;
+    }
+    if (!extra_none) {
       fail(py::str("{}.backward returned {} gradients for {} inputs").format(attr(node, names.name), n_grads, n_edges));
     }
     if (anomaly) {
@@ -274,7 +278,7 @@ class Engine {
       if (edge == Py_None || ig == Py_None) continue;
       check_shape(node, ig, PySequence_Fast_GET_ITEM(shapes.ptr(), i));
       if (anomaly) finite(ig, attr(node, names.name).ptr());
-      if (Py_TYPE(edge) == ag.node) {
+      if (is_node(edge)) {
         auto prev = buffer_.find(edge);
         if (prev == buffer_.end()) {
           buffer_.emplace(edge, borrow(ig));
@@ -316,7 +320,7 @@ class Engine {
     PyObject* edge = PySequence_Fast_GET_ITEM(edges.ptr(), 0);
     PyObject* acc = nullptr;
     if (edge == Py_None) return false;
-    if (Py_TYPE(edge) == ag.node) {
+    if (is_node(edge)) {
       auto found = buffer_.find(edge);
       if (found != buffer_.end()) acc = found->second.ptr();
     } else {
@@ -333,6 +337,10 @@ class Engine {
   void check_shape(PyObject* node, PyObject* ig, PyObject* shape) {
     if (!is_tensor(ig)) {
       fail(py::str("{}.backward returned a {} as a gradient").format(attr(node, names.name), Py_TYPE(ig)->tp_name));
+    }
+    if (array_of(ig).dtype() != Dtype::float16) {  // (a float16 input's gradient; added into float16 sums)
+      fail(py::str("{}.backward returned a gradient of dtype {} for a float16 input")
+               .format(attr(node, names.name), dtype_name(array_of(ig).dtype())));
     }
     const Shape& have = array_of(ig).shape();
     const Py_ssize_t ndim = static_cast<Py_ssize_t>(have.size());
@@ -362,6 +370,9 @@ class Engine {
   }
 
   void accumulate_leaf(PyObject* t, py::object g) {
+    if (!is_tensor(t)) {
+      fail(py::str("backward: a graph edge is a {}, not a Node or a Tensor").format(Py_TYPE(t)->tp_name));
+    }
     auto found = leaf_index_.find(t);
     if (found == leaf_index_.end()) {
       leaf_index_.emplace(t, leaves_.size());
@@ -406,17 +417,41 @@ class Engine {
       capture(t, g);
       return;
     }
-    py::object stored = store(g, attr(t, names.grad));
-    check(PyObject_SetAttr(t, names.grad, stored.ptr()));
+    accumulate_grad(t, g);
     PyObject* post = ag.t_post_hooks.get(t);  // set only by register_post_accumulate_grad_hook
     const int any = post == nullptr ? 0 : truth(post);
     check(any);
     if (any) owned(PyObject_CallOneArg(ag.post_accumulate, t));
   }
 
+  // owner.grad = store(g, owner.grad). The sum runs without the GIL (large arrays) or through Python (create_graph),
+  // so another thread's backward may store into the same .grad meanwhile: then the sum is made again from the new
+  // .grad (compare-and-swap: `current` is still held, so its address is not reused). Without this, concurrent
+  // backward calls lost gradients.
+  void accumulate_grad(PyObject* owner, const py::object& g) {
+    for (;;) {
+      const py::object current = attr(owner, names.grad);
+      py::object stored = store(g, current);
+      if (attr(owner, names.grad).ptr() == current.ptr()) {
+        check(PyObject_SetAttr(owner, names.grad, stored.ptr()));
+        return;
+      }
+    }
+  }
+
   // The new .grad: g itself the first time (copied if already handed out), else current + g.
   py::object store(py::object g, const py::object& current) {
     if (!current.is_none()) {
+      // .grad is a plain slot, so anything may have been assigned to it: checked before the sum reads it.
+      if (!is_tensor(current.ptr())) {
+        throw py::type_error(py::str("backward: .grad must be a Tensor or None to accumulate into, not a {}")
+                                 .format(Py_TYPE(current.ptr())->tp_name));
+      }
+      const Array& have = array_of(current.ptr());
+      if (have.shape() != array_of(g.ptr()).shape() || have.dtype() != Dtype::float16) {
+        fail(py::str("backward: .grad has shape {} and dtype {}; its gradient has shape {} and dtype float16")
+                 .format(to_tuple(have.shape()), dtype_name(have.dtype()), to_tuple(array_of(g.ptr()).shape())));
+      }
       if (create_graph_) return add(current.ptr(), g.ptr());
       return sum_of(current.ptr(), g.ptr());
     }

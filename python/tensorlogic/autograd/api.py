@@ -15,12 +15,16 @@ def _as_list(x):
 
 
 def _root_grads(outputs, grad_outputs, who):
+    """One gradient per output: grad_outputs' (one each, where given), or ones for a one-element output."""
+    given = _as_list(grad_outputs)
+    if grad_outputs is not None and len(given) != len(outputs):
+        raise RuntimeError(f"{who}: got {len(outputs)} outputs and {len(given)} gradients")  # as PyTorch
     grads = []
     for i, t in enumerate(outputs):
         if not t.requires_grad:
             raise RuntimeError(f"{who}: output {i} does not require grad and has no grad_fn (was it computed under "
                                "no_grad, or from tensors that do not require grad?)")
-        g = grad_outputs[i] if i < len(grad_outputs) else None
+        g = given[i] if given else None
         if g is None:
             if t._a.numel() != 1:
                 raise RuntimeError(f"{who}: grad can be implicitly created only for outputs with one element; output "
@@ -37,7 +41,7 @@ def _root_grads(outputs, grad_outputs, who):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulates d(tensors)/d(leaf) into the .grad of every leaf that requires grad."""
     outputs = _as_list(tensors)
-    grads = _root_grads(outputs, _as_list(grad_tensors), "backward")
+    grads = _root_grads(outputs, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
@@ -59,7 +63,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) does not require grad")
-    grads = _root_grads(outputs, _as_list(grad_outputs), "grad")
+    grads = _root_grads(outputs, grad_outputs, "grad")
     if retain_graph is None:
         retain_graph = create_graph
     results = run_backward(outputs, grads, retain_graph, create_graph, inputs)

@@ -14,6 +14,7 @@ after a node ran unless retain_graph. Grad mode is on during backward only with 
 import numpy as np
 
 from .. import _core
+from ..tensor import Tensor
 from .function import _Output
 from .grad_mode import mode
 
@@ -30,11 +31,25 @@ def _check_finite(g, what):
 
 
 def _run_hooks(hooks, g):
+    """g after each hook (a node's pre-hooks or a tensor's hooks); a hook may replace it by a tensor of its shape.
+    (A multi_output node's g is a list; its pre-hooks get and return that list.)"""
     for hook in hooks:
         result = hook(g)
-        if result is not None:
-            g = result
+        if result is None:
+            continue
+        if isinstance(g, Tensor):  # checked here: the engine adds what a hook returns into native sums
+            if not isinstance(result, Tensor):
+                raise TypeError(f"a tensor hook returns a Tensor or None, but hook {_hook_name(hook)} returned a "
+                                f"{type(result).__name__}")
+            if result._a.shape != g._a.shape or result._a.dtype != g._a.dtype:
+                raise RuntimeError(f"hook {_hook_name(hook)} changed the gradient from shape {tuple(g.shape)} "
+                                   f"{g.dtype} to shape {tuple(result.shape)} {result.dtype}")
+        g = result
     return g
+
+
+def _hook_name(hook):
+    return repr(getattr(hook, "__qualname__", type(hook).__name__))
 
 
 def _node_backward(node, g):

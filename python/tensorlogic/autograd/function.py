@@ -61,8 +61,10 @@ class Node:
     # ---- saved tensors ---------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
         """Saves tensors for backward (read back as ctx.saved_tensors); an in-place change to one of them before
-        backward is detected and raises, as in PyTorch."""
-        self._saved = tensors  # resolved into (tensor, version, is_output) entries after forward
+        backward is detected and raises, as in PyTorch. Called after forward (from backward), it is ignored, as in
+        PyTorch: what forward saved is what saved_tensors reads."""
+        if self._saved.__class__ is tuple:  # in forward: resolved into a list of entries once forward returns
+            self._saved = tensors
 
     def mark_non_differentiable(self, *tensors):
         """Accepted for PyTorch compatibility and does nothing: only a Function's first output is differentiable

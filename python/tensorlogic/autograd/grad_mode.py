@@ -4,13 +4,16 @@ recording) and anomaly mode to the whole process."""
 import contextvars
 import functools
 
+from .. import _core
+
 # Per thread: a context variable, whose get() is one C call on the per-op fast path (a threading.local
 # attribute costs about ten times more). Every thread starts with its own context, so with grad enabled;
 # an asyncio task also gets its own copy.
 _grad = contextvars.ContextVar("tensorlogic_grad_enabled", default=True)
 grad_enabled = _grad.get
-set_grad = _grad.set  # returns a token for reset_grad, which restores the value before that set
-reset_grad = _grad.reset
+# _grad.set with the garbage collector paused: in CPython (gh-148891, 3.10-3.14) a collection during ContextVar.set
+# whose callback or finalizer sets a context variable too (any op under no_grad) frees the mapping being copied.
+_set_grad = functools.partial(_core.context_set, _grad)
 
 
 class _Mode:
@@ -56,10 +59,10 @@ class _GradSwitch(ContextDecorator):
 
     def __enter__(self):
         self._prev = _grad.get()
-        _grad.set(self._value)
+        _set_grad(self._value)
 
     def __exit__(self, *exc):
-        _grad.set(self._prev)
+        _set_grad(self._prev)
         return False
 
 
@@ -82,16 +85,16 @@ class set_grad_enabled(_GradSwitch):
     def __init__(self, enabled):
         self._value = bool(enabled)
         self._prev = _grad.get()
-        _grad.set(self._value)
+        _set_grad(self._value)
 
     def __enter__(self):
-        _grad.set(self._value)
+        _set_grad(self._value)
 
     def _args(self):
         return (self._value,)
 
     def __call__(self, fn):
-        _grad.set(self._prev)  # used as a decorator: do not leave the mode changed at definition time
+        _set_grad(self._prev)  # used as a decorator: do not leave the mode changed at definition time
         return super().__call__(fn)
 
 
@@ -111,7 +114,7 @@ class inference_mode(_GradSwitch):
     def __enter__(self):
         self._prev = _grad.get()
         if self._mode:
-            _grad.set(False)
+            _set_grad(False)
 
     def _args(self):
         return (self._mode,)

@@ -64,6 +64,26 @@ def _device_of(args):
     return "cpu"
 
 
+def _storages(values):
+    """The storages of the arrays among values (arrays, tensors, and lists or tuples of them)."""
+    found = set()
+    for v in values:
+        for a in v if isinstance(v, (list, tuple)) else (v,):
+            if isinstance(a, Tensor):
+                a = a._a
+            if isinstance(a, _core.Array):
+                found.add(a.storage_ptr())
+    return found
+
+
+def _is_view(name, args, out):
+    """Whether a native call only made views: everything it returned aliases its inputs' storages and it is not an
+    in-place op (named with a trailing underscore, which returns the array it wrote). A view enqueues no device
+    work, so its device events would time only the gap between the ops around it."""
+    outs = _storages((out,))
+    return bool(outs) and not name.partition(".")[0].endswith("_") and outs <= _storages(args)
+
+
 class Recorder:
     """The events of one active profile, from every thread (each thread keeps its own stack of open calls)."""
 
@@ -99,11 +119,15 @@ class Recorder:
         if timed:
             ev.device_events = self._device_events(device)
             ev.device_events[0].record()
+        out = None
         try:
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+            return out
         finally:
             if timed:
                 ev.device_events[1].record()
+                if _is_view(name, args, out):
+                    ev.device_events = None
             self.end(ev)
             if self.profile_memory:  # read outside the timed range; the parent's self time includes it
                 ev.self_cpu_memory_usage = _core.memory_stats(device)["active_bytes"] - before
