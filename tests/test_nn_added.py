@@ -251,15 +251,17 @@ def test_multi_margin_loss(device, rng, p):
         F.multi_margin_loss(tl.tensor(x, device=device), tl.tensor(y, device=device), p=3)
 
 
-def test_loss_modules_and_gradcheck(device):
-    rng = np.random.default_rng()
+def test_loss_modules_and_gradcheck(device, rng):
     a, b, y = _randn(rng, 4, 3), _randn(rng, 4, 3), _signs(rng, 4)
-    for ours, theirs, args in ((nn.CosineEmbeddingLoss(0.1), torch.nn.CosineEmbeddingLoss(0.1), (a, b, y)),
-                               (nn.TripletMarginLoss(p=1.0), torch.nn.TripletMarginLoss(p=1.0), (a, b, a[::-1].copy())),
-                               (nn.SoftMarginLoss(reduction="sum"), torch.nn.SoftMarginLoss(reduction="sum"), (a, b)),
-                               (nn.GaussianNLLLoss(), torch.nn.GaussianNLLLoss(), (a, b, np.abs(b) + np.float16(0.5)))):
+    # The triplet loss is a difference of two L1 distances (each up to ~8, rounded to f16 at ulps up to 2^-8)
+    # plus the margin: its absolute error follows the distances, not the result (seed 139: 0.4312 for 0.4333).
+    for ours, theirs, args, atol in (
+            (nn.CosineEmbeddingLoss(0.1), torch.nn.CosineEmbeddingLoss(0.1), (a, b, y), 1e-3),
+            (nn.TripletMarginLoss(p=1.0), torch.nn.TripletMarginLoss(p=1.0), (a, b, a[::-1].copy()), 8e-3),
+            (nn.SoftMarginLoss(reduction="sum"), torch.nn.SoftMarginLoss(reduction="sum"), (a, b), 1e-3),
+            (nn.GaussianNLLLoss(), torch.nn.GaussianNLLLoss(), (a, b, np.abs(b) + np.float16(0.5)), 1e-3)):
         got = ours(*(tl.tensor(x, device=device) for x in args))
-        assert_close_f16(got, theirs(*(torch.tensor(x.astype(np.float64)) for x in args)).numpy())
+        assert_close_f16(got, theirs(*(torch.tensor(x.astype(np.float64)) for x in args)).numpy(), atol=atol)
     x = tl.tensor(a, device=device, requires_grad=True)
     assert tl.autograd.gradcheck(lambda t: F.soft_margin_loss(t, tl.tensor(b, device=device)) +
                                  F.poisson_nll_loss(t, tl.tensor(np.abs(b), device=device)), (x,))
