@@ -16,7 +16,9 @@ import os
 import resource
 import subprocess
 import sys
+import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -280,6 +282,22 @@ def run_in_subprocess(script, seed, calls, progress_path, timeout_s):
         return None, (f"crash (exit {done.returncode}) at call {last} of batch {seed}; replay: {replay}\n"
                       f"{done.stderr[-2000:]}")
     return json.loads(done.stdout.splitlines()[-1]), None
+
+
+def run_batches(script, calls, batch, tmp_path, timeout_s, label):
+    """Runs `calls` calls of a fuzzer script in batches of `batch`, two subprocesses at a time with fresh seeds;
+    returns (summaries, failures): each batch's JSON summary (None after a crash or a hang) and a line per crash,
+    hang or problem the script reported (`label` names a problem's case: "call" or "case"), with its replay."""
+    seed = int(time.time() * 1000) % 2**31
+    batches = [(seed + i, min(batch, calls - i * batch), tmp_path / f"progress{i}") for i in range(-(-calls // batch))]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda b: run_in_subprocess(script, *b, timeout_s), batches))
+    failures = [failure for _, failure in results if failure]
+    for (batch_seed, _, _), (summary, _) in zip(batches, results):
+        for problem in (summary or {}).get("problems", []):
+            failures.append(f"{problem['why']}: {problem[label]} -> {problem['error']}; "
+                            f"replay: python tests/{script.name} --seed {batch_seed} --replay {problem['index']}")
+    return [summary for summary, _ in results], failures
 
 
 def main():

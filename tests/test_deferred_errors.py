@@ -2,6 +2,9 @@
 reading the indices on the host), gather and scatter, their errors on every device (immediate on the CPU;
 on CUDA at the next read, naming the op, and cleared so that later work runs), CUDA graphs that replay such
 checks, and the count of the host's waits for a CUDA device in training steps."""
+import pathlib
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +14,9 @@ import tensorlogic.nn.functional as F
 from oracle import f16_randn, host
 from tensorlogic import _core
 from tensorlogic.tensor import _wrap
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
+from gpt_step import build_gpt  # noqa: E402  (the benchmark's GPT, written over either library's nn)
 
 needs_cuda = pytest.mark.skipif(not tl.cuda.is_available(), reason="needs CUDA")
 
@@ -214,53 +220,16 @@ def test_cuda_nll_loss_step_waits_only_for_the_loss(rng):
         assert _core.host_reads("cuda") == before + 1
 
 
-def _tiny_gpt(vocab, block, width, heads):
-    nn = tl.nn
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln_1, self.ln_2 = nn.LayerNorm(width), nn.LayerNorm(width)
-            self.c_attn, self.c_proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
-            self.c_fc, self.mlp_proj = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
-
-        def forward(self, x):
-            b, t, c = x.shape
-            q, k, v = self.c_attn(self.ln_1(x)).split(c, dim=2)
-            q, k, v = (z.view(b, t, heads, c // heads).transpose(1, 2) for z in (q, k, v))
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            x = x + self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
-            return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x))))
-
-    class GPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.wte, self.wpe = nn.Embedding(vocab, width), nn.Embedding(block, width)
-            self.h = nn.ModuleList([Block(), Block()])
-            self.ln_f = nn.LayerNorm(width)
-            self.lm_head = nn.Linear(width, vocab, bias=False)
-            self.lm_head.weight = self.wte.weight
-
-        def forward(self, idx, targets, positions):
-            x = self.wte(idx) + self.wpe(positions)
-            for block in self.h:
-                x = block(x)
-            logits = self.lm_head(self.ln_f(x))
-            return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
-
-    return GPT()
-
-
 @needs_cuda
 def test_cuda_gpt_step_waits_only_for_the_loss(rng):
     # benchmarks/gpt_step.py's step at a small size: forward, backward, the scaler and AdamW never wait for the
     # device (the scaler's inf/NaN flag and scale stay there, as with PyTorch's fused AdamW); the loss is read
     # when asked for
     vocab, block, batch = 97, 16, 4
-    model = _tiny_gpt(vocab, block, 32, 4).to("cuda")
+    model = build_gpt(tl, vocab=vocab, block=block, layers=2, width=32, heads=4).to("cuda")
     opt = tl.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
     scaler = tl.amp.GradScaler()
-    positions = tl.arange(block, dtype=tl.int32, device="cuda")
+    model.positions = tl.arange(block, dtype=tl.int32, device="cuda")
 
     def batch_tensors():
         x = rng.integers(0, vocab, (batch, block + 1)).astype(np.int32)
@@ -271,7 +240,7 @@ def test_cuda_gpt_step_waits_only_for_the_loss(rng):
         x, y = batch_tensors()
         before = _core.host_reads("cuda")
         opt.zero_grad(set_to_none=True)
-        loss = model(x, y, positions)
+        loss = model(x, y)
         scaler.scale(loss).backward()
         after_backward = _core.host_reads("cuda")
         scaler.step(opt)
@@ -287,7 +256,7 @@ def test_cuda_gpt_step_waits_only_for_the_loss(rng):
     scale = scaler.get_scale()
     x, y = batch_tensors()
     y.copy_(tl.tensor(np.full((batch, block), vocab, np.int32), device="cuda"))
-    loss = model(x, y, positions)
+    loss = model(x, y)
     scaler.scale(loss).backward()
     scaler.step(opt)
     scaler.update()
@@ -298,7 +267,7 @@ def test_cuda_gpt_step_waits_only_for_the_loss(rng):
     assert scaler.get_scale() == scale / 2
     opt.zero_grad(set_to_none=True)
     x, y = batch_tensors()
-    assert np.isfinite(model(x, y, positions).item())
+    assert np.isfinite(model(x, y).item())
 
 
 def test_host_reads_on_the_cpu_are_none():

@@ -5,11 +5,9 @@ gradient unlike PyTorch's fails with the case and the command that replays it.
 TL_FUZZ_AUTOGRAD_CALLS sets the number of cases (200 by default: a few seconds on two cores; 20,000 for a long
 run). Batches of 100 cases run two at a time with fresh seeds; a batch that takes more than 120 s counts as a hang."""
 import os
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from fuzz_ops import run_in_subprocess
+from fuzz_ops import run_batches
 
 CALLS = int(os.environ.get("TL_FUZZ_AUTOGRAD_CALLS", "200"))
 BATCH = 100
@@ -18,16 +16,8 @@ SCRIPT = Path(__file__).with_name("fuzz_autograd.py")
 
 
 def test_fuzz_autograd(tmp_path):
-    seed = int(time.time() * 1000) % 2**31
-    batches = [(seed + i, min(BATCH, CALLS - i * BATCH), tmp_path / f"progress{i}") for i in range(-(-CALLS // BATCH))]
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda batch: run_in_subprocess(SCRIPT, *batch, TIMEOUT_S), batches))
-    failures = [failure for _, failure in results if failure]
-    for (batch_seed, _, _), (summary, _) in zip(batches, results):
-        for problem in (summary or {}).get("problems", []):
-            failures.append(f"{problem['why']}: {problem['case']} -> {problem['error']}; "
-                            f"replay: python tests/fuzz_autograd.py --seed {batch_seed} --replay {problem['index']}")
+    summaries, failures = run_batches(SCRIPT, CALLS, BATCH, tmp_path, TIMEOUT_S, "case")
     assert not failures, "\n".join(failures[:20])
-    assert sum(summary["calls"] for summary, _ in results) == CALLS
+    assert sum(summary["calls"] for summary in summaries) == CALLS
     # the cases reach the end as well as the errors: a fuzzer whose every case fails early tests little
-    assert sum(summary["returned"] for summary, _ in results) >= CALLS // 5
+    assert sum(summary["returned"] for summary in summaries) >= CALLS // 5
