@@ -133,7 +133,7 @@ MODEL_SHAPES = [
     (1, 2, 200, 777, 128, False),  # more keys than queries: several key tiles per causal row tile
     (1, 2, 700, 129, 128, False),  # more queries than keys: causal rows past the last key see every key
     (1, 8, 2048, 2048, 256, False),
-    (1, 3, 333, 410, 256, True),   # 410 keys: five 80-key tiles and a tail of 10
+    (1, 3, 410, 410, 256, True),   # split views (self-attention), 410 keys: five 80-key tiles and a tail of 10
 ]
 
 

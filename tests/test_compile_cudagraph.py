@@ -139,7 +139,7 @@ def test_training_replays_launch_forward_and_backward_graphs(case, rng):
             x.requires_grad = True  # its gradient comes from the backward graph too
             return x, tl.tensor(rng.integers(0, 3, 4).astype(np.int32), device="cuda")
     else:
-        make = lambda: Loss(TinyGPT())  # noqa: E731
+        make = lambda: Loss(SliceGPT())  # noqa: E731
 
         def batch():
             return (tl.tensor(rng.integers(0, 23, (2, 8)).astype(np.int32), device="cuda"),

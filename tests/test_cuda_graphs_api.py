@@ -29,7 +29,7 @@ def _x(rng):
 
 def test_make_graphed_callables_over_cpu_tensors_is_a_device_error(rng):
     with pytest.raises(tl.DeviceError, match=r"one CUDA device, got \['cpu'\]"):
-        tl.cuda.make_graphed_callables(nn.Linear(4, 3), (_x(rng),))
+        tl.cuda.make_graphed_callables(nn.Linear(4, 3, device="cpu"), (_x(rng),))
     with pytest.raises(tl.DeviceError, match=r"callable 0 \(function\)"):
         tl.cuda.make_graphed_callables((lambda x: x, lambda x: x * 2), ((_x(rng),), (_x(rng),)))
 
