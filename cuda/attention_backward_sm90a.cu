@@ -16,6 +16,7 @@
 // attention_backward.cu does); all sums are f32. Query tiles entirely before a causal block's first key are
 // skipped; rows and keys past the ends arrive as zeros through the tensor maps' bounds and are masked.
 #include <cmath>
+#include <cstdlib>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -31,7 +32,6 @@ using namespace sm90a;
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kConsumers = 2;                     // warpgroups of 64 keys
 constexpr int kRows = 64;                         // queries per tile
-constexpr int kStages = 2;                        // query tiles in flight
 constexpr int kBlockThreads = 128 * (1 + kConsumers);
 constexpr int kProducerRegs = 24, kConsumerRegs = 240;
 static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
@@ -39,7 +39,15 @@ static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "
 // The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
 using HeadDims = HopperHeadDims<64, 128, 256>;
 
-template <int D>
+// The variants of the kernel at d <= 128 (TL_SM90A_BWD picks one at run time, so that one build can time them):
+//   0: each consumer computes its 64 keys' share of dQ (all D columns) and adds it to the f32 buffer;
+//   1: both consumers' dS^T (double-buffered) are shared: each computes dQ over all 128 keys for half the
+//      columns, halving the reduction traffic and operations (FlashAttention-3 sums a tile's dQ over all its
+//      keys before the reduction too), at the price of one barrier of both warpgroups per tile;
+//   2: 1 with three query tiles in flight instead of two (the smaller dQ buffers make room at d 128).
+constexpr int kVariants = 3;
+
+template <int D, int kVariant = 0>
 struct HopperBwd {
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
   // Consumers dividing the head dim. At d <= 128 each consumer owns 64 keys of the block and all D columns of
@@ -49,19 +57,25 @@ struct HopperBwd {
   // computing S^T and dP^T twice (a tile's tensor work is that of 7 products of 64 x 64 x 256 where 5 would do).
   static constexpr int kColSplit = D == 256 ? 2 : 1;
   static constexpr int kKeys = 64 * kConsumers / kColSplit;  // keys per block
-  static constexpr int kCols = D / kColSplit;                 // columns of dK, dV and dQ a consumer holds
+  static constexpr int kCols = D / kColSplit;                 // columns of dK and dV a consumer holds
+  static constexpr bool kSplitDq = kVariant >= 1;
+  static_assert(!kSplitDq || kColSplit == 1, "variants 1 and 2 split the dQ of 128 keys");
+  static constexpr int kDqCols = kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
+  static constexpr int kDsBuffers = kSplitDq ? 2 : 1;  // shared dS^T: tile j + 1's is written while j's is read
+  static constexpr int kStages = kVariant == 2 ? 3 : 2;  // query tiles in flight
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
-  static constexpr uint32_t kDqBytes = kRows * kCols * sizeof(float); // one consumer's dQ share
+  static constexpr uint32_t kDqBytes = kRows * kDqCols * sizeof(float); // one consumer's dQ share
   // At d = 256 a consumer's dQ share is staged in its tile's Q or dO buffer (as many bytes), which both
   // consumers have finished reading by then: a buffer of its own would take the shared memory past 227 KiB.
   static constexpr bool kDqInStage = kColSplit == 2;
   static_assert(!kDqInStage || kDqBytes == kRowBytes, "a dQ share fills one Q or dO tile");
   // K, V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles
-  static constexpr size_t kSmemBytes =
-      2 * kKeyBytes + 2 * kStages * kRowBytes + kConsumers * (kDsBytes + (kDqInStage ? 0 : kDqBytes)) + 1024;
-  static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
+  static constexpr size_t kSmemBytes = 2 * kKeyBytes + 2 * kStages * kRowBytes +
+                                       kConsumers * (kDsBuffers * kDsBytes + (kDqInStage ? 0 : kDqBytes)) + 1024;
+  // (with the kernel's static shared memory, its barriers and statistics: under 2 KiB)
+  static_assert(kSmemBytes + 2048 <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
 
 struct BwdSm90Args {
@@ -110,22 +124,22 @@ __device__ __forceinline__ void pack_rows(uint32_t (&a)[N / 16][4], const float 
   }
 }
 
-template <int D, bool kCausal, bool kMasked>
+template <int D, bool kCausal, bool kMasked, int kVariant>
 __global__ void __launch_bounds__(kBlockThreads, 1)
     attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a, int64_t b0) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   __trap();  // the compute_90 pass of nvcc -arch=sm_90a (see attention_sm90a.cu)
 #else
-  using H = HopperBwd<D>;
-  constexpr int kKeys = H::kKeys, kCols = H::kCols;
+  using H = HopperBwd<D, kVariant>;
+  constexpr int kKeys = H::kKeys, kCols = H::kCols, kDqCols = H::kDqCols, kStages = H::kStages;
   extern __shared__ unsigned char smem_raw[];
   __half* s_k = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_v = s_k + kKeys * D;   // [D / 64][kKeys][64], as K
   __half* s_q = s_v + kKeys * D;   // [kStages][D / 64][kRows][64]
   __half* s_g = s_q + kStages * kRows * D;
-  __half* s_ds = s_g + kStages * kRows * D;  // [kConsumers][64 keys][kRows], swizzled
-  float* s_dq = reinterpret_cast<float*>(s_ds + kConsumers * 64 * kRows);  // [kConsumers][kCols / 32][kRows][32], swizzled
-                                                                           // (unless kDqInStage)
+  __half* s_ds = s_g + kStages * kRows * D;  // [kDsBuffers][kConsumers][64 keys][kRows], swizzled
+  // [kConsumers][kDqCols / 32][kRows][32], swizzled (unless kDqInStage)
+  float* s_dq = reinterpret_cast<float*>(s_ds + H::kDsBuffers * kConsumers * 64 * kRows);
   __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
   __shared__ float s_lse[kConsumers][kRows], s_delta[kConsumers][kRows];
 
@@ -177,11 +191,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   const __half* k_rows = s_k + 64 * key_part * kSwizzleCols;  // its keys within each 64-column tile of K
   const __half* v_rows = s_v + 64 * key_part * kSwizzleCols;
   const int col_tile = col0 / kSwizzleCols;              // the 64-column tile of Q, dO and K its columns start in
-  __half* ds = s_ds + consumer * 64 * kRows;
+  const int dq_col0 = H::kSplitDq ? consumer * kDqCols : col0;  // its first column of dQ
   const float* lse_row = a.lse.at(bo, bi);
   const float* delta_row = a.delta + b * a.len;
   const __half* mask = kMasked ? a.mask + bo * a.mask_o + bi * a.mask_i : nullptr;
-  float* dq = s_dq + consumer * kRows * kCols;  // (kDqInStage: set per tile)
+  float* dq = s_dq + consumer * kRows * kDqCols;  // (kDqInStage: set per tile)
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
   const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
   const auto release = [&](uint64_t* free) {  // this warp's accesses to a stage are done
@@ -209,6 +223,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     const int stage = it % kStages, q0 = (tile_begin + it) * kRows;
     const __half* q_tile = s_q + stage * kRows * D;
     const __half* g_tile = s_g + stage * kRows * D;
+    __half* ds_all = s_ds + (it % H::kDsBuffers) * kConsumers * 64 * kRows;  // this tile's dS^T, both consumers'
+    __half* ds = ds_all + consumer * 64 * kRows;
 
     // This tile's statistics into shared memory (the previous tile's were last read before its second barrier),
     // the next tile's requested. The barrier also tells that the previous tile's dQ product, which read `ds`, is
@@ -297,23 +313,32 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       }
     }
     fence_proxy_async();
-    named_barrier_sync(wg_barrier, 128);
+    // (split dQ: both warpgroups' dS^T are written; each has also finished the previous tile's dQ product, which
+    // read the other buffer, so the next tile may write it)
+    if constexpr (H::kSplitDq) named_barrier_sync(3, kConsumers * 128);
+    else named_barrier_sync(wg_barrier, 128);
 
     // dQ (the tile's 64 queries x this warpgroup's kCols columns) = dS K over its 64 keys: dS^T read M-major (16
     // keys are 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart). Issued behind dK before waiting for it,
     // so the tensor cores run the products back to back; dV's has landed first, freeing P^T's registers (with
     // them still held, d = 128 needs more than the 240 registers a consumer has, and ptxas serialises wgmma).
+    // Split dQ: the tile's 64 queries x this warpgroup's kDqCols columns over all the block's keys (both dS^T
+    // one after the other), K's columns from dq_col0 on (at d 64 the second half of a 128-byte row).
     wgmma_wait<1>();
-    float dq_part[kCols / 2];
+    float dq_part[kDqCols / 2];
     fence_registers(dq_part);
     wgmma_fence();
+    constexpr int kDqKeys = H::kSplitDq ? kKeys : 64;
+    const __half* dq_ds = H::kSplitDq ? ds_all : ds;
+    const __half* dq_k = H::kSplitDq ? s_k + (dq_col0 / kSwizzleCols * kKeys) * kSwizzleCols + dq_col0 % kSwizzleCols
+                                     : k_rows + col_tile * kKeys * kSwizzleCols;
 #pragma unroll
-    for (int kk = 0; kk < 64 / 16; ++kk) {
+    for (int kk = 0; kk < kDqKeys / 16; ++kk) {
       // (the leading offset would step 64 queries: unused, the tile has 64)
-      const uint64_t da = smem_desc(ds + kk * 16 * kRows, H::kDsBytes, 1024);
-      const uint64_t kb = smem_desc(k_rows + (col_tile * kKeys + kk * 16) * kSwizzleCols,
-                                    kKeys * kSwizzleCols * sizeof(__half), 1024);
-      if constexpr (kCols == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
+      const uint64_t da = smem_desc(dq_ds + kk * 16 * kRows, H::kDsBytes, 1024);
+      const uint64_t kb = smem_desc(dq_k + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
+      if constexpr (kDqCols == 32) wgmma_ss_n32<1, 1>(dq_part, da, kb, kk > 0);
+      else if constexpr (kDqCols == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
       else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
@@ -326,13 +351,13 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
     // landed) before either writes its dQ share over them.
     if constexpr (H::kDqInStage) named_barrier_sync(3, kConsumers * 128);
-    // Into `dq` as the map reads it: kCols / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
+    // Into `dq` as the map reads it: kDqCols / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
     // c ^ (r % 8) (rows g and g + 8 of a warp fall in different chunks: two wavefronts a store, no conflicts).
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int row = 16 * warp + g + 8 * h;
 #pragma unroll
-      for (int dt = 0; dt < kCols / 8; ++dt) {
+      for (int dt = 0; dt < kDqCols / 8; ++dt) {
         const int chunk = 2 * (dt % 4) + (t >> 1);
         unsigned char* box = reinterpret_cast<unsigned char*>(dq + (dt / 4) * kRows * 32);
         *reinterpret_cast<float2*>(box + row * 128 + ((chunk ^ g) << 4) + 8 * (t & 1)) =
@@ -343,8 +368,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     named_barrier_sync(wg_barrier, 128);
     if (issuer) {  // rows past the end fall outside the map and are dropped
 #pragma unroll
-      for (int c = 0; c < kCols / 32; ++c) {
-        tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, col0 + 32 * c, q0, static_cast<int>(b));
+      for (int c = 0; c < kDqCols / 32; ++c) {
+        tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, dq_col0 + 32 * c, q0, static_cast<int>(b));
       }
       bulk_commit();
     }
@@ -366,6 +391,20 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     }
   }
 #endif
+}
+
+// The environment's TL_SM90A_BWD: the variant run at d <= 128, 0 unless it names another. Read at each launch
+// (a getenv is ~0.1 us beside a launch's microseconds) so that one process can time the variants alternately.
+int bwd_variant() {
+  const char* v = std::getenv("TL_SM90A_BWD");
+  const int n = v ? std::atoi(v) : 0;
+  return n >= 0 && n < kVariants ? n : 0;
+}
+
+template <int D, bool kCausal, bool kMasked, int kVariant>
+void launch_bwd(const BwdSm90Args& args, int64_t batches, unsigned key_blocks) {
+  launch_batches<attention_backward_sm90a_kernel<D, kCausal, kMasked, kVariant>>(
+      args, batches, key_blocks, kBlockThreads, HopperBwd<D, kVariant>::kSmemBytes, "Hopper attention backward kernel");
 }
 
 }  // namespace
@@ -401,8 +440,13 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
       return;
     }
     const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
-    launch_batches<attention_backward_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>>(
-        args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
+    constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
+    const int variant = D <= 128 ? bwd_variant() : 0;  // (every variant has the same number of keys a block)
+    if constexpr (D <= 128) {
+      if (variant == 1) return launch_bwd<D, kCausal, kMasked, 1>(args, batches, key_blocks);
+      if (variant == 2) return launch_bwd<D, kCausal, kMasked, 2>(args, batches, key_blocks);
+    }
+    launch_bwd<D, kCausal, kMasked, 0>(args, batches, key_blocks);
   });
   return taken;
 }
