@@ -10,7 +10,8 @@
 // registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would) and computes its keys'
 // share of dQ = dS K with wgmma, which it writes to shared memory and adds to the f32 buffer with one bulk
 // reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each
-// warp send D / 2 scattered reductions to L2). At d = 256 a block owns 64 keys and the consumers split the head
+// warp send D / 2 scattered reductions to L2); variants 1-3 (kVariant below, chosen at run time) instead share
+// both consumers' dS^T so that each reduces half the columns of the whole block's dQ. At d = 256 a block owns 64 keys and the consumers split the head
 // dim instead (HopperBwd says why): both compute the tile's S^T and dP^T, each keeps 128 columns of dK, dV and
 // dQ, and a dQ share is staged in the tile's Q or dO buffer. P and dS are rounded to f16 as MMA inputs (as
 // attention_backward.cu does); all sums are f32. Query tiles entirely before a causal block's first key are
@@ -44,8 +45,10 @@ using HeadDims = HopperHeadDims<64, 128, 256>;
 //   1: both consumers' dS^T (double-buffered) are shared: each computes dQ over all 128 keys for half the
 //      columns, halving the reduction traffic and operations (FlashAttention-3 sums a tile's dQ over all its
 //      keys before the reduction too), at the price of one barrier of both warpgroups per tile;
-//   2: 1 with three query tiles in flight instead of two (the smaller dQ buffers make room at d 128).
-constexpr int kVariants = 3;
+//   2: 1 with three query tiles in flight instead of two (the smaller dQ buffers make room at d 128);
+//   3: 1 with two dQ buffers a consumer, so that a tile waits for the reduction of the tile before the previous
+//      one to have read its buffer, not for the previous one's (the reductions' reads may queue behind L2).
+constexpr int kVariants = 4;
 
 template <int D, int kVariant = 0>
 struct HopperBwd {
@@ -63,6 +66,7 @@ struct HopperBwd {
   static constexpr int kDqCols = kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
   static constexpr int kDsBuffers = kSplitDq ? 2 : 1;  // shared dS^T: tile j + 1's is written while j's is read
   static constexpr int kStages = kVariant == 2 ? 3 : 2;  // query tiles in flight
+  static constexpr int kDqBuffers = kVariant == 3 ? 2 : 1;  // a consumer's dQ buffers, used in turn
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
@@ -73,7 +77,7 @@ struct HopperBwd {
   static_assert(!kDqInStage || kDqBytes == kRowBytes, "a dQ share fills one Q or dO tile");
   // K, V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles
   static constexpr size_t kSmemBytes = 2 * kKeyBytes + 2 * kStages * kRowBytes +
-                                       kConsumers * (kDsBuffers * kDsBytes + (kDqInStage ? 0 : kDqBytes)) + 1024;
+                                       kConsumers * (kDsBuffers * kDsBytes + (kDqInStage ? 0 : kDqBuffers * kDqBytes)) + 1024;
   // (with the kernel's static shared memory, its barriers and statistics: under 2 KiB)
   static_assert(kSmemBytes + 2048 <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
@@ -195,7 +199,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   const float* lse_row = a.lse.at(bo, bi);
   const float* delta_row = a.delta + b * a.len;
   const __half* mask = kMasked ? a.mask + bo * a.mask_o + bi * a.mask_i : nullptr;
-  float* dq = s_dq + consumer * kRows * kDqCols;  // (kDqInStage: set per tile)
+  float* dq = s_dq;  // this tile's dQ share (set per tile): [kConsumers][kDqBuffers][kRows * kDqCols]
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
   const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
   const auto release = [&](uint64_t* free) {  // this warp's accesses to a stage are done
@@ -228,14 +232,17 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 
     // This tile's statistics into shared memory (the previous tile's were last read before its second barrier),
     // the next tile's requested. The barrier also tells that the previous tile's dQ product, which read `ds`, is
-    // done in every warp, and frees `dq`: the issuer has waited until the previous tile's reduction read it.
+    // done in every warp, and frees `dq`: the issuer has waited until the previous tile's reduction read it (with
+    // two buffers, the reduction of the tile before that, which read this one).
     if (stat_row < kRows) s_lse[consumer][stat_row] = next_lse, s_delta[consumer][stat_row] = next_delta;
     fetch_stats(it + 1);
-    if (issuer) bulk_wait_read();
+    if (issuer) bulk_wait_read_all_but<H::kDqBuffers - 1>();
     named_barrier_sync(wg_barrier, 128);
     if constexpr (H::kDqInStage) {  // the previous tile's stage held dQ until now
       if (it > 0) release(&stage_free[(it - 1) % kStages]);
       dq = reinterpret_cast<float*>((consumer == 0 ? s_q : s_g) + stage * kRows * D);
+    } else {
+      dq = s_dq + (consumer * H::kDqBuffers + it % H::kDqBuffers) * kRows * kDqCols;
     }
 
     // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries. Each in
@@ -445,6 +452,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     if constexpr (D <= 128) {
       if (variant == 1) return launch_bwd<D, kCausal, kMasked, 1>(args, batches, key_blocks);
       if (variant == 2) return launch_bwd<D, kCausal, kMasked, 2>(args, batches, key_blocks);
+      if (variant == 3) return launch_bwd<D, kCausal, kMasked, 3>(args, batches, key_blocks);
     }
     launch_bwd<D, kCausal, kMasked, 0>(args, batches, key_blocks);
   });

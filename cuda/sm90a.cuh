@@ -184,6 +184,12 @@ __device__ __forceinline__ void tma_reduce_add_3d(const void* map, const void* s
 __device__ __forceinline__ void bulk_commit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
 // Waits (in the issuing thread) until the committed bulk operations have read their shared memory.
 __device__ __forceinline__ void bulk_wait_read() { asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory"); }
+// Waits (in the issuing thread) until all but the kPending most recently committed groups have read their shared
+// memory.
+template <int kPending>
+__device__ __forceinline__ void bulk_wait_read_all_but() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(kPending) : "memory");
+}
 // Waits (in the issuing thread) until they have completed.
 __device__ __forceinline__ void bulk_wait() { asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory"); }
 // Orders this thread's generic shared-memory accesses before later async-proxy ones (wgmma operands, TMA).
