@@ -10,12 +10,13 @@
 // registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would) and computes its keys'
 // share of dQ = dS K with wgmma, which it writes to shared memory and adds to the f32 buffer with one bulk
 // reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each
-// warp send D / 2 scattered reductions to L2); variants 1-3 (kVariant below, chosen at run time) instead share
-// both consumers' dS^T so that each reduces half the columns of the whole block's dQ. At d = 256 a block owns 64 keys and the consumers split the head
-// dim instead (HopperBwd says why): both compute the tile's S^T and dP^T, each keeps 128 columns of dK, dV and
-// dQ, and a dQ share is staged in the tile's Q or dO buffer. P and dS are rounded to f16 as MMA inputs (as
-// attention_backward.cu does); all sums are f32. Query tiles entirely before a causal block's first key are
-// skipped; rows and keys past the ends arrive as zeros through the tensor maps' bounds and are masked.
+// warp send D / 2 scattered reductions to L2); variants 1-3 (kVariant below, chosen at run time) share both
+// consumers' dS^T instead, so that each reduces half the columns of the whole block's dQ. At d = 256 a block
+// owns 64 keys and the consumers split the head dim instead (HopperBwd says why): both compute the tile's S^T
+// and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ share is staged in the tile's Q or dO buffer.
+// P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums are f32. Query tiles
+// entirely before a causal block's first key are skipped; rows and keys past the ends arrive as zeros through the
+// tensor maps' bounds and are masked.
 #include <cmath>
 #include <cstdlib>
 
@@ -76,8 +77,9 @@ struct HopperBwd {
   static constexpr bool kDqInStage = kColSplit == 2;
   static_assert(!kDqInStage || kDqBytes == kRowBytes, "a dQ share fills one Q or dO tile");
   // K, V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles
-  static constexpr size_t kSmemBytes = 2 * kKeyBytes + 2 * kStages * kRowBytes +
-                                       kConsumers * (kDsBuffers * kDsBytes + (kDqInStage ? 0 : kDqBuffers * kDqBytes)) + 1024;
+  static constexpr size_t kSmemBytes =
+      2 * kKeyBytes + 2 * kStages * kRowBytes +
+      kConsumers * (kDsBuffers * kDsBytes + (kDqInStage ? 0 : kDqBuffers * kDqBytes)) + 1024;
   // (with the kernel's static shared memory, its barriers and statistics: under 2 KiB)
   static_assert(kSmemBytes + 2048 <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
@@ -142,7 +144,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __half* s_q = s_v + kKeys * D;   // [kStages][D / 64][kRows][64]
   __half* s_g = s_q + kStages * kRows * D;
   __half* s_ds = s_g + kStages * kRows * D;  // [kDsBuffers][kConsumers][64 keys][kRows], swizzled
-  // [kConsumers][kDqCols / 32][kRows][32], swizzled (unless kDqInStage)
+  // [kConsumers][kDqBuffers][kDqCols / 32][kRows][32], swizzled (unless kDqInStage)
   float* s_dq = reinterpret_cast<float*>(s_ds + H::kDsBuffers * kConsumers * 64 * kRows);
   __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
   __shared__ float s_lse[kConsumers][kRows], s_delta[kConsumers][kRows];
