@@ -19,6 +19,7 @@
 // tensor maps' bounds and are masked.
 #include <cmath>
 #include <cstdlib>
+#include <type_traits>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -147,7 +148,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   // [kConsumers][kDqBuffers][kDqCols / 32][kRows][32], swizzled (unless kDqInStage)
   float* s_dq = reinterpret_cast<float*>(s_ds + H::kDsBuffers * kConsumers * 64 * kRows);
   __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
-  __shared__ float s_lse[kConsumers][kRows], s_delta[kConsumers][kRows];
+  __shared__ alignas(16) float s_lse[kConsumers][kRows];  // (read as float2)
+  __shared__ alignas(16) float s_delta[kConsumers][kRows];
 
   // Blocks start in the order of their linear index: read as (key block, batch) with the batch fastest, all
   // batches' first key blocks start first, which with a causal mask are the longest (they meet every later
@@ -273,16 +275,27 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 
     // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
     // then dV += P^T dO (dO read N-major: the queries are the K index; this warpgroup's columns of it).
-    const bool edge = q0 + kRows > a.len || wg_key0 + 64 > a.keys || (kCausal && wg_key0 + 63 > q0);
+    // Tiles off the edges (most of them) take a copy of the loop without the per-score bounds and causal tests
+    // (not with a mask: its kernels have no registers for both copies).
+    const auto exponentials = [&](auto edge_tag) {
+      constexpr bool kEdge = decltype(edge_tag)::value;
 #pragma unroll
-    for (int nt = 0; nt < kRows / 8; ++nt) {
+      for (int nt = 0; nt < kRows / 8; ++nt) {
+        const float2 lse = *reinterpret_cast<const float2*>(&s_lse[consumer][nt * 8 + 2 * t]);
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
-        const bool seen = !edge || (query < a.len && key < a.keys && !(kCausal && key > query));
-        const float add = kMasked && seen ? __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e : 0.0f;
-        s[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - s_lse[consumer][col]) : 0.0f;
+        for (int i = 0; i < 4; ++i) {
+          const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
+          const bool seen = !kEdge || (query < a.len && key < a.keys && !(kCausal && key > query));
+          const float add = kMasked && seen ? __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e : 0.0f;
+          s[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - ((i & 1) ? lse.y : lse.x)) : 0.0f;
+        }
       }
+    };
+    if constexpr (kMasked) {
+      exponentials(std::true_type{});
+    } else {
+      if (q0 + kRows > a.len || wg_key0 + 64 > a.keys || (kCausal && wg_key0 + 63 > q0)) exponentials(std::true_type{});
+      else exponentials(std::false_type{});
     }
     uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
     pack_rows<kRows>(p16, s);
@@ -297,11 +310,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     fence_registers(dp);
 #pragma unroll
     for (int nt = 0; nt < kRows / 8; ++nt) {
+      const float2 delta = *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int col = nt * 8 + 2 * t + (i & 1);
-        dp[4 * nt + i] = s[4 * nt + i] * (dp[4 * nt + i] - s_delta[consumer][col]);
-      }
+      for (int i = 0; i < 4; ++i) dp[4 * nt + i] = s[4 * nt + i] * (dp[4 * nt + i] - ((i & 1) ? delta.y : delta.x));
     }
     pack_rows<kRows>(ds16, dp);
     fence_registers(dk);
