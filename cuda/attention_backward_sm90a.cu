@@ -49,8 +49,9 @@ using HeadDims = HopperHeadDims<64, 128, 256>;
 //      keys before the reduction too), at the price of one barrier of both warpgroups per tile;
 //   2: 1 with three query tiles in flight instead of two (the smaller dQ buffers make room at d 128);
 //   3: 1 with two dQ buffers a consumer, so that a tile waits for the reduction of the tile before the previous
-//      one to have read its buffer, not for the previous one's (the reductions' reads may queue behind L2).
-constexpr int kVariants = 4;
+//      one to have read its buffer, not for the previous one's (the reductions' reads may queue behind L2);
+//   4: 3 with four dQ buffers a consumer at d 64 (three reductions in flight; at d 128 only two fit: 3).
+constexpr int kVariants = 5;
 
 template <int D, int kVariant = 0>
 struct HopperBwd {
@@ -68,7 +69,8 @@ struct HopperBwd {
   static constexpr int kDqCols = kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
   static constexpr int kDsBuffers = kSplitDq ? 2 : 1;  // shared dS^T: tile j + 1's is written while j's is read
   static constexpr int kStages = kVariant == 2 ? 3 : 2;  // query tiles in flight
-  static constexpr int kDqBuffers = kVariant == 3 ? 2 : 1;  // a consumer's dQ buffers, used in turn
+  // a consumer's dQ buffers, used in turn
+  static constexpr int kDqBuffers = kVariant == 4 && D == 64 ? 4 : kVariant >= 3 ? 2 : 1;
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
@@ -466,6 +468,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
       if (variant == 1) return launch_bwd<D, kCausal, kMasked, 1>(args, batches, key_blocks);
       if (variant == 2) return launch_bwd<D, kCausal, kMasked, 2>(args, batches, key_blocks);
       if (variant == 3) return launch_bwd<D, kCausal, kMasked, 3>(args, batches, key_blocks);
+      if (variant == 4) return launch_bwd<D, kCausal, kMasked, 4>(args, batches, key_blocks);
     }
     launch_bwd<D, kCausal, kMasked, 0>(args, batches, key_blocks);
   });
