@@ -50,8 +50,11 @@ using HeadDims = HopperHeadDims<64, 128, 256>;
 //   2: 1 with three query tiles in flight instead of two (the smaller dQ buffers make room at d 128);
 //   3: 1 with two dQ buffers a consumer, so that a tile waits for the reduction of the tile before the previous
 //      one to have read its buffer, not for the previous one's (the reductions' reads may queue behind L2);
-//   4: 3 with four dQ buffers a consumer at d 64 (three reductions in flight; at d 128 only two fit: 3).
-constexpr int kVariants = 5;
+//   4: 3 with four dQ buffers a consumer at d 64 (three reductions in flight; at d 128 only two fit: 3);
+//   5: 3 with the next tile's S^T and dP^T issued right behind this tile's dQ product, before waiting for it, so
+//      that they run while the consumer stores and reduces dQ and starts the next tile (d 64: at d 128 their
+//      registers beside dK, dV and dQ's would serialise the wgmmas, so 5 runs 3 there).
+constexpr int kVariants = 6;
 
 template <int D, int kVariant = 0>
 struct HopperBwd {
@@ -71,6 +74,7 @@ struct HopperBwd {
   static constexpr int kStages = kVariant == 2 ? 3 : 2;  // query tiles in flight
   // a consumer's dQ buffers, used in turn
   static constexpr int kDqBuffers = kVariant == 4 && D == 64 ? 4 : kVariant >= 3 ? 2 : 1;
+  static constexpr bool kAhead = kVariant == 5 && D == 64;  // the next tile's S^T and dP^T issued early
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
@@ -228,7 +232,38 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   };
   fetch_stats(0);
 
+  // S^T = K Q^T and dP^T = V dO^T of tile `it` into s and dp: rows are this warpgroup's 64 keys, columns the
+  // tile's 64 queries. Each in its own group, so that P^T is computed (and dV's product issued) while dP^T is on
+  // the tensor cores.
+  float s[kRows / 2], dp[kRows / 2];
+  const auto issue_scores = [&](int it) {
+    const int stage = it % kStages;
+    const __half* q_tile = s_q + stage * kRows * D;
+    const __half* g_tile = s_g + stage * kRows * D;
+    mbar_wait(&rows_full[stage], (it / kStages) & 1);
+    fence_registers(s);
+    fence_registers(dp);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const int tile = kk / 4, step = (kk % 4) * 16;
+      wgmma_ss_n64<0, 0>(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
+                         smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
+    }
+    wgmma_commit();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const int tile = kk / 4, step = (kk % 4) * 16;
+      wgmma_ss_n64<0, 0>(dp, smem_desc(v_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
+                         smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
+    }
+    wgmma_commit();
+  };
+
   mbar_wait(&kv_full, 0);  // also when there is no query tile: no load may be left in flight at exit
+  if constexpr (H::kAhead) {
+    if (n_tiles > 0) issue_scores(0);
+  }
   for (int it = 0; it < n_tiles; ++it) {
     const int stage = it % kStages, q0 = (tile_begin + it) * kRows;
     const __half* q_tile = s_q + stage * kRows * D;
@@ -251,27 +286,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       dq = s_dq + (consumer * H::kDqBuffers + it % H::kDqBuffers) * kRows * kDqCols;
     }
 
-    // S^T = K Q^T and dP^T = V dO^T: rows are this warpgroup's 64 keys, columns the tile's 64 queries. Each in
-    // its own group, so that P^T is computed (and dV's product issued) while dP^T is on the tensor cores.
-    float s[kRows / 2], dp[kRows / 2];
-    mbar_wait(&rows_full[stage], (it / kStages) & 1);
-    fence_registers(s);
-    fence_registers(dp);
-    wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      const int tile = kk / 4, step = (kk % 4) * 16;
-      wgmma_ss_n64<0, 0>(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
-                         smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
-    }
-    wgmma_commit();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      const int tile = kk / 4, step = (kk % 4) * 16;
-      wgmma_ss_n64<0, 0>(dp, smem_desc(v_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
-                         smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
-    }
-    wgmma_commit();
+    if constexpr (!H::kAhead) issue_scores(it);  // (kAhead: issued in the previous tile or before the loop)
     wgmma_wait<1>();  // S^T has landed
     fence_registers(s);
 
@@ -364,11 +379,27 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
-    wgmma_wait<1>();  // dK (committed before) has landed
-    fence_registers(dv);
-    fence_registers(dk);
-    if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
-    wgmma_wait<0>();
+    const auto products_land = [&] {
+      wgmma_wait<1>();  // dK (committed before) has landed
+      fence_registers(dv);
+      fence_registers(dk);
+      if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
+      wgmma_wait<0>();
+    };
+    if constexpr (H::kAhead) {
+      if (it + 1 < n_tiles) {  // the next tile's S^T and dP^T (s and dp are free) behind dQ
+        issue_scores(it + 1);
+        wgmma_wait<3>();  // dK has landed
+        fence_registers(dv);
+        fence_registers(dk);
+        release(&stage_free[stage]);
+        wgmma_wait<2>();  // dQ has landed
+      } else {
+        products_land();
+      }
+    } else {
+      products_land();
+    }
     fence_registers(dq_part);
     // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
     // landed) before either writes its dQ share over them.
@@ -469,6 +500,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
       if (variant == 2) return launch_bwd<D, kCausal, kMasked, 2>(args, batches, key_blocks);
       if (variant == 3) return launch_bwd<D, kCausal, kMasked, 3>(args, batches, key_blocks);
       if (variant == 4) return launch_bwd<D, kCausal, kMasked, 4>(args, batches, key_blocks);
+      if (variant == 5) return launch_bwd<D, kCausal, kMasked, 5>(args, batches, key_blocks);
     }
     launch_bwd<D, kCausal, kMasked, 0>(args, batches, key_blocks);
   });
