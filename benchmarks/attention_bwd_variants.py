@@ -4,7 +4,7 @@ round times PyTorch and then every variant (the environment variable set between
 at each launch), and the median of each is kept. Prints one JSON line per shape with PyTorch time / ours per
 variant (above 1: we are faster). Shapes: the GPT shape (B 8, H 12, L 1024, d 64) and B 2, H 16, L 4096, d 128,
 each causal and full.
-Usage: python3 benchmarks/attention_bwd_variants.py [--rounds N] [--variants 0,1,2]
+Usage: python3 benchmarks/attention_bwd_variants.py [--rounds N] [--variants 0,3,4,5]
 """
 import argparse
 import json
@@ -32,7 +32,7 @@ def closure(lib, b, h, t, d, causal):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--variants", default="0,1,2")
+    parser.add_argument("--variants", default="0,3,4,5")
     args = parser.parse_args()
     variants = args.variants.split(",")
     for b, h, t, d, causal in SHAPES:

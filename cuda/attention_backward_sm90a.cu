@@ -10,10 +10,11 @@
 // registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would) and computes its keys'
 // share of dQ = dS K with wgmma, which it writes to shared memory and adds to the f32 buffer with one bulk
 // reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each
-// warp send D / 2 scattered reductions to L2); variants 1-3 (kVariant below, chosen at run time) share both
-// consumers' dS^T instead, so that each reduces half the columns of the whole block's dQ. At d = 256 a block
-// owns 64 keys and the consumers split the head dim instead (HopperBwd says why): both compute the tile's S^T
-// and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ share is staged in the tile's Q or dO buffer.
+// warp send D / 2 scattered reductions to L2); variants 1-5 (kVariant below, chosen at run time; 3 by default)
+// share both consumers' dS^T instead, so that each reduces half the columns of the whole block's dQ. At d = 256
+// a block owns 64 keys and the consumers split the head dim instead (HopperBwd says why): both compute the
+// tile's S^T and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ share is staged in the tile's Q or dO
+// buffer.
 // P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums are f32. Query tiles
 // entirely before a causal block's first key are skipped; rows and keys past the ends arrive as zeros through the
 // tensor maps' bounds and are masked.
@@ -42,7 +43,8 @@ static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "
 // The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
 using HeadDims = HopperHeadDims<64, 128, 256>;
 
-// The variants of the kernel at d <= 128 (TL_SM90A_BWD picks one at run time, so that one build can time them):
+// The variants of the kernel at d <= 128 (TL_SM90A_BWD picks one at run time, so that one build can time them;
+// the default is kDefaultVariant, the fastest measured: benchmarks/results/gpt_step_notes.md has the times):
 //   0: each consumer computes its 64 keys' share of dQ (all D columns) and adds it to the f32 buffer;
 //   1: both consumers' dS^T (double-buffered) are shared: each computes dQ over all 128 keys for half the
 //      columns, halving the reduction traffic and operations (FlashAttention-3 sums a tile's dQ over all its
@@ -55,6 +57,7 @@ using HeadDims = HopperHeadDims<64, 128, 256>;
 //      that they run while the consumer stores and reduces dQ and starts the next tile (d 64: at d 128 their
 //      registers beside dK, dV and dQ's would serialise the wgmmas, so 5 runs 3 there).
 constexpr int kVariants = 6;
+constexpr int kDefaultVariant = 3;  // H100, 05:30 UTC 2026-12-06: 1.5-10% faster than 0 at d 64 and 128
 
 template <int D, int kVariant = 0>
 struct HopperBwd {
@@ -446,12 +449,14 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 #endif
 }
 
-// The environment's TL_SM90A_BWD: the variant run at d <= 128, 0 unless it names another. Read at each launch
-// (a getenv is ~0.1 us beside a launch's microseconds) so that one process can time the variants alternately.
+// The environment's TL_SM90A_BWD: the variant run at d <= 128, kDefaultVariant unless it names another. Read at
+// each launch (a getenv is ~0.1 us beside a launch's microseconds) so that one process can time the variants
+// alternately.
 int bwd_variant() {
   const char* v = std::getenv("TL_SM90A_BWD");
-  const int n = v ? std::atoi(v) : 0;
-  return n >= 0 && n < kVariants ? n : 0;
+  if (!v || !*v) return kDefaultVariant;
+  const int n = std::atoi(v);
+  return n >= 0 && n < kVariants ? n : kDefaultVariant;
 }
 
 template <int D, bool kCausal, bool kMasked, int kVariant>
