@@ -15,18 +15,10 @@ import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
-from harness import measure
+from attention_gpt import dense_cases, timed
 
 SHAPES = [(8, 12, 1024, 64, True), (8, 12, 1024, 64, False), (2, 16, 4096, 128, True), (2, 16, 4096, 128, False)]
-
-
-def closure(lib, b, h, t, d, causal):
-    """Forward + backward of one library's attention over fresh random operands."""
-    kw = {"device": "cuda"} if lib is tl else {"device": "cuda", "dtype": torch.float16}
-    leaves = [lib.randn(b, h, t, d, **kw).requires_grad_() for _ in range(3)]
-    grad = lib.randn(b, h, t, d, **kw)
-    sdpa = tl.scaled_dot_product_attention if lib is tl else F.scaled_dot_product_attention
-    return lambda: sdpa(*leaves, is_causal=causal).backward(grad)
+CASE = "forward+backward, contiguous"
 
 
 def main():
@@ -36,17 +28,18 @@ def main():
     args = parser.parse_args()
     variants = args.variants.split(",")
     for b, h, t, d, causal in SHAPES:
-        theirs, ours = closure(torch, b, h, t, d, causal), closure(tl, b, h, t, d, causal)
+        theirs = dense_cases(torch, F.scaled_dot_product_attention, b, h, t, d, causal)[CASE]
+        ours = dense_cases(tl, tl.scaled_dot_product_attention, b, h, t, d, causal)[CASE]
         times = {"torch": [], **{v: [] for v in variants}}
         for _ in range(args.rounds):
-            times["torch"].append(measure(theirs, repeat=1, number=10, warmup=2, sync=torch.cuda.synchronize))
+            times["torch"].append(timed(theirs, 10, torch.cuda.synchronize))
             for v in variants:
                 os.environ["TL_SM90A_BWD"] = v
-                times[v].append(measure(ours, repeat=1, number=10, warmup=2, sync=tl.cuda.synchronize))
-        torch_ms = statistics.median(times["torch"]) * 1e3
+                times[v].append(timed(ours, 10, tl.cuda.synchronize))
+        torch_ms = statistics.median(times["torch"])
         row = {"shape": [b, h, t, d], "causal": causal, "torch_ms": round(torch_ms, 4)}
         for v in variants:
-            ms = statistics.median(times[v]) * 1e3
+            ms = statistics.median(times[v])
             row[f"v{v}_ms"], row[f"v{v}_torch_over_tl"] = round(ms, 4), round(torch_ms / ms, 3)
         print(json.dumps(row), flush=True)
     os.environ.pop("TL_SM90A_BWD", None)
