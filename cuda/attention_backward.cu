@@ -308,19 +308,36 @@ __global__ void __launch_bounds__(kBwdThreads) attention_backward_kernel(BwdArgs
   }
 }
 
-// delta[r] = sum_c out[r, c] grad[r, c] in f32 over the flat rows r = b * len + l: one warp per row.
+// delta[r] = sum_c out[r, c] grad[r, c] in f32 over the flat rows r = b * len + l, and row r of the f32 dQ buffer
+// ([rows, e], contiguous) zeroed for the backward kernels to add into. A row is kDeltaLanes threads of one warp,
+// each reading 16-byte chunks of out and grad (rows of chunks): bandwidth-bound, where a warp a row reading two
+// bytes a thread was not (29 us for 25 MB at the GPT shape on an H100).
+constexpr int kDeltaLanes = 8;
 __global__ void attention_delta(const __half* out, RowStrides out_s, const __half* grad, RowStrides g_s, int64_t inner,
-                                int64_t len, int64_t ev, int64_t rows, float* delta) {
-  const int64_t row = blockIdx.x * static_cast<int64_t>(blockDim.x >> 5) + (threadIdx.x >> 5);
-  if (row >= rows) return;
-  const int lane = threadIdx.x & 31;
+                                int64_t len, int ev, int e, int64_t rows, float* delta, float* dq_acc) {
+  const int64_t row = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kDeltaLanes;
+  if (row >= rows) return;  // (a row's lanes leave together: blockDim is a multiple of kDeltaLanes)
+  const int part = threadIdx.x % kDeltaLanes;
   const int64_t b = row / len, l = row - b * len, bo = b / inner, bi = b - bo * inner;
   const __half* o = out + out_s.at(bo, bi, l);
   const __half* d = grad + g_s.at(bo, bi, l);
   float sum = 0.0f;
-  for (int64_t c = lane; c < ev; c += 32) sum += __half2float(o[c]) * __half2float(d[c]);
-  sum = warp_reduce(sum, SumOp{});
-  if (lane == 0) delta[row] = sum;
+  for (int c = part * 8; c < ev; c += kDeltaLanes * 8) {
+    const uint4 oc = *reinterpret_cast<const uint4*>(o + c), dc = *reinterpret_cast<const uint4*>(d + c);
+    const __half2* oh = reinterpret_cast<const __half2*>(&oc);
+    const __half2* dh = reinterpret_cast<const __half2*>(&dc);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const float2 x = __half22float2(oh[i]), y = __half22float2(dh[i]);
+      sum = fmaf(x.x, y.x, fmaf(x.y, y.y, sum));
+    }
+  }
+  const unsigned lanes = ((1u << kDeltaLanes) - 1) << ((threadIdx.x & 31) & ~(kDeltaLanes - 1));  // this row's
+#pragma unroll
+  for (int step = kDeltaLanes / 2; step > 0; step /= 2) sum += __shfl_xor_sync(lanes, sum, step);
+  if (part == 0) delta[row] = sum;
+  float4* zero = reinterpret_cast<float4*>(dq_acc + row * e);  // (e a multiple of 8: 32-byte rows)
+  for (int c = part; c < e / 4; c += kDeltaLanes) zero[c] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 }
 
 // dq [B0, B1, len, e] (rows of 16-byte chunks, any row and batch strides) from the f32 sums [B0 * B1, len,
@@ -396,9 +413,9 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
   for (const Array* a : {&q, &k, &v, &grad, &dq, &dk, &dv}) {
     if (!rows_of_chunks(*a)) return false;
   }
-  if (saved && (stride_of(saved->out, 3) != 1 || stride_of(saved->stats, 2) != 1)) return false;
+  if (saved && (!rows_of_chunks(saved->out) || stride_of(saved->stats, 2) != 1)) return false;
   // O and each row's log-sum-exp: the forward's, when it kept them, else the forward again; then
-  // Delta = rowsum(dO * O).
+  // Delta = rowsum(dO * O) and the dQ buffer zeroed.
   const int64_t rows = batches * len;
   Scratch lse(sizeof(float) * (saved ? 1 : rows)), delta(sizeof(float) * rows), dq_acc(sizeof(float) * rows * e);
   const RowStats row_lse = saved ? RowStats{saved->stats.data_as<float>(), stride_of(saved->stats, 0),
@@ -406,11 +423,10 @@ bool CudaBackend::attention_backward(const Array& q, const Array& k, const Array
                                  : RowStats{lse.as<float>(), inner * len, len};
   const Array out = saved ? saved->out : Array::empty({q.shape()[0], inner, len, ev}, Dtype::float16, q.device());
   if (!saved && !attention_tensor_cores(q, k, v, mask, causal, scale, out, row_lse, dropout)) return false;
-  attention_delta<<<blocks_for(rows * 32), kThreads, 0, stream()>>>(out.data_as<__half>(), row_strides(out),
-                                                                     grad.data_as<__half>(), row_strides(grad), inner,
-                                                                     len, ev, rows, delta.as<float>());
+  attention_delta<<<blocks_for(rows * kDeltaLanes), kThreads, 0, stream()>>>(
+      out.data_as<__half>(), row_strides(out), grad.data_as<__half>(), row_strides(grad), inner, len,
+      static_cast<int>(ev), static_cast<int>(e), rows, delta.as<float>(), dq_acc.as<float>());
   check_launch("attention backward (delta)");
-  check(cudaMemsetAsync(dq_acc.as<void>(), 0, sizeof(float) * rows * e, stream()), "cudaMemsetAsync (dq)");
 #ifdef TL_CUDA_SM90A
   const bool hopper = !dropout && attention_backward_sm90a(q, k, v, mask, grad, causal, scale, row_lse,
                                                             delta.as<float>(), dq_acc.as<float>(), dk, dv);
