@@ -55,8 +55,10 @@ using HeadDims = HopperHeadDims<64, 128, 256>;
 //   4: 3 with four dQ buffers a consumer at d 64 (three reductions in flight; at d 128 only two fit: 3);
 //   5: 3 with the next tile's S^T and dP^T issued right behind this tile's dQ product, before waiting for it, so
 //      that they run while the consumer stores and reduces dQ and starts the next tile (d 64: at d 128 their
-//      registers beside dK, dV and dQ's would serialise the wgmmas, so 5 runs 3 there).
-constexpr int kVariants = 6;
+//      registers beside dK, dV and dQ's would serialise the wgmmas, so 5 runs 3 there);
+//   6: 5 with three query tiles in flight (5 waits for the next tile's Q and dO a tile phase earlier; d 64, at
+//      d 128 6 runs 3).
+constexpr int kVariants = 7;
 constexpr int kDefaultVariant = 3;  // H100, 05:30 UTC 2026-12-06: 1.5-10% faster than 0 at d 64 and 128
 
 template <int D, int kVariant = 0>
@@ -74,10 +76,10 @@ struct HopperBwd {
   static_assert(!kSplitDq || kColSplit == 1, "variants 1 and 2 split the dQ of 128 keys");
   static constexpr int kDqCols = kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
   static constexpr int kDsBuffers = kSplitDq ? 2 : 1;  // shared dS^T: tile j + 1's is written while j's is read
-  static constexpr int kStages = kVariant == 2 ? 3 : 2;  // query tiles in flight
+  static constexpr int kStages = kVariant == 2 || (kVariant == 6 && D == 64) ? 3 : 2;  // query tiles in flight
   // a consumer's dQ buffers, used in turn
   static constexpr int kDqBuffers = kVariant == 4 && D == 64 ? 4 : kVariant >= 3 ? 2 : 1;
-  static constexpr bool kAhead = kVariant == 5 && D == 64;  // the next tile's S^T and dP^T issued early
+  static constexpr bool kAhead = kVariant >= 5 && D == 64;  // the next tile's S^T and dP^T issued early
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
@@ -506,6 +508,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
       if (variant == 3) return launch_bwd<D, kCausal, kMasked, 3>(args, batches, key_blocks);
       if (variant == 4) return launch_bwd<D, kCausal, kMasked, 4>(args, batches, key_blocks);
       if (variant == 5) return launch_bwd<D, kCausal, kMasked, 5>(args, batches, key_blocks);
+      if (variant == 6) return launch_bwd<D, kCausal, kMasked, 6>(args, batches, key_blocks);
     }
     launch_bwd<D, kCausal, kMasked, 0>(args, batches, key_blocks);
   });
