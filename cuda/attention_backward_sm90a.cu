@@ -10,7 +10,7 @@
 // registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would) and computes its keys'
 // share of dQ = dS K with wgmma, which it writes to shared memory and adds to the f32 buffer with one bulk
 // reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each
-// warp send D / 2 scattered reductions to L2); variants 1-5 (kVariant below, chosen at run time; 3 by default)
+// warp send D / 2 scattered reductions to L2); variants 1-6 (kVariant below, chosen at run time; 3 by default)
 // share both consumers' dS^T instead, so that each reduces half the columns of the whole block's dQ. At d = 256
 // a block owns 64 keys and the consumers split the head dim instead (HopperBwd says why): both compute the
 // tile's S^T and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ share is staged in the tile's Q or dO
@@ -73,7 +73,7 @@ struct HopperBwd {
   static constexpr int kKeys = 64 * kConsumers / kColSplit;  // keys per block
   static constexpr int kCols = D / kColSplit;                 // columns of dK and dV a consumer holds
   static constexpr bool kSplitDq = kVariant >= 1;
-  static_assert(!kSplitDq || kColSplit == 1, "variants 1 and 2 split the dQ of 128 keys");
+  static_assert(!kSplitDq || kColSplit == 1, "variants 1-6 split the dQ of 128 keys");
   static constexpr int kDqCols = kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
   static constexpr int kDsBuffers = kSplitDq ? 2 : 1;  // shared dS^T: tile j + 1's is written while j's is read
   static constexpr int kStages = kVariant == 2 || (kVariant == 6 && D == 64) ? 3 : 2;  // query tiles in flight
