@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -86,6 +87,21 @@ __device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, u
   for (int c = 0; c < D / kSwizzleCols; ++c) tma_load_4d(dst + c * rows * kSwizzleCols, map, bar, c * kSwizzleCols, row0, bi, bo);
 }
 
+// The descriptor of the operand `halves` f16 elements after the one `desc` describes: the start address field
+// (bits 0-13, in 16-byte units) grows by bytes / 16 and cannot carry (shared addresses are below 2^18 bytes).
+[[maybe_unused]] __device__ __forceinline__ uint64_t desc_plus(uint64_t desc, int halves) {
+  return desc + static_cast<uint64_t>(halves * sizeof(__half) / 16);
+}
+
+// One arrival on `bar` where `pred` holds, as a predicated instruction: a branch around it would end the basic
+// block, and ptxas hoists a wgmma wait to the top of its block (see kVariant 1 below).
+[[maybe_unused]] __device__ __forceinline__ void mbar_arrive_if(uint64_t* bar, bool pred) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %1, 0;\n@p mbarrier.arrive.shared::cta.b64 _, [%0];\n}\n" ::"r"(
+                   smem_u32(bar)),
+               "r"(static_cast<int>(pred))
+               : "memory");
+}
+
 // S = Q K^T over one 16-column step, N keys.
 template <int N>
 __device__ __forceinline__ void wgmma_scores(float (&s)[N / 2], uint64_t q, uint64_t k, bool accumulate) {
@@ -122,7 +138,18 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 // Persistent: a grid of at most one block per SM walks the items (index blockIdx.x, + gridDim.x, ...), so the
 // producer loads the next item's Q and first K/V tiles while the consumers finish the current one (its last
 // P V and the output's store) instead of each block starting from empty buffers.
-template <int D, bool kCausal, bool kMasked>
+// kVariant (TL_SM90A_FWD_VARIANT, read once by the launcher; 0 unless set; head dims 64 and 128 only) selects
+// changes being measured against the kernel that ran before them, each level adding to the one below:
+//   1: the release of Q after an item's last scores is a predicated arrive instead of a branch. ptxas places
+//      the wait for tile j - 1's P V at the top of the basic block that holds tile j's softmax, so the branch
+//      put that wait before the whole softmax and the softmax no longer ran under P V (read in the SASS:
+//      WARPGROUP.DEPBAR.LE gsb0, 0x0 before the first MUFU.EX2 of the loop, for every unmasked variant).
+//   2: tiles wholly before the causal diagonal and the end of the keys (all but the last one or two of an
+//      item) take a softmax without the masking selects and compares (~130 of ~650 instructions a warp
+//      issues per tile at d = 64).
+//   3: the matrix descriptors of a tile's wgmmas are one base per buffer plus constant offsets (about eight
+//      uniform-datapath instructions per wgmma before, on the issuing path of the ping-pong).
+template <int D, bool kCausal, bool kMasked, int kVariant>
 __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
@@ -203,11 +230,21 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     mbar_wait(&k_full[stage], (u / H::kStages) & 1);
     fence_registers(s);
     wgmma_fence();
+    if constexpr (kVariant >= 3) {
+      const uint64_t q_desc = smem_desc(q_rows, 16, 1024), k_desc = smem_desc(k_tile, 16, 1024);
 #pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      const int tile = kk / 4, step = (kk % 4) * 16;
-      wgmma_scores<kBlockN>(s, smem_desc(q_rows + tile * kBlockM * kSwizzleCols + step, 16, 1024),
-                            smem_desc(k_tile + tile * kBlockN * kSwizzleCols + step, 16, 1024), kk > 0);
+      for (int kk = 0; kk < D / 16; ++kk) {
+        const int tile = kk / 4, step = (kk % 4) * 16;
+        wgmma_scores<kBlockN>(s, desc_plus(q_desc, tile * kBlockM * kSwizzleCols + step),
+                              desc_plus(k_desc, tile * kBlockN * kSwizzleCols + step), kk > 0);
+      }
+    } else {
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) {
+        const int tile = kk / 4, step = (kk % 4) * 16;
+        wgmma_scores<kBlockN>(s, smem_desc(q_rows + tile * kBlockM * kSwizzleCols + step, 16, 1024),
+                              smem_desc(k_tile + tile * kBlockN * kSwizzleCols + step, 16, 1024), kk > 0);
+      }
     }
     wgmma_commit();
   };
@@ -220,12 +257,14 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     fence_registers(o);
     fence_registers(p);
     wgmma_fence();
+    const uint64_t v_desc = smem_desc(v_tile, kBlockN * kSwizzleCols * sizeof(__half), 1024);
 #pragma unroll
     for (int kk = 0; kk < kBlockN / 16; ++kk) {
 #pragma unroll
       for (int c = 0; c < H::kPvChunks; ++c) {
-        const __half* v_rows = v_tile + (c * H::kPvN / kSwizzleCols * kBlockN + kk * 16) * kSwizzleCols;
-        wgmma_pv<H::kPvN>(o[c], p[kk], smem_desc(v_rows, kBlockN * kSwizzleCols * sizeof(__half), 1024));
+        const int offset = (c * H::kPvN / kSwizzleCols * kBlockN + kk * 16) * kSwizzleCols;  // halves
+        wgmma_pv<H::kPvN>(o[c], p[kk], kVariant >= 3 ? desc_plus(v_desc, offset)
+                                                       : smem_desc(v_tile + offset, kBlockN * kSwizzleCols * sizeof(__half), 1024));
       }
     }
     wgmma_commit();
@@ -239,13 +278,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   // rescaled, and alpha for O. Without a mask the max is taken over the raw scores and the scale (> 0, the
   // launcher checks) applied inside each weight's exponent, one FFMA: exp2(s scale_log2 - max scale_log2); with
   // one each score is first s scale_log2 + mask log2(e) (the mask read from global memory, -inf past the keys).
-  const auto softmax = [&](int j) {
+  // `interior` (a std::bool_constant) true: the caller knows no key of the tile is masked (kVariant >= 2).
+  const auto softmax = [&](int j, auto interior) {
     const int n0 = j * kBlockN;
-    const bool edge = n0 + kBlockN > a.keys || (kCausal && n0 + kBlockN - 1 > row0);  // uniform per warpgroup
+    const bool edge = !decltype(interior)::value &&
+                      (n0 + kBlockN > a.keys || (kCausal && n0 + kBlockN - 1 > row0));  // uniform per warpgroup
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int row = row0 + 16 * warp + g + 8 * h;
-      const __half* mask_row = kMasked && row < a.len ? mask + row * a.mask_r : nullptr;
+      [[maybe_unused]] const __half* mask_row = kMasked && row < a.len ? mask + row * a.mask_r : nullptr;
       float top = -INFINITY;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
@@ -316,6 +357,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 
     // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
     // the tensor cores work through the softmax, and O is rescaled once P V has landed.
+    // Tiles before `interior` need no masking (kVariant >= 2; else none are marked so): they end before the
+    // item's first row (causal) and before the end of the keys.
+    const int interior = kVariant >= 2 && !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
     mbar_wait(&q_full, n & 1);
     take_turn();
     issue_scores(0);
@@ -324,9 +368,10 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     fence_registers(s);
     release(&k_free[u0 % H::kStages]);
     if (it.n_tiles == 1) release(&q_free);
-    softmax(0);  // alpha is 0 and O still 0
+    if (interior > 0) softmax(0, std::true_type{});  // alpha is 0 and O still 0
+    else softmax(0, std::false_type{});
     pack_weights();
-    for (int j = 1; j < it.n_tiles; ++j) {
+    const auto step = [&](int j, auto interior_tag) {
       take_turn();
       issue_scores(j);
       issue_values(j - 1);
@@ -334,8 +379,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
       wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
       fence_registers(s);
       release(&k_free[(u0 + j) % H::kStages]);
-      if (j == it.n_tiles - 1) release(&q_free);
-      softmax(j);
+      if constexpr (kVariant >= 1) mbar_arrive_if(&q_free, lane == 0 && j == it.n_tiles - 1);
+      else if (j == it.n_tiles - 1) release(&q_free);
+      softmax(j, interior_tag);
       wgmma_wait<0>();
       fence_registers(o);
       release(&v_free[(u0 + j - 1) % H::kStages]);
@@ -346,7 +392,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
         x[2] *= alpha[1], x[3] *= alpha[1];
       }
       pack_weights();
-    }
+    };
+    for (int j = 1; j < interior; ++j) step(j, std::true_type{});
+    for (int j = max(1, interior); j < it.n_tiles; ++j) step(j, std::false_type{});
     take_turn();
     issue_values(it.n_tiles - 1);
     hand_over(last_item);
@@ -374,6 +422,29 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
   }
 #endif
+}
+
+// The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT, 0 when unset or
+// not one of 1-3. Read at every launch (a getenv, well under the launch's own cost) so that one process can
+// time the variants alternately (benchmarks/attention_variants.py).
+int forward_variant() {
+  const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
+  const int variant = text ? std::atoi(text) : 0;
+  return variant >= 1 && variant <= 3 ? variant : 0;
+}
+
+template <int D, bool kCausal, bool kMasked, int kVariant>
+void launch(unsigned blocks, const Sm90Args& args) {
+  constexpr auto kernel = attention_sm90a_kernel<D, kCausal, kMasked, kVariant>;
+  static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
+  std::atomic<bool>& opted = opted_in[current_device()];
+  if (!opted.load(std::memory_order_acquire)) {
+    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(Hopper<D>::kSmemBytes)),
+          "cudaFuncSetAttribute (Hopper attention shared memory)");
+    opted.store(true, std::memory_order_release);
+  }
+  kernel<<<blocks, kBlockThreads, Hopper<D>::kSmemBytes, stream()>>>(args);
 }
 
 }  // namespace
@@ -409,16 +480,17 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
       taken = false;  // nothing launched
       return;
     }
-    constexpr auto kernel = attention_sm90a_kernel<D, decltype(causal_tag)::value, decltype(mask_tag)::value>;
-    static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
-    std::atomic<bool>& opted = opted_in[current_device()];
-    if (!opted.load(std::memory_order_acquire)) {
-      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                 static_cast<int>(Hopper<D>::kSmemBytes)),
-            "cudaFuncSetAttribute (Hopper attention shared memory)");
-      opted.store(true, std::memory_order_release);
+    constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
+    if constexpr (D == 256) {
+      launch<D, kCausal, kMasked, 0>(blocks, args);
+    } else {
+      switch (forward_variant()) {
+        case 1: launch<D, kCausal, kMasked, 1>(blocks, args); break;
+        case 2: launch<D, kCausal, kMasked, 2>(blocks, args); break;
+        case 3: launch<D, kCausal, kMasked, 3>(blocks, args); break;
+        default: launch<D, kCausal, kMasked, 0>(blocks, args);
+      }
     }
-    kernel<<<blocks, kBlockThreads, Hopper<D>::kSmemBytes, stream()>>>(args);
     check_launch("Hopper attention kernel");
   });
   return taken;

@@ -1,0 +1,75 @@
+"""The Hopper attention forward's variants (cuda/attention_sm90a.cu, TL_SM90A_FWD_VARIANT) beside PyTorch's
+F.scaled_dot_product_attention, in one process: for each shape, the variants and PyTorch are timed alternately
+for several rounds (device time from events around a batch of queued calls; the median round kept), and one
+JSON line per shape gives PyTorch's time over each variant's (above 1: ours is faster).
+
+Forward only, contiguous [B, H, L, d] f16 operands, causal and full. Shapes: the GPT-2 small training shape
+(B 8, H 12, L 1024, d 64) and B 2, H 16, L 4096, d 128 (issue 18's bars), plus L 16384 at d 64 and 128.
+Usage: python3 benchmarks/attention_variants.py [--rounds N] [--variants 0,1,2,3] [--quick]
+(--quick: the GPT shape and L 4096 only). Needs a compute capability 9.0 GPU (else the variants do not run).
+"""
+import argparse
+import json
+import os
+import statistics
+
+import torch
+import torch.nn.functional as F
+
+import tensorlogic as tl
+
+SHAPES = [(8, 12, 1024, 64), (2, 16, 4096, 128), (4, 16, 4096, 64), (1, 16, 16384, 128), (1, 16, 16384, 64)]
+
+
+def event_ms(lib, fn, calls):
+    """Device milliseconds per call of fn over `calls` queued calls, between two events of lib's stream."""
+    start, end = lib.cuda.Event(enable_timing=True), lib.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(calls):
+        fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / calls
+
+
+def time_shape(shape, causal, variants, rounds):
+    """{'torch': ms, variant: ms, ...}, each the median of `rounds` alternated rounds."""
+    gen = torch.Generator().manual_seed(0)
+    host = [torch.randn(*shape, generator=gen).half() for _ in range(3)]
+    theirs = [a.cuda() for a in host]
+    ours = [tl.tensor(a.numpy(), device="cuda") for a in host]
+    calls = max(5, int(2e5 / (shape[0] * shape[1] * shape[2] * shape[2] * shape[3] / 1e6)))  # ~100 ms a round
+    calls = min(calls, 200)
+    fns = {"torch": (torch, lambda: F.scaled_dot_product_attention(*theirs, is_causal=causal))}
+    for v in variants:
+        fns[v] = (tl, lambda: tl.scaled_dot_product_attention(*ours, is_causal=causal))
+    times = {name: [] for name in fns}
+    for _ in range(rounds + 1):  # the first round warms up
+        for name, (lib, fn) in fns.items():
+            if name != "torch":
+                os.environ["TL_SM90A_FWD_VARIANT"] = str(name)
+            times[name].append(event_ms(lib, fn, calls))
+    return {name: statistics.median(t[1:]) for name, t in times.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--variants", default="0,1,2,3")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    variants = [int(v) for v in args.variants.split(",")]
+    shapes = SHAPES[:2] if args.quick else SHAPES
+    print(json.dumps({"device": tl.cuda.get_device_name(), "torch": torch.__version__}), flush=True)
+    for shape in shapes:
+        for causal in (True, False):
+            ms = time_shape(shape, causal, variants, args.rounds)
+            row = {"shape": shape, "causal": causal, "torch_ms": round(ms["torch"], 4)}
+            row.update({f"v{v}_ms": round(ms[v], 4) for v in variants})
+            row.update({f"torch_over_v{v}": round(ms["torch"] / ms[v], 3) for v in variants})
+            print(json.dumps(row), flush=True)
+    os.environ.pop("TL_SM90A_FWD_VARIANT", None)
+
+
+if __name__ == "__main__":
+    main()
