@@ -149,6 +149,12 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 //      issues per tile at d = 64).
 //   3: the matrix descriptors of a tile's wgmmas are one base per buffer plus constant offsets (about eight
 //      uniform-datapath instructions per wgmma before, on the issuing path of the ping-pong).
+//   4: nothing in tile j's softmax touches a register of tile j - 1's P V, so ptxas has no reason to wait for
+//      that P V before the softmax ends: O is rescaled by alpha_{j-1} before P_{j-1} V_{j-1} is issued
+//      (FlashAttention-3's order) instead of by alpha_j after it lands, and P sits in two register buffers used
+//      by turns. In 1-3 ptxas waits halfway through the softmax (the rescale, ready once the row maxima are
+//      known, and the packs want O's and P's registers): at d = 128, where P V takes as long as Q K^T, the
+//      second half of the softmax then starts only once P V is done.
 template <int D, bool kCausal, bool kMasked, int kVariant>
 __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -216,7 +222,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   float o[H::kPvChunks][H::kPvN / 2];  // O: D / 8 accumulator tiles of 8 columns, tile dt in o[dt / kTilesPerChunk]
   constexpr int kTilesPerChunk = H::kPvN / 8;
   float s[kBlockN / 2];        // S, then the f32 weights: kBlockN / 8 tiles of 8 keys
-  uint32_t p[kBlockN / 16][4];  // the weights in f16: the A operand of P V, one per 16 keys
+  // The weights in f16: the A operand of P V, one per 16 keys. kVariant 4 packs tile j's into the buffer that
+  // tile j - 1's P V is not reading, so no pack has to wait for that P V.
+  uint32_t p0[kBlockN / 16][4], p1[kBlockN / 16][4];
   float row_max[2], row_sum[2];  // rows g and g + 8 of this warp
   float alpha[2];  // the factor O is rescaled by once the previous tile's P V has landed
   int u0 = 0;      // tiles of the block before the current item's first
@@ -250,7 +258,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   };
   // O += P V_j. V's rows are the K index of B, read N-major: 16 keys are 2048 bytes of each 64-column tile,
   // and the tiles are kBlockN rows apart; O's chunk c starts at V's 64-column tile c kPvN / 64.
-  const auto issue_values = [&](int j) {
+  const auto issue_values = [&](int j, auto& p) {
     const int u = u0 + j, stage = u % H::kStages;
     const __half* v_tile = s_v + stage * kBlockN * D;
     mbar_wait(&v_full[stage], (u / H::kStages) & 1);
@@ -321,13 +329,22 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
   };
   // P rounded to f16 (as attention_tiled does): two 8-key accumulator tiles are the A operand of one 16-key step.
-  const auto pack_weights = [&] {
+  const auto pack_weights = [&](auto& p) {
 #pragma unroll
     for (int kk = 0; kk < kBlockN / 16; ++kk) {
       p[kk][0] = pack_half2(s[8 * kk], s[8 * kk + 1]);
       p[kk][1] = pack_half2(s[8 * kk + 2], s[8 * kk + 3]);
       p[kk][2] = pack_half2(s[8 * kk + 4], s[8 * kk + 5]);
       p[kk][3] = pack_half2(s[8 * kk + 6], s[8 * kk + 7]);
+    }
+  };
+
+  const auto rescale_output = [&] {
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+      float* x = &o[dt / kTilesPerChunk][4 * (dt % kTilesPerChunk)];
+      x[0] *= alpha[0], x[1] *= alpha[0];
+      x[2] *= alpha[1], x[3] *= alpha[1];
     }
   };
 
@@ -370,33 +387,49 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     if (it.n_tiles == 1) release(&q_free);
     if (interior > 0) softmax(0, std::true_type{});  // alpha is 0 and O still 0
     else softmax(0, std::false_type{});
-    pack_weights();
-    const auto step = [&](int j, auto interior_tag) {
+    pack_weights(p0);
+    // Tile j: P_{j-1} is in buffer `from`, P_j goes to `to`.
+    const auto step = [&](int j, auto interior_tag, auto& from, auto& to) {
       take_turn();
       issue_scores(j);
-      issue_values(j - 1);
+      if constexpr (kVariant >= 4) rescale_output();  // by alpha_{j-1}, before P_{j-1} V_{j-1} adds to O
+      issue_values(j - 1, from);
       hand_over(false);
       wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
       fence_registers(s);
       release(&k_free[(u0 + j) % H::kStages]);
-      if constexpr (kVariant >= 1) mbar_arrive_if(&q_free, lane == 0 && j == it.n_tiles - 1);
-      else if (j == it.n_tiles - 1) release(&q_free);
+      if constexpr (kVariant == 0) {
+        if (j == it.n_tiles - 1) release(&q_free);
+      } else if constexpr (kVariant < 4) {
+        mbar_arrive_if(&q_free, lane == 0 && j == it.n_tiles - 1);
+      }
       softmax(j, interior_tag);
+      // kVariant 4: ptxas keeps the wait below after the last mbarrier arrive, and schedules that arrive only
+      // once its predicate is known: one that needs the softmax's row sum (never negative: always true, but
+      // not to the compiler) holds the wait at the softmax's end.
+      if constexpr (kVariant >= 4) mbar_arrive_if(&q_free, lane == 0 && j == it.n_tiles - 1 && !(row_sum[1] < 0.0f));
       wgmma_wait<0>();
       fence_registers(o);
       release(&v_free[(u0 + j - 1) % H::kStages]);
-#pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
-        float* x = &o[dt / kTilesPerChunk][4 * (dt % kTilesPerChunk)];
-        x[0] *= alpha[0], x[1] *= alpha[0];
-        x[2] *= alpha[1], x[3] *= alpha[1];
-      }
-      pack_weights();
+      if constexpr (kVariant < 4) rescale_output();  // by alpha_j, O holding P_{j-1} V_{j-1} already
+      pack_weights(to);
     };
-    for (int j = 1; j < interior; ++j) step(j, std::true_type{});
-    for (int j = max(1, interior); j < it.n_tiles; ++j) step(j, std::false_type{});
+    int latest = 0;  // the buffer holding the latest P (kVariant 4 alternates, the others keep the first)
+    const auto next = [&](int j, auto interior_tag) {
+      if constexpr (kVariant >= 4) {
+        if (latest == 0) step(j, interior_tag, p0, p1);
+        else step(j, interior_tag, p1, p0);
+        latest ^= 1;
+      } else {
+        step(j, interior_tag, p0, p0);
+      }
+    };
+    for (int j = 1; j < interior; ++j) next(j, std::true_type{});
+    for (int j = max(1, interior); j < it.n_tiles; ++j) next(j, std::false_type{});
     take_turn();
-    issue_values(it.n_tiles - 1);
+    if constexpr (kVariant >= 4) rescale_output();
+    if (latest == 0) issue_values(it.n_tiles - 1, p0);
+    else issue_values(it.n_tiles - 1, p1);
     hand_over(last_item);
     wgmma_wait<0>();
     fence_registers(o);
@@ -425,12 +458,12 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 }
 
 // The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT, 0 when unset or
-// not one of 1-3. Read at every launch (a getenv, well under the launch's own cost) so that one process can
+// not one of 1-4. Read at every launch (a getenv, well under the launch's own cost) so that one process can
 // time the variants alternately (benchmarks/attention_variants.py).
 int forward_variant() {
   const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
   const int variant = text ? std::atoi(text) : 0;
-  return variant >= 1 && variant <= 3 ? variant : 0;
+  return variant >= 1 && variant <= 4 ? variant : 0;
 }
 
 template <int D, bool kCausal, bool kMasked, int kVariant>
@@ -488,6 +521,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
         case 1: launch<D, kCausal, kMasked, 1>(blocks, args); break;
         case 2: launch<D, kCausal, kMasked, 2>(blocks, args); break;
         case 3: launch<D, kCausal, kMasked, 3>(blocks, args); break;
+        case 4: launch<D, kCausal, kMasked, 4>(blocks, args); break;
         default: launch<D, kCausal, kMasked, 0>(blocks, args);
       }
     }
