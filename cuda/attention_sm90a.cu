@@ -59,9 +59,12 @@ struct Hopper {
   static constexpr int kPvChunks = D / kPvN;
   static_assert(kPvChunks * kPvN == D && kBlockN % 16 == 0, "O in whole chunks, P in whole 16-key steps");
   static constexpr uint32_t kQBytes = kBlockM * D * sizeof(__half);
+  // Q buffers: two where they fit (kVariant 5 loads the next item's Q into the second while the current one
+  // runs), else one.
+  static constexpr int kQBuffers = D == 256 ? 1 : 2;
   static constexpr uint32_t kTileBytes = kBlockN * D * sizeof(__half);  // one K or V tile
   // 1024 bytes of slack: the swizzled tiles start on 1024-byte boundaries
-  static constexpr size_t kSmemBytes = kQBytes + 2 * kStages * kTileBytes + 1024;
+  static constexpr size_t kSmemBytes = kQBuffers * kQBytes + 2 * kStages * kTileBytes + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
 
@@ -155,6 +158,9 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 //      by turns. In 1-3 ptxas waits halfway through the softmax (the rescale, ready once the row maxima are
 //      known, and the packs want O's and P's registers): at d = 128, where P V takes as long as Q K^T, the
 //      second half of the softmax then starts only once P V is done.
+//   5: two Q buffers (d = 64 and 128, where they fit): the producer loads item n + 1's Q, and then its first
+//      K/V tiles, while item n runs, instead of waiting for item n's last scores (Q comes from HBM: about a
+//      microsecond, against the few hundred cycles of P V and the output's store left after the release).
 template <int D, bool kCausal, bool kMasked, int kVariant>
 __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -166,18 +172,22 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   constexpr int kBlockN = H::kBlockN;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
-  __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
+  __half* s_k = s_q + H::kQBuffers * kBlockM * D;  // [kStages][D / 64][kBlockN][64]
   __half* s_v = s_k + H::kStages * kBlockN * D;
   // K and V of a stage are freed separately: K once the tile's scores have landed, V once its P V has, so the
   // producer refills K(j + kStages) about one tile before V (with two stages at d = 128 a whole-stage release
   // after P V left the next K load no lead at all). Q is freed once an item's last scores have landed.
   // The K/V ring runs on across items: `u`, the block's count of tiles before this one, picks stage and phase.
-  __shared__ uint64_t q_full, q_free, k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
+  // Item n's Q is in buffer n % kQ (kQ = 2 in kVariant 5, else 1).
+  constexpr int kQ = kVariant >= 5 && H::kQBuffers == 2 ? 2 : 1;
+  __shared__ uint64_t q_full[kQ], q_free[kQ], k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
   if (threadIdx.x == 0) {
-    mbar_init(&q_full, 1);
-    mbar_init(&q_free, 4 * kConsumers);  // one arrival per consumer warp
+    for (int b = 0; b < kQ; ++b) {
+      mbar_init(&q_full[b], 1);
+      mbar_init(&q_free[b], 4 * kConsumers);  // one arrival per consumer warp
+    }
     for (int s = 0; s < H::kStages; ++s) {
       mbar_init(&k_full[s], 1);
       mbar_init(&v_full[s], 1);
@@ -194,9 +204,10 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
       int u = 0, n = 0;  // tiles and items loaded so far
       for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
         const Item it = item_at<kBlockN, kCausal>(a, index);
-        if (n > 0) mbar_wait(&q_free, (n - 1) & 1);  // the previous item's last scores have landed
-        mbar_expect_tx(&q_full, H::kQBytes);
-        load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, it.m0, static_cast<int>(it.bi * a.q_b.inner),
+        const int qb = n % kQ, round = n / kQ;  // the buffer, and the items it held before
+        if (round > 0) mbar_wait(&q_free[qb], (round - 1) & 1);  // their last item's last scores have landed
+        mbar_expect_tx(&q_full[qb], H::kQBytes);
+        load_rows<D>(s_q + qb * kBlockM * D, &a.q_map, &q_full[qb], kBlockM, it.m0, static_cast<int>(it.bi * a.q_b.inner),
                      static_cast<int>(it.bo * a.q_b.outer));
         for (int j = 0; j < it.n_tiles; ++j, ++u) {
           const int s = u % H::kStages;
@@ -217,7 +228,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 
   claim_registers<kConsumerRegs>();
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
-  const __half* q_rows = s_q + 64 * consumer * kSwizzleCols;  // its rows within each 64-column tile of Q
+  const __half* q_rows = nullptr;  // its rows within each 64-column tile of the current item's Q
 
   float o[H::kPvChunks][H::kPvN / 2];  // O: D / 8 accumulator tiles of 8 columns, tile dt in o[dt / kTilesPerChunk]
   constexpr int kTilesPerChunk = H::kPvN / 8;
@@ -377,14 +388,16 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     // Tiles before `interior` need no masking (kVariant >= 2; else none are marked so): they end before the
     // item's first row (causal) and before the end of the keys.
     const int interior = kVariant >= 2 && !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
-    mbar_wait(&q_full, n & 1);
+    const int qb = n % kQ;
+    q_rows = s_q + qb * kBlockM * D + 64 * consumer * kSwizzleCols;
+    mbar_wait(&q_full[qb], (n / kQ) & 1);
     take_turn();
     issue_scores(0);
     hand_over(false);
     wgmma_wait<0>();
     fence_registers(s);
     release(&k_free[u0 % H::kStages]);
-    if (it.n_tiles == 1) release(&q_free);
+    if (it.n_tiles == 1) release(&q_free[qb]);
     if (interior > 0) softmax(0, std::true_type{});  // alpha is 0 and O still 0
     else softmax(0, std::false_type{});
     pack_weights(p0);
@@ -399,15 +412,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
       fence_registers(s);
       release(&k_free[(u0 + j) % H::kStages]);
       if constexpr (kVariant == 0) {
-        if (j == it.n_tiles - 1) release(&q_free);
+        if (j == it.n_tiles - 1) release(&q_free[qb]);
       } else if constexpr (kVariant < 4) {
-        mbar_arrive_if(&q_free, lane == 0 && j == it.n_tiles - 1);
+        mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1);
       }
       softmax(j, interior_tag);
       // kVariant 4: ptxas keeps the wait below after the last mbarrier arrive, and schedules that arrive only
       // once its predicate is known: one that needs the softmax's row sum (never negative: always true, but
       // not to the compiler) holds the wait at the softmax's end.
-      if constexpr (kVariant >= 4) mbar_arrive_if(&q_free, lane == 0 && j == it.n_tiles - 1 && !(row_sum[1] < 0.0f));
+      if constexpr (kVariant >= 4) mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1 && !(row_sum[1] < 0.0f));
       wgmma_wait<0>();
       fence_registers(o);
       release(&v_free[(u0 + j - 1) % H::kStages]);
@@ -458,12 +471,12 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 }
 
 // The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT, 0 when unset or
-// not one of 1-4. Read at every launch (a getenv, well under the launch's own cost) so that one process can
+// not one of 1-5. Read at every launch (a getenv, well under the launch's own cost) so that one process can
 // time the variants alternately (benchmarks/attention_variants.py).
 int forward_variant() {
   const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
   const int variant = text ? std::atoi(text) : 0;
-  return variant >= 1 && variant <= 4 ? variant : 0;
+  return variant >= 1 && variant <= 5 ? variant : 0;
 }
 
 template <int D, bool kCausal, bool kMasked, int kVariant>
@@ -522,6 +535,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
         case 2: launch<D, kCausal, kMasked, 2>(blocks, args); break;
         case 3: launch<D, kCausal, kMasked, 3>(blocks, args); break;
         case 4: launch<D, kCausal, kMasked, 4>(blocks, args); break;
+        case 5: launch<D, kCausal, kMasked, 5>(blocks, args); break;
         default: launch<D, kCausal, kMasked, 0>(blocks, args);
       }
     }
