@@ -34,17 +34,29 @@ namespace {
 using namespace sm90a;
 
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr int kConsumers = 2;                       // warpgroups of 64 query rows
-constexpr int kBlockM = 64 * kConsumers;            // query rows per block
-constexpr int kBlockThreads = 128 * (1 + kConsumers);    // the producer warpgroup first
-constexpr int kProducerRegs = 24, kConsumerRegs = 240;
-static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
+constexpr int kProducerRegs = 24;
+
+// Consumer warpgroups of 64 query rows: two, or three at d = 64 in kVariant 6 (FlashAttention-3's 192-row tiles at
+// that head dim: each K/V tile loaded serves 1.5 times the rows, and three softmaxes share the tensor cores' time),
+// where a consumer has 160 registers (with three, 128 x 24 + 384 x 160 = 64,512 of the SM's 65,536).
+template <int D, int kVariant>
+struct Team {
+  static constexpr int kConsumers = D == 64 && kVariant == 6 ? 3 : 2;
+  static constexpr int kBlockM = 64 * kConsumers;              // query rows per item
+  static constexpr int kThreads = 128 * (1 + kConsumers);     // the producer warpgroup first
+  static constexpr int kConsumerRegs = kConsumers == 3 ? 160 : 240;
+  // Q buffers: two in kVariant 5 (the next item's Q loads into the second while the current one runs) where
+  // they fit in shared memory (not d = 256) and in registers (not three consumers: 88 bytes of spills), else one.
+  static constexpr int kQBuffers = kVariant >= 5 && D != 256 && kConsumers == 2 ? 2 : 1;
+  static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
+};
 
 // The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
 using HeadDims = HopperHeadDims<64, 128, 256>;
 
-template <int D>
+template <int D, int kBlockM = 128, int kQ = 1>
 struct Hopper {
+  static constexpr int kQBuffers = kQ;
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
   // Keys per K/V tile: 128, but 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB
   // each) fill the 227 KiB (128-key tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread),
@@ -59,9 +71,6 @@ struct Hopper {
   static constexpr int kPvChunks = D / kPvN;
   static_assert(kPvChunks * kPvN == D && kBlockN % 16 == 0, "O in whole chunks, P in whole 16-key steps");
   static constexpr uint32_t kQBytes = kBlockM * D * sizeof(__half);
-  // Q buffers: two where they fit (kVariant 5 loads the next item's Q into the second while the current one
-  // runs), else one.
-  static constexpr int kQBuffers = D == 256 ? 1 : 2;
   static constexpr uint32_t kTileBytes = kBlockN * D * sizeof(__half);  // one K or V tile
   // 1024 bytes of slack: the swizzled tiles start on 1024-byte boundaries
   static constexpr size_t kSmemBytes = kQBuffers * kQBytes + 2 * kStages * kTileBytes + 1024;
@@ -124,7 +133,7 @@ struct Item {
   int m0, n_tiles;
 };
 
-template <int kBlockN, bool kCausal>
+template <int kBlockM, int kBlockN, bool kCausal>
 __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
   // Row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks' static
   // round-robin share of the items then sums to about the same work.
@@ -161,15 +170,23 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 //   5: two Q buffers (d = 64 and 128, where they fit): the producer loads item n + 1's Q, and then its first
 //      K/V tiles, while item n runs, instead of waiting for item n's last scores (Q comes from HBM: about a
 //      microsecond, against the few hundred cycles of P V and the output's store left after the release).
+//   6: three consumers (192 query rows an item) at d = 64, with 1-3 (not 4 and 5: registers); d = 128 as 5.
 template <int D, bool kCausal, bool kMasked, int kVariant>
-__global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
+__global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
+    attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
   // compute capability 9.0, where the sm_90a code is taken.
   __trap();
 #else
-  using H = Hopper<D>;
+  using T = Team<D, kVariant>;
+  constexpr int kConsumers = T::kConsumers, kBlockM = T::kBlockM;
+  using H = Hopper<D, kBlockM, T::kQBuffers>;
   constexpr int kBlockN = H::kBlockN;
+  // kVariant's features (above). With three consumers (160 registers) P in two buffers with the P V wait held
+  // at the softmax's end spills 224 bytes, so they go without it.
+  constexpr bool kBranchFreeRelease = kVariant >= 1, kInteriorSoftmax = kVariant >= 2, kDescriptorBases = kVariant >= 3;
+  constexpr bool kHeldWait = kVariant >= 4 && kConsumers == 2;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + H::kQBuffers * kBlockM * D;  // [kStages][D / 64][kBlockN][64]
@@ -178,8 +195,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
   // producer refills K(j + kStages) about one tile before V (with two stages at d = 128 a whole-stage release
   // after P V left the next K load no lead at all). Q is freed once an item's last scores have landed.
   // The K/V ring runs on across items: `u`, the block's count of tiles before this one, picks stage and phase.
-  // Item n's Q is in buffer n % kQ (kQ = 2 in kVariant 5, else 1).
-  constexpr int kQ = kVariant >= 5 && H::kQBuffers == 2 ? 2 : 1;
+  // Item n's Q is in buffer n % kQ.
+  constexpr int kQ = T::kQBuffers;
   __shared__ uint64_t q_full[kQ], q_free[kQ], k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
@@ -203,7 +220,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     if (threadIdx.x == 0) {
       int u = 0, n = 0;  // tiles and items loaded so far
       for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
-        const Item it = item_at<kBlockN, kCausal>(a, index);
+        const Item it = item_at<kBlockM, kBlockN, kCausal>(a, index);
         const int qb = n % kQ, round = n / kQ;  // the buffer, and the items it held before
         if (round > 0) mbar_wait(&q_free[qb], (round - 1) & 1);  // their last item's last scores have landed
         mbar_expect_tx(&q_full[qb], H::kQBytes);
@@ -226,7 +243,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     return;
   }
 
-  claim_registers<kConsumerRegs>();
+  claim_registers<T::kConsumerRegs>();
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
   const __half* q_rows = nullptr;  // its rows within each 64-column tile of the current item's Q
 
@@ -249,7 +266,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     mbar_wait(&k_full[stage], (u / H::kStages) & 1);
     fence_registers(s);
     wgmma_fence();
-    if constexpr (kVariant >= 3) {
+    if constexpr (kDescriptorBases) {
       const uint64_t q_desc = smem_desc(q_rows, 16, 1024), k_desc = smem_desc(k_tile, 16, 1024);
 #pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
@@ -282,7 +299,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 #pragma unroll
       for (int c = 0; c < H::kPvChunks; ++c) {
         const int offset = (c * H::kPvN / kSwizzleCols * kBlockN + kk * 16) * kSwizzleCols;  // halves
-        wgmma_pv<H::kPvN>(o[c], p[kk], kVariant >= 3 ? desc_plus(v_desc, offset)
+        wgmma_pv<H::kPvN>(o[c], p[kk], kDescriptorBases ? desc_plus(v_desc, offset)
                                                        : smem_desc(v_tile + offset, kBlockN * kSwizzleCols * sizeof(__half), 1024));
       }
     }
@@ -359,19 +376,19 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     }
   };
 
-  // Ping-pong: the two consumers take turns to issue their GEMMs (named barriers 1 and 2, one per consumer,
-  // each passed by the other's arrival), so that one's softmax runs while the other's GEMMs hold the tensor
-  // cores. Consumer 0 goes first; both take n_tiles + 1 turns per item, and every turn but the block's last
-  // hands over.
+  // Ping-pong: the consumers take turns, in order, to issue their GEMMs (named barrier 1 + c for consumer c,
+  // passed by the previous consumer's arrival), so that one's softmax runs while the others' GEMMs hold the
+  // tensor cores. Consumer 0 goes first; each takes n_tiles + 1 turns per item, and every turn but the
+  // block's last hands over.
   const auto take_turn = [&] { named_barrier_sync(1 + consumer, 2 * 128); };
   const auto hand_over = [&](bool last) {
-    if (!(last && consumer == 1)) named_barrier_arrive(2 - consumer, 2 * 128);
+    if (!(last && consumer == kConsumers - 1)) named_barrier_arrive(1 + (consumer + 1) % kConsumers, 2 * 128);
   };
-  if (consumer == 1) named_barrier_arrive(1, 2 * 128);
+  if (consumer == kConsumers - 1) named_barrier_arrive(1, 2 * 128);
 
   int n = 0;  // items done
   for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
-    const Item it = item_at<kBlockN, kCausal>(a, index);
+    const Item it = item_at<kBlockM, kBlockN, kCausal>(a, index);
     const bool last_item = index + gridDim.x >= a.items;
     row0 = it.m0 + 64 * consumer;
     if constexpr (kMasked) mask = a.mask + it.bo * a.mask_o + it.bi * a.mask_i;
@@ -387,7 +404,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     // the tensor cores work through the softmax, and O is rescaled once P V has landed.
     // Tiles before `interior` need no masking (kVariant >= 2; else none are marked so): they end before the
     // item's first row (causal) and before the end of the keys.
-    const int interior = kVariant >= 2 && !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
+    const int interior = kInteriorSoftmax && !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
     const int qb = n % kQ;
     q_rows = s_q + qb * kBlockM * D + 64 * consumer * kSwizzleCols;
     mbar_wait(&q_full[qb], (n / kQ) & 1);
@@ -405,31 +422,31 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     const auto step = [&](int j, auto interior_tag, auto& from, auto& to) {
       take_turn();
       issue_scores(j);
-      if constexpr (kVariant >= 4) rescale_output();  // by alpha_{j-1}, before P_{j-1} V_{j-1} adds to O
+      if constexpr (kHeldWait) rescale_output();  // by alpha_{j-1}, before P_{j-1} V_{j-1} adds to O
       issue_values(j - 1, from);
       hand_over(false);
       wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
       fence_registers(s);
       release(&k_free[(u0 + j) % H::kStages]);
-      if constexpr (kVariant == 0) {
+      if constexpr (!kBranchFreeRelease) {
         if (j == it.n_tiles - 1) release(&q_free[qb]);
-      } else if constexpr (kVariant < 4) {
+      } else if constexpr (!kHeldWait) {
         mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1);
       }
       softmax(j, interior_tag);
       // kVariant 4: ptxas keeps the wait below after the last mbarrier arrive, and schedules that arrive only
       // once its predicate is known: one that needs the softmax's row sum (never negative: always true, but
       // not to the compiler) holds the wait at the softmax's end.
-      if constexpr (kVariant >= 4) mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1 && !(row_sum[1] < 0.0f));
+      if constexpr (kHeldWait) mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1 && !(row_sum[1] < 0.0f));
       wgmma_wait<0>();
       fence_registers(o);
       release(&v_free[(u0 + j - 1) % H::kStages]);
-      if constexpr (kVariant < 4) rescale_output();  // by alpha_j, O holding P_{j-1} V_{j-1} already
+      if constexpr (!kHeldWait) rescale_output();  // by alpha_j, O holding P_{j-1} V_{j-1} already
       pack_weights(to);
     };
     int latest = 0;  // the buffer holding the latest P (kVariant 4 alternates, the others keep the first)
     const auto next = [&](int j, auto interior_tag) {
-      if constexpr (kVariant >= 4) {
+      if constexpr (kHeldWait) {
         if (latest == 0) step(j, interior_tag, p0, p1);
         else step(j, interior_tag, p1, p0);
         latest ^= 1;
@@ -440,7 +457,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
     for (int j = 1; j < interior; ++j) next(j, std::true_type{});
     for (int j = max(1, interior); j < it.n_tiles; ++j) next(j, std::false_type{});
     take_turn();
-    if constexpr (kVariant >= 4) rescale_output();
+    if constexpr (kHeldWait) rescale_output();
     if (latest == 0) issue_values(it.n_tiles - 1, p0);
     else issue_values(it.n_tiles - 1, p1);
     hand_over(last_item);
@@ -471,26 +488,35 @@ __global__ void __launch_bounds__(kBlockThreads, 1) attention_sm90a_kernel(const
 }
 
 // The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT, 0 when unset or
-// not one of 1-5. Read at every launch (a getenv, well under the launch's own cost) so that one process can
+// not one of 1-6. Read at every launch (a getenv, well under the launch's own cost) so that one process can
 // time the variants alternately (benchmarks/attention_variants.py).
 int forward_variant() {
   const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
   const int variant = text ? std::atoi(text) : 0;
-  return variant >= 1 && variant <= 5 ? variant : 0;
+  return variant >= 1 && variant <= 6 ? variant : 0;
 }
 
+// Launches the variant on `args` with Q's map, row blocks and items for its rows per item; false (nothing
+// launched) where Q cannot be mapped.
 template <int D, bool kCausal, bool kMasked, int kVariant>
-void launch(unsigned blocks, const Sm90Args& args) {
+bool launch(const Array& q, Sm90Args args) {
+  using T = Team<D, kVariant>;
+  using H = Hopper<D, T::kBlockM, T::kQBuffers>;
+  if (!encode_rows_map(&args.q_map, &args.q_b, q, T::kBlockM)) return false;
+  args.row_blocks = (args.len + T::kBlockM - 1) / T::kBlockM;
+  args.items = args.row_blocks * args.batches;
+  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
   constexpr auto kernel = attention_sm90a_kernel<D, kCausal, kMasked, kVariant>;
   static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
   std::atomic<bool>& opted = opted_in[current_device()];
   if (!opted.load(std::memory_order_acquire)) {
     check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               static_cast<int>(Hopper<D>::kSmemBytes)),
+                               static_cast<int>(H::kSmemBytes)),
           "cudaFuncSetAttribute (Hopper attention shared memory)");
     opted.store(true, std::memory_order_release);
   }
-  kernel<<<blocks, kBlockThreads, Hopper<D>::kSmemBytes, stream()>>>(args);
+  kernel<<<blocks, T::kThreads, H::kSmemBytes, stream()>>>(args);
+  return true;
 }
 
 }  // namespace
@@ -501,12 +527,10 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   if (!HeadDims::fits(q, k, v, {&out})) return false;
   if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
   Sm90Args args{};
-  if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM)) return false;
+  if (!encode_rows_map(&args.q_map, &args.q_b, q, 128)) return false;  // (each variant maps its own rows)
   args.inner = q.shape()[1];
   args.batches = batches;
-  args.row_blocks = (len + kBlockM - 1) / kBlockM;
-  args.items = args.row_blocks * batches;
-  if (args.items == 0) return true;  // no query rows: nothing to write (K and V need no maps)
+  if (len * batches == 0) return true;  // no query rows: nothing to write (K and V need no maps)
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
   if (mask) {
@@ -517,7 +541,6 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   args.lse = lse;
   args.len = static_cast<int>(len), args.keys = static_cast<int>(keys);
   args.scale_log2 = scale * kLog2e;
-  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
   bool taken = true;
   HeadDims::run(q.shape()[3], causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
@@ -528,18 +551,19 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
     }
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
     if constexpr (D == 256) {
-      launch<D, kCausal, kMasked, 0>(blocks, args);
+      taken = launch<D, kCausal, kMasked, 0>(q, args);
     } else {
       switch (forward_variant()) {
-        case 1: launch<D, kCausal, kMasked, 1>(blocks, args); break;
-        case 2: launch<D, kCausal, kMasked, 2>(blocks, args); break;
-        case 3: launch<D, kCausal, kMasked, 3>(blocks, args); break;
-        case 4: launch<D, kCausal, kMasked, 4>(blocks, args); break;
-        case 5: launch<D, kCausal, kMasked, 5>(blocks, args); break;
-        default: launch<D, kCausal, kMasked, 0>(blocks, args);
+        case 1: taken = launch<D, kCausal, kMasked, 1>(q, args); break;
+        case 2: taken = launch<D, kCausal, kMasked, 2>(q, args); break;
+        case 3: taken = launch<D, kCausal, kMasked, 3>(q, args); break;
+        case 4: taken = launch<D, kCausal, kMasked, 4>(q, args); break;
+        case 5: taken = launch<D, kCausal, kMasked, 5>(q, args); break;
+        case 6: taken = launch<D, kCausal, kMasked, 6>(q, args); break;
+        default: taken = launch<D, kCausal, kMasked, 0>(q, args);
       }
     }
-    check_launch("Hopper attention kernel");
+    if (taken) check_launch("Hopper attention kernel");
   });
   return taken;
 }
