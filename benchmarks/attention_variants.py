@@ -1,15 +1,15 @@
-"""The Hopper attention forward's variants (cuda/attention_sm90a.cu, TL_SM90A_FWD_VARIANT 0-6) beside PyTorch's
+"""The Hopper attention forward's variants (cuda/attention_sm90a.cu, TL_SM90A_FWD_VARIANT 0-4) beside PyTorch's
 F.scaled_dot_product_attention, in one process: for each shape, the variants and PyTorch are timed alternately
 for several rounds (device time from events around a batch of queued calls; the median round kept), and one
-JSON line per shape gives PyTorch's time over each variant's (above 1: ours is faster).
+line per shape and mask gives PyTorch's time and PyTorch's time over each variant's (above 1: ours is faster);
+the rows go to benchmarks/results/attention_variants_<gpu>.json.
 
 Forward only, contiguous [B, H, L, d] f16 operands, causal and full. Shapes: the GPT-2 small training shape
 (B 8, H 12, L 1024, d 64) and B 2, H 16, L 4096, d 128 (issue 18's bars), plus L 16384 at d 64 and 128.
-Usage: python3 benchmarks/attention_variants.py [--rounds N] [--variants 0,1,2,3,4,5,6] [--quick]
+Usage: python3 benchmarks/attention_variants.py [--rounds N] [--variants 0,1,2,3,4] [--quick]
 (--quick: the GPT shape and L 4096 only). Needs a compute capability 9.0 GPU (else the variants do not run).
 """
 import argparse
-import json
 import os
 import statistics
 
@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 import tensorlogic as tl
+from harness import write_results
 
 SHAPES = [(8, 12, 1024, 64), (2, 16, 4096, 128), (4, 16, 4096, 64), (1, 16, 16384, 128), (1, 16, 16384, 64)]
 
@@ -55,19 +56,26 @@ def time_shape(shape, causal, variants, rounds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--variants", default="0,1,2,3,4,5,6")
+    parser.add_argument("--variants", default="0,1,2,3,4")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     variants = [int(v) for v in args.variants.split(",")]
     shapes = SHAPES[:2] if args.quick else SHAPES
-    print(json.dumps({"device": tl.cuda.get_device_name(), "torch": torch.__version__}), flush=True)
+    device = tl.cuda.get_device_name()
+    print(device, "torch", torch.__version__, flush=True)
+    rows = []
     for shape in shapes:
         for causal in (True, False):
             ms = time_shape(shape, causal, variants, args.rounds)
             row = {"shape": shape, "causal": causal, "torch_ms": round(ms["torch"], 4)}
             row.update({f"v{v}_ms": round(ms[v], 4) for v in variants})
             row.update({f"torch_over_v{v}": round(ms["torch"] / ms[v], 3) for v in variants})
-            print(json.dumps(row), flush=True)
+            rows.append(row)
+            ratios = " ".join(f"v{v} {ms['torch'] / ms[v]:.3f}" for v in variants)
+            print("B{} H{} L{} d{}".format(*shape), "causal" if causal else "full", f"torch {ms['torch']:.4f} ms;",
+                  ratios, flush=True)
+    name = "attention_variants_" + device.replace(" ", "_")
+    print("wrote", write_results(name, rows, {"device": device, "torch": torch.__version__, "rounds": args.rounds}))
     os.environ.pop("TL_SM90A_FWD_VARIANT", None)
 
 

@@ -36,18 +36,18 @@ using namespace sm90a;
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kProducerRegs = 24;
 
-// Consumer warpgroups of 64 query rows: two, or three at d = 64 in kVariant 6 (FlashAttention-3's 192-row tiles at
+// Consumer warpgroups of 64 query rows: two, or three at d = 64 in kVariant 4 (FlashAttention-3's 192-row tiles at
 // that head dim: each K/V tile loaded serves 1.5 times the rows, and three softmaxes share the tensor cores' time),
 // where a consumer has 160 registers (with three, 128 x 24 + 384 x 160 = 64,512 of the SM's 65,536).
 template <int D, int kVariant>
 struct Team {
-  static constexpr int kConsumers = D == 64 && kVariant == 6 ? 3 : 2;
+  static constexpr int kConsumers = D == 64 && kVariant == 4 ? 3 : 2;
   static constexpr int kBlockM = 64 * kConsumers;              // query rows per item
   static constexpr int kThreads = 128 * (1 + kConsumers);     // the producer warpgroup first
   static constexpr int kConsumerRegs = kConsumers == 3 ? 160 : 240;
-  // Q buffers: two in kVariant 5 (the next item's Q loads into the second while the current one runs) where
+  // Q buffers: two in kVariant 3 (the next item's Q loads into the second while the current one runs) where
   // they fit in shared memory (not d = 256) and in registers (not three consumers: 88 bytes of spills), else one.
-  static constexpr int kQBuffers = kVariant >= 5 && D != 256 && kConsumers == 2 ? 2 : 1;
+  static constexpr int kQBuffers = kVariant >= 3 && D != 256 && kConsumers == 2 ? 2 : 1;
   static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
 };
 
@@ -106,7 +106,7 @@ __device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, u
 }
 
 // One arrival on `bar` where `pred` holds, as a predicated instruction: a branch around it would end the basic
-// block, and ptxas hoists a wgmma wait to the top of its block (see kVariant 1 below).
+// block, and ptxas would put a later wgmma wait right after it (see attention_sm90a_kernel).
 [[maybe_unused]] __device__ __forceinline__ void mbar_arrive_if(uint64_t* bar, bool pred) {
   asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %1, 0;\n@p mbarrier.arrive.shared::cta.b64 _, [%0];\n}\n" ::"r"(
                    smem_u32(bar)),
@@ -150,27 +150,27 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 // Persistent: a grid of at most one block per SM walks the items (index blockIdx.x, + gridDim.x, ...), so the
 // producer loads the next item's Q and first K/V tiles while the consumers finish the current one (its last
 // P V and the output's store) instead of each block starting from empty buffers.
-// kVariant (TL_SM90A_FWD_VARIANT, read once by the launcher; 0 unless set; head dims 64 and 128 only) selects
-// changes being measured against the kernel that ran before them, each level adding to the one below:
-//   1: the release of Q after an item's last scores is a predicated arrive instead of a branch. ptxas places
-//      the wait for tile j - 1's P V at the top of the basic block that holds tile j's softmax, so the branch
-//      put that wait before the whole softmax and the softmax no longer ran under P V (read in the SASS:
-//      WARPGROUP.DEPBAR.LE gsb0, 0x0 before the first MUFU.EX2 of the loop, for every unmasked variant).
-//   2: tiles wholly before the causal diagonal and the end of the keys (all but the last one or two of an
-//      item) take a softmax without the masking selects and compares (~130 of ~650 instructions a warp
-//      issues per tile at d = 64).
-//   3: the matrix descriptors of a tile's wgmmas are one base per buffer plus constant offsets (about eight
-//      uniform-datapath instructions per wgmma before, on the issuing path of the ping-pong).
-//   4: nothing in tile j's softmax touches a register of tile j - 1's P V, so ptxas has no reason to wait for
-//      that P V before the softmax ends: O is rescaled by alpha_{j-1} before P_{j-1} V_{j-1} is issued
-//      (FlashAttention-3's order) instead of by alpha_j after it lands, and P sits in two register buffers used
-//      by turns. In 1-3 ptxas waits halfway through the softmax (the rescale, ready once the row maxima are
-//      known, and the packs want O's and P's registers): at d = 128, where P V takes as long as Q K^T, the
-//      second half of the softmax then starts only once P V is done.
-//   5: two Q buffers (d = 64 and 128, where they fit): the producer loads item n + 1's Q, and then its first
-//      K/V tiles, while item n runs, instead of waiting for item n's last scores (Q comes from HBM: about a
-//      microsecond, against the few hundred cycles of P V and the output's store left after the release).
-//   6: three consumers (192 query rows an item) at d = 64, with 1-3 (not 4 and 5: registers); d = 128 as 5.
+// The Q release after an item's last scores is a predicated arrive, not a branch: ptxas keeps the wait for tile
+// j - 1's P V after the last mbarrier arrive before it and otherwise schedules it early, and a branch put it
+// before the whole softmax, which then never ran under P V (SASS: WARPGROUP.DEPBAR.LE gsb0, 0x0 before the first
+// MUFU.EX2). Tiles wholly before the causal diagonal and the keys' end take a softmax without the masking's
+// selects and compares, and the wgmmas' descriptors are one base per buffer plus constant offsets: the
+// instructions a warp issues per tile at d = 64 went from 644 to 471 (measured on an H100: 1.15-1.35x).
+// kVariant (TL_SM90A_FWD_VARIANT, read at each launch; 0 unless set; head dims 64 and 128 only) selects changes
+// being measured against that kernel (0):
+//   1: the row maxima and sums over four partial accumulators instead of one chain (32 dependent FMNMX, then
+//      32 dependent FADDs a row): ncu's largest stall was "wait", fixed-latency dependencies. And the P V wait
+//      held at the softmax's end: the Q release's arrive comes after the softmax with a predicate that needs
+//      the row sum, so ptxas cannot schedule it, and the wait after it, any earlier (in 0 the wait sits
+//      halfway through the exponentials, where the arrive floated to: at d = 128, where P V takes as long as
+//      Q K^T, the second half of the softmax then starts only once P V is done). The packs of P and the
+//      rescale of O, which need P V's registers, follow the wait.
+//   2: 1 with those also under P V: O is rescaled by alpha_{j-1} before P_{j-1} V_{j-1} is issued
+//      (FlashAttention-3's order) instead of by alpha_j after it lands, and P sits in two register buffers
+//      used by turns, so nothing in tile j's softmax touches a register of tile j - 1's P V.
+//   3: 2 with two Q buffers (d = 64 and 128): the producer loads item n + 1's Q, and then its first K/V tiles,
+//      while item n runs, instead of waiting for item n's last scores.
+//   4: 1 with three consumers (192 query rows an item) at d = 64 (not 2 and 3: 160 registers); d = 128 as 3.
 template <int D, bool kCausal, bool kMasked, int kVariant>
 __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
@@ -185,8 +185,8 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   constexpr int kBlockN = H::kBlockN;
   // kVariant's features (above). With three consumers (160 registers) P in two buffers with the P V wait held
   // at the softmax's end spills 224 bytes, so they go without it.
-  constexpr bool kBranchFreeRelease = kVariant >= 1, kInteriorSoftmax = kVariant >= 2, kDescriptorBases = kVariant >= 3;
-  constexpr bool kHeldWait = kVariant >= 4 && kConsumers == 2;
+  constexpr int kChains = kVariant >= 1 ? 4 : 1;  // partial accumulators of a row's max and sum
+  constexpr bool kPinnedWait = kVariant >= 1, kHeldWait = kVariant >= 2 && kConsumers == 2;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + H::kQBuffers * kBlockM * D;  // [kStages][D / 64][kBlockN][64]
@@ -250,7 +250,7 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   float o[H::kPvChunks][H::kPvN / 2];  // O: D / 8 accumulator tiles of 8 columns, tile dt in o[dt / kTilesPerChunk]
   constexpr int kTilesPerChunk = H::kPvN / 8;
   float s[kBlockN / 2];        // S, then the f32 weights: kBlockN / 8 tiles of 8 keys
-  // The weights in f16: the A operand of P V, one per 16 keys. kVariant 4 packs tile j's into the buffer that
+  // The weights in f16: the A operand of P V, one per 16 keys. kHeldWait packs tile j's into the buffer that
   // tile j - 1's P V is not reading, so no pack has to wait for that P V.
   uint32_t p0[kBlockN / 16][4], p1[kBlockN / 16][4];
   float row_max[2], row_sum[2];  // rows g and g + 8 of this warp
@@ -266,21 +266,12 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     mbar_wait(&k_full[stage], (u / H::kStages) & 1);
     fence_registers(s);
     wgmma_fence();
-    if constexpr (kDescriptorBases) {
-      const uint64_t q_desc = smem_desc(q_rows, 16, 1024), k_desc = smem_desc(k_tile, 16, 1024);
+    const uint64_t q_desc = smem_desc(q_rows, 16, 1024), k_desc = smem_desc(k_tile, 16, 1024);
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) {
-        const int tile = kk / 4, step = (kk % 4) * 16;
-        wgmma_scores<kBlockN>(s, desc_plus(q_desc, tile * kBlockM * kSwizzleCols + step),
-                              desc_plus(k_desc, tile * kBlockN * kSwizzleCols + step), kk > 0);
-      }
-    } else {
-#pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) {
-        const int tile = kk / 4, step = (kk % 4) * 16;
-        wgmma_scores<kBlockN>(s, smem_desc(q_rows + tile * kBlockM * kSwizzleCols + step, 16, 1024),
-                              smem_desc(k_tile + tile * kBlockN * kSwizzleCols + step, 16, 1024), kk > 0);
-      }
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const int tile = kk / 4, step = (kk % 4) * 16;
+      wgmma_scores<kBlockN>(s, desc_plus(q_desc, tile * kBlockM * kSwizzleCols + step),
+                            desc_plus(k_desc, tile * kBlockN * kSwizzleCols + step), kk > 0);
     }
     wgmma_commit();
   };
@@ -299,8 +290,7 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
 #pragma unroll
       for (int c = 0; c < H::kPvChunks; ++c) {
         const int offset = (c * H::kPvN / kSwizzleCols * kBlockN + kk * 16) * kSwizzleCols;  // halves
-        wgmma_pv<H::kPvN>(o[c], p[kk], kDescriptorBases ? desc_plus(v_desc, offset)
-                                                       : smem_desc(v_tile + offset, kBlockN * kSwizzleCols * sizeof(__half), 1024));
+        wgmma_pv<H::kPvN>(o[c], p[kk], desc_plus(v_desc, offset));
       }
     }
     wgmma_commit();
@@ -314,7 +304,8 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   // rescaled, and alpha for O. Without a mask the max is taken over the raw scores and the scale (> 0, the
   // launcher checks) applied inside each weight's exponent, one FFMA: exp2(s scale_log2 - max scale_log2); with
   // one each score is first s scale_log2 + mask log2(e) (the mask read from global memory, -inf past the keys).
-  // `interior` (a std::bool_constant) true: the caller knows no key of the tile is masked (kVariant >= 2).
+  // `interior` (a std::bool_constant) true: the caller knows no key of the tile is masked. The max and the sum
+  // of a row run over kChains partial accumulators (independent dependency chains), element i in chain i % kChains.
   const auto softmax = [&](int j, auto interior) {
     const int n0 = j * kBlockN;
     const bool edge = !decltype(interior)::value &&
@@ -323,12 +314,15 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     for (int h = 0; h < 2; ++h) {
       const int row = row0 + 16 * warp + g + 8 * h;
       [[maybe_unused]] const __half* mask_row = kMasked && row < a.len ? mask + row * a.mask_r : nullptr;
-      float top = -INFINITY;
+      float tops[kChains];
+#pragma unroll
+      for (int i = 0; i < kChains; ++i) tops[i] = -INFINITY;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           float& x = s[4 * nt + 2 * h + c];
+          float& top = tops[(2 * nt + c) % kChains];
           const int col = n0 + nt * 8 + 2 * t + c;
           if constexpr (kMasked) {  // rows past the end are never stored: any finite addend will do
             const float add = col >= a.keys ? -INFINITY : mask_row ? __half2float(mask_row[col * a.mask_c]) * kLog2e : 0.0f;
@@ -339,6 +333,9 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
           top = fmaxf(top, x);
         }
       }
+      float top = tops[0];
+#pragma unroll
+      for (int i = 1; i < kChains; ++i) top = fmaxf(top, tops[i]);
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
       top = fmaxf(row_max[h], kMasked ? top : top * a.scale_log2);  // in log2 units, as row_max
@@ -346,13 +343,18 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
       alpha[h] = exp2_ftz(row_max[h] - base);            // 0 while nothing was summed
       row_max[h] = top;
       const float scale = kMasked ? 1.0f : a.scale_log2;
-      float sum = 0.0f;
+      float sums[kChains];
+#pragma unroll
+      for (int i = 0; i < kChains; ++i) sums[i] = 0.0f;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
         s[4 * nt + 2 * h] = exp2_ftz(fmaf(s[4 * nt + 2 * h], scale, -base));
         s[4 * nt + 2 * h + 1] = exp2_ftz(fmaf(s[4 * nt + 2 * h + 1], scale, -base));
-        sum += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
+        sums[nt % kChains] += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
       }
+      float sum = sums[0];
+#pragma unroll
+      for (int i = 1; i < kChains; ++i) sum += sums[i];
       row_sum[h] = row_sum[h] * alpha[h] + sum;
     }
   };
@@ -402,9 +404,9 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
 
     // Tile j's scores are computed while tile j - 1's P V runs (FlashAttention-3's overlap within a warpgroup):
     // the tensor cores work through the softmax, and O is rescaled once P V has landed.
-    // Tiles before `interior` need no masking (kVariant >= 2; else none are marked so): they end before the
-    // item's first row (causal) and before the end of the keys.
-    const int interior = kInteriorSoftmax && !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
+    // Tiles before `interior` need no masking: they end before the item's first row (causal) and before the end
+    // of the keys.
+    const int interior = !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
     const int qb = n % kQ;
     q_rows = s_q + qb * kBlockM * D + 64 * consumer * kSwizzleCols;
     mbar_wait(&q_full[qb], (n / kQ) & 1);
@@ -428,23 +430,19 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
       wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
       fence_registers(s);
       release(&k_free[(u0 + j) % H::kStages]);
-      if constexpr (!kBranchFreeRelease) {
-        if (j == it.n_tiles - 1) release(&q_free[qb]);
-      } else if constexpr (!kHeldWait) {
-        mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1);
-      }
+      if constexpr (!kPinnedWait) mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1);
       softmax(j, interior_tag);
-      // kVariant 4: ptxas keeps the wait below after the last mbarrier arrive, and schedules that arrive only
+      // kPinnedWait: ptxas keeps the wait below after the last mbarrier arrive, and schedules that arrive only
       // once its predicate is known: one that needs the softmax's row sum (never negative: always true, but
       // not to the compiler) holds the wait at the softmax's end.
-      if constexpr (kHeldWait) mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1 && !(row_sum[1] < 0.0f));
+      if constexpr (kPinnedWait) mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1 && !(row_sum[1] < 0.0f));
       wgmma_wait<0>();
       fence_registers(o);
       release(&v_free[(u0 + j - 1) % H::kStages]);
       if constexpr (!kHeldWait) rescale_output();  // by alpha_j, O holding P_{j-1} V_{j-1} already
       pack_weights(to);
     };
-    int latest = 0;  // the buffer holding the latest P (kVariant 4 alternates, the others keep the first)
+    int latest = 0;  // the buffer holding the latest P (kHeldWait alternates, else always the first)
     const auto next = [&](int j, auto interior_tag) {
       if constexpr (kHeldWait) {
         if (latest == 0) step(j, interior_tag, p0, p1);
@@ -488,12 +486,12 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
 }
 
 // The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT, 0 when unset or
-// not one of 1-6. Read at every launch (a getenv, well under the launch's own cost) so that one process can
+// not one of 1-4. Read at every launch (a getenv, well under the launch's own cost) so that one process can
 // time the variants alternately (benchmarks/attention_variants.py).
 int forward_variant() {
   const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
   const int variant = text ? std::atoi(text) : 0;
-  return variant >= 1 && variant <= 6 ? variant : 0;
+  return variant >= 1 && variant <= 4 ? variant : 0;
 }
 
 // Launches the variant on `args` with Q's map, row blocks and items for its rows per item; false (nothing
@@ -558,8 +556,6 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
         case 2: taken = launch<D, kCausal, kMasked, 2>(q, args); break;
         case 3: taken = launch<D, kCausal, kMasked, 3>(q, args); break;
         case 4: taken = launch<D, kCausal, kMasked, 4>(q, args); break;
-        case 5: taken = launch<D, kCausal, kMasked, 5>(q, args); break;
-        case 6: taken = launch<D, kCausal, kMasked, 6>(q, args); break;
         default: taken = launch<D, kCausal, kMasked, 0>(q, args);
       }
     }
