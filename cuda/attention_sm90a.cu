@@ -147,6 +147,18 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
   return it;
 }
 
+// The item a block takes in its round r (rounds of gridDim.x items, in item order: longest first), or -1 past the
+// last. kSnake: odd rounds hand their items out in reverse, so a block that took one of the longest items of a
+// round takes one of the shortest of the next (causal items differ in length; at the GPT shape, in round-robin
+// order, block 0 does 29 tiles against 26.2 on average).
+template <bool kSnake>
+__device__ __forceinline__ int64_t item_index(const Sm90Args& a, int64_t round) {
+  const int64_t first = round * gridDim.x;
+  const int64_t count = a.items - first < gridDim.x ? a.items - first : gridDim.x;  // items in this round
+  if (static_cast<int64_t>(blockIdx.x) >= count) return -1;
+  return first + (kSnake && (round & 1) ? count - 1 - blockIdx.x : blockIdx.x);
+}
+
 // Persistent: a grid of at most one block per SM walks the items (index blockIdx.x, + gridDim.x, ...), so the
 // producer loads the next item's Q and first K/V tiles while the consumers finish the current one (its last
 // P V and the output's store) instead of each block starting from empty buffers.
@@ -171,6 +183,7 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 //   3: 2 with two Q buffers (d = 64 and 128): the producer loads item n + 1's Q, and then its first K/V tiles,
 //      while item n runs, instead of waiting for item n's last scores.
 //   4: 1 with three consumers (192 query rows an item) at d = 64 (not 2 and 3: 160 registers); d = 128 as 3.
+//   5: 3 with the items handed out in snake order (item_index).
 template <int D, bool kCausal, bool kMasked, int kVariant>
 __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
@@ -186,7 +199,7 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   // kVariant's features (above). With three consumers (160 registers) P in two buffers with the P V wait held
   // at the softmax's end spills 224 bytes, so they go without it.
   constexpr int kChains = kVariant >= 1 ? 4 : 1;  // partial accumulators of a row's max and sum
-  constexpr bool kPinnedWait = kVariant >= 1, kHeldWait = kVariant >= 2 && kConsumers == 2;
+  constexpr bool kPinnedWait = kVariant >= 1, kHeldWait = kVariant >= 2 && kConsumers == 2, kSnake = kVariant == 5;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + H::kQBuffers * kBlockM * D;  // [kStages][D / 64][kBlockN][64]
@@ -218,10 +231,12 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   if (warpgroup == 0) {  // the producer
     release_registers<kProducerRegs>();
     if (threadIdx.x == 0) {
-      int u = 0, n = 0;  // tiles and items loaded so far
-      for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
+      int u = 0;  // tiles loaded so far
+      int64_t n = 0;  // items loaded so far
+      for (int64_t index = item_index<kSnake>(a, 0); index >= 0; index = item_index<kSnake>(a, ++n)) {
         const Item it = item_at<kBlockM, kBlockN, kCausal>(a, index);
-        const int qb = n % kQ, round = n / kQ;  // the buffer, and the items it held before
+        const int qb = static_cast<int>(n % kQ);
+        const int64_t round = n / kQ;  // the items this buffer held before
         if (round > 0) mbar_wait(&q_free[qb], (round - 1) & 1);  // their last item's last scores have landed
         mbar_expect_tx(&q_full[qb], H::kQBytes);
         load_rows<D>(s_q + qb * kBlockM * D, &a.q_map, &q_full[qb], kBlockM, it.m0, static_cast<int>(it.bi * a.q_b.inner),
@@ -388,10 +403,11 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   };
   if (consumer == kConsumers - 1) named_barrier_arrive(1, 2 * 128);
 
-  int n = 0;  // items done
-  for (int64_t index = blockIdx.x; index < a.items; index += gridDim.x, ++n) {
+  int64_t n = 0;  // items done
+  for (int64_t index = item_index<kSnake>(a, 0), following = 0; index >= 0; index = following) {
     const Item it = item_at<kBlockM, kBlockN, kCausal>(a, index);
-    const bool last_item = index + gridDim.x >= a.items;
+    following = item_index<kSnake>(a, ++n);
+    const bool last_item = following < 0;
     row0 = it.m0 + 64 * consumer;
     if constexpr (kMasked) mask = a.mask + it.bo * a.mask_o + it.bi * a.mask_i;
 #pragma unroll
@@ -407,9 +423,9 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     // Tiles before `interior` need no masking: they end before the item's first row (causal) and before the end
     // of the keys.
     const int interior = !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
-    const int qb = n % kQ;
+    const int qb = static_cast<int>(n % kQ);
     q_rows = s_q + qb * kBlockM * D + 64 * consumer * kSwizzleCols;
-    mbar_wait(&q_full[qb], (n / kQ) & 1);
+    mbar_wait(&q_full[qb], static_cast<uint32_t>(n / kQ) & 1);
     take_turn();
     issue_scores(0);
     hand_over(false);
@@ -486,12 +502,12 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
 }
 
 // The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT, 0 when unset or
-// not one of 1-4. Read at every launch (a getenv, well under the launch's own cost) so that one process can
+// not one of 1-5. Read at every launch (a getenv, well under the launch's own cost) so that one process can
 // time the variants alternately (benchmarks/attention_variants.py).
 int forward_variant() {
   const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
   const int variant = text ? std::atoi(text) : 0;
-  return variant >= 1 && variant <= 4 ? variant : 0;
+  return variant >= 1 && variant <= 5 ? variant : 0;
 }
 
 // Launches the variant on `args` with Q's map, row blocks and items for its rows per item; false (nothing
@@ -556,6 +572,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
         case 2: taken = launch<D, kCausal, kMasked, 2>(q, args); break;
         case 3: taken = launch<D, kCausal, kMasked, 3>(q, args); break;
         case 4: taken = launch<D, kCausal, kMasked, 4>(q, args); break;
+        case 5: taken = launch<D, kCausal, kMasked, 5>(q, args); break;
         default: taken = launch<D, kCausal, kMasked, 0>(q, args);
       }
     }
