@@ -5,9 +5,10 @@ line per shape and mask gives PyTorch's time and PyTorch's time over each varian
 the rows go to benchmarks/results/attention_variants_<gpu>.json.
 
 Forward only, contiguous [B, H, L, d] f16 operands, causal and full. Shapes: the GPT-2 small training shape
-(B 8, H 12, L 1024, d 64) and B 2, H 16, L 4096, d 128 (issue 18's bars), plus L 16384 at d 64 and 128.
+(B 8, H 12, L 1024, d 64) and attention_bars.py's (issue 18's bars: d 64 and 128, L 1k, 4k and 16k, 16,384
+tokens and a width of 2,048 each).
 Usage: python3 benchmarks/attention_variants.py [--rounds N] [--variants 0,1,2,3,4,5] [--quick]
-(--quick: the GPT shape and L 4096 only). Needs a compute capability 9.0 GPU (else the variants do not run).
+(--quick: the GPT shape and d 64 L 1024 only). Needs a compute capability 9.0 GPU (else the variants do not run).
 """
 import argparse
 import os
@@ -19,7 +20,8 @@ import torch.nn.functional as F
 import tensorlogic as tl
 from harness import write_results
 
-SHAPES = [(8, 12, 1024, 64), (2, 16, 4096, 128), (4, 16, 4096, 64), (1, 16, 16384, 128), (1, 16, 16384, 64)]
+# The GPT-2 small shape, then attention_bars.py's (16,384 tokens and a model width of 2,048 a shape).
+SHAPES = [(8, 12, 1024, 64)] + [(16384 // n, 2048 // d, n, d) for d in (64, 128) for n in (1024, 4096, 16384)]
 
 
 def event_ms(lib, fn, calls):
