@@ -501,13 +501,14 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
 #endif
 }
 
-// The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT, 0 when unset or
-// not one of 1-5. Read at every launch (a getenv, well under the launch's own cost) so that one process can
-// time the variants alternately (benchmarks/attention_variants.py).
+// The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT when it is one of
+// 0-5, else kDefaultVariant. Read at every launch (a getenv, well under the launch's own cost) so that one
+// process can time the variants alternately (benchmarks/attention_variants.py).
+constexpr int kDefaultVariant = 0;
 int forward_variant() {
   const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
-  const int variant = text ? std::atoi(text) : 0;
-  return variant >= 1 && variant <= 5 ? variant : 0;
+  const int variant = text && *text ? std::atoi(text) : -1;
+  return variant >= 0 && variant <= 5 ? variant : kDefaultVariant;
 }
 
 // Launches the variant on `args` with Q's map, row blocks and items for its rows per item; false (nothing
@@ -573,7 +574,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
         case 3: taken = launch<D, kCausal, kMasked, 3>(q, args); break;
         case 4: taken = launch<D, kCausal, kMasked, 4>(q, args); break;
         case 5: taken = launch<D, kCausal, kMasked, 5>(q, args); break;
-        default: taken = launch<D, kCausal, kMasked, 0>(q, args);
+        default: taken = launch<D, kCausal, kMasked, 0>(q, args);  // 0
       }
     }
     if (taken) check_launch("Hopper attention kernel");
