@@ -168,8 +168,8 @@ __device__ __forceinline__ int64_t item_index(const Sm90Args& a, int64_t round) 
 // MUFU.EX2). Tiles wholly before the causal diagonal and the keys' end take a softmax without the masking's
 // selects and compares, and the wgmmas' descriptors are one base per buffer plus constant offsets: the
 // instructions a warp issues per tile at d = 64 went from 644 to 471 (measured on an H100: 1.15-1.35x).
-// kVariant (TL_SM90A_FWD_VARIANT, read at each launch; 0 unless set; head dims 64 and 128 only) selects changes
-// being measured against that kernel (0):
+// kVariant (TL_SM90A_FWD_VARIANT, read at each launch; 0 unless set; head dims 64 and 128 without an additive
+// mask) selects changes being measured against that kernel (0):
 //   1: the row maxima and sums over four partial accumulators instead of one chain (32 dependent FMNMX, then
 //      32 dependent FADDs a row): ncu's largest stall was "wait", fixed-latency dependencies. And the P V wait
 //      held at the softmax's end: the Q release's arrive comes after the softmax with a predicate that needs
@@ -565,7 +565,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
       return;
     }
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
-    if constexpr (D == 256) {
+    if constexpr (D == 256 || kMasked) {  // the variants' additive-mask kernels spill more (up to 688 bytes)
       taken = launch<D, kCausal, kMasked, 0>(q, args);
     } else {
       switch (forward_variant()) {
