@@ -210,7 +210,8 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   // The K/V ring runs on across items: `u`, the block's count of tiles before this one, picks stage and phase.
   // Item n's Q is in buffer n % kQ.
   constexpr int kQ = T::kQBuffers;
-  __shared__ uint64_t q_full[kQ], q_free[kQ], k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
+  __shared__ uint64_t q_full[kQ], q_free[kQ];
+  __shared__ uint64_t k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
   if (threadIdx.x == 0) {
@@ -239,8 +240,8 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
         const int64_t round = n / kQ;  // the items this buffer held before
         if (round > 0) mbar_wait(&q_free[qb], (round - 1) & 1);  // their last item's last scores have landed
         mbar_expect_tx(&q_full[qb], H::kQBytes);
-        load_rows<D>(s_q + qb * kBlockM * D, &a.q_map, &q_full[qb], kBlockM, it.m0, static_cast<int>(it.bi * a.q_b.inner),
-                     static_cast<int>(it.bo * a.q_b.outer));
+        load_rows<D>(s_q + qb * kBlockM * D, &a.q_map, &q_full[qb], kBlockM, it.m0,
+                     static_cast<int>(it.bi * a.q_b.inner), static_cast<int>(it.bo * a.q_b.outer));
         for (int j = 0; j < it.n_tiles; ++j, ++u) {
           const int s = u % H::kStages;
           const uint32_t freed = (u / H::kStages - 1) & 1;  // the phase in which its previous tile was consumed
