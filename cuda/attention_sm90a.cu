@@ -405,9 +405,9 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   if (consumer == kConsumers - 1) named_barrier_arrive(1, 2 * 128);
 
   int64_t n = 0;  // items done
-  for (int64_t index = item_index<kSnake>(a, 0), following = 0; index >= 0; index = following) {
+  for (int64_t index = item_index<kSnake>(a, 0), following = 0; index >= 0; index = following, ++n) {
     const Item it = item_at<kBlockM, kBlockN, kCausal>(a, index);
-    following = item_index<kSnake>(a, ++n);
+    following = item_index<kSnake>(a, n + 1);
     const bool last_item = following < 0;
     row0 = it.m0 + 64 * consumer;
     if constexpr (kMasked) mask = a.mask + it.bo * a.mask_o + it.bi * a.mask_i;
