@@ -1,4 +1,4 @@
-"""The Hopper attention forward's variants (cuda/attention_sm90a.cu, TL_SM90A_FWD_VARIANT 0-5) beside PyTorch's
+"""The Hopper attention forward's variants (cuda/attention_sm90a.cu, TL_SM90A_FWD_VARIANT 0-6) beside PyTorch's
 F.scaled_dot_product_attention, in one process: for each shape, the variants and PyTorch are timed alternately
 for several rounds (device time from events around a batch of queued calls; the median round kept), and one
 line per shape and mask gives PyTorch's time and PyTorch's time over each variant's (above 1: ours is faster);
@@ -7,7 +7,7 @@ the rows go to benchmarks/results/attention_variants_<gpu>.json.
 Forward only, contiguous [B, H, L, d] f16 operands, causal and full. Shapes: the GPT-2 small training shape
 (B 8, H 12, L 1024, d 64) and attention_bars.py's (issue 18's bars: d 64 and 128, L 1k, 4k and 16k, 16,384
 tokens and a width of 2,048 each).
-Usage: python3 benchmarks/attention_variants.py [--rounds N] [--variants 0,1,2,3,4,5] [--quick]
+Usage: python3 benchmarks/attention_variants.py [--rounds N] [--variants 0,1,2,3,4,5,6] [--quick]
 (--quick: the GPT shape and d 64 L 1024 only). Needs a compute capability 9.0 GPU (else the variants do not run).
 """
 import argparse
@@ -58,7 +58,7 @@ def time_shape(shape, causal, variants, rounds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--variants", default="0,1,2,3,4,5")
+    parser.add_argument("--variants", default="0,1,2,3,4,5,6")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     variants = [int(v) for v in args.variants.split(",")]

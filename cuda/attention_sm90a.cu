@@ -184,6 +184,9 @@ __device__ __forceinline__ int64_t item_index(const Sm90Args& a, int64_t round) 
 //      while item n runs, instead of waiting for item n's last scores.
 //   4: 1 with three consumers (192 query rows an item) at d = 64 (not 2 and 3: 160 registers); d = 128 as 3.
 //   5: 3 with the items handed out in snake order (item_index).
+//   6: 3 with an item's last P V and the next item's first Q K^T issued in one turn, and the item's output
+//      normalised and stored while that Q K^T runs (one ping-pong turn and one exposed Q K^T fewer an item;
+//      at L 1024 a block walks 6-31 items).
 template <int D, bool kCausal, bool kMasked, int kVariant>
 __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
@@ -200,6 +203,7 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   // at the softmax's end spills 224 bytes, so they go without it.
   constexpr int kChains = kVariant >= 1 ? 4 : 1;  // partial accumulators of a row's max and sum
   constexpr bool kPinnedWait = kVariant >= 1, kHeldWait = kVariant >= 2 && kConsumers == 2, kSnake = kVariant == 5;
+  constexpr bool kMerged = kVariant == 6;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + H::kQBuffers * kBlockM * D;  // [kStages][D / 64][kBlockN][64]
@@ -405,6 +409,7 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   if (consumer == kConsumers - 1) named_barrier_arrive(1, 2 * 128);
 
   int64_t n = 0;  // items done
+  bool scores_issued = false;  // kMerged: this item's first Q K^T went out with the previous item's last P V
   for (int64_t index = item_index<kSnake>(a, 0), following = 0; index >= 0; index = following, ++n) {
     const Item it = item_at<kBlockM, kBlockN, kCausal>(a, index);
     following = item_index<kSnake>(a, n + 1);
@@ -425,12 +430,14 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     // of the keys.
     const int interior = !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
     const int qb = static_cast<int>(n % kQ);
-    q_rows = s_q + qb * kBlockM * D + 64 * consumer * kSwizzleCols;
-    mbar_wait(&q_full[qb], static_cast<uint32_t>(n / kQ) & 1);
-    take_turn();
-    issue_scores(0);
-    hand_over(false);
-    wgmma_wait<0>();
+    if (!kMerged || !scores_issued) {
+      q_rows = s_q + qb * kBlockM * D + 64 * consumer * kSwizzleCols;
+      mbar_wait(&q_full[qb], static_cast<uint32_t>(n / kQ) & 1);
+      take_turn();
+      issue_scores(0);
+      hand_over(false);
+      wgmma_wait<0>();
+    }
     fence_registers(s);
     release(&k_free[u0 % H::kStages]);
     if (it.n_tiles == 1) release(&q_free[qb]);
@@ -475,41 +482,59 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     if constexpr (kHeldWait) rescale_output();
     if (latest == 0) issue_values(it.n_tiles - 1, p0);
     else issue_values(it.n_tiles - 1, p1);
-    hand_over(last_item);
-    wgmma_wait<0>();
-    fence_registers(o);
-    release(&v_free[(u0 + it.n_tiles - 1) % H::kStages]);
+    const int last_stage = (u0 + it.n_tiles - 1) % H::kStages;
     u0 += it.n_tiles;
-
     // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
+    const auto finish = [&] {
+      fence_registers(o);
+      release(&v_free[last_stage]);
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      float total = row_sum[h];
-      total += __shfl_xor_sync(0xffffffffu, total, 1);
-      total += __shfl_xor_sync(0xffffffffu, total, 2);
-      const float inv = total > 0.0f ? 1.0f / total : 0.0f;
-      const int row = row0 + 16 * warp + g + 8 * h;
-      if (row >= a.len) continue;
-      if (a.lse.ptr && t == 0) a.lse.at(it.bo, it.bi)[row] = total > 0.0f ? row_max[h] + log2f(total) : INFINITY;
-      __half* dst = a.out + a.out_s.at(it.bo, it.bi, row);
+      for (int h = 0; h < 2; ++h) {
+        float total = row_sum[h];
+        total += __shfl_xor_sync(0xffffffffu, total, 1);
+        total += __shfl_xor_sync(0xffffffffu, total, 2);
+        const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+        const int row = row0 + 16 * warp + g + 8 * h;
+        if (row >= a.len) continue;
+        if (a.lse.ptr && t == 0) a.lse.at(it.bo, it.bi)[row] = total > 0.0f ? row_max[h] + log2f(total) : INFINITY;
+        __half* dst = a.out + a.out_s.at(it.bo, it.bi, row);
 #pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
-        const float* x = &o[dt / kTilesPerChunk][4 * (dt % kTilesPerChunk) + 2 * h];
-        *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(x[0] * inv, x[1] * inv);
+        for (int dt = 0; dt < D / 8; ++dt) {
+          const float* x = &o[dt / kTilesPerChunk][4 * (dt % kTilesPerChunk) + 2 * h];
+          *reinterpret_cast<__half2*>(dst + dt * 8 + 2 * t) = __floats2half2_rn(x[0] * inv, x[1] * inv);
+        }
       }
+    };
+    // kMerged: the next item's first Q K^T joins this turn (u0 is the next item's now), the output is stored
+    // while it runs, and it has landed before the next item starts (each wgmma group waited for in the block
+    // that issued it: ptxas serialises every wgmma otherwise, C7518).
+    if (kMerged && !last_item) {
+      const int64_t m = n + 1;
+      q_rows = s_q + static_cast<int>(m % kQ) * kBlockM * D + 64 * consumer * kSwizzleCols;
+      mbar_wait(&q_full[m % kQ], static_cast<uint32_t>(m / kQ) & 1);
+      issue_scores(0);
+      hand_over(false);
+      wgmma_wait<1>();  // P V (committed first) has landed
+      finish();
+      wgmma_wait<0>();
+      scores_issued = true;
+    } else {
+      hand_over(last_item);
+      wgmma_wait<0>();
+      finish();
     }
   }
 #endif
 }
 
 // The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT when it is one of
-// 0-5, else kDefaultVariant. Read at every launch (a getenv, well under the launch's own cost) so that one
+// 0-6, else kDefaultVariant. Read at every launch (a getenv, well under the launch's own cost) so that one
 // process can time the variants alternately (benchmarks/attention_variants.py).
 constexpr int kDefaultVariant = 0;
 int forward_variant() {
   const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
   const int variant = text && *text ? std::atoi(text) : -1;
-  return variant >= 0 && variant <= 5 ? variant : kDefaultVariant;
+  return variant >= 0 && variant <= 6 ? variant : kDefaultVariant;
 }
 
 // Launches the variant on `args` with Q's map, row blocks and items for its rows per item; false (nothing
@@ -575,6 +600,7 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
         case 3: taken = launch<D, kCausal, kMasked, 3>(q, args); break;
         case 4: taken = launch<D, kCausal, kMasked, 4>(q, args); break;
         case 5: taken = launch<D, kCausal, kMasked, 5>(q, args); break;
+        case 6: taken = launch<D, kCausal, kMasked, 6>(q, args); break;
         default: taken = launch<D, kCausal, kMasked, 0>(q, args);  // 0
       }
     }
