@@ -127,7 +127,7 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[N / 2], const uint32_t (&p)[
   else wgmma_rs_n128(o, p, v);
 }
 
-// One work item: 128 query rows (row block `rb`) of flat batch `b`.
+// One work item: kBlockM query rows (row block `rb`) of flat batch `b`.
 struct Item {
   int64_t b, bo, bi;
   int m0, n_tiles;
@@ -274,7 +274,7 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   // tile j - 1's P V is not reading, so no pack has to wait for that P V.
   uint32_t p0[kBlockN / 16][4], p1[kBlockN / 16][4];
   float row_max[2], row_sum[2];  // rows g and g + 8 of this warp
-  float alpha[2];  // the factor O is rescaled by once the previous tile's P V has landed
+  float alpha[2];  // O's rescale factor: applied once the previous P V lands (kHeldWait: before the next one)
   int u0 = 0;      // tiles of the block before the current item's first
   int row0 = 0;    // this warpgroup's first row in the current item
   const __half* mask = nullptr;  // the current item's mask matrix (kMasked)
