@@ -3,7 +3,8 @@
 // described in a table passed by value as the kernel's argument (no device buffer, no copy to fill), so a
 // model's 148 parameters take a few launches instead of 148. Each element runs the update of
 // cpp/kernels/optimizer.h in f32 (parameter plus its Kahan compensation), rounds once to f16 and keeps the
-// residual. Built with --fmad=false like the CPU build, so both backends give the same bits.
+// residual (an int16 count of 2^-15 f16 ulps, kernels::compensation_count: 2 bytes where an f32 took 4, the
+// same weight). Built with --fmad=false like the CPU build, so both backends give the same bits.
 // Under a loss scaler (tensorlogic.amp) the kernels read the scaler's flags and the step counts from device
 // memory, as PyTorch's fused AdamW does, so a training step never waits for the device: a set found_inf
 // makes every block return before writing, and the counts advance in a launch of their own.
@@ -23,7 +24,8 @@ constexpr int64_t kMaxBlocks = 0x7fffffff;  // gridDim.x
 struct TensorEntry {
   __half* param;
   const __half* grad;
-  float* state[4];      // the compensation, then the kind's slots (unused ones null)
+  short* comp;          // the compensation (state slot 0)
+  float* state[3];      // the kind's slots (unused ones null)
   int32_t* step;        // the count of updates done, on the device; null: the coefficients' step
   int64_t numel;
   int64_t first_chunk;  // this launch's block index of its first chunk
@@ -81,6 +83,23 @@ __device__ __forceinline__ void load_values(const float* p, float (&v)[V]) {
   }
 }
 template <int V>
+__device__ __forceinline__ void load_values(const short* p, short (&v)[V]) {
+  if constexpr (V == 4) {
+    const short4 q = *reinterpret_cast<const short4*>(p);
+    v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+  } else {
+    v[0] = *p;
+  }
+}
+template <int V>
+__device__ __forceinline__ void store_values(short* p, const short (&v)[V]) {
+  if constexpr (V == 4) {
+    *reinterpret_cast<short4*>(p) = make_short4(v[0], v[1], v[2], v[3]);
+  } else {
+    *p = v[0];
+  }
+}
+template <int V>
 __device__ __forceinline__ void store_values(__half* p, const __half (&v)[V]) {
   if constexpr (V == 4) {
     uint2 raw;
@@ -103,33 +122,33 @@ __device__ __forceinline__ void store_values(float* p, const float (&v)[V]) {
 // Updates elements [i, i + V) of one parameter: every operand read before any is written.
 template <OptimizerKind K, int SLOTS, int V>
 __device__ __forceinline__ void update(const kernels::OptimizerCoeffs& c, const TensorEntry& t, int64_t i) {
-  float p[V], g[V], comp[V], s[3][V];
+  float p[V], g[V], s[3][V];
+  short comp[V];
   load_values<V>(t.param + i, p);
   load_values<V>(t.grad + i, g);
-  load_values<V>(t.state[0] + i, comp);
+  load_values<V>(t.comp + i, comp);
 #pragma unroll
-  for (int k = 0; k < SLOTS; ++k) load_values<V>(t.state[k + 1] + i, s[k]);
+  for (int k = 0; k < SLOTS; ++k) load_values<V>(t.state[k] + i, s[k]);
   __half rounded[V];
 #pragma unroll
   for (int j = 0; j < V; ++j) {
     float sj[3] = {0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int k = 0; k < SLOTS; ++k) sj[k] = s[k][j];
-    const float x = kernels::optimizer_update(K, c, p[j] + comp[j], g[j], sj);
+    const float x = kernels::optimizer_update(K, c, kernels::compensated(p[j], comp[j]), g[j], sj);
 #pragma unroll
     for (int k = 0; k < SLOTS; ++k) s[k][j] = sj[k];
     rounded[j] = __float2half_rn(x);
-    const float residual = x - __half2float(rounded[j]);
-    comp[j] = isfinite(residual) ? residual : 0.0f;  // an overflowed weight keeps no residual
+    comp[j] = kernels::compensation_count(x, __half2float(rounded[j]));
   }
   store_values<V>(t.param + i, rounded);
-  store_values<V>(t.state[0] + i, comp);
+  store_values<V>(t.comp + i, comp);
 #pragma unroll
-  for (int k = 0; k < SLOTS; ++k) store_values<V>(t.state[k + 1] + i, s[k]);
+  for (int k = 0; k < SLOTS; ++k) store_values<V>(t.state[k] + i, s[k]);
 }
 
 // SLOTS is c.slots (dispatch_slots). V is 4 when every pointer of the table is aligned for 4-wide accesses
-// (f16 operands to 8 bytes, f32 to 16; chunks start at multiples of kChunk): a thread then moves 4 elements
+// (f16 and int16 operands to 8 bytes, f32 to 16; chunks start at multiples of kChunk): a thread then moves 4 elements
 // of each operand per access, and a parameter's last few elements (numel % 4) one by one.
 template <OptimizerKind K, int SLOTS, int V>
 __global__ void optimizer_kernel(kernels::OptimizerCoeffs c, DeviceScalars d, Table table) {
@@ -165,8 +184,8 @@ __global__ void advance_steps(Table table, const int32_t* found_inf) {
 
 bool aligned_for_vectors(const TensorEntry& e, int slots) {
   auto ok = [](const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; };
-  bool aligned = ok(e.param, 8) && ok(e.grad, 8) && ok(e.state[0], 16);
-  for (int k = 0; k < slots; ++k) aligned = aligned && ok(e.state[k + 1], 16);
+  bool aligned = ok(e.param, 8) && ok(e.grad, 8) && ok(e.comp, 8);
+  for (int k = 0; k < slots; ++k) aligned = aligned && ok(e.state[k], 16);
   return aligned;
 }
 
@@ -199,10 +218,11 @@ void launch_all(const kernels::OptimizerCoeffs& c, const DeviceScalars& d,
     const int64_t chunks = (t.param.numel() + kChunk - 1) / kChunk;
     if (table.count == kTensors || blocks + chunks > kMaxBlocks) flush();
     TensorEntry& e = table.tensors[table.count++];
-    e = TensorEntry{t.param.data_as<__half>(), t.grad.data_as<__half>(), {}, nullptr, t.param.numel(), blocks};
+    e = TensorEntry{t.param.data_as<__half>(), t.grad.data_as<__half>(), t.state[0].data_as<short>(), {}, nullptr,
+                    t.param.numel(), blocks};
     if (t.step.defined()) e.step = t.step.data_as<int32_t>();
     counted = counted || t.step.defined();
-    for (size_t k = 0; k < t.state.size(); ++k) e.state[k] = reinterpret_cast<float*>(t.state[k].data_as<int32_t>());
+    for (size_t k = 1; k < t.state.size(); ++k) e.state[k - 1] = reinterpret_cast<float*>(t.state[k].data_as<int32_t>());
     aligned = aligned && aligned_for_vectors(e, SLOTS);
     blocks += chunks;
   }
