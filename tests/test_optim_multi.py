@@ -166,7 +166,7 @@ def test_check_finite_finds_one_inf_or_nan_among_many_arrays(device):
     16-byte path, odd tails, views at odd offsets, more arrays than one CUDA launch's table), one bad value
     anywhere in them, against numpy."""
     rng = np.random.default_rng()
-    sizes = [int(n) for n in rng.integers(1, 5000, 170)] + [4096 * 3 + 5, 1]
+    sizes = [int(n) for n in rng.integers(1, 5000, 170)] + [4096 * 3 + 5, 16384 * 2 + 9, 1]  # CUDA: chunks of 16,384
     values = [rng.standard_normal(n).astype(np.float16) for n in sizes]
     arrays = [_to(v, device, offset=int(rng.integers(0, 3))) for v in values]
     ints = _core.to_device(_core.from_numpy(np.array([7, 2**20], np.int32)), device)
@@ -186,7 +186,7 @@ def test_check_finite_and_unscale_scales_in_place(device):
     """With inv_scale, every f16 value (contiguous, at odd offsets, strided views) is multiplied in place and
     rounded once, as numpy's f32 product; the check sees the values before scaling, and int arrays stay."""
     rng = np.random.default_rng()
-    values = [(rng.standard_normal(n) * 1000).astype(np.float16) for n in (4096 * 2 + 3, 17, 8, 1)]
+    values = [(rng.standard_normal(n) * 1000).astype(np.float16) for n in (16384 * 2 + 3, 17, 8, 1)]
     arrays = [_to(v, device, offset=k % 3) for k, v in enumerate(values)]
     wide = (rng.standard_normal((5, 6)) * 1000).astype(np.float16)
     strided_view = _core.slice(_core.to_device(_core.from_numpy(wide.copy()), device), 1, 0, 6, 2)
