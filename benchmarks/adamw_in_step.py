@@ -38,7 +38,7 @@ odd = []
 for p in params:
     st = mode.opt.state[p]
     ptrs = [p.data_ptr(), p.grad.data_ptr()] + [s.data_ptr() for s in st["slots"]]
-    need = [8, 8] + [16] * len(st["slots"])
+    need = [8, 8, 8] + [16] * (len(st["slots"]) - 1)  # f16 weight, gradient, 16-bit compensation; f32 slots
     if any(a % n for a, n in zip(ptrs, need)) or not p.grad.is_contiguous():
         odd.append((tuple(p.shape), [a % 16 for a in ptrs], p.grad.is_contiguous()))
 print(f"{len(params)} parameters, {sum(p.numel() for p in params) / 1e6:.1f} M; misaligned or strided: "

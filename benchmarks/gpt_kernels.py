@@ -4,9 +4,10 @@ vocabulary 50,304) on one GPU, TensorLogic beside the PyTorch op that does the s
 Each side is timed on the GPU's clock (CUDA events of its own library): a few large matmuls are queued first
 so that the host, which enqueues the timed calls meanwhile, stays ahead of the GPU and launch overhead is
 excluded; the figure is ms per call, the best of three rounds taken alternately. `GB/s` counts the bytes the
-op must move at least (TensorLogic's optimizer also keeps an f32 compensation per weight: 30 bytes per
-parameter, against 20 for PyTorch's fused f16 AdamW). The GradScaler row includes TensorLogic's read of its flag
-(a host round trip per call, as once per step).
+op must move at least: for AdamW 26 bytes per parameter for TensorLogic (f16 weight and gradient, f32 exp_avg and
+exp_avg_sq, a 16-bit compensation of the weight's rounding; read and written but the gradient) against 14 for
+PyTorch's fused AdamW over f16 parameters (its state in f16). The GradScaler row includes TensorLogic's read of
+its flag (a host round trip per call, as once per step).
 
 Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] (--device cpu: a quick check of the script
 with small shapes, timed by the host clock)"""
@@ -109,6 +110,21 @@ def cases(side, rng, B, T, C, H, V):
         out[f"layer_norm backward [{B * T},{C}] (dx, dw, db)"] = (
             lambda: _core.norm_backward(False, x._a, g._a, [C], w._a, 1e-5, True, True), 3 * B * T * C * 2, 50)
 
+    # The step's elementwise work: GELU over the MLP's hidden [B*T, 4C] and its backward (grad * gelu'(x), the
+    # one kernel both libraries run), the blocks' residual adds and the embeddings' broadcast sum over [B*T, C].
+    hidden, hidden_grad = side.tensor(f16(B * T, 4 * C)), side.tensor(f16(B * T, 4 * C))
+    out[f"gelu forward [{B * T},{4 * C}]"] = (lambda: F.gelu(hidden) if lib is torch else tl.nn.functional.gelu(hidden),
+                                              2 * B * T * 4 * C * 2, 50)
+    if lib is torch:
+        gelu_backward = lambda: torch.ops.aten.gelu_backward(hidden_grad, hidden)  # noqa: E731
+    else:
+        gelu_backward = lambda: _core.binary(_core.BinaryOp.gelu_backward, hidden_grad._a, hidden._a)  # noqa: E731
+    out[f"gelu backward [{B * T},{4 * C}]"] = (gelu_backward, 3 * B * T * 4 * C * 2, 50)
+    residual, branch = side.tensor(f16(B * T, C)), side.tensor(f16(B * T, C))
+    out[f"residual add [{B * T},{C}] + [{B * T},{C}]"] = (lambda: residual + branch, 3 * B * T * C * 2, 100)
+    tokens, positions = side.tensor(f16(B, T, C)), side.tensor(f16(T, C))
+    out[f"embedding sum [{B},{T},{C}] + [{T},{C}] (broadcast)"] = (lambda: tokens + positions, 2 * B * T * C * 2, 100)
+
     for width in (C, 4 * C):
         grads = side.tensor(f16(B * T, width))
         out[f"bias gradient: sum over the rows of [{B * T},{width}]"] = (
@@ -120,11 +136,11 @@ def cases(side, rng, B, T, C, H, V):
     if lib is torch:
         params = [p.requires_grad_() for p in params]
         opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.1, eps=1e-4, fused=side.device == "cuda")
-        per = 20
+        per = 14
     else:
         params = [p.requires_grad_() for p in params]
         opt = tl.optim.AdamW(params, lr=1e-4, weight_decay=0.1, eps=1e-4)
-        per = 30
+        per = 26
     for p in params:
         p.grad = side.tensor(f16(*p.shape) * 0.01)
     out[f"AdamW step over {numel / 1e6:.0f} M parameters"] = (opt.step, per * numel, 5)

@@ -3,7 +3,8 @@
 // described in a table passed by value as the kernel's argument (no device buffer, no copy to fill), so a
 // model's 148 parameters take a few launches instead of 148. Each element runs the update of
 // cpp/kernels/optimizer.h in f32 (parameter plus its Kahan compensation), rounds once to f16 and keeps the
-// residual. Built with --fmad=false like the CPU build, so both backends give the same bits.
+// residual (an int16 count of 2^-15 f16 ulps, kernels::compensation_count: 2 bytes where an f32 took 4, the
+// same weight). Built with --fmad=false like the CPU build, so both backends give the same bits.
 // Under a loss scaler (tensorlogic.amp) the kernels read the scaler's flags and the step counts from device
 // memory, as PyTorch's fused AdamW does, so a training step never waits for the device: a set found_inf
 // makes every block return before writing, and the counts advance in a launch of their own.
@@ -23,7 +24,8 @@ constexpr int64_t kMaxBlocks = 0x7fffffff;  // gridDim.x
 struct TensorEntry {
   __half* param;
   const __half* grad;
-  float* state[4];      // the compensation, then the kind's slots (unused ones null)
+  short* comp;          // the compensation (state slot 0)
+  float* state[3];      // the kind's slots (unused ones null)
   int32_t* step;        // the count of updates done, on the device; null: the coefficients' step
   int64_t numel;
   int64_t first_chunk;  // this launch's block index of its first chunk
@@ -81,6 +83,23 @@ __device__ __forceinline__ void load_values(const float* p, float (&v)[V]) {
   }
 }
 template <int V>
+__device__ __forceinline__ void load_values(const short* p, short (&v)[V]) {
+  if constexpr (V == 4) {
+    const short4 q = *reinterpret_cast<const short4*>(p);
+    v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+  } else {
+    v[0] = *p;
+  }
+}
+template <int V>
+__device__ __forceinline__ void store_values(short* p, const short (&v)[V]) {
+  if constexpr (V == 4) {
+    *reinterpret_cast<short4*>(p) = make_short4(v[0], v[1], v[2], v[3]);
+  } else {
+    *p = v[0];
+  }
+}
+template <int V>
 __device__ __forceinline__ void store_values(__half* p, const __half (&v)[V]) {
   if constexpr (V == 4) {
     uint2 raw;
@@ -103,33 +122,33 @@ __device__ __forceinline__ void store_values(float* p, const float (&v)[V]) {
 // Updates elements [i, i + V) of one parameter: every operand read before any is written.
 template <OptimizerKind K, int SLOTS, int V>
 __device__ __forceinline__ void update(const kernels::OptimizerCoeffs& c, const TensorEntry& t, int64_t i) {
-  float p[V], g[V], comp[V], s[3][V];
+  float p[V], g[V], s[3][V];
+  short comp[V];
   load_values<V>(t.param + i, p);
   load_values<V>(t.grad + i, g);
-  load_values<V>(t.state[0] + i, comp);
+  load_values<V>(t.comp + i, comp);
 #pragma unroll
-  for (int k = 0; k < SLOTS; ++k) load_values<V>(t.state[k + 1] + i, s[k]);
+  for (int k = 0; k < SLOTS; ++k) load_values<V>(t.state[k] + i, s[k]);
   __half rounded[V];
 #pragma unroll
   for (int j = 0; j < V; ++j) {
     float sj[3] = {0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int k = 0; k < SLOTS; ++k) sj[k] = s[k][j];
-    const float x = kernels::optimizer_update(K, c, p[j] + comp[j], g[j], sj);
+    const float x = kernels::optimizer_update(K, c, kernels::compensated(p[j], comp[j]), g[j], sj);
 #pragma unroll
     for (int k = 0; k < SLOTS; ++k) s[k][j] = sj[k];
     rounded[j] = __float2half_rn(x);
-    const float residual = x - __half2float(rounded[j]);
-    comp[j] = isfinite(residual) ? residual : 0.0f;  // an overflowed weight keeps no residual
+    comp[j] = kernels::compensation_count(x, __half2float(rounded[j]));
   }
   store_values<V>(t.param + i, rounded);
-  store_values<V>(t.state[0] + i, comp);
+  store_values<V>(t.comp + i, comp);
 #pragma unroll
-  for (int k = 0; k < SLOTS; ++k) store_values<V>(t.state[k + 1] + i, s[k]);
+  for (int k = 0; k < SLOTS; ++k) store_values<V>(t.state[k] + i, s[k]);
 }
 
 // SLOTS is c.slots (dispatch_slots). V is 4 when every pointer of the table is aligned for 4-wide accesses
-// (f16 operands to 8 bytes, f32 to 16; chunks start at multiples of kChunk): a thread then moves 4 elements
+// (f16 and int16 operands to 8 bytes, f32 to 16; chunks start at multiples of kChunk): a thread then moves 4 elements
 // of each operand per access, and a parameter's last few elements (numel % 4) one by one.
 template <OptimizerKind K, int SLOTS, int V>
 __global__ void optimizer_kernel(kernels::OptimizerCoeffs c, DeviceScalars d, Table table) {
@@ -165,8 +184,8 @@ __global__ void advance_steps(Table table, const int32_t* found_inf) {
 
 bool aligned_for_vectors(const TensorEntry& e, int slots) {
   auto ok = [](const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; };
-  bool aligned = ok(e.param, 8) && ok(e.grad, 8) && ok(e.state[0], 16);
-  for (int k = 0; k < slots; ++k) aligned = aligned && ok(e.state[k + 1], 16);
+  bool aligned = ok(e.param, 8) && ok(e.grad, 8) && ok(e.comp, 8);
+  for (int k = 0; k < slots; ++k) aligned = aligned && ok(e.state[k], 16);
   return aligned;
 }
 
@@ -199,10 +218,11 @@ void launch_all(const kernels::OptimizerCoeffs& c, const DeviceScalars& d,
     const int64_t chunks = (t.param.numel() + kChunk - 1) / kChunk;
     if (table.count == kTensors || blocks + chunks > kMaxBlocks) flush();
     TensorEntry& e = table.tensors[table.count++];
-    e = TensorEntry{t.param.data_as<__half>(), t.grad.data_as<__half>(), {}, nullptr, t.param.numel(), blocks};
+    e = TensorEntry{t.param.data_as<__half>(), t.grad.data_as<__half>(), t.state[0].data_as<short>(), {}, nullptr,
+                    t.param.numel(), blocks};
     if (t.step.defined()) e.step = t.step.data_as<int32_t>();
     counted = counted || t.step.defined();
-    for (size_t k = 0; k < t.state.size(); ++k) e.state[k] = reinterpret_cast<float*>(t.state[k].data_as<int32_t>());
+    for (size_t k = 1; k < t.state.size(); ++k) e.state[k - 1] = reinterpret_cast<float*>(t.state[k].data_as<int32_t>());
     aligned = aligned && aligned_for_vectors(e, SLOTS);
     blocks += chunks;
   }
@@ -210,12 +230,15 @@ void launch_all(const kernels::OptimizerCoeffs& c, const DeviceScalars& d,
 }
 
 // The inf/NaN check of many f16 arrays in one launch (a loss scaler's check of every gradient), each value
-// then multiplied in place by the float32 word inv_scale when it is given: the same chunks and table scheme
-// as the optimizer step, 16-byte accesses where an array is 16-byte aligned. Any block that finds an f16
+// then multiplied in place by the float32 word inv_scale when it is given: the table scheme of the optimizer
+// step, 16-byte accesses where an array is 16-byte aligned, in chunks of kFiniteChunk: 8 loads of 16 bytes per
+// thread, all in flight (with the optimizer's 4,096-element chunks a thread had 2, and GPT-2's 124.5 M
+// gradients took 30,000 blocks, read at 1.4 TB/s on an H100). Any block that finds an f16
 // with every exponent bit set writes 1 to `found` (the scaler's flag, never read by the host here); so does
 // a pending deferred error (deferred_error.cu): gradients of data that a range check rejected must not update
 // the parameters, and the error itself is raised at the host's next read.
 constexpr int kFiniteTensors = 160;
+constexpr int64_t kFiniteChunk = int64_t{64} * kThreads;  // elements per block: 8 vectors of 8 per thread
 
 struct FiniteEntry {
   __half* data;
@@ -245,12 +268,13 @@ __global__ void finite_kernel(FiniteTable table, const float* inv_scale_word, in
   const float inv_scale = kScale ? *inv_scale_word : 1.0f;
   const int64_t chunk = blockIdx.x;
   const FiniteEntry t = table.tensors[owner(table.tensors, table.count, chunk)];
-  const int64_t begin = (chunk - t.first_chunk) * kChunk;
-  const int64_t end = min(begin + kChunk, t.numel);
+  const int64_t begin = (chunk - t.first_chunk) * kFiniteChunk;
+  const int64_t end = min(begin + kFiniteChunk, t.numel);
   bool bad = false;
   int64_t tail = begin;
   if (aligned16(t.data)) {
     const int64_t whole = begin + (end - begin) / 8 * 8;
+#pragma unroll 8
     for (int64_t i = begin + threadIdx.x * int64_t{8}; i < whole; i += int64_t{blockDim.x} * 8) {
       Half8 v = *reinterpret_cast<const Half8*>(t.data + i);
 #pragma unroll
@@ -308,7 +332,7 @@ void CudaBackend::non_finite_check_and_unscale(const std::vector<Array>& arrays,
     blocks = 0;
   };
   for (const Array& a : arrays) {  // the core passes contiguous non-empty f16 arrays
-    const int64_t chunks = (a.numel() + kChunk - 1) / kChunk;
+    const int64_t chunks = (a.numel() + kFiniteChunk - 1) / kFiniteChunk;
     if (table.count == kFiniteTensors || blocks + chunks > kMaxBlocks) flush();
     table.tensors[table.count++] = FiniteEntry{a.data_as<__half>(), a.numel(), blocks};
     blocks += chunks;

@@ -251,7 +251,9 @@ __global__ void __launch_bounds__(kColThreads * kColLanes)
   for (int j = 0; j < 8; ++j) acc[j] = r.init();
   if (active) {
     const __half* p = in + o * n * inner + first;
-#pragma unroll 4
+    // 8 rows' loads in flight per thread (128 bytes; 64 KB per SM at two blocks): with 4, a bias gradient of
+    // [8192, 3072] read at ~1.6 TB/s on an H100.
+#pragma unroll 8
     for (int64_t k = begin + threadIdx.y; k < end; k += kColLanes) {
       const Half8 x = *reinterpret_cast<const Half8*>(p + k * inner);
 #pragma unroll

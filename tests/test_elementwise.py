@@ -89,6 +89,17 @@ def test_binary_matches_torch(device, op, shapes):
         assert_ulp(host(_wrap(_core.rbinary_scalar(kernel, s, tb._a))), ref, b, label=f"{name} rscalar {s}")
 
 
+def test_gelu_backward_every_f16_input(device):
+    """grad * gelu'(x) for every finite f16 x, the gradients random (wide magnitudes), contiguous so that CUDA takes
+    its vector kernel (its own erfc and exp: cuda/elementwise.cu): within 1 ulp of float64 PyTorch."""
+    rng = np.random.default_rng()
+    x = ALL_F16[np.isfinite(ALL_F16)]
+    g = (rng.standard_normal(x.size) * 10.0 ** rng.integers(-3, 3, x.size)).astype(np.float16)
+    expected = torch.ops.aten.gelu_backward(t64(g), t64(x)).numpy()
+    got = host(_wrap(_core.binary(B.gelu_backward, to_tl(g, device)._a, to_tl(x, device)._a)))
+    assert_ulp(got, expected, x, label="gelu_backward")
+
+
 def test_binary_strided_and_inplace(device):
     rng = np.random.default_rng(1)
     a = (rng.standard_normal((6, 10)) * 2).astype(np.float16)

@@ -44,9 +44,14 @@ def _arrays(rng, kind, options, device, offset=0):
     params = [rng.standard_normal(s).astype(np.float16) for s in SHAPES]
     grads = [[rng.standard_normal(s).astype(np.float16) for s in SHAPES] for _ in range(3)]
     arrays = [_to(p, device, offset) for p in params]
-    state = [[_at(_core.full([int(np.prod(s)) + offset], 0.0, "int32", device), s, offset) for _ in range(slots)]
+    state = [[_at(_core.full([int(np.prod(s)) + offset], 0.0, _slot_dtype(k), device), s, offset) for k in range(slots)]
              for s in SHAPES]
     return params, grads, arrays, state
+
+
+def _slot_dtype(k):
+    """State slot k's word type: the compensation's 16-bit counts, then f32 words (optim.h)."""
+    return "float16" if k == 0 else "int32"
 
 
 def _at(flat, shape, offset):
@@ -67,7 +72,8 @@ def test_list_step_gives_the_bits_of_one_call_per_parameter_on_the_cpu(kind, opt
     rng = np.random.default_rng()
     _, grads, listed, listed_state = _arrays(rng, kind, options, device, offset)
     single = [_to(np.array(_core.to_device(a, "cpu")), "cpu") for a in listed]  # copies
-    single_state = [[_core.full(list(s), 0.0, "int32", "cpu") for _ in st] for s, st in zip(SHAPES, listed_state)]
+    single_state = [[_core.full(list(s), 0.0, _slot_dtype(k), "cpu") for k in range(len(st))]
+                    for s, st in zip(SHAPES, listed_state)]
     for step, gs in enumerate(grads, 1):
         native = _native(options, step)
         _core.optimizer_step(kind, native, listed, [_to(g, device) for g in gs], listed_state)
@@ -76,7 +82,8 @@ def test_list_step_gives_the_bits_of_one_call_per_parameter_on_the_cpu(kind, opt
     for got, want, got_state, want_state in zip(listed, single, listed_state, single_state):
         assert_same_bits(np.asarray(_core.to_device(got, "cpu")), np.asarray(want))
         for a, b in zip(got_state, want_state):
-            np.testing.assert_array_equal(np.asarray(_core.to_device(a, "cpu")), np.asarray(b))
+            np.testing.assert_array_equal(np.asarray(_core.to_device(a, "cpu")).view(np.uint8),
+                                          np.asarray(b).view(np.uint8))  # bytes: int16 counts read as f16
 
 
 _close = functools.partial(assert_close_f16, atol=2e-3)
@@ -119,7 +126,7 @@ def test_a_bad_parameter_leaves_every_parameter_unchanged(device):
     params = [_to(rng.standard_normal(5).astype(np.float16), device) for _ in range(3)]
     before = [np.asarray(_core.to_device(p, "cpu")).copy() for p in params]
     grads = [_to(np.ones(5, np.float16), device) for _ in range(3)]
-    state = [[_core.full([5], 0.0, "int32", device)] for _ in range(3)]
+    state = [[_core.full([5], 0.0, "float16", device)] for _ in range(3)]
     native = _native(dict(lr=0.1), 1)
     with pytest.raises(tl.ShapeMismatchError):
         _core.optimizer_step(K.sgd, native, params, grads[:2] + [_to(np.ones(4, np.float16), device)], state)
@@ -127,7 +134,7 @@ def test_a_bad_parameter_leaves_every_parameter_unchanged(device):
         _core.optimizer_step(K.sgd, native, params, grads[:2], state)
     with pytest.raises(ValueError, match="must not overlap"):  # a parameter given twice would race on CUDA
         _core.optimizer_step(K.sgd, native, params + params[:1], grads + grads[:1],
-                             state + [[_core.full([5], 0.0, "int32", device)]])
+                             state + [[_core.full([5], 0.0, "float16", device)]])
     with pytest.raises(ValueError, match="must not overlap"):  # a state array shared by two parameters
         _core.optimizer_step(K.sgd, native, params, grads, state[:2] + [state[0]])
     for p, b in zip(params, before):
@@ -159,7 +166,7 @@ def test_check_finite_finds_one_inf_or_nan_among_many_arrays(device):
     16-byte path, odd tails, views at odd offsets, more arrays than one CUDA launch's table), one bad value
     anywhere in them, against numpy."""
     rng = np.random.default_rng()
-    sizes = [int(n) for n in rng.integers(1, 5000, 170)] + [4096 * 3 + 5, 1]
+    sizes = [int(n) for n in rng.integers(1, 5000, 170)] + [4096 * 3 + 5, 16384 * 2 + 9, 1]  # CUDA: chunks of 16,384
     values = [rng.standard_normal(n).astype(np.float16) for n in sizes]
     arrays = [_to(v, device, offset=int(rng.integers(0, 3))) for v in values]
     ints = _core.to_device(_core.from_numpy(np.array([7, 2**20], np.int32)), device)
@@ -179,7 +186,7 @@ def test_check_finite_and_unscale_scales_in_place(device):
     """With inv_scale, every f16 value (contiguous, at odd offsets, strided views) is multiplied in place and
     rounded once, as numpy's f32 product; the check sees the values before scaling, and int arrays stay."""
     rng = np.random.default_rng()
-    values = [(rng.standard_normal(n) * 1000).astype(np.float16) for n in (4096 * 2 + 3, 17, 8, 1)]
+    values = [(rng.standard_normal(n) * 1000).astype(np.float16) for n in (16384 * 2 + 3, 17, 8, 1)]
     arrays = [_to(v, device, offset=k % 3) for k, v in enumerate(values)]
     wide = (rng.standard_normal((5, 6)) * 1000).astype(np.float16)
     strided_view = _core.slice(_core.to_device(_core.from_numpy(wide.copy()), device), 1, 0, 6, 2)

@@ -133,11 +133,13 @@ OptimizerTensors checked(const char* op, size_t slots, const Array& param, const
     throw ArgumentError(std::string(op) + ": expected " + std::to_string(slots) + " state arrays for these options, got " +
                         std::to_string(state.size()));
   }
-  for (const Array& s : state) {
-    if (s.dtype() != Dtype::int32 || s.shape() != param.shape() || !s.is_contiguous() || s.device() != param.device()) {
-      throw ArgumentError(std::string(op) + ": each state array must be a contiguous int32-word array of shape " +
-                          shape_str(param.shape()) + " on " + param.device().str() + ", got " + dtype_name(s.dtype()) +
-                          " " + shape_str(s.shape()));
+  for (size_t k = 0; k < state.size(); ++k) {
+    const Array& s = state[k];
+    const Dtype words = k == 0 ? Dtype::float16 : Dtype::int32;  // the compensation's 16-bit words, f32 words
+    if (s.dtype() != words || s.shape() != param.shape() || !s.is_contiguous() || s.device() != param.device()) {
+      throw ArgumentError(std::string(op) + ": state array " + std::to_string(k) + " must be a contiguous " +
+                          dtype_name(words) + "-word array of shape " + shape_str(param.shape()) + " on " +
+                          param.device().str() + ", got " + dtype_name(s.dtype()) + " " + shape_str(s.shape()));
     }
     if (s.shares_storage(param) || s.shares_storage(grad)) {
       throw ArgumentError(std::string(op) + ": state arrays must not share memory with the parameter or gradient");

@@ -1,6 +1,6 @@
 // Fused optimizer kernels: per block, the parameter is widened to f32 and its Kahan compensation added,
 // PyTorch's update (cpp/kernels/optimizer.h) runs in f32 registers, and the result is rounded to f16 once
-// with the residual kept.
+// with the residual kept (in 16 bits: kernels::compensation_count).
 #include <algorithm>
 #include <cmath>
 
@@ -23,7 +23,7 @@ void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array
               const std::vector<Array>& state) {
   half* p = param.data_as<half>();
   const half* gp = grad.data_as<half>();
-  float* comp = reinterpret_cast<float*>(state[0].data_as<int32_t>());
+  short* comp = reinterpret_cast<short*>(state[0].data_as<half>());
   float* slots[3] = {nullptr, nullptr, nullptr};
   for (int k = 0; k < SLOTS; ++k) slots[k] = reinterpret_cast<float*>(state[k + 1].data_as<int32_t>());
   parallel_for(param.numel(), kGrain, [&](int64_t begin, int64_t end) {
@@ -35,23 +35,20 @@ void step_all(const kernels::OptimizerCoeffs& c, const Array& param, const Array
       const int64_t n = std::min(kBlock, end - b);
       f16_to_f32(p + b, x, n);
       f16_to_f32(gp + b, g, n);
-      float* cp = comp + b;
+      short* cp = comp + b;
       float* s0 = SLOTS > 0 ? slots[0] + b : nullptr;
       float* s1 = SLOTS > 1 ? slots[1] + b : nullptr;
       float* s2 = SLOTS > 2 ? slots[2] + b : nullptr;
       for (int64_t i = 0; i < n; ++i) {
         float s[3] = {SLOTS > 0 ? s0[i] : 0.0f, SLOTS > 1 ? s1[i] : 0.0f, SLOTS > 2 ? s2[i] : 0.0f};
-        x[i] = kernels::optimizer_update(K, cc, x[i] + cp[i], g[i], s);
+        x[i] = kernels::optimizer_update(K, cc, kernels::compensated(x[i], cp[i]), g[i], s);
         if (SLOTS > 0) s0[i] = s[0];
         if (SLOTS > 1) s1[i] = s[1];
         if (SLOTS > 2) s2[i] = s[2];
       }
       f32_to_f16(x, p + b, n);
       f16_to_f32(p + b, rounded, n);
-      for (int64_t i = 0; i < n; ++i) {
-        const float residual = x[i] - rounded[i];
-        cp[i] = std::isfinite(residual) ? residual : 0.0f;  // an overflowed weight keeps no residual
-      }
+      for (int64_t i = 0; i < n; ++i) cp[i] = kernels::compensation_count(x[i], rounded[i]);
     }
   });
 }

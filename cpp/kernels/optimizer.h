@@ -18,7 +18,7 @@ struct OptimizerCoeffs {
 };
 
 // One element: x is the exact f32 parameter, g the gradient, s[0..2] the values of its state slots 1..
-// (slot 0, the compensation, is the caller's), which the caller reads and writes back (c.slots of them,
+// (slot 0, the compensation, is the caller's: compensated and compensation_count below), which the caller reads and writes back (c.slots of them,
 // so that no memory is moved for unused ones). Slots in order:
 // sgd: momentum_buffer; adam/adamw: exp_avg, exp_avg_sq, max_exp_avg_sq; rmsprop: square_avg, then
 // momentum_buffer (when momentum > 0), then grad_avg (when centered); lion: exp_avg.
@@ -77,6 +77,52 @@ TL_FN float optimizer_update(OptimizerKind kind, OptimizerCoeffs c, float x, flo
     }
   }
   return x;
+}
+
+// Slot 0, the compensation, in 16 bits. The residual exact - f16(param) of a round to nearest is at most half
+// an f16 ulp of the parameter, and since the exact weight is an f32, it is a whole multiple of 2^-14 of that
+// ulp wherever the weight's magnitude is at least 2^-15 (f32's ulp there is 2^-38, f16's smallest spacing
+// 2^-24). So it is kept as an int16 count of units of 2^-15 ulp (|count| <= 2^14), and param + count * unit
+// gives back the f32 weight bit for bit: what a 4-byte f32 compensation keeps, in 2 bytes. Below 2^-15 the
+// unit is 2^-39 (the f16 subnormals' spacing 2^-24 over 2^15), so a weight there is kept to 2^-39, not to
+// its f32 ulp. The unit depends on the f16 parameter's binade only; powers of two are built from their bits
+// (no libm call, so the CPU loops stay branch-free). `param` is the f16 parameter's value as an f32.
+TL_FN float f32_from_bits(unsigned int bits) {
+#if TL_MSL
+  return as_type<float>(bits);
+#else
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+#endif
+}
+TL_FN unsigned int f32_exponent_field(float x) {  // the biased exponent of an f32
+#if TL_MSL
+  return (as_type<unsigned int>(x) >> 23) & 0xffu;
+#else
+  unsigned int bits;
+  memcpy(&bits, &x, sizeof bits);
+  return (bits >> 23) & 0xffu;
+#endif
+}
+// An f16 normal's f32 exponent field is 113 (2^-14) to 142; subnormals and zero use 113's spacing. So the
+// unit is 2^(field - 112 - 15 - 25) = 2^(field - 152), f32 field (field - 25); infinities and NaNs (field 255)
+// give a finite unit, and their count is always 0.
+TL_FN float compensation_unit(float param) {
+  const unsigned int e = f32_exponent_field(param);
+  return f32_from_bits(((e > 113u ? e : 113u) - 25u) << 23);
+}
+TL_FN float compensation_inverse_unit(float param) {  // 1 / compensation_unit(param), exactly
+  const unsigned int e = f32_exponent_field(param);
+  return f32_from_bits((279u - (e > 113u ? e : 113u)) << 23);
+}
+// The exact weight from the f16 parameter (as f32) and its count.
+TL_FN float compensated(float param, short count) { return param + static_cast<float>(count) * compensation_unit(param); }
+// The count that keeps `exact` beside its rounding `rounded` (the new parameter, as f32); an overflowed weight
+// keeps none. rint rounds half to even on every backend.
+TL_FN short compensation_count(float exact, float rounded) {
+  const float residual = exact - rounded;
+  return isfinite(residual) ? static_cast<short>(rint(residual * compensation_inverse_unit(rounded))) : short(0);
 }
 
 }  // namespace kernels

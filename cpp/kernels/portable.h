@@ -12,6 +12,7 @@
 #define TL_THREAD
 #include <cmath>
 #include <cstdint>
+#include <cstring>  // memcpy, the bit casts of optimizer.h
 #endif
 
 // Always inlined, so that an op passed as a constant selects its case at compile time.

@@ -41,8 +41,9 @@ def test_optimizer_steps_match_cpu_backend(metal_lib, rng, kind, options):
     slots = _core.optimizer_state_slots(okind, p)
     weight = rng.uniform(-1, 1, n).astype(np.float16)
     cpu_param = _core.from_numpy(weight.copy())
-    cpu_state = [_core.from_numpy(np.zeros(n, np.int32)) for _ in range(slots)]
-    gpu_param, gpu_state = weight.copy(), [np.zeros(n, np.float32) for _ in range(slots)]
+    # slot 0, the compensation: int16 counts (a float16-typed array on the host); the others f32 words
+    cpu_state = [_core.from_numpy(np.zeros(n, np.float16 if k == 0 else np.int32)) for k in range(slots)]
+    gpu_param, gpu_state = weight.copy(), [np.zeros(n, np.int16 if k == 0 else np.float32) for k in range(slots)]
     for step in range(1, 5):
         grad = (rng.standard_normal(n) * 10.0 ** rng.integers(-4, 1)).astype(np.float16)
         p.step = step
@@ -53,5 +54,6 @@ def test_optimizer_steps_match_cpu_backend(metal_lib, rng, kind, options):
         lib.run("optimizer_step", buffers, [-(-n // 64)], [64],
                 {"KIND": list(_core.OptimizerKind.__members__).index(kind)})
         assert_ulp(gpu_param, np.asarray(cpu_param))
-        for got, want in zip(gpu_state, cpu_state):
+        np.testing.assert_array_equal(gpu_state[0], np.asarray(cpu_state[0]).view(np.int16))
+        for got, want in zip(gpu_state[1:], cpu_state[1:]):
             np.testing.assert_allclose(got, np.asarray(want).view(np.float32), rtol=1e-5, atol=1e-9)

@@ -27,10 +27,13 @@ struct OptimizerParams {
   double grad_scale = 1.0;  // the gradient is multiplied by this first, in f32 (GradScaler's unscaling)
 };
 
-// Optimizer state arrays are int32-typed arrays of the parameter's shape whose 32-bit words hold float32
-// values: TensorLogic has no float32 tensors, and f16 cannot hold state like squared gradients of 1e-4.
-// Slot 0 is always the compensation (the f32 residual `exact - f16(param)` of the last update), so
-// updates smaller than half an f16 ulp accumulate instead of being lost. The other slots, in order:
+// Optimizer state arrays are arrays of the parameter's shape holding words of another type: TensorLogic has
+// no float32 or int16 tensors. Slot 0 is always the compensation, the residual `exact - f16(param)` of the
+// last update, so that updates smaller than half an f16 ulp accumulate instead of being lost: a float16-typed
+// array whose 16-bit words are int16 counts of 2^-15 of the parameter's f16 ulp (kernels::compensated in
+// cpp/kernels/optimizer.h: the same f32 weight as an f32 residual, in half the bytes). The other slots are
+// int32-typed arrays whose 32-bit words hold float32 values (f16 cannot hold state like squared gradients of
+// 1e-4), in order:
 //   sgd: momentum_buffer (when momentum != 0)
 //   adam, adamw: exp_avg, exp_avg_sq, max_exp_avg_sq (when amsgrad)
 //   rmsprop: square_avg, momentum_buffer (when momentum > 0), grad_avg (when centered)

@@ -1,8 +1,10 @@
 """Optimizer: param groups and state around the backend's fused update of a list of parameters
 (tensorlogic/optim.h).
 
-State per parameter is a step count and the kernel's f32 slots (int32-typed native arrays holding float32
-words, see optim.h); slot 0 is the Kahan compensation that keeps sub-ulp updates of f16 weights.
+State per parameter is a step count and the kernel's slots (see optim.h): slot 0 is the Kahan compensation that
+keeps sub-ulp updates of f16 weights, a float16-typed native array of int16 counts of 2^-15 of the weight's f16
+ulp; the others int32-typed native arrays holding float32 words. state_dict() gives every slot as float32 values
+(the compensation as the residual `exact weight - f16 weight`), as before the compensation had 16 bits.
 `state` is a defaultdict(dict) keyed by parameter, as in torch.optim, so optimizers written in Python
 (this package's host.py ones and users' own subclasses) keep whatever they like in `self.state[p]`.
 
@@ -45,6 +47,10 @@ class Optimizer:
         self.param_groups = []
         self._grad_scale = 1.0  # the gradient's scale for optimizers without a native kernel (GradScaler sets it)
         self._amp_flags = None  # (found_inf, inv_scale or None): native arrays GradScaler.step passes to the kernel
+        # param -> the float32 compensation load_state_dict() restored, kept until the parameter's next update: its
+        # 16-bit form counts units of the parameter's f16 ulp, so it is encoded against the weight that update
+        # starts from (loading the optimizer before the model's weights must work as well as after).
+        self._loaded_compensation = {}
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or of dicts, got a Tensor")
         groups = list(params)
@@ -126,12 +132,15 @@ class Optimizer:
         native = self._native_params(group)
         n_slots = len(self._slot_names(group))
         by_step, on_device = {}, []
+        loaded = self._loaded_compensation
         for p in group["params"]:
             if p.grad is None:
                 continue
             st = self.state[p]
             if not st:
-                st.update(step=0, slots=[_zeros(p) for _ in range(n_slots)])
+                st.update(step=0, slots=[_zeros(p, "float16")] + [_zeros(p) for _ in range(n_slots - 1)])
+            if loaded and p in loaded:
+                st["slots"][0] = _compensation_array(loaded.pop(p), p)
             if self._amp_flags is not None and not isinstance(st["step"], Tensor):
                 st["step"] = _wrap(_core.full([], st["step"], "int32", p._a.device))
             if isinstance(st["step"], Tensor):
@@ -181,7 +190,9 @@ class Optimizer:
                     continue
                 names = self._slot_names(group)
                 entry = {"step": int(st["step"])}  # a device count is read back
-                for name, slot in zip(names, st["slots"]):
+                loaded = self._loaded_compensation.get(p)
+                entry[names[0]] = loaded.copy() if loaded is not None else _compensation_values(st["slots"][0], p)
+                for name, slot in zip(names[1:], st["slots"][1:]):
                     entry[name] = _host_f32(slot).copy()
                 state[index[id(p)]] = entry
         return {"state": state, "param_groups": groups}
@@ -197,7 +208,7 @@ class Optimizer:
             if len(mine["params"]) != len(theirs["params"]):
                 raise ValueError("load_state_dict: a parameter group has a different number of parameters than the "
                                  "one in the state")
-        state = defaultdict(dict)
+        state, loaded = defaultdict(dict), {}
         for mine, theirs in zip(self.param_groups, groups):
             if self._kind is not None:
                 names = self._slot_names({**mine, **{k: v for k, v in theirs.items() if k != "params"}})
@@ -216,11 +227,13 @@ class Optimizer:
                     if values.shape != tuple(p.shape):
                         raise ValueError(f"load_state_dict: '{name}' of parameter {key} has shape {values.shape}, "
                                          f"the parameter has shape {tuple(p.shape)}")
-                    slots.append(_from_f32(values, p))
+                    slots.append(values.copy() if not slots else _from_f32(values, p))
+                loaded[p] = slots[0]
+                slots[0] = _zeros(p, "float16")  # replaced at the parameter's next update
                 state[p] = {"step": int(entry["step"]), "slots": slots}
         for mine, theirs in zip(self.param_groups, groups):
             mine.update({k: v for k, v in theirs.items() if k != "params"})
-        self.state = state
+        self.state, self._loaded_compensation = state, loaded
 
 
 def _copied(value):
@@ -230,13 +243,38 @@ def _copied(value):
     return copy.deepcopy(value)
 
 
-def _zeros(p):
-    return _core.full(list(p._a.shape), 0.0, "int32", p._a.device)
+def _zeros(p, dtype="int32"):
+    return _core.full(list(p._a.shape), 0.0, dtype, p._a.device)
 
 
 def _host_f32(slot):
     host = slot if slot.device == "cpu" else _core.to_device(slot, "cpu")
     return np.asarray(host).view(np.float32)
+
+
+def _compensation_unit(p):
+    """2^-15 of the f16 ulp at each element of parameter p (kernels::compensation_unit: 2^-39 below the f16
+    normals; unused where p is inf or NaN, whose count is 0), float32."""
+    host = p._a if p._a.device == "cpu" else _core.to_device(p._a, "cpu")
+    biased = (np.asarray(host).view(np.uint16) >> 10) & 31
+    return np.ldexp(np.float32(1), np.maximum(biased, 1).astype(np.int32) - 40).astype(np.float32)
+
+
+def _compensation_values(slot, p):
+    """The residuals (float32) that the compensation slot's int16 counts stand for."""
+    host = slot if slot.device == "cpu" else _core.to_device(slot, "cpu")
+    return np.asarray(host).view(np.int16).astype(np.float32) * _compensation_unit(p)
+
+
+def _compensation_array(values, p):
+    """The compensation slot (float16-typed, int16 counts) for float32 residuals of parameter p: rounded half to
+    even to the unit as the kernels round (exact for residuals they wrote), non-finite ones 0, the rest clipped to
+    int16."""
+    counts = np.rint(values.astype(np.float32) / _compensation_unit(p))
+    counts = np.where(np.isfinite(counts), counts, 0.0)
+    words = np.clip(counts, -32768, 32767).astype(np.int16).reshape(values.shape).view(np.float16)
+    array = _core.from_numpy(np.ascontiguousarray(words))
+    return array if p._a.device == "cpu" else _core.to_device(array, p._a.device)
 
 
 def _from_f32(values, p):
