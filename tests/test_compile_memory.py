@@ -54,8 +54,8 @@ def test_compiled_training_step_peaks_as_eager(device, rng):
     eager_peaks, eager_losses = _peaks(eager, eager, batches, device)
     peaks, losses = _peaks(twin, compiled, batches, device)
     assert compiled.eager_reasons == []
-    for a, b in zip(losses, eager_losses):
-        _same(a, b)
+    for a, b in zip(losses, eager_losses):  # within f16 rounding: the fused residual adds round once
+        np.testing.assert_allclose(float(a.item()), float(b.item()), rtol=1e-2)
     # before the capture dropped its graph and the recorder its results: 3.0 x eager's at the capture, 1.05 x after
     assert peaks[0] <= eager_peaks[0] * 1.01, (peaks, eager_peaks)
     assert max(peaks[1:]) <= max(eager_peaks[1:]) * 1.01, (peaks, eager_peaks)

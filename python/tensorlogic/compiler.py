@@ -18,6 +18,11 @@ program in the recorded order, with no Tensor-level Python dispatch and no argum
   saved tensors and order), so backward gives eager's gradients bit for bit (tests/test_compile_training.py:
   an MLP, a small GPT with its loss, a conv net over several AdamW steps); the first call is replayed too
   (the capture's result is computed from copies of the inputs, which backward would not reach).
+With backend="inductor" (the default) the program is fused first (compile_fusion.py: a linear and the add of a
+residual as one GEMM), so its results and gradients are eager's within one f16 rounding; backend="eager",
+"aot_eager" or "cudagraphs" replays the recorded ops as they are, bit for bit eager's. A replay drops each
+intermediate after its last use and a capture keeps no computed tensor beyond the function's own references, so
+the step that captures and the replays peak where eager's step does (tests/test_compile_memory.py).
 Parameters and buffers are read when the program runs, so optimizer steps and load_state_dict are seen;
 tensors made during the call that do not depend on the inputs or on tensors that require grad (an arange, a
 causal mask) are baked in, so a parameter frozen at capture that requires grad later makes the next call
@@ -67,6 +72,7 @@ from . import _core, nn
 from .autograd.function import _NULL, Function, Node, _Output
 from .autograd.grad_mode import grad_enabled
 from .nn.normalization import _BatchNorm
+from .compile_fusion import fuse, layout
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
 from .cudagraph_replay import GraphReplay, GraphUnavailable
@@ -141,6 +147,7 @@ class _Recorder:
         self.error = None
         self.by_id = {}  # id(tensor or native array) -> (weak reference, slot)
         self.by_node = {}  # node key (_node_key) -> slot
+        self.layouts = {}  # slot -> the layout of the value the capture saw there (compile_fusion.layout)
         for i, x in enumerate(leaves):
             self._computed(x, i)
         self.n = len(leaves)
@@ -150,6 +157,7 @@ class _Recorder:
         return self.length
 
     def _computed(self, x, slot):
+        self.layouts[slot] = layout(x)
         self.by_id[id(x)] = (weakref.ref(x), slot)
         self.by_id[id(x._a)] = (weakref.ref(x._a), slot)
 
@@ -287,7 +295,8 @@ class _Program:
     reads (and a module's parameters) that did not require grad when it was captured: ops on them alone were not
     recorded, so their results are baked in and stay right only while they stay frozen."""
 
-    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen", "graph", "train_graph")
+    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen", "graph", "train_graph",
+                 "layouts", "n_inputs")
 
     def needs_grad(self):
         """Whether a tensor it reads requires grad now (the replay must then build the backward graph)."""
@@ -337,8 +346,17 @@ def _build(fn, inputs, args, kwargs):
         else:
             prog.outputs.append((None, o))  # does not depend on the inputs
     prog.read = list({id(c): c for cs in prog.constants for c in cs}.values())
-    prog.steps = _with_releases(prog.steps, prog.outputs, len(leaves))
+    prog.layouts, prog.n_inputs = recorder.layouts, len(leaves)
     return called, prog
+
+
+def _finish(prog, fused):
+    """The program as it replays: its fusions (compile_fusion) applied where asked, each step with the slots to
+    drop after it."""
+    if fused:
+        prog.steps, prog.constants = fuse(prog.steps, prog.constants, prog.outputs, prog.layouts)
+    prog.steps = _with_releases(prog.steps, prog.outputs, prog.n_inputs)
+    prog.layouts = None
 
 
 def _with_releases(steps, outputs, n_inputs):
@@ -451,8 +469,8 @@ def _walk(m, parts):
 class _Compiled:
     """The state behind one tl.compile result: a cache {signature: _Program or the reason to run eagerly}."""
 
-    def __init__(self, fn, module, fullgraph, graphs):
-        self.fn, self.module, self.fullgraph, self.graphs = fn, module, fullgraph, graphs
+    def __init__(self, fn, module, fullgraph, graphs, fused):
+        self.fn, self.module, self.fullgraph, self.graphs, self.fused = fn, module, fullgraph, graphs, fused
         self.cache = {}
         self.eager_reasons = []  # each reason once, in the order they were first met
         self.graph_reasons = []  # why programs on CUDA replay without a CUDA graph (graphs requested)
@@ -589,6 +607,7 @@ class _Compiled:
         if reason is not None:
             self._note(self._cache_refusal(key, reason))
             return self.fn(*args, **kwargs) if training else out
+        _finish(prog, self.fused)
         self.cache[key] = prog
         if self.graphs and tensors and all(t.device.type == "cuda" for t in tensors):
             prog.graph = prog.train_graph = _PENDING
@@ -652,8 +671,8 @@ class _Reasons:
 class CompiledFunction(_Reasons):
     """tl.compile of a function: call it as the function (its name and docstring are the function's)."""
 
-    def __init__(self, fn, fullgraph, graphs=False):
-        self._compiled = _Compiled(fn, None, fullgraph, graphs)
+    def __init__(self, fn, fullgraph, graphs=False, fused=True):
+        self._compiled = _Compiled(fn, None, fullgraph, graphs, fused)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -671,9 +690,9 @@ class CompiledModule(_Reasons):
     and methods that return the module return this wrapper instead, as torch's OptimizedModule does. The
     state_dict keys are the module's (torch's gain an `_orig_mod.` prefix)."""
 
-    def __init__(self, module, fullgraph, graphs=False):
+    def __init__(self, module, fullgraph, graphs=False, fused=True):
         object.__setattr__(self, "_orig_mod", module)
-        object.__setattr__(self, "_compiled", _Compiled(module, module, fullgraph, graphs))
+        object.__setattr__(self, "_compiled", _Compiled(module, module, fullgraph, graphs, fused))
 
     def __call__(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
@@ -751,6 +770,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     if disable:
         return model
     graphs = mode == "reduce-overhead" or backend == "cudagraphs"
+    fused = backend == "inductor"  # torch's other backends run the traced ops as they are, so ours do too
     if isinstance(model, nn.Module):
-        return CompiledModule(model, fullgraph, graphs)
-    return CompiledFunction(model, fullgraph, graphs)
+        return CompiledModule(model, fullgraph, graphs, fused)
+    return CompiledFunction(model, fullgraph, graphs, fused)
