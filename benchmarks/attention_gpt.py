@@ -33,6 +33,18 @@ def timed(fn, iters, sync):
     return measure(fn, repeat=1, number=iters, warmup=2, sync=sync) * 1e3
 
 
+def dense_cases(lib, sdpa, b, h, t, d, causal):
+    """Forward and forward+backward over contiguous [B, H, L, d] operands (fresh random values)."""
+    kw = {"device": "cuda"} if lib is tl else {"device": "cuda", "dtype": torch.float16}
+    dense = [lib.randn(b, h, t, d, **kw) for _ in range(3)]
+    dense_leaves = [z.clone().requires_grad_() for z in dense]
+    dense_grad = lib.randn(b, h, t, d, **kw)
+    return {
+        "forward, contiguous": lambda: sdpa(*dense, is_causal=causal),
+        "forward+backward, contiguous": lambda: sdpa(*dense_leaves, is_causal=causal).backward(dense_grad),
+    }
+
+
 def cases(lib, sdpa, b, h, t, d, causal):
     """The four timed closures of one library over the same shapes (fresh random values)."""
     kw = {"device": "cuda"} if lib is tl else {"device": "cuda", "dtype": torch.float16}
@@ -50,15 +62,31 @@ def cases(lib, sdpa, b, h, t, d, causal):
         y = sdpa(*heads(leaf), is_causal=causal)
         y.transpose(1, 2).contiguous().view(b, t, c).backward(grad)
 
-    dense = [lib.randn(b, h, t, d, **kw) for _ in range(3)]
-    dense_leaves = [z.clone().requires_grad_() for z in dense]
-    dense_grad = lib.randn(b, h, t, d, **kw)
-    return {
-        "forward, split views": lambda: sdpa(q, k, v, is_causal=causal),
-        "forward+backward, split views (model block)": block,
-        "forward, contiguous": lambda: sdpa(*dense, is_causal=causal),
-        "forward+backward, contiguous": lambda: sdpa(*dense_leaves, is_causal=causal).backward(dense_grad),
-    }
+    return {"forward, split views": lambda: sdpa(q, k, v, is_causal=causal),
+            "forward+backward, split views (model block)": block,
+            **dense_cases(lib, sdpa, b, h, t, d, causal)}
+
+
+def compare(libs, rounds, shape, causal, dropout_p=0.0):
+    """Times each library's closures alternating for `rounds` rounds; one row per case with the medians and the
+    ratio PyTorch time / ours. libs: {"torch" | "tl": (closures, synchronize)}."""
+    times = {name: {case: [] for case in libs[name][0]} for name in libs}
+    for _ in range(rounds):
+        for name, (closures, sync) in libs.items():
+            for case, fn in closures.items():
+                times[name][case].append(timed(fn, 20 if case.startswith("forward,") else 10, sync))
+    b, h, t, d = shape
+    flops = 4 * b * h * t * t * d / (2 if causal else 1)  # causal: half the score matrix
+    rows = []
+    for case in times["tl"]:
+        ours, theirs = statistics.median(times["tl"][case]), statistics.median(times["torch"][case])
+        work = flops * (3.5 if "backward" in case else 1.0)  # the backward's five products: 2.5 times the forward
+        rows.append({"case": case, "shape": shape, "causal": causal, "dropout_p": dropout_p, "tl_ms": round(ours, 4),
+                     "torch_ms": round(theirs, 4),
+                     "torch_over_tl": round(theirs / ours, 3), "tl_tflops": round(work / ours / 1e9, 1),
+                     "torch_tflops": round(work / theirs / 1e9, 1)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
 def main():
@@ -77,22 +105,7 @@ def main():
     tl_sdpa = functools.partial(tl.scaled_dot_product_attention, dropout_p=args.dropout)
     libs = {"torch": (cases(torch, torch_sdpa, *shape, causal), torch.cuda.synchronize),
             "tl": (cases(tl, tl_sdpa, *shape, causal), tl.cuda.synchronize)}
-    times = {name: {case: [] for case in libs[name][0]} for name in libs}
-    for _ in range(args.rounds):
-        for name, (closures, sync) in libs.items():
-            for case, fn in closures.items():
-                times[name][case].append(timed(fn, 20 if case.startswith("forward,") else 10, sync))
-    b, h, t, d = shape
-    flops = 4 * b * h * t * t * d / (2 if causal else 1)  # causal: half the score matrix
-    rows = []
-    for case in times["tl"]:
-        ours, theirs = statistics.median(times["tl"][case]), statistics.median(times["torch"][case])
-        work = flops * (3.5 if "backward" in case else 1.0)  # the backward's five products: 2.5 times the forward
-        rows.append({"case": case, "shape": shape, "dropout_p": args.dropout, "tl_ms": round(ours, 4),
-                     "torch_ms": round(theirs, 4),
-                     "torch_over_tl": round(theirs / ours, 3), "tl_tflops": round(work / ours / 1e9, 1),
-                     "torch_tflops": round(work / theirs / 1e9, 1)})
-        print(json.dumps(rows[-1]), flush=True)
+    rows = compare(libs, args.rounds, shape, causal, args.dropout)
     device = tl.cuda.get_device_name()
     print(json.dumps({"device": device, "torch": torch.__version__}))
     name = "attention_gpt_B{}_H{}_L{}_d{}_".format(*shape) + ("" if causal else "full_")

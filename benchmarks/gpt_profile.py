@@ -2,8 +2,12 @@
 PyTorch's (eager f16, the same model and batches) over the same steps, each table sorted by device time.
 Writes both tables to benchmarks/results/gpt_profile_<device>.txt.
 
+With --kernels, every mode (ours included) runs under PyTorch's profiler instead, whose CUPTI tracing records
+every kernel of the process with its own device time: a table of kernels per mode and their total per step,
+free of the launch gaps that our profiler's event pairs include when the host is behind.
+
 Run: python benchmarks/gpt_profile.py [--steps 2] [--rows 40] [--small] [--device cuda] [--modes tl,eager]
-(any of gpt_step.py's modes: tl_compile profiles the model under tl.compile)"""
+[--kernels] (any of gpt_step.py's modes: tl_compile profiles the model under tl.compile)"""
 import argparse
 import os
 
@@ -14,13 +18,13 @@ import tensorlogic as tl
 from harness import RESULTS
 
 
-def profiled_tables(name, cfg, weights, corpus, steps, rows, device):
+def profiled_tables(name, cfg, weights, corpus, steps, rows, device, kernels=False):
     mode = gpt_step.Mode(name, cfg, weights, device)
     data = [mode.tensors(x, y) for x, y in gpt_step.batches(corpus, cfg["batch"], cfg["block"], 4 + steps, seed=3)]
     for x, y in data[:4]:
         mode.step(x, y)
     mode.synchronize()
-    ours = name.startswith("tl")
+    ours = name.startswith("tl") and not kernels
     profiler = tl.profiler if ours else torch.profiler
     activities = [profiler.ProfilerActivity.CPU] + ([profiler.ProfilerActivity.CUDA] if device != "cpu" else [])
     with profiler.profile(activities=activities) as prof:
@@ -29,7 +33,13 @@ def profiled_tables(name, cfg, weights, corpus, steps, rows, device):
         mode.synchronize()
     sort_key = ("self_device_time_total" if ours else "self_cuda_time_total") if device != "cpu" else \
         "self_cpu_time_total"
-    return prof.key_averages().table(sort_by=sort_key, row_limit=rows)
+    averages = prof.key_averages()
+    table = averages.table(sort_by=sort_key, row_limit=rows)
+    if not kernels:
+        return table
+    device_us = sum(e.self_device_time_total for e in averages if e.device_type == torch.autograd.DeviceType.CUDA)
+    launches = sum(e.count for e in averages if e.device_type == torch.autograd.DeviceType.CUDA)
+    return f"kernels' device time per step {device_us / steps / 1000:.3f} ms, {launches / steps:.0f} kernels\n{table}"
 
 
 def main():
@@ -39,6 +49,7 @@ def main():
     parser.add_argument("--small", action="store_true", help="a 2-layer, 128-wide model for a quick check")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--modes", default="tl,eager")
+    parser.add_argument("--kernels", action="store_true", help="every mode under PyTorch's CUPTI-based profiler")
     args = parser.parse_args()
     cfg = dict(vocab=50304, block=1024, layers=12, width=768, heads=12, batch=8, lr=6e-4)
     if args.small:
@@ -48,11 +59,11 @@ def main():
     corpus = gpt_step.synthetic_corpus(cfg["vocab"], 200_000, seed=1)
     text = []
     for name in args.modes.split(","):
-        table = profiled_tables(name, cfg, weights, corpus, args.steps, args.rows, args.device)
+        table = profiled_tables(name, cfg, weights, corpus, args.steps, args.rows, args.device, args.kernels)
         text.append(f"== {name}, {args.steps} steps\n{table}")
         print(text[-1], flush=True)
     device_name = tl.cuda.get_device_name().replace(" ", "_") if args.device != "cpu" else "cpu"
-    path = os.path.join(RESULTS, f"gpt_profile{'_small' if args.small else ''}_{device_name}.txt")
+    path = os.path.join(RESULTS, f"gpt_profile{'_small' if args.small else ''}{'_kernels' if args.kernels else ''}_{device_name}.txt")
     with open(path, "w") as f:
         f.write("\n".join(text))
     print(f"wrote {path}")
