@@ -2,7 +2,8 @@
 (`tl_compile_nofuse`, backend "aot_eager"), alternating in one process: per mode the wall time per step, the host
 time to enqueue one step (the step's Python returns before the device finishes where nothing waits), the host
 reads of tensor values during the step (Tensor.numpy, through which item/tolist/bool go; each a synchronisation),
-and the peak memory above the model's over the first steps (the capture included) and over the later ones.
+the peak memory above the model's over the first steps (the capture included) and over the later ones, and for
+the compiled modes the number of ops in the replayed forward and how many of them are fusions.
 
 Run: python benchmarks/compile_probe.py [--small] [--device cuda] [--steps 10]"""
 import argparse
@@ -82,6 +83,9 @@ def main():
                "peak_later_steps_gb": (tl.memory.stats(args.device)["peak_active_bytes"] - base) / 1e9}
         if name.startswith("tl_compile"):
             row["eager_reasons"] = mode.forward.eager_reasons
+            (prog,) = mode.forward._compiled.cache.values()  # the replayed program: its ops, the fused ones
+            row["program_ops"] = len(prog.steps)
+            row["fused_ops"] = sum(step[5].__module__ == "tensorlogic.compile_fusion" for step in prog.steps)
         rows.append(row)
         print(json.dumps(row), flush=True)
         del mode, data
