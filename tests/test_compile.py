@@ -64,7 +64,7 @@ def test_compiled_module_equals_eager(make, device, rng):
     tl.manual_seed(int(rng.integers(1 << 31)))
     model, shape = make()
     model = model.to(device).eval()
-    compiled = tl.compile(model)
+    compiled = tl.compile(model, backend="aot_eager")  # no fusions: eager's ops, bit for bit (test_compile_fusion)
     with tl.no_grad():
         for _ in range(4):  # capture, then replays, each on fresh inputs
             x = _randn(rng, shape, device)
@@ -78,7 +78,7 @@ def test_compiled_module_equals_eager(make, device, rng):
 def test_replay_makes_no_python_op_calls(monkeypatch, rng):
     model, shape = _block()
     model.eval()
-    compiled = tl.compile(model)
+    compiled = tl.compile(model, backend="aot_eager")
     x = _randn(rng, shape, "cpu")
     calls = []
     original = Function.apply.__func__
@@ -332,7 +332,7 @@ class TinyGPT(nn.Module):
 
 def test_gpt_inference_replays(rng):
     model = TinyGPT().eval()
-    c = tl.compile(model)
+    c = tl.compile(model, backend="aot_eager")
     with tl.no_grad():
         for _ in range(3):
             idx = tl.tensor(rng.integers(0, 23, (2, 8)).astype(np.int32))

@@ -18,6 +18,11 @@ program in the recorded order, with no Tensor-level Python dispatch and no argum
   saved tensors and order), so backward gives eager's gradients bit for bit (tests/test_compile_training.py:
   an MLP, a small GPT with its loss, a conv net over several AdamW steps); the first call is replayed too
   (the capture's result is computed from copies of the inputs, which backward would not reach).
+With backend="inductor" (the default) the program is fused first (compile_fusion.py: a linear and the add of a
+residual as one GEMM), so its results and gradients are eager's within one f16 rounding; backend="eager",
+"aot_eager" or "cudagraphs" replays the recorded ops as they are, bit for bit eager's. A replay drops each
+intermediate after its last use and a capture keeps no computed tensor beyond the function's own references, so
+the step that captures and the replays peak where eager's step does (tests/test_compile_memory.py).
 Parameters and buffers are read when the program runs, so optimizer steps and load_state_dict are seen;
 tensors made during the call that do not depend on the inputs or on tensors that require grad (an arange, a
 causal mask) are baked in, so a parameter frozen at capture that requires grad later makes the next call
@@ -59,6 +64,7 @@ too: the instance joins the signature like a compiled module."""
 import functools
 import threading
 import warnings
+import weakref
 
 import numpy as np
 
@@ -66,6 +72,7 @@ from . import _core, nn
 from .autograd.function import _NULL, Function, Node, _Output
 from .autograd.grad_mode import grad_enabled
 from .nn.normalization import _BatchNorm
+from .compile_fusion import fuse, layout
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
 from .cudagraph_replay import GraphReplay, GraphUnavailable
@@ -125,25 +132,102 @@ def _substitute(args, kwargs, tensors):
 
 
 # ---- capture -------------------------------------------------------------------------------------
-class _Recorder(list):
-    """mode.trace's list: keeps the capturing thread's applications (mode.trace is process-wide), notes each
-    tensor argument's in-place version when the op read it, and the ids of the tensors (and their native
-    arrays) computed from the inputs: the inputs and every recorded result, which the records keep alive."""
+class _Recorder:
+    """mode.trace's list, which turns each of the capturing thread's applications (mode.trace is process-wide)
+    into a step of the program as it is appended. It keeps the nodes (whose saved tensors eager's graph keeps
+    too) and the constants the ops read, but no tensor computed from the inputs: each dies when the captured
+    function drops it, as in an eager call, so the capture's peak memory is eager's forward's. Computed
+    tensors (and their native arrays) are found by identity through weak references, since the id of one that
+    died may be reused by a constant made later. An op that cannot be replayed sets `error` (the first reason)
+    and ends the recording."""
 
     def __init__(self, leaves):
-        super().__init__()
         self.thread = threading.get_ident()
-        self.computed = {id(x) for x in leaves} | {id(x._a) for x in leaves}
+        self.length = 0
+        self.error = None
+        self.by_id = {}  # id(tensor or native array) -> (weak reference, slot)
+        self.by_node = {}  # node key (_node_key) -> slot
+        self.layouts = {}  # slot -> the layout of the value the capture saw there (compile_fusion.layout)
+        for i, x in enumerate(leaves):
+            self._computed(x, i)
+        self.n = len(leaves)
+        self.steps, self.constants, self.nodes = [], [], []
+
+    def __len__(self):
+        return self.length
+
+    def _computed(self, x, slot):
+        self.layouts[slot] = layout(x)
+        self.by_id[id(x)] = (weakref.ref(x), slot)
+        self.by_id[id(x._a)] = (weakref.ref(x._a), slot)
+
+    def slot(self, x):
+        """The slot of a computed tensor or native array (None for any other object)."""
+        entry = self.by_id.get(id(x))
+        return entry[1] if entry is not None and entry[0]() is x else None
+
+    def key_slot(self, t):
+        """The slot of the value a tensor holds now (through its producer's node when it has one)."""
+        return self.by_node.get(_node_key(t.grad_fn)) if t.grad_fn is not None else self.slot(t)
 
     def append(self, record):
         if threading.get_ident() != self.thread:
             return
-        node, args, kwargs, out = record
-        versions = [a._version if isinstance(a, Tensor) else None for a in args]
-        super().append((node, args, kwargs, out, versions))
-        for r in out if out.__class__ is tuple else (out,):
-            if isinstance(r, Tensor):
-                self.computed.update((id(r), id(r._a)))
+        self.length += 1
+        if self.error is None:
+            try:
+                self._step(*record)
+            except _Eager as e:
+                self.error = e.args[0]
+
+    def _step(self, node, args, kwargs, result):
+        refs, const = [], []
+        for i, a in enumerate(args):
+            if not isinstance(a, Tensor):
+                s = self.slot(a) if isinstance(a, _core.Array) else None
+                if s is not None:  # a native array of a computed tensor (integer indices are passed so)
+                    refs.append((i, s, True))
+                continue
+            edge = node.next[i]  # the producer of the value this op read (a later in-place op may move a.grad_fn)
+            s = self.by_node.get(_node_key(edge)) if isinstance(edge, Node) else self.slot(
+                edge if edge is not None else a)
+            if s is not None:
+                refs.append((i, s, False))
+            else:
+                const.append((a, a._version))
+        for a in kwargs.values():
+            if isinstance(a, Tensor):
+                if a.requires_grad or self.slot(a) is not None:
+                    raise _Eager(f"{node.name} takes a tensor computed from the inputs as a keyword argument")
+                const.append((a, a._version))
+        results = result if result.__class__ is tuple else (result,)
+        n = self.n
+        self.by_node[("node", id(node))] = n
+        for j in range(len(results) if node.fn.multi_output else 0):
+            self.by_node[("node", id(node), j)] = n + j
+        for j, r in enumerate(results):
+            if not isinstance(r, Tensor):
+                raise _Eager(f"{node.name} gives a {type(r).__name__}, not a tensor")
+            self._computed(r, n + j)
+        stored = list(args)
+        for i, _, _ in refs:
+            stored[i] = None  # the replay fills it in; keeping the capture's tensor would keep it alive
+        self.steps.append((node.fn.forward, tuple(stored), kwargs, tuple(refs), n, node.fn, len(results)))
+        self.constants.append(const)
+        self.nodes.append(node)
+        self.n += len(results)
+
+    def finish(self):
+        """Raises _Eager where a recorded op cannot be replayed: an error met while recording, a constant modified
+        in place after an op read it, a gradient hook on a computed tensor (registered after its op ran)."""
+        if self.error is not None:
+            raise _Eager(self.error)
+        for node, const in zip(self.nodes, self.constants):
+            if any(a._version != v for a, v in const):
+                raise _Eager(f"a tensor that {node.name} read is modified in place later in the call")
+            if node.pre_hooks is not None or node.retained is not None:
+                raise _Eager("it registers a gradient hook (register_hook or retain_grad) on a tensor it computes, "
+                             "which a replay would not register again")
 
 
 class _UngradedOps:
@@ -161,7 +245,7 @@ class _UngradedOps:
         def apply(cls, *args, **kwargs):
             n = len(rec)
             out = inner(cls, *args, **kwargs)
-            if len(rec) == n and threading.get_ident() == rec.thread and any(id(a) in rec.computed for a in args) \
+            if len(rec) == n and threading.get_ident() == rec.thread and any(rec.slot(a) is not None for a in args) \
                     and not any(isinstance(a, Tensor) and a.requires_grad for a in args):
                 node = Node(cls)
                 node.next = [None] * len(args)  # no edges: _build finds each argument's slot by its identity
@@ -198,10 +282,6 @@ class _HostReads:
         return False
 
 
-def _key(t):
-    return _node_key(t.grad_fn) if t.grad_fn is not None else id(t)
-
-
 def _node_key(node):
     """The slot key of the value a Node stands for: one output of a multi_output op (split) is its parent's
     output number `index`."""
@@ -211,11 +291,12 @@ def _node_key(node):
 class _Program:
     """The replayable form of one capture. steps: (forward, args with the computed tensors as None, kwargs,
     ((argument position, slot, whether the op takes the native array), ...), first result slot, the Function
-    class); slots 0.. are the inputs, then each op's results. frozen: the tensors it reads (and a module's
-    parameters) that did not require grad when it was captured: ops on them alone were not recorded, so their
-    results are baked in and stay right only while they stay frozen."""
+    class, the slots to drop after it); slots 0.. are the inputs, then each op's results. frozen: the tensors it
+    reads (and a module's parameters) that did not require grad when it was captured: ops on them alone were not
+    recorded, so their results are baked in and stay right only while they stay frozen."""
 
-    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen", "graph", "train_graph")
+    __slots__ = ("steps", "n_slots", "outputs", "out_type", "constants", "read", "frozen", "graph", "train_graph",
+                 "layouts", "n_inputs")
 
     def needs_grad(self):
         """Whether a tensor it reads requires grad now (the replay must then build the backward graph)."""
@@ -242,54 +323,16 @@ def _build(fn, inputs, args, kwargs):
     call_args, call_kwargs = _substitute(args, kwargs, leaves)
     recorder = _Recorder(leaves)
     with _CAPTURING, _HostReads() as reads, _UngradedOps(recorder):
-        out, records = capture(fn, call_args, call_kwargs, recorder)
+        out, _ = capture(fn, call_args, call_kwargs, recorder)
     called = _as_called(out, leaves, inputs)
     if reads.count:
         raise _Eager("it reads a tensor's value on the host (.item(), bool(), float(), .tolist() or .numpy()), so "
                      "its Python control flow may depend on the input values", called)
-    slots = {id(x): i for i, x in enumerate(leaves)}
-    arrays = {id(x._a): i for i, x in enumerate(leaves)}
-    n = len(leaves)
+    recorder.finish()
     prog = _Program()
-    prog.steps, prog.constants, prog.graph, prog.train_graph = [], [], None, None
-    for node, rargs, rkwargs, result, versions in records:
-        refs, const = [], []
-        for i, a in enumerate(rargs):
-            if not isinstance(a, Tensor):
-                if id(a) in arrays:  # a native array of a computed tensor (integer indices are passed so)
-                    refs.append((i, arrays[id(a)], True))
-                continue
-            edge = node.next[i]  # the producer of the value this op read (a later in-place op may move a.grad_fn)
-            key = _node_key(edge) if isinstance(edge, Node) else id(edge) if edge is not None else id(a)
-            if key in slots:
-                refs.append((i, slots[key], False))
-            elif a._version != versions[i]:
-                raise _Eager(f"a tensor that {node.name} read is modified in place later in the call")
-            else:
-                const.append(a)
-        for a in rkwargs.values():
-            if isinstance(a, Tensor):
-                if a.requires_grad or id(a) in slots:
-                    raise _Eager(f"{node.name} takes a tensor computed from the inputs as a keyword argument")
-                const.append(a)
-        results = result if result.__class__ is tuple else (result,)
-        slots[("node", id(node))] = n
-        for j in range(len(results) if node.fn.multi_output else 0):
-            slots[("node", id(node), j)] = n + j
-        for j, r in enumerate(results):
-            if not isinstance(r, Tensor):
-                raise _Eager(f"{node.name} gives a {type(r).__name__}, not a tensor")
-            slots[id(r)] = arrays[id(r._a)] = n + j
-        stored = list(rargs)
-        for i, _, _ in refs:
-            stored[i] = None  # the replay fills it in; keeping the capture's tensor would keep it alive
-        if node.pre_hooks is not None or node.retained is not None:
-            raise _Eager("it registers a gradient hook (register_hook or retain_grad) on a tensor it computes, which "
-                         "a replay would not register again")
-        prog.steps.append((node.fn.forward, tuple(stored), rkwargs, tuple(refs), n, node.fn))
-        prog.constants.append(const)
-        n += len(results)
-    prog.n_slots = n
+    prog.steps, prog.graph, prog.train_graph = recorder.steps, None, None
+    prog.constants = [[a for a, _ in const] for const in recorder.constants]
+    prog.n_slots = recorder.n
     outs = out if isinstance(out, (tuple, list)) else (out,)
     prog.out_type = type(out) if isinstance(out, (tuple, list)) else None
     prog.outputs = []
@@ -298,12 +341,41 @@ def _build(fn, inputs, args, kwargs):
             prog.outputs.append((None, None))
         elif not isinstance(o, Tensor):
             raise _Eager(f"it returns a {type(o).__name__} (only tensors, or tuples/lists of tensors and None)")
-        elif _key(o) in slots:
-            prog.outputs.append((slots[_key(o)], None))
+        elif recorder.key_slot(o) is not None:
+            prog.outputs.append((recorder.key_slot(o), None))
         else:
             prog.outputs.append((None, o))  # does not depend on the inputs
     prog.read = list({id(c): c for cs in prog.constants for c in cs}.values())
+    prog.layouts, prog.n_inputs = recorder.layouts, len(leaves)
     return called, prog
+
+
+def _finish(prog, fused):
+    """The program as it replays: its fusions (compile_fusion) applied where asked, each step with the slots to
+    drop after it."""
+    if fused:
+        prog.steps, prog.constants = fuse(prog.steps, prog.constants, prog.outputs, prog.layouts)
+    prog.steps = _with_releases(prog.steps, prog.outputs, prog.n_inputs)
+    prog.layouts = None
+
+
+def _with_releases(steps, outputs, n_inputs):
+    """Each step with the slots to drop after it: the results whose last reader it is (or that nothing reads),
+    except the program's outputs. So a replay frees an intermediate when eager's call would (its Python
+    reference gone; autograd's saved tensors keep what backward needs), instead of holding every result of
+    the forward until it returns."""
+    last = {}
+    for k, (_, _, _, refs, first, _, count) in enumerate(steps):
+        for j in range(first, first + count):
+            last[j] = k
+        for _, s, _ in refs:
+            last[s] = k
+    keep = {s for s, _ in outputs if s is not None}
+    drop = [[] for _ in steps]
+    for s, k in last.items():
+        if s >= n_inputs and s not in keep:
+            drop[k].append(s)
+    return [step[:6] + (tuple(d),) for step, d in zip(steps, drop)]
 
 
 def _same_constant(a, b):
@@ -362,7 +434,7 @@ def _replay(prog, inputs, grad):
     an op none of whose arguments requires grad runs its forward alone, as eager's does."""
     env = list(inputs)
     env.extend([None] * (prog.n_slots - len(env)))
-    for forward, args, kwargs, refs, first, cls in prog.steps:
+    for forward, args, kwargs, refs, first, cls, drop in prog.steps:
         if refs:
             args = list(args)
             for i, s, raw in refs:
@@ -372,6 +444,9 @@ def _replay(prog, inputs, grad):
             env[first:first + len(out)] = out
         else:
             env[first] = out
+        args = out = None  # drop's slots may be the last references to their tensors
+        for s in drop:
+            env[s] = None
     outs = [env[s] if s is not None else v for s, v in prog.outputs]
     return outs[0] if prog.out_type is None else prog.out_type(outs)
 
@@ -394,8 +469,8 @@ def _walk(m, parts):
 class _Compiled:
     """The state behind one tl.compile result: a cache {signature: _Program or the reason to run eagerly}."""
 
-    def __init__(self, fn, module, fullgraph, graphs):
-        self.fn, self.module, self.fullgraph, self.graphs = fn, module, fullgraph, graphs
+    def __init__(self, fn, module, fullgraph, graphs, fused):
+        self.fn, self.module, self.fullgraph, self.graphs, self.fused = fn, module, fullgraph, graphs, fused
         self.cache = {}
         self.eager_reasons = []  # each reason once, in the order they were first met
         self.graph_reasons = []  # why programs on CUDA replay without a CUDA graph (graphs requested)
@@ -510,6 +585,12 @@ class _Compiled:
             return self._eager(reason, args, kwargs)
         prog.frozen = [c for c in prog.read if not c.requires_grad]
         prog.frozen += [p for m in modules for p in m.parameters() if not p.requires_grad]
+        # a training step: the capture's result is computed from copies of the inputs, so backward would not reach
+        # the caller's inputs; the replay (or the eager call) builds the caller's graph. The capture's graph (every
+        # activation it saved) is dropped now, before the check and the replay: kept, it would add a forward's
+        # activations to the step's peak memory (tests/test_compile_memory.py)
+        training = grad_enabled() and (prog.needs_grad() or any(t.requires_grad for t in tensors))
+        out = None if training else _detached(out, tensors)
         rng = np.random.default_rng(len(prog.steps))
         try:
             fresh = [_fresh(t, rng) for t in tensors]
@@ -517,23 +598,20 @@ class _Compiled:
             fresh, reason = None, e.args[0]
         try:
             if fresh is not None:
-                _, again = _build(self.fn, fresh, args, kwargs)
-                reason = _differs(prog, again)
+                reason = _differs(prog, _build(self.fn, fresh, args, kwargs)[1])  # its result and graph dropped
         except _Eager as e:
             reason = e.args[0]
         except Exception as e:  # noqa: BLE001 - the first capture passed: a failure now means values steer it
             reason = (f"it fails on other inputs of the same shapes ({type(e).__name__}: {e}), so the ops it runs "
                       "depend on the input values")
-        # a training step: the capture's result is computed from copies of the inputs, so backward would not reach
-        # the caller's inputs; the replay (or the eager call) builds the caller's graph
-        training = grad_enabled() and (prog.needs_grad() or any(t.requires_grad for t in tensors))
         if reason is not None:
             self._note(self._cache_refusal(key, reason))
-            return self.fn(*args, **kwargs) if training else _detached(out, tensors)
+            return self.fn(*args, **kwargs) if training else out
+        _finish(prog, self.fused)
         self.cache[key] = prog
         if self.graphs and tensors and all(t.device.type == "cuda" for t in tensors):
             prog.graph = prog.train_graph = _PENDING
-        return _replay(prog, tensors, True) if training else _detached(out, tensors)
+        return _replay(prog, tensors, True) if training else out
 
 
 def _train_mode_reason(modules):
@@ -593,8 +671,8 @@ class _Reasons:
 class CompiledFunction(_Reasons):
     """tl.compile of a function: call it as the function (its name and docstring are the function's)."""
 
-    def __init__(self, fn, fullgraph, graphs=False):
-        self._compiled = _Compiled(fn, None, fullgraph, graphs)
+    def __init__(self, fn, fullgraph, graphs=False, fused=True):
+        self._compiled = _Compiled(fn, None, fullgraph, graphs, fused)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args, **kwargs):
@@ -612,9 +690,9 @@ class CompiledModule(_Reasons):
     and methods that return the module return this wrapper instead, as torch's OptimizedModule does. The
     state_dict keys are the module's (torch's gain an `_orig_mod.` prefix)."""
 
-    def __init__(self, module, fullgraph, graphs=False):
+    def __init__(self, module, fullgraph, graphs=False, fused=True):
         object.__setattr__(self, "_orig_mod", module)
-        object.__setattr__(self, "_compiled", _Compiled(module, module, fullgraph, graphs))
+        object.__setattr__(self, "_compiled", _Compiled(module, module, fullgraph, graphs, fused))
 
     def __call__(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
@@ -692,6 +770,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     if disable:
         return model
     graphs = mode == "reduce-overhead" or backend == "cudagraphs"
+    fused = backend == "inductor"  # torch's other backends run the traced ops as they are, so ours do too
     if isinstance(model, nn.Module):
-        return CompiledModule(model, fullgraph, graphs)
-    return CompiledFunction(model, fullgraph, graphs)
+        return CompiledModule(model, fullgraph, graphs, fused)
+    return CompiledFunction(model, fullgraph, graphs, fused)
