@@ -2,7 +2,8 @@
 // Row-major out[M, N] = a[M, K] @ b[K, N] is computed as the column-major product out^T = b^T a^T, so
 // transposed views map onto cuBLASLt's transpose flags without copies. Bias, residual (as C with
 // beta = 1) and relu/gelu_tanh run in cuBLASLt's fused epilogue; other forms go through an f32 result
-// and the epilogue kernel of gemm_epilogue.cu.
+// and the epilogue kernel of gemm_epilogue.cu. A linear layer's weight gradient also gives its bias
+// gradient in the epilogue (BGRADB: linear_weight_bias_grad below).
 #include <cublasLt.h>
 
 #include <array>
@@ -85,7 +86,8 @@ class Gemm {
     check(cudaMalloc(&workspace_, kWorkspaceBytes), "cudaMalloc (cuBLASLt workspace)");
   }
 
-  // D = epilogue(op(A) op(B) + beta C + bias); returns false when cuBLASLt offers no algorithm.
+  // D = epilogue(op(A) op(B) + beta C + bias); returns false when cuBLASLt offers no algorithm. `bias` is the
+  // epilogue's vector: read by the BIAS forms, written by BGRADA/BGRADB (the bias gradient).
   bool run(const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, void* d, const void* c,
            const void* bias, cublasLtEpilogue_t epilogue) {
     const uint64_t m = a.op == CUBLAS_OP_N ? a.rows : a.cols;
@@ -235,6 +237,22 @@ void CudaBackend::gemm(const Array& a_in, const Array& b_in, const Array& out, c
                       shape_str(b_in.shape()));
   }
   gemm_epilogue(acc.as<float>(), batch, m, n, epilogue, out);
+}
+
+// dw [N, K] = grad^T @ x as gemm computes it (cuBLASLt's A is x, its B is grad^T's transpose: grad as a
+// column-major [N, M] matrix, op(B) = [M, N] = [k, n]), with cuBLASLt's BGRADB epilogue: the bias gradient
+// is B summed over the GEMM's k dimension, the M rows of grad, one value per column of D: db [N]. The sum
+// runs in the compute type (f32) as the tiles of grad pass through the GEMM, and is rounded once to D's type
+// (f16, the bias vector's type by default). Where cuBLASLt has no algorithm for the epilogue with these
+// layouts and alignments (its heuristic says so), nothing is launched and the core composes gemm + sum.
+bool CudaBackend::linear_weight_bias_grad(const Array& grad, const Array& x, const Array& dw, const Array& db) {
+  const int64_t m = grad.shape()[0], n = grad.shape()[1], k = x.shape()[1];
+  LtOperand lt_a, lt_b;
+  if (!describe_transpose(m, k, x.strides()[0], x.strides()[1], &lt_a)) return false;
+  if (!describe_transpose(n, m, grad.strides()[1], grad.strides()[0], &lt_b)) return false;
+  lt_a.ptr = x.data();
+  lt_b.ptr = grad.data();
+  return gemm_engine().run(lt_a, lt_b, 1, CUDA_R_16F, dw.data(), nullptr, db.data(), CUBLASLT_EPILOGUE_BGRADB);
 }
 
 }  // namespace tensorlogic::cuda
