@@ -161,7 +161,6 @@ class _LinearWeightBiasGrad(Function):
     x's gradient g @ ggw."""
 
     multi_output = True
-    native_forward = True  # (see Function: no grad-mode switch around it)
 
     @staticmethod
     def forward(ctx, g, x):
