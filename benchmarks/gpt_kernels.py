@@ -8,8 +8,9 @@ op must move at least (TensorLogic's optimizer also keeps an f32 compensation pe
 parameter, against 20 for PyTorch's fused f16 AdamW). The GradScaler row includes TensorLogic's read of its flag
 (a host round trip per call, as once per step).
 
-Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] [--only TEXT] (--device cpu: a quick check of
-the script with small shapes, timed by the host clock; --only: the rows whose name contains TEXT)"""
+Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] [--rows all|weight_grads] (--device cpu: a
+quick check of the script with small shapes, timed by the host clock; --rows weight_grads: only the linear layers'
+weight and bias gradient rows, without writing the results file)"""
 import argparse
 import json
 import time
@@ -114,18 +115,6 @@ def cases(side, rng, B, T, C, H, V):
         out[f"bias gradient: sum over the rows of [{B * T},{width}]"] = (
             lambda grads=grads: grads.sum(0), B * T * width * 2, 50)
 
-    # Each linear's weight and bias gradients in the backward (qkv, attention projection, MLP up, MLP down): g
-    # [tokens, out] and x [tokens, in]. PyTorch eager runs mm then sum; TensorLogic's one call sums the bias in
-    # the GEMM's epilogue (cuBLASLt BGRADB) on CUDA. The "then" row runs both libraries unfused, for the saving.
-    for n_out, n_in in ((3 * C, C), (C, C), (4 * C, C), (C, 4 * C)):
-        g, x = side.tensor(f16(B * T, n_out)), side.tensor(f16(B * T, n_in))
-        moved = (B * T * (n_out + n_in) + n_out * n_in + n_out) * 2
-        unfused = (lambda g=g, x=x: (g.t() @ x, g.sum(0))) if lib is torch else (lambda g=g, x=x: (g.mT @ x, g.sum(0)))
-        fused = unfused if lib is torch else (lambda g=g, x=x: _core.linear_weight_bias_grad(g._a, x._a))
-        shape = f"g [{B * T},{n_out}], x [{B * T},{n_in}]"
-        out[f"dW then db: mm + sum, {shape}"] = (unfused, moved, 20)
-        out[f"dW and db: tl one call / torch mm + sum, {shape}"] = (fused, moved, 20)
-
     shapes = param_shapes(T, C, V)
     params = [side.tensor(f16(*s) * 0.01) for s in shapes]
     numel = sum(int(np.prod(s)) for s in shapes)
@@ -154,15 +143,33 @@ def cases(side, rng, B, T, C, H, V):
     return out
 
 
+def weight_grad_cases(side, rng, B, T, C, **_):
+    """The weight and bias gradients of each linear of a block (qkv, attention projection, MLP up and down) from
+    g [tokens, out] and x [tokens, in]. PyTorch eager runs mm then sum; TensorLogic's one call sums the bias in the
+    GEMM's epilogue on CUDA (cuBLASLt BGRADB). The "then" rows run both libraries unfused, for the saving."""
+    out = {}
+    for n_out, n_in in ((3 * C, C), (C, C), (4 * C, C), (C, 4 * C)):
+        g = side.tensor((rng.standard_normal((B * T, n_out), dtype=np.float32)).astype(np.float16))
+        x = side.tensor((rng.standard_normal((B * T, n_in), dtype=np.float32)).astype(np.float16))
+        moved = (B * T * (n_out + n_in) + n_out * n_in + n_out) * 2
+        unfused = lambda g=g, x=x: (g.mT @ x, g.sum(0))  # noqa: E731
+        fused = unfused if side.lib is torch else (lambda g=g, x=x: _core.linear_weight_bias_grad(g._a, x._a))
+        shape = f"g [{B * T},{n_out}], x [{B * T},{n_in}]"
+        out[f"dW then db: mm + sum, {shape}"] = (unfused, moved, 20)
+        out[f"dW and db: tl one call / torch mm + sum, {shape}"] = (fused, moved, 20)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--only", default="", help="only the rows whose name contains this text")
+    parser.add_argument("--rows", choices=["all", "weight_grads"], default="all")
     args = parser.parse_args()
     dims = dict(B=8, T=1024, C=768, H=12, V=50304) if args.device == "cuda" else dict(B=2, T=64, C=64, H=4, V=512)
     sides = {"tl": Side(tl, args.device), "torch": Side(torch, args.device)}
-    built = {name: {k: v for k, v in cases(side, np.random.default_rng(1), **dims).items() if args.only in k}
+    builders = [weight_grad_cases] if args.rows == "weight_grads" else [cases, weight_grad_cases]
+    built = {name: {k: v for build in builders for k, v in build(side, np.random.default_rng(1), **dims).items()}
              for name, side in sides.items()}
     best = {name: {k: float("inf") for k in built["tl"]} for name in sides}
     for _ in range(args.rounds):
@@ -180,7 +187,7 @@ def main():
         rows.append(row)
         print(f"{key:64} {ours:9.4f} {peer:9.4f} {peer / ours:8.2f} {row['tensorlogic_gbps']:8.0f} "
               f"{row['torch_gbps']:10.0f}")
-    if args.device == "cpu" or args.only:  # (a subset would replace the results file's full table)
+    if args.device == "cpu" or args.rows != "all":  # (a subset would replace the results file's full table)
         return
     device = tl.cuda.get_device_name()
     path = write_results(f"gpt_kernels_{device.replace(' ', '_')}", rows, {"torch": torch.__version__,
