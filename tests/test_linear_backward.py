@@ -151,12 +151,15 @@ def test_gradcheck(device, rng, used):
 
 @pytest.mark.skipif("cuda" not in tl.available_devices() or not torch.cuda.is_available(),
                     reason="needs a CUDA device visible to PyTorch's profiler")
-def test_cuda_fused_path_runs_no_reduction_kernel(rng):
+def test_cuda_fused_path_runs_no_reduction_kernel(rng, monkeypatch):
     """Under PyTorch's CUPTI profiler (which records every kernel of the process): the weight and bias
     gradients at a GPT-2 MLP shape launch cuBLASLt's kernels only, while matmul + sum also launch our column
-    reduction, whose second read of g the epilogue saves."""
+    reduction, whose second read of g the epilogue saves. TL_CUDA_BGRAD=1 takes the epilogue wherever cuBLASLt
+    has an algorithm (unset, a shape where it would keep the GPU less busy than the plain GEMM composes); =0
+    never takes it."""
     g = tl.tensor(f16_randn(rng, (2048, 768)), device="cuda")
     x = tl.tensor(f16_randn(rng, (2048, 3072)), device="cuda")
+    monkeypatch.setenv("TL_CUDA_BGRAD", "1")
 
     def kernels(fn):
         fn()
@@ -173,3 +176,5 @@ def test_cuda_fused_path_runs_no_reduction_kernel(rng):
     assert ours(composed), f"the profiler saw none of our kernels: {composed}"
     assert not ours(fused), f"the fused path launched {ours(fused)}"
     assert len(fused) < len(composed), (fused, composed)
+    monkeypatch.setenv("TL_CUDA_BGRAD", "0")
+    assert ours(kernels(lambda: _core.linear_weight_bias_grad(g._a, x._a)))
