@@ -9,8 +9,9 @@ exp_avg_sq, a 16-bit compensation of the weight's rounding; read and written but
 PyTorch's fused AdamW over f16 parameters (its state in f16). The GradScaler row includes TensorLogic's read of
 its flag (a host round trip per call, as once per step).
 
-Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] (--device cpu: a quick check of the script
-with small shapes, timed by the host clock)"""
+Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] [--rows all|weight_grads] (--device cpu: a
+quick check of the script with small shapes, timed by the host clock; --rows weight_grads: only the linear layers'
+weight and bias gradient rows, without writing the results file)"""
 import argparse
 import json
 import time
@@ -158,14 +159,34 @@ def cases(side, rng, B, T, C, H, V):
     return out
 
 
+def weight_grad_cases(side, rng, B, T, C, **_):
+    """The weight and bias gradients of each linear of a block (qkv, attention projection, MLP up and down) from
+    g [tokens, out] and x [tokens, in]. PyTorch eager runs mm then sum; TensorLogic's one call sums the bias in the
+    GEMM's epilogue on CUDA (cuBLASLt BGRADB). The "then" rows run both libraries unfused, for the saving."""
+    out = {}
+    for n_out, n_in in ((3 * C, C), (C, C), (4 * C, C), (C, 4 * C)):
+        g = side.tensor((rng.standard_normal((B * T, n_out), dtype=np.float32)).astype(np.float16))
+        x = side.tensor((rng.standard_normal((B * T, n_in), dtype=np.float32)).astype(np.float16))
+        moved = (B * T * (n_out + n_in) + n_out * n_in + n_out) * 2
+        unfused = lambda g=g, x=x: (g.mT @ x, g.sum(0))  # noqa: E731
+        fused = unfused if side.lib is torch else (lambda g=g, x=x: _core.linear_weight_bias_grad(g._a, x._a))
+        shape = f"g [{B * T},{n_out}], x [{B * T},{n_in}]"
+        out[f"dW then db: mm + sum, {shape}"] = (unfused, moved, 20)
+        out[f"dW and db: tl one call / torch mm + sum, {shape}"] = (fused, moved, 20)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="cuda")
+    parser.add_argument("--rows", choices=["all", "weight_grads"], default="all")
     args = parser.parse_args()
     dims = dict(B=8, T=1024, C=768, H=12, V=50304) if args.device == "cuda" else dict(B=2, T=64, C=64, H=4, V=512)
     sides = {"tl": Side(tl, args.device), "torch": Side(torch, args.device)}
-    built = {name: cases(side, np.random.default_rng(1), **dims) for name, side in sides.items()}
+    builders = [weight_grad_cases] if args.rows == "weight_grads" else [cases, weight_grad_cases]
+    built = {name: {k: v for build in builders for k, v in build(side, np.random.default_rng(1), **dims).items()}
+             for name, side in sides.items()}
     best = {name: {k: float("inf") for k in built["tl"]} for name in sides}
     for _ in range(args.rounds):
         for key in built["tl"]:
@@ -182,7 +203,7 @@ def main():
         rows.append(row)
         print(f"{key:64} {ours:9.4f} {peer:9.4f} {peer / ours:8.2f} {row['tensorlogic_gbps']:8.0f} "
               f"{row['torch_gbps']:10.0f}")
-    if args.device == "cpu":
+    if args.device == "cpu" or args.rows != "all":  # (a subset would replace the results file's full table)
         return
     device = tl.cuda.get_device_name()
     path = write_results(f"gpt_kernels_{device.replace(' ', '_')}", rows, {"torch": torch.__version__,

@@ -2,10 +2,13 @@
 // Row-major out[M, N] = a[M, K] @ b[K, N] is computed as the column-major product out^T = b^T a^T, so
 // transposed views map onto cuBLASLt's transpose flags without copies. Bias, residual (as C with
 // beta = 1) and relu/gelu_tanh run in cuBLASLt's fused epilogue; other forms go through an f32 result
-// and the epilogue kernel of gemm_epilogue.cu.
+// and the epilogue kernel of gemm_epilogue.cu. A linear layer's weight gradient also gives its bias
+// gradient in the epilogue (BGRADB: linear_weight_bias_grad below).
 #include <cublasLt.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -75,6 +78,7 @@ struct Plan {
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr, d = nullptr;
   cublasLtMatmulAlgo_t algo{};
   size_t workspace = 0;
+  float waves = 0;  // the heuristic's wavesCount: how fully the algorithm occupies the GPU (1 = one full wave)
   bool found = false;
 };
 
@@ -85,20 +89,12 @@ class Gemm {
     check(cudaMalloc(&workspace_, kWorkspaceBytes), "cudaMalloc (cuBLASLt workspace)");
   }
 
-  // D = epilogue(op(A) op(B) + beta C + bias); returns false when cuBLASLt offers no algorithm.
+  // D = epilogue(op(A) op(B) + beta C + bias); returns false when cuBLASLt offers no algorithm. `bias` is the
+  // epilogue's vector: read by the BIAS forms, written by BGRADA/BGRADB (the bias gradient).
   bool run(const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, void* d, const void* c,
            const void* bias, cublasLtEpilogue_t epilogue) {
-    const uint64_t m = a.op == CUBLAS_OP_N ? a.rows : a.cols;
-    const uint64_t n = b.op == CUBLAS_OP_N ? b.cols : b.rows;
-    const Key key{static_cast<int64_t>(a.op), static_cast<int64_t>(a.rows), static_cast<int64_t>(a.cols), a.ld,
-                  a.batch_stride, static_cast<int64_t>(b.op), static_cast<int64_t>(b.rows),
-                  static_cast<int64_t>(b.cols), b.ld, b.batch_stride, batch, static_cast<int64_t>(d_type),
-                  c != nullptr, bias != nullptr, static_cast<int64_t>(epilogue), alignment_of(a.ptr),
-                  alignment_of(b.ptr), alignment_of(d), c ? alignment_of(c) : 0, bias ? alignment_of(bias) : 0,
-                  0, 0, 0, 0};
     std::lock_guard<std::mutex> lock(mutex_);
-    Plan& plan = plans_[key];
-    if (plan.desc == nullptr) build(plan, a, b, m, n, batch, d_type, c, d, bias, epilogue);
+    const Plan& plan = plan_for(a, b, batch, d_type, d, c, bias, epilogue);
     if (!plan.found) return false;
     if (bias) {
       check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
@@ -111,7 +107,31 @@ class Gemm {
     return true;
   }
 
+  // The wavesCount of the algorithm run() would choose for the same problem; 0 where cuBLASLt has none.
+  float waves(const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, const void* d,
+              const void* c, const void* bias, cublasLtEpilogue_t epilogue) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const Plan& plan = plan_for(a, b, batch, d_type, d, c, bias, epilogue);
+    return plan.found ? plan.waves : 0.0f;
+  }
+
  private:
+  // The plan of a problem, built at its first use (mutex_ held).
+  Plan& plan_for(const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, const void* d,
+                 const void* c, const void* bias, cublasLtEpilogue_t epilogue) {
+    const uint64_t m = a.op == CUBLAS_OP_N ? a.rows : a.cols;
+    const uint64_t n = b.op == CUBLAS_OP_N ? b.cols : b.rows;
+    const Key key{static_cast<int64_t>(a.op), static_cast<int64_t>(a.rows), static_cast<int64_t>(a.cols), a.ld,
+                  a.batch_stride, static_cast<int64_t>(b.op), static_cast<int64_t>(b.rows),
+                  static_cast<int64_t>(b.cols), b.ld, b.batch_stride, batch, static_cast<int64_t>(d_type),
+                  c != nullptr, bias != nullptr, static_cast<int64_t>(epilogue), alignment_of(a.ptr),
+                  alignment_of(b.ptr), alignment_of(d), c ? alignment_of(c) : 0, bias ? alignment_of(bias) : 0,
+                  0, 0, 0, 0};
+    Plan& plan = plans_[key];
+    if (plan.desc == nullptr) build(plan, a, b, m, n, batch, d_type, c, d, bias, epilogue);
+    return plan;
+  }
+
   void build(Plan& plan, const LtOperand& a, const LtOperand& b, uint64_t m, uint64_t n, int64_t batch,
              cudaDataType_t d_type, const void* c, const void* d, const void* bias, cublasLtEpilogue_t epilogue) {
     check_lt(cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
@@ -159,6 +179,7 @@ class Gemm {
     if (status == CUBLAS_STATUS_SUCCESS && count > 0) {
       plan.algo = result.algo;
       plan.workspace = result.workspaceSize;
+      plan.waves = result.wavesCount;
       plan.found = true;
     }
   }
@@ -194,6 +215,19 @@ bool bias_is_vector(const Array& bias) {
     if (bias.shape()[d] != 1 && bias.strides()[d] != 0) return false;
   }
   return nd == 0 || bias.shape()[nd - 1] == 1 || bias.strides()[nd - 1] == 1;
+}
+
+// When linear_weight_bias_grad sums the bias gradient in the epilogue: TL_CUDA_BGRAD=0 never, =1 wherever cuBLASLt
+// has an algorithm (to measure the epilogue at every shape), unset: where it keeps the GPU about as busy as the
+// plain GEMM (see there). Read at each call (a few hundred ns beside a GEMM), so that a test or benchmark can
+// switch it within one process.
+enum class BgradUse { never, always, where_busy };
+
+BgradUse bgrad_use() {
+  const char* v = std::getenv("TL_CUDA_BGRAD");
+  if (v != nullptr && std::strcmp(v, "0") == 0) return BgradUse::never;
+  if (v != nullptr && std::strcmp(v, "1") == 0) return BgradUse::always;
+  return BgradUse::where_busy;
 }
 
 }  // namespace
@@ -235,6 +269,36 @@ void CudaBackend::gemm(const Array& a_in, const Array& b_in, const Array& out, c
                       shape_str(b_in.shape()));
   }
   gemm_epilogue(acc.as<float>(), batch, m, n, epilogue, out);
+}
+
+// dw [N, K] = grad^T @ x as gemm computes it (cuBLASLt's A is x, its B is grad^T's transpose: grad as a
+// column-major [N, M] matrix, op(B) = [M, N] = [k, n]), with cuBLASLt's BGRADB epilogue: the bias gradient
+// is B summed over the GEMM's k dimension, the M rows of grad, one value per column of D: db [N]. The sum
+// runs in the compute type (f32) as the tiles of grad pass through the GEMM, and is rounded once to D's type
+// (f16, the bias vector's type by default). Where cuBLASLt has no algorithm for the epilogue with these
+// layouts and alignments (its heuristic says so), nothing is launched and the core composes gemm + sum.
+// dW's output is small beside its k (GPT-2's [768, 768] from 8192 rows: 18 to 36 output tiles for 132 SMs), so
+// the plain GEMM fills the GPU by splitting k; should the epilogue's algorithm not (cuBLASLt's wavesCount for it,
+// capped at one wave, under 3/4 of the plain one's), the GEMM would lose more than the column sum (~15 us) saves,
+// and the core composes instead (TL_CUDA_BGRAD above overrides).
+bool CudaBackend::linear_weight_bias_grad(const Array& grad, const Array& x, const Array& dw, const Array& db) {
+  const BgradUse use = bgrad_use();
+  if (use == BgradUse::never) return false;
+  const int64_t m = grad.shape()[0], n = grad.shape()[1], k = x.shape()[1];
+  LtOperand lt_a, lt_b;
+  if (!describe_transpose(m, k, x.strides()[0], x.strides()[1], &lt_a)) return false;
+  if (!describe_transpose(n, m, grad.strides()[1], grad.strides()[0], &lt_b)) return false;
+  lt_a.ptr = x.data();
+  lt_b.ptr = grad.data();
+  Gemm& engine = gemm_engine();
+  if (use == BgradUse::where_busy) {
+    const float fused =
+        engine.waves(lt_a, lt_b, 1, CUDA_R_16F, dw.data(), nullptr, db.data(), CUBLASLT_EPILOGUE_BGRADB);
+    const float plain =
+        engine.waves(lt_a, lt_b, 1, CUDA_R_16F, dw.data(), nullptr, nullptr, CUBLASLT_EPILOGUE_DEFAULT);
+    if (std::min(fused, 1.0f) < 0.75f * std::min(plain, 1.0f)) return false;
+  }
+  return engine.run(lt_a, lt_b, 1, CUDA_R_16F, dw.data(), nullptr, db.data(), CUBLASLT_EPILOGUE_BGRADB);
 }
 
 }  // namespace tensorlogic::cuda

@@ -153,6 +153,15 @@ class Backend {
   // b: [B, K, N] views whose two inner axes may be in either order (transposes need no copy); out is
   // contiguous [B, M, N].
   virtual void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) = 0;
+  // A linear layer's weight and bias gradients from one read of grad: dw [N, K] (contiguous) = grad^T @ x with
+  // f32 accumulation, and db [N] (contiguous) = grad's column sums (over its M rows) in f32, each rounded once,
+  // for grad [M, N] and x [M, K] (views, any strides; M, N, K > 0). Returns false, having written nothing, where
+  // the backend has no fused kernel for these operands; the core then runs gemm and the sum reduction, which
+  // give the same precision. CUDA sums db in the GEMM's epilogue (cuBLASLt's BGRADB).
+  virtual bool linear_weight_bias_grad(const Array& /*grad*/, const Array& /*x*/, const Array& /*dw*/,
+                                       const Array& /*db*/) {
+    return false;
+  }
   // The batch axes gemm takes: 1 ([B, M, K] as above) or 2 ([B0, B1, M, K], so that batch axes whose strides do
   // not merge, as attention's heads split from one projection, come in one call rather than one per B0).
   virtual int gemm_batch_axes() const { return 1; }

@@ -138,6 +138,27 @@ Array linear(const Array& x_in, const Array& w_in, const std::optional<Array>& b
   return x.ndim() == 1 ? reshape(out, result) : out;
 }
 
+std::vector<Array> linear_weight_bias_grad(const Array& grad_in, const Array& x_in) {
+  Backend& backend = backend_of("linear_weight_bias_grad", {&grad_in, &x_in});
+  const Shape& gs = grad_in.shape();
+  const Shape& xs = x_in.shape();
+  if (gs.empty() || xs.empty() || Shape(gs.begin(), gs.end() - 1) != Shape(xs.begin(), xs.end() - 1)) {
+    throw ShapeMismatchError("linear_weight_bias_grad: expected grad [..., out_features] and input [..., "
+                             "in_features] with the same leading shape, got " + pair_str(grad_in, x_in));
+  }
+  const int64_t n = gs.back(), k = xs.back();
+  int64_t m = 1;
+  for (size_t d = 0; d + 1 < gs.size(); ++d) m *= gs[d];
+  const Array grad = reshape(as_float(grad_in), {m, n}), x = reshape(as_float(x_in), {m, k});
+  if (m > 0 && n > 0 && k > 0) {
+    Array dw = Array::empty({n, k}, Dtype::float16, x.device());
+    Array db = Array::empty({n}, Dtype::float16, x.device());
+    if (backend.linear_weight_bias_grad(grad, x, dw, db)) return {dw, db};
+  }
+  // The composed form: the ops the unfused backward runs (matmul's GEMM, then sum's column reduction).
+  return {matmul(transpose(grad, 0, 1), x), reduce(ReduceOp::sum, grad, {0}, false)};
+}
+
 static Array triangle(const char* op, const Array& a, int64_t k, bool upper) {
   Backend& backend = backend_of(op, {&a});
   if (a.ndim() < 2) {

@@ -42,6 +42,7 @@ void bind_linalg(py::module_& m) {
         }),
         py::arg("x"), py::arg("w"), py::arg("bias") = py::none(), py::arg("act") = "none",
         py::arg("residual") = py::none());
+  m.def("linear_weight_bias_grad", without_gil(&linear_weight_bias_grad), py::arg("grad"), py::arg("x"));
   py::enum_<QuantType> quant_type(m, "QuantType");
 #define TL_QUANT(type, name, block_elems, block_bytes) quant_type.value(name, QuantType::type);
 #include "tensorlogic/op_table.def"

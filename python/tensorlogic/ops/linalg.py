@@ -134,19 +134,54 @@ class _Linear(Function):
             z = linear(x, w, bias, "none", residual)
             op = getattr(_core.UnaryOp, ctx.activation)
             g = _UNARY_GRAD[op](g, z, None, 0.0, 0.0)
-        out_features, in_features = w._a.shape
-        # Batch dims flattened for the weight's gradient, through _Reshape itself (the public reshape's guard and
-        # argument parsing cost as much as the view).
-        g2 = g if g._a.ndim == 2 else _Reshape.apply(g, _core.reshape, (-1, out_features))
         need = ctx.needs_input_grad
         gx = _Matmul.apply(g, w) if need[0] else None
-        x2 = x if x._a.ndim == 2 else _Reshape.apply(x, _core.reshape, (-1, in_features))
-        gw = _Matmul.apply(g2.mT, x2) if need[1] else None
-        # The bias's sum through its Function, not the public sum(): its guard and argument parsing cost 2x the
-        # native reduce (every linear's backward; makemore's RNN runs 17 per step)
-        gb = _Reduce.apply(_SUM, g2, [0], False, 1.0, 2.0) if bias is not None and need[2] else None
+        if bias is not None and need[1] and need[2]:
+            # Both from one pass over g: the bias's column sum in the weight GEMM's epilogue where the backend has
+            # it (CUDA), saving the sum's second read of g.
+            gw, gb = _LinearWeightBiasGrad.apply(g, x)
+        else:
+            out_features, in_features = w._a.shape
+            # Batch dims flattened for the weight's gradient, through _Reshape itself (the public reshape's guard
+            # and argument parsing cost as much as the view).
+            g2 = g if g._a.ndim == 2 else _Reshape.apply(g, _core.reshape, (-1, out_features))
+            x2 = x if x._a.ndim == 2 else _Reshape.apply(x, _core.reshape, (-1, in_features))
+            gw = _Matmul.apply(g2.mT, x2) if need[1] else None
+            # The bias's sum through its Function, not the public sum(): its guard and argument parsing cost 2x
+            # the native reduce (every linear's backward; makemore's RNN runs 17 per step)
+            gb = _Reduce.apply(_SUM, g2, [0], False, 1.0, 2.0) if bias is not None and need[2] else None
         gr = sum_to(g, residual.shape) if residual is not None and need[3] else None
         return gx, gw, gb, gr
+
+
+class _LinearWeightBiasGrad(Function):
+    """(gw, gb) = (g^T x, g summed over its rows) of linear's output gradient g [..., N] and input x [..., K], the
+    leading dims flattened to rows, in one native call (_core.linear_weight_bias_grad). Differentiable: as gw is
+    bilinear in g and x and gb linear in g, the backward of (ggw, ggb) is g's gradient linear(x, ggw, ggb) and
+    x's gradient g @ ggw."""
+
+    multi_output = True
+
+    @staticmethod
+    def forward(ctx, g, x):
+        if ctx is not _NULL:
+            ctx.save_for_backward(g, x)
+        gw, gb = _core.linear_weight_bias_grad(g._a, x._a)
+        return _wrap(gw), _wrap(gb)
+
+    @staticmethod
+    def backward(ctx, ggw, ggb):
+        g, x = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gg = gx = None
+        if need[0]:
+            if ggw is not None:
+                gg = linear(x, ggw, ggb)
+            else:  # only gb's gradient arrived: each row of g gets it
+                gg = ggb.expand(tuple(g.shape))
+        if need[1] and ggw is not None:
+            gx = _Matmul.apply(g, ggw)
+        return gg, gx
 
 
 def einsum(equation, *operands):
