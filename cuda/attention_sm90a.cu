@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -34,29 +33,17 @@ namespace {
 using namespace sm90a;
 
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr int kProducerRegs = 24;
-
-// Consumer warpgroups of 64 query rows: two, or three at d = 64 in kVariant 4 (FlashAttention-3's 192-row tiles at
-// that head dim: each K/V tile loaded serves 1.5 times the rows, and three softmaxes share the tensor cores' time),
-// where a consumer has 160 registers (with three, 128 x 24 + 384 x 160 = 64,512 of the SM's 65,536).
-template <int D, int kVariant>
-struct Team {
-  static constexpr int kConsumers = D == 64 && kVariant == 4 ? 3 : 2;
-  static constexpr int kBlockM = 64 * kConsumers;              // query rows per item
-  static constexpr int kThreads = 128 * (1 + kConsumers);     // the producer warpgroup first
-  static constexpr int kConsumerRegs = kConsumers == 3 ? 160 : 240;
-  // Q buffers: two in kVariant 3 (the next item's Q loads into the second while the current one runs) where
-  // they fit in shared memory (not d = 256) and in registers (not three consumers: 88 bytes of spills), else one.
-  static constexpr int kQBuffers = kVariant >= 3 && D != 256 && kConsumers == 2 ? 2 : 1;
-  static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
-};
+constexpr int kConsumers = 2;                       // consumer warpgroups of 64 query rows
+constexpr int kBlockM = 64 * kConsumers;            // query rows per item
+constexpr int kThreads = 128 * (1 + kConsumers);    // the producer warpgroup first
+constexpr int kProducerRegs = 24, kConsumerRegs = 240;
+static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
 
 // The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
 using HeadDims = HopperHeadDims<64, 128, 256>;
 
-template <int D, int kBlockM = 128, int kQ = 1>
+template <int D>
 struct Hopper {
-  static constexpr int kQBuffers = kQ;
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
   // Keys per K/V tile: 128, but 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB
   // each) fill the 227 KiB (128-key tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread),
@@ -73,7 +60,7 @@ struct Hopper {
   static constexpr uint32_t kQBytes = kBlockM * D * sizeof(__half);
   static constexpr uint32_t kTileBytes = kBlockN * D * sizeof(__half);  // one K or V tile
   // 1024 bytes of slack: the swizzled tiles start on 1024-byte boundaries
-  static constexpr size_t kSmemBytes = kQBuffers * kQBytes + 2 * kStages * kTileBytes + 1024;
+  static constexpr size_t kSmemBytes = kQBytes + 2 * kStages * kTileBytes + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
 };
 
@@ -133,7 +120,7 @@ struct Item {
   int m0, n_tiles;
 };
 
-template <int kBlockM, int kBlockN, bool kCausal>
+template <int kBlockN, bool kCausal>
 __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
   // Row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks' static
   // round-robin share of the items then sums to about the same work.
@@ -148,15 +135,12 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 }
 
 // The item a block takes in its round r (rounds of gridDim.x items, in item order: longest first), or -1 past the
-// last. kSnake: odd rounds hand their items out in reverse, so a block that took one of the longest items of a
-// round takes one of the shortest of the next (causal items differ in length; at the GPT shape, in round-robin
-// order, the busiest block does 30 tiles against 26.2 on average, in snake order 27).
-template <bool kSnake>
-__device__ __forceinline__ int64_t item_index(const Sm90Args& a, int64_t round) {
+// last.
+[[maybe_unused]] __device__ __forceinline__ int64_t item_index(const Sm90Args& a, int64_t round) {
   const int64_t first = round * gridDim.x;
   const int64_t count = a.items - first < gridDim.x ? a.items - first : gridDim.x;  // items in this round
   if (static_cast<int64_t>(blockIdx.x) >= count) return -1;
-  return first + (kSnake && (round & 1) ? count - 1 - blockIdx.x : blockIdx.x);
+  return first + blockIdx.x;
 }
 
 // Persistent: a grid of at most one block per SM walks the items (index blockIdx.x, + gridDim.x, ...), so the
@@ -168,62 +152,33 @@ __device__ __forceinline__ int64_t item_index(const Sm90Args& a, int64_t round) 
 // MUFU.EX2). Tiles wholly before the causal diagonal and the keys' end take a softmax without the masking's
 // selects and compares, and the wgmmas' descriptors are one base per buffer plus constant offsets: the
 // instructions a warp issues per tile at d = 64 went from 644 to 471 (measured on an H100: 1.15-1.35x).
-// kVariant (TL_SM90A_FWD_VARIANT, read at each launch; 0 unless set; head dims 64 and 128 without an additive
-// mask) selects changes being measured against that kernel (0):
-//   1: the row maxima and sums over four partial accumulators instead of one chain (32 dependent FMNMX, then
-//      32 dependent FADDs a row): ncu's largest stall was "wait", fixed-latency dependencies. And the P V wait
-//      held at the softmax's end: the Q release's arrive comes after the softmax with a predicate that needs
-//      the row sum, so ptxas cannot schedule it, and the wait after it, any earlier (in 0 the wait sits
-//      halfway through the exponentials, where the arrive floated to: at d = 128, where P V takes as long as
-//      Q K^T, the second half of the softmax then starts only once P V is done). The packs of P and the
-//      rescale of O, which need P V's registers, follow the wait.
-//   2: 1 with those also under P V: O is rescaled by alpha_{j-1} before P_{j-1} V_{j-1} is issued
-//      (FlashAttention-3's order) instead of by alpha_j after it lands, and P sits in two register buffers
-//      used by turns, so nothing in tile j's softmax touches a register of tile j - 1's P V.
-//   3: 2 with two Q buffers (d = 64 and 128): the producer loads item n + 1's Q, and then its first K/V tiles,
-//      while item n runs, instead of waiting for item n's last scores.
-//   4: 1 with three consumers (192 query rows an item) at d = 64 (not 2 and 3: 160 registers); d = 128 as 3.
-//   5: 3 with the items handed out in snake order (item_index).
-//   6: 3 with an item's last P V and the next item's first Q K^T issued in one turn, and the item's output
-//      normalised and stored while that Q K^T runs (one ping-pong turn and one exposed Q K^T fewer an item;
-//      at L 1024 a block walks 6-31 items).
-template <int D, bool kCausal, bool kMasked, int kVariant>
-__global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
+template <int D, bool kCausal, bool kMasked>
+__global__ void __launch_bounds__(kThreads, 1)
     attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
   // compute capability 9.0, where the sm_90a code is taken.
   __trap();
 #else
-  using T = Team<D, kVariant>;
-  constexpr int kConsumers = T::kConsumers, kBlockM = T::kBlockM;
-  using H = Hopper<D, kBlockM, T::kQBuffers>;
+  using H = Hopper<D>;
   constexpr int kBlockN = H::kBlockN;
-  // kVariant's features (above). With three consumers (160 registers) P in two buffers with the P V wait held
-  // at the softmax's end spills 224 bytes, so they go without it.
-  constexpr int kChains = kVariant >= 1 ? 4 : 1;  // partial accumulators of a row's max and sum
-  constexpr bool kPinnedWait = kVariant >= 1, kHeldWait = kVariant >= 2 && kConsumers == 2, kSnake = kVariant == 5;
-  constexpr bool kMerged = kVariant == 6;
+  constexpr int kStages = H::kStages, kPvChunks = H::kPvChunks;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
-  __half* s_k = s_q + H::kQBuffers * kBlockM * D;  // [kStages][D / 64][kBlockN][64]
-  __half* s_v = s_k + H::kStages * kBlockN * D;
+  __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
+  __half* s_v = s_k + kStages * kBlockN * D;
   // K and V of a stage are freed separately: K once the tile's scores have landed, V once its P V has, so the
   // producer refills K(j + kStages) about one tile before V (with two stages at d = 128 a whole-stage release
   // after P V left the next K load no lead at all). Q is freed once an item's last scores have landed.
   // The K/V ring runs on across items: `u`, the block's count of tiles before this one, picks stage and phase.
-  // Item n's Q is in buffer n % kQ.
-  constexpr int kQ = T::kQBuffers;
-  __shared__ uint64_t q_full[kQ], q_free[kQ];
-  __shared__ uint64_t k_full[H::kStages], v_full[H::kStages], k_free[H::kStages], v_free[H::kStages];
+  __shared__ uint64_t q_full, q_free;
+  __shared__ uint64_t k_full[kStages], v_full[kStages], k_free[kStages], v_free[kStages];
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
   if (threadIdx.x == 0) {
-    for (int b = 0; b < kQ; ++b) {
-      mbar_init(&q_full[b], 1);
-      mbar_init(&q_free[b], 4 * kConsumers);  // one arrival per consumer warp
-    }
-    for (int s = 0; s < H::kStages; ++s) {
+    mbar_init(&q_full, 1);
+    mbar_init(&q_free, 4 * kConsumers);  // one arrival per consumer warp
+    for (int s = 0; s < kStages; ++s) {
       mbar_init(&k_full[s], 1);
       mbar_init(&v_full[s], 1);
       mbar_init(&k_free[s], 4 * kConsumers);
@@ -238,22 +193,20 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     if (threadIdx.x == 0) {
       int u = 0;  // tiles loaded so far
       int64_t n = 0;  // items loaded so far
-      for (int64_t index = item_index<kSnake>(a, 0); index >= 0; index = item_index<kSnake>(a, ++n)) {
-        const Item it = item_at<kBlockM, kBlockN, kCausal>(a, index);
-        const int qb = static_cast<int>(n % kQ);
-        const int64_t round = n / kQ;  // the items this buffer held before
-        if (round > 0) mbar_wait(&q_free[qb], (round - 1) & 1);  // their last item's last scores have landed
-        mbar_expect_tx(&q_full[qb], H::kQBytes);
-        load_rows<D>(s_q + qb * kBlockM * D, &a.q_map, &q_full[qb], kBlockM, it.m0,
+      for (int64_t index = item_index(a, 0); index >= 0; index = item_index(a, ++n)) {
+        const Item it = item_at<kBlockN, kCausal>(a, index);
+        if (n > 0) mbar_wait(&q_free, (n - 1) & 1);  // the previous item's last scores have landed
+        mbar_expect_tx(&q_full, H::kQBytes);
+        load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, it.m0,
                      static_cast<int>(it.bi * a.q_b.inner), static_cast<int>(it.bo * a.q_b.outer));
         for (int j = 0; j < it.n_tiles; ++j, ++u) {
-          const int s = u % H::kStages;
-          const uint32_t freed = (u / H::kStages - 1) & 1;  // the phase in which its previous tile was consumed
-          if (u >= H::kStages) mbar_wait(&k_free[s], freed);
+          const int s = u % kStages;
+          const uint32_t freed = (u / kStages - 1) & 1;  // the phase in which its previous tile was consumed
+          if (u >= kStages) mbar_wait(&k_free[s], freed);
           mbar_expect_tx(&k_full[s], H::kTileBytes);
           load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
                        static_cast<int>(it.bi * a.k_b.inner), static_cast<int>(it.bo * a.k_b.outer));
-          if (u >= H::kStages) mbar_wait(&v_free[s], freed);
+          if (u >= kStages) mbar_wait(&v_free[s], freed);
           mbar_expect_tx(&v_full[s], H::kTileBytes);
           load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
                        static_cast<int>(it.bi * a.v_b.inner), static_cast<int>(it.bo * a.v_b.outer));
@@ -263,27 +216,25 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     return;
   }
 
-  claim_registers<T::kConsumerRegs>();
+  claim_registers<kConsumerRegs>();
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
-  const __half* q_rows = nullptr;  // its rows within each 64-column tile of the current item's Q
+  const __half* q_rows = s_q + 64 * consumer * kSwizzleCols;  // its rows within each 64-column tile of Q
 
-  float o[H::kPvChunks][H::kPvN / 2];  // O: D / 8 accumulator tiles of 8 columns, tile dt in o[dt / kTilesPerChunk]
+  float o[kPvChunks][H::kPvN / 2];  // O: D / 8 accumulator tiles of 8 columns, tile dt in o[dt / kTilesPerChunk]
   constexpr int kTilesPerChunk = H::kPvN / 8;
   float s[kBlockN / 2];        // S, then the f32 weights: kBlockN / 8 tiles of 8 keys
-  // The weights in f16: the A operand of P V, one per 16 keys. kHeldWait packs tile j's into the buffer that
-  // tile j - 1's P V is not reading, so no pack has to wait for that P V.
-  uint32_t p0[kBlockN / 16][4], p1[kBlockN / 16][4];
+  uint32_t p[kBlockN / 16][4];  // the weights in f16: the A operand of P V, one per 16 keys
   float row_max[2], row_sum[2];  // rows g and g + 8 of this warp
-  float alpha[2];  // O's rescale factor: applied once the previous P V lands (kHeldWait: before the next one)
+  float alpha[2];  // O's rescale factor: applied once the previous P V lands
   int u0 = 0;      // tiles of the block before the current item's first
   int row0 = 0;    // this warpgroup's first row in the current item
   const __half* mask = nullptr;  // the current item's mask matrix (kMasked)
 
   // S = Q K_j^T over D / 16 steps of 16 columns: four steps per 64-column swizzled tile, 32 bytes apart.
   const auto issue_scores = [&](int j) {
-    const int u = u0 + j, stage = u % H::kStages;
+    const int u = u0 + j, stage = u % kStages;
     const __half* k_tile = s_k + stage * kBlockN * D;
-    mbar_wait(&k_full[stage], (u / H::kStages) & 1);
+    mbar_wait(&k_full[stage], (u / kStages) & 1);
     fence_registers(s);
     wgmma_fence();
     const uint64_t q_desc = smem_desc(q_rows, 16, 1024), k_desc = smem_desc(k_tile, 16, 1024);
@@ -297,10 +248,10 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   };
   // O += P V_j. V's rows are the K index of B, read N-major: 16 keys are 2048 bytes of each 64-column tile,
   // and the tiles are kBlockN rows apart; O's chunk c starts at V's 64-column tile c kPvN / 64.
-  const auto issue_values = [&](int j, auto& p) {
-    const int u = u0 + j, stage = u % H::kStages;
+  const auto issue_values = [&](int j) {
+    const int u = u0 + j, stage = u % kStages;
     const __half* v_tile = s_v + stage * kBlockN * D;
-    mbar_wait(&v_full[stage], (u / H::kStages) & 1);
+    mbar_wait(&v_full[stage], (u / kStages) & 1);
     fence_registers(o);
     fence_registers(p);
     wgmma_fence();
@@ -308,7 +259,7 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
 #pragma unroll
     for (int kk = 0; kk < kBlockN / 16; ++kk) {
 #pragma unroll
-      for (int c = 0; c < H::kPvChunks; ++c) {
+      for (int c = 0; c < kPvChunks; ++c) {
         const int offset = (c * H::kPvN / kSwizzleCols * kBlockN + kk * 16) * kSwizzleCols;  // halves
         wgmma_pv<H::kPvN>(o[c], p[kk], desc_plus(v_desc, offset));
       }
@@ -324,8 +275,7 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   // rescaled, and alpha for O. Without a mask the max is taken over the raw scores and the scale (> 0, the
   // launcher checks) applied inside each weight's exponent, one FFMA: exp2(s scale_log2 - max scale_log2); with
   // one each score is first s scale_log2 + mask log2(e) (the mask read from global memory, -inf past the keys).
-  // `interior` (a std::bool_constant) true: the caller knows no key of the tile is masked. The max and the sum
-  // of a row run over kChains partial accumulators (independent dependency chains), element i in chain i % kChains.
+  // `interior` (a std::bool_constant) true: the caller knows no key of the tile is masked.
   const auto softmax = [&](int j, auto interior) {
     const int n0 = j * kBlockN;
     const bool edge = !decltype(interior)::value &&
@@ -334,15 +284,12 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     for (int h = 0; h < 2; ++h) {
       const int row = row0 + 16 * warp + g + 8 * h;
       [[maybe_unused]] const __half* mask_row = kMasked && row < a.len ? mask + row * a.mask_r : nullptr;
-      float tops[kChains];
-#pragma unroll
-      for (int i = 0; i < kChains; ++i) tops[i] = -INFINITY;
+      float top = -INFINITY;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           float& x = s[4 * nt + 2 * h + c];
-          float& top = tops[(2 * nt + c) % kChains];
           const int col = n0 + nt * 8 + 2 * t + c;
           if constexpr (kMasked) {  // rows past the end are never stored: any finite addend will do
             const float add = col >= a.keys ? -INFINITY : mask_row ? __half2float(mask_row[col * a.mask_c]) * kLog2e : 0.0f;
@@ -353,9 +300,6 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
           top = fmaxf(top, x);
         }
       }
-      float top = tops[0];
-#pragma unroll
-      for (int i = 1; i < kChains; ++i) top = fmaxf(top, tops[i]);
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 1));
       top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, 2));
       top = fmaxf(row_max[h], kMasked ? top : top * a.scale_log2);  // in log2 units, as row_max
@@ -363,23 +307,18 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
       alpha[h] = exp2_ftz(row_max[h] - base);            // 0 while nothing was summed
       row_max[h] = top;
       const float scale = kMasked ? 1.0f : a.scale_log2;
-      float sums[kChains];
-#pragma unroll
-      for (int i = 0; i < kChains; ++i) sums[i] = 0.0f;
+      float sum = 0.0f;
 #pragma unroll
       for (int nt = 0; nt < kBlockN / 8; ++nt) {
         s[4 * nt + 2 * h] = exp2_ftz(fmaf(s[4 * nt + 2 * h], scale, -base));
         s[4 * nt + 2 * h + 1] = exp2_ftz(fmaf(s[4 * nt + 2 * h + 1], scale, -base));
-        sums[nt % kChains] += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
+        sum += s[4 * nt + 2 * h] + s[4 * nt + 2 * h + 1];
       }
-      float sum = sums[0];
-#pragma unroll
-      for (int i = 1; i < kChains; ++i) sum += sums[i];
       row_sum[h] = row_sum[h] * alpha[h] + sum;
     }
   };
   // P rounded to f16 (as attention_tiled does): two 8-key accumulator tiles are the A operand of one 16-key step.
-  const auto pack_weights = [&](auto& p) {
+  const auto pack_weights = [&] {
 #pragma unroll
     for (int kk = 0; kk < kBlockN / 16; ++kk) {
       p[kk][0] = pack_half2(s[8 * kk], s[8 * kk + 1]);
@@ -409,15 +348,14 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
   if (consumer == kConsumers - 1) named_barrier_arrive(1, 2 * 128);
 
   int64_t n = 0;  // items done
-  bool scores_issued = false;  // kMerged: this item's first Q K^T went out with the previous item's last P V
-  for (int64_t index = item_index<kSnake>(a, 0), following = 0; index >= 0; index = following, ++n) {
-    const Item it = item_at<kBlockM, kBlockN, kCausal>(a, index);
-    following = item_index<kSnake>(a, n + 1);
+  for (int64_t index = item_index(a, 0), following = 0; index >= 0; index = following, ++n) {
+    const Item it = item_at<kBlockN, kCausal>(a, index);
+    following = item_index(a, n + 1);
     const bool last_item = following < 0;
     row0 = it.m0 + 64 * consumer;
     if constexpr (kMasked) mask = a.mask + it.bo * a.mask_o + it.bi * a.mask_i;
 #pragma unroll
-    for (int c = 0; c < H::kPvChunks; ++c) {
+    for (int c = 0; c < kPvChunks; ++c) {
 #pragma unroll
       for (int i = 0; i < H::kPvN / 2; ++i) o[c][i] = 0.0f;
     }
@@ -429,62 +367,42 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
     // Tiles before `interior` need no masking: they end before the item's first row (causal) and before the end
     // of the keys.
     const int interior = !kMasked ? (kCausal ? min(a.keys, it.m0) : a.keys) / kBlockN : 0;
-    const int qb = static_cast<int>(n % kQ);
-    if (!kMerged || !scores_issued) {
-      q_rows = s_q + qb * kBlockM * D + 64 * consumer * kSwizzleCols;
-      mbar_wait(&q_full[qb], static_cast<uint32_t>(n / kQ) & 1);
-      take_turn();
-      issue_scores(0);
-      hand_over(false);
-      wgmma_wait<0>();
-    }
+    mbar_wait(&q_full, static_cast<uint32_t>(n) & 1);
+    take_turn();
+    issue_scores(0);
+    hand_over(false);
+    wgmma_wait<0>();
     fence_registers(s);
-    release(&k_free[u0 % H::kStages]);
-    if (it.n_tiles == 1) release(&q_free[qb]);
+    release(&k_free[u0 % kStages]);
+    if (it.n_tiles == 1) release(&q_free);
     if (interior > 0) softmax(0, std::true_type{});  // alpha is 0 and O still 0
     else softmax(0, std::false_type{});
-    pack_weights(p0);
-    // Tile j: P_{j-1} is in buffer `from`, P_j goes to `to`.
-    const auto step = [&](int j, auto interior_tag, auto& from, auto& to) {
+    pack_weights();
+    const auto step = [&](int j, auto interior_tag) {
       take_turn();
       issue_scores(j);
-      if constexpr (kHeldWait) rescale_output();  // by alpha_{j-1}, before P_{j-1} V_{j-1} adds to O
-      issue_values(j - 1, from);
+      issue_values(j - 1);
       hand_over(false);
       wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
       fence_registers(s);
-      release(&k_free[(u0 + j) % H::kStages]);
-      if constexpr (!kPinnedWait) mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1);
+      release(&k_free[(u0 + j) % kStages]);
+      mbar_arrive_if(&q_free, lane == 0 && j == it.n_tiles - 1);
       softmax(j, interior_tag);
-      // kPinnedWait: ptxas keeps the wait below after the last mbarrier arrive, and schedules that arrive only
-      // once its predicate is known: one that needs the softmax's row sum (never negative: always true, but
-      // not to the compiler) holds the wait at the softmax's end.
-      if constexpr (kPinnedWait) mbar_arrive_if(&q_free[qb], lane == 0 && j == it.n_tiles - 1 && !(row_sum[1] < 0.0f));
       wgmma_wait<0>();
       fence_registers(o);
-      release(&v_free[(u0 + j - 1) % H::kStages]);
-      if constexpr (!kHeldWait) rescale_output();  // by alpha_j, O holding P_{j-1} V_{j-1} already
-      pack_weights(to);
+      release(&v_free[(u0 + j - 1) % kStages]);
+      rescale_output();  // by alpha_j, O holding P_{j-1} V_{j-1} already
+      pack_weights();
     };
-    int latest = 0;  // the buffer holding the latest P (kHeldWait alternates, else always the first)
-    const auto next = [&](int j, auto interior_tag) {
-      if constexpr (kHeldWait) {
-        if (latest == 0) step(j, interior_tag, p0, p1);
-        else step(j, interior_tag, p1, p0);
-        latest ^= 1;
-      } else {
-        step(j, interior_tag, p0, p0);
-      }
-    };
-    for (int j = 1; j < interior; ++j) next(j, std::true_type{});
-    for (int j = max(1, interior); j < it.n_tiles; ++j) next(j, std::false_type{});
+    for (int j = 1; j < interior; ++j) step(j, std::true_type{});
+    for (int j = max(1, interior); j < it.n_tiles; ++j) step(j, std::false_type{});
     take_turn();
-    if constexpr (kHeldWait) rescale_output();
-    if (latest == 0) issue_values(it.n_tiles - 1, p0);
-    else issue_values(it.n_tiles - 1, p1);
-    const int last_stage = (u0 + it.n_tiles - 1) % H::kStages;
+    issue_values(it.n_tiles - 1);
+    const int last_stage = (u0 + it.n_tiles - 1) % kStages;
     u0 += it.n_tiles;
-    // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8.
+    // Normalise and store: each thread holds columns 2t, 2t+1 of every 8-column tile of rows g and g + 8. (A
+    // lambda called once: with its body written out in place ptxas allocates registers differently, and this is
+    // the code that was measured.)
     const auto finish = [&] {
       fence_registers(o);
       release(&v_free[last_stage]);
@@ -505,49 +423,19 @@ __global__ void __launch_bounds__(Team<D, kVariant>::kThreads, 1)
         }
       }
     };
-    // kMerged: the next item's first Q K^T joins this turn (u0 is the next item's now), the output is stored
-    // while it runs, and it has landed before the next item starts (each wgmma group waited for in the block
-    // that issued it: ptxas serialises every wgmma otherwise, C7518).
-    if (kMerged && !last_item) {
-      const int64_t m = n + 1;
-      q_rows = s_q + static_cast<int>(m % kQ) * kBlockM * D + 64 * consumer * kSwizzleCols;
-      mbar_wait(&q_full[m % kQ], static_cast<uint32_t>(m / kQ) & 1);
-      issue_scores(0);
-      hand_over(false);
-      wgmma_wait<1>();  // P V (committed first) has landed
-      finish();
-      wgmma_wait<0>();
-      scores_issued = true;
-    } else {
-      hand_over(last_item);
-      wgmma_wait<0>();
-      finish();
-    }
+    hand_over(last_item);
+    wgmma_wait<0>();
+    finish();
   }
 #endif
 }
 
-// The kernel variant being measured (attention_sm90a_kernel's kVariant): TL_SM90A_FWD_VARIANT when it is one of
-// 0-6, else kDefaultVariant. Read at every launch (a getenv, well under the launch's own cost) so that one
-// process can time the variants alternately (benchmarks/attention_variants.py).
-constexpr int kDefaultVariant = 0;
-int forward_variant() {
-  const char* text = std::getenv("TL_SM90A_FWD_VARIANT");
-  const int variant = text && *text ? std::atoi(text) : -1;
-  return variant >= 0 && variant <= 6 ? variant : kDefaultVariant;
-}
-
-// Launches the variant on `args` with Q's map, row blocks and items for its rows per item; false (nothing
-// launched) where Q cannot be mapped.
-template <int D, bool kCausal, bool kMasked, int kVariant>
-bool launch(const Array& q, Sm90Args args) {
-  using T = Team<D, kVariant>;
-  using H = Hopper<D, T::kBlockM, T::kQBuffers>;
-  if (!encode_rows_map(&args.q_map, &args.q_b, q, T::kBlockM)) return false;
-  args.row_blocks = (args.len + T::kBlockM - 1) / T::kBlockM;
-  args.items = args.row_blocks * args.batches;
+// Launches the kernel on `args` (Q's map, row blocks and items set by attention_sm90a).
+template <int D, bool kCausal, bool kMasked>
+void launch(const Sm90Args& args) {
+  using H = Hopper<D>;
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
-  constexpr auto kernel = attention_sm90a_kernel<D, kCausal, kMasked, kVariant>;
+  constexpr auto kernel = attention_sm90a_kernel<D, kCausal, kMasked>;
   static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
   std::atomic<bool>& opted = opted_in[current_device()];
   if (!opted.load(std::memory_order_acquire)) {
@@ -556,8 +444,7 @@ bool launch(const Array& q, Sm90Args args) {
           "cudaFuncSetAttribute (Hopper attention shared memory)");
     opted.store(true, std::memory_order_release);
   }
-  kernel<<<blocks, T::kThreads, H::kSmemBytes, stream()>>>(args);
-  return true;
+  kernel<<<blocks, kThreads, H::kSmemBytes, stream()>>>(args);
 }
 
 }  // namespace
@@ -568,9 +455,11 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   if (!HeadDims::fits(q, k, v, {&out})) return false;
   if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
   Sm90Args args{};
-  if (!encode_rows_map(&args.q_map, &args.q_b, q, 128)) return false;  // (each variant maps its own rows)
+  if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM)) return false;
   args.inner = q.shape()[1];
   args.batches = batches;
+  args.row_blocks = (len + kBlockM - 1) / kBlockM;
+  args.items = args.row_blocks * batches;
   if (len * batches == 0) return true;  // no query rows: nothing to write (K and V need no maps)
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
@@ -590,21 +479,8 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
       taken = false;  // nothing launched
       return;
     }
-    constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
-    if constexpr (D == 256 || kMasked) {  // the variants' additive-mask kernels spill more (up to 688 bytes)
-      taken = launch<D, kCausal, kMasked, 0>(q, args);
-    } else {
-      switch (forward_variant()) {
-        case 1: taken = launch<D, kCausal, kMasked, 1>(q, args); break;
-        case 2: taken = launch<D, kCausal, kMasked, 2>(q, args); break;
-        case 3: taken = launch<D, kCausal, kMasked, 3>(q, args); break;
-        case 4: taken = launch<D, kCausal, kMasked, 4>(q, args); break;
-        case 5: taken = launch<D, kCausal, kMasked, 5>(q, args); break;
-        case 6: taken = launch<D, kCausal, kMasked, 6>(q, args); break;
-        default: taken = launch<D, kCausal, kMasked, 0>(q, args);  // 0
-      }
-    }
-    if (taken) check_launch("Hopper attention kernel");
+    launch<D, decltype(causal_tag)::value, decltype(mask_tag)::value>(args);
+    check_launch("Hopper attention kernel");
   });
   return taken;
 }
