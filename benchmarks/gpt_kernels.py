@@ -162,7 +162,8 @@ def cases(side, rng, B, T, C, H, V):
 def weight_grad_cases(side, rng, B, T, C, **_):
     """The weight and bias gradients of each linear of a block (qkv, attention projection, MLP up and down) from
     g [tokens, out] and x [tokens, in]. PyTorch eager runs mm then sum; TensorLogic's one call sums the bias in the
-    GEMM's epilogue on CUDA (cuBLASLt BGRADB). The "then" rows run both libraries unfused, for the saving."""
+    GEMM's epilogue on CUDA with TL_CUDA_BGRAD=1 (cuBLASLt BGRADB; by default it too runs the GEMM then the sum).
+    The "then" rows run both libraries unfused, for the saving."""
     out = {}
     for n_out, n_in in ((3 * C, C), (C, C), (4 * C, C), (C, 4 * C)):
         g = side.tensor((rng.standard_normal((B * T, n_out), dtype=np.float32)).astype(np.float16))
