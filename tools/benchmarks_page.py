@@ -85,10 +85,12 @@ def _rows_wire(doc):
 
 
 def _rows_step(doc):
-    """benchmarks/gpt_step.py: TensorLogic's step time beside each PyTorch mode's."""
+    """benchmarks/gpt_step.py: each TensorLogic mode's step time (its ratio keys "<ours>_vs_<peer>": tl, tl_compile)
+    beside each PyTorch mode's."""
     ms = {r["mode"]: r["ms_per_step"] for r in doc["results"]}
-    table = [(f"training step vs {mode}", ms["tl"], ms[mode], "ms", mode, ratio, None)
-             for mode, ratio in ((k.split("tl_vs_")[-1], v) for k, v in doc["ratios_peer_time_over_ours"].items())]
+    pairs = [(*k.rsplit("_vs_", 1), v) for k, v in doc["ratios_peer_time_over_ours"].items()]
+    table = [(f"training step{'' if ours == 'tl' else f' ({ours})'} vs {peer}", ms[ours], ms[peer], "ms", peer, ratio,
+              None) for ours, peer, ratio in pairs]
     return ["run", "TensorLogic", "PyTorch", "unit", "peer name", "ratio", ""], table, \
         f"step-time ratio, PyTorch / TensorLogic ({HIGHER})"
 
