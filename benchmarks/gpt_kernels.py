@@ -9,9 +9,10 @@ exp_avg_sq, a 16-bit compensation of the weight's rounding; read and written but
 PyTorch's fused AdamW over f16 parameters (its state in f16). The GradScaler row includes TensorLogic's read of
 its flag (a host round trip per call, as once per step).
 
-Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] [--rows all|weight_grads] (--device cpu: a
-quick check of the script with small shapes, timed by the host clock; --rows weight_grads: only the linear layers'
-weight and bias gradient rows, without writing the results file)"""
+Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] [--rows all|weight_grads|memory] (--device cpu:
+a quick check of the script with small shapes, timed by the host clock; --rows weight_grads: only the linear
+layers' weight and bias gradient rows; --rows memory: only the elementwise, bias-sum, AdamW and scaler rows; a
+subset does not write the results file)"""
 import argparse
 import json
 import time
@@ -110,6 +111,14 @@ def cases(side, rng, B, T, C, H, V):
     else:
         out[f"layer_norm backward [{B * T},{C}] (dx, dw, db)"] = (
             lambda: _core.norm_backward(False, x._a, g._a, [C], w._a, 1e-5, True, True), 3 * B * T * C * 2, 50)
+    return out
+
+
+def memory_cases(side, rng, B, T, C, V, **_):
+    """The step's bandwidth-bound rest: elementwise maps, bias-gradient sums, AdamW and the scaler's check (the
+    rows of --rows memory, which skips the cross-entropy's 0.8 GB of logits and finishes in a short GPU run)."""
+    lib, out = side.lib, {}
+    f16 = lambda *shape: (rng.standard_normal(shape, dtype=np.float32) * 2).astype(np.float16)  # noqa: E731
 
     # The step's elementwise work: GELU over the MLP's hidden [B*T, 4C] and its backward (grad * gelu'(x), the
     # one kernel both libraries run), the blocks' residual adds and the embeddings' broadcast sum over [B*T, C].
@@ -162,7 +171,8 @@ def cases(side, rng, B, T, C, H, V):
 def weight_grad_cases(side, rng, B, T, C, **_):
     """The weight and bias gradients of each linear of a block (qkv, attention projection, MLP up and down) from
     g [tokens, out] and x [tokens, in]. PyTorch eager runs mm then sum; TensorLogic's one call sums the bias in the
-    GEMM's epilogue on CUDA (cuBLASLt BGRADB). The "then" rows run both libraries unfused, for the saving."""
+    GEMM's epilogue on CUDA with TL_CUDA_BGRAD=1 (cuBLASLt BGRADB; by default it too runs the GEMM then the sum).
+    The "then" rows run both libraries unfused, for the saving."""
     out = {}
     for n_out, n_in in ((3 * C, C), (C, C), (4 * C, C), (C, 4 * C)):
         g = side.tensor((rng.standard_normal((B * T, n_out), dtype=np.float32)).astype(np.float16))
@@ -180,11 +190,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--rows", choices=["all", "weight_grads"], default="all")
+    parser.add_argument("--rows", choices=["all", "weight_grads", "memory"], default="all")
     args = parser.parse_args()
     dims = dict(B=8, T=1024, C=768, H=12, V=50304) if args.device == "cuda" else dict(B=2, T=64, C=64, H=4, V=512)
     sides = {"tl": Side(tl, args.device), "torch": Side(torch, args.device)}
-    builders = [weight_grad_cases] if args.rows == "weight_grads" else [cases, weight_grad_cases]
+    builders = {"all": [cases, memory_cases, weight_grad_cases], "weight_grads": [weight_grad_cases],
+                "memory": [memory_cases]}[args.rows]
     built = {name: {k: v for build in builders for k, v in build(side, np.random.default_rng(1), **dims).items()}
              for name, side in sides.items()}
     best = {name: {k: float("inf") for k in built["tl"]} for name in sides}

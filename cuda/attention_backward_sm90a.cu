@@ -7,19 +7,18 @@
 // buffers; and two consumers of 64 keys each, whose dK and dV stay in f32 registers. Per query tile a consumer
 // computes S^T = K Q^T and dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and
 // dS^T = P^T (dP^T - Delta) in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from
-// registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would) and computes its keys'
-// share of dQ = dS K with wgmma, which it writes to shared memory and adds to the f32 buffer with one bulk
-// reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics per tile had each
-// warp send D / 2 scattered reductions to L2); variants 1-6 (kVariant below, chosen at run time; 3 by default)
-// share both consumers' dS^T instead, so that each reduces half the columns of the whole block's dQ. At d = 256
-// a block owns 64 keys and the consumers split the head dim instead (HopperBwd says why): both compute the
-// tile's S^T and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ share is staged in the tile's Q or dO
-// buffer.
+// registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would; double-buffered, both
+// consumers' side by side) and, once both have, computes dQ = dS K over all the block's 128 keys for half the
+// columns with wgmma, which it writes to shared memory (one of two buffers, used in turn) and adds to the f32
+// buffer with one bulk reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics
+// per tile had each warp send D / 2 scattered reductions to L2; and, as there, a tile's dQ is summed over 128
+// keys before its reduction). At d = 256 a block owns 64 keys and the consumers split the head dim instead
+// (HopperBwd says why): both compute the tile's S^T and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ
+// share is staged in the tile's Q or dO buffer.
 // P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums are f32. Query tiles
 // entirely before a causal block's first key are skipped; rows and keys past the ends arrive as zeros through the
 // tensor maps' bounds and are masked.
 #include <cmath>
-#include <cstdlib>
 #include <type_traits>
 
 #include "attention_tiled.h"
@@ -43,25 +42,7 @@ static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "
 // The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
 using HeadDims = HopperHeadDims<64, 128, 256>;
 
-// The variants of the kernel at d <= 128 (TL_SM90A_BWD picks one at run time, so that one build can time them;
-// the default is kDefaultVariant, the fastest measured: benchmarks/results/gpt_step_notes.md has the times):
-//   0: each consumer computes its 64 keys' share of dQ (all D columns) and adds it to the f32 buffer;
-//   1: both consumers' dS^T (double-buffered) are shared: each computes dQ over all 128 keys for half the
-//      columns, halving the reduction traffic and operations (FlashAttention-3 sums a tile's dQ over all its
-//      keys before the reduction too), at the price of one barrier of both warpgroups per tile;
-//   2: 1 with three query tiles in flight instead of two (the smaller dQ buffers make room at d 128);
-//   3: 1 with two dQ buffers a consumer, so that a tile waits for the reduction of the tile before the previous
-//      one to have read its buffer, not for the previous one's (the reductions' reads may queue behind L2);
-//   4: 3 with four dQ buffers a consumer at d 64 (three reductions in flight; at d 128 only two fit: 3);
-//   5: 3 with the next tile's S^T and dP^T issued right behind this tile's dQ product, before waiting for it, so
-//      that they run while the consumer stores and reduces dQ and starts the next tile (d 64: at d 128 their
-//      registers beside dK, dV and dQ's would serialise the wgmmas, so 5 runs 3 there);
-//   6: 5 with three query tiles in flight (5 waits for the next tile's Q and dO a tile phase earlier; d 64, at
-//      d 128 6 runs 3).
-constexpr int kVariants = 7;
-constexpr int kDefaultVariant = 3;  // H100, 05:30 UTC 2026-12-06: 1.5-10% faster than 0 at d 64 and 128
-
-template <int D, int kVariant = 0>
+template <int D>
 struct HopperBwd {
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
   // Consumers dividing the head dim. At d <= 128 each consumer owns 64 keys of the block and all D columns of
@@ -72,14 +53,16 @@ struct HopperBwd {
   static constexpr int kColSplit = D == 256 ? 2 : 1;
   static constexpr int kKeys = 64 * kConsumers / kColSplit;  // keys per block
   static constexpr int kCols = D / kColSplit;                 // columns of dK and dV a consumer holds
-  static constexpr bool kSplitDq = kVariant >= 1;
-  static_assert(!kSplitDq || kColSplit == 1, "variants 1-6 split the dQ of 128 keys");
+  // At d <= 128 both consumers' dS^T are shared, so that each computes dQ over all the block's keys for half the
+  // columns: half the reduction traffic and operations of each reducing its own keys' dQ (all D columns), at the
+  // price of one barrier of both warpgroups per tile (H100, 06:12 UTC 2026-12-06: forward + backward 6-10% faster).
+  static constexpr bool kSplitDq = kColSplit == 1;
   static constexpr int kDqCols = kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
   static constexpr int kDsBuffers = kSplitDq ? 2 : 1;  // shared dS^T: tile j + 1's is written while j's is read
-  static constexpr int kStages = kVariant == 2 || (kVariant == 6 && D == 64) ? 3 : 2;  // query tiles in flight
-  // a consumer's dQ buffers, used in turn
-  static constexpr int kDqBuffers = kVariant == 4 && D == 64 ? 4 : kVariant >= 3 ? 2 : 1;
-  static constexpr bool kAhead = kVariant >= 5 && D == 64;  // the next tile's S^T and dP^T issued early
+  static constexpr int kStages = 2;                    // query tiles in flight
+  // A consumer's dQ buffers, used in turn: with two, a tile waits for the reduction of the tile before the
+  // previous one to have read its buffer, not for the previous one's (the reductions' reads may queue behind L2).
+  static constexpr int kDqBuffers = kSplitDq ? 2 : 1;
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
@@ -142,13 +125,13 @@ __device__ __forceinline__ void pack_rows(uint32_t (&a)[N / 16][4], const float 
   }
 }
 
-template <int D, bool kCausal, bool kMasked, int kVariant>
+template <int D, bool kCausal, bool kMasked>
 __global__ void __launch_bounds__(kBlockThreads, 1)
     attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a, int64_t b0) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   __trap();  // the compute_90 pass of nvcc -arch=sm_90a (see attention_sm90a.cu)
 #else
-  using H = HopperBwd<D, kVariant>;
+  using H = HopperBwd<D>;
   constexpr int kKeys = H::kKeys, kCols = H::kCols, kDqCols = H::kDqCols, kStages = H::kStages;
   extern __shared__ unsigned char smem_raw[];
   __half* s_k = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
@@ -266,9 +249,6 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   };
 
   mbar_wait(&kv_full, 0);  // also when there is no query tile: no load may be left in flight at exit
-  if constexpr (H::kAhead) {
-    if (n_tiles > 0) issue_scores(0);
-  }
   for (int it = 0; it < n_tiles; ++it) {
     const int stage = it % kStages, q0 = (tile_begin + it) * kRows;
     const __half* q_tile = s_q + stage * kRows * D;
@@ -291,7 +271,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       dq = s_dq + (consumer * H::kDqBuffers + it % H::kDqBuffers) * kRows * kDqCols;
     }
 
-    if constexpr (!H::kAhead) issue_scores(it);  // (kAhead: issued in the previous tile or before the loop)
+    issue_scores(it);
     wgmma_wait<1>();  // S^T has landed
     fence_registers(s);
 
@@ -355,27 +335,26 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       }
     }
     fence_proxy_async();
-    // (split dQ: both warpgroups' dS^T are written; each has also finished the previous tile's dQ product, which
+    // (d <= 128: both warpgroups' dS^T are written; each has also finished the previous tile's dQ product, which
     // read the other buffer, so the next tile may write it)
     if constexpr (H::kSplitDq) named_barrier_sync(3, kConsumers * 128);
     else named_barrier_sync(wg_barrier, 128);
 
-    // dQ (the tile's 64 queries x this warpgroup's kCols columns) = dS K over its 64 keys: dS^T read M-major (16
-    // keys are 2048 bytes), K read N-major (its 64-column tiles kKeys rows apart). Issued behind dK before waiting for it,
-    // so the tensor cores run the products back to back; dV's has landed first, freeing P^T's registers (with
-    // them still held, d = 128 needs more than the 240 registers a consumer has, and ptxas serialises wgmma).
-    // Split dQ: the tile's 64 queries x this warpgroup's kDqCols columns over all the block's keys (both dS^T
-    // one after the other), K's columns from dq_col0 on (at d 64 the second half of a 128-byte row).
+    // dQ (the tile's 64 queries x this warpgroup's kDqCols columns) = dS K over all the block's keys: dS^T read
+    // M-major (16 keys are 2048 bytes; at d <= 128 both consumers' one after the other, at 256 its own copy), K
+    // read N-major (its 64-column tiles kKeys rows apart; at d 64 from the second half of a 128-byte row on for
+    // the second consumer). Issued behind dK before waiting for it, so the tensor cores run the products back to
+    // back; dV's has landed first, freeing P^T's registers (with them still held, d = 128 needs more than the 240
+    // registers a consumer has, and ptxas serialises wgmma).
     wgmma_wait<1>();
     float dq_part[kDqCols / 2];
     fence_registers(dq_part);
     wgmma_fence();
-    constexpr int kDqKeys = H::kSplitDq ? kKeys : 64;
     const __half* dq_ds = H::kSplitDq ? ds_all : ds;
     const __half* dq_k = H::kSplitDq ? s_k + (dq_col0 / kSwizzleCols * kKeys) * kSwizzleCols + dq_col0 % kSwizzleCols
                                      : k_rows + col_tile * kKeys * kSwizzleCols;
 #pragma unroll
-    for (int kk = 0; kk < kDqKeys / 16; ++kk) {
+    for (int kk = 0; kk < kKeys / 16; ++kk) {
       // (the leading offset would step 64 queries: unused, the tile has 64)
       const uint64_t da = smem_desc(dq_ds + kk * 16 * kRows, H::kDsBytes, 1024);
       const uint64_t kb = smem_desc(dq_k + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
@@ -384,27 +363,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
-    const auto products_land = [&] {
-      wgmma_wait<1>();  // dK (committed before) has landed
-      fence_registers(dv);
-      fence_registers(dk);
-      if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
-      wgmma_wait<0>();
-    };
-    if constexpr (H::kAhead) {
-      if (it + 1 < n_tiles) {  // the next tile's S^T and dP^T (s and dp are free) behind dQ
-        issue_scores(it + 1);
-        wgmma_wait<3>();  // dK has landed
-        fence_registers(dv);
-        fence_registers(dk);
-        release(&stage_free[stage]);
-        wgmma_wait<2>();  // dQ has landed
-      } else {
-        products_land();
-      }
-    } else {
-      products_land();
-    }
+    wgmma_wait<1>();  // dK (committed before) has landed
+    fence_registers(dv);
+    fence_registers(dk);
+    if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
+    wgmma_wait<0>();
     fence_registers(dq_part);
     // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
     // landed) before either writes its dQ share over them.
@@ -451,22 +414,6 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 #endif
 }
 
-// The environment's TL_SM90A_BWD: the variant run at d <= 128, kDefaultVariant unless it names another. Read at
-// each launch (a getenv is ~0.1 us beside a launch's microseconds) so that one process can time the variants
-// alternately.
-int bwd_variant() {
-  const char* v = std::getenv("TL_SM90A_BWD");
-  if (!v || !*v) return kDefaultVariant;
-  const int n = std::atoi(v);
-  return n >= 0 && n < kVariants ? n : kDefaultVariant;
-}
-
-template <int D, bool kCausal, bool kMasked, int kVariant>
-void launch_bwd(const BwdSm90Args& args, int64_t batches, unsigned key_blocks) {
-  launch_batches<attention_backward_sm90a_kernel<D, kCausal, kMasked, kVariant>>(
-      args, batches, key_blocks, kBlockThreads, HopperBwd<D, kVariant>::kSmemBytes, "Hopper attention backward kernel");
-}
-
 }  // namespace
 
 bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
@@ -501,16 +448,8 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     }
     const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
-    const int variant = D <= 128 ? bwd_variant() : 0;  // (every variant has the same number of keys a block)
-    if constexpr (D <= 128) {
-      if (variant == 1) return launch_bwd<D, kCausal, kMasked, 1>(args, batches, key_blocks);
-      if (variant == 2) return launch_bwd<D, kCausal, kMasked, 2>(args, batches, key_blocks);
-      if (variant == 3) return launch_bwd<D, kCausal, kMasked, 3>(args, batches, key_blocks);
-      if (variant == 4) return launch_bwd<D, kCausal, kMasked, 4>(args, batches, key_blocks);
-      if (variant == 5) return launch_bwd<D, kCausal, kMasked, 5>(args, batches, key_blocks);
-      if (variant == 6) return launch_bwd<D, kCausal, kMasked, 6>(args, batches, key_blocks);
-    }
-    launch_bwd<D, kCausal, kMasked, 0>(args, batches, key_blocks);
+    launch_batches<attention_backward_sm90a_kernel<D, kCausal, kMasked>>(
+        args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
   });
   return taken;
 }

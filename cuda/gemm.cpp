@@ -217,17 +217,19 @@ bool bias_is_vector(const Array& bias) {
   return nd == 0 || bias.shape()[nd - 1] == 1 || bias.strides()[nd - 1] == 1;
 }
 
-// When linear_weight_bias_grad sums the bias gradient in the epilogue: TL_CUDA_BGRAD=0 never, =1 wherever cuBLASLt
-// has an algorithm (to measure the epilogue at every shape), unset: where it keeps the GPU about as busy as the
-// plain GEMM (see there). Read at each call (a few hundred ns beside a GEMM), so that a test or benchmark can
-// switch it within one process.
+// When linear_weight_bias_grad sums the bias gradient in the epilogue: TL_CUDA_BGRAD=1 wherever cuBLASLt has an
+// algorithm, =auto where that keeps the GPU about as busy as the plain GEMM (see there), else never: on an H100
+// (cuBLASLt of CUDA 13, 2026-12-06) the epilogue's algorithms are sm90_xmma kernels where the plain dW GEMMs are
+// nvjet ones, and GPT-2's dW + db took 55 us for g [8192, 2304] (plain 42 + sum ~21) but 92 us for g [8192, 3072]
+// (plain 54 + sum ~25): no net gain over a step (benchmarks/results/gpt_step_notes.md). Read at each call (a few
+// hundred ns beside a GEMM), so that a test or benchmark can switch it within one process.
 enum class BgradUse { never, always, where_busy };
 
 BgradUse bgrad_use() {
   const char* v = std::getenv("TL_CUDA_BGRAD");
-  if (v != nullptr && std::strcmp(v, "0") == 0) return BgradUse::never;
   if (v != nullptr && std::strcmp(v, "1") == 0) return BgradUse::always;
-  return BgradUse::where_busy;
+  if (v != nullptr && std::strcmp(v, "auto") == 0) return BgradUse::where_busy;
+  return BgradUse::never;
 }
 
 }  // namespace
@@ -280,7 +282,7 @@ void CudaBackend::gemm(const Array& a_in, const Array& b_in, const Array& out, c
 // dW's output is small beside its k (GPT-2's [768, 768] from 8192 rows: 18 to 36 output tiles for 132 SMs), so
 // the plain GEMM fills the GPU by splitting k; should the epilogue's algorithm not (cuBLASLt's wavesCount for it,
 // capped at one wave, under 3/4 of the plain one's), the GEMM would lose more than the column sum (~15 us) saves,
-// and the core composes instead (TL_CUDA_BGRAD above overrides).
+// and the core composes instead (with TL_CUDA_BGRAD=auto; the default composes always: see above).
 bool CudaBackend::linear_weight_bias_grad(const Array& grad, const Array& x, const Array& dw, const Array& db) {
   const BgradUse use = bgrad_use();
   if (use == BgradUse::never) return false;

@@ -1,8 +1,9 @@
-"""linear's weight and bias gradients from one native call (_core.linear_weight_bias_grad: on CUDA the bias's
-column sum runs in the weight GEMM's cuBLASLt epilogue, BGRADB), on every device, against PyTorch's float64
-gradients on the same f16 inputs: 1-d, 2-d and batched inputs, strided and transposed output gradients, with
-and without a bias, only some gradients wanted; second derivatives through it (create_graph) against PyTorch
-and gradcheck; and on CUDA, that the fused path runs no reduction kernel of ours."""
+"""linear's weight and bias gradients from one native call (_core.linear_weight_bias_grad: on CUDA with
+TL_CUDA_BGRAD=1 or auto the bias's column sum runs in the weight GEMM's cuBLASLt epilogue, BGRADB), on every
+device, against PyTorch's float64 gradients on the same f16 inputs: 1-d, 2-d and batched inputs, strided and
+transposed output gradients, with and without a bias, only some gradients wanted; second derivatives through
+it (create_graph) against PyTorch and gradcheck; and on CUDA, that the fused path runs no reduction kernel of
+ours."""
 import numpy as np
 import pytest
 import torch
@@ -48,7 +49,7 @@ def test_without_bias(device, rng):
 
 
 @pytest.mark.parametrize("activation", ["none", "gelu_tanh"])
-def test_transposed_and_strided_output_gradient(device, rng, activation):
+def test_transposed_and_strided_output_gradient(device, rng, activation, bgrad):
     """The output gradient arrives as a transposed view ([M, N] with unit stride down the rows) or as every
     other column of a wider array; fused activations hand the gradient through their derivative first."""
     x, w, b = f16_randn(rng, (70, 24)), f16_randn(rng, (48, 24), 0.3), f16_randn(rng, (48,))
@@ -66,8 +67,17 @@ def test_transposed_and_strided_output_gradient(device, rng, activation):
             assert_grad_close(a, e, 1e-2, f"d{name} ({activation})")
 
 
+@pytest.fixture(params=["default", "epilogue"])
+def bgrad(request, monkeypatch):
+    """The CUDA backend's setting (cuda/gemm.cpp): by default the GEMM then the column sum; TL_CUDA_BGRAD=1 the
+    sum in the GEMM's epilogue wherever cuBLASLt has an algorithm. Other devices ignore it."""
+    if request.param == "epilogue":
+        monkeypatch.setenv("TL_CUDA_BGRAD", "1")
+    return request.param
+
+
 @pytest.mark.parametrize("layout", ["contiguous", "g transposed", "x transposed", "both strided"])
-def test_native_call_matches_numpy(device, rng, layout):
+def test_native_call_matches_numpy(device, rng, layout, bgrad):
     m, n, k = 300, 40, 56
     g_np, x_np = f16_randn(rng, (m, n)), f16_randn(rng, (m, k))
     g, x = tl.tensor(g_np, device=device), tl.tensor(x_np, device=device)
@@ -83,7 +93,7 @@ def test_native_call_matches_numpy(device, rng, layout):
     assert_grad_close(gb, torch.tensor(g64.sum(0)), RTOL, "gb")
 
 
-def test_equals_the_composed_form(device, rng):
+def test_equals_the_composed_form(device, rng, bgrad):
     """The fused call against matmul + sum (the unfused backward's ops): equal on devices that compose it; on
     CUDA, whose epilogue sums the same f32 values in another order, within one f16 step (or an f32 sum's error
     near zero)."""
@@ -112,7 +122,7 @@ def test_shapes_and_errors(device, rng):
         _core.linear_weight_bias_grad(tl.zeros(2, 4, 5, device=device)._a, tl.zeros(8, 2, device=device)._a)
 
 
-def test_second_derivatives_match_torch(device, rng):
+def test_second_derivatives_match_torch(device, rng, bgrad):
     """create_graph through the fused gradients: (gw, gb) depend on g (here a function of x, w and b through a
     loss) and on x; a second backward of a weighted sum of them reaches x, w and b as in PyTorch."""
     x, w, b = f16_randn(rng, (2, 9, 12)), f16_randn(rng, (10, 12), 0.4), f16_randn(rng, (10,), 0.5)
@@ -155,8 +165,7 @@ def test_cuda_fused_path_runs_no_reduction_kernel(rng, monkeypatch):
     """Under PyTorch's CUPTI profiler (which records every kernel of the process): the weight and bias
     gradients at a GPT-2 MLP shape launch cuBLASLt's kernels only, while matmul + sum also launch our column
     reduction, whose second read of g the epilogue saves. TL_CUDA_BGRAD=1 takes the epilogue wherever cuBLASLt
-    has an algorithm (unset, a shape where it would keep the GPU less busy than the plain GEMM composes); =0
-    never takes it."""
+    has an algorithm; unset (or 0) never takes it."""
     g = tl.tensor(f16_randn(rng, (2048, 768)), device="cuda")
     x = tl.tensor(f16_randn(rng, (2048, 3072)), device="cuda")
     monkeypatch.setenv("TL_CUDA_BGRAD", "1")
@@ -176,5 +185,5 @@ def test_cuda_fused_path_runs_no_reduction_kernel(rng, monkeypatch):
     assert ours(composed), f"the profiler saw none of our kernels: {composed}"
     assert not ours(fused), f"the fused path launched {ours(fused)}"
     assert len(fused) < len(composed), (fused, composed)
-    monkeypatch.setenv("TL_CUDA_BGRAD", "0")
+    monkeypatch.delenv("TL_CUDA_BGRAD")
     assert ours(kernels(lambda: _core.linear_weight_bias_grad(g._a, x._a)))

@@ -87,8 +87,9 @@ def _rows_wire(doc):
 def _rows_step(doc):
     """benchmarks/gpt_step.py: TensorLogic's step time beside each PyTorch mode's."""
     ms = {r["mode"]: r["ms_per_step"] for r in doc["results"]}
-    table = [(f"training step vs {mode}", ms["tl"], ms[mode], "ms", mode, ratio, None)
-             for mode, ratio in ((k.split("tl_vs_")[-1], v) for k, v in doc["ratios_peer_time_over_ours"].items())]
+    pairs = (key.split("_vs_") for key in doc["ratios_peer_time_over_ours"])  # "<our mode>_vs_<peer mode>"
+    table = [(f"{ours} training step vs {peer}", ms[ours], ms[peer], "ms", peer, ms[peer] / ms[ours], None)
+             for ours, peer in pairs]
     return ["run", "TensorLogic", "PyTorch", "unit", "peer name", "ratio", ""], table, \
         f"step-time ratio, PyTorch / TensorLogic ({HIGHER})"
 

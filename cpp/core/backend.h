@@ -157,7 +157,8 @@ class Backend {
   // f32 accumulation, and db [N] (contiguous) = grad's column sums (over its M rows) in f32, each rounded once,
   // for grad [M, N] and x [M, K] (views, any strides; M, N, K > 0). Returns false, having written nothing, where
   // the backend has no fused kernel for these operands; the core then runs gemm and the sum reduction, which
-  // give the same precision. CUDA sums db in the GEMM's epilogue (cuBLASLt's BGRADB).
+  // give the same precision. CUDA can sum db in the GEMM's epilogue (cuBLASLt's BGRADB; opt-in, TL_CUDA_BGRAD in
+  // cuda/gemm.cpp, as it measured no faster on an H100).
   virtual bool linear_weight_bias_grad(const Array& /*grad*/, const Array& /*x*/, const Array& /*dw*/,
                                        const Array& /*db*/) {
     return false;

@@ -160,7 +160,8 @@ Array linear(const Array& x, const Array& w, const std::optional<Array>& bias, A
 // The weight and bias gradients of linear, {grad_weight [N, K], grad_bias [N]}, from its output's gradient grad
 // [..., N] and its input x [..., K] (the same leading shape, flattened to M rows): grad_weight = grad^T @ x
 // with f32 accumulation and grad_bias = grad summed over the rows in f32, each rounded once. One pass over
-// grad where the backend fuses the sum into the GEMM (CUDA), else matmul and sum.
+// grad where the backend fuses the sum into the GEMM (CUDA, opt-in: cuda/gemm.cpp's TL_CUDA_BGRAD), else matmul
+// and sum.
 std::vector<Array> linear_weight_bias_grad(const Array& grad, const Array& x);
 // linear with a weight [out_features, in_features] kept in a GGUF block format (op_table.def's TL_QUANT):
 // `blocks` is int32 [out_features, words], row j holding in_features / quant_block_elems(type) blocks from

@@ -137,8 +137,8 @@ class _Linear(Function):
         need = ctx.needs_input_grad
         gx = _Matmul.apply(g, w) if need[0] else None
         if bias is not None and need[1] and need[2]:
-            # Both from one pass over g: the bias's column sum in the weight GEMM's epilogue where the backend has
-            # it (CUDA), saving the sum's second read of g.
+            # Both from one native call: one pass over g where the backend sums the bias in the weight GEMM's
+            # epilogue (CUDA, opt-in: TL_CUDA_BGRAD in cuda/gemm.cpp), else the GEMM and the column sum.
             gw, gb = _LinearWeightBiasGrad.apply(g, x)
         else:
             out_features, in_features = w._a.shape
