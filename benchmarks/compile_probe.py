@@ -1,5 +1,5 @@
-"""gpt_step.py's TensorLogic step, eager (`tl`) beside tl.compile (`tl_compile`) and tl.compile without fusions
-(`tl_compile_nofuse`, backend "aot_eager"), alternating in one process: per mode the wall time per step, the host
+"""gpt_step.py's TensorLogic step, eager (`tl`) beside tl.compile (`tl_compile`, no fusions: the default) and tl.compile
+with its linear+residual fusion (`tl_compile_fused`, options={"epilogue_fusion": True}), alternating in one process: per mode the wall time per step, the host
 time to enqueue one step (the step's Python returns before the device finishes where nothing waits), the host
 reads of tensor values during the step (Tensor.numpy, through which item/tolist/bool go; each a synchronisation),
 the peak memory above the model's over the first steps (the capture included) and over the later ones, and for
@@ -39,8 +39,8 @@ class HostReads:
 
 def make(name, cfg, weights, device):
     mode = Mode("tl_compile" if name.startswith("tl_compile") else name, cfg, weights, device)
-    if name == "tl_compile_nofuse":
-        mode.forward = tl.compile(mode.model, backend="aot_eager")
+    if name == "tl_compile_fused":
+        mode.forward = tl.compile(mode.model, options={"epilogue_fusion": True})
     return mode
 
 
@@ -49,7 +49,7 @@ def main():
     parser.add_argument("--small", action="store_true")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--modes", default="tl,tl_compile,tl_compile_nofuse")
+    parser.add_argument("--modes", default="tl,tl_compile,tl_compile_fused")
     args = parser.parse_args()
     cfg = dict(vocab=50304, block=1024, layers=12, width=768, heads=12, batch=8, lr=6e-4)
     if args.small:

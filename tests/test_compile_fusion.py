@@ -1,8 +1,8 @@
-"""tl.compile's fusions (compile_fusion.py, backend "inductor", the default): a linear followed by the add of a
-residual replays as one GEMM whose epilogue adds it. Forward and backward against eager within f16 rounding over
+"""tl.compile's fusions (compile_fusion.py, backend "inductor" with options={"epilogue_fusion": True}; off by
+default): a linear followed by the add of a residual replays as one GEMM whose epilogue adds it. Forward and backward against eager within f16 rounding over
 several AdamW steps on every device (the oracle: the same model run eagerly, and PyTorch's float64 linear + add);
 where the conditions fail (the linear's result read twice, a broadcast or non-contiguous residual, a number) the
-ops replay as recorded, bit for bit eager's; backend "aot_eager" never fuses."""
+ops replay as recorded, bit for bit eager's; backend "aot_eager" never fuses, nor the default options."""
 import numpy as np
 import pytest
 import torch
@@ -12,6 +12,9 @@ from tensorlogic import nn
 from tensorlogic.compile_fusion import _LinearAdd
 from test_compile import Block
 from test_compile_memory import GPT
+
+
+FUSE = {"epilogue_fusion": True}
 
 
 def _f32(t):
@@ -38,7 +41,7 @@ def test_linear_add_matches_float64(device, rng):
     """The fused op itself against PyTorch in float64: forward, and the gradients of all four operands."""
     lin = nn.Linear(24, 16).to(device)
     x, r = _randn(rng, (3, 5, 24), device, True), _randn(rng, (3, 5, 16), device, True)
-    c = tl.compile(lambda x, r: lin(x) + r)
+    c = tl.compile(lambda x, r: lin(x) + r, options=FUSE)
     for _ in range(3):  # the capture, then replays
         x.grad = r.grad = lin.weight.grad = lin.bias.grad = None
         y = c(x, r)
@@ -61,7 +64,7 @@ def test_gpt_training_fused_matches_eager(device, rng):
     eager = GPT(width=32, block=16).to(device)
     twin = GPT(width=32, block=16).to(device)
     twin.load_state_dict(eager.state_dict())
-    compiled = tl.compile(twin)
+    compiled = tl.compile(twin, options=FUSE)
     opts = [tl.optim.AdamW(m.parameters(), lr=1e-3) for m in (eager, twin)]
     for step in range(4):
         x, y = (tl.tensor(rng.integers(0, 96, (4, 16)).astype(np.int32), device=device) for _ in range(2))
@@ -91,7 +94,7 @@ def test_no_fusion_where_conditions_fail(case, device, rng):
          "broadcast": lambda x, r: lin(x) + r[0],  # the residual broadcast over rows: add's gradient sums it
          "transposed": lambda x, r: lin(x) + r.mT,  # not contiguous: cuBLASLt's C would need a copy
          "number": lambda x, r: lin(x) + 1.0}[case]
-    c = tl.compile(f)
+    c = tl.compile(f, options=FUSE)
     x, r = _randn(rng, (8, 8), device, True), _randn(rng, (8, 8), device, True)
     for _ in range(2):
         out = c(x, r)
@@ -112,7 +115,7 @@ def test_residual_modified_in_place_after_the_add(device, rng):
         r.mul_(2.0)
         return y * r
 
-    c = tl.compile(f)
+    c = tl.compile(f, options=FUSE)
     for _ in range(3):
         x = _randn(rng, (4, 8), device, True)
         r = _randn(rng, (4, 8), device)
@@ -127,9 +130,10 @@ def test_residual_modified_in_place_after_the_add(device, rng):
     assert _fused_steps(c) == 1 and c.eager_reasons == []
 
 
-def test_aot_eager_does_not_fuse(rng):
+@pytest.mark.parametrize("kwargs", [{"backend": "aot_eager", "options": FUSE}, {}], ids=["aot_eager", "default"])
+def test_no_fusion_unless_asked_of_inductor(kwargs, rng):
     block = Block(16, 4)
-    c = tl.compile(block, backend="aot_eager")
+    c = tl.compile(block, **kwargs)
     x = _randn(rng, (2, 7, 16), "cpu", True)
     c(x).sum().backward()
     assert _fused_steps(c) == 0
@@ -143,7 +147,7 @@ def test_fused_training_graphs_on_cuda(rng):
     eager = GPT(width=32, block=16).to("cuda")
     twin = GPT(width=32, block=16).to("cuda")
     twin.load_state_dict(eager.state_dict())
-    compiled = tl.compile(twin, mode="reduce-overhead")
+    compiled = tl.compile(twin, options={**FUSE, "triton.cudagraphs": True})
     for _ in range(4):
         x, y = (tl.tensor(rng.integers(0, 96, (4, 16)).astype(np.int32), device="cuda") for _ in range(2))
         losses = []

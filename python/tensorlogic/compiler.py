@@ -18,9 +18,13 @@ program in the recorded order, with no Tensor-level Python dispatch and no argum
   saved tensors and order), so backward gives eager's gradients bit for bit (tests/test_compile_training.py:
   an MLP, a small GPT with its loss, a conv net over several AdamW steps); the first call is replayed too
   (the capture's result is computed from copies of the inputs, which backward would not reach).
-With backend="inductor" (the default) the program is fused first (compile_fusion.py: a linear and the add of a
-residual as one GEMM), so its results and gradients are eager's within one f16 rounding; backend="eager",
-"aot_eager" or "cudagraphs" replays the recorded ops as they are, bit for bit eager's. A replay drops each
+With backend="inductor" (the default) and options={"epilogue_fusion": True} (inductor's name for it) the program
+is fused first (compile_fusion.py: a linear and the add of a residual as one GEMM), so its results and gradients
+are eager's within one f16 rounding. The fusion is off by default: the one GPU measurement with it on (H100,
+2026-12-06) had the compiled GPT-2-small step at 24.2 ms against eager's 18.4, a slowdown not yet traced to it or
+to anything else (benchmarks/results/gpt_step_notes.md). Without it, and with backend="eager", "aot_eager" or
+"cudagraphs", the recorded ops replay as they are, bit for bit eager's. options={"triton.cudagraphs": True} asks
+for CUDA graphs as mode="reduce-overhead" does (torch's spelling), so both can be asked together. A replay drops each
 intermediate after its last use and a capture keeps no computed tensor beyond the function's own references, so
 the step that captures and the replays peak where eager's step does (tests/test_compile_memory.py).
 Parameters and buffers are read when the program runs, so optimizer steps and load_state_dict are seen;
@@ -769,8 +773,10 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         raise TypeError(f"tl.compile: expected a function or an nn.Module, got {type(model).__name__}")
     if disable:
         return model
-    graphs = mode == "reduce-overhead" or backend == "cudagraphs"
-    fused = backend == "inductor"  # torch's other backends run the traced ops as they are, so ours do too
+    options = options or {}
+    graphs = mode == "reduce-overhead" or backend == "cudagraphs" or bool(options.get("triton.cudagraphs"))
+    # torch's other backends run the traced ops as they are, so ours do too; see the module doc for the default
+    fused = backend == "inductor" and bool(options.get("epilogue_fusion", False))
     if isinstance(model, nn.Module):
         return CompiledModule(model, fullgraph, graphs, fused)
     return CompiledFunction(model, fullgraph, graphs, fused)
