@@ -149,17 +149,19 @@ def test_word_language_model(rng, model):
 # The example builds its features with torch.from_numpy, which is on the CPU in both libraries, and its
 # model on the default device, which is the GPU here when there is one (SPEC §3): it runs on the CPU.
 def test_regression(rng, cpu_default):
-    w_target = (rng.standard_normal((prog_regression.POLY_DEGREE, 1)) * 0.5).astype(np.float32)
-    b_target = (rng.standard_normal(1) * 0.5).astype(np.float32)
-    batches = [rng.standard_normal(32).astype(np.float32) for _ in range(150)]
+    # The oracle is PyTorch in f16 on the same f16 inputs: with x^4 features the problem is ill-conditioned, and
+    # f16's rounding of the outputs (~8e-3 at outputs near 8) sets the loss floor, which float32 PyTorch runs
+    # under by up to 2x on some seeds (e.g. 0.0097 against 0.0181 with TL_TEST_SEED=1463339330) and where a
+    # large-x batch can kick the f16 weights off it for a few steps (2755781305). Against PyTorch f16 the last
+    # losses agreed within 2.8e-5 relative over 2,703 seeds (2026-12-06).
+    w_target = (rng.standard_normal((prog_regression.POLY_DEGREE, 1)) * 0.5).astype(np.float16)
+    b_target = (rng.standard_normal(1) * 0.5).astype(np.float16)
+    batches = [rng.standard_normal(32).astype(np.float16) for _ in range(150)]
     theirs, ours = twins(rng, prog_regression.build)
-    t_losses, t_desc = prog_regression.train(torch, theirs, w_target, b_target, batches)
+    t_losses, t_desc = prog_regression.train(torch, theirs.half(), w_target, b_target, batches)
     l_losses, l_desc = prog_regression.train(tl, ours, w_target, b_target, batches)
-    # The loss falls about a hundredfold; at its floor f16's rounding of the x^4 features moves the last
-    # losses by more than 10% of themselves (seen: 0.0054 against 0.0063), so 1% of the first losses is
-    # allowed as well.
     ours, theirs = np.mean(l_losses[-10:]), np.mean(t_losses[-10:])
-    assert ours == pytest.approx(theirs, rel=0.1, abs=0.01 * np.mean(t_losses[:10])), f"{ours} vs {theirs}"
+    assert ours == pytest.approx(theirs, rel=1e-3), f"{ours} vs {theirs}"
     assert l_desc.startswith("y = ") and l_desc.count("x^") == 4
 
 
