@@ -238,22 +238,29 @@ def test_super_resolution(rng):
     close(l_psnr, t_psnr, rel=0.02)  # decibels: 2% is about 0.3 dB
 
 
-def test_time_sequence_prediction(rng):
+def _time_sequence_step(rng):
     data = prog_time_sequence.make_data(rng)
     theirs, ours = twins(rng, prog_time_sequence.build)
-    (t_losses, t_test, _), (l_losses, l_test, future) = (prog_time_sequence.train(lib, model, data, steps=1)
-                                                         for lib, model in ((torch, theirs), (tl, ours)))
-    # LBFGS without a line search (the example's) makes the trajectory chaotic after a few evaluations: over 40
-    # seeds (2026-12-05) the first 3 losses agreed within 0.1%, the 5th differed by up to 13% and spiked to
-    # 90 in both in some runs; the test loss after the step was at most 0.2 of the first training loss in
-    # either library but one. The steps may also overshoot to errors beyond f16's range (seen: a mean squared error
-    # of 1e7 mid-step, which PyTorch in float64 recovers from), so only one step of 20 evaluations is run
+    return [prog_time_sequence.train(lib, model, data, steps=1) for lib, model in ((torch, theirs), (tl, ours))]
+
+
+def test_time_sequence_prediction(rng):
+    (t_losses, t_test, _), (l_losses, l_test, future) = _time_sequence_step(rng)
+    # LBFGS without a line search (the example's) makes the trajectory chaotic from its first step on: over 329
+    # seeds (2026-12-06) the two evaluations before it agreed within 4e-4 of PyTorch float64's, the third (after
+    # the first step, through 1,000 f16 LSTM steps) differed by up to 20%, and losses spiked to 50-230 in both
+    # libraries in some runs. The steps may also overshoot to errors beyond f16's range (seen: a mean squared
+    # error of 1e7 mid-step, which PyTorch in float64 recovers from), so only one step of 20 evaluations is run
     # (the example runs 15).
-    for ours_, theirs_ in zip(l_losses[:3], t_losses[:3]):
+    for ours_, theirs_ in zip(l_losses[:2], t_losses[:2]):
         close(ours_, theirs_, rel=0.02)
-    # When PyTorch's step learned (its test loss below half its first loss), ours must have too; PyTorch's
-    # own step overshot so far once in 30 seeds that it did not (2026-12-05).
-    assert l_test[-1] < 0.5 * l_losses[0] or t_test[-1] >= 0.5 * t_losses[0], (t_test, l_test)
+    # When PyTorch's step learned (its test loss below half its first loss), ours must have too, unless its own
+    # step overshot (a loss above 10x its first), as PyTorch float64's does on about 1 seed in 30; then ours must
+    # learn on a second draw of data and weights (one seed in 329 overshot without learning, 2026-12-06).
+    if not (l_test[-1] < 0.5 * l_losses[0] or t_test[-1] >= 0.5 * t_losses[0]):
+        assert max(l_losses) > 10 * l_losses[0], (t_test, l_test, l_losses)
+        (t_losses, t_test, _), (l_losses, l_test, future) = _time_sequence_step(rng)
+        assert l_test[-1] < 0.5 * l_losses[0] or t_test[-1] >= 0.5 * t_losses[0], (t_test, l_test)
     assert future.shape == (3, 49)
     # Where PyTorch's float64 step itself overshot past f16's range (a loss of 1.2e9 with seed 1353923703), ours
     # is inf there and NaN from then on, as any f16 run must be; otherwise the prediction is finite.
