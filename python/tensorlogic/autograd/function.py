@@ -8,6 +8,8 @@ output is differentiable and gets a small Node of its own (an _Output), so that 
 grad_fn for hooks, retain_grad, in-place ops and tl.compile, while the engine gathers the outputs' gradients
 and calls the Function's backward once with all of them."""
 
+import weakref
+
 import numpy as np
 
 from .. import _core
@@ -200,8 +202,14 @@ def inplace(t, out_of_place, name):
     before.requires_grad, before.grad_fn = t.requires_grad, t.grad_fn
     out = out_of_place(before)
     _core.copy_(t._a, out._a)
+    previous = t.grad_fn
     t.requires_grad, t.grad_fn = out.requires_grad, out.grad_fn
     t._version += 1
+    if t._retains_grad and previous is not None and previous.retained is not None and previous.retained() is t:
+        # torch's retained gradient follows the tensor: .grad is the gradient of its latest version
+        previous.retained = None
+        if t.grad_fn is not None:
+            t.grad_fn.retained = weakref.ref(t)
     return t
 
 
