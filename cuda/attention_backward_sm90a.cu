@@ -84,6 +84,7 @@ struct BwdSm90Args {
   CUtensorMap dq_map;                      // dq_acc as [B0 * B1, len, D], boxes of 32 columns x kRows rows
   BatchSteps q_b, k_b, v_b, g_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
+  int64_t width;  // batches per section of the blocks' order (SectionOrder)
   RowStats lse;
   const float* delta;  // contiguous [B0 * B1, len]
   RowStrides dk_s, dv_s;
@@ -145,12 +146,14 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __shared__ alignas(16) float s_lse[kConsumers][kRows];  // (read as float2)
   __shared__ alignas(16) float s_delta[kConsumers][kRows];
 
-  // Blocks start in the order of their linear index: read as (key block, batch) with the batch fastest, all
-  // batches' first key blocks start first, which with a causal mask are the longest (they meet every later
-  // query tile), so the last wave holds the shortest and the SMs finish together.
-  const uint64_t linear = blockIdx.x + uint64_t{blockIdx.y} * gridDim.x;
-  const int64_t b = b0 + linear % gridDim.y, bo = b / a.inner, bi = b - bo * a.inner;
-  const int key0 = static_cast<int>(linear / gridDim.y) * kKeys;
+  // Blocks start in the order of their linear index, read in a.width's sections of batches (SectionOrder): within
+  // a section every batch's first key block starts first, which with a causal mask are the longest (they meet
+  // every later query tile), so a section's last blocks are its shortest and the SMs finish together.
+  int64_t b, key_block;
+  SectionOrder{gridDim.y, gridDim.x, a.width}.at(blockIdx.x + int64_t{blockIdx.y} * gridDim.x, b, key_block);
+  b += b0;
+  const int64_t bo = b / a.inner, bi = b - bo * a.inner;
+  const int key0 = static_cast<int>(key_block) * kKeys;
   const int tile_begin = kCausal ? key0 / kRows : 0;  // earlier queries see none of these keys
   const int tile_end = (a.len + kRows - 1) / kRows;
   const int n_tiles = max(tile_end - tile_begin, 0);
@@ -428,6 +431,8 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     return false;
   }
   args.inner = q.shape()[1];
+  // every key block of a batch reads all its Q and dO (f16), reduces into its dQ (f32) and reads lse and Delta
+  args.width = l2_section_width(len * (e * (2 * sizeof(__half) + sizeof(float)) + 2 * sizeof(float)), batches);
   args.lse = lse, args.delta = delta;
   args.dk_s = row_strides(dk), args.dv_s = row_strides(dv);
   args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();

@@ -68,7 +68,8 @@ struct Sm90Args {
   CUtensorMap q_map, k_map, v_map;  // [B0, B1, rows, E] as 4-d maps, boxes of 64 halves x (kBlockM or kBlockN) rows
   BatchSteps q_b, k_b, v_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
-  int64_t batches, row_blocks, items;  // items = row_blocks * batches
+  int64_t row_blocks, items;  // items = row_blocks * batches
+  SectionOrder order;         // of the items (row blocks of each batch)
   RowStrides out_s;
   __half* out;
   const __half* mask;                      // additive, [B0, B1, len, keys] by the strides below; null when absent
@@ -122,11 +123,12 @@ struct Item {
 
 template <int kBlockN, bool kCausal>
 __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
-  // Row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks' static
-  // round-robin share of the items then sums to about the same work.
+  // Within a section row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks'
+  // static round-robin share of the items then sums to about the same work.
   Item it;
-  const int64_t rb = a.row_blocks - 1 - index / a.batches;
-  it.b = index % a.batches;
+  int64_t block;
+  a.order.at(index, it.b, block);
+  const int64_t rb = a.row_blocks - 1 - block;
   it.bo = it.b / a.inner, it.bi = it.b - it.bo * a.inner;
   it.m0 = static_cast<int>(rb) * kBlockM;
   const int kv_end = kCausal ? min(a.keys, it.m0 + kBlockM) : a.keys;
@@ -457,9 +459,10 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   Sm90Args args{};
   if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM)) return false;
   args.inner = q.shape()[1];
-  args.batches = batches;
   args.row_blocks = (len + kBlockM - 1) / kBlockM;
   args.items = args.row_blocks * batches;
+  // every row block of a batch reads all its K and V
+  args.order = {batches, args.row_blocks, l2_section_width(2 * keys * q.shape()[3] * int64_t{sizeof(__half)}, batches)};
   if (len * batches == 0) return true;  // no query rows: nothing to write (K and V need no maps)
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();

@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <type_traits>
 
 #ifndef TL_PHILOX_FN
@@ -55,6 +56,31 @@ struct RowStats {
   int64_t outer, inner;
   __host__ __device__ __forceinline__ float* at(int64_t bo, int64_t bi) const { return ptr + bo * outer + bi * inner; }
 };
+
+// The order in which the Hopper kernels take their work items (`blocks` row or key blocks of each of `batches`
+// flat batches): batches in sections of `width`, a section's items before the next section's, and within a
+// section block 0 of every batch, then block 1, ... The batches of a section share its blocks' reads of K and V
+// (forward) or Q, dO and dQ (backward) in L2 only while the section's bytes fit there: with all batches in one
+// section (width = batches), 132 SMs working on 132 different batches at sequence 1k read each K/V tile from
+// memory once per row block.
+struct SectionOrder {
+  int64_t batches, blocks, width;
+  __host__ __device__ __forceinline__ void at(int64_t index, int64_t& batch, int64_t& block) const {
+    const int64_t per_section = width * blocks, section = index / per_section;
+    const int64_t first = section * width, rest = index - section * per_section;
+    const int64_t in_section = batches - first < width ? batches - first : width;
+    block = rest / in_section;
+    batch = first + rest - block * in_section;
+  }
+};
+
+// Batches per section when each batch's items read `bytes_per_batch` bytes that its other items read again: as
+// many as fill half the L2 (the other half for the streams read once and written), at least one.
+inline int64_t l2_section_width(int64_t bytes_per_batch, int64_t batches) {
+  if (const char* off = std::getenv("TL_ATTN_SECTIONS_OFF"); off && off[0] == '1') return std::max<int64_t>(batches, 1);  // TEMPORARY: measurement
+  const int64_t width = l2_cache_bytes() / 2 / std::max<int64_t>(bytes_per_batch, 1);
+  return std::clamp<int64_t>(width, 1, std::max<int64_t>(batches, 1));
+}
 
 // Calls launch(head-dim tag, masked tag, dropout tag) with the tile head dim (32, 64, 96 or 128) that holds
 // `dim`.

@@ -58,12 +58,14 @@ struct DeviceState {
   cudaStream_t stream = nullptr;
   cudaEvent_t marker = nullptr;  // orders copies between GPUs against this device's stream
   int sms = 1;
+  int l2_bytes = 0;
   DeviceCache cache;
   explicit DeviceState(int index) : cache(index) {
     const DeviceScope scope(index);
     check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
     check(cudaEventCreateWithFlags(&marker, cudaEventDisableTiming), "cudaEventCreate");
     check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, index), "cudaDeviceGetAttribute");
+    check(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, index), "cudaDeviceGetAttribute");
   }
 };
 
@@ -133,6 +135,7 @@ BufferCache& active_cache() {
 }  // namespace
 
 int sm_count() { return state(selected).sms; }
+int l2_cache_bytes() { return state(selected).l2_bytes; }
 
 bool device_present() { return count_devices() > 0; }
 

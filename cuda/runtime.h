@@ -22,6 +22,7 @@ int current_device();
 void select_device(int index);  // also makes it the CUDA runtime's current device of this thread
 cudaStream_t stream();  // the one stream all work of the selected device runs on (so buffer reuse is ordered)
 int sm_count();
+int l2_cache_bytes();  // of the selected device
 
 // Host memory to device memory on the stream; returns once `src` may be reused.
 void host_to_device(void* dst, const void* src, size_t nbytes);
