@@ -14,11 +14,15 @@
 // per tile had each warp send D / 2 scattered reductions to L2; and, as there, a tile's dQ is summed over 128
 // keys before its reduction). At d = 256 a block owns 64 keys and the consumers split the head dim instead
 // (HopperBwd says why): both compute the tile's S^T and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ
-// share is staged in the tile's Q or dO buffer.
+// share is staged in the tile's Q or dO buffer. At d = 64 the kernel is software-pipelined (kAhead): a tile's
+// S^T and dP^T are issued during the previous tile, right behind its dQ product, so that the tensor cores compute
+// them while the consumers wait for dQ, stage and reduce it and pass the next tile's first barrier (both
+// consumers move in step through the shared dS^T's barrier, so otherwise the tensor cores idle there).
 // P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums are f32. Query tiles
 // entirely before a causal block's first key are skipped; rows and keys past the ends arrive as zeros through the
 // tensor maps' bounds and are masked.
 #include <cmath>
+#include <cstdlib>
 #include <type_traits>
 
 #include "attention_tiled.h"
@@ -71,6 +75,11 @@ struct HopperBwd {
   // consumers have finished reading by then: a buffer of its own would take the shared memory past 227 KiB.
   static constexpr bool kDqInStage = kColSplit == 2;
   static_assert(!kDqInStage || kDqBytes == kRowBytes, "a dQ share fills one Q or dO tile");
+  // Whether a pipelined kernel is built (the kernel's kAhead): the next tile's S^T and dP^T issued behind this
+  // tile's dQ product. Only at d = 64: at 128 the 64 registers a thread of S^T and dP^T in flight beside dK, dV
+  // and dQ's made ptxas spill 300-320 bytes and serialise the wgmmas (C7512), and S^T alone still spilled 4-72
+  // bytes; at 256 the next stage is freed only as the tile starts (its dQ share is staged in the previous one).
+  static constexpr bool kAheadBuilt = D == 64;
   // K, V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles
   static constexpr size_t kSmemBytes =
       2 * kKeyBytes + 2 * kStages * kRowBytes +
@@ -126,13 +135,14 @@ __device__ __forceinline__ void pack_rows(uint32_t (&a)[N / 16][4], const float 
   }
 }
 
-template <int D, bool kCausal, bool kMasked>
+template <int D, bool kCausal, bool kMasked, bool kAhead>
 __global__ void __launch_bounds__(kBlockThreads, 1)
     attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a, int64_t b0) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   __trap();  // the compute_90 pass of nvcc -arch=sm_90a (see attention_sm90a.cu)
 #else
   using H = HopperBwd<D>;
+  static_assert(!kAhead || H::kAheadBuilt, "a pipelined kernel only where HopperBwd builds one");
   constexpr int kKeys = H::kKeys, kCols = H::kCols, kDqCols = H::kDqCols, kStages = H::kStages;
   extern __shared__ unsigned char smem_raw[];
   __half* s_k = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
@@ -225,8 +235,12 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 
   // S^T = K Q^T and dP^T = V dO^T of tile `it` into s and dp: rows are this warpgroup's 64 keys, columns the
   // tile's 64 queries. Each in its own group, so that P^T is computed (and dV's product issued) while dP^T is on
-  // the tensor cores.
-  float s[kRows / 2], dp[kRows / 2];
+  // the tensor cores. kAhead: P^T and dS^T go to p, so that no instruction but these wgmmas defines s and dp,
+  // which are then in flight across the loop's back edge (computed in place there, as variant 5 of 05:39 UTC
+  // did, ptxas serialised the kernel's wgmmas: C7515); otherwise p is s, and dS^T is computed in dp.
+  float s[kRows / 2], dp[kRows / 2], p_own[kRows / 2];
+  float(&p)[kRows / 2] = kAhead ? p_own : s;
+  float(&ds_f)[kRows / 2] = kAhead ? p_own : dp;
   const auto issue_scores = [&](int it) {
     const int stage = it % kStages;
     const __half* q_tile = s_q + stage * kRows * D;
@@ -252,7 +266,12 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   };
 
   mbar_wait(&kv_full, 0);  // also when there is no query tile: no load may be left in flight at exit
-  for (int it = 0; it < n_tiles; ++it) {
+  // One query tile. kNext: it issues the following tile's S^T and dP^T (kAhead, every tile but the last). A
+  // lambda called from a loop and after it (not a test inside one), so that the wgmma groups in flight are the
+  // same on every path into each instruction: ptxas tracks them along the control flow, and where two paths
+  // disagree (a test of it + 1 < n_tiles) it injected waits and serialised the kernel's wgmmas (C7515).
+  const auto tile = [&](const int it, auto next_tag) {
+    constexpr bool kNext = decltype(next_tag)::value;
     const int stage = it % kStages, q0 = (tile_begin + it) * kRows;
     const __half* q_tile = s_q + stage * kRows * D;
     const __half* g_tile = s_g + stage * kRows * D;
@@ -274,8 +293,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       dq = s_dq + (consumer * H::kDqBuffers + it % H::kDqBuffers) * kRows * kDqCols;
     }
 
-    issue_scores(it);
-    wgmma_wait<1>();  // S^T has landed
+    if (!kAhead) issue_scores(it);  // (kAhead: before the loop, or behind the previous tile's dQ product)
+    // S^T has landed (dP^T may still run). kAhead: both have, issued during the previous tile (or before the
+    // loop): ptxas follows a partial wait only for groups committed since the loop's back edge, and for a group
+    // from before it serialises the kernel's wgmmas (C7514); both have had the previous tile's tail to run.
+    wgmma_wait<kAhead ? 0 : 1>();
     fence_registers(s);
 
     // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
@@ -292,7 +314,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
           const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
           const bool seen = !kEdge || (query < a.len && key < a.keys && !(kCausal && key > query));
           const float add = kMasked && seen ? __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e : 0.0f;
-          s[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - ((i & 1) ? lse.y : lse.x)) : 0.0f;
+          p[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - ((i & 1) ? lse.y : lse.x)) : 0.0f;
         }
       }
     };
@@ -303,7 +325,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       else exponentials(std::false_type{});
     }
     uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
-    pack_rows<kRows>(p16, s);
+    pack_rows<kRows>(p16, p);
     fence_registers(dv);
     fence_registers(p16);
     wgmma_fence();
@@ -311,15 +333,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     wgmma_commit();
 
     // dS^T = P^T (dP^T - Delta), then dK += dS^T Q.
-    wgmma_wait<1>();  // dP^T has landed (dV's product may still run)
+    if constexpr (!kAhead) wgmma_wait<1>();  // dP^T has landed (dV's product may still run)
     fence_registers(dp);
 #pragma unroll
     for (int nt = 0; nt < kRows / 8; ++nt) {
       const float2 delta = *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
 #pragma unroll
-      for (int i = 0; i < 4; ++i) dp[4 * nt + i] = s[4 * nt + i] * (dp[4 * nt + i] - ((i & 1) ? delta.y : delta.x));
+      for (int i = 0; i < 4; ++i) ds_f[4 * nt + i] = p[4 * nt + i] * (dp[4 * nt + i] - ((i & 1) ? delta.y : delta.x));
     }
-    pack_rows<kRows>(ds16, dp);
+    pack_rows<kRows>(ds16, ds_f);
     fence_registers(dk);
     fence_registers(ds16);
     wgmma_fence();
@@ -366,11 +388,17 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
     }
     wgmma_commit();
-    wgmma_wait<1>();  // dK (committed before) has landed
+    // kAhead: the next tile's S^T and dP^T go to the tensor cores behind dQ's product, to run while this tile's
+    // dQ is waited for, staged and reduced and the next tile passes its first barrier. s and dp are free (dS^T
+    // was their last read); their stage's load was issued once both consumers had released it in the previous
+    // tile, which each did before barrier 3 above, so the wait in issue_scores is for the load alone.
+    if constexpr (kNext) issue_scores(it + 1);
+    // Groups in flight, oldest first: dK, dQ, then (kNext) the next tile's S^T and dP^T.
+    wgmma_wait<kNext ? 3 : 1>();  // dK has landed
     fence_registers(dv);
     fence_registers(dk);
     if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
-    wgmma_wait<0>();
+    wgmma_wait<kNext ? 2 : 0>();  // dQ has landed
     fence_registers(dq_part);
     // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
     // landed) before either writes its dQ share over them.
@@ -397,6 +425,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       }
       bulk_commit();
     }
+  };
+  if constexpr (kAhead) {
+    if (n_tiles > 0) {
+      issue_scores(0);
+      for (int it = 0; it + 1 < n_tiles; ++it) tile(it, std::true_type{});
+      tile(n_tiles - 1, std::false_type{});
+    }
+  } else {
+    for (int it = 0; it < n_tiles; ++it) tile(it, std::false_type{});
   }
   if (issuer) bulk_wait();  // the reductions have read `dq` (and landed) before the block's shared memory goes
 
@@ -453,8 +490,19 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     }
     const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
-    launch_batches<attention_backward_sm90a_kernel<D, kCausal, kMasked>>(
-        args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
+    const auto launch = [&](auto ahead_tag) {
+      launch_batches<attention_backward_sm90a_kernel<D, kCausal, kMasked, decltype(ahead_tag)::value>>(
+          args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
+    };
+    if constexpr (HopperBwd<D>::kAheadBuilt) {
+      // TEMPORARY (A/B measurement of the pipelined kernel, to go once timed): TL_ATTN_BWD_PIPELINE=0 runs the
+      // kernel without it.
+      const char* pipeline = std::getenv("TL_ATTN_BWD_PIPELINE");
+      if (pipeline && pipeline[0] == '0') launch(std::false_type{});
+      else launch(std::true_type{});
+    } else {
+      launch(std::false_type{});
+    }
   });
   return taken;
 }
