@@ -190,6 +190,7 @@ GRAD_SHAPES = [
     ((2, 1), (1, 3), 65, 70, 64, 64),  # batch broadcasting: gradients summed over the broadcast axes
     ((2,), (2,), 33, 33, 20, 20),
     ((1, 2), (1, 2), 70, 150, 256, 256),
+    ((2,), (2,), 40, 300, 64, 64),  # causal: key blocks with one query tile and with none (Hopper's pipelined d 64)
 ]
 
 
