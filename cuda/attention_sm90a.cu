@@ -2,13 +2,14 @@
 // kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64, 128 and 256, with or without an
 // additive mask (read from global memory per score). A work item is 128 query rows of one batch; a persistent
 // grid of one block per SM walks the items. A block has three warpgroups: the producer, one thread of which
-// loads each item's Q tile and then its K and V tiles (128 keys each, 80 at d = 256) through the tensor memory
-// accelerator into a ring of 128-byte-swizzled shared buffers (three stages for d = 64, two for 128 and 256),
-// each tile completing on its own mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with
-// wgmma (both operands from shared memory), mask, keep a running max and sum per row in f32 (online softmax),
-// round P to f16 in registers and accumulate O += P V with wgmma (P from registers, V from shared memory read
-// N-major). K and V buffers are freed separately (K once the scores have landed, V after P V), so the producer
-// refills K a tile early, and it loads the next item's Q and tiles while the consumers finish the current one.
+// loads each item's Q tile and then its K and V tiles (128 keys each; 80 at d = 256, 176 at d = 128 without a
+// causal or additive mask: tile_keys says why) through the tensor memory accelerator into a ring of
+// 128-byte-swizzled shared buffers (three stages for d = 64, two for 128 and 256), each tile completing on its
+// own mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with wgmma (both operands from shared
+// memory), mask, keep a running max and sum per row in f32 (online softmax), round P to f16 in registers and
+// accumulate O += P V with wgmma (P from registers, V from shared memory read N-major). K and V buffers are
+// freed separately (K once the scores have landed, V after P V), so the producer refills K a tile early, and it
+// loads the next item's Q and tiles while the consumers finish the current one.
 // A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while that P V is on the
 // tensor cores; the two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the
 // other's GEMMs. The producer gives its registers to the consumers (setmaxnreg). Tails need no special loads:
@@ -20,6 +21,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -42,13 +45,24 @@ static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "
 // The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
 using HeadDims = HopperHeadDims<64, 128, 256>;
 
-template <int D>
+// Keys per K/V tile (FlashAttention-3's choices): 128, but
+// - 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB each) fill the 227 KiB (128-key
+//   tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread), S (40) and P (20) stay within its
+//   240 registers;
+// - 176 at d = 128 without a causal or additive mask: 1.375 times the keys per tile's fixed costs (barrier waits,
+//   ping-pong turns, the softmax's row reductions and shuffles, wgmma waits), with Q (32 KiB) and two stages of
+//   K and V (44 KiB each) in 209 KiB and S (88), P (44) and O (64) within 240 registers. Causal items keep 128
+//   (FlashAttention-3's too): the tiles across their diagonal, partly masked, would be longer; and the additive
+//   mask's kernel already spills at 128 keys (104 bytes).
+constexpr int tile_keys(int d, bool causal, bool masked) {
+  return d == 256 ? 80 : d == 128 && !causal && !masked ? 176 : 128;
+}
+
+// The kernel's shape: head dim D, kBlockN keys per K/V tile (tile_keys's, or 128 where TL_ATTN_FWD_BLOCKN=128).
+template <int D, int kBlockN_>
 struct Hopper {
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
-  // Keys per K/V tile: 128, but 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB
-  // each) fill the 227 KiB (128-key tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread),
-  // S (40) and P (20) stay within its 240 registers (FlashAttention-3's choice at this head dim too).
-  static constexpr int kBlockN = D == 256 ? 80 : 128;
+  static constexpr int kD = D, kBlockN = kBlockN_;
   // K/V tiles in flight: three where they fit in shared memory with Q (a tile is released halfway through the
   // next one, so a third stage lets the producer run a whole tile ahead), else two.
   static constexpr int kStages = D == 64 ? 3 : 2;
@@ -105,7 +119,9 @@ __device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, u
 // S = Q K^T over one 16-column step, N keys.
 template <int N>
 __device__ __forceinline__ void wgmma_scores(float (&s)[N / 2], uint64_t q, uint64_t k, bool accumulate) {
+  static_assert(N == 80 || N == 128 || N == 176, "the tile_keys choices");
   if constexpr (N == 80) wgmma_ss_n80<0, 0>(s, q, k, accumulate);
+  else if constexpr (N == 176) wgmma_ss_n176<0, 0>(s, q, k, accumulate);
   else wgmma_ss_n128<0, 0>(s, q, k, accumulate);
 }
 
@@ -154,7 +170,7 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 // MUFU.EX2). Tiles wholly before the causal diagonal and the keys' end take a softmax without the masking's
 // selects and compares, and the wgmmas' descriptors are one base per buffer plus constant offsets: the
 // instructions a warp issues per tile at d = 64 went from 644 to 471 (measured on an H100: 1.15-1.35x).
-template <int D, bool kCausal, bool kMasked>
+template <int D, int kBlockN, bool kCausal, bool kMasked>
 __global__ void __launch_bounds__(kThreads, 1)
     attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -162,8 +178,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   // compute capability 9.0, where the sm_90a code is taken.
   __trap();
 #else
-  using H = Hopper<D>;
-  constexpr int kBlockN = H::kBlockN;
+  using H = Hopper<D, kBlockN>;
   constexpr int kStages = H::kStages, kPvChunks = H::kPvChunks;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
@@ -432,12 +447,16 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
-// Launches the kernel on `args` (Q's map, row blocks and items set by attention_sm90a).
-template <int D, bool kCausal, bool kMasked>
-void launch(const Sm90Args& args) {
-  using H = Hopper<D>;
+// Launches the kernel of shape H on `args` with K's and V's maps for its tiles; false (nothing launched) where
+// they cannot be mapped.
+template <class H, bool kCausal, bool kMasked>
+bool launch(const Array& k, const Array& v, Sm90Args args) {
+  if (!encode_rows_map(&args.k_map, &args.k_b, k, H::kBlockN) ||
+      !encode_rows_map(&args.v_map, &args.v_b, v, H::kBlockN)) {
+    return false;
+  }
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
-  constexpr auto kernel = attention_sm90a_kernel<D, kCausal, kMasked>;
+  constexpr auto kernel = attention_sm90a_kernel<H::kD, H::kBlockN, kCausal, kMasked>;
   static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
   std::atomic<bool>& opted = opted_in[current_device()];
   if (!opted.load(std::memory_order_acquire)) {
@@ -447,6 +466,15 @@ void launch(const Sm90Args& args) {
     opted.store(true, std::memory_order_release);
   }
   kernel<<<blocks, kThreads, H::kSmemBytes, stream()>>>(args);
+  check_launch("Hopper attention kernel");
+  return true;
+}
+
+// TEMPORARY, for one A/B run on an H100 (to be deleted with the configuration that loses): whether environment
+// variable `name` is set to `value`, read at each launch so that one process can time both.
+bool forced(const char* name, const char* value) {
+  const char* text = std::getenv(name);
+  return text && std::strcmp(text, value) == 0;
 }
 
 }  // namespace
@@ -477,13 +505,15 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   bool taken = true;
   HeadDims::run(q.shape()[3], causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
-    if (!encode_rows_map(&args.k_map, &args.k_b, k, Hopper<D>::kBlockN) ||
-        !encode_rows_map(&args.v_map, &args.v_b, v, Hopper<D>::kBlockN)) {
-      taken = false;  // nothing launched
-      return;
+    constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
+    constexpr int kBlockN = tile_keys(D, kCausal, kMasked);
+    if constexpr (kBlockN == 176) {  // TEMPORARY: TL_ATTN_FWD_BLOCKN=128 forces the 128-key tiles
+      if (forced("TL_ATTN_FWD_BLOCKN", "128")) {
+        taken = launch<Hopper<D, 128>, kCausal, kMasked>(k, v, args);
+        return;
+      }
     }
-    launch<D, decltype(causal_tag)::value, decltype(mask_tag)::value>(args);
-    check_launch("Hopper attention kernel");
+    taken = launch<Hopper<D, kBlockN>, kCausal, kMasked>(k, v, args);
   });
   return taken;
 }
