@@ -1,25 +1,29 @@
 // Scaled dot-product attention forward for Hopper (sm_90a), FlashAttention-3 style, tried before the mma.sync
 // kernel (attention_tiled.cu) on compute capability 9.0 devices for head dims 64, 128 and 256, with or without an
-// additive mask (read from global memory per score). A work item is 128 query rows of one batch; a persistent
-// grid of one block per SM walks the items. A block has three warpgroups: the producer, one thread of which
-// loads each item's Q tile and then its K and V tiles (128 keys each, 80 at d = 256) through the tensor memory
-// accelerator into a ring of 128-byte-swizzled shared buffers (three stages for d = 64, two for 128 and 256),
-// each tile completing on its own mbarrier; and two consumers of 64 rows each, which compute S = Q K^T with
-// wgmma (both operands from shared memory), mask, keep a running max and sum per row in f32 (online softmax),
-// round P to f16 in registers and accumulate O += P V with wgmma (P from registers, V from shared memory read
-// N-major). K and V buffers are freed separately (K once the scores have landed, V after P V), so the producer
-// refills K a tile early, and it loads the next item's Q and tiles while the consumers finish the current one.
+// additive mask (read from global memory per score). A work item is 64 query rows per consumer warpgroup (two, or
+// three at d = 64 without an additive mask: consumer_warpgroups says why) of one batch; a persistent grid of one
+// block per SM walks the items. A block has a producer warpgroup, one thread of which loads each item's Q tile
+// and then its K and V tiles (128 keys each; 80 at d = 256, 176 at d = 128 without a causal or additive mask:
+// tile_keys says why) through the tensor memory accelerator into a ring of 128-byte-swizzled shared buffers
+// (three stages for d = 64, two for 128 and 256), each tile completing on its own mbarrier; and the consumers,
+// which compute S = Q K^T with wgmma (both operands from shared memory), mask, keep a running max and sum per row
+// in f32 (online softmax), round P to f16 in registers and accumulate O += P V with wgmma (P from registers, V
+// from shared memory read N-major). K and V buffers are freed separately (K once the scores have landed, V after
+// P V), so the producer refills K a tile early, and it loads the next item's Q and tiles while the consumers
+// finish the current one.
 // A consumer issues tile j's Q K^T before tile j - 1's P V and runs tile j's softmax while that P V is on the
-// tensor cores; the two consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the
-// other's GEMMs. The producer gives its registers to the consumers (setmaxnreg). Tails need no special loads:
+// tensor cores; the consumers take turns issuing their GEMMs (ping-pong), so one's softmax overlaps the others'
+// GEMMs. The producer gives its registers to the consumers (setmaxnreg). Tails need no special loads:
 // the tensor maps' bounds are the sequence lengths, so rows and keys past the end arrive as zeros, and the
-// scores of keys past the end are -inf. Key tiles entirely after the causal diagonal are never loaded. Each
+// scores of keys past the end are -inf. Key tiles entirely after an item's causal diagonal are never loaded. Each
 // row's log-sum-exp (base 2 of the scaled scores, as attention_tiled's) goes to the f32 workspace the fused
 // backward reads (which at d = 256 is not the Hopper backward: attention_backward_sm90a.cu says why).
 // Not done here (FlashAttention-3 has them): TMA stores of O, FP8.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -33,22 +37,41 @@ namespace {
 using namespace sm90a;
 
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr int kConsumers = 2;                       // consumer warpgroups of 64 query rows
-constexpr int kBlockM = 64 * kConsumers;            // query rows per item
-constexpr int kThreads = 128 * (1 + kConsumers);    // the producer warpgroup first
-constexpr int kProducerRegs = 24, kConsumerRegs = 240;
-static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
+constexpr int kProducerRegs = 24;
 
 // The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
 using HeadDims = HopperHeadDims<64, 128, 256>;
 
-template <int D>
+// Keys per K/V tile (FlashAttention-3's choices): 128, but
+// - 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB each) fill the 227 KiB (128-key
+//   tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread), S (40) and P (20) stay within its
+//   240 registers;
+// - 176 at d = 128 without a causal or additive mask: 1.375 times the keys per tile's fixed costs (barrier waits,
+//   ping-pong turns, the softmax's row reductions and shuffles, wgmma waits), with Q (32 KiB) and two stages of
+//   K and V (44 KiB each) in 209 KiB and S (88), P (44) and O (64) within 240 registers. Causal items keep 128
+//   (FlashAttention-3's too): the tiles across their diagonal, partly masked, would be longer; and the additive
+//   mask's kernel already spills at 128 keys (104 bytes).
+constexpr int tile_keys(int d, bool causal, bool masked) {
+  return d == 256 ? 80 : d == 128 && !causal && !masked ? 176 : 128;
+}
+
+// Consumer warpgroups of 64 query rows: two, but three at d = 64 without an additive mask (FlashAttention-3's
+// 192-row items at that head dim: each K/V tile loaded serves 1.5 times the rows, and a third softmax can run
+// while the others' GEMMs hold the tensor cores, whose time per tile shrinks with d while the softmax's does not),
+// with 160 registers each (128 x 24 + 384 x 160 = 64,512 of the SM's 65,536), which hold O (32), S (64) and P (32).
+// The additive mask's kernel keeps two: it spills at 240 registers already.
+constexpr int consumer_warpgroups(int d, bool masked) { return d == 64 && !masked ? 3 : 2; }
+
+// The kernel's shape: head dim D, kBlockN keys per K/V tile and kConsumers consumer warpgroups (tile_keys's and
+// consumer_warpgroups' choices, or 128 and 2 where TL_ATTN_FWD_BLOCKN=128 and TL_ATTN_FWD_CONSUMERS=2 force them).
+template <int D, int kBlockN_, int kConsumers_>
 struct Hopper {
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
-  // Keys per K/V tile: 128, but 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB
-  // each) fill the 227 KiB (128-key tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread),
-  // S (40) and P (20) stay within its 240 registers (FlashAttention-3's choice at this head dim too).
-  static constexpr int kBlockN = D == 256 ? 80 : 128;
+  static constexpr int kD = D, kBlockN = kBlockN_, kConsumers = kConsumers_;
+  static constexpr int kBlockM = 64 * kConsumers;          // query rows per item
+  static constexpr int kThreads = 128 * (1 + kConsumers);  // the producer warpgroup first
+  static constexpr int kConsumerRegs = kConsumers == 3 ? 160 : 240;
+  static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
   // K/V tiles in flight: three where they fit in shared memory with Q (a tile is released halfway through the
   // next one, so a third stage lets the producer run a whole tile ahead), else two.
   static constexpr int kStages = D == 64 ? 3 : 2;
@@ -105,7 +128,9 @@ __device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, u
 // S = Q K^T over one 16-column step, N keys.
 template <int N>
 __device__ __forceinline__ void wgmma_scores(float (&s)[N / 2], uint64_t q, uint64_t k, bool accumulate) {
+  static_assert(N == 80 || N == 128 || N == 176, "the tile_keys choices");
   if constexpr (N == 80) wgmma_ss_n80<0, 0>(s, q, k, accumulate);
+  else if constexpr (N == 176) wgmma_ss_n176<0, 0>(s, q, k, accumulate);
   else wgmma_ss_n128<0, 0>(s, q, k, accumulate);
 }
 
@@ -115,13 +140,13 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[N / 2], const uint32_t (&p)[
   else wgmma_rs_n128(o, p, v);
 }
 
-// One work item: kBlockM query rows (row block `rb`) of flat batch `b`.
+// One work item: H::kBlockM query rows (row block `rb`) of flat batch `b`.
 struct Item {
   int64_t b, bo, bi;
   int m0, n_tiles;
 };
 
-template <int kBlockN, bool kCausal>
+template <class H, bool kCausal>
 __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
   // Within a section row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks'
   // static round-robin share of the items then sums to about the same work.
@@ -130,9 +155,9 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
   a.order.at(index, it.b, block);
   const int64_t rb = a.row_blocks - 1 - block;
   it.bo = it.b / a.inner, it.bi = it.b - it.bo * a.inner;
-  it.m0 = static_cast<int>(rb) * kBlockM;
-  const int kv_end = kCausal ? min(a.keys, it.m0 + kBlockM) : a.keys;
-  it.n_tiles = (kv_end + kBlockN - 1) / kBlockN;  // >= 1: keys > 0 (the launcher checks)
+  it.m0 = static_cast<int>(rb) * H::kBlockM;
+  const int kv_end = kCausal ? min(a.keys, it.m0 + H::kBlockM) : a.keys;
+  it.n_tiles = (kv_end + H::kBlockN - 1) / H::kBlockN;  // >= 1: keys > 0 (the launcher checks)
   return it;
 }
 
@@ -154,17 +179,16 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 // MUFU.EX2). Tiles wholly before the causal diagonal and the keys' end take a softmax without the masking's
 // selects and compares, and the wgmmas' descriptors are one base per buffer plus constant offsets: the
 // instructions a warp issues per tile at d = 64 went from 644 to 471 (measured on an H100: 1.15-1.35x).
-template <int D, bool kCausal, bool kMasked>
-__global__ void __launch_bounds__(kThreads, 1)
+template <int D, int kBlockN, int kConsumers, bool kCausal, bool kMasked>
+__global__ void __launch_bounds__(Hopper<D, kBlockN, kConsumers>::kThreads, 1)
     attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
   // compute capability 9.0, where the sm_90a code is taken.
   __trap();
 #else
-  using H = Hopper<D>;
-  constexpr int kBlockN = H::kBlockN;
-  constexpr int kStages = H::kStages, kPvChunks = H::kPvChunks;
+  using H = Hopper<D, kBlockN, kConsumers>;
+  constexpr int kBlockM = H::kBlockM, kStages = H::kStages, kPvChunks = H::kPvChunks;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
@@ -196,7 +220,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       int u = 0;  // tiles loaded so far
       int64_t n = 0;  // items loaded so far
       for (int64_t index = item_index(a, 0); index >= 0; index = item_index(a, ++n)) {
-        const Item it = item_at<kBlockN, kCausal>(a, index);
+        const Item it = item_at<H, kCausal>(a, index);
         if (n > 0) mbar_wait(&q_free, (n - 1) & 1);  // the previous item's last scores have landed
         mbar_expect_tx(&q_full, H::kQBytes);
         load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, it.m0,
@@ -218,7 +242,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     return;
   }
 
-  claim_registers<kConsumerRegs>();
+  claim_registers<H::kConsumerRegs>();
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
   const __half* q_rows = s_q + 64 * consumer * kSwizzleCols;  // its rows within each 64-column tile of Q
 
@@ -351,7 +375,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   int64_t n = 0;  // items done
   for (int64_t index = item_index(a, 0), following = 0; index >= 0; index = following, ++n) {
-    const Item it = item_at<kBlockN, kCausal>(a, index);
+    const Item it = item_at<H, kCausal>(a, index);
     following = item_index(a, n + 1);
     const bool last_item = following < 0;
     row0 = it.m0 + 64 * consumer;
@@ -432,12 +456,21 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
-// Launches the kernel on `args` (Q's map, row blocks and items set by attention_sm90a).
-template <int D, bool kCausal, bool kMasked>
-void launch(const Sm90Args& args) {
-  using H = Hopper<D>;
+// Launches the kernel of shape H on `args` with the operands' maps (boxes of its item's rows and its tile's keys)
+// and its row blocks (args.order's batches and section width set by attention_sm90a); false (nothing launched)
+// where an operand cannot be mapped.
+template <class H, bool kCausal, bool kMasked>
+bool launch(const Array& q, const Array& k, const Array& v, Sm90Args args) {
+  if (!encode_rows_map(&args.q_map, &args.q_b, q, H::kBlockM) ||
+      !encode_rows_map(&args.k_map, &args.k_b, k, H::kBlockN) ||
+      !encode_rows_map(&args.v_map, &args.v_b, v, H::kBlockN)) {
+    return false;
+  }
+  args.row_blocks = (args.len + H::kBlockM - 1) / H::kBlockM;
+  args.order.blocks = args.row_blocks;
+  args.items = args.row_blocks * args.order.batches;
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
-  constexpr auto kernel = attention_sm90a_kernel<D, kCausal, kMasked>;
+  constexpr auto kernel = attention_sm90a_kernel<H::kD, H::kBlockN, H::kConsumers, kCausal, kMasked>;
   static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
   std::atomic<bool>& opted = opted_in[current_device()];
   if (!opted.load(std::memory_order_acquire)) {
@@ -446,7 +479,16 @@ void launch(const Sm90Args& args) {
           "cudaFuncSetAttribute (Hopper attention shared memory)");
     opted.store(true, std::memory_order_release);
   }
-  kernel<<<blocks, kThreads, H::kSmemBytes, stream()>>>(args);
+  kernel<<<blocks, H::kThreads, H::kSmemBytes, stream()>>>(args);
+  check_launch("Hopper attention kernel");
+  return true;
+}
+
+// TEMPORARY, for one A/B run on an H100 (to be deleted with the configuration that loses): whether environment
+// variable `name` is set to `value`, read at each launch so that one process can time both.
+bool forced(const char* name, const char* value) {
+  const char* text = std::getenv(name);
+  return text && std::strcmp(text, value) == 0;
 }
 
 }  // namespace
@@ -457,13 +499,10 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   if (!HeadDims::fits(q, k, v, {&out})) return false;
   if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
   Sm90Args args{};
-  if (!encode_rows_map(&args.q_map, &args.q_b, q, kBlockM)) return false;
   args.inner = q.shape()[1];
-  args.row_blocks = (len + kBlockM - 1) / kBlockM;
-  args.items = args.row_blocks * batches;
   // every row block of a batch reads all its K and V
-  args.order = {batches, args.row_blocks, l2_section_width(2 * keys * q.shape()[3] * int64_t{sizeof(__half)}, batches)};
-  if (len * batches == 0) return true;  // no query rows: nothing to write (K and V need no maps)
+  args.order = {batches, 0, l2_section_width(2 * keys * q.shape()[3] * int64_t{sizeof(__half)}, batches)};
+  if (len * batches == 0) return true;  // no query rows: nothing to write (no maps needed)
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
   if (mask) {
@@ -477,13 +516,22 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   bool taken = true;
   HeadDims::run(q.shape()[3], causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
-    if (!encode_rows_map(&args.k_map, &args.k_b, k, Hopper<D>::kBlockN) ||
-        !encode_rows_map(&args.v_map, &args.v_b, v, Hopper<D>::kBlockN)) {
-      taken = false;  // nothing launched
-      return;
+    constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
+    constexpr int kBlockN = tile_keys(D, kCausal, kMasked), kConsumers = consumer_warpgroups(D, kMasked);
+    // TEMPORARY: TL_ATTN_FWD_BLOCKN=128 forces 128-key tiles, TL_ATTN_FWD_CONSUMERS=2 two consumers.
+    if constexpr (kBlockN == 176) {
+      if (forced("TL_ATTN_FWD_BLOCKN", "128")) {
+        taken = launch<Hopper<D, 128, kConsumers>, kCausal, kMasked>(q, k, v, args);
+        return;
+      }
     }
-    launch<D, decltype(causal_tag)::value, decltype(mask_tag)::value>(args);
-    check_launch("Hopper attention kernel");
+    if constexpr (kConsumers == 3) {
+      if (forced("TL_ATTN_FWD_CONSUMERS", "2")) {
+        taken = launch<Hopper<D, kBlockN, 2>, kCausal, kMasked>(q, k, v, args);
+        return;
+      }
+    }
+    taken = launch<Hopper<D, kBlockN, kConsumers>, kCausal, kMasked>(q, k, v, args);
   });
   return taken;
 }
