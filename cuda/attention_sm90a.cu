@@ -3,9 +3,9 @@
 // additive mask (read from global memory per score). A work item is 64 query rows per consumer warpgroup (two, or
 // three at d = 64 without an additive mask: consumer_warpgroups says why) of one batch; a persistent grid of one
 // block per SM walks the items. A block has a producer warpgroup, one thread of which loads each item's Q tile
-// and then its K and V tiles (128 keys each; 80 at d = 256, 176 at d = 128 without a causal or additive mask:
-// tile_keys says why) through the tensor memory accelerator into a ring of 128-byte-swizzled shared buffers
-// (three stages for d = 64, two for 128 and 256), each tile completing on its own mbarrier; and the consumers,
+// and then its K and V tiles (128 keys each, 80 at d = 256) through the tensor memory accelerator into a ring of
+// 128-byte-swizzled shared buffers (three stages for d = 64, two for 128 and 256), each tile completing on its own
+// mbarrier; and the consumers,
 // which compute S = Q K^T with wgmma (both operands from shared memory), mask, keep a running max and sum per row
 // in f32 (online softmax), round P to f16 in registers and accumulate O += P V with wgmma (P from registers, V
 // from shared memory read N-major). K and V buffers are freed separately (K once the scores have landed, V after
@@ -22,8 +22,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -42,32 +40,30 @@ constexpr int kProducerRegs = 24;
 // The head dims built (HopperHeadDims::fits checks them, run dispatches on them).
 using HeadDims = HopperHeadDims<64, 128, 256>;
 
-// Keys per K/V tile (FlashAttention-3's choices): 128, but
-// - 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB each) fill the 227 KiB (128-key
-//   tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread), S (40) and P (20) stay within its
-//   240 registers;
-// - 176 at d = 128 without a causal or additive mask: 1.375 times the keys per tile's fixed costs (barrier waits,
-//   ping-pong turns, the softmax's row reductions and shuffles, wgmma waits), with Q (32 KiB) and two stages of
-//   K and V (44 KiB each) in 209 KiB and S (88), P (44) and O (64) within 240 registers. Causal items keep 128
-//   (FlashAttention-3's too): the tiles across their diagonal, partly masked, would be longer; and the additive
-//   mask's kernel already spills at 128 keys (104 bytes).
-constexpr int tile_keys(int d, bool causal, bool masked) {
-  return d == 256 ? 80 : d == 128 && !causal && !masked ? 176 : 128;
-}
-
-// Consumer warpgroups of 64 query rows: two, but three at d = 64 without an additive mask (FlashAttention-3's
+// Consumer warpgroups of 64 query rows: two, or three at d = 64 without an additive mask (FlashAttention-3's
 // 192-row items at that head dim: each K/V tile loaded serves 1.5 times the rows, and a third softmax can run
 // while the others' GEMMs hold the tensor cores, whose time per tile shrinks with d while the softmax's does not),
 // with 160 registers each (128 x 24 + 384 x 160 = 64,512 of the SM's 65,536), which hold O (32), S (64) and P (32).
-// The additive mask's kernel keeps two: it spills at 240 registers already.
-constexpr int consumer_warpgroups(int d, bool masked) { return d == 64 && !masked ? 3 : 2; }
+// Not for a causal mask below 2048 rows: the last row block, whose rows see the most keys, is then largely rows
+// past the end (at 1024 rows, 64 of its 192), and its consumers' wasted tiles are the longest of all items. On an
+// H100 (2026-12-06, PyTorch SDPA time / ours, forward, 16k tokens): two / three consumers 0.83 / 0.79 causal at
+// L 1k (0.93 / 0.82 at GPT-2 small's shape), 0.92 / 0.98 full at 1k, 0.89 / 1.00 causal and 0.94 / 1.03 full at 4k,
+// 0.97 / 1.00 and 0.89 / 1.03 at 16k. The additive mask's kernel keeps two: it spills at 240 registers already.
+int consumer_warpgroups(int d, bool causal, bool masked, int64_t len) {
+  return d == 64 && !masked && !(causal && len < 2048) ? 3 : 2;
+}
 
-// The kernel's shape: head dim D, kBlockN keys per K/V tile and kConsumers consumer warpgroups (tile_keys's and
-// consumer_warpgroups' choices, or 128 and 2 where TL_ATTN_FWD_BLOCKN=128 and TL_ATTN_FWD_CONSUMERS=2 force them).
-template <int D, int kBlockN_, int kConsumers_>
+// The kernel's shape: head dim D and kConsumers consumer warpgroups.
+template <int D, int kConsumers_>
 struct Hopper {
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
-  static constexpr int kD = D, kBlockN = kBlockN_, kConsumers = kConsumers_;
+  static constexpr int kD = D, kConsumers = kConsumers_;
+  // Keys per K/V tile: 128, but 80 at d = 256, where Q (64 KiB) and two stages of 80-key K and V tiles (40 KiB
+  // each) fill the 227 KiB (128-key tiles would need 320 KiB), and a consumer's O (128 f32 registers a thread),
+  // S (40) and P (20) stay within its 240 registers (FlashAttention-3's choice at this head dim too). (176 keys at
+  // d = 128 without a mask, FlashAttention-3's tile there, measured no faster: H100, 2026-12-06, 0.89 / 0.99 / 1.06
+  // of PyTorch's time at L 1k / 4k / 16k against 0.88 / 1.02 / 1.04 with 128.)
+  static constexpr int kBlockN = D == 256 ? 80 : 128;
   static constexpr int kBlockM = 64 * kConsumers;          // query rows per item
   static constexpr int kThreads = 128 * (1 + kConsumers);  // the producer warpgroup first
   static constexpr int kConsumerRegs = kConsumers == 3 ? 160 : 240;
@@ -128,9 +124,7 @@ __device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, u
 // S = Q K^T over one 16-column step, N keys.
 template <int N>
 __device__ __forceinline__ void wgmma_scores(float (&s)[N / 2], uint64_t q, uint64_t k, bool accumulate) {
-  static_assert(N == 80 || N == 128 || N == 176, "the tile_keys choices");
   if constexpr (N == 80) wgmma_ss_n80<0, 0>(s, q, k, accumulate);
-  else if constexpr (N == 176) wgmma_ss_n176<0, 0>(s, q, k, accumulate);
   else wgmma_ss_n128<0, 0>(s, q, k, accumulate);
 }
 
@@ -179,16 +173,16 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
 // MUFU.EX2). Tiles wholly before the causal diagonal and the keys' end take a softmax without the masking's
 // selects and compares, and the wgmmas' descriptors are one base per buffer plus constant offsets: the
 // instructions a warp issues per tile at d = 64 went from 644 to 471 (measured on an H100: 1.15-1.35x).
-template <int D, int kBlockN, int kConsumers, bool kCausal, bool kMasked>
-__global__ void __launch_bounds__(Hopper<D, kBlockN, kConsumers>::kThreads, 1)
+template <int D, int kConsumers, bool kCausal, bool kMasked>
+__global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
     attention_sm90a_kernel(const __grid_constant__ Sm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   // nvcc -arch=sm_90a also emits compute_90 PTX, which cannot hold wgmma; the launcher runs this kernel only on
   // compute capability 9.0, where the sm_90a code is taken.
   __trap();
 #else
-  using H = Hopper<D, kBlockN, kConsumers>;
-  constexpr int kBlockM = H::kBlockM, kStages = H::kStages, kPvChunks = H::kPvChunks;
+  using H = Hopper<D, kConsumers>;
+  constexpr int kBlockM = H::kBlockM, kBlockN = H::kBlockN, kStages = H::kStages, kPvChunks = H::kPvChunks;
   extern __shared__ unsigned char smem_raw[];
   __half* s_q = reinterpret_cast<__half*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
   __half* s_k = s_q + kBlockM * D;  // [kStages][D / 64][kBlockN][64]
@@ -470,7 +464,7 @@ bool launch(const Array& q, const Array& k, const Array& v, Sm90Args args) {
   args.order.blocks = args.row_blocks;
   args.items = args.row_blocks * args.order.batches;
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.items, sm_count()));
-  constexpr auto kernel = attention_sm90a_kernel<H::kD, H::kBlockN, H::kConsumers, kCausal, kMasked>;
+  constexpr auto kernel = attention_sm90a_kernel<H::kD, H::kConsumers, kCausal, kMasked>;
   static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
   std::atomic<bool>& opted = opted_in[current_device()];
   if (!opted.load(std::memory_order_acquire)) {
@@ -484,13 +478,6 @@ bool launch(const Array& q, const Array& k, const Array& v, Sm90Args args) {
   return true;
 }
 
-// TEMPORARY, for one A/B run on an H100 (to be deleted with the configuration that loses): whether environment
-// variable `name` is set to `value`, read at each launch so that one process can time both.
-bool forced(const char* name, const char* value) {
-  const char* text = std::getenv(name);
-  return text && std::strcmp(text, value) == 0;
-}
-
 }  // namespace
 
 bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array* mask, bool causal, float scale,
@@ -500,8 +487,14 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   if (!(scale > 0.0f) || !std::isfinite(scale)) return false;  // the kernel takes the max of unscaled scores
   Sm90Args args{};
   args.inner = q.shape()[1];
-  // every row block of a batch reads all its K and V
-  args.order = {batches, 0, l2_section_width(2 * keys * q.shape()[3] * int64_t{sizeof(__half)}, batches)};
+  // Every row block of a batch reads all its K and V. With no more batches than blocks in the grid, a batch's row
+  // blocks run side by side, reading the same K/V tiles at about the same time, and one section (the longest
+  // items of every batch first) balances the blocks' static round-robin best: on an H100 (2026-12-06) sections
+  // took the causal forward at L 16k from 1.07 / 1.03 of PyTorch's time to 1.00 / 0.92 (d 64 / 128), where they
+  // took L 1k's (more batches than SMs) from 0.58-0.91 to 0.78-0.98.
+  const int64_t width = batches <= sm_count() ? batches
+                                              : l2_section_width(2 * keys * q.shape()[3] * int64_t{sizeof(__half)}, batches);
+  args.order = {batches, 0, width};
   if (len * batches == 0) return true;  // no query rows: nothing to write (no maps needed)
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
@@ -517,21 +510,11 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   HeadDims::run(q.shape()[3], causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
-    constexpr int kBlockN = tile_keys(D, kCausal, kMasked), kConsumers = consumer_warpgroups(D, kMasked);
-    // TEMPORARY: TL_ATTN_FWD_BLOCKN=128 forces 128-key tiles, TL_ATTN_FWD_CONSUMERS=2 two consumers.
-    if constexpr (kBlockN == 176) {
-      if (forced("TL_ATTN_FWD_BLOCKN", "128")) {
-        taken = launch<Hopper<D, 128, kConsumers>, kCausal, kMasked>(q, k, v, args);
-        return;
-      }
+    if (consumer_warpgroups(D, kCausal, kMasked, len) == 3) {
+      if constexpr (D == 64 && !kMasked) taken = launch<Hopper<D, 3>, kCausal, kMasked>(q, k, v, args);
+    } else {
+      taken = launch<Hopper<D, 2>, kCausal, kMasked>(q, k, v, args);
     }
-    if constexpr (kConsumers == 3) {
-      if (forced("TL_ATTN_FWD_CONSUMERS", "2")) {
-        taken = launch<Hopper<D, kBlockN, 2>, kCausal, kMasked>(q, k, v, args);
-        return;
-      }
-    }
-    taken = launch<Hopper<D, kBlockN, kConsumers>, kCausal, kMasked>(q, k, v, args);
   });
   return taken;
 }

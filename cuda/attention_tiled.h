@@ -3,7 +3,6 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <type_traits>
 
 #ifndef TL_PHILOX_FN
@@ -77,7 +76,6 @@ struct SectionOrder {
 // Batches per section when each batch's items read `bytes_per_batch` bytes that its other items read again: as
 // many as fill half the L2 (the other half for the streams read once and written), at least one.
 inline int64_t l2_section_width(int64_t bytes_per_batch, int64_t batches) {
-  if (const char* off = std::getenv("TL_ATTN_SECTIONS_OFF"); off && off[0] == '1') return std::max<int64_t>(batches, 1);  // TEMPORARY: measurement
   const int64_t width = l2_cache_bytes() / 2 / std::max<int64_t>(bytes_per_batch, 1);
   return std::clamp<int64_t>(width, 1, std::max<int64_t>(batches, 1));
 }

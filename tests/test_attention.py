@@ -122,8 +122,8 @@ def test_sdpa_general_kernel_cases(device, rng, case):
 
 
 # Model sizes, where CUDA runs its Hopper kernel on compute capability 9.0 (cuda/attention_sm90a.cu: head dims
-# 64, 128 and 256; 128-row items, 192-row ones at 64 without a mask; 128-key tiles, 176-key ones at 128 without a
-# mask and 80-key ones at 256) and the mma.sync kernel elsewhere (no kernel there keeps statistics at d = 256):
+# 64, 128 and 256; 128-row items, 192-row ones at 64 without a mask unless causal below 2048 rows; 128-key tiles,
+# 80-key ones at 256) and the mma.sync kernel elsewhere (no kernel there keeps statistics at d = 256):
 # lengths on and off the tiles, keys != queries, contiguous heads or heads split from one [B, L, 3C] projection
 # (batch strides that do not nest).
 # (B, H, L, S, E, split)
@@ -133,8 +133,8 @@ MODEL_SHAPES = [
     (2, 2, 333, 333, 64, False),
     (1, 2, 200, 777, 128, False),  # more keys than queries: several key tiles per causal row tile
     (1, 2, 700, 129, 128, False),  # more queries than keys: causal rows past the last key see every key
-    (1, 2, 300, 352, 128, False),  # two whole 176-key tiles (d = 128, not causal), no tail
-    (1, 2, 384, 200, 64, False),   # two whole 192-row items (d = 64), fewer keys than queries
+    (1, 2, 384, 200, 64, False),   # two whole 192-row items (d = 64, not causal), fewer keys than queries
+    (1, 1, 2100, 2100, 64, False),  # causal 192-row items too (from 2048 rows), the last one partly past the end
     (1, 8, 2048, 2048, 256, False),
     (1, 3, 410, 410, 256, True),   # split views (self-attention), 410 keys: five 80-key tiles and a tail of 10
 ]
