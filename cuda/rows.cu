@@ -42,6 +42,7 @@ __device__ __forceinline__ void row_stats(const RowArgs& args, Each each, Stat* 
     Stat s{-INFINITY, 0.0f};
     each([&](float x) { s.m = fmaxf(s.m, x); });
     if (s.m != -INFINITY) each([&](float x) { s.s += expf(x - s.m); });
+    else each([&](float x) { s.s = isnan(x) ? NAN : s.s; });  // only -inf and NaN: the NaN must reach the sum
     s = block_stat(s, scratch);
     // A row of -inf has sum 0: softmax gives NaN (0 * inf) like PyTorch.
     *a = s.m;

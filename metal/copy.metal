@@ -5,10 +5,14 @@ using namespace metal;
 #include "common.h"
 
 // Converting copies between f16 (half), int32 (int), int64 (long) and bool (uchar 0/1), with PyTorch's
-// rules: float to integer truncates toward zero, anything to bool is `!= 0` (NaN is true).
+// rules: float to integer truncates toward zero (NaN and +-inf become the integer's lowest value, as
+// cpp/kernels/convert.h says), anything to bool is `!= 0` (NaN is true).
 template <typename To, typename From>
 inline To tl_convert(From v) { return To(v); }
-template <> inline long tl_convert<long, half>(half v) { return long(float(v)); }
+template <> inline int tl_convert<int, half>(half v) { return isfinite(float(v)) ? int(float(v)) : int(0x80000000u); }
+template <> inline long tl_convert<long, half>(half v) {
+  return isfinite(float(v)) ? long(float(v)) : long(0x8000000000000000ul);
+}
 template <> inline half tl_convert<half, long>(long v) { return half(float(v)); }
 template <> inline uchar tl_convert<uchar, half>(half v) { return float(v) != 0.0f ? 1 : 0; }
 template <> inline uchar tl_convert<uchar, int>(int v) { return v != 0 ? 1 : 0; }
