@@ -277,7 +277,10 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
         const int buf = n % H::kKvBuffers;
         if (n >= H::kKvBuffers) mbar_wait(&kv_free[buf], (n / H::kKvBuffers - 1) & 1);
         if (w.n_tiles == 0) {  // no more items, or none of the item's keys is seen: no K and V needed
-          if (leader) s_item[buf] = index, mbar_arrive(&kv_full[buf]);  // (the arrival publishes the index)
+          if (leader) {
+            s_item[buf] = index;
+            mbar_arrive(&kv_full[buf]);  // (which publishes the index)
+          }
           if (index < 0) break;
           continue;
         }
@@ -313,7 +316,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 
   for (int n = 0;; ++n) {
     const int buf = n % H::kKvBuffers;
-    mbar_wait(&kv_full[buf], (n / H::kKvBuffers) & 1);  // also for an item without tiles: no load left in flight
+    mbar_wait(&kv_full[buf], (n / H::kKvBuffers) & 1);  // the item's index published, its K and V landed
     const int index = s_item[buf];
     if (index < 0) break;
     const BwdItem w = bwd_item<D, kCausal>(a, index);
@@ -631,6 +634,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     }
     args.order.blocks = (keys + kKeys - 1) / kKeys;
     args.items = static_cast<int>(args.order.blocks * batches);
+    if (args.items == 0) return;  // no batches: nothing to write
     const int grid = args.tickets ? std::min(args.items, sm_count()) : args.items;
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
     const auto launch = [&](auto ahead_tag) {
@@ -663,8 +667,8 @@ bool attention_backward_sm90a_takes(const Array& q, const Array& k, const Array&
                                     const Array& dv) {
   // (under 2^31 keys of all batches, so that the items, key blocks of them, are numbered in 32 bits: K alone would
   // then take 256 GiB)
-  return q.shape()[2] > 0 && q.shape()[0] * q.shape()[1] * k.shape()[2] <= INT_MAX &&
-         HeadDims::fits(q, k, v, {&grad, &dk, &dv});
+  return q.shape()[2] > 0 && HeadDims::fits(q, k, v, {&grad, &dk, &dv}) &&
+         q.shape()[0] * q.shape()[1] <= INT_MAX / k.shape()[2];
 }
 
 }  // namespace tensorlogic::cuda
