@@ -11,18 +11,18 @@
 // computes S^T = K Q^T and dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and
 // dS^T = P^T (dP^T - Delta) in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from
 // registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would; double-buffered, both
-// consumers' side by side) and, once both have, computes dQ = dS K over all the block's 128 keys for half the
+// consumers' side by side) and, once both have, computes dQ = dS K over all the item's 128 keys for half the
 // columns with wgmma, which it writes to shared memory (one of two buffers, used in turn) and adds to the f32
 // buffer with one bulk reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics
 // per tile had each warp send D / 2 scattered reductions to L2; and, as there, a tile's dQ is summed over 128
-// keys before its reduction). At d = 256 a block owns 64 keys and the consumers split the head dim instead
+// keys before its reduction). At d = 256 an item is 64 keys and the consumers split the head dim instead
 // (HopperBwd says why): both compute the tile's S^T and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ
 // share is staged in the tile's Q or dO buffer. At d = 64 the kernel is software-pipelined (kAhead): a tile's
-// S^T and dP^T are issued during the previous tile, right behind its dQ product, so that the tensor cores compute
-// them while the consumers wait for dQ, stage and reduce it and pass the next tile's first barrier (both
-// consumers move in step through the shared dS^T's barrier, so otherwise the tensor cores idle there).
+// S^T and dP^T are issued during the previous tile of its item, right behind its dQ product, so that the tensor
+// cores compute them while the consumers wait for dQ, stage and reduce it and pass the next tile's first barrier
+// (both consumers move in step through the shared dS^T's barrier, so otherwise the tensor cores idle there).
 // P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums are f32. Query tiles
-// entirely before a causal block's first key are skipped; rows and keys past the ends arrive as zeros through the
+// entirely before a causal item's first key are skipped; rows and keys past the ends arrive as zeros through the
 // tensor maps' bounds and are masked.
 #include <algorithm>
 #include <atomic>
@@ -57,13 +57,13 @@ struct HopperBwd {
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
   // Consumers dividing the head dim. At d <= 128 each consumer owns 64 keys of the block and all D columns of
   // their dK and dV. At 256 that would be 256 f32 registers a thread, more than the 240 a consumer claims, so
-  // both consumers take the block's 64 keys, each computing the same S^T, dP^T, P^T and dS^T (over all 256
+  // both consumers take the item's 64 keys, each computing the same S^T, dP^T, P^T and dS^T (over all 256
   // columns) and keeping half the columns of dK, dV and dQ: the register arrays of d = 128, at the price of
   // computing S^T and dP^T twice (a tile's tensor work is that of 7 products of 64 x 64 x 256 where 5 would do).
   static constexpr int kColSplit = D == 256 ? 2 : 1;
-  static constexpr int kKeys = 64 * kConsumers / kColSplit;  // keys per block
+  static constexpr int kKeys = 64 * kConsumers / kColSplit;  // keys per item
   static constexpr int kCols = D / kColSplit;                 // columns of dK and dV a consumer holds
-  // At d <= 128 both consumers' dS^T are shared, so that each computes dQ over all the block's keys for half the
+  // At d <= 128 both consumers' dS^T are shared, so that each computes dQ over all the item's keys for half the
   // columns: half the reduction traffic and operations of each reducing its own keys' dQ (all D columns), at the
   // price of one barrier of both warpgroups per tile (H100, 06:12 UTC 2026-12-06: forward + backward 6-10% faster).
   static constexpr bool kSplitDq = kColSplit == 1;
@@ -497,7 +497,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       if constexpr (H::kSplitDq) named_barrier_sync(3, kConsumers * 128);
       else named_barrier_sync(wg_barrier, 128);
 
-      // dQ (the tile's 64 queries x this warpgroup's kDqCols columns) = dS K over all the block's keys: dS^T read
+      // dQ (the tile's 64 queries x this warpgroup's kDqCols columns) = dS K over all the item's keys: dS^T read
       // M-major (16 keys are 2048 bytes; at d <= 128 both consumers' one after the other, at 256 its own copy), K
       // read N-major (its 64-column tiles kKeys rows apart; at d 64 from the second half of a 128-byte row on for
       // the second consumer). Issued behind dK before waiting for it, so the tensor cores run the products back to
