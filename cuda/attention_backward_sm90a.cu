@@ -17,10 +17,8 @@
 // per tile had each warp send D / 2 scattered reductions to L2; and, as there, a tile's dQ is summed over 128
 // keys before its reduction). At d = 256 an item is 64 keys and the consumers split the head dim instead
 // (HopperBwd says why): both compute the tile's S^T and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ
-// share is staged in the tile's Q or dO buffer. At d = 64 the kernel is software-pipelined (kAhead): a tile's
-// S^T and dP^T are issued during the previous tile of its item, right behind its dQ product, so that the tensor
-// cores compute them while the consumers wait for dQ, stage and reduce it and pass the next tile's first barrier
-// (both consumers move in step through the shared dS^T's barrier, so otherwise the tensor cores idle there).
+// share is staged in the tile's Q or dO buffer. (Issuing a tile's S^T and dP^T during the previous tile, behind
+// its dQ product, measured slower at every d = 64 shape: benchmarks/results/attention_notes.md.)
 // P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums are f32. Query tiles
 // entirely before a causal item's first key are skipped; rows and keys past the ends arrive as zeros through the
 // tensor maps' bounds and are masked.
@@ -86,11 +84,6 @@ struct HopperBwd {
   // consumers have finished reading by then: a buffer of its own would take the shared memory past 227 KiB.
   static constexpr bool kDqInStage = kColSplit == 2;
   static_assert(!kDqInStage || kDqBytes == kRowBytes, "a dQ share fills one Q or dO tile");
-  // Whether a pipelined kernel is built (the kernel's kAhead): the next tile's S^T and dP^T issued behind this
-  // tile's dQ product. Only at d = 64: at 128 the 64 registers a thread of S^T and dP^T in flight beside dK, dV
-  // and dQ's made ptxas spill 300-320 bytes and serialise the wgmmas (C7512), and S^T alone still spilled 4-72
-  // bytes; at 256 the next stage is freed only as the tile starts (its dQ share is staged in the previous one).
-  static constexpr bool kAheadBuilt = D == 64;
   // K and V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles.
   // d = 64: 2 x 32 + 3 x 16 + 2 x 16 + 2 x 16 = 176 KiB; 128: 64 + 2 x 32 + 2 x 16 + 2 x 32 = 224 KiB; 256: 64 + 2 x
   // 64 + 2 x 8 = 208 KiB (dQ in the stages). (A fourth stage at d = 64 would fit too: 192 KiB.)
@@ -199,14 +192,13 @@ __device__ unsigned bwd_tickets;
   return index < a.items ? static_cast<int>(index) : -1;
 }
 
-template <int D, bool kCausal, bool kMasked, bool kAhead>
+template <int D, bool kCausal, bool kMasked>
 __global__ void __launch_bounds__(kBlockThreads, 1)
     attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   __trap();  // the compute_90 pass of nvcc -arch=sm_90a (see attention_sm90a.cu)
 #else
   using H = HopperBwd<D>;
-  static_assert(!kAhead || H::kAheadBuilt, "a pipelined kernel only where HopperBwd builds one");
   constexpr int kKeys = H::kKeys, kCols = H::kCols, kDqCols = H::kDqCols, kStages = H::kStages;
   extern __shared__ unsigned char smem_raw[];
   // (aligned by an offset from smem_raw, not through an integer, so that the compiler still knows every pointer
@@ -347,12 +339,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 
     // S^T = K Q^T and dP^T = V dO^T of tile `it` into s and dp: rows are this warpgroup's 64 keys, columns the
     // tile's 64 queries. Each in its own group, so that P^T is computed (and dV's product issued) while dP^T is on
-    // the tensor cores. kAhead: P^T and dS^T go to p, so that no instruction but these wgmmas defines s and dp,
-    // which are then in flight across the loop's back edge (computed in place there, as variant 5 of 05:39 UTC
-    // did, ptxas serialised the kernel's wgmmas: C7515); otherwise p is s, and dS^T is computed in dp.
-    float s[kRows / 2], dp[kRows / 2], p_own[kRows / 2];
-    float(&p)[kRows / 2] = kAhead ? p_own : s;
-    float(&ds_f)[kRows / 2] = kAhead ? p_own : dp;
+    // the tensor cores. P^T is computed in s, dS^T in dp.
+    float s[kRows / 2], dp[kRows / 2];
     const auto issue_scores = [&](int it) {
       const int stage = (u0 + it) % kStages;
       const __half* q_tile = s_q + stage * kRows * D;
@@ -377,12 +365,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       wgmma_commit();
     };
 
-    // One query tile. kNext: it issues the following tile's S^T and dP^T (kAhead, every tile but the last). A
-    // lambda called from a loop and after it (not a test inside one), so that the wgmma groups in flight are the
-    // same on every path into each instruction: ptxas tracks them along the control flow, and where two paths
-    // disagree (a test of it + 1 < n_tiles) it injected waits and serialised the kernel's wgmmas (C7515).
-    const auto tile = [&](const int it, auto next_tag) {
-      constexpr bool kNext = decltype(next_tag)::value;
+    // One query tile (a lambda called from the tile loop: with the body written in the loop, ptxas spilled
+    // 24-52 bytes in the d = 256 kernels).
+    const auto tile = [&](const int it) {
       const int u = u0 + it, stage = u % kStages, q0 = (tile_begin + it) * kRows;
       const __half* q_tile = s_q + stage * kRows * D;
       const __half* g_tile = s_g + stage * kRows * D;
@@ -408,25 +393,27 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       // clobbers memory) each shared load's latency fell right before its first use (ncu, H100: 4-5% of the stall
       // samples). (At d = 128 and 256 the 32 registers more made ptxas spill.)
       constexpr bool kStatsAhead = D == 64;
-      float2 lse_ahead[kStatsAhead ? kRows / 8 : 1], delta_ahead[kStatsAhead ? kRows / 8 : 1];
-      const auto lse_at = [&](int nt) {
-        return kStatsAhead ? lse_ahead[nt] : *reinterpret_cast<const float2*>(&s_lse[consumer][nt * 8 + 2 * t]);
+      const auto shared_lse = [&](int nt) {
+        return *reinterpret_cast<const float2*>(&s_lse[consumer][nt * 8 + 2 * t]);
       };
-      const auto delta_at = [&](int nt) {
-        return kStatsAhead ? delta_ahead[nt] : *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
+      const auto shared_delta = [&](int nt) {
+        return *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
       };
+      float2 lse_ahead[kRows / 8], delta_ahead[kRows / 8];
       if constexpr (kStatsAhead) {
 #pragma unroll
-        for (int nt = 0; nt < kRows / 8; ++nt) {
-          lse_ahead[nt] = *reinterpret_cast<const float2*>(&s_lse[consumer][nt * 8 + 2 * t]);
-          delta_ahead[nt] = *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
-        }
+        for (int nt = 0; nt < kRows / 8; ++nt) lse_ahead[nt] = shared_lse(nt), delta_ahead[nt] = shared_delta(nt);
       }
-      if (!kAhead) issue_scores(it);  // (kAhead: before the loop, or behind the previous tile's dQ product)
-      // S^T has landed (dP^T may still run). kAhead: both have, issued during the previous tile (or before the
-      // loop): ptxas follows a partial wait only for groups committed since the loop's back edge, and for a group
-      // from before it serialises the kernel's wgmmas (C7514); both have had the previous tile's tail to run.
-      wgmma_wait<kAhead ? 0 : 1>();
+      const auto lse_at = [&](int nt) {
+        if constexpr (kStatsAhead) return lse_ahead[nt];
+        else return shared_lse(nt);
+      };
+      const auto delta_at = [&](int nt) {
+        if constexpr (kStatsAhead) return delta_ahead[nt];
+        else return shared_delta(nt);
+      };
+      issue_scores(it);
+      wgmma_wait<1>();  // S^T has landed (dP^T may still run)
       fence_registers(s);
 
       // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
@@ -443,7 +430,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
             const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
             const bool seen = !kEdge || (query < a.len && key < a.keys && !(kCausal && key > query));
             const float add = kMasked && seen ? __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e : 0.0f;
-            p[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - ((i & 1) ? lse.y : lse.x)) : 0.0f;
+            s[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - ((i & 1) ? lse.y : lse.x)) : 0.0f;
           }
         }
       };
@@ -457,7 +444,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
         }
       }
       uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
-      pack_rows<kRows>(p16, p);
+      pack_rows<kRows>(p16, s);
       fence_registers(dv);
       fence_registers(p16);
       wgmma_fence();
@@ -465,15 +452,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       wgmma_commit();
 
       // dS^T = P^T (dP^T - Delta), then dK += dS^T Q.
-      if constexpr (!kAhead) wgmma_wait<1>();  // dP^T has landed (dV's product may still run)
+      wgmma_wait<1>();  // dP^T has landed (dV's product may still run)
       fence_registers(dp);
 #pragma unroll
       for (int nt = 0; nt < kRows / 8; ++nt) {
         const float2 delta = delta_at(nt);
 #pragma unroll
-        for (int i = 0; i < 4; ++i) ds_f[4 * nt + i] = p[4 * nt + i] * (dp[4 * nt + i] - ((i & 1) ? delta.y : delta.x));
+        for (int i = 0; i < 4; ++i) dp[4 * nt + i] = s[4 * nt + i] * (dp[4 * nt + i] - ((i & 1) ? delta.y : delta.x));
       }
-      pack_rows<kRows>(ds16, ds_f);
+      pack_rows<kRows>(ds16, dp);
       fence_registers(dk);
       fence_registers(ds16);
       wgmma_fence();
@@ -520,17 +507,11 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
         else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
       }
       wgmma_commit();
-      // kAhead: the next tile's S^T and dP^T go to the tensor cores behind dQ's product, to run while this tile's
-      // dQ is waited for, staged and reduced and the next tile passes its first barrier. s and dp are free (dS^T
-      // was their last read); their stage's load was issued once both consumers had released it kStages - 1 tiles
-      // before this one, which each did before barrier 3 above, so the wait in issue_scores is for the load alone.
-      if constexpr (kNext) issue_scores(it + 1);
-      // Groups in flight, oldest first: dK, dQ, then (kNext) the next tile's S^T and dP^T.
-      wgmma_wait<kNext ? 3 : 1>();  // dK has landed
+      wgmma_wait<1>();  // dK (committed before dQ) has landed
       fence_registers(dv);
       fence_registers(dk);
       if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
-      wgmma_wait<kNext ? 2 : 0>();  // dQ has landed
+      wgmma_wait<0>();  // dQ has landed
       fence_registers(dq_part);
       // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
       // landed) before either writes its dQ share over them.
@@ -558,17 +539,8 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
         bulk_commit();
       }
     };
-    if constexpr (kAhead) {
-      if (n_tiles > 0) {
-        issue_scores(0);
-        for (int it = 0; it + 1 < n_tiles; ++it) tile(it, std::true_type{});
-        tile(n_tiles - 1, std::false_type{});
-      }
-    } else {
-      for (int it = 0; it < n_tiles; ++it) tile(it, std::false_type{});
-    }
-    // Every product reading K and V has landed (each tile's last wait is for all its groups; the next item's first
-    // product is issued only once its own K and V have landed: no pipelining across items).
+    for (int it = 0; it < n_tiles; ++it) tile(it);
+    // Every product reading K and V has landed (each tile's last wait is for all its groups).
     release(&kv_free[buf]);
     u0 += n_tiles;
 
@@ -637,28 +609,17 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     if (args.items == 0) return;  // no batches: nothing to write
     const int grid = args.tickets ? std::min(args.items, sm_count()) : args.items;
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
-    const auto launch = [&](auto ahead_tag) {
-      constexpr auto kernel = attention_backward_sm90a_kernel<D, kCausal, kMasked, decltype(ahead_tag)::value>;
-      static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
-      std::atomic<bool>& opted = opted_in[current_device()];
-      if (!opted.load(std::memory_order_acquire)) {
-        check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                   static_cast<int>(HopperBwd<D>::kSmemBytes)),
-              "cudaFuncSetAttribute (Hopper attention backward shared memory)");
-        opted.store(true, std::memory_order_release);
-      }
-      kernel<<<static_cast<unsigned>(grid), kBlockThreads, HopperBwd<D>::kSmemBytes, stream()>>>(args);
-      check_launch("Hopper attention backward kernel");
-    };
-    if constexpr (HopperBwd<D>::kAheadBuilt) {
-      // TEMPORARY (A/B measurement of the pipelined kernel, to go once timed): TL_ATTN_BWD_PIPELINE=0 runs the
-      // kernel without it.
-      const char* pipeline = std::getenv("TL_ATTN_BWD_PIPELINE");
-      if (pipeline && pipeline[0] == '0') launch(std::false_type{});
-      else launch(std::true_type{});
-    } else {
-      launch(std::false_type{});
+    constexpr auto kernel = attention_backward_sm90a_kernel<D, kCausal, kMasked>;
+    static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
+    std::atomic<bool>& opted = opted_in[current_device()];
+    if (!opted.load(std::memory_order_acquire)) {
+      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 static_cast<int>(HopperBwd<D>::kSmemBytes)),
+            "cudaFuncSetAttribute (Hopper attention backward shared memory)");
+      opted.store(true, std::memory_order_release);
     }
+    kernel<<<static_cast<unsigned>(grid), kBlockThreads, HopperBwd<D>::kSmemBytes, stream()>>>(args);
+    check_launch("Hopper attention backward kernel");
   });
   return taken;
 }
