@@ -199,7 +199,7 @@ GRAD_SHAPES = [
 
 @pytest.mark.parametrize("B,H,L,S,E", [(2, 3, 1024, 1024, 64), (1, 2, 777, 1000, 128), (1, 2, 500, 200, 128),
                                        (1, 2, 600, 650, 256),
-                                       # more key blocks than an H100's 132 SMs: persistent blocks take several
+                                       # more key blocks than an H100's 132 SMs: the grid runs in several waves
                                        (2, 96, 256, 256, 64), (1, 96, 100, 300, 64), (1, 64, 300, 300, 128),
                                        (1, 48, 200, 200, 256)])
 @pytest.mark.parametrize("causal", [False, True])
