@@ -295,6 +295,29 @@ Array diagonal(const Array& a, int64_t offset, int dim1, int dim2) {
   return a.view_as(shape, strides, start);
 }
 
+Array unfold(const Array& a, int dim, int64_t size, int64_t step) {
+  const int axis = normalize_axis(dim, a.ndim(), "unfold");
+  if (step <= 0) throw ArgumentError("unfold: step is " + std::to_string(step) + " but must be > 0");
+  if (size < 0) throw ArgumentError("unfold: size is " + std::to_string(size) + " but must be >= 0");
+  const int64_t length = a.ndim() == 0 ? 1 : a.shape()[axis];
+  if (size > length) {
+    throw ArgumentError("unfold: maximum size for tensor at dimension " + std::to_string(axis) + " is " +
+                        std::to_string(length) + " but size is " + std::to_string(size));
+  }
+  if (a.ndim() == 0) return a.view_as(Shape{size}, Strides{1}, a.offset());  // its one window (PyTorch's shape)
+  Shape shape = a.shape();
+  Strides strides = a.strides();
+  const int64_t stride = strides[axis];
+  shape[axis] = (length - size) / step + 1;  // the windows' starts 0, step, ... with the window inside
+  // PyTorch's stride * step. It overflows only for a single window (else step < length), which never steps.
+  int64_t stepped;
+  if (__builtin_mul_overflow(stride, step, &stepped)) stepped = stride;
+  strides[axis] = stepped;
+  shape.push_back(size);
+  strides.push_back(stride);
+  return a.view_as(shape, strides, a.offset());
+}
+
 std::vector<Array> split(const Array& a, const std::vector<int64_t>& sizes, int dim) {
   if (a.ndim() == 0) throw ArgumentError("split expects at least a 1-dimensional tensor");
   const int axis = normalize_axis(dim, a.ndim(), "split");

@@ -16,6 +16,7 @@ void bind_views(py::module_& m) {
   m.def("slice", &slice);
   m.def("select", &select);
   m.def("diagonal", &diagonal);
+  m.def("unfold", &unfold);
   m.def("split", &split);
   m.def("chunk", &chunk);
   m.def("join_adjacent", &join_adjacent, py::arg("parts"), py::arg("dim"));

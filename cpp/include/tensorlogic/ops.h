@@ -60,6 +60,8 @@ Array flatten(const Array& a, int start_dim = 0, int end_dim = -1);
 Array slice(const Array& a, int dim, int64_t start, int64_t stop, int64_t step = 1);  // python semantics
 Array select(const Array& a, int dim, int64_t index);
 Array diagonal(const Array& a, int64_t offset = 0, int dim1 = 0, int dim2 = 1);
+// The windows of `size` elements every `step` along `dim`, as a new last dimension (Tensor.unfold).
+Array unfold(const Array& a, int dim, int64_t size, int64_t step);
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 std::vector<Array> split(const Array& a, const std::vector<int64_t>& sizes, int dim);
 std::vector<Array> chunk(const Array& a, int64_t chunks, int dim);
