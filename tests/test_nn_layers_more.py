@@ -1,5 +1,6 @@
 """The modules of issue 11 against torch.nn on copied weights: outputs, input and parameter gradients."""
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ import torch
 
 import tensorlogic as tl
 from tensorlogic import nn
+from tensorlogic.nn import functional as F
 
 from _torch_modules import compare, copy_weights
 from oracle import f16_randn, host
@@ -103,6 +105,45 @@ def test_channel_dropout_zeroes_whole_channels(device, module, spatial):
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert 0.2 < (per_channel[..., 0] == 0).mean() < 0.8
     assert module(0.5).eval()(x) is x
+
+
+def _dropped_along(y):
+    """The dims along which a dropout's output of ones varies (its mask's non-broadcast dims)."""
+    return tuple(d for d in range(y.ndim) if not np.all(y == y.take([0], axis=d)))
+
+
+@pytest.mark.parametrize("name,shape", [
+    ("dropout2d", (16, 12)), ("dropout2d", (16, 12, 5)), ("dropout2d", (16, 12, 3, 3)),
+    ("dropout2d", (16, 12, 2, 2, 2)),
+    ("dropout3d", (16,)), ("dropout3d", (16, 12)), ("dropout3d", (16, 3, 2, 2)), ("dropout3d", (16, 12, 2, 2, 2)),
+    ("dropout1d", (16, 12)), ("dropout1d", (16, 12, 5))])
+def test_channel_dropout_masks_the_dims_torch_does(device, rng, name, shape):
+    """PyTorch's rules: dropout2d reads any input of 2 dims or more as (N, C, ...) (a 3-d input as (N, C, L),
+    a 2-d one as (N, C): single elements), dropout3d reads all but 5-d inputs as unbatched (C, ...); inputs of
+    other ranks than the documented ones warn. The mask's dims (with 16 rows and 12 channels a mask that varies
+    looks constant with odds below 1e-3) and the warnings match PyTorch's."""
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        want = getattr(torch.nn.functional, name)(torch.ones(shape), 0.5).numpy()
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        got = host(getattr(F, name)(tl.ones(shape, device=device), 0.5))
+    assert _dropped_along(got) == _dropped_along(want), (_dropped_along(got), _dropped_along(want))
+    assert set(np.unique(got)) <= {0.0, 2.0}
+    assert len(ours) == len(theirs) and all(issubclass(w.category, UserWarning) for w in ours)
+
+
+def test_channel_dropout_rank_errors(device):
+    for fn, shape in ((F.dropout2d, (5,)), (F.dropout2d, ()), (F.dropout3d, ()), (F.dropout1d, (2, 3, 4, 5))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(ValueError):
+                fn(tl.ones(shape, device=device), 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = tl.ones(5, device=device)
+        assert F.dropout2d(x, 0.5, training=False) is x  # PyTorch checks the rank only when it drops
 
 
 def test_parameter_containers_and_module_dicts(device):

@@ -1,5 +1,7 @@
 """tl.nn.functional's activations and element-wise helpers that are compositions of public ops:
 dropout (and its channel-wise forms, 1-d to 3-d), leaky_relu, elu, logsigmoid, normalize, one_hot."""
+import warnings
+
 from ..autograd.function import inplace as _recorded_inplace, records
 from ..creation import arange
 from ..ops.elementwise import softplus, where
@@ -40,28 +42,50 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _masked(input, input.shape, p, inplace)
 
 
-def _channel_dropout(input, p, training, inplace, spatial, name):
+def _feature_dropout(input, p, training, inplace, channel_dim, name):
+    """Zeroes whole slices input[..., c, ...] (channel_dim and the dims before it index the slices) with
+    probability p: PyTorch's feature_dropout, which needs 2 dims at least once the channel dim is counted."""
     _check_p(p, name)
-    if input.ndim not in (spatial + 1, spatial + 2):
-        raise ValueError(f"{name}: expected a {spatial + 1}-d (unbatched) or {spatial + 2}-d input, got {input.ndim}-d")
     if not training or p == 0.0:
         return input
-    return _masked(input, tuple(input.shape[:-spatial]) + (1,) * spatial, p, inplace)
+    if input.ndim <= channel_dim:  # (an unbatched input counts the batch dim PyTorch adds)
+        raise ValueError(f"{name}: feature dropout requires at least 2 dimensions in the input, got "
+                         f"{input.ndim}-d")
+    mask = tuple(input.shape[:channel_dim + 1]) + (1,) * (input.ndim - channel_dim - 1)
+    return _masked(input, mask, p, inplace)
+
+
+def _deprecated_rank(input, name, ranks):
+    if input.ndim not in ranks:
+        warnings.warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated (PyTorch warns: "
+                      f"an error in a future release); use dropout to keep its behaviour. {name} expects "
+                      f"{ranks[0]}D or {ranks[1]}D inputs.", UserWarning, stacklevel=3)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, L) or (C, L) input with probability p."""
-    return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-d (unbatched) or 3-d input, got {input.ndim}-d")
+    return _feature_dropout(input, p, training, inplace, input.ndim - 2, "dropout1d")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability p."""
-    return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+    """Zeroes whole channels of (N, C, H, W) input with probability p. As PyTorch: any other input of 2 dims or
+    more warns and is read as (N, C, ...): a 3-d input as (N, C, L) (channel-wise 1-d dropout, not an
+    unbatched (C, H, W)), a 2-d one as (N, C), whose single elements are then dropped."""
+    _deprecated_rank(input, "dropout2d", (3, 4))
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim "
+                      "(as PyTorch; use dropout1d to keep it).", UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, 1, "dropout2d")
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p."""
-    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
+    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p. As PyTorch: any other
+    input of 1 dim or more warns and is read as unbatched (C, ...)."""
+    _deprecated_rank(input, "dropout3d", (4, 5))
+    return _feature_dropout(input, p, training, inplace, 1 if input.ndim == 5 else 0, "dropout3d")
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

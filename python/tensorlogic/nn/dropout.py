@@ -12,8 +12,9 @@ class Dropout1d(Dropout):
 
 
 class Dropout2d(Dropout):
-    """In training mode, zeroes whole channels of [N, C, H, W] (or [C, H, W]) input with probability p and scales
-    the rest by 1 / (1 - p); identity in eval mode, as torch.nn.Dropout2d."""
+    """In training mode, zeroes whole channels of [N, C, H, W] input with probability p and scales the rest by
+    1 / (1 - p) (other ranks warn and are read as F.dropout2d reads them: a 3-d input as [N, C, L]); identity
+    in eval mode, as torch.nn.Dropout2d."""
     def forward(self, input):
         """dropout2d(input, p, training): whole channels zeroed in training mode, identity in eval mode."""
         return F.dropout2d(input, self.p, self.training, self.inplace)
