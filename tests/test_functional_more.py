@@ -1,4 +1,5 @@
-"""tl.nn.functional's dropout, one_hot, normalize, leaky_relu, elu and interpolate against torch."""
+"""tl.nn.functional's dropout, one_hot, normalize, leaky_relu, elu and interpolate (nearest, linear, bilinear,
+bicubic) against torch."""
 import numpy as np
 import pytest
 import torch
@@ -19,7 +20,8 @@ def _both(fn_name, x, device, **kwargs):
 @pytest.mark.parametrize("mode,align,size,scale", [
     ("nearest", None, (5, 7), None), ("nearest", None, None, 2), ("nearest-exact", None, (3, 5), None),
     ("bilinear", False, (7, 3), None), ("bilinear", True, (7, 9), None), ("bilinear", False, None, 1.5),
-    ("bilinear", True, None, 2)])
+    ("bilinear", True, None, 2), ("bicubic", False, (7, 3), None), ("bicubic", True, (9, 11), None),
+    ("bicubic", False, None, 1.5), ("bicubic", True, None, 2), ("bicubic", False, (2, 3), None)])
 def test_interpolate_2d_matches_torch(device, rng, mode, align, size, scale):
     x = f16_randn(rng, (2, 3, 4, 6))
     tx, lx, want, got = _both("interpolate", x, device, size=size, scale_factor=scale, mode=mode, align_corners=align)
@@ -35,6 +37,8 @@ def test_interpolate_1d_and_errors(device, rng):
         F.interpolate(tl.tensor(x, device=device), size=4, scale_factor=2)
     with pytest.raises(ValueError):
         F.interpolate(tl.tensor(x, device=device), size=4, mode="bilinear")
+    with pytest.raises(ValueError):
+        F.interpolate(tl.tensor(x, device=device), size=4, mode="bicubic")  # 4-d input only
 
 
 @pytest.mark.parametrize("name,kwargs", [("leaky_relu", {"negative_slope": 0.1}), ("elu", {"alpha": 1.3}),

@@ -272,7 +272,8 @@ def _source_positions(in_size, out_size, scale, mode, align_corners):
         step = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
         return o * step
     step = in_size / out_size if scale is None else 1.0 / scale
-    return np.maximum((o + 0.5) * step - 0.5, 0.0)
+    src = (o + 0.5) * step - 0.5
+    return src if mode == "bicubic" else np.maximum(src, 0.0)  # cubic reads clamped neighbours instead
 
 
 def _linear_matrix(src, in_size):
@@ -285,17 +286,31 @@ def _linear_matrix(src, in_size):
     return m
 
 
-_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "trilinear": 3}
+def _cubic_matrix(src, in_size, a=-0.75):
+    """Keys' cubic convolution (a = -0.75, as PyTorch) over the 4 neighbours floor(src) - 1 .. floor(src) + 2,
+    each clamped into the input (so an edge pixel collects the weights of those beyond it)."""
+    lo = np.floor(src).astype(np.int64)
+    t = src - lo
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731  (|x| <= 1)
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731  (1 < |x| < 2)
+    m = np.zeros((len(src), in_size))
+    rows = np.arange(len(src))
+    for offset, weight in zip((-1, 0, 1, 2), (far(t + 1), near(t), near(1 - t), far(2 - t))):
+        np.add.at(m, (rows, np.clip(lo + offset, 0, in_size - 1)), weight)
+    return m
+
+
+_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """Resizes the spatial dims (all after N, C) by nearest (index picks) or (bi/tri)linear interpolation
-    (a matmul per dim with the interpolation weights, rounded to f16), with PyTorch's sizes and
+    """Resizes the spatial dims (all after N, C) by nearest (index picks), (bi/tri)linear or bicubic interpolation
+    (separable: a matmul per dim with the interpolation weights, rounded to f16), with PyTorch's sizes and
     align_corners rules."""
     if mode not in _MODES:
         raise ValueError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, linear, bilinear, "
-                         "trilinear)")
+                         "bicubic, trilinear)")
     if antialias:
         raise ValueError("interpolate: antialias=True is not supported")
     spatial = input.ndim - 2
@@ -327,7 +342,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if _MODES[mode] is None:
             out = out.index_select(dim, tensor(src, device=input.device))
         else:
-            matrix = tensor(_linear_matrix(src, in_size).T, device=input.device)  # [in, out]
+            weights = _cubic_matrix(src, in_size) if mode == "bicubic" else _linear_matrix(src, in_size)
+            matrix = tensor(weights.T, device=input.device)  # [in, out]
             out = (out.movedim(dim, -1) @ matrix).movedim(-1, dim)
     return out
 
