@@ -3,8 +3,11 @@ Conv2d cutting the image into patch embeddings, a class token and learned positi
 nn.Parameter, a pre-norm nn.TransformerEncoder with GELU, a LayerNorm and Linear head on the class token;
 trained with AdamW (decay only on weight matrices), a per-step LR schedule (OneCycleLR, or a linear warmup
 by LambdaLR then CosineAnnealingLR joined by SequentialLR), CrossEntropyLoss with label smoothing and
-gradient clipping; evaluated under model.eval() and torch.no_grad(). Written against a module `torch`.
+gradient clipping; evaluated under model.eval() and torch.no_grad(), also at a higher resolution after resizing
+the position embeddings by bicubic interpolation (as fine-tuning recipes do). Written against a module `torch`.
 Shrunk: 3x32x32 synthetic images of 4 classes, 8x8 patches, 2 layers 32 wide."""
+import math
+
 import numpy as np
 
 import prelude
@@ -153,3 +156,27 @@ def train(torch, model, data, epochs=3, batch_size=32, lr=3e-3, schedule="onecyc
             losses.append(loss.item())
     test_loss, accuracy = evaluate(torch, model, test_loader, criterion, device)
     return losses, lrs, test_loss, accuracy
+
+
+def resize_pos_embedding(torch, model, grid):
+    """The patch position embeddings resized by bicubic interpolation to a grid x grid patch grid (the class
+    token's kept), as a new nn.Parameter: how a ViT is carried over to another image size."""
+    cls_pos, patch_pos = model.pos_embedding[:, :1], model.pos_embedding[:, 1:]
+    old = int(math.sqrt(patch_pos.shape[1]))
+    patch_pos = patch_pos.reshape(1, old, old, -1).permute(0, 3, 1, 2)  # [1, dim, old, old]
+    patch_pos = torch.nn.functional.interpolate(patch_pos, size=(grid, grid), mode="bicubic", align_corners=False)
+    patch_pos = patch_pos.permute(0, 2, 3, 1).reshape(1, grid * grid, -1)
+    model.pos_embedding = torch.nn.Parameter(torch.cat([cls_pos, patch_pos], dim=1))
+
+
+def evaluate_resized(torch, model, data, image_size=48, patch_size=8):
+    """The test loss and accuracy on the test images upsampled (bilinear) to image_size, after resizing the
+    model's position embeddings to the new patch grid."""
+    _, device = prelude.accelerator(torch)
+    with torch.no_grad():
+        resize_pos_embedding(torch, model, image_size // patch_size)
+    _, (xte, yte) = data
+    images = torch.nn.functional.interpolate(torch.tensor(xte), size=(image_size, image_size), mode="bilinear",
+                                             align_corners=False)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, torch.tensor(yte)), batch_size=64)
+    return evaluate(torch, model, loader, torch.nn.CrossEntropyLoss(label_smoothing=0.1), device)
