@@ -109,6 +109,19 @@ def test_initial_states_and_unbatched(device, rng):
     compare(tgru, lgru, [f16_randn(rng, (6, 3)), f16_randn(rng, (1, 4))], device, rng)
 
 
+@pytest.mark.parametrize("kwargs", [dict(num_layers=2, bidirectional=True), dict(bias=False)])
+def test_all_weights_as_torch_lists_them(device, kwargs):
+    for name in ("LSTM", "GRU", "RNN"):
+        tmod, tlmod = getattr(torch.nn, name)(3, 4, **kwargs), getattr(nn, name)(3, 4, **kwargs)
+        copy_weights(tmod, tlmod, device)
+        theirs, ours = tmod.all_weights, tlmod.all_weights
+        assert [[tuple(p.shape) for p in ps] for ps in ours] == [[tuple(p.shape) for p in ps] for ps in theirs]
+        for ps_ours, ps_theirs in zip(ours, theirs):
+            for p, q in zip(ps_ours, ps_theirs):
+                assert isinstance(p, nn.Parameter)
+                np.testing.assert_array_equal(p.cpu().numpy().astype(np.float32), q.detach().numpy())
+
+
 CELLS = {
     "RNNCell": lambda m: m.RNNCell(5, 7),
     "RNNCell_relu": lambda m: m.RNNCell(5, 7, nonlinearity="relu"),

@@ -61,6 +61,14 @@ class RNNBase(Module):
         """Every weight and bias uniform in +-1/sqrt(hidden_size), as PyTorch."""
         _reset_uniform(self)
 
+    @property
+    def all_weights(self):
+        """The parameters per layer and direction, [[weight_ih, weight_hh, bias_ih, bias_hh], ...] (without the
+        biases when bias=False), as PyTorch's."""
+        names = self._flat_weights_names
+        per = len(names) // (self.num_layers * (2 if self.bidirectional else 1))
+        return [[getattr(self, n) for n in names[i:i + per]] for i in range(0, len(names), per)]
+
     def flatten_parameters(self):
         """PyTorch packs the weights for cuDNN here; the weights are used as they are, so there is nothing to do."""
 
