@@ -4,13 +4,16 @@ layouts, so state_dicts load both ways. Input projections for all time steps are
 direction; the time loop is one autograd node (recurrence.py: per step one matmul and one fused cell kernel)."""
 import math
 
-from ..creation import zeros
+from ..creation import tensor, zeros
+from ..dtypes import int64
+from ..ops.indexing import index_select
 from ..ops.shape import cat, stack
 from . import functional as F
 from . import init
 from .layers import _new_param
 from .module import Module
 from .recurrence import recurrence
+from .utils.rnn import PackedSequence, _packed_like, pad_packed_sequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -25,8 +28,8 @@ class RNNBase(Module):
     """The multi-layer recurrent network behind RNN, LSTM and GRU (PyTorch's parameters weight_ih_l{k},
     weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, with _reverse for the second direction, so state_dicts load both
     ways). forward(input, hx) takes [L, N, input_size] ([N, L, ...] with batch_first, [L, input_size] unbatched) and
-    returns (output, h_n), or (output, (h_n, c_n)) for LSTM; dropout applies between layers in training. proj_size
-    is not supported."""
+    returns (output, h_n), or (output, (h_n, c_n)) for LSTM; dropout applies between layers in training. A
+    PackedSequence input gives a PackedSequence output (see _forward_packed). proj_size is not supported."""
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
@@ -101,6 +104,8 @@ class RNNBase(Module):
         """(output, h_n), or (output, (h_n, c_n)) for LSTM: output [L, N, D * hidden_size] ([N, L, ...] with
         batch_first, [L, ...] unbatched; D = 2 when bidirectional) holds the last layer's states at every step; hx
         (zeros if None) and h_n are [num_layers * D, N, hidden_size]."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
@@ -132,6 +137,39 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, ((h, c) if self.mode == "LSTM" else h)
+
+    def _forward_packed(self, packed, hx):
+        """forward of a PackedSequence: each sequence runs for its own length (its h_n, c_n are those of its last
+        step; the reverse direction starts there). The sequences of one length run as one padded batch, so the
+        layers run once per distinct length; output is packed as the input, h_n in the batch's original order."""
+        padded, lengths = pad_packed_sequence(packed)  # [T, B, I] in the original order
+        lengths = lengths.tolist()
+        shape = (self.num_layers * (2 if self.bidirectional else 1), len(lengths), self.hidden_size)
+        states = (hx if isinstance(hx, tuple) else (hx,)) if hx is not None else ()
+        for state in states:
+            if tuple(state.shape) != shape:
+                raise ValueError(f"Expected hidden size {shape}, got {tuple(state.shape)}")
+        h0 = states[0] if states else zeros(shape, device=padded.device)
+        c0 = (states[1] if states else zeros(shape, device=padded.device)) if self.mode == "LSTM" else None
+        steps, outputs, finals, members = padded.shape[0], [], [], []
+        for length in sorted(set(lengths), reverse=True):
+            group = [b for b, n in enumerate(lengths) if n == length]
+            index = tensor(group, dtype=int64, device=padded.device)
+            out, h, c = self._run(index_select(padded[:length], 1, index), index_select(h0, 1, index),
+                                  None if c0 is None else index_select(c0, 1, index))
+            if length < steps:  # zeros after the end, as the packed output has nothing there
+                out = cat([out, zeros((steps - length,) + tuple(out.shape[1:]), device=out.device)], 0)
+            outputs.append(out)
+            finals.append((h, c))
+            members += group
+        inverse = [0] * len(members)
+        for position, b in enumerate(members):
+            inverse[b] = position
+        back = tensor(inverse, dtype=int64, device=padded.device)
+        output = index_select(cat(outputs, 1), 1, back)  # [T, B, D * hidden_size] in the original order
+        h = index_select(cat([f[0] for f in finals], 1), 1, back)
+        c = None if c0 is None else index_select(cat([f[1] for f in finals], 1), 1, back)
+        return _packed_like(output, packed), ((h, c) if self.mode == "LSTM" else h)
 
     def extra_repr(self):
         """The settings shown in the module's repr."""

@@ -1,9 +1,110 @@
-"""torch.nn.utils.rnn's padding helpers: pad_sequence (a list of variable-length sequences stacked into one
-padded tensor) and unpad_sequence (back). Packed sequences (pack_padded_sequence) are not provided: the
-recurrent layers take padded batches only."""
-from ...creation import full
+"""torch.nn.utils.rnn: pad_sequence (a list of variable-length sequences stacked into one padded tensor) and
+unpad_sequence (back); packed sequences (PackedSequence, pack_padded_sequence, pad_packed_sequence,
+pack_sequence), which the recurrent layers take as PyTorch's do."""
+from typing import NamedTuple, Optional
+
+from ...creation import full, tensor
+from ...dtypes import int64
+from ...ops.index_update import index_copy
+from ...ops.indexing import index_select
 from ...ops.shape import cat, stack
 from ...tensor import Tensor
+
+
+class PackedSequence(NamedTuple):
+    """Variable-length sequences packed time step by time step, longest first, as PyTorch's: data [sum of the
+    lengths, *] holds at each step the sequences still running, batch_sizes (int64, on the CPU) how many run at
+    each step, sorted_indices the batch order by decreasing length (None when the batch came sorted) and
+    unsorted_indices its inverse."""
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Optional[Tensor] = None
+    unsorted_indices: Optional[Tensor] = None
+
+    def to(self, *args, **kwargs):
+        """The same packing with data (and the indices) moved or converted by Tensor.to; batch_sizes stays."""
+        data = self.data.to(*args, **kwargs)
+        move = (lambda t: None if t is None else t.to(device=data.device))
+        return PackedSequence(data, self.batch_sizes, move(self.sorted_indices), move(self.unsorted_indices))
+
+
+def _positions(batch_sizes, order, batch):
+    """The rows of a time-major padded [T * batch, *] tensor that packed data's rows come from, in order."""
+    return [t * batch + order[j] for t, size in enumerate(batch_sizes) for j in range(size)]
+
+
+def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+    """A PackedSequence of the padded batch input ([T, B, *], or [B, T, *] with batch_first) whose sequence b
+    is its first lengths[b] steps. With enforce_sorted the lengths must not increase; otherwise the batch is
+    sorted by decreasing length (sorted_indices). Differentiable (the data is picked by index_select)."""
+    lengths = [int(n) for n in (lengths.tolist() if isinstance(lengths, Tensor) else lengths)]
+    if batch_first:
+        input = input.transpose(0, 1)
+    steps, batch = input.shape[0], input.shape[1]
+    if len(lengths) != batch:
+        raise ValueError(f"pack_padded_sequence: expected {batch} lengths (the batch size), got {len(lengths)}")
+    if any(n <= 0 for n in lengths):
+        raise ValueError("Length of all samples has to be greater than 0, but found an element in 'lengths' that "
+                         "is <= 0")
+    if max(lengths) > steps:
+        raise ValueError(f"pack_padded_sequence: a length of {max(lengths)} exceeds the {steps} padded steps")
+    if enforce_sorted:
+        if any(a < b for a, b in zip(lengths, lengths[1:])):
+            raise ValueError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. "
+                             "You can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
+                             "sidestep this requirement if you do not need ONNX exportability.")
+        order, sorted_indices, unsorted_indices = list(range(batch)), None, None
+    else:
+        order = sorted(range(batch), key=lambda b: -lengths[b])
+        inverse = [0] * batch
+        for position, b in enumerate(order):
+            inverse[b] = position
+        sorted_indices = tensor(order, dtype=int64, device=input.device)
+        unsorted_indices = tensor(inverse, dtype=int64, device=input.device)
+    batch_sizes = [sum(1 for n in lengths if n > t) for t in range(max(lengths))]
+    rows = tensor(_positions(batch_sizes, order, batch), dtype=int64, device=input.device)
+    data = index_select(input.reshape((steps * batch,) + tuple(input.shape[2:])), 0, rows)
+    return PackedSequence(data, tensor(batch_sizes, dtype=int64, device="cpu"), sorted_indices, unsorted_indices)
+
+
+def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+    """(padded, lengths): the packed sequences as a padded batch [T, B, *] ([B, T, *] with batch_first) in their
+    original order, padding_value after each one's end, T the longest length (or total_length), and the lengths
+    (int64). Differentiable (index_copy of the data)."""
+    data, batch_sizes = sequence.data, [int(n) for n in sequence.batch_sizes.tolist()]
+    batch, steps = batch_sizes[0], len(batch_sizes)
+    if total_length is not None:
+        if total_length < steps:
+            raise ValueError(f"Expected total_length to be at least the length of the longest sequence ({steps}), "
+                             f"but got total_length={total_length}")
+        steps = total_length
+    order = list(range(batch)) if sequence.sorted_indices is None else sequence.sorted_indices.tolist()
+    rows = tensor(_positions(batch_sizes, order, batch), dtype=int64, device=data.device)
+    trailing = tuple(data.shape[1:])
+    padded = full((steps * batch,) + trailing, padding_value, dtype=data.dtype, device=data.device)
+    padded = index_copy(padded, 0, rows, data).reshape((steps, batch) + trailing)
+    lengths = [0] * batch
+    for position, b in enumerate(order):
+        lengths[b] = sum(1 for size in batch_sizes if size > position)
+    return (padded.transpose(0, 1) if batch_first else padded), tensor(lengths, dtype=int64, device="cpu")
+
+
+def _packed_like(padded, like):
+    """The time-major padded batch [T, B, *] (original batch order) packed as the PackedSequence `like` is: the
+    same batch_sizes and indices (how a recurrent layer returns its output for a packed input)."""
+    batch_sizes = [int(n) for n in like.batch_sizes.tolist()]
+    batch = batch_sizes[0]
+    order = list(range(batch)) if like.sorted_indices is None else like.sorted_indices.tolist()
+    rows = tensor(_positions(batch_sizes, order, batch), dtype=int64, device=padded.device)
+    data = index_select(padded.reshape((padded.shape[0] * batch,) + tuple(padded.shape[2:])), 0, rows)
+    return PackedSequence(data, like.batch_sizes, like.sorted_indices, like.unsorted_indices)
+
+
+def pack_sequence(sequences, enforce_sorted=True):
+    """The list of tensors [L_i, *] packed: pack_padded_sequence of their pad_sequence."""
+    sequences = list(sequences)
+    return pack_padded_sequence(pad_sequence(sequences), [s.shape[0] for s in sequences],
+                                enforce_sorted=enforce_sorted)
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
@@ -37,4 +138,5 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     return [padded_sequences[i, :int(n)] for i, n in enumerate(lengths)]
 
 
-__all__ = ["pad_sequence", "unpad_sequence"]
+__all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence", "pad_sequence",
+           "unpad_sequence"]
