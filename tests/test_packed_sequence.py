@@ -58,6 +58,8 @@ def test_pack_sequence_and_errors(device, rng):
     with pytest.raises(ValueError):
         R.pack_padded_sequence(x, [6, 5, 3])  # longer than the padded steps
     with pytest.raises(ValueError):
+        R.pack_padded_sequence(tl.zeros(5, device=device), [5])
+    with pytest.raises(ValueError):
         R.pad_packed_sequence(R.pack_padded_sequence(x, [5, 3, 2]), total_length=4)
 
 

@@ -38,6 +38,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     is its first lengths[b] steps. With enforce_sorted the lengths must not increase; otherwise the batch is
     sorted by decreasing length (sorted_indices). Differentiable (the data is picked by index_select)."""
     lengths = [int(n) for n in (lengths.tolist() if isinstance(lengths, Tensor) else lengths)]
+    if input.ndim < 2:
+        raise ValueError(f"pack_padded_sequence: expected a padded batch of 2 dims or more, got {input.ndim}-d")
     if batch_first:
         input = input.transpose(0, 1)
     steps, batch = input.shape[0], input.shape[1]
