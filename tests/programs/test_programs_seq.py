@@ -50,13 +50,16 @@ def test_forward_forward(rng):
     order = rng.permutation(len(data[0][1]))  # the same negative labels in both (torch.randperm differs)
     (t_losses, t_train, t_test), (l_losses, l_train, l_test) = (
         prog_forward_forward.train(lib, net, data, negative_order=order) for lib, net in ((torch, theirs), (tl, ours)))
-    # Measured over 6 data seeds (2026-12-06): the first layer's last loss within 0.3%; the second's 1.3-6.5%
-    # higher than PyTorch's, since its weight gradients (median about 1e-5) lie in f16's subnormal range: PyTorch
-    # with only its gradients rounded to f16 before each Adam step ends 0.5-4.3% higher too.
-    close(l_losses[0][-1], t_losses[0][-1], rel=0.02)
+    # Measured over 17 data seeds (2026-12-06): the layers' last losses within 3.0% (first layer) and 5.7%
+    # (second; 6.5% on one of 6 other seeds), their mean losses within 1.5% and 2.8%, the train and test errors
+    # within 0.12. The second layer
+    # ends mostly higher than PyTorch's, since its weight gradients (median about 1e-5) lie in f16's subnormal
+    # range: PyTorch with only its gradients rounded to f16 before each Adam step ended up to 5.2% away too.
+    close(l_losses[0][-1], t_losses[0][-1], rel=0.05)
     close(l_losses[1][-1], t_losses[1][-1], rel=0.1)
-    close(np.mean(l_losses[1]), np.mean(t_losses[1]), rel=0.03)
-    assert abs(l_train - t_train) <= 0.1 and abs(l_test - t_test) <= 0.1, (l_train, t_train, l_test, t_test)
+    close(np.mean(l_losses[0]), np.mean(t_losses[0]), rel=0.03)
+    close(np.mean(l_losses[1]), np.mean(t_losses[1]), rel=0.05)
+    assert abs(l_train - t_train) <= 0.2 and abs(l_test - t_test) <= 0.2, (l_train, t_train, l_test, t_test)
     # The example's own negative labels, from torch.randperm (ours only): the layers learn.
     for layer, state in zip(ours.layers, start):
         layer.load_state_dict(state)
