@@ -93,6 +93,22 @@ def test_where_and_masked_fill(device):
     check(lambda c, a: a.masked_fill(c, 0.5), lambda c, a: a.masked_fill(c > 0, 0.5), [c, a], [1], device)
 
 
+
+@pytest.mark.parametrize("name", ["relu", "clamp", "clamp_min", "clamp_max"])
+def test_cut_off_inputs_drop_non_finite_gradients(name, device, rng):
+    """Where relu or clamp cut the input off, the gradient is 0 even when the one arriving is inf or NaN (PyTorch
+    selects it; a 0/1 mask multiplied would make NaN). Met in Categorical(probs).log_prob of an action whose f16
+    probability is below the clamp: log's 1/x times the advantage overflows to inf there."""
+    x = f16(rng, 64)
+    x[:4] = [-1.5, 0.25, -0.0, 1.75]  # both sides of every cut below
+    g = rng.choice(np.array([np.inf, -np.inf, np.nan, 1.0, -2.0], np.float16), 64)
+    fns = {"relu": lambda lib, t: lib.relu(t), "clamp": lambda lib, t: t.clamp(-0.5, 0.5),
+           "clamp_min": lambda lib, t: t.clamp(min=0.0), "clamp_max": lambda lib, t: lib.clamp(t, max=0.1)}
+    ours, theirs = tl.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
+    fns[name](tl, ours).backward(tl.tensor(g, device=device))
+    fns[name](torch, theirs).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad.cpu().numpy(), theirs.grad.numpy())
+
 # ---- reductions and rows --------------------------------------------------------------------------------
 REDUCTION_CASES, REDUCTION_IDS = cases(REDUCTIONS)
 

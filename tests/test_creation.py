@@ -50,6 +50,21 @@ def test_zeros_ones(device, fn, value):
     assert i.dtype == tl.int32 and i.tolist() == [int(value)] * 4
 
 
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty"])
+def test_size_keyword(device, rng, name):
+    """size= as PyTorch takes it (the PyTorch examples' gat: torch.empty(size=(in_features, out_features))), and
+    the same TypeErrors for a size given twice or an unknown keyword."""
+    shape = tuple(int(s) for s in rng.integers(0, 4, rng.integers(0, 4)))
+    for lib in (torch, tl):
+        assert tuple(getattr(lib, name)(size=shape).shape) == shape
+        assert tuple(getattr(lib, name)(size=list(shape), dtype=lib.int32).shape) == shape
+        with pytest.raises(TypeError):
+            getattr(lib, name)(2, size=(2,))
+        with pytest.raises(TypeError):
+            getattr(lib, name)(2, shape=(2,))
+    assert getattr(tl, name)(size=shape, device=device).device.type == tl.device(device).type
+
+
 def test_full_empty_like(device, rng):
     assert tl.full((2, 2), 1.5, device=device).tolist() == [[1.5, 1.5], [1.5, 1.5]]
     assert tl.full((3,), 7, device=device).dtype == tl.int64

@@ -87,15 +87,26 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    """A tensor of zeros of the given size (varargs or one sequence); float16 unless dtype says otherwise, on
-    `device` (default: the default device)."""
-    return _full(_shape_args(size), 0, dtype or float16, device, requires_grad)
+def _sizes(size, kwargs, name):
+    """The shape from varargs, one sequence, or size= (PyTorch accepts all three: torch.empty(size=(2, 3)))."""
+    if "size" in kwargs:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        size = (kwargs.pop("size"),)
+    if kwargs:
+        raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    return _shape_args(size)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    """A tensor of ones of the given size (varargs or one sequence); float16 unless dtype says otherwise."""
-    return _full(_shape_args(size), 1, dtype or float16, device, requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A tensor of zeros of the given size (varargs, one sequence or size=); float16 unless dtype says otherwise,
+    on `device` (default: the default device)."""
+    return _full(_sizes(size, kwargs, "zeros"), 0, dtype or float16, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A tensor of ones of the given size (varargs, one sequence or size=); float16 unless dtype says otherwise."""
+    return _full(_sizes(size, kwargs, "ones"), 1, dtype or float16, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -105,10 +116,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _full(_shape_args((size,)), fill_value, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    """An uninitialised tensor of the given size (varargs or one sequence); float16 unless dtype says otherwise. Its
-    contents are whatever the allocator's buffer held."""
-    a = _core.empty(list(_shape_args(size)), _dtype_name(dtype, float16), device_name(device))
+def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """An uninitialised tensor of the given size (varargs, one sequence or size=); float16 unless dtype says
+    otherwise. Its contents are whatever the allocator's buffer held."""
+    a = _core.empty(list(_sizes(size, kwargs, "empty")), _dtype_name(dtype, float16), device_name(device))
     return _finish(_wrap(a), requires_grad)
 
 

@@ -96,14 +96,17 @@ _UNARY_GRAD = {
     _U.cos: lambda g, x, y, p0, p1: -g * sin(x),
     _U.tanh: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.tanh_backward, g, y),  # one kernel, not three
     _U.sigmoid: lambda g, x, y, p0, p1: g * y * sigmoid(-x),  # 1 - y would cancel where y is near 1
-    _U.relu: lambda g, x, y, p0, p1: g * (x > 0),
+    # relu and clamp select the gradient (as PyTorch does) rather than multiply it by a 0/1 mask: an inf or NaN
+    # gradient arriving where the input was cut off gives 0 there, not NaN (e.g. log of a probability clamped
+    # to f16's smallest normal, whose 1/x overflows once scaled: Categorical.log_prob of an unlikely action).
+    _U.relu: lambda g, x, y, p0, p1: where(x > 0, g, 0.0),
     _U.gelu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_backward, g, x),
     _U.gelu_tanh: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_tanh_backward, g, x),
     _U.silu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.silu_backward, g, x),
     _U.softplus: lambda g, x, y, p0, p1: g * (lambda over: over + (1.0 - over) * sigmoid(x * p0))((x * p0 > p1).float()),
     _U.reciprocal: lambda g, x, y, p0, p1: -g * y * y,
     _U.square: lambda g, x, y, p0, p1: g * x * 2.0,
-    _U.clamp: lambda g, x, y, p0, p1: g * ((x >= p0) * (x <= p1)),
+    _U.clamp: lambda g, x, y, p0, p1: where((x >= p0) & (x <= p1), g, 0.0),
     _U.pow: lambda g, x, y, p0, p1: g * 0.0 if p0 == 0 else g * _unary(_U.pow, x, p0 - 1.0) * p0,
     _U.rpow: lambda g, x, y, p0, p1: g * y * math.log(p0),
     _U.erf: lambda g, x, y, p0, p1: g * exp(-(x * x)) * (2.0 / _SQRT_PI),
