@@ -304,3 +304,17 @@ def test_slices_over_time_steps_add_their_gradients_where_nobody_else_sees_them(
     dt = torch.tensor(other.astype(np.float32), requires_grad=True)
     for ours, theirs in zip(run(tl, x, d, []), run(torch, xt, dt, [])):
         assert_close_f16(ours, theirs.numpy(), rtol=2e-2, atol=2e-2)
+
+
+def test_range_indices_as_torch(device, rng):
+    """A range is an integer index, as in PyTorch: the Forward-Forward example writes a one-hot label into each
+    row with x[range(x.shape[0]), y] = x.max()."""
+    x = f16_randn(rng, (5, 7))
+    y = rng.integers(0, 7, 5)
+    expected = torch.from_numpy(x.copy())
+    expected[range(5), torch.from_numpy(y)] = expected.max()
+    t = tl.tensor(x, device=device)
+    t[range(t.shape[0]), tl.tensor(y, device=device)] = t.max()
+    assert_equal(t, expected.numpy())
+    assert_equal(t[range(1, 4), range(3)], expected[range(1, 4), range(3)].numpy())
+    assert t[range(0)].shape == (0, 7)

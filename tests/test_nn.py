@@ -274,3 +274,37 @@ def test_pad_sequence_matches_torch(device, batch_first, padding_side):
         assert [host(b).tolist() for b in back] == [host(o).tolist() for o in ours]
     with pytest.raises(ValueError):
         pad_sequence([tl.ones(2, 3), tl.ones(2, 4)])
+
+
+_LAYERS_WITH_DTYPE = [  # PyTorch's positional order up to device and dtype, the last two
+    lambda nn, *dd: nn.Linear(4, 3, True, *dd), lambda nn, *dd: nn.LayerNorm(4, 1e-5, True, True, *dd),
+    lambda nn, *dd: nn.RMSNorm(4, None, True, *dd), lambda nn, *dd: nn.BatchNorm1d(4, 1e-5, 0.1, True, True, *dd),
+    lambda nn, *dd: nn.GroupNorm(2, 4, 1e-5, True, *dd),
+    lambda nn, *dd: nn.InstanceNorm1d(4, 1e-5, 0.1, True, False, *dd),
+    lambda nn, *dd: nn.Conv1d(4, 2, 3, 1, 0, 1, 1, True, "zeros", *dd),
+    lambda nn, *dd: nn.ConvTranspose1d(4, 2, 3, 1, 0, 0, 1, True, 1, "zeros", *dd),
+    lambda nn, device, dtype: nn.Embedding(5, 4, device=device, dtype=dtype),
+    lambda nn, device, dtype: nn.MultiheadAttention(4, 2, device=device, dtype=dtype)]
+
+
+@pytest.mark.parametrize("make", _LAYERS_WITH_DTYPE)
+def test_layers_take_device_and_dtype(make):
+    """PyTorch code passes (device, dtype) on, e.g. an nn.Linear subclass calling super().__init__(in_features,
+    out_features, bias, device, dtype) (the Forward-Forward example): every float dtype is accepted (the
+    parameters stay float16), an integer one is a RuntimeError in both libraries."""
+    for dtype in (torch.float32, tl.float32, tl.float16, None):
+        assert all(p.dtype == tl.float16 for p in make(nn, "cpu", dtype).parameters())
+    for lib in (torch, tl):
+        with pytest.raises(RuntimeError):
+            make(lib.nn, "cpu", lib.int64)
+
+
+def test_linear_subclass_passes_device_and_dtype(rng):
+    class Layer(nn.Linear):
+        def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+            super().__init__(in_features, out_features, bias, device, dtype)
+
+    ours, theirs = Layer(5, 3), torch.nn.Linear(5, 3, dtype=torch.float64)
+    _copy_weights(ours, theirs)
+    x = _f16(rng, 2, 5)
+    np.testing.assert_allclose(host(ours(tl.tensor(x))), theirs(_torch(x)).detach().numpy(), rtol=1e-2, atol=1e-2)

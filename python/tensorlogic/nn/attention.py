@@ -11,6 +11,7 @@ from . import functional as F
 from . import init
 from .layers import Linear, _new_param
 from .module import Module
+from .parameter import check_parameter_dtype
 
 _MASKED = -65504.0  # the most negative f16: softmax gives masked keys a weight of exactly 0
 
@@ -22,8 +23,9 @@ class MultiheadAttention(Module):
     with batch_first, [L, E] unbatched) and returns (output, weights), weights averaged over heads unless
     average_attn_weights=False and None when need_weights=False. A float mask is added to the scores; a bool mask
     marks the positions that may not be attended. Without weights the fused attention kernel runs (with dropout)."""
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, device=None):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, device=None, dtype=None):
         super().__init__()
+        check_parameter_dtype("MultiheadAttention", dtype)
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first

@@ -2,11 +2,11 @@
 groups, bias), initialisation and printing; the math is tl.nn.functional's conv1d/conv2d/conv3d."""
 import numbers
 
-from ..dtypes import as_dtype
 from ..ops.conv_nd import _ntuple
 from . import functional as F
 from .layers import _reset_weight_and_bias, _weight_and_bias
 from .module import Module
+from .parameter import check_parameter_dtype
 from .wrapping import REQUIRED, subclass, wrapping
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -28,8 +28,7 @@ class _ConvNd(Module):
             raise ValueError("in_channels and out_channels must be divisible by groups")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got padding_mode='{padding_mode}'")
-        if dtype is not None and not as_dtype(dtype).is_floating_point:
-            raise TypeError(f"{name}: parameters are floating point (float16), not {dtype}")
+        check_parameter_dtype(name, dtype)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, int(groups)
         self.kernel_size = _ntuple(kernel_size, n, "kernel_size", name, positive=True)
         self.stride = _ntuple(stride, n, "stride", name, positive=True)

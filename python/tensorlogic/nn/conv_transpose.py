@@ -5,6 +5,7 @@ from . import functional as F
 from .conv import _ConvNd
 from .layers import _reset_weight_and_bias, _weight_and_bias
 from .module import Module
+from .parameter import check_parameter_dtype
 from .wrapping import subclass
 
 
@@ -15,8 +16,9 @@ class _ConvTransposeNd(Module):
     _conv = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, padding_mode="zeros", device=None):
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        check_parameter_dtype(type(self).__name__, dtype)
         if in_channels % groups or out_channels % groups:
             raise ValueError("in_channels and out_channels must be divisible by groups")
         name, n = type(self).__name__, self._dims

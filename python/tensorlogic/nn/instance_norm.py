@@ -9,8 +9,9 @@ from .normalization import _BatchNorm
 class _InstanceNorm(_BatchNorm):
     _dims = ()  # the input ranks accepted: batched, and unbatched (one fewer)
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device)
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
         """instance_norm of input with the module's parameters and running statistics."""

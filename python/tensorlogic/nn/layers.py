@@ -11,7 +11,7 @@ from . import functional as F
 from . import init
 from .module import Module
 from .normalization import affine_parameters
-from .parameter import Parameter
+from .parameter import Parameter, check_parameter_dtype
 
 
 def _new_param(shape, device):
@@ -46,8 +46,9 @@ class Linear(Module):
     """y = x W^T + b over the last dimension: input [..., in_features] -> [..., out_features], as torch.nn.Linear.
     weight is [out_features, in_features] and bias [out_features] (absent with bias=False), float16, initialised as
     in PyTorch (reset_parameters)."""
-    def __init__(self, in_features, out_features, bias=True, device=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        check_parameter_dtype("Linear", dtype)
         self.in_features, self.out_features = in_features, out_features
         _weight_and_bias(self, (out_features, in_features), out_features if bias else None, device)
         self.reset_parameters()
@@ -69,8 +70,9 @@ class Embedding(Module):
     """A lookup table: integer indices [...] -> rows of weight [..., embedding_dim], as torch.nn.Embedding. weight
     [num_embeddings, embedding_dim] starts N(0, 1); the row padding_idx (if given) starts at zero and gets no
     gradient."""
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
         super().__init__()
+        check_parameter_dtype("Embedding", dtype)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError("Padding_idx must be within num_embeddings")
@@ -107,8 +109,9 @@ def _shape(normalized_shape):
 class LayerNorm(Module):
     """layer_norm over the trailing normalized_shape dimensions, with a learnable weight (ones) and bias (zeros)
     when elementwise_affine (bias=False drops the bias), as torch.nn.LayerNorm. Statistics in f32."""
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
+        check_parameter_dtype("LayerNorm", dtype)
         self.normalized_shape, self.eps, self.elementwise_affine = _shape(normalized_shape), eps, elementwise_affine
         affine_parameters(self, self.normalized_shape, device, elementwise_affine, bias)
 
@@ -125,8 +128,9 @@ class LayerNorm(Module):
 class RMSNorm(Module):
     """rms_norm over the trailing normalized_shape dimensions: x / sqrt(mean(x^2) + eps) times a learnable weight
     (ones) when elementwise_affine, as torch.nn.RMSNorm; eps=None uses the float16 epsilon 2**-10."""
-    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None):
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
+        check_parameter_dtype("RMSNorm", dtype)
         self.normalized_shape, self.eps, self.elementwise_affine = _shape(normalized_shape), eps, elementwise_affine
         if elementwise_affine:
             self.weight = init.ones_(_new_param(self.normalized_shape, device))

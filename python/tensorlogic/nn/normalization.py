@@ -6,7 +6,7 @@ from ..creation import ones, tensor, zeros
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, check_parameter_dtype
 
 
 def affine_parameters(module, shape, device, weight=True, bias=True):
@@ -19,8 +19,10 @@ def affine_parameters(module, shape, device, weight=True, bias=True):
 class _BatchNorm(Module):
     _dims = ()  # the input ranks this module accepts
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None):
         super().__init__()
+        check_parameter_dtype(type(self).__name__, dtype)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         affine_parameters(self, num_features, device, affine)
@@ -87,8 +89,9 @@ class GroupNorm(Module):
     """Normalises each group of num_channels / num_groups channels of [N, C, ...] input to mean 0 and variance 1
     (plus eps), then applies a per-channel weight (ones) and bias (zeros) when affine, as torch.nn.GroupNorm.
     Statistics in f32."""
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
         super().__init__()
+        check_parameter_dtype("GroupNorm", dtype)
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine

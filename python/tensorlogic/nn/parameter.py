@@ -1,5 +1,7 @@
 """Parameter: a leaf Tensor that a Module registers as trainable."""
 from .. import _core
+from ..dtypes import as_dtype
+from ..errors import TensorLogicRuntimeError
 from ..tensor import Tensor, _init_autograd_fields
 
 
@@ -18,3 +20,10 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         raise TypeError("Parameters are saved with tl.save (safetensors), not pickled")
+
+
+def check_parameter_dtype(module, dtype):
+    """A layer's dtype argument: None or any float dtype (parameters are float16 whatever it says, SPEC §1);
+    a RuntimeError, as PyTorch's, for an integer or bool one."""
+    if dtype is not None and not as_dtype(dtype).is_floating_point:
+        raise TensorLogicRuntimeError(f"{module}: parameters are floating point (float16), not {dtype}")

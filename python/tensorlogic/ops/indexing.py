@@ -78,7 +78,7 @@ def _parse(t, key, op):
         elif isinstance(item, Tensor) and item._a.ndim == 0 and item._a.dtype in ("int64", "int32"):
             items.append(("int", item.item(), None))
             consumed += 1
-        elif isinstance(item, (Tensor, np.ndarray, list, tuple, bool, np.bool_)):
+        elif isinstance(item, (Tensor, np.ndarray, list, tuple, range, bool, np.bool_)):  # range: a list of ints
             kind, value, host = _index_value(item, device)
             items.append((kind, value, host))
             consumed += value.ndim if kind == "mask" else 1
