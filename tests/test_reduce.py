@@ -253,3 +253,17 @@ def test_max_min_dim_gradient_goes_to_the_returned_index(device, name):
     (ref_values * torch.tensor(g.astype(np.float32))).sum().backward()
     np.testing.assert_array_equal(host(indices), ref_indices.numpy())
     np.testing.assert_array_equal(host(ours.grad).astype(np.float32), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("p", [-1.5, -0.5, 0.5, 3, 8])
+def test_norm_gradient_of_small_and_large_values(device, p):
+    """The gradient |x|^(p-1) / y^(p-1) taken as one power of |x| / y where that power is at most 1: the separate
+    powers overflow f16 for small |x| at a negative p (inf / inf gave NaN) and for large |x| at a large p."""
+    rng = np.random.default_rng()
+    x = (f16_randn(rng, (4, 8)) * np.float16(100.0 if p == 8 else 1.0))
+    x[:, 0] = np.float16(1e-3) if p < 0 else x[:, 0]
+    ours = tl.tensor(x, device=device, requires_grad=True)
+    theirs = torch.tensor(x.astype(np.float64), requires_grad=True)
+    tl.norm(ours, p, dim=1).sum().backward()
+    torch.linalg.vector_norm(theirs, p, dim=1).sum().backward()
+    assert_close_f16(host(ours.grad), theirs.grad.numpy(), rtol=1e-2, atol=1e-3)

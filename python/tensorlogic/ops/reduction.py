@@ -66,7 +66,13 @@ def _norm_grad(g, x, y, dims, p):
         return _share(g, x.abs(), y, dims) * x.sign()
     if p == 2:
         return g * x / where(y == 0, 1.0, y)
-    return g * x.sign() * x.abs() ** (p - 1) / where(y == 0, 1.0, y) ** (p - 1)
+    y = where(y == 0, 1.0, y)
+    # |x|^(p-1) / y^(p-1) as one power of the ratio where that power is at most 1 (y lies beyond every |x| for
+    # p > 1, below every |x| for p < 0): the separate powers overflow f16 there (p = -1.5 and a small |x| give
+    # inf / inf). For 0 < p < 1 the ratio itself may underflow, while the separate powers stay in range.
+    if p > 1 or p < 0:
+        return g * x.sign() * (x.abs() / y) ** (p - 1)
+    return g * x.sign() * x.abs() ** (p - 1) / y ** (p - 1)
 
 
 def _count(x, y):
