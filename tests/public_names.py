@@ -30,6 +30,7 @@ PUBLIC_MODULES = {
     "tensorlogic.autograd": "tensorlogic.autograd",
     "tensorlogic.amp": "tensorlogic.amp",
     "tensorlogic.fused": "tensorlogic.ops.fused",
+    "tensorlogic.linalg": "tensorlogic.linalg",
     "tensorlogic.accelerator": "tensorlogic.accelerator",
     "tensorlogic.backends.cuda": "tensorlogic.backends.cuda",
     "tensorlogic.backends.cudnn": "tensorlogic.backends.cudnn",

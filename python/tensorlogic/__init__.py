@@ -54,6 +54,7 @@ cuda.amp = _cuda_amp
 from . import distributed  # noqa: E402
 from . import distributions  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
+from . import linalg  # noqa: E402  (tl.linalg: torch.linalg's norms and products)
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
                             conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
@@ -74,7 +75,7 @@ from ._argcheck import guard_namespace as _guard_namespace, guard_tensor_methods
 # Every public op explains a failed call by its arguments (SPEC §6); see _argcheck.
 _guarded = {}
 _guard_tensor_methods(_guarded)
-for _namespace in (globals(), vars(nn.functional), vars(fused)):
+for _namespace in (globals(), vars(nn.functional), vars(fused), vars(linalg)):
     _guard_namespace(_namespace, list(_namespace), _guarded)
 del _guarded, _namespace
 

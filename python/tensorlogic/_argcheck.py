@@ -33,15 +33,16 @@ _DIM = {"dim", "dim0", "dim1", "start_dim", "end_dim"}  # one dimension of the i
 _DIMS = {"dims", "source", "destination"}  # an int or a sequence of ints (None where the default is None)
 # Ops whose `dim` may also be a sequence of dimensions.
 _DIM_SEQUENCE_OPS = {"sum", "mean", "amax", "amin", "std", "var", "norm", "logsumexp", "squeeze", "flip", "count_nonzero",
-                     "roll", "nansum", "nanmean", "aminmax", "prod", "argmax", "argmin"}
+                     "roll", "nansum", "nanmean", "aminmax", "prod", "argmax", "argmin", "vector_norm",
+                     "matrix_norm"}
 _BOOL = {"keepdim", "accumulate", "as_tuple", "ceil_mode", "count_include_pad", "is_causal", "enable_gqa",
          "return_indices", "requires_grad", "sparse", "sparse_grad", "scale_grad_by_freq", "non_blocking", "copy"}
 _NUMBER = {"alpha", "beta", "threshold", "eps", "label_smoothing", "dropout_p", "norm_type", "max_norm", "start",
            "end", "step", "value"}
 _SHAPE = {"shape", "sizes", "normalized_shape", "kernel_size", "output_size", "pad", "split_size_or_sections"}
 _TENSORS = {"tensors", "indices"}
-# Names whose kinds vary too much to check (p: a number or "fro"; stride/padding: int, tuple or str).
-_UNCHECKED = {"p", "stride", "padding", "dilation", "data", "obj", "path", "map_location", "hook"}
+# Names whose kinds vary too much to check (p, ord: a number or a str; stride/padding: int, tuple or str).
+_UNCHECKED = {"p", "ord", "stride", "padding", "dilation", "data", "obj", "path", "map_location", "hook"}
 _ALLOC_SIZE = {"size"}  # sizes of a new tensor: beyond int64 is a request beyond memory
 _STR = {"equation", "reduction", "mode", "approximate", "activation", "rounding_mode"}
 # Where a name means something else in one op (the tensor `value` of attention, `start` of narrow).

@@ -1,0 +1,178 @@
+"""tl.linalg against torch.linalg (float64 on the same f16 inputs, fresh seeds, every device): vector_norm,
+matrix_norm, norm's dispatch, cross, vecdot, matmul, diagonal; values, gradients (PyTorch's and gradcheck's) and
+the typed errors of bad orders and dims."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+import tensorlogic.linalg
+from oracle import assert_close_f16, assert_grad_close, f16, f16_randn, host, t64, to_tl
+
+INF = math.inf
+SHAPE = (3, 4, 5)
+
+
+def _run(ours, theirs, arrays, device, rng, grad_rtol=1e-2, atol=1e-4):
+    """ours(*tl tensors) against theirs(*float64 torch tensors): the value, then every input's gradient from one
+    random f16 upstream gradient."""
+    ts = [t64(a).requires_grad_() for a in arrays]
+    xs = [to_tl(a.astype(np.float16), device).requires_grad_() for a in arrays]
+    want, got = theirs(*ts), ours(*xs)
+    assert tuple(got.shape) == tuple(want.shape)
+    assert_close_f16(got, want.detach().numpy(), rtol=3e-3, atol=atol)
+    g = f16_randn(rng, tuple(want.shape))
+    (want * t64(g)).sum().backward()
+    (got * tl.tensor(g, device=device)).sum().backward()
+    for k, (x, t) in enumerate(zip(xs, ts)):
+        ref = t.grad if t.grad is not None else torch.zeros_like(t)  # ord 0: PyTorch leaves no gradient
+        assert_grad_close(x.grad, ref, grad_rtol, f"input {k}")
+
+
+@pytest.mark.parametrize("ord", [2, 1, INF, -INF, 0, 3, 0.5, -1.5])
+@pytest.mark.parametrize("dim", [None, 1, -1, (0, 2), (2, 0, 1), ()])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_vector_norm(device, rng, ord, dim, keepdim):
+    x = f16(rng, *SHAPE)
+    _run(lambda a: tl.linalg.vector_norm(a, ord, dim, keepdim),
+         lambda a: torch.linalg.vector_norm(a, ord, dim, keepdim), [x], device, rng)
+
+
+def _reduced_dims(ord, dim):
+    """(dim summed over, dim whose max or min is taken) of matrix_norm's 1 / inf orders."""
+    return (dim[0], dim[1]) if abs(ord) == 1 else (dim[1], dim[0])
+
+
+def _separated(rng, ord, dim):
+    """f16 data whose extreme column (ord +-1) or row (+-inf) sum stands 1e-2 clear of the next in every matrix: a
+    near tie rounds to a tie in f16, where the gradient is shared (as PyTorch shares an exact tie)."""
+    for _ in range(100):
+        x = f16(rng, *SHAPE)
+        if ord == "fro":
+            return x
+        summed, extreme = _reduced_dims(ord, dim)
+        sums = np.sort(np.abs(x).sum(axis=summed, keepdims=True), axis=extreme)
+        n = sums.shape[extreme]
+        pair = (n - 2, n - 1) if ord > 0 else (0, 1)
+        gap = np.take(sums, pair[1], axis=extreme) - np.take(sums, pair[0], axis=extreme)
+        if gap.min() > 1e-2:
+            return x
+    raise AssertionError("no separated sample in 100 draws")
+
+
+@pytest.mark.parametrize("ord", ["fro", 1, -1, INF, -INF])
+@pytest.mark.parametrize("dim", [(-2, -1), (0, 2), (2, 0)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_matrix_norm(device, rng, ord, dim, keepdim):
+    x = _separated(rng, ord, dim)
+    _run(lambda a: tl.linalg.matrix_norm(a, ord, dim, keepdim),
+         lambda a: torch.linalg.matrix_norm(a, ord, dim, keepdim), [x], device, rng)
+
+
+@pytest.mark.parametrize("ord, dim, shape", [
+    (None, None, SHAPE), (None, 1, SHAPE), (None, (0, 2), SHAPE), ("fro", None, (3, 4)), (1, None, (3, 4)),
+    (-INF, None, (3, 4)), (1, None, (7,)), (INF, (0, 2), SHAPE), (3, (1,), SHAPE), (-1, -1, SHAPE), (0.5, None, (6,))])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_norm_dispatches_as_torch(device, rng, ord, dim, shape, keepdim):
+    x = f16(rng, *shape)
+    got = tl.linalg.norm(to_tl(x.astype(np.float16), device), ord, dim, keepdim)
+    want = torch.linalg.norm(t64(x), ord, dim, keepdim)
+    assert tuple(got.shape) == tuple(want.shape)
+    assert_close_f16(got, want.numpy(), rtol=3e-3, atol=1e-4)
+
+
+def test_dtype_argument_converts_first(device, rng):
+    x = rng.integers(-5, 6, (4, 6)).astype(np.int32)
+    want = torch.linalg.vector_norm(t64(x), 2, dtype=torch.float64)
+    assert_close_f16(tl.linalg.vector_norm(to_tl(x, device), dtype=tl.float32), want.numpy())
+    assert_close_f16(tl.linalg.matrix_norm(to_tl(x, device), 1, dtype=tl.float16),
+                     torch.linalg.matrix_norm(t64(x), 1).numpy())
+
+
+@pytest.mark.parametrize("shapes, dim", [(((4, 3), (4, 3)), -1), (((2, 1, 3), (1, 5, 3)), -1), (((3, 6), (3, 1)), 0)])
+def test_cross(device, rng, shapes, dim):
+    a, b = (f16(rng, *s) for s in shapes)
+    # each component is a difference of two products rounded to f16: it errs by ulps of the products, not of itself
+    _run(lambda x, y: tl.linalg.cross(x, y, dim=dim), lambda x, y: torch.linalg.cross(x, y, dim=dim), [a, b],
+         device, rng, atol=2e-3 * np.abs(a).max() * np.abs(b).max())
+
+
+@pytest.mark.parametrize("shapes, dim", [(((7,), (7,)), -1), (((3, 1, 5), (4, 5)), -1), (((5, 3), (5, 3)), 0),
+                                         (((2, 6, 4), (6, 1)), 1)])
+def test_vecdot(device, rng, shapes, dim):
+    a, b = (f16(rng, *s) for s in shapes)
+    _run(lambda x, y: tl.linalg.vecdot(x, y, dim=dim), lambda x, y: torch.linalg.vecdot(x, y, dim=dim), [a, b],
+         device, rng)
+
+
+def test_matmul(device, rng):
+    a, b = f16(rng, 2, 3, 8), f16(rng, 8, 5)
+    _run(tl.linalg.matmul, torch.linalg.matmul, [a, b], device, rng)
+
+
+@pytest.mark.parametrize("offset, dim1, dim2", [(0, -2, -1), (1, -2, -1), (-2, -2, -1), (0, 0, 2), (1, 2, 0)])
+def test_diagonal(device, rng, offset, dim1, dim2):
+    x = f16(rng, *SHAPE)
+    _run(lambda a: tl.linalg.diagonal(a, offset=offset, dim1=dim1, dim2=dim2),
+         lambda a: torch.linalg.diagonal(a, offset=offset, dim1=dim1, dim2=dim2), [x], device, rng)
+
+
+@pytest.mark.parametrize("name, ord, dim", [("vector_norm", 2, (0, 2)), ("vector_norm", 1, 1), ("vector_norm", 3, None),
+                                            ("vector_norm", INF, -1), ("matrix_norm", "fro", (-2, -1)),
+                                            ("matrix_norm", 1, (0, 2)), ("matrix_norm", -INF, (-2, -1))])
+def test_gradcheck(device, rng, name, ord, dim):
+    x = _separated(rng, ord, dim) if name == "matrix_norm" else f16(rng, *SHAPE)
+    ours, theirs = getattr(tl.linalg, name), getattr(torch.linalg, name)
+    t = to_tl(x.astype(np.float16), device).requires_grad_()
+    assert tl.autograd.gradcheck(lambda a: ours(a, ord, dim), (t,),
+                                 reference=lambda v: theirs(torch.tensor(v, dtype=torch.float64), ord, dim).numpy())
+
+
+def test_vecdot_gradcheck(device, rng):
+    a, b = (to_tl(f16(rng, 3, 6).astype(np.float16), device).requires_grad_() for _ in range(2))
+    assert tl.autograd.gradcheck(lambda x, y: tl.linalg.vecdot(x, y), (a, b))
+
+
+def test_vecdot_sums_in_f32(device):
+    """Products beyond f16's range (300 * 300 = 9e4) whose sum is inside it: the sum is taken in f32."""
+    x = tl.tensor([300.0, 300.0], device=device)
+    assert host(tl.linalg.vecdot(x, tl.tensor([300.0, -299.0], device=device))).item() == 300.0
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda x: tl.linalg.matrix_norm(x, 2), NotImplementedError),
+    (lambda x: tl.linalg.matrix_norm(x, -2), NotImplementedError),
+    (lambda x: tl.linalg.matrix_norm(x, "nuc"), NotImplementedError),
+    (lambda x: tl.linalg.norm(x, "nuc", (0, 1)), NotImplementedError),
+    (lambda x: tl.linalg.matrix_norm(x, 3), ValueError),
+    (lambda x: tl.linalg.matrix_norm(x, "max"), ValueError),
+    (lambda x: tl.linalg.matrix_norm(x, 1, (0, 0)), ValueError),
+    (lambda x: tl.linalg.matrix_norm(x, 1, (0, 1, 2)), ValueError),
+    (lambda x: tl.linalg.matrix_norm(x, 1, 0), TypeError),
+    (lambda x: tl.linalg.matrix_norm(x, 1, (0, 3)), IndexError),
+    (lambda x: tl.linalg.matrix_norm(x[0, 0], 1), tl.ShapeMismatchError),
+    (lambda x: tl.linalg.vector_norm(x, "fro"), ValueError),
+    (lambda x: tl.linalg.vector_norm(x, math.nan), ValueError),
+    (lambda x: tl.linalg.vector_norm(x, 2, (1, -2)), ValueError),
+    (lambda x: tl.linalg.vector_norm(x, 2, 3), IndexError),
+    (lambda x: tl.linalg.vector_norm(x, 2, "a"), TypeError),
+    (lambda x: tl.linalg.vector_norm(x.to(tl.int32)), TypeError),
+    (lambda x: tl.linalg.norm(x, 1), tl.ShapeMismatchError),
+    (lambda x: tl.linalg.norm(x, 2, (0, 1, 2)), ValueError),
+    (lambda x: tl.linalg.norm(x, "fro", 1), ValueError),
+    (lambda x: tl.linalg.cross(x, x), tl.ShapeMismatchError),
+    (lambda x: tl.linalg.cross(x[..., :3], x[0, 0, :3]), tl.ShapeMismatchError),
+    (lambda x: tl.linalg.vecdot(x, x[:, :2]), tl.ShapeMismatchError),
+])
+def test_bad_arguments_raise_typed_errors(device, rng, call, error):
+    with pytest.raises(error, match="linalg|cross|vecdot|broadcast"):
+        call(to_tl(f16_randn(rng, SHAPE), device))
+
+
+def test_namespace():
+    """tl.linalg is the module tensorlogic.linalg, and its matmul is tl.matmul (one function, one guard)."""
+    assert tl.linalg is tensorlogic.linalg and tl.linalg.matmul is tl.matmul
+    assert sorted(tl.linalg.__all__) == sorted(
+        ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal"])
