@@ -1,6 +1,6 @@
 """Writes docs/api_coverage.md: which of PyTorch's public names exist in TensorLogic, namespace by namespace
-(torch, torch.nn, torch.nn.functional, torch.optim, torch.optim.lr_scheduler, torch.utils.data and the
-methods of torch.Tensor), and the status of the names that issue 11 lists (present, and mentioned in a test).
+(torch, torch.nn, torch.nn.functional, torch.optim, torch.optim.lr_scheduler, torch.utils.data, torch.linalg and
+the methods of torch.Tensor), and the status of the names that issue 11 lists (present, and mentioned in a test).
 
 Run: python tools/api_coverage.py   (needs PyTorch installed; it reads PyTorch's own namespaces)."""
 import argparse
@@ -10,11 +10,13 @@ import re
 import types
 
 import torch
+import torch.linalg
 import torch.nn.functional
 import torch.optim.lr_scheduler
 import torch.utils.data
 
 import tensorlogic as tl
+import tensorlogic.linalg
 import tensorlogic.nn.functional
 import tensorlogic.optim.lr_scheduler
 import tensorlogic.utils.data
@@ -28,6 +30,7 @@ NAMESPACES = [
     ("torch.optim", torch.optim, tl.optim),
     ("torch.optim.lr_scheduler", torch.optim.lr_scheduler, tl.optim.lr_scheduler),
     ("torch.utils.data", torch.utils.data, tl.utils.data),
+    ("torch.linalg", torch.linalg, tl.linalg),
     ("torch.Tensor methods", torch.Tensor, tl.Tensor),
 ]
 
