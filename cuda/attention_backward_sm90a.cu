@@ -26,7 +26,6 @@
 #include <atomic>
 #include <climits>
 #include <cmath>
-#include <cstdlib>
 #include <type_traits>
 
 #include "attention_tiled.h"
@@ -101,7 +100,6 @@ struct BwdSm90Args {
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
   SectionOrder order;  // of the items (key blocks of each batch)
   int items;           // key blocks x batches (attention_backward_sm90a_takes: under 2^31)
-  bool tickets;        // the items after each block's first are drawn from bwd_tickets (else: round-robin)
   RowStats lse;
   const float* delta;  // contiguous [B0 * B1, len]
   RowStrides dk_s, dv_s;
@@ -168,7 +166,7 @@ template <int D, bool kCausal>
   return w;
 }
 
-// The items after each block's first, drawn in order by the blocks' producers as they reach them (a.tickets): the
+// The items after each block's first, drawn in order by the blocks' producers as they reach them: the
 // counter runs from 0 to items - 1 (each block's last draw is past the items), and the block that draws items - 1
 // sets it back to 0 for the next launch, which the one stream all work of a device runs on orders after this one.
 __device__ unsigned bwd_tickets;
@@ -181,7 +179,7 @@ __device__ unsigned bwd_tickets;
 // 132 blocks: the busiest block 68 query tiles where the mean is 52.4 and drawing gives 54).
 [[maybe_unused]] __device__ __forceinline__ int next_item(const BwdSm90Args& a, int n) {
   int64_t index = blockIdx.x + int64_t{n} * gridDim.x;
-  if (a.tickets && n > 0) {  // drawn by lane 0 of the producer's warp, for all its lanes
+  if (n > 0) {  // drawn by lane 0 of the producer's warp, for all its lanes
     unsigned ticket = 0;
     if (threadIdx.x == 0) {
       ticket = atomicAdd(&bwd_tickets, 1u);
@@ -214,7 +212,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   // Persistent: the block walks items (next_item), the producer loading an item's K, V and first query tiles while
   // the consumers finish the previous one. The n-th item's K and V go to buffer n % kKvBuffers, completing phase
   // n / kKvBuffers of its kv_full, where the producer also leaves the item's index (-1: no more), and the consumers
-  // free it (kv_free) once their last products reading K and V have landed. The query tiles' ring runs on across
+  // free it (kv_free) once their last products reading K and V have landed: every consumer thread arrives, after
+  // its own read of the index (`release` says why; racecheck reported the other lanes' reads against the
+  // producer's next write of the slot while one lane per warp arrived). The query tiles' ring runs on across
   // items: the block's u-th tile (u counted over all its items) is in stage u % kStages, phase u / kStages, and
   // takes dS^T and dQ buffers u % kDsBuffers and u % kDqBuffers, so that those alternate across items too.
   __shared__ uint64_t kv_full[H::kKvBuffers], kv_free[H::kKvBuffers], rows_full[kStages], stage_free[kStages];
@@ -226,11 +226,12 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   if (threadIdx.x == 0) {
     for (int i = 0; i < H::kKvBuffers; ++i) {
       mbar_init(&kv_full[i], 1);
-      mbar_init(&kv_free[i], 4 * kConsumers);  // one arrival per consumer warp
+      mbar_init(&kv_free[i], 128 * kConsumers);  // one arrival per consumer thread
     }
     for (int s = 0; s < kStages; ++s) {
       mbar_init(&rows_full[s], 1);
-      mbar_init(&stage_free[s], 4 * kConsumers);
+      // (per consumer thread where each writes its dQ share into the stage: see `release`)
+      mbar_init(&stage_free[s], (H::kDqInStage ? 128 : 4) * kConsumers);
     }
     fence_barrier_init();
   }
@@ -300,7 +301,12 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   float* dq = s_dq;  // this tile's dQ share (set per tile): [kConsumers][kDqBuffers][kRows * kDqCols]
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
   const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
-  const auto release = [&](uint64_t* free) {  // this warp's accesses to a buffer are done
+  // This warp's reads of a stage are done: one arrival per warp, for buffers the consumers access only through the
+  // async proxy (their wgmmas read Q and dO; the producer's TMA writes them). Where a consumer thread also accesses
+  // a buffer with ordinary loads or stores (the item slot s_item, a dQ share staged in Q's or dO's buffer), it
+  // arrives on the buffer's barrier itself: an arrive releases the arriving thread's own prior accesses, and
+  // compute-sanitizer's racecheck does not count one lane's arrive after a warp sync as releasing the others'.
+  const auto release = [&](uint64_t* free) {
     __syncwarp();
     if (lane == 0) mbar_arrive(free);
   };
@@ -383,7 +389,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       if (issuer) bulk_wait_read_all_but<H::kDqBuffers - 1>();
       named_barrier_sync(wg_barrier, 128);
       if constexpr (H::kDqInStage) {  // the previous tile's stage held dQ until now
-        if (u > 0) release(&stage_free[(u - 1) % kStages]);
+        if (u > 0) mbar_arrive(&stage_free[(u - 1) % kStages]);  // by every thread: each wrote into it
         dq = reinterpret_cast<float*>((consumer == 0 ? s_q : s_g) + stage * kRows * D);
       } else {
         dq = s_dq + (consumer * H::kDqBuffers + u % H::kDqBuffers) * kRows * kDqCols;
@@ -540,8 +546,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       }
     };
     for (int it = 0; it < n_tiles; ++it) tile(it);
-    // Every product reading K and V has landed (each tile's last wait is for all its groups).
-    release(&kv_free[buf]);
+    // Every product reading K and V has landed (each tile's last wait is for all its groups), and this thread's
+    // read of s_item[buf] is done.
+    mbar_arrive(&kv_free[buf]);
     u0 += n_tiles;
 
     // dK (scaled) and dV in f16, rows of keys inside the sequence: stored while the next item's loads land.
@@ -591,11 +598,6 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     args.mask_o = stride_of(*mask, 0), args.mask_i = stride_of(*mask, 1);
     args.mask_r = stride_of(*mask, 2), args.mask_c = stride_of(*mask, 3);
   }
-  // TEMPORARY (A/B measurement of the persistent grid, to go once timed): TL_ATTN_BWD_PERSISTENT=0 launches one
-  // block per item (the grid before it, the hardware handing out the blocks; the same kernel, each block taking
-  // one item).
-  const char* persistent_env = std::getenv("TL_ATTN_BWD_PERSISTENT");
-  args.tickets = !(persistent_env && persistent_env[0] == '0');
   bool taken = true;
   HeadDims::run(e, causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
@@ -607,7 +609,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
     args.order.blocks = (keys + kKeys - 1) / kKeys;
     args.items = static_cast<int>(args.order.blocks * batches);
     if (args.items == 0) return;  // no batches: nothing to write
-    const int grid = args.tickets ? std::min(args.items, sm_count()) : args.items;
+    const int grid = std::min(args.items, sm_count());
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
     constexpr auto kernel = attention_backward_sm90a_kernel<D, kCausal, kMasked>;
     static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for

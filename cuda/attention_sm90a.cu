@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
 
 #include "attention_tiled.h"
 #include "common.cuh"
@@ -90,7 +89,6 @@ struct Sm90Args {
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
   int64_t row_blocks, items;  // items = row_blocks * batches
   SectionOrder order;         // of the items (row blocks of each batch)
-  bool tickets;               // the items after each block's first are drawn from fwd_tickets (else: round-robin)
   RowStrides out_s;
   __half* out;
   const __half* mask;                      // additive, [B0, B1, len, keys] by the strides below; null when absent
@@ -157,7 +155,7 @@ __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
   return it;
 }
 
-// The items after each block's first, drawn in order by the blocks' producers (a.tickets): the counter runs from 0
+// The items after each block's first, drawn in order by the blocks' producers: the counter runs from 0
 // to items - 1 (each block draws until it draws past the last item, so items draws in all), and the block that draws
 // items - 1 sets it back to 0 for the next launch, which the one stream all work of a device runs on orders after
 // this one. Not the backward's counter: the two kernels' draws would mix.
@@ -174,7 +172,7 @@ __device__ unsigned long long fwd_tickets;
   unsigned grid;
   asm volatile("mov.u32 %0, %%nctaid.x;\n" : "=r"(grid));
   int64_t index = blockIdx.x + n * grid;
-  if (a.tickets && n > 0) {  // drawn by lane 0 of the producer's warp, for all its lanes
+  if (n > 0) {  // drawn by lane 0 of the producer's warp, for all its lanes
     unsigned long long ticket = 0;
     if (threadIdx.x == 0) {
       ticket = atomicAdd(&fwd_tickets, 1ull);
@@ -191,10 +189,14 @@ __device__ unsigned long long fwd_tickets;
 // leaves the item in s_items[n % 2] and arrives on item_full (phase n; the arrive releases, the consumers' wait
 // acquires), and past the last item it leaves one of no tiles there, with no Q. The consumers read the item's
 // fields from shared memory where they use them, up to its output's store (held in registers across the item,
-// they made the d = 64 three-consumer causal kernel spill 52 bytes). The producer writes slot n % 2 again for item
-// n + 2 after its wait for item n + 1's last scores (q_free), which every consumer warp signals after it stored
-// item n; and it arrives for item n + 1 after its wait for item n's last scores, which every consumer warp
-// signals after its wait for item n, so item_full never runs a phase ahead of a consumer's wait.
+// they made the d = 64 three-consumer causal kernel spill 52 bytes). Every consumer thread frees slot n % 2 itself
+// once it has stored item n, arriving on item_free[n % 2] (an arrive releases only the arriving thread's own
+// accesses: with one lane per warp arriving after a warp sync, compute-sanitizer's racecheck reported the other
+// lanes' reads of the slot against the producer's next write), and the producer writes the slot again for item
+// n + 2 after its wait for that phase (by then long complete: it waits first for item n + 1's last scores, which
+// come after item n's store in every consumer). It arrives for item n + 1 after its wait for item n's last scores
+// (q_free), which every consumer warp signals after its wait for item n, so item_full never runs a phase ahead of
+// a consumer's wait.
 // The Q release after an item's last scores is a predicated arrive, not a branch: ptxas keeps the wait for tile
 // j - 1's P V after the last mbarrier arrive before it and otherwise schedules it early, and a branch put it
 // before the whole softmax, which then never ran under P V (SASS: WARPGROUP.DEPBAR.LE gsb0, 0x0 before the first
@@ -221,7 +223,7 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
   // The K/V ring runs on across items: `u`, the block's count of tiles before this one, picks stage and phase.
   __shared__ uint64_t q_full, q_free;
   __shared__ uint64_t k_full[kStages], v_full[kStages], k_free[kStages], v_free[kStages];
-  __shared__ uint64_t item_full;
+  __shared__ uint64_t item_full, item_free[2];
   __shared__ Item s_items[2];
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
@@ -229,6 +231,7 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
     mbar_init(&q_full, 1);
     mbar_init(&q_free, 4 * kConsumers);  // one arrival per consumer warp
     mbar_init(&item_full, 1);
+    for (int i = 0; i < 2; ++i) mbar_init(&item_free[i], 128 * kConsumers);  // one arrival per consumer thread
     for (int s = 0; s < kStages; ++s) {
       mbar_init(&k_full[s], 1);
       mbar_init(&v_full[s], 1);
@@ -251,6 +254,7 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
       for (int n = 0;; ++n) {  // n: items loaded so far
         if (n > 0) mbar_wait(&q_free, (n - 1) & 1);  // the previous item's last scores have landed
         const Item it = index >= 0 ? item_at<H, kCausal>(a, index) : Item{};
+        if (n >= 2) mbar_wait(&item_free[n % 2], (n / 2 - 1) & 1);  // every consumer thread is done with item n - 2
         if (leader) {
           s_items[n % 2] = it;
           mbar_arrive(&item_full);  // (which publishes the item)
@@ -336,7 +340,10 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
     }
     wgmma_commit();
   };
-  const auto release = [&](uint64_t* free) {  // this warp's reads of a buffer are done
+  // This warp's reads of a buffer are done: one arrival per warp, for buffers the consumers read only through the
+  // async proxy (their wgmmas read Q, K and V; the producer's TMA writes them). The item slots, which consumer
+  // threads read with ordinary loads, are freed by every thread itself (item_free).
+  const auto release = [&](uint64_t* free) {
     __syncwarp();
     if (lane == 0) mbar_arrive(free);
   };
@@ -495,6 +502,7 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
     hand_over();
     wgmma_wait<0>();
     finish();
+    mbar_arrive(&item_free[n % 2]);  // this thread's last read of the item's slot is done
   }
   if (consumer == 0) take_turn();
 #endif
@@ -545,10 +553,6 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   const int64_t width = batches <= sm_count() ? batches
                                               : l2_section_width(2 * keys * q.shape()[3] * int64_t{sizeof(__half)}, batches);
   args.order = {batches, 0, width};
-  // TEMPORARY (A/B measurement of the drawn items, to go once timed): TL_ATTN_FWD_TICKETS=0 walks the items by the
-  // static round-robin they had before (block b takes items b, b + grid, b + 2 grid, ...).
-  const char* tickets_env = std::getenv("TL_ATTN_FWD_TICKETS");
-  args.tickets = !(tickets_env && tickets_env[0] == '0');
   if (len * batches == 0) return true;  // no query rows: nothing to write (no maps needed)
   args.out_s = row_strides(out);
   args.out = out.data_as<__half>();
