@@ -135,6 +135,8 @@ MODEL_SHAPES = [
     (1, 2, 700, 129, 128, False),  # more queries than keys: causal rows past the last key see every key
     (1, 2, 384, 200, 64, False),   # two whole 192-row items (d = 64, not causal), fewer keys than queries
     (1, 1, 2100, 2100, 64, False),  # causal 192-row items too (from 2048 rows), the last one partly past the end
+    # 154 items, more than an H100's 132 SMs: blocks draw further items and rewrite their item slots
+    (1, 14, 2100, 2100, 64, True),
     (1, 8, 2048, 2048, 256, False),
     (1, 3, 410, 410, 256, True),   # split views (self-attention), 410 keys: five 80-key tiles and a tail of 10
 ]
