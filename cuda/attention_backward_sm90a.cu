@@ -1,24 +1,30 @@
 // Gradients of scaled dot-product attention for Hopper (sm_90a), tried by CudaBackend::attention_backward
 // before the mma.sync kernel (attention_backward.cu) on compute capability 9.0 devices for head dims 64, 128 and
 // 256 (with or without an additive mask, read from global memory per score); the same inputs (each row's base-2
-// log-sum-exp, Delta = rowsum(dO * O), a zeroed f32 dQ buffer) and the same outputs. A block owns 128 keys and
-// has three warpgroups: the producer, one thread of which loads the block's K and V once and then, through the
-// tensor memory accelerator, each query tile's Q and dO (64 rows) into a two-stage ring of 128-byte-swizzled
-// buffers; and two consumers of 64 keys each, whose dK and dV stay in f32 registers. Per query tile a consumer
+// log-sum-exp, Delta = rowsum(dO * O), a zeroed f32 dQ buffer) and the same outputs. A work item is 128 keys of
+// one batch; a persistent grid of one block per SM walks the items, drawing each next one as it gets to it. A
+// block has three warpgroups: the producer, one lane of which loads, through the tensor memory accelerator, each
+// item's K and V and then each query tile's Q and dO (64 rows) into a ring of 128-byte-swizzled buffers (three
+// stages at d = 64, two at 128 and 256) that runs on across items, so that the next item's K, V (at d = 64 into a
+// second K/V buffer) and first query tiles load while the consumers finish the current one; and two consumers of
+// 64 keys each, whose dK and dV stay in f32 registers until the item's end. Per query tile a consumer
 // computes S^T = K Q^T and dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and
 // dS^T = P^T (dP^T - Delta) in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from
 // registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would; double-buffered, both
-// consumers' side by side) and, once both have, computes dQ = dS K over all the block's 128 keys for half the
+// consumers' side by side) and, once both have, computes dQ = dS K over all the item's 128 keys for half the
 // columns with wgmma, which it writes to shared memory (one of two buffers, used in turn) and adds to the f32
 // buffer with one bulk reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics
 // per tile had each warp send D / 2 scattered reductions to L2; and, as there, a tile's dQ is summed over 128
-// keys before its reduction). At d = 256 a block owns 64 keys and the consumers split the head dim instead
+// keys before its reduction). At d = 256 an item is 64 keys and the consumers split the head dim instead
 // (HopperBwd says why): both compute the tile's S^T and dP^T, each keeps 128 columns of dK, dV and dQ, and a dQ
 // share is staged in the tile's Q or dO buffer. (Issuing a tile's S^T and dP^T during the previous tile, behind
 // its dQ product, measured slower at every d = 64 shape: benchmarks/results/attention_notes.md.)
 // P and dS are rounded to f16 as MMA inputs (as attention_backward.cu does); all sums are f32. Query tiles
-// entirely before a causal block's first key are skipped; rows and keys past the ends arrive as zeros through the
+// entirely before a causal item's first key are skipped; rows and keys past the ends arrive as zeros through the
 // tensor maps' bounds and are masked.
+#include <algorithm>
+#include <atomic>
+#include <climits>
 #include <cmath>
 #include <type_traits>
 
@@ -48,19 +54,24 @@ struct HopperBwd {
   static_assert(D == 64 || D == 128 || D == 256, "head dims 64, 128 and 256");
   // Consumers dividing the head dim. At d <= 128 each consumer owns 64 keys of the block and all D columns of
   // their dK and dV. At 256 that would be 256 f32 registers a thread, more than the 240 a consumer claims, so
-  // both consumers take the block's 64 keys, each computing the same S^T, dP^T, P^T and dS^T (over all 256
+  // both consumers take the item's 64 keys, each computing the same S^T, dP^T, P^T and dS^T (over all 256
   // columns) and keeping half the columns of dK, dV and dQ: the register arrays of d = 128, at the price of
   // computing S^T and dP^T twice (a tile's tensor work is that of 7 products of 64 x 64 x 256 where 5 would do).
   static constexpr int kColSplit = D == 256 ? 2 : 1;
-  static constexpr int kKeys = 64 * kConsumers / kColSplit;  // keys per block
+  static constexpr int kKeys = 64 * kConsumers / kColSplit;  // keys per item
   static constexpr int kCols = D / kColSplit;                 // columns of dK and dV a consumer holds
-  // At d <= 128 both consumers' dS^T are shared, so that each computes dQ over all the block's keys for half the
+  // At d <= 128 both consumers' dS^T are shared, so that each computes dQ over all the item's keys for half the
   // columns: half the reduction traffic and operations of each reducing its own keys' dQ (all D columns), at the
   // price of one barrier of both warpgroups per tile (H100, 06:12 UTC 2026-12-06: forward + backward 6-10% faster).
   static constexpr bool kSplitDq = kColSplit == 1;
   static constexpr int kDqCols = kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
   static constexpr int kDsBuffers = kSplitDq ? 2 : 1;  // shared dS^T: tile j + 1's is written while j's is read
-  static constexpr int kStages = 2;                    // query tiles in flight
+  // Query tiles in flight: three where shared memory allows (d = 64), else two.
+  static constexpr int kStages = D == 64 ? 3 : 2;
+  // K/V buffers: at d = 64 two, so that the producer loads the next item's K and V while the consumers still read
+  // the current one's; at 128 and 256 one (a second would take the shared memory past 227 KiB), which the next
+  // item's K and V fill once the consumers' last products of the current one (its last dQ) have landed.
+  static constexpr int kKvBuffers = D == 64 ? 2 : 1;
   // A consumer's dQ buffers, used in turn: with two, a tile waits for the reduction of the tile before the
   // previous one to have read its buffer, not for the previous one's (the reductions' reads may queue behind L2).
   static constexpr int kDqBuffers = kSplitDq ? 2 : 1;
@@ -72,9 +83,11 @@ struct HopperBwd {
   // consumers have finished reading by then: a buffer of its own would take the shared memory past 227 KiB.
   static constexpr bool kDqInStage = kColSplit == 2;
   static_assert(!kDqInStage || kDqBytes == kRowBytes, "a dQ share fills one Q or dO tile");
-  // K, V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles
+  // K and V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles.
+  // d = 64: 2 x 32 + 3 x 16 + 2 x 16 + 2 x 16 = 176 KiB; 128: 64 + 2 x 32 + 2 x 16 + 2 x 32 = 224 KiB; 256: 64 + 2 x
+  // 64 + 2 x 8 = 208 KiB (dQ in the stages). (A fourth stage at d = 64 would fit too: 192 KiB.)
   static constexpr size_t kSmemBytes =
-      2 * kKeyBytes + 2 * kStages * kRowBytes +
+      kKvBuffers * 2 * kKeyBytes + 2 * kStages * kRowBytes +
       kConsumers * (kDsBuffers * kDsBytes + (kDqInStage ? 0 : kDqBuffers * kDqBytes)) + 1024;
   // (with the kernel's static shared memory, its barriers and statistics: under 2 KiB)
   static_assert(kSmemBytes + 2048 <= 227 * 1024, "an sm_90 block has at most 227 KiB of shared memory");
@@ -85,7 +98,8 @@ struct BwdSm90Args {
   CUtensorMap dq_map;                      // dq_acc as [B0 * B1, len, D], boxes of 32 columns x kRows rows
   BatchSteps q_b, k_b, v_b, g_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
-  int64_t width;  // batches per section of the blocks' order (SectionOrder)
+  SectionOrder order;  // of the items (key blocks of each batch)
+  int items;           // key blocks x batches (attention_backward_sm90a_takes: under 2^31)
   RowStats lse;
   const float* delta;  // contiguous [B0 * B1, len]
   RowStrides dk_s, dv_s;
@@ -127,9 +141,58 @@ __device__ __forceinline__ void pack_rows(uint32_t (&a)[N / 16][4], const float 
   }
 }
 
+// One work item: the key block of flat batch b from key0, and its query tiles (from tile_begin on).
+struct BwdItem {
+  int64_t b, bo, bi;
+  int key0, tile_begin, n_tiles;
+};
+
+// Item `index` of a.order: SectionOrder::at in 32-bit arithmetic (there are under 2^31 items), because its 64-bit
+// divisions are calls, whose registers the producer (24) does not have: it spilled 60-140 bytes.
+template <int D, bool kCausal>
+[[maybe_unused]] __device__ __forceinline__ BwdItem bwd_item(const BwdSm90Args& a, int index) {
+  const unsigned width = static_cast<unsigned>(a.order.width);
+  const unsigned per_section = width * static_cast<unsigned>(a.order.blocks);
+  const unsigned section = static_cast<unsigned>(index) / per_section, first = section * width;
+  const unsigned rest = static_cast<unsigned>(index) - section * per_section;
+  const unsigned in_section = min(static_cast<unsigned>(a.order.batches) - first, width);
+  const unsigned key_block = rest / in_section, b = first + rest - key_block * in_section;
+  const unsigned inner = static_cast<unsigned>(a.inner), bo = b / inner;
+  BwdItem w;
+  w.b = b, w.bo = bo, w.bi = b - bo * inner;
+  w.key0 = static_cast<int>(key_block) * HopperBwd<D>::kKeys;
+  w.tile_begin = kCausal ? w.key0 / kRows : 0;  // earlier queries see none of these keys
+  w.n_tiles = max((a.len + kRows - 1) / kRows - w.tile_begin, 0);
+  return w;
+}
+
+// The items after each block's first, drawn in order by the blocks' producers as they reach them: the
+// counter runs from 0 to items - 1 (each block's last draw is past the items), and the block that draws items - 1
+// sets it back to 0 for the next launch, which the one stream all work of a device runs on orders after this one.
+__device__ unsigned bwd_tickets;
+
+// The item a block takes n-th, or -1 past the last. Items are numbered in SectionOrder's order: within a section
+// every batch's first key block comes first, which with a causal mask are the longest (they meet every later query
+// tile). Drawn as the blocks free up, they go longest first to whichever block is free, as the hardware's block
+// scheduler hands out a non-persistent grid; a static round-robin (index blockIdx.x + n gridDim.x) would give the
+// first blocks of every round the longest items again and again (at GPT-2 small's causal shape, 768 items over
+// 132 blocks: the busiest block 68 query tiles where the mean is 52.4 and drawing gives 54).
+[[maybe_unused]] __device__ __forceinline__ int next_item(const BwdSm90Args& a, int n) {
+  int64_t index = blockIdx.x + int64_t{n} * gridDim.x;
+  if (n > 0) {  // drawn by lane 0 of the producer's warp, for all its lanes
+    unsigned ticket = 0;
+    if (threadIdx.x == 0) {
+      ticket = atomicAdd(&bwd_tickets, 1u);
+      if (ticket == static_cast<unsigned>(a.items - 1)) bwd_tickets = 0;
+    }
+    index = gridDim.x + int64_t{__shfl_sync(0xffffffffu, ticket, 0)};
+  }
+  return index < a.items ? static_cast<int>(index) : -1;
+}
+
 template <int D, bool kCausal, bool kMasked>
 __global__ void __launch_bounds__(kBlockThreads, 1)
-    attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a, int64_t b0) {
+    attention_backward_sm90a_kernel(const __grid_constant__ BwdSm90Args a) {
 #if !defined(__CUDA_ARCH_FEAT_SM90_ALL)
   __trap();  // the compute_90 pass of nvcc -arch=sm_90a (see attention_sm90a.cu)
 #else
@@ -139,35 +202,36 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   // (aligned by an offset from smem_raw, not through an integer, so that the compiler still knows every pointer
   // below is shared: dS^T's and dQ's stores are then STS, where generic stores took longer to drain at each proxy
   // fence: ncu, H100, GPT-2 small's shape: 4% of the stall samples at the fences and 2% at the stores)
-  __half* s_k = reinterpret_cast<__half*>(smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023));
-  __half* s_v = s_k + kKeys * D;   // [D / 64][kKeys][64], as K
-  __half* s_q = s_v + kKeys * D;   // [kStages][D / 64][kRows][64]
+  __half* s_kv = reinterpret_cast<__half*>(smem_raw + ((1024 - (smem_u32(smem_raw) & 1023)) & 1023));
+  // [kKvBuffers][K, V][D / 64][kKeys][64]
+  __half* s_q = s_kv + H::kKvBuffers * 2 * kKeys * D;  // [kStages][D / 64][kRows][64]
   __half* s_g = s_q + kStages * kRows * D;
   __half* s_ds = s_g + kStages * kRows * D;  // [kDsBuffers][kConsumers][64 keys][kRows], swizzled
   // [kConsumers][kDqBuffers][kDqCols / 32][kRows][32], swizzled (unless kDqInStage)
   float* s_dq = reinterpret_cast<float*>(s_ds + H::kDsBuffers * kConsumers * 64 * kRows);
-  __shared__ uint64_t kv_full, rows_full[kStages], stage_free[kStages];
+  // Persistent: the block walks items (next_item), the producer loading an item's K, V and first query tiles while
+  // the consumers finish the previous one. The n-th item's K and V go to buffer n % kKvBuffers, completing phase
+  // n / kKvBuffers of its kv_full, where the producer also leaves the item's index (-1: no more), and the consumers
+  // free it (kv_free) once their last products reading K and V have landed: every consumer thread arrives, after
+  // its own read of the index (`release` says why; racecheck reported the other lanes' reads against the
+  // producer's next write of the slot while one lane per warp arrived). The query tiles' ring runs on across
+  // items: the block's u-th tile (u counted over all its items) is in stage u % kStages, phase u / kStages, and
+  // takes dS^T and dQ buffers u % kDsBuffers and u % kDqBuffers, so that those alternate across items too.
+  __shared__ uint64_t kv_full[H::kKvBuffers], kv_free[H::kKvBuffers], rows_full[kStages], stage_free[kStages];
+  __shared__ int s_item[H::kKvBuffers];
   __shared__ alignas(16) float s_lse[kConsumers][kRows];  // (read as float2)
   __shared__ alignas(16) float s_delta[kConsumers][kRows];
-
-  // Blocks start in the order of their linear index, read in a.width's sections of batches (SectionOrder): within
-  // a section every batch's first key block starts first, which with a causal mask are the longest (they meet
-  // every later query tile), so a section's last blocks are its shortest and the SMs finish together.
-  int64_t b, key_block;
-  SectionOrder{gridDim.y, gridDim.x, a.width}.at(blockIdx.x + int64_t{blockIdx.y} * gridDim.x, b, key_block);
-  b += b0;
-  const int64_t bo = b / a.inner, bi = b - bo * a.inner;
-  const int key0 = static_cast<int>(key_block) * kKeys;
-  const int tile_begin = kCausal ? key0 / kRows : 0;  // earlier queries see none of these keys
-  const int tile_end = (a.len + kRows - 1) / kRows;
-  const int n_tiles = max(tile_end - tile_begin, 0);
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
   if (threadIdx.x == 0) {
-    mbar_init(&kv_full, 1);
+    for (int i = 0; i < H::kKvBuffers; ++i) {
+      mbar_init(&kv_full[i], 1);
+      mbar_init(&kv_free[i], 128 * kConsumers);  // one arrival per consumer thread
+    }
     for (int s = 0; s < kStages; ++s) {
       mbar_init(&rows_full[s], 1);
-      mbar_init(&stage_free[s], 4 * kConsumers);  // one arrival per consumer warp
+      // (per consumer thread where each writes its dQ share into the stage: see `release`)
+      mbar_init(&stage_free[s], (H::kDqInStage ? 128 : 4) * kConsumers);
     }
     fence_barrier_init();
   }
@@ -175,18 +239,54 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 
   if (warpgroup == 0) {  // the producer
     release_registers<kProducerRegs>();
-    if (threadIdx.x == 0) {
-      mbar_expect_tx(&kv_full, 2 * H::kKeyBytes);
-      load_rows<D>(s_k, &a.k_map, &kv_full, kKeys, key0, static_cast<int>(bi * a.k_b.inner), static_cast<int>(bo * a.k_b.outer));
-      load_rows<D>(s_v, &a.v_map, &kv_full, kKeys, key0, static_cast<int>(bi * a.v_b.inner), static_cast<int>(bo * a.v_b.outer));
-      for (int it = 0; it < n_tiles; ++it) {
-        const int s = it % kStages, row0 = (tile_begin + it) * kRows;
-        if (it >= kStages) mbar_wait(&stage_free[s], (it / kStages - 1) & 1);  // its previous tile is consumed
-        mbar_expect_tx(&rows_full[s], 2 * H::kRowBytes);
-        load_rows<D>(s_q + s * kRows * D, &a.q_map, &rows_full[s], kRows, row0, static_cast<int>(bi * a.q_b.inner),
-                     static_cast<int>(bo * a.q_b.outer));
-        load_rows<D>(s_g + s * kRows * D, &a.g_map, &rows_full[s], kRows, row0, static_cast<int>(bi * a.g_b.inner),
-                     static_cast<int>(bo * a.g_b.outer));
+    // One warp runs the loop and its lane 0 issues the loads: the loop's values are then the same in every lane
+    // (warp-uniform), which ptxas keeps in uniform registers; in one thread's branch they took general ones, of
+    // which the producer has 24 (spilling up to 140 bytes).
+    if (threadIdx.x < 32) {
+      const bool leader = lane == 0;
+      int u = 0;  // query tiles loaded so far
+      const auto load_tile = [&](const BwdItem& w, int it) {
+        const int s = u % kStages, row0 = (w.tile_begin + it) * kRows;
+        if (u >= kStages) mbar_wait(&stage_free[s], (u / kStages - 1) & 1);  // its previous tile is consumed
+        if (leader) {
+          mbar_expect_tx(&rows_full[s], 2 * H::kRowBytes);
+          load_rows<D>(s_q + s * kRows * D, &a.q_map, &rows_full[s], kRows, row0,
+                       static_cast<int>(w.bi * a.q_b.inner), static_cast<int>(w.bo * a.q_b.outer));
+          load_rows<D>(s_g + s * kRows * D, &a.g_map, &rows_full[s], kRows, row0,
+                       static_cast<int>(w.bi * a.g_b.inner), static_cast<int>(w.bo * a.g_b.outer));
+        }
+        ++u;
+      };
+      // Query tiles loaded before the item's K and V. With two K/V buffers none: the K/V buffer's wait is for the
+      // item before the previous one, long done. With one, the first kStages (their stages are freed as the
+      // previous item's tiles are consumed, before its last dQ product frees K and V), but at d = 256 only the
+      // first: there a tile's stage, holding its dQ share, is freed as the next tile starts, after this item's K/V.
+      constexpr int kEarly = H::kKvBuffers == 2 ? 0 : H::kDqInStage ? 1 : kStages;
+      for (int n = 0;; ++n) {
+        const int index = next_item(a, n);
+        const BwdItem w = index >= 0 ? bwd_item<D, kCausal>(a, index) : BwdItem{};
+        const int early = min(kEarly, w.n_tiles);
+        for (int it = 0; it < early; ++it) load_tile(w, it);
+        const int buf = n % H::kKvBuffers;
+        if (n >= H::kKvBuffers) mbar_wait(&kv_free[buf], (n / H::kKvBuffers - 1) & 1);
+        if (w.n_tiles == 0) {  // no more items, or none of the item's keys is seen: no K and V needed
+          if (leader) {
+            s_item[buf] = index;
+            mbar_arrive(&kv_full[buf]);  // (which publishes the index)
+          }
+          if (index < 0) break;
+          continue;
+        }
+        if (leader) {
+          __half* k = s_kv + buf * 2 * kKeys * D;
+          s_item[buf] = index;
+          mbar_expect_tx(&kv_full[buf], 2 * H::kKeyBytes);
+          load_rows<D>(k, &a.k_map, &kv_full[buf], kKeys, w.key0, static_cast<int>(w.bi * a.k_b.inner),
+                       static_cast<int>(w.bo * a.k_b.outer));
+          load_rows<D>(k + kKeys * D, &a.v_map, &kv_full[buf], kKeys, w.key0, static_cast<int>(w.bi * a.v_b.inner),
+                       static_cast<int>(w.bo * a.v_b.outer));
+        }
+        for (int it = early; it < w.n_tiles; ++it) load_tile(w, it);
       }
     }
     return;
@@ -196,254 +296,278 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   const int consumer = warpgroup - 1, warp = (threadIdx.x / 32) % 4, g = lane >> 2, t = lane & 3;
   const int key_part = consumer / H::kColSplit;          // which 64 keys of the block are this warpgroup's
   const int col0 = (consumer % H::kColSplit) * kCols;    // its first column of dK, dV and dQ
-  const int wg_key0 = key0 + 64 * key_part;              // its first key
-  const __half* k_rows = s_k + 64 * key_part * kSwizzleCols;  // its keys within each 64-column tile of K
-  const __half* v_rows = s_v + 64 * key_part * kSwizzleCols;
   const int col_tile = col0 / kSwizzleCols;              // the 64-column tile of Q, dO and K its columns start in
   const int dq_col0 = H::kSplitDq ? consumer * kDqCols : col0;  // its first column of dQ
-  const float* lse_row = a.lse.at(bo, bi);
-  const float* delta_row = a.delta + b * a.len;
-  const __half* mask = kMasked ? a.mask + bo * a.mask_o + bi * a.mask_i : nullptr;
   float* dq = s_dq;  // this tile's dQ share (set per tile): [kConsumers][kDqBuffers][kRows * kDqCols]
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
   const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
-  const auto release = [&](uint64_t* free) {  // this warp's accesses to a stage are done
+  // This warp's reads of a stage are done: one arrival per warp, for buffers the consumers access only through the
+  // async proxy (their wgmmas read Q and dO; the producer's TMA writes them). Where a consumer thread also accesses
+  // a buffer with ordinary loads or stores (the item slot s_item, a dQ share staged in Q's or dO's buffer), it
+  // arrives on the buffer's barrier itself: an arrive releases the arriving thread's own prior accesses, and
+  // compute-sanitizer's racecheck does not count one lane's arrive after a warp sync as releasing the others'.
+  const auto release = [&](uint64_t* free) {
     __syncwarp();
     if (lane == 0) mbar_arrive(free);
   };
+  int u0 = 0;  // the block's query tiles before the current item's
 
-  float dk[kCols / 2], dv[kCols / 2];  // rows: keys 16 warp + g (+ 8); columns col0 + 8 dt + 2t (+ 1)
+  for (int n = 0;; ++n) {
+    const int buf = n % H::kKvBuffers;
+    mbar_wait(&kv_full[buf], (n / H::kKvBuffers) & 1);  // the item's index published, its K and V landed
+    const int index = s_item[buf];
+    if (index < 0) break;
+    const BwdItem w = bwd_item<D, kCausal>(a, index);
+    const int64_t b = w.b, bo = w.bo, bi = w.bi;
+    const int tile_begin = w.tile_begin, n_tiles = w.n_tiles;
+    const int wg_key0 = w.key0 + 64 * key_part;  // this warpgroup's first key
+    const __half* s_k = s_kv + buf * 2 * kKeys * D;
+    const __half* k_rows = s_k + 64 * key_part * kSwizzleCols;  // its keys within each 64-column tile of K
+    const __half* v_rows = k_rows + kKeys * D;                   // and of V
+    const float* lse_row = a.lse.at(bo, bi);
+    const float* delta_row = a.delta + b * a.len;
+    const __half* mask = kMasked ? a.mask + bo * a.mask_o + bi * a.mask_i : nullptr;
+
+    float dk[kCols / 2], dv[kCols / 2];  // rows: keys 16 warp + g (+ 8); columns col0 + 8 dt + 2t (+ 1)
 #pragma unroll
-  for (int i = 0; i < kCols / 2; ++i) dk[i] = dv[i] = 0.0f;
+    for (int i = 0; i < kCols / 2; ++i) dk[i] = dv[i] = 0.0f;
 
-  // A query tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0), thread j < kRows holding row j's,
-  // are read from global memory one tile ahead, so their latency hides behind the previous tile's products.
-  const int stat_row = threadIdx.x % 128;
-  float next_lse = INFINITY, next_delta = 0.0f;
-  const auto fetch_stats = [&](int it) {
-    const int q = (tile_begin + it) * kRows + stat_row;
-    if (stat_row < kRows && it < n_tiles && q < a.len) next_lse = lse_row[q], next_delta = delta_row[q];
-    else next_lse = INFINITY, next_delta = 0.0f;
-  };
-  fetch_stats(0);
-
-  // S^T = K Q^T and dP^T = V dO^T of tile `it` into s and dp: rows are this warpgroup's 64 keys, columns the
-  // tile's 64 queries. Each in its own group, so that P^T is computed (and dV's product issued) while dP^T is on
-  // the tensor cores. P^T is computed in s, dS^T in dp.
-  float s[kRows / 2], dp[kRows / 2];
-  const auto issue_scores = [&](int it) {
-    const int stage = it % kStages;
-    const __half* q_tile = s_q + stage * kRows * D;
-    const __half* g_tile = s_g + stage * kRows * D;
-    mbar_wait(&rows_full[stage], (it / kStages) & 1);
-    fence_registers(s);
-    fence_registers(dp);
-    wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      const int tile = kk / 4, step = (kk % 4) * 16;
-      wgmma_ss_n64<0, 0>(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
-                         smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
-    }
-    wgmma_commit();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      const int tile = kk / 4, step = (kk % 4) * 16;
-      wgmma_ss_n64<0, 0>(dp, smem_desc(v_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
-                         smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
-    }
-    wgmma_commit();
-  };
-
-  mbar_wait(&kv_full, 0);  // also when there is no query tile: no load may be left in flight at exit
-  // One query tile (a lambda called from the tile loop: with the body written in the loop, ptxas spilled
-  // 24-52 bytes in the d = 256 kernels).
-  const auto tile = [&](const int it) {
-    const int stage = it % kStages, q0 = (tile_begin + it) * kRows;
-    const __half* q_tile = s_q + stage * kRows * D;
-    const __half* g_tile = s_g + stage * kRows * D;
-    __half* ds_all = s_ds + (it % H::kDsBuffers) * kConsumers * 64 * kRows;  // this tile's dS^T, both consumers'
-    __half* ds = ds_all + consumer * 64 * kRows;
-
-    // This tile's statistics into shared memory (the previous tile's were last read before its second barrier),
-    // the next tile's requested. The barrier also tells that the previous tile's dQ product, which read `ds`, is
-    // done in every warp, and frees `dq`: the issuer has waited until the previous tile's reduction read it (with
-    // two buffers, the reduction of the tile before that, which read this one).
-    if (stat_row < kRows) s_lse[consumer][stat_row] = next_lse, s_delta[consumer][stat_row] = next_delta;
-    fetch_stats(it + 1);
-    if (issuer) bulk_wait_read_all_but<H::kDqBuffers - 1>();
-    named_barrier_sync(wg_barrier, 128);
-    if constexpr (H::kDqInStage) {  // the previous tile's stage held dQ until now
-      if (it > 0) release(&stage_free[(it - 1) % kStages]);
-      dq = reinterpret_cast<float*>((consumer == 0 ? s_q : s_g) + stage * kRows * D);
-    } else {
-      dq = s_dq + (consumer * H::kDqBuffers + it % H::kDqBuffers) * kRows * kDqCols;
-    }
-
-    // At d = 64 this tile's log-sum-exps and Delta go into registers now: after the wgmma wait below (whose asm
-    // clobbers memory) each shared load's latency fell right before its first use (ncu, H100: 4-5% of the stall
-    // samples). (At d = 128 and 256 the 32 registers more made ptxas spill.)
-    constexpr bool kStatsAhead = D == 64;
-    const auto shared_lse = [&](int nt) {
-      return *reinterpret_cast<const float2*>(&s_lse[consumer][nt * 8 + 2 * t]);
+    // A query tile's log-sum-exps and Delta (+inf and 0 past the end: weights 0), thread j < kRows holding row j's,
+    // are read from global memory one tile ahead, so their latency hides behind the previous tile's products.
+    const int stat_row = threadIdx.x % 128;
+    float next_lse = INFINITY, next_delta = 0.0f;
+    const auto fetch_stats = [&](int it) {
+      const int q = (tile_begin + it) * kRows + stat_row;
+      if (stat_row < kRows && it < n_tiles && q < a.len) next_lse = lse_row[q], next_delta = delta_row[q];
+      else next_lse = INFINITY, next_delta = 0.0f;
     };
-    const auto shared_delta = [&](int nt) {
-      return *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
-    };
-    float2 lse_ahead[kRows / 8], delta_ahead[kRows / 8];
-    if constexpr (kStatsAhead) {
-#pragma unroll
-      for (int nt = 0; nt < kRows / 8; ++nt) lse_ahead[nt] = shared_lse(nt), delta_ahead[nt] = shared_delta(nt);
-    }
-    const auto lse_at = [&](int nt) {
-      if constexpr (kStatsAhead) return lse_ahead[nt];
-      else return shared_lse(nt);
-    };
-    const auto delta_at = [&](int nt) {
-      if constexpr (kStatsAhead) return delta_ahead[nt];
-      else return shared_delta(nt);
-    };
-    issue_scores(it);
-    wgmma_wait<1>();  // S^T has landed (dP^T may still run)
-    fence_registers(s);
+    fetch_stats(0);
 
-    // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
-    // then dV += P^T dO (dO read N-major: the queries are the K index; this warpgroup's columns of it).
-    // Tiles off the edges (most of them) take a copy of the loop without the per-score bounds and causal tests
-    // (not with a mask: its kernels have no registers for both copies).
-    const auto exponentials = [&](auto edge_tag) {
-      constexpr bool kEdge = decltype(edge_tag)::value;
+    // S^T = K Q^T and dP^T = V dO^T of tile `it` into s and dp: rows are this warpgroup's 64 keys, columns the
+    // tile's 64 queries. Each in its own group, so that P^T is computed (and dV's product issued) while dP^T is on
+    // the tensor cores. P^T is computed in s, dS^T in dp.
+    float s[kRows / 2], dp[kRows / 2];
+    const auto issue_scores = [&](int it) {
+      const int stage = (u0 + it) % kStages;
+      const __half* q_tile = s_q + stage * kRows * D;
+      const __half* g_tile = s_g + stage * kRows * D;
+      mbar_wait(&rows_full[stage], ((u0 + it) / kStages) & 1);
+      fence_registers(s);
+      fence_registers(dp);
+      wgmma_fence();
 #pragma unroll
-      for (int nt = 0; nt < kRows / 8; ++nt) {
-        const float2 lse = lse_at(nt);
+      for (int kk = 0; kk < D / 16; ++kk) {
+        const int tile = kk / 4, step = (kk % 4) * 16;
+        wgmma_ss_n64<0, 0>(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
+                           smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
+      }
+      wgmma_commit();
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
-          const bool seen = !kEdge || (query < a.len && key < a.keys && !(kCausal && key > query));
-          const float add = kMasked && seen ? __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e : 0.0f;
-          s[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - ((i & 1) ? lse.y : lse.x)) : 0.0f;
+      for (int kk = 0; kk < D / 16; ++kk) {
+        const int tile = kk / 4, step = (kk % 4) * 16;
+        wgmma_ss_n64<0, 0>(dp, smem_desc(v_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
+                           smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
+      }
+      wgmma_commit();
+    };
+
+    // One query tile (a lambda called from the tile loop: with the body written in the loop, ptxas spilled
+    // 24-52 bytes in the d = 256 kernels).
+    const auto tile = [&](const int it) {
+      const int u = u0 + it, stage = u % kStages, q0 = (tile_begin + it) * kRows;
+      const __half* q_tile = s_q + stage * kRows * D;
+      const __half* g_tile = s_g + stage * kRows * D;
+      __half* ds_all = s_ds + (u % H::kDsBuffers) * kConsumers * 64 * kRows;  // this tile's dS^T, both consumers'
+      __half* ds = ds_all + consumer * 64 * kRows;
+
+      // This tile's statistics into shared memory (the previous tile's were last read before its second barrier),
+      // the next tile's requested. The barrier also tells that the previous tile's dQ product, which read `ds`, is
+      // done in every warp, and frees `dq`: the issuer has waited until the previous tile's reduction read it (with
+      // two buffers, the reduction of the tile before that, which read this one).
+      if (stat_row < kRows) s_lse[consumer][stat_row] = next_lse, s_delta[consumer][stat_row] = next_delta;
+      fetch_stats(it + 1);
+      if (issuer) bulk_wait_read_all_but<H::kDqBuffers - 1>();
+      named_barrier_sync(wg_barrier, 128);
+      if constexpr (H::kDqInStage) {  // the previous tile's stage held dQ until now
+        if (u > 0) mbar_arrive(&stage_free[(u - 1) % kStages]);  // by every thread: each wrote into it
+        dq = reinterpret_cast<float*>((consumer == 0 ? s_q : s_g) + stage * kRows * D);
+      } else {
+        dq = s_dq + (consumer * H::kDqBuffers + u % H::kDqBuffers) * kRows * kDqCols;
+      }
+
+      // At d = 64 this tile's log-sum-exps and Delta go into registers now: after the wgmma wait below (whose asm
+      // clobbers memory) each shared load's latency fell right before its first use (ncu, H100: 4-5% of the stall
+      // samples). (At d = 128 and 256 the 32 registers more made ptxas spill.)
+      constexpr bool kStatsAhead = D == 64;
+      const auto shared_lse = [&](int nt) {
+        return *reinterpret_cast<const float2*>(&s_lse[consumer][nt * 8 + 2 * t]);
+      };
+      const auto shared_delta = [&](int nt) {
+        return *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
+      };
+      float2 lse_ahead[kRows / 8], delta_ahead[kRows / 8];
+      if constexpr (kStatsAhead) {
+#pragma unroll
+        for (int nt = 0; nt < kRows / 8; ++nt) lse_ahead[nt] = shared_lse(nt), delta_ahead[nt] = shared_delta(nt);
+      }
+      const auto lse_at = [&](int nt) {
+        if constexpr (kStatsAhead) return lse_ahead[nt];
+        else return shared_lse(nt);
+      };
+      const auto delta_at = [&](int nt) {
+        if constexpr (kStatsAhead) return delta_ahead[nt];
+        else return shared_delta(nt);
+      };
+      issue_scores(it);
+      wgmma_wait<1>();  // S^T has landed (dP^T may still run)
+      fence_registers(s);
+
+      // P^T = exp2(S^T scale log2(e) - lse) (0 for keys after the query, past the end, or queries past the end),
+      // then dV += P^T dO (dO read N-major: the queries are the K index; this warpgroup's columns of it).
+      // Tiles off the edges (most of them) take a copy of the loop without the per-score bounds and causal tests
+      // (not with a mask: its kernels have no registers for both copies).
+      const auto exponentials = [&](auto edge_tag) {
+        constexpr bool kEdge = decltype(edge_tag)::value;
+#pragma unroll
+        for (int nt = 0; nt < kRows / 8; ++nt) {
+          const float2 lse = lse_at(nt);
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int col = nt * 8 + 2 * t + (i & 1), query = q0 + col, key = wg_key0 + 16 * warp + g + 8 * (i >> 1);
+            const bool seen = !kEdge || (query < a.len && key < a.keys && !(kCausal && key > query));
+            const float add = kMasked && seen ? __half2float(mask[query * a.mask_r + key * a.mask_c]) * kLog2e : 0.0f;
+            s[4 * nt + i] = seen ? exp2_ftz(fmaf(s[4 * nt + i], a.scale_log2, add) - ((i & 1) ? lse.y : lse.x)) : 0.0f;
+          }
+        }
+      };
+      if constexpr (kMasked) {
+        exponentials(std::true_type{});
+      } else {
+        if (q0 + kRows > a.len || wg_key0 + 64 > a.keys || (kCausal && wg_key0 + 63 > q0)) {
+          exponentials(std::true_type{});
+        } else {
+          exponentials(std::false_type{});
         }
       }
-    };
-    if constexpr (kMasked) {
-      exponentials(std::true_type{});
-    } else {
-      if (q0 + kRows > a.len || wg_key0 + 64 > a.keys || (kCausal && wg_key0 + 63 > q0)) exponentials(std::true_type{});
-      else exponentials(std::false_type{});
-    }
-    uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
-    pack_rows<kRows>(p16, s);
-    fence_registers(dv);
-    fence_registers(p16);
-    wgmma_fence();
-    wgmma_rows<kCols>(dv, p16, g_tile + col_tile * kRows * kSwizzleCols);
-    wgmma_commit();
+      uint32_t p16[kRows / 16][4], ds16[kRows / 16][4];
+      pack_rows<kRows>(p16, s);
+      fence_registers(dv);
+      fence_registers(p16);
+      wgmma_fence();
+      wgmma_rows<kCols>(dv, p16, g_tile + col_tile * kRows * kSwizzleCols);
+      wgmma_commit();
 
-    // dS^T = P^T (dP^T - Delta), then dK += dS^T Q.
-    wgmma_wait<1>();  // dP^T has landed (dV's product may still run)
-    fence_registers(dp);
+      // dS^T = P^T (dP^T - Delta), then dK += dS^T Q.
+      wgmma_wait<1>();  // dP^T has landed (dV's product may still run)
+      fence_registers(dp);
 #pragma unroll
-    for (int nt = 0; nt < kRows / 8; ++nt) {
-      const float2 delta = delta_at(nt);
+      for (int nt = 0; nt < kRows / 8; ++nt) {
+        const float2 delta = delta_at(nt);
 #pragma unroll
-      for (int i = 0; i < 4; ++i) dp[4 * nt + i] = s[4 * nt + i] * (dp[4 * nt + i] - ((i & 1) ? delta.y : delta.x));
-    }
-    pack_rows<kRows>(ds16, dp);
-    fence_registers(dk);
-    fence_registers(ds16);
-    wgmma_fence();
-    wgmma_rows<kCols>(dk, ds16, q_tile + col_tile * kRows * kSwizzleCols);
-    wgmma_commit();
+        for (int i = 0; i < 4; ++i) dp[4 * nt + i] = s[4 * nt + i] * (dp[4 * nt + i] - ((i & 1) ? delta.y : delta.x));
+      }
+      pack_rows<kRows>(ds16, dp);
+      fence_registers(dk);
+      fence_registers(ds16);
+      wgmma_fence();
+      wgmma_rows<kCols>(dk, ds16, q_tile + col_tile * kRows * kSwizzleCols);
+      wgmma_commit();
 
-    // dS^T into shared memory as TMA would lay it out (row = key, 16-byte chunk c of row r at c ^ (r % 8)),
-    // for dQ = dS K, which reads it M-major; then made visible to the tensor cores (the async proxy).
+      // dS^T into shared memory as TMA would lay it out (row = key, 16-byte chunk c of row r at c ^ (r % 8)),
+      // for dQ = dS K, which reads it M-major; then made visible to the tensor cores (the async proxy).
 #pragma unroll
-    for (int nt = 0; nt < kRows / 8; ++nt) {
+      for (int nt = 0; nt < kRows / 8; ++nt) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int row = 16 * warp + g + 8 * h;
+          *reinterpret_cast<uint32_t*>(reinterpret_cast<unsigned char*>(ds) + row * 128 + ((nt ^ g) << 4) + 4 * t) =
+              ds16[nt / 2][(nt % 2) * 2 + h];
+        }
+      }
+      fence_proxy_async();
+      // (d <= 128: both warpgroups' dS^T are written; each has also finished the previous tile's dQ product, which
+      // read the other buffer, so the next tile may write it)
+      if constexpr (H::kSplitDq) named_barrier_sync(3, kConsumers * 128);
+      else named_barrier_sync(wg_barrier, 128);
+
+      // dQ (the tile's 64 queries x this warpgroup's kDqCols columns) = dS K over all the item's keys: dS^T read
+      // M-major (16 keys are 2048 bytes; at d <= 128 both consumers' one after the other, at 256 its own copy), K
+      // read N-major (its 64-column tiles kKeys rows apart; at d 64 from the second half of a 128-byte row on for
+      // the second consumer). Issued behind dK before waiting for it, so the tensor cores run the products back to
+      // back; dV's has landed first, freeing P^T's registers (with them still held, d = 128 needs more than the 240
+      // registers a consumer has, and ptxas serialises wgmma).
+      wgmma_wait<1>();
+      float dq_part[kDqCols / 2];
+      fence_registers(dq_part);
+      wgmma_fence();
+      const __half* dq_ds = H::kSplitDq ? ds_all : ds;
+      const __half* dq_k = H::kSplitDq ? s_k + (dq_col0 / kSwizzleCols * kKeys) * kSwizzleCols + dq_col0 % kSwizzleCols
+                                       : k_rows + col_tile * kKeys * kSwizzleCols;
+#pragma unroll
+      for (int kk = 0; kk < kKeys / 16; ++kk) {
+        // (the leading offset would step 64 queries: unused, the tile has 64)
+        const uint64_t da = smem_desc(dq_ds + kk * 16 * kRows, H::kDsBytes, 1024);
+        const uint64_t kb = smem_desc(dq_k + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
+        if constexpr (kDqCols == 32) wgmma_ss_n32<1, 1>(dq_part, da, kb, kk > 0);
+        else if constexpr (kDqCols == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
+        else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
+      }
+      wgmma_commit();
+      wgmma_wait<1>();  // dK (committed before dQ) has landed
+      fence_registers(dv);
+      fence_registers(dk);
+      if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
+      wgmma_wait<0>();  // dQ has landed
+      fence_registers(dq_part);
+      // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
+      // landed) before either writes its dQ share over them.
+      if constexpr (H::kDqInStage) named_barrier_sync(3, kConsumers * 128);
+      // Into `dq` as the map reads it: kDqCols / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
+      // c ^ (r % 8) (rows g and g + 8 of a warp fall in different chunks: two wavefronts a store, no conflicts).
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         const int row = 16 * warp + g + 8 * h;
-        *reinterpret_cast<uint32_t*>(reinterpret_cast<unsigned char*>(ds) + row * 128 + ((nt ^ g) << 4) + 4 * t) =
-            ds16[nt / 2][(nt % 2) * 2 + h];
-      }
-    }
-    fence_proxy_async();
-    // (d <= 128: both warpgroups' dS^T are written; each has also finished the previous tile's dQ product, which
-    // read the other buffer, so the next tile may write it)
-    if constexpr (H::kSplitDq) named_barrier_sync(3, kConsumers * 128);
-    else named_barrier_sync(wg_barrier, 128);
-
-    // dQ (the tile's 64 queries x this warpgroup's kDqCols columns) = dS K over all the block's keys: dS^T read
-    // M-major (16 keys are 2048 bytes; at d <= 128 both consumers' one after the other, at 256 its own copy), K
-    // read N-major (its 64-column tiles kKeys rows apart; at d 64 from the second half of a 128-byte row on for
-    // the second consumer). Issued behind dK before waiting for it, so the tensor cores run the products back to
-    // back; dV's has landed first, freeing P^T's registers (with them still held, d = 128 needs more than the 240
-    // registers a consumer has, and ptxas serialises wgmma).
-    wgmma_wait<1>();
-    float dq_part[kDqCols / 2];
-    fence_registers(dq_part);
-    wgmma_fence();
-    const __half* dq_ds = H::kSplitDq ? ds_all : ds;
-    const __half* dq_k = H::kSplitDq ? s_k + (dq_col0 / kSwizzleCols * kKeys) * kSwizzleCols + dq_col0 % kSwizzleCols
-                                     : k_rows + col_tile * kKeys * kSwizzleCols;
 #pragma unroll
-    for (int kk = 0; kk < kKeys / 16; ++kk) {
-      // (the leading offset would step 64 queries: unused, the tile has 64)
-      const uint64_t da = smem_desc(dq_ds + kk * 16 * kRows, H::kDsBytes, 1024);
-      const uint64_t kb = smem_desc(dq_k + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
-      if constexpr (kDqCols == 32) wgmma_ss_n32<1, 1>(dq_part, da, kb, kk > 0);
-      else if constexpr (kDqCols == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
-      else wgmma_ss_n128<1, 1>(dq_part, da, kb, kk > 0);
-    }
-    wgmma_commit();
-    wgmma_wait<1>();  // dK (committed before dQ) has landed
-    fence_registers(dv);
-    fence_registers(dk);
-    if constexpr (!H::kDqInStage) release(&stage_free[stage]);  // this warp's reads of Q and dO are done
-    wgmma_wait<0>();  // dQ has landed
-    fence_registers(dq_part);
-    // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
-    // landed) before either writes its dQ share over them.
-    if constexpr (H::kDqInStage) named_barrier_sync(3, kConsumers * 128);
-    // Into `dq` as the map reads it: kDqCols / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
-    // c ^ (r % 8) (rows g and g + 8 of a warp fall in different chunks: two wavefronts a store, no conflicts).
+        for (int dt = 0; dt < kDqCols / 8; ++dt) {
+          const int chunk = 2 * (dt % 4) + (t >> 1);
+          unsigned char* box = reinterpret_cast<unsigned char*>(dq + (dt / 4) * kRows * 32);
+          *reinterpret_cast<float2*>(box + row * 128 + ((chunk ^ g) << 4) + 8 * (t & 1)) =
+              make_float2(dq_part[4 * dt + 2 * h] * a.scale, dq_part[4 * dt + 2 * h + 1] * a.scale);
+        }
+      }
+      fence_proxy_async();
+      named_barrier_sync(wg_barrier, 128);
+      if (issuer) {  // rows past the end fall outside the map and are dropped
+#pragma unroll
+        for (int c = 0; c < kDqCols / 32; ++c) {
+          tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, dq_col0 + 32 * c, q0, static_cast<int>(b));
+        }
+        bulk_commit();
+      }
+    };
+    for (int it = 0; it < n_tiles; ++it) tile(it);
+    // Every product reading K and V has landed (each tile's last wait is for all its groups), and this thread's
+    // read of s_item[buf] is done.
+    mbar_arrive(&kv_free[buf]);
+    u0 += n_tiles;
+
+    // dK (scaled) and dV in f16, rows of keys inside the sequence: stored while the next item's loads land.
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const int row = 16 * warp + g + 8 * h;
+      const int key = wg_key0 + 16 * warp + g + 8 * h;
+      if (key >= a.keys) continue;
+      __half* dk_row = a.dk + a.dk_s.at(bo, bi, key);
+      __half* dv_row = a.dv + a.dv_s.at(bo, bi, key);
 #pragma unroll
-      for (int dt = 0; dt < kDqCols / 8; ++dt) {
-        const int chunk = 2 * (dt % 4) + (t >> 1);
-        unsigned char* box = reinterpret_cast<unsigned char*>(dq + (dt / 4) * kRows * 32);
-        *reinterpret_cast<float2*>(box + row * 128 + ((chunk ^ g) << 4) + 8 * (t & 1)) =
-            make_float2(dq_part[4 * dt + 2 * h] * a.scale, dq_part[4 * dt + 2 * h + 1] * a.scale);
+      for (int dt = 0; dt < kCols / 8; ++dt) {
+        const int col = col0 + dt * 8 + 2 * t;
+        *reinterpret_cast<__half2*>(dk_row + col) =
+            __floats2half2_rn(dk[4 * dt + 2 * h] * a.scale, dk[4 * dt + 2 * h + 1] * a.scale);
+        *reinterpret_cast<__half2*>(dv_row + col) = __floats2half2_rn(dv[4 * dt + 2 * h], dv[4 * dt + 2 * h + 1]);
       }
-    }
-    fence_proxy_async();
-    named_barrier_sync(wg_barrier, 128);
-    if (issuer) {  // rows past the end fall outside the map and are dropped
-#pragma unroll
-      for (int c = 0; c < kDqCols / 32; ++c) {
-        tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, dq_col0 + 32 * c, q0, static_cast<int>(b));
-      }
-      bulk_commit();
-    }
-  };
-  for (int it = 0; it < n_tiles; ++it) tile(it);
-  if (issuer) bulk_wait();  // the reductions have read `dq` (and landed) before the block's shared memory goes
-
-  // dK (scaled) and dV in f16, rows of keys inside the sequence.
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int key = wg_key0 + 16 * warp + g + 8 * h;
-    if (key >= a.keys) continue;
-    __half* dk_row = a.dk + a.dk_s.at(bo, bi, key);
-    __half* dv_row = a.dv + a.dv_s.at(bo, bi, key);
-#pragma unroll
-    for (int dt = 0; dt < kCols / 8; ++dt) {
-      const int col = col0 + dt * 8 + 2 * t;
-      *reinterpret_cast<__half2*>(dk_row + col) = __floats2half2_rn(dk[4 * dt + 2 * h] * a.scale, dk[4 * dt + 2 * h + 1] * a.scale);
-      *reinterpret_cast<__half2*>(dv_row + col) = __floats2half2_rn(dv[4 * dt + 2 * h], dv[4 * dt + 2 * h + 1]);
     }
   }
+  if (issuer) bulk_wait();  // the reductions have read `dq` (and landed) before the block's shared memory goes
 #endif
 }
 
@@ -462,7 +586,8 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
   }
   args.inner = q.shape()[1];
   // every key block of a batch reads all its Q and dO (f16), reduces into its dQ (f32) and reads lse and Delta
-  args.width = l2_section_width(len * (e * (2 * sizeof(__half) + sizeof(float)) + 2 * sizeof(float)), batches);
+  const int64_t batch_bytes = len * (e * (2 * sizeof(__half) + sizeof(float)) + 2 * sizeof(float));
+  args.order = {batches, 0, l2_section_width(batch_bytes, batches)};  // (the key blocks set per head dim below)
   args.lse = lse, args.delta = delta;
   args.dk_s = row_strides(dk), args.dv_s = row_strides(dv);
   args.dk = dk.data_as<__half>(), args.dv = dv.data_as<__half>();
@@ -481,17 +606,32 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
       taken = false;  // nothing launched
       return;
     }
-    const unsigned key_blocks = static_cast<unsigned>((keys + kKeys - 1) / kKeys);
+    args.order.blocks = (keys + kKeys - 1) / kKeys;
+    args.items = static_cast<int>(args.order.blocks * batches);
+    if (args.items == 0) return;  // no batches: nothing to write
+    const int grid = std::min(args.items, sm_count());
     constexpr bool kCausal = decltype(causal_tag)::value, kMasked = decltype(mask_tag)::value;
-    launch_batches<attention_backward_sm90a_kernel<D, kCausal, kMasked>>(
-        args, batches, key_blocks, kBlockThreads, HopperBwd<D>::kSmemBytes, "Hopper attention backward kernel");
+    constexpr auto kernel = attention_backward_sm90a_kernel<D, kCausal, kMasked>;
+    static std::atomic<bool> opted_in[kMaxDevices];  // above 48 KiB of shared memory must be asked for
+    std::atomic<bool>& opted = opted_in[current_device()];
+    if (!opted.load(std::memory_order_acquire)) {
+      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 static_cast<int>(HopperBwd<D>::kSmemBytes)),
+            "cudaFuncSetAttribute (Hopper attention backward shared memory)");
+      opted.store(true, std::memory_order_release);
+    }
+    kernel<<<static_cast<unsigned>(grid), kBlockThreads, HopperBwd<D>::kSmemBytes, stream()>>>(args);
+    check_launch("Hopper attention backward kernel");
   });
   return taken;
 }
 
 bool attention_backward_sm90a_takes(const Array& q, const Array& k, const Array& v, const Array& grad, const Array& dk,
                                     const Array& dv) {
-  return q.shape()[2] > 0 && HeadDims::fits(q, k, v, {&grad, &dk, &dv});
+  // (under 2^31 keys of all batches, so that the items, key blocks of them, are numbered in 32 bits: K alone would
+  // then take 256 GiB)
+  return q.shape()[2] > 0 && HeadDims::fits(q, k, v, {&grad, &dk, &dv}) &&
+         q.shape()[0] * q.shape()[1] <= INT_MAX / k.shape()[2];
 }
 
 }  // namespace tensorlogic::cuda

@@ -134,39 +134,69 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[N / 2], const uint32_t (&p)[
   else wgmma_rs_n128(o, p, v);
 }
 
-// One work item: H::kBlockM query rows (row block `rb`) of flat batch `b`.
+// One work item: H::kBlockM query rows from row m0 of batch (bo, bi), n_tiles K/V tiles (0: no item).
 struct Item {
-  int64_t b, bo, bi;
+  int64_t bo, bi;
   int m0, n_tiles;
 };
 
 template <class H, bool kCausal>
 __device__ __forceinline__ Item item_at(const Sm90Args& a, int64_t index) {
-  // Within a section row blocks from the last (the longest causal rows) down, every batch's in turn: the blocks'
-  // static round-robin share of the items then sums to about the same work.
+  // Within a section row blocks from the last (the longest causal rows) down, every batch's in turn: drawn by the
+  // blocks as they free up (next_item), the longest go first and the shortest fill in at the end.
   Item it;
-  int64_t block;
-  a.order.at(index, it.b, block);
+  int64_t b, block;
+  a.order.at(index, b, block);
   const int64_t rb = a.row_blocks - 1 - block;
-  it.bo = it.b / a.inner, it.bi = it.b - it.bo * a.inner;
+  it.bo = b / a.inner, it.bi = b - it.bo * a.inner;
   it.m0 = static_cast<int>(rb) * H::kBlockM;
   const int kv_end = kCausal ? min(a.keys, it.m0 + H::kBlockM) : a.keys;
   it.n_tiles = (kv_end + H::kBlockN - 1) / H::kBlockN;  // >= 1: keys > 0 (the launcher checks)
   return it;
 }
 
-// The item a block takes in its round r (rounds of gridDim.x items, in item order: longest first), or -1 past the
-// last.
-[[maybe_unused]] __device__ __forceinline__ int64_t item_index(const Sm90Args& a, int64_t round) {
-  const int64_t first = round * gridDim.x;
-  const int64_t count = a.items - first < gridDim.x ? a.items - first : gridDim.x;  // items in this round
-  if (static_cast<int64_t>(blockIdx.x) >= count) return -1;
-  return first + blockIdx.x;
+// The items after each block's first, drawn in order by the blocks' producers: the counter runs from 0
+// to items - 1 (each block draws until it draws past the last item, so items draws in all), and the block that draws
+// items - 1 sets it back to 0 for the next launch, which the one stream all work of a device runs on orders after
+// this one. Not the backward's counter: the two kernels' draws would mix.
+__device__ unsigned long long fwd_tickets;
+
+// The item a block takes n-th, or -1 past the last. Items are numbered in item_at's order, longest first. Drawn as
+// the blocks free up, they go to whichever block is free, as the hardware's block scheduler hands out a
+// non-persistent grid; a static round-robin (index blockIdx.x + n gridDim.x) gives the first blocks of every round
+// the longest item of that round again and again (at GPT-2 small's causal shape, 768 items over 132 blocks: the
+// busiest block 30 key tiles where the mean is 26.2 and drawing gives 27, in a simulation of both).
+[[maybe_unused]] __device__ __forceinline__ int64_t next_item(const Sm90Args& a, int64_t n) {
+  // (the grid's size read here, where it is used: hoisted out of the producer's loop, it took one of the 24
+  // registers there and spilled)
+  unsigned grid;
+  asm volatile("mov.u32 %0, %%nctaid.x;\n" : "=r"(grid));
+  int64_t index = blockIdx.x + n * grid;
+  if (n > 0) {  // drawn by lane 0 of the producer's warp, for all its lanes
+    unsigned long long ticket = 0;
+    if (threadIdx.x == 0) {
+      ticket = atomicAdd(&fwd_tickets, 1ull);
+      if (ticket == static_cast<unsigned long long>(a.items - 1)) fwd_tickets = 0;
+    }
+    index = grid + static_cast<int64_t>(__shfl_sync(0xffffffffu, ticket, 0));
+  }
+  return index < a.items ? index : -1;
 }
 
-// Persistent: a grid of at most one block per SM walks the items (index blockIdx.x, + gridDim.x, ...), so the
-// producer loads the next item's Q and first K/V tiles while the consumers finish the current one (its last
-// P V and the output's store) instead of each block starting from empty buffers.
+// Persistent: a grid of at most one block per SM walks the items (next_item), so the producer loads the next
+// item's Q and first K/V tiles while the consumers finish the current one (its last P V and the output's store)
+// instead of each block starting from empty buffers. Only the producer draws: before the block's n-th item's Q it
+// leaves the item in s_items[n % 2] and arrives on item_full (phase n; the arrive releases, the consumers' wait
+// acquires), and past the last item it leaves one of no tiles there, with no Q. The consumers read the item's
+// fields from shared memory where they use them, up to its output's store (held in registers across the item,
+// they made the d = 64 three-consumer causal kernel spill 52 bytes). Every consumer thread frees slot n % 2 itself
+// once it has stored item n, arriving on item_free[n % 2] (an arrive releases only the arriving thread's own
+// accesses: with one lane per warp arriving after a warp sync, compute-sanitizer's racecheck reported the other
+// lanes' reads of the slot against the producer's next write), and the producer writes the slot again for item
+// n + 2 after its wait for that phase (by then long complete: it waits first for item n + 1's last scores, which
+// come after item n's store in every consumer). It arrives for item n + 1 after its wait for item n's last scores
+// (q_free), which every consumer warp signals after its wait for item n, so item_full never runs a phase ahead of
+// a consumer's wait.
 // The Q release after an item's last scores is a predicated arrive, not a branch: ptxas keeps the wait for tile
 // j - 1's P V after the last mbarrier arrive before it and otherwise schedules it early, and a branch put it
 // before the whole softmax, which then never ran under P V (SASS: WARPGROUP.DEPBAR.LE gsb0, 0x0 before the first
@@ -193,11 +223,15 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
   // The K/V ring runs on across items: `u`, the block's count of tiles before this one, picks stage and phase.
   __shared__ uint64_t q_full, q_free;
   __shared__ uint64_t k_full[kStages], v_full[kStages], k_free[kStages], v_free[kStages];
+  __shared__ uint64_t item_full, item_free[2];
+  __shared__ Item s_items[2];
   const int warpgroup = threadIdx.x / 128, lane = threadIdx.x & 31;
 
   if (threadIdx.x == 0) {
     mbar_init(&q_full, 1);
     mbar_init(&q_free, 4 * kConsumers);  // one arrival per consumer warp
+    mbar_init(&item_full, 1);
+    for (int i = 0; i < 2; ++i) mbar_init(&item_free[i], 128 * kConsumers);  // one arrival per consumer thread
     for (int s = 0; s < kStages; ++s) {
       mbar_init(&k_full[s], 1);
       mbar_init(&v_full[s], 1);
@@ -210,27 +244,47 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
 
   if (warpgroup == 0) {  // the producer
     release_registers<kProducerRegs>();
-    if (threadIdx.x == 0) {
+    // One warp runs the loop and its lane 0 issues the loads and the draws: the loop's values are then the same in
+    // every lane (warp-uniform), which ptxas keeps in uniform registers; in one thread's branch the draw's took
+    // general ones, of which the producer has 24 (spilling 60-76 bytes without a mask, as the backward's did).
+    if (threadIdx.x < 32) {
+      const bool leader = lane == 0;
       int u = 0;  // tiles loaded so far
-      int64_t n = 0;  // items loaded so far
-      for (int64_t index = item_index(a, 0); index >= 0; index = item_index(a, ++n)) {
-        const Item it = item_at<H, kCausal>(a, index);
+      int64_t index = next_item(a, 0);
+      for (int n = 0;; ++n) {  // n: items loaded so far
         if (n > 0) mbar_wait(&q_free, (n - 1) & 1);  // the previous item's last scores have landed
-        mbar_expect_tx(&q_full, H::kQBytes);
-        load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, it.m0,
-                     static_cast<int>(it.bi * a.q_b.inner), static_cast<int>(it.bo * a.q_b.outer));
+        const Item it = index >= 0 ? item_at<H, kCausal>(a, index) : Item{};
+        if (n >= 2) mbar_wait(&item_free[n % 2], (n / 2 - 1) & 1);  // every consumer thread is done with item n - 2
+        if (leader) {
+          s_items[n % 2] = it;
+          mbar_arrive(&item_full);  // (which publishes the item)
+        }
+        if (index < 0) break;
+        if (leader) {
+          mbar_expect_tx(&q_full, H::kQBytes);
+          load_rows<D>(s_q, &a.q_map, &q_full, kBlockM, it.m0,
+                       static_cast<int>(it.bi * a.q_b.inner), static_cast<int>(it.bo * a.q_b.outer));
+        }
         for (int j = 0; j < it.n_tiles; ++j, ++u) {
           const int s = u % kStages;
           const uint32_t freed = (u / kStages - 1) & 1;  // the phase in which its previous tile was consumed
           if (u >= kStages) mbar_wait(&k_free[s], freed);
-          mbar_expect_tx(&k_full[s], H::kTileBytes);
-          load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
-                       static_cast<int>(it.bi * a.k_b.inner), static_cast<int>(it.bo * a.k_b.outer));
+          if (leader) {
+            mbar_expect_tx(&k_full[s], H::kTileBytes);
+            load_rows<D>(s_k + s * kBlockN * D, &a.k_map, &k_full[s], kBlockN, j * kBlockN,
+                         static_cast<int>(it.bi * a.k_b.inner), static_cast<int>(it.bo * a.k_b.outer));
+          }
           if (u >= kStages) mbar_wait(&v_free[s], freed);
-          mbar_expect_tx(&v_full[s], H::kTileBytes);
-          load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
-                       static_cast<int>(it.bi * a.v_b.inner), static_cast<int>(it.bo * a.v_b.outer));
+          if (leader) {
+            mbar_expect_tx(&v_full[s], H::kTileBytes);
+            load_rows<D>(s_v + s * kBlockN * D, &a.v_map, &v_full[s], kBlockN, j * kBlockN,
+                         static_cast<int>(it.bi * a.v_b.inner), static_cast<int>(it.bo * a.v_b.outer));
+          }
         }
+        // The next item is drawn once this one's loads are issued: the producer runs only a few tiles ahead of the
+        // consumers, so the block takes it about when it frees up, and the draw's round trip overlaps the
+        // consumers' last tiles.
+        index = next_item(a, n + 1);
       }
     }
     return;
@@ -286,7 +340,10 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
     }
     wgmma_commit();
   };
-  const auto release = [&](uint64_t* free) {  // this warp's reads of a buffer are done
+  // This warp's reads of a buffer are done: one arrival per warp, for buffers the consumers read only through the
+  // async proxy (their wgmmas read Q, K and V; the producer's TMA writes them). The item slots, which consumer
+  // threads read with ordinary loads, are freed by every thread itself (item_free).
+  const auto release = [&](uint64_t* free) {
     __syncwarp();
     if (lane == 0) mbar_arrive(free);
   };
@@ -359,19 +416,18 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
 
   // Ping-pong: the consumers take turns, in order, to issue their GEMMs (named barrier 1 + c for consumer c,
   // passed by the previous consumer's arrival), so that one's softmax runs while the others' GEMMs hold the
-  // tensor cores. Consumer 0 goes first; each takes n_tiles + 1 turns per item, and every turn but the
-  // block's last hands over.
+  // tensor cores. Consumer 0 goes first (the last consumer's arrival below); each takes n_tiles + 1 turns per
+  // item and hands over after every one, without knowing whether the item is the block's last (the next one is
+  // drawn only as this one's loads are issued); consumer 0 takes one turn more after the block's last item,
+  // which matches that first arrival, so that no named barrier is left with a pending arrival.
   const auto take_turn = [&] { named_barrier_sync(1 + consumer, 2 * 128); };
-  const auto hand_over = [&](bool last) {
-    if (!(last && consumer == kConsumers - 1)) named_barrier_arrive(1 + (consumer + 1) % kConsumers, 2 * 128);
-  };
+  const auto hand_over = [&] { named_barrier_arrive(1 + (consumer + 1) % kConsumers, 2 * 128); };
   if (consumer == kConsumers - 1) named_barrier_arrive(1, 2 * 128);
 
-  int64_t n = 0;  // items done
-  for (int64_t index = item_index(a, 0), following = 0; index >= 0; index = following, ++n) {
-    const Item it = item_at<H, kCausal>(a, index);
-    following = item_index(a, n + 1);
-    const bool last_item = following < 0;
+  for (int64_t n = 0;; ++n) {  // n: items done
+    mbar_wait(&item_full, static_cast<uint32_t>(n) & 1);
+    const Item& it = s_items[n % 2];
+    if (it.n_tiles == 0) break;
     row0 = it.m0 + 64 * consumer;
     if constexpr (kMasked) mask = a.mask + it.bo * a.mask_o + it.bi * a.mask_i;
 #pragma unroll
@@ -390,7 +446,7 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
     mbar_wait(&q_full, static_cast<uint32_t>(n) & 1);
     take_turn();
     issue_scores(0);
-    hand_over(false);
+    hand_over();
     wgmma_wait<0>();
     fence_registers(s);
     release(&k_free[u0 % kStages]);
@@ -402,7 +458,7 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
       take_turn();
       issue_scores(j);
       issue_values(j - 1);
-      hand_over(false);
+      hand_over();
       wgmma_wait<1>();  // the scores (committed first) have landed; P V may still run
       fence_registers(s);
       release(&k_free[(u0 + j) % kStages]);
@@ -443,10 +499,12 @@ __global__ void __launch_bounds__(Hopper<D, kConsumers>::kThreads, 1)
         }
       }
     };
-    hand_over(last_item);
+    hand_over();
     wgmma_wait<0>();
     finish();
+    mbar_arrive(&item_free[n % 2]);  // this thread's last read of the item's slot is done
   }
+  if (consumer == 0) take_turn();
 #endif
 }
 
@@ -489,9 +547,9 @@ bool attention_sm90a(const Array& q, const Array& k, const Array& v, const Array
   args.inner = q.shape()[1];
   // Every row block of a batch reads all its K and V. With no more batches than blocks in the grid, a batch's row
   // blocks run side by side, reading the same K/V tiles at about the same time, and one section (the longest
-  // items of every batch first) balances the blocks' static round-robin best: on an H100 (2026-12-06) sections
-  // took the causal forward at L 16k from 1.07 / 1.03 of PyTorch's time to 1.00 / 0.92 (d 64 / 128), where they
-  // took L 1k's (more batches than SMs) from 0.58-0.91 to 0.78-0.98.
+  // items of every batch first) balances the blocks best: on an H100 (2026-12-06, with the static round-robin
+  // that next_item's draw replaced) sections took the causal forward at L 16k from 1.07 / 1.03 of PyTorch's time
+  // to 1.00 / 0.92 (d 64 / 128), where they took L 1k's (more batches than SMs) from 0.58-0.91 to 0.78-0.98.
   const int64_t width = batches <= sm_count() ? batches
                                               : l2_section_width(2 * keys * q.shape()[3] * int64_t{sizeof(__half)}, batches);
   args.order = {batches, 0, width};

@@ -135,6 +135,8 @@ MODEL_SHAPES = [
     (1, 2, 700, 129, 128, False),  # more queries than keys: causal rows past the last key see every key
     (1, 2, 384, 200, 64, False),   # two whole 192-row items (d = 64, not causal), fewer keys than queries
     (1, 1, 2100, 2100, 64, False),  # causal 192-row items too (from 2048 rows), the last one partly past the end
+    # 154 items, more than an H100's 132 SMs: blocks draw further items and rewrite their item slots
+    (1, 14, 2100, 2100, 64, True),
     (1, 8, 2048, 2048, 256, False),
     (1, 3, 410, 410, 256, True),   # split views (self-attention), 410 keys: five 80-key tiles and a tail of 10
 ]
@@ -199,7 +201,7 @@ GRAD_SHAPES = [
 
 @pytest.mark.parametrize("B,H,L,S,E", [(2, 3, 1024, 1024, 64), (1, 2, 777, 1000, 128), (1, 2, 500, 200, 128),
                                        (1, 2, 600, 650, 256),
-                                       # more key blocks than an H100's 132 SMs: the grid runs in several waves
+                                       # more key blocks than an H100's 132 SMs: persistent blocks take several
                                        (2, 96, 256, 256, 64), (1, 96, 100, 300, 64), (1, 64, 300, 300, 128),
                                        (1, 48, 200, 200, 256)])
 @pytest.mark.parametrize("causal", [False, True])
