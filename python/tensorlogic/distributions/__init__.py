@@ -1,9 +1,16 @@
-"""tl.distributions: torch.distributions' Categorical and Normal (the two the policy-gradient and
-variational examples use) and kl_divergence between them, over TensorLogic's ops, so log_prob, entropy,
-rsample and the divergences carry gradients."""
+"""tl.distributions: torch.distributions' Bernoulli, Beta, Categorical, Exponential, Gamma, Independent, Laplace,
+Normal and Uniform, and kl_divergence between pairs of them, over TensorLogic's ops, so log_prob, entropy, rsample
+and the divergences carry gradients (Gamma and Beta draw on the host; see gamma_sampler)."""
+from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Beta, Gamma
+from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .laplace import Laplace
 from .normal import Normal
+from .uniform import Uniform
 
-__all__ = ["Distribution", "Categorical", "Normal", "kl_divergence", "register_kl"]
+__all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Exponential", "Gamma", "Independent", "Laplace",
+           "Normal", "Uniform", "kl_divergence", "register_kl"]

@@ -1,5 +1,24 @@
-"""The base of tl.distributions: batch and event shapes, sample_shape handling, argument checks."""
+"""The base of tl.distributions: batch and event shapes, sample_shape handling, argument checks, and the
+broadcasting of parameters that the parametric distributions share."""
+import numbers
+
+from ..creation import tensor
+from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
+
+
+def broadcast_all(name, **params):
+    """The parameters (tensors or numbers) as tensors of one broadcast shape, in the order given; numbers become
+    tensors on the first given tensor's device (float16 scalars on the default device when none is a tensor), as
+    torch.distributions.utils.broadcast_all. A TypeError names the distribution and parameter of another type."""
+    for key, value in params.items():
+        if not isinstance(value, (Tensor, numbers.Real)) or isinstance(value, bool):
+            raise TypeError(f"{name}: {key} must be a tensor or a number, got {type(value).__name__}")
+    like = next((v for v in params.values() if isinstance(v, Tensor)), None)
+    values = [v if isinstance(v, Tensor) else
+              (like.new_full((), float(v)) if like is not None else tensor(float(v))) for v in params.values()]
+    shape = tuple(broadcast_shapes(*(v.shape for v in values)))
+    return [v if v.shape == shape else v.broadcast_to(shape) for v in values]
 
 
 class Distribution:
@@ -20,6 +39,11 @@ class Distribution:
     def event_shape(self):
         """The shape of one draw of one distribution."""
         return self._event_shape
+
+    def _check(self, ok, message):
+        """With validate_args, a ValueError naming the distribution unless the bool tensor ok is all true."""
+        if self._validate_args and not bool(ok.all()):
+            raise ValueError(f"{type(self).__name__}: {message}")
 
     def _extended_shape(self, sample_shape=()):
         """sample_shape + batch_shape + event_shape: the shape of sample(sample_shape)."""

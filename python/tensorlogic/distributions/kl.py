@@ -2,9 +2,16 @@
 keyed by the two distributions' classes (the most specific registered pair wins)."""
 import math
 
-from ..ops.elementwise import log
+from ..ops.elementwise import log, softplus
+from ..ops.special import digamma, lgamma
+from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .exponential import Exponential
+from .gamma import Beta, Gamma
+from .independent import Independent, _sum_rightmost
+from .laplace import Laplace
 from .normal import Normal
+from .uniform import Uniform
 
 _KL = {}
 
@@ -47,3 +54,54 @@ def _kl_categorical_categorical(p, q):
     # in f16 gives a large finite value instead)
     t = p.probs * (p.logits - q.logits)
     return t.masked_fill(p.probs == 0, 0.0).sum(-1)
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p, q):
+    # each term is infinite where q gives no mass to an outcome p can take, and 0 where p cannot take it
+    t1 = (p.probs * (softplus(-q.logits) - softplus(-p.logits))).masked_fill(q.probs == 0, math.inf)
+    t2 = ((1 - p.probs) * (softplus(q.logits) - softplus(p.logits))).masked_fill(q.probs == 1, math.inf)
+    return t1.masked_fill(p.probs == 0, 0.0) + t2.masked_fill(p.probs == 1, 0.0)
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p, q):
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return result.masked_fill((q.low > p.low) | (q.high < p.high), math.inf)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    ratio = q.rate / p.rate
+    return ratio - 1 - ratio.log()
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p, q):
+    ratio = p.scale / q.scale
+    gap = (p.loc - q.loc).abs()
+    return -ratio.log() + gap / q.scale + ratio * (-gap / p.scale).exp() - 1
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    return (q.concentration * (p.rate / q.rate).log() + lgamma(q.concentration) - lgamma(p.concentration)
+            + (p.concentration - q.concentration) * digamma(p.concentration)
+            + (q.rate - p.rate) * (p.concentration / p.rate))
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    sum_p = p.concentration1 + p.concentration0
+    sum_q = q.concentration1 + q.concentration0
+    return (q._log_normalizer() - p._log_normalizer()
+            + (p.concentration1 - q.concentration1) * digamma(p.concentration1)
+            + (p.concentration0 - q.concentration0) * digamma(p.concentration0)
+            + (sum_q - sum_p) * digamma(sum_p))
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError("KL(Independent || Independent) needs equal reinterpreted_batch_ndims")
+    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)

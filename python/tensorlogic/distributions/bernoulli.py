@@ -1,0 +1,88 @@
+"""Bernoulli: 1 with probability probs, else 0, as torch.distributions.Bernoulli (probs or logits; sample,
+log_prob, entropy, mean, mode, variance, enumerate_support)."""
+import math
+
+from ..autograd.grad_mode import no_grad
+from ..nn.loss_functions import binary_cross_entropy_with_logits
+from ..ops.random import rand
+from ..ops.elementwise import sigmoid
+from ..tensor import Tensor
+from .distribution import Distribution, broadcast_all
+
+# f16's largest value below 1: probs are clamped to [2**-14, 1 - 2**-11] before the logit, as torch clamps to eps
+_ONE_BELOW = 1.0 - 2.0 ** -11
+
+
+class Bernoulli(Distribution):
+    """Bernoulli(probs=None, logits=None): probs in [0, 1] or logits (log-odds); exactly one is given, a tensor or
+    a number. Samples are float16 zeros and ones of sample_shape + batch_shape."""
+
+    arg_constraints_names = ("probs", "logits")
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Bernoulli: either `probs` or `logits` must be specified, but not both")
+        key = "probs" if probs is not None else "logits"
+        (given,) = broadcast_all("Bernoulli", **{key: probs if probs is not None else logits})
+        self.__dict__[key] = given
+        super().__init__(given.shape, (), validate_args)
+        if probs is not None:
+            self._check((given >= 0) & (given <= 1), "probs must lie in [0, 1]")
+
+    def __getattr__(self, name):
+        # probs and logits are each computed from the other when first read (torch's lazy_property).
+        if name == "probs" and "logits" in self.__dict__:
+            self.probs = sigmoid(self.__dict__["logits"])
+            return self.probs
+        if name == "logits" and "probs" in self.__dict__:
+            p = self.__dict__["probs"].clamp(min=2.0 ** -14, max=_ONE_BELOW)
+            self.logits = p.log() - (-p).log1p()
+            return self.logits
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    @property
+    def param_shape(self):
+        """The shape of probs and logits: batch_shape."""
+        return self._batch_shape
+
+    @property
+    def mean(self):
+        """probs."""
+        return self.probs
+
+    @property
+    def mode(self):
+        """1 where probs > 1/2, 0 where below, NaN where equal (as PyTorch)."""
+        p = self.probs
+        return (p >= 0.5).float().masked_fill(p == 0.5, math.nan)
+
+    @property
+    def variance(self):
+        """probs (1 - probs)."""
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        """Zeros and ones (float16) of shape sample_shape + batch_shape, without gradient."""
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            p = self.probs
+            return (rand(shape, device=p.device) < p.expand(shape)).float()
+
+    def log_prob(self, value):
+        """value log p + (1 - value) log(1 - p), from the logits (stable where p is near 0 or 1)."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Bernoulli.log_prob: value must be a tensor, got {type(value).__name__}")
+        self._check((value == 0) | (value == 1), "log_prob's values must be 0 or 1")
+        logits, value = broadcast_all("Bernoulli", logits=self.logits, value=value.to(self.logits.dtype))
+        return -binary_cross_entropy_with_logits(logits, value, reduction="none")
+
+    def entropy(self):
+        """-(p log p + (1 - p) log(1 - p))."""
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    def enumerate_support(self, expand=True):
+        """0 and 1 along a new leading dimension, expanded over batch_shape when expand."""
+        values = self.probs.new_zeros(2)
+        values[1] = 1.0
+        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + self._batch_shape) if expand else values

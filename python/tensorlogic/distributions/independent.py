@@ -1,0 +1,68 @@
+"""Independent: reinterprets the rightmost batch dimensions of a distribution as event dimensions, as
+torch.distributions.Independent (log_prob and entropy sum over them)."""
+from .distribution import Distribution
+
+
+def _sum_rightmost(x, n):
+    return x.sum(tuple(range(-n, 0))) if n > 0 else x
+
+
+class Independent(Distribution):
+    """Independent(base_distribution, reinterpreted_batch_ndims): the last reinterpreted_batch_ndims dimensions
+    of base_distribution's batch_shape become part of event_shape."""
+
+    arg_constraints_names = ()
+
+    def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
+        if not isinstance(base_distribution, Distribution):
+            raise TypeError(f"Independent: base_distribution must be a Distribution, got "
+                            f"{type(base_distribution).__name__}")
+        n = reinterpreted_batch_ndims
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"Independent: reinterpreted_batch_ndims must be a non-negative int, got {n!r}")
+        shape = base_distribution.batch_shape + base_distribution.event_shape
+        event_dim = n + len(base_distribution.event_shape)
+        if n > len(base_distribution.batch_shape):
+            raise ValueError(f"Expected reinterpreted_batch_ndims <= len(base_distribution.batch_shape), actual "
+                             f"{n} vs {len(base_distribution.batch_shape)}")
+        self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
+        super().__init__(shape[:len(shape) - event_dim], shape[len(shape) - event_dim:], validate_args)
+
+    @property
+    def has_rsample(self):
+        """The base distribution's has_rsample."""
+        return self.base_dist.has_rsample
+
+    @property
+    def mean(self):
+        """The base distribution's mean."""
+        return self.base_dist.mean
+
+    @property
+    def mode(self):
+        """The base distribution's mode."""
+        return self.base_dist.mode
+
+    @property
+    def variance(self):
+        """The base distribution's variance."""
+        return self.base_dist.variance
+
+    def sample(self, sample_shape=()):
+        """The base distribution's sample."""
+        return self.base_dist.sample(sample_shape)
+
+    def rsample(self, sample_shape=()):
+        """The base distribution's rsample."""
+        return self.base_dist.rsample(sample_shape)
+
+    def log_prob(self, value):
+        """The base distribution's log_prob summed over the reinterpreted dimensions."""
+        return _sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
+
+    def entropy(self):
+        """The base distribution's entropy summed over the reinterpreted dimensions."""
+        return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
+
+    def __repr__(self):
+        return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"
