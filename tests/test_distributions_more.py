@@ -1,0 +1,203 @@
+"""tl.distributions' Bernoulli, Uniform, Exponential, Laplace, Gamma, Beta and Independent against
+torch.distributions in float64 on the same f16-rounded parameters: log_prob, entropy, mean, variance, cdf/icdf and
+their gradients, KL divergences, rsample's gradients, sample moments on every device, argument errors."""
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+from oracle import assert_close_f16, assert_close_to_largest, host
+
+D, TD = tl.distributions, torch.distributions
+
+
+def _params(name, rng):
+    """{parameter: f16 array} (broadcast against each other) and an f16 array of values in the support."""
+    u = rng.uniform
+    if name == "bernoulli_probs":
+        return {"probs": u(0.05, 0.95, (3, 4))}, rng.integers(0, 2, (2, 3, 4)).astype(np.float64)
+    if name == "bernoulli_logits":
+        return {"logits": rng.standard_normal((3, 4)) * 2}, rng.integers(0, 2, (3, 4)).astype(np.float64)
+    if name == "uniform":
+        return {"low": u(-2, -1, (3, 1)), "high": u(0.5, 2, 4)}, u(-1, 0.5, (2, 3, 4))
+    if name == "exponential":
+        return {"rate": u(0.5, 3, (3, 4))}, u(0, 3, (3, 4))
+    if name == "laplace":
+        return {"loc": rng.standard_normal((3, 1)), "scale": u(0.5, 2, 4)}, rng.standard_normal((3, 4))
+    if name == "gamma":
+        return {"concentration": u(0.5, 5, (3, 4)), "rate": u(0.5, 3, 4)}, u(0.1, 4, (3, 4))
+    return {"concentration1": u(0.5, 4, (3, 4)), "concentration0": u(0.5, 4, 4)}, u(0.05, 0.95, (3, 4))
+
+
+_CLASSES = {"bernoulli_probs": "Bernoulli", "bernoulli_logits": "Bernoulli", "uniform": "Uniform",
+            "exponential": "Exponential", "laplace": "Laplace", "gamma": "Gamma", "beta": "Beta"}
+
+
+def _pair(name, device, rng):
+    """The same distribution (f16-rounded parameters) in TensorLogic on device and in torch in float64, with the
+    parameter tensors of both (requiring grad) and a value in the support of each."""
+    params, value = _params(name, rng)
+    params = {k: v.astype(np.float16) for k, v in params.items()}
+    ours_p = {k: tl.tensor(v, device=device, requires_grad=True) for k, v in params.items()}
+    theirs_p = {k: torch.tensor(v.astype(np.float64), requires_grad=True) for k, v in params.items()}
+    cls = _CLASSES[name]
+    value = value.astype(np.float16)
+    return (getattr(D, cls)(**ours_p), getattr(TD, cls)(**theirs_p), ours_p, theirs_p,
+            tl.tensor(value, device=device), torch.tensor(value.astype(np.float64)))
+
+
+@pytest.mark.parametrize("name", list(_CLASSES))
+def test_values_and_gradients_against_torch(device, rng, name):
+    ours, theirs, ours_p, theirs_p, value, theirs_value = _pair(name, device, rng)
+    assert ours.batch_shape == tuple(theirs.batch_shape) and ours.event_shape == ()
+    lp, ref = ours.log_prob(value), theirs.log_prob(theirs_value)
+    assert lp.shape == tuple(ref.shape)
+    # log_prob and entropy sum rounded terms that may cancel (lgamma, digamma: Beta's entropy adds terms ~10 times
+    # its value), so they are compared to the largest value with a margin of f16 ulps
+    ulps = 16 if name in ("gamma", "beta") else 4
+    assert_close_to_largest(lp, ref.detach().numpy(), ulps=ulps)
+    assert_close_to_largest(ours.entropy(), theirs.entropy().detach().numpy(), ulps=ulps)
+    assert_close_f16(ours.mean, theirs.mean.detach().numpy())
+    assert_close_f16(ours.variance, theirs.variance.detach().numpy())
+    assert_close_f16(ours.stddev, theirs.stddev.detach().numpy())
+    if name not in ("beta", "bernoulli_probs", "bernoulli_logits"):
+        assert_close_f16(ours.mode, theirs.mode.detach().numpy())
+    (lp.sum() + ours.entropy().sum()).backward()
+    (ref.sum() + theirs.entropy().sum()).backward()
+    for key in ours_p:  # gradients sum over broadcast dimensions, where terms may cancel
+        assert_close_to_largest(ours_p[key].grad, theirs_p[key].grad.numpy(), ulps=2 * ulps)
+
+
+@pytest.mark.parametrize("name", ["uniform", "exponential", "laplace"])
+def test_cdf_icdf_against_torch(device, rng, name):
+    ours, theirs, _, _, value, theirs_value = _pair(name, device, rng)
+    assert_close_f16(ours.cdf(value), theirs.cdf(theirs_value).detach().numpy())
+    q = rng.uniform(0.05, 0.95, (3, 4)).astype(np.float16)
+    assert_close_to_largest(ours.icdf(tl.tensor(q, device=device)),
+                            theirs.icdf(torch.tensor(q.astype(np.float64))).detach().numpy())
+
+
+def test_bernoulli_probs_logits_and_support(device):
+    probs = np.array([0.0, 0.25, 0.5, 1.0], np.float16)
+    ours, theirs = D.Bernoulli(tl.tensor(probs, device=device)), TD.Bernoulli(torch.tensor(probs.astype(np.float64)))
+    np.testing.assert_array_equal(host(ours.mode), theirs.mode.numpy())  # NaN at 1/2, as torch
+    assert_close_f16(D.Bernoulli(logits=ours.logits).probs, np.clip(probs, 2 ** -14, 1 - 2 ** -11))
+    support = ours.enumerate_support()
+    assert support.shape == (2, 4) and host(support)[:, 0].tolist() == [0, 1]
+    assert ours.enumerate_support(expand=False).shape == (2, 1)
+
+
+@pytest.mark.parametrize("name", ["uniform", "exponential", "laplace"])
+def test_rsample_gradients(device, rng, name):
+    ours, _, ours_p, _, _, _ = _pair(name, device, rng)
+    x = ours.rsample((5,))
+    assert x.shape == (5, 3, 4) and x.requires_grad
+    x.sum().backward()
+    drawn = host(x.detach()).astype(np.float64)
+    p = {k: host(v.detach()).astype(np.float64) for k, v in ours_p.items()}
+    if name == "uniform":  # x = low + u (high - low): dx/dlow = 1 - u, dx/dhigh = u
+        u = (drawn - p["low"]) / (p["high"] - p["low"])
+        expected = {"low": (1 - u).sum((0, 2))[:, None], "high": u.sum((0, 1))}
+    elif name == "exponential":  # x = e / rate: dx/drate = -x / rate
+        expected = {"rate": (-drawn / p["rate"]).sum(0)}
+    else:  # x = loc + scale e: dx/dloc = 1, dx/dscale = (x - loc) / scale
+        expected = {"loc": np.full((3, 1), 20.0), "scale": ((drawn - p["loc"]) / p["scale"]).sum((0, 1))}
+    for key, grad in expected.items():
+        assert_close_to_largest(ours_p[key].grad, grad, ulps=8)
+
+
+# distribution, parameters, its mean and variance (numbers, one distribution of batch shape (2,))
+_MOMENTS = [
+    ("Bernoulli", {"probs": [0.1, 0.7]}),
+    ("Uniform", {"low": [-1.0, 2.0], "high": [1.0, 2.5]}),
+    ("Exponential", {"rate": [0.5, 4.0]}),
+    ("Laplace", {"loc": [0.0, -2.0], "scale": [1.0, 0.25]}),
+    ("Gamma", {"concentration": [0.3, 4.0], "rate": [1.0, 2.0]}),
+    ("Beta", {"concentration1": [0.4, 2.0], "concentration0": [0.4, 5.0]}),
+]
+
+
+@pytest.mark.parametrize("cls,params", _MOMENTS, ids=[c for c, _ in _MOMENTS])
+def test_sample_moments(device, cls, params):
+    n = 20000
+    ours = getattr(D, cls)(**{k: tl.tensor(v, device=device) for k, v in params.items()})
+    theirs = getattr(TD, cls)(**{k: torch.tensor(np.float16(v).astype(np.float64)) for k, v in params.items()})
+    draws = ours.sample((n,))
+    assert draws.shape == (n, 2) and draws.device == ours.mean.device and not draws.requires_grad
+    x = host(draws).astype(np.float64)
+    mean, var = theirs.mean.numpy(), theirs.variance.numpy()
+    # within 5 standard errors (plus f16's rounding of each draw); the variance within 15% (kurtosis up to ~15)
+    np.testing.assert_array_less(np.abs(x.mean(0) - mean), 5 * np.sqrt(var / n) + 1e-3 * np.abs(mean) + 1e-4)
+    np.testing.assert_allclose(x.var(0), var, rtol=0.15)
+    assert ours.sample().shape == (2,) and ours.sample(3).shape == (3, 2)
+
+
+def test_independent_against_torch(device, rng):
+    loc, scale = rng.standard_normal((2, 3, 4)).astype(np.float16), rng.uniform(0.5, 2, (2, 3, 4)).astype(np.float16)
+    value = rng.standard_normal((5, 2, 3, 4)).astype(np.float16)
+    ours_loc = tl.tensor(loc, device=device, requires_grad=True)
+    theirs_loc = torch.tensor(loc.astype(np.float64), requires_grad=True)
+    ours = D.Independent(D.Normal(ours_loc, tl.tensor(scale, device=device)), 2)
+    theirs = TD.Independent(TD.Normal(theirs_loc, torch.tensor(scale.astype(np.float64))), 2)
+    assert ours.batch_shape == (2,) and ours.event_shape == (3, 4) and ours.has_rsample
+    lp, ref = ours.log_prob(tl.tensor(value, device=device)), theirs.log_prob(torch.tensor(value.astype(np.float64)))
+    assert lp.shape == (5, 2)
+    assert_close_to_largest(lp, ref.detach().numpy(), ulps=8)
+    assert_close_to_largest(ours.entropy(), theirs.entropy().numpy(), ulps=8)
+    assert_close_f16(ours.mean, theirs.mean.detach().numpy())
+    lp.sum().backward()
+    ref.sum().backward()
+    assert_close_to_largest(ours_loc.grad, theirs_loc.grad.numpy())
+    assert ours.rsample((7,)).shape == (7, 2, 3, 4) and ours.sample().shape == (2, 3, 4)
+    other = D.Independent(D.Normal(tl.zeros(2, 3, 4, device=device), tl.ones(2, 3, 4, device=device)), 2)
+    theirs_other = TD.Independent(TD.Normal(torch.zeros(2, 3, 4), torch.ones(2, 3, 4)), 2)
+    assert_close_to_largest(D.kl_divergence(ours, other), TD.kl_divergence(theirs, theirs_other).detach().numpy(),
+                            ulps=8)
+    assert not D.Independent(D.Gamma(tl.ones(3), 1.0), 1).has_rsample
+
+
+@pytest.mark.parametrize("name", list(_CLASSES))
+def test_kl_divergence_against_torch(device, rng, name):
+    p, theirs_p, p_params, theirs_params, _, _ = _pair(name, device, rng)
+    q, theirs_q, _, _, _, _ = _pair(name, device, rng)
+    if name == "uniform":  # q covers p (finite) in one half, not in the other (infinite)
+        q = D.Uniform(p.low.detach() - 0.5, p.high.detach() + tl.tensor([0.5, -0.5, 0.5, -0.5], device=device))
+        theirs_q = TD.Uniform(theirs_p.low.detach() - 0.5, theirs_p.high.detach()
+                              + torch.tensor([0.5, -0.5, 0.5, -0.5], dtype=torch.float64))
+    ours, ref = D.kl_divergence(p, q), TD.kl_divergence(theirs_p, theirs_q)
+    finite = np.isfinite(ref.detach().numpy())
+    np.testing.assert_array_equal(np.isfinite(host(ours)), finite)
+    assert_close_to_largest(host(ours)[finite], ref.detach().numpy()[finite], ulps=8)
+    ours.masked_fill(~tl.tensor(finite, device=device), 0.0).sum().backward()
+    ref.masked_fill(~torch.tensor(finite), 0.0).sum().backward()
+    for key in p_params:
+        assert_close_to_largest(p_params[key].grad, theirs_params[key].grad.numpy(), ulps=8)
+
+
+def test_argument_errors():
+    bad = tl.tensor([1.0, -1.0])
+    for make in (lambda: D.Bernoulli(tl.tensor([0.5, 1.5]), validate_args=True),
+                 lambda: D.Uniform(tl.tensor([0.0, 1.0]), 1.0, validate_args=True),
+                 lambda: D.Exponential(bad, validate_args=True),
+                 lambda: D.Laplace(0.0, bad, validate_args=True),
+                 lambda: D.Gamma(bad, 1.0, validate_args=True),
+                 lambda: D.Gamma(1.0, bad, validate_args=True),
+                 lambda: D.Beta(bad, 1.0, validate_args=True),
+                 lambda: D.Beta(1.0, bad, validate_args=True),
+                 lambda: D.Bernoulli(),
+                 lambda: D.Bernoulli(probs=0.5, logits=0.0),
+                 lambda: D.Independent(D.Normal(tl.zeros(3), 1.0), 2),
+                 lambda: D.Independent(D.Normal(tl.zeros(3), 1.0), -1),
+                 lambda: D.Bernoulli(0.5, validate_args=True).log_prob(tl.tensor([0.5])),
+                 lambda: D.Uniform(0.0, 1.0, validate_args=True).log_prob(tl.tensor([1.5])),
+                 lambda: D.Exponential(1.0, validate_args=True).log_prob(tl.tensor([-1.0])),
+                 lambda: D.Gamma(1.0, 1.0, validate_args=True).log_prob(tl.tensor([0.0])),
+                 lambda: D.Beta(1.0, 1.0, validate_args=True).log_prob(tl.tensor([1.0]))):
+        with pytest.raises(ValueError):
+            make()
+    for make in (lambda: D.Uniform([0.0], 1.0), lambda: D.Gamma(1.0, "2"), lambda: D.Bernoulli(True),
+                 lambda: D.Independent(tl.zeros(3), 1), lambda: D.Bernoulli(0.5).log_prob(1)):
+        with pytest.raises(TypeError):
+            make()
+    # without validate_args (the default here) bad parameters give NaN or inf rather than an error
+    assert D.Exponential(bad).batch_shape == (2,)
