@@ -41,6 +41,7 @@ PUBLIC_MODULES = {
     "tensorlogic.notebook": "tensorlogic.notebook",
     "tensorlogic.profiler": "tensorlogic.profiler",
     "tensorlogic.distributed": "tensorlogic.distributed",
+    "tensorlogic.distributions": "tensorlogic.distributions",
     "tensorlogic.models": "tensorlogic.models",
     "tensorlogic.coreml": "tensorlogic.coreml",
     "tensorlogic.planner": "tensorlogic.planner",

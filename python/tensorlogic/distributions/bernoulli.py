@@ -24,7 +24,7 @@ class Bernoulli(Distribution):
             raise ValueError("Bernoulli: either `probs` or `logits` must be specified, but not both")
         key = "probs" if probs is not None else "logits"
         (given,) = broadcast_all("Bernoulli", **{key: probs if probs is not None else logits})
-        self.__dict__[key] = given
+        self.__dict__[key], self._given = given, key
         super().__init__(given.shape, (), validate_args)
         if probs is not None:
             self._check((given >= 0) & (given <= 1), "probs must lie in [0, 1]")
@@ -58,8 +58,8 @@ class Bernoulli(Distribution):
 
     @property
     def variance(self):
-        """probs (1 - probs)."""
-        return self.probs * (1 - self.probs)
+        """probs (1 - probs); from logits, 1 - probs is sigmoid(-logits), exact where probs rounds near 1."""
+        return self.probs * (sigmoid(-self.logits) if self._given == "logits" else 1 - self.probs)
 
     def sample(self, sample_shape=()):
         """Zeros and ones (float16) of shape sample_shape + batch_shape, without gradient."""
