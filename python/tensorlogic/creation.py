@@ -10,7 +10,7 @@ from ._convert import check_f16_range, numpy_to_array
 from .device import device_name
 from .dtypes import as_dtype, float16, int64
 from .dtypes import bool as bool_
-from .tensor import Tensor, _shape_args, _wrap
+from .tensor import Tensor, _shape_args, _size_keyword, _wrap
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "linspace",
            "eye", "zeros_like", "ones_like", "full_like", "empty_like", "is_tensor"]
@@ -87,26 +87,15 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _sizes(size, kwargs, name):
-    """The shape from varargs, one sequence, or size= (PyTorch accepts all three: torch.empty(size=(2, 3)))."""
-    if "size" in kwargs:
-        if size:
-            raise TypeError(f"{name}() got multiple values for argument 'size'")
-        size = (kwargs.pop("size"),)
-    if kwargs:
-        raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(kwargs))!r}")
-    return _shape_args(size)
-
-
 def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """A tensor of zeros of the given size (varargs, one sequence or size=); float16 unless dtype says otherwise,
     on `device` (default: the default device)."""
-    return _full(_sizes(size, kwargs, "zeros"), 0, dtype or float16, device, requires_grad)
+    return _full(_shape_args(_size_keyword(size, kwargs, "zeros")), 0, dtype or float16, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """A tensor of ones of the given size (varargs, one sequence or size=); float16 unless dtype says otherwise."""
-    return _full(_sizes(size, kwargs, "ones"), 1, dtype or float16, device, requires_grad)
+    return _full(_shape_args(_size_keyword(size, kwargs, "ones")), 1, dtype or float16, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -119,7 +108,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """An uninitialised tensor of the given size (varargs, one sequence or size=); float16 unless dtype says
     otherwise. Its contents are whatever the allocator's buffer held."""
-    a = _core.empty(list(_sizes(size, kwargs, "empty")), _dtype_name(dtype, float16), device_name(device))
+    a = _core.empty(list(_shape_args(_size_keyword(size, kwargs, "empty"))), _dtype_name(dtype, float16), device_name(device))
     return _finish(_wrap(a), requires_grad)
 
 

@@ -287,6 +287,18 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         return self.div_(other)
 
 
+def _size_keyword(size, kwargs, name):
+    """The varargs `size` of a factory (zeros, empty, rand, ...), or its size= keyword, which PyTorch accepts too
+    (torch.empty(size=(2, 3))); any other keyword left in `kwargs` is a TypeError."""
+    if "size" in kwargs:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        size = (kwargs.pop("size"),)
+    if kwargs:
+        raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    return size
+
+
 def _shape_args(shape):
     """Sizes given as varargs or as one sequence (PyTorch accepts both), as a tuple of ints."""
     if len(shape) == 1 and shape[0].__class__ is not int and not isinstance(shape[0], numbers.Integral):

@@ -29,15 +29,6 @@ import prog_word_lm
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """PyTorch's thread pool fights the other processes on a small CI machine; one thread keeps it quick."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def twin(torch_model, tl_model):
     """Rounds the PyTorch model's weights to f16 and loads the same values into the TensorLogic model."""
     with torch.no_grad():

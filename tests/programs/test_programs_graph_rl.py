@@ -14,15 +14,6 @@ from test_programs import close, twins
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """As in test_programs.py: one PyTorch thread on the small CI machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("scores", ["broadcast", "concat"])
 def test_gat(rng, scores):
     graph = prog_gat.make_graph(rng)

@@ -9,7 +9,7 @@ import tensorlogic as tl
 
 import prog_forward_forward
 import prog_translation
-from test_programs import close, one_torch_thread, twin, twins  # noqa: F401 (one_torch_thread: an autouse fixture)
+from test_programs import close, twin, twins
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
 

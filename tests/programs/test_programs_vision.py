@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tensorlogic as tl
-from test_programs import close, one_torch_thread, over_seeds, twins  # noqa: F401 (an autouse fixture)
+from test_programs import close, over_seeds, twins
 
 import prog_mnist_rnn
 import prog_vit

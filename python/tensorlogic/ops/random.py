@@ -5,7 +5,7 @@ import numbers
 from .. import _core
 from ..device import device_name
 from ..dtypes import _BY_NAME, as_dtype, float16, int64
-from ..tensor import _wrap, tensor_method
+from ..tensor import _size_keyword, _wrap, tensor_method
 
 _U64 = (1 << 64) - 1
 
@@ -45,26 +45,15 @@ def array_dtype(array):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """Uniform on [0, 1): multiples of 2**-11, exact in float16 (never 1.0)."""
     _no_generator(generator, "rand")
-    size = _size_arg(size, kwargs, "rand")
+    size = _size(_size_keyword(size, kwargs, "rand"), "rand")
     return _finish(_core.rand(size, device_name(device)), dtype, requires_grad, "rand", float16)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """Standard normal (Box-Muller on the Philox stream; see cpp/core/philox.h)."""
     _no_generator(generator, "randn")
-    size = _size_arg(size, kwargs, "randn")
+    size = _size(_size_keyword(size, kwargs, "randn"), "randn")
     return _finish(_core.randn(size, device_name(device)), dtype, requires_grad, "randn", float16)
-
-
-def _size_arg(size, kwargs, name):
-    """The shape from varargs, one sequence, or size= (as PyTorch accepts)."""
-    if "size" in kwargs:
-        if size:
-            raise TypeError(f"{name}: size given twice")
-        size = (kwargs.pop("size"),)
-    if kwargs:
-        raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(kwargs)}")
-    return _size(size, name)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
