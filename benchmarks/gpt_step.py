@@ -15,7 +15,13 @@ appendix); then the loss over `--curve-steps` steps on a synthetic corpus for Te
 among the modes) and AMP from the same initial weights and the same batches, and each one's largest and median
 relative difference from AMP's: PyTorch's own f16 run shows how far f16 alone moves the curve.
 
-Run: python benchmarks/gpt_step.py [--small] [--device cuda] [--modes tl,tl_compile,tl_graphed,eager,amp,compile]"""
+Timing: every mode is built and measured once in turn (its peak memory above what the process held before it was
+built), then all stay alive and `--rounds` - 1 more rounds time them in turn, round after round: a mode's time is
+the median of its rounds, so a drift of the GPU's speed over the run (PyTorch's own time moved up to 12% between
+runs) reaches every mode alike. Each mode's rounds are reported too.
+
+Run: python benchmarks/gpt_step.py [--small] [--device cuda] [--modes tl,tl_compile,tl_graphed,eager,amp,compile]
+[--steps 20] [--rounds 3] [--curve-steps 200]"""
 import argparse
 import json
 import time
@@ -153,10 +159,22 @@ class Mode:
         elif self.device.startswith("cuda"):
             torch.cuda.synchronize()
 
-    def peak_bytes(self):
-        if not self.device.startswith("cuda"):
-            return None
-        return tl.cuda.max_memory_allocated() if self.name.startswith("tl") else torch.cuda.max_memory_allocated()
+
+def memory_mark(name, device):
+    """Resets the peak of the allocator that mode `name` uses and returns what it holds now (None off CUDA)."""
+    if not device.startswith("cuda"):
+        return None
+    memory = tl.cuda if name.startswith("tl") else torch.cuda
+    memory.reset_peak_memory_stats()
+    return memory.memory_allocated()
+
+
+def peak_since(name, device, mark):
+    """The peak allocated by mode `name`'s allocator since memory_mark, above what it held then."""
+    if mark is None:
+        return None
+    memory = tl.cuda if name.startswith("tl") else torch.cuda
+    return memory.max_memory_allocated() - mark
 
 
 def model_flops_per_step(cfg, params):
@@ -190,6 +208,7 @@ def main():
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--modes", default="tl,eager,amp,compile")
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of every mode, in turn")
     parser.add_argument("--curve-steps", type=int, default=200)
     args = parser.parse_args()
     cfg = dict(vocab=50304, block=1024, layers=12, width=768, heads=12, batch=8, lr=6e-4)
@@ -200,16 +219,25 @@ def main():
     params = sum(int(np.prod(v.shape)) for k, v in weights.items() if k != "lm_head.weight")
     corpus = synthetic_corpus(cfg["vocab"], 200_000 if args.small else 2_000_000, seed=1)
     flops = model_flops_per_step(cfg, params)
-    rows = []
+    live, peaks = [], {}
     for name in modes:
+        mark = memory_mark(name, args.device)
         mode = Mode(name, cfg, weights, args.device)
         data = [mode.tensors(x, y) for x, y in batches(corpus, cfg["batch"], cfg["block"], args.steps + 5, seed=3)]
-        seconds = time_mode(mode, data, args.steps, warmup=5)
-        row = {"mode": name, "ms_per_step": seconds * 1e3, "model_tflops": flops / seconds / 1e12,
-               "peak_bytes": mode.peak_bytes()}
+        rounds = [time_mode(mode, data, args.steps, warmup=5)]
+        peaks[name] = peak_since(name, args.device, mark)
+        live.append((name, mode, data, rounds))
+    for _ in range(args.rounds - 1):
+        for name, mode, data, rounds in live:
+            rounds.append(time_mode(mode, data, args.steps, warmup=1))
+    rows = []
+    for name, mode, data, rounds in live:
+        seconds = float(np.median(rounds))
+        row = {"mode": name, "ms_per_step": seconds * 1e3, "ms_per_step_rounds": [r * 1e3 for r in rounds],
+               "model_tflops": flops / seconds / 1e12, "peak_bytes": peaks[name]}
         rows.append(row)
         print(json.dumps(row), flush=True)
-        del mode, data
+    del live
     by_mode = {r["mode"]: r["ms_per_step"] for r in rows}
     ratios = {f"{ours}_vs_{peer}": by_mode[peer] / by_mode[ours] for ours in by_mode if ours.startswith("tl")
               for peer in by_mode if not peer.startswith("tl")}
@@ -226,7 +254,7 @@ def main():
     name = "gpt_step_small" if args.small else "gpt_step"
     device_name = tl.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
     path = write_results(f"{name}_{device_name.replace(' ', '_')}", rows,
-                         {"config": cfg, "ratios_peer_time_over_ours": ratios, "loss_curves": curves,
+                         {"config": cfg, "rounds": args.rounds, "ratios_peer_time_over_ours": ratios, "loss_curves": curves,
                           "torch": torch.__version__, "device": device_name})
     print(json.dumps(ratios))
     print(f"wrote {path}")
