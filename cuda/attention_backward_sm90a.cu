@@ -4,15 +4,16 @@
 // log-sum-exp, Delta = rowsum(dO * O), a zeroed f32 dQ buffer) and the same outputs. A work item is 128 keys of
 // one batch; a persistent grid of one block per SM walks the items, drawing each next one as it gets to it. A
 // block has three warpgroups: the producer, one lane of which loads, through the tensor memory accelerator, each
-// item's K and V and then each query tile's Q and dO (64 rows) into a ring of 128-byte-swizzled buffers (three
-// stages at d = 64, two at 128 and 256) that runs on across items, so that the next item's K, V (at d = 64 into a
+// item's K and V and then each query tile's Q and dO (128 rows at d = 64, 64 at 128 and 256) into a ring of two
+// stages of 128-byte-swizzled buffers that runs on across items, so that the next item's K, V (at d = 64 into a
 // second K/V buffer) and first query tiles load while the consumers finish the current one; and two consumers of
 // 64 keys each, whose dK and dV stay in f32 registers until the item's end. Per query tile a consumer
 // computes S^T = K Q^T and dP^T = V dO^T with wgmma (operands from shared memory), P^T = exp2(S^T - lse) and
 // dS^T = P^T (dP^T - Delta) in registers, dV += P^T dO and dK += dS^T Q with wgmma (P^T and dS^T from
 // registers, Q and dO read N-major), writes dS^T to shared memory (swizzled as TMA would; double-buffered, both
 // consumers' side by side) and, once both have, computes dQ = dS K over all the item's 128 keys for half the
-// columns with wgmma, which it writes to shared memory (one of two buffers, used in turn) and adds to the f32
+// tile's queries (d = 64) or half the columns (d = 128) with wgmma, which it writes to shared memory (at d = 128
+// one of two buffers, used in turn; at d = 64 its tile's Q or dO buffer, read by then) and adds to the f32
 // buffer with one bulk reduction of the tensor memory accelerator (FlashAttention-3's way: 64 x D float atomics
 // per tile had each warp send D / 2 scattered reductions to L2; and, as there, a tile's dQ is summed over 128
 // keys before its reduction). At d = 256 an item is 64 keys and the consumers split the head dim instead
@@ -41,7 +42,7 @@ using namespace sm90a;
 
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kConsumers = 2;                     // warpgroups of 64 keys
-constexpr int kRows = 64;                         // queries per tile
+constexpr int kDqRows = 64;                       // query rows of a consumer's dQ share (one wgmma's M)
 constexpr int kBlockThreads = 128 * (1 + kConsumers);
 constexpr int kProducerRegs = 24, kConsumerRegs = 240;
 static_assert(128 * kProducerRegs + 128 * kConsumers * kConsumerRegs <= 65536, "an SM has 64 Ki registers");
@@ -64,28 +65,40 @@ struct HopperBwd {
   // columns: half the reduction traffic and operations of each reducing its own keys' dQ (all D columns), at the
   // price of one barrier of both warpgroups per tile (H100, 06:12 UTC 2026-12-06: forward + backward 6-10% faster).
   static constexpr bool kSplitDq = kColSplit == 1;
-  static constexpr int kDqCols = kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
+  // Queries per tile: 128 at d = 64, 64 above. At d = 64 a 64-query tile made S^T and dP^T 64 x 64 products with
+  // both operands from shared memory, which read about as many bytes a cycle as shared memory delivers (an
+  // m64n64k16 product: 4 KiB for 32 cycles of tensor work), and each tile's waits and barriers served little work;
+  // 128 queries give m64n128k16 products (6 KiB for 64 cycles) and half the tiles (FlashAttention-3 also takes 128
+  // x 128 at d = 64). At 128 and 256 the dK and dV registers leave no room for the larger S^T and dP^T.
+  static constexpr int kRows = D == 64 ? 128 : 64;
+  // With 128 queries, the consumers split dQ by rows (each its 64 queries, all columns: an m64n64 product over the
+  // 128 keys); with 64, at d = 128, by columns (each half the columns of the tile's 64 queries).
+  static constexpr bool kDqByRows = kRows == 2 * kDqRows;
+  static_assert(!kDqByRows || kSplitDq, "the row split shares both consumers' dS^T");
+  static constexpr int kDqCols = kDqByRows ? D : kSplitDq ? D / kConsumers : kCols;  // columns of dQ a consumer computes
   static constexpr int kDsBuffers = kSplitDq ? 2 : 1;  // shared dS^T: tile j + 1's is written while j's is read
-  // Query tiles in flight: three where shared memory allows (d = 64), else two.
-  static constexpr int kStages = D == 64 ? 3 : 2;
+  static constexpr int kStages = 2;  // query tiles in flight
   // K/V buffers: at d = 64 two, so that the producer loads the next item's K and V while the consumers still read
   // the current one's; at 128 and 256 one (a second would take the shared memory past 227 KiB), which the next
   // item's K and V fill once the consumers' last products of the current one (its last dQ) have landed.
   static constexpr int kKvBuffers = D == 64 ? 2 : 1;
   // A consumer's dQ buffers, used in turn: with two, a tile waits for the reduction of the tile before the
   // previous one to have read its buffer, not for the previous one's (the reductions' reads may queue behind L2).
-  static constexpr int kDqBuffers = kSplitDq ? 2 : 1;
+  // One where dQ is staged in the tile's stage (below), which is freed once the reduction has read it.
+  static constexpr int kDqBuffers = kSplitDq && !kDqByRows ? 2 : 1;
   static constexpr uint32_t kKeyBytes = kKeys * D * sizeof(__half);   // K or V
   static constexpr uint32_t kRowBytes = kRows * D * sizeof(__half);   // Q or dO of one query tile
   static constexpr uint32_t kDsBytes = 64 * kRows * sizeof(__half);   // one consumer's dS^T
-  static constexpr uint32_t kDqBytes = kRows * kDqCols * sizeof(float); // one consumer's dQ share
-  // At d = 256 a consumer's dQ share is staged in its tile's Q or dO buffer (as many bytes), which both
-  // consumers have finished reading by then: a buffer of its own would take the shared memory past 227 KiB.
-  static constexpr bool kDqInStage = kColSplit == 2;
+  static constexpr uint32_t kDqBytes = kDqRows * kDqCols * sizeof(float); // one consumer's dQ share
+  // At d = 64 and 256 a consumer's dQ share is staged in its tile's Q or dO buffer (as many bytes), which both
+  // consumers have finished reading by then: buffers of their own would take the shared memory past 227 KiB (at
+  // d = 64 with the K/V buffers, the 128-query stages and the double-buffered dS^T: 64 + 64 + 64 + 2 x 16 KiB, and the
+  // 2 KiB of statistics and barriers outside).
+  static constexpr bool kDqInStage = kColSplit == 2 || kDqByRows;
   static_assert(!kDqInStage || kDqBytes == kRowBytes, "a dQ share fills one Q or dO tile");
   // K and V, the stages' Q and dO, each consumer's dS^T and dQ; 1024 bytes of slack to align the swizzled tiles.
-  // d = 64: 2 x 32 + 3 x 16 + 2 x 16 + 2 x 16 = 176 KiB; 128: 64 + 2 x 32 + 2 x 16 + 2 x 32 = 224 KiB; 256: 64 + 2 x
-  // 64 + 2 x 8 = 208 KiB (dQ in the stages). (A fourth stage at d = 64 would fit too: 192 KiB.)
+  // d = 64: 2 x 32 + 2 x 32 + 2 x 32 = 192 KiB (dQ in the stages); 128: 64 + 2 x 32 + 2 x 16 + 2 x 32 = 224 KiB;
+  // 256: 64 + 2 x 64 + 2 x 8 = 208 KiB (dQ in the stages).
   static constexpr size_t kSmemBytes =
       kKvBuffers * 2 * kKeyBytes + 2 * kStages * kRowBytes +
       kConsumers * (kDsBuffers * kDsBytes + (kDqInStage ? 0 : kDqBuffers * kDqBytes)) + 1024;
@@ -94,8 +107,9 @@ struct HopperBwd {
 };
 
 struct BwdSm90Args {
-  CUtensorMap q_map, k_map, v_map, g_map;  // boxes of 64 columns x kRows (Q, dO) or HopperBwd<D>::kKeys (K, V) rows
-  CUtensorMap dq_map;                      // dq_acc as [B0 * B1, len, D], boxes of 32 columns x kRows rows
+  // boxes of 64 columns x HopperBwd<D>::kRows (Q, dO) or HopperBwd<D>::kKeys (K, V) rows
+  CUtensorMap q_map, k_map, v_map, g_map;
+  CUtensorMap dq_map;  // dq_acc as [B0 * B1, len, D], boxes of 32 columns x kDqRows rows
   BatchSteps q_b, k_b, v_b, g_b;
   int64_t inner;  // B1: the flat batch index is b0 * B1 + b1
   SectionOrder order;  // of the items (key blocks of each batch)
@@ -119,7 +133,7 @@ __device__ __forceinline__ void load_rows(__half* dst, const CUtensorMap* map, u
 
 // acc += A B with A (16 rows per warp) from registers and B N columns of a [kRows][D] tile (from its 64-column
 // tile `tile` on) read N-major, kRows / 16 steps.
-template <int N>
+template <int N, int kRows>
 __device__ __forceinline__ void wgmma_rows(float (&acc)[N / 2], const uint32_t (&a)[kRows / 16][4], const __half* tile) {
 #pragma unroll
   for (int kk = 0; kk < kRows / 16; ++kk) {
@@ -161,6 +175,7 @@ template <int D, bool kCausal>
   BwdItem w;
   w.b = b, w.bo = bo, w.bi = b - bo * inner;
   w.key0 = static_cast<int>(key_block) * HopperBwd<D>::kKeys;
+  constexpr int kRows = HopperBwd<D>::kRows;
   w.tile_begin = kCausal ? w.key0 / kRows : 0;  // earlier queries see none of these keys
   w.n_tiles = max((a.len + kRows - 1) / kRows - w.tile_begin, 0);
   return w;
@@ -197,7 +212,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   __trap();  // the compute_90 pass of nvcc -arch=sm_90a (see attention_sm90a.cu)
 #else
   using H = HopperBwd<D>;
-  constexpr int kKeys = H::kKeys, kCols = H::kCols, kDqCols = H::kDqCols, kStages = H::kStages;
+  constexpr int kKeys = H::kKeys, kCols = H::kCols, kDqCols = H::kDqCols, kStages = H::kStages, kRows = H::kRows;
   extern __shared__ unsigned char smem_raw[];
   // (aligned by an offset from smem_raw, not through an integer, so that the compiler still knows every pointer
   // below is shared: dS^T's and dQ's stores are then STS, where generic stores took longer to drain at each proxy
@@ -206,8 +221,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   // [kKvBuffers][K, V][D / 64][kKeys][64]
   __half* s_q = s_kv + H::kKvBuffers * 2 * kKeys * D;  // [kStages][D / 64][kRows][64]
   __half* s_g = s_q + kStages * kRows * D;
-  __half* s_ds = s_g + kStages * kRows * D;  // [kDsBuffers][kConsumers][64 keys][kRows], swizzled
-  // [kConsumers][kDqBuffers][kDqCols / 32][kRows][32], swizzled (unless kDqInStage)
+  // [kDsBuffers][kConsumers][kRows / 64][64 keys][64 queries], swizzled
+  __half* s_ds = s_g + kStages * kRows * D;
+  // [kConsumers][kDqBuffers][kDqCols / 32][kDqRows][32], swizzled (unless kDqInStage)
   float* s_dq = reinterpret_cast<float*>(s_ds + H::kDsBuffers * kConsumers * 64 * kRows);
   // Persistent: the block walks items (next_item), the producer loading an item's K, V and first query tiles while
   // the consumers finish the previous one. The n-th item's K and V go to buffer n % kKvBuffers, completing phase
@@ -297,8 +313,9 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
   const int key_part = consumer / H::kColSplit;          // which 64 keys of the block are this warpgroup's
   const int col0 = (consumer % H::kColSplit) * kCols;    // its first column of dK, dV and dQ
   const int col_tile = col0 / kSwizzleCols;              // the 64-column tile of Q, dO and K its columns start in
-  const int dq_col0 = H::kSplitDq ? consumer * kDqCols : col0;  // its first column of dQ
-  float* dq = s_dq;  // this tile's dQ share (set per tile): [kConsumers][kDqBuffers][kRows * kDqCols]
+  const int dq_col0 = H::kDqByRows ? 0 : H::kSplitDq ? consumer * kDqCols : col0;  // its first column of dQ
+  const int dq_row0 = H::kDqByRows ? consumer * kDqRows : 0;  // and its first query row of the tile
+  float* dq = s_dq;  // this tile's dQ share (set per tile): [kConsumers][kDqBuffers][kDqRows * kDqCols]
   const int wg_barrier = 1 + consumer;  // named barrier of this warpgroup's 128 threads
   const bool issuer = threadIdx.x % 128 == 0;  // the thread that issues this warpgroup's dQ reductions
   // This warp's reads of a stage are done: one arrival per warp, for buffers the consumers access only through the
@@ -347,6 +364,10 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
     // tile's 64 queries. Each in its own group, so that P^T is computed (and dV's product issued) while dP^T is on
     // the tensor cores. P^T is computed in s, dS^T in dp.
     float s[kRows / 2], dp[kRows / 2];
+    const auto scores_product = [](float (&acc)[kRows / 2], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
+      if constexpr (kRows == 128) wgmma_ss_n128<0, 0>(acc, a_desc, b_desc, accumulate);
+      else wgmma_ss_n64<0, 0>(acc, a_desc, b_desc, accumulate);
+    };
     const auto issue_scores = [&](int it) {
       const int stage = (u0 + it) % kStages;
       const __half* q_tile = s_q + stage * kRows * D;
@@ -358,15 +379,15 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 #pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
         const int tile = kk / 4, step = (kk % 4) * 16;
-        wgmma_ss_n64<0, 0>(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
-                           smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
+        scores_product(s, smem_desc(k_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
+                       smem_desc(q_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
       }
       wgmma_commit();
 #pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
         const int tile = kk / 4, step = (kk % 4) * 16;
-        wgmma_ss_n64<0, 0>(dp, smem_desc(v_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
-                           smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
+        scores_product(dp, smem_desc(v_rows + tile * kKeys * kSwizzleCols + step, 16, 1024),
+                       smem_desc(g_tile + tile * kRows * kSwizzleCols + step, 16, 1024), kk > 0);
       }
       wgmma_commit();
     };
@@ -392,31 +413,16 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
         if (u > 0) mbar_arrive(&stage_free[(u - 1) % kStages]);  // by every thread: each wrote into it
         dq = reinterpret_cast<float*>((consumer == 0 ? s_q : s_g) + stage * kRows * D);
       } else {
-        dq = s_dq + (consumer * H::kDqBuffers + u % H::kDqBuffers) * kRows * kDqCols;
+        dq = s_dq + (consumer * H::kDqBuffers + u % H::kDqBuffers) * kDqRows * kDqCols;
       }
 
-      // At d = 64 this tile's log-sum-exps and Delta go into registers now: after the wgmma wait below (whose asm
-      // clobbers memory) each shared load's latency fell right before its first use (ncu, H100: 4-5% of the stall
-      // samples). (At d = 128 and 256 the 32 registers more made ptxas spill.)
-      constexpr bool kStatsAhead = D == 64;
-      const auto shared_lse = [&](int nt) {
+      // (Loading these statistics into registers before the wgmma wait below hid their latency at 64 queries and
+      // d = 64, 4-5% of the stall samples; with 128 queries, or d >= 128, those registers make ptxas spill.)
+      const auto lse_at = [&](int nt) {
         return *reinterpret_cast<const float2*>(&s_lse[consumer][nt * 8 + 2 * t]);
       };
-      const auto shared_delta = [&](int nt) {
-        return *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
-      };
-      float2 lse_ahead[kRows / 8], delta_ahead[kRows / 8];
-      if constexpr (kStatsAhead) {
-#pragma unroll
-        for (int nt = 0; nt < kRows / 8; ++nt) lse_ahead[nt] = shared_lse(nt), delta_ahead[nt] = shared_delta(nt);
-      }
-      const auto lse_at = [&](int nt) {
-        if constexpr (kStatsAhead) return lse_ahead[nt];
-        else return shared_lse(nt);
-      };
       const auto delta_at = [&](int nt) {
-        if constexpr (kStatsAhead) return delta_ahead[nt];
-        else return shared_delta(nt);
+        return *reinterpret_cast<const float2*>(&s_delta[consumer][nt * 8 + 2 * t]);
       };
       issue_scores(it);
       wgmma_wait<1>();  // S^T has landed (dP^T may still run)
@@ -454,7 +460,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       fence_registers(dv);
       fence_registers(p16);
       wgmma_fence();
-      wgmma_rows<kCols>(dv, p16, g_tile + col_tile * kRows * kSwizzleCols);
+      wgmma_rows<kCols, kRows>(dv, p16, g_tile + col_tile * kRows * kSwizzleCols);
       wgmma_commit();
 
       // dS^T = P^T (dP^T - Delta), then dK += dS^T Q.
@@ -470,18 +476,19 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       fence_registers(dk);
       fence_registers(ds16);
       wgmma_fence();
-      wgmma_rows<kCols>(dk, ds16, q_tile + col_tile * kRows * kSwizzleCols);
+      wgmma_rows<kCols, kRows>(dk, ds16, q_tile + col_tile * kRows * kSwizzleCols);
       wgmma_commit();
 
-      // dS^T into shared memory as TMA would lay it out (row = key, 16-byte chunk c of row r at c ^ (r % 8)),
-      // for dQ = dS K, which reads it M-major; then made visible to the tensor cores (the async proxy).
+      // dS^T into shared memory as TMA would lay it out (row = key, 16-byte chunk c of row r at c ^ (r % 8); with
+      // 128 queries, two such 64-query blocks), for dQ = dS K, which reads it M-major; then made visible to the
+      // tensor cores (the async proxy).
 #pragma unroll
       for (int nt = 0; nt < kRows / 8; ++nt) {
+        unsigned char* block = reinterpret_cast<unsigned char*>(ds + (nt / 8) * 64 * 64);
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
           const int row = 16 * warp + g + 8 * h;
-          *reinterpret_cast<uint32_t*>(reinterpret_cast<unsigned char*>(ds) + row * 128 + ((nt ^ g) << 4) + 4 * t) =
-              ds16[nt / 2][(nt % 2) * 2 + h];
+          *reinterpret_cast<uint32_t*>(block + row * 128 + (((nt % 8) ^ g) << 4) + 4 * t) = ds16[nt / 2][(nt % 2) * 2 + h];
         }
       }
       fence_proxy_async();
@@ -490,7 +497,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       if constexpr (H::kSplitDq) named_barrier_sync(3, kConsumers * 128);
       else named_barrier_sync(wg_barrier, 128);
 
-      // dQ (the tile's 64 queries x this warpgroup's kDqCols columns) = dS K over all the item's keys: dS^T read
+      // dQ (64 queries of the tile x this warpgroup's kDqCols columns) = dS K over all the item's keys: dS^T read
       // M-major (16 keys are 2048 bytes; at d <= 128 both consumers' one after the other, at 256 its own copy), K
       // read N-major (its 64-column tiles kKeys rows apart; at d 64 from the second half of a 128-byte row on for
       // the second consumer). Issued behind dK before waiting for it, so the tensor cores run the products back to
@@ -500,13 +507,13 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       float dq_part[kDqCols / 2];
       fence_registers(dq_part);
       wgmma_fence();
-      const __half* dq_ds = H::kSplitDq ? ds_all : ds;
+      const __half* dq_ds = (H::kSplitDq ? ds_all : ds) + dq_row0 * 64;  // its queries' 64-query block
       const __half* dq_k = H::kSplitDq ? s_k + (dq_col0 / kSwizzleCols * kKeys) * kSwizzleCols + dq_col0 % kSwizzleCols
                                        : k_rows + col_tile * kKeys * kSwizzleCols;
 #pragma unroll
       for (int kk = 0; kk < kKeys / 16; ++kk) {
-        // (the leading offset would step 64 queries: unused, the tile has 64)
-        const uint64_t da = smem_desc(dq_ds + kk * 16 * kRows, H::kDsBytes, 1024);
+        // (keys 64 on are the other consumer's dS^T; the leading offset would step 64 queries: unused, M is 64)
+        const uint64_t da = smem_desc(dq_ds + (kk / 4) * 64 * kRows + (kk % 4) * 16 * 64, H::kDsBytes, 1024);
         const uint64_t kb = smem_desc(dq_k + kk * 16 * kSwizzleCols, kKeys * kSwizzleCols * sizeof(__half), 1024);
         if constexpr (kDqCols == 32) wgmma_ss_n32<1, 1>(dq_part, da, kb, kk > 0);
         else if constexpr (kDqCols == 64) wgmma_ss_n64<1, 1>(dq_part, da, kb, kk > 0);
@@ -522,7 +529,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       // kDqInStage: every warp of both consumers has read the stage's Q and dO for the last time (its dK has
       // landed) before either writes its dQ share over them.
       if constexpr (H::kDqInStage) named_barrier_sync(3, kConsumers * 128);
-      // Into `dq` as the map reads it: kDqCols / 32 boxes of kRows rows x 128 bytes, the 16-byte chunk c of row r at
+      // Into `dq` as the map reads it: kDqCols / 32 boxes of kDqRows rows x 128 bytes, the 16-byte chunk c of row r at
       // c ^ (r % 8) (rows g and g + 8 of a warp fall in different chunks: two wavefronts a store, no conflicts).
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
@@ -530,7 +537,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
 #pragma unroll
         for (int dt = 0; dt < kDqCols / 8; ++dt) {
           const int chunk = 2 * (dt % 4) + (t >> 1);
-          unsigned char* box = reinterpret_cast<unsigned char*>(dq + (dt / 4) * kRows * 32);
+          unsigned char* box = reinterpret_cast<unsigned char*>(dq + (dt / 4) * kDqRows * 32);
           *reinterpret_cast<float2*>(box + row * 128 + ((chunk ^ g) << 4) + 8 * (t & 1)) =
               make_float2(dq_part[4 * dt + 2 * h] * a.scale, dq_part[4 * dt + 2 * h + 1] * a.scale);
         }
@@ -540,7 +547,7 @@ __global__ void __launch_bounds__(kBlockThreads, 1)
       if (issuer) {  // rows past the end fall outside the map and are dropped
 #pragma unroll
         for (int c = 0; c < kDqCols / 32; ++c) {
-          tma_reduce_add_3d(&a.dq_map, dq + c * kRows * 32, dq_col0 + 32 * c, q0, static_cast<int>(b));
+          tma_reduce_add_3d(&a.dq_map, dq + c * kDqRows * 32, dq_col0 + 32 * c, q0 + dq_row0, static_cast<int>(b));
         }
         bulk_commit();
       }
@@ -580,8 +587,7 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
   const int64_t e = q.shape()[3];
   if (!attention_backward_sm90a_takes(q, k, v, grad, dk, dv)) return false;
   BwdSm90Args args{};
-  if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows) ||
-      !encode_f32_rows_map(&args.dq_map, dq_acc, batches, len, e, kRows)) {
+  if (!encode_f32_rows_map(&args.dq_map, dq_acc, batches, len, e, kDqRows)) {
     return false;
   }
   args.inner = q.shape()[1];
@@ -601,8 +607,9 @@ bool attention_backward_sm90a(const Array& q, const Array& k, const Array& v, co
   bool taken = true;
   HeadDims::run(e, causal, mask != nullptr, [&](auto d, auto causal_tag, auto mask_tag) {
     constexpr int D = decltype(d)::value;
-    constexpr int kKeys = HopperBwd<D>::kKeys;
-    if (!encode_rows_map(&args.k_map, &args.k_b, k, kKeys) || !encode_rows_map(&args.v_map, &args.v_b, v, kKeys)) {
+    constexpr int kKeys = HopperBwd<D>::kKeys, kRows = HopperBwd<D>::kRows;
+    if (!encode_rows_map(&args.q_map, &args.q_b, q, kRows) || !encode_rows_map(&args.g_map, &args.g_b, grad, kRows) ||
+        !encode_rows_map(&args.k_map, &args.k_b, k, kKeys) || !encode_rows_map(&args.v_map, &args.v_b, v, kKeys)) {
       taken = false;  // nothing launched
       return;
     }

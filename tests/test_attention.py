@@ -203,11 +203,13 @@ GRAD_SHAPES = [
                                        (1, 2, 600, 650, 256),
                                        # more key blocks than an H100's 132 SMs: persistent blocks take several
                                        (2, 96, 256, 256, 64), (1, 96, 100, 300, 64), (1, 64, 300, 300, 128),
-                                       (1, 48, 200, 200, 256)])
+                                       (1, 48, 200, 200, 256),
+                                       # d 64's 128-query tiles: the last tile's second half wholly past the end
+                                       (1, 3, 192, 448, 64)])
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_backward_model_sizes(device, rng, B, H, L, S, E, causal):
-    """Gradients at model sizes (CUDA's Hopper backward on compute capability 9.0: 128-key blocks, 64-query
-    tiles, lengths off both; 64-key blocks at d = 256; causal 100 x 300: key blocks without a query tile between
+    """Gradients at model sizes (CUDA's Hopper backward on compute capability 9.0: 128-key blocks, 128-query
+    tiles at d = 64 and 64-query tiles above, lengths off both; 64-key blocks at d = 256; causal 100 x 300: key blocks without a query tile between
     others) against PyTorch's float64 autograd. CUDA only, as the forward's model sizes."""
     if not device.startswith("cuda"):
         pytest.skip("the CPU's backward is checked at the smaller GRAD_SHAPES")
