@@ -23,6 +23,8 @@ PUBLIC_MODULES = {
     "tensorlogic.nn.functional": "tensorlogic.nn.functional",
     "tensorlogic.nn.init": "tensorlogic.nn.init",
     "tensorlogic.nn.utils": "tensorlogic.nn.utils",
+    "tensorlogic.nn.utils.parametrize": "tensorlogic.nn.utils.parametrize",
+    "tensorlogic.nn.utils.parametrizations": "tensorlogic.nn.utils.parametrizations",
     "tensorlogic.nn.parallel": "tensorlogic.nn.parallel",
     "tensorlogic.optim": "tensorlogic.optim",
     "tensorlogic.optim.lr_scheduler": "tensorlogic.optim.lr_scheduler",

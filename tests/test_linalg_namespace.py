@@ -1,6 +1,6 @@
 """tl.linalg against torch.linalg (float64 on the same f16 inputs, fresh seeds, every device): vector_norm,
-matrix_norm, norm's dispatch, cross, vecdot, matmul, diagonal; values, gradients (PyTorch's and gradcheck's) and
-the typed errors of bad orders and dims."""
+matrix_norm, norm's dispatch, cross, vecdot, matmul, diagonal, cholesky, solve_triangular; values, gradients
+(PyTorch's and gradcheck's) and the typed errors of bad orders, dims and matrices."""
 import math
 
 import numpy as np
@@ -175,4 +175,72 @@ def test_namespace():
     """tl.linalg is the module tensorlogic.linalg, and its matmul is tl.matmul (one function, one guard)."""
     assert tl.linalg is tensorlogic.linalg and tl.linalg.matmul is tl.matmul
     assert sorted(tl.linalg.__all__) == sorted(
-        ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal"])
+        ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal", "cholesky",
+         "solve_triangular", "LinAlgError"])
+    assert tl.linalg.LinAlgError is tl.errors.LinAlgError and issubclass(tl.linalg.LinAlgError, RuntimeError)
+
+
+def _spd(rng, *shape):
+    """f16 symmetric positive-definite matrices [*shape, n, n], well conditioned: M M^T / n + I, M normal."""
+    m = rng.standard_normal(shape + (shape[-1],))
+    return (m @ np.swapaxes(m, -1, -2) / shape[-1] + np.eye(shape[-1])).astype(np.float16).astype(np.float64)
+
+
+@pytest.mark.parametrize("shape", [(1,), (5,), (3, 4), (2, 1, 6)])
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky(device, rng, shape, upper):
+    """Values and the gradient (symmetric, as PyTorch's) against float64; each entry of L is a short sum of
+    products rounded once per column step, so errors grow with the size but stay a few f16 ulps."""
+    a = _spd(rng, *shape)
+    _run(lambda x: tl.linalg.cholesky(x, upper=upper), lambda x: torch.linalg.cholesky(x, upper=upper), [a], device,
+         rng, grad_rtol=3e-2, atol=4e-3)
+
+
+def test_cholesky_reads_the_lower_triangle(device, rng):
+    a = _spd(rng, 4)
+    junk = a + np.triu(f16(rng, 4, 4), 1)  # the upper triangle is not read
+    assert_close_f16(tl.linalg.cholesky(to_tl(junk.astype(np.float16), device)),
+                     torch.linalg.cholesky(t64(junk)).numpy(), rtol=3e-3, atol=4e-3)
+
+
+def test_cholesky_gradcheck(device, rng):
+    t = to_tl(_spd(rng, 3).astype(np.float16), device).requires_grad_()
+    # the symmetric part: a perturbation of one triangle alone leaves the reference's input non-symmetric
+    assert tl.autograd.gradcheck(lambda a: tl.linalg.cholesky((a + a.mT) / 2), (t,), reference=lambda v: (
+        torch.linalg.cholesky(torch.tensor((v + v.T) / 2, dtype=torch.float64)).numpy()))
+
+
+@pytest.mark.parametrize("upper", [False, True])
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("unitriangular", [False, True])
+def test_solve_triangular(device, rng, upper, left, unitriangular):
+    """A (2, 1, n, n) against B (3, n, 2) or (3, 2, n): batch dimensions broadcast. A's diagonal is kept away from
+    zero (1 to 2 in size), as a well-conditioned factor's is; the gradient reaches only A's triangle."""
+    n = 5
+    a = f16(rng, 2, 1, n, n, scale=0.3)
+    a[..., range(n), range(n)] = rng.uniform(1, 2, (2, 1, n)) * rng.choice([-1, 1], (2, 1, n))
+    a = a.astype(np.float16).astype(np.float64)
+    b = f16(rng, 3, n, 2) if left else f16(rng, 3, 2, n)
+    kwargs = dict(upper=upper, left=left, unitriangular=unitriangular)
+    _run(lambda x, y: tl.linalg.solve_triangular(x, y, **kwargs),
+         lambda x, y: torch.linalg.solve_triangular(x, y, **kwargs), [a, b], device, rng, grad_rtol=3e-2, atol=4e-3)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda d: tl.linalg.cholesky(tl.ones(2, 3, device=d)), tl.ShapeMismatchError, "square"),
+    (lambda d: tl.linalg.cholesky(tl.ones(3, device=d)), tl.ShapeMismatchError, "square"),
+    (lambda d: tl.linalg.cholesky(tl.ones(2, 2, dtype=tl.int64, device=d)), TypeError, "floating point"),
+    (lambda d: tl.linalg.cholesky(tl.tensor([[1.0, 2.0], [2.0, 1.0]], device=d)), tl.linalg.LinAlgError,
+     r"not positive-definite \(the leading minor of order 2 is not positive-definite\)"),
+    (lambda d: tl.linalg.cholesky(tl.tensor([[[1.0, 0.0], [0.0, 1.0]], [[-1.0, 0.0], [0.0, 1.0]]], device=d)),
+     tl.linalg.LinAlgError, r"\(Batch element 1\): .* leading minor of order 1 "),
+    (lambda d: tl.linalg.solve_triangular(tl.eye(3, device=d), tl.ones(2, 1, device=d), upper=False),
+     tl.ShapeMismatchError, "do not fit"),
+    (lambda d: tl.linalg.solve_triangular(tl.eye(3, device=d), tl.ones(3, device=d), upper=False),
+     tl.ShapeMismatchError, "at least 2"),
+    (lambda d: tl.linalg.solve_triangular(tl.ones(3, 2, device=d), tl.ones(3, 1, device=d), upper=True),
+     tl.ShapeMismatchError, "square"),
+])
+def test_factorization_errors(device, call, error, match):
+    with pytest.raises(error, match=match):
+        call(device)

@@ -36,3 +36,8 @@ class TensorLogicRuntimeError(TensorLogicError, RuntimeError):
 
 class SerializationError(TensorLogicError, ValueError):
     """A checkpoint file that is malformed or in a foreign format; names the file and what is wrong."""
+
+
+class LinAlgError(TensorLogicError, RuntimeError):
+    """A linear-algebra routine that cannot finish on its input (tl.linalg.cholesky of a matrix that is not
+    positive-definite), as torch.linalg.LinAlgError; the message names the routine and the failing minor."""

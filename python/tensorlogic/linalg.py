@@ -1,19 +1,22 @@
-"""tl.linalg: torch.linalg's norms and products with its signatures, composed of the library's ops (so each has
-their gradients): vector_norm matrix_norm norm cross vecdot matmul diagonal.
+"""tl.linalg: torch.linalg's norms, products, Cholesky factorisation and triangular solves with its signatures,
+composed of the library's ops (so each has their gradients, to any order): vector_norm matrix_norm norm cross
+vecdot matmul diagonal cholesky solve_triangular.
 
 Reductions accumulate in f32 and round once, as tl.norm does (vector_norm is tl.norm; matrix_norm's 1 and inf
 norms are tl.norm's p=1 over one dim, then the exact max or min over the other). The spectral norms (ord 2, -2)
 and the nuclear norm ('nuc') need singular values, which TensorLogic does not compute: they raise
-NotImplementedError naming the orders that work."""
+NotImplementedError naming the orders that work. cholesky and solve_triangular go column by column (row by row),
+each step a batched matmul summed in f32 and rounded once: made for the small matrices of covariances and
+whitening (a Python loop of n steps), not for large factorisations."""
 import math
 import numbers
 
-from .errors import ShapeMismatchError
+from .errors import LinAlgError, ShapeMismatchError
 from .ops.composite import diagonal as _diagonal
 from .ops.linalg import matmul
 from .ops.products import cross as _cross
 from .ops.reduction import _dim, amax, amin, norm as _norm
-from .ops.shape import broadcast_tensors, movedim
+from .ops.shape import broadcast_shapes, broadcast_tensors, cat, movedim, stack
 
 _MATRIX_ORDS = ("fro", 1, -1, math.inf, -math.inf)
 _SINGULAR_ORDS = (2, -2, "nuc")
@@ -128,4 +131,80 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return _diagonal(A, offset, dim1, dim2)
 
 
-__all__ = ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal"]
+def _square(A, name):
+    A = _float_input(A, None, name)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ShapeMismatchError(f"linalg.{name}: A must be batches of square matrices, got {list(A.shape)}")
+    return A
+
+
+def _not_positive_definite(pivots):
+    """The LinAlgError for the first matrix whose pivots (the Schur complements' leading entries, [..., n]) are
+    not all positive, naming its batch element and leading minor as PyTorch does; None when all are."""
+    bad = (~(pivots > 0)).cpu().numpy().reshape(-1, pivots.shape[-1])
+    if not bad.any():
+        return None
+    element = int(bad.any(axis=1).argmax())
+    where = f"(Batch element {element}): " if pivots.ndim > 1 else ""
+    return LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed because the input is not "
+                       f"positive-definite (the leading minor of order {int(bad[element].argmax()) + 1} is not "
+                       "positive-definite).")
+
+
+def cholesky(A, *, upper=False):
+    """The lower-triangular L with L @ L.mT == A for each symmetric positive-definite matrix of A (only its lower
+    triangle is read; the gradient, as PyTorch's, is symmetric), or L.mT with upper=True. LinAlgError when a matrix
+    is not positive-definite."""
+    A = _square(A, "cholesky")
+    # PyTorch's values come from the lower triangle (mirrored), its gradient is that of a symmetric input, so
+    # symmetric: the values from the mirror, the gradient through (A + A^T) / 2 (equal for symmetric A).
+    sym = 0.5 * (A + A.mT)
+    A = sym + (A.tril() + A.tril(-1).mT - sym).detach()
+    n = A.shape[-1]
+    cols, pivots = [], []
+    for j in range(n):
+        a = A[..., j:, j]  # column j from the diagonal down
+        if j:
+            found = stack(cols, dim=-1)  # [..., n, j]: the columns of L so far
+            a = a - matmul(found[..., j:, :], found[..., j, :].unsqueeze(-1)).squeeze(-1)
+        pivot = a[..., :1]
+        pivots.append(pivot)
+        diag = pivot.sqrt()
+        parts = ([a.new_zeros(a.shape[:-1] + (j,))] if j else []) + [diag, a[..., 1:] / diag]
+        cols.append(cat(parts, dim=-1))
+    error = _not_positive_definite(cat(pivots, dim=-1).detach())
+    if error is not None:
+        raise error
+    L = stack(cols, dim=-1)
+    return L.mT if upper else L
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A @ X == B (left=True) or X @ A == B, for triangular A (upper or lower: the other triangle is not
+    read; with unitriangular, neither is the diagonal, taken as ones); batch dimensions broadcast. By
+    substitution, one row of X at a time."""
+    A = _square(A, "solve_triangular")
+    B = _float_input(B, None, "solve_triangular")
+    if B.ndim < 2:
+        raise ShapeMismatchError(f"linalg.solve_triangular: B must have at least 2 dimensions, got {list(B.shape)}")
+    if not left:
+        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    n = A.shape[-1]
+    if B.shape[-2] != n:
+        raise ShapeMismatchError(f"linalg.solve_triangular: A {list(A.shape)} and B {list(B.shape)} do not fit "
+                                 "(A's columns must match B's rows)")
+    B = B.broadcast_to(tuple(broadcast_shapes(A.shape[:-2], B.shape[:-2])) + tuple(B.shape[-2:]))
+    rows = [None] * n
+    for i in (reversed(range(n)) if upper else range(n)):
+        row = B[..., i, :]
+        done = range(i + 1, n) if upper else range(i)
+        if done:
+            coeffs = A[..., i, i + 1:] if upper else A[..., i, :i]
+            solved = stack([rows[k] for k in done], dim=-2)
+            row = row - matmul(coeffs.unsqueeze(-2), solved).squeeze(-2)
+        rows[i] = row if unitriangular else row / A[..., i, i:i + 1]
+    return stack(rows, dim=-2)
+
+
+__all__ = ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal", "cholesky",
+           "solve_triangular", "LinAlgError"]

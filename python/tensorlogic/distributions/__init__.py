@@ -1,6 +1,7 @@
 """tl.distributions: torch.distributions' Bernoulli, Beta, Categorical, Exponential, Gamma, Independent, Laplace,
-Normal and Uniform, and kl_divergence between pairs of them, over TensorLogic's ops, so log_prob, entropy, rsample
-and the divergences carry gradients (Gamma and Beta draw on the host; see gamma_sampler)."""
+MultivariateNormal, Normal and Uniform, and kl_divergence between pairs of them, over TensorLogic's ops, so
+log_prob, entropy, rsample and the divergences carry gradients (Gamma and Beta draw on the host; see
+gamma_sampler)."""
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
@@ -9,8 +10,9 @@ from .gamma import Beta, Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
 __all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Exponential", "Gamma", "Independent", "Laplace",
-           "Normal", "Uniform", "kl_divergence", "register_kl"]
+           "MultivariateNormal", "Normal", "Uniform", "kl_divergence", "register_kl"]

@@ -2,6 +2,7 @@
 keyed by the two distributions' classes (the most specific registered pair wins)."""
 import math
 
+from ..linalg import solve_triangular
 from ..ops.elementwise import log, softplus
 from ..ops.special import digamma, lgamma
 from .bernoulli import Bernoulli
@@ -10,6 +11,7 @@ from .exponential import Exponential
 from .gamma import Beta, Gamma
 from .independent import Independent, _sum_rightmost
 from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal, half_log_det, mahalanobis
 from .normal import Normal
 from .uniform import Uniform
 
@@ -105,3 +107,16 @@ def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("KL(Independent || Independent) needs equal reinterpreted_batch_ndims")
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(p, q):
+    # log(|S_q| / |S_p|) / 2 + (tr(S_q^-1 S_p) + (mu_q - mu_p)^T S_q^-1 (mu_q - mu_p) - d) / 2, with
+    # tr(S_q^-1 S_p) the squared Frobenius norm of L_q^-1 L_p
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
+                         "computed")
+    Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    trace = solve_triangular(Lq, Lp, upper=False).pow(2).sum((-2, -1))
+    return (half_log_det(Lq) - half_log_det(Lp)
+            + 0.5 * (trace + mahalanobis(Lq, q.loc - p.loc) - p.event_shape[0]))

@@ -115,8 +115,8 @@ class ModuleList(_Positional, Module):
 
 class ModuleDict(_Named, Module):
     """Modules held by name and registered as submodules under their keys, as torch.nn.ModuleDict (built
-    from a dict, in its order). Supports d[key], d[key] = module, `in`, len, iteration over the keys, and
-    keys(), items() and values()."""
+    from a dict, in its order). Supports d[key], d[key] = module, del d[key], pop, `in`, len, iteration over the
+    keys, and keys(), items() and values()."""
     def __init__(self, modules=None):
         super().__init__()
         for name, module in (modules or {}).items():
@@ -127,3 +127,12 @@ class ModuleDict(_Named, Module):
 
     def __setitem__(self, key, module):
         self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def pop(self, key):
+        """Removes the module under key and returns it."""
+        module = self[key]
+        del self[key]
+        return module

@@ -1,22 +1,30 @@
-"""Module: the base of every layer: registration of parameters, buffers and children, traversal, modes,
-devices, state dicts and PyTorch-style printing."""
+"""Module: the base of every layer: registration of parameters, buffers and children, forward hooks,
+traversal, modes, devices, state dicts and PyTorch-style printing."""
 from collections import OrderedDict, namedtuple
 
 from .. import _core
 from ..autograd.grad_mode import no_grad
+from ..autograd.tensor_methods import RemovableHandle
 from ..device import device_name
 from ..errors import ShapeMismatchError
 from ..dtypes import as_dtype
 from ..ops.shape import _looks_like_dtype
 from ..tensor import Tensor
-from .parameter import Parameter
-from .utils import zero_grads
+from .parameter import Parameter, zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class StateDictError(RuntimeError):
     """load_state_dict(strict=True) found missing or unexpected keys."""
+
+
+class _Hook:
+    """A registered forward hook or pre-hook and how Module.__call__ calls it."""
+    __slots__ = ("fn", "with_kwargs", "always_call")
+
+    def __init__(self, fn, with_kwargs, always_call=False):
+        self.fn, self.with_kwargs, self.always_call = fn, with_kwargs, always_call
 
 
 class Module:
@@ -30,6 +38,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", [])
+        object.__setattr__(self, "_forward_hooks", [])
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
@@ -37,7 +47,57 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        """forward between the pre-hooks (which may replace the arguments) and the hooks (which may replace the
+        output), as torch.nn.Module.__call__; hooks registered with always_call run even when forward raises."""
+        for hook in list(self._forward_pre_hooks):
+            if hook.with_kwargs:
+                result = hook.fn(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result!r}.")
+                    args, kwargs = result
+            else:
+                result = hook.fn(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        hooks = list(self._forward_hooks)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for hook in hooks:
+                if hook.always_call:
+                    hook.fn(*((self, args, kwargs, None) if hook.with_kwargs else (self, args, None)))
+            raise
+        for hook in hooks:
+            result = hook.fn(self, args, kwargs, output) if hook.with_kwargs else hook.fn(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) runs before each forward; a non-None result replaces args (a non-tuple becomes a
+        one-tuple). With with_kwargs, hook(module, args, kwargs) returns None or (args, kwargs). Returns a handle
+        whose remove() unregisters it."""
+        return self._add_hook(self._forward_pre_hooks, _Hook(hook, bool(with_kwargs)), prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) runs after each forward; a non-None result replaces the output. With
+        with_kwargs, hook(module, args, kwargs, output); with always_call, it also runs (with output None) when
+        forward raises. Returns a handle whose remove() unregisters it."""
+        return self._add_hook(self._forward_hooks, _Hook(hook, bool(with_kwargs), bool(always_call)), prepend)
+
+    @staticmethod
+    def _add_hook(hooks, entry, prepend):
+        if not callable(entry.fn):
+            raise TypeError(f"hook must be callable, got {type(entry.fn).__name__}")
+        hooks.insert(0 if prepend else len(hooks), entry)
+        return RemovableHandle(hooks, entry)
 
     # ---- registration ----------------------------------------------------------------------------------
     def __setattr__(self, name, value):

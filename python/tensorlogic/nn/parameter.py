@@ -27,3 +27,16 @@ def check_parameter_dtype(module, dtype):
     a RuntimeError, as PyTorch's, for an integer or bool one."""
     if dtype is not None and not as_dtype(dtype).is_floating_point:
         raise TensorLogicRuntimeError(f"{module}: parameters are floating point (float16), not {dtype}")
+
+
+def zero_grads(parameters, set_to_none=True):
+    """Clears the gradients of `parameters` (Module.zero_grad and Optimizer.zero_grad): drops them, or
+    zeroes them in place on a tensor detached from any graph."""
+    for p in parameters:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad = p.grad.detach()
+            _core.fill_(p.grad._a, 0.0)

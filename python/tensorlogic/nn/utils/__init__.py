@@ -1,11 +1,15 @@
 """Gradient and parameter utilities: parameters_to_vector, vector_to_parameters, zero_grads; gradient clipping
-(clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_) lives in nn.utils.clip_grad and
-the sequence-padding helpers in nn.utils.rnn."""
-from ... import _core
+(clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_) lives in nn.utils.clip_grad, the
+sequence-padding helpers in nn.utils.rnn, weight_norm (the forward pre-hook form) in nn.utils.weight_norm, and
+parametrizations (register_parametrization and the weight_norm built on it) in nn.utils.parametrize and
+nn.utils.parametrizations."""
 from ...ops.shape import cat
 from ...tensor import Tensor
-from . import rnn  # noqa: F401  (torch.nn.utils.rnn)
+# zero_grads lives beside Parameter: Module needs it, and nn.utils (parametrize) needs Module
+from ..parameter import zero_grads  # noqa: F401
+from . import parametrizations, parametrize, rnn  # noqa: F401  (torch.nn.utils.parametrize, .parametrizations, .rnn)
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm  # noqa: F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
 
 def parameters_to_vector(parameters):
@@ -26,16 +30,3 @@ def vector_to_parameters(vec, parameters):
         n = p.numel()
         p.data = vec[offset:offset + n].detach().reshape(p.shape).clone()
         offset += n
-
-
-def zero_grads(parameters, set_to_none=True):
-    """Clears the gradients of `parameters` (Module.zero_grad and Optimizer.zero_grad): drops them, or
-    zeroes them in place on a tensor detached from any graph."""
-    for p in parameters:
-        if p.grad is None:
-            continue
-        if set_to_none:
-            p.grad = None
-        else:
-            p.grad = p.grad.detach()
-            _core.fill_(p.grad._a, 0.0)
