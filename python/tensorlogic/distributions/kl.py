@@ -37,15 +37,11 @@ def kl_divergence(p, q):
     return _KL[best](p, q)
 
 
-def _log(x):
-    return math.log(x) if isinstance(x, (int, float)) else log(x)
-
-
 @register_kl(Normal, Normal)
 def _kl_normal_normal(p, q):
     var_ratio = (p.scale / q.scale) ** 2
     t1 = ((p.loc - q.loc) / q.scale) ** 2
-    return 0.5 * (var_ratio + t1 - 1 - _log(var_ratio))
+    return 0.5 * (var_ratio + t1 - 1 - log(var_ratio))
 
 
 @register_kl(Categorical, Categorical)

@@ -49,16 +49,19 @@ class Uniform(Distribution):
 
     def log_prob(self, value):
         """-log(high - low) inside [low, high), -inf outside."""
+        value = self._value(value, self.low, "log_prob")
         self._check((value >= self.low) & (value < self.high), "log_prob's values must lie in [low, high)")
         inside = (self.low <= value) & (self.high > value)
         return inside.to(self.low.dtype).log() - (self.high - self.low).log()
 
     def cdf(self, value):
         """(value - low) / (high - low), clamped to [0, 1]."""
+        value = self._value(value, self.low, "cdf")
         return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
 
     def icdf(self, value):
         """low + value (high - low)."""
+        value = self._value(value, self.low, "icdf")
         return self.low + value * (self.high - self.low)
 
     def entropy(self):
