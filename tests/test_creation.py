@@ -21,6 +21,9 @@ def test_tensor_from_python_data(device):
     assert tl.tensor([1, 2], dtype=tl.float16, device=device).dtype == tl.float16
     assert tl.tensor([1.7, -2.2], dtype="int32", device=device).tolist() == [1, -2]
     assert tl.tensor(np.float64(0.1)).item() == float(np.float16(0.1))
+    for ragged in ([[1], [1, 2]], [1, [2]]):  # numpy's "setting an array element with a sequence" before
+        with pytest.raises(ValueError, match="uneven lengths"):
+            tl.tensor(ragged, device=device)
 
 
 def test_tensor_copies_and_requires_grad(device):
