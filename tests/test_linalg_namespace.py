@@ -193,6 +193,14 @@ def test_vector_norm_gradient_at_zeros_is_torch(device, rng, ord):
     assert_grad_close(ours.grad, theirs.grad, 1e-2, f"ord {ord}")
 
 
+def test_vector_norm_of_order_0_has_no_gradient(device):
+    """A count of non-zeros: x.grad stays None, as PyTorch's (zeros before; found by tests/fuzz_autograd.py)."""
+    x = tl.tensor([1.0, 0.0, -2.0], device=device, requires_grad=True)
+    (tl.linalg.vector_norm(x, 0) + x.sum()).backward()
+    assert host(x.grad).tolist() == [1.0, 1.0, 1.0]
+    assert tl.autograd.grad(tl.linalg.vector_norm(x, 0) * 2, x, allow_unused=True) == (None,)
+
+
 @pytest.mark.parametrize("shape", [(3, 0), (0, 3), (2, 0, 3), (0, 0)])
 @pytest.mark.parametrize("ord", [1, -1, INF, -INF, "fro"])
 def test_matrix_norm_of_empty_matrices_is_torch(device, shape, ord):

@@ -58,8 +58,8 @@ def _prod_grad(g, x, y, dims):
 
 
 def _norm_grad(g, x, y, dims, p):
-    if p == 0:
-        return g * x * 0.0
+    if p == 0:  # a count of non-zeros: no gradient, and x.grad stays None as PyTorch leaves it (not zeros)
+        return None
     if p == 1:
         return g * x.sign()
     if math.isinf(p):
