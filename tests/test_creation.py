@@ -66,6 +66,11 @@ def test_size_keyword(device, rng, name):
         with pytest.raises(TypeError):
             getattr(lib, name)(2, shape=(2,))
     assert getattr(tl, name)(size=shape, device=device).device.type == tl.device(device).type
+    # bad sizes by keyword are explained as the varargs are ("received an invalid combination of arguments" before)
+    with pytest.raises(MemoryError, match=rf"{name}\(\): argument 'size' \(element 1\)"):
+        getattr(tl, name)(size=(2, 2**64))
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'size' must be tuple of ints, not NoneType"):
+        getattr(tl, name)(size=None)
 
 
 def test_full_empty_like(device, rng):

@@ -195,6 +195,12 @@ def find_bad_argument(op, signature, args, kwargs):
     ndim = first.ndim if isinstance(first, Tensor) else None  # dims refer to the first argument
     for name, value in bound.arguments.items():
         param = signature.parameters[name]
+        if param.kind is param.VAR_KEYWORD:  # varargs given by their name, as torch.zeros(size=(2, 3)) takes them
+            param = next((p for p in signature.parameters.values() if p.kind is p.VAR_POSITIONAL and p.name in value),
+                         None)
+            if param is None:
+                continue
+            name, value = param.name, (value[param.name],)
         kind = _kind(op, param)
         if kind is None:
             continue
