@@ -569,8 +569,10 @@ def outcome(L, case):
     for name, g in grads.items():
         if isinstance(g, tuple):
             g = g[0] if g else None
-        arrays[name] = None if g is None else np.asarray(g.detach().float().numpy() if L is torch else g.numpy(),
-                                                         np.float32)
+        if g is None:
+            arrays[name] = None
+        else:  # force: PyTorch may give a ZeroTensor (a second derivative known to vanish), which numpy() refuses
+            arrays[name] = np.asarray(g.detach().float().numpy(force=True) if L is torch else g.numpy(), np.float32)
     return "ok", arrays
 
 

@@ -246,6 +246,14 @@ def test_hostile_arguments_raise_typed_errors(call, error, match):
         call()
 
 
+def test_register_kl_takes_only_distribution_classes():
+    """A non-class key registered without a check made every later kl_divergence a raw isinstance() TypeError."""
+    for types in ((1, 2), (int, D.Normal), (D.Normal, "Normal")):
+        with pytest.raises(TypeError, match="register_kl"):
+            D.register_kl(*types)
+    assert host(D.kl_divergence(D.Normal(0.0, 1.0), D.Normal(0.0, 1.0))) == 0
+
+
 def test_numbers_as_values_and_parameters():
     """A number is a value as a 0-d tensor is (log_prob, cdf, icdf of the continuous distributions), and a number
     beside an integer tensor stays a float (it took the tensor's dtype: a rate of 0.5 became 0)."""
