@@ -263,6 +263,7 @@ def test_numbers_as_values_and_parameters():
             assert host(getattr(dist, method)(0.5)) == host(expected), (dist, method)
     assert host(D.Gamma(1.0, 1.0).log_prob(2.0)) == host(D.Gamma(1.0, 1.0).log_prob(tl.tensor(2.0)))
     assert host(D.Gamma(tl.tensor([2, 3]), 0.5).rate).tolist() == [0.5, 0.5]
+    assert np.isnan(host(D.Uniform(tl.tensor([0, 1]), 2.5).mode)).all()  # "cannot fill an int64 tensor with nan"
     # KL between Normals of zero scale: inf or NaN as PyTorch's, not ZeroDivisionError from float scales
     kl = D.kl_divergence(D.Normal(0.0, 1.0), D.Normal(0.0, 0.0))
     assert not np.isfinite(host(kl))

@@ -329,3 +329,5 @@ def test_hostile_index_items_raise_index_errors(device):
             t[key]
         with pytest.raises(IndexError):
             t[key] = 1.0
+    with pytest.raises(MemoryError, match="does not fit in memory"):  # numpy's MemoryError had no message
+        t[range(-1, 2**62)]

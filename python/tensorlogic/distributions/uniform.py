@@ -1,6 +1,7 @@
 """Uniform: the uniform distribution on [low, high), as torch.distributions.Uniform (sample, rsample, log_prob,
 entropy, cdf, icdf, mean, variance)."""
 from ..autograd.grad_mode import no_grad
+from ..dtypes import float16
 from ..ops.random import rand
 from .distribution import Distribution, broadcast_all
 
@@ -25,7 +26,7 @@ class Uniform(Distribution):
     @property
     def mode(self):
         """Undefined for a uniform: NaN of batch_shape, as in PyTorch."""
-        return self.low.new_full(self._batch_shape, float("nan"))
+        return self.low.new_full(self._batch_shape, float("nan"), dtype=float16)  # (low may be an integer tensor)
 
     @property
     def stddev(self):

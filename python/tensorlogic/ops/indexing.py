@@ -32,6 +32,8 @@ def _index_value(item, device):
         values = np.asarray(item)
     except (ValueError, TypeError, OverflowError) as error:  # a ragged list: numpy's message names its internals
         raise IndexError(f"an index list must be rectangular and hold integers or bools, got {item!r:.80}") from error
+    except MemoryError:  # numpy's is empty (range(-1, 2**62) as an index)
+        raise MemoryError(f"an index of {type(item).__name__} {item!r:.80} does not fit in memory") from None
     if values.dtype == np.bool_:
         return "mask", values, None
     if values.size == 0 and values.dtype.kind == "f":  # t[[]]: an empty integer index
