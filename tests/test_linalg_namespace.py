@@ -193,6 +193,15 @@ def test_vector_norm_gradient_at_zeros_is_torch(device, rng, ord):
     assert_grad_close(ours.grad, theirs.grad, 1e-2, f"ord {ord}")
 
 
+@pytest.mark.parametrize("ord", [-1, -0.5, -INF])
+def test_vector_norm_of_negative_order_over_nothing_has_no_identity(device, ord):
+    """0^(1/ord) of an empty slice: an error as PyTorch's (inf before), as the inf norm's; empty slices not reduced
+    are fine."""
+    with pytest.raises(IndexError, match="no identity"):
+        tl.linalg.vector_norm(tl.zeros(2, 0, device=device), ord, dim=1)
+    assert tl.linalg.vector_norm(tl.zeros(2, 0, device=device), ord, dim=0).shape == (0,)
+
+
 def test_vector_norm_of_order_0_has_no_gradient(device):
     """A count of non-zeros: x.grad stays None, as PyTorch's (zeros before; found by tests/fuzz_autograd.py)."""
     x = tl.tensor([1.0, 0.0, -2.0], device=device, requires_grad=True)
