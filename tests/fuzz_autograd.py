@@ -515,8 +515,8 @@ APIS = {
         0.0, x.abs() + 0.5).entropy(),
     "categorical": lambda L, x, c: L.distributions.Categorical(logits=x).entropy() + L.distributions.Categorical(
         logits=x).log_prob(L.tensor(0)),
-    "bernoulli": lambda L, x, c: L.distributions.Bernoulli(logits=x).log_prob((x > 0).float()) + L.distributions.Bernoulli(
-        logits=x).entropy(),
+    "bernoulli": lambda L, x, c: (L.distributions.Bernoulli(logits=x).log_prob((x > 0).float())
+                                  + L.distributions.Bernoulli(logits=x).entropy()),
     "gamma": lambda L, x, c: L.distributions.Gamma(x.abs() + 0.5, 2.0).log_prob(x * 0 + 1.5) + L.distributions.Gamma(
         1.5, x.abs() + 0.5).entropy(),
     "beta": lambda L, x, c: L.distributions.Beta(x.abs() + 0.5, 1.5).entropy(),

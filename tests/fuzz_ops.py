@@ -49,7 +49,8 @@ SKIP = {"save", "load", "set_default_device", "manual_seed", "available_devices"
 # The namespaces whose public functions are fuzzed, by the prefix a call is shown with, and the names fuzzed: every
 # public one (None), or the module's __all__ where the module also holds helpers it imported.
 NAMESPACES = {"tl.": (tl, None), "F.": (F, None), "tl.fused.": (tl.fused, None),
-              "tl.linalg.": (tl.linalg, tl.linalg.__all__), "tl.nn.utils.rnn.": (tl.nn.utils.rnn, tl.nn.utils.rnn.__all__),
+              "tl.linalg.": (tl.linalg, tl.linalg.__all__),
+              "tl.nn.utils.rnn.": (tl.nn.utils.rnn, tl.nn.utils.rnn.__all__),
               "tl.distributions.": (D, D.__all__)}
 DISTRIBUTIONS = [c for c in vars(D).values() if isinstance(c, type) and issubclass(c, D.Distribution)
                  and c is not D.Distribution]
@@ -276,7 +277,8 @@ class Maker:
             return self.pick([
                 lambda: int(self.rng.integers(-4, 5)), lambda: self.pick(EXTREME), lambda: None, lambda: Ellipsis,
                 lambda: slice(*(self.pick([None, 0, 1, -1, 2, 0.5, 2**63, -(2**64), "a"]) for _ in range(3))),
-                lambda: range(*(self.pick([0, 1, -1, 3, -5, 10, 2**62, 2**70]) for _ in range(int(self.rng.integers(1, 4))))),
+                lambda: range(*(self.pick([0, 1, -1, 3, -5, 10, 2**62, 2**70])
+                                for _ in range(int(self.rng.integers(1, 4))))),
                 lambda: [int(self.rng.integers(-3, 4)) for _ in range(int(self.rng.integers(0, 4)))],
                 lambda: [1, [2]], lambda: [1.5, 2], lambda: [True, False], lambda: self.tensor(),
                 lambda: tl.tensor(self.rng.integers(-3, 4, int(self.rng.integers(0, 4)))),

@@ -26,6 +26,16 @@ def _new_param(shape, device):
     return Parameter(_wrap(_core.empty(list(shape), "float16", device_name(device))))
 
 
+def check_parameter_room(elements, tensors, device):
+    """A MemoryError when `tensors` parameters of `elements` float16 values in all (each at least one 64-byte buffer)
+    need more bytes than the device has: checked before a layer makes them one by one (an RNN of num_layers=2**45
+    made small parameters for a minute before memory ran out)."""
+    need = 2 * elements + 64 * tensors
+    total = _core.device_properties(device_name(device))["total_memory"]
+    if total and need > total:
+        raise MemoryError(f"the layer's {tensors} parameters need {need} bytes; {device_name(device)} has {total}")
+
+
 class Identity(Module):
     """Returns its input unchanged (a placeholder layer), as torch.nn.Identity."""
     def forward(self, x):

@@ -11,7 +11,7 @@ from ..ops.shape import cat, stack
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .layers import _new_param
+from .layers import _new_param, check_parameter_room
 from .module import Module
 from .recurrence import recurrence
 from .utils.rnn import PackedSequence, _check_packed, _packed_like, pad_packed_sequence
@@ -51,6 +51,10 @@ class RNNBase(Module):
         self.proj_size = proj_size
         directions = 2 if bidirectional else 1
         gates = _GATES[mode] * hidden_size
+        per_layer = [gates * (width + hidden_size + (2 if bias else 0))
+                     for width in (input_size, hidden_size * directions)]  # the first layer's and the others'
+        check_parameter_room(directions * (per_layer[0] + (num_layers - 1) * per_layer[1]),
+                             directions * num_layers * (4 if bias else 2), device)
         self._flat_weights_names = []
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * directions
