@@ -229,8 +229,10 @@ def test_argument_errors():
     # found by tests/fuzz_ops.py: a tensor as validate_args ("truth value ... ambiguous"), numbers as values
     # (AttributeError: 'float' object has no attribute 'log1p'), a str loc accepted, hostile sample shapes
     # (pybind11's "incompatible function arguments" of randn, int("x")'s ValueError)
-    (lambda: D.Exponential(1.0, tl.ones(3)), TypeError, "validate_args must be a bool or None"),
+    (lambda: D.Exponential(1.0, tl.ones(3)), TypeError, "validate_args must be a bool"),
     (lambda: D.Categorical(tl.ones(3), validate_args=np.zeros(2)), TypeError, "validate_args"),
+    (lambda: D.Bernoulli(0.5).enumerate_support(np.zeros(2)), TypeError, "expand must be a bool"),
+    (lambda: D.Categorical(tl.ones(3)).enumerate_support(tl.ones(2)), TypeError, "expand must be a bool"),
     (lambda: D.Normal("a", 1.0), TypeError, "Normal: loc must be a tensor or a number"),
     (lambda: D.Normal(None, 1.0), TypeError, "Normal: loc"),
     (lambda: D.Normal(tl.ones(3), tl.ones(2)), tl.ShapeMismatchError, r"Normal: .*loc \[3\], scale \[2\]"),

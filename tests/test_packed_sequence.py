@@ -143,6 +143,7 @@ _X = tl.zeros(4, 3, 2)
     (lambda: tl.nn.GRU(2.5, 3), TypeError, "input_size should be of type int"),
     (lambda: tl.nn.GRU(np.zeros(2), 3), TypeError, "input_size should be of type int"),  # empty(): pybind11 before
     (lambda: tl.nn.LSTM(2, -1), ValueError, "hidden_size"),
+    (lambda: tl.nn.RNN(2, 3, 1, np.zeros(2)), ValueError, "nonlinearity"),  # "truth value ... ambiguous" before
 ])
 def test_hostile_lengths_packings_and_states_raise_typed_errors(call, error, match):
     with pytest.raises(error, match=match):

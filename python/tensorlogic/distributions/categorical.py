@@ -94,4 +94,4 @@ class Categorical(Distribution):
         """The indices 0..K-1 along a new leading dimension, expanded over batch_shape when expand."""
         values = arange(self._num_events, dtype=int64, device=self.probs.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1,) + self._batch_shape) if expand else values
+        return values.expand((-1,) + self._batch_shape) if self._flag(expand, "expand") else values

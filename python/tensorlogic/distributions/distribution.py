@@ -60,10 +60,7 @@ class Distribution:
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape, self._event_shape = tuple(batch_shape), tuple(event_shape)
-        if validate_args is not None and not isinstance(validate_args, (bool, np.bool_)):
-            raise TypeError(f"{type(self).__name__}: validate_args must be a bool or None, got "
-                            f"{type(validate_args).__name__}")
-        self._validate_args = bool(validate_args)
+        self._validate_args = validate_args is not None and self._flag(validate_args, "validate_args")
 
     @property
     def batch_shape(self):
@@ -79,6 +76,12 @@ class Distribution:
         """With validate_args, a ValueError naming the distribution unless the bool tensor ok is all true."""
         if self._validate_args and not bool(ok.all()):
             raise ValueError(f"{type(self).__name__}: {message}")
+
+    def _flag(self, value, name):
+        """value as a bool; a TypeError names the distribution for another kind (a tensor's truth is ambiguous)."""
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}: {name} must be a bool, got {type(value).__name__}")
+        return bool(value)
 
     def _value(self, value, like, method):
         """The value of log_prob, cdf or icdf as a tensor: a number becomes a float16 scalar on the device of the
