@@ -6,6 +6,8 @@ is a failure. Calls are generated from (seed, index) alone, so any one of them c
 
     python tests/fuzz_ops.py --seed S --calls N          # a batch; prints a JSON summary
     python tests/fuzz_ops.py --seed S --replay I         # prints and runs call I of that batch
+    python tests/fuzz_ops.py --seed S --calls N --ops 'linalg|distributions'   # only the ops whose names match
+                                                                                (replay with the same --ops)
 
 With --progress FD the batch writes each call's index to that file descriptor before making it, so a parent
 process can name the call that crashed or hung (tests/test_fuzz_ops.py runs batches that way)."""
@@ -13,6 +15,7 @@ import argparse
 import inspect
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -24,8 +27,10 @@ from pathlib import Path
 import numpy as np
 
 import tensorlogic as tl
+import tensorlogic.distributions as D
 import tensorlogic.nn.functional as F
 from tensorlogic import _argcheck
+from tensorlogic.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 # Sizes: small ones that make valid tensors, and extremes beyond any memory, alone or multiplied (never sizes a machine could
 # actually allocate and fill for minutes).
@@ -35,26 +40,91 @@ SMALL = [0, 1, 1, 2, 2, 3, 4, 5]
 EXTREME = [-(2**63), -(2**63) - 1, -(2**31), -10, -1, 2**45, 2**61, 2**62, 2**62 + 1, 2**63 - 1, 2**63, 2**64, 10**30]
 SPECIAL_FLOATS = [0.0, -0.0, 1.0, -1.5, 65504.0, 65520.0, 1e5, -1e30, 1e-8, float("inf"), float("-inf"), float("nan")]
 DTYPES = [d for d in (getattr(tl, n, None) for n in ("float16", "int32", "int64", "bool")) if isinstance(d, tl.dtype)]
+DEVICES = tl.available_devices()  # tensors are moved among them now and then (mixed devices in one call)
 # Calls that change process-wide state or touch files are not fuzzed here (tl.save/tl.load have their own).
 SKIP = {"save", "load", "set_default_device", "manual_seed", "available_devices", "get_default_device",
         "register_hook", "backward", "from_dlpack", "cuda", "share_memory_"}
 
 
-def public_ops():
-    """(name, callable, signature, is_method) for every public op of tl, tl.nn.functional, tl.fused and Tensor."""
+# The namespaces whose public functions are fuzzed, by the prefix a call is shown with, and the names fuzzed: every
+# public one (None), or the module's __all__ where the module also holds helpers it imported.
+NAMESPACES = {"tl.": (tl, None), "F.": (F, None), "tl.fused.": (tl.fused, None),
+              "tl.linalg.": (tl.linalg, tl.linalg.__all__),
+              "tl.nn.utils.rnn.": (tl.nn.utils.rnn, tl.nn.utils.rnn.__all__),
+              "tl.distributions.": (D, D.__all__)}
+DISTRIBUTIONS = [c for c in vars(D).values() if isinstance(c, type) and issubclass(c, D.Distribution)
+                 and c is not D.Distribution]
+# Classes attacked through a member: an instance built from the call's constructor arguments, then the member called
+# with the rest (or read, for a property). None: every public member (and the parameters a distribution exposes).
+CLASSES = {**{c: None for c in DISTRIBUTIONS}, tl.nn.RNN: ("forward",), tl.nn.LSTM: ("forward",),
+           tl.nn.GRU: ("forward",)}
+# Tensor's special methods that take user input of every kind (indexing), fuzzed as its public methods are.
+SPECIAL_METHODS = ("__getitem__", "__setitem__")
+
+
+def _members(cls, members):
+    if members is not None:
+        return members
+    names = {n for n in dir(cls) if not n.startswith("_")} - {"arg_constraints_names", "has_rsample"}
+    return sorted(names | set(cls.arg_constraints_names))
+
+
+def _member_op(cls, member):
+    """(function, signature) of `member` of a cls built in the same call: the constructor's parameters come first,
+    the member's are keyword-only (a property has none)."""
+    ctor = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    attr = inspect.getattr_static(cls, member, None)
+    is_method = inspect.isfunction(attr)
+    own = [p.replace(kind=p.KEYWORD_ONLY) for p in inspect.signature(attr).parameters.values()
+           if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)] if is_method else []
+    ctor_names = {p.name for p in ctor}
+    assert not ctor_names & {p.name for p in own}, f"{cls.__name__}.{member}: a parameter named twice"
+
+    def call(*args, **kwargs):
+        member_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k not in ctor_names}
+        value = getattr(cls(*args, **kwargs), member)
+        return value(**member_kwargs) if is_method else value
+
+    return call, inspect.Signature(ctor + own)
+
+
+def public_ops(pattern=None):
+    """(name, callable, signature, is_method) for every public op of NAMESPACES and Tensor, and the members of
+    CLASSES; only those whose shown name the regular expression `pattern` matches (re.search) when given."""
     ops = []
-    for prefix, namespace in (("tl.", vars(tl)), ("F.", vars(F)), ("tl.fused.", vars(tl.fused))):
-        for name, value in sorted(namespace.items()):
+    for prefix, (namespace, names) in NAMESPACES.items():
+        for name, value in sorted(vars(namespace).items()):
             fn = getattr(value, "__wrapped__", value)
+            if names is not None and name not in names:
+                continue
             if name.startswith("_") or name in SKIP or not inspect.isfunction(fn):
                 continue
             ops.append((prefix + name, value, inspect.signature(fn), False))
     for name, value in sorted(vars(tl.Tensor).items()):
         fn = getattr(value, "__wrapped__", value)
-        if name.startswith("_") or name in SKIP or not inspect.isfunction(fn):
+        if (name.startswith("_") and name not in SPECIAL_METHODS) or name in SKIP or not inspect.isfunction(fn):
             continue
         ops.append(("Tensor." + name, value, inspect.signature(fn), True))
-    return ops
+    for cls, members in CLASSES.items():
+        prefix = "tl.distributions." if issubclass(cls, D.Distribution) else "tl.nn."
+        for member in _members(cls, members):
+            ops.append((f"{prefix}{cls.__name__}.{member}", *_member_op(cls, member), False))
+    return [op for op in ops if pattern is None or re.search(pattern, op[0])]
+
+
+# Kinds the fuzzer gives parameters that the argument checks (_argcheck) do not know, or know by another meaning,
+# keyed by (op, parameter) or by the parameter's name alone (op: the last part of the op's shown name).
+FUZZ_KINDS = {
+    "sample_shape": "shape", "reinterpreted_batch_ndims": "int", "base_distribution": "distribution",
+    ("kl_divergence", "p"): "distribution", ("kl_divergence", "q"): "distribution", "probs": "tensor",
+    **{(op, "value"): "tensor_or_number" for op in ("log_prob", "cdf", "icdf", "__setitem__")},
+    "lengths": "lengths", "sequence": "packed", "sequences": "tensors", "total_length": "int",
+    ("forward", "input"): "sequence_input", "hx": "hx", "input_size": "int", "hidden_size": "int",
+    "num_layers": "int", ("__getitem__", "key"): "index", ("__setitem__", "key"): "index",
+    "scale_factor": "scale_factor", "ord": "ord", "dimension": "dim",
+}
+ORDS = [2, 1, -1, 0, 0.5, -0.5, 3, -2, float("inf"), float("-inf"), float("nan"), "fro", "nuc", "x", None, True,
+        2**70, 1e30]
 
 
 class Maker:
@@ -99,6 +169,8 @@ class Maker:
             return t.expand(3, *t.shape[1:])
         if layout == "offset" and t.ndim and t.shape[0] > 1:
             return t[1:]
+        if len(DEVICES) > 1 and self.chance(0.1):
+            t = t.to(self.pick(DEVICES))
         if self.chance(0.1) and t.dtype.name == "float16":
             return t.requires_grad_()
         return t
@@ -117,7 +189,9 @@ class Maker:
     def value(self, op, param):
         if self.chance(0.15):
             return self.hostile()
-        kind = _argcheck._kind(op.split(".")[-1], param)
+        last = op.split(".")[-1]
+        kind = FUZZ_KINDS.get((last, param.name), FUZZ_KINDS.get(param.name))
+        kind = (kind, param.default is None) if kind else _argcheck._kind(last, param)
         if kind is None:
             return self.pick([self.tensor(), self.pick(SMALL), None, self.pick(SPECIAL_FLOATS)])
         if kind == "varshape":
@@ -144,10 +218,89 @@ class Maker:
             return self.pick(SPECIAL_FLOATS + [0.5, 2, 1e-5])
         if kind == "str":
             return self.pick(["mean", "sum", "none", "tanh", "relu", "gelu", "constant", "reflect", "floor", "trunc",
-                              "ij,jk->ik", "i,i->", "ii->i", "...i->i", "a", ""])
+                              "ij,jk->ik", "i,i->", "ii->i", "...i->i", "a", "", "bicubic", "bilinear", "nearest",
+                              "linear", "trilinear", "nearest-exact", "area", "fro", "nuc", "left", "right"])
         if kind == "dtype":
             return self.pick(DTYPES + ["float16", "int32", "float64", "complex"])
+        if kind in self.BUILDERS:
+            try:  # a builder that fails (a hostile shape met a real constructor) gives a hostile value instead
+                return self.BUILDERS[kind](self)
+            except Exception:  # noqa: BLE001
+                return self.hostile()
         return self.hostile()
+
+    def lengths(self):
+        """Sequence lengths: sorted or not, 0, negative, beyond the steps, floats, NaN, as a list or a tensor."""
+        values = [int(self.rng.integers(-1, 6)) for _ in range(int(self.rng.integers(0, 5)))]
+        if self.chance(0.5):
+            values.sort(reverse=True)
+        form = self.pick(["list", "list", "tensor", "floats", "nan", "extreme", "2d", "int"])
+        if form == "tensor":
+            return tl.tensor(values, dtype=self.pick(DTYPES))
+        if form == "floats":
+            return [v + 0.5 for v in values]
+        if form == "nan" and values:
+            return [float("nan")] + values[1:]
+        if form == "extreme" and values:
+            return [self.pick(EXTREME)] + values[1:]
+        if form == "2d":
+            return tl.tensor([values], dtype=tl.int64)
+        if form == "int":
+            return self.pick(SMALL)
+        return values
+
+    def packed(self):
+        """A PackedSequence: a real packing of a padded batch, or one assembled by hand from hostile parts."""
+        if self.chance(0.5):
+            steps, batch = self.pick([1, 2, 3, 4]), self.pick([1, 2, 3])
+            data = self.tensor((steps, batch) + self.shape()[:1])
+            lengths = [int(self.rng.integers(1, steps + 1)) for _ in range(batch)]
+            return pack_padded_sequence(data, lengths, enforce_sorted=self.chance(0.2))
+        sizes = self.pick([[2, 1], [2, 2], [1, 2], [], [3, -1], [2**40, 1], [2.0, 1.0], [0]])
+        batch_sizes = tl.tensor(sizes, dtype=tl.float16 if any(isinstance(v, float) for v in sizes) else tl.int64)
+        order = self.pick([None, None, [1, 0], [0, 0], [5, 0], [0.0, 1.0], [0]])
+        indices = None if order is None else tl.tensor(order)
+        return PackedSequence(self.tensor(), self.pick([batch_sizes, batch_sizes, sizes, None]), indices,
+                              self.pick([None, indices]))
+
+    def distribution(self):
+        """An instance of a distribution of random class and parameters."""
+        cls = self.pick(DISTRIBUTIONS)
+        params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+        return cls(**{p.name: self.value(cls.__name__, p) for p in params if p.default is inspect.Parameter.empty
+                      or self.chance(0.3)})
+
+    def index(self):
+        """A key for t[key]: ints, slices and ranges with hostile bounds and steps, None, Ellipsis, lists (ragged,
+        of floats or bools), index and mask tensors, numpy arrays, alone or in a tuple."""
+        def item():
+            return self.pick([
+                lambda: int(self.rng.integers(-4, 5)), lambda: self.pick(EXTREME), lambda: None, lambda: Ellipsis,
+                lambda: slice(*(self.pick([None, 0, 1, -1, 2, 0.5, 2**63, -(2**64), "a"]) for _ in range(3))),
+                lambda: range(*(self.pick([0, 1, -1, 3, -5, 10, 2**62, 2**70])
+                                for _ in range(int(self.rng.integers(1, 4))))),
+                lambda: [int(self.rng.integers(-3, 4)) for _ in range(int(self.rng.integers(0, 4)))],
+                lambda: [1, [2]], lambda: [1.5, 2], lambda: [True, False], lambda: self.tensor(),
+                lambda: tl.tensor(self.rng.integers(-3, 4, int(self.rng.integers(0, 4)))),
+                lambda: np.array([1, 2]), lambda: np.array([0.5]), lambda: True, lambda: self.hostile(),
+            ])()
+        if self.chance(0.4):
+            return item()
+        return tuple(item() for _ in range(int(self.rng.integers(0, 4))))
+
+    def hx(self):
+        """A recurrent layer's initial state: None, a tensor, or a tuple of one to three tensors."""
+        count = int(self.rng.integers(0, 4))
+        return self.tensor() if count == 0 else tuple(self.tensor() for _ in range(count))
+
+    BUILDERS = {
+        "lengths": lengths, "packed": packed, "distribution": distribution, "index": index, "hx": hx,
+        "sequence_input": lambda self: self.packed() if self.chance(0.5) else self.tensor(),
+        "scale_factor": lambda self: (self.pick([0.5, 2, 2.5, 1e-10, 2**40, -2.0, float("nan"), float("inf")])
+                                      if self.chance(0.7) else tuple(self.pick([0.5, 2, 3.0]) for _ in range(
+                                          int(self.rng.integers(0, 4))))),
+        "ord": lambda self: self.pick(ORDS),
+    }
 
 
 def make_call(ops, seed, index):
@@ -156,12 +309,18 @@ def make_call(ops, seed, index):
     name, fn, signature, is_method = ops[int(rng.integers(0, len(ops)))]
     maker = Maker(rng)
     args, kwargs = [], {}
+    takes_keywords = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
     for param in signature.parameters.values():
         if param.kind is param.VAR_KEYWORD:
+            if maker.chance(0.05):
+                kwargs["bogus"] = maker.hostile()  # a keyword the op does not take
             continue
         if param.kind is param.VAR_POSITIONAL:
             value = maker.value(name, param)
-            args.extend(value if isinstance(value, tuple) else [value])
+            if takes_keywords and maker.chance(0.3):
+                kwargs[param.name] = value  # torch.zeros(size=(2, 3)): the varargs by their name
+            else:
+                args.extend(value if isinstance(value, tuple) else [value])
             continue
         required = param.default is inspect.Parameter.empty
         if not required and maker.chance(0.5):
@@ -219,8 +378,8 @@ def _restore(settings):
         tl.set_printoptions(**printoptions)
 
 
-def run_batch(seed, calls, progress_fd=None):
-    ops = public_ops()
+def run_batch(seed, calls, progress_fd=None, pattern=None):
+    ops = public_ops(pattern)
     counts = {"calls": 0, "returned": 0, "typed": 0}
     problems = []
     settings = _settings()
@@ -306,14 +465,15 @@ def main():
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--replay", type=int)
     parser.add_argument("--progress", type=int, help="a file descriptor for the index of each call")
+    parser.add_argument("--ops", help="a regular expression: only the ops whose names it matches")
     args = parser.parse_args()
     limit_memory()
     if args.replay is not None:
-        name, fn, call_args, kwargs = make_call(public_ops(), args.seed, args.replay)
+        name, fn, call_args, kwargs = make_call(public_ops(args.ops), args.seed, args.replay)
         print(describe(name, call_args, kwargs), flush=True)
         fn(*call_args, **kwargs)
         return 0
-    print(json.dumps(run_batch(args.seed, args.calls, args.progress)))
+    print(json.dumps(run_batch(args.seed, args.calls, args.progress, args.ops)))
     return 0
 
 

@@ -21,6 +21,9 @@ def test_tensor_from_python_data(device):
     assert tl.tensor([1, 2], dtype=tl.float16, device=device).dtype == tl.float16
     assert tl.tensor([1.7, -2.2], dtype="int32", device=device).tolist() == [1, -2]
     assert tl.tensor(np.float64(0.1)).item() == float(np.float16(0.1))
+    for ragged in ([[1], [1, 2]], [1, [2]]):  # numpy's "setting an array element with a sequence" before
+        with pytest.raises(ValueError, match="uneven lengths"):
+            tl.tensor(ragged, device=device)
 
 
 def test_tensor_copies_and_requires_grad(device):
@@ -63,6 +66,11 @@ def test_size_keyword(device, rng, name):
         with pytest.raises(TypeError):
             getattr(lib, name)(2, shape=(2,))
     assert getattr(tl, name)(size=shape, device=device).device.type == tl.device(device).type
+    # bad sizes by keyword are explained as the varargs are ("received an invalid combination of arguments" before)
+    with pytest.raises(MemoryError, match=rf"{name}\(\): argument 'size' \(element 1\)"):
+        getattr(tl, name)(size=(2, 2**64))
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'size' must be tuple of ints, not NoneType"):
+        getattr(tl, name)(size=None)
 
 
 def test_full_empty_like(device, rng):

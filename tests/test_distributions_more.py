@@ -223,3 +223,58 @@ def test_argument_errors():
             make()
     # without validate_args (the default here) bad parameters give NaN or inf rather than an error
     assert D.Exponential(bad).batch_shape == (2,)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # found by tests/fuzz_ops.py: a tensor as validate_args ("truth value ... ambiguous"), numbers as values
+    # (AttributeError: 'float' object has no attribute 'log1p'), a str loc accepted, hostile sample shapes
+    # (pybind11's "incompatible function arguments" of randn, int("x")'s ValueError)
+    (lambda: D.Exponential(1.0, tl.ones(3)), TypeError, "validate_args must be a bool"),
+    (lambda: D.Categorical(tl.ones(3), validate_args=np.zeros(2)), TypeError, "validate_args"),
+    (lambda: D.Bernoulli(0.5).enumerate_support(np.zeros(2)), TypeError, "expand must be a bool"),
+    (lambda: D.Categorical(tl.ones(3)).enumerate_support(tl.ones(2)), TypeError, "expand must be a bool"),
+    (lambda: D.Normal("a", 1.0), TypeError, "Normal: loc must be a tensor or a number"),
+    (lambda: D.Normal(None, 1.0), TypeError, "Normal: loc"),
+    (lambda: D.Normal(tl.ones(3), tl.ones(2)), tl.ShapeMismatchError, r"Normal: .*loc \[3\], scale \[2\]"),
+    (lambda: D.Laplace(0.0, 1.0).cdf("x"), TypeError, "Laplace.cdf: value must be a tensor or a number"),
+    (lambda: D.Normal(0.0, 1.0).sample("x"), TypeError, "sample_shape"),
+    (lambda: D.Normal(0.0, 1.0).rsample((2.5,)), TypeError, "sample_shape must hold ints"),
+    (lambda: D.Categorical(tl.ones(3)).sample((-1,)), ValueError, "negative size"),
+    (lambda: D.Normal(0.0, 1.0).rsample((10**30,)), MemoryError, "beyond any memory"),
+    (lambda: D.Gamma(1.0, 1.0).sample((2**62, 2)), MemoryError, "beyond any memory"),  # numpy's "iterator is too large"
+])
+def test_hostile_arguments_raise_typed_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_register_kl_takes_only_distribution_classes():
+    """A non-class key registered without a check made every later kl_divergence a raw isinstance() TypeError."""
+    for types in ((1, 2), (int, D.Normal), (D.Normal, "Normal")):
+        with pytest.raises(TypeError, match="register_kl"):
+            D.register_kl(*types)
+    assert host(D.kl_divergence(D.Normal(0.0, 1.0), D.Normal(0.0, 1.0))) == 0
+
+
+def test_numbers_as_values_and_parameters():
+    """A number is a value as a 0-d tensor is (log_prob, cdf, icdf of the continuous distributions), and a number
+    beside an integer tensor stays a float (it took the tensor's dtype: a rate of 0.5 became 0)."""
+    for dist in (D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0), D.Uniform(0.0, 2.0), D.Exponential(2.0)):
+        for method in ("log_prob", "cdf", "icdf"):
+            expected = getattr(dist, method)(tl.tensor(0.5))
+            assert host(getattr(dist, method)(0.5)) == host(expected), (dist, method)
+    assert host(D.Gamma(1.0, 1.0).log_prob(2.0)) == host(D.Gamma(1.0, 1.0).log_prob(tl.tensor(2.0)))
+    assert host(D.Gamma(tl.tensor([2, 3]), 0.5).rate).tolist() == [0.5, 0.5]
+    assert np.isnan(host(D.Uniform(tl.tensor([0, 1]), 2.5).mode)).all()  # "cannot fill an int64 tensor with nan"
+    # KL between Normals of zero scale: inf or NaN as PyTorch's, not ZeroDivisionError from float scales
+    kl = D.kl_divergence(D.Normal(0.0, 1.0), D.Normal(0.0, 0.0))
+    assert not np.isfinite(host(kl))
+
+
+def test_gamma_and_beta_draws_of_invalid_parameters_are_as_torch():
+    """Without validate_args, a concentration of 0, below 0 or NaN draws PyTorch's smallest positive value and inf
+    draws inf (the rejection sampler gave up with a RuntimeError naming it)."""
+    c = tl.tensor([0.0, -1.0, float("nan"), float("inf"), 1e-4])
+    draws = host(D.Gamma(c, 1.0).sample((3,)))
+    assert (draws[:, :3] == 2.0 ** -14).all() and (draws[:, 3] == np.inf).all() and (draws[:, 4] > 0).all()
+    assert np.isfinite(host(D.Beta(tl.tensor([float("nan"), -1.0]), 1.0).sample())).all()

@@ -41,6 +41,21 @@ def test_interpolate_1d_and_errors(device, rng):
         F.interpolate(tl.tensor(x, device=device), size=4, mode="bicubic")  # 4-d input only
 
 
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(size=(8.5, 8.5)), TypeError, "size"),  # made 9 x 9 positions (np.arange of 8.5), no error
+    (dict(scale_factor=float("nan")), RuntimeError, "scale_factor"),  # int(nan)'s bare ValueError before
+    (dict(scale_factor=float("inf")), RuntimeError, "scale_factor"),
+    (dict(scale_factor=("x", 2.0)), TypeError, "scale_factor"),
+    (dict(size=8, mode=["bicubic"]), TypeError, "mode"),  # "unhashable type: 'list'" before
+    (dict(size=(2**62, 8)), MemoryError, "beyond any memory"),  # numpy's "array is too big" before
+    (dict(scale_factor=2**40), MemoryError, "beyond any memory"),
+])
+def test_interpolate_hostile_sizes_raise_typed_errors(device, kwargs, error, match):
+    kwargs.setdefault("mode", "bicubic")
+    with pytest.raises(error, match=match):
+        F.interpolate(tl.zeros(1, 1, 4, 4, device=device), **kwargs)
+
+
 @pytest.mark.parametrize("name,kwargs", [("leaky_relu", {"negative_slope": 0.1}), ("elu", {"alpha": 1.3}),
                                          ("normalize", {"dim": 1}), ("normalize", {"p": 1.0, "dim": 0}),
                                          ("logsigmoid", {})])
@@ -80,6 +95,12 @@ def test_dropout(device):
     assert np.all(host(F.dropout(x, 1.0)) == 0)
     with pytest.raises(ValueError):
         F.dropout(x, 1.5)
+    for p in (None, "x", [0.5]):  # Python's "'<=' not supported between instances" before
+        with pytest.raises(TypeError, match="probability p must be a number"):
+            F.dropout(x, p)
+    for dtype in (tl.int64, tl.bool):  # scaled integers, and bools made int64, before
+        with pytest.raises(TypeError, match="floating point"):
+            F.dropout(tl.ones(4, 3, dtype=dtype, device=device), 0.5)
     z = tl.ones(4, 6, 3, 3, device=device)
     per_channel = host(F.dropout2d(z, 0.5)).reshape(4, 6, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))

@@ -7,7 +7,8 @@ a hang."""
 import os
 from pathlib import Path
 
-from fuzz_ops import run_batches
+import tensorlogic as tl
+from fuzz_ops import public_ops, run_batches
 
 CALLS = int(os.environ.get("TL_FUZZ_CALLS", "20000"))
 BATCH = 5000
@@ -20,3 +21,16 @@ def test_fuzz_every_public_op(tmp_path):
     assert not failures, "\n".join(failures[:20])
     assert sum(summary["calls"] for summary in summaries) == CALLS
     assert all(summary["ops"] >= 300 for summary in summaries)  # every public op, methods included
+
+
+def test_the_tables_reach_every_namespace_and_class():
+    """The namespaces and classes added to the fuzzer's tables (tl.linalg, tl.distributions with each distribution's
+    members, packed sequences, the recurrent layers, indexing) are among the ops it calls."""
+    names = {op[0] for op in public_ops()}
+    for name in ("tl.linalg.vector_norm", "tl.linalg.diagonal", "tl.distributions.kl_divergence",
+                 "tl.distributions.Gamma.sample", "tl.distributions.Categorical.log_prob",
+                 "tl.distributions.Independent.entropy", "tl.nn.utils.rnn.pack_padded_sequence",
+                 "tl.nn.utils.rnn.pad_packed_sequence", "tl.nn.LSTM.forward", "Tensor.__getitem__",
+                 "Tensor.__setitem__", "Tensor.unfold", "F.interpolate", "F.dropout3d", "tl.zeros"):
+        assert name in names, name
+    assert not any(name.startswith("tl.linalg.") and name.split(".")[-1] not in tl.linalg.__all__ for name in names)

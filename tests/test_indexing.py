@@ -318,3 +318,16 @@ def test_range_indices_as_torch(device, rng):
     assert_equal(t, expected.numpy())
     assert_equal(t[range(1, 4), range(3)], expected[range(1, 4), range(3)].numpy())
     assert t[range(0)].shape == (0, 7)
+
+
+def test_hostile_index_items_raise_index_errors(device):
+    """Found by tests/fuzz_ops.py: an int beyond int64 reached the native select (pybind11's "incompatible function
+    arguments"), a ragged list numpy's "setting an array element with a sequence"."""
+    t = tl.arange(10.0, device=device).reshape(2, 5)
+    for key in (2**63, -(2**70), (0, 2**63), (slice(None), 10**30), [1, [2]], [[1], [1, 2]]):
+        with pytest.raises(IndexError):
+            t[key]
+        with pytest.raises(IndexError):
+            t[key] = 1.0
+    with pytest.raises(MemoryError, match="does not fit in memory"):  # numpy's MemoryError had no message
+        t[range(-1, 2**62)]

@@ -165,10 +165,68 @@ def test_vecdot_sums_in_f32(device):
     (lambda x: tl.linalg.cross(x, x), tl.ShapeMismatchError),
     (lambda x: tl.linalg.cross(x[..., :3], x[0, 0, :3]), tl.ShapeMismatchError),
     (lambda x: tl.linalg.vecdot(x, x[:, :2]), tl.ShapeMismatchError),
+    # found by hand: a float dim read as out of range, internal names (broadcast_tensors, permute, cross's tuple
+    # index) in the messages
+    (lambda x: tl.linalg.vecdot(x, x, dim=0.5), TypeError),
+    (lambda x: tl.linalg.vecdot(x, b"x"), TypeError),
+    (lambda x: tl.linalg.cross(x[0, 0, 0], x[0, 0, 0]), IndexError),
+    (lambda x: tl.linalg.cross(x[..., :3], x[..., :3], dim=3), IndexError),
+    (lambda x: tl.linalg.diagonal(x, dim1=0, dim2=0), ValueError),
+    (lambda x: tl.linalg.diagonal(x, dim1=5), IndexError),
+    (lambda x: tl.linalg.diagonal(x, offset=1.5), TypeError),
 ])
 def test_bad_arguments_raise_typed_errors(device, rng, call, error):
-    with pytest.raises(error, match="linalg|cross|vecdot|broadcast"):
+    with pytest.raises(error, match="linalg|cross|vecdot|broadcast|diagonal"):
         call(to_tl(f16_randn(rng, SHAPE), device))
+
+
+@pytest.mark.parametrize("ord", [0.5, 0.25, -1, -0.5, -2, 1.5, 3])
+def test_vector_norm_gradient_at_zeros_is_torch(device, rng, ord):
+    """Orders below 1 put |x|^(ord - 1) = inf at a zero x: PyTorch's gradient there is 0 (and 0 everywhere when a
+    zero makes the norm of a negative order 0), where 0 * inf gave NaN (and the other elements |x|/1 ^ (ord-1))."""
+    x = f16_randn(rng, (3, 5))
+    x[0, 1] = x[1, :] = x[2, 0] = x[2, 4] = 0
+    ours = to_tl(x, device).requires_grad_()
+    theirs = t64(x).requires_grad_()
+    tl.linalg.vector_norm(ours, ord, dim=1).sum().backward()
+    torch.linalg.vector_norm(theirs, ord, dim=1).sum().backward()
+    assert_grad_close(ours.grad, theirs.grad, 1e-2, f"ord {ord}")
+
+
+@pytest.mark.parametrize("ord", [-1, -0.5, -INF])
+def test_vector_norm_of_negative_order_over_nothing_has_no_identity(device, ord):
+    """0^(1/ord) of an empty slice: an error as PyTorch's (inf before), as the inf norm's; empty slices not reduced
+    are fine."""
+    with pytest.raises(IndexError, match="no identity"):
+        tl.linalg.vector_norm(tl.zeros(2, 0, device=device), ord, dim=1)
+    assert tl.linalg.vector_norm(tl.zeros(2, 0, device=device), ord, dim=0).shape == (0,)
+
+
+def test_vector_norm_of_order_0_has_no_gradient(device):
+    """A count of non-zeros: x.grad stays None, as PyTorch's (zeros before; found by tests/fuzz_autograd.py)."""
+    x = tl.tensor([1.0, 0.0, -2.0], device=device, requires_grad=True)
+    (tl.linalg.vector_norm(x, 0) + x.sum()).backward()
+    assert host(x.grad).tolist() == [1.0, 1.0, 1.0]
+    assert tl.autograd.grad(tl.linalg.vector_norm(x, 0) * 2, x, allow_unused=True) == (None,)
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 3), (2, 0, 3), (0, 0)])
+@pytest.mark.parametrize("ord", [1, -1, INF, -INF, "fro"])
+def test_matrix_norm_of_empty_matrices_is_torch(device, shape, ord):
+    """The largest column (row) sum of no columns is 0 as PyTorch's, the smallest an IndexError as PyTorch's (a max
+    over nothing raised where PyTorch gives 0)."""
+    try:
+        expected = torch.linalg.matrix_norm(torch.zeros(shape), ord)
+    except IndexError:
+        with pytest.raises(IndexError):
+            tl.linalg.matrix_norm(tl.zeros(shape, device=device), ord)
+        return
+    ours = tl.linalg.matrix_norm(tl.zeros(shape, device=device), ord)
+    assert ours.shape == tuple(expected.shape) and (host(ours) == 0).all()
+
+
+def test_vecdot_of_scalars_is_their_product(device):
+    assert host(tl.linalg.vecdot(tl.tensor(2.0, device=device), tl.tensor(3.0, device=device))) == 6.0
 
 
 def test_namespace():

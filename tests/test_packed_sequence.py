@@ -93,3 +93,58 @@ def test_recurrent_layers_on_packed_input_match_torch(device, rng, name, kwargs)
         np.testing.assert_allclose(host(ours.grad).astype(np.float32), theirs.grad.numpy(), rtol=3e-2, atol=3e-2)
     for (n, p), q in zip(lmod.named_parameters(), tmod.parameters()):
         np.testing.assert_allclose(host(p.grad).astype(np.float32), q.grad.numpy(), rtol=3e-2, atol=5e-2, err_msg=n)
+
+
+_X = tl.zeros(4, 3, 2)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # lengths of every kind (found by hand and by tests/fuzz_ops.py: raw KeyError-like messages, numpy's, a ragged
+    # max() of nothing)
+    (lambda: R.pack_padded_sequence(_X, 3), TypeError, "lengths must be a sequence"),
+    (lambda: R.pack_padded_sequence(_X, "abc"), TypeError, "lengths must be a sequence"),
+    (lambda: R.pack_padded_sequence(_X, tl.tensor(3)), ValueError, "1-d tensor, got 0-d"),
+    (lambda: R.pack_padded_sequence(_X, tl.tensor([[3, 2, 1]])), ValueError, "1-d tensor, got 2-d"),
+    (lambda: R.pack_padded_sequence(_X, [float("nan"), 1, 1]), ValueError, "cannot be converted"),
+    (lambda: R.pack_padded_sequence(_X, [3, None, 1]), TypeError, "must hold numbers"),
+    (lambda: R.pack_padded_sequence(tl.zeros(4, 0, 2), []), ValueError, "empty"),
+    (lambda: R.pack_padded_sequence([1, 2], [1]), TypeError, "Tensor"),
+    # hand-made packings whose parts disagree (an IndexError "list index out of range" before)
+    (lambda: R.pad_packed_sequence("x"), TypeError, "expected a PackedSequence"),
+    (lambda: R.pad_packed_sequence((tl.zeros(3, 2), tl.tensor([2, 1]))), TypeError, "expected a PackedSequence"),
+    (lambda: R.pad_packed_sequence(R.PackedSequence(tl.zeros(3, 2), tl.tensor([1, 2]))), ValueError, "non-increasing"),
+    (lambda: R.pad_packed_sequence(R.PackedSequence(tl.zeros(3, 2), tl.tensor([], dtype=tl.int64))), ValueError,
+     "non-increasing"),
+    (lambda: R.pad_packed_sequence(R.PackedSequence(tl.zeros(3, 2), tl.tensor([2, 2]))), ValueError, "count 4 rows"),
+    (lambda: R.pad_packed_sequence(R.PackedSequence(tl.zeros(3, 2), tl.tensor([2.0, 1.0]))), TypeError, "integer"),
+    (lambda: R.pad_packed_sequence(R.PackedSequence(tl.zeros(3, 2), tl.tensor([2, 1]), tl.tensor([0, 0]))),
+     ValueError, "permutation"),
+    (lambda: R.pad_packed_sequence(R.PackedSequence(tl.zeros(3, 2), tl.tensor([2, 1]), tl.tensor([0.0, 1.0]))),
+     TypeError, "sorted_indices"),
+    (lambda: R.pad_packed_sequence(R.pack_padded_sequence(_X, [3, 2, 1]), total_length=2.5), TypeError,
+     "total_length"),
+    (lambda: R.pad_packed_sequence(R.pack_padded_sequence(_X, [3, 2, 1]), total_length=2**62), MemoryError,
+     "beyond any memory"),  # a pybind11 "incompatible function arguments" of full() before
+    (lambda: R.pad_packed_sequence(R.pack_padded_sequence(_X, [3, 2, 1]), padding_value="x"), TypeError,
+     "padding_value"),
+    (lambda: R.pad_sequence([tl.zeros(3)], padding_value="x"), TypeError, "padding_value"),
+    (lambda: R.unpad_sequence(None, [1]), TypeError, "padded_sequences"),
+    (lambda: R.unpad_sequence(_X, [5, 1, 1]), ValueError, "lengths"),
+    (lambda: R.unpad_sequence(_X, [-1, 1, 1]), ValueError, "lengths"),
+    # the recurrent layers' states and packed inputs
+    (lambda: tl.nn.LSTM(2, 3)(R.pack_padded_sequence(_X, [3, 2, 1]), (tl.zeros(1, 3, 3),)), TypeError,
+     "hx must be a tuple"),
+    (lambda: tl.nn.LSTM(2, 3)(_X, tl.zeros(1, 3, 3)), TypeError, "hx must be a tuple"),
+    (lambda: tl.nn.GRU(2, 3)(_X, (tl.zeros(1, 3, 3), tl.zeros(1, 3, 3))), TypeError, "hx must be a Tensor"),
+    (lambda: tl.nn.GRU(5, 3)(R.pack_padded_sequence(_X, [3, 2, 1])), ValueError, "input_size"),
+    (lambda: tl.nn.RNN(2, 3)(R.PackedSequence(tl.zeros(3, 2), tl.tensor([1, 2]))), ValueError, "RNN: batch_sizes"),
+    (lambda: tl.nn.RNN(2, 3)(R.PackedSequence(tl.zeros(3), tl.tensor([2, 1]))), ValueError, "2 dimensions"),
+    (lambda: tl.nn.RNN(2, 3)([1.0, 2.0]), TypeError, "input must be a Tensor"),
+    (lambda: tl.nn.GRU(2.5, 3), TypeError, "input_size should be of type int"),
+    (lambda: tl.nn.GRU(np.zeros(2), 3), TypeError, "input_size should be of type int"),  # empty(): pybind11 before
+    (lambda: tl.nn.LSTM(2, -1), ValueError, "hidden_size"),
+    (lambda: tl.nn.RNN(2, 3, 1, np.zeros(2)), ValueError, "nonlinearity"),  # "truth value ... ambiguous" before
+])
+def test_hostile_lengths_packings_and_states_raise_typed_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

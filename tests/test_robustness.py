@@ -3,6 +3,7 @@ fails the test and names the case), plus the in-place overlap rules and checked 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,6 +79,31 @@ REPRODUCERS = [
     ("tl.load(io.BytesIO(_structured('{\"dict\": [[1.5, {\"value\": 1}]]}')))", "SerializationError"),
     ("tl.load(io.BytesIO(pickle.dumps({'w': [1.0]})))", "SerializationError"),
     ("tl.save({'w': tl.zeros(2)}, 42)", "TypeError"),
+    # the APIs added after the fuzzer's tables (linalg, distributions, packed sequences, bicubic, Tensor.unfold, range
+    # indexing), found by hand or by tests/fuzz_ops.py once it reached them
+    # the host's memory filled (the OOM killer ended the process)
+    ("tl.nn.functional.interpolate(tl.zeros(1, 1, 4, 4), size=(2**31, 2**31), mode='bicubic')", "MemoryError"),
+    ("tl.nn.functional.interpolate(tl.zeros(1, 1, 4, 4), size=(2**62, 8), mode='bicubic')", "MemoryError"),
+    ("tl.arange(10)[2**63]", "IndexError"),  # pybind11's "incompatible function arguments" of select
+    ("tl.arange(10)[[1, [2]]]", "IndexError"),  # numpy's "setting an array element with a sequence"
+    ("tl.arange(10.).unfold(0, 3, 2**63)", "OverflowError"),
+    ("tl.linalg.diagonal(tl.ones(3, 3), dim1=0, dim2=0)", "ValueError"),  # "permute: expected 2 dimensions"
+    ("tl.linalg.cross(tl.ones(()), tl.ones(()))", "IndexError"),
+    ("tl.distributions.Gamma(tl.tensor([float('nan'), -1.0, float('inf')]), 1.0).sample()", "returned"),
+    ("tl.distributions.Normal(0.0, 1.0).rsample((10**30,))", "MemoryError"),  # randn(): incompatible arguments
+    ("tl.distributions.Exponential(1.0, tl.ones(3))", "TypeError"),  # "truth value ... ambiguous"
+    ("tl.distributions.Exponential(1.0).icdf(0.5)", "returned"),  # 'float' object has no attribute 'log1p'
+    ("tl.distributions.kl_divergence(tl.distributions.Normal(0.0, 1.0), tl.distributions.Normal(0.0, 0.0))",
+     "returned"),  # ZeroDivisionError
+    ("tl.nn.Linear(2**64, 2)", "MemoryError"),  # empty(): incompatible function arguments
+    ("tl.nn.LSTM(np.zeros(2), 3)", "TypeError"),
+    ("tl.nn.GRU(1, 1, 2**45)", "MemoryError"),  # made small parameters for a minute before memory ran out
+    ("tl.nn.utils.rnn.pad_packed_sequence(tl.nn.utils.rnn.PackedSequence(tl.zeros(3, 2), tl.tensor([1, 2])))",
+     "ValueError"),  # IndexError: list index out of range
+    ("tl.nn.utils.rnn.pad_packed_sequence(tl.nn.utils.rnn.pack_padded_sequence(tl.zeros(4, 3, 2), [3, 2, 1]), "
+     "total_length=2**62)", "MemoryError"),  # full(): incompatible function arguments
+    ("tl.nn.utils.rnn.pack_padded_sequence(tl.zeros(4, 0, 2), [])", "ValueError"),  # max() arg is an empty sequence
+    ("tl.tensor([[1], [1, 2]])", "ValueError"),
     # the language (each a located error of the language's own kinds)
     ("lang.run('let t = zeros(4294967296, 4294967296)\\n', 'prog.tl')", "TensorLogicTypeError"),
     ("lang.run('import \"/etc/shadow\"\\n', 'prog.tl')", "TensorLogicTypeError"),
@@ -101,7 +127,10 @@ SECONDS_EACH = 10  # "within seconds": generous for a loaded two-core CI machine
 
 def test_reproducers_raise_typed_errors_in_a_subprocess():
     program = "\n".join([
-        "import io, json, pickle, struct, sys, time", "import tensorlogic as tl", "from tensorlogic import lang",
+        "import io, json, pickle, struct, sys, time", "import numpy as np", "import tensorlogic as tl",
+        "from tensorlogic import lang",
+        # a regression that fills the host's memory ends as a MemoryError here, not as a machine out of memory
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})", "from fuzz_ops import limit_memory", "limit_memory()",
         "def _structured(structure):",
         "    header = json.dumps({'__metadata__': {'tensorlogic.structure': structure},",
         "                         'w': {'dtype': 'F16', 'shape': [1], 'data_offsets': [0, 2]}}).encode()",
@@ -132,6 +161,18 @@ def test_reproducers_raise_typed_errors_in_a_subprocess():
         assert outcome[4] < SECONDS_EACH, f"{code} took {outcome[4]:.1f} s"
         for leak in ("incompatible function arguments", "_core", "'_a'", "ambiguous"):
             assert leak not in outcome[3], f"{code}: {outcome[3]}"
+
+
+def test_freeing_tensors_after_memory_ran_out_does_not_abort():
+    """Found by tests/fuzz_ops.py (a GRU of 2**64 layers): once small tensors had used up the memory, freeing them
+    grew the buffer cache's free lists, and that std::bad_alloc, thrown inside a destructor, aborted the process."""
+    program = "\n".join([
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})",
+        "from fuzz_ops import limit_memory", "import tensorlogic as tl", "limit_memory(100 << 20)", "held = []",
+        "try:", "    while True:", "        held.append(tl.empty(3))", "except MemoryError:", "    pass",
+        "del held", "print('freed', flush=True)"])
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "freed" in done.stdout, done.stderr[-500:]
 
 
 def test_errors_name_the_op_and_the_argument():

@@ -1,6 +1,7 @@
 // BufferCache: size buckets, reuse of freed buffers, a byte limit and statistics, for every device.
 #include "tensorlogic/memory.h"
 
+#include <new>
 #include <string>
 
 #include "tensorlogic/array.h"
@@ -66,8 +67,17 @@ void BufferCache::release(void* ptr, size_t bucket_bytes) { return_to_pool(ptr, 
 
 void BufferCache::return_to_pool(void* ptr, size_t bucket_bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
-  free_[bucket_bytes].push_back(ptr);
   stats_.active_bytes -= bucket_bytes;
+  try {
+    free_[bucket_bytes].push_back(ptr);
+  } catch (const std::bad_alloc&) {
+    // Storage's destructor (noexcept) calls here: when the host cannot grow a free list, the buffer goes back to
+    // the device instead of the cache. (The bad_alloc terminated the process when memory had run out and the
+    // tensors that filled it were freed.)
+    raw_free(ptr, bucket_bytes);
+    stats_.frees += 1;
+    return;
+  }
   stats_.cached_bytes += bucket_bytes;
 }
 

@@ -112,8 +112,9 @@ Array reduce(ReduceOp op, const Array& a, const std::vector<int>& dims, bool kee
       }
     }
   }
+  // A norm of negative order over nothing is (sum of no |x|^p)^(1/p) = 0^(1/p): no identity, as PyTorch says.
   if (n == 0 && (op == ReduceOp::max || op == ReduceOp::min || is_arg(op) ||
-                 (op == ReduceOp::norm && std::isinf(params.p)))) {
+                 (op == ReduceOp::norm && (std::isinf(params.p) || params.p < 0)))) {
     throw IndexOutOfRange(std::string(name) + ": cannot reduce over a dimension of size 0 (input shape " +
                           shape_str(a.shape()) + "); the operation has no identity");
   }

@@ -77,6 +77,7 @@ _guarded = {}
 _guard_tensor_methods(_guarded)
 for _namespace in (globals(), vars(nn.functional), vars(fused), vars(linalg)):
     _guard_namespace(_namespace, list(_namespace), _guarded)
+_guard_namespace(vars(nn.utils.rnn), nn.utils.rnn.__all__, _guarded)  # its imported helpers stay as they are
 del _guarded, _namespace
 
 import math as _math

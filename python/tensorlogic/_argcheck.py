@@ -50,6 +50,7 @@ _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention",
               ("narrow", "start"): "int", ("pad", "value"): "number", ("where", "input"): "tensor_or_number",
               **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")},
               ("max", "dim"): "any", ("min", "dim"): "any",
+              ("unfold", "dimension"): "dim", ("unfold", "size"): "int", ("unfold", "step"): "int",
               **{(op, "source"): "tensor" for op in ("index_add", "index_copy", "index_add_", "index_copy_")}}  # max(input, other) is the elementwise maximum
 _KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER, "tensor_or_number"), (_INT, "int"),
                   (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
@@ -194,6 +195,12 @@ def find_bad_argument(op, signature, args, kwargs):
     ndim = first.ndim if isinstance(first, Tensor) else None  # dims refer to the first argument
     for name, value in bound.arguments.items():
         param = signature.parameters[name]
+        if param.kind is param.VAR_KEYWORD:  # varargs given by their name, as torch.zeros(size=(2, 3)) takes them
+            param = next((p for p in signature.parameters.values() if p.kind is p.VAR_POSITIONAL and p.name in value),
+                         None)
+            if param is None:
+                continue
+            name, value = param.name, (value[param.name],)
         kind = _kind(op, param)
         if kind is None:
             continue

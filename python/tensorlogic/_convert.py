@@ -40,7 +40,14 @@ def numpy_to_array(values, dtype, device, copy):
     """A native array holding `values` as `dtype` (inferred when None) on `device`.
 
     C-layout data of one of our dtypes on the CPU is wrapped without copying unless `copy` is set."""
-    values = np.asarray(values)
+    try:
+        values = np.asarray(values)
+    except ValueError as error:
+        if "sequence" not in str(error):
+            raise
+        # numpy's message for a ragged list ("setting an array element ... inhomogeneous part") speaks of its arrays
+        raise ValueError("cannot make a tensor from nested sequences of uneven lengths (every sequence at one depth "
+                         "must have one length)") from None
     if values.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor from data of dtype {values.dtype}")
     target = as_dtype(dtype) or default_dtype_for(values)

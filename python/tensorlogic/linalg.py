@@ -17,6 +17,7 @@ from .ops.linalg import matmul
 from .ops.products import cross as _cross
 from .ops.reduction import _dim, amax, amin, norm as _norm
 from .ops.shape import broadcast_shapes, broadcast_tensors, cat, movedim, stack
+from .tensor import Tensor
 
 _MATRIX_ORDS = ("fro", 1, -1, math.inf, -math.inf)
 _SINGULAR_ORDS = (2, -2, "nuc")
@@ -84,7 +85,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         return _norm(A, 2.0, [rows, cols], keepdim)
     summed, extreme = (rows, cols) if abs(ord) == 1 else (cols, rows)  # 1: sums down columns; inf: along rows
     sums = _norm(A, 1.0, summed, True)
-    result = (amax if ord > 0 else amin)(sums, extreme, keepdim=True)
+    if A.shape[extreme] == 0 and ord > 0:  # the largest of no sums is 0 as PyTorch's (the smallest has no identity)
+        result = sums.sum(extreme, keepdim=True)
+    else:
+        result = (amax if ord > 0 else amin)(sums, extreme, keepdim=True)
     return result if keepdim else result.squeeze((rows, cols))
 
 
@@ -120,8 +124,14 @@ def cross(input, other, *, dim=-1):
 def vecdot(x, y, *, dim=-1):
     """The dot products of the vectors along dim, broadcasting the other dimensions (real: no conjugation). A
     batched matmul of rows by columns: the products are summed in f32 and rounded once."""
+    if not isinstance(x, Tensor) or not isinstance(y, Tensor):
+        raise TypeError(f"linalg.vecdot(): expected two Tensors, got {type(x).__name__} and {type(y).__name__}")
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"linalg.vecdot(): argument 'dim' must be int, not {type(dim).__name__}")
     x, y = broadcast_tensors(x, y)
     dim = _dim(x, dim, "linalg.vecdot")
+    if x.ndim == 0:  # dim 0 or -1 of a scalar: the product itself, as PyTorch's
+        return x * y
     x, y = movedim(x, dim, -1), movedim(y, dim, -1)
     return matmul(x.unsqueeze(-2), y.unsqueeze(-1)).squeeze((-2, -1))
 

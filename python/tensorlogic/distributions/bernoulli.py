@@ -85,4 +85,4 @@ class Bernoulli(Distribution):
         values = self.probs.new_zeros(2)
         values[1] = 1.0
         values = values.view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1,) + self._batch_shape) if expand else values
+        return values.expand((-1,) + self._batch_shape) if self._flag(expand, "expand") else values

@@ -27,14 +27,13 @@ class Categorical(Distribution):
                             f"{type(given).__name__}")
         if given.ndim < 1:
             raise ValueError("Categorical: `probs` or `logits` must be at least one-dimensional")
-        if validate_args and probs is not None and bool((probs < 0).any()):
-            raise ValueError("Categorical: `probs` must be non-negative")
+        super().__init__(given.shape[:-1], (), validate_args)
         if probs is not None:
+            self._check(probs >= 0, "`probs` must be non-negative")
             self.probs = probs / probs.sum(-1, keepdim=True)
         else:
             self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)
         self._num_events = given.shape[-1]
-        super().__init__(given.shape[:-1], (), validate_args)
 
     def __getattr__(self, name):
         # probs and logits are each computed from the other when first read (torch's lazy_property).
@@ -95,4 +94,4 @@ class Categorical(Distribution):
         """The indices 0..K-1 along a new leading dimension, expanded over batch_shape when expand."""
         values = arange(self._num_events, dtype=int64, device=self.probs.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1,) + self._batch_shape) if expand else values
+        return values.expand((-1,) + self._batch_shape) if self._flag(expand, "expand") else values

@@ -1,24 +1,56 @@
 """The base of tl.distributions: batch and event shapes, sample_shape handling, argument checks, and the
 broadcasting of parameters that the parametric distributions share."""
+import math
 import numbers
+import operator
+
+import numpy as np
 
 from ..creation import tensor
+from ..errors import ShapeMismatchError
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
 
 
 def broadcast_all(name, **params):
     """The parameters (tensors or numbers) as tensors of one broadcast shape, in the order given; numbers become
-    tensors on the first given tensor's device (float16 scalars on the default device when none is a tensor), as
-    torch.distributions.utils.broadcast_all. A TypeError names the distribution and parameter of another type."""
+    float16 scalars on the first given tensor's device (the default device when none is a tensor), as
+    torch.distributions.utils.broadcast_all, but never of an integer tensor's dtype (which truncated a rate of 0.5
+    to 0). A TypeError names the distribution and parameter of another type, a ShapeMismatchError the shapes that
+    do not broadcast."""
     for key, value in params.items():
         if not isinstance(value, (Tensor, numbers.Real)) or isinstance(value, bool):
             raise TypeError(f"{name}: {key} must be a tensor or a number, got {type(value).__name__}")
     like = next((v for v in params.values() if isinstance(v, Tensor)), None)
-    values = [v if isinstance(v, Tensor) else
-              (like.new_full((), float(v)) if like is not None else tensor(float(v))) for v in params.values()]
-    shape = tuple(broadcast_shapes(*(v.shape for v in values)))
+    device = like.device if like is not None else None
+    values = [v if isinstance(v, Tensor) else tensor(float(v), device=device) for v in params.values()]
+    try:
+        shape = tuple(broadcast_shapes(*(v.shape for v in values)))
+    except ShapeMismatchError:
+        shapes = ", ".join(f"{key} {list(v.shape)}" for key, v in zip(params, values))
+        raise ShapeMismatchError(f"{name}: the parameters' shapes do not broadcast together ({shapes})") from None
     return [v if v.shape == shape else v.broadcast_to(shape) for v in values]
+
+
+def _sample_shape(sample_shape, name):
+    """sample_shape (an int or a sequence of ints) as a tuple; a TypeError names the distribution for another kind,
+    a ValueError a negative size and a MemoryError one beyond any memory (as the factories' sizes)."""
+    if isinstance(sample_shape, (numbers.Integral, np.integer)) and not isinstance(sample_shape, bool):
+        sample_shape = (sample_shape,)
+    if isinstance(sample_shape, (str, bytes, Tensor)) or not hasattr(sample_shape, "__iter__"):
+        raise TypeError(f"{name}: sample_shape must be an int or a sequence of ints, got {type(sample_shape).__name__}")
+    sizes = []
+    for size in sample_shape:
+        try:
+            size = operator.index(size)
+        except TypeError:
+            raise TypeError(f"{name}: sample_shape must hold ints, got {type(size).__name__}") from None
+        if size < 0:
+            raise ValueError(f"{name}: negative size {size} in sample_shape")
+        if size >= 2**63:
+            raise MemoryError(f"{name}: a sample size of {size} is beyond any memory")
+        sizes.append(size)
+    return tuple(sizes)
 
 
 class Distribution:
@@ -28,7 +60,7 @@ class Distribution:
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape, self._event_shape = tuple(batch_shape), tuple(event_shape)
-        self._validate_args = bool(validate_args)
+        self._validate_args = validate_args is not None and self._flag(validate_args, "validate_args")
 
     @property
     def batch_shape(self):
@@ -45,11 +77,28 @@ class Distribution:
         if self._validate_args and not bool(ok.all()):
             raise ValueError(f"{type(self).__name__}: {message}")
 
+    def _flag(self, value, name):
+        """value as a bool; a TypeError names the distribution for another kind (a tensor's truth is ambiguous)."""
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}: {name} must be a bool, got {type(value).__name__}")
+        return bool(value)
+
+    def _value(self, value, like, method):
+        """The value of log_prob, cdf or icdf as a tensor: a number becomes a float16 scalar on the device of the
+        tensor `like`; another kind is a TypeError naming the method."""
+        if isinstance(value, Tensor):
+            return value
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return tensor(float(value), device=like.device)
+        raise TypeError(f"{type(self).__name__}.{method}: value must be a tensor or a number, got "
+                        f"{type(value).__name__}")
+
     def _extended_shape(self, sample_shape=()):
         """sample_shape + batch_shape + event_shape: the shape of sample(sample_shape)."""
-        if isinstance(sample_shape, int):
-            sample_shape = (sample_shape,)
-        return tuple(sample_shape) + self._batch_shape + self._event_shape
+        shape = _sample_shape(sample_shape, type(self).__name__) + self._batch_shape + self._event_shape
+        if math.prod(shape) >= 2**62:  # (the host samplers would meet it as a numpy "iterator is too large")
+            raise MemoryError(f"{type(self).__name__}: a sample of shape {list(shape)} is beyond any memory")
+        return shape
 
     def sample(self, sample_shape=()):
         """A draw of shape sample_shape + batch_shape + event_shape, without gradient."""

@@ -50,15 +50,18 @@ class Exponential(Distribution):
 
     def log_prob(self, value):
         """log(rate) - rate value."""
+        value = self._value(value, self.rate, "log_prob")
         self._check(value >= 0, "log_prob's values must be non-negative")
         return self.rate.log() - self.rate * value
 
     def cdf(self, value):
         """1 - exp(-rate value)."""
+        value = self._value(value, self.rate, "cdf")
         return -(-self.rate * value).expm1()
 
     def icdf(self, value):
         """-log(1 - value) / rate."""
+        value = self._value(value, self.rate, "icdf")
         return -(-value).log1p() / self.rate
 
     def entropy(self):

@@ -53,6 +53,7 @@ class Gamma(Distribution):
 
     def log_prob(self, value):
         """a log(rate) + (a - 1) log(value) - rate value - lgamma(a)."""
+        value = self._value(value, self.rate, "log_prob")
         self._check(value > 0, "log_prob's values must be positive")
         a = self.concentration
         return xlogy(a, self.rate) + xlogy(a - 1, value) - self.rate * value - lgamma(a)
@@ -108,6 +109,7 @@ class Beta(Distribution):
 
     def log_prob(self, value):
         """(a - 1) log(value) + (b - 1) log(1 - value) - log B(a, b)."""
+        value = self._value(value, self.concentration1, "log_prob")
         self._check((value > 0) & (value < 1), "log_prob's values must lie in (0, 1)")
         a, b = self.concentration1, self.concentration0
         return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - self._log_normalizer()

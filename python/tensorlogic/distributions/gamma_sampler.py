@@ -17,13 +17,17 @@ def _uniform(n):
 
 
 def standard_gamma(concentration):
-    """Gamma(concentration, 1) draws, one per element of the float64 array concentration (all > 0)."""
+    """Gamma(concentration, 1) draws, one per element of the float64 array concentration. A concentration that is not
+    a positive finite number (unchecked without validate_args) draws 0 where it is 0, negative or NaN and inf where it
+    is inf, as PyTorch's sampler: the rejection loop never sees it."""
     alpha = concentration.reshape(-1)
-    boosted = alpha < 1  # Gamma(a) = Gamma(a + 1) U^(1/a) for a < 1 (the method needs a >= 1)
+    out = np.where(alpha == np.inf, np.inf, 0.0)
+    valid = (alpha > 0) & (alpha < np.inf)
+    alpha = np.where(valid, alpha, 1.0)
+    boosted = valid & (alpha < 1)  # Gamma(a) = Gamma(a + 1) U^(1/a) for a < 1 (the method needs a >= 1)
     d = np.where(boosted, alpha + 1, alpha) - 1.0 / 3.0
     c = 1.0 / np.sqrt(9.0 * d)
-    out = np.empty_like(alpha)
-    pending = np.arange(alpha.size)
+    pending = np.flatnonzero(valid)
     for _ in range(_ROUNDS):
         if pending.size == 0:
             break

@@ -7,6 +7,7 @@ from ..ops.elementwise import log, softplus
 from ..ops.special import digamma, lgamma
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Beta, Gamma
 from .independent import Independent, _sum_rightmost
@@ -19,7 +20,12 @@ _KL = {}
 
 
 def register_kl(type_p, type_q):
-    """A decorator registering fn(p, q) as KL(p || q) for instances of type_p and type_q (or subclasses)."""
+    """A decorator registering fn(p, q) as KL(p || q) for instances of type_p and type_q (or subclasses). Both must
+    be Distribution classes: checked here, as PyTorch does, since a bad key in the table broke every later
+    kl_divergence."""
+    for t in (type_p, type_q):
+        if not (isinstance(t, type) and issubclass(t, Distribution)):
+            raise TypeError(f"register_kl: expected subclasses of Distribution, got {t!r}")
 
     def decorator(fn):
         _KL[type_p, type_q] = fn
@@ -39,15 +45,11 @@ def kl_divergence(p, q):
     return _KL[best](p, q)
 
 
-def _log(x):
-    return math.log(x) if isinstance(x, (int, float)) else log(x)
-
-
 @register_kl(Normal, Normal)
 def _kl_normal_normal(p, q):
     var_ratio = (p.scale / q.scale) ** 2
     t1 = ((p.loc - q.loc) / q.scale) ** 2
-    return 0.5 * (var_ratio + t1 - 1 - _log(var_ratio))
+    return 0.5 * (var_ratio + t1 - 1 - log(var_ratio))
 
 
 @register_kl(Categorical, Categorical)

@@ -53,16 +53,17 @@ class Laplace(Distribution):
 
     def log_prob(self, value):
         """-log(2 scale) - |value - loc| / scale."""
+        value = self._value(value, self.loc, "log_prob")
         return -(2 * self.scale).log() - (value - self.loc).abs() / self.scale
 
     def cdf(self, value):
         """1/2 - sign(value - loc) expm1(-|value - loc| / scale) / 2."""
-        d = value - self.loc
+        d = self._value(value, self.loc, "cdf") - self.loc
         return 0.5 - 0.5 * d.sign() * (-d.abs() / self.scale).expm1()
 
     def icdf(self, value):
         """loc - scale sign(value - 1/2) log(1 - 2 |value - 1/2|)."""
-        t = value - 0.5
+        t = self._value(value, self.loc, "icdf") - 0.5
         return self.loc - self.scale * t.sign() * (-2 * t.abs()).log1p()
 
     def entropy(self):

@@ -1,6 +1,7 @@
 """Uniform: the uniform distribution on [low, high), as torch.distributions.Uniform (sample, rsample, log_prob,
 entropy, cdf, icdf, mean, variance)."""
 from ..autograd.grad_mode import no_grad
+from ..dtypes import float16
 from ..ops.random import rand
 from .distribution import Distribution, broadcast_all
 
@@ -25,7 +26,7 @@ class Uniform(Distribution):
     @property
     def mode(self):
         """Undefined for a uniform: NaN of batch_shape, as in PyTorch."""
-        return self.low.new_full(self._batch_shape, float("nan"))
+        return self.low.new_full(self._batch_shape, float("nan"), dtype=float16)  # (low may be an integer tensor)
 
     @property
     def stddev(self):
@@ -49,16 +50,19 @@ class Uniform(Distribution):
 
     def log_prob(self, value):
         """-log(high - low) inside [low, high), -inf outside."""
+        value = self._value(value, self.low, "log_prob")
         self._check((value >= self.low) & (value < self.high), "log_prob's values must lie in [low, high)")
         inside = (self.low <= value) & (self.high > value)
         return inside.to(self.low.dtype).log() - (self.high - self.low).log()
 
     def cdf(self, value):
         """(value - low) / (high - low), clamped to [0, 1]."""
+        value = self._value(value, self.low, "cdf")
         return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
 
     def icdf(self, value):
         """low + value (high - low)."""
+        value = self._value(value, self.low, "icdf")
         return self.low + value * (self.high - self.low)
 
     def entropy(self):

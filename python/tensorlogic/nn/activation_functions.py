@@ -1,5 +1,6 @@
 """tl.nn.functional's activations and element-wise helpers that are compositions of public ops:
 dropout (and its channel-wise forms, 1-d to 3-d), leaky_relu, elu, logsigmoid, normalize, one_hot."""
+import numbers
 import warnings
 
 from ..autograd.function import inplace as _recorded_inplace, records
@@ -9,6 +10,8 @@ from ..ops.random import rand
 
 
 def _check_p(p, name):
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{name}: the dropout probability p must be a number, got {type(p).__name__}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
@@ -28,6 +31,8 @@ def written(input, compute, inplace, name):
 def _masked(input, mask_shape, p, inplace):
     """input times a 0/1 keep-mask of mask_shape (broadcast over the rest), scaled by 1/(1-p). The mask comes
     from tl.rand, so its gradient is the same mask."""
+    if not input.is_floating_point():  # scaled integers (and bools made int64) are no dropout; PyTorch refuses too
+        raise TypeError(f"dropout: expected a floating point input, got {input.dtype.name}")
     if p == 1.0:
         return written(input, lambda x: x * 0.0, inplace, "dropout_")
     keep = rand(*mask_shape, device=input.device) >= p

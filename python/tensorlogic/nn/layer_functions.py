@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..creation import arange, tensor, zeros
+from ..creation import arange, empty, tensor, zeros
 from ..errors import ShapeMismatchError
 from ..ops.conv import _pair, avg_pool2d, fold, max_pool2d
 from ..ops.conv_nd import _ntuple
@@ -308,6 +308,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resizes the spatial dims (all after N, C) by nearest (index picks), (bi/tri)linear or bicubic interpolation
     (separable: a matmul per dim with the interpolation weights, rounded to f16), with PyTorch's sizes and
     align_corners rules."""
+    if not isinstance(mode, str):
+        raise TypeError(f"interpolate(): argument 'mode' must be str, not {type(mode).__name__}")
     if mode not in _MODES:
         raise ValueError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, linear, bilinear, "
                          "bicubic, trilinear)")
@@ -324,9 +326,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     in_sizes = input.shape[2:]
     if size is not None:
         sizes = (size,) * spatial if isinstance(size, numbers.Integral) else tuple(size)
+        if not all(isinstance(o, numbers.Integral) for o in sizes):  # a size of 8.5 made 9 positions
+            raise TypeError(f"interpolate(): argument 'size' must be an int or a tuple of ints, got {size!r}")
         scales = (None,) * spatial
     else:
         scales = (scale_factor,) * spatial if isinstance(scale_factor, numbers.Real) else tuple(scale_factor)
+        if not all(isinstance(s, numbers.Real) for s in scales):
+            raise TypeError(f"interpolate(): argument 'scale_factor' must be a number or a tuple of numbers, got "
+                            f"{scale_factor!r}")
+        if not all(math.isfinite(s) for s in scales):
+            raise RuntimeError(f"interpolate: scale_factor {scale_factor!r} gives no output size (finite numbers "
+                               f"are needed)")
         sizes = tuple(int(math.floor(i * s)) for i, s in zip(in_sizes, scales))
         if recompute_scale_factor:
             scales = (None,) * spatial
@@ -335,6 +345,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if any(i <= 0 for i in in_sizes) or any(o <= 0 for o in sizes):
         raise RuntimeError(f"interpolate: input and output sizes should be greater than 0, but got input "
                            f"{list(in_sizes)} and output {list(sizes)}")
+    # The output must be possible before the host builds its sampling tables, whose length is the output size (a
+    # size of 2**31 along two dims filled the host's memory): beyond int64 elements, or more than the device holds.
+    out_shape = tuple(input.shape[:2]) + tuple(int(o) for o in sizes)
+    if math.prod(max(n, 1) for n in out_shape) >= 2**62:
+        raise MemoryError(f"interpolate: an output of shape {list(out_shape)} is beyond any memory")
+    empty(out_shape, dtype=input.dtype, device=input.device)
     out = input
     for k, (in_size, out_size, scale) in enumerate(zip(in_sizes, sizes, scales)):
         dim = 2 + k

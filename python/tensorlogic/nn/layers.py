@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _core
 from ..device import device_name
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, _shape_args, _wrap
 from . import functional as F
 from . import init
 from .module import Module
@@ -15,7 +15,25 @@ from .parameter import Parameter, check_parameter_dtype
 
 
 def _new_param(shape, device):
+    """An uninitialised float16 parameter of `shape`, which comes from a layer's constructor arguments unchecked: a
+    size that is not an int is a TypeError, one below int64 a ValueError (negative) and one above it a MemoryError."""
+    shape = _shape_args((tuple(shape),))
+    for size in shape:
+        if size < -(2**63):
+            raise ValueError(f"negative dimension {size} in the parameter shape {list(shape)}")
+        if size >= 2**63:
+            raise MemoryError(f"a parameter of shape {list(shape)} is beyond any memory")
     return Parameter(_wrap(_core.empty(list(shape), "float16", device_name(device))))
+
+
+def check_parameter_room(elements, tensors, device):
+    """A MemoryError when `tensors` parameters of `elements` float16 values in all (each at least one 64-byte buffer)
+    need more bytes than the device has: checked before a layer makes them one by one (an RNN of num_layers=2**45
+    made small parameters for a minute before memory ran out)."""
+    need = 2 * elements + 64 * tensors
+    total = _core.device_properties(device_name(device))["total_memory"]
+    if total and need > total:
+        raise MemoryError(f"the layer's {tensors} parameters need {need} bytes; {device_name(device)} has {total}")
 
 
 class Identity(Module):

@@ -8,12 +8,13 @@ from ..creation import tensor, zeros
 from ..dtypes import int64
 from ..ops.indexing import index_select
 from ..ops.shape import cat, stack
+from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .layers import _new_param
+from .layers import _new_param, check_parameter_room
 from .module import Module
 from .recurrence import recurrence
-from .utils.rnn import PackedSequence, _packed_like, pad_packed_sequence
+from .utils.rnn import PackedSequence, _check_packed, _packed_like, pad_packed_sequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -36,10 +37,13 @@ class RNNBase(Module):
         if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
                              "being zeroed")
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError("hidden_size must be an integer greater than zero")
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError("num_layers must be an integer greater than zero")
+        for name, value, low in (("input_size", input_size, 0), ("hidden_size", hidden_size, 1),
+                                 ("num_layers", num_layers, 1)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+            if value < low:
+                raise ValueError(f"{name} must be an integer {'greater than zero' if low else 'of at least zero'}, "
+                                 f"got {value}")
         if proj_size != 0:
             raise ValueError("LSTM: proj_size is not supported")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
@@ -47,6 +51,10 @@ class RNNBase(Module):
         self.proj_size = proj_size
         directions = 2 if bidirectional else 1
         gates = _GATES[mode] * hidden_size
+        per_layer = [gates * (width + hidden_size + (2 if bias else 0))
+                     for width in (input_size, hidden_size * directions)]  # the first layer's and the others'
+        check_parameter_room(directions * (per_layer[0] + (num_layers - 1) * per_layer[1]),
+                             directions * num_layers * (4 if bias else 2), device)
         self._flat_weights_names = []
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * directions
@@ -106,6 +114,9 @@ class RNNBase(Module):
         (zeros if None) and h_n are [num_layers * D, N, hidden_size]."""
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{type(self).__name__}: input must be a Tensor or a PackedSequence, got "
+                            f"{type(input).__name__}")
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
@@ -113,23 +124,8 @@ class RNNBase(Module):
             input = input.unsqueeze(1)
         elif self.batch_first:
             input = input.transpose(0, 1)
-        if input.shape[-1] != self.input_size:
-            raise ValueError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
-                             f"{input.shape[-1]}")
-        states = hx if isinstance(hx, tuple) else (hx,)
-        if not batched and hx is not None:
-            states = tuple(s.unsqueeze(1) for s in states)
-        shape = (self.num_layers * (2 if self.bidirectional else 1), input.shape[1], self.hidden_size)
-        for s in states:
-            if s is not None and tuple(s.shape) != shape:
-                raise ValueError(f"Expected hidden size {shape}, got {tuple(s.shape)}")
-        if hx is None:
-            h0 = zeros(shape, device=input.device)
-            c0 = zeros(shape, device=input.device) if self.mode == "LSTM" else None
-        elif self.mode == "LSTM":
-            h0, c0 = states
-        else:
-            h0, c0 = states[0], None
+        self._check_features(input)
+        h0, c0 = self._initial_states(hx, input.shape[1], input.device, batched)
         output, h, c = self._run(input, h0, c0)
         if not batched:
             output, h = output.squeeze(1), h.squeeze(1)
@@ -138,19 +134,44 @@ class RNNBase(Module):
             output = output.transpose(0, 1)
         return output, ((h, c) if self.mode == "LSTM" else h)
 
+    def _check_features(self, input):
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                             f"{input.shape[-1]}")
+
+    def _initial_states(self, hx, batch, device, batched=True):
+        """(h_0, c_0) from hx (c_0 None but for the LSTM): zeros when hx is None; else hx is the LSTM's pair of
+        tensors or the others' one tensor, each [num_layers * D, batch, hidden_size] ([num_layers * D, hidden_size]
+        for an unbatched input)."""
+        shape = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            return zeros(shape, device=device), (zeros(shape, device=device) if lstm else None)
+        if lstm and not (isinstance(hx, (tuple, list)) and len(hx) == 2 and all(isinstance(s, Tensor) for s in hx)):
+            raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0) of two tensors, got {type(hx).__name__}"
+                            + (f" of {len(hx)}" if isinstance(hx, (tuple, list)) else ""))
+        if not lstm and not isinstance(hx, Tensor):
+            raise TypeError(f"{type(self).__name__}: hx must be a Tensor, got {type(hx).__name__}")
+        states = tuple(hx) if lstm else (hx,)
+        if not batched:
+            states = tuple(s.unsqueeze(1) for s in states)
+        for state in states:
+            if tuple(state.shape) != shape:
+                raise ValueError(f"Expected hidden size {shape}, got {tuple(state.shape)}")
+        return states[0], (states[1] if lstm else None)
+
     def _forward_packed(self, packed, hx):
         """forward of a PackedSequence: each sequence runs for its own length (its h_n, c_n are those of its last
         step; the reverse direction starts there). The sequences of one length run as one padded batch, so the
         layers run once per distinct length; output is packed as the input, h_n in the batch's original order."""
+        _check_packed(packed, type(self).__name__)
         padded, lengths = pad_packed_sequence(packed)  # [T, B, I] in the original order
+        if packed.data.ndim != 2:
+            raise ValueError(f"{type(self).__name__}: a packed input's data must have 2 dimensions (steps, "
+                             f"input_size), got {list(packed.data.shape)}")
+        self._check_features(padded)
         lengths = lengths.tolist()
-        shape = (self.num_layers * (2 if self.bidirectional else 1), len(lengths), self.hidden_size)
-        states = (hx if isinstance(hx, tuple) else (hx,)) if hx is not None else ()
-        for state in states:
-            if tuple(state.shape) != shape:
-                raise ValueError(f"Expected hidden size {shape}, got {tuple(state.shape)}")
-        h0 = states[0] if states else zeros(shape, device=padded.device)
-        c0 = (states[1] if states else zeros(shape, device=padded.device)) if self.mode == "LSTM" else None
+        h0, c0 = self._initial_states(hx, len(lengths), padded.device)
         steps, outputs, finals, members = padded.shape[0], [], [], []
         for length in sorted(set(lengths), reverse=True):
             group = [b for b, n in enumerate(lengths) if n == length]
@@ -194,7 +215,7 @@ class RNN(RNNBase):
     torch.nn.RNN; see RNNBase for the arguments and shapes."""
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
+        if not isinstance(nonlinearity, str) or nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
                          bias, batch_first, dropout, bidirectional, device=device)
@@ -264,7 +285,7 @@ class RNNCell(RNNCellBase):
     """One step of an Elman RNN: h' = tanh (or relu) of W_ih x + b_ih + W_hh h + b_hh, as torch.nn.RNNCell;
     forward(input, hx) returns h'."""
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
+        if not isinstance(nonlinearity, str) or nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias, device)
         self.nonlinearity = nonlinearity

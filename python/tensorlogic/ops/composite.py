@@ -80,10 +80,19 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal (shifted by offset) of the matrices over dim1 and dim2, as the last dim of the result."""
     if input.ndim < 2:
         raise ShapeMismatchError(f"diagonal: expected a tensor of at least 2 dims, got {list(input.shape)}")
+    for name, value in (("offset", offset), ("dim1", dim1), ("dim2", dim2)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"diagonal(): argument '{name}' must be int, not {type(value).__name__}")
+    for d in (dim1, dim2):
+        if not -input.ndim <= d < input.ndim:
+            raise IndexError(f"diagonal: Dimension out of range (expected to be in range of [{-input.ndim}, "
+                             f"{input.ndim - 1}], but got {d})")
+    if dim1 % input.ndim == dim2 % input.ndim:
+        raise ValueError(f"diagonal: dim1 and dim2 name one dimension ({dim1}, {dim2})")
     x = movedim(input, (dim1, dim2), (-2, -1))
     rows, cols = x.shape[-2:]
     count = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
-    start_row, start_col = max(0, -offset), max(0, offset)
+    start_row, start_col = (max(0, -offset), max(0, offset)) if count else (0, 0)  # an offset past int64: empty
     i = arange(start_row, start_row + count, device=input.device)
     j = arange(start_col, start_col + count, device=input.device)
     return x[..., i, j]

@@ -28,7 +28,12 @@ def _index_value(item, device):
         if item._a.dtype == "bool":
             return "mask", item.numpy(), None
         raise IndexError(f"tensors used as indices must be long, int or bool tensors, got {item.dtype.name}")
-    values = np.asarray(item)
+    try:
+        values = np.asarray(item)
+    except (ValueError, TypeError, OverflowError) as error:  # a ragged list: numpy's message names its internals
+        raise IndexError(f"an index list must be rectangular and hold integers or bools, got {item!r:.80}") from error
+    except MemoryError:  # numpy's is empty (range(-1, 2**62) as an index)
+        raise MemoryError(f"an index of {type(item).__name__} {item!r:.80} does not fit in memory") from None
     if values.dtype == np.bool_:
         return "mask", values, None
     if values.size == 0 and values.dtype.kind == "f":  # t[[]]: an empty integer index
@@ -73,6 +78,8 @@ def _parse(t, key, op):
             items.append(("slice", item, None))
             consumed += 1
         elif isinstance(item, (numbers.Integral, np.integer)) and not isinstance(item, (bool, np.bool_)):
+            if not -_BIG <= item <= _BIG:  # beyond any size (and beyond what the core takes)
+                raise IndexError(f"index {int(item)} is out of bounds for any dimension size")
             items.append(("int", int(item), None))
             consumed += 1
         elif isinstance(item, Tensor) and item._a.ndim == 0 and item._a.dtype in ("int64", "int32"):
@@ -150,13 +157,13 @@ def _basic_view(a, key):
     4x cheaper than _parse), or None for any other key."""
     kind = type(key)
     if kind is int:
-        return _core.select(a, 0, key) if a.ndim > 0 else None
+        return _core.select(a, 0, key) if a.ndim > 0 and -_BIG <= key <= _BIG else None
     if kind is slice:
         return _core.slice(a, 0, *_slice_args(key)) if a.ndim > 0 else None
     if kind is not tuple or len(key) > a.ndim:
         return None
     for item in key:  # all checked first: an item of any other kind (a second ...) owns the error
-        if type(item) is not slice and type(item) is not int:
+        if type(item) is not slice and (type(item) is not int or not -_BIG <= item <= _BIG):
             return None
     view, dim = a, 0
     for item in key:

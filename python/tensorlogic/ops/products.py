@@ -68,6 +68,11 @@ def cross(input, other, dim=None):
         if not sizes:
             raise ShapeMismatchError(f"cross: no dimension of size 3 in {list(input.shape)}")
         dim = sizes[0]
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"cross(): argument 'dim' must be int, not {type(dim).__name__}")
+    for x in (input, other):
+        if not -x.ndim <= dim < x.ndim:
+            raise IndexError(f"cross: dim {dim} is out of range for an input of shape {list(x.shape)}")
     if input.shape[dim] != 3 or other.shape[dim] != 3:
         raise ShapeMismatchError(f"cross: dimension {dim} must have size 3, got {list(input.shape)} and "
                                  f"{list(other.shape)}")

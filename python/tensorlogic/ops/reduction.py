@@ -58,21 +58,24 @@ def _prod_grad(g, x, y, dims):
 
 
 def _norm_grad(g, x, y, dims, p):
-    if p == 0:
-        return g * x * 0.0
+    if p == 0:  # a count of non-zeros: no gradient, and x.grad stays None as PyTorch leaves it (not zeros)
+        return None
     if p == 1:
         return g * x.sign()
     if math.isinf(p):
         return _share(g, x.abs(), y, dims) * x.sign()
     if p == 2:
         return g * x / where(y == 0, 1.0, y)
-    y = where(y == 0, 1.0, y)
+    safe_y = where(y == 0, 1.0, y)
     # |x|^(p-1) / y^(p-1) as one power of the ratio where that power is at most 1 (y lies beyond every |x| for
     # p > 1, below every |x| for p < 0): the separate powers overflow f16 there (p = -1.5 and a small |x| give
     # inf / inf). For 0 < p < 1 the ratio itself may underflow, while the separate powers stay in range.
-    if p > 1 or p < 0:
-        return g * x.sign() * (x.abs() / y) ** (p - 1)
-    return g * x.sign() * x.abs() ** (p - 1) / y ** (p - 1)
+    if p > 1:
+        return g * x.sign() * (x.abs() / safe_y) ** (p - 1)
+    grad = g * x.sign() * ((x.abs() / safe_y) ** (p - 1) if p < 0 else x.abs() ** (p - 1) / safe_y ** (p - 1))
+    # p < 1: |x|^(p-1) is infinite at x = 0, where PyTorch's gradient is 0 (not 0 * inf); and y = 0 (a zero in the
+    # slice, for p < 0) gives every element 0, as y^(1-p) does there
+    return where((x == 0) | (y == 0), 0.0, grad)
 
 
 def _count(x, y):
