@@ -384,3 +384,47 @@ def test_recurrence_first_order_matches_torch(device, rng, mode):
         t_c.sum().backward()
         for a, e in zip(ours, theirs):
             assert_grad_close(a.grad.cpu(), e.grad, 3e-2, "LSTM c_n-only gradient")
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections")
+@pytest.mark.parametrize("kwargs", [dict(), dict(num_layers=2, bidirectional=True), dict(batch_first=True, bias=False)])
+def test_lstm_projection_matches_torch(device, rng, kwargs):
+    """LSTM(proj_size=P): h_t = (o * tanh(c_t)) W_hr^T, so the output, h_0 and h_n are P wide (the next layer reads
+    P * directions), c stays hidden_size wide; PyTorch's weight_hr_l{k} names and all_weights order."""
+    make = lambda m: m.LSTM(5, 6, proj_size=3, **kwargs)  # noqa: E731
+    tmod, tlmod = twins(make, device)
+    assert list(tmod.state_dict()) == list(tlmod.state_dict())
+    assert [[tuple(p.shape) for p in ps] for ps in tlmod.all_weights] == \
+        [[tuple(p.shape) for p in ps] for ps in tmod.all_weights]
+    layers = tmod.num_layers * (2 if tmod.bidirectional else 1)
+    x = f16_randn(rng, (2, 4, 5) if kwargs.get("batch_first") else (4, 2, 5))
+    compare(tmod, tlmod, [x], device, rng)
+    h0, c0 = f16_randn(rng, (layers, 2, 3)), f16_randn(rng, (layers, 2, 6))
+    t_out, (t_h, t_c) = tmod(torch.tensor(x.astype(np.float32)), (torch.tensor(h0.astype(np.float32)),
+                                                                   torch.tensor(c0.astype(np.float32))))
+    l_out, (l_h, l_c) = tlmod(tl.tensor(x, device=device), (tl.tensor(h0, device=device), tl.tensor(c0, device=device)))
+    for a, b in ((l_out, t_out), (l_h, t_h), (l_c, t_c)):
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.cpu().numpy().astype(np.float64), b.detach().numpy(), rtol=1e-2, atol=1e-2)
+    assert "proj_size=3" in repr(tlmod)
+    # a packed batch: each sequence's h_n is that of its own last step
+    lengths = [4, 2] if not kwargs.get("batch_first") else [4, 3]
+    t_packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x.astype(np.float32)), lengths, **{
+        k: v for k, v in kwargs.items() if k == "batch_first"})
+    l_packed = nn.utils.rnn.pack_padded_sequence(tl.tensor(x, device=device), lengths, **{
+        k: v for k, v in kwargs.items() if k == "batch_first"})
+    (t_data, t_rest), (l_data, l_rest) = tmod(t_packed), tlmod(l_packed)
+    for a, b in ((l_data.data, t_data.data), (l_rest[0], t_rest[0]), (l_rest[1], t_rest[1])):
+        np.testing.assert_allclose(a.cpu().numpy().astype(np.float64), b.detach().numpy(), rtol=1e-2, atol=1e-2)
+
+
+def test_projection_arguments_checked_as_torch():
+    for kwargs, error in ((dict(proj_size=6), ValueError), (dict(proj_size=-1), ValueError),
+                          (dict(proj_size=1.5), TypeError)):
+        with pytest.raises(error):
+            nn.LSTM(5, 6, **kwargs)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.RNNBase("GRU", 5, 6, proj_size=2)
+    lstm = nn.LSTM(5, 6, proj_size=3)
+    with pytest.raises(ValueError, match="Expected hidden size"):  # h_0 must be proj_size wide
+        lstm(tl.zeros(4, 2, 5), (tl.zeros(1, 2, 6), tl.zeros(1, 2, 6)))

@@ -31,22 +31,30 @@ def composed_step(mode, gi, gh, h, c):
     return (tanh if mode == "RNN_TANH" else relu)(gi + gh), None
 
 
-def _composed(mode, gi, h, c, w_hh, b_hh, reverse):
-    """The whole loop in tensor ops: (output [L, N, H], c_n)."""
+def _composed(mode, gi, h, c, w_hh, b_hh, reverse, w_hr=None):
+    """The whole loop in tensor ops: (output [L, N, H], c_n); with w_hr (an LSTM's projection, [P, H]) each step's
+    state is projected, h' = (o * tanh(c')) W_hr^T, and the output is [L, N, P]."""
     steps = range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])
     hs = [None] * gi.shape[0]
     for t in steps:
         h, c = composed_step(mode, gi[t], F.linear(h, w_hh, b_hh), h, c)
+        if w_hr is not None:
+            h = F.linear(h, w_hr)
         hs[t] = h
     return stack(hs, 0), c
 
 
-def recurrence(mode, gi, h0, c0, w_hh, b_hh, reverse=False):
+def recurrence(mode, gi, h0, c0, w_hh, b_hh, reverse=False, w_hr=None):
     """(output [L, N, H], h_n, c_n) of one layer and direction from the input projections gi [L, N, G * H] of
-    every step and the initial states h0 (and c0, LSTM; else None) [N, H]; c_n is None but for the LSTM."""
-    outs = _Recurrence.apply(gi, h0, c0, w_hh, b_hh, mode, reverse)
-    out = outs[0]
-    return out, out[0 if reverse else -1], (outs[1] if mode == "LSTM" else None)
+    every step and the initial states h0 (and c0, LSTM; else None) [N, H]; c_n is None but for the LSTM. An LSTM
+    with a projection w_hr [P, H] (proj_size) has h0, h_n and the output P wide; its loop is composed from tensor
+    ops (the cell kernels have no projection)."""
+    if w_hr is not None:
+        out, c = _composed(mode, gi, h0, c0, w_hh, b_hh, reverse, w_hr)
+    else:
+        outs = _Recurrence.apply(gi, h0, c0, w_hh, b_hh, mode, reverse)
+        out, c = outs[0], (outs[1] if mode == "LSTM" else None)
+    return out, out[0 if reverse else -1], c
 
 
 class _Recurrence(Function):

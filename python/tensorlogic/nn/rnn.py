@@ -30,7 +30,9 @@ class RNNBase(Module):
     weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, with _reverse for the second direction, so state_dicts load both
     ways). forward(input, hx) takes [L, N, input_size] ([N, L, ...] with batch_first, [L, input_size] unbatched) and
     returns (output, h_n), or (output, (h_n, c_n)) for LSTM; dropout applies between layers in training. A
-    PackedSequence input gives a PackedSequence output (see _forward_packed). proj_size is not supported."""
+    PackedSequence input gives a PackedSequence output (see _forward_packed). An LSTM with proj_size > 0 projects
+    each step's hidden state to proj_size columns (weight_hr_l{k}, PyTorch's): h, h_n and the output are that wide,
+    c_n stays hidden_size wide."""
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
@@ -44,25 +46,34 @@ class RNNBase(Module):
             if value < low:
                 raise ValueError(f"{name} must be an integer {'greater than zero' if low else 'of at least zero'}, "
                                  f"got {value}")
-        if proj_size != 0:
-            raise ValueError("LSTM: proj_size is not supported")
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool):
+            raise TypeError(f"proj_size should be of type int, got: {type(proj_size).__name__}")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
         self.proj_size = proj_size
         directions = 2 if bidirectional else 1
         gates = _GATES[mode] * hidden_size
-        per_layer = [gates * (width + hidden_size + (2 if bias else 0))
-                     for width in (input_size, hidden_size * directions)]  # the first layer's and the others'
+        state = proj_size or hidden_size  # the width of h
+        per_layer = [gates * (width + state + (2 if bias else 0)) + proj_size * hidden_size
+                     for width in (input_size, state * directions)]  # the first layer's and the others'
         check_parameter_room(directions * (per_layer[0] + (num_layers - 1) * per_layer[1]),
-                             directions * num_layers * (4 if bias else 2), device)
+                             directions * num_layers * ((4 if bias else 2) + (1 if proj_size else 0)), device)
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else state * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = [("weight_ih", (gates, layer_input)), ("weight_hh", (gates, hidden_size))]
+                shapes = [("weight_ih", (gates, layer_input)), ("weight_hh", (gates, state))]
                 if bias:
                     shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for name, shape in shapes:
                     setattr(self, name + suffix, _new_param(shape, device))
                     self._flat_weights_names.append(name + suffix)
@@ -74,8 +85,8 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
-        """The parameters per layer and direction, [[weight_ih, weight_hh, bias_ih, bias_hh], ...] (without the
-        biases when bias=False), as PyTorch's."""
+        """The parameters per layer and direction, [[weight_ih, weight_hh, bias_ih, bias_hh, weight_hr], ...]
+        (without the biases when bias=False, without weight_hr when proj_size is 0), as PyTorch's."""
         names = self._flat_weights_names
         per = len(names) // (self.num_layers * (2 if self.bidirectional else 1))
         return [[getattr(self, n) for n in names[i:i + per]] for i in range(0, len(names), per)]
@@ -86,7 +97,8 @@ class RNNBase(Module):
     def _weights(self, layer, direction):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         get = self._parameters.get
-        return get("weight_ih" + suffix), get("weight_hh" + suffix), get("bias_ih" + suffix), get("bias_hh" + suffix)
+        return (get("weight_ih" + suffix), get("weight_hh" + suffix), get("bias_ih" + suffix), get("bias_hh" + suffix),
+                get("weight_hr" + suffix))
 
     def _run(self, input, hx, cx):
         """input (L, N, I) time-major, hx/cx (layers * directions, N, H); returns output and final states."""
@@ -97,9 +109,9 @@ class RNNBase(Module):
             outputs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
                 out, h, c = recurrence(self.mode, F.linear(x, w_ih, b_ih), hx[k], None if cx is None else cx[k],
-                                       w_hh, b_hh, reverse=bool(direction))
+                                       w_hh, b_hh, reverse=bool(direction), w_hr=w_hr)
                 outputs.append(out)
                 h_out.append(h)
                 c_out.append(c)
@@ -109,9 +121,10 @@ class RNNBase(Module):
         return x, stack(h_out, 0), (None if cx is None else stack(c_out, 0))
 
     def forward(self, input, hx=None):
-        """(output, h_n), or (output, (h_n, c_n)) for LSTM: output [L, N, D * hidden_size] ([N, L, ...] with
-        batch_first, [L, ...] unbatched; D = 2 when bidirectional) holds the last layer's states at every step; hx
-        (zeros if None) and h_n are [num_layers * D, N, hidden_size]."""
+        """(output, (h_n, c_n)) for LSTM, else (output, h_n): output [L, N, D * H] ([N, L, ...] with batch_first,
+        [L, ...] unbatched; D = 2 when bidirectional; H = proj_size if set, else hidden_size) holds the last layer's
+        states at every step; hx (zeros if None) and h_n are [num_layers * D, N, H], c_0 and c_n [num_layers * D, N,
+        hidden_size]."""
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         if not isinstance(input, Tensor):
@@ -141,12 +154,14 @@ class RNNBase(Module):
 
     def _initial_states(self, hx, batch, device, batched=True):
         """(h_0, c_0) from hx (c_0 None but for the LSTM): zeros when hx is None; else hx is the LSTM's pair of
-        tensors or the others' one tensor, each [num_layers * D, batch, hidden_size] ([num_layers * D, hidden_size]
-        for an unbatched input)."""
-        shape = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        tensors or the others' one tensor, each [num_layers * D, batch, width] ([num_layers * D, width] for an
+        unbatched input; h's width is proj_size where set, c's and the others' hidden_size)."""
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        shape = (layers, batch, self.hidden_size)
+        h_shape = (layers, batch, self.proj_size or self.hidden_size)
         lstm = self.mode == "LSTM"
         if hx is None:
-            return zeros(shape, device=device), (zeros(shape, device=device) if lstm else None)
+            return zeros(h_shape, device=device), (zeros(shape, device=device) if lstm else None)
         if lstm and not (isinstance(hx, (tuple, list)) and len(hx) == 2 and all(isinstance(s, Tensor) for s in hx)):
             raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0) of two tensors, got {type(hx).__name__}"
                             + (f" of {len(hx)}" if isinstance(hx, (tuple, list)) else ""))
@@ -155,9 +170,9 @@ class RNNBase(Module):
         states = tuple(hx) if lstm else (hx,)
         if not batched:
             states = tuple(s.unsqueeze(1) for s in states)
-        for state in states:
-            if tuple(state.shape) != shape:
-                raise ValueError(f"Expected hidden size {shape}, got {tuple(state.shape)}")
+        for state, expected in zip(states, (h_shape, shape)):
+            if tuple(state.shape) != expected:
+                raise ValueError(f"Expected hidden size {expected}, got {tuple(state.shape)}")
         return states[0], (states[1] if lstm else None)
 
     def _forward_packed(self, packed, hx):
@@ -207,6 +222,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
