@@ -423,6 +423,9 @@ def test_projection_arguments_checked_as_torch():
                           (dict(proj_size=1.5), TypeError)):
         with pytest.raises(error):
             nn.LSTM(5, 6, **kwargs)
+    for flag in ("bias", "batch_first", "bidirectional"):  # a tensor's truth is ambiguous: a typed error
+        with pytest.raises(TypeError, match=f"{flag} should be a bool"):
+            nn.GRU(5, 6, **{flag: tl.zeros(2)})
     with pytest.raises(ValueError, match="only supported for LSTM"):
         nn.RNNBase("GRU", 5, 6, proj_size=2)
     lstm = nn.LSTM(5, 6, proj_size=3)

@@ -4,6 +4,8 @@ layouts, so state_dicts load both ways. Input projections for all time steps are
 direction; the time loop is one autograd node (recurrence.py: per step one matmul and one fused cell kernel)."""
 import math
 
+import numpy as np
+
 from ..creation import tensor, zeros
 from ..dtypes import int64
 from ..ops.indexing import index_select
@@ -46,6 +48,11 @@ class RNNBase(Module):
             if value < low:
                 raise ValueError(f"{name} must be an integer {'greater than zero' if low else 'of at least zero'}, "
                                  f"got {value}")
+        for name, value in (("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)):
+            # (PyTorch takes any truthy value; a tensor's or array's truth is ambiguous, a string's a mistake)
+            if value is not None and not isinstance(value, (bool, int, np.bool_)):
+                raise TypeError(f"{name} should be a bool, got: {type(value).__name__}")
+        bias, batch_first, bidirectional = bool(bias), bool(batch_first), bool(bidirectional)
         if not isinstance(proj_size, int) or isinstance(proj_size, bool):
             raise TypeError(f"proj_size should be of type int, got: {type(proj_size).__name__}")
         if proj_size < 0:
