@@ -278,3 +278,16 @@ def test_gamma_and_beta_draws_of_invalid_parameters_are_as_torch():
     draws = host(D.Gamma(c, 1.0).sample((3,)))
     assert (draws[:, :3] == 2.0 ** -14).all() and (draws[:, 3] == np.inf).all() and (draws[:, 4] > 0).all()
     assert np.isfinite(host(D.Beta(tl.tensor([float("nan"), -1.0]), 1.0).sample())).all()
+
+
+def test_logits_of_certain_and_impossible_probs_as_torch():
+    """probs of 0 and 1 give the logits PyTorch's f16 gives: clamped to [eps, 1 - eps] (f16's eps, 2^-10), not to
+    f16's smallest normal (whose log-probability's gradient, scaled by a large advantage, overflowed f16)."""
+    probs = [[0.0, 0.25, 0.75], [1.0, 0.0, 0.0]]
+    ours = D.Categorical(probs=tl.tensor(probs)).logits.numpy().astype(np.float32)
+    theirs = torch.distributions.Categorical(probs=torch.tensor(probs, dtype=torch.float16)).logits
+    np.testing.assert_array_equal(ours, theirs.float().numpy())
+    for p in (0.0, 1.0, 0.5):
+        ours = D.Bernoulli(probs=tl.tensor(p)).logits.numpy().astype(np.float32)
+        theirs = torch.distributions.Bernoulli(probs=torch.tensor(p, dtype=torch.float16)).logits
+        np.testing.assert_array_equal(ours, theirs.float().numpy())

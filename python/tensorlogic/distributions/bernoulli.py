@@ -7,10 +7,7 @@ from ..nn.loss_functions import binary_cross_entropy_with_logits
 from ..ops.random import rand
 from ..ops.elementwise import sigmoid
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all
-
-# f16's largest value below 1: probs are clamped to [2**-14, 1 - 2**-11] before the logit, as torch clamps to eps
-_ONE_BELOW = 1.0 - 2.0 ** -11
+from .distribution import Distribution, broadcast_all, clamp_probs
 
 
 class Bernoulli(Distribution):
@@ -35,7 +32,7 @@ class Bernoulli(Distribution):
             self.probs = sigmoid(self.__dict__["logits"])
             return self.probs
         if name == "logits" and "probs" in self.__dict__:
-            p = self.__dict__["probs"].clamp(min=2.0 ** -14, max=_ONE_BELOW)
+            p = clamp_probs(self.__dict__["probs"])
             self.logits = p.log() - (-p).log1p()
             return self.logits
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")

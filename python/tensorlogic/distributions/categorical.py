@@ -8,7 +8,7 @@ from ..ops.random import multinomial
 from ..ops.rows import softmax
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
-from .distribution import Distribution
+from .distribution import Distribution, clamp_probs
 
 
 class Categorical(Distribution):
@@ -41,8 +41,7 @@ class Categorical(Distribution):
             self.probs = softmax(self.__dict__["logits"], -1)
             return self.probs
         if name == "logits":
-            # log(probs) with zeros clamped to f16's smallest normal, as torch clamps to its eps
-            self.logits = self.__dict__["probs"].clamp(min=2.0 ** -14, max=1.0).log()
+            self.logits = clamp_probs(self.__dict__["probs"]).log()
             return self.logits
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 

@@ -10,6 +10,14 @@ from ..creation import tensor
 from ..errors import ShapeMismatchError
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
+from ..type_info import finfo
+
+
+def clamp_probs(probs):
+    """probs clamped to [eps, 1 - eps] of their dtype (f16: 2^-10), as torch.distributions.utils.clamp_probs, so
+    that the logits of 0 and 1 stay finite and equal PyTorch's."""
+    eps = finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
 
 
 def broadcast_all(name, **params):
