@@ -101,3 +101,34 @@ def test_learn_before_its_tensor_has_a_value():
         lang.run(src, "late.tl")
     assert (info.value.lineno, info.value.offset) == (4, 5)
     assert "no learnable tensor with a value" in info.value.message
+
+
+
+def test_learn_with_equations_inside_top_level_control_flow(capsys):
+    """LANGUAGE.md §6's block inside a top-level loop and `if`: its equations define program tensors as
+    at the top level (they were 'unknown variable' errors), and each pass trains further."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    w_true = np.random.default_rng(seed).uniform(-2, 2, 2).round(2)
+    src = f"""
+tensor X: float16[6, 2] = [[0, 1], [1, 0], [1, 1], [2, 1], [1, 2], [2, 2]]
+tensor Wt: float16[2] = {w_true.tolist()}
+tensor W: float16[2] learnable = [0, 0]
+Y[n] = X[n, j] Wt[j]
+for r in range(3) {{
+    if r >= 0 {{
+        learn {{
+            Pred[n] = W[j] X[n, j]
+            Err[n] = (Pred[n] - Y[n]) ^ 2
+            objective: Err,
+            optimizer: sgd(lr: 0.05),
+            epochs: 100
+        }}
+    }}
+    print("pass", r)
+}}
+Err?
+"""
+    prog = lang.run(src, "fit.tl")
+    np.testing.assert_allclose(np.asarray(prog["W"].numpy(), float), w_true, atol=2e-2, err_msg=f"seed {seed}")
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == ["pass 0", "pass 1", "pass 2"] and out[3].startswith("Err = ["), out

@@ -83,6 +83,20 @@ class Model:
                        self.sources.get(_file(span, self.filename)))
 
 
+def top_level_learns(item):
+    """The `learn` blocks that run at the top level: the item itself or one inside its top-level
+    `if`/`for`/`while`/`{ }` (not inside `main`, tests or functions).  Their equations define
+    program tensors wherever the block stands, as a learn block written at the top level does."""
+    if isinstance(item, N.Learn):
+        yield item
+    elif isinstance(item, (N.For, N.While, N.Block)):
+        for s in item.body:
+            yield from top_level_learns(s)
+    elif isinstance(item, N.If):
+        for s in item.then + (item.orelse or []):
+            yield from top_level_learns(s)
+
+
 def _file(span, default):
     return span.file if span is not None and span.file is not None else default
 
@@ -400,11 +414,11 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
             elif isinstance(item, N.Return):
                 raise self.error("`return` outside a function", item.span)
             else:
-                if isinstance(item, N.Learn):
-                    for s in item.body:
+                for learn in top_level_learns(item):
+                    for s in learn.body:
                         if isinstance(s, N.Assign) and self.is_equation(s):
                             self.add_equation(s)
-                    self.learns.append(item)
+                    self.learns.append(learn)
                 self.actions.append(item)
         self.constants |= {m for d in self.domains.values() if d.kind == "set"
                            for m in d.members if isinstance(m, str)}

@@ -50,14 +50,6 @@ class Resolver:
                 continue
             elif isinstance(item, N.Assign) and self.is_equation(item):
                 self.r_equation(item, None)
-            elif isinstance(item, N.Learn):
-                for s in item.body:
-                    if isinstance(s, N.Assign) and self.is_equation(s):
-                        self.r_equation(s, None)
-                    else:
-                        self.r_stmt(s, None)
-                for s in item.settings:
-                    self.r_setting(s, None)
             elif isinstance(item, (N.MainBlock, N.TestBlock)):
                 scope = self.local_scope(item.body, [])
                 item.local_names = scope.names
@@ -141,10 +133,14 @@ class Resolver:
             self.r_block(s.body, scope, in_fn)
         elif isinstance(s, N.Learn):
             for b in s.body:
-                self.r_stmt(b, scope, in_fn)
+                if scope is None and isinstance(b, N.Assign) and self.is_equation(b):
+                    self.r_equation(b, None)        # registered as an equation by `classify`
+                else:
+                    self.r_stmt(b, scope, in_fn)
             for setting in s.settings:
                 self.r_setting(setting, scope)
-            self.learns.append(s)
+            if scope is not None:                   # top-level ones were collected by `classify`
+                self.learns.append(s)
         elif isinstance(s, N.Load):
             raise self.error("`load` must be written at the top level", s.span)
         elif isinstance(s, N.Return):
