@@ -225,6 +225,34 @@ def test_queries_of_tensors_print_values(capsys):
     assert capsys.readouterr().out == "X = [1., 2., 3.]\nX[i] X[i] = 14\nY = [2., 4., 6.]\n"
 
 
+def test_equation_tensors_take_their_axes_domains_from_the_right_side():
+    """`Joint[c, w] = PC[c] PW[c, w]` indexes its axes by Bool, so `Joint[c, yes]` reads a constant (it was
+    'axis 1 of Joint is not indexed by a domain'); an integer read at run time is a position."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    rng = np.random.default_rng(seed)
+    pc = rng.dirichlet([1, 1]).astype(np.float16)
+    pw = rng.dirichlet([1, 1], size=2).astype(np.float16)
+    prog = run(f"""
+domain Bool = {{no, yes}}
+tensor PC: float16[Bool] = {pc.astype(float).tolist()}
+tensor PW: float16[Bool, Bool] = {pw.astype(float).tolist()}
+Joint[c, w] = PC[c] PW[c, w]
+Wet[c] = Joint[c, yes]
+Evidence = Joint[c, yes]
+Post[c] = Joint[c, yes] / Evidence
+let first = Joint[1, 0]
+""")
+    joint = pc.astype(float)[:, None] * pw.astype(float)
+    np.testing.assert_allclose(arr(prog["Wet"]), joint[:, 1], atol=2e-3, err_msg=f"seed {seed}")
+    np.testing.assert_allclose(arr(prog["Post"]), joint[:, 1] / joint[:, 1].sum(), atol=5e-3, err_msg=f"seed {seed}")
+    assert float(prog["first"].item()) == pytest.approx(joint[1, 0], abs=2e-3)
+    with pytest.raises(TensorLogicTypeError, match="'x' ranges over A .line 3. and over B .line 4."):
+        run("domain A = {a}\ndomain B = {b}\ntensor P: float16[A] = [1]\ntensor Q: float16[B] = [1]\n"
+            "S[x] = P[x]\nT[x] = S[x] Q[x]\n")
+    with pytest.raises(TensorLogicTypeError, match="'c' is not in domain A"):
+        run("domain A = {a, b}\ndomain B = {c}\ntensor P: float16[A] = [1, 2]\nS[x] = P[x]\nlet v = S[c]\n")
+
+
 def test_runtime_shape_mismatch_is_located():
     with pytest.raises(TensorLogicTypeError) as info:
         run("tensor A: float16[?] = [1, 2, 3]\ntensor B: float16[?] = [1, 2]\nS = A[i] B[i]\n")

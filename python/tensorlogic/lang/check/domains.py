@@ -145,7 +145,9 @@ class DomainInference:
                             continue
                         if name in self.relations:
                             position(("R", name, k), item.expr, stmt, item.span)
-                        elif name in self.tensors and self.uf.domain_of(("T", name, k)) is not None:
+                        elif name in self.tensors:
+                            # a tensor defined by an equation gets its axes' domains from the
+                            # variables that index them (Joint[c, w] = PC[c] PW[c, w] -> Joint[c, yes])
                             position(("T", name, k), item.expr, stmt, item.span)
                         elif isinstance(item.expr, (N.Name, N.Str)) and \
                                 getattr(item.expr, "role", "const") == "const":
@@ -192,6 +194,9 @@ class DomainInference:
         for node_key, node, key in occurrences:
             dom = self.uf.domain_of(node_key)
             if dom is None:
+                if node_key[0] == "T":
+                    raise self.error(f"axis {node_key[2]} of '{node_key[1]}' is not indexed by a "
+                                     f"domain, so it takes no constant", node.span)
                 continue
             if dom.grows:
                 dom.add(key)

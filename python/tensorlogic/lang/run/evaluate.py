@@ -217,6 +217,8 @@ class Evaluator:
                 key = int(key)
         if domain is not None:
             idx = domain.index(key)
+            if idx is None and _is_position(key, domain):
+                return key
             if idx is None:
                 raise self.error(f"'{key}' is not in domain {domain.name}", e.span)
             return idx
@@ -544,3 +546,10 @@ def _index_py(v, key):
 
 def _short(err):
     return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def _is_position(key, domain) -> bool:
+    """An integer (a loop counter, an argmax) on an axis whose domain holds only names is a
+    position: `for a in range(7) { Two[a, b] }` walks the domain in index order."""
+    return isinstance(key, int) and not isinstance(key, bool) and domain.kind != "range" and \
+        0 <= key < domain.size and not any(isinstance(m, int) for m in domain.members)
