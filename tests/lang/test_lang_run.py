@@ -253,6 +253,32 @@ let first = Joint[1, 0]
         run("domain A = {a, b}\ndomain B = {c}\ntensor P: float16[A] = [1, 2]\nS[x] = P[x]\nlet v = S[c]\n")
 
 
+def test_a_query_reads_only_variables_bound_before_it(capsys):
+    """A name in a query atom is a value only where a variable of that name is already bound: `E(n, v)?`
+    above a later `for n in ...` asks for n (it was 'an index here must be a single number')."""
+    rng = random.Random()
+    edges = sorted({(rng.randrange(5), rng.randrange(5)) for _ in range(6)})
+    src = graph("E", 5, edges) + "E(n, v)?\nlet k = {k}\nE(k, v)?\nfor n in range(2) {{ let w = n }}\nE(n, v)?\n"
+    k = edges[0][0]
+    run(src.format(k=k))
+    want = ([f"n = {a}, v = {b}" for a, b in edges] + [f"v = {b}" for a, b in edges if a == k] +
+            ([f"v = {b}" for a, b in edges if a == 1] or ["false"]))
+    assert capsys.readouterr().out.splitlines() == want, edges
+    run("main {\n    Big(x)?\n    let x = 2\n    Big(x)?\n}\nBig(3)\n")
+    assert capsys.readouterr().out.splitlines() == ["x = 3", "false"]
+
+
+def test_a_variable_not_yet_set_is_named_in_indices_and_slices():
+    """The lookup's own error stands (it was replaced by 'an index here must be a single number')."""
+    for src, col in [("relation E(a, b)\nE(1, 2)\nif false { let k = 1 }\nE(k, v)?\n", 3),
+                     ("let x = [1, 2, 3]\nif false { let k = 1 }\nprint(x[k:])\n", 9),
+                     ("tensor X: float16[3] = [1, 2, 3]\nif false { let k = 1 }\nprint(X[k])\n", 9)]:
+        with pytest.raises(TensorLogicTypeError) as info:
+            run(src)
+        assert "'k' is used before `let k` ran" in str(info.value), str(info.value)
+        assert (info.value.lineno, info.value.offset) == (len(src.splitlines()), col), str(info.value)
+
+
 def test_runtime_shape_mismatch_is_located():
     with pytest.raises(TensorLogicTypeError) as info:
         run("tensor A: float16[?] = [1, 2, 3]\ntensor B: float16[?] = [1, 2]\nS = A[i] B[i]\n")

@@ -209,8 +209,9 @@ class Evaluator:
         elif isinstance(e, N.Name) and e.role == "const":
             key = e.key
         else:
+            value = self.eval(e, fr)        # its own errors (a variable not set yet) stand
             try:
-                key = scalar(self.eval(e, fr))
+                key = scalar(value)
             except TypeError:
                 raise self.error("an index here must be a single number or constant", e.span) from None
             if isinstance(key, float) and key.is_integer():
@@ -331,9 +332,10 @@ class Evaluator:
             key = []
             for k, item in enumerate(group):
                 if isinstance(item, N.Slice):
+                    values = [None if p is None else self.eval(p, fr)
+                              for p in (item.start, item.stop, item.step)]
                     try:
-                        parts = [None if p is None else int(scalar(self.eval(p, fr))) for p in
-                                 (item.start, item.stop, item.step)]
+                        parts = [None if v is None else int(scalar(v)) for v in values]
                     except (TypeError, ValueError):
                         raise self.error("a slice takes integers", item.span) from None
                     key.append(slice(*parts))
