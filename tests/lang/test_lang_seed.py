@@ -257,6 +257,19 @@ def test_list_literals_are_tensors_in_arithmetic(capsys):
     located(TensorLogicTypeError, 'let x = [1, "a"] + [1, 2]\n', 1, 20, "a list of numbers is a tensor")
 
 
+def test_concat_and_stack_take_lists_of_any_lengths():
+    """`concat([xs, [n]])` grows a list (it was one ragged literal: 'stack: expects tensors of equal shape')."""
+    rng = np.random.default_rng()
+    a = rng.integers(-9, 9, rng.integers(0, 5)).tolist()
+    b = rng.integers(-9, 9, rng.integers(1, 5)).tolist()
+    prog = run(f"let a = {a}\nlet t = concat([a, {b}])\nlet e = []\nfor v in {b} {{ e = concat([e, [v]]) }}\n"
+               f"let s = stack([{b}, {b}], 1)\nlet h = cat([a, ones(2)])\n")
+    np.testing.assert_array_equal(prog["t"].numpy(), a + b)
+    np.testing.assert_array_equal(prog["e"].numpy(), b)
+    np.testing.assert_array_equal(prog["s"].numpy(), np.stack([b, b], 1))
+    np.testing.assert_array_equal(prog["h"].numpy(), a + [1, 1])
+
+
 def test_generic_arguments_with_shapes_and_shaped_initialisers(capsys):
     prog = run("""
 struct Layer<W, B> { weights: W learnable, bias: B learnable, name: string }

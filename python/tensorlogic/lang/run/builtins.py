@@ -73,6 +73,9 @@ def call_builtin(ev, node, args, kwargs, fr):
         if name in SEED_OPS:
             args = [as_tensor(a) if k in TENSOR_ARGS.get(name, ()) and a is not None else a
                     for k, a in enumerate(args)]
+        elif name in _TAKES_TENSORS and args and isinstance(args[0], (list, tuple)):
+            args = [[as_tensor(x.t if isinstance(x, Labelled) else x) for x in args[0]]] + \
+                [_as_engine_arg(a) for a in args[1:]]
         else:
             args = [_sizes(a) if name in _TAKES_SIZES else _as_engine_arg(a) for a in args]
             if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
@@ -114,6 +117,10 @@ def _sizes(a):
         return tuple(int(x) for x in a)
     return _as_engine_arg(a)
 
+
+# Built-ins whose first argument is a sequence of tensors: `concat([a, [4]])` joins a list (a
+# tensor) and a list literal, whatever their lengths, rather than stacking them as one literal.
+_TAKES_TENSORS = {"cat", "concat", "stack"}
 
 _NEEDS_TENSOR = catalog.ELEMENTWISE | {"softmax", "log_softmax", "sum", "mean", "amax", "amin",
                                        "argmax", "argmin", "var", "std", "prod", "logsumexp", "norm"}
