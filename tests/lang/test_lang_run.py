@@ -279,6 +279,20 @@ def test_a_variable_not_yet_set_is_named_in_indices_and_slices():
         assert (info.value.lineno, info.value.offset) == (len(src.splitlines()), col), str(info.value)
 
 
+def test_f16_values_print_as_their_shortest_decimals(capsys):
+    """A value rounded to 2 decimals prints as such (1.4, not its f16 neighbour 1.40039); integers
+    stay exact; arrays likewise."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    v = np.random.default_rng(seed).uniform(-50, 50, 5).round(2)
+    run(f"let v = {v.tolist()}\nprint(round(v[0] * 100) / 100)\nprint(round(v * 100) / 100)\n"
+        "print(65504 + zeros(1)[0], [65504, 0.1] + zeros(2))\n")
+    f16 = v.astype(np.float16)
+    first, second, third = capsys.readouterr().out.splitlines()
+    assert float(first) == float(str(f16[0])) and len(first) <= len(str(f16[0])), (first, seed)
+    assert [float(x) for x in second.strip("[]").split(",")] == [float(str(x)) for x in f16], (second, seed)
+    assert third == "65504 [65504. ,     0.1]", third
+
+
 def test_runtime_shape_mismatch_is_located():
     with pytest.raises(TensorLogicTypeError) as info:
         run("tensor A: float16[?] = [1, 2, 3]\ntensor B: float16[?] = [1, 2]\nS = A[i] B[i]\n")
