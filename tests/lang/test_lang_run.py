@@ -64,6 +64,18 @@ def test_untyped_relations_infer_their_domains():
     assert prog.domain("E.0") == [0, 1, 2, 3] and prog.query("P(0, x)") == [{"x": 1}, {"x": 3}]
 
 
+def test_negative_integer_constants_are_values_to_compute_with():
+    """`Temp(oslo, -5)`: an inferred integer domain with negative members is a range from its least one (it
+    was a set of names: 'holds no integers to compute with')."""
+    rng = random.Random()
+    temps = {f"c{k}": rng.randrange(-30, 30) for k in range(rng.randrange(2, 8))}
+    prog = run("".join(f"Temp({c}, {t})\n" for c, t in temps.items()) +
+               "Warm(c) <- Temp(c, t), t > 10\nShift(c, t + 5) <- Temp(c, t)\nLow(min(t)) <- Temp(c, t)\n")
+    assert {r["c"] for r in prog.query("Warm(c)")} == {c for c, t in temps.items() if t > 10}, temps
+    assert {(r["c"], r["t"]) for r in prog.query("Shift(c, t)")} == {(c, t + 5) for c, t in temps.items()}
+    assert prog.query("Low(m)") == [{"m": min(temps.values())}], temps
+
+
 def test_negation_comparisons_wildcards_constants():
     prog = run(FAMILY + """
 Person2(Alice)

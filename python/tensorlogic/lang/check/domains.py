@@ -3,7 +3,8 @@
 A declared domain is a set of constants or an integer range.  The arguments of untyped relations
 get inferred domains: positions joined by a shared variable are unified (union-find), and the
 constants written at those positions become the members, in order of first appearance.  An inferred
-domain whose constants are all non-negative integers is the range 0..max+1 (integers index it).
+domain whose constants are all integers is the range 0..max+1, or min..max+1 with negative ones
+(integers index it).
 """
 from __future__ import annotations
 
@@ -55,10 +56,11 @@ class Domain:
         return list(self.members)
 
     def finish_inferred(self):
-        """An inferred domain of non-negative integers becomes the range 0..max+1."""
+        """An inferred domain of integers becomes the range 0..max+1 (min..max+1 when some are
+        negative), so rules compute with its values (`Temp(oslo, -5)`, `t > 10`)."""
         if self.kind == "inferred" and self.members and all(
-                isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in self.members):
-            self.kind, self.start, self.stop = "range", 0, max(self.members) + 1
+                isinstance(m, int) and not isinstance(m, bool) for m in self.members):
+            self.kind, self.start, self.stop = "range", min(0, min(self.members)), max(self.members) + 1
             self.members, self._index = [], {}
 
 
