@@ -117,6 +117,8 @@ TYPE_ERRORS = [
      "needs `objective: <loss>`"),
     ("A(x) <- B(x)\nB(a)\nA(_)?\nH(_) <- B(a)\n", 4, 3, "`_` cannot appear in a rule's head"),
     ("P(a)\nQ(x) <- P(x), relu(x)\n", 2, 15, "'relu' is a function"),
+    ("relation R(a, n: float)\n", 1, 15, "holds names or integers, not float values"),
+    ("relation R(a, n: int)\nR(x, y)\n", 1, 15, "argument 1 of 'R' is declared int, but 'y' is not an integer"),
 ]
 
 

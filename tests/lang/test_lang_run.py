@@ -76,6 +76,20 @@ def test_negative_integer_constants_are_values_to_compute_with():
     assert prog.query("Low(m)") == [{"m": min(temps.values())}], temps
 
 
+def test_relation_arguments_typed_int_or_string():
+    """`relation Road(a: City, b: City, km: int)`: a scalar type instead of a domain (it was 'unknown domain
+    int'); the column's domain is inferred."""
+    rng = random.Random()
+    roads = [(f"c{k}", f"c{k + 1}", rng.randrange(1, 500)) for k in range(rng.randrange(2, 6))]
+    prog = run("domain City = {" + ", ".join(f"c{k}" for k in range(len(roads) + 1)) + "}\n"
+               "relation Road(a: City, b: City, km: int)\nrelation Name(c: City, n: string)\n" +
+               "".join(f"Road({a}, {b}, {d})\n" for a, b, d in roads) + 'Name(c0, "start")\n'
+               "Far(a) <- Road(a, b, d), d > 250\nTotal(sum(d)) <- Road(a, b, d)\n")
+    assert {r["a"] for r in prog.query("Far(a)")} == {a for a, b, d in roads if d > 250}, roads
+    assert prog.query("Total(t)") == [{"t": sum(d for _, _, d in roads)}]
+    assert prog.query("Name(c, n)") == [{"c": "c0", "n": "start"}]
+
+
 def test_negation_comparisons_wildcards_constants():
     prog = run(FAMILY + """
 Person2(Alice)

@@ -37,6 +37,13 @@ class RelationInfo:
     rows: list = field(default_factory=list)      # int64 [n, arity] domain indices of loaded facts
     rules: list = field(default_factory=list)     # N.Rule
     domains: list = field(default_factory=list)   # Domain per position, after inference
+    column_types: dict = field(default_factory=dict)  # position -> "int" / "string" (`km: int`)
+
+
+# Scalar types an argument may be declared with instead of a domain: its domain is inferred (as with
+# `entity`), and `int` requires integer constants.  Relations hold no fractional numbers.
+COLUMN_TYPES = {"int": "int", "int32": "int", "int64": "int", "string": "string", "str": "string",
+                "float": None, "float16": None, "float32": None, "float64": None, "bool": None}
 
 
 @dataclass
@@ -241,6 +248,12 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 names = set()
                 for k, p in enumerate(item.params):
                     dom = p.domain
+                    if dom in COLUMN_TYPES and dom not in self.domains:
+                        if COLUMN_TYPES[dom] is None:
+                            raise self.error(f"a relation's argument holds names or integers, not "
+                                             f"{dom} values (keep numbers in a tensor)", p.span)
+                        rel.column_types[k] = COLUMN_TYPES[dom]
+                        dom = None
                     if dom is None and p.name in self.domains:
                         dom = p.name
                     elif p.name in names:

@@ -213,6 +213,12 @@ class DomainInference:
                 if id(d) not in finished:
                     d.finish_inferred()
                     finished.add(id(d))
+            for k, kind in rel.column_types.items():
+                d = rel.domains[k]
+                bad = next((m for m in d.members if not isinstance(m, int)), None)
+                if kind == "int" and bad is not None:
+                    raise self.error(f"argument {k} of '{rel.name}' is declared int, but '{bad}' "
+                                     f"is not an integer", rel.decl.params[k].span)
         for t in self.tensors.values():
             if t.rank:
                 t.axis_domains = [self.uf.domain_of(("T", t.name, k)) for k in range(t.rank)]
