@@ -270,6 +270,19 @@ def test_concat_and_stack_take_lists_of_any_lengths():
     np.testing.assert_array_equal(prog["h"].numpy(), a + [1, 1])
 
 
+def test_lists_of_strings_and_structs_join_with_plus_and_concat(capsys):
+    """A list holding strings or structs is a sequence, not a tensor: `names = names + [w]` appends (it was
+    'a list of numbers is a tensor; this one holds str'); lists of numbers still add elementwise."""
+    rng = np.random.default_rng()
+    words = ["w" + str(k) for k in rng.integers(0, 99, rng.integers(1, 6))]
+    src = ("struct P { n: int }\nmain {\n    let names = []\n    let ps = [P { n: 0 }]\n"
+           f"    for w in {str(words).replace(chr(39), chr(34))} {{ names = names + [w] }}\n"
+           "    ps = ps + [P { n: 1 }]\n    let more = concat([names, [\"end\"]])\n"
+           "    print(len(names), len(ps), ps[1].n, more[len(more) - 1], [1, 2] + [1, 1])\n"
+           "    for w in names { print(w) }\n}\n")
+    assert out(src, capsys) == f"{len(words)} 2 1 end [2., 3.]\n" + "".join(w + "\n" for w in words)
+
+
 def test_generic_arguments_with_shapes_and_shaped_initialisers(capsys):
     prog = run("""
 struct Layer<W, B> { weights: W learnable, bias: B learnable, name: string }

@@ -15,7 +15,7 @@ from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagn
 from .labelled import Labelled, broadcast_pair, is_tensor
 from .seed_ops import SEED_OPS, TENSOR_ARGS
 from .show import plain, show
-from .values import as_tensor, kind, scalar, truth
+from .values import as_tensor, joins, kind, scalar, truth
 
 LNORM_EPS = 1e-5
 
@@ -73,6 +73,9 @@ def call_builtin(ev, node, args, kwargs, fr):
         if name in SEED_OPS:
             args = [as_tensor(a) if k in TENSOR_ARGS.get(name, ()) and a is not None else a
                     for k, a in enumerate(args)]
+        elif name in ("cat", "concat") and args and isinstance(args[0], (list, tuple)) and \
+                all(isinstance(x, list) for x in args[0]) and joins(list(args[0])):
+            return [x for part in args[0] for x in part]
         elif name in _TAKES_TENSORS and args and isinstance(args[0], (list, tuple)):
             args = [[as_tensor(x.t if isinstance(x, Labelled) else x) for x in args[0]]] + \
                 [_as_engine_arg(a) for a in args[1:]]

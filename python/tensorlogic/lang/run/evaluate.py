@@ -13,7 +13,7 @@ from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
-from .values import as_tensor, is_scalar, kind, scalar, truth
+from .values import as_tensor, is_scalar, joins, kind, scalar, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -460,6 +460,8 @@ class Evaluator:
     def binop(self, op, a, b, span):
         if isinstance(a, Labelled) or isinstance(b, Labelled):
             return self.labelled_binop(op, a, b, span)
+        if op == "+" and isinstance(a, list) and isinstance(b, list) and joins([a, b]):
+            return a + b        # ["ab"] + ["c"]: lists of strings or structs join
         if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
             try:        # list literals are tensors in arithmetic: [1, 2] + [1, 1] is [2, 3]
                 a, b = _tensorish(a), _tensorish(b)
