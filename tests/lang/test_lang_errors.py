@@ -36,6 +36,8 @@ def error_at(src, cls, line, col, fragment, filename="prog.tl"):
     ("let x = " + "(" * 40 + "1" + ")" * 40 + "\n", 1, 41, "nested deeper"),
     ("\n\n  A(x) <- \n", 3, 10, "unexpected end of input"),
     ("if x { y } else\n", 1, 16, "unexpected end of input"),
+    ("fn main() {\n    print(1)\n}\n", 1, 4, "(a reserved word: the program's entry block is written `main { ... }`)"),
+    ("let in = 3\n", 1, 5, "unexpected 'in' (a reserved word); expected a name"),
 ])
 def test_syntax_errors(src, line, col, fragment):
     err = error_at(src, TensorLogicSyntaxError, line, col, fragment)

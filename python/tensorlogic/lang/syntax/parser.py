@@ -595,6 +595,15 @@ def _expected_list(terms) -> list[str]:
     return out + sorted(_readable(t) for t in terms)
 
 
+def _reserved(tok: Token, expected) -> str:
+    """Why a keyword cannot stand where a name is expected (`fn main()`, `let in = 1`)."""
+    if "a name" not in expected or not str(tok).isalpha() or tok.type != str(tok).upper():
+        return ""
+    if tok.type == "MAIN":
+        return " (a reserved word: the program's entry block is written `main { ... }`)"
+    return " (a reserved word)"
+
+
 def _describe_token(tok: Token) -> str:
     if tok.type == "$END":
         return "end of input"
@@ -641,7 +650,7 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         else:
             line, col = tok.line, tok.column
             end_line, end_col = (None, None) if tok.type == "_SEP" else (tok.end_line, tok.end_column)
-        raise fail(f"unexpected {_describe_token(tok)}{hint}",
+        raise fail(f"unexpected {_describe_token(tok)}{_reserved(tok, expected)}{hint}",
                    Span(line, col, end_line, end_col)) from None
     except UnexpectedEOF:
         raise fail("unexpected end of input", Span(*_end_position(text))) from None
