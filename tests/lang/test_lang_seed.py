@@ -211,6 +211,18 @@ def test_scalar_types_in_signatures(capsys):
     located(TensorLogicTypeError, "fn f(n: integer) { n }\n", 1, 9, "unknown type 'integer'")
 
 
+def test_a_list_where_a_tensor_type_is_declared_becomes_that_tensor():
+    """`let x: float16[2] = [1, 2]` and `return [0.0, 1.0]` from `-> float16[2]` (both were 'must be a
+    tensor, not list'); a wrong length is still a located error."""
+    rng = np.random.default_rng()
+    a = rng.integers(-9, 9, (2, 3)).tolist()
+    prog = run(f"fn z() -> float16[3] {{ return [0.5, 1.0, 2.0] }}\nlet x: float16[2, 3] = {a}\n"
+               f"let i: int32[3] = {a[0]}\nlet y = x + z()\n")
+    np.testing.assert_array_equal(prog["y"].numpy(), np.array(a) + [0.5, 1.0, 2.0])
+    assert str(prog["i"].dtype).endswith("int32")
+    located(TensorLogicTypeError, "let bad: float16[3] = [1, 2]\n", 1, 1, "has shape [2] but float16[3] is declared")
+
+
 def test_break_continue_and_bare_blocks(capsys):
     text = out("""main {
     let total = 0

@@ -419,10 +419,8 @@ class Runtime:
         local.update(kwargs)
         for p in fn.params:
             if p.type is not None:
-                if p.type.dims and isinstance(local.get(p.name), (list, tuple)):
-                    local[p.name] = self.as_dtype(local[p.name], _dtype(p.type), node.span,
-                                                  f"argument '{p.name}' of {fn.name}")
-                self.check_type(local[p.name], p.type, node.span, f"argument '{p.name}' of {fn.name}")
+                local[p.name] = self.typed(local.get(p.name), p.type, node.span,
+                                           f"argument '{p.name}' of {fn.name}")
         if self.depth >= MAX_CALL_DEPTH:
             raise self.budget.error(f"calls nested deeper than {MAX_CALL_DEPTH} (in '{fn.name}'); "
                                     f"does the recursion have a base case?", node.span)
@@ -441,8 +439,16 @@ class Runtime:
             self.depth -= 1
             drop_locals(self, [v for k, v in fr.locals.items() if k not in params], keep=result)
         if fn.ret is not None:
-            self.check_type(result, fn.ret, node.span, f"the result of {fn.name}")
+            result = self.typed(result, fn.ret, node.span, f"the result of {fn.name}")
         return result
+
+    def typed(self, value, spec, span, what):
+        """`value` checked against a declared type; a list where a tensor type is declared becomes
+        that tensor (`let x: float16[2] = [1, 2]`, `f([0.5, 1])`, `return [0.0, 0.0]`)."""
+        if spec.dims and isinstance(value, (list, tuple)):
+            value = self.as_dtype(value, _dtype(spec), span, what)
+        self.check_type(value, spec, span, what)
+        return value
 
     def check_type(self, value, spec, span, what):
         if isinstance(value, Labelled):
@@ -514,7 +520,7 @@ class Runtime:
             if s.declared_tensor:
                 value = self.to_declared(value, s.type, s.span, f"'{s.name}'")
             if s.type is not None:
-                self.check_type(value, s.type, s.span, f"'{s.name}'")
+                value = self.typed(value, s.type, s.span, f"'{s.name}'")
             self.set_var(s.name, value, fr, s.name_span)
         elif isinstance(s, N.Assign):
             self.exec_assign(s, fr)
