@@ -132,3 +132,40 @@ Err?
     np.testing.assert_allclose(np.asarray(prog["W"].numpy(), float), w_true, atol=2e-2, err_msg=f"seed {seed}")
     out = capsys.readouterr().out.splitlines()
     assert out[:3] == ["pass 0", "pass 1", "pass 2"] and out[3].startswith("Err = ["), out
+
+
+def test_if_and_loops_inside_learn_run_every_epoch(capsys):
+    """`if epoch % 5 == 0 { print(...) }` in a learn block (it was a syntax error: only expressions,
+    assignments and `let` could stand there), against numpy's gradient descent."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (6, 2)).round(2)
+    y = rng.uniform(-1, 1, 6).round(2)
+    src = f"""
+tensor X: float16[6, 2] = {x.tolist()}
+tensor Y: float16[6] = {y.tolist()}
+tensor W: float16[2] learnable = [0, 0]
+let epoch = 0
+learn {{
+    Loss = (X[n, j] W[j] - Y[n]) ^ 2 / 6
+    epoch = epoch + 1
+    if epoch % 5 == 0 {{ print(epoch, Loss) }} else if epoch > 100 {{ print("never") }}
+    for k in range(2) {{ let unused = k }}
+    objective: Loss,
+    optimizer: sgd(lr: 0.3),
+    epochs: 20
+}}
+"""
+    lang.run(src, "fit.tl")
+    x16, y16 = x.astype(np.float16).astype(float), y.astype(np.float16).astype(float)
+    w, want = np.zeros(2), []
+    for epoch in range(1, 21):
+        r = x16 @ w - y16
+        if epoch % 5 == 0:
+            want.append((epoch, (r ** 2).mean()))
+        w = w - 0.3 * 2 * x16.T @ r / 6
+    got = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [int(e) for e, _ in got] == [e for e, _ in want], got
+    np.testing.assert_allclose([float(v) for _, v in got], [v for _, v in want], rtol=2e-2, atol=2e-3,
+                               err_msg=f"seed {seed}")
+

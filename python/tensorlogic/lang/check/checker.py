@@ -387,7 +387,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                     visit(s.then, True)
                     visit(s.orelse or [], True)
                 elif isinstance(s, N.Learn):
-                    visit([b for b in s.body if isinstance(b, N.Let)], True)
+                    visit(s.body, True)
         visit(items, False)
         for name in self.global_vars:
             if name in self.declared_at:

@@ -48,7 +48,7 @@ impl_block: IMPL GENERICS? NAME GENERICS? (FOR NAME)? LBRACE (fn_decl (_SEP fn_d
 
 learn_block: LEARN LBRACE (_learn_item (_lsep _learn_item)* COMMA?)? RBRACE
 _lsep: _SEP | COMMA
-_learn_item: setting | let_stmt | learn_stmt
+_learn_item: setting | let_stmt | learn_stmt | if_stmt | for_stmt | while_stmt
 setting: NAME COLON expr
 learn_stmt: expr                      -> expr_stmt
           | expr _assign_op expr      -> assign
