@@ -22,7 +22,7 @@ from .placement import PROJECTION, classify_lhs, extent, place
 from .products import Products
 from .show import plain, show, show_relation, show_rows
 from .structs import drop_locals, set_field
-from .values import as_tensor, truth
+from .values import as_tensor, kind, truth
 
 DEFAULT_MAX_ITERATIONS = 1000
 # Nested calls of user functions; each takes ~25 Python frames, so Program.run raises Python's
@@ -538,13 +538,16 @@ class Runtime:
                 if not self.loop_pass(s, fr):
                     break
         elif isinstance(s, N.For):
-            it = ev.value(s.iterable, locals_, names)
+            domain = self.loop_domain(s.iterable, fr)
+            it = domain.constants() if domain is not None else ev.value(s.iterable, locals_, names)
             if is_tensor(it):
                 it = [it[k] for k in range(it.shape[0])] if it.ndim > 0 else [it]
             try:
                 iterator = iter(it)
             except TypeError:
-                raise self.error(f"cannot loop over {type(it).__name__}", s.iterable.span) from None
+                hint = f" (range({_source_text(self.model, s.iterable)}) counts to it)" \
+                    if isinstance(it, int) else ""
+                raise self.error(f"cannot loop over {kind(it)}{hint}", s.iterable.span) from None
             with self.scope(fr, [s.var]):
                 for v in iterator:
                     self.set_var(s.var, v, fr, s.var_span)
@@ -565,6 +568,14 @@ class Runtime:
         elif isinstance(s, N.Load):
             load_into(self, s)
         return None
+
+    def loop_domain(self, e, fr):
+        """The domain `for p in Person` walks (its constants in index order), or None."""
+        if not isinstance(e, N.Name) or e.id not in self.model.domains:
+            return None
+        if fr is not None and fr.locals is not None and e.id in (fr.local_names or ()):
+            return None
+        return self.model.domains[e.id]
 
     def loop_pass(self, loop, fr):
         """One pass of a `while` or `for` body (counted against the step budget); False after
