@@ -245,6 +245,34 @@ def test_break_continue_and_bare_blocks(capsys):
     located(TensorLogicTypeError, "main { break }\n", 1, 8, "`break` outside a loop")
 
 
+def test_compound_assignment_and_for_over_a_range(capsys):
+    """`x += e` (-= *= /=) on variables and fields, and `for i in a..b` as `range(a, b)` (both were syntax
+    errors), against Python."""
+    rng = np.random.default_rng()
+    a, b = sorted(rng.integers(-5, 8, 2).tolist())
+    c = int(rng.integers(1, 9))
+    src = f"""struct Acc {{ n: int }}
+main {{
+    let acc = Acc {{ n: 0 }}
+    let s = {c}
+    for i in {a}..{b} {{
+        s += i
+        s *= 2
+        s -= 1
+        acc.n += 1
+    }}
+    s /= 4
+    print(s, acc.n)
+}}
+"""
+    want = c
+    for i in range(a, b):
+        want = (want + i) * 2 - 1
+    assert out(src, capsys) == f"{want / 4:g} {b - a}\n"
+    located(TensorLogicTypeError, "Y += 1\n", 1, 1, "`+=` updates a variable; 'Y' is not one")
+    located(TensorLogicSyntaxError, "let v = [1]\nv[0] += 1\n", 2, 1, "`+=` updates a variable or a field")
+
+
 def test_relation_with_entity_params_and_facts_in_main(capsys):
     text = out("""relation Parent(x: entity, y: entity)
 main {

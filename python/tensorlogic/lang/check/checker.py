@@ -492,6 +492,9 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
 
     def add_equation(self, a: N.Assign):
         name = target_name(a)
+        if a.update:
+            raise self.error(f"`{a.update}` updates a variable; '{name}' is not one (declare it with "
+                             f"`let {name} = ...`)", a.target.span)
         rank = len(a.target.groups[0]) if isinstance(a.target, N.Index) else 0
         if name in self.declared_at and name not in self.tensors:
             what, where = self.declared_at[name]
