@@ -361,6 +361,16 @@ def test_tensor_methods_as_in_pytorch(capsys):
     located(TensorLogicTypeError, "let x = ones([2, 3])\nlet y = x.view([4, 4])\n", 2, 9, "view:")
 
 
+def test_every_tensor_method_and_property_of_pytorch(capsys):
+    """`x.size(1)`, `x.dim()`, `x.float()`, `x.T`, `x.ndim`: the tensor's own methods and properties beyond the
+    built-ins' names (they were 'unknown method' at check time); misspellings stay located errors."""
+    rng = np.random.default_rng()
+    r, c = (int(v) for v in rng.integers(1, 6, 2))
+    assert out(f"let x = ones([{r}, {c}])\nprint(x.size(1), x.dim(), x.ndim, x.T.shape, x.clone().sum())\n",
+               capsys) == f"{c} 2 2 ({c}, {r}) {r * c}\n"
+    located(TensorLogicTypeError, "let x = ones(2)\nprint(x.sizee())\n", 2, 9, "unknown method 'sizee'")
+
+
 def test_attention_masks():
     rng = np.random.default_rng()
     scores = rng.standard_normal((4, 4)).round(2)

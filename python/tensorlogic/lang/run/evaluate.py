@@ -374,11 +374,11 @@ class Evaluator:
         m = method_of(self.model, obj, e.name)
         if m is not None:
             return self.rt.call_function(m, [obj] + args, kwargs, e)
-        if e.kind == "method" or e.name not in catalog.BUILTINS:
-            raise self.error(f"{getattr(obj, 'type', type(obj).__name__)} has no method '{e.name}'",
-                             e.name_span)
-        if is_tensor(obj) and callable(getattr(obj, e.name, None)):
+        if e.kind != "method" and is_tensor(obj) and callable(getattr(obj, e.name, None)):
             return call_tensor_method(self, e, obj, args, kwargs)
+        if e.kind == "method" or e.name not in catalog.BUILTINS:
+            raise self.error(f"{kind(obj)} has no method '{e.name}'" if not hasattr(obj, "type") else
+                             f"{obj.type} has no method '{e.name}'", e.name_span)
         return call_builtin(self, e, [obj] + args, kwargs, fr)
 
     # ---- index notation -------------------------------------------------------------------------

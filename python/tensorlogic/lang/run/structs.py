@@ -48,6 +48,9 @@ def field(ev, e, obj):
         raise ev.error(f"{obj.type} has no field '{e.name}'", e.name_span)
     if is_tensor(obj) and e.name == "shape":
         return tuple(obj.shape)
+    if is_tensor(obj) and not e.name.startswith("_") and hasattr(type(obj), e.name) and \
+            not callable(getattr(type(obj), e.name)):
+        return getattr(obj, e.name)         # PyTorch's properties: x.T, x.ndim, x.dtype
     raise ev.error(f"{type(obj).__name__} has no field '{e.name}'", e.name_span)
 
 
