@@ -169,3 +169,38 @@ learn {{
     np.testing.assert_allclose([float(v) for _, v in got], [v for _, v in want], rtol=2e-2, atol=2e-3,
                                err_msg=f"seed {seed}")
 
+
+
+def test_learnable_struct_fields_are_trained(capsys):
+    """`struct Linear { w: float16[2] learnable, b: float16 learnable }` (the seed's layer style): a learn block
+    trains the fields of every live struct value, nested ones too (it was 'needs a learnable tensor')."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (8, 2)).round(2)
+    y = rng.uniform(-1, 1, 8).round(2)
+    src = f"""
+struct Linear {{ w: float16[2] learnable, b: float16 learnable }}
+struct Model {{ layer: Linear, name: string }}
+impl Linear {{
+    fn forward(self, x: float16[?, 2]) -> float16[?] {{ return x @ self.w + self.b }}
+}}
+tensor X: float16[8, 2] = {x.tolist()}
+tensor Y: float16[8] = {y.tolist()}
+main {{
+    let m = Model {{ layer: Linear {{ w: [0.0, 0.0], b: 0.0 }}, name: "lin" }}
+    learn {{
+        err := m.layer.forward(X) - Y
+        objective: mean(err * err),
+        optimizer: adam(lr: 0.05),
+        epochs: 400,
+        scheduler: cosine(t_max: 400)
+    }}
+    print(m.layer.w[0], m.layer.w[1], m.layer.b)
+}}
+"""
+    lang.run(src, "struct_fit.tl")
+    got = [float(v) for v in capsys.readouterr().out.split()]
+    x16, y16 = x.astype(np.float16).astype(float), y.astype(np.float16).astype(float)
+    want = np.linalg.lstsq(np.c_[x16, np.ones(8)], y16, rcond=None)[0]
+    np.testing.assert_allclose(got, want, atol=3e-2, err_msg=f"seed {seed}")
+

@@ -525,9 +525,11 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
             seen[s.key] = s
         if "objective" not in seen:
             raise self.error("a learn block needs `objective: <loss>`", learn.span)
-        if not any(t.mode == "learnable" for t in self.tensors.values()):
+        if not any(t.mode == "learnable" for t in self.tensors.values()) and \
+                not any(f.learnable for s in self.structs.values() for f in s.fields):
             raise self.error("a learn block needs a learnable tensor "
-                             "(tensor W: float16[...] learnable = ...)", learn.span)
+                             "(tensor W: float16[...] learnable = ...) or a struct with a learnable "
+                             "field", learn.span)
         if "optimizer" in seen:
             call = seen["optimizer"].value
             cls = catalog.optimizer_class(call.name)

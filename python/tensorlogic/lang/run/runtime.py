@@ -3,6 +3,7 @@ variable they read changes), fixpoints, statements, functions and tests."""
 from __future__ import annotations
 
 import contextlib
+import weakref
 import warnings
 
 from ..check.checker import DTYPES
@@ -54,6 +55,7 @@ class Runtime:
         self.products = Products(self)
         self.logic = Logic(self)
         self.globals, self.leaves, self.versions = {}, {}, {}
+        self.trainable = weakref.WeakSet()     # struct values with `learnable` fields
         self.cache, self._facts = {}, {}
         self._scc, self._initialising = [], set()
         self.depth = 0
