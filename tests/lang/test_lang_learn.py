@@ -148,7 +148,7 @@ tensor W: float16[2] learnable = [0, 0]
 let epoch = 0
 learn {{
     Loss = (X[n, j] W[j] - Y[n]) ^ 2 / 6
-    epoch = epoch + 1
+    epoch += 1
     if epoch % 5 == 0 {{ print(epoch, Loss) }} else if epoch > 100 {{ print("never") }}
     for k in range(2) {{ let unused = k }}
     objective: Loss,

@@ -52,6 +52,7 @@ _learn_item: setting | let_stmt | learn_stmt | if_stmt | for_stmt | while_stmt
 setting: NAME COLON expr
 learn_stmt: expr                      -> expr_stmt
           | expr _assign_op expr      -> assign
+          | expr UPDATE expr          -> update
           | expr QMARK                -> expr_query
 
 // ---- statements ---------------------------------------------------------------------------
