@@ -384,6 +384,26 @@ def test_every_tensor_method_and_property_of_pytorch(capsys):
     located(TensorLogicTypeError, "let x = ones(2)\nprint(x.sizee())\n", 2, 9, "unknown method 'sizee'")
 
 
+def test_a_list_of_integers_where_a_builtin_takes_indices():
+    """`embedding(T, [2, 0])`, `index_select(T, 0, [1])`, `cross_entropy(logits, [0, 2])`: a list literal of
+    integers is an integer tensor there (it was float16: 'indices must be int64 or int32', or read as
+    probabilities); floats stay probabilities."""
+    rng = np.random.default_rng()
+    table = rng.integers(-9, 9, (5, 3)).tolist()
+    ids = rng.integers(0, 5, 4).tolist()
+    logits = rng.integers(-3, 3, (2, 3)).astype(float).tolist()
+    classes = rng.integers(0, 3, 2).tolist()
+    prog = run(f"let T = {table} + zeros(5, 3)\nlet e = embedding(T, {ids})\nlet s = index_select(T, 0, {ids})\n"
+               f"let c = cross_entropy({logits}, {classes})\nlet p = cross_entropy({logits}, [[1.0, 0.0, 0.0], "
+               f"[0.0, 0.0, 1.0]])\n")
+    np.testing.assert_array_equal(prog["e"].numpy(), np.array(table)[ids])
+    np.testing.assert_array_equal(prog["s"].numpy(), np.array(table)[ids])
+    z = np.array(logits)
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    assert float(prog["c"].item()) == pytest.approx(-logp[[0, 1], classes].mean(), abs=1e-2)
+    assert float(prog["p"].item()) == pytest.approx(-(logp[0, 0] + logp[1, 2]) / 2, abs=1e-2)
+
+
 def test_attention_masks():
     rng = np.random.default_rng()
     scores = rng.standard_normal((4, 4)).round(2)
