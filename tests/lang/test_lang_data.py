@@ -59,6 +59,19 @@ def test_load_integer_facts_into_a_declared_relation(tmp_path):
                  str(tmp_path / "kb.tl"))
 
 
+def test_load_mixed_columns_gives_integers_where_a_column_holds_only_integers(tmp_path):
+    """`ann,90`: the names stay names, the scores are integers to compare and add (the whole file was read
+    as names: 'Score.1 holds no integers to compute with')."""
+    rng = random.Random()
+    rows = {f"p{k}": rng.randrange(-50, 100) for k in range(rng.randrange(3, 9))}
+    for name, sep in (("s.csv", ","), ("s.tsv", "\t")):
+        (tmp_path / name).write_text("".join(f"{p}{sep}{v}\n" for p, v in rows.items()))
+        prog = lang.run(f'load Score from "{name}"\nPass(p) <- Score(p, n), n >= 60\n'
+                        'Total(sum(n)) <- Score(p, n)\n', str(tmp_path / "kb.tl"))
+        assert {r["p"] for r in prog.query("Pass(p)")} == {p for p, v in rows.items() if v >= 60}, rows
+        assert prog.query("Total(t)") == [{"t": sum(rows.values())}], rows
+
+
 def test_load_tensors(tmp_path):
     rng = np.random.default_rng()
     w = rng.standard_normal((3, 4)).astype(np.float16)

@@ -36,6 +36,8 @@ def error_at(src, cls, line, col, fragment, filename="prog.tl"):
     ("let x = " + "(" * 40 + "1" + ")" * 40 + "\n", 1, 41, "nested deeper"),
     ("\n\n  A(x) <- \n", 3, 10, "unexpected end of input"),
     ("if x { y } else\n", 1, 16, "unexpected end of input"),
+    ("fn main() {\n    print(1)\n}\n", 1, 4, "(a reserved word: the program's entry block is written `main { ... }`)"),
+    ("let in = 3\n", 1, 5, "unexpected 'in' (a reserved word); expected a name"),
 ])
 def test_syntax_errors(src, line, col, fragment):
     err = error_at(src, TensorLogicSyntaxError, line, col, fragment)
@@ -117,6 +119,8 @@ TYPE_ERRORS = [
      "needs `objective: <loss>`"),
     ("A(x) <- B(x)\nB(a)\nA(_)?\nH(_) <- B(a)\n", 4, 3, "`_` cannot appear in a rule's head"),
     ("P(a)\nQ(x) <- P(x), relu(x)\n", 2, 15, "'relu' is a function"),
+    ("relation R(a, n: float)\n", 1, 15, "holds names or integers, not float values"),
+    ("relation R(a, n: int)\nR(x, y)\n", 1, 15, "argument 1 of 'R' is declared int, but 'y' is not an integer"),
 ]
 
 

@@ -101,3 +101,106 @@ def test_learn_before_its_tensor_has_a_value():
         lang.run(src, "late.tl")
     assert (info.value.lineno, info.value.offset) == (4, 5)
     assert "no learnable tensor with a value" in info.value.message
+
+
+
+def test_learn_with_equations_inside_top_level_control_flow(capsys):
+    """LANGUAGE.md §6's block inside a top-level loop and `if`: its equations define program tensors as
+    at the top level (they were 'unknown variable' errors), and each pass trains further."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    w_true = np.random.default_rng(seed).uniform(-2, 2, 2).round(2)
+    src = f"""
+tensor X: float16[6, 2] = [[0, 1], [1, 0], [1, 1], [2, 1], [1, 2], [2, 2]]
+tensor Wt: float16[2] = {w_true.tolist()}
+tensor W: float16[2] learnable = [0, 0]
+Y[n] = X[n, j] Wt[j]
+for r in range(3) {{
+    if r >= 0 {{
+        learn {{
+            Pred[n] = W[j] X[n, j]
+            Err[n] = (Pred[n] - Y[n]) ^ 2
+            objective: Err,
+            optimizer: sgd(lr: 0.05),
+            epochs: 100
+        }}
+    }}
+    print("pass", r)
+}}
+Err?
+"""
+    prog = lang.run(src, "fit.tl")
+    np.testing.assert_allclose(np.asarray(prog["W"].numpy(), float), w_true, atol=2e-2, err_msg=f"seed {seed}")
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == ["pass 0", "pass 1", "pass 2"] and out[3].startswith("Err = ["), out
+
+
+def test_if_and_loops_inside_learn_run_every_epoch(capsys):
+    """`if epoch % 5 == 0 { print(...) }` in a learn block (it was a syntax error: only expressions,
+    assignments and `let` could stand there), against numpy's gradient descent."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (6, 2)).round(2)
+    y = rng.uniform(-1, 1, 6).round(2)
+    src = f"""
+tensor X: float16[6, 2] = {x.tolist()}
+tensor Y: float16[6] = {y.tolist()}
+tensor W: float16[2] learnable = [0, 0]
+let epoch = 0
+learn {{
+    Loss = (X[n, j] W[j] - Y[n]) ^ 2 / 6
+    epoch += 1
+    if epoch % 5 == 0 {{ print(epoch, Loss) }} else if epoch > 100 {{ print("never") }}
+    for k in range(2) {{ let unused = k }}
+    objective: Loss,
+    optimizer: sgd(lr: 0.3),
+    epochs: 20
+}}
+"""
+    lang.run(src, "fit.tl")
+    x16, y16 = x.astype(np.float16).astype(float), y.astype(np.float16).astype(float)
+    w, want = np.zeros(2), []
+    for epoch in range(1, 21):
+        r = x16 @ w - y16
+        if epoch % 5 == 0:
+            want.append((epoch, (r ** 2).mean()))
+        w = w - 0.3 * 2 * x16.T @ r / 6
+    got = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [int(e) for e, _ in got] == [e for e, _ in want], got
+    np.testing.assert_allclose([float(v) for _, v in got], [v for _, v in want], rtol=2e-2, atol=2e-3,
+                               err_msg=f"seed {seed}")
+
+
+
+def test_learnable_struct_fields_are_trained(capsys):
+    """`struct Linear { w: float16[2] learnable, b: float16 learnable }` (the seed's layer style): a learn block
+    trains the fields of every live struct value, nested ones too (it was 'needs a learnable tensor')."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (8, 2)).round(2)
+    y = rng.uniform(-1, 1, 8).round(2)
+    src = f"""
+struct Linear {{ w: float16[2] learnable, b: float16 learnable }}
+struct Model {{ layer: Linear, name: string }}
+impl Linear {{
+    fn forward(self, x: float16[?, 2]) -> float16[?] {{ return x @ self.w + self.b }}
+}}
+tensor X: float16[8, 2] = {x.tolist()}
+tensor Y: float16[8] = {y.tolist()}
+main {{
+    let m = Model {{ layer: Linear {{ w: [0.0, 0.0], b: 0.0 }}, name: "lin" }}
+    learn {{
+        err := m.layer.forward(X) - Y
+        objective: mean(err * err),
+        optimizer: adam(lr: 0.05),
+        epochs: 400,
+        scheduler: cosine(t_max: 400)
+    }}
+    print(m.layer.w[0], m.layer.w[1], m.layer.b)
+}}
+"""
+    lang.run(src, "struct_fit.tl")
+    got = [float(v) for v in capsys.readouterr().out.split()]
+    x16, y16 = x.astype(np.float16).astype(float), y.astype(np.float16).astype(float)
+    want = np.linalg.lstsq(np.c_[x16, np.ones(8)], y16, rcond=None)[0]
+    np.testing.assert_allclose(got, want, atol=3e-2, err_msg=f"seed {seed}")
+

@@ -8,6 +8,8 @@ import io
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 from lsprotocol import types as T
@@ -16,6 +18,7 @@ from pygls.lsp.client import LanguageClient
 import tensorlogic as tl
 from tensorlogic.lang import cli
 from tensorlogic.lang.check.catalog import BUILTINS
+from tensorlogic.lang.outline import local_definition, outline
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = sorted(ROOT.glob("examples/*.tl")) + sorted((ROOT / "tests" / "lang" / "programs").glob("*.tl"))
@@ -126,7 +129,7 @@ def _declarations(text):
 def _first_statement(text, name):
     """Where an undeclared tensor or relation first appears: the first line that starts with it."""
     for lineno, line in enumerate(text.splitlines()):
-        m = re.match(r"\s*" + re.escape(name) + r"\s*[\[(=]", line)
+        m = re.match(r"\s*" + re.escape(name) + r"\s*(?:[\[(=]|(?:max|min|avg)=)", line)
         if m:
             return lineno, line.index(name)
     return None
@@ -138,8 +141,13 @@ def test_definition_of_every_occurrence(answers, path):
     declared = _declarations(text)
     found = 0
     for (lineno, col, word), (_, location) in answers[path]["words"].items():
-        if location is not None and word not in declared and _binds(text, location):
-            _assert_binding_site(text, word, location, (lineno, col))   # a local name
+        if location is not None and location.uri != _uri(path):      # defined in an imported file
+            other = Path(url2pathname(urlparse(location.uri).path)).read_text(encoding="utf-8").splitlines()
+            assert other[location.range.start.line][location.range.start.character:].startswith(word), word
+            continue
+        if location is not None and _binds(text, location) and \
+                (location.range.start.line, location.range.start.character) != declared.get(word):
+            _assert_binding_site(text, word, location, (lineno, col))   # a local name (maybe shadowing)
             continue
         expected = declared.get(word) or (_first_statement(text, word) if location is not None else None)
         # Declared names, and names defined by a top-level statement (not calls of built-ins)
@@ -197,8 +205,9 @@ def test_hover_shows_declared_types(answers, path):
         if m.group(3):
             assert f"declared {m.group(2)}{m.group(3)}" in shown.replace("  ", " "), shown
     for m in re.finditer(r"^\s*relation\s+(\w+)\s*\(([^)]*)\)", text, re.M):
-        # `entity` is an open domain: the relation's own, named after it
-        domains = [p.split(":")[1].strip() for p in m.group(2).split(",") if ":" in p and "entity" not in p]
+        # `entity` is an open domain and `int`/`string` columns are inferred: the relation's own, named after it
+        domains = [p.split(":")[1].strip() for p in m.group(2).split(",")
+                   if ":" in p and p.split(":")[1].strip() not in ("entity", "int", "string")]
         shown = _hover(answers, path, m.group(1))
         assert shown is not None and f"relation {m.group(1)}(" in shown
         assert [d.split(" (")[0] for d in shown.split("(", 1)[1].split(")\n")[0].split(", ")][:len(domains)] == domains
@@ -243,3 +252,17 @@ def test_completion_and_symbols_list_the_names(answers, path):
     assert declared <= labels and {"softmax", "relu", "domain", "relation"} <= labels
     symbols = {s.name for s in answers[path]["symbols"]}
     assert declared - constants <= symbols  # constants are listed under their domain
+
+
+def test_local_definition_ignores_imported_files(tmp_path):
+    """A local bound in an imported file at the same line and column is not this file's binding (the
+    first item's file was taken for the program's: go to definition jumped into the library)."""
+    (tmp_path / "lib.tl").write_text("fn area(n) {\n    let s = 0.0\n    return s + n\n}\n")
+    main = tmp_path / "main.tl"
+    text = 'import "lib.tl"\nGood(s) <- Grade(s, "a")\nGrade("x", "a")\nfn f(s) {\n    let s = 2\n    s\n}\n'
+    main.write_text(text)
+    result = outline(text, str(main))
+    assert result.problem is None
+    assert local_definition(result.items, "s", 2, 18, text, str(main)) is None
+    assert local_definition(result.items, "s", 6, 5, text, str(main)).line == 5
+

@@ -64,6 +64,32 @@ def test_untyped_relations_infer_their_domains():
     assert prog.domain("E.0") == [0, 1, 2, 3] and prog.query("P(0, x)") == [{"x": 1}, {"x": 3}]
 
 
+def test_negative_integer_constants_are_values_to_compute_with():
+    """`Temp(oslo, -5)`: an inferred integer domain with negative members is a range from its least one (it
+    was a set of names: 'holds no integers to compute with')."""
+    rng = random.Random()
+    temps = {f"c{k}": rng.randrange(-30, 30) for k in range(rng.randrange(2, 8))}
+    prog = run("".join(f"Temp({c}, {t})\n" for c, t in temps.items()) +
+               "Warm(c) <- Temp(c, t), t > 10\nShift(c, t + 5) <- Temp(c, t)\nLow(min(t)) <- Temp(c, t)\n")
+    assert {r["c"] for r in prog.query("Warm(c)")} == {c for c, t in temps.items() if t > 10}, temps
+    assert {(r["c"], r["t"]) for r in prog.query("Shift(c, t)")} == {(c, t + 5) for c, t in temps.items()}
+    assert prog.query("Low(m)") == [{"m": min(temps.values())}], temps
+
+
+def test_relation_arguments_typed_int_or_string():
+    """`relation Road(a: City, b: City, km: int)`: a scalar type instead of a domain (it was 'unknown domain
+    int'); the column's domain is inferred."""
+    rng = random.Random()
+    roads = [(f"c{k}", f"c{k + 1}", rng.randrange(1, 500)) for k in range(rng.randrange(2, 6))]
+    prog = run("domain City = {" + ", ".join(f"c{k}" for k in range(len(roads) + 1)) + "}\n"
+               "relation Road(a: City, b: City, km: int)\nrelation Name(c: City, n: string)\n" +
+               "".join(f"Road({a}, {b}, {d})\n" for a, b, d in roads) + 'Name(c0, "start")\n'
+               "Far(a) <- Road(a, b, d), d > 250\nTotal(sum(d)) <- Road(a, b, d)\n")
+    assert {r["a"] for r in prog.query("Far(a)")} == {a for a, b, d in roads if d > 250}, roads
+    assert prog.query("Total(t)") == [{"t": sum(d for _, _, d in roads)}]
+    assert prog.query("Name(c, n)") == [{"c": "c0", "n": "start"}]
+
+
 def test_negation_comparisons_wildcards_constants():
     prog = run(FAMILY + """
 Person2(Alice)
@@ -223,6 +249,94 @@ Agg[n, d] = Link(n, n') Z[n', d] * scale
 def test_queries_of_tensors_print_values(capsys):
     run("tensor X: float16[3] = [1, 2, 3]\nX?\nX[i] X[i]?\nY[i] = X[i] * 2\nY?\n")
     assert capsys.readouterr().out == "X = [1., 2., 3.]\nX[i] X[i] = 14\nY = [2., 4., 6.]\n"
+
+
+def test_equation_tensors_take_their_axes_domains_from_the_right_side():
+    """`Joint[c, w] = PC[c] PW[c, w]` indexes its axes by Bool, so `Joint[c, yes]` reads a constant (it was
+    'axis 1 of Joint is not indexed by a domain'); an integer read at run time is a position."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    rng = np.random.default_rng(seed)
+    pc = rng.dirichlet([1, 1]).astype(np.float16)
+    pw = rng.dirichlet([1, 1], size=2).astype(np.float16)
+    prog = run(f"""
+domain Bool = {{no, yes}}
+tensor PC: float16[Bool] = {pc.astype(float).tolist()}
+tensor PW: float16[Bool, Bool] = {pw.astype(float).tolist()}
+Joint[c, w] = PC[c] PW[c, w]
+Wet[c] = Joint[c, yes]
+Evidence = Joint[c, yes]
+Post[c] = Joint[c, yes] / Evidence
+let first = Joint[1, 0]
+""")
+    joint = pc.astype(float)[:, None] * pw.astype(float)
+    np.testing.assert_allclose(arr(prog["Wet"]), joint[:, 1], atol=2e-3, err_msg=f"seed {seed}")
+    np.testing.assert_allclose(arr(prog["Post"]), joint[:, 1] / joint[:, 1].sum(), atol=5e-3, err_msg=f"seed {seed}")
+    assert float(prog["first"].item()) == pytest.approx(joint[1, 0], abs=2e-3)
+    with pytest.raises(TensorLogicTypeError, match="'x' ranges over A .line 3. and over B .line 4."):
+        run("domain A = {a}\ndomain B = {b}\ntensor P: float16[A] = [1]\ntensor Q: float16[B] = [1]\n"
+            "S[x] = P[x]\nT[x] = S[x] Q[x]\n")
+    with pytest.raises(TensorLogicTypeError, match="'c' is not in domain A"):
+        run("domain A = {a, b}\ndomain B = {c}\ntensor P: float16[A] = [1, 2]\nS[x] = P[x]\nlet v = S[c]\n")
+
+
+def test_a_query_reads_only_variables_bound_before_it(capsys):
+    """A name in a query atom is a value only where a variable of that name is already bound: `E(n, v)?`
+    above a later `for n in ...` asks for n (it was 'an index here must be a single number')."""
+    rng = random.Random()
+    edges = sorted({(rng.randrange(5), rng.randrange(5)) for _ in range(6)})
+    src = graph("E", 5, edges) + "E(n, v)?\nlet k = {k}\nE(k, v)?\nfor n in range(2) {{ let w = n }}\nE(n, v)?\n"
+    k = edges[0][0]
+    run(src.format(k=k))
+    want = ([f"n = {a}, v = {b}" for a, b in edges] + [f"v = {b}" for a, b in edges if a == k] +
+            ([f"v = {b}" for a, b in edges if a == 1] or ["false"]))
+    assert capsys.readouterr().out.splitlines() == want, edges
+    run("main {\n    Big(x)?\n    let x = 2\n    Big(x)?\n}\nBig(3)\n")
+    assert capsys.readouterr().out.splitlines() == ["x = 3", "false"]
+
+
+def test_a_variable_not_yet_set_is_named_in_indices_and_slices():
+    """The lookup's own error stands (it was replaced by 'an index here must be a single number')."""
+    for src, col in [("relation E(a, b)\nE(1, 2)\nif false { let k = 1 }\nE(k, v)?\n", 3),
+                     ("let x = [1, 2, 3]\nif false { let k = 1 }\nprint(x[k:])\n", 9),
+                     ("tensor X: float16[3] = [1, 2, 3]\nif false { let k = 1 }\nprint(X[k])\n", 9)]:
+        with pytest.raises(TensorLogicTypeError) as info:
+            run(src)
+        assert "'k' is used before `let k` ran" in str(info.value), str(info.value)
+        assert (info.value.lineno, info.value.offset) == (len(src.splitlines()), col), str(info.value)
+
+
+def test_f16_values_print_as_their_shortest_decimals(capsys):
+    """A float16 value prints as the shortest decimal that reads back as it (1.4, not its f16 neighbour
+    1.40039); integers stay exact; arrays likewise."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    v = np.random.default_rng(seed).uniform(-50, 50, 5).round(2)
+    run(f"let v = {v.tolist()} + zeros(5)\nprint(v[0])\nprint(v)\nprint(round(1.43 * 10) / 10)\n"
+        "print(65504 + zeros(1)[0], [65504, 0.1] + zeros(2))\n")
+    f16 = v.astype(np.float16)
+    first, second, third, fourth = capsys.readouterr().out.splitlines()
+    assert first == f"{float(str(f16[0])):.6g}", (first, seed)
+    assert [float(x) for x in second.strip("[]").split(",")] == [float(str(x)) for x in f16], (second, seed)
+    assert third == "1.4"
+    assert fourth == "65504 [65504. ,     0.1]", fourth
+
+
+def test_for_walks_a_domains_constants(capsys):
+    """`for p in Person` visits the constants in index order (it was 'cannot loop over int'); each
+    binds like a written constant in indices and queries."""
+    rng = random.Random()
+    names = [f"p{k}" for k in rng.sample(range(100), rng.randrange(2, 6))]
+    ages = [rng.randrange(1, 90) for _ in names]
+    likes = sorted({(rng.randrange(len(names)), rng.randrange(len(names))) for _ in range(4)})
+    run("domain Person = {" + ", ".join(names) + "}\nrelation Likes(x: Person, y: Person)\n" +
+        "".join(f"Likes({names[a]}, {names[b]})\n" for a, b in likes) +
+        f"tensor Age: float16[Person] = {ages}\nfor p in Person {{\n    print(p, Age[p])\n    Likes(p, y)?\n}}\n")
+    want = []
+    for k, name in enumerate(names):
+        want.append(f"{name} {ages[k]}")
+        want += [f"y = {names[b]}" for a, b in likes if a == k] or ["false"]
+    assert capsys.readouterr().out.splitlines() == want
+    with pytest.raises(TensorLogicTypeError, match=r"cannot loop over a number \(range\(n\) counts to it\)"):
+        run("let n = 3\nfor k in n { print(k) }\n")
 
 
 def test_runtime_shape_mismatch_is_located():

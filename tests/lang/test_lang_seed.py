@@ -211,6 +211,18 @@ def test_scalar_types_in_signatures(capsys):
     located(TensorLogicTypeError, "fn f(n: integer) { n }\n", 1, 9, "unknown type 'integer'")
 
 
+def test_a_list_where_a_tensor_type_is_declared_becomes_that_tensor():
+    """`let x: float16[2] = [1, 2]` and `return [0.0, 1.0]` from `-> float16[2]` (both were 'must be a
+    tensor, not list'); a wrong length is still a located error."""
+    rng = np.random.default_rng()
+    a = rng.integers(-9, 9, (2, 3)).tolist()
+    prog = run(f"fn z() -> float16[3] {{ return [0.5, 1.0, 2.0] }}\nlet x: float16[2, 3] = {a}\n"
+               f"let i: int32[3] = {a[0]}\nlet y = x + z()\n")
+    np.testing.assert_array_equal(prog["y"].numpy(), np.array(a) + [0.5, 1.0, 2.0])
+    assert str(prog["i"].dtype).endswith("int32")
+    located(TensorLogicTypeError, "let bad: float16[3] = [1, 2]\n", 1, 1, "has shape [2] but float16[3] is declared")
+
+
 def test_break_continue_and_bare_blocks(capsys):
     text = out("""main {
     let total = 0
@@ -231,6 +243,34 @@ def test_break_continue_and_bare_blocks(capsys):
 """, capsys)
     assert text == "inner 2\n8 3 1\n"
     located(TensorLogicTypeError, "main { break }\n", 1, 8, "`break` outside a loop")
+
+
+def test_compound_assignment_and_for_over_a_range(capsys):
+    """`x += e` (-= *= /=) on variables and fields, and `for i in a..b` as `range(a, b)` (both were syntax
+    errors), against Python."""
+    rng = np.random.default_rng()
+    a, b = sorted(rng.integers(-5, 8, 2).tolist())
+    c = int(rng.integers(1, 9))
+    src = f"""struct Acc {{ n: int }}
+main {{
+    let acc = Acc {{ n: 0 }}
+    let s = {c}
+    for i in {a}..{b} {{
+        s += i
+        s *= 2
+        s -= 1
+        acc.n += 1
+    }}
+    s /= 4
+    print(s, acc.n)
+}}
+"""
+    want = c
+    for i in range(a, b):
+        want = (want + i) * 2 - 1
+    assert out(src, capsys) == f"{want / 4:g} {b - a}\n"
+    located(TensorLogicTypeError, "Y += 1\n", 1, 1, "`+=` updates a variable; 'Y' is not one")
+    located(TensorLogicSyntaxError, "let v = [1]\nv[0] += 1\n", 2, 1, "`+=` updates a variable or a field")
 
 
 def test_relation_with_entity_params_and_facts_in_main(capsys):
@@ -255,6 +295,45 @@ def test_list_literals_are_tensors_in_arithmetic(capsys):
     assert out("print([1.0, 2.0] + [1.0, 1.0], [1, 2] * 2)\nlet c = [1.0]\nc = c + [1.0]\nprint(c)\n",
                capsys) == "[2., 3.] [2., 4.]\n[2.]\n"
     located(TensorLogicTypeError, 'let x = [1, "a"] + [1, 2]\n', 1, 20, "a list of numbers is a tensor")
+
+
+def test_concat_and_stack_take_lists_of_any_lengths():
+    """`concat([xs, [n]])` grows a list (it was one ragged literal: 'stack: expects tensors of equal shape')."""
+    rng = np.random.default_rng()
+    a = rng.integers(-9, 9, rng.integers(0, 5)).tolist()
+    b = rng.integers(-9, 9, rng.integers(1, 5)).tolist()
+    prog = run(f"let a = {a}\nlet t = concat([a, {b}])\nlet e = []\nfor v in {b} {{ e = concat([e, [v]]) }}\n"
+               f"let s = stack([{b}, {b}], 1)\nlet h = cat([a, ones(2)])\n")
+    np.testing.assert_array_equal(prog["t"].numpy(), a + b)
+    np.testing.assert_array_equal(prog["e"].numpy(), b)
+    np.testing.assert_array_equal(prog["s"].numpy(), np.stack([b, b], 1))
+    np.testing.assert_array_equal(prog["h"].numpy(), a + [1, 1])
+
+
+def test_lists_of_strings_and_structs_join_with_plus_and_concat(capsys):
+    """A list holding strings or structs is a sequence, not a tensor: `names = names + [w]` appends (it was
+    'a list of numbers is a tensor; this one holds str'); lists of numbers still add elementwise."""
+    rng = np.random.default_rng()
+    words = ["w" + str(k) for k in rng.integers(0, 99, rng.integers(1, 6))]
+    src = ("struct P { n: int }\nmain {\n    let names = []\n    let ps = [P { n: 0 }]\n"
+           f"    for w in {str(words).replace(chr(39), chr(34))} {{ names = names + [w] }}\n"
+           "    ps = ps + [P { n: 1 }]\n    let more = concat([names, [\"end\"]])\n"
+           "    print(len(names), len(ps), ps[1].n, more[len(more) - 1], [1, 2] + [1, 1])\n"
+           "    for w in names { print(w) }\n}\n")
+    assert out(src, capsys) == f"{len(words)} 2 1 end [2., 3.]\n" + "".join(w + "\n" for w in words)
+
+
+def test_a_float_literal_with_an_integer_tensor_computes_in_float16():
+    """`arange(6) * 1.0` is [0., 1., ...] as in PyTorch (it stayed an integer tensor, so `(arange(n) * 1.0) / 4`
+    divided as floats but `% 5 - 2` patterns and printing read integers)."""
+    rng = np.random.default_rng()
+    n, c = int(rng.integers(2, 9)), float(rng.integers(1, 5))
+    prog = run(f"let a = arange({n}) * {c:.1f}\nlet b = {c:.1f} + arange({n})\ntensor I: int32[3] = [1, 2, 3]\n"
+               f"Y[i] = I[i] * 1.0 - 0.5\nlet k = arange({n}) * 2\n")
+    for name, want in (("a", np.arange(n) * c), ("b", c + np.arange(n)), ("Y", [0.5, 1.5, 2.5])):
+        assert str(prog[name].dtype).endswith("float16"), name
+        np.testing.assert_array_equal(prog[name].numpy(), want)
+    assert not prog["k"].is_floating_point()
 
 
 def test_generic_arguments_with_shapes_and_shaped_initialisers(capsys):
@@ -293,6 +372,36 @@ def test_tensor_methods_as_in_pytorch(capsys):
     assert out("let x = ones([2, 3])\nprint(x.view([3, 2]).contiguous().shape, x.add([1.0, 2.0, 3.0]).sum(), "
                "x.numel())\n", capsys) == "(3, 2) 18 6\n"
     located(TensorLogicTypeError, "let x = ones([2, 3])\nlet y = x.view([4, 4])\n", 2, 9, "view:")
+
+
+def test_every_tensor_method_and_property_of_pytorch(capsys):
+    """`x.size(1)`, `x.dim()`, `x.float()`, `x.T`, `x.ndim`: the tensor's own methods and properties beyond the
+    built-ins' names (they were 'unknown method' at check time); misspellings stay located errors."""
+    rng = np.random.default_rng()
+    r, c = (int(v) for v in rng.integers(1, 6, 2))
+    assert out(f"let x = ones([{r}, {c}])\nprint(x.size(1), x.dim(), x.ndim, x.T.shape, x.clone().sum())\n",
+               capsys) == f"{c} 2 2 ({c}, {r}) {r * c}\n"
+    located(TensorLogicTypeError, "let x = ones(2)\nprint(x.sizee())\n", 2, 9, "unknown method 'sizee'")
+
+
+def test_a_list_of_integers_where_a_builtin_takes_indices():
+    """`embedding(T, [2, 0])`, `index_select(T, 0, [1])`, `cross_entropy(logits, [0, 2])`: a list literal of
+    integers is an integer tensor there (it was float16: 'indices must be int64 or int32', or read as
+    probabilities); floats stay probabilities."""
+    rng = np.random.default_rng()
+    table = rng.integers(-9, 9, (5, 3)).tolist()
+    ids = rng.integers(0, 5, 4).tolist()
+    logits = rng.integers(-3, 3, (2, 3)).astype(float).tolist()
+    classes = rng.integers(0, 3, 2).tolist()
+    prog = run(f"let T = {table} + zeros(5, 3)\nlet e = embedding(T, {ids})\nlet s = index_select(T, 0, {ids})\n"
+               f"let c = cross_entropy({logits}, {classes})\nlet p = cross_entropy({logits}, [[1.0, 0.0, 0.0], "
+               f"[0.0, 0.0, 1.0]])\n")
+    np.testing.assert_array_equal(prog["e"].numpy(), np.array(table)[ids])
+    np.testing.assert_array_equal(prog["s"].numpy(), np.array(table)[ids])
+    z = np.array(logits)
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    assert float(prog["c"].item()) == pytest.approx(-logp[[0, 1], classes].mean(), abs=1e-2)
+    assert float(prog["p"].item()) == pytest.approx(-(logp[0, 0] + logp[1, 2]) / 2, abs=1e-2)
 
 
 def test_attention_masks():

@@ -1,8 +1,9 @@
 """Data files named by `load NAME from "file"`: their kind and shape (for the checker) and their
 contents as numpy arrays (for the interpreter), read with numpy, never through the parser.
 
-- `.tsv` / `.csv`: one fact per line, one column per argument, no header.  A file whose every field
-  is an integer gives integer constants; otherwise every field is a name (a string constant).
+- `.tsv` / `.csv`: one fact per line, one column per argument, no header.  A column whose every
+  field is an integer gives integer constants (`ann,90`: a name and a number to compare); any other
+  column gives names (string constants).
 - `.npy`: an integer or string array of shape [facts, arity] for a relation, or any numeric array
   for a tensor.
 - `.safetensors`: tensors; the one named like the target (or the only one) is loaded.
@@ -69,8 +70,8 @@ def _split_line(line, path):
 
 
 def read_table(path):
-    """The columns of a .tsv/.csv file (or a relation's .npy): int64 numpy arrays where every field
-    is an integer, else lists of str."""
+    """The columns of a .tsv/.csv file (or a relation's .npy): an int64 numpy array for a column
+    whose every field is an integer, else a list of str."""
     _regular(path)
     if kind_of(path) == "npy":
         arr = np.load(path, allow_pickle=False)
@@ -103,7 +104,13 @@ def read_table(path):
         fields = flat.split()
     if len(fields) % arity:
         raise DataFileError(f"'{path}' has rows of different lengths (each needs {arity} fields)")
-    return [fields[k::arity] for k in range(arity)]
+    return [_column(fields[k::arity]) for k in range(arity)]
+
+
+def _column(fields):
+    """A column of names, or of integers when every field is one."""
+    ints = _all_ints(" ".join(fields), 1)
+    return ints if ints is not None and ints.size == len(fields) else fields
 
 
 def _all_ints(text, arity):

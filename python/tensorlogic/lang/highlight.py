@@ -20,7 +20,8 @@ CONSTANTS = {"true", "false"}
 DECLARATIONS = {"domain", "entity", "relation", "tensor", "fn", "struct", "impl", "let"}
 # Rule arrows, projections and the multi-character operators first, so the longest match wins.
 OPERATORS = ["<-", "\u2190", "->", ":=", "::", "==", "!=", "<=", ">=", "&&", "||",
-             "**", "..", "<", ">", "=", "+", "-", "*", "/", "%", "@", "^", "!", "?", "."]
+             "**", "..", "+=", "-=", "*=", "/=", "<", ">", "=", "+", "-", "*", "/", "%", "@", "^",
+             "!", "?", "."]
 TYPES = {"float16", "f16", "f32", "int32", "int", "float", "bool", "string", "void"}
 
 

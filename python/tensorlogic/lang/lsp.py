@@ -102,7 +102,7 @@ def definition(ls: TensorLogicServer, params: T.DefinitionParams):
     if found is None:
         return None
     local = local_definition(ls.items.get(uri, []), found[0], params.position.line + 1, found[1] + 1,
-                             doc.source)
+                             doc.source, _path(uri))
     if local is not None:
         return T.Location(uri=uri, range=_span_range(local))
     symbol = ls.symbols.get(uri, {}).get(found[0])

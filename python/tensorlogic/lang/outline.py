@@ -145,14 +145,15 @@ def _contains(span, pos) -> bool:
     return (span.line, span.column) <= pos < (span.end_line, span.end_column)
 
 
-def local_definition(items, name: str, line: int, column: int, text: str) -> Span | None:
-    """Where the local `name` used at 1-based (line, column) is bound: the latest `let`, parameter or
-    loop variable before it whose scope (the enclosing function, block or loop) contains it."""
+def local_definition(items, name: str, line: int, column: int, text: str, filename: str) -> Span | None:
+    """Where the local `name` used at 1-based (line, column) of `filename` is bound: the latest `let`,
+    parameter or loop variable before it whose scope (the enclosing function, block or loop) contains
+    it.  Items imported from other files are skipped: their positions are not this file's."""
     pos, lines = (line, column), text.splitlines()
     found = []
 
     def before(span):
-        return span is not None and (span.line, span.column) < pos and span.file in (None, items_file)
+        return span is not None and (span.line, span.column) < pos and span.file in (None, filename)
 
     def walk(node, inside):
         inside = inside and _contains(node.span, pos)
@@ -165,9 +166,8 @@ def local_definition(items, name: str, line: int, column: int, text: str) -> Spa
                 found.append(child.name_span)
             walk(child, inside)
 
-    items_file = next((i.span.file for i in items if i.span is not None), None)
     for item in items:
-        if isinstance(item, N.Node):
+        if isinstance(item, N.Node) and (item.span is None or item.span.file in (None, filename)):
             walk(item, True)
     if not found:
         return None

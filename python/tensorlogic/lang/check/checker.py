@@ -37,6 +37,13 @@ class RelationInfo:
     rows: list = field(default_factory=list)      # int64 [n, arity] domain indices of loaded facts
     rules: list = field(default_factory=list)     # N.Rule
     domains: list = field(default_factory=list)   # Domain per position, after inference
+    column_types: dict = field(default_factory=dict)  # position -> "int" / "string" (`km: int`)
+
+
+# Scalar types an argument may be declared with instead of a domain: its domain is inferred (as with
+# `entity`), and `int` requires integer constants.  Relations hold no fractional numbers.
+COLUMN_TYPES = {"int": "int", "int32": "int", "int64": "int", "string": "string", "str": "string",
+                "float": None, "float16": None, "float32": None, "float64": None, "bool": None}
 
 
 @dataclass
@@ -81,6 +88,20 @@ class Model:
     def error(self, message, span):
         return located(TensorLogicTypeError, message, _file(span, self.filename), span,
                        self.sources.get(_file(span, self.filename)))
+
+
+def top_level_learns(item):
+    """The `learn` blocks that run at the top level: the item itself or one inside its top-level
+    `if`/`for`/`while`/`{ }` (not inside `main`, tests or functions).  Their equations define
+    program tensors wherever the block stands, as a learn block written at the top level does."""
+    if isinstance(item, N.Learn):
+        yield item
+    elif isinstance(item, (N.For, N.While, N.Block)):
+        for s in item.body:
+            yield from top_level_learns(s)
+    elif isinstance(item, N.If):
+        for s in item.then + (item.orelse or []):
+            yield from top_level_learns(s)
 
 
 def _file(span, default):
@@ -227,6 +248,12 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 names = set()
                 for k, p in enumerate(item.params):
                     dom = p.domain
+                    if dom in COLUMN_TYPES and dom not in self.domains:
+                        if COLUMN_TYPES[dom] is None:
+                            raise self.error(f"a relation's argument holds names or integers, not "
+                                             f"{dom} values (keep numbers in a tensor)", p.span)
+                        rel.column_types[k] = COLUMN_TYPES[dom]
+                        dom = None
                     if dom is None and p.name in self.domains:
                         dom = p.name
                     elif p.name in names:
@@ -360,7 +387,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                     visit(s.then, True)
                     visit(s.orelse or [], True)
                 elif isinstance(s, N.Learn):
-                    visit([b for b in s.body if isinstance(b, N.Let)], True)
+                    visit(s.body, True)
         visit(items, False)
         for name in self.global_vars:
             if name in self.declared_at:
@@ -400,11 +427,11 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
             elif isinstance(item, N.Return):
                 raise self.error("`return` outside a function", item.span)
             else:
-                if isinstance(item, N.Learn):
-                    for s in item.body:
+                for learn in top_level_learns(item):
+                    for s in learn.body:
                         if isinstance(s, N.Assign) and self.is_equation(s):
                             self.add_equation(s)
-                    self.learns.append(item)
+                    self.learns.append(learn)
                 self.actions.append(item)
         self.constants |= {m for d in self.domains.values() if d.kind == "set"
                            for m in d.members if isinstance(m, str)}
@@ -465,6 +492,9 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
 
     def add_equation(self, a: N.Assign):
         name = target_name(a)
+        if a.update:
+            raise self.error(f"`{a.update}` updates a variable; '{name}' is not one (declare it with "
+                             f"`let {name} = ...`)", a.target.span)
         rank = len(a.target.groups[0]) if isinstance(a.target, N.Index) else 0
         if name in self.declared_at and name not in self.tensors:
             what, where = self.declared_at[name]
@@ -495,9 +525,11 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
             seen[s.key] = s
         if "objective" not in seen:
             raise self.error("a learn block needs `objective: <loss>`", learn.span)
-        if not any(t.mode == "learnable" for t in self.tensors.values()):
+        if not any(t.mode == "learnable" for t in self.tensors.values()) and \
+                not any(f.learnable for s in self.structs.values() for f in s.fields):
             raise self.error("a learn block needs a learnable tensor "
-                             "(tensor W: float16[...] learnable = ...)", learn.span)
+                             "(tensor W: float16[...] learnable = ...) or a struct with a learnable "
+                             "field", learn.span)
         if "optimizer" in seen:
             call = seen["optimizer"].value
             cls = catalog.optimizer_class(call.name)

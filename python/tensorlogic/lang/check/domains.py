@@ -3,7 +3,8 @@
 A declared domain is a set of constants or an integer range.  The arguments of untyped relations
 get inferred domains: positions joined by a shared variable are unified (union-find), and the
 constants written at those positions become the members, in order of first appearance.  An inferred
-domain whose constants are all non-negative integers is the range 0..max+1 (integers index it).
+domain whose constants are all integers is the range 0..max+1, or min..max+1 with negative ones
+(integers index it).
 """
 from __future__ import annotations
 
@@ -55,10 +56,11 @@ class Domain:
         return list(self.members)
 
     def finish_inferred(self):
-        """An inferred domain of non-negative integers becomes the range 0..max+1."""
+        """An inferred domain of integers becomes the range 0..max+1 (min..max+1 when some are
+        negative), so rules compute with its values (`Temp(oslo, -5)`, `t > 10`)."""
         if self.kind == "inferred" and self.members and all(
-                isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in self.members):
-            self.kind, self.start, self.stop = "range", 0, max(self.members) + 1
+                isinstance(m, int) and not isinstance(m, bool) for m in self.members):
+            self.kind, self.start, self.stop = "range", min(0, min(self.members)), max(self.members) + 1
             self.members, self._index = [], {}
 
 
@@ -145,7 +147,9 @@ class DomainInference:
                             continue
                         if name in self.relations:
                             position(("R", name, k), item.expr, stmt, item.span)
-                        elif name in self.tensors and self.uf.domain_of(("T", name, k)) is not None:
+                        elif name in self.tensors:
+                            # a tensor defined by an equation gets its axes' domains from the
+                            # variables that index them (Joint[c, w] = PC[c] PW[c, w] -> Joint[c, yes])
                             position(("T", name, k), item.expr, stmt, item.span)
                         elif isinstance(item.expr, (N.Name, N.Str)) and \
                                 getattr(item.expr, "role", "const") == "const":
@@ -192,6 +196,9 @@ class DomainInference:
         for node_key, node, key in occurrences:
             dom = self.uf.domain_of(node_key)
             if dom is None:
+                if node_key[0] == "T":
+                    raise self.error(f"axis {node_key[2]} of '{node_key[1]}' is not indexed by a "
+                                     f"domain, so it takes no constant", node.span)
                 continue
             if dom.grows:
                 dom.add(key)
@@ -206,6 +213,12 @@ class DomainInference:
                 if id(d) not in finished:
                     d.finish_inferred()
                     finished.add(id(d))
+            for k, kind in rel.column_types.items():
+                d = rel.domains[k]
+                bad = next((m for m in d.members if not isinstance(m, int)), None)
+                if kind == "int" and bad is not None:
+                    raise self.error(f"argument {k} of '{rel.name}' is declared int, but '{bad}' "
+                                     f"is not an integer", rel.decl.params[k].span)
         for t in self.tensors.values():
             if t.rank:
                 t.axis_domains = [self.uf.domain_of(("T", t.name, k)) for k in range(t.rank)]

@@ -15,15 +15,17 @@ class Scope:
     """Names bound by `let`, parameters, loop variables and assignments in one function-like body.
     The top level has no local scope: its variables are the program's global variables."""
 
-    def __init__(self, names=(), types=None):
+    def __init__(self, names=(), types=None, first=None):
         self.names = set(names)
         self.types = dict(types or {})      # variable -> struct it certainly holds
+        self.first = dict(first or {})      # variable -> program order of its first binding
 
 
 class Resolver:
     """Mixed into `Checker`."""
 
     def resolve(self, items):
+        self.number_nodes(items)
         for t in self.tensors.values():
             if t.decl is not None:
                 for dim in t.decl.type.dims or ():
@@ -50,14 +52,6 @@ class Resolver:
                 continue
             elif isinstance(item, N.Assign) and self.is_equation(item):
                 self.r_equation(item, None)
-            elif isinstance(item, N.Learn):
-                for s in item.body:
-                    if isinstance(s, N.Assign) and self.is_equation(s):
-                        self.r_equation(s, None)
-                    else:
-                        self.r_stmt(s, None)
-                for s in item.settings:
-                    self.r_setting(s, None)
             elif isinstance(item, (N.MainBlock, N.TestBlock)):
                 scope = self.local_scope(item.body, [])
                 item.local_names = scope.names
@@ -65,29 +59,55 @@ class Resolver:
             else:
                 self.r_stmt(item, None)
 
+    def number_nodes(self, items):
+        """Program order of every node, and of each global variable's first binding: a query reads
+        a variable only once it is bound (`Big(n, v)?` before `for n in ...` asks for n)."""
+        self.order = {}
+        self.global_first = {}
+        self.query_at = None
+        for item in items:
+            top = not isinstance(item, (N.FnDecl, N.MainBlock, N.TestBlock, N.ImplBlock))
+            for n in N.walk(item):
+                self.order[id(n)] = len(self.order)
+                name = n.name if isinstance(n, N.Let) else n.var if isinstance(n, N.For) else None
+                if top and name is not None:
+                    self.global_first.setdefault(name, self.order[id(n)])
+
     def local_scope(self, body, params) -> Scope:
         """Parameters and every name a body binds (`let`, loop variables, assignments to names that
         are not global variables or declared tensors)."""
         names = set(params)
+        first = dict.fromkeys(params, -1)
         for s in body:
             for n in N.walk(s):
+                name = None
                 if isinstance(n, N.Let):
-                    names.add(n.name)
+                    name = n.name
                 elif isinstance(n, N.For):
-                    names.add(n.var)
+                    name = n.var
                 elif isinstance(n, N.Assign) and not isinstance(n.target, N.Member):
                     t = target_name(n)
                     if t not in self.global_vars and t not in self.tensors:
-                        names.add(t)
-        return Scope(names)
+                        name = t
+                if name is not None:
+                    names.add(name)
+                    first.setdefault(name, self.order.get(id(n), -1))
+        return Scope(names, first=first)
 
     def bound(self, name, scope) -> bool:
         return (scope is not None and name in scope.names) or name in self.global_vars
 
     def binds_index(self, name, scope) -> bool:
         """Whether a name in an index or atom position is a bound value rather than an index
-        variable.  Equations and rules are definitions: no variable binds their indices."""
-        return not self.in_definition and self.bound(name, scope)
+        variable.  Equations and rules are definitions: no variable binds their indices; in a
+        query only a variable bound before it does."""
+        if self.in_definition or not self.bound(name, scope):
+            return False
+        if self.query_at is None:
+            return True
+        if scope is not None and name in scope.names:
+            return scope.first.get(name, -1) < self.query_at
+        return self.global_first.get(name, -1) < self.query_at
 
     def r_root(self, e, scope):
         """A statement-level expression: resolved, and planned when it uses index variables."""
@@ -141,10 +161,14 @@ class Resolver:
             self.r_block(s.body, scope, in_fn)
         elif isinstance(s, N.Learn):
             for b in s.body:
-                self.r_stmt(b, scope, in_fn)
+                if scope is None and isinstance(b, N.Assign) and self.is_equation(b):
+                    self.r_equation(b, None)        # registered as an equation by `classify`
+                else:
+                    self.r_stmt(b, scope, in_fn)
             for setting in s.settings:
                 self.r_setting(setting, scope)
-            self.learns.append(s)
+            if scope is not None:                   # top-level ones were collected by `classify`
+                self.learns.append(s)
         elif isinstance(s, N.Load):
             raise self.error("`load` must be written at the top level", s.span)
         elif isinstance(s, N.Return):
@@ -434,8 +458,12 @@ class Resolver:
             if not (isinstance(e, N.Call) and e.name in self.relations and not self.bound(e.name, scope)):
                 self.r_root(e, scope)
                 return
-        for lit in q.literals:
-            self.r_literal(lit, scope, "a query")
+        self.query_at = self.order.get(id(q))
+        try:
+            for lit in q.literals:
+                self.r_literal(lit, scope, "a query")
+        finally:
+            self.query_at = None
         q.product = conjunction(q.literals, q.literals[0].span)
         self.plans[q] = plan(q.product, None, "=", tuple(var_names(q.product)), self.error)
 

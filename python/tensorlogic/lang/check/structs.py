@@ -8,6 +8,7 @@ type is not known the method is resolved when the program runs.
 """
 from __future__ import annotations
 
+from ..engine import tl
 from ..syntax import nodes as N
 from . import catalog
 
@@ -153,6 +154,9 @@ class StructChecker:
             return
         if any(k[1] == e.name for k in self.methods):
             return                        # a struct's method, found when the program runs
+        if e.name not in catalog.BUILTINS and is_tensor_method(e.name):
+            e.kind = "tensor"             # PyTorch's own: x.size(1), x.dim(), x.float()
+            return
         if e.name not in catalog.BUILTINS:
             raise self.unknown(e.name, e.name_span, catalog.BUILTINS | {k[1] for k in self.methods},
                                "method")
@@ -182,3 +186,8 @@ class StructChecker:
         if missing:
             raise self.error(f"'{what}' takes {len(params)} argument{'s' if len(params) != 1 else ''}; "
                              f"missing {', '.join(missing)}", c.span)
+
+
+def is_tensor_method(name) -> bool:
+    """Whether tensors have a public method of this name (x.size(1) as in PyTorch)."""
+    return not name.startswith("_") and callable(getattr(tl.Tensor, name, None))

@@ -15,7 +15,7 @@ from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagn
 from .labelled import Labelled, broadcast_pair, is_tensor
 from .seed_ops import SEED_OPS, TENSOR_ARGS
 from .show import plain, show
-from .values import as_tensor, kind, scalar, truth
+from .values import as_tensor, joins, kind, scalar, truth
 
 LNORM_EPS = 1e-5
 
@@ -73,8 +73,16 @@ def call_builtin(ev, node, args, kwargs, fr):
         if name in SEED_OPS:
             args = [as_tensor(a) if k in TENSOR_ARGS.get(name, ()) and a is not None else a
                     for k, a in enumerate(args)]
+        elif name in ("cat", "concat") and args and isinstance(args[0], (list, tuple)) and \
+                all(isinstance(x, list) for x in args[0]) and joins(list(args[0])):
+            return [x for part in args[0] for x in part]
+        elif name in _TAKES_TENSORS and args and isinstance(args[0], (list, tuple)):
+            args = [[as_tensor(x.t if isinstance(x, Labelled) else x) for x in args[0]]] + \
+                [_as_engine_arg(a) for a in args[1:]]
         else:
-            args = [_sizes(a) if name in _TAKES_SIZES else _as_engine_arg(a) for a in args]
+            args = [_sizes(a) if name in _TAKES_SIZES else
+                    as_tensor(a, tl.int32) if k == _INDEX_ARG.get(name) and _integers(a) else
+                    _as_engine_arg(a) for k, a in enumerate(args)]
             if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
                 args[0] = as_tensor(args[0])
         return f(*args, **kwargs)
@@ -114,6 +122,20 @@ def _sizes(a):
         return tuple(int(x) for x in a)
     return _as_engine_arg(a)
 
+
+# The argument that holds indices: a list literal of integers there is an integer tensor
+# (`embedding(T, [2, 0])`, `cross_entropy(logits, [0, 2])`); a list of floats stays float16.
+_INDEX_ARG = {"embedding": 1, "index_select": 2, "gather": 2, "cross_entropy": 1, "nll_loss": 1}
+
+
+def _integers(v) -> bool:
+    if isinstance(v, list):
+        return bool(v) and all(_integers(x) for x in v)
+    return isinstance(v, int) and not isinstance(v, bool)
+
+# Built-ins whose first argument is a sequence of tensors: `concat([a, [4]])` joins a list (a
+# tensor) and a list literal, whatever their lengths, rather than stacking them as one literal.
+_TAKES_TENSORS = {"cat", "concat", "stack"}
 
 _NEEDS_TENSOR = catalog.ELEMENTWISE | {"softmax", "log_softmax", "sum", "mean", "amax", "amin",
                                        "argmax", "argmin", "var", "std", "prod", "logsumexp", "norm"}

@@ -13,7 +13,7 @@ from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
-from .values import as_tensor, is_scalar, kind, scalar, truth
+from .values import as_tensor, is_scalar, joins, kind, scalar, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -209,14 +209,17 @@ class Evaluator:
         elif isinstance(e, N.Name) and e.role == "const":
             key = e.key
         else:
+            value = self.eval(e, fr)        # its own errors (a variable not set yet) stand
             try:
-                key = scalar(self.eval(e, fr))
+                key = scalar(value)
             except TypeError:
                 raise self.error("an index here must be a single number or constant", e.span) from None
             if isinstance(key, float) and key.is_integer():
                 key = int(key)
         if domain is not None:
             idx = domain.index(key)
+            if idx is None and _is_position(key, domain):
+                return key
             if idx is None:
                 raise self.error(f"'{key}' is not in domain {domain.name}", e.span)
             return idx
@@ -329,9 +332,10 @@ class Evaluator:
             key = []
             for k, item in enumerate(group):
                 if isinstance(item, N.Slice):
+                    values = [None if p is None else self.eval(p, fr)
+                              for p in (item.start, item.stop, item.step)]
                     try:
-                        parts = [None if p is None else int(scalar(self.eval(p, fr))) for p in
-                                 (item.start, item.stop, item.step)]
+                        parts = [None if v is None else int(scalar(v)) for v in values]
                     except (TypeError, ValueError):
                         raise self.error("a slice takes integers", item.span) from None
                     key.append(slice(*parts))
@@ -370,11 +374,11 @@ class Evaluator:
         m = method_of(self.model, obj, e.name)
         if m is not None:
             return self.rt.call_function(m, [obj] + args, kwargs, e)
-        if e.kind == "method" or e.name not in catalog.BUILTINS:
-            raise self.error(f"{getattr(obj, 'type', type(obj).__name__)} has no method '{e.name}'",
-                             e.name_span)
-        if is_tensor(obj) and callable(getattr(obj, e.name, None)):
+        if e.kind != "method" and is_tensor(obj) and callable(getattr(obj, e.name, None)):
             return call_tensor_method(self, e, obj, args, kwargs)
+        if e.kind == "method" or e.name not in catalog.BUILTINS:
+            raise self.error(f"{kind(obj)} has no method '{e.name}'" if not hasattr(obj, "type") else
+                             f"{obj.type} has no method '{e.name}'", e.name_span)
         return call_builtin(self, e, [obj] + args, kwargs, fr)
 
     # ---- index notation -------------------------------------------------------------------------
@@ -456,11 +460,15 @@ class Evaluator:
     def binop(self, op, a, b, span):
         if isinstance(a, Labelled) or isinstance(b, Labelled):
             return self.labelled_binop(op, a, b, span)
+        if op == "+" and isinstance(a, list) and isinstance(b, list) and joins([a, b]):
+            return a + b        # ["ab"] + ["c"]: lists of strings or structs join
         if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
             try:        # list literals are tensors in arithmetic: [1, 2] + [1, 1] is [2, 3]
                 a, b = _tensorish(a), _tensorish(b)
             except (TypeError, ValueError, OverflowError) as err:
                 raise self.error(f"'{op}': {str(err).splitlines()[0]}", span) from None
+        if op in _ARITHMETIC:
+            a, b = _promote(a, b), _promote(b, a)
         try:
             return _apply(op, a, b)
         except ZeroDivisionError:
@@ -481,8 +489,8 @@ class Evaluator:
             ta, tb, union = broadcast_pair(a, b)
             return Labelled(_apply(op, ta, tb), union)
         if isinstance(a, Labelled):
-            return Labelled(_apply(op, a.t, b), a.labels)
-        return Labelled(_apply(op, a, b.t), b.labels)
+            return Labelled(_apply(op, a.t, _promote(b, a.t) if op in _ARITHMETIC else b), a.labels)
+        return Labelled(_apply(op, _promote(a, b.t) if op in _ARITHMETIC else a, b.t), b.labels)
 
 
 def _is_var(e):
@@ -499,6 +507,18 @@ def _map(v, f):
 
 def _tensorish(v):
     return as_tensor(v) if isinstance(v, (list, tuple)) else v
+
+
+_ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
+
+
+def _promote(x, other):
+    """A float literal meeting an integer tensor as a float16 tensor, so the arithmetic is in float16
+    as in PyTorch (`arange(6) * 1.0` is [0., 1., ...]); the engine reads a whole number passed as a
+    Python float as an integer."""
+    if isinstance(x, float) and is_tensor(other) and not other.is_floating_point():
+        return tl.full((), x, dtype=tl.float16)
+    return x
 
 
 def _apply(op, a, b):
@@ -544,3 +564,10 @@ def _index_py(v, key):
 
 def _short(err):
     return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def _is_position(key, domain) -> bool:
+    """An integer (a loop counter, an argmax) on an axis whose domain holds only names is a
+    position: `for a in range(7) { Two[a, b] }` walks the domain in index order."""
+    return isinstance(key, int) and not isinstance(key, bool) and domain.kind != "range" and \
+        0 <= key < domain.size and not any(isinstance(m, int) for m in domain.members)

@@ -11,6 +11,7 @@ from ..check import catalog
 from ..engine import tl
 from ..syntax import nodes as N
 from .labelled import Labelled, is_tensor
+from .structs import struct_parameters
 from .values import scalar
 
 DEFAULT_EPOCHS = 100
@@ -97,7 +98,7 @@ def run_learn(rt, node, fr=None):
     settings = {s.key: s for s in node.settings}
     names = [n for n, t in rt.model.tensors.items() if t.mode == "learnable" and
              (n in rt.leaves or t.decl.init is not None)]
-    params = [rt.leaf(n) for n in names]
+    params = [rt.leaf(n) for n in names] + struct_parameters(rt.evaluator, node.span)
     if not params:  # the optimizer's own error would name Python's classes, not the program
         raise rt.error("`learn` has no learnable tensor with a value to train (declared `learnable` before the "
                        "block)", node.span)

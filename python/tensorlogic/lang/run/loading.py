@@ -51,9 +51,9 @@ def _codes(rt, dom, col, name, k, span):
                 bad = int(col[(col < dom.start) | (col >= dom.stop)][0])
                 raise rt.error(f"{bad} (argument {k} of {name}) is not in domain {dom.name}", span)
             return col.astype(np.int64) - dom.start
-        if dom.kind == "inferred" and not dom.members and (col >= 0).all():
-            dom.kind, dom.start, dom.stop = "range", 0, int(col.max()) + 1
-            return col.astype(np.int64)
+        if dom.kind == "inferred" and not dom.members:
+            dom.kind, dom.start, dom.stop = "range", min(0, int(col.min())), int(col.max()) + 1
+            return col.astype(np.int64) - dom.start
         col = col.tolist()
     elif isinstance(col, np.ndarray):
         col = col.astype(str).tolist()

@@ -3,6 +3,7 @@ variable they read changes), fixpoints, statements, functions and tests."""
 from __future__ import annotations
 
 import contextlib
+import weakref
 import warnings
 
 from ..check.checker import DTYPES
@@ -22,7 +23,7 @@ from .placement import PROJECTION, classify_lhs, extent, place
 from .products import Products
 from .show import plain, show, show_relation, show_rows
 from .structs import drop_locals, set_field
-from .values import as_tensor, truth
+from .values import as_tensor, kind, truth
 
 DEFAULT_MAX_ITERATIONS = 1000
 # Nested calls of user functions; each takes ~25 Python frames, so Program.run raises Python's
@@ -54,6 +55,7 @@ class Runtime:
         self.products = Products(self)
         self.logic = Logic(self)
         self.globals, self.leaves, self.versions = {}, {}, {}
+        self.trainable = weakref.WeakSet()     # struct values with `learnable` fields
         self.cache, self._facts = {}, {}
         self._scc, self._initialising = [], set()
         self.depth = 0
@@ -419,10 +421,8 @@ class Runtime:
         local.update(kwargs)
         for p in fn.params:
             if p.type is not None:
-                if p.type.dims and isinstance(local.get(p.name), (list, tuple)):
-                    local[p.name] = self.as_dtype(local[p.name], _dtype(p.type), node.span,
-                                                  f"argument '{p.name}' of {fn.name}")
-                self.check_type(local[p.name], p.type, node.span, f"argument '{p.name}' of {fn.name}")
+                local[p.name] = self.typed(local.get(p.name), p.type, node.span,
+                                           f"argument '{p.name}' of {fn.name}")
         if self.depth >= MAX_CALL_DEPTH:
             raise self.budget.error(f"calls nested deeper than {MAX_CALL_DEPTH} (in '{fn.name}'); "
                                     f"does the recursion have a base case?", node.span)
@@ -441,8 +441,16 @@ class Runtime:
             self.depth -= 1
             drop_locals(self, [v for k, v in fr.locals.items() if k not in params], keep=result)
         if fn.ret is not None:
-            self.check_type(result, fn.ret, node.span, f"the result of {fn.name}")
+            result = self.typed(result, fn.ret, node.span, f"the result of {fn.name}")
         return result
+
+    def typed(self, value, spec, span, what):
+        """`value` checked against a declared type; a list where a tensor type is declared becomes
+        that tensor (`let x: float16[2] = [1, 2]`, `f([0.5, 1])`, `return [0.0, 0.0]`)."""
+        if spec.dims and isinstance(value, (list, tuple)):
+            value = self.as_dtype(value, _dtype(spec), span, what)
+        self.check_type(value, spec, span, what)
+        return value
 
     def check_type(self, value, spec, span, what):
         if isinstance(value, Labelled):
@@ -514,7 +522,7 @@ class Runtime:
             if s.declared_tensor:
                 value = self.to_declared(value, s.type, s.span, f"'{s.name}'")
             if s.type is not None:
-                self.check_type(value, s.type, s.span, f"'{s.name}'")
+                value = self.typed(value, s.type, s.span, f"'{s.name}'")
             self.set_var(s.name, value, fr, s.name_span)
         elif isinstance(s, N.Assign):
             self.exec_assign(s, fr)
@@ -532,13 +540,16 @@ class Runtime:
                 if not self.loop_pass(s, fr):
                     break
         elif isinstance(s, N.For):
-            it = ev.value(s.iterable, locals_, names)
+            domain = self.loop_domain(s.iterable, fr)
+            it = domain.constants() if domain is not None else ev.value(s.iterable, locals_, names)
             if is_tensor(it):
                 it = [it[k] for k in range(it.shape[0])] if it.ndim > 0 else [it]
             try:
                 iterator = iter(it)
             except TypeError:
-                raise self.error(f"cannot loop over {type(it).__name__}", s.iterable.span) from None
+                hint = f" (range({_source_text(self.model, s.iterable)}) counts to it)" \
+                    if isinstance(it, int) else ""
+                raise self.error(f"cannot loop over {kind(it)}{hint}", s.iterable.span) from None
             with self.scope(fr, [s.var]):
                 for v in iterator:
                     self.set_var(s.var, v, fr, s.var_span)
@@ -559,6 +570,14 @@ class Runtime:
         elif isinstance(s, N.Load):
             load_into(self, s)
         return None
+
+    def loop_domain(self, e, fr):
+        """The domain `for p in Person` walks (its constants in index order), or None."""
+        if not isinstance(e, N.Name) or e.id not in self.model.domains:
+            return None
+        if fr is not None and fr.locals is not None and e.id in (fr.local_names or ()):
+            return None
+        return self.model.domains[e.id]
 
     def loop_pass(self, loop, fr):
         """One pass of a `while` or `for` body (counted against the step budget); False after

@@ -18,7 +18,7 @@ def show(v) -> str:
     if is_tensor(v):
         arr = v.detach().numpy() if hasattr(v, "detach") else v.numpy()
         if arr.dtype == np.float16:
-            arr = arr.astype(np.float32)
+            arr = _shortest(arr)
         if arr.ndim == 0:
             return _scalar(arr.item())
         return np.array2string(arr, separator=", ", precision=4, suppress_small=True)
@@ -32,6 +32,17 @@ def show(v) -> str:
     if v is None:
         return "none"
     return str(v)
+
+
+def _shortest(arr):
+    """f16 values as the shortest decimals that read back as the same f16 (the value a program
+    rounded to 1.4 prints as 1.4, not as its f16 neighbour 1.40039); integers stay exact (65504).
+    A large array prints only its edges, so it is converted as float32 instead of value by value."""
+    if arr.size > np.get_printoptions()["threshold"]:
+        return arr.astype(np.float32)
+    flat = [float(x) if not np.isfinite(x) or float(x).is_integer() else float(str(x))
+            for x in arr.reshape(-1)]
+    return np.array(flat, dtype=np.float64).reshape(arr.shape)
 
 
 def _scalar(x) -> str:

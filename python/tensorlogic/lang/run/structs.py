@@ -10,7 +10,7 @@ from .values import kind
 
 class StructValue:
     """An instance of a declared struct; fields keep their declaration order."""
-    __slots__ = ("type", "fields")
+    __slots__ = ("type", "fields", "__weakref__")
 
     def __init__(self, type_name, fields):
         self.type = type_name
@@ -38,7 +38,34 @@ def new_struct(ev, e, fr):
             raise ev.error(f"{what} is a string, not {kind(value)}", span)
         elif f.type.dtype in ev.model.structs and getattr(value, "type", None) != f.type.dtype:
             raise ev.error(f"{what} is a {f.type.dtype}, not {kind(value)}", span)
-    return StructValue(e.name, {f.name: given[f.name][0] for f in decl.fields})
+        if f.learnable:
+            given[f.name] = (learnable_leaf(ev, value, span, what), span)
+    out = StructValue(e.name, {f.name: given[f.name][0] for f in decl.fields})
+    if any(f.learnable for f in decl.fields):
+        ev.rt.trainable.add(out)
+    return out
+
+
+def learnable_leaf(ev, value, span, what):
+    """A `learnable` field's value as a float16 tensor that `learn` trains."""
+    if not is_tensor(value):
+        value = ev.rt.as_dtype(value, tl.float16, span, what)
+    if not value.is_floating_point():
+        raise ev.error(f"{what} is learnable, so it holds float16 values, not {value.dtype}", span)
+    return value if value.requires_grad and value.grad_fn is None else value.detach().requires_grad_(True)
+
+
+def struct_parameters(ev, span):
+    """The tensors of the `learnable` fields of every live struct value (a field reassigned since
+    is made a trainable tensor again), for the learn block at `span`."""
+    out = []
+    for obj in list(ev.rt.trainable):
+        for f in ev.model.structs[obj.type].fields:
+            if f.learnable and f.name in obj.fields:
+                obj.fields[f.name] = learnable_leaf(ev, obj.fields[f.name], span,
+                                                    f"field '{f.name}' of {obj.type}")
+                out.append(obj.fields[f.name])
+    return out
 
 
 def field(ev, e, obj):
@@ -48,6 +75,9 @@ def field(ev, e, obj):
         raise ev.error(f"{obj.type} has no field '{e.name}'", e.name_span)
     if is_tensor(obj) and e.name == "shape":
         return tuple(obj.shape)
+    if is_tensor(obj) and not e.name.startswith("_") and hasattr(type(obj), e.name) and \
+            not callable(getattr(type(obj), e.name)):
+        return getattr(obj, e.name)         # PyTorch's properties: x.T, x.ndim, x.dtype
     raise ev.error(f"{type(obj).__name__} has no field '{e.name}'", e.name_span)
 
 

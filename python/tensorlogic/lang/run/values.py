@@ -58,3 +58,17 @@ def kind(v) -> str:
         return f"a tensor of shape {list(v.shape)}"
     return {str: "a string", bool: "a boolean", int: "a number", float: "a number",
             list: "a list", tuple: "a tuple"}.get(type(v), type(v).__name__)
+
+
+def holds_values(v) -> bool:
+    """Whether a list holds only things other than numbers and tensors (strings, structs): such a
+    list is a sequence, not a tensor, so `+` and `concat` join it to another."""
+    return isinstance(v, list) and bool(v) and all(
+        not isinstance(x, (bool, int, float, list, tuple)) and not is_tensor(x) and
+        not isinstance(x, Labelled) for x in v)
+
+
+def joins(parts) -> bool:
+    """Whether lists are joined as sequences: at least one holds values, the others hold values or
+    nothing (`[] + ["a"]`); a list with a number in it stays a tensor (`[1, "a"] + [1]` is an error)."""
+    return any(holds_values(p) for p in parts) and all(holds_values(p) or p == [] for p in parts)

@@ -48,10 +48,11 @@ impl_block: IMPL GENERICS? NAME GENERICS? (FOR NAME)? LBRACE (fn_decl (_SEP fn_d
 
 learn_block: LEARN LBRACE (_learn_item (_lsep _learn_item)* COMMA?)? RBRACE
 _lsep: _SEP | COMMA
-_learn_item: setting | let_stmt | learn_stmt
+_learn_item: setting | let_stmt | learn_stmt | if_stmt | for_stmt | while_stmt
 setting: NAME COLON expr
 learn_stmt: expr                      -> expr_stmt
           | expr _assign_op expr      -> assign
+          | expr UPDATE expr          -> update
           | expr QMARK                -> expr_query
 
 // ---- statements ---------------------------------------------------------------------------
@@ -63,11 +64,12 @@ continue_stmt: CONTINUE
 block_stmt: block
 let_stmt: LET NAME (COLON type_spec)? ASSIGN expr
 if_stmt: IF expr block (ELSE (block | if_stmt))?
-for_stmt: FOR NAME IN expr block
+for_stmt: FOR NAME IN expr (DOTDOT expr)? block
 while_stmt: WHILE expr block
 return_stmt: RETURN expr?
 ?simple_stmt: expr                    -> expr_stmt
             | expr _assign_op expr    -> assign
+            | expr UPDATE expr        -> update
             | expr ARROW body         -> rule
             | literal (COMMA literal)* QMARK -> query
 _assign_op: ASSIGN | PROJ | COLONEQ
@@ -148,6 +150,7 @@ NOT: "not"
 TRUE: "true"
 FALSE: "false"
 PROJ.3: /(max|min|avg)=(?!=)/
+UPDATE.2: /[-+*\/]=(?!=)/
 ARROW: /<-|\u2190/
 RARROW: "->"
 CMP: /==|!=|<=|>=|<(?!-)|>/

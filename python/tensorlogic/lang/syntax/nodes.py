@@ -171,6 +171,7 @@ class Assign(Node):
     target: Expr
     op: str
     value: Expr
+    update: Optional[str] = None        # `+=` ... when written so (value is then `target + e`)
 
 
 class Literal(Node):

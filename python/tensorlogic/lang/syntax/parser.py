@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast as _pyast
+import copy
 import threading
 
 from lark import Lark, Token, Transformer_NonRecursive
@@ -23,7 +24,7 @@ _KEYWORDS_CONTINUING = {
 # Tokens after which a statement cannot end: a newline after them continues the line.
 _CONTINUING = _KEYWORDS_CONTINUING | {
     "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "AT", "POW", "CMP", "OROR", "ANDAND", "BANG",
-    "ASSIGN", "PROJ", "ARROW", "RARROW", "COMMA", "COLON", "DOTDOT", "LBRACE", "LPAR", "LSQB",
+    "ASSIGN", "PROJ", "UPDATE", "ARROW", "RARROW", "COMMA", "COLON", "DOTDOT", "LBRACE", "LPAR", "LSQB",
     "COLONEQ", "PATHSEP", "FIELDDOT", "SLBRACE",
 }
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE", "SLBRACE": "RBRACE"}
@@ -367,6 +368,16 @@ class _ToAst(Transformer_NonRecursive):
         _check_target(target)
         return N.Assign(span=self._s(ch), target=target, op=str(op), value=value)
 
+    def update(self, ch):
+        """`x += e` is `x = x + e` (also -= *= /=), for a variable or a field."""
+        target, op, value = ch
+        if not isinstance(target, (N.Name, N.Member)):
+            raise _SyntaxProblem(f"`{op}` updates a variable or a field, like x {op} 1", target.span)
+        combined = N.BinChain(span=Span(target.span.line, target.span.column, value.span.end_line,
+                                        value.span.end_column, target.span.file),
+                              ops=[str(op)[0]], operands=[copy.deepcopy(target), value])
+        return N.Assign(span=self._s(ch), target=target, op="=", value=combined, update=str(op))
+
     def expr_query(self, ch):
         lit = N.Literal(span=ch[0].span, negated=False, expr=ch[0])
         return N.Query(span=self._s(ch), literals=[lit])
@@ -410,8 +421,14 @@ class _ToAst(Transformer_NonRecursive):
     def for_stmt(self, ch):
         name = _toks(ch, "NAME")[0]
         nodes = _nodes(ch)
+        iterable = nodes[0]
+        if len(nodes) == 3:     # `for i in a..b` is `for i in range(a, b)`
+            span = Span(iterable.span.line, iterable.span.column, nodes[1].span.end_line,
+                        nodes[1].span.end_column, iterable.span.file)
+            iterable = N.Call(span=span, name="range", args=[nodes[0], nodes[1]], kwargs=[],
+                              name_span=iterable.span)
         return N.For(span=self._s(ch), var=str(name),
-                     iterable=nodes[0], body=nodes[1], var_span=self._t(name))
+                     iterable=iterable, body=nodes[-1], var_span=self._t(name))
 
     def while_stmt(self, ch):
         nodes = _nodes(ch)
@@ -569,7 +586,7 @@ _READABLE = {
     "_SEP": "end of line", "$END": "end of input", "NAME": "a name", "NUMBER": "a number",
     "STRING": "a string", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
     "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','", "ARROW": "'<-'", "RARROW": "'->'",
-    "PROJ": "'max='/'avg='/'min='", "CMP": "a comparison", "ASSIGN": "'='", "POW": "'^'",
+    "PROJ": "'max='/'avg='/'min='", "UPDATE": "'+='", "CMP": "a comparison", "ASSIGN": "'='", "POW": "'^'",
     "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "PERCENT": "'%'", "AT": "'@'",
     "OROR": "'||'", "ANDAND": "'&&'", "BANG": "'!'", "DOT": "'.'", "DOTDOT": "'..'",
     "COLON": "':'", "QMARK": "'?'", "FIELDDOT": "'.'", "PATHSEP": "'::'", "COLONEQ": "':='",
@@ -593,6 +610,15 @@ def _expected_list(terms) -> list[str]:
         out.append("an expression")
         terms -= _EXPR_START
     return out + sorted(_readable(t) for t in terms)
+
+
+def _reserved(tok: Token, expected) -> str:
+    """Why a keyword cannot stand where a name is expected (`fn main()`, `let in = 1`)."""
+    if "a name" not in expected or not str(tok).isalpha() or tok.type != str(tok).upper():
+        return ""
+    if tok.type == "MAIN":
+        return " (a reserved word: the program's entry block is written `main { ... }`)"
+    return " (a reserved word)"
 
 
 def _describe_token(tok: Token) -> str:
@@ -641,7 +667,7 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         else:
             line, col = tok.line, tok.column
             end_line, end_col = (None, None) if tok.type == "_SEP" else (tok.end_line, tok.end_column)
-        raise fail(f"unexpected {_describe_token(tok)}{hint}",
+        raise fail(f"unexpected {_describe_token(tok)}{_reserved(tok, expected)}{hint}",
                    Span(line, col, end_line, end_col)) from None
     except UnexpectedEOF:
         raise fail("unexpected end of input", Span(*_end_position(text))) from None
