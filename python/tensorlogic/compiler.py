@@ -36,8 +36,8 @@ What runs eagerly, with the reason given once:
 - modules in training mode with dropout (p > 0: its masks come from tl.rand outside the recorded ops, so a
   replay would reuse one mask) or batch norm that tracks running statistics (updated in place outside the
   recorded ops); other modules in training mode replay (training mode is part of the signature);
-- calls that update a module buffer in place outside the recorded ops, and calls that register a gradient
-  hook (register_hook, retain_grad) on a tensor they compute;
+- calls that update a module buffer in place outside the recorded ops, calls that register a gradient
+  hook (register_hook, retain_grad) on a tensor they compute, and training calls of modules with backward hooks;
 - functions that read a tensor's value on the host (.item(), bool(t), float(t), .tolist(), .numpy()), since
   Python control flow may depend on it;
 - functions whose recorded ops or constants change with the input values (a comparison mask, randomness
@@ -75,6 +75,7 @@ import numpy as np
 from . import _core, nn
 from .autograd.function import _NULL, Function, Node, _Output
 from .autograd.grad_mode import grad_enabled
+from .nn.module_hooks import BackwardHookFunction
 from .nn.normalization import _BatchNorm
 from .compile_fusion import fuse, layout
 from .coreml.trace import _independent, _same, capture
@@ -185,6 +186,9 @@ class _Recorder:
                 self.error = e.args[0]
 
     def _step(self, node, args, kwargs, result):
+        if node.fn is BackwardHookFunction:
+            raise _Eager("a module it calls has backward hooks (register_full_backward_hook or _pre_hook), which run "
+                         "with the call's own state")
         refs, const = [], []
         for i, a in enumerate(args):
             if not isinstance(a, Tensor):

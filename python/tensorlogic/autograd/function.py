@@ -109,6 +109,10 @@ class Function:
     # True where forward only calls native functions (no tensor op that could record a node of its own): recording
     # then skips turning grad mode off around it (a context-variable set and reset, ~0.2 us per recorded op).
     native_forward = False
+    # True where forward returns its tensor arguments themselves (an identity, such as the nodes of module backward
+    # hooks): the outputs share the inputs' memory, so an in-place op on one would change an input behind autograd's
+    # back; inplace() refuses it, as PyTorch refuses in-place ops on the views a custom Function returns.
+    returns_inputs = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -188,6 +192,20 @@ def records(*args):
     return False
 
 
+def _check_not_returned_input(node):
+    """Raises where node's output is one of its inputs returned by a Function with returns_inputs (PyTorch's
+    words)."""
+    index = 0
+    if node.fn is _Output:
+        node, index = node.parent, node.index
+    if node.fn.returns_inputs:
+        raise RuntimeError(f"Output {index} of {node.name} is a view and is being modified inplace. This view was "
+                           "created inside a custom Function (or because an input was returned as-is) and the autograd "
+                           "logic to handle view+inplace would override the custom backward associated with the custom "
+                           "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by "
+                           "cloning the output of the custom Function.")
+
+
 def inplace(t, out_of_place, name):
     """An in-place op under autograd: `out_of_place(before)` computes the result from a copy of t's current
     value (which keeps t's history), the result is written into t's memory, and t takes over its history.
@@ -198,6 +216,8 @@ def inplace(t, out_of_place, name):
     if t.requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
                            "(update parameters under `with tl.no_grad():`)")
+    if t.grad_fn is not None:
+        _check_not_returned_input(t.grad_fn)
     before = _wrap(_core.clone(t._a))
     before.requires_grad, before.grad_fn = t.requires_grad, t.grad_fn
     out = out_of_place(before)

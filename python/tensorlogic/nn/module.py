@@ -1,15 +1,17 @@
-"""Module: the base of every layer: registration of parameters, buffers and children, forward hooks,
-traversal, modes, devices, state dicts and PyTorch-style printing."""
+"""Module: the base of every layer: registration of parameters, buffers and children, forward and backward hooks
+(module_hooks.py holds the global hooks and the backward machinery), traversal, modes, devices, state dicts and
+PyTorch-style printing."""
 from collections import OrderedDict, namedtuple
 
 from .. import _core
 from ..autograd.grad_mode import no_grad
-from ..autograd.tensor_methods import RemovableHandle
 from ..device import device_name
 from ..errors import ShapeMismatchError
 from ..dtypes import as_dtype
 from ..ops.shape import _looks_like_dtype
 from ..tensor import Tensor
+from .module_hooks import (BACKWARD, BACKWARD_PRE, FORWARD, FORWARD_PRE, BackwardHook, _Hook, add_hook, global_hooks,
+                           global_of)
 from .parameter import Parameter, zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -17,14 +19,6 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 class StateDictError(RuntimeError):
     """load_state_dict(strict=True) found missing or unexpected keys."""
-
-
-class _Hook:
-    """A registered forward hook or pre-hook and how Module.__call__ calls it."""
-    __slots__ = ("fn", "with_kwargs", "always_call")
-
-    def __init__(self, fn, with_kwargs, always_call=False):
-        self.fn, self.with_kwargs, self.always_call = fn, with_kwargs, always_call
 
 
 class Module:
@@ -40,6 +34,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", [])
         object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "_backward_pre_hooks", [])
+        object.__setattr__(self, "_backward_hooks", [])
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
@@ -47,14 +43,17 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+                or global_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args, kwargs):
         """forward between the pre-hooks (which may replace the arguments) and the hooks (which may replace the
-        output), as torch.nn.Module.__call__; hooks registered with always_call run even when forward raises."""
-        for hook in list(self._forward_pre_hooks):
+        output), as torch.nn.Module.__call__, the global hooks of each kind before the module's own; hooks registered
+        with always_call run even when forward raises. With backward hooks, the positional tensor arguments (after
+        the pre-hooks) and the output tensors (after the hooks) pass through the identity nodes of a BackwardHook."""
+        for hook in global_of(FORWARD_PRE) + self._forward_pre_hooks:
             if hook.with_kwargs:
                 result = hook.fn(self, args, kwargs)
                 if result is not None:
@@ -66,7 +65,13 @@ class Module:
                 result = hook.fn(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        hooks = list(self._forward_hooks)
+        backward = global_of(BACKWARD) + self._backward_hooks
+        backward_pre = global_of(BACKWARD_PRE) + self._backward_pre_hooks
+        tracker = None
+        if backward or backward_pre:
+            tracker = BackwardHook(self, [h.fn for h in backward], [h.fn for h in backward_pre])
+            args = tracker.setup_input_hook(args)
+        hooks = global_of(FORWARD) + self._forward_hooks
         try:
             output = self.forward(*args, **kwargs)
         except Exception:
@@ -78,26 +83,43 @@ class Module:
             result = hook.fn(self, args, kwargs, output) if hook.with_kwargs else hook.fn(self, args, output)
             if result is not None:
                 output = result
+        if tracker is not None:
+            output = tracker.setup_output_hook(output)
         return output
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) runs before each forward; a non-None result replaces args (a non-tuple becomes a
         one-tuple). With with_kwargs, hook(module, args, kwargs) returns None or (args, kwargs). Returns a handle
         whose remove() unregisters it."""
-        return self._add_hook(self._forward_pre_hooks, _Hook(hook, bool(with_kwargs)), prepend)
+        return add_hook(self._forward_pre_hooks, _Hook(hook, bool(with_kwargs)), prepend)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """hook(module, args, output) runs after each forward; a non-None result replaces the output. With
         with_kwargs, hook(module, args, kwargs, output); with always_call, it also runs (with output None) when
         forward raises. Returns a handle whose remove() unregisters it."""
-        return self._add_hook(self._forward_hooks, _Hook(hook, bool(with_kwargs), bool(always_call)), prepend)
+        return add_hook(self._forward_hooks, _Hook(hook, bool(with_kwargs), bool(always_call)), prepend)
 
-    @staticmethod
-    def _add_hook(hooks, entry, prepend):
-        if not callable(entry.fn):
-            raise TypeError(f"hook must be callable, got {type(entry.fn).__name__}")
-        hooks.insert(0 if prepend else len(hooks), entry)
-        return RemovableHandle(hooks, entry)
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) runs in backward once the gradients w.r.t. the module's outputs are computed
+        (grad_output: a tuple, one entry per output, None for an output that is not a tensor or got no gradient); a
+        non-None result (a tuple of the same length) replaces them before they flow into the module. Returns a
+        handle whose remove() unregisters it."""
+        return add_hook(self._backward_pre_hooks, _Hook(hook), prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) runs in backward once the gradients w.r.t. the module's positional
+        inputs are computed (grad_input: one entry per positional argument, None for a non-tensor; grad_output as
+        register_full_backward_pre_hook's); a non-None result (a tuple of the same length) replaces grad_input. When
+        no input requires grad it runs at the outputs with grad_input all None (and a warning); when no output
+        requires grad it does not run. The inputs and outputs pass through identity nodes, so modifying them in
+        place raises, as in PyTorch. Returns a handle whose remove() unregisters it."""
+        return add_hook(self._backward_hooks, _Hook(hook), prepend)
+
+    def register_backward_hook(self, hook):
+        """PyTorch's deprecated non-full backward hook (whose gradients are those of the last op inside the module) is
+        not provided: raises NotImplementedError; register_full_backward_hook is the supported form."""
+        raise NotImplementedError("register_backward_hook (the deprecated non-full form) is not supported; use "
+                                  "register_full_backward_hook")
 
     # ---- registration ----------------------------------------------------------------------------------
     def __setattr__(self, name, value):

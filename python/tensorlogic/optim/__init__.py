@@ -1,7 +1,7 @@
 """Optimizers (SPEC §5): fused native updates, one call for a param group's parameters (SGD, Adam, AdamW,
 RMSprop, Lion), and float32 host updates where there is no native kernel (Adagrad, Adadelta, Adamax, NAdam,
 RAdam, ASGD, Rprop, LBFGS), with PyTorch's arguments and defaults."""
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adagrad import Adadelta, Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
@@ -16,4 +16,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Lion", "Adagrad", "Adadelta", "LBFGS", "Adamax", "NAdam",
-           "RAdam", "ASGD", "Rprop", "lr_scheduler"]
+           "RAdam", "ASGD", "Rprop", "lr_scheduler", "swa_utils"]

@@ -1,14 +1,15 @@
 """Gradient and parameter utilities: parameters_to_vector, vector_to_parameters, zero_grads; gradient clipping
 (clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_) lives in nn.utils.clip_grad, the
-sequence-padding helpers in nn.utils.rnn, weight_norm (the forward pre-hook form) in nn.utils.weight_norm, and
-parametrizations (register_parametrization and the weight_norm built on it) in nn.utils.parametrize and
-nn.utils.parametrizations."""
+sequence-padding helpers in nn.utils.rnn, weight_norm and spectral_norm (the forward pre-hook forms) in
+nn.utils.weight_norm and nn.utils.spectral_norm, and parametrizations (register_parametrization and the weight_norm
+and spectral_norm built on it) in nn.utils.parametrize and nn.utils.parametrizations."""
 from ...ops.shape import cat
 from ...tensor import Tensor
 # zero_grads lives beside Parameter: Module needs it, and nn.utils (parametrize) needs Module
 from ..parameter import zero_grads  # noqa: F401
 from . import parametrizations, parametrize, rnn  # noqa: F401  (torch.nn.utils.parametrize, .parametrizations, .rnn)
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm  # noqa: F401
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 
 
