@@ -3,7 +3,8 @@
 A declared domain is a set of constants or an integer range.  The arguments of untyped relations
 get inferred domains: positions joined by a shared variable are unified (union-find), and the
 constants written at those positions become the members, in order of first appearance.  An inferred
-domain whose constants are all non-negative integers is the range 0..max+1 (integers index it).
+domain whose constants are all integers is a range: 0..max+1 when none is negative (integers index
+it), else min..max+1 (its positions hold values that rules compute with, as the non-negative ones do).
 """
 from __future__ import annotations
 
@@ -55,10 +56,11 @@ class Domain:
         return list(self.members)
 
     def finish_inferred(self):
-        """An inferred domain of non-negative integers becomes the range 0..max+1."""
+        """An inferred domain of integers becomes the range 0..max+1, or min..max+1 when one is
+        negative."""
         if self.kind == "inferred" and self.members and all(
-                isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in self.members):
-            self.kind, self.start, self.stop = "range", 0, max(self.members) + 1
+                isinstance(m, int) and not isinstance(m, bool) for m in self.members):
+            self.kind, self.start, self.stop = "range", min(0, *self.members), max(self.members) + 1
             self.members, self._index = [], {}
 
 
@@ -112,6 +114,7 @@ class DomainInference:
         """Unifies argument positions through shared variables, gives every class a domain, then
         adds (or checks) the constants written at each position, in source order."""
         occurrences = []           # (uf node, constant node, key)
+        optional = []              # (uf node, key) of comparisons: added to domains that grow
 
         def position(node_key, arg, stmt, span):
             if isinstance(arg, N.Name) and arg.role == "var":
@@ -158,6 +161,13 @@ class DomainInference:
                         if clash:
                             raise self.error(f"'{l.id}' and '{r.id}' range over different domains",
                                              n.span)
+                    for var, c in ((l, r), (r, l)):
+                        # `w == "c"` may bind w to a name no fact mentions: a domain that grows
+                        # takes it in (a fixed one is not extended; the comparison matches nothing).
+                        if isinstance(var, N.Name) and var.role == "var" and var.id != "_" and \
+                                (isinstance(c, N.Str) or (isinstance(c, N.Name) and c.role == "const")):
+                            key = c.value if isinstance(c, N.Str) else (c.key if c.key is not None else c.id)
+                            optional.append((("V", id(stmt), var.id), key))
 
         for item in items:
             if isinstance(item, N.Facts):
@@ -199,6 +209,12 @@ class DomainInference:
                 span = arg_span(*node, self.sources[node[0].span.file]) if isinstance(node, tuple) \
                     else node.span
                 raise self.error(f"'{key}' is not in domain {dom.name}", span)
+        for node_key, key in optional:
+            dom = self.uf.domain_of(node_key)
+            # (Not into a domain of integers: a name equals none of them.)
+            if dom is not None and dom.grows and not (dom.members and all(
+                    isinstance(m, int) and not isinstance(m, bool) for m in dom.members)):
+                dom.add(key)
         finished = set()
         for rel in self.relations.values():
             rel.domains = [self.uf.domain_of(("R", rel.name, k)) for k in range(rel.arity)]

@@ -247,7 +247,7 @@ class Logic:
         if plan is None:
             try:
                 plan = self.plans[key] = Plan(low, lambda n: self.model.relations[n].domains,
-                                              self.size, delta_index)
+                                              self.size, delta_index, self.var_domains(low))
             except RuleError as err:
                 raise self.error(err.message, err.span) from None
         parts = []
@@ -262,6 +262,12 @@ class Logic:
             return parts[0]
         return self.xp.cat([r for r, _ in parts]), self.xp.cat([v for _, v in parts])
 
+    def var_domains(self, low):
+        """The checker's domain of each variable of a rule (a variable that only a comparison
+        binds has no atom to take one from)."""
+        node = low.node
+        return None if node is None else (lambda v: self.model.checker.var_domain(node, v))
+
     def size(self, name, delta):
         """A relation's size as the planner estimates it (a delta is taken as small)."""
         if delta:
@@ -274,9 +280,30 @@ class Logic:
     def _head(self, low, frame):
         xp = self.xp
         rel = self.model.relations[low.head]
+        width = rel.arity - (low.aggregate is not None)
+        empty = xp.zeros(0, width), (xp.zeros(0) if low.aggregate else None)
         if frame.n == 0:
-            width = rel.arity - (low.aggregate is not None)
-            return xp.zeros(0, width), (xp.zeros(0) if low.aggregate else None)
+            return empty
+        # Computed terms first: a row where one is undefined (division by zero) derives nothing.
+        computed, values, mask = {}, None, None
+        for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
+            if a is not None and a[0] == "op":
+                if not is_numeric(d):
+                    raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; "
+                                     f"it cannot hold computed numbers", low.node.head.args[p].span)
+                computed[p], m = evaluate(a, frame)
+                mask = m if mask is None else (mask if m is None else mask & m)
+        if low.aggregate is not None:
+            term = low.aggregate.term        # (a name only in count, which reads no value: Plan)
+            values, m = (xp.zeros(frame.n), None) if term[0] == "const" else evaluate(term, frame)
+            mask = m if mask is None else (mask if m is None else mask & m)
+        if mask is not None:
+            keep = xp.nonzero(mask)
+            frame = apply_mask(frame, mask)
+            computed = {p: xp.take(c, keep) for p, c in computed.items()}
+            values = xp.take(values, keep) if values is not None else None
+            if frame.n == 0:
+                return empty
         cols = []
         for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
             if a is None:
@@ -285,31 +312,23 @@ class Logic:
                 col = frame.columns[a[1]]
             elif a[0] in ("const", "num"):
                 if is_numeric(d):
-                    self._grow(d, a[1], a[1], low, p)
+                    self.grow(d, a[1], a[1], low, p)
                 v = encode(d, a[1])
                 if v is None:
                     raise self.error(f"{a[1]!r} is not a constant of {d.name}",
                                      low.node.head.args[p].span)
                 col = xp.full(frame.n, v)
             else:
-                if not is_numeric(d):
-                    raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; "
-                                     f"it cannot hold computed numbers", low.node.head.args[p].span)
-                col, mask = evaluate(a, frame)
-                if mask is not None:
-                    return self._head(low, apply_mask(frame, mask))
+                col = computed[p]
             cols.append(col)
-        values = None
         if low.aggregate is not None:
-            values, mask = evaluate(low.aggregate.term, frame)
-            if mask is not None:
-                return self._head(low, apply_mask(frame, mask))
             p = low.aggregate.position
             if not is_numeric(rel.domains[p]):
                 raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; it "
                                  f"cannot hold {low.aggregate.fn}", low.aggregate.span)
+            # (A count or a sum is no value of the term: State grows the domain to hold it.)
             if low.aggregate.fn in ("min", "max", "avg"):
-                self._grow(rel.domains[p], xp.low(values), xp.high(values), low, p)
+                self.grow(rel.domains[p], xp.low(values), xp.high(values), low, p)
         rows = xp.stack(cols) if cols else xp.zeros(frame.n, 0)
         q = 0
         for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
@@ -317,11 +336,11 @@ class Logic:
                 continue
             # A variable that is an argument of an atom holds values of its domain already.
             if (a[0] != "var" or a[1] not in low.plain_vars) and is_numeric(d) and len(rows):
-                self._grow(d, xp.low(rows[:, q]), xp.high(rows[:, q]), low, p)
+                self.grow(d, xp.low(rows[:, q]), xp.high(rows[:, q]), low, p)
             q += 1
         return rows, values
 
-    def _grow(self, d, lo, hi, low, p):
+    def grow(self, d, lo, hi, low, p):
         """Widens an undeclared integer domain to hold the values [lo, hi] computed into it."""
         if d.start <= lo and hi < d.stop:
             return
@@ -395,7 +414,8 @@ class Logic:
             for m in comp:
                 for r in self.model.relations[m].rules:
                     low = self.lower(r)
-                    plan = Plan(low, lambda n: self.model.relations[n].domains, self.size)
+                    plan = Plan(low, lambda n: self.model.relations[n].domains, self.size,
+                                var_domain_of=self.var_domains(low))
                     order = []
                     for s in plan.steps:
                         if s.kind in ("atom", "not"):

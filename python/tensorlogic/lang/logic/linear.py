@@ -65,7 +65,7 @@ def linear_rule(logic, low, members):
         return logic.model.relations[name].domains
 
     try:
-        plan = Plan(rest, doms, logic.size)
+        plan = Plan(rest, doms, logic.size, var_domain_of=logic.var_domains(low))
     except RuleError:
         return None
     joins = [s for s in plan.steps if s.kind == "atom"]

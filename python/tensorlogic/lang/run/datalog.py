@@ -202,6 +202,12 @@ def query_rows(rt, query, locals=None, local_names=None):
     ev = rt.evaluator
     body = query.product
     names = var_names(body)
+    # Relations are derived before the frame sizes its axes from their domains (deriving one may
+    # grow a domain).
+    for lit in query.literals:
+        for n in N.walk(lit.expr):
+            if isinstance(n, N.Call) and n.kind == "relation" and n.name in rt.model.relations:
+                rt.derived(n.name)
     fr = ev.frame_for(body, rt.model.plans[query], locals=locals, local_names=local_names)
     doms = var_domains(ev, [body])
     fr.var_domains = doms
