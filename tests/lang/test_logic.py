@@ -207,6 +207,21 @@ def test_names_compared_with_integers(storage):
     assert (err.value.lineno, err.value.column) == (4, 15)
 
 
+@pytest.mark.parametrize("storage", [None, "sparse"])
+def test_query_variables_across_domains(storage):
+    # Nothing unifies E.0, E.1 and F.0 (no rule joins them): a query's variable read at several of
+    # them compared indices, or failed on the sizes (found by the logic fuzzer).
+    prog = lang.compile("E(a, b)\nE(b, b)\nE(c, a)\nF(b)\nF(c)\nN(1, 1)\nN(2, 0)\n")
+    for r in ("E", "F", "N") if storage else ():
+        prog.storage(r, storage)
+    prog.run()
+    assert prog.query("E(x, x)") == [{"x": "b"}]
+    assert prog.query("E(x, y), F(x)") == [{"x": "b", "y": "b"}, {"x": "c", "y": "a"}]
+    assert prog.query("E(x, y), not F(y)") == [{"x": "c", "y": "a"}]
+    assert prog.query("E(x, _), F(y), x == y") == [{"x": "b", "y": "b"}, {"x": "c", "y": "c"}]
+    assert len(prog.query("E(x, _), F(y), x != y")) == 4 and prog.query("N(x, x)") == [{"x": 1}]
+
+
 def test_existential_negation_and_explain():
     prog = lang.run("M(1, 2, 3)\nM(4, 5, 6)\nS(1, 7, 7)\nS(4, 5, 9)\n"
                     "P(x, y, z) <- M(x, y, z), not S(x, p, p)\n")

@@ -60,6 +60,10 @@ class Step:
     never: bool = False           # a constant outside the domain: the atom matches nothing
     delta: bool = False           # reads the previous round's new tuples
     plain: set = field(default_factory=set)     # variables bound as plain atom arguments
+    # Position -> (domain, domain): a key (or an `equal` position's column) whose variable holds
+    # indices of the first domain, read at a position of the second.  Rules unify a variable's
+    # domains; a query's variable may meet several (Runner._cast).
+    casts: dict = field(default_factory=dict)
 
 
 class Plan:
@@ -125,9 +129,11 @@ class Plan:
             if lit.op == "==" and _assignable(lit, bound):
                 var, expr = _assignable(lit, bound)
                 bound.add(var)
-                if var not in self.var_domain:
-                    self.var_domain[var] = self.var_domain.get(expr[1]) if expr[0] == "var" else \
-                        self.var_domain_of(var)
+                # The variable holds what it copies (in a query, of another domain than its atoms').
+                if expr[0] == "var":
+                    self.var_domain[var] = self.var_domain.get(expr[1])
+                elif var not in self.var_domain:
+                    self.var_domain[var] = self.var_domain_of(var)
                 # A name is assigned as its index in the variable's domain.
                 dom = self.var_domain[var] if expr[0] == "const" else None
                 return Step("assign", (var, expr, dom))
@@ -161,16 +167,23 @@ class Plan:
                     if var in first:
                         q, cq = first[var]
                         step.equal.append((p, shift, q, cq))
+                        if _differ(d, doms[q]):
+                            step.casts[p] = (d, doms[q])
                     else:
                         first[var] = (p, shift)
                     continue
                 if var in first:
                     q, cq = first[var]
                     step.equal.append((p, shift, q, cq))
+                    if _differ(d, doms[q]):
+                        step.casts[p] = (d, doms[q])
                 else:
                     first[var] = (p, shift)
                     step.binds.append((p, var, shift))
+                    self.var_domain[var] = d
                 continue
+            if a[0] == "var" and _differ(self.var_domain.get(a[1]), d):
+                step.casts[p] = (self.var_domain[a[1]], d)
             step.keys.append((p, a))
         if not lit.negated:
             bound |= {v for _, v, _ in step.binds}
@@ -203,6 +216,12 @@ class Plan:
             if d is not None and not is_numeric(d):
                 raise RuleError(f"'{v}' ranges over {d.name}, which holds no integers to "
                                 f"compute with", span)
+
+
+def _differ(a, b):
+    """Whether a variable's values in domain `a` must be translated to be read in domain `b` (two
+    integer ranges hold values alike)."""
+    return a is not None and b is not None and a is not b and not (a.kind == b.kind == "range")
 
 
 def _computable(atom, bound):
@@ -361,6 +380,10 @@ class Runner:
                 return frame if t.op == "!=" else apply_mask(frame, frame.xp.flags(frame.n, False))
         a, ma = evaluate(t.left, frame, enc)
         b, mb = evaluate(t.right, frame, enc)
+        if t.left[0] == t.right[0] == "var":
+            da, db = plan.var_domain.get(t.left[1]), plan.var_domain.get(t.right[1])
+            if _differ(db, da):
+                b = self._cast(b, db, da)
         mask = COMPARE[t.op](a, b)
         for m in (ma, mb):
             if m is not None:
@@ -385,7 +408,8 @@ class Runner:
             for p, v in step.consts:
                 mask = mask & (table[:, p] == v)
             for p, cp, q, cq in step.equal:
-                mask = mask & ((table[:, p] - cp) == (table[:, q] - cq))
+                col = self._cast(table[:, p], *step.casts[p]) if p in step.casts else table[:, p]
+                mask = mask & ((col - cp) == (table[:, q] - cq))
             rows = T.compress(xp, table, mask)
         index = None
         if step.keys:
@@ -403,14 +427,14 @@ class Runner:
         cols, defined = [], None
         for p, expr in step.keys:
             v, m = evaluate(expr, frame)
-            cols.append(v)
+            cols.append(self._cast(v, *step.casts[p]) if p in step.casts else v)
             if m is not None:
                 defined = m if defined is None else defined & m
         lows = [ext[p][0] for p, _ in step.keys]
         sizes = [ext[p][1] for p, _ in step.keys]
         mask = defined
         # A plain variable bound by an atom holds values of this position's domain already.
-        if not all(e[0] == "var" and e[1] in step.plain for _, e in step.keys):
+        if step.casts or not all(e[0] == "var" and e[1] in step.plain for _, e in step.keys):
             inside = T.in_range(cols, lows, sizes)
             mask = inside if mask is None else mask & inside
         return T.pack(cols, lows, sizes), mask, defined
@@ -450,6 +474,15 @@ class Runner:
                 if var in step.keep:
                     cols[var] = matched[:, p] - shift if shift else matched[:, p]
         return Frame(xp, cols, len(fi))
+
+    def _cast(self, col, src, dst):
+        """Values of domain `src` as `dst` holds them (a value `dst` lacks becomes one below its
+        extent: it matches nothing there)."""
+        lo, _ = extent(src)
+        missing = extent(dst)[0] - 1
+        coded = [encode(dst, key) for key in src.constants()]
+        table = self.xp.asarray(np.array([missing if c is None else c for c in coded], dtype=np.int64))
+        return self.xp.take(table, col - lo)
 
     def _anti(self, step, frame, table):
         """`not A(...)`: the rows with no match; a row where a computed argument is undefined

@@ -17,7 +17,7 @@ from ..syntax import nodes as N
 from . import arrays, linear
 from . import tuples as T
 from .body import Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
-from .rules import Atom, Rule, RuleError, bound_order, is_dense_rule, lower, lower_body, variables
+from .rules import Atom, Rule, RuleError, Test, bound_order, is_dense_rule, lower, lower_body, variables
 from .state import State
 
 # A relation holds at most this many cells densely (2,000 x 2,000 nodes is 4 M).
@@ -363,7 +363,8 @@ class Logic:
                 return None
         except RuleError:
             return None
-        if not any(self.is_sparse(a.name) for a in low.atoms() + low.atoms(True)):
+        if not any(self.is_sparse(a.name) for a in low.atoms() + low.atoms(True)) and \
+                not self._meets_domains(low):
             return None
         names = []
         for lit in low.body:
@@ -391,6 +392,18 @@ class Logic:
             out.append({v: (x if d is None or d.kind == "range" else d.constants()[x])
                         for v, x, d in zip(names, row, doms)})
         return out
+
+    def _meets_domains(self, low):
+        """Whether a query's variable is read at positions of different domains, or compared with
+        one of another domain (rules unify them; a query cannot): only the tuple engine
+        translates between them."""
+        seen = {}
+        for atom in low.atoms() + low.atoms(True):
+            for a, d in zip(atom.args, self.model.relations[atom.name].domains):
+                if a[0] == "var" and seen.setdefault(a[1], d) is not d:
+                    return True
+        return any(isinstance(t, Test) and t.left[0] == t.right[0] == "var" and
+                   seen.get(t.left[1]) is not seen.get(t.right[1]) for t in low.body)
 
     # ---- explain --------------------------------------------------------------------------------
     def explain(self):
