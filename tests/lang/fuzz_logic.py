@@ -9,9 +9,10 @@ model of a stratified program), compared relation by relation.  Unstratified and
 must fail with the language's located TensorLogicTypeError instead.
 
 Run as a script it fuzzes one batch, prints every mismatch with its program (the reproducer) and
-exits 1 if there was one:
+exits 1 if there was one; `--replay K` runs program K of the seed alone:
 
     python tests/lang/fuzz_logic.py SEED COUNT
+    python tests/lang/fuzz_logic.py SEED --replay K
 """
 from __future__ import annotations
 
@@ -32,10 +33,12 @@ from fuzz_logic_clingo import clingo_model, clingo_program
 SYMBOLS = [f"c{k}" for k in range(5)]
 INTS = list(range(0, 6))
 NEGATIVE = [-3, -2, -1]
-# Every argument position holds integers or symbols, never both: a variable joining the two would
-# give the position one domain of mixed constants, which the language orders and computes with
-# not at all (clingo orders integers before symbols).
-SORTS = "is"
+# Every argument position has a sort: integers ("i"), names ("s") or both ("m"), and a variable
+# one sort. A position of both is a domain of constants that the language neither orders nor
+# computes with (clingo orders integers before names): "m" variables are only joined and compared
+# with == and !=. (A variable joining an integer position with a name position would make both one
+# such domain, so no variable does.)
+SORTS = "iism"
 # A computed head value is kept within these bounds by guards in the body, so that recursion
 # through arithmetic ends and integer domains stay small.
 LOW, HIGH = -12, 24
@@ -71,6 +74,8 @@ class Program:
     rules: list = field(default_factory=list)
     declared: set = field(default_factory=set)      # preds given a `relation` declaration
     expect: tuple = None           # (words, rules where the error may point) for invalid programs
+    names: bool = False            # `domain Name = {c0, ...}` types the name positions of declarations
+    arrow: str = "<-"              # or the same token in Unicode, ←
     bound: int = 0                 # the lattice predicate's values stay within +-bound
 
 
@@ -116,9 +121,7 @@ class RuleMaker:
         return f"x{self.count}"
 
     def constant(self, sort):
-        if sort == "s":
-            return ("s", self.rng.choice(SYMBOLS))
-        return ("i", self.rng.choice(INTS + (NEGATIVE if self.prog.negatives else [])))
+        return constant_of(self.rng, self.prog, sort)
 
     def bound_of(self, sort):
         return sorted(v for v in self.bound if self.sort[v] == sort)
@@ -196,23 +199,30 @@ class RuleMaker:
                 args.append(("v", v))
         return ("atom", pred, args, True)
 
+    def some_sort(self):
+        """The sort of a bound variable, integers twice as likely (None when none is bound)."""
+        sorts = sorted({self.sort[v] for v in self.bound})
+        return self.rng.choice(sorts + ["i"] * ("i" in sorts)) if sorts else None
+
     def comparison(self):
-        if self.bound_of("i") and (self.chance(0.7) or not self.bound_of("s")):
+        sort = self.some_sort()
+        if sort == "i":
             left = self.expr()
             right = self.expr() if self.chance(0.6) else self.constant("i")
             return ("cmp", self.rng.choice(ORDER + ["==", "!="]), left, right)
-        if self.bound_of("s"):
-            left = ("v", self.rng.choice(self.bound_of("s")))
-            right = ("v", self.rng.choice(self.bound_of("s"))) if self.chance(0.5) else self.constant("s")
+        if sort is not None:
+            left = ("v", self.rng.choice(self.bound_of(sort)))
+            right = ("v", self.rng.choice(self.bound_of(sort))) if self.chance(0.5) else self.constant(sort)
             return ("cmp", self.rng.choice(["==", "!="]), left, right)
         return None
 
     def assignment(self):
         """`w == e` binds w (a comparison binds its unbound side once the other is bound)."""
-        sort = "i" if self.bound_of("i") and (self.chance(0.8) or not self.bound_of("s")) else "s"
-        if not self.bound_of(sort):
+        sort = self.some_sort()
+        if sort is None:
             return None
-        e = self.expr() if sort == "i" else ("v", self.rng.choice(self.bound_of("s")))
+        e = self.expr() if sort == "i" else ("v", self.rng.choice(self.bound_of(sort))) \
+            if self.chance(0.7) else self.constant(sort)
         w = self.fresh(sort)
         self.bound.add(w)
         return ("cmp", "==", ("v", w), e) if self.chance(0.7) else ("cmp", "==", e, ("v", w))
@@ -276,9 +286,10 @@ def make_sorts(rng):
 
 
 def constant_of(rng, prog, sort):
-    if sort == "s":
-        return ("s", rng.choice(SYMBOLS))
-    return ("i", rng.choice(INTS + (NEGATIVE if prog.negatives else [])))
+    ints = INTS + (NEGATIVE if prog.negatives else [])
+    if sort == "m":
+        sort = rng.choice("is")
+    return ("s", rng.choice(SYMBOLS)) if sort == "s" else ("i", rng.choice(ints))
 
 
 def facts_of(rng, prog, pred, most):
@@ -288,7 +299,8 @@ def facts_of(rng, prog, pred, most):
 
 
 def generate(rng) -> Program:
-    prog = Program([], negatives=rng.random() < 0.3, arithmetic=rng.random() < 0.6)
+    prog = Program([], negatives=rng.random() < 0.3, arithmetic=rng.random() < 0.6,
+                   names=rng.random() < 0.2, arrow="\u2190" if rng.random() < 0.1 else "<-")
     preds = prog.preds
     preds += [Pred(f"e{k}", make_sorts(rng), 0, "edb") for k in range(rng.randint(1, 3))]
     levels = rng.randint(1, 3)
@@ -353,7 +365,18 @@ def make_invalid(rng, prog):
     through recursion, or an unsafe variable (in the head, also when it appears under `not`, or
     only in a comparison)."""
     plain = [p for p in prog.preds if p.kind == "plain"]
-    kind = rng.choice(["unstratified", "head", "comparison"])
+    kind = rng.choice(["unstratified", "head", "comparison", "recursive aggregate"])
+    if kind == "recursive aggregate":
+        # count, sum and avg never recurse (LANGUAGE.md §3).
+        fn = rng.choice(["count", "sum", "avg"])
+        g = Pred(f"r{len(prog.preds)}", ("s", "i"), max(p.level for p in prog.preds) + 1, "agg", (fn, 1))
+        prog.preds.append(g)
+        m = RuleMaker(rng, prog)
+        m.lits = [m.positive(g)] + [m.positive(rng.choice(prog.preds)) for _ in range(rng.randint(0, 1))]
+        args, guards = m.head(g, g.agg)
+        prog.rules.append(Rule(g, args, m.lits + guards))
+        prog.expect = ("only min and max aggregate recursively", [prog.rules[-1]])
+        return
     p = rng.choice(plain)
     m = RuleMaker(rng, prog)
     m.lits = m.body(p.level, False)
@@ -381,7 +404,7 @@ def make_invalid(rng, prog):
         prog.expect = ("is a head variable", [rule])
     else:
         s = rng.choice(SORTS)
-        rule.body.append(("cmp", "!=", ("v", m.fresh(s)), ("i", 1) if s == "i" else ("s", "c0")))
+        rule.body.append(("cmp", "!=", ("v", m.fresh(s)), m.constant(s)))
         prog.expect = ("is a variable of a comparison", [rule])
 
 
@@ -417,24 +440,28 @@ def tl_literal(lit, bare):
 
 
 def constants_written_bare(prog):
-    """Names a fact mentions: constants wherever they appear (others are written as strings)."""
+    """Names a fact or a declared domain mentions: constants wherever they appear (others are
+    written as strings)."""
+    if prog.names:
+        return set(SYMBOLS)
     return {t[1] for rows in prog.facts.values() for row in rows for t in row if t[0] == "s"}
 
 
 def tl_program(prog):
     """The `.tl` text and the line of each rule."""
     bare = constants_written_bare(prog)
-    lines, where = [], {}
+    lines, where = ([f"domain Name = {{{', '.join(SYMBOLS)}}}"] if prog.names else []), {}
     for p in prog.preds:
         if p.name in prog.declared:
-            lines.append(f"relation {tl_name(p)}({', '.join(f'a{k}' for k in range(len(p.sorts)))})")
+            typed = [f"a{k}: Name" if prog.names and s == "s" else f"a{k}" for k, s in enumerate(p.sorts)]
+            lines.append(f"relation {tl_name(p)}({', '.join(typed)})")
     for name, rows in prog.facts.items():
         pred = next(p for p in prog.preds if p.name == name)
         lines += [f"{tl_name(pred)}({', '.join(tl_term(t, bare) for t in row)})" for row in rows]
     for r in prog.rules:
         where[id(r)] = len(lines) + 1
         head = f"{tl_name(r.head)}({', '.join(tl_term(a, bare) for a in r.args)})"
-        lines.append(f"{head} <- {', '.join(tl_literal(lit, bare) for lit in r.body)}")
+        lines.append(f"{head} {prog.arrow} {', '.join(tl_literal(lit, bare) for lit in r.body)}")
     return "\n".join(lines) + "\n", where
 
 
@@ -543,29 +570,37 @@ def check(prog, rng):
     return "\n".join(problems) or None
 
 
-def fuzz(seed, count, out=sys.stdout):
-    rng = random.Random(seed)
+def fuzz(seed, programs, out=sys.stdout, limit=-6):
+    """Runs the programs numbered `programs` of a seed; prints each failure (the program, clingo's
+    program, what differs); returns how many failed."""
     failures = 0
-    for k in range(count):
+    for k in programs:
+        rng = random.Random(seed * 1_000_003 + k)      # program k alone replays it
         prog = generate(rng)
         try:
             problem = check(prog, rng)
         except Exception:           # the fuzzer's finding: a crash, an error on a valid program
-            problem = traceback.format_exc(limit=-6)
+            problem = traceback.format_exc(limit=limit)
         if problem:
             failures += 1
-            print(f"=== seed {seed} program {k}\n{tl_program(prog)[0]}--- clingo\n"
-                  f"{clingo_program(prog)}--- problem\n{problem}\n", file=out, flush=True)
+            print(f"=== seed {seed} program {k} (replay: python {sys.argv[0]} {seed} --replay {k})\n"
+                  f"{tl_program(prog)[0]}--- clingo\n{clingo_program(prog)}--- problem\n{problem}\n",
+                  file=out, flush=True)
     return failures
 
 
 def main(argv):
-    seed, count = int(argv[1]), int(argv[2])
+    """`SEED COUNT` runs programs 0..COUNT-1 of a seed; `SEED --replay K` runs program K alone,
+    with the whole traceback of an error."""
+    seed = int(argv[1])
     try:
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
     except (ValueError, OSError):
         pass
-    failures = fuzz(seed, count)
+    if argv[2] == "--replay":
+        return 1 if fuzz(seed, [int(argv[3])], limit=None) else 0
+    count = int(argv[2])
+    failures = fuzz(seed, range(count))
     print(f"{count} programs, {failures} failures")
     return 1 if failures else 0
 

@@ -195,16 +195,19 @@ def test_unsafe_rules_are_located_errors(src, line, col, words):
 
 @pytest.mark.parametrize("storage", [None, "sparse"])
 def test_names_compared_with_integers(storage):
-    # A name equals no integer (an error, and a crash on the sparse path, before); ordering one is an error.
-    prog = lang.compile('E(1)\nP(x) <- E(x), x != "a"\nQ(x) <- E(x), x == "a"\nR(x) <- E(x), x < "a"\n')
-    for r in ("E", "P", "Q") if storage else ():
-        prog.storage(r, storage)
-    prog.run()
-    assert prog.query("P(x)") == [{"x": 1}] and prog.query("Q(x)") == []
+    # A name equals no integer (an error, and a crash on the sparse path, before); ordering one is an
+    # error. (`x == "a"` may bind x to "a": the name joins x's domain, which holds integers and names.)
+    for src, want in (('E(1)\nP(x) <- E(x), x != "a"\nR(x) <- E(x), x < "a"\n', [{"x": 1}]),
+                      ('E(1)\nP(x) <- E(x), x == "a"\nR(x) <- E(x), x < "a"\n', [])):
+        prog = lang.compile(src)
+        for r in ("E", "P") if storage else ():
+            prog.storage(r, storage)
+        prog.run()
+        assert prog.query("P(x)") == want
+        with pytest.raises(TensorLogicTypeError, match="names compare only with == and !=|holds no integers") as err:
+            prog.query("R(x)")
+        assert (err.value.lineno, err.value.column) == (3, 15)
     assert lang.run('E(a, 1)\nE(b, 1)\nC(count("z")) <- E(x, y)\n').query("C(n)") == [{"n": 2}]
-    with pytest.raises(TensorLogicTypeError, match="names compare only with == and !=") as err:
-        prog.query("R(x)")
-    assert (err.value.lineno, err.value.column) == (4, 15)
 
 
 @pytest.mark.parametrize("storage", [None, "sparse"])
@@ -286,6 +289,20 @@ FUZZ_FOUND = {
     # A variable a comparison binds was quantified inside a negation planned before it.
     "assigned_then_negated": ("E(1, 2)\nE(2, 5)\nF(3)\nP(x) <- E(x, y), not F(w), w == y + 1\n",
                               "e(1, 2). e(2, 5). f(3). p(X) :- e(X, Y), W = Y + 1, not f(W)."),
+    # A comparison binding a variable to a constant: a name where no atom gives the variable a domain
+    # (the binding was dropped), an integer into a domain of names (read as an index).
+    "comparison_binds_a_constant": ('E(a, c)\nE(b, 1)\nP(x, y) <- E(x, y)\nP(x, y) <- E(x, _), y == -2\n'
+                                    'Q(x) <- E(x, _), w == "c1"\nR(x) <- E(x, _), w == "c1", v == "c2", w != v\n'
+                                    'N(1)\nM(y) <- N(y)\nM(y) <- N(_), y == "c"\n',
+                                    "e(a, c). e(b, 1). p(X, Y) :- e(X, Y). p(X, Y) :- e(X, _), Y = -2. "
+                                    "q(X) :- e(X, _), W = c1. r(X) :- e(X, _), W = c1, V = c2, W != V. "
+                                    "n(1). m(Y) :- n(Y). m(Y) :- n(_), Y = c."),
+    # `P(x + 1)` binds x without giving it P's domain: x's values (integers) were read as indices of
+    # N's domain of names and integers; and values outside every domain (an empty one, M's).
+    "shifted_into_names": ("relation M(a)\nN(c)\nN(3)\nP(4)\nP(-3)\nR(x) <- P(x + 1), not N(x)\n"
+                           "S(x) <- P(x + 1), not M(x)\n",
+                           "n(c). n(3). p(4). p(-3). r(X) :- p(F), X = F - 1, not n(X). "
+                           "s(X) :- p(F), X = F - 1, not m(X)."),
     # A count outside its domain (totals did not grow it) was lost or an index error.
     "count_grows_its_domain": ("E(a)\nE(b)\nC(count(x)) <- E(x)\nP(y) <- C(y)\nP(y) <- C(x), y == x + 5\n",
                                "e(a). e(b). c(N) :- e(_), N = #count{X : e(X)}. p(Y) :- c(Y). "

@@ -161,12 +161,11 @@ class DomainInference:
                         if clash:
                             raise self.error(f"'{l.id}' and '{r.id}' range over different domains",
                                              n.span)
-                    for var, c in ((l, r), (r, l)):
-                        # `w == "c"` may bind w to a name no fact mentions: a domain that grows
+                    for var, c in ((l, r), (r, l)) if n.op == "==" else ():
+                        # `w == "c"` may bind w to a constant no fact mentions: a domain that grows
                         # takes it in (a fixed one is not extended; the comparison matches nothing).
-                        if isinstance(var, N.Name) and var.role == "var" and var.id != "_" and \
-                                (isinstance(c, N.Str) or (isinstance(c, N.Name) and c.role == "const")):
-                            key = c.value if isinstance(c, N.Str) else (c.key if c.key is not None else c.id)
+                        key = _constant_key(c)
+                        if isinstance(var, N.Name) and var.role == "var" and var.id != "_" and key is not None:
                             optional.append((("V", id(stmt), var.id), key))
 
         for item in items:
@@ -210,10 +209,16 @@ class DomainInference:
                     else node.span
                 raise self.error(f"'{key}' is not in domain {dom.name}", span)
         for node_key, key in optional:
+            # A name joins the domain (an integer only one that holds names: integer domains hold
+            # every value rules compute).
+            is_int = isinstance(key, int) and not isinstance(key, bool)
             dom = self.uf.domain_of(node_key)
-            # (Not into a domain of integers: a name equals none of them.)
-            if dom is not None and dom.grows and not (dom.members and all(
-                    isinstance(m, int) and not isinstance(m, bool) for m in dom.members)):
+            if dom is None and not is_int:
+                # A variable no atom reads (`w == "c"`, then only compared): a domain of its own.
+                dom = Domain(f"{node_key[2]}", "inferred", declared=False)
+                self.uf.attach(node_key, dom, None)
+            if dom is not None and dom.grows and (not is_int or any(
+                    not isinstance(m, int) or isinstance(m, bool) for m in dom.members)):
                 dom.add(key)
         finished = set()
         for rel in self.relations.values():
@@ -235,3 +240,16 @@ class DomainInference:
     def var_domain(self, stmt, var):
         """The domain of a rule's (or query's) variable, or None."""
         return self.uf.domain_of(("V", id(stmt), var))
+
+
+def _constant_key(e):
+    """The constant an expression names (a string, a name, an integer), else None."""
+    if isinstance(e, N.Str):
+        return e.value
+    if isinstance(e, N.Name) and e.role == "const":
+        return e.key if e.key is not None else e.id
+    if isinstance(e, N.Num) and e.is_int:
+        return e.value
+    if isinstance(e, N.Prefix) and e.ops == ["-"] and isinstance(e.operand, N.Num) and e.operand.is_int:
+        return -e.operand.value
+    return None

@@ -62,7 +62,7 @@ class Step:
     plain: set = field(default_factory=set)     # variables bound as plain atom arguments
     # Position -> (domain, domain): a key (or an `equal` position's column) whose variable holds
     # indices of the first domain, read at a position of the second.  Rules unify a variable's
-    # domains; a query's variable may meet several (Runner._cast).
+    # domains; a query's variable may meet several (Runner.cast).
     casts: dict = field(default_factory=dict)
 
 
@@ -134,8 +134,9 @@ class Plan:
                     self.var_domain[var] = self.var_domain.get(expr[1])
                 elif var not in self.var_domain:
                     self.var_domain[var] = self.var_domain_of(var)
-                # A name is assigned as its index in the variable's domain.
-                dom = self.var_domain[var] if expr[0] == "const" else None
+                # A constant is assigned as its index in the variable's domain of names.
+                dom = self.var_domain[var]
+                dom = dom if expr[0] in ("const", "num") and dom is not None and dom.kind != "range" else None
                 return Step("assign", (var, expr, dom))
             for side in (lit.left, lit.right):
                 if lit.op in ("<", "<=", ">", ">=") or side[0] == "op":
@@ -374,8 +375,8 @@ class Runner:
                 dom = plan.var_domain.get(side[1])
         enc = (lambda key: encode(dom, key)) if dom is not None and not is_numeric(dom) else None
         for side in (t.left, t.right):
-            v = side[1] if side[0] != "const" or enc is None else enc(side[1])
-            if side[0] == "const" and (v is None or isinstance(v, str)):
+            v = side[1] if side[0] not in ("const", "num") or enc is None else enc(side[1])
+            if side[0] in ("const", "num") and (v is None or isinstance(v, str)):
                 # A name outside the domain (or among integers) equals none of its values.
                 return frame if t.op == "!=" else apply_mask(frame, frame.xp.flags(frame.n, False))
         a, ma = evaluate(t.left, frame, enc)
@@ -383,7 +384,7 @@ class Runner:
         if t.left[0] == t.right[0] == "var":
             da, db = plan.var_domain.get(t.left[1]), plan.var_domain.get(t.right[1])
             if _differ(db, da):
-                b = self._cast(b, db, da)
+                b = self.cast(b, db, da)
         mask = COMPARE[t.op](a, b)
         for m in (ma, mb):
             if m is not None:
@@ -408,7 +409,7 @@ class Runner:
             for p, v in step.consts:
                 mask = mask & (table[:, p] == v)
             for p, cp, q, cq in step.equal:
-                col = self._cast(table[:, p], *step.casts[p]) if p in step.casts else table[:, p]
+                col = self.cast(table[:, p], *step.casts[p]) if p in step.casts else table[:, p]
                 mask = mask & ((col - cp) == (table[:, q] - cq))
             rows = T.compress(xp, table, mask)
         index = None
@@ -427,7 +428,7 @@ class Runner:
         cols, defined = [], None
         for p, expr in step.keys:
             v, m = evaluate(expr, frame)
-            cols.append(self._cast(v, *step.casts[p]) if p in step.casts else v)
+            cols.append(self.cast(v, *step.casts[p]) if p in step.casts else v)
             if m is not None:
                 defined = m if defined is None else defined & m
         lows = [ext[p][0] for p, _ in step.keys]
@@ -475,14 +476,23 @@ class Runner:
                     cols[var] = matched[:, p] - shift if shift else matched[:, p]
         return Frame(xp, cols, len(fi))
 
-    def _cast(self, col, src, dst):
+    def cast(self, col, src, dst):
         """Values of domain `src` as `dst` holds them (a value `dst` lacks becomes one below its
         extent: it matches nothing there)."""
-        lo, _ = extent(src)
+        xp = self.xp
         missing = extent(dst)[0] - 1
-        coded = [encode(dst, key) for key in src.constants()]
-        table = self.xp.asarray(np.array([missing if c is None else c for c in coded], dtype=np.int64))
-        return self.xp.take(table, col - lo)
+        if src.kind != "range":
+            coded = [encode(dst, key) for key in src.constants()]
+            return xp.take(xp.asarray(np.array([missing if c is None else c for c in coded], dtype=np.int64)), col)
+        # Integers (`v - 1` binds v outside its atom's range): the members of `dst` that are integers.
+        pairs = sorted((k, i) for i, k in enumerate(dst.constants()) if isinstance(k, int) and not isinstance(k, bool))
+        if not pairs:
+            return xp.full(len(col), missing)
+        keys = xp.asarray(np.array([k for k, _ in pairs], dtype=np.int64))
+        at = xp.searchsorted(keys, col)
+        at = xp.where(at == len(pairs), 0, at)
+        hit = xp.take(keys, at) == col
+        return xp.where(hit, xp.take(xp.asarray(np.array([i for _, i in pairs], dtype=np.int64)), at), missing)
 
     def _anti(self, step, frame, table):
         """`not A(...)`: the rows with no match; a row where a computed argument is undefined

@@ -252,7 +252,7 @@ class Logic:
                 raise self.error(err.message, err.span) from None
         parts = []
         for frame in self.runner.run(plan, table_of):
-            parts.append(self._head(low, frame))
+            parts.append(self._head(low, frame, plan.var_domain))
             if len(parts) > 1 and low.aggregate is None:
                 # A join run in pieces (Runner.run): their head tuples are reduced as they come,
                 # so that memory holds the distinct ones and one piece.
@@ -277,7 +277,7 @@ class Logic:
         return len(hit[0]) if hit is not None else \
             len(rel.facts) + len(rel.fact_rows) + sum(len(r) for r in rel.rows)
 
-    def _head(self, low, frame):
+    def _head(self, low, frame, var_domains):
         xp = self.xp
         rel = self.model.relations[low.head]
         width = rel.arity - (low.aggregate is not None)
@@ -310,6 +310,9 @@ class Logic:
                 continue
             if a[0] == "var":
                 col = frame.columns[a[1]]
+                src = var_domains.get(a[1])
+                if src is not None and src.kind == "range" and d.kind != "range" and d is not src:
+                    col = self._integers_into(col, src, d, low, p)
             elif a[0] in ("const", "num"):
                 if is_numeric(d):
                     self.grow(d, a[1], a[1], low, p)
@@ -339,6 +342,18 @@ class Logic:
                 self.grow(d, xp.low(rows[:, q]), xp.high(rows[:, q]), low, p)
             q += 1
         return rows, values
+
+    def _integers_into(self, col, src, d, low, p):
+        """A variable that `P(x + 1)` binds holds integers; a head position of a domain of names
+        and integers holds their indices there (a domain that grows takes in the new ones)."""
+        have = {k for k in d.constants() if isinstance(k, int) and not isinstance(k, bool)}
+        new = sorted(set(np.unique(self.xp.numpy(col)).tolist()) - have)
+        if new and not d.grows:
+            raise self.error(f"{new[0]} is not in domain {d.name} at position {p + 1} of '{low.head}'",
+                             low.node.head.args[p].span)
+        for k in new:
+            d.add(k)
+        return self.runner.cast(col, src, d)
 
     def grow(self, d, lo, hi, low, p):
         """Widens an undeclared integer domain to hold the values [lo, hi] computed into it."""
