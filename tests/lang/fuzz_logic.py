@@ -75,6 +75,7 @@ class Program:
     declared: set = field(default_factory=set)      # preds given a `relation` declaration
     expect: tuple = None           # (words, rules where the error may point) for invalid programs
     names: bool = False            # `domain Name = {c0, ...}` types the name positions of declarations
+    loaded: set = field(default_factory=set)        # preds whose facts come by Program.add_facts
     arrow: str = "<-"              # or the same token in Unicode, ←
     bound: int = 0                 # the lattice predicate's values stay within +-bound
 
@@ -330,7 +331,12 @@ def generate(rng) -> Program:
         if p.agg[0] in ("min", "max") and rng.random() < 0.3:
             # Rules without an aggregate add values to min and max (LANGUAGE.md §3).
             prog.rules.append(make_rule(rng, prog, p, strict=True))
-    stated = set(prog.facts) | {r.head.name for r in prog.rules}
+    # Facts of the lowest level also arrive without the parser (`Program.add_facts`); not names and
+    # integers at one position: the check has made a position whose constants in the program are
+    # all integers a range, which takes no name later (a located error; written facts are seen first).
+    prog.loaded = {p.name for p in preds if p.kind == "edb" and p.name in prog.facts and "m" not in p.sorts
+                   and rng.random() < 0.2}
+    stated = (set(prog.facts) - prog.loaded) | {r.head.name for r in prog.rules}
     prog.declared = {p.name for p in preds if p.name not in stated or rng.random() < 0.2}
     if rng.random() < 0.15:
         make_invalid(rng, prog)
@@ -439,12 +445,14 @@ def tl_literal(lit, bare):
     return f"not {text}" if lit[3] else text
 
 
-def constants_written_bare(prog):
+def constants_written_bare(prog, loaded=False):
     """Names a fact or a declared domain mentions: constants wherever they appear (others are
-    written as strings)."""
+    written as strings); with `loaded`, also those of facts loaded (constants for queries, which
+    are read after them)."""
     if prog.names:
         return set(SYMBOLS)
-    return {t[1] for rows in prog.facts.values() for row in rows for t in row if t[0] == "s"}
+    return {t[1] for name, rows in prog.facts.items() if loaded or name not in prog.loaded
+            for row in rows for t in row if t[0] == "s"}
 
 
 def tl_program(prog):
@@ -457,7 +465,8 @@ def tl_program(prog):
             lines.append(f"relation {tl_name(p)}({', '.join(typed)})")
     for name, rows in prog.facts.items():
         pred = next(p for p in prog.preds if p.name == name)
-        lines += [f"{tl_name(pred)}({', '.join(tl_term(t, bare) for t in row)})" for row in rows]
+        lines += [f"{tl_name(pred)}({', '.join(tl_term(t, bare) for t in row)})" for row in rows
+                  if name not in prog.loaded]
     for r in prog.rules:
         where[id(r)] = len(lines) + 1
         head = f"{tl_name(r.head)}({', '.join(tl_term(a, bare) for a in r.args)})"
@@ -490,7 +499,7 @@ def queries(rng, prog, want):
     """(query text, its variables, the rows clingo's model gives them): every relation whole, and
     some with a constant bound or a variable repeated (queries may restrict the work to what
     they need; the answers must be the same, LANGUAGE.md §3)."""
-    bare = constants_written_bare(prog)
+    bare = constants_written_bare(prog, loaded=True)
     out = []
     for p in prog.preds:
         names = [f"q{k}" for k in range(len(p.sorts))]
@@ -526,15 +535,18 @@ def queries(rng, prog, want):
     return out
 
 
-def tensorlogic_answers(text, preds, asked, storage, tensors):
+def tensorlogic_answers(fuzzed, text, asked, storage, tensors):
     """The rows TensorLogic gives each query, every relation stored `storage` ("sparse", or None:
     the engine's choice), the tuple engine's arrays engine tensors or numpy."""
     arrays.TENSORS_ON_CPU = tensors
     with warnings.catch_warnings():
         warnings.simplefilter("error", FixpointLimitWarning)
         prog = lang.compile(text, "fuzz.tl", max_steps=20_000, time_limit=20.0)
-        for p in preds if storage else ():
+        for p in fuzzed.preds if storage else ():
             prog.storage(tl_name(p), storage)
+        for name in sorted(fuzzed.loaded):
+            prog.add_facts(tl_name(next(p for p in fuzzed.preds if p.name == name)),
+                           [tuple(t[1] for t in row) for row in fuzzed.facts[name]])
         prog.run()
         out = []
         for query, names, _ in asked:
@@ -552,7 +564,7 @@ def check(prog, rng):
         words, rules = prog.expect
         rules = rules if rules is not None else negative_cycles(prog)
         try:
-            tensorlogic_answers(text, prog.preds, queries(rng, prog, {}), None, False)
+            tensorlogic_answers(prog, text, queries(rng, prog, {}), None, False)
         except TensorLogicTypeError as err:
             lines = {where[id(r)] for r in rules}
             if words in err.message and err.lineno in lines and err.offset and "^" in str(err):
@@ -562,7 +574,7 @@ def check(prog, rng):
     asked = queries(rng, prog, clingo_model(clingo_program(prog)))
     problems = []
     for storage, tensors in ((None, False), ("sparse", True)):
-        got = tensorlogic_answers(text, prog.preds, asked, storage, tensors)
+        got = tensorlogic_answers(prog, text, asked, storage, tensors)
         for (query, _, want), rows in zip(asked, got):
             if rows != want:
                 problems.append(f"{query} ({storage or 'engine choice'}, {'tensors' if tensors else 'numpy'}): "
@@ -583,9 +595,11 @@ def fuzz(seed, programs, out=sys.stdout, limit=-6):
             problem = traceback.format_exc(limit=limit)
         if problem:
             failures += 1
+            loaded = "".join(f"prog.add_facts({tl_name(p)!r}, {[tuple(t[1] for t in row) for row in prog.facts[p.name]]})\n"
+                             for p in prog.preds if p.name in prog.loaded)
             print(f"=== seed {seed} program {k} (replay: python {sys.argv[0]} {seed} --replay {k})\n"
-                  f"{tl_program(prog)[0]}--- clingo\n{clingo_program(prog)}--- problem\n{problem}\n",
-                  file=out, flush=True)
+                  f"{tl_program(prog)[0]}{'--- then, before running' + chr(10) + loaded if loaded else ''}"
+                  f"--- clingo\n{clingo_program(prog)}--- problem\n{problem}\n", file=out, flush=True)
     return failures
 
 

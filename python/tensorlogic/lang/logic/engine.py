@@ -168,10 +168,8 @@ class Logic:
             rows.append(row)
         for row in rel.fact_rows:
             rows.append([encode(d, key) for d, key in zip(rel.domains, row)])
-        parts = [np.array(rows, dtype=np.int64).reshape(len(rows), rel.arity)]
-        # Loaded facts are domain indices; an integer domain's values are its integers.
-        lows = np.array([lo for lo, _ in self.extents(name)], dtype=np.int64)
-        parts += [r + lows if lows.any() else r for r in rel.rows]
+        # (Loaded facts are held as the engine holds them: run/loading.py.)
+        parts = [np.array(rows, dtype=np.int64).reshape(len(rows), rel.arity)] + list(rel.rows)
         table = np.concatenate(parts) if len(parts) > 1 else parts[0]
         return T.unique_rows(self.xp, self.xp.asarray(table), *self._radix(name))
 
@@ -311,7 +309,8 @@ class Logic:
             if a[0] == "var":
                 col = frame.columns[a[1]]
                 src = var_domains.get(a[1])
-                if src is not None and src.kind == "range" and d.kind != "range" and d is not src:
+                # (is_numeric makes an empty domain one of integers: it takes them as they are.)
+                if src is not None and src.kind == "range" and d is not src and not is_numeric(d):
                     col = self._integers_into(col, src, d, low, p)
             elif a[0] in ("const", "num"):
                 if is_numeric(d):

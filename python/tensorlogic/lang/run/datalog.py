@@ -31,8 +31,10 @@ def facts_tensor(rel):
         arr[tuple(idx)] = 1
     for row in rel.fact_rows:
         arr[tuple(d.index(key) for d, key in zip(rel.domains, row))] = 1
+    # Loaded facts hold an integer domain's integers (its indices start at its lowest one).
+    lows = np.array([d.start if d.kind == "range" else 0 for d in rel.domains], dtype=np.int64)
     for rows in rel.rows:
-        arr[tuple(rows.T)] = 1
+        arr[tuple((rows - lows).T)] = 1
     return tl.tensor(arr, dtype=tl.float16)
 
 
