@@ -136,7 +136,7 @@ class Plan:
                     self.var_domain[var] = self.var_domain_of(var)
                 # A constant is assigned as its index in the variable's domain of names.
                 dom = self.var_domain[var]
-                dom = dom if expr[0] in ("const", "num") and dom is not None and dom.kind != "range" else None
+                dom = dom if expr[0] in ("const", "num") and dom is not None and not is_numeric(dom) else None
                 return Step("assign", (var, expr, dom))
             for side in (lit.left, lit.right):
                 if lit.op in ("<", "<=", ">", ">=") or side[0] == "op":
