@@ -307,7 +307,7 @@ def generate(rng) -> Program:
     levels = rng.randint(1, 3)
     preds += [Pred(f"p{k}", make_sorts(rng), rng.randint(1, levels)) for k in range(rng.randint(2, 5))]
     aggs = []
-    if rng.random() < 0.35:
+    for _ in range(rng.choices([0, 1, 2], [6, 3, 1])[0]):
         # count, sum and avg never recurse (LANGUAGE.md §3): the rule reads lower levels only.
         fn = rng.choice(["count", "sum", "min", "max", "avg"])
         sorts = list(make_sorts(rng)) or ["i"]
