@@ -52,7 +52,7 @@ ORDER = ["<", "<=", ">", ">="]
 @dataclass(eq=False)
 class Pred:
     name: str
-    sorts: tuple                 # "i" (integers) or "s" (symbols) per position
+    sorts: tuple                 # per position "i" (integers), "s" (names) or "m" (both)
     level: int                   # stratum: positive atoms read levels <= own, negated ones lower
     kind: str = "plain"          # "edb", "plain", "agg" (an aggregate in the head), "lattice"
     agg: tuple = None            # (fn, position) of "agg" and "lattice" predicates
@@ -78,29 +78,6 @@ class Program:
     loaded: set = field(default_factory=set)        # preds whose facts come by Program.add_facts
     arrow: str = "<-"              # or the same token in Unicode, ←
     bound: int = 0                 # the lattice predicate's values stay within +-bound
-
-
-def variables(t) -> list:
-    if t[0] == "v":
-        return [t[1]]
-    if t[0] in ("op", "cmp"):
-        return variables(t[2]) + variables(t[3])
-    if t[0] == "agg":
-        return variables(t[2])
-    if t[0] == "atom":
-        return [v for a in t[2] for v in variables(a)]
-    return []
-
-
-def binding_form(t):
-    """The variable an atom argument `v + c`, `v - c` or `c + v` binds (LANGUAGE.md: `Fib(n - 1, a)`
-    binds n), else None."""
-    if t[0] == "op" and t[1] in "+-":
-        if t[2][0] == "v" and t[3][0] == "i":
-            return t[2][1]
-        if t[1] == "+" and t[2][0] == "i" and t[3][0] == "v":
-            return t[3][1]
-    return None
 
 
 # ---- generation ---------------------------------------------------------------------------------
@@ -147,9 +124,9 @@ class RuleMaker:
             r = self.rng.random()
             known = self.bound_of(s)
             own = sorted(v for v in mine if self.sort[v] == s)
-            if r < 0.12:
+            if r < 0.08:
                 args.append(self.constant(s))
-            elif r < 0.17:
+            elif r < 0.13:
                 args.append(("_",))
             elif r < 0.47 and known:
                 args.append(("v", self.rng.choice(known)))
@@ -245,10 +222,10 @@ class RuleMaker:
         rng.shuffle(out)
         return out
 
-    def head(self, pred, agg=None):
+    def head(self, pred, lits, agg=None):
         """Head terms; a computed one (an expression, or a variable no plain atom argument binds) is
         guarded into [LOW, HIGH]."""
-        plain = {a[1] for lit in self.lits if lit[0] == "atom" and not lit[3] for a in lit[2] if a[0] == "v"}
+        plain = {a[1] for lit in lits if lit[0] == "atom" and not lit[3] for a in lit[2] if a[0] == "v"}
         args, guards = [], []
         for k, s in enumerate(pred.sorts):
             known = self.bound_of(s)
@@ -277,9 +254,9 @@ def aggregate_term(m, fn):
 
 def make_rule(rng, prog, pred, strict=False, agg=None):
     m = RuleMaker(rng, prog)
-    m.lits = m.body(pred.level, strict)
-    args, guards = m.head(pred, agg)
-    return Rule(pred, args, m.lits + guards)
+    lits = m.body(pred.level, strict)
+    args, guards = m.head(pred, lits, agg)
+    return Rule(pred, args, lits + guards)
 
 
 def make_sorts(rng):
@@ -295,7 +272,7 @@ def constant_of(rng, prog, sort):
 
 def facts_of(rng, prog, pred, most):
     rows = {tuple(("i", rng.randint(0, 5)) if pred.agg and k == pred.agg[1] else constant_of(rng, prog, s)
-                  for k, s in enumerate(pred.sorts)) for _ in range(rng.randint(0, most))}
+                  for k, s in enumerate(pred.sorts)) for _ in range(rng.randint(most // 4, most))}
     return sorted(rows)
 
 
@@ -318,9 +295,9 @@ def generate(rng) -> Program:
     if rng.random() < 0.12:
         lattice(rng, prog, levels + 1)
     for p in preds:
-        if p.kind == "edb" or (p.kind == "plain" and rng.random() < 0.3) or \
+        if p.kind == "edb" or (p.kind == "plain" and rng.random() < 0.5) or \
                 (p.kind == "agg" and p.agg[0] in ("min", "max") and rng.random() < 0.3):
-            rows = facts_of(rng, prog, p, 8 if p.kind == "edb" else 2)
+            rows = facts_of(rng, prog, p, 20 if p.kind == "edb" else 3)
             if rows:
                 prog.facts.setdefault(p.name, rows)
     for p in preds:
@@ -378,25 +355,25 @@ def make_invalid(rng, prog):
         g = Pred(f"r{len(prog.preds)}", ("s", "i"), max(p.level for p in prog.preds) + 1, "agg", (fn, 1))
         prog.preds.append(g)
         m = RuleMaker(rng, prog)
-        m.lits = [m.positive(g)] + [m.positive(rng.choice(prog.preds)) for _ in range(rng.randint(0, 1))]
-        args, guards = m.head(g, g.agg)
-        prog.rules.append(Rule(g, args, m.lits + guards))
+        lits = [m.positive(g)] + [m.positive(rng.choice(prog.preds)) for _ in range(rng.randint(0, 1))]
+        args, guards = m.head(g, lits, g.agg)
+        prog.rules.append(Rule(g, args, lits + guards))
         prog.expect = ("only min and max aggregate recursively", [prog.rules[-1]])
         return
     p = rng.choice(plain)
     m = RuleMaker(rng, prog)
-    m.lits = m.body(p.level, False)
-    args, guards = m.head(p)
-    rule = Rule(p, args, m.lits + guards)
+    lits = m.body(p.level, False)
+    args, guards = m.head(p, lits)
+    rule = Rule(p, args, lits + guards)
     prog.rules.append(rule)
     if kind == "unstratified":
         q = rng.choice(plain)
         rule.body.append(m.negative(q))
         if q is not p:
             m2 = RuleMaker(rng, prog)
-            m2.lits = [m2.positive(p)]
-            args2, guards2 = m2.head(q)
-            prog.rules.append(Rule(q, args2, m2.lits + guards2))
+            lits2 = [m2.positive(p)]
+            args2, guards2 = m2.head(q, lits2)
+            prog.rules.append(Rule(q, args2, lits2 + guards2))
         prog.expect = ("cannot be stratified", None)       # any rule `negative_cycles` finds
     elif kind == "head" and p.sorts:
         k = rng.randrange(len(p.sorts))
