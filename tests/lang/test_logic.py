@@ -303,6 +303,16 @@ FUZZ_FOUND = {
                            "S(x) <- P(x + 1), not M(x)\n",
                            "n(c). n(3). p(4). p(-3). r(X) :- p(F), X = F - 1, not n(X). "
                            "s(X) :- p(F), X = F - 1, not m(X)."),
+    # Atoms whose variables nothing else reads: one einsum spanned them all (300^5 cells, a MemoryError);
+    # a rule's body projects them first.
+    "disjoint_atoms_dense": ("domain N = 0..300\nrelation P(a: N, b: N)\nP(1, 2)\nP(3, 4)\n"
+                             "Q(x) <- P(x, _), P(y, z), P(u, v)\nS(x, y) <- P(x, _), P(y, z), not P(z, y), P(u, v)\n",
+                             "p(1, 2). p(3, 4). q(X) :- p(X, _), p(Y, Z), p(U, V). "
+                             "s(X, Y) :- p(X, _), p(Y, Z), not p(Z, Y), p(U, V)."),
+    # Native linear rounds took the domains' extents before their join read a count that grew them.
+    "linear_rounds_after_growth": ("E(a)\nE(b)\nE(c)\nG(count(x)) <- E(x)\nP(0)\nP(y) <- G(y), P(x)\n",
+                                   "e(a). e(b). e(c). g(N) :- e(_), N = #count{X : e(X)}. p(0). "
+                                   "p(Y) :- g(Y), p(X)."),
     # A count outside its domain (totals did not grow it) was lost or an index error.
     "count_grows_its_domain": ("E(a)\nE(b)\nC(count(x)) <- E(x)\nP(y) <- C(y)\nP(y) <- C(x), y == x + 5\n",
                                "e(a). e(b). c(N) :- e(_), N = #count{X : e(X)}. p(Y) :- c(Y). "

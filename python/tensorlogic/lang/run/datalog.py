@@ -105,6 +105,7 @@ class Datalog:
         fr = ev.frame_for(form.body, form.plan, lhs_items=form.head_items, overrides=overrides,
                           declared=shape)
         fr.var_domains = var_domains(ev, [form.body])
+        fr.exists = (form.body, frozenset(fr.plan.top))     # the join is stepped (Products.product)
         r = ev.eval(form.body, fr)
         if not isinstance(r, Labelled):
             r = Labelled(tl.full((), float(r), dtype=tl.float16) if not hasattr(r, "shape") else r, ())

@@ -314,6 +314,11 @@ class Evaluator:
         for lab in labelled:
             out += [l for l in lab.labels if l not in here and l not in out]
         nodes = [f for v, f in zip(vals, e.factors) if isinstance(v, Labelled)]
+        exists = getattr(fr, "exists", None)
+        if exists is not None and exists[0] is e:
+            # A rule's body, only tested for > 0: what its head does not read is summed here.
+            out = [l for l in out if l not in exists[1]]
+            return self.rt.products.product(labelled, out, scale, nodes, fr.overrides, exists=True)
         return self.rt.products.product(labelled, out, scale, nodes, fr.overrides)
 
     def e_Index(self, e, fr):
