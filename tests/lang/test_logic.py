@@ -306,9 +306,11 @@ FUZZ_FOUND = {
     # Atoms whose variables nothing else reads: one einsum spanned them all (300^5 cells, a MemoryError);
     # a rule's body projects them first.
     "disjoint_atoms_dense": ("domain N = 0..300\nrelation P(a: N, b: N)\nP(1, 2)\nP(3, 4)\n"
-                             "Q(x) <- P(x, _), P(y, z), P(u, v)\nS(x, y) <- P(x, _), P(y, z), not P(z, y), P(u, v)\n",
+                             "Q(x) <- P(x, _), P(y, z), P(u, v)\nS(x, y) <- P(x, _), P(y, z), not P(z, y), P(u, v)\n"
+                             "relation R(a, b)\nT(x) <- P(x, _), R(y, z)\nW(x) <- P(x, _), V(y)\nV(9)\n",
                              "p(1, 2). p(3, 4). q(X) :- p(X, _), p(Y, Z), p(U, V). "
-                             "s(X, Y) :- p(X, _), p(Y, Z), not p(Z, Y), p(U, V)."),
+                             "s(X, Y) :- p(X, _), p(Y, Z), not p(Z, Y), p(U, V). t(X) :- p(X, _), r(Y, Z). "
+                             "w(X) :- p(X, _), v(Y). v(9)."),
     # Native linear rounds took the domains' extents before their join read a count that grew them.
     "linear_rounds_after_growth": ("E(a)\nE(b)\nE(c)\nG(count(x)) <- E(x)\nP(0)\nP(y) <- G(y), P(x)\n",
                                    "e(a). e(b). e(c). g(N) :- e(_), N = #count{X : e(X)}. p(0). "

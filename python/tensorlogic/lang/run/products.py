@@ -14,6 +14,7 @@ import numpy as np
 from ..engine import tl
 from ..syntax import nodes as N
 from ..check.indices import snippet
+from .builtins import step
 from .labelled import Labelled, einsum, project
 
 # A relation is sparse when at most this fraction of its cells hold a tuple.
@@ -36,7 +37,7 @@ class Products:
         """`factor_nodes[k]` is the expression factor k came from; `overrides` maps the atoms read
         from a semi-naive delta (never treated as sparse: they change every round); `exists`: the
         product is only tested for > 0 (a rule's body), so a relation's labels that nothing else
-        reads are projected by max first: `P(x) <- A(x), B(y, z), C(u)` joins A with two small
+        reads are projected first (exists): `P(x) <- A(x), B(y, z), C(u)` joins A with two small
         projections, where one einsum would span x, y, z and u at once (found by the logic fuzzer:
         a 13 GB request)."""
         if exists:
@@ -52,8 +53,11 @@ class Products:
 
     @staticmethod
     def _exists(f, k, factors, out_labels):
+        """A relation's factor with the labels nothing else reads projected away: 1 where some
+        tuple has the others' values (a sum then a step: a max has no value over an empty domain)."""
         others = set(out_labels).union(*[g.labels for j, g in enumerate(factors) if j != k])
-        return project(f, [l for l in f.labels if l not in others], "max")
+        drop = [l for l in f.labels if l not in others]
+        return Labelled(step(project(f, drop, "sum").t), tuple(l for l in f.labels if l not in drop)) if drop else f
 
     # ---- sparse relations -----------------------------------------------------------------------
     def _relation_atom(self, node):
