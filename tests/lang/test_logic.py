@@ -293,10 +293,12 @@ FUZZ_FOUND = {
     # (the binding was dropped), an integer into a domain of names (read as an index).
     "comparison_binds_a_constant": ('E(a, c)\nE(b, 1)\nP(x, y) <- E(x, y)\nP(x, y) <- E(x, _), y == -2\n'
                                     'Q(x) <- E(x, _), w == "c1"\nR(x) <- E(x, _), w == "c1", v == "c2", w != v\n'
-                                    'N(1)\nM(y) <- N(y)\nM(y) <- N(_), y == "c"\nZ(y) <- N(_), y == 5\n',
+                                    'N(1)\nM(y) <- N(y)\nM(y) <- N(_), y == "c"\nZ(y) <- N(_), y == 5\n'
+                                    'H(y) <- N(_), y == -2\nH(y) <- N(_), y == "d"\n',
                                     "e(a, c). e(b, 1). p(X, Y) :- e(X, Y). p(X, Y) :- e(X, _), Y = -2. "
                                     "q(X) :- e(X, _), W = c1. r(X) :- e(X, _), W = c1, V = c2, W != V. "
-                                    "n(1). m(Y) :- n(Y). m(Y) :- n(_), Y = c. z(Y) :- n(_), Y = 5."),
+                                    "n(1). m(Y) :- n(Y). m(Y) :- n(_), Y = c. z(Y) :- n(_), Y = 5. "
+                                    "h(Y) :- n(_), Y = -2. h(Y) :- n(_), Y = d."),
     # `P(x + 1)` binds x without giving it P's domain: x's values (integers) were read as indices of
     # N's domain of names and integers; and values outside every domain (an empty one, M's).
     "shifted_into_names": ("relation M(a)\nN(c)\nN(3)\nP(4)\nP(-3)\nR(x) <- P(x + 1), not N(x)\n"

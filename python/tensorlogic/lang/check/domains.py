@@ -208,7 +208,8 @@ class DomainInference:
                 span = arg_span(*node, self.sources[node[0].span.file]) if isinstance(node, tuple) \
                     else node.span
                 raise self.error(f"'{key}' is not in domain {dom.name}", span)
-        for node_key, key in optional:
+        # Names first: whether an integer joins depends on whether the domain holds names.
+        for node_key, key in sorted(optional, key=lambda o: isinstance(o[1], int) and not isinstance(o[1], bool)):
             # A name joins the domain (an integer only one that holds names: integer domains hold
             # every value rules compute).
             is_int = isinstance(key, int) and not isinstance(key, bool)
