@@ -114,6 +114,24 @@ def test_add_facts_and_set_from_python():
         prog.set("V", [1.0, 1.0])
 
 
+@pytest.mark.parametrize("storage", [None, "sparse"])
+def test_add_facts_of_integers_and_names(storage):
+    # Found by the logic fuzzer: a list of tuples mixing integers and names went through a numpy
+    # array (1 became "1"); a relation without arguments took no fact; loaded names were variables
+    # in queries; loaded integers were indices, wrong once a rule grew their domain downwards.
+    prog = lang.compile("relation E(a, b)\nrelation F()\nrelation N(a)\nP(x) <- E(x, y), y == 1\n"
+                        "M(y) <- N(x), y == x - 10\nQ(x) <- N(x), not M(x), F()\n")
+    for r in ("E", "F", "N", "P", "M", "Q") if storage else ():
+        prog.storage(r, storage)
+    prog.add_facts("E", [(1, "a"), ("b", 1), (-2, 1)]).add_facts("F", [()]).add_facts("N", [(3,), (-4,)])
+    prog.run()
+    assert {(r["x"], r["y"]) for r in prog.query("E(x, y)")} == {(1, "a"), ("b", 1), (-2, 1)}
+    assert {r["x"] for r in prog.query("P(x)")} == {"b", -2}
+    assert prog.query("E(b, y)") == [{"y": 1}] and prog.query("F()") is True
+    assert {r["x"] for r in prog.query("M(x)")} == {-7, -14}
+    assert {r["x"] for r in prog.query("Q(x)")} == {3, -4} and prog.query("N(-4)") is True
+
+
 def test_fact_fast_path_gives_the_parsers_answers():
     rng = random.Random()
     edges = random_edges(rng, [f"n{k}" for k in range(15)], 30)

@@ -77,6 +77,13 @@ class Program:
         arity] (integers or strings) or a list of tuples of constants.  Returns the program."""
         if name not in self.model.relations:
             raise KeyError(f"no relation named '{name}'")
+        if not isinstance(rows, np.ndarray) and all(isinstance(r, (tuple, list)) for r in rows):
+            # Tuples of constants: columns as given (an array would turn 1 into "1" beside a name).
+            if len({len(r) for r in rows}) > 1:
+                raise ValueError("add_facts takes rows of one length")
+            if rows:
+                add_rows(self.runtime, name, [list(c) for c in zip(*rows)], facts=len(rows))
+            return self
         arr = np.asarray(rows)
         if arr.size == 0:
             return self

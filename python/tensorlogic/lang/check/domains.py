@@ -3,8 +3,8 @@
 A declared domain is a set of constants or an integer range.  The arguments of untyped relations
 get inferred domains: positions joined by a shared variable are unified (union-find), and the
 constants written at those positions become the members, in order of first appearance.  An inferred
-domain whose constants are all integers is the range 0..max+1, or min..max+1 with negative ones
-(integers index it).
+domain whose constants are all integers is a range: 0..max+1 when none is negative (integers index
+it), else min..max+1 (its positions hold values that rules compute with, as the non-negative ones do).
 """
 from __future__ import annotations
 
@@ -56,11 +56,11 @@ class Domain:
         return list(self.members)
 
     def finish_inferred(self):
-        """An inferred domain of integers becomes the range 0..max+1 (min..max+1 when some are
-        negative), so rules compute with its values (`Temp(oslo, -5)`, `t > 10`)."""
+        """An inferred domain of integers becomes the range 0..max+1, or min..max+1 when one is
+        negative."""
         if self.kind == "inferred" and self.members and all(
                 isinstance(m, int) and not isinstance(m, bool) for m in self.members):
-            self.kind, self.start, self.stop = "range", min(0, min(self.members)), max(self.members) + 1
+            self.kind, self.start, self.stop = "range", min(0, *self.members), max(self.members) + 1
             self.members, self._index = [], {}
 
 
@@ -114,6 +114,7 @@ class DomainInference:
         """Unifies argument positions through shared variables, gives every class a domain, then
         adds (or checks) the constants written at each position, in source order."""
         occurrences = []           # (uf node, constant node, key)
+        optional = []              # (uf node, key) of comparisons: added to domains that grow
 
         def position(node_key, arg, stmt, span):
             if isinstance(arg, N.Name) and arg.role == "var":
@@ -162,6 +163,12 @@ class DomainInference:
                         if clash:
                             raise self.error(f"'{l.id}' and '{r.id}' range over different domains",
                                              n.span)
+                    for var, c in ((l, r), (r, l)) if n.op == "==" else ():
+                        # `w == "c"` may bind w to a constant no fact mentions: a domain that grows
+                        # takes it in (a fixed one is not extended; the comparison matches nothing).
+                        key = _constant_key(c)
+                        if isinstance(var, N.Name) and var.role == "var" and var.id != "_" and key is not None:
+                            optional.append((("V", id(stmt), var.id), key))
 
         for item in items:
             if isinstance(item, N.Facts):
@@ -206,6 +213,19 @@ class DomainInference:
                 span = arg_span(*node, self.sources[node[0].span.file]) if isinstance(node, tuple) \
                     else node.span
                 raise self.error(f"'{key}' is not in domain {dom.name}", span)
+        # Names first: whether an integer joins depends on whether the domain holds names.
+        for node_key, key in sorted(optional, key=lambda o: isinstance(o[1], int) and not isinstance(o[1], bool)):
+            # A name joins the domain (an integer only one that holds names: integer domains hold
+            # every value rules compute).
+            is_int = isinstance(key, int) and not isinstance(key, bool)
+            dom = self.uf.domain_of(node_key)
+            if dom is None and not is_int:
+                # A variable no atom reads (`w == "c"`, then only compared): a domain of its own.
+                dom = Domain(f"{node_key[2]}", "inferred", declared=False)
+                self.uf.attach(node_key, dom, None)
+            if dom is not None and dom.grows and (not is_int or any(
+                    not isinstance(m, int) or isinstance(m, bool) for m in dom.members)):
+                dom.add(key)
         finished = set()
         for rel in self.relations.values():
             rel.domains = [self.uf.domain_of(("R", rel.name, k)) for k in range(rel.arity)]
@@ -232,3 +252,16 @@ class DomainInference:
     def var_domain(self, stmt, var):
         """The domain of a rule's (or query's) variable, or None."""
         return self.uf.domain_of(("V", id(stmt), var))
+
+
+def _constant_key(e):
+    """The constant an expression names (a string, a name, an integer), else None."""
+    if isinstance(e, N.Str):
+        return e.value
+    if isinstance(e, N.Name) and e.role == "const":
+        return e.key if e.key is not None else e.id
+    if isinstance(e, N.Num) and e.is_int:
+        return e.value
+    if isinstance(e, N.Prefix) and e.ops == ["-"] and isinstance(e.operand, N.Num) and e.operand.is_int:
+        return -e.operand.value
+    return None

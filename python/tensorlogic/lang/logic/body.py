@@ -9,13 +9,14 @@ filters; `v == e` with `v` unbound computes `v`.
 """
 from __future__ import annotations
 
+import dataclasses
 import operator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import tuples as T
-from .rules import Atom, RuleError, Test, binding_var, variables
+from .rules import Atom, RuleError, Test, binding_var, bound_vars, variables
 
 # A join builds at most about this many output rows at once (see Runner.run).
 CHUNK_ROWS = 1 << 18
@@ -59,20 +60,27 @@ class Step:
     never: bool = False           # a constant outside the domain: the atom matches nothing
     delta: bool = False           # reads the previous round's new tuples
     plain: set = field(default_factory=set)     # variables bound as plain atom arguments
+    # Position -> (domain, domain): a key (or an `equal` position's column) whose variable holds
+    # indices of the first domain, read at a position of the second.  Rules unify a variable's
+    # domains; a query's variable may meet several (Runner.cast).
+    casts: dict = field(default_factory=dict)
 
 
 class Plan:
     """The order of a body's literals for one choice of delta atom."""
 
-    def __init__(self, rule, domains_of, sizes, delta_index=None):
+    def __init__(self, rule, domains_of, sizes, delta_index=None, var_domain_of=None):
         self.rule = rule
+        self.var_domain_of = var_domain_of or (lambda v: None)   # the checker's, for assigned ones
         self.atom_bound = set()      # variables bound as plain arguments of atoms so far
         self.var_domain = {}
+        self.keys_after, self.delta_index = 0, delta_index
         for atom in rule.atoms():
             for a, d in zip(atom.args, domains_of(atom.name)):
                 if a[0] == "var":
                     self.var_domain.setdefault(a[1], d)
-        positive = {binding_var(a) for atom in rule.atoms() for a in atom.args} - {None}
+        # Variables the body binds (atoms, assignments); a negation's other ones are its own.
+        positive = bound_vars(rule)
         bound, steps = set(), []
         pending = list(enumerate(rule.body))
         while pending:
@@ -96,13 +104,14 @@ class Plan:
                     score = (i != delta_index, shared == 0, -shared, sizes(lit.name, i == delta_index))
                     if best is None or score < best[0]:
                         best = (score, k)
-                if best is None:
-                    lit = next(lit for _, lit in pending if not isinstance(lit, Test) and not lit.negated)
-                    raise RuleError("no order of this body binds the variables of its computed arguments "
-                                    "first: bind them with a plain argument of another atom", lit.span)
-                pick = best[1]
+                pick = best[1] if best is not None else self._keys_after(pending, bound, domains_of)
             i, lit = pending.pop(pick)
             steps.append(self._step(i, lit, bound, positive, domains_of, i == delta_index))
+        if rule.aggregate is not None and rule.aggregate.fn != "count":
+            term, fn = rule.aggregate.term, rule.aggregate.fn
+            if term[0] == "const":
+                raise RuleError(f"{fn} computes with integers, not the name '{term[1]}'", rule.aggregate.span)
+            self._numeric(term, rule.aggregate.span)
         needed = set(variables_of_head(rule))
         for step in reversed(steps):
             step.keep = set(needed)
@@ -120,11 +129,21 @@ class Plan:
             if lit.op == "==" and _assignable(lit, bound):
                 var, expr = _assignable(lit, bound)
                 bound.add(var)
-                self.var_domain.setdefault(var, None)
-                return Step("assign", (var, expr))
+                # The variable holds what it copies (in a query, of another domain than its atoms').
+                if expr[0] == "var":
+                    self.var_domain[var] = self.var_domain.get(expr[1])
+                elif var not in self.var_domain:
+                    self.var_domain[var] = self.var_domain_of(var)
+                # A constant is assigned as its index in the variable's domain of names.
+                dom = self.var_domain[var]
+                dom = dom if expr[0] in ("const", "num") and dom is not None and not is_numeric(dom) else None
+                return Step("assign", (var, expr, dom))
             for side in (lit.left, lit.right):
                 if lit.op in ("<", "<=", ">", ">=") or side[0] == "op":
                     self._numeric(side, lit.span)
+                    if side[0] == "const" and isinstance(side[1], str):
+                        raise RuleError(f"'{side[1]}' is a name: names compare only with == and !=",
+                                        lit.span)
             return Step("test", lit)
         step = Step("not" if lit.negated else "atom", lit, delta=delta, plain=set(self.atom_bound))
         doms = domains_of(lit.name)
@@ -149,21 +168,48 @@ class Plan:
                     if var in first:
                         q, cq = first[var]
                         step.equal.append((p, shift, q, cq))
+                        if _differ(d, doms[q]):
+                            step.casts[p] = (d, doms[q])
                     else:
                         first[var] = (p, shift)
                     continue
                 if var in first:
                     q, cq = first[var]
                     step.equal.append((p, shift, q, cq))
+                    if _differ(d, doms[q]):
+                        step.casts[p] = (d, doms[q])
                 else:
                     first[var] = (p, shift)
                     step.binds.append((p, var, shift))
+                    self.var_domain[var] = d
                 continue
+            if a[0] == "var" and _differ(self.var_domain.get(a[1]), d):
+                step.casts[p] = (self.var_domain[a[1]], d)
             step.keys.append((p, a))
         if not lit.negated:
             bound |= {v for _, v, _ in step.binds}
             self.atom_bound |= {v for _, v, s in step.binds if s == 0}
         return step
+
+    def _keys_after(self, pending, bound, domains_of):
+        """No order binds the variables of a computed argument first (`P(x, 2 * x)`, or
+        `E(x, 5 - y), E(5 - x, y)`): the first atom pending reads each such argument as a fresh
+        variable, which a test compares with the argument once its variables are bound
+        (`P(x, k), k == 2 * x`).  Returns the atom's place in `pending`."""
+        atoms = [(k, item) for k, item in enumerate(pending) if isinstance(item[1], Atom) and not item[1].negated]
+        k, (i, lit) = min(atoms, key=lambda a: a[1][0] != self.delta_index)
+        args = list(lit.args)
+        for p, a in enumerate(args):
+            if a[0] == "op" and binding_var(a) is None and not variables(a) <= bound:
+                domain = domains_of(lit.name)[p]
+                if not is_numeric(domain):
+                    raise RuleError(f"position {p + 1} of '{lit.name}' is not an integer domain", lit.span)
+                self.keys_after += 1
+                args[p] = ("var", f"_#key{self.keys_after}")
+                self.var_domain[args[p][1]] = domain
+                pending.append((-self.keys_after, Test("==", args[p], a, lit.span)))
+        pending[k] = (i, dataclasses.replace(lit, args=args))
+        return k
 
     def _numeric(self, expr, span):
         for v in variables(expr):
@@ -173,10 +219,16 @@ class Plan:
                                 f"compute with", span)
 
 
+def _differ(a, b):
+    """Whether a variable's values in domain `a` must be translated to be read in domain `b` (two
+    integer ranges hold values alike)."""
+    return a is not None and b is not None and a is not b and not (a.kind == b.kind == "range")
+
+
 def _computable(atom, bound):
     """Whether the atom's computed arguments (arithmetic other than `v + c`, such as `-y` or `x * y`) use
-    only bound variables: they are keys looked up, not bindings, so their variables come first. Safety
-    (rules.bound_order) guarantees another atom binds them, so some atom always qualifies."""
+    only bound variables: they are keys looked up, not bindings, so their variables come first (where
+    no order allows that, Plan._keys_after turns some into tests)."""
     return all(variables(a) <= bound for a in atom.args if a[0] != "var" and binding_var(a) is None)
 
 
@@ -250,7 +302,10 @@ def evaluate(expr, frame, encode_const=None):
         return frame.columns[expr[1]], None
     if kind in ("num", "const"):
         v = encode_const(expr[1]) if encode_const is not None else expr[1]
-        return frame.xp.full(frame.n, -1 if v is None else v), None
+        if v is None or isinstance(v, str):
+            # A name outside the domain (or among integers) is no value there: it defines nothing.
+            return frame.xp.full(frame.n, 0), frame.xp.flags(frame.n, False)
+        return frame.xp.full(frame.n, v), None
     a, ma = evaluate(expr[2], frame)
     b, mb = evaluate(expr[3], frame)
     mask = ma if mb is None else (mb if ma is None else ma & mb)
@@ -296,8 +351,8 @@ class Runner:
             if frame.n == 0:
                 break
             if step.kind == "assign":
-                var, expr = step.literal
-                values, mask = evaluate(expr, frame)
+                var, expr, dom = step.literal
+                values, mask = evaluate(expr, frame, None if dom is None else (lambda key: encode(dom, key)))
                 frame.columns[var] = values
                 frame = apply_mask(frame, mask)
             elif step.kind == "test":
@@ -319,8 +374,17 @@ class Runner:
             if side[0] == "var":
                 dom = plan.var_domain.get(side[1])
         enc = (lambda key: encode(dom, key)) if dom is not None and not is_numeric(dom) else None
+        for side in (t.left, t.right):
+            v = side[1] if side[0] not in ("const", "num") or enc is None else enc(side[1])
+            if side[0] in ("const", "num") and (v is None or isinstance(v, str)):
+                # A name outside the domain (or among integers) equals none of its values.
+                return frame if t.op == "!=" else apply_mask(frame, frame.xp.flags(frame.n, False))
         a, ma = evaluate(t.left, frame, enc)
         b, mb = evaluate(t.right, frame, enc)
+        if t.left[0] == t.right[0] == "var":
+            da, db = plan.var_domain.get(t.left[1]), plan.var_domain.get(t.right[1])
+            if _differ(db, da):
+                b = self.cast(b, db, da)
         mask = COMPARE[t.op](a, b)
         for m in (ma, mb):
             if m is not None:
@@ -333,9 +397,11 @@ class Runner:
         xp = self.xp
         sig = (id(step), step.delta)
         hit = self.indexes.get(sig)
+        ext = self.extents_of(step.literal.name)
         # The entry keeps its step alive: a query's plan dies after it, and a later step reusing its
-        # id must not read its index.
-        if hit is not None and hit[0] is step and hit[1] is table:
+        # id must not read its index. Keys are packed by the domains' extents: a domain grown since
+        # (a rule computed new integers into it) packs them anew.
+        if hit is not None and hit[0] is step and hit[1] is table and hit[4] == ext:
             return hit[2], hit[3]
         rows = table
         if step.consts or step.equal:
@@ -343,45 +409,44 @@ class Runner:
             for p, v in step.consts:
                 mask = mask & (table[:, p] == v)
             for p, cp, q, cq in step.equal:
-                mask = mask & ((table[:, p] - cp) == (table[:, q] - cq))
+                col = self.cast(table[:, p], *step.casts[p]) if p in step.casts else table[:, p]
+                mask = mask & ((col - cp) == (table[:, q] - cq))
             rows = T.compress(xp, table, mask)
         index = None
         if step.keys:
-            ext = self.extents_of(step.literal.name)
             pos = [p for p, _ in step.keys]
             key = T.pack([rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
             index = T.SortedIndex(xp, key)
         if not step.delta:
-            self.indexes[sig] = (step, table, rows, index)
+            self.indexes[sig] = (step, table, rows, index, ext)
         return rows, index
 
     def _probe(self, step, frame):
+        """The frame's keys into the step's index, the mask of rows whose keys can match (inside
+        the positions' domains), and the mask of rows whose keys are defined (None: all)."""
         ext = self.extents_of(step.literal.name)
-        cols, mask = [], None
+        cols, defined = [], None
         for p, expr in step.keys:
             v, m = evaluate(expr, frame)
-            cols.append(v)
+            cols.append(self.cast(v, *step.casts[p]) if p in step.casts else v)
             if m is not None:
-                mask = m if mask is None else mask & m
+                defined = m if defined is None else defined & m
         lows = [ext[p][0] for p, _ in step.keys]
         sizes = [ext[p][1] for p, _ in step.keys]
+        mask = defined
         # A plain variable bound by an atom holds values of this position's domain already.
-        if not all(e[0] == "var" and e[1] in step.plain for _, e in step.keys):
+        if step.casts or not all(e[0] == "var" and e[1] in step.plain for _, e in step.keys):
             inside = T.in_range(cols, lows, sizes)
             mask = inside if mask is None else mask & inside
-        return T.pack(cols, lows, sizes), mask
+        return T.pack(cols, lows, sizes), mask, defined
 
     def _atom(self, step, frame, table):
         xp = self.xp
-        if step.never:
-            return frame if step.kind == "not" else Frame(xp, {}, 0)
-        rows, index = self._index(step, table)
         if step.kind == "not":
-            if index is None:
-                return Frame(xp, {}, 0) if len(rows) else frame
-            key, mask = self._probe(step, frame)
-            hit = index.contains(key)
-            return apply_mask(frame, ~(hit if mask is None else hit & mask))
+            return self._anti(step, frame, table)
+        if step.never:
+            return Frame(xp, {}, 0)
+        rows, index = self._index(step, table)
         if index is None and not frame.columns and frame.n == 1:
             # The first atom of a body: its rows are the bindings.
             cols = {}
@@ -396,7 +461,7 @@ class Runner:
             pairs = xp.arange(n * m)
             fi, ti = pairs // m, pairs % m
         else:
-            key, mask = self._probe(step, frame)
+            key, mask, _ = self._probe(step, frame)
             lo, counts = index.ranges(key)
             if mask is not None:
                 counts = xp.where(mask, counts, 0)
@@ -410,3 +475,37 @@ class Runner:
                 if var in step.keep:
                     cols[var] = matched[:, p] - shift if shift else matched[:, p]
         return Frame(xp, cols, len(fi))
+
+    def cast(self, col, src, dst):
+        """Values of domain `src` as `dst` holds them (a value `dst` lacks becomes one below its
+        extent: it matches nothing there)."""
+        xp = self.xp
+        missing = extent(dst)[0] - 1
+        if src.kind != "range":
+            coded = [encode(dst, key) for key in src.constants()]
+            return xp.take(xp.asarray(np.array([missing if c is None else c for c in coded], dtype=np.int64)), col)
+        # Integers (`v - 1` binds v outside its atom's range): the members of `dst` that are integers.
+        pairs = sorted((k, i) for i, k in enumerate(dst.constants()) if isinstance(k, int) and not isinstance(k, bool))
+        if not pairs:
+            return xp.full(len(col), missing)
+        keys = xp.asarray(np.array([k for k, _ in pairs], dtype=np.int64))
+        at = xp.searchsorted(keys, col)
+        at = xp.where(at == len(pairs), 0, at)
+        hit = xp.take(keys, at) == col
+        return xp.where(hit, xp.take(xp.asarray(np.array([i for _, i in pairs], dtype=np.int64)), at), missing)
+
+    def _anti(self, step, frame, table):
+        """`not A(...)`: the rows with no match; a row where a computed argument is undefined
+        (division by zero) is dropped, as everywhere else."""
+        xp = self.xp
+        defined = None
+        if step.keys:
+            key, mask, defined = self._probe(step, frame)
+        if not step.never:
+            rows, index = self._index(step, table)
+            if index is None:
+                return Frame(xp, {}, 0) if len(rows) else frame
+            hit = index.contains(key)
+            keep = ~(hit if mask is None else hit & mask)
+            return apply_mask(frame, keep if defined is None else keep & defined)
+        return apply_mask(frame, defined)

@@ -17,7 +17,7 @@ from ..syntax import nodes as N
 from . import arrays, linear
 from . import tuples as T
 from .body import Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
-from .rules import Atom, Rule, RuleError, bound_order, is_dense_rule, lower, lower_body, variables
+from .rules import Atom, Rule, RuleError, Test, bound_order, is_dense_rule, lower, lower_body, variables
 from .state import State
 
 # A relation holds at most this many cells densely (2,000 x 2,000 nodes is 4 M).
@@ -168,10 +168,8 @@ class Logic:
             rows.append(row)
         for row in rel.fact_rows:
             rows.append([encode(d, key) for d, key in zip(rel.domains, row)])
-        parts = [np.array(rows, dtype=np.int64).reshape(len(rows), rel.arity)]
-        # Loaded facts are domain indices; an integer domain's values are its integers.
-        lows = np.array([lo for lo, _ in self.extents(name)], dtype=np.int64)
-        parts += [r + lows if lows.any() else r for r in rel.rows]
+        # (Loaded facts are held as the engine holds them: run/loading.py.)
+        parts = [np.array(rows, dtype=np.int64).reshape(len(rows), rel.arity)] + list(rel.rows)
         table = np.concatenate(parts) if len(parts) > 1 else parts[0]
         return T.unique_rows(self.xp, self.xp.asarray(table), *self._radix(name))
 
@@ -247,12 +245,12 @@ class Logic:
         if plan is None:
             try:
                 plan = self.plans[key] = Plan(low, lambda n: self.model.relations[n].domains,
-                                              self.size, delta_index)
+                                              self.size, delta_index, self.var_domains(low))
             except RuleError as err:
                 raise self.error(err.message, err.span) from None
         parts = []
         for frame in self.runner.run(plan, table_of):
-            parts.append(self._head(low, frame))
+            parts.append(self._head(low, frame, plan.var_domain))
             if len(parts) > 1 and low.aggregate is None:
                 # A join run in pieces (Runner.run): their head tuples are reduced as they come,
                 # so that memory holds the distinct ones and one piece.
@@ -261,6 +259,12 @@ class Logic:
         if len(parts) == 1:
             return parts[0]
         return self.xp.cat([r for r, _ in parts]), self.xp.cat([v for _, v in parts])
+
+    def var_domains(self, low):
+        """The checker's domain of each variable of a rule (a variable that only a comparison
+        binds has no atom to take one from)."""
+        node = low.node
+        return None if node is None else (lambda v: self.model.checker.var_domain(node, v))
 
     def size(self, name, delta):
         """A relation's size as the planner estimates it (a delta is taken as small)."""
@@ -271,45 +275,62 @@ class Logic:
         return len(hit[0]) if hit is not None else \
             len(rel.facts) + len(rel.fact_rows) + sum(len(r) for r in rel.rows)
 
-    def _head(self, low, frame):
+    def _head(self, low, frame, var_domains):
         xp = self.xp
         rel = self.model.relations[low.head]
+        width = rel.arity - (low.aggregate is not None)
+        empty = xp.zeros(0, width), (xp.zeros(0) if low.aggregate else None)
         if frame.n == 0:
-            width = rel.arity - (low.aggregate is not None)
-            return xp.zeros(0, width), (xp.zeros(0) if low.aggregate else None)
+            return empty
+        # Computed terms first: a row where one is undefined (division by zero) derives nothing.
+        computed, values, mask = {}, None, None
+        for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
+            if a is not None and a[0] == "op":
+                if not is_numeric(d):
+                    raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; "
+                                     f"it cannot hold computed numbers", low.node.head.args[p].span)
+                computed[p], m = evaluate(a, frame)
+                mask = m if mask is None else (mask if m is None else mask & m)
+        if low.aggregate is not None:
+            term = low.aggregate.term        # (a name only in count, which reads no value: Plan)
+            values, m = (xp.zeros(frame.n), None) if term[0] == "const" else evaluate(term, frame)
+            mask = m if mask is None else (mask if m is None else mask & m)
+        if mask is not None:
+            keep = xp.nonzero(mask)
+            frame = apply_mask(frame, mask)
+            computed = {p: xp.take(c, keep) for p, c in computed.items()}
+            values = xp.take(values, keep) if values is not None else None
+            if frame.n == 0:
+                return empty
         cols = []
         for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
             if a is None:
                 continue
             if a[0] == "var":
                 col = frame.columns[a[1]]
+                src = var_domains.get(a[1])
+                # (is_numeric makes an empty domain one of integers: it takes them as they are.)
+                if src is not None and src.kind == "range" and d is not src and not is_numeric(d):
+                    col = self._integers_into(col, src, d, low, p)
             elif a[0] in ("const", "num"):
                 if is_numeric(d):
-                    self._grow(d, a[1], a[1], low, p)
+                    self.grow(d, a[1], a[1], low, p)
                 v = encode(d, a[1])
                 if v is None:
                     raise self.error(f"{a[1]!r} is not a constant of {d.name}",
                                      low.node.head.args[p].span)
                 col = xp.full(frame.n, v)
             else:
-                if not is_numeric(d):
-                    raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; "
-                                     f"it cannot hold computed numbers", low.node.head.args[p].span)
-                col, mask = evaluate(a, frame)
-                if mask is not None:
-                    return self._head(low, apply_mask(frame, mask))
+                col = computed[p]
             cols.append(col)
-        values = None
         if low.aggregate is not None:
-            values, mask = evaluate(low.aggregate.term, frame)
-            if mask is not None:
-                return self._head(low, apply_mask(frame, mask))
             p = low.aggregate.position
             if not is_numeric(rel.domains[p]):
                 raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; it "
                                  f"cannot hold {low.aggregate.fn}", low.aggregate.span)
+            # (A count or a sum is no value of the term: State grows the domain to hold it.)
             if low.aggregate.fn in ("min", "max", "avg"):
-                self._grow(rel.domains[p], xp.low(values), xp.high(values), low, p)
+                self.grow(rel.domains[p], xp.low(values), xp.high(values), low, p)
         rows = xp.stack(cols) if cols else xp.zeros(frame.n, 0)
         q = 0
         for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
@@ -317,11 +338,23 @@ class Logic:
                 continue
             # A variable that is an argument of an atom holds values of its domain already.
             if (a[0] != "var" or a[1] not in low.plain_vars) and is_numeric(d) and len(rows):
-                self._grow(d, xp.low(rows[:, q]), xp.high(rows[:, q]), low, p)
+                self.grow(d, xp.low(rows[:, q]), xp.high(rows[:, q]), low, p)
             q += 1
         return rows, values
 
-    def _grow(self, d, lo, hi, low, p):
+    def _integers_into(self, col, src, d, low, p):
+        """A variable that `P(x + 1)` binds holds integers; a head position of a domain of names
+        and integers holds their indices there (a domain that grows takes in the new ones)."""
+        have = {k for k in d.constants() if isinstance(k, int) and not isinstance(k, bool)}
+        new = sorted(set(np.unique(self.xp.numpy(col)).tolist()) - have)
+        if new and not d.grows:
+            raise self.error(f"{new[0]} is not in domain {d.name} at position {p + 1} of '{low.head}'",
+                             low.node.head.args[p].span)
+        for k in new:
+            d.add(k)
+        return self.runner.cast(col, src, d)
+
+    def grow(self, d, lo, hi, low, p):
         """Widens an undeclared integer domain to hold the values [lo, hi] computed into it."""
         if d.start <= lo and hi < d.stop:
             return
@@ -344,7 +377,8 @@ class Logic:
                 return None
         except RuleError:
             return None
-        if not any(self.is_sparse(a.name) for a in low.atoms() + low.atoms(True)):
+        if not any(self.is_sparse(a.name) for a in low.atoms() + low.atoms(True)) and \
+                not self._meets_domains(low):
             return None
         names = []
         for lit in low.body:
@@ -373,6 +407,18 @@ class Logic:
                         for v, x, d in zip(names, row, doms)})
         return out
 
+    def _meets_domains(self, low):
+        """Whether a query's variable is read at positions of different domains, or compared with
+        one of another domain (rules unify them; a query cannot): only the tuple engine
+        translates between them."""
+        seen = {}
+        for atom in low.atoms() + low.atoms(True):
+            for a, d in zip(atom.args, self.model.relations[atom.name].domains):
+                if a[0] == "var" and seen.setdefault(a[1], d) is not d:
+                    return True
+        return any(isinstance(t, Test) and t.left[0] == t.right[0] == "var" and
+                   seen.get(t.left[1]) is not seen.get(t.right[1]) for t in low.body)
+
     # ---- explain --------------------------------------------------------------------------------
     def explain(self):
         lines = []
@@ -395,7 +441,8 @@ class Logic:
             for m in comp:
                 for r in self.model.relations[m].rules:
                     low = self.lower(r)
-                    plan = Plan(low, lambda n: self.model.relations[n].domains, self.size)
+                    plan = Plan(low, lambda n: self.model.relations[n].domains, self.size,
+                                var_domain_of=self.var_domains(low))
                     order = []
                     for s in plan.steps:
                         if s.kind in ("atom", "not"):

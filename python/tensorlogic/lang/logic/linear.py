@@ -65,7 +65,7 @@ def linear_rule(logic, low, members):
         return logic.model.relations[name].domains
 
     try:
-        plan = Plan(rest, doms, logic.size)
+        plan = Plan(rest, doms, logic.size, var_domain_of=logic.var_domains(low))
     except RuleError:
         return None
     joins = [s for s in plan.steps if s.kind == "atom"]
@@ -106,10 +106,6 @@ def run(logic, comp, state, recursive, rules):
     """The fixpoint of a component from its started states: {relation: all its tuples}."""
     xp = logic.xp
     index = {m: i for i, m in enumerate(comp)}
-    relations = []
-    for m in comp:
-        ext = logic.extents(m)
-        relations.append((xp.numpy(state[m].full()), [lo for lo, _ in ext], [s for _, s in ext]))
     native = []
     for m in comp:
         for low in recursive[m]:
@@ -117,6 +113,11 @@ def run(logic, comp, state, recursive, rules):
             spec = _spec(logic, lin, index)
             if spec is not None:
                 native.append(spec)
+    # The extents after the joins above: a relation they read first may have grown a domain.
+    relations = []
+    for m in comp:
+        ext = logic.extents(m)
+        relations.append((xp.numpy(state[m].full()), [lo for lo, _ in ext], [s for _, s in ext]))
     rt, budget = logic.rt, logic.rt.budget
     limit = min(rt.max_iterations, max(budget.max_steps - budget.steps, 0))
     seconds = -1.0 if budget.deadline is None else max(budget.deadline - time.monotonic(), 0.0)

@@ -163,9 +163,8 @@ def _expr(a, rule):
                     "(+ - * / %)", a.span)
 
 
-def bound_order(rule: Rule):
-    """Checks safety; returns the set of variables bound positively.  Raises RuleError at the first
-    unsafe use."""
+def bound_vars(rule: Rule) -> set:
+    """The variables the body binds: by positive atoms, then by `v == e` once e is bound."""
     bound = set()
     for atom in rule.atoms():
         for a in atom.args:
@@ -181,6 +180,13 @@ def bound_order(rule: Rule):
                     if side[0] == "var" and side[1] not in bound and variables(other) <= bound:
                         bound.add(side[1])
                         changed = True
+    return bound
+
+
+def bound_order(rule: Rule):
+    """Checks safety; returns the set of variables bound positively.  Raises RuleError at the first
+    unsafe use."""
+    bound = bound_vars(rule)
     for t in rule.body:
         if isinstance(t, Test):
             _require(variables(t.left) | variables(t.right), bound, t.span, "comparison")
@@ -217,6 +223,9 @@ def is_dense_rule(rule: Rule) -> bool:
     for b in rule.body:
         if isinstance(b, Test):
             if b.op not in ("==", "!=") or any(s[0] not in ("var", "const") for s in (b.left, b.right)):
+                return False
+            # A variable only a comparison binds (`w == x`) has no axis to range over.
+            if any(s[0] == "var" and s[1] not in positive for s in (b.left, b.right)):
                 return False
         else:
             if any(a[0] not in ("var", "const") for a in b.args):

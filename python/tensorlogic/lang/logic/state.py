@@ -55,6 +55,7 @@ class State:
                               f"same position (rules without one add values to min and max)",
                               r.span)
         self.agg = aggs.pop() if aggs else None
+        self.agg_rule = next((r for r in rules if r.aggregate), None)
         self.arity = logic.model.relations[name].arity
         self.delta = None
         self.runs, self._full = [], None
@@ -113,6 +114,10 @@ class State:
             return
         fn, pos = self.agg
         groups, values = self._reduce(derived)
+        if fn in ("count", "sum") and len(values):
+            # The domain holds the totals (min, max and avg are among the values, grown already).
+            self.logic.grow(self.logic.model.relations[self.name].domains[pos], xp.low(values),
+                             xp.high(values), self.agg_rule, pos)
         if fn in ("min", "max") and len(facts):
             groups = xp.cat([groups, T.columns_except(xp, facts, pos)])
             values = xp.cat([values, facts[:, pos]])

@@ -31,8 +31,10 @@ def facts_tensor(rel):
         arr[tuple(idx)] = 1
     for row in rel.fact_rows:
         arr[tuple(d.index(key) for d, key in zip(rel.domains, row))] = 1
+    # Loaded facts hold an integer domain's integers (its indices start at its lowest one).
+    lows = np.array([d.start if d.kind == "range" else 0 for d in rel.domains], dtype=np.int64)
     for rows in rel.rows:
-        arr[tuple(rows.T)] = 1
+        arr[tuple((rows - lows).T)] = 1
     return tl.tensor(arr, dtype=tl.float16)
 
 
@@ -103,6 +105,7 @@ class Datalog:
         fr = ev.frame_for(form.body, form.plan, lhs_items=form.head_items, overrides=overrides,
                           declared=shape)
         fr.var_domains = var_domains(ev, [form.body])
+        fr.exists = (form.body, frozenset(fr.plan.top))     # the join is stepped (Products.product)
         r = ev.eval(form.body, fr)
         if not isinstance(r, Labelled):
             r = Labelled(tl.full((), float(r), dtype=tl.float16) if not hasattr(r, "shape") else r, ())
@@ -202,6 +205,12 @@ def query_rows(rt, query, locals=None, local_names=None):
     ev = rt.evaluator
     body = query.product
     names = var_names(body)
+    # Relations are derived before the frame sizes its axes from their domains (deriving one may
+    # grow a domain).
+    for lit in query.literals:
+        for n in N.walk(lit.expr):
+            if isinstance(n, N.Call) and n.kind == "relation" and n.name in rt.model.relations:
+                rt.derived(n.name)
     fr = ev.frame_for(body, rt.model.plans[query], locals=locals, local_names=local_names)
     doms = var_domains(ev, [body])
     fr.var_domains = doms

@@ -200,6 +200,20 @@ class Evaluator:
     def index_value(self, e, domain, fr) -> int:
         """An index without variables: an integer, a constant of the axis's domain, or a bound
         value."""
+        key = self.index_key(e, fr)
+        if domain is not None:
+            idx = domain.index(key)
+            if idx is None and _is_position(key, domain):
+                return key
+            if idx is None:
+                raise self.error(f"'{key}' is not in domain {domain.name}", e.span)
+            return idx
+        if isinstance(key, bool) or not isinstance(key, int):
+            raise self.error(f"an index must be an integer, not {key!r}", e.span)
+        return key
+
+    def index_key(self, e, fr):
+        """The constant an index without variables names (before its domain maps it)."""
         if isinstance(e, N.Num):
             key = e.value
         elif isinstance(e, N.Prefix) and isinstance(e.operand, N.Num):
@@ -216,15 +230,6 @@ class Evaluator:
                 raise self.error("an index here must be a single number or constant", e.span) from None
             if isinstance(key, float) and key.is_integer():
                 key = int(key)
-        if domain is not None:
-            idx = domain.index(key)
-            if idx is None and _is_position(key, domain):
-                return key
-            if idx is None:
-                raise self.error(f"'{key}' is not in domain {domain.name}", e.span)
-            return idx
-        if isinstance(key, bool) or not isinstance(key, int):
-            raise self.error(f"an index must be an integer, not {key!r}", e.span)
         return key
 
     # ---- expressions ----------------------------------------------------------------------------
@@ -312,6 +317,11 @@ class Evaluator:
         for lab in labelled:
             out += [l for l in lab.labels if l not in here and l not in out]
         nodes = [f for v, f in zip(vals, e.factors) if isinstance(v, Labelled)]
+        exists = getattr(fr, "exists", None)
+        if exists is not None and exists[0] is e:
+            # A rule's body, only tested for > 0: what its head does not read is summed here.
+            out = [l for l in out if l not in exists[1]]
+            return self.rt.products.product(labelled, out, scale, nodes, fr.overrides, exists=True)
         return self.rt.products.product(labelled, out, scale, nodes, fr.overrides)
 
     def e_Index(self, e, fr):
@@ -436,6 +446,10 @@ class Evaluator:
             if _is_var(s):
                 n = fr.env.size(s.id)
                 sides.append(("var", s.id, n))
+            elif dom is not None:
+                # A constant outside the variable's domain equals none of its values.
+                idx = dom.index(self.index_key(s, fr))
+                sides.append(("const", -1 if idx is None else idx, None))
             else:
                 sides.append(("const", self.index_value(s, dom, fr), None))
         (ka, a, na), (kb, b, nb) = sides

@@ -1,7 +1,9 @@
 """Bulk data into a running program without the parser: `load NAME from "file"` and, from Python,
 `Program.add_facts` / `Program.set`.  Facts arrive as columns of constants; each column is mapped
-to its domain's indices at once (a domain that grows takes new constants in order of first
-appearance, as facts written in the program do) and kept as rows of indices on the relation."""
+at once to what the tuple engine holds at its position: the integers of an integer domain (its
+indices move when it grows downwards), the indices of a domain of names (a domain that grows takes
+new constants in order of first appearance, as facts written in the program do); the relation keeps
+these rows."""
 from __future__ import annotations
 
 import itertools
@@ -23,12 +25,16 @@ def load_into(rt, node):
         raise rt.error(str(err), node.span) from None
 
 
-def add_rows(rt, name, columns, span=None):
-    """Adds facts given as one array of constants per argument."""
+def add_rows(rt, name, columns, span=None, facts=0):
+    """Adds facts given as one array of constants per argument (`facts` counts those of a relation
+    without arguments, which has no column to count them)."""
     rel = rt.model.relations[name]
     if len(columns) != rel.arity:
         raise rt.error(f"relation '{name}' takes {rel.arity} arguments but the data has "
                        f"{len(columns)} columns", span)
+    if not len(columns) and facts:
+        rel.rows.append(np.zeros((1, 0), dtype=np.int64))
+        rt.data_changed()
     if not len(columns) or not len(columns[0]):
         return
     if len({len(c) for c in columns}) != 1:
@@ -39,24 +45,27 @@ def add_rows(rt, name, columns, span=None):
 
 
 def _codes(rt, dom, col, name, k, span):
-    """Indices of a column's constants in `dom`, adding new ones where the domain grows."""
+    """A column's constants as `dom` holds them (integers of a range, else indices), adding new
+    ones where the domain grows."""
     if not isinstance(col, np.ndarray) and all(isinstance(c, int) and not isinstance(c, bool) for c in col[:64]):
         col = np.asarray(col)
     if isinstance(col, np.ndarray) and col.dtype.kind in "iu":
+        lo, hi = int(col.min()), int(col.max())
+        if dom.kind == "inferred" and not dom.members:
+            # As for written facts: 0..max+1, or min..max+1 with negative integers.
+            dom.kind, dom.start, dom.stop = "range", min(lo, 0), hi + 1
         if dom.kind == "range":
-            lo, hi = int(col.min()), int(col.max())
-            if hi >= dom.stop and not dom.declared and lo >= 0:
-                dom.stop = hi + 1
+            if not dom.declared:
+                dom.start, dom.stop = min(dom.start, lo), max(dom.stop, hi + 1)
             if lo < dom.start or hi >= dom.stop:
                 bad = int(col[(col < dom.start) | (col >= dom.stop)][0])
                 raise rt.error(f"{bad} (argument {k} of {name}) is not in domain {dom.name}", span)
-            return col.astype(np.int64) - dom.start
-        if dom.kind == "inferred" and not dom.members:
-            dom.kind, dom.start, dom.stop = "range", min(0, int(col.min())), int(col.max()) + 1
-            return col.astype(np.int64) - dom.start
+            return col.astype(np.int64)
         col = col.tolist()
     elif isinstance(col, np.ndarray):
         col = col.astype(str).tolist()
+    # Names of loaded facts are constants in what is read later (queries), as written facts' are.
+    rt.model.constants.update(c for c in col if isinstance(c, str))
     index = dom._index
     if dom.grows:
         # New constants get the next indices in order of first appearance (dicts keep order).

@@ -14,6 +14,7 @@ import numpy as np
 from ..engine import tl
 from ..syntax import nodes as N
 from ..check.indices import snippet
+from .builtins import step
 from .labelled import Labelled, einsum, project
 
 # A relation is sparse when at most this fraction of its cells hold a tuple.
@@ -32,14 +33,31 @@ class Products:
         self.rt = rt
         self.sparse = {}                            # relation name -> _Sparse or None
 
-    def product(self, factors, out_labels, scale, factor_nodes, overrides):
+    def product(self, factors, out_labels, scale, factor_nodes, overrides, exists=False):
         """`factor_nodes[k]` is the expression factor k came from; `overrides` maps the atoms read
-        from a semi-naive delta (never treated as sparse: they change every round)."""
+        from a semi-naive delta (never treated as sparse: they change every round); `exists`: the
+        product is only tested for > 0 (a rule's body), so a relation's labels that nothing else
+        reads are projected first (exists): `P(x) <- A(x), B(y, z), C(u)` joins A with two small
+        projections, where one einsum would span x, y, z and u at once (found by the logic fuzzer:
+        a 13 GB request)."""
+        if exists:
+            projected = [self._exists(f, k, factors, out_labels) if _is_relation(node, self.rt.model) else f
+                         for k, (f, node) in enumerate(zip(factors, factor_nodes))]
+            if any(p is not f for p, f in zip(projected, factors)):
+                return einsum(projected, out_labels, scale)
         if len(factors) == 2:
             done = self._sparse_product(factors, out_labels, scale, factor_nodes, overrides)
             if done is not None:
                 return done
         return einsum(factors, out_labels, scale)
+
+    @staticmethod
+    def _exists(f, k, factors, out_labels):
+        """A relation's factor with the labels nothing else reads projected away: 1 where some
+        tuple has the others' values (a sum then a step: a max has no value over an empty domain)."""
+        others = set(out_labels).union(*[g.labels for j, g in enumerate(factors) if j != k])
+        drop = [l for l in f.labels if l not in others]
+        return Labelled(step(project(f, drop, "sum").t), tuple(l for l in f.labels if l not in drop)) if drop else f
 
     # ---- sparse relations -----------------------------------------------------------------------
     def _relation_atom(self, node):
@@ -174,3 +192,10 @@ def _plain_vars(node):
     if not all(isinstance(a, N.Name) and a.role == "var" and a.id != "_" for a in args):
         return set()
     return {a.id for a in args}
+
+
+def _is_relation(node, model):
+    """Whether a factor is a relation's atom (a 0/1 tensor)."""
+    if isinstance(node, N.Call):
+        return node.kind == "relation"
+    return isinstance(node, N.Index) and isinstance(node.base, N.Name) and node.base.id in model.relations

@@ -208,9 +208,15 @@ class Runtime:
     # ---- definitions ----------------------------------------------------------------------------
     def facts(self, rel):
         t = self._facts.get(rel.name)
-        if t is None:
+        if t is None or not self._fits(rel.name, t):
             t = self._facts[rel.name] = facts_tensor(rel)
         return t
+
+    def _fits(self, name, t):
+        """Whether a relation's tensor still has its domains' sizes: a rule that computes new
+        integers grows their domain (a range may grow downwards, moving every index)."""
+        rel = self.model.relations.get(name)
+        return rel is None or tuple(t.shape) == tuple(d.size for d in rel.domains)
 
     def leaf_deps(self, name):
         """Leaves (given tensors and global variables) a definition reads, through other
@@ -270,8 +276,13 @@ class Runtime:
             return self.logic.dense(name)
         snap = self.snapshot(comp)
         hit = self.cache.get(name)
-        if hit is not None and hit[1] == snap:
+        if hit is not None and hit[1] == snap and self._fits(name, hit[0]):
             return hit[0]
+        # The relations it reads first: one may compute integers that grow a domain, and the
+        # dense frames size their axes from the domains once.
+        for r in sorted({r for m in comp for r in self.direct_reads(m)} - set(comp)):
+            if r in self.model.relations:
+                self.logic.rows(r) if self.logic.is_sparse(r) else self.derived(r)
         values = self.evaluate_component(comp)
         for m, v in values.items():
             self.cache[m] = (v, snap)
