@@ -3,6 +3,7 @@ function, as PyTorch's)."""
 import numpy as np
 
 from ..errors import ShapeMismatchError
+from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
 
 
@@ -38,3 +39,13 @@ def flags(name, **values):
     for what, value in values.items():
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"linalg.{name}: {what} must be a bool, got {type(value).__name__}")
+
+
+def batch_shape(name, A, B):
+    """The shape A's and B's batch dimensions (all but the last two) broadcast to; a ShapeMismatchError naming the
+    function and both shapes when they do not."""
+    try:
+        return tuple(broadcast_shapes(A.shape[:-2], B.shape[:-2]))
+    except ShapeMismatchError:
+        raise ShapeMismatchError(f"linalg.{name}: the batch dimensions of {list(A.shape)} and {list(B.shape)} do not "
+                                 "broadcast") from None

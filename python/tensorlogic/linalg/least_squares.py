@@ -13,11 +13,11 @@ import numpy as np
 from ..autograd.function import Function
 from ..errors import ShapeMismatchError
 from ..ops.linalg import matmul
-from ..ops.shape import broadcast_shapes, cat
+from ..ops.shape import cat
 from ..dtypes import float16
 from ..tensor import Tensor
 from ..type_info import finfo
-from .checks import flags, float_input, matrices
+from .checks import batch_shape, flags, float_input, matrices
 from .host import HostFactors, check_finite, float64, getrf, getrs, rounded, to_device
 from .lu_family import _solve
 from .spectral import _SVD_FAILED
@@ -291,11 +291,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if Bm.ndim < 2 or Bm.shape[-2] != A.shape[-2]:
         raise ShapeMismatchError(f"linalg.lstsq: A {list(A.shape)} and B {list(B.shape)} do not fit (A's rows must "
                                  "match B's)")
+    batch = batch_shape("lstsq", A, Bm)
     a, b = float64(A), float64(Bm)  # A's own batch: the rank and singular values are of A's matrices
     if driver not in (None, "gels"):
         check_finite(a, "lstsq", _SVD_FAILED)
     solved = _Solved(a, b, rcond, driver)
-    batch = tuple(broadcast_shapes(A.shape[:-2], Bm.shape[:-2]))
     A = A.broadcast_to(batch + tuple(A.shape[-2:]))
     Bm = Bm.broadcast_to(batch + tuple(Bm.shape[-2:]))
     X, residuals = _Lstsq.apply(A, Bm, solved, driver, rcond)

@@ -15,9 +15,9 @@ from ..creation import eye
 from ..errors import LinAlgError, ShapeMismatchError
 from ..ops.arrange import diag_embed
 from ..ops.linalg import matmul
-from ..ops.shape import broadcast_shapes, cat
+from ..ops.shape import cat
 from ..tensor import Tensor
-from .checks import flags, float_input, matrices, square
+from .checks import batch_shape, flags, float_input, matrices, square
 from .host import batch_prefix, float64, getrf, getrs, permutation_matrix, rounded, to_device
 
 LUFactorResult = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
@@ -88,7 +88,7 @@ def _rhs_matrices(A, B, left, name):
                                  f"({n}x{n} and {Bm.shape[-2]}x{Bm.shape[-1]})")
     if not left:
         A, Bm = A.mT, Bm.mT
-    batch = tuple(broadcast_shapes(A.shape[:-2], Bm.shape[:-2]))
+    batch = batch_shape(name, A, Bm)
     return A.broadcast_to(batch + (n, n)), Bm.broadcast_to(batch + tuple(Bm.shape[-2:])), vector
 
 
@@ -317,7 +317,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     if B.shape[-2] != n:
         raise ShapeMismatchError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation AX = B ({n}x{n} "
                                  f"and {B.shape[-2]}x{B.shape[-1]})")
-    batch = tuple(broadcast_shapes(LU.shape[:-2], B.shape[:-2]))
+    batch = batch_shape("lu_solve", LU, B)
     LU = LU.broadcast_to(batch + (n, n))
     B = B.broadcast_to(batch + tuple(B.shape[-2:]))
     pivots = pivots.cpu().numpy()

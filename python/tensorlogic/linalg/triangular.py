@@ -8,8 +8,8 @@ import numpy as np
 
 from ..errors import LinAlgError, ShapeMismatchError
 from ..ops.linalg import matmul
-from ..ops.shape import broadcast_shapes, cat, stack
-from .checks import flags, float_input, square
+from ..ops.shape import cat, stack
+from .checks import batch_shape, flags, float_input, square
 from .host import batch_prefix, to_device
 
 CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
@@ -92,7 +92,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if B.shape[-2] != n:
         raise ShapeMismatchError(f"linalg.solve_triangular: A {list(A.shape)} and B {list(B.shape)} do not fit "
                                  "(A's columns must match B's rows)")
-    B = B.broadcast_to(tuple(broadcast_shapes(A.shape[:-2], B.shape[:-2])) + tuple(B.shape[-2:]))
+    B = B.broadcast_to(batch_shape("solve_triangular", A, B) + tuple(B.shape[-2:]))
     rows = [None] * n
     for i in (reversed(range(n)) if upper else range(n)):
         row = B[..., i, :]
