@@ -54,7 +54,8 @@ cuda.amp = _cuda_amp
 from . import distributed  # noqa: E402
 from . import distributions  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
-from . import linalg  # noqa: E402  (tl.linalg: torch.linalg's norms and products)
+from . import linalg  # noqa: E402  (tl.linalg: torch.linalg's norms, products and factorisations)
+from .linalg.aliases import *  # noqa: E402,F401,F403  (inverse, det, logdet, slogdet, pinverse, svd, qr, ...)
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
                             conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
