@@ -7,10 +7,8 @@ runs longer batches)."""
 import os
 import pathlib
 import random
-import subprocess
-import sys
 
-import pytest
+from fuzz_batches import finish_fuzz_batch, start_fuzz_batch
 
 PROGRAMS = int(os.environ.get("TL_FUZZ_LOGIC_PROGRAMS", "100"))
 SCRIPT = pathlib.Path(__file__).with_name("fuzz_logic.py")
@@ -18,12 +16,6 @@ SCRIPT = pathlib.Path(__file__).with_name("fuzz_logic.py")
 
 def test_random_programs_match_clingo():
     seed = random.SystemRandom().randrange(1 << 30)
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(seed), str(PROGRAMS)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        out, _ = proc.communicate(timeout=60 + PROGRAMS // 5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail(f"fuzz batch (seed {seed}, {PROGRAMS} programs) hung; replay: python {SCRIPT} {seed} {PROGRAMS}")
-    assert proc.returncode == 0, f"seed {seed}; replay: python {SCRIPT} {seed} {PROGRAMS}\n{out[-8000:]}"
+    proc = start_fuzz_batch(SCRIPT, seed, PROGRAMS)
+    out = finish_fuzz_batch(proc, SCRIPT, seed, PROGRAMS, timeout=60 + PROGRAMS // 5)
     assert f"{PROGRAMS} programs, 0 failures" in out

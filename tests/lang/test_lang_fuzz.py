@@ -4,13 +4,10 @@ mutated programs run in subprocesses (fuzz_programs.py)."""
 import os
 import pathlib
 import random
-import subprocess
-import sys
-
-import pytest
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from fuzz_batches import finish_fuzz_batch, start_fuzz_batch
 from tensorlogic.lang import TensorLogicSyntaxError, TensorLogicTypeError
 from tensorlogic.lang.check.checker import check
 
@@ -177,13 +174,6 @@ def test_mutated_programs_run_in_subprocesses():
     script = pathlib.Path(__file__).with_name("fuzz_programs.py")
     seed = random.SystemRandom().randrange(1 << 30)
     per = -(-PROGRAMS // BATCHES)
-    procs = [subprocess.Popen([sys.executable, str(script), str(seed + k), str(per)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for k in range(BATCHES)]
+    procs = [start_fuzz_batch(script, seed + k, per) for k in range(BATCHES)]
     for k, p in enumerate(procs):
-        try:
-            out, _ = p.communicate(timeout=60 + per // 10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            pytest.fail(f"fuzz batch (seed {seed + k}, {per} programs) hung")
-        assert p.returncode == 0, f"fuzz batch seed {seed + k}:\n{out[-8000:]}"
+        out = finish_fuzz_batch(p, script, seed + k, per, timeout=60 + per // 10)
