@@ -3,6 +3,7 @@
 // for dweight and dbias. All in f32, each output rounded once.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "common.cuh"
 #include "cuda_backend.h"
@@ -56,7 +57,7 @@ __global__ void __launch_bounds__(1024)
 // dx = (gw - xhat mean(gw xhat) - mean(gw)) rstd, gw = grad * weight (rms_norm: no centring, no mean(gw)).
 // The row's mean and rstd go to `stats` for the column pass.
 __global__ void norm_backward_rows(const __half* x, const __half* grad, const __half* weight, int64_t n, float eps,
-                                   bool rms, __half* dx, float2* stats) {
+                                   bool rms, bool accumulate, __half* dx, float2* stats) {
   __shared__ float scratch[33];
   const int64_t r = blockIdx.x;
   const __half* xr = x + r * n;
@@ -84,7 +85,8 @@ __global__ void norm_backward_rows(const __half* x, const __half* grad, const __
   for (int64_t k = threadIdx.x; k < n; k += blockDim.x) {
     const float xhat = (__half2float(xr[k]) - mean) * rstd;
     const float gw = __half2float(gr[k]) * (weight ? __half2float(weight[k]) : 1.0f);
-    dx[r * n + k] = __float2half_rn((gw - xhat * dot_mean - gw_mean) * rstd);
+    const float d = (gw - xhat * dot_mean - gw_mean) * rstd;
+    dx[r * n + k] = __float2half_rn(accumulate ? d + __half2float(dx[r * n + k]) : d);
   }
   if (threadIdx.x == 0) stats[r] = make_float2(mean, rstd);
 }
@@ -98,8 +100,10 @@ __global__ void norm_backward_rows(const __half* x, const __half* grad, const __
 constexpr int kWarpRowMax = 32 * 8 * 4;
 constexpr int kWarpRowThreads = 256;
 
-template <int V>
-__global__ void __launch_bounds__(kWarpRowThreads)
+// ACCUMULATE adds dx into dx's values (a residual stream's gradient summed in the same pass). Its V <= 3 forms are
+// held to two blocks per SM, as the others are without a bound (more registers would leave one); 0: no bound.
+template <int V, bool ACCUMULATE>
+__global__ void __launch_bounds__(kWarpRowThreads, ACCUMULATE && V <= 3 ? 2 : 0)
     norm_backward_warps(const __half* x, const __half* grad, const __half* weight, int64_t rows, int64_t n,
                         float eps, bool rms, __half* dx, float* partial) {
   extern __shared__ float sums[];  // [2n]: the block's column sums of grad * xhat, then of grad
@@ -151,11 +155,13 @@ __global__ void __launch_bounds__(kWarpRowThreads)
 #pragma unroll
     for (int u = 0; u < V; ++u) {
       if (!valid[u]) continue;
-      Half8 out;
+      Half8 out, sum;  // sum: dx's values before (loaded here, not with the row: 30 more registers there)
+      if constexpr (ACCUMULATE) sum = reinterpret_cast<const Half8*>(dx + r * n)[lane + 32 * u];
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
         const float xhat = (__half2float(xv[u].h[j]) - mean) * rstd, g = __half2float(gv[u].h[j]);
-        out.h[j] = __float2half_rn((g * __half2float(w[u].h[j]) - xhat * dot_mean - gw_mean) * rstd);
+        const float d = (g * __half2float(w[u].h[j]) - xhat * dot_mean - gw_mean) * rstd;
+        out.h[j] = __float2half_rn(ACCUMULATE ? d + __half2float(sum.h[j]) : d);
         aw[u][j] += g * xhat;
         ab[u][j] += g;
       }
@@ -249,19 +255,20 @@ void finish_columns(const float* partial, int64_t chunks, int64_t n, __half* dwe
   check_launch("norm backward finish kernel");
 }
 
-template <int V>
+template <int V, bool ACCUMULATE>
 void launch_norm_backward_warps(bool rms, const __half* x, const __half* grad, const __half* w, int64_t rows,
                                 int64_t n, float eps, __half* dx, __half* dweight, __half* dbias) {
   const size_t shared = sizeof(float) * 2 * n;
   int per_sm = 0;
-  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, norm_backward_warps<V>, kWarpRowThreads, shared),
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, norm_backward_warps<V, ACCUMULATE>, kWarpRowThreads,
+                                                      shared),
         "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
   const int64_t warps = kWarpRowThreads / 32;
   const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>((rows + warps - 1) / warps,
                                                                  int64_t{sm_count()} * std::max(per_sm, 1)));
   const bool columns = dweight || dbias;
   Scratch partial(columns ? sizeof(float) * 2 * n * blocks : 1);
-  norm_backward_warps<V><<<static_cast<unsigned>(blocks), kWarpRowThreads, shared, stream()>>>(
+  norm_backward_warps<V, ACCUMULATE><<<static_cast<unsigned>(blocks), kWarpRowThreads, shared, stream()>>>(
       x, grad, w, rows, n, eps, rms, dx, columns ? partial.as<float>() : nullptr);
   check_launch("norm backward kernel");
   if (!columns) return;
@@ -291,15 +298,24 @@ bool CudaBackend::cross_entropy_backward(const Array& logits, const Array& targe
 }
 
 bool CudaBackend::norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows,
-                                int64_t n, double eps, const Array& dx, const Array* dweight, const Array* dbias) {
+                                int64_t n, double eps, const Array& dx, bool accumulate, const Array* dweight,
+                                const Array* dbias) {
   const __half* w = weight ? weight->data_as<__half>() : nullptr;
   if (n % 8 == 0 && n <= kWarpRowMax && rows > 0 && aligned16(x.data()) && aligned16(grad.data()) &&
       aligned16(dx.data()) && aligned16(w)) {
     const int per_lane = static_cast<int>((n / 8 + 31) / 32);
     auto launch = [&](auto v) {
-      launch_norm_backward_warps<decltype(v)::value>(
-          rms, x.data_as<__half>(), grad.data_as<__half>(), w, rows, n, static_cast<float>(eps), dx.data_as<__half>(),
-          dweight ? dweight->data_as<__half>() : nullptr, dbias ? dbias->data_as<__half>() : nullptr);
+      auto with = [&](auto accumulating) {
+        launch_norm_backward_warps<decltype(v)::value, decltype(accumulating)::value>(
+            rms, x.data_as<__half>(), grad.data_as<__half>(), w, rows, n, static_cast<float>(eps),
+            dx.data_as<__half>(), dweight ? dweight->data_as<__half>() : nullptr,
+            dbias ? dbias->data_as<__half>() : nullptr);
+      };
+      if (accumulate) {
+        with(std::true_type{});
+      } else {
+        with(std::false_type{});
+      }
     };
     if (per_lane <= 1) {
       launch(std::integral_constant<int, 1>{});
@@ -316,7 +332,7 @@ bool CudaBackend::norm_backward(bool rms, const Array& x, const Array& grad, con
   for (int64_t r0 = 0; r0 < rows; r0 += kMaxGrid) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, kMaxGrid));
     norm_backward_rows<<<grid, kThreads, 0, stream()>>>(x.data_as<__half>() + r0 * n, grad.data_as<__half>() + r0 * n,
-                                                        w, n, static_cast<float>(eps), rms,
+                                                        w, n, static_cast<float>(eps), rms, accumulate,
                                                         dx.data_as<__half>() + r0 * n, stats.as<float2>() + r0);
     check_launch("norm backward kernel");
   }

@@ -98,3 +98,37 @@ def test_cross_entropy_mean_with_every_target_ignored_is_nan(device):
     logits = tl.tensor(np.ones((3, 4), np.float16), device=device)
     loss = F.cross_entropy(logits, tl.tensor([-100, -100, -100], device=device))
     assert np.isnan(loss.item())
+
+
+@pytest.mark.parametrize("shape", [(2500, 768), (37, 3, 50), (9, 1024)])
+@pytest.mark.parametrize("rms", [False, True])
+@pytest.mark.parametrize("retain", [False, True])
+def test_norm_backward_into_a_residual_streams_gradient(device, rng, monkeypatch, shape, rms, retain):
+    """h = 1.5 x; y = h + norm(h) W: h's two gradients are summed by the norm's backward in its own pass
+    (backward_into), unless the sum is visible elsewhere (retain_grad keeps it), where the engine adds them."""
+    normalized = shape[-1:]
+    x, g = f16_randn(rng, shape, 2.0), f16_randn(rng, shape)
+    w, b = f16_randn(rng, normalized), f16_randn(rng, normalized)
+    mix = f16_randn(rng, normalized)  # (a per-column scale as the residual branch's "f")
+    calls = []
+    into = tl.ops.rows._Norm.backward_into
+    monkeypatch.setattr(tl.ops.rows._Norm, "backward_into", staticmethod(lambda *a: calls.append(1) or into(*a)))
+
+    def run(lib, F_, t, weight, bias, scale):
+        h = t * 1.5
+        if retain:
+            h.retain_grad()
+        normed = F_.rms_norm(h, normalized, weight, eps=1e-5) if rms else F_.layer_norm(h, normalized, weight, bias)
+        return h, h + normed * scale
+
+    ours = [tl.tensor(a, device=device, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a.astype(np.float64), requires_grad=True) for a in (x, w, b)]
+    h, y = run(tl, F, *ours, tl.tensor(mix, device=device))
+    th, ty = run(torch, torch.nn.functional, *theirs, torch.tensor(mix.astype(np.float64)))
+    (y * tl.tensor(g, device=device)).sum().backward()  # (the root's own gradient is the caller's: never summed into)
+    (ty * torch.tensor(g.astype(np.float64))).sum().backward()
+    for i, what in enumerate(["x", "weight", "bias"][: 2 if rms else 3]):
+        assert_grad_close(ours[i].grad, theirs[i].grad, 2e-2, f"{'rms' if rms else 'layer'}_norm d{what}")
+    if retain:
+        assert_grad_close(h.grad, th.grad, 2e-2, "the residual stream's gradient")
+    assert len(calls) == 1

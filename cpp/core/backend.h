@@ -120,11 +120,11 @@ class Backend {
                                       float /*label_smoothing*/, const Array& /*out*/) {
     return false;
   }
-  // Gradients of `norm` from contiguous x and grad [rows, n]: dx [rows, n], and the column sums dweight =
-  // sum_r grad * xhat and dbias = sum_r grad [n] where not null, all in f32 and rounded once. Returns false,
-  // having written nothing, where the backend has no fused kernel.
+  // Gradients of `norm` from contiguous x and grad [rows, n]: dx [rows, n] (added to dx's values in f32 when
+  // `accumulate`), and the column sums dweight = sum_r grad * xhat and dbias = sum_r grad [n] where not null, all
+  // in f32 and rounded once. Returns false, having written nothing, where the backend has no fused kernel.
   virtual bool norm_backward(bool /*rms*/, const Array& /*x*/, const Array& /*grad*/, const Array* /*weight*/,
-                             int64_t /*rows*/, int64_t /*n*/, double /*eps*/, const Array& /*dx*/,
+                             int64_t /*rows*/, int64_t /*n*/, double /*eps*/, const Array& /*dx*/, bool /*accumulate*/,
                              const Array* /*dweight*/, const Array* /*dbias*/) {
     return false;
   }

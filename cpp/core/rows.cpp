@@ -161,9 +161,11 @@ std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const A
 
 std::optional<std::vector<Array>> norm_backward(bool rms, const Array& x_in, const Array& grad_in,
                                                 const Shape& normalized_shape, const std::optional<Array>& weight,
-                                                double eps, bool weight_grad, bool bias_grad) {
+                                                double eps, bool weight_grad, bool bias_grad,
+                                                const std::optional<Array>& accumulate_into) {
   const char* name = rms ? "rms_norm_backward" : "layer_norm_backward";
-  Backend& backend = backend_of(name, {&x_in, &grad_in, weight ? &*weight : nullptr});
+  Backend& backend = backend_of(name, {&x_in, &grad_in, weight ? &*weight : nullptr,
+                                       accumulate_into ? &*accumulate_into : nullptr});
   const int64_t n = check_normalized(name, x_in, normalized_shape, {&weight});
   if (grad_in.shape() != x_in.shape()) {
     throw ShapeMismatchError(std::string(name) + ": the gradient " + shape_str(grad_in.shape()) +
@@ -173,12 +175,19 @@ std::optional<std::vector<Array>> norm_backward(bool rms, const Array& x_in, con
   const Array x = contiguous(as_float(x_in)), grad = contiguous(as_float(grad_in));
   std::optional<Array> w;
   if (weight) w = contiguous(as_float(*weight));
-  std::vector<Array> grads{Array::empty(x.shape(), Dtype::float16, x.device()), Array(), Array()};
+  if (accumulate_into && (accumulate_into->shape() != x_in.shape() || accumulate_into->dtype() != Dtype::float16 ||
+                          !accumulate_into->is_contiguous())) {
+    throw ArgumentError(std::string(name) + ": the array to accumulate into must be a contiguous float16 array of the "
+                        "input's shape " + shape_str(x_in.shape()) + ", got " + shape_str(accumulate_into->shape()) +
+                        " " + dtype_name(accumulate_into->dtype()));
+  }
+  std::vector<Array> grads{accumulate_into ? *accumulate_into : Array::empty(x.shape(), Dtype::float16, x.device()),
+                           Array(), Array()};
   if (weight_grad) grads[1] = Array::empty(normalized_shape, Dtype::float16, x.device());
   if (bias_grad) grads[2] = Array::empty(normalized_shape, Dtype::float16, x.device());
   if (x.numel() == 0) return std::nullopt;  // the composed form gives the zero column sums
   const bool taken = backend.norm_backward(rms, x, grad, w ? &*w : nullptr, x.numel() / n, n, eps, grads[0],
-                                           weight_grad ? &grads[1] : nullptr, bias_grad ? &grads[2] : nullptr);
+                                           accumulate_into.has_value(), weight_grad ? &grads[1] : nullptr, bias_grad ? &grads[2] : nullptr);
   if (!taken) return std::nullopt;
   return grads;
 }

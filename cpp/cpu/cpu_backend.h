@@ -34,7 +34,7 @@ class CpuBackend final : public Backend {
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
-                     double eps, const Array& dx, const Array* dweight, const Array* dbias) override;
+                     double eps, const Array& dx, bool accumulate, const Array* dweight, const Array* dbias) override;
   bool recurrent_cell(CellKind kind, const Array& gi, const Array& gh, const Array& h, const Array* c,
                       const Array& h_out, const Array* c_out) override;
   bool recurrent_cell_backward(CellKind kind, const Array& gi, const Array& gh, const Array& h, const Array* c,

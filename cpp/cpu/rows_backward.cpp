@@ -48,7 +48,8 @@ bool CpuBackend::cross_entropy_backward(const Array& logits, const Array& target
 // no centring). The column sums of dweight and dbias are kept per chunk of rows and added in chunk order, so
 // the result does not depend on the thread count's timing.
 bool CpuBackend::norm_backward(bool rms, const Array& x_in, const Array& grad, const Array* weight, int64_t rows,
-                               int64_t n, double eps, const Array& dx, const Array* dweight, const Array* dbias) {
+                               int64_t n, double eps, const Array& dx, bool accumulate, const Array* dweight,
+                               const Array* dbias) {
   const half* xs = x_in.data_as<half>();
   const half* gs = grad.data_as<half>();
   half* out = dx.data_as<half>();
@@ -81,6 +82,10 @@ bool CpuBackend::norm_backward(bool rms, const Array& x_in, const Array& grad, c
         for (int64_t k = 0; k < n; ++k) t[k] = g[k] * x[k];
         const float dot_mean = row_sum(t.data(), n) / count;
         for (int64_t k = 0; k < n; ++k) t[k] = (g[k] - x[k] * dot_mean - gw_mean) * rstd;
+        if (accumulate) {  // the sum rounded once (x is free again)
+          f16_to_f32(out + r * n, x.data(), n);
+          for (int64_t k = 0; k < n; ++k) t[k] += x[k];
+        }
         f32_to_f16(t.data(), out + r * n, n);
       }
     }

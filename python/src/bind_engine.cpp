@@ -238,15 +238,13 @@ class Engine {
     const int anomaly = flag_of(ag.mode, names.anomaly);
     check(anomaly);
     py::object profiler = attr(ag.mode, names.profiler);
-    py::object input_grads;
-    if (!create_graph_ && !anomaly && profiler.is_none() && added_into(node, fn, g)) {
-      input_grads = py::tuple();
-    } else if (!profiler.is_none()) {
+    py::object input_grads = !create_graph_ && !anomaly && profiler.is_none() ? added_into(node, fn, g) : py::object();
+    if (!input_grads && !profiler.is_none()) {
       input_grads = owned(PyObject_CallMethodObjArgs(profiler.ptr(), names.backward_node, node, g.ptr(),
                                                      ag.node_backward, nullptr));
-    } else if (anomaly) {
+    } else if (!input_grads && anomaly) {
       input_grads = owned(PyObject_CallFunctionObjArgs(ag.node_backward, node, g.ptr(), nullptr));
-    } else {
+    } else if (!input_grads) {
       input_grads = call_backward(node, fn, g);
     }
     if (!PyTuple_Check(input_grads.ptr())) input_grads = py::make_tuple(input_grads);
@@ -310,16 +308,17 @@ class Engine {
     return owned(PyObject_Vectorcall(backward.ptr(), args.data(), args.size(), nullptr));
   }
 
-  // Whether node's backward_into added g into the gradient its first input has so far, in place: only where that
-  // gradient is a contiguous tensor that nothing but the engine can see, so the change is invisible.
-  bool added_into(PyObject* node, PyObject* fn, const py::object& g) {
+  // Where node's backward_into added its first input's gradient into the gradient that input has so far, in place
+  // (only where that sum is a contiguous tensor that nothing but the engine can see, so the change is invisible):
+  // the node's input gradients, None first (an empty tuple where backward_into returned True). Else null.
+  py::object added_into(PyObject* node, PyObject* fn, const py::object& g) {
     py::object into = attr(fn, names.backward_into);
-    if (into.is_none()) return false;
+    if (into.is_none()) return {};
     py::object edges = edges_of(node);
-    if (PySequence_Fast_GET_SIZE(edges.ptr()) == 0) return false;
+    if (PySequence_Fast_GET_SIZE(edges.ptr()) == 0) return {};
     PyObject* edge = PySequence_Fast_GET_ITEM(edges.ptr(), 0);
     PyObject* acc = nullptr;
-    if (edge == Py_None) return false;
+    if (edge == Py_None) return {};
     if (is_node(edge)) {
       auto found = buffer_.find(edge);
       if (found != buffer_.end()) acc = found->second.ptr();
@@ -327,11 +326,17 @@ class Engine {
       auto found = leaf_index_.find(edge);
       if (found != leaf_index_.end()) acc = leaves_[found->second].g.ptr();
     }
-    if (acc == nullptr || PyList_Check(acc) || !exclusive(acc)) return false;
+    if (acc == nullptr || PyList_Check(acc) || !exclusive(acc)) return {};
     py::object done = owned(PyObject_CallFunctionObjArgs(into.ptr(), node, g.ptr(), acc, nullptr));
+    if (PyTuple_Check(done.ptr())) {
+      if (PyTuple_GET_SIZE(done.ptr()) == 0 || PyTuple_GET_ITEM(done.ptr(), 0) != Py_None) {
+        fail(py::str("{}.backward_into returned gradients whose first is not None").format(attr(node, names.name)));
+      }
+      return done;
+    }
     const int yes = truth(done.ptr());
     check(yes);
-    return yes;
+    return yes ? py::tuple() : py::object();
   }
 
   void check_shape(PyObject* node, PyObject* ig, PyObject* shape) {

@@ -52,11 +52,12 @@ void bind_reduce(py::module_& m) {
   m.def(
       "norm_backward",
       without_gil(+[](bool rms, const Array& x, const Array& grad, const std::vector<int64_t>& shape,
-                      std::optional<Array> weight, double eps, bool weight_grad, bool bias_grad) {
-        return norm_backward(rms, x, grad, to_shape(shape), weight, eps, weight_grad, bias_grad);
+                      std::optional<Array> weight, double eps, bool weight_grad, bool bias_grad,
+                      std::optional<Array> into) {
+        return norm_backward(rms, x, grad, to_shape(shape), weight, eps, weight_grad, bias_grad, into);
       }),
       py::arg("rms"), py::arg("x"), py::arg("grad"), py::arg("normalized_shape"), py::arg("weight"), py::arg("eps"),
-      py::arg("weight_grad"), py::arg("bias_grad"));
+      py::arg("weight_grad"), py::arg("bias_grad"), py::arg("into") = py::none());
 
   py::enum_<CellKind> cell_kind(m, "CellKind");
 #define TL_CELL(kind, name, gates) cell_kind.value(name, CellKind::kind);

@@ -135,10 +135,13 @@ Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ig
 std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const Array& target, const Array& grad,
                                                     int64_t ignore_index = -100, double label_smoothing = 0.0);
 // Gradients of layer_norm (rms false) or rms_norm over the trailing normalized_shape: [dx, dweight, dbias],
-// the last two empty arrays where not asked for; nullopt where the backend has no fused kernel.
+// the last two empty arrays where not asked for; nullopt where the backend has no fused kernel. With
+// `accumulate_into` (a contiguous float16 array of x's shape), dx is added into it in place and it is the dx
+// returned: autograd's sum of a residual stream's gradients without a pass of its own.
 std::optional<std::vector<Array>> norm_backward(bool rms, const Array& x, const Array& grad,
                                                 const Shape& normalized_shape, const std::optional<Array>& weight,
-                                                double eps, bool weight_grad, bool bias_grad);
+                                                double eps, bool weight_grad, bool bias_grad,
+                                                const std::optional<Array>& accumulate_into = std::nullopt);
 
 // ---- recurrent cells ---------------------------------------------------------------------------------
 // One step of a recurrent cell (torch.nn's RNN, LSTM, GRU; cpp/kernels/recurrent.h) from its gate projections

@@ -103,8 +103,10 @@ class Function:
 
     multi_output = False
     # Optional: backward_into(ctx, grad, acc) adds the gradient of the first input into `acc`, that input's gradient
-    # summed so far, in place, and returns whether it could (the engine calls it only where nothing else can see
-    # acc). A slice's backward does so: t[:, i] over the time steps would each make zeros of t's whole shape.
+    # summed so far, in place (the engine calls it only where nothing else can see acc, and not with create_graph).
+    # It returns False where it could not (nothing written), True where that was all, or the gradients of all
+    # inputs as backward would, None first. A slice's backward does so (t[:, i] over the time steps would each make
+    # zeros of t's whole shape), and layer_norm's (a residual stream's two gradients summed in its own pass).
     backward_into = None
     # True where forward only calls native functions (no tensor op that could record a node of its own): recording
     # then skips turning grad mode off around it (a context-variable set and reset, ~0.2 us per recorded op).

@@ -139,5 +139,19 @@ class _Norm(Function):
         gb = over_batch(g) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
+    @staticmethod
+    def backward_into(ctx, g, acc):
+        """The fused backward adding dx into x's gradient so far (a residual stream's: x + f(norm(x)) sums two),
+        in the same pass: no add of its own. Returns the other inputs' gradients, or False where there is no
+        fused kernel."""
+        x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        fused = _core.norm_backward(ctx.rms, x._a, g._a, ctx.shape, None if w is None else w._a, ctx.eps,
+                                    w is not None and need[1], need[2], into=acc._a)
+        if fused is None:
+            return False
+        _, gw, gb = fused
+        return None, _wrap(gw) if w is not None and need[1] else None, _wrap(gb) if need[2] else None
+
 
 __all__ = ["softmax", "log_softmax", "layer_norm", "rms_norm"]
