@@ -93,6 +93,18 @@ def test_grad_does_not_touch_leaves_and_allow_unused(device):
         tl.autograd.grad(z, (x, w), _t([1.0, 1.0], device=device))
 
 
+def test_grad_of_a_non_leaf_leaves_its_graph_alone(device):
+    """autograd.grad w.r.t. a non-leaf captures the gradient reaching it and runs nothing beyond it (PyTorch too): its
+    own node's saved tensors stay for a later backward through it."""
+    x = _t([0.5, -1.0, 2.0], requires_grad=True, device=device)
+    h = Exp.apply(x)
+    (g,) = tl.autograd.grad(Mul.apply(h, h), h, grad_outputs=_t([1.0, 1.0, 1.0], device=device))
+    np.testing.assert_allclose(g.numpy(), 2 * h.numpy(), rtol=1e-3)
+    assert x.grad is None
+    h.backward(_t([1.0, 1.0, 1.0], device=device))
+    np.testing.assert_allclose(x.grad.numpy(), h.numpy(), rtol=1e-3)
+
+
 def test_scalar_output_needs_no_gradient_but_vectors_do(device):
     x = _t([3.0], True, device)
     Mul.apply(x, x).backward()
