@@ -161,6 +161,19 @@ uint64_t random_offset() {
   return g.offset;
 }
 
+std::pair<uint64_t, uint64_t> random_state() {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  return {g.seed, g.offset};
+}
+
+void set_random_state(uint64_t seed, uint64_t offset) {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.seed = seed;
+  g.offset = offset;
+}
+
 Array rand(const Shape& shape, Device device) { return draw(RandomKind::uniform, shape, device, 0.0, 1.0, "rand"); }
 
 Array randn(const Shape& shape, Device device) { return draw(RandomKind::normal, shape, device, 0.0, 1.0, "randn"); }

@@ -20,7 +20,8 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
-from .ops.random import bernoulli, manual_seed, multinomial, rand, rand_like, randint, randn, randn_like, randperm
+from .ops.random import (bernoulli, get_rng_state, manual_seed, multinomial, rand, rand_like, randint, randn, randn_like,
+                         randperm, set_rng_state)
 from .ops.reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
 from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold

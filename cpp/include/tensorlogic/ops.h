@@ -262,6 +262,10 @@ void manual_seed(uint64_t seed);
 // How many counters of the stream have been drawn since the last seed (a draw of n values takes
 // ceil(n / 4)); a change means random numbers were drawn, which a captured graph would repeat.
 uint64_t random_offset();
+// The generator's whole state, (seed, offset), and its restoration: a stream restored to a state saved earlier
+// draws the same numbers again (what activation checkpointing needs to replay dropout in its recomputation).
+std::pair<uint64_t, uint64_t> random_state();
+void set_random_state(uint64_t seed, uint64_t offset);
 Array rand(const Shape& shape, Device device = default_device());
 Array randn(const Shape& shape, Device device = default_device());
 Array randint(int64_t low, int64_t high, const Shape& shape, Device device = default_device());  // int64
