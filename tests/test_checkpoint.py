@@ -83,7 +83,7 @@ def test_matches_torch_checkpoint_and_sequential(device, rng):
     x = tl.tensor(xs, device=device).requires_grad_()
     tx = torch.tensor(xs.astype(np.float32), requires_grad=True)
     out = checkpoint_sequential(model, 3, x, use_reentrant=False)
-    t_out = ref(tx)  # (torch.utils.checkpoint gives torch's plain gradients; its first call takes 4 s, importing dynamo)
+    t_out = ref(tx)  # (torch.utils.checkpoint gives torch's plain gradients; its first call takes 4 s: dynamo)
     (out ** 2).sum().backward()
     (t_out ** 2).sum().backward()
     assert_grad_close(x.grad, tx.grad, 1e-2, "input")

@@ -10,6 +10,7 @@ The peak memory inside one segment is that of running it without checkpointing; 
 and outputs are kept. Gradients reach parameters and captured tensors, and torch.autograd.grad works through it.
 Tensors returned inside objects other than tuples, lists and dicts keep their graph (correct, but not saved)."""
 import contextlib
+import threading
 import warnings
 
 from .. import _core
@@ -44,6 +45,7 @@ class _Tracer:
 
     def __init__(self, parent, substitutes=None, names=False):
         self.parent, self.substitutes = parent, substitutes
+        self.thread = threading.get_ident()  # mode.trace is the process's: other threads' ops are not the segment's
         # ids of the nodes recorded meanwhile: an id can be reused only by a node made later, which is one of them too
         self.created = set()
         self.names = [] if names else None
@@ -51,6 +53,8 @@ class _Tracer:
         self.unmatched = None  # (recomputation) an op's name whose leaving edge the forward did not have
 
     def append(self, entry):
+        if threading.get_ident() != self.thread:
+            return
         node, args = entry[0], entry[1]
         self.created.add(id(node))
         if self.names is not None:
