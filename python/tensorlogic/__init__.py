@@ -63,6 +63,9 @@ from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_tr
                             pixel_shuffle, pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import accelerator, backends, utils  # noqa: E402
+# tl.autograd.functional uses ops, which import autograd: loaded here, after them, as a submodule of tl.autograd
+from .autograd import functional as _autograd_functional  # noqa: E402,F401
+from . import func  # noqa: E402  (tl.func: torch.func's transforms)
 from .amp import autocast
 from .generator import Generator
 from .threads import get_num_threads, set_num_threads
@@ -81,6 +84,9 @@ for _namespace in (globals(), vars(nn.functional), vars(fused), vars(linalg)):
     _guard_namespace(_namespace, list(_namespace), _guarded)
 _guard_namespace(vars(nn.utils.rnn), nn.utils.rnn.__all__, _guarded)  # its imported helpers stay as they are
 del _guarded, _namespace
+# torch.vmap, after the guarding: like tl.func's other transforms it runs the user's function, whose errors must reach
+# the user as they are
+from .func import vmap  # noqa: E402
 
 import math as _math
 
