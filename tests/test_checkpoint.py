@@ -157,6 +157,13 @@ def test_autograd_grad_nested_captured_and_double_backward(device, rng):
     assert x0.grad is not None
 
 
+def test_gradcheck_through_checkpoint(device, rng):
+    """gradcheck (f16 finite differences) of a checkpointed function of two inputs with a captured weight."""
+    x, y, w = _leaves(rng, device, (2, 3), (3,), (3, 3))
+    f = lambda a, b: checkpoint(lambda p, q: tl.tanh(p @ w + q) * q, a, b, use_reentrant=False)  # noqa: E731
+    assert tl.autograd.gradcheck(f, (x, y))
+
+
 def test_retain_graph_and_second_backward(device, rng):
     x, w = _leaves(rng, device, (2, 4), (4, 4))
     y = checkpoint(lambda h: tl.tanh(h @ w), x, use_reentrant=False).sum()
@@ -201,6 +208,14 @@ def test_errors(device, rng):
         z.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         y.sum().backward()
+
+    def boom(h):
+        h @ w
+        raise KeyError("inside")
+
+    with pytest.raises(KeyError, match="inside"):  # the function's own error, and the tracer is gone
+        checkpoint(boom, x, use_reentrant=False)
+    assert tl.autograd.grad_mode.mode.trace is None
 
     with pytest.raises(ValueError, match="Unexpected keyword arguments: scale"):
         checkpoint(lambda h, scale: h, x, use_reentrant=True, scale=2)

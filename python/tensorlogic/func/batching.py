@@ -9,6 +9,7 @@ import functools
 import numpy as np
 
 from .. import _core
+from ..errors import ShapeMismatchError
 from ..ops.shape import stack
 from ..tensor import Tensor, _wrap
 from ..utils._pytree import broadcast_prefix, tree_flatten, tree_unflatten
@@ -30,8 +31,8 @@ def _batch_size(flat_in_dims, flat_args):
     if not sizes:
         raise ValueError("vmap: Expected at least one Tensor to vmap over")
     if any(s != sizes[0] for s in sizes):
-        raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes {sizes} "
-                         "for the mapped dimension")
+        raise ShapeMismatchError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                                 f"{sizes} for the mapped dimension")  # (a ValueError, as PyTorch's)
     return sizes[0]
 
 

@@ -123,7 +123,6 @@ class _Checkpoint(Function):
     handles on their arrays); backward recomputes the call and back-propagates through it to the cut."""
 
     multi_output = True
-    native_forward = True
 
     @staticmethod
     def name(ctx):
