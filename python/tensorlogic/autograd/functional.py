@@ -37,9 +37,7 @@ def _prepare(inputs, create_graph, need_graph):
         if create_graph and t.requires_grad:
             prepared.append(t.view_as(t))
         else:
-            d = t.detach()
-            d.requires_grad = bool(need_graph)
-            prepared.append(d)
+            prepared.append(t.detach().requires_grad_(bool(need_graph)))
     return tuple(prepared)
 
 
@@ -169,7 +167,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         us, grad_inputs = _double_vjp(outputs, inputs, create_graph)
         if strict:
             for i, g in enumerate(grad_inputs):
-                if g is None or not g.requires_grad:
+                if g is None:
+                    raise RuntimeError(_BACK.format(i=i))
+                if not g.requires_grad:
                     raise RuntimeError(f"The gradient with respect to input {i} is independent of the inputs of the "
                                        "user-provided function. This is not allowed in strict mode.")
     present = [(g, t) for g, t in zip(grad_inputs, v if v is not None else _ones_for(inputs)) if g is not None]
@@ -273,10 +273,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
 
     result = jacobian(gradient, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
                       strategy=outer_jacobian_strategy)
-    if not inputs_tuple:
-        result = result[0]
-        return result if isinstance(result, Tensor) else result[0]
-    return result
+    return result if inputs_tuple else result[0][0]
 
 
 def _second_order(func, inputs, v, create_graph, strict, name):
