@@ -2,6 +2,7 @@
 layouts and nesting, vmap's semantics (looping), functional_call and stack_module_state; a MAML-style meta-gradient
 and a model ensemble; errors in PyTorch's words."""
 import re
+from collections import OrderedDict, defaultdict, namedtuple
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import torch
 
 import tensorlogic as tl
 from oracle import f16_randn
+from tensorlogic.utils._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 TF = torch.func
 
@@ -175,6 +177,17 @@ def test_functional_call_swaps_without_copy_and_restores(device, rng):
     w = tl.eye(2, device=device)
     out = tl.func.functional_call(tied, {"0.weight": w}, (tl.ones(1, 2, device=device),))
     np.testing.assert_array_equal(out.numpy(), [[1.0, 1.0]])  # both layers took the identity
+
+
+def test_pytree_round_trip_and_prefixes():
+    Pair = namedtuple("Pair", "a b")
+    tree = (OrderedDict(x=1, y=[2, None]), defaultdict(list, {"k": Pair(3, 4)}), {"z": 5}, "leaf")
+    leaves, spec = tree_flatten(tree)
+    assert leaves == [1, 2, 3, 4, 5, "leaf"]
+    back = tree_unflatten(leaves, spec)
+    assert back == tree and type(back[0]) is OrderedDict and back[1].default_factory is list
+    assert broadcast_prefix((0, None, {"z": 1}, 2), spec) == [0, 0, None, None, 1, 2]
+    assert broadcast_prefix((0, 1), spec) is None
 
 
 def _errors_match(ours, theirs):

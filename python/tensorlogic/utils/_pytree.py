@@ -1,13 +1,15 @@
 """Nested containers as flat lists of leaves and a spec to rebuild them (torch.utils._pytree's model): what the
 function transforms (tl.func) and activation checkpointing map over.
 
-Tuples, lists, dicts (in insertion order, the type kept: an OrderedDict stays one) and namedtuples are nodes;
-None is a node without children, as in PyTorch; anything else is a leaf."""
+Tuples, lists, dicts, OrderedDicts and defaultdicts (in insertion order, the type kept) and namedtuples are nodes;
+None is a node without children, as in PyTorch; anything else is a leaf (other subclasses of dict too, as in PyTorch,
+where a library registers its own)."""
+from collections import OrderedDict, defaultdict
 
 
 class TreeSpec:
     """The shape of a nested container: `kind` (tuple, list, dict, a namedtuple class, None; or "*" for a
-    leaf), `context` (a dict's keys and type) and the children's specs."""
+    leaf), `context` (a dict's type, keys and default factory) and the children's specs."""
 
     __slots__ = ("kind", "context", "children", "num_leaves")
 
@@ -41,15 +43,16 @@ def _is_namedtuple(x):
 
 
 def _children(tree):
-    """(kind, context, children) of a node, or None for a leaf."""
+    """(kind, context, children) of a node; kind "*" for a leaf."""
     if tree is None:
         return None, None, []
     if _is_namedtuple(tree):
         return type(tree), None, list(tree)
     if type(tree) in (tuple, list):
         return type(tree), None, list(tree)
-    if isinstance(tree, dict):
-        return dict, (type(tree), tuple(tree)), list(tree.values())
+    if type(tree) in (dict, OrderedDict, defaultdict):
+        factory = tree.default_factory if type(tree) is defaultdict else None
+        return dict, (type(tree), tuple(tree), factory), list(tree.values())
     return "*", None, None
 
 
@@ -83,8 +86,8 @@ def _build(leaves, spec):
     if spec.kind is None:
         return None
     if spec.kind is dict:
-        cls, keys = spec.context
-        return cls(zip(keys, children)) if cls is not dict else dict(zip(keys, children))
+        cls, keys, factory = spec.context
+        return defaultdict(factory, zip(keys, children)) if cls is defaultdict else cls(zip(keys, children))
     if spec.kind in (tuple, list):
         return spec.kind(children)
     return spec.kind(*children)  # a namedtuple
