@@ -64,7 +64,8 @@ from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_tr
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import accelerator, backends, utils  # noqa: E402
 # tl.autograd.functional uses ops, which import autograd: loaded here, after them, as a submodule of tl.autograd
-from .autograd import functional as _autograd_functional  # noqa: E402,F401
+from .autograd import functional as _autograd_functional  # noqa: E402
+del _autograd_functional
 from . import func  # noqa: E402  (tl.func: torch.func's transforms)
 from .amp import autocast
 from .generator import Generator
