@@ -158,7 +158,9 @@ def test_errors_are_builtin_subclasses():
     assert issubclass(TensorLogicTypeError, TypeError)
 
 
-def test_index_summed_in_a_product_and_used_outside_it():
+def test_index_summed_in_a_product_and_kept_outside_it():
+    # Outside an equation there is no left side to say which indices survive (in an equation,
+    # `S = A[j] B[j] + C[j]` sums j over the whole right side).
     src = ("tensor A: float16[3] = zeros(3)\ntensor B: float16[3] = zeros(3)\n"
-           "tensor C: float16[3] = zeros(3)\nS = A[j] B[j] + C[j]\n")
-    error_at(src, TensorLogicTypeError, 4, 19, "index 'j' is summed inside a product but also used outside it")
+           "tensor C: float16[3] = zeros(3)\nprint(A[j] B[j] + C[j])\n")
+    error_at(src, TensorLogicTypeError, 4, 21, "index 'j' is summed inside a product but also used outside it")
