@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from dataclasses import dataclass, field
 
 from . import catalog
-from ..errors import Span, TensorLogicTypeError, located
+from ..errors import Span, TensorLogicTypeError, UndefinedRelationWarning, located
 from ..syntax import nodes as N
 from ..syntax.parser import parse
 from .domains import Domain, DomainInference, UnionFind
@@ -436,6 +437,24 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 self.actions.append(item)
         self.constants |= {m for d in self.domains.values() if d.kind == "set"
                            for m in d.members if isinstance(m, str)}
+        self.empty_under_not(items)
+
+    def empty_under_not(self, items):
+        """`not R(x)` where nothing defines R (no declaration, fact, rule or load) holds: R is
+        empty, as in clingo and Datalog engines.  A warning says so, since a misspelt name reads
+        the same way."""
+        for item in items:
+            for n in N.walk(item):
+                for lit in (n.body if isinstance(n, N.Rule) else n.literals if isinstance(n, N.Query) else ()):
+                    e = lit.expr.operand if isinstance(lit.expr, N.Prefix) and lit.expr.ops == ["!"] else lit.expr
+                    if not (lit.negated or e is not lit.expr) or not isinstance(e, N.Call) or \
+                            e.name in self.relations or e.name in self.declared_at or \
+                            e.name in self.global_vars or e.name in catalog.BUILTINS or "::" in e.name:
+                        continue
+                    self.relation(e.name, len(e.args), e.span)
+                    warnings.warn_explicit(
+                        f"relation '{e.name}' has no facts or rules: `not {e.name}(...)` always holds",
+                        UndefinedRelationWarning, _file(e.span, self.filename), e.span.line)
 
     def is_fact(self, e) -> bool:
         return isinstance(e, N.Call) and e.name not in self.functions and \
