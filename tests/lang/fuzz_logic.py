@@ -304,7 +304,7 @@ def generate(rng) -> Program:
         prog.undefined = [Pred(f"u{k}", make_sorts(rng), 0, "undefined") for k in range(rng.randint(1, 2))]
     for p in preds:
         if p.kind == "edb" or (p.kind == "plain" and rng.random() < 0.5) or \
-                (p.kind == "agg" and p.agg[0] in ("min", "max") and rng.random() < 0.3):
+                (p.kind == "agg" and rng.random() < 0.3):
             rows = facts_of(rng, prog, p, 20 if p.kind == "edb" else 3)
             if rows:
                 prog.facts.setdefault(p.name, rows)
@@ -313,8 +313,11 @@ def generate(rng) -> Program:
             prog.rules += [make_rule(rng, prog, p) for _ in range(rng.randint(1, 3))]
     for p in aggs:
         prog.rules.append(make_rule(rng, prog, p, strict=True, agg=p.agg))
-        if p.agg[0] in ("min", "max") and rng.random() < 0.3:
-            # Rules without an aggregate add values to min and max (LANGUAGE.md §3).
+        if p.agg[0] not in ("min", "max") and rng.random() < 0.3:
+            # count, sum and avg aggregate per rule (LANGUAGE.md §3).
+            prog.rules.append(make_rule(rng, prog, p, strict=True, agg=p.agg))
+        if rng.random() < 0.3:
+            # Rules without an aggregate add values to min and max, rows to the others.
             prog.rules.append(make_rule(rng, prog, p, strict=True))
     # Facts of the lowest level also arrive without the parser (`Program.add_facts`); not names and
     # integers at one position: the check has made a position whose constants in the program are
