@@ -39,6 +39,7 @@ class RelationInfo:
     rules: list = field(default_factory=list)     # N.Rule
     domains: list = field(default_factory=list)   # Domain per position, after inference
     column_types: dict = field(default_factory=dict)  # position -> "int" / "string" (`km: int`)
+    undefined: bool = False                  # nothing defines it: read under `not` only (empty)
 
 
 # Scalar types an argument may be declared with instead of a domain: its domain is inferred (as with
@@ -451,7 +452,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                             e.name in self.relations or e.name in self.declared_at or \
                             e.name in self.global_vars or e.name in catalog.BUILTINS or "::" in e.name:
                         continue
-                    self.relation(e.name, len(e.args), e.span)
+                    self.relation(e.name, len(e.args), e.span).undefined = True
                     warnings.warn_explicit(
                         f"relation '{e.name}' has no facts or rules: `not {e.name}(...)` always holds",
                         UndefinedRelationWarning, _file(e.span, self.filename), e.span.line)
