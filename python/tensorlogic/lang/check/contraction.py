@@ -31,7 +31,7 @@ from ..syntax import nodes as N
 
 @dataclass
 class Plan:
-    sum_at: dict = field(default_factory=dict)     # Juxt node -> set of labels summed there
+    sum_at: dict = field(default_factory=dict)     # node -> labels summed once it is evaluated
     top: set = field(default_factory=set)           # labels projected after the whole right side
     lhs_vars: tuple = ()                            # labels of the left side, first appearance order
     marked: str | None = None                       # the normalised axis (`i.` on the left)
@@ -104,9 +104,11 @@ def _per_term(rhs, p):
                        (_is_product(n) and v in repeated.setdefault(n, _repeated(n)))), rhs)
             by_term = {}
             if isinstance(at, N.BinChain) and _is_sum(at) and at in terms:
-                # The occurrences lie in two or more of its terms (one alone would be a lower term).
+                # The occurrences lie in two or more of its terms (one alone would be a lower
+                # term): grouped by the term, the child of `at` on their paths.
+                k = next(d for d, n in enumerate(common) if n is at) + 1
                 for path in group:
-                    by_term.setdefault(id(path[len(common)]), []).append(path)
+                    by_term.setdefault(id(path[k]), []).append(path)
             if len(by_term) > 1:
                 groups.extend(by_term.values())
             elif at is rhs and not isinstance(rhs, N.Juxt):
