@@ -6,7 +6,7 @@ import pytest
 
 import tensorlogic as tl
 from tensorlogic import lang
-from tensorlogic.lang import TensorLogicTypeError
+from tensorlogic.lang import TensorLogicTypeError, UndefinedRelationWarning
 from tensorlogic.lang.run.datalog import FixpointLimitWarning
 
 
@@ -112,6 +112,21 @@ AliceTo(Alice, y) <- Parent(Bob, y)
     assert [r["y"] for r in prog.query("FromAlice(y)")] == ["Bob", "Charlie", "Dana"]
     np.testing.assert_array_equal(arr(prog["Self"]), np.eye(4))
     assert prog.query("AliceTo(x, y)") == [{"x": "Alice", "y": "Charlie"}]
+
+
+def test_negation_of_a_relation_nothing_defines_holds_with_a_warning():
+    # clingo's and Datalog's meaning: an atom no rule or fact derives is false (clingo: an info).
+    src = FAMILY + "Free(x) <- Parent(x, y), not Banned(x)\nLone(x) <- Parent(x, y), not Rival(x, z)\n"
+    with pytest.warns(UndefinedRelationWarning) as got:
+        prog = run(src)
+    assert sorted((w.filename, w.lineno, str(w.message)) for w in got) == [
+        ("prog.tl", 9, "relation 'Banned' has no facts or rules: `not Banned(...)` always holds"),
+        ("prog.tl", 10, "relation 'Rival' has no facts or rules: `not Rival(...)` always holds")]
+    assert [r["x"] for r in prog.query("Free(x)")] == ["Alice", "Bob", "Charlie"]
+    assert [r["x"] for r in prog.query("Lone(x)")] == ["Alice", "Bob", "Charlie"]
+    assert prog.query("Banned(x)") == []
+    with pytest.raises(TensorLogicTypeError, match="unknown relation 'Banned'"):
+        run(FAMILY + "Free(x) <- Parent(x, y), Banned(x)\n")
 
 
 def test_mutual_recursion_and_rules_over_several_strata():

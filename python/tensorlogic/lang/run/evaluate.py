@@ -234,8 +234,13 @@ class Evaluator:
 
     # ---- expressions ----------------------------------------------------------------------------
     def eval(self, e, fr):
-        m = getattr(self, "e_" + type(e).__name__)
-        return m(e, fr)
+        v = getattr(self, "e_" + type(e).__name__)(e, fr)
+        if fr.plan is not None and not isinstance(e, N.Juxt) and isinstance(v, Labelled):
+            here = fr.plan.sum_at.get(e)
+            if here:
+                # A term that holds every occurrence of these indices (the plan's rule) sums them.
+                v = project(v, here & set(v.labels), "sum")
+        return v
 
     def e_Num(self, e, fr):
         return e.value
@@ -253,7 +258,23 @@ class Evaluator:
         return [self.eval(i, fr) for i in e.items]
 
     def e_Name(self, e, fr):
+        if e.role == "var" and fr.plan is not None:
+            return self.index_values(e, fr)
         return self.rt.lookup(e.id, fr, e.span)
+
+    def index_values(self, e, fr):
+        """An index variable used as a number (`Y[i] = i * 2.0`): its values along its axis, the
+        integers of an integer domain, else positions from 0."""
+        n = fr.env.size(e.id)
+        dom = self.model.checker.var_domain(fr.plan.owner, e.id) if fr.plan.owner is not None else None
+        if dom is None or dom.kind == "range":
+            start = dom.start if dom is not None else 0
+            return Labelled(tl.arange(start, start + n, dtype=tl.int32), (e.id,))
+        values = dom.constants()[:n]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise self.error(f"index '{e.id}' ranges over domain {dom.name}, which holds names: only "
+                             f"an index over integers has a value", e.span)
+        return Labelled(tl.tensor(values, dtype=tl.int32), (e.id,))
 
     def e_Prefix(self, e, fr):
         v = self.eval(e.operand, fr)
@@ -286,7 +307,7 @@ class Evaluator:
         return acc
 
     def e_Compare(self, e, fr):
-        if fr.plan is not None and self.is_term(e.left) and self.is_term(e.right) and \
+        if fr.plan is not None and e.op in ("==", "!=") and self.is_term(e.left) and self.is_term(e.right) and \
                 (_is_var(e.left) or _is_var(e.right)):
             return self.compare_terms(e, fr)
         return self.binop(e.op, self.eval(e.left, fr), self.eval(e.right, fr), e.span)
