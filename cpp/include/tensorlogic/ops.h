@@ -262,6 +262,10 @@ void manual_seed(uint64_t seed);
 // How many counters of the stream have been drawn since the last seed (a draw of n values takes
 // ceil(n / 4)); a change means random numbers were drawn, which a captured graph would repeat.
 uint64_t random_offset();
+// The whole state of the stream, (seed, offset): what tl.random.get_rng_state saves and set_rng_state restores, so
+// the numbers drawn after a restore are those drawn after the save.
+std::pair<uint64_t, uint64_t> random_state();
+void set_random_state(uint64_t seed, uint64_t offset);
 Array rand(const Shape& shape, Device device = default_device());
 Array randn(const Shape& shape, Device device = default_device());
 Array randint(int64_t low, int64_t high, const Shape& shape, Device device = default_device());  // int64
