@@ -11,7 +11,9 @@ class dtype:
     """An element type. tl.float16 (tl.half) holds every floating value: PyTorch's other float names, tl.float32,
     tl.float, tl.float64, tl.double and tl.bfloat16, are the same dtype, so code that asks for float32 gets float16.
     tl.int32 (tl.int) and tl.int64 (tl.long) hold indices, targets and counts exactly, and tl.bool holds masks.
-    Its fields: name, itemsize (bytes) and numpy (the numpy dtype)."""
+    tl.complex32 (tl.chalf; tl.complex64, tl.cfloat, tl.complex128 and tl.cdouble are the same) is complex tensors'
+    dtype (see tensorlogic.complex_tensors). Its fields: name, itemsize (bytes) and numpy (the numpy dtype: complex64
+    for complex32, which numpy lacks)."""
     __slots__ = ("name", "itemsize", "numpy", "tensor_type")
 
     def __init__(self, name, itemsize, numpy_type, tensor_type):
