@@ -260,6 +260,11 @@ UNARY = [
 ] + [
     OpInfo("i0", _limit_at_infinity(torch.special.i0, lambda t: torch.full_like(t, math.inf)), "i0",
            approximate=True),  # torch.i0 and Tensor.i0
+    # compositions: multigammaln of lgamma (Tensor.mvlgamma), angle of a real tensor (0 or pi; complex_tensors)
+    OpInfo("multigammaln", lambda t, p: torch.special.multigammaln(t, p), None, domains=(AT_LEAST_1,),
+           approximate=True, fn=lambda t, p: tl.special.multigammaln(t, p), method="mvlgamma",
+           variants=tuple(Variant(str(p), (p,)) for p in (1, 2, 3))),
+    OpInfo("angle", torch.angle, None, method=None),
 ] + [  # torch.nn.functional's activations composed of the ops above (no kernel, no Tensor method of their own)
     OpInfo(name, getattr(TF, name), None, approximate=True, fn=getattr(tl.nn.functional, name), method=None,
            variants=variants)

@@ -116,8 +116,6 @@ def xlog1py(input, other):
 class _Zeta(Function):
     """Hurwitz's zeta(x, q); d/dq = -x zeta(x + 1, q). Its derivative in x is not implemented, as in PyTorch."""
 
-    native_forward = True
-
     @staticmethod
     def forward(ctx, x, q):
         ctx.save_for_backward(x if isinstance(x, Tensor) else None, q if isinstance(q, Tensor) else None)
