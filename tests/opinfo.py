@@ -143,6 +143,34 @@ def _sign(t):
     return torch.where(torch.isnan(t), t, torch.sign(t))  # torch.sign(nan) is 0; ours keeps the NaN
 
 
+def _limit_at_infinity(fn, at_inf, positive_only=False):
+    """fn with its values at +-inf (+inf only with positive_only) replaced by the function's limits: PyTorch's
+    Cephes kernels give NaN there (bessel_j0(inf), i0(inf)); ours give the limits."""
+    def ref(t):
+        out = fn(t)
+        where = torch.isinf(t) & (t > 0) if positive_only else torch.isinf(t)
+        return torch.where(where, at_inf(t).to(out.dtype), out)
+    return ref
+
+
+def _bessel_y1(t):
+    # PyTorch's bessel_y1 loses digits beside its zeros (at 5.43 it gives -2.622e-6 for -2.198e-6, 7 f16 ulps off);
+    # scipy's keeps them. Its limit at +inf is 0 (PyTorch: NaN).
+    import scipy.special
+    out = torch.from_numpy(np.asarray(scipy.special.y1(t.numpy())))
+    return out.where(~(torch.isinf(t) & (t > 0)), torch.tensor(0.0))
+
+
+def _zeta(x, q):
+    """PyTorch's zeta with NaN propagated (it gives +inf at x = 1 or a pole q whatever the other side is) and the
+    limits at +inf where it gives NaN: zeta(x, +inf) = 0 and zeta(+inf, q) = 0 for q > 1."""
+    x, q = torch.broadcast_tensors(x, q)
+    out = torch.special.zeta(x, q)
+    out = torch.where((q == math.inf) & (x > 1), 0.0, out)
+    out = torch.where((x == math.inf) & (q > 1), 0.0, out)
+    return torch.where(torch.isnan(x) | torch.isnan(q), math.nan, out).to(x.dtype)
+
+
 def _polygamma(n, t):
     # PyTorch's polygamma gives NaN (n >= 2) at +inf and +-inf at -inf, artefacts of its zeta; the limit at +inf is 0
     # and there is none at -inf
@@ -207,6 +235,36 @@ UNARY = [
     OpInfo("polygamma", lambda t, n: _polygamma(n, t), "polygamma", domains=(POSITIVE,), approximate=True,
            fn=lambda t, n: tl.polygamma(n, t),
            variants=tuple(Variant(str(n), (n,), params=(float(n),)) for n in (1, 2, 3))),
+] + [  # torch.special's kernels (ops/special_functions.py): double math away from Metal; torch.special's names only
+    OpInfo(name, ref, kernel or name, domains=(domain,), approximate=True, grad=grad, fn=getattr(tl.special, name),
+           method=None)
+    for name, ref, kernel, domain, grad in [
+        ("erfcx", torch.special.erfcx, None, REAL, True),
+        ("ndtr", torch.special.ndtr, None, REAL, True),
+        ("log_ndtr", torch.special.log_ndtr, None, REAL, True),
+        ("ndtri", torch.special.ndtri, None, PROBABILITY, True),
+        ("entr", torch.special.entr, None, POSITIVE, True),
+        ("i1", _limit_at_infinity(torch.special.i1, lambda t: t), None, REAL, True),
+        ("i0e", torch.special.i0e, None, REAL, True),
+        ("i1e", torch.special.i1e, None, REAL, True),
+        # no gradient, as PyTorch's
+        ("bessel_j0", _limit_at_infinity(torch.special.bessel_j0, torch.zeros_like), None, REAL, False),
+        ("bessel_j1", _limit_at_infinity(torch.special.bessel_j1, torch.zeros_like), None, REAL, False),
+        ("bessel_y0", _limit_at_infinity(torch.special.bessel_y0, torch.zeros_like, True), None, POSITIVE, False),
+        ("bessel_y1", _bessel_y1, None, POSITIVE, False),
+        ("modified_bessel_k0", torch.special.modified_bessel_k0, "bessel_k0", POSITIVE, False),
+        ("modified_bessel_k1", torch.special.modified_bessel_k1, "bessel_k1", POSITIVE, False),
+        ("scaled_modified_bessel_k0", torch.special.scaled_modified_bessel_k0, "bessel_k0e", POSITIVE, False),
+        ("scaled_modified_bessel_k1", torch.special.scaled_modified_bessel_k1, "bessel_k1e", POSITIVE, False),
+        ("spherical_bessel_j0", torch.special.spherical_bessel_j0, None, REAL, False)]
+] + [
+    OpInfo("i0", _limit_at_infinity(torch.special.i0, lambda t: torch.full_like(t, math.inf)), "i0",
+           approximate=True),  # torch.i0 and Tensor.i0
+    # compositions: multigammaln of lgamma (Tensor.mvlgamma), angle of a real tensor (0 or pi; complex_tensors)
+    OpInfo("multigammaln", lambda t, p: torch.special.multigammaln(t, p), None, domains=(AT_LEAST_1,),
+           approximate=True, fn=lambda t, p: tl.special.multigammaln(t, p), method="mvlgamma",
+           variants=tuple(Variant(str(p), (p,)) for p in (1, 2, 3))),
+    OpInfo("angle", torch.angle, None, method=None),
 ] + [  # torch.nn.functional's activations composed of the ops above (no kernel, no Tensor method of their own)
     OpInfo(name, getattr(TF, name), None, approximate=True, fn=getattr(tl.nn.functional, name), method=None,
            variants=variants)
@@ -278,6 +336,11 @@ BINARY = [
     OpInfo("heaviside", torch.heaviside, None, domains=(REAL, REAL), grad=False),
     OpInfo("float_power", torch.float_power, None, domains=(POSITIVE, REAL), approximate=True),
     OpInfo("arctan2", torch.arctan2, None, domains=(REAL, NONZERO), approximate=True),
+    # torch.special's (ops/special_functions.py): zeta's gradient reaches only q (tests/test_special_functions.py)
+    OpInfo("xlog1py", torch.special.xlog1py, "xlog1py", domains=(REAL, POSITIVE), approximate=True,
+           fn=tl.special.xlog1py, method=None),
+    OpInfo("zeta", _zeta, "zeta", domains=(AT_LEAST_1, POSITIVE), approximate=True, grad=False, fn=tl.special.zeta,
+           method=None),
 ]
 
 
@@ -371,6 +434,31 @@ REDUCTIONS = [
               variants=(Variant("2", kwargs={"dim": 1}), Variant("1", (1,), {"dim": 2}), Variant("3", (3,), {"dim": 2}),
                         Variant("_inf", (float("inf"),)))),
 ]
+
+
+# ---- tl.fft's transforms ---------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Transform:
+    """One tl.fft function: torch.fft's of the same name is its reference (float64/complex128 on the same f16
+    inputs); whether its input is real (else complex); the calls (n or s, dim, norm) whose values and gradients
+    are checked, on inputs of SPECTRAL_SHAPE."""
+    name: str
+    real_input: bool
+    variants: tuple
+
+    def call(self, lib, x, variant):
+        return getattr(lib.fft, self.name)(x, *variant.args, **variant.kwargs)
+
+
+SPECTRAL_SHAPE = (3, 6, 8)
+_ONE_DIM = (Variant(), Variant("_n_pad", kwargs={"n": 11}), Variant("_n_crop_dim0", kwargs={"n": 2, "dim": 0}),
+            Variant("_ortho", kwargs={"dim": 1, "norm": "ortho"}))
+_TWO_DIM = (Variant(), Variant("_s_dims_ortho", kwargs={"s": (5, 7), "dim": (0, 2), "norm": "ortho"}))
+_N_DIM = (Variant(), Variant("_s", kwargs={"s": (4, 9)}),
+          Variant("_dims_forward", kwargs={"dim": (1, 0), "norm": "forward"}))
+FFTS = [Transform(name, name.startswith(("rfft", "ihfft")), variants)
+        for stem, variants in (("", _ONE_DIM), ("2", _TWO_DIM), ("n", _N_DIM))
+        for name in (f"fft{stem}", f"ifft{stem}", f"rfft{stem}", f"irfft{stem}", f"hfft{stem}", f"ihfft{stem}")]
 
 
 # ---- convolution and pooling shapes -------------------------------------------------------------------

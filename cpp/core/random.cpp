@@ -155,12 +155,6 @@ void manual_seed(uint64_t seed) {
   g.offset = 0;
 }
 
-uint64_t random_offset() {
-  Generator& g = generator();
-  std::lock_guard<std::mutex> lock(g.mutex);
-  return g.offset;
-}
-
 std::pair<uint64_t, uint64_t> random_state() {
   Generator& g = generator();
   std::lock_guard<std::mutex> lock(g.mutex);
@@ -172,6 +166,12 @@ void set_random_state(uint64_t seed, uint64_t offset) {
   std::lock_guard<std::mutex> lock(g.mutex);
   g.seed = seed;
   g.offset = offset;
+}
+
+uint64_t random_offset() {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  return g.offset;
 }
 
 Array rand(const Shape& shape, Device device) { return draw(RandomKind::uniform, shape, device, 0.0, 1.0, "rand"); }

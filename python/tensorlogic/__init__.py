@@ -4,11 +4,13 @@ from . import errors  # noqa: F401  (must load before _core, which maps native e
 from . import _core  # noqa: F401
 from . import coreml, memory, planner  # coreml installs the ane device's model provider (Apple builds)
 from .device import Event, ane, available_devices, cuda, device, get_default_device, metal, set_default_device
-from .dtypes import bool, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
+from .dtypes import bool, complex32, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
 
-# PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is.
+# PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is. Its complex names
+# all mean complex32 (float16 parts), the dtype of tensorlogic.complex_tensors' ComplexTensor.
 float32 = float = float64 = double = bfloat16 = float16  # noqa: A001
 int = int32  # noqa: A001
+chalf = complex64 = cfloat = complex128 = cdouble = complex32
 from .errors import (
     DeviceError,
     EinsumError,
@@ -20,8 +22,7 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
-from .ops.random import (bernoulli, get_rng_state, manual_seed, multinomial, rand, rand_like, randint, randn, randn_like,
-                         randperm, set_rng_state)
+from .ops.random import bernoulli, manual_seed, multinomial, rand, rand_like, randint, randn, randn_like, randperm
 from .ops.reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
 from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
@@ -57,6 +58,12 @@ from . import distributions  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
 from . import linalg  # noqa: E402  (tl.linalg: torch.linalg's norms, products and factorisations)
 from .linalg.aliases import *  # noqa: E402,F401,F403  (inverse, det, logdet, slogdet, pinverse, svd, qr, ...)
+from .ops.special_functions import i0, mvlgamma  # noqa: E402  (torch's top-level forms of two of torch.special's)
+# complex tensors: ComplexTensor, complex, view_as_real, ..., and the forms of tensor, zeros, rand, abs, einsum, ...
+# that also take complex data, replacing the real-only ones imported above
+from .complex_tensors import *  # noqa: E402,F401,F403
+from . import fft, random, special, testing  # noqa: E402  (torch.fft, torch.random, torch.special, torch.testing)
+from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
                             conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
@@ -83,8 +90,10 @@ _guarded = {}
 _guard_tensor_methods(_guarded)
 for _namespace in (globals(), vars(nn.functional), vars(fused), vars(linalg)):
     _guard_namespace(_namespace, list(_namespace), _guarded)
+for _module in (fft, special):  # their own functions, not the helpers they import
+    _guard_namespace(vars(_module), _module.__all__, _guarded)
 _guard_namespace(vars(nn.utils.rnn), nn.utils.rnn.__all__, _guarded)  # its imported helpers stay as they are
-del _guarded, _namespace
+del _guarded, _namespace, _module
 # torch.vmap, after the guarding: like tl.func's other transforms it runs the user's function, whose errors must reach
 # the user as they are
 from .func import vmap  # noqa: E402

@@ -2,8 +2,6 @@
 randperm, multinomial."""
 import numbers
 
-import numpy as np
-
 from .. import _core
 from ..device import device_name
 from ..dtypes import _BY_NAME, as_dtype, float16, int64
@@ -18,27 +16,6 @@ def manual_seed(seed):
     if seed < -(1 << 63) or seed > _U64:
         raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64 - 1], got {seed}")
     _core.manual_seed(seed & _U64)
-
-
-def get_rng_state():
-    """The random stream's state, as torch.get_rng_state: here an int64 tensor [seed, offset] (the seed's 64 bits
-    as a signed integer; the offset counts the stream's blocks drawn since seeding). One stream serves every
-    device, so this is tl.cuda's state too. set_rng_state(state) puts the stream back there."""
-    seed, offset = _core.random_state()
-    signed = seed - (1 << 64) if seed >= 1 << 63 else seed
-    return _wrap(_core.from_numpy(np.array([signed, offset], dtype=np.int64)))
-
-
-def set_rng_state(new_state):
-    """Restores the random stream to a state from get_rng_state(): the draws that followed it come again."""
-    values = np.asarray(new_state.cpu().numpy() if hasattr(new_state, "cpu") else new_state)
-    if values.shape != (2,) or values.dtype.kind not in "iu":
-        raise TypeError(f"set_rng_state: expected the int64 tensor [seed, offset] that get_rng_state returns, got "
-                        f"{getattr(new_state, 'dtype', type(new_state).__name__)} of shape {values.shape}")
-    seed, offset = (int(v) for v in values)
-    if offset < 0:
-        raise ValueError(f"set_rng_state: the offset must be non-negative, got {offset}")
-    _core.set_random_state(seed & _U64, offset)
 
 
 def _size(size, name):
@@ -178,5 +155,4 @@ def _no_generator(generator, name):
         raise ValueError(f"{name}: separate generators are not supported; use tl.manual_seed")
 
 
-__all__ = ["manual_seed", "get_rng_state", "set_rng_state", "rand", "randn", "randint", "randperm", "multinomial",
-           "bernoulli", "rand_like", "randn_like"]
+__all__ = ["manual_seed", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "rand_like", "randn_like"]
