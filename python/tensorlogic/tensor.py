@@ -286,6 +286,15 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     def __itruediv__(self, other):
         return self.div_(other)
 
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
 
 def _size_keyword(size, kwargs, name):
     """The varargs `size` of a factory (zeros, empty, rand, ...), or its size= keyword, which PyTorch accepts too
