@@ -241,7 +241,7 @@ BINARY = [
     OpInfo("sub", torch.sub, "sub", domains=(REAL, REAL), int32=True, operator=_operator.sub),
     OpInfo("mul", torch.mul, "mul", domains=(REAL, REAL), int32=True, operator=_operator.mul),
     OpInfo("div", torch.div, "div", domains=(REAL, NONZERO), operator=_operator.truediv),
-    OpInfo("pow", torch.pow, "pow", domains=(POSITIVE, REAL), approximate=True, operator=_operator.pow),
+    OpInfo("pow", torch.pow, "pow", domains=(POSITIVE, REAL), approximate=True, int32=True, operator=_operator.pow),
     OpInfo("maximum", torch.maximum, "maximum", domains=(REAL, REAL), int32=True),
     OpInfo("minimum", torch.minimum, "minimum", domains=(REAL, REAL), int32=True),
     # integers: ties happen

@@ -124,7 +124,7 @@ def test_binary_int32_and_divide_by_zero_flag(metal_lib, rng):
     lib = metal_lib("elementwise.metal")
     a = rng.integers(-100, 100, (40,)).astype(np.int32)
     b = rng.integers(1, 9, (40,)).astype(np.int32) * rng.choice([-1, 1], 40).astype(np.int32)
-    for name in ("add", "sub", "mul", "maximum", "minimum", "floor_divide", "remainder", "eq", "lt", "ge"):
+    for name in ("add", "sub", "mul", "maximum", "minimum", "floor_divide", "remainder", "pow", "eq", "lt", "ge"):
         op = _core.BinaryOp.__members__[name]
         want = kernel_form(_core.binary(op, cpu(a), cpu(b)))
         out = np.zeros(40, np.int32)
