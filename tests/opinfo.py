@@ -335,6 +335,11 @@ PROMOTING = [
            variants=(Variant(), Variant("_value2", kwargs={"value": 2}))),
     OpInfo("addcdiv", torch.addcdiv, None, domains=(REAL, REAL, NONZERO),
            variants=(Variant(), Variant("_value_half", kwargs={"value": 0.5}))),
+    # add and sub scaled by alpha (an integer alpha keeps integers; a float one is refused for them, as in PyTorch)
+    OpInfo("add", torch.add, None, domains=(REAL, REAL),
+           variants=(Variant("_alpha2", kwargs={"alpha": 2}), Variant("_alpha_half", kwargs={"alpha": 0.5}))),
+    OpInfo("sub", torch.sub, None, domains=(REAL, REAL),
+           variants=(Variant("_alpha2", kwargs={"alpha": 2}), Variant("_alpha_half", kwargs={"alpha": 0.5}))),
     # integer division: the rounding modes of div (floor_divide and true division are in BINARY)
     OpInfo("div", torch.div, None, domains=(INTEGERS, NONZERO_INTEGERS),
            variants=(Variant("_floor", kwargs={"rounding_mode": "floor"}),

@@ -1,6 +1,7 @@
 """Elementwise ops with broadcasting and scalar operands (PyTorch's names and signatures), as functions
 and Tensor methods, plus the in-place forms (which advance the autograd version counter); where and
 masked_fill (a where with the mask first) among them."""
+import builtins
 import math
 import numbers
 
@@ -11,9 +12,9 @@ from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function, OpFamily, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
-from ..dtypes import float16 as _FLOAT16
+from ..dtypes import bool as _BOOL, float16 as _FLOAT16
 from ..errors import ShapeMismatchError
-from ..promotion import check_cast, promoted
+from ..promotion import check_cast, promoted, result_type
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
 from .indexing import nonzero
 
@@ -366,20 +367,38 @@ def equal(input, other):
 @tensor_method()
 def add(input, other, *, alpha=1):
     """input + alpha * other (alpha other than 1 costs one more rounding, as it scales other first)."""
-    return _Binary.apply(_B.add, input, _scaled(other, alpha))
+    return _Binary.apply(_B.add, input, _scaled("add", input, other, alpha))
 
 
 @tensor_method()
 def sub(input, other, *, alpha=1):
     """input - alpha * other, broadcasting (alpha other than 1 scales other first, one more rounding); subtract is
     the same function."""
-    return _Binary.apply(_B.sub, input, _scaled(other, alpha))
+    return _Binary.apply(_B.sub, input, _scaled("sub", input, other, alpha))
 
 
-def _scaled(other, alpha):
-    if alpha == 1:
+def _scaled(name, input, other, alpha):
+    """alpha * other in the dtype of input + other: alpha takes no part in promotion, and, as in PyTorch, a float
+    alpha needs a float result and a bool alpha a bool one."""
+    if alpha == 1 and alpha.__class__ is not bool:
         return other
-    return other * alpha if isinstance(other, numbers.Number) else mul(other, alpha)
+    if name.startswith("sub") and any(x.__class__ is bool or (isinstance(x, Tensor) and x.dtype is _BOOL)
+                                      for x in (input, other)):  # scaling would hide other's bool from the core
+        raise TypeError(f"{name}: subtraction with a bool tensor is not supported (PyTorch neither); to invert a mask "
+                        "use ~ or logical_not")
+    if isinstance(other, Tensor) and isinstance(input, Tensor) and other.dtype is input.dtype:
+        dtype = input.dtype
+    else:
+        dtype = result_type(input, other)
+    if isinstance(alpha, bool) and dtype is not _BOOL:
+        raise TypeError(f"{name}: a bool alpha needs a bool result, here {dtype.name} (PyTorch neither)")
+    if dtype is not _FLOAT16 and not isinstance(alpha, numbers.Integral):
+        raise TypeError(f"{name}: alpha must not be a floating point number for integral input tensors (PyTorch "
+                        "neither)")
+    if not isinstance(other, Tensor):
+        return builtins.bool(other * alpha) if dtype is _BOOL else other * alpha
+    scaled = mul(other if other.dtype is dtype else other.to(dtype), alpha)  # in the result's dtype: no int32 wrap
+    return scaled if scaled.dtype is dtype else scaled.to(dtype)
 
 
 def _negative(value):
@@ -526,13 +545,13 @@ def _inplace_binary(op, t, other):
 @tensor_method()
 def add_(input, other, *, alpha=1):
     """In place: input += alpha * other (other broadcast to input's shape); returns input."""
-    return _inplace_binary(_B.add, input, _scaled(other, alpha))
+    return _inplace_binary(_B.add, input, _scaled("add_", input, other, alpha))
 
 
 @tensor_method()
 def sub_(input, other, *, alpha=1):
     """In place: input -= alpha * other (other broadcast to input's shape); returns input."""
-    return _inplace_binary(_B.sub, input, _scaled(other, alpha))
+    return _inplace_binary(_B.sub, input, _scaled("sub_", input, other, alpha))
 
 
 @tensor_method()
