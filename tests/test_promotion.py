@@ -223,3 +223,22 @@ def test_result_type_promote_types_can_cast(a):
             assert tl.promote_types(getattr(tl, a[1]), b).name == name(torch.promote_types(ORACLE_DTYPE[a[1]],
                                                                                              ORACLE_DTYPE[b]))
             assert tl.can_cast(a[1], getattr(tl, b)) == torch.can_cast(ORACLE_DTYPE[a[1]], ORACLE_DTYPE[b])
+
+
+@pytest.mark.parametrize("name", ["and_", "or_", "xor"])
+def test_bitwise_operators_take_bools(device, rng, name):
+    """& | ^ (and ~, &= |= ^=) on bools are PyTorch's logical results in any role; on integers PyTorch's are
+    bitwise, which TensorLogic lacks, and on floats PyTorch refuses them: both raise a TypeError here (they were
+    once logical on any dtype, so 3 & 5 was True)."""
+    a, b = rng.random((3, 4)) < 0.5, rng.random(4) < 0.5
+    ta, tb, pa, pb = tl.tensor(a, device=device), tl.tensor(b, device=device), torch.from_numpy(a), torch.from_numpy(b)
+    fn, inplace = getattr(operator, name), getattr(operator, "i" + name.rstrip("_"))
+    for x, y, px, py in ((ta, tb, pa, pb), (ta, True, pa, True), (False, tb, False, pb), (ta, tb[0], pa, pb[0])):
+        assert fn(x, y).tolist() == fn(px, py).tolist()
+    assert inplace(ta.clone(), tb).tolist() == inplace(pa.clone(), pb).tolist()
+    assert (~ta).tolist() == (~pa).tolist()
+    ints = tl.tensor([3, 5], device=device)
+    for bad in (lambda: fn(ints, ints), lambda: fn(ta[0], 1), lambda: fn(ints.float(), ta[0, :2]), lambda: ~ints,
+                lambda: inplace(ta.clone(), ints[0])):
+        with pytest.raises(TypeError):
+            bad()
