@@ -10,6 +10,7 @@ value, Tensor API and strided views, gradients, fuzzing, the Metal kernels)."""
 import dataclasses
 import functools
 import math
+import operator as _operator
 from typing import Callable, Optional
 
 import numpy as np
@@ -97,6 +98,7 @@ class OpInfo:
     fn: Optional[Callable] = None  # TensorLogic's function when it is not tl.<name>
     method: Optional[str] = ""  # the Tensor method ("" means `name`; None: there is none)
     atol: float = ATOL  # absolute slack of the value tests, where a result far below 1 has fewer digits
+    operator: Optional[Callable] = None  # its Python operator (operator.add for +), numbers on either side
 
     @property
     def domain(self):
@@ -293,19 +295,20 @@ UNARY = [
 ]
 
 BINARY = [
-    OpInfo("add", torch.add, "add", domains=(REAL, REAL), int32=True),
-    OpInfo("sub", torch.sub, "sub", domains=(REAL, REAL), int32=True),
-    OpInfo("mul", torch.mul, "mul", domains=(REAL, REAL), int32=True),
-    OpInfo("div", torch.div, "div", domains=(REAL, NONZERO)),
-    OpInfo("pow", torch.pow, "pow", domains=(POSITIVE, REAL), approximate=True),
+    OpInfo("add", torch.add, "add", domains=(REAL, REAL), int32=True, operator=_operator.add),
+    OpInfo("sub", torch.sub, "sub", domains=(REAL, REAL), int32=True, operator=_operator.sub),
+    OpInfo("mul", torch.mul, "mul", domains=(REAL, REAL), int32=True, operator=_operator.mul),
+    OpInfo("div", torch.div, "div", domains=(REAL, NONZERO), operator=_operator.truediv),
+    OpInfo("pow", torch.pow, "pow", domains=(POSITIVE, REAL), approximate=True, int32=True, operator=_operator.pow),
     OpInfo("maximum", torch.maximum, "maximum", domains=(REAL, REAL), int32=True),
     OpInfo("minimum", torch.minimum, "minimum", domains=(REAL, REAL), int32=True),
-    OpInfo("eq", torch.eq, "eq", domains=(INTEGERS, INTEGERS), grad=False),  # integers: ties happen
-    OpInfo("ne", torch.ne, "ne", domains=(INTEGERS, INTEGERS), grad=False),
-    OpInfo("lt", torch.lt, "lt", domains=(REAL, REAL), grad=False),
-    OpInfo("le", torch.le, "le", domains=(INTEGERS, INTEGERS), grad=False),
-    OpInfo("gt", torch.gt, "gt", domains=(REAL, REAL), grad=False),
-    OpInfo("ge", torch.ge, "ge", domains=(INTEGERS, INTEGERS), grad=False),
+    # integers: ties happen
+    OpInfo("eq", torch.eq, "eq", domains=(INTEGERS, INTEGERS), grad=False, operator=_operator.eq),
+    OpInfo("ne", torch.ne, "ne", domains=(INTEGERS, INTEGERS), grad=False, operator=_operator.ne),
+    OpInfo("lt", torch.lt, "lt", domains=(REAL, REAL), grad=False, operator=_operator.lt),
+    OpInfo("le", torch.le, "le", domains=(INTEGERS, INTEGERS), grad=False, operator=_operator.le),
+    OpInfo("gt", torch.gt, "gt", domains=(REAL, REAL), grad=False, operator=_operator.gt),
+    OpInfo("ge", torch.ge, "ge", domains=(INTEGERS, INTEGERS), grad=False, operator=_operator.ge),
     OpInfo("add_relu", lambda a, b: torch.relu(a + b), "add_relu", domains=(REAL, REAL),
            fn=tl.fused.add_relu, method=None),
     OpInfo("mul_relu", lambda a, b: torch.relu(a * b), "mul_relu", domains=(REAL, REAL),
@@ -320,9 +323,9 @@ BINARY = [
            approximate=True),
     OpInfo("tanh_backward", torch.ops.aten.tanh_backward, "tanh_backward", domains=(REAL, REAL), grad=False),
     OpInfo("floor_divide", torch.floor_divide, "floor_divide", domains=(INTEGERS, NONZERO_INTEGERS), grad=False,
-           int32=True, f32_oracle=True),
+           int32=True, f32_oracle=True, operator=_operator.floordiv),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
-           f32_oracle=True),
+           f32_oracle=True, operator=_operator.mod),
     OpInfo("fmod", torch.fmod, None, domains=(INTEGERS, NONZERO_INTEGERS), grad=False, f32_oracle=True),
     # ops/special.py's kernels and compositions
     OpInfo("atan2", torch.atan2, "atan2", domains=(REAL, NONZERO), approximate=True),
@@ -341,6 +344,69 @@ BINARY = [
            fn=tl.special.xlog1py, method=None),
     OpInfo("zeta", _zeta, "zeta", domains=(AT_LEAST_1, POSITIVE), approximate=True, grad=False, fn=tl.special.zeta,
            method=None),
+]
+
+
+def _mask(lib, *operands):
+    """A condition for where and masked_fill (the same in either library): true at every third element of the
+    operands' broadcast shape, on the device of the first tensor among them."""
+    tensors = [x for x in operands if hasattr(x, "shape")]
+    shape = tuple(np.broadcast_shapes(*(tuple(x.shape) for x in tensors)))
+    return lib.arange(math.prod(shape), device=tensors[0].device).reshape(shape) % 3 == 0
+
+
+def _lib(x):
+    return torch if isinstance(x, torch.Tensor) else tl
+
+
+def _where(lib):
+    return lambda a, b: lib.where(_mask(lib, a, b), a, b)
+
+
+def _masked_fill(method):
+    """input.<method>(mask, value) (masked_fill, or masked_fill_ on a copy of input)."""
+    def call(input, value):
+        if not hasattr(input, method) or getattr(value, "ndim", 0):  # PyTorch: a number or a 0-d tensor value
+            raise TypeError(f"{method}: input must be a tensor and value a number or a 0-d tensor")
+        return getattr(input.clone(), method)(_mask(_lib(input), input), value)
+    return call
+
+
+def _tensors_only(fn):
+    """fn's binary form, which takes two tensors (max(t, 1) is a reduction over dim 1)."""
+    def call(a, b):
+        if not (hasattr(a, "shape") and hasattr(b, "shape")):
+            raise TypeError(f"{fn.__name__}: the binary form takes two tensors")
+        return fn(a, b)
+    return call
+
+
+# Ops beyond BINARY whose tensor and number operands promote together (PyTorch's result_type), each with the
+# domains of those operands (where's and masked_fill's condition is _mask); tests/test_promotion.py reads them
+# with BINARY.
+PROMOTING = [
+    OpInfo("where", _where(torch), None, domains=(REAL, REAL), fn=_where(tl), method=None),
+    OpInfo("masked_fill", _masked_fill("masked_fill"), None, domains=(REAL, REAL), fn=_masked_fill("masked_fill")),
+    OpInfo("masked_fill_", _masked_fill("masked_fill_"), None, domains=(REAL, REAL), fn=_masked_fill("masked_fill_")),
+    OpInfo("clamp", torch.clamp, None, domains=(REAL, REAL, REAL)),
+    OpInfo("clamp_min", torch.clamp_min, None, domains=(REAL, REAL)),
+    OpInfo("clamp_max", torch.clamp_max, None, domains=(REAL, REAL)),
+    OpInfo("max", _tensors_only(torch.max), None, domains=(REAL, REAL), fn=_tensors_only(tl.max)),  # maximum
+    OpInfo("min", _tensors_only(torch.min), None, domains=(REAL, REAL), fn=_tensors_only(tl.min)),  # minimum
+    OpInfo("lerp", torch.lerp, None, domains=(REAL, REAL, REAL)),
+    OpInfo("addcmul", torch.addcmul, None, domains=(REAL, REAL, REAL),
+           variants=(Variant(), Variant("_value2", kwargs={"value": 2}))),
+    OpInfo("addcdiv", torch.addcdiv, None, domains=(REAL, REAL, NONZERO),
+           variants=(Variant(), Variant("_value_half", kwargs={"value": 0.5}))),
+    # add and sub scaled by alpha (an integer alpha keeps integers; a float one is refused for them, as in PyTorch)
+    OpInfo("add", torch.add, None, domains=(REAL, REAL),
+           variants=(Variant("_alpha2", kwargs={"alpha": 2}), Variant("_alpha_half", kwargs={"alpha": 0.5}))),
+    OpInfo("sub", torch.sub, None, domains=(REAL, REAL),
+           variants=(Variant("_alpha2", kwargs={"alpha": 2}), Variant("_alpha_half", kwargs={"alpha": 0.5}))),
+    # integer division: the rounding modes of div (floor_divide and true division are in BINARY)
+    OpInfo("div", torch.div, None, domains=(INTEGERS, NONZERO_INTEGERS),
+           variants=(Variant("_floor", kwargs={"rounding_mode": "floor"}),
+                     Variant("_trunc", kwargs={"rounding_mode": "trunc"}))),
 ]
 
 

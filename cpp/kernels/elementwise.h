@@ -221,9 +221,10 @@ TL_FN float binary_f32(BinaryOp op, float a, float b) {
   return a;
 }
 
-// Integer add/sub/mul/maximum/minimum/floor_divide/remainder of T, wrapping through its unsigned
+// Integer add/sub/mul/maximum/minimum/floor_divide/remainder/pow of T, wrapping through its unsigned
 // twin U as PyTorch does. A zero divisor sets *divide_by_zero (the host raises) and gives 0; a
-// divisor of -1 is answered without dividing (the lowest value over -1 overflows).
+// divisor of -1 is answered without dividing (the lowest value over -1 overflows). A negative power
+// is the integer part of 1 / a^-b, as PyTorch's: 1 for a = 1, +-1 for a = -1, else 0.
 template <typename T, typename U>
 TL_FN T binary_integer(BinaryOp op, T a, T b, TL_THREAD bool* divide_by_zero) {
   const U ua = static_cast<U>(a), ub = static_cast<U>(b);
@@ -246,6 +247,15 @@ TL_FN T binary_integer(BinaryOp op, T a, T b, TL_THREAD bool* divide_by_zero) {
         r += b;
       }
       return op == BinaryOp::floor_divide ? q : r;
+    }
+    case BinaryOp::pow: {
+      if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+      U result = 1, base = ua;
+      for (T e = b; e > 0; e >>= 1) {  // by squaring
+        if (e & 1) result *= base;
+        base *= base;
+      }
+      return static_cast<T>(result);
     }
     default: return a;  // int32 operands of other ops are converted to f16 by the core
   }

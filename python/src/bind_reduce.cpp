@@ -42,7 +42,7 @@ void bind_reduce(py::module_& m) {
       "softmax_cross_entropy_mean",
       without_gil(+[](const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing) {
         const Array loss = softmax_cross_entropy(logits, target, ignore_index, label_smoothing);
-        const Array kept = astype(binary(BinaryOp::ne, target, static_cast<double>(ignore_index)), Dtype::float16);
+        const Array kept = astype(binary(BinaryOp::ne, target, Scalar(ignore_index)), Dtype::float16);
         Array counted = reduce(ReduceOp::mean, kept, {}, false);
         return std::make_pair(binary(BinaryOp::div, reduce(ReduceOp::mean, loss, {}, false), counted), counted);
       }),

@@ -48,6 +48,7 @@ from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, b
 from ._repr import get_printoptions, set_printoptions
 from .legacy_tensors import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...: PyTorch's typed constructors)
 from .type_info import Size, finfo, get_default_dtype, iinfo, set_default_dtype
+from .promotion import can_cast, promote_types, result_type
 from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import _cuda_amp  # noqa: E402

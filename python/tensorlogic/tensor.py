@@ -236,18 +236,29 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     def __pos__(self):
         return self
 
+    # ~ & | ^ are PyTorch's bitwise operators, which on bools are the logical ones: all TensorLogic has (bitwise
+    # ops on integers are absent, and PyTorch refuses them on floats), so they take bools only.
     def __invert__(self):
+        _check_bools("~", self)
         return _wrap(_core.unary(_U.logical_not, self._a))
 
     def __and__(self, other):
+        _check_bools("&", self, other)
         return _binary(_B.logical_and, self, other)
 
     __rand__ = __and__
 
     def __or__(self, other):
+        _check_bools("|", self, other)
         return _binary(_B.logical_or, self, other)
 
     __ror__ = __or__
+
+    def __xor__(self, other):
+        _check_bools("^", self, other)
+        return _binary(_B.ne, self, other)
+
+    __rxor__ = __xor__
 
     def __eq__(self, other):
         if other is None or isinstance(other, str):
@@ -285,6 +296,36 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __iand__(self, other):
+        _check_bools("&=", self, other)
+        return self.logical_and_(other)
+
+    def __ior__(self, other):
+        _check_bools("|=", self, other)
+        return self.logical_or_(other)
+
+    def __ixor__(self, other):
+        _check_bools("^=", self, other)
+        return self.logical_xor_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+
+def _check_bools(op, *operands):
+    """Raises for an operand of a bitwise operator that is not a bool tensor or a bool."""
+    for x in operands:
+        if not (x.__class__ is bool or isinstance(x, np.bool_) or (isinstance(x, Tensor) and x._a.dtype == "bool")):
+            what = f"a {x.dtype.name} tensor" if isinstance(x, Tensor) else type(x).__name__
+            raise TypeError(f"{op}: bitwise operators take bool tensors here (TensorLogic has no bitwise ops on "
+                            f"integers; PyTorch has none on floats), got {what}")
 
 
 def _size_keyword(size, kwargs, name):

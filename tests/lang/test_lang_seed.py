@@ -325,12 +325,15 @@ def test_lists_of_strings_and_structs_join_with_plus_and_concat(capsys):
 
 def test_a_float_literal_with_an_integer_tensor_computes_in_float16():
     """`arange(6) * 1.0` is [0., 1., ...] as in PyTorch (it stayed an integer tensor, so `(arange(n) * 1.0) / 4`
-    divided as floats but `% 5 - 2` patterns and printing read integers)."""
+    divided as floats but `% 5 - 2` patterns and printing read integers); `1.5 == arange(3)` compares as floats
+    (the literal was once converted to the tensor's integer type: true at 1)."""
     rng = np.random.default_rng()
     n, c = int(rng.integers(2, 9)), float(rng.integers(1, 5))
     prog = run(f"let a = arange({n}) * {c:.1f}\nlet b = {c:.1f} + arange({n})\ntensor I: int32[3] = [1, 2, 3]\n"
-               f"Y[i] = I[i] * 1.0 - 0.5\nlet k = arange({n}) * 2\n")
-    for name, want in (("a", np.arange(n) * c), ("b", c + np.arange(n)), ("Y", [0.5, 1.5, 2.5])):
+               f"Y[i] = I[i] * 1.0 - 0.5\nlet k = arange({n}) * 2\nlet e = 1.5 == arange({n})\n"
+               f"let f = {c:.1f} <= arange({n})\n")
+    for name, want in (("a", np.arange(n) * c), ("b", c + np.arange(n)), ("Y", [0.5, 1.5, 2.5]),
+                       ("e", np.zeros(n)), ("f", (c <= np.arange(n)).astype(float))):
         assert str(prog[name].dtype).endswith("float16"), name
         np.testing.assert_array_equal(prog[name].numpy(), want)
     assert not prog["k"].is_floating_point()

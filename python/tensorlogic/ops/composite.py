@@ -12,6 +12,7 @@ import numpy as np
 
 from ..creation import arange, tensor, zeros
 from ..errors import ShapeMismatchError
+from ..promotion import check_cast, promoted
 from ..tensor import Tensor, tensor_method
 from .elementwise import log, remainder, trunc, where
 from .indexing import gather
@@ -126,14 +127,22 @@ def trace(input):
 
 @tensor_method()
 def lerp(input, end, weight):
-    """input + weight * (end - input)."""
+    """input + weight * (end - input), in the result type of the three. As in PyTorch, end and a weight tensor with
+    dimensions must have input's dtype (a 0-d weight promotes like a number, by category)."""
+    for name, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and (other.ndim or other is end) and other.dtype is not input.dtype:
+            raise TypeError(f"lerp: expected {name} of dtype {input.dtype.name}, got {other.dtype.name} (PyTorch "
+                            "neither)")
+    input, end, weight = promoted(input, end, weight)
     return input + (end - input) * weight
 
 
 @tensor_method()
 def lerp_(input, end, weight):
     """In-place lerp (the usual exponential moving average: ema.lerp_(p, 1 - decay))."""
-    return input.copy_(lerp(input, end, weight))
+    out = lerp(input, end, weight)
+    check_cast(out.dtype, input.dtype, "lerp_")
+    return input.copy_(out)
 
 
 @tensor_method()
@@ -169,7 +178,9 @@ def frac(input):
 @tensor_method()
 def fmod(input, other):
     """The remainder of input / other with the sign of input (C's fmod): sign(x) * remainder(|x|, |y|), exact
-    in f16 since it is no larger than |x| (remainder with the divisor's sign may not be)."""
+    in f16 since it is no larger than |x| (remainder with the divisor's sign may not be); in the two's result
+    type (integers stay integers)."""
+    input, other = promoted(input, other)
     return remainder(input.abs(), abs(other)) * input.sign()
 
 

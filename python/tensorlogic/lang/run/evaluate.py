@@ -502,8 +502,6 @@ class Evaluator:
                 a, b = _tensorish(a), _tensorish(b)
             except (TypeError, ValueError, OverflowError) as err:
                 raise self.error(f"'{op}': {str(err).splitlines()[0]}", span) from None
-        if op in _ARITHMETIC:
-            a, b = _promote(a, b), _promote(b, a)
         try:
             return _apply(op, a, b)
         except ZeroDivisionError:
@@ -524,8 +522,8 @@ class Evaluator:
             ta, tb, union = broadcast_pair(a, b)
             return Labelled(_apply(op, ta, tb), union)
         if isinstance(a, Labelled):
-            return Labelled(_apply(op, a.t, _promote(b, a.t) if op in _ARITHMETIC else b), a.labels)
-        return Labelled(_apply(op, _promote(a, b.t) if op in _ARITHMETIC else a, b.t), b.labels)
+            return Labelled(_apply(op, a.t, b), a.labels)
+        return Labelled(_apply(op, a, b.t), b.labels)
 
 
 def _is_var(e):
@@ -542,18 +540,6 @@ def _map(v, f):
 
 def _tensorish(v):
     return as_tensor(v) if isinstance(v, (list, tuple)) else v
-
-
-_ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
-
-
-def _promote(x, other):
-    """A float literal meeting an integer tensor as a float16 tensor, so the arithmetic is in float16
-    as in PyTorch (`arange(6) * 1.0` is [0., 1., ...]); the engine reads a whole number passed as a
-    Python float as an integer."""
-    if isinstance(x, float) and is_tensor(other) and not other.is_floating_point():
-        return tl.full((), x, dtype=tl.float16)
-    return x
 
 
 def _apply(op, a, b):
@@ -585,8 +571,6 @@ def _apply(op, a, b):
         return bool(a) or bool(b)
     cmp = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
     if is_tensor(a) or is_tensor(b):
-        if not is_tensor(a):
-            a = tl.full((), a, dtype=b.dtype) if isinstance(a, (int, float)) else a
         return getattr(tl, cmp)(a, b).float()  # the language's truth values are numbers (1 and 0)
     return {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[cmp]
 
