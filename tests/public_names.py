@@ -56,6 +56,7 @@ PUBLIC_MODULES = {
     "tensorlogic.models": "tensorlogic.models",
     "tensorlogic.coreml": "tensorlogic.coreml",
     "tensorlogic.planner": "tensorlogic.planner",
+    "tensorlogic.jit": "tensorlogic.jit",
 }
 
 

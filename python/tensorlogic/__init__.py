@@ -75,11 +75,16 @@ from . import accelerator, backends, utils  # noqa: E402
 from .autograd import functional as _autograd_functional  # noqa: E402
 del _autograd_functional
 from . import func  # noqa: E402  (tl.func: torch.func's transforms)
+from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
+from .determinism import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,  # noqa: E402
+                          is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+                          use_deterministic_algorithms)
 from .amp import autocast
 from .generator import Generator
 from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
+from . import jit  # noqa: E402  (torch.jit's names: script returns its argument, trace compiles with tl.compile)
 from .graphed_callables import make_graphed_callables as _make_graphed_callables  # noqa: E402
 cuda.make_graphed_callables = _make_graphed_callables  # tl.cuda's: it needs autograd and nn, layers above device.py
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
