@@ -1,0 +1,3 @@
+"""torch.nn.modules.batchnorm's path to the batch norms and their bases _NormBase and _BatchNorm (isinstance checks
+for batch norms), which are defined in tl.nn's own files."""
+from ..normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm, _NormBase  # noqa: F401

@@ -1,0 +1,3 @@
+"""torch.nn.modules.instancenorm's path to the instance norms and their base _InstanceNorm (a _NormBase, not a
+_BatchNorm), which are defined in tl.nn's own files."""
+from ..instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, _InstanceNorm  # noqa: F401
