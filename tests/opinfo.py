@@ -344,6 +344,10 @@ BINARY = [
            fn=tl.special.xlog1py, method=None),
     OpInfo("zeta", _zeta, "zeta", domains=(AT_LEAST_1, POSITIVE), approximate=True, grad=False, fn=tl.special.zeta,
            method=None),
+    # ops/float_parts.py: ldexp with a float exponent is input * exp2(other); nextafter's oracle steps on the f16 grid
+    OpInfo("ldexp", torch.ldexp, None, domains=(REAL, INTEGERS), approximate=True),
+    OpInfo("nextafter", lambda a, b: torch.nextafter(a.half(), b.half()).to(a.dtype), None, domains=(REAL, REAL),
+           grad=False),
 ]
 
 

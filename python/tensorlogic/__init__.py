@@ -22,7 +22,8 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
-from .ops.random import bernoulli, manual_seed, multinomial, rand, rand_like, randint, randn, randn_like, randperm
+from .ops.random import (bernoulli, manual_seed, multinomial, rand, rand_like, randint, randint_like, randn, randn_like,
+                         randperm)
 from .ops.reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
 from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
@@ -36,6 +37,8 @@ from .ops.indexing import *  # noqa: F401,F403
 from .ops.ordering import *  # noqa: F401,F403
 from .ops.composite import *  # noqa: F401,F403  (outer, dot, diag, lerp, isclose, meshgrid, hstack, ...)
 from .ops.special import *  # noqa: F401,F403  (tan, asin, atan2, hypot, logaddexp, xlogy, fmax, ...)
+from .ops.float_parts import *  # noqa: F401,F403  (frexp, ldexp, nextafter)
+from .ops.bitwise import *  # noqa: F401,F403  (bitwise_and, ..., and the operators & | ^ ~ << >> on integers)
 from .ops.statistics import *  # noqa: F401,F403  (median, kthvalue, mode, quantile, aminmax, var_mean, ...)
 from .ops.scans import *  # noqa: F401,F403  (cummax, cummin, logcumsumexp, diff)
 from .ops.counting import *  # noqa: F401,F403  (unique, bincount, histc, searchsorted, bucketize)

@@ -13,7 +13,6 @@ from ._repr import tensor_repr
 from .device import device, device_name
 from .dtypes import _BY_NAME
 
-_U = _core.UnaryOp
 _B = _core.BinaryOp
 _Number = numbers.Number
 
@@ -229,36 +228,12 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
             return name.replace("torch.", "torch.cuda.") if self.is_cuda else name
         return self.to(dtype=dtype)
 
-    # ---- operators (the functions are in ops/elementwise.py; @ is ops/linalg.py's) ----------------
+    # ---- operators (the functions are in ops/elementwise.py; @ is ops/linalg.py's; & | ^ ~ << >> ops/bitwise.py's) ---
     def __pow__(self, other):
         return self.pow(other)
 
     def __pos__(self):
         return self
-
-    # ~ & | ^ are PyTorch's bitwise operators, which on bools are the logical ones: all TensorLogic has (bitwise
-    # ops on integers are absent, and PyTorch refuses them on floats), so they take bools only.
-    def __invert__(self):
-        _check_bools("~", self)
-        return _wrap(_core.unary(_U.logical_not, self._a))
-
-    def __and__(self, other):
-        _check_bools("&", self, other)
-        return _binary(_B.logical_and, self, other)
-
-    __rand__ = __and__
-
-    def __or__(self, other):
-        _check_bools("|", self, other)
-        return _binary(_B.logical_or, self, other)
-
-    __ror__ = __or__
-
-    def __xor__(self, other):
-        _check_bools("^", self, other)
-        return _binary(_B.ne, self, other)
-
-    __rxor__ = __xor__
 
     def __eq__(self, other):
         if other is None or isinstance(other, str):
@@ -317,15 +292,6 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
     def __ipow__(self, other):
         return self.pow_(other)
-
-
-def _check_bools(op, *operands):
-    """Raises for an operand of a bitwise operator that is not a bool tensor or a bool."""
-    for x in operands:
-        if not (x.__class__ is bool or isinstance(x, np.bool_) or (isinstance(x, Tensor) and x._a.dtype == "bool")):
-            what = f"a {x.dtype.name} tensor" if isinstance(x, Tensor) else type(x).__name__
-            raise TypeError(f"{op}: bitwise operators take bool tensors here (TensorLogic has no bitwise ops on "
-                            f"integers; PyTorch has none on floats), got {what}")
 
 
 def _size_keyword(size, kwargs, name):
