@@ -57,6 +57,8 @@ PUBLIC_MODULES = {
     "tensorlogic.coreml": "tensorlogic.coreml",
     "tensorlogic.planner": "tensorlogic.planner",
     "tensorlogic.jit": "tensorlogic.jit",
+    "tensorlogic.nn.utils.convert_parameters": "tensorlogic.nn.utils.convert_parameters",
+    "tensorlogic.nn.utils.init": "tensorlogic.nn.utils.init",
 }
 
 
