@@ -1,4 +1,4 @@
-"""ops/arrange.py, nn/lazy_linear.py, nn/softmax2d.py, channel_shuffle and torch's top-level aliases of functional ops against PyTorch on
+"""ops/arrange.py, nn/lazy.py (LazyLinear), nn/softmax2d.py, channel_shuffle and torch's top-level aliases of functional ops against PyTorch on
 random f16 inputs (fresh seeds): values, gradients against torch.autograd, typed errors."""
 import numpy as np
 import pytest

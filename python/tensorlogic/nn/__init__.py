@@ -13,7 +13,9 @@ from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, Fea
 from .embedding_bag import EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .lazy_linear import LazyLinear
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                   LazyInstanceNorm3d, LazyLinear)
 from .layers import GELU, Embedding, Identity, LayerNorm, Linear, ReLU, RMSNorm, SiLU, Tanh
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, CTCLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss,
                    NLLLoss, SmoothL1Loss)
@@ -55,5 +57,7 @@ __all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential
            "AdaptiveMaxPool3d", "AvgPool3d", "MaxPool3d", "Bilinear", "EmbeddingBag", "LocalResponseNorm",
            "PixelShuffle", "PixelUnshuffle", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "ChannelShuffle", "LazyLinear", "Softmax2d",
            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "CTCLoss",
-           "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss"]
+           "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
            + padding.__all__)

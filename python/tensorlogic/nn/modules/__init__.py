@@ -3,5 +3,5 @@ pooling, ...) giving the classes PyTorch defines there, its private bases includ
 conv._ConvNd, loss._Loss, ...), so that `from torch.nn.modules.batchnorm import _BatchNorm` and isinstance checks
 work; the classes are tl.nn's own. `module` holds the global module hooks too, `utils` the argument helpers."""
 from . import (activation, batchnorm, channelshuffle, container, conv, distance, dropout, flatten,  # noqa: F401
-               fold, instancenorm, linear, loss, module, normalization, padding, pixelshuffle, pooling, rnn, sparse,
+               fold, instancenorm, lazy, linear, loss, module, normalization, padding, pixelshuffle, pooling, rnn, sparse,
                transformer, upsampling, utils)

@@ -2,4 +2,4 @@
 files."""
 from ..bilinear import Bilinear  # noqa: F401
 from ..layers import Identity, Linear  # noqa: F401
-from ..lazy_linear import LazyLinear  # noqa: F401
+from ..lazy import LazyLinear  # noqa: F401
