@@ -1,5 +1,6 @@
 """Neural-network modules, initialisers and utilities (SPEC §5)."""
 from . import functional, init, modules, padding, parallel, utils
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
                          LogSoftmax, Mish, PReLU, ReLU6, Sigmoid, Softmax, Softmin, Softplus, Softshrink, Softsign,
                          Tanhshrink, Threshold)
@@ -12,6 +13,7 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .embedding_bag import EmbeddingBag
 from .flatten import Flatten, Unflatten
+from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
                    LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
@@ -59,5 +61,6 @@ __all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential
            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "CTCLoss",
            "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "LazyConv1d", "LazyConv2d", "LazyConv3d",
            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-           "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
+           "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "FractionalMaxPool2d",
+           "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss"]
            + padding.__all__)

@@ -31,6 +31,7 @@ from .margin_loss_functions import *  # noqa: F401,F403  (cosine_embedding_loss,
 from .likelihood_loss_functions import *  # noqa: F401,F403  (poisson_nll_loss, gaussian_nll_loss)
 from . import likelihood_loss_functions, margin_loss_functions
 from .attention_functions import multi_head_attention_forward  # noqa: F401
+from .fractional_pool import fractional_max_pool2d, fractional_max_pool3d  # noqa: F401
 from .bilinear import bilinear  # noqa: F401
 from .embedding_bag import embedding_bag  # noqa: F401
 from .grid_sample import affine_grid, grid_sample  # noqa: F401
