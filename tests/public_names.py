@@ -59,6 +59,7 @@ PUBLIC_MODULES = {
     "tensorlogic.jit": "tensorlogic.jit",
     "tensorlogic.nn.utils.convert_parameters": "tensorlogic.nn.utils.convert_parameters",
     "tensorlogic.nn.utils.init": "tensorlogic.nn.utils.init",
+    "tensorlogic.nn.utils.prune": "tensorlogic.nn.utils.prune",
 }
 
 
