@@ -24,6 +24,7 @@ def test_matrix_exp_and_householder_product_with_gradients(device, rng):
     (want * _t64(g)).sum().backward()
     assert_close_f16(tl.linalg.matrix_exp(tl.tensor(a, device=device)), want.detach().numpy())
     assert_close_f16(x.grad, rx.grad.numpy(), rtol=4e-3, atol=4e-3)
+    assert tl.equal(tl.matrix_exp(tl.tensor(a, device=device)), tl.tensor(a, device=device).matrix_exp())
     A, tau = f16_randn(rng, (3, 6, 4), 0.5), f16_randn(rng, (3, 3), 0.5) + np.float16(1)
     G = f16_randn(rng, (3, 6, 4))
     xs, ts = tl.tensor(A, device=device, requires_grad=True), tl.tensor(tau, device=device, requires_grad=True)
