@@ -2,19 +2,18 @@
 no TorchScript compiler and no TorchScript archive format. `script` returns what it is given, which then runs as
 the Python it is; `trace` runs the function once on its example inputs and returns it compiled by tl.compile
 (which captures and replays the ops per input signature, and runs eagerly where it cannot, saying why). The
-decorators (ignore, unused, export) and annotations (Final, annotate) only mark code for TorchScript's
+decorators (ignore, unused, export) and annotations (Final, which is typing.Final, and annotate) only mark code for TorchScript's
 compiler, so here they return what they are given; is_scripting and is_tracing are False. save and load raise
 SerializationError: keep a model's weights with tl.save(model.state_dict(), path) and load them back with
 model.load_state_dict(tl.load(path))."""
 import os
-from typing import Final  # noqa: F401  (torch.jit.Final is typing.Final)
+from typing import Final  # noqa: F401  (tl.jit.Final is typing.Final, as torch.jit.Final; the module doc names it)
 
 from .compiler import compile as _compile
 from .errors import SerializationError
 from .tensor import Tensor
 
-__all__ = ["script", "trace", "is_scripting", "is_tracing", "ignore", "unused", "export", "Final", "annotate", "save",
-           "load"]
+__all__ = ["script", "trace", "is_scripting", "is_tracing", "ignore", "unused", "export", "annotate", "save", "load"]
 
 
 def is_scripting():

@@ -182,10 +182,12 @@ class Identity(BasePruningMethod):
     PRUNING_TYPE = "unstructured"
 
     def compute_mask(self, t, default_mask):
+        """default_mask itself."""
         return default_mask
 
     @classmethod
     def apply(cls, module, name):
+        """Sets up the pruning of module.<name> without pruning anything. Returns the method."""
         return super().apply(module, name)
 
 
@@ -199,6 +201,7 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
+        """default_mask with `amount` elements of t, drawn at random, set to 0."""
         k = _count(self.amount, t.numel())
         mask = default_mask.clone()
         if k:
@@ -207,6 +210,7 @@ class RandomUnstructured(BasePruningMethod):
 
     @classmethod
     def apply(cls, module, name, amount):
+        """Prunes `amount` random elements of module.<name>. Returns the method."""
         return super().apply(module, name, amount=amount)
 
 
@@ -220,6 +224,7 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
+        """default_mask with the `amount` elements of t of smallest magnitude set to 0."""
         k = _count(self.amount, t.numel())
         mask = default_mask.clone()
         if k:
@@ -228,6 +233,7 @@ class L1Unstructured(BasePruningMethod):
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
+        """Prunes the `amount` elements of module.<name> of smallest |importance_scores|. Returns the method."""
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
@@ -241,6 +247,7 @@ class RandomStructured(BasePruningMethod):
         self.amount, self.dim = amount, dim
 
     def compute_mask(self, t, default_mask):
+        """default_mask with `amount` random channels of t along dim set to 0."""
         dim = _structured_dim(t, self.dim)
         k = _count(self.amount, t.shape[dim])
         if not k:
@@ -250,6 +257,7 @@ class RandomStructured(BasePruningMethod):
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
+        """Prunes `amount` random channels of module.<name> along dim. Returns the method."""
         return super().apply(module, name, amount=amount, dim=dim)
 
 
@@ -264,6 +272,7 @@ class LnStructured(BasePruningMethod):
         self.amount, self.n, self.dim = amount, n, dim
 
     def compute_mask(self, t, default_mask):
+        """default_mask with the `amount` channels of t along dim of smallest L_n norm set to 0."""
         dim = _structured_dim(t, self.dim)
         size = t.shape[dim]
         k = _count(self.amount, size)
@@ -276,6 +285,7 @@ class LnStructured(BasePruningMethod):
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
+        """Prunes the `amount` channels of module.<name> along dim of smallest L_n norm. Returns the method."""
         return super().apply(module, name, amount=amount, n=n, dim=dim, importance_scores=importance_scores)
 
 
@@ -288,6 +298,7 @@ class CustomFromMask(BasePruningMethod):
         self.mask = mask
 
     def compute_mask(self, t, default_mask):
+        """default_mask times the given mask."""
         if tuple(self.mask.shape) != tuple(default_mask.shape):
             raise ValueError(f"custom_from_mask: the mask's shape {tuple(self.mask.shape)} is not the parameter's "
                              f"{tuple(default_mask.shape)}")
@@ -295,6 +306,7 @@ class CustomFromMask(BasePruningMethod):
 
     @classmethod
     def apply(cls, module, name, mask):
+        """Prunes module.<name> where the given mask is 0. Returns the method."""
         return super().apply(module, name, mask=mask)
 
 
