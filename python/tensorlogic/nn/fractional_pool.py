@@ -33,9 +33,11 @@ def _starts(u, size, out, k):
 
 
 def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices, _random_samples, dims, op):
-    if not isinstance(input, Tensor) or input.ndim not in (dims + 1, dims + 2):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a tensor, got {type(input).__name__}")
+    if input.ndim not in (dims + 1, dims + 2):
         raise ShapeMismatchError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d input, got "
-                                 f"{list(input.shape) if isinstance(input, Tensor) else type(input).__name__}")
+                                 f"{list(input.shape)}")
     unbatched = input.ndim == dims + 1
     x = input.unsqueeze(0) if unbatched else input
     n, c, spatial = x.shape[0], x.shape[1], tuple(x.shape[2:])

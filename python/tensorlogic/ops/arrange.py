@@ -122,9 +122,10 @@ def combinations(input, r=2, with_replacement=False):
     """The r-element combinations of a 1-d tensor's elements, as rows [n choose r, r] in itertools' order (with
     with_replacement, itertools.combinations_with_replacement's); r = 0 gives an empty 1-d tensor. The rows are
     picked by index, so gradients flow back to the elements."""
-    if not isinstance(input, Tensor) or input.ndim != 1:
-        raise ShapeMismatchError(f"combinations: expected a 1-d tensor, got "
-                                 f"{list(input.shape) if isinstance(input, Tensor) else type(input).__name__}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"combinations: expected a tensor, got {type(input).__name__}")
+    if input.ndim != 1:
+        raise ShapeMismatchError(f"combinations: expected a 1-d tensor, got shape {list(input.shape)}")
     if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 0:
         raise ValueError(f"combinations: r must be a non-negative int, got {r!r}")
     if r == 0:
@@ -138,9 +139,10 @@ def vander(x, N=None, increasing=False):  # noqa: N803 (PyTorch's argument name)
     """The Vandermonde matrix of a 1-d tensor: column j is x ** (N - 1 - j) (x ** j with increasing), N columns
     (len(x) by default). Integer and bool inputs give int64 (exact, wrapping as int64 does); products come from
     a cumulative product, so gradients flow."""
-    if not isinstance(x, Tensor) or x.ndim != 1:
-        raise ShapeMismatchError(f"vander: x must be a 1-d tensor, got "
-                                 f"{list(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"vander: x must be a tensor, got {type(x).__name__}")
+    if x.ndim != 1:
+        raise ShapeMismatchError(f"vander: x must be a 1-d tensor, got shape {list(x.shape)}")
     n = x.shape[0] if N is None else N
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"vander: N must be a non-negative int, got {N!r}")
