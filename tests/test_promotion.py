@@ -226,10 +226,10 @@ def test_result_type_promote_types_can_cast(a):
 
 
 @pytest.mark.parametrize("name", ["and_", "or_", "xor"])
-def test_bitwise_operators_take_bools(device, rng, name):
-    """& | ^ (and ~, &= |= ^=) on bools are PyTorch's logical results in any role; on integers PyTorch's are
-    bitwise, which TensorLogic lacks, and on floats PyTorch refuses them: both raise a TypeError here (they were
-    once logical on any dtype, so 3 & 5 was True)."""
+def test_bitwise_operators_take_bools_and_integers(device, rng, name):
+    """& | ^ (and ~, &= |= ^=) on bools are PyTorch's logical results in any role, on integers its bitwise ones
+    (ops/bitwise.py); on floats PyTorch refuses them, and so does TensorLogic (a TypeError; they were once logical
+    on any dtype, so 3 & 5 was True)."""
     a, b = rng.random((3, 4)) < 0.5, rng.random(4) < 0.5
     ta, tb, pa, pb = tl.tensor(a, device=device), tl.tensor(b, device=device), torch.from_numpy(a), torch.from_numpy(b)
     fn, inplace = getattr(operator, name), getattr(operator, "i" + name.rstrip("_"))
@@ -237,8 +237,10 @@ def test_bitwise_operators_take_bools(device, rng, name):
         assert fn(x, y).tolist() == fn(px, py).tolist()
     assert inplace(ta.clone(), tb).tolist() == inplace(pa.clone(), pb).tolist()
     assert (~ta).tolist() == (~pa).tolist()
-    ints = tl.tensor([3, 5], device=device)
-    for bad in (lambda: fn(ints, ints), lambda: fn(ta[0], 1), lambda: fn(ints.float(), ta[0, :2]), lambda: ~ints,
-                lambda: inplace(ta.clone(), ints[0])):
+    ints, pints = tl.tensor([3, 5], device=device), torch.tensor([3, 5])
+    assert fn(ints, ints).tolist() == fn(pints, pints).tolist() and (~ints).tolist() == (~pints).tolist()
+    assert fn(ta[0], 1).tolist() == fn(pa[0], 1).tolist() and fn(ta[0], 1).dtype == tl.int64
+    for bad in (lambda: fn(ints.float(), ta[0, :2]), lambda: ~ints.float(),
+                lambda: inplace(ta.clone(), ints[0])):  # an int64 result cannot be written into bools
         with pytest.raises(TypeError):
             bad()

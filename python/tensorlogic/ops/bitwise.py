@@ -2,8 +2,8 @@
 bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift, and & | ^ ~ << >> with their reflected
 and in-place forms.
 
-Result dtypes follow PyTorch's promotion: bool with bool stays bool, int32 with int32 (or a Python int) stays int32,
-anything with int64 is int64, and a bool tensor with a Python int is int64. On bool results the ops are the logical
+Result dtypes follow PyTorch's promotion (tl.result_type): bool with bool stays bool, int32 with int32 (or a Python
+int) stays int32, anything with int64 is int64, and a bool tensor with a Python int is int64. On bool results the ops are the logical
 kernels; ~ of an integer is -1 - x and the shifts multiply or floor-divide by powers of two (exact, wrapping as the
 integers do; a shift by a negative count or by at least the width gives 0, or -1 for a negative x shifted right,
 as PyTorch's CPU kernels do), all on the device. And, or and xor of integers have no kernel: they are computed on
@@ -15,6 +15,7 @@ import numpy as np
 from ..creation import tensor
 from ..dtypes import bool as bool_, int32, int64
 from ..errors import ShapeMismatchError
+from ..promotion import result_type
 from ..tensor import Tensor, tensor_method
 from .elementwise import _written_back, logical_and, logical_not, logical_or, ne, where
 
@@ -34,15 +35,6 @@ def _kind(x, op, name):
     raise TypeError(f"{op}: {name} must be a tensor, an int or a bool, got {type(x).__name__}")
 
 
-def _result_dtype(ka, kb):
-    kinds = {ka, kb}
-    if kinds <= {"bool", "pybool"}:
-        return "bool"
-    if "int64" in kinds or ("bool" in kinds and "pyint" in kinds and "int32" not in kinds):
-        return "int64"
-    return "int32"
-
-
 def _as_tensor(x, dtype, like):
     """x (a tensor or a Python scalar) as a tensor of `dtype` on like's device."""
     if isinstance(x, Tensor):
@@ -55,7 +47,7 @@ def _operands(input, other, op):
     if ka.startswith("py") and kb.startswith("py"):
         raise TypeError(f"{op}: at least one argument must be a tensor")
     like = input if isinstance(input, Tensor) else other
-    dtype = _result_dtype(ka, kb)
+    dtype = result_type(input, other).name  # PyTorch's promotion (a bool tensor with an int is int64)
     return _as_tensor(input, dtype, like), _as_tensor(other, dtype, like), dtype
 
 
