@@ -179,6 +179,14 @@ def _polygamma(n, t):
     return torch.where(torch.isinf(t), torch.where(t > 0, 0.0, math.nan), torch.polygamma(n, t)).to(t.dtype)
 
 
+def _nextafter_f16(a, b):
+    """torch.nextafter on the float16 grid where two tensors give a float (PyTorch's own call elsewhere: it refuses
+    integers and numbers)."""
+    if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or not torch.result_type(a, b).is_floating_point:
+        return torch.nextafter(a, b)
+    return torch.nextafter(a.half(), b.half()).to(torch.result_type(a, b))
+
+
 UNARY = [
     OpInfo("neg", torch.neg, "neg", int32=True),
     OpInfo("abs", torch.abs, "abs", int32=True),
@@ -346,8 +354,7 @@ BINARY = [
            method=None),
     # ops/float_parts.py: ldexp with a float exponent is input * exp2(other); nextafter's oracle steps on the f16 grid
     OpInfo("ldexp", torch.ldexp, None, domains=(REAL, INTEGERS), approximate=True),
-    OpInfo("nextafter", lambda a, b: torch.nextafter(a.half(), b.half()).to(a.dtype), None, domains=(REAL, REAL),
-           grad=False),
+    OpInfo("nextafter", lambda a, b: _nextafter_f16(a, b), None, domains=(REAL, REAL), grad=False),
 ]
 
 

@@ -3,13 +3,15 @@ two) and nextafter (the neighbouring float16). Each is exact: exponents and neig
 (numpy's frexp and nextafter on the float16 values), and powers of two are applied as products of factors that
 float16 holds exactly, so no rounding happens where the exact result is a float16 number."""
 import collections
+import numbers
 
 import numpy as np
 
 from ..creation import tensor
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
-from .elementwise import where
+from ..promotion import result_type
+from .elementwise import _written_back, where
 from .special import exp2
 
 Frexp = collections.namedtuple("frexp", ["mantissa", "exponent"])
@@ -22,9 +24,13 @@ Frexp = collections.namedtuple("frexp", ["mantissa", "exponent"])
 _MAX_SHIFT = 42
 
 
-def _float_input(t, op, name="input"):
+def _tensor(t, op, name="input"):
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: {name} must be a tensor, got {type(t).__name__}")
+
+
+def _float_input(t, op, name="input"):
+    _tensor(t, op, name)
     if not t.is_floating_point():
         raise TypeError(f"{op}: {name} must be a float tensor, got {t.dtype.name}")
 
@@ -63,14 +69,14 @@ def frexp(input):
 
 @tensor_method()
 def ldexp(input, other):
-    """input * 2 ** other (broadcast). An integer `other` scales exactly (a float16 result rounds once); a float
-    one is input * exp2(other), PyTorch's definition, with gradients for both. Integer inputs give float16."""
+    """input * 2 ** other (broadcast; other a tensor or a number). An integer (or bool) `other` scales exactly (a
+    float16 result rounds once); a float one is input * exp2(other), PyTorch's definition, with gradients for both.
+    The result is float16 whatever the inputs' dtypes, as PyTorch's is float."""
+    _tensor(input, "ldexp")
     x = input if input.is_floating_point() else input.float()
-    if isinstance(other, Tensor) and other.is_floating_point():
-        return x * exp2(other)
     k = other if isinstance(other, Tensor) else tensor(other, device=input.device)
-    if k.is_floating_point() or k.dtype.name == "bool":
-        raise TypeError(f"ldexp: other must be a tensor or an int, got {k.dtype.name}")
+    if k.is_floating_point():
+        return x * exp2(k)
     for factor in _powers_of_two(k.long(), x):
         x = x * factor
     return x
@@ -79,16 +85,25 @@ def ldexp(input, other):
 @tensor_method()
 def nextafter(input, other):
     """The float16 next to input in the direction of other (elementwise, broadcast): input itself where they are
-    equal, NaN where either is NaN. It has no gradient (PyTorch defines none)."""
-    _float_input(input, "nextafter")
-    _float_input(other, "nextafter", "other")
+    equal, NaN where either is NaN. Defined where their result type is a float (PyTorch has no integer form); it has
+    no gradient (PyTorch defines none)."""
+    _tensor(input, "nextafter")
+    if not isinstance(other, (Tensor, numbers.Real)):
+        raise TypeError(f"nextafter: other must be a tensor or a number, got {type(other).__name__}")
+    if not result_type(input, other).is_floating_point:
+        raise TypeError(f"nextafter: defined for floating point results, got {input.dtype.name} and "
+                        f"{other.dtype.name if isinstance(other, Tensor) else type(other).__name__}")
+    b = _host(other) if isinstance(other, Tensor) else np.asarray(other)
     try:
-        np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+        np.broadcast_shapes(tuple(input.shape), b.shape)
     except ValueError:
-        raise ShapeMismatchError(f"nextafter: shapes {list(input.shape)} and {list(other.shape)} do not broadcast") \
+        raise ShapeMismatchError(f"nextafter: shapes {list(input.shape)} and {list(b.shape)} do not broadcast") \
             from None
     with np.errstate(over="ignore"):
-        return tensor(np.nextafter(_host(input), _host(other)), device=input.device)
+        return tensor(np.nextafter(_host(input).astype(np.float16), b.astype(np.float16)), device=input.device)
 
+
+_written_back(ldexp, "ldexp_")
+_written_back(nextafter, "nextafter_")
 
 __all__ = ["frexp", "ldexp", "nextafter"]
