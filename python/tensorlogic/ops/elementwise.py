@@ -429,13 +429,19 @@ def _operand(value, like):
     return _as_tensor_like(value, like)
 
 
-@tensor_method()
 def where(condition, input=None, other=None):
     """input where condition is non-zero, else other (scalars allowed); where(condition) gives nonzero()."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     return _Where.apply(_operand(condition, like), _operand(input, like), _operand(other, like))
+
+
+@tensor_method("where")
+def _where_method(self, condition, other):
+    """self where condition is non-zero, else other: Tensor.where takes the condition second, as in PyTorch
+    (x.where(c, y) is where(c, x, y); it was where(x, c, y))."""
+    return where(condition, self, other)
 
 
 class _Where(Function):
