@@ -65,8 +65,10 @@ SPECIAL_METHODS = ("__getitem__", "__setitem__")
 def _members(cls, members):
     if members is not None:
         return members
-    names = {n for n in dir(cls) if not n.startswith("_")} - {"arg_constraints_names", "has_rsample"}
-    return sorted(names | set(cls.arg_constraints_names))
+    # (set_default_validate_args changes every later distribution: process-wide state, as SKIP's calls)
+    names = {n for n in dir(cls) if not n.startswith("_")} - {"arg_constraints", "has_rsample",
+                                                              "has_enumerate_support", "set_default_validate_args"}
+    return sorted(names | set(cls.arg_constraints))
 
 
 def _member_op(cls, member):

@@ -1,12 +1,12 @@
-"""tl.distributions: torch.distributions' Bernoulli, Beta, Categorical, Exponential, Gamma, Independent, Laplace,
-MultivariateNormal, Normal and Uniform, and kl_divergence between pairs of them, over TensorLogic's ops, so
-log_prob, entropy, rsample and the divergences carry gradients (Gamma and Beta draw on the host; see
-gamma_sampler)."""
+"""tl.distributions: torch.distributions over TensorLogic's ops, so that log_prob, entropy, rsample and the
+divergences carry gradients (Gamma, Beta and Dirichlet draw on the host; see gamma_sampler)."""
+from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
-from .gamma import Beta, Gamma
+from .gamma import Chi2, Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -14,5 +14,6 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Exponential", "Gamma", "Independent", "Laplace",
-           "MultivariateNormal", "Normal", "Uniform", "kl_divergence", "register_kl"]
+__all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Chi2", "Dirichlet", "Exponential", "Gamma",
+           "Independent", "Laplace", "MultivariateNormal", "Normal", "Uniform", "constraints", "kl_divergence",
+           "register_kl"]

@@ -7,6 +7,7 @@ from ..nn.loss_functions import binary_cross_entropy_with_logits
 from ..ops.random import rand
 from ..ops.elementwise import sigmoid
 from ..tensor import Tensor
+from . import constraints
 from .distribution import Distribution, broadcast_all, clamp_probs
 
 
@@ -14,7 +15,9 @@ class Bernoulli(Distribution):
     """Bernoulli(probs=None, logits=None): probs in [0, 1] or logits (log-odds); exactly one is given, a tensor or
     a number. Samples are float16 zeros and ones of sample_shape + batch_shape."""
 
-    arg_constraints_names = ("probs", "logits")
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -23,8 +26,6 @@ class Bernoulli(Distribution):
         (given,) = broadcast_all("Bernoulli", **{key: probs if probs is not None else logits})
         self.__dict__[key], self._given = given, key
         super().__init__(given.shape, (), validate_args)
-        if probs is not None:
-            self._check((given >= 0) & (given <= 1), "probs must lie in [0, 1]")
 
     def __getattr__(self, name):
         # probs and logits are each computed from the other when first read (torch's lazy_property).
@@ -69,7 +70,7 @@ class Bernoulli(Distribution):
         """value log p + (1 - value) log(1 - p), from the logits (stable where p is near 0 or 1)."""
         if not isinstance(value, Tensor):
             raise TypeError(f"Bernoulli.log_prob: value must be a tensor, got {type(value).__name__}")
-        self._check((value == 0) | (value == 1), "log_prob's values must be 0 or 1")
+        value = self._value(value, self.logits, "log_prob")
         logits, value = broadcast_all("Bernoulli", logits=self.logits, value=value.to(self.logits.dtype))
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 

@@ -2,6 +2,7 @@
 log_prob, entropy, cdf, icdf, mean, mode, variance)."""
 from ..autograd.grad_mode import no_grad
 from ..ops.random import rand
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 
@@ -11,12 +12,12 @@ class Exponential(Distribution):
     the tail beyond it (probability 1/2048) is cut off."""
 
     has_rsample = True
-    arg_constraints_names = ("rate",)
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all("Exponential", rate=rate)
         super().__init__(self.rate.shape, (), validate_args)
-        self._check(self.rate > 0, "rate must be positive")
 
     @property
     def mean(self):
@@ -51,7 +52,6 @@ class Exponential(Distribution):
     def log_prob(self, value):
         """log(rate) - rate value."""
         value = self._value(value, self.rate, "log_prob")
-        self._check(value >= 0, "log_prob's values must be non-negative")
         return self.rate.log() - self.rate * value
 
     def cdf(self, value):

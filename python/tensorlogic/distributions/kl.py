@@ -9,7 +9,8 @@ from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
 from .exponential import Exponential
-from .gamma import Beta, Gamma
+from .dirichlet import Beta, Dirichlet
+from .gamma import Gamma
 from .independent import Independent, _sum_rightmost
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, half_log_det, mahalanobis
@@ -102,6 +103,14 @@ def _kl_beta_beta(p, q):
             + (p.concentration1 - q.concentration1) * digamma(p.concentration1)
             + (p.concentration0 - q.concentration0) * digamma(p.concentration0)
             + (sum_q - sum_p) * digamma(sum_p))
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    a, b = p.concentration, q.concentration
+    a0 = a.sum(-1)
+    return (lgamma(a0) - lgamma(b.sum(-1)) - (lgamma(a) - lgamma(b)).sum(-1)
+            + ((a - b) * (digamma(a) - digamma(a0).unsqueeze(-1))).sum(-1))
 
 
 @register_kl(Independent, Independent)
