@@ -85,8 +85,7 @@ def _xlogy_grad(g, a, b, y):
     # PyTorch's (2.x): d/da = log(b) wherever it exists, also at a == 0 (xlogy(a - 1, x) at a = 1 is Gamma's and
     # Beta's log-density term); 0 only where a == 0 and b <= 0. xlogy(g, b) keeps 0 where no gradient came.
     grad_a = xlogy(g, b)
-    undefined = (a == 0) & (b <= 0) if isinstance(a, Tensor) and isinstance(b, Tensor) else \
-        (b <= 0) & (a == 0) if isinstance(b, Tensor) else (a == 0) & (b <= 0)
+    undefined = (a == 0) & (b <= 0)  # a bool tensor, or a bool where both are numbers
     if isinstance(undefined, Tensor):
         grad_a = grad_a.masked_fill(undefined, 0.0)
     elif undefined:
