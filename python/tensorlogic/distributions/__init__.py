@@ -1,19 +1,30 @@
 """tl.distributions: torch.distributions over TensorLogic's ops, so that log_prob, entropy, rsample and the
 divergences carry gradients (Gamma, Beta and Dirichlet draw on the host; see gamma_sampler)."""
-from . import constraints
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .constraint_registry import biject_to, transform_to
+from .cauchy import Cauchy, HalfCauchy
 from .dirichlet import Beta, Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
-from .gamma import Chi2, Gamma
+from .gamma import Chi2, Gamma, InverseGamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .normal_family import HalfNormal, LogisticNormal, LogNormal
+from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical
+from .studentt import FisherSnedecor, StudentT
+from .transformed_distribution import TransformedDistribution
+from .transformed_families import Gumbel, Kumaraswamy, Pareto, Weibull
+from .transforms import *  # noqa: F401,F403 (torch.distributions exports the transforms too)
+from .transforms import __all__ as _transforms
 from .uniform import Uniform
 
-__all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Chi2", "Dirichlet", "Exponential", "Gamma",
-           "Independent", "Laplace", "MultivariateNormal", "Normal", "Uniform", "constraints", "kl_divergence",
-           "register_kl"]
+__all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Exponential",
+           "FisherSnedecor", "Gamma", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma",
+           "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "MultivariateNormal", "Normal", "Pareto",
+           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull",
+           "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms", *_transforms]

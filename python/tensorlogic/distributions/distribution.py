@@ -42,6 +42,11 @@ def broadcast_all(name, **params):
     return [v if v.shape == shape else v.broadcast_to(shape) for v in values]
 
 
+def sum_rightmost(x, n):
+    """x summed over its n rightmost dimensions (x itself where n is 0)."""
+    return x.sum(tuple(range(-n, 0))) if n > 0 else x
+
+
 def _sample_shape(sample_shape, name):
     """sample_shape (an int or a sequence of ints) as a tuple; a TypeError names the distribution for another kind,
     a ValueError a negative size and a MemoryError one beyond any memory (as the factories' sizes)."""
@@ -89,12 +94,17 @@ class Distribution:
             self._validate_parameters()
 
     def _validate_parameters(self):
-        """A ValueError naming the first parameter (among those set: a probs computed later from logits is not)
-        that breaks its constraint."""
+        """A ValueError naming the first parameter that breaks its constraint: those set, and those a class reads
+        through a property (a probs computed on first read from the logits given, by __getattr__, is not checked)."""
         for name, constraint in self.arg_constraints.items():
-            if constraints.is_dependent(constraint) or name not in self.__dict__:
+            if constraints.is_dependent(constraint):
                 continue
-            value = self.__dict__[name]
+            if name in self.__dict__:
+                value = self.__dict__[name]
+            elif isinstance(getattr(type(self), name, None), property):
+                value = getattr(self, name)
+            else:
+                continue
             if isinstance(value, Tensor) and not bool(constraint.check(value).all()):
                 raise ValueError(f"Expected parameter {name} (Tensor of shape {tuple(value.shape)}) of distribution "
                                  f"{self!r} to satisfy the constraint {constraint!r}, but found invalid values")
@@ -122,10 +132,10 @@ class Distribution:
 
     def _value(self, value, like, method):
         """The value of log_prob, cdf or icdf as a tensor: a number becomes a float16 scalar on the device of the
-        tensor `like`; another kind is a TypeError naming the method. With validate_args, the values of log_prob
-        and cdf are checked against the support."""
+        tensor `like` (the default device where like is None); another kind is a TypeError naming the method. With
+        validate_args, the values of log_prob and cdf are checked against the support."""
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            value = tensor(float(value), device=like.device)
+            value = tensor(float(value), device=like.device if like is not None else None)
         elif not isinstance(value, Tensor):
             raise TypeError(f"{type(self).__name__}.{method}: value must be a tensor or a number, got "
                             f"{type(value).__name__}")
@@ -138,13 +148,14 @@ class Distribution:
         with batch_shape; a ValueError where a value lies outside the support."""
         n = len(self._event_shape)
         if value.ndim < n or tuple(value.shape[value.ndim - n:]) != self._event_shape:
-            raise ShapeMismatchError(f"{type(self).__name__}: the rightmost sizes of the value {list(value.shape)} must "
-                                     f"match event_shape {list(self._event_shape)}")
+            raise ShapeMismatchError(f"{type(self).__name__}: the rightmost sizes of the value {list(value.shape)} "
+                                     f"must match event_shape {list(self._event_shape)}")
         try:
             broadcast_shapes(value.shape, self._batch_shape + self._event_shape)
         except ShapeMismatchError:
-            raise ShapeMismatchError(f"{type(self).__name__}: a value of shape {list(value.shape)} is not broadcastable "
-                                     f"with batch_shape + event_shape {list(self._batch_shape + self._event_shape)}"
+            raise ShapeMismatchError(f"{type(self).__name__}: a value of shape {list(value.shape)} is not "
+                                     f"broadcastable with batch_shape + event_shape "
+                                     f"{list(self._batch_shape + self._event_shape)}"
                                      ) from None
         support = self.support
         if support is not None and not constraints.is_dependent(support) and not bool(support.check(value).all()):

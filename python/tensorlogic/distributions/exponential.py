@@ -2,6 +2,7 @@
 log_prob, entropy, cdf, icdf, mean, mode, variance)."""
 from ..autograd.grad_mode import no_grad
 from ..ops.random import rand
+from ..type_info import finfo
 from . import constraints
 from .distribution import Distribution, broadcast_all
 
@@ -40,9 +41,11 @@ class Exponential(Distribution):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=()):
-        """-log(1 - u) / rate: gradients reach rate."""
+        """-log(1 - u) / rate: gradients reach rate. The standard draw of u = 0 is raised from 0 to 2^-14 (f16's
+        tiny): draws are positive, as PyTorch's exponential_ (a Weibull's E^(1/k) has an infinite derivative in k
+        at E = 0)."""
         u = rand(self._extended_shape(sample_shape), device=self.rate.device)
-        return -(-u).log1p() / self.rate
+        return (-(-u).log1p()).clamp(min=finfo(u.dtype).tiny) / self.rate
 
     def sample(self, sample_shape=()):
         """A draw of shape sample_shape + batch_shape, without gradient."""

@@ -1,6 +1,8 @@
-"""Gamma and Chi2, as torch.distributions.Gamma and Chi2 (sample, rsample, log_prob, entropy, mean, mode,
+"""Gamma, Chi2 and InverseGamma, as torch.distributions' (sample, rsample, log_prob, entropy, mean, mode,
 variance). Draws are made on the host (gamma_sampler: Marsaglia-Tsang in float64 on the Philox stream) and copied
 to the parameters' device; rsample's gradient reaches the concentration implicitly (implicit_grads), as PyTorch's."""
+import math
+
 import numpy as np
 
 from ..creation import tensor
@@ -8,6 +10,8 @@ from ..ops.special import digamma, lgamma, xlogy
 from . import constraints
 from .distribution import Distribution, broadcast_all
 from .gamma_sampler import TINY, rsample_standard_gamma, standard_gamma
+from .transformed_distribution import TransformedDistribution
+from .transforms_elementwise import PowerTransform
 
 
 def host64(t, shape):
@@ -90,3 +94,43 @@ class Chi2(Gamma):
         new.concentration, new.rate = (t.expand(new.batch_shape) for t in (self.concentration, self.rate))
         return new
 
+
+
+class InverseGamma(TransformedDistribution):
+    """InverseGamma(concentration, rate): 1 / X for X ~ Gamma(concentration, rate)."""
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, concentration, rate, validate_args=None):
+        super().__init__(Gamma(concentration, rate, validate_args=False), PowerTransform(-1.0), validate_args)
+
+    @property
+    def concentration(self):
+        return self.base_dist.concentration
+
+    @property
+    def rate(self):
+        return self.base_dist.rate
+
+    @property
+    def mean(self):
+        """rate / (concentration - 1) where concentration > 1, infinite elsewhere."""
+        return (self.rate / (self.concentration - 1)).masked_fill(self.concentration <= 1, math.inf)
+
+    @property
+    def mode(self):
+        """rate / (concentration + 1)."""
+        return self.rate / (self.concentration + 1)
+
+    @property
+    def variance(self):
+        """rate^2 / ((a - 1)^2 (a - 2)) where a = concentration > 2, infinite elsewhere."""
+        a = self.concentration
+        return (self.rate.square() / ((a - 1).square() * (a - 2))).masked_fill(a <= 2, math.inf)
+
+    def entropy(self):
+        """a + log(rate) + lgamma(a) - (1 + a) digamma(a)."""
+        a = self.concentration
+        return a + self.rate.log() + lgamma(a) - (1 + a) * digamma(a)

@@ -1,11 +1,7 @@
 """Independent: reinterprets the rightmost batch dimensions of a distribution as event dimensions, as
 torch.distributions.Independent (log_prob and entropy sum over them)."""
 from . import constraints
-from .distribution import Distribution, _sample_shape
-
-
-def _sum_rightmost(x, n):
-    return x.sum(tuple(range(-n, 0))) if n > 0 else x
+from .distribution import Distribution, _sample_shape, sum_rightmost
 
 
 class Independent(Distribution):
@@ -88,11 +84,11 @@ class Independent(Distribution):
 
     def log_prob(self, value):
         """The base distribution's log_prob summed over the reinterpreted dimensions."""
-        return _sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
+        return sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
 
     def entropy(self):
         """The base distribution's entropy summed over the reinterpreted dimensions."""
-        return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
+        return sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
 
     def __repr__(self):
         return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"

@@ -7,11 +7,11 @@ from ..ops.elementwise import log, softplus
 from ..ops.special import digamma, lgamma
 from .bernoulli import Bernoulli
 from .categorical import Categorical
-from .distribution import Distribution
+from .distribution import Distribution, sum_rightmost
 from .exponential import Exponential
 from .dirichlet import Beta, Dirichlet
 from .gamma import Gamma
-from .independent import Independent, _sum_rightmost
+from .independent import Independent
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, half_log_det, mahalanobis
 from .normal import Normal
@@ -117,7 +117,7 @@ def _kl_dirichlet_dirichlet(p, q):
 def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("KL(Independent || Independent) needs equal reinterpreted_batch_ndims")
-    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
