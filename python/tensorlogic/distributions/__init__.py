@@ -2,6 +2,7 @@
 divergences carry gradients (Gamma, Beta and Dirichlet draw on the host; see gamma_sampler)."""
 from . import constraints, transforms
 from .bernoulli import Bernoulli
+from .binomial import Binomial, Geometric, NegativeBinomial
 from .categorical import Categorical
 from .constraint_registry import biject_to, transform_to
 from .cauchy import Cauchy, HalfCauchy
@@ -12,9 +13,11 @@ from .gamma import Chi2, Gamma, InverseGamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
+from .multinomial import Multinomial, OneHotCategorical, OneHotCategoricalStraightThrough
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .normal_family import HalfNormal, LogisticNormal, LogNormal
+from .poisson import Poisson
 from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical
 from .studentt import FisherSnedecor, StudentT
 from .transformed_distribution import TransformedDistribution
@@ -23,8 +26,10 @@ from .transforms import *  # noqa: F401,F403 (torch.distributions exports the tr
 from .transforms import __all__ as _transforms
 from .uniform import Uniform
 
-__all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Exponential",
-           "FisherSnedecor", "Gamma", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma",
-           "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "MultivariateNormal", "Normal", "Pareto",
-           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull",
+__all__ = ["Distribution", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
+           "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
+           "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "Multinomial",
+           "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+           "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
+           "Uniform", "Weibull",
            "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms", *_transforms]
