@@ -49,12 +49,13 @@ _CASES = {
 
 def _weibull_mode(p):
     k = p["concentration"]
-    return np.where(k > 1, p["scale"] * ((k - 1) / k) ** (1 / k), 0.0)
+    return np.where(k > 1, p["scale"] * (np.maximum(k - 1, 0) / k) ** (1 / k), 0.0)
 
 
 def _kumaraswamy_mode(p):
     a, b = p["concentration1"], p["concentration0"]
-    return np.where((a < 1) | (b < 1), np.nan, ((a - 1) / (a * b - 1)) ** (1 / a))
+    with np.errstate(invalid="ignore"):  # (a negative base where a < 1: NaN, as the mode there)
+        return np.where((a < 1) | (b < 1), np.nan, ((a - 1) / (a * b - 1)) ** (1 / a))
 
 
 _MODES = {"Weibull": _weibull_mode, "Kumaraswamy": _kumaraswamy_mode}

@@ -11,8 +11,11 @@ from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Chi2, Gamma, InverseGamma
 from .independent import Independent
+from . import kl_cross, kl_same  # noqa: F401 (they register the closed forms)
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial, OneHotCategorical, OneHotCategoricalStraightThrough
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
@@ -28,7 +31,8 @@ from .uniform import Uniform
 
 __all__ = ["Distribution", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
            "Exponential", "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-           "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "Multinomial",
+           "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LowRankMultivariateNormal",
+           "MixtureSameFamily", "Multinomial",
            "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
            "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
            "Uniform", "Weibull",

@@ -9,8 +9,8 @@ from ..ops.special import digamma, lgamma, xlogy
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution, broadcast_all
-from .gamma import host64
 from .gamma_sampler import ONE_BELOW, TINY, rsample_dirichlet, standard_dirichlet
+from .host_random import host64
 
 
 class Dirichlet(Distribution):

@@ -10,13 +10,9 @@ from ..ops.special import digamma, lgamma, xlogy
 from . import constraints
 from .distribution import Distribution, broadcast_all
 from .gamma_sampler import TINY, rsample_standard_gamma, standard_gamma
+from .host_random import host64
 from .transformed_distribution import TransformedDistribution
 from .transforms_elementwise import PowerTransform
-
-
-def host64(t, shape):
-    """t expanded to shape, as a float64 numpy array."""
-    return np.broadcast_to(t.detach().cpu().numpy().astype(np.float64), shape)
 
 
 def clamp_data_below(x, low):
