@@ -91,7 +91,7 @@ def test_lowrank_and_multivariate_normal_kl(device, rng):
 
     def full():
         loc, a = _f16(rng.standard_normal(d)), rng.standard_normal((d, d))
-        tril = _f16(np.tril(a * 0.3) + np.diag(rng.uniform(0.7, 1.3, d)))
+        tril = _f16(np.tril(a * 0.3, -1) + np.diag(rng.uniform(0.7, 1.3, d)))
         return (D.MultivariateNormal(tl.tensor(loc, device=device), scale_tril=tl.tensor(tril, device=device)),
                 TD.MultivariateNormal(torch.tensor(loc.astype(np.float64)),
                                       scale_tril=torch.tensor(tril.astype(np.float64))))

@@ -85,7 +85,10 @@ def test_transform_against_torch(device, rng, name):
 
 
 def test_structured_transforms_against_torch(device, rng):
-    x = rng.standard_normal((2, 3, 3)).astype(np.float16)
+    # diagonals of exp(-1/2)..exp(1/2) and small off-diagonals: L L^T well conditioned, so that the inverse of its
+    # f16 rounding (a Cholesky factorisation) stays within f16's rounding of L
+    x = (np.tril(rng.uniform(-0.5, 0.5, (2, 3, 3)), -1) + np.triu(rng.standard_normal((2, 3, 3)), 1)
+         + np.eye(3) * rng.uniform(-0.5, 0.5, (2, 1, 3))).astype(np.float16)
     for ours, theirs in ((T.LowerCholeskyTransform(), TT.LowerCholeskyTransform()),
                          (T.PositiveDefiniteTransform(), TT.PositiveDefiniteTransform())):
         y = ours(_t(x, device))
