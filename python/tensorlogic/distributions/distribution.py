@@ -42,6 +42,13 @@ def broadcast_all(name, **params):
     return [v if v.shape == shape else v.broadcast_to(shape) for v in values]
 
 
+def clamp_data(x, min=None, max=None):
+    """x with its values clamped but its gradient untouched (PyTorch's value.detach().clamp_(...) after a
+    reparameterised draw): a draw that rounds outside the support in f16 keeps a finite log-density."""
+    data = x.detach()
+    return x + (data.clamp(min=min, max=max) - data)
+
+
 def sum_rightmost(x, n):
     """x summed over its n rightmost dimensions (x itself where n is 0)."""
     return x.sum(tuple(range(-n, 0))) if n > 0 else x

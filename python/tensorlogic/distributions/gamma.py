@@ -8,18 +8,11 @@ import numpy as np
 from ..creation import tensor
 from ..ops.special import digamma, lgamma, xlogy
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, broadcast_all, clamp_data
 from .gamma_sampler import TINY, rsample_standard_gamma, standard_gamma
 from .host_random import host64
 from .transformed_distribution import TransformedDistribution
 from .transforms_elementwise import PowerTransform
-
-
-def clamp_data_below(x, low):
-    """x with its values raised to at least low but its gradient untouched (PyTorch's value.detach().clamp_(min=...)
-    after a reparameterised draw): a draw that rounds below f16's range keeps a finite log-density."""
-    data = x.detach()
-    return x + (data.clamp(min=low) - data)
 
 
 class Gamma(Distribution):
@@ -61,7 +54,7 @@ class Gamma(Distribution):
         derivative dg/da = -(dF/da) / pdf keeps its CDF value F(g; a) fixed)."""
         shape = self._extended_shape(sample_shape)
         x = rsample_standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
-        return clamp_data_below(x, TINY)
+        return clamp_data(x, min=TINY)
 
     def log_prob(self, value):
         """a log(rate) + (a - 1) log(value) - rate value - lgamma(a)."""

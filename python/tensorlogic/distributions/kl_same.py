@@ -2,12 +2,14 @@
 import math
 
 from ..linalg import solve_triangular
+from ..nn.activation_functions import logsigmoid
 from ..ops.elementwise import log, softplus
 from ..ops.special import digamma, lgamma, xlogy
 from .bernoulli import Bernoulli
 from .binomial import Binomial, Geometric
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta, Dirichlet
 from .distribution import sum_rightmost
 from .exponential import Exponential
@@ -245,3 +247,10 @@ def _kl_lowrank_multivariatenormal(p, q):
              + solve_triangular(lq, diag.sqrt().diag_embed(), upper=False).square().sum((-2, -1)))
     return _gaussian_kl(p.loc, q.loc, lambda x: mahalanobis(lq, x), 2 * half_log_det(lq),
                         lowrank_log_det(diag, p._capacitance_tril), trace, d)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    # E_p[x] (l_p - l_q) + log C_p + log(1 - p_p) - log C_q - log(1 - p_q), l the logits
+    return (p.mean * (p.logits - q.logits) + p._log_normalizer() + logsigmoid(-p.logits) - q._log_normalizer()
+            - logsigmoid(-q.logits))

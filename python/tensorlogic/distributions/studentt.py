@@ -5,8 +5,8 @@ import math
 from ..ops.random import randn
 from ..ops.special import digamma, lgamma
 from . import constraints
-from .distribution import Distribution, broadcast_all
-from .gamma import Chi2, Gamma, clamp_data_below
+from .distribution import Distribution, broadcast_all, clamp_data
+from .gamma import Chi2, Gamma
 from .gamma_sampler import TINY
 
 
@@ -111,8 +111,8 @@ class FisherSnedecor(Distribution):
     def rsample(self, sample_shape=()):
         """The ratio of the two scaled chi-square draws: gradients reach df1 and df2."""
         x1 = self._gamma1.rsample(sample_shape)
-        x2 = clamp_data_below(self._gamma2.rsample(sample_shape), TINY)
-        return clamp_data_below(x1 / x2, TINY)
+        x2 = clamp_data(self._gamma2.rsample(sample_shape), min=TINY)
+        return clamp_data(x1 / x2, min=TINY)
 
     def sample(self, sample_shape=()):
         return self.rsample(sample_shape).detach()
