@@ -38,6 +38,10 @@ _DISTS = {
     "Binomial": ("Binomial", {"total_count": lambda r: np.full(4, 7.0), "probs": _u(0.1, 0.9)}),
     "OneHotCategorical": ("OneHotCategorical", {"logits": lambda r: r.standard_normal((4, 3))}),
     "LogNormal": ("LogNormal", {"loc": _u(-1, 1), "scale": _u(0.5, 2)}),
+    "ContinuousBernoulli": ("ContinuousBernoulli", {"probs": _u(0.1, 0.9)}),
+    "Bernoulli": ("Bernoulli", {"probs": _u(0.1, 0.9)}),
+    "UniformHigh": ("Uniform", {"low": _u(0.5, 1.5), "high": _u(1.6, 3)}),
+    "ParetoHeavy": ("Pareto", {"scale": _u(0.5, 1.5), "alpha": _u(0.5, 3)}),
 }
 _PAIRS = [("Cauchy", "Cauchy"), ("Gumbel", "Gumbel"), ("HalfNormal", "HalfNormal"), ("Pareto", "Pareto"),
           ("Poisson", "Poisson"), ("Geometric", "Geometric"), ("Binomial", "Binomial"),
@@ -45,7 +49,14 @@ _PAIRS = [("Cauchy", "Cauchy"), ("Gumbel", "Gumbel"), ("HalfNormal", "HalfNormal
           ("Exponential", "Normal"), ("Gamma", "Normal"), ("Laplace", "Normal"), ("UniformWide", "Normal"),
           ("Normal", "Laplace"), ("Exponential", "Gamma"), ("Gamma", "Exponential"), ("Beta", "UniformQ"),
           ("UniformWide", "Exponential"), ("UniformWide", "Gamma"), ("Uniform01", "Beta"), ("UniformWide", "Beta"),
-          ("Normal", "Gamma"), ("Gumbel", "Uniform01"), ("Exponential", "Beta"), ("Pareto", "UniformQ")]
+          ("Normal", "Gamma"), ("Gumbel", "Uniform01"), ("Exponential", "Beta"), ("Pareto", "UniformQ"),
+          ("Beta", "Normal"), ("Gumbel", "Normal"), ("ContinuousBernoulli", "Normal"), ("ParetoHeavy", "Normal"),
+          ("Beta", "Exponential"), ("ContinuousBernoulli", "Exponential"), ("ParetoHeavy", "Exponential"),
+          ("Beta", "Gamma"), ("ParetoHeavy", "Gamma"), ("Normal", "Gumbel"), ("Exponential", "Gumbel"),
+          ("Gamma", "Gumbel"), ("UniformWide", "Gumbel"), ("UniformHigh", "Pareto"), ("Beta", "ContinuousBernoulli"),
+          ("Uniform01", "ContinuousBernoulli"), ("UniformWide", "ContinuousBernoulli"),
+          ("ContinuousBernoulli", "UniformQ"), ("Bernoulli", "Poisson"), ("Poisson", "Bernoulli"),
+          ("Poisson", "Binomial"), ("Laplace", "ContinuousBernoulli"), ("Beta", "Pareto")]
 _NO_GRAD = {"total_count"}
 
 

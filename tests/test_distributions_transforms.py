@@ -177,7 +177,11 @@ def test_biject_to_and_transform_to(device, rng):
             t = registry(constraint)
             y = t(_t(x, device))
             assert bool(constraint.check(y).all()), (constraint, registry)
-            if registry is D.biject_to and constraint is not D.constraints.corr_cholesky:
+            if registry is D.biject_to and constraint is D.constraints.simplex:
+                # 1 - cumsum(y) cancels: the inverse of the f16 y against PyTorch's inverse of the same y
+                expected = TT.StickBreakingTransform().inv(torch.tensor(host(y).astype(np.float64)))
+                assert_close_to_largest(t.inv(y), expected.numpy(), ulps=32)
+            elif registry is D.biject_to and constraint is not D.constraints.corr_cholesky:
                 assert_close_to_largest(t.inv(y), x, ulps=32)
     assert bool(D.constraints.positive_definite.check(D.transform_to(D.constraints.positive_definite)(
         _t(rng.standard_normal((3, 3)), device))))
@@ -201,6 +205,14 @@ def test_constraints_check_as_torch(device, rng):
     assert not bool(C.simplex.check(_t(x, device)).any())
     assert C.simplex.event_dim == 1 and C.positive_definite.event_dim == 2 and C.boolean.is_discrete
     assert D.Normal.arg_constraints["scale"] is C.positive and D.Dirichlet.support is C.simplex
+
+    class Box(D.Distribution):  # a user's distribution with a support that depends on its parameters
+        @C.dependent_property(is_discrete=False, event_dim=0)
+        def support(self):
+            return C.interval(0.0, 2.0)
+
+    assert C.is_dependent(Box.support) and Box.support.event_dim == 0 and not Box.support.is_discrete
+    assert bool(Box().support.check(_t([1.0], device)).all()) and not C.is_dependent(C.positive)
 
 
 def test_expand_as_torch(device, rng):

@@ -28,13 +28,14 @@ class Binomial(BinaryProbs):
         given, self.total_count = self._probs_or_logits(probs, logits, total_count=total_count)
         super().__init__(given.shape, (), validate_args)
 
-    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    @property
     def support(self):
         """The integers 0..total_count."""
         return constraints.integer_interval(0, self.total_count)
 
     @property
     def param_shape(self):
+        """The shape of probs and logits: batch_shape."""
         return self._batch_shape
 
     @property
@@ -143,6 +144,7 @@ class NegativeBinomial(BinaryProbs):
 
     @property
     def param_shape(self):
+        """The shape of probs and logits: batch_shape."""
         return self._batch_shape
 
     @property

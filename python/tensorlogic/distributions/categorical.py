@@ -36,7 +36,7 @@ class Categorical(Distribution):
         self._num_events = given.shape[-1]
         super().__init__(given.shape[:-1], (), validate_args)
 
-    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    @property
     def support(self):
         """The indices 0..K-1."""
         return constraints.integer_interval(0, self._num_events - 1)

@@ -1,6 +1,15 @@
 """Constraints: the sets parameters and values of distributions live in, as torch.distributions.constraints.
 check(value) gives a bool tensor of the value's shape less the constraint's event_dim rightmost dimensions; the
-distributions read them for validate_args, expand, support, and biject_to / transform_to (constraint_registry)."""
+distributions read them for validate_args, expand, support, and biject_to / transform_to (constraint_registry).
+
+The sets: real, real_vector, positive, nonnegative, unit_interval, boolean, one_hot, nonnegative_integer,
+positive_integer, simplex, lower_triangular, lower_cholesky, corr_cholesky, square, symmetric, positive_definite,
+positive_semidefinite, dependent; and the families made from bounds or other constraints: greater_than(lower_bound),
+greater_than_eq(lower_bound), less_than(upper_bound), interval(lower_bound, upper_bound),
+half_open_interval(lower_bound, upper_bound), integer_interval(lower_bound, upper_bound), multinomial(upper_bound),
+independent(base_constraint, reinterpreted_batch_ndims), cat(cseq, dim, lengths), stack(cseq, dim). Equalities
+(a simplex's sum, symmetry, unit rows) hold within f16's rounding. is_dependent(constraint) tells a dependent
+placeholder; dependent_property makes one of a distribution's property (Uniform's support)."""
 from ..dtypes import bool as _bool
 from ..linalg import cholesky_ex, eigvalsh
 from ..ops.shape import cat as _cat_tensors, stack as _stack_tensors
@@ -25,6 +34,9 @@ class Constraint:
 
     def check(self, value):
         """A bool tensor: where value satisfies the constraint (over all but the event_dim rightmost dimensions)."""
+        return self._check(value)
+
+    def _check(self, value):
         raise NotImplementedError(f"{type(self).__name__}.check is not implemented")
 
     def __repr__(self):
@@ -53,7 +65,8 @@ class _Dependent(Constraint):
         return _Dependent(is_discrete=self._is_discrete if is_discrete is NotImplemented else is_discrete,
                           event_dim=self._event_dim if event_dim is NotImplemented else event_dim)
 
-    def check(self, value):
+    def _check(self, value):
+        """Raises: a dependent constraint cannot be checked by itself."""
         raise ValueError("Cannot determine validity of dependent constraint")
 
 
@@ -88,13 +101,16 @@ class _IndependentConstraint(Constraint):
 
     @property
     def is_discrete(self):
+        """Whether the set is countable."""
         return self.base_constraint.is_discrete
 
     @property
     def event_dim(self):
+        """How many rightmost dimensions one checked element spans."""
         return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
 
-    def check(self, value):
+    def _check(self, value):
+        """The base constraint's check, all over the reinterpreted dimensions."""
         result = self.base_constraint.check(value)
         if result.ndim < self.reinterpreted_batch_ndims:
             expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
@@ -107,17 +123,23 @@ class _IndependentConstraint(Constraint):
 
 
 class _Boolean(Constraint):
+    """The values 0 and 1."""
+
     is_discrete = True
 
-    def check(self, value):
+    def _check(self, value):
+        """value == 0 or value == 1."""
         return (value == 0) | (value == 1)
 
 
 class _OneHot(Constraint):
+    """One-hot vectors (last dimension)."""
+
     is_discrete = True
     event_dim = 1
 
-    def check(self, value):
+    def _check(self, value):
+        """Entries 0 or 1, one 1 per vector."""
         return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
@@ -129,7 +151,8 @@ class _IntegerInterval(Constraint):
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
-    def check(self, value):
+    def _check(self, value):
+        """Integers within the bounds."""
         return (value % 1 == 0) & (value >= self.lower_bound) & (value <= self.upper_bound)
 
     def __repr__(self):
@@ -144,7 +167,8 @@ class _IntegerGreaterThan(Constraint):
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
-    def check(self, value):
+    def _check(self, value):
+        """Integers at least lower_bound."""
         return (value % 1 == 0) & (value >= self.lower_bound)
 
     def __repr__(self):
@@ -154,15 +178,19 @@ class _IntegerGreaterThan(Constraint):
 class _Real(Constraint):
     """The extended reals (anything but NaN)."""
 
-    def check(self, value):
+    def _check(self, value):
+        """value == value (False at NaN)."""
         return value == value
 
 
 class _GreaterThan(Constraint):
+    """Values above lower_bound."""
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
-    def check(self, value):
+    def _check(self, value):
+        """lower_bound < value."""
         return self.lower_bound < value
 
     def __repr__(self):
@@ -170,10 +198,13 @@ class _GreaterThan(Constraint):
 
 
 class _GreaterThanEq(Constraint):
+    """Values at least lower_bound."""
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
-    def check(self, value):
+    def _check(self, value):
+        """lower_bound <= value."""
         return self.lower_bound <= value
 
     def __repr__(self):
@@ -181,10 +212,13 @@ class _GreaterThanEq(Constraint):
 
 
 class _LessThan(Constraint):
+    """Values below upper_bound."""
+
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
 
-    def check(self, value):
+    def _check(self, value):
+        """value < upper_bound."""
         return value < self.upper_bound
 
     def __repr__(self):
@@ -197,7 +231,8 @@ class _Interval(Constraint):
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
-    def check(self, value):
+    def _check(self, value):
+        """lower_bound <= value <= upper_bound."""
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
@@ -207,7 +242,8 @@ class _Interval(Constraint):
 class _HalfOpenInterval(_Interval):
     """[lower_bound, upper_bound)."""
 
-    def check(self, value):
+    def _check(self, value):
+        """lower_bound <= value < upper_bound."""
         return (self.lower_bound <= value) & (value < self.upper_bound)
 
     def __repr__(self):
@@ -219,7 +255,8 @@ class _Simplex(Constraint):
 
     event_dim = 1
 
-    def check(self, value):
+    def _check(self, value):
+        """Non-negative entries summing to 1 (within f16 slack)."""
         k = value.shape[-1] if value.ndim else 1
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() <= _F16_SLACK * max(k, 1))
 
@@ -233,14 +270,18 @@ class _Multinomial(Constraint):
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
 
-    def check(self, x):
+    def _check(self, x):
+        """Non-negative entries summing to at most upper_bound."""
         return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
 
 
 class _LowerTriangular(Constraint):
+    """Lower-triangular matrices."""
+
     event_dim = 2
 
-    def check(self, value):
+    def _check(self, value):
+        """Zeros above the diagonal."""
         return (value.tril() == value).reshape(value.shape[:-2] + (-1,)).all(-1)
 
 
@@ -249,7 +290,8 @@ class _LowerCholesky(Constraint):
 
     event_dim = 2
 
-    def check(self, value):
+    def _check(self, value):
+        """Lower triangular with a positive diagonal."""
         lower = (value.tril() == value).reshape(value.shape[:-2] + (-1,)).all(-1)
         return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
 
@@ -259,24 +301,29 @@ class _CorrCholesky(Constraint):
 
     event_dim = 2
 
-    def check(self, value):
+    def _check(self, value):
+        """Lower Cholesky with rows of unit length."""
         n = value.shape[-1]
         unit = ((value.square().sum(-1).sqrt() - 1).abs() <= _F16_SLACK * max(n, 1)).all(-1)
         return _LowerCholesky().check(value) & unit
 
 
 class _Square(Constraint):
+    """Square matrices."""
+
     event_dim = 2
 
-    def check(self, value):
+    def _check(self, value):
+        """Whether the last two dimensions are equal (one bool per matrix)."""
         return value.new_full(value.shape[:-2], value.shape[-1] == value.shape[-2], dtype=_bool)
 
 
 class _Symmetric(_Square):
     """Square matrices equal to their transpose within f16's rounding."""
 
-    def check(self, value):
-        square = super().check(value)
+    def _check(self, value):
+        """Equal to the transpose within f16 slack."""
+        square = super()._check(value)
         if not bool(square.all()):
             return square
         close = (value - value.mT).abs() <= _F16_SLACK * (1 + value.abs())
@@ -286,8 +333,9 @@ class _Symmetric(_Square):
 class _PositiveDefinite(_Symmetric):
     """Symmetric matrices whose Cholesky factorisation succeeds."""
 
-    def check(self, value):
-        symmetric = super().check(value)
+    def _check(self, value):
+        """Symmetric, and its Cholesky factorisation succeeds."""
+        symmetric = super()._check(value)
         if not bool(symmetric.all()):
             return symmetric
         return cholesky_ex(value).info == 0
@@ -296,8 +344,9 @@ class _PositiveDefinite(_Symmetric):
 class _PositiveSemidefinite(_Symmetric):
     """Symmetric matrices with no eigenvalue below zero (beyond f16's rounding of the largest)."""
 
-    def check(self, value):
-        symmetric = super().check(value)
+    def _check(self, value):
+        """Symmetric with no eigenvalue below zero (beyond rounding)."""
+        symmetric = super()._check(value)
         if not bool(symmetric.all()):
             return symmetric
         eigenvalues = eigvalsh(value)
@@ -315,13 +364,16 @@ class _Cat(Constraint):
 
     @property
     def is_discrete(self):
+        """Whether the set is countable."""
         return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):
+        """How many rightmost dimensions one checked element spans."""
         return max(c.event_dim for c in self.cseq)
 
-    def check(self, value):
+    def _check(self, value):
+        """Each constraint on its slice, joined along dim."""
         parts, start = [], 0
         for constraint, length in zip(self.cseq, self.lengths):
             parts.append(constraint.check(value.narrow(self.dim, start, length)))
@@ -337,14 +389,17 @@ class _Stack(Constraint):
 
     @property
     def is_discrete(self):
+        """Whether the set is countable."""
         return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):
+        """How many rightmost dimensions one checked element spans."""
         dim = max(c.event_dim for c in self.cseq)
         return dim + 1 if self.dim + dim < 0 else dim
 
-    def check(self, value):
+    def _check(self, value):
+        """Each constraint on its slice, stacked along dim."""
         return _stack_tensors([c.check(v) for c, v in zip(self.cseq, value.unbind(self.dim))], self.dim)
 
 

@@ -82,6 +82,7 @@ class ContinuousBernoulli(BinaryProbs):
 
     @property
     def stddev(self):
+        """The square root of the variance."""
         return self.variance.sqrt()
 
     def log_prob(self, value):
@@ -116,6 +117,7 @@ class ContinuousBernoulli(BinaryProbs):
         return clamp_data(self.icdf(u), min=0.0, max=1.0)
 
     def sample(self, sample_shape=()):
+        """rsample's draw, without gradient."""
         with no_grad():
             return self.rsample(sample_shape)
 

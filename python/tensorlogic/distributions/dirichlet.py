@@ -96,6 +96,7 @@ class Beta(Distribution):
         super().__init__(self.concentration1.shape, (), validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """This Beta and its Dirichlet expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
         new._dirichlet = self._dirichlet.expand(new.batch_shape)
         return new

@@ -79,6 +79,7 @@ class Chi2(Gamma):
         super().__init__(0.5 * df, 0.5, validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """df, concentration and rate expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
         new.concentration, new.rate = (t.expand(new.batch_shape) for t in (self.concentration, self.rate))
         return new
@@ -97,10 +98,12 @@ class InverseGamma(TransformedDistribution):
 
     @property
     def concentration(self):
+        """The concentration of the Gamma inverted."""
         return self.base_dist.concentration
 
     @property
     def rate(self):
+        """The rate of the Gamma inverted."""
         return self.base_dist.rate
 
     @property

@@ -1,19 +1,24 @@
-"""The closed forms of KL(p || q) for p and q of two families, registered with register_kl (a subset of PyTorch's
-pairs: the finite ones priors and posteriors meet, and the infinite ones where q's support misses part of p's)."""
+"""The closed forms of KL(p || q) for p and q of two families, registered with register_kl (PyTorch's pairs): most
+are -H(p) plus p's expectation of -log q, from p's moments; the rest infinite, where q's support misses part of
+p's."""
 import math
 
 from ..creation import full
 from ..ops.elementwise import erf
 from ..ops.shape import broadcast_shapes
-from ..ops.special import lgamma, xlogy
+from ..nn.activation_functions import logsigmoid
+from ..ops.special import digamma, lgamma, xlogy
 from ..tensor import Tensor
-from .cauchy import Cauchy
+from .bernoulli import Bernoulli
+from .binomial import Binomial
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Beta
 from .exponential import Exponential
 from .gamma import Gamma
 from .kl import register_kl
 from .laplace import Laplace
 from .normal import Normal
+from .poisson import Poisson
 from .transformed_families import Gumbel, Pareto
 from .uniform import Uniform
 
@@ -110,6 +115,140 @@ def _kl_uniform_beta(p, q):
     return (-p.entropy() + cross).masked_fill((p.low < 0) | (p.high > 1), math.inf)
 
 
+def _moments_normal(q, mean, variance):
+    """-E_p[log q(x)] for q Normal from p's mean and variance."""
+    return _normal_cross_entropy(q, variance + (mean - q.loc).square())
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    return -p.entropy() + _moments_normal(q, p.mean, p.variance)
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    return -p.entropy() + _moments_normal(q, p.mean, p.variance)
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    return -p.entropy() + _moments_normal(q, p.mean, p.variance)
+
+
+def _pareto_moments(p, above):
+    """Pareto's mean and variance with alpha moved above `above` where it is not (those results are masked to inf
+    after; the moved alpha keeps their gradient finite, where inf times the mask's 0 would give NaN)."""
+    a = p.alpha.masked_fill(p.alpha <= above, above + 1.0)
+    return a * p.scale / (a - 1), p.scale.square() * a / ((a - 1).square() * (a - 2))
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    # the second moment exists for alpha > 2 only
+    mean, variance = _pareto_moments(p, 2.0)
+    return (-p.entropy() + _moments_normal(q, mean, variance)).masked_fill(p.alpha <= 2, math.inf)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    mean, _ = _pareto_moments(p, 1.0)
+    return (-p.entropy() - q.rate.log() + q.rate * mean).masked_fill(p.alpha <= 1, math.inf)
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    # E[log x] under Beta(a, b) = digamma(a) - digamma(a + b)
+    a, b = p.concentration1, p.concentration0
+    return -p.entropy() + _gamma_cross_entropy(q, p.mean, digamma(a) - digamma(a + b))
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    # E[log x] under Pareto(s, a) = log s + 1 / a; the mean is finite for a > 1
+    mean, _ = _pareto_moments(p, 1.0)
+    result = -p.entropy() + _gamma_cross_entropy(q, mean, p.scale.log() + p.alpha.reciprocal())
+    return result.masked_fill(p.alpha <= 1, math.inf)
+
+
+def _gumbel_cross_entropy(q, mean, mean_exp):
+    """-E_p[log q(x)] for q Gumbel(m, b): log b + E[z] + E[exp(-z)], z = (x - m) / b; mean_exp = E[exp(-x / b)]."""
+    return q.scale.log() + (mean - q.loc) / q.scale + (q.loc / q.scale).exp() * mean_exp
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    # E[exp(-x / b)] under Normal(m, s) = exp(-m / b + s^2 / (2 b^2)); the two exponents are joined before exp
+    shift = (q.loc - p.loc) / q.scale + (p.scale / q.scale).square() / 2
+    return -p.entropy() + q.scale.log() + (p.loc - q.loc) / q.scale + shift.exp()
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    # E[exp(-x / b)] under Exponential(r) = r / (r + 1 / b)
+    return -p.entropy() + _gumbel_cross_entropy(q, p.mean, p.rate / (p.rate + q.scale.reciprocal()))
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    # E[exp(-x / b)] under Gamma(a, r) = (r / (r + 1 / b))^a
+    ratio = p.rate / (p.rate + q.scale.reciprocal())
+    return -p.entropy() + _gumbel_cross_entropy(q, p.mean, ratio.pow(p.concentration))
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    # E[exp(-(x - m) / b)] over [l, h] = b (exp(-(l - m) / b) - exp(-(h - m) / b)) / (h - l)
+    width = p.high - p.low
+    spread = q.scale * ((q.loc - p.low) / q.scale).exp() * (-(-width / q.scale).expm1()) / width
+    return -p.entropy() + q.scale.log() + ((p.low + p.high) / 2 - q.loc) / q.scale + spread
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    # -E[log q(x)] = -log a - a log s + (a + 1) E[log x]; infinite where p reaches below q's scale
+    cross = -q.alpha.log() - q.alpha * q.scale.log() + (q.alpha + 1) * _uniform_mean_log(p.low, p.high)
+    return (-p.entropy() + cross).masked_fill(p.low < q.scale, math.inf)
+
+
+def _continuous_bernoulli_cross_entropy(q, mean):
+    """-E_p[log q(x)] for q ContinuousBernoulli from p's mean: -(E[x] logits + log(1 - probs) + log C)."""
+    return -(mean * q.logits + logsigmoid(-q.logits) + q._log_normalizer())
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return -p.entropy() + _continuous_bernoulli_cross_entropy(q, p.mean)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() + _continuous_bernoulli_cross_entropy(q, p.mean)
+    return result.masked_fill((p.low < 0) | (p.high > 1), math.inf)
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    return result.masked_fill((q.low > 0) | (q.high < 1), math.inf)
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    # sum over k in {0, 1}: (1 - p) log(1 - p) + p log p + rate - p log(rate)
+    probs = p.probs
+    return xlogy(1 - probs, 1 - probs) + xlogy(probs, probs) + q.rate - probs * q.rate.log()
+
+
 def _infinite(p, q):
     """inf of the pair's broadcast batch shape: q gives no density to part of p's support."""
     like = next(v for v in p.__dict__.values() if isinstance(v, Tensor))
@@ -117,10 +256,12 @@ def _infinite(p, q):
 
 
 # p's support reaches where q's does not: below 0 for q on [0, inf), below q's scale for a Pareto, beyond [0, 1] or
-# [low, high) for q bounded
-for _p in (Normal, Laplace, Gumbel, Cauchy):
-    for _q in (Exponential, Gamma, Beta, Pareto, Uniform):
+# [low, high) for q bounded, or beyond {0, 1} for q a Bernoulli, beyond total_count for q a Binomial (PyTorch's pairs)
+for _p in (Normal, Laplace, Gumbel):
+    for _q in (Exponential, Gamma, Beta, Pareto, Uniform, ContinuousBernoulli):
         register_kl(_p, _q)(_infinite)
-for _p, _q in ((Exponential, Beta), (Exponential, Uniform), (Exponential, Pareto), (Gamma, Beta), (Gamma, Uniform),
-               (Gamma, Pareto), (Pareto, Beta), (Pareto, Uniform)):
+for _p, _q in ((Exponential, Beta), (Exponential, Uniform), (Exponential, Pareto), (Exponential, ContinuousBernoulli),
+               (Gamma, Beta), (Gamma, Uniform), (Gamma, Pareto), (Gamma, ContinuousBernoulli), (Pareto, Beta),
+               (Pareto, Uniform), (Pareto, ContinuousBernoulli), (Beta, Pareto), (ContinuousBernoulli, Pareto),
+               (Poisson, Bernoulli), (Poisson, Binomial)):
     register_kl(_p, _q)(_infinite)

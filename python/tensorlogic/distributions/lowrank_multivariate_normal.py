@@ -113,6 +113,7 @@ class LowRankMultivariateNormal(Distribution):
         return self.loc + (w @ eps_w.unsqueeze(-1)).squeeze(-1) + self._unbroadcasted_cov_diag.sqrt() * eps_d
 
     def sample(self, sample_shape=()):
+        """rsample's draw, without gradient."""
         with no_grad():
             return self.rsample(sample_shape)
 

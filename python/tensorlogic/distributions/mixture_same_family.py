@@ -1,7 +1,6 @@
 """MixtureSameFamily: a mixture whose components are one batched distribution and whose weights are a Categorical,
 as torch.distributions.MixtureSameFamily (sample, log_prob, cdf, mean, variance)."""
 from ..ops.rows import log_softmax
-from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution, _sample_shape
 
@@ -36,22 +35,25 @@ class MixtureSameFamily(Distribution):
         super().__init__(component_batch, component_distribution.event_shape, validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The mixture and the components expanded to batch_shape."""
         batch_shape = _sample_shape(batch_shape, "MixtureSameFamily")
         return MixtureSameFamily(self._mixture_distribution.expand(batch_shape),
                                  self._component_distribution.expand(batch_shape + (self._num_component,)),
                                  validate_args=False)
 
-    @constraints.dependent_property
+    @property
     def support(self):
         """The components' support."""
         return self._component_distribution.support
 
     @property
     def mixture_distribution(self):
+        """The Categorical of the weights."""
         return self._mixture_distribution
 
     @property
     def component_distribution(self):
+        """The batched components."""
         return self._component_distribution
 
     def _pad(self, x):

@@ -33,26 +33,30 @@ class Multinomial(Distribution):
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The categorical (and its marginal Binomials) expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
         new._categorical = self._categorical.expand(new.batch_shape)
         new._binomial = Binomial(total_count=self.total_count, probs=new._categorical.probs)
         return new
 
-    @constraints.dependent_property(is_discrete=True, event_dim=1)
+    @property
     def support(self):
         """Non-negative integer vectors summing to at most total_count."""
         return constraints.multinomial(self.total_count)
 
     @property
     def probs(self):
+        """The normalised probabilities of the categories."""
         return self._categorical.probs
 
     @property
     def logits(self):
+        """The normalised log-probabilities of the categories."""
         return self._categorical.logits
 
     @property
     def param_shape(self):
+        """batch_shape + (K,)."""
         return self._categorical.param_shape
 
     @property
@@ -102,20 +106,24 @@ class OneHotCategorical(Distribution):
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The categorical expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
         new._categorical = self._categorical.expand(new.batch_shape)
         return new
 
     @property
     def probs(self):
+        """The normalised probabilities of the categories."""
         return self._categorical.probs
 
     @property
     def logits(self):
+        """The normalised log-probabilities of the categories."""
         return self._categorical.logits
 
     @property
     def param_shape(self):
+        """batch_shape + (K,)."""
         return self._categorical.param_shape
 
     @property

@@ -31,6 +31,7 @@ class LogitRelaxedBernoulli(Distribution):
         super().__init__(self._bernoulli.batch_shape, (), validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The Bernoulli expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
         new._bernoulli = self._bernoulli.expand(new.batch_shape)
         return new
@@ -47,6 +48,7 @@ class LogitRelaxedBernoulli(Distribution):
 
     @property
     def param_shape(self):
+        """The shape of probs and logits."""
         return self._bernoulli.param_shape
 
     def rsample(self, sample_shape=()):
@@ -55,6 +57,7 @@ class LogitRelaxedBernoulli(Distribution):
         return (u.log() - (-u).log1p() + self.logits) / self.temperature
 
     def sample(self, sample_shape=()):
+        """rsample's draw, without gradient."""
         return self.rsample(sample_shape).detach()
 
     def log_prob(self, value):
@@ -81,14 +84,17 @@ class RelaxedBernoulli(TransformedDistribution):
 
     @property
     def temperature(self):
+        """The relaxation's temperature."""
         return self.base_dist.temperature
 
     @property
     def probs(self):
+        """The probability of the Bernoulli relaxed."""
         return self.base_dist.probs
 
     @property
     def logits(self):
+        """The log-odds of the Bernoulli relaxed."""
         return self.base_dist.logits
 
 
@@ -106,20 +112,24 @@ class ExpRelaxedCategorical(Distribution):
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The categorical expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
         new._categorical = self._categorical.expand(new.batch_shape)
         return new
 
     @property
     def probs(self):
+        """The probabilities of the categorical relaxed."""
         return self._categorical.probs
 
     @property
     def logits(self):
+        """The log-probabilities of the categorical relaxed."""
         return self._categorical.logits
 
     @property
     def param_shape(self):
+        """batch_shape + (K,)."""
         return self._categorical.param_shape
 
     def rsample(self, sample_shape=()):
@@ -129,6 +139,7 @@ class ExpRelaxedCategorical(Distribution):
         return scores - scores.logsumexp(-1, keepdim=True)
 
     def sample(self, sample_shape=()):
+        """rsample's draw, without gradient."""
         return self.rsample(sample_shape).detach()
 
     def log_prob(self, value):
@@ -159,12 +170,15 @@ class RelaxedOneHotCategorical(TransformedDistribution):
 
     @property
     def temperature(self):
+        """The relaxation's temperature."""
         return self.base_dist.temperature
 
     @property
     def probs(self):
+        """The probabilities of the categorical relaxed."""
         return self.base_dist.probs
 
     @property
     def logits(self):
+        """The log-probabilities of the categorical relaxed."""
         return self.base_dist.logits

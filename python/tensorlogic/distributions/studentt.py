@@ -23,6 +23,7 @@ class StudentT(Distribution):
         super().__init__(self.df.shape, (), validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The parameters and the chi-square expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
         new._chi2 = self._chi2.expand(new.batch_shape)
         return new
@@ -52,6 +53,7 @@ class StudentT(Distribution):
         return self.loc + self.scale * x * (z / self.df).rsqrt()
 
     def sample(self, sample_shape=()):
+        """rsample's draw, without gradient."""
         return self.rsample(sample_shape).detach()
 
     def log_prob(self, value):
@@ -85,6 +87,7 @@ class FisherSnedecor(Distribution):
         super().__init__(self.df1.shape, (), validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The parameters and both Gammas expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
         new._gamma1, new._gamma2 = self._gamma1.expand(new.batch_shape), self._gamma2.expand(new.batch_shape)
         return new
@@ -115,6 +118,7 @@ class FisherSnedecor(Distribution):
         return clamp_data(x1 / x2, min=TINY)
 
     def sample(self, sample_shape=()):
+        """rsample's draw, without gradient."""
         return self.rsample(sample_shape).detach()
 
     def log_prob(self, value):

@@ -207,14 +207,17 @@ class ComposeTransform(Transform):
 
     @property
     def bijective(self):
+        """Whether every part is bijective."""
         return all(p.bijective for p in self.parts)
 
     @property
     def sign(self):
+        """The product of the parts' signs."""
         return functools.reduce(operator.mul, (p.sign for p in self.parts), 1)
 
     @property
     def inv(self):
+        """The inverses of the parts in reverse order (its inverse is this transform)."""
         inverse = self.__dict__.get("_inverse_of")
         if inverse is not None:
             return inverse
@@ -223,6 +226,7 @@ class ComposeTransform(Transform):
         return inverse
 
     def with_cache(self, cache_size=1):
+        """This composition with the given cache size (for every part)."""
         return self if self._cache_size == cache_size else ComposeTransform(self.parts, cache_size=cache_size)
 
     def __call__(self, x):
@@ -231,6 +235,7 @@ class ComposeTransform(Transform):
         return x
 
     def log_abs_det_jacobian(self, x, y):
+        """The sum of the parts' log-Jacobians at their own inputs and outputs."""
         if not self.parts:
             return zeros_like(x)
         xs = [x]
@@ -244,11 +249,13 @@ class ComposeTransform(Transform):
         return functools.reduce(operator.add, terms)
 
     def forward_shape(self, shape):
+        """The shape after every part."""
         for part in self.parts:
             shape = part.forward_shape(shape)
         return tuple(shape)
 
     def inverse_shape(self, shape):
+        """The shape before every part."""
         for part in reversed(self.parts):
             shape = part.inverse_shape(shape)
         return tuple(shape)
@@ -279,23 +286,28 @@ class IndependentTransform(Transform):
         self.reinterpreted_batch_ndims = _non_negative_int(reinterpreted_batch_ndims, "reinterpreted_batch_ndims")
 
     def with_cache(self, cache_size=1):
+        """This transform with the given cache size."""
         return self if self._cache_size == cache_size else \
             IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size)
 
     @property
     def domain(self):
+        """The base transform's domain over reinterpreted_batch_ndims more dimensions."""
         return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
 
     @property
     def codomain(self):
+        """The base transform's codomain over reinterpreted_batch_ndims more dimensions."""
         return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
 
     @property
     def bijective(self):
+        """The base transform's."""
         return self.base_transform.bijective
 
     @property
     def sign(self):
+        """The base transform's."""
         return self.base_transform.sign
 
     def _call(self, x):
@@ -309,12 +321,15 @@ class IndependentTransform(Transform):
         return self.base_transform.inv(y)
 
     def log_abs_det_jacobian(self, x, y):
+        """The base transform's, summed over the reinterpreted dimensions."""
         return sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
 
     def forward_shape(self, shape):
+        """The base transform's."""
         return self.base_transform.forward_shape(shape)
 
     def inverse_shape(self, shape):
+        """The base transform's."""
         return self.base_transform.inverse_shape(shape)
 
     def __repr__(self):
@@ -335,13 +350,16 @@ class ReshapeTransform(Transform):
 
     @property
     def domain(self):
+        """The reals over len(in_shape) dimensions."""
         return constraints.independent(constraints.real, len(self.in_shape))
 
     @property
     def codomain(self):
+        """The reals over len(out_shape) dimensions."""
         return constraints.independent(constraints.real, len(self.out_shape))
 
     def with_cache(self, cache_size=1):
+        """This transform with the given cache size."""
         return self if self._cache_size == cache_size else \
             ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
 
@@ -352,6 +370,7 @@ class ReshapeTransform(Transform):
         return y.reshape(y.shape[:y.ndim - len(self.out_shape)] + self.in_shape)
 
     def log_abs_det_jacobian(self, x, y):
+        """0 (a reshape preserves volume), of x's batch shape."""
         return x.new_zeros(x.shape[:x.ndim - len(self.in_shape)])
 
     def _moved(self, shape, source, target, what):
@@ -362,9 +381,11 @@ class ReshapeTransform(Transform):
         return shape[:len(shape) - n] + target
 
     def forward_shape(self, shape):
+        """The shape with its rightmost in_shape replaced by out_shape."""
         return self._moved(shape, self.in_shape, self.out_shape, "forward_shape")
 
     def inverse_shape(self, shape):
+        """The shape with its rightmost out_shape replaced by in_shape."""
         return self._moved(shape, self.out_shape, self.in_shape, "inverse_shape")
 
 
@@ -389,13 +410,16 @@ class CatTransform(Transform):
 
     @property
     def event_dim(self):
+        """The largest of the transforms' event dimensions."""
         return max(t.event_dim for t in self.transforms)
 
     @property
     def length(self):
+        """The lengths' sum: the size of dimension dim."""
         return sum(self.lengths)
 
     def with_cache(self, cache_size=1):
+        """This transform with the given cache size."""
         return self if self._cache_size == cache_size else \
             CatTransform(self.transforms, self.dim, self.lengths, cache_size)
 
@@ -419,6 +443,8 @@ class CatTransform(Transform):
         return cat(parts, dim)
 
     def log_abs_det_jacobian(self, x, y):
+        """The transforms' log-Jacobians, joined along dim where it is a batch dimension, added where it is an event
+        dimension."""
         dim = _dim_in(self.dim, x.ndim, "CatTransform")
         terms, start = [], 0
         for t, length in zip(self.transforms, self.lengths):
@@ -435,14 +461,17 @@ class CatTransform(Transform):
 
     @property
     def bijective(self):
+        """Whether every transform is bijective."""
         return all(t.bijective for t in self.transforms)
 
     @property
     def domain(self):
+        """The transforms' domains joined along dim."""
         return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
 
     @property
     def codomain(self):
+        """The transforms' codomains joined along dim."""
         return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
 
 
@@ -457,6 +486,7 @@ class StackTransform(Transform):
         self.transforms, self.dim = tseq, dim
 
     def with_cache(self, cache_size=1):
+        """This transform with the given cache size."""
         return self if self._cache_size == cache_size else StackTransform(self.transforms, self.dim, cache_size)
 
     def _slices(self, x):
@@ -475,20 +505,24 @@ class StackTransform(Transform):
         return stack([t.inv(s) for t, s in zip(self.transforms, slices)], dim)
 
     def log_abs_det_jacobian(self, x, y):
+        """The transforms' log-Jacobians, stacked along dim."""
         xs, dim = self._slices(x)
         ys, _ = self._slices(y)
         return stack([t.log_abs_det_jacobian(a, b) for t, a, b in zip(self.transforms, xs, ys)], dim)
 
     @property
     def bijective(self):
+        """Whether every transform is bijective."""
         return all(t.bijective for t in self.transforms)
 
     @property
     def domain(self):
+        """The transforms' domains stacked along dim."""
         return constraints.stack([t.domain for t in self.transforms], self.dim)
 
     @property
     def codomain(self):
+        """The transforms' codomains stacked along dim."""
         return constraints.stack([t.codomain for t in self.transforms], self.dim)
 
 

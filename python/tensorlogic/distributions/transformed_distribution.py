@@ -73,7 +73,7 @@ class TransformedDistribution(Distribution):
         Distribution.__init__(new, batch_shape, self._event_shape, False)
         return new
 
-    @constraints.dependent_property(is_discrete=False)
+    @property
     def support(self):
         """The last transform's codomain (over the event dimensions), the base's support without transforms."""
         if not self.transforms:

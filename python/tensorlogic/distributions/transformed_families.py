@@ -118,7 +118,7 @@ class Pareto(TransformedDistribution):
         super().__init__(Exponential(self.alpha, validate_args=False), [ExpTransform(), AffineTransform(0, self.scale)],
                          validate_args)
 
-    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    @property
     def support(self):
         """[scale, inf)."""
         return constraints.greater_than_eq(self.scale)

@@ -32,6 +32,7 @@ class ExpTransform(Transform):
         return y.log()
 
     def log_abs_det_jacobian(self, x, y):
+        """log |dy/dx| = x."""
         return x
 
 
@@ -60,10 +61,12 @@ class PowerTransform(Transform):
         self.exponent = as_tensor_or_number(exponent, "PowerTransform: exponent")
 
     def with_cache(self, cache_size=1):
+        """This transform with the given cache size."""
         return self if self._cache_size == cache_size else PowerTransform(self.exponent, cache_size=cache_size)
 
     @property
     def sign(self):
+        """The exponent's sign (a number or, for a tensor exponent, a tensor)."""
         return self.exponent.sign() if isinstance(self.exponent, Tensor) else math.copysign(1, self.exponent)
 
     def __eq__(self, other):
@@ -78,9 +81,11 @@ class PowerTransform(Transform):
         return y.pow(1 / self.exponent)
 
     def log_abs_det_jacobian(self, x, y):
+        """log |exponent y / x|."""
         return (self.exponent * y / x).abs().log()
 
     def forward_shape(self, shape):
+        """The shape broadcast with the exponent's."""
         return tuple(broadcast_shapes(shape, _shape_of(self.exponent)))
 
     inverse_shape = forward_shape
@@ -115,6 +120,7 @@ class SigmoidTransform(Transform):
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
+        """log(sigmoid(x) sigmoid(-x)) = -softplus(-x) - softplus(x)."""
         return -softplus(-x) - softplus(x)
 
 
@@ -138,6 +144,7 @@ class SoftplusTransform(Transform):
         return (-(-y).expm1()).log() + y  # log(exp(y) - 1), without overflow
 
     def log_abs_det_jacobian(self, x, y):
+        """log sigmoid(x) = -softplus(-x)."""
         return -softplus(-x)
 
 
@@ -163,6 +170,7 @@ class TanhTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         # log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x)), exact where tanh(x) rounds to 1
+        """log(1 - tanh(x)^2)."""
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
@@ -199,15 +207,18 @@ class AffineTransform(Transform):
 
     @property
     def event_dim(self):
+        """The number of rightmost dimensions an event spans."""
         return self._event_dim
 
     @property
     def domain(self):
+        """The reals, over event_dim dimensions."""
         return constraints.independent(constraints.real, self._event_dim) if self._event_dim else constraints.real
 
     codomain = domain
 
     def with_cache(self, cache_size=1):
+        """This transform with the given cache size."""
         return self if self._cache_size == cache_size else \
             AffineTransform(self.loc, self.scale, self._event_dim, cache_size=cache_size)
 
@@ -219,6 +230,7 @@ class AffineTransform(Transform):
 
     @property
     def sign(self):
+        """The scale's sign (a number or a tensor)."""
         return self.scale.sign() if isinstance(self.scale, Tensor) else math.copysign(1, self.scale)
 
     def _call(self, x):
@@ -228,6 +240,7 @@ class AffineTransform(Transform):
         return (y - self.loc) / self.scale
 
     def log_abs_det_jacobian(self, x, y):
+        """log |scale|, summed over the event dimensions and broadcast to x's batch."""
         shape = x.shape
         if isinstance(self.scale, Tensor):
             result = self.scale.abs().log()
@@ -240,6 +253,7 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def forward_shape(self, shape):
+        """The shape broadcast with loc's and scale's."""
         return tuple(broadcast_shapes(shape, _shape_of(self.loc), _shape_of(self.scale)))
 
     inverse_shape = forward_shape
@@ -258,9 +272,11 @@ class CumulativeDistributionTransform(Transform):
 
     @property
     def domain(self):
+        """The distribution's support."""
         return self.distribution.support
 
     def with_cache(self, cache_size=1):
+        """This transform with the given cache size."""
         return self if self._cache_size == cache_size else \
             CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
 
@@ -271,4 +287,5 @@ class CumulativeDistributionTransform(Transform):
         return self.distribution.icdf(y)
 
     def log_abs_det_jacobian(self, x, y):
+        """The density: log_prob(x)."""
         return self.distribution.log_prob(x)

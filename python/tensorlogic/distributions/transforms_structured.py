@@ -41,6 +41,7 @@ class SoftmaxTransform(Transform):
         return y.log()
 
     def forward_shape(self, shape):
+        """The same shape (at least one dimension)."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return tuple(shape)
@@ -81,15 +82,18 @@ class StickBreakingTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         # dy_j/dx_j = z_j (1 - z_j) prod_{i<j} (1 - z_i) = y_j (1 - z_j); the Jacobian is triangular
+        """sum_j log(y_j (1 - z_j)): the Jacobian is triangular."""
         shifted = x - _stick_offsets(x.shape[-1], x)
         return (-softplus(shifted) + y[..., :-1].log()).sum(-1)
 
     def forward_shape(self, shape):
+        """The last dimension one longer."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return tuple(shape[:-1]) + (shape[-1] + 1,)
 
     def inverse_shape(self, shape):
+        """The last dimension one shorter."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return tuple(shape[:-1]) + (shape[-1] - 1,)
@@ -197,6 +201,7 @@ class CorrCholeskyTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         # tanh's: sum log(1 - r^2); each L_ij scales r_ij by sqrt(1 - sum_{k<j} L_ik^2), for j >= 1 below the diagonal
+        """tanh's sum log(1 - r^2) plus the rows' scales, sum log sqrt(1 - sum_{k<j} L_ik^2)."""
         d = y.shape[-1]
         left = (1 - y.square().cumsum(-1)).clamp(min=2.0 ** -24)  # left[i, m] = 1 - sum_{k<=m} L_ik^2
         positions = _tril_positions(d, y.device)
@@ -206,12 +211,14 @@ class CorrCholeskyTransform(Transform):
         return scale + tanh
 
     def forward_shape(self, shape):
+        """(..., d (d - 1) / 2) to (..., d, d)."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         d = _matrix_size(shape[-1])
         return tuple(shape[:-1]) + (d, d)
 
     def inverse_shape(self, shape):
+        """(..., d, d) to (..., d (d - 1) / 2)."""
         if len(shape) < 2 or shape[-1] != shape[-2]:
             raise ValueError("A matrix that isn't square can't be represented as LKJCholesky sample")
         d = shape[-1]

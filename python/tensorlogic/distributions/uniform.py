@@ -20,7 +20,7 @@ class Uniform(Distribution):
         super().__init__(self.low.shape, (), validate_args)
         self._check(self.low < self.high, "low must be less than high")
 
-    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    @property
     def support(self):
         """[low, high)."""
         return constraints.half_open_interval(self.low, self.high)
