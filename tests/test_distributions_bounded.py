@@ -32,7 +32,7 @@ def test_continuous_bernoulli_against_torch(device, rng, given):
     assert_close_f16(lp, ref.detach().numpy(), atol=atol)
     assert_close_f16(ours.entropy(), theirs.entropy().detach().numpy(), atol=atol)
     for name in ("mean", "variance"):  # differences of terms of about 1/4: a few f16 steps of it
-        assert_close_f16(getattr(ours, name), getattr(theirs, name).detach().numpy(), rtol=4e-3, atol=4e-4)
+        assert_close_f16(getattr(ours, name), getattr(theirs, name).detach().numpy(), rtol=4e-3, atol=1e-3)
     assert_close_f16(ours.cdf(tl.tensor(value, device=device)), theirs.cdf(v64).detach().numpy(), rtol=4e-3,
                      atol=1e-3)
     assert_close_f16(ours.icdf(tl.tensor(value, device=device)), theirs.icdf(v64).detach().numpy(), rtol=4e-3,
@@ -79,7 +79,11 @@ def test_von_mises_against_torch(device, rng):
         atol = 8 * 2 ** -11 * (1 + theirs_k * (1 - d.cos()) + theirs_k * (d.sin() * d).abs()).numpy()
     err = np.abs(host(lp).astype(np.float64) - ref.detach().numpy())
     assert (err <= atol).all(), f"worst {np.max(err - atol)}"
-    assert_close_f16(ours.variance, theirs.variance.detach().numpy(), rtol=4e-3, atol=1e-4)
+    # below k = 3.75 the variance is 1 - I1/I0 with the ratio rounded: a few f16 steps of 1 - variance; above, the
+    # polynomials' difference keeps it relative
+    expected = theirs.variance.detach().numpy()
+    bound = np.where(k < 3.75, 8 * 2 ** -11 * (1 - expected), 4e-3 * expected) + 1e-5
+    assert (np.abs(host(ours.variance).astype(np.float64) - expected) <= bound).all()
     lp.sum().backward()
     ref.sum().backward()
     assert_close_f16(ours_k.grad, theirs_k.grad.numpy(), rtol=1e-2, atol=1e-2)

@@ -200,7 +200,8 @@ def test_relaxed_against_torch(device, rng):
         theirs = theirs_cls(torch.tensor(float(t), dtype=torch.float64), logits=theirs_l, validate_args=False)
         lp = ours.log_prob(tl.tensor(value, device=device))
         ref = theirs.log_prob(torch.tensor(value.astype(np.float64)))
-        scale = _scale(ref, theirs_l) / float(t) + 1
+        # terms: the logits over t, and the logs of the value's coordinates (the inverse of exp or sigmoid)
+        scale = _scale(ref, theirs_l) / float(t) + 1 + float(np.abs(np.log(value.astype(np.float64))).sum(-1).max())
         assert_close_f16(lp, ref.detach().numpy(), atol=16 * 2 ** -11 * scale)
         lp.sum().backward()
         ref.sum().backward()

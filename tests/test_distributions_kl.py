@@ -87,8 +87,9 @@ def test_kl_against_torch(device, rng, pair):
     ours.masked_fill(~mask, 0.0).sum().backward()
     ref.masked_fill(~torch.tensor(finite), 0.0).sum().backward()
     for key, value in p_params.items():
-        if key not in _NO_GRAD:
-            assert_close_f16(value.grad, theirs_params[key].grad.numpy(), rtol=2e-2, atol=64 * 2 ** -11 * scale)
+        if key not in _NO_GRAD:  # where the divergence is infinite, PyTorch's gradient may be NaN (0 times inf)
+            assert_close_f16(host(value.grad)[finite], theirs_params[key].grad.numpy()[finite], rtol=2e-2,
+                             atol=64 * 2 ** -11 * scale)
 
 
 def test_lowrank_and_multivariate_normal_kl(device, rng):

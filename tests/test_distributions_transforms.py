@@ -100,7 +100,8 @@ def test_structured_transforms_against_torch(device, rng):
     theirs = TT.CumulativeDistributionTransform(TD.Normal(0.0, 2.0))
     v = rng.uniform(-3, 3, 5).astype(np.float16)
     assert_close_f16(cdf(_t(v, device)), theirs(_p(v)).numpy())
-    assert_close_f16(cdf.log_abs_det_jacobian(_t(v, device), None), theirs.log_abs_det_jacobian(_p(v), None).numpy())
+    assert_close_f16(cdf.log_abs_det_jacobian(_t(v, device), cdf(_t(v, device))),
+                     theirs.log_abs_det_jacobian(_p(v), None).numpy())
     reshape = T.ReshapeTransform((2, 3), (6,))
     assert reshape(_t(x[:, :2], device)).shape == (2, 6) and reshape.forward_shape((4, 2, 3)) == (4, 6)
 
@@ -183,8 +184,10 @@ def test_biject_to_and_transform_to(device, rng):
                 assert_close_to_largest(t.inv(y), expected.numpy(), ulps=32)
             elif registry is D.biject_to and constraint is not D.constraints.corr_cholesky:
                 assert_close_to_largest(t.inv(y), x, ulps=32)
+    # (a factor with a diagonal near 1: its f16 product L L^T stays positive definite)
+    square = np.tril(rng.uniform(-0.5, 0.5, (3, 3)), -1) + np.diag(rng.uniform(-0.3, 0.3, 3))
     assert bool(D.constraints.positive_definite.check(D.transform_to(D.constraints.positive_definite)(
-        _t(rng.standard_normal((3, 3)), device))))
+        _t(square, device))))
     with pytest.raises(NotImplementedError, match="Cannot transform"):
         D.biject_to(D.constraints.lower_cholesky)
     with pytest.raises(TypeError):
@@ -248,4 +251,24 @@ def test_argument_errors():
     with pytest.raises(ValueError, match="scale"):
         D.HalfNormal(tl.tensor([-1.0]), validate_args=True)
     assert T.ExpTransform() == T.ExpTransform() and T.ExpTransform().inv.inv == T.ExpTransform()
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # found by tests/fuzz_ops.py: hostile arguments met "truth value ... ambiguous" or an untyped AttributeError
+    (lambda: T.ExpTransform(cache_size=np.zeros((2, 3))), ValueError, "cache_size must be 0 or 1"),
+    (lambda: T.SigmoidTransform().log_abs_det_jacobian(1.0, None), TypeError, "log_abs_det_jacobian: x must be a"),
+    (lambda: T.ExpTransform()(2.0), TypeError, r"ExpTransform.__call__: x must be a tensor"),
+    (lambda: T.ExpTransform().inv(2.0), TypeError, "inverse: y must be a tensor"),
+    (lambda: T.CumulativeDistributionTransform(tl.ones(2)), TypeError, "distribution must be a Distribution"),
+    (lambda: T.ReshapeTransform(tl.ones(2), (2,)), TypeError, "in_shape must be an int or a sequence of ints"),
+    (lambda: T.SoftplusTransform().inverse_shape(tl.ones(2)), TypeError, "inverse_shape: shape must be"),
+    (lambda: T.ComposeTransform(3), TypeError, "expected a sequence of Transforms"),
+    (lambda: T.CatTransform([T.ExpTransform()], dim=0.5), TypeError, "dim must be an int"),
+    (lambda: D.Normal(0.0, 1.0).expand((2,), _instance=(1, 2)), TypeError, "_instance must be a Normal"),
+    (lambda: D.ContinuousBernoulli(0.3, validate_args=tl.ones(3)), TypeError, "validate_args must be a bool"),
+    (lambda: D.ContinuousBernoulli(0.3, lims=1), TypeError, "lims must be a pair of numbers"),
+])
+def test_hostile_arguments_raise_typed_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
     assert T.AffineTransform(1.0, 2.0) != T.AffineTransform(1.0, 3.0)

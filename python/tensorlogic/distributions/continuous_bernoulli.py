@@ -6,6 +6,7 @@ Everything is written in t = 1 - 2p and a = atanh(t) = -logits / 2, where C = 2a
 to a Taylor series inside lims = (0.499, 0.501), 2 f16 steps wide. Here the one cancelling quantity, a - t, comes
 from atanh's series t^3 (1/3 + t^2/5 + ...) for |t| < 1/2, which keeps every form accurate for every p."""
 import math
+import numbers
 
 from ..autograd.grad_mode import no_grad
 from ..nn.activation_functions import logsigmoid
@@ -42,12 +43,15 @@ class ContinuousBernoulli(BinaryProbs):
     has_rsample = True
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
+        if not (isinstance(lims, (tuple, list)) and len(lims) == 2
+                and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in lims)):
+            raise TypeError(f"ContinuousBernoulli: lims must be a pair of numbers, got {lims!r}")
         (given,) = self._probs_or_logits(probs, logits)
         if self._given == "probs":  # checked before the clamp, which would make any probs pass (as PyTorch)
-            if validate_args if validate_args is not None else self._validate_default:
+            if self._flag(validate_args, "validate_args") if validate_args is not None else self._validate_default:
                 self._validate_parameters()
             self.probs = clamp_probs(self.probs)
-        self._lims = lims
+        self._lims = tuple(lims)
         super().__init__(given.shape, (), validate_args)
 
     def _t_a(self):

@@ -54,23 +54,24 @@ def sum_rightmost(x, n):
     return x.sum(tuple(range(-n, 0))) if n > 0 else x
 
 
-def _sample_shape(sample_shape, name):
-    """sample_shape (an int or a sequence of ints) as a tuple; a TypeError names the distribution for another kind,
-    a ValueError a negative size and a MemoryError one beyond any memory (as the factories' sizes)."""
+def _sample_shape(sample_shape, name, what="sample_shape"):
+    """sample_shape (an int or a sequence of ints) as a tuple; a TypeError names the distribution (or transform)
+    and the argument `what` for another kind, a ValueError a negative size and a MemoryError one beyond any memory
+    (as the factories' sizes)."""
     if isinstance(sample_shape, (numbers.Integral, np.integer)) and not isinstance(sample_shape, bool):
         sample_shape = (sample_shape,)
-    if isinstance(sample_shape, (str, bytes, Tensor)) or not hasattr(sample_shape, "__iter__"):
-        raise TypeError(f"{name}: sample_shape must be an int or a sequence of ints, got {type(sample_shape).__name__}")
+    if isinstance(sample_shape, (str, bytes, Tensor, np.ndarray)) or not hasattr(sample_shape, "__iter__"):
+        raise TypeError(f"{name}: {what} must be an int or a sequence of ints, got {type(sample_shape).__name__}")
     sizes = []
     for size in sample_shape:
         try:
             size = operator.index(size)
         except TypeError:
-            raise TypeError(f"{name}: sample_shape must hold ints, got {type(size).__name__}") from None
+            raise TypeError(f"{name}: {what} must hold ints, got {type(size).__name__}") from None
         if size < 0:
-            raise ValueError(f"{name}: negative size {size} in sample_shape")
+            raise ValueError(f"{name}: negative size {size} in {what}")
         if size >= 2**63:
-            raise MemoryError(f"{name}: a sample size of {size} is beyond any memory")
+            raise MemoryError(f"{name}: a size of {size} in {what} is beyond any memory")
         sizes.append(size)
     return tuple(sizes)
 
@@ -180,7 +181,7 @@ class Distribution:
         """A new distribution of the given batch_shape whose parameters are this one's expanded (views, no copies):
         each tensor named in arg_constraints keeps its constraint's event_dim rightmost dimensions."""
         batch_shape = _sample_shape(batch_shape, type(self).__name__)
-        new = _instance if _instance is not None else type(self).__new__(type(self))
+        new = self._new_instance(_instance)
         new.__dict__.update(self.__dict__)
         for name, constraint in self.arg_constraints.items():
             value = self.__dict__.get(name)
@@ -189,6 +190,15 @@ class Distribution:
                 new.__dict__[name] = _expand(value, batch_shape + tuple(keep), type(self).__name__)
         new._batch_shape, new._validate_args = batch_shape, False
         return new
+
+    def _new_instance(self, _instance):
+        """The object expand fills: _instance (a subclass's, as PyTorch's expand takes), or a new one of this class."""
+        if _instance is None:
+            return type(self).__new__(type(self))
+        if not isinstance(_instance, type(self)):
+            raise TypeError(f"{type(self).__name__}.expand: _instance must be a {type(self).__name__}, got "
+                            f"{type(_instance).__name__}")
+        return _instance
 
     def sample(self, sample_shape=()):
         """A draw of shape sample_shape + batch_shape + event_shape, without gradient."""

@@ -28,7 +28,7 @@ class Independent(Distribution):
     def expand(self, batch_shape, _instance=None):
         """The base distribution expanded to batch_shape + the reinterpreted dimensions."""
         batch_shape = _sample_shape(batch_shape, "Independent")
-        new = _instance if _instance is not None else type(self).__new__(type(self))
+        new = self._new_instance(_instance)
         n = self.reinterpreted_batch_ndims
         base_shape = self.base_dist.batch_shape
         new.base_dist = self.base_dist.expand(batch_shape + base_shape[len(base_shape) - n:])

@@ -11,7 +11,13 @@ from ..errors import ShapeMismatchError
 from ..ops.shape import cat, stack
 from ..tensor import Tensor
 from . import constraints
-from .distribution import sum_rightmost
+from .distribution import _sample_shape, sum_rightmost
+
+
+def _tensor(value, transform, method, name):
+    """A TypeError naming the transform and method where value is not a tensor (as PyTorch's transforms take)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{type(transform).__name__}.{method}: {name} must be a tensor, got {type(value).__name__}")
 
 
 class Transform:
@@ -24,9 +30,9 @@ class Transform:
     codomain = constraints.real
 
     def __init__(self, cache_size=0):
-        if isinstance(cache_size, bool) or cache_size not in (0, 1):
-            raise ValueError(f"cache_size must be 0 or 1, got {cache_size!r}")
-        self._cache_size = cache_size
+        if not isinstance(cache_size, numbers.Integral) or isinstance(cache_size, bool) or cache_size not in (0, 1):
+            raise ValueError(f"{type(self).__name__}: cache_size must be 0 or 1, got {cache_size!r}")
+        self._cache_size = int(cache_size)
         self._cached_x_y = (None, None)
 
     @property
@@ -64,6 +70,7 @@ class Transform:
 
     def __call__(self, x):
         """y = f(x), remembered with x where cache_size is 1."""
+        _tensor(x, self, "__call__", "x")
         if self._cache_size == 0:
             return self._call(x)
         x_old, y_old = self._cached_x_y
@@ -75,6 +82,7 @@ class Transform:
 
     def _inv_call(self, y):
         """x with f(x) = y: the remembered input where y is the last output."""
+        _tensor(y, self, "inverse", "y")
         if self._cache_size == 0:
             return self._inverse(y)
         x_old, y_old = self._cached_x_y
@@ -92,15 +100,26 @@ class Transform:
 
     def log_abs_det_jacobian(self, x, y):
         """log |dy/dx| for the pair (x, y = f(x)), per element of the batch."""
+        _tensor(x, self, "log_abs_det_jacobian", "x")
+        _tensor(y, self, "log_abs_det_jacobian", "y")
+        return self._log_abs_det_jacobian(x, y)
+
+    def _log_abs_det_jacobian(self, x, y):
         raise NotImplementedError(f"{type(self).__name__} does not implement log_abs_det_jacobian")
 
     def forward_shape(self, shape):
         """The shape of f(x) for x of the given shape."""
-        return tuple(shape)
+        return tuple(self._forward_shape(_sample_shape(shape, type(self).__name__ + ".forward_shape", "shape")))
 
     def inverse_shape(self, shape):
         """The shape of the inverse's output for y of the given shape."""
-        return tuple(shape)
+        return tuple(self._inverse_shape(_sample_shape(shape, type(self).__name__ + ".inverse_shape", "shape")))
+
+    def _forward_shape(self, shape):
+        return shape
+
+    def _inverse_shape(self, shape):
+        return shape
 
     def __repr__(self):
         return type(self).__name__ + "()"
@@ -147,17 +166,19 @@ class _InverseTransform(Transform):
     def __call__(self, x):
         return self._inv._inv_call(x)
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         return -self._inv.log_abs_det_jacobian(y, x)
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         return self._inv.inverse_shape(shape)
 
-    def inverse_shape(self, shape):
+    def _inverse_shape(self, shape):
         return self._inv.forward_shape(shape)
 
 
 def _check_transforms(parts, name):
+    if isinstance(parts, (Tensor, str, bytes)) or not hasattr(parts, "__iter__"):
+        raise TypeError(f"{name}: expected a sequence of Transforms, got {type(parts).__name__}")
     parts = list(parts)
     for part in parts:
         if not isinstance(part, Transform):
@@ -170,11 +191,10 @@ class ComposeTransform(Transform):
     composition has where it applies. ComposeTransform([]) is the identity."""
 
     def __init__(self, parts, cache_size=0):
-        parts = _check_transforms(parts, "ComposeTransform")
-        if cache_size:
-            parts = [part.with_cache(cache_size) for part in parts]
         super().__init__(cache_size=cache_size)
-        self.parts = parts
+        self.parts = _check_transforms(parts, "ComposeTransform")
+        if self._cache_size:  # (uncached, the parts keep their own caches, as in PyTorch)
+            self.parts = [part.with_cache(cache_size) for part in self.parts]
 
     def __eq__(self, other):
         return isinstance(other, ComposeTransform) and self.parts == other.parts
@@ -230,11 +250,13 @@ class ComposeTransform(Transform):
         return self if self._cache_size == cache_size else ComposeTransform(self.parts, cache_size=cache_size)
 
     def __call__(self, x):
+        """The parts applied in order."""
+        _tensor(x, self, "__call__", "x")
         for part in self.parts:
             x = part(x)
         return x
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """The sum of the parts' log-Jacobians at their own inputs and outputs."""
         if not self.parts:
             return zeros_like(x)
@@ -248,13 +270,13 @@ class ComposeTransform(Transform):
             event_dim += part.codomain.event_dim - part.domain.event_dim
         return functools.reduce(operator.add, terms)
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         """The shape after every part."""
         for part in self.parts:
             shape = part.forward_shape(shape)
         return tuple(shape)
 
-    def inverse_shape(self, shape):
+    def _inverse_shape(self, shape):
         """The shape before every part."""
         for part in reversed(self.parts):
             shape = part.inverse_shape(shape)
@@ -320,15 +342,15 @@ class IndependentTransform(Transform):
             raise ValueError("Too few dimensions on input")
         return self.base_transform.inv(y)
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """The base transform's, summed over the reinterpreted dimensions."""
         return sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         """The base transform's."""
         return self.base_transform.forward_shape(shape)
 
-    def inverse_shape(self, shape):
+    def _inverse_shape(self, shape):
         """The base transform's."""
         return self.base_transform.inverse_shape(shape)
 
@@ -342,7 +364,8 @@ class ReshapeTransform(Transform):
     bijective = True
 
     def __init__(self, in_shape, out_shape, cache_size=0):
-        self.in_shape, self.out_shape = tuple(in_shape), tuple(out_shape)
+        self.in_shape = _sample_shape(in_shape, "ReshapeTransform", "in_shape")
+        self.out_shape = _sample_shape(out_shape, "ReshapeTransform", "out_shape")
         if math.prod(self.in_shape) != math.prod(self.out_shape):
             raise ShapeMismatchError(f"ReshapeTransform: in_shape {list(self.in_shape)} and out_shape "
                                      f"{list(self.out_shape)} have different numbers of elements")
@@ -369,7 +392,7 @@ class ReshapeTransform(Transform):
     def _inverse(self, y):
         return y.reshape(y.shape[:y.ndim - len(self.out_shape)] + self.in_shape)
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """0 (a reshape preserves volume), of x's batch shape."""
         return x.new_zeros(x.shape[:x.ndim - len(self.in_shape)])
 
@@ -380,13 +403,19 @@ class ReshapeTransform(Transform):
             raise ShapeMismatchError(f"ReshapeTransform.{what}: shape {list(shape)} does not end in {list(source)}")
         return shape[:len(shape) - n] + target
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         """The shape with its rightmost in_shape replaced by out_shape."""
         return self._moved(shape, self.in_shape, self.out_shape, "forward_shape")
 
-    def inverse_shape(self, shape):
+    def _inverse_shape(self, shape):
         """The shape with its rightmost out_shape replaced by in_shape."""
         return self._moved(shape, self.out_shape, self.in_shape, "inverse_shape")
+
+
+def _int_dim(dim, name):
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__}")
+    return int(dim)
 
 
 def _dim_in(dim, ndim, name):
@@ -399,12 +428,13 @@ class CatTransform(Transform):
     """Transforms applied to consecutive slices of dimension dim, of the given lengths (1 each by default)."""
 
     def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
-        tseq = _check_transforms(tseq, "CatTransform")
-        if cache_size:
-            tseq = [t.with_cache(cache_size) for t in tseq]
         super().__init__(cache_size=cache_size)
-        self.transforms, self.dim = tseq, dim
-        self.lengths = list(lengths) if lengths is not None else [1] * len(tseq)
+        self.transforms = _check_transforms(tseq, "CatTransform")
+        if self._cache_size:  # (uncached, the parts keep their own caches, as in PyTorch)
+            self.transforms = [t.with_cache(cache_size) for t in self.transforms]
+        self.dim = _int_dim(dim, "CatTransform")
+        self.lengths = (list(_sample_shape(lengths, "CatTransform", "lengths")) if lengths is not None
+                        else [1] * len(self.transforms))
         if len(self.lengths) != len(self.transforms):
             raise ValueError(f"CatTransform: {len(self.transforms)} transforms but {len(self.lengths)} lengths")
 
@@ -442,7 +472,7 @@ class CatTransform(Transform):
         parts, dim = self._pieces(y, lambda t, piece, start, length: t.inv(piece))
         return cat(parts, dim)
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """The transforms' log-Jacobians, joined along dim where it is a batch dimension, added where it is an event
         dimension."""
         dim = _dim_in(self.dim, x.ndim, "CatTransform")
@@ -479,11 +509,11 @@ class StackTransform(Transform):
     """Transforms applied to the slices of dimension dim, one each."""
 
     def __init__(self, tseq, dim=0, cache_size=0):
-        tseq = _check_transforms(tseq, "StackTransform")
-        if cache_size:
-            tseq = [t.with_cache(cache_size) for t in tseq]
         super().__init__(cache_size=cache_size)
-        self.transforms, self.dim = tseq, dim
+        self.transforms = _check_transforms(tseq, "StackTransform")
+        if self._cache_size:  # (uncached, the parts keep their own caches, as in PyTorch)
+            self.transforms = [t.with_cache(cache_size) for t in self.transforms]
+        self.dim = _int_dim(dim, "StackTransform")
 
     def with_cache(self, cache_size=1):
         """This transform with the given cache size."""
@@ -504,7 +534,7 @@ class StackTransform(Transform):
         slices, dim = self._slices(y)
         return stack([t.inv(s) for t, s in zip(self.transforms, slices)], dim)
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """The transforms' log-Jacobians, stacked along dim."""
         xs, dim = self._slices(x)
         ys, _ = self._slices(y)

@@ -63,7 +63,7 @@ class TransformedDistribution(Distribution):
                     keep = tuple(value.shape[value.ndim - constraint.event_dim:]) if constraint.event_dim else ()
                     args[name] = _expand(value, batch_shape + keep, type(self).__name__)
             return type(self)(**args, validate_args=False)
-        new = _instance if _instance is not None else type(self).__new__(type(self))
+        new = self._new_instance(_instance)
         new.__dict__.update(self.__dict__)
         shape = batch_shape + self._event_shape
         for t in reversed(self.transforms):

@@ -9,6 +9,7 @@ from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
 from ..type_info import finfo
 from . import constraints
+from .distribution import Distribution
 from .transform import Transform, as_tensor_or_number
 
 
@@ -31,7 +32,7 @@ class ExpTransform(Transform):
     def _inverse(self, y):
         return y.log()
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """log |dy/dx| = x."""
         return x
 
@@ -80,15 +81,15 @@ class PowerTransform(Transform):
     def _inverse(self, y):
         return y.pow(1 / self.exponent)
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """log |exponent y / x|."""
         return (self.exponent * y / x).abs().log()
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         """The shape broadcast with the exponent's."""
         return tuple(broadcast_shapes(shape, _shape_of(self.exponent)))
 
-    inverse_shape = forward_shape
+    _inverse_shape = _forward_shape
 
 
 def clipped_sigmoid(x):
@@ -119,7 +120,7 @@ class SigmoidTransform(Transform):
         y = y.clamp(min=info.tiny, max=1.0 - info.eps)
         return y.log() - (-y).log1p()
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """log(sigmoid(x) sigmoid(-x)) = -softplus(-x) - softplus(x)."""
         return -softplus(-x) - softplus(x)
 
@@ -143,7 +144,7 @@ class SoftplusTransform(Transform):
     def _inverse(self, y):
         return (-(-y).expm1()).log() + y  # log(exp(y) - 1), without overflow
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """log sigmoid(x) = -softplus(-x)."""
         return -softplus(-x)
 
@@ -168,7 +169,7 @@ class TanhTransform(Transform):
     def _inverse(self, y):
         return y.atanh()
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         # log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x)), exact where tanh(x) rounds to 1
         """log(1 - tanh(x)^2)."""
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
@@ -239,7 +240,7 @@ class AffineTransform(Transform):
     def _inverse(self, y):
         return (y - self.loc) / self.scale
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """log |scale|, summed over the event dimensions and broadcast to x's batch."""
         shape = x.shape
         if isinstance(self.scale, Tensor):
@@ -252,11 +253,11 @@ class AffineTransform(Transform):
             shape = shape[:len(shape) - n]
         return result.expand(shape)
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         """The shape broadcast with loc's and scale's."""
         return tuple(broadcast_shapes(shape, _shape_of(self.loc), _shape_of(self.scale)))
 
-    inverse_shape = forward_shape
+    _inverse_shape = _forward_shape
 
 
 class CumulativeDistributionTransform(Transform):
@@ -268,6 +269,9 @@ class CumulativeDistributionTransform(Transform):
 
     def __init__(self, distribution, cache_size=0):
         super().__init__(cache_size=cache_size)
+        if not isinstance(distribution, Distribution):
+            raise TypeError(f"CumulativeDistributionTransform: distribution must be a Distribution, got "
+                            f"{type(distribution).__name__}")
         self.distribution = distribution
 
     @property
@@ -286,6 +290,6 @@ class CumulativeDistributionTransform(Transform):
     def _inverse(self, y):
         return self.distribution.icdf(y)
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         """The density: log_prob(x)."""
         return self.distribution.log_prob(x)

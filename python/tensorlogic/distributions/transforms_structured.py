@@ -40,13 +40,13 @@ class SoftmaxTransform(Transform):
     def _inverse(self, y):
         return y.log()
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         """The same shape (at least one dimension)."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return tuple(shape)
 
-    inverse_shape = forward_shape
+    _inverse_shape = _forward_shape
 
 
 def _stick_offsets(k, like):
@@ -80,19 +80,19 @@ class StickBreakingTransform(Transform):
         left = (1 - pieces.cumsum(-1)).clamp(min=2.0 ** -14)  # (cancellation leaves f16 rounding near the end)
         return pieces.log() - left.log() + _stick_offsets(k, y)
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         # dy_j/dx_j = z_j (1 - z_j) prod_{i<j} (1 - z_i) = y_j (1 - z_j); the Jacobian is triangular
         """sum_j log(y_j (1 - z_j)): the Jacobian is triangular."""
         shifted = x - _stick_offsets(x.shape[-1], x)
         return (-softplus(shifted) + y[..., :-1].log()).sum(-1)
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         """The last dimension one longer."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return tuple(shape[:-1]) + (shape[-1] + 1,)
 
-    def inverse_shape(self, shape):
+    def _inverse_shape(self, shape):
         """The last dimension one shorter."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
@@ -199,7 +199,7 @@ class CorrCholeskyTransform(Transform):
         # atanh of r clamped inside (-1, 1) by f16's last step, as PyTorch's clamp by its dtype's eps
         return r.clamp(-1 + 2.0 ** -11, 1 - 2.0 ** -11).atanh()
 
-    def log_abs_det_jacobian(self, x, y):
+    def _log_abs_det_jacobian(self, x, y):
         # tanh's: sum log(1 - r^2); each L_ij scales r_ij by sqrt(1 - sum_{k<j} L_ik^2), for j >= 1 below the diagonal
         """tanh's sum log(1 - r^2) plus the rows' scales, sum log sqrt(1 - sum_{k<j} L_ik^2)."""
         d = y.shape[-1]
@@ -210,14 +210,14 @@ class CorrCholeskyTransform(Transform):
         tanh = (2.0 * (math.log(2.0) - x - softplus(-2.0 * x))).sum(-1)
         return scale + tanh
 
-    def forward_shape(self, shape):
+    def _forward_shape(self, shape):
         """(..., d (d - 1) / 2) to (..., d, d)."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         d = _matrix_size(shape[-1])
         return tuple(shape[:-1]) + (d, d)
 
-    def inverse_shape(self, shape):
+    def _inverse_shape(self, shape):
         """(..., d, d) to (..., d (d - 1) / 2)."""
         if len(shape) < 2 or shape[-1] != shape[-2]:
             raise ValueError("A matrix that isn't square can't be represented as LKJCholesky sample")
