@@ -248,3 +248,35 @@ def test_argument_errors():
         D.Dirichlet(tl.ones(3), validate_args=True).log_prob(tl.tensor([0.5, 0.5]))
     with pytest.raises(ValueError, match="df"):
         D.Chi2(tl.tensor([-1.0]), validate_args=True)
+
+
+def test_gamma_cdf_against_torch(device, rng):
+    """P(a, rate x) computed in float64 against torch.special.gammainc, its gradient in rate (the density) against
+    PyTorch's; in the concentration it raises, as gammainc's. InverseGamma's cdf goes through it."""
+    a = _f16_array(np.exp(rng.uniform(np.log(0.1), np.log(30), 6)))
+    rate, value = _f16_array(rng.uniform(0.3, 3, 6)), _f16_array(rng.uniform(0.05, 3, (2, 6)) * a)
+    ours_r = tl.tensor(rate, device=device, requires_grad=True)
+    theirs_r = torch.tensor(rate.astype(np.float64), requires_grad=True)
+    cdf = D.Gamma(tl.tensor(a, device=device), ours_r).cdf(tl.tensor(value, device=device))
+    ref = TD.Gamma(torch.tensor(a.astype(np.float64)), theirs_r).cdf(torch.tensor(value.astype(np.float64)))
+    assert_close_f16(cdf, ref.detach().numpy(), rtol=4e-3, atol=1e-3)  # (rate value rounds once in f16)
+    cdf.sum().backward()
+    ref.sum().backward()
+    # each term value pdf(rate value): f16's rounding of x = rate value moves the density by (a - 1 - x) of 2^-11
+    with torch.no_grad():
+        x = theirs_r * torch.tensor(value.astype(np.float64))
+        a64 = torch.tensor(a.astype(np.float64))
+        terms = torch.tensor(value.astype(np.float64)) * ((a64 - 1) * x.log() - x - a64.lgamma()).exp()
+        bound = (terms.abs() * 2.0 ** -10 * ((a64 - 1 - x).abs() + 4)).sum(0).numpy() + 1e-3
+    assert (np.abs(host(ours_r.grad).astype(np.float64) - theirs_r.grad.numpy()) <= bound).all()
+    inverse = D.InverseGamma(tl.tensor(a, device=device), tl.tensor(rate, device=device))
+    theirs_inverse = TD.InverseGamma(torch.tensor(a.astype(np.float64)), torch.tensor(rate.astype(np.float64)))
+    assert_close_f16(inverse.cdf(tl.tensor(value, device=device)),
+                     theirs_inverse.cdf(torch.tensor(value.astype(np.float64))).numpy(), rtol=4e-3, atol=2e-3)
+    concentration = tl.tensor(a, device=device, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="first argument"):
+        D.Gamma(concentration, 1.0).cdf(tl.tensor(value, device=device)).sum().backward()
+
+
+def _f16_array(x):
+    return np.asarray(x, np.float64).astype(np.float16)

@@ -1,4 +1,4 @@
-"""Gamma, Chi2 and InverseGamma, as torch.distributions' (sample, rsample, log_prob, entropy, mean, mode,
+"""Gamma, Chi2 and InverseGamma, as torch.distributions' (sample, rsample, log_prob, entropy, cdf, mean, mode,
 variance). Draws are made on the host (gamma_sampler: Marsaglia-Tsang in float64 on the Philox stream) and copied
 to the parameters' device; rsample's gradient reaches the concentration implicitly (implicit_grads), as PyTorch's."""
 import math
@@ -9,7 +9,7 @@ from ..creation import tensor
 from ..ops.special import digamma, lgamma, xlogy
 from . import constraints
 from .distribution import Distribution, broadcast_all, clamp_data
-from .gamma_sampler import TINY, rsample_standard_gamma, standard_gamma
+from .gamma_sampler import TINY, regularized_gamma_tensor, rsample_standard_gamma, standard_gamma
 from .host_random import host64
 from .transformed_distribution import TransformedDistribution
 from .transforms_elementwise import PowerTransform
@@ -61,6 +61,12 @@ class Gamma(Distribution):
         value = self._value(value, self.rate, "log_prob")
         a = self.concentration
         return xlogy(a, self.rate) + xlogy(a - 1, value) - self.rate * value - lgamma(a)
+
+    def cdf(self, value):
+        """P(concentration, rate value), the regularised lower incomplete gamma, computed on the host in float64:
+        differentiable in value and rate, not in concentration (as PyTorch's, through torch.special.gammainc)."""
+        value = self._value(value, self.rate, "cdf")
+        return regularized_gamma_tensor(self.concentration, self.rate * value)
 
     def entropy(self):
         """a - log(rate) + lgamma(a) + (1 - a) digamma(a)."""

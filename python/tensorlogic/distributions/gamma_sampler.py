@@ -1,14 +1,17 @@
-"""Gamma and Dirichlet draws on the host and their reparameterised gradients. The draws: Marsaglia and Tsang's
-rejection method ("A simple method for generating gamma variables", 2000) in float64, fed by the Philox stream
-(tl.randn, tl.rand); the library has no device kernel for it, so draws are made on the host and copied to the
-parameters' device. The gradients: implicit_grads' dx/dalpha, through autograd Functions whose own derivative raises,
-as PyTorch's _standard_gamma_grad and _dirichlet_grad do."""
+"""Gamma and Dirichlet draws on the host, their reparameterised gradients, and the Gamma CDF.
+
+The draws: Marsaglia and Tsang's rejection method ("A simple method for generating gamma variables", 2000) in
+float64, fed by the Philox stream (tl.randn, tl.rand); the library has no device kernel for it, so draws are made on
+the host and copied to the parameters' device. The gradients: implicit_grads' dx/dalpha, through autograd Functions
+whose own derivative raises, as PyTorch's _standard_gamma_grad and _dirichlet_grad do. The CDF: implicit_grads'
+regularised incomplete gamma, differentiable once in x (the density, computed in float64), not in the shape (as
+torch.special.gammainc)."""
 import numpy as np
 
 from ..autograd.function import Function
 from ..creation import tensor
 from ..ops.random import rand, randn
-from .implicit_grads import dirichlet_grad, standard_gamma_grad
+from .implicit_grads import lgamma64, dirichlet_grad, regularized_gamma, standard_gamma_grad
 
 # Each round accepts a candidate with probability above 0.95 for every shape (Marsaglia and Tsang), so 64 rounds
 # leave an element unaccepted with probability below 0.05 ** 64: the loop is bounded whatever the input.
@@ -146,6 +149,47 @@ class _Dirichlet(Function):
     def backward(ctx, grad):
         alpha, x = ctx.saved_tensors
         return _DirichletGrad.apply(alpha, ctx.x64) * (grad - (x * grad).sum(-1, keepdim=True))
+
+
+class _GammaDensity(Function):
+    """x^(alpha-1) e^-x / Gamma(alpha) in float64 on the host (in f16 ops, (alpha - 1) log x - x - lgamma(alpha)
+    cancels terms of 100 to the density's few units); its own derivative is not implemented."""
+
+    @staticmethod
+    def forward(ctx, alpha, x):
+        a, v = np.broadcast_arrays(_host(alpha), _host(x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_pdf = (a - 1) * np.log(np.where(v > 0, v, 1.0)) - v - lgamma64(a).astype(np.float64)
+        return _f16(np.where(v > 0, np.exp(log_pdf), 0.0), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("the second derivative of the regularised incomplete gamma (the Gamma's cdf) is "
+                                  "not implemented")
+
+
+class _RegularizedGamma(Function):
+    """P(alpha, x) computed on the host in float64 and rounded once; its gradient in x is the density, in alpha it
+    raises, as torch.special.gammainc's."""
+
+    @staticmethod
+    def forward(ctx, alpha, x):
+        ctx.save_for_backward(alpha, x)
+        a, v = np.broadcast_arrays(_host(alpha), _host(x))
+        return _f16(regularized_gamma(a, v), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        alpha, x = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative of the regularised incomplete gamma (gammainc) with respect to "
+                                      "its first argument, the Gamma's concentration, is not implemented")
+        return None, (grad * _GammaDensity.apply(alpha, x)).sum_to_size(x.shape)
+
+
+def regularized_gamma_tensor(alpha, x):
+    """P(alpha, x) of tensors (broadcast), on x's device: the Gamma's CDF at x = rate value."""
+    return _RegularizedGamma.apply(alpha, x)
 
 
 def rsample_standard_gamma(alpha):

@@ -4,6 +4,8 @@ out): for a draw x = F^-1(u; a) of a distribution with CDF F, dx/da = -(dF/da)(x
 gives. dF/da comes from the series and continued fractions of the incomplete gamma and beta functions
 (Numerical Recipes, 6.2 and 6.4) differentiated alongside their evaluation (forward mode), so the result is
 accurate to ~1e-12 relative, far inside the f16 rounding it meets next."""
+import math
+
 import numpy as np
 
 _EPS = 1e-15  # a series or fraction has converged when its last step changes it by less than this, relatively
@@ -60,43 +62,79 @@ def _fraction(b0, db0, coefficient):
     return h, -h * dlog
 
 
-def standard_gamma_grad(alpha, x):
-    """dx/dalpha for draws x of Gamma(alpha, 1), as PyTorch's _standard_gamma_grad: with P the regularised lower
-    incomplete gamma, -(dP/dalpha) / pdf(x). Below x = alpha + 1 from P's series
-    P = x^alpha e^-x S / Gamma(alpha + 1), S = sum_n x^n / ((alpha + 1) ... (alpha + n)); above it from the upper
-    function's continued fraction Q = x^alpha e^-x h / Gamma(alpha) (neither then loses digits to cancellation).
-    A draw of 0 (one that underflowed float64) gives 0, the limit; an alpha that is not positive and finite or an
-    infinite or negative x gives NaN."""
+def _gamma_series(a, v):
+    """S = sum_n x^n / ((a + 1) ... (a + n)) and dS/da, with P(a, x) = x^a e^-x S / Gamma(a + 1) (x < a + 1)."""
+    # t_n = x^n / prod(a + k), dt_n/da = -t_n sum_k 1 / (a + k)
+    term, harmonic = np.ones_like(a), np.zeros_like(a)
+    s, ds = np.ones_like(a), np.zeros_like(a)
+    index = np.arange(a.size)
+    for n in range(1, _MAX_STEPS):
+        term[index] *= v[index] / (a[index] + n)
+        harmonic[index] += 1.0 / (a[index] + n)
+        s[index] += term[index]
+        ds[index] -= term[index] * harmonic[index]
+        index = index[term[index] >= _EPS * s[index]]
+        if index.size == 0:
+            break
+    return s, ds
+
+
+def _gamma_fraction(a, v):
+    """h and dh/da, with Q(a, x) = x^a e^-x h / Gamma(a) (x >= a + 1): Legendre's continued fraction
+    h = 1 / (x + 1 - a + a_1 / (x + 3 - a + ...)), a_n = -n (n - a)."""
+
+    def coefficient(n, index):
+        an = -n * (n - a[index])
+        return an, v[index] + 2 * n + 1 - a[index], np.full(index.size, float(n)), np.full(index.size, -1.0)
+
+    return _fraction(v + 1 - a, np.full(a.size, -1.0), coefficient)
+
+
+def _gamma_sides(alpha, x):
+    """alpha and x broadcast as float64, and the masks of the elements below and above x = alpha + 1 (both positive
+    and finite): the series serves below, the fraction above, where neither loses digits to cancellation."""
     alpha, x = np.broadcast_arrays(np.asarray(alpha, np.float64), np.asarray(x, np.float64))
     ok = (alpha > 0) & (x > 0) & np.isfinite(alpha) & np.isfinite(x)
+    return alpha, x, ok & (x < alpha + 1), ok & (x >= alpha + 1)
+
+
+def standard_gamma_grad(alpha, x):
+    """dx/dalpha for draws x of Gamma(alpha, 1), as PyTorch's _standard_gamma_grad: with P the regularised lower
+    incomplete gamma, -(dP/dalpha) / pdf(x), from the series below x = alpha + 1 and the fraction above. A draw of 0
+    (one that underflowed float64) gives 0, the limit; an alpha that is not positive and finite or an infinite or
+    negative x gives NaN."""
+    alpha, x, lower, upper = _gamma_sides(alpha, x)
     out = np.where((x == 0) & (alpha > 0) & np.isfinite(alpha), 0.0, np.nan)
-    lower, upper = ok & (x < alpha + 1), ok & (x >= alpha + 1)
     if lower.any():
         a, v = alpha[lower], x[lower]
-        # t_n = x^n / prod(alpha + k), dt_n/dalpha = -t_n sum_k 1 / (alpha + k)
-        term, harmonic = np.ones_like(a), np.zeros_like(a)
-        s, ds = np.ones_like(a), np.zeros_like(a)
-        index = np.arange(a.size)
-        for n in range(1, _MAX_STEPS):
-            term[index] *= v[index] / (a[index] + n)
-            harmonic[index] += 1.0 / (a[index] + n)
-            s[index] += term[index]
-            ds[index] -= term[index] * harmonic[index]
-            index = index[term[index] >= _EPS * s[index]]
-            if index.size == 0:
-                break
+        s, ds = _gamma_series(a, v)
         # P / pdf = x S / alpha and dlog P / dalpha = log x - psi(alpha + 1) + S' / S
         out[lower] = -(v / a) * (s * (np.log(v) - digamma(a + 1)) + ds)
     if upper.any():
         a, v = alpha[upper], x[upper]
-
-        def coefficient(n, index):  # a_n = -n (n - alpha), b_n = x + 2n + 1 - alpha
-            an = -n * (n - a[index])
-            return an, v[index] + 2 * n + 1 - a[index], np.full(index.size, float(n)), np.full(index.size, -1.0)
-
-        h, dh = _fraction(v + 1 - a, np.full(a.size, -1.0), coefficient)
+        h, dh = _gamma_fraction(a, v)
         # Q / pdf = x h and dQ / dalpha = Q (log x - psi(alpha)) + Q h' / h
         out[upper] = v * (h * (np.log(v) - digamma(a)) + dh)
+    return out
+
+
+lgamma64 = np.frompyfunc(math.lgamma, 1, 1)  # (numpy has no lgamma; an object array: cast it to float64)
+
+
+def regularized_gamma(alpha, x):
+    """P(alpha, x), the regularised lower incomplete gamma (torch.special.gammainc): 0 at x <= 0, 1 at x = inf, NaN
+    for an alpha that is not positive and finite."""
+    alpha, x, lower, upper = _gamma_sides(alpha, x)
+    valid = (alpha > 0) & np.isfinite(alpha)
+    out = np.where(valid & (x <= 0), 0.0, np.where(valid & (x == np.inf), 1.0, np.nan))
+    if lower.any():
+        a, v = alpha[lower], x[lower]
+        s, _ = _gamma_series(a, v)
+        out[lower] = np.exp(a * np.log(v) - v - lgamma64(a + 1).astype(np.float64)) * s
+    if upper.any():
+        a, v = alpha[upper], x[upper]
+        h, _ = _gamma_fraction(a, v)
+        out[upper] = -np.expm1(a * np.log(v) - v - lgamma64(a).astype(np.float64) + np.log(h))
     return out
 
 
