@@ -56,7 +56,7 @@ def _stick_offsets(k, like):
 
 class StickBreakingTransform(Transform):
     """R^(K-1) onto the K-simplex: z_j = sigmoid(x_j - log(K - 1 - j)), y_j = z_j prod_{i<j} (1 - z_i), and y_K the
-    rest of the stick. Bijective; the inverse reads z_j = y_j / (1 - sum_{i<j} y_i)."""
+    rest of the stick. Bijective; the inverse reads z_j = y_j / sum_{i>=j} y_i."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
@@ -75,10 +75,11 @@ class StickBreakingTransform(Transform):
         return cat([z, ones], -1) * cat([ones, left], -1)
 
     def _inverse(self, y):
+        # the stick left after piece j is the sum of the pieces after it (on the simplex, 1 - sum_{i<=j} y_i, which
+        # in f16 cancels to nothing near the end: PyTorch's form); a sum of positive pieces keeps its digits
         k = _vector(y, "StickBreakingTransform").shape[-1] - 1
-        pieces = y[..., :k]
-        left = (1 - pieces.cumsum(-1)).clamp(min=2.0 ** -14)  # (cancellation leaves f16 rounding near the end)
-        return pieces.log() - left.log() + _stick_offsets(k, y)
+        left = y.flip(-1).cumsum(-1).flip(-1)[..., 1:].clamp(min=2.0 ** -24)
+        return y[..., :k].log() - left.log() + _stick_offsets(k, y)
 
     def _log_abs_det_jacobian(self, x, y):
         # dy_j/dx_j = z_j (1 - z_j) prod_{i<j} (1 - z_i) = y_j (1 - z_j); the Jacobian is triangular
