@@ -31,7 +31,8 @@ def test_categorical_log_prob_entropy_and_gradients(device, rng, param):
     np.testing.assert_array_equal(np.take_along_axis(probs, host(ours.mode)[..., None], -1)[..., 0], probs.max(-1))
     (lp.sum() + ours.entropy().sum()).backward()
     (ref.sum() + theirs.entropy().sum()).backward()
-    assert_close_f16(ours_p.grad, theirs_p.grad.numpy())
+    # sums over the batch of terms about the size of the largest gradient (seed 513916704 was 1.4 ulps off by 1e-3)
+    assert_close_to_largest(ours_p.grad, theirs_p.grad.numpy(), ulps=4)
 
 
 def test_categorical_samples_follow_probs(device, rng):

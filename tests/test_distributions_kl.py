@@ -28,7 +28,9 @@ _DISTS = {
     "Beta": ("Beta", {"concentration1": _u(0.5, 4), "concentration0": _u(0.5, 4)}),
     "Uniform01": ("Uniform", {"low": _u(0.05, 0.3), "high": _u(0.5, 0.95)}),
     "UniformWide": ("Uniform", {"low": _u(-0.5, 0.3), "high": _u(0.5, 1.5)}),
-    "UniformQ": ("Uniform", {"low": _u(-0.2, 0.0), "high": _u(1.0, 2.0)}),
+    # (away from 0 and 1 themselves: PyTorch's ContinuousBernoulli-Uniform pair counts a Uniform on [0, 1) as missing
+    # part of [0, 1], where its Beta-Uniform pair and ours do not)
+    "UniformQ": ("Uniform", {"low": _u(-0.2, -0.01), "high": _u(1.01, 2.0)}),
     "Cauchy": ("Cauchy", {"loc": _u(-1, 1), "scale": _u(0.5, 2)}),
     "Gumbel": ("Gumbel", {"loc": _u(-1, 1), "scale": _u(0.5, 2)}),
     "HalfNormal": ("HalfNormal", {"scale": _u(0.5, 2)}),
