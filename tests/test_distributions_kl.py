@@ -19,6 +19,12 @@ def _u(lo, hi):
     return lambda r: r.uniform(lo, hi, 4)
 
 
+def _across(lo, edge, hi):
+    """Uniform on [lo, hi] but 0.01 away from edge, so that no f16 value lands on it (PyTorch counts a Uniform whose
+    bound equals the support's as infinitely far in some pairs and not in others)."""
+    return lambda r: np.where(r.uniform(size=4) < 0.5, r.uniform(lo, edge - 0.01, 4), r.uniform(edge + 0.01, hi, 4))
+
+
 # a distribution: (class name, {parameter: sampler}); parameters of shape (4,)
 _DISTS = {
     "Normal": ("Normal", {"loc": _u(-1, 1), "scale": _u(0.5, 2)}),
@@ -27,7 +33,7 @@ _DISTS = {
     "Gamma": ("Gamma", {"concentration": _u(0.5, 4), "rate": _u(0.5, 3)}),
     "Beta": ("Beta", {"concentration1": _u(0.5, 4), "concentration0": _u(0.5, 4)}),
     "Uniform01": ("Uniform", {"low": _u(0.05, 0.3), "high": _u(0.5, 0.95)}),
-    "UniformWide": ("Uniform", {"low": _u(-0.5, 0.3), "high": _u(0.5, 1.5)}),
+    "UniformWide": ("Uniform", {"low": _across(-0.5, 0.0, 0.3), "high": _across(0.5, 1.0, 1.5)}),
     # (away from 0 and 1 themselves: PyTorch's ContinuousBernoulli-Uniform pair counts a Uniform on [0, 1) as missing
     # part of [0, 1], where its Beta-Uniform pair and ours do not)
     "UniformQ": ("Uniform", {"low": _u(-0.2, -0.01), "high": _u(1.01, 2.0)}),

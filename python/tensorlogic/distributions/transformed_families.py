@@ -183,6 +183,15 @@ class Kumaraswamy(TransformedDistribution):
         a, b = self.concentration1, self.concentration0
         return ((-((-value).log1p() / b).expm1()).log() / a).exp()
 
+    def rsample(self, sample_shape=()):
+        """icdf(U) for the base's U on [2^-14, 1): through log1p and expm1, (1 - (1 - U)^(1/b)) keeps its digits
+        where the transforms' chain rounds U^(1/b) to 1 (a draw of 0 with an infinite gradient)."""
+        return self.icdf(self.base_dist.rsample(sample_shape))
+
+    def sample(self, sample_shape=()):
+        """rsample's draw, without gradient."""
+        return self.rsample(sample_shape).detach()
+
     def _moment(self, n):
         """E[X^n] = b B(1 + n / a, b)."""
         a, b = self.concentration1, self.concentration0
