@@ -148,9 +148,14 @@ def test_sample_moments(device, cls, params):
     assert draws.shape == (n, 2) and draws.device == ours.mean.device and not draws.requires_grad
     x = host(draws).astype(np.float64)
     mean, var = theirs.mean.numpy(), theirs.variance.numpy()
-    # within 5 standard errors (plus f16's rounding of each draw); the variance within 15% (kurtosis up to ~15)
-    np.testing.assert_array_less(np.abs(x.mean(0) - mean), 5 * np.sqrt(var / n) + 1e-3 * np.abs(mean) + 1e-4)
-    np.testing.assert_allclose(x.var(0), var, rtol=0.15)
+    # within 6 standard errors (a normal tail of 2e-9 per comparison; it was 5, and the variance a fixed 15%, which
+    # Gamma(0.3)'s kurtosis of 23 put at 4.6 of its standard errors), plus f16's rounding of each draw; the
+    # variance's standard error from the sample's fourth moment, and 4% for the tails that the inverse-CDF draws of
+    # f16 uniforms (multiples of 2^-11) cut off (Exponential's variance is 1.7% short of 1 / rate^2)
+    np.testing.assert_array_less(np.abs(x.mean(0) - mean), 6 * np.sqrt(var / n) + 1e-3 * np.abs(mean) + 1e-4)
+    fourth = ((x - x.mean(0)) ** 4).mean(0)
+    np.testing.assert_array_less(np.abs(x.var(0) - var), 6 * np.sqrt(np.maximum(fourth - x.var(0) ** 2, 0) / n)
+                                 + 0.04 * var + 1e-6)
     assert ours.sample().shape == (2,) and ours.sample(3).shape == (3, 2)
 
 
