@@ -44,7 +44,8 @@ def test_categorical_samples_follow_probs(device, rng):
         counts = np.bincount(host(draws)[:, row], minlength=4)
         expected = p[row].astype(np.float64) / p[row].astype(np.float64).sum() * 4000
         keep = expected > 0
-        assert stats.chisquare(counts[keep], expected[keep] * counts[keep].sum() / expected[keep].sum()).pvalue > 1e-4
+        # a false failure 1e-8 a row (it was 1e-4: one run in 5000 failed on two rows)
+        assert stats.chisquare(counts[keep], expected[keep] * counts[keep].sum() / expected[keep].sum()).pvalue > 1e-8
     assert dist.sample().shape == (2,) and dist.sample(3).shape == (3, 2)
     support = dist.enumerate_support()
     assert support.shape == (4, 2) and host(support)[:, 0].tolist() == [0, 1, 2, 3]
