@@ -53,6 +53,8 @@ PUBLIC_MODULES = {
     "tensorlogic.profiler": "tensorlogic.profiler",
     "tensorlogic.distributed": "tensorlogic.distributed",
     "tensorlogic.distributions": "tensorlogic.distributions",
+    "tensorlogic.distributions.constraints": "tensorlogic.distributions.constraints",
+    "tensorlogic.distributions.transforms": "tensorlogic.distributions.transforms",
     "tensorlogic.models": "tensorlogic.models",
     "tensorlogic.coreml": "tensorlogic.coreml",
     "tensorlogic.planner": "tensorlogic.planner",

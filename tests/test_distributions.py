@@ -31,7 +31,8 @@ def test_categorical_log_prob_entropy_and_gradients(device, rng, param):
     np.testing.assert_array_equal(np.take_along_axis(probs, host(ours.mode)[..., None], -1)[..., 0], probs.max(-1))
     (lp.sum() + ours.entropy().sum()).backward()
     (ref.sum() + theirs.entropy().sum()).backward()
-    assert_close_f16(ours_p.grad, theirs_p.grad.numpy())
+    # sums over the batch of terms about the size of the largest gradient (seed 513916704 was 1.4 ulps off by 1e-3)
+    assert_close_to_largest(ours_p.grad, theirs_p.grad.numpy(), ulps=4)
 
 
 def test_categorical_samples_follow_probs(device, rng):
@@ -43,7 +44,8 @@ def test_categorical_samples_follow_probs(device, rng):
         counts = np.bincount(host(draws)[:, row], minlength=4)
         expected = p[row].astype(np.float64) / p[row].astype(np.float64).sum() * 4000
         keep = expected > 0
-        assert stats.chisquare(counts[keep], expected[keep] * counts[keep].sum() / expected[keep].sum()).pvalue > 1e-4
+        # a false failure 1e-8 a row (it was 1e-4: one run in 5000 failed on two rows)
+        assert stats.chisquare(counts[keep], expected[keep] * counts[keep].sum() / expected[keep].sum()).pvalue > 1e-8
     assert dist.sample().shape == (2,) and dist.sample(3).shape == (3, 2)
     support = dist.enumerate_support()
     assert support.shape == (4, 2) and host(support)[:, 0].tolist() == [0, 1, 2, 3]

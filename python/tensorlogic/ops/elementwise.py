@@ -453,7 +453,6 @@ def _operand(value, like):
     return value if isinstance(value, (Tensor, _REAL)) else _as_tensor_like(value, like)
 
 
-@tensor_method()
 def where(condition, input=None, other=None):
     """input where condition is non-zero, else other (numbers allowed); where(condition) gives nonzero()."""
     if input is None and other is None:
@@ -464,6 +463,13 @@ def where(condition, input=None, other=None):
 
 def _native(value):
     return value._a if isinstance(value, Tensor) else value
+
+
+@tensor_method("where")
+def _where_method(self, condition, other):
+    """self where condition is non-zero, else other: Tensor.where takes the condition second, as in PyTorch
+    (x.where(c, y) is where(c, x, y); it was where(x, c, y))."""
+    return where(condition, self, other)
 
 
 class _Where(Function):

@@ -82,8 +82,15 @@ def _logaddexp_grad(scale):
 
 
 def _xlogy_grad(g, a, b, y):
-    counted = (a != 0).float() if isinstance(a, Tensor) else float(a != 0)
-    return g * xlogy(counted, b), g * a / b
+    # PyTorch's (2.x): d/da = log(b) wherever it exists, also at a == 0 (xlogy(a - 1, x) at a = 1 is Gamma's and
+    # Beta's log-density term); 0 only where a == 0 and b <= 0. xlogy(g, b) keeps 0 where no gradient came.
+    grad_a = xlogy(g, b)
+    undefined = (a == 0) & (b <= 0)  # a bool tensor, or a bool where both are numbers
+    if isinstance(undefined, Tensor):
+        grad_a = grad_a.masked_fill(undefined, 0.0)
+    elif undefined:
+        grad_a = grad_a * 0.0
+    return grad_a, g * a / b
 
 
 _BINARY_GRAD.update({_B.atan2: _atan2_grad, _B.hypot: _hypot_grad, _B.copysign: _copysign_grad,
