@@ -10,6 +10,7 @@ import torch.nn.functional as TF
 import tensorlogic as tl
 from tensorlogic import nn
 from oracle import assert_close_f16, assert_close_to_largest as _close, host
+from stat_checks import assert_mean_within
 
 F = nn.functional
 
@@ -310,15 +311,18 @@ def test_alpha_dropout(device):
 
 def test_gumbel_softmax(device):
     rng = np.random.default_rng()
-    logits = np.log(np.array([0.1, 0.2, 0.7])).astype(np.float16)
-    t = tl.tensor(np.tile(logits, (3000, 1)), device=device, requires_grad=True)
+    probs = np.array([0.1, 0.2, 0.7])
+    logits = np.log(probs).astype(np.float16)
+    t = tl.tensor(np.tile(logits, (10000, 1)), device=device, requires_grad=True)
     soft = F.gumbel_softmax(t, tau=0.5)
     np.testing.assert_allclose(host(soft.sum(-1)).astype(np.float64), 1.0, atol=3e-3)
     hard = F.gumbel_softmax(t, hard=True)
     h = host(hard)
     assert set(np.unique(h)) <= {0.0, 1.0} and (h.sum(-1) == 1).all()
-    np.testing.assert_allclose(h.mean(0), [0.1, 0.2, 0.7], atol=0.04)  # Gumbel-max samples the softmax
-    (hard * tl.tensor(rng.uniform(size=(3000, 3)).astype(np.float16), device=device)).sum().backward()
+    # Gumbel-max samples the softmax (of the f16 logits: 1e-3 off). 3000 rows held the frequencies to 0.04, 4.8
+    # standard errors of the 0.7 (a false failure about once in 500,000 runs); here Z of 10000 rows.
+    assert_mean_within(h, probs, np.sqrt(probs * (1 - probs)), atol=1e-3)
+    (hard * tl.tensor(rng.uniform(size=(10000, 3)).astype(np.float16), device=device)).sum().backward()
     assert np.isfinite(host(t.grad)).all() and np.abs(host(t.grad)).sum() > 0
 
 
