@@ -2,7 +2,7 @@
 actions, and what of the two runs can be compared.
 
 The actions are replayed from one numpy draw in both (Categorical.sample replaced): the libraries draw differently.
-PyTorch's run is made to see the numbers ours sees, both as PyTorch itself computes in f16 (2026-12-06):
+PyTorch's run follows f16 in two places, as PyTorch itself does on f16 data (2026-12-06):
 - Categorical(probs) takes its logits as the log of the probabilities clamped to [eps, 1 - eps] of their dtype: ours
   are f16, whose eps (PyTorch's clamp for f16 probabilities too) is 2^-10, PyTorch's float32 run clamps at 1.2e-7.
   A replayed action of probability below 2^-10 had a gradient in PyTorch's run only (seed 1545098214 of
