@@ -132,11 +132,13 @@ def test_word_language_model(rng, model):
     # started from weights moved by one f16 rounding (relative 2^-11) ends up to 21% away from itself, and
     # TensorLogic up to 18% (2026-12-05); with dropout, one run of each differed by up to 30% over 32 data
     # seeds (standard deviation 12%), the mean of 5 seeds by up to 9.5% (standard deviation 4%), so 10 seeds
-    # are averaged (about 3%: 10% is more than three of them). The LSTM variant agrees within 0.1% in one run.
+    # are averaged. Over 150 data seeds (2026-12-06) their means differed by 2.75% (standard deviation; mean 0.1%,
+    # largest 8.6%): 10% was 3.6 of them, a false failure about once in 4,000 runs; 15% is 5.4 (5e-8 were the
+    # difference normal). The LSTM variant agrees within 0.1% in one run.
     seeds = (1,) if model == "LSTM" else range(1, 11)
     t_val, l_val = (over_seeds(lib, net, lambda lib, m, seed: prog_word_lm.train(lib, m, corpus, seed=seed)[1], seeds)
                     for lib, net, corpus in ((torch, theirs, t_corpus), (tl, ours, l_corpus)))
-    close(l_val, t_val)
+    close(l_val, t_val, rel=0.1 if model == "LSTM" else 0.15)
 
 
 # The example builds its features with torch.from_numpy, which is on the CPU in both libraries, and its
