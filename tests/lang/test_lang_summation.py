@@ -83,8 +83,8 @@ def inputs(rng):
 
 
 @pytest.mark.parametrize("equation, oracle", CASES, ids=[c[0] for c in CASES])
-def test_equation_sums_per_term(equation, oracle):
-    seed = int(np.random.default_rng().integers(1 << 30))
+def test_equation_sums_per_term(equation, oracle, rng):
+    seed = int(rng.integers(1 << 30))
     given = inputs(np.random.default_rng(seed))
     prog = lang.compile(DECLS + equation + "\n", "prog.tl")
     for n, v in given.items():
@@ -96,8 +96,8 @@ def test_equation_sums_per_term(equation, oracle):
                                err_msg=f"{equation} (seed {seed})")
 
 
-def test_index_variables_as_values():
-    seed = int(np.random.default_rng().integers(1 << 30))
+def test_index_variables_as_values(rng):
+    seed = int(rng.integers(1 << 30))
     x = np.random.default_rng(seed).standard_normal(4).astype(np.float16)
     prog = lang.compile("""
 domain T = 3..7
