@@ -189,13 +189,14 @@ def test_mingpt_sort(rng):
     theirs, ours = twins(rng, prog_mingpt.build, prog_mingpt.model_config())
     (t_losses, t_test, _), (l_losses, l_test, l_acc) = (prog_mingpt.train(lib, model, inputs, random_order=False)
                                                         for lib, model in ((torch, theirs), (tl, ours)))
-    # The same batches in both: the training loss follows step for step over the first half (to three digits),
-    # and the mean over all steps within 2% over 16 seeds (2026-12-05). The later steps are chaotic: one seed
-    # (2635376483) spiked to 0.73 against 0.60 half-way and ended 7.6% above PyTorch's mean, and the test loss
-    # of PyTorch against itself from weights moved by one f16 rounding differed by up to 18% over 16 seeds.
-    half = len(t_losses) // 2
-    close(np.mean(l_losses[:half]), np.mean(t_losses[:half]), rel=0.02)
-    close(np.mean(l_losses), np.mean(t_losses), rel=0.15)
+    # The same batches in both; AdamW at lr 5e-3 makes the runs chaotic after a few steps. Over 151 data seeds
+    # (2026-12-06) the first 3 losses agreed within 0.17%, as PyTorch from weights moved by one f16 rounding
+    # followed itself (0.19%); from the 4th step on PyTorch parted from itself by more than 1% on some seeds (3.8%
+    # at the 4th once, 7.3% by the 6th), and ours from PyTorch (the mean of the first 10 losses, compared at 2%
+    # before: up to 1.7%, and 3.3% with seed 60076, where three moved PyTorch runs parted by up to 6.8%). The
+    # means over all 20 steps differed by up to 12.3% (PyTorch from itself: 13%).
+    np.testing.assert_allclose(l_losses[:3], t_losses[:3], rtol=0.01)
+    close(np.mean(l_losses), np.mean(t_losses), rel=0.25)
     # The test loss after the chaotic last steps only has to show learning (0.58 against PyTorch's 0.34 once).
     assert np.isfinite(l_test) and l_test < l_losses[0] and t_test < t_losses[0]
     assert 0 <= l_acc <= 1
