@@ -137,8 +137,11 @@ def test_one_hot_categorical_against_torch(device, rng):
     atol = 4 * 2 ** -11 * (np.abs(logits).max() + 2)
     assert_close_f16(lp, ref.detach().numpy(), atol=atol)
     assert_close_f16(ours.entropy(), theirs.entropy().detach().numpy(), atol=atol)
-    for stat in ("mean", "variance", "mode"):
+    for stat in ("mean", "variance"):
         assert_close_f16(getattr(ours, stat), getattr(theirs, stat).detach().numpy())
+    # the mode marks a most probable category (f16's probabilities may tie where PyTorch's differ)
+    mode, probs = host(ours.mode), host(ours.probs)
+    assert (mode.sum(-1) == 1).all() and ((mode * probs).sum(-1) == probs.max(-1)).all()
     np.testing.assert_array_equal(host(ours.enumerate_support()), theirs.enumerate_support().numpy())
     lp.sum().backward()
     ref.sum().backward()
