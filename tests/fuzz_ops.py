@@ -43,7 +43,8 @@ DTYPES = [d for d in (getattr(tl, n, None) for n in ("float16", "int32", "int64"
 DEVICES = tl.available_devices()  # tensors are moved among them now and then (mixed devices in one call)
 # Calls that change process-wide state or touch files are not fuzzed here (tl.save/tl.load have their own).
 SKIP = {"save", "load", "set_default_device", "manual_seed", "available_devices", "get_default_device",
-        "register_hook", "backward", "from_dlpack", "cuda", "share_memory_"}
+        "register_hook", "backward", "from_dlpack", "cuda", "share_memory_", "set_default_tensor_type",
+        "use_deterministic_algorithms", "set_deterministic_debug_mode", "set_float32_matmul_precision"}
 
 
 # The namespaces whose public functions are fuzzed, by the prefix a call is shown with, and the names fuzzed: every

@@ -32,9 +32,16 @@ PUBLIC_MODULES = {
     "tensorlogic.optim.swa_utils": "tensorlogic.optim.swa_utils",
     "tensorlogic.utils.data": "tensorlogic.utils.data",
     "tensorlogic.autograd": "tensorlogic.autograd",
+    "tensorlogic.autograd.functional": "tensorlogic.autograd.functional",
+    "tensorlogic.func": "tensorlogic.func",
+    "tensorlogic.utils.checkpoint": "tensorlogic.utils.checkpoint",
     "tensorlogic.amp": "tensorlogic.amp",
     "tensorlogic.fused": "tensorlogic.ops.fused",
     "tensorlogic.linalg": "tensorlogic.linalg",
+    "tensorlogic.fft": "tensorlogic.fft",
+    "tensorlogic.special": "tensorlogic.special",
+    "tensorlogic.random": "tensorlogic.random",
+    "tensorlogic.testing": "tensorlogic.testing",
     "tensorlogic.accelerator": "tensorlogic.accelerator",
     "tensorlogic.backends.cuda": "tensorlogic.backends.cuda",
     "tensorlogic.backends.cudnn": "tensorlogic.backends.cudnn",
@@ -51,6 +58,10 @@ PUBLIC_MODULES = {
     "tensorlogic.models": "tensorlogic.models",
     "tensorlogic.coreml": "tensorlogic.coreml",
     "tensorlogic.planner": "tensorlogic.planner",
+    "tensorlogic.jit": "tensorlogic.jit",
+    "tensorlogic.nn.utils.convert_parameters": "tensorlogic.nn.utils.convert_parameters",
+    "tensorlogic.nn.utils.init": "tensorlogic.nn.utils.init",
+    "tensorlogic.nn.utils.prune": "tensorlogic.nn.utils.prune",
 }
 
 

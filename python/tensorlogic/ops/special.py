@@ -159,6 +159,9 @@ def heaviside(input, values):
     """The step function: 0 where input < 0, 1 where input > 0, and `values` (a tensor) where input is 0."""
     if not isinstance(values, Tensor):
         raise TypeError(f"heaviside: values must be a Tensor, got {type(values).__name__}")
+    if values.dtype is not input.dtype:
+        raise TypeError(f"heaviside: values must have input's dtype {input.dtype.name}, got {values.dtype.name} "
+                        "(PyTorch neither)")
     return where(input == 0, values, (input > 0).to(input.dtype))
 
 
