@@ -24,7 +24,10 @@ def test_categorical_log_prob_entropy_and_gradients(device, rng, param):
     lp = ours.log_prob(tl.tensor(value, device=device))
     ref = theirs.log_prob(torch.tensor(value))
     assert_close_f16(lp, ref.detach().numpy())
-    assert_close_f16(ours.entropy(), theirs.entropy().detach().numpy())
+    # -sum p log p: each log-probability rounds to 2^-11 of the logits' size (seed 277916411 was 1.02 bounds off)
+    with torch.no_grad():
+        size = float(theirs.logits.abs().max()) + 1
+    assert_close_f16(ours.entropy(), theirs.entropy().detach().numpy(), atol=4 * 2 ** -11 * size)
     assert_close_f16(ours.probs, theirs.probs.detach().numpy())
     assert_close_f16(ours.logits, theirs.logits.detach().numpy())
     probs = host(ours.probs)  # the mode is a most probable index (probabilities may tie after f16 rounding)
