@@ -12,10 +12,17 @@ from tensorlogic.nn.utils import prune
 
 
 def _distinct(rng, shape, offset=0):
-    """f16 values whose magnitudes all differ (and differ from another call's with another offset)."""
+    """f16 values whose magnitudes all differ (and differ from another call's with another offset), and whose
+    channels' L1 and L2 norms along every dim differ too: sums of eighths tie often (seed 1320256176 tied two
+    columns' L1 norms, and which of them is kept is then up to topk's order)."""
     n = int(np.prod(shape))
-    mags = (rng.permutation(n) + 1 + offset) / 8.0
-    return (mags * rng.choice([-1.0, 1.0], n)).reshape(shape).astype(np.float16)
+    while True:
+        mags = (rng.permutation(n) + 1 + offset) / 8.0
+        values = (mags * rng.choice([-1.0, 1.0], n)).reshape(shape).astype(np.float16)
+        channels = [np.moveaxis(values.astype(np.float64), d, 0).reshape(shape[d], -1) for d in range(len(shape))]
+        norms = [np.linalg.norm(c, ord=p, axis=1) for c in channels for p in (1, 2)]
+        if all(len(np.unique(v)) == len(v) for v in norms):
+            return values
 
 
 def _pair(rng, device, cls=(tl.nn.Linear, torch.nn.Linear), args=(6, 5), offset=0):

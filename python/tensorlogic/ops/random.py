@@ -84,7 +84,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     need not sum to 1), with or without replacement (int64). Sampling runs on the host from the Philox
     stream (the weights are read back), so every device draws the same indices for the same seed."""
     _no_generator(generator, "multinomial")
-    return _wrap(_core.multinomial(input._a, int(num_samples), bool(replacement)))
+    num_samples = int(num_samples)
+    if not -(1 << 63) <= num_samples < 1 << 63:  # (the binding's int64)
+        raise MemoryError(f"multinomial: {num_samples} samples are beyond any memory")
+    return _wrap(_core.multinomial(input._a, num_samples, bool(replacement)))
 
 
 def _fill_random(t, values):

@@ -8,8 +8,10 @@ remove() makes the pruned tensor the parameter again. The masks have the paramet
 import abc
 import numbers
 
+import numpy as np
+
 from ...autograd.grad_mode import no_grad
-from ...creation import ones_like
+from ...creation import ones_like, tensor
 from ...ops.random import rand, rand_like
 from ...tensor import Tensor
 from .convert_parameters import parameters_to_vector
@@ -278,10 +280,13 @@ class LnStructured(BasePruningMethod):
         k = _count(self.amount, size)
         if not k:
             return default_mask
-        norms = t.norm(self.n, dim=tuple(d for d in range(t.ndim) if d != dim))
-        keep = norms.new_zeros(size).bool()
-        keep[norms.topk(size - k).indices] = True
-        return _channels(t, dim, keep, default_mask)
+        # The channels' norms in float64 on the host (once per pruning): norms rounded to f16 tie or swap channels
+        # whose float64 norms PyTorch tells apart.
+        channels = np.moveaxis(t.detach().cpu().numpy().astype(np.float64), dim, 0).reshape(size, -1)
+        norms = np.linalg.norm(channels, ord=self.n, axis=1)
+        keep = np.zeros(size, dtype=bool)
+        keep[np.argsort(-norms, kind="stable")[:size - k]] = True
+        return _channels(t, dim, tensor(keep, device=t.device), default_mask)
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
