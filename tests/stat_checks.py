@@ -42,3 +42,32 @@ def assert_mean_within(x, mean, sd, atol=0.0):
     bound = Z * np.asarray(sd, dtype=np.float64) / math.sqrt(len(x)) + atol
     gap = np.abs(x.mean(0) - mean)
     assert np.all(gap <= bound), f"means {x.mean(0)} against {mean}: off by {gap}, allowed {bound}"
+
+
+def dkw_bound(n):
+    """The Dvoretzky-Kiefer-Wolfowitz bound (Massart's constant): sup |F_n - F| over n draws exceeds it with probability
+    at most FALSE_FAILURE, for every n and every law F, continuous or not."""
+    return math.sqrt(math.log(2 / FALSE_FAILURE) / (2 * n))
+
+
+def assert_cdf(draws, cdf, what="", low=-math.inf, atol=2e-3):
+    """The draws' empirical CDF within the DKW bound of cdf (a function of a sorted float64 array), on both sides of
+    each step, plus atol for f16's rounding of each draw (pdf times half an ulp). Draws clamped up to `low` hold
+    the mass below it: cdf's left limit there counts as 0."""
+    x = np.sort(np.asarray(draws, dtype=np.float64).ravel())
+    n = x.size
+    f = np.asarray(cdf(x), dtype=np.float64)
+    gap = max(np.max(np.arange(1, n + 1) / n - f), np.max(np.where(x <= low, 0.0, f) - np.arange(n) / n))
+    bound = dkw_bound(n) + atol
+    assert gap <= bound, f"{what}: KS distance {gap:.4f} > {bound:.4f}"
+
+
+def assert_pmf(draws, pmf, what=""):
+    """Integer draws against the CDF summed from pmf over 0, 1, ..., len(pmf) - 1 (the DKW bound holds for discrete
+    laws too)."""
+    pmf = np.asarray(pmf, dtype=np.float64)
+    counts = np.bincount(np.asarray(draws).astype(np.int64).ravel(), minlength=pmf.size)
+    assert counts[pmf.size:].sum() == 0, f"{what}: draws beyond the pmf's {pmf.size} values"
+    n = counts.sum()
+    gap = np.abs(np.cumsum(counts[:pmf.size]) / n - np.cumsum(pmf)).max()
+    assert gap <= dkw_bound(n) + 1e-6, f"{what}: KS distance {gap:.4f} > {dkw_bound(n):.4f}"

@@ -3,38 +3,17 @@ gradient of each draw against PyTorch's (_standard_gamma_grad, _dirichlet_grad a
 independent float64 derivative of the Gamma CDF (torch.special.gammainc), the mean gradient against the derivative of
 the mean (a statistical bound), the draws by the DKW inequality, values against torch.distributions.
 
-Statistical bounds: DKW's P(sup |F_n - F| > eps) <= 2 exp(-2 n eps^2) holds for every n; eps is set so that it is
-1e-8 per test. Means of gradients are held to 6 standard errors (a normal tail of 2e-9; the gradients of these
-parameters are bounded, so the sample means are near normal at these sizes)."""
-import math
-
+Statistical bounds (stat_checks): DKW's P(sup |F_n - F| > eps) <= 2 exp(-2 n eps^2) holds for every n, and means of
+gradients stay within Z standard errors; each fails by chance with probability at most 1e-7."""
 import numpy as np
 import pytest
 import torch
 
 import tensorlogic as tl
 from oracle import assert_close_f16, assert_close_to_largest, host
+from stat_checks import assert_cdf, assert_mean_within
 
 D, TD = tl.distributions, torch.distributions
-_DKW_FAIL = 1e-8
-_Z = 6.0
-
-
-def _dkw_eps(n):
-    return math.sqrt(math.log(2 / _DKW_FAIL) / (2 * n))
-
-
-def _assert_cdf_fits(draws, cdf, what, low=-np.inf):
-    """sup |F_n - F| over the sorted f16 draws (both sides of each step) within DKW's bound plus the rounding of a
-    draw to f16 (which moves F by at most pdf * ulp / 2: a 2e-3 allowance). Draws are clamped up to `low`, which
-    holds the mass below it: F's left limit there is 0."""
-    x = np.sort(draws.astype(np.float64))
-    n = x.size
-    f = cdf(x)
-    gap = max(np.max(np.arange(1, n + 1) / n - f), np.max(np.where(x <= low, 0.0, f) - np.arange(n) / n))
-    assert gap <= _dkw_eps(n) + 2e-3, f"{what}: KS distance {gap:.4f} > {_dkw_eps(n) + 2e-3:.4f}"
-
-
 def _gamma_grad_by_cdf(alpha, x):
     """dx/dalpha = -(dP/dalpha) / pdf in float64, P by torch.special.gammainc, dP/dalpha by a central difference
     (step 1e-5 alpha: truncation and rounding both far below f16's 2^-11)."""
@@ -121,10 +100,9 @@ def test_beta_rsample_gradients_per_draw(device, rng):
 
 
 def _mean_within(samples, expected, what):
-    n = samples.shape[0]
-    mean, se = samples.mean(0), samples.std(0, ddof=1) / math.sqrt(n)
-    bound = _Z * se + 2e-3 * np.abs(expected) + 1e-4  # and f16's rounding of each gradient
-    assert (np.abs(mean - expected) <= bound).all(), f"{what}: mean {mean} against {expected} (bound {bound})"
+    """The mean of per-draw gradients within stat_checks' Z standard errors (estimated from the draws; the gradients
+    of these parameters are bounded), plus 2e-3 of it for f16's rounding of each gradient."""
+    assert_mean_within(samples, expected, samples.std(0, ddof=1), atol=2e-3 * np.abs(expected) + 1e-4)
 
 
 def _per_draw(make, params, n, coordinate=None):
@@ -168,12 +146,12 @@ def test_draws_follow_their_cdfs(rng):
     alpha = np.float16([0.3, 4.0])
     for draws in (D.Gamma(tl.tensor(alpha), 1.0).sample((n,)), D.Gamma(tl.tensor(alpha), 1.0).rsample((n,))):
         for j in range(2):
-            _assert_cdf_fits(host(draws.detach())[:, j], lambda x: torch.special.gammainc(
+            assert_cdf(host(draws.detach())[:, j], lambda x: torch.special.gammainc(
                 torch.tensor(float(alpha[j]), dtype=torch.float64), torch.tensor(x)).numpy(), f"Gamma({alpha[j]})",
                 low=2.0 ** -14)
     beta_cdf = lambda x: 6 * x ** 2 - 8 * x ** 3 + 3 * x ** 4  # noqa: E731
-    _assert_cdf_fits(host(D.Beta(2.0, 3.0).rsample((n,))), beta_cdf, "Beta(2, 3)", low=2.0 ** -14)
-    _assert_cdf_fits(host(D.Dirichlet(tl.tensor([2.0, 1.0, 2.0])).sample((n,)))[:, 0], beta_cdf, "Dirichlet",
+    assert_cdf(host(D.Beta(2.0, 3.0).rsample((n,))), beta_cdf, "Beta(2, 3)", low=2.0 ** -14)
+    assert_cdf(host(D.Dirichlet(tl.tensor([2.0, 1.0, 2.0])).sample((n,)))[:, 0], beta_cdf, "Dirichlet",
                      low=2.0 ** -14)
 
 
