@@ -29,7 +29,8 @@ if "cuda" in tl.available_devices():
 def rng(request):
     """A numpy Generator with a fresh seed (TL_TEST_SEED replays one), reported when the test fails. The same
     seed also seeds TensorLogic's and (when the test uses it) PyTorch's generators, so weights that either
-    library initialises replay too."""
+    library initialises replay too. A test that reads its output with capsys requests rng before capsys, so that
+    the seed line is printed before capsys captures."""
     seed = int(os.environ.get("TL_TEST_SEED", secrets.randbits(32)))
     request.node.user_properties.append(("seed", seed))
     print(f"seed={seed}")

@@ -43,7 +43,8 @@ DTYPES = [d for d in (getattr(tl, n, None) for n in ("float16", "int32", "int64"
 DEVICES = tl.available_devices()  # tensors are moved among them now and then (mixed devices in one call)
 # Calls that change process-wide state or touch files are not fuzzed here (tl.save/tl.load have their own).
 SKIP = {"save", "load", "set_default_device", "manual_seed", "available_devices", "get_default_device",
-        "register_hook", "backward", "from_dlpack", "cuda", "share_memory_"}
+        "register_hook", "backward", "from_dlpack", "cuda", "share_memory_", "set_default_tensor_type",
+        "use_deterministic_algorithms", "set_deterministic_debug_mode", "set_float32_matmul_precision"}
 
 
 # The namespaces whose public functions are fuzzed, by the prefix a call is shown with, and the names fuzzed: every
@@ -56,7 +57,9 @@ DISTRIBUTIONS = [c for c in vars(D).values() if isinstance(c, type) and issubcla
                  and c is not D.Distribution]
 # Classes attacked through a member: an instance built from the call's constructor arguments, then the member called
 # with the rest (or read, for a property). None: every public member (and the parameters a distribution exposes).
-CLASSES = {**{c: None for c in DISTRIBUTIONS}, tl.nn.RNN: ("forward",), tl.nn.LSTM: ("forward",),
+TRANSFORMS = [getattr(D.transforms, n) for n in D.transforms.__all__
+              if isinstance(getattr(D.transforms, n), type) and n != "Transform"]
+CLASSES = {**{c: None for c in DISTRIBUTIONS + TRANSFORMS}, tl.nn.RNN: ("forward",), tl.nn.LSTM: ("forward",),
            tl.nn.GRU: ("forward",)}
 # Tensor's special methods that take user input of every kind (indexing), fuzzed as its public methods are.
 SPECIAL_METHODS = ("__getitem__", "__setitem__")
@@ -65,8 +68,11 @@ SPECIAL_METHODS = ("__getitem__", "__setitem__")
 def _members(cls, members):
     if members is not None:
         return members
-    names = {n for n in dir(cls) if not n.startswith("_")} - {"arg_constraints_names", "has_rsample"}
-    return sorted(names | set(cls.arg_constraints_names))
+    # (set_default_validate_args changes every later distribution: process-wide state, as SKIP's calls)
+    # (a transform's with_cache takes the constructor's cache_size again: it is fuzzed through the constructor)
+    names = {n for n in dir(cls) if not n.startswith("_")} - {"arg_constraints", "has_rsample", "with_cache",
+                                                              "has_enumerate_support", "set_default_validate_args"}
+    return sorted(names | set(getattr(cls, "arg_constraints", {})))
 
 
 def _member_op(cls, member):
@@ -106,7 +112,7 @@ def public_ops(pattern=None):
             continue
         ops.append(("Tensor." + name, value, inspect.signature(fn), True))
     for cls, members in CLASSES.items():
-        prefix = "tl.distributions." if issubclass(cls, D.Distribution) else "tl.nn."
+        prefix = "tl.distributions." if issubclass(cls, (D.Distribution, D.Transform)) else "tl.nn."
         for member in _members(cls, members):
             ops.append((f"{prefix}{cls.__name__}.{member}", *_member_op(cls, member), False))
     return [op for op in ops if pattern is None or re.search(pattern, op[0])]

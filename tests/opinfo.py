@@ -10,6 +10,7 @@ value, Tensor API and strided views, gradients, fuzzing, the Metal kernels)."""
 import dataclasses
 import functools
 import math
+import operator as _operator
 from typing import Callable, Optional
 
 import numpy as np
@@ -97,6 +98,7 @@ class OpInfo:
     fn: Optional[Callable] = None  # TensorLogic's function when it is not tl.<name>
     method: Optional[str] = ""  # the Tensor method ("" means `name`; None: there is none)
     atol: float = ATOL  # absolute slack of the value tests, where a result far below 1 has fewer digits
+    operator: Optional[Callable] = None  # its Python operator (operator.add for +), numbers on either side
 
     @property
     def domain(self):
@@ -143,10 +145,46 @@ def _sign(t):
     return torch.where(torch.isnan(t), t, torch.sign(t))  # torch.sign(nan) is 0; ours keeps the NaN
 
 
+def _limit_at_infinity(fn, at_inf, positive_only=False):
+    """fn with its values at +-inf (+inf only with positive_only) replaced by the function's limits: PyTorch's
+    Cephes kernels give NaN there (bessel_j0(inf), i0(inf)); ours give the limits."""
+    def ref(t):
+        out = fn(t)
+        where = torch.isinf(t) & (t > 0) if positive_only else torch.isinf(t)
+        return torch.where(where, at_inf(t).to(out.dtype), out)
+    return ref
+
+
+def _bessel_y1(t):
+    # PyTorch's bessel_y1 loses digits beside its zeros (at 5.43 it gives -2.622e-6 for -2.198e-6, 7 f16 ulps off);
+    # scipy's keeps them. Its limit at +inf is 0 (PyTorch: NaN).
+    import scipy.special
+    out = torch.from_numpy(np.asarray(scipy.special.y1(t.numpy())))
+    return out.where(~(torch.isinf(t) & (t > 0)), torch.tensor(0.0))
+
+
+def _zeta(x, q):
+    """PyTorch's zeta with NaN propagated (it gives +inf at x = 1 or a pole q whatever the other side is) and the
+    limits at +inf where it gives NaN: zeta(x, +inf) = 0 and zeta(+inf, q) = 0 for q > 1."""
+    x, q = torch.broadcast_tensors(x, q)
+    out = torch.special.zeta(x, q)
+    out = torch.where((q == math.inf) & (x > 1), 0.0, out)
+    out = torch.where((x == math.inf) & (q > 1), 0.0, out)
+    return torch.where(torch.isnan(x) | torch.isnan(q), math.nan, out).to(x.dtype)
+
+
 def _polygamma(n, t):
     # PyTorch's polygamma gives NaN (n >= 2) at +inf and +-inf at -inf, artefacts of its zeta; the limit at +inf is 0
     # and there is none at -inf
     return torch.where(torch.isinf(t), torch.where(t > 0, 0.0, math.nan), torch.polygamma(n, t)).to(t.dtype)
+
+
+def _nextafter_f16(a, b):
+    """torch.nextafter on the float16 grid where two tensors give a float (PyTorch's own call elsewhere: it refuses
+    integers and numbers)."""
+    if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or not torch.result_type(a, b).is_floating_point:
+        return torch.nextafter(a, b)
+    return torch.nextafter(a.half(), b.half()).to(torch.result_type(a, b))
 
 
 UNARY = [
@@ -207,6 +245,36 @@ UNARY = [
     OpInfo("polygamma", lambda t, n: _polygamma(n, t), "polygamma", domains=(POSITIVE,), approximate=True,
            fn=lambda t, n: tl.polygamma(n, t),
            variants=tuple(Variant(str(n), (n,), params=(float(n),)) for n in (1, 2, 3))),
+] + [  # torch.special's kernels (ops/special_functions.py): double math away from Metal; torch.special's names only
+    OpInfo(name, ref, kernel or name, domains=(domain,), approximate=True, grad=grad, fn=getattr(tl.special, name),
+           method=None)
+    for name, ref, kernel, domain, grad in [
+        ("erfcx", torch.special.erfcx, None, REAL, True),
+        ("ndtr", torch.special.ndtr, None, REAL, True),
+        ("log_ndtr", torch.special.log_ndtr, None, REAL, True),
+        ("ndtri", torch.special.ndtri, None, PROBABILITY, True),
+        ("entr", torch.special.entr, None, POSITIVE, True),
+        ("i1", _limit_at_infinity(torch.special.i1, lambda t: t), None, REAL, True),
+        ("i0e", torch.special.i0e, None, REAL, True),
+        ("i1e", torch.special.i1e, None, REAL, True),
+        # no gradient, as PyTorch's
+        ("bessel_j0", _limit_at_infinity(torch.special.bessel_j0, torch.zeros_like), None, REAL, False),
+        ("bessel_j1", _limit_at_infinity(torch.special.bessel_j1, torch.zeros_like), None, REAL, False),
+        ("bessel_y0", _limit_at_infinity(torch.special.bessel_y0, torch.zeros_like, True), None, POSITIVE, False),
+        ("bessel_y1", _bessel_y1, None, POSITIVE, False),
+        ("modified_bessel_k0", torch.special.modified_bessel_k0, "bessel_k0", POSITIVE, False),
+        ("modified_bessel_k1", torch.special.modified_bessel_k1, "bessel_k1", POSITIVE, False),
+        ("scaled_modified_bessel_k0", torch.special.scaled_modified_bessel_k0, "bessel_k0e", POSITIVE, False),
+        ("scaled_modified_bessel_k1", torch.special.scaled_modified_bessel_k1, "bessel_k1e", POSITIVE, False),
+        ("spherical_bessel_j0", torch.special.spherical_bessel_j0, None, REAL, False)]
+] + [
+    OpInfo("i0", _limit_at_infinity(torch.special.i0, lambda t: torch.full_like(t, math.inf)), "i0",
+           approximate=True),  # torch.i0 and Tensor.i0
+    # compositions: multigammaln of lgamma (Tensor.mvlgamma), angle of a real tensor (0 or pi; complex_tensors)
+    OpInfo("multigammaln", lambda t, p: torch.special.multigammaln(t, p), None, domains=(AT_LEAST_1,),
+           approximate=True, fn=lambda t, p: tl.special.multigammaln(t, p), method="mvlgamma",
+           variants=tuple(Variant(str(p), (p,)) for p in (1, 2, 3))),
+    OpInfo("angle", torch.angle, None, method=None),
 ] + [  # torch.nn.functional's activations composed of the ops above (no kernel, no Tensor method of their own)
     OpInfo(name, getattr(TF, name), None, approximate=True, fn=getattr(tl.nn.functional, name), method=None,
            variants=variants)
@@ -235,19 +303,20 @@ UNARY = [
 ]
 
 BINARY = [
-    OpInfo("add", torch.add, "add", domains=(REAL, REAL), int32=True),
-    OpInfo("sub", torch.sub, "sub", domains=(REAL, REAL), int32=True),
-    OpInfo("mul", torch.mul, "mul", domains=(REAL, REAL), int32=True),
-    OpInfo("div", torch.div, "div", domains=(REAL, NONZERO)),
-    OpInfo("pow", torch.pow, "pow", domains=(POSITIVE, REAL), approximate=True),
+    OpInfo("add", torch.add, "add", domains=(REAL, REAL), int32=True, operator=_operator.add),
+    OpInfo("sub", torch.sub, "sub", domains=(REAL, REAL), int32=True, operator=_operator.sub),
+    OpInfo("mul", torch.mul, "mul", domains=(REAL, REAL), int32=True, operator=_operator.mul),
+    OpInfo("div", torch.div, "div", domains=(REAL, NONZERO), operator=_operator.truediv),
+    OpInfo("pow", torch.pow, "pow", domains=(POSITIVE, REAL), approximate=True, int32=True, operator=_operator.pow),
     OpInfo("maximum", torch.maximum, "maximum", domains=(REAL, REAL), int32=True),
     OpInfo("minimum", torch.minimum, "minimum", domains=(REAL, REAL), int32=True),
-    OpInfo("eq", torch.eq, "eq", domains=(INTEGERS, INTEGERS), grad=False),  # integers: ties happen
-    OpInfo("ne", torch.ne, "ne", domains=(INTEGERS, INTEGERS), grad=False),
-    OpInfo("lt", torch.lt, "lt", domains=(REAL, REAL), grad=False),
-    OpInfo("le", torch.le, "le", domains=(INTEGERS, INTEGERS), grad=False),
-    OpInfo("gt", torch.gt, "gt", domains=(REAL, REAL), grad=False),
-    OpInfo("ge", torch.ge, "ge", domains=(INTEGERS, INTEGERS), grad=False),
+    # integers: ties happen
+    OpInfo("eq", torch.eq, "eq", domains=(INTEGERS, INTEGERS), grad=False, operator=_operator.eq),
+    OpInfo("ne", torch.ne, "ne", domains=(INTEGERS, INTEGERS), grad=False, operator=_operator.ne),
+    OpInfo("lt", torch.lt, "lt", domains=(REAL, REAL), grad=False, operator=_operator.lt),
+    OpInfo("le", torch.le, "le", domains=(INTEGERS, INTEGERS), grad=False, operator=_operator.le),
+    OpInfo("gt", torch.gt, "gt", domains=(REAL, REAL), grad=False, operator=_operator.gt),
+    OpInfo("ge", torch.ge, "ge", domains=(INTEGERS, INTEGERS), grad=False, operator=_operator.ge),
     OpInfo("add_relu", lambda a, b: torch.relu(a + b), "add_relu", domains=(REAL, REAL),
            fn=tl.fused.add_relu, method=None),
     OpInfo("mul_relu", lambda a, b: torch.relu(a * b), "mul_relu", domains=(REAL, REAL),
@@ -262,9 +331,9 @@ BINARY = [
            approximate=True),
     OpInfo("tanh_backward", torch.ops.aten.tanh_backward, "tanh_backward", domains=(REAL, REAL), grad=False),
     OpInfo("floor_divide", torch.floor_divide, "floor_divide", domains=(INTEGERS, NONZERO_INTEGERS), grad=False,
-           int32=True, f32_oracle=True),
+           int32=True, f32_oracle=True, operator=_operator.floordiv),
     OpInfo("remainder", torch.remainder, "remainder", domains=(INTEGERS, NONZERO_INTEGERS), grad=False, int32=True,
-           f32_oracle=True),
+           f32_oracle=True, operator=_operator.mod),
     OpInfo("fmod", torch.fmod, None, domains=(INTEGERS, NONZERO_INTEGERS), grad=False, f32_oracle=True),
     # ops/special.py's kernels and compositions
     OpInfo("atan2", torch.atan2, "atan2", domains=(REAL, NONZERO), approximate=True),
@@ -278,6 +347,77 @@ BINARY = [
     OpInfo("heaviside", torch.heaviside, None, domains=(REAL, REAL), grad=False),
     OpInfo("float_power", torch.float_power, None, domains=(POSITIVE, REAL), approximate=True),
     OpInfo("arctan2", torch.arctan2, None, domains=(REAL, NONZERO), approximate=True),
+    # torch.special's (ops/special_functions.py): zeta's gradient reaches only q (tests/test_special_functions.py)
+    OpInfo("xlog1py", torch.special.xlog1py, "xlog1py", domains=(REAL, POSITIVE), approximate=True,
+           fn=tl.special.xlog1py, method=None),
+    OpInfo("zeta", _zeta, "zeta", domains=(AT_LEAST_1, POSITIVE), approximate=True, grad=False, fn=tl.special.zeta,
+           method=None),
+    # ops/float_parts.py: ldexp with a float exponent is input * exp2(other); nextafter's oracle steps on the f16 grid
+    OpInfo("ldexp", torch.ldexp, None, domains=(REAL, INTEGERS), approximate=True),
+    OpInfo("nextafter", lambda a, b: _nextafter_f16(a, b), None, domains=(REAL, REAL), grad=False),
+]
+
+
+def _mask(lib, *operands):
+    """A condition for where and masked_fill (the same in either library): true at every third element of the
+    operands' broadcast shape, on the device of the first tensor among them."""
+    tensors = [x for x in operands if hasattr(x, "shape")]
+    shape = tuple(np.broadcast_shapes(*(tuple(x.shape) for x in tensors)))
+    return lib.arange(math.prod(shape), device=tensors[0].device).reshape(shape) % 3 == 0
+
+
+def _lib(x):
+    return torch if isinstance(x, torch.Tensor) else tl
+
+
+def _where(lib):
+    return lambda a, b: lib.where(_mask(lib, a, b), a, b)
+
+
+def _masked_fill(method):
+    """input.<method>(mask, value) (masked_fill, or masked_fill_ on a copy of input)."""
+    def call(input, value):
+        if not hasattr(input, method) or getattr(value, "ndim", 0):  # PyTorch: a number or a 0-d tensor value
+            raise TypeError(f"{method}: input must be a tensor and value a number or a 0-d tensor")
+        return getattr(input.clone(), method)(_mask(_lib(input), input), value)
+    return call
+
+
+def _tensors_only(fn):
+    """fn's binary form, which takes two tensors (max(t, 1) is a reduction over dim 1)."""
+    def call(a, b):
+        if not (hasattr(a, "shape") and hasattr(b, "shape")):
+            raise TypeError(f"{fn.__name__}: the binary form takes two tensors")
+        return fn(a, b)
+    return call
+
+
+# Ops beyond BINARY whose tensor and number operands promote together (PyTorch's result_type), each with the
+# domains of those operands (where's and masked_fill's condition is _mask); tests/test_promotion.py reads them
+# with BINARY.
+PROMOTING = [
+    OpInfo("where", _where(torch), None, domains=(REAL, REAL), fn=_where(tl), method=None),
+    OpInfo("masked_fill", _masked_fill("masked_fill"), None, domains=(REAL, REAL), fn=_masked_fill("masked_fill")),
+    OpInfo("masked_fill_", _masked_fill("masked_fill_"), None, domains=(REAL, REAL), fn=_masked_fill("masked_fill_")),
+    OpInfo("clamp", torch.clamp, None, domains=(REAL, REAL, REAL)),
+    OpInfo("clamp_min", torch.clamp_min, None, domains=(REAL, REAL)),
+    OpInfo("clamp_max", torch.clamp_max, None, domains=(REAL, REAL)),
+    OpInfo("max", _tensors_only(torch.max), None, domains=(REAL, REAL), fn=_tensors_only(tl.max)),  # maximum
+    OpInfo("min", _tensors_only(torch.min), None, domains=(REAL, REAL), fn=_tensors_only(tl.min)),  # minimum
+    OpInfo("lerp", torch.lerp, None, domains=(REAL, REAL, REAL)),
+    OpInfo("addcmul", torch.addcmul, None, domains=(REAL, REAL, REAL),
+           variants=(Variant(), Variant("_value2", kwargs={"value": 2}))),
+    OpInfo("addcdiv", torch.addcdiv, None, domains=(REAL, REAL, NONZERO),
+           variants=(Variant(), Variant("_value_half", kwargs={"value": 0.5}))),
+    # add and sub scaled by alpha (an integer alpha keeps integers; a float one is refused for them, as in PyTorch)
+    OpInfo("add", torch.add, None, domains=(REAL, REAL),
+           variants=(Variant("_alpha2", kwargs={"alpha": 2}), Variant("_alpha_half", kwargs={"alpha": 0.5}))),
+    OpInfo("sub", torch.sub, None, domains=(REAL, REAL),
+           variants=(Variant("_alpha2", kwargs={"alpha": 2}), Variant("_alpha_half", kwargs={"alpha": 0.5}))),
+    # integer division: the rounding modes of div (floor_divide and true division are in BINARY)
+    OpInfo("div", torch.div, None, domains=(INTEGERS, NONZERO_INTEGERS),
+           variants=(Variant("_floor", kwargs={"rounding_mode": "floor"}),
+                     Variant("_trunc", kwargs={"rounding_mode": "trunc"}))),
 ]
 
 
@@ -371,6 +511,31 @@ REDUCTIONS = [
               variants=(Variant("2", kwargs={"dim": 1}), Variant("1", (1,), {"dim": 2}), Variant("3", (3,), {"dim": 2}),
                         Variant("_inf", (float("inf"),)))),
 ]
+
+
+# ---- tl.fft's transforms ---------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Transform:
+    """One tl.fft function: torch.fft's of the same name is its reference (float64/complex128 on the same f16
+    inputs); whether its input is real (else complex); the calls (n or s, dim, norm) whose values and gradients
+    are checked, on inputs of SPECTRAL_SHAPE."""
+    name: str
+    real_input: bool
+    variants: tuple
+
+    def call(self, lib, x, variant):
+        return getattr(lib.fft, self.name)(x, *variant.args, **variant.kwargs)
+
+
+SPECTRAL_SHAPE = (3, 6, 8)
+_ONE_DIM = (Variant(), Variant("_n_pad", kwargs={"n": 11}), Variant("_n_crop_dim0", kwargs={"n": 2, "dim": 0}),
+            Variant("_ortho", kwargs={"dim": 1, "norm": "ortho"}))
+_TWO_DIM = (Variant(), Variant("_s_dims_ortho", kwargs={"s": (5, 7), "dim": (0, 2), "norm": "ortho"}))
+_N_DIM = (Variant(), Variant("_s", kwargs={"s": (4, 9)}),
+          Variant("_dims_forward", kwargs={"dim": (1, 0), "norm": "forward"}))
+FFTS = [Transform(name, name.startswith(("rfft", "ihfft")), variants)
+        for stem, variants in (("", _ONE_DIM), ("2", _TWO_DIM), ("n", _N_DIM))
+        for name in (f"fft{stem}", f"ifft{stem}", f"rfft{stem}", f"irfft{stem}", f"hfft{stem}", f"ihfft{stem}")]
 
 
 # ---- convolution and pooling shapes -------------------------------------------------------------------

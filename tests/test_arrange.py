@@ -1,4 +1,4 @@
-"""ops/arrange.py, nn/lazy_linear.py, nn/softmax2d.py, channel_shuffle and torch's top-level aliases of functional ops against PyTorch on
+"""ops/arrange.py, nn/lazy.py (LazyLinear), nn/softmax2d.py, channel_shuffle and torch's top-level aliases of functional ops against PyTorch on
 random f16 inputs (fresh seeds): values, gradients against torch.autograd, typed errors."""
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ def _close(ours, expected):
     assert_close_f16(ours, expected, atol=1e-3 + 2e-3 * float(np.abs(expected[np.isfinite(expected)]).max(initial=0.0)))
 
 
-def _compare(device, ours, theirs, inputs):
+def _compare(device, ours, theirs, inputs, *, rng):
     tls = [tl.tensor(x, device=device, requires_grad=True) for x in inputs]
     ths = [torch.tensor(x.astype(np.float64), requires_grad=True) for x in inputs]
     out, ref = ours(*tls), theirs(*ths)
@@ -29,7 +29,7 @@ def _compare(device, ours, theirs, inputs):
     for o, r in zip(outs, refs):
         assert tuple(o.shape) == tuple(r.shape)
         _close(o, r.detach().numpy())
-        v = np.random.default_rng().uniform(0.5, 1.5, tuple(r.shape)).astype(np.float16)
+        v = rng.uniform(0.5, 1.5, tuple(r.shape)).astype(np.float16)
         total = total + (o * tl.tensor(v, device=device)).sum()
         ref_total = ref_total + (r * torch.tensor(v.astype(np.float64))).sum()
     total.backward()
@@ -41,8 +41,7 @@ def _compare(device, ours, theirs, inputs):
 @pytest.mark.parametrize("case", ["atleast_1d", "atleast_2d", "atleast_3d", "rot90_1", "rot90_2", "rot90_3",
                                   "diag_embed", "diag_embed_off", "diag_embed_neg", "diagflat", "block_diag",
                                   "cartesian_prod", "hsplit", "vsplit", "dsplit", "sum_to_size"])
-def test_arrangements(device, case):
-    rng = np.random.default_rng()
+def test_arrangements(device, case, rng):
     a, b, c = _randn(rng, 2, 3, 4), _randn(rng, 3), _randn(rng, 2, 2)
     spec = {
         "atleast_1d": ([b[0]], lambda m, x: m.atleast_1d(x)),
@@ -62,7 +61,7 @@ def test_arrangements(device, case):
         "dsplit": ([a], lambda m, x: m.dsplit(x, 2)),
         "sum_to_size": ([a], lambda m, x: x.sum_to_size(1, 3, 1)),
     }[case]
-    _compare(device, lambda *t: spec[1](tl, *t), lambda *t: spec[1](torch, *t), spec[0])
+    _compare(device, lambda *t: spec[1](tl, *t), lambda *t: spec[1](torch, *t), spec[0], rng=rng)
 
 
 def test_arrange_errors_and_small_functions(device):
@@ -89,8 +88,7 @@ def test_arrange_errors_and_small_functions(device):
 
 @pytest.mark.parametrize("name,args", [("tril_", (0,)), ("triu_", (1,)), ("cumsum_", (1,)), ("cumprod_", (0,)),
                                        ("fill_diagonal_", (2.5,)), ("fill_diagonal_", (-1.0, True))])
-def test_inplace_arrangements(device, name, args):
-    rng = np.random.default_rng()
+def test_inplace_arrangements(device, name, args, rng):
     x = _randn(rng, 7, 3) if name == "fill_diagonal_" else _randn(rng, 3, 4)
     t, r = tl.tensor(x, device=device), torch.tensor(x.astype(np.float64))
     assert getattr(t, name)(*args) is t
@@ -100,12 +98,11 @@ def test_inplace_arrangements(device, name, args):
     np.testing.assert_array_equal(host(cube), torch.zeros(3, 3, 3).fill_diagonal_(1.0).numpy())
 
 
-def test_channel_shuffle_softmax2d_lazy_linear(device):
-    rng = np.random.default_rng()
+def test_channel_shuffle_softmax2d_lazy_linear(device, rng):
     x = _randn(rng, 2, 6, 3, 2)
-    _compare(device, lambda t: nn.ChannelShuffle(3)(t), lambda t: torch.nn.ChannelShuffle(3)(t), [x])
-    _compare(device, lambda t: tl.channel_shuffle(t, 2), lambda t: torch.channel_shuffle(t, 2), [x])
-    _compare(device, nn.Softmax2d(), torch.nn.Softmax2d(), [x])
+    _compare(device, lambda t: nn.ChannelShuffle(3)(t), lambda t: torch.nn.ChannelShuffle(3)(t), [x], rng=rng)
+    _compare(device, lambda t: tl.channel_shuffle(t, 2), lambda t: torch.channel_shuffle(t, 2), [x], rng=rng)
+    _compare(device, nn.Softmax2d(), torch.nn.Softmax2d(), [x], rng=rng)
     with pytest.raises(tl.ShapeMismatchError):
         nn.functional.channel_shuffle(tl.tensor(x, device=device), 4)
     lazy = nn.LazyLinear(5).to(device)
@@ -122,11 +119,11 @@ def test_channel_shuffle_softmax2d_lazy_linear(device):
                                        ("avg_pool1d", (3, 1, 1)), ("rrelu", (0.1, 0.3)),
                                        ("cosine_similarity", None), ("pairwise_distance", None),
                                        ("max_pool3d", (2,))])
-def test_torch_level_aliases(device, name, args):
-    rng = np.random.default_rng()
+def test_torch_level_aliases(device, name, args, rng):
     if args is None:
         a, b = _randn(rng, 4, 5), _randn(rng, 4, 5)
-        _compare(device, getattr(tl, name), getattr(torch, name), [a, b])
+        _compare(device, getattr(tl, name), getattr(torch, name), [a, b], rng=rng)
         return
     shape = {"pixel_shuffle": (1, 8, 2, 3), "pixel_unshuffle": (1, 2, 4, 6), "max_pool3d": (1, 2, 4, 4, 4)}.get(name, (2, 4, 6))
-    _compare(device, lambda t: getattr(tl, name)(t, *args), lambda t: getattr(torch, name)(t, *args), [_randn(rng, *shape)])
+    _compare(device, lambda t: getattr(tl, name)(t, *args), lambda t: getattr(torch, name)(t, *args), [_randn(rng, *shape)],
+             rng=rng)

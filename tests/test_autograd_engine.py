@@ -56,8 +56,7 @@ def _t(values, requires_grad=False, device="cpu"):
     return t.requires_grad_() if requires_grad else t
 
 
-def test_accumulates_over_paths_and_calls(device):
-    rng = np.random.default_rng()
+def test_accumulates_over_paths_and_calls(device, rng):
     xv, yv = rng.uniform(-2, 2, 5), rng.uniform(-2, 2, 5)
     x, y = _t(xv, True, device), _t(yv, True, device)
     z = Add.apply(Mul.apply(Mul.apply(x, x), y), x)  # x^2 y + x
@@ -70,8 +69,7 @@ def test_accumulates_over_paths_and_calls(device):
     assert x.is_leaf and not z.is_leaf and z.grad_fn.name == "Add"
 
 
-def test_second_derivative_and_hvp(device):
-    rng = np.random.default_rng()
+def test_second_derivative_and_hvp(device, rng):
     xv = rng.uniform(-1, 1, 4)
     x = _t(xv, True, device)
     y = Exp.apply(Mul.apply(x, x))  # exp(x^2)
@@ -91,6 +89,18 @@ def test_grad_does_not_touch_leaves_and_allow_unused(device):
     np.testing.assert_array_equal(gx.numpy(), [3.0, 4.0])
     with pytest.raises(RuntimeError, match="allow_unused"):
         tl.autograd.grad(z, (x, w), _t([1.0, 1.0], device=device))
+
+
+def test_grad_of_a_non_leaf_leaves_its_graph_alone(device):
+    """autograd.grad w.r.t. a non-leaf captures the gradient reaching it and runs nothing beyond it (PyTorch too): its
+    own node's saved tensors stay for a later backward through it."""
+    x = _t([0.5, -1.0, 2.0], requires_grad=True, device=device)
+    h = Exp.apply(x)
+    (g,) = tl.autograd.grad(Mul.apply(h, h), h, grad_outputs=_t([1.0, 1.0, 1.0], device=device))
+    np.testing.assert_allclose(g.numpy(), 2 * h.numpy(), rtol=1e-3)
+    assert x.grad is None
+    h.backward(_t([1.0, 1.0, 1.0], device=device))
+    np.testing.assert_allclose(x.grad.numpy(), h.numpy(), rtol=1e-3)
 
 
 def test_scalar_output_needs_no_gradient_but_vectors_do(device):
@@ -198,8 +208,7 @@ def test_detect_anomaly_names_the_op(device):
     Mul.apply(Mul.apply(big, big), big)  # outside the context nothing is checked
 
 
-def test_gradcheck_reports_worst_element(device):
-    rng = np.random.default_rng()
+def test_gradcheck_reports_worst_element(device, rng):
     x = _t(rng.uniform(-1, 1, (3, 2)), True, device)
     y = _t(rng.uniform(-1, 1, (3, 2)), True, device)
     report = tl.autograd.gradcheck(lambda a, b: Mul.apply(Exp.apply(a), b), (x, y),

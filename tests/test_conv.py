@@ -164,10 +164,9 @@ def test_unbatched_inputs(device, rng):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_conv2d_samples_in_parallel_chunks_match_torch(cpu_default, threads):
+def test_conv2d_samples_in_parallel_chunks_match_torch(cpu_default, threads, rng):
     """Samples large enough that each makes its own chunk (16 x 9 x 32 x 32 column floats): the CPU runs the
     chunks on several threads, each part summing its own weight and bias gradients."""
-    rng = np.random.default_rng()
     x = rng.standard_normal((5, 16, 32, 32)).astype(np.float16)
     w = (rng.standard_normal((4, 16, 3, 3)) / 8).astype(np.float16)
     bias = rng.standard_normal(4).astype(np.float16)

@@ -26,8 +26,7 @@ def _grads(x, w, b, args, needs, device, create_graph, seed=None):
 
 
 @pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CONV2D_CASES)
-def test_fused_conv2d_backward_matches_torch(device, xs, ws, stride, padding, dilation, groups):
-    rng = np.random.default_rng()
+def test_fused_conv2d_backward_matches_torch(device, xs, ws, stride, padding, dilation, groups, rng):
     x, w, b = f16(rng, *xs), f16(rng, *ws, scale=0.3), f16(rng, ws[0])
     args = (stride, padding, dilation, groups)
     seed = int(rng.integers(1 << 30))
@@ -39,8 +38,7 @@ def test_fused_conv2d_backward_matches_torch(device, xs, ws, stride, padding, di
 
 
 @pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True), (False, True, True)])
-def test_fused_conv2d_backward_only_what_is_needed(device, needs):
-    rng = np.random.default_rng()
+def test_fused_conv2d_backward_only_what_is_needed(device, needs, rng):
     x, w, b = f16(rng, 2, 4, 9, 9), f16(rng, 5, 4, 3, 3, scale=0.3), f16(rng, 5)
     got, expected = _grads(x, w, b, (1, 1, 1, 1), needs, device, create_graph=False)
     assert len(got) == sum(needs)
@@ -48,18 +46,16 @@ def test_fused_conv2d_backward_only_what_is_needed(device, needs):
         assert_grad_close(a, e, 1e-2, f"gradient {k}")
 
 
-def test_fused_conv2d_backward_many_samples_run_in_chunks(device):
+def test_fused_conv2d_backward_many_samples_run_in_chunks(device, rng):
     # Each sample unfolds to 8 * 9 * 24 * 24 floats: the CPU kernel takes six samples per chunk, then two
     # (dw accumulates over chunks).
-    rng = np.random.default_rng()
     x, w, b = f16(rng, 8, 8, 24, 24), f16(rng, 4, 8, 3, 3, scale=0.3), f16(rng, 4)
     got, expected = _grads(x, w, b, (1, 1, 1, 1), (True, True, True), device, create_graph=False)
     for k, (a, e) in enumerate(zip(got, expected)):
         assert_grad_close(a, e, 1e-2, f"gradient of input {k}")
 
 
-def test_conv2d_backward_errors(device):
-    rng = np.random.default_rng()
+def test_conv2d_backward_errors(device, rng):
     x = tl.tensor(f16(rng, 1, 3, 5, 5), device=device)
     w = tl.tensor(f16(rng, 2, 3, 3, 3), device=device)
     with pytest.raises(tl.ShapeMismatchError, match="gradient"):
@@ -91,8 +87,7 @@ def _check_pool_grads(fn, torch_fn, x, device, seed):
 
 @pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", POOL2D_CASES)
 @pytest.mark.parametrize("ties", [False, True])
-def test_fused_max_pool2d_backward_matches_torch(device, xs, kernel, stride, padding, dilation, ceil_mode, ties):
-    rng = np.random.default_rng()
+def test_fused_max_pool2d_backward_matches_torch(device, xs, kernel, stride, padding, dilation, ceil_mode, ties, rng):
     # With ties (values from {-1, 0, 1}) the whole gradient goes to each window's first maximum.
     x = rng.integers(-1, 2, xs).astype(np.float16) if ties else f16(rng, *xs)
     args = (kernel, stride, padding, dilation, ceil_mode)
@@ -103,15 +98,14 @@ def test_fused_max_pool2d_backward_matches_torch(device, xs, kernel, stride, pad
 @pytest.mark.parametrize("xs,kernel,stride,padding,dilation,ceil_mode", [c for c in POOL2D_CASES if c[4] == 1])
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_fused_avg_pool2d_backward_matches_torch(device, xs, kernel, stride, padding, dilation, ceil_mode,
-                                                 count_include_pad):
-    rng = np.random.default_rng()
+                                                 count_include_pad, rng):
     args = (kernel, stride, padding, ceil_mode, count_include_pad)
     _check_pool_grads(lambda t: tl.avg_pool2d(t, *args), lambda t: TF.avg_pool2d(t, *args), f16(rng, *xs), device,
                       int(rng.integers(1 << 30)))
 
 
-def test_fused_max_pool2d_backward_nan_and_negative_values(device):
-    x = -np.abs(f16(np.random.default_rng(), 1, 2, 5, 5)) - 1  # all negative: padding must never win
+def test_fused_max_pool2d_backward_nan_and_negative_values(device, rng):
+    x = -np.abs(f16(rng, 1, 2, 5, 5)) - 1  # all negative: padding must never win
     x[0, 0, 1, 1] = np.nan
     got, expected = _pool_grads(lambda t: tl.max_pool2d(t, 2, 2, 1), lambda t: TF.max_pool2d(t, 2, 2, 1),
                                 x.astype(np.float16), device, False, 0)

@@ -3,10 +3,10 @@ gradients of log_prob and entropy, sample shapes and frequencies, argument error
 import numpy as np
 import pytest
 import torch
-from scipy import stats
 
 import tensorlogic as tl
 from oracle import assert_close_f16, assert_close_to_largest, host
+from stat_checks import assert_chi_square, assert_mean_within
 
 
 def _pair(x, device, requires_grad=True):
@@ -23,15 +23,20 @@ def test_categorical_log_prob_entropy_and_gradients(device, rng, param):
     assert ours.batch_shape == (3, 4) and ours.event_shape == () and ours.param_shape == (3, 4, 5)
     lp = ours.log_prob(tl.tensor(value, device=device))
     ref = theirs.log_prob(torch.tensor(value))
-    assert_close_f16(lp, ref.detach().numpy())
-    assert_close_f16(ours.entropy(), theirs.entropy().detach().numpy())
+    # logits - logsumexp(logits), and the entropy -sum p log p from them: each log-probability rounds to 2^-11 of the
+    # logits' size (seed 277916411 was 1.5 bounds off)
+    with torch.no_grad():
+        atol = 4 * 2 ** -11 * (float(theirs.logits.abs().max()) + 1)
+    assert_close_f16(lp, ref.detach().numpy(), atol=atol)
+    assert_close_f16(ours.entropy(), theirs.entropy().detach().numpy(), atol=atol)
     assert_close_f16(ours.probs, theirs.probs.detach().numpy())
-    assert_close_f16(ours.logits, theirs.logits.detach().numpy())
+    assert_close_f16(ours.logits, theirs.logits.detach().numpy(), atol=atol)
     probs = host(ours.probs)  # the mode is a most probable index (probabilities may tie after f16 rounding)
     np.testing.assert_array_equal(np.take_along_axis(probs, host(ours.mode)[..., None], -1)[..., 0], probs.max(-1))
     (lp.sum() + ours.entropy().sum()).backward()
     (ref.sum() + theirs.entropy().sum()).backward()
-    assert_close_f16(ours_p.grad, theirs_p.grad.numpy())
+    # sums over the batch of terms about the size of the largest gradient (seed 513916704 was 1.4 ulps off by 1e-3)
+    assert_close_to_largest(ours_p.grad, theirs_p.grad.numpy(), ulps=4)
 
 
 def test_categorical_samples_follow_probs(device, rng):
@@ -40,10 +45,7 @@ def test_categorical_samples_follow_probs(device, rng):
     draws = dist.sample((4000,))
     assert draws.shape == (4000, 2) and draws.dtype == tl.int64
     for row in range(2):
-        counts = np.bincount(host(draws)[:, row], minlength=4)
-        expected = p[row].astype(np.float64) / p[row].astype(np.float64).sum() * 4000
-        keep = expected > 0
-        assert stats.chisquare(counts[keep], expected[keep] * counts[keep].sum() / expected[keep].sum()).pvalue > 1e-4
+        assert_chi_square(np.bincount(host(draws)[:, row], minlength=4), p[row], f"row {row}")
     assert dist.sample().shape == (2,) and dist.sample(3).shape == (3, 2)
     support = dist.enumerate_support()
     assert support.shape == (4, 2) and host(support)[:, 0].tolist() == [0, 1, 2, 3]
@@ -83,15 +85,17 @@ def test_normal_against_torch(device, rng):
     assert_close_to_largest(ours_scale.grad, theirs_scale.grad.numpy())
 
 
+@pytest.mark.usefixtures("rng")  # seeds tl's generator
 def test_normal_samples_and_rsample_gradient(device):
     loc = tl.tensor([1.0, -2.0], device=device, requires_grad=True)
     scale = tl.tensor([0.5, 2.0], device=device, requires_grad=True)
     dist = tl.distributions.Normal(loc, scale)
-    draws = dist.sample((5000,))
-    assert draws.shape == (5000, 2) and not draws.requires_grad
+    # (5000 draws held the second mean to 0.1, 3.5 standard errors: a false failure once in 2,000 runs)
+    draws = dist.sample((20000,))
+    assert draws.shape == (20000, 2) and not draws.requires_grad
     values = host(draws).astype(np.float64)
-    np.testing.assert_allclose(values.mean(0), [1.0, -2.0], atol=0.1)
-    np.testing.assert_allclose(values.std(0), [0.5, 2.0], rtol=0.06)
+    assert_mean_within(values, [1.0, -2.0], [0.5, 2.0], atol=1e-3)  # (f16's rounding of each draw)
+    np.testing.assert_allclose(values.std(0), [0.5, 2.0], rtol=0.06)  # 12 standard errors
     x = dist.rsample((10,))
     x.sum().backward()
     np.testing.assert_allclose(host(loc.grad), [10.0, 10.0])

@@ -44,8 +44,11 @@ def test_python_and_numpy_dtypes():
     assert tl.zeros(1, dtype=float).dtype == tl.float16 and tl.zeros(1, dtype=int).dtype == tl.int64
     assert tl.zeros(1, dtype=bool).dtype == tl.bool and tl.zeros(1, dtype=np.float32).dtype == tl.float16
     assert tl.zeros(1, dtype=np.int64).dtype == tl.int64
+    assert tl.zeros(1, dtype="complex64").dtype is tl.complex32  # complex names make complex tensors
     with pytest.raises(TypeError):
-        tl.zeros(1, dtype="complex64")
+        tl.zeros(1, dtype="uint16")
+    with pytest.raises(TypeError):
+        tl.arange(1, dtype="complex64")  # a real-only function
 
 
 def test_inference_follows_pytorch(device):

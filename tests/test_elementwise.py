@@ -89,10 +89,9 @@ def test_binary_matches_torch(device, op, shapes):
         assert_ulp(host(_wrap(_core.rbinary_scalar(kernel, s, tb._a))), ref, b, label=f"{name} rscalar {s}")
 
 
-def test_gelu_backward_every_f16_input(device):
+def test_gelu_backward_every_f16_input(device, rng):
     """grad * gelu'(x) for every finite f16 x, the gradients random (wide magnitudes), contiguous so that CUDA takes
     its vector kernel (its own erfc and exp: cuda/elementwise.cu): within 1 ulp of float64 PyTorch."""
-    rng = np.random.default_rng()
     x = ALL_F16[np.isfinite(ALL_F16)]
     g = (rng.standard_normal(x.size) * 10.0 ** rng.integers(-3, 3, x.size)).astype(np.float16)
     expected = torch.ops.aten.gelu_backward(t64(g), t64(x)).numpy()
@@ -136,11 +135,10 @@ def test_binary_strided_operands_every_op(device, op):
 
 @pytest.mark.parametrize("itype", [np.int32, np.int64])
 @pytest.mark.parametrize("op", [op for op in BINARY if op.int32], ids=lambda op: op.name)
-def test_int_paths(device, op, itype):
+def test_int_paths(device, op, itype, rng):
     if device == "metal" and itype == np.int64:
         pytest.skip("metal has no int64 elementwise kernels")
     name = op.name
-    rng = np.random.default_rng()
     big = 1000 if itype == np.int32 else 1 << 40  # int64 values f16 (and int32) cannot hold
     a = rng.integers(-big, big, (4, 9), dtype=itype)
     b = rng.integers(1, 50, (9,), dtype=itype) * rng.choice([-1, 1], 9).astype(itype)

@@ -65,9 +65,10 @@ def test_precision_overflow_reports_count_and_first_index(device):
 def test_wrong_dtypes(x, device):
     assert tl.tensor([1.0], dtype="float64").dtype == tl.float16  # every float dtype name means float16
     with pytest.raises(TypeError, match="float16 .* int32, int64 and bool"):
-        tl.tensor([1.0], dtype="complex64")
-    with pytest.raises(TypeError):
-        tl.zeros(2, dtype=np.complex64)
+        tl.tensor([1.0], dtype="quint8")
+    assert isinstance(tl.zeros(2, dtype=np.complex64), tl.ComplexTensor)  # complex names make complex tensors
+    with pytest.raises(TypeError, match="complex tensors .* are made by"):
+        tl.arange(2, dtype=np.complex64)  # where a real dtype belongs
     with pytest.raises(TypeError, match="int32"):
         tl.gather(x, 1, tl.zeros(3, 1, device=device))  # float16 indices
     with pytest.raises(TypeError):

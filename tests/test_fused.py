@@ -191,37 +191,37 @@ def f16u(rng, *shape, low=-2.0, high=2.0):
 
 def test_grad_add_mul_relu_affine(device, rng):
     a, b = f16u(rng, 3, 4), f16u(rng, 4)
-    check(tl.fused.add_relu, lambda x, y: torch.relu(x + y), [a, b], [0, 1], device)
-    check(tl.fused.mul_relu, lambda x, y: torch.relu(x * y), [a, b], [0, 1], device)
+    check(tl.fused.add_relu, lambda x, y: torch.relu(x + y), [a, b], [0, 1], device, rng=rng)
+    check(tl.fused.mul_relu, lambda x, y: torch.relu(x * y), [a, b], [0, 1], device, rng=rng)
     c = f16u(rng, 3, 1)
-    check(tl.fused.affine, lambda x, y, z: x * y + z, [a, b, c], [0, 1, 2], device)
+    check(tl.fused.affine, lambda x, y, z: x * y + z, [a, b, c], [0, 1, 2], device, rng=rng)
 
 
 @pytest.mark.parametrize("activation", list(ACTS))
 def test_grad_linear_act(activation, device, rng):
     x, w, b = f16u(rng, 2, 3, 5), f16u(rng, 4, 5, low=-0.5, high=0.5), f16u(rng, 4)
     check(lambda x, w, b: tl.fused.linear_act(x, w, b, activation),
-          lambda x, w, b: ACTS[activation](x @ w.T + b), [x, w, b], [0, 1, 2], device)
+          lambda x, w, b: ACTS[activation](x @ w.T + b), [x, w, b], [0, 1, 2], device, rng=rng)
 
 
 def test_grad_linear_residual_relu(device, rng):
     x, w, b, r = f16u(rng, 3, 5), f16u(rng, 4, 5, low=-0.5, high=0.5), f16u(rng, 4), f16u(rng, 3, 4)
     check(tl.fused.linear_residual_relu, lambda x, w, b, r: torch.relu(x @ w.T + b + r), [x, w, b, r],
-          [0, 1, 2, 3], device)
+          [0, 1, 2, 3], device, rng=rng)
 
 
 def test_grad_gelu_linear_and_layer_norm_linear(device, rng):
     x, w, b = f16u(rng, 3, 6), f16u(rng, 4, 6, low=-0.5, high=0.5), f16u(rng, 4)
-    check(tl.fused.gelu_linear, lambda x, w, b: TF.gelu(x) @ w.T + b, [x, w, b], [0, 1, 2], device)
+    check(tl.fused.gelu_linear, lambda x, w, b: TF.gelu(x) @ w.T + b, [x, w, b], [0, 1, 2], device, rng=rng)
     nw, nb = f16u(rng, 6, low=0.5, high=1.5), f16u(rng, 6)
     check(tl.fused.layer_norm_linear, lambda x, nw, nb, w, b: TF.layer_norm(x, (6,), nw, nb, 1e-5) @ w.T + b,
-          [x, nw, nb, w, b], [0, 1, 2, 3, 4], device, rtol=1e-2, rtol2=4e-2)
+          [x, nw, nb, w, b], [0, 1, 2, 3, 4], device, rtol=1e-2, rtol2=4e-2, rng=rng)
 
 
 def test_grad_attention(device, rng):
     q, k, v = f16u(rng, 2, 3, 4), f16u(rng, 2, 5, 4), f16u(rng, 2, 5, 3)
     check(lambda q, k, v: tl.fused.attention(q, k, v),
-          lambda q, k, v: torch.softmax(q @ k.mT / 2.0, -1) @ v, [q, k, v], [0, 1, 2], device)
+          lambda q, k, v: torch.softmax(q @ k.mT / 2.0, -1) @ v, [q, k, v], [0, 1, 2], device, rng=rng)
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
@@ -232,11 +232,12 @@ def test_grad_softmax_cross_entropy(reduction, smoothing, device, rng):
     t[0] = 1  # at least one counted target
     check(lambda x, t: tl.fused.softmax_cross_entropy(x, t, reduction, ignore_index=3, label_smoothing=smoothing),
           lambda x, t: TF.cross_entropy(x, t, reduction=reduction, ignore_index=3, label_smoothing=smoothing),
-          [x, t], [0], device)
+          [x, t], [0], device, rng=rng)
     x4 = f16u(rng, 2, 4, 3)
     t4 = rng.integers(0, 4, (2, 3)).astype(np.int32)
     check(lambda x, t: F.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing),
-          lambda x, t: TF.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing), [x4, t4], [0], device)
+          lambda x, t: TF.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing), [x4, t4], [0], device,
+          rng=rng)
 
 
 # ---- error paths: typed errors, inputs unchanged ---------------------------------------------------------

@@ -283,10 +283,9 @@ def test_nonzero_and_masked_fill(device, rng):
     assert_equal(t.masked_fill(t < 0, 0.0), np.where(x < 0, np.float16(0), x))
 
 
-def test_slices_over_time_steps_add_their_gradients_where_nobody_else_sees_them(device):
+def test_slices_over_time_steps_add_their_gradients_where_nobody_else_sees_them(device, rng):
     # Each t[:, i] slice's backward adds into the gradient its source has so far, in place, where only the
     # engine holds it; a gradient also handed to another input (d's, from an add) or kept by a hook must stay.
-    rng = np.random.default_rng()
     data, other = f16_randn(rng, (4, 6, 3)), f16_randn(rng, (4, 6, 3))
 
     def run(lib, x, d, seen):

@@ -68,8 +68,7 @@ def test_repr_matches_torch_layout():
     assert repr(net).replace(", bias=True", "") == repr(ref).replace(", bias=True", "")
 
 
-def test_state_dict_round_trip_and_typed_errors():
-    rng = np.random.default_rng()
+def test_state_dict_round_trip_and_typed_errors(rng):
     a, b = Net(), Net()
     a.fc1.weight.numpy()[...] = _f16(rng, 8, 4)
     b.load_state_dict(a.state_dict())
@@ -154,8 +153,7 @@ def _forward_backward_match(ours, theirs, x, rng):
     _compare(tx.grad, rx.grad)
 
 
-def test_layers_forward_and_backward_match_torch():
-    rng = np.random.default_rng()
+def test_layers_forward_and_backward_match_torch(rng):
     x = _f16(rng, 5, 6)
     layers = [
         (nn.Linear(6, 4), torch.nn.Linear(6, 4).double()),
@@ -170,8 +168,7 @@ def test_layers_forward_and_backward_match_torch():
             _compare(p.grad, q.grad, rtol=3e-2, atol=3e-2)
 
 
-def test_embedding_and_conv_match_torch():
-    rng = np.random.default_rng()
+def test_embedding_and_conv_match_torch(rng):
     emb, temb = nn.Embedding(10, 4), torch.nn.Embedding(10, 4).double()
     _copy_weights(emb, temb)
     idx = rng.integers(0, 10, (3, 5)).astype(np.int32)
@@ -195,8 +192,7 @@ def test_embedding_and_conv_match_torch():
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
-def test_multihead_attention_matches_torch(batch_first):
-    rng = np.random.default_rng()
+def test_multihead_attention_matches_torch(batch_first, rng):
     ours = nn.MultiheadAttention(8, 2, batch_first=batch_first)
     theirs = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
     _copy_weights(ours, theirs)
@@ -224,8 +220,7 @@ def test_dropout_train_and_eval():
         nn.Dropout(1.5)
 
 
-def test_loss_modules_match_torch():
-    rng = np.random.default_rng()
+def test_loss_modules_match_torch(rng):
     x, t = _f16(rng, 6, 4), rng.integers(0, 4, 6).astype(np.int32)
     y = _f16(rng, 6, 4)
     cases = [
@@ -255,8 +250,7 @@ def test_iterating_a_tensor_keeps_the_graph():
 
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("padding_side", ["right", "left"])
-def test_pad_sequence_matches_torch(device, batch_first, padding_side):
-    rng = np.random.default_rng()
+def test_pad_sequence_matches_torch(device, batch_first, padding_side, rng):
     values = [rng.standard_normal((n, 3)).astype(np.float16) for n in (4, 1, 6)]
     ours = [tl.tensor(v, device=device, requires_grad=True) for v in values]
     theirs = [torch.tensor(v.astype(np.float64), requires_grad=True) for v in values]

@@ -12,14 +12,14 @@ def _randn(rng, *shape, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(np.float16)
 
 
-def _compare(device, ours, theirs, inputs, grad_of=None):
+def _compare(device, ours, theirs, inputs, grad_of=None, *, rng):
     grad_of = range(len(inputs)) if grad_of is None else grad_of
     tls = [tl.tensor(x, device=device, requires_grad=i in grad_of) for i, x in enumerate(inputs)]
     ths = [torch.tensor(x.astype(np.float64), requires_grad=i in grad_of) for i, x in enumerate(inputs)]
     out, ref = ours(*tls), theirs(*ths)
     assert tuple(out.shape) == tuple(ref.shape)
     _close(out, ref.detach().numpy())
-    v = np.random.default_rng().uniform(0.5, 1.5, tuple(ref.shape)).astype(np.float16)
+    v = rng.uniform(0.5, 1.5, tuple(ref.shape)).astype(np.float16)
     (out * tl.tensor(v, device=device)).sum().backward()
     (ref * torch.tensor(v.astype(np.float64))).sum().backward()
     for i in grad_of:
@@ -37,7 +37,7 @@ def test_add_products(device, rng, name, shapes, kwargs):
         inputs[2] = (np.abs(inputs[2]) + np.float16(0.5)).astype(np.float16)
     grad_of = (1, 2) if kwargs.get("beta") == 0 else None  # beta=0: input is ignored (PyTorch's gradient is zeros)
     _compare(device, lambda *t: getattr(tl, name)(*t, **kwargs), lambda *t: getattr(torch, name)(*t, **kwargs), inputs,
-             grad_of)
+             grad_of, rng=rng)
     t = tl.tensor(inputs[0], device=device)
     assert getattr(t, name + "_")(*(tl.tensor(x, device=device) for x in inputs[1:]), **kwargs) is t
     ref = torch.tensor(inputs[0].astype(np.float64))
@@ -45,8 +45,7 @@ def test_add_products(device, rng, name, shapes, kwargs):
     _close(t, ref.numpy())  # as the out-of-place result: sums of products can cancel below their terms' ulps
 
 
-def test_addmm_inplace_and_errors(device):
-    rng = np.random.default_rng()
+def test_addmm_inplace_and_errors(device, rng):
     a, b, c = _randn(rng, 3, 4), _randn(rng, 3, 5), _randn(rng, 5, 4)
     t = tl.tensor(a, device=device)
     t.addmm_(tl.tensor(b, device=device), tl.tensor(c, device=device), alpha=0.5)
@@ -58,8 +57,7 @@ def test_addmm_inplace_and_errors(device):
 
 @pytest.mark.parametrize("case", ["tensordot2", "tensordot_pairs", "inner", "vdot", "kron", "kron3", "cross", "cdist",
                                   "cdist1"])
-def test_products(device, case):
-    rng = np.random.default_rng()
+def test_products(device, case, rng):
     spec = {"tensordot2": ((2, 3, 4), (3, 4, 5), lambda m, a, b: m.tensordot(a, b, 2)),
             "tensordot_pairs": ((2, 3, 4), (4, 2, 5), lambda m, a, b: m.tensordot(a, b, ([0, 2], [1, 0]))),
             "inner": ((2, 3, 4), (5, 4), lambda m, a, b: m.inner(a, b)),
@@ -70,7 +68,7 @@ def test_products(device, case):
             "cdist": ((2, 5, 3), (2, 4, 3), lambda m, a, b: m.cdist(a, b)),
             "cdist1": ((5, 3), (4, 3), lambda m, a, b: m.cdist(a, b, p=1.0))}[case]
     a, b = _randn(rng, *spec[0]), _randn(rng, *spec[1])
-    _compare(device, lambda x, y: spec[2](tl, x, y), lambda x, y: spec[2](torch, x, y), [a, b])
+    _compare(device, lambda x, y: spec[2](tl, x, y), lambda x, y: spec[2](torch, x, y), [a, b], rng=rng)
 
 
 def test_product_errors(device):
@@ -85,8 +83,7 @@ def test_product_errors(device):
 
 @pytest.mark.parametrize("name", ["index_add", "index_copy", "index_fill"])
 @pytest.mark.parametrize("dim", [0, 1])
-def test_index_updates(device, name, dim):
-    rng = np.random.default_rng()
+def test_index_updates(device, name, dim, rng):
     x = _randn(rng, 4, 5)
     size = x.shape[dim]
     index = rng.permutation(size)[:3] if name != "index_add" else rng.integers(0, size, 3)
@@ -95,12 +92,13 @@ def test_index_updates(device, name, dim):
     src = _randn(rng, *shape)
     ti, ri = tl.tensor(index, device=device), torch.tensor(index)
     if name == "index_fill":
-        _compare(device, lambda t: t.index_fill(dim, ti, -1.5), lambda t: t.index_fill(dim, ri, -1.5), [x])
+        _compare(device, lambda t: t.index_fill(dim, ti, -1.5), lambda t: t.index_fill(dim, ri, -1.5), [x], rng=rng)
     elif name == "index_add":
         _compare(device, lambda t, s: tl.index_add(t, dim, ti, s, alpha=2), lambda t, s: torch.index_add(t, dim, ri, s, alpha=2),
-                 [x, src])
+                 [x, src], rng=rng)
     else:
-        _compare(device, lambda t, s: tl.index_copy(t, dim, ti, s), lambda t, s: torch.index_copy(t, dim, ri, s), [x, src])
+        _compare(device, lambda t, s: tl.index_copy(t, dim, ti, s), lambda t, s: torch.index_copy(t, dim, ri, s), [x, src],
+                 rng=rng)
     t = tl.tensor(x, device=device)
     args = (-1.5,) if name == "index_fill" else (tl.tensor(src, device=device),)
     targs = (-1.5,) if name == "index_fill" else (torch.tensor(src.astype(np.float64)),)
@@ -116,8 +114,7 @@ def test_index_update_errors(device):
         tl.index_fill(x, 0, tl.tensor([0], device=device), "a")
 
 
-def test_take_argwhere_isin(device):
-    rng = np.random.default_rng()
+def test_take_argwhere_isin(device, rng):
     x = rng.integers(-2, 3, (3, 4))
     t, r = tl.tensor(x, device=device), torch.tensor(x)
     idx = rng.integers(0, 12, (2, 3))

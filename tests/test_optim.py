@@ -55,17 +55,15 @@ CASES = [
 
 
 @pytest.mark.parametrize("tl_cls,torch_cls,kwargs", CASES, ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(CASES)])
-def test_trajectory_matches_torch(tl_cls, torch_cls, kwargs, device):
-    rng = np.random.default_rng()
+def test_trajectory_matches_torch(tl_cls, torch_cls, kwargs, device, rng):
     ours, ref, _ = _run(tl_cls, torch_cls, kwargs, device, rng)
     _close(ours, ref)
 
 
 @pytest.mark.parametrize("tl_cls,torch_cls", [(tl.optim.Adam, torch.optim.Adam), (tl.optim.AdamW, torch.optim.AdamW),
                                               (tl.optim.RMSprop, torch.optim.RMSprop)])
-def test_tiny_gradients_with_default_eps_follow_torch(tl_cls, torch_cls, device):
+def test_tiny_gradients_with_default_eps_follow_torch(tl_cls, torch_cls, device, rng):
     # Gradients of 1e-4 square to 1e-8, below f16's range: the f32 state keeps them, so eps=1e-8 does not dominate.
-    rng = np.random.default_rng()
     ours, ref, _ = _run(tl_cls, torch_cls, dict(lr=1e-3), device, rng, grad_scale=1e-4)
     _close(ours, ref)
 
@@ -89,8 +87,8 @@ class _TorchLion(torch.optim.Optimizer):
 
 
 @pytest.mark.parametrize("kwargs", [dict(lr=1e-2), dict(lr=3e-3, betas=(0.5, 0.9), weight_decay=0.1, maximize=True)])
-def test_lion_matches_reference(kwargs, device):
-    ours, ref, _ = _run(tl.optim.Lion, _TorchLion, kwargs, device, np.random.default_rng())
+def test_lion_matches_reference(kwargs, device, rng):
+    ours, ref, _ = _run(tl.optim.Lion, _TorchLion, kwargs, device, rng)
     _close(ours, ref)
 
 
@@ -105,8 +103,7 @@ def test_small_updates_are_not_lost(device):
     assert (p.numpy() < 1.0).all()
 
 
-def test_state_dict_resume_gives_same_trajectory(device):
-    rng = np.random.default_rng()
+def test_state_dict_resume_gives_same_trajectory(device, rng):
     start = rng.standard_normal((4, 3)).astype(np.float16)
     grads = [rng.standard_normal((4, 3)).astype(np.float16) for _ in range(10)]
 
@@ -230,10 +227,9 @@ def test_grad_scaler_skips_nonfinite_and_backs_off(device):
     assert scaler.get_scale() == 1024.0
 
 
-def test_grad_scaler_end_to_end_matches_unscaled_training(device):
+def test_grad_scaler_end_to_end_matches_unscaled_training(device, rng):
     # Scaled backward + unscaling inside the fused kernel: the same trajectory as plain training, with a scale
     # large enough that 1e-6-sized gradients would flush to zero in f16 without it.
-    rng = np.random.default_rng()
     x = tl.tensor((rng.standard_normal((8, 4)) * 1e-3).astype(np.float16), device=device)
     start = rng.standard_normal((3, 4)).astype(np.float16)
     w_scaled, w_plain = _param(start, device), _param(start, device)
@@ -254,11 +250,10 @@ def test_grad_scaler_end_to_end_matches_unscaled_training(device):
     assert scaler.get_scale() == 1024.0
 
 
-def test_grad_scaler_keeps_cross_entropy_gradients_over_many_tokens(device):
+def test_grad_scaler_keeps_cross_entropy_gradients_over_many_tokens(device, rng):
     # (softmax - one_hot) / N is ~2e-8 here for every non-target class (12,288 classes, 4,096 tokens): f16 rounds
     # it to zero, so without scaling the bias gradient is far from PyTorch's; the scaler's 2**15 (its default)
     # keeps it whole.
-    rng = np.random.default_rng()
     n, classes = 4096, 12288
     scores = (rng.standard_normal((n, classes), dtype=np.float32) * 0.3).astype(np.float16)
     targets = rng.integers(0, classes, n)

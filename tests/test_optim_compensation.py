@@ -36,10 +36,9 @@ def _compensation(opt, p):
 
 @pytest.mark.parametrize("low,high,exact", [(-14, 8, True), (-24, -15, False)],
                          ids=["normal-weights", "below-2^-15"])
-def test_compensation_keeps_the_f32_weight(device, low, high, exact):
+def test_compensation_keeps_the_f32_weight(device, low, high, exact, rng):
     # Gradients from sub-ulp to a few ulps per step, 30 steps; the weights stay in their range (relative steps
     # of at most ~2e-3). Exact above 2^-15; below, the count's unit 2^-39 bounds the error each step adds.
-    rng = np.random.default_rng()
     w = _weights(rng, 4000, low, high)
     p = tl.Tensor(w, device=device).requires_grad_()
     opt = tl.optim.SGD([p], lr=float(LR))
@@ -73,12 +72,11 @@ def test_overflowed_weights_keep_no_residual(device):
 
 
 @pytest.mark.parametrize("weights_first", [True, False])
-def test_state_dict_round_trip_in_either_order(device, weights_first):
+def test_state_dict_round_trip_in_either_order(device, weights_first, rng):
     # Adam with weights across binades: a resumed optimizer continues bit for bit, whether the parameter's
     # weights are restored before its state is loaded (the compensation then has its final unit at once) or after
     # (it is re-encoded at the next update, from the weights restored meanwhile); state_dict() in between gives
     # back what was loaded.
-    rng = np.random.default_rng()
     start = _weights(rng, 600, -12, 4)
     grads = [(rng.standard_normal(600) * 1e-2).astype(np.float16) for _ in range(8)]
 

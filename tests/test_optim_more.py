@@ -66,10 +66,9 @@ def test_lbfgs_matches_torch_on_least_squares(rng):
         optim.LBFGS([lw], line_search_fn="backtracking")
 
 
-def test_strong_wolfe_search_matches_torch():
+def test_strong_wolfe_search_matches_torch(rng):
     """The line search alone, in float64 on random smooth convex problems: the same accepted step, loss and
     number of evaluations as torch.optim.lbfgs._strong_wolfe (PyTorch's own, private, as the oracle)."""
-    rng = np.random.default_rng()
     for _ in range(50):
         a = rng.standard_normal((5, 5))
         q, c, k = a @ a.T + 0.1 * np.eye(5), rng.standard_normal(5), rng.uniform(0, 1)

@@ -68,8 +68,7 @@ def _to(values, device, offset=0):
 # offset 1: parameters and state off the 16-byte boundaries of CUDA's 4-wide accesses
 @pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("kind,options", OPTIONS, ids=[f"{k.name}-{i}" for i, (k, _) in enumerate(OPTIONS)])
-def test_list_step_gives_the_bits_of_one_call_per_parameter_on_the_cpu(kind, options, device, offset):
-    rng = np.random.default_rng()
+def test_list_step_gives_the_bits_of_one_call_per_parameter_on_the_cpu(kind, options, device, offset, rng):
     _, grads, listed, listed_state = _arrays(rng, kind, options, device, offset)
     single = [_to(np.array(_core.to_device(a, "cpu")), "cpu") for a in listed]  # copies
     single_state = [[_core.full(list(s), 0.0, _slot_dtype(k), "cpu") for k in range(len(st))]
@@ -96,11 +95,10 @@ TORCH_CASES = [
 
 
 @pytest.mark.parametrize("tl_cls,torch_cls,kwargs", TORCH_CASES, ids=[c[0].__name__ for c in TORCH_CASES])
-def test_many_parameters_follow_torch(tl_cls, torch_cls, kwargs, device):
+def test_many_parameters_follow_torch(tl_cls, torch_cls, kwargs, device, rng):
     # A model's worth of parameters of mixed sizes in one group (one native call per step), against
     # torch.optim on the same f16 starts and gradients in float32; one parameter skips steps without a
     # gradient, so it keeps a step count of its own (its own native call, as torch's per-parameter step).
-    rng = np.random.default_rng()
     shapes = [s for s in SHAPES if 0 not in s]
     starts = [rng.standard_normal(s).astype(np.float16) for s in shapes]
     ours = [tl.Tensor(x, device=device).requires_grad_() for x in starts]
@@ -121,8 +119,7 @@ def test_many_parameters_follow_torch(tl_cls, torch_cls, kwargs, device):
         _close(p.numpy().astype(np.float32), tp.detach().numpy())
 
 
-def test_a_bad_parameter_leaves_every_parameter_unchanged(device):
-    rng = np.random.default_rng()
+def test_a_bad_parameter_leaves_every_parameter_unchanged(device, rng):
     params = [_to(rng.standard_normal(5).astype(np.float16), device) for _ in range(3)]
     before = [np.asarray(_core.to_device(p, "cpu")).copy() for p in params]
     grads = [_to(np.ones(5, np.float16), device) for _ in range(3)]
@@ -142,9 +139,8 @@ def test_a_bad_parameter_leaves_every_parameter_unchanged(device):
 
 
 @pytest.mark.skipif(tl.cuda.device_count() == 0, reason="needs a CUDA device beside the CPU")
-def test_parameters_on_two_devices_in_one_group():
+def test_parameters_on_two_devices_in_one_group(rng):
     # One call groups the parameters by device: each device's update is the one it gives alone.
-    rng = np.random.default_rng()
     starts = [rng.standard_normal(s).astype(np.float16) for s in [(6, 7), (5000,), (3,)]]
     grads = [rng.standard_normal(x.shape).astype(np.float16) for x in starts]
     devices = ["cpu", "cuda", "cpu"]
@@ -161,11 +157,10 @@ def test_parameters_on_two_devices_in_one_group():
         assert_same_bits(a.numpy(), b.numpy())
 
 
-def test_check_finite_finds_one_inf_or_nan_among_many_arrays(device):
+def test_check_finite_finds_one_inf_or_nan_among_many_arrays(device, rng):
     """_core.check_finite_and_unscale (the loss scaler's check) without scaling: arrays of many sizes (the
     16-byte path, odd tails, views at odd offsets, more arrays than one CUDA launch's table), one bad value
     anywhere in them, against numpy."""
-    rng = np.random.default_rng()
     sizes = [int(n) for n in rng.integers(1, 5000, 170)] + [4096 * 3 + 5, 16384 * 2 + 9, 1]  # CUDA: chunks of 16,384
     values = [rng.standard_normal(n).astype(np.float16) for n in sizes]
     arrays = [_to(v, device, offset=int(rng.integers(0, 3))) for v in values]
@@ -182,10 +177,9 @@ def test_check_finite_finds_one_inf_or_nan_among_many_arrays(device):
     assert _core.check_finite_and_unscale([])
 
 
-def test_check_finite_and_unscale_scales_in_place(device):
+def test_check_finite_and_unscale_scales_in_place(device, rng):
     """With inv_scale, every f16 value (contiguous, at odd offsets, strided views) is multiplied in place and
     rounded once, as numpy's f32 product; the check sees the values before scaling, and int arrays stay."""
-    rng = np.random.default_rng()
     values = [(rng.standard_normal(n) * 1000).astype(np.float16) for n in (16384 * 2 + 3, 17, 8, 1)]
     arrays = [_to(v, device, offset=k % 3) for k, v in enumerate(values)]
     wide = (rng.standard_normal((5, 6)) * 1000).astype(np.float16)

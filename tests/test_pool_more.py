@@ -12,14 +12,14 @@ from oracle import assert_close_to_largest, host
 from tensorlogic.autograd import gradcheck
 
 
-def _pair_grads(ours, theirs, x, device, dtype=torch.float64):
+def _pair_grads(ours, theirs, x, device, dtype=torch.float64, *, rng):
     """ours(tl tensor) and theirs(torch tensor) on x: values and the gradient of a random weighting."""
     a = tl.tensor(x, device=device, requires_grad=True)
     t = torch.tensor(x, dtype=dtype, requires_grad=True)
     got, want = ours(a), theirs(t)
     assert tuple(got.shape) == tuple(want.shape)
     assert_close_to_largest(got, want.detach().double().numpy())
-    w = np.random.default_rng().uniform(0.5, 1.5, tuple(want.shape)).astype(np.float16)
+    w = rng.uniform(0.5, 1.5, tuple(want.shape)).astype(np.float16)
     (got * tl.tensor(w, device=device)).sum().backward()
     (want * torch.tensor(w, dtype=dtype)).sum().backward()
     assert_close_to_largest(a.grad, t.grad.double().numpy())
@@ -40,7 +40,7 @@ def test_max_pool2d_indices_and_unpool(device, rng, kernel, stride, padding, dil
     size = x.shape[-2:]
     _pair_grads(lambda t: F.max_unpool2d(t, indices, kernel, stride, padding, output_size=size),
                 lambda t: TF.max_unpool2d(t, ref_indices, kernel, stride, padding, output_size=size),
-                host(values), device)
+                host(values), device, rng=rng)
 
 
 def test_max_pool1d_indices_and_unpool_modules(device, rng):
@@ -50,10 +50,11 @@ def test_max_pool1d_indices_and_unpool_modules(device, rng):
     ref_values, ref_indices = torch.nn.MaxPool1d(3, 2, 1, return_indices=True)(torch.tensor(x, dtype=torch.float32))
     np.testing.assert_array_equal(host(indices), ref_indices.numpy())
     _pair_grads(lambda t: unpool(t, indices), lambda t: torch.nn.MaxUnpool1d(3, 2, 1)(t, ref_indices), host(values),
-                device)
+                device, rng=rng)
     # unbatched input, output_size, and the 2-d module's printing
     _pair_grads(lambda t: unpool(t, indices[0], output_size=[12]),
-                lambda t: torch.nn.MaxUnpool1d(3, 2, 1)(t, ref_indices[0], output_size=[12]), host(values)[0], device)
+                lambda t: torch.nn.MaxUnpool1d(3, 2, 1)(t, ref_indices[0], output_size=[12]), host(values)[0], device,
+                    rng=rng)
     assert repr(tl.nn.MaxUnpool2d(2)) == repr(torch.nn.MaxUnpool2d(2))
 
 
@@ -62,7 +63,7 @@ def test_max_unpool3d(device, rng):
     ref_values, ref_indices = TF.max_pool3d(torch.tensor(x, dtype=torch.float32), 2, return_indices=True)
     indices = tl.tensor(ref_indices.numpy(), device=device)
     _pair_grads(lambda t: tl.nn.MaxUnpool3d(2)(t, indices), lambda t: torch.nn.MaxUnpool3d(2)(t, ref_indices),
-                ref_values.numpy().astype(np.float16), device, torch.float32)
+                ref_values.numpy().astype(np.float16), device, torch.float32, rng=rng)
 
 
 def test_max_unpool_gradcheck(device, rng):
@@ -89,7 +90,7 @@ def test_lp_pool(device, rng, dims, norm_type):
         max_pool = getattr(TF, f"max_pool{dims}d")
         theirs = lambda t: max_pool(t.abs(), kernel, stride, 0, 1, dims == 1)  # noqa: E731
     for dtype in (torch.float32, torch.float64):
-        _pair_grads(ours, theirs, x, device, dtype)
+        _pair_grads(ours, theirs, x, device, dtype, rng=rng)
 
 
 def test_lp_pool_gradcheck(device, rng):

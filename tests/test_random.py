@@ -118,6 +118,21 @@ def test_randn_oracle_over_a_large_draw(device):
     np.testing.assert_array_equal(g.view(np.uint16), oracle("randn", 2024, 0, 1 << 18).view(np.uint16))
 
 
+def test_rng_state_saves_and_restores_the_stream(device):
+    tl.manual_seed(2**64 - 3)  # a seed past 2**63: stored as a signed int64
+    tl.rand(9, device=device)
+    state = tl.get_rng_state()
+    assert state.dtype == tl.int64 and state.tolist() == [-3, 3]
+    a = host(tl.randn(6, device=device))
+    tl.randn(100, device=device)
+    tl.set_rng_state(state)
+    np.testing.assert_array_equal(host(tl.randn(6, device=device)), a)
+    with pytest.raises(ValueError, match="get_rng_state"):
+        tl.set_rng_state(tl.zeros(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        tl.set_rng_state(tl.tensor([1, -2]))
+
+
 def test_manual_seed_determinism_and_shapes(device):
     tl.manual_seed(7)
     a = host(tl.randn(3, 4, device=device))

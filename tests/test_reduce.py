@@ -239,10 +239,9 @@ def test_column_kernels_over_many_row_splits(device, rng, shape, dim, nan_at):
 
 
 @pytest.mark.parametrize("name", ["max", "min"])
-def test_max_min_dim_gradient_goes_to_the_returned_index(device, name):
+def test_max_min_dim_gradient_goes_to_the_returned_index(device, name, rng):
     """Ties (here: rows of repeated values, as after a ReLU) give max(dim)/min(dim)'s gradient to the returned
     index alone, as PyTorch does; amax/amin share it."""
-    rng = np.random.default_rng()
     x = rng.integers(-2, 3, size=(5, 7)).astype(np.float16)
     g = rng.standard_normal(7).astype(np.float16)
     ours = tl.tensor(x, device=device, requires_grad=True)
@@ -256,10 +255,9 @@ def test_max_min_dim_gradient_goes_to_the_returned_index(device, name):
 
 
 @pytest.mark.parametrize("p", [-1.5, -0.5, 0.5, 3, 8])
-def test_norm_gradient_of_small_and_large_values(device, p):
+def test_norm_gradient_of_small_and_large_values(device, p, rng):
     """The gradient |x|^(p-1) / y^(p-1) taken as one power of |x| / y where that power is at most 1: the separate
     powers overflow f16 for small |x| at a negative p (inf / inf gave NaN) and for large |x| at a large p."""
-    rng = np.random.default_rng()
     x = (f16_randn(rng, (4, 8)) * np.float16(100.0 if p == 8 else 1.0))
     x[:, 0] = np.float16(1e-3) if p < 0 else x[:, 0]
     ours = tl.tensor(x, device=device, requires_grad=True)

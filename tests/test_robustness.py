@@ -211,8 +211,7 @@ def test_fill_of_an_expanded_view_is_allowed_as_in_pytorch(device):
     assert t.numpy().tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
-def test_overlapping_different_views_keep_their_semantics(device):
-    rng = np.random.default_rng()
+def test_overlapping_different_views_keep_their_semantics(device, rng):
     values = rng.standard_normal(8).astype(np.float16)
     ours, theirs = tl.tensor(values, device=device), torch.from_numpy(values.copy())
     ours[1:].add_(ours[:-1])

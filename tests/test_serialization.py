@@ -12,8 +12,7 @@ def _tensor(rng, shape, device):
     return tl.Tensor(rng.standard_normal(shape).astype(np.float16), device=device)
 
 
-def test_round_trip_nested(tmp_path, device):
-    rng = np.random.default_rng()
+def test_round_trip_nested(tmp_path, device, rng):
     obj = {
         "model": {"0.weight": _tensor(rng, (3, 4), device), "0.bias": _tensor(rng, (3,), device)},
         "optimizer": {"state": {0: {"step": 5, "exp_avg": rng.standard_normal((3, 4)).astype(np.float32)}},
@@ -37,8 +36,7 @@ def test_round_trip_nested(tmp_path, device):
     assert group["betas"] == (0.9, 0.999) and group["params"] == [0, 1] and group["name"] is None
 
 
-def test_other_readers_see_dotted_keys(tmp_path):
-    rng = np.random.default_rng()
+def test_other_readers_see_dotted_keys(tmp_path, rng):
     w = _tensor(rng, (2, 5), "cpu")
     tl.save({"layer": {"weight": w}}, tmp_path / "m.safetensors")
     raw = load_file(str(tmp_path / "m.safetensors"))
@@ -54,23 +52,21 @@ def test_foreign_file_loads_flat(tmp_path):
     np.testing.assert_array_equal(back["a"].numpy(), np.arange(6).reshape(2, 3))
 
 
-def test_module_state_dict_round_trip(tmp_path):
+def test_module_state_dict_round_trip(tmp_path, rng):
     class Net(tl.nn.Module):
         def __init__(self, values):
             super().__init__()
             self.w = tl.nn.Parameter(tl.Tensor(values))
 
-    rng = np.random.default_rng()
     a, b = Net(rng.standard_normal((4, 4))), Net(np.zeros((4, 4)))
     tl.save(a.state_dict(), tmp_path / "net.safetensors")
     b.load_state_dict(tl.load(tmp_path / "net.safetensors"))
     np.testing.assert_array_equal(a.w.numpy(), b.w.numpy())
 
 
-def test_zero_dim_tensors_keep_their_shape(device):
+def test_zero_dim_tensors_keep_their_shape(device, rng):
     """A BatchNorm's num_batches_tracked is 0-d: its state_dict goes through a file object and loads back into
     the module (the shape was once saved as (1,))."""
-    rng = np.random.default_rng()
     bn = tl.nn.BatchNorm2d(3).to(device)
     bn(tl.Tensor(rng.standard_normal((4, 3, 2, 2)).astype(np.float16), device=device))
     loss = tl.Tensor(np.float16(rng.standard_normal()), device=device)

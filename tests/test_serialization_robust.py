@@ -20,8 +20,7 @@ def _assert_same(back, obj):
     assert back["step"] == obj["step"] and back["names"] == obj["names"]
 
 
-def test_file_objects_round_trip(tmp_path):
-    rng = np.random.default_rng()
+def test_file_objects_round_trip(tmp_path, rng):
     obj = _checkpoint(rng)
     buffer = io.BytesIO()
     tl.save(obj, buffer)
@@ -51,8 +50,8 @@ def _valid_bytes(rng):
     return buffer.getvalue()
 
 
-def test_every_truncation_raises_serialization_error(tmp_path):
-    data = _valid_bytes(np.random.default_rng())
+def test_every_truncation_raises_serialization_error(tmp_path, rng):
+    data = _valid_bytes(rng)
     for cut in range(len(data)):
         path = tmp_path / "cut.safetensors"
         path.write_bytes(data[:cut])
@@ -61,8 +60,7 @@ def test_every_truncation_raises_serialization_error(tmp_path):
                 tl.load(source)
 
 
-def test_random_corruption_loads_or_raises_serialization_error():
-    rng = np.random.default_rng()
+def test_random_corruption_loads_or_raises_serialization_error(rng):
     data = bytearray(_valid_bytes(rng))
     for _ in range(300):
         bad = bytearray(data)

@@ -160,3 +160,19 @@ def test_gamma_family_errors(device):
         x.polygamma(1.5)
     with pytest.raises(TypeError):
         tl.polygamma(1, [1.0, 2.0])
+
+
+def test_xlogy_gradient_at_zero_as_torch(device):
+    """d xlogy(a, b) / da is log(b) also where a == 0 (it was 0 there, so Gamma, Beta and Dirichlet log-densities
+    had a wrong gradient at concentration 1), and 0 where a == 0 and b <= 0, as PyTorch 2's."""
+    a = np.array([0.0, 0.0, 0.0, 1.5, 0.0], np.float16)
+    b = np.array([2.0, 0.5, 0.0, 3.0, -1.0], np.float16)
+    ours_a, ours_b = (tl.tensor(v, device=device, requires_grad=True) for v in (a, b))
+    theirs_a, theirs_b = (torch.tensor(v.astype(np.float64), requires_grad=True) for v in (a, b))
+    tl.xlogy(ours_a, ours_b).sum().backward()
+    torch.xlogy(theirs_a, theirs_b).sum().backward()
+    assert_close_f16(ours_a.grad, theirs_a.grad.numpy())
+    assert_close_f16(ours_b.grad, theirs_b.grad.numpy())
+    x = tl.tensor(a, device=device, requires_grad=True)
+    tl.xlogy(x, 2.0).sum().backward()
+    assert_close_f16(x.grad, np.full(5, np.log(2.0)))

@@ -26,8 +26,7 @@ def _same(ours, theirs):
 @pytest.mark.parametrize("name", ["median", "nanmedian"])
 @pytest.mark.parametrize("shape,dim,keepdim", [((7,), 0, False), ((4, 6), 1, False), ((3, 5, 4), 0, True),
                                                 ((2, 3, 4), -1, True)])
-def test_median_with_dim(device, name, shape, dim, keepdim):
-    rng = np.random.default_rng()
+def test_median_with_dim(device, name, shape, dim, keepdim, rng):
     t, ref = _pair(_distinct(rng, shape), device)
     got, want = getattr(tl, name)(t, dim, keepdim), getattr(torch, name)(ref, dim, keepdim)
     _same(got.values, want.values)
@@ -49,8 +48,7 @@ def test_median_nan(device):
 
 
 @pytest.mark.parametrize("k", [1, 3, 5])
-def test_kthvalue(device, k):
-    rng = np.random.default_rng()
+def test_kthvalue(device, k, rng):
     t, ref = _pair(_distinct(rng, (4, 5)), device)
     got, want = tl.kthvalue(t, k, 1, keepdim=True), torch.kthvalue(ref, k, 1, keepdim=True)
     _same(got.values, want.values)
@@ -59,8 +57,7 @@ def test_kthvalue(device, k):
         tl.kthvalue(t, 6)
 
 
-def test_mode(device):
-    rng = np.random.default_rng()
+def test_mode(device, rng):
     x = rng.integers(-2, 3, (5, 9)).astype(np.float16)
     t, ref = _pair(x, device)
     for dim in (0, 1):
@@ -104,15 +101,13 @@ def test_nanquantile_and_errors(device):
                                 lambda x: tl.quantile(x, tl.tensor([0.25, 0.75]), 0), lambda x: tl.cummax(x, 1).values,
                                 lambda x: tl.cummin(x, 0).values, lambda x: tl.logcumsumexp(x, 1),
                                 lambda x: tl.diff(x, 2, 1), lambda x: tl.std_mean(x, 1)[0] + tl.var_mean(x, 0)[1].sum()])
-def test_gradients_pass_gradcheck(device, fn):
-    rng = np.random.default_rng()
+def test_gradients_pass_gradcheck(device, fn, rng):
     x = tl.tensor(_distinct(rng, (4, 5)) * np.float16(0.5), device=device, requires_grad=True)
     assert tl.autograd.gradcheck(fn, (x,))
 
 
 @pytest.mark.parametrize("name", ["cummax", "cummin"])
-def test_cummax_cummin(device, name):
-    rng = np.random.default_rng()
+def test_cummax_cummin(device, name, rng):
     x = rng.integers(-3, 4, (4, 8)).astype(np.float16)  # ties: PyTorch moves the index to the latest
     x[1, 3] = np.nan
     t, ref = _pair(x, device)
@@ -122,8 +117,7 @@ def test_cummax_cummin(device, name):
         _same(got.indices, want.indices)
 
 
-def test_logcumsumexp_matches_torch_with_gradient(device):
-    rng = np.random.default_rng()
+def test_logcumsumexp_matches_torch_with_gradient(device, rng):
     x = (rng.standard_normal((3, 6)) * 4).astype(np.float16)
     x[0, 0] = -30.0  # far below the rest: exp underflows in f16, not in the float64 scan
     x[1, 2] = -np.inf
@@ -139,8 +133,7 @@ def test_logcumsumexp_matches_torch_with_gradient(device):
 
 
 @pytest.mark.parametrize("n,dim", [(1, -1), (2, 0), (3, 1)])
-def test_diff(device, n, dim):
-    rng = np.random.default_rng()
+def test_diff(device, n, dim, rng):
     x = rng.standard_normal((4, 5)).astype(np.float16)
     pre = rng.standard_normal((4, 5)).astype(np.float16)
     t, ref = _pair(x, device)
@@ -156,8 +149,7 @@ def test_diff(device, n, dim):
         tl.diff(tl.tensor(1.0, device=device))
 
 
-def test_std_var_mean_aminmax_count_nonzero(device):
-    rng = np.random.default_rng()
+def test_std_var_mean_aminmax_count_nonzero(device, rng):
     x = rng.standard_normal((3, 4, 5)).astype(np.float16)
     x[x < -1] = 0
     t, ref = _pair(x, device)
@@ -175,8 +167,7 @@ def test_std_var_mean_aminmax_count_nonzero(device):
 
 
 @pytest.mark.parametrize("dim", [None, 0, 1])
-def test_unique(device, dim):
-    rng = np.random.default_rng()
+def test_unique(device, dim, rng):
     x = rng.integers(0, 3, (6, 3)).astype(np.int64)
     t, ref = tl.tensor(x, device=device), torch.tensor(x)
     got = tl.unique(t, return_inverse=True, return_counts=True, dim=dim)
@@ -189,8 +180,7 @@ def test_unique(device, dim):
 
 
 @pytest.mark.parametrize("dim", [None, 0])
-def test_unique_consecutive(device, dim):
-    rng = np.random.default_rng()
+def test_unique_consecutive(device, dim, rng):
     x = np.repeat(rng.integers(0, 3, (8, 2)), rng.integers(1, 3, 8), axis=0)
     t, ref = tl.tensor(x, device=device), torch.tensor(x)
     got = tl.unique_consecutive(t, return_inverse=True, return_counts=True, dim=dim)
@@ -199,8 +189,7 @@ def test_unique_consecutive(device, dim):
         _same(a, b)
 
 
-def test_bincount_and_histc(device):
-    rng = np.random.default_rng()
+def test_bincount_and_histc(device, rng):
     idx = rng.integers(0, 6, 40)
     w = rng.uniform(0, 1, 40).astype(np.float16)
     t, ref = tl.tensor(idx, device=device), torch.tensor(idx)
@@ -226,8 +215,7 @@ def test_bincount_and_histc(device):
 
 
 @pytest.mark.parametrize("right", [False, True])
-def test_searchsorted_and_bucketize(device, right):
-    rng = np.random.default_rng()
+def test_searchsorted_and_bucketize(device, right, rng):
     seq = np.sort(rng.integers(-4, 5, (3, 6)), axis=1).astype(np.float16)
     vals = rng.integers(-5, 6, (3, 4)).astype(np.float16)
     vals[0, 0] = np.nan

@@ -69,3 +69,16 @@ def test_where_condition_broadcast_along_the_run(device, rng):
     a, b = f16_randn(rng, (50, 333)), f16_randn(rng, (333,))
     got = tl.where(tl.tensor(cond, device=device), tl.tensor(a, device=device), tl.tensor(b, device=device))
     assert_equal(got, np.where(cond != 0, a, b))
+
+
+def test_tensor_where_takes_the_condition_second(device, rng):
+    """x.where(c, y) is where(c, x, y), as PyTorch's Tensor.where (it was where(x, c, y): the tensor read as the
+    condition), with gradients reaching x where c holds."""
+    a, b = f16_randn(rng, (7,)), f16_randn(rng, (7,))
+    cond = rng.uniform(size=7) > 0.5
+    ta = tl.tensor(a, device=device, requires_grad=True)
+    got = ta.where(tl.tensor(cond, device=device), tl.tensor(b, device=device))
+    assert_equal(got, np.where(cond, a, b))
+    assert_equal(ta.where(tl.tensor(cond, device=device), 0.0), np.where(cond, a, np.float16(0)))
+    got.sum().backward()
+    assert_equal(ta.grad, cond.astype(np.float16))

@@ -31,6 +31,10 @@ NAMESPACES = [
     ("torch.optim.lr_scheduler", torch.optim.lr_scheduler, tl.optim.lr_scheduler),
     ("torch.utils.data", torch.utils.data, tl.utils.data),
     ("torch.linalg", torch.linalg, tl.linalg),
+    ("torch.fft", torch.fft, tl.fft),
+    ("torch.special", torch.special, tl.special),
+    ("torch.random", torch.random, tl.random),
+    ("torch.testing", torch.testing, tl.testing),
     ("torch.Tensor methods", torch.Tensor, tl.Tensor),
 ]
 

@@ -155,6 +155,19 @@ void manual_seed(uint64_t seed) {
   g.offset = 0;
 }
 
+std::pair<uint64_t, uint64_t> random_state() {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  return {g.seed, g.offset};
+}
+
+void set_random_state(uint64_t seed, uint64_t offset) {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.seed = seed;
+  g.offset = offset;
+}
+
 uint64_t random_offset() {
   Generator& g = generator();
   std::lock_guard<std::mutex> lock(g.mutex);

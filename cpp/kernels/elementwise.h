@@ -3,186 +3,11 @@
 // compile-time constant (the switch folds away); the Metal kernels with the op as a function constant.
 #pragma once
 #include "portable.h"
+#include "special.h"
 #include "tensorlogic/op_enums.h"
 
 namespace tensorlogic {
 namespace kernels {
-
-// The Chebyshev fit of erfc of Numerical Recipes: erfc(z) = t exp(-z^2 + erfc_fit_exponent(t)) for z >= 0,
-// t = 1 / (1 + z / 2), relative error < 1.2e-7 (far below an f16 ulp). Metal's erfc below; CUDA's GELU kernels
-// (cuda/elementwise.cu) with the hardware's approximate exp and reciprocal.
-TL_FN float erfc_fit_exponent(float t) {
-  return -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f +
-         t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
-}
-
-#if TL_MSL
-// MSL has no erf, erfc or log1p: erfc by the fit above; log(1 + x) without losing a tiny x by Goldberg's
-// correction.
-TL_FN float erfc_f32(float x) {
-  const float z = fabs(x);
-  const float t = 1.0f / (1.0f + 0.5f * z);
-  const float r = t * exp(-z * z + erfc_fit_exponent(t));
-  return x >= 0.0f ? r : 2.0f - r;
-}
-TL_FN float erf_f32(float x) {
-  if (fabs(x) < 0.5f) {  // Taylor series to x^11 (relative error < 3e-8): 1 - erfc(x) would lose a small x
-    const float z = x * x;
-    return x * 1.12837916709551257f *
-           (1.0f + z * (-1.0f / 3.0f + z * (0.1f + z * (-1.0f / 42.0f + z * (1.0f / 216.0f + z * (-1.0f / 1320.0f))))));
-  }
-  return x > 0.0f ? 1.0f - erfc_f32(x) : erfc_f32(-x) - 1.0f;
-}
-TL_FN float log1p_f32(float x) {
-  const float u = 1.0f + x;
-  if (u == 1.0f) return x;
-  if (isinf(u)) return u;
-  return log(u) * x / (u - 1.0f);
-}
-// exp(x) - 1 without losing a tiny x (Kahan's correction; MSL has no expm1).
-TL_FN float expm1_f32(float x) {
-  const float u = exp(x);
-  if (u == 1.0f) return x;
-  const float um1 = u - 1.0f;
-  if (um1 == -1.0f || isinf(u)) return um1;
-  return um1 * x / log(u);
-}
-#else
-TL_FN float erf_f32(float x) { return std::erf(x); }
-TL_FN float erfc_f32(float x) { return std::erfc(x); }
-TL_FN float log1p_f32(float x) { return std::log1p(x); }
-TL_FN float expm1_f32(float x) { return std::expm1(x); }
-#endif
-
-// Giles' single-precision approximation of erfinv (M. Giles, "Approximating the erfinv function", GPU
-// Computing Gems, 2011): relative error below 3e-7 on (-1, 1); +-inf at +-1 and NaN beyond, as in PyTorch.
-TL_FN float erfinv_f32(float x) {
-  const float a = fabs(x);
-  if (a >= 1.0f) return a == 1.0f ? copysign(INFINITY, x) : NAN;
-  float w = -log((1.0f - x) * (1.0f + x));
-  float p;
-  if (w < 5.0f) {
-    w -= 2.5f;
-    p = 2.81022636e-08f;
-    p = 3.43273939e-07f + p * w;
-    p = -3.5233877e-06f + p * w;
-    p = -4.39150654e-06f + p * w;
-    p = 0.00021858087f + p * w;
-    p = -0.00125372503f + p * w;
-    p = -0.00417768164f + p * w;
-    p = 0.246640727f + p * w;
-    p = 1.50140941f + p * w;
-  } else {
-    w = sqrt(w) - 3.0f;
-    p = -0.000200214257f;
-    p = 0.000100950558f + p * w;
-    p = 0.00134934322f + p * w;
-    p = -0.00367342844f + p * w;
-    p = 0.00573950773f + p * w;
-    p = -0.0076224613f + p * w;
-    p = 0.00943887047f + p * w;
-    p = 1.00167406f + p * w;
-    p = 2.83297682f + p * w;
-  }
-  return p * x;
-}
-
-// The gamma family. Away from Metal they compute in double: digamma and polygamma sum terms that cancel near
-// their roots (digamma's at 1.4616 and one between each pair of negative integers), where float's error would
-// be many f16 ulps of the small result. Metal has no double; its float results agree with the CPU's within an
-// f16 ulp except beside those roots.
-#if TL_MSL
-typedef float special_real;
-#else
-typedef double special_real;
-#endif
-// pi as a float pair: their sum is pi to double precision (the float path keeps the first)
-#define TL_PI_HI 3.14159274101257324f
-#define TL_PI_LO -8.74227766e-8f
-
-#if TL_MSL
-// log|Gamma(x)| (MSL has no lgamma): Lanczos' approximation (g = 7, 9 terms) for x >= 0.5, reflection below.
-TL_FN float lgamma_f32(float x) {
-  if (x != x) return x;
-  if (isinf(x) || (x <= 0.0f && x == floor(x))) return INFINITY;
-  if (x == 1.0f || x == 2.0f) return 0.0f;
-  float reflected = 0.0f;
-  const bool small = x < 0.5f;
-  if (small) {  // log|Gamma(x)| = log(pi / |sin(pi x)|) - log|Gamma(1 - x)|; sin's argument is the exact fraction
-    reflected = log(TL_PI_HI / fabs(sin(TL_PI_HI * (x - floor(x)))));
-    x = 1.0f - x;
-  }
-  const float c[9] = {0.99999999999980993f, 676.5203681218851f, -1259.1392167224028f, 771.32342877765313f,
-                      -176.61502916214059f, 12.507343278686905f, -0.13857109526572012f, 9.9843695780195716e-6f,
-                      1.5056327351493116e-7f};
-  const float z = x - 1.0f;
-  float a = c[0];
-  for (int i = 1; i < 9; ++i) a += c[i] / (z + float(i));
-  const float t = z + 7.5f;
-  const float result = 0.91893853320467274f + (z + 0.5f) * log(t) - t + log(a);
-  return small ? reflected - result : result;
-}
-#else
-TL_FN float lgamma_f32(float x) { return std::lgamma(x); }
-#endif
-
-// digamma: reflection below 0, the recurrence psi(x) = psi(x + 1) - 1 / x up to 10, then the asymptotic series
-// (its first omitted term is below 3e-14 there). -inf at +0 and +inf at -0, NaN at the negative integers, as PyTorch.
-TL_FN float digamma_f32(float xf) {
-  if (xf != xf) return xf;
-  if (xf == 0.0f) return copysign(INFINITY, -xf);
-  if (isinf(xf)) return xf > 0.0f ? xf : NAN;
-  special_real x = xf, result = 0;
-  if (x < 0) {
-    const special_real frac = x - floor(x);  // exact; tan has period 1
-    if (frac == 0) return NAN;
-    const special_real pi = special_real(TL_PI_HI) + special_real(TL_PI_LO);
-    result = -pi / tan(pi * frac);  // psi(x) = psi(1 - x) - pi / tan(pi x)
-    x = 1 - x;
-  }
-  for (; x < 10; x += 1) result -= 1 / x;
-  const special_real z = 1 / (x * x);
-  const special_real series =
-      z * (special_real(1) / 12 -
-           z * (special_real(1) / 120 - z * (special_real(1) / 252 - z * (special_real(1) / 240 - z * (special_real(1) / 132)))));
-  return float(result + log(x) - 1 / (2 * x) - series);
-}
-
-// polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1 (n = 0: digamma): the Hurwitz zeta as its terms up to
-// 10 + n, then Euler-Maclaurin's tail with 6 Bernoulli terms (each smaller than the last by (s + 2j)^2 / (4 pi^2 a^2)
-// there). Poles (x a non-positive integer) give (-1)^(n+1) inf, +inf gives 0 and -inf NaN.
-TL_FN float polygamma_f32(int n, float xf) {
-  if (n <= 0) return digamma_f32(xf);
-  if (xf != xf) return xf;
-  const special_real sign = (n % 2) ? 1 : -1;
-  if (isinf(xf)) return xf > 0.0f ? float(sign * 0) : NAN;
-  if (xf <= 0.0f && xf == floor(xf)) return float(sign) * INFINITY;
-  const int s = n + 1;
-  special_real factorial = 1;
-  for (int k = 2; k <= n; ++k) factorial *= k;
-  special_real a = xf, sum = 0;
-  for (; a < 10 + n; a += 1) {
-    const special_real inv = 1 / a;
-    special_real term = inv;
-    for (int k = 1; k < s; ++k) term *= inv;
-    sum += term;  // a^-s by products: a may be negative, where pow is undefined in MSL
-  }
-  const special_real inv = 1 / a;
-  special_real power = inv;  // a^-s
-  for (int k = 1; k < s; ++k) power *= inv;
-  sum += power * a / (s - 1) + power / 2;
-  // B_2j / (2j)!, j = 1..6
-  const special_real bernoulli[6] = {special_real(1) / 12, special_real(-1) / 720, special_real(1) / 30240,
-                                     special_real(-1) / 1209600, special_real(1) / 47900160,
-                                     special_real(-691) / special_real(1307674368000.0f)};
-  special_real rising = s, term = power * inv;  // s (s+1) ... (s + 2j - 2) a^(-s - 2j + 1), j = 1
-  for (int j = 0; j < 6; ++j) {
-    sum += bernoulli[j] * rising * term;
-    rising *= special_real(s + 2 * j + 1) * special_real(s + 2 * j + 2);
-    term *= inv * inv;
-  }
-  return float(sign * factorial * sum);
-}
 
 // The GELU forms avoid 1 + erf / 1 + tanh, which cancel for negative x: x * Phi(x) = 0.5 x erfc(-x / sqrt 2)
 // and 0.5 x (1 + tanh u) = x / (1 + exp(-2u)).
@@ -272,6 +97,24 @@ TL_FN float unary_f32(UnaryOp op, float x, float pa, float pb) {
     }
     case UnaryOp::lgamma: return lgamma_f32(x);
     case UnaryOp::polygamma: return polygamma_f32(static_cast<int>(pa), x);
+    case UnaryOp::erfcx: return erfcx_f32(x);
+    case UnaryOp::ndtr: return ndtr_f32(x);
+    case UnaryOp::log_ndtr: return log_ndtr_f32(x);
+    case UnaryOp::ndtri: return ndtri_f32(x);
+    case UnaryOp::entr: return entr_f32(x);
+    case UnaryOp::spherical_bessel_j0: return spherical_bessel_j0_f32(x);
+    case UnaryOp::bessel_j0: return bessel_j_f32(0, x);
+    case UnaryOp::bessel_j1: return bessel_j_f32(1, x);
+    case UnaryOp::bessel_y0: return bessel_y_f32(0, x);
+    case UnaryOp::bessel_y1: return bessel_y_f32(1, x);
+    case UnaryOp::i0: return bessel_i_f32(0, x, false);
+    case UnaryOp::i1: return bessel_i_f32(1, x, false);
+    case UnaryOp::i0e: return bessel_i_f32(0, x, true);
+    case UnaryOp::i1e: return bessel_i_f32(1, x, true);
+    case UnaryOp::bessel_k0: return bessel_k_f32(0, x, false);
+    case UnaryOp::bessel_k1: return bessel_k_f32(1, x, false);
+    case UnaryOp::bessel_k0e: return bessel_k_f32(0, x, true);
+    case UnaryOp::bessel_k1e: return bessel_k_f32(1, x, true);
   }
   return x;
 }
@@ -372,13 +215,16 @@ TL_FN float binary_f32(BinaryOp op, float a, float b) {
     }
     case BinaryOp::xlogy: return (a == 0.0f && b == b) ? 0.0f : a * log(b);
     case BinaryOp::tanh_backward: return a * (1.0f - b * b);
+    case BinaryOp::xlog1py: return (a == 0.0f && b == b) ? 0.0f : a * log1p_f32(b);
+    case BinaryOp::zeta: return float(hurwitz_zeta(a, b));
   }
   return a;
 }
 
-// Integer add/sub/mul/maximum/minimum/floor_divide/remainder of T, wrapping through its unsigned
+// Integer add/sub/mul/maximum/minimum/floor_divide/remainder/pow of T, wrapping through its unsigned
 // twin U as PyTorch does. A zero divisor sets *divide_by_zero (the host raises) and gives 0; a
-// divisor of -1 is answered without dividing (the lowest value over -1 overflows).
+// divisor of -1 is answered without dividing (the lowest value over -1 overflows). A negative power
+// is the integer part of 1 / a^-b, as PyTorch's: 1 for a = 1, +-1 for a = -1, else 0.
 template <typename T, typename U>
 TL_FN T binary_integer(BinaryOp op, T a, T b, TL_THREAD bool* divide_by_zero) {
   const U ua = static_cast<U>(a), ub = static_cast<U>(b);
@@ -401,6 +247,15 @@ TL_FN T binary_integer(BinaryOp op, T a, T b, TL_THREAD bool* divide_by_zero) {
         r += b;
       }
       return op == BinaryOp::floor_divide ? q : r;
+    }
+    case BinaryOp::pow: {
+      if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+      U result = 1, base = ua;
+      for (T e = b; e > 0; e >>= 1) {  // by squaring
+        if (e & 1) result *= base;
+        base *= base;
+      }
+      return static_cast<T>(result);
     }
     default: return a;  // int32 operands of other ops are converted to f16 by the core
   }

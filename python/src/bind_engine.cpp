@@ -163,12 +163,16 @@ class Engine {
           continue;
         }
         if (capturing_) {
-          bool need = captured_.count(node) > 0;
-          for (Py_ssize_t i = 0; i < count && !need; ++i) {
+          bool below = false;  // a captured edge is reachable through this node's backward
+          for (Py_ssize_t i = 0; i < count && !below; ++i) {
             PyObject* c = PySequence_Fast_GET_ITEM(edges.ptr(), i);
-            need = is_node(c) ? needed[c] : c != Py_None && captured_.count(c) > 0;
+            below = is_node(c) ? needed[c] : c != Py_None && captured_.count(c) > 0;
           }
-          needed[node] = need;
+          const bool captured = captured_.count(node) > 0;
+          needed[node] = below || captured;
+          // A non-leaf input's node only gives its gradient: its backward would free saved tensors that a later
+          // backward through that input still needs (PyTorch does not run it either).
+          if (captured && !below) capture_only_.insert(node);
         }
         post.push_back(std::move(stack.back().first));
         stack.pop_back();
@@ -217,7 +221,13 @@ class Engine {
         accumulate_grad(owner.ptr(), g);
       }
     }
-    if (capturing_) capture(node, g);
+    if (capturing_) {
+      capture(node, g);
+      if (capture_only_.count(node) > 0) {
+        deliver_due(node);
+        return;
+      }
+    }
     PyObject* fn = ag.n_fn.get(node);
     if (fn == ag.output_cls) {  // its parent runs later in the order (it feeds this node), with all the slots
       py::object parent = attr(node, names.parent);
@@ -470,6 +480,7 @@ class Engine {
   const bool retain_graph_, create_graph_;
   bool capturing_ = false;
   std::unordered_map<PyObject*, std::vector<Py_ssize_t>> captured_;  // a node or a leaf -> positions in inputs
+  std::unordered_set<PyObject*> capture_only_;  // captured nodes whose backward leads to nothing captured
   std::vector<py::object> keep_;                                     // the inputs, alive as captured's keys
   py::object results_;
   std::unordered_set<PyObject*> handed_out_;  // gradients given to a .grad once: copied before reuse

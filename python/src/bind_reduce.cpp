@@ -42,7 +42,7 @@ void bind_reduce(py::module_& m) {
       "softmax_cross_entropy_mean",
       without_gil(+[](const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing) {
         const Array loss = softmax_cross_entropy(logits, target, ignore_index, label_smoothing);
-        const Array kept = astype(binary(BinaryOp::ne, target, static_cast<double>(ignore_index)), Dtype::float16);
+        const Array kept = astype(binary(BinaryOp::ne, target, Scalar(ignore_index)), Dtype::float16);
         Array counted = reduce(ReduceOp::mean, kept, {}, false);
         return std::make_pair(binary(BinaryOp::div, reduce(ReduceOp::mean, loss, {}, false), counted), counted);
       }),
@@ -69,6 +69,8 @@ void bind_reduce(py::module_& m) {
 
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"));
   m.def("random_offset", &random_offset);
+  m.def("random_state", &random_state);
+  m.def("set_random_state", &set_random_state, py::arg("seed"), py::arg("offset"));
   m.def("philox4x32_10", &philox4x32_10_words, py::arg("counter"), py::arg("key"));
   m.def("rand", without_gil(+[](const std::vector<int64_t>& shape, const std::string& device) {
     return rand(to_shape(shape), parse_device(device));

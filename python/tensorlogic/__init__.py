@@ -4,11 +4,13 @@ from . import errors  # noqa: F401  (must load before _core, which maps native e
 from . import _core  # noqa: F401
 from . import coreml, memory, planner  # coreml installs the ane device's model provider (Apple builds)
 from .device import Event, ane, available_devices, cuda, device, get_default_device, metal, set_default_device
-from .dtypes import bool, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
+from .dtypes import bool, complex32, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
 
-# PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is.
+# PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is. Its complex names
+# all mean complex32 (float16 parts), the dtype of tensorlogic.complex_tensors' ComplexTensor.
 float32 = float = float64 = double = bfloat16 = float16  # noqa: A001
 int = int32  # noqa: A001
+chalf = complex64 = cfloat = complex128 = cdouble = complex32
 from .errors import (
     DeviceError,
     EinsumError,
@@ -20,7 +22,8 @@ from .errors import (
     TensorLogicTypeError,
 )
 from .tensor import Tensor
-from .ops.random import bernoulli, manual_seed, multinomial, rand, rand_like, randint, randn, randn_like, randperm
+from .ops.random import (bernoulli, manual_seed, multinomial, rand, rand_like, randint, randint_like, randn, randn_like,
+                         randperm)
 from .ops.reduction import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
 from .ops.rows import layer_norm, log_softmax, rms_norm, softmax
 from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_attention, unfold
@@ -34,6 +37,8 @@ from .ops.indexing import *  # noqa: F401,F403
 from .ops.ordering import *  # noqa: F401,F403
 from .ops.composite import *  # noqa: F401,F403  (outer, dot, diag, lerp, isclose, meshgrid, hstack, ...)
 from .ops.special import *  # noqa: F401,F403  (tan, asin, atan2, hypot, logaddexp, xlogy, fmax, ...)
+from .ops.float_parts import *  # noqa: F401,F403  (frexp, ldexp, nextafter)
+from .ops.bitwise import *  # noqa: F401,F403  (bitwise_and, ..., and the operators & | ^ ~ << >> on integers)
 from .ops.statistics import *  # noqa: F401,F403  (median, kthvalue, mode, quantile, aminmax, var_mean, ...)
 from .ops.scans import *  # noqa: F401,F403  (cummax, cummin, logcumsumexp, diff)
 from .ops.counting import *  # noqa: F401,F403  (unique, bincount, histc, searchsorted, bucketize)
@@ -46,6 +51,7 @@ from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, b
 from ._repr import get_printoptions, set_printoptions
 from .legacy_tensors import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...: PyTorch's typed constructors)
 from .type_info import Size, finfo, get_default_dtype, iinfo, set_default_dtype
+from .promotion import can_cast, promote_types, result_type
 from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import _cuda_amp  # noqa: E402
@@ -56,17 +62,32 @@ from . import distributions  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)
 from . import linalg  # noqa: E402  (tl.linalg: torch.linalg's norms, products and factorisations)
 from .linalg.aliases import *  # noqa: E402,F401,F403  (inverse, det, logdet, slogdet, pinverse, svd, qr, ...)
+from .ops.special_functions import i0, mvlgamma  # noqa: E402  (torch's top-level forms of two of torch.special's)
+# complex tensors: ComplexTensor, complex, view_as_real, ..., and the forms of tensor, zeros, rand, abs, einsum, ...
+# that also take complex data, replacing the real-only ones imported above
+from .complex_tensors import *  # noqa: E402,F401,F403
+from . import fft, random, special, testing  # noqa: E402  (torch.fft, torch.random, torch.special, torch.testing)
+from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
                             conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
                             pixel_shuffle, pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import accelerator, backends, utils  # noqa: E402
+# tl.autograd.functional uses ops, which import autograd: loaded here, after them, as a submodule of tl.autograd
+from .autograd import functional as _autograd_functional  # noqa: E402
+del _autograd_functional
+from . import func  # noqa: E402  (tl.func: torch.func's transforms)
+from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402
+from .determinism import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,  # noqa: E402
+                          is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+                          use_deterministic_algorithms)
 from .amp import autocast
 from .generator import Generator
 from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
+from . import jit  # noqa: E402  (torch.jit's names: script returns its argument, trace compiles with tl.compile)
 from .graphed_callables import make_graphed_callables as _make_graphed_callables  # noqa: E402
 cuda.make_graphed_callables = _make_graphed_callables  # tl.cuda's: it needs autograd and nn, layers above device.py
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
@@ -78,8 +99,13 @@ _guarded = {}
 _guard_tensor_methods(_guarded)
 for _namespace in (globals(), vars(nn.functional), vars(fused), vars(linalg)):
     _guard_namespace(_namespace, list(_namespace), _guarded)
+for _module in (fft, special):  # their own functions, not the helpers they import
+    _guard_namespace(vars(_module), _module.__all__, _guarded)
 _guard_namespace(vars(nn.utils.rnn), nn.utils.rnn.__all__, _guarded)  # its imported helpers stay as they are
-del _guarded, _namespace
+del _guarded, _namespace, _module
+# torch.vmap, after the guarding: like tl.func's other transforms it runs the user's function, whose errors must reach
+# the user as they are
+from .func import vmap  # noqa: E402
 
 import math as _math
 

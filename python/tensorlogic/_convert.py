@@ -48,6 +48,10 @@ def numpy_to_array(values, dtype, device, copy):
         # numpy's message for a ragged list ("setting an array element ... inhomogeneous part") speaks of its arrays
         raise ValueError("cannot make a tensor from nested sequences of uneven lengths (every sequence at one depth "
                          "must have one length)") from None
+    if values.dtype.kind == "c":
+        raise TypeError(f"cannot make a real tensor from data of dtype {values.dtype}: complex data makes a complex "
+                        "tensor (tl.tensor, tl.complex); a real tensor's operators take real operands (write the "
+                        "complex operand first: z * t)")
     if values.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor from data of dtype {values.dtype}")
     target = as_dtype(dtype) or default_dtype_for(values)

@@ -76,7 +76,8 @@ from . import _core, nn
 from .autograd.function import _NULL, Function, Node, _Output
 from .autograd.grad_mode import grad_enabled
 from .nn.module_hooks import BackwardHookFunction
-from .nn.normalization import _BatchNorm
+from .nn.dropout import _DropoutNd
+from .nn.normalization import _NormBase
 from .compile_fusion import fuse, layout
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
@@ -627,9 +628,9 @@ def _train_mode_reason(modules):
     reproduce."""
     for m in modules:
         for s in m.modules():
-            if s.training and isinstance(s, nn.Dropout) and s.p > 0:
+            if s.training and isinstance(s, _DropoutNd) and s.p > 0:
                 return _DROPOUT
-            if s.training and isinstance(s, _BatchNorm) and s.track_running_stats:
+            if s.training and isinstance(s, _NormBase) and s.track_running_stats:
                 return _BATCH_NORM
     return None
 
@@ -657,8 +658,8 @@ def _detached(out, inputs):
 _PENDING = "a CUDA graph to capture at the next inference replay"  # a _Program's graph before its capture
 _DROPOUT = ("dropout in training mode (p > 0): its masks come from tl.rand outside the recorded ops, so a replay "
             "would reuse one mask")
-_BATCH_NORM = ("batch norm in training mode with running statistics: it updates them in place outside the recorded "
-               "ops, which a replay would not do")
+_BATCH_NORM = ("batch norm in training mode with running statistics (or instance norm): it updates them in place "
+               "outside the recorded ops, which a replay would not do")
 _BUFFER_UPDATE = "it updates a module buffer in place outside the recorded ops, which a replay would not do"
 
 

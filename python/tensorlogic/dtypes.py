@@ -1,5 +1,7 @@
 """The element types (SPEC §1): float16 for all floating data; bool, int32 and int64 are exact and hold
-what f16 cannot count (masks, indices, targets, counts). PyTorch's float dtype names all mean float16."""
+what f16 cannot count (masks, indices, targets, counts). PyTorch's float dtype names all mean float16.
+complex32 (a pair of float16s, PyTorch's layout of complex32) is the dtype of tl.complex's tensors, which only
+the functions of tensorlogic/complex and tl.fft accept; PyTorch's complex names all mean it."""
 import builtins
 
 import numpy as np
@@ -9,7 +11,9 @@ class dtype:
     """An element type. tl.float16 (tl.half) holds every floating value: PyTorch's other float names, tl.float32,
     tl.float, tl.float64, tl.double and tl.bfloat16, are the same dtype, so code that asks for float32 gets float16.
     tl.int32 (tl.int) and tl.int64 (tl.long) hold indices, targets and counts exactly, and tl.bool holds masks.
-    Its fields: name, itemsize (bytes) and numpy (the numpy dtype)."""
+    tl.complex32 (tl.chalf; tl.complex64, tl.cfloat, tl.complex128 and tl.cdouble are the same) is complex tensors'
+    dtype (see tensorlogic.complex_tensors). Its fields: name, itemsize (bytes) and numpy (the numpy dtype: complex64
+    for complex32, which numpy lacks)."""
     __slots__ = ("name", "itemsize", "numpy", "tensor_type")
 
     def __init__(self, name, itemsize, numpy_type, tensor_type):
@@ -22,6 +26,11 @@ class dtype:
     def is_floating_point(self):
         """True for float16 only."""
         return self.name == "float16"
+
+    @property
+    def is_complex(self):
+        """True for complex32 only."""
+        return self.name == "complex32"
 
     @property
     def is_signed(self):
@@ -42,6 +51,10 @@ bool = dtype("bool", 1, np.bool_, "torch.BoolTensor")  # noqa: A001 -- PyTorch's
 half = float16
 long = int64
 _BY_NAME = {"float16": float16, "int32": int32, "int64": int64, "bool": bool}
+# Not among _BY_NAME (the native arrays' dtypes) nor accepted by as_dtype: only complex_dtype() answers it.
+complex32 = dtype("complex32", 4, np.complex64, "torch.ComplexHalfTensor")  # numpy has no complex32: its host form
+_COMPLEX_NAMES = {"complex32", "chalf", "complex64", "cfloat", "complex128", "cdouble", "complex", "complex_",
+                  "csingle", "clongdouble", "ComplexHalfTensor", "ComplexFloatTensor", "ComplexDoubleTensor"}
 
 # Every name PyTorch or numpy gives a dtype, mapped to ours (float names all mean float16).
 _ALIASES = {
@@ -59,26 +72,42 @@ _PYTHON_TYPES = {builtins.float: float16, builtins.int: int64, builtins.bool: bo
 
 
 def _lookup(name):
-    return _BY_NAME[name]
+    return complex32 if name == "complex32" else _BY_NAME[name]
+
+
+def _name_of(value):
+    """The bare name of a dtype given as an object, a type or a string ('torch.float32' -> 'float32')."""
+    if isinstance(value, builtins.type) and issubclass(value, np.generic):
+        value = np.dtype(value)
+    name = value if isinstance(value, str) else getattr(value, "name", None)
+    if not isinstance(name, str):
+        name = str(value)
+    return name.replace("torch.cuda.", "").replace("torch.", "").replace("tensorlogic.", "")
+
+
+def complex_dtype(value):
+    """complex32 when `value` names a complex dtype (tl.complex32, PyTorch's complex64/cfloat/complex128/..., numpy's,
+    Python's complex), else None."""
+    if value is complex32 or value is builtins.complex:
+        return complex32
+    if value is None or isinstance(value, dtype) or (isinstance(value, builtins.type) and value in _PYTHON_TYPES):
+        return None
+    return complex32 if _name_of(value) in _COMPLEX_NAMES else None
 
 
 def as_dtype(value):
     """Accepts tl dtypes, their names and the numpy/PyTorch/Python equivalents; TypeError otherwise."""
-    if value is None or isinstance(value, dtype):
+    if value is None or (isinstance(value, dtype) and value is not complex32):
         return value
-    if isinstance(value, builtins.type):
-        if value in _PYTHON_TYPES:
-            return _PYTHON_TYPES[value]
-        if issubclass(value, np.generic):
-            value = np.dtype(value)
-    if isinstance(value, str):
-        name = value
-    else:
-        name = getattr(value, "name", None)
-        if not isinstance(name, str):
-            name = str(value)
-    name = name.replace("torch.cuda.", "").replace("torch.", "").replace("tensorlogic.", "")
+    if isinstance(value, builtins.type) and value in _PYTHON_TYPES:
+        return _PYTHON_TYPES[value]
+    name = _name_of(value)
     found = _ALIASES.get(name)
+    if found is None and complex_dtype(value) is not None:
+        raise TypeError(f"unsupported dtype {value!r} here: complex tensors (tl.complex32, which PyTorch's complex "
+                        "names mean) are made by tl.complex, tl.view_as_complex, tl.fft and the creation functions "
+                        "tensor/zeros/ones/zeros_like/ones_like/empty/rand/randn, and support the operations listed "
+                        "in docs/api.md")
     if found is None:
         raise TypeError(
             f"unsupported dtype {value!r}: TensorLogic has float16 (every floating dtype name means it), "

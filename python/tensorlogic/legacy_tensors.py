@@ -1,8 +1,12 @@
 """PyTorch's legacy typed constructors: tl.FloatTensor(2, 3) (uninitialised, of that size), tl.LongTensor([1, 2])
 (from data), and isinstance(t, tl.FloatTensor). Older programs (pygcn, many tutorials) build parameters and
-index tensors with them. Every float type means float16 here (SPEC §1)."""
+index tensors with them. Every float type means float16 here (SPEC §1). set_default_tensor_type takes these types
+or their names."""
+from . import _core
 from .creation import empty, tensor
+from .device import available_devices, set_default_device
 from .dtypes import bool as _bool, float16, int32, int64
+from .errors import DeviceError
 from .tensor import Tensor
 from .type_info import Size
 
@@ -44,5 +48,32 @@ BFloat16Tensor = _legacy("BFloat16Tensor", float16)
 LongTensor = _legacy("LongTensor", int64)
 IntTensor = _legacy("IntTensor", int32)
 BoolTensor = _legacy("BoolTensor", _bool)
+_TYPES = {cls.__name__: cls for cls in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
+                                        BoolTensor)}
 
-__all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "BoolTensor"]
+def set_default_tensor_type(t):
+    """torch.set_default_tensor_type (deprecated in PyTorch, which points at set_default_dtype and
+    set_default_device): t is a float tensor type (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, all
+    float16 here) or its name, such as 'torch.FloatTensor' or 'torch.cuda.FloatTensor'. The default device becomes
+    the CPU, or the GPU for a 'torch.cuda.' name (DeviceError where this build has no CUDA device); the default
+    float dtype stays float16. Integer and bool types are a TypeError, as in PyTorch."""
+    name = t if isinstance(t, str) else str(t) if isinstance(t, _LegacyType) else None
+    if name is None:
+        raise TypeError(f"invalid type object: {t!r}; expected a tensor type such as tl.FloatTensor or its name")
+    prefix, _, short = name.rpartition(".")
+    cls = _TYPES.get(short)
+    if cls is None or prefix not in ("", "torch", "tensorlogic", "torch.cuda", "tensorlogic.cuda"):
+        raise TypeError(f"invalid type {name!r}; expected one of {[f'torch.{n}' for n in _TYPES]} or a "
+                        "'torch.cuda.' form")
+    if not cls.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    if prefix.endswith("cuda"):
+        if not _core.is_available("cuda"):
+            raise DeviceError(f"set_default_tensor_type: type {name} not available: this build has no CUDA device "
+                              f"(available: {available_devices()})")
+        set_default_device("cuda")
+    else:
+        set_default_device("cpu")
+
+
+__all__ = [*_TYPES, "set_default_tensor_type"]

@@ -13,7 +13,6 @@ from ._repr import tensor_repr
 from .device import device, device_name
 from .dtypes import _BY_NAME
 
-_U = _core.UnaryOp
 _B = _core.BinaryOp
 _Number = numbers.Number
 
@@ -229,25 +228,12 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
             return name.replace("torch.", "torch.cuda.") if self.is_cuda else name
         return self.to(dtype=dtype)
 
-    # ---- operators (the functions are in ops/elementwise.py; @ is ops/linalg.py's) ----------------
+    # ---- operators (the functions are in ops/elementwise.py; @ is ops/linalg.py's; & | ^ ~ << >> ops/bitwise.py's) ---
     def __pow__(self, other):
         return self.pow(other)
 
     def __pos__(self):
         return self
-
-    def __invert__(self):
-        return _wrap(_core.unary(_U.logical_not, self._a))
-
-    def __and__(self, other):
-        return _binary(_B.logical_and, self, other)
-
-    __rand__ = __and__
-
-    def __or__(self, other):
-        return _binary(_B.logical_or, self, other)
-
-    __ror__ = __or__
 
     def __eq__(self, other):
         if other is None or isinstance(other, str):
@@ -285,6 +271,27 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __iand__(self, other):
+        _check_bools("&=", self, other)
+        return self.logical_and_(other)
+
+    def __ior__(self, other):
+        _check_bools("|=", self, other)
+        return self.logical_or_(other)
+
+    def __ixor__(self, other):
+        _check_bools("^=", self, other)
+        return self.logical_xor_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
 
 
 def _size_keyword(size, kwargs, name):

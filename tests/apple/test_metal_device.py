@@ -91,7 +91,7 @@ def test_tuple_engine_int64_kernels_match_cpu(gpu, rng):
         lambda d: _core.reduce(_core.ReduceOp.sum, on(d, x.reshape(-1)), [0], False, 1.0, 2.0),
         lambda d: _core.binary(_core.BinaryOp.mul, on(d, x), on(d, x[:, :1] << 40)),
         lambda d: _core.binary(_core.BinaryOp.lt, on(d, x), on(d, x[::-1])),
-        lambda d: _core.binary_scalar(_core.BinaryOp.floor_divide, on(d, x), float(-(2**41) - 3)),
+        lambda d: _core.binary_scalar(_core.BinaryOp.floor_divide, on(d, x), -(2**41) - 3),
         lambda d: _core.unary(_core.UnaryOp.neg, on(d, x), 0.0, 0.0),
         lambda d: _core.where(on(d, x > 0), on(d, x), on(d, x[::-1])),
     )

@@ -124,7 +124,7 @@ def test_binary_int32_and_divide_by_zero_flag(metal_lib, rng):
     lib = metal_lib("elementwise.metal")
     a = rng.integers(-100, 100, (40,)).astype(np.int32)
     b = rng.integers(1, 9, (40,)).astype(np.int32) * rng.choice([-1, 1], 40).astype(np.int32)
-    for name in ("add", "sub", "mul", "maximum", "minimum", "floor_divide", "remainder", "eq", "lt", "ge"):
+    for name in ("add", "sub", "mul", "maximum", "minimum", "floor_divide", "remainder", "pow", "eq", "lt", "ge"):
         op = _core.BinaryOp.__members__[name]
         want = kernel_form(_core.binary(op, cpu(a), cpu(b)))
         out = np.zeros(40, np.int32)
@@ -201,8 +201,8 @@ def test_binary_int64_broadcast_scalars_and_divide_by_zero_flag(metal_lib, rng):
     for name in INT_BINARY:
         op = _core.BinaryOp.__members__[name]
         cases = (("arrays", _core.binary(op, cpu(a), cpu(b)), {0: a, 1: b}, {0: st(ea), 1: st(eb)}, (0, 0)),
-                 ("b scalar", _core.binary_scalar(op, cpu(a), float(scalar)), {0: a, 1: a}, {0: st(a)}, (0, 1)),
-                 ("a scalar", _core.rbinary_scalar(op, float(scalar), cpu(a)), {0: a, 1: a}, {1: st(a)}, (1, 0)))
+                 ("b scalar", _core.binary_scalar(op, cpu(a), scalar), {0: a, 1: a}, {0: st(a)}, (0, 1)),
+                 ("a scalar", _core.rbinary_scalar(op, scalar, cpu(a)), {0: a, 1: a}, {1: st(a)}, (1, 0)))
         for label, want, inputs, strides, (a_scalar, b_scalar) in cases:
             want = kernel_form(want)
             out = np.zeros(want.shape, np.int64)

@@ -1,8 +1,9 @@
 """Differential fuzzer of the language's logic against clingo: random Datalog programs over what
 LANGUAGE.md §3 says rules may hold (predicates of arity 0-3, integer and symbol constants, several
 body atoms, repeated variables, constants in heads and bodies, linear, non-linear and mutual
-recursion, stratified negation with variables quantified inside it, comparisons, integer
-arithmetic in heads, bodies and atom arguments, aggregates with grouping, recursive min and max)
+recursion, stratified negation with variables quantified inside it, negation of relations nothing
+defines, comparisons, integer arithmetic in heads, bodies and atom arguments, aggregates with
+grouping (several rules each), recursive min and max)
 run by TensorLogic (relations stored sparse, and as the engine chooses, which is dense where it
 can; the tuple engine's arrays in numpy and in engine tensors) and by clingo (the unique stable
 model of a stratified program), compared relation by relation.  Unstratified and unsafe programs
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 
 from tensorlogic import lang
 from tensorlogic.errors import TensorLogicTypeError
+from tensorlogic.lang import UndefinedRelationWarning
 from tensorlogic.lang.logic import arrays
 from tensorlogic.lang.run.datalog import FixpointLimitWarning
 
@@ -78,6 +80,7 @@ class Program:
     loaded: set = field(default_factory=set)        # preds whose facts come by Program.add_facts
     arrow: str = "<-"              # or the same token in Unicode, ←
     bound: int = 0                 # the lattice predicate's values stay within +-bound
+    undefined: list = field(default_factory=list)   # preds read only under `not`: empty
 
 
 # ---- generation ---------------------------------------------------------------------------------
@@ -217,6 +220,9 @@ class RuleMaker:
         if self.chance(0.3):
             out.append(self.assignment())
         out += [self.negative(rng.choice(neg)) for _ in range(rng.choices([0, 1, 2], [5, 3, 1])[0]) if neg]
+        if self.prog.undefined and self.chance(0.3):
+            # A relation nothing defines is empty under `not` (clingo's and Datalog's meaning).
+            out.append(self.negative(rng.choice(self.prog.undefined)))
         out += [self.comparison() for _ in range(rng.choices([0, 1, 2], [5, 3, 1])[0])]
         out = [lit for lit in out if lit is not None]
         rng.shuffle(out)
@@ -294,9 +300,11 @@ def generate(rng) -> Program:
         preds.append(aggs[-1])
     if rng.random() < 0.12:
         lattice(rng, prog, levels + 1)
+    if rng.random() < 0.15:
+        prog.undefined = [Pred(f"u{k}", make_sorts(rng), 0, "undefined") for k in range(rng.randint(1, 2))]
     for p in preds:
         if p.kind == "edb" or (p.kind == "plain" and rng.random() < 0.5) or \
-                (p.kind == "agg" and p.agg[0] in ("min", "max") and rng.random() < 0.3):
+                (p.kind == "agg" and rng.random() < 0.3):
             rows = facts_of(rng, prog, p, 20 if p.kind == "edb" else 3)
             if rows:
                 prog.facts.setdefault(p.name, rows)
@@ -305,8 +313,11 @@ def generate(rng) -> Program:
             prog.rules += [make_rule(rng, prog, p) for _ in range(rng.randint(1, 3))]
     for p in aggs:
         prog.rules.append(make_rule(rng, prog, p, strict=True, agg=p.agg))
-        if p.agg[0] in ("min", "max") and rng.random() < 0.3:
-            # Rules without an aggregate add values to min and max (LANGUAGE.md §3).
+        if p.agg[0] not in ("min", "max") and rng.random() < 0.3:
+            # count, sum and avg aggregate per rule (LANGUAGE.md §3).
+            prog.rules.append(make_rule(rng, prog, p, strict=True, agg=p.agg))
+        if rng.random() < 0.3:
+            # Rules without an aggregate add values to min and max, rows to the others.
             prog.rules.append(make_rule(rng, prog, p, strict=True))
     # Facts of the lowest level also arrive without the parser (`Program.add_facts`); not names and
     # integers at one position: the check has made a position whose constants in the program are
@@ -518,6 +529,7 @@ def tensorlogic_answers(fuzzed, text, asked, storage, tensors):
     arrays.TENSORS_ON_CPU = tensors
     with warnings.catch_warnings():
         warnings.simplefilter("error", FixpointLimitWarning)
+        warnings.simplefilter("ignore", UndefinedRelationWarning)
         prog = lang.compile(text, "fuzz.tl", max_steps=20_000, time_limit=20.0)
         for p in fuzzed.preds if storage else ():
             prog.storage(tl_name(p), storage)

@@ -8,7 +8,9 @@ Where clingo's meaning differs from the language's, the text spells out the lang
   the negated atom becomes an auxiliary predicate of the negation's other arguments.
 - An aggregate ranges over the distinct bindings of the rule's whole body (each binding counts
   once, its term's value summed once) and gives a row only for groups with a binding; `avg` rounds
-  down. Rules without an aggregate, and facts, add values to `min` and `max`.
+  down. Rules without an aggregate, and facts, add values to `min` and `max` (one value per group).
+  `count`, `sum` and `avg` aggregate per rule (clingo's meaning of several rules); facts and rules
+  without the aggregate add rows.
 - Recursive `min(d + w)` (`max(d - w)`) with w >= 0 is the best value over all derivations; clingo
   enumerates the derivations' values within the program's bound (simple paths reach it) and takes
   the best.
@@ -130,7 +132,8 @@ def clingo_program(prog) -> str:
     out = []
     for name, rows in prog.facts.items():
         pred = next(p for p in prog.preds if p.name == name)
-        if pred.kind in ("agg", "lattice"):     # values of min and max: (group..., value)
+        if pred.kind == "lattice" or (pred.kind == "agg" and pred.agg[0] in ("min", "max")):
+            # values of min and max: (group..., value)
             pos = pred.agg[1]
             rows = [row[:pos] + row[pos + 1:] + row[pos:pos + 1] for row in rows]
             name = f"aux_{name}_val"
@@ -145,7 +148,7 @@ def clingo_program(prog) -> str:
             head = t.atom(r.head, [t.value(a) for a in r.args])
             out.append(f"{head} :- {t.body()}.")
     for p in prog.preds:
-        if p.kind in ("agg", "lattice"):
+        if p.kind == "lattice" or (p.kind == "agg" and p.agg[0] in ("min", "max")):
             best(p, out)
     return "\n".join(out) + "\n"
 
@@ -154,18 +157,24 @@ def aggregate_rule(r, out, k):
     fn, pos = r.head.agg
     t = RuleText(r, out, k)
     groups = [t.value(a) for j, a in enumerate(r.args) if j != pos]
-    if r.args[pos][0] != "agg":             # a rule without the aggregate adds a value
-        out.append(f"aux_{r.head.name}_val({', '.join(groups + [t.value(r.args[pos])])}) :- {t.body()}.")
+    if r.args[pos][0] != "agg":             # a rule without the aggregate adds a value (a row)
+        value = t.value(r.args[pos])
+        if fn in ("min", "max"):
+            out.append(f"aux_{r.head.name}_val({', '.join(groups + [value])}) :- {t.body()}.")
+        else:
+            out.append(f"{t.atom(r.head, groups[:pos] + [value] + groups[pos:])} :- {t.body()}.")
         return
     term = t.value(r.args[pos][2])
     if fn in ("min", "max"):
         out.append(f"aux_{r.head.name}_val({', '.join(groups + [term])}) :- {t.body()}.")
         return
-    # count, sum, avg: one row per distinct binding of the body's variables.
+    # count, sum, avg: one row per distinct binding of the body's variables, this rule's own.
     # The bindings as one tuple term: (X1, U2, ...), `(X1,)` for one variable, `()` for none.
     bindings = sorted(v.upper() if v[0] == "x" else v for v in t.named)
     packed = f"({', '.join(bindings)}{',' if len(bindings) == 1 else ''})"
-    out.append(f"aux_{r.head.name}_all({', '.join(groups + [term, packed])}) :- {t.body()}.")
+    rows = f"aux_{r.head.name}_all_{k}"
+    out.append(f"{rows}({', '.join(groups + [term, packed])}) :- {t.body()}.")
+    per_rule(r.head, rows, out)
 
 
 def lattice_rule(prog, r, out, k):
@@ -178,16 +187,20 @@ def lattice_rule(prog, r, out, k):
 
 
 def best(p, out):
-    """The aggregate's rows from the auxiliary relation of its values (or bindings)."""
+    """min and max: the aggregate's rows from the auxiliary relation of all its values."""
     fn, pos = p.agg
     groups = [f"G{j}" for j in range(len(p.sorts) - 1)]
     head = groups[:pos] + ["A"] + groups[pos:]
-    if fn in ("min", "max") or p.kind == "lattice":
-        aux = f"aux_{p.name}_val({', '.join(groups + ['T'])})"
-        out.append(f"{p.name}({', '.join(head)}) :- aux_{p.name}_val({', '.join(groups + ['_'])}), "
-                   f"A = #{fn}{{T : {aux}}}.")
-        return
-    rows = f"aux_{p.name}_all"
+    aux = f"aux_{p.name}_val({', '.join(groups + ['T'])})"
+    out.append(f"{p.name}({', '.join(head)}) :- aux_{p.name}_val({', '.join(groups + ['_'])}), "
+               f"A = #{fn}{{T : {aux}}}.")
+
+
+def per_rule(p, rows, out):
+    """count, sum, avg: one rule's rows from the auxiliary relation of its bindings."""
+    fn, pos = p.agg
+    groups = [f"G{j}" for j in range(len(p.sorts) - 1)]
+    head = groups[:pos] + ["A"] + groups[pos:]
     elems = f"T, B : {rows}({', '.join(groups + ['T', 'B'])})"
     group = f"{rows}({', '.join(groups + ['_', '_'])})"
     if fn == "count":

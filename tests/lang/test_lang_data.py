@@ -46,8 +46,7 @@ def test_load_tsv_and_csv_facts(tmp_path):
         assert paths(prog) == closure(edges)
 
 
-def test_load_integer_facts_into_a_declared_relation(tmp_path):
-    rng = np.random.default_rng()
+def test_load_integer_facts_into_a_declared_relation(tmp_path, rng):
     edges = np.unique(rng.integers(0, 9, size=(20, 2)), axis=0)
     np.save(tmp_path / "e.npy", edges)
     prog = lang.run('domain Node = 0..9\nrelation Edge(a: Node, b: Node)\nload Edge from "e.npy"\n' + CLOSURE,
@@ -72,8 +71,7 @@ def test_load_mixed_columns_gives_integers_where_a_column_holds_only_integers(tm
         assert prog.query("Total(t)") == [{"t": sum(rows.values())}], rows
 
 
-def test_load_tensors(tmp_path):
-    rng = np.random.default_rng()
+def test_load_tensors(tmp_path, rng):
     w = rng.standard_normal((3, 4)).astype(np.float16)
     np.save(tmp_path / "w.npy", w)
     save_file({"W": w, "b": w[0]}, str(tmp_path / "m.safetensors"))

@@ -85,6 +85,8 @@ TYPE_ERRORS = [
     ("domain P = {a, b}\nrelation R(x: P)\ntensor X: float16[3] = zeros(3)\nY[i] = X[a]\n", 4, 10,
      "axis 0 of 'X' is not indexed by a domain"),
     ("tensor X: float16[3] = zeros(3)\nY[i] = X[X]\n", 2, 10, "cannot be used as an index variable"),
+    ("domain Node = {a, b, c, d}\ntensor X: float16[Node, 2] = zeros(4, 2)\nZ[n, d] = X[n, d]\n", 3, 6,
+     "'d' is a constant of domain Node: a name a domain or a fact holds is a constant, not an index variable"),
     # ---- arity ------------------------------------------------------------------------------------
     ("Parent(A, B)\nAnc(x) <- Parent(x, y, z)\n", 2, 11, "relation 'Parent' takes 2 arguments (line 1), but 3 are given"),
     ("Parent(A, B)\nParent(A, B, C)\n", 2, 1, "takes 2 arguments"),
@@ -158,7 +160,9 @@ def test_errors_are_builtin_subclasses():
     assert issubclass(TensorLogicTypeError, TypeError)
 
 
-def test_index_summed_in_a_product_and_used_outside_it():
+def test_index_summed_in_a_product_and_kept_outside_it():
+    # Outside an equation there is no left side to say which indices survive (in an equation,
+    # `S = A[j] B[j] + C[j]` sums j over the whole right side).
     src = ("tensor A: float16[3] = zeros(3)\ntensor B: float16[3] = zeros(3)\n"
-           "tensor C: float16[3] = zeros(3)\nS = A[j] B[j] + C[j]\n")
-    error_at(src, TensorLogicTypeError, 4, 19, "index 'j' is summed inside a product but also used outside it")
+           "tensor C: float16[3] = zeros(3)\nprint(A[j] B[j] + C[j])\n")
+    error_at(src, TensorLogicTypeError, 4, 21, "index 'j' is summed inside a product but also used outside it")

@@ -104,10 +104,10 @@ def test_learn_before_its_tensor_has_a_value():
 
 
 
-def test_learn_with_equations_inside_top_level_control_flow(capsys):
+def test_learn_with_equations_inside_top_level_control_flow(rng, capsys):
     """LANGUAGE.md §6's block inside a top-level loop and `if`: its equations define program tensors as
     at the top level (they were 'unknown variable' errors), and each pass trains further."""
-    seed = int(np.random.default_rng().integers(1 << 30))
+    seed = int(rng.integers(1 << 30))
     w_true = np.random.default_rng(seed).uniform(-2, 2, 2).round(2)
     src = f"""
 tensor X: float16[6, 2] = [[0, 1], [1, 0], [1, 1], [2, 1], [1, 2], [2, 2]]
@@ -134,10 +134,10 @@ Err?
     assert out[:3] == ["pass 0", "pass 1", "pass 2"] and out[3].startswith("Err = ["), out
 
 
-def test_if_and_loops_inside_learn_run_every_epoch(capsys):
+def test_if_and_loops_inside_learn_run_every_epoch(rng, capsys):
     """`if epoch % 5 == 0 { print(...) }` in a learn block (it was a syntax error: only expressions,
     assignments and `let` could stand there), against numpy's gradient descent."""
-    seed = int(np.random.default_rng().integers(1 << 30))
+    seed = int(rng.integers(1 << 30))
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (6, 2)).round(2)
     y = rng.uniform(-1, 1, 6).round(2)
@@ -171,10 +171,10 @@ learn {{
 
 
 
-def test_learnable_struct_fields_are_trained(capsys):
+def test_learnable_struct_fields_are_trained(rng, capsys):
     """`struct Linear { w: float16[2] learnable, b: float16 learnable }` (the seed's layer style): a learn block
     trains the fields of every live struct value, nested ones too (it was 'needs a learnable tensor')."""
-    seed = int(np.random.default_rng().integers(1 << 30))
+    seed = int(rng.integers(1 << 30))
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, (8, 2)).round(2)
     y = rng.uniform(-1, 1, 8).round(2)

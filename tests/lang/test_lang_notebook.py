@@ -40,8 +40,7 @@ def test_cells_share_one_program_and_relations_are_bindings(shell):
     assert shown.header == ["x", "y"] and len(shown.rows) == 3
 
 
-def test_tensors_show_as_grids_against_numpy(shell):
-    rng = np.random.default_rng()
+def test_tensors_show_as_grids_against_numpy(shell, rng):
     w = rng.integers(-3, 4, size=(2, 3))
     x = rng.integers(-3, 4, size=3)
     shell.run_cell_magic("tl", "", f"tensor W: float16[2, 3] = {w.tolist()}\ntensor X: float16[3] = {x.tolist()}")

@@ -6,7 +6,7 @@ import pytest
 
 import tensorlogic as tl
 from tensorlogic import lang
-from tensorlogic.lang import TensorLogicTypeError
+from tensorlogic.lang import TensorLogicTypeError, UndefinedRelationWarning
 from tensorlogic.lang.run.datalog import FixpointLimitWarning
 
 
@@ -112,6 +112,21 @@ AliceTo(Alice, y) <- Parent(Bob, y)
     assert [r["y"] for r in prog.query("FromAlice(y)")] == ["Bob", "Charlie", "Dana"]
     np.testing.assert_array_equal(arr(prog["Self"]), np.eye(4))
     assert prog.query("AliceTo(x, y)") == [{"x": "Alice", "y": "Charlie"}]
+
+
+def test_negation_of_a_relation_nothing_defines_holds_with_a_warning():
+    # clingo's and Datalog's meaning: an atom no rule or fact derives is false (clingo: an info).
+    src = FAMILY + "Free(x) <- Parent(x, y), not Banned(x)\nLone(x) <- Parent(x, y), not Rival(x, z)\n"
+    with pytest.warns(UndefinedRelationWarning) as got:
+        prog = run(src)
+    assert sorted((w.filename, w.lineno, str(w.message)) for w in got) == [
+        ("prog.tl", 9, "relation 'Banned' has no facts or rules: `not Banned(...)` always holds"),
+        ("prog.tl", 10, "relation 'Rival' has no facts or rules: `not Rival(...)` always holds")]
+    assert [r["x"] for r in prog.query("Free(x)")] == ["Alice", "Bob", "Charlie"]
+    assert [r["x"] for r in prog.query("Lone(x)")] == ["Alice", "Bob", "Charlie"]
+    assert prog.query("Banned(x)") == []
+    with pytest.raises(TensorLogicTypeError, match="unknown relation 'Banned'"):
+        run(FAMILY + "Free(x) <- Parent(x, y), Banned(x)\n")
 
 
 def test_mutual_recursion_and_rules_over_several_strata():
@@ -251,10 +266,10 @@ def test_queries_of_tensors_print_values(capsys):
     assert capsys.readouterr().out == "X = [1., 2., 3.]\nX[i] X[i] = 14\nY = [2., 4., 6.]\n"
 
 
-def test_equation_tensors_take_their_axes_domains_from_the_right_side():
+def test_equation_tensors_take_their_axes_domains_from_the_right_side(rng):
     """`Joint[c, w] = PC[c] PW[c, w]` indexes its axes by Bool, so `Joint[c, yes]` reads a constant (it was
     'axis 1 of Joint is not indexed by a domain'); an integer read at run time is a position."""
-    seed = int(np.random.default_rng().integers(1 << 30))
+    seed = int(rng.integers(1 << 30))
     rng = np.random.default_rng(seed)
     pc = rng.dirichlet([1, 1]).astype(np.float16)
     pw = rng.dirichlet([1, 1], size=2).astype(np.float16)
@@ -305,10 +320,10 @@ def test_a_variable_not_yet_set_is_named_in_indices_and_slices():
         assert (info.value.lineno, info.value.offset) == (len(src.splitlines()), col), str(info.value)
 
 
-def test_f16_values_print_as_their_shortest_decimals(capsys):
+def test_f16_values_print_as_their_shortest_decimals(rng, capsys):
     """A float16 value prints as the shortest decimal that reads back as it (1.4, not its f16 neighbour
     1.40039); integers stay exact; arrays likewise."""
-    seed = int(np.random.default_rng().integers(1 << 30))
+    seed = int(rng.integers(1 << 30))
     v = np.random.default_rng(seed).uniform(-50, 50, 5).round(2)
     run(f"let v = {v.tolist()} + zeros(5)\nprint(v[0])\nprint(v)\nprint(round(1.43 * 10) / 10)\n"
         "print(65504 + zeros(1)[0], [65504, 0.1] + zeros(2))\n")

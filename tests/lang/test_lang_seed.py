@@ -57,8 +57,7 @@ def test_positional_encoding_matches_the_formula():
     np.testing.assert_allclose(pe, want, atol=2e-3)
 
 
-def test_rope_rotates_pairs_by_position():
-    rng = np.random.default_rng()
+def test_rope_rotates_pairs_by_position(rng):
     x = rng.standard_normal((5, 2, 4)).astype(np.float16)
     got = run(f"let y = rope({x.astype(float).tolist()}, 3)\n")["y"].numpy().astype(np.float64)
     want = np.empty((5, 2, 4))
@@ -71,8 +70,7 @@ def test_rope_rotates_pairs_by_position():
     np.testing.assert_allclose(got, want, atol=1e-2)
 
 
-def test_tan_transe_and_relational_aggregate():
-    rng = np.random.default_rng()
+def test_tan_transe_and_relational_aggregate(rng):
     h, r, t = (rng.standard_normal(4).round(2) for _ in range(3))
     src = (f"let h = {h.tolist()}\nlet r = {r.tolist()}\nlet t = {t.tolist()}\n"
            "let s2 = transe_score(h, r, t)\nlet s1 = transe_score(h, r, t, 1)\n"
@@ -211,10 +209,9 @@ def test_scalar_types_in_signatures(capsys):
     located(TensorLogicTypeError, "fn f(n: integer) { n }\n", 1, 9, "unknown type 'integer'")
 
 
-def test_a_list_where_a_tensor_type_is_declared_becomes_that_tensor():
+def test_a_list_where_a_tensor_type_is_declared_becomes_that_tensor(rng):
     """`let x: float16[2] = [1, 2]` and `return [0.0, 1.0]` from `-> float16[2]` (both were 'must be a
     tensor, not list'); a wrong length is still a located error."""
-    rng = np.random.default_rng()
     a = rng.integers(-9, 9, (2, 3)).tolist()
     prog = run(f"fn z() -> float16[3] {{ return [0.5, 1.0, 2.0] }}\nlet x: float16[2, 3] = {a}\n"
                f"let i: int32[3] = {a[0]}\nlet y = x + z()\n")
@@ -245,10 +242,9 @@ def test_break_continue_and_bare_blocks(capsys):
     located(TensorLogicTypeError, "main { break }\n", 1, 8, "`break` outside a loop")
 
 
-def test_compound_assignment_and_for_over_a_range(capsys):
+def test_compound_assignment_and_for_over_a_range(rng, capsys):
     """`x += e` (-= *= /=) on variables and fields, and `for i in a..b` as `range(a, b)` (both were syntax
     errors), against Python."""
-    rng = np.random.default_rng()
     a, b = sorted(rng.integers(-5, 8, 2).tolist())
     c = int(rng.integers(1, 9))
     src = f"""struct Acc {{ n: int }}
@@ -297,9 +293,8 @@ def test_list_literals_are_tensors_in_arithmetic(capsys):
     located(TensorLogicTypeError, 'let x = [1, "a"] + [1, 2]\n', 1, 20, "a list of numbers is a tensor")
 
 
-def test_concat_and_stack_take_lists_of_any_lengths():
+def test_concat_and_stack_take_lists_of_any_lengths(rng):
     """`concat([xs, [n]])` grows a list (it was one ragged literal: 'stack: expects tensors of equal shape')."""
-    rng = np.random.default_rng()
     a = rng.integers(-9, 9, rng.integers(0, 5)).tolist()
     b = rng.integers(-9, 9, rng.integers(1, 5)).tolist()
     prog = run(f"let a = {a}\nlet t = concat([a, {b}])\nlet e = []\nfor v in {b} {{ e = concat([e, [v]]) }}\n"
@@ -310,10 +305,9 @@ def test_concat_and_stack_take_lists_of_any_lengths():
     np.testing.assert_array_equal(prog["h"].numpy(), a + [1, 1])
 
 
-def test_lists_of_strings_and_structs_join_with_plus_and_concat(capsys):
+def test_lists_of_strings_and_structs_join_with_plus_and_concat(rng, capsys):
     """A list holding strings or structs is a sequence, not a tensor: `names = names + [w]` appends (it was
     'a list of numbers is a tensor; this one holds str'); lists of numbers still add elementwise."""
-    rng = np.random.default_rng()
     words = ["w" + str(k) for k in rng.integers(0, 99, rng.integers(1, 6))]
     src = ("struct P { n: int }\nmain {\n    let names = []\n    let ps = [P { n: 0 }]\n"
            f"    for w in {str(words).replace(chr(39), chr(34))} {{ names = names + [w] }}\n"
@@ -323,14 +317,16 @@ def test_lists_of_strings_and_structs_join_with_plus_and_concat(capsys):
     assert out(src, capsys) == f"{len(words)} 2 1 end [2., 3.]\n" + "".join(w + "\n" for w in words)
 
 
-def test_a_float_literal_with_an_integer_tensor_computes_in_float16():
+def test_a_float_literal_with_an_integer_tensor_computes_in_float16(rng):
     """`arange(6) * 1.0` is [0., 1., ...] as in PyTorch (it stayed an integer tensor, so `(arange(n) * 1.0) / 4`
-    divided as floats but `% 5 - 2` patterns and printing read integers)."""
-    rng = np.random.default_rng()
+    divided as floats but `% 5 - 2` patterns and printing read integers); `1.5 == arange(3)` compares as floats
+    (the literal was once converted to the tensor's integer type: true at 1)."""
     n, c = int(rng.integers(2, 9)), float(rng.integers(1, 5))
     prog = run(f"let a = arange({n}) * {c:.1f}\nlet b = {c:.1f} + arange({n})\ntensor I: int32[3] = [1, 2, 3]\n"
-               f"Y[i] = I[i] * 1.0 - 0.5\nlet k = arange({n}) * 2\n")
-    for name, want in (("a", np.arange(n) * c), ("b", c + np.arange(n)), ("Y", [0.5, 1.5, 2.5])):
+               f"Y[i] = I[i] * 1.0 - 0.5\nlet k = arange({n}) * 2\nlet e = 1.5 == arange({n})\n"
+               f"let f = {c:.1f} <= arange({n})\n")
+    for name, want in (("a", np.arange(n) * c), ("b", c + np.arange(n)), ("Y", [0.5, 1.5, 2.5]),
+                       ("e", np.zeros(n)), ("f", (c <= np.arange(n)).astype(float))):
         assert str(prog[name].dtype).endswith("float16"), name
         np.testing.assert_array_equal(prog[name].numpy(), want)
     assert not prog["k"].is_floating_point()
@@ -374,21 +370,19 @@ def test_tensor_methods_as_in_pytorch(capsys):
     located(TensorLogicTypeError, "let x = ones([2, 3])\nlet y = x.view([4, 4])\n", 2, 9, "view:")
 
 
-def test_every_tensor_method_and_property_of_pytorch(capsys):
+def test_every_tensor_method_and_property_of_pytorch(rng, capsys):
     """`x.size(1)`, `x.dim()`, `x.float()`, `x.T`, `x.ndim`: the tensor's own methods and properties beyond the
     built-ins' names (they were 'unknown method' at check time); misspellings stay located errors."""
-    rng = np.random.default_rng()
     r, c = (int(v) for v in rng.integers(1, 6, 2))
     assert out(f"let x = ones([{r}, {c}])\nprint(x.size(1), x.dim(), x.ndim, x.T.shape, x.clone().sum())\n",
                capsys) == f"{c} 2 2 ({c}, {r}) {r * c}\n"
     located(TensorLogicTypeError, "let x = ones(2)\nprint(x.sizee())\n", 2, 9, "unknown method 'sizee'")
 
 
-def test_a_list_of_integers_where_a_builtin_takes_indices():
+def test_a_list_of_integers_where_a_builtin_takes_indices(rng):
     """`embedding(T, [2, 0])`, `index_select(T, 0, [1])`, `cross_entropy(logits, [0, 2])`: a list literal of
     integers is an integer tensor there (it was float16: 'indices must be int64 or int32', or read as
     probabilities); floats stay probabilities."""
-    rng = np.random.default_rng()
     table = rng.integers(-9, 9, (5, 3)).tolist()
     ids = rng.integers(0, 5, 4).tolist()
     logits = rng.integers(-3, 3, (2, 3)).astype(float).tolist()
@@ -404,8 +398,7 @@ def test_a_list_of_integers_where_a_builtin_takes_indices():
     assert float(prog["p"].item()) == pytest.approx(-(logp[0, 0] + logp[1, 2]) / 2, abs=1e-2)
 
 
-def test_attention_masks():
-    rng = np.random.default_rng()
+def test_attention_masks(rng):
     scores = rng.standard_normal((4, 4)).round(2)
     mask = (rng.random((4, 4)) > 0.4).astype(float)
     prog = run(f"let s = {scores.tolist()}\nlet m = {mask.tolist()}\nlet a = apply_mask(s, m)\n"

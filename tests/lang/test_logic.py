@@ -161,6 +161,36 @@ def test_aggregates_with_grouping(fn):
     assert got == {k: ref(v) for k, v in groups.items()}, seed
 
 
+@pytest.mark.parametrize("fn", ["count", "sum", "min", "max", "avg"])
+def test_several_aggregate_rules_match_clingo(fn):
+    # count, sum and avg aggregate per rule (clingo's meaning of two rules); min and max keep one
+    # value per group over every rule; a rule without the aggregate adds a row (a candidate).
+    seed = random.randrange(1 << 30)
+    rng = np.random.default_rng(seed)
+    e, f = ({(int(a), int(b), int(w)) for a, b, w in rng.integers(0, 6, size=(12, 3))} for _ in range(2))
+    facts = "".join(f"E(k{a}, k{b}, {w})\n" for a, b, w in e) + "".join(f"F(k{a}, k{b}, {w})\n" for a, b, w in f)
+    term = "y" if fn == "count" else "w"
+    prog = lang.run(facts + f"A(x, {fn}({term})) <- E(x, y, w)\nA(x, {fn}({term})) <- F(x, y, w)\n"
+                    "A(x, 7) <- F(y, x, w), w > 4\n")
+    asp = "".join(f"e(k{a}, k{b}, {w}). " for a, b, w in e) + "".join(f"f(k{a}, k{b}, {w}). " for a, b, w in f)
+    if fn in ("min", "max"):
+        asp += (f"v(X, W) :- e(X, _, W). v(X, W) :- f(X, _, W). v(X, 7) :- f(_, X, W), W > 4. "
+                f"a(X, M) :- v(X, _), M = #{fn}{{W : v(X, W)}}.")
+    else:
+        count, total = "#count{Y, W : R(X, Y, W)}", "#sum{W, Y : R(X, Y, W)}"
+        value = {"count": f"N = {count}", "sum": f"N = {total}",
+                 "avg": f"S = {total}, C = {count}, N = (S - (((S \\ C) + C) \\ C)) / C"}[fn]
+        asp += "".join(f"a(X, N) :- {r}(X, _, _), {value.replace('R(', r + '(')}. " for r in "ef")
+        asp += "a(X, 7) :- f(_, X, W), W > 4."
+    ctl = clingo.Control(["--warn=none"])
+    ctl.add("base", [], asp)
+    ctl.ground([("base", [])])
+    want = set()
+    ctl.solve(on_model=lambda m: want.update((s.arguments[0].name, s.arguments[1].number)
+                                             for s in m.symbols(atoms=True) if s.name == "a"))
+    assert {(r["x"], r["v"]) for r in prog.query("A(x, v)")} == want, seed
+
+
 def test_recursive_min_is_shortest_paths():
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)

@@ -9,6 +9,7 @@ import tensorlogic as tl
 
 import prog_actor_critic
 import prog_gat
+from replayed import assert_updates_follow, run_replayed
 from test_programs import close, twins
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
@@ -36,29 +37,21 @@ def test_gat(rng, scores):
 
 
 def test_actor_critic(rng, monkeypatch):
-    """The two libraries draw different actions, so the actions are replayed from one numpy draw in both
-    (Categorical.sample replaced); the cart-pole is deterministic given them, so both see the same states and
-    episode lengths, and each update's loss and gradient norm must follow PyTorch's. Over 120 seeds (2026-12-06)
-    the losses of the first 6 updates differed by at most 2.7% of the run's largest loss and the gradient norms by
-    at most 8.9%. Later a replayed action of probability below ~1e-4 makes the two part: f16 clamps probs at 2^-14
-    (PyTorch float32 at 1.2e-7), and where the probability is just above it, log's gradient 1/p times an advantage
-    beyond ~4 overflows f16 (NaN gradients in 2 of 120 seeds at the 7th or 8th update), so 6 episodes are run."""
+    """The actions replayed from one numpy draw in both (see replayed.py); the cart-pole is deterministic given
+    them, so both see the same states and episode lengths. Over 200 seeds (2026-12-06) the updates made from the
+    same weights (all 6 in 151 seeds, only the first in 27) agreed within 0.45% of the run's largest loss and
+    0.47% in gradient norm. Only 6 episodes: later the policy is peaked, and a replayed action's probability
+    falls on either side of f16's clamp at 2^-10 (seed 10075, 9th update: 9.74e-4 in PyTorch, 9.79e-4 in ours),
+    so one run has a gradient term the other lacks (norms 5.9% apart from the same weights, over 100 seeds
+    of 10 episodes)."""
     actions = rng.integers(0, 2, 1000).tolist()
-    theirs, ours = twins(rng, prog_actor_critic.build)
+    models = twins(rng, prog_actor_critic.build)
     seed = int(rng.integers(1 << 20))
-    runs = {}
-    for lib, model in ((torch, theirs), (tl, ours)):
-        replay = iter(actions)
-        monkeypatch.setattr(lib.distributions.Categorical, "sample",
-                            lambda self, sample_shape=(), lib=lib, replay=replay: lib.tensor(next(replay)))
-        runs[lib] = prog_actor_critic.train(lib, model, episodes=6, seed=seed)
-    (t_rewards, t_losses, t_norms, t_running), (l_rewards, l_losses, l_norms, l_running) = runs[torch], runs[tl]
+    ((t_rewards, t_losses, t_norms, t_running), (l_rewards, l_losses, l_norms, l_running)), steps = run_replayed(
+        monkeypatch, prog_actor_critic.train, models, actions, episodes=6, seed=seed)
     assert l_rewards == t_rewards and l_running == t_running
-    scale = max(abs(loss) for loss in t_losses)
-    for update, (ours_, theirs_) in enumerate(zip(l_losses, t_losses)):
-        assert abs(ours_ - theirs_) <= 0.05 * scale, (update, l_losses, t_losses)
-    for update, (ours_, theirs_) in enumerate(zip(l_norms, t_norms)):
-        assert ours_ == pytest.approx(theirs_, rel=0.15), (update, l_norms, t_norms)
+    same = assert_updates_follow(steps, l_losses, t_losses, lr=3e-2)
+    np.testing.assert_allclose(l_norms[:same], t_norms[:same], rtol=0.03, err_msg=f"the first {same} updates")
 
 
 def test_actor_critic_samples(rng):

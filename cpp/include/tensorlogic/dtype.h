@@ -45,6 +45,13 @@ inline Dtype promote_types(Dtype a, Dtype b) {
   return rank(a) >= rank(b) ? a : b;
 }
 
+// Whether a result of dtype `from` may be written into a tensor of dtype `to` (PyTorch's can_cast, which its
+// in-place ops check): never a float into an integer or bool tensor, nor an integer into a bool tensor.
+inline bool can_cast(Dtype from, Dtype to) {
+  if (from == Dtype::float16) return to == Dtype::float16;
+  return from == Dtype::bool_ || to != Dtype::bool_;
+}
+
 // IEEE binary16 stored as its bit pattern; arithmetic happens in f32.
 struct half {
   uint16_t bits;

@@ -6,12 +6,42 @@
 #include <optional>
 #include <utility>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tensorlogic/array.h"
 #include "tensorlogic/op_enums.h"  // UnaryOp, BinaryOp, ... (listed once, in op_table.def)
 
 namespace tensorlogic {
+
+// ---- numbers -----------------------------------------------------------------------------------------
+// A number operand (Python's bool, int or float; C++'s bool, integer and floating types): PyTorch's "wrapped
+// number". Its kind, never its value, takes part in type promotion, and only by category (bool < integer <
+// float) against tensors: 1.0 beside an int64 tensor gives float16, 2 beside an int32 tensor keeps int32.
+class Scalar {
+ public:
+  enum class Kind : uint8_t { boolean, integer, floating };
+  Scalar() : Scalar(0.0) {}
+  Scalar(bool value) : kind_(Kind::boolean), integer_(value), floating_(value) {}
+  template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  Scalar(T value)
+      : kind_(Kind::integer), integer_(static_cast<int64_t>(value)), floating_(static_cast<double>(value)) {}
+  template <typename T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+  Scalar(T value) : kind_(Kind::floating), floating_(static_cast<double>(value)) {}
+
+  Kind kind() const { return kind_; }
+  // The dtype it promotes as: bool, int64 (PyTorch's integer default) or float16 (every float).
+  Dtype dtype() const {
+    return kind_ == Kind::boolean ? Dtype::bool_ : kind_ == Kind::integer ? Dtype::int64 : Dtype::float16;
+  }
+  double to_double() const { return floating_; }
+  int64_t to_int() const { return integer_; }  // exact for bool and integer numbers (0 for floats)
+
+ private:
+  Kind kind_;
+  int64_t integer_ = 0;
+  double floating_ = 0.0;
+};
 
 // ---- kernel families -------------------------------------------------------------------------------
 struct UnaryParams {
@@ -71,17 +101,27 @@ std::vector<Array> chunk(const Array& a, int64_t chunks, int dim);
 std::optional<Array> join_adjacent(const std::vector<Array>& parts, int dim);
 
 // ---- elementwise -----------------------------------------------------------------------------------
+// The dtype of an op's result over these tensors and numbers, as torch.result_type: the highest category (bool <
+// integer < float) among them; within it, the promotion of the tensors with dimensions, else of the 0-d
+// tensors, else of the numbers.
+Dtype result_type(const std::vector<Array>& tensors, const std::vector<Scalar>& numbers = {});
 Array unary(UnaryOp op, const Array& a, UnaryParams params = {});
 Array binary(BinaryOp op, const Array& a, const Array& b);
-Array binary(BinaryOp op, const Array& a, double b);
-Array binary(BinaryOp op, double a, const Array& b);
+Array binary(BinaryOp op, const Array& a, Scalar b);
+Array binary(BinaryOp op, Scalar a, const Array& b);
 Array ternary(TernaryOp op, const Array& a, const Array& b, const Array& c);
+// where and clamp promote their values (and bounds) together, numbers included.
 Array where(const Array& cond, const Array& a, const Array& b);
-Array clamp(const Array& a, std::optional<double> min, std::optional<double> max);
-// In place: `out` is updated through its own strides (it must not need broadcasting).
+Array where(const Array& cond, const Array& a, Scalar b);
+Array where(const Array& cond, Scalar a, const Array& b);
+Array where(const Array& cond, Scalar a, Scalar b);
+Array clamp(const Array& a, std::optional<Scalar> min, std::optional<Scalar> max);
+// In place: `out` is updated through its own strides (it must not need broadcasting); a result that cannot be
+// cast to out's dtype (can_cast) throws DtypeError.
 void unary_(UnaryOp op, const Array& out, UnaryParams params = {});
 void binary_(BinaryOp op, const Array& out, const Array& b);
-void binary_(BinaryOp op, const Array& out, double b);
+void binary_(BinaryOp op, const Array& out, Scalar b);
+void clamp_(const Array& out, std::optional<Scalar> min, std::optional<Scalar> max);
 
 inline Array add(const Array& a, const Array& b) { return binary(BinaryOp::add, a, b); }
 inline Array sub(const Array& a, const Array& b) { return binary(BinaryOp::sub, a, b); }
@@ -265,6 +305,10 @@ void manual_seed(uint64_t seed);
 // How many counters of the stream have been drawn since the last seed (a draw of n values takes
 // ceil(n / 4)); a change means random numbers were drawn, which a captured graph would repeat.
 uint64_t random_offset();
+// The generator's whole state, (seed, offset), and its restoration: a stream restored to a state saved earlier
+// draws the same numbers again (what activation checkpointing needs to replay dropout in its recomputation).
+std::pair<uint64_t, uint64_t> random_state();
+void set_random_state(uint64_t seed, uint64_t offset);
 Array rand(const Shape& shape, Device device = default_device());
 Array randn(const Shape& shape, Device device = default_device());
 Array randint(int64_t low, int64_t high, const Shape& shape, Device device = default_device());  // int64

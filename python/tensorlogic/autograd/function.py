@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 
 from .. import _core
+from ..promotion import check_cast
 from ..tensor import Tensor, _wrap
 from .grad_mode import _grad, grad_enabled, mode
 
@@ -223,6 +224,7 @@ def inplace(t, out_of_place, name):
     before = _wrap(_core.clone(t._a))
     before.requires_grad, before.grad_fn = t.requires_grad, t.grad_fn
     out = out_of_place(before)
+    check_cast(out.dtype, t.dtype, name)
     _core.copy_(t._a, out._a)
     previous = t.grad_fn
     t.requires_grad, t.grad_fn = out.requires_grad, out.grad_fn

@@ -141,6 +141,25 @@ class detect_anomaly(ContextDecorator):
         return (self._check,)
 
 
+class set_detect_anomaly:
+    """torch.autograd.set_detect_anomaly(mode, check_nan=True): turns anomaly mode (detect_anomaly's checks) on or
+    off at once, process-wide; used with `with`, the previous mode comes back on exit. check_nan=False turns the
+    checks off as well (they are all this anomaly mode does)."""
+
+    _switches = mode  # the module's process-wide switches: the parameter below is named `mode`, as in PyTorch
+
+    def __init__(self, mode, check_nan=True):
+        self._prev = self._switches.anomaly
+        self._switches.anomaly = bool(mode) and bool(check_nan)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        self._switches.anomaly = self._prev
+        return False
+
+
 def is_anomaly_enabled():
     """True inside detect_anomaly (process-wide): op results and gradients are then checked for inf/NaN."""
     return mode.anomaly

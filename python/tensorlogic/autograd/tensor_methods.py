@@ -35,7 +35,7 @@ def requires_grad_(self, requires_grad=True):
     if self.grad_fn is not None and not requires_grad:
         raise RuntimeError("requires_grad_(False): this tensor is not a leaf (it has a grad_fn); use detach() instead")
     if requires_grad and self._a.dtype != "float16":
-        raise RuntimeError("requires_grad_: only float16 tensors can require grad (this one is int32)")
+        raise RuntimeError(f"requires_grad_: only float16 tensors can require grad (this one is {self._a.dtype})")
     self.requires_grad = bool(requires_grad)
     return self
 

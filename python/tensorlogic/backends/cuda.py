@@ -16,6 +16,27 @@ class _MatmulFlags:
 
 
 matmul = _MatmulFlags()
+_PRECISIONS = ("highest", "high", "medium")
+_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision):
+    """torch.set_float32_matmul_precision: "highest", "high" or "medium" (anything else is a ValueError). Stored, and
+    mirrored into matmul.allow_tf32 and matmul.fp32_precision as PyTorch does ("highest": False and "ieee"; the
+    others: True and "tf32"), and changes no result: there are no float32 tensors here (tl.float32 is float16), and
+    every matmul multiplies f16 values and accumulates in f32 whatever the setting."""
+    if not isinstance(precision, str):
+        raise TypeError(f"set_float32_matmul_precision expects a str, but got {type(precision).__name__}")
+    if precision not in _PRECISIONS:
+        raise ValueError(f"set_float32_matmul_precision: {precision!r} is not one of 'highest', 'high', or 'medium'")
+    _precision[0] = precision
+    matmul.allow_tf32 = precision != "highest"
+    matmul.fp32_precision = "ieee" if precision == "highest" else "tf32"
+
+
+def get_float32_matmul_precision():
+    """The value last given to set_float32_matmul_precision ("highest" at first)."""
+    return _precision[0]
 _sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
 
 

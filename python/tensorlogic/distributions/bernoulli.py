@@ -7,27 +7,27 @@ from ..nn.loss_functions import binary_cross_entropy_with_logits
 from ..ops.random import rand
 from ..ops.elementwise import sigmoid
 from ..tensor import Tensor
+from . import constraints
 from .distribution import Distribution, broadcast_all, clamp_probs
 
 
-class Bernoulli(Distribution):
-    """Bernoulli(probs=None, logits=None): probs in [0, 1] or logits (log-odds); exactly one is given, a tensor or
-    a number. Samples are float16 zeros and ones of sample_shape + batch_shape."""
+class BinaryProbs(Distribution):
+    """The base of the distributions of a success probability given as probs or as logits (Bernoulli, Binomial,
+    Geometric, NegativeBinomial, ContinuousBernoulli): exactly one is given; the other is computed from it when
+    first read (torch's lazy_property)."""
 
-    arg_constraints_names = ("probs", "logits")
-
-    def __init__(self, probs=None, logits=None, validate_args=None):
+    def _probs_or_logits(self, probs, logits, **others):
+        """The given one of probs and logits (stored, with its name in _given) and the tensors `others`, broadcast
+        together (in that order)."""
+        name = type(self).__name__
         if (probs is None) == (logits is None):
-            raise ValueError("Bernoulli: either `probs` or `logits` must be specified, but not both")
+            raise ValueError(f"{name}: either `probs` or `logits` must be specified, but not both")
         key = "probs" if probs is not None else "logits"
-        (given,) = broadcast_all("Bernoulli", **{key: probs if probs is not None else logits})
+        given, *rest = broadcast_all(name, **{key: probs if probs is not None else logits}, **others)
         self.__dict__[key], self._given = given, key
-        super().__init__(given.shape, (), validate_args)
-        if probs is not None:
-            self._check((given >= 0) & (given <= 1), "probs must lie in [0, 1]")
+        return (given, *rest)
 
     def __getattr__(self, name):
-        # probs and logits are each computed from the other when first read (torch's lazy_property).
         if name == "probs" and "logits" in self.__dict__:
             self.probs = sigmoid(self.__dict__["logits"])
             return self.probs
@@ -36,6 +36,23 @@ class Bernoulli(Distribution):
             self.logits = p.log() - (-p).log1p()
             return self.logits
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def _one_minus_probs(self):
+        """1 - probs; from logits sigmoid(-logits), exact where probs rounds near 1."""
+        return sigmoid(-self.logits) if self._given == "logits" else 1 - self.probs
+
+
+class Bernoulli(BinaryProbs):
+    """Bernoulli(probs=None, logits=None): probs in [0, 1] or logits (log-odds); exactly one is given, a tensor or
+    a number. Samples are float16 zeros and ones of sample_shape + batch_shape."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        (given,) = self._probs_or_logits(probs, logits)
+        super().__init__(given.shape, (), validate_args)
 
     @property
     def param_shape(self):
@@ -56,7 +73,7 @@ class Bernoulli(Distribution):
     @property
     def variance(self):
         """probs (1 - probs); from logits, 1 - probs is sigmoid(-logits), exact where probs rounds near 1."""
-        return self.probs * (sigmoid(-self.logits) if self._given == "logits" else 1 - self.probs)
+        return self.probs * self._one_minus_probs()
 
     def sample(self, sample_shape=()):
         """Zeros and ones (float16) of shape sample_shape + batch_shape, without gradient."""
@@ -69,7 +86,7 @@ class Bernoulli(Distribution):
         """value log p + (1 - value) log(1 - p), from the logits (stable where p is near 0 or 1)."""
         if not isinstance(value, Tensor):
             raise TypeError(f"Bernoulli.log_prob: value must be a tensor, got {type(value).__name__}")
-        self._check((value == 0) | (value == 1), "log_prob's values must be 0 or 1")
+        value = self._value(value, self.logits, "log_prob")
         logits, value = broadcast_all("Bernoulli", logits=self.logits, value=value.to(self.logits.dtype))
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 

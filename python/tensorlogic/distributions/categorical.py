@@ -8,6 +8,7 @@ from ..ops.random import multinomial
 from ..ops.rows import softmax
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
+from . import constraints
 from .distribution import Distribution, clamp_probs
 
 
@@ -16,7 +17,8 @@ class Categorical(Distribution):
     dimension), logits unnormalised log-probabilities; exactly one is given. Each index along the leading
     dimensions is one distribution of the batch."""
 
-    arg_constraints_names = ("probs", "logits")
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
+    has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -27,13 +29,17 @@ class Categorical(Distribution):
                             f"{type(given).__name__}")
         if given.ndim < 1:
             raise ValueError("Categorical: `probs` or `logits` must be at least one-dimensional")
-        super().__init__(given.shape[:-1], (), validate_args)
         if probs is not None:
-            self._check(probs >= 0, "`probs` must be non-negative")
             self.probs = probs / probs.sum(-1, keepdim=True)
         else:
             self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)
         self._num_events = given.shape[-1]
+        super().__init__(given.shape[:-1], (), validate_args)
+
+    @property
+    def support(self):
+        """The indices 0..K-1."""
+        return constraints.integer_interval(0, self._num_events - 1)
 
     def __getattr__(self, name):
         # probs and logits are each computed from the other when first read (torch's lazy_property).
@@ -77,8 +83,7 @@ class Categorical(Distribution):
         """log P(value) for integer indices value, broadcast against batch_shape."""
         if not isinstance(value, Tensor):
             raise TypeError(f"Categorical.log_prob: value must be a tensor of indices, got {type(value).__name__}")
-        if self._validate_args and bool(((value < 0) | (value >= self._num_events)).any()):
-            raise ValueError(f"Categorical.log_prob: values must lie in [0, {self._num_events})")
+        value = self._value(value, self.logits, "log_prob")
         index = value.long().unsqueeze(-1)
         logits = self.logits
         shape = tuple(broadcast_shapes(index.shape[:-1], logits.shape[:-1]))

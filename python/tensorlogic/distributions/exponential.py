@@ -2,6 +2,8 @@
 log_prob, entropy, cdf, icdf, mean, mode, variance)."""
 from ..autograd.grad_mode import no_grad
 from ..ops.random import rand
+from ..type_info import finfo
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 
@@ -11,12 +13,12 @@ class Exponential(Distribution):
     the tail beyond it (probability 1/2048) is cut off."""
 
     has_rsample = True
-    arg_constraints_names = ("rate",)
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all("Exponential", rate=rate)
         super().__init__(self.rate.shape, (), validate_args)
-        self._check(self.rate > 0, "rate must be positive")
 
     @property
     def mean(self):
@@ -39,9 +41,11 @@ class Exponential(Distribution):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=()):
-        """-log(1 - u) / rate: gradients reach rate."""
+        """-log(1 - u) / rate: gradients reach rate. The standard draw of u = 0 is raised from 0 to 2^-14 (f16's
+        tiny): draws are positive, as PyTorch's exponential_ (a Weibull's E^(1/k) has an infinite derivative in k
+        at E = 0)."""
         u = rand(self._extended_shape(sample_shape), device=self.rate.device)
-        return -(-u).log1p() / self.rate
+        return (-(-u).log1p()).clamp(min=finfo(u.dtype).tiny) / self.rate
 
     def sample(self, sample_shape=()):
         """A draw of shape sample_shape + batch_shape, without gradient."""
@@ -51,7 +55,6 @@ class Exponential(Distribution):
     def log_prob(self, value):
         """log(rate) - rate value."""
         value = self._value(value, self.rate, "log_prob")
-        self._check(value >= 0, "log_prob's values must be non-negative")
         return self.rate.log() - self.rate * value
 
     def cdf(self, value):

@@ -1,17 +1,14 @@
 """Independent: reinterprets the rightmost batch dimensions of a distribution as event dimensions, as
 torch.distributions.Independent (log_prob and entropy sum over them)."""
-from .distribution import Distribution
-
-
-def _sum_rightmost(x, n):
-    return x.sum(tuple(range(-n, 0))) if n > 0 else x
+from . import constraints
+from .distribution import Distribution, _sample_shape, sum_rightmost
 
 
 class Independent(Distribution):
     """Independent(base_distribution, reinterpreted_batch_ndims): the last reinterpreted_batch_ndims dimensions
     of base_distribution's batch_shape become part of event_shape."""
 
-    arg_constraints_names = ()
+    arg_constraints = {}
 
     def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
         if not isinstance(base_distribution, Distribution):
@@ -27,6 +24,35 @@ class Independent(Distribution):
                              f"{n} vs {len(base_distribution.batch_shape)}")
         self.base_dist, self.reinterpreted_batch_ndims = base_distribution, n
         super().__init__(shape[:len(shape) - event_dim], shape[len(shape) - event_dim:], validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """The base distribution expanded to batch_shape + the reinterpreted dimensions."""
+        batch_shape = _sample_shape(batch_shape, "Independent")
+        new = self._new_instance(_instance)
+        n = self.reinterpreted_batch_ndims
+        base_shape = self.base_dist.batch_shape
+        new.base_dist = self.base_dist.expand(batch_shape + base_shape[len(base_shape) - n:])
+        new.reinterpreted_batch_ndims = n
+        Distribution.__init__(new, batch_shape, self._event_shape, False)
+        return new
+
+    @property
+    def support(self):
+        """The base distribution's support over the reinterpreted dimensions too."""
+        support = self.base_dist.support
+        return constraints.independent(support, self.reinterpreted_batch_ndims) if self.reinterpreted_batch_ndims \
+            else support
+
+    @property
+    def has_enumerate_support(self):
+        """False where dimensions are reinterpreted (their product space is not enumerated), else the base's."""
+        return self.reinterpreted_batch_ndims == 0 and self.base_dist.has_enumerate_support
+
+    def enumerate_support(self, expand=True):
+        """The base distribution's, where no dimension is reinterpreted."""
+        if self.reinterpreted_batch_ndims > 0:
+            raise NotImplementedError("Enumeration over cartesian product is not implemented")
+        return self.base_dist.enumerate_support(expand=expand)
 
     @property
     def has_rsample(self):
@@ -58,11 +84,11 @@ class Independent(Distribution):
 
     def log_prob(self, value):
         """The base distribution's log_prob summed over the reinterpreted dimensions."""
-        return _sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
+        return sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
 
     def entropy(self):
         """The base distribution's entropy summed over the reinterpreted dimensions."""
-        return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
+        return sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
 
     def __repr__(self):
         return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"

@@ -4,6 +4,7 @@ import math
 
 from ..autograd.grad_mode import no_grad
 from ..ops.random import rand
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 
@@ -12,12 +13,12 @@ class Laplace(Distribution):
     (tensors or numbers)."""
 
     has_rsample = True
-    arg_constraints_names = ("loc", "scale")
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all("Laplace", loc=loc, scale=scale)
         super().__init__(self.loc.shape, (), validate_args)
-        self._check(self.scale > 0, "scale must be positive")
 
     @property
     def mean(self):

@@ -11,7 +11,8 @@ from ..linalg import cholesky, solve_triangular
 from ..ops.random import randn
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
-from .distribution import Distribution
+from . import constraints
+from .distribution import Distribution, _expand
 
 
 def _eye_like(L):
@@ -41,7 +42,9 @@ class MultivariateNormal(Distribution):
     one matrix [..., d, d]; batch shapes broadcast."""
 
     has_rsample = True
-    arg_constraints_names = ("loc", "covariance_matrix", "precision_matrix", "scale_tril")
+    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
         if not isinstance(loc, Tensor):
@@ -75,6 +78,14 @@ class MultivariateNormal(Distribution):
         if kind == "scale_tril":  # the other two are checked by their Cholesky factorisation, always
             self._check((matrix.diagonal(dim1=-2, dim2=-1) > 0) & (matrix.triu(1) == 0).all(-1),
                         "scale_tril must be lower triangular with a positive diagonal")
+
+    def expand(self, batch_shape, _instance=None):
+        """loc and the given matrix expanded to batch_shape (the Cholesky factor stays unbroadcast)."""
+        new = super().expand(batch_shape, _instance)
+        d = self._event_shape[0]
+        new.loc = _expand(self.loc, new.batch_shape + (d,), "MultivariateNormal")
+        new._given = {k: _expand(v, new.batch_shape + (d, d), "MultivariateNormal") for k, v in self._given.items()}
+        return new
 
     def _matrix_shape(self):
         return self._batch_shape + self._event_shape + self._event_shape

@@ -5,6 +5,7 @@ import math
 from ..autograd.grad_mode import no_grad
 from ..ops.elementwise import erf, erfinv, log
 from ..ops.random import randn
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 
@@ -12,12 +13,12 @@ class Normal(Distribution):
     """Normal(loc, scale): independent Gaussians over the broadcast shape of loc and scale."""
 
     has_rsample = True
-    arg_constraints_names = ("loc", "scale")
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all("Normal", loc=loc, scale=scale)
         super().__init__(self.loc.shape, (), validate_args)
-        self._check(self.scale > 0, "scale must be positive")
 
     @property
     def mean(self):

@@ -3,6 +3,7 @@ entropy, cdf, icdf, mean, variance)."""
 from ..autograd.grad_mode import no_grad
 from ..dtypes import float16
 from ..ops.random import rand
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 
@@ -11,12 +12,18 @@ class Uniform(Distribution):
     Draws are low + u (high - low) with u from tl.rand: multiples of 2**-11 in [0, 1)."""
 
     has_rsample = True
-    arg_constraints_names = ("low", "high")
+    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
+                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all("Uniform", low=low, high=high)
         super().__init__(self.low.shape, (), validate_args)
         self._check(self.low < self.high, "low must be less than high")
+
+    @property
+    def support(self):
+        """[low, high)."""
+        return constraints.half_open_interval(self.low, self.high)
 
     @property
     def mean(self):
@@ -51,7 +58,6 @@ class Uniform(Distribution):
     def log_prob(self, value):
         """-log(high - low) inside [low, high), -inf outside."""
         value = self._value(value, self.low, "log_prob")
-        self._check((value >= self.low) & (value < self.high), "log_prob's values must lie in [low, high)")
         inside = (self.low <= value) & (self.high > value)
         return inside.to(self.low.dtype).log() - (self.high - self.low).log()
 

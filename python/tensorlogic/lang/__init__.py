@@ -5,9 +5,10 @@ contraction plan of every right side), `run` (the interpreter); `program`, `cli`
 user.  Words: a *product* is juxtaposed factors `A[i, j] B[j]`, computed by an *einsum*; a *join* is
 what a rule's body does to relations (Datalog's word); a *plan* says where a product sums.
 """
-from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
+from .errors import (TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError,
+                     UndefinedRelationWarning)
 from .program import Program, TestResult, compile, run
 from .syntax.parser import parse
 
 __all__ = ["parse", "compile", "run", "Program", "TestResult", "TensorLogicSyntaxError",
-           "TensorLogicTypeError", "TensorLogicRuntimeError"]
+           "TensorLogicTypeError", "TensorLogicRuntimeError", "UndefinedRelationWarning"]

@@ -1,11 +1,16 @@
-"""Source positions and the helper that gives the language's error classes (defined in
-`tensorlogic.errors`) a file, line, column and a caret under the source."""
+"""Source positions, the helper that gives the language's error classes (defined in
+`tensorlogic.errors`) a file, line, column and a caret under the source, and the language's
+warnings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..errors import (TensorLogicRuntimeError, TensorLogicSyntaxError,  # noqa: F401  (re-exported)
                       TensorLogicTypeError)
+
+
+class UndefinedRelationWarning(UserWarning):
+    """A relation that nothing defines is read under `not`: it is empty, so the negation holds."""
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,8 @@ def _symbols(model, text: str) -> dict:
         elif isinstance(node, N.Let) and node.name in model.global_vars:
             add(node.name, "variable", node.name_span or node.span, f"let {node.name}")
     for name, r in model.relations.items():
+        if r.undefined:
+            continue            # no place defines it (`not R(x)` of a relation nothing defines)
         span = r.decl.name_span if r.decl is not None else r.span
         domains = ", ".join(f"{d.name} ({d.size})" for d in r.domains) or ", ".join("?" * r.arity)
         add(name, "relation", span, f"relation {name}({domains})")

@@ -6,7 +6,8 @@ input, with PyTorch's messages) and gradients.
 - Cholesky and triangular solves (triangular), composed of ops column by column for small matrices: cholesky
   cholesky_ex solve_triangular.
 - Factorisations and what is built on them: lu_factor lu_factor_ex lu lu_solve solve solve_ex inv inv_ex det slogdet
-  matrix_power (lu_family), eigh eigvalsh svd svdvals (spectral), qr pinv matrix_rank lstsq (least_squares).
+  matrix_power (lu_family), eigh eigvalsh svd svdvals (spectral), qr pinv matrix_rank lstsq (least_squares),
+  matrix_exp householder_product (matrix_functions).
 
 The factorisations run in float64 on the host (LAPACK: numpy's, and getrf/getrs from the OpenBLAS that CPU matmul
 links) from the exact f16 values, each result rounded once to f16 on the input's device: as accurate as f16 can
@@ -17,6 +18,7 @@ f16's eps (2^-10), A's dtype being float16."""
 from ..errors import LinAlgError
 from ..ops.linalg import matmul
 from .least_squares import lstsq, matrix_rank, pinv, qr
+from .matrix_functions import householder_product, matrix_exp
 from .lu_family import (det, inv, inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, matrix_power, slogdet, solve,
                         solve_ex)
 from .norms import cross, diagonal, matrix_norm, norm, vecdot, vector_norm
@@ -26,4 +28,4 @@ from .triangular import cholesky, cholesky_ex, solve_triangular
 __all__ = ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal", "cholesky", "cholesky_ex",
            "solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve", "solve_ex", "inv", "inv_ex",
            "det", "slogdet", "matrix_power", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank",
-           "lstsq", "LinAlgError"]
+           "lstsq", "matrix_exp", "householder_product", "LinAlgError"]

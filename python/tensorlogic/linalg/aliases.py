@@ -1,12 +1,12 @@
 """PyTorch's top-level and Tensor-method forms of tl.linalg's functions: inverse det logdet slogdet pinverse svd qr
-cholesky matrix_power (tl.inverse(A) and A.inverse() alike)."""
+cholesky matrix_power matrix_exp orgqr (tl.inverse(A) and A.inverse() alike)."""
 import collections
 import math
 
 from ..creation import zeros
 from ..ops.elementwise import where
 from ..tensor import tensor_method
-from . import least_squares, lu_family as _lu, spectral, triangular
+from . import least_squares, lu_family as _lu, matrix_functions, spectral, triangular
 from .checks import flags
 
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
@@ -80,4 +80,17 @@ def matrix_power(input, n):
     return _lu.matrix_power(input, n)
 
 
-__all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "svd", "qr", "cholesky", "matrix_power"]
+@tensor_method()
+def matrix_exp(input):
+    """The matrix exponential of each square matrix (tl.linalg.matrix_exp)."""
+    return matrix_functions.matrix_exp(input)
+
+
+@tensor_method()
+def orgqr(input, tau):
+    """The product of the Householder reflectors stored by geqrf (tl.linalg.householder_product)."""
+    return matrix_functions.householder_product(input, tau)
+
+
+__all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "svd", "qr", "cholesky", "matrix_power", "matrix_exp",
+           "orgqr"]

@@ -1,5 +1,6 @@
 """Neural-network modules, initialisers and utilities (SPEC §5)."""
 from . import functional, init, modules, padding, parallel, utils
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
                          LogSoftmax, Mish, PReLU, ReLU6, Sigmoid, Softmax, Softmin, Softplus, Softshrink, Softsign,
                          Tanhshrink, Threshold)
@@ -9,18 +10,22 @@ from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, Fold, Unfold
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .distance import CosineSimilarity, PairwiseDistance
-from .dropout import Dropout1d, Dropout2d, Dropout3d
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .embedding_bag import EmbeddingBag
 from .flatten import Flatten, Unflatten
+from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .lazy_linear import LazyLinear
-from .layers import GELU, Dropout, Embedding, Identity, LayerNorm, Linear, ReLU, RMSNorm, SiLU, Tanh
-from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
-                   SmoothL1Loss)
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                   LazyInstanceNorm3d, LazyLinear)
+from .layers import GELU, Embedding, Identity, LayerNorm, Linear, ReLU, RMSNorm, SiLU, Tanh
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, CTCLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss,
+                   NLLLoss, SmoothL1Loss)
 from .local_response_norm import LocalResponseNorm
 from .likelihood_loss import GaussianNLLLoss, PoissonNLLLoss
-from .margin_loss import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelSoftMarginLoss,
-                          MultiMarginLoss, SoftMarginLoss, TripletMarginLoss)
+from .margin_loss import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
+                          MultiLabelSoftMarginLoss, MultiMarginLoss, SoftMarginLoss, TripletMarginLoss,
+                          TripletMarginWithDistanceLoss)
 from .module import IncompatibleKeys, Module, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm
 from .padding import *  # noqa: F401,F403  (ZeroPad2d, ConstantPad1d, ReflectionPad2d, ReplicationPad3d, ...)
@@ -29,9 +34,8 @@ from .parameter_containers import ParameterDict, ParameterList
 from .pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                       AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d)
-from .ctc_loss import CTCLoss
 from .pool_more import LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
-from .random_activations import AlphaDropout, FeatureAlphaDropout, RReLU
+from .random_activations import RReLU
 from .softmax2d import Softmax2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
@@ -54,5 +58,9 @@ __all__ = (["Module", "Parameter", "ParameterList", "ParameterDict", "Sequential
            "TripletMarginLoss", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "AdaptiveAvgPool3d",
            "AdaptiveMaxPool3d", "AvgPool3d", "MaxPool3d", "Bilinear", "EmbeddingBag", "LocalResponseNorm",
            "PixelShuffle", "PixelUnshuffle", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "ChannelShuffle", "LazyLinear", "Softmax2d",
-           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "CTCLoss"]
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "CTCLoss",
+           "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+           "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "FractionalMaxPool2d",
+           "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss"]
            + padding.__all__)

@@ -62,18 +62,20 @@ class ReLU6(Hardtanh):
         return "inplace=True" if self.inplace else ""
 
 
-class Softshrink(Wrapping):
-    """x - lambd where x > lambd, x + lambd where x < -lambd, else 0, as torch.nn.Softshrink."""
+class _Shrink(Wrapping):
+    """Softshrink's and Hardshrink's settings (lambd) and repr; neither is the other's subclass, as in PyTorch."""
 
-    _fn, _settings = staticmethod(F.softshrink), dict(lambd=0.5)
+    _settings = dict(lambd=0.5)
 
     def extra_repr(self):
         """The settings shown in the module's repr."""
         return str(self.lambd)
 
 
+Softshrink = _activation("Softshrink", F.softshrink, "x - lambd where x > lambd, x + lambd where x < -lambd, else 0, as "
+                         "torch.nn.Softshrink.", base=_Shrink)
 Hardshrink = _activation("Hardshrink", F.hardshrink, "x where |x| > lambd, else 0, as torch.nn.Hardshrink.",
-                         base=Softshrink)
+                         base=_Shrink)
 
 
 class PReLU(Module):

@@ -9,15 +9,16 @@ from .parameter import check_parameter_dtype
 from .wrapping import subclass
 
 
-class _ConvTransposeNd(Module):
-    """The parts ConvTranspose1d/2d/3d share; `_dims` is the number of spatial dims, `_conv` the functional op."""
+class _ConvTransposeNd(_ConvNd):
+    """The parts ConvTranspose1d/2d/3d share; `_dims` is the number of spatial dims, `_conv` the functional op. A
+    _ConvNd, as in PyTorch (isinstance checks for convolutions find both kinds), with a constructor of its own."""
 
     _dims = 0
     _conv = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
                  dilation=1, padding_mode="zeros", device=None, dtype=None):
-        super().__init__()
+        Module.__init__(self)
         check_parameter_dtype(type(self).__name__, dtype)
         if in_channels % groups or out_channels % groups:
             raise ValueError("in_channels and out_channels must be divisible by groups")
@@ -55,8 +56,6 @@ class _ConvTransposeNd(Module):
         that reaches it."""
         return type(self)._conv(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups, self.dilation)
-
-    extra_repr = _ConvNd.extra_repr  # PyTorch's _ConvNd prints both kinds
 
 
 ConvTranspose1d = subclass("ConvTranspose1d", _ConvTransposeNd, "The adjoint of conv1d over [N, C_in, L]; weight [C_in, "

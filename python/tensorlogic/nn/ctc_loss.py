@@ -1,8 +1,8 @@
-"""The connectionist temporal classification loss (torch.nn.functional.ctc_loss and nn.CTCLoss), composed of public
-ops so that it has its gradient (of every order). The forward recursion runs over time in log space with each
-step's largest alpha subtracted (and added back to the loss as a constant): the alphas that matter then lie near
-0, where f16 is precise (unshifted log-alphas of -100 would carry absolute errors of 0.05 into every posterior),
-and the shifts are summed in one reduction.
+"""The connectionist temporal classification loss (torch.nn.functional.ctc_loss; nn.CTCLoss is in loss.py), composed of
+public ops so that it has its gradient (of every order). The forward recursion runs over time in log space with each
+step's largest alpha subtracted (and added back to the loss as a constant): the alphas that matter then lie near 0,
+where f16 is precise (unshifted log-alphas of -100 would carry absolute errors of 0.05 into every posterior), and
+the shifts are summed in one reduction.
 
 The gradient is the true one of the loss with respect to log_probs; PyTorch's own returns it plus exp(log_probs),
 a term that log_softmax's backward removes: through a log_softmax (how log_probs are made) both agree."""
@@ -15,7 +15,6 @@ from ..ops.reduction import logsumexp
 from ..ops.shape import cat, stack
 from ..tensor import Tensor
 from .loss_functions import reduce_loss
-from .module import Module
 
 # The log-probability of an impossible state: finite, so that logsumexp and its gradient stay finite (exp of it is
 # 0 in f16 next to any possible state's), and far below any sum of f16 log-probabilities over a sequence's steps.
@@ -124,20 +123,6 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if unbatched and reduction == "none":
         return loss.squeeze(0)
     return reduce_loss(loss, reduction, "ctc_loss")
-
-
-class CTCLoss(Module):
-    """The CTC loss of log_probs [T, N, C] against target sequences (F.ctc_loss), as torch.nn.CTCLoss: blank,
-    reduction 'mean' (default), 'sum' or 'none', zero_infinity."""
-
-    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
-        super().__init__()
-        self.blank, self.reduction, self.zero_infinity = blank, reduction, zero_infinity
-
-    def forward(self, log_probs, targets, input_lengths, target_lengths):
-        """The loss: a 0-d tensor, or per sample with reduction='none'."""
-        return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
-                        self.zero_infinity)
 
 
 __all__ = ["ctc_loss"]

@@ -1,6 +1,12 @@
-"""cosine_similarity and pairwise_distance (torch.nn.functional) and their modules CosineSimilarity and
+"""cosine_similarity, pairwise_distance and pdist (torch.nn.functional) and the modules CosineSimilarity and
 PairwiseDistance, composed of public ops (so they have gradients). eps values below f16's smallest
 positive value are raised to it, as in normalize."""
+import numbers
+
+import numpy as np
+
+from ..creation import tensor
+from ..errors import ShapeMismatchError
 from ..ops.reduction import sum as _sum
 from .module import Module
 
@@ -18,6 +24,17 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dim."""
     return (x1 - x2 + max(eps, _F16_TINY)).norm(p, -1, keepdim=keepdim)
+
+
+def pdist(input, p=2):
+    """The p-norm distances between the rows of input [N, M], for each pair i < j in row-major order (N (N - 1) / 2
+    of them), as scipy's condensed distance matrix; a pair of equal rows gets a zero gradient."""
+    if input.ndim != 2:
+        raise ShapeMismatchError(f"pdist: only 2-d tensors are supported, got {input.ndim}-d")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p >= 0:
+        raise ValueError(f"pdist: p must be a non-negative number, got {p!r}")
+    rows, cols = (tensor(i, device=input.device) for i in np.triu_indices(input.shape[0], 1))
+    return (input[rows] - input[cols]).norm(p, -1)
 
 
 class CosineSimilarity(Module):
@@ -44,4 +61,4 @@ class PairwiseDistance(Module):
         return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 
-__all__ = ["cosine_similarity", "pairwise_distance", "CosineSimilarity", "PairwiseDistance"]
+__all__ = ["cosine_similarity", "pairwise_distance", "pdist", "CosineSimilarity", "PairwiseDistance"]

@@ -23,13 +23,15 @@ from .activation_more import *  # noqa: F401,F403  (relu6, hardswish, mish, selu
 from .pool1d import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d  # noqa: F401
 from .pool_more import lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
 from .pool3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d  # noqa: F401
-from .distance import cosine_similarity, pairwise_distance  # noqa: F401
+from .distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
 from .layer_functions import *  # noqa: F401,F403  (batch_norm, group_norm, interpolate, conv_transpose2d, ...)
 from .loss_functions import *  # noqa: F401,F403  (l1_loss, smooth_l1_loss, binary_cross_entropy, kl_div, ...)
 from .loss_functions import legacy_reduction
 from .margin_loss_functions import *  # noqa: F401,F403  (cosine_embedding_loss, triplet_margin_loss, ...)
 from .likelihood_loss_functions import *  # noqa: F401,F403  (poisson_nll_loss, gaussian_nll_loss)
 from . import likelihood_loss_functions, margin_loss_functions
+from .attention_functions import multi_head_attention_forward  # noqa: F401
+from .fractional_pool import fractional_max_pool2d, fractional_max_pool3d  # noqa: F401
 from .bilinear import bilinear  # noqa: F401
 from .embedding_bag import embedding_bag  # noqa: F401
 from .grid_sample import affine_grid, grid_sample  # noqa: F401

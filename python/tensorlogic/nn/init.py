@@ -1,5 +1,9 @@
 """Initialisers with PyTorch's formulas and defaults (so Linear and Conv2d start like torch's), drawing from
-TensorLogic's Philox stream (tl.manual_seed makes them reproducible). Each fills the tensor in place."""
+TensorLogic's Philox stream (tl.manual_seed makes them reproducible). Each fills the tensor in place, except inside
+`_skipped()` (nn.utils.skip_init's construction), where each returns the tensor untouched and draws nothing."""
+import contextlib
+import contextvars
+import functools
 import math
 import numbers
 
@@ -10,6 +14,27 @@ from ..autograd.grad_mode import no_grad
 from ..creation import tensor as tensor_of
 from ..ops.elementwise import erfinv, where
 from ..ops.random import rand, randn
+
+
+_skipping = contextvars.ContextVar("tensorlogic_init_skipped", default=False)
+
+
+@contextlib.contextmanager
+def _skipped():
+    """Inside: every initializer of this module leaves its tensor as it is (in this thread)."""
+    token = _skipping.set(True)
+    try:
+        yield
+    finally:
+        _skipping.reset(token)
+
+
+def _initializer(fn):
+    @functools.wraps(fn)
+    def initialize(tensor, *args, **kwargs):
+        return tensor if _skipping.get() else fn(tensor, *args, **kwargs)
+
+    return initialize
 
 
 def _fill_from(tensor, source):
@@ -60,6 +85,7 @@ def _fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+@_initializer
 def uniform_(tensor, a=0.0, b=1.0):
     """Fills tensor in place with values uniform on [a, b) from the global stream (tl.manual_seed), outside
     autograd; returns it."""
@@ -69,6 +95,7 @@ def uniform_(tensor, a=0.0, b=1.0):
         return _fill_from(tensor, _random(tensor, False) * (b - a) + a)
 
 
+@_initializer
 def normal_(tensor, mean=0.0, std=1.0):
     """Fills tensor in place with normal values of the given mean and std, outside autograd; returns it."""
     if tensor.numel() == 0:
@@ -77,6 +104,7 @@ def normal_(tensor, mean=0.0, std=1.0):
         return _fill_from(tensor, _random(tensor, True) * std + mean)
 
 
+@_initializer
 def constant_(tensor, val):
     """Fills tensor in place with `val` (rounded to the tensor's dtype), outside autograd; returns it."""
     with no_grad():
@@ -85,16 +113,19 @@ def constant_(tensor, val):
     return tensor
 
 
+@_initializer
 def zeros_(tensor):
     """Fills tensor in place with zeros; returns it."""
     return constant_(tensor, 0.0)
 
 
+@_initializer
 def ones_(tensor):
     """Fills tensor in place with ones; returns it."""
     return constant_(tensor, 1.0)
 
 
+@_initializer
 def xavier_uniform_(tensor, gain=1.0):
     """Glorot uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)), in place; returns tensor (2 dimensions
     or more)."""
@@ -103,12 +134,14 @@ def xavier_uniform_(tensor, gain=1.0):
     return uniform_(tensor, -bound, bound)
 
 
+@_initializer
 def xavier_normal_(tensor, gain=1.0):
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)), in place; returns tensor."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
+@_initializer
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     """He uniform: U(-b, b) with b = sqrt(3) * gain(nonlinearity, a) / sqrt(fan) (fan_in or fan_out by `mode`), in
     place, as PyTorch; returns tensor."""
@@ -119,6 +152,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     return uniform_(tensor, -bound, bound)
 
 
+@_initializer
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     """He normal: N(0, std^2) with std = gain(nonlinearity, a) / sqrt(fan) (fan_in or fan_out by `mode`), in place;
     returns tensor."""
@@ -130,6 +164,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 _TRUNC_NORMAL_ROUNDS = 64  # rejection rounds before the inverse CDF takes over
 
 
+@_initializer
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """Normal(mean, std) restricted to [a, b]: values outside are drawn again; any still outside after a few
     dozen rounds (a window holding little of the normal's mass, e.g. [10, 11] at std 1, where redrawing would
@@ -153,6 +188,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
         return _fill_from(tensor, where(outside, (inverse + mean).clamp(a, b), values))
 
 
+@_initializer
 def orthogonal_(tensor, gain=1.0):
     """A (semi-)orthogonal matrix (the rows or the columns orthonormal, the tensor viewed as [shape[0], -1]):
     the Q of a QR decomposition of a normal matrix from the stream, signs fixed by R's diagonal, times gain."""
@@ -169,6 +205,7 @@ def orthogonal_(tensor, gain=1.0):
     return _fill_from(tensor, tensor_of((q * gain).reshape(tensor.shape).astype(np.float16), device=tensor.device))
 
 
+@_initializer
 def eye_(tensor):
     """Fills the 2-d tensor in place with the identity (ones on the diagonal of a rectangular matrix too)."""
     if tensor.ndim != 2:
@@ -176,6 +213,7 @@ def eye_(tensor):
     return _fill_from(tensor, tensor_of(np.eye(*tensor.shape, dtype=np.float16), device=tensor.device))
 
 
+@_initializer
 def dirac_(tensor, groups=1):
     """Fills the 3-, 4- or 5-d convolution weight in place so the convolution passes its input through: in
     each of the groups, output channel i takes input channel i at the kernel's centre (PyTorch's layout)."""
@@ -192,3 +230,22 @@ def dirac_(tensor, groups=1):
         for d in range(min(out_per_group, tensor.shape[1])):
             values[(g * out_per_group + d, d) + centre] = 1.0
     return _fill_from(tensor, tensor_of(values, device=tensor.device))
+
+
+@_initializer
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-d tensor filled in place as a sparse matrix (Martens, 2010): normal values N(0, std^2), then in every
+    column ceil(sparsity * rows) rows, drawn at random, set to zero; returns tensor."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if isinstance(sparsity, bool) or not isinstance(sparsity, numbers.Real) or not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity must be a number in [0, 1], got {sparsity!r}")
+    if generator is not None:
+        raise ValueError("sparse_: separate generators are not supported; use tl.manual_seed")
+    rows, cols = tensor.shape
+    zeroed = int(math.ceil(sparsity * rows))
+    with no_grad():
+        values = _random(tensor, True) * std
+        # each column's rows in a random order (the ranks of uniform draws): its first `zeroed` become zeros
+        rank = _random(tensor, False).argsort(0).argsort(0)
+        return _fill_from(tensor, where(rank < zeroed, 0.0, values))

@@ -3,10 +3,10 @@ buffers (those of the batch norms, so state_dicts match); the math is layer_func
 from ..errors import ShapeMismatchError
 from .layer_functions import instance_norm
 from .module import Module
-from .normalization import _BatchNorm
+from .normalization import _NormBase
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     _dims = ()  # the input ranks accepted: batched, and unbatched (one fewer)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,

@@ -1,8 +1,10 @@
 """tl.nn.functional's normalisation, resampling and transposed convolution, composed of public ops (so
 each has its gradient): batch_norm, group_norm, instance_norm, adaptive_avg_pool2d, adaptive_max_pool2d, conv_transpose1d,
-conv_transpose2d, conv_transpose3d, interpolate."""
+conv_transpose2d, conv_transpose3d, interpolate, and its deprecated names upsample, upsample_nearest and
+upsample_bilinear."""
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -364,5 +366,29 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return out
 
 
+def _deprecated(name):
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning,
+                  stacklevel=3)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """interpolate(input, size, scale_factor, mode, align_corners) under PyTorch's deprecated name (it warns)."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """interpolate(..., mode="nearest") under PyTorch's deprecated name (it warns)."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """interpolate(..., mode="bilinear", align_corners=True) of 4-d input under PyTorch's deprecated name (it
+    warns)."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 __all__ = ["batch_norm", "group_norm", "instance_norm", "adaptive_avg_pool2d", "adaptive_max_pool2d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d", "interpolate"]
+           "conv_transpose3d", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]

@@ -164,24 +164,6 @@ class RMSNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
-class Dropout(Module):
-    """In training mode, zeroes each element with probability p and scales the others by 1 / (1 - p); in eval mode,
-    the identity. As torch.nn.Dropout; the mask comes from the global stream (tl.manual_seed)."""
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, x):
-        """dropout(x, p, training): elements zeroed and the rest scaled in training mode, identity in eval mode."""
-        return F.dropout(x, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"p={self.p}, inplace={self.inplace}"
-
-
 class ReLU(Module):
     """max(x, 0) elementwise, as torch.nn.ReLU; inplace is accepted and recorded in the repr, and the result is a
     new tensor."""

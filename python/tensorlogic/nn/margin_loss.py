@@ -1,7 +1,8 @@
 """The margin and embedding losses as modules (torch.nn's constructors); the math is in margin_loss_functions."""
 from .loss import _Loss, _WeightedLoss
 from .margin_loss_functions import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
-                                    multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_loss)
+                                    multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss,
+                                    triplet_margin_loss, triplet_margin_with_distance_loss)
 
 
 class _MarginLoss(_Loss):
@@ -63,6 +64,24 @@ class TripletMarginLoss(_Loss):
                                    reduction=self.reduction)
 
 
+class TripletMarginWithDistanceLoss(_Loss):
+    """triplet_margin_with_distance_loss as a module (distance_function pairwise_distance by default, margin 1, swap
+    False, reduction 'mean'; the arguments are keywords, as in PyTorch)."""
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(reduction=reduction)
+        if not margin > 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
+        if distance_function is not None and not callable(distance_function):
+            raise TypeError("TripletMarginWithDistanceLoss: distance_function must be callable")
+        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+
+    def forward(self, anchor, positive, negative):
+        """The loss of anchors closer to positive than to negative by the margin, under distance_function."""
+        return triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
+                                                 margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
 class SoftMarginLoss(_Loss):
     """soft_margin_loss as a module (reduction 'mean')."""
 
@@ -93,4 +112,15 @@ class MultiMarginLoss(_WeightedLoss):
         return multi_margin_loss(input, target, self.p, self.margin, self.weight, reduction=self.reduction)
 
 
-__all__ = ["CosineEmbeddingLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss"]
+class MultiLabelMarginLoss(_Loss):
+    """multilabel_margin_loss as a module (reduction 'mean'): input [N, C] against each sample's target classes
+    (int64 of input's shape, up to the first -1)."""
+
+    def forward(self, input, target):
+        """The multi-label hinge loss, reduced over samples."""
+        return multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+__all__ = ["CosineEmbeddingLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "TripletMarginLoss",
+           "TripletMarginWithDistanceLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+           "MultiLabelMarginLoss"]

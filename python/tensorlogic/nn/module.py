@@ -342,7 +342,12 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copies values into the existing parameters and buffers; typed errors name every bad key."""
+        """Copies values into the existing parameters and buffers; typed errors name every bad key. A lazy module
+        that has not run yet (nn/lazy.py) first makes its parameters in the checkpoint's shapes."""
+        for name, module in self.named_modules():
+            lazy_load = getattr(module, "_lazy_load", None)
+            if lazy_load is not None:
+                lazy_load(state_dict, name + "." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

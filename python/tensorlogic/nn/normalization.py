@@ -1,5 +1,6 @@
 """BatchNorm1d/2d/3d and GroupNorm with PyTorch's parameters, buffers (running_mean, running_var,
-num_batches_tracked: so state_dicts load both ways), momentum (None: a cumulative average) and modes."""
+num_batches_tracked: so state_dicts load both ways), momentum (None: a cumulative average) and modes; _NormBase,
+the base the batch and instance norms share (as in PyTorch, where an InstanceNorm is no _BatchNorm)."""
 from .. import _core
 from ..autograd.grad_mode import no_grad
 from ..creation import ones, tensor, zeros
@@ -16,7 +17,10 @@ def affine_parameters(module, shape, device, weight=True, bias=True):
     module.register_parameter("bias", Parameter(zeros(shape, device=device)) if weight and bias else None)
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """The parameters, running statistics and printing of the batch and instance norms
+    (torch.nn.modules.batchnorm._NormBase)."""
+
     _dims = ()  # the input ranks this module accepts
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
@@ -47,6 +51,15 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """The batch norms' forward (torch.nn.modules.batchnorm._BatchNorm): batch statistics in training mode (the
+    running ones updated), running statistics in eval mode where they are kept."""
+
     def forward(self, input):
         if input.ndim not in self._dims:
             raise ValueError(f"{type(self).__name__}: expected {' or '.join(f'{d}D' for d in self._dims)} input "
@@ -61,10 +74,6 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or self.running_mean is None
         return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats, factor,
                             self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

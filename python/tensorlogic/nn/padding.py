@@ -42,6 +42,8 @@ class _ConstantPad(_Pad):
 
 
 class _ZeroPad(_ConstantPad):
+    """A constant padding of zeros; each ZeroPadNd is the ConstantPadNd of its rank too, as in PyTorch."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
@@ -49,20 +51,23 @@ class _ZeroPad(_ConstantPad):
         return f"{self.padding}"
 
 
-def _family(base, mode, doc):
-    """The 1-d, 2-d and 3-d classes of one padding kind."""
+def _family(base, mode, doc, parents=(_Pad,) * 3):
+    """The 1-d, 2-d and 3-d classes of one padding kind, each with its rank's class of `parents` as its base."""
     classes = []
-    for dims in (1, 2, 3):
+    for dims, parent in zip((1, 2, 3), parents):
         name = f"{base}{dims}d"
-        parent = {"Zero": _ZeroPad, "Constant": _ConstantPad}.get(base.replace("Pad", ""), _Pad)
         classes.append(type(name, (parent,), {"_dims": dims, "_mode": mode, "__doc__": doc.format(dims=dims),
                                               "__module__": __name__, "__qualname__": name}))
     return classes
 
 
-ZeroPad1d, ZeroPad2d, ZeroPad3d = _family("ZeroPad", "constant", "Pads the last {dims} dims with zeros.")
 ConstantPad1d, ConstantPad2d, ConstantPad3d = _family("ConstantPad", "constant",
-                                                      "Pads the last {dims} dims with a constant value.")
+                                                      "Pads the last {dims} dims with a constant value.",
+                                                      (_ConstantPad,) * 3)
+ZeroPad1d, ZeroPad2d, ZeroPad3d = [
+    type(f"ZeroPad{d}d", (_ZeroPad, parent), {"__doc__": f"Pads the last {d} dims with zeros.", "__module__": __name__,
+                                               "__qualname__": f"ZeroPad{d}d"})
+    for d, parent in zip((1, 2, 3), (ConstantPad1d, ConstantPad2d, ConstantPad3d))]
 ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = _family("ReflectionPad", "reflect",
                                                             "Pads the last {dims} dims with their reflection.")
 ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = _family("ReplicationPad", "replicate",

@@ -1,5 +1,6 @@
 """Parameter: a leaf Tensor that a Module registers as trainable."""
 from .. import _core
+from ..complex_tensors import ComplexTensor
 from ..dtypes import as_dtype
 from ..errors import TensorLogicRuntimeError
 from ..tensor import Tensor, _init_autograd_fields
@@ -11,6 +12,10 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = _core.empty([0], "float16", _core.default_device())
+        if isinstance(data, ComplexTensor):
+            raise TypeError("Parameter: complex parameters are not supported; hold the real and imaginary parts as a "
+                            "real Parameter of shape [..., 2] and use tl.view_as_complex in forward (PyTorch takes "
+                            "that form too)")
         self._a = data._a if isinstance(data, Tensor) else Tensor(data)._a
         _init_autograd_fields(self)
         self.requires_grad = bool(requires_grad)

@@ -88,7 +88,8 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, dims, avg, max_):
     if norm_type == -math.inf:
         return -max_(-input.abs(), k, s, 0, 1, ceil_mode)
     out = avg(input.pow(norm_type), k, s, 0, ceil_mode)
-    return (out.sign() * relu(out.abs())).mul(math.prod(kernel)).pow(1.0 / norm_type)
+    window = float(math.prod(kernel))  # a float: a product of huge sizes (2^124) is no int64
+    return (out.sign() * relu(out.abs())).mul(window).pow(1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):

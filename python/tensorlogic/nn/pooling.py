@@ -48,27 +48,8 @@ class MaxPool3d(_MaxPoolNd):
     _pool = staticmethod(F.max_pool3d)
 
 
-class AvgPool1d(Module):
-    """1-d average pooling of [N, C, L] (or [C, L]) input, as torch.nn.AvgPool1d: kernel_size, stride (default:
-    kernel_size) and zero padding, each an int or a 1-tuple, with ceil_mode and count_include_pad."""
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        super().__init__()
-        self.kernel_size = _single(kernel_size, "kernel_size", "AvgPool1d"),
-        self.stride = _single(stride if stride is not None else kernel_size, "stride", "AvgPool1d"),
-        self.padding = _single(padding, "padding", "AvgPool1d"),
-        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
-
-    def forward(self, input):
-        """avg_pool1d of input with the module's settings."""
-        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
 class _AvgPoolNd(Module):
-    """The parts AvgPool2d and AvgPool3d share; `_pool` is the functional op."""
+    """The parts the average poolings share (as PyTorch's _AvgPoolNd); `_pool` is the functional op."""
 
     _pool = None
 
@@ -87,6 +68,21 @@ class _AvgPoolNd(Module):
     def extra_repr(self):
         """The settings shown in the module's repr."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    """1-d average pooling of [N, C, L] (or [C, L]) input, as torch.nn.AvgPool1d: kernel_size, stride (default:
+    kernel_size) and zero padding, each an int or a 1-tuple, with ceil_mode and count_include_pad."""
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        Module.__init__(self)
+        self.kernel_size = _single(kernel_size, "kernel_size", "AvgPool1d"),
+        self.stride = _single(stride if stride is not None else kernel_size, "stride", "AvgPool1d"),
+        self.padding = _single(padding, "padding", "AvgPool1d"),
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        """avg_pool1d of input with the module's settings."""
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -119,19 +115,25 @@ class _AdaptivePoolNd(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool1d(_AdaptivePoolNd):
+class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
+    """The adaptive average poolings (PyTorch's _AdaptiveAvgPoolNd; the max ones are _AdaptiveMaxPoolNd)."""
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average pooling of [N, C, L] (or [C, L]) input to a fixed length output_size, each output averaging
     PyTorch's adaptive window of the last dim, as torch.nn.AdaptiveAvgPool1d."""
     _pool = staticmethod(F.adaptive_avg_pool1d)
 
 
-class AdaptiveAvgPool2d(_AdaptivePoolNd):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed output_size (an int or (H, W); None keeps that size), each output cell averaging
     PyTorch's window of the input, as torch.nn.AdaptiveAvgPool2d."""
     _pool = staticmethod(F.adaptive_avg_pool2d)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
+    """The adaptive max poolings (PyTorch's _AdaptiveMaxPoolNd): return_indices too."""
+
     def __init__(self, output_size, return_indices=False):
         super().__init__(output_size)
         self.return_indices = return_indices
@@ -153,7 +155,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     _pool = staticmethod(F.adaptive_max_pool2d)
 
 
-class AdaptiveAvgPool3d(_AdaptivePoolNd):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed output_size (an int or (D, H, W); None keeps that size), as
     torch.nn.AdaptiveAvgPool3d."""
     _pool = staticmethod(F.adaptive_avg_pool3d)

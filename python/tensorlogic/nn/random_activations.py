@@ -1,6 +1,6 @@
 """The activations and dropouts of torch.nn.functional that draw random numbers (tl.rand): rrelu,
-alpha_dropout, feature_alpha_dropout, gumbel_softmax, and the modules RReLU, AlphaDropout and
-FeatureAlphaDropout. Each is a composition of public ops, so the gradient is the drawn slope or mask."""
+alpha_dropout, feature_alpha_dropout, gumbel_softmax, and the module RReLU (AlphaDropout and FeatureAlphaDropout
+are in dropout.py). Each is a composition of public ops, so the gradient is the drawn slope or mask."""
 from ..ops.elementwise import log, where
 from ..ops.random import rand, rand_like
 from ..ops.rows import softmax
@@ -80,30 +80,4 @@ class RReLU(Module):
         return f"lower={self.lower}, upper={self.upper}"
 
 
-class AlphaDropout(Module):
-    """alpha_dropout as a module (p 0.5), active in training only."""
-
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        _check_p(p, type(self).__name__)
-        self.p, self.inplace = p, inplace
-
-    def forward(self, input):
-        """alpha_dropout(input, p, self.training)."""
-        return alpha_dropout(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        """The settings shown in the module's repr."""
-        return f"p={self.p}, inplace={self.inplace}"
-
-
-class FeatureAlphaDropout(AlphaDropout):
-    """feature_alpha_dropout as a module (p 0.5): whole channels, in training only."""
-
-    def forward(self, input):
-        """feature_alpha_dropout(input, p, self.training)."""
-        return feature_alpha_dropout(input, self.p, self.training, self.inplace)
-
-
-__all__ = ["rrelu", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax", "RReLU", "AlphaDropout",
-           "FeatureAlphaDropout"]
+__all__ = ["rrelu", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax", "RReLU"]

@@ -9,7 +9,8 @@ from . import functional as F
 from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList
-from .layers import Dropout, LayerNorm, Linear
+from .dropout import Dropout
+from .layers import LayerNorm, Linear
 from .module import Module
 
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}

@@ -4,6 +4,7 @@ addr_ baddbmm_ addbmm_ that hand-written optimizers use (exp_avg_sq.addcmul_(g, 
 import numpy as np
 
 from ..errors import ShapeMismatchError
+from ..promotion import promoted
 from ..tensor import Tensor, tensor_method
 from .composite import addmm, outer
 from .elementwise import _written_back, copy_
@@ -30,15 +31,21 @@ def _combine(input, product, beta, alpha):
 
 @tensor_method()
 def addcmul(input, tensor1, tensor2, *, value=1):
-    """input + value * tensor1 * tensor2, broadcasting."""
+    """input + value * tensor1 * tensor2, broadcasting, in the result type of the three tensors."""
     _tensors("addcmul", input, tensor1, tensor2)
+    input, tensor1, tensor2 = promoted(input, tensor1, tensor2)
     return input + _scaled(tensor1 * tensor2, value)
 
 
 @tensor_method()
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """input + value * tensor1 / tensor2, broadcasting."""
+    """input + value * tensor1 / tensor2, broadcasting, in the result type of the three tensors; tensor1 or tensor2
+    must be a float tensor (PyTorch refuses integer division here)."""
     _tensors("addcdiv", input, tensor1, tensor2)
+    if not (tensor1.is_floating_point() or tensor2.is_floating_point()):
+        raise TypeError("addcdiv: integer division is not supported (PyTorch neither); convert tensor1 or tensor2 "
+                        "with .float()")
+    input, tensor1, tensor2 = promoted(input, tensor1, tensor2)
     return input + _scaled(tensor1 / tensor2, value)
 
 

@@ -1,7 +1,8 @@
 """Arranging tensors with PyTorch's names, composed of views, cat, flip and where (so they have those ops'
-gradients): atleast_1d atleast_2d atleast_3d rot90 diag_embed diagflat block_diag cartesian_prod hsplit
-vsplit dsplit unravel_index logspace, and the Tensor methods sum_to_size tril_ triu_ fill_diagonal_
+gradients): atleast_1d atleast_2d atleast_3d rot90 diag_embed diagflat block_diag cartesian_prod combinations
+vander hsplit vsplit dsplit unravel_index logspace, and the Tensor methods sum_to_size tril_ triu_ fill_diagonal_
 cumsum_ cumprod_ is_complex is_nonzero."""
+import itertools
 import numbers
 
 import numpy as np
@@ -117,6 +118,41 @@ def cartesian_prod(*tensors):
     return stack(columns, 1)
 
 
+def combinations(input, r=2, with_replacement=False):
+    """The r-element combinations of a 1-d tensor's elements, as rows [n choose r, r] in itertools' order (with
+    with_replacement, itertools.combinations_with_replacement's); r = 0 gives an empty 1-d tensor. The rows are
+    picked by index, so gradients flow back to the elements."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"combinations: expected a tensor, got {type(input).__name__}")
+    if input.ndim != 1:
+        raise ShapeMismatchError(f"combinations: expected a 1-d tensor, got shape {list(input.shape)}")
+    if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 0:
+        raise ValueError(f"combinations: r must be a non-negative int, got {r!r}")
+    if r == 0:
+        return input[:0]
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = np.array(list(pick(range(input.shape[0]), int(r))), dtype=np.int64).reshape(-1, int(r))
+    return input[Tensor(rows, device=input.device)]
+
+
+def vander(x, N=None, increasing=False):  # noqa: N803 (PyTorch's argument name)
+    """The Vandermonde matrix of a 1-d tensor: column j is x ** (N - 1 - j) (x ** j with increasing), N columns
+    (len(x) by default). Integer and bool inputs give int64 (exact, wrapping as int64 does); products come from
+    a cumulative product, so gradients flow."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"vander: x must be a tensor, got {type(x).__name__}")
+    if x.ndim != 1:
+        raise ShapeMismatchError(f"vander: x must be a 1-d tensor, got shape {list(x.shape)}")
+    n = x.shape[0] if N is None else N
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"vander: N must be a non-negative int, got {N!r}")
+    x = x if x.is_floating_point() else x.long()
+    if n == 0:
+        return x.new_zeros((x.shape[0], 0))
+    powers = cat([x.new_ones((x.shape[0], 1)), x.unsqueeze(1).expand(x.shape[0], int(n) - 1)], 1).cumprod(1)
+    return powers if increasing else powers.flip(1)
+
+
 def _split_along(input, indices_or_sections, dim, name, least):
     if input.ndim < least:
         raise ShapeMismatchError(f"{name}: expected a tensor of at least {least} dims, got {list(input.shape)}")
@@ -219,4 +255,5 @@ def is_nonzero(input):
 
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "rot90", "diag_embed", "diagflat", "block_diag", "cartesian_prod",
+           "combinations", "vander",
            "hsplit", "vsplit", "dsplit", "unravel_index", "logspace", "is_complex", "is_nonzero"]

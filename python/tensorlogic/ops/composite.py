@@ -2,7 +2,8 @@
 of its own, so each has the gradients of the ops it is made of): outer dot mv addmm diag diagonal trace
 lerp clamp_min clamp_max log2 log10 frac fmod logical_xor isclose allclose nan_to_num nansum nanmean
 masked_select take_along_dim tile ravel moveaxis meshgrid hstack vstack dstack column_stack tensor_split
-tril_indices triu_indices, and the torch-level forms of clone, numel and is_floating_point.
+tril_indices triu_indices dist renorm, the aliases ger (outer) and row_stack (vstack), and the torch-level forms of
+clone, numel, is_floating_point and get_device.
 
 diagonal (and diag of a matrix) returns a copy, not a view: writing into it does not reach the input."""
 import math
@@ -12,6 +13,7 @@ import numpy as np
 
 from ..creation import arange, tensor, zeros
 from ..errors import ShapeMismatchError
+from ..promotion import check_cast, promoted
 from ..tensor import Tensor, tensor_method
 from .elementwise import log, remainder, trunc, where
 from .indexing import gather
@@ -38,11 +40,23 @@ def is_floating_point(input):
 
 
 @tensor_method()
+def get_device(input):
+    """The index of the device input is on (0 for cuda:0, metal, ane), -1 on the CPU, as PyTorch answers."""
+    return -1 if input.device.type == "cpu" else input.device.index
+
+
+@tensor_method()
 def outer(input, vec2):
     """input[i] * vec2[j] for 1-d input and vec2."""
     _vector(input, "outer", "input")
     _vector(vec2, "outer", "vec2")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+@tensor_method()
+def ger(input, vec2):
+    """outer(input, vec2) under its old name (PyTorch's deprecated alias)."""
+    return outer(input, vec2)
 
 
 @tensor_method()
@@ -126,14 +140,22 @@ def trace(input):
 
 @tensor_method()
 def lerp(input, end, weight):
-    """input + weight * (end - input)."""
+    """input + weight * (end - input), in the result type of the three. As in PyTorch, end and a weight tensor with
+    dimensions must have input's dtype (a 0-d weight promotes like a number, by category)."""
+    for name, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and (other.ndim or other is end) and other.dtype is not input.dtype:
+            raise TypeError(f"lerp: expected {name} of dtype {input.dtype.name}, got {other.dtype.name} (PyTorch "
+                            "neither)")
+    input, end, weight = promoted(input, end, weight)
     return input + (end - input) * weight
 
 
 @tensor_method()
 def lerp_(input, end, weight):
     """In-place lerp (the usual exponential moving average: ema.lerp_(p, 1 - decay))."""
-    return input.copy_(lerp(input, end, weight))
+    out = lerp(input, end, weight)
+    check_cast(out.dtype, input.dtype, "lerp_")
+    return input.copy_(out)
 
 
 @tensor_method()
@@ -169,7 +191,9 @@ def frac(input):
 @tensor_method()
 def fmod(input, other):
     """The remainder of input / other with the sign of input (C's fmod): sign(x) * remainder(|x|, |y|), exact
-    in f16 since it is no larger than |x| (remainder with the divisor's sign may not be)."""
+    in f16 since it is no larger than |x| (remainder with the divisor's sign may not be); in the two's result
+    type (integers stay integers)."""
+    input, other = promoted(input, other)
     return remainder(input.abs(), abs(other)) * input.sign()
 
 
@@ -315,6 +339,11 @@ def vstack(tensors):
     return cat([_atleast(t, 2) for t in tensors], 0)
 
 
+def row_stack(tensors):
+    """vstack(tensors) under its other name."""
+    return vstack(tensors)
+
+
 def dstack(tensors):
     """cat along dim 2 of the tensors made at least 3-d."""
     return cat([_atleast(t, 3) for t in tensors], 2)
@@ -372,7 +401,39 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     return _triangle_indices(row, col, offset, False, device, "triu_indices")
 
 
-__all__ = ["clone", "numel", "is_floating_point", "outer", "dot", "mv", "addmm", "diagonal", "diag", "trace", "lerp",
+@tensor_method()
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcast) over all elements, a 0-d tensor: p = 0 counts the non-zero
+    differences, inf and -inf give the largest and smallest magnitude."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist: other must be a tensor, got {type(other).__name__}")
+    for t, name in ((input, "input"), (other, "other")):
+        if not t.is_floating_point():
+            raise TypeError(f"dist: {name} must be a float tensor, got {t.dtype.name}")
+    return (input - other).norm(p)
+
+
+@tensor_method()
+def renorm(input, p, dim, maxnorm):
+    """input with each slice along dim (input.select(dim, i)) whose p-norm exceeds maxnorm scaled to have norm
+    maxnorm (times 1 / (1 + 1e-7 / norm), PyTorch's guard), the others unchanged; gradients flow through the
+    norms as in PyTorch."""
+    if not input.is_floating_point():
+        raise TypeError(f"renorm: input must be a float tensor, got {input.dtype.name}")
+    if input.ndim < 2:
+        raise ShapeMismatchError(f"renorm: input needs at least 2 dimensions, got {input.ndim}")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
+        raise ValueError(f"renorm: p must be a positive number, got {p!r}")
+    if isinstance(maxnorm, bool) or not isinstance(maxnorm, numbers.Real) or not maxnorm >= 0:
+        raise ValueError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm!r}")
+    if not isinstance(dim, numbers.Integral) or not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"renorm: dim {dim!r} is out of range for a {input.ndim}-d tensor")
+    others = tuple(d for d in range(input.ndim) if d != dim % input.ndim)
+    norms = input.norm(p, dim=others, keepdim=True)
+    return input * where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+
+__all__ = ["clone", "numel", "is_floating_point", "get_device", "outer", "ger", "dist", "renorm", "row_stack", "dot", "mv", "addmm", "diagonal", "diag", "trace", "lerp",
            "clamp_min", "clamp_max", "log2", "log10", "frac", "fmod", "logical_xor", "isclose", "allclose",
            "nan_to_num", "nansum", "nanmean", "masked_select", "take_along_dim", "tile", "ravel", "moveaxis",
            "meshgrid", "hstack", "vstack", "dstack", "column_stack", "tensor_split", "tril_indices", "triu_indices"]

@@ -11,6 +11,7 @@ from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..creation import arange, full
+from ..determinism import are_deterministic_algorithms_enabled, on_cuda
 from ..tensor import Tensor, _wrap
 from .elementwise import where
 from .linalg import triu
@@ -337,8 +338,9 @@ def _dropout_factors(q, k, v, mask, drop):
 
 class _Attention(Function):
     """Fused forward, with dropout on the probabilities where `drop` (p, seed, offset) is given. The backward
-    runs the device's fused kernels where it has them, unless the mask needs a gradient or a graph of the
-    backward is recorded (they have no derivatives of their own); otherwise it recomputes the probabilities
+    runs the device's fused kernels where it has them, unless the mask needs a gradient, a graph of the
+    backward is recorded (they have no derivatives of their own) or deterministic algorithms are asked for on
+    CUDA (whose kernels add dQ atomically); otherwise it recomputes the probabilities
     with tensor ops (softmax, matmul) and the dropout's mask from its counters. When a graph is recorded the
     forward keeps its output and each row's log-sum-exp where the device can (CUDA's tiled kernels), so the
     fused backward does not run the forward again. A device without a dropout kernel (Metal) composes the
@@ -366,7 +368,8 @@ class _Attention(Function):
     @staticmethod
     def backward(ctx, g):
         q, k, v, mask, out = ctx.saved_tensors
-        if (mask is None or not ctx.needs_input_grad[3]) and not is_grad_enabled():
+        fused = not (are_deterministic_algorithms_enabled() and on_cuda(q._a))
+        if (mask is None or not ctx.needs_input_grad[3]) and not is_grad_enabled() and fused:
             saved_out = None if out is None else out._a
             grads = _core.scaled_dot_product_attention_backward(q._a, k._a, v._a, None if mask is None else mask._a,
                                                                 g._a, ctx.causal, ctx.scale, saved_out,

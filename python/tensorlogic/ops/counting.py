@@ -1,8 +1,10 @@
-"""Counting and bucketing with PyTorch's names: unique unique_consecutive bincount histc searchsorted
+"""Counting and bucketing with PyTorch's names: unique unique_consecutive bincount histc histogram searchsorted
 bucketize. None has a gradient in PyTorch. The sizes of unique's and bincount's results depend on the
 data, so they are computed on the host (numpy), as PyTorch's GPU kernels also wait for the data; searchsorted
 and bucketize stay on the device: a value's position is the number of boundaries below it (exact int64
 counts of a broadcast comparison)."""
+import collections
+import math
 import numbers
 
 import numpy as np
@@ -120,6 +122,61 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's names)
     return _scattered(int(bins), occupied, counts, np.float16, input)
 
 
+Histogram = collections.namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def _histogram_edges(x, bins, range_):
+    """The float16 bin edges: `bins` (a 1-d tensor of increasing edges) as given, or bins + 1 equal steps over
+    range_ (the data's finite range by default; an empty range widened by 0.5 on each side, as PyTorch does)."""
+    if isinstance(bins, Tensor):
+        if bins.ndim != 1 or bins.shape[0] < 1:
+            raise ShapeMismatchError(f"histogram: bins must be a 1-d tensor of edges, got shape {list(bins.shape)}")
+        edges = _host(bins).astype(np.float64)
+        if (np.diff(edges) < 0).any():
+            raise ValueError("histogram: the bin edges must increase monotonically")
+        return edges
+    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins <= 0:
+        raise ValueError(f"histogram: bins must be a positive int or a 1-d tensor of edges, got {bins!r}")
+    if range_ is None:
+        lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"histogram: the data's range [{lo}, {hi}] is not finite; give range=(min, max)")
+    else:
+        lo, hi = (float(v) for v in range_)
+        if lo > hi:
+            raise ValueError(f"histogram: min should not exceed max, but got min {lo} max {hi}")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, int(bins) + 1).astype(np.float16).astype(np.float64)
+
+
+@tensor_method()
+def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: A002 (torch's names)
+    """torch.histogram of a float tensor's elements: (hist, bin_edges), both float16. bins is a count (equal
+    bins over `range`, the data's range by default) or a 1-d tensor of edges; each bin holds [edge_i, edge_i+1)
+    and the last one its right edge too; elements outside (and NaNs) are not counted. weight (input's shape)
+    sums weights instead of counting; density divides by the total and the bin widths. Counted on the host
+    (numpy), against the float16 edges it returns."""
+    if not isinstance(input, Tensor) or not input.is_floating_point():
+        raise TypeError(f"histogram: input must be a float tensor, got "
+                        f"{input.dtype.name if isinstance(input, Tensor) else type(input).__name__}")
+    x = _host(input).astype(np.float64).reshape(-1)
+    edges = _histogram_edges(x, bins, range)
+    w = None
+    if weight is not None:
+        if not isinstance(weight, Tensor) or weight.shape != input.shape:
+            raise ShapeMismatchError(f"histogram: weight must be a tensor of the input's shape {list(input.shape)}, "
+                                     f"got {list(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+        w = _host(weight).astype(np.float64).reshape(-1)
+    n = max(edges.size - 1, 0)
+    inside = (x >= edges[0]) & (x <= edges[-1]) if n else np.zeros(x.shape, bool)
+    index = np.minimum(np.searchsorted(edges, x[inside], side="right") - 1, n - 1)
+    hist = np.bincount(index, None if w is None else w[inside], minlength=n).astype(np.float64)
+    if density:
+        hist = hist / (hist.sum() * np.diff(edges))
+    return Histogram(_on(hist, input, np.float16), _on(edges, input, np.float16))
+
+
 def _positions(boundaries, values, right):
     """The number of boundaries (..., M) below each value (..., K) (at or below: right=True), exact int64; NaN
     values go after every boundary."""
@@ -162,4 +219,4 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return count.int() if out_int32 else count.long()
 
 
-__all__ = ["unique", "unique_consecutive", "bincount", "histc", "searchsorted", "bucketize"]
+__all__ = ["unique", "unique_consecutive", "bincount", "histc", "histogram", "searchsorted", "bucketize"]

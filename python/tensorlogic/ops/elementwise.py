@@ -1,6 +1,7 @@
 """Elementwise ops with broadcasting and scalar operands (PyTorch's names and signatures), as functions
 and Tensor methods, plus the in-place forms (which advance the autograd version counter); where and
 masked_fill (a where with the mask first) among them."""
+import builtins
 import math
 import numbers
 
@@ -11,12 +12,15 @@ from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function, OpFamily, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
+from ..dtypes import bool as _BOOL, float16 as _FLOAT16
 from ..errors import ShapeMismatchError
+from ..promotion import check_cast, promoted, result_type
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
 from .indexing import nonzero
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
+_REAL = numbers.Real  # Python's and numpy's bools, ints and floats: numbers whose kind the core reads
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
            "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
@@ -363,20 +367,38 @@ def equal(input, other):
 @tensor_method()
 def add(input, other, *, alpha=1):
     """input + alpha * other (alpha other than 1 costs one more rounding, as it scales other first)."""
-    return _Binary.apply(_B.add, input, _scaled(other, alpha))
+    return _Binary.apply(_B.add, input, _scaled("add", input, other, alpha))
 
 
 @tensor_method()
 def sub(input, other, *, alpha=1):
     """input - alpha * other, broadcasting (alpha other than 1 scales other first, one more rounding); subtract is
     the same function."""
-    return _Binary.apply(_B.sub, input, _scaled(other, alpha))
+    return _Binary.apply(_B.sub, input, _scaled("sub", input, other, alpha))
 
 
-def _scaled(other, alpha):
-    if alpha == 1:
+def _scaled(name, input, other, alpha):
+    """alpha * other in the dtype of input + other: alpha takes no part in promotion, and, as in PyTorch, a float
+    alpha needs a float result and a bool alpha a bool one."""
+    if alpha == 1 and alpha.__class__ is not bool:
         return other
-    return other * alpha if isinstance(other, numbers.Number) else mul(other, alpha)
+    if name.startswith("sub") and any(x.__class__ is bool or (isinstance(x, Tensor) and x.dtype is _BOOL)
+                                      for x in (input, other)):  # scaling would hide other's bool from the core
+        raise TypeError(f"{name}: subtraction with a bool tensor is not supported (PyTorch neither); to invert a mask "
+                        "use ~ or logical_not")
+    if isinstance(other, Tensor) and isinstance(input, Tensor) and other.dtype is input.dtype:
+        dtype = input.dtype
+    else:
+        dtype = result_type(input, other)
+    if isinstance(alpha, bool) and dtype is not _BOOL:
+        raise TypeError(f"{name}: a bool alpha needs a bool result, here {dtype.name} (PyTorch neither)")
+    if dtype is not _FLOAT16 and not isinstance(alpha, numbers.Integral):
+        raise TypeError(f"{name}: alpha must not be a floating point number for integral input tensors (PyTorch "
+                        "neither)")
+    if not isinstance(other, Tensor):
+        return builtins.bool(other * alpha) if dtype is _BOOL else other * alpha
+    scaled = mul(other if other.dtype is dtype else other.to(dtype), alpha)  # in the result's dtype: no int32 wrap
+    return scaled if scaled.dtype is dtype else scaled.to(dtype)
 
 
 def _negative(value):
@@ -414,35 +436,47 @@ def true_divide(input, other):
 
 @tensor_method()
 def pow(input, exponent):
-    """input ** exponent; either side may be a scalar (a float16 result)."""
-    if isinstance(input, Tensor) and isinstance(exponent, numbers.Number) and not isinstance(exponent, complex):
+    """input ** exponent; either side may be a number. Integers to integer powers stay integers (a negative
+    number for exponent is refused, as in PyTorch); a float tensor with a number runs a kernel of its own."""
+    if isinstance(input, Tensor) and input.dtype is _FLOAT16 and isinstance(exponent, _REAL):
         if exponent == 2:
             return _unary(_U.square, input)
         return _unary(_U.pow, input, float(exponent))
-    if isinstance(input, numbers.Number) and isinstance(exponent, Tensor):
+    if isinstance(exponent, Tensor) and exponent.dtype is _FLOAT16 and isinstance(input, _REAL):
         return _unary(_U.rpow, exponent, float(input))
     return _Binary.apply(_B.pow, input, exponent)
 
 
 def _operand(value, like):
-    """A tensor or scalar operand of where() as a Tensor on `like`'s device (ints as int64, floats as float16)."""
-    return _as_tensor_like(value, like)
+    """An operand of where(): a Tensor, a Python number (whose kind takes part in promotion, as PyTorch's
+    numbers do) or other data as a Tensor on `like`'s device."""
+    return value if isinstance(value, (Tensor, _REAL)) else _as_tensor_like(value, like)
 
 
-@tensor_method()
 def where(condition, input=None, other=None):
-    """input where condition is non-zero, else other (scalars allowed); where(condition) gives nonzero()."""
+    """input where condition is non-zero, else other (numbers allowed); where(condition) gives nonzero()."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
-    return _Where.apply(_operand(condition, like), _operand(input, like), _operand(other, like))
+    return _Where.apply(_as_tensor_like(condition, like), _operand(input, like), _operand(other, like))
+
+
+def _native(value):
+    return value._a if isinstance(value, Tensor) else value
+
+
+@tensor_method("where")
+def _where_method(self, condition, other):
+    """self where condition is non-zero, else other: Tensor.where takes the condition second, as in PyTorch
+    (x.where(c, y) is where(c, x, y); it was where(x, c, y))."""
+    return where(condition, self, other)
 
 
 class _Where(Function):
     @staticmethod
     def forward(ctx, condition, input, other):
         ctx.save_for_backward(condition)
-        return _wrap(_core.where(condition._a, input._a, other._a))
+        return _wrap(_core.where(condition._a, _native(input), _native(other)))
 
     @staticmethod
     def backward(ctx, g):
@@ -455,8 +489,11 @@ class _Where(Function):
 
 @tensor_method()
 def masked_fill(input, mask, value):
-    """input with value wherever the (broadcast) mask is non-zero."""
-    return where(mask, value, input)
+    """input with value wherever the (broadcast) mask is non-zero; the result keeps input's dtype (value is
+    converted to it, as in PyTorch: a float into an integer tensor rounds toward zero)."""
+    if not isinstance(value, Tensor):
+        value = _as_tensor_like(value, input)
+    return where(mask, value if value.dtype is input.dtype else value.to(input.dtype), input)
 
 
 @tensor_method()
@@ -475,13 +512,17 @@ def clamp(input, min=None, max=None):
     """Limits values to [min, max]; either bound may be a tensor (broadcasting) or omitted."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, _REAL) or isinstance(max, _REAL):  # PyTorch then reads a 0-d tensor bound as a number
+        min, max = (b.item() if isinstance(b, Tensor) and b.ndim == 0 else b for b in (min, max))
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
+        out, min, max = promoted(input, min, max)  # the bounds' dtypes count too, as in PyTorch
         if min is not None:
             out = maximum(out, min)
         if max is not None:
             out = minimum(out, max)
         return out
+    if input.dtype is not _FLOAT16:  # the bounds' kinds decide the dtype (a float bound: a float16 result)
+        return _wrap(_core.clamp(input._a, min, max))
     return _Unary.apply(_U.clamp, input, float("-inf") if min is None else float(min),
                         float("inf") if max is None else float(max))
 
@@ -500,7 +541,7 @@ def _inplace_binary(op, t, other):
         return inplace(t, lambda before: _Binary.apply(op, before, other), "in-place " + str(op).split(".")[-1])
     if isinstance(other, Tensor):
         _core.binary_(op, t._a, other._a)
-    elif isinstance(other, numbers.Number) and not isinstance(other, complex):
+    elif isinstance(other, numbers.Number):
         _core.binary_scalar_(op, t._a, other)
     else:
         _core.binary_(op, t._a, _as_tensor_like(other, t)._a)
@@ -510,13 +551,13 @@ def _inplace_binary(op, t, other):
 @tensor_method()
 def add_(input, other, *, alpha=1):
     """In place: input += alpha * other (other broadcast to input's shape); returns input."""
-    return _inplace_binary(_B.add, input, _scaled(other, alpha))
+    return _inplace_binary(_B.add, input, _scaled("add_", input, other, alpha))
 
 
 @tensor_method()
 def sub_(input, other, *, alpha=1):
     """In place: input -= alpha * other (other broadcast to input's shape); returns input."""
-    return _inplace_binary(_B.sub, input, _scaled(other, alpha))
+    return _inplace_binary(_B.sub, input, _scaled("sub_", input, other, alpha))
 
 
 @tensor_method()
@@ -526,9 +567,16 @@ def mul_(input, other):
 
 
 @tensor_method()
-def div_(input, other):
-    """In place: input /= other (other broadcast to input's shape); returns input."""
-    return _inplace_binary(_B.div, input, other)
+def div_(input, other, *, rounding_mode=None):
+    """In place: input /= other (other broadcast to input's shape), rounded as div's rounding_mode says; returns
+    input."""
+    if rounding_mode is None:
+        return _inplace_binary(_B.div, input, other)
+    if rounding_mode == "floor":
+        return _inplace_binary(_B.floor_divide, input, other)
+    if records(input, other):
+        return inplace(input, lambda before: div(before, other, rounding_mode=rounding_mode), "div_")
+    return _write_back(input, div(input, other, rounding_mode=rounding_mode), "div_")
 
 
 @tensor_method()
@@ -564,13 +612,11 @@ def clamp_(input, min=None, max=None):
     method."""
     if min is None and max is None:
         raise ValueError("clamp_: at least one of min and max must be given")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return copy_(input, clamp(input, min, max))
-    if records(input):
+    if records(input, min, max):
         return inplace(input, lambda before: clamp(before, min, max), "clamp_")
-    lo = float("-inf") if min is None else float(min)
-    hi = float("inf") if max is None else float(max)
-    _core.unary_(_U.clamp, input._a, lo, hi)
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _write_back(input, clamp(input, min, max), "clamp_")
+    _core.clamp_(input._a, min, max)
     return _bumped(input)
 
 
@@ -613,6 +659,17 @@ def copy_(input, src, non_blocking=False):
     return _bumped(input)
 
 
+def _write_back(input, out, name):
+    """out written into input in place (the shape kept, the dtype one PyTorch's can_cast allows); returns input."""
+    if tuple(out.shape) != tuple(input.shape):
+        raise ShapeMismatchError(f"{name}: the result's shape {list(out.shape)} differs from the shape "
+                                 f"{list(input.shape)} of the tensor written in place")
+    check_cast(out.dtype, input.dtype, name)
+    _core.copy_(input._a, out._a)
+    input._version += 1
+    return input
+
+
 def _written_back(fn, name):
     """The in-place form of fn(input, *args, **kwargs) as the Tensor method `name`: its result written into
     input (whose shape it must keep); under autograd recorded as fn on input's previous value."""
@@ -620,13 +677,7 @@ def _written_back(fn, name):
     def method(input, *args, **kwargs):
         if records(input, *args, *kwargs.values()):
             return inplace(input, lambda before: fn(before, *args, **kwargs), name)
-        out = fn(input, *args, **kwargs)
-        if tuple(out.shape) != tuple(input.shape):
-            raise ShapeMismatchError(f"{name}: the result's shape {list(out.shape)} differs from the shape "
-                                     f"{list(input.shape)} of the tensor written in place")
-        _core.copy_(input._a, out._a)
-        input._version += 1
-        return input
+        return _write_back(input, fn(input, *args, **kwargs), name)
 
     method.__name__ = name
     method.__qualname__, method.__module__ = f"Tensor.{name}", Tensor.__module__  # a method: found there

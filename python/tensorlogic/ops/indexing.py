@@ -10,12 +10,19 @@ from .. import _core
 from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function, inplace, records
+from ..determinism import alert, on_cuda
 from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
 
 _BIG = 1 << 62  # an open slice end (the core clips it to the size)
 _ADD = _core.BinaryOp.add
+
+
+def _accumulating_scatter(op, target):
+    """Before an f16 scatter that adds repeated positions: CUDA's adds them atomically in f32 in no fixed order."""
+    if target.dtype == "float16" and on_cuda(target):
+        alert(f"{op} (float16, accumulating, on CUDA)")
 
 
 # ---- parsing keys -----------------------------------------------------------------------------------
@@ -252,6 +259,7 @@ class _IndexPut0(Function):
             return out
         view, advanced = _parse(out, key, "index_put_")
         if advanced:
+            _accumulating_scatter("index_put_", view)
             _core.index_put_(view, advanced, g._a, True)
         else:
             _core.copy_(view, g._a)
@@ -302,7 +310,10 @@ class _IntoIndex(Function):
 
 
 class _ScatterAdd(_IntoIndex):
-    kernel = staticmethod(_core.scatter_add)
+    @staticmethod
+    def kernel(x, dim, index, src):
+        _accumulating_scatter("scatter_add", x)
+        return _core.scatter_add(x, dim, index, src)
 
     @staticmethod
     def backward(ctx, g):
@@ -482,6 +493,8 @@ def index_put_(input, indices, values, accumulate=False):
     values = _as_tensor_like(values, input)._a
     if values.dtype != input._a.dtype and input._a.dtype == "float16":
         values = _core.astype(values, "float16")
+    if accumulate:
+        _accumulating_scatter("index_put_", input._a)
     _core.index_put_(input._a, _advanced(input, indices), values, bool(accumulate))
     input._version += 1
     return input

@@ -84,7 +84,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     need not sum to 1), with or without replacement (int64). Sampling runs on the host from the Philox
     stream (the weights are read back), so every device draws the same indices for the same seed."""
     _no_generator(generator, "multinomial")
-    return _wrap(_core.multinomial(input._a, int(num_samples), bool(replacement)))
+    num_samples = int(num_samples)
+    if not -(1 << 63) <= num_samples < 1 << 63:  # (the binding's int64)
+        raise MemoryError(f"multinomial: {num_samples} samples are beyond any memory")
+    return _wrap(_core.multinomial(input._a, num_samples, bool(replacement)))
 
 
 def _fill_random(t, values):
@@ -150,9 +153,27 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
     return randn(input.shape, dtype=dtype, device=device or input.device, requires_grad=requires_grad)
 
 
+def randint_like(input, *args, high=None, generator=None, dtype=None, device=None, requires_grad=False,
+                 memory_format=None):
+    """randint_like(input, high) or randint_like(input, low, high): uniform integers on [low, high) (low 0) in
+    input's shape, of input's dtype (a float tensor gets integral floats; PyTorch's rule) on input's device unless
+    dtype or device say otherwise."""
+    if high is not None:
+        args = args + (high,)
+    if len(args) == 1:
+        low, high = 0, args[0]
+    elif len(args) == 2:
+        low, high = args
+    else:
+        raise TypeError("randint_like(input, low=0, high): expected high, and optionally low before it")
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
+
+
 def _no_generator(generator, name):
     if generator is not None:
         raise ValueError(f"{name}: separate generators are not supported; use tl.manual_seed")
 
 
-__all__ = ["manual_seed", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "rand_like", "randn_like"]
+__all__ = ["manual_seed", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "rand_like", "randn_like",
+           "randint_like"]

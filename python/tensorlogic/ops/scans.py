@@ -1,4 +1,5 @@
-"""Running extremes, log-sum-exp scans and differences with PyTorch's names: cummax cummin logcumsumexp diff.
+"""Running extremes, log-sum-exp scans and differences with PyTorch's names: cummax cummin logcumsumexp diff
+gradient.
 
 cummax/cummin find their indices on the host (numpy's running extremes) and gather the input there, so
 their gradient is gather's, as in PyTorch. logcumsumexp runs in float64 on the host, forward and backward
@@ -111,4 +112,85 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
-__all__ = ["cummax", "cummin", "logcumsumexp", "diff"]
+def _gradient_spacing(input, dims, spacing):
+    """One spacing per dim of `dims`: a number (uniform steps) or a 1-d tensor of coordinates."""
+    if isinstance(spacing, (numbers.Real, Tensor)) and not (isinstance(spacing, Tensor) and spacing.ndim == 1):
+        if isinstance(spacing, bool) or (isinstance(spacing, Tensor) and spacing.ndim):
+            raise TypeError(f"gradient: spacing must be a number, a list of numbers or a list of 1-d tensors, got "
+                            f"{spacing!r:.60}")
+        return [float(spacing)] * len(dims)
+    spacing = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing]
+    if len(spacing) != len(dims):
+        raise ValueError(f"gradient: expected spacing to be unspecified, a scalar or a list of length {len(dims)} "
+                         f"(one per dim), got {len(spacing)}")
+    out = []
+    for d, s in zip(dims, spacing):
+        if isinstance(s, Tensor):
+            if s.ndim != 1 or s.shape[0] != input.shape[d]:
+                raise ShapeMismatchError(f"gradient: the coordinates of dim {d} must be a 1-d tensor of its size "
+                                         f"{input.shape[d]}, got shape {list(s.shape)}")
+            out.append(s if s.is_floating_point() else s.float())
+        elif isinstance(s, numbers.Real) and not isinstance(s, bool):
+            out.append(float(s))
+        else:
+            raise TypeError(f"gradient: each spacing must be a number or a 1-d tensor, got {type(s).__name__}")
+    return out
+
+
+def _along(t, d, ndim):
+    """A 1-d tensor shaped to broadcast along dim d of an ndim-d tensor."""
+    return t.reshape([-1 if k == d else 1 for k in range(ndim)])
+
+
+def _gradient_along(x, d, h, edge_order):
+    """numpy's second-order differences of x along dim d (uniform steps h, or coordinates h), with first- or
+    second-order one-sided differences at the two ends."""
+    n = x.shape[d]
+
+    def at(start, length):
+        return x.narrow(d, start, length)
+
+    if not isinstance(h, Tensor):
+        inner = (at(2, n - 2) - at(0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first, last = (at(1, 1) - at(0, 1)) / h, (at(n - 1, 1) - at(n - 2, 1)) / h
+        else:
+            first = (-3 * at(0, 1) + 4 * at(1, 1) - at(2, 1)) / (2 * h)
+            last = (3 * at(n - 1, 1) - 4 * at(n - 2, 1) + at(n - 3, 1)) / (2 * h)
+        return cat([first, inner, last], d)
+    dx = h[1:] - h[:-1]
+    hl, hr = _along(dx[:-1], d, x.ndim), _along(dx[1:], d, x.ndim)
+    inner = (hl * hl * at(2, n - 2) - hr * hr * at(0, n - 2) + (hr * hr - hl * hl) * at(1, n - 2)) / (hl * hr * (hl + hr))
+    if edge_order == 1:
+        first, last = (at(1, 1) - at(0, 1)) / dx[0], (at(n - 1, 1) - at(n - 2, 1)) / dx[-1]
+    else:
+        a, b = dx[0], dx[1]
+        first = (-(2 * a + b) / (a * (a + b)) * at(0, 1) + (a + b) / (a * b) * at(1, 1) - a / (b * (a + b)) * at(2, 1))
+        a, b = dx[-2], dx[-1]
+        last = (b / (a * (a + b)) * at(n - 3, 1) - (a + b) / (a * b) * at(n - 2, 1) + (2 * b + a) / (b * (a + b)) *
+                at(n - 1, 1))
+    return cat([first, inner, last], d)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """torch.gradient: the derivative estimated by central differences along each dim of `dim` (all by default),
+    one tensor per dim in a tuple. spacing is a number (the step of every dim), a list of numbers (one per dim) or
+    a list of 1-d coordinate tensors (uneven steps: numpy's second-order formula); the two ends take one-sided
+    differences of edge_order 1 or 2. Integer inputs give float16 results."""
+    if edge_order not in (1, 2) or isinstance(edge_order, bool):
+        raise ValueError(f"gradient: only edge_order=1 and edge_order=2 are supported, got {edge_order!r}")
+    if input.ndim == 0:
+        raise ShapeMismatchError("gradient: expected a tensor of at least 1 dimension, got a 0-d tensor")
+    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, numbers.Integral) else list(dim)
+    dims = [_dim(input, d, "gradient") for d in dims]
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"gradient: dim {dim!r} names a dimension twice")
+    for d in dims:
+        if input.shape[d] < edge_order + 1:
+            raise ShapeMismatchError(f"gradient: each dimension must have at least edge_order + 1 = {edge_order + 1} "
+                                     f"elements, dim {d} of {list(input.shape)} has {input.shape[d]}")
+    x = input if input.is_floating_point() else input.float()
+    return tuple(_gradient_along(x, d, h, edge_order) for d, h in zip(dims, _gradient_spacing(input, dims, spacing)))
+
+
+__all__ = ["cummax", "cummin", "logcumsumexp", "diff", "gradient"]

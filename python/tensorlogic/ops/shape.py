@@ -8,7 +8,7 @@ import numpy as np
 from .. import _core
 from .._convert import check_f16_range
 from ..device import device as device_type, device_name
-from ..dtypes import as_dtype
+from ..dtypes import as_dtype, complex_dtype
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import is_grad_enabled
@@ -135,6 +135,8 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
 def _looks_like_dtype(value):
     if value is None or isinstance(value, (Tensor, device_type)):
         return False
+    if complex_dtype(value) is not None:
+        return True  # as_dtype refuses it with a message saying why
     try:
         as_dtype(value)
         return True

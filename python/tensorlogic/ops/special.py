@@ -82,8 +82,15 @@ def _logaddexp_grad(scale):
 
 
 def _xlogy_grad(g, a, b, y):
-    counted = (a != 0).float() if isinstance(a, Tensor) else float(a != 0)
-    return g * xlogy(counted, b), g * a / b
+    # PyTorch's (2.x): d/da = log(b) wherever it exists, also at a == 0 (xlogy(a - 1, x) at a = 1 is Gamma's and
+    # Beta's log-density term); 0 only where a == 0 and b <= 0. xlogy(g, b) keeps 0 where no gradient came.
+    grad_a = xlogy(g, b)
+    undefined = (a == 0) & (b <= 0)  # a bool tensor, or a bool where both are numbers
+    if isinstance(undefined, Tensor):
+        grad_a = grad_a.masked_fill(undefined, 0.0)
+    elif undefined:
+        grad_a = grad_a * 0.0
+    return grad_a, g * a / b
 
 
 _BINARY_GRAD.update({_B.atan2: _atan2_grad, _B.hypot: _hypot_grad, _B.copysign: _copysign_grad,
@@ -152,6 +159,9 @@ def heaviside(input, values):
     """The step function: 0 where input < 0, 1 where input > 0, and `values` (a tensor) where input is 0."""
     if not isinstance(values, Tensor):
         raise TypeError(f"heaviside: values must be a Tensor, got {type(values).__name__}")
+    if values.dtype is not input.dtype:
+        raise TypeError(f"heaviside: values must have input's dtype {input.dtype.name}, got {values.dtype.name} "
+                        "(PyTorch neither)")
     return where(input == 0, values, (input > 0).to(input.dtype))
 
 

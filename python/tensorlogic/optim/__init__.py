@@ -1,7 +1,9 @@
 """Optimizers (SPEC §5): fused native updates, one call for a param group's parameters (SGD, Adam, AdamW,
 RMSprop, Lion), and float32 host updates where there is no native kernel (Adagrad, Adadelta, Adamax, NAdam,
-RAdam, ASGD, Rprop, LBFGS), with PyTorch's arguments and defaults."""
+RAdam, ASGD, Rprop, LBFGS, Adafactor), with PyTorch's arguments and defaults; SparseAdam checks its arguments and
+refuses dense gradients, as PyTorch's does (there are no sparse ones here)."""
 from . import lr_scheduler, swa_utils
+from .adafactor import Adafactor
 from .adagrad import Adadelta, Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
@@ -14,6 +16,7 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Lion", "Adagrad", "Adadelta", "LBFGS", "Adamax", "NAdam",
-           "RAdam", "ASGD", "Rprop", "lr_scheduler", "swa_utils"]
+           "RAdam", "ASGD", "Rprop", "Adafactor", "SparseAdam", "lr_scheduler", "swa_utils"]

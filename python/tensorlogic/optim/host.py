@@ -19,8 +19,8 @@ def host_f32(t):
 
 def write_f16(p, values):
     """Stores float32 values into the f16 parameter in place; returns the rounding residual."""
-    rounded = values.astype(np.float16)
-    array = _core.from_numpy(np.ascontiguousarray(rounded))
+    rounded = np.asarray(values, dtype=np.float16, order="C")  # (np.ascontiguousarray makes a 0-d array 1-d)
+    array = _core.from_numpy(rounded)
     _core.copy_(p._a, array if p._a.device == "cpu" else _core.to_device(array, p._a.device))
     p._version += 1
     return values - rounded.astype(np.float32)

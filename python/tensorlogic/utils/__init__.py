@@ -1,4 +1,4 @@
-"""tl.utils: PyTorch's torch.utils names (data loading)."""
-from . import data
+"""tl.utils: PyTorch's torch.utils names (data loading, activation checkpointing)."""
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

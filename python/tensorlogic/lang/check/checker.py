@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from dataclasses import dataclass, field
 
 from . import catalog
-from ..errors import Span, TensorLogicTypeError, located
+from ..errors import Span, TensorLogicTypeError, UndefinedRelationWarning, located
 from ..syntax import nodes as N
 from ..syntax.parser import parse
 from .domains import Domain, DomainInference, UnionFind
@@ -38,6 +39,7 @@ class RelationInfo:
     rules: list = field(default_factory=list)     # N.Rule
     domains: list = field(default_factory=list)   # Domain per position, after inference
     column_types: dict = field(default_factory=dict)  # position -> "int" / "string" (`km: int`)
+    undefined: bool = False                  # nothing defines it: read under `not` only (empty)
 
 
 # Scalar types an argument may be declared with instead of a domain: its domain is inferred (as with
@@ -135,6 +137,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.const_occurrences = []     # (position key, constant node, key) in source order
         self.named_sizes = {}
         self.in_definition = False
+        self.index_names = frozenset()   # index variables of the assignment being resolved
         self.loops = 0                  # loops around the statement being resolved
         self.plans = {}                 # right side's owner (Assign, Rule, Query, expression) -> Plan
 
@@ -435,6 +438,24 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 self.actions.append(item)
         self.constants |= {m for d in self.domains.values() if d.kind == "set"
                            for m in d.members if isinstance(m, str)}
+        self.empty_under_not(items)
+
+    def empty_under_not(self, items):
+        """`not R(x)` where nothing defines R (no declaration, fact, rule or load) holds: R is
+        empty, as in clingo and Datalog engines.  A warning says so, since a misspelt name reads
+        the same way."""
+        for item in items:
+            for n in N.walk(item):
+                for lit in (n.body if isinstance(n, N.Rule) else n.literals if isinstance(n, N.Query) else ()):
+                    e = lit.expr.operand if isinstance(lit.expr, N.Prefix) and lit.expr.ops == ["!"] else lit.expr
+                    if not (lit.negated or e is not lit.expr) or not isinstance(e, N.Call) or \
+                            e.name in self.relations or e.name in self.declared_at or \
+                            e.name in self.global_vars or e.name in catalog.BUILTINS or "::" in e.name:
+                        continue
+                    self.relation(e.name, len(e.args), e.span).undefined = True
+                    warnings.warn_explicit(
+                        f"relation '{e.name}' has no facts or rules: `not {e.name}(...)` always holds",
+                        UndefinedRelationWarning, _file(e.span, self.filename), e.span.line)
 
     def is_fact(self, e) -> bool:
         return isinstance(e, N.Call) and e.name not in self.functions and \

@@ -1,15 +1,26 @@
-"""Contraction plans: for each right side (of an equation, a rule or a query), which indices each
-product sums and which survive to be projected onto the left side.  The checker computes one plan
-per right side and stores it on the checked program; the interpreter only reads it.
+"""Contraction plans: for each right side (of an equation, a rule or a query), where each index that
+is not on the left side is summed.  The checker computes one plan per right side and stores it on
+the checked program; the interpreter only reads it.
 
-Summation rule (Einstein's, per product): an index that is not on the left side is summed in a
-product (juxtaposed factors) where at least two of the factors carry it, so `relu(W[i, j] X[j] + B[i])`
-sums j before relu and `A[n, d] U[d, e] + C[n, d] V[d, e]` sums d in each product separately.  An
-index that no product sums survives up to the whole right side and is projected there: by sum for
-`=` (so `(P[i] - Y[i]) ^ 2` squares before summing i), by max, min or mean for `max=`, `min=`,
-`avg=` (which never sum inside products).  Outside equations (queries, `print`) surviving indices are
-kept.  An index both summed in a product and surviving elsewhere (`A[j] B[j] + C[j]`) is ambiguous and
-rejected.
+Summation rule of an equation (`=`), Einstein's convention per term as in Tensor Logic: an index that
+is not on the left side is summed at the innermost place that holds every occurrence of it, among:
+the scopes (the whole right side and each function argument: a nonlinearity's argument is a right
+side of its own), the terms of a scope (the operands of its sums and differences, through unary
+signs: not those of a sum in parentheses inside a product or a power, which is one factor), and
+the products (juxtaposed factors, or a chain of `*` and `/`) for the indices that two or more of
+their factors carry.  When that place is a sum of terms, each term holding the index sums it on
+its own (terms add after their sums, so a term without the index is never repeated along it).
+Positions inside brackets and relation atoms are indices.  Hence
+`A[i, j] + B[i]` sums j in the first term only, `relu(W[i, j]) X[j]` sums j over the product,
+`relu(A[i, j] + B[i])` sums j before relu, `(P[i] - T[i]) ^ 2` and `(W[i, j] - 1) ^ 2` square
+before summing, `(X[i, j] X[k, j]) ^ 2` squares the dot product, and `exp(-(X[i, j] - X[k, j]) ^ 2)`
+sums j inside exp.
+
+`max=`, `min=`, `avg=` never sum inside: every index absent from the left side is projected by max,
+min or mean over the whole right side.  Outside equations (queries, `print`) there is no left side:
+an index is summed in a product where at least two factors carry it (`A[i, j] B[j]` sums j) and
+every other index is kept; one summed in a product and also used outside it (`A[j] B[j] + C[j]`) is
+ambiguous there and rejected.
 """
 from __future__ import annotations
 
@@ -20,10 +31,11 @@ from ..syntax import nodes as N
 
 @dataclass
 class Plan:
-    sum_at: dict = field(default_factory=dict)     # Juxt node -> set of labels summed there
+    sum_at: dict = field(default_factory=dict)     # node -> labels summed once it is evaluated
     top: set = field(default_factory=set)           # labels projected after the whole right side
     lhs_vars: tuple = ()                            # labels of the left side, first appearance order
     marked: str | None = None                       # the normalised axis (`i.` on the left)
+    owner: object = None                            # the statement (its variables' domains)
 
 
 def var_names(root):
@@ -37,8 +49,8 @@ def var_names(root):
 
 def plan(rhs, lhs_items=None, op="=", keep=(), error=None):
     """Contraction plan for a right side.  `lhs_items`: the left side's index items (None outside
-    equations); `keep`: labels that must survive (a rule's head variables); `error(message, span)`
-    builds the exception for an ambiguous index."""
+    equations); `keep`: labels that must survive (a query's variables); `error(message, span)`
+    builds the exception for an ambiguous index outside equations."""
     lhs_vars = []
     marked = None
     for item in lhs_items or ():
@@ -51,6 +63,113 @@ def plan(rhs, lhs_items=None, op="=", keep=(), error=None):
         if v not in lhs_vars:
             lhs_vars.append(v)
     p = Plan(lhs_vars=tuple(lhs_vars), marked=marked)
+    if op != "=":
+        p.top = {v for v in var_names(rhs) if v not in lhs_vars}
+    elif lhs_items is not None:
+        _per_term(rhs, p)
+    else:
+        _per_product(rhs, p, error)
+    return p
+
+
+def _per_term(rhs, p):
+    """An equation's plan: each index absent from the left side is summed at the innermost node
+    that holds all its occurrences and is a term or a scope (`_terms`), or a product where it is
+    repeated.  Where that node is a sum of terms, each term holding the index sums it on its own
+    (terms add after their sums: a term without the index is not repeated along it).  At the
+    whole right side that is `top`, except that a product sums its indices itself (one einsum,
+    never the outer product and then a sum)."""
+    terms = _terms(rhs)
+    paths = {}                     # label -> for each occurrence, its nodes outside brackets, outermost first
+    stack = [(rhs, (), False)]
+    while stack:
+        node, above, in_index = stack.pop()
+        # Inside brackets and atoms nothing is a term: those positions are indices.
+        here = above if in_index else above + (node,)
+        if isinstance(node, N.Name) and node.role == "var" and node.id != "_":
+            if node.id not in p.lhs_vars:
+                paths.setdefault(node.id, []).append(here)
+            continue
+        inside = in_index or isinstance(node, N.Index) or (isinstance(node, N.Call) and node.kind == "relation")
+        stack.extend((child, here, inside) for child in N.iter_children(node))
+    repeated = {}
+    for v, occurrences in paths.items():
+        groups = [occurrences]
+        while groups:
+            group = groups.pop()
+            common = group[0]
+            for path in group[1:]:
+                common = _common_prefix(common, path)
+            at = next((n for n in reversed(common) if n in terms or
+                       (_is_product(n) and v in repeated.setdefault(n, _repeated(n)))), rhs)
+            by_term = {}
+            if isinstance(at, N.BinChain) and _is_sum(at) and at in terms:
+                # The occurrences lie in two or more of its terms (one alone would be a lower
+                # term): grouped by the term, the child of `at` on their paths.
+                k = next(d for d, n in enumerate(common) if n is at) + 1
+                for path in group:
+                    by_term.setdefault(id(path[k]), []).append(path)
+            if len(by_term) > 1:
+                groups.extend(by_term.values())
+            elif at is rhs and not isinstance(rhs, N.Juxt):
+                p.top.add(v)
+            else:
+                p.sum_at.setdefault(at, set()).add(v)
+
+
+def _is_sum(node):
+    return (isinstance(node, N.BinChain) and all(o in ("+", "-") for o in node.ops)) or \
+        (isinstance(node, N.Prefix) and all(o in ("+", "-") for o in node.ops))
+
+
+def _terms(rhs):
+    """The scopes (the right side, each function argument) and their terms (the operands of a
+    scope's sums and differences, through unary signs), outside brackets and atoms."""
+    out = set()
+    stack = [(rhs, True, False)]
+    while stack:
+        node, term, in_index = stack.pop()
+        if in_index:
+            continue
+        if term:
+            out.add(node)
+        for child in N.iter_children(node):
+            if isinstance(node, N.Index) or (isinstance(node, N.Call) and node.kind == "relation"):
+                stack.append((child, False, True))
+            elif isinstance(node, N.Call):
+                stack.append((child, not isinstance(child, N.KwArg), False))
+            elif isinstance(node, N.KwArg):
+                stack.append((child, True, False))
+            else:
+                stack.append((child, term and _is_sum(node), False))
+    return out
+
+
+def _is_product(node):
+    return isinstance(node, N.Juxt) or \
+        (isinstance(node, N.BinChain) and all(o in ("*", "/") for o in node.ops))
+
+
+def _repeated(product):
+    """The indices that at least two factors of a product carry (Einstein's contraction)."""
+    factors = product.factors if isinstance(product, N.Juxt) else product.operands
+    seen, out = set(), set()
+    for f in factors:
+        mine = set(var_names(f))
+        out |= seen & mine
+        seen |= mine
+    return out
+
+
+def _common_prefix(a, b):
+    n = 0
+    while n < len(a) and n < len(b) and a[n] is b[n]:
+        n += 1
+    return a[:n]
+
+
+def _per_product(rhs, p, error):
+    """Outside equations: Einstein's rule per product, every other index kept."""
     free = {}                      # node -> labels free in that subtree
     # Post-order without recursion: children before parents.
     order, stack = [], [rhs]
@@ -64,22 +183,21 @@ def plan(rhs, lhs_items=None, op="=", keep=(), error=None):
             continue
         kids = [free.get(c, set()) for c in N.iter_children(node)]
         here = set().union(*kids) if kids else set()
-        if isinstance(node, N.Juxt) and op == "=":
+        if isinstance(node, N.Juxt):
             per_factor = [free.get(f, set()) for f in node.factors]
-            summed = {v for v in here if v not in lhs_vars and
+            summed = {v for v in here if v not in p.lhs_vars and
                       sum(v in f for f in per_factor) >= 2}
             if summed:
                 p.sum_at[node] = summed
                 here = here - summed
         free[node] = here
-    p.top = {v for v in free.get(rhs, set()) if v not in lhs_vars}
+    p.top = {v for v in free.get(rhs, set()) if v not in p.lhs_vars}
     summed_anywhere = set().union(*p.sum_at.values()) if p.sum_at else set()
     ambiguous = summed_anywhere & p.top
     if ambiguous and error is not None:
         v = sorted(ambiguous)[0]
         raise error(f"index '{v}' is summed inside a product but also used outside it; rename one "
                     f"of them", _free_occurrence(rhs, v, p))
-    return p
 
 
 def _free_occurrence(rhs, v, p):

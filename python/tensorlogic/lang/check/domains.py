@@ -155,7 +155,7 @@ class DomainInference:
                         elif isinstance(item.expr, (N.Name, N.Str)) and \
                                 getattr(item.expr, "role", "const") == "const":
                             raise self.error(f"axis {k} of '{name}' is not indexed by a domain, so it "
-                                             f"takes no constant", item.span)
+                                             f"takes no constant{self.constant_note(item.expr)}", item.span)
                 elif isinstance(n, N.Compare) and isinstance(stmt, N.Rule) and n.op in ("==", "!="):
                     l, r = n.left, n.right
                     if isinstance(l, N.Name) and isinstance(r, N.Name) and l.role == r.role == "var":
@@ -205,7 +205,7 @@ class DomainInference:
             if dom is None:
                 if node_key[0] == "T":
                     raise self.error(f"axis {node_key[2]} of '{node_key[1]}' is not indexed by a "
-                                     f"domain, so it takes no constant", node.span)
+                                     f"domain, so it takes no constant{self.constant_note(node)}", node.span)
                 continue
             if dom.grows:
                 dom.add(key)
@@ -248,6 +248,16 @@ class DomainInference:
         self.constants |= {m for d in {id(r): r for rel in self.relations.values()
                                        for r in rel.domains}.values() if d.kind != "range"
                            for m in d.constants() if isinstance(m, str)}
+
+    def constant_note(self, node):
+        """Why a name meant as an index variable is a constant: a domain holds it (`d` in
+        `Z[n, d]` where `domain Node = {a, b, c, d}`)."""
+        if not (isinstance(node, N.Name) and getattr(node, "role", None) == "const"):
+            return ""
+        holder = next((d.name for d in self.domains.values() if d.kind != "range" and node.id in d.members), None)
+        where = f"domain {holder}" if holder is not None else "a fact"
+        return (f" ('{node.id}' is a constant of {where}: a name a domain or a fact holds is a "
+                f"constant, not an index variable)")
 
     def var_domain(self, stmt, var):
         """The domain of a rule's (or query's) variable, or None."""

@@ -216,7 +216,7 @@ class StaticShapes:
     def equation(self, eq, t):
         env = SizeEnv(self.error)
         self.bind_rhs(eq.value, env)
-        rhs_vars = {n.id for n in N.walk(eq.value) if isinstance(n, N.Name) and n.role == "var"}
+        rhs_vars = _indexing_vars(eq.value)
         if not isinstance(eq.target, N.Index):
             shape = () if rhs_vars else None
         else:
@@ -231,7 +231,7 @@ class StaticShapes:
                     size = env.size(e.id)
                     if size is None and e.id not in rhs_vars and declared is None and \
                             self.shape_known_elsewhere(t, k) is None:
-                        raise self.error(f"the size of index '{e.id}' is unknown: it does not appear "
+                        raise self.error(f"the size of index '{e.id}' is unknown: it indexes nothing "
                                          f"on the right side and '{t.name}' has no declared shape",
                                          e.span)
                     shape.append(size)
@@ -256,3 +256,14 @@ class StaticShapes:
         if prev is not None and len(prev) > k:
             return prev[k]
         return None
+
+
+def _indexing_vars(root):
+    """The index variables that index something under `root` (a tensor's brackets, an atom's
+    arguments): those give sizes; one used only as a value (`i * 2.0`) does not."""
+    out = set()
+    for n in N.walk(root):
+        items = [i.expr for g in n.groups for i in g if isinstance(i, N.Idx)] if isinstance(n, N.Index) else \
+            n.args if isinstance(n, N.Call) and n.kind == "relation" else ()
+        out.update(m.id for item in items for m in N.walk(item) if isinstance(m, N.Name) and m.role == "var")
+    return out

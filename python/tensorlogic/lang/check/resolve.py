@@ -203,21 +203,29 @@ class Resolver:
             raise self.error(f"unknown variable '{name}'; declare it with `let {name} = ...`",
                              a.target.span)
         self.r_lhs(a)
-        self.r_expr(a.value, scope)
+        self.index_names = self.index_positions(a)
+        try:
+            self.r_expr(a.value, scope)
+        finally:
+            self.index_names = frozenset()
         self.plan_assign(a)
 
     def r_equation(self, a: N.Assign, scope):
         self.in_definition = True
+        self.index_names = self.index_positions(a)
         try:
             self.r_lhs(a)
             self.r_expr(a.value, scope)
         finally:
             self.in_definition = False
-        self.plan_assign(a)
+            self.index_names = frozenset()
+        self.plan_assign(a, equation=True)
 
-    def plan_assign(self, a: N.Assign):
-        items = a.target.groups[0] if isinstance(a.target, N.Index) else None
+    def plan_assign(self, a: N.Assign, equation=False):
+        """An equation's left side without indices (`Loss = ...`) still has one: nothing on it."""
+        items = a.target.groups[0] if isinstance(a.target, N.Index) else ([] if equation else None)
         self.plans[a] = plan(a.value, items, a.op, (), self.error)
+        self.plans[a].owner = a
 
     def r_lhs(self, a: N.Assign):
         if not isinstance(a.target, N.Index):
@@ -243,11 +251,29 @@ class Resolver:
             if not (s.key == "scheduler" and isinstance(k.value, N.Name) and k.value.id in self.functions):
                 self.r_root(k.value, scope)
 
+    def index_positions(self, a: N.Assign) -> frozenset:
+        """Names written as indices in an assignment (inside brackets on either side, or as
+        arguments of relation atoms): its index variables wherever else they appear."""
+        out = set()
+        for root in (a.target, a.value):
+            for n in N.walk(root):
+                if isinstance(n, N.Index):
+                    items = [i.expr for g in n.groups for i in g if isinstance(i, N.Idx)]
+                elif isinstance(n, N.Call) and n.name in self.relations:
+                    items = n.args
+                else:
+                    continue
+                out.update(m.id for item in items for m in _index_arithmetic(item) if isinstance(m, N.Name))
+        return frozenset(out)
+
     def r_value_name(self, e: N.Name, scope):
         name = e.id
         if self.bound(name, scope) or name in self.tensors or name in self.relations \
                 or name in self.domains:
             e.role = "value"
+            return
+        if name in self.index_names and name != "_" and name not in self.constants:
+            e.role = "var"          # an index variable used as a number: its values (`Y[i] = i * 2.0`)
             return
         if name in self.functions or name in catalog.BUILTINS:
             raise self.error(f"'{name}' is a function; call it with ( )", e.span)
@@ -336,7 +362,11 @@ class Resolver:
                 if e_key not in self.constants:
                     raise self.error(f"'{e_key}' is not a constant of any domain", e.span)
                 return False
-            self.r_expr(e, scope)
+            names, self.index_names = self.index_names, frozenset()
+            try:
+                self.r_expr(e, scope)       # a call in an index reads values, not the index variables
+            finally:
+                self.index_names = names
             return False
         raise self.error("an index may only hold index variables, constants, integers, "
                          "+ - * / % and integer tensors", e.span)
@@ -489,6 +519,17 @@ class Resolver:
                     raise self.error(f"unknown function '{rel.name}'; did you mean '{close[0]}'? "
                                      f"(a relation that is only ever stated as facts would be "
                                      f"declared with `relation`)", rel.span)
+
+
+def _index_arithmetic(e):
+    """The nodes of an index expression's arithmetic (`i + 1`, `x / 2`), not inside calls or
+    nested indexing (a value there is not an index)."""
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (N.BinChain, N.Prefix)):
+            stack.extend(N.iter_children(n))
 
 
 def target_name(a: N.Assign) -> str:

@@ -1,8 +1,10 @@
 """A relation while its component runs to a fixpoint: its tuples so far and the last round's new
 ones.  A plain relation is a set (a `KeySet` says which derived tuples are new).  A relation whose
-rules aggregate in the head holds one value per group; with `min`/`max` it may be recursive: a
-round's delta is the groups whose value improved, which is the least fixpoint of the lattice
-(`Dist(y, min(d + w)) <- Dist(x, d), Edge(x, y, w)` gives shortest distances)."""
+rules take `min` or `max` in the head holds one value per group, over all its rules and facts; it
+may be recursive: a round's delta is the groups whose value improved, which is the least fixpoint
+of the lattice (`Dist(y, min(d + w)) <- Dist(x, d), Edge(x, y, w)` gives shortest distances).  With
+`count`, `sum` or `avg` each rule aggregates its own body and the relation is the set of the rows
+of its rules and facts."""
 from __future__ import annotations
 
 from . import tuples as T
@@ -47,13 +49,10 @@ class State:
     def __init__(self, logic, name, rules):
         self.logic, self.name, self.xp = logic, name, logic.xp
         aggs = {(r.aggregate.fn, r.aggregate.position) for r in rules if r.aggregate}
-        plain = [r for r in rules if r.aggregate is None]
-        if len(aggs) > 1 or (aggs and plain and next(iter(aggs))[0] not in ("min", "max")):
-            r = plain[0] if plain and len(aggs) == 1 else rules[-1]
+        if len(aggs) > 1:
             raise logic.error(f"the rules of '{name}' disagree on its aggregate: the rules of a "
                               f"relation with an aggregate in its head use the same one at the "
-                              f"same position (rules without one add values to min and max)",
-                              r.span)
+                              f"same position", rules[-1].span)
         self.agg = aggs.pop() if aggs else None
         self.agg_rule = next((r for r in rules if r.aggregate), None)
         self.arity = logic.model.relations[name].arity
@@ -113,20 +112,37 @@ class State:
             self.delta = self.full()
             return
         fn, pos = self.agg
+        if fn not in ("min", "max"):
+            self._add(self._per_rule(derived, facts))
+            self.delta = self.full()
+            return
         groups, values = self._reduce(derived)
-        if fn in ("count", "sum") and len(values):
-            # The domain holds the totals (min, max and avg are among the values, grown already).
-            self.logic.grow(self.logic.model.relations[self.name].domains[pos], xp.low(values),
-                             xp.high(values), self.agg_rule, pos)
-        if fn in ("min", "max") and len(facts):
+        if len(facts):
             groups = xp.cat([groups, T.columns_except(xp, facts, pos)])
             values = xp.cat([values, facts[:, pos]])
             groups, values = self._group(groups, values)
-        rows = T.with_column(xp, groups, pos, values)
-        if fn not in ("min", "max"):
-            rows = xp.cat([facts, rows])
-        self.runs, self._full = [rows], None
+        self.runs, self._full = [T.with_column(xp, groups, pos, values)], None
         self.delta = self.full()
+
+    def _per_rule(self, derived, facts):
+        """count, sum and avg (never recursive) as clingo and Datalog engines have them: each
+        rule aggregates its own body, and its rows join the facts and the rows of rules without
+        an aggregate as a set (`Deg(x, 0) <- Node(x), not Linked(x)` beside `Deg(x, count(y)) <-
+        Edge(x, y)`)."""
+        xp = self.xp
+        fn, pos = self.agg
+        rows = [facts]
+        for r, v in derived:
+            if v is None:
+                rows.append(r)
+                continue
+            groups, values = self._group(r, v, fn)
+            if fn in ("count", "sum") and len(values):
+                # The domain holds the totals (avg is among the values, grown already).
+                self.logic.grow(self.logic.model.relations[self.name].domains[pos], xp.low(values),
+                                 xp.high(values), self.agg_rule, pos)
+            rows.append(T.with_column(xp, groups, pos, values))
+        return xp.cat(rows) if len(rows) > 1 else facts
 
     def advance(self, derived):
         xp = self.xp

@@ -234,8 +234,13 @@ class Evaluator:
 
     # ---- expressions ----------------------------------------------------------------------------
     def eval(self, e, fr):
-        m = getattr(self, "e_" + type(e).__name__)
-        return m(e, fr)
+        v = getattr(self, "e_" + type(e).__name__)(e, fr)
+        if fr.plan is not None and not isinstance(e, N.Juxt) and isinstance(v, Labelled):
+            here = fr.plan.sum_at.get(e)
+            if here:
+                # A term that holds every occurrence of these indices (the plan's rule) sums them.
+                v = project(v, here & set(v.labels), "sum")
+        return v
 
     def e_Num(self, e, fr):
         return e.value
@@ -253,7 +258,23 @@ class Evaluator:
         return [self.eval(i, fr) for i in e.items]
 
     def e_Name(self, e, fr):
+        if e.role == "var" and fr.plan is not None:
+            return self.index_values(e, fr)
         return self.rt.lookup(e.id, fr, e.span)
+
+    def index_values(self, e, fr):
+        """An index variable used as a number (`Y[i] = i * 2.0`): its values along its axis, the
+        integers of an integer domain, else positions from 0."""
+        n = fr.env.size(e.id)
+        dom = self.model.checker.var_domain(fr.plan.owner, e.id) if fr.plan.owner is not None else None
+        if dom is None or dom.kind == "range":
+            start = dom.start if dom is not None else 0
+            return Labelled(tl.arange(start, start + n, dtype=tl.int32), (e.id,))
+        values = dom.constants()[:n]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise self.error(f"index '{e.id}' ranges over domain {dom.name}, which holds names: only "
+                             f"an index over integers has a value", e.span)
+        return Labelled(tl.tensor(values, dtype=tl.int32), (e.id,))
 
     def e_Prefix(self, e, fr):
         v = self.eval(e.operand, fr)
@@ -286,7 +307,7 @@ class Evaluator:
         return acc
 
     def e_Compare(self, e, fr):
-        if fr.plan is not None and self.is_term(e.left) and self.is_term(e.right) and \
+        if fr.plan is not None and e.op in ("==", "!=") and self.is_term(e.left) and self.is_term(e.right) and \
                 (_is_var(e.left) or _is_var(e.right)):
             return self.compare_terms(e, fr)
         return self.binop(e.op, self.eval(e.left, fr), self.eval(e.right, fr), e.span)
@@ -481,8 +502,6 @@ class Evaluator:
                 a, b = _tensorish(a), _tensorish(b)
             except (TypeError, ValueError, OverflowError) as err:
                 raise self.error(f"'{op}': {str(err).splitlines()[0]}", span) from None
-        if op in _ARITHMETIC:
-            a, b = _promote(a, b), _promote(b, a)
         try:
             return _apply(op, a, b)
         except ZeroDivisionError:
@@ -503,8 +522,8 @@ class Evaluator:
             ta, tb, union = broadcast_pair(a, b)
             return Labelled(_apply(op, ta, tb), union)
         if isinstance(a, Labelled):
-            return Labelled(_apply(op, a.t, _promote(b, a.t) if op in _ARITHMETIC else b), a.labels)
-        return Labelled(_apply(op, _promote(a, b.t) if op in _ARITHMETIC else a, b.t), b.labels)
+            return Labelled(_apply(op, a.t, b), a.labels)
+        return Labelled(_apply(op, a, b.t), b.labels)
 
 
 def _is_var(e):
@@ -521,18 +540,6 @@ def _map(v, f):
 
 def _tensorish(v):
     return as_tensor(v) if isinstance(v, (list, tuple)) else v
-
-
-_ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
-
-
-def _promote(x, other):
-    """A float literal meeting an integer tensor as a float16 tensor, so the arithmetic is in float16
-    as in PyTorch (`arange(6) * 1.0` is [0., 1., ...]); the engine reads a whole number passed as a
-    Python float as an integer."""
-    if isinstance(x, float) and is_tensor(other) and not other.is_floating_point():
-        return tl.full((), x, dtype=tl.float16)
-    return x
 
 
 def _apply(op, a, b):
@@ -564,8 +571,6 @@ def _apply(op, a, b):
         return bool(a) or bool(b)
     cmp = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
     if is_tensor(a) or is_tensor(b):
-        if not is_tensor(a):
-            a = tl.full((), a, dtype=b.dtype) if isinstance(a, (int, float)) else a
         return getattr(tl, cmp)(a, b).float()  # the language's truth values are numbers (1 and 0)
     return {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[cmp]
 

@@ -60,7 +60,10 @@ class ParametrizationList(ModuleList):
         with no_grad():
             for module in reversed(list(self)):
                 if hasattr(module, "right_inverse"):
-                    new = module.right_inverse(new)
+                    try:
+                        new = module.right_inverse(new)
+                    except NotImplementedError:  # as PyTorch: a right_inverse that cannot invert is the identity
+                        pass
         if isinstance(new, Tensor):
             self.is_tensor, self.ntensors = True, 1
             if not unsafe and new.dtype != original.dtype:

@@ -1,6 +1,6 @@
 """torch.nn.utils.rnn: pad_sequence (a list of variable-length sequences stacked into one padded tensor) and
 unpad_sequence (back); packed sequences (PackedSequence, pack_padded_sequence, pad_packed_sequence,
-pack_sequence), which the recurrent layers take as PyTorch's do."""
+pack_sequence, unpack_sequence), which the recurrent layers take as PyTorch's do."""
 import math
 import numbers
 import operator
@@ -231,5 +231,12 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     return [padded_sequences[i, :n] for i, n in enumerate(lengths)]
 
 
+def unpack_sequence(packed_sequences):
+    """The list of tensors pack_sequence packed, in their original order: pad_packed_sequence, then
+    unpad_sequence."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
+
+
 __all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence", "pad_sequence",
-           "unpad_sequence"]
+           "unpad_sequence", "unpack_sequence"]

@@ -1,4 +1,5 @@
-"""Datasets: the map-style and iterable bases, TensorDataset, Subset, ConcatDataset and random_split."""
+"""Datasets: the map-style and iterable bases, TensorDataset, StackDataset, Subset, ConcatDataset, ChainDataset and
+random_split."""
 import bisect
 import itertools
 import math
@@ -25,7 +26,7 @@ class IterableDataset(Dataset):
         raise NotImplementedError(f"{type(self).__name__} has no __iter__")
 
     def __add__(self, other):
-        raise TypeError("IterableDatasets cannot be concatenated with +; chain their iterators instead")
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -91,6 +92,67 @@ class ConcatDataset(Dataset):
         which = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][idx - start]
+
+
+class StackDataset(Dataset):
+    """Several datasets of one length side by side: StackDataset(a, b)[i] is (a[i], b[i]); StackDataset(x=a, y=b)[i]
+    is {"x": a[i], "y": b[i]}."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: give the datasets positionally (tuple items) or by name (dict items), "
+                             "not both")
+        self.datasets = args or kwargs
+        if not self.datasets:
+            raise ValueError("At least one dataset should be passed")
+        sizes = {len(d) for d in (args or kwargs.values())}
+        if len(sizes) != 1:
+            raise ValueError(f"Size mismatch between datasets: lengths {sorted(sizes)}")
+        self._length = sizes.pop()
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {name: d[index] for name, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        """The items at `indices`, each dataset read with its own __getitems__ where it has one."""
+        named = isinstance(self.datasets, dict)
+        columns = {}
+        for key, d in (self.datasets.items() if named else enumerate(self.datasets)):
+            inner = getattr(d, "__getitems__", None)
+            column = inner(indices) if inner is not None else [d[i] for i in indices]
+            if len(column) != len(indices):
+                raise ValueError(f"StackDataset: a dataset's __getitems__ returned {len(column)} items for "
+                                 f"{len(indices)} indices")
+            columns[key] = column
+        if named:
+            return [{key: column[j] for key, column in columns.items()} for j in range(len(indices))]
+        return [tuple(column[j] for column in columns.values()) for j in range(len(indices))]
+
+    def __len__(self):
+        return self._length
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after the other: iterating yields every item of the first, then of the second, ..."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+            yield from d
+
+    def __len__(self):
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+            total += len(d)
+        return total
 
 
 def random_split(dataset, lengths, generator=None):

@@ -1,0 +1,68 @@
+"""tl.random (torch.random's functions) and the top-level seed functions: the state of the one Philox stream
+saved and restored, forks that leave the stream as they found it, seeds."""
+import numpy as np
+import pytest
+
+import tensorlogic as tl
+
+
+def test_state_round_trip_replays_every_kind_of_draw(device):
+    tl.manual_seed(1234)
+    tl.rand(5, device=device)
+    state = tl.random.get_rng_state()
+    assert state.dtype == tl.int64 and tuple(state.shape) == (2,) and state.tolist()[0] == 1234
+    first = [tl.rand(7, device=device), tl.randn(3, 3, device=device), tl.randint(0, 100, (6,), device=device),
+             tl.randperm(9, device=device), tl.nn.functional.dropout(tl.ones(50, device=device), 0.5)]
+    tl.random.set_rng_state(state)
+    again = [tl.rand(7, device=device), tl.randn(3, 3, device=device), tl.randint(0, 100, (6,), device=device),
+             tl.randperm(9, device=device), tl.nn.functional.dropout(tl.ones(50, device=device), 0.5)]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    assert tl.get_rng_state().tolist() == tl.random.get_rng_state().tolist()
+
+
+def test_fork_rng_restores_the_stream_even_on_errors(device):
+    tl.manual_seed(7)
+    expected = tl.rand(4, device=device).cpu().numpy()
+    tl.manual_seed(7)
+    with tl.random.fork_rng(devices=[0]):
+        tl.randn(100, device=device)
+    np.testing.assert_array_equal(tl.rand(4, device=device).cpu().numpy(), expected)
+    tl.manual_seed(7)
+    with pytest.raises(KeyError):
+        with tl.random.fork_rng():
+            tl.rand(10)
+            raise KeyError("inside")
+    np.testing.assert_array_equal(tl.rand(4, device=device).cpu().numpy(), expected)
+    tl.manual_seed(7)
+    with tl.random.fork_rng(enabled=False):
+        tl.rand(3)
+    assert tl.random.get_rng_state().tolist()[1] != 0  # not restored: disabled
+
+
+def test_seeds():
+    tl.random.manual_seed(2**64 - 5)
+    assert tl.initial_seed() == 2**64 - 5 == tl.random.initial_seed()
+    state = tl.random.get_rng_state()
+    assert state.tolist()[0] == -5  # the seed's 64 bits as a signed int64
+    tl.rand(3)
+    tl.random.set_rng_state(state)
+    assert tl.initial_seed() == 2**64 - 5
+    s = tl.seed()
+    assert 0 <= s < 2**64 and tl.initial_seed() == s and tl.random.seed() != s
+    tl.manual_seed(-1)
+    assert tl.initial_seed() == 2**64 - 1
+
+
+def test_bad_states_raise_typed_errors():
+    with pytest.raises(TypeError):
+        tl.random.set_rng_state([1, 2])
+    with pytest.raises(ValueError):
+        tl.random.set_rng_state(tl.tensor([1, 2, 3]))
+    with pytest.raises(ValueError):
+        tl.random.set_rng_state(tl.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError):
+        tl.random.set_rng_state(tl.tensor([1, -2]))
+    with pytest.raises(TypeError):
+        with tl.random.fork_rng(devices=3):
+            pass
