@@ -1,7 +1,7 @@
 // Reductions over the middle axis of contiguous [outer, n, inner] data, accumulated in f32. Rows
 // (inner == 1) are read by whole blocks with 16-byte loads; columns by one thread per 8 outputs with 16-byte
-// loads when inner allows, else one thread per output. Long axes are split over several blocks whose
-// partial states a second kernel merges.
+// loads when inner allows (sums and means with float states alone: sum_cols_vec), else one thread per output.
+// Long axes are split over several blocks whose partial states a second kernel merges.
 #include <cmath>
 
 #include "common.cuh"
@@ -276,6 +276,82 @@ __global__ void __launch_bounds__(kColThreads * kColLanes)
   }
 }
 
+// Sums (and means) of columns, the bias gradients of every linear's backward: as reduce_cols_vec, but with one
+// float of state per column, the row lanes' sums merged by all threads from a conflict-free shared layout, and
+// each split's sums written as one coalesced row of `partial` [split][output] (the Acc layout wrote 16 bytes
+// per output a split apart). More splits than reduce_cols_vec: kSumBlocksPerSm blocks per SM.
+constexpr int kSumLanes = 8, kSumBlocksPerSm = 4;
+__global__ void __launch_bounds__(32 * kSumLanes)
+    sum_cols_vec(const __half* in, int64_t outer, int64_t n, int64_t inner, int64_t seg, float* partial,
+                 __half* out, float divisor) {
+  __shared__ float lanes[kSumLanes][8 * 32];  // [lane][j * 32 + x]: a warp's stores touch 32 banks
+  const int64_t groups = inner / 8;
+  const int64_t g0 = blockIdx.x * int64_t{32};  // this block's first 8-column group over outer * groups
+  const int64_t g = g0 + threadIdx.x;
+  const bool active = g < outer * groups;
+  const int64_t o = g / groups, first = (g % groups) * 8, s = blockIdx.y;
+  const int64_t begin = s * seg, end = min(n, begin + seg);
+  float acc[8] = {};
+  if (active) {
+    const __half* p = in + o * n * inner + first;
+#pragma unroll 8
+    for (int64_t k = begin + threadIdx.y; k < end; k += kSumLanes) {
+      const Half8 x = *reinterpret_cast<const Half8*>(p + k * inner);
+#pragma unroll
+      for (int j = 0; j < 8; ++j) acc[j] += __half2float(x.h[j]);
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < 8; ++j) lanes[threadIdx.y][j * 32 + threadIdx.x] = acc[j];
+  __syncthreads();
+  // Thread t merges output column 8 * (t / 8) + t % 8 of the block over the lanes, in lane order.
+  const int t = threadIdx.y * 32 + threadIdx.x, x = t >> 3, j = t & 7;
+  if (g0 + x >= outer * groups) return;
+  float v = 0.0f;
+#pragma unroll
+  for (int l = 0; l < kSumLanes; ++l) v += lanes[l][j * 32 + x];
+  const int64_t index = (g0 + x) * 8 + j;  // (o * groups + group) * 8 + j == o * inner + column
+  if (partial) {
+    partial[s * outer * inner + index] = v;
+  } else {
+    out[index] = __float2half_rn(v / divisor);
+  }
+}
+
+// Block (32 outputs, 8 split lanes): each output's `splits` partial sums, lane by lane then the lanes in order.
+__global__ void sum_partials(const float* partial, int64_t outputs, int64_t splits, __half* out, float divisor) {
+  __shared__ float lanes[8][33];
+  const int64_t c = blockIdx.x * int64_t{32} + threadIdx.x;
+  float v = 0.0f;
+  if (c < outputs)
+    for (int64_t s = threadIdx.y; s < splits; s += 8) v += partial[s * outputs + c];
+  lanes[threadIdx.y][threadIdx.x] = v;
+  __syncthreads();
+  if (threadIdx.y != 0 || c >= outputs) return;
+  for (int l = 1; l < 8; ++l) v += lanes[l][threadIdx.x];
+  out[c] = __float2half_rn(v / divisor);
+}
+
+void sum_columns(const __half* src, int64_t outer, int64_t n, int64_t inner, float divisor, __half* out) {
+  const int64_t outputs = outer * inner;
+  const int64_t col_blocks = (outputs / 8 + 31) / 32;
+  // About kSumBlocksPerSm blocks per SM in all, each split at least 32 rows.
+  int64_t splits = std::max<int64_t>(1, std::min(int64_t{sm_count()} * kSumBlocksPerSm / col_blocks, n / 32));
+  const int64_t seg = std::max<int64_t>(1, (n + splits - 1) / splits);
+  splits = n == 0 ? 1 : (n + seg - 1) / seg;
+  std::unique_ptr<Scratch> partial;
+  if (splits > 1) partial = std::make_unique<Scratch>(sizeof(float) * outputs * splits);
+  float* ws = partial ? partial->as<float>() : nullptr;
+  sum_cols_vec<<<dim3(static_cast<unsigned>(col_blocks), static_cast<unsigned>(splits)), dim3(32, kSumLanes), 0,
+                 stream()>>>(src, outer, n, inner, seg, ws, out, divisor);
+  check_launch("reduce kernel");
+  if (ws) {
+    sum_partials<<<static_cast<unsigned>((outputs + 31) / 32), dim3(32, 8), 0, stream()>>>(ws, outputs, splits, out,
+                                                                                             divisor);
+    check_launch("reduce merge kernel");
+  }
+}
+
 // One warp per output merges its `splits` partial states in order.
 template <ReduceOp Op>
 __global__ void reduce_partials(Reducer<Op> r, const Acc* partial, int64_t outputs, int64_t splits, int64_t n,
@@ -297,6 +373,12 @@ void run(const Reducer<Op>& r, const Array& in, int64_t outer, int64_t n, int64_
   const int64_t target_threads = int64_t{sm_count()} * 2048;
   int64_t splits = 1, seg = n;
   const bool cols_vec = inner > 1 && inner % 8 == 0 && aligned16(src);
+  if constexpr (Op == ReduceOp::sum || Op == ReduceOp::mean) {
+    if (cols_vec) {
+      return sum_columns(src, outer, n, inner, Op == ReduceOp::mean ? static_cast<float>(n) : 1.0f,
+                         out.data_as<__half>());
+    }
+  }
   const int64_t col_blocks = (outputs / 8 + kColThreads - 1) / kColThreads;
   if (cols_vec) {
     // About two blocks per SM in all, each split at least 64 rows.
