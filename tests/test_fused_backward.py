@@ -7,6 +7,7 @@ import torch
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
 from oracle import assert_grad_close, f16_randn
+from tensorlogic.tensor import _wrap
 
 
 @pytest.mark.parametrize("shape,normalized", [((4, 1), (1,)), ((37, 3, 50), (3, 50)), ((5, 8, 2304), (2304,)),
@@ -132,3 +133,95 @@ def test_norm_backward_into_a_residual_streams_gradient(device, rng, monkeypatch
     if retain:
         assert_grad_close(h.grad, th.grad, 2e-2, "the residual stream's gradient")
     assert len(calls) == 1
+
+
+_ACTIVATIONS = {"gelu": (F.gelu, torch.nn.functional.gelu), "silu": (F.silu, torch.nn.functional.silu),
+                "tanh": (tl.tanh, torch.tanh),
+                "gelu_tanh": (lambda t: F.gelu(t, approximate="tanh"),
+                              lambda t: torch.nn.functional.gelu(t, approximate="tanh"))}
+
+
+def _mlp_grads(lib, act, x, w1, b1, w2, g, extra=None):
+    """Gradients of linear(act(linear(x, w1, b1)), w2) (+ extra(h), where given: a second use of the hidden
+    pre-activation h) for x, w1, b1, w2."""
+    h = lib.nn.functional.linear(x, w1, b1)
+    y = lib.nn.functional.linear(act(h), w2)
+    if extra is not None:
+        y = y + extra(h)
+    y.backward(g)
+    return [t.grad for t in (x, w1, b1, w2)]
+
+
+def _leaves(device, arrays):
+    return ([tl.tensor(a, device=device, requires_grad=True) for a in arrays],
+            [torch.tensor(a.astype(np.float64), requires_grad=True) for a in arrays])
+
+
+@pytest.mark.parametrize("activation", sorted(_ACTIVATIONS))
+@pytest.mark.parametrize("shape", [(64, 48, 32), (2, 37, 24, 16), (20, 12, 8), (300, 256, 64)])
+def test_activation_backward_sums_the_linear_bias_gradient(device, rng, activation, shape):
+    # the activation's backward sums its result's columns for the bias gradient of the linear before it (one
+    # pass on CUDA and the CPU); against PyTorch float64 on the same inputs, batch dims included
+    *batch, hidden, width = shape
+    x = f16_randn(rng, (*batch, width))
+    w1, b1, w2 = f16_randn(rng, (hidden, width), 0.3), f16_randn(rng, (hidden,)), f16_randn(rng, (width, hidden), 0.3)
+    g = f16_randn(rng, (*batch, width))
+    ours, theirs = _leaves(device, (x, w1, b1, w2))
+    ours_act, theirs_act = _ACTIVATIONS[activation]
+    got = _mlp_grads(tl, ours_act, *ours, tl.tensor(g, device=device))
+    want = _mlp_grads(torch, theirs_act, *theirs, torch.tensor(g.astype(np.float64)))
+    for name, a, b in zip(("dx", "dw1", "db1", "dw2"), got, want):
+        assert_grad_close(a, b, 3e-2, f"{activation} {shape} {name}")
+
+
+def test_activation_column_sums_are_the_sums_of_its_gradient(device, rng):
+    g, x = f16_randn(rng, (3, 70, 40)), f16_randn(rng, (3, 70, 40), 2.0)
+    got = tl._core.activation_backward_column_sums(tl._core.BinaryOp.gelu_backward,
+                                                    tl.tensor(g, device=device)._a, tl.tensor(x, device=device)._a)
+    assert got is not None, f"{device}: no fused activation backward"
+    dx, sums = (_wrap(a).numpy() for a in got)
+    t = tl.tensor(x, device=device, requires_grad=True)
+    F.gelu(t).backward(tl.tensor(g, device=device))
+    np.testing.assert_array_equal(dx, t.grad.numpy())  # the same kernel math, rounded once
+    np.testing.assert_allclose(sums.astype(np.float64), dx.astype(np.float64).reshape(-1, 40).sum(0), rtol=2e-3,
+                               atol=1e-2)
+
+
+@pytest.mark.parametrize("second_use", ["consumer", "hook", "inplace_hook"])
+def test_activation_column_sums_follow_later_changes_to_the_gradient(device, rng, second_use):
+    # the pre-activation h's gradient changes after the activation's backward made it: another consumer's gradient
+    # summed into it (in place, by the engine), a hook replacing it or one changing it in place. The bias gradient
+    # must be the changed gradient's column sums, not the kept ones.
+    x, g = f16_randn(rng, (40, 16)), f16_randn(rng, (40, 16))
+    w1, b1, w2 = f16_randn(rng, (24, 16), 0.3), f16_randn(rng, (24,)), f16_randn(rng, (16, 24), 0.3)
+    ours, theirs = _leaves(device, (x, w1, b1, w2))
+
+    def run(lib, t):
+        h = lib.nn.functional.linear(t[0], t[1], t[2])
+        out = lib.nn.functional.linear(lib.nn.functional.gelu(h), t[3])
+        if second_use == "consumer":
+            out = out + lib.nn.functional.linear(h * h, t[3])
+        elif second_use == "hook":
+            h.register_hook(lambda grad: grad * 3.0)
+        else:
+            h.register_hook(lambda grad: grad.mul_(3.0))
+        return out
+
+    run(tl, ours).backward(tl.tensor(g, device=device))
+    run(torch, theirs).backward(torch.tensor(g.astype(np.float64)))
+    for name, a, b in zip(("dx", "dw1", "db1", "dw2"), (t.grad for t in ours), (t.grad for t in theirs)):
+        assert_grad_close(a, b, 3e-2, f"{second_use} {name}")
+
+
+def test_activation_backward_with_create_graph_stays_differentiable(device, rng):
+    # with create_graph the bias gradient comes from the composed (differentiable) form: its own gradient agrees
+    x, w, b = f16_randn(rng, (12, 8)), f16_randn(rng, (16, 8), 0.3), f16_randn(rng, (16,))
+    ours, theirs = _leaves(device, (x, w, b))
+
+    def run(lib, t):
+        out = lib.nn.functional.gelu(lib.nn.functional.linear(t[0], t[1], t[2])).sum()
+        (gb,) = lib.autograd.grad(out, t[2], create_graph=True)
+        (gb * gb).sum().backward()
+        return t[0].grad
+
+    assert_grad_close(run(tl, ours), run(torch, theirs), 3e-2, "d(|db|^2)/dx")

@@ -129,6 +129,16 @@ class Backend {
     return false;
   }
 
+  // An activation's backward dx = op(grad, x) (op: gelu_backward, gelu_tanh_backward, silu_backward or
+  // tanh_backward) over contiguous f16 [rows, n], with the column sums of dx as rounded (over the rows, in f32,
+  // rounded once) into sums [n]: the bias gradient of the linear layer before the activation in the same pass.
+  // Returns false, having written nothing, where the backend has no fused kernel for these operands.
+  virtual bool activation_backward_columns(BinaryOp /*op*/, const Array& /*grad*/, const Array& /*x*/,
+                                           int64_t /*rows*/, int64_t /*n*/, const Array& /*dx*/,
+                                           const Array& /*sums*/) {
+    return false;
+  }
+
   // One recurrent cell step (tensorlogic::recurrent_cell) over N rows of contiguous f16 arrays: gi, gh
   // [N, cell_gates(kind) * H], h, c, h_out, c_out [N, H] (c and c_out: LSTM only, else null). Returns false,
   // having written nothing, where the backend has no such kernel.

@@ -250,6 +250,26 @@ Array binary(BinaryOp op, const Array& a, Scalar b) { return binary_number(op, a
 
 Array binary(BinaryOp op, Scalar a, const Array& b) { return binary_number(op, b, a, true); }
 
+std::optional<std::vector<Array>> activation_backward_column_sums(BinaryOp op, const Array& grad, const Array& x) {
+  const char* name = binary_name(op);
+  Backend& backend = backend_of(name, {&grad, &x});
+  if (op != BinaryOp::gelu_backward && op != BinaryOp::gelu_tanh_backward && op != BinaryOp::silu_backward &&
+      op != BinaryOp::tanh_backward) {
+    throw ArgumentError(std::string("activation_backward_column_sums: ") + name + " is not an activation's backward");
+  }
+  if (grad.shape() != x.shape() || grad.ndim() == 0) {
+    throw ShapeMismatchError(std::string(name) + ": expected a gradient and an input of one shape with at least one "
+                             "dimension, got " + shape_str(grad.shape()) + " and " + shape_str(x.shape()));
+  }
+  if (grad.dtype() != Dtype::float16 || x.dtype() != Dtype::float16 || x.numel() == 0) return std::nullopt;
+  const int64_t n = x.shape().back();
+  const Array g = contiguous(grad), in = contiguous(x);
+  std::vector<Array> out{Array::empty(x.shape(), Dtype::float16, x.device()),
+                         Array::empty({n}, Dtype::float16, x.device())};
+  if (!backend.activation_backward_columns(op, g, in, x.numel() / n, n, out[0], out[1])) return std::nullopt;
+  return out;
+}
+
 // A kernel writes in place when it computes in the target's dtype; otherwise the result is computed
 // apart and converted into the target.
 void binary_(BinaryOp op, const Array& out, const Array& b) {

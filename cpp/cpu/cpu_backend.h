@@ -33,6 +33,8 @@ class CpuBackend final : public Backend {
   void dequantize(QuantType type, const Array& blocks, const Array& out) override;
   bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
                               int64_t ignore_index, float label_smoothing, const Array& out) override;
+  bool activation_backward_columns(BinaryOp op, const Array& grad, const Array& x, int64_t rows, int64_t n,
+                                   const Array& dx, const Array& sums) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,
                      double eps, const Array& dx, bool accumulate, const Array* dweight, const Array* dbias) override;
   bool recurrent_cell(CellKind kind, const Array& gi, const Array& gh, const Array& h, const Array* c,

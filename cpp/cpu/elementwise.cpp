@@ -1,7 +1,9 @@
 // Elementwise kernel families. Work proceeds in blocks: operands are converted to f32 blocks
 // (vectorised conversion when contiguous), the op runs on the block, and the result is rounded once.
+#include <algorithm>
 #include <atomic>
 #include <type_traits>
+#include <vector>
 
 #include "../core/op_dispatch.h"
 #include "../core/strided.h"
@@ -276,6 +278,35 @@ void CpuBackend::ternary(TernaryOp op, const Array& a, const Array& b, const Arr
     }
     store_block(x, n, po + off[3], s3);
   });
+}
+
+// dx row by row in chunks of kActivationRows rows, each row added into its chunk's f32 column sums while still in
+// cache; the chunks' sums are then added in chunk order (the same for any number of threads).
+constexpr int64_t kActivationRows = 32;
+
+bool CpuBackend::activation_backward_columns(BinaryOp op, const Array& grad, const Array& x, int64_t rows, int64_t n,
+                                             const Array& dx, const Array& sums) {
+  const simd::NaryKernel kernel = simd::binary_kernel(op);
+  if (!kernel) return false;
+  const int64_t chunks = (rows + kActivationRows - 1) / kActivationRows;
+  std::vector<float> partial(static_cast<size_t>(chunks * n), 0.0f);
+  const half *pg = grad.data_as<half>(), *px = x.data_as<half>();
+  half* po = dx.data_as<half>();
+  const float scalars[2] = {0.0f, 0.0f};
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      for (int64_t r = c * kActivationRows; r < std::min(rows, (c + 1) * kActivationRows); ++r) {
+        const half* in[2] = {pg + r * n, px + r * n};
+        kernel(in, scalars, po + r * n, n);
+        add_f16_row(partial.data() + c * n, n, po + r * n, 1);
+      }
+    }
+  });
+  for (int64_t c = 1; c < chunks; ++c) {
+    for (int64_t j = 0; j < n; ++j) partial[j] += partial[c * n + j];
+  }
+  f32_to_f16(partial.data(), sums.data_as<half>(), n);
+  return true;
 }
 
 }  // namespace tensorlogic::cpu

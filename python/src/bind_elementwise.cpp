@@ -21,6 +21,8 @@ void bind_elementwise(py::module_& m) {
   m.def("rbinary_scalar", without_gil(py::overload_cast<BinaryOp, Scalar, const Array&>(&binary)));
   m.def("binary_", without_gil(py::overload_cast<BinaryOp, const Array&, const Array&>(&binary_)));
   m.def("binary_scalar_", without_gil(py::overload_cast<BinaryOp, const Array&, Scalar>(&binary_)));
+  m.def("activation_backward_column_sums", without_gil(&activation_backward_column_sums), py::arg("op"),
+        py::arg("grad"), py::arg("x"));
   // where's values: arrays or numbers (a number is never an Array, so the first overload that loads is right)
   m.def("where", without_gil(py::overload_cast<const Array&, const Array&, const Array&>(&where)));
   m.def("where", without_gil(py::overload_cast<const Array&, const Array&, Scalar>(&where)));

@@ -58,9 +58,14 @@ py::object hooked(PyObject* hooks, py::object g) {
   return any ? owned(PyObject_CallFunctionObjArgs(ag.run_hooks, hooks, g.ptr(), nullptr)) : g;
 }
 
+// The in-place sums move the sum's version, as any in-place op does: what was derived from its value before
+// (the column sums an activation's backward keeps with its gradient, ops/elementwise.py) is then seen as stale.
+void bump_version(const Array& a) { a.storage()->set_version(a.storage()->version() + 1); }
+
 void add_in_place(PyObject* acc, PyObject* g) {
   const Array a = array_of(acc), b = array_of(g);
   release_gil_if(a.numel() >= kReleaseGilElements, [&] { binary_(BinaryOp::add, a, b); });
+  bump_version(a);
 }
 
 py::object sum_of(PyObject* x, PyObject* y) {
@@ -338,6 +343,7 @@ class Engine {
     }
     if (acc == nullptr || PyList_Check(acc) || !exclusive(acc)) return {};
     py::object done = owned(PyObject_CallFunctionObjArgs(into.ptr(), node, g.ptr(), acc, nullptr));
+    if (done.ptr() != Py_False) bump_version(array_of(acc));
     if (PyTuple_Check(done.ptr())) {
       if (PyTuple_GET_SIZE(done.ptr()) == 0 || PyTuple_GET_ITEM(done.ptr(), 0) != Py_None) {
         fail(py::str("{}.backward_into returned gradients whose first is not None").format(attr(node, names.name)));

@@ -23,9 +23,11 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     # _a: the native array. The rest belongs to autograd (tensorlogic.autograd): whether gradients
     # flow, the accumulated gradient and the node that produced this tensor. The in-place version
     # counter (`_version`) lives with the native storage, so views and detached tensors share it.
-    # _post_accumulate_grad_hooks is left unset until register_post_accumulate_grad_hook (read with getattr).
+    # _post_accumulate_grad_hooks is left unset until register_post_accumulate_grad_hook (read with getattr), and so
+    # is _column_sums: (version, sums over all but the last axis) that an activation's backward computed with this
+    # gradient in its own pass, for the bias gradient of the linear layer before it (ops/elementwise.py).
     __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_retains_grad", "_hooks", "_post_accumulate_grad_hooks",
-                 "__weakref__")
+                 "_column_sums", "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data, dtype=None, device=None):

@@ -123,6 +123,10 @@ void binary_(BinaryOp op, const Array& out, const Array& b);
 void binary_(BinaryOp op, const Array& out, Scalar b);
 void clamp_(const Array& out, std::optional<Scalar> min, std::optional<Scalar> max);
 
+// An activation's backward op(grad, x) (gelu_backward, gelu_tanh_backward, silu_backward, tanh_backward) and
+// the column sums of its result over all but the last axis, [dx, sums], in one pass: the bias gradient of the
+// linear layer the activation follows. nullopt where the backend has no fused kernel (the caller composes it).
+std::optional<std::vector<Array>> activation_backward_column_sums(BinaryOp op, const Array& grad, const Array& x);
 inline Array add(const Array& a, const Array& b) { return binary(BinaryOp::add, a, b); }
 inline Array sub(const Array& a, const Array& b) { return binary(BinaryOp::sub, a, b); }
 inline Array mul(const Array& a, const Array& b) { return binary(BinaryOp::mul, a, b); }

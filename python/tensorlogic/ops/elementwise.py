@@ -149,7 +149,43 @@ class _Unary(OpFamily):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
+        fused = _WITH_COLUMN_SUMS.get(id(ctx.op))
+        if fused is not None and not _grad_enabled():
+            dx = _backward_with_column_sums(ctx, fused, g, y if fused is _B.tanh_backward else x)
+            if dx is not None:
+                return None, dx
         return None, _UNARY_GRAD[ctx.op](g, x, y, ctx.p0, ctx.p1)
+
+
+# Activations whose backward can sum its result's columns in the same pass (the native op each takes): where the
+# activation's input came from a linear layer whose bias needs a gradient, that gradient is those sums, kept with
+# the activation's input gradient (Tensor._column_sums) for the linear's backward to take. Without create_graph only
+# (the sums are no differentiable function of anything).
+_WITH_COLUMN_SUMS = {id(_U.gelu): _B.gelu_backward, id(_U.gelu_tanh): _B.gelu_tanh_backward,
+                     id(_U.silu): _B.silu_backward, id(_U.tanh): _B.tanh_backward}
+
+
+def _backward_with_column_sums(ctx, op, g, x):
+    """op(g, x) with its column sums kept on it, where the producer of the activation's input wants them (a Function
+    with a wants_column_sums(node) test, linear's) and the backend has the fused kernel; else None."""
+    producer = ctx.next[1]
+    wants = getattr(getattr(producer, "fn", None), "wants_column_sums", None)
+    if wants is None or not wants(producer):
+        return None
+    fused = _core.activation_backward_column_sums(op, g._a, x._a)
+    if fused is None:
+        return None
+    dx = _wrap(fused[0])
+    dx._column_sums = (dx._version, _wrap(fused[1]))
+    return dx
+
+
+def kept_column_sums(g):
+    """The column sums kept with gradient g by an activation's backward, while g is unchanged since; else None."""
+    kept = getattr(g, "_column_sums", None)
+    if kept is None or kept[0] != g._version or _grad_enabled():
+        return None
+    return kept[1]
 
 
 def _max_mask(a, b):

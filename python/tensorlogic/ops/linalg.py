@@ -8,7 +8,7 @@ from ..autograd.function import _NULL, Function
 from ..creation import eye
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
-from .elementwise import _UNARY_GRAD
+from .elementwise import _UNARY_GRAD, kept_column_sums
 from .reduction import _Reduce
 from .shape import _Reshape
 
@@ -128,6 +128,12 @@ class _Linear(Function):
                                   None if residual is None else residual._a))
 
     @staticmethod
+    def wants_column_sums(node):
+        """Whether this node's backward would sum its output gradient's columns (its bias gradient): an activation
+        after it then sums them in its own backward pass (ops/elementwise.py)."""
+        return node.activation == "none" and node.needs_input_grad[2]
+
+    @staticmethod
     def backward(ctx, g):
         x, w, bias, residual = ctx.saved_tensors
         if ctx.activation != "none":
@@ -136,7 +142,8 @@ class _Linear(Function):
             g = _UNARY_GRAD[op](g, z, None, 0.0, 0.0)
         need = ctx.needs_input_grad
         gx = _Matmul.apply(g, w) if need[0] else None
-        if bias is not None and need[1] and need[2]:
+        gb = kept_column_sums(g) if bias is not None and need[2] else None
+        if gb is None and bias is not None and need[1] and need[2]:
             # Both from one native call: one pass over g where the backend sums the bias in the weight GEMM's
             # epilogue (CUDA, opt-in: TL_CUDA_BGRAD in cuda/gemm.cpp), else the GEMM and the column sum.
             gw, gb = _LinearWeightBiasGrad.apply(g, x)
@@ -149,7 +156,8 @@ class _Linear(Function):
             gw = _Matmul.apply(g2.mT, x2) if need[1] else None
             # The bias's sum through its Function, not the public sum(): its guard and argument parsing cost 2x
             # the native reduce (every linear's backward; makemore's RNN runs 17 per step)
-            gb = _Reduce.apply(_SUM, g2, [0], False, 1.0, 2.0) if bias is not None and need[2] else None
+            if gb is None and bias is not None and need[2]:
+                gb = _Reduce.apply(_SUM, g2, [0], False, 1.0, 2.0)
         gr = sum_to(g, residual.shape) if residual is not None and need[3] else None
         return gx, gw, gb, gr
 
