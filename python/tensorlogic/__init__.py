@@ -46,6 +46,7 @@ from .ops.counting import *  # noqa: F401,F403  (unique, bincount, histc, search
 from .ops.add_products import *  # noqa: F401,F403  (addcmul, addcdiv, addmv, addr, baddbmm, addbmm)
 from .ops.products import *  # noqa: F401,F403  (tensordot, inner, vdot, kron, cross, cdist)
 from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, index_fill, take, argwhere, isin)
+from .ops.foreach import *  # noqa: F401,F403  (torch._foreach_add_, _foreach_lerp_, ... over lists of tensors)
 from .ops import windows  # noqa: F401  (Tensor.unfold)
 from .ops.sampling import normal
 from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, block_diag, cartesian_prod, ...)
