@@ -51,6 +51,11 @@ CASES = [
     (tl.optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01)),
     (tl.optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.1)),
     (tl.optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, centered=True, maximize=True)),
+    # PyTorch's choices of implementation (ours is one fused kernel whichever is asked for): accepted, same results
+    (tl.optim.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, foreach=True, differentiable=False)),
+    (tl.optim.Adam, torch.optim.Adam, dict(lr=0.01, foreach=False, capturable=False)),
+    (tl.optim.AdamW, torch.optim.AdamW, dict(lr=0.01, fused=True)),
+    (tl.optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01, momentum=0.9, foreach=True)),
 ]
 
 

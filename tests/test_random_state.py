@@ -66,3 +66,30 @@ def test_bad_states_raise_typed_errors():
     with pytest.raises(TypeError):
         with tl.random.fork_rng(devices=3):
             pass
+
+
+def test_a_generator_draws_its_own_reproducible_stream(device, rng):
+    """rand/randn/randint/randperm with generator= (as custom samplers and splits call them) draw from the
+    Generator's stream: a seed replays the draws, and the global stream does not move."""
+    seed = int(rng.integers(1 << 30))
+    tl.manual_seed(seed)
+    expected = tl.rand(4, device=device).cpu().numpy()
+    draws = []
+    for _ in range(2):
+        tl.manual_seed(seed)
+        g = tl.Generator().manual_seed(seed)
+        draws.append([tl.randperm(10, generator=g, device=device), tl.randint(3, 9, (50,), generator=g, device=device),
+                      tl.rand(2, 3, generator=g, device=device), tl.randn(200, generator=g, device=device)])
+        np.testing.assert_array_equal(tl.rand(4, device=device).cpu().numpy(), expected)
+    for a, b in zip(*draws):
+        assert a.device.type == device and a.dtype == b.dtype
+        np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    perm, ints, uniform, normal = (t.cpu().numpy().astype(np.float64) for t in draws[0])
+    assert sorted(perm) == list(range(10)) and draws[0][0].dtype == tl.int64
+    assert ints.min() >= 3 and ints.max() < 9 and draws[0][1].dtype == tl.int64
+    assert uniform.min() >= 0 and uniform.max() < 1 and np.all(uniform * 2**11 == np.round(uniform * 2**11))
+    assert abs(normal.mean()) < 0.35 and 0.7 < normal.std() < 1.3, (seed, normal.mean(), normal.std())
+    with pytest.raises(ValueError, match="low < high"):
+        tl.randint(5, 5, (2,), generator=g)
+    with pytest.raises(TypeError, match="tl.Generator"):
+        tl.randperm(3, generator=np.random.default_rng(0))

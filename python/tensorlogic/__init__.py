@@ -5,6 +5,7 @@ from . import _core  # noqa: F401
 from . import coreml, memory, planner  # coreml installs the ane device's model provider (Apple builds)
 from .device import Event, ane, available_devices, cuda, device, get_default_device, metal, set_default_device
 from .dtypes import bool, complex32, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
+from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 
 # PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is. Its complex names
 # all mean complex32 (float16 parts), the dtype of tensorlogic.complex_tensors' ComplexTensor.
@@ -45,6 +46,7 @@ from .ops.counting import *  # noqa: F401,F403  (unique, bincount, histc, search
 from .ops.add_products import *  # noqa: F401,F403  (addcmul, addcdiv, addmv, addr, baddbmm, addbmm)
 from .ops.products import *  # noqa: F401,F403  (tensordot, inner, vdot, kron, cross, cdist)
 from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, index_fill, take, argwhere, isin)
+from .ops.foreach import *  # noqa: F401,F403  (torch._foreach_add_, _foreach_lerp_, ... over lists of tensors)
 from .ops import windows  # noqa: F401  (Tensor.unfold)
 from .ops.sampling import normal
 from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, block_diag, cartesian_prod, ...)

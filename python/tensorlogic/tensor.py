@@ -12,6 +12,7 @@ from ._convert import numpy_to_array
 from ._repr import tensor_repr
 from .device import device, device_name
 from .dtypes import _BY_NAME
+from .memory_formats import check_memory_format, contiguous_format, is_contiguous_as
 
 _B = _core.BinaryOp
 _Number = numbers.Number
@@ -118,9 +119,12 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         """The address of the first element (an int; a device address for GPU tensors)."""
         return self._a.data_ptr()
 
-    def is_contiguous(self):
-        """True when the elements are laid out row-major without gaps (strides of a fresh tensor)."""
-        return self._a.is_contiguous()
+    def is_contiguous(self, memory_format=None):
+        """True when the elements are laid out row-major without gaps (strides of a fresh tensor), or densely in
+        the given memory_format (tl.channels_last: NHWC strides)."""
+        if check_memory_format(memory_format, "is_contiguous") in (None, contiguous_format):
+            return self._a.is_contiguous()
+        return is_contiguous_as(self.shape, self._a.strides, memory_format)
 
     def __len__(self):
         if self._a.ndim == 0:

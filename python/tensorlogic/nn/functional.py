@@ -12,7 +12,6 @@ from ..ops.conv import avg_pool2d, conv2d, fold, max_pool2d, scaled_dot_product_
 from ..ops.conv_nd import conv1d, conv3d  # noqa: F401
 from ..ops.elementwise import gelu, relu as _relu, relu_, sigmoid, silu as _silu, softplus, tanh, where  # noqa: F401
 from ..ops.fused import softmax_cross_entropy
-from ..ops.indexing import embedding as _embedding
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.rows import layer_norm, log_softmax, rms_norm, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
@@ -34,6 +33,7 @@ from .attention_functions import multi_head_attention_forward  # noqa: F401
 from .fractional_pool import fractional_max_pool2d, fractional_max_pool3d  # noqa: F401
 from .bilinear import bilinear  # noqa: F401
 from .embedding_bag import embedding_bag  # noqa: F401
+from .embedding_function import embedding  # noqa: F401
 from .grid_sample import affine_grid, grid_sample  # noqa: F401
 from .ctc_loss import ctc_loss  # noqa: F401
 from .local_response_norm import local_response_norm  # noqa: F401
@@ -51,14 +51,6 @@ def relu(input, inplace=False):
 def silu(input, inplace=False):
     """input * sigmoid(input); inplace=True writes it into input and returns input."""
     return _written(input, _silu, inplace, "silu_")
-
-
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
-    """Rows of weight [num_embeddings, dim] picked by the int32 indices in input. padding_idx only
-    concerns gradients (the embedding module's); max_norm (renormalising rows in place) is not supported."""
-    if max_norm is not None:
-        raise ValueError("embedding: max_norm is not supported")
-    return _embedding(weight, input)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

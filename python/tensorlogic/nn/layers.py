@@ -2,10 +2,9 @@
 tl.nn.functional."""
 import math
 
-import numpy as np
-
 from .. import _core
 from ..device import device_name
+from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _shape_args, _wrap
 from . import functional as F
 from . import init
@@ -86,9 +85,10 @@ class Linear(Module):
 
 class Embedding(Module):
     """A lookup table: integer indices [...] -> rows of weight [..., embedding_dim], as torch.nn.Embedding. weight
-    [num_embeddings, embedding_dim] starts N(0, 1); the row padding_idx (if given) starts at zero and gets no
-    gradient."""
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
+    [num_embeddings, embedding_dim] starts N(0, 1) (or is _weight); the row padding_idx (if given) starts at zero and
+    gets no gradient from the lookups; max_norm, norm_type, scale_grad_by_freq and sparse are F.embedding's."""
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         check_parameter_dtype("Embedding", dtype)
         if padding_idx is not None:
@@ -96,13 +96,27 @@ class Embedding(Module):
                 raise ValueError("Padding_idx must be within num_embeddings")
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = _new_param((num_embeddings, embedding_dim), device)
-        self.reset_parameters()
-        if padding_idx is not None:  # the padding row gets no gradient (it stays as initialised)
-            keep = np.ones((num_embeddings, 1), dtype=np.float16)
-            keep[padding_idx] = 0
-            rows = Tensor(keep, device=self.weight.device)
-            self.weight.register_hook(lambda g: g * rows)
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            self.weight = _new_param((num_embeddings, embedding_dim), device)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ShapeMismatchError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
+                                         f"{(num_embeddings, embedding_dim)}")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose weight is the 2-d tensor `embeddings` (shared, as PyTorch shares it), frozen unless
+        freeze=False."""
+        if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
+                   _freeze=freeze)
 
     def reset_parameters(self):
         """weight drawn from N(0, 1), with the padding_idx row zeroed."""
@@ -112,12 +126,17 @@ class Embedding(Module):
 
     def forward(self, indices):
         """The rows of weight at the integer indices: [...] -> [..., embedding_dim]."""
-        return F.embedding(indices, self.weight, self.padding_idx)
+        return F.embedding(indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
         """The settings shown in the module's repr."""
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+        s += f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        s += f", max_norm={self.max_norm}" if self.max_norm is not None else ""
+        s += f", norm_type={self.norm_type}" if self.norm_type != 2 else ""
+        s += ", scale_grad_by_freq=True" if self.scale_grad_by_freq else ""
+        return s + (", sparse=True" if self.sparse else "")
 
 
 def _shape(normalized_shape):

@@ -8,6 +8,7 @@ from ..autograd.grad_mode import no_grad
 from ..device import device_name
 from ..errors import ShapeMismatchError
 from ..dtypes import as_dtype
+from ..memory_formats import check_memory_format
 from ..ops.shape import _looks_like_dtype
 from ..tensor import Tensor
 from .module_hooks import (BACKWARD, BACKWARD_PRE, FORWARD, FORWARD_PRE, BackwardHook, _Hook, add_hook, global_hooks,
@@ -283,10 +284,12 @@ class Module:
         """Clears the gradients of every parameter: sets them to None (set_to_none=True, the default) or to zeros."""
         zero_grads(self.parameters(), set_to_none)
 
-    def to(self, *args, device=None, dtype=None, non_blocking=False):
+    def to(self, *args, device=None, dtype=None, non_blocking=False, memory_format=None):
         """to(device), to(dtype), to(device, dtype), to(tensor), with keywords too. Moves parameters and buffers
         in place (the same Parameter objects, so optimizers stay valid). Every float dtype name means float16,
-        so a float dtype changes nothing; integer dtypes are refused, as PyTorch refuses them."""
+        so a float dtype changes nothing; integer dtypes are refused, as PyTorch refuses them. memory_format
+        (to(memory_format=tl.channels_last)) leaves the data row-major: see tensorlogic.memory_formats."""
+        check_memory_format(memory_format, "Module.to")
         for arg in args:
             if isinstance(arg, Tensor):
                 device = arg.device

@@ -1,9 +1,14 @@
 """The random generator (one Philox stream, identical on every device): manual_seed, rand, randn, randint,
-randperm, multinomial."""
+randperm, multinomial. rand, randn, randint and randperm also take a tl.Generator (generator=), as data pipelines
+pass one (samplers, splits, augmentations): they then draw on the host from its own stream, not the global one."""
 import numbers
 
+import numpy as np
+
 from .. import _core
+from .._convert import numpy_to_array
 from ..device import device_name
+from ..generator import host_rng
 from ..dtypes import _BY_NAME, as_dtype, float16, int64
 from ..tensor import _size_keyword, _wrap, tensor_method
 
@@ -44,21 +49,26 @@ def array_dtype(array):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """Uniform on [0, 1): multiples of 2**-11, exact in float16 (never 1.0)."""
-    _no_generator(generator, "rand")
     size = _size(_size_keyword(size, kwargs, "rand"), "rand")
-    return _finish(_core.rand(size, device_name(device)), dtype, requires_grad, "rand", float16)
+    if generator is not None:
+        array = _from_host(host_rng(generator).integers(0, 1 << 11, size) * 2.0**-11, "float16", device)
+    else:
+        array = _core.rand(size, device_name(device))
+    return _finish(array, dtype, requires_grad, "rand", float16)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """Standard normal (Box-Muller on the Philox stream; see cpp/core/philox.h)."""
-    _no_generator(generator, "randn")
     size = _size(_size_keyword(size, kwargs, "randn"), "randn")
-    return _finish(_core.randn(size, device_name(device)), dtype, requires_grad, "randn", float16)
+    if generator is not None:
+        array = _from_host(host_rng(generator).standard_normal(size), "float16", device)
+    else:
+        array = _core.randn(size, device_name(device))
+    return _finish(array, dtype, requires_grad, "randn", float16)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """randint(high, size) or randint(low, high, size): int64 uniform on [low, high)."""
-    _no_generator(generator, "randint")
     if size is not None:
         args = args + (size,)
     if len(args) == 2:
@@ -67,15 +77,30 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         low, high, size = args
     else:
         raise TypeError("randint(low=0, high, size): expected high and size")
-    array = _core.randint(int(low), int(high), _size((size,), "randint"), device_name(device))
+    size = _size((size,), "randint")
+    if generator is not None:
+        if int(low) >= int(high):  # numpy's message would name its own function
+            raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+        array = _from_host(host_rng(generator).integers(int(low), int(high), size), "int64", device)
+    else:
+        array = _core.randint(int(low), int(high), size, device_name(device))
     return _finish(array, dtype, requires_grad, "randint", int64)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0 .. n-1 (int64), drawn on the host from the Philox stream: the same
     permutation on every device for the same seed."""
-    _no_generator(generator, "randperm")
-    return _finish(_core.randperm(int(n), device_name(device)), dtype, requires_grad, "randperm", int64)
+    if generator is not None:
+        if int(n) < 0:
+            raise ValueError(f"randperm: n must be non-negative, got {n}")
+        array = _from_host(host_rng(generator).permutation(int(n)), "int64", device)
+    else:
+        array = _core.randperm(int(n), device_name(device))
+    return _finish(array, dtype, requires_grad, "randperm", int64)
+
+
+def _from_host(values, dtype, device):
+    return numpy_to_array(np.asarray(values), dtype, device_name(device), True)
 
 
 @tensor_method()

@@ -9,6 +9,7 @@ from .. import _core
 from .._convert import check_f16_range
 from ..device import device as device_type, device_name
 from ..dtypes import as_dtype, complex_dtype
+from ..memory_formats import check_memory_format
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import is_grad_enabled
@@ -110,8 +111,10 @@ class _Move(Function):
 
 
 @tensor_method()
-def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-    """to(device), to(dtype), to(device, dtype), to(other_tensor), with keywords too (PyTorch's forms)."""
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
+    """to(device), to(dtype), to(device, dtype), to(other_tensor), with keywords too (PyTorch's forms). The data
+    stays row-major whatever memory_format asks (see tensorlogic.memory_formats)."""
+    check_memory_format(memory_format, "to")
     target = device
     for arg in args:
         if isinstance(arg, Tensor):
@@ -146,14 +149,17 @@ def _looks_like_dtype(value):
 
 @tensor_method()
 def clone(input, *, memory_format=None):
-    """A copy of the data in a fresh contiguous buffer; gradients flow back to input. memory_format is accepted and
-    ignored (one layout)."""
+    """A copy of the data in a fresh contiguous buffer; gradients flow back to input. The copy is row-major whatever
+    memory_format asks (see tensorlogic.memory_formats)."""
+    check_memory_format(memory_format, "clone")
     return _Copy.apply(input, _core.clone)
 
 
 @tensor_method()
 def contiguous(input, memory_format=None):
-    """input itself when it is contiguous, else a contiguous copy (recorded for autograd)."""
+    """input itself when it is contiguous, else a contiguous copy (recorded for autograd); row-major whatever
+    memory_format asks (see tensorlogic.memory_formats)."""
+    check_memory_format(memory_format, "contiguous")
     return input if input._a.is_contiguous() else _Copy.apply(input, _core.contiguous)
 
 

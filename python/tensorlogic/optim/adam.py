@@ -6,11 +6,14 @@ from .optimizer import Optimizer, _check, _native
 class Adam(Optimizer):
     """Adam with torch.optim.Adam's formulas and defaults (betas, eps, L2 weight_decay, amsgrad, maximize;
     decoupled_weight_decay=True is AdamW). The update runs natively, one fused call for all the parameters of a
-    group, with float32 state and a Kahan compensation that keeps updates smaller than an f16 ulp of the weight."""
+    group, with float32 state and a Kahan compensation that keeps updates smaller than an f16 ulp of the weight
+    (so foreach, capturable, differentiable and fused, PyTorch's choices of implementation, are accepted and
+    ignored)."""
     _kind = _core.OptimizerKind.adam
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
@@ -39,5 +42,5 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (default 1e-2): the weight is scaled by 1 - lr * weight_decay first."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)

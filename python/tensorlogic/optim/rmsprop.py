@@ -6,11 +6,12 @@ from .optimizer import Optimizer, _check, _native
 class RMSprop(Optimizer):
     """RMSprop with torch.optim.RMSprop's formulas and defaults (alpha, eps, weight_decay, momentum, centered,
     maximize). The update runs natively, one fused call for all the parameters of a group, with float32 state and a
-    Kahan compensation that keeps updates smaller than an f16 ulp of the weight."""
+    Kahan compensation that keeps updates smaller than an f16 ulp of the weight (foreach, capturable,
+    differentiable and fused are accepted and ignored)."""
     _kind = _core.OptimizerKind.rmsprop
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 maximize=False):
+                 capturable=False, foreach=None, maximize=False, differentiable=False, fused=None):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, maximize=maximize)
         super().__init__(params, defaults)

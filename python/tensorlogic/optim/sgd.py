@@ -6,10 +6,12 @@ from .optimizer import Optimizer, _check, _native
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, dampening, Nesterov momentum, weight decay and maximize, with
     torch.optim.SGD's formulas and defaults. The update runs natively, one fused call for all the parameters of a
-    group, with float32 state and a Kahan compensation that keeps updates smaller than an f16 ulp of the weight."""
+    group, with float32 state and a Kahan compensation that keeps updates smaller than an f16 ulp of the weight (foreach, differentiable and fused are
+    accepted and ignored)."""
     _kind = _core.OptimizerKind.sgd
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
                         maximize=maximize)
         super().__init__(params, defaults)
