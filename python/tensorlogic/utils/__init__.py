@@ -1,4 +1,5 @@
-"""tl.utils: PyTorch's torch.utils names (data loading, activation checkpointing)."""
+"""tl.utils: PyTorch's torch.utils names (data loading, activation checkpointing; tl.utils.tensorboard, imported
+by name as torch.utils.tensorboard is, needs tensorboardX)."""
 from . import checkpoint, data
 
 __all__ = ["checkpoint", "data"]
