@@ -188,3 +188,29 @@ def assert_close_to_largest(ours, expected, ulps=2):
     expected = np.asarray(expected, np.float64)
     largest = float(np.abs(expected[np.isfinite(expected)]).max(initial=0.0))
     assert_close_f16(ours, expected, atol=1e-3 + 1e-3 * ulps * largest)
+
+
+def f16_pairs(rng, device, *shapes, scale=1.0):
+    """The same f16 values as tl tensors and as float64 torch tensors: ([tl...], [torch...])."""
+    arrays = [f16_randn(rng, s, scale) for s in shapes]
+    return [tl.tensor(a, device=device) for a in arrays], [torch.tensor(a.astype(np.float64)) for a in arrays]
+
+
+def assert_tree_close(ours, ref, rtol=1e-2, what="", sequence_type=None):
+    """Trees of tensors (dicts, tuples, lists) compared leaf by leaf: each value within rtol of itself and of the
+    largest. Where ref has a tuple or list, ours must be a `sequence_type` (None: of ref's own type) of its length."""
+    if isinstance(ref, dict):
+        assert isinstance(ours, dict) and list(ours) == list(ref), f"{what}: keys {list(ours)} != {list(ref)}"
+        for k in ref:
+            assert_tree_close(ours[k], ref[k], rtol, f"{what}[{k!r}]", sequence_type)
+        return
+    if isinstance(ref, (tuple, list)):
+        layout = isinstance(ours, sequence_type) if sequence_type else type(ours) is type(ref)
+        assert layout and len(ours) == len(ref), f"{what}: layout {type(ours)} vs {type(ref)}"
+        for i, (a, b) in enumerate(zip(ours, ref)):
+            assert_tree_close(a, b, rtol, f"{what}[{i}]", sequence_type)
+        return
+    e = ref.detach().double().numpy()
+    a = ours.detach().cpu().numpy().astype(np.float64)
+    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * max(1.0, np.abs(e).max(initial=0.0)), err_msg=what)

@@ -8,29 +8,16 @@ import pytest
 import torch
 
 import tensorlogic as tl
-from oracle import f16_randn
+from oracle import assert_tree_close, f16_pairs as _pair, f16_randn
 from tensorlogic.autograd import functional as F
-
-TF = torch.autograd.functional
 
 
 def _close(ours, ref, rtol=1e-2, what=""):
-    """Every element within rtol of its own size and of the largest (f16 compositions round at each step)."""
-    if isinstance(ref, (tuple, list)):
-        assert isinstance(ours, tuple) and len(ours) == len(ref), f"{what}: layout {type(ours)} vs {len(ref)}"
-        for i, (a, b) in enumerate(zip(ours, ref)):
-            _close(a, b, rtol, f"{what}[{i}]")
-        return
-    e = ref.detach().double().numpy()
-    a = ours.detach().cpu().numpy().astype(np.float64)
-    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
-    np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * max(1.0, np.abs(e).max(initial=0.0)), err_msg=what)
+    """The results leaf by leaf; torch.autograd.functional's layouts are tuples here wherever it gives a sequence."""
+    assert_tree_close(ours, ref, rtol, what, sequence_type=tuple)
 
 
-def _pair(rng, device, *shapes, scale=1.0):
-    """The same f16 values as tl tensors and as float64 torch tensors."""
-    arrays = [f16_randn(rng, s, scale) for s in shapes]
-    return [tl.tensor(a, device=device) for a in arrays], [torch.tensor(a.astype(np.float64)) for a in arrays]
+TF = torch.autograd.functional
 
 
 def _f(lib):

@@ -9,33 +9,10 @@ import pytest
 import torch
 
 import tensorlogic as tl
-from oracle import f16_randn
+from oracle import assert_tree_close as _close, f16_pairs as _pair, f16_randn
 from tensorlogic.utils._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 TF = torch.func
-
-
-def _close(ours, ref, rtol=1e-2, what=""):
-    """Trees of tensors (dicts, tuples) compared leaf by leaf: within rtol of each value and of the largest."""
-    if isinstance(ref, dict):
-        assert isinstance(ours, dict) and list(ours) == list(ref), f"{what}: keys {list(ours)} != {list(ref)}"
-        for k in ref:
-            _close(ours[k], ref[k], rtol, f"{what}[{k!r}]")
-        return
-    if isinstance(ref, (tuple, list)):
-        assert type(ours) is type(ref) and len(ours) == len(ref), f"{what}: layout {type(ours)} vs {type(ref)}"
-        for i, (a, b) in enumerate(zip(ours, ref)):
-            _close(a, b, rtol, f"{what}[{i}]")
-        return
-    e = ref.detach().double().numpy()
-    a = ours.detach().cpu().numpy().astype(np.float64)
-    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
-    np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * max(1.0, np.abs(e).max(initial=0.0)), err_msg=what)
-
-
-def _pair(rng, device, *shapes, scale=1.0):
-    arrays = [f16_randn(rng, s, scale) for s in shapes]
-    return [tl.tensor(a, device=device) for a in arrays], [torch.tensor(a.astype(np.float64)) for a in arrays]
 
 
 def _loss(lib):

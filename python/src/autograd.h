@@ -1,6 +1,8 @@
 // What the native autograd (bind_autograd.cpp: Function.apply and wrap; bind_engine.cpp: backward) shares: the
 // Python objects tensorlogic/autograd hands over once, and fast access to the __slots__ of Tensor and Node.
 #pragma once
+#include <new>
+
 #include "bindings.h"
 // After Python.h (which bindings.h includes): PyMemberDef, a slot's offset.
 #include <structmember.h>
@@ -123,6 +125,8 @@ PyObject* to_python(F&& fn) {
     e.restore();
   } catch (py::builtin_exception& e) {
     e.set_error();
+  } catch (const std::bad_alloc&) {  // memory ran out (wrapping an array when nothing is left): MemoryError
+    PyErr_NoMemory();
   } catch (const std::exception& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());
   }

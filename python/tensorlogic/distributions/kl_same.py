@@ -164,7 +164,7 @@ def _kl_halfnormal_halfnormal(p, q):
 
 @register_kl(OneHotCategorical, OneHotCategorical)
 def _kl_onehotcategorical_onehotcategorical(p, q):
-    return _kl_categorical_categorical(p._categorical, q._categorical)
+    return _kl_categorical_categorical(p._params, q._params)
 
 
 @register_kl(Pareto, Pareto)

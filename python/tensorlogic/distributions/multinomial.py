@@ -14,9 +14,10 @@ from .binomial import Binomial
 from .categorical import Categorical
 from .distribution import Distribution
 from .host_random import draw, host64
+from .inner_params import InnerParams
 
 
-class Multinomial(Distribution):
+class Multinomial(InnerParams, Distribution):
     """Multinomial(total_count=1, probs=None, logits=None): counts over the K categories of the last dimension of
     probs or logits from total_count draws (one int for the whole batch, as in PyTorch)."""
 
@@ -28,36 +29,20 @@ class Multinomial(Distribution):
         if total_count < 0:
             raise ValueError(f"Multinomial: total_count must be non-negative, got {total_count}")
         self.total_count = int(total_count)
-        self._categorical = Categorical(probs=probs, logits=logits)
+        self._params = Categorical(probs=probs, logits=logits)
         self._binomial = Binomial(total_count=self.total_count, probs=self.probs)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args)
+        super().__init__(self._params.batch_shape, self._params.param_shape[-1:], validate_args)
 
     def expand(self, batch_shape, _instance=None):
         """The categorical (and its marginal Binomials) expanded to batch_shape."""
         new = super().expand(batch_shape, _instance)
-        new._categorical = self._categorical.expand(new.batch_shape)
-        new._binomial = Binomial(total_count=self.total_count, probs=new._categorical.probs)
+        new._binomial = Binomial(total_count=self.total_count, probs=new._params.probs)
         return new
 
     @property
     def support(self):
         """Non-negative integer vectors summing to at most total_count."""
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self):
-        """The normalised probabilities of the categories."""
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        """The normalised log-probabilities of the categories."""
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        """batch_shape + (K,)."""
-        return self._categorical.param_shape
 
     @property
     def mean(self):
@@ -90,10 +75,10 @@ class Multinomial(Distribution):
         n = self.total_count
         support = self._binomial.enumerate_support(expand=False)[1:]  # 1..n along a leading dimension
         expected = (self._binomial.log_prob(support).exp() * lgamma(support + 1)).sum((0, -1))
-        return n * self._categorical.entropy() - float(np.log(np.arange(1, n + 1)).sum()) + expected
+        return n * self._params.entropy() - float(np.log(np.arange(1, n + 1)).sum()) + expected
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(InnerParams, Distribution):
     """OneHotCategorical(probs=None, logits=None): one-hot vectors over the last dimension of probs or logits (a
     Categorical's draw, one-hot encoded as f16)."""
 
@@ -102,29 +87,8 @@ class OneHotCategorical(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        """The categorical expanded to batch_shape."""
-        new = super().expand(batch_shape, _instance)
-        new._categorical = self._categorical.expand(new.batch_shape)
-        return new
-
-    @property
-    def probs(self):
-        """The normalised probabilities of the categories."""
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        """The normalised log-probabilities of the categories."""
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        """batch_shape + (K,)."""
-        return self._categorical.param_shape
+        self._params = Categorical(probs, logits)
+        super().__init__(self._params.batch_shape, self._params.param_shape[-1:], validate_args)
 
     @property
     def mean(self):
@@ -143,16 +107,16 @@ class OneHotCategorical(Distribution):
 
     def sample(self, sample_shape=()):
         """One-hot f16 vectors of shape sample_shape + batch_shape + (K,)."""
-        return _one_hot(self._categorical.sample(sample_shape), self._event_shape[0])
+        return _one_hot(self._params.sample(sample_shape), self._event_shape[0])
 
     def log_prob(self, value):
         """The log-probability of the category each one-hot value marks."""
         value = self._value(value, self.probs, "log_prob")
-        return self._categorical.log_prob(value.argmax(-1))
+        return self._params.log_prob(value.argmax(-1))
 
     def entropy(self):
         """The categorical's entropy."""
-        return self._categorical.entropy()
+        return self._params.entropy()
 
     def enumerate_support(self, expand=True):
         """The K one-hot vectors along a new leading dimension, expanded over batch_shape when expand."""
@@ -170,7 +134,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
     def rsample(self, sample_shape=()):
         """The one-hot draw, with the gradient of probs."""
         draws = self.sample(sample_shape)
-        probs = self._categorical.probs
+        probs = self._params.probs
         return draws + (probs - probs.detach())
 
 

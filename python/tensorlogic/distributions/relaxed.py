@@ -8,6 +8,7 @@ from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution, broadcast_all, clamp_probs
+from .inner_params import InnerParams
 from .transformed_distribution import TransformedDistribution
 from .transforms_elementwise import ExpTransform, SigmoidTransform
 
@@ -17,7 +18,7 @@ def _temperature(temperature, name):
     return temperature
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(InnerParams, Distribution):
     """LogitRelaxedBernoulli(temperature, probs=None, logits=None): (logits + L) / temperature for L a standard
     logistic draw (log U - log(1 - U), U uniform clamped to [2^-10, 1 - 2^-10])."""
 
@@ -26,30 +27,9 @@ class LogitRelaxedBernoulli(Distribution):
     support = constraints.real
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        self._bernoulli = Bernoulli(probs, logits, validate_args=validate_args)
+        self._params = Bernoulli(probs, logits, validate_args=validate_args)
         self.temperature = _temperature(temperature, type(self).__name__)
-        super().__init__(self._bernoulli.batch_shape, (), validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        """The Bernoulli expanded to batch_shape."""
-        new = super().expand(batch_shape, _instance)
-        new._bernoulli = self._bernoulli.expand(new.batch_shape)
-        return new
-
-    @property
-    def probs(self):
-        """The probability of the Bernoulli relaxed."""
-        return self._bernoulli.probs
-
-    @property
-    def logits(self):
-        """The log-odds of the Bernoulli relaxed."""
-        return self._bernoulli.logits
-
-    @property
-    def param_shape(self):
-        """The shape of probs and logits."""
-        return self._bernoulli.param_shape
+        super().__init__(self._params.batch_shape, (), validate_args)
 
     def rsample(self, sample_shape=()):
         """(logits + logistic noise) / temperature: gradients reach logits (or probs) and temperature."""
@@ -79,7 +59,7 @@ class RelaxedBernoulli(TransformedDistribution):
         super().__init__(base, SigmoidTransform(), validate_args)
 
     def _expand_args(self):
-        given = self.base_dist._bernoulli._given
+        given = self.base_dist._params._given
         return {"temperature": self.temperature, given: getattr(self, given)}
 
     @property
@@ -98,7 +78,7 @@ class RelaxedBernoulli(TransformedDistribution):
         return self.base_dist.logits
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(InnerParams, Distribution):
     """ExpRelaxedCategorical(temperature, probs=None, logits=None): the log of a RelaxedOneHotCategorical draw,
     log_softmax((logits + G) / temperature) with G standard Gumbel draws."""
 
@@ -107,30 +87,9 @@ class ExpRelaxedCategorical(Distribution):
     support = constraints.real_vector
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits, validate_args=validate_args)
+        self._params = Categorical(probs, logits, validate_args=validate_args)
         self.temperature = _temperature(temperature, type(self).__name__)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        """The categorical expanded to batch_shape."""
-        new = super().expand(batch_shape, _instance)
-        new._categorical = self._categorical.expand(new.batch_shape)
-        return new
-
-    @property
-    def probs(self):
-        """The probabilities of the categorical relaxed."""
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        """The log-probabilities of the categorical relaxed."""
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        """batch_shape + (K,)."""
-        return self._categorical.param_shape
+        super().__init__(self._params.batch_shape, self._params.param_shape[-1:], validate_args)
 
     def rsample(self, sample_shape=()):
         """log_softmax((logits + G) / temperature): gradients reach logits (or probs) and temperature."""
@@ -165,7 +124,7 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         super().__init__(base, ExpTransform(), validate_args)
 
     def _expand_args(self):
-        given = "probs" if "probs" in self.base_dist._categorical.__dict__ else "logits"
+        given = "probs" if "probs" in self.base_dist._params.__dict__ else "logits"
         return {"temperature": self.temperature, given: getattr(self, given)}
 
     @property

@@ -125,6 +125,15 @@ class Transform:
         return type(self).__name__ + "()"
 
 
+
+class ParameterlessTransform(Transform):
+    """A transform without parameters: equal to every other of its class (as PyTorch's are)."""
+
+    def __eq__(self, other):
+        return isinstance(other, type(self))
+
+    __hash__ = Transform.__hash__
+
 class _InverseTransform(Transform):
     """The inverse of a transform: it calls the other's inverse, and shares its cache."""
 

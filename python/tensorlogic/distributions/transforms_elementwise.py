@@ -10,21 +10,16 @@ from ..tensor import Tensor
 from ..type_info import finfo
 from . import constraints
 from .distribution import Distribution
-from .transform import Transform, as_tensor_or_number
+from .transform import ParameterlessTransform, Transform, as_tensor_or_number
 
 
-class ExpTransform(Transform):
+class ExpTransform(ParameterlessTransform):
     """y = exp(x)."""
 
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.exp()
@@ -99,18 +94,13 @@ def clipped_sigmoid(x):
     return x.sigmoid().clamp(min=info.tiny, max=1.0 - info.eps)
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(ParameterlessTransform):
     """y = sigmoid(x), clipped to [2^-14, 1 - 2^-10] in f16."""
 
     domain = constraints.real
     codomain = constraints.unit_interval
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return clipped_sigmoid(x)
@@ -125,18 +115,13 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(ParameterlessTransform):
     """y = log(1 + exp(x))."""
 
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return softplus(x)
@@ -149,7 +134,7 @@ class SoftplusTransform(Transform):
         return -softplus(-x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(ParameterlessTransform):
     """y = tanh(x). In f16 tanh rounds to +-1 from |x| ~ 4.2, where the inverse is infinite: cache_size=1 keeps
     the input of the last call, so log_prob of a tanh-squashed rsample stays finite (SAC-style policies)."""
 
@@ -157,11 +142,6 @@ class TanhTransform(Transform):
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.tanh()
@@ -175,16 +155,11 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
-class AbsTransform(Transform):
+class AbsTransform(ParameterlessTransform):
     """y = |x| (not invertible: the inverse gives the positive root)."""
 
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.abs()

@@ -11,7 +11,7 @@ from ..linalg import cholesky
 from ..ops.elementwise import softplus
 from ..ops.shape import cat
 from . import constraints
-from .transform import Transform
+from .transform import ParameterlessTransform
 from .transforms_elementwise import clipped_sigmoid
 
 
@@ -21,17 +21,12 @@ def _vector(x, name):
     return x
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(ParameterlessTransform):
     """y = softmax(x) over the last dimension (not invertible: the inverse gives log y, one of the x that map
     there)."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         e = (_vector(x, "SoftmaxTransform") - x.amax(-1, keepdim=True)).exp()
@@ -54,18 +49,13 @@ def _stick_offsets(k, like):
     return (arange(k, 0, -1, device=like.device).to(like.dtype)).log()
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(ParameterlessTransform):
     """R^(K-1) onto the K-simplex: z_j = sigmoid(x_j - log(K - 1 - j)), y_j = z_j prod_{i<j} (1 - z_i), and y_K the
     rest of the stick. Bijective; the inverse reads z_j = y_j / sum_{i>=j} y_i."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         k = _vector(x, "StickBreakingTransform").shape[-1]
@@ -107,17 +97,12 @@ def _square(x, name):
     return x
 
 
-class LowerCholeskyTransform(Transform):
+class LowerCholeskyTransform(ParameterlessTransform):
     """Square matrices onto lower-triangular ones with a positive diagonal: the strict lower triangle kept, the
     diagonal exponentiated (the upper triangle dropped)."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         _square(x, "LowerCholeskyTransform")
@@ -128,16 +113,11 @@ class LowerCholeskyTransform(Transform):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
 
 
-class PositiveDefiniteTransform(Transform):
+class PositiveDefiniteTransform(ParameterlessTransform):
     """Square matrices onto positive definite ones: L L^T of LowerCholeskyTransform's L."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
-
-    def __eq__(self, other):
-        return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         lower = LowerCholeskyTransform()(x)
@@ -162,7 +142,7 @@ def _matrix_size(n):
     return d
 
 
-class CorrCholeskyTransform(Transform):
+class CorrCholeskyTransform(ParameterlessTransform):
     """Vectors of d (d - 1) / 2 reals onto the lower Cholesky factors of d x d correlation matrices: tanh maps
     each to (-1, 1), filling the strict lower triangle row by row (PyTorch's order); each row is then a stick
     broken so that it has unit length: L_ij = r_ij sqrt(1 - sum_{k<j} L_ik^2), L_ii the rest."""
@@ -170,11 +150,6 @@ class CorrCholeskyTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.corr_cholesky
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, CorrCholeskyTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         n = _vector(x, "CorrCholeskyTransform").shape[-1]

@@ -25,10 +25,16 @@ __all__ = ["erfcx", "ndtr", "log_ndtr", "ndtri", "entr", "i0", "i1", "i0e", "i1e
            "scaled_modified_bessel_k1", "spherical_bessel_j0", "xlog1py", "zeta", "multigammaln", "mvlgamma"]
 
 
-def _nonzero(x):
-    """x with its zeros replaced by 1: a divisor whose quotient a where() then discards stays finite, so that its
-    gradient (0 times it) is not NaN."""
-    return where(x == 0, 1.0, x)
+def _i1_over_x(x, y, scaled):
+    """I1(x) / x (times exp(-|x|) when scaled), y being I1(x) (or its scaled form). Below |x| = 1/2 it is the
+    series 1/2 + x^2/16 + x^4/384 (the next term is under f16's precision there): the quotient's own derivative,
+    (y' x - y) / x^2, cancels to noise in f16 near 0, and second derivatives flow through it."""
+    near = abs(x) < 0.5
+    x2 = x * x
+    series = (x2 * (1.0 / 384.0) + 1.0 / 16.0) * x2 + 0.5
+    if scaled:
+        series = series * exp(-abs(x))
+    return where(near, series, y / where(near, 1.0, x))
 
 
 _UNARY_GRAD.update({
@@ -41,9 +47,9 @@ _UNARY_GRAD.update({
     _U.entr: lambda g, x, y, p0, p1: g * -(log(x) + 1.0),
     _U.i0: lambda g, x, y, p0, p1: g * _Unary.apply(_U.i1, x),
     _U.i0e: lambda g, x, y, p0, p1: g * (_Unary.apply(_U.i1e, x) - sign(x) * y),
-    # I1' = I0 - I1 / x, 1/2 at 0 (and the scaled form's)
-    _U.i1: lambda g, x, y, p0, p1: g * where(x == 0, 0.5, _Unary.apply(_U.i0, x) - y / _nonzero(x)),
-    _U.i1e: lambda g, x, y, p0, p1: g * where(x == 0, 0.5, _Unary.apply(_U.i0e, x) - y * (sign(x) + 1.0 / _nonzero(x))),
+    # I1' = I0 - I1 / x (and the scaled form's), 1/2 at 0
+    _U.i1: lambda g, x, y, p0, p1: g * (_Unary.apply(_U.i0, x) - _i1_over_x(x, y, scaled=False)),
+    _U.i1e: lambda g, x, y, p0, p1: g * (_Unary.apply(_U.i0e, x) - sign(x) * y - _i1_over_x(x, y, scaled=True)),
 })
 _UNARY_USES_X.update({_U.erfcx, _U.ndtr, _U.log_ndtr, _U.entr, _U.i0, _U.i0e, _U.i1, _U.i1e})
 _UNARY_USES_Y.update({_U.erfcx, _U.ndtri, _U.i0e, _U.i1, _U.i1e})
