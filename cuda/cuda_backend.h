@@ -45,6 +45,8 @@ class CudaBackend final : public Backend {
   std::optional<Array> take_device(const Array& a, int dim, const Array& index, bool wrap, const char* op) override;
   bool put_device(const Array& a, int dim, const Array& index, const Array& values, bool accumulate,
                   const char* op) override;
+  bool activation_backward_columns(BinaryOp op, const Array& grad, const Array& x, int64_t rows, int64_t n,
+                                   const Array& dx, const Array& sums) override;
   bool linear_weight_bias_grad(const Array& grad, const Array& x, const Array& dw, const Array& db) override;
   void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
                       const GemmEpilogue& epilogue) override;

@@ -4,6 +4,7 @@
 // Long axes are split over several blocks whose partial states a second kernel merges.
 #include <cmath>
 
+#include "column_sums.cuh"
 #include "common.cuh"
 #include "cuda_backend.h"
 
@@ -277,22 +278,19 @@ __global__ void __launch_bounds__(kColThreads * kColLanes)
 }
 
 // Sums (and means) of columns, the bias gradients of every linear's backward: as reduce_cols_vec, but with one
-// float of state per column, the row lanes' sums merged by all threads from a conflict-free shared layout, and
-// each split's sums written as one coalesced row of `partial` [split][output] (the Acc layout wrote 16 bytes
-// per output a split apart). More splits than reduce_cols_vec: kSumBlocksPerSm blocks per SM.
+// float of state per column and the splits' sums as coalesced rows [split][output] (column_sums.cuh; the Acc layout
+// wrote 16 bytes per output a split apart). More splits than reduce_cols_vec: kSumBlocksPerSm blocks per SM.
 constexpr int kSumLanes = 8, kSumBlocksPerSm = 4;
 __global__ void __launch_bounds__(32 * kSumLanes)
     sum_cols_vec(const __half* in, int64_t outer, int64_t n, int64_t inner, int64_t seg, float* partial,
                  __half* out, float divisor) {
-  __shared__ float lanes[kSumLanes][8 * 32];  // [lane][j * 32 + x]: a warp's stores touch 32 banks
   const int64_t groups = inner / 8;
-  const int64_t g0 = blockIdx.x * int64_t{32};  // this block's first 8-column group over outer * groups
+  const int64_t g0 = blockIdx.x * int64_t{32};  // the block's first 8-column group over outer * groups
   const int64_t g = g0 + threadIdx.x;
-  const bool active = g < outer * groups;
   const int64_t o = g / groups, first = (g % groups) * 8, s = blockIdx.y;
   const int64_t begin = s * seg, end = min(n, begin + seg);
   float acc[8] = {};
-  if (active) {
+  if (g < outer * groups) {
     const __half* p = in + o * n * inner + first;
 #pragma unroll 8
     for (int64_t k = begin + threadIdx.y; k < end; k += kSumLanes) {
@@ -301,21 +299,8 @@ __global__ void __launch_bounds__(32 * kSumLanes)
       for (int j = 0; j < 8; ++j) acc[j] += __half2float(x.h[j]);
     }
   }
-#pragma unroll
-  for (int j = 0; j < 8; ++j) lanes[threadIdx.y][j * 32 + threadIdx.x] = acc[j];
-  __syncthreads();
-  // Thread t merges output column 8 * (t / 8) + t % 8 of the block over the lanes, in lane order.
-  const int t = threadIdx.y * 32 + threadIdx.x, x = t >> 3, j = t & 7;
-  if (g0 + x >= outer * groups) return;
-  float v = 0.0f;
-#pragma unroll
-  for (int l = 0; l < kSumLanes; ++l) v += lanes[l][j * 32 + x];
-  const int64_t index = (g0 + x) * 8 + j;  // (o * groups + group) * 8 + j == o * inner + column
-  if (partial) {
-    partial[s * outer * inner + index] = v;
-  } else {
-    out[index] = __float2half_rn(v / divisor);
-  }
+  // ((o * groups + group) * 8 + j == o * inner + column: the outputs in order)
+  store_column_sums<kSumLanes>(acc, g0, outer * groups, s, partial, out, divisor);
 }
 
 // Block (32 outputs, 8 split lanes): each output's `splits` partial sums, lane by lane then the lanes in order.
@@ -335,21 +320,14 @@ __global__ void sum_partials(const float* partial, int64_t outputs, int64_t spli
 void sum_columns(const __half* src, int64_t outer, int64_t n, int64_t inner, float divisor, __half* out) {
   const int64_t outputs = outer * inner;
   const int64_t col_blocks = (outputs / 8 + 31) / 32;
-  // About kSumBlocksPerSm blocks per SM in all, each split at least 32 rows.
-  int64_t splits = std::max<int64_t>(1, std::min(int64_t{sm_count()} * kSumBlocksPerSm / col_blocks, n / 32));
-  const int64_t seg = std::max<int64_t>(1, (n + splits - 1) / splits);
-  splits = n == 0 ? 1 : (n + seg - 1) / seg;
+  const auto [splits, seg] = column_splits(n, col_blocks, kSumBlocksPerSm);
   std::unique_ptr<Scratch> partial;
   if (splits > 1) partial = std::make_unique<Scratch>(sizeof(float) * outputs * splits);
   float* ws = partial ? partial->as<float>() : nullptr;
   sum_cols_vec<<<dim3(static_cast<unsigned>(col_blocks), static_cast<unsigned>(splits)), dim3(32, kSumLanes), 0,
                  stream()>>>(src, outer, n, inner, seg, ws, out, divisor);
   check_launch("reduce kernel");
-  if (ws) {
-    sum_partials<<<static_cast<unsigned>((outputs + 31) / 32), dim3(32, 8), 0, stream()>>>(ws, outputs, splits, out,
-                                                                                             divisor);
-    check_launch("reduce merge kernel");
-  }
+  if (ws) merge_column_partials(ws, outputs, splits, out, divisor);
 }
 
 // One warp per output merges its `splits` partial states in order.
@@ -425,6 +403,12 @@ void run(const Reducer<Op>& r, const Array& in, int64_t outer, int64_t n, int64_
 }
 
 }  // namespace
+
+void merge_column_partials(const float* partial, int64_t outputs, int64_t splits, __half* out, float divisor) {
+  sum_partials<<<static_cast<unsigned>((outputs + 31) / 32), dim3(32, 8), 0, stream()>>>(partial, outputs, splits, out,
+                                                                                           divisor);
+  check_launch("reduce merge kernel");
+}
 
 void CudaBackend::reduce(ReduceOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out,
                          const ReduceParams& params) {
