@@ -452,3 +452,12 @@ def test_named_sizes_bind_at_first_use():
     np.testing.assert_allclose(arr(prog["S"]), [4, 6])
     with pytest.raises(TensorLogicTypeError, match="'N2' is declared float16\\[2\\] but its value has shape \\[3\\]"):
         run("tensor N1: float16[n] = [1, 2]\ntensor N2: float16[n] = [3, 4, 5]\n")
+
+
+def test_engine_refusals_in_index_notation_are_located():
+    """`true - E(x, y)` (a mutated `<-` the fuzzer wrote) subtracts from a bool relation, which the engine refuses
+    with a TypeError: in index notation it reached the user unlocated, as the library's own TypeError."""
+    src = "domain N = 0..3\nrelation E(a: N, b: N)\nE(0, 1)\nR(x, y) <- E(x, y)\nR(x, y) <true - E(x, y)\n"
+    with pytest.raises(TensorLogicTypeError, match="cannot combine .*subtraction with a bool tensor") as info:
+        run(src)
+    assert info.value.lineno == 5

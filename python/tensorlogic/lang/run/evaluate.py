@@ -502,14 +502,19 @@ class Evaluator:
                 a, b = _tensorish(a), _tensorish(b)
             except (TypeError, ValueError, OverflowError) as err:
                 raise self.error(f"'{op}': {str(err).splitlines()[0]}", span) from None
+        return self.applied(op, a, b, span)
+
+    def applied(self, op, a, b, span):
+        """a op b, the engine's refusals as the language's errors at the operator."""
         try:
             return _apply(op, a, b)
         except ZeroDivisionError:
             raise self.error("division by zero", span) from None
         except (ValueError, RuntimeError, OverflowError) as err:
             raise self.error(f"'{op}' cannot combine these values: {_short(err)}", span) from None
-        except TypeError:
-            raise self.error(f"'{op}' cannot combine {kind(a)} and {kind(b)}", span) from None
+        except TypeError as err:
+            why = f": {_short(err)}" if is_tensor(a) or is_tensor(b) else ""
+            raise self.error(f"'{op}' cannot combine {kind(a)} and {kind(b)}{why}", span) from None
 
     def labelled_binop(self, op, a, b, span):
         if op == "@":
@@ -520,10 +525,10 @@ class Evaluator:
                 raise self.error("a tensor in index notation needs its indices, like X[i]", span)
         if isinstance(a, Labelled) and isinstance(b, Labelled):
             ta, tb, union = broadcast_pair(a, b)
-            return Labelled(_apply(op, ta, tb), union)
+            return Labelled(self.applied(op, ta, tb, span), union)
         if isinstance(a, Labelled):
-            return Labelled(_apply(op, a.t, b), a.labels)
-        return Labelled(_apply(op, a, b.t), b.labels)
+            return Labelled(self.applied(op, a.t, b, span), a.labels)
+        return Labelled(self.applied(op, a, b.t, span), b.labels)
 
 
 def _is_var(e):
