@@ -59,6 +59,13 @@ def test_missing_file_and_no_command(capsys):
     assert main([]) == 2
 
 
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tl (tensorlogic-engine) {tl.__version__}"
+
+
 def test_max_iterations_option(tmp_path):
     path = write(tmp_path, "tensor X: float16[2]\nX[i] = 1 - X[i]\nX?\n")
     with pytest.warns(Warning, match="not reached after 5 iterations"):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import warnings
 
+import tensorlogic
+
 from ..models import cli as models_cli
 from .check.checker import check
 from .engine import tl
@@ -18,6 +20,7 @@ from .repl import repl
 def _parser():
     ap = argparse.ArgumentParser(prog="tl", description="The TensorLogic language: run, check or "
                                  "explore .tl programs.")
+    ap.add_argument("--version", action="version", version=f"tl (tensorlogic-engine) {tensorlogic.__version__}")
     sub = ap.add_subparsers(dest="command", metavar="command")
     run = sub.add_parser("run", help="run a program")
     run.add_argument("file")
