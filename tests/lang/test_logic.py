@@ -274,6 +274,26 @@ def test_large_domains_are_stored_sparse():
     assert len(prog.query("R(x)")) == n and prog.query("T(x, y, z)") == []
 
 
+def test_domains_grown_by_computed_integers_are_stored_sparse(capsys):
+    """N computes integers up to ~10^6 into the domain every column of T and S shares: T (facts only) and S were
+    judged dense while the domain was small, then were allocated dense at 10^6^3 cells (a fuzzer's MemoryError);
+    printing a large sparse relation with `?` made it dense too. Now the storage is chosen again once a domain
+    grows, and `?` prints a sparse relation from its rows; the answer is clingo's."""
+    m = random.Random().randrange(7, 12)  # the multiplier: a fresh program each run
+    facts = {"e": [(1, 2), (2, 3)], "t": [(1, 2, m), (2, 1, 2 * m), (3, 1, 1), (m * m, 1, 2)]}
+    want = clingo_model(["n(X) :- e(X, Y).", f"n(Y) :- n(X), Y = X * {m}, X < 100000.",
+                         "s(A, B, C) :- t(A, B, C), n(A), n(B), n(C)."], facts)["s"]
+    src = "".join(f"{r.upper()}({', '.join(map(str, row))})\n" for r, rows in facts.items() for row in rows)
+    src += f"N(x) <- E(x, y)\nN(y) <- N(x), y = x * {m}, x < 100000\nT?\n"  # T printed while it is small
+    src += "S(a, b, c) <- T(a, b, c), N(a), N(b), N(c)\nS?\nT(a, b, 1)?\n"
+    prog = lang.compile(src)
+    prog.run()
+    out = capsys.readouterr().out.splitlines()
+    shown = {tuple(int(v) for v in line[2:-1].split(", ")) for line in out if line.startswith("S(")}
+    assert shown == want and len(want) == 3, (m, out)
+    assert out[-1] == "a = 3, b = 1" and "S: sparse" in prog.explain() and "T: sparse" in prog.explain()
+
+
 def test_an_index_cached_for_a_dead_step_is_not_reused():
     # A query's plan dies after the query; a later step that reuses its id (CPython recycles ids)
     # must build its own index of the same table (it once read the scan of `P(x, y)` for `not P(x, x)`).

@@ -33,7 +33,7 @@ class Logic:
         self.lowered = {}
         self.results = {}           # relation -> (table, snapshot)
         self.dense_cache = {}       # relation -> (table, tensor)
-        self.choices = {}           # tuple(component) -> (storage, reason)
+        self.choices = {}           # (tuple(component), domain_sizes()) -> (storage, reason)
         self.plans = {}
         self.xp = arrays.for_device(tl.get_default_device())
         self.host_tables = {}       # relation -> (rows, the same rows in host memory)
@@ -68,9 +68,16 @@ class Logic:
             n *= max(d.size, 1)
         return n
 
+    def domain_sizes(self):
+        """The size of every domain the relations use (each once)."""
+        domains = {id(d): d for rel in self.model.relations.values() for d in rel.domains}
+        return tuple(d.size for d in domains.values())
+
     def storage(self, comp):
-        """("dense" | "sparse", reason) for a component of the dependency graph."""
-        key = tuple(comp)
+        """("dense" | "sparse", reason) for a component of the dependency graph, chosen again once a domain
+        has grown (integers a rule computes join their domain while the program runs: a relation chosen dense
+        while its domains were small would else be allocated dense at any size, or read densely by a rule)."""
+        key = tuple(comp), self.domain_sizes()
         if key in self.choices:
             return self.choices[key]
         self.choices[key] = choice = self._choose(comp)

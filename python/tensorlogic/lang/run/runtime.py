@@ -21,7 +21,7 @@ from .limits import DEFAULT_MAX_STEPS, Budget
 from .loading import load_into
 from .placement import PROJECTION, classify_lhs, extent, place
 from .products import Products
-from .show import plain, show, show_relation, show_rows
+from .show import plain, show, show_relation, show_rows, show_table
 from .structs import drop_locals, set_field
 from .values import as_tensor, kind, truth
 
@@ -278,15 +278,26 @@ class Runtime:
         hit = self.cache.get(name)
         if hit is not None and hit[1] == snap and self._fits(name, hit[0]):
             return hit[0]
-        # The relations it reads first: one may compute integers that grow a domain, and the
-        # dense frames size their axes from the domains once.
-        for r in sorted({r for m in comp for r in self.direct_reads(m)} - set(comp)):
-            if r in self.model.relations:
-                self.logic.rows(r) if self.logic.is_sparse(r) else self.derived(r)
+        self.read_inputs(comp)
+        if name in self.model.relations and self.logic.storage(comp)[0] == "sparse":
+            return self.logic.dense(name)  # its domains grew past what a dense table holds
         values = self.evaluate_component(comp)
         for m, v in values.items():
             self.cache[m] = (v, snap)
         return values[name]
+
+    def read_inputs(self, comp):
+        """Evaluates the relations a component reads, first: one may compute integers that grow a domain, and
+        the dense frames size their axes from the domains once (which may also make the component sparse)."""
+        for r in sorted({r for m in comp for r in self.direct_reads(m)} - set(comp)):
+            if r in self.model.relations:
+                self.logic.rows(r) if self.logic.is_sparse(r) else self.derived(r)
+
+    def relation_is_sparse(self, name):
+        """Whether the tuple engine holds relation `name`, once its inputs (which may grow its domains) ran."""
+        comp = self.component[name]
+        self.read_inputs(comp)
+        return self.logic.storage(comp)[0] == "sparse"
 
     @contextlib.contextmanager
     def scc_scope(self, values):
@@ -662,7 +673,11 @@ class Runtime:
         if len(lits) == 1 and not lits[0].negated and not atom:
             if isinstance(e, N.Name) and e.id in self.model.relations and \
                     not (locals_ is not None and e.id in (names or ())):
-                print(show_relation(self.model.relations[e.id], self.lookup(e.id, fr, e.span)))
+                rel = self.model.relations[e.id]
+                if self.relation_is_sparse(e.id):
+                    print(show_table(rel, self.logic.table(e.id), [lo for lo, _ in self.logic.extents(e.id)]))
+                else:
+                    print(show_relation(rel, self.lookup(e.id, fr, e.span)))
                 return
             value = self.evaluator.value(e, locals_, names)
             label = f"{_source_text(self.model, e)} = "

@@ -60,11 +60,24 @@ def show_rows(rows) -> str:
 
 
 def show_relation(rel, t) -> str:
+    """A relation's tuples from its dense 0/1 tensor, in index order."""
     arr = t.detach().numpy() if hasattr(t, "detach") else t.numpy()
-    lines = []
-    for idx in zip(*np.nonzero(arr > 0)):
-        args = ", ".join(str(d.constants()[int(i)]) for d, i in zip(rel.domains, idx))
-        lines.append(f"{rel.name}({args})")
     if rel.arity == 0:
         return "true" if arr.item() > 0 else "false"
+    return _tuples(rel, zip(*np.nonzero(arr > 0)))
+
+
+def show_table(rel, table, lows) -> str:
+    """A relation's tuples from its rows (int64 [n, arity], each column offset by its domain's lowest value,
+    as the tuple engine holds them), in the order show_relation prints: the dense form of a large relation
+    may not fit in memory."""
+    if rel.arity == 0:
+        return "true" if len(table) else "false"
+    idx = np.asarray(table, dtype=np.int64) - np.asarray(lows, dtype=np.int64)
+    return _tuples(rel, idx[np.lexsort(idx.T[::-1])] if len(idx) else idx)
+
+
+def _tuples(rel, indices):
+    constants = [d.constants() for d in rel.domains]
+    lines = [f"{rel.name}({', '.join(str(c[int(i)]) for c, i in zip(constants, idx))})" for idx in indices]
     return "\n".join(lines) if lines else f"{rel.name}: no tuples"
