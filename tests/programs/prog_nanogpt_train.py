@@ -267,3 +267,45 @@ def sample(torch, out_dir, data_dir, start="!", num_samples=2, max_new_tokens=20
                 y = model.generate(x, max_new_tokens, temperature=temperature, top_k=top_k)
                 samples.append(decode(y[0].tolist()))
     return samples
+
+
+def bench(torch, model, data_dir, log_dir, batch_size=4, block_size=12, device="cpu"):
+    """bench.py's profiled run: 5 idle, 5 warm-up and 5 recorded steps of AdamW on real data, the trace written by
+    tensorboard_trace_handler, FLOPs estimated. Returns the step losses and the profile."""
+    device_type = "cuda" if "cuda" in device else "cpu"
+    ctx = nullcontext() if device_type == "cpu" else torch.amp.autocast(device_type=device_type, dtype=torch.bfloat16)
+    train_data = np.memmap(os.path.join(data_dir, "train.bin"), dtype=np.uint16, mode="r")
+
+    def get_batch(split):
+        data = train_data
+        ix = torch.randint(len(data) - block_size, (batch_size,))
+        x = torch.stack([torch.from_numpy((data[i:i + block_size]).astype(np.int64)) for i in ix])
+        y = torch.stack([torch.from_numpy((data[i + 1:i + 1 + block_size]).astype(np.int64)) for i in ix])
+        return x.to(device), y.to(device)
+
+    optimizer = model.configure_optimizers(weight_decay=1e-2, learning_rate=1e-4, betas=(0.9, 0.95),
+                                           device_type=device_type)
+    wait, warmup, active = 5, 5, 5
+    num_steps = wait + warmup + active
+    losses = []
+    with torch.profiler.profile(
+        activities=[torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA],
+        schedule=torch.profiler.schedule(wait=wait, warmup=warmup, active=active, repeat=1),
+        on_trace_ready=torch.profiler.tensorboard_trace_handler(log_dir),
+        record_shapes=False,
+        profile_memory=False,
+        with_stack=False,
+        with_flops=True,
+        with_modules=False,
+    ) as prof:
+        X, Y = get_batch("train")
+        for k in range(num_steps):
+            with ctx:
+                logits, loss = model(X, Y)
+            X, Y = get_batch("train")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            prof.step()
+    return losses, prof
