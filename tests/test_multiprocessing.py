@@ -13,6 +13,8 @@ import torch
 import tensorlogic as tl
 from tensorlogic.errors import DeviceError
 
+import mp_workers
+
 
 def _f16(rng, *shape):
     return rng.standard_normal(shape).astype(np.float16)
@@ -123,3 +125,34 @@ def test_gpu_tensors_are_refused_with_a_typed_error(device, what):
     t = tl.zeros(3, device=device)
     with pytest.raises(DeviceError, match="only CPU tensors"):
         t.share_memory_() if what == "tensor" else tl.nn.Linear(2, 2).to(device).share_memory()
+
+
+def test_spawn_runs_each_rank_over_shared_memory():
+    """Forked here (spawned processes import the library again: seconds on a loaded machine; the mnist_hogwild
+    program spawns its trainers). PyTorch's start_processes is spawn's body (its spawn with fork waits seconds)."""
+    for run in (torch.multiprocessing.start_processes, tl.multiprocessing.spawn, tl.multiprocessing.start_processes):
+        lib = torch if run is torch.multiprocessing.start_processes else tl
+        shared = lib.zeros(2).share_memory_()
+        assert run(mp_workers.write_rank, args=(shared,), nprocs=2, start_method="fork") is None
+        np.testing.assert_array_equal(np.asarray(shared), [1, 2])
+    context = tl.multiprocessing.start_processes(mp_workers.write_rank, args=(tl.zeros(2),), nprocs=2, join=False,
+                                                 start_method="fork")
+    assert len(context.pids()) == 2
+    while not context.join(timeout=30):
+        pass
+
+
+@pytest.mark.parametrize("how", ["raise", "exit"])
+def test_spawn_raises_what_failed_in_a_process(how):
+    """As torch.multiprocessing.spawn (its messages and attributes; PyTorch itself is not run here: it waits seconds
+    for the other processes before raising): the traceback of an exception, or the exit code, and which process."""
+    mp = tl.multiprocessing
+    expected = mp.ProcessRaisedException if how == "raise" else mp.ProcessExitedException
+    with pytest.raises(expected) as info:
+        mp.spawn(mp_workers.fail_at, args=(1, how), nprocs=2, start_method="fork")
+    assert info.value.error_index == 1 and info.value.error_pid > 0
+    if how == "raise":
+        assert "-- Process 1 terminated with the following error:" in str(info.value)
+        assert "ValueError: process 1 fails" in str(info.value)
+    else:
+        assert str(info.value) == "process 1 terminated with exit code 3" and info.value.exit_code == 3
