@@ -23,7 +23,7 @@ _BLOCKS = weakref.WeakValueDictionary()
 
 
 class _Block:
-    """One tensor's shared memory, exposed to numpy through __array_interface__ (so numpy arrays over it keep it,
+    """One storage's shared memory, exposed to numpy through __array_interface__ (so numpy arrays over it keep it,
     and with it the Arena's descriptor, alive)."""
 
     def __init__(self, arena):
