@@ -13,12 +13,14 @@ import torch
 import torch.linalg
 import torch.nn.functional
 import torch.optim.lr_scheduler
+import torch.multiprocessing
 import torch.utils.data
 
 import tensorlogic as tl
 import tensorlogic.linalg
 import tensorlogic.nn.functional
 import tensorlogic.optim.lr_scheduler
+import tensorlogic.multiprocessing
 import tensorlogic.utils.data
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -30,6 +32,7 @@ NAMESPACES = [
     ("torch.optim", torch.optim, tl.optim),
     ("torch.optim.lr_scheduler", torch.optim.lr_scheduler, tl.optim.lr_scheduler),
     ("torch.utils.data", torch.utils.data, tl.utils.data),
+    ("torch.multiprocessing", torch.multiprocessing, tl.multiprocessing),
     ("torch.linalg", torch.linalg, tl.linalg),
     ("torch.fft", torch.fft, tl.fft),
     ("torch.special", torch.special, tl.special),

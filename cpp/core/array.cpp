@@ -2,6 +2,7 @@
 #include "tensorlogic/array.h"
 
 #include <algorithm>
+#include <cstring>
 #include <sstream>
 
 #include "backend.h"
@@ -18,6 +19,15 @@ Storage::Storage(void* data, size_t nbytes, Device device, std::shared_ptr<void>
 
 Storage::~Storage() {
   if (cache_ != nullptr) cache_->release(data_, nbytes_);
+}
+
+void Storage::move_to(void* data, std::shared_ptr<void> owner) {
+  if (device_.type != DeviceType::cpu) throw DeviceError("only host memory can move to other host memory, not " + device_.str());
+  std::memcpy(data, data_, nbytes_);
+  if (cache_ != nullptr) cache_->release(data_, nbytes_);
+  data_ = data;
+  cache_ = nullptr;
+  owner_ = std::move(owner);  // drops the previous owner (foreign memory), if any
 }
 
 bool checked_mul(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
@@ -88,7 +98,14 @@ Array Array::empty(const Shape& shape, Dtype dtype, Device device) {
 
 Array Array::from_memory(void* data, const Shape& shape, const Strides& strides, Dtype dtype, Device device,
                          std::shared_ptr<void> owner) {
-  auto storage = std::make_shared<Storage>(data, 0, device, std::move(owner));
+  // The foreign allocation's size as far as we know it: what this first view reaches (views made from it stay inside).
+  size_t extent = 0;
+  if (numel_of(shape) > 0) {
+    int64_t last = 0;
+    for (size_t i = 0; i < shape.size(); ++i) last += (shape[i] - 1) * strides[i];
+    extent = static_cast<size_t>(last + 1) * tensorlogic::itemsize(dtype);
+  }
+  auto storage = std::make_shared<Storage>(data, extent, device, std::move(owner));
   return Array(std::move(storage), shape, strides, 0, dtype);
 }
 

@@ -74,6 +74,7 @@ void bind_array(py::module_& m) {
       .def("storage_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.storage()->data()); })
       // How many arrays (views included) share this memory: 1 lets autograd's engine add into a gradient in place.
       .def("storage_use_count", [](const Array& a) { return a.storage().use_count(); })
+      .def_property_readonly("storage_nbytes", [](const Array& a) { return a.storage()->nbytes(); })
       .def_property("version", [](const Array& a) { return a.storage()->version(); },
                     [](const Array& a, uint64_t v) { a.storage()->set_version(v); })
       .def_buffer([](const Array& a) -> py::buffer_info {
@@ -88,6 +89,17 @@ void bind_array(py::module_& m) {
       });
 
   m.def("from_numpy", &array_from_numpy, py::arg("array"));
+  // share_memory_: the whole storage under `a` moves into `buffer` (writable host memory of at least its size, kept
+  // alive as long as the storage), so every view of it follows.
+  m.def("move_storage", [](const Array& a, py::buffer buffer) {
+    const py::buffer_info info = buffer.request(true);
+    const auto nbytes = static_cast<size_t>(info.size * info.itemsize);
+    if (nbytes < a.storage()->nbytes()) {
+      throw ArgumentError("move_storage: the buffer holds " + std::to_string(nbytes) + " bytes, the storage " +
+                          std::to_string(a.storage()->nbytes()));
+    }
+    a.storage()->move_to(info.ptr, hold(std::move(buffer)));
+  });
   m.def("empty", [](const std::vector<int64_t>& shape, const std::string& dtype, const std::string& device) {
     return empty(to_shape(shape), parse_dtype(dtype), parse_device(device));
   });

@@ -32,6 +32,7 @@ from .ops.conv_nd import conv1d, conv3d
 from .ops.linalg import bmm, einsum, linear, matmul, mm, tril, triu
 from .creation import *  # noqa: F401,F403  (tensor, zeros, arange, from_numpy, from_dlpack, ...)
 from . import tensor_new  # noqa: F401  (Tensor.new_zeros/... and .data)
+from . import shared_memory  # noqa: F401  (Tensor.share_memory_ and is_shared)
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
@@ -76,6 +77,7 @@ from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_tr
                             pixel_shuffle, pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import accelerator, backends, utils  # noqa: E402
+from . import multiprocessing  # noqa: E402  (torch.multiprocessing; registers how tensors travel between processes)
 # tl.autograd.functional uses ops, which import autograd: loaded here, after them, as a submodule of tl.autograd
 from .autograd import functional as _autograd_functional  # noqa: E402
 del _autograd_functional

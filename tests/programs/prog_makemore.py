@@ -195,14 +195,20 @@ def make_words(rng, n=300):
     return words
 
 
-def datasets(torch, words):
+def char_dataset(torch):
+    """makemore's CharDataset class over library `torch`."""
+
     class CharDataset(torch.utils.data.Dataset):
         def __init__(self, words, chars, max_word_length):
             self.words, self.chars, self.max_word_length = words, chars, max_word_length
             self.stoi = {ch: i + 1 for i, ch in enumerate(chars)}
+            self.itos = {i: s for s, i in self.stoi.items()}  # inverse mapping
 
         def __len__(self):
             return len(self.words)
+
+        def contains(self, word):
+            return word in self.words
 
         def get_vocab_size(self):
             return len(self.chars) + 1
@@ -213,6 +219,9 @@ def datasets(torch, words):
         def encode(self, word):
             return torch.tensor([self.stoi[w] for w in word], dtype=torch.long)
 
+        def decode(self, ix):
+            return "".join(self.itos[i] for i in ix)
+
         def __getitem__(self, idx):
             ix = self.encode(self.words[idx])
             x = torch.zeros(self.max_word_length + 1, dtype=torch.long)
@@ -222,6 +231,11 @@ def datasets(torch, words):
             y[len(ix) + 1:] = -1  # index -1 masks the loss at the inactive locations
             return x, y
 
+    return CharDataset
+
+
+def datasets(torch, words):
+    CharDataset = char_dataset(torch)
     chars = sorted(set("".join(words)))
     max_word_length = max(len(w) for w in words)
     test_set_size = min(100, int(len(words) * 0.1))
@@ -229,9 +243,8 @@ def datasets(torch, words):
             CharDataset(words[-test_set_size:], chars, max_word_length))
 
 
-def train(torch, model, train_dataset, test_dataset, max_steps=40, batch_size=16, learning_rate=1e-2, seed=0):
-    """makemore's loop: an infinite random-sampling loader, AdamW, and evaluate() over the test set."""
-    torch.manual_seed(seed)
+def infinite_data_loader(torch):
+    """makemore's InfiniteDataLoader class: a DataLoader over a RandomSampler drawing with replacement."""
 
     class InfiniteDataLoader:
         def __init__(self, dataset, **kwargs):
@@ -242,13 +255,19 @@ def train(torch, model, train_dataset, test_dataset, max_steps=40, batch_size=16
         def next(self):
             try:
                 batch = next(self.data_iter)
-            except StopIteration:
+            except StopIteration:  # this will technically only happen after 1e10 samples... (i.e. basically never)
                 self.data_iter = iter(self.train_loader)
                 batch = next(self.data_iter)
             return batch
 
+    return InfiniteDataLoader
+
+
+def evaluate(torch, model, dataset, batch_size=50, max_batches=None):
+    """makemore's evaluate, under @torch.inference_mode()."""
+
     @torch.inference_mode()
-    def evaluate(model, dataset, batch_size=50, max_batches=None):
+    def run():
         model.eval()
         loader = torch.utils.data.DataLoader(dataset, shuffle=True, batch_size=batch_size, num_workers=0)
         losses = []
@@ -262,6 +281,14 @@ def train(torch, model, train_dataset, test_dataset, max_steps=40, batch_size=16
         model.train()
         return mean_loss
 
+    return run()
+
+
+def train(torch, model, train_dataset, test_dataset, max_steps=40, batch_size=16, learning_rate=1e-2, seed=0):
+    """makemore's loop: an infinite random-sampling loader, AdamW, and evaluate() over the test set."""
+    torch.manual_seed(seed)
+    InfiniteDataLoader = infinite_data_loader(torch)
+
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01, betas=(0.9, 0.99), eps=1e-8)
     batch_loader = InfiniteDataLoader(train_dataset, batch_size=batch_size, pin_memory=True, num_workers=0)
     losses = []
@@ -272,4 +299,4 @@ def train(torch, model, train_dataset, test_dataset, max_steps=40, batch_size=16
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    return losses, evaluate(model, test_dataset, batch_size=100, max_batches=10)
+    return losses, evaluate(torch, model, test_dataset, batch_size=100, max_batches=10)

@@ -32,6 +32,9 @@ class Storage {
   // Autograd's in-place version counter: it lives with the memory, so every view of it shares one.
   uint64_t version() const { return version_; }
   void set_version(uint64_t version) { version_ = version; }
+  // Copies the bytes to `data` (host memory of at least nbytes(), kept alive by `owner`) and reads and writes there
+  // from now on, so that every view follows (Tensor.share_memory_: memory that other processes map). Host only.
+  void move_to(void* data, std::shared_ptr<void> owner);
 
  private:
   void* data_;

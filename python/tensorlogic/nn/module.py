@@ -329,6 +329,15 @@ class Module:
         """to('cpu'): parameters and buffers move in place; returns self."""
         return self.to("cpu")
 
+    def share_memory(self):
+        """Moves parameters, buffers and any gradients into shared memory in place (Tensor.share_memory_), so
+        processes of tensorlogic.multiprocessing that receive this module work on the same weights; returns self."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
+        return self
+
     # ---- state dicts -------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """This module's parameters and persistent buffers, then each child's (PyTorch's order and keys)."""

@@ -154,12 +154,13 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if not (input.requires_grad or src.requires_grad):
         return best
     # The gradient: out = sum of the elements equal to it, each weighted 1 / their number (the value itself is
-    # `best`, exact; the weighted sum only carries the gradient).
-    ties_self = (input == best) if include_self else (input == best) & ~hit
-    ties_self = ties_self.to(input.dtype)
+    # `best`, exact; the weighted sum only carries the gradient). As in PyTorch, an input value left out by
+    # include_self=False still counts among the ties when it happens to equal the result, and gets no gradient.
+    ties_self = (input == best).to(input.dtype)
     ties_src = (src == best.gather(dim, index)).to(input.dtype)
     count = scatter_add(ties_self, dim, index, ties_src)
-    share = scatter_add(input * ties_self / where(count > 0, count, 1.0), dim, index,
+    self_share = ties_self if include_self else where(hit, 0.0, ties_self)
+    share = scatter_add(input * self_share / where(count > 0, count, 1.0), dim, index,
                         src * ties_src / count.gather(dim, index))
     return best + (share - share.detach())
 

@@ -9,7 +9,7 @@ class FunctionEvent:
 
     __slots__ = ("name", "kind", "thread", "start_ns", "end_ns", "input_shapes", "device", "cpu_parent",
                  "cpu_children", "self_cpu_memory_usage", "cpu_memory_usage", "device_events",
-                 "self_device_time_total", "device_time_total")
+                 "self_device_time_total", "device_time_total", "flops")
 
     def __init__(self, name, kind, thread, input_shapes, parent):
         self.name, self.kind, self.thread, self.input_shapes = name, kind, thread, input_shapes
@@ -19,6 +19,7 @@ class FunctionEvent:
         self.self_cpu_memory_usage = self.cpu_memory_usage = 0
         self.device_events = None  # (start, end) device events of a native kernel on a GPU, read at stop()
         self.self_device_time_total = self.device_time_total = 0.0
+        self.flops = 0  # estimated by profile(with_flops=True) for matrix products and convolutions
 
     @property
     def cpu_time_total(self):
@@ -60,6 +61,7 @@ class FunctionEventAvg:
         self.cpu_time_total = self.self_cpu_time_total = 0.0
         self.cpu_memory_usage = self.self_cpu_memory_usage = 0
         self.device_time_total = self.self_device_time_total = 0.0
+        self.flops = 0
 
     def add(self, ev):
         """Adds one event's times and memory to the sums and counts it."""
@@ -70,6 +72,7 @@ class FunctionEventAvg:
         self.self_cpu_memory_usage += ev.self_cpu_memory_usage
         self.device_time_total += ev.device_time_total
         self.self_device_time_total += ev.self_device_time_total
+        self.flops += ev.flops
 
     @property
     def cpu_time(self):
@@ -94,9 +97,9 @@ _SORT_KEYS = {"cpu_time", "cpu_time_total", "self_cpu_time_total", "device_time"
 class EventList(list):
     """The recorded events in start order (torch.autograd.profiler_util.EventList's interface)."""
 
-    def __init__(self, events=(), profile_memory=False, device_timing=False):
+    def __init__(self, events=(), profile_memory=False, device_timing=False, with_flops=False):
         super().__init__(events)
-        self._profile_memory, self._device_timing = profile_memory, device_timing
+        self._profile_memory, self._device_timing, self._with_flops = profile_memory, device_timing, with_flops
 
     def key_averages(self, group_by_input_shape=False):
         """The events summed by name (and by input shapes with group_by_input_shape=True), as an EventList of
@@ -108,7 +111,7 @@ class EventList(list):
             if key not in groups:
                 groups[key] = FunctionEventAvg(ev.name, ev.input_shapes if group_by_input_shape else None)
             groups[key].add(ev)
-        return EventList(groups.values(), self._profile_memory, self._device_timing)
+        return EventList(groups.values(), self._profile_memory, self._device_timing, self._with_flops)
 
     def self_cpu_time_total(self):
         """The sum of every event's self CPU time, in microseconds."""
@@ -143,6 +146,9 @@ class EventList(list):
                         ("Self Device %", lambda r: f"{100.0 * r.self_device_time_total / total_device:.2f}%", 13),
                         ("Device total", lambda r: _time(r.device_time_total), 12)]
         columns.append(("# of Calls", lambda r: str(_count(r)), 10))
+        if self._with_flops:
+            unit, scale = _flops_unit(max([r.flops for r in rows] + [0]))
+            columns.append((f"Total {unit}", lambda r: f"{r.flops / scale:.3f}" if r.flops else "--", 12))
         if any(getattr(r, "input_shapes", None) for r in rows):
             columns.append(("Input Shapes", lambda r: str(r.input_shapes)[:max_shapes_column_width],
                             max_shapes_column_width))
@@ -161,6 +167,14 @@ class EventList(list):
 
     def __str__(self):
         return self.table()
+
+
+def _flops_unit(largest):
+    """torch.profiler's scaled FLOPs header: the largest unit in which the largest count is at least 1."""
+    for unit, scale in (("PFLOPs", 1e15), ("TFLOPs", 1e12), ("GFLOPs", 1e9), ("MFLOPs", 1e6), ("KFLOPs", 1e3)):
+        if largest >= scale:
+            return unit, scale
+    return "FLOPs", 1.0
 
 
 def _name_of(r):

@@ -1,7 +1,9 @@
 """tl.profiler.profile, record_function and schedule, after torch.profiler."""
 import enum
+import gzip
 import json
 import os
+import socket
 import time
 
 from ..autograd.grad_mode import ContextDecorator, mode
@@ -57,13 +59,21 @@ class profile:
     device time from a pair of timing events, read when the profile stops."""
 
     def __init__(self, activities=None, schedule=None, on_trace_ready=None, record_shapes=False,
-                 profile_memory=False):
+                 profile_memory=False, with_stack=False, with_flops=False, with_modules=False):
+        """with_flops: each kernel of a matrix product (matmul, linear), convolution, mul or add gets its estimated
+        FLOPs, counted as torch.profiler counts them (`flops`; a "Total FLOPs" column in tables). with_modules: accepted; nn.Module calls are always recorded here (as
+        "nn.Module: Name" ranges), where PyTorch records a module hierarchy for TorchScript models only.
+        with_stack=True (the Python source of each op) is not supported."""
+        if with_stack:
+            raise ValueError("profile: with_stack=True is not supported: the Python stack of each op is not recorded "
+                             "(nn.Module calls and record_function ranges show where time goes)")
         activities = set(activities) if activities is not None else {ProfilerActivity.CPU}
         if not activities <= set(ProfilerActivity):
             raise ValueError(f"profile: activities must be ProfilerActivity members, got {sorted(map(str, activities))}")
         self.activities = activities
         self.record_shapes, self.profile_memory = bool(record_shapes), bool(profile_memory)
         self._schedule, self.on_trace_ready = schedule, on_trace_ready
+        self.with_flops, self.with_modules = bool(with_flops), bool(with_modules)
         self._device_kinds = frozenset(a.value for a in activities if a is not ProfilerActivity.CPU)
         self._recorder = None
         self._events = EventList()
@@ -110,7 +120,7 @@ class profile:
             self._begin()
 
     def _begin(self):
-        self._recorder = Recorder(self.record_shapes, self.profile_memory, self._device_kinds)
+        self._recorder = Recorder(self.record_shapes, self.profile_memory, self._device_kinds, self.with_flops)
         install(self._recorder)
         self._start_ns = time.perf_counter_ns()
 
@@ -121,7 +131,7 @@ class profile:
         recorder.read_device_times()
         events = sorted(recorder.events, key=lambda e: (e.start_ns, -e.end_ns))
         finish(events)
-        self._events = EventList(events, self.profile_memory, bool(self._device_kinds))
+        self._events = EventList(events, self.profile_memory, bool(self._device_kinds), self.with_flops)
         self._origins = recorder.device_origins
 
     # ---- results ---------------------------------------------------------------------------------
@@ -135,7 +145,8 @@ class profile:
 
     def export_chrome_trace(self, path):
         """Writes the events in the Trace Event Format (JSON) that Perfetto and chrome://tracing read: one
-        complete ("X") event per call on its thread's row, and each GPU kernel on its device's row."""
+        complete ("X") event per call on its thread's row, and each GPU kernel on its device's row; gzipped when the
+        path ends in .gz, as PyTorch's."""
         pid = os.getpid()
         threads = {}
         trace = [{"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": "CPU"}}]
@@ -160,8 +171,22 @@ class profile:
                   for ident, tid in threads.items()]
         trace += [{"ph": "M", "name": "process_name", "pid": device_pid, "tid": 0, "args": {"name": device}}
                   for device, device_pid in devices.items()]
-        with open(path, "w") as f:
+        with (gzip.open(path, "wt") if str(path).endswith(".gz") else open(path, "w")) as f:
             json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, f)
+
+
+def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
+    """torch.profiler.tensorboard_trace_handler: an on_trace_ready that writes each trace (export_chrome_trace's
+    JSON) into `dir_name` as `<worker_name>.<nanoseconds>.pt.trace.json` (.gz, gzipped, with use_gzip), the names
+    TensorBoard's profiler plugin reads; worker_name defaults to `<host>_<pid>`."""
+
+    def handler(prof):
+        os.makedirs(dir_name, exist_ok=True)
+        worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
+        name = f"{worker}.{time.time_ns()}.pt.trace.json" + (".gz" if use_gzip else "")  # ns: no two alike
+        prof.export_chrome_trace(os.path.join(dir_name, name))
+
+    return handler
 
 
 class record_function(ContextDecorator):

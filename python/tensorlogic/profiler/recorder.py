@@ -87,9 +87,10 @@ def _is_view(name, args, out):
 class Recorder:
     """The events of one active profile, from every thread (each thread keeps its own stack of open calls)."""
 
-    def __init__(self, record_shapes, profile_memory, device_kinds):
+    def __init__(self, record_shapes, profile_memory, device_kinds, with_flops=False):
         self.events = []
         self.record_shapes, self.profile_memory, self.device_kinds = record_shapes, profile_memory, device_kinds
+        self.with_flops = with_flops
         self.device_origins = {}  # device -> (event, host ns): where the device's clock meets the host's
         self._local = threading.local()
 
@@ -122,6 +123,8 @@ class Recorder:
         out = None
         try:
             out = fn(*args, **kwargs)
+            if self.with_flops:
+                ev.flops = _flops(name, args, out)
             return out
         finally:
             if timed:
@@ -199,6 +202,28 @@ class Recorder:
                 start, end = ev.device_events
                 end.synchronize()
                 ev.self_device_time_total = start.elapsed_ms(end) * 1000.0
+
+
+# The kernels whose FLOPs profile(with_flops=True) estimates, as torch.profiler does: matrix products and
+# convolutions at two per multiply-add (2 x the output's elements x the length of the contraction each output sums
+# over; PyTorch leaves matrix-vector products uncounted), and mul and add at one per output element.
+def _flops(name, args, out):
+    if not isinstance(out, _core.Array):
+        return 0
+    if name in ("binary.mul", "binary.add", "binary_scalar.mul", "binary_scalar.add"):
+        return out.numel()
+    if name in ("matmul", "linear"):
+        return 2 * out.numel() * args[0].shape[-1]
+    if name in ("conv1d", "conv2d", "conv3d"):
+        return 2 * out.numel() * _numel(args[1].shape[1:])  # in_channels / groups x the kernel
+    return 0
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 class _Scratch:
