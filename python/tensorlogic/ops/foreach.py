@@ -2,7 +2,7 @@
 _foreach_lerp_, _foreach_mul_, _foreach_sub_ ...). Each runs the op per tensor (no fused multi-tensor kernel);
 the second operand is a list (one per tensor) or one scalar or tensor shared by all."""
 from ..tensor import Tensor
-from . import composite, elementwise
+from . import add_products, composite, elementwise
 
 # name -> (out-of-place function, in-place method name, whether it takes alpha=)
 _BINARY = {"add": (elementwise.add, "add_", True), "sub": (elementwise.sub, "sub_", True),
@@ -86,20 +86,29 @@ def _foreach_lerp_(self, tensors1, weight):
         s.lerp_(e, w)
 
 
+def _pointwise(op, self, tensor1, tensor2, value):
+    """[op(s, a, b, value=v)]: tensor1 and tensor2 lists of tensors, one per tensor (PyTorch takes no scalar for
+    them), value one number or one per tensor."""
+    tensors = _tensors(self, op)
+    n = len(tensors)
+    operands = []
+    for name, others in (("tensor1", tensor1), ("tensor2", tensor2)):
+        if not isinstance(others, (list, tuple)) or not all(isinstance(t, Tensor) for t in others):
+            raise TypeError(f"_foreach_{op}(): argument '{name}' must be a list of tensors, got "
+                            f"{type(others).__name__}")
+        operands.append(_operands(others, n, op))
+    fn = getattr(add_products, op)
+    return [fn(s, a, b, value=v) for s, a, b, v in zip(tensors, *operands, _operands(value, n, op))]
+
+
 def _foreach_addcmul(self, tensor1, tensor2, value=1):
     """[s + value * t1 * t2] (value one scalar or one per tensor)."""
-    tensors = _tensors(self, "addcmul")
-    n = len(tensors)
-    return [s + v * a * b for s, a, b, v in zip(tensors, _operands(tensor1, n, "addcmul"),
-                                                 _operands(tensor2, n, "addcmul"), _operands(value, n, "addcmul"))]
+    return _pointwise("addcmul", self, tensor1, tensor2, value)
 
 
 def _foreach_addcdiv(self, tensor1, tensor2, value=1):
     """[s + value * t1 / t2] (value one scalar or one per tensor)."""
-    tensors = _tensors(self, "addcdiv")
-    n = len(tensors)
-    return [s + v * a / b for s, a, b, v in zip(tensors, _operands(tensor1, n, "addcdiv"),
-                                                 _operands(tensor2, n, "addcdiv"), _operands(value, n, "addcdiv"))]
+    return _pointwise("addcdiv", self, tensor1, tensor2, value)
 
 
 def _foreach_addcmul_(self, tensor1, tensor2, value=1):
