@@ -15,6 +15,7 @@ from .dtypes import _BY_NAME
 from .memory_formats import check_memory_format, contiguous_format, is_contiguous_as
 
 _B = _core.BinaryOp
+_NUMPY_MAX_DIMS = 64  # numpy 2's limit (NPY_MAXDIMS)
 _Number = numbers.Number
 
 
@@ -134,6 +135,9 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     # ---- host data and interop -------------------------------------------------------------------
     def numpy(self, *, force=False):
         """The data as a numpy array; shares memory with a CPU tensor (no copy)."""
+        if self._a.ndim > _NUMPY_MAX_DIMS:  # numpy would wrap the buffer in a 0-d object array instead
+            raise ValueError(f"numpy(): a numpy array has at most {_NUMPY_MAX_DIMS} dims, this tensor has "
+                             f"{self._a.ndim}")
         a = self._a if self._a.device == "cpu" else _core.to_device(self._a, "cpu")
         return np.asarray(a)
 
@@ -166,7 +170,7 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         """The value of a one-element tensor as a Python number (float, int or bool); ValueError otherwise."""
         if self._a.numel() != 1:
             raise ValueError(f"item(): a tensor with {self._a.numel()} elements cannot be converted to a Python scalar")
-        return self.numpy().reshape(-1)[0].item()
+        return self.reshape(-1).numpy()[0].item()  # (reshaped first: a one-element tensor may pass numpy's 64 dims)
 
     def __float__(self):
         return float(self.item())
