@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .. import _core
-from .._convert import check_f16_range
+from .._convert import EXACT_IN_FLOAT, check_f16_range, check_int_fill
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function, OpFamily, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
@@ -677,6 +677,12 @@ def fill_(input, value):
         raise TypeError(f"fill_: value must be a real number, got {type(value).__name__}")
     if input.dtype.name == "float16":
         check_f16_range(np.asarray(float(value)))
+    elif input.dtype.name in ("int32", "int64"):
+        if not math.isfinite(value):
+            raise ValueError(f"fill_: cannot fill an {input.dtype.name} tensor with {value!r}")
+        value = check_int_fill(value, input.dtype.name, "fill_")
+        if builtins.abs(value) > EXACT_IN_FLOAT:
+            return copy_(input, _as_tensor_like(value, input))
     if records(input):
         return inplace(input, lambda before: where(1.0, float(value), before), "fill_")
     _core.fill_(input._a, float(value))
