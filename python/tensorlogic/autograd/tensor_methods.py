@@ -71,6 +71,8 @@ class RemovableHandle:
 @tensor_method()
 def register_hook(self, hook):
     """hook(grad) runs when this tensor's gradient is computed; a non-None result replaces the gradient."""
+    if not callable(hook):
+        raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
     if not self.requires_grad:
         raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
     if self._hooks is None:
