@@ -11,8 +11,8 @@ def _positive(value, name, owner):
     count: 0 gave ZeroDivisionError at the first step)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a positive number, got {type(value).__name__}")
-    if not value > 0:
-        raise ValueError(f"{owner}: {name} must be positive, got {value}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{owner}: {name} must be positive and finite, got {value}")
     return value
 
 
@@ -286,6 +286,8 @@ class OneCycleLR(_CyclesMomentum):
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
         if len(max_lrs) != len(groups):
             raise ValueError(f"expected {len(groups)} values for max_lr, got {len(max_lrs)}")
+        _positive(div_factor, "div_factor", "OneCycleLR")
+        _positive(final_div_factor, "final_div_factor", "OneCycleLR")
         if last_epoch == -1:
             for group, lr in zip(groups, max_lrs):
                 group["initial_lr"] = lr / div_factor
@@ -408,6 +410,9 @@ class PolynomialLR(LRScheduler):
     """Decays each lr by (1 - epoch / total_iters) ** power over total_iters epochs, as
     torch.optim.lr_scheduler.PolynomialLR."""
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        if isinstance(power, bool) or not isinstance(power, numbers.Real) or not power >= 0:
+            raise ValueError(f"PolynomialLR: power must be a non-negative number, got {power!r} (a negative power "
+                             "divides by zero at the last epoch)")
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 

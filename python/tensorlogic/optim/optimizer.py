@@ -45,6 +45,12 @@ _NUMBER_OPTIONS = {"lr", "momentum", "dampening", "weight_decay", "eps", "betas"
                    "max_iter", "max_eval", "tolerance_grad", "tolerance_change", "history_size", "beta2_decay", "d"}
 
 
+# The options that are pairs (Adafactor's eps is one, with None allowed in it).
+_TUPLE_OPTIONS = {"betas", "etas", "step_sizes", "eps"}
+# Switches the native kernels take as bools (pybind11's cast message reached the user for a tuple).
+_BOOL_OPTIONS = {"amsgrad", "nesterov", "maximize", "centered", "decoupled_weight_decay"}
+
+
 def _is_number(value):
     return isinstance(value, numbers.Real) or (isinstance(value, Tensor) and value.numel() == 1)
 
@@ -52,12 +58,15 @@ def _is_number(value):
 def _check_option_types(group, owner):
     for name in _NUMBER_OPTIONS & group.keys():
         value = group[name]
-        if _is_number(value) or (value is None and name != "lr"):  # (LBFGS's max_eval may be None)
+        if _is_number(value):
             continue
-        if isinstance(value, (tuple, list)) and all(v is None or _is_number(v) for v in value):
+        if name in _TUPLE_OPTIONS and isinstance(value, (tuple, list)) and all(v is None or _is_number(v) for v in value):
             continue
         raise TypeError(f"{owner}: option '{name}' must be a number (or a tuple of numbers), got "
                         f"{type(value).__name__}")
+    for name in _BOOL_OPTIONS & group.keys():
+        if not isinstance(group[name], (bool, np.bool_)):
+            raise TypeError(f"{owner}: option '{name}' must be a bool, got {type(group[name]).__name__}")
 
 
 class Optimizer:
