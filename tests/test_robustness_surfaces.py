@@ -71,6 +71,8 @@ CASES = [
     (lambda: setattr(tl.ones(3, requires_grad=True), "grad", tl.ones(3, dtype=tl.int32)), RuntimeError, "type"),
     (lambda: setattr(tl.ones(3, dtype=tl.int32), "requires_grad", True), RuntimeError, "float16"),
     (lambda: tl.ones(3).requires_grad_("x"), TypeError, "bool"),
+    (lambda: tl.special.round(tl.ones(3), decimals=2**70), OverflowError, "64 bits"),  # "(34, 'Numerical result...')"
+    (lambda: tl.round(tl.ones(3), decimals="x"), TypeError, "decimals"),
 ]
 
 

@@ -317,9 +317,16 @@ negative = tensor_method("negative")(neg)
 def round(input, decimals=0):
     """Rounds to the nearest integer, halves to even (as torch.round); with `decimals`, to that many decimal places
     (input * 10**decimals rounded, then divided back, so the f16 result is the nearest representable value)."""
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+        raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
+    if not -(2**63) <= decimals < 2**63:
+        raise OverflowError(f"round(): decimals {decimals} does not fit in 64 bits")
     if decimals == 0:
         return _unary(_U.round, input)
-    scale = 10.0 ** decimals
+    try:
+        scale = 10.0 ** decimals
+    except OverflowError:  # beyond a double: inf, as PyTorch's float scale (its result is then NaN, as here)
+        scale = math.inf
     return _unary(_U.round, input * scale) / scale
 
 
