@@ -11,7 +11,8 @@ import torch
 import tensorlogic as tl
 import tensorlogic.nn as nn
 from tensorlogic.optim import lr_scheduler
-from tensorlogic.utils.data import ConcatDataset, DataLoader, RandomSampler, TensorDataset, default_collate, random_split
+from tensorlogic.utils.data import (ConcatDataset, DataLoader, RandomSampler, TensorDataset, default_collate,
+                                   random_split)
 
 
 def _sgd():

@@ -165,7 +165,8 @@ class MultiStepLR(LRScheduler):
     """Multiplies each lr by gamma at each epoch listed in milestones (twice if listed twice), as
     torch.optim.lr_scheduler.MultiStepLR."""
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        if isinstance(milestones, (str, bytes)) or not all(isinstance(m, int) for m in _iterable(milestones, "MultiStepLR: milestones")):
+        listed = [] if isinstance(milestones, (str, bytes)) else _iterable(milestones, "MultiStepLR: milestones")
+        if isinstance(milestones, (str, bytes)) or not all(isinstance(m, int) for m in listed):
             raise TypeError(f"MultiStepLR: milestones must be a list of epoch numbers (ints), got {milestones!r}")
         self.milestones, self.gamma = Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)

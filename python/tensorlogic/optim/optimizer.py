@@ -60,7 +60,8 @@ def _check_option_types(group, owner):
         value = group[name]
         if _is_number(value):
             continue
-        if name in _TUPLE_OPTIONS and isinstance(value, (tuple, list)) and all(v is None or _is_number(v) for v in value):
+        pair = name in _TUPLE_OPTIONS and isinstance(value, (tuple, list))
+        if pair and all(v is None or _is_number(v) for v in value):
             continue
         raise TypeError(f"{owner}: option '{name}' must be a number (or a tuple of numbers), got "
                         f"{type(value).__name__}")
@@ -288,7 +289,8 @@ def _checked_layout(state_dict):
     """(param_groups, state) of a state dict, after checking the layout torch.optim's has: a dict whose
     'param_groups' is a list of dicts each with a 'params' list, and whose 'state' is a dict."""
     if not isinstance(state_dict, dict):
-        raise TypeError(f"load_state_dict: expected a dict (from Optimizer.state_dict()), got {type(state_dict).__name__}")
+        raise TypeError(f"load_state_dict: expected a dict (from Optimizer.state_dict()), got "
+                        f"{type(state_dict).__name__}")
     missing = [k for k in ("state", "param_groups") if k not in state_dict]
     if missing:
         raise ValueError(f"load_state_dict: the state dict has no {' or '.join(repr(k) for k in missing)} entry (is it "
