@@ -43,6 +43,7 @@ CASES = [
     (lambda: lr_scheduler.CyclicLR(_sgd(), 0.1, 1.0, step_size_down=float("inf")), ValueError, "step_size_down"),
     (lambda: lr_scheduler.OneCycleLR(_sgd(), 1.0, total_steps=5, div_factor=0), ValueError, "div_factor"),
     (lambda: lr_scheduler.PolynomialLR(_sgd(), power=-1.0), ValueError, "power"),
+    (lambda: lr_scheduler.ConstantLR(_sgd(), factor=0.0), ValueError, "factor"),  # ZeroDivisionError at total_iters
     (lambda: lr_scheduler.MultiStepLR(_sgd(), milestones="x"), TypeError, "milestones"),
     (lambda: lr_scheduler.ChainedScheduler(["x"]), TypeError, "LRScheduler"),  # AttributeError
     (lambda: lr_scheduler.StepLR(_sgd(), 1).load_state_dict("x"), TypeError, "dict"),

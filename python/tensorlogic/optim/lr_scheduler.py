@@ -383,6 +383,9 @@ class ConstantLR(LRScheduler):
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if not 0 <= factor <= 1:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        if factor == 0:  # PyTorch takes 0, then divides by it at total_iters (a ZeroDivisionError)
+            raise ValueError("ConstantLR: factor 0 cannot be undone at total_iters (the lr is divided by the factor "
+                             "there); give a positive factor")
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
