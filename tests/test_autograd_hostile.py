@@ -28,10 +28,19 @@ def test_forward_returning_an_empty_tuple_is_a_type_error():  # read past the en
 
 @pytest.mark.parametrize("value, error", [(5, TypeError), (tl.ones(3, 3), RuntimeError),
                                           (tl.tensor([1, 2]), RuntimeError)])
-def test_a_grad_set_by_hand_is_checked_before_backward_adds_into_it(value, error):
+def test_a_grad_set_by_hand_is_checked(value, error):
     x = _leaf()
-    x.grad = value  # a non-tensor here was read as a Tensor's slots: a segfault
-    with pytest.raises(error, match=r"\.grad"):
+    with pytest.raises(error, match="assigned grad"):  # refused where it is set, as PyTorch does
+        x.grad = value
+    (x * 2).sum().backward()  # x.grad stayed None
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(2, 2.0, np.float16))
+
+
+def test_a_grad_of_another_shape_after_data_is_replaced_is_checked_before_backward_adds_into_it():
+    x = _leaf()
+    x.grad = tl.ones(2)
+    x.data = tl.ones(3, 3)  # .data may change the shape; .grad keeps the old one
+    with pytest.raises(RuntimeError, match=r"\.grad"):
         (x * 2).sum().backward()
 
 

@@ -177,8 +177,9 @@ def test_bad_param_types(device):
 
 
 def test_native_step_checks_state(device):
-    p = _param(np.ones(4), device)
+    p = _param(np.ones(3), device)
     p.grad = _grad(np.ones(3), device)
+    p.data = _param(np.ones(4), device)  # .data may change the shape (the .grad setter refuses other shapes)
     opt = tl.optim.SGD([p], lr=0.1)
     before = p.numpy().copy()
     with pytest.raises(tl.ShapeMismatchError):

@@ -210,8 +210,9 @@ TL_FN float polygamma_f32(int n, float xf) {
   if (xf != xf) return xf;
   const special_real sign = (n % 2) ? 1 : -1;
   if (isinf(xf)) return xf > 0.0f ? float(sign * 0) : NAN;
+  // The loop stops once n! overflows (k = 171 in double): a huge n (up to 2^31) would otherwise spin per element.
   special_real factorial = 1;
-  for (int k = 2; k <= n; ++k) factorial *= k;
+  for (int k = 2; k <= n && !isinf(factorial); ++k) factorial *= k;
   return float(sign * factorial * hurwitz_zeta(special_real(n + 1), special_real(xf)));
 }
 

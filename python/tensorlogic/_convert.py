@@ -36,6 +36,20 @@ def default_dtype_for(values):
     return float16
 
 
+# Integers up to 2^53 pass exactly through the float a native fill takes; larger ones are copied from an int tensor.
+EXACT_IN_FLOAT = 2**53
+
+
+def check_int_fill(value, name, op):
+    """The int an int32/int64 tensor is filled with (a float truncates toward zero, as in PyTorch); an OverflowError
+    beyond the dtype's range (a native fill wrapped 2^40 to int32's -2^31, and 2^63 to int64's -2^63)."""
+    whole = int(value)
+    limits = np.iinfo(np.int32 if name == "int32" else np.int64)
+    if not limits.min <= whole <= limits.max:
+        raise OverflowError(f"{op}: {value!r} is beyond the {name} range")
+    return whole
+
+
 def numpy_to_array(values, dtype, device, copy):
     """A native array holding `values` as `dtype` (inferred when None) on `device`.
 

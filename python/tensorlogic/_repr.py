@@ -65,8 +65,7 @@ def _float_formatter(values):
 
 
 def tensor_repr(t):
-    data = t.numpy()
-    notes = []
+    data, notes = _host_data(t)
     if data.size == 0 and data.ndim != 1:
         notes.append(f"size={tuple(data.shape)}")
     if t.dtype.name not in ("float16", "int64", "bool"):  # PyTorch leaves out its default dtypes
@@ -86,3 +85,11 @@ def tensor_repr(t):
                                threshold=sys.maxsize if threshold == math.inf else int(threshold),
                                edgeitems=_OPTIONS["edgeitems"], max_line_width=_OPTIONS["linewidth"])
     return "tensor(" + body + "".join(", " + n for n in notes) + ")"
+
+
+def _host_data(t):
+    """(numpy data, notes) to print: past numpy's 64 dims (only dims of size 1 or 0 can be that many), the data
+    without its dims of size 1, the tensor's own size noted."""
+    if t.ndim <= 64:
+        return t.numpy(), []
+    return t.reshape([s for s in t.shape if s != 1]).numpy(), [f"size={tuple(t.shape)}"]

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._convert import check_f16_range, numpy_to_array
+from ._convert import EXACT_IN_FLOAT, check_f16_range, check_int_fill, numpy_to_array
 from .device import device_name
 from .dtypes import as_dtype, float16, int64
 from .dtypes import bool as bool_
@@ -80,6 +80,11 @@ def _full(size, value, dtype, device, requires_grad):
         check_f16_range(np.asarray(float(value)))
     elif name != "bool" and not (isinstance(value, numbers.Number) and math.isfinite(value)):
         raise ValueError(f"cannot fill an {name} tensor with {value!r}")
+    if name in ("int32", "int64"):
+        value = check_int_fill(value, name, "full")
+        if abs(value) > EXACT_IN_FLOAT:
+            out = _wrap(_core.full(list(size), 0.0, name, device_name(device)))
+            return _finish(out.copy_(tensor(value, dtype=int64, device=device)), requires_grad)
     return _finish(_wrap(_core.full(list(size), float(value), name, device_name(device))), requires_grad)
 
 

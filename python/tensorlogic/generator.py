@@ -24,6 +24,8 @@ class Generator:
 
     def manual_seed(self, seed):
         """Restarts the stream from `seed` (negative seeds wrap to 64 bits, as in PyTorch); returns self."""
+        if isinstance(seed, bool) or not hasattr(type(seed), "__index__"):
+            raise TypeError(f"Generator.manual_seed: seed must be an int, got {type(seed).__name__}")
         seed = int(seed)
         if seed < -(1 << 63) or seed > _U64:
             raise ValueError(f"Generator.manual_seed: seed must be in [-2**63, 2**64 - 1], got {seed}")

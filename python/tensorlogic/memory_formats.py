@@ -32,11 +32,15 @@ def _lookup(name):
     return _BY_NAME[name]
 
 
-def check_memory_format(value, op):
-    """value itself when it is a memory format or None; a TypeError naming op otherwise."""
+def check_memory_format(value, op, ndim=None):
+    """value itself when it is a memory format or None; a TypeError naming op otherwise, and PyTorch's RuntimeError
+    when a tensor of ndim dims (if given) cannot take that format (channels_last needs 4, channels_last_3d 5)."""
     if value is not None and not isinstance(value, memory_format):
         raise TypeError(f"{op}: memory_format must be a tl.memory_format (e.g. tl.channels_last), got "
                         f"{type(value).__name__}")
+    if ndim is not None and value in _CHANNELS_LAST_ORDER and ndim != len(_CHANNELS_LAST_ORDER[value]):
+        raise RuntimeError(f"{op}: required rank {len(_CHANNELS_LAST_ORDER[value])} tensor to use {value.name} "
+                           f"format, got a tensor of {ndim} dims")
     return value
 
 

@@ -37,9 +37,12 @@ _FOREIGN = ((b"PK\x03\x04", "a zip archive (PyTorch's torch.save format); " + _T
             (b"\x89HDF", "an HDF5 file, not a safetensors file"))
 
 
-def _encode(obj, path, arrays):
+def _encode(obj, path, arrays, depth=0):
     # np.asarray(order="C"), not np.ascontiguousarray, which makes a 0-d array (a BatchNorm's
     # num_batches_tracked, a loss) 1-d.
+    if depth > _MAX_DEPTH:  # what tl.load would refuse; a list that contains itself ends here too
+        raise ValueError(f"tl.save: the object nests deeper than {_MAX_DEPTH} levels (at '{path[:200]}...'; does it "
+                         "contain itself?)")
     if isinstance(obj, Tensor):
         return {"tensor": _put(path, np.asarray(obj.numpy(), order="C"), arrays)}
     if isinstance(obj, np.ndarray):
@@ -49,12 +52,12 @@ def _encode(obj, path, arrays):
         for k, v in obj.items():
             if not isinstance(k, (str, int)) or isinstance(k, bool):
                 raise TypeError(f"tl.save: dict keys must be str or int, got {type(k).__name__} at '{path}'")
-            items.append([k, _encode(v, f"{path}.{k}" if path else str(k), arrays)])
+            items.append([k, _encode(v, f"{path}.{k}" if path else str(k), arrays, depth + 1)])
         return {"dict": items}
     if isinstance(obj, (list, tuple)):
         kind = "tuple" if isinstance(obj, tuple) else "list"
-        return {kind: [_encode(v, f"{path}.{i}" if path else str(i), arrays) for i, v in enumerate(obj)]}
-    if obj is None or isinstance(obj, (bool, str)) or isinstance(obj, numbers.Number):
+        return {kind: [_encode(v, f"{path}.{i}" if path else str(i), arrays, depth + 1) for i, v in enumerate(obj)]}
+    if obj is None or isinstance(obj, (bool, str)) or isinstance(obj, numbers.Real):  # (JSON has no complex)
         return {"value": obj.item() if isinstance(obj, np.generic) else obj}
     raise TypeError(f"tl.save: cannot store a {type(obj).__name__} (at '{path or '<root>'}'); tensors, numpy arrays, "
                     "dicts, lists, tuples, numbers, strings and None can be saved")
@@ -78,7 +81,10 @@ def save(obj, f):
     arrays = {}
     metadata = {_STRUCTURE: json.dumps(_encode(obj, "", arrays))}
     if isinstance(f, (str, os.PathLike)):
-        save_file(arrays, os.fspath(f), metadata=metadata)
+        try:
+            save_file(arrays, os.fspath(f), metadata=metadata)
+        except SafetensorError as error:  # the library's I/O errors (a missing folder, a directory) as OSError
+            raise OSError(f"tl.save: cannot write {os.fspath(f)!r}: {error}") from None
     elif hasattr(f, "write"):
         f.write(_save_bytes(arrays, metadata=metadata))
     else:

@@ -12,9 +12,11 @@ from ._convert import numpy_to_array
 from ._repr import tensor_repr
 from .device import device, device_name
 from .dtypes import _BY_NAME
+from .errors import DeviceError
 from .memory_formats import check_memory_format, contiguous_format, is_contiguous_as
 
 _B = _core.BinaryOp
+_NUMPY_MAX_DIMS = 64  # numpy 2's limit (NPY_MAXDIMS)
 _Number = numbers.Number
 
 
@@ -134,6 +136,9 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     # ---- host data and interop -------------------------------------------------------------------
     def numpy(self, *, force=False):
         """The data as a numpy array; shares memory with a CPU tensor (no copy)."""
+        if self._a.ndim > _NUMPY_MAX_DIMS:  # numpy would wrap the buffer in a 0-d object array instead
+            raise ValueError(f"numpy(): a numpy array has at most {_NUMPY_MAX_DIMS} dims, this tensor has "
+                             f"{self._a.ndim}")
         a = self._a if self._a.device == "cpu" else _core.to_device(self._a, "cpu")
         return np.asarray(a)
 
@@ -166,7 +171,7 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         """The value of a one-element tensor as a Python number (float, int or bool); ValueError otherwise."""
         if self._a.numel() != 1:
             raise ValueError(f"item(): a tensor with {self._a.numel()} elements cannot be converted to a Python scalar")
-        return self.numpy().reshape(-1)[0].item()
+        return self.reshape(-1).numpy()[0].item()  # (reshaped first: a one-element tensor may pass numpy's 64 dims)
 
     def __float__(self):
         return float(self.item())
@@ -339,6 +344,57 @@ def _init_autograd_fields(t):
 # On the hot path of every op, so native (python/src/bind_autograd.cpp): 0.05 us against 0.24 in Python.
 _core.configure_tensor(Tensor)
 _wrap = _core.wrap
+
+# .grad as a checked property over its slot (the native engine, configured above, reads and writes the slot's
+# offset): a gradient of another shape, dtype or device, or not a tensor at all, is refused as PyTorch refuses it,
+# instead of surfacing later in an optimizer or clip_grad_norm_ (or not at all).
+_GRAD_SLOT = Tensor.__dict__["grad"]
+
+
+def _set_grad(self, value):
+    if value is not None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+        if value._a.shape != self._a.shape:
+            raise RuntimeError(f"assigned grad has data of a different size: {list(value._a.shape)} for a tensor of "
+                               f"shape {list(self._a.shape)}")
+        if value._a.dtype != self._a.dtype:
+            raise RuntimeError(f"assigned grad has data of a different type: {value._a.dtype} for a tensor of dtype "
+                               f"{self._a.dtype}")
+        if value._a.device != self._a.device:
+            raise DeviceError(f"assigned grad is on {value._a.device}, the tensor on {self._a.device}")
+    _GRAD_SLOT.__set__(self, value)
+
+
+def _del_grad(self):
+    _GRAD_SLOT.__set__(self, None)
+
+
+def _get_grad(self):
+    return _GRAD_SLOT.__get__(self)
+
+
+Tensor.grad = property(_get_grad, _set_grad, _del_grad, doc="The gradient backward() accumulated (None before).")
+
+# requires_grad the same way: a bool, and True only on a float16 tensor (an int32 tensor set to require grad reached
+# the float kernels of backward).
+_REQUIRES_GRAD_SLOT = Tensor.__dict__["requires_grad"]
+
+
+def _set_requires_grad(self, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"requires_grad must be a bool, got {type(value).__name__}")
+    if value and self._a.dtype != "float16":
+        raise RuntimeError(f"only float16 tensors can require gradients (this one is {self._a.dtype})")
+    _REQUIRES_GRAD_SLOT.__set__(self, bool(value))
+
+
+def _get_requires_grad(self):
+    return _REQUIRES_GRAD_SLOT.__get__(self)
+
+
+Tensor.requires_grad = property(_get_requires_grad, _set_requires_grad,
+                                doc="Whether autograd records operations on this tensor.")
 
 
 def tensor_method(*names):

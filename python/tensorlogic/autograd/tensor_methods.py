@@ -1,6 +1,8 @@
 """The autograd methods of tl.Tensor (attached with tensor_method; the fields live in tensor.py)."""
 import weakref
 
+import numpy as np
+
 from ..tensor import Tensor, _wrap, tensor_method
 from .api import backward as _backward
 
@@ -32,6 +34,8 @@ def detach_(self):
 def requires_grad_(self, requires_grad=True):
     """Sets requires_grad in place and returns self. Only float16 tensors can require grad, and a non-leaf cannot be
     switched off (detach() it instead)."""
+    if not isinstance(requires_grad, (bool, np.bool_)):
+        raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
     if self.grad_fn is not None and not requires_grad:
         raise RuntimeError("requires_grad_(False): this tensor is not a leaf (it has a grad_fn); use detach() instead")
     if requires_grad and self._a.dtype != "float16":
@@ -67,6 +71,8 @@ class RemovableHandle:
 @tensor_method()
 def register_hook(self, hook):
     """hook(grad) runs when this tensor's gradient is computed; a non-None result replaces the gradient."""
+    if not callable(hook):
+        raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
     if not self.requires_grad:
         raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
     if self._hooks is None:

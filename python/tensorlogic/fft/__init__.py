@@ -83,16 +83,33 @@ def _plan(shape, s, dim, name):
     return dims, sizes
 
 
+# More float64 values than any host holds (2^48: 2 PiB of complex128): a MemoryError before numpy is asked, which
+# past 2^63 bytes raises a ValueError of its own ("array is too big").
+_MAX_POINTS = 2**48
+
+
+def _check_points(count, name):
+    if count > _MAX_POINTS:
+        raise MemoryError(f"fft.{name}: {count} points exceed the available memory")
+
+
 def _check_sizes(sizes, name):
     for v in sizes:
         if v < 1:
             raise ValueError(f"fft.{name}: invalid number of data points ({v}) specified")
+    _check_points(int(np.prod(sizes, dtype=object)), name)
     return sizes
 
 
 def _signal(n, dim, name):
-    """(s, dim) of a one-dimensional transform's n and dim."""
-    return (None if n is None else (_int(n, name, "n"),)), (dim,)
+    """(s, dim) of a one-dimensional transform's n and dim; n must be positive (-1 means the input's own size only
+    in an s)."""
+    if n is None:
+        return None, (dim,)
+    n = _int(n, name, "n")
+    if n < 1:
+        raise ValueError(f"fft.{name}: invalid number of data points ({n}) specified")
+    return (n,), (dim,)
 
 
 # ---- the three kinds of transform -----------------------------------------------------------------------------
@@ -239,6 +256,7 @@ def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=Fal
     n = _int(n, "fftfreq", "n")
     if n < 0:
         raise ValueError(f"fft.fftfreq: n must be non-negative, got {n}")
+    _check_points(n, "fftfreq")
     counts = np.concatenate([np.arange((n + 1) // 2), np.arange(-(n // 2), 0)])
     return _frequencies(counts, n, d, "fftfreq", dtype, device, requires_grad)
 
@@ -248,6 +266,7 @@ def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=Fa
     n = _int(n, "rfftfreq", "n")
     if n < 0:
         raise ValueError(f"fft.rfftfreq: n must be non-negative, got {n}")
+    _check_points(n, "rfftfreq")
     return _frequencies(np.arange(n // 2 + 1), n, d, "rfftfreq", dtype, device, requires_grad)
 
 

@@ -16,10 +16,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     norm_type-norm exceeds it to that norm. sparse gradients are dense here (the same values)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"embedding: input must be a Tensor of indices, got {type(input).__name__}")
-    if padding_idx is not None:
-        if not -weight.shape[0] <= padding_idx < weight.shape[0]:
-            raise ValueError("Padding_idx must be within num_embeddings")
-        padding_idx %= weight.shape[0]
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"embedding: weight must be a Tensor, got {type(weight).__name__}")
+    if padding_idx is not None and weight.ndim == 2:  # (a weight of another rank: the lookup's ShapeMismatchError)
+        padding_idx = padding_index(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renorm_rows(weight, input, float(max_norm), float(norm_type))
     out = _embedding(weight, input)
@@ -46,6 +46,17 @@ class _ScaledGradient(Function):
     @staticmethod
     def backward(ctx, g):
         return g * ctx.scale, None
+
+
+def padding_index(padding_idx, num_embeddings):
+    """padding_idx in [0, num_embeddings) (a negative one counted from the end), or None; it must be an int."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, Tensor) or not hasattr(type(padding_idx), "__index__"):
+        raise TypeError(f"embedding: padding_idx must be an int, got {type(padding_idx).__name__}")
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError("Padding_idx must be within num_embeddings")
+    return int(padding_idx) % num_embeddings
 
 
 def _renorm_rows(weight, input, max_norm, norm_type):

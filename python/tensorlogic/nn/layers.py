@@ -8,6 +8,7 @@ from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _shape_args, _wrap
 from . import functional as F
 from . import init
+from .embedding_function import padding_index
 from .module import Module
 from .normalization import affine_parameters
 from .parameter import Parameter, check_parameter_dtype
@@ -91,10 +92,7 @@ class Embedding(Module):
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         check_parameter_dtype("Embedding", dtype)
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
+        padding_idx = padding_index(padding_idx, num_embeddings)
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.sparse = sparse

@@ -1,6 +1,7 @@
 """Module: the base of every layer: registration of parameters, buffers and children, forward and backward hooks
 (module_hooks.py holds the global hooks and the backward machinery), traversal, modes, devices, state dicts and
 PyTorch-style printing."""
+import collections.abc
 from collections import OrderedDict, namedtuple
 
 from .. import _core
@@ -356,6 +357,8 @@ class Module:
     def load_state_dict(self, state_dict, strict=True):
         """Copies values into the existing parameters and buffers; typed errors name every bad key. A lazy module
         that has not run yet (nn/lazy.py) first makes its parameters in the checkpoint's shapes."""
+        if not isinstance(state_dict, collections.abc.Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         for name, module in self.named_modules():
             lazy_load = getattr(module, "_lazy_load", None)
             if lazy_load is not None:

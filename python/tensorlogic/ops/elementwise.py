@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .. import _core
-from .._convert import check_f16_range
+from .._convert import EXACT_IN_FLOAT, check_f16_range, check_int_fill
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function, OpFamily, inplace, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
@@ -317,9 +317,16 @@ negative = tensor_method("negative")(neg)
 def round(input, decimals=0):
     """Rounds to the nearest integer, halves to even (as torch.round); with `decimals`, to that many decimal places
     (input * 10**decimals rounded, then divided back, so the f16 result is the nearest representable value)."""
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+        raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
+    if not -(2**63) <= decimals < 2**63:
+        raise OverflowError(f"round(): decimals {decimals} does not fit in 64 bits")
     if decimals == 0:
         return _unary(_U.round, input)
-    scale = 10.0 ** decimals
+    try:
+        scale = 10.0 ** decimals
+    except OverflowError:  # beyond a double: inf, as PyTorch's float scale (its result is then NaN, as here)
+        scale = math.inf
     return _unary(_U.round, input * scale) / scale
 
 
@@ -677,6 +684,12 @@ def fill_(input, value):
         raise TypeError(f"fill_: value must be a real number, got {type(value).__name__}")
     if input.dtype.name == "float16":
         check_f16_range(np.asarray(float(value)))
+    elif input.dtype.name in ("int32", "int64"):
+        if not math.isfinite(value):
+            raise ValueError(f"fill_: cannot fill an {input.dtype.name} tensor with {value!r}")
+        value = check_int_fill(value, input.dtype.name, "fill_")
+        if builtins.abs(value) > EXACT_IN_FLOAT:
+            return copy_(input, _as_tensor_like(value, input))
     if records(input):
         return inplace(input, lambda before: where(1.0, float(value), before), "fill_")
     _core.fill_(input._a, float(value))

@@ -1,8 +1,9 @@
 """torch._foreach_*: an op over lists of tensors, as EMA and optimizer code call them (timm's and diffusers' EMA:
 _foreach_lerp_, _foreach_mul_, _foreach_sub_ ...). Each runs the op per tensor (no fused multi-tensor kernel);
 the second operand is a list (one per tensor) or one scalar or tensor shared by all."""
+from ..promotion import check_cast
 from ..tensor import Tensor
-from . import composite, elementwise
+from . import add_products, composite, elementwise
 
 # name -> (out-of-place function, in-place method name, whether it takes alpha=)
 _BINARY = {"add": (elementwise.add, "add_", True), "sub": (elementwise.sub, "sub_", True),
@@ -41,8 +42,7 @@ def _binary(op, fn, method, with_alpha):
     def in_place(self, other, **kwargs):
         tensors = _tensors(self, op)
         if method is None:  # no in-place form of its own: the result is copied back
-            for t, r in zip(tensors, out_of_place(tensors, other, **kwargs)):
-                t.copy_(r)
+            _copy_back(tensors, out_of_place(tensors, other, **kwargs), f"_foreach_{op}_")
             return
         alpha = kwargs.pop("alpha", 1) if with_alpha else 1
         if kwargs:
@@ -64,7 +64,7 @@ def _unary(op):
 
     def in_place(self):
         for t in _tensors(self, op):
-            t.copy_(getattr(t, op)())
+            getattr(t, op + "_")()  # (checks that the result's dtype can be written into t, as PyTorch does)
 
     out_of_place.__doc__ = f"[t.{op}() for each tensor t]."
     in_place.__doc__ = f"{op} written into each tensor of the list in place."
@@ -86,32 +86,48 @@ def _foreach_lerp_(self, tensors1, weight):
         s.lerp_(e, w)
 
 
+def _pointwise(op, self, tensor1, tensor2, value):
+    """[op(s, a, b, value=v)]: tensor1 and tensor2 lists of tensors, one per tensor (PyTorch takes no scalar for
+    them), value one number or one per tensor."""
+    tensors = _tensors(self, op)
+    n = len(tensors)
+    operands = []
+    for name, others in (("tensor1", tensor1), ("tensor2", tensor2)):
+        if not isinstance(others, (list, tuple)) or not all(isinstance(t, Tensor) for t in others):
+            raise TypeError(f"_foreach_{op}(): argument '{name}' must be a list of tensors, got "
+                            f"{type(others).__name__}")
+        operands.append(_operands(others, n, op))
+    fn = getattr(add_products, op)
+    return [fn(s, a, b, value=v) for s, a, b, v in zip(tensors, *operands, _operands(value, n, op))]
+
+
 def _foreach_addcmul(self, tensor1, tensor2, value=1):
     """[s + value * t1 * t2] (value one scalar or one per tensor)."""
-    tensors = _tensors(self, "addcmul")
-    n = len(tensors)
-    return [s + v * a * b for s, a, b, v in zip(tensors, _operands(tensor1, n, "addcmul"),
-                                                 _operands(tensor2, n, "addcmul"), _operands(value, n, "addcmul"))]
+    return _pointwise("addcmul", self, tensor1, tensor2, value)
 
 
 def _foreach_addcdiv(self, tensor1, tensor2, value=1):
     """[s + value * t1 / t2] (value one scalar or one per tensor)."""
-    tensors = _tensors(self, "addcdiv")
-    n = len(tensors)
-    return [s + v * a / b for s, a, b, v in zip(tensors, _operands(tensor1, n, "addcdiv"),
-                                                 _operands(tensor2, n, "addcdiv"), _operands(value, n, "addcdiv"))]
+    return _pointwise("addcdiv", self, tensor1, tensor2, value)
 
 
 def _foreach_addcmul_(self, tensor1, tensor2, value=1):
     """addcmul written into each tensor in place."""
-    for s, r in zip(self, _foreach_addcmul(self, tensor1, tensor2, value)):
-        s.copy_(r)
+    _copy_back(self, _foreach_addcmul(self, tensor1, tensor2, value), "_foreach_addcmul_")
 
 
 def _foreach_addcdiv_(self, tensor1, tensor2, value=1):
     """addcdiv written into each tensor in place."""
-    for s, r in zip(self, _foreach_addcdiv(self, tensor1, tensor2, value)):
-        s.copy_(r)
+    _copy_back(self, _foreach_addcdiv(self, tensor1, tensor2, value), "_foreach_addcdiv_")
+
+
+def _copy_back(tensors, results, name):
+    """Writes each result into its tensor, after checking every dtype first (a float result copied into an int
+    tensor was silently truncated) and before writing any."""
+    for t, r in zip(tensors, results):
+        check_cast(r.dtype, t.dtype, name)
+    for t, r in zip(tensors, results):
+        t.copy_(r)
 
 
 def _foreach_copy_(self, src, non_blocking=False):

@@ -10,7 +10,7 @@ from .._convert import numpy_to_array
 from ..device import device_name
 from ..generator import host_rng
 from ..dtypes import _BY_NAME, as_dtype, float16, int64
-from ..tensor import _size_keyword, _wrap, tensor_method
+from ..tensor import Tensor, _size_keyword, _wrap, tensor_method
 
 _U64 = (1 << 64) - 1
 
@@ -144,14 +144,22 @@ def normal_(input, mean=0.0, std=1.0, *, generator=None):
 def bernoulli_(input, p=0.5, *, generator=None):
     """Fills input with 1 where a uniform draw falls below p (a number or a tensor of probabilities), else 0."""
     _no_generator(generator, "bernoulli_")
-    return _fill_random(input, (rand(input.shape, device=input.device) < p).float())
+    return _fill_random(input, (rand(input.shape, device=input.device) < _probabilities(p, "bernoulli_")).float())
 
 
 @tensor_method()
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability input (or p), else 0, as float16."""
     _no_generator(generator, "bernoulli")
-    return (rand(input.shape, device=input.device) < (input if p is None else p)).float()
+    return (rand(input.shape, device=input.device) < _probabilities(input if p is None else p, "bernoulli")).float()
+
+
+def _probabilities(p, op):
+    """p when every probability in it is in [0, 1]; PyTorch's RuntimeError otherwise (1.5 and NaN drew 1 and 0)."""
+    inside = (p >= 0) & (p <= 1)
+    if not (inside.all() if isinstance(inside, Tensor) else inside):
+        raise RuntimeError(f"{op}: expected every probability p to be in [0, 1]")
+    return p
 
 
 @tensor_method()

@@ -114,7 +114,7 @@ class _Move(Function):
 def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
     """to(device), to(dtype), to(device, dtype), to(other_tensor), with keywords too (PyTorch's forms). The data
     stays row-major whatever memory_format asks (see tensorlogic.memory_formats)."""
-    check_memory_format(memory_format, "to")
+    check_memory_format(memory_format, "to", getattr(self, "ndim", None))
     target = device
     for arg in args:
         if isinstance(arg, Tensor):
@@ -151,7 +151,7 @@ def _looks_like_dtype(value):
 def clone(input, *, memory_format=None):
     """A copy of the data in a fresh contiguous buffer; gradients flow back to input. The copy is row-major whatever
     memory_format asks (see tensorlogic.memory_formats)."""
-    check_memory_format(memory_format, "clone")
+    check_memory_format(memory_format, "clone", getattr(input, "ndim", None))
     return _Copy.apply(input, _core.clone)
 
 
@@ -159,7 +159,7 @@ def clone(input, *, memory_format=None):
 def contiguous(input, memory_format=None):
     """input itself when it is contiguous, else a contiguous copy (recorded for autograd); row-major whatever
     memory_format asks (see tensorlogic.memory_formats)."""
-    check_memory_format(memory_format, "contiguous")
+    check_memory_format(memory_format, "contiguous", getattr(input, "ndim", None))
     return input if input._a.is_contiguous() else _Copy.apply(input, _core.contiguous)
 
 

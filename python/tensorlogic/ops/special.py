@@ -230,7 +230,14 @@ def polygamma(n, input):
         raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
     if not isinstance(input, Tensor):
         raise TypeError(f"polygamma(): argument 'input' must be Tensor, not {type(input).__name__}")
-    return _Unary.apply(_U.polygamma, input, float(n))
+    return _Unary.apply(_U.polygamma, input, float(_kernel_order(n)))
+
+
+def _kernel_order(n):
+    """n as the kernel takes it (a float parameter, an int inside): beyond 2^24 a float loses n's parity, so a huge n
+    becomes 2^24 - 2 or 2^24 - 1, of its parity. Past n = 170 n! is inf in double and n! zeta(n + 1, x) keeps only
+    its sign and whether zeta is 0, positive or inf, which for every f16 x is the same at any n past 2^21."""
+    return n if n < 2**24 else 2**24 - 2 + n % 2
 
 
 def _polygamma_method(input, n):

@@ -10,6 +10,7 @@ import math
 from .. import _core
 from ..autograd.broadcast import sum_to
 from ..autograd.function import Function
+from ..creation import arange
 from ..errors import TensorLogicRuntimeError
 from ..tensor import Tensor, _wrap, tensor_method
 from .elementwise import (_BINARY_GRAD, _UNARY_GRAD, _UNARY_USES_X, _UNARY_USES_Y, _Binary, _Unary, _binary, exp, log,
@@ -159,7 +160,8 @@ def multigammaln(input, p):
         raise TypeError(f"multigammaln(): argument 'input' must be Tensor, not {type(input).__name__}")
     if not input.is_floating_point():
         input = input.float()
-    halves = input.new_tensor([-i / 2.0 for i in range(p)])
+    # built as a tensor, not a Python list: a p beyond memory is a MemoryError at once, not a loop of p steps
+    halves = arange(p, device=input.device) * -0.5
     return _Unary.apply(_U.lgamma, input.unsqueeze(-1) + halves).sum(-1) + p * (p - 1) / 4.0 * math.log(math.pi)
 
 

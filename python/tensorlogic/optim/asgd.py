@@ -28,7 +28,10 @@ class ASGD(HostOptimizer):
         else:
             state["ax"] = weight.copy()
         step = state["step"]
-        state["eta"] = group["lr"] / ((1 + group["lambd"] * group["lr"] * step) ** group["alpha"])
+        with np.errstate(all="ignore"):  # in float64, as PyTorch's tensor math: a hostile lambd gives inf or NaN, not
+            # Python's ZeroDivisionError or a complex power
+            state["eta"] = float(np.float64(group["lr"]) / (np.float64(1 + group["lambd"] * group["lr"] * step)
+                                                             ** group["alpha"]))
         state["mu"] = 1 / max(1, step - group["t0"])
         return weight
 

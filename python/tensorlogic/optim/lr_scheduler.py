@@ -1,8 +1,19 @@
 """Learning-rate schedulers with torch.optim.lr_scheduler's recursive formulas, so the lr sequences match."""
 import math
+import numbers
 from collections import Counter
 
 from .optimizer import Optimizer
+
+
+def _positive(value, name, owner):
+    """value when it is a positive number; a TypeError or ValueError naming it otherwise (it divides an epoch
+    count: 0 gave ZeroDivisionError at the first step)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a positive number, got {type(value).__name__}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{owner}: {name} must be positive and finite, got {value}")
+    return value
 
 
 class LRScheduler:
@@ -12,6 +23,8 @@ class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int):
+            raise TypeError(f"{type(self).__name__}: last_epoch must be an int, got {type(last_epoch).__name__}")
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -55,13 +68,13 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict):
         """Restores a state from state_dict()."""
-        self.__dict__.update(state_dict)
+        self.__dict__.update(_state(state_dict, self))
 
 
 class StepLR(LRScheduler):
     """Multiplies each lr by gamma every step_size epochs, as torch.optim.lr_scheduler.StepLR."""
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size, self.gamma = _positive(step_size, "step_size", "StepLR"), gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -89,7 +102,7 @@ class CosineAnnealingLR(LRScheduler):
     """Anneals each lr from its base to eta_min along a cosine over T_max epochs (and back up after, as PyTorch's
     recursive form does), as torch.optim.lr_scheduler.CosineAnnealingLR."""
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max, self.eta_min = _positive(T_max, "T_max", "CosineAnnealingLR"), eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -152,6 +165,9 @@ class MultiStepLR(LRScheduler):
     """Multiplies each lr by gamma at each epoch listed in milestones (twice if listed twice), as
     torch.optim.lr_scheduler.MultiStepLR."""
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        listed = [] if isinstance(milestones, (str, bytes)) else _iterable(milestones, "MultiStepLR: milestones")
+        if isinstance(milestones, (str, bytes)) or not all(isinstance(m, int) for m in listed):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epoch numbers (ints), got {milestones!r}")
         self.milestones, self.gamma = Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -271,6 +287,8 @@ class OneCycleLR(_CyclesMomentum):
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
         if len(max_lrs) != len(groups):
             raise ValueError(f"expected {len(groups)} values for max_lr, got {len(max_lrs)}")
+        _positive(div_factor, "div_factor", "OneCycleLR")
+        _positive(final_div_factor, "final_div_factor", "OneCycleLR")
         if last_epoch == -1:
             for group, lr in zip(groups, max_lrs):
                 group["initial_lr"] = lr / div_factor
@@ -365,6 +383,9 @@ class ConstantLR(LRScheduler):
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if not 0 <= factor <= 1:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        if factor == 0:  # PyTorch takes 0, then divides by it at total_iters (a ZeroDivisionError)
+            raise ValueError("ConstantLR: factor 0 cannot be undone at total_iters (the lr is divided by the factor "
+                             "there); give a positive factor")
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -393,6 +414,9 @@ class PolynomialLR(LRScheduler):
     """Decays each lr by (1 - epoch / total_iters) ** power over total_iters epochs, as
     torch.optim.lr_scheduler.PolynomialLR."""
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        if isinstance(power, bool) or not isinstance(power, numbers.Real) or not power >= 0:
+            raise ValueError(f"PolynomialLR: power must be a non-negative number, got {power!r} (a negative power "
+                             "divides by zero at the last epoch)")
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
@@ -418,8 +442,8 @@ class CyclicLR(_CyclesMomentum):
             for lr, group in zip(base_lrs, groups):
                 group["lr"] = lr
         self.max_lrs = _per_group("max_lr", groups, max_lr)
-        up = float(step_size_up)
-        down = float(step_size_down) if step_size_down is not None else up
+        up = float(_positive(step_size_up, "step_size_up", "CyclicLR"))
+        down = float(_positive(step_size_down, "step_size_down", "CyclicLR")) if step_size_down is not None else up
         self.total_size, self.step_ratio = up + down, up / (up + down)
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
@@ -510,7 +534,10 @@ class SequentialLR(LRScheduler):
 
     def load_state_dict(self, state_dict):
         """Restores a state from state_dict(), and each scheduler's."""
-        state = dict(state_dict)
+        state = dict(_state(state_dict, self))
+        if not isinstance(state.get("_schedulers"), (list, tuple)):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state has no '_schedulers' list (each "
+                             "scheduler's state)")
         for scheduler, own in zip(self._schedulers, state.pop("_schedulers")):
             scheduler.load_state_dict(own)
         self.__dict__.update(state)
@@ -522,6 +549,10 @@ class ChainedScheduler(SequentialLR):
         if len(schedulers) < 1:
             raise ValueError(f"{type(self).__name__} expects at least one scheduler to be chained, but got no "
                              "scheduler.")
+        for i, scheduler in enumerate(schedulers):
+            if not isinstance(scheduler, LRScheduler):
+                raise TypeError(f"{type(self).__name__}: scheduler at index {i} is a {type(scheduler).__name__}, not "
+                                "an LRScheduler")
         optimizer = optimizer or schedulers[0].optimizer
         for i, scheduler in enumerate(schedulers):
             if getattr(scheduler, "optimizer", None) is not optimizer:
@@ -535,3 +566,17 @@ class ChainedScheduler(SequentialLR):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._lrs()
+
+
+def _state(state_dict, scheduler):
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"{type(scheduler).__name__}.load_state_dict: expected a dict (from state_dict()), got "
+                        f"{type(state_dict).__name__}")
+    return state_dict
+
+
+def _iterable(value, what):
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{what} must be a list, got {type(value).__name__}") from None

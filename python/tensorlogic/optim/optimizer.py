@@ -13,6 +13,7 @@ arrays and skip the whole update on the device when the flag is set (PyTorch's f
 counts then live on the device too (an int32 tensor in state["step"]), since the host does not know whether
 a step happened."""
 import copy
+import numbers
 from collections import defaultdict
 
 import numpy as np
@@ -34,6 +35,39 @@ required = _Required()
 def _check(condition, message):
     if not condition:
         raise ValueError(message)
+
+
+# The options that are numbers (or tuples of numbers: betas, etas, step_sizes, Adafactor's eps), checked before any
+# comparison or the native kernel sees them: a string there gave Python's "'>=' not supported" or pybind11's cast
+# message at step().
+_NUMBER_OPTIONS = {"lr", "momentum", "dampening", "weight_decay", "eps", "betas", "alpha", "lr_decay",
+                   "initial_accumulator_value", "lambd", "t0", "momentum_decay", "rho", "etas", "step_sizes",
+                   "max_iter", "max_eval", "tolerance_grad", "tolerance_change", "history_size", "beta2_decay", "d"}
+
+
+# The options that are pairs (Adafactor's eps is one, with None allowed in it).
+_TUPLE_OPTIONS = {"betas", "etas", "step_sizes", "eps"}
+# Switches the native kernels take as bools (pybind11's cast message reached the user for a tuple).
+_BOOL_OPTIONS = {"amsgrad", "nesterov", "maximize", "centered", "decoupled_weight_decay"}
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) or (isinstance(value, Tensor) and value.numel() == 1)
+
+
+def _check_option_types(group, owner):
+    for name in _NUMBER_OPTIONS & group.keys():
+        value = group[name]
+        if _is_number(value):
+            continue
+        pair = name in _TUPLE_OPTIONS and isinstance(value, (tuple, list))
+        if pair and all(v is None or _is_number(v) for v in value):
+            continue
+        raise TypeError(f"{owner}: option '{name}' must be a number (or a tuple of numbers), got "
+                        f"{type(value).__name__}")
+    for name in _BOOL_OPTIONS & group.keys():
+        if not isinstance(group[name], (bool, np.bool_)):
+            raise TypeError(f"{owner}: option '{name}' must be a bool, got {type(group[name]).__name__}")
 
 
 class Optimizer:
@@ -73,6 +107,8 @@ class Optimizer:
         others taken from the optimizer's defaults."""
         if not isinstance(param_group, dict):
             raise TypeError(f"add_param_group: expected a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("add_param_group: a parameter group needs a 'params' entry (the tensors it optimizes)")
         group = dict(param_group)
         params = group["params"]
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
@@ -87,6 +123,7 @@ class Optimizer:
             if default is required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             group.setdefault(name, default)
+        _check_option_types(group, type(self).__name__)
         self._validate(group)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]) or len({id(p) for p in group["params"]}) != len(group["params"]):
@@ -200,7 +237,7 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restores the state and group options saved by state_dict(); the groups must have the same numbers of
         parameters."""
-        groups = state_dict["param_groups"]
+        groups, saved_state = _checked_layout(state_dict)
         if len(groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: the state has {len(groups)} parameter groups, the optimizer has "
                              f"{len(self.param_groups)}")
@@ -208,32 +245,78 @@ class Optimizer:
             if len(mine["params"]) != len(theirs["params"]):
                 raise ValueError("load_state_dict: a parameter group has a different number of parameters than the "
                                  "one in the state")
+        for mine, theirs in zip(self.param_groups, groups):  # options checked before anything changes
+            merged = {**mine, **{k: v for k, v in theirs.items() if k != "params"}}
+            _check_option_types(merged, f"{type(self).__name__}.load_state_dict")
+            self._validate(merged)
         state, loaded = defaultdict(dict), {}
         for mine, theirs in zip(self.param_groups, groups):
             if self._kind is not None:
                 names = self._slot_names({**mine, **{k: v for k, v in theirs.items() if k != "params"}})
             for p, key in zip(mine["params"], theirs["params"]):
-                entry = state_dict["state"].get(key, state_dict["state"].get(str(key)))
+                entry = saved_state.get(key, saved_state.get(str(key)))
                 if entry is None:
                     continue
+                if not isinstance(entry, dict):
+                    raise TypeError(f"load_state_dict: the state of parameter {key} must be a dict, got "
+                                    f"{type(entry).__name__}")
                 if self._kind is None:
                     state[p] = {k: _copied(v) for k, v in entry.items()}
                     continue
                 slots = []
                 for name in names:
                     if name not in entry:
-                        raise KeyError(f"load_state_dict: the state of parameter {key} has no '{name}'")
-                    values = np.asarray(entry[name], dtype=np.float32)
+                        raise ValueError(f"load_state_dict: the state of parameter {key} has no '{name}' (a state "
+                                         f"saved by another optimizer or with other options?)")
+                    try:
+                        values = np.asarray(entry[name], dtype=np.float32)
+                    except (TypeError, ValueError):
+                        raise TypeError(f"load_state_dict: '{name}' of parameter {key} must be an array of numbers, "
+                                        f"got {type(entry[name]).__name__}") from None
                     if values.shape != tuple(p.shape):
                         raise ValueError(f"load_state_dict: '{name}' of parameter {key} has shape {values.shape}, "
                                          f"the parameter has shape {tuple(p.shape)}")
                     slots.append(values.copy() if not slots else _from_f32(values, p))
                 loaded[p] = slots[0]
                 slots[0] = _zeros(p, "float16")  # replaced at the parameter's next update
-                state[p] = {"step": int(entry["step"]), "slots": slots}
+                state[p] = {"step": _step_count(entry.get("step"), key), "slots": slots}
         for mine, theirs in zip(self.param_groups, groups):
             mine.update({k: v for k, v in theirs.items() if k != "params"})
         self.state, self._loaded_compensation = state, loaded
+
+
+def _checked_layout(state_dict):
+    """(param_groups, state) of a state dict, after checking the layout torch.optim's has: a dict whose
+    'param_groups' is a list of dicts each with a 'params' list, and whose 'state' is a dict."""
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"load_state_dict: expected a dict (from Optimizer.state_dict()), got "
+                        f"{type(state_dict).__name__}")
+    missing = [k for k in ("state", "param_groups") if k not in state_dict]
+    if missing:
+        raise ValueError(f"load_state_dict: the state dict has no {' or '.join(repr(k) for k in missing)} entry (is it "
+                         f"an optimizer's state dict?)")
+    groups, state = state_dict["param_groups"], state_dict["state"]
+    if not isinstance(state, dict):
+        raise TypeError(f"load_state_dict: 'state' must be a dict, got {type(state).__name__}")
+    if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+        raise TypeError("load_state_dict: 'param_groups' must be a list of dicts")
+    for group in groups:
+        if not isinstance(group.get("params"), (list, tuple)):
+            raise TypeError(f"load_state_dict: every parameter group needs a 'params' list, got "
+                            f"{type(group.get('params')).__name__}")
+    return groups, state
+
+
+def _step_count(value, key):
+    """A saved step count as an int (a tensor's included); anything else names the parameter."""
+    try:
+        step = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"load_state_dict: the step count of parameter {key} must be a non-negative int, got "
+                         f"{value!r}") from None
+    if step < 0 or step >= 2**31:
+        raise ValueError(f"load_state_dict: the step count of parameter {key} must be in [0, 2^31), got {step}")
+    return step
 
 
 def _copied(value):

@@ -13,6 +13,10 @@ def default_collate(batch):
     tensors and numpy arrays stack into a tensor, Python and numpy numbers become a 1-d tensor, strings
     stay a list, dicts collate per key, namedtuples per field, other sequences per position (tuples give a
     list). Floats are float16 and ints the integer dtype, as everywhere in TensorLogic."""
+    if not isinstance(batch, collections.abc.Sequence) or isinstance(batch, (str, bytes)):
+        raise TypeError(f"default_collate: expected a list of samples, got {type(batch).__name__}")
+    if not batch:
+        raise ValueError("default_collate: the batch is empty (a batch sampler gave no indices?)")
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)
@@ -25,6 +29,9 @@ def default_collate(batch):
     if isinstance(elem, (bool, int, float, np.number, np.bool_)):
         return tensor([b.item() if isinstance(b, np.generic) else b for b in batch])
     if isinstance(elem, collections.abc.Mapping):
+        if any(not isinstance(d, collections.abc.Mapping) or d.keys() != elem.keys() for d in batch):
+            raise ValueError(f"default_collate: every sample of the batch must be a dict with the keys of the first, "
+                             f"{sorted(map(str, elem.keys()))}")
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
         try:
             return type(elem)(collated)  # OrderedDict and other mapping types keep their type

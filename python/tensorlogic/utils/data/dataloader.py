@@ -8,6 +8,7 @@ get_worker_info() there gives the worker's id. An IterableDataset is read in the
 num_workers says (one stream, never replicated per worker). pin_memory, timeout, persistent_workers and
 multiprocessing_context are accepted and change nothing: there are no worker processes or pinned pages."""
 import itertools
+import operator
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +41,10 @@ def get_worker_info():
 def _tensor_rows(dataset, key):
     """(tensors, row indices) when `dataset` is a TensorDataset, or Subsets of one (random_split's result);
     None otherwise."""
-    key = [int(i) for i in key]
+    try:  # operator.index, not int: a sampler's 1.5 must not pick row 1
+        key = [operator.index(i) for i in key]
+    except TypeError:
+        raise TypeError(f"DataLoader: the sampler gave an index that is not an int, in {list(key)[:8]}") from None
     while type(dataset) is Subset:
         key = [int(dataset.indices[i]) for i in key]
         dataset = dataset.dataset
@@ -118,7 +122,7 @@ class DataLoader:
             return self.collate_fn(self.dataset[key])
         data = self.dataset
         rows = _tensor_rows(data, key) if self.collate_fn is default_collate else None
-        if rows is not None:
+        if rows is not None and rows[1]:  # (an empty batch goes to collate_fn, which says it is empty)
             # Stacking the rows one by one gives the same tensors; one index_select per tensor is faster.
             tensors, picked = rows
             return [t.index_select(0, tensor(picked, device=t.device)) for t in tensors]

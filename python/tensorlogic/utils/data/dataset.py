@@ -3,6 +3,7 @@ random_split."""
 import bisect
 import itertools
 import math
+import numbers
 import warnings
 
 from ...generator import host_rng
@@ -89,6 +90,8 @@ class ConcatDataset(Dataset):
             if -idx > len(self):
                 raise ValueError("absolute value of index should not exceed dataset length")
             idx += len(self)
+        if idx >= len(self):
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for a dataset of length {len(self)}")
         which = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][idx - start]
@@ -159,6 +162,9 @@ def random_split(dataset, lengths, generator=None):
     """Splits `dataset` into non-overlapping Subsets of the given lengths, or of the given fractions of its
     length (floored, then the remainder handed out one by one from the first split), as PyTorch does."""
     n = len(dataset)
+    if isinstance(lengths, (str, bytes)) or not all(isinstance(v, numbers.Real) for v in _listed(lengths)):
+        raise TypeError(f"random_split: lengths must be a list of ints or of fractions, got {lengths!r}")
+    lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         sizes = []
         for i, frac in enumerate(lengths):
@@ -172,7 +178,17 @@ def random_split(dataset, lengths, generator=None):
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
                               stacklevel=2)
         lengths = sizes
+    if any(isinstance(size, bool) or not isinstance(size, int) or size < 0 for size in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative ints (or fractions summing to 1), got {lengths}")
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     indices = host_rng(generator).permutation(n).tolist()
     return [Subset(dataset, indices[end - size:end]) for end, size in zip(itertools.accumulate(lengths), lengths)]
+
+
+def _listed(lengths):
+    try:
+        return list(lengths)
+    except TypeError:
+        raise TypeError(f"random_split: lengths must be a list of ints or of fractions, got "
+                        f"{type(lengths).__name__}") from None

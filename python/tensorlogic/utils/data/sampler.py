@@ -47,6 +47,8 @@ class RandomSampler(Sampler):
     def __iter__(self):
         # Drawn lazily, a chunk or a permutation at a time: num_samples may be huge (an "infinite" loader).
         n, rng, left = len(self.data_source), host_rng(self.generator), self.num_samples
+        if n == 0 and self.replacement:
+            raise ValueError(f"RandomSampler: cannot draw {left} samples with replacement from an empty dataset")
         while left > 0:
             chunk = rng.integers(0, n, min(left, 32)) if self.replacement else rng.permutation(n)[:left]
             left -= len(chunk)
@@ -84,9 +86,15 @@ class WeightedRandomSampler(Sampler):
         self.weights, self.num_samples, self.replacement, self.generator = w, num_samples, replacement, generator
 
     def __iter__(self):
-        rng = host_rng(self.generator)
-        return iter(rng.choice(len(self.weights), self.num_samples, self.replacement, self.weights / self.weights.sum())
-                    .tolist())
+        rng, p = host_rng(self.generator), self.weights / self.weights.sum()
+        if not self.replacement:
+            yield from rng.choice(len(self.weights), self.num_samples, False, p).tolist()
+            return
+        left = self.num_samples  # with replacement drawn a chunk at a time, as RandomSampler: num_samples may be huge
+        while left > 0:
+            chunk = rng.choice(len(self.weights), min(left, 4096), True, p)
+            left -= len(chunk)
+            yield from chunk.tolist()
 
     def __len__(self):
         return self.num_samples
