@@ -13,7 +13,7 @@ namespace {
 
 struct Names {  // interned attribute names
   PyObject *pre_hooks, *retained, *parent, *index, *n_outputs, *backward, *backward_into, *profiler, *backward_node,
-      *saved_tensors, *name, *anomaly, *grad;
+      *saved_tensors, *name, *anomaly;
 } names;
 
 bool is_node(PyObject* obj) { return Py_TYPE(obj) == ag.node; }  // (record and _output_node make exact Nodes)
@@ -448,16 +448,22 @@ class Engine {
   // owner.grad = store(g, owner.grad). The sum runs without the GIL (large arrays) or through Python (create_graph),
   // so another thread's backward may store into the same .grad meanwhile: then the sum is made again from the new
   // .grad (compare-and-swap: `current` is still held, so its address is not reused). Without this, concurrent
-  // backward calls lost gradients.
+  // backward calls lost gradients. The slot is written directly: what the engine stores has the leaf's shape, dtype
+  // and device already, so the check that an assignment to .grad runs (tensor.py) would only cost time.
   void accumulate_grad(PyObject* owner, const py::object& g) {
     for (;;) {
-      const py::object current = attr(owner, names.grad);
+      const py::object current = grad_of(owner);
       py::object stored = store(g, current);
-      if (attr(owner, names.grad).ptr() == current.ptr()) {
-        check(PyObject_SetAttr(owner, names.grad, stored.ptr()));
+      if (grad_of(owner).ptr() == current.ptr()) {
+        ag.t_grad.set(owner, stored.release().ptr());
         return;
       }
     }
+  }
+
+  static py::object grad_of(PyObject* owner) {
+    PyObject* grad = ag.t_grad.get(owner);
+    return py::reinterpret_borrow<py::object>(grad != nullptr ? grad : Py_None);
   }
 
   // The new .grad: g itself the first time (copied if already handed out), else current + g.
@@ -510,8 +516,7 @@ void configure_engine(py::object output_cls, py::object run_hooks, py::object no
                 PyUnicode_InternFromString("n_outputs"),     PyUnicode_InternFromString("backward"),
                 PyUnicode_InternFromString("backward_into"), PyUnicode_InternFromString("profiler"),
                 PyUnicode_InternFromString("backward_node"), PyUnicode_InternFromString("saved_tensors"),
-                PyUnicode_InternFromString("name"),          PyUnicode_InternFromString("anomaly"),
-                PyUnicode_InternFromString("grad")};
+                PyUnicode_InternFromString("name"),          PyUnicode_InternFromString("anomaly")};
 }
 
 }  // namespace

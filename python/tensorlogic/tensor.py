@@ -345,56 +345,34 @@ def _init_autograd_fields(t):
 _core.configure_tensor(Tensor)
 _wrap = _core.wrap
 
-# .grad as a checked property over its slot (the native engine, configured above, reads and writes the slot's
-# offset): a gradient of another shape, dtype or device, or not a tensor at all, is refused as PyTorch refuses it,
-# instead of surfacing later in an optimizer or clip_grad_norm_ (or not at all).
-_GRAD_SLOT = Tensor.__dict__["grad"]
+# .grad and .requires_grad are checked where they are set, as PyTorch checks them: a gradient of another shape,
+# dtype or device, or not a tensor at all, would else surface later in an optimizer or clip_grad_norm_ (or never),
+# and an int32 tensor set to require grad reached the float kernels of backward. The slots stay slots (the native
+# engine reads and writes them at their offsets, and every op reads them): only their writes go through the checks.
+def _checked_grad(self, value):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+    if value._a.shape != self._a.shape:
+        raise RuntimeError(f"assigned grad has data of a different size: {list(value._a.shape)} for a tensor of "
+                           f"shape {list(self._a.shape)}")
+    if value._a.dtype != self._a.dtype:
+        raise RuntimeError(f"assigned grad has data of a different type: {value._a.dtype} for a tensor of dtype "
+                           f"{self._a.dtype}")
+    if value._a.device != self._a.device:
+        raise DeviceError(f"assigned grad is on {value._a.device}, the tensor on {self._a.device}")
+    return value
 
 
-def _set_grad(self, value):
-    if value is not None:
-        if not isinstance(value, Tensor):
-            raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
-        if value._a.shape != self._a.shape:
-            raise RuntimeError(f"assigned grad has data of a different size: {list(value._a.shape)} for a tensor of "
-                               f"shape {list(self._a.shape)}")
-        if value._a.dtype != self._a.dtype:
-            raise RuntimeError(f"assigned grad has data of a different type: {value._a.dtype} for a tensor of dtype "
-                               f"{self._a.dtype}")
-        if value._a.device != self._a.device:
-            raise DeviceError(f"assigned grad is on {value._a.device}, the tensor on {self._a.device}")
-    _GRAD_SLOT.__set__(self, value)
-
-
-def _del_grad(self):
-    _GRAD_SLOT.__set__(self, None)
-
-
-def _get_grad(self):
-    return _GRAD_SLOT.__get__(self)
-
-
-Tensor.grad = property(_get_grad, _set_grad, _del_grad, doc="The gradient backward() accumulated (None before).")
-
-# requires_grad the same way: a bool, and True only on a float16 tensor (an int32 tensor set to require grad reached
-# the float kernels of backward).
-_REQUIRES_GRAD_SLOT = Tensor.__dict__["requires_grad"]
-
-
-def _set_requires_grad(self, value):
+def _checked_requires_grad(self, value):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"requires_grad must be a bool, got {type(value).__name__}")
     if value and self._a.dtype != "float16":
         raise RuntimeError(f"only float16 tensors can require gradients (this one is {self._a.dtype})")
-    _REQUIRES_GRAD_SLOT.__set__(self, bool(value))
+    return bool(value)
 
 
-def _get_requires_grad(self):
-    return _REQUIRES_GRAD_SLOT.__get__(self)
-
-
-Tensor.requires_grad = property(_get_requires_grad, _set_requires_grad,
-                                doc="Whether autograd records operations on this tensor.")
+_core.check_slot_writes(Tensor, "grad", _checked_grad, True)
+_core.check_slot_writes(Tensor, "requires_grad", _checked_requires_grad, False)
 
 
 def tensor_method(*names):

@@ -155,7 +155,11 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def _probabilities(p, op):
-    """p when every probability in it is in [0, 1]; PyTorch's RuntimeError otherwise (1.5 and NaN drew 1 and 0)."""
+    """p when every probability in it is in [0, 1]; PyTorch's RuntimeError otherwise (1.5 and NaN drew 1 and 0).
+    Numbers and CPU tensors are checked; a GPU tensor is not (the check would wait for the device at every draw,
+    as a training step must not), and draws as clamped: above 1 always, below 0 and NaN never."""
+    if isinstance(p, Tensor) and p.device.type != "cpu":
+        return p
     inside = (p >= 0) & (p <= 1)
     if not (inside.all() if isinstance(inside, Tensor) else inside):
         raise RuntimeError(f"{op}: expected every probability p to be in [0, 1]")
