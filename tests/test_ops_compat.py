@@ -154,6 +154,23 @@ def test_float_parts_are_exact(device, rng):
         tl.nextafter(_t(np.ones(2, np.float16), device), _t(np.ones(3, np.float16), device))
 
 
+def test_ldexp_with_float_exponents_overflows_only_where_its_result_does(device, rng):
+    """x * 2^k with a float k past 16: exp2(k) alone overflows f16 (0.1049 * 2^19.08 gave inf for 58069, a
+    hypothesis example); values and both gradients against PyTorch float64, rounded to f16."""
+    x = np.concatenate([rng.uniform(-2, 2, 60), [0.1049, 1.0, 0.0, 3.0, 2.0]]).astype(np.float16)
+    k = np.concatenate([rng.uniform(-30, 22, 60), [19.08, -30.5, np.inf, -np.inf, np.nan]]).astype(np.float16)
+    ours = [_t(v, device, grad=True) for v in (x, k)]
+    theirs = [torch.tensor(v.astype(np.float64), requires_grad=True) for v in (x, k)]
+    y, ty = tl.ldexp(*ours), torch.ldexp(*theirs)
+    weights = rng.uniform(0.5, 1.5, x.shape).astype(np.float16)
+    (y * _t(weights, device)).sum().backward()
+    (ty * torch.tensor(weights.astype(np.float64))).sum().backward()
+    in_range = np.abs(ty.detach().numpy()) <= 65504  # (beyond, k's finite gradient comes from an inf result)
+    with np.errstate(over="ignore"):
+        for got, want in [(y, ty), (ours[0].grad, theirs[0].grad), (ours[1].grad[in_range], theirs[1].grad[in_range])]:
+            assert_close_f16(got, want.detach().numpy().astype(np.float16))
+
+
 def test_set_default_tensor_type_moves_the_default_device():
     before = tl.get_default_device()
     try:

@@ -3,15 +3,18 @@ two) and nextafter (the neighbouring float16). Each is exact: exponents and neig
 (numpy's frexp and nextafter on the float16 values), and powers of two are applied as products of factors that
 float16 holds exactly, so no rounding happens where the exact result is a float16 number."""
 import collections
+import math
 import numbers
 
 import numpy as np
 
+from ..autograd.broadcast import sum_to
+from ..autograd.function import Function
 from ..creation import tensor
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from ..promotion import result_type
-from .elementwise import _written_back, where
+from .elementwise import _written_back, floor, isfinite, where
 from .special import exp2
 
 Frexp = collections.namedtuple("frexp", ["mantissa", "exponent"])
@@ -22,6 +25,7 @@ Frexp = collections.namedtuple("frexp", ["mantissa", "exponent"])
 # down while it stays a normal float16 (exact) and 2^-24 comes last, so a subnormal result is rounded once.
 # |k| <= 42 covers every k that maps a non-zero float16 to one; larger ones saturate to 0 or inf as they would.
 _MAX_SHIFT = 42
+_LN2 = math.log(2.0)
 
 
 def _tensor(t, op, name="input"):
@@ -70,16 +74,39 @@ def frexp(input):
 @tensor_method()
 def ldexp(input, other):
     """input * 2 ** other (broadcast; other a tensor or a number). An integer (or bool) `other` scales exactly (a
-    float16 result rounds once); a float one is input * exp2(other), PyTorch's definition, with gradients for both.
-    The result is float16 whatever the inputs' dtypes, as PyTorch's is float."""
+    float16 result rounds once); a float one is input * exp2(other), PyTorch's definition, with gradients for both
+    (formed so that they overflow only where the result does). The result is float16 whatever the inputs' dtypes,
+    as PyTorch's is float."""
     _tensor(input, "ldexp")
     x = input if input.is_floating_point() else input.float()
     k = other if isinstance(other, Tensor) else tensor(other, device=input.device)
-    if k.is_floating_point():
-        return x * exp2(k)
+    return _FloatLdexp.apply(x, k) if k.is_floating_point() else _scaled(x, k)
+
+
+def _scaled(x, k):
+    """x * 2^k, k an integer tensor: exact products (see _MAX_SHIFT)."""
     for factor in _powers_of_two(k.long(), x):
         x = x * factor
     return x
+
+
+class _FloatLdexp(Function):
+    """x * exp2(k) for a float k as x scaled exactly by 2^floor(k), then times exp2(frac(k)): exp2(k) alone
+    overflows f16 from k = 16 where the result need not (0.1049 * 2^19.08 is 58069). The gradients are formed the
+    same way (x's is ldexp(g, k), k's g (y ln 2)), so they too overflow only where their value does."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.save_for_backward(x, k)
+        whole = where(isfinite(k), floor(k), 0.0)
+        return _scaled(x, whole) * exp2(k - whole)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, k = ctx.saved_tensors
+        gx = sum_to(ldexp(g, k), ctx.input_shapes[0]) if ctx.needs_input_grad[0] else None
+        gk = sum_to(g * (ldexp(x, k) * _LN2), ctx.input_shapes[1]) if ctx.needs_input_grad[1] else None
+        return gx, gk
 
 
 @tensor_method()
