@@ -128,7 +128,10 @@ def test_adaptive_max_pool2d_gradient_goes_to_the_first_maximum(device):
 
 
 def test_adaptive_max_pool2d_gradcheck(device, rng):
-    x = tl.tensor(f16_randn(rng, (1, 2, 5, 4)), device=device, requires_grad=True)
+    # distinct values: at a tie in a window the central difference is half the gradient each side (f16 random draws
+    # met one, -0.429 twice: seed 2644094632); ties' own rule is tested above
+    values = rng.permutation(40).reshape(1, 2, 5, 4) / 8.0 - 2.5 + rng.uniform(-0.02, 0.02, (1, 2, 5, 4))
+    x = tl.tensor(values.astype(np.float16), device=device, requires_grad=True)
     reference = lambda v: F.adaptive_max_pool2d(torch.tensor(v), (3, 2)).numpy()  # noqa: E731
     assert tl.autograd.gradcheck(lambda v: tl.nn.functional.adaptive_max_pool2d(v, (3, 2)), (x,), reference=reference)
 
