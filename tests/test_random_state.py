@@ -93,3 +93,28 @@ def test_a_generator_draws_its_own_reproducible_stream(device, rng):
         tl.randint(5, 5, (2,), generator=g)
     with pytest.raises(TypeError, match="tl.Generator"):
         tl.randperm(3, generator=np.random.default_rng(0))
+
+
+def test_manual_seed_returns_the_default_generator_which_is_the_global_stream(device):
+    """tl.manual_seed returns tl.default_generator (torch.manual_seed returns torch.default_generator); passed as
+    generator= it draws what no generator draws, and its seed and state are the global stream's."""
+    import torch
+    seed = int(np.random.SeedSequence().entropy) % 10**9
+    g = tl.manual_seed(seed)
+    assert g is tl.default_generator and isinstance(g, tl.Generator)
+    assert type(torch.manual_seed(seed)) is type(torch.default_generator)  # the behaviour copied
+    assert g.initial_seed() == tl.initial_seed() == seed
+    plain = [tl.rand(5, device=device), tl.randn(4, device=device), tl.randint(0, 9, (6,), device=device),
+             tl.randperm(7, device=device)]
+    tl.manual_seed(seed)
+    given = [tl.rand(5, generator=g, device=device), tl.randn(4, generator=g, device=device),
+             tl.randint(0, 9, (6,), generator=g, device=device), tl.randperm(7, generator=g, device=device)]
+    for a, b in zip(plain, given):
+        np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    state = g.get_state()
+    drawn = tl.rand(3, device=device)
+    assert g.set_state(state) is g
+    np.testing.assert_array_equal(tl.rand(3, device=device).cpu().numpy(), drawn.cpu().numpy())
+    assert g.manual_seed(seed + 1) is g and tl.initial_seed() == seed + 1 and tl.manual_seed(2.0).initial_seed() == 2
+    with pytest.raises(TypeError):
+        g.manual_seed(1.5)  # as torch.default_generator.manual_seed

@@ -87,7 +87,7 @@ from .determinism import (are_deterministic_algorithms_enabled, get_deterministi
                           is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
                           use_deterministic_algorithms)
 from .amp import autocast
-from .generator import Generator
+from .generator import Generator, default_generator
 from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)

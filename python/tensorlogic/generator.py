@@ -24,12 +24,7 @@ class Generator:
 
     def manual_seed(self, seed):
         """Restarts the stream from `seed` (negative seeds wrap to 64 bits, as in PyTorch); returns self."""
-        if isinstance(seed, bool) or not hasattr(type(seed), "__index__"):
-            raise TypeError(f"Generator.manual_seed: seed must be an int, got {type(seed).__name__}")
-        seed = int(seed)
-        if seed < -(1 << 63) or seed > _U64:
-            raise ValueError(f"Generator.manual_seed: seed must be in [-2**63, 2**64 - 1], got {seed}")
-        self._seed = seed & _U64
+        self._seed = checked_seed(seed, "Generator.manual_seed")
         self._rng = np.random.Generator(np.random.Philox(self._seed))
         return self
 
@@ -55,11 +50,65 @@ class Generator:
         return f"<tensorlogic.Generator seed={self._seed} device={self.device}>"
 
 
+def checked_seed(seed, op):
+    """`seed` as the 64-bit value a stream starts from (negative seeds wrap, as in PyTorch)."""
+    if isinstance(seed, bool) or not hasattr(type(seed), "__index__"):
+        raise TypeError(f"{op}: seed must be an int, got {type(seed).__name__}")
+    seed = int(seed)
+    if seed < -(1 << 63) or seed > _U64:
+        raise ValueError(f"{op}: seed must be in [-2**63, 2**64 - 1], got {seed}")
+    return seed & _U64
+
+
+class _DefaultGenerator(Generator):
+    """tl.default_generator: the global native stream behind tl.rand/randn/dropout as a Generator object, which
+    tl.manual_seed returns (as torch.manual_seed returns torch.default_generator). Passed as `generator=`, it is the
+    same as passing none."""
+
+    def __init__(self):
+        self.device = _device("cpu")
+
+    def manual_seed(self, seed):
+        _core.manual_seed(checked_seed(seed, "manual_seed"))
+        return self
+
+    def seed(self):
+        value = int(np.random.SeedSequence().entropy) & _U64
+        _core.manual_seed(value)
+        return value
+
+    def initial_seed(self):
+        return _core.random_state()[0]
+
+    def get_state(self):
+        """The stream's (seed, offset); set_state restores it (tl.get_rng_state gives the same as a tensor)."""
+        return _core.random_state()
+
+    def set_state(self, state):
+        seed, offset = state
+        _core.set_random_state(int(seed) & _U64, int(offset))
+        return self
+
+    def __repr__(self):
+        return f"<tensorlogic.default_generator (the global stream) seed={self.initial_seed()}>"
+
+
+default_generator = _DefaultGenerator()
+
+
+def own_stream(generator):
+    """The Generator to draw from when `generator` is a stream of its own; None for the global stream (None or
+    tl.default_generator)."""
+    if generator is None or generator is default_generator:
+        return None
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tl.Generator, got {type(generator).__name__}")
+    return generator
+
+
 def host_rng(generator=None):
     """A numpy Generator to draw from: `generator`'s own stream, or one seeded from the global tl stream."""
-    if generator is not None:
-        if not isinstance(generator, Generator):
-            raise TypeError(f"generator must be a tl.Generator, got {type(generator).__name__}")
+    if own_stream(generator) is not None:
         return generator._rng
     halves = np.asarray(_core.randint(0, 2**31 - 1, [2], "cpu")).astype(np.int64)
     seed = int(halves @ np.array([1 << 31, 1]))

@@ -12,6 +12,7 @@ import numpy as np
 from .. import _core
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor as tensor_of
+from ..generator import own_stream
 from ..ops.elementwise import erfinv, where
 from ..ops.random import rand, randn
 
@@ -240,7 +241,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     if isinstance(sparsity, bool) or not isinstance(sparsity, numbers.Real) or not 0 <= sparsity <= 1:
         raise ValueError(f"sparse_: sparsity must be a number in [0, 1], got {sparsity!r}")
-    if generator is not None:
+    if own_stream(generator) is not None:
         raise ValueError("sparse_: separate generators are not supported; use tl.manual_seed")
     rows, cols = tensor.shape
     zeroed = int(math.ceil(sparsity * rows))

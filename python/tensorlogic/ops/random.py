@@ -8,19 +8,16 @@ import numpy as np
 from .. import _core
 from .._convert import numpy_to_array
 from ..device import device_name
-from ..generator import host_rng
+from ..generator import default_generator, host_rng, own_stream
 from ..dtypes import _BY_NAME, as_dtype, float16, int64
 from ..tensor import Tensor, _size_keyword, _wrap, tensor_method
 
-_U64 = (1 << 64) - 1
 
 
 def manual_seed(seed):
-    """Seeds the generator and restarts its stream (negative seeds wrap to 64 bits, as in PyTorch)."""
-    seed = int(seed)
-    if seed < -(1 << 63) or seed > _U64:
-        raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64 - 1], got {seed}")
-    _core.manual_seed(seed & _U64)
+    """Seeds the global stream and restarts it (negative seeds wrap to 64 bits, as in PyTorch); returns
+    tl.default_generator, as torch.manual_seed returns torch.default_generator."""
+    return default_generator.manual_seed(int(seed))  # (int(): PyTorch's takes 1.5 or "3" here, not on a Generator)
 
 
 def _size(size, name):
@@ -50,7 +47,7 @@ def array_dtype(array):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """Uniform on [0, 1): multiples of 2**-11, exact in float16 (never 1.0)."""
     size = _size(_size_keyword(size, kwargs, "rand"), "rand")
-    if generator is not None:
+    if own_stream(generator) is not None:
         array = _from_host(host_rng(generator).integers(0, 1 << 11, size) * 2.0**-11, "float16", device)
     else:
         array = _core.rand(size, device_name(device))
@@ -60,7 +57,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
     """Standard normal (Box-Muller on the Philox stream; see cpp/core/philox.h)."""
     size = _size(_size_keyword(size, kwargs, "randn"), "randn")
-    if generator is not None:
+    if own_stream(generator) is not None:
         array = _from_host(host_rng(generator).standard_normal(size), "float16", device)
     else:
         array = _core.randn(size, device_name(device))
@@ -78,7 +75,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     else:
         raise TypeError("randint(low=0, high, size): expected high and size")
     size = _size((size,), "randint")
-    if generator is not None:
+    if own_stream(generator) is not None:
         if int(low) >= int(high):  # numpy's message would name its own function
             raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
         array = _from_host(host_rng(generator).integers(int(low), int(high), size), "int64", device)
@@ -90,7 +87,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0 .. n-1 (int64), drawn on the host from the Philox stream: the same
     permutation on every device for the same seed."""
-    if generator is not None:
+    if own_stream(generator) is not None:
         if int(n) < 0:
             raise ValueError(f"randperm: n must be non-negative, got {n}")
         array = _from_host(host_rng(generator).permutation(int(n)), "int64", device)
@@ -208,7 +205,7 @@ def randint_like(input, *args, high=None, generator=None, dtype=None, device=Non
 
 
 def _no_generator(generator, name):
-    if generator is not None:
+    if own_stream(generator) is not None:
         raise ValueError(f"{name}: separate generators are not supported; use tl.manual_seed")
 
 
