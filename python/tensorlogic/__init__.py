@@ -88,6 +88,7 @@ from .determinism import (are_deterministic_algorithms_enabled, get_deterministi
                           use_deterministic_algorithms)
 from .amp import autocast
 from .generator import Generator, default_generator
+from .torch_forms import *  # noqa: E402,F401,F403  (torch.dropout, batch_norm, select, rsub, ...: torch's forms)
 from .threads import get_num_threads, set_num_threads
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
