@@ -69,15 +69,18 @@ class _DefaultGenerator(Generator):
         self.device = _device("cpu")
 
     def manual_seed(self, seed):
+        """Restarts the global stream from `seed` (tl.manual_seed); returns self."""
         _core.manual_seed(checked_seed(seed, "manual_seed"))
         return self
 
     def seed(self):
+        """Reseeds the global stream from the operating system's entropy; returns the new seed."""
         value = int(np.random.SeedSequence().entropy) & _U64
         _core.manual_seed(value)
         return value
 
     def initial_seed(self):
+        """The seed the global stream last started from."""
         return _core.random_state()[0]
 
     def get_state(self):
@@ -85,6 +88,7 @@ class _DefaultGenerator(Generator):
         return _core.random_state()
 
     def set_state(self, state):
+        """Restores a (seed, offset) saved by get_state(); returns self."""
         seed, offset = state
         _core.set_random_state(int(seed) & _U64, int(offset))
         return self

@@ -22,10 +22,12 @@ def dropout(input, p, train):
 
 
 def alpha_dropout(input, p, train):
+    """torch.alpha_dropout(input, p, train): F.alpha_dropout(input, p, training=train)."""
     return F.alpha_dropout(input, p, training=train)
 
 
 def feature_alpha_dropout(input, p, train):
+    """torch.feature_alpha_dropout(input, p, train): F.feature_alpha_dropout(input, p, training=train)."""
     return F.feature_alpha_dropout(input, p, training=train)
 
 
@@ -35,11 +37,13 @@ def batch_norm(input, weight, bias, running_mean, running_var, training, momentu
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """torch.group_norm over F.group_norm (cudnn_enabled changes nothing)."""
     return F.group_norm(input, num_groups, weight, bias, eps)
 
 
 def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps,
                   cudnn_enabled=True):
+    """torch.instance_norm's argument order over F.instance_norm (cudnn_enabled changes nothing)."""
     return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
 
 
@@ -85,6 +89,7 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 @tensor_method()
 def is_same_size(input, other):
+    """Whether the two tensors have the same shape."""
     return tuple(input.shape) == tuple(other.shape)
 
 
