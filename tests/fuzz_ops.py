@@ -357,6 +357,30 @@ def classify(error):
     return f"leaks internals ({leak!r})" if leak else None
 
 
+def tally(counts, problems, index, call, shown, invariants=False):
+    """Runs call() and counts how it ended: returned, a typed error, or a problem (an untyped or leaking error;
+    with `invariants`, an AssertionError the call raised about its own result or state) recorded with shown()."""
+    counts["calls"] += 1
+    try:
+        call()
+        counts["returned"] += 1
+        return
+    except AssertionError as error:
+        if not invariants:
+            why, caught = classify(error), error
+        else:
+            why, caught = "wrong result or state", error
+    except BaseException as error:  # noqa: B902 (KeyboardInterrupt and SystemExit are failures too)
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        why, caught = classify(error), error
+    if why is None:
+        counts["typed"] += 1
+    else:
+        text = str(caught)[:300] if why == "wrong result or state" else f"{type(caught).__name__}: {str(caught)[:300]}"
+        problems.append({"index": index, "call": shown(), "why": why, "error": text})
+
+
 def describe(name, args, kwargs):
     def show(v):
         if isinstance(v, tl.Tensor):
@@ -395,19 +419,7 @@ def run_batch(seed, calls, progress_fd=None, pattern=None):
             if progress_fd is not None:
                 os.write(progress_fd, f"{index}\n".encode())
             name, fn, args, kwargs = make_call(ops, seed, index)
-            counts["calls"] += 1
-            try:
-                fn(*args, **kwargs)
-                counts["returned"] += 1
-            except BaseException as error:  # noqa: B902 (KeyboardInterrupt and SystemExit are failures too)
-                if isinstance(error, KeyboardInterrupt):
-                    raise
-                why = classify(error)
-                if why is None:
-                    counts["typed"] += 1
-                else:
-                    problems.append({"index": index, "call": describe(name, args, kwargs), "why": why,
-                                     "error": f"{type(error).__name__}: {str(error)[:300]}"})
+            tally(counts, problems, index, lambda: fn(*args, **kwargs), lambda: describe(name, args, kwargs))
             _restore(settings)
     counts["ops"] = len(ops)
     counts["problems"] = problems

@@ -23,7 +23,7 @@ import numpy as np
 
 import tensorlogic as tl
 import tensorlogic.nn as nn
-from fuzz_ops import EXTREME, SPECIAL_FLOATS, Maker, classify, describe, limit_memory
+from fuzz_ops import EXTREME, SPECIAL_FLOATS, Maker, describe, limit_memory, tally
 from tensorlogic.optim import lr_scheduler
 from tensorlogic.utils.data import DataLoader, TensorDataset, default_collate
 
@@ -308,23 +308,8 @@ def run_batch(seed, calls, progress_fd=None):
         for index in range(calls):
             if progress_fd is not None:
                 os.write(progress_fd, f"{index}\n".encode())
-            counts["calls"] += 1
-            try:
-                shown, thunk = make_call(ops, seed, index)
-                thunk()
-                counts["returned"] += 1
-            except AssertionError as error:  # an invariant of the call broke (state changed, a wrong result)
-                problems.append({"index": index, "call": shown, "why": "wrong result or state",
-                                 "error": str(error)[:300]})
-            except BaseException as error:  # noqa: B902
-                if isinstance(error, KeyboardInterrupt):
-                    raise
-                why = classify(error)
-                if why is None:
-                    counts["typed"] += 1
-                else:
-                    problems.append({"index": index, "call": shown, "why": why,
-                                     "error": f"{type(error).__name__}: {str(error)[:300]}"})
+            shown, thunk = make_call(ops, seed, index)
+            tally(counts, problems, index, thunk, lambda: shown, invariants=True)
     counts["problems"] = problems
     return counts
 

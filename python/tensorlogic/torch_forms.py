@@ -47,9 +47,10 @@ def instance_norm(input, weight, bias, running_mean, running_var, use_input_stat
     return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
 
 
-absolute = tensor_method("absolute")(lambda input: _abs(input))
-absolute.__name__ = absolute.__qualname__ = "absolute"
-absolute.__doc__ = "abs under NumPy's name."
+@tensor_method()
+def absolute(input):
+    """abs under NumPy's name."""
+    return _abs(input)
 
 
 @tensor_method()
