@@ -3,11 +3,10 @@ samplers' host streams (tl.manual_seed's). Its whole state is (seed, offset): re
 numbers drawn after it, on every device. tl.Generator objects are streams of their own and are not touched."""
 import contextlib
 
-import numpy as np
-
 from . import _core
 from .creation import tensor
 from .dtypes import int64
+from .generator import default_generator
 from .ops.random import manual_seed
 from .tensor import Tensor
 
@@ -18,14 +17,12 @@ _U64 = (1 << 64) - 1
 
 def seed():
     """Seeds the stream from the operating system's entropy (a non-deterministic seed) and returns that seed."""
-    value = int(np.random.SeedSequence().entropy) & _U64
-    manual_seed(value)
-    return value
+    return default_generator.seed()
 
 
 def initial_seed():
     """The seed the stream last started from (manual_seed or seed; PyTorch's default seed before either)."""
-    return _core.random_state()[0]
+    return default_generator.initial_seed()
 
 
 def get_rng_state():
