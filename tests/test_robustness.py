@@ -1,6 +1,8 @@
 """Issue 10's reproducers: each ends in a typed error within seconds, run in a subprocess (a crash or a hang
 fails the test and names the case), plus the in-place overlap rules and checked shape arithmetic."""
+import copy
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -173,6 +175,18 @@ def test_freeing_tensors_after_memory_ran_out_does_not_abort():
         "del held", "print('freed', flush=True)"])
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "freed" in done.stdout, done.stderr[-500:]
+
+
+def test_native_classes_are_made_only_where_they_can_be():
+    """Array has no constructor: its __new__ made an instance with nothing inside, whose methods read garbage. The
+    other native classes are still made (and the enums copied and pickled) through their own __new__, which turns
+    memory running out into MemoryError instead of pybind11's unchecked NULL (a segfault: the test above)."""
+    for make in (lambda: tl._core.Array(), lambda: tl._core.Array.__new__(tl._core.Array)):
+        with pytest.raises(TypeError, match="cannot be created from Python"):
+            make()
+    with pytest.raises(TypeError, match="must be a subtype"):
+        tl._core.UnaryOp.__new__(int)
+    assert copy.copy(tl._core.UnaryOp.sin) == pickle.loads(pickle.dumps(tl._core.UnaryOp.sin)) == tl._core.UnaryOp.sin
 
 
 def test_errors_name_the_op_and_the_argument():

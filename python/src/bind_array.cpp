@@ -60,7 +60,9 @@ Array array_from_numpy(py::array source) {
 }  // namespace
 
 void bind_array(py::module_& m) {
-  py::class_<Array>(m, "Array", py::buffer_protocol())
+  py::class_<Array> array(m, "Array", py::buffer_protocol());
+  refuse_python_construction(array);
+  array
       .def_property_readonly("shape", [](const Array& a) { return to_tuple(a.shape()); })
       .def_property_readonly("strides", [](const Array& a) { return to_tuple(a.strides()); })
       .def_property_readonly("offset", &Array::offset)

@@ -32,6 +32,12 @@ inline py::tuple to_tuple(const Shape& shape) {
 }
 Dtype parse_dtype(const std::string& name);
 
+// Memory running out at a pybind11 instance's allocation is a MemoryError (instance_allocation.cpp): applied
+// to every pybind11 class of the module once all are bound.
+void check_instance_allocation(py::module_& m);
+// A class with no constructor: its __new__ made an instance with nothing inside, whose methods read garbage.
+void refuse_python_construction(py::handle type);
+
 }  // namespace tensorlogic::python
 
 namespace pybind11::detail {

@@ -80,4 +80,5 @@ PYBIND11_MODULE(_core, m) {
 #define TL_BIND(area) bind_##area(m);
   TL_BINDING_AREAS(TL_BIND)
 #undef TL_BIND
+  check_instance_allocation(m);
 }
