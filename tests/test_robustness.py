@@ -189,6 +189,18 @@ def test_native_classes_are_made_only_where_they_can_be():
     assert copy.copy(tl._core.UnaryOp.sin) == pickle.loads(pickle.dumps(tl._core.UnaryOp.sin)) == tl._core.UnaryOp.sin
 
 
+def test_a_tensor_made_without_init_is_empty_like_torchs():
+    """Tensor.__new__(Tensor) (copyreg does it; so does a subclass that never calls super().__init__) had no slots
+    filled, so every use raised AttributeError '_a' (found by tests/fuzz_autograd.py, seed 1301812928)."""
+    for cls in (tl.Tensor, tl.nn.Parameter):
+        made, theirs = cls.__new__(cls), torch.Tensor.__new__(torch.Tensor)
+        assert tuple(made.shape) == tuple(theirs.shape) == (0,) and made.dtype == tl.float16
+        assert not made.requires_grad and made.grad is None and made.grad_fn is None
+        np.testing.assert_array_equal((made + 1).numpy(), np.zeros(0, np.float16))
+    with pytest.raises(RuntimeError, match="different size"):
+        tl.randn(3, requires_grad=True).grad = tl.Tensor.__new__(tl.Tensor)
+
+
 def test_errors_name_the_op_and_the_argument():
     with pytest.raises(TypeError, match=r"sin\(\): argument 'input' \(position 1\) must be Tensor, not int"):
         tl.sin(1)

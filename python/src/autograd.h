@@ -106,12 +106,16 @@ inline py::object owned(PyObject* obj) {  // a new reference, or the Python erro
   return py::reinterpret_steal<py::object>(obj);
 }
 
+inline void set_tensor_fields(PyObject* t, PyObject* array) {  // tensor.py's _init_autograd_fields and the array
+  Py_INCREF(array);
+  ag.t_a.set(t, array);
+  for (const Slot* s : {&ag.t_requires_grad, &ag.t_retains_grad}) s->set(t, Py_NewRef(Py_False));
+  for (const Slot* s : {&ag.t_grad, &ag.t_grad_fn, &ag.t_hooks}) s->set(t, Py_NewRef(Py_None));
+}
+
 inline py::object wrap_array(PyObject* array) {  // tensor.py's _wrap: a Tensor with no autograd history
   py::object t = owned(ag.tensor->tp_alloc(ag.tensor, 0));
-  Py_INCREF(array);
-  ag.t_a.set(t.ptr(), array);
-  for (const Slot* s : {&ag.t_requires_grad, &ag.t_retains_grad}) s->set(t.ptr(), Py_NewRef(Py_False));
-  for (const Slot* s : {&ag.t_grad, &ag.t_grad_fn, &ag.t_hooks}) s->set(t.ptr(), Py_NewRef(Py_None));
+  set_tensor_fields(t.ptr(), array);
   return t;
 }
 

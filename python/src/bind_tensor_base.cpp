@@ -2,6 +2,7 @@
 // buffer protocol before Python 3.12 (PEP 688): memoryview(t) and np.asarray(t) reach the tensor's memory through
 // it, forwarding the request to the native array in `t._a`. _core.check_slot_writes makes a slot of the class
 // checked where it is set (grad, requires_grad) while it is still read as fast as a plain slot.
+#include "autograd.h"
 #include "bindings.h"
 
 #include <structmember.h>
@@ -19,6 +20,19 @@ int tensor_getbuffer(PyObject* self, Py_buffer* view, int flags) {
 
 PyBufferProcs tensor_buffer_procs = {tensor_getbuffer, nullptr};
 
+// Tensor.__new__(Tensor) without __init__ (copyreg, a fuzzer, a subclass that forgets super().__init__) is an empty
+// float16 tensor on the default device, as PyTorch's, not an object whose every method fails on a missing slot.
+PyObject* new_tensor(PyTypeObject* type, PyObject*, PyObject*) {
+  return to_python([&] {
+    py::object self = owned(type->tp_alloc(type, 0));
+    if (ag.tensor != nullptr && PyType_IsSubtype(type, ag.tensor)) {
+      const py::object empty_array = py::cast(empty({0}, Dtype::float16, default_device()));
+      set_tensor_fields(self.ptr(), empty_array.ptr());
+    }
+    return self;
+  });
+}
+
 PyTypeObject tensor_base_type = [] {
   PyTypeObject t{PyVarObject_HEAD_INIT(nullptr, 0)};
   t.tp_name = "tensorlogic._core.TensorBase";
@@ -26,7 +40,7 @@ PyTypeObject tensor_base_type = [] {
   t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
   t.tp_doc = "Base of tl.Tensor that forwards the buffer protocol to the native array";
   t.tp_as_buffer = &tensor_buffer_procs;
-  t.tp_new = PyType_GenericNew;
+  t.tp_new = new_tensor;
   return t;
 }();
 
