@@ -187,6 +187,11 @@ def test_native_classes_are_made_only_where_they_can_be():
     with pytest.raises(TypeError, match="must be a subtype"):
         tl._core.UnaryOp.__new__(int)
     assert copy.copy(tl._core.UnaryOp.sin) == pickle.loads(pickle.dumps(tl._core.UnaryOp.sin)) == tl._core.UnaryOp.sin
+    # the native entry points written against CPython directly check what they are given (a str read at a Node's
+    # slot offsets segfaulted)
+    for call, what in ((lambda: tl._core.saved_tensors("x"), "autograd Node"), (lambda: tl._core.wrap(3), "Array")):
+        with pytest.raises(TypeError, match=what):
+            call()
 
 
 def test_a_tensor_made_without_init_is_empty_like_torchs():

@@ -218,7 +218,12 @@ PyObject* wrap(PyObject*, PyObject* array) {
     PyErr_SetString(PyExc_TypeError, "wrap(array) after configure_tensor");
     return nullptr;
   }
-  return to_python([&] { return wrap_array(array); });
+  return to_python([&] {
+    if (!py::isinstance<Array>(array)) {
+      throw py::type_error(std::string("wrap(array) takes a native Array, not ") + Py_TYPE(array)->tp_name);
+    }
+    return wrap_array(array);
+  });
 }
 
 [[noreturn]] void saved_error(PyObject* node, PyObject* t, PyObject* current, PyObject* version) {
@@ -269,7 +274,12 @@ py::object saved_tensors(PyObject* node) {
 }
 
 PyObject* saved_tensors_entry(PyObject*, PyObject* node) {
-  return to_python([&] { return saved_tensors(node); });
+  return to_python([&] {
+    if (ag.node == nullptr || !PyObject_TypeCheck(node, ag.node)) {  // its slots are read at a Node's offsets
+      throw py::type_error(std::string("saved_tensors(node) takes an autograd Node, not ") + Py_TYPE(node)->tp_name);
+    }
+    return saved_tensors(node);
+  });
 }
 
 PyMethodDef saved_def = {"saved_tensors", &saved_tensors_entry, METH_O,
