@@ -86,7 +86,7 @@ from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_prec
 from .determinism import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,  # noqa: E402
                           is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
                           use_deterministic_algorithms)
-from .amp import autocast
+from .autocast_mode import *  # noqa: E402,F401,F403  (autocast, is_autocast_enabled, get_autocast_dtype, ...)
 from .generator import Generator, default_generator
 from .torch_forms import *  # noqa: E402,F401,F403  (torch.dropout, batch_norm, select, rsub, ...: torch's forms)
 from .threads import get_num_threads, set_num_threads
