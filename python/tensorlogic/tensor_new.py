@@ -111,8 +111,9 @@ def __reduce_ex__(self, protocol):
     tl.multiprocessing's pickler sends tensors through shared memory instead (its reducers take precedence)."""
     flat = _core.reshape(_core.contiguous(self._a), [self._a.numel()])
     values = np.asarray(flat if flat.device == "cpu" else _core.to_device(flat, "cpu"))
-    return rebuild_tensor, (type(self), values.astype(values.dtype.newbyteorder("<")).tobytes(), self._a.dtype,
-                            self._a.shape, self._a.device, self.requires_grad, getattr(self, "__dict__", None))
+    data = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
+    return rebuild_tensor, (type(self), data, self._a.dtype, self._a.shape, self._a.device, self.requires_grad,
+                            getattr(self, "__dict__", None))
 
 
 @tensor_method()
