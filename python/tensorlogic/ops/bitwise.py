@@ -140,10 +140,10 @@ def _number_theory(name, np_op):
 # numpy's gcd and lcm give PyTorch's results: non-negative (but gcd(-2^63, 0) = -2^63) and lcm wrapping on overflow
 gcd = _number_theory("gcd", np.gcd)
 lcm = _number_theory("lcm", np.lcm)
-gcd.__doc__ = ("The greatest common divisor of input and other elementwise (broadcast), integer tensors of either width; "
-               "gcd(0, 0) is 0. Computed on the host.")
-lcm.__doc__ = ("The least common multiple of input and other elementwise (broadcast), integer tensors of either width; "
-               "0 where either is 0, wrapping on overflow as PyTorch's. Computed on the host.")
+gcd.__doc__ = ("The greatest common divisor of input and other elementwise (broadcast), integer tensors of either "
+               "width; gcd(0, 0) is 0. Computed on the host.")
+lcm.__doc__ = ("The least common multiple of input and other elementwise (broadcast), integer tensors of either "
+               "width; 0 where either is 0, wrapping on overflow as PyTorch's. Computed on the host.")
 
 for _fn in (bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift, gcd, lcm):
     tensor_method()(_fn)
@@ -167,5 +167,5 @@ for _name, _op in (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor
     _written_back(_op, f"__i{_name}__")
 
 gcd_, lcm_ = Tensor.gcd_, Tensor.lcm_  # (torch.gcd_ and torch.lcm_)
-__all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "gcd",
-           "lcm", "gcd_", "lcm_"]
+__all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
+           "gcd", "lcm", "gcd_", "lcm_"]

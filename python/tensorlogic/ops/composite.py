@@ -457,5 +457,6 @@ def renorm(input, p, dim, maxnorm):
 
 __all__ = ["clone", "numel", "is_floating_point", "get_device", "outer", "ger", "dist", "renorm", "row_stack", "dot", "mv", "addmm", "diagonal", "diag", "trace", "lerp",
            "clamp_min", "clamp_max", "log2", "log10", "frac", "fmod", "logical_xor", "isclose", "allclose",
-           "nan_to_num", "nansum", "nanmean", "masked_select", "masked_scatter", "take_along_dim", "tile", "ravel", "moveaxis",
-           "meshgrid", "hstack", "vstack", "dstack", "column_stack", "tensor_split", "tril_indices", "triu_indices"]
+           "nan_to_num", "nansum", "nanmean", "masked_select", "masked_scatter", "take_along_dim", "tile", "ravel",
+           "moveaxis", "meshgrid", "hstack", "vstack", "dstack", "column_stack", "tensor_split", "tril_indices",
+           "triu_indices"]

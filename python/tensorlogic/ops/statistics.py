@@ -273,5 +273,5 @@ def corrcoef(input):
 for _fn in (cov, corrcoef):
     tensor_method()(_fn)
 
-__all__ = ["cov", "corrcoef", "median", "nanmedian", "kthvalue", "mode", "quantile", "nanquantile", "aminmax", "std_mean", "var_mean",
-           "count_nonzero"]
+__all__ = ["cov", "corrcoef", "median", "nanmedian", "kthvalue", "mode", "quantile", "nanquantile", "aminmax",
+           "std_mean", "var_mean", "count_nonzero"]
