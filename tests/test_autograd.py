@@ -85,9 +85,9 @@ def test_binary_with_broadcasting(op, shapes, device, rng):
 def test_where_and_masked_fill(device, rng):
     c = (rng.uniform(size=(3, 4)) > 0.5).astype(np.float16)
     a, b = f16(rng, 3, 4), f16(rng, 4)
-    check(lambda c, a, b: tl.where(c, a, b), lambda c, a, b: torch.where(c > 0, a, b), [c, a, b], [1, 2], device,
+    check(lambda c, a, b: tl.where(c > 0, a, b), lambda c, a, b: torch.where(c > 0, a, b), [c, a, b], [1, 2], device,
           rng=rng)
-    check(lambda c, a: a.masked_fill(c, 0.5), lambda c, a: a.masked_fill(c > 0, 0.5), [c, a], [1], device, rng=rng)
+    check(lambda c, a: a.masked_fill(c > 0, 0.5), lambda c, a: a.masked_fill(c > 0, 0.5), [c, a], [1], device, rng=rng)
 
 
 

@@ -102,7 +102,7 @@ def test_argument_errors():
         D.ContinuousBernoulli(tl.tensor([1.5]), validate_args=True)
     with pytest.raises(ValueError, match="support"):
         D.ContinuousBernoulli(0.3, validate_args=True).log_prob(tl.tensor([1.5]))
-    assert np.isnan(host(D.VonMises(0.0, tl.tensor([-1.0])).sample())).all()
+    assert np.isnan(host(D.VonMises(0.0, tl.tensor([-1.0]), validate_args=False).sample())).all()
 
 
 def test_lkj_cholesky_log_prob_against_torch(device, rng):

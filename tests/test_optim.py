@@ -294,3 +294,32 @@ def test_step_with_closure(device):
     loss = opt.step(closure)
     assert loss.item() == 9.0
     np.testing.assert_allclose(p.numpy(), 3.0 - 0.1 * 6.0, rtol=1e-3)
+
+
+@pytest.mark.parametrize("make", [lambda lib, ps: lib.optim.Adam(ps, lr=0.01, amsgrad=True),
+                                  lambda lib, ps: lib.optim.SGD(ps, lr=0.05, momentum=0.9),
+                                  lambda lib, ps: lib.optim.RMSprop(ps, lr=0.01, centered=True)])
+def test_a_torch_optimizer_state_dict_loads_and_resumes(device, rng, make):
+    # torch.optim's state has the same keys but no compensation: it loads (the weights taken as exact) and the
+    # next steps follow torch's from the same state
+    start = rng.standard_normal((4, 3)).astype(np.float16)
+    grads = [rng.standard_normal((4, 3)).astype(np.float16) for _ in range(6)]
+    tp = torch.nn.Parameter(torch.tensor(start.astype(np.float32)))
+    topt = make(torch, [tp])
+    for g in grads[:3]:
+        tp.grad = torch.tensor(g.astype(np.float32))
+        topt.step()
+    saved = topt.state_dict()
+    p = _param(tp.detach().numpy().astype(np.float16), device)
+    opt = make(tl, [p])
+    opt.load_state_dict(saved)
+    ours = opt.state_dict()["state"][0]
+    assert ours["step"] == int(saved["state"][0].get("step", 1)) and not ours["compensation"].any()
+    for name, value in saved["state"][0].items():
+        if name != "step":
+            np.testing.assert_array_equal(ours[name], value.numpy())
+    for g in grads[3:]:
+        tp.grad, p.grad = torch.tensor(g.astype(np.float32)), _grad(g, device)
+        topt.step()
+        opt.step()
+    np.testing.assert_allclose(p.numpy().astype(np.float32), tp.detach().numpy(), rtol=2e-3, atol=2e-3)

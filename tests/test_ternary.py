@@ -6,6 +6,8 @@ import pytest
 
 import tensorlogic as tl
 from oracle import assert_equal, f16_randn, strided
+from tensorlogic import _core
+from tensorlogic.tensor import _wrap
 
 LENGTHS = [1, 7, 16, 17, 33, 1000, 70001]
 
@@ -14,6 +16,12 @@ def operand(kind, x, device):
     if kind == "strided":
         return strided(x, device)
     return tl.tensor(x, device=device)
+
+
+def kernel_where(condition, a, b):
+    """The ternary kernel itself, which also takes float16 conditions (non-zero is true); tl.where refuses them, as
+    PyTorch does."""
+    return _wrap(_core.where(condition._a, *(v._a if isinstance(v, tl.Tensor) else v for v in (a, b))))
 
 
 def affine_oracle(x, a, b):
@@ -58,16 +66,21 @@ def test_where_all_operand_forms(n, kind, device, rng):
     take = cond != 0  # NaN counts as true, as in PyTorch and C
     tc = operand(kind, cond, device)
     ta, tb = tl.tensor(a, device=device), tl.tensor(b, device=device)
-    assert_equal(tl.where(tc, ta, tb), np.where(take, a, b))
-    assert_equal(tl.where(tc, 0.5, tb), np.where(take, np.float16(0.5), b))
-    assert_equal(tl.where(tc, ta, -2.0), np.where(take, a, np.float16(-2.0)))
-    assert_equal(tl.where(tc, operand(kind, a, device), tb), np.where(take, a, b))
+    assert_equal(kernel_where(tc, ta, tb), np.where(take, a, b))
+    assert_equal(kernel_where(tc, 0.5, tb), np.where(take, np.float16(0.5), b))
+    assert_equal(kernel_where(tc, ta, -2.0), np.where(take, a, np.float16(-2.0)))
+    assert_equal(kernel_where(tc, operand(kind, a, device), tb), np.where(take, a, b))
+    assert_equal(tl.where(tc != 0, ta, tb), np.where(take, a, b))
+    with pytest.raises(RuntimeError, match="boolean"):
+        tl.where(tc, ta, tb)
 
 
 def test_where_condition_broadcast_along_the_run(device, rng):
     cond = (rng.uniform(size=(50, 1)) > 0.5).astype(np.float16)
     a, b = f16_randn(rng, (50, 333)), f16_randn(rng, (333,))
-    got = tl.where(tl.tensor(cond, device=device), tl.tensor(a, device=device), tl.tensor(b, device=device))
+    got = kernel_where(tl.tensor(cond, device=device), tl.tensor(a, device=device), tl.tensor(b, device=device))
+    assert_equal(got, np.where(cond != 0, a, b))
+    got = tl.where(tl.tensor(cond != 0, device=device), tl.tensor(a, device=device), tl.tensor(b, device=device))
     assert_equal(got, np.where(cond != 0, a, b))
 
 

@@ -49,6 +49,7 @@ from .ops.products import *  # noqa: F401,F403  (tensordot, inner, vdot, kron, c
 from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, index_fill, take, argwhere, isin)
 from .ops.foreach import *  # noqa: F401,F403  (torch._foreach_add_, _foreach_lerp_, ... over lists of tensors)
 from .ops import windows  # noqa: F401  (Tensor.unfold)
+from .window_functions import *  # noqa: F401,F403  (hann_window, hamming_window, blackman_window, ...)
 from .ops.sampling import normal
 from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, block_diag, cartesian_prod, ...)
 from ._repr import get_printoptions, set_printoptions
@@ -86,7 +87,7 @@ from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_prec
 from .determinism import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,  # noqa: E402
                           is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
                           use_deterministic_algorithms)
-from .amp import autocast
+from .autocast_mode import *  # noqa: E402,F401,F403  (autocast, is_autocast_enabled, get_autocast_dtype, ...)
 from .generator import Generator, default_generator
 from .torch_forms import *  # noqa: E402,F401,F403  (torch.dropout, batch_norm, select, rsub, ...: torch's forms)
 from .threads import get_num_threads, set_num_threads

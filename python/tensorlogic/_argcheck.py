@@ -49,9 +49,10 @@ _STR = {"equation", "reduction", "mode", "approximate", "activation", "rounding_
 _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention", "value"): "tensor",
               ("narrow", "start"): "int", ("pad", "value"): "number", ("where", "input"): "tensor_or_number",
               **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")},
-              ("max", "dim"): "any", ("min", "dim"): "any",
+              ("max", "dim"): "any", ("min", "dim"): "any",  # max(input, other) is the elementwise maximum
               ("unfold", "dimension"): "dim", ("unfold", "size"): "int", ("unfold", "step"): "int",
-              **{(op, "source"): "tensor" for op in ("index_add", "index_copy", "index_add_", "index_copy_")}}  # max(input, other) is the elementwise maximum
+              **{(op, "source"): "tensor" for op in ("index_add", "index_copy", "index_add_", "index_copy_",
+                                                    "masked_scatter", "masked_scatter_")}}
 _KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER, "tensor_or_number"), (_INT, "int"),
                   (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
                   (_ALLOC_SIZE, "size"), (_STR, "str"))

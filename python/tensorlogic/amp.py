@@ -24,12 +24,12 @@ kernel read values back.
 The scale and its inverse are float32 words (f16 cannot hold 2^16); the loss is multiplied by the scale's f16
 copy."""
 import enum
-import functools
 from collections import defaultdict
 
 import numpy as np
 
 from . import _core
+from .autocast_mode import autocast, is_autocast_available  # noqa: F401  (tl.amp.autocast, as torch.amp's)
 from .tensor import _wrap
 
 
@@ -264,33 +264,3 @@ class GradScaler:
             device = self._loss_scale.scale.device
             self._loss_scale = None
             self._lazy_init(device)
-
-
-class autocast:
-    """torch.autocast / torch.amp.autocast, accepted as the identity: every float tensor is already float16,
-    so there is nothing to cast. A context manager and a decorator, as in PyTorch; `dtype` may be any
-    float name (float16, bfloat16, ...), all meaning float16."""
-
-    def __init__(self, device_type="cuda", dtype=None, enabled=True, cache_enabled=None):
-        if not isinstance(device_type, str):
-            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
-        self.device_type, self.fast_dtype, self._enabled = device_type, dtype, bool(enabled)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-def is_autocast_available(device_type):
-    """True for any device type name: autocast is accepted everywhere (as the identity)."""
-    return isinstance(device_type, str)

@@ -1,10 +1,14 @@
 """Tensor.new_zeros/new_ones/new_full/new_empty/new_tensor (a new tensor on self's device with self's dtype
-unless told otherwise), the .data property (the same storage outside autograd), copy.deepcopy and
-pin_memory."""
+unless told otherwise), the .data property (the same storage outside autograd), copy.copy, copy.deepcopy, plain
+pickle and pin_memory."""
 import copy
 
+import numpy as np
+
 from . import _core
+from ._convert import numpy_to_array
 from .creation import empty, full, ones, tensor, zeros
+from .dtypes import _BY_NAME
 from .tensor import Tensor, _init_autograd_fields, _shape_args, _wrap, tensor_method
 
 
@@ -79,17 +83,57 @@ def is_pinned(self, device=None):
     return False
 
 
+def _new_like(cls, array, requires_grad, state):
+    """A tensor of type `cls` (a Parameter stays a Parameter) over `array`, a graph leaf, with the attributes a
+    subclass keeps in its __dict__."""
+    out = cls.__new__(cls)
+    out._a = array
+    _init_autograd_fields(out)
+    out.requires_grad = requires_grad
+    if state:
+        out.__dict__.update(state)
+    return out
+
+
+def rebuild_tensor(cls, data, dtype, shape, device, requires_grad, state=None):
+    """The tensor that Tensor.__reduce_ex__ pickled: its values (little-endian bytes, row-major), dtype name, shape,
+    device name and requires_grad. A device this process lacks is a DeviceError that names the ones it has."""
+    values = np.frombuffer(data, dtype=_BY_NAME[dtype].numpy.newbyteorder("<"))
+    array = _core.reshape(numpy_to_array(values, dtype, device, True), list(shape))
+    return _new_like(cls, array, requires_grad, state)
+
+
+@tensor_method()
+def __reduce_ex__(self, protocol):
+    """Plain pickle: the tensor's own values (a view pickles only what it views), dtype, shape, device and
+    requires_grad, and a subclass's __dict__. A GPU tensor is read to the host and unpickles on its device. As in
+    PyTorch, the autograd graph is not pickled (a non-leaf unpickles as a leaf) and neither is .grad.
+    tl.multiprocessing's pickler sends tensors through shared memory instead (its reducers take precedence)."""
+    flat = _core.reshape(_core.contiguous(self._a), [self._a.numel()])
+    values = np.asarray(flat if flat.device == "cpu" else _core.to_device(flat, "cpu"))
+    data = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
+    return rebuild_tensor, (type(self), data, self._a.dtype, self._a.shape, self._a.device, self.requires_grad,
+                            getattr(self, "__dict__", None))
+
+
+@tensor_method()
+def __copy__(self):
+    """copy.copy: a tensor of the same type over the same storage (PyTorch's copy.copy shares it too), a leaf with
+    self's requires_grad."""
+    return _new_like(type(self), self._a, self.requires_grad, dict(getattr(self, "__dict__", {})))
+
+
 @tensor_method()
 def __deepcopy__(self, memo):
-    """A copy of the data with the same type (a Parameter stays a Parameter), requires_grad and grad; only
-    graph leaves can be copied, as in PyTorch."""
+    """A copy of the data with the same type (a Parameter stays a Parameter), requires_grad, grad and attributes;
+    only graph leaves can be copied, as in PyTorch."""
     if not self.is_leaf:
         raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol")
-    out = type(self).__new__(type(self))
+    out = _new_like(type(self), _core.clone(self._a), self.requires_grad, None)
     memo[id(self)] = out
-    out._a = _core.clone(self._a)
-    _init_autograd_fields(out)
-    out.requires_grad = self.requires_grad
     if self.grad is not None:
         out.grad = copy.deepcopy(self.grad, memo)
+    state = getattr(self, "__dict__", None)
+    if state:
+        out.__dict__.update(copy.deepcopy(state, memo))
     return out

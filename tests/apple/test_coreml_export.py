@@ -98,7 +98,7 @@ def test_captured_tensors_and_module_parameters_become_constants(tmp_path, rng):
 
 def test_elementwise_rows_and_shapes(tmp_path, rng):
     g = t(rng, 8)
-    keep = tl.tensor((rng.uniform(size=(2, 3, 8)) < 0.5).astype(np.float16))  # a captured mask: a constant
+    keep = tl.tensor(rng.uniform(size=(2, 3, 8)) < 0.5)  # a captured bool mask: a constant
 
     def fn(x, y):
         z = tl.where(keep, tl.exp(x), tl.sigmoid(y) * 2 - 1)

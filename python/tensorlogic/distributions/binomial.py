@@ -93,8 +93,8 @@ class Geometric(BinaryProbs):
     def __init__(self, probs=None, logits=None, validate_args=None):
         (given,) = self._probs_or_logits(probs, logits)
         super().__init__(given.shape, (), validate_args)
-        if self._validate_args and "probs" in self.__dict__:
-            self._check(self.probs > 0, "probs must be positive")
+        if "probs" in self.__dict__:
+            self._check(self.probs, lambda: self.probs > 0, "probs must be positive")
 
     @property
     def mean(self):

@@ -92,7 +92,7 @@ class Beta(Distribution):
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(
             "Beta", concentration1=concentration1, concentration0=concentration0)
-        self._dirichlet = Dirichlet(stack([self.concentration1, self.concentration0], -1))
+        self._dirichlet = Dirichlet(stack([self.concentration1, self.concentration0], -1), validate_args=validate_args)
         super().__init__(self.concentration1.shape, (), validate_args)
 
     def expand(self, batch_shape, _instance=None):

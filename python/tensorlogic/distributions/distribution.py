@@ -85,11 +85,15 @@ class Distribution:
     has_enumerate_support = False
     arg_constraints = {}
     support = None
-    _validate_default = False  # PyTorch's default is True; here checks cost a device-to-host read each
+    _validate_default = True  # PyTorch's default
 
     @staticmethod
     def set_default_validate_args(value):
-        """Whether distributions made with validate_args=None check their parameters and values (default False)."""
+        """Whether distributions made with validate_args=None check their parameters and values: True by default, as
+        in PyTorch. That default check reads the values of CPU tensors only (numbers become tensors on the default
+        device): reading a GPU tensor's values would make the host wait for the device at every construction and
+        log_prob, so there only shapes are checked and invalid values give NaN or inf, as with validation off. A
+        distribution made with validate_args=True checks the values on every device."""
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"set_default_validate_args: value must be a bool, got {type(value).__name__}")
         Distribution._validate_default = bool(value)
@@ -98,12 +102,14 @@ class Distribution:
         self._batch_shape, self._event_shape = tuple(batch_shape), tuple(event_shape)
         self._validate_args = (Distribution._validate_default if validate_args is None
                                else self._flag(validate_args, "validate_args"))
+        self._validate_on_device = validate_args is not None and self._validate_args  # asked for: pays the waits
         if self._validate_args:
             self._validate_parameters()
 
     def _validate_parameters(self):
         """A ValueError naming the first parameter that breaks its constraint: those set, and those a class reads
-        through a property (a probs computed on first read from the logits given, by __getattr__, is not checked)."""
+        through a property (a probs computed on first read from the logits given, by __getattr__, is not checked).
+        Only CPU tensors' values are read unless validate_args=True was given (see set_default_validate_args)."""
         for name, constraint in self.arg_constraints.items():
             if constraints.is_dependent(constraint):
                 continue
@@ -113,7 +119,7 @@ class Distribution:
                 value = getattr(self, name)
             else:
                 continue
-            if isinstance(value, Tensor) and not bool(constraint.check(value).all()):
+            if self._reads(value) and not bool(constraint.check(value).all()):
                 raise ValueError(f"Expected parameter {name} (Tensor of shape {tuple(value.shape)}) of distribution "
                                  f"{self!r} to satisfy the constraint {constraint!r}, but found invalid values")
 
@@ -127,10 +133,16 @@ class Distribution:
         """The shape of one draw of one distribution."""
         return self._event_shape
 
-    def _check(self, ok, message):
-        """With validate_args, a ValueError naming the distribution unless the bool tensor ok is all true."""
-        if self._validate_args and not bool(ok.all()):
+    def _check(self, like, ok, message):
+        """With validate_args and `like` a tensor whose values validation reads (_reads), a ValueError naming the
+        distribution unless ok() (a bool tensor) is all true; ok is not computed otherwise."""
+        if self._validate_args and self._reads(like) and not bool(ok().all()):
             raise ValueError(f"{type(self).__name__}: {message}")
+
+    def _reads(self, value):
+        """Whether validation reads value's elements: a CPU tensor's, or any tensor's where validate_args=True was
+        given (reading a GPU tensor makes the host wait for the device)."""
+        return isinstance(value, Tensor) and (value.device.type == "cpu" or getattr(self, "_validate_on_device", False))
 
     def _flag(self, value, name):
         """value as a bool; a TypeError names the distribution for another kind (a tensor's truth is ambiguous)."""
@@ -153,7 +165,7 @@ class Distribution:
 
     def _validate_sample(self, value):
         """A ShapeMismatchError where value's rightmost dimensions are not event_shape or the rest does not broadcast
-        with batch_shape; a ValueError where a value lies outside the support."""
+        with batch_shape; a ValueError where a value lies outside the support (values read as _reads says)."""
         n = len(self._event_shape)
         if value.ndim < n or tuple(value.shape[value.ndim - n:]) != self._event_shape:
             raise ShapeMismatchError(f"{type(self).__name__}: the rightmost sizes of the value {list(value.shape)} "
@@ -166,7 +178,8 @@ class Distribution:
                                      f"{list(self._batch_shape + self._event_shape)}"
                                      ) from None
         support = self.support
-        if support is not None and not constraints.is_dependent(support) and not bool(support.check(value).all()):
+        if support is not None and not constraints.is_dependent(support) and self._reads(value) and \
+                not bool(support.check(value).all()):
             raise ValueError(f"Expected value argument (Tensor of shape {tuple(value.shape)}) to be within the support "
                              f"({support!r}) of the distribution {self!r}, but found invalid values")
 

@@ -76,7 +76,7 @@ class MultivariateNormal(Distribution):
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
         super().__init__(batch_shape, (d,), validate_args)
         if kind == "scale_tril":  # the other two are checked by their Cholesky factorisation, always
-            self._check((matrix.diagonal(dim1=-2, dim2=-1) > 0) & (matrix.triu(1) == 0).all(-1),
+            self._check(matrix, lambda: (matrix.diagonal(dim1=-2, dim2=-1) > 0) & (matrix.triu(1) == 0).all(-1),
                         "scale_tril must be lower triangular with a positive diagonal")
 
     def expand(self, batch_shape, _instance=None):

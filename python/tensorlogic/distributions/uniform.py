@@ -18,7 +18,7 @@ class Uniform(Distribution):
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all("Uniform", low=low, high=high)
         super().__init__(self.low.shape, (), validate_args)
-        self._check(self.low < self.high, "low must be less than high")
+        self._check(self.low, lambda: self.low < self.high, "low must be less than high")
 
     @property
     def support(self):

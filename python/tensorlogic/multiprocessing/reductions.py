@@ -1,7 +1,8 @@
 """How tensorlogic.multiprocessing's pickler sends tensors: each as its shared memory block (moved there first if it
 was not, as PyTorch does), the block's descriptor duplicated by multiprocessing, and the tensor rebuilt over the same
 memory on the other side. Registered with multiprocessing's ForkingPickler, which pickles Process arguments under the
-spawn and forkserver start methods and everything sent through Queues, Pipes and Pools; plain pickle is unchanged."""
+spawn and forkserver start methods and everything sent through Queues, Pipes and Pools. Its dispatch table is read
+before a class's own __reduce_ex__, so these reducers win over plain pickle's (a copy of the values: tensor_new.py)."""
 from multiprocessing.reduction import ForkingPickler
 
 from ..nn.parameter import Parameter

@@ -23,9 +23,6 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError("Parameters are saved with tl.save (safetensors), not pickled")
-
 
 def check_parameter_dtype(module, dtype):
     """A layer's dtype argument: None or any float dtype (parameters are float16 whatever it says, SPEC §1);

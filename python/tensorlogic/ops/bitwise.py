@@ -1,13 +1,14 @@
 """Bitwise ops on integer (int32, int64) and bool tensors, with PyTorch's names and operators: bitwise_and
 bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift, and & | ^ ~ << >> with their reflected
-and in-place forms.
+and in-place forms; and gcd and lcm of integer tensors.
 
 Result dtypes follow PyTorch's promotion (tl.result_type): bool with bool stays bool, int32 with int32 (or a Python
 int) stays int32, anything with int64 is int64, and a bool tensor with a Python int is int64. On bool results the ops are the logical
 kernels; ~ of an integer is -1 - x and the shifts multiply or floor-divide by powers of two (exact, wrapping as the
 integers do; a shift by a negative count or by at least the width gives 0, or -1 for a negative x shifted right,
 as PyTorch's CPU kernels do), all on the device. And, or and xor of integers have no kernel: they are computed on
-the host (numpy) and the result copied back. Float tensors are refused (TypeError), as PyTorch refuses them."""
+the host (numpy) and the result copied back, and so are gcd and lcm. Float tensors are refused (TypeError), as PyTorch
+refuses them; gcd and lcm refuse float and bool tensors with PyTorch's NotImplementedError."""
 import numbers
 
 import numpy as np
@@ -122,7 +123,29 @@ bitwise_left_shift.__doc__ = ("input << other: input * 2 ** other, wrapping (0 f
 bitwise_right_shift.__doc__ = ("input >> other: floor(input / 2 ** other), the arithmetic shift (for a negative count "
                                "or one of at least the width: 0, or -1 for negative input), on integer tensors.")
 
-for _fn in (bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift):
+def _number_theory(name, np_op):
+    def fn(input, other):
+        for value, which in ((input, "input"), (other, "other")):
+            if not isinstance(value, Tensor):
+                raise TypeError(f"{name}(): argument '{which}' must be Tensor, not {type(value).__name__}")
+            if value.dtype.name not in _INTEGER:
+                raise NotImplementedError(f"{name}: not implemented for {value.dtype.name} tensors (integer ones only)")
+        a, b, _ = _operands(input, other, name)
+        return _on_host(np_op, a, b, name)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+# numpy's gcd and lcm give PyTorch's results: non-negative (but gcd(-2^63, 0) = -2^63) and lcm wrapping on overflow
+gcd = _number_theory("gcd", np.gcd)
+lcm = _number_theory("lcm", np.lcm)
+gcd.__doc__ = ("The greatest common divisor of input and other elementwise (broadcast), integer tensors of either "
+               "width; gcd(0, 0) is 0. Computed on the host.")
+lcm.__doc__ = ("The least common multiple of input and other elementwise (broadcast), integer tensors of either "
+               "width; 0 where either is 0, wrapping on overflow as PyTorch's. Computed on the host.")
+
+for _fn in (bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift, gcd, lcm):
     tensor_method()(_fn)
     _written_back(_fn, _fn.__name__ + "_")
 
@@ -143,4 +166,6 @@ for _name, _op in (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor
                    ("rshift", bitwise_right_shift)):
     _written_back(_op, f"__i{_name}__")
 
-__all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift"]
+gcd_, lcm_ = Tensor.gcd_, Tensor.lcm_  # (torch.gcd_ and torch.lcm_)
+__all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
+           "gcd", "lcm", "gcd_", "lcm_"]

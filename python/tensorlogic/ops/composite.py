@@ -1,7 +1,7 @@
 """Functions and Tensor methods that PyTorch programs use, each a composition of the engine's ops (no kernel
 of its own, so each has the gradients of the ops it is made of): outer dot mv addmm diag diagonal trace
 lerp clamp_min clamp_max log2 log10 frac fmod logical_xor isclose allclose nan_to_num nansum nanmean
-masked_select take_along_dim tile ravel moveaxis meshgrid hstack vstack dstack column_stack tensor_split
+masked_select masked_scatter take_along_dim tile ravel moveaxis meshgrid hstack vstack dstack column_stack tensor_split
 tril_indices triu_indices dist renorm, the aliases ger (outer) and row_stack (vstack), and the torch-level forms of
 clone, numel, is_floating_point and get_device.
 
@@ -15,7 +15,7 @@ from ..creation import arange, tensor, zeros
 from ..errors import ShapeMismatchError
 from ..promotion import check_cast, promoted
 from ..tensor import Tensor, tensor_method
-from .elementwise import log, remainder, trunc, where
+from .elementwise import check_bool_mask, log, remainder, trunc, where
 from .indexing import gather
 from .linalg import matmul
 from .shape import cat, clone, movedim, pad, split  # noqa: F401  (clone: torch.clone)
@@ -245,9 +245,31 @@ def nanmean(input, dim=None, keepdim=False):
 
 @tensor_method()
 def masked_select(input, mask):
-    """The 1-d tensor of input's elements where mask (broadcast with input) is True."""
+    """The 1-d tensor of input's elements where the bool mask (broadcast with input) is True."""
+    check_bool_mask("masked_select", mask, "masked_select: expected BoolTensor for mask, got")
     shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     return input.expand(*shape)[mask.expand(*shape)]
+
+
+@tensor_method()
+def masked_scatter(input, mask, source):
+    """input (broadcast with the bool mask) with source's elements, in row-major order, written where mask is True.
+    source needs at least as many elements as mask has True values: checked on the CPU; on a GPU (where counting
+    would make the host wait) the gather that reads source raises its range error at the next read instead."""
+    check_bool_mask("masked_scatter", mask, "masked_scatter_ only supports boolean masks, but got mask with dtype")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"masked_scatter(): argument 'source' must be Tensor, not {type(source).__name__}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but got "
+                           f"{input.dtype.name} and {source.dtype.name}")
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    mask, flat = mask.expand(*shape), source.reshape(-1)
+    if (input.device.type == "cpu" or flat.numel() == 0) and int(mask.sum()) > flat.numel():
+        raise RuntimeError("masked_scatter_: Number of elements of source < number of ones in mask")
+    if flat.numel() == 0:  # (no True in mask: nothing to read)
+        return input.expand(*shape).clone()
+    position = (mask.reshape(-1).long().cumsum(0) - 1).clamp_min(0)  # the source element each True place takes
+    return where(mask, gather(flat, 0, position).reshape(shape), input)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -435,5 +457,6 @@ def renorm(input, p, dim, maxnorm):
 
 __all__ = ["clone", "numel", "is_floating_point", "get_device", "outer", "ger", "dist", "renorm", "row_stack", "dot", "mv", "addmm", "diagonal", "diag", "trace", "lerp",
            "clamp_min", "clamp_max", "log2", "log10", "frac", "fmod", "logical_xor", "isclose", "allclose",
-           "nan_to_num", "nansum", "nanmean", "masked_select", "take_along_dim", "tile", "ravel", "moveaxis",
-           "meshgrid", "hstack", "vstack", "dstack", "column_stack", "tensor_split", "tril_indices", "triu_indices"]
+           "nan_to_num", "nansum", "nanmean", "masked_select", "masked_scatter", "take_along_dim", "tile", "ravel",
+           "moveaxis", "meshgrid", "hstack", "vstack", "dstack", "column_stack", "tensor_split", "tril_indices",
+           "triu_indices"]

@@ -496,12 +496,26 @@ def _operand(value, like):
     return value if isinstance(value, (Tensor, _REAL)) else _as_tensor_like(value, like)
 
 
+def check_bool_mask(op, mask, message):
+    """A mask or condition must be a bool tensor, as PyTorch requires (an integer mask would index: masked_select
+    gave the elements at positions 0 and 1): PyTorch's TypeError for what is not a tensor, its RuntimeError, with
+    `message` and the dtype, for another dtype."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{op}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    if mask.dtype is not _BOOL:
+        raise RuntimeError(f"{message} {mask.dtype.name}")
+    return mask
+
+
 def where(condition, input=None, other=None):
-    """input where condition is non-zero, else other (numbers allowed); where(condition) gives nonzero()."""
+    """input where the bool condition is True, else other (numbers allowed); where(condition) gives nonzero().
+    A condition of another dtype is a RuntimeError, as in PyTorch."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
-    return _Where.apply(_as_tensor_like(condition, like), _operand(input, like), _operand(other, like))
+    condition = check_bool_mask("where", _as_tensor_like(condition, like),
+                                "where expected condition to be a boolean tensor, but got a tensor with dtype")
+    return _Where.apply(condition, _operand(input, like), _operand(other, like))
 
 
 def _native(value):
@@ -532,8 +546,12 @@ class _Where(Function):
 
 @tensor_method()
 def masked_fill(input, mask, value):
-    """input with value wherever the (broadcast) mask is non-zero; the result keeps input's dtype (value is
-    converted to it, as in PyTorch: a float into an integer tensor rounds toward zero)."""
+    """input with value wherever the (broadcast) bool mask is True; the result keeps input's dtype (value, a number
+    or a 0-d tensor, is converted to it, as in PyTorch: a float into an integer tensor rounds toward zero)."""
+    check_bool_mask("masked_fill", mask, "masked_fill_ only supports boolean masks, but got mask with dtype")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
     if not isinstance(value, Tensor):
         value = _as_tensor_like(value, input)
     return where(mask, value if value.dtype is input.dtype else value.to(input.dtype), input)
@@ -541,7 +559,7 @@ def masked_fill(input, mask, value):
 
 @tensor_method()
 def masked_fill_(input, mask, value):
-    """In place: input takes `value` wherever the (broadcast) mask is non-zero; returns input."""
+    """In place: input takes `value` wherever the (broadcast) bool mask is True; returns input."""
     if records(input, value):
         return inplace(input, lambda before: masked_fill(before, mask, value), "masked_fill_")
     out = masked_fill(input, mask, value)
@@ -670,7 +688,7 @@ clip_ = tensor_method("clip_")(clamp_)
 def zero_(input):
     """In place: every element set to 0; returns input."""
     if records(input):
-        return inplace(input, lambda before: where(1.0, 0.0, before), "zero_")
+        return inplace(input, lambda before: where(True, 0.0, before), "zero_")
     _core.fill_(input._a, 0.0)
     return _bumped(input)
 
@@ -691,7 +709,7 @@ def fill_(input, value):
         if builtins.abs(value) > EXACT_IN_FLOAT:
             return copy_(input, _as_tensor_like(value, input))
     if records(input):
-        return inplace(input, lambda before: where(1.0, float(value), before), "fill_")
+        return inplace(input, lambda before: where(True, float(value), before), "fill_")
     _core.fill_(input._a, float(value))
     return _bumped(input)
 
@@ -702,7 +720,7 @@ def copy_(input, src, non_blocking=False):
     if not isinstance(src, Tensor):
         src = _as_tensor_like(src, input)
     if records(input, src) and input.dtype.name == "float16":  # where(1, src, before): src's values, its gradient
-        return inplace(input, lambda before: where(1.0, src.to(input.device), before), "copy_")
+        return inplace(input, lambda before: where(True, src.to(input.device), before), "copy_")
     a = src._a if src._a.device == input._a.device else _core.to_device(src._a, input._a.device)
     _core.copy_(input._a, a)
     return _bumped(input)

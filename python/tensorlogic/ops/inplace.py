@@ -22,7 +22,8 @@ for _alias, _name in (("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "a
 for _module, _names in (
         (elementwise, ("round", "trunc", "pow", "remainder", "floor_divide", "true_divide", "eq", "ne", "lt", "le",
                        "gt", "ge", "logical_not", "logical_and", "logical_or")),
-        (composite, ("frac", "log2", "log10", "fmod", "clamp_min", "clamp_max", "nan_to_num", "logical_xor")),
+        (composite, ("frac", "log2", "log10", "fmod", "clamp_min", "clamp_max", "nan_to_num", "logical_xor",
+                    "masked_scatter")),
         (special, ("exp2", "logit", "deg2rad", "rad2deg", "sgn", "atan2", "hypot", "copysign", "xlogy", "heaviside",
                    "float_power"))):
     for _name in _names:

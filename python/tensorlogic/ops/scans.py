@@ -1,5 +1,5 @@
-"""Running extremes, log-sum-exp scans and differences with PyTorch's names: cummax cummin logcumsumexp diff
-gradient.
+"""Running extremes, log-sum-exp scans, differences and trapezoidal integrals with PyTorch's names: cummax cummin
+logcumsumexp diff gradient trapezoid (trapz) cumulative_trapezoid.
 
 cummax/cummin find their indices on the host (numpy's running extremes) and gather the input there, so
 their gradient is gather's, as in PyTorch. logcumsumexp runs in float64 on the host, forward and backward
@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Function
+from ..creation import zeros
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .indexing import gather
@@ -193,4 +194,61 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     return tuple(_gradient_along(x, d, h, edge_order) for d, h in zip(dims, _gradient_spacing(input, dims, spacing)))
 
 
-__all__ = ["cummax", "cummin", "logcumsumexp", "diff", "gradient"]
+def _neighbours(t, dim, combine):
+    """combine(t[1:], t[:-1]) along dim (empty where dim has fewer than two elements)."""
+    n = t.shape[dim]
+    return combine(t.narrow(dim, min(n, 1), max(n - 1, 0)), t.narrow(dim, 0, max(n - 1, 0)))
+
+
+def _trapezoid_parts(y, x, dx, dim, name):
+    """(dim, the sum of each pair of neighbours of y along dim, the steps: a number, or a tensor that broadcasts
+    against the sums), as PyTorch forms them: a 1-d x is laid along dim, an x of fewer dims than y gets leading
+    ones, and the steps are x's differences along dim."""
+    if not isinstance(y, Tensor):
+        raise TypeError(f"{name}(): argument 'y' must be Tensor, not {type(y).__name__}")
+    if x is not None and dx is not None:
+        raise TypeError(f"{name}(): give x or dx, not both")
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'x' must be Tensor, not {type(x).__name__} (a uniform step is dx=)")
+    if y.dtype.name == "bool" or (x is not None and x.dtype.name == "bool"):
+        raise RuntimeError(f"{name}: received a bool input, but bool is not supported")
+    if y.ndim == 0:
+        raise IndexError(f"{name}: Dimension specified as {dim} but tensor has no dimensions")
+    dim = _dim(y, dim, name)
+    n = y.shape[dim]
+    pairs = _neighbours(y, dim, lambda right, left: right + left)
+    if x is None:
+        step = 1.0 if dx is None else dx
+        if isinstance(step, bool) or not isinstance(step, (numbers.Real, Tensor)) or \
+                (isinstance(step, Tensor) and step.ndim):
+            raise TypeError(f"{name}(): dx must be a number, got {type(step).__name__}")
+        return dim, pairs, float(step)
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        x = x.reshape([n if d == dim else 1 for d in range(y.ndim)])
+    elif x.ndim < y.ndim:
+        x = x.reshape((1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    return dim, pairs, _neighbours(x, dim, lambda right, left: right - left)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of y along dim by the trapezoidal rule: at the points x (a tensor: 1-d along dim, or
+    broadcasting with y), or with a uniform step dx (1 by default). An empty dim integrates to zeros."""
+    dim, pairs, step = _trapezoid_parts(y, x, dx, dim, "trapezoid")
+    if y.shape[dim] == 0:
+        return zeros([s for d, s in enumerate(y.shape) if d != dim], dtype=y.dtype, device=y.device)
+    if isinstance(step, Tensor):
+        return (step * pairs).sum(dim) / 2
+    return (y.sum(dim) - (y.select(dim, 0) + y.select(dim, -1)) * 0.5) * step
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integral of y along dim (one element fewer than y there): at the points x or with
+    a uniform step dx, as trapezoid."""
+    dim, pairs, step = _trapezoid_parts(y, x, dx, dim, "cumulative_trapezoid")
+    return (step * pairs).cumsum(dim) / 2 if isinstance(step, Tensor) else (step / 2 * pairs).cumsum(dim)
+
+
+trapz = trapezoid
+__all__ = ["cummax", "cummin", "logcumsumexp", "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid"]

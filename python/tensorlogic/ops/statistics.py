@@ -1,16 +1,18 @@
-"""Order statistics and paired reductions with PyTorch's names: median nanmedian kthvalue mode quantile
-nanquantile aminmax std_mean var_mean count_nonzero. Each order statistic gathers the input at positions of
+"""Order statistics, paired reductions and covariances with PyTorch's names: median nanmedian kthvalue mode quantile
+nanquantile aminmax std_mean var_mean count_nonzero cov corrcoef. Each order statistic gathers the input at positions of
 the native (stable) argsort, so its values are input elements and their gradient is gather's (all of it to
 the element chosen, as in PyTorch). NaN sorts as the largest value: median and quantile give NaN for a
 slice holding one (median's index is its first NaN), nanmedian and nanquantile skip them."""
 import collections
 import numbers
+import warnings
 
 import numpy as np
 
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
-from .elementwise import isnan
+from .elementwise import clamp, isnan
+from .linalg import mm
 from .indexing import gather
 from .ordering import argsort
 from .reduction import _dim, _dims, amax, amin, mean, std, var
@@ -198,5 +200,78 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(dim)
 
 
-__all__ = ["median", "nanmedian", "kthvalue", "mode", "quantile", "nanquantile", "aminmax", "std_mean", "var_mean",
-           "count_nonzero"]
+def _cov_weights(weights, name, observations, integral):
+    """fweights (integral) or aweights (floating): checked as PyTorch checks them (their values read on the host)."""
+    if not isinstance(weights, Tensor):
+        raise TypeError(f"cov(): argument '{name}' must be Tensor, not {type(weights).__name__}")
+    if weights.ndim > 1:
+        raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+                           f"{weights.ndim} dimensions")
+    if integral != (weights.dtype.name in ("int32", "int64")) or weights.dtype.name == "bool":
+        raise RuntimeError(f"cov(): expected {name} to have {'integral' if integral else 'floating point'} dtype but "
+                           f"got {name} with {weights.dtype.name} dtype")
+    if weights.numel() != observations:
+        raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the input but "
+                           f"got {weights.numel()} != {observations}")
+    if observations and bool(weights.min() < 0):
+        raise RuntimeError(f"cov(): {name} cannot be negative")
+    return weights
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in input's rows (observations in its columns; a 1-d input is one
+    variable), as torch.cov: correction (1: Bessel's) is subtracted from the number of observations, fweights
+    (integer counts) and aweights (float importance weights) weight the observations. Weights are checked on the
+    host, as PyTorch checks them; too few degrees of freedom warn and give inf/NaN, as there."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"cov(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} "
+                           "dimensions")
+    if input.dtype.name == "bool":
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    if not isinstance(correction, numbers.Integral) or isinstance(correction, bool):
+        raise TypeError(f"cov(): argument 'correction' must be int, not {type(correction).__name__}")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    observations = x.shape[1]
+    w = None if fweights is None else _cov_weights(fweights, "fweights", observations, True)
+    if aweights is not None:
+        aweights = _cov_weights(aweights, "aweights", observations, False)
+        w = aweights if w is None else w * aweights
+    if w is None:
+        w_sum = observations
+        norm = observations - correction
+        average = x.sum(1) / w_sum
+    else:
+        w_sum = w.sum()
+        if not bool(w_sum != 0):
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+        average = (x * w).sum(1) / w_sum
+        norm = w_sum - correction * (w * aweights).sum() / w_sum if aweights is not None and correction else \
+            w_sum - correction
+    if bool(norm <= 0):
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
+        norm = norm * 0
+    centred = x - average.unsqueeze(1)
+    return (mm(centred, (centred if w is None else centred * w).t()) / norm).squeeze()
+
+
+def corrcoef(input):
+    """Pearson's correlation coefficients of the variables in input's rows: cov(input) scaled by the standard
+    deviations on either side and clipped to [-1, 1] (NaN where a variable does not vary)."""
+    if isinstance(input, Tensor) and input.ndim > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.ndim} dimensions")
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c  # 1, or NaN for a variance of 0, inf or NaN
+    deviation = c.diagonal().sqrt()
+    return clamp(c / deviation.reshape(-1, 1) / deviation.reshape(1, -1), -1, 1)
+
+
+for _fn in (cov, corrcoef):
+    tensor_method()(_fn)
+
+__all__ = ["cov", "corrcoef", "median", "nanmedian", "kthvalue", "mode", "quantile", "nanquantile", "aminmax",
+           "std_mean", "var_mean", "count_nonzero"]

@@ -235,8 +235,9 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restores the state and group options saved by state_dict(); the groups must have the same numbers of
-        parameters."""
+        """Restores the state and group options saved by state_dict(), or by torch.optim's state_dict() (its tensors
+        read as float32; without a compensation entry the f16 weights count as exact); the groups must have the same
+        numbers of parameters."""
         groups, saved_state = _checked_layout(state_dict)
         if len(groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: the state has {len(groups)} parameter groups, the optimizer has "
@@ -265,6 +266,9 @@ class Optimizer:
                     continue
                 slots = []
                 for name in names:
+                    if name not in entry and name == names[0]:  # torch.optim's state: the f16 weights taken as exact
+                        slots.append(np.zeros(tuple(p.shape), np.float32))
+                        continue
                     if name not in entry:
                         raise ValueError(f"load_state_dict: the state of parameter {key} has no '{name}' (a state "
                                          f"saved by another optimizer or with other options?)")
@@ -279,7 +283,8 @@ class Optimizer:
                     slots.append(values.copy() if not slots else _from_f32(values, p))
                 loaded[p] = slots[0]
                 slots[0] = _zeros(p, "float16")  # replaced at the parameter's next update
-                state[p] = {"step": _step_count(entry.get("step"), key), "slots": slots}
+                # (torch.optim's SGD keeps no count: its state exists once a first step was taken)
+                state[p] = {"step": _step_count(entry.get("step", 1), key), "slots": slots}
         for mine, theirs in zip(self.param_groups, groups):
             mine.update({k: v for k, v in theirs.items() if k != "params"})
         self.state, self._loaded_compensation = state, loaded
