@@ -63,6 +63,10 @@ class Host(_Extremes):
     def stack(self, columns):
         return np.stack(columns, axis=1)
 
+    def column(self, a, j):
+        """Column j of a 2-d array, contiguous."""
+        return np.ascontiguousarray(a[:, j])
+
     def take(self, a, index):
         """Rows `index` of a (1-d or 2-d)."""
         return np.take(a, index, axis=0)        # several times faster than a[index] on rows
@@ -129,6 +133,9 @@ class Tensors(_Extremes):
 
     def stack(self, columns):
         return tl.stack(list(columns), dim=1)
+
+    def column(self, a, j):
+        return a[:, j].contiguous()
 
     def take(self, a, index):
         return _wrap(_core.take_rows(a._a, index._a))

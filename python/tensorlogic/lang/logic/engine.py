@@ -37,6 +37,7 @@ class Logic:
         self.plans = {}
         self.xp = arrays.for_device(tl.get_default_device())
         self.host_tables = {}       # relation -> (rows, the same rows in host memory)
+        self.wide = set()           # components whose values were too many for native rounds
         self.runner = Runner(self.extents, self.xp)
 
     def error(self, message, span):
@@ -205,7 +206,11 @@ class Logic:
             state[m].start(self._derive(base[m], lambda step: self.rows(step.literal.name)))
         native = self._native(comp, recursive)
         if native is not None:
-            return linear.run(self, comp, state, recursive, native)
+            out = linear.run(self, comp, state, recursive, native)
+            if out is not None:
+                self.wide.discard(tuple(comp))
+                return out
+            self.wide.add(tuple(comp))
         rounds = 0
         while any(s.delta is not None and len(s.delta) for s in state.values()) and \
                 any(recursive.values()):
@@ -442,9 +447,16 @@ class Logic:
             recursive = self.split(comp)[1]
             if any(recursive.values()):
                 native = self._native(comp, recursive) is not None
-                lines.append("  rounds: " + ("native, linear recursion (each round joins the new "
-                                             "tuples with its rules' other literals, joined once)"
-                                             if native else "semi-naive, in Python"))
+                if native and tuple(comp) in self.wide:
+                    how = "semi-naive, in Python (too many distinct values for native keys)"
+                elif native:
+                    how = "native, linear recursion (each round joins the new tuples with its rules' " \
+                          "other literals, joined once)"
+                    if not all(T.radix_fits([s for _, s in self.extents(m)]) for m in comp):
+                        how += ", on dictionary codes of the values present"
+                else:
+                    how = "semi-naive, in Python"
+                lines.append("  rounds: " + how)
             for m in comp:
                 for r in self.model.relations[m].rules:
                     low = self.lower(r)
