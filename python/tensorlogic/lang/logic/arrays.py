@@ -97,7 +97,11 @@ class Host(_Extremes):
         """A 0/1 float16 tensor of `shape` holding 1 at the flat positions `cells`."""
         arr = np.zeros(int(np.prod(shape)), dtype=np.float16)
         arr[cells] = 1
-        return tl.tensor(arr.reshape(shape), dtype=tl.float16)
+        return tl.from_numpy(arr.reshape(shape))     # over the array's memory, not a copy
+
+    def memory(self) -> int:
+        """Bytes of the memory its arrays live in."""
+        return _core.device_properties("cpu")["total_memory"]
 
 
 class Tensors(_Extremes):
@@ -167,6 +171,9 @@ class Tensors(_Extremes):
         if len(cells):
             out.index_put_((cells,), tl.ones(len(cells), dtype=tl.float16, device=self.device))
         return out.reshape(shape)
+
+    def memory(self) -> int:
+        return _core.device_properties(_core.parse_device(str(self.device)))["total_memory"]
 
 
 HOST = Host()

@@ -96,6 +96,9 @@ class Logic:
         if odd:
             return "sparse", "arithmetic, ordering, aggregates or existential negation"
         forced = {self.forced[m] for m in comp if m in self.forced}
+        if forced == {"dense"}:
+            for m in comp:
+                self.check_dense(m, f"'{m}' is forced dense; its tensor", "store it sparse")
         if forced:
             return forced.pop(), "forced"
         big = [m for m in comp if self.cells(m) > DENSE_CELLS]
@@ -153,9 +156,20 @@ class Logic:
         self.dense_cache[name] = (table, t)
         return t
 
+    def check_dense(self, name, what, advice):
+        """A MemoryError when a relation's dense tensor would not fit in the memory of the program's
+        device (past 2^63 cells its cells would not even be numbered by an int64)."""
+        need, room = 2 * self.cells(name), self.xp.memory()
+        if room and need > room:
+            raise MemoryError(f"{what} would take {self.cells(name):,} cells ({need:,} bytes), more than "
+                              f"the memory it would be in ({room:,} bytes): {advice}")
+
     def to_dense(self, name, table):
         ext = self.extents(name)
-        cells = T.pack_rows(self.xp, table, [lo for lo, _ in ext], [s for _, s in ext])
+        self.check_dense(name, f"'{name}' is held as {len(table):,} tuples; as a dense tensor it",
+                         f"read its tuples with a query or `{name}?`")
+        cells = T.mixed_radix([table[:, j] for j in range(table.shape[1])], [lo for lo, _ in ext],
+                              [s for _, s in ext]) if len(ext) else self.xp.zeros(len(table))
         return self.xp.dense(cells, tuple(s for _, s in ext))
 
     def data_changed(self):
