@@ -13,9 +13,13 @@ relation of a few columns over modest domains, and the fast path.  Past that (fo
 100,000 constants, three over ids up to 10^9) a key is a row of int64 words ([n, words]): each word
 packs a run of consecutive positions whose extents multiply below 2^62, so the words' lexicographic
 order is the tuples' and equal words are equal tuples, exactly (no hashing).  Such keys sort by one
-stable pass per word and are searched word by word (`equal_range`).  Dictionary codes of the values
-present would keep one word longer, but must be rebuilt whenever a round brings new values and still
-overflow for wide relations (n tuples give up to n^arity combinations); words need no data scan.
+stable pass per word and are searched word by word (`equal_range`), with the same array functions on
+numpy and on device tensors.  Why words: dictionary codes of the values present would keep one word
+longer, but every key set and index would be re-encoded whenever a round brings new values, and
+wide relations still overflow (n tuples give up to n^arity code combinations); numpy's structured
+(void) rows sort and search on the host only, and about 4 x slower than a pass per column and this
+search (10^6 rows of two int64); two fixed words would cap the width.  The native linear fixpoint, which takes
+one word, gets dictionary codes instead (linear.py).
 """
 from __future__ import annotations
 
