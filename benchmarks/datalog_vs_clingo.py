@@ -1,6 +1,9 @@
 """Rules in the language beside clingo (a mature grounder/solver), on the CPU, answers compared:
 triangles of random graphs, reachability on chains, the `hmmer` program of datalog-conformance
 (tens of thousands of constants) and the transitive closure of a random graph (the dense path).
+The `wide_` workloads are the same graphs with node ids spread over (-2 * 10^9, 2 * 10^9) (clingo's
+integers are 32-bit): their relations have more possible tuples than an int64 numbers (2^63), which
+the tuple engine keys by rows of words and native rounds by dictionary codes.
 
 Each run is a fresh process (its peak memory is its own): the language compiles the rules, takes the
 facts as arrays (`add_facts`) and runs; clingo is given the same program as text, grounds and
@@ -42,6 +45,8 @@ WORKLOADS = {
     "chain_1000000": ("chain", 1000000, None, "reach"),
     "hmmer": ("hmmer", None, None, "IsPtr"),
     "closure_2000": ("closure", 2000, 8000, "path"),
+    "wide_triangles_10000": ("wide_triangles", 10000, 40000, "tri"),
+    "wide_closure_2000": ("wide_closure", 2000, 8000, "path"),
     # The GPU bar (issue 17): run only when named, with --device cuda (clingo takes hours on it).
     "closure_20000": ("closure", 20000, 80000, "path"),
 }
@@ -54,9 +59,21 @@ def random_edges(n, m, seed=0):
     return edges[rng.permutation(len(edges))[:m]]
 
 
+def spread_ids(edges, n, seed=0):
+    """The edges with node k renamed to the k-th of n distinct ids drawn from (-2 * 10^9, 2 * 10^9),
+    its ends included (so that the domains' extents are the range's)."""
+    rng = np.random.default_rng(seed)
+    ids = np.unique(np.concatenate([[-2 * 10 ** 9 + 1, 2 * 10 ** 9 - 1],
+                                    rng.integers(-2 * 10 ** 9 + 1, 2 * 10 ** 9, size=2 * n)]))
+    ids = np.concatenate([ids[[0, -1]], rng.permutation(ids[1:-1])])[:n]
+    return ids[edges]
+
+
 def workload(name):
-    """(rules, {relation: rows}, relation counted, nodes or None)."""
+    """(rules, {relation: rows}, relation counted, nodes or None: a declared domain 0..n)."""
     kind, n, m, out = WORKLOADS[name]
+    if kind.startswith("wide_"):
+        return RULES[kind[5:]], {"e": spread_ids(random_edges(n, m), n)}, out, None
     if kind == "hmmer":
         path = datalog_conformance.get_tests_dir() / "recursion" / "souffle_example_hmmer.yaml"
         raw = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
@@ -73,12 +90,12 @@ def run_ours(name, device=None):
     if device is not None:
         tl.set_default_device(device)
     t0 = time.perf_counter()
-    arities = {k: np.asarray(v).shape[1] if n else len(v[0]) for k, v in facts.items()}
+    arities = {k: v.shape[1] if isinstance(v, np.ndarray) else len(v[0]) for k, v in facts.items()}
     head = f"domain Node = 0..{n}\n" if n else ""
     prog = compile(head + datalog_text.program(rules, None, arities, domain="Node" if n else None),
                    max_iterations=10 ** 7, max_steps=10 ** 8)
     for k, rows in facts.items():
-        prog.add_facts(f"r_{k}", np.asarray(rows) if n else rows)
+        prog.add_facts(f"r_{k}", rows)
     if device not in (None, "cpu") and WORKLOADS[name][0] == "closure":
         prog.storage(f"r_{out}", "dense")       # on an accelerator, the dense path
     prog.run()
@@ -92,7 +109,7 @@ def run_ours(name, device=None):
 def run_clingo(name):
     rules, facts, out, n = workload(name)
     t0 = time.perf_counter()
-    text = datalog_text.program(rules, {k: np.asarray(v).tolist() if n else v
+    text = datalog_text.program(rules, {k: v.tolist() if isinstance(v, np.ndarray) else v
                                         for k, v in facts.items()}, style="clingo")
     ctl = clingo.Control(["--warn=none"])
     ctl.add("base", [], text)

@@ -17,6 +17,11 @@ def edges(rng, n, m):
     return "".join(f"E({a}, {b})\n" for a, b in random_graph(rng, n, m))
 
 
+def wide_facts(rng):
+    ids = [-2 * 10 ** 9, 2 * 10 ** 9] + [rng.randrange(-2 * 10 ** 9, 2 * 10 ** 9) for _ in range(4)]
+    return "".join(f"T({rng.choice(ids)}, {rng.choice(ids)}, {rng.choice(ids)})\n" for _ in range(50))
+
+
 # name -> (program, relations forced sparse, queries)
 PROGRAMS = {
     "closure": (lambda rng: edges(rng, 40, 90) + "P(x, y) <- E(x, y)\nP(x, z) <- P(x, y), E(y, z)\n",
@@ -31,6 +36,11 @@ PROGRAMS = {
                                            f"{rng.randrange(1, 9)})\n" for _ in range(60)) +
                        "Dist(k0, 0)\nDist(y, min(d + w)) <- Dist(x, d), W(x, y, w)\n"
                        "Deg(x, count(y)) <- W(x, y, _)\n", [], ["Dist(x, d)", "Deg(x, n)"]),
+    # Ids near 10^9 in three columns: more possible tuples than an int64 numbers (keys of words).
+    "wide": (lambda rng: wide_facts(rng) + "L(a, b, c) <- T(a, b, c), not T(c, b, a)\n"
+             "J(a, c, e) <- T(a, b, c), T(c, b, e)\nM(a, b, min(c)) <- T(a, b, c)\n"
+             "P(a, c) <- T(a, _, c)\nP(a, c) <- P(a, b), P(b, c)\n", [],
+             ["L(a, b, c)", "J(a, c, e)", "M(a, b, c)", "P(a, c)"]),
     "arithmetic": (lambda rng: f"Fib(0, 0)\nFib(1, 1)\nFib(n, a + b) <- Fib(n - 1, a), Fib(n - 2, b), "
                    f"n <= {rng.randrange(20, 60)}\nEven(n) <- Fib(n, v), v % 2 == 0\n", [],
                    ["Fib(n, v)", "Even(n)"]),

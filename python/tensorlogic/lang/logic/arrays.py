@@ -63,6 +63,10 @@ class Host(_Extremes):
     def stack(self, columns):
         return np.stack(columns, axis=1)
 
+    def column(self, a, j):
+        """Column j of a 2-d array, contiguous."""
+        return np.ascontiguousarray(a[:, j])
+
     def take(self, a, index):
         """Rows `index` of a (1-d or 2-d)."""
         return np.take(a, index, axis=0)        # several times faster than a[index] on rows
@@ -93,7 +97,11 @@ class Host(_Extremes):
         """A 0/1 float16 tensor of `shape` holding 1 at the flat positions `cells`."""
         arr = np.zeros(int(np.prod(shape)), dtype=np.float16)
         arr[cells] = 1
-        return tl.tensor(arr.reshape(shape), dtype=tl.float16)
+        return tl.from_numpy(arr.reshape(shape))     # over the array's memory, not a copy
+
+    def memory(self) -> int:
+        """Bytes of the memory its arrays live in."""
+        return _core.device_properties("cpu")["total_memory"]
 
 
 class Tensors(_Extremes):
@@ -130,6 +138,9 @@ class Tensors(_Extremes):
     def stack(self, columns):
         return tl.stack(list(columns), dim=1)
 
+    def column(self, a, j):
+        return a[:, j].contiguous()
+
     def take(self, a, index):
         return _wrap(_core.take_rows(a._a, index._a))
 
@@ -160,6 +171,9 @@ class Tensors(_Extremes):
         if len(cells):
             out.index_put_((cells,), tl.ones(len(cells), dtype=tl.float16, device=self.device))
         return out.reshape(shape)
+
+    def memory(self) -> int:
+        return _core.device_properties(_core.parse_device(str(self.device)))["total_memory"]
 
 
 HOST = Host()

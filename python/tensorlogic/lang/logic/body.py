@@ -415,7 +415,7 @@ class Runner:
         index = None
         if step.keys:
             pos = [p for p, _ in step.keys]
-            key = T.pack([rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
+            key = T.pack(xp, [rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
             index = T.SortedIndex(xp, key)
         if not step.delta:
             self.indexes[sig] = (step, table, rows, index, ext)
@@ -438,7 +438,7 @@ class Runner:
         if step.casts or not all(e[0] == "var" and e[1] in step.plain for _, e in step.keys):
             inside = T.in_range(cols, lows, sizes)
             mask = inside if mask is None else mask & inside
-        return T.pack(cols, lows, sizes), mask, defined
+        return T.pack(self.xp, cols, lows, sizes), mask, defined
 
     def _atom(self, step, frame, table):
         xp = self.xp

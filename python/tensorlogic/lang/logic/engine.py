@@ -37,6 +37,7 @@ class Logic:
         self.plans = {}
         self.xp = arrays.for_device(tl.get_default_device())
         self.host_tables = {}       # relation -> (rows, the same rows in host memory)
+        self.wide = set()           # components whose values were too many for native rounds
         self.runner = Runner(self.extents, self.xp)
 
     def error(self, message, span):
@@ -95,6 +96,9 @@ class Logic:
         if odd:
             return "sparse", "arithmetic, ordering, aggregates or existential negation"
         forced = {self.forced[m] for m in comp if m in self.forced}
+        if forced == {"dense"}:
+            for m in comp:
+                self.check_dense(m, f"'{m}' is forced dense; its tensor", "store it sparse")
         if forced:
             return forced.pop(), "forced"
         big = [m for m in comp if self.cells(m) > DENSE_CELLS]
@@ -152,9 +156,20 @@ class Logic:
         self.dense_cache[name] = (table, t)
         return t
 
+    def check_dense(self, name, what, advice):
+        """A MemoryError when a relation's dense tensor would not fit in the memory of the program's
+        device (past 2^63 cells its cells would not even be numbered by an int64)."""
+        need, room = 2 * self.cells(name), self.xp.memory()
+        if room and need > room:
+            raise MemoryError(f"{what} would take {self.cells(name):,} cells ({need:,} bytes), more than "
+                              f"the memory it would be in ({room:,} bytes): {advice}")
+
     def to_dense(self, name, table):
         ext = self.extents(name)
-        cells = T.pack_rows(self.xp, table, [lo for lo, _ in ext], [s for _, s in ext])
+        self.check_dense(name, f"'{name}' is held as {len(table):,} tuples; as a dense tensor it",
+                         f"read its tuples with a query or `{name}?`")
+        cells = T.mixed_radix([table[:, j] for j in range(table.shape[1])], [lo for lo, _ in ext],
+                              [s for _, s in ext]) if len(ext) else self.xp.zeros(len(table))
         return self.xp.dense(cells, tuple(s for _, s in ext))
 
     def data_changed(self):
@@ -205,7 +220,11 @@ class Logic:
             state[m].start(self._derive(base[m], lambda step: self.rows(step.literal.name)))
         native = self._native(comp, recursive)
         if native is not None:
-            return linear.run(self, comp, state, recursive, native)
+            out = linear.run(self, comp, state, recursive, native)
+            if out is not None:
+                self.wide.discard(tuple(comp))
+                return out
+            self.wide.add(tuple(comp))
         rounds = 0
         while any(s.delta is not None and len(s.delta) for s in state.values()) and \
                 any(recursive.values()):
@@ -442,9 +461,16 @@ class Logic:
             recursive = self.split(comp)[1]
             if any(recursive.values()):
                 native = self._native(comp, recursive) is not None
-                lines.append("  rounds: " + ("native, linear recursion (each round joins the new "
-                                             "tuples with its rules' other literals, joined once)"
-                                             if native else "semi-naive, in Python"))
+                if native and tuple(comp) in self.wide:
+                    how = "semi-naive, in Python (too many distinct values for native keys)"
+                elif native:
+                    how = "native, linear recursion (each round joins the new tuples with its rules' " \
+                          "other literals, joined once)"
+                    if not all(T.radix_fits([s for _, s in self.extents(m)]) for m in comp):
+                        how += ", on dictionary codes of the values present"
+                else:
+                    how = "semi-naive, in Python"
+                lines.append("  rounds: " + how)
             for m in comp:
                 for r in self.model.relations[m].rules:
                     low = self.lower(r)

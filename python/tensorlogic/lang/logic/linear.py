@@ -11,6 +11,13 @@ tests on the recursive atom's variables, and joins of the other literals that ar
 The native loop runs on the host whatever the program's device: such recursions are many rounds of
 a few new tuples each, where a device would spend its time launching kernels.  J is joined in the
 engine's arrays (on the device) and crosses to the host once, the result crosses back once.
+
+The native loop packs each tuple into one int64 over its positions' extents.  Where the extents
+multiply past 2^62 (ids up to 10^12, wide relations), the values cross as dictionary codes: their
+ranks among the distinct values of the relations and of J (no round makes a value that is not
+there already: a head copies the new tuple's values or J's).  One dictionary for every position
+keeps equal values equal wherever they meet (keys, repeated variables).  When even the codes
+overflow, the Python rounds run the recursion (`run` returns None).
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ import time
 import numpy as np
 
 from ... import _core
+from . import tuples as T
 from .body import Plan, encode
 from .rules import Rule, RuleError, bound_order, variables
 
@@ -103,7 +111,8 @@ def native_rules(logic, comp, recursive):
 
 
 def run(logic, comp, state, recursive, rules):
-    """The fixpoint of a component from its started states: {relation: all its tuples}."""
+    """The fixpoint of a component from its started states: {relation: all its tuples}, or None when
+    its tuples are too wide for native keys even as dictionary codes."""
     xp = logic.xp
     index = {m: i for i, m in enumerate(comp)}
     native = []
@@ -118,6 +127,12 @@ def run(logic, comp, state, recursive, rules):
     for m in comp:
         ext = logic.extents(m)
         relations.append((xp.numpy(state[m].full()), [lo for lo, _ in ext], [s for _, s in ext]))
+    values = None
+    if not all(T.radix_fits(sizes) for _, _, sizes in relations):
+        coded = _dictionary_codes(relations, native)
+        if coded is None:
+            return None
+        values, relations, native = coded
     rt, budget = logic.rt, logic.rt.budget
     limit = min(rt.max_iterations, max(budget.max_steps - budget.steps, 0))
     seconds = -1.0 if budget.deadline is None else max(budget.deadline - time.monotonic(), 0.0)
@@ -128,7 +143,33 @@ def run(logic, comp, state, recursive, rules):
         budget.tick(span)       # past the step budget or the deadline: raises its error
     if stop == "round_limit":
         rt.warn_limit(comp, rt.max_iterations)
+    if values is not None:
+        added = [values[a] for a in added]
     return {m: xp.cat([state[m].full(), xp.asarray(added[index[m]])]) for m in comp}
+
+
+def _dictionary_codes(relations, native):
+    """(values, relations, rules) with every value replaced by its rank in `values`, the distinct
+    values of the relations and the rules' join tables; None when a relation's codes still multiply
+    past 2^62.  A rule whose constant no tuple holds derives nothing and is left out."""
+    values = np.unique(np.concatenate([rows.reshape(-1) for rows, _, _ in relations] +
+                                      [spec[5].reshape(-1) for spec in native]))
+    size = max(len(values), 1)
+    if not all(T.radix_fits([size] * len(sizes)) for _, _, sizes in relations):
+        return None
+
+    def codes(a):
+        return np.ascontiguousarray(np.searchsorted(values, a), dtype=np.int64)
+
+    relations = [(codes(rows), [0] * len(sizes), [size] * len(sizes)) for rows, _, sizes in relations]
+    rules = []
+    for source, target, consts, equal, key, join, head in native:
+        at = np.searchsorted(values, [v for _, v in consts]).tolist()
+        if any(i == len(values) or values[i] != v for i, (_, v) in zip(at, consts)):
+            continue
+        rules.append((source, target, [(p, i) for i, (p, _) in zip(at, consts)], equal, key,
+                      codes(join), head))
+    return values, relations, rules
 
 
 def _spec(logic, lin, index):

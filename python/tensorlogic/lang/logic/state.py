@@ -15,12 +15,8 @@ def group_reduce(xp, groups, values, fn, lows, sizes):
     min, max, avg; avg rounds down: domains hold integers).  Sorting by value and then stably by
     group puts each group's least value first and its greatest last; sums are differences of one
     running sum (int64 wraps alike in both)."""
-    key = T.pack_rows(xp, groups, lows, sizes)
-    if key is None:
-        # Too many possible groups to pack: each row's key is its group's rank among the distinct rows.
-        order, starts = T.row_groups(xp, groups)
-        rank = xp.searchsorted(starts, xp.arange(len(groups)), right=True) - 1
-        key = xp.take(rank, xp.argsort(order))
+    # Keys of words become ranks: one int64 per row in the same order.
+    key = T.ranks(xp, T.pack_rows(xp, groups, lows, sizes))
     if fn in ("min", "max"):
         by_value = xp.argsort(values)
         order = xp.take(by_value, xp.argsort(xp.take(key, by_value)))
@@ -67,10 +63,8 @@ class State:
             space = 1
             for _, s in ext:
                 space *= max(s, 1)
-            if space >= T.PACK_LIMIT:
-                raise self.logic.error(f"'{self.name}' has too many possible tuples to index "
-                                       f"({space:,})", self.logic.model.relations[self.name].span)
-            self.ext, self.keys = ext, T.KeySet(self.xp, space)
+            self.ext = ext
+            self.keys = T.KeySet(self.xp, space if space < T.PACK_LIMIT else None)
             full = self.full()
             if len(full):
                 self.keys.add_new(self._pack(full))
@@ -159,10 +153,8 @@ class State:
                                                xp.cat([full[:, pos], values]))
         old_keys, new_keys = self._keys_of(old_groups), self._keys_of(best_groups)
         if len(old_keys):
-            at = xp.searchsorted(old_keys, new_keys)
-            at = xp.where(at == len(old_keys), 0, at)
-            changed = (xp.take(old_keys, at) != new_keys) | \
-                (xp.take(full[:, pos], at) != best_values)
+            at, found = T.find(xp, old_keys, new_keys)
+            changed = ~found | (xp.take(full[:, pos], at) != best_values)
         else:
             changed = xp.flags(len(new_keys), True)
         best = T.with_column(xp, best_groups, pos, best_values)

@@ -1,5 +1,5 @@
 """Relations as sets of integer tuples (int64 arrays of shape [n, arity]) and the database operations
-on them: keys packed into one int64 per tuple, sort-merge joins through a sorted index, anti-joins,
+on them: keys packed from tuples, sort-merge joins through a sorted index, anti-joins,
 unique-reductions and a growing set that tells which tuples are new.  Each function takes the array
 namespace `xp` (arrays.py: numpy on the host, or tensors on the program's device) and uses only its
 functions, so one algorithm serves both.
@@ -7,6 +7,19 @@ functions, so one algorithm serves both.
 Every value at a relation position lies in that position's domain (a symbolic domain's values are
 member indices, an integer domain's values are the integers), so a position's radix is its domain's
 extent and packed keys need no data scan.
+
+A key is one int64 per tuple (a 1-d array) where the positions' extents multiply below 2^62: every
+relation of a few columns over modest domains, and the fast path.  Past that (four columns over
+100,000 constants, three over ids up to 10^9) a key is a row of int64 words ([n, words]): each word
+packs a run of consecutive positions whose extents multiply below 2^62, so the words' lexicographic
+order is the tuples' and equal words are equal tuples, exactly (no hashing).  Such keys sort by one
+stable pass per word and are searched word by word (`equal_range`), with the same array functions on
+numpy and on device tensors.  Why words: dictionary codes of the values present would keep one word
+longer, but every key set and index would be re-encoded whenever a round brings new values, and
+wide relations still overflow (n tuples give up to n^arity code combinations); numpy's structured
+(void) rows sort and search on the host only, and about 4 x slower than a pass per column and this
+search (10^6 rows of two int64); two fixed words would cap the width.  The native linear fixpoint, which takes
+one word, gets dictionary codes instead (linear.py).
 """
 from __future__ import annotations
 
@@ -21,11 +34,24 @@ def radix_fits(sizes) -> bool:
     return total < PACK_LIMIT
 
 
-def pack(columns, lows, sizes):
-    """One int64 per row from columns whose values lie in [low, low + size); None when the key
-    space does not fit in 62 bits (the caller factorizes instead)."""
-    if not radix_fits(sizes):
-        return None
+def word_groups(sizes):
+    """The positions each word of a key packs: runs of consecutive positions whose extents multiply
+    below PACK_LIMIT (a position alone at or past it is a word of its values as they are)."""
+    groups, total = [], 0
+    for j, s in enumerate(sizes):
+        s = max(int(s), 1)
+        if groups and total * s < PACK_LIMIT:
+            groups[-1].append(j)
+            total *= s
+        else:
+            groups.append([j])
+            total = s
+    return groups
+
+
+def mixed_radix(columns, lows, sizes):
+    """One int64 per row: the row's place in the mixed radix of the sizes (which multiply below
+    2^63)."""
     if len(columns) == 1:
         return columns[0] - lows[0] if lows[0] else columns[0]
     key = columns[0] - lows[0]
@@ -34,18 +60,39 @@ def pack(columns, lows, sizes):
     return key
 
 
+def pack(xp, columns, lows, sizes):
+    """The keys of rows from columns whose values lie in [low, low + size): one int64 per row, or
+    [n, words] words where the extents multiply past 2^62 (see the module's docstring)."""
+    if radix_fits(sizes):
+        return mixed_radix(columns, lows, sizes)
+    words = []
+    for g in word_groups(sizes):
+        if len(g) == 1 and int(sizes[g[0]]) >= PACK_LIMIT:
+            words.append(columns[g[0]])
+        else:
+            words.append(mixed_radix([columns[j] for j in g], [lows[j] for j in g],
+                                      [sizes[j] for j in g]))
+    return xp.stack(words)
+
+
 def pack_rows(xp, table, lows, sizes):
-    """The packed keys of a table's rows (zeros for arity 0); None as for `pack`."""
+    """The packed keys of a table's rows (zeros for arity 0)."""
     if table.shape[1] == 0:
         return xp.zeros(len(table))
-    return pack([table[:, j] for j in range(table.shape[1])], lows, sizes)
+    return pack(xp, [table[:, j] for j in range(table.shape[1])], lows, sizes)
+
+
+def is_words(keys) -> bool:
+    """Whether keys are rows of words (else one int64 each)."""
+    return len(keys.shape) == 2
 
 
 def in_range(columns, lows, sizes):
     """Mask of rows whose every column lies in its [low, low + size)."""
     mask = None
     for c, lo, s in zip(columns, lows, sizes):
-        m = (c >= lo) & (c < lo + s)
+        # (low + size is 2^63 for a domain that reaches the greatest int64: no int64 holds it.)
+        m = (c >= lo) & (c <= lo + s - 1)
         mask = m if mask is None else mask & m
     return mask
 
@@ -68,22 +115,6 @@ def with_column(xp, table, position, values):
     return xp.stack(cols)
 
 
-def run_starts(xp, sorted_keys):
-    """Where each run of equal keys of a sorted array starts."""
-    n = len(sorted_keys)
-    if n == 0:
-        return xp.zeros(0)
-    return xp.cat([xp.zeros(1), xp.nonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1])
-
-
-def unique_first(xp, keys):
-    """The distinct keys in ascending order and, for each, the first position where it occurs."""
-    order = xp.argsort(keys)
-    ordered = xp.take(keys, order)
-    starts = run_starts(xp, ordered)
-    return xp.take(ordered, starts), xp.take(order, starts)
-
-
 def row_order(xp, table):
     """The stable lexicographic order of a table's rows (sorting by each column from the last)."""
     order = xp.arange(len(table))
@@ -92,63 +123,114 @@ def row_order(xp, table):
     return order
 
 
-def row_changes(xp, table):
-    """Mask over consecutive rows of a table: where row i + 1 differs from row i."""
-    change = None
-    for j in range(table.shape[1]):
-        d = table[1:, j] != table[:-1, j]
-        change = d if change is None else change | d
-    return change
+def key_order(xp, keys):
+    """The stable ascending order of keys (of either form)."""
+    return row_order(xp, keys) if is_words(keys) else xp.argsort(keys)
 
 
-def row_groups(xp, table):
-    """For key spaces too large to pack: the rows' lexicographic order and the start of each run of
-    equal rows in it."""
-    order = row_order(xp, table)
-    sorted_rows = xp.take(table, order)
-    if len(table) == 0:
-        return order, xp.zeros(0)
-    return order, xp.cat([xp.zeros(1), xp.nonzero(row_changes(xp, sorted_rows)) + 1])
+def run_starts(xp, sorted_keys):
+    """Where each run of equal keys of sorted keys (of either form) starts."""
+    n = len(sorted_keys)
+    if n == 0:
+        return xp.zeros(0)
+    if is_words(sorted_keys):
+        change = None
+        for j in range(sorted_keys.shape[1]):
+            d = sorted_keys[1:, j] != sorted_keys[:-1, j]
+            change = d if change is None else change | d
+    else:
+        change = sorted_keys[1:] != sorted_keys[:-1]
+    return xp.cat([xp.zeros(1), xp.nonzero(change) + 1])
 
 
-def factorize(xp, left_cols, right_cols):
-    """Dense codes for two sides' key columns (for key spaces too large to pack)."""
-    codes_l, codes_r, sizes = [], [], []
-    for a, b in zip(left_cols, right_cols):
-        uniq, _ = unique_first(xp, xp.cat([a, b]))
-        codes_l.append(xp.searchsorted(uniq, a))
-        codes_r.append(xp.searchsorted(uniq, b))
-        sizes.append(len(uniq))
-    if not radix_fits(sizes):
-        raise OverflowError("join key space too large")
-    zeros = [0] * len(sizes)
-    return pack(codes_l, zeros, sizes), pack(codes_r, zeros, sizes)
+def unique_first(xp, keys):
+    """The distinct keys in ascending order and, for each, the first position where it occurs."""
+    order = key_order(xp, keys)
+    ordered = xp.take(keys, order)
+    starts = run_starts(xp, ordered)
+    return xp.take(ordered, starts), xp.take(order, starts)
+
+
+def ranks(xp, keys):
+    """One int64 per key that orders and compares as the keys do (words become each key's rank
+    among the distinct ones; single keys stay as they are)."""
+    if not is_words(keys):
+        return keys
+    order = row_order(xp, keys)
+    starts = run_starts(xp, xp.take(keys, order))
+    rank = xp.searchsorted(starts, xp.arange(len(keys)), right=True) - 1
+    return xp.take(rank, xp.argsort(order))
+
+
+def _columns(xp, words):
+    """A sorted array of words as one contiguous array per word (a strided column would be copied
+    by every search step)."""
+    return [xp.column(words, j) for j in range(words.shape[1])]
+
+
+def _first_in(xp, column, lo, hi, value, right):
+    """Per probe, the first position p in [lo, hi) with column[p] > value (right) or >= value, else
+    hi, where the column is ascending on each [lo, hi): a binary search of all probes at once, one
+    step per bit of the widest range."""
+    steps = int(xp.high(hi - lo)).bit_length() if len(lo) else 0
+    for _ in range(steps):
+        mid = (lo + hi) // 2
+        active = lo < hi
+        v = xp.take(column, xp.where(active, mid, 0))
+        go = active & ((v <= value) if right else (v < value))
+        lo = xp.where(go, mid + 1, lo)
+        hi = xp.where(active & ~go, mid, hi)
+    return lo
+
+
+def equal_range(xp, columns, probe):
+    """For keys of words sorted ascending (given as `_columns`) and probe keys of words: per probe,
+    [lo, hi) of the keys equal to it (lo is where it would be inserted when there are none).  The
+    first word narrows each probe's range by searchsorted; each further word is ascending within
+    the range left by the words before it."""
+    first = probe[:, 0]
+    lo = xp.searchsorted(columns[0], first)
+    hi = xp.searchsorted(columns[0], first, right=True)
+    for j in range(1, len(columns)):
+        value = probe[:, j]
+        lo, hi = _first_in(xp, columns[j], lo, hi, value, False), \
+            _first_in(xp, columns[j], lo, hi, value, True)
+    return lo, hi
+
+
+def find(xp, sorted_keys, probe, columns=None):
+    """(position, found) of each probe key in sorted keys of the same form (`columns`: the sorted
+    keys' `_columns`, when already made)."""
+    if is_words(sorted_keys):
+        lo, hi = equal_range(xp, columns or _columns(xp, sorted_keys), probe)
+        return xp.where(lo == len(sorted_keys), 0, lo), hi > lo
+    if len(sorted_keys) == 0:
+        return xp.zeros(len(probe)), xp.flags(len(probe), False)
+    pos = xp.searchsorted(sorted_keys, probe)
+    pos = xp.where(pos == len(sorted_keys), 0, pos)
+    return pos, xp.take(sorted_keys, pos) == probe
 
 
 class SortedIndex:
-    """Rows of a table ordered by a key: `order` (row numbers) and `keys` (sorted)."""
+    """Rows of a table ordered by a key: `order` (row numbers) and `keys` (sorted, of either form)."""
 
     def __init__(self, xp, keys):
         self.xp = xp
-        self.order = xp.argsort(keys)
+        self.order = key_order(xp, keys)
         self.keys = xp.take(keys, self.order)
+        self.columns = _columns(xp, self.keys) if is_words(keys) else None
 
     def ranges(self, probe):
-        lo = self.xp.searchsorted(self.keys, probe)
-        hi = self.xp.searchsorted(self.keys, probe, right=True)
+        """Per probe key, where its matches start and how many there are."""
+        if self.columns is not None:
+            lo, hi = equal_range(self.xp, self.columns, probe)
+        else:
+            lo = self.xp.searchsorted(self.keys, probe)
+            hi = self.xp.searchsorted(self.keys, probe, right=True)
         return lo, hi - lo
 
     def contains(self, probe):
-        return contains(self.xp, self.keys, probe)
-
-
-def contains(xp, sorted_keys, probe):
-    """Mask of the probe keys present in a sorted array."""
-    if len(sorted_keys) == 0:
-        return xp.flags(len(probe), False)
-    pos = xp.searchsorted(sorted_keys, probe)
-    pos = xp.where(pos == len(sorted_keys), 0, pos)
-    return xp.take(sorted_keys, pos) == probe
+        return find(self.xp, self.keys, probe, self.columns)[1]
 
 
 def expand(xp, lo, counts, order):
@@ -168,24 +250,21 @@ def unique_rows(xp, table, lows, sizes):
     """The distinct rows of an [n, k] table."""
     if len(table) <= 1 or table.shape[1] == 0:
         return table[:1] if table.shape[1] == 0 else table
-    key = pack_rows(xp, table, lows, sizes)
-    if key is None:
-        order, starts = row_groups(xp, table)
-        return xp.take(table, xp.take(order, starts))
-    _, first = unique_first(xp, key)
+    _, first = unique_first(xp, pack_rows(xp, table, lows, sizes))
     return xp.take(table, first)
 
 
 class KeySet:
-    """The tuples of a growing relation, as packed keys: a byte map for small key spaces (on the
-    host), else a list of sorted runs merged like a log-structured tree (so inserting d keys costs
-    O(d log n) amortized, not O(n)).  `add_new` inserts and returns which of the given keys were
-    new."""
+    """The tuples of a growing relation, as packed keys (of either form): a byte map for small key
+    spaces (on the host), else a list of sorted runs merged like a log-structured tree (so inserting
+    d keys costs O(d log n) amortized, not O(n)).  `add_new` inserts and returns which of the given
+    keys were new.  `space` is the number of possible keys, None past PACK_LIMIT (keys of words)."""
 
     def __init__(self, xp, space):
         self.xp = xp
-        self.bitmap = xp.flags(space, False) if xp.bitmap and space <= BITMAP_LIMIT else None
-        self.runs = []
+        small = space is not None and space <= BITMAP_LIMIT
+        self.bitmap = xp.flags(space, False) if xp.bitmap and small else None
+        self.runs = []          # (sorted keys, their `_columns` for keys of words)
 
     def add_new(self, keys):
         """`keys` distinct; returns the mask of those not yet present, and inserts them."""
@@ -195,13 +274,16 @@ class KeySet:
             self.bitmap[keys[fresh]] = True
             return fresh
         fresh = xp.flags(len(keys), True)
-        for run in self.runs:
-            fresh = fresh & ~contains(xp, run, keys)
+        for run, columns in self.runs:
+            fresh = fresh & ~find(xp, run, keys, columns)[1]
         new = compress(xp, keys, fresh)
         if len(new):
-            self.runs.append(xp.take(new, xp.argsort(new)))
-            while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
-                b, a = self.runs.pop(), self.runs.pop()
+            self._push(xp.take(new, key_order(xp, new)))
+            while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+                b, a = self.runs.pop()[0], self.runs.pop()[0]
                 merged = xp.cat([a, b])
-                self.runs.append(xp.take(merged, xp.argsort(merged)))
+                self._push(xp.take(merged, key_order(xp, merged)))
         return fresh
+
+    def _push(self, run):
+        self.runs.append((run, _columns(self.xp, run) if is_words(run) else None))

@@ -64,20 +64,27 @@ def show_relation(rel, t) -> str:
     arr = t.detach().numpy() if hasattr(t, "detach") else t.numpy()
     if rel.arity == 0:
         return "true" if arr.item() > 0 else "false"
-    return _tuples(rel, zip(*np.nonzero(arr > 0)))
+    return _tuples(rel, zip(*np.nonzero(arr > 0)), [d.start if d.kind == "range" else 0 for d in rel.domains])
 
 
 def show_table(rel, table, lows) -> str:
-    """A relation's tuples from its rows (int64 [n, arity], each column offset by its domain's lowest value,
-    as the tuple engine holds them), in the order show_relation prints: the dense form of a large relation
-    may not fit in memory."""
+    """A relation's tuples from its rows (int64 [n, arity] as the tuple engine holds them: an integer
+    domain's values, a domain of names' indices offset by `lows`), in the order show_relation
+    prints: the dense form of a large relation may not fit in memory."""
     if rel.arity == 0:
         return "true" if len(table) else "false"
-    idx = np.asarray(table, dtype=np.int64) - np.asarray(lows, dtype=np.int64)
-    return _tuples(rel, idx[np.lexsort(idx.T[::-1])] if len(idx) else idx)
+    rows = np.asarray(table, dtype=np.int64)
+    rows = rows[np.lexsort(rows.T[::-1])] if len(rows) else rows
+    return _tuples(rel, rows, [0 if d.kind == "range" else -lo for d, lo in zip(rel.domains, lows)])
 
 
-def _tuples(rel, indices):
-    constants = [d.constants() for d in rel.domains]
-    lines = [f"{rel.name}({', '.join(str(c[int(i)]) for c, i in zip(constants, idx))})" for idx in indices]
+def _tuples(rel, rows, shifts):
+    """Lines of tuples: column k plus shifts[k] is the constant of an integer domain k, or the index
+    of the constant of a domain of names (an integer domain's constants are never listed: a range
+    of ids up to 10^9 would fill the memory to print a few tuples)."""
+    names = [None if d.kind == "range" else d.constants() for d in rel.domains]
+    lines = []
+    for row in rows:
+        args = (int(v) + s if c is None else c[int(v) + s] for c, v, s in zip(names, row, shifts))
+        lines.append(f"{rel.name}({', '.join(map(str, args))})")
     return "\n".join(lines) if lines else f"{rel.name}: no tuples"
