@@ -114,16 +114,18 @@ def test_clip_contrastive(rng):
 def test_mixture_of_experts(rng):
     """A token at the edge between two experts is routed differently once the runs part by rounding, so later steps
     differ by events: over 80 data seeds the first 3 losses agreed within 0.25%, the mean of the last 4 within 3%
-    (1.6% otherwise), the test loss within 3.6%, the accuracies exactly. The shuffled run (a seeded Generator,
-    drop_last) makes as many steps."""
+    (1.6% otherwise), the test loss within 3.6%, the accuracies exactly. The events have a heavy tail: over 100 more
+    seeds (2026-12-06) the first 3 agreed within 0.64%, the last 4 within 2.8% (95% of seeds within 0.7%), the test
+    loss within 7.1%; CI's seed 2818867942 put the last 4 at 6.5%. So the later losses are held to 10% and 15% and
+    the first ones, before any event, to 1%. The shuffled run (a seeded Generator, drop_last) makes as many steps."""
     data = prog_moe.make_data(rng)
     theirs, ours = twins(rng, prog_moe.build)
     start = {k: v.clone() for k, v in ours.state_dict().items()}
     (t_losses, _, _, (t_test, t_acc)), (l_losses, l_aux, l_prob, (l_test, l_acc)) = (
         prog_moe.train(lib, model, data, shuffle=False) for lib, model in ((torch, theirs), (tl, ours)))
     np.testing.assert_allclose(l_losses[:3], t_losses[:3], rtol=0.01)
-    close(np.mean(l_losses[-4:]), np.mean(t_losses[-4:]), rel=0.06)
-    close(l_test, t_test, rel=0.1)
+    close(np.mean(l_losses[-4:]), np.mean(t_losses[-4:]), rel=0.1)
+    close(l_test, t_test, rel=0.15)
     assert abs(l_acc - t_acc) <= 2 / 64, (l_acc, t_acc)
     assert np.isfinite(l_aux).all() and all(0.25 <= p <= 1 for p in l_prob)  # the top of 4 probabilities >= 1/4
     ours.load_state_dict(start)
