@@ -34,6 +34,27 @@ def test_run_reports_errors_with_location(tmp_path, capsys):
     assert f"{path}:1:13: unexpected end of input" in capsys.readouterr().err
 
 
+def test_files_that_are_not_programs_are_refused_plainly(tmp_path, capsys):
+    """Bytes that are not UTF-8 leaked a UnicodeDecodeError traceback, and `tl run /dev/zero` read until memory ran
+    out: both are one line on stderr and exit status 2 (as a missing file)."""
+    binary = tmp_path / "bin.tl"
+    binary.write_bytes(b"P(a)\n\xdb\xff\x00")
+    for command in ("run", "check"):
+        assert main([command, str(binary)]) == 2
+        assert capsys.readouterr().err == f"tl: {binary}: not UTF-8 text (byte 5)\n"
+    if pathlib.Path("/dev/zero").exists():
+        assert main(["run", "/dev/zero"]) == 2
+        assert "larger than 16 MiB" in capsys.readouterr().err
+
+
+def test_an_error_in_a_very_long_line_shows_a_window_around_it(tmp_path, capsys):
+    path = write(tmp_path, "x = " + "1 + " * 400 + "@@ " + "+ 1" * 400 + "\n")
+    assert main(["run", path]) == 1
+    _, line, caret = capsys.readouterr().err.splitlines()
+    assert len(line) < 200 and line.strip().startswith("...") and line.endswith("...")
+    assert line[caret.index("^")] == "@"
+
+
 def test_check(tmp_path, capsys):
     good = write(tmp_path, "Y[i] = X[i]\ntensor X: float16[2] = [1, 2]\n")
     assert main(["check", good, str(EXAMPLES / "family.tl")]) == 0

@@ -10,7 +10,7 @@ import warnings
 import tensorlogic
 
 from ..models import cli as models_cli
-from .check.checker import check
+from .check.checker import UnreadableSource, check, read_source
 from .engine import tl
 from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
 from .program import DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_STEPS, compile
@@ -47,8 +47,10 @@ def _parser():
 
 
 def _read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    try:
+        return read_source(path)
+    except UnreadableSource as err:
+        raise UnreadableSource(f"{path}: {err}") from None
 
 
 def _set_device(name):
@@ -109,6 +111,9 @@ def _run(argv) -> int:
         return 1
     except OSError as err:
         print(f"tl: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    except UnreadableSource as err:
+        print(f"tl: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -23,6 +23,10 @@ class Span:
     file: str | None = None
 
 
+# The most characters of a source line an error shows (a window around the column beyond it).
+SHOWN_LINE = 160
+
+
 def source_line(text: str, line: int) -> str:
     lines = text.splitlines()
     return lines[line - 1] if 1 <= line <= len(lines) else ""
@@ -37,10 +41,19 @@ def format_diagnostic(message: str, filename: str, span: Span | None, text: str 
     if text is None:
         return head
     src = source_line(text, span.line)
+    start = span.column - 1
     width = 1
     if span.end_line == span.line and span.end_column is not None and span.end_column > span.column:
         width = span.end_column - span.column
-    prefix = "".join(c if c == "\t" else " " for c in src[: span.column - 1])
+    # A line too long to read (generated source) is shown as a window around the column.
+    if len(src) > SHOWN_LINE:
+        first = max(0, start - SHOWN_LINE // 2)
+        shown = src[first: first + SHOWN_LINE]
+        lead = "..." if first else ""
+        src = lead + shown + ("..." if first + SHOWN_LINE < len(source_line(text, span.line)) else "")
+        start = start - first + len(lead)
+        width = max(1, min(width, SHOWN_LINE - (start - len(lead))))
+    prefix = "".join(c if c == "\t" else " " for c in src[:start])
     return f"{head}\n    {src}\n    {prefix}{'^' * width}"
 
 

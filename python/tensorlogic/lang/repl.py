@@ -11,7 +11,7 @@ try:
 except ImportError:  # no line editing on this platform; input still works
     readline = None
 
-from .check.checker import check
+from .check.checker import UnreadableSource, check, read_source
 from .engine import tl
 from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
 from .program import Program
@@ -196,9 +196,8 @@ def repl(stdin=None, path=None) -> int:
 
 def _load(session, path):
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as err:
+        text = read_source(path)
+    except (OSError, UnreadableSource) as err:
         print(f"cannot load '{path}': {getattr(err, 'strerror', None) or err}", file=sys.stderr)
         return
     _run(session, text)

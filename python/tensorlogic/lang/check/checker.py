@@ -112,8 +112,25 @@ def _file(span, default):
 
 # Most constants a domain may hold (an axis of a relation's tensor).
 MAX_DOMAIN_SIZE = 2**31 - 1
-# Largest file `import` reads: far above any program, far below what would exhaust memory.
+# Largest program file read (`tl run`, `import`): far above any program, far below what would exhaust memory.
 MAX_IMPORT_BYTES = 16 << 20
+
+
+class UnreadableSource(ValueError):
+    """A program file that is not text of a readable size; the message says which (no path in it)."""
+
+
+def read_source(path):
+    """A program file's text: at most MAX_IMPORT_BYTES of UTF-8. Read with a cap, since a device file
+    (/dev/zero) or a pipe has no size to check first and would be read until memory ran out."""
+    with open(path, "rb") as f:
+        data = f.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise UnreadableSource(f"larger than {MAX_IMPORT_BYTES >> 20} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UnreadableSource(f"not UTF-8 text (byte {err.start})") from None
 
 
 def check(source: str, filename: str = "<string>", search_path=()) -> Model:
@@ -213,21 +230,12 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         real = os.path.realpath(path)
         if not os.path.isfile(real) or not real.endswith(".tl"):
             raise self.error(f"cannot import '{item.path}': not a regular .tl file", item.span)
-        if os.path.getsize(real) > MAX_IMPORT_BYTES:
-            raise self.error(f"cannot import '{item.path}': larger than {MAX_IMPORT_BYTES >> 20} MiB",
-                             item.span)
         try:
-            with open(real, "rb") as f:
-                data = f.read(MAX_IMPORT_BYTES + 1)
+            return read_source(real)
         except OSError as e:
             raise self.error(f"cannot import '{item.path}': {e.strerror or e}", item.span) from None
-        if len(data) > MAX_IMPORT_BYTES:
-            raise self.error(f"cannot import '{item.path}': larger than {MAX_IMPORT_BYTES >> 20} MiB",
-                             item.span)
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self.error(f"cannot import '{item.path}': not UTF-8 text", item.span) from None
+        except UnreadableSource as e:
+            raise self.error(f"cannot import '{item.path}': {e}", item.span) from None
 
     # ---- declarations ---------------------------------------------------------------------------
     def claim(self, name, what, span):
