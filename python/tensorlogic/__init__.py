@@ -57,6 +57,7 @@ from .legacy_tensors import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...:
 from .type_info import Size, finfo, get_default_dtype, iinfo, set_default_dtype
 from .promotion import can_cast, promote_types, result_type
 from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
+from .ops.inplace_views import *  # noqa: F401,F403  (resize_as_; Tensor.t_, unsqueeze_, resize_, ...)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import _cuda_amp  # noqa: E402
 # tl.cuda.amp (torch.cuda.amp's spellings), attached here: amp's GradScaler works on tensors, a layer above device
@@ -77,6 +78,7 @@ from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_tr
                             conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
                             pixel_shuffle, pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
 from . import accelerator, backends, utils  # noqa: E402
 from . import multiprocessing  # noqa: E402  (torch.multiprocessing; registers how tensors travel between processes)
 # tl.autograd.functional uses ops, which import autograd: loaded here, after them, as a submodule of tl.autograd

@@ -52,7 +52,8 @@ _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention",
               ("max", "dim"): "any", ("min", "dim"): "any",  # max(input, other) is the elementwise maximum
               ("unfold", "dimension"): "dim", ("unfold", "size"): "int", ("unfold", "step"): "int",
               **{(op, "source"): "tensor" for op in ("index_add", "index_copy", "index_add_", "index_copy_",
-                                                    "masked_scatter", "masked_scatter_")}}
+                                                    "masked_scatter", "masked_scatter_", "index_reduce",
+                                                    "index_reduce_", "put", "put_")}}
 _KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER, "tensor_or_number"), (_INT, "int"),
                   (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
                   (_ALLOC_SIZE, "size"), (_STR, "str"))

@@ -1,6 +1,6 @@
 """Index-based updates and lookups with PyTorch's names, composed of scatter/scatter_add/gather/nonzero (so
-they have those ops' gradients): index_add index_copy index_fill scatter_reduce (and their in-place forms), take
-argwhere isin."""
+they have those ops' gradients): index_add index_copy index_fill scatter_reduce index_reduce put (and their in-place
+forms), take argwhere isin."""
 import numbers
 
 from ..autograd.grad_mode import no_grad
@@ -9,7 +9,7 @@ from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .elementwise import _written_back, copy_, maximum, where
 from .counting import searchsorted
-from .indexing import nonzero, scatter, scatter_add
+from .indexing import index_put, nonzero, scatter, scatter_add
 from .ordering import argsort
 
 
@@ -145,7 +145,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         total = scatter_add(base, dim, index, src)
         if reduce == "sum":
             return total
-        return total / where(hit, n_hits + float(include_self), 1.0)
+        count = where(hit, n_hits + float(include_self), 1.0)
+        if not input.is_floating_point():  # integer means round down, as PyTorch's
+            return total.div(count.to(total.dtype), rounding_mode="floor")
+        return total / count
     keys = _output_keys(input, dim, index)
     if reduce == "prod":
         return _product(input, keys, src.reshape(-1), n_hits, include_self)
@@ -165,7 +168,42 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return best + (share - share.detach())
 
 
-for _fn in (index_add, index_copy, index_fill, scatter_reduce):
+@tensor_method()
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """A copy of input where source's slices are reduced (prod, mean, amax or amin) into the slices index names along
+    dim; include_self=False leaves out input's own values there. scatter_reduce over index spread along dim, so its
+    gradients (amax/amin's ties share, as in PyTorch)."""
+    if reduce not in _REDUCTIONS[1:]:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if isinstance(index, Tensor) and (index.is_floating_point() or index.dtype.name == "bool"):
+        raise RuntimeError(f"index_reduce(): Expected dtype int32/int64 for index but got: {index.dtype.name}")
+    dim, spread = _spread(input, dim, index, source, "index_reduce")
+    return scatter_reduce(input, dim, spread, source, reduce, include_self=include_self)
+
+
+@tensor_method()
+def put(input, index, source, accumulate=False):
+    """A copy of input with source's elements written (added with accumulate=True) at the flat, row-major positions
+    index holds (negative ones count from the end): take's inverse. index_put on input seen as 1-d, so its
+    gradients."""
+    if not isinstance(index, Tensor) or not isinstance(source, Tensor):
+        raise TypeError("put(): index and source must be Tensors")
+    if index.dtype.name != "int64":
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {index.dtype.name}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{input.dtype.name} and source.dtype = {source.dtype.name}")
+    if source.numel() != index.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+    n = input.numel()
+    if index.numel() and n == 0 or index.numel() and not bool(((index >= -n) & (index < n)).all()):
+        raise IndexError(f"put_(): an index is out of range for a tensor of {n} elements")
+    flat = index_put(input.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
+    return flat.reshape(input.shape)
+
+
+for _fn in (index_add, index_copy, index_fill, scatter_reduce, index_reduce, put):
     _written_back(_fn, _fn.__name__ + "_")
 
 
@@ -192,4 +230,4 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return ~found if invert else found
 
 
-__all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "take", "argwhere", "isin"]
+__all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "index_reduce", "put", "take", "argwhere", "isin"]
