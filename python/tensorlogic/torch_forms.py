@@ -4,11 +4,13 @@ reduction as PyTorch's enum, an int; the recurrent cells take their weights as a
 that are compositions of others: absolute, positive, rsub, select, split_with_sizes, is_same_size, detach, fill, fix,
 is_signed, is_inference, set_anomaly_enabled. Each is also a Tensor method where torch.Tensor has one."""
 import numbers
+import warnings
 
 from .autograd.function import records
 from .autograd.grad_mode import is_anomaly_enabled, set_detect_anomaly
 from .creation import empty_like, zeros_like
 from .errors import TensorLogicTypeError
+from .linalg.products import multi_dot
 from .nn import functional as F
 from .nn.rnn import cell_step
 from .ops.elementwise import abs as _abs, trunc, where
@@ -19,7 +21,7 @@ __all__ = ["dropout", "alpha_dropout", "feature_alpha_dropout", "batch_norm", "g
            "absolute", "positive", "rsub", "select", "split_with_sizes", "is_same_size", "is_anomaly_enabled",
            "set_anomaly_enabled", "fix", "detach", "fill", "is_signed", "is_inference", "cosine_embedding_loss",
            "hinge_embedding_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
-           "binary_cross_entropy_with_logits", "kl_div", "rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell"]
+           "binary_cross_entropy_with_logits", "kl_div", "rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell", "constant_pad_nd", "chain_matmul"]
 
 
 def dropout(input, p, train):
@@ -212,3 +214,21 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     if not isinstance(hx, (tuple, list)) or len(hx) != 2:
         raise TypeError("lstm_cell(): hx must be a pair of tensors (h, c)")
     return cell_step("LSTM", input, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh)
+
+
+def constant_pad_nd(input, pad, value=0):
+    """F.pad(input, pad, value=value): pads (negative ones crop) the last dims with value."""
+    return F.pad(input, pad, "constant", value)
+
+
+def chain_matmul(*matrices):
+    """The product of the 2-d matrices (deprecated in PyTorch, which warns, for tl.linalg.multi_dot)."""
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                  "parameters.", UserWarning, stacklevel=2)
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for m in matrices:
+        if isinstance(m, Tensor) and m.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {m.ndim}, expected 2 instead.")
+    return matrices[0].clone() if len(matrices) == 1 else multi_dot(matrices)
