@@ -51,6 +51,9 @@ _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention",
               **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")},
               ("max", "dim"): "any", ("min", "dim"): "any",  # max(input, other) is the elementwise maximum
               ("unfold", "dimension"): "dim", ("unfold", "size"): "int", ("unfold", "step"): "int",
+              **{(f"{kind}_polynomial_{letter}", "n"): "any" for kind, letters in (
+                  ("chebyshev", "tuvw"), ("shifted_chebyshev", "tuvw"), ("hermite", ("h", "he")), ("laguerre", "l"),
+                  ("legendre", "p")) for letter in letters},  # n: a tensor or a number
               **{(op, "source"): "tensor" for op in ("index_add", "index_copy", "index_add_", "index_copy_",
                                                     "masked_scatter", "masked_scatter_", "index_reduce",
                                                     "index_reduce_", "put", "put_")}}
