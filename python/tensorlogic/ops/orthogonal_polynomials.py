@@ -44,11 +44,24 @@ def _result(values, device):
     return _wrap(numpy_to_array(values, "float16", device, False))
 
 
-def _recurrence(x, n, first, step):
-    """P_n(x) for each element: P_0 = 1, P_1 = first(x), P_(k+1) = step(k, x, P_k, P_(k-1)); 0 where n < 0."""
+# The recurrence takes n steps: degrees beyond this raise ValueError (PyTorch's kernels loop for them, for as long as
+# it takes) unless every value has overflowed before, or a closed form gives them.
+_MAX_DEGREE = 1 << 16
+
+
+def _recurrence(x, n, first, step, closed=None):
+    """P_n(x) for each element: P_0 = 1, P_1 = first(x), P_(k+1) = step(k, x, P_k, P_(k-1)); 0 where n < 0. Elements
+    where `closed` is set take a closed form later: their degrees do not lengthen the loop."""
     out = np.where(n == 0, 1.0, np.where(n == 1, first(x), 0.0))
+    wanted = n if closed is None else np.where(closed, 0, n)
     previous, current = np.ones_like(x), first(x)
-    for k in range(1, int(n.max(initial=0))):
+    for k in range(1, int(wanted.max(initial=0))):
+        pending = wanted > k
+        if not np.isfinite(current[pending]).any():  # overflowed: +-inf (or NaN) from here on, as PyTorch's
+            return np.where(pending, current, out)
+        if k >= _MAX_DEGREE:
+            raise ValueError(f"orthogonal polynomials: degree {int(wanted.max())} is beyond {_MAX_DEGREE} (the "
+                             "recurrence takes one step per degree)")
         previous, current = current, step(k, x, current, previous)
         out = np.where(n == k + 1, current, out)
     return out
@@ -58,8 +71,8 @@ def _chebyshev(x, n, first, edge, trig, trig_from):
     """A Chebyshev kind: the recurrence 2x P_k - P_(k-1) from P_1 = first(x); edge(x, n) at |x| = 1, and for
     n > trig_from inside (-1, 1) the trigonometric form trig(theta = acos x, n), as PyTorch's kernels."""
     with np.errstate(all="ignore"):
-        out = _recurrence(x, n, first, lambda k, x, p, q: 2.0 * x * p - q)
         inside = (np.abs(x) < 1) & (n > trig_from)
+        out = _recurrence(x, n, first, lambda k, x, p, q: 2.0 * x * p - q, inside | (np.abs(x) == 1))
         out = np.where(inside, trig(np.arccos(np.clip(x, -1.0, 1.0)), n), out)
         out = np.where(np.abs(x) == 1, edge(x, n), out)
     return np.where(n < 0, 0.0, out)
@@ -133,7 +146,8 @@ def laguerre_polynomial_l(x, n):
     """The Laguerre polynomial L_n(x): L_(k+1) = ((2k + 1 - x) L_k - k L_(k-1)) / (k + 1); 1 at x = 0."""
     xs, ns, device = _operands(x, n, "laguerre_polynomial_l")
     with np.errstate(all="ignore"):
-        values = _recurrence(xs, ns, lambda x: 1.0 - x, lambda k, x, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1))
+        values = _recurrence(xs, ns, lambda x: 1.0 - x, lambda k, x, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1),
+                             xs == 0)
     return _result(np.where((xs == 0) & (ns >= 0), 1.0, values), device)
 
 
@@ -141,6 +155,7 @@ def legendre_polynomial_p(x, n):
     """The Legendre polynomial P_n(x): P_(k+1) = ((2k + 1) x P_k - k P_(k-1)) / (k + 1); +-1 at x = +-1."""
     xs, ns, device = _operands(x, n, "legendre_polynomial_p")
     with np.errstate(all="ignore"):
-        values = _recurrence(xs, ns, lambda x: x, lambda k, x, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1))
+        values = _recurrence(xs, ns, lambda x: x, lambda k, x, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1),
+                             np.abs(xs) == 1)
     edge = (np.abs(xs) == 1) & (ns >= 0)
     return _result(np.where(edge, _odd_sign(xs, ns, 1.0), values), device)

@@ -208,6 +208,8 @@ def random_(input, *args, to=None, generator=None):
     for name, value in (("from", low), ("to", to)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise TypeError(f"random_(): argument '{name}' must be int, not {type(value).__name__}")
+        if value is not None and not -(1 << 63) <= value < 1 << 63:
+            raise ValueError(f"random_(): '{name}' {value} does not fit in int64")
     dtype = input._a.dtype
     high = _RANDOM_HIGH[dtype] if to is None else int(to) - 1
     low = int(low)

@@ -48,7 +48,9 @@ def poisson(input, generator=None):
     rates = _host_parameter(input, "poisson", "rate")
     if np.isnan(rates).any() or (rates < 0).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    return _sampled(host_rng(generator).poisson(rates), (input,))
+    # a rate past 10^6 draws past f16's 65504 (inf) with certainty; numpy refuses rates near 2^63
+    huge = rates > 1e6
+    return _sampled(np.where(huge, np.inf, host_rng(generator).poisson(np.where(huge, 0.0, rates))), (input,))
 
 
 def binomial(count, prob, generator=None):
