@@ -52,6 +52,14 @@ REPRODUCERS = [
     ("tl.nn.functional.adaptive_avg_pool2d(tl.zeros(2, 3, 4, 4), -1)", "RuntimeError"),
     ("tl.zeros(3, dtype=tl.int32).exponential_()", "RuntimeError"),  # found by the fuzzer
     ("tl.zeros(3).exponential_(0.0)", "RuntimeError"),
+    ("tl.zeros(3).random_(2**70)", "ValueError"),
+    ("tl.zeros(3).geometric_(float('nan'))", "RuntimeError"),
+    ("tl.zeros(2, 3).t().resize_(6)", "RuntimeError"),
+    ("tl.zeros(2, 3).resize_(2**62, 2**62)", "MemoryError"),
+    ("tl.empty_strided((2, 2), (1, 1))", "NotImplementedError"),
+    ("tl.special.legendre_polynomial_p(tl.tensor([0.5]), 10**6)", "ValueError"),
+    ("tl.igamma(tl.zeros(3), tl.zeros(4))", "ShapeMismatchError"),
+    ("tl.select_scatter(tl.zeros(3), tl.zeros(()), 0, 2**70)", "IndexError"),
     ("tl.nn.functional.interpolate(tl.zeros(1, 4, 2, 2), None, False)", "RuntimeError"),  # found by the fuzzer
     ("tl.nn.functional.interpolate(tl.zeros(1, 4, 0, 2), 3)", "RuntimeError"),
     ("tl.nn.functional.conv_transpose2d(tl.zeros(1, 2, 4, 4), tl.zeros(2, 1, 2, 2), groups=0)", "ValueError"),  # fuzzer

@@ -50,13 +50,14 @@ from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, inde
 from .ops.foreach import *  # noqa: F401,F403  (torch._foreach_add_, _foreach_lerp_, ... over lists of tensors)
 from .ops import windows  # noqa: F401  (Tensor.unfold)
 from .window_functions import *  # noqa: F401,F403  (hann_window, hamming_window, blackman_window, ...)
-from .ops.sampling import normal
+from .ops.sampling import binomial, normal, poisson
 from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, block_diag, cartesian_prod, ...)
 from ._repr import get_printoptions, set_printoptions
 from .legacy_tensors import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...: PyTorch's typed constructors)
 from .type_info import Size, finfo, get_default_dtype, iinfo, set_default_dtype
 from .promotion import can_cast, promote_types, result_type
 from .ops.inplace import *  # noqa: F401,F403  (sigmoid_, tanh_, clamp_, ... as torch-level functions)
+from .ops.inplace_views import *  # noqa: F401,F403  (resize_as_; Tensor.t_, unsqueeze_, resize_, ...)
 from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Tensor methods on import)
 from . import _cuda_amp  # noqa: E402
 # tl.cuda.amp (torch.cuda.amp's spellings), attached here: amp's GradScaler works on tensors, a layer above device
@@ -67,6 +68,7 @@ from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §
 from . import linalg  # noqa: E402  (tl.linalg: torch.linalg's norms, products and factorisations)
 from .linalg.aliases import *  # noqa: E402,F401,F403  (inverse, det, logdet, slogdet, pinverse, svd, qr, ...)
 from .ops.special_functions import i0, mvlgamma  # noqa: E402  (torch's top-level forms of two of torch.special's)
+from .ops.incomplete_gamma import igamma, igammac  # noqa: E402  (torch.special.gammainc and gammaincc)
 # complex tensors: ComplexTensor, complex, view_as_real, ..., and the forms of tensor, zeros, rand, abs, einsum, ...
 # that also take complex data, replacing the real-only ones imported above
 from .complex_tensors import *  # noqa: E402,F401,F403
@@ -77,6 +79,7 @@ from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_tr
                             conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
                             pixel_shuffle, pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
 from . import accelerator, backends, utils  # noqa: E402
 from . import multiprocessing  # noqa: E402  (torch.multiprocessing; registers how tensors travel between processes)
 # tl.autograd.functional uses ops, which import autograd: loaded here, after them, as a submodule of tl.autograd
@@ -90,7 +93,9 @@ from .determinism import (are_deterministic_algorithms_enabled, get_deterministi
 from .autocast_mode import *  # noqa: E402,F401,F403  (autocast, is_autocast_enabled, get_autocast_dtype, ...)
 from .generator import Generator, default_generator
 from .torch_forms import *  # noqa: E402,F401,F403  (torch.dropout, batch_norm, select, rsub, ...: torch's forms)
-from .threads import get_num_threads, set_num_threads
+from .threads import (get_num_interop_threads, get_num_threads, set_flush_denormal, set_num_interop_threads,
+                      set_num_threads)
+from .warn_mode import is_warn_always_enabled, set_warn_always
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
 from . import jit  # noqa: E402  (torch.jit's names: script returns its argument, trace compiles with tl.compile)

@@ -51,8 +51,12 @@ _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention",
               **{(op, "other"): "tensor" for op in ("equal", "type_as", "expand_as", "view_as", "reshape_as")},
               ("max", "dim"): "any", ("min", "dim"): "any",  # max(input, other) is the elementwise maximum
               ("unfold", "dimension"): "dim", ("unfold", "size"): "int", ("unfold", "step"): "int",
+              **{(f"{kind}_polynomial_{letter}", "n"): "any" for kind, letters in (
+                  ("chebyshev", "tuvw"), ("shifted_chebyshev", "tuvw"), ("hermite", ("h", "he")), ("laguerre", "l"),
+                  ("legendre", "p")) for letter in letters},  # n: a tensor or a number
               **{(op, "source"): "tensor" for op in ("index_add", "index_copy", "index_add_", "index_copy_",
-                                                    "masked_scatter", "masked_scatter_")}}
+                                                    "masked_scatter", "masked_scatter_", "index_reduce",
+                                                    "index_reduce_", "put", "put_")}}
 _KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER, "tensor_or_number"), (_INT, "int"),
                   (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
                   (_ALLOC_SIZE, "size"), (_STR, "str"))

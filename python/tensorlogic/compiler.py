@@ -78,6 +78,7 @@ from .autograd.grad_mode import grad_enabled
 from .nn.module_hooks import BackwardHookFunction
 from .nn.dropout import _DropoutNd
 from .nn.normalization import _NormBase
+from .warn_mode import is_warn_always_enabled
 from .compile_fusion import fuse, layout
 from .coreml.trace import _independent, _same, capture
 from .creation import tensor
@@ -497,8 +498,9 @@ class _Compiled:
 
     def _note(self, reason, reasons=None, what="runs eagerly"):
         reasons = self.eager_reasons if reasons is None else reasons
-        if reason not in reasons:
-            reasons.append(reason)
+        if reason not in reasons or is_warn_always_enabled():
+            if reason not in reasons:
+                reasons.append(reason)
             name = getattr(self.fn, "__qualname__", type(self.module or self.fn).__name__)
             warnings.warn(f"tl.compile: {name} {what}: {reason}", CompileWarning, stacklevel=4)
 

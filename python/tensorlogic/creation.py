@@ -1,7 +1,9 @@
-"""Creating tensors (PyTorch's signatures): tensor, from_numpy, from_dlpack, zeros, ones, full, empty,
-arange, linspace, eye and the *_like forms."""
+"""Creating tensors (PyTorch's signatures): tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones, full,
+empty, empty_strided, scalar_tensor, arange, range, linspace, eye and the *_like forms."""
+import builtins
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -12,8 +14,9 @@ from .dtypes import as_dtype, float16, int64
 from .dtypes import bool as bool_
 from .tensor import Tensor, _shape_args, _size_keyword, _wrap
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "linspace",
-           "eye", "zeros_like", "ones_like", "full_like", "empty_like", "is_tensor"]
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "empty_strided",
+           "scalar_tensor", "arange", "range", "linspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like",
+           "is_tensor"]
 
 
 def _finish(t, requires_grad):
@@ -42,6 +45,61 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
     return _wrap(numpy_to_array(data, dtype, device_name(device), False))
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
+    """obj as a tensor, as torch.asarray: sharing obj's memory where it can (a tensor of the asked dtype and device is
+    returned itself; numpy arrays of float16/int32/int64/bool on the CPU and DLPack producers are viewed), copying
+    where it must (other dtypes, devices, Python data); copy=True always copies, copy=False raises ValueError rather
+    than copy. Float data of other widths is converted to float16 (the only float dtype), so it is always a copy.
+    requires_grad=None keeps a tensor's own (its history too), True makes the result require grad, False gives an
+    alias outside autograd. Raw buffers (bytes, bytearray, memoryview) are refused: PyTorch reads them as the default
+    float dtype, float32, which is float16 here."""
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        raise TypeError("asarray: raw buffers are not supported (PyTorch reads their bytes as float32, which is "
+                        "float16 here); convert with numpy.frombuffer first")
+    if isinstance(obj, Tensor):
+        out = _asarray_tensor(obj, dtype, device, copy)
+    elif isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__"):
+        out = _asarray_host(np.asarray(obj), dtype, device, copy)
+    elif hasattr(obj, "__dlpack__") and copy is not True and dtype is None:
+        try:
+            out = from_dlpack(obj)
+        except (TypeError, ValueError, BufferError, RuntimeError):  # a dtype or device the core does not view
+            if copy is False:
+                raise ValueError(f"asarray: can't alias this {type(obj).__name__} (its dtype or device) into a "
+                                 "tensor") from None
+            out = _wrap(numpy_to_array(np.asarray(obj), None, device_name(device), True))
+        if device is not None and out._a.device != device_name(device):
+            out = _asarray_tensor(out, None, device, copy)
+    else:
+        if copy is False:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        out = tensor(obj, dtype=dtype, device=device)
+    if requires_grad is None:
+        return out
+    if not requires_grad:
+        return out.detach() if out.requires_grad else out
+    return out if out.requires_grad else _finish(out.detach(), True)
+
+
+def _asarray_tensor(obj, dtype, device, copy):
+    same_dtype = dtype is None or as_dtype(dtype) is obj.dtype
+    same_device = device is None or device_name(device) == obj._a.device
+    if same_dtype and same_device:
+        return obj.clone() if copy else obj
+    if copy is False:
+        raise ValueError(f"can't alias tensor with dtype {obj.dtype.name} on {obj._a.device} into dtype "
+                         f"{(as_dtype(dtype) or obj.dtype).name} on {device_name(device)}.")
+    return obj.to(dtype=dtype, device=device)
+
+
+def _asarray_host(values, dtype, device, copy):
+    array = numpy_to_array(values, dtype, device_name(device), bool(copy))
+    if copy is False and (array.device != "cpu" or (values.size and array.data_ptr() != values.ctypes.data)):
+        raise ValueError(f"can't alias an array of dtype {values.dtype} into a tensor of dtype "
+                         f"{array.dtype} on {array.device} (float data other than float16 is converted)")
+    return _wrap(array)
 
 
 def from_numpy(array):
@@ -156,6 +214,86 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     default = int64 if all(_is_int(v) for v in values) else float16
     a = _core.arange(float(values[0]), float(values[1]), float(values[2]), _dtype_name(dtype, default), device_name(device))
     return _finish(_wrap(a), requires_grad)
+
+
+def range(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):  # noqa: A001 (torch.range)
+    """torch.range (deprecated in PyTorch, which warns): start, start + step, ... up to end inclusive, float16 unless
+    dtype says otherwise; floor((end - start) / step) + 1 values, each start + i * step computed in float64 and
+    rounded once."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    for v in values:
+        if not isinstance(v, numbers.Real):
+            raise TypeError(f"range: start, end and step must be numbers, got {v!r}")
+    start, end, step = (float(v) for v in values)
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"range: unsupported range {start} -> {end} (step {step})")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    count = int(math.floor((end - start) / step)) + 1
+    return tensor(start + np.arange(count, dtype=np.float64) * step, dtype=dtype or float16, device=device,
+                  requires_grad=requires_grad)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number s; float16 unless dtype says otherwise (an int or bool too, as PyTorch's
+    default float)."""
+    if isinstance(s, Tensor):
+        s = s.item()
+    if not isinstance(s, numbers.Number):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
+    return tensor(s, dtype=dtype or float16, device=device, requires_grad=requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    """An uninitialised tensor of `size` whose strides are `stride`, as torch.empty_strided. The strides must lay
+    the elements out without overlap, each dimension's a multiple of the next smaller one (a permuted layout such as
+    channels-last, with gaps allowed), or be 0 (a broadcast dimension); other strides raise NotImplementedError:
+    the core makes views by slicing, permuting and expanding, not at arbitrary strides."""
+    size, stride = _shape_args((size,)), _shape_args((stride,))
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
+                           f"({len(stride)})")
+    if any(n < 0 for n in size) or any(s < 0 for s in stride):
+        raise RuntimeError(f"empty_strided: sizes and strides must be non-negative, got sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    for chained in ([d for d in builtins.range(len(size)) if stride[d] and size[d] != 1],
+                    [d for d in builtins.range(len(size)) if stride[d]]):
+        a = _strided(size, stride, chained, _dtype_name(dtype, float16), device_name(device))
+        if a is not None and tuple(a.strides) == stride:
+            return _finish(_wrap(a), requires_grad)
+    raise NotImplementedError(f"empty_strided: strides {list(stride)} for sizes {list(size)} overlap or are not "
+                              "multiples of each other; such layouts are not supported")
+
+
+def _strided(size, stride, chained, dtype, device):
+    """An array of `size` whose dims in `chained` have their strides, the others inserted with unsqueeze (the
+    strides a size-1 dim gets in a contiguous layout) and expanded; None when the chain cannot be laid out. A
+    buffer is allocated with one level per chained dim, from the slowest: the outermost holds its size, each inner
+    one stride[outer] / stride[inner] elements (the padding), the innermost stride[fastest] (a step between
+    elements); slicing each level to its size and permuting gives the strides."""
+    order = sorted(chained, key=lambda d: (stride[d], d))  # fastest-varying first
+    for inner, outer in zip(order, order[1:]):
+        if stride[outer] % stride[inner] or stride[outer] // stride[inner] < size[inner]:
+            return None
+    spans = [stride[b] // stride[a] for a, b in zip(order, order[1:])]
+    shape = ([size[order[-1]]] + spans[::-1] + [stride[order[0]]]) if order else []
+    a = _core.empty(shape, dtype, device)
+    if order:
+        a = _core.select(a, len(shape) - 1, 0)  # the innermost step's first element
+        for level, d in enumerate(reversed(order[:-1])):
+            a = _core.slice(a, level + 1, 0, size[d], 1)
+        a = _core.permute(a, [len(order) - 1 - order.index(d) for d in sorted(chained)])
+    for d in builtins.range(len(size)):
+        if d not in chained:
+            a = _core.unsqueeze(a, d)
+    return _core.expand(a, list(size)) if len(chained) < len(size) else a
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):

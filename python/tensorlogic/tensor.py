@@ -81,6 +81,11 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
         """True when the tensor lives on a CUDA device."""
         return self._a.device.startswith("cuda")
 
+    @property
+    def is_cpu(self):
+        """True when the tensor lives in host memory (the cpu device)."""
+        return self._a.device == "cpu"
+
     def is_floating_point(self):
         """True for float16 tensors, the only floating type."""
         return self._a.dtype == "float16"

@@ -1,7 +1,8 @@
-"""Tensor.new_zeros/new_ones/new_full/new_empty/new_tensor (a new tensor on self's device with self's dtype
+"""Tensor.new (PyTorch's legacy constructor), Tensor.new_zeros/new_ones/new_full/new_empty/new_tensor (a new tensor on self's device with self's dtype
 unless told otherwise), the .data property (the same storage outside autograd), copy.copy, copy.deepcopy, plain
 pickle and pin_memory."""
 import copy
+import numbers
 
 import numpy as np
 
@@ -50,6 +51,26 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A copy of `data`; its dtype is self's unless given (as in PyTorch, not inferred from the data)."""
     dtype, device = _where(self, dtype, device)
     return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@tensor_method()
+def new(self, *args, device=None):
+    """PyTorch's legacy constructor, in self's dtype and on self's device (or `device`): new() is an empty 1-d tensor,
+    new(*sizes) an uninitialised tensor of those sizes, new(data) a copy of a list (or array) of numbers, and
+    new(tensor) a tensor over that tensor's memory when its dtype is self's. A tuple of ints is read as sizes
+    (PyTorch reads a plain tuple as data and a torch.Size as sizes; shapes here are plain tuples, so
+    x.new(x.size()) must mean sizes)."""
+    target = self.device if device is None else device
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.dtype is not self.dtype:
+            raise TypeError(f"new(): expected a tensor of dtype {self.dtype.name}, got {other.dtype.name}")
+        return _wrap(other._a) if other.device == target else other.detach().to(target)
+    if len(args) == 1 and isinstance(args[0], (list, np.ndarray)):
+        return tensor(args[0], dtype=self.dtype, device=target)
+    if len(args) == 1 and isinstance(args[0], numbers.Real) and not isinstance(args[0], numbers.Integral):
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    return empty(_shape_args(args) if args else (0,), dtype=self.dtype, device=target)
 
 
 def _get_data(self):

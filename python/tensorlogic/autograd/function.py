@@ -216,16 +216,39 @@ def inplace(t, out_of_place, name):
 
     Views of t share its memory but not its version counter or history: an in-place op through a view of a
     tensor that requires grad does not update the base's graph."""
-    if t.requires_grad and t.grad_fn is None:
-        raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
-                           "(update parameters under `with tl.no_grad():`)")
-    if t.grad_fn is not None:
-        _check_not_returned_input(t.grad_fn)
+    _check_inplace(t, name)
     before = _wrap(_core.clone(t._a))
     before.requires_grad, before.grad_fn = t.requires_grad, t.grad_fn
     out = out_of_place(before)
     check_cast(out.dtype, t.dtype, name)
     _core.copy_(t._a, out._a)
+    return _take_history(t, out)
+
+
+def inplace_view(t, view_of, name):
+    """An in-place change of t's shape or strides (t.t_(), t.unsqueeze_(0)): t becomes the view `view_of(t)` (its
+    memory unchanged), and under autograd takes over that view's history, as inplace() does. The version moves on,
+    so nodes that saved t refuse to run backward, as in PyTorch."""
+    if not records(t):
+        t._a = view_of(t)._a
+        t._version += 1
+        return t
+    _check_inplace(t, name)
+    out = view_of(t)
+    t._a = out._a
+    return _take_history(t, out)
+
+
+def _check_inplace(t, name):
+    if t.requires_grad and t.grad_fn is None:
+        raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
+                           "(update parameters under `with tl.no_grad():`)")
+    if t.grad_fn is not None:
+        _check_not_returned_input(t.grad_fn)
+
+
+def _take_history(t, out):
+    """t, whose memory now holds `out`'s value, takes over out's autograd history; its version moves on."""
     previous = t.grad_fn
     t.requires_grad, t.grad_fn = out.requires_grad, out.grad_fn
     t._version += 1

@@ -14,6 +14,10 @@ grad_enabled = _grad.get
 # _grad.set with the garbage collector paused: in CPython (gh-148891, 3.10-3.14) a collection during ContextVar.set
 # whose callback or finalizer sets a context variable too (any op under no_grad) frees the mapping being copied.
 _set_grad = functools.partial(_core.context_set, _grad)
+# Per thread too: whether an inference_mode(True) block is active (torch.is_inference_mode_enabled). Read only by that
+# query: inference mode here is grad mode off, its tensors are ordinary tensors.
+_inference = contextvars.ContextVar("tensorlogic_inference_mode", default=False)
+_set_inference = functools.partial(_core.context_set, _inference)
 
 
 class _Mode:
@@ -100,8 +104,9 @@ class set_grad_enabled(_GradSwitch):
 
 class inference_mode(_GradSwitch):
     """torch.inference_mode: like no_grad (results build no graph and do not require grad) in this thread;
-    inference_mode(False) leaves grad mode as it is. Tensors made inside are ordinary tensors (PyTorch's
-    restrictions on using them in autograd later do not apply). Usable bare as a decorator too."""
+    inference_mode(False) turns inference mode off and grad mode on inside it, as PyTorch's does. Tensors made
+    inside are ordinary tensors (PyTorch's restrictions on using them in autograd later do not apply, and
+    Tensor.is_inference() is False for every tensor). Usable bare as a decorator too."""
 
     def __new__(cls, mode=True):
         if callable(mode):  # @inference_mode without parentheses
@@ -112,12 +117,21 @@ class inference_mode(_GradSwitch):
         self._mode = bool(mode)
 
     def __enter__(self):
-        self._prev = _grad.get()
-        if self._mode:
-            _set_grad(False)
+        self._prev, self._prev_inference = _grad.get(), _inference.get()
+        _set_inference(self._mode)
+        _set_grad(not self._mode)  # inference_mode(False) turns grad mode on, as PyTorch's does
+
+    def __exit__(self, *exc):
+        _set_inference(self._prev_inference)
+        return super().__exit__(*exc)
 
     def _args(self):
         return (self._mode,)
+
+
+def is_inference_mode_enabled():
+    """True inside an inference_mode block on this thread (one not undone by an inner inference_mode(False))."""
+    return _inference.get()
 
 
 class detect_anomaly(ContextDecorator):

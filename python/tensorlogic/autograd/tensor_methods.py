@@ -102,4 +102,13 @@ def register_post_accumulate_grad_hook(self, hook):
     return RemovableHandle(hooks, hook)
 
 
+@tensor_method()
+def is_inference(self):
+    """False: no tensor is an inference tensor here (tensors made under inference_mode are ordinary tensors that
+    autograd may use later), so code that clones inference tensors before training on them need not."""
+    return False
+
+
+Tensor.retains_grad = property(lambda self: self._retains_grad,
+                                doc="True for a non-leaf tensor whose .grad backward fills (after retain_grad())")
 Tensor.is_leaf = property(lambda self: self.grad_fn is None, doc="True for tensors not produced by a recorded op")

@@ -16,9 +16,9 @@ form that any real op takes. A real tensor's operators take real operands: write
 real: hold complex weights as a real Parameter [..., 2] and view_as_complex it in forward, which PyTorch accepts
 too. Products and quotients round the parts' products and sums separately (PyTorch's complex32 rounds once)."""
 from .creation import empty, empty_like, full, full_like, ones, ones_like, rand, randn, tensor, zeros, zeros_like
-from .functions import (ComplexTensor, abs, angle, complex, conj, conj_physical, einsum, imag, is_complex, polar, real,
-                        resolve_conj, view_as_complex, view_as_real)
+from .functions import (ComplexTensor, abs, angle, complex, conj, conj_physical, einsum, imag, is_complex, is_conj,
+                        is_neg, polar, real, resolve_conj, resolve_neg, view_as_complex, view_as_real)
 
 __all__ = ["ComplexTensor", "view_as_real", "view_as_complex", "complex", "polar", "real", "imag", "conj",
-           "conj_physical", "resolve_conj", "angle", "abs", "is_complex", "einsum", "tensor", "zeros", "ones", "empty",
+           "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "angle", "abs", "is_complex", "einsum", "tensor", "zeros", "ones", "empty",
            "full", "zeros_like", "ones_like", "empty_like", "full_like", "rand", "randn"]

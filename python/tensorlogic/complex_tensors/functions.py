@@ -1,5 +1,7 @@
 """PyTorch's functions that make or take complex tensors: view_as_real view_as_complex complex polar real imag conj
-conj_physical resolve_conj angle abs is_complex, and einsum with complex operands (tl's einsum otherwise)."""
+conj_physical resolve_conj resolve_neg is_conj is_neg angle abs is_complex, and einsum with complex operands (tl's
+einsum otherwise); on a real tl.Tensor, the methods and properties of these names, with PyTorch's results for real
+input."""
 import math
 
 from ..dtypes import float16
@@ -9,11 +11,11 @@ from ..ops.elementwise import cos, isnan, sin, where
 from ..ops.linalg import _einsum_spec
 from ..ops.linalg import einsum as _real_einsum
 from ..ops.shape import broadcast_tensors, stack
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_method
 from .tensor import ComplexTensor, _pair
 
 __all__ = ["ComplexTensor", "view_as_real", "view_as_complex", "complex", "polar", "real", "imag", "conj",
-           "conj_physical", "resolve_conj", "angle", "abs", "is_complex", "einsum"]
+           "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "angle", "abs", "is_complex", "einsum"]
 
 
 def _float_tensor(x, name, what):
@@ -56,7 +58,7 @@ def polar(abs, angle):  # noqa: A002 (PyTorch's parameter names)
 
 
 def real(input):
-    """The real parts of a complex tensor (a view); a real tensor itself."""
+    """The real parts of a complex tensor (a view); a real tensor itself (Tensor.real, a property)."""
     if isinstance(input, ComplexTensor):
         return input.real
     if isinstance(input, Tensor):
@@ -68,23 +70,47 @@ def imag(input):
     """The imaginary parts of a complex tensor (a view); PyTorch's error for a real one."""
     if isinstance(input, ComplexTensor):
         return input.imag
-    raise TypeError(f"imag is not implemented for tensors with non-complex dtypes, got "
-                    f"{getattr(input, 'dtype', type(input).__name__)}")
+    if isinstance(input, Tensor):
+        raise RuntimeError(f"imag is not implemented for tensors with non-complex dtypes (got {input.dtype.name})")
+    raise TypeError(f"imag(): argument 'input' must be Tensor, not {type(input).__name__}")
 
 
+@tensor_method("conj", "conj_physical")
 def conj(input):
-    """The complex conjugate; a real tensor itself."""
+    """The complex conjugate; a real tensor itself (conj_physical is the same function)."""
     return input.conj() if isinstance(input, ComplexTensor) else real(input)
 
 
 conj_physical = conj
 
 
+@tensor_method("resolve_conj", "resolve_neg")
 def resolve_conj(input):
-    """The tensor itself: conj() computes the conjugate, so there is no lazy conjugate to resolve."""
+    """The tensor itself: conj() computes the conjugate (and neg() the negation), so there is no lazy conjugate or
+    negation to resolve. resolve_neg is the same function."""
+    _tensor_argument(input, "resolve_conj")
     return input
 
 
+resolve_neg = resolve_conj
+
+
+@tensor_method("is_conj", "is_neg")
+def is_conj(input):
+    """False: conjugation and negation are never lazy here (see resolve_conj). is_neg is the same function."""
+    _tensor_argument(input, "is_conj")
+    return False
+
+
+is_neg = is_conj
+
+
+def _tensor_argument(input, name):
+    if not isinstance(input, (Tensor, ComplexTensor)):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+
+
+@tensor_method()
 def angle(input):
     """The argument of each element: atan2(im, re) for a complex tensor; pi for negative reals, 0 for the others
     (NaN stays NaN), as torch.angle."""
@@ -99,6 +125,10 @@ def angle(input):
 def abs(input):  # noqa: A001 (torch.abs)
     """|x|: the magnitude of a complex tensor (float16), tl's abs for a real one."""
     return input.abs() if isinstance(input, ComplexTensor) else elementwise.abs(input)
+
+
+Tensor.real = property(real, doc="The tensor itself (a real tensor is its own real part), as in PyTorch.")
+Tensor.imag = property(imag, doc="PyTorch's RuntimeError: a real tensor has no imaginary part to view.")
 
 
 def is_complex(input):

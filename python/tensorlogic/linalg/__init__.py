@@ -7,7 +7,8 @@ input, with PyTorch's messages) and gradients.
   cholesky_ex solve_triangular.
 - Factorisations and what is built on them: lu_factor lu_factor_ex lu lu_solve solve solve_ex inv inv_ex det slogdet
   matrix_power (lu_family), eigh eigvalsh svd svdvals (spectral), qr pinv matrix_rank lstsq (least_squares),
-  matrix_exp householder_product (matrix_functions).
+  matrix_exp householder_product (matrix_functions); multi_dot vander tensorinv tensorsolve (products: the last two
+  reshapes around inv and solve).
 
 The factorisations run in float64 on the host (LAPACK: numpy's, and getrf/getrs from the OpenBLAS that CPU matmul
 links) from the exact f16 values, each result rounded once to f16 on the input's device: as accurate as f16 can
@@ -22,10 +23,12 @@ from .matrix_functions import householder_product, matrix_exp
 from .lu_family import (det, inv, inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, matrix_power, slogdet, solve,
                         solve_ex)
 from .norms import cross, diagonal, matrix_norm, norm, vecdot, vector_norm
+from .products import multi_dot, tensorinv, tensorsolve, vander
 from .spectral import eigh, eigvalsh, svd, svdvals
 from .triangular import cholesky, cholesky_ex, solve_triangular
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal", "cholesky", "cholesky_ex",
            "solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve", "solve_ex", "inv", "inv_ex",
            "det", "slogdet", "matrix_power", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank",
-           "lstsq", "matrix_exp", "householder_product", "LinAlgError"]
+           "lstsq", "matrix_exp", "householder_product", "multi_dot", "vander", "tensorinv", "tensorsolve",
+           "LinAlgError"]

@@ -14,7 +14,7 @@ from ..ops.shape import _looks_like_dtype
 from ..tensor import Tensor
 from .module_hooks import (BACKWARD, BACKWARD_PRE, FORWARD, FORWARD_PRE, BackwardHook, _Hook, add_hook, global_hooks,
                            global_of)
-from .parameter import Parameter, zero_grads
+from .parameter import Buffer, Parameter, zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -134,6 +134,8 @@ class Module:
         elif isinstance(value, Module):
             self._forget(name)
             self._modules[name] = value
+        elif isinstance(value, Buffer) and name not in self._parameters:
+            self.register_buffer(name, value, value.persistent)
         elif name in self._parameters:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' (Parameter or None expected)")
@@ -180,8 +182,10 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot register {type(tensor).__name__} as buffer '{name}' (Tensor or None expected)")
         self._forget(name)
-        self._buffers[name] = tensor
-        if not persistent:
+        self._buffers[name] = tensor.plain() if isinstance(tensor, Buffer) else tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):

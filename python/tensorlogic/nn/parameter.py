@@ -1,9 +1,10 @@
-"""Parameter: a leaf Tensor that a Module registers as trainable."""
+"""Parameter: a leaf Tensor that a Module registers as trainable; Buffer: a tensor that a Module registers as a
+buffer when assigned to one of its attributes."""
 from .. import _core
 from ..complex_tensors import ComplexTensor
 from ..dtypes import as_dtype
 from ..errors import TensorLogicRuntimeError
-from ..tensor import Tensor, _init_autograd_fields
+from ..tensor import Tensor, _init_autograd_fields, _wrap
 
 
 class Parameter(Tensor):
@@ -22,6 +23,26 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """torch.nn.Buffer (PyTorch 2.5+): `module.name = nn.Buffer(t, persistent=False)` registers t as a buffer, as
+    register_buffer(name, t, persistent) does. It shares t's data (no copy), with t's requires_grad, outside t's
+    graph; the module keeps a plain tensor over the same data (PyTorch's buffer is a plain tensor too)."""
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = _core.empty([0], "float16", _core.default_device())
+        self._a = data._a if isinstance(data, Tensor) else Tensor(data)._a
+        _init_autograd_fields(self)
+        self.requires_grad = bool(getattr(data, "requires_grad", False))
+        self.persistent = bool(persistent)
+
+    def plain(self):
+        """The tensor the module keeps: the same data and requires_grad, type Tensor."""
+        out = _wrap(self._a)
+        out.requires_grad = self.requires_grad
+        return out
 
 
 def check_parameter_dtype(module, dtype):

@@ -263,6 +263,13 @@ class GRU(RNNBase):
                          device=device)
 
 
+def cell_step(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """(h', c') of one step of a cell from x [N, input_size] and h (and c, LSTM) [N, hidden_size] (c' None but for
+    the LSTM): the layers' recurrence over one time step (torch.gru_cell and the others are this)."""
+    _, h, c = recurrence(mode, F.linear(x, w_ih, b_ih).unsqueeze(0), h, c, w_hh, b_hh)
+    return h, c
+
+
 class RNNCellBase(Module):
     """The single-step cell behind RNNCell, LSTMCell and GRUCell: parameters weight_ih, weight_hh, bias_ih, bias_hh;
     input [N, input_size] or [input_size]; a missing state starts at zeros."""
@@ -294,10 +301,8 @@ class RNNCellBase(Module):
         return batched, x, states
 
     def _step(self, x, h, c):
-        """(h', c') of one step (c' None but for the LSTM): the layers' recurrence over one time step."""
-        gi = F.linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
-        _, h, c = recurrence(self.mode, gi, h, c, self.weight_hh, self.bias_hh)
-        return h, c
+        """(h', c') of one step (c' None but for the LSTM)."""
+        return cell_step(self.mode, x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
 
     def extra_repr(self):
         """The settings shown in the module's repr."""

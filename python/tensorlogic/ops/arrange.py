@@ -146,11 +146,18 @@ def vander(x, N=None, increasing=False):  # noqa: N803 (PyTorch's argument name)
     n = x.shape[0] if N is None else N
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"vander: N must be a non-negative int, got {N!r}")
+    powers = increasing_powers(x, int(n))
+    return powers if increasing else powers.flip(1)
+
+
+def increasing_powers(x, n):
+    """[..., k, n]: x ** 0, ..., x ** (n - 1) for each element of x [..., k], from a cumulative product (so gradients
+    flow); integer and bool x give int64 (exact, wrapping as int64 does)."""
     x = x if x.is_floating_point() else x.long()
     if n == 0:
-        return x.new_zeros((x.shape[0], 0))
-    powers = cat([x.new_ones((x.shape[0], 1)), x.unsqueeze(1).expand(x.shape[0], int(n) - 1)], 1).cumprod(1)
-    return powers if increasing else powers.flip(1)
+        return x.new_zeros(tuple(x.shape) + (0,))
+    ones = x.new_ones(tuple(x.shape) + (1,))
+    return cat([ones, x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))], -1).cumprod(-1)
 
 
 def _split_along(input, indices_or_sections, dim, name, least):

@@ -1,15 +1,16 @@
 """Index-based updates and lookups with PyTorch's names, composed of scatter/scatter_add/gather/nonzero (so
-they have those ops' gradients): index_add index_copy index_fill scatter_reduce (and their in-place forms), take
-argwhere isin."""
+they have those ops' gradients): index_add index_copy index_fill scatter_reduce index_reduce put (and their in-place
+forms), take argwhere isin, and the scatters of views: slice_scatter select_scatter diagonal_scatter (index_put on the
+positions the view covers, so its gradients)."""
 import numbers
 
 from ..autograd.grad_mode import no_grad
-from ..creation import arange, full, ones, zeros
+from ..creation import arange, full, ones, tensor, zeros
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .elementwise import _written_back, copy_, maximum, where
 from .counting import searchsorted
-from .indexing import nonzero, scatter, scatter_add
+from .indexing import index_put, nonzero, scatter, scatter_add
 from .ordering import argsort
 
 
@@ -145,7 +146,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         total = scatter_add(base, dim, index, src)
         if reduce == "sum":
             return total
-        return total / where(hit, n_hits + float(include_self), 1.0)
+        count = where(hit, n_hits + float(include_self), 1.0)
+        if not input.is_floating_point():  # integer means round down, as PyTorch's
+            return total.div(count.to(total.dtype), rounding_mode="floor")
+        return total / count
     keys = _output_keys(input, dim, index)
     if reduce == "prod":
         return _product(input, keys, src.reshape(-1), n_hits, include_self)
@@ -165,7 +169,42 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return best + (share - share.detach())
 
 
-for _fn in (index_add, index_copy, index_fill, scatter_reduce):
+@tensor_method()
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """A copy of input where source's slices are reduced (prod, mean, amax or amin) into the slices index names along
+    dim; include_self=False leaves out input's own values there. scatter_reduce over index spread along dim, so its
+    gradients (amax/amin's ties share, as in PyTorch)."""
+    if reduce not in _REDUCTIONS[1:]:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if isinstance(index, Tensor) and (index.is_floating_point() or index.dtype.name == "bool"):
+        raise RuntimeError(f"index_reduce(): Expected dtype int32/int64 for index but got: {index.dtype.name}")
+    dim, spread = _spread(input, dim, index, source, "index_reduce")
+    return scatter_reduce(input, dim, spread, source, reduce, include_self=include_self)
+
+
+@tensor_method()
+def put(input, index, source, accumulate=False):
+    """A copy of input with source's elements written (added with accumulate=True) at the flat, row-major positions
+    index holds (negative ones count from the end): take's inverse. index_put on input seen as 1-d, so its
+    gradients."""
+    if not isinstance(index, Tensor) or not isinstance(source, Tensor):
+        raise TypeError("put(): index and source must be Tensors")
+    if index.dtype.name != "int64":
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {index.dtype.name}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{input.dtype.name} and source.dtype = {source.dtype.name}")
+    if source.numel() != index.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+    n = input.numel()
+    if index.numel() and n == 0 or index.numel() and not bool(((index >= -n) & (index < n)).all()):
+        raise IndexError(f"put_(): an index is out of range for a tensor of {n} elements")
+    flat = index_put(input.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
+    return flat.reshape(input.shape)
+
+
+for _fn in (index_add, index_copy, index_fill, scatter_reduce, index_reduce, put):
     _written_back(_fn, _fn.__name__ + "_")
 
 
@@ -181,6 +220,65 @@ def argwhere(input):
     return nonzero(input)
 
 
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of input with src written into input[..., start:end:step, ...] (the slice along dim, Python's
+    clamping of start and end); src must have the slice's shape."""
+    dim = _checked_dim(input, dim, "slice_scatter")
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    positions = range(input.shape[dim])[slice(start, end, step)]
+    _check_src(src, input.shape[:dim] + (len(positions),) + input.shape[dim + 1:], "slice_scatter")
+    index = arange(positions.start, positions.stop, positions.step, device=input.device)
+    return _scatter_view(input, src.movedim(dim, 0), [dim], (index,))
+
+
+def select_scatter(input, src, dim, index):
+    """A copy of input with src written into input.select(dim, index); src must have that view's shape."""
+    dim = _checked_dim(input, dim, "select_scatter")
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {dim}")
+    _check_src(src, input.shape[:dim] + input.shape[dim + 1:], "select_scatter")
+    return _scatter_view(input, src.unsqueeze(0), [dim], (tensor([index % size], device=input.device),))
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of input with src written into input.diagonal(offset, dim1, dim2) (src: input's other dims, then the
+    diagonal's length, as diagonal() returns)."""
+    dim1, dim2 = _checked_dim(input, dim1, "diagonal_scatter"), _checked_dim(input, dim2, "diagonal_scatter")
+    if dim1 == dim2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    length = max(0, min(input.shape[dim1] + min(offset, 0), input.shape[dim2] - max(offset, 0)))
+    rest = tuple(n for d, n in enumerate(input.shape) if d not in (dim1, dim2))
+    _check_src(src, rest + (length,), "diagonal_scatter")
+    rows = arange(length, device=input.device)
+    return _scatter_view(input, src.movedim(-1, 0), [dim1, dim2], (rows - min(offset, 0), rows + max(offset, 0)))
+
+
+def _checked_dim(input, dim, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim == 0 or not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"{name}: dimension {dim} out of range for a tensor of {input.ndim} dimensions")
+    return dim % input.ndim
+
+
+def _check_src(src, shape, name):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{name}(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if tuple(src.shape) != tuple(shape):
+        raise ShapeMismatchError(f"{name}: expected src to have a size equal to the slice of self. src size = "
+                                 f"{list(src.shape)}, slice size = {list(shape)}")
+
+
+def _scatter_view(input, src, dims, index):
+    """index_put of src on the positions `index` (one index tensor per dim of `dims`) of input with those dims moved
+    to the front; src laid out as that indexing selects (the indexed positions first, then the other dims)."""
+    front = list(range(len(dims)))
+    return index_put(input.movedim(dims, front), index, src.to(input.dtype)).movedim(front, dims)
+
+
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """A bool tensor of elements' shape: whether each element occurs among test_elements (a tensor or a number)."""
     if not isinstance(elements, Tensor):
@@ -192,4 +290,5 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return ~found if invert else found
 
 
-__all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "take", "argwhere", "isin"]
+__all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "index_reduce", "put", "take", "argwhere", "isin",
+           "slice_scatter", "select_scatter", "diagonal_scatter"]

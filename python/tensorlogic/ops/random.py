@@ -1,7 +1,11 @@
 """The random generator (one Philox stream, identical on every device): manual_seed, rand, randn, randint,
-randperm, multinomial. rand, randn, randint and randperm also take a tl.Generator (generator=), as data pipelines
-pass one (samplers, splits, augmentations): they then draw on the host from its own stream, not the global one."""
+randperm, multinomial, and the in-place fills of Tensor (uniform_ normal_ bernoulli_ exponential_ random_
+log_normal_ cauchy_ geometric_). rand, randn, randint and randperm also take a tl.Generator (generator=), as data
+pipelines pass one (samplers, splits, augmentations): they then draw on the host from its own stream, not the global
+one."""
+import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -113,9 +117,13 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 def _fill_random(t, values):
-    """Writes values into t in place (an initialiser: no autograd history, as under PyTorch's no_grad)."""
+    """Writes float values into t in place (an initialiser: no autograd history, as under PyTorch's no_grad)."""
     if not t.is_floating_point():
         raise TypeError(f"in-place random fills need a float16 tensor, got {t.dtype.name}")
+    return _write_random(t, values)
+
+
+def _write_random(t, values):
     _core.copy_(t._a, values._a)
     t._version += 1
     return t
@@ -175,6 +183,95 @@ def exponential_(input, lambd=1.0, *, generator=None):
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     u = rand(input.shape, device=input.device)  # in [0, 1): 1 - u is in (0, 1]
     return _fill_random(input, (1.0 - u).log() * (-1.0 / float(lambd)))
+
+
+# random_'s default ranges, [0, high] inclusive: float16 draws the integers it holds exactly (2^11 + 1 of them, as
+# PyTorch's Half), integer dtypes their non-negative values
+_RANDOM_HIGH = {"float16": 1 << 11, "bool": 1, "int32": (1 << 31) - 1, "int64": (1 << 63) - 1}
+_INT_RANGE = {"int32": (-(1 << 31), (1 << 31) - 1), "int64": (-(1 << 63), (1 << 63) - 1)}
+
+
+@tensor_method()
+def random_(input, *args, to=None, generator=None):
+    """random_(), random_(to), random_(from, to): fills input with integers drawn uniformly from [from, to - 1] (from
+    0; without `to`, up to the largest value the dtype holds exactly: 2^11 for float16, 2^31 - 1 for int32, 2^63 - 1
+    for int64, 1 for bool), as PyTorch's; returns input. Ranges within int32 draw from the global Philox stream on
+    input's device, wider ones on the host from a stream seeded by it (both follow tl.manual_seed)."""
+    _no_generator(generator, "random_")
+    if len(args) > 2:
+        raise TypeError(f"random_() takes at most 2 positional arguments (from, to), got {len(args)}")
+    if len(args) == 1 and to is None:
+        low, to = 0, args[0]
+    else:
+        low = args[0] if args else 0
+        to = args[1] if len(args) == 2 else to
+    for name, value in (("from", low), ("to", to)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise TypeError(f"random_(): argument '{name}' must be int, not {type(value).__name__}")
+        if value is not None and not -(1 << 63) <= value < 1 << 63:
+            raise ValueError(f"random_(): '{name}' {value} does not fit in int64")
+    dtype = input._a.dtype
+    high = _RANDOM_HIGH[dtype] if to is None else int(to) - 1
+    low = int(low)
+    if low > high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high + 1}")
+    if dtype in _INT_RANGE:
+        least, most = _INT_RANGE[dtype]
+        for name, value in (("from", low), ("to - 1", high)):
+            if not least <= value <= most:
+                raise RuntimeError(f"random_: {name} is out of bounds for {dtype}")
+    elif dtype == "float16" and not -(1 << 11) <= low <= high <= 1 << 11:
+        warnings.warn("random_: float16 holds the integers of [-2^11, 2^11] exactly; draws outside are rounded",
+                      stacklevel=2)
+    if -(1 << 31) <= low and high < (1 << 31) - 1:
+        values = _core.randint(low, high + 1, list(input.shape), input._a.device)
+    else:
+        values = _from_host(host_rng().integers(low, high, input.shape, endpoint=True), "int64", input.device)
+    return _write_random(input, _wrap(values).to(dtype=dtype))
+
+
+@tensor_method()
+def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
+    """Fills input with exp(X), X normal of the given mean and std (> 0), from the global Philox stream; returns
+    input. Float tensors only."""
+    _no_generator(generator, "log_normal_")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"log_normal_ is not implemented for {input.dtype.name} (float16 only)")
+    if not float(std) > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    return _fill_random(input, (randn(input.shape, device=input.device) * float(std) + float(mean)).exp())
+
+
+@tensor_method()
+def cauchy_(input, median=0.0, sigma=1.0, *, generator=None):
+    """Fills input with draws from the Cauchy distribution, median + sigma tan(pi (u - 1/2)) for u uniform, from the
+    global Philox stream; returns input. Float tensors only; sigma > 0."""
+    _no_generator(generator, "cauchy_")
+    if not input.is_floating_point():
+        raise RuntimeError(f"Cauchy distribution is a continuous probability distribution. dtype must be a floating "
+                           f"point but you specified {input.dtype.name}")
+    if not float(sigma) > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    u = rand(input.shape, device=input.device)
+    return _fill_random(input, ((u - 0.5) * math.pi).tan() * float(sigma) + float(median))
+
+
+@tensor_method()
+def geometric_(input, p, *, generator=None):
+    """Fills input with the number of Bernoulli(p) trials up to the first success (1, 2, ...), from the global Philox
+    stream; returns input. p in (0, 1); float16 and integer tensors."""
+    _no_generator(generator, "geometric_")
+    if input.dtype.name == "bool":
+        raise NotImplementedError("geometric_ is not implemented for bool tensors")
+    if not 0.0 < float(p) < 1.0:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    if not input.is_floating_point():  # counts past f16's range (p small) stay exact: drawn on the host
+        counts = host_rng().geometric(float(p), input.shape)
+        return _write_random(input, _wrap(_from_host(counts, input._a.dtype, input.device)))
+    # the inverse of the distribution function: ceil(log(v) / log(1 - p)) for v uniform in (0, 1] (1 - u); v = 1
+    # gives 0, counted as the first trial (1). Counts past 65504 are inf, as in PyTorch's float16.
+    v = 1.0 - rand(input.shape, device=input.device)
+    return _fill_random(input, (v.log() * (1.0 / math.log1p(-float(p)))).ceil().clamp_min(1.0))
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
