@@ -170,8 +170,11 @@ def test_semi_naive_closure_matches_python(n, m, seed):
 def test_iteration_limit_is_reported():
     src = FAMILY.replace("Parent(Charlie, Dana)", "Parent(Charlie, Dana)\nParent(Dana, Alice)")
     prog = lang.compile(src, "prog.tl", max_iterations=1)
-    with pytest.warns(FixpointLimitWarning, match="Ancestor"):
+    with pytest.warns(FixpointLimitWarning, match="Ancestor") as caught:
         prog.run()["Ancestor"]
+    rule_line = src.splitlines().index("Ancestor(x, y) <- Parent(x, y)") + 1
+    # located at the program's rule, not at the library line that raised it
+    assert [(w.filename, w.lineno) for w in caught] == [("prog.tl", rule_line)]
 
 
 # ---- equations --------------------------------------------------------------------------------
@@ -245,8 +248,9 @@ def test_recursive_equation_runs_to_a_fixpoint():
     prog = run("tensor X: float16[3]\nX[i] = 0.5 X[i] + 1\n")
     np.testing.assert_allclose(arr(prog["X"]), [2, 2, 2], atol=1e-2)
     prog = lang.compile("tensor X: float16[2]\nX[i] = 1 - X[i]\n", "p.tl", max_iterations=20)
-    with pytest.warns(FixpointLimitWarning):
+    with pytest.warns(FixpointLimitWarning) as caught:
         prog.run()["X"]
+    assert [(w.filename, w.lineno) for w in caught] == [("p.tl", 2)]
 
 
 def test_boolean_and_numeric_tensors_mix_and_definitions_follow_changes():

@@ -6,7 +6,7 @@ import contextlib
 import weakref
 import warnings
 
-from ..check.checker import DTYPES
+from ..check.checker import DTYPES, _file
 from ..check.indices import declared_dims, fmt_shape, snippet
 from ..check.strata import is_recursive
 from ..engine import tl
@@ -351,8 +351,17 @@ class Runtime:
         return dict(values)
 
     def warn_limit(self, members, limit):
-        warnings.warn(f"fixpoint of {', '.join(members)} not reached after {limit} iterations "
-                      f"(the iteration limit)", FixpointLimitWarning, stacklevel=2)
+        """The warning names the program's file and the line of the component's first rule or
+        equation (Python's default would name this module's line, which tells a user nothing)."""
+        name = members[0]
+        if name in self.model.relations:
+            rel = self.model.relations[name]
+            span = rel.rules[0].span if rel.rules else rel.span
+        else:
+            span = self.model.tensors[name].equations[0].span
+        warnings.warn_explicit(f"fixpoint of {', '.join(members)} not reached after {limit} iterations "
+                               f"(the iteration limit; raise it with --max-iterations)", FixpointLimitWarning,
+                               _file(span, self.model.filename), span.line if span is not None else 0)
 
     def equations_value(self, info):
         """The sum of the contributions of every equation with this left side."""
