@@ -129,6 +129,34 @@ def test_negation_of_a_relation_nothing_defines_holds_with_a_warning():
         run(FAMILY + "Free(x) <- Parent(x, y), Banned(x)\n")
 
 
+def test_a_declared_domain_reads_as_the_relation_of_its_members(capsys):
+    # A rule ranges over a domain through its name (otherwise only facts listing it would do).
+    src = FAMILY + """domain N = 2..7
+Leaf(x) <- Person(x), not Parent(x, y)
+Odd(n) <- N(n), n % 2 == 1
+Others(x, y) <- Person(x), Person(y), x != y
+Weight[x] = Person(x) * 2
+print(Person, N)
+Person?
+"""
+    prog = run(src)
+    assert [r["x"] for r in prog.query("Leaf(x)")] == ["Dana"]
+    assert [r["n"] for r in prog.query("Odd(n)")] == [3, 5]
+    assert len(prog.query("Others(x, y)")) == 4 * 3
+    assert arr(prog["Weight"]).tolist() == [2, 2, 2, 2]
+    assert capsys.readouterr().out == "4 5\nPerson = 4\n"    # the name as a value is still the size
+    for sparse in (False, True):
+        prog = lang.compile(FAMILY + "Leaf(x) <- Person(x), not Parent(x, y)\n", "prog.tl")
+        if sparse:
+            prog.storage("Leaf", "sparse")
+        assert prog.run().query("Leaf(x)") == [{"x": "Dana"}]
+    with pytest.raises(TensorLogicTypeError, match="'Person' is a domain .line 2., not a relation"):
+        run(FAMILY + "Person(Eve)\n")
+    with pytest.raises(TensorLogicTypeError, match="'Open' is a domain that grows") as err:
+        run("domain Open\nR(x) <- Open(x)\n")
+    assert err.value.lineno == 2 and err.value.column == 9
+
+
 def test_mutual_recursion_and_rules_over_several_strata():
     prog = run(graph("Succ", 7, [(i, i + 1) for i in range(6)]) + """
 Zero(0)

@@ -382,7 +382,7 @@ class Evaluator:
     def e_Call(self, e, fr):
         if e.kind == "relation":
             rel = self.model.relations[e.name]
-            t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(e))
+            t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(e), atom=True)
             return self.ref(t, e.args, rel.domains, fr, e)
         args = [self.eval(a, fr) for a in e.args]
         kwargs = {k.name: self.eval(k.value, fr) for k in e.kwargs}

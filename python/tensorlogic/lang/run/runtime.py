@@ -66,9 +66,13 @@ class Runtime:
         return self.model.error(message, span)
 
     # ---- names ----------------------------------------------------------------------------------
-    def lookup(self, name, fr, span, override=None):
+    def lookup(self, name, fr, span, override=None, atom=False):
+        """The value of a name; `atom`: read as a relation atom `R(...)` (a domain's name is its
+        size elsewhere, its membership relation there)."""
         if override is not None:
             return override
+        if name in self.model.domains and not atom:
+            return self.model.domains[name].size
         if fr is not None and fr.locals is not None and name in fr.local_names:
             if name in fr.locals:
                 return fr.locals[name]
@@ -680,7 +684,7 @@ class Runtime:
         locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
         atom = isinstance(e, N.Call) and e.kind == "relation"
         if len(lits) == 1 and not lits[0].negated and not atom:
-            if isinstance(e, N.Name) and e.id in self.model.relations and \
+            if isinstance(e, N.Name) and e.id in self.model.relations and e.id not in self.model.domains and \
                     not (locals_ is not None and e.id in (names or ())):
                 rel = self.model.relations[e.id]
                 if self.relation_is_sparse(e.id):
