@@ -391,6 +391,9 @@ def test_runtime_shape_mismatch_is_located():
         run("tensor A: float16[?] = [1, 2, 3]\ntensor B: float16[?] = [1, 2]\nS = A[i] B[i]\n")
     assert (info.value.lineno, info.value.offset) == (3, 12)
     assert "index 'i' has size 2 in B[i] but size 3 in A[i]" in str(info.value)
+    with pytest.raises(TensorLogicTypeError, match="'t' is shifted on the left side") as info:
+        run("tensor U: float16[?] = [1, 2]\nH[t + 1] = tanh(H[t] + U[t])\n")["H"]     # sizes known when it runs
+    assert (info.value.lineno, info.value.offset) == (2, 26)
 
 
 # ---- statements and functions -----------------------------------------------------------------

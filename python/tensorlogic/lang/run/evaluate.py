@@ -7,7 +7,7 @@ import numpy as np
 
 from ..check import catalog
 from ..check.contraction import var_names
-from ..check.indices import SizeEnv, snippet
+from ..check.indices import SizeEnv, shift_hint, snippet
 from ..engine import tl
 from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
@@ -50,7 +50,8 @@ class Evaluator:
     def frame_for(self, root, plan, lhs_items=None, locals=None, local_names=None,
                   overrides=None, declared=None):
         """A frame with `root`'s contraction plan (the checker's) and every index size settled."""
-        fr = Frame(SizeEnv(self.error), plan, locals, overrides, local_names)
+        fr = Frame(SizeEnv(self.error, lambda var: shift_hint(lhs_items or (), var)), plan, locals, overrides,
+                   local_names)
         self.prepare(root, fr)
         if lhs_items is not None:
             for item in lhs_items:
