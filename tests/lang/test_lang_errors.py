@@ -71,6 +71,9 @@ TYPE_ERRORS = [
     ("tensor Y: float16[3]\ntensor X: float16[4] = zeros(4)\nY[i] = X[i]\n", 3, 3,
      "index 'i' has size 3 in Y[i] but size 4 in X[i]"),
     ("tensor X: float16[3] = zeros(3)\nY[i, j] = X[i]\n", 2, 6, "the size of index 'j' is unknown"),
+    ("domain P = {a, b}\ntensor S: float16[P, P] = zeros(2, 2)\nR(x, y) <- S[x, y] > 0.5, x != y\n", 3, 12,
+     "a comparison in a rule's body compares variables, constants and integer arithmetic, not tensor "
+     "values: compare in an equation"),
     # a recurrence shifted on the left: the message says how to write it
     ("tensor U: float16[4] = zeros(4)\ntensor H: float16[5]\nH[t + 1] = tanh(H[t] + U[t])\n", 3, 26,
      "index 't' has size 4 in U[t] but size 5 in H[t]; 't' is shifted on the left side: index the left "

@@ -460,8 +460,15 @@ class Resolver:
                 raise self.unknown(e.name, e.name_span, set(self.relations), "relation")
             self.r_call(e, scope)
         elif isinstance(e, N.Compare):
-            self.r_atom_arg(e.left, scope)
-            self.r_atom_arg(e.right, scope)
+            for side in (e.left, e.right):
+                read = next((n for n in N.walk(side) if isinstance(n, (N.Index, N.Call))
+                             and not (isinstance(n, N.Call) and n.name in AGGREGATES)), None)
+                if read is not None:
+                    raise self.error(f"a comparison in {where} compares variables, constants and integer "
+                                     "arithmetic, not tensor values: compare in an equation and read its "
+                                     "result as an atom (Big[x, y] = (Sim[x, y] > 0.5), then Big[x, y] in "
+                                     "the body)", read.span)
+                self.r_atom_arg(side, scope)
         elif isinstance(e, N.Index) and isinstance(e.base, N.Name) and \
                 (e.base.id in self.relations or e.base.id in self.tensors):
             self.r_index(e, scope)
