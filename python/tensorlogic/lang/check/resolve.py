@@ -406,7 +406,7 @@ class Resolver:
                              c.name_span)
         elif self.bound(name, scope):
             raise self.error(f"'{name}' is a variable, not a function", c.name_span)
-        elif name in catalog.BUILTINS:
+        elif catalog.callable_builtin(name):
             c.kind = "builtin"
             lo, hi = catalog.ARITY.get(name, (0, None))
             if len(c.args) < lo or (hi is not None and len(c.args) > hi):
@@ -415,7 +415,7 @@ class Resolver:
                                  f"{len(c.args)} {'are' if len(c.args) != 1 else 'is'} given",
                                  c.span)
         else:
-            known = set(self.functions) | set(self.relations) | catalog.BUILTINS
+            known = set(self.functions) | set(self.relations) | catalog.BUILTINS | catalog.ENGINE_MORE
             raise self.unknown(name, c.name_span, known, "function or relation")
         for a in c.args:
             self.r_expr(a, scope)

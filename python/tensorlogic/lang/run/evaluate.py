@@ -13,7 +13,7 @@ from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
-from .values import as_tensor, is_scalar, joins, kind, scalar, truth
+from .values import as_tensor, is_scalar, joins, kind, numeric_list_as_tensor, scalar, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -406,9 +406,10 @@ class Evaluator:
         m = method_of(self.model, obj, e.name)
         if m is not None:
             return self.rt.call_function(m, [obj] + args, kwargs, e)
+        obj = numeric_list_as_tensor(obj)
         if e.kind != "method" and is_tensor(obj) and callable(getattr(obj, e.name, None)):
             return call_tensor_method(self, e, obj, args, kwargs)
-        if e.kind == "method" or e.name not in catalog.BUILTINS:
+        if e.kind == "method" or not catalog.callable_builtin(e.name):
             raise self.error(f"{kind(obj)} has no method '{e.name}'" if not hasattr(obj, "type") else
                              f"{obj.type} has no method '{e.name}'", e.name_span)
         return call_builtin(self, e, [obj] + args, kwargs, fr)
