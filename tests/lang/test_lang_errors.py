@@ -74,6 +74,8 @@ TYPE_ERRORS = [
     ("domain P = {a, b}\ntensor S: float16[P, P] = zeros(2, 2)\nR(x, y) <- S[x, y] > 0.5, x != y\n", 3, 12,
      "a comparison in a rule's body compares variables, constants and integer arithmetic, not tensor "
      "values: compare in an equation"),
+    ("E(a, b)\nC(count(x, y)) <- E(x, y)\n", 2, 3, "count takes one argument, and aggregates over the "
+     "distinct bindings of all the body's variables"),
     # a recurrence shifted on the left: the message says how to write it
     ("tensor U: float16[4] = zeros(4)\ntensor H: float16[5]\nH[t + 1] = tanh(H[t] + U[t])\n", 3, 26,
      "index 't' has size 4 in U[t] but size 5 in H[t]; 't' is shifted on the left side: index the left "

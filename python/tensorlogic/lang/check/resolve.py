@@ -443,6 +443,10 @@ class Resolver:
                 self.r_atom_arg(o, scope)
         elif head and isinstance(a, N.Call) and a.name in AGGREGATES and len(a.args) == 1:
             self.r_atom_arg(a.args[0], scope)
+        elif head and isinstance(a, N.Call) and a.name in AGGREGATES:
+            raise self.error(f"{a.name} takes one argument, and aggregates over the distinct bindings of "
+                             f"all the body's variables: Count(count(y)) <- Path(x, y) counts the pairs",
+                             a.span)
         else:
             raise self.error("an atom's arguments are variables, constants and integer arithmetic "
                              "(an aggregate like count(y) in a rule's head)", a.span)
