@@ -7,6 +7,7 @@ import pytest
 import tensorlogic as tl
 
 from tensorlogic.lang import repl as repl_mod
+from tensorlogic import __main__ as package_main
 from tensorlogic.lang.cli import main
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
@@ -22,6 +23,15 @@ def test_run_prints_results(tmp_path, capsys):
     path = write(tmp_path, "P(a, b)\nP(b, c)\nT(x, y) <- P(x, y)\nT(x, z) <- T(x, y), P(y, z)\nT(a, x)?\n")
     assert main(["run", path, "--device", "cpu"]) == 0
     assert capsys.readouterr().out == "x = b\nx = c\n"
+
+
+def test_python_m_tensorlogic_runs_the_tl_command(tmp_path, capsys):
+    """`python -m tensorlogic run prog.tl` is `tl run prog.tl` (it was an argparse usage error)."""
+    path = write(tmp_path, "P(a, b)\nP(a, x)?\n")
+    assert package_main.main(["run", path]) == 0
+    assert capsys.readouterr().out == "x = b\n"
+    assert package_main.main(["check", path]) == 0
+    assert package_main.main(["--cmake-dir"]) == 0 and capsys.readouterr().out.strip().endswith("TensorLogic")
 
 
 def test_run_reports_errors_with_location(tmp_path, capsys):

@@ -129,6 +129,34 @@ def test_negation_of_a_relation_nothing_defines_holds_with_a_warning():
         run(FAMILY + "Free(x) <- Parent(x, y), Banned(x)\n")
 
 
+def test_a_declared_domain_reads_as_the_relation_of_its_members(capsys):
+    # A rule ranges over a domain through its name (otherwise only facts listing it would do).
+    src = FAMILY + """domain N = 2..7
+Leaf(x) <- Person(x), not Parent(x, y)
+Odd(n) <- N(n), n % 2 == 1
+Others(x, y) <- Person(x), Person(y), x != y
+Weight[x] = Person(x) * 2
+print(Person, N)
+Person?
+"""
+    prog = run(src)
+    assert [r["x"] for r in prog.query("Leaf(x)")] == ["Dana"]
+    assert [r["n"] for r in prog.query("Odd(n)")] == [3, 5]
+    assert len(prog.query("Others(x, y)")) == 4 * 3
+    assert arr(prog["Weight"]).tolist() == [2, 2, 2, 2]
+    assert capsys.readouterr().out == "4 5\nPerson = 4\n"    # the name as a value is still the size
+    for sparse in (False, True):
+        prog = lang.compile(FAMILY + "Leaf(x) <- Person(x), not Parent(x, y)\n", "prog.tl")
+        if sparse:
+            prog.storage("Leaf", "sparse")
+        assert prog.run().query("Leaf(x)") == [{"x": "Dana"}]
+    with pytest.raises(TensorLogicTypeError, match="'Person' is a domain .line 2., not a relation"):
+        run(FAMILY + "Person(Eve)\n")
+    with pytest.raises(TensorLogicTypeError, match="'Open' is a domain that grows") as err:
+        run("domain Open\nR(x) <- Open(x)\n")
+    assert err.value.lineno == 2 and err.value.column == 9
+
+
 def test_mutual_recursion_and_rules_over_several_strata():
     prog = run(graph("Succ", 7, [(i, i + 1) for i in range(6)]) + """
 Zero(0)
@@ -170,8 +198,11 @@ def test_semi_naive_closure_matches_python(n, m, seed):
 def test_iteration_limit_is_reported():
     src = FAMILY.replace("Parent(Charlie, Dana)", "Parent(Charlie, Dana)\nParent(Dana, Alice)")
     prog = lang.compile(src, "prog.tl", max_iterations=1)
-    with pytest.warns(FixpointLimitWarning, match="Ancestor"):
+    with pytest.warns(FixpointLimitWarning, match="Ancestor") as caught:
         prog.run()["Ancestor"]
+    rule_line = src.splitlines().index("Ancestor(x, y) <- Parent(x, y)") + 1
+    # located at the program's rule, not at the library line that raised it
+    assert [(w.filename, w.lineno) for w in caught] == [("prog.tl", rule_line)]
 
 
 # ---- equations --------------------------------------------------------------------------------
@@ -245,8 +276,9 @@ def test_recursive_equation_runs_to_a_fixpoint():
     prog = run("tensor X: float16[3]\nX[i] = 0.5 X[i] + 1\n")
     np.testing.assert_allclose(arr(prog["X"]), [2, 2, 2], atol=1e-2)
     prog = lang.compile("tensor X: float16[2]\nX[i] = 1 - X[i]\n", "p.tl", max_iterations=20)
-    with pytest.warns(FixpointLimitWarning):
+    with pytest.warns(FixpointLimitWarning) as caught:
         prog.run()["X"]
+    assert [(w.filename, w.lineno) for w in caught] == [("p.tl", 2)]
 
 
 def test_boolean_and_numeric_tensors_mix_and_definitions_follow_changes():
@@ -359,6 +391,9 @@ def test_runtime_shape_mismatch_is_located():
         run("tensor A: float16[?] = [1, 2, 3]\ntensor B: float16[?] = [1, 2]\nS = A[i] B[i]\n")
     assert (info.value.lineno, info.value.offset) == (3, 12)
     assert "index 'i' has size 2 in B[i] but size 3 in A[i]" in str(info.value)
+    with pytest.raises(TensorLogicTypeError, match="'t' is shifted on the left side") as info:
+        run("tensor U: float16[?] = [1, 2]\nH[t + 1] = tanh(H[t] + U[t])\n")["H"]     # sizes known when it runs
+    assert (info.value.lineno, info.value.offset) == (2, 26)
 
 
 # ---- statements and functions -----------------------------------------------------------------

@@ -398,6 +398,30 @@ def test_a_list_of_integers_where_a_builtin_takes_indices(rng):
     assert float(prog["p"].item()) == pytest.approx(-(logp[0, 0] + logp[1, 2]) / 2, abs=1e-2)
 
 
+def test_the_engines_other_functions_by_their_pytorch_names(rng, capsys):
+    """Every function of the engine (not only the reserved list) is callable by its PyTorch name, in
+    statements and, when elementwise, in index notation; a program's own relation of such a name
+    (`dist(a, b)`) stays a relation.  A comparison (a 0/1 float16 tensor) is a `where` condition."""
+    x = rng.integers(-5, 6, (2, 3)).astype(float)
+    prog = run(f"tensor X: float16[2, 3] = {x.tolist()}\n"
+               "L[i, j] = leaky_relu(X[i, j], 0.1)\nA[i, j] = atan2(X[i, j], 2)\n"
+               "W[i, j] = where(X[i, j] > 0, X[i, j], X[0, j] * 10)\n"
+               "let c = cumsum(X, 1)\nlet o = outer([1, 2], [3, 4])\nlet h = one_hot([0, 2], 3)\n"
+               "let p = where(X > 0, X, 0)\nlet s = [[1, 2], [3, 4]].shape\nlet v = [[1, 2], [3, 4]].view([4])\n"
+               "dist(a, b)\nnear(x, y) <- dist(x, y)\n")
+    x16 = x.astype(np.float16).astype(float)
+    np.testing.assert_allclose(prog["L"].numpy(), np.where(x16 > 0, x16, 0.1 * x16), atol=1e-3)
+    np.testing.assert_allclose(prog["A"].numpy(), np.arctan2(x16, 2), atol=2e-3)
+    np.testing.assert_array_equal(prog["W"].numpy(), np.where(x16 > 0, x16, 10 * x16[0]))
+    np.testing.assert_array_equal(prog["c"].numpy(), np.cumsum(x16, 1))
+    np.testing.assert_array_equal(prog["o"].numpy(), [[3, 4], [6, 8]])
+    np.testing.assert_array_equal(prog["h"].numpy(), [[1, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(prog["p"].numpy(), np.where(x16 > 0, x16, 0))
+    assert tuple(prog["s"]) == (2, 2) and prog["v"].numpy().tolist() == [1, 2, 3, 4]
+    assert prog.query("near(x, y)") == [{"x": "a", "y": "b"}]
+    located(TensorLogicTypeError, "print(cumsun([1, 2], 0))\n", 1, 7, "did you mean 'cumsum'")
+
+
 def test_attention_masks(rng):
     scores = rng.standard_normal((4, 4)).round(2)
     mask = (rng.random((4, 4)) > 0.4).astype(float)

@@ -1,8 +1,11 @@
-"""What the checker knows about built-ins without the engine: names, argument counts, and the
-optimizers and schedulers of `tl.optim` with PyTorch's argument names."""
+"""What the checker knows about built-ins: names, argument counts, and the optimizers and
+schedulers of `tl.optim` with PyTorch's argument names."""
 from __future__ import annotations
 
-# Engine ops by their PyTorch names (SPEC §4), callable from `.tl` code.
+from ..engine import public, tl
+
+# Engine ops by their PyTorch names (SPEC §4), callable from `.tl` code.  These are reserved: a
+# line `sum(a, b)` is a call, not a fact.  The engine's other functions are in ENGINE_MORE.
 ENGINE_OPS = set("""
 tensor zeros ones full empty arange linspace eye zeros_like ones_like rand randn randint manual_seed
 add sub mul div pow maximum minimum eq ne lt le gt ge where neg abs exp log log1p sqrt rsqrt sin cos
@@ -26,11 +29,32 @@ LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "len", "r
 
 BUILTINS = ENGINE_OPS | LANGUAGE_BUILTINS | SEED_OPS
 
+# Every other function of the engine's namespace and of tl.nn.functional (cumsum, topk, outer,
+# leaky_relu, one_hot ...), by its PyTorch name.  Not reserved: a name a program uses for a relation
+# (`dist(a, b)`, `mode(x) <- ...`) or a function stays that; elsewhere a call of it is the engine's.
+# (Choosing the device is the command line's, `tl run --device`, not a program's.)
+ENGINE_MORE = {n for n, v in (vars(tl) | public(tl.nn.functional)).items()
+               if callable(v) and not isinstance(v, type) and not n.startswith("_")} - BUILTINS - \
+    {"device", "available_devices", "get_default_device", "set_default_device"}
+
+
+def callable_builtin(name: str) -> bool:
+    """Whether a call of `name` (when no function, relation or variable has that name) is a built-in."""
+    return name in BUILTINS or name in ENGINE_MORE
+
 # Elementwise functions usable on indexed tensors in equations (they keep the indices).
 ELEMENTWISE = {"step", "sig", "relu", "gelu", "silu", "tanh", "exp", "log", "sqrt", "sin", "cos",
                "sigmoid", "abs", "neg", "log1p", "rsqrt", "softplus", "reciprocal", "square",
                "sign", "floor", "ceil", "round", "clamp", "pow", "maximum", "minimum", "where",
-               "tan"}
+               "tan",
+               # the engine's other elementwise functions (one tensor, or two that broadcast)
+               "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos",
+               "arctan", "log2", "log10", "exp2", "expm1", "erf", "erfc", "erfinv", "logit", "sinc", "frac",
+               "trunc", "sgn", "deg2rad", "rad2deg", "lgamma", "digamma", "nan_to_num", "clamp_min",
+               "clamp_max", "leaky_relu", "elu", "selu", "celu", "mish", "hardtanh", "hardsigmoid",
+               "hardswish", "relu6", "softsign", "tanhshrink", "logsigmoid", "softshrink", "hardshrink",
+               "atan2", "hypot", "fmod", "remainder", "copysign", "fmax", "fmin", "logaddexp", "xlogy",
+               "heaviside", "float_power"}
 # Normalising functions: along the axis marked with `.` on the left side.
 NORMALISING = {"softmax", "log_softmax", "lnorm"}
 

@@ -8,6 +8,8 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import catalog
 from ..errors import Span, TensorLogicTypeError, UndefinedRelationWarning, located
 from ..syntax import nodes as N
@@ -112,6 +114,8 @@ def _file(span, default):
 
 # Most constants a domain may hold (an axis of a relation's tensor).
 MAX_DOMAIN_SIZE = 2**31 - 1
+# Most members of a domain read as a relation (`Person(x)`): one row per member is made for it.
+MAX_DOMAIN_RELATION = 1 << 24
 # Largest program file read (`tl run`, `import`): far above any program, far below what would exhaust memory.
 MAX_IMPORT_BYTES = 16 << 20
 
@@ -177,6 +181,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.declare_structs(items)
         self.declare(items)
         self.classify(items)
+        self.domain_relations(items)
         self.resolve(items)
         self.check_stray_facts(items)
         self.infer_domains(items)
@@ -447,6 +452,30 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.constants |= {m for d in self.domains.values() if d.kind == "set"
                            for m in d.members if isinstance(m, str)}
         self.empty_under_not(items)
+
+    def domain_relations(self, items):
+        """A declared domain of fixed members read as a one-argument atom (`Person(x)` in a rule,
+        query or equation) is the relation that holds each member: a rule can range over a domain
+        (`Leaf(x) <- Person(x), not HasChild(x)`).  It is read-only: facts and rules for it are
+        rejected where they are classified, as for any domain name."""
+        for item in items:
+            for n in N.walk(item):
+                if not (isinstance(n, N.Call) and n.name in self.domains and len(n.args) == 1
+                        and n.name not in self.relations and not n.kwargs):
+                    continue
+                dom = self.domains[n.name]
+                if dom.grows:
+                    raise self.error(f"'{n.name}' is a domain that grows with the facts, not a relation; "
+                                     f"only a domain declared with its members or a range reads as one",
+                                     n.name_span)
+                if dom.size > MAX_DOMAIN_RELATION:
+                    raise self.error(f"domain '{n.name}' has {dom.size} members, too many to read as a "
+                                     f"relation (at most {MAX_DOMAIN_RELATION})", n.name_span)
+                rel = self.relations[n.name] = RelationInfo(n.name, 1, span=dom.span)
+                self.uf.attach(("R", n.name, 0), dom, dom.span)
+                # loaded rows hold a range's integers and a set's indices (run/loading.py)
+                rel.rows.append(np.arange(dom.start, dom.stop, dtype=np.int64)[:, None] if dom.kind == "range"
+                                else np.arange(dom.size, dtype=np.int64)[:, None])
 
     def empty_under_not(self, items):
         """`not R(x)` where nothing defines R (no declaration, fact, rule or load) holds: R is

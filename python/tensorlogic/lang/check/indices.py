@@ -31,8 +31,9 @@ def snippet(sources, span, default="") -> str:
 class SizeEnv:
     """Sizes of the index variables of one equation, rule or query."""
 
-    def __init__(self, error):
+    def __init__(self, error, hint=None):
         self.error = error
+        self.hint = hint           # var -> text added to a disagreement's message ("" for none)
         self.sizes = {}            # var -> (size, span, where)
 
     def bind(self, var, size, span, where):
@@ -43,8 +44,9 @@ class SizeEnv:
             self.sizes[var] = (size, span, where)
         elif prev[0] != size:
             line = f" (line {prev[1].line})" if prev[1].line != span.line else ""
+            hint = self.hint(var) if self.hint is not None else ""
             raise self.error(f"index '{var}' has size {size} in {where} but size {prev[0]} in "
-                             f"{prev[2]}{line}", span)
+                             f"{prev[2]}{line}{hint}", span)
 
     def size(self, var):
         got = self.sizes.get(var)
@@ -214,7 +216,8 @@ class StaticShapes:
                         env.bind(a.id, size, a.span, where)
 
     def equation(self, eq, t):
-        env = SizeEnv(self.error)
+        lhs = eq.target.groups[0] if isinstance(eq.target, N.Index) else ()
+        env = SizeEnv(self.error, lambda var: shift_hint(lhs, var))
         self.bind_rhs(eq.value, env)
         rhs_vars = _indexing_vars(eq.value)
         if not isinstance(eq.target, N.Index):
@@ -256,6 +259,18 @@ class StaticShapes:
         if prev is not None and len(prev) > k:
             return prev[k]
         return None
+
+
+def shift_hint(lhs_items, var):
+    """For an index shifted on the left side (`H[t + 1, i] = ... H[t, j] ... U[t, j]`, the way a
+    recurrence is often first written), how to write it so that one size serves every plain use."""
+    for item in lhs_items:
+        e = getattr(item, "expr", None)
+        if isinstance(e, N.BinChain) and any(isinstance(n, N.Name) and n.id == var for n in N.walk(e)):
+            return (f"; '{var}' is shifted on the left side: index the left side by a plain '{var}' and "
+                    f"shift the right side the other way (H[t, i] = ... H[t - 1, j] ... for "
+                    f"H[t + 1, i] = ... H[t, j] ...; positions outside an axis read 0)")
+    return ""
 
 
 def _indexing_vars(root):

@@ -406,7 +406,7 @@ class Resolver:
                              c.name_span)
         elif self.bound(name, scope):
             raise self.error(f"'{name}' is a variable, not a function", c.name_span)
-        elif name in catalog.BUILTINS:
+        elif catalog.callable_builtin(name):
             c.kind = "builtin"
             lo, hi = catalog.ARITY.get(name, (0, None))
             if len(c.args) < lo or (hi is not None and len(c.args) > hi):
@@ -415,7 +415,7 @@ class Resolver:
                                  f"{len(c.args)} {'are' if len(c.args) != 1 else 'is'} given",
                                  c.span)
         else:
-            known = set(self.functions) | set(self.relations) | catalog.BUILTINS
+            known = set(self.functions) | set(self.relations) | catalog.BUILTINS | catalog.ENGINE_MORE
             raise self.unknown(name, c.name_span, known, "function or relation")
         for a in c.args:
             self.r_expr(a, scope)
@@ -443,6 +443,10 @@ class Resolver:
                 self.r_atom_arg(o, scope)
         elif head and isinstance(a, N.Call) and a.name in AGGREGATES and len(a.args) == 1:
             self.r_atom_arg(a.args[0], scope)
+        elif head and isinstance(a, N.Call) and a.name in AGGREGATES:
+            raise self.error(f"{a.name} takes one argument, and aggregates over the distinct bindings of "
+                             f"all the body's variables: Count(count(y)) <- Path(x, y) counts the pairs",
+                             a.span)
         else:
             raise self.error("an atom's arguments are variables, constants and integer arithmetic "
                              "(an aggregate like count(y) in a rule's head)", a.span)
@@ -460,8 +464,15 @@ class Resolver:
                 raise self.unknown(e.name, e.name_span, set(self.relations), "relation")
             self.r_call(e, scope)
         elif isinstance(e, N.Compare):
-            self.r_atom_arg(e.left, scope)
-            self.r_atom_arg(e.right, scope)
+            for side in (e.left, e.right):
+                read = next((n for n in N.walk(side) if isinstance(n, (N.Index, N.Call))
+                             and not (isinstance(n, N.Call) and n.name in AGGREGATES)), None)
+                if read is not None:
+                    raise self.error(f"a comparison in {where} compares variables, constants and integer "
+                                     "arithmetic, not tensor values: compare in an equation and read its "
+                                     "result as an atom (Big[x, y] = (Sim[x, y] > 0.5), then Big[x, y] in "
+                                     "the body)", read.span)
+                self.r_atom_arg(side, scope)
         elif isinstance(e, N.Index) and isinstance(e.base, N.Name) and \
                 (e.base.id in self.relations or e.base.id in self.tensors):
             self.r_index(e, scope)

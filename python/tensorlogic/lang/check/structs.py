@@ -94,7 +94,7 @@ class StructChecker:
     def r_path_call(self, c, scope):
         prefix, name = c.name.split("::", 1)
         if prefix in NAMESPACES:
-            if name not in catalog.BUILTINS:
+            if not catalog.callable_builtin(name):
                 raise self.unknown(name, c.name_span, catalog.ENGINE_OPS, f"function of {prefix}")
             c.kind, c.builtin = "builtin", name
             self.check_builtin_arity(c, name)
@@ -157,7 +157,7 @@ class StructChecker:
         if e.name not in catalog.BUILTINS and is_tensor_method(e.name):
             e.kind = "tensor"             # PyTorch's own: x.size(1), x.dim(), x.float()
             return
-        if e.name not in catalog.BUILTINS:
+        if not catalog.callable_builtin(e.name):
             raise self.unknown(e.name, e.name_span, catalog.BUILTINS | {k[1] for k in self.methods},
                                "method")
         e.kind = "builtin"

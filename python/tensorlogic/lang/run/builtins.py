@@ -12,7 +12,7 @@ import numpy as np
 from ..check import catalog
 from ..engine import tl
 from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagnostic
-from .labelled import Labelled, broadcast_pair, is_tensor
+from .labelled import Labelled, broadcast_all, is_tensor
 from .seed_ops import SEED_OPS, TENSOR_ARGS
 from .show import plain, show
 from .values import as_tensor, joins, kind, scalar, truth
@@ -43,9 +43,17 @@ def lnorm(t, dim=-1):
     return centered / tl.sqrt(var + LNORM_EPS)
 
 
+def where(condition, input, other):
+    """The engine's `where`, whose condition may also be a 0/1 tensor: the language's comparisons
+    give float16 0/1 tensors, so `where(x > 0, x, 0)` reads as written."""
+    if is_tensor(condition) and condition.is_floating_point():
+        condition = tl.ne(condition, tl.zeros((), dtype=condition.dtype))
+    return tl.where(condition, input, other)
+
+
 # The language's own elementwise functions; every other one is the engine's, found by name when
-# called (so importing this module reads nothing from `tl`).
-_LANG_ELEMENTWISE = {"step": step, "sig": sig}
+# called.
+_LANG_ELEMENTWISE = {"step": step, "sig": sig, "where": where}
 
 
 def _engine(name):
@@ -125,7 +133,8 @@ def _sizes(a):
 
 # The argument that holds indices: a list literal of integers there is an integer tensor
 # (`embedding(T, [2, 0])`, `cross_entropy(logits, [0, 2])`); a list of floats stays float16.
-_INDEX_ARG = {"embedding": 1, "index_select": 2, "gather": 2, "cross_entropy": 1, "nll_loss": 1}
+_INDEX_ARG = {"embedding": 1, "index_select": 2, "gather": 2, "cross_entropy": 1, "nll_loss": 1, "one_hot": 0,
+              "bincount": 0}
 
 
 def _integers(v) -> bool:
@@ -176,9 +185,9 @@ def _labelled_call(ev, node, args, kwargs, fr):
         x = tensors[0]
         call_args = [x.t if a is x else a for a in args]
         return Labelled(f(*call_args, **kwargs), x.labels)
-    a, b = tensors[0], tensors[1]
-    ta, tb, union = broadcast_pair(a, b)
-    call_args = [ta if x is a else tb if x is b else x for x in args]
+    laid, union = broadcast_all(tensors)      # `where(C[i] > 0, A[i, j], B[j])`: three of them
+    by_id = {id(x): t for x, t in zip(tensors, laid)}
+    call_args = [by_id.get(id(x), x) for x in args]
     return Labelled(f(*call_args, **kwargs), union)
 
 

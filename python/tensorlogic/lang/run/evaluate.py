@@ -7,13 +7,13 @@ import numpy as np
 
 from ..check import catalog
 from ..check.contraction import var_names
-from ..check.indices import SizeEnv, snippet
+from ..check.indices import SizeEnv, shift_hint, snippet
 from ..engine import tl
 from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
-from .values import as_tensor, is_scalar, joins, kind, scalar, truth
+from .values import as_tensor, is_scalar, joins, kind, numeric_list_as_tensor, scalar, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -50,7 +50,8 @@ class Evaluator:
     def frame_for(self, root, plan, lhs_items=None, locals=None, local_names=None,
                   overrides=None, declared=None):
         """A frame with `root`'s contraction plan (the checker's) and every index size settled."""
-        fr = Frame(SizeEnv(self.error), plan, locals, overrides, local_names)
+        fr = Frame(SizeEnv(self.error, lambda var: shift_hint(lhs_items or (), var)), plan, locals, overrides,
+                   local_names)
         self.prepare(root, fr)
         if lhs_items is not None:
             for item in lhs_items:
@@ -382,7 +383,7 @@ class Evaluator:
     def e_Call(self, e, fr):
         if e.kind == "relation":
             rel = self.model.relations[e.name]
-            t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(e))
+            t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(e), atom=True)
             return self.ref(t, e.args, rel.domains, fr, e)
         args = [self.eval(a, fr) for a in e.args]
         kwargs = {k.name: self.eval(k.value, fr) for k in e.kwargs}
@@ -405,9 +406,10 @@ class Evaluator:
         m = method_of(self.model, obj, e.name)
         if m is not None:
             return self.rt.call_function(m, [obj] + args, kwargs, e)
+        obj = numeric_list_as_tensor(obj)
         if e.kind != "method" and is_tensor(obj) and callable(getattr(obj, e.name, None)):
             return call_tensor_method(self, e, obj, args, kwargs)
-        if e.kind == "method" or e.name not in catalog.BUILTINS:
+        if e.kind == "method" or not catalog.callable_builtin(e.name):
             raise self.error(f"{kind(obj)} has no method '{e.name}'" if not hasattr(obj, "type") else
                              f"{obj.type} has no method '{e.name}'", e.name_span)
         return call_builtin(self, e, [obj] + args, kwargs, fr)

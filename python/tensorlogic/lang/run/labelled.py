@@ -70,8 +70,16 @@ def permuted(x: Labelled, order) -> "tl.Tensor":
 def broadcast_pair(a: Labelled, b: Labelled):
     """Both tensors laid out on the union of labels (size-1 axes where absent), ready for an
     elementwise op, and the union."""
-    union = a.labels + tuple(l for l in b.labels if l not in a.labels)
-    return _lay_out(a, union), _lay_out(b, union), union
+    (ta, tb), union = broadcast_all([a, b])
+    return ta, tb, union
+
+
+def broadcast_all(xs):
+    """Every tensor laid out on the union of their labels (in order of first appearance), and the union."""
+    union = ()
+    for x in xs:
+        union += tuple(l for l in x.labels if l not in union)
+    return [_lay_out(x, union) for x in xs], union
 
 
 def _lay_out(x: Labelled, union):

@@ -6,7 +6,7 @@ import contextlib
 import weakref
 import warnings
 
-from ..check.checker import DTYPES
+from ..check.checker import DTYPES, _file
 from ..check.indices import declared_dims, fmt_shape, snippet
 from ..check.strata import is_recursive
 from ..engine import tl
@@ -66,9 +66,13 @@ class Runtime:
         return self.model.error(message, span)
 
     # ---- names ----------------------------------------------------------------------------------
-    def lookup(self, name, fr, span, override=None):
+    def lookup(self, name, fr, span, override=None, atom=False):
+        """The value of a name; `atom`: read as a relation atom `R(...)` (a domain's name is its
+        size elsewhere, its membership relation there)."""
         if override is not None:
             return override
+        if name in self.model.domains and not atom:
+            return self.model.domains[name].size
         if fr is not None and fr.locals is not None and name in fr.local_names:
             if name in fr.locals:
                 return fr.locals[name]
@@ -351,8 +355,17 @@ class Runtime:
         return dict(values)
 
     def warn_limit(self, members, limit):
-        warnings.warn(f"fixpoint of {', '.join(members)} not reached after {limit} iterations "
-                      f"(the iteration limit)", FixpointLimitWarning, stacklevel=2)
+        """The warning names the program's file and the line of the component's first rule or
+        equation (Python's default would name this module's line, which tells a user nothing)."""
+        name = members[0]
+        if name in self.model.relations:
+            rel = self.model.relations[name]
+            span = rel.rules[0].span if rel.rules else rel.span
+        else:
+            span = self.model.tensors[name].equations[0].span
+        warnings.warn_explicit(f"fixpoint of {', '.join(members)} not reached after {limit} iterations "
+                               f"(the iteration limit; raise it with --max-iterations)", FixpointLimitWarning,
+                               _file(span, self.model.filename), span.line if span is not None else 0)
 
     def equations_value(self, info):
         """The sum of the contributions of every equation with this left side."""
@@ -671,7 +684,7 @@ class Runtime:
         locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
         atom = isinstance(e, N.Call) and e.kind == "relation"
         if len(lits) == 1 and not lits[0].negated and not atom:
-            if isinstance(e, N.Name) and e.id in self.model.relations and \
+            if isinstance(e, N.Name) and e.id in self.model.relations and e.id not in self.model.domains and \
                     not (locals_ is not None and e.id in (names or ())):
                 rel = self.model.relations[e.id]
                 if self.relation_is_sparse(e.id):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..engine import tl
 from .labelled import is_tensor
 from .show import show
-from .values import kind
+from .values import kind, numeric_list_as_tensor
 
 
 class StructValue:
@@ -73,6 +73,7 @@ def field(ev, e, obj):
         if e.name in obj.fields:
             return obj.fields[e.name]
         raise ev.error(f"{obj.type} has no field '{e.name}'", e.name_span)
+    obj = numeric_list_as_tensor(obj)
     if is_tensor(obj) and e.name == "shape":
         return tuple(obj.shape)
     if is_tensor(obj) and not e.name.startswith("_") and hasattr(type(obj), e.name) and \

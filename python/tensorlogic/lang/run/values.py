@@ -68,6 +68,17 @@ def holds_values(v) -> bool:
         not isinstance(x, Labelled) for x in v)
 
 
+def numeric_list_as_tensor(v):
+    """A non-empty list of numbers (nested or not) as a tensor, for a field or method read from it
+    (`[[1, 2], [3, 4]].shape`, `xs.view([4])`); anything else as it is."""
+    if isinstance(v, (list, tuple)) and v and not holds_values(v):
+        try:
+            return as_tensor(v)
+        except (TypeError, ValueError, RuntimeError):
+            return v
+    return v
+
+
 def joins(parts) -> bool:
     """Whether lists are joined as sequences: at least one holds values, the others hold values or
     nothing (`[] + ["a"]`); a list with a number in it stays a tensor (`[1, "a"] + [1]` is an error)."""
