@@ -101,3 +101,48 @@ def test_not_a_checkpoint(tmp_path):
         models.load_model(tmp_path / "notes.txt")
     with pytest.raises(FileNotFoundError):
         models.load_model(tmp_path / "absent")
+
+
+def _copy(llama, folder):
+    (folder / "config.json").write_text(open(f"{llama[0]}/config.json").read())
+    save_file(load_file(f"{llama[0]}/model.safetensors"), str(folder / "model.safetensors"))
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("hidden_size", "64", "'hidden_size' must be a positive integer"), ("num_hidden_layers", -1, "positive integer"),
+    ("num_attention_heads", 2.5, "positive integer"), ("rms_norm_eps", None, "'rms_norm_eps' must be a positive"),
+    ("rope_parameters", {"rope_type": "default", "rope_theta": float("nan")}, "'rope_theta' must be a positive"),
+    ("rope_parameters", [1], "'rope_parameters' must be an object"),
+    ("eos_token_id", [1, "x"], "token ids"), ("model_type", {"a": 1}, "unknown architecture"),
+    ("num_key_value_heads", 3, "do not divide"),
+    ("num_hidden_layers", 2**62, "4611686018427387904 layers, but the checkpoint holds only")])
+def test_hostile_config_values_are_typed_errors_naming_the_key(llama, tmp_path, key, value, says):
+    """Found by mutating config.json: TypeErrors from inside the loader ("'int' object is not iterable"), and 2^62
+    layers read as a recipe of that many layers (a hang)."""
+    _copy(llama, tmp_path)
+    _edit_config(tmp_path, **{key: value})
+    with pytest.raises(models.ModelLoadError, match=says.replace("(", r"\(")):
+        models.load_model(tmp_path)
+
+
+def test_malformed_files_are_typed_errors(llama, tmp_path):
+    """A truncated GGUF whose counts point past its end (numpy's IndexError from the gguf reader), a safetensors
+    header entry without offsets, and a generation_config.json that is not JSON."""
+    gguf = tmp_path / "evil.gguf"
+    gguf.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 7 + b"\x7f" + b"\x00" * 8)
+    with pytest.raises(models.ModelLoadError, match="not a readable GGUF file"):
+        models.load_model(gguf)
+    _copy(llama, tmp_path)
+    raw = open(tmp_path / "model.safetensors", "rb").read()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + size])
+    name = next(k for k in header if k != "__metadata__")
+    header[name]["data_offsets"] = [0, 10**12]
+    text = json.dumps(header).encode()
+    (tmp_path / "model.safetensors").write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + size:])
+    with pytest.raises(models.ModelLoadError, match="malformed header entry"):
+        models.load_model(tmp_path)
+    _copy(llama, tmp_path)
+    (tmp_path / "generation_config.json").write_text("{not json")
+    with pytest.raises(models.ModelLoadError, match="not valid JSON"):
+        models.load_model(tmp_path)

@@ -1,6 +1,7 @@
 """ModelConfig: the shape of a decoder-only transformer, read from a Hugging Face config.json (or filled by
 the GGUF reader), whatever the family. Two families: "llama" (Llama 2/3, Mistral, Qwen2: RoPE, RMSNorm,
 SwiGLU, grouped-query attention) and "gpt2" (learned positions, LayerNorm, GELU, biases everywhere)."""
+import math
 from dataclasses import dataclass, field
 
 from .errors import ModelLoadError, UnknownArchitectureError
@@ -46,32 +47,81 @@ class ModelConfig:
 def _need(cfg, key, source):
     if key not in cfg or cfg[key] is None:
         raise ModelLoadError(f"{source}: config.json has no '{key}'")
-    return cfg[key]
+    return _count(cfg[key], key, source)
 
 
-def _eos(value):
+def _count(value, key, source):
+    """A size of the model (layers, heads, widths): a positive integer, else a ModelLoadError naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ModelLoadError(f"{source}: '{key}' must be a positive integer, got {value!r}")
+    return value
+
+
+def _optional_count(cfg, key, source, default):
+    value = cfg.get(key)
+    return default if value is None else _count(value, key, source)
+
+
+def _real(cfg, key, source, default):
+    value = cfg.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ModelLoadError(f"{source}: '{key}' must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _token_id(value, key, source):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ModelLoadError(f"{source}: '{key}' must hold non-negative integer token ids, got {value!r}")
+    return value
+
+
+def eos_ids(value, source):
     if value is None:
         return ()
-    return tuple(int(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
+    return tuple(_token_id(v, "eos_token_id", source) for v in (value if isinstance(value, (list, tuple)) else [value]))
 
 
-def _rope(cfg):
+def _bos(cfg, source):
+    value = cfg.get("bos_token_id")
+    return None if value is None else _token_id(value, "bos_token_id", source)
+
+
+def _rope(cfg, source):
     """(theta, scaling) from either layout: transformers 5's rope_parameters, or rope_theta + rope_scaling."""
-    if cfg.get("rope_parameters"):
-        scaling = dict(cfg["rope_parameters"])
-        theta = float(scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0)))
-    else:
-        scaling = dict(cfg.get("rope_scaling") or {})
-        theta = float(cfg.get("rope_theta", 10000.0))
+    key = "rope_parameters" if cfg.get("rope_parameters") else "rope_scaling"
+    scaling = cfg.get(key) or {}
+    if not isinstance(scaling, dict):
+        raise ModelLoadError(f"{source}: '{key}' must be an object, got {scaling!r}")
+    scaling = dict(scaling)
+    theta = _real({"rope_theta": scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0))}, "rope_theta", source, None)
     kind = scaling.pop("rope_type", scaling.pop("type", "default"))
+    if not isinstance(kind, str):
+        raise ModelLoadError(f"{source}: '{key}' has rope_type {kind!r}, not a name")
     return theta, {"rope_type": kind, **scaling}
+
+
+_SIZES = ("vocab_size", "hidden_size", "num_layers", "num_heads", "num_kv_heads", "head_dim", "intermediate_size",
+          "max_positions")
+
+
+def validated(c, source, tensor_count):
+    """c, once its sizes are positive integers, its heads group evenly, and it has no more layers than the
+    checkpoint has tensors (a config.json or GGUF metadata saying 2^62 layers would else be read as many)."""
+    for name in _SIZES:
+        _count(getattr(c, name), name, source)
+    if c.num_heads % c.num_kv_heads:
+        raise ModelLoadError(f"{source}: {c.num_heads} attention heads do not divide into {c.num_kv_heads} key-value "
+                             "heads")
+    if c.num_layers > tensor_count:
+        raise ModelLoadError(f"{source}: {c.num_layers} layers, but the checkpoint holds only {tensor_count} tensors")
+    return c
 
 
 def from_hf(cfg, source="config.json"):
     """A ModelConfig from the dict of a Hugging Face config.json; UnknownArchitectureError for a model_type
     outside FAMILIES."""
     model_type = cfg.get("model_type")
-    if model_type not in FAMILIES:
+    if not isinstance(model_type, str) or model_type not in FAMILIES:
         raise UnknownArchitectureError(f"{source}: unknown architecture model_type={model_type!r} "
                                        f"(architectures={cfg.get('architectures')}); supported: {sorted(FAMILIES)}")
     if model_type == "gpt2":
@@ -79,25 +129,35 @@ def from_hf(cfg, source="config.json"):
         if cfg.get("activation_function", "gelu_new") not in ("gelu_new", "gelu_pytorch_tanh"):
             raise UnknownArchitectureError(f"{source}: GPT-2 with activation_function="
                                            f"{cfg['activation_function']!r} (supported: gelu_new)")
-        return ModelConfig(model_type, _need(cfg, "vocab_size", source), hidden, _need(cfg, "n_layer", source), heads,
-                           heads, hidden // heads, cfg.get("n_inner") or 4 * hidden, _need(cfg, "n_positions", source),
-                           float(cfg.get("layer_norm_epsilon", 1e-5)), True, qkv_bias=True, o_bias=True,
-                           mlp_bias=True, attn_scale_by_layer=bool(cfg.get("scale_attn_by_inverse_layer_idx")),
-                           bos_token_id=cfg.get("bos_token_id"), eos_token_ids=_eos(cfg.get("eos_token_id")))
+        if hidden % heads:
+            raise ModelLoadError(f"{source}: n_embd {hidden} is not a multiple of n_head {heads}")
+        return ModelConfig(
+            model_type, _need(cfg, "vocab_size", source), hidden, _need(cfg, "n_layer", source), heads, heads,
+            hidden // heads, _optional_count(cfg, "n_inner", source, 4 * hidden), _need(cfg, "n_positions", source),
+            _real(cfg, "layer_norm_epsilon", source, 1e-5), True, qkv_bias=True, o_bias=True, mlp_bias=True,
+            attn_scale_by_layer=bool(cfg.get("scale_attn_by_inverse_layer_idx")), bos_token_id=_bos(cfg, source),
+            eos_token_ids=eos_ids(cfg.get("eos_token_id"), source))
     hidden, heads = _need(cfg, "hidden_size", source), _need(cfg, "num_attention_heads", source)
     if cfg.get("hidden_act", "silu") != "silu":
         raise UnknownArchitectureError(f"{source}: {model_type} with hidden_act={cfg['hidden_act']!r} "
                                        "(supported: silu)")
-    theta, scaling = _rope(cfg)
+    theta, scaling = _rope(cfg, source)
     window = cfg.get("sliding_window")
     if model_type == "qwen2" and not cfg.get("use_sliding_window", False):
         window = None
+    if window is not None:
+        window = _count(window, "sliding_window", source)
+    head_dim = cfg.get("head_dim")
+    if head_dim is None and hidden % heads:
+        raise ModelLoadError(f"{source}: hidden_size {hidden} is not a multiple of num_attention_heads {heads} (and "
+                             "no head_dim is given)")
     attention_bias = bool(cfg.get("attention_bias", False))
-    return ModelConfig(model_type, _need(cfg, "vocab_size", source), hidden, _need(cfg, "num_hidden_layers", source),
-                       heads, cfg.get("num_key_value_heads") or heads, cfg.get("head_dim") or hidden // heads,
-                       _need(cfg, "intermediate_size", source), cfg.get("max_position_embeddings", 4096),
-                       float(cfg.get("rms_norm_eps", 1e-6)), bool(cfg.get("tie_word_embeddings", False)),
-                       qkv_bias=model_type == "qwen2" or attention_bias, o_bias=attention_bias,
-                       mlp_bias=bool(cfg.get("mlp_bias", False)), rope_theta=theta, rope_scaling=scaling,
-                       sliding_window=window, bos_token_id=cfg.get("bos_token_id"),
-                       eos_token_ids=_eos(cfg.get("eos_token_id")))
+    return ModelConfig(
+        model_type, _need(cfg, "vocab_size", source), hidden, _need(cfg, "num_hidden_layers", source), heads,
+        _optional_count(cfg, "num_key_value_heads", source, heads),
+        hidden // heads if head_dim is None else _count(head_dim, "head_dim", source),
+        _need(cfg, "intermediate_size", source), _optional_count(cfg, "max_position_embeddings", source, 4096),
+        _real(cfg, "rms_norm_eps", source, 1e-6), bool(cfg.get("tie_word_embeddings", False)),
+        qkv_bias=model_type == "qwen2" or attention_bias, o_bias=attention_bias,
+        mlp_bias=bool(cfg.get("mlp_bias", False)), rope_theta=theta, rope_scaling=scaling, sliding_window=window,
+        bos_token_id=_bos(cfg, source), eos_token_ids=eos_ids(cfg.get("eos_token_id"), source))

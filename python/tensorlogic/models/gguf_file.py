@@ -3,11 +3,13 @@
 dequantised on load with gguf's numpy code, or Q8_0, Q4_0, Q4_K and Q6_K handed over as their mapped
 blocks for weights kept quantised), and the tokenizer from the file's own vocabulary. Architectures: llama
 (also Mistral's files), qwen2, gpt2."""
+import struct
+
 import numpy as np
 from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 
-from .config import ModelConfig
+from .config import ModelConfig, validated
 from .errors import ModelLoadError, UnknownArchitectureError
 from .tokenizer import from_gguf_fields
 from ..ops.quantized import QUANT_TYPES
@@ -21,15 +23,24 @@ def is_gguf(path):
         return f.read(4) == b"GGUF"
 
 
+# What gguf's reader raises on a malformed file: its own checks' ValueError, and numpy's and struct's errors where
+# a count or a length in the file points past its end or overflows.
+_MALFORMED = (ValueError, OSError, IndexError, KeyError, OverflowError, TypeError, struct.error)
+
+
 def _reader(path):
     try:
         return GGUFReader(path)
-    except (ValueError, OSError) as err:
-        raise ModelLoadError(f"{path}: not a readable GGUF file ({err})") from None
+    except _MALFORMED as err:
+        raise ModelLoadError(f"{path}: not a readable GGUF file ({type(err).__name__}: {err})") from None
 
 
 def _fields(reader, prefix=""):
-    return {name: field.contents() for name, field in reader.fields.items() if name.startswith(prefix)}
+    try:
+        return {name: field.contents() for name, field in reader.fields.items() if name.startswith(prefix)}
+    except _MALFORMED as err:  # a string that is not UTF-8, a value of the wrong width
+        raise ModelLoadError(f"not a readable GGUF file: a metadata field is malformed ({type(err).__name__}: "
+                             f"{err})") from None
 
 
 class GGUFTensors:
@@ -41,6 +52,9 @@ class GGUFTensors:
 
     def __contains__(self, name):
         return name in self._tensors
+
+    def __len__(self):
+        return len(self._tensors)
 
     def shape(self, name):
         return tuple(int(n) for n in reversed(self._tensors[name].shape.tolist()))
@@ -141,7 +155,13 @@ def open_gguf(path):
     reader = _reader(path)
     fields = _fields(reader)
     tensors = GGUFTensors(path, reader)
-    config = _config(path, fields, tensors)
+    try:
+        config = _config(path, fields, tensors)
+    except ModelLoadError:
+        raise
+    except (TypeError, ValueError, OverflowError) as err:  # a count that is a string or an array, a NaN
+        raise ModelLoadError(f"{path}: malformed metadata ({type(err).__name__}: {err})") from None
+    validated(config, path, len(tensors))
     return config, _recipe(config, fields["general.architecture"]), tensors
 
 

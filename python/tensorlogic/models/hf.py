@@ -8,7 +8,7 @@ import struct
 
 import numpy as np
 
-from .config import from_hf
+from .config import eos_ids, from_hf, validated
 from .errors import ModelLoadError
 from .weights import Part
 
@@ -18,6 +18,19 @@ _DTYPES = {"F16": np.float16, "BF16": np.uint16, "F32": np.float32, "F64": np.fl
 def bf16_to_f32(bits):
     """bfloat16 bit patterns (uint16) to float32: the same bits in the upper half."""
     return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def _is_size(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _entry_ok(info, data_bytes):
+    """A safetensors header entry: a dtype name, a shape of sizes and [begin, end] offsets inside the data."""
+    if not isinstance(info, dict) or not isinstance(info.get("dtype"), str):
+        return False
+    shape, offsets = info.get("shape"), info.get("data_offsets")
+    return (isinstance(shape, list) and all(_is_size(d) for d in shape) and isinstance(offsets, list)
+            and len(offsets) == 2 and all(_is_size(o) for o in offsets) and offsets[0] <= offsets[1] <= data_bytes)
 
 
 class SafetensorsFolder:
@@ -46,10 +59,18 @@ class SafetensorsFolder:
             data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size)
         except (OSError, ValueError, struct.error) as err:
             raise ModelLoadError(f"{path}: not a safetensors file ({err})") from None
+        if not isinstance(header, dict):
+            raise ModelLoadError(f"{path}: not a safetensors file (its header is not a JSON object)")
         for name, info in header.items():
             if name == "__metadata__":
                 continue
+            if not _entry_ok(info, len(data)):
+                raise ModelLoadError(f"{path}: tensor '{name[:100]}' has a malformed header entry (dtype, shape and "
+                                     "data_offsets within the file)")
             self._entries[name] = (path, data, info["dtype"], tuple(info["shape"]), info["data_offsets"])
+
+    def __len__(self):
+        return len(self._entries)
 
     def __contains__(self, name):
         return name in self._entries
@@ -124,10 +145,14 @@ def read_config(folder):
     config = from_hf(cfg, path)
     generation = os.path.join(folder, "generation_config.json")
     if os.path.exists(generation):  # its eos_token_id (often a list for chat models) wins over config.json's
-        with open(generation, encoding="utf-8") as f:
-            eos = json.load(f).get("eos_token_id")
+        try:
+            with open(generation, encoding="utf-8") as f:
+                settings = json.load(f)
+        except (ValueError, UnicodeError) as err:
+            raise ModelLoadError(f"{generation}: not valid JSON ({err})") from None
+        eos = settings.get("eos_token_id") if isinstance(settings, dict) else None
         if eos is not None:
-            config.eos_token_ids = tuple(eos if isinstance(eos, list) else [eos])
+            config.eos_token_ids = eos_ids(eos, generation)
     return config
 
 
@@ -135,6 +160,7 @@ def open_checkpoint(folder):
     """(config, recipe, source) of a Hugging Face checkpoint folder."""
     config = read_config(folder)
     source = SafetensorsFolder(folder)
+    validated(config, os.path.join(folder, "config.json"), len(source))
     if config.family == "gpt2":
         prefix = "transformer." if "transformer.wte.weight" in source else ""
         return config, _gpt2_recipe(config, prefix), source
