@@ -65,13 +65,13 @@ void bind_array(py::module_& m) {
   array
       .def_property_readonly("shape", [](const Array& a) { return to_tuple(a.shape()); })
       .def_property_readonly("strides", [](const Array& a) { return to_tuple(a.strides()); })
-      .def_property_readonly("offset", &Array::offset)
+      .def_property_readonly("offset", by_reference(&Array::offset))
       .def_property_readonly("dtype", [](const Array& a) { return dtype_name(a.dtype()); })
       .def_property_readonly("device", [](const Array& a) { return a.device().str(); })
-      .def_property_readonly("ndim", &Array::ndim)
-      .def_property_readonly("nbytes", &Array::nbytes)
-      .def("numel", &Array::numel)
-      .def("is_contiguous", &Array::is_contiguous)
+      .def_property_readonly("ndim", by_reference(&Array::ndim))
+      .def_property_readonly("nbytes", by_reference(&Array::nbytes))
+      .def("numel", by_reference(&Array::numel))
+      .def("is_contiguous", by_reference(&Array::is_contiguous))
       .def("data_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.data()); })
       .def("storage_ptr", [](const Array& a) { return reinterpret_cast<uintptr_t>(a.storage()->data()); })
       // How many arrays (views included) share this memory: 1 lets autograd's engine add into a gradient in place.

@@ -20,21 +20,21 @@ void bind_device(py::module_& m) {
   m.def("set_num_threads", &set_cpu_num_threads, py::call_guard<py::gil_scoped_release>());  // waits for a running job
   py::class_<Event>(m, "Event")
       .def(py::init([](const std::string& device, bool timing) { return new Event(parse_device(device), timing); }))
-      .def("record", &Event::record)
-      .def("synchronize", &Event::synchronize, py::call_guard<py::gil_scoped_release>())
-      .def("query", &Event::query)
-      .def("elapsed_ms", &Event::elapsed_ms, py::call_guard<py::gil_scoped_release>())
+      .def("record", by_reference(&Event::record))
+      .def("synchronize", by_reference(&Event::synchronize), py::call_guard<py::gil_scoped_release>())
+      .def("query", by_reference(&Event::query))
+      .def("elapsed_ms", by_reference(&Event::elapsed_ms), py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("device", [](const Event& e) { return e.device().str(); })
-      .def_property_readonly("timing", &Event::timing);
+      .def_property_readonly("timing", by_reference(&Event::timing));
   // tl.compile's CUDA-graph replay (see tensorlogic/device.h for the protocol).
   py::class_<Graph>(m, "Graph")
       .def(py::init([](const std::string& device) { return new Graph(parse_device(device)); }))
-      .def("pool_begin", &Graph::pool_begin)
-      .def("pool_end", &Graph::pool_end)
-      .def("capture_begin", &Graph::capture_begin)
-      .def("capture_end", &Graph::capture_end)
-      .def("launch", &Graph::launch)
-      .def("share_pool", &Graph::share_pool)
+      .def("pool_begin", by_reference(&Graph::pool_begin))
+      .def("pool_end", by_reference(&Graph::pool_end))
+      .def("capture_begin", by_reference(&Graph::capture_begin))
+      .def("capture_end", by_reference(&Graph::capture_end))
+      .def("launch", by_reference(&Graph::launch))
+      .def("share_pool", by_reference(&Graph::share_pool))
       .def_property_readonly("device", [](const Graph& g) { return g.device().str(); });
 }
 

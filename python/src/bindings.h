@@ -32,6 +32,18 @@ inline py::tuple to_tuple(const Shape& shape) {
 }
 Dtype parse_dtype(const std::string& name);
 
+// pybind11 binds a member function with `Class*` as its self, and a pointer argument takes None as null, so
+// `Array.numel(None)` called numel on a null pointer (a segfault). Bound through these, self is a reference and None
+// a TypeError.
+template <typename C, typename R, typename... A>
+auto by_reference(R (C::*f)(A...) const) {
+  return [f](const C& self, A... a) -> R { return (self.*f)(std::forward<A>(a)...); };
+}
+template <typename C, typename R, typename... A>
+auto by_reference(R (C::*f)(A...)) {
+  return [f](C& self, A... a) -> R { return (self.*f)(std::forward<A>(a)...); };
+}
+
 // Memory running out at a pybind11 instance's allocation is a MemoryError (instance_allocation.cpp): applied
 // to every pybind11 class of the module once all are bound.
 void check_instance_allocation(py::module_& m);
