@@ -13,9 +13,7 @@ typed error, or the reverse, the summary counts it: a difference of strictness, 
 
 With --progress FD each case's index is written to that file descriptor before it runs (tests/test_fuzz_autograd.py
 names the case that crashed or hung that way)."""
-import argparse
 import gc
-import json
 import os
 import sys
 import threading
@@ -25,7 +23,7 @@ import numpy as np
 import torch
 
 import tensorlogic as tl
-from fuzz_ops import classify, limit_memory
+from fuzz_ops import classify, fuzzer_main
 
 
 class Boom(Exception):
@@ -643,24 +641,13 @@ def case_line(case):
     return f"{case['kind']}(shape={case['shape']}, anomaly={case['anomaly']}, {fields})"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--replay", type=int)
-    parser.add_argument("--progress", type=int, help="a file descriptor for the index of each case")
-    args = parser.parse_args()
-    limit_memory()
-    if args.replay is not None:
-        case = make_case(args.seed, args.replay)
-        print(case_line(case), flush=True)
-        ours, theirs = outcome(tl, case), outcome(torch, case)
-        print("tensorlogic:", ours, "\ntorch:", theirs)
-        print("judged:", judge(case, ours, theirs))
-        return 0
-    print(json.dumps(run_batch(args.seed, args.calls, args.progress)))
-    return 0
+def _replay(args):
+    case = make_case(args.seed, args.replay)
+    print(case_line(case), flush=True)
+    ours, theirs = outcome(tl, case), outcome(torch, case)
+    print("tensorlogic:", ours, "\ntorch:", theirs)
+    print("judged:", judge(case, ours, theirs))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fuzzer_main(__doc__, lambda a: run_batch(a.seed, a.calls, a.progress), _replay, calls=200, unit="case"))

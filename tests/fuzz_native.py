@@ -5,8 +5,6 @@ an autograd Node by _core.saved_tensors segfaulted until 2026-12-06).
 
     python tests/fuzz_native.py --seed S --calls N          # a batch; prints a JSON summary
     python tests/fuzz_native.py --seed S --replay I         # prints and runs call I of that batch"""
-import argparse
-import json
 import os
 import sys
 import warnings
@@ -14,7 +12,7 @@ import warnings
 import numpy as np
 
 import tensorlogic as tl
-from fuzz_ops import limit_memory
+from fuzz_ops import fuzzer_main
 from tensorlogic import _core
 
 # configure_* rewire the autograd engine and the Tensor class for the rest of the process (set-up calls made once at
@@ -79,22 +77,11 @@ def run_batch(seed, calls, progress_fd=None):
     return counts
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--calls", type=int, default=1000)
-    parser.add_argument("--replay", type=int)
-    parser.add_argument("--progress", type=int, help="a file descriptor for the index of each call")
-    args = parser.parse_args()
-    limit_memory()
-    if args.replay is not None:
-        shown, call = make_call(entry_points(), hostile_values(), args.seed, args.replay)
-        print(shown, flush=True)
-        call()
-        return 0
-    print(json.dumps(run_batch(args.seed, args.calls, args.progress)))
-    return 0
+def _replay(args):
+    shown, call = make_call(entry_points(), hostile_values(), args.seed, args.replay)
+    print(shown, flush=True)
+    call()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fuzzer_main(__doc__, lambda a: run_batch(a.seed, a.calls, a.progress), _replay))

@@ -477,23 +477,32 @@ def run_batches(script, calls, batch, tmp_path, timeout_s, label):
     return [summary for summary, _ in results], failures
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fuzzer_main(doc, run_batch, replay, calls=1000, unit="call", options=()):
+    """The command line every fuzzer script shares: --seed S [--calls N] runs a batch and prints run_batch(args)'s
+    JSON summary; --replay I prints and runs that one call (replay(args)); --progress FD receives each call's index
+    (run_in_subprocess). options: more (flag, add_argument keywords). Memory is limited first (limit_memory)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--calls", type=int, default=calls)
     parser.add_argument("--replay", type=int)
-    parser.add_argument("--progress", type=int, help="a file descriptor for the index of each call")
-    parser.add_argument("--ops", help="a regular expression: only the ops whose names it matches")
+    parser.add_argument("--progress", type=int, help=f"a file descriptor for the index of each {unit}")
+    for flag, keywords in options:
+        parser.add_argument(flag, **keywords)
     args = parser.parse_args()
     limit_memory()
     if args.replay is not None:
-        name, fn, call_args, kwargs = make_call(public_ops(args.ops), args.seed, args.replay)
-        print(describe(name, call_args, kwargs), flush=True)
-        fn(*call_args, **kwargs)
-        return 0
-    print(json.dumps(run_batch(args.seed, args.calls, args.progress, args.ops)))
+        replay(args)
+    else:
+        print(json.dumps(run_batch(args)))
     return 0
 
 
+def _replay(args):
+    name, fn, call_args, kwargs = make_call(public_ops(args.ops), args.seed, args.replay)
+    print(describe(name, call_args, kwargs), flush=True)
+    fn(*call_args, **kwargs)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fuzzer_main(__doc__, lambda a: run_batch(a.seed, a.calls, a.progress, a.ops), _replay, options=[
+        ("--ops", {"help": "a regular expression: only the ops whose names it matches"})]))

@@ -10,11 +10,9 @@ Calls come from (seed, index) alone, so any one can be replayed:
 
     python tests/fuzz_surfaces.py --seed S --calls N          # a batch; prints a JSON summary
     python tests/fuzz_surfaces.py --seed S --replay I         # prints and runs call I of that batch"""
-import argparse
 import copy
 import inspect
 import io
-import json
 import os
 import sys
 import warnings
@@ -23,7 +21,7 @@ import numpy as np
 
 import tensorlogic as tl
 import tensorlogic.nn as nn
-from fuzz_ops import EXTREME, SPECIAL_FLOATS, Maker, describe, limit_memory, tally
+from fuzz_ops import EXTREME, SPECIAL_FLOATS, Maker, describe, fuzzer_main, tally
 from tensorlogic.optim import lr_scheduler
 from tensorlogic.utils.data import DataLoader, TensorDataset, default_collate
 
@@ -314,22 +312,11 @@ def run_batch(seed, calls, progress_fd=None):
     return counts
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--calls", type=int, default=1000)
-    parser.add_argument("--replay", type=int)
-    parser.add_argument("--progress", type=int, help="a file descriptor for the index of each call")
-    args = parser.parse_args()
-    limit_memory()
-    if args.replay is not None:
-        shown, thunk = make_call(public_ops(), args.seed, args.replay)
-        print(shown, flush=True)
-        thunk()
-        return 0
-    print(json.dumps(run_batch(args.seed, args.calls, args.progress)))
-    return 0
+def _replay(args):
+    shown, thunk = make_call(public_ops(), args.seed, args.replay)
+    print(shown, flush=True)
+    thunk()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fuzzer_main(__doc__, lambda a: run_batch(a.seed, a.calls, a.progress), _replay))

@@ -129,6 +129,22 @@ def assert_matches_torch(got, want, lx, tx, rng, device, tol, grad_tol):
                                atol=grad_tol[1])
 
 
+def twin(x, device, grad=False):
+    """The f16 array x as a TensorLogic tensor on device and as a float64 PyTorch tensor, both leaves (requiring grad
+    when grad)."""
+    return tl.tensor(x, device=device, requires_grad=grad), torch.tensor(x.astype(np.float64), requires_grad=grad)
+
+
+def assert_grads_like_torch(got, want, pairs, rng, device, rtol, atol):
+    """The gradients of the (ours, theirs) leaf pairs through got and want (each's own library) from one random f16
+    upstream gradient, within assert_grad_close's bound."""
+    g = f16_randn(rng, tuple(want.shape))
+    (got * tl.tensor(g, device=device)).sum().backward()
+    (want * torch.tensor(g.astype(np.float64))).sum().backward()
+    for k, (ours, theirs) in enumerate(pairs):
+        assert_grad_close(ours.grad, theirs.grad, rtol, f"input {k}", atol=atol)
+
+
 def assert_equal(actual, expected):
     """Exact comparison (indexing moves values without arithmetic), dtype kind included."""
     a, e = host(actual), np.asarray(expected)

@@ -1,25 +1,18 @@
 """tl.linalg's multi_dot, vander, tensorinv and tensorsolve, and tl.special's incomplete gamma functions (with
 tl.igamma / igammac) and orthogonal polynomials, against PyTorch (float64 on the same f16 inputs): values, the
 gradients PyTorch has, its edge values and errors."""
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
 
 import tensorlogic as tl
-from oracle import assert_close_f16, assert_close_to_scale, assert_grad_close, f16_randn, f16_uniform, host
+from oracle import assert_close_f16, assert_close_to_scale, assert_grads_like_torch, f16_randn, f16_uniform, twin
 
 
-def _pair(x, device, grad=True):
-    return (tl.tensor(x, device=device, requires_grad=grad),
-            torch.tensor(x.astype(np.float64), requires_grad=grad))
-
-
-def _check_grads(got, want, pairs, rng, device, rtol=1e-2, atol=1e-2):
-    g = f16_randn(rng, tuple(want.shape))
-    (got * tl.tensor(g, device=device)).sum().backward()
-    (want * torch.tensor(g.astype(np.float64))).sum().backward()
-    for k, (ours, theirs) in enumerate(pairs):
-        assert_grad_close(ours.grad, theirs.grad, rtol, f"input {k}", atol=atol)
+_pair = partial(twin, grad=True)
+_check_grads = partial(assert_grads_like_torch, rtol=1e-2, atol=1e-2)
 
 
 # ---- linalg -------------------------------------------------------------------------------------------------------

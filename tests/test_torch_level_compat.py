@@ -4,6 +4,7 @@ the scatters of views (slice/select/diagonal_scatter, values and gradients), con
 index_put_, detach / fill / is_signed, the losses in torch's form (an int reduction), the recurrent cells, the
 start-up switches (warn_always, interop threads, flush_denormal) and nn.Buffer."""
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -12,21 +13,12 @@ from scipy import stats
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
-from oracle import assert_close_f16, assert_close_to_scale, assert_equal, assert_grad_close, f16_randn, host
+from oracle import assert_close_f16, assert_close_to_scale, assert_equal, assert_grads_like_torch, f16_randn, host, twin
 from stat_checks import assert_mean_within, assert_pmf
 
 
-def _pair(x, device, grad=False):
-    return (tl.tensor(x, device=device, requires_grad=grad),
-            torch.tensor(x.astype(np.float64), requires_grad=grad))
-
-
-def _grads_match(got, want, inputs, rng, device, rtol=2e-3, atol=1e-3):
-    g = f16_randn(rng, tuple(want.shape))
-    (got * tl.tensor(g, device=device)).sum().backward()
-    (want * torch.tensor(g.astype(np.float64))).sum().backward()
-    for k, (ours, theirs) in enumerate(inputs):
-        assert_grad_close(ours.grad, theirs.grad, rtol, f"input {k}", atol=atol)
+_pair = twin
+_grads_match = partial(assert_grads_like_torch, rtol=2e-3, atol=1e-3)
 
 
 # ---- creation ---------------------------------------------------------------------------------------------------
