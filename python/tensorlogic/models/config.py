@@ -63,7 +63,10 @@ def _optional_count(cfg, key, source, default):
 
 
 def _real(cfg, key, source, default):
-    value = cfg.get(key, default)
+    return _positive(cfg.get(key, default), key, source)
+
+
+def _positive(value, key, source):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ModelLoadError(f"{source}: '{key}' must be a positive number, got {value!r}")
     return float(value)
@@ -93,7 +96,7 @@ def _rope(cfg, source):
     if not isinstance(scaling, dict):
         raise ModelLoadError(f"{source}: '{key}' must be an object, got {scaling!r}")
     scaling = dict(scaling)
-    theta = _real({"rope_theta": scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0))}, "rope_theta", source, None)
+    theta = _positive(scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0)), "rope_theta", source)
     kind = scaling.pop("rope_type", scaling.pop("type", "default"))
     if not isinstance(kind, str):
         raise ModelLoadError(f"{source}: '{key}' has rope_type {kind!r}, not a name")
