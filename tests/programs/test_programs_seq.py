@@ -51,16 +51,20 @@ def test_forward_forward(rng):
     order = rng.permutation(len(data[0][1]))  # the same negative labels in both (torch.randperm differs)
     (t_losses, t_train, t_test), (l_losses, l_train, l_test) = (
         prog_forward_forward.train(lib, net, data, negative_order=order) for lib, net in ((torch, theirs), (tl, ours)))
-    # Measured over 17 data seeds (2026-12-06): the layers' last losses within 3.0% (first layer) and 5.7%
-    # (second; 6.5% on one of 6 other seeds), their mean losses within 1.5% and 2.8%, the train and test errors
-    # within 0.12. The second layer
-    # ends mostly higher than PyTorch's, since its weight gradients (median about 1e-5) lie in f16's subnormal
-    # range: PyTorch with only its gradients rounded to f16 before each Adam step ended up to 5.2% away too.
+    # Measured over 150 data seeds (2026-12-06): the first layer's last loss within 1.8% (root mean square 0.5%),
+    # its mean loss within 1.1%. The second layer parts further: it trains on the first's outputs, and its weight
+    # gradients (median about 1e-5) lie in f16's subnormal range (PyTorch with only its gradients rounded to f16
+    # before each Adam step ended up to 5.2% away too). Its last loss differed by up to 8.5% (rms 2.7%; compared
+    # at 10%, a fit to the tail gives a false failure once in 250 runs) and its mean by up to 4.1% (rms 1.2%; at
+    # 5%, once in 500), so its mean is compared, at 10% (tail fit: 3e-6).
     close(l_losses[0][-1], t_losses[0][-1], rel=0.05)
-    close(l_losses[1][-1], t_losses[1][-1], rel=0.1)
     close(np.mean(l_losses[0]), np.mean(t_losses[0]), rel=0.03)
-    close(np.mean(l_losses[1]), np.mean(t_losses[1]), rel=0.05)
-    assert abs(l_train - t_train) <= 0.2 and abs(l_test - t_test) <= 0.2, (l_train, t_train, l_test, t_test)
+    close(np.mean(l_losses[1]), np.mean(t_losses[1]), rel=0.1)
+    # The errors hinge on whether two digits are told apart, a discrete outcome that f16's rounding flips (seed
+    # 60041: PyTorch's train and test errors 0.145 and 0.215, ours 0 and 0, PyTorch's with its gradients rounded
+    # to f16 0 and 0.01): each run must have learned (errors up to 0.315 in either library over 150 seeds; a
+    # guess is wrong 90% of the time).
+    assert max(l_train, l_test, t_train, t_test) < 0.5, (l_train, t_train, l_test, t_test)
     # The example's own negative labels, from torch.randperm (ours only): the layers learn.
     for layer, state in zip(ours.layers, start):
         layer.load_state_dict(state)
