@@ -64,15 +64,20 @@ def _seq2seq(rng, **kwargs):
 def test_seq2seq_attention_teacher_forced(rng):
     """Teacher forcing on every batch: over 20 data seeds (2026-12-06) the last epoch's loss agreed within 0.4%,
     the held-out loss within 1.5%, the greedy decodings' exact matches within one sentence of 32 and the attention
-    weights within 0.011."""
-    (t_losses, t_test, t_exact, _, t_attn), (l_losses, l_test, l_exact, decoded, l_attn) = _seq2seq(
+    weights within 0.011. The attention of the first held-out sentence's greedy decoding is compared over the
+    steps fed the same tokens: a near-tie of the argmax changes what follows (seed 65006: PyTorch went on with a
+    fifth word where ours ended, and the last step's attention differed by 0.06)."""
+    (t_losses, t_test, t_exact, t_decoded, t_attn), (l_losses, l_test, l_exact, decoded, l_attn) = _seq2seq(
         rng, teacher_forcing_ratio=1.0, epochs=8, lr=0.01)
     close(l_losses[-1], t_losses[-1], rel=0.02)
     close(l_test, t_test, rel=0.05)
     assert abs(l_exact - t_exact) <= 2 / 32, (l_exact, t_exact)
     l_attn = l_attn.astype(np.float64)
     assert l_attn.shape == (7, 7) and np.allclose(l_attn.sum(-1), 1, atol=1e-2)
-    assert np.abs(l_attn - t_attn).max() < 0.05
+    t_words, l_words = t_decoded[0].split(), decoded[0].split()
+    shared = next((i for i, (a, b) in enumerate(zip(t_words, l_words)) if a != b), min(len(t_words), len(l_words)))
+    fed_alike = shared + 1 + (t_words == l_words)  # step i is fed the words before it, then the end-of-sentence
+    assert np.abs(l_attn - t_attn)[:fed_alike].max() < 0.05, (t_decoded[0], decoded[0])
     assert len(decoded) == 32 and all(isinstance(d, str) for d in decoded)
 
 
