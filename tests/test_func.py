@@ -121,6 +121,11 @@ def test_vmap_randomness(device):
     assert (same == same[0]).all()
     different = tl.func.vmap(lambda r: r + tl.rand(3, device=device), randomness="different")(x).numpy()
     assert len({row.tobytes() for row in different}) == 4
+    # an array was compared with `in` and leaked numpy's 'truth value ... is ambiguous' (tests/fuzz_ops.py)
+    for bad, error in ((np.zeros((2, 3)), TypeError), ("sometimes", RuntimeError)):
+        for transform in (tl.func.vmap, tl.func.jacfwd):
+            with pytest.raises(error, match="randomness"):
+                transform(lambda r: r, randomness=bad)
 
 
 def test_functional_call_swaps_without_copy_and_restores(device, rng):

@@ -114,6 +114,15 @@ def _same(values):
     return True
 
 
+def _check_randomness(randomness):
+    """randomness is one of PyTorch's three names (RuntimeError otherwise, as PyTorch; a non-str, which PyTorch
+    compares with `in` and an array answers ambiguously, is a TypeError)."""
+    if not isinstance(randomness, str):
+        raise TypeError(f"randomness must be 'error', 'different' or 'same', got {type(randomness).__name__}")
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """func mapped over dimension in_dims of its inputs, the results stacked along out_dims, as torch.func.vmap.
 
@@ -123,8 +132,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     raises where func draws random numbers, "different" gives each element its own draw, "same" gives every element
     the same numbers. This implementation loops over the batch (see the module docstring): chunk_size (None or > 0)
     is accepted and changes nothing. A batch of size 0 runs func once on zeros to learn the outputs' shapes."""
-    if randomness not in ("error", "different", "same"):
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+    _check_randomness(randomness)
     if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
         raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
 

@@ -22,7 +22,7 @@ from ..autograd.grad_mode import enable_grad, grad_enabled, set_grad_enabled
 from ..ops.shape import stack
 from ..tensor import Tensor, _wrap
 from ..utils._pytree import tree_flatten, tree_unflatten
-from .batching import _RANDOM_ERROR
+from .batching import _RANDOM_ERROR, _check_randomness
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
 
@@ -279,11 +279,6 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     (columns,) = _forward_products(call, [t_leaves])
     out, jvp_out = call.finished(call.out), call.finished(tree_unflatten(columns, call.out_spec))
     return (out, jvp_out, call.finished(call.aux)) if has_aux else (out, jvp_out)
-
-
-def _check_randomness(randomness):
-    if randomness not in ("error", "different", "same"):
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
 
 
 def _jacobian_tree(call, per_out):
