@@ -33,25 +33,26 @@ F16_EPS = float(np.finfo(np.float16).eps)
 def run_replayed(monkeypatch, train, models, actions, batched=False, **kwargs):
     """train(lib, model, **kwargs) for models = (PyTorch's, ours), each library drawing `actions` in order
     (tensors of shape [1] if batched, else 0-d); returns per library train's result and, for each Adam step, the
-    parameters before it, their gradients and the parameters after it (float64 numpy arrays)."""
-    monkeypatch.setattr(torch.distributions.utils, "clamp_probs",
-                        lambda probs: probs.clamp(min=F16_EPS, max=1 - F16_EPS))
+    parameters before it, their gradients and the parameters after it (float64 numpy arrays). The libraries are
+    as they were again when it returns."""
     results, steps = [], []
-    for lib, model in zip((torch, tl), models):
-        replay = iter(actions)
-        monkeypatch.setattr(lib.distributions.Categorical, "sample",
-                            lambda self, sample_shape=(), lib=lib, replay=replay:
-                            lib.tensor([next(replay)] if batched else next(replay)))
-        recorded = []
-        monkeypatch.setattr(lib.optim.Adam, "step", _recording(lib.optim.Adam.step, recorded))
-        default = torch.get_default_dtype()
-        if lib is torch:
-            torch.set_default_dtype(torch.float16)  # the returns made from Python floats are f16 as ours
-        try:
-            results.append(train(lib, model, **kwargs))
-        finally:
-            torch.set_default_dtype(default)
-        steps.append(recorded)
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.distributions.utils, "clamp_probs", lambda probs: probs.clamp(min=F16_EPS, max=1 - F16_EPS))
+        for lib, model in zip((torch, tl), models):
+            replay = iter(actions)
+            patch.setattr(lib.distributions.Categorical, "sample",
+                          lambda self, sample_shape=(), lib=lib, replay=replay:
+                          lib.tensor([next(replay)] if batched else next(replay)))
+            recorded = []
+            patch.setattr(lib.optim.Adam, "step", _recording(lib.optim.Adam.step, recorded))
+            default = torch.get_default_dtype()
+            if lib is torch:
+                torch.set_default_dtype(torch.float16)  # the returns made from Python floats are f16 as ours
+            try:
+                results.append(train(lib, model, **kwargs))
+            finally:
+                torch.set_default_dtype(default)
+            steps.append(recorded)
     return results, steps
 
 
