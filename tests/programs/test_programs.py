@@ -95,14 +95,16 @@ def test_mnist_cnn(rng):
     theirs, ours = twins(rng, prog_mnist.build)
     # Dropout masks differ between the libraries. Measured on 8 data seeds (2026-12-05): one run of each
     # differed by up to 8.7% in test loss (PyTorch against itself with another seed: up to 5.3%; with dropout
-    # off, TensorLogic against PyTorch: within 0.5% on 6 seeds); the mean of 3 seeds: within 3.8%.
+    # off, TensorLogic against PyTorch: within 0.5% on 6 seeds); the mean of 3 seeds: within 3.8%. Over 80 data
+    # seeds (2026-12-06) the means differed by 2.4% (root mean square; largest 6.5%): 10% was 4.1 of them, a false
+    # failure about once in 30,000 runs were the difference normal; 13% is 5.4 (7e-8).
     def run(lib, model, seed):
         _, loss, acc = prog_mnist.train(lib, model, data, seed=seed)
         return loss, acc
 
     (t_loss, t_acc), (l_loss, l_acc) = (over_seeds(lib, model, run, (1, 2, 3)) for lib, model in
                                         ((torch, theirs), (tl, ours)))
-    close(l_loss, t_loss)
+    close(l_loss, t_loss, rel=0.13)
     assert abs(l_acc - t_acc) < 0.1, (l_acc, t_acc)
 
 
@@ -112,7 +114,9 @@ def test_vae(rng):
     # The reparameterisation noise and the shuffled batch order differ between the libraries. Measured on 12
     # data seeds (2026-12-05): one run of each differed by up to 9% (PyTorch against itself with another
     # seed: up to 8.9%; with the noise off, shuffling alone: up to 6.6%, and 5.2% PyTorch against itself);
-    # the mean of 5 seeds: within 4.4%.
+    # the mean of 5 seeds: within 4.4%. Over 80 data seeds (2026-12-06) the means of the last losses differed by
+    # 1.8% (root mean square; largest 4.7%), of the test losses by 2.5% (largest 7%): at 10%, 4 of them, a false
+    # failure about once in 14,000 runs were the difference normal; 14% is 5.6 (3e-8).
     def run(lib, model, seed):
         losses, test = prog_vae.train(lib, model, data, seed=seed)
         return losses[-1], test
@@ -120,7 +124,7 @@ def test_vae(rng):
     (t_last, t_test), (l_last, l_test) = (over_seeds(lib, model, run, range(1, 6)) for lib, model in
                                           ((torch, theirs), (tl, ours)))
     close(l_last, t_last)
-    close(l_test, t_test)
+    close(l_test, t_test, rel=0.14)
 
 
 @pytest.mark.parametrize("model", ["LSTM", "Transformer"])

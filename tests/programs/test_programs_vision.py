@@ -70,7 +70,9 @@ def test_mnist_rnn(rng):
 def test_mnist_rnn_with_dropout(rng):
     """The example's Dropout2d on the LSTM's [batch, hidden] output (PyTorch warns and drops single elements) and
     shuffled batches: over 6 data seeds (2026-12-06) the mean of 3 training seeds' test losses agreed within 0.6%,
-    the mean of the last 4 training losses within 2.3%."""
+    the mean of the last 4 training losses within 2.3%. Over 80 data seeds (2026-12-06) the latter differed by 2.5%
+    (root mean square; largest 8.2%): at 10%, 4 of them, a false failure about once in 20,000 runs were the
+    difference normal; 14% is 5.7 (1e-8)."""
     data = prog_mnist_rnn.make_data(rng)
     theirs, ours = twins(rng, prog_mnist_rnn.build)
 
@@ -80,6 +82,6 @@ def test_mnist_rnn_with_dropout(rng):
 
     (t_last, t_test, t_acc), (l_last, l_test, l_acc) = (over_seeds(lib, model, run, (1, 2, 3)) for lib, model in
                                                         ((torch, theirs), (tl, ours)))
-    close(l_last, t_last)
+    close(l_last, t_last, rel=0.14)
     close(l_test, t_test)
     assert abs(l_acc - t_acc) < 0.1, (l_acc, t_acc)
