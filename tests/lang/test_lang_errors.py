@@ -76,10 +76,10 @@ TYPE_ERRORS = [
      "values: compare in an equation"),
     ("E(a, b)\nC(count(x, y)) <- E(x, y)\n", 2, 3, "count takes one argument, and aggregates over the "
      "distinct bindings of all the body's variables"),
-    # a recurrence shifted on the left: the message says how to write it
-    ("tensor U: float16[4] = zeros(4)\ntensor H: float16[5]\nH[t + 1] = tanh(H[t] + U[t])\n", 3, 26,
-     "index 't' has size 4 in U[t] but size 5 in H[t]; 't' is shifted on the left side: index the left "
-     "side by a plain 't' and shift the right side the other way"),
+    # a recurrence shifted on the left: t takes the 5 positions landing in H, which U lacks
+    ("tensor U: float16[4] = zeros(4)\ntensor H: float16[6]\nH[t + 1] = tanh(H[t] + U[t])\n", 3, 26,
+     "index 't' has size 4 in U[t] but size 6 in H[t]; 't' is shifted on the left side, so it takes the 5 "
+     "positions that land inside the left side's tensor: each tensor it indexes needs as many"),
     ("domain P = {a, b}\nrelation R(x: P)\ntensor X: float16[3] = zeros(3)\nY[x] = R(x) X[x]\n",
      4, 15, "index 'x' has size 3 in X[x] but size 2 in R(x)"),
     ("tensor W: float16[2, 3] = zeros(2, 3)\nY[i] = W[i, j, k]\n", 2, 8, "'W' has 2 axes but 3 indices are given"),

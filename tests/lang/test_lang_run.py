@@ -119,9 +119,10 @@ def test_negation_of_a_relation_nothing_defines_holds_with_a_warning():
     src = FAMILY + "Free(x) <- Parent(x, y), not Banned(x)\nLone(x) <- Parent(x, y), not Rival(x, z)\n"
     with pytest.warns(UndefinedRelationWarning) as got:
         prog = run(src)
-    assert sorted((w.filename, w.lineno, str(w.message)) for w in got) == [
-        ("prog.tl", 9, "relation 'Banned' has no facts or rules: `not Banned(...)` always holds"),
-        ("prog.tl", 10, "relation 'Rival' has no facts or rules: `not Rival(...)` always holds")]
+    assert sorted((w.filename, w.lineno, w.message.column, w.message.message) for w in got) == [
+        ("prog.tl", 9, 30, "relation 'Banned' has no facts or rules: `not Banned(...)` always holds"),
+        ("prog.tl", 10, 30, "relation 'Rival' has no facts or rules: `not Rival(...)` always holds")]
+    assert str(got[0].message).startswith("prog.tl:9:30: warning: relation 'Banned' has no facts")
     assert [r["x"] for r in prog.query("Free(x)")] == ["Alice", "Bob", "Charlie"]
     assert [r["x"] for r in prog.query("Lone(x)")] == ["Alice", "Bob", "Charlie"]
     assert prog.query("Banned(x)") == []

@@ -12,7 +12,7 @@ import tensorlogic
 from ..models import cli as models_cli
 from .check.checker import UnreadableSource, check, read_source
 from .engine import tl
-from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError
+from .errors import TensorLogicRuntimeError, TensorLogicSyntaxError, TensorLogicTypeError, TensorLogicWarning
 from .program import DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_STEPS, compile
 from .repl import repl
 
@@ -67,9 +67,22 @@ def _set_device(name):
 def main(argv=None) -> int:
     previous = tl.get_default_device()
     try:
-        return _run(argv)
+        with warnings.catch_warnings():
+            warnings.formatwarning = _format_warning
+            return _run(argv)
     finally:
         tl.set_default_device(previous)  # `--device` holds for this command only (main is also called from Python)
+
+
+_default_formatwarning = warnings.formatwarning
+
+
+def _format_warning(message, category, filename, lineno, line=None):
+    """A program's warning is printed as the language's errors are (its message is located);
+    any other as Python prints it."""
+    if issubclass(category, TensorLogicWarning):
+        return f"{message}\n"
+    return _default_formatwarning(message, category, filename, lineno, line)
 
 
 def _run(argv) -> int:

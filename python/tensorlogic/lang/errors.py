@@ -3,14 +3,29 @@
 warnings."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from ..errors import (TensorLogicRuntimeError, TensorLogicSyntaxError,  # noqa: F401  (re-exported)
                       TensorLogicTypeError)
 
 
-class UndefinedRelationWarning(UserWarning):
+class TensorLogicWarning(UserWarning):
+    """A program that runs but likely does not mean what it says.  The message is located like an
+    error's (``file:line:col: warning: ...``, the line and a caret); ``.message`` is the bare text."""
+
+
+class UndefinedRelationWarning(TensorLogicWarning):
     """A relation that nothing defines is read under `not`: it is empty, so the negation holds."""
+
+
+class AddedEquationsWarning(TensorLogicWarning):
+    """Equations with one left side add up where one covers entries another sets (`X[0, j] = ...`
+    and `X[i, j] = ...`), and the sum is not the single value each gives."""
+
+
+class ConstantNameWarning(TensorLogicWarning):
+    """A rule reads a name as a constant only because an unrelated fact or domain holds it."""
 
 
 @dataclass(frozen=True)
@@ -75,3 +90,12 @@ def located(cls, message: str, filename: str, span: Span | None, text: str | Non
         err.msg = str(err.args[0])
     err.source_line = source_line(text, span.line) if (span and text is not None) else None
     return err
+
+
+def warn_at(cls, message: str, filename: str, span: Span | None, text: str | None):
+    """Issues warning `cls` located like an error (see TensorLogicWarning)."""
+    w = cls(format_diagnostic(f"warning: {message}", filename, span, text))
+    w.message = message
+    w.filename, w.lineno = filename, span.line if span else None
+    w.column = span.column if span else None
+    warnings.warn_explicit(w, cls, filename, span.line if span else 0)

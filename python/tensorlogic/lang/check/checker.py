@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import catalog
-from ..errors import Span, TensorLogicTypeError, UndefinedRelationWarning, located
+from ..errors import Span, TensorLogicTypeError, UndefinedRelationWarning, located, warn_at
 from ..syntax import nodes as N
 from ..syntax.parser import parse
 from .domains import Domain, DomainInference, UnionFind
@@ -19,6 +18,7 @@ from ..datafiles import DataFileError, data_path, peek
 from .indices import StaticShapes
 from ..logic.rules import check_rules
 from .lower import lower
+from .overlaps import warn_added_equations
 from .resolve import Resolver, target_name
 from .strata import Graph, Stratifier
 from .structs import SCALAR_TYPES, StructChecker
@@ -167,6 +167,10 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         file = _file(span, self.filename)
         return located(TensorLogicTypeError, message, file, span, self.sources.get(file))
 
+    def warn(self, cls, message, span):
+        file = _file(span, self.filename)
+        warn_at(cls, message, file, span, self.sources.get(file))
+
     def unknown(self, name, span, candidates, what="name"):
         close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
         hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -188,6 +192,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         graph, order = self.stratify()
         check_rules(self, graph, order)
         StaticShapes(self, order).check_all()
+        warn_added_equations(self)
         for learn in self.learns:
             self.check_learn(learn)
         model = Model(filename=self.filename, sources=self.sources, items=items,
@@ -490,9 +495,8 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                             e.name in self.global_vars or e.name in catalog.BUILTINS or "::" in e.name:
                         continue
                     self.relation(e.name, len(e.args), e.span).undefined = True
-                    warnings.warn_explicit(
-                        f"relation '{e.name}' has no facts or rules: `not {e.name}(...)` always holds",
-                        UndefinedRelationWarning, _file(e.span, self.filename), e.span.line)
+                    self.warn(UndefinedRelationWarning, f"relation '{e.name}' has no facts or rules: "
+                              f"`not {e.name}(...)` always holds", e.name_span)
 
     def is_fact(self, e) -> bool:
         return isinstance(e, N.Call) and e.name not in self.functions and \

@@ -35,6 +35,7 @@ class SizeEnv:
         self.error = error
         self.hint = hint           # var -> text added to a disagreement's message ("" for none)
         self.sizes = {}            # var -> (size, span, where)
+        self.ceilings = {}         # var -> positions that matter (a left side shifted by + c)
 
     def bind(self, var, size, span, where):
         if size is None:
@@ -42,6 +43,11 @@ class SizeEnv:
         prev = self.sizes.get(var)
         if prev is None:
             self.sizes[var] = (size, span, where)
+        elif prev[0] != size and var in self.ceilings and min(prev[0], size) >= self.ceilings[var]:
+            # `X[i + 1, j] = f(W[i, j, k] X[i, k])`: positions of i at or past the ceiling land
+            # outside X, so tensors of every length reaching it agree; the longer are read in part.
+            if size < prev[0]:
+                self.sizes[var] = (size, span, where)
         elif prev[0] != size:
             line = f" (line {prev[1].line})" if prev[1].line != span.line else ""
             hint = self.hint(var) if self.hint is not None else ""
@@ -217,13 +223,14 @@ class StaticShapes:
 
     def equation(self, eq, t):
         lhs = eq.target.groups[0] if isinstance(eq.target, N.Index) else ()
-        env = SizeEnv(self.error, lambda var: shift_hint(lhs, var))
+        declared = t.static_shape if t.decl is not None else None
+        env = SizeEnv(self.error, lambda var: shift_hint(lhs, var, env.ceilings))
+        env.ceilings = shift_ceilings(lhs, declared)
         self.bind_rhs(eq.value, env)
         rhs_vars = _indexing_vars(eq.value)
         if not isinstance(eq.target, N.Index):
             shape = () if rhs_vars else None
         else:
-            declared = t.static_shape if t.decl is not None else None
             self.bind_rhs(eq.target, env)       # integer tensors read inside left indices
             shape = []
             for k, item in enumerate(eq.target.groups[0]):
@@ -261,15 +268,35 @@ class StaticShapes:
         return None
 
 
-def shift_hint(lhs_items, var):
-    """For an index shifted on the left side (`H[t + 1, i] = ... H[t, j] ... U[t, j]`, the way a
-    recurrence is often first written), how to write it so that one size serves every plain use."""
+def shift_ceilings(lhs_items, declared):
+    """For each variable a left side shifts forward (`X[i + c, ...]`) along an axis of known size
+    N: N - c, the positions of the variable that land inside X (see SizeEnv.bind)."""
+    out = {}
+    if not declared:
+        return out
+    exprs = [getattr(item, "expr", None) for item in lhs_items]
+    for e, n in zip(exprs, declared):
+        if isinstance(e, N.BinChain) and e.ops == ["+"] and isinstance(e.operands[0], N.Name) and \
+                e.operands[0].role == "var" and isinstance(e.operands[1], N.Num) and e.operands[1].is_int and \
+                e.operands[1].value > 0 and n is not None and n > e.operands[1].value:
+            var = e.operands[0].id
+            if sum(isinstance(m, N.Name) and m.id == var for x in exprs for m in N.walk(x)) == 1:
+                out[var] = n - e.operands[1].value
+    return out
+
+
+def shift_hint(lhs_items, var, ceilings):
+    """For an index shifted on the left side (`H[t + 1, i] = ... H[t, j] ... U[t, j]`, a recurrence
+    after a first row set by another equation), what makes one size serve every use."""
     for item in lhs_items:
         e = getattr(item, "expr", None)
         if isinstance(e, N.BinChain) and any(isinstance(n, N.Name) and n.id == var for n in N.walk(e)):
-            return (f"; '{var}' is shifted on the left side: index the left side by a plain '{var}' and "
-                    f"shift the right side the other way (H[t, i] = ... H[t - 1, j] ... for "
-                    f"H[t + 1, i] = ... H[t, j] ...; positions outside an axis read 0)")
+            if var in ceilings:
+                return (f"; '{var}' is shifted on the left side, so it takes the {ceilings[var]} positions "
+                        f"that land inside the left side's tensor: each tensor it indexes needs as many")
+            return (f"; '{var}' is shifted on the left side: declare the left side's tensor with its "
+                    f"shape (a `tensor` declaration), then '{var}' takes the positions that land inside it "
+                    f"and longer tensors are read in part")
     return ""
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..check import catalog
 from ..check.contraction import var_names
-from ..check.indices import SizeEnv, shift_hint, snippet
+from ..check.indices import SizeEnv, shift_ceilings, shift_hint, snippet
 from ..engine import tl
 from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
@@ -48,10 +48,13 @@ class Evaluator:
 
     # ---- entry points ---------------------------------------------------------------------------
     def frame_for(self, root, plan, lhs_items=None, locals=None, local_names=None,
-                  overrides=None, declared=None):
-        """A frame with `root`'s contraction plan (the checker's) and every index size settled."""
-        fr = Frame(SizeEnv(self.error, lambda var: shift_hint(lhs_items or (), var)), plan, locals, overrides,
-                   local_names)
+                  overrides=None, declared=None, shifts_read_in_part=False):
+        """A frame with `root`'s contraction plan (the checker's) and every index size settled.
+        `shifts_read_in_part`: an equation's left side shifted forward bounds its variable (SizeEnv)."""
+        env = SizeEnv(self.error, lambda var: shift_hint(lhs_items or (), var, env.ceilings))
+        fr = Frame(env, plan, locals, overrides, local_names)
+        if shifts_read_in_part:
+            env.ceilings = shift_ceilings(lhs_items or (), declared)
         self.prepare(root, fr)
         if lhs_items is not None:
             for item in lhs_items:
@@ -437,6 +440,9 @@ class Evaluator:
                     per_axis[k] = [f"_{anon}"]
                 else:
                     fr.env.bind(e.id, n, e.span, where)
+                    m = fr.env.size(e.id)
+                    if m < n:       # a longer tensor under a shifted left side (SizeEnv.bind)
+                        cur = cur[(slice(None),) * k + (slice(0, m),)]
                     per_axis[k] = [e.id]
                 continue
             vs = var_names(e)

@@ -383,7 +383,7 @@ class Runtime:
         items = eq.target.groups[0] if isinstance(eq.target, N.Index) else []
         declared = self.declared_shape(info) if info is not None else None
         fr = ev.frame_for(eq.value, self.model.plans[eq], items, locals=fr_locals, local_names=local_names,
-                          declared=declared)
+                          declared=declared, shifts_read_in_part=True)
         r = ev.eval(eq.value, fr)
         if not isinstance(r, Labelled):
             if not items and eq.op == "=":
