@@ -38,6 +38,12 @@ def error_at(src, cls, line, col, fragment, filename="prog.tl"):
     ("if x { y } else\n", 1, 16, "unexpected end of input"),
     ("fn main() {\n    print(1)\n}\n", 1, 4, "(a reserved word: the program's entry block is written `main { ... }`)"),
     ("let in = 3\n", 1, 5, "unexpected 'in' (a reserved word); expected a name"),
+    # habits of Prolog and clingo, and an unclosed comment: what the language writes instead
+    ("edge(a, b).\n", 1, 11, "statements end at a newline or ';'"),
+    ("E(a, b)\nP(x, y) <- E(x, y).  // done\n", 2, 19, "statements end at a newline or ';'"),
+    ("E(a, b)\npath(X, Y) :- E(X, Y)\n", 2, 12, "a rule is written `Head <- Body`"),
+    ("E(a, b)\n?- E(X, Y)\n", 2, 1, "a query is the atom followed by `?`"),
+    ("let a = 1\n/* open\nlet b = 2\n", 2, 1, "unterminated comment"),
 ])
 def test_syntax_errors(src, line, col, fragment):
     err = error_at(src, TensorLogicSyntaxError, line, col, fragment)
@@ -83,7 +89,10 @@ TYPE_ERRORS = [
     ("domain P = {a, b}\nrelation R(x: P)\ntensor X: float16[3] = zeros(3)\nY[x] = R(x) X[x]\n",
      4, 15, "index 'x' has size 3 in X[x] but size 2 in R(x)"),
     ("tensor W: float16[2, 3] = zeros(2, 3)\nY[i] = W[i, j, k]\n", 2, 8, "'W' has 2 axes but 3 indices are given"),
-    ("tensor X: float16[3] = zeros(3)\nY[i] = X(i)\n", 2, 8, "numeric tensor: index it with [ ]"),
+    ("tensor X: float16[3] = zeros(3)\nY[i] = X(i)\n", 2, 8, "numeric tensor, not a function: index it with [ ], "
+     "like X[i] (to multiply it by what follows, write X[i] * (...))"),
+    ("tensor W: float16 = 2\ntensor X: float16[3] = zeros(3)\nY[i] = W (X[i] - 1)\n", 3, 8,
+     "'W' is a scalar tensor, not a function: to multiply it by what follows, write W * (...)"),
     ("tensor X: float16[3] = zeros(3)\nY[i] = softmax(X[i.])\n", 2, 18, "belongs on the left side"),
     ("tensor X: float16[3, 3] = zeros(3, 3)\nY[i., j.] = X[i, j]\n", 2, 7, "only one axis can be marked"),
     ("tensor X: float16[3] = zeros(3)\nY[i] = X[i / 2.5]\n", 2, 14, "an index must be an integer"),
@@ -132,6 +141,12 @@ TYPE_ERRORS = [
     ("P(a)\nQ(x) <- P(x), relu(x)\n", 2, 15, "'relu' is a function"),
     ("relation R(a, n: float)\n", 1, 15, "holds names or integers, not float values"),
     ("relation R(a, n: int)\nR(x, y)\n", 1, 15, "argument 1 of 'R' is declared int, but 'y' is not an integer"),
+    ("tensor W: float16[2] = [1, 2]\nP(x) <- W(x)\n", 2, 9, "'W' is a tensor, not a relation: a rule's body "
+     "reads it with brackets, like W[x]"),
+    # a name some fact holds is a constant: it has no number (d is a node of Edge here)
+    ("Edge(a, d)\nFar(a, 0)\nFar(y, max(d + 1)) <- Far(x, d), Edge(x, y)\n", 3, 12,
+     "'d' is a constant (a fact or a domain holds it), not a number"),
+    ("Edge(a, d)\nN(a, 0)\nN(y, -d) <- N(x, k), Edge(x, y)\n", 3, 7, "not a number"),
 ]
 
 

@@ -5,7 +5,7 @@ contraction plan of every right side), `run` (the interpreter); `program`, `cli`
 user.  Words: a *product* is juxtaposed factors `A[i, j] B[j]`, computed by an *einsum*; a *join* is
 what a rule's body does to relations (Datalog's word); a *plan* says where a product sums.
 """
-from .errors import (AddedEquationsWarning, ConstantNameWarning, TensorLogicRuntimeError,
+from .errors import (AddedEquationsWarning, ConstantNameWarning, NonFiniteLossWarning, TensorLogicRuntimeError,
                      TensorLogicSyntaxError, TensorLogicTypeError, TensorLogicWarning,
                      UndefinedRelationWarning)
 from .program import Program, TestResult, compile, run
@@ -13,4 +13,5 @@ from .syntax.parser import parse
 
 __all__ = ["parse", "compile", "run", "Program", "TestResult", "TensorLogicSyntaxError",
            "TensorLogicTypeError", "TensorLogicRuntimeError", "TensorLogicWarning",
-           "UndefinedRelationWarning", "AddedEquationsWarning", "ConstantNameWarning"]
+           "UndefinedRelationWarning", "AddedEquationsWarning", "ConstantNameWarning",
+           "NonFiniteLossWarning"]

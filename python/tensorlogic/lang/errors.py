@@ -24,6 +24,10 @@ class AddedEquationsWarning(TensorLogicWarning):
     and `X[i, j] = ...`), and the sum is not the single value each gives."""
 
 
+class NonFiniteLossWarning(TensorLogicWarning):
+    """A `learn` block ended with a nan or infinite objective."""
+
+
 class ConstantNameWarning(TensorLogicWarning):
     """A rule reads a name as a constant only because an unrelated fact or domain holds it."""
 

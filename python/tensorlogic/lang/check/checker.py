@@ -17,6 +17,7 @@ from .domains import Domain, DomainInference, UnionFind
 from ..datafiles import DataFileError, data_path, peek
 from .indices import StaticShapes
 from ..logic.rules import check_rules
+from .constants import warn_unheld_constants
 from .lower import lower
 from .overlaps import warn_added_equations
 from .resolve import Resolver, target_name
@@ -42,6 +43,7 @@ class RelationInfo:
     domains: list = field(default_factory=list)   # Domain per position, after inference
     column_types: dict = field(default_factory=dict)  # position -> "int" / "string" (`km: int`)
     undefined: bool = False                  # nothing defines it: read under `not` only (empty)
+    names_only: bool = True                  # every fact argument so far is an unquoted name
 
 
 # Scalar types an argument may be declared with instead of a domain: its domain is inferred (as with
@@ -189,6 +191,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.resolve(items)
         self.check_stray_facts(items)
         self.infer_domains(items)
+        warn_unheld_constants(self, items)
         graph, order = self.stratify()
         check_rules(self, graph, order)
         StaticShapes(self, order).check_all()
@@ -541,10 +544,14 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
             if isinstance(a, N.Name):
                 a.role, a.key = "const", key
                 self.constants.add(key)
+            else:
+                rel.names_only = False
         rel.facts.append(call)
 
     def add_fact_block(self, block: N.Facts):
         rel = self.relation(block.name, len(block.rows[0]), block.span)
+        rel.names_only = rel.names_only and not block.quoted and \
+            all(isinstance(key, str) for row in block.rows for key in row)
         if block.quoted:
             self.constants.update(key for r, row in enumerate(block.rows) for k, key in enumerate(row)
                                   if isinstance(key, str) and (r, k) not in block.quoted)

@@ -402,8 +402,13 @@ class Resolver:
                 self.r_atom_arg(a, scope)
             return
         elif name in self.tensors and not self.bound(name, scope):
-            raise self.error(f"'{name}' is a numeric tensor: index it with [ ], like {name}[i]",
-                             c.name_span)
+            rank = self.tensors[name].rank
+            if rank == 0:
+                raise self.error(f"'{name}' is a scalar tensor, not a function: to multiply it by what "
+                                 f"follows, write {name} * (...)", c.name_span)
+            index = f"{name}[{', '.join('ijkl'[:rank])}]" if rank and rank <= 4 else f"{name}[i]"
+            raise self.error(f"'{name}' is a numeric tensor, not a function: index it with [ ], like {index} "
+                             f"(to multiply it by what follows, write {index} * (...))", c.name_span)
         elif self.bound(name, scope):
             raise self.error(f"'{name}' is a variable, not a function", c.name_span)
         elif catalog.callable_builtin(name):
@@ -437,10 +442,10 @@ class Resolver:
         elif isinstance(a, N.Str) or (isinstance(a, N.Num) and a.is_int):
             return
         elif isinstance(a, N.Prefix) and all(op in "+-" for op in a.ops):
-            self.r_atom_arg(a.operand, scope)
+            self.r_number(a.operand, scope)
         elif isinstance(a, N.BinChain) and all(op in "+-*/%" for op in a.ops):
             for o in a.operands:
-                self.r_atom_arg(o, scope)
+                self.r_number(o, scope)
         elif head and isinstance(a, N.Call) and a.name in AGGREGATES and len(a.args) == 1:
             self.r_atom_arg(a.args[0], scope)
         elif head and isinstance(a, N.Call) and a.name in AGGREGATES:
@@ -451,6 +456,14 @@ class Resolver:
             raise self.error("an atom's arguments are variables, constants and integer arithmetic "
                              "(an aggregate like count(y) in a rule's head)", a.span)
 
+    def r_number(self, a, scope):
+        """An operand of arithmetic in an atom."""
+        self.r_atom_arg(a, scope)
+        if isinstance(a, N.Name) and a.role == "const" and isinstance(a.key, str):
+            raise self.error(f"'{a.id}' is a constant (a fact or a domain holds it), not a number: "
+                             f"arithmetic in an atom takes integer variables and integers (to mean "
+                             f"a variable, give it another name)", a.span)
+
     def r_literal(self, lit: N.Literal, scope, where):
         e = lit.expr
         if isinstance(e, N.Prefix) and e.ops == ["!"]:
@@ -460,6 +473,9 @@ class Resolver:
                                             and e.name not in self.tensors):
                 raise self.error(f"'{e.name}' is a function; {where} holds atoms like R(x, y)",
                                  e.name_span)
+            if e.name not in self.relations and e.name in self.tensors:
+                raise self.error(f"'{e.name}' is a tensor, not a relation: {where} reads it with "
+                                 f"brackets, like {e.name}[x] (true where it is not 0)", e.name_span)
             if e.name not in self.relations:
                 raise self.unknown(e.name, e.name_span, set(self.relations), "relation")
             self.r_call(e, scope)
@@ -523,13 +539,24 @@ class Resolver:
         for fn in self.functions.values():
             read |= {n.name for s in fn.body for n in N.walk(s) if isinstance(n, N.Call)}
         for rel in self.relations.values():
-            if rel.decl is None and not rel.rules and rel.name not in read:
+            if rel.decl is None and not rel.rules and rel.name not in read and not self.reads_as_facts(rel):
                 close = difflib.get_close_matches(rel.name, sorted(catalog.BUILTINS | set(self.functions)),
                                                   n=1, cutoff=0.75)
                 if close:
                     raise self.error(f"unknown function '{rel.name}'; did you mean '{close[0]}'? "
                                      f"(a relation that is only ever stated as facts would be "
                                      f"declared with `relation`)", rel.span)
+
+
+    def reads_as_facts(self, rel):
+        """Whether a relation's lines read as facts rather than calls: a capitalised name (the
+        built-ins are lower-case: `Paint(red)` is no misspelt `print`), or only names for arguments
+        that name no variable, tensor or function (`paint(red)`, but not `prnt(x)` with `let x`)."""
+        if rel.name[:1].isupper():
+            return True
+        values = set(self.global_vars) | set(self.tensors) | set(self.functions)
+        names = [a.id for call in rel.facts for a in call.args] + [k for row in rel.fact_rows for k in row]
+        return rel.names_only and bool(names) and not values.intersection(names)
 
 
 def _index_arithmetic(e):

@@ -281,7 +281,11 @@ def _len(ev, node, args, kwargs, fr):
 
 def _range(ev, node, args, kwargs, fr):
     try:
-        return _py.range(*[int(scalar(a)) for a in args])
+        values = [scalar(a) for a in args]
+        bad = next((v for v in values if isinstance(v, float) and not v.is_integer()), None)
+        if bad is not None:         # int() would cut 2.5 to 2 silently
+            raise ValueError(f"takes integers, not {bad:g}")
+        return _py.range(*[int(v) for v in values])
     except (TypeError, ValueError) as err:
         raise ev.error(f"range: {err}", node.span) from None
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..check.contraction import var_names
 from ..engine import tl
+from ..errors import TensorLogicWarning
 from ..syntax import nodes as N
 from .builtins import step
 from .closure import closure_plan
@@ -17,7 +18,7 @@ from .labelled import Labelled, expand_to, project
 from .placement import classify_lhs, place
 
 
-class FixpointLimitWarning(RuntimeWarning):
+class FixpointLimitWarning(TensorLogicWarning, RuntimeWarning):
     """A fixpoint computation stopped at its iteration limit."""
 
 

@@ -3,12 +3,14 @@ tensors and steps the optimizer (and scheduler) of `tl.optim`, with a progress b
 from __future__ import annotations
 
 import inspect
+import math
 import sys
 
 from tqdm import tqdm
 
 from ..check import catalog
 from ..engine import tl
+from ..errors import NonFiniteLossWarning, warn_at
 from ..syntax import nodes as N
 from .labelled import Labelled, is_tensor
 from .structs import struct_parameters
@@ -54,7 +56,7 @@ def build_optimizer(rt, fr, setting, params):
     try:
         return cls(params, **kwargs)
     except (TypeError, ValueError) as err:
-        raise rt.error(f"{name}: {err}", call.span) from None
+        raise _refused(rt, name, err, call.span) from None
 
 
 def build_scheduler(rt, fr, setting, optimizer):
@@ -76,7 +78,13 @@ def build_scheduler(rt, fr, setting, optimizer):
     try:
         return sched(optimizer, **kwargs)
     except (TypeError, ValueError) as err:
-        raise rt.error(f"{name}: {err}", call.span) from None
+        raise _refused(rt, name, err, call.span) from None
+
+
+def _refused(rt, name, err, span):
+    """The optimizer's or scheduler's refusal, named once (tl.optim's own messages may name it)."""
+    text = str(err)
+    return rt.error(text if text.startswith(f"{name}:") else f"{name}: {text}", span)
 
 
 def _py(v):
@@ -141,8 +149,22 @@ def run_learn(rt, node, fr=None):
     finally:
         bar.close()
         _touch(rt, names)
+    if loss_value is not None and not math.isfinite(loss_value) and objective not in rt.warned:
+        rt.warned.add(objective)
+        _warn_not_finite(rt, objective, loss_value, epochs)
     rt.last_loss = loss_value
     return loss_value
+
+
+def _warn_not_finite(rt, objective, value, epochs):
+    """A loss gone nan or inf stays so and fills the tensors with nan, silently: say so once, at
+    the objective, with the float16 causes a new program most often meets."""
+    file = objective.span.file or rt.model.filename
+    warn_at(NonFiniteLossWarning,
+            f"the objective is {value} after {epochs} epoch{'s' if epochs != 1 else ''}, so the learnable "
+            f"tensors may hold nan or inf now: in float16, 0 * log(0) is nan (a probability rounded to 0 or "
+            f"1: write log(p + 0.0001)) and values past 65504 are inf (lower the learning rate)",
+            file, objective.span, rt.model.sources.get(file))
 
 
 def _setting(rt, fr, settings, key, convert, default):

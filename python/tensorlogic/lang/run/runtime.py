@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-import warnings
 
 from ..check.checker import DTYPES, _file
 from ..check.indices import declared_dims, fmt_shape, snippet
 from ..check.strata import is_recursive
 from ..engine import tl
-from ..errors import TensorLogicRuntimeError, TensorLogicTypeError
+from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, warn_at
 from ..syntax import nodes as N
 from .datalog import Datalog, FixpointLimitWarning, _with_missing, facts_tensor, query_rows
 from .evaluate import Evaluator, Frame
@@ -61,6 +60,7 @@ class Runtime:
         self.depth = 0
         self.component = {name: comp for comp in model.order for name in comp}
         self.deps = {}
+        self.warned = set()     # nodes a runtime warning was given at (once each)
 
     def error(self, message, span):
         return self.model.error(message, span)
@@ -363,9 +363,9 @@ class Runtime:
             span = rel.rules[0].span if rel.rules else rel.span
         else:
             span = self.model.tensors[name].equations[0].span
-        warnings.warn_explicit(f"fixpoint of {', '.join(members)} not reached after {limit} iterations "
-                               f"(the iteration limit; raise it with --max-iterations)", FixpointLimitWarning,
-                               _file(span, self.model.filename), span.line if span is not None else 0)
+        file = _file(span, self.model.filename)
+        warn_at(FixpointLimitWarning, f"fixpoint of {', '.join(members)} not reached after {limit} iterations "
+                f"(the iteration limit; raise it with --max-iterations)", file, span, self.model.sources.get(file))
 
     def equations_value(self, info):
         """The sum of the contributions of every equation with this left side."""

@@ -19,6 +19,8 @@ def show(v) -> str:
         arr = v.detach().numpy() if hasattr(v, "detach") else v.numpy()
         if arr.dtype == np.float16:
             arr = _shortest(arr)
+        if arr.dtype.kind == "f":
+            arr = arr + 0.0         # -0.0 (round(-0.2)) prints as 0, as a reader expects
         if arr.ndim == 0:
             return _scalar(arr.item())
         return np.array2string(arr, separator=", ", precision=4, suppress_small=True)
@@ -47,7 +49,7 @@ def _shortest(arr):
 
 def _scalar(x) -> str:
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x + 0.0:.6g}"
     return str(x)
 
 

@@ -10,7 +10,7 @@ from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import nodes as N
-from ..errors import Span, TensorLogicSyntaxError, located
+from ..errors import Span, TensorLogicSyntaxError, located, source_line
 from .facts import split_facts
 from .grammar import GRAMMAR
 
@@ -621,6 +621,23 @@ def _reserved(tok: Token, expected) -> str:
     return " (a reserved word)"
 
 
+def _foreign(tok: Token, text: str) -> str | None:
+    """The message for a token that a Prolog or clingo habit (or an unclosed comment) put there:
+    what the language writes instead."""
+    if tok.type in ("$END", "_SEP") or tok.line is None:
+        return None
+    after = source_line(text, tok.line)[tok.column - 1:]
+    if after.startswith("/*"):
+        return "unterminated comment: this `/*` has no closing `*/`"
+    if after.startswith(":-"):
+        return "unexpected ':-': a rule is written `Head <- Body` (or with `←`); `:-` is Prolog's and clingo's"
+    if after.startswith("?-"):
+        return "unexpected '?-': a query is the atom followed by `?`, like Edge(x, y)?"
+    if after.startswith(".") and after[1:].split("//")[0].strip() == "":
+        return "unexpected '.': statements end at a newline or ';' (the full stop of Prolog and clingo is not used)"
+    return None
+
+
 def _describe_token(tok: Token) -> str:
     if tok.type == "$END":
         return "end of input"
@@ -667,6 +684,9 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         else:
             line, col = tok.line, tok.column
             end_line, end_col = (None, None) if tok.type == "_SEP" else (tok.end_line, tok.end_column)
+        foreign = _foreign(tok, text)
+        if foreign is not None:
+            raise fail(foreign, Span(line, col, end_line, end_col)) from None
         raise fail(f"unexpected {_describe_token(tok)}{_reserved(tok, expected)}{hint}",
                    Span(line, col, end_line, end_col)) from None
     except UnexpectedEOF:
