@@ -46,6 +46,23 @@ def test_load_tsv_and_csv_facts(tmp_path):
         assert paths(prog) == closure(edges)
 
 
+def test_names_of_a_loaded_file_are_constants_in_the_program(tmp_path, capsys):
+    # As written facts' names are (LANGUAGE.md §3): `Path(a, x)?` asks what a reaches; `a` was a
+    # variable before, and the query printed every pair.
+    rng = random.Random()
+    names = ["a", "b", "c", "d", "e"]
+    edges = random_edges(rng, names, 8) + [("a", "b")]
+    (tmp_path / "edges.tsv").write_text("".join(f"{x}\t{y}\n" for x, y in edges))
+    lang.run('load Edge from "edges.tsv"\n' + CLOSURE + "Path(a, x)?\n", str(tmp_path / "kb.tl"))
+    got = {line.removeprefix("x = ") for line in capsys.readouterr().out.splitlines()}
+    assert got == {y for x, y in closure(edges) if x == "a"}
+    # the checker's read serves the run, unless the file changed in between
+    prog = lang.compile('load Edge from "edges.tsv"\n' + CLOSURE, str(tmp_path / "kb.tl"))
+    edges = random_edges(rng, names, 12) + [("e", "a"), ("a", "e")]
+    (tmp_path / "edges.tsv").write_text("".join(f"{x}\t{y}\n" for x, y in edges))
+    assert paths(prog.run()) == closure(edges)
+
+
 def test_load_integer_facts_into_a_declared_relation(tmp_path, rng):
     edges = np.unique(rng.integers(0, 9, size=(20, 2)), axis=0)
     np.save(tmp_path / "e.npy", edges)

@@ -107,6 +107,18 @@ def read_table(path):
     return [_column(fields[k::arity]) for k in range(arity)]
 
 
+def read_table_once(path, cache):
+    """read_table through `cache` (path -> (signature, columns)): the checker reads a loaded table
+    for its names and the run takes the same columns, unless the file changed in between."""
+    _regular(path)
+    st = os.stat(path)
+    sig = (st.st_mtime_ns, st.st_size)
+    hit = cache.get(path)
+    if hit is None or hit[0] != sig:
+        hit = cache[path] = (sig, read_table(path))
+    return hit[1]
+
+
 def _column(fields):
     """A column of names, or of integers when every field is one."""
     ints = _all_ints(" ".join(fields), 1)

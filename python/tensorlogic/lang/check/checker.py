@@ -14,7 +14,7 @@ from ..errors import Span, TensorLogicTypeError, UndefinedRelationWarning, locat
 from ..syntax import nodes as N
 from ..syntax.parser import parse
 from .domains import Domain, DomainInference, UnionFind
-from ..datafiles import DataFileError, data_path, peek
+from ..datafiles import DataFileError, data_path, peek, read_table_once
 from .indices import StaticShapes
 from ..logic.rules import check_rules
 from .constants import warn_unheld_constants
@@ -90,6 +90,7 @@ class Model:
     structs: dict = field(default_factory=dict)  # name -> N.StructDecl
     methods: dict = field(default_factory=dict)  # (struct, name) -> N.FnDecl
     drops: dict = field(default_factory=dict)    # struct -> its `drop(self)`
+    loaded_tables: dict = field(default_factory=dict)  # path -> (signature, columns): the checker's reads
 
     def error(self, message, span):
         return located(TensorLogicTypeError, message, _file(span, self.filename), span,
@@ -163,6 +164,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.index_names = frozenset()   # index variables of the assignment being resolved
         self.loops = 0                  # loops around the statement being resolved
         self.plans = {}                 # right side's owner (Assign, Rule, Query, expression) -> Plan
+        self.loaded_tables = {}         # path -> (file signature, columns) read by `load` here
 
     # ---- errors ---------------------------------------------------------------------------------
     def error(self, message, span):
@@ -204,7 +206,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                       constants=self.constants, actions=self.actions, tests=self.tests,
                       learns=self.learns, graph=graph, order=order, named_sizes=self.named_sizes,
                       plans=self.plans, structs=self.structs, methods=self.methods,
-                      drops=self.drops)
+                      drops=self.drops, loaded_tables=self.loaded_tables)
         model.checker = self
         return model
 
@@ -331,9 +333,22 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                              f"relation or a tensor", item.name_span)
         if kind == "relation" or item.name in self.relations:
             self.relation(item.name, size, item.name_span)
+            # Its names are constants in the rules and queries read next, as written facts' are
+            # (LANGUAGE.md §3): `Path(a, x)?` asks about a, not about every x and a.  The columns
+            # are kept for the run (datafiles.read_table_once).
+            try:
+                columns = read_table_once(path, self.loaded_tables)
+            except DataFileError as err:
+                raise self.error(str(err), item.span) from None
+            self.constants.update(c for col in columns if isinstance(col, list) for c in col)
         else:
             self.tensors[item.name] = TensorInfo(item.name, span=item.name_span, mode="frozen",
                                                  rank=size)
+
+    def loaded_columns(self, item: N.Load):
+        """The columns declare_load read for a relation's `load` (empty when it read none)."""
+        hit = self.loaded_tables.get(data_path(self.filename, item))
+        return hit[1] if hit is not None else []
 
     def make_domain(self, d: N.DomainDecl) -> Domain:
         if d.kind == "range":
@@ -515,6 +530,10 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
             if name in self.declared_at:
                 what, where = self.declared_at[name]
                 raise self.error(f"'{name}' is a {what} (line {where.line}), not a relation", span)
+            if name in self.tensors:
+                where = self.tensors[name].span.line
+                raise self.error(f"'{name}' is a tensor (line {where}), not a relation: give the relation "
+                                 f"another name (a rule reads the tensor as {name}[...])", span)
             rel = self.relations[name] = RelationInfo(name, arity, span=span)
         elif rel.arity != arity:
             raise self.error(f"relation '{name}' takes {rel.arity} argument"

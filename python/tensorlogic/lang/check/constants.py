@@ -20,10 +20,11 @@ def warn_unheld_constants(checker, items):
     for stmt, atom, rel, k, arg in _reads(checker, items):
         values = held.get((rel, k), ANY)
         dom = checker.relations[rel].domains[k]
-        # A name some fact holds in this position's domain is the program's own constant there (a
-        # query may well ask about a tuple that does not hold): only a foreign one is suspect.
+        # A name that a fact of this relation, or of this position's domain, holds is the program's
+        # own constant there (`not Edge(b, a)?` may well ask about a tuple that does not hold): only
+        # a foreign one is suspect.
         if values is ANY or arg.key in values or arg.key in in_facts.get(id(dom), ()) or \
-                (id(stmt), arg.key) in warned:
+                arg.key in in_facts.get(rel, ()) or (id(stmt), arg.key) in warned:
             continue
         warned.add((id(stmt), arg.key))
         negated = any(lit.negated and lit.expr is atom for lit in getattr(stmt, "body", None) or
@@ -77,12 +78,14 @@ def _reads(checker, items):
 
 
 def _fact_members(checker):
-    """id(domain) -> the names facts hold at positions of that domain."""
+    """id(domain) -> the names facts hold at positions of that domain; relation name -> the names
+    its facts hold."""
     out = {}
     for rel in checker.relations.values():
         for row in [[_key(a) for a in call.args] for call in rel.facts] + list(rel.fact_rows):
             for dom, key in zip(rel.domains, row):
                 out.setdefault(id(dom), set()).add(key)
+                out.setdefault(rel.name, set()).add(key)
     return out
 
 

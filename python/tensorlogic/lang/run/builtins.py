@@ -107,8 +107,8 @@ def _engine_errors(ev, name, node, args):
         kinds = ", ".join(kind(a) for a in args)
         raise ev.error(f"{name} cannot take ({kinds}): one of them must be a tensor", node.span) from None
     except Exception as err:        # the engine's own message, at the call's location
-        raise ev.error(f"{name}: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
-                       node.span) from None
+        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ev.error(text if text.startswith(f"{name}:") else f"{name}: {text}", node.span) from None
 
 
 def call_tensor_method(ev, node, obj, args, kwargs):
@@ -329,10 +329,8 @@ def _sig_plain(ev, node, args, kwargs, fr):
 
 
 def _einsum(ev, node, args, kwargs, fr):
-    try:
+    with _engine_errors(ev, "einsum", node, args):
         return tl.einsum(args[0], *[_as_engine_arg(a) for a in args[1:]])
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise ev.error(f"einsum: {str(err).splitlines()[0]}", node.span) from None
 
 
 _SPECIAL = {

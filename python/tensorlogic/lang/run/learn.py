@@ -163,7 +163,8 @@ def _warn_not_finite(rt, objective, value, epochs):
     warn_at(NonFiniteLossWarning,
             f"the objective is {value} after {epochs} epoch{'s' if epochs != 1 else ''}, so the learnable "
             f"tensors may hold nan or inf now: in float16, 0 * log(0) is nan (a probability rounded to 0 or "
-            f"1: write log(p + 0.0001)) and values past 65504 are inf (lower the learning rate)",
+            f"1: write log(p + 0.0001), or log_softmax for a log of softmax) and values past 65504 are inf "
+            f"(lower the learning rate)",
             file, objective.span, rt.model.sources.get(file))
 
 

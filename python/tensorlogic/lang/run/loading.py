@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 
-from ..datafiles import DataFileError, data_path, read_table, read_tensor
+from ..datafiles import DataFileError, data_path, read_table_once, read_tensor
 from ..engine import tl
 
 
@@ -18,7 +18,9 @@ def load_into(rt, node):
     path = data_path(rt.model.filename, node)
     try:
         if node.name in rt.model.relations:
-            add_rows(rt, node.name, read_table(path), node.span)
+            columns = read_table_once(path, rt.model.loaded_tables)
+            rt.model.loaded_tables.pop(path, None)      # held no longer than needed (a run again reads anew)
+            add_rows(rt, node.name, columns, node.span)
         else:
             rt.set_var(node.name, tl.tensor(read_tensor(path, node.name)), None, node.span)
     except DataFileError as err:
