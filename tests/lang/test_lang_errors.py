@@ -141,6 +141,7 @@ TYPE_ERRORS = [
     ("P(a)\nQ(x) <- P(x), relu(x)\n", 2, 15, "'relu' is a function"),
     ("relation R(a, n: float)\n", 1, 15, "holds names or integers, not float values"),
     ("relation R(a, n: int)\nR(x, y)\n", 1, 15, "argument 1 of 'R' is declared int, but 'y' is not an integer"),
+    ("Edge(a, b)\nlet Edge = 3\n", 1, 1, "'Edge' is a variable (set at line 2), not a function or a relation"),
     # a relation named like a tensor an earlier equation defines (it merged with it, silently)
     ("tensor T: float16[2] = [1, 30]\nHot[c] = T[c] > 25\nHot(c) <- Hot[c]\n", 3, 1,
      "'Hot' is a tensor (line 2), not a relation: give the relation another name"),

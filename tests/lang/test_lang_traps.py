@@ -185,3 +185,6 @@ def test_small_kindnesses(capsys):
         lang.run("tensor W: float16[2] learnable = [0, 0]\nL = W[i] W[i]\nlearn {\n  objective: L,\n"
                  "  optimizer: adam(lr: \"fast\"),\n  epochs: 3\n}\n", "prog.tl")
     assert info.value.message == "Adam: option 'lr' must be a number (or a tuple of numbers), got str"
+    with pytest.raises(TensorLogicTypeError) as info:
+        lang.run("tensor A: float16[2, 2] = eye(2)\nprint(einsum(\"ij,jk->il\", A, A))\n")
+    assert info.value.message == "einsum: output index 'l' does not appear in any input"

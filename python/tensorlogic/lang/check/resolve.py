@@ -25,6 +25,7 @@ class Resolver:
     """Mixed into `Checker`."""
 
     def resolve(self, items):
+        self.items = items
         self.number_nodes(items)
         for t in self.tensors.values():
             if t.decl is not None:
@@ -410,7 +411,9 @@ class Resolver:
             raise self.error(f"'{name}' is a numeric tensor, not a function: index it with [ ], like {index} "
                              f"(to multiply it by what follows, write {index} * (...))", c.name_span)
         elif self.bound(name, scope):
-            raise self.error(f"'{name}' is a variable, not a function", c.name_span)
+            set_at = self._var_span(self.items, name) if name in self.global_vars else None
+            where = f" (set at line {set_at.line})" if set_at is not None and set_at.line != c.span.line else ""
+            raise self.error(f"'{name}' is a variable{where}, not a function or a relation", c.name_span)
         elif catalog.callable_builtin(name):
             c.kind = "builtin"
             lo, hi = catalog.ARITY.get(name, (0, None))
