@@ -204,3 +204,32 @@ main {{
     want = np.linalg.lstsq(np.c_[x16, np.ones(8)], y16, rcond=None)[0]
     np.testing.assert_allclose(got, want, atol=3e-2, err_msg=f"seed {seed}")
 
+
+
+def test_a_definition_reading_a_trained_struct_follows_its_fields(rng, capsys):
+    """`L = sum((pred(m) - Y) ^ 2)` in the block, m a top-level struct with a learnable field: L is
+    computed again each epoch (it was kept from the first one, and the second backward raised
+    PyTorch-style 'backward through the graph a second time')."""
+    seed = int(rng.integers(1 << 30))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (6, 2)).round(2)
+    y = rng.uniform(-1, 1, 6).round(2)
+    src = f"""
+struct Lin {{ w: float16[2] learnable, b: float }}
+let m = Lin {{ w: [0.0, 0.0], b: 0.5 }}
+tensor X: float16[6, 2] = {x.tolist()}
+tensor Y: float16[6] = {y.tolist()}
+fn pred(m: Lin) {{ X @ m.w + m.b }}
+learn {{
+    L = sum((pred(m) - Y) ^ 2)
+    objective: L,
+    optimizer: adam(lr: 0.05),
+    epochs: 300
+}}
+print(m.w[0], m.w[1])
+"""
+    lang.run(src, "struct_def.tl")
+    got = [float(v) for v in capsys.readouterr().out.split()]
+    x16, y16 = x.astype(np.float16).astype(float), y.astype(np.float16).astype(float)
+    want = np.linalg.lstsq(x16, y16 - 0.5, rcond=None)[0]
+    np.testing.assert_allclose(got, want, atol=3e-2, err_msg=f"seed {seed}")

@@ -49,6 +49,14 @@ def test_facts_rules_queries_print_and_api(capsys):
                                                             {"x": "Bob", "y": "Charlie"}]
 
 
+def test_a_query_joins_a_tensor_read_as_an_atom(capsys):
+    # `Old[x], Parent(x, y)?`: a KeyError in the tuple engine's domain check before
+    prog = run(FAMILY + "tensor Age: float16[Person] = [80, 50, 20, 1]\nOld[x] = Age[x] > 30\n"
+               "Old[x], Parent(x, y)?\n")
+    assert capsys.readouterr().out == "x = Alice, y = Bob\nx = Bob, y = Charlie\n"
+    assert prog.query("Old[x], not Parent(x, Charlie)") == [{"x": "Alice"}]
+
+
 def test_relation_print(capsys):
     run(FAMILY + "Parent?\n")
     assert capsys.readouterr().out.splitlines() == ["Parent(Alice, Bob)", "Parent(Bob, Charlie)",

@@ -149,9 +149,11 @@ class Program:
         self.model.checker.r_query(q, None)
         for lit in q.literals:
             e = lit.expr
-            if not (isinstance(e, N.Call) and e.kind == "relation") and \
-                    not isinstance(e, N.Compare):
-                raise self.model.error("a query holds atoms like R(x, y)", e.span)
+            if not (isinstance(e, N.Call) and e.kind == "relation") and not isinstance(e, (N.Compare, N.Index)):
+                raise self.model.error("a query holds atoms like R(x, y) (or a tensor read as one, "
+                                       "Big[x])", e.span)
+        if q.product is None:
+            raise self.model.error("a tensor alone is not a query: read it as prog[name]", q.span)
         with tl.no_grad():
             return query_rows(self.runtime, q)
 

@@ -403,8 +403,10 @@ class Logic:
                 return None
         except RuleError:
             return None
-        if not any(self.is_sparse(a.name) for a in low.atoms() + low.atoms(True)) and \
-                not self._meets_domains(low):
+        atoms = low.atoms() + low.atoms(True)
+        if any(a.name not in self.model.relations for a in atoms):
+            return None             # a tensor read as an atom (`Big[x], Edge(x, y)?`): the dense path's
+        if not any(self.is_sparse(a.name) for a in atoms) and not self._meets_domains(low):
             return None
         names = []
         for lit in low.body:

@@ -13,7 +13,7 @@ from ..engine import tl
 from ..errors import NonFiniteLossWarning, warn_at
 from ..syntax import nodes as N
 from .labelled import Labelled, is_tensor
-from .structs import struct_parameters
+from .structs import StructValue, struct_parameters
 from .values import scalar
 
 DEFAULT_EPOCHS = 100
@@ -187,5 +187,18 @@ def _is_definition(rt, s, fr):
 
 
 def _touch(rt, names):
-    for n in names:
+    """The learnable tensors changed, and so did every variable holding a struct with learnable
+    fields (trained in place): definitions reading either are computed again when read."""
+    changed = list(names)
+    if len(rt.trainable):
+        changed += [n for n, v in rt.globals.items() if isinstance(n, str) and _holds_trainable(v, rt.trainable)]
+    for n in changed:
         rt.versions[n] = rt.versions.get(n, 0) + 1
+
+
+def _holds_trainable(value, trainable):
+    if isinstance(value, StructValue):
+        return value in trainable or any(_holds_trainable(v, trainable) for v in value.fields.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_trainable(v, trainable) for v in value)
+    return False
