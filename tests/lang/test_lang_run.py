@@ -405,6 +405,16 @@ def test_runtime_shape_mismatch_is_located():
     assert (info.value.lineno, info.value.offset) == (2, 26)
 
 
+def test_a_rule_over_a_tensor_axis_without_a_domain_says_how_to_give_it_one():
+    with pytest.raises(TensorLogicTypeError) as info:
+        run("tensor X: float16[4] = [-2, -1, 1, 2]\nPos[n] = X[n] > 0\nYes(n) <- Pos[n]\nYes(n)?\n")
+    assert (info.value.lineno, info.value.offset) == (3, 5)
+    assert "no fact or rule gives 'Yes' a constant at that position: a rule over a tensor's positions " \
+        "needs the axis declared with a domain" in info.value.message
+    prog = run("domain I = 0..4\ntensor X: float16[I] = [-2, -1, 1, 2]\nPos[n] = X[n] > 0\nYes(n) <- Pos[n]\n")
+    assert prog.query("Yes(n)") == [{"n": 2}, {"n": 3}]
+
+
 # ---- statements and functions -----------------------------------------------------------------
 def test_statements_functions_and_output(capsys):
     run("""

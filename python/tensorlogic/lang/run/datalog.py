@@ -104,7 +104,7 @@ class Datalog:
         form = self.form(rule)
         shape = tuple(d.size for d in rel.domains)
         fr = ev.frame_for(form.body, form.plan, lhs_items=form.head_items, overrides=overrides,
-                          declared=shape)
+                          declared=shape, hint=lambda var: _empty_head_hint(rel, form, var))
         fr.var_domains = var_domains(ev, [form.body])
         fr.exists = (form.body, frozenset(fr.plan.top))     # the join is stepped (Products.product)
         r = ev.eval(form.body, fr)
@@ -186,6 +186,17 @@ class Datalog:
                 self.ran[tuple(members)] = f"{rounds} semi-naive rounds" + \
                     (" (squaring would have cost more)" if square is not None else "")
         return {r.name: 1 - unknown[r.name] for r in rels}
+
+
+def _empty_head_hint(rel, form, var):
+    """Why a head variable has size 0: its position holds no constant, as when a rule reads a
+    tensor along an axis of a plain size (`Yes(n) <- Pos[n]`, Pos: float16[4])."""
+    for item, dom in zip(form.head_items, rel.domains):
+        if isinstance(item.expr, N.Name) and item.expr.id == var and dom.size == 0 and dom.grows:
+            return (f"; no fact or rule gives '{rel.name}' a constant at that position: a rule over a "
+                    f"tensor's positions needs the axis declared with a domain (domain I = 0..4, then "
+                    f"float16[I])")
+    return ""
 
 
 def _with_missing(r, axes, sizes):

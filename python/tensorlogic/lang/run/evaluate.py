@@ -48,10 +48,11 @@ class Evaluator:
 
     # ---- entry points ---------------------------------------------------------------------------
     def frame_for(self, root, plan, lhs_items=None, locals=None, local_names=None,
-                  overrides=None, declared=None, shifts_read_in_part=False):
+                  overrides=None, declared=None, shifts_read_in_part=False, hint=None):
         """A frame with `root`'s contraction plan (the checker's) and every index size settled.
-        `shifts_read_in_part`: an equation's left side shifted forward bounds its variable (SizeEnv)."""
-        env = SizeEnv(self.error, lambda var: shift_hint(lhs_items or (), var, env.ceilings))
+        `shifts_read_in_part`: an equation's left side shifted forward bounds its variable (SizeEnv);
+        `hint(var)`: what a size disagreement's message adds (by default, about shifted left sides)."""
+        env = SizeEnv(self.error, hint or (lambda var: shift_hint(lhs_items or (), var, env.ceilings)))
         fr = Frame(env, plan, locals, overrides, local_names)
         if shifts_read_in_part:
             env.ceilings = shift_ceilings(lhs_items or (), declared)
