@@ -313,9 +313,11 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                     and item.name not in given:
                 raise self.error(f"learnable tensor '{item.name}' needs an initial value (or an "
                                  f"assignment that gives it one)", item.span)
-        for item in items:
-            if isinstance(item, N.Load):
-                self.declare_load(item)
+        loads = [item for item in items if isinstance(item, N.Load)]
+        if loads:
+            self.program_names = {n.id for item in items for n in N.walk(item) if isinstance(n, N.Name)}
+        for item in loads:
+            self.declare_load(item)
 
     def declare_load(self, item: N.Load):
         """`load NAME from "file"` fills a relation or a tensor; an undeclared NAME becomes a
@@ -334,21 +336,19 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         if kind == "relation" or item.name in self.relations:
             self.relation(item.name, size, item.name_span)
             # Its names are constants in the rules and queries read next, as written facts' are
-            # (LANGUAGE.md §3): `Path(a, x)?` asks about a, not about every x and a.  The columns
-            # are kept for the run (datafiles.read_table_once).
+            # (LANGUAGE.md §3): `Path(a, x)?` asks about a, not about every x and a.  Only the
+            # program's own names can be read as constants, so only those are looked up; the
+            # columns are kept for the run (datafiles.read_table_once).
             try:
                 columns = read_table_once(path, self.loaded_tables)
             except DataFileError as err:
                 raise self.error(str(err), item.span) from None
-            self.constants.update(c for col in columns if isinstance(col, list) for c in col)
+            for col in columns:
+                if isinstance(col, list):
+                    self.constants.update(self.program_names.intersection(col))
         else:
             self.tensors[item.name] = TensorInfo(item.name, span=item.name_span, mode="frozen",
                                                  rank=size)
-
-    def loaded_columns(self, item: N.Load):
-        """The columns declare_load read for a relation's `load` (empty when it read none)."""
-        hit = self.loaded_tables.get(data_path(self.filename, item))
-        return hit[1] if hit is not None else []
 
     def make_domain(self, d: N.DomainDecl) -> Domain:
         if d.kind == "range":

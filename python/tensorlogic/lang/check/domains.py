@@ -175,11 +175,6 @@ class DomainInference:
                 for r, row in enumerate(item.rows):
                     for k, key in enumerate(row):
                         occurrences.append((("R", item.name, k), (item, r, k), key))
-            elif isinstance(item, N.Load) and item.name in self.relations:
-                # a loaded table's names, in the file's order, where the load stands (as written facts)
-                for k, column in enumerate(self.loaded_columns(item)):
-                    if isinstance(column, list):
-                        occurrences.extend((("R", item.name, k), item, key) for key in dict.fromkeys(column))
             elif isinstance(item, N.ExprStmt) and item in self.fact_stmts:
                 call = item.expr
                 for k, a in enumerate(call.args):
