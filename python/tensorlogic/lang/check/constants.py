@@ -2,9 +2,9 @@
 as one fact or domain holds it (LANGUAGE.md §3); in clingo case decides instead, so a rule variable
 spelt like a constant of an unrelated relation (`Path(x, y) <- Edge(x, y)` beside a fact `Var(x)`)
 silently becomes that constant and the atom never holds.  A warning names such an atom: one whose
-constant no fact of its position's domain holds, and that no fact, rule head or comparison can put
-at that position, following rules through their variables (a head variable holds what its body's
-positive atoms hold at its positions)."""
+constant no fact of its relation or of its position's domain holds, and that no fact, rule head or
+comparison can put at that position, following rules through their variables (a head variable holds
+what its body's positive atoms hold at its positions)."""
 from __future__ import annotations
 
 from ..errors import ConstantNameWarning
@@ -14,10 +14,14 @@ ANY = None      # a position whose values the program does not tell (a fixed dom
 
 
 def warn_unheld_constants(checker, items):
-    held = _held(checker, items)
-    in_facts = _fact_members(checker)
+    reads = [r for r in _reads(checker, items) if _grows(checker.relations[r[2]].domains[r[3]])]
+    if not reads:
+        return
+    columns = _fact_columns(checker)
+    held = _held(checker, items, columns)
+    in_facts = _fact_members(checker, columns)
     warned = set()
-    for stmt, atom, rel, k, arg in _reads(checker, items):
+    for stmt, atom, rel, k, arg in reads:
         values = held.get((rel, k), ANY)
         dom = checker.relations[rel].domains[k]
         # A name that a fact of this relation, or of this position's domain, holds is the program's
@@ -77,32 +81,42 @@ def _reads(checker, items):
                 yield stmt, atom, rel, k, a
 
 
-def _fact_members(checker):
+def _grows(dom):
+    return dom is not None and dom.grows
+
+
+def _fact_columns(checker):
+    """relation name -> the set of constants its facts hold at each position (a knowledge base of
+    many fact lines is transposed at once)."""
+    out = {}
+    for rel in checker.relations.values():
+        cols = [set(col) for col in zip(*rel.fact_rows)] if rel.fact_rows else [set() for _ in range(rel.arity)]
+        for call in rel.facts:
+            for names, a in zip(cols, call.args):
+                names.add(_key(a))
+        out[rel.name] = cols
+    return out
+
+
+def _fact_members(checker, columns):
     """id(domain) -> the names facts hold at positions of that domain; relation name -> the names
     its facts hold."""
     out = {}
     for rel in checker.relations.values():
-        for row in [[_key(a) for a in call.args] for call in rel.facts] + list(rel.fact_rows):
-            for dom, key in zip(rel.domains, row):
-                out.setdefault(id(dom), set()).add(key)
-                out.setdefault(rel.name, set()).add(key)
+        for dom, names in zip(rel.domains, columns[rel.name]):
+            out.setdefault(id(dom), set()).update(names)
+            out.setdefault(rel.name, set()).update(names)
     return out
 
 
-def _held(checker, items):
+def _held(checker, items, columns):
     """(relation, position) -> the names that can stand there, or ANY."""
     held = {}
     loaded = {i.name for i in items if isinstance(i, N.Load)}
     for rel in checker.relations.values():
         external = rel.name in loaded or rel.rows or not (rel.facts or rel.fact_rows or rel.rules)
-        for k, dom in enumerate(rel.domains):
-            held[(rel.name, k)] = ANY if external or dom is None or not dom.grows else set()
-        for call in rel.facts:
-            for k, a in enumerate(call.args):
-                _add(held, (rel.name, k), {_key(a)})
-        for row in rel.fact_rows:
-            for k, key in enumerate(row):
-                _add(held, (rel.name, k), {key})
+        for k, (dom, names) in enumerate(zip(rel.domains, columns[rel.name])):
+            held[(rel.name, k)] = ANY if external or not _grows(dom) else set(names)
     rules = [r for rel in checker.relations.values() for r in rel.rules]
     changed = True
     while changed:
