@@ -6,6 +6,7 @@ import numbers
 
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, full, ones, tensor, zeros
+from ..dtypes import int64
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .elementwise import _written_back, copy_, maximum, minimum, where
@@ -151,14 +152,17 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     mean, amax or amin; include_self=False leaves out the input's values at the positions index names.
     amax/amin's gradient is shared equally by the elements equal to the result, as in PyTorch."""
     dim, src = _check_scatter_reduce(input, dim, index, src, reduce)
-    n_hits = scatter_add(zeros(input.shape, device=input.device), dim, index, ones(index.shape, device=input.device))
+    # (counted exactly in int64: float16 counts stop at 2048; the zero written is of input's dtype)
+    n_hits = scatter_add(zeros(input.shape, dtype=int64, device=input.device), dim, index,
+                         ones(index.shape, dtype=int64, device=input.device))
     hit = n_hits > 0
-    base = input if include_self else where(hit, 0.0, input)
+    zero = 0.0 if input.is_floating_point() else False if input.dtype.name == "bool" else 0
+    base = input if include_self else where(hit, zero, input)
     if reduce in ("sum", "mean"):
         total = scatter_add(base, dim, index, src)
         if reduce == "sum":
             return total
-        count = where(hit, n_hits + float(include_self), 1.0)
+        count = where(hit, n_hits + int(include_self), 1)
         if not input.is_floating_point():  # integer means round down, as PyTorch's
             return total.div(count.to(total.dtype), rounding_mode="floor")
         return total / count
