@@ -71,6 +71,15 @@ CASES = [
     (lambda: copy.deepcopy((tl.ones(2, requires_grad=True) * 2).grad_fn), TypeError, "cannot pickle"),
     # numpy's "array is too big" for an empty tensor of huge sizes
     (lambda: tl.zeros(2**62, 0).numpy(), ValueError, "numpy cannot hold"),
+    # the recurrent cells took any input and state (AttributeError "'str' object has no attribute 'ndim'", a
+    # PackedSequence's, and the truth value of a tensor given as bias; found by tests/fuzz_ops.py --ops Cell)
+    (lambda: tl.nn.RNNCell(2, 3)("x"), TypeError, "input must be a Tensor"),
+    (lambda: tl.nn.GRUCell(2, 3)(tl.ones(4, 5)), RuntimeError, "inconsistent input_size"),
+    (lambda: tl.nn.GRUCell(2, 3)(tl.ones(4, 2), tl.ones(3, 3)), RuntimeError, "hidden size"),
+    (lambda: tl.nn.RNNCell(2, 3)(tl.ones(4, 2), "h"), TypeError, "hidden state must be a Tensor"),
+    (lambda: tl.nn.LSTMCell(2, 3)(tl.ones(4, 2), tl.ones(4, 3)), TypeError, "tuple"),
+    (lambda: tl.nn.LSTMCell(2, 3, bias=tl.ones(2)), TypeError, "bias"),
+    (lambda: tl.nn.RNNCell(2.5, 3), TypeError, "input_size"),
     # tl.multiprocessing's description of a shared tensor, from a hostile message: a view past the block was a
     # bus error; the other parts AttributeError or any class
     (lambda: rebuild_shared(tl.Tensor, Arena(4096), np.float16, (10**6,), (1,), 0, False), ValueError, "block"),
