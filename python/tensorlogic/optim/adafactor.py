@@ -30,6 +30,9 @@ class Adafactor(HostOptimizer):
         _check(group["d"] >= 1.0, f"Clipping threshold d should be >= 1 but is: {group['d']}")
         _check(group["weight_decay"] >= 0.0, f"weight_decay should be >= 0 but is: {group['weight_decay']}")
 
+    def _state_names(self, p):
+        return ("row_var", "col_var") if p.ndim > 1 else ("variance",)
+
     def _state_form(self, name, p):
         shape = tuple(p.shape)
         if name == "row_var":

@@ -95,6 +95,15 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __getstate__(self):
+        """pickle and copy.deepcopy of an optimizer (as PyTorch's allow): the native arrays of its state (the
+        slots, a step count kept on the device) travel as host copies and are made native again by __setstate__
+        (a native array cannot be pickled: deepcopy after a step raised TypeError naming _core.Array)."""
+        return {k: _host_copies(v) for k, v in self.__dict__.items()}
+
+    def __setstate__(self, state):
+        self.__dict__.update({k: _native_again(v) for k, v in state.items()})
+
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
@@ -146,6 +155,11 @@ class Optimizer:
 
     def _group_kind(self, group):
         return self._kind
+
+    def _state_names(self, p):
+        """The entries an update of parameter p reads from its state once it has one (optimizers without a native
+        kind); load_state_dict refuses a state that has some of them but not all."""
+        return ()
 
     def _state_form(self, name, p):
         """What state entry `name` of parameter p holds, which load_state_dict converts it to and checks it against
@@ -269,6 +283,11 @@ class Optimizer:
                                     f"{type(entry).__name__}")
                 if self._kind is None:
                     state[p] = {k: _host_entry(k, v, key, self._state_form(k, p)) for k, v in entry.items()}
+                    names = self._state_names(p)
+                    missing = [n for n in names if n not in state[p]]
+                    if missing and len(missing) < len(names):  # (none: a state its first update will make)
+                        raise ValueError(f"load_state_dict: the state of parameter {key} has no '{missing[0]}' (a "
+                                         f"state saved by another optimizer or with other options?)")
                     continue
                 slots = []
                 for name in names:
@@ -294,6 +313,44 @@ class Optimizer:
         for mine, theirs in zip(self.param_groups, groups):
             mine.update({k: v for k, v in theirs.items() if k != "params"})
         self.state, self._loaded_compensation = state, loaded
+
+
+class _HostArray:
+    """A native array of an optimizer's state while it is pickled or deep-copied: its values and device."""
+
+    def __init__(self, array):
+        self.values = np.array(array if array.device == "cpu" else _core.to_device(array, "cpu"))
+        self.device = array.device
+
+    def native(self):
+        array = _core.from_numpy(self.values)
+        return array if self.device == "cpu" else _core.to_device(array, self.device)
+
+
+def _host_copies(value):
+    """value with each native array inside it (dicts, lists, tuples) as a _HostArray."""
+    if isinstance(value, _core.Array):
+        return _HostArray(value)
+    if isinstance(value, dict):
+        out = type(value)(value.default_factory) if isinstance(value, defaultdict) else {}
+        out.update((k, _host_copies(v)) for k, v in value.items())
+        return out
+    if isinstance(value, (list, tuple)):
+        return type(value)(_host_copies(v) for v in value)
+    return value
+
+
+def _native_again(value):
+    """_host_copies undone."""
+    if isinstance(value, _HostArray):
+        return value.native()
+    if isinstance(value, dict):
+        out = type(value)(value.default_factory) if isinstance(value, defaultdict) else {}
+        out.update((k, _native_again(v)) for k, v in value.items())
+        return out
+    if isinstance(value, (list, tuple)):
+        return type(value)(_native_again(v) for v in value)
+    return value
 
 
 def _checked_layout(state_dict):
