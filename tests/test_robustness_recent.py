@@ -186,3 +186,58 @@ def test_hostile_host_optimizer_state_is_refused_at_load(change, error, fragment
     with pytest.raises(error, match=fragment):
         mine.load_state_dict(state)
     assert not mine.state  # unchanged
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Lion", "Adagrad"])
+def test_optimizers_deepcopy_and_pickle_after_a_step(name):
+    """The state of the native optimizers holds native arrays, which deepcopy and pickle refused after the first
+    step (TypeError naming _core.Array); the copy now steps on as the original does."""
+    p = tl.tensor([1.0, -2.0], requires_grad=True)
+    opt = getattr(tl.optim, name)([p], lr=0.1)
+    p.grad = tl.tensor([0.5, 0.25])
+    opt.step()
+    for copied in (copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+        q = copied.param_groups[0]["params"][0]
+        assert q is not p and q in copied.state
+        q.grad = tl.tensor([0.5, 0.25])
+        copied.step()
+        assert q.tolist() != p.tolist()  # the copy moved, the original not
+    p.grad = tl.tensor([0.5, 0.25])
+    opt.step()
+    assert p.tolist() == q.tolist()
+
+
+def test_a_host_optimizer_state_missing_an_entry_is_refused_at_load():
+    """A state with 'exp_avg' but not 'exp_avg_sq' loaded, then step() raised KeyError (found by
+    tests/fuzz_persistence.py's torch_state_scenario)."""
+    theirs = [torch.nn.Parameter(torch.ones(3))]
+    opt = torch.optim.NAdam(theirs)
+    theirs[0].grad = torch.ones(3)
+    opt.step()
+    state = opt.state_dict()
+    del state["state"][0]["exp_avg_sq"]
+    mine = tl.optim.NAdam([tl.ones(3, requires_grad=True)])
+    with pytest.raises(ValueError, match="no 'exp_avg_sq'"):
+        mine.load_state_dict(state)
+    assert not mine.state
+
+
+@pytest.mark.parametrize("protocol", [0, 1])
+def test_native_objects_refuse_pickle_protocols_0_and_1(protocol):
+    """copyreg called the pybind11 base type with the object, whose tp_new threw a C++ exception through C: the
+    process aborted (an optimizer after a step pickled with protocol 0 or 1, found by fuzz_persistence.py)."""
+    with pytest.raises(TypeError, match="not pickled"):
+        pickle.dumps(tl.ones(2)._a, protocol=protocol)
+    p = tl.ones(2, requires_grad=True)
+    opt = tl.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = tl.ones(2)
+    opt.step()
+    assert pickle.loads(pickle.dumps(opt, protocol=protocol)).state_dict()["state"][0]["step"] == 1
+
+
+def test_copy_of_a_generator_is_a_stream_of_its_own():
+    """copy.copy shared numpy's stream: drawing from the copy moved the original (torch's copy is independent)."""
+    g = tl.Generator().manual_seed(3)
+    h = copy.copy(g)
+    assert tl.rand(4, generator=h).tolist() == tl.rand(4, generator=g).tolist()
+
