@@ -5,7 +5,9 @@ an autograd Node by _core.saved_tensors segfaulted until 2026-12-06).
 
     python tests/fuzz_native.py --seed S --calls N          # a batch; prints a JSON summary
     python tests/fuzz_native.py --seed S --replay I         # prints and runs call I of that batch"""
+import copy
 import os
+import pickle
 import sys
 import warnings
 
@@ -21,8 +23,9 @@ SKIPPED = ("configure", "set_default_device", "set_num_threads", "check_slot_wri
 
 
 def entry_points():
-    """(name, callable) of every function and method _core exports, but the set-up calls."""
-    out = []
+    """(name, callable) of every function and method _core exports, but the set-up calls; and pickle and copy,
+    which reach the native classes' own construction (protocols 0 and 1 of pickle aborted the process)."""
+    out = [("pickle.dumps", pickle.dumps), ("copy.copy", copy.copy), ("copy.deepcopy", copy.deepcopy)]
     for name in sorted(dir(_core)):
         value = getattr(_core, name)
         if name.startswith("__") or name.startswith(SKIPPED) or not callable(value):

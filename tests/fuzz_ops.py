@@ -59,8 +59,9 @@ DISTRIBUTIONS = [c for c in vars(D).values() if isinstance(c, type) and issubcla
 # with the rest (or read, for a property). None: every public member (and the parameters a distribution exposes).
 TRANSFORMS = [getattr(D.transforms, n) for n in D.transforms.__all__
               if isinstance(getattr(D.transforms, n), type) and n != "Transform"]
-CLASSES = {**{c: None for c in DISTRIBUTIONS + TRANSFORMS}, tl.nn.RNN: ("forward",), tl.nn.LSTM: ("forward",),
-           tl.nn.GRU: ("forward",)}
+CLASSES = {**{c: None for c in DISTRIBUTIONS + TRANSFORMS},
+           **{cls: ("forward",) for cls in (tl.nn.RNN, tl.nn.LSTM, tl.nn.GRU, tl.nn.RNNCell, tl.nn.LSTMCell,
+                                            tl.nn.GRUCell)}}
 # Tensor's special methods that take user input of every kind (indexing), fuzzed as its public methods are.
 SPECIAL_METHODS = ("__getitem__", "__setitem__")
 

@@ -19,6 +19,8 @@ import warnings
 
 import numpy as np
 
+import fuzz_against_torch
+import fuzz_persistence
 import tensorlogic as tl
 import tensorlogic.nn as nn
 from fuzz_ops import EXTREME, SPECIAL_FLOATS, Maker, describe, fuzzer_main, tally
@@ -284,7 +286,8 @@ def fill_scenario(maker):
 
 SCENARIOS = {f.__name__: f for f in (optimizer_scenario, scheduler_scenario, dataloader_scenario, collate_scenario,
                                      embedding_scenario, load_state_dict_scenario, save_scenario, attribute_scenario,
-                                     layout_scenario, fill_scenario)}
+                                     layout_scenario, fill_scenario, *fuzz_persistence.SCENARIOS,
+                                     *fuzz_against_torch.SCENARIOS)}
 
 
 def make_call(ops, seed, index):

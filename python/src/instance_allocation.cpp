@@ -16,12 +16,18 @@ PyObject* allocate_or_throw(PyTypeObject* type, Py_ssize_t items) {
   return self;
 }
 
-// Python's calls to tp_new come from C, which a C++ exception must not unwind through.
+// Python's calls to tp_new come from C, which a C++ exception must not unwind through (it ended the process:
+// pickle's protocols 0 and 1 call the pybind11_object base with an instance, whose tp_new throws std::runtime_error
+// "no pybind11-registered base types").
 PyObject* new_instance(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   try {
     return py::detail::pybind11_object_new(type, args, kwargs);
   } catch (const std::bad_alloc&) {
     return PyErr_NoMemory();
+  } catch (const std::exception&) {
+    PyErr_Format(PyExc_TypeError, "cannot create a %s object this way (tensorlogic's native objects are not pickled "
+                 "or copied; tensors, modules and optimizers are)", type->tp_name);
+    return nullptr;
   }
 }
 
@@ -38,6 +44,11 @@ void refuse_python_construction(py::handle type) {
 }
 
 void check_instance_allocation(py::module_& m) {
+  auto* base = reinterpret_cast<PyTypeObject*>(py::detail::get_internals().instance_base);
+  if (base != nullptr && base->tp_new == py::detail::pybind11_object_new) {
+    base->tp_new = new_instance;
+    PyType_Modified(base);
+  }
   for (const auto& [name, value] : m.attr("__dict__").cast<py::dict>()) {
     if (!PyType_Check(value.ptr())) continue;
     auto* type = reinterpret_cast<PyTypeObject*>(value.ptr());

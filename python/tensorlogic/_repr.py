@@ -90,6 +90,8 @@ def tensor_repr(t):
 def _host_data(t):
     """(numpy data, notes) to print: past numpy's 64 dims (only dims of size 1 or 0 can be that many), the data
     without its dims of size 1, the tensor's own size noted."""
+    if t.numel() == 0:  # (numpy cannot hold every empty shape: 2^62 x 0)
+        return np.empty(0, t.dtype.numpy), [] if t.ndim == 1 else [f"size={tuple(t.shape)}"]
     if t.ndim <= 64:
         return t.numpy(), []
     return t.reshape([s for s in t.shape if s != 1]).numpy(), [f"size={tuple(t.shape)}"]

@@ -6,6 +6,8 @@ global stream behind tl.rand/randn (the native Philox of cpp/core) stays separat
 Generator does not move it. Without a generator, host_rng() seeds a fresh host stream from the global one,
 so tl.manual_seed alone makes shuffling reproducible (as torch.manual_seed does). This module sits below
 the ops (it uses only the native core), so ops that take `generator=` can draw from host_rng(generator)."""
+import copy
+
 import numpy as np
 
 from . import _core
@@ -36,6 +38,11 @@ class Generator:
     def initial_seed(self):
         """The seed the stream last started from (manual_seed or seed)."""
         return self._seed
+
+    def __copy__(self):
+        """A stream of its own at the same position, as copy.copy of a torch.Generator (a shallow copy shared
+        numpy's stream: drawing from either advanced both)."""
+        return copy.deepcopy(self)
 
     def get_state(self):
         """The stream's position (an opaque dict; set_state restores it)."""

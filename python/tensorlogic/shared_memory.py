@@ -8,6 +8,7 @@ whose descriptor multiprocessing duplicates into a process it starts or sends it
 another process still maps never comes to hold a different tensor here; it is unmapped when the last tensor over it
 in this process is gone (each process holds its own mapping of the file)."""
 import ctypes
+import math
 import weakref
 from multiprocessing.heap import Arena
 
@@ -48,8 +49,21 @@ def block_of(t):
 
 def over_block(block, dtype, shape, strides, offset):
     """A native array over `block`: elements of numpy `dtype` from byte `offset`, with the shape and strides (in
-    elements) given."""
-    itemsize = np.dtype(dtype).itemsize
+    elements) given. Every element must lie inside the block (the description comes from another process, or from
+    a pickle): a view past it would read or write memory the block does not own."""
+    dtype = np.dtype(dtype)
+    ints = [*shape, *strides, offset]
+    if not (all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in ints)
+            and len(shape) == len(strides) and all(v >= 0 for v in ints) and dtype.kind in "fiub"):
+        raise ValueError(f"a shared tensor's description is malformed: dtype {dtype}, shape {tuple(shape)}, strides "
+                         f"{tuple(strides)} (in elements, as many as the sizes), offset {offset} (all non-negative)")
+    size = np.asarray(block).size
+    last = offset + dtype.itemsize * (1 + sum((n - 1) * s for n, s in zip(shape, strides)))
+    if math.prod(shape) and (last > size or offset % dtype.itemsize):
+        raise ValueError(f"a shared tensor's description is malformed: shape {tuple(shape)} with strides "
+                         f"{tuple(strides)} from byte {offset} is not a view of {dtype} elements inside its block of "
+                         f"{size} bytes")
+    itemsize = dtype.itemsize
     flat = np.asarray(block)[offset:]
     typed = flat[:len(flat) // itemsize * itemsize].view(dtype)
     return _core.from_numpy(np.lib.stride_tricks.as_strided(typed, shape=tuple(shape),

@@ -145,7 +145,11 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
             raise ValueError(f"numpy(): a numpy array has at most {_NUMPY_MAX_DIMS} dims, this tensor has "
                              f"{self._a.ndim}")
         a = self._a if self._a.device == "cpu" else _core.to_device(self._a, "cpu")
-        return np.asarray(a)
+        try:
+            return np.asarray(a)
+        except ValueError:  # an empty tensor whose other sizes multiply past what numpy counts (2^62 x 0)
+            raise ValueError(f"numpy(): numpy cannot hold an array of shape {tuple(self._a.shape)} (its non-zero sizes "
+                             "multiply past 2^63 bytes)") from None
 
     def __array__(self, dtype=None, copy=None):
         out = self.numpy()

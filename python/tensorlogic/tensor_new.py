@@ -2,6 +2,7 @@
 unless told otherwise), the .data property (the same storage outside autograd), copy.copy, copy.deepcopy, plain
 pickle and pin_memory."""
 import copy
+import math
 import numbers
 
 import numpy as np
@@ -10,6 +11,7 @@ from . import _core
 from ._convert import numpy_to_array
 from .creation import empty, full, ones, tensor, zeros
 from .dtypes import _BY_NAME
+from .errors import SerializationError
 from .tensor import Tensor, _init_autograd_fields, _shape_args, _wrap, tensor_method
 
 
@@ -118,23 +120,42 @@ def _new_like(cls, array, requires_grad, state):
 
 def rebuild_tensor(cls, data, dtype, shape, device, requires_grad, state=None):
     """The tensor that Tensor.__reduce_ex__ pickled: its values (little-endian bytes, row-major), dtype name, shape,
-    device name and requires_grad. A device this process lacks is a DeviceError that names the ones it has."""
-    values = np.frombuffer(data, dtype=_BY_NAME[dtype].numpy.newbyteorder("<"))
-    array = _core.reshape(numpy_to_array(values, dtype, device, True), list(shape))
-    return _new_like(cls, array, requires_grad, state)
+    device name and requires_grad (and, from pickles of before the state moved to pickle's own state slot, a
+    subclass's __dict__). Each part is checked, as a pickle may come from anywhere: a malformed one is a
+    SerializationError saying what is wrong, a device this process lacks a DeviceError that names the ones it has."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise SerializationError(f"a pickled tensor is malformed: its class {cls!r:.80} is not a Tensor class")
+    if not isinstance(dtype, str) or dtype not in _BY_NAME:
+        raise SerializationError(f"a pickled tensor is malformed: unknown dtype {dtype!r:.80}")
+    if not (isinstance(shape, (tuple, list)) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                                     for s in shape)):
+        raise SerializationError(f"a pickled tensor is malformed: its shape {shape!r:.80} is not a sequence of sizes")
+    if not isinstance(data, (bytes, bytearray)):
+        raise SerializationError(f"a pickled tensor is malformed: its data is a {type(data).__name__}, not bytes")
+    item = _BY_NAME[dtype].numpy.newbyteorder("<")
+    if len(data) != math.prod(shape) * item.itemsize:
+        raise SerializationError(f"a pickled tensor is malformed: {len(data)} bytes of data for shape {list(shape)} "
+                                 f"of {dtype}")
+    if not isinstance(device, str) or state is not None and not isinstance(state, dict):
+        raise SerializationError(f"a pickled tensor is malformed: device {device!r:.40} must be a name and the "
+                                 f"attributes a dict")
+    array = _core.reshape(numpy_to_array(np.frombuffer(data, dtype=item), dtype, device, True), list(shape))
+    return _new_like(cls, array, bool(requires_grad), state)
 
 
 @tensor_method()
 def __reduce_ex__(self, protocol):
     """Plain pickle: the tensor's own values (a view pickles only what it views), dtype, shape, device and
-    requires_grad, and a subclass's __dict__. A GPU tensor is read to the host and unpickles on its device. As in
-    PyTorch, the autograd graph is not pickled (a non-leaf unpickles as a leaf) and neither is .grad.
+    requires_grad, and a subclass's __dict__ as pickle's state (restored after the tensor exists, so an attribute
+    may refer to the tensor itself). A GPU tensor is read to the host and unpickles on its device. As in PyTorch,
+    the autograd graph is not pickled (a non-leaf unpickles as a leaf) and neither is .grad.
     tl.multiprocessing's pickler sends tensors through shared memory instead (its reducers take precedence)."""
     flat = _core.reshape(_core.contiguous(self._a), [self._a.numel()])
     values = np.asarray(flat if flat.device == "cpu" else _core.to_device(flat, "cpu"))
     data = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
-    return rebuild_tensor, (type(self), data, self._a.dtype, self._a.shape, self._a.device, self.requires_grad,
-                            getattr(self, "__dict__", None))
+    args = (type(self), data, self._a.dtype, self._a.shape, self._a.device, self.requires_grad)
+    state = getattr(self, "__dict__", None)
+    return (rebuild_tensor, args, state) if state else (rebuild_tensor, args)
 
 
 @tensor_method()

@@ -61,6 +61,12 @@ class Node:
     def __repr__(self):
         return f"<{self.name}Backward>"
 
+    def __reduce_ex__(self, protocol):
+        """A node is not pickled or copied (copy.copy and copy.deepcopy too), as in PyTorch: one restored without
+        its graph and saved tensors would fail at every use."""
+        raise TypeError(f"cannot pickle '{self.name}Backward' object: the autograd graph is not pickled (a tensor "
+                        "pickles as a leaf without it)")
+
     # ---- saved tensors ---------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
         """Saves tensors for backward (read back as ctx.saved_tensors); an in-place change to one of them before

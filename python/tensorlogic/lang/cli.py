@@ -64,14 +64,33 @@ def _set_device(name):
     return True
 
 
+def _available_memory(meminfo="/proc/meminfo"):
+    """Bytes of memory the system can give without swapping (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open(meminfo) as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _cap_host_memory(meminfo="/proc/meminfo"):
+    """A program's host tensors may hold at most the memory free when it starts: a shape past it (a huge domain
+    or declared size) is a MemoryError at its allocation, not the kernel's out-of-memory killer, which a request
+    below the machine's total but above what is free would meet. A limit set before is kept."""
+    available = _available_memory(meminfo)
+    if available and not tensorlogic.memory.stats("cpu")["limit_bytes"]:
+        tensorlogic.memory.set_limit(available, "cpu")
+
+
 def main(argv=None) -> int:
-    previous = tl.get_default_device()
+    previous, limit = tl.get_default_device(), tensorlogic.memory.stats("cpu")["limit_bytes"]
     try:
         with warnings.catch_warnings():
             warnings.formatwarning = _format_warning
             return _run(argv)
-    finally:
-        tl.set_default_device(previous)  # `--device` holds for this command only (main is also called from Python)
+    finally:  # `--device` and the memory cap hold for this command only (main is also called from Python)
+        tl.set_default_device(previous)
+        tensorlogic.memory.set_limit(limit, "cpu")
 
 
 _default_formatwarning = warnings.formatwarning
@@ -105,6 +124,7 @@ def _run(argv) -> int:
             return subprocess.call([sys.executable, "-m", "tensorlogic.lang.lsp"])
         if not _set_device(args.device):
             return 2
+        _cap_host_memory()
         if args.command == "repl":
             return repl(path=args.file)
         prog = compile(_read(args.file), args.file,
@@ -130,6 +150,22 @@ def _run(argv) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as err:  # the engine's own errors (a MemoryError, a ValueError) under a statement
+        print(_engine_error(err), file=sys.stderr)
+        return 1
+
+
+def _engine_error(err):
+    """An error the engine raised as its own type: its first line at the location of the statement that ran
+    (the note the runtime adds), with the source line and caret; never a traceback."""
+    message = str(err).splitlines()[0] if str(err).strip() else ("out of memory" if isinstance(err, MemoryError)
+                                                                  else "no message")
+    what = f"{type(err).__name__}: {message}"
+    note = next((n for n in getattr(err, "__notes__", ()) if ": raised here" in n.split("\n")[0]), None)
+    if note is None:
+        return f"tl: {what}"
+    first, *rest = note.split("\n")
+    return "\n".join([first.replace("raised here", what, 1), *rest])
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import numbers
 
 from ..ops.arrange import increasing_powers
 from ..ops.linalg import matmul
+from ..ops.shape import _checked_dim
 from ..tensor import Tensor
 from .lu_family import inv, solve
 
@@ -101,7 +102,12 @@ def tensorsolve(A, B, dims=None):
     if not isinstance(A, Tensor) or not isinstance(B, Tensor):
         raise TypeError("linalg.tensorsolve(): A and B must be Tensors")
     if dims is not None:
-        dims = [d % A.ndim for d in ([dims] if isinstance(dims, numbers.Integral) else dims)]
+        dims = [dims] if isinstance(dims, numbers.Integral) else list(dims)
+        if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in dims):
+            raise TypeError(f"linalg.tensorsolve(): dims must be ints, got {dims!r:.80}")
+        dims = [_checked_dim(d, A.ndim) for d in dims]
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"linalg.tensorsolve(): dims {dims} names a dimension twice")
         A = A.permute([d for d in range(A.ndim) if d not in dims] + dims)
     cols = math.prod(A.shape[B.ndim:])
     if cols != B.numel():

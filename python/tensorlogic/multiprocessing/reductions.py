@@ -3,6 +3,7 @@ was not, as PyTorch does), the block's descriptor duplicated by multiprocessing,
 memory on the other side. Registered with multiprocessing's ForkingPickler, which pickles Process arguments under the
 spawn and forkserver start methods and everything sent through Queues, Pipes and Pools. Its dispatch table is read
 before a class's own __reduce_ex__, so these reducers win over plain pickle's (a copy of the values: tensor_new.py)."""
+from multiprocessing.heap import Arena
 from multiprocessing.reduction import ForkingPickler
 
 from ..nn.parameter import Parameter
@@ -11,6 +12,9 @@ from ..tensor import Tensor
 
 
 def rebuild_tensor(cls, arena, dtype, shape, strides, offset, requires_grad):
+    if not isinstance(arena, Arena) or cls not in (Tensor, Parameter):  # (the message may come from anywhere)
+        raise TypeError(f"a shared tensor's description is malformed: {type(arena).__name__} for its memory, "
+                        f"{cls!r:.60} for its class")
     t = wrap_shared(block_for(arena), dtype, shape, strides, offset)
     if cls is Parameter:
         return Parameter(t, requires_grad=requires_grad)

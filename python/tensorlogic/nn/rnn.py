@@ -21,6 +21,21 @@ from .utils.rnn import PackedSequence, _check_packed, _packed_like, pad_packed_s
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+def _check_options(sizes, flags):
+    """The constructor's sizes, (name, value, least) each an int of at least `least`, and flags, (name, value) each
+    a bool (or None), as PyTorch's checks say."""
+    for name, value, low in sizes:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+        if value < low:
+            raise ValueError(f"{name} must be an integer {'greater than zero' if low else 'of at least zero'}, "
+                             f"got {value}")
+    for name, value in flags:
+        # (PyTorch takes any truthy value; a tensor's or array's truth is ambiguous, a string's a mistake)
+        if value is not None and not isinstance(value, (bool, int, np.bool_)):
+            raise TypeError(f"{name} should be a bool, got: {type(value).__name__}")
+
+
 def _reset_uniform(module):
     bound = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
     for p in module.parameters():
@@ -41,17 +56,8 @@ class RNNBase(Module):
         if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
                              "being zeroed")
-        for name, value, low in (("input_size", input_size, 0), ("hidden_size", hidden_size, 1),
-                                 ("num_layers", num_layers, 1)):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
-            if value < low:
-                raise ValueError(f"{name} must be an integer {'greater than zero' if low else 'of at least zero'}, "
-                                 f"got {value}")
-        for name, value in (("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)):
-            # (PyTorch takes any truthy value; a tensor's or array's truth is ambiguous, a string's a mistake)
-            if value is not None and not isinstance(value, (bool, int, np.bool_)):
-                raise TypeError(f"{name} should be a bool, got: {type(value).__name__}")
+        _check_options((("input_size", input_size, 0), ("hidden_size", hidden_size, 1), ("num_layers", num_layers, 1)),
+                       (("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)))
         bias, batch_first, bidirectional = bool(bias), bool(batch_first), bool(bidirectional)
         if not isinstance(proj_size, int) or isinstance(proj_size, bool):
             raise TypeError(f"proj_size should be of type int, got: {type(proj_size).__name__}")
@@ -275,6 +281,8 @@ class RNNCellBase(Module):
     input [N, input_size] or [input_size]; a missing state starts at zeros."""
     def __init__(self, mode, input_size, hidden_size, bias=True, device=None):
         super().__init__()
+        _check_options((("input_size", input_size, 0), ("hidden_size", hidden_size, 0)), (("bias", bias),))
+        bias = bool(bias)
         self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
         gates = _GATES[mode] * hidden_size
         self.weight_ih = _new_param((gates, input_size), device)
@@ -292,12 +300,27 @@ class RNNCellBase(Module):
         _reset_uniform(self)
 
     def _prepare(self, input, hx):
+        """(batched, input as [N, input_size], the states as [N, hidden_size]) after PyTorch's checks: input a 1-d or
+        2-d tensor of input_size features, each state None (zeros) or a tensor of input's batch and hidden_size."""
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if input.ndim not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"{name}: input has inconsistent input_size: got {input.shape[-1]} expected "
+                               f"{self.input_size}")
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
-        zero = zeros(x.shape[0], self.hidden_size, device=input.device)
-        states = [zero if s is None else (s if batched else s.unsqueeze(0)) for s in hx]
+        expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        states = []
+        for s in hx:
+            if s is not None and not isinstance(s, Tensor):
+                raise TypeError(f"{name}: a hidden state must be a Tensor, got {type(s).__name__}")
+            if s is not None and tuple(s.shape) != expected:
+                raise RuntimeError(f"{name}: Expected hidden size {expected}, got {tuple(s.shape)}")
+            states.append(zeros(x.shape[0], self.hidden_size, device=input.device) if s is None
+                          else (s if batched else s.unsqueeze(0)))
         return batched, x, states
 
     def _step(self, x, h, c):
@@ -345,6 +368,9 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         """(h', c') from input and hx = (h, c) (zeros if None), each [N, hidden_size] (or [hidden_size] unbatched)."""
+        if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise TypeError(f"LSTMCell: hx must be a tuple (h_0, c_0) of two tensors, got {type(hx).__name__}"
+                            + (f" of {len(hx)}" if isinstance(hx, (tuple, list)) else ""))
         batched, x, (h, c) = self._prepare(input, (None, None) if hx is None else hx)
         h, c = self._step(x, h, c)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

@@ -6,9 +6,10 @@ import numbers
 
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, full, ones, tensor, zeros
+from ..dtypes import int64
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
-from .elementwise import _written_back, copy_, maximum, where
+from .elementwise import _written_back, copy_, maximum, minimum, where
 from .counting import searchsorted
 from .indexing import index_put, nonzero, scatter, scatter_add
 from .ordering import argsort
@@ -71,6 +72,11 @@ def _check_scatter_reduce(input, dim, index, src, reduce):
         raise ValueError(f"scatter_reduce: reduce must be one of {', '.join(_REDUCTIONS)}, got {reduce!r}")
     if index.is_floating_point() or index.dtype.name == "bool":
         raise TypeError(f"scatter_reduce: index must be an integer tensor, got {index.dtype}")
+    if src.dtype != input.dtype:
+        raise RuntimeError(f"scatter_reduce: src ({src.dtype.name}) must have the dtype of the input "
+                           f"({input.dtype.name})")
+    if reduce == "mean" and input.dtype.name == "bool":
+        raise NotImplementedError("scatter_reduce: reduce='mean' is not implemented for bool tensors (as in PyTorch)")
     if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
         raise IndexError(f"scatter_reduce: dim {dim} is out of range for a {input.ndim}-d input")
     dim %= max(input.ndim, 1)
@@ -106,29 +112,36 @@ def _segments(keys, values):
 
 
 def _extreme(input, keys, values, hit, reduce, include_self):
-    """amax/amin's values (no gradient): sorted by key, then by value, each run's last element is its extreme;
-    written into a scratch row whose extra slot takes every other element's write."""
-    sign = 1.0 if reduce == "amax" else -1.0
-    by_value = argsort(values * sign, stable=True)
-    keys, values, _ = _segments(keys[by_value], values[by_value] * sign)
+    """amax/amin's values (no gradient), in input's dtype: sorted by key, then by value, each run's last element is its
+    extreme; written into a scratch row whose extra slot takes every other element's write. Floats sort by value
+    times the sign (NaN sorts last either way, so it wins both, as in PyTorch); integers and bools, whose negation
+    could overflow or is not defined, sort descending for amin."""
+    if input.is_floating_point():
+        by_value = argsort(values * (1.0 if reduce == "amax" else -1.0), stable=True)
+    else:
+        by_value = argsort(values, stable=True, descending=reduce == "amin")
+    keys, values, _ = _segments(keys[by_value], values[by_value])
     last = keys != keys.roll(-1)
     last[-1:] = True
     n = input.numel()
-    scratch = zeros(n + 1, device=input.device).scatter(0, where(last, keys, n), values)
-    best = scratch[:n].reshape(input.shape) * sign
+    scratch = zeros(n + 1, dtype=input.dtype, device=input.device).scatter(0, where(last, keys, n), values)
+    best = scratch[:n].reshape(input.shape)
     if include_self:
-        best = maximum(best * sign, input * sign) * sign
+        best = (maximum if reduce == "amax" else minimum)(best, input)
     return where(hit, best, input)
 
 
 def _product(input, keys, values, n_hits, include_self):
-    """prod, differentiable: one scatter per rank in the key runs, so that no two writes of a round meet."""
+    """prod, differentiable, in input's dtype: one scatter per rank in the key runs, so that no two writes of a round
+    meet."""
     keys, values, rank = _segments(keys, values)
     n = input.numel()
-    out = (input if include_self else where(n_hits > 0, 1.0, input)).reshape(-1)
+    one = 1.0 if input.is_floating_point() else True if input.dtype.name == "bool" else 1
+    out = (input if include_self else where(n_hits > 0, one, input)).reshape(-1)
     for r in range(int(rank.max().item()) + 1 if keys.shape[0] else 0):
         now = rank == r
-        factors = ones(n + 1, device=input.device).scatter(0, where(now, keys, n), where(now, values, 1.0))
+        factors = ones(n + 1, dtype=input.dtype, device=input.device).scatter(0, where(now, keys, n),
+                                                                              where(now, values, one))
         out = out * factors[:n]
     return out.reshape(input.shape)
 
@@ -139,14 +152,17 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     mean, amax or amin; include_self=False leaves out the input's values at the positions index names.
     amax/amin's gradient is shared equally by the elements equal to the result, as in PyTorch."""
     dim, src = _check_scatter_reduce(input, dim, index, src, reduce)
-    n_hits = scatter_add(zeros(input.shape, device=input.device), dim, index, ones(index.shape, device=input.device))
+    # (counted exactly in int64: float16 counts stop at 2048; the zero written is of input's dtype)
+    n_hits = scatter_add(zeros(input.shape, dtype=int64, device=input.device), dim, index,
+                         ones(index.shape, dtype=int64, device=input.device))
     hit = n_hits > 0
-    base = input if include_self else where(hit, 0.0, input)
+    zero = 0.0 if input.is_floating_point() else False if input.dtype.name == "bool" else 0
+    base = input if include_self else where(hit, zero, input)
     if reduce in ("sum", "mean"):
         total = scatter_add(base, dim, index, src)
         if reduce == "sum":
             return total
-        count = where(hit, n_hits + float(include_self), 1.0)
+        count = where(hit, n_hits + int(include_self), 1)
         if not input.is_floating_point():  # integer means round down, as PyTorch's
             return total.div(count.to(total.dtype), rounding_mode="floor")
         return total / count

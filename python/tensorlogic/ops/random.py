@@ -220,6 +220,9 @@ def random_(input, *args, to=None, generator=None):
         for name, value in (("from", low), ("to - 1", high)):
             if not least <= value <= most:
                 raise RuntimeError(f"random_: {name} is out of bounds for {dtype}")
+    elif dtype == "float16" and not -65504 <= low <= high <= 65504:  # beyond, draws would round to +-inf
+        raise RuntimeError(f"random_: {'from' if low < -65504 else 'to - 1'} is out of bounds for float16 "
+                           "(|x| <= 65504)")
     elif dtype == "float16" and not -(1 << 11) <= low <= high <= 1 << 11:
         warnings.warn("random_: float16 holds the integers of [-2^11, 2^11] exactly; draws outside are rounded",
                       stacklevel=2)

@@ -30,6 +30,15 @@ class Adafactor(HostOptimizer):
         _check(group["d"] >= 1.0, f"Clipping threshold d should be >= 1 but is: {group['d']}")
         _check(group["weight_decay"] >= 0.0, f"weight_decay should be >= 0 but is: {group['weight_decay']}")
 
+    def _state_names(self, p):
+        return ("row_var", "col_var") if p.ndim > 1 else ("variance",)
+
+    def _state_form(self, name, p):
+        shape = tuple(p.shape)
+        if name == "row_var":
+            return shape[:-1] + (1,)
+        return shape[:-2] + (1,) + shape[-1:] if name == "col_var" else super()._state_form(name, p)
+
     def _update(self, group, state, weight, grad):
         eps1, eps2 = group["eps"]
         eps1 = np.finfo(np.float32).eps if eps1 is None else eps1

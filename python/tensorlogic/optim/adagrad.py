@@ -10,6 +10,8 @@ class Adagrad(HostOptimizer):
     """Adagrad with torch.optim.Adagrad's arguments, defaults, formulas and state names ('sum'); the update runs in
     float32 on the host and is written back to the f16 parameters (foreach, differentiable and fused are accepted
     and ignored)."""
+
+    _update_state = ("sum",)
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
@@ -36,6 +38,8 @@ class Adagrad(HostOptimizer):
 class Adadelta(HostOptimizer):
     """Adadelta with torch.optim.Adadelta's arguments, defaults, formulas and state names ('square_avg',
     'acc_delta'); the update runs in float32 on the host and is written back to the f16 parameters."""
+
+    _update_state = ("square_avg", "acc_delta")
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))

@@ -10,6 +10,8 @@ class Adamax(AdamLike):
     ('exp_avg', 'exp_inf'); the update runs in float32 on the host and is written back to the f16 parameters
     (foreach, differentiable and capturable are accepted and ignored)."""
 
+    _update_state = ("exp_avg", "exp_inf")
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))

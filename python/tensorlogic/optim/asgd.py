@@ -10,6 +10,9 @@ class ASGD(HostOptimizer):
     average of the parameters, from step t0 on); the update runs in float32 on the host and is written back to the
     f16 parameters."""
 
+    _update_state = ("eta", "mu", "ax")
+    _scalar_state = ("eta", "mu")
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
                  maximize=False, differentiable=False, capturable=False):
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,

@@ -30,6 +30,14 @@ class HostOptimizer(Optimizer):
     """Subclasses define _update(group, state, weight, grad) -> new weight (all float32 numpy arrays)."""
 
     _unscales_in_step = True  # step() multiplies the gradients by _grad_scale in f32 (GradScaler sets it)
+    _scalar_state = ()  # the names of the state entries that are numbers, not arrays of the parameter's shape
+    _update_state = ()  # the entries an update reads once the state exists (Optimizer._state_names)
+
+    def _state_names(self, p):
+        return self._update_state
+
+    def _state_form(self, name, p):
+        return () if name in self._scalar_state else tuple(p.shape)
 
     def _step_group(self, group):
         for p in group["params"]:

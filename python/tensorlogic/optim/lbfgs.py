@@ -27,6 +27,16 @@ class LBFGS(Optimizer):
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
 
+    def _state_form(self, name, p):
+        n = sum(q.numel() for q in self._params)  # the history's vectors are flat views of every parameter
+        if name == "compensation":
+            return tuple(p.shape)
+        if name in ("func_evals", "n_iter"):
+            return "count"
+        if name in ("d", "prev_flat_grad", "old_dirs", "old_stps"):
+            return (n,)
+        return () if name in ("t", "H_diag", "prev_loss", "ro") else None  # (torch's 'al' is scratch, unused here)
+
     def _flat_grad(self):
         return np.concatenate([np.zeros(p.numel(), np.float32) if p.grad is None else host_f32(p.grad).reshape(-1)
                                for p in self._params])

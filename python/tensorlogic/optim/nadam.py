@@ -11,6 +11,9 @@ class NAdam(AdamLike):
     formula and state names ('mu_product', 'exp_avg', 'exp_avg_sq'); the update runs in float32 on the host and
     is written back to the f16 parameters."""
 
+    _update_state = ("mu_product", "exp_avg", "exp_avg_sq")
+    _scalar_state = ("mu_product",)
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):

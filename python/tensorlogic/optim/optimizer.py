@@ -95,6 +95,15 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __getstate__(self):
+        """pickle and copy.deepcopy of an optimizer (as PyTorch's allow): the native arrays of its state (the
+        slots, a step count kept on the device) travel as host copies and are made native again by __setstate__
+        (a native array cannot be pickled: deepcopy after a step raised TypeError naming _core.Array)."""
+        return {k: _host_copies(v) for k, v in self.__dict__.items()}
+
+    def __setstate__(self, state):
+        self.__dict__.update({k: _native_again(v) for k, v in state.items()})
+
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
@@ -146,6 +155,17 @@ class Optimizer:
 
     def _group_kind(self, group):
         return self._kind
+
+    def _state_names(self, p):
+        """The entries an update of parameter p reads from its state once it has one (optimizers without a native
+        kind); load_state_dict refuses a state that has some of them but not all."""
+        return ()
+
+    def _state_form(self, name, p):
+        """What state entry `name` of parameter p holds, which load_state_dict converts it to and checks it against
+        (optimizers without a native kind): "count" (an int), the shape of an array (() a number; the shape of each
+        element of a list), or None: taken as given."""
+        return None
 
     def _slot_names(self, group):
         raise NotImplementedError
@@ -262,7 +282,12 @@ class Optimizer:
                     raise TypeError(f"load_state_dict: the state of parameter {key} must be a dict, got "
                                     f"{type(entry).__name__}")
                 if self._kind is None:
-                    state[p] = {k: _copied(v) for k, v in entry.items()}
+                    state[p] = {k: _host_entry(k, v, key, self._state_form(k, p)) for k, v in entry.items()}
+                    names = self._state_names(p)
+                    missing = [n for n in names if n not in state[p]]
+                    if missing and len(missing) < len(names):  # (none: a state its first update will make)
+                        raise ValueError(f"load_state_dict: the state of parameter {key} has no '{missing[0]}' (a "
+                                         f"state saved by another optimizer or with other options?)")
                     continue
                 slots = []
                 for name in names:
@@ -290,6 +315,44 @@ class Optimizer:
         self.state, self._loaded_compensation = state, loaded
 
 
+class _HostArray:
+    """A native array of an optimizer's state while it is pickled or deep-copied: its values and device."""
+
+    def __init__(self, array):
+        self.values = np.array(array if array.device == "cpu" else _core.to_device(array, "cpu"))
+        self.device = array.device
+
+    def native(self):
+        array = _core.from_numpy(self.values)
+        return array if self.device == "cpu" else _core.to_device(array, self.device)
+
+
+def _host_copies(value):
+    """value with each native array inside it (dicts, lists, tuples) as a _HostArray."""
+    if isinstance(value, _core.Array):
+        return _HostArray(value)
+    if isinstance(value, dict):
+        out = type(value)(value.default_factory) if isinstance(value, defaultdict) else {}
+        out.update((k, _host_copies(v)) for k, v in value.items())
+        return out
+    if isinstance(value, (list, tuple)):
+        return type(value)(_host_copies(v) for v in value)
+    return value
+
+
+def _native_again(value):
+    """_host_copies undone."""
+    if isinstance(value, _HostArray):
+        return value.native()
+    if isinstance(value, dict):
+        out = type(value)(value.default_factory) if isinstance(value, defaultdict) else {}
+        out.update((k, _native_again(v)) for k, v in value.items())
+        return out
+    if isinstance(value, (list, tuple)):
+        return type(value)(_native_again(v) for v in value)
+    return value
+
+
 def _checked_layout(state_dict):
     """(param_groups, state) of a state dict, after checking the layout torch.optim's has: a dict whose
     'param_groups' is a list of dicts each with a 'params' list, and whose 'state' is a dict."""
@@ -312,16 +375,44 @@ def _checked_layout(state_dict):
     return groups, state
 
 
-def _step_count(value, key):
-    """A saved step count as an int (a tensor's included); anything else names the parameter."""
+def _step_count(value, key, name="step"):
+    """A saved step (or other) count as an int (a tensor's included); anything else names the parameter."""
+    what = "the step count" if name == "step" else f"'{name}'"
     try:
         step = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"load_state_dict: the step count of parameter {key} must be a non-negative int, got "
+        raise ValueError(f"load_state_dict: {what} of parameter {key} must be a non-negative int, got "
                          f"{value!r}") from None
     if step < 0 or step >= 2**31:
-        raise ValueError(f"load_state_dict: the step count of parameter {key} must be in [0, 2^31), got {step}")
+        raise ValueError(f"load_state_dict: {what} of parameter {key} must be in [0, 2^31), got {step}")
     return step
+
+
+def _host_entry(name, value, key, form):
+    """A state entry of an optimizer without a native kind (host.py, LBFGS), in the form its update computes with
+    (`form`, from _state_form): a count an int, and an array (torch.optim's state holds its arrays and its scalars,
+    such as NAdam's mu_product, as tensors) float32, or a float when 0-d, of the shape `form` gives (each element's,
+    in a list); with form None, other values are taken as given (copied), as PyTorch takes them."""
+    if name == "step" or form == "count":
+        return _step_count(value, key, name)
+    if isinstance(value, (list, tuple)) and form is not None:
+        return [_host_entry(name, v, key, form) for v in value]
+    if not (isinstance(value, np.ndarray) or hasattr(value, "__array__")):
+        if form is None:
+            return _copied(value)
+        value = np.asarray(value) if isinstance(value, numbers.Real) else value
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"load_state_dict: '{name}' of parameter {key} must be a number or an array, got "
+                            f"{type(value).__name__}")
+    values = np.asarray(value)  # a numpy array, or a tensor of ours or of another library (torch's) through __array__
+    if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)
+            or values.dtype == np.bool_):
+        raise TypeError(f"load_state_dict: '{name}' of parameter {key} must hold real numbers, got {values.dtype}")
+    if form is not None and values.shape != form:
+        raise ValueError(f"load_state_dict: '{name}' of parameter {key} has shape {values.shape}, "
+                         f"{'a number' if form == () else f'the optimizer keeps shape {form}'} for it")
+    values = values.astype(np.float32)
+    return float(values) if values.ndim == 0 else values
 
 
 def _copied(value):

@@ -12,6 +12,8 @@ class RAdam(AdamLike):
     momentum steps while the variance estimate is unreliable (rho_t <= 5), rectified Adam steps after; the update
     runs in float32 on the host and is written back to the f16 parameters."""
 
+    _update_state = ("exp_avg", "exp_avg_sq")
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,

@@ -12,6 +12,8 @@ class Rprop(HostOptimizer):
     step growing while the sign holds and shrinking (with that step skipped) when it flips; the update runs in
     float32 on the host and is written back to the f16 parameters."""
 
+    _update_state = ("prev", "step_size")
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
         super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize))

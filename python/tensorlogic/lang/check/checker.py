@@ -135,9 +135,12 @@ def read_source(path):
     if len(data) > MAX_IMPORT_BYTES:
         raise UnreadableSource(f"larger than {MAX_IMPORT_BYTES >> 20} MiB")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise UnreadableSource(f"not UTF-8 text (byte {err.start})") from None
+    # as Python reads its own source: a byte-order mark (editors on Windows write one) is not part of the text, and
+    # \r\n or a lone \r ends a line
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check(source: str, filename: str = "<string>", search_path=()) -> Model:

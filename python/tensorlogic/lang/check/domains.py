@@ -207,12 +207,14 @@ class DomainInference:
                     raise self.error(f"axis {node_key[2]} of '{node_key[1]}' is not indexed by a "
                                      f"domain, so it takes no constant{self.constant_note(node)}", node.span)
                 continue
+            if isinstance(key, int) and not isinstance(key, bool) and not -2**63 <= key < 2**63:
+                shown = str(key) if len(str(key)) < 30 else f"{str(key)[:12]}...({len(str(key))} digits)"
+                raise self.error(f"the integer {shown} is outside the 64-bit range that relations hold",
+                                 self._occurrence_span(node))
             if dom.grows:
                 dom.add(key)
             elif dom.index(key) is None:
-                span = arg_span(*node, self.sources[node[0].span.file]) if isinstance(node, tuple) \
-                    else node.span
-                raise self.error(f"'{key}' is not in domain {dom.name}", span)
+                raise self.error(f"'{key}' is not in domain {dom.name}", self._occurrence_span(node))
         # Names first: whether an integer joins depends on whether the domain holds names.
         for node_key, key in sorted(optional, key=lambda o: isinstance(o[1], int) and not isinstance(o[1], bool)):
             # A name joins the domain (an integer only one that holds names: integer domains hold
@@ -248,6 +250,10 @@ class DomainInference:
         self.constants |= {m for d in {id(r): r for rel in self.relations.values()
                                        for r in rel.domains}.values() if d.kind != "range"
                            for m in d.constants() if isinstance(m, str)}
+
+    def _occurrence_span(self, node):
+        """Where a constant stands: a node, or (Facts, row, column) of a fact line."""
+        return arg_span(*node, self.sources[node[0].span.file]) if isinstance(node, tuple) else node.span
 
     def constant_note(self, node):
         """Why a name meant as an index variable is a constant: a domain holds it (`d` in

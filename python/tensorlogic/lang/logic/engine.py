@@ -39,6 +39,7 @@ class Logic:
         self.host_tables = {}       # relation -> (rows, the same rows in host memory)
         self.wide = set()           # components whose values were too many for native rounds
         self.runner = Runner(self.extents, self.xp)
+        self._domains = None        # the distinct domains of the relations (domain_sizes)
 
     def error(self, message, span):
         return self.model.error(message, span)
@@ -70,9 +71,11 @@ class Logic:
         return n
 
     def domain_sizes(self):
-        """The size of every domain the relations use (each once)."""
-        domains = {id(d): d for rel in self.model.relations.values() for d in rel.domains}
-        return tuple(d.size for d in domains.values())
+        """The size of every domain the relations use (each once; the domains, fixed by the checker, are found
+        once: a program of thousands of relations chooses storage thousands of times)."""
+        if self._domains is None:
+            self._domains = list({id(d): d for rel in self.model.relations.values() for d in rel.domains}.values())
+        return tuple(d.size for d in self._domains)
 
     def storage(self, comp):
         """("dense" | "sparse", reason) for a component of the dependency graph, chosen again once a domain
@@ -105,8 +108,9 @@ class Logic:
         if big:
             return "sparse", f"{big[0]} has {self.cells(big[0]):,} cells"
         reads = {a.name for low in lowered for a in low.atoms() + low.atoms(True)} - set(comp)
-        for r in sorted(reads):
-            if self.storage(self.rt.component[r])[0] == "sparse" and self.cells(r) > DENSE_CELLS:
+        for r in sorted(reads):  # (the size first: a read relation that small is read densely either way, and a
+            # chain of thousands of rules would otherwise choose the storage of each down the chain, recursively)
+            if r in rels and self.cells(r) > DENSE_CELLS and self.storage(self.rt.component[r])[0] == "sparse":
                 return "sparse", f"reads {r}, stored sparse"
         return "dense", f"{max(self.cells(m) for m in comp):,} cells"
 

@@ -505,6 +505,8 @@ class Evaluator:
         if isinstance(a, Labelled) or isinstance(b, Labelled):
             return self.labelled_binop(op, a, b, span)
         if op == "+" and isinstance(a, list) and isinstance(b, list) and joins([a, b]):
+            if len(a) + len(b) > MAX_ITEMS:
+                raise self.error(f"'+': a list of more than {MAX_ITEMS:,} items", span)
             return a + b        # ["ab"] + ["c"]: lists of strings or structs join
         if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
             try:        # list literals are tensors in arithmetic: [1, 2] + [1, 1] is [2, 3]
@@ -556,7 +558,38 @@ def _tensorish(v):
     return as_tensor(v) if isinstance(v, (list, tuple)) else v
 
 
+# The sizes of the plain values a program computes: the bits of an integer (10,000: about 3,000 digits, which
+# print), the items of a string or a list. Each step of a loop may double them ("x = x * x" 30 times is 2^30
+# bits), so past these an operator refuses, before minutes of arithmetic or memory the machine lacks.
+MAX_INT_BITS = 10_000
+MAX_ITEMS = 1 << 24
+
+
+def _check_sizes(op, a, b):
+    """OverflowError when `a op b` on Python ints, strings or lists would pass MAX_INT_BITS or MAX_ITEMS."""
+    if _is_int(a) and _is_int(b):
+        if op == "*":
+            bits = a.bit_length() + b.bit_length()
+        elif op == "^" and b > 0 and abs(a) > 1:
+            bits = (a.bit_length() - 1) * b
+        else:
+            bits = max(a.bit_length(), b.bit_length()) + 1
+        if bits > MAX_INT_BITS:
+            raise OverflowError(f"the integer result would have more than {MAX_INT_BITS:,} bits")
+    elif op in ("+", "*") and (isinstance(a, (str, list)) or isinstance(b, (str, list))):
+        n = len(a) + len(b) if op == "+" and type(a) is type(b) else \
+            len(a) * b if _is_int(b) else len(b) * a if _is_int(a) else 0
+        if n > MAX_ITEMS:
+            raise OverflowError(f"a {'string' if isinstance(a, str) or isinstance(b, str) else 'list'} of "
+                                f"more than {MAX_ITEMS:,} items")
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _apply(op, a, b):
+    _check_sizes(op, a, b)
     if op == "+":
         return a + b
     if op == "-":

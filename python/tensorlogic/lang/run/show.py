@@ -12,7 +12,13 @@ def plain(v: Labelled):
     return v.t
 
 
-def show(v) -> str:
+# The most items a printed list shows (its nested lists' included); the rest print as "...". A list can share
+# its items ([x, x] doubled 40 times holds 2^40 numbers in 40 steps).
+MAX_SHOWN_ITEMS = 10_000
+
+
+def show(v, budget=None) -> str:
+    """How value v prints; `budget`: a one-element list counting the list items still to show."""
     if isinstance(v, Labelled):
         v = plain(v)
     if is_tensor(v):
@@ -29,7 +35,15 @@ def show(v) -> str:
     if isinstance(v, float):
         return _scalar(v)
     if isinstance(v, (list, tuple)):
-        inner = ", ".join(show(x) for x in v)
+        budget = [MAX_SHOWN_ITEMS] if budget is None else budget
+        parts = []
+        for x in v:
+            if budget[0] <= 0:
+                parts.append("...")
+                break
+            budget[0] -= 1
+            parts.append(show(x, budget))
+        inner = ", ".join(parts)
         return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
     if v is None:
         return "none"

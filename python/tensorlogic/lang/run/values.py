@@ -23,6 +23,7 @@ def as_tensor(v, dtype=None):
     if isinstance(v, (bool, int, float)):
         return tl.tensor(float(v) if dtype == tl.float16 else int(v), dtype=dtype)
     if isinstance(v, (list, tuple)):
+        _check_list_size(v)
         if any(is_tensor(x) or isinstance(x, (list, tuple)) for x in v):
             return tl.stack([as_tensor(x, dtype) for x in v])
         if not all(isinstance(x, (bool, int, float)) for x in v):
@@ -31,6 +32,22 @@ def as_tensor(v, dtype=None):
         arr = np.asarray(v, dtype=np.float32 if dtype == tl.float16 else np.int64)
         return tl.tensor(arr.tolist(), dtype=dtype)
     raise TypeError(f"not a tensor: {type(v).__name__}")
+
+
+# The most numbers a list converts to a tensor. A list can share its items ([x, x] doubled 40 times is 2^40
+# numbers in 40 steps), which the conversion would visit one by one.
+MAX_LIST_NUMBERS = 1 << 26
+
+
+def _check_list_size(v):
+    """ValueError when nested list v holds more than MAX_LIST_NUMBERS numbers, counted along its first items
+    (the shape the conversion gives it)."""
+    count, item = 1, v
+    while isinstance(item, (list, tuple)) and item:
+        count *= len(item)
+        if count > MAX_LIST_NUMBERS:
+            raise ValueError(f"a list of more than {MAX_LIST_NUMBERS:,} numbers is too large to make a tensor")
+        item = item[0]
 
 
 def scalar(v):

@@ -11,7 +11,10 @@ import re
 from ..errors import Span
 from . import nodes as N
 
-_CONST = r'(?:[A-Za-z_]\w*\'*|-?\d+|"[^"\\\n]*")'
+# The most digits an integer literal may have (Python's own limit on converting decimal text to an int); a
+# longer one is left to the parser, which says so.
+MAX_INT_DIGITS = 4300
+_CONST = rf'(?:[A-Za-z_]\w*\'*|-?\d{{1,{MAX_INT_DIGITS}}}(?!\d)|"[^"\\\n]*")'
 _FACT = re.compile(rf'([ \t]*)([A-Za-z_]\w*\'*)\([ \t]*({_CONST}(?:[ \t]*,[ \t]*{_CONST})*)[ \t]*\)'
                    rf'[ \t]*;?[ \t]*(?://[^\n]*)?')
 _ARG = re.compile(_CONST)

@@ -11,7 +11,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as N
 from ..errors import Span, TensorLogicSyntaxError, located, source_line
-from .facts import split_facts
+from .facts import MAX_INT_DIGITS, split_facts
 from .grammar import GRAMMAR
 
 # Deepest bracket nesting accepted; keeps every later tree walk far from Python's recursion limit.
@@ -572,7 +572,12 @@ def _check_target(target):
 
 def _number(tok):
     text = str(tok)
-    return int(text) if text.isdigit() else float(text)
+    if not text.isdigit():
+        return float(text)
+    if len(text) > MAX_INT_DIGITS:
+        raise _SyntaxProblem(f"an integer literal of {len(text):,} digits is too long (at most {MAX_INT_DIGITS})",
+                             _tok_span(tok))
+    return int(text)
 
 
 def _unquote(tok) -> str:

@@ -1,0 +1,100 @@
+"""Hostile programs given to `tl run` (an attack on the command line): huge literals, arithmetic whose values
+double every step, lists that share their items, chains of thousands of definitions, files written on Windows,
+engine errors under a statement. Each ends in a located error (file:line:col, the line, a caret) on stderr, or
+runs; never a Python traceback, a hang or the memory of the machine."""
+import io
+import time
+
+import pytest
+
+import tensorlogic
+from tensorlogic import lang
+from tensorlogic.lang import cli
+from tensorlogic.lang.run.runtime import Runtime
+
+CHAIN = 1200  # equations each reading the next: past the interpreter's stack (about 850 deep)
+
+HOSTILE = {
+    "literal.tl": ("let x = 1" + "0" * 5000 + "\n", 1, "integer literal of 5,001 digits"),
+    "fact_literal.tl": ("E(" + "9" * 5000 + ")\n", 1, "integer literal of 5,000 digits"),
+    "fact_int64.tl": ("E(99999999999999999999999)\nE(x)?\n", 1, "outside the 64-bit range"),
+    "power.tl": ("let x = 10 ^ 100000000\nprint(x)\n", 1, "more than 10,000 bits"),
+    "tower.tl": ("let x = 2 ^ 2 ^ 2 ^ 2 ^ 2 ^ 2\n", 1, "more than 10,000 bits"),
+    "squaring.tl": ("let x = 2\nfor i in range(100) { x = x * x }\n", 2, "more than 10,000 bits"),
+    "doubling.tl": ("let x = 1\nfor i in range(20000) { x = x + x }\n", 2, "more than 10,000 bits"),
+    "strings.tl": ('let s = "ab"\nfor i in range(80) { s = s + s }\n', 2, "a string of more than"),
+    "repeat.tl": ('let s = "ab" * 10000000000000\n', 1, "a string of more than"),
+    "shared_list.tl": ("let x = [1]\nfor i in range(40) { x = [x, x] }\nlet y = x * 2\n", 3, "too large to make"),
+    "chain.tl": ("tensor X0: float16[3] = [1, 2, 3]\n" + "".join(f"X{k + 1}[i] = X{k}[i] + 1\n" for k in range(CHAIN))
+                 + f"X{CHAIN}?\n", None, "nests deeper than the interpreter's stack"),
+    # the engine's own MemoryError (2 TB of products), given the statement's location instead of a traceback
+    "blowup.tl": ("tensor A: float16[1000, 1000] = ones(1000, 1000)\nB[a, b, c, d] = A[a, b] A[c, d]\n"
+                  "print(sum(B))\n", 2, "MemoryError"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_programs_end_in_a_located_error(tmp_path, capsys, name):
+    source, line, fragment = HOSTILE[name]
+    path = tmp_path / name
+    path.write_text(source)
+    start = time.monotonic()
+    assert cli.main(["run", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert time.monotonic() - start < 30
+    first = err.splitlines()[0]
+    assert "Traceback" not in err and first.startswith(f"{path}:") and fragment in first, err[:2000]
+    if line is not None:
+        assert first.startswith(f"{path}:{line}:"), first
+    assert err.splitlines()[-1].strip().startswith("^"), err[-300:]  # the caret under the source line
+
+
+def test_a_printed_list_that_shares_its_items_is_cut_short(tmp_path, capsys):
+    path = tmp_path / "print.tl"
+    path.write_text("let x = [1]\nfor i in range(60) { x = [x, x] }\nprint(x)\n")  # 2^60 numbers
+    assert cli.main(["run", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[[[[") and "..." in out and len(out) < 200_000
+
+
+@pytest.mark.parametrize("raw", [b"\xef\xbb\xbfP(a)\r\nP(x)?\r\n", b"P(a)\rP(x)?\r"], ids=["bom_crlf", "cr"])
+def test_files_written_on_windows_and_old_macs_run(tmp_path, capsys, raw):
+    path = tmp_path / "prog.tl"
+    path.write_bytes(raw)
+    assert cli.main(["run", str(path)]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.strip() == "x = a"
+
+
+def test_host_tensors_are_capped_at_the_free_memory(tmp_path, capsys):
+    """A shape below the machine's memory but above what is free met the kernel's out-of-memory killer; tl run
+    caps the host allocator at MemAvailable (here a pretend 64 MiB) and puts the previous limit back after."""
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 1000000 kB\nMemAvailable: 65536 kB\n")
+    before = tensorlogic.memory.stats("cpu")["limit_bytes"]
+    cli._cap_host_memory(str(meminfo))
+    try:
+        assert tensorlogic.memory.stats("cpu")["limit_bytes"] == 64 << 20
+        with pytest.raises(MemoryError, match="limit"):
+            tensorlogic.zeros(8192, 8192)  # 128 MiB
+    finally:
+        tensorlogic.memory.set_limit(before, "cpu")
+    assert cli._available_memory(str(tmp_path / "none")) is None
+    path = tmp_path / "small.tl"
+    path.write_text("print(1)\n")
+    assert cli.main(["run", str(path)]) == 0
+    assert tensorlogic.memory.stats("cpu")["limit_bytes"] == before
+
+
+def test_a_chain_of_rules_reads_its_dependencies_once_each(monkeypatch):
+    """Every definition walked all it read, through the whole chain: 1,000 chained rules took 8 s and 20,000 an
+    hour (direct_reads n^2 / 2 times); now each definition's reads are walked a few times."""
+    calls = []
+    direct_reads = Runtime.direct_reads
+    monkeypatch.setattr(Runtime, "direct_reads", lambda self, name: calls.append(name) or direct_reads(self, name))
+    n = 300
+    src = "P0(a)\n" + "".join(f"P{k + 1}(x) <- P{k}(x)\n" for k in range(n)) + f"P{n}(x)?\n"
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    lang.run(src, "chain.tl")
+    assert out.getvalue().strip() == "x = a"
+    assert len(calls) < 10 * n, len(calls)
