@@ -226,8 +226,9 @@ def test_makemore_script(rng, tmp_path, monkeypatch):
 
 def test_mingpt_adder(rng, tmp_path, monkeypatch):
     """minGPT's adder project from the same f16 weights in both libraries, the dataset's torch.randperm replayed (the
-    Trainer's RandomSampler draws each library's own batches). Over 12 data seeds (2026-12-06) the means of the 61
-    step losses agreed within 3.0%. Then both evaluate our trained weights on the 500 test sums, greedily: the same
+    Trainer's RandomSampler draws each library's own batches). Over 60 data seeds (2026-12-07) the means of the 61
+    step losses differed by 1.9% (root mean square; largest 6.3%, and 2 of the 60 past the 5% this test first
+    allowed, as CI's seed 1143566076 was at 5.03%): 10% is 5.3 of those. Then both evaluate our trained weights on the 500 test sums, greedily: the same
     score in all 12 (f16's rounding may break a near tie of two digits the other way)."""
     config = prog_mingpt.model_config(vocab_size=10, block_size=6)
     theirs, ours = twins(rng, prog_mingpt.build, config)
@@ -240,7 +241,7 @@ def test_mingpt_adder(rng, tmp_path, monkeypatch):
         runs[lib] = prog_mingpt_adder.main(lib, str(tmp_path / lib.__name__), [
             "--trainer.max_iters=61", "--system.seed=%d" % perm_seed, "--trainer.num_workers=%d" % workers], model=model)
     (t_losses, _, _, _), (l_losses, l_evals, log, (train_set, test_set)) = runs[torch], runs[tl]
-    close(np.mean(l_losses), np.mean(t_losses), rel=0.05)
+    close(np.mean(l_losses), np.mean(t_losses), rel=0.10)
     assert [it for it, _, _ in l_evals] == [0, 30, 60] and len(l_losses) == 61
     written = json.loads((tmp_path / "tensorlogic" / "config.json").read_text())
     assert written["trainer"]["max_iters"] == 61 and written["system"]["seed"] == perm_seed
