@@ -123,12 +123,15 @@ def test_resize_errors(device):
 # ---- new, is_cpu, retains_grad, is_inference -----------------------------------------------------------------------
 def test_new_matches_torch(device):
     ours, theirs = tl.zeros(2, 3, device=device), torch.zeros(2, 3)
-    for args in [(), (2, 3), (0,), ([1, 2],), ([[1.5, 2]],)]:
+    for args in [(), (2, 3), (0,), ([1, 2],), ([[1.5, 2]],), ((1, 2),), ((4.5, -1, 3),), (((1, 2), (3, 4)),), ((),),
+                 ([],)]:
         got, want = ours.new(*args), theirs.new(*args)
-        assert got.shape == tuple(want.shape) and got.dtype == tl.float16 and got.device == ours.device
-        if args and isinstance(args[0], list):
+        assert got.shape == tuple(want.shape) and got.dtype == tl.float16 and got.device == ours.device, args
+        if args and isinstance(args[0], (list, tuple)):
             assert_equal(got, want.numpy().astype(np.float16))
-    assert ours.new(ours.shape).shape == (2, 3)  # shapes are plain tuples here: sizes (see Tensor.new)
+    for sizes in (ours.shape, ours.size(), ours.shape[1:], (1,) + ours.shape, ours.shape + (1,), tl.Size([4])):
+        want = theirs.new(torch.Size(sizes)).shape
+        assert type(sizes) is tl.Size and ours.new(sizes).shape == tuple(want), sizes  # a Size: sizes, as in torch
     assert ours.new(np.array([1, 2])).tolist() == [1.0, 2.0]
     longs = tl.tensor([1, 2], device=device)
     assert longs.new([3.7]).dtype == tl.int64 and longs.new([3.7]).tolist() == torch.tensor([1]).new([3.7]).tolist()
