@@ -4,6 +4,7 @@ the legacy Tensor.new, is_cpu / retains_grad / is_inference, the complex-number 
 hardshrink / fix, put / index_reduce (values and gradients), and the random fills random_ log_normal_ cauchy_
 geometric_ (their laws and PyTorch's errors)."""
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -163,7 +164,45 @@ def test_is_cpu_retains_grad_is_inference(device):
         with tl.no_grad():
             assert tl.is_inference_mode_enabled()
     assert not tl.is_inference_mode_enabled()
-    assert not made.is_inference() and not tl.is_inference(made)  # ordinary tensors (see inference_mode)
+    assert made.is_inference() and tl.is_inference(made)
+
+
+def _inference_marks(lib, device, values):
+    """is_inference() of tensors made in and out of inference mode, by allocation, views, copies and threads."""
+    kw = {"device": device} if lib is tl else {}
+    made = {"before": lib.ones(3, **kw)}
+    before = made["before"]
+    layer = lib.nn.Linear(3, 2).to(device) if lib is tl else lib.nn.Linear(3, 2)
+
+    @lib.inference_mode()
+    def predict(x):
+        return layer(x)
+
+    with lib.inference_mode():
+        made.update(ones=lib.ones(3, **kw), sum=before + 1, view=before.view(-1), index=before[1:],
+                    detached=before.detach(), data=lib.tensor(values, **kw), numpy=lib.from_numpy(values.copy()),
+                    layer=layer(before))
+        made["view_of_new"] = made["ones"].view(1, 3)
+        made["clone"] = before.clone()
+        with lib.inference_mode(False):
+            made["inside_false"] = lib.ones(2, **kw)
+        with lib.no_grad():
+            made["no_grad_inside"] = before * 2
+        thread_made = []
+        worker = threading.Thread(target=lambda: thread_made.append(lib.ones(2, **kw)))
+        worker.start()
+        worker.join()
+        made["other_thread"] = thread_made[0]
+    made.update(after_op=made["ones"] + 1, after_view=made["ones"][1:], after_detach=made["ones"].detach(),
+                decorated=predict(before), after=lib.ones(2, **kw))
+    return {name: t.is_inference() for name, t in made.items()}
+
+
+def test_is_inference_marks_as_torchs(device, rng):
+    values = f16_randn(rng, (3,))
+    ours, theirs = _inference_marks(tl, device, values), _inference_marks(torch, device, values)
+    assert ours == theirs, {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+    assert ours["ones"] and not ours["view"]  # (both kinds occur)
 
 
 # ---- complex-number methods on real tensors ------------------------------------------------------------------------
