@@ -129,10 +129,10 @@ class Module:
         if "_parameters" not in d:
             raise AttributeError("cannot assign attributes before Module.__init__() is called")
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif isinstance(value, Buffer) and name not in self._parameters:
             self.register_buffer(name, value, value.persistent)
@@ -151,10 +151,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Drops `name` from the attributes and the tables other than `keep`: a name registered again in its own table
+        keeps its place there, as in PyTorch (tying a decoder's weight to an embedding leaves the state_dict's and
+        parameters()' order as it was)."""
         self.__dict__.pop(name, None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+            if table is not keep:
+                table.pop(name, None)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -173,7 +177,7 @@ class Module:
         """Registers `param` (a Parameter, or None for a declared but absent one) under `name`."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' (Parameter or None expected)")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -181,7 +185,7 @@ class Module:
         with the module and is saved in state_dict unless persistent=False."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot register {type(tensor).__name__} as buffer '{name}' (Tensor or None expected)")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor.plain() if isinstance(tensor, Buffer) else tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -192,7 +196,7 @@ class Module:
         """Registers a child module (or None) under `name`; register_module is the same method."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module")
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
