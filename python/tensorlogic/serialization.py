@@ -6,21 +6,34 @@ dicts, lists and tuples, the key types and the non-tensor values (numbers, strin
 in the metadata entry "tensorlogic.structure", from which tl.load rebuilds the object. A file without it
 (written by another program) loads as a flat dict of tensors.
 
+A whole nn.Module (torch.save(model, path)), alone or inside the saved object, is stored as its class's name and its
+attributes, and rebuilt from that class by tl.load; no code is stored or loaded (serialization_modules.py says what
+a module may hold). Its tensors are stored under their state_dict keys, once each: tensors and modules met again
+(tied weights) are references, so they come back shared. SPEC §5 makes tl.save safetensors, and this keeps it so:
+a PyTorch pickle could restore any object, which is why PyTorch's own torch.load refuses whole modules by default.
+
 Both take a path or a binary file object, as torch.save / torch.load do. A file that is not a well-formed
 checkpoint raises SerializationError naming it and what is wrong: the header's declared length is checked
 against the file's size before it is read, the safetensors library checks every tensor's offsets against
 the data the file holds, and the structure metadata is checked node by node (it may only refer to tensors
 of the file). PyTorch's own formats (zip or pickle) are recognised and the message says how to convert."""
+import inspect
 import json
 import numbers
 import os
 import struct
+from collections import OrderedDict
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load as _load_bytes, save as _save_bytes, save_file
 
+from .device import device as _device
+from .dtypes import _BY_NAME, dtype as _dtype
 from .errors import PrecisionOverflowError, SerializationError
+from .nn.module import Module
+from .nn.parameter import Parameter
+from .serialization_modules import fill_module, global_name, is_table, module_attributes, new_module, resolve_global
 from .tensor import Tensor
 
 _STRUCTURE = "tensorlogic.structure"
@@ -37,14 +50,32 @@ _FOREIGN = ((b"PK\x03\x04", "a zip archive (PyTorch's torch.save format); " + _T
             (b"\x89HDF", "an HDF5 file, not a safetensors file"))
 
 
-def _encode(obj, path, arrays, depth=0):
+def _encode(obj, path, arrays, memo, depth=0, in_module=False):
+    """The structure node of obj. memo (id -> (reference, obj)) holds the modules met so far and the tensors met
+    inside modules: met again, they become references (tied weights stay tied). Tensors outside modules are stored
+    at their own keys each time, so a state_dict's file keeps every key for other safetensors readers."""
     # np.asarray(order="C"), not np.ascontiguousarray, which makes a 0-d array (a BatchNorm's
     # num_batches_tracked, a loss) 1-d.
     if depth > _MAX_DEPTH:  # what tl.load would refuse; a list that contains itself ends here too
         raise ValueError(f"tl.save: the object nests deeper than {_MAX_DEPTH} levels (at '{path[:200]}...'; does it "
                          "contain itself?)")
+    if id(obj) in memo:
+        return {"ref": memo[id(obj)][0]}
+    if isinstance(obj, Module):
+        memo[id(obj)] = (f"module:{path}", obj)
+        items = []
+        for name, value in module_attributes(obj, path).items():
+            inner = path if is_table(name) else (f"{path}.{name}" if path else name)  # state_dict keys for tensors
+            items.append([name, _encode(value, inner, arrays, memo, depth + 1, True)])
+        return {"module": [global_name(type(obj), path), memo[id(obj)][0], {"dict": items}]}
     if isinstance(obj, Tensor):
-        return {"tensor": _put(path, np.asarray(obj.numpy(), order="C"), arrays)}
+        key = _put(path, np.asarray(obj.numpy(), order="C"), arrays)
+        if not in_module:
+            return {"tensor": key}
+        memo[id(obj)] = (key, obj)
+        if isinstance(obj, Parameter):
+            return {"parameter": [key, bool(obj.requires_grad)]}
+        return {"tensor": key}
     if isinstance(obj, np.ndarray):
         return {"array": _put(path, np.asarray(obj, order="C"), arrays)}
     if isinstance(obj, dict):
@@ -52,15 +83,25 @@ def _encode(obj, path, arrays, depth=0):
         for k, v in obj.items():
             if not isinstance(k, (str, int)) or isinstance(k, bool):
                 raise TypeError(f"tl.save: dict keys must be str or int, got {type(k).__name__} at '{path}'")
-            items.append([k, _encode(v, f"{path}.{k}" if path else str(k), arrays, depth + 1)])
-        return {"dict": items}
-    if isinstance(obj, (list, tuple)):
-        kind = "tuple" if isinstance(obj, tuple) else "list"
-        return {kind: [_encode(v, f"{path}.{i}" if path else str(i), arrays, depth + 1) for i, v in enumerate(obj)]}
+            items.append([k, _encode(v, f"{path}.{k}" if path else str(k), arrays, memo, depth + 1, in_module)])
+        return {"odict" if isinstance(obj, OrderedDict) else "dict": items}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        kind = "list" if isinstance(obj, list) else "tuple" if isinstance(obj, tuple) else "set"
+        if kind == "set":  # (sorted by their repr, so that a file does not depend on the hash seed)
+            obj = sorted(obj, key=repr)
+        return {kind: [_encode(v, f"{path}.{i}" if path else str(i), arrays, memo, depth + 1, in_module)
+                       for i, v in enumerate(obj)]}
     if obj is None or isinstance(obj, (bool, str)) or isinstance(obj, numbers.Real):  # (JSON has no complex)
         return {"value": obj.item() if isinstance(obj, np.generic) else obj}
+    if isinstance(obj, _device):
+        return {"device": str(obj)}
+    if isinstance(obj, _dtype):
+        return {"dtype": obj.name}
+    if in_module and (inspect.isclass(obj) or inspect.isroutine(obj)):
+        return {"global": global_name(obj, path)}
     raise TypeError(f"tl.save: cannot store a {type(obj).__name__} (at '{path or '<root>'}'); tensors, numpy arrays, "
-                    "dicts, lists, tuples, numbers, strings and None can be saved")
+                    "dicts, lists, tuples, sets, numbers, strings, None, devices, dtypes and whole nn.Modules can be "
+                    "saved")
 
 
 def _put(path, array, arrays):
@@ -72,14 +113,14 @@ def _put(path, array, arrays):
 
 
 def save(obj, f):
-    """Writes `obj` (a tensor, or nested dicts/lists of tensors and plain values) in the safetensors format
-    to `f`, a path or a binary file object (open for writing)."""
-    if callable(getattr(obj, "state_dict", None)):  # a whole module or optimizer: its code cannot be stored
+    """Writes `obj` (a tensor, a whole nn.Module, or nested dicts/lists of tensors, modules and plain values) in the
+    safetensors format to `f`, a path or a binary file object (open for writing)."""
+    if callable(getattr(obj, "state_dict", None)) and not isinstance(obj, Module):  # an optimizer, a scheduler
         raise TypeError(f"tl.save: cannot store a whole {type(obj).__name__} object (safetensors holds tensors, not "
                         f"code); save its state_dict() instead: tl.save(obj.state_dict(), path), and restore it with "
                         f"load_state_dict(tl.load(path))")
     arrays = {}
-    metadata = {_STRUCTURE: json.dumps(_encode(obj, "", arrays))}
+    metadata = {_STRUCTURE: json.dumps(_encode(obj, "", arrays, {}))}
     if isinstance(f, (str, os.PathLike)):
         try:
             save_file(arrays, os.fspath(f), metadata=metadata)
@@ -94,7 +135,10 @@ def save(obj, f):
 def load(f, map_location=None, weights_only=True):
     """Reads a file written by tl.save (the same nesting back), or any safetensors file (a flat dict of
     tensors), from `f`: a path or a binary file object (read from its current position to its end).
-    weights_only is accepted for PyTorch's signature: a safetensors file holds only data, never code."""
+    A whole module comes back as an instance of its class, which the program must have imported (tl.load imports
+    nothing), with its tensors on the default device (or on map_location). weights_only is accepted for PyTorch's
+    signature and changes nothing: a safetensors file holds only data, never code, so whole modules load either
+    way (PyTorch's weights_only=True refuses them because its pickles could hold any code)."""
     if isinstance(f, (str, os.PathLike)):
         name, data = os.fspath(f), None
     elif hasattr(f, "read"):
@@ -115,11 +159,13 @@ def load(f, map_location=None, weights_only=True):
         else:
             arrays = _load_bytes(data)
         if _STRUCTURE in metadata:
-            obj = _decode(_structure(metadata[_STRUCTURE]), arrays, 0)
+            obj = _decode(_structure(metadata[_STRUCTURE]), arrays, 0, {})
         else:
             obj = {k: Tensor(v) for k, v in arrays.items()}  # other dtypes convert with the f16/integer range checks
     except (SerializationError, PrecisionOverflowError):
         raise
+    except ImportError as error:  # a module's class whose module the program has not imported
+        raise SerializationError(f"{name}: {error}") from None
     except (SafetensorError, TypeError, ValueError, OverflowError, KeyError, RecursionError, UnicodeError) as error:
         raise SerializationError(f"{name}: not a valid checkpoint: {error}") from None
     return _move(obj, map_location) if map_location is not None else obj
@@ -164,39 +210,77 @@ def _structure(text):
         raise ValueError(f"malformed {_STRUCTURE} metadata: {error}") from None
 
 
-def _decode(node, arrays, depth):
-    """The object a structure node describes; every node is checked (the metadata may be hostile)."""
+def _decode(node, arrays, depth, memo):
+    """The object a structure node describes; every node is checked (the metadata may be hostile). memo: the
+    tensors and modules decoded so far, by the reference a later "ref" node gives."""
     if depth > _MAX_DEPTH:
         raise ValueError(f"{_STRUCTURE} metadata nests deeper than {_MAX_DEPTH} levels")
     if not isinstance(node, dict) or len(node) != 1:
         raise ValueError(f"{_STRUCTURE} metadata: a node must be an object with one key, got {str(node)[:80]}")
     ((kind, value),) = node.items()
+    if kind == "parameter":
+        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], bool)):
+            raise ValueError(f"{_STRUCTURE} metadata: a parameter node must hold [key, requires_grad]")
+        memo[value[0]] = Parameter(_array(value[0], arrays), requires_grad=value[1])
+        return memo[value[0]]
     if kind in ("tensor", "array"):
-        if not isinstance(value, str) or value not in arrays:
-            raise ValueError(f"{_STRUCTURE} metadata refers to {str(value)[:80]!r}, which is not a tensor of the file")
-        return Tensor(arrays[value]) if kind == "tensor" else arrays[value]
+        array = _array(value, arrays)
+        if kind == "array":
+            return array
+        memo[value] = Tensor(array)
+        return memo[value]
+    if kind == "ref":
+        if not isinstance(value, str) or value not in memo:
+            raise ValueError(f"{_STRUCTURE} metadata: a reference to {str(value)[:80]!r}, which comes before nothing")
+        return memo[value]
     if kind == "value":
         if value is not None and not isinstance(value, (bool, int, float, str)):
             raise ValueError(f"{_STRUCTURE} metadata: a value must be a number, a string, a bool or null")
         return value
+    if kind == "device":
+        return _device(_text(kind, value))
+    if kind == "dtype":
+        if _text(kind, value) not in _BY_NAME:
+            raise ValueError(f"{_STRUCTURE} metadata: unknown dtype {value[:40]!r}")
+        return _BY_NAME[value]
+    if kind == "global":
+        return resolve_global(_text(kind, value))
     if not isinstance(value, list):
         raise ValueError(f"{_STRUCTURE} metadata: a {str(kind)[:40]} node must hold a list")
-    if kind == "dict":
-        out = {}
+    if kind == "module":
+        if len(value) != 3 or not isinstance(value[1], str) or not isinstance(value[2], dict) or list(value[2]) != [
+                "dict"]:
+            raise ValueError(f"{_STRUCTURE} metadata: a module node must hold [class name, reference, dict node]")
+        module = memo[value[1]] = new_module(value[0])  # in the memo first: its attributes may refer back to it
+        return fill_module(module, _decode(value[2], arrays, depth + 1, memo))
+    if kind in ("dict", "odict"):
+        out = {} if kind == "dict" else OrderedDict()
         for item in value:
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
                     and not isinstance(item[0], bool)):
                 raise ValueError(f"{_STRUCTURE} metadata: a dict item must be a [str or int key, node] pair")
-            out[item[0]] = _decode(item[1], arrays, depth + 1)
+            out[item[0]] = _decode(item[1], arrays, depth + 1, memo)
         return out
-    if kind in ("list", "tuple"):
-        items = [_decode(v, arrays, depth + 1) for v in value]
-        return items if kind == "list" else tuple(items)
+    if kind in ("list", "tuple", "set"):
+        items = [_decode(v, arrays, depth + 1, memo) for v in value]
+        return items if kind == "list" else tuple(items) if kind == "tuple" else set(items)
     raise ValueError(f"{_STRUCTURE} metadata: unknown node kind {str(kind)[:40]!r}")
 
 
+def _array(key, arrays):
+    if not isinstance(key, str) or key not in arrays:
+        raise ValueError(f"{_STRUCTURE} metadata refers to {str(key)[:80]!r}, which is not a tensor of the file")
+    return arrays[key]
+
+
+def _text(kind, value):
+    if not isinstance(value, str):
+        raise ValueError(f"{_STRUCTURE} metadata: a {kind} node must hold a string")
+    return value
+
+
 def _move(obj, device):
-    if isinstance(obj, Tensor):
+    if isinstance(obj, (Tensor, Module)):
         return obj.to(device)
     if isinstance(obj, dict):
         return {k: _move(v, device) for k, v in obj.items()}
