@@ -119,6 +119,28 @@ def test_lbfgs_strong_wolfe_follows_torch(device, rng):
     assert lopt.state[lw]["n_iter"] >= 3 and lopt.state[lw]["func_evals"] > lopt.state[lw]["n_iter"]
 
 
+def test_lbfgs_strong_wolfe_steps_back_from_an_f16_overflow(device, rng):
+    """A trial step whose loss overflows f16 (inf: PyTorch's float32 loss is only large there) is a step too long:
+    the search shrinks it, as PyTorch's does from its large loss, where the cubic through inf gave NaN steps and
+    NaN weights. Both end at the minimum."""
+    start = float(rng.uniform(0.5, 0.8))
+    tw, lw = torch.tensor([start], requires_grad=True), nn.Parameter(tl.tensor([start], device=device))
+    results = []
+    for lib, w in ((torch, tw), (tl, lw)):
+        opt = lib.optim.LBFGS([w], lr=10, max_iter=20, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = ((w * 300) ** 2).sum() / 1000  # past |w| = 0.85 the square overflows f16
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        results.append(float(w.detach().cpu().numpy()[0]))
+    assert all(np.isfinite(results)) and abs(results[1]) <= 2e-3 and abs(results[0]) <= 2e-3, (start, results)
+
+
 def _lrs(module, make, steps, metric=None):
     p = torch.nn.Parameter(torch.zeros(1)) if module is torch.optim else nn.Parameter(tl.zeros(1))
     opt = module.SGD([p], lr=0.1, momentum=0.9)
