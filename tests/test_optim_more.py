@@ -119,10 +119,12 @@ def test_lbfgs_strong_wolfe_follows_torch(device, rng):
     assert lopt.state[lw]["n_iter"] >= 3 and lopt.state[lw]["func_evals"] > lopt.state[lw]["n_iter"]
 
 
-def test_lbfgs_strong_wolfe_steps_back_from_an_f16_overflow(device, rng):
-    """A trial step whose loss overflows f16 (inf: PyTorch's float32 loss is only large there) is a step too long:
-    the search shrinks it, as PyTorch's does from its large loss, where the cubic through inf gave NaN steps and
-    NaN weights. Both end at the minimum."""
+@pytest.mark.parametrize("overflow", ["inf", "nan"])
+def test_lbfgs_strong_wolfe_steps_back_from_an_f16_overflow(device, rng, overflow):
+    """A trial step whose loss overflows f16 (inf, or NaN where infinities cancel: PyTorch's float32 loss is only
+    large there) is a step too long: the search shrinks it, as PyTorch's does from its large loss, where the cubic
+    through inf gave NaN steps, and a NaN loss was taken for the lower end of the bracket; both ended in NaN
+    weights. Both end at the minimum."""
     start = float(rng.uniform(0.5, 0.8))
     tw, lw = torch.tensor([start], requires_grad=True), nn.Parameter(tl.tensor([start], device=device))
     results = []
@@ -131,7 +133,8 @@ def test_lbfgs_strong_wolfe_steps_back_from_an_f16_overflow(device, rng):
 
         def closure():
             opt.zero_grad()
-            loss = ((w * 300) ** 2).sum() / 1000  # past |w| = 0.85 the square overflows f16
+            square = (w * 300) ** 2  # past |w| = 0.85 the square overflows f16
+            loss = square.sum() / 1000 + ((square - square).sum() if overflow == "nan" else 0)
             loss.backward()
             return loss
 

@@ -28,6 +28,11 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     return min(max(minimum, low), high)
 
 
+def _not_above(f1, f2):
+    """Whether loss f1 is at most f2, a loss that is not finite (f16's overflow, or NaN) counting as the worst."""
+    return math.isfinite(f1) and (f1 <= f2 or not math.isfinite(f2))
+
+
 def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
     """Finds a step t along d that satisfies the strong Wolfe conditions from loss f, gradient g and slope
     gtd = g.d at t = 0. evaluate(t) -> (loss, flat gradient) at the start point + t d.
@@ -65,7 +70,7 @@ def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e
 
     # Zoom: shrink the bracket (low: the end with the lower loss) by cubic steps until the conditions hold.
     insufficient_progress = False
-    low, high = (0, 1) if len(bracket) == 1 or bracket_f[0] <= bracket_f[-1] else (1, 0)
+    low, high = (0, 1) if len(bracket) == 1 or _not_above(bracket_f[0], bracket_f[-1]) else (1, 0)
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
             break
@@ -86,7 +91,7 @@ def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e
         ls_iter += 1
         if not math.isfinite(f_new) or f_new > f + c1 * t * gtd or f_new >= bracket_f[low]:
             bracket[high], bracket_f[high], bracket_g[high], bracket_gtd[high] = t, f_new, g_new, gtd_new
-            low, high = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+            low, high = (0, 1) if _not_above(bracket_f[0], bracket_f[1]) else (1, 0)
         else:
             if abs(gtd_new) <= -c2 * gtd:
                 done = True
