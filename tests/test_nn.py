@@ -105,6 +105,12 @@ def test_registering_a_name_again_keeps_its_place_as_in_torch():
     assert orders[0] == orders[1]
 
 
+def test_identity_takes_any_arguments_as_torchs():
+    x = tl.ones(2, 3)
+    assert nn.Identity(54, unused_argument1=0.1)(x) is x
+    assert repr(nn.Identity(3, a=1)) == repr(torch.nn.Identity(3, a=1))
+
+
 def test_sequential_and_module_list_change_as_torchs():
     def layers(lib):
         return [lib.ReLU(), lib.Tanh(), lib.Sigmoid(), lib.GELU(), lib.Identity()]

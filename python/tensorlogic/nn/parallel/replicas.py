@@ -120,7 +120,7 @@ class DataParallel(Module):
             return self.module(*inputs, **kwargs)
         source = self.device_ids[0]
         for name, t in list(self.module.named_parameters()) + list(self.module.named_buffers()):
-            if str(t.device) != source:
+            if t.device != source:  # (a device compares with its name: 'cuda' is 'cuda:0')
                 raise RuntimeError(f"module must have its parameters and buffers on device {source} (device_ids[0]) "
                                    f"but found one of them ('{name}') on device: {t.device}")
         inputs, kwargs = scatter_kwargs(inputs, kwargs, self.device_ids, self.dim)
