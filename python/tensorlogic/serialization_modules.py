@@ -66,7 +66,7 @@ def global_name(obj, path):
                         f"it; define it at the top level of a module, or {_ADVICE}")
     try:
         found = _lookup(module, qualname)
-    except ImportError:
+    except (ImportError, ValueError):  # (a class made at run time, such as a parametrized module's)
         found = None
     if found is not obj and getattr(found, "__wrapped__", None) is not obj:  # (the name may give its checked form)
         raise TypeError(f"tl.save: {module}.{qualname} (at '{where}') is not what that name gives when looked up "
