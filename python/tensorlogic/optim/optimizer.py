@@ -73,7 +73,12 @@ def _check_option_types(group, owner):
 
 
 class Optimizer:
-    """Base class: subclasses set `_kind` and `_slot_names(group)`, and map a group to OptimizerParams."""
+    """The base of the optimizers, as torch.optim.Optimizer: param_groups, state, step, zero_grad, state_dict and
+    load_state_dict. `state` is a defaultdict keyed by parameter; for the native kinds (SGD, Adam, AdamW, RMSprop,
+    Lion) each entry reads as torch.optim's, with its key names ('step', 'exp_avg', 'exp_avg_sq', 'momentum_buffer',
+    'square_avg', ...): each slot a float16 copy of the live float32 state, made at each read (state_dict() gives
+    the exact values; assigning an entry stores into the optimizer). Subclasses with a native kernel set `_kind` and
+    `_slot_names(group)` and map a group to OptimizerParams; others (host.py's) keep their own entries."""
 
     _kind = None
     _listed_step = True  # whether state[p] lists 'step' (torch.optim's SGD keeps no count)
