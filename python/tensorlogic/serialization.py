@@ -37,6 +37,7 @@ from .serialization_modules import fill_module, global_name, is_table, module_at
 from .tensor import Tensor
 
 _STRUCTURE = "tensorlogic.structure"
+_DEVICES = "tensorlogic.devices"  # {tensor key: the device it was saved from}, for the tensors not on the CPU
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit on its JSON header
 _MAX_DEPTH = 200  # nesting of the structure metadata (far below Python's recursion limit)
 _TO_SAFETENSORS = ("convert it with PyTorch: `from safetensors.torch import save_file; "
@@ -70,6 +71,8 @@ def _encode(obj, path, arrays, memo, depth=0, in_module=False):
         return {"module": [global_name(type(obj), path), memo[id(obj)][0], {"dict": items}]}
     if isinstance(obj, Tensor):
         key = _put(path, np.asarray(obj.numpy(), order="C"), arrays)
+        if obj._a.device != "cpu":  # the location a map_location dict or function is given at load
+            arrays.devices[key] = obj._a.device
         if not in_module:
             return {"tensor": key}
         memo[id(obj)] = (key, obj)
@@ -104,6 +107,14 @@ def _encode(obj, path, arrays, memo, depth=0, in_module=False):
                     "saved")
 
 
+class _Written(dict):
+    """The arrays tl.save writes, by key, and the devices of the tensors among them that were not on the CPU."""
+
+    def __init__(self):
+        super().__init__()
+        self.devices = {}
+
+
 def _put(path, array, arrays):
     key = path or "tensor"
     if key in arrays:
@@ -119,15 +130,17 @@ def save(obj, f):
         raise TypeError(f"tl.save: cannot store a whole {type(obj).__name__} object (safetensors holds tensors, not "
                         f"code); save its state_dict() instead: tl.save(obj.state_dict(), path), and restore it with "
                         f"load_state_dict(tl.load(path))")
-    arrays = {}
-    metadata = {_STRUCTURE: json.dumps(_encode(obj, "", arrays, {}))}
+    written = _Written()
+    metadata = {_STRUCTURE: json.dumps(_encode(obj, "", written, {}))}
+    if written.devices:
+        metadata[_DEVICES] = json.dumps(written.devices)
     if isinstance(f, (str, os.PathLike)):
         try:
-            save_file(arrays, os.fspath(f), metadata=metadata)
+            save_file(written, os.fspath(f), metadata=metadata)
         except SafetensorError as error:  # the library's I/O errors (a missing folder, a directory) as OSError
             raise OSError(f"tl.save: cannot write {os.fspath(f)!r}: {error}") from None
     elif hasattr(f, "write"):
-        f.write(_save_bytes(arrays, metadata=metadata))
+        f.write(_save_bytes(written, metadata=metadata))
     else:
         raise TypeError(f"tl.save: f must be a path or a binary file object, got {type(f).__name__}")
 
@@ -136,9 +149,16 @@ def load(f, map_location=None, weights_only=True):
     """Reads a file written by tl.save (the same nesting back), or any safetensors file (a flat dict of
     tensors), from `f`: a path or a binary file object (read from its current position to its end).
     A whole module comes back as an instance of its class, which the program must have imported (tl.load imports
-    nothing), with its tensors on the default device (or on map_location). weights_only is accepted for PyTorch's
-    signature and changes nothing: a safetensors file holds only data, never code, so whole modules load either
-    way (PyTorch's weights_only=True refuses them because its pickles could hold any code)."""
+    nothing). Tensors go to the default device, or as map_location says, in torch.load's forms: a device (or its
+    name), a dict from the device a tensor was saved from to the one it goes to ({"cuda:0": "cpu"}; tensors of
+    other devices go to the default one), or a function(tensor on the CPU, the device it was saved from) that
+    returns the tensor to use (`lambda storage, loc: storage` keeps them on the CPU). weights_only is accepted for
+    PyTorch's signature and changes nothing: a safetensors file holds only data, never code, so whole modules load
+    either way (PyTorch's weights_only=True refuses them because its pickles could hold any code)."""
+    if not (map_location is None or callable(map_location) or isinstance(map_location, (str, _device, dict))
+            or hasattr(map_location, "type")):  # (a torch.device)
+        raise TypeError(f"tl.load: map_location must be a device, a dict or a function, got "
+                        f"{type(map_location).__name__}")
     if isinstance(f, (str, os.PathLike)):
         name, data = os.fspath(f), None
     elif hasattr(f, "read"):
@@ -158,17 +178,65 @@ def load(f, map_location=None, weights_only=True):
                 arrays = {k: sf.get_tensor(k) for k in sf.keys()}
         else:
             arrays = _load_bytes(data)
+        source = _Source(arrays, map_location, _saved_devices(metadata))
         if _STRUCTURE in metadata:
-            obj = _decode(_structure(metadata[_STRUCTURE]), arrays, 0, {})
+            obj = _decode(_structure(metadata[_STRUCTURE]), source, 0, {})
         else:
-            obj = {k: Tensor(v) for k, v in arrays.items()}  # other dtypes convert with the f16/integer range checks
+            obj = {k: source.tensor(k) for k in arrays}  # other dtypes convert with the f16/integer range checks
+    except _MapLocationError as error:  # the caller's function raised: its own exception, not the file's fault
+        raise error.__cause__
     except (SerializationError, PrecisionOverflowError):
         raise
     except ImportError as error:  # a module's class whose module the program has not imported
         raise SerializationError(f"{name}: {error}") from None
     except (SafetensorError, TypeError, ValueError, OverflowError, KeyError, RecursionError, UnicodeError) as error:
         raise SerializationError(f"{name}: not a valid checkpoint: {error}") from None
-    return _move(obj, map_location) if map_location is not None else obj
+    return obj
+
+
+class _MapLocationError(Exception):
+    """Carries (as its __cause__) what a map_location function raised, past load's checks of the file."""
+
+
+class _Source:
+    """The file's arrays, and its tensors made where map_location puts them."""
+
+    def __init__(self, arrays, map_location, saved):
+        self.arrays, self.map_location, self.saved = arrays, map_location, saved
+
+    def array(self, key):
+        if not isinstance(key, str) or key not in self.arrays:
+            raise ValueError(f"{_STRUCTURE} metadata refers to {str(key)[:80]!r}, which is not a tensor of the file")
+        return self.arrays[key]
+
+    def tensor(self, key):
+        array, where = self.array(key), self.map_location
+        if where is None:
+            return Tensor(array)
+        location = self.saved.get(key, "cpu")
+        if isinstance(where, dict):
+            target = where.get(location)
+            return Tensor(array) if target is None else Tensor(array, device=str(target))
+        if callable(where):
+            try:
+                placed = where(Tensor(array, device="cpu"), location)
+            except Exception as error:
+                raise _MapLocationError() from error
+            if not isinstance(placed, Tensor):
+                raise _MapLocationError() from TypeError(
+                    f"tl.load: map_location returned a {type(placed).__name__} for '{key}', not a tensor")
+            return placed
+        return Tensor(array, device=str(where))
+
+
+def _saved_devices(metadata):
+    """The file's {tensor key: device it was saved from} (empty when it has none)."""
+    if _DEVICES not in metadata:
+        return {}
+    saved = _structure(metadata[_DEVICES])
+    if not isinstance(saved, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in saved.items()):
+        raise ValueError(f"malformed {_DEVICES} metadata: expected an object of strings")
+    return saved
 
 
 def _header(name, data):
@@ -210,7 +278,7 @@ def _structure(text):
         raise ValueError(f"malformed {_STRUCTURE} metadata: {error}") from None
 
 
-def _decode(node, arrays, depth, memo):
+def _decode(node, source, depth, memo):
     """The object a structure node describes; every node is checked (the metadata may be hostile). memo: the
     tensors and modules decoded so far, by the reference a later "ref" node gives."""
     if depth > _MAX_DEPTH:
@@ -221,13 +289,12 @@ def _decode(node, arrays, depth, memo):
     if kind == "parameter":
         if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], bool)):
             raise ValueError(f"{_STRUCTURE} metadata: a parameter node must hold [key, requires_grad]")
-        memo[value[0]] = Parameter(_array(value[0], arrays), requires_grad=value[1])
+        memo[value[0]] = Parameter(source.tensor(value[0]), requires_grad=value[1])
         return memo[value[0]]
-    if kind in ("tensor", "array"):
-        array = _array(value, arrays)
-        if kind == "array":
-            return array
-        memo[value] = Tensor(array)
+    if kind == "array":
+        return source.array(value)
+    if kind == "tensor":
+        memo[value] = source.tensor(value)
         return memo[value]
     if kind == "ref":
         if not isinstance(value, str) or value not in memo:
@@ -252,38 +319,22 @@ def _decode(node, arrays, depth, memo):
                 "dict"]:
             raise ValueError(f"{_STRUCTURE} metadata: a module node must hold [class name, reference, dict node]")
         module = memo[value[1]] = new_module(value[0])  # in the memo first: its attributes may refer back to it
-        return fill_module(module, _decode(value[2], arrays, depth + 1, memo))
+        return fill_module(module, _decode(value[2], source, depth + 1, memo))
     if kind in ("dict", "odict"):
         out = {} if kind == "dict" else OrderedDict()
         for item in value:
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
                     and not isinstance(item[0], bool)):
                 raise ValueError(f"{_STRUCTURE} metadata: a dict item must be a [str or int key, node] pair")
-            out[item[0]] = _decode(item[1], arrays, depth + 1, memo)
+            out[item[0]] = _decode(item[1], source, depth + 1, memo)
         return out
     if kind in ("list", "tuple", "set"):
-        items = [_decode(v, arrays, depth + 1, memo) for v in value]
+        items = [_decode(v, source, depth + 1, memo) for v in value]
         return items if kind == "list" else tuple(items) if kind == "tuple" else set(items)
     raise ValueError(f"{_STRUCTURE} metadata: unknown node kind {str(kind)[:40]!r}")
-
-
-def _array(key, arrays):
-    if not isinstance(key, str) or key not in arrays:
-        raise ValueError(f"{_STRUCTURE} metadata refers to {str(key)[:80]!r}, which is not a tensor of the file")
-    return arrays[key]
 
 
 def _text(kind, value):
     if not isinstance(value, str):
         raise ValueError(f"{_STRUCTURE} metadata: a {kind} node must hold a string")
     return value
-
-
-def _move(obj, device):
-    if isinstance(obj, (Tensor, Module)):
-        return obj.to(device)
-    if isinstance(obj, dict):
-        return {k: _move(v, device) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_move(v, device) for v in obj)
-    return obj
