@@ -2,9 +2,10 @@
 
 Every tensor is stored under a dotted key (a state_dict's own names: "0.weight"); tensors keep their dtype
 (float16, int32, int64, bool), numpy arrays (e.g. optimizer state in float32) are stored as they are. The nesting of
-dicts, lists and tuples, the key types and the non-tensor values (numbers, strings, None) are kept as JSON
-in the metadata entry "tensorlogic.structure", from which tl.load rebuilds the object. A file without it
-(written by another program) loads as a flat dict of tensors.
+dicts (OrderedDicts kept as such), lists, tuples and sets, the key types and the non-tensor values (numbers,
+strings, None, devices, dtypes) are kept as JSON in the metadata entry "tensorlogic.structure", from which tl.load
+rebuilds the object, and the devices of the tensors saved from a GPU in "tensorlogic.devices" (what a map_location
+dict or function is told). A file without them (written by another program) loads as a flat dict of tensors.
 
 A whole nn.Module (torch.save(model, path)), alone or inside the saved object, is stored as its class's name and its
 attributes, and rebuilt from that class by tl.load; no code is stored or loaded (serialization_modules.py says what
