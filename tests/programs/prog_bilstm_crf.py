@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-START_TAG, STOP_TAG, PAD = "<START>", "<STOP>", "<PAD>"
+START_TAG, STOP_TAG, PAD, UNK = "<START>", "<STOP>", "<PAD>", "<UNK>"
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
 
@@ -44,7 +44,7 @@ def make_data(rng, n_train=48, n_test=16, max_len=9):
 
 
 def vocabularies(train):
-    word_to_ix = {PAD: 0}
+    word_to_ix = {PAD: 0, UNK: 1}
     for words, _ in train:
         for w in words:
             if w not in word_to_ix:
@@ -54,7 +54,7 @@ def vocabularies(train):
 
 
 def prepare_sequence(torch, seq, to_ix):
-    idxs = [to_ix.get(w, 0) for w in seq]
+    idxs = [to_ix[w] if w in to_ix else to_ix[UNK] for w in seq]
     return torch.tensor(idxs, dtype=torch.long)
 
 
