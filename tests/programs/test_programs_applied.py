@@ -29,16 +29,16 @@ def within(ours, theirs, atol=0.0, rtol=0.0, what=""):
 
 def test_bilstm_crf(rng):
     """The loss is the difference of two path scores of 20 to 40 (f16 steps of 1/32 there), each a sum over the
-    sentence of f16-rounded logsumexps, so it carries an absolute error of a few hundredths: over 100 seeds the
-    epoch losses differed by at most 3% + 0.012, the test loss by 3% + 0.049, the token accuracy by 0.02."""
+    sentence of f16-rounded logsumexps, so it carries an absolute error of a few hundredths: over 200 seeds the
+    epoch losses differed by at most 3% + 0.012, the test loss by 3% + 0.07, the token accuracy by 0.03."""
     data = prog_bilstm_crf.make_data(rng)
     word_to_ix, tag_to_ix = prog_bilstm_crf.vocabularies(data[0])
     theirs, ours = twins(rng, prog_bilstm_crf.build, len(word_to_ix), tag_to_ix)
     t, o = (prog_bilstm_crf.train(lib, model, data, word_to_ix, tag_to_ix, shuffle=False)
             for lib, model in ((torch, theirs), (tl, ours)))
     within(o[0], t[0], atol=0.04, rtol=0.03, what="epoch losses")
-    within(o[1], t[1], atol=0.1, rtol=0.03, what="test loss")
-    within(o[2], t[2], atol=0.04, what="token accuracy")
+    within(o[1], t[1], atol=0.15, rtol=0.03, what="test loss")
+    within(o[2], t[2], atol=0.06, what="token accuracy")
     assert o[2] > 0.8 and [len(p) for p in o[4]] == [len(p) for p in t[4]]
     assert all(0 <= tag < len(prog_bilstm_crf.TAGS) for path in o[4] for tag in path)
     shuffled = prog_bilstm_crf.train(tl, prog_bilstm_crf.build(tl, len(word_to_ix), tag_to_ix), data, word_to_ix,
@@ -74,7 +74,8 @@ def test_ts_transformer(rng, tmp_path):
     """Over 150 seeds the first two epochs' losses agreed within 0.3% (training) and 1.4% (validation); around the
     OneCycle schedule's peak learning rate (epochs 3 and 4) the runs part, up to 8% and 13%, and come together as it
     falls (the last epoch within 2.7% and 4.1%, the checkpoint's test loss within 3.4%). The forecast feeds each
-    prediction back, so only its first step is compared (within 0.035)."""
+    prediction back, so only its first step is compared (within 0.035), and only when both runs kept the same
+    epoch's checkpoint (seed 2800390951 kept two different ones, whose forecasts began 0.13 apart)."""
     series = prog_ts_transformer.make_series(rng)
     theirs, ours = twins(rng, prog_ts_transformer.build, dropout=0.0)
     t, o = (prog_ts_transformer.train(lib, model, series, str(tmp_path), shuffle=False)
@@ -85,8 +86,9 @@ def test_ts_transformer(rng, tmp_path):
     within(o[0][:n], t[0][:n], rtol=0.25, what="epoch losses")
     within(o[1][:n], t[1][:n], rtol=0.3, what="validation losses")
     within(o[1][o[2]], t[1][t[2]], rtol=0.1, what="best validation loss")
-    within(o[3], t[3], rtol=0.08, what="test loss of the checkpoint")
-    within(o[4][0], t[4][0], atol=0.08, what="forecast's first step")
+    within(o[3], t[3], rtol=0.08 if o[2] == t[2] else 0.15, what="test loss of the checkpoint")
+    if o[2] == t[2]:
+        within(o[4][0], t[4][0], atol=0.08, what="forecast's first step")
     assert np.isfinite(o[4]).all()
     train_losses, _, _, test_loss, forecast = prog_ts_transformer.train(
         tl, prog_ts_transformer.build(tl), series, str(tmp_path), seed=int(rng.integers(1 << 20)))
@@ -94,17 +96,18 @@ def test_ts_transformer(rng, tmp_path):
 
 
 def test_distillation(rng):
-    """Over 40 seeds: the teacher's losses within 1.5% and accuracy within one image in 64, the student's four loss
-    terms within 1.2% and accuracy within two images; the learning rates (host arithmetic) equal."""
+    """Over 150 seeds: the teacher's losses within 3.9% and accuracy within two images in 64, the student's four
+    loss terms within 1.7% (one more seed, 204274630: 3.4%) and accuracy within one image; the learning rates (host
+    arithmetic) equal."""
     data = prog_distill.make_data(rng)
     teachers = twins(rng, prog_distill.build_teacher, dropout=0.0)
     students = twins(rng, prog_distill.build_student)
     t, o = ((*prog_distill.train_teacher(lib, teacher, data, shuffle=False),
              *prog_distill.distill(lib, teacher, student, data, shuffle=False))
             for lib, teacher, student in zip((torch, tl), teachers, students))
-    within(o[0], t[0], rtol=0.04, what="teacher losses")
-    within(o[1], t[1], atol=2 / 64, what="teacher accuracy")
-    within(o[2], t[2], rtol=0.03, what="student loss terms")
+    within(o[0], t[0], rtol=0.08, what="teacher losses")
+    within(o[1], t[1], atol=3 / 64, what="teacher accuracy")
+    within(o[2], t[2], rtol=0.05, what="student loss terms")
     within(o[3], t[3], atol=3 / 64, what="student accuracy")
     np.testing.assert_allclose(o[4], t[4], rtol=1e-12)
     np.testing.assert_allclose(o[2][:, 0], o[2][:, 1], rtol=0.01)  # the written-out KL is KLDivLoss's
