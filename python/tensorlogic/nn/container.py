@@ -167,11 +167,11 @@ class ModuleList(_ModuleSequence, Module):
 class ModuleDict(_Named, Module):
     """Modules held by name and registered as submodules under their keys, as torch.nn.ModuleDict (built
     from a dict, in its order). Supports d[key], d[key] = module, del d[key], pop, `in`, len, iteration over the
-    keys, and keys(), items() and values()."""
+    keys, keys(), items() and values(), update and clear; it may be built from (key, module) pairs too."""
     def __init__(self, modules=None):
         super().__init__()
-        for name, module in (modules or {}).items():
-            self.add_module(name, module)
+        if modules is not None:
+            self.update(modules)
 
     def _entries(self):
         return self._modules
@@ -187,3 +187,13 @@ class ModuleDict(_Named, Module):
         module = self[key]
         del self[key]
         return module
+
+    def update(self, modules):
+        """Adds or replaces the modules of a mapping, or of an iterable of (key, module) pairs, in their order."""
+        items = modules.items() if hasattr(modules, "keys") else modules
+        for key, module in items:
+            self[key] = module
+
+    def clear(self):
+        """Removes every module."""
+        self._modules.clear()
