@@ -29,6 +29,35 @@ def test_no_cuda_means_zero_devices():
         tl.cuda.get_device_properties()
 
 
+def test_memory_queries_without_cuda_are_torchs():
+    """torch.cuda's memory queries give 0 and empty_cache does nothing on a machine without CUDA, so programs call
+    them unconditionally."""
+    torch = pytest.importorskip("torch")
+    if tl.cuda.is_available() or torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    for name in ("memory_allocated", "max_memory_allocated", "memory_reserved"):
+        assert getattr(tl.cuda, name)() == getattr(torch.cuda, name)() == 0, name
+    assert tl.cuda.empty_cache() is None and torch.cuda.empty_cache() is None
+
+
+def test_a_device_as_context_manager_is_the_default_inside(device):
+    torch = pytest.importorskip("torch")
+    before = tl.get_default_device()
+    outer = tl.device(device)
+    with outer as entered:
+        assert entered is outer and tl.zeros(1).device == outer and tl.get_default_device() == outer
+        with tl.device("cpu"):
+            assert tl.zeros(1).device == "cpu"
+        with pytest.raises(ValueError), outer:  # re-entered, left by an exception
+            assert tl.zeros(1).device == outer
+            raise ValueError
+        assert tl.get_default_device() == outer
+    assert tl.get_default_device() == before
+    with torch.device("meta"):
+        assert torch.zeros(1).device.type == "meta"  # (the oracle's behaviour: tensors made inside go there)
+    assert torch.zeros(1).device.type == "cpu"
+
+
 def test_event_brackets_queued_work(device, rng):
     if tl.device(device).type in ("metal", "ane"):
         with pytest.raises(tl.DeviceError, match="events"):

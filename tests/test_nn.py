@@ -88,6 +88,52 @@ def test_state_dict_round_trip_and_typed_errors(rng):
     np.testing.assert_array_equal(b.fc1.weight.numpy(), before)  # nothing was copied
 
 
+def test_registering_a_name_again_keeps_its_place_as_in_torch():
+    """Tying a decoder's weight to an embedding (and registering a buffer or child again) leaves the order of
+    named_parameters(), state_dict() and so of an optimizer's parameters as PyTorch leaves it."""
+    orders = []
+    for lib in (nn, torch.nn):
+        emb, dec, block = lib.Embedding(5, 3), lib.Linear(3, 5), lib.Sequential(lib.Linear(2, 2), lib.ReLU())
+        dec.weight = emb.weight
+        dec.register_buffer("mask", None)
+        dec.register_buffer("scale", None)
+        dec.register_buffer("mask", emb.weight.detach())
+        block[0] = lib.Linear(2, 2)
+        block.add_module("0", lib.Tanh())
+        orders.append(([n for n, _ in dec.named_parameters()], list(dec.state_dict()), list(block._modules),
+                       type(block[0]).__name__))
+    assert orders[0] == orders[1]
+
+
+def test_identity_takes_any_arguments_as_torchs():
+    x = tl.ones(2, 3)
+    assert nn.Identity(54, unused_argument1=0.1)(x) is x
+    assert repr(nn.Identity(3, a=1)) == repr(torch.nn.Identity(3, a=1))
+
+
+def test_sequential_and_module_list_change_as_torchs():
+    def layers(lib):
+        return [lib.ReLU(), lib.Tanh(), lib.Sigmoid(), lib.GELU(), lib.Identity()]
+
+    def changes(lib, seq):
+        seq[1] = lib.ELU()
+        seq[-1] = lib.Softsign()
+        del seq[0]
+        seq.insert(1, lib.Hardtanh())
+        popped = type(seq.pop(0)).__name__
+        del seq[1:3]
+        seq += type(seq)(lib.Mish()) if isinstance(seq, lib.Sequential) else [lib.Mish()]
+        joined = seq + (type(seq)(lib.SiLU()) if isinstance(seq, lib.Sequential) else [lib.SiLU()])
+        return popped, list(seq._modules), repr(seq), repr(joined)
+
+    for make in (lambda lib: lib.Sequential(*layers(lib)), lambda lib: lib.ModuleList(layers(lib))):
+        assert changes(nn, make(nn)) == changes(torch.nn, make(torch.nn))
+    with pytest.raises(IndexError):
+        nn.ModuleList([nn.ReLU()])[3] = nn.Tanh()
+    with pytest.raises(TypeError):
+        nn.Sequential(nn.ReLU())[0] = "relu"
+
+
 def test_zero_grad_and_to():
     net = Net()
     for p in net.parameters():

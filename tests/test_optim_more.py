@@ -119,6 +119,31 @@ def test_lbfgs_strong_wolfe_follows_torch(device, rng):
     assert lopt.state[lw]["n_iter"] >= 3 and lopt.state[lw]["func_evals"] > lopt.state[lw]["n_iter"]
 
 
+@pytest.mark.parametrize("overflow", ["inf", "nan"])
+def test_lbfgs_strong_wolfe_steps_back_from_an_f16_overflow(device, rng, overflow):
+    """A trial step whose loss overflows f16 (inf, or NaN where infinities cancel: PyTorch's float32 loss is only
+    large there) is a step too long: the search shrinks it, as PyTorch's does from its large loss, where the cubic
+    through inf gave NaN steps, and a NaN loss was taken for the lower end of the bracket; both ended in NaN
+    weights. Both end at the minimum."""
+    start = float(rng.uniform(0.5, 0.8))
+    tw, lw = torch.tensor([start], requires_grad=True), nn.Parameter(tl.tensor([start], device=device))
+    results = []
+    for lib, w in ((torch, tw), (tl, lw)):
+        opt = lib.optim.LBFGS([w], lr=10, max_iter=20, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            square = (w * 300) ** 2  # past |w| = 0.85 the square overflows f16
+            loss = square.sum() / 1000 + ((square - square).sum() if overflow == "nan" else 0)
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        results.append(float(w.detach().cpu().numpy()[0]))
+    assert all(np.isfinite(results)) and abs(results[1]) <= 2e-3 and abs(results[0]) <= 2e-3, (start, results)
+
+
 def _lrs(module, make, steps, metric=None):
     p = torch.nn.Parameter(torch.zeros(1)) if module is torch.optim else nn.Parameter(tl.zeros(1))
     opt = module.SGD([p], lr=0.1, momentum=0.9)

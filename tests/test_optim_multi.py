@@ -114,7 +114,8 @@ def test_many_parameters_follow_torch(tl_cls, torch_cls, kwargs, device, rng):
             tp.grad = torch.tensor(g.astype(np.float32))
         opt.step()
         topt.step()
-    assert opt.state[ours[2]]["step"] == 5 and opt.state[ours[0]]["step"] == 8
+    counts = opt.state_dict()["state"]  # (state_dict, since SGD's state[p], as torch.optim's, lists no step)
+    assert counts[2]["step"] == 5 and counts[0]["step"] == 8
     for p, tp in zip(ours, theirs):
         _close(p.numpy().astype(np.float32), tp.detach().numpy())
 

@@ -88,3 +88,37 @@ def test_unsupported_values_raise(tmp_path):
         tl.save({(1, 2): 3}, tmp_path / "x.safetensors")
     with pytest.raises(ValueError):
         tl.save({"a.b": np.zeros(1), "a": {"b": np.zeros(1)}}, tmp_path / "x.safetensors")
+
+
+def test_map_location_in_torch_load_forms(device, rng):
+    """map_location as torch.load takes it: a device, a dict from saved to wanted devices, or a function given each
+    tensor on the CPU and the device it was saved from (torch's own: `lambda storage, loc: storage`)."""
+    torch = pytest.importorskip("torch")
+    w, n = _tensor(rng, (3, 4), device), tl.tensor(np.arange(3), device=device)
+    saved_from = w._a.device
+    buffer = io.BytesIO()
+    tl.save({"w": w, "n": n, "epoch": 2}, buffer)
+    tbuffer = io.BytesIO()
+    torch.save({"w": torch.from_numpy(w.cpu().numpy().astype(np.float32))}, tbuffer)
+
+    def load(map_location, lib=tl, data=buffer):
+        data.seek(0)
+        return lib.load(data, map_location=map_location)
+
+    seen, tseen = [], []
+    back = load(lambda storage, loc: seen.append(loc) or storage)
+    load(lambda storage, loc: tseen.append(loc) or storage, torch, tbuffer)
+    assert seen == [saved_from] * 2 and tseen == ["cpu"] and back["epoch"] == 2
+    assert back["w"].device == "cpu" and back["n"].dtype == tl.int64
+    np.testing.assert_array_equal(back["w"].numpy(), w.cpu().numpy())
+    assert load({saved_from: "cpu"})["w"].device == "cpu" and load(torch.device("cpu"))["n"].device == "cpu"
+    assert load({"metal:7": "cpu"})["w"].device == tl.get_default_device()  # (not saved there: the default)
+    assert load("cpu")["w"].device == "cpu" and load(tl.device("cpu"))["w"].device == "cpu"
+    doubled = load(lambda storage, loc: storage * 2)
+    np.testing.assert_array_equal(doubled["n"].numpy(), np.arange(3) * 2)
+    with pytest.raises(ZeroDivisionError):  # the function's own error, as torch.load lets it through
+        load(lambda storage, loc: 1 / 0)
+    with pytest.raises(TypeError, match="not a tensor"):
+        load(lambda storage, loc: None)
+    with pytest.raises(TypeError, match="map_location"):
+        load(5)

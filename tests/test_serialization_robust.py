@@ -103,6 +103,8 @@ def test_hostile_structure_metadata(structure):
     _with_header({"w": {"dtype": "Q99", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4),
     _with_header({"__metadata__": {"a": 1}}),
     _with_header({"__metadata__": {"tensorlogic.structure": 5}}),
+    _with_header({"__metadata__": {"tensorlogic.devices": "[1]"}}),
+    _with_header({"__metadata__": {"tensorlogic.devices": '{"w": 3}'}}),
 ])
 def test_malformed_files(data, tmp_path):
     path = tmp_path / "bad.safetensors"

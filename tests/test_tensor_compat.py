@@ -4,6 +4,7 @@ the legacy Tensor.new, is_cpu / retains_grad / is_inference, the complex-number 
 hardshrink / fix, put / index_reduce (values and gradients), and the random fills random_ log_normal_ cauchy_
 geometric_ (their laws and PyTorch's errors)."""
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -123,12 +124,15 @@ def test_resize_errors(device):
 # ---- new, is_cpu, retains_grad, is_inference -----------------------------------------------------------------------
 def test_new_matches_torch(device):
     ours, theirs = tl.zeros(2, 3, device=device), torch.zeros(2, 3)
-    for args in [(), (2, 3), (0,), ([1, 2],), ([[1.5, 2]],)]:
+    for args in [(), (2, 3), (0,), ([1, 2],), ([[1.5, 2]],), ((1, 2),), ((4.5, -1, 3),), (((1, 2), (3, 4)),), ((),),
+                 ([],)]:
         got, want = ours.new(*args), theirs.new(*args)
-        assert got.shape == tuple(want.shape) and got.dtype == tl.float16 and got.device == ours.device
-        if args and isinstance(args[0], list):
+        assert got.shape == tuple(want.shape) and got.dtype == tl.float16 and got.device == ours.device, args
+        if args and isinstance(args[0], (list, tuple)):
             assert_equal(got, want.numpy().astype(np.float16))
-    assert ours.new(ours.shape).shape == (2, 3)  # shapes are plain tuples here: sizes (see Tensor.new)
+    for sizes in (ours.shape, ours.size(), ours.shape[1:], (1,) + ours.shape, ours.shape + (1,), tl.Size([4])):
+        want = theirs.new(torch.Size(sizes)).shape
+        assert type(sizes) is tl.Size and ours.new(sizes).shape == tuple(want), sizes  # a Size: sizes, as in torch
     assert ours.new(np.array([1, 2])).tolist() == [1.0, 2.0]
     longs = tl.tensor([1, 2], device=device)
     assert longs.new([3.7]).dtype == tl.int64 and longs.new([3.7]).tolist() == torch.tensor([1]).new([3.7]).tolist()
@@ -160,7 +164,45 @@ def test_is_cpu_retains_grad_is_inference(device):
         with tl.no_grad():
             assert tl.is_inference_mode_enabled()
     assert not tl.is_inference_mode_enabled()
-    assert not made.is_inference() and not tl.is_inference(made)  # ordinary tensors (see inference_mode)
+    assert made.is_inference() and tl.is_inference(made)
+
+
+def _inference_marks(lib, device, values):
+    """is_inference() of tensors made in and out of inference mode, by allocation, views, copies and threads."""
+    kw = {"device": device} if lib is tl else {}
+    made = {"before": lib.ones(3, **kw)}
+    before = made["before"]
+    layer = lib.nn.Linear(3, 2).to(device) if lib is tl else lib.nn.Linear(3, 2)
+
+    @lib.inference_mode()
+    def predict(x):
+        return layer(x)
+
+    with lib.inference_mode():
+        made.update(ones=lib.ones(3, **kw), sum=before + 1, view=before.view(-1), index=before[1:],
+                    detached=before.detach(), data=lib.tensor(values, **kw), numpy=lib.from_numpy(values.copy()),
+                    layer=layer(before))
+        made["view_of_new"] = made["ones"].view(1, 3)
+        made["clone"] = before.clone()
+        with lib.inference_mode(False):
+            made["inside_false"] = lib.ones(2, **kw)
+        with lib.no_grad():
+            made["no_grad_inside"] = before * 2
+        thread_made = []
+        worker = threading.Thread(target=lambda: thread_made.append(lib.ones(2, **kw)))
+        worker.start()
+        worker.join()
+        made["other_thread"] = thread_made[0]
+    made.update(after_op=made["ones"] + 1, after_view=made["ones"][1:], after_detach=made["ones"].detach(),
+                decorated=predict(before), after=lib.ones(2, **kw))
+    return {name: t.is_inference() for name, t in made.items()}
+
+
+def test_is_inference_marks_as_torchs(device, rng):
+    values = f16_randn(rng, (3,))
+    ours, theirs = _inference_marks(tl, device, values), _inference_marks(torch, device, values)
+    assert ours == theirs, {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+    assert ours["ones"] and not ours["view"]  # (both kinds occur)
 
 
 # ---- complex-number methods on real tensors ------------------------------------------------------------------------

@@ -131,6 +131,18 @@ def test_size():
     assert repr(size) == "Size([2, 3, 4])" and tl.zeros(size).shape == size and size[1:] == (3, 4)
 
 
+def test_shapes_are_sizes_as_torch_shapes():
+    ours, theirs = tl.zeros(2, 3, 4), torch.zeros(2, 3, 4)
+    cases = [lambda x: x.shape, lambda x: x.size(), lambda x: x.shape[1:], lambda x: x.shape[::-1],
+             lambda x: x.shape + (5,), lambda x: (5,) + x.shape, lambda x: x.shape * 2, lambda x: 2 * x.size(),
+             lambda x: x.shape[0], lambda x: x.size(-1), lambda x: x.shape[:0]]
+    for case in cases:
+        got, want = case(ours), case(theirs)
+        assert got == tuple(want) if isinstance(want, tuple) else got == want
+        assert (type(got) is tl.Size) == (type(want) is torch.Size), (got, want)
+    assert hash(ours.shape) == hash((2, 3, 4)) and ours.shape == (2, 3, 4) and ours.shape != [2, 3, 4]
+
+
 def test_legacy_typed_constructors():
     """torch.FloatTensor(sizes) / torch.LongTensor(data) and isinstance with them, as pygcn writes them."""
     w = tl.FloatTensor(3, 4)

@@ -11,6 +11,13 @@
 
 namespace tensorlogic {
 
+namespace {
+thread_local bool inference_mode_on = false;
+}  // namespace
+
+void set_inference_mode(bool on) { inference_mode_on = on; }
+bool inference_mode() { return inference_mode_on; }
+
 Storage::Storage(void* data, size_t nbytes, Device device, BufferCache* cache)
     : data_(data), nbytes_(nbytes), device_(device), cache_(cache) {}
 

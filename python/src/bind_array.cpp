@@ -79,6 +79,7 @@ void bind_array(py::module_& m) {
       .def_property_readonly("storage_nbytes", [](const Array& a) { return a.storage()->nbytes(); })
       .def_property("version", [](const Array& a) { return a.storage()->version(); },
                     [](const Array& a, uint64_t v) { a.storage()->set_version(v); })
+      .def_property_readonly("is_inference", [](const Array& a) { return a.storage()->inference(); })
       .def_buffer([](const Array& a) -> py::buffer_info {
         if (a.device().type != DeviceType::cpu) {
           throw DeviceError("a " + a.device().str() + " tensor has no host buffer; call .cpu() first");
@@ -91,6 +92,8 @@ void bind_array(py::module_& m) {
       });
 
   m.def("from_numpy", &array_from_numpy, py::arg("array"));
+  m.def("set_inference_mode", &set_inference_mode, py::arg("on"));
+  m.def("inference_mode", &inference_mode);
   // share_memory_: the whole storage under `a` moves into `buffer` (writable host memory of at least its size, kept
   // alive as long as the storage), so every view of it follows.
   m.def("move_storage", [](const Array& a, py::buffer buffer) {

@@ -4,9 +4,10 @@ from . import cuda_graphs
 
 
 class device:
-    """A device name: 'cpu', 'cuda', 'metal' or 'ane' (with an optional ':index')."""
+    """A device name: 'cpu', 'cuda', 'metal' or 'ane' (with an optional ':index'). As a context manager (`with
+    tl.device("cuda"):`) it is the default device of the tensors made inside, as torch.device is."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "_outer")
 
     def __init__(self, spec="cpu"):
         if isinstance(spec, device):
@@ -29,6 +30,18 @@ class device:
 
     def __hash__(self):
         return hash((self.type, self.index))
+
+    def __enter__(self):
+        outer = getattr(self, "_outer", None)
+        if outer is None:
+            outer = self._outer = []  # (a list: the same device object may be entered again inside)
+        outer.append(_core.default_device())
+        _core.set_default_device(str(self))
+        return self
+
+    def __exit__(self, *exc):
+        _core.set_default_device(self._outer.pop())
+        return False
 
 
 def device_name(value):
@@ -193,18 +206,26 @@ class _Backend:
         """A tl.Event on a device of this type (tl.cuda.Event(enable_timing=True) as in PyTorch)."""
         return Event(enable_timing, self._device(device))
 
-    # PyTorch's memory names over tl.memory: allocated = held by live tensors, reserved = also cached.
+    # PyTorch's memory names over tl.memory: allocated = held by live tensors, reserved = also cached. Where the
+    # backend is not available they report 0 and empty_cache does nothing, as torch.cuda's do on a machine without
+    # CUDA (programs call them unconditionally).
+    def _memory(self, device):
+        if not self.is_available():
+            return {"active_bytes": 0, "peak_active_bytes": 0, "cached_bytes": 0}
+        return _core.memory_stats(self._device(device))
+
     def memory_allocated(self, device=None):
-        """Bytes held by live tensors on the device (tl.memory's active_bytes)."""
-        return _core.memory_stats(self._device(device))["active_bytes"]
+        """Bytes held by live tensors on the device (tl.memory's active_bytes); 0 without the backend."""
+        return self._memory(device)["active_bytes"]
 
     def max_memory_allocated(self, device=None):
-        """The peak of memory_allocated since the start or the last reset_peak_memory_stats."""
-        return _core.memory_stats(self._device(device))["peak_active_bytes"]
+        """The peak of memory_allocated since the start or the last reset_peak_memory_stats; 0 without the
+        backend."""
+        return self._memory(device)["peak_active_bytes"]
 
     def memory_reserved(self, device=None):
-        """Bytes the allocator holds on the device: those of live tensors plus its cache."""
-        stats = _core.memory_stats(self._device(device))
+        """Bytes the allocator holds on the device: those of live tensors plus its cache; 0 without the backend."""
+        stats = self._memory(device)
         return stats["active_bytes"] + stats["cached_bytes"]
 
     def reset_peak_memory_stats(self, device=None):
@@ -212,8 +233,10 @@ class _Backend:
         _core.reset_peak(self._device(device))
 
     def empty_cache(self, device=None):
-        """Returns the allocator's cached, unused buffers on the device to the driver."""
-        _core.clear_cache(self._device(device))
+        """Returns the allocator's cached, unused buffers on the device to the driver (nothing to do without the
+        backend)."""
+        if self.is_available():
+            _core.clear_cache(self._device(device))
 
 
 class _CudaBackend(_Backend):

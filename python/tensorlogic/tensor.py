@@ -14,6 +14,7 @@ from .device import device, device_name
 from .dtypes import _BY_NAME
 from .errors import DeviceError
 from .memory_formats import check_memory_format, contiguous_format, is_contiguous_as
+from .type_info import Size
 
 _B = _core.BinaryOp
 _NUMPY_MAX_DIMS = 64  # numpy 2's limit (NPY_MAXDIMS)
@@ -48,12 +49,13 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
 
     @property
     def shape(self):
-        """The size of each dimension, a tuple of ints (torch.Size is a tuple too)."""
-        return self._a.shape
+        """The size of each dimension: a tl.Size, the tuple of ints that torch.Size is (x.new(x.shape) reads it as
+        sizes where a plain tuple is data)."""
+        return Size(self._a.shape)
 
     def size(self, dim=None):
-        """The shape (`dim=None`) or the size of dimension `dim` (negative counts from the end)."""
-        return self._a.shape if dim is None else self._a.shape[dim]
+        """The shape (`dim=None`, a tl.Size) or the size of dimension `dim` (negative counts from the end)."""
+        return Size(self._a.shape) if dim is None else self._a.shape[dim]
 
     @property
     def ndim(self):

@@ -13,6 +13,7 @@ from .creation import empty, full, ones, tensor, zeros
 from .dtypes import _BY_NAME
 from .errors import SerializationError
 from .tensor import Tensor, _init_autograd_fields, _shape_args, _wrap, tensor_method
+from .type_info import Size
 
 
 def _where(self, dtype, device):
@@ -58,17 +59,16 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 @tensor_method()
 def new(self, *args, device=None):
     """PyTorch's legacy constructor, in self's dtype and on self's device (or `device`): new() is an empty 1-d tensor,
-    new(*sizes) an uninitialised tensor of those sizes, new(data) a copy of a list (or array) of numbers, and
-    new(tensor) a tensor over that tensor's memory when its dtype is self's. A tuple of ints is read as sizes
-    (PyTorch reads a plain tuple as data and a torch.Size as sizes; shapes here are plain tuples, so
-    x.new(x.size()) must mean sizes)."""
+    new(*sizes) or new(size) (a tl.Size, such as x.shape or x.size()) an uninitialised tensor of those sizes,
+    new(data) a copy of a list, tuple (x.new((1, 2)) is data, as in PyTorch) or array of numbers, and new(tensor) a
+    tensor over that tensor's memory when its dtype is self's."""
     target = self.device if device is None else device
     if len(args) == 1 and isinstance(args[0], Tensor):
         other = args[0]
         if other.dtype is not self.dtype:
             raise TypeError(f"new(): expected a tensor of dtype {self.dtype.name}, got {other.dtype.name}")
         return _wrap(other._a) if other.device == target else other.detach().to(target)
-    if len(args) == 1 and isinstance(args[0], (list, np.ndarray)):
+    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)) and not isinstance(args[0], Size):
         return tensor(args[0], dtype=self.dtype, device=target)
     if len(args) == 1 and isinstance(args[0], numbers.Real) and not isinstance(args[0], numbers.Integral):
         raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")

@@ -124,7 +124,7 @@ def is_signed(input):
 
 
 def is_inference(input):
-    """torch.is_inference: input.is_inference() (False: see Tensor.is_inference)."""
+    """torch.is_inference: input.is_inference() (True for a tensor made under inference_mode)."""
     return input.is_inference()
 
 

@@ -6,7 +6,28 @@ from .dtypes import as_dtype, float16
 
 
 class Size(tuple):
-    """torch.Size: a tuple of dimension sizes (tensors' .shape are plain tuples, which compare equal to it)."""
+    """torch.Size: a tuple of dimension sizes, what tensors' .shape and .size() give. As torch.Size, its slices and
+    its sums and products with tuples are Sizes again (so x.new(x.shape[1:]) still means sizes), and it equals the
+    plain tuple of its sizes."""
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, times):
+        return Size(tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
 
     def numel(self):
         """The number of elements of a tensor of this shape."""

@@ -127,3 +127,27 @@ def test_dlpack_with_torch_on_the_second_gpu():
     u = torch.from_dlpack(t * 2)
     assert u.device == torch.device("cuda:1")
     np.testing.assert_array_equal(u.cpu().numpy(), (a * 2).cpu().numpy())
+
+
+def test_data_parallel_over_two_gpus_matches_cpu():
+    """nn.DataParallel splits the batch between cuda:0 and cuda:1 and sums the replicas' gradients into the
+    module's own on cuda:0; a BatchNorm's running statistics follow the first replica's half, as PyTorch's."""
+    def make():
+        return tl.nn.Sequential(tl.nn.Linear(32, 64), tl.nn.BatchNorm1d(64), tl.nn.GELU(), tl.nn.Linear(64, 8))
+
+    tl.manual_seed(5)
+    cpu_model, gpu_model = make().to("cpu"), make().to("cuda:0")
+    gpu_model.load_state_dict({k: v.to("cuda:0") for k, v in cpu_model.state_dict().items()})
+    assert tl.nn.DataParallel(gpu_model).device_ids == [f"cuda:{i}" for i in range(tl.cuda.device_count())]
+    wrapped = tl.nn.DataParallel(gpu_model, device_ids=[0, 1])
+    x, target = f16((16, 32)), rng().integers(0, 8, 16).astype(np.int32)
+    out = wrapped(tl.tensor(x, device="cuda:0"))
+    assert out.device == "cuda:0" and out.shape == (16, 8)
+    F.cross_entropy(out, tl.tensor(target, device="cuda:0")).backward()
+    # The CPU reference runs the two halves as the replicas do (batch statistics per half), then sums.
+    halves = [cpu_model(tl.tensor(part, device="cpu")) for part in (x[:8], x[8:])]
+    close(out, tl.cat(halves), rtol=1e-2, atol=1e-2)
+    F.cross_entropy(tl.cat(halves), tl.tensor(target, device="cpu")).backward()
+    for p, q in zip(cpu_model.parameters(), gpu_model.parameters()):
+        assert q.device == "cuda:0" and q.grad.device == "cuda:0"
+        close(q.grad, p.grad, rtol=2e-2, atol=2e-2)

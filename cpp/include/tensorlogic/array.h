@@ -15,6 +15,12 @@ using Strides = std::vector<int64_t>;  // in elements, may be 0 (broadcast) or n
 
 class BufferCache;
 
+// Inference mode of the calling thread (Python's tl.inference_mode sets it): storage allocated while it is on is an
+// inference tensor's, as PyTorch marks the tensors made in inference mode (views share their storage's mark, so a view
+// of an inference tensor is one and a view of a normal tensor is not, as in PyTorch).
+void set_inference_mode(bool on);
+bool inference_mode();
+
 // One allocation. Memory from a BufferCache goes back to it when the last view dies; foreign memory
 // (numpy, DLPack) is kept alive by `owner` and released by dropping it.
 class Storage {
@@ -32,6 +38,8 @@ class Storage {
   // Autograd's in-place version counter: it lives with the memory, so every view of it shares one.
   uint64_t version() const { return version_; }
   void set_version(uint64_t version) { version_ = version; }
+  // Allocated (or adopted from foreign memory) in inference mode.
+  bool inference() const { return inference_; }
   // Copies the bytes to `data` (host memory of at least nbytes(), kept alive by `owner`) and reads and writes there
   // from now on, so that every view follows (Tensor.share_memory_: memory that other processes map). Host only.
   void move_to(void* data, std::shared_ptr<void> owner);
@@ -43,6 +51,7 @@ class Storage {
   BufferCache* cache_;
   std::shared_ptr<void> owner_;
   uint64_t version_ = 0;
+  bool inference_ = inference_mode();
 };
 
 int64_t numel_of(const Shape& shape);  // saturates at INT64_MAX (arrays' own shapes never reach it)

@@ -14,8 +14,9 @@ grad_enabled = _grad.get
 # _grad.set with the garbage collector paused: in CPython (gh-148891, 3.10-3.14) a collection during ContextVar.set
 # whose callback or finalizer sets a context variable too (any op under no_grad) frees the mapping being copied.
 _set_grad = functools.partial(_core.context_set, _grad)
-# Per thread too: whether an inference_mode(True) block is active (torch.is_inference_mode_enabled). Read only by that
-# query: inference mode here is grad mode off, its tensors are ordinary tensors.
+# Per thread too: whether an inference_mode(True) block is active (torch.is_inference_mode_enabled). Inference mode here
+# is grad mode off, plus the native core's per-thread flag that marks the memory allocated meanwhile as an inference
+# tensor's (Tensor.is_inference); the core reads no other consequence of it.
 _inference = contextvars.ContextVar("tensorlogic_inference_mode", default=False)
 _set_inference = functools.partial(_core.context_set, _inference)
 
@@ -104,9 +105,10 @@ class set_grad_enabled(_GradSwitch):
 
 class inference_mode(_GradSwitch):
     """torch.inference_mode: like no_grad (results build no graph and do not require grad) in this thread;
-    inference_mode(False) turns inference mode off and grad mode on inside it, as PyTorch's does. Tensors made
-    inside are ordinary tensors (PyTorch's restrictions on using them in autograd later do not apply, and
-    Tensor.is_inference() is False for every tensor). Usable bare as a decorator too."""
+    inference_mode(False) turns inference mode off and grad mode on inside it, as PyTorch's does. Tensors allocated
+    inside are inference tensors (Tensor.is_inference() is True; views share the mark of the memory they view, as in
+    PyTorch), but PyTorch's restrictions on using them in autograd or changing them in place later do not apply.
+    Usable bare as a decorator too."""
 
     def __new__(cls, mode=True):
         if callable(mode):  # @inference_mode without parentheses
@@ -119,10 +121,12 @@ class inference_mode(_GradSwitch):
     def __enter__(self):
         self._prev, self._prev_inference = _grad.get(), _inference.get()
         _set_inference(self._mode)
+        _core.set_inference_mode(self._mode)
         _set_grad(not self._mode)  # inference_mode(False) turns grad mode on, as PyTorch's does
 
     def __exit__(self, *exc):
         _set_inference(self._prev_inference)
+        _core.set_inference_mode(self._prev_inference)
         return super().__exit__(*exc)
 
     def _args(self):

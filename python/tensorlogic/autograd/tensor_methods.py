@@ -104,9 +104,9 @@ def register_post_accumulate_grad_hook(self, hook):
 
 @tensor_method()
 def is_inference(self):
-    """False: no tensor is an inference tensor here (tensors made under inference_mode are ordinary tensors that
-    autograd may use later), so code that clones inference tensors before training on them need not."""
-    return False
+    """True for a tensor whose memory was allocated under tl.inference_mode (a view shares its memory's answer), as
+    PyTorch's. Such tensors may still be used by autograd and changed in place later, which PyTorch refuses."""
+    return self._a.is_inference
 
 
 Tensor.retains_grad = property(lambda self: self._retains_grad,

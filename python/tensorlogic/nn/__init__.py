@@ -31,6 +31,7 @@ from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm
 from .padding import *  # noqa: F401,F403  (ZeroPad2d, ConstantPad1d, ReflectionPad2d, ReplicationPad3d, ...)
 from .parameter import Buffer, Parameter
 from .parameter_containers import ParameterDict, ParameterList
+from .parallel import DataParallel
 from .pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                       AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d)
@@ -50,6 +51,7 @@ __all__ = (["Module", "Parameter", "Buffer", "ParameterList", "ParameterDict", "
            "LSTMCell", "GRUCell", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer", "L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "functional", "init", "modules", "parallel", "utils",
+           "DataParallel",
            "StateDictError", "IncompatibleKeys", "Unfold", "Fold", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d",
            "AdaptiveMaxPool1d", "Softmin", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU",
            "Softsign", "Tanhshrink", "Softshrink", "Hardshrink", "GLU", "Threshold", "PReLU", "BatchNorm3d", "Dropout3d",

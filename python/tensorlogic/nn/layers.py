@@ -37,7 +37,11 @@ def check_parameter_room(elements, tensors, device):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer), as torch.nn.Identity."""
+    """Returns its input unchanged (a placeholder layer), as torch.nn.Identity, which takes and ignores any
+    arguments (so it can stand in for the layer whose arguments a model passes)."""
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         """x itself."""
         return x

@@ -129,10 +129,10 @@ class Module:
         if "_parameters" not in d:
             raise AttributeError("cannot assign attributes before Module.__init__() is called")
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif isinstance(value, Buffer) and name not in self._parameters:
             self.register_buffer(name, value, value.persistent)
@@ -151,10 +151,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Drops `name` from the attributes and the tables other than `keep`: a name registered again in its own table
+        keeps its place there, as in PyTorch (tying a decoder's weight to an embedding leaves the state_dict's and
+        parameters()' order as it was)."""
         self.__dict__.pop(name, None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+            if table is not keep:
+                table.pop(name, None)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -173,7 +177,7 @@ class Module:
         """Registers `param` (a Parameter, or None for a declared but absent one) under `name`."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' (Parameter or None expected)")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -181,7 +185,7 @@ class Module:
         with the module and is saved in state_dict unless persistent=False."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot register {type(tensor).__name__} as buffer '{name}' (Tensor or None expected)")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor.plain() if isinstance(tensor, Buffer) else tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -192,23 +196,69 @@ class Module:
         """Registers a child module (or None) under `name`; register_module is the same method."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module")
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
 
+    def get_submodule(self, target):
+        """The module at the dotted path `target` ("" is this module), as PyTorch's; AttributeError naming the part
+        that is missing or is not a module."""
+        module = self
+        for item in target.split(".") if target else ():
+            if not hasattr(module, item):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def set_submodule(self, target, module, strict=False):
+        """Puts `module` at the dotted path `target` (its parent must exist; with strict, the name too), as PyTorch's."""
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        if not target:
+            raise ValueError("Cannot set the submodule without a target name!")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        setattr(parent, name, module)
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path `target` ("2.0.weight"), as PyTorch's."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path `target` ("bn.running_mean"), as PyTorch's."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
     # ---- traversal ---------------------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """Yields (name, module) for this module and every descendant, depth first, each module once (this one's
-        name is `prefix`)."""
+        name is `prefix`; with remove_duplicate=False, a module shared by two parents is yielded under each)."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(memo, prefix + ("." if prefix else "") + name)
+                yield from child.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self):
         """Yields this module and every descendant, each once."""
@@ -228,20 +278,21 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, table, prefix, recurse):
+    def _named_members(self, table, prefix, recurse, remove_duplicate=True):
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_prefix, module in modules:
             for name, value in getattr(module, table).items():
                 if value is None or id(value) in seen:
                     continue
-                seen.add(id(value))
+                if remove_duplicate:
+                    seen.add(id(value))
                 yield module_prefix + ("." if module_prefix else "") + name, value
 
-    def named_parameters(self, prefix="", recurse=True):
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         """Yields (dotted name, parameter) for the parameters of this module and, with recurse, its descendants; a
-        shared parameter is yielded once."""
-        yield from self._named_members("_parameters", prefix, recurse)
+        shared parameter is yielded once (under each of its names with remove_duplicate=False)."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         """Yields the parameters of this module and, with recurse, its descendants (each once): what an optimizer is
@@ -249,9 +300,9 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         """Yields (dotted name, buffer) for the buffers of this module and, with recurse, its descendants."""
-        yield from self._named_members("_buffers", prefix, recurse)
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         """Yields the buffers of this module and, with recurse, its descendants."""
@@ -358,9 +409,10 @@ class Module:
                 child.state_dict(out, prefix + name + ".", keep_vars)
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copies values into the existing parameters and buffers; typed errors name every bad key. A lazy module
-        that has not run yet (nn/lazy.py) first makes its parameters in the checkpoint's shapes."""
+        that has not run yet (nn/lazy.py) first makes its parameters in the checkpoint's shapes. With assign=True
+        the checkpoint's tensors themselves take the places (a parameter's keeps its requires_grad), as PyTorch's."""
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         for name, module in self.named_modules():
@@ -386,9 +438,17 @@ class Module:
             if tuple(value.shape) != tuple(target.shape):
                 raise ShapeMismatchError(f"load_state_dict for {type(self).__name__}: size mismatch for {key}: the "
                                          f"checkpoint has shape {tuple(value.shape)}, the model has {tuple(target.shape)}")
-            pending.append((target, value))
+            pending.append((key, target, value))
+        if assign:
+            for key, target, value in pending:
+                path, _, name = key.rpartition(".")
+                module = self.get_submodule(path)
+                if name in module._parameters and not isinstance(value, Parameter):
+                    value = Parameter(value, requires_grad=target.requires_grad)
+                (module._parameters if name in module._parameters else module._buffers)[name] = value
+            return IncompatibleKeys(missing, unexpected)
         with no_grad():  # checked everything first, so a failure leaves the model unchanged
-            for target, value in pending:
+            for _, target, value in pending:
                 src = value._a if value._a.device == target._a.device else _core.to_device(value._a, target._a.device)
                 _core.copy_(target._a, src)
                 target._version += 1

@@ -10,8 +10,12 @@ import numpy as np
 
 def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     """The minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1 and g2, clamped to bounds
-    (default: between x1 and x2); the bounds' midpoint when the cubic has no minimum."""
+    (default: between x1 and x2); the bounds' midpoint when the cubic has no minimum, or when a loss or slope is
+    not finite: an f16 loss overflows to inf a step that float32 would only find large (a PINN's squared residual
+    past 65504), and the cubic through it is NaN, which then became every later step and the weights."""
     low, high = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    if not all(math.isfinite(v) for v in (f1, g1, f2, g2)):
+        return (low + high) / 2.0
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 * d1 - g1 * g2
     if d2_square < 0:
@@ -22,6 +26,11 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     else:
         minimum = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
     return min(max(minimum, low), high)
+
+
+def _not_above(f1, f2):
+    """Whether loss f1 is at most f2, a loss that is not finite (f16's overflow, or NaN) counting as the worst."""
+    return math.isfinite(f1) and (f1 <= f2 or not math.isfinite(f2))
 
 
 def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
@@ -37,7 +46,8 @@ def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e
     ls_iter = 0
     # Bracketing: grow t until the interval [t_prev, t] holds a point satisfying the conditions.
     while ls_iter < max_ls:
-        if f_new > f + c1 * t * gtd or (ls_iter > 1 and f_new >= f_prev):
+        # (a loss that is not finite, f16's overflow, is a step too long, as a loss too high is)
+        if not math.isfinite(f_new) or f_new > f + c1 * t * gtd or (ls_iter > 1 and f_new >= f_prev):
             bracket, bracket_f, bracket_g, bracket_gtd = [t_prev, t], [f_prev, f_new], [g_prev, g_new], [gtd_prev, gtd_new]
             break
         if abs(gtd_new) <= -c2 * gtd:
@@ -60,7 +70,7 @@ def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e
 
     # Zoom: shrink the bracket (low: the end with the lower loss) by cubic steps until the conditions hold.
     insufficient_progress = False
-    low, high = (0, 1) if len(bracket) == 1 or bracket_f[0] <= bracket_f[-1] else (1, 0)
+    low, high = (0, 1) if len(bracket) == 1 or _not_above(bracket_f[0], bracket_f[-1]) else (1, 0)
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
             break
@@ -79,9 +89,9 @@ def strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e
         evals += 1
         gtd_new = float(g_new @ d)
         ls_iter += 1
-        if f_new > f + c1 * t * gtd or f_new >= bracket_f[low]:
+        if not math.isfinite(f_new) or f_new > f + c1 * t * gtd or f_new >= bracket_f[low]:
             bracket[high], bracket_f[high], bracket_g[high], bracket_gtd[high] = t, f_new, g_new, gtd_new
-            low, high = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+            low, high = (0, 1) if _not_above(bracket_f[0], bracket_f[1]) else (1, 0)
         else:
             if abs(gtd_new) <= -c2 * gtd:
                 done = True

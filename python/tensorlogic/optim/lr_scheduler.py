@@ -71,6 +71,11 @@ class LRScheduler:
         self.__dict__.update(_state(state_dict, self))
 
 
+
+class _LRScheduler(LRScheduler):
+    """torch.optim.lr_scheduler._LRScheduler: the name schedulers written for older PyTorch subclass (PyTorch keeps
+    it as a subclass of LRScheduler)."""
+
 class StepLR(LRScheduler):
     """Multiplies each lr by gamma every step_size epochs, as torch.optim.lr_scheduler.StepLR."""
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):

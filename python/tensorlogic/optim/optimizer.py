@@ -3,9 +3,10 @@
 
 State per parameter is a step count and the kernel's slots (see optim.h): slot 0 is the Kahan compensation that
 keeps sub-ulp updates of f16 weights, a float16-typed native array of int16 counts of 2^-15 of the weight's f16
-ulp; the others int32-typed native arrays holding float32 words. state_dict() gives every slot as float32 values
-(the compensation as the residual `exact weight - f16 weight`), as before the compensation had 16 bits.
-`state` is a defaultdict(dict) keyed by parameter, as in torch.optim, so optimizers written in Python
+ulp; the others int32-typed native arrays holding float32 words. The native kinds keep them in a SlotState
+(slot_state.py), which reads as torch.optim's dict ('step', 'exp_avg', ...). state_dict() gives every slot as
+float32 values (the compensation as the residual `exact weight - f16 weight`), as before the compensation had 16
+bits. `state` is a defaultdict(dict) keyed by parameter, as in torch.optim, so optimizers written in Python
 (this package's host.py ones and users' own subclasses) keep whatever they like in `self.state[p]`.
 
 Driven by tl.amp.GradScaler, the native kinds take the scaler's inf/NaN flag and inverse scale as device
@@ -22,6 +23,7 @@ from .. import _core
 from ..autograd.grad_mode import enable_grad
 from ..nn.utils import zero_grads
 from ..tensor import Tensor, _wrap
+from .slot_state import SlotState, host_f32 as _host_f32, slot_from_f32 as _from_f32, step_count
 
 
 class _Required:
@@ -71,13 +73,19 @@ def _check_option_types(group, owner):
 
 
 class Optimizer:
-    """Base class: subclasses set `_kind` and `_slot_names(group)`, and map a group to OptimizerParams."""
+    """The base of the optimizers, as torch.optim.Optimizer: param_groups, state, step, zero_grad, state_dict and
+    load_state_dict. `state` is a defaultdict keyed by parameter; for the native kinds (SGD, Adam, AdamW, RMSprop,
+    Lion) each entry reads as torch.optim's, with its key names ('step', 'exp_avg', 'exp_avg_sq', 'momentum_buffer',
+    'square_avg', ...): each slot a float16 copy of the live float32 state, made at each read (state_dict() gives
+    the exact values; assigning an entry stores into the optimizer). Subclasses with a native kernel set `_kind` and
+    `_slot_names(group)` and map a group to OptimizerParams; others (host.py's) keep their own entries."""
 
     _kind = None
+    _listed_step = True  # whether state[p] lists 'step' (torch.optim's SGD keeps no count)
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
-        self.state = defaultdict(dict)  # param -> {"step": int, "slots": [native arrays]} for the native kinds
+        self.state = defaultdict(dict)  # param -> a SlotState for the native kinds, a dict for the others
         self.param_groups = []
         self._grad_scale = 1.0  # the gradient's scale for optimizers without a native kernel (GradScaler sets it)
         self._amp_flags = None  # (found_inf, inv_scale or None): native arrays GradScaler.step passes to the kernel
@@ -194,30 +202,40 @@ class Optimizer:
             if p.grad is None:
                 continue
             st = self.state[p]
-            if not st:
-                st.update(step=0, slots=[_zeros(p, "float16")] + [_zeros(p) for _ in range(n_slots - 1)])
+            if not isinstance(st, SlotState):  # a first update (or a state the user replaced by a dict)
+                st = self.state[p] = self._fresh_state(p, group, st)
             if loaded and p in loaded:
-                st["slots"][0] = _compensation_array(loaded.pop(p), p)
-            if self._amp_flags is not None and not isinstance(st["step"], Tensor):
-                st["step"] = _wrap(_core.full([], st["step"], "int32", p._a.device))
-            if isinstance(st["step"], Tensor):
+                st.slots[0] = _compensation_array(loaded.pop(p), p)
+            if self._amp_flags is not None and not isinstance(st.step, Tensor):
+                st.step = _wrap(_core.full([], st.step, "int32", p._a.device))
+            if isinstance(st.step, Tensor):
                 on_device.append(p)
             else:
-                by_step.setdefault(st["step"] + 1, []).append(p)
+                by_step.setdefault(st.step + 1, []).append(p)
         if on_device:
             found_inf, inv_scale = self._amp_flags or (None, None)
             _core.optimizer_step(kind, native, [p._a for p in on_device], [p.grad._a for p in on_device],
-                                 [self.state[p]["slots"] for p in on_device],
-                                 [self.state[p]["step"]._a for p in on_device], found_inf, inv_scale)
+                                 [self.state[p].slots for p in on_device],
+                                 [self.state[p].step._a for p in on_device], found_inf, inv_scale)
             for p in on_device:
                 p._version += 1
         for step, params in by_step.items():
             native.step = step
             _core.optimizer_step(kind, native, [p._a for p in params], [p.grad._a for p in params],
-                                 [self.state[p]["slots"] for p in params])
+                                 [self.state[p].slots for p in params])
             for p in params:  # counted once the update is done: a rejected step leaves the state as it was
-                self.state[p]["step"] = step
+                self.state[p].step = step
                 p._version += 1
+
+    def _fresh_state(self, p, group, entries):
+        """The zeroed state of p's first update, with the entries a user put in its dict before (slot values and a
+        step count among them) written over it."""
+        names = self._slot_names(group)
+        state = SlotState(p, names, 0, [_zeros(p, "float16")] + [_zeros(p) for _ in names[1:]],
+                          listed_step=self._listed_step)
+        for key, value in entries.items():
+            state[key] = value
+        return state
 
     def zero_grad(self, set_to_none=True):
         """Clears the gradients of every parameter: sets them to None (set_to_none=True, the default) or to zeros."""
@@ -240,17 +258,20 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 st = self.state.get(p)
-                if not st:
+                if st is None or (not st and not isinstance(st, SlotState)):  # (SGD's state lists no key)
                     continue
                 if self._kind is None:
                     state[index[id(p)]] = {k: _copied(v) for k, v in st.items()}
                     continue
+                if not isinstance(st, SlotState):  # entries a user set before the first update: kept till then
+                    continue
                 names = self._slot_names(group)
-                entry = {"step": int(st["step"])}  # a device count is read back
+                entry = {"step": int(st.step)}  # a device count is read back
                 loaded = self._loaded_compensation.get(p)
-                entry[names[0]] = loaded.copy() if loaded is not None else _compensation_values(st["slots"][0], p)
-                for name, slot in zip(names[1:], st["slots"][1:]):
+                entry[names[0]] = loaded.copy() if loaded is not None else _compensation_values(st.slots[0], p)
+                for name, slot in zip(names[1:], st.slots[1:]):
                     entry[name] = _host_f32(slot).copy()
+                entry.update((k, _copied(v)) for k, v in st.extra.items())
                 state[index[id(p)]] = entry
         return {"state": state, "param_groups": groups}
 
@@ -309,7 +330,8 @@ class Optimizer:
                 loaded[p] = slots[0]
                 slots[0] = _zeros(p, "float16")  # replaced at the parameter's next update
                 # (torch.optim's SGD keeps no count: its state exists once a first step was taken)
-                state[p] = {"step": _step_count(entry.get("step", 1), key), "slots": slots}
+                extra = {k: _copied(v) for k, v in entry.items() if k != "step" and k not in names}
+                state[p] = SlotState(p, names, _step_count(entry.get("step", 1), key), slots, extra, self._listed_step)
         for mine, theirs in zip(self.param_groups, groups):
             mine.update({k: v for k, v in theirs.items() if k != "params"})
         self.state, self._loaded_compensation = state, loaded
@@ -377,15 +399,10 @@ def _checked_layout(state_dict):
 
 def _step_count(value, key, name="step"):
     """A saved step (or other) count as an int (a tensor's included); anything else names the parameter."""
-    what = "the step count" if name == "step" else f"'{name}'"
     try:
-        step = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"load_state_dict: {what} of parameter {key} must be a non-negative int, got "
-                         f"{value!r}") from None
-    if step < 0 or step >= 2**31:
-        raise ValueError(f"load_state_dict: {what} of parameter {key} must be in [0, 2^31), got {step}")
-    return step
+        return step_count(value, key, name)
+    except ValueError as error:
+        raise ValueError(f"load_state_dict: {error}") from None
 
 
 def _host_entry(name, value, key, form):
@@ -426,11 +443,6 @@ def _zeros(p, dtype="int32"):
     return _core.full(list(p._a.shape), 0.0, dtype, p._a.device)
 
 
-def _host_f32(slot):
-    host = slot if slot.device == "cpu" else _core.to_device(slot, "cpu")
-    return np.asarray(host).view(np.float32)
-
-
 def _compensation_unit(p):
     """2^-15 of the f16 ulp at each element of parameter p (kernels::compensation_unit: 2^-39 below the f16
     normals; unused where p is inf or NaN, whose count is 0), float32."""
@@ -453,12 +465,6 @@ def _compensation_array(values, p):
     counts = np.where(np.isfinite(counts), counts, 0.0)
     words = np.clip(counts, -32768, 32767).astype(np.int16).reshape(values.shape).view(np.float16)
     array = _core.from_numpy(np.ascontiguousarray(words))
-    return array if p._a.device == "cpu" else _core.to_device(array, p._a.device)
-
-
-def _from_f32(values, p):
-    words = np.ascontiguousarray(values, dtype=np.float32).view(np.int32).copy()
-    array = _core.from_numpy(words)
     return array if p._a.device == "cpu" else _core.to_device(array, p._a.device)
 
 

@@ -9,6 +9,7 @@ class SGD(Optimizer):
     group, with float32 state and a Kahan compensation that keeps updates smaller than an f16 ulp of the weight (foreach, differentiable and fused are
     accepted and ignored)."""
     _kind = _core.OptimizerKind.sgd
+    _listed_step = False
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
                  foreach=None, differentiable=False, fused=None):

@@ -1,0 +1,141 @@
+"""optimizer.state[p] of the native optimizers read and written as PyTorch users do (state[p]['exp_avg'].norm(),
+`for p, s in opt.state.items()`, state[p]['step']), side by side with torch.optim fed the same gradients: the same
+keys, the live values (as f16 copies), assignment, and copies of the whole optimizer."""
+import copy
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import tensorlogic as tl
+from oracle import assert_close_f16, f16_randn, host
+
+# (our class, torch's class, options): each key set of torch.optim's state appears once at least.
+KINDS = [
+    (tl.optim.Adam, torch.optim.Adam, dict(lr=1e-2)),
+    (tl.optim.Adam, torch.optim.Adam, dict(lr=1e-2, amsgrad=True)),
+    (tl.optim.AdamW, torch.optim.AdamW, dict(lr=1e-2)),
+    (tl.optim.SGD, torch.optim.SGD, dict(lr=1e-2, momentum=0.9, nesterov=True)),
+    (tl.optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3)),
+    (tl.optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3, momentum=0.5, centered=True)),
+]
+IDS = [f"{c[0].__name__}-{'-'.join(k for k in c[2] if k != 'lr') or 'plain'}" for c in KINDS]
+
+
+def _pair(rng, device, ours, theirs, options, shapes=((3, 5), (4,))):
+    """Our and torch's optimizers over the same f16 starting weights."""
+    starts = [f16_randn(rng, s) for s in shapes]
+    params = [tl.tensor(w, device=device, requires_grad=True) for w in starts]
+    tparams = [torch.tensor(w.astype(np.float32), requires_grad=True) for w in starts]
+    return params, ours(params, **options), tparams, theirs(tparams, **options)
+
+
+def _step_both(rng, params, opt, tparams, topt, steps):
+    """`steps` updates of both from the same f16 gradients (set directly: the state then depends on the gradients
+    alone, whatever the weights' rounding)."""
+    for _ in range(steps):
+        for p, tp in zip(params, tparams):
+            g = f16_randn(rng, tuple(p.shape))
+            p.grad = tl.tensor(g, device=p.device)
+            tp.grad = torch.from_numpy(g.astype(np.float32))
+        opt.step()
+        topt.step()
+
+
+def _assert_state_like_torch(params, opt, tparams, topt):
+    for p, tp in zip(params, tparams):
+        mine, theirs = opt.state[p], topt.state[tp]
+        assert set(mine) == set(theirs), (sorted(mine), sorted(theirs))
+        if "step" in theirs:  # (torch.optim's SGD counts no steps)
+            assert int(mine["step"]) == int(theirs["step"])
+        for key, value in theirs.items():
+            if not isinstance(value, torch.Tensor) or key == "step":
+                assert key == "step" or mine[key] == value, key
+                continue
+            got = mine[key]
+            assert isinstance(got, tl.Tensor) and got.device == p.device and got.shape == p.shape, key
+            assert np.any(host(got) != 0), f"{key} read as zeros"
+            assert_close_f16(got, value.numpy(), rtol=2e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("ours,theirs,options", KINDS, ids=IDS)
+def test_state_keys_and_values_follow_torch(ours, theirs, options, device, rng):
+    params, opt, tparams, topt = _pair(rng, device, ours, theirs, options)
+    assert opt.state[params[0]] == {} == topt.state[tparams[0]]  # (a defaultdict, as torch.optim's)
+    _step_both(rng, params, opt, tparams, topt, 4)
+    _assert_state_like_torch(params, opt, tparams, topt)
+
+
+def test_what_users_read_from_adam_state(device, rng):
+    params, opt, tparams, topt = _pair(rng, device, tl.optim.Adam, torch.optim.Adam, dict(lr=1e-3))
+    _step_both(rng, params, opt, tparams, topt, 3)
+    norms = {i: float(s["exp_avg"].norm()) for i, (_, s) in enumerate(opt.state.items())}
+    tnorms = {i: float(s["exp_avg"].norm()) for i, (_, s) in enumerate(topt.state.items())}
+    for i in tnorms:
+        assert abs(norms[i] - tnorms[i]) <= 2e-3 * tnorms[i], (norms, tnorms)
+    ratio = max(float((s["exp_avg"].abs() / (s["exp_avg_sq"].sqrt() + 1e-8)).max()) for s in opt.state.values())
+    tratio = max(float((s["exp_avg"].abs() / (s["exp_avg_sq"].sqrt() + 1e-8)).max()) for s in topt.state.values())
+    assert abs(ratio - tratio) <= 1e-2 * tratio, (ratio, tratio)
+    state = opt.state[params[0]]
+    assert "exp_avg" in state and "compensation" not in state and state["step"].item() == 3
+    assert state.get("max_exp_avg_sq") is None and "step" in repr(state)
+
+
+@pytest.mark.parametrize("ours,theirs,options", KINDS[:1] + KINDS[3:4], ids=IDS[:1] + IDS[3:4])
+def test_assigned_state_is_used_by_the_next_step(ours, theirs, options, device, rng):
+    params, opt, tparams, topt = _pair(rng, device, ours, theirs, options)
+    _step_both(rng, params, opt, tparams, topt, 2)
+    key = "exp_avg" if "exp_avg" in topt.state[tparams[0]] else "momentum_buffer"
+    fresh = f16_randn(rng, tuple(params[0].shape))
+    opt.state[params[0]][key] = tl.tensor(fresh, device=device)
+    topt.state[tparams[0]][key] = torch.from_numpy(fresh.astype(np.float32))
+    opt.state[params[1]]["note"] = "kept"
+    topt.state[tparams[1]]["note"] = "kept"
+    _step_both(rng, params, opt, tparams, topt, 2)
+    _assert_state_like_torch(params, opt, tparams, topt)
+    assert opt.state_dict()["state"][1]["note"] == "kept"
+    for p, tp in zip(params, tparams):
+        assert_close_f16(p, tp.detach().numpy(), rtol=2e-3, atol=2e-3)
+
+
+def test_state_set_before_the_first_step_is_taken_up(device, rng):
+    params, opt, tparams, topt = _pair(rng, device, tl.optim.Adam, torch.optim.Adam, dict(lr=1e-2), shapes=((6,),))
+    _step_both(rng, params, opt, tparams, topt, 1)
+    saved = {k: v for k, v in opt.state_dict()["state"][0].items() if k != "compensation"}
+    opt.state[params[0]] = {"step": saved["step"], "exp_avg": saved["exp_avg"], "exp_avg_sq": saved["exp_avg_sq"]}
+    _step_both(rng, params, opt, tparams, topt, 2)
+    _assert_state_like_torch(params, opt, tparams, topt)
+
+
+def test_bad_writes_are_refused(device, rng):
+    params, opt, tparams, topt = _pair(rng, device, tl.optim.Adam, torch.optim.Adam, dict(lr=1e-2))
+    _step_both(rng, params, opt, tparams, topt, 1)
+    state = opt.state[params[0]]
+    with pytest.raises(ValueError, match="shape"):
+        state["exp_avg"] = tl.zeros(2, device=device)
+    with pytest.raises(TypeError, match="cannot be deleted"):
+        del state["exp_avg_sq"]
+    with pytest.raises(TypeError, match="cannot be deleted"):
+        state.clear()
+    with pytest.raises(KeyError, match="internal"):
+        state["compensation"] = 0
+    with pytest.raises(ValueError, match="step count"):
+        state["step"] = -1
+    _assert_state_like_torch(params, opt, tparams, topt)  # nothing changed
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_optimizer_goes_on_as_the_original(how, device, rng):
+    params, opt, tparams, topt = _pair(rng, device, tl.optim.RMSprop, torch.optim.RMSprop,
+                                       dict(lr=1e-2, momentum=0.5, centered=True))
+    _step_both(rng, params, opt, tparams, topt, 3)
+    other = copy.deepcopy(opt) if how == "deepcopy" else pickle.loads(pickle.dumps(opt))
+    twins = other.param_groups[0]["params"]
+    assert all(q is not p for p, q in zip(params, twins))
+    assert int(other.state[twins[0]]["step"]) == 3
+    for q in twins:
+        q.grad = tl.ones_like(q)
+    other.step()
+    assert int(opt.state[params[0]]["step"]) == 3  # the original's state is its own
+    _assert_state_like_torch(params, opt, tparams, topt)
