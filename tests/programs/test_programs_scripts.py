@@ -228,8 +228,9 @@ def test_mingpt_adder(rng, tmp_path, monkeypatch):
     """minGPT's adder project from the same f16 weights in both libraries, the dataset's torch.randperm replayed (the
     Trainer's RandomSampler draws each library's own batches). Over 60 data seeds (2026-12-07) the means of the 61
     step losses differed by 1.9% (root mean square; largest 6.3%, and 2 of the 60 past the 5% this test first
-    allowed, as CI's seed 1143566076 was at 5.03%): 10% is 5.3 of those. Then both evaluate our trained weights on the 500 test sums, greedily: the same
-    score in all 12 (f16's rounding may break a near tie of two digits the other way)."""
+    allowed, as CI's seed 1143566076 was at 5.03%): 10% is 5.3 of those. Then both evaluate our trained weights on
+    the 500 test sums, greedily: the same score in all 12 seeds of 2026-12-06 (f16's rounding may break a near tie
+    of two digits the other way)."""
     config = prog_mingpt.model_config(vocab_size=10, block_size=6)
     theirs, ours = twins(rng, prog_mingpt.build, config)
     perm_seed = int(rng.integers(1 << 30))
