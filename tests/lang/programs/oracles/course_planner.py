@@ -1,7 +1,7 @@
 # Oracle for course_planner.tl: the same program in clingo (an undefined atom under `not` is false
 # there; several #sum rules each sum their own body), its answers printed in the language's
 # order: rows by the declared order of the domains, integers ascending.
-import clingo
+from clingo_model import clingo_model
 
 STUDENTS = ["ann", "bob", "cid"]
 COURSES = ["calc1", "calc2", "calc3", "linalg", "prog", "ml", "dl"]
@@ -31,24 +31,11 @@ next_level(C, N + 1) :- chain(C, N).
 """
 
 
-def model():
-    ctl = clingo.Control(["--warn=none"])
-    ctl.add("base", [], PROGRAM)
-    ctl.ground([("base", [])])
-    atoms = []
-    ctl.solve(on_model=lambda m: atoms.extend(m.symbols(atoms=True)))
-    out = {}
-    for a in atoms:
-        out.setdefault(a.name, set()).add(tuple(x.number if x.type == clingo.SymbolType.Number else x.name
-                                                for x in a.arguments))
-    return out
-
-
 def key(row):
     return tuple(STUDENTS.index(v) if v in STUDENTS else COURSES.index(v) if v in COURSES else v for v in row)
 
 
-m = model()
+m = clingo_model(PROGRAM)
 out = []
 for name, names, keep in [("eligible", "sc", None), ("num_passed", "sn", None), ("credits", "sk", None),
                           ("chain", "cn", lambda r: r[1] >= 2)]:

@@ -1,5 +1,5 @@
 # Oracle for negation_strata.tl: the same program in clingo, answers in the domain's order.
-import clingo
+from clingo_model import clingo_model
 
 ORDER = "a b c d e f".split()
 PROGRAM = """
@@ -20,25 +20,12 @@ safe(X) :- reach(X), not stuck(X), not sink(X).
 """
 
 
-def model():
-    ctl = clingo.Control(["--warn=none"])
-    ctl.add("base", [], PROGRAM)
-    ctl.ground([("base", [])])
-    atoms = []
-    ctl.solve(on_model=lambda m: atoms.extend(m.symbols(atoms=True)))
-    out = {}
-    for a in atoms:
-        out.setdefault(a.name, set()).add(tuple(x.number if x.type == clingo.SymbolType.Number else x.name
-                                                for x in a.arguments))
-    return out
-
-
 def rows(m, name, var):
     got = sorted(m.get(name, ()), key=lambda r: ORDER.index(r[0]) if isinstance(r[0], str) else r[0])
     return [f"{var} = {r[0]}" for r in got] or ["false"]
 
 
-m = model()
+m = clingo_model(PROGRAM)
 out = rows(m, "unreached", "x") + rows(m, "sink", "x") + rows(m, "stuck", "x") + rows(m, "trapped", "x") + \
     rows(m, "nstuck", "n") + rows(m, "safe", "x")
 out.append("true" if ("d",) in m.get("trapped", ()) else "false")

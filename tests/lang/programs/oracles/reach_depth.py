@@ -1,7 +1,7 @@
 # Oracle for reach_depth.tl: the same program in clingo (recursive max/min as #max/#min over the
 # path lengths, bounded by the number of nodes since the graph from the start has no cycle), its
 # answers printed in the language's order: names by first appearance, integers ascending.
-import clingo
+from clingo_model import clingo_model
 
 ORDER = "s a b c d e f g".split()
 PROGRAM = """
@@ -23,25 +23,12 @@ longer(X) :- far(X, N), near(X, M), N > M.
 """
 
 
-def model():
-    ctl = clingo.Control(["--warn=none"])
-    ctl.add("base", [], PROGRAM)
-    ctl.ground([("base", [])])
-    atoms = []
-    ctl.solve(on_model=lambda m: atoms.extend(m.symbols(atoms=True)))
-    out = {}
-    for a in atoms:
-        out.setdefault(a.name, set()).add(tuple(x.number if x.type == clingo.SymbolType.Number else x.name
-                                                for x in a.arguments))
-    return out
-
-
 def rows(m, name, names):
     key = lambda row: tuple(ORDER.index(v) if isinstance(v, str) else v for v in row)
     return [", ".join(f"{n} = {v}" for n, v in zip(names, row)) for row in sorted(m.get(name, ()), key=key)]
 
 
-m = model()
+m = clingo_model(PROGRAM)
 out = rows(m, "nreach", "xk") + rows(m, "far", "xn") + rows(m, "near", "xn") + rows(m, "longer", "x") + \
     rows(m, "unreached", "x") + rows(m, "cyclic", "x")
 print("\n".join(out))

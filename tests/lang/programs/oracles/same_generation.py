@@ -1,6 +1,6 @@
 # Oracle for same_generation.tl: the same program in clingo, answers in the order the language
 # prints them (names by first appearance, integers ascending).
-import clingo
+from clingo_model import clingo_model
 
 ORDER = "bea al cy dot eli fay gus hal".split()
 PROGRAM = """
@@ -16,19 +16,6 @@ nsg(X, N) :- sg(X, Y), X != Y, N = #count{Z : sg(X, Z), X != Z}.
 """
 
 
-def model():
-    ctl = clingo.Control(["--warn=none"])
-    ctl.add("base", [], PROGRAM)
-    ctl.ground([("base", [])])
-    atoms = []
-    ctl.solve(on_model=lambda m: atoms.extend(m.symbols(atoms=True)))
-    out = {}
-    for a in atoms:
-        out.setdefault(a.name, set()).add(tuple(x.number if x.type == clingo.SymbolType.Number else x.name
-                                                for x in a.arguments))
-    return out
-
-
 def rows(m, name, names, where=lambda r: True, keep=None):
     got = [r for r in m.get(name, ()) if where(r)]
     got.sort(key=lambda r: tuple(ORDER.index(x) if isinstance(x, str) else x for x in r))
@@ -36,7 +23,7 @@ def rows(m, name, names, where=lambda r: True, keep=None):
     return [", ".join(f"{names[k]} = {r[k]}" for k in keep) for r in got]
 
 
-m = model()
+m = clingo_model(PROGRAM)
 out = rows(m, "sg", "xy", lambda r: r[0] == "dot", [1]) + rows(m, "sg", "xy", lambda r: r[0] == "gus", [1])
 out += rows(m, "cousin", "xy") + rows(m, "up", "xan", lambda r: r[0] == "gus", [1, 2]) + rows(m, "nsg", "xn")
 print("\n".join(out))
