@@ -6,8 +6,7 @@ from ..autograd.grad_mode import no_grad
 from ..ops.random import rand
 from . import constraints
 from .distribution import Distribution, broadcast_all
-from .transformed_distribution import TransformedDistribution
-from .transforms_elementwise import AbsTransform
+from .folded import FoldedAtZero
 
 
 class Cauchy(Distribution):
@@ -68,21 +67,10 @@ class Cauchy(Distribution):
         return math.log(4 * math.pi) + self.scale.log()
 
 
-class HalfCauchy(TransformedDistribution):
+class HalfCauchy(FoldedAtZero):
     """HalfCauchy(scale): |X| for X ~ Cauchy(0, scale)."""
 
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
-
-    def __init__(self, scale, validate_args=None):
-        (scale,) = broadcast_all("HalfCauchy", scale=scale)
-        super().__init__(Cauchy(0.0, scale, validate_args=False), AbsTransform(), validate_args)
-
-    @property
-    def scale(self):
-        """The scale of the Cauchy folded at 0."""
-        return self.base_dist.scale
+    family = Cauchy
 
     @property
     def mean(self):
@@ -90,31 +78,6 @@ class HalfCauchy(TransformedDistribution):
         return self.scale.new_full(self._batch_shape, math.inf)
 
     @property
-    def mode(self):
-        """0."""
-        return self.scale.new_zeros(self._batch_shape)
-
-    @property
     def variance(self):
         """Infinite."""
         return self.scale.new_full(self._batch_shape, math.inf)
-
-    def log_prob(self, value):
-        """The Cauchy's log-density doubled (log 2 added) at value >= 0, -inf below 0."""
-        value = self._value(value, self.scale, "log_prob")
-        inside = self.base_dist.log_prob(value) + math.log(2)
-        return inside.masked_fill(value < 0, -math.inf)
-
-    def cdf(self, value):
-        """2 F(value) - 1 for the Cauchy's F."""
-        value = self._value(value, self.scale, "cdf")
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob):
-        """The Cauchy's icdf at (1 + prob) / 2."""
-        prob = self._value(prob, self.scale, "icdf")
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self):
-        """The Cauchy's entropy less log 2."""
-        return self.base_dist.entropy() - math.log(2)

@@ -76,6 +76,21 @@ def _sample_shape(sample_shape, name, what="sample_shape"):
     return tuple(sizes)
 
 
+class MeanAndModeAtLoc:
+    """For a family symmetric and unimodal about its loc (Normal, Laplace, the multivariate normals, von Mises): the
+    mean and the mode are loc."""
+
+    @property
+    def mean(self):
+        """loc."""
+        return self.loc
+
+    @property
+    def mode(self):
+        """loc."""
+        return self.loc
+
+
 class Distribution:
     """A batch of distributions of batch_shape, each over events of event_shape, as torch.distributions.
     Subclasses name their parameters' constraints in arg_constraints (read by validate_args and expand) and the

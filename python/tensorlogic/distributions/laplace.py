@@ -5,10 +5,10 @@ import math
 from ..autograd.grad_mode import no_grad
 from ..ops.random import rand
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, MeanAndModeAtLoc, broadcast_all
 
 
-class Laplace(Distribution):
+class Laplace(MeanAndModeAtLoc, Distribution):
     """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale), over the broadcast shape of loc and scale
     (tensors or numbers)."""
 
@@ -19,16 +19,6 @@ class Laplace(Distribution):
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all("Laplace", loc=loc, scale=scale)
         super().__init__(self.loc.shape, (), validate_args)
-
-    @property
-    def mean(self):
-        """loc."""
-        return self.loc
-
-    @property
-    def mode(self):
-        """loc."""
-        return self.loc
 
     @property
     def stddev(self):

@@ -11,7 +11,7 @@ from ..ops.random import randn
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .distribution import Distribution, MeanAndModeAtLoc
 from .multivariate_normal import half_log_det
 
 
@@ -33,7 +33,7 @@ def lowrank_log_det(diag, tril):
     return 2 * half_log_det(tril) + diag.log().sum(-1)
 
 
-class LowRankMultivariateNormal(Distribution):
+class LowRankMultivariateNormal(MeanAndModeAtLoc, Distribution):
     """LowRankMultivariateNormal(loc, cov_factor, cov_diag): loc [..., d], cov_factor [..., d, r], cov_diag [..., d]
     (positive); batch shapes broadcast."""
 
@@ -69,16 +69,6 @@ class LowRankMultivariateNormal(Distribution):
         self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag = cov_factor, cov_diag
         self._capacitance_tril = capacitance_tril(cov_factor, cov_diag)
         super().__init__(batch, (d,), validate_args)
-
-    @property
-    def mean(self):
-        """loc."""
-        return self.loc
-
-    @property
-    def mode(self):
-        """loc."""
-        return self.loc
 
     @property
     def variance(self):

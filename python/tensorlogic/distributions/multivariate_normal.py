@@ -12,7 +12,7 @@ from ..ops.random import randn
 from ..ops.shape import broadcast_shapes
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, _expand
+from .distribution import Distribution, MeanAndModeAtLoc, _expand
 
 
 def _eye_like(L):
@@ -37,7 +37,7 @@ def _precision_to_scale_tril(P):
     return solve_triangular(U.flip((-2, -1)).mT, _eye_like(P), upper=False)
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(MeanAndModeAtLoc, Distribution):
     """MultivariateNormal(loc, covariance_matrix=None, precision_matrix=None, scale_tril=None): loc [..., d] and
     one matrix [..., d, d]; batch shapes broadcast."""
 
@@ -112,16 +112,6 @@ class MultivariateNormal(Distribution):
             return self._given["precision_matrix"]
         L_inv = solve_triangular(self._unbroadcasted_scale_tril, _eye_like(self.loc), upper=False)
         return (L_inv.mT @ L_inv).broadcast_to(self._matrix_shape())
-
-    @property
-    def mean(self):
-        """loc."""
-        return self.loc
-
-    @property
-    def mode(self):
-        """loc."""
-        return self.loc
 
     @property
     def variance(self):

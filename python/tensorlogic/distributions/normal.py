@@ -6,10 +6,10 @@ from ..autograd.grad_mode import no_grad
 from ..ops.elementwise import erf, erfinv, log
 from ..ops.random import randn
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, MeanAndModeAtLoc, broadcast_all
 
 
-class Normal(Distribution):
+class Normal(MeanAndModeAtLoc, Distribution):
     """Normal(loc, scale): independent Gaussians over the broadcast shape of loc and scale."""
 
     has_rsample = True
@@ -19,16 +19,6 @@ class Normal(Distribution):
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all("Normal", loc=loc, scale=scale)
         super().__init__(self.loc.shape, (), validate_args)
-
-    @property
-    def mean(self):
-        """loc."""
-        return self.loc
-
-    @property
-    def mode(self):
-        """loc."""
-        return self.loc
 
     @property
     def stddev(self):

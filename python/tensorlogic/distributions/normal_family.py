@@ -3,10 +3,10 @@ through exp, |.| or the stick-breaking map onto the simplex."""
 import math
 
 from . import constraints
-from .distribution import broadcast_all
+from .folded import FoldedAtZero
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
-from .transforms_elementwise import AbsTransform, ExpTransform
+from .transforms_elementwise import ExpTransform
 from .transforms_structured import StickBreakingTransform
 
 
@@ -51,21 +51,10 @@ class LogNormal(TransformedDistribution):
         return self.base_dist.entropy() + self.loc
 
 
-class HalfNormal(TransformedDistribution):
+class HalfNormal(FoldedAtZero):
     """HalfNormal(scale): |X| for X ~ Normal(0, scale)."""
 
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
-
-    def __init__(self, scale, validate_args=None):
-        (scale,) = broadcast_all("HalfNormal", scale=scale)
-        super().__init__(Normal(0.0, scale, validate_args=False), AbsTransform(), validate_args)
-
-    @property
-    def scale(self):
-        """The scale of the Normal folded at 0."""
-        return self.base_dist.scale
+    family = Normal
 
     @property
     def mean(self):
@@ -73,33 +62,9 @@ class HalfNormal(TransformedDistribution):
         return self.scale * math.sqrt(2 / math.pi)
 
     @property
-    def mode(self):
-        """0."""
-        return self.scale.new_zeros(self._batch_shape)
-
-    @property
     def variance(self):
         """scale^2 (1 - 2 / pi)."""
         return self.scale.square() * (1 - 2 / math.pi)
-
-    def log_prob(self, value):
-        """The Normal's log-density plus log 2 at value >= 0, -inf below 0."""
-        value = self._value(value, self.scale, "log_prob")
-        return (self.base_dist.log_prob(value) + math.log(2)).masked_fill(value < 0, -math.inf)
-
-    def cdf(self, value):
-        """2 F(value) - 1 for the Normal's F."""
-        value = self._value(value, self.scale, "cdf")
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob):
-        """The Normal's icdf at (1 + prob) / 2."""
-        prob = self._value(prob, self.scale, "icdf")
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self):
-        """The Normal's entropy less log 2."""
-        return self.base_dist.entropy() - math.log(2)
 
 
 class LogisticNormal(TransformedDistribution):

@@ -5,7 +5,7 @@ relative error below 2e-7), written with tensor ops so that log_prob differentia
 import math
 
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, MeanAndModeAtLoc, broadcast_all
 from .host_random import draw, host64
 
 # Abramowitz and Stegun 9.8.1 and 9.8.3: I0(x) and I1(x) / x as polynomials in (x / 3.75)^2 for x < 3.75; 9.8.2 and
@@ -52,7 +52,7 @@ def one_minus_bessel_ratio(x):
     return low.where(small, high)
 
 
-class VonMises(Distribution):
+class VonMises(MeanAndModeAtLoc, Distribution):
     """VonMises(loc, concentration): density exp(k cos(x - loc)) / (2 pi I0(k)) on the circle; draws in [-pi, pi]."""
 
     arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
@@ -62,16 +62,6 @@ class VonMises(Distribution):
     def __init__(self, loc, concentration, validate_args=None):
         self.loc, self.concentration = broadcast_all("VonMises", loc=loc, concentration=concentration)
         super().__init__(self.loc.shape, (), validate_args)
-
-    @property
-    def mean(self):
-        """loc (the circular mean)."""
-        return self.loc
-
-    @property
-    def mode(self):
-        """loc."""
-        return self.loc
 
     @property
     def variance(self):
