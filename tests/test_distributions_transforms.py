@@ -231,6 +231,21 @@ def test_expand_as_torch(device, rng):
         D.Normal(loc, 1.0).expand((2, 4))
 
 
+@pytest.mark.parametrize("family", ["RelaxedBernoulli", "RelaxedOneHotCategorical"])
+def test_relaxed_expand_keeps_the_given_parameter(device, rng, family):
+    """A relaxed distribution built from logits expands from its logits even after probs was read (computed then
+    and kept, as torch's lazy_property), as one built from probs expands from its probs."""
+    logits = _t(rng.standard_normal((3, 4)), device)
+    for given in ("logits", "probs"):
+        value = logits.softmax(-1) if given == "probs" else logits
+        ours = getattr(D, family)(0.5, **{given: value})
+        ours.probs, ours.logits  # noqa: B018 (both read, so both are kept)
+        wide = ours.expand((2,) + tuple(ours.batch_shape))
+        assert wide.base_dist._params._given == given
+        assert wide.batch_shape == (2,) + tuple(ours.batch_shape)
+        np.testing.assert_allclose(host(getattr(wide, given))[1], host(getattr(ours, given)), rtol=1e-3, atol=1e-3)
+
+
 def test_argument_errors():
     with pytest.raises(ValueError, match="cache_size"):
         T.ExpTransform(cache_size=2)

@@ -33,6 +33,7 @@ class Categorical(Distribution):
             self.probs = probs / probs.sum(-1, keepdim=True)
         else:
             self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)
+        self._given = "probs" if probs is not None else "logits"  # (the other one is computed when first read)
         self._num_events = given.shape[-1]
         super().__init__(given.shape[:-1], (), validate_args)
 

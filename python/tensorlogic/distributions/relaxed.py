@@ -47,16 +47,17 @@ class LogitRelaxedBernoulli(InnerParams, Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """RelaxedBernoulli(temperature, probs=None, logits=None): sigmoid of a LogitRelaxedBernoulli draw, in (0, 1)."""
+class Relaxed(TransformedDistribution):
+    """A relaxed distribution: a draw of its logit-space base (`base_family`, holding temperature, probs and
+    logits) pushed through `transform`."""
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
     has_rsample = True
+    base_family = None
+    transform = None
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(base, SigmoidTransform(), validate_args)
+        base = self.base_family(temperature, probs, logits, validate_args=validate_args)
+        super().__init__(base, self.transform(), validate_args)
 
     def _expand_args(self):
         given = self.base_dist._params._given
@@ -69,13 +70,22 @@ class RelaxedBernoulli(TransformedDistribution):
 
     @property
     def probs(self):
-        """The probability of the Bernoulli relaxed."""
+        """The probabilities of the distribution relaxed."""
         return self.base_dist.probs
 
     @property
     def logits(self):
-        """The log-odds of the Bernoulli relaxed."""
+        """The log-odds (Bernoulli) or log-probabilities (categorical) of the distribution relaxed."""
         return self.base_dist.logits
+
+
+class RelaxedBernoulli(Relaxed):
+    """RelaxedBernoulli(temperature, probs=None, logits=None): sigmoid of a LogitRelaxedBernoulli draw, in (0, 1)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    base_family = LogitRelaxedBernoulli
+    transform = SigmoidTransform
 
 
 class ExpRelaxedCategorical(InnerParams, Distribution):
@@ -111,33 +121,11 @@ class ExpRelaxedCategorical(InnerParams, Distribution):
         return score + (math.lgamma(k) + (k - 1) * self.temperature.log())
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(Relaxed):
     """RelaxedOneHotCategorical(temperature, probs=None, logits=None): points of the simplex, softmax((logits + G) /
     temperature) for G standard Gumbel draws (the Gumbel-softmax relaxation of a one-hot draw)."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(base, ExpTransform(), validate_args)
-
-    def _expand_args(self):
-        given = "probs" if "probs" in self.base_dist._params.__dict__ else "logits"
-        return {"temperature": self.temperature, given: getattr(self, given)}
-
-    @property
-    def temperature(self):
-        """The relaxation's temperature."""
-        return self.base_dist.temperature
-
-    @property
-    def probs(self):
-        """The probabilities of the categorical relaxed."""
-        return self.base_dist.probs
-
-    @property
-    def logits(self):
-        """The log-probabilities of the categorical relaxed."""
-        return self.base_dist.logits
+    base_family = ExpRelaxedCategorical
+    transform = ExpTransform
