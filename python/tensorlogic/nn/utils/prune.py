@@ -193,8 +193,9 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes `amount` elements (a count, or a fraction of them) chosen at random (tl.rand's stream)."""
+class Unstructured(BasePruningMethod):
+    """Prunes `amount` elements (a count, or a fraction of them) of the tensor, wherever they are; a subclass says
+    which (`_chosen`)."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -203,12 +204,19 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        """default_mask with `amount` elements of t, drawn at random, set to 0."""
+        """default_mask with the `amount` chosen elements of t set to 0."""
         k = _count(self.amount, t.numel())
         mask = default_mask.clone()
         if k:
-            mask.reshape(-1)[rand_like(t).reshape(-1).topk(k).indices] = 0
+            mask.reshape(-1)[self._chosen(t.reshape(-1), k)] = 0
         return mask
+
+
+class RandomUnstructured(Unstructured):
+    """Prunes `amount` elements (a count, or a fraction of them) chosen at random (tl.rand's stream)."""
+
+    def _chosen(self, flat, k):
+        return rand_like(flat).topk(k).indices
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -216,22 +224,11 @@ class RandomUnstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(Unstructured):
     """Prunes the `amount` elements (a count, or a fraction of them) of smallest magnitude."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        """default_mask with the `amount` elements of t of smallest magnitude set to 0."""
-        k = _count(self.amount, t.numel())
-        mask = default_mask.clone()
-        if k:
-            mask.reshape(-1)[t.abs().reshape(-1).topk(k, largest=False).indices] = 0
-        return mask
+    def _chosen(self, flat, k):
+        return flat.abs().topk(k, largest=False).indices
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
