@@ -9,6 +9,7 @@ from ..creation import eye
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
 from .elementwise import _UNARY_GRAD, kept_column_sums
+from .integer_products import exact_integer_operands, integer_einsum, integer_matmul
 from .reduction import _Reduce
 from .shape import _Reshape
 
@@ -33,6 +34,8 @@ def matmul(input, other):
         input = _wrap(_native(input, other))
     if not isinstance(other, Tensor):
         other = _wrap(_native(other, input))
+    if exact_integer_operands((input, other)):
+        return integer_matmul(input, other)
     return _Matmul.apply(input, other)
 
 
@@ -200,6 +203,8 @@ def einsum(equation, *operands):
         raise TypeError(f"einsum: the equation must be a string, got {type(equation).__name__}")
     first = next((o for o in operands if isinstance(o, Tensor)), None)
     operands = [o if isinstance(o, Tensor) else _wrap(_native(o, first)) for o in operands]
+    if exact_integer_operands(operands):
+        return integer_einsum(equation, operands)
     return _Einsum.apply(equation, *operands)
 
 
