@@ -5,8 +5,10 @@ PyTorch's CPU integer products do, and the result has the operands' promoted int
 GEMM kernels: the product runs on the host (numpy) and the result returns to the operands' device."""
 import numpy as np
 
+from ..creation import tensor
 from ..dtypes import bool as bool_
 from ..errors import EinsumError, ShapeMismatchError
+from ..promotion import promote_types
 from ..tensor import Tensor
 
 
@@ -24,9 +26,6 @@ def _host_int64(x):
 
 
 def _on_device(values, operands):
-    from ..creation import tensor
-    from ..promotion import promote_types
-
     dtype = operands[0].dtype
     for o in operands[1:]:
         dtype = promote_types(dtype, o.dtype)
