@@ -67,6 +67,19 @@ class TensorInfo:
     def derived(self) -> bool:
         return bool(self.equations)
 
+    @property
+    def lattice(self) -> str | None:
+        return lattice(self.equations)
+
+
+def lattice(equations) -> str | None:
+    """"min" or "max" when the equations project by it, beside plain `=` ones (`D[y] min= D[x] +
+    W[x, y]` with `D[0] = 0`): that is a semiring's sum, so the equations combine by it, each `=`
+    giving candidate values, and a cell none of them reaches, or that a recursion has not reached
+    yet, holds its identity (+inf or -inf)."""
+    ops = {e.op for e in equations} - {"="}
+    return {"min=": "min", "max=": "max"}.get(ops.pop()) if len(ops) == 1 else None
+
 
 @dataclass
 class Model:

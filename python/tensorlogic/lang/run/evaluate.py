@@ -3,6 +3,8 @@ value is a `Labelled` tensor.  Index sizes are settled before evaluation (`prepa
 for index arithmetic know their ranges."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..check import catalog
@@ -13,7 +15,7 @@ from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
-from .values import as_tensor, is_scalar, joins, kind, numeric_list_as_tensor, scalar, truth
+from .values import as_tensor, is_number, is_scalar, joins, kind, numeric_list_as_tensor, scalar, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -362,7 +364,8 @@ class Evaluator:
         if labelled:
             if not is_tensor(base):
                 raise self.error("only tensors can be indexed with index variables", e.base.span)
-            return self.ref(base, [i.expr for i in items], domains, fr, e)
+            pad = self.rt.iterating_lattice(e.base.id) if isinstance(e.base, N.Name) else None
+            return self.ref(base, [i.expr for i in items], domains, fr, e, pad or 0.0)
         v = base
         for g, group in enumerate(e.groups):
             key = []
@@ -419,9 +422,10 @@ class Evaluator:
         return call_builtin(self, e, [obj] + args, kwargs, fr)
 
     # ---- index notation -------------------------------------------------------------------------
-    def ref(self, t, exprs, domains, fr, node) -> Labelled:
+    def ref(self, t, exprs, domains, fr, node, pad=0.0) -> Labelled:
         """`X[e1, ..., en]` or `R(a1, ..., an)` as a labelled tensor: constants select, plain
-        variables label an axis, index arithmetic gathers, `_` is summed at once."""
+        variables label an axis, index arithmetic gathers (reading `pad` outside the axis), `_` is
+        summed at once."""
         if len(exprs) != t.ndim:
             name = getattr(node, "name", None) or getattr(getattr(node, "base", None), "id", "tensor")
             raise self.error(f"'{name}' has {t.ndim} ax{'is' if t.ndim == 1 else 'es'} but "
@@ -455,7 +459,7 @@ class Evaluator:
                 per_axis[k] = []
                 continue
             g = self.grid(e, fr, domain=dom)
-            cur = gather_axis(cur, k, g.values, n)
+            cur = gather_axis(cur, k, g.values, n, pad)
             per_axis[k] = list(g.labels)
         labels = [l for ls in per_axis for l in ls]
         lab = diagonal(Labelled(cur, ()), labels) if len(set(labels)) != len(labels) else Labelled(cur, labels)
@@ -597,16 +601,22 @@ def _apply(op, a, b):
     if op == "*":
         return a * b
     if op == "/":
+        if is_number(a) and is_number(b) and b == 0:
+            return _divided_by_zero(a, b)
         return a / b
     if op == "%":
         if is_tensor(a) or is_tensor(b):
             return a - tl.floor(a / b) * b
+        if is_number(a) and is_number(b) and b == 0:
+            return math.nan          # a - floor(a / 0) * 0, as on tensors
         return a % b
     if op == "@":
         return tl.matmul(_tensorish(a), _tensorish(b))
     if op == "^":
         if is_tensor(a) or is_tensor(b):
             return tl.pow(a, b) if is_tensor(a) else tl.pow(as_tensor(a), b)
+        if is_number(a) and is_number(b) and not (_is_int(a) and _is_int(b) and b >= 0):
+            return _ieee_power(a, b)
         return a ** b
     if op == "&&":
         if is_tensor(a) or is_tensor(b):
@@ -620,6 +630,22 @@ def _apply(op, a, b):
     if is_tensor(a) or is_tensor(b):
         return getattr(tl, cmp)(a, b).float()  # the language's truth values are numbers (1 and 0)
     return {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[cmp]
+
+
+def _divided_by_zero(a, b):
+    """`a / 0` as IEEE (and the same division of tensors) gives it, where Python raises: nan for 0 / 0,
+    else an infinity signed by a and by the zero (-0.0)."""
+    if a == 0 or a != a:        # (isnan would convert a huge int to a float)
+        return math.nan
+    return math.copysign(math.inf, math.copysign(1.0, b) * (1 if a > 0 else -1))
+
+
+def _ieee_power(a, b):
+    """`a ^ b` of numbers where Python raises or turns complex (`0.0 ^ -1`, `(-8.0) ^ 0.5`, `10.0 ^
+    400`): IEEE's inf and nan, as tensors give (an integer beyond a float's range is an
+    OverflowError, reported at the operator)."""
+    with np.errstate(all="ignore"):
+        return float(np.power(np.float64(a), np.float64(b)))
 
 
 def _index_py(v, key):

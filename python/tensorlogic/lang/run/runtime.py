@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
-from ..check.checker import DTYPES, _file
+from ..check.checker import DTYPES, _file, lattice as lattice_of
 from ..check.indices import declared_dims, fmt_shape, snippet
 from ..check.strata import is_recursive
 from ..engine import tl
@@ -18,7 +18,7 @@ from ..logic.engine import Logic
 from .learn import run_learn
 from .limits import DEFAULT_MAX_STEPS, Budget
 from .loading import load_into
-from .placement import PROJECTION, classify_lhs, extent, place
+from .placement import IDENTITY, PROJECTION, classify_lhs, extent, place
 from .products import Products
 from .show import plain, show, show_relation, show_rows, show_table
 from .structs import drop_locals, set_field
@@ -333,6 +333,16 @@ class Runtime:
         self.read_inputs(comp)
         return self.logic.storage(comp)[0] == "sparse"
 
+    def iterating_lattice(self, name):
+        """The identity of tensor `name`'s min/max lattice while its own fixpoint iterates (None
+        otherwise): its cells not reached yet, and its reads outside its axes (`D[t - 1, r]` at t =
+        0), are that identity, and a product of it with 0 (inf * 0, nan) is too, as a semiring's
+        zero annihilates."""
+        info = self.model.tensors.get(name)
+        if info is None or info.lattice is None or not any(name in v for v in self._scc):
+            return None
+        return IDENTITY[info.lattice]
+
     @contextlib.contextmanager
     def scc_scope(self, values):
         self._scc.append(values)
@@ -353,9 +363,11 @@ class Runtime:
         return self.naive_fixpoint(comp)
 
     def naive_fixpoint(self, comp):
-        """Mutually recursive equations (and rules): iterate from zero until nothing changes."""
+        """Mutually recursive equations (and rules): iterate until nothing changes, from zero, or
+        from the identity of a tensor's min/max lattice (+inf or -inf: nothing reached yet)."""
         values = {}
         for m in comp:
+            start = 0.0
             if m in self.model.relations:
                 shape = tuple(d.size for d in self.model.relations[m].domains)
             else:
@@ -364,7 +376,8 @@ class Runtime:
                 if shape is None or any(s is None for s in shape):
                     raise self.error(f"'{m}' is defined recursively: declare its shape, like "
                                      f"tensor {m}: float16[...]", info.equations[0].span)
-            values[m] = tl.zeros(*shape, dtype=tl.float16)
+                start = IDENTITY.get(info.lattice, 0.0)
+            values[m] = tl.full(tuple(shape), start, dtype=tl.float16)
         with self.scc_scope(values):
             for _ in range(self.max_iterations):
                 self.budget.tick(self.model.tensors[comp[0]].span if comp[0] in self.model.tensors
@@ -375,8 +388,7 @@ class Runtime:
                         new[m] = self.datalog.relation(self.model.relations[m])
                     else:
                         new[m] = self.equations_value(self.model.tensors[m])
-                same = all(tuple(new[m].shape) == tuple(values[m].shape) and
-                           (new[m] - values[m]).abs().amax().item() == 0 for m in comp)
+                same = all(_same(new[m], values[m]) for m in comp)
                 values.update(new)
                 if same:
                     break
@@ -415,6 +427,9 @@ class Runtime:
         fr = ev.frame_for(eq.value, self.model.plans[eq], items, locals=fr_locals, local_names=local_names,
                           declared=declared, shifts_read_in_part=True)
         r = ev.eval(eq.value, fr)
+        zero = self.iterating_lattice(info.name) if info is not None else None
+        if zero is not None and isinstance(r, Labelled):
+            r = Labelled(tl.where(tl.isnan(r.t), tl.full((), zero, dtype=r.t.dtype), r.t), r.labels)
         if not isinstance(r, Labelled):
             if not items and eq.op == "=":
                 return (r, None, fr, eq)
@@ -459,6 +474,7 @@ class Runtime:
                     e = int(g.values.max()) + 1 if g.values.size else 0
                 size = max(size, e)
             shape.append(size)
+        lattice = lattice_of([p[3] for p in parts])
         total = None
         for r, axes, fr, eq in parts:
             grids = {k: self.evaluator.grid(a.expr, fr) for k, a in enumerate(axes) if a.kind == "general"}
@@ -466,8 +482,9 @@ class Runtime:
             for a, item in zip(axes, eq.target.groups[0] if isinstance(eq.target, N.Index) else []):
                 if a.kind == "const" and not 0 <= a.c < shape[axes.index(a)]:
                     raise self.error(f"index {a.c} is outside '{name}' of shape {list(shape)}", item.span)
-            part = place(r, axes, tuple(shape), eq.op, grids).t
-            total = part if total is None else total + part
+            part = place(r, axes, tuple(shape), eq.op, grids, IDENTITY.get(lattice, 0.0)).t
+            total = part if total is None else tl.minimum(total, part) if lattice == "min" else \
+                tl.maximum(total, part) if lattice == "max" else total + part
         return total
 
     def as_float(self, v, span):
@@ -730,6 +747,14 @@ class Runtime:
             print(label + show(value).replace("\n", "\n" + " " * len(label)))
             return
         print(show_rows(query_rows(self, q, locals_, names)))
+
+
+def _same(a, b):
+    """Whether a fixpoint's round changed nothing: equal shapes and cells, infinities and nan
+    included (inf - inf is nan, so a difference would never settle)."""
+    if tuple(a.shape) != tuple(b.shape):
+        return False
+    return bool(tl.logical_or(tl.eq(a, b), tl.logical_and(tl.isnan(a), tl.isnan(b))).all().item())
 
 
 def _source_text(model, e):
