@@ -290,6 +290,19 @@ def test_recursive_equation_runs_to_a_fixpoint():
     assert [(w.filename, w.lineno) for w in caught] == [("p.tl", 2)]
 
 
+def test_an_equation_without_indices_holds_the_right_sides_value(rng):
+    """`W = randn(3, 4)` and `X = [1, 2]` are whole tensors that later equations index; `S = X[i] X[i]`
+    (index notation on the right) is a scalar, and indexing it is a located error."""
+    a = rng.standard_normal((3, 4)).astype(np.float16)
+    prog = run(f"W = {a.tolist()}\nX = [1.0, 2.0, 4.0, -1.0]\nS = X[i] X[i]\nY[i] = W[i, j] X[j] + S\n"
+               "tensor D: float16[2]\nD = [5, 6]\n")
+    x = np.array([1, 2, 4, -1], dtype=np.float64)
+    np.testing.assert_allclose(arr(prog["Y"]), a.astype(np.float64) @ x + x @ x, rtol=2e-3, atol=2e-2)
+    assert arr(prog["D"]).tolist() == [5, 6]
+    with pytest.raises(TensorLogicTypeError, match=r"prog.tl:3:8: 'S' has 0 axes but 1 index is given"):
+        run("tensor A: float16[2] = [1, 2]\nS = A[i] A[i]\nQ[k] = S[k]\nprint(Q)\n")
+
+
 def test_boolean_and_numeric_tensors_mix_and_definitions_follow_changes():
     prog = run(graph("Link", 3, [(0, 1), (1, 2)]) + """
 tensor Z: float16[3, 2] = [[1, 2], [3, 4], [5, 6]]

@@ -404,6 +404,9 @@ class Resolver:
             return
         elif name in self.tensors and not self.bound(name, scope):
             rank = self.tensors[name].rank
+            if rank is None:
+                raise self.error(f"'{name}' is a tensor, not a function: index it with [ ], or to multiply "
+                                 f"it by what follows, write {name} * (...)", c.name_span)
             if rank == 0:
                 raise self.error(f"'{name}' is a scalar tensor, not a function: to multiply it by what "
                                  f"follows, write {name} * (...)", c.name_span)
