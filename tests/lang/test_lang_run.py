@@ -418,6 +418,20 @@ def test_runtime_shape_mismatch_is_located():
     assert (info.value.lineno, info.value.offset) == (2, 26)
 
 
+@pytest.mark.parametrize("src, line, col, message", [
+    ("tensor W: float16[3, 4] = ones(3, 4)\nM = W @ W\nprint(\"hi\")\n", 2, 9,
+     "matmul: shapes [3, 4] and [3, 4] cannot be multiplied"),
+    ("E(1, 2)\nBad(x) <- E(x, y), y > \"abc\"\nprint(\"hi\")\n", 2, 20, "names compare only with == and !="),
+    ("tensor V: float16[?] = [1, 2]\nA[i] = V[i]\nB[i] = A[i] + reshape(V, [3])\nprint(\"hi\")\n", 3, 15,
+     "reshape"),
+])
+def test_a_definition_nothing_reads_is_evaluated_at_the_end_for_its_errors(src, line, col, message, capsys):
+    with pytest.raises(TensorLogicTypeError) as info:
+        run(src)
+    assert (info.value.lineno, info.value.offset) == (line, col) and message in str(info.value), str(info.value)
+    assert capsys.readouterr().out == "hi\n"       # the statements ran first
+
+
 def test_a_rule_over_a_tensor_axis_without_a_domain_says_how_to_give_it_one():
     with pytest.raises(TensorLogicTypeError) as info:
         run("tensor X: float16[4] = [-2, -1, 1, 2]\nPos[n] = X[n] > 0\nYes(n) <- Pos[n]\nYes(n)?\n")

@@ -320,6 +320,19 @@ class Runtime:
             self.cache[m] = (v, snap)
         return values[name]
 
+    def evaluate_unread(self):
+        """Evaluates, in dependency order, every rule and equation that nothing has read, so that
+        its errors (shapes and values known only when it runs, the engine's refusals) are reported,
+        located, as a read one's are."""
+        for comp in self.model.order:
+            for name in comp:
+                if name in self.cache or name in self.logic.results:
+                    continue
+                if name in self.model.relations and self.model.relations[name].rules:
+                    self.logic.rows(name) if self.relation_is_sparse(name) else self.derived(name)
+                elif name in self.model.tensors and self.model.tensors[name].derived:
+                    self.derived(name)
+
     def read_inputs(self, comp):
         """Evaluates the relations a component reads, first: one may compute integers that grow a domain, and
         the dense frames size their axes from the domains once (which may also make the component sparse)."""
