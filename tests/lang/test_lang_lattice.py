@@ -122,3 +122,21 @@ def test_non_recursive_min_and_max_combine_and_fill_with_the_identity():
                     "Y[i] min= A[i, j]\nY[3] = 6\nM[i] = A[i, 0]\nM[i] max= A[i, j] - 5\n", "prog.tl")
     assert _values(prog, "Y") == [1, 2, INF, 6]
     assert _values(prog, "M") == [4, 4]
+
+
+def test_edit_distance_from_integer_borders():
+    """`D[i, 0] = i` gives int32 candidates beside the float min= ones; reads before row and column 0
+    are +inf while the recursion runs."""
+    seed = random.randrange(2 ** 32)
+    rng = random.Random(seed)
+    a = [rng.randrange(4) for _ in range(rng.randint(1, 9))]
+    b = [rng.randrange(4) for _ in range(rng.randint(1, 9))]
+    n, m = len(a), len(b)
+    src = f"tensor A: int32[{n}] = {a}\ntensor B: int32[{m}] = {b}\ntensor D: float16[{n + 1}, {m + 1}]\n" \
+          "D[i, 0] = i\nD[0, j] = j\nD[i, j] min= D[i - 1, j] + 1\nD[i, j] min= D[i, j - 1] + 1\n" \
+          "D[i, j] min= D[i - 1, j - 1] + (A[i - 1] != B[j - 1])\n"
+    want = [[max(i, j) if not i * j else 0 for j in range(m + 1)] for i in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            want[i][j] = min(want[i - 1][j] + 1, want[i][j - 1] + 1, want[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+    assert _values(lang.run(src, "prog.tl"), "D") == want, f"seed {seed}: {a} {b}"

@@ -303,6 +303,18 @@ def test_an_equation_without_indices_holds_the_right_sides_value(rng):
         run("tensor A: float16[2] = [1, 2]\nS = A[i] A[i]\nQ[k] = S[k]\nprint(Q)\n")
 
 
+def test_an_equations_indices_are_its_own_where_a_loop_binds_the_same_names(capsys):
+    """A top-level `for w in Word` makes w a global variable; `(w != v)` and `X[i] * i` in equations
+    still read the equations' own indices."""
+    prog = run("domain Word = {a, b, c}\ntensor E: float16[Word] = [1, 2, 3]\nfor w in Word { let z = w }\n"
+               "let i = 5\nS[w, v] = E[w] E[v] * (w != v)\ntensor X: float16[3] = [1, 2, 3]\nY[i] = X[i] * i\n"
+               "S[x, y], x = b?\nprint(i)\n")
+    assert arr(prog["S"]).tolist() == [[0, 2, 3], [2, 0, 6], [3, 6, 0]]
+    assert arr(prog["Y"]).tolist() == [0, 2, 6]
+    # a query's `x = b` (Datalog's spelling) reads the name on the tensor's axis of Word
+    assert capsys.readouterr().out == "x = b, y = a\nx = b, y = c\n5\n"
+
+
 def test_boolean_and_numeric_tensors_mix_and_definitions_follow_changes():
     prog = run(graph("Link", 3, [(0, 1), (1, 2)]) + """
 tensor Z: float16[3, 2] = [[1, 2], [3, 4], [5, 6]]

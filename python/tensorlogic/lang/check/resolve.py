@@ -269,6 +269,10 @@ class Resolver:
 
     def r_value_name(self, e: N.Name, scope):
         name = e.id
+        if self.in_definition and name in self.index_names and name != "_" and name not in self.constants \
+                and name not in self.tensors and name not in self.relations and name not in self.domains:
+            e.role = "var"          # an equation's own index, whatever a loop elsewhere binds (`(w != v)`)
+            return
         if self.bound(name, scope) or name in self.tensors or name in self.relations \
                 or name in self.domains:
             e.role = "value"

@@ -441,7 +441,7 @@ class Runtime:
                           declared=declared, shifts_read_in_part=True)
         r = ev.eval(eq.value, fr)
         zero = self.iterating_lattice(info.name) if info is not None else None
-        if zero is not None and isinstance(r, Labelled):
+        if zero is not None and isinstance(r, Labelled) and r.t.is_floating_point():
             r = Labelled(tl.where(tl.isnan(r.t), tl.full((), zero, dtype=r.t.dtype), r.t), r.labels)
         if not isinstance(r, Labelled):
             if not items and eq.op == "=":
@@ -492,6 +492,8 @@ class Runtime:
         for r, axes, fr, eq in parts:
             grids = {k: self.evaluator.grid(a.expr, fr) for k, a in enumerate(axes) if a.kind == "general"}
             r = _with_missing(r, axes, {v: s[0] for v, s in fr.env.sizes.items()})
+            if lattice is not None and not r.t.is_floating_point():     # (`D[i, 0] = i`: ±inf fills it)
+                r = Labelled(r.t.to(tl.float16), r.labels)
             for a, item in zip(axes, eq.target.groups[0] if isinstance(eq.target, N.Index) else []):
                 if a.kind == "const" and not 0 <= a.c < shape[axes.index(a)]:
                     raise self.error(f"index {a.c} is outside '{name}' of shape {list(shape)}", item.span)
