@@ -480,6 +480,38 @@ main { let m = X[0] + 1 ; print("main", m) }
     assert out[8] == "main 2"
 
 
+def test_a_statement_sets_elements_of_a_value(capsys, rng):
+    """`h[1] = 7`, `q[i, j] = ...` in loops, slices, `+=`, lists, a given tensor (its definitions
+    follow); the value is copied, so another name holding it is unchanged."""
+    a = rng.integers(-5, 5, size=(3, 4))
+    prog = run(f"""
+let h = zeros(3) + 1
+h[1] = 7
+let b = h
+b[0] = -1
+let m = zeros(3, 4)
+for i in range(3) {{ for j in range(4) {{ m[i, j] = {a.tolist()}[i][j] * (i + 1) }} }}
+m[0, 1:3] = [8, 9]
+m[2, 3] += 100
+let xs = [1, 2, 3]
+xs[2] = 30
+tensor T: float16[3] = [1, 2, 3]
+Y[i] = T[i] * 2
+print(Y)
+main {{
+    T[0] = 10
+    print(h, b, xs, Y)
+}}
+""")
+    want = a * np.array([[1], [2], [3]])
+    want[0, 1:3] = [8, 9]
+    want[2, 3] += 100
+    assert arr(prog["m"]).tolist() == want.tolist()
+    assert capsys.readouterr().out.endswith("[2., 4., 6.]\n[1., 7., 1.] [-1.,  7.,  1.] [1, 2, 30] [20.,  4.,  6.]\n")
+    with pytest.raises(TensorLogicTypeError, match="prog.tl:2:1: cannot set these elements of 'h': index 5"):
+        run("let h = zeros(3)\nh[5] = 1\n")
+
+
 def test_tests_and_assertions(capsys):
     prog = run('test ok { assert(1 + 1 == 2) }\ntest bad { assert(2 < 1, "two is not below one") }\n',
                test=True)

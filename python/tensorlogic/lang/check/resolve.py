@@ -203,6 +203,14 @@ class Resolver:
         if scope is None and not self.bound(name, None) and info is None:
             raise self.error(f"unknown variable '{name}'; declare it with `let {name} = ...`",
                              a.target.span)
+        if self.sets_elements(a, scope):
+            a.element = True
+            for item in a.target.groups[0]:
+                for part in ((item.start, item.stop, item.step) if isinstance(item, N.Slice) else (item.expr,)):
+                    if part is not None:
+                        self.r_expr(part, scope)
+            self.r_expr(a.value, scope)
+            return
         self.r_lhs(a)
         self.index_names = self.index_positions(a)
         try:
@@ -210,6 +218,26 @@ class Resolver:
         finally:
             self.index_names = frozenset()
         self.plan_assign(a)
+
+    def sets_elements(self, a: N.Assign, scope) -> bool:
+        """`h[1] = 7` or `q[k] = v` in a statement, where h or q holds a value already (a variable or
+        a given tensor) and every index is a number, a slice, a constant or a bound variable: those
+        elements change. Any other indexed left side has index variables: an equation run once."""
+        if not isinstance(a.target, N.Index) or a.op != "=" or len(a.target.groups) != 1:
+            return False
+        name = a.target.base.id
+        info = self.tensors.get(name)
+        if not (self.bound(name, scope) or (info is not None and not info.derived)):
+            return False
+        for item in a.target.groups[0]:
+            if isinstance(item, N.Idx) and item.marked:
+                return False
+            parts = (item.start, item.stop, item.step) if isinstance(item, N.Slice) else (item.expr,)
+            for n in (m for p in parts if p is not None for m in N.walk(p)):
+                if isinstance(n, N.Name) and not (self.bound(n.id, scope) or n.id in self.constants
+                                                  or n.id in self.domains):
+                    return False
+        return True
 
     def r_equation(self, a: N.Assign, scope):
         self.in_definition = True
@@ -231,6 +259,11 @@ class Resolver:
     def r_lhs(self, a: N.Assign):
         if not isinstance(a.target, N.Index):
             return
+        for item in a.target.groups[0]:
+            if isinstance(item, N.Slice):
+                raise self.error(f"a slice on the left side sets elements of a value that '{a.target.base.id}' "
+                                 f"holds already (after `let {a.target.base.id} = zeros(...)`); an equation's "
+                                 f"left side takes indices, like {a.target.base.id}[i]", item.span)
         marked = [i for i in a.target.groups[0] if i.marked]
         if len(marked) > 1:
             raise self.error("only one axis can be marked as normalised", marked[1].span)

@@ -368,24 +368,30 @@ class Evaluator:
             return self.ref(base, [i.expr for i in items], domains, fr, e, pad or 0.0)
         v = base
         for g, group in enumerate(e.groups):
-            key = []
-            for k, item in enumerate(group):
-                if isinstance(item, N.Slice):
-                    values = [None if p is None else self.eval(p, fr)
-                              for p in (item.start, item.stop, item.step)]
-                    try:
-                        parts = [None if v is None else int(scalar(v)) for v in values]
-                    except (TypeError, ValueError):
-                        raise self.error("a slice takes integers", item.span) from None
-                    key.append(slice(*parts))
-                else:
-                    dom = domains[k] if (g == 0 and domains and k < len(domains)) else None
-                    key.append(self.index_value(item.expr, dom, fr))
+            key = self.element_key(group, domains if g == 0 else None, fr)
             try:
-                v = v[tuple(key)] if is_tensor(v) else _index_py(v, key)
+                v = v[key] if is_tensor(v) else _index_py(v, key)
             except (IndexError, TypeError, KeyError) as err:
                 raise self.error(f"cannot index this value: {err}", e.span) from None
         return v
+
+    def element_key(self, group, domains, fr):
+        """The key of `X[k, 1:3]` outside index notation: integers (a name: its position along an
+        axis with that domain) and slices."""
+        key = []
+        for k, item in enumerate(group):
+            if isinstance(item, N.Slice):
+                values = [None if p is None else self.eval(p, fr)
+                          for p in (item.start, item.stop, item.step)]
+                try:
+                    parts = [None if v is None else int(scalar(v)) for v in values]
+                except (TypeError, ValueError):
+                    raise self.error("a slice takes integers", item.span) from None
+                key.append(slice(*parts))
+            else:
+                dom = domains[k] if domains and k < len(domains) else None
+                key.append(self.index_value(item.expr, dom, fr))
+        return tuple(key)
 
     def e_Call(self, e, fr):
         if e.kind == "relation":

@@ -729,6 +729,9 @@ class Runtime:
             set_field(self.evaluator, s.target, obj, self.evaluator.value(s.value, locals_, names))
             return
         name = s.target.id if isinstance(s.target, N.Name) else s.target.base.id
+        if s.element:
+            self.set_var(name, self.with_elements(s, name, fr), fr, s.target.span)
+            return
         info = self.model.tensors.get(name)
         if fr is not None and fr.locals is not None and name in fr.local_names:
             info = None
@@ -741,6 +744,28 @@ class Runtime:
         else:
             value = self.combine(info if (info and info.decl) else None, [part], name)
         self.set_var(name, value, fr, s.target.span)
+
+    def with_elements(self, s, name, fr):
+        """`h[k] = v`: a copy of h's value with those elements set (a copy, so that another name
+        holding the same value, and the definitions that read h, see the change only through h)."""
+        ev = self.evaluator
+        locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
+        vfr = Frame(None, None, locals_, None, names)
+        old = self.lookup(name, fr, s.target.base.span)
+        key = ev.element_key(s.target.groups[0], self.axis_domains(name, fr), vfr)
+        value = ev.eval(s.value, vfr)
+        if isinstance(value, Labelled):
+            value = plain(value)
+        try:
+            if is_tensor(old):
+                new = old.detach().clone()
+                new[key] = as_tensor(value, new.dtype) if isinstance(value, list) else value
+                return new
+            if isinstance(old, list):
+                return _set_in_list(old, list(key), value)
+        except (IndexError, TypeError, ValueError, RuntimeError) as err:
+            raise self.error(f"cannot set these elements of '{name}': {_first_line(err)}", s.target.span) from None
+        raise self.error(f"'{name}' holds {kind(old)}, which has no elements to set", s.target.span)
 
     # ---- queries --------------------------------------------------------------------------------
     def print_query(self, q, fr):
@@ -762,6 +787,19 @@ class Runtime:
             print(label + show(value).replace("\n", "\n" + " " * len(label)))
             return
         print(show_rows(query_rows(self, q, locals_, names)))
+
+
+def _set_in_list(items, key, value):
+    """A copy of nested lists `items` with the item at `key` (integers and slices) set."""
+    out = list(items)
+    k, rest = key[0], key[1:]
+    if rest:
+        if isinstance(k, slice):
+            raise TypeError("a slice must be the last index of a list")
+        out[k] = _set_in_list(out[k], rest, value)
+    else:
+        out[k] = value
+    return out
 
 
 def _same(a, b):
