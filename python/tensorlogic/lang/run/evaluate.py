@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..check import catalog
-from ..check.contraction import var_names
+from ..check.contraction import REDUCTIONS, var_names
 from ..check.indices import SizeEnv, shift_ceilings, shift_hint, snippet
 from ..engine import tl
 from ..syntax import nodes as N
@@ -394,6 +394,10 @@ class Evaluator:
         return tuple(key)
 
     def e_Call(self, e, fr):
+        labels = fr.plan.reduce_at.get(e) if fr.plan is not None else None
+        if labels:          # `max(X[i, j])`: the indices only the argument holds, reduced (contraction.py)
+            v = self.eval(e.args[0], fr)
+            return project(v, labels & set(v.labels), REDUCTIONS[e.name]) if isinstance(v, Labelled) else v
         if e.kind == "relation":
             rel = self.model.relations[e.name]
             t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(e), atom=True)
