@@ -1,5 +1,5 @@
 """Arithmetic of plain numbers means what the same arithmetic on tensors means: IEEE's inf and nan where
-Python would raise or turn complex; `min`/`max` of two values."""
+Python would raise or turn complex; `min`/`max` of two values; a list of numbers added to an empty list."""
 import math
 import random
 
@@ -51,3 +51,13 @@ def test_min_and_max_of_two_values(capsys):
     assert out[0] == "2 -1"
     assert out[1] == "[4., 5., 2.] [1., 3., 2.]"
     assert out[2] == "(5, 1)"        # a whole tensor's max(x, 0) is PyTorch's: values and indices along dim 0
+
+
+def test_a_list_of_numbers_added_to_an_empty_list_is_refused(capsys):
+    """`xs = xs + [n]` from `let xs = []` adds elementwise (lists of numbers are tensors), which
+    would leave xs empty whatever n is: a located error that says how to append."""
+    with pytest.raises(lang.TensorLogicTypeError, match=r"prog.tl:2:11: '\+' adds lists of numbers elementwise.*concat"):
+        lang.run("let xs = []\nxs = xs + [4]\n", "prog.tl")
+    lang.run('let xs = []\nxs = concat([xs, [4]])\nlet ns = []\nns = ns + ["a"]\nprint(xs, ns, [1, 2] + [1, 1])\n',
+             "prog.tl")
+    assert capsys.readouterr().out == "[4.] [a] [2., 3.]\n"

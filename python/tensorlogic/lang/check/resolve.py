@@ -8,6 +8,7 @@ import difflib
 from . import catalog
 from ..logic.rules import AGGREGATES
 from ..syntax import nodes as N
+from .constants import constant_origin
 from .contraction import conjunction, plan, var_names
 
 
@@ -315,6 +316,10 @@ class Resolver:
             return
         if name in self.functions or name in catalog.BUILTINS:
             raise self.error(f"'{name}' is a function; call it with ( )", e.span)
+        if name in self.constants and name in self.index_names:
+            raise self.error(f"'{name}' is a constant ({constant_origin(self, self.items, name)}), so it is no "
+                             f"index variable: a name that a fact or domain holds is a constant everywhere; "
+                             f"give the index another name", e.span)
         known = set(self.tensors) | set(self.relations) | set(self.domains) | self.global_vars
         if scope is not None:
             known |= scope.names

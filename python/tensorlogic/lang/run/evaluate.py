@@ -522,6 +522,11 @@ class Evaluator:
             if len(a) + len(b) > MAX_ITEMS:
                 raise self.error(f"'+': a list of more than {MAX_ITEMS:,} items", span)
             return a + b        # ["ab"] + ["c"]: lists of strings or structs join
+        if op == "+" and isinstance(a, list) and isinstance(b, list) and (a == []) != (b == []):
+            # Numbers add elementwise, and with an empty list that is an empty list: `xs = xs + [n]`
+            # from `let xs = []` would stay empty, silently.
+            raise self.error("'+' adds lists of numbers elementwise (they are tensors in arithmetic), and "
+                             "nothing to an empty list; to append, write concat([xs, [n]])", span)
         if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
             try:        # list literals are tensors in arithmetic: [1, 2] + [1, 1] is [2, 3]
                 a, b = _tensorish(a), _tensorish(b)
