@@ -512,6 +512,14 @@ main {{
         run("let h = zeros(3)\nh[5] = 1\n")
 
 
+def test_index_notation_in_functions_reads_lists_and_defines_locals(capsys):
+    """A list of numbers passed for a tensor is one in index notation; a function's first `y[i] = ...`
+    is an equation defining its local y (and a later `y[k] = v` sets elements)."""
+    run("fn dot(a, b) { a[i] b[i] }\nfn double_all(x) {\n  y[i] = x[i] * 2\n  y[0] = -1\n  return y\n}\n"
+        "print(dot([1.0, 2.0], [3.0, 4.0]), double_all([1.0, 2.0, 3.0]))\n")
+    assert capsys.readouterr().out == "11 [-1.,  4.,  6.]\n"
+
+
 def test_tests_and_assertions(capsys):
     prog = run('test ok { assert(1 + 1 == 2) }\ntest bad { assert(2 < 1, "two is not below one") }\n',
                test=True)

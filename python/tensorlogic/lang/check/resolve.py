@@ -230,6 +230,9 @@ class Resolver:
         info = self.tensors.get(name)
         if not (self.bound(name, scope) or (info is not None and not info.derived)):
             return False
+        if scope is not None and name in scope.names and \
+                scope.first.get(name, -1) >= self.order.get(id(a), -1):
+            return False        # its first assignment (`y[i] = x[i] * 2` in a function): an equation
         for item in a.target.groups[0]:
             if isinstance(item, N.Idx) and item.marked:
                 return False

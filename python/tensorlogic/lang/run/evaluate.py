@@ -82,7 +82,7 @@ class Evaluator:
             if isinstance(n, N.Index) and isinstance(n.base, N.Name) and len(n.groups) == 1 \
                     and any(isinstance(i, N.Idx) and isinstance(i.expr, N.Name) and i.expr.role == "var"
                             for i in n.groups[0]):
-                base = self.rt.lookup(n.base.id, fr, n.base.span)
+                base = numeric_list_as_tensor(self.rt.lookup(n.base.id, fr, n.base.span))
                 if not is_tensor(base):
                     continue
                 items = n.groups[0]
@@ -362,6 +362,7 @@ class Evaluator:
         else:
             base, domains = self.eval(e.base, fr), None
         if labelled:
+            base = numeric_list_as_tensor(base)      # a list of numbers passed for a tensor: `dot([1, 2], x)`
             if not is_tensor(base):
                 raise self.error("only tensors can be indexed with index variables", e.base.span)
             pad = self.rt.iterating_lattice(e.base.id) if isinstance(e.base, N.Name) else None
