@@ -56,7 +56,8 @@ def test_min_and_max_of_two_values(capsys):
 def test_a_list_of_numbers_added_to_an_empty_list_is_refused(capsys):
     """`xs = xs + [n]` from `let xs = []` adds elementwise (lists of numbers are tensors), which
     would leave xs empty whatever n is: a located error that says how to append."""
-    with pytest.raises(lang.TensorLogicTypeError, match=r"prog.tl:2:11: '\+' adds lists of numbers elementwise.*concat"):
+    with pytest.raises(lang.TensorLogicTypeError,
+                       match=r"prog.tl:2:11: '\+' adds lists of numbers elementwise.*concat"):
         lang.run("let xs = []\nxs = xs + [4]\n", "prog.tl")
     lang.run('let xs = []\nxs = concat([xs, [4]])\nlet ns = []\nns = ns + ["a"]\nprint(xs, ns, [1, 2] + [1, 1])\n',
              "prog.tl")
