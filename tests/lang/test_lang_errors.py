@@ -57,6 +57,12 @@ TYPE_ERRORS = [
     ("tensor X: float16[3] = [1, 2, 3]\nY[i] = X[i] + Z[i]\n", 2, 15, "unknown name 'Z'"),
     ("let a = 1\nprint(b + a)\n", 2, 7, "unknown name 'b'"),
     ("let y = foo(1)\n", 1, 9, "unknown function or relation 'foo'"),
+    # an index named like a domain's member is that constant, so it has no value as a number
+    ("domain Letter = {a, i}\ntensor D: float16[3, 2]\nD[i, 0] = i\n", 3, 11,
+     "'i' is a constant (domain Letter holds it), so it is no index variable"),
+    ("tensor D: float16[3]\nD[i] = 1\nD[i] = 2 * i\nEdge(i, j)\n", 3, 12, "a fact of 'Edge' holds it (line 4)"),
+    ("tensor D: float16[3]\nQ[k] = D[k]\nS = D[k] + Q[k]\nD[0:2] = 1\n", 4, 3,
+     "a slice on the left side sets elements"),
     ("relation R(x: Persn)\n", 1, 12, "unknown domain 'Persn'"),
     ("prnt(\"hi\")\n", 1, 1, "unknown function 'prnt'; did you mean 'print'"),
     ("let k = 1\nif k > 0 {\n  z = 3\n}\n", 3, 3, "unknown variable 'z'"),

@@ -7,7 +7,9 @@ import time
 
 import pytest
 
+import tensorlogic as tl
 from tensorlogic import lang
+from tensorlogic.lang.logic import arrays
 from tensorlogic.errors import TensorLogicRuntimeError
 from tensorlogic.lang import TensorLogicSyntaxError, TensorLogicTypeError
 
@@ -44,6 +46,59 @@ def test_time_limit():
     start = time.monotonic()
     located(TensorLogicRuntimeError, "let c = 0\nwhile true { c = c + 1 }\n", 2, "time limit of 0.5 s",
             max_steps=10**9, time_limit=0.5)
+    assert time.monotonic() - start < 10
+
+
+CROSS = "domain N = 0..{n}\nA(x) <- N(x)\n"
+
+
+@pytest.fixture
+def memory_of(on_device):
+    """The memory of the device the tuple engine's arrays are on, capped (`tl run` caps the host's at the
+    memory free)."""
+    device = "cpu" if arrays.for_device(on_device) is arrays.HOST else on_device
+    before = tl.memory.stats(device)["limit_bytes"]
+
+    def cap(nbytes):
+        tl.memory.set_limit(nbytes, device)
+    yield cap
+    tl.memory.set_limit(before, device)
+
+
+def test_a_join_past_memory_is_refused_before_it_runs(tuple_arrays, memory_of, on_device):
+    """The cross product's size is known when its last join splits: 8,000,000 tuples need 384 MB."""
+    memory_of(64 << 20)
+    start = time.monotonic()
+    err = located(TensorLogicRuntimeError, CROSS.format(n=200) + "P(x, y, z) <- A(x), A(y), A(z)\n", 3,
+                  "this rule of 'P' would derive 8,000,000 tuples (384,000,000 bytes to hold and sort them), "
+                  "more than the memory they would be in (67,108,864 bytes")
+    assert time.monotonic() - start < 10 and isinstance(err, RuntimeError)
+    # A keyed join: at least its first piece's tuples are known
+    located(TensorLogicRuntimeError, CROSS.format(n=200) + "B(x, y) <- A(x), A(y)\n"
+            "P(x, y, z) <- B(x, y), B(y, z)\n", 4, "this rule of 'P' would derive at least")
+    # ... and a join whose pieces each fit (a computed head: how many are distinct is not known) is
+    # stopped once what it holds does not (on engine tensors, the same cap on the allocator may refuse
+    # an array first: a MemoryError)
+    memory_of(8 << 20)
+    src = CROSS.format(n=100) + "P(x, y, z + u) <- A(x), A(y), A(z), A(u)\n"
+    if arrays.for_device(on_device) is arrays.HOST:
+        located(TensorLogicRuntimeError, src, 3, "this rule of 'P' derives at least")
+    else:
+        with pytest.raises((TensorLogicRuntimeError, MemoryError)):
+            lang.run(src, "prog.tl")
+
+
+def test_atoms_that_only_test_for_a_match_do_not_multiply(tuple_arrays, on_device):
+    prog = lang.run(CROSS.format(n=3000) + "Q(x) <- A(x), A(y), A(z)\nR(x) <- A(x), A(y), y == x + 1\n",
+                    "prog.tl")
+    assert prog.query("Q(x), x > 2997") == [{"x": 2998}, {"x": 2999}]
+    assert len(prog.query("R(x)")) == 2999
+
+
+def test_the_time_limit_stops_a_long_join():
+    start = time.monotonic()
+    located(TensorLogicRuntimeError, CROSS.format(n=2000) + "P(x) <- A(x), A(y), A(z), y < z, z < x\n", 3,
+            "time limit of 0.5 s", time_limit=0.5)
     assert time.monotonic() - start < 10
 
 

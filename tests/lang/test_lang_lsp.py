@@ -18,7 +18,7 @@ from pygls.lsp.client import LanguageClient
 import tensorlogic as tl
 from tensorlogic.lang import cli
 from tensorlogic.lang.check.catalog import BUILTINS
-from tensorlogic.lang.outline import local_definition, outline
+from tensorlogic.lang.outline import is_index_variable, local_definition, outline
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = sorted(ROOT.glob("examples/*.tl")) + sorted((ROOT / "tests" / "lang" / "programs").glob("*.tl"))
@@ -145,8 +145,12 @@ def _first_statement(text, name):
 def test_definition_of_every_occurrence(answers, path):
     text = path.read_text(encoding="utf-8")
     declared = _declarations(text)
+    items = outline(text, str(path)).items
     found = 0
     for (lineno, col, word), (_, location) in answers[path]["words"].items():
+        if is_index_variable(items, lineno + 1, col + 1, str(path)):
+            assert location is None, (word, lineno, col)   # an index of an equation, rule or query
+            continue
         if location is not None and location.uri != _uri(path):      # defined in an imported file
             other = Path(url2pathname(urlparse(location.uri).path)).read_text(encoding="utf-8").splitlines()
             assert other[location.range.start.line][location.range.start.character:].startswith(word), word

@@ -290,6 +290,31 @@ def test_recursive_equation_runs_to_a_fixpoint():
     assert [(w.filename, w.lineno) for w in caught] == [("p.tl", 2)]
 
 
+def test_an_equation_without_indices_holds_the_right_sides_value(rng):
+    """`W = randn(3, 4)` and `X = [1, 2]` are whole tensors that later equations index; `S = X[i] X[i]`
+    (index notation on the right) is a scalar, and indexing it is a located error."""
+    a = rng.standard_normal((3, 4)).astype(np.float16)
+    prog = run(f"W = {a.tolist()}\nX = [1.0, 2.0, 4.0, -1.0]\nS = X[i] X[i]\nY[i] = W[i, j] X[j] + S\n"
+               "tensor D: float16[2]\nD = [5, 6]\n")
+    x = np.array([1, 2, 4, -1], dtype=np.float64)
+    np.testing.assert_allclose(arr(prog["Y"]), a.astype(np.float64) @ x + x @ x, rtol=2e-3, atol=2e-2)
+    assert arr(prog["D"]).tolist() == [5, 6]
+    with pytest.raises(TensorLogicTypeError, match=r"prog.tl:3:8: 'S' has 0 axes but 1 index is given"):
+        run("tensor A: float16[2] = [1, 2]\nS = A[i] A[i]\nQ[k] = S[k]\nprint(Q)\n")
+
+
+def test_an_equations_indices_are_its_own_where_a_loop_binds_the_same_names(capsys):
+    """A top-level `for w in Word` makes w a global variable; `(w != v)` and `X[i] * i` in equations
+    still read the equations' own indices."""
+    prog = run("domain Word = {a, b, c}\ntensor E: float16[Word] = [1, 2, 3]\nfor w in Word { let z = w }\n"
+               "let i = 5\nS[w, v] = E[w] E[v] * (w != v)\ntensor X: float16[3] = [1, 2, 3]\nY[i] = X[i] * i\n"
+               "S[x, y], x = b?\nprint(i)\n")
+    assert arr(prog["S"]).tolist() == [[0, 2, 3], [2, 0, 6], [3, 6, 0]]
+    assert arr(prog["Y"]).tolist() == [0, 2, 6]
+    # a query's `x = b` (Datalog's spelling) reads the name on the tensor's axis of Word
+    assert capsys.readouterr().out == "x = b, y = a\nx = b, y = c\n5\n"
+
+
 def test_boolean_and_numeric_tensors_mix_and_definitions_follow_changes():
     prog = run(graph("Link", 3, [(0, 1), (1, 2)]) + """
 tensor Z: float16[3, 2] = [[1, 2], [3, 4], [5, 6]]
@@ -405,6 +430,20 @@ def test_runtime_shape_mismatch_is_located():
     assert (info.value.lineno, info.value.offset) == (2, 26)
 
 
+@pytest.mark.parametrize("src, line, col, message", [
+    ("tensor W: float16[3, 4] = ones(3, 4)\nM = W @ W\nprint(\"hi\")\n", 2, 9,
+     "matmul: shapes [3, 4] and [3, 4] cannot be multiplied"),
+    ("E(1, 2)\nBad(x) <- E(x, y), y > \"abc\"\nprint(\"hi\")\n", 2, 20, "names compare only with == and !="),
+    ("tensor V: float16[?] = [1, 2]\nA[i] = V[i]\nB[i] = A[i] + reshape(V, [3])\nprint(\"hi\")\n", 3, 15,
+     "reshape"),
+])
+def test_a_definition_nothing_reads_is_evaluated_at_the_end_for_its_errors(src, line, col, message, capsys):
+    with pytest.raises(TensorLogicTypeError) as info:
+        run(src)
+    assert (info.value.lineno, info.value.offset) == (line, col) and message in str(info.value), str(info.value)
+    assert capsys.readouterr().out == "hi\n"       # the statements ran first
+
+
 def test_a_rule_over_a_tensor_axis_without_a_domain_says_how_to_give_it_one():
     with pytest.raises(TensorLogicTypeError) as info:
         run("tensor X: float16[4] = [-2, -1, 1, 2]\nPos[n] = X[n] > 0\nYes(n) <- Pos[n]\nYes(n)?\n")
@@ -439,6 +478,46 @@ main { let m = X[0] + 1 ; print("main", m) }
     assert out[5:7] == ["[[ 7., 10.],", " [15., 22.]]"]
     assert out[7] == "1 (8,)"
     assert out[8] == "main 2"
+
+
+def test_a_statement_sets_elements_of_a_value(capsys, rng):
+    """`h[1] = 7`, `q[i, j] = ...` in loops, slices, `+=`, lists, a given tensor (its definitions
+    follow); the value is copied, so another name holding it is unchanged."""
+    a = rng.integers(-5, 5, size=(3, 4))
+    prog = run(f"""
+let h = zeros(3) + 1
+h[1] = 7
+let b = h
+b[0] = -1
+let m = zeros(3, 4)
+for i in range(3) {{ for j in range(4) {{ m[i, j] = {a.tolist()}[i][j] * (i + 1) }} }}
+m[0, 1:3] = [8, 9]
+m[2, 3] += 100
+let xs = [1, 2, 3]
+xs[2] = 30
+tensor T: float16[3] = [1, 2, 3]
+Y[i] = T[i] * 2
+print(Y)
+main {{
+    T[0] = 10
+    print(h, b, xs, Y)
+}}
+""")
+    want = a * np.array([[1], [2], [3]])
+    want[0, 1:3] = [8, 9]
+    want[2, 3] += 100
+    assert arr(prog["m"]).tolist() == want.tolist()
+    assert capsys.readouterr().out.endswith("[2., 4., 6.]\n[1., 7., 1.] [-1.,  7.,  1.] [1, 2, 30] [20.,  4.,  6.]\n")
+    with pytest.raises(TensorLogicTypeError, match="prog.tl:2:1: cannot set these elements of 'h': index 5"):
+        run("let h = zeros(3)\nh[5] = 1\n")
+
+
+def test_index_notation_in_functions_reads_lists_and_defines_locals(capsys):
+    """A list of numbers passed for a tensor is one in index notation; a function's first `y[i] = ...`
+    is an equation defining its local y (and a later `y[k] = v` sets elements)."""
+    run("fn dot(a, b) { a[i] b[i] }\nfn double_all(x) {\n  y[i] = x[i] * 2\n  y[0] = -1\n  return y\n}\n"
+        "print(dot([1.0, 2.0], [3.0, 4.0]), double_all([1.0, 2.0, 3.0]))\n")
+    assert capsys.readouterr().out == "11 [-1.,  4.,  6.]\n"
 
 
 def test_tests_and_assertions(capsys):

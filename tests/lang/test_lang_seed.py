@@ -266,7 +266,8 @@ main {{
         want = (want + i) * 2 - 1
     assert out(src, capsys) == f"{want / 4:g} {b - a}\n"
     located(TensorLogicTypeError, "Y += 1\n", 1, 1, "`+=` updates a variable; 'Y' is not one")
-    located(TensorLogicSyntaxError, "let v = [1]\nv[0] += 1\n", 2, 1, "`+=` updates a variable or a field")
+    located(TensorLogicSyntaxError, "f(1) += 1\n", 1, 1, "`+=` updates a variable, a field or elements")
+    assert out("let v = [1, 5]\nv[0] += 1\nprint(v)\n", capsys) == "[2, 5]\n"
 
 
 def test_relation_with_entity_params_and_facts_in_main(capsys):

@@ -75,6 +75,13 @@ CASES = [
     ("Y[i] max= A[i, j] + X[j]", lambda t: (t["A"] + t["X"]).max(1)),
     ("Y[i] avg= A[i, j] X[j]", lambda t: (t["A"] * t["X"]).mean(1)),
     ("Y[i] = A[i, j]\nY[i] = relu(B[i])", lambda t: t["A"].sum(1) + relu(t["B"])),
+    # A reduction of one indexed argument reduces what only that argument holds, by its own operation;
+    # a product inside it still sums its repeated index.
+    ("Y[i] = max(A[i, j])", lambda t: t["A"].max(1)),
+    ("Y[i] = min(A[i, j]) + mean(C[i, k])", lambda t: t["A"].min(1) + t["C"].mean(1)),
+    ("Y = max(A[i, j] X[j])", lambda t: (t["A"] @ t["X"]).max()),
+    ("Y[k] = sum(relu(A[i, j]) V[j, k])", lambda t: (relu(t["A"]) @ t["V"]).sum(0)),
+    ("Y = amax(A[i, j] - W[i, j]) + amin(X[j])", lambda t: (t["A"] - t["W"]).max() + t["X"].min()),
 ]
 
 
@@ -94,6 +101,19 @@ def test_equation_sums_per_term(equation, oracle, rng):
     want = oracle({n: v.astype(np.float64) for n, v in given.items()})
     np.testing.assert_allclose(got, want, rtol=2e-2, atol=2e-2 * (1 + np.abs(want).max()),
                                err_msg=f"{equation} (seed {seed})")
+
+
+def test_reductions_in_statements_reduce_every_index(rng, capsys):
+    seed = int(rng.integers(1 << 30))
+    given = inputs(np.random.default_rng(seed))
+    prog = lang.compile(DECLS + "print(sum(abs(A[i, j] - W[i, j])), max(A[i, j] X[j]), mean(C[i, k]))\n", "prog.tl")
+    for n, v in given.items():
+        prog.set(n, tl.tensor(v))
+    prog.run()
+    t = {n: v.astype(np.float64) for n, v in given.items()}
+    got = [float(x) for x in capsys.readouterr().out.split()[-3:]]
+    want = [np.abs(t["A"] - t["W"]).sum(), (t["A"] @ t["X"]).max(), t["C"].mean()]
+    np.testing.assert_allclose(got, want, rtol=2e-2, atol=2e-2, err_msg=f"seed {seed}")
 
 
 def test_index_variables_as_values(rng):

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 
-from .outline import builtin_signature, completions, local_definition, outline, word_at
+from .outline import builtin_signature, completions, is_index_variable, local_definition, outline, word_at
 
 SYMBOL_KINDS = {"domain": T.SymbolKind.Enum, "relation": T.SymbolKind.Class, "tensor": T.SymbolKind.Variable,
                 "function": T.SymbolKind.Function, "struct": T.SymbolKind.Struct,
@@ -100,6 +100,8 @@ def definition(ls: TensorLogicServer, params: T.DefinitionParams):
     doc = ls.workspace.get_text_document(uri)
     found = word_at(doc.source, params.position.line, params.position.character)
     if found is None:
+        return None
+    if is_index_variable(ls.items.get(uri, []), params.position.line + 1, found[1] + 1, _path(uri)):
         return None
     local = local_definition(ls.items.get(uri, []), found[0], params.position.line + 1, found[1] + 1,
                              doc.source, _path(uri))

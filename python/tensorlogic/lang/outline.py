@@ -176,6 +176,18 @@ def local_definition(items, name: str, line: int, column: int, text: str, filena
     return _name_span(max(found, key=lambda s: (s.line, s.column)), name, lines)
 
 
+def is_index_variable(items, line: int, column: int, filename: str) -> bool:
+    """Whether the name at 1-based (line, column) is an index variable of an equation, rule or query
+    (`c` in `LogP[n, c.]`): it has no definition elsewhere, whatever variable shares its name."""
+    pos = (line, column)
+    for node in _walk(items):
+        span = node.span
+        if isinstance(node, N.Name) and node.role == "var" and span is not None and span.end_line is not None \
+                and span.file in (None, filename) and _contains(span, pos):
+            return True
+    return False
+
+
 def word_at(text: str, line: int, column: int):
     """(name, 0-based start column) of the name under a 0-based (line, column), or None."""
     lines = text.splitlines()

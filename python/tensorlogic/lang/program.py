@@ -43,12 +43,14 @@ class Program:
         self.runtime.max_iterations = int(n)
 
     def run(self, test=False):
-        """Runs the top-level statements in order (definitions are evaluated when first read);
-        with `test=True` also every `test` block.  Returns the program."""
+        """Runs the top-level statements in order (definitions are evaluated when first read, and
+        those that nothing read at the end, for their errors); with `test=True` also every `test`
+        block.  Returns the program."""
         self.runtime.budget.start()
         with tl.no_grad(), _stack_for_calls():
             for item in self.model.actions:
                 self.runtime.exec_top(item)
+            self.runtime.evaluate_unread()
         if test:
             self.test()
         return self

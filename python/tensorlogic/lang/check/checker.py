@@ -67,6 +67,23 @@ class TensorInfo:
     def derived(self) -> bool:
         return bool(self.equations)
 
+    @property
+    def lattice(self) -> str | None:
+        return lattice(self.equations)
+
+
+def _index_notation(e) -> bool:
+    return any(isinstance(n, N.Name) and n.role == "var" for n in N.walk(e))
+
+
+def lattice(equations) -> str | None:
+    """"min" or "max" when the equations project by it, beside plain `=` ones (`D[y] min= D[x] +
+    W[x, y]` with `D[0] = 0`): that is a semiring's sum, so the equations combine by it, each `=`
+    giving candidate values, and a cell none of them reaches, or that a recursion has not reached
+    yet, holds its identity (+inf or -inf)."""
+    ops = {e.op for e in equations} - {"="}
+    return {"min=": "min", "max=": "max"}.get(ops.pop()) if len(ops) == 1 else None
+
 
 @dataclass
 class Model:
@@ -194,6 +211,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.classify(items)
         self.domain_relations(items)
         self.resolve(items)
+        self.rank_whole_values()
         self.check_stray_facts(items)
         self.infer_domains(items)
         warn_unheld_constants(self, items)
@@ -586,7 +604,10 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         if a.update:
             raise self.error(f"`{a.update}` updates a variable; '{name}' is not one (declare it with "
                              f"`let {name} = ...`)", a.target.span)
-        rank = len(a.target.groups[0]) if isinstance(a.target, N.Index) else 0
+        # Without indices on the left, the value is the right side's: a scalar in index notation
+        # (`S = A[i] B[i]`), or a whole tensor (`W = randn(3, 4)`, `X = [1, 2]`); after_resolution
+        # tells them apart, when roles are known.
+        rank = len(a.target.groups[0]) if isinstance(a.target, N.Index) else None
         if name in self.declared_at and name not in self.tensors:
             what, where = self.declared_at[name]
             raise self.error(f"'{name}' is a {what} (line {where.line}); only tensors are "
@@ -599,11 +620,19 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         elif info.decl is not None and info.decl.init is not None:
             raise self.error(f"'{name}' is given a value at line {info.decl.span.line}; it cannot "
                              f"also be defined by an equation", a.target.span)
-        if info.rank != rank:
+        if rank != info.rank and not (rank is None and info.decl is not None):
             where = info.equations[0].span.line if info.equations else info.span.line
-            raise self.error(f"'{name}' has {info.rank} ind{'ex' if info.rank == 1 else 'ices'} "
-                             f"at line {where} but {rank} here", a.target.span)
+            had, has = info.rank or 0, rank or 0
+            raise self.error(f"'{name}' has {had} ind{'ex' if had == 1 else 'ices'} "
+                             f"at line {where} but {has} here", a.target.span)
         info.equations.append(a)
+
+    def rank_whole_values(self):
+        """A tensor defined without indices on the left is a scalar when a right side is in index
+        notation (reads a tensor or relation with index variables), else its rank is the value's."""
+        for t in self.tensors.values():
+            if t.rank is None and t.decl is None and any(_index_notation(eq.value) for eq in t.equations):
+                t.rank = 0
 
     # ---- learn blocks ---------------------------------------------------------------------------
     def check_learn(self, learn: N.Learn):

@@ -35,7 +35,7 @@ def warn_unheld_constants(checker, items):
                       getattr(stmt, "literals", None) or ())
         never = f"`not {rel}(...)` always holds" if negated else "this atom never holds"
         checker.warn(ConstantNameWarning,
-                     f"'{arg.id}' is a constant, since {_origin(checker, items, arg.key)}, but nothing "
+                     f"'{arg.id}' is a constant, since {constant_origin(checker, items, arg.key)}, but nothing "
                      f"puts '{arg.id}' at this position of '{rel}', so {never}. A name that any fact holds "
                      f"is a constant in every rule: to mean a variable, give it another name (to mean the "
                      f"constant, write \"{arg.id}\")", arg.span)
@@ -182,7 +182,7 @@ def _key(a):
     return None
 
 
-def _origin(checker, items, key):
+def constant_origin(checker, items, key):
     """Where the name is a constant: its first fact, or the domain that holds it."""
     for rel in checker.relations.values():
         for call in rel.facts:

@@ -36,6 +36,17 @@ class Plan:
     lhs_vars: tuple = ()                            # labels of the left side, first appearance order
     marked: str | None = None                       # the normalised axis (`i.` on the left)
     owner: object = None                            # the statement (its variables' domains)
+    reduce_at: dict = field(default_factory=dict)   # reduction call -> labels it reduces (`max(X[i, j])`)
+
+
+# Built-ins that, given one indexed argument, reduce its indices that nothing outside holds (`S =
+# max(X[i])`, `print(sum(abs(A[i, j] - B[i, j])))`) by their own operation, not by Einstein's sum.
+REDUCTIONS = {"sum": "sum", "mean": "avg", "max": "max", "min": "min", "amax": "max", "amin": "min"}
+
+
+def is_reduction(node) -> bool:
+    return isinstance(node, N.Call) and node.kind == "builtin" and node.name in REDUCTIONS and \
+        len(node.args) == 1 and not node.kwargs
 
 
 def var_names(root):
@@ -100,6 +111,11 @@ def _per_term(rhs, p):
             common = group[0]
             for path in group[1:]:
                 common = _common_prefix(common, path)
+            reducer = next((k for k in reversed(range(len(common))) if is_reduction(common[k])), None)
+            if reducer is not None and not any(_is_product(n) and v in repeated.setdefault(n, _repeated(n))
+                                               for n in common[reducer + 1:]):
+                p.reduce_at.setdefault(common[reducer], set()).add(v)
+                continue
             at = next((n for n in reversed(common) if n in terms or
                        (_is_product(n) and v in repeated.setdefault(n, _repeated(n)))), rhs)
             by_term = {}
@@ -190,6 +206,9 @@ def _per_product(rhs, p, error):
             if summed:
                 p.sum_at[node] = summed
                 here = here - summed
+        elif is_reduction(node) and here - set(p.lhs_vars):
+            p.reduce_at[node] = here - set(p.lhs_vars)
+            here = here & set(p.lhs_vars)
         free[node] = here
     p.top = {v for v in free.get(rhs, set()) if v not in p.lhs_vars}
     summed_anywhere = set().union(*p.sum_at.values()) if p.sum_at else set()

@@ -6,7 +6,8 @@ here the input plus sig(0), since at i = 0 the layer reads X[-1] and W[-1], outs
 equation so that it starts after the set entries.  No warning where the covering equation is 0 at
 those entries whatever the data (a product with a factor read outside its axis, tanh of 0: the
 recurrences of the HMM and RNN programs), nor for equations without constant indices (their sum is
-the paper's way of adding terms)."""
+the paper's way of adding terms), nor where every equation is `min=` (or every one `max=`): those
+combine by min (max), as a semiring adds."""
 from __future__ import annotations
 
 from ..errors import AddedEquationsWarning
@@ -24,6 +25,8 @@ def warn_added_equations(checker):
     """One warning per equation whose entries overlap an earlier equation's set entries (or that
     sets entries an earlier one covers), unless one of the two is 0 there."""
     for t in checker.tensors.values():
+        if t.lattice is not None:       # min= / max= equations combine by min / max, not +
+            continue
         eqs = [e for e in t.equations if isinstance(e.target, N.Index)]
         for b_pos, b in enumerate(eqs):
             for a in eqs[:b_pos]:

@@ -8,6 +8,7 @@ import difflib
 from . import catalog
 from ..logic.rules import AGGREGATES
 from ..syntax import nodes as N
+from .constants import constant_origin
 from .contraction import conjunction, plan, var_names
 
 
@@ -203,6 +204,14 @@ class Resolver:
         if scope is None and not self.bound(name, None) and info is None:
             raise self.error(f"unknown variable '{name}'; declare it with `let {name} = ...`",
                              a.target.span)
+        if self.sets_elements(a, scope):
+            a.element = True
+            for item in a.target.groups[0]:
+                for part in ((item.start, item.stop, item.step) if isinstance(item, N.Slice) else (item.expr,)):
+                    if part is not None:
+                        self.r_expr(part, scope)
+            self.r_expr(a.value, scope)
+            return
         self.r_lhs(a)
         self.index_names = self.index_positions(a)
         try:
@@ -210,6 +219,29 @@ class Resolver:
         finally:
             self.index_names = frozenset()
         self.plan_assign(a)
+
+    def sets_elements(self, a: N.Assign, scope) -> bool:
+        """`h[1] = 7` or `q[k] = v` in a statement, where h or q holds a value already (a variable or
+        a given tensor) and every index is a number, a slice, a constant or a bound variable: those
+        elements change. Any other indexed left side has index variables: an equation run once."""
+        if not isinstance(a.target, N.Index) or a.op != "=" or len(a.target.groups) != 1:
+            return False
+        name = a.target.base.id
+        info = self.tensors.get(name)
+        if not (self.bound(name, scope) or (info is not None and not info.derived)):
+            return False
+        if scope is not None and name in scope.names and \
+                scope.first.get(name, -1) >= self.order.get(id(a), -1):
+            return False        # its first assignment (`y[i] = x[i] * 2` in a function): an equation
+        for item in a.target.groups[0]:
+            if isinstance(item, N.Idx) and item.marked:
+                return False
+            parts = (item.start, item.stop, item.step) if isinstance(item, N.Slice) else (item.expr,)
+            for n in (m for p in parts if p is not None for m in N.walk(p)):
+                if isinstance(n, N.Name) and not (self.bound(n.id, scope) or n.id in self.constants
+                                                  or n.id in self.domains):
+                    return False
+        return True
 
     def r_equation(self, a: N.Assign, scope):
         self.in_definition = True
@@ -231,6 +263,11 @@ class Resolver:
     def r_lhs(self, a: N.Assign):
         if not isinstance(a.target, N.Index):
             return
+        for item in a.target.groups[0]:
+            if isinstance(item, N.Slice):
+                raise self.error(f"a slice on the left side sets elements of a value that '{a.target.base.id}' "
+                                 f"holds already (after `let {a.target.base.id} = zeros(...)`); an equation's "
+                                 f"left side takes indices, like {a.target.base.id}[i]", item.span)
         marked = [i for i in a.target.groups[0] if i.marked]
         if len(marked) > 1:
             raise self.error("only one axis can be marked as normalised", marked[1].span)
@@ -269,6 +306,10 @@ class Resolver:
 
     def r_value_name(self, e: N.Name, scope):
         name = e.id
+        if self.in_definition and name in self.index_names and name != "_" and name not in self.constants \
+                and name not in self.tensors and name not in self.relations and name not in self.domains:
+            e.role = "var"          # an equation's own index, whatever a loop elsewhere binds (`(w != v)`)
+            return
         if self.bound(name, scope) or name in self.tensors or name in self.relations \
                 or name in self.domains:
             e.role = "value"
@@ -278,6 +319,10 @@ class Resolver:
             return
         if name in self.functions or name in catalog.BUILTINS:
             raise self.error(f"'{name}' is a function; call it with ( )", e.span)
+        if name in self.constants and name in self.index_names:
+            raise self.error(f"'{name}' is a constant ({constant_origin(self, self.items, name)}), so it is no "
+                             f"index variable: a name that a fact or domain holds is a constant everywhere; "
+                             f"give the index another name", e.span)
         known = set(self.tensors) | set(self.relations) | set(self.domains) | self.global_vars
         if scope is not None:
             known |= scope.names
@@ -404,6 +449,9 @@ class Resolver:
             return
         elif name in self.tensors and not self.bound(name, scope):
             rank = self.tensors[name].rank
+            if rank is None:
+                raise self.error(f"'{name}' is a tensor, not a function: index it with [ ], or to multiply "
+                                 f"it by what follows, write {name} * (...)", c.name_span)
             if rank == 0:
                 raise self.error(f"'{name}' is a scalar tensor, not a function: to multiply it by what "
                                  f"follows, write {name} * (...)", c.name_span)

@@ -100,8 +100,9 @@ class Host(_Extremes):
         return tl.from_numpy(arr.reshape(shape))     # over the array's memory, not a copy
 
     def memory(self) -> int:
-        """Bytes of the memory its arrays live in."""
-        return _core.device_properties("cpu")["total_memory"]
+        """Bytes its arrays may take: the host allocator's limit where one is set (`tl run` sets it to
+        the memory free when it starts), else the host's memory."""
+        return _room("cpu")
 
 
 class Tensors(_Extremes):
@@ -173,7 +174,12 @@ class Tensors(_Extremes):
         return out.reshape(shape)
 
     def memory(self) -> int:
-        return _core.device_properties(_core.parse_device(str(self.device)))["total_memory"]
+        return _room(_core.parse_device(str(self.device)))
+
+
+def _room(device) -> int:
+    """The allocator's limit on `device` where one is set, else the device's memory."""
+    return _core.memory_stats(device)["limit_bytes"] or _core.device_properties(device)["total_memory"]
 
 
 HOST = Host()

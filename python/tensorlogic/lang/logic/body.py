@@ -123,6 +123,8 @@ class Plan:
             for step in steps:
                 step.keep |= every
         self.steps = steps
+        self.exact = rule.aggregate is None and _distinct(steps) and \
+            all(a[0] in ("var", "const", "num") for a in rule.head_args)
 
     def _step(self, i, lit, bound, positive, domains_of, delta):
         if isinstance(lit, Test):
@@ -271,6 +273,29 @@ def _binds(step):
     return {v for _, v, _ in step.binds}
 
 
+def _semi(step) -> bool:
+    """A positive atom none of whose new variables is needed later: it only tests that a match exists
+    (a semi-join), so each binding stays one row (`Q(x) <- A(x), A(y)` is A, not A × A)."""
+    return step.kind == "atom" and not any(v in step.keep for _, v, _ in step.binds)
+
+
+def _distinct(steps) -> bool:
+    """Whether the last step's rows are distinct bindings: no step drops a variable bound before it
+    (two rows differing only there would become one), and every join's matched tuple is determined by
+    the row (each position a constant, a key or a kept variable), relations being sets."""
+    cols = set()
+    for step in steps:
+        if step.kind == "atom" and not _semi(step):
+            covered = {p for p, _ in step.consts} | {p for p, _ in step.keys} | \
+                {e[0] for e in step.equal} | {p for p, v, _ in step.binds if v in step.keep}
+            if covered != set(range(len(step.literal.args))):
+                return False
+        if not cols <= step.keep:
+            return False
+        cols = (cols | _binds(step)) & step.keep
+    return True
+
+
 # ---- execution ----------------------------------------------------------------------------------
 class Frame:
     """Bindings: one column per variable (arrays of the namespace `xp`), n rows."""
@@ -285,13 +310,22 @@ class Frame:
         return Frame(self.xp, {v: c for v, c in self.columns.items() if v in names}, self.n)
 
 
+@dataclass
+class Split:
+    """A join whose output passes CHUNK_ROWS rows: the probe's row bounds of its pieces, the
+    output's total rows, and whether every probe row gives as many (a join without keys)."""
+    bounds: list
+    total: int
+    even: bool = False
+
+
 def _bounds(xp, counts):
     """Row bounds that split a probe into pieces of about CHUNK_ROWS output rows each (at least
     one probe row per piece)."""
     n, ends = len(counts), np.asarray(xp.numpy(xp.cumsum(counts)))
     cuts = np.searchsorted(ends, np.arange(CHUNK_ROWS, int(ends[-1]), CHUNK_ROWS))
     bounds = np.unique(np.concatenate([[0], cuts, [n]])).tolist()
-    return bounds if len(bounds) > 2 else [0, n // 2, n]
+    return Split(bounds if len(bounds) > 2 else [0, n // 2, n], int(ends[-1]))
 
 
 def evaluate(expr, frame, encode_const=None):
@@ -334,18 +368,24 @@ class Runner:
     """Executes plans; keeps the sorted indexes of relations that do not change during a
     component's evaluation (keyed by the table's identity and the step's shape)."""
 
-    def __init__(self, extents_of, xp):
+    def __init__(self, extents_of, xp, planned=None):
         self.extents_of = extents_of         # relation name -> [(low, size)] per position
         self.xp = xp
         self.indexes = {}
+        # planned(plan, rows, exact): told, before a split last join runs, how many of the rule's
+        # distinct head tuples (Plan.exact) it gives, so that a result past memory stops there
+        # (Logic.planned raises); `exact` where every split above was even, else at least as many.
+        self.planned = planned
 
     def run(self, plan, table_of):
         """The body's bindings as frames: one, or several when a join's output would pass
         CHUNK_ROWS rows (its probe rows are split, so that peak memory stays bounded);
         `table_of(step)` gives the tuples a step reads."""
-        return self._steps(plan, 0, Frame(self.xp, {}, 1), table_of)
+        return self._steps(plan, 0, Frame(self.xp, {}, 1), table_of, 1.0)
 
-    def _steps(self, plan, start, frame, table_of):
+    def _steps(self, plan, start, frame, table_of, scale):
+        """`scale`: how many times this frame's rows the whole body's are at this point, where
+        every split above gave each probe row as many rows (None where not)."""
         for k in range(start, len(plan.steps)):
             step = plan.steps[k]
             if frame.n == 0:
@@ -359,9 +399,13 @@ class Runner:
                 frame = self._test(step, frame, plan)
             else:
                 out = self._atom(step, frame, table_of(step))
-                if not isinstance(out, Frame):
-                    for a, b in zip(out[:-1], out[1:]):
-                        yield from self._steps(plan, k, frame.rows(a, b), table_of)
+                if isinstance(out, Split):
+                    if self.planned is not None and k == len(plan.steps) - 1 and plan.exact:
+                        whole = scale is not None and out.even
+                        self.planned(plan, round(out.total * scale) if whole else out.total, whole)
+                    for a, b in zip(out.bounds[:-1], out.bounds[1:]):
+                        part = scale * frame.n / (b - a) if scale is not None and out.even else None
+                        yield from self._steps(plan, k, frame.rows(a, b), table_of, part)
                     return
                 frame = out
             frame = frame.keep(step.keep)
@@ -447,6 +491,13 @@ class Runner:
         if step.never:
             return Frame(xp, {}, 0)
         rows, index = self._index(step, table)
+        if _semi(step):
+            if index is None:
+                return frame if len(rows) else Frame(xp, {}, 0)
+            key, mask, _ = self._probe(step, frame)
+            _, counts = index.ranges(key)
+            found = counts > 0
+            return apply_mask(frame, found if mask is None else found & mask)
         if index is None and not frame.columns and frame.n == 1:
             # The first atom of a body: its rows are the bindings.
             cols = {}
@@ -457,7 +508,9 @@ class Runner:
         if index is None:
             n, m = frame.n, len(rows)
             if n * m > CHUNK_ROWS and n > 1:
-                return _bounds(xp, xp.full(n, m))
+                split = _bounds(xp, xp.full(n, m))
+                split.even = True
+                return split
             pairs = xp.arange(n * m)
             fi, ti = pairs // m, pairs % m
         else:

@@ -16,7 +16,7 @@ from ..engine import tl
 from ..syntax import nodes as N
 from . import arrays, linear
 from . import tuples as T
-from .body import Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
+from .body import CHUNK_ROWS, Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
 from .rules import Atom, Rule, RuleError, Test, bound_order, is_dense_rule, lower, lower_body, variables
 from .state import State
 
@@ -38,7 +38,7 @@ class Logic:
         self.xp = arrays.for_device(tl.get_default_device())
         self.host_tables = {}       # relation -> (rows, the same rows in host memory)
         self.wide = set()           # components whose values were too many for native rounds
-        self.runner = Runner(self.extents, self.xp)
+        self.runner = Runner(self.extents, self.xp, self.planned)
         self._domains = None        # the distinct domains of the relations (domain_sizes)
 
     def error(self, message, span):
@@ -278,17 +278,43 @@ class Logic:
                                               self.size, delta_index, self.var_domains(low))
             except RuleError as err:
                 raise self.error(err.message, err.span) from None
-        parts = []
+        parts, reduced = [], 0
         for frame in self.runner.run(plan, table_of):
             parts.append(self._head(low, frame, plan.var_domain))
-            if len(parts) > 1 and low.aggregate is None:
-                # A join run in pieces (Runner.run): their head tuples are reduced as they come,
-                # so that memory holds the distinct ones and one piece.
-                rows = self.xp.cat([parts[0][0], parts[1][0]])
+            self.held(low, sum(len(r) for r, _ in parts))
+            pending = sum(len(r) for r, _ in parts[1:])
+            if pending > max(reduced, CHUNK_ROWS) and low.aggregate is None and not plan.exact:
+                # A join run in pieces (Runner.run): their head tuples are reduced to the distinct
+                # ones once the pieces since the last reduction hold as many as it kept, so that
+                # memory holds about twice the distinct ones and the work stays n log n. (Where
+                # the plan's rows are distinct head tuples, the pieces' are too.)
+                rows = self.xp.cat([r for r, _ in parts])
                 parts = [(T.unique_rows(self.xp, rows, *self._radix(low.head)), None)]
+                reduced = len(parts[0][0])
+            self.rt.budget.check_time(low.span)
         if len(parts) == 1:
             return parts[0]
+        if low.aggregate is None:
+            return self.xp.cat([r for r, _ in parts]), None
         return self.xp.cat([r for r, _ in parts]), self.xp.cat([v for _, v in parts])
+
+    def planned(self, plan, rows, exact):
+        """A rule's join about to give `rows` distinct head tuples (`exact`, else at least as many:
+        Runner.planned): an error now, before the pieces run, when they cannot fit in the memory its
+        tuples are in."""
+        self.held(plan.rule, rows, "would derive" if exact else "would derive at least")
+
+    def held(self, low, rows, verb="derives at least"):
+        """A TensorLogicRuntimeError at the rule when `rows` of its head tuples (int64 each
+        position, and as much again to sort them) pass the memory its arrays are in."""
+        width = max(len(low.head_args), 1)
+        need, room = 2 * 8 * width * rows, self.xp.memory()
+        if room and need > room:
+            what = "this query" if low.head == "?" else f"this rule of '{low.head}'"
+            raise self.rt.budget.error(
+                f"{what} {verb} {rows:,} tuples ({need:,} bytes to hold and sort them), more than the "
+                f"memory they would be in ({room:,} bytes, {self.xp.where_held}): a join that shares no "
+                f"variable multiplies the sizes of its atoms", low.span)
 
     def var_domains(self, low):
         """The checker's domain of each variable of a rule (a variable that only a comparison

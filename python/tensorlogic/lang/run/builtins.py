@@ -15,7 +15,7 @@ from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagn
 from .labelled import Labelled, broadcast_all, is_tensor
 from .seed_ops import SEED_OPS, TENSOR_ARGS
 from .show import plain, show
-from .values import as_tensor, joins, kind, scalar, truth
+from .values import as_tensor, is_number, joins, kind, scalar, truth
 
 LNORM_EPS = 1e-5
 
@@ -71,6 +71,15 @@ def call_builtin(ev, node, args, kwargs, fr):
     if special is not None:
         with _engine_errors(ev, name, node, args):
             return special(ev, node, args, kwargs, fr)
+    if name in _PAIRWISE and len(args) == 2 and not kwargs and \
+            (any(isinstance(a, Labelled) for a in args) or all(is_number(a) for a in args)):
+        # max(a, b) of two values, elementwise in index notation (`max(C[x], Cap[x, y])`); a
+        # whole tensor's max(x, 1) stays the engine's reduction along dim 1, as in PyTorch.
+        with _engine_errors(ev, name, node, args):
+            if all(is_number(a) for a in args):
+                return getattr(_py, name)(*args)
+            a, b = (x if isinstance(x, Labelled) else as_tensor(x) for x in args)
+            return _labelled_call(ev, node, [a, b], {}, fr, _PAIRWISE[name])
     if any(isinstance(a, Labelled) for a in args):
         with _engine_errors(ev, name, node, args):
             return _labelled_call(ev, node, args, kwargs, fr)
@@ -159,8 +168,11 @@ def _as_engine_arg(a):
     return a
 
 
-def _labelled_call(ev, node, args, kwargs, fr):
-    name = getattr(node, "builtin", None) or node.name
+_PAIRWISE = {"max": "maximum", "min": "minimum"}
+
+
+def _labelled_call(ev, node, args, kwargs, fr, name=None):
+    name = name or getattr(node, "builtin", None) or node.name
     if name in catalog.NORMALISING:
         x = args[0]
         if not isinstance(x, Labelled):

@@ -50,15 +50,17 @@ def _const_key(a):
 
 
 def var_domains(ev, nodes):
-    """Domain of every variable of relation atoms under `nodes` (its first position's domain)."""
+    """Domain of every variable of relation atoms, and of tensors read as atoms along axes with
+    domains (`Similar[x, y], x == king?`), under `nodes` (its first position's domain)."""
     out = {}
     for root in nodes:
         for n in N.walk(root):
             if isinstance(n, N.Call) and n.kind == "relation":
                 args, doms = n.args, ev.model.relations[n.name].domains
-            elif isinstance(n, N.Index) and isinstance(n.base, N.Name) and \
-                    n.base.id in ev.model.relations and len(n.groups) == 1:
-                args, doms = [i.expr for i in n.groups[0]], ev.model.relations[n.base.id].domains
+            elif isinstance(n, N.Index) and isinstance(n.base, N.Name) and len(n.groups) == 1 and \
+                    (n.base.id in ev.model.relations or n.base.id in ev.model.tensors):
+                args = [i.expr for i in n.groups[0]]
+                doms = ev.rt.axis_domains(n.base.id, None) or ()
             else:
                 continue
             for a, d in zip(args, doms):

@@ -3,17 +3,19 @@ value is a `Labelled` tensor.  Index sizes are settled before evaluation (`prepa
 for index arithmetic know their ranges."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..check import catalog
-from ..check.contraction import var_names
+from ..check.contraction import REDUCTIONS, var_names
 from ..check.indices import SizeEnv, shift_ceilings, shift_hint, snippet
 from ..engine import tl
 from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
 from .structs import field, method_of, new_struct
-from .values import as_tensor, is_scalar, joins, kind, numeric_list_as_tensor, scalar, truth
+from .values import as_tensor, is_number, is_scalar, joins, kind, numeric_list_as_tensor, scalar, truth
 
 SEARCH_LIMIT = 1 << 22
 
@@ -80,7 +82,7 @@ class Evaluator:
             if isinstance(n, N.Index) and isinstance(n.base, N.Name) and len(n.groups) == 1 \
                     and any(isinstance(i, N.Idx) and isinstance(i.expr, N.Name) and i.expr.role == "var"
                             for i in n.groups[0]):
-                base = self.rt.lookup(n.base.id, fr, n.base.span)
+                base = numeric_list_as_tensor(self.rt.lookup(n.base.id, fr, n.base.span))
                 if not is_tensor(base):
                     continue
                 items = n.groups[0]
@@ -360,31 +362,43 @@ class Evaluator:
         else:
             base, domains = self.eval(e.base, fr), None
         if labelled:
+            base = numeric_list_as_tensor(base)      # a list of numbers passed for a tensor: `dot([1, 2], x)`
             if not is_tensor(base):
                 raise self.error("only tensors can be indexed with index variables", e.base.span)
-            return self.ref(base, [i.expr for i in items], domains, fr, e)
+            pad = self.rt.iterating_lattice(e.base.id) if isinstance(e.base, N.Name) else None
+            return self.ref(base, [i.expr for i in items], domains, fr, e, pad or 0.0)
         v = base
         for g, group in enumerate(e.groups):
-            key = []
-            for k, item in enumerate(group):
-                if isinstance(item, N.Slice):
-                    values = [None if p is None else self.eval(p, fr)
-                              for p in (item.start, item.stop, item.step)]
-                    try:
-                        parts = [None if v is None else int(scalar(v)) for v in values]
-                    except (TypeError, ValueError):
-                        raise self.error("a slice takes integers", item.span) from None
-                    key.append(slice(*parts))
-                else:
-                    dom = domains[k] if (g == 0 and domains and k < len(domains)) else None
-                    key.append(self.index_value(item.expr, dom, fr))
+            key = self.element_key(group, domains if g == 0 else None, fr)
             try:
-                v = v[tuple(key)] if is_tensor(v) else _index_py(v, key)
+                v = v[key] if is_tensor(v) else _index_py(v, key)
             except (IndexError, TypeError, KeyError) as err:
                 raise self.error(f"cannot index this value: {err}", e.span) from None
         return v
 
+    def element_key(self, group, domains, fr):
+        """The key of `X[k, 1:3]` outside index notation: integers (a name: its position along an
+        axis with that domain) and slices."""
+        key = []
+        for k, item in enumerate(group):
+            if isinstance(item, N.Slice):
+                values = [None if p is None else self.eval(p, fr)
+                          for p in (item.start, item.stop, item.step)]
+                try:
+                    parts = [None if v is None else int(scalar(v)) for v in values]
+                except (TypeError, ValueError):
+                    raise self.error("a slice takes integers", item.span) from None
+                key.append(slice(*parts))
+            else:
+                dom = domains[k] if domains and k < len(domains) else None
+                key.append(self.index_value(item.expr, dom, fr))
+        return tuple(key)
+
     def e_Call(self, e, fr):
+        labels = fr.plan.reduce_at.get(e) if fr.plan is not None else None
+        if labels:          # `max(X[i, j])`: the indices only the argument holds, reduced (contraction.py)
+            v = self.eval(e.args[0], fr)
+            return project(v, labels & set(v.labels), REDUCTIONS[e.name]) if isinstance(v, Labelled) else v
         if e.kind == "relation":
             rel = self.model.relations[e.name]
             t = self.rt.lookup(e.name, fr, e.span, override=fr.overrides.get(e), atom=True)
@@ -419,9 +433,10 @@ class Evaluator:
         return call_builtin(self, e, [obj] + args, kwargs, fr)
 
     # ---- index notation -------------------------------------------------------------------------
-    def ref(self, t, exprs, domains, fr, node) -> Labelled:
+    def ref(self, t, exprs, domains, fr, node, pad=0.0) -> Labelled:
         """`X[e1, ..., en]` or `R(a1, ..., an)` as a labelled tensor: constants select, plain
-        variables label an axis, index arithmetic gathers, `_` is summed at once."""
+        variables label an axis, index arithmetic gathers (reading `pad` outside the axis), `_` is
+        summed at once."""
         if len(exprs) != t.ndim:
             name = getattr(node, "name", None) or getattr(getattr(node, "base", None), "id", "tensor")
             raise self.error(f"'{name}' has {t.ndim} ax{'is' if t.ndim == 1 else 'es'} but "
@@ -455,7 +470,7 @@ class Evaluator:
                 per_axis[k] = []
                 continue
             g = self.grid(e, fr, domain=dom)
-            cur = gather_axis(cur, k, g.values, n)
+            cur = gather_axis(cur, k, g.values, n, pad)
             per_axis[k] = list(g.labels)
         labels = [l for ls in per_axis for l in ls]
         lab = diagonal(Labelled(cur, ()), labels) if len(set(labels)) != len(labels) else Labelled(cur, labels)
@@ -508,6 +523,11 @@ class Evaluator:
             if len(a) + len(b) > MAX_ITEMS:
                 raise self.error(f"'+': a list of more than {MAX_ITEMS:,} items", span)
             return a + b        # ["ab"] + ["c"]: lists of strings or structs join
+        if op == "+" and isinstance(a, list) and isinstance(b, list) and (a == []) != (b == []):
+            # Numbers add elementwise, and with an empty list that is an empty list: `xs = xs + [n]`
+            # from `let xs = []` would stay empty, silently.
+            raise self.error("'+' adds lists of numbers elementwise (they are tensors in arithmetic), and "
+                             "nothing to an empty list; to append, write concat([xs, [n]])", span)
         if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
             try:        # list literals are tensors in arithmetic: [1, 2] + [1, 1] is [2, 3]
                 a, b = _tensorish(a), _tensorish(b)
@@ -597,16 +617,22 @@ def _apply(op, a, b):
     if op == "*":
         return a * b
     if op == "/":
+        if is_number(a) and is_number(b) and b == 0:
+            return _divided_by_zero(a, b)
         return a / b
     if op == "%":
         if is_tensor(a) or is_tensor(b):
             return a - tl.floor(a / b) * b
+        if is_number(a) and is_number(b) and b == 0:
+            return math.nan          # a - floor(a / 0) * 0, as on tensors
         return a % b
     if op == "@":
         return tl.matmul(_tensorish(a), _tensorish(b))
     if op == "^":
         if is_tensor(a) or is_tensor(b):
             return tl.pow(a, b) if is_tensor(a) else tl.pow(as_tensor(a), b)
+        if is_number(a) and is_number(b) and not (_is_int(a) and _is_int(b) and b >= 0):
+            return _ieee_power(a, b)
         return a ** b
     if op == "&&":
         if is_tensor(a) or is_tensor(b):
@@ -620,6 +646,22 @@ def _apply(op, a, b):
     if is_tensor(a) or is_tensor(b):
         return getattr(tl, cmp)(a, b).float()  # the language's truth values are numbers (1 and 0)
     return {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[cmp]
+
+
+def _divided_by_zero(a, b):
+    """`a / 0` as IEEE (and the same division of tensors) gives it, where Python raises: nan for 0 / 0,
+    else an infinity signed by a and by the zero (-0.0)."""
+    if a == 0 or a != a:        # (isnan would convert a huge int to a float)
+        return math.nan
+    return math.copysign(math.inf, math.copysign(1.0, b) * (1 if a > 0 else -1))
+
+
+def _ieee_power(a, b):
+    """`a ^ b` of numbers where Python raises or turns complex (`0.0 ^ -1`, `(-8.0) ^ 0.5`, `10.0 ^
+    400`): IEEE's inf and nan, as tensors give (an integer beyond a float's range is an
+    OverflowError, reported at the operator)."""
+    with np.errstate(all="ignore"):
+        return float(np.power(np.float64(a), np.float64(b)))
 
 
 def _index_py(v, key):

@@ -136,15 +136,15 @@ def int_index(values) -> "tl.Tensor":
     return tl.tensor(np.ascontiguousarray(values, dtype=np.int32), dtype=tl.int32)
 
 
-def gather_axis(t, axis, index_grid: np.ndarray, n: int):
+def gather_axis(t, axis, index_grid: np.ndarray, n: int, pad: float = 0.0):
     """Replaces axis `axis` of `t` (size n) by the axes of `index_grid`, reading t at those
-    positions; positions outside [0, n) read 0."""
+    positions; positions outside [0, n) read `pad`."""
     flat = np.asarray(index_grid, dtype=np.int64).reshape(-1)
     outside = (flat < 0) | (flat >= n)
     if outside.any():
         pad_shape = list(t.shape)
         pad_shape[axis] = 1
-        t = tl.cat([t, tl.zeros(*pad_shape, dtype=t.dtype)], dim=axis)
+        t = tl.cat([t, tl.full(tuple(pad_shape), pad, dtype=t.dtype)], dim=axis)
         flat = np.where(outside, n, flat)
     picked = t.index_select(axis, int_index(flat))
     shape = list(t.shape)

@@ -29,6 +29,10 @@ class Budget:
         if self.steps > self.max_steps:
             raise self.error(f"the program took more than {self.max_steps} steps (loop iterations, "
                              f"calls and fixpoint rounds); raise the limit with --max-steps", span)
+        self.check_time(span)
+
+    def check_time(self, span):
+        """The time limit alone, for work that takes no step (the pieces of a large join)."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise self.error(f"the program ran longer than its time limit of {self.time_limit} s",
                              span)

@@ -17,6 +17,8 @@ from ..engine import tl
 
 # ---- left sides ---------------------------------------------------------------------------------
 PROJECTION = {"=": "sum", "max=": "max", "min=": "min", "avg=": "avg"}
+# The identity of a min or max projection: a cell no position reaches (a semiring's zero).
+IDENTITY = {"min": float("inf"), "max": float("-inf")}
 
 
 @dataclass
@@ -69,10 +71,11 @@ def extent(axis: LhsAxis, sizes) -> int:
     return None
 
 
-def place(r: Labelled, axes, out_shape, op, grids):
+def place(r: Labelled, axes, out_shape, op, grids, fill=0.0):
     """Lays the right side's result `r` (labelled by left-side variables) into a tensor of
     `out_shape`, projecting with `op` where several positions meet one cell; cells no position
-    reaches are 0.  `grids[k]` is the integer grid of a "general" axis over its variables."""
+    reaches hold `fill` (0, or a min/max lattice's identity).  `grids[k]` is the integer grid of a
+    "general" axis over its variables."""
     proj = PROJECTION[op]
     out_labels = [f"#{k}" for k in range(len(axes))]
     general = []
@@ -80,21 +83,24 @@ def place(r: Labelled, axes, out_shape, op, grids):
         label = out_labels[k]
         if axis.kind == "var" and axis.var in r.labels and label not in r.labels:
             if r.size(axis.var) != n_out:
-                r = _fit(r, axis.var, n_out, 0)
+                r = _fit(r, axis.var, n_out, 0, fill)
             r = Labelled(r.t, [label if l == axis.var else l for l in r.labels])
         elif axis.kind == "var":
             r = _extend(r, label, n_out)
         elif axis.kind == "div":
             r = _pool(r, axis.var, axis.c, n_out, proj, label)
         elif axis.kind == "shift":
-            r = _fit(r, axis.var, n_out, axis.c)
+            r = _fit(r, axis.var, n_out, axis.c, fill)
             r = Labelled(r.t, [label if l == axis.var else l for l in r.labels])
-        elif axis.kind == "const":
+        elif axis.kind == "const" and fill == 0:
             r = einsum([r, Labelled(onehot(n_out, axis.c), [label])], r.labels + (label,))
+        elif axis.kind == "const":      # a product with the one-hot would make inf * 0 = nan
+            t, at, union = broadcast_pair(r, Labelled(onehot(n_out, axis.c), [label]))
+            r = Labelled(tl.where(tl.gt(at, 0), t, tl.full((), fill, dtype=t.dtype)), union)
         else:
             general.append((label, n_out, axis, grids[k]))
     if general:
-        r = _general(r, general, proj)
+        r = _general(r, general, proj, fill)
     return Labelled(permuted(r, out_labels), out_labels)
 
 
@@ -102,12 +108,12 @@ def _extend(r, label, n):
     return expand_to(r, r.labels + (label,), {**r.sizes(), label: n})
 
 
-def _fit(r, var, n_out, shift):
-    """Moves axis `var` by `shift` positions and crops or zero-pads it to `n_out`."""
+def _fit(r, var, n_out, shift, fill):
+    """Moves axis `var` by `shift` positions and crops it, or pads it with `fill`, to `n_out`."""
     axis = r.labels.index(var)
     n = r.t.shape[axis]
     idx = np.arange(n_out) - shift
-    t = gather_axis(r.t, axis, idx, n)
+    t = gather_axis(r.t, axis, idx, n, fill)
     return Labelled(t, r.labels)
 
 
@@ -118,7 +124,7 @@ def _pool(r, var, c, n_out, proj, label):
     total = n_out * c
     t = r.t
     if total != n:
-        fill = {"sum": 0.0, "avg": 0.0, "max": float("-inf"), "min": float("inf")}[proj]
+        fill = IDENTITY.get(proj, 0.0)
         if total > n:
             pad_shape = list(t.shape)
             pad_shape[axis] = total - n
@@ -146,29 +152,37 @@ def _along(v, axis, ndim):
     return v.reshape(*shape)
 
 
-def _general(r, general, proj):
-    """Left-side axes with arbitrary index expressions: a 0/1 selection tensor per axis."""
-    if proj == "sum":
+def _general(r, general, proj, fill=0.0):
+    """Left-side axes with arbitrary index expressions: a 0/1 selection tensor per axis; a cell no
+    position selects holds `fill` (a sum's or a mean's is 0)."""
+    if proj in ("sum", "avg"):
         factors = [r]
         for label, n_out, axis, grid in general:
             factors.append(Labelled(selection(n_out, grid.values), (label,) + tuple(grid.labels)))
         keep = [l for l in r.labels if l.startswith("#")] + [g[0] for g in general]
-        return einsum(factors, keep)
-    if proj == "avg":
+        out = einsum(factors, keep)
+        if proj == "sum" and fill == 0:
+            return out
         ones = Labelled(tl.ones(*r.t.shape, dtype=r.t.dtype), r.labels)
-        return _div(_general(r, general, "sum"), _general(ones, general, "sum"))
+        hits = _general(ones, general, "sum")
+        if proj == "avg":
+            out = _div(out, hits)
+        if fill == 0:
+            return out
+        hits_t = permuted(hits, out.labels)
+        return Labelled(tl.where(tl.gt(hits_t, 0), out.t, tl.full((), fill, dtype=out.t.dtype)), out.labels)
     mask = None
     for label, n_out, axis, grid in general:
         m = Labelled(selection(n_out, grid.values), (label,) + tuple(grid.labels))
         mask = m if mask is None else einsum([mask, m], mask.labels + tuple(l for l in m.labels if l not in mask.labels))
     a, b, union = broadcast_pair(r, mask)
-    big = tl.full((), float("-inf") if proj == "max" else float("inf"), dtype=r.t.dtype)
+    big = tl.full((), IDENTITY[proj], dtype=r.t.dtype)
     t = tl.where(tl.gt(b, 0), a, big)
     vals = Labelled(t, union)
     drop = {l for l in union if not l.startswith("#")}
     out = project(vals, drop, proj)
     hit = project(Labelled(b, union), drop, "max")
-    out_t = tl.where(tl.gt(hit.t, 0), out.t, tl.zeros((), dtype=out.t.dtype))
+    out_t = tl.where(tl.gt(hit.t, 0), out.t, tl.full((), fill, dtype=out.t.dtype))
     return Labelled(out_t, out.labels)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
-from ..check.checker import DTYPES, _file
+from ..check.checker import DTYPES, _file, lattice as lattice_of
 from ..check.indices import declared_dims, fmt_shape, snippet
 from ..check.strata import is_recursive
 from ..engine import tl
@@ -18,7 +18,7 @@ from ..logic.engine import Logic
 from .learn import run_learn
 from .limits import DEFAULT_MAX_STEPS, Budget
 from .loading import load_into
-from .placement import PROJECTION, classify_lhs, extent, place
+from .placement import IDENTITY, PROJECTION, classify_lhs, extent, place
 from .products import Products
 from .show import plain, show, show_relation, show_rows, show_table
 from .structs import drop_locals, set_field
@@ -320,6 +320,19 @@ class Runtime:
             self.cache[m] = (v, snap)
         return values[name]
 
+    def evaluate_unread(self):
+        """Evaluates, in dependency order, every rule and equation that nothing has read, so that
+        its errors (shapes and values known only when it runs, the engine's refusals) are reported,
+        located, as a read one's are."""
+        for comp in self.model.order:
+            for name in comp:
+                if name in self.cache or name in self.logic.results:
+                    continue
+                if name in self.model.relations and self.model.relations[name].rules:
+                    self.logic.rows(name) if self.relation_is_sparse(name) else self.derived(name)
+                elif name in self.model.tensors and self.model.tensors[name].derived:
+                    self.derived(name)
+
     def read_inputs(self, comp):
         """Evaluates the relations a component reads, first: one may compute integers that grow a domain, and
         the dense frames size their axes from the domains once (which may also make the component sparse)."""
@@ -332,6 +345,16 @@ class Runtime:
         comp = self.component[name]
         self.read_inputs(comp)
         return self.logic.storage(comp)[0] == "sparse"
+
+    def iterating_lattice(self, name):
+        """The identity of tensor `name`'s min/max lattice while its own fixpoint iterates (None
+        otherwise): its cells not reached yet, and its reads outside its axes (`D[t - 1, r]` at t =
+        0), are that identity, and a product of it with 0 (inf * 0, nan) is too, as a semiring's
+        zero annihilates."""
+        info = self.model.tensors.get(name)
+        if info is None or info.lattice is None or not any(name in v for v in self._scc):
+            return None
+        return IDENTITY[info.lattice]
 
     @contextlib.contextmanager
     def scc_scope(self, values):
@@ -353,9 +376,11 @@ class Runtime:
         return self.naive_fixpoint(comp)
 
     def naive_fixpoint(self, comp):
-        """Mutually recursive equations (and rules): iterate from zero until nothing changes."""
+        """Mutually recursive equations (and rules): iterate until nothing changes, from zero, or
+        from the identity of a tensor's min/max lattice (+inf or -inf: nothing reached yet)."""
         values = {}
         for m in comp:
+            start = 0.0
             if m in self.model.relations:
                 shape = tuple(d.size for d in self.model.relations[m].domains)
             else:
@@ -364,7 +389,8 @@ class Runtime:
                 if shape is None or any(s is None for s in shape):
                     raise self.error(f"'{m}' is defined recursively: declare its shape, like "
                                      f"tensor {m}: float16[...]", info.equations[0].span)
-            values[m] = tl.zeros(*shape, dtype=tl.float16)
+                start = IDENTITY.get(info.lattice, 0.0)
+            values[m] = tl.full(tuple(shape), start, dtype=tl.float16)
         with self.scc_scope(values):
             for _ in range(self.max_iterations):
                 self.budget.tick(self.model.tensors[comp[0]].span if comp[0] in self.model.tensors
@@ -375,8 +401,7 @@ class Runtime:
                         new[m] = self.datalog.relation(self.model.relations[m])
                     else:
                         new[m] = self.equations_value(self.model.tensors[m])
-                same = all(tuple(new[m].shape) == tuple(values[m].shape) and
-                           (new[m] - values[m]).abs().amax().item() == 0 for m in comp)
+                same = all(_same(new[m], values[m]) for m in comp)
                 values.update(new)
                 if same:
                     break
@@ -415,6 +440,9 @@ class Runtime:
         fr = ev.frame_for(eq.value, self.model.plans[eq], items, locals=fr_locals, local_names=local_names,
                           declared=declared, shifts_read_in_part=True)
         r = ev.eval(eq.value, fr)
+        zero = self.iterating_lattice(info.name) if info is not None else None
+        if zero is not None and isinstance(r, Labelled) and r.t.is_floating_point():
+            r = Labelled(tl.where(tl.isnan(r.t), tl.full((), zero, dtype=r.t.dtype), r.t), r.labels)
         if not isinstance(r, Labelled):
             if not items and eq.op == "=":
                 return (r, None, fr, eq)
@@ -459,15 +487,19 @@ class Runtime:
                     e = int(g.values.max()) + 1 if g.values.size else 0
                 size = max(size, e)
             shape.append(size)
+        lattice = lattice_of([p[3] for p in parts])
         total = None
         for r, axes, fr, eq in parts:
             grids = {k: self.evaluator.grid(a.expr, fr) for k, a in enumerate(axes) if a.kind == "general"}
             r = _with_missing(r, axes, {v: s[0] for v, s in fr.env.sizes.items()})
+            if lattice is not None and not r.t.is_floating_point():     # (`D[i, 0] = i`: ±inf fills it)
+                r = Labelled(r.t.to(tl.float16), r.labels)
             for a, item in zip(axes, eq.target.groups[0] if isinstance(eq.target, N.Index) else []):
                 if a.kind == "const" and not 0 <= a.c < shape[axes.index(a)]:
                     raise self.error(f"index {a.c} is outside '{name}' of shape {list(shape)}", item.span)
-            part = place(r, axes, tuple(shape), eq.op, grids).t
-            total = part if total is None else total + part
+            part = place(r, axes, tuple(shape), eq.op, grids, IDENTITY.get(lattice, 0.0)).t
+            total = part if total is None else tl.minimum(total, part) if lattice == "min" else \
+                tl.maximum(total, part) if lattice == "max" else total + part
         return total
 
     def as_float(self, v, span):
@@ -697,6 +729,9 @@ class Runtime:
             set_field(self.evaluator, s.target, obj, self.evaluator.value(s.value, locals_, names))
             return
         name = s.target.id if isinstance(s.target, N.Name) else s.target.base.id
+        if s.element:
+            self.set_var(name, self.with_elements(s, name, fr), fr, s.target.span)
+            return
         info = self.model.tensors.get(name)
         if fr is not None and fr.locals is not None and name in fr.local_names:
             info = None
@@ -709,6 +744,28 @@ class Runtime:
         else:
             value = self.combine(info if (info and info.decl) else None, [part], name)
         self.set_var(name, value, fr, s.target.span)
+
+    def with_elements(self, s, name, fr):
+        """`h[k] = v`: a copy of h's value with those elements set (a copy, so that another name
+        holding the same value, and the definitions that read h, see the change only through h)."""
+        ev = self.evaluator
+        locals_, names = (fr.locals, fr.local_names) if fr is not None else (None, None)
+        vfr = Frame(None, None, locals_, None, names)
+        old = self.lookup(name, fr, s.target.base.span)
+        key = ev.element_key(s.target.groups[0], self.axis_domains(name, fr), vfr)
+        value = ev.eval(s.value, vfr)
+        if isinstance(value, Labelled):
+            value = plain(value)
+        try:
+            if is_tensor(old):
+                new = old.detach().clone()
+                new[key] = as_tensor(value, new.dtype) if isinstance(value, list) else value
+                return new
+            if isinstance(old, list):
+                return _set_in_list(old, list(key), value)
+        except (IndexError, TypeError, ValueError, RuntimeError) as err:
+            raise self.error(f"cannot set these elements of '{name}': {_first_line(err)}", s.target.span) from None
+        raise self.error(f"'{name}' holds {kind(old)}, which has no elements to set", s.target.span)
 
     # ---- queries --------------------------------------------------------------------------------
     def print_query(self, q, fr):
@@ -730,6 +787,27 @@ class Runtime:
             print(label + show(value).replace("\n", "\n" + " " * len(label)))
             return
         print(show_rows(query_rows(self, q, locals_, names)))
+
+
+def _set_in_list(items, key, value):
+    """A copy of nested lists `items` with the item at `key` (integers and slices) set."""
+    out = list(items)
+    k, rest = key[0], key[1:]
+    if rest:
+        if isinstance(k, slice):
+            raise TypeError("a slice must be the last index of a list")
+        out[k] = _set_in_list(out[k], rest, value)
+    else:
+        out[k] = value
+    return out
+
+
+def _same(a, b):
+    """Whether a fixpoint's round changed nothing: equal shapes and cells, infinities and nan
+    included (inf - inf is nan, so a difference would never settle)."""
+    if tuple(a.shape) != tuple(b.shape):
+        return False
+    return bool(tl.logical_or(tl.eq(a, b), tl.logical_and(tl.isnan(a), tl.isnan(b))).all().item())
 
 
 def _source_text(model, e):

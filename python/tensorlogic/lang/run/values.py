@@ -14,6 +14,11 @@ def is_scalar(v) -> bool:
     return is_tensor(v) and v.ndim == 0
 
 
+def is_number(v) -> bool:
+    """A plain int or float (not a bool, not a tensor)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def as_tensor(v, dtype=None):
     """A number, a tensor or a (nested) list of them as one tensor (f16 unless `dtype`); list
     literals are tensors wherever arithmetic meets them."""

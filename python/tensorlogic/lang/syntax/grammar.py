@@ -71,7 +71,7 @@ return_stmt: RETURN expr?
             | expr _assign_op expr    -> assign
             | expr UPDATE expr        -> update
             | expr ARROW body         -> rule
-            | literal (COMMA literal)* QMARK -> query
+            | literal (COMMA _body_literal)* QMARK -> query
 _assign_op: ASSIGN | PROJ | COLONEQ
 body: _body_literal (COMMA _body_literal)*
 _body_literal: literal | equal_literal

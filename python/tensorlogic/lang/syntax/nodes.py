@@ -172,6 +172,7 @@ class Assign(Node):
     op: str
     value: Expr
     update: Optional[str] = None        # `+=` ... when written so (value is then `target + e`)
+    element: bool = False               # a statement setting elements of a value (`h[1] = 7`, `q[k] += v`)
 
 
 class Literal(Node):

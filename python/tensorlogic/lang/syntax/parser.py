@@ -369,10 +369,11 @@ class _ToAst(Transformer_NonRecursive):
         return N.Assign(span=self._s(ch), target=target, op=str(op), value=value)
 
     def update(self, ch):
-        """`x += e` is `x = x + e` (also -= *= /=), for a variable or a field."""
+        """`x += e` is `x = x + e` (also -= *= /=), for a variable, a field or elements (`q[k] += 1`)."""
         target, op, value = ch
-        if not isinstance(target, (N.Name, N.Member)):
-            raise _SyntaxProblem(f"`{op}` updates a variable or a field, like x {op} 1", target.span)
+        if not (isinstance(target, (N.Name, N.Member)) or
+                (isinstance(target, N.Index) and isinstance(target.base, N.Name) and len(target.groups) == 1)):
+            raise _SyntaxProblem(f"`{op}` updates a variable, a field or elements, like x {op} 1", target.span)
         combined = N.BinChain(span=Span(target.span.line, target.span.column, value.span.end_line,
                                         value.span.end_column, target.span.file),
                               ops=[str(op)[0]], operands=[copy.deepcopy(target), value])
@@ -563,9 +564,8 @@ def _arguments(inner):
 def _check_target(target):
     if isinstance(target, (N.Name, N.Member)):
         return
-    if isinstance(target, N.Index) and isinstance(target.base, N.Name) and len(target.groups) == 1 \
-            and all(isinstance(i, N.Idx) for i in target.groups[0]):
-        return
+    if isinstance(target, N.Index) and isinstance(target.base, N.Name) and len(target.groups) == 1:
+        return          # (slices set elements of a value: check/resolve.py)
     raise _SyntaxProblem("the left side of `=` must be a name or a name with indices, like Y[i, j]",
                          target.span)
 
