@@ -1,7 +1,7 @@
 """Index-based updates and lookups with PyTorch's names, composed of scatter/scatter_add/gather/nonzero (so
 they have those ops' gradients): index_add index_copy index_fill scatter (with its reduce=) scatter_reduce index_reduce
-put (and their in-place forms), take argwhere isin, and the scatters of views: slice_scatter select_scatter diagonal_scatter (index_put on the
-positions the view covers, so its gradients)."""
+put (and their in-place forms), take argwhere isin, and the scatters of views: slice_scatter select_scatter
+diagonal_scatter (index_put on the positions the view covers, so its gradients)."""
 import numbers
 
 from ..autograd.grad_mode import no_grad
