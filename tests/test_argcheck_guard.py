@@ -1,9 +1,11 @@
 """The guard around public ops (_argcheck.guard, native as _core.Guard) behaves as the function it wraps: it binds as
 a method, keeps the op's name, docstring, signature and module, passes arguments through unchanged, and replaces an
-internal error by the explained one without chaining."""
+internal error by the explained one without chaining; a call that used NumPy's names for arguments is made again with
+PyTorch's."""
 import inspect
 
 import pytest
+import torch
 
 import tensorlogic as tl
 from tensorlogic._argcheck import guard
@@ -47,3 +49,27 @@ def test_tensor_in_an_int_slot_and_internal_errors_are_explained():
         g(tl.ones((2,)), factor=-1.0)
     assert internal.value.__cause__ is None and internal.value.__suppress_context__
     assert "_a" not in str(internal.value) and info.value is not None
+
+
+def test_numpy_names_of_arguments_are_taken_as_pytorch_takes_them(device, rng):
+    """PyTorch's native functions and Tensor methods take NumPy's names for four parameters (axis for dim, keepdims
+    for keepdim, x/a/x1 for input, x2 for other): makemore's counts.sum(1, keepdims=True) raised TypeError. Results
+    against PyTorch's on the same f16 values; a name given twice, or one the op does not have, stays a TypeError."""
+    values = rng.standard_normal((3, 4)).astype("float16")
+    a, t = tl.tensor(values, device=device), torch.tensor(values.astype("float32"))
+    calls = [lambda m, x: x.sum(1, keepdims=True), lambda m, x: m.sum(x, axis=0), lambda m, x: m.cat([x, x], axis=1),
+             lambda m, x: x.max(axis=1)[0], lambda m, x: m.amax(x, axis=(0, 1), keepdims=True),
+             lambda m, x: x.softmax(axis=0), lambda m, x: x.std(axis=0, keepdims=True), lambda m, x: m.add(x=x, other=x),
+             lambda m, x: m.maximum(x1=x, x2=x * 2), lambda m, x: x.cumsum(axis=1), lambda m, x: x.argmax(axis=1)]
+    for call in calls:
+        got, want = call(tl, a), call(torch, t)
+        assert tuple(got.shape) == tuple(want.shape)
+        assert abs(got.cpu().numpy().astype("float64") - want.numpy()).max() <= 2e-3 * (1 + abs(want.numpy()).max())
+    with pytest.raises(TypeError):
+        a.sum(1, axis=1)
+    with pytest.raises(TypeError):
+        a.sum(axis=1, dim=1)
+    with pytest.raises(TypeError):
+        a.sum(axes=1)
+    g = guard(_scale)
+    assert g(x=tl.ones((2,)), axis=0, factor=2.0).tolist() == [2.0, 2.0]

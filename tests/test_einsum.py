@@ -1,5 +1,6 @@
 """einsum against numpy.einsum in float64 on the same f16-rounded inputs: traces, diagonals, outer
-products, batches, ellipsis, 3-5 operands, size-0 and size-1 axes, non-contiguous views, errors."""
+products, batches, ellipsis, 3-5 operands, size-0 and size-1 axes, non-contiguous views, errors; torch's sublist
+form."""
 import numpy as np
 import pytest
 
@@ -80,6 +81,23 @@ def test_einsum_accepts_a_list_and_returns_fresh_memory(device, rng):
     assert out.is_contiguous()
     assert out._a.storage_ptr() != ta._a.storage_ptr()
 
+
+
+def test_einsum_sublist_form(device, rng):
+    """torch.einsum(op1, sublist1, op2, sublist2, ..., [sublist_out]): labels are ints in [0, 52) or Ellipsis, an
+    implicit output keeps the labels in their numeric order (as PyTorch's letters A-Z then a-z sort them); it raised
+    TypeError (the equation must be a string)."""
+    a, b, c = f16(rng, 2, 3), f16(rng, 3, 4), f16(rng, 5, 2, 3)
+    ta, tb, tc = (f16_tensor(x, device) for x in (a, b, c))
+    assert_close_to_scale(tl.einsum(ta, [0, 1], tb, [1, 2], [0, 2]), a @ b)
+    assert_close_to_scale(tl.einsum(ta, [0, 1], tb, [1, 2]), a @ b)
+    assert_close_to_scale(tl.einsum(ta, [27, 3]), a.T)  # 3 (D) before 27 (b)
+    assert_close_to_scale(tl.einsum(tc, [Ellipsis, 30, 1], tb, [1, 2]), np.einsum("...ij,jk->...ki", c, b))
+    assert_close_to_scale(tl.einsum(tc, [Ellipsis, 0, 1], [Ellipsis, 1, 0]), np.swapaxes(c, -1, -2))
+    with pytest.raises(ValueError, match="valid range"):
+        tl.einsum(ta, [0, 52])
+    with pytest.raises(TypeError, match="equation"):
+        tl.einsum(ta, ta)
 
 def test_einsum_non_contiguous_operands(device, rng):
     a, b = f16(rng, 6, 8), f16(rng, 5, 8, 3)

@@ -1,5 +1,5 @@
 """tl.nn.functional's dropout, one_hot, normalize, leaky_relu, elu and interpolate (nearest, linear, bilinear,
-bicubic) against torch."""
+bicubic, area) against torch."""
 import numpy as np
 import pytest
 import torch
@@ -21,7 +21,8 @@ def _both(fn_name, x, device, **kwargs):
     ("nearest", None, (5, 7), None), ("nearest", None, None, 2), ("nearest-exact", None, (3, 5), None),
     ("bilinear", False, (7, 3), None), ("bilinear", True, (7, 9), None), ("bilinear", False, None, 1.5),
     ("bilinear", True, None, 2), ("bicubic", False, (7, 3), None), ("bicubic", True, (9, 11), None),
-    ("bicubic", False, None, 1.5), ("bicubic", True, None, 2), ("bicubic", False, (2, 3), None)])
+    ("bicubic", False, None, 1.5), ("bicubic", True, None, 2), ("bicubic", False, (2, 3), None),
+    ("area", None, (3, 4), None), ("area", None, (7, 5), None), ("area", None, None, 0.7), ("area", None, None, (2, 0.5))])
 def test_interpolate_2d_matches_torch(device, rng, mode, align, size, scale):
     x = f16_randn(rng, (2, 3, 4, 6))
     tx, lx, want, got = _both("interpolate", x, device, size=size, scale_factor=scale, mode=mode, align_corners=align)
@@ -30,7 +31,7 @@ def test_interpolate_2d_matches_torch(device, rng, mode, align, size, scale):
 
 def test_interpolate_1d_and_errors(device, rng):
     x = f16_randn(rng, (2, 3, 5))
-    for mode, align in (("linear", True), ("linear", False), ("nearest", None)):
+    for mode, align in (("linear", True), ("linear", False), ("nearest", None), ("area", None)):
         _, _, want, got = _both("interpolate", x, device, size=8, mode=mode, align_corners=align)
         np.testing.assert_allclose(host(got).astype(np.float64), want.detach().numpy(), rtol=1e-2, atol=1e-2)
     with pytest.raises(ValueError):
@@ -39,6 +40,11 @@ def test_interpolate_1d_and_errors(device, rng):
         F.interpolate(tl.tensor(x, device=device), size=4, mode="bilinear")
     with pytest.raises(ValueError):
         F.interpolate(tl.tensor(x, device=device), size=4, mode="bicubic")  # 4-d input only
+    with pytest.raises(ValueError):
+        F.interpolate(tl.tensor(x, device=device), size=4, mode="area", align_corners=True)
+    x = f16_randn(rng, (1, 2, 3, 4, 5))  # area over three dims (adaptive_avg_pool3d)
+    _, _, want, got = _both("interpolate", x, device, size=(2, 3, 4), mode="area")
+    np.testing.assert_allclose(host(got).astype(np.float64), want.detach().numpy(), rtol=1e-2, atol=1e-2)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

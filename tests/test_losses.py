@@ -110,3 +110,26 @@ def test_binary_cross_entropy_gradient_at_saturated_probabilities(rng):
     theirs = torch.tensor(p[3:].astype(np.float64), requires_grad=True)
     torch.nn.functional.binary_cross_entropy(theirs, torch.tensor(t[3:].astype(np.float64)), reduction="sum").backward()
     np.testing.assert_allclose(ours.grad.numpy()[3:].astype(np.float64), theirs.grad.numpy(), rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.filterwarnings("ignore:size_average")
+@pytest.mark.parametrize("legacy", [dict(size_average=False), dict(reduce=False), dict(size_average=True, reduce=True)])
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy"])
+def test_the_legacy_reduction_pair_decides(device, rng, name, legacy):
+    """The deprecated size_average/reduce pair of the functional losses, which older programs pass (the spatial
+    transformer tutorial's test loss is F.nll_loss(output, target, size_average=False)): nll_loss and cross_entropy
+    took the mean whatever it said."""
+    if name in ("nll_loss", "cross_entropy"):
+        x, y = f16_randn(rng, (5, 4)), rng.integers(0, 4, 5)
+        if name == "nll_loss":
+            x = torch.log_softmax(torch.tensor(x.astype(np.float32)), 1).numpy().astype(np.float16)
+        tx, ty = torch.tensor(x.astype(np.float32)), torch.tensor(y)
+        lx, ly = tl.tensor(x, device=device), tl.tensor(y, device=device)
+    else:
+        x, y = _inputs(rng, name, (3, 4))
+        tx, ty, lx, ly = (torch.tensor(x.astype(np.float32)), torch.tensor(y.astype(np.float32)),
+                          tl.tensor(x, device=device), tl.tensor(y, device=device))
+    want = getattr(TF, name)(tx, ty, **legacy)
+    got = getattr(F, name)(lx, ly, **legacy)
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_allclose(host(got).astype(np.float64), want.numpy(), rtol=1e-2, atol=2e-3)

@@ -1,5 +1,5 @@
 """Adagrad, Adadelta, LBFGS, the added lr schedulers and Python-written optimizers
-against torch.optim on the same parameters and gradients."""
+against torch.optim on the same parameters and gradients; LBFGS where f16 losses cannot show its progress."""
 import numpy as np
 import pytest
 import torch
@@ -142,6 +142,54 @@ def test_lbfgs_strong_wolfe_steps_back_from_an_f16_overflow(device, rng, overflo
             opt.step(closure)
         results.append(float(w.detach().cpu().numpy()[0]))
     assert all(np.isfinite(results)) and abs(results[1]) <= 2e-3 and abs(results[0]) <= 2e-3, (start, results)
+
+
+
+def test_lbfgs_goes_on_where_the_f16_losses_are_equal(device, rng):
+    """64 + 0.01 |w - target|^2 from |w - target| ~ 1: every loss along the way is 64.0 or 64.06 in f16 (spacing
+    0.0625 there), so sufficient decrease cannot be read from the losses, nor convergence from their change; PyTorch's
+    float32 ones show both. Ours judges them by the slopes (Hager and Zhang's approximate Wolfe condition, the change
+    the slopes predict) and reaches the target as PyTorch does; it stood still at its start before."""
+    target = f16_randn(rng, (8,))
+    start = (target + f16_randn(rng, (8,))).astype(np.float16)
+    reached = []
+    for lib, device_ in ((torch, "cpu"), (tl, device)):
+        w = lib.nn.Parameter(lib.tensor(start.astype(np.float32), device=device_))
+        goal = lib.tensor(target.astype(np.float32), device=device_)
+        opt = lib.optim.LBFGS([w], max_iter=20, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = 64 + 0.01 * ((w - goal) ** 2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        reached.append(np.abs(w.detach().cpu().numpy().astype(np.float64) - target).max())
+    assert reached[0] <= 1e-3 and reached[1] <= 1e-2, reached
+
+
+def test_strong_wolfe_on_losses_known_to_a_resolution(rng):
+    """The search given losses rounded to a grid of spacing r (as f16 rounds them) and resolution=r: on random
+    convex problems whose decreases along the first steps are below r, it accepts a step whose exact loss is below
+    the start's, every time over 200 such problems (without the resolution it returned the start, t = 0, in 146)."""
+    moved = 0
+    for _ in range(50):
+        a = rng.standard_normal((5, 5))
+        q, c = a @ a.T + 0.1 * np.eye(5), rng.standard_normal(5)
+        f = lambda x: 0.5 * x @ q @ x - c @ x  # noqa: E731
+        grad = lambda x: q @ x - c  # noqa: E731
+        x0 = rng.standard_normal(5)
+        d = -grad(x0)
+        t = 1e-3 / float(np.abs(d).sum())
+        r = 4 * abs(float(grad(x0) @ d)) * t  # coarser than the first trial's decrease
+        rounded = lambda x: float(np.round(f(x) / r) * r)  # noqa: E731
+        loss, _, step, _ = strong_wolfe(lambda s: (rounded(x0 + s * d), grad(x0 + s * d)), t, d, rounded(x0),
+                                        grad(x0), float(grad(x0) @ d), resolution=r)
+        assert f(x0 + step * d) <= f(x0) and np.isfinite(loss)
+        moved += step > 0
+    assert moved == 50
 
 
 def _lrs(module, make, steps, metric=None):

@@ -1,6 +1,7 @@
 """optimizer.state[p] of the native optimizers read and written as PyTorch users do (state[p]['exp_avg'].norm(),
 `for p, s in opt.state.items()`, state[p]['step']), side by side with torch.optim fed the same gradients: the same
-keys, the live values (as f16 copies), assignment, and copies of the whole optimizer."""
+keys, the live values (as f16 copies), assignment, and copies of the whole optimizer; the host optimizers' state read
+as tensors too, and the checkpoint idiom that assigns every entry back to its device, which must lose nothing."""
 import copy
 import pickle
 
@@ -139,3 +140,52 @@ def test_a_copied_optimizer_goes_on_as_the_original(how, device, rng):
     other.step()
     assert int(opt.state[params[0]]["step"]) == 3  # the original's state is its own
     _assert_state_like_torch(params, opt, tparams, topt)
+
+
+# The host optimizers (optim/host.py): each with the options that make its every state entry
+HOST_KINDS = [("Adagrad", dict(lr=1e-2)), ("Adadelta", {}), ("Adamax", {}), ("NAdam", {}), ("RAdam", {}),
+              ("ASGD", dict(t0=1)), ("Rprop", {}), ("Adafactor", {})]
+
+
+@pytest.mark.parametrize("name,options", HOST_KINDS, ids=[k[0] for k in HOST_KINDS])
+def test_host_optimizer_state_reads_as_torch(name, options, device, rng):
+    """A host optimizer's state[p] holds tensors where torch.optim's does (it held float32 numpy arrays): the same
+    keys, the values as f16 copies on the parameter's device, the step a 0-d tensor."""
+    params, opt, tparams, topt = _pair(rng, device, getattr(tl.optim, name), getattr(torch.optim, name), options)
+    _step_both(rng, params, opt, tparams, topt, 3)
+    for p, tp in zip(params, tparams):
+        mine, theirs = opt.state[p], topt.state[tp]
+        assert set(mine) == set(theirs), (sorted(mine), sorted(theirs))
+        assert isinstance(mine["step"], tl.Tensor) and mine["step"].item() == int(theirs["step"]) == 3
+        for key, value in theirs.items():
+            if key != "step":
+                got = mine[key]
+                assert isinstance(got, tl.Tensor) and got.device == p.device and got.shape == value.shape, key
+                assert_close_f16(got, value.numpy(), rtol=2e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["Adam", "SGD", "Adagrad", "NAdam"])
+def test_moving_the_state_to_its_device_keeps_it_exact(name, device, rng):
+    """The checkpoint idiom `for k, v in state.items(): if isinstance(v, Tensor): state[k] = v.to(device)` assigns the
+    f16 copies it reads; the copy last read, unchanged, keeps the exact float32 entry (with gradients of 1e-4 Adam's
+    exp_avg_sq, about 1e-8, read as 0 and was stored so: the next update was twice as large)."""
+    options = dict(lr=1e-3, momentum=0.9) if name == "SGD" else dict(lr=1e-3)
+    params, opt, tparams, topt = _pair(rng, device, getattr(tl.optim, name), getattr(torch.optim, name), options)
+    for _ in range(3):
+        for p in params:
+            p.grad = tl.tensor(np.float16(1e-4) * np.sign(f16_randn(rng, tuple(p.shape))), device=device)
+        opt.step()
+    before = opt.state_dict()["state"]
+    for state in opt.state.values():
+        for key, value in state.items():
+            if isinstance(value, tl.Tensor):
+                state[key] = value.to(device)
+    after = opt.state_dict()["state"]
+    for index, entry in before.items():
+        for key, value in entry.items():
+            np.testing.assert_array_equal(np.asarray(after[index][key]), np.asarray(value), err_msg=key)
+    state = opt.state[params[0]]
+    key = next(k for k in state if k != "step")
+    changed = state[key].mul_(0)  # changed after it was read: assigning it stores its values
+    state[key] = changed
+    assert not np.any(np.asarray(opt.state_dict()["state"][0][key]))

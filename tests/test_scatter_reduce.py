@@ -1,6 +1,8 @@
 """scatter_reduce (ops/index_update.py) against PyTorch CPU on the same f16 inputs (fresh seeds): every reduction,
 with and without the input's own values, along each dim, with repeated targets and ties; gradients against
-torch.autograd and by gradcheck; typed errors."""
+torch.autograd and by gradcheck; typed errors; scatter's reduce=, the older form of two of them."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -99,3 +101,23 @@ def test_scatter_reduce_errors(device):
         x.scatter_reduce(0, tl.tensor(np.zeros((2, 5), np.int64), device=device), tl.ones((3, 5), device=device), "sum")
     with pytest.raises(IndexError):
         x.scatter_reduce(2, index, x, "sum")
+
+
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_with_reduce_matches_torch(device, rng, reduce):
+    """scatter's reduce= (PyTorch's older spelling of scatter_reduce's sum and prod with include_self), with a tensor
+    src and a number, in its three forms (PyTorch warns that the tensor form is deprecated)."""
+    x, src, index = _case(rng, 1)
+    value = float(np.float16(rng.uniform(0.5, 2.0)))
+    tx, ts, ti = torch.tensor(x.astype(np.float64)), torch.tensor(src.astype(np.float64)), torch.tensor(index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        want = tx.scatter(1, ti, ts, reduce=reduce)
+    want_value = tx.scatter(1, ti, value, reduce=reduce)
+    t, s, i = tl.tensor(x, device=device), tl.tensor(src, device=device), tl.tensor(index, device=device)
+    assert_close_to_largest(t.scatter(1, i, s, reduce=reduce), want.numpy())
+    assert_close_to_largest(tl.scatter(t, 1, i, value=value, reduce=reduce), want_value.numpy())
+    assert t.scatter_(1, i, value, reduce=reduce) is t
+    assert_close_to_largest(t, want_value.numpy())
+    with pytest.raises(ValueError, match="reduce"):
+        t.scatter(1, i, s, reduce="mean")

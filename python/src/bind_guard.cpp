@@ -1,6 +1,7 @@
 // _core.Guard: the wrapper _argcheck.guard puts around every public op (see that module). A call that succeeds
 // pays a type test of its integer arguments and one C call (the Python wrapper's frame cost 0.2-0.3 us per op);
-// a tensor passed for an integer, or an error from the op, goes to the Python side, which explains it.
+// a tensor passed for an integer, or an error from the op, goes to the Python side, which explains it (or, where
+// the call used NumPy's names for arguments, as PyTorch's native functions allow, makes it again with ours).
 #include "autograd.h"
 
 namespace tensorlogic::python {
@@ -12,7 +13,8 @@ struct Guard {
   PyObject* int_slots;  // tuple of the positions of integer parameters (a tensor there is refused)
   PyObject* int_names;  // frozenset of the names of integer parameters
   PyObject* check;      // check(args, kwargs): raises the bad-argument error where a tensor sits in an int slot
-  PyObject* explain;    // explain(error, args, kwargs): None (re-raise error) or the error to raise instead
+  PyObject* explain;    // explain(error, args, kwargs): None (re-raise error), the error to raise instead, or a
+                        // 1-tuple holding the result of the call made again (with PyTorch's argument aliases)
   PyObject* dict;       // __name__, __doc__, __wrapped__, ... (functools.update_wrapper's attributes)
   vectorcallfunc vectorcall;
 };
@@ -77,6 +79,14 @@ PyObject* guard_call(PyObject* self, PyObject* const* args, size_t nargsf, PyObj
   PyErr_NormalizeException(&type, &value, &trace);
   if (trace != nullptr) PyException_SetTraceback(value, trace);
   PyObject* instead = call_with_arguments(g->explain, value, args, nargs, kwnames);
+  if (instead != nullptr && PyTuple_Check(instead) && PyTuple_GET_SIZE(instead) == 1) {  // (the result of a retry,)
+    PyObject* result = Py_NewRef(PyTuple_GET_ITEM(instead, 0));
+    Py_DECREF(instead);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(trace);
+    return result;
+  }
   if (instead == nullptr || instead == Py_None) {  // explain failed (its error stands) or keeps the op's error
     if (instead == nullptr) {
       Py_XDECREF(type);

@@ -7,7 +7,8 @@ each parameter has in PyTorch (read from the parameter's name and default, PyTor
 consistent across ops), and a bad one gets PyTorch's TypeError/ValueError/OverflowError naming the op and
 the argument (IndexError for a dim out of range). An internal error that no bad argument explains (an AttributeError on `_a`, a pybind11
 cast message, "truth value ... ambiguous") never reaches the user as such: it becomes a TypeError naming
-the op and the kinds of arguments it got."""
+the op and the kinds of arguments it got. A call that fails only because it used NumPy's names for `dim`, `keepdim`,
+`input` or `other` (`axis`, `keepdims`, ...), which PyTorch's native functions take, is made again with ours."""
 import functools
 import inspect
 import numbers
@@ -229,6 +230,36 @@ def find_bad_argument(op, signature, args, kwargs):
     return None
 
 
+# PyTorch's argument parser takes NumPy's names for four parameters of its native functions (torch.sum(x, axis=1,
+# keepdims=True), torch.cat(ts, axis=0), x.max(axis=0)); ours are Python functions, so such a call fails at binding
+# and is made again with our names.
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input", "x2": "other"}
+
+
+def torch_names(signature, args, kwargs):
+    """kwargs with NumPy's names replaced by the parameters they stand for, where the call binds only that way; else
+    None."""
+    if not any(name in _NUMPY_NAMES for name in kwargs):
+        return None
+    try:
+        signature.bind(*args, **kwargs)
+        return None  # it binds as given: the error came from inside the op
+    except TypeError:
+        pass
+    renamed = {}
+    for name, value in kwargs.items():
+        if name not in signature.parameters:
+            name = _NUMPY_NAMES.get(name, name)
+        if name in renamed:
+            return None
+        renamed[name] = value
+    try:
+        signature.bind(*args, **renamed)
+    except TypeError:
+        return None
+    return renamed
+
+
 def _is_internal(error):
     """An error whose message would show the user our internals rather than their mistake."""
     if isinstance(error, (AttributeError, KeyError, UnicodeError, AssertionError, NameError, RecursionError)):
@@ -265,9 +296,12 @@ def guard(fn, op=None):
     def check(args, kwargs):  # a tensor where an int belongs: the bad-argument error, if one explains it
         _raise_bad_argument(op, signature, args, kwargs)
 
-    def explain(error, args, kwargs):  # what the op's error becomes: None keeps it
+    def explain(error, args, kwargs):  # what the op's error becomes: None keeps it; (result,) replaces it
         if isinstance(error, TensorLogicError) or not isinstance(error, Exception):
             return None
+        renamed = torch_names(signature, args, kwargs) if isinstance(error, TypeError) and kwargs else None
+        if renamed is not None:
+            return (guarded(*args, **renamed),)
         if isinstance(error, MemoryError):
             if str(error) != "std::bad_alloc":  # the native translator's text for a host vector too large
                 return None

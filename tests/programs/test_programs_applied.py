@@ -140,15 +140,17 @@ def test_pinn(rng):
     first 35 steps' within 0.6% in every seed, and all 60 within 3.2% in all but one (seed 1609460387), where from
     step 35 on ours fell more slowly as the loss neared f16's resolution of the residuals' second derivatives, ending
     23% above (0.100 against 0.081). So the first 35 within 5%, all within 40%, and ours ending below its start.
-    The LBFGS phase is checked for progress only: once the loss's f16 steps are coarser than what a step along the
-    search direction gains, the strong-Wolfe search sees equal losses and stops where PyTorch's float32 loss goes on
-    (seed 20: ours held at 0.48, PyTorch's fell to 0.09), so ours must only end finite and not above its start. Its
-    trial points may overflow f16 (inf losses), which the search steps back from (test_optim_more.py)."""
+    The LBFGS phase is chaotic (a step's trial points differ as the losses do), so it is checked for progress: where
+    the loss's f16 steps are coarser than what a step along the search direction gains, the strong-Wolfe search once
+    saw equal losses and stopped where PyTorch's float32 loss went on (seed 20: ours held at 0.48, PyTorch's fell to
+    0.09); it now reads those steps by their slopes (test_optim_more.py), and over 120 seeds (2026-12-07) ours ended
+    at most at 0.26 of its first loss (median 0.054; PyTorch's 0.062; seed 20: 0.13). Its trial points may overflow
+    f16 (inf losses), which the search steps back from (test_optim_more.py)."""
     models = twins(rng, prog_pinn.build)
     (t_adam, _, t_final, _), (o_adam, o_trials, o_final, o_err) = (prog_pinn.train(lib, model)
                                                                     for lib, model in zip((torch, tl), models))
     within(o_adam[:35], t_adam[:35], rtol=0.05, what="Adam losses")
     within(o_adam, t_adam, rtol=0.40, what="Adam losses")
     assert o_adam[-1] < o_adam[0], o_adam
-    assert np.isfinite(o_final) and o_final <= o_trials[0] * 1.001 and np.isfinite(o_err), (o_final, o_trials[0])
+    assert np.isfinite(o_final) and o_final <= 0.5 * o_trials[0] and np.isfinite(o_err), (o_final, o_trials[0])
     assert len(o_trials) >= 2 and np.isfinite(t_final)

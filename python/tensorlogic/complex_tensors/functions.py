@@ -8,7 +8,7 @@ from ..dtypes import float16
 from ..errors import ShapeMismatchError
 from ..ops import elementwise
 from ..ops.elementwise import cos, isnan, sin, where
-from ..ops.linalg import _einsum_spec
+from ..ops.linalg import _einsum_spec, einsum_arguments
 from ..ops.linalg import einsum as _real_einsum
 from ..ops.shape import broadcast_tensors, stack
 from ..tensor import Tensor, tensor_method
@@ -149,8 +149,7 @@ def einsum(equation, *operands):
     each complex operand but the last enters as M(z) on two new letters chained operand to operand, the last as its
     real form, and the output gains the chain's first letter (its real and imaginary parts). The sums of products run
     in one contraction, accumulated in f32 and rounded once (for two operands; more contract pairwise, as einsum)."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
+    equation, operands = einsum_arguments(equation, operands)
     complex_at = [i for i, o in enumerate(operands) if isinstance(o, ComplexTensor)]
     if not complex_at:
         return _real_einsum(equation, *operands)

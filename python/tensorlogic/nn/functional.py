@@ -69,7 +69,9 @@ def _class_dim_last(t):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-input[n, target[n]] (times weight[target[n]]); input holds log-probabilities [N, C] or [N, C, d1, ...]
     (or [C] with a 0-d target); targets equal to ignore_index count for nothing. 'mean' divides by the
-    total weight of the counted targets, as PyTorch does."""
+    total weight of the counted targets, as PyTorch does. The deprecated size_average/reduce pair, when given,
+    decides the reduction, as in PyTorch."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if not isinstance(target, Tensor) or target.dtype.name not in ("int64", "int32"):
         raise TypeError("nll_loss: target must be an int64 (or int32) tensor of class indices")
     unbatched = input.ndim == 1
@@ -96,7 +98,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     with PyTorch's arguments: class-index targets (int64 or int32) or class probabilities (float16, input's shape),
     per-class weight, ignore_index and label_smoothing. A class index out of range raises IndexError; on CUDA
     without class weights, at the next read from the device instead of here (see
-    tl.fused.softmax_cross_entropy)."""
+    tl.fused.softmax_cross_entropy). The deprecated size_average/reduce pair, when given, decides the reduction."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     # The fused row kernel (logsumexp and the target pick in one pass, every backend) covers class indices

@@ -302,19 +302,30 @@ def _cubic_matrix(src, in_size, a=-0.75):
     return m
 
 
-_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+def _area_matrix(in_size, out_size):
+    """mode='area', PyTorch's adaptive average pooling: output i is the mean of input floor(i in / out) ..
+    ceil((i + 1) in / out) - 1."""
+    m = np.zeros((out_size, in_size))
+    for i in range(out_size):
+        start, end = (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+_MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 1, "bilinear": 2, "bicubic": 2,
+          "trilinear": 3}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """Resizes the spatial dims (all after N, C) by nearest (index picks), (bi/tri)linear or bicubic interpolation
-    (separable: a matmul per dim with the interpolation weights, rounded to f16), with PyTorch's sizes and
-    align_corners rules."""
+    """Resizes the spatial dims (all after N, C) by nearest (index picks), (bi/tri)linear or bicubic interpolation,
+    or area (adaptive average pooling), separable: a matmul per dim with the weights, rounded to f16; with PyTorch's
+    sizes and align_corners rules."""
     if not isinstance(mode, str):
         raise TypeError(f"interpolate(): argument 'mode' must be str, not {type(mode).__name__}")
     if mode not in _MODES:
-        raise ValueError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, linear, bilinear, "
-                         "bicubic, trilinear)")
+        raise ValueError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, area, linear, "
+                         "bilinear, bicubic, trilinear)")
     if antialias:
         raise ValueError("interpolate: antialias=True is not supported")
     spatial = input.ndim - 2
@@ -356,13 +367,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input
     for k, (in_size, out_size, scale) in enumerate(zip(in_sizes, sizes, scales)):
         dim = 2 + k
-        src = _source_positions(in_size, out_size, scale, mode, bool(align_corners))
-        if _MODES[mode] is None:
-            out = out.index_select(dim, tensor(src, device=input.device))
+        if mode == "area":
+            weights = _area_matrix(in_size, out_size)
         else:
+            src = _source_positions(in_size, out_size, scale, mode, bool(align_corners))
+            if _MODES[mode] is None:
+                out = out.index_select(dim, tensor(src, device=input.device))
+                continue
             weights = _cubic_matrix(src, in_size) if mode == "bicubic" else _linear_matrix(src, in_size)
-            matrix = tensor(weights.T, device=input.device)  # [in, out]
-            out = (out.movedim(dim, -1) @ matrix).movedim(-1, dim)
+        matrix = tensor(weights.T, device=input.device)  # [in, out]
+        out = (out.movedim(dim, -1) @ matrix).movedim(-1, dim)
     return out
 
 

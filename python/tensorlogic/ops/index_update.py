@@ -1,7 +1,7 @@
 """Index-based updates and lookups with PyTorch's names, composed of scatter/scatter_add/gather/nonzero (so
-they have those ops' gradients): index_add index_copy index_fill scatter_reduce index_reduce put (and their in-place
-forms), take argwhere isin, and the scatters of views: slice_scatter select_scatter diagonal_scatter (index_put on the
-positions the view covers, so its gradients)."""
+they have those ops' gradients): index_add index_copy index_fill scatter (with its reduce=) scatter_reduce index_reduce
+put (and their in-place forms), take argwhere isin, and the scatters of views: slice_scatter select_scatter
+diagonal_scatter (index_put on the positions the view covers, so its gradients)."""
 import numbers
 
 from ..autograd.grad_mode import no_grad
@@ -11,7 +11,7 @@ from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .elementwise import _written_back, copy_, maximum, minimum, where
 from .counting import searchsorted
-from .indexing import index_put, nonzero, scatter, scatter_add
+from .indexing import _scatter_src, index_put, nonzero, scatter as _scatter, scatter_add
 from .ordering import argsort
 
 
@@ -41,7 +41,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 def index_copy(input, dim, index, source):
     """A copy of input with source's slices written at the positions index names along dim."""
     dim, spread = _spread(input, dim, index, source, "index_copy")
-    return scatter(input, dim, spread, source)
+    return _scatter(input, dim, spread, source)
 
 
 @tensor_method()
@@ -57,7 +57,7 @@ def index_fill(input, dim, index, value):
     shape[dim] = index.numel()
     source = full(shape, value, dtype=input.dtype, device=input.device)
     dim, spread = _spread(input, dim, index, source, "index_fill")
-    return scatter(input, dim, spread, source)
+    return _scatter(input, dim, spread, source)
 
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -185,6 +185,28 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return best + (share - share.detach())
 
 
+# scatter's reduce=, PyTorch's older form of scatter_reduce with include_self: its two reductions by their names there
+_SCATTER_REDUCTIONS = {"add": "sum", "multiply": "prod"}
+
+
+@tensor_method()
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of input with src (a tensor, or a number) written where index names along dim; where index repeats a
+    position, the last write wins. reduce='add' or 'multiply' combines src with what is there instead (as
+    scatter_reduce's 'sum' and 'prod' with include_self; their gradients too, which PyTorch does not implement)."""
+    if reduce is None:
+        return _scatter(input, dim, index, src, value)
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise ValueError(f"scatter(): reduce must be 'add' or 'multiply', got {reduce!r}")
+    if isinstance(src, numbers.Number):
+        src, value = None, src
+    return scatter_reduce(input, dim, index, _scatter_src(input, index, src, value, "scatter"),
+                          _SCATTER_REDUCTIONS[reduce])
+
+
+_written_back(scatter, "scatter_")
+
+
 @tensor_method()
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """A copy of input where source's slices are reduced (prod, mean, amax or amin) into the slices index names along
@@ -306,5 +328,5 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return ~found if invert else found
 
 
-__all__ = ["index_add", "index_copy", "index_fill", "scatter_reduce", "index_reduce", "put", "take", "argwhere", "isin",
+__all__ = ["index_add", "index_copy", "index_fill", "scatter", "scatter_reduce", "index_reduce", "put", "take", "argwhere", "isin",
            "slice_scatter", "select_scatter", "diagonal_scatter"]

@@ -13,7 +13,7 @@ from ..autograd.function import Function, inplace, records
 from ..determinism import alert, on_cuda
 from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 
-__all__ = ["gather", "scatter", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
+__all__ = ["gather", "scatter_add", "index_select", "embedding", "nonzero", "index_put"]
 
 _BIG = 1 << 62  # an open slice end (the core clips it to the size)
 _ADD = _core.BinaryOp.add
@@ -383,30 +383,13 @@ def _scatter_src(input, index, src, value, name):
     return _wrap(_core.full(list(shape), float(src), input._a.dtype, input._a.device))
 
 
-@tensor_method()
-def scatter(input, dim, index, src=None, value=None, *, reduce=None):
-    """A copy of input with src (a tensor, or a number) written where index names along dim; where index
-    repeats a position, the last write wins. reduce= is not supported (use scatter_add)."""
-    if reduce is not None:
-        raise ValueError("scatter: reduce= is not supported; use scatter_add (reduce='add')")
+def scatter(input, dim, index, src=None, value=None):
+    """A copy of input with src (a tensor, or a number) written where index names along dim; where index repeats a
+    position, the last write wins. The public tl.scatter and Tensor.scatter/scatter_ (ops/index_update.py) add
+    PyTorch's reduce= over this."""
     if isinstance(src, numbers.Number):
         src, value = None, src
     return _Scatter.apply(input, dim, _index_tensor(index, input), _scatter_src(input, index, src, value, "scatter"))
-
-
-@tensor_method()
-def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
-    """In place: src (a tensor) or value (a number) written into input where index names along dim (the last write
-    wins where positions repeat); returns input. reduce= is not supported."""
-    if isinstance(src, numbers.Number):
-        src, value = None, src
-    src = _scatter_src(input, index, src, value, "scatter_")
-    if records(input, src):
-        return inplace(input, lambda before: scatter(before, dim, index, src, reduce=reduce), "scatter_")
-    out = scatter(input, dim, index, src, reduce=reduce)
-    _core.copy_(input._a, out._a)
-    input._version += 1
-    return input
 
 
 @tensor_method()

@@ -195,10 +195,41 @@ class _LinearWeightBiasGrad(Function):
         return gg, gx
 
 
+def einsum_arguments(equation, operands):
+    """(equation, operands) of an einsum call in either of torch.einsum's forms: an equation and the operands (or
+    one list of them), or the sublist form einsum(op1, [0, 1], op2, [1, 2], [0, 2]) whose labels are ints in
+    [0, 52) (0-25 written A-Z, 26-51 a-z, so that an implicit output keeps their order, as PyTorch's does) or
+    Ellipsis."""
+    if isinstance(equation, str):
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+        return equation, operands
+    args = (equation,) + tuple(operands)
+    output = args[-1] if len(args) % 2 else None
+    tensors, sublists = args[0:len(args) - len(args) % 2:2], args[1::2]
+    if len(args) < 2 or not all(isinstance(sub, (list, tuple)) for sub in sublists + (output or (),)):
+        raise TypeError(f"einsum: the equation must be a string, got {type(equation).__name__}")
+
+    def letters(sublist):
+        out = ""
+        for label in sublist:
+            if label is Ellipsis:
+                out += "..."
+            elif isinstance(label, int) and not isinstance(label, bool) and 0 <= label < 52:
+                out += chr(ord("A") + label) if label < 26 else chr(ord("a") + label - 26)
+            else:
+                raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), got "
+                                 f"{label!r}")
+        return out
+
+    lhs = ",".join(letters(sub) for sub in sublists)
+    return (lhs if output is None else lhs + "->" + letters(output)), tensors
+
+
 def einsum(equation, *operands):
-    """Einstein summation over any number of operands (a list is accepted too), like torch.einsum."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
+    """Einstein summation over any number of operands (a list is accepted too), like torch.einsum; also in its
+    sublist form, einsum(op1, [0, 1], op2, [1, 2], [0, 2])."""
+    equation, operands = einsum_arguments(equation, operands)
     if not isinstance(equation, str):
         raise TypeError(f"einsum: the equation must be a string, got {type(equation).__name__}")
     first = next((o for o in operands if isinstance(o, Tensor)), None)

@@ -1,6 +1,7 @@
 """HostOptimizer: the base of the optimizers that have no fused native kernel (Adagrad, Adadelta). Their
 update runs in float32 on the host with torch.optim's formulas; the state (PyTorch's names) holds float32
-numpy arrays, so squared gradients of 1e-4 (1e-8) and eps=1e-10 are not lost to f16. Each parameter keeps
+numpy arrays, so squared gradients of 1e-4 (1e-8) and eps=1e-10 are not lost to f16 (optimizer.state[p], a
+HostState, reads them as tensors, as torch.optim's are; state_dict() gives the arrays). Each parameter keeps
 the rounding residual of its last update ("compensation") and adds it to the next one, so updates below
 half an f16 ulp accumulate instead of vanishing (SPEC §5).
 
@@ -10,6 +11,7 @@ update itself reads the gradients back anyway."""
 import numpy as np
 
 from .. import _core
+from .host_state import HostState
 from .optimizer import Optimizer, _check
 
 
@@ -44,12 +46,21 @@ class HostOptimizer(Optimizer):
             if p.grad is None:
                 continue
             st = self.state[p]
-            weight = host_f32(p) + st.get("compensation", 0.0)
+            if not isinstance(st, HostState):  # a first update (or a state the user replaced by a dict)
+                st = self.state[p] = self._wrapped_state(p, st)
+            raw = st.raw
+            weight = host_f32(p) + raw.get("compensation", 0.0)
             grad = host_f32(p.grad) * np.float32(self._grad_scale)
             if group.get("maximize", False):
                 grad = -grad
-            st["step"] = st.get("step", 0) + 1
-            st["compensation"] = write_f16(p, self._update(group, st, weight, grad))
+            raw["step"] = raw.get("step", 0) + 1
+            raw["compensation"] = write_f16(p, self._update(group, raw, weight, grad))
+
+    def _wrapped_state(self, p, entries):
+        return HostState(p, {name: self._state_form(name, p) for name in self._state_names(p)}, entries)
+
+    def _saved_entries(self, state):
+        return state.raw.items() if isinstance(state, HostState) else state.items()
 
     def _update(self, group, state, weight, grad):
         raise NotImplementedError

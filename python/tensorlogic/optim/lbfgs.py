@@ -3,6 +3,8 @@ history_size steps, PyTorch's stopping rules and first-step scaling). The search
 float32 numpy vectors on the host (a flat view of every parameter); each step is written back into the f16
 parameters with the rounding residual carried to the next step (see host.py). line_search_fn is None (a
 fixed step of lr) or "strong_wolfe" (line_search.py)."""
+import math
+
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
@@ -74,7 +76,7 @@ class LBFGS(Optimizer):
                 value = float(closure())
             return value, self._flat_grad()
 
-        loss, flat_grad, t, evals = strong_wolfe(evaluate, t, d, loss, flat_grad, gtd)
+        loss, flat_grad, t, evals = strong_wolfe(evaluate, t, d, loss, flat_grad, gtd, resolution=_resolution(loss))
         self._set(start + np.float32(t) * d)
         return loss, flat_grad, t, evals
 
@@ -150,8 +152,23 @@ class LBFGS(Optimizer):
             state["func_evals"] += evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * t).max() <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
+            if (np.abs(d * t).max() <= tolerance_change
+                    or _change(loss, prev_loss, t, gtd, flat_grad @ d) < tolerance_change):
                 break
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+
+def _resolution(loss):
+    """How finely an f16 loss near `loss` is known: the spacing of f16 values there (0 for inf or NaN)."""
+    return float(np.spacing(np.float16(abs(loss)))) if math.isfinite(loss) else 0.0
+
+
+def _change(loss, prev_loss, t, gtd, gtd_new):
+    """The loss's change over a step (for PyTorch's tolerance_change test): the f16 losses' difference, or where that
+    is within their resolution (equal f16 losses, where PyTorch's float32 ones still differ and it goes on), the
+    change the slopes at both ends predict (their mean times the step)."""
+    if abs(loss - prev_loss) > _resolution(prev_loss):
+        return abs(loss - prev_loss)
+    return abs(t * (gtd + float(gtd_new)) / 2)

@@ -178,6 +178,14 @@ class Optimizer:
     def _slot_names(self, group):
         raise NotImplementedError
 
+    def _wrapped_state(self, p, entries):
+        """state[p] holding the entries (optimizers without a native kind): the dict itself, or a mapping over it."""
+        return entries
+
+    def _saved_entries(self, state):
+        """The (name, value) pairs of state[p] that state_dict() saves (optimizers without a native kind)."""
+        return state.items()
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient, after `closure` (if given) recomputes
         the loss it returns."""
@@ -261,7 +269,7 @@ class Optimizer:
                 if st is None or (not st and not isinstance(st, SlotState)):  # (SGD's state lists no key)
                     continue
                 if self._kind is None:
-                    state[index[id(p)]] = {k: _copied(v) for k, v in st.items()}
+                    state[index[id(p)]] = {k: _copied(v) for k, v in self._saved_entries(st)}
                     continue
                 if not isinstance(st, SlotState):  # entries a user set before the first update: kept till then
                     continue
@@ -303,7 +311,8 @@ class Optimizer:
                     raise TypeError(f"load_state_dict: the state of parameter {key} must be a dict, got "
                                     f"{type(entry).__name__}")
                 if self._kind is None:
-                    state[p] = {k: _host_entry(k, v, key, self._state_form(k, p)) for k, v in entry.items()}
+                    state[p] = self._wrapped_state(
+                        p, {k: _host_entry(k, v, key, self._state_form(k, p)) for k, v in entry.items()})
                     names = self._state_names(p)
                     missing = [n for n in names if n not in state[p]]
                     if missing and len(missing) < len(names):  # (none: a state its first update will make)

@@ -7,6 +7,7 @@ PyTorch has no name for; a float16 tensor cannot view float32 words, so reading 
 live values (made at each read), and writing a slot stores the values given. The step count is kept as a Python
 int, or as an int32 tensor on the parameter's device once a GradScaler drives the optimizer."""
 import collections.abc
+import weakref
 
 import numpy as np
 
@@ -62,7 +63,9 @@ class SlotState(collections.abc.MutableMapping):
       device, made at each read. Values beyond f16's range read as inf and values below its smallest subnormal
       (6e-8; exp_avg_sq of gradients under 2e-4) as 0; optimizer.state_dict() has the exact float32 values.
       Changing the copy in place does not change the optimizer; assigning does (state['exp_avg'] = t stores t's
-      values, state['step'] = n sets the count).
+      values, state['step'] = n sets the count), except that assigning the copy last read, unchanged, keeps the
+      exact slot: the checkpoint idiom `for k, v in state.items(): state[k] = v.to(device)` (a copy moved to the
+      device it is already on is the same tensor) loses nothing to f16.
     - any other key holds whatever is assigned to it, as a plain dict would.
 
     The Kahan compensation that keeps sub-ulp updates of the f16 weight (no PyTorch name) is not listed; it is in
@@ -78,6 +81,7 @@ class SlotState(collections.abc.MutableMapping):
         # False where torch.optim's state has no 'step' (SGD's): the count is kept for the kernels but not listed,
         # and 'step' is then an ordinary key.
         self.listed_step = listed_step
+        self._read = {}  # slot name -> (weakref to the copy last read, its version then)
 
     # ---- the mapping -------------------------------------------------------------------------------------
     def __getitem__(self, key):
@@ -87,13 +91,19 @@ class SlotState(collections.abc.MutableMapping):
             return _wrap(_core.full([], self.step, int64.name, "cpu"))
         if key in self.names[1:]:
             values = host_f32(self.slots[self.names.index(key)]).astype(np.float16)  # overflow to inf, as f16 rounds
-            return _wrap(_on(_core.from_numpy(np.asarray(values, order="C")), self.param._a.device))
+            copy = _wrap(_on(_core.from_numpy(np.asarray(values, order="C")), self.param._a.device))
+            self._read[key] = (weakref.ref(copy), copy._version)
+            return copy
         return self.extra[key]
 
     def __setitem__(self, key, value):
         if key == _STEP and self.listed_step:
             self.step = step_count(value, "in optimizer.state")
         elif key in self.names[1:]:
+            read = self._read.pop(key, None)
+            if read is not None and read[0]() is value and value._version == read[1]:
+                self._read[key] = read
+                return  # the copy last read, as it was read: the exact float32 slot stays
             values = np.asarray(value.detach().cpu().numpy() if isinstance(value, Tensor) else value, np.float32)
             if values.shape != tuple(self.param.shape):
                 raise ValueError(f"optimizer.state: '{key}' must have the parameter's shape {tuple(self.param.shape)}, "
