@@ -14,7 +14,6 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
 #include "cuda_backend.h"
 #include "gemm_epilogue.h"
@@ -81,20 +80,7 @@ struct Plan {
   size_t workspace = 0;
   float waves = 0;  // the heuristic's wavesCount: how fully the algorithm occupies the GPU (1 = one full wave)
   bool found = false;
-  std::vector<cublasLtMatmulHeuristicResult_t> candidates;  // left to time at the first run (TL_CUDA_GEMM_TUNE)
 };
-
-// TL_CUDA_GEMM_TUNE=1: at a problem's first run, time the heuristic's first kTuneCandidates algorithms on the
-// call's own operands (writing a scratch result) and keep the fastest, as PyTorch's TunableOp does; otherwise the
-// heuristic's first choice. Read when a plan is built. The timing waits for the device once per problem shape,
-// so it is skipped while a CUDA graph is captured (the heuristic's choice is kept there).
-constexpr int kTuneCandidates = 16;
-constexpr int kTuneRuns = 5;
-
-bool tuning_requested() {
-  const char* v = std::getenv("TL_CUDA_GEMM_TUNE");
-  return v != nullptr && std::strcmp(v, "1") == 0;
-}
 
 class Gemm {
  public:
@@ -108,14 +94,16 @@ class Gemm {
   bool run(const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, void* d, const void* c,
            const void* bias, cublasLtEpilogue_t epilogue) {
     std::lock_guard<std::mutex> lock(mutex_);
-    Plan& plan = plan_for(a, b, batch, d_type, d, c, bias, epilogue);
+    const Plan& plan = plan_for(a, b, batch, d_type, d, c, bias, epilogue);
     if (!plan.found) return false;
-    if (!plan.candidates.empty() && !capturing()) tune(plan, a, b, batch, d_type, c, bias);
     if (bias) {
       check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
                "cublasLtMatmulDescSetAttribute (bias)");
     }
-    check_lt(launch(plan, plan.algo, plan.workspace, a, b, d, c), "cublasLtMatmul");
+    const float alpha = 1.0f, beta = c ? 1.0f : 0.0f;
+    check_lt(cublasLtMatmul(handle_, plan.desc, &alpha, a.ptr, plan.a, b.ptr, plan.b, &beta, c ? c : d, plan.c, d,
+                            plan.d, &plan.algo, workspace_, plan.workspace, stream()),
+             "cublasLtMatmul");
     return true;
   }
 
@@ -128,52 +116,6 @@ class Gemm {
   }
 
  private:
-  cublasStatus_t launch(const Plan& plan, const cublasLtMatmulAlgo_t& algo, size_t workspace, const LtOperand& a,
-                        const LtOperand& b, void* d, const void* c) {
-    const float alpha = 1.0f, beta = c ? 1.0f : 0.0f;
-    return cublasLtMatmul(handle_, plan.desc, &alpha, a.ptr, plan.a, b.ptr, plan.b, &beta, c ? c : d, plan.c, d,
-                          plan.d, &algo, workspace_, workspace, stream());
-  }
-
-  // Times each candidate (kTuneRuns runs after one warm-up) into a scratch result, so that a result that is also
-  // C (accumulation in place) is not summed into repeatedly, and keeps the fastest; one that fails to launch is
-  // passed over. The bias gradient (BGRADB) is rewritten by every run with the same sums.
-  void tune(Plan& plan, const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, const void* c,
-            const void* bias) {
-    const uint64_t m = a.op == CUBLAS_OP_N ? a.rows : a.cols;
-    const uint64_t n = b.op == CUBLAS_OP_N ? b.cols : b.rows;
-    Scratch result((d_type == CUDA_R_32F ? 4 : 2) * static_cast<size_t>(m * n * std::max<int64_t>(batch, 1)));
-    if (bias) {
-      check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
-               "cublasLtMatmulDescSetAttribute (bias)");
-    }
-    if (start_ == nullptr) {
-      check(cudaEventCreate(&start_), "cudaEventCreate");
-      check(cudaEventCreate(&stop_), "cudaEventCreate");
-    }
-    float best = -1.0f;
-    for (const cublasLtMatmulHeuristicResult_t& candidate : plan.candidates) {
-      if (launch(plan, candidate.algo, candidate.workspaceSize, a, b, result.as<void>(), c) != CUBLAS_STATUS_SUCCESS) {
-        continue;
-      }
-      check(cudaEventRecord(start_, stream()), "cudaEventRecord");
-      for (int i = 0; i < kTuneRuns; ++i) {
-        launch(plan, candidate.algo, candidate.workspaceSize, a, b, result.as<void>(), c);
-      }
-      check(cudaEventRecord(stop_, stream()), "cudaEventRecord");
-      check(cudaEventSynchronize(stop_), "cudaEventSynchronize");
-      float ms = 0.0f;
-      check(cudaEventElapsedTime(&ms, start_, stop_), "cudaEventElapsedTime");
-      if (best < 0.0f || ms < best) {
-        best = ms;
-        plan.algo = candidate.algo;
-        plan.workspace = candidate.workspaceSize;
-        plan.waves = candidate.wavesCount;
-      }
-    }
-    plan.candidates.clear();
-  }
-
   // The plan of a problem, built at its first use (mutex_ held).
   Plan& plan_for(const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, const void* d,
                  const void* c, const void* bias, cublasLtEpilogue_t epilogue) {
@@ -229,24 +171,21 @@ class Gemm {
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_b, sizeof(align_b));
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c, sizeof(align_c));
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_d, sizeof(align_d));
-    std::vector<cublasLtMatmulHeuristicResult_t> results(tuning_requested() ? kTuneCandidates : 1);
+    cublasLtMatmulHeuristicResult_t result{};
     int count = 0;
     const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(handle_, plan.desc, plan.a, plan.b, plan.c, plan.d,
-                                                                 pref, static_cast<int>(results.size()),
-                                                                 results.data(), &count);
+                                                                 pref, 1, &result, &count);
     cublasLtMatmulPreferenceDestroy(pref);
     if (status == CUBLAS_STATUS_SUCCESS && count > 0) {
-      plan.algo = results[0].algo;
-      plan.workspace = results[0].workspaceSize;
-      plan.waves = results[0].wavesCount;
+      plan.algo = result.algo;
+      plan.workspace = result.workspaceSize;
+      plan.waves = result.wavesCount;
       plan.found = true;
-      if (count > 1) plan.candidates.assign(results.begin(), results.begin() + count);
     }
   }
 
   cublasLtHandle_t handle_ = nullptr;
   void* workspace_ = nullptr;
-  cudaEvent_t start_ = nullptr, stop_ = nullptr;
   std::mutex mutex_;
   std::unordered_map<Key, Plan, KeyHash> plans_;
 };
