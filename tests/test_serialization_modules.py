@@ -79,7 +79,9 @@ def test_a_whole_model_comes_back_as_torchs_does(device, rng):
     tokens = rng.integers(0, 12, (4, 6))
     got = back(tl.tensor(tokens, device=device))
     want = tback(torch.from_numpy(tokens))
-    assert_close_f16(got, want.detach().numpy(), rtol=2e-2, atol=2e-2)
+    # An encoder layer in f16 against PyTorch's float32: over 30 seeds (2026-12-07) the largest difference was 0.030
+    # at an output of 0.32 (three seeds past the 2e-2 + 2e-2 |e| first written here, e.g. seed 2766644195)
+    assert_close_f16(got, want.detach().numpy(), rtol=2e-2, atol=6e-2)
     np.testing.assert_array_equal(host(got), host(ours(tl.tensor(tokens, device=device))))
     np.testing.assert_array_equal(host(back.norm.running_var), host(ours.norm.running_var))
 
