@@ -126,3 +126,26 @@ def test_long_sums_and_large_domains_are_checked_in_linear_time(monkeypatch):
     monkeypatch.setattr(checker.Checker, "const_key", lambda self, node: Key(const_key(self, node)))
     lang.compile("domain D = {" + ", ".join(f"a{i}" for i in range(n)) + "}\n", "domain.tl")
     assert len(comparisons) < 10 * n, len(comparisons)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(source=None), TypeError), (dict(source=b"x = 1\n"), TypeError), (dict(filename=object()), TypeError),
+    (dict(max_steps=-1), ValueError), (dict(max_steps=float("nan")), ValueError), (dict(max_iterations=0), ValueError),
+    (dict(time_limit=float("nan")), ValueError), (dict(time_limit=-1), ValueError),
+    (dict(search_path="/tmp"), TypeError), (dict(search_path=[None]), TypeError)])
+def test_hostile_arguments_of_compile_are_refused_naming_them(kwargs, error):
+    """Found by attack round 4: max_steps=-1 ran into a step limit of -1, a NaN time limit was no limit at all, a
+    string search_path was searched letter by letter ("looked in /, t, m, p") and None as the source raised
+    "argument of type 'NoneType' is not iterable"."""
+    arguments = dict(source="let x = 0\nfor i in range(3) { x = x + 1 }\n") | kwargs
+    with pytest.raises(error, match="compile: "):
+        lang.compile(**arguments)
+
+
+def test_cli_limits_must_be_positive(tmp_path, capsys):
+    path = tmp_path / "ok.tl"
+    path.write_text("let x = 1\n")
+    for flag, value in (("--max-steps", "0"), ("--time-limit", "nan"), ("--max-iterations", "-3")):
+        with pytest.raises(SystemExit):
+            cli.main(["run", flag, value, str(path)])
+        assert "expected a positive" in capsys.readouterr().err
