@@ -244,7 +244,9 @@ Array cat(const std::vector<Array>& arrays, int dim) {
                                " but tensors must match " + shape_str(ref->shape()) + " except in dimension " +
                                std::to_string(axis));
     }
-    shape[axis] += a.shape()[axis];
+    if (!checked_add(shape[axis], a.shape()[axis], &shape[axis])) {
+      throw OutOfMemoryError("cat: the joined dimension " + std::to_string(axis) + " exceeds the addressable memory");
+    }
   }
   Backend& backend = backend_of("cat", {ref});
   Array out = Array::empty(shape, dtype, ref->device());
@@ -282,6 +284,7 @@ Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& m
   if (!constant && mode != "reflect" && mode != "replicate" && mode != "circular") {
     throw ArgumentError("pad: unknown mode '" + mode + "' (expected constant, reflect, replicate or circular)");
   }
+  if (constant) check_fill_value("pad", value, a.dtype());
   // PyTorch's order: (left, right) of the last dimension first, then of the one before, ...
   std::vector<int64_t> before(ndim, 0), after(ndim, 0);
   for (size_t k = 0; k < pads.size() / 2; ++k) {
