@@ -103,3 +103,17 @@ def test_a_million_threads_are_refused_at_once():
     with pytest.raises(ValueError, match="set_num_threads"):
         tl.set_num_threads(2**30)
     assert tl.get_num_threads() == before and float(tl.ones(1000).sum()) == 1000
+
+
+def test_huge_expanded_tensors_print_their_summary():
+    """repr copied the whole tensor to the host first: 2^40 expanded elements raised a MemoryError (4 TiB of float32)
+    and an expansion past 2^63 bytes a ValueError. Only the elements the summary shows are read now, and the number
+    format follows them, as PyTorch's does."""
+    assert repr(tl.zeros(1).expand(2**40)) == "tensor([0., 0., 0., ..., 0., 0., 0.])"
+    assert repr(tl.zeros(1).expand(2**62)) == "tensor([0., 0., 0., ..., 0., 0., 0.])"
+    text = repr(tl.arange(10).expand(2**40, 10))
+    assert text.startswith("tensor([[0, 1, 2, ..., 7, 8, 9],") and text.count("...") == 7  # 6 rows and the rows
+    x = np.random.default_rng(0).standard_normal(2000).astype(np.float16)
+    x[1000] = 30000  # an element the summary leaves out no longer decides the format
+    assert repr(tl.tensor(x)).replace(" ...,", "  ...,") == repr(torch.tensor(x)).replace(
+        ",\n       dtype=torch.float16", "")
