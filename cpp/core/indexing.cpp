@@ -98,7 +98,9 @@ Offsets along_axis_offsets(const Array& index, const Strides& strides, int axis,
   return out;
 }
 
-// A view of `a` holding only the dimensions in `dims` (a block moved per offset), at a's own offset.
+// A view of `a` holding only the dimensions in `dims` (a block moved per offset), at a's own offset. An empty `a`
+// has no offsets to move it to, and its storage may hold no element for the block's own: a stand-in of the block's
+// shape then (every element one, inside its own storage; no array may reach past its storage).
 Array block_view(const Array& a, const std::vector<int>& dims) {
   Shape shape;
   Strides strides;
@@ -106,6 +108,7 @@ Array block_view(const Array& a, const std::vector<int>& dims) {
     shape.push_back(a.shape()[d]);
     strides.push_back(a.strides()[d]);
   }
+  if (a.numel() == 0) return Array::empty({1}, a.dtype(), a.device()).view_as(shape, Strides(shape.size(), 0), 0);
   return a.view_as(shape, strides, a.offset());
 }
 
