@@ -228,8 +228,8 @@ def _edge_case(maker):
     if kind == "unravel_index":
         shape = maker.pick([(3, 4), (2**32, 2**32), (2**62, 2**62), (5, 2**61), (2**31, 3, 7)])
         flat = [int(v) for v in maker.rng.integers(-12, 12, 4)]
-        return (lambda: tl.unravel_index(tl.tensor(flat), shape), lambda: torch.unravel_index(torch.tensor(flat), shape),
-                f"unravel_index({flat}, {shape})")
+        return (lambda: tl.unravel_index(tl.tensor(flat), shape),
+                lambda: torch.unravel_index(torch.tensor(flat), shape), f"unravel_index({flat}, {shape})")
     if kind == "combinations":
         x, tx = _pair(maker, (int(maker.rng.integers(0, 6)),), maker.pick(["float16", "int64"]))
         r, rep = int(maker.rng.integers(0, 5)), maker.chance(0.5)
