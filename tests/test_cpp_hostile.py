@@ -19,7 +19,8 @@ def test_hostile_cpp_calls_throw_typed_errors(tmp_path):
     cmake_dir = subprocess.run([sys.executable, "-m", "tensorlogic", "--cmake-dir"], check=True, capture_output=True,
                                text=True).stdout.strip()
     build = tmp_path / "build"
-    configure = ["cmake", "-S", PROJECT, "-B", str(build), f"-DTensorLogic_DIR={cmake_dir}", "-DCMAKE_BUILD_TYPE=Release"]
+    configure = ["cmake", "-S", PROJECT, "-B", str(build), f"-DTensorLogic_DIR={cmake_dir}",
+                 "-DCMAKE_BUILD_TYPE=Release"]
     for cmd in (configure, ["cmake", "--build", str(build)]):
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}"
