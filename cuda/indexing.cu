@@ -292,7 +292,10 @@ struct Taken {
 
 Taken take_offsets(const Array& a, int dim, const Array& index, bool wrap, const char* op) {
   Taken taken;
-  if (dim > kMaxDims || (index.dtype() != Dtype::int32 && index.dtype() != Dtype::int64)) return taken;
+  // an empty `a` is left to the core's host path (its block would reach past a's storage, which no view may)
+  if (dim > kMaxDims || (index.dtype() != Dtype::int32 && index.dtype() != Dtype::int64) || a.numel() == 0) {
+    return taken;
+  }
   TakeLayout layout{};
   layout.ndim = dim;
   int64_t lead = 1;
@@ -342,6 +345,7 @@ void CudaBackend::index_scatter(const Array& values, const std::vector<int64_t>&
 }
 
 std::optional<Array> CudaBackend::gather_device(const Array& a, int axis, const Array& index, const char* op) {
+  if (a.numel() == 0) return std::nullopt;  // the core's host path: no 0-d base view of an empty array
   const int64_t n = index.numel();
   Scratch offsets(sizeof(int64_t) * n);
   if (!axis_offsets(index, a.strides(), axis, a.shape()[axis], op, offsets)) return std::nullopt;
@@ -352,6 +356,7 @@ std::optional<Array> CudaBackend::gather_device(const Array& a, int axis, const 
 
 bool CudaBackend::scatter_device(const Array& values, int axis, const Array& index, const Array& dst,
                                  bool accumulate, const char* op) {
+  if (dst.numel() == 0) return false;  // the core's host path: no 0-d base view of an empty array
   const int64_t n = index.numel();
   Scratch offsets(sizeof(int64_t) * n);
   if (!axis_offsets(index, dst.strides(), axis, dst.shape()[axis], op, offsets)) return false;

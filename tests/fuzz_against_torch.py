@@ -1,7 +1,8 @@
 """Scenarios of tests/fuzz_surfaces.py checked against PyTorch on the same float16 data: sequences of in-place shape
 changes (t_ squeeze_ unsqueeze_ transpose_ swapdims_ resize_ resize_as_) on a tensor while a view of it is alive,
 and the index updates and exact ops added last (scatter_reduce and index_reduce over every dtype, masked_scatter,
-put, index_put_, the view scatters, gcd/lcm, linalg.vander, the window functions). Where PyTorch returns, ours must
+put, index_put_, the view scatters, gcd/lcm, linalg.vander, the window functions), and numbers at the edges of float64
+and int64 (arange, clamp, unravel_index, combinations, neg). Where PyTorch returns, ours must
 return the same values (or refuse with a typed error: a difference of strictness, not a failure); any error of ours
 must be typed, and no other tensor may change."""
 import numpy as np
@@ -201,10 +202,47 @@ def _exact_case(maker):
             lambda: getattr(torch, name)(length, periodic).half(), name)
 
 
+# Integers where float64 stops being exact (2^53) and int64 ends, and bounds that are not numbers at all: arange went
+# through float64 (arange(2**62, 2**62 + 3) was empty), clamp's kernels ignored a NaN bound, unravel_index's shape
+# product wrapped in numpy (attack round 4).
+_EDGE_INTS = [0, 3, -7, 2**53 - 1, 2**53 + 1, -(2**53) - 3, 2**62, 2**62 + 5, -(2**62), 2**63 - 9, -(2**63) + 2]
+_EDGE_BOUNDS = [float("nan"), float("inf"), float("-inf"), 0.5, -2, 3, 2**40, None]
+
+
+def _edge_case(maker):
+    kind = maker.pick(["arange", "clamp", "unravel_index", "combinations", "neg"])
+    if kind == "arange":
+        start = maker.pick(_EDGE_INTS)
+        step = maker.pick([1, 2, -1, -3, 2**40, -(2**61)])
+        end = start + step * int(maker.rng.integers(-1, 4)) + maker.pick([0, 1, -1])  # |end - start| < 2^63
+        return lambda: tl.arange(start, end, step), lambda: torch.arange(start, end, step), f"arange{start, end, step}"
+    if kind == "clamp":
+        x, tx = _pair(maker, (maker.pick([3, 40]),), maker.pick(["float16", "int64", "int32"]))
+        low, high = maker.pick(_EDGE_BOUNDS), maker.pick(_EDGE_BOUNDS)
+        if low is None and high is None:
+            low = float("nan")
+        def theirs():  # a float bound on integers gives PyTorch's float32, ours float16 (where 2^40 is inf)
+            out = tx.clamp(low, high)
+            return out.half() if out.is_floating_point() else out
+        return lambda: x.clamp(low, high), theirs, f"clamp({low}, {high}) {x.dtype}"
+    if kind == "unravel_index":
+        shape = maker.pick([(3, 4), (2**32, 2**32), (2**62, 2**62), (5, 2**61), (2**31, 3, 7)])
+        flat = [int(v) for v in maker.rng.integers(-12, 12, 4)]
+        return (lambda: tl.unravel_index(tl.tensor(flat), shape),
+                lambda: torch.unravel_index(torch.tensor(flat), shape), f"unravel_index({flat}, {shape})")
+    if kind == "combinations":
+        x, tx = _pair(maker, (int(maker.rng.integers(0, 6)),), maker.pick(["float16", "int64"]))
+        r, rep = int(maker.rng.integers(0, 5)), maker.chance(0.5)
+        return (lambda: tl.combinations(x, r, rep), lambda: torch.combinations(tx, r, rep),
+                f"combinations(n={x.shape[0]}, r={r}, with_replacement={rep})")
+    x, tx = _pair(maker, (3,))
+    return lambda: -x, lambda: -tx, f"neg {x.dtype}"
+
+
 def oracle_scenario(maker):
-    """One call of an index update or exact op on random data, against PyTorch."""
+    """One call of an index update, exact op or edge-number op on random data, against PyTorch."""
     ours, theirs, what = maker.pick([_reduce_case, _masked_scatter_case, _put_case, _view_scatter_case,
-                                     _exact_case])(maker)
+                                     _exact_case, _edge_case])(maker)
     _both(ours, theirs, what)
 
 

@@ -100,8 +100,10 @@ def test_trapezoid_edges_and_errors(device):
                                 {"fweights": True, "aweights": True, "correction": 3}])
 def test_cov_matches_torch_with_gradients(device, rng, kw):
     x = f16_randn(rng, (3, 7))
-    fw, aw = rng.integers(0, 4, 7), f16_uniform(rng, (7,), 0.1, 1.0)
-    fw[0] = 1
+    fw, aw = rng.integers(0, 4, 7), f16_uniform(rng, (7,), 0.5, 1.0)
+    # more degrees of freedom than the largest correction (3): with fw[0] = 1 alone and weights from 0.1, about 1% of
+    # seeds (49, 482, 486, ...) left none, and the covariances were infinities whose signs followed rounding
+    fw[:4] = np.maximum(fw[:4], 1)
     ours, theirs = _pair(x, device)
     our_kw = {"correction": kw.get("correction", 1)}
     their_kw = dict(our_kw)

@@ -39,8 +39,23 @@ Array on_device(const Array& a, Device device) {
   return !a.defined() || a.device() == device ? a : to_device(a, device);
 }
 
+// The arrays of a LossScale, checked as amp_update_scale and set_loss_scale need them: one word each (a larger
+// array given to set_loss_scale was filled from a one-word host buffer, read past its end).
+namespace {
+void check_loss_scale(const char* op, const LossScale& s) {
+  for (const auto& [name, a] : {std::pair<const char*, const Array*>{"scale", &s.scale}, {"inv_scale", &s.inv_scale}}) {
+    if (!a->defined()) throw ArgumentError(std::string(op) + ": " + name + " is required");
+    check_word(op, name, *a);
+  }
+  if (!s.scale_f16.defined() || s.scale_f16.dtype() != Dtype::float16 || s.scale_f16.numel() != 1) {
+    throw ArgumentError(std::string(op) + ": scale_f16 must be a one-element float16 array");
+  }
+}
+}  // namespace
+
 void set_loss_scale(const LossScale& s, double scale) {
   const float value = static_cast<float>(scale);
+  check_loss_scale("set_loss_scale", s);
   Backend& backend = backend_of("set_loss_scale", {&s.scale, &s.inv_scale, &s.scale_f16});
   const int32_t words[2] = {float_bits(value), float_bits(kernels::inverse_scale(value))};
   backend.copy_from_host(&words[0], s.scale);
@@ -108,13 +123,11 @@ bool check_finite_and_unscale(const std::vector<Array>& arrays, double inv_scale
 void amp_update_scale(const LossScale& s, const Array& found_inf, double growth_factor, double backoff_factor,
                       int64_t growth_interval) {
   const char* op = "amp_update_scale";
-  for (const auto& [name, a] : {std::pair<const char*, const Array*>{"scale", &s.scale}, {"inv_scale", &s.inv_scale},
-                                {"growth_tracker", &s.growth_tracker}, {"found_inf", &found_inf}}) {
+  check_loss_scale(op, s);
+  for (const auto& [name, a] : {std::pair<const char*, const Array*>{"growth_tracker", &s.growth_tracker},
+                                {"found_inf", &found_inf}}) {
     if (!a->defined()) throw ArgumentError(std::string(op) + ": " + name + " is required");
     check_word(op, name, *a);
-  }
-  if (!s.scale_f16.defined() || s.scale_f16.dtype() != Dtype::float16 || s.scale_f16.numel() != 1) {
-    throw ArgumentError(std::string(op) + ": scale_f16 must be a one-element float16 array");
   }
   Backend& backend = backend_of(op, {&s.scale, &s.inv_scale, &s.scale_f16, &s.growth_tracker});
   backend.update_loss_scale(s, on_device(found_inf, s.scale.device()), growth_factor, backoff_factor,

@@ -30,6 +30,7 @@ Storage::~Storage() {
 
 void Storage::move_to(void* data, std::shared_ptr<void> owner) {
   if (device_.type != DeviceType::cpu) throw DeviceError("only host memory can move to other host memory, not " + device_.str());
+  if (data == nullptr && nbytes_ > 0) throw ArgumentError("Storage::move_to: no memory given to move to");
   std::memcpy(data, data_, nbytes_);
   if (cache_ != nullptr) cache_->release(data_, nbytes_);
   data_ = data;
@@ -77,12 +78,37 @@ std::string shape_str(const Shape& shape) {
   return out.str();
 }
 
+void throw_undefined_array() {
+  throw ArgumentError("an undefined (default-constructed) Array was given to an op");
+}
+
 Array::Array(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, Dtype dtype)
     : storage_(std::move(storage)), shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset),
       dtype_(dtype) {
   int64_t n = 0;
   if (!checked_numel(shape_, &n)) {
     throw ArgumentError("invalid shape " + shape_str(shape_) + ": sizes must be non-negative and their product fit in 64 bits");
+  }
+  if (storage_ == nullptr) throw ArgumentError("an array of shape " + shape_str(shape_) + " needs a storage");
+  if (static_cast<unsigned>(dtype_) > static_cast<unsigned>(Dtype::bool_)) {
+    throw DtypeError("unknown dtype " + std::to_string(static_cast<unsigned>(dtype_)));
+  }
+  // The farthest element, in elements from the storage's start: a view reaching past the storage's bytes would read
+  // and write other memory (a C++ embedder's view_as or a hand-made Array).
+  int64_t last = offset_;
+  bool ok = strides_.size() == shape_.size() && offset_ >= 0;
+  for (size_t i = 0; ok && i < shape_.size() && n > 0; ++i) {
+    int64_t reach = 0;
+    ok = strides_[i] >= 0 && checked_mul(shape_[i] - 1, strides_[i], &reach) && checked_add(last, reach, &last);
+  }
+  int64_t end = 0;
+  ok = ok && (n == 0 || (checked_add(last, 1, &end) &&
+                         checked_mul(end, static_cast<int64_t>(tensorlogic::itemsize(dtype_)), &end) &&
+                         static_cast<uint64_t>(end) <= storage_->nbytes()));
+  if (!ok) {
+    throw ArgumentError("a view of shape " + shape_str(shape_) + ", strides " + shape_str(strides_) + " and offset " +
+                        std::to_string(offset_) + " (" + dtype_name(dtype_) + ") does not lie inside its storage of " +
+                        std::to_string(storage_->nbytes()) + " bytes (strides must be non-negative, one per dimension)");
   }
 }
 
@@ -106,10 +132,18 @@ Array Array::empty(const Shape& shape, Dtype dtype, Device device) {
 Array Array::from_memory(void* data, const Shape& shape, const Strides& strides, Dtype dtype, Device device,
                          std::shared_ptr<void> owner) {
   // The foreign allocation's size as far as we know it: what this first view reaches (views made from it stay inside).
+  // Sizes, strides and dtype are checked by the Array made below; here only what the extent's arithmetic needs.
   size_t extent = 0;
-  if (numel_of(shape) > 0) {
-    int64_t last = 0;
-    for (size_t i = 0; i < shape.size(); ++i) last += (shape[i] - 1) * strides[i];
+  if (numel_of(shape) > 0 && strides.size() == shape.size()) {
+    if (data == nullptr) throw ArgumentError("from_memory: null data for an array of shape " + shape_str(shape));
+    int64_t last = 0, reach = 0;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] < 0 || strides[i] < 0 || !checked_mul(shape[i] - 1, strides[i], &reach) ||
+          !checked_add(last, reach, &last) || last >= kMaxBytes / 8) {
+        throw ArgumentError("from_memory: shape " + shape_str(shape) + " with strides " + shape_str(strides) +
+                            " does not describe addressable memory (strides must be non-negative)");
+      }
+    }
     extent = static_cast<size_t>(last + 1) * tensorlogic::itemsize(dtype);
   }
   auto storage = std::make_shared<Storage>(data, extent, device, std::move(owner));

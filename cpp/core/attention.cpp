@@ -276,7 +276,9 @@ std::optional<std::vector<Array>> scaled_dot_product_attention_backward(const Ar
   // Batches the backend declines (their views' alignment can differ) send the whole call back to the
   // caller; the gradients are fresh arrays, so what was written is simply dropped.
   const bool with_saved = saved_out && saved_stats;
-  if (with_saved && (saved_out->shape() != out_shape || saved_stats->shape() != with_batch(x.batch, {x.len}))) {
+  // the dtypes too: float16 stats of the right shape were read as int32 words, twice their bytes
+  if (with_saved && (saved_out->shape() != out_shape || saved_stats->shape() != with_batch(x.batch, {x.len}) ||
+                     saved_out->dtype() != Dtype::float16 || saved_stats->dtype() != Dtype::int32)) {
     throw ShapeMismatchError(std::string(op) + ": the saved output " + shape_str(saved_out->shape()) + " and stats " +
                              shape_str(saved_stats->shape()) + " do not belong to this call");
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backend.h"
+#include "shape_util.h"
 #include "tensorlogic/errors.h"
 #include "tensorlogic/ops.h"
 
@@ -42,6 +43,7 @@ HostBuffer<T> host_buffer(double count, const char* op) {
 Array empty(const Shape& shape, Dtype dtype, Device device) { return Array::empty(shape, dtype, device); }
 
 Array full(const Shape& shape, double value, Dtype dtype, Device device) {
+  check_fill_value("full", value, dtype);
   Array out = Array::empty(shape, dtype, device);
   if (out.numel() > 0) backend_for(device).fill(out, value);
   return out;
@@ -95,12 +97,15 @@ Array eye(int64_t n, int64_t m, Device device) {
 
 Array from_host(const void* data, const Shape& shape, Dtype dtype, Device device) {
   Array out = Array::empty(shape, dtype, device);
+  if (data == nullptr && out.numel() > 0) throw ArgumentError("from_host: null data for shape " + shape_str(shape));
   if (out.numel() > 0) backend_for(device).copy_from_host(data, out);
   return out;
 }
 
 Array from_host_f32(const float* data, const Shape& shape, Device device) {
-  const int64_t n = numel_of(shape);
+  int64_t n = 0;
+  if (!checked_numel(shape, &n)) throw ArgumentError("from_host_f32: invalid shape " + shape_str(shape));
+  if (data == nullptr && n > 0) throw ArgumentError("from_host_f32: null data for shape " + shape_str(shape));
   int64_t overflow = 0, first = -1;
   std::vector<half> bits(n);
   for (int64_t i = 0; i < n; ++i) {
@@ -130,8 +135,8 @@ Array to_device(const Array& a, Device device) {
   const bool metal_ane = (a.device().type == DeviceType::metal && device.type == DeviceType::ane) ||
                          (a.device().type == DeviceType::ane && device.type == DeviceType::metal);
   if (metal_ane) {
-    const Array base = Array::from_memory(a.storage()->data(), {0}, {1}, a.dtype(), device, a.storage());
-    return base.view_as(a.shape(), a.strides(), a.offset());
+    auto relabelled = std::make_shared<Storage>(a.storage()->data(), a.storage()->nbytes(), device, a.storage());
+    return Array(std::move(relabelled), a.shape(), a.strides(), a.offset(), a.dtype());
   }
 #endif
   Array out = Array::empty(a.shape(), a.dtype(), device);
@@ -175,6 +180,7 @@ void copy_(const Array& dst, const Array& src) {
 }
 
 void fill_(const Array& dst, double value) {
+  check_fill_value("fill_", value, dst.dtype());
   if (dst.numel() > 0) backend_for(dst.device()).fill(dst, value);
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "backend.h"
+#include "shape_util.h"
 #include "tensorlogic/errors.h"
 #include "tensorlogic/ops.h"
 
@@ -13,7 +14,7 @@ const char* unary_name(UnaryOp op) {
 #define TL_UNARY(op, name, ...) name,
 #include "tensorlogic/op_table.def"
   };
-  return names[static_cast<int>(op)];
+  return checked_name(names, static_cast<unsigned>(op), "unary op");
 }
 
 const char* binary_name(BinaryOp op) {
@@ -21,7 +22,7 @@ const char* binary_name(BinaryOp op) {
 #define TL_BINARY(op, ...) #op,
 #include "tensorlogic/op_table.def"
   };
-  return names[static_cast<int>(op)];
+  return checked_name(names, static_cast<unsigned>(op), "binary op");
 }
 
 namespace {
@@ -191,6 +192,9 @@ Array binary_number(BinaryOp op, const Array& a, const Scalar& number, bool numb
 
 // where: the condition is read as an f16 mask, the values are computed in value_type; affine: all f16.
 Array ternary_of(TernaryOp op, const Array& a, const Array& b, const Array& c, Dtype value_type) {
+  if (static_cast<unsigned>(op) >= static_cast<unsigned>(kTernaryOpCount)) {
+    throw ArgumentError("unknown ternary op " + std::to_string(static_cast<unsigned>(op)));
+  }
   const char* name = op == TernaryOp::where ? "where" : "affine";
   Backend& backend = backend_of(name, {&a, &b, &c});
   const Shape shape = broadcast_shapes(broadcast_shapes(a.shape(), b.shape(), name), c.shape(), name);
@@ -218,8 +222,17 @@ Dtype result_type(const std::vector<Array>& tensors, const std::vector<Scalar>& 
   return type.dtype();
 }
 
+// -mask gave -1.0 where PyTorch refuses, as it refuses mask - mask (binary_types)
+static void check_not_bool_neg(UnaryOp op, const Array& a) {
+  if (op == UnaryOp::neg && a.dtype() == Dtype::bool_) {
+    throw DtypeError("neg: negation, the `-` operator, on a bool tensor is not supported (PyTorch neither); to invert "
+                     "a mask use ~ or logical_not");
+  }
+}
+
 Array unary(UnaryOp op, const Array& a, UnaryParams params) {
   Backend& backend = backend_of(unary_name(op), {&a});
+  check_not_bool_neg(op, a);
   const bool keep_int = is_integer(a.dtype()) && unary_keeps_int(op) &&
                         (op != UnaryOp::clamp || ((is_integral(params.a) || std::isinf(params.a)) &&
                                                   (is_integral(params.b) || std::isinf(params.b))));
@@ -231,6 +244,7 @@ Array unary(UnaryOp op, const Array& a, UnaryParams params) {
 
 void unary_(UnaryOp op, const Array& out, UnaryParams params) {
   Backend& backend = backend_of(unary_name(op), {&out});
+  check_not_bool_neg(op, out);
   check_no_internal_overlap(out, unary_name(op));
   if (out.dtype() == Dtype::float16 || (is_integer(out.dtype()) && unary_keeps_int(op))) {
     if (out.numel() > 0) backend.unary(op, out, out, params);

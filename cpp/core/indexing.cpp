@@ -98,7 +98,9 @@ Offsets along_axis_offsets(const Array& index, const Strides& strides, int axis,
   return out;
 }
 
-// A view of `a` holding only the dimensions in `dims` (a block moved per offset), at a's own offset.
+// A view of `a` holding only the dimensions in `dims` (a block moved per offset), at a's own offset. An empty `a`
+// has no offsets to move it to, and its storage may hold no element for the block's own: a stand-in of the block's
+// shape then (every element one, inside its own storage; no array may reach past its storage).
 Array block_view(const Array& a, const std::vector<int>& dims) {
   Shape shape;
   Strides strides;
@@ -106,6 +108,7 @@ Array block_view(const Array& a, const std::vector<int>& dims) {
     shape.push_back(a.shape()[d]);
     strides.push_back(a.strides()[d]);
   }
+  if (a.numel() == 0) return Array::empty({1}, a.dtype(), a.device()).view_as(shape, Strides(shape.size(), 0), 0);
   return a.view_as(shape, strides, a.offset());
 }
 
@@ -244,7 +247,9 @@ Array cat(const std::vector<Array>& arrays, int dim) {
                                " but tensors must match " + shape_str(ref->shape()) + " except in dimension " +
                                std::to_string(axis));
     }
-    shape[axis] += a.shape()[axis];
+    if (!checked_add(shape[axis], a.shape()[axis], &shape[axis])) {
+      throw OutOfMemoryError("cat: the joined dimension " + std::to_string(axis) + " exceeds the addressable memory");
+    }
   }
   Backend& backend = backend_of("cat", {ref});
   Array out = Array::empty(shape, dtype, ref->device());
@@ -282,6 +287,7 @@ Array pad(const Array& a, const std::vector<int64_t>& pads, const std::string& m
   if (!constant && mode != "reflect" && mode != "replicate" && mode != "circular") {
     throw ArgumentError("pad: unknown mode '" + mode + "' (expected constant, reflect, replicate or circular)");
   }
+  if (constant) check_fill_value("pad", value, a.dtype());
   // PyTorch's order: (left, right) of the last dimension first, then of the one before, ...
   std::vector<int64_t> before(ndim, 0), after(ndim, 0);
   for (size_t k = 0; k < pads.size() / 2; ++k) {

@@ -62,6 +62,9 @@ Product broadcast_product(const char* op, const Array& a, const Array& b, const 
 LinearEpilogue::LinearEpilogue(const char* op, const Shape& w_shape, const Shape& result, Activation act,
                                const std::optional<Array>& bias_in, const std::optional<Array>& residual_in)
     : activation(act) {
+  if (static_cast<unsigned>(act) >= static_cast<unsigned>(kActivationCount)) {
+    throw ArgumentError(std::string(op) + ": unknown activation " + std::to_string(static_cast<unsigned>(act)));
+  }
   const int64_t out_features = w_shape[0];
   if (bias_in) {
     bias = as_float(*bias_in);

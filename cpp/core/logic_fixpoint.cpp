@@ -28,6 +28,8 @@ struct Radix {
     require(l.size() == s.size(), "lows and sizes differ in length");
     for (size_t p = s.size(); p-- > 0;) {
       require(s[p] >= 0, "negative domain size");
+      int64_t end = 0;  // lows + sizes in range, so that pack's and unpack's differences and sums cannot overflow
+      require(!__builtin_add_overflow(l[p], s[p], &end), "a range past the int64 values");
       strides[p] = space;
       require(s[p] == 0 || space < kPackLimit / s[p], "key space of 2^62 tuples or more");
       space *= std::max<int64_t>(s[p], 1);
@@ -38,8 +40,8 @@ struct Radix {
   int64_t pack(const int64_t* row) const {
     int64_t key = 0;
     for (size_t p = 0; p < sizes.size(); ++p) {
-      const int64_t v = row[p] - lows[p];
-      if (v < 0 || v >= sizes[p]) return -1;
+      int64_t v = 0;
+      if (__builtin_sub_overflow(row[p], lows[p], &v) || v < 0 || v >= sizes[p]) return -1;
       key += v * strides[p];
     }
     return key;
@@ -215,6 +217,7 @@ FixpointResult linear_fixpoint(const std::vector<Relation>& relations, const std
     seen.emplace_back(radix[i].space);
     const size_t arity = rel.sizes.size();
     require(arity > 0, "relations of arity 0 have no rows to hold");
+    require(rel.count >= 0 && (rel.count == 0 || rel.rows != nullptr), "a relation needs rows for its count");
     for (int64_t r = 0; r < rel.count; ++r) {
       const int64_t key = radix[i].pack(rel.rows + static_cast<size_t>(r) * arity);
       require(key >= 0, "a tuple lies outside its relation's ranges");

@@ -18,6 +18,9 @@ size_t BufferCache::bucket_size(size_t nbytes) {
   constexpr size_t kMin = 64;
   constexpr size_t kSmall = size_t{1} << 20;
   if (nbytes <= kMin) return kMin;
+  if (nbytes > static_cast<size_t>(kMaxBytes)) {  // the doubling below would wrap to 0 and never end
+    throw OutOfMemoryError("a buffer of " + std::to_string(nbytes) + " bytes is beyond the addressable memory");
+  }
   size_t power = kMin;
   while (power < nbytes) power <<= 1;
   if (power <= kSmall) return power;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "shape_util.h"
 #include "tensorlogic/errors.h"
 #include "tensorlogic/ops.h"
 #include "tensorlogic/optim.h"
@@ -19,7 +20,7 @@ const char* optimizer_name(OptimizerKind kind) {
 #define TL_OPTIMIZER(kind, name) name,
 #include "tensorlogic/op_table.def"
   };
-  return names[static_cast<int>(kind)];
+  return checked_name(names, static_cast<unsigned>(kind), "optimizer kind");
 }
 
 int optimizer_state_slots(OptimizerKind kind, const OptimizerParams& p) {

@@ -43,6 +43,9 @@ Array argsort(const Array& a, int dim, bool descending) {
 }
 
 Array scan(ScanOp op, const Array& a, int dim) {
+  if (op != ScanOp::cumsum && op != ScanOp::cumprod) {
+    throw ArgumentError("unknown scan op " + std::to_string(static_cast<unsigned>(op)));
+  }
   const char* name = op == ScanOp::cumsum ? "cumsum" : "cumprod";
   Backend& backend = backend_of(name, {&a});
   const Array x = a.ndim() == 0 ? reshape(a, {1}) : a;

@@ -15,7 +15,7 @@ const char* quant_name(QuantType type) {
     return name;
 #include "tensorlogic/op_table.def"
   }
-  return "?";
+  throw ArgumentError("unknown quantisation type " + std::to_string(static_cast<unsigned>(type)));
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "backend.h"
+#include "shape_util.h"
 #include "tensorlogic/errors.h"
 #include "tensorlogic/ops.h"
 
@@ -14,7 +15,7 @@ const char* cell_name(CellKind kind) {
 #define TL_CELL(kind, name, gates) name,
 #include "tensorlogic/op_table.def"
   };
-  return names[static_cast<int>(kind)];
+  return checked_name(names, static_cast<unsigned>(kind), "recurrent cell kind");
 }
 
 void check_f16(const std::string& op, const char* what, const Array& a) {

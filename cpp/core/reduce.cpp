@@ -16,7 +16,7 @@ const char* reduce_name(ReduceOp op) {
 #define TL_REDUCE(op) #op,
 #include "tensorlogic/op_table.def"
   };
-  return names[static_cast<int>(op)];
+  return checked_name(names, static_cast<unsigned>(op), "reduction");
 }
 
 namespace {

@@ -201,7 +201,17 @@ struct InsideJob {
 
 int num_threads() { return pool().size(); }
 
-void set_num_threads(int threads) { pool().resize(std::max(1, threads)); }
+// Far more threads than any machine runs: each is started at once and spins between jobs, so a count in the
+// millions hung the process (tl.set_num_threads(2**30)) long before the system refused a thread.
+constexpr int kMaxThreads = 1024;
+
+void set_num_threads(int threads) {
+  if (threads < 1 || threads > kMaxThreads) {
+    throw ArgumentError("set_num_threads: expected a number of threads in [1, " + std::to_string(kMaxThreads) +
+                        "], got " + std::to_string(threads));
+  }
+  pool().resize(threads);
+}
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;

@@ -66,7 +66,8 @@ TL_FN float unary_f32(UnaryOp op, float x, float pa, float pb) {
     case UnaryOp::floor: return floor(x);
     case UnaryOp::ceil: return ceil(x);
     case UnaryOp::round: return rint(x);  // half to even
-    case UnaryOp::clamp: return x != x ? x : fmin(fmax(x, pa), pb);
+    // A NaN bound gives NaN, as in PyTorch (fmax and fmin would ignore it)
+    case UnaryOp::clamp: return x != x ? x : (pa != pa || pb != pb) ? pa + pb : fmin(fmax(x, pa), pb);
     case UnaryOp::step: return x > 0.0f ? 1.0f : 0.0f;
     case UnaryOp::pow_scalar:  // x^0.5 is sqrt as in PyTorch (so (-inf)^0.5 is NaN and (-0)^0.5 is -0)
       // x^2 and x^3 (the tanh GELU written out, x + 0.044715 * pow(x, 3), and its derivative) as products,

@@ -81,6 +81,8 @@ def tensor_repr(t):
     else:
         formatter = {"int": str} if data.dtype.kind in "ib" else {"float_kind": _float_formatter(data.astype(np.float32))}
         threshold = _OPTIONS["threshold"]
+        if t.numel() > threshold:
+            threshold = 0  # data holds only the summary's elements (see _host_data): numpy must still summarise
         body = np.array2string(data, separator=", ", prefix="tensor(", formatter=formatter,
                                threshold=sys.maxsize if threshold == math.inf else int(threshold),
                                edgeitems=_OPTIONS["edgeitems"], max_line_width=_OPTIONS["linewidth"])
@@ -89,9 +91,24 @@ def tensor_repr(t):
 
 def _host_data(t):
     """(numpy data, notes) to print: past numpy's 64 dims (only dims of size 1 or 0 can be that many), the data
-    without its dims of size 1, the tensor's own size noted."""
+    without its dims of size 1, the tensor's own size noted. A tensor to summarise gives only what the summary
+    shows (_summary)."""
     if t.numel() == 0:  # (numpy cannot hold every empty shape: 2^62 x 0)
         return np.empty(0, t.dtype.numpy), [] if t.ndim == 1 else [f"size={tuple(t.shape)}"]
-    if t.ndim <= 64:
-        return t.numpy(), []
-    return t.reshape([s for s in t.shape if s != 1]).numpy(), [f"size={tuple(t.shape)}"]
+    notes = []
+    if t.ndim > 64:
+        t, notes = t.reshape([s for s in t.shape if s != 1]), [f"size={tuple(t.shape)}"]
+    return (_summary(t) if t.numel() > _OPTIONS["threshold"] else t.numpy()), notes
+
+
+def _summary(t):
+    """The elements a summarised repr shows, gathered at once: along each dimension longer than 2 * edgeitems + 1,
+    the first and last edgeitems with one more element between them (element 0 again, which numpy's summary
+    replaces by '...'), so numpy prints the same text as for the whole tensor. The whole tensor went through the host
+    first: repr of tl.zeros(1).expand(2**40) raised a MemoryError (4 TiB), and of an expansion past 2^63 bytes a
+    ValueError."""
+    e = _OPTIONS["edgeitems"]
+    picks = [np.r_[0:e, 0, n - e:n] if n > 2 * e + 1 else np.arange(n) for n in t.shape]
+    index = tuple(np.asarray(p, np.int64).reshape([-1 if d == k else 1 for k in range(t.ndim)])
+                  for d, p in enumerate(picks))
+    return t.detach()[index].numpy()

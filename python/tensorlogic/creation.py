@@ -212,8 +212,30 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         if not isinstance(v, numbers.Real):
             raise TypeError(f"arange: start, end and step must be numbers, got {v!r}")
     default = int64 if all(_is_int(v) for v in values) else float16
-    a = _core.arange(float(values[0]), float(values[1]), float(values[2]), _dtype_name(dtype, default), device_name(device))
+    name = _dtype_name(dtype, default)
+    if default is int64 and name == "int64" and max(abs(int(v)) for v in values) > _EXACT_DOUBLE_INT:
+        return _finish(_wrap(_exact_int_arange(*(int(v) for v in values), device_name(device))), requires_grad)
+    a = _core.arange(float(values[0]), float(values[1]), float(values[2]), name, device_name(device))
     return _finish(_wrap(a), requires_grad)
+
+
+_EXACT_DOUBLE_INT = 2**53  # the core's arange computes in float64, exact for integers up to here
+_INT64 = np.iinfo(np.int64)
+
+
+def _exact_int_arange(start, end, step, device):
+    """arange of integers beyond 2^53, in Python's integers: through float64, arange(2**62, 2**62 + 3) was empty
+    and arange(2**53 + 1, 2**53 + 5) off by one."""
+    if step == 0:
+        raise ValueError("arange: step must be non-zero and the bounds finite")
+    if not all(_INT64.min <= v <= _INT64.max for v in (start, end, step)):
+        raise OverflowError(f"arange: values beyond the int64 range ({start}, {end}, {step})")
+    count = max(0, -((start - end) // step))  # ceil((end - start) / step)
+    if count > 2**60:
+        raise MemoryError(f"arange: {count} elements exceed the available memory")
+    # int64 arithmetic wraps on the way but every value it lands on lies in [start, end): exact
+    values = np.int64(start) + np.int64(step) * np.arange(count, dtype=np.int64)
+    return numpy_to_array(values, "int64", device, True)
 
 
 def range(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):  # noqa: A001 (torch.range)

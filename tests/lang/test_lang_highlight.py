@@ -4,13 +4,14 @@ the repository lexes with no error token (Pygments) and no unscoped character (T
 import functools
 import json
 import re
+import time
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import lark
 import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import Error, Keyword, Name, Operator, Punctuation
+from pygments.token import Comment, Error, Keyword, Name, Operator, Punctuation, Text
 
 from tensorlogic.lang.check.catalog import BUILTINS
 from tensorlogic.lang.highlight import OPERATORS, TensorLogicLexer
@@ -148,3 +149,13 @@ def test_programs_lex_without_errors(path):
     errors = [val for tok, val in _pygments(text) if tok in Error]
     assert not errors, errors
     _textmate_scopes(text)
+
+
+def test_an_unclosed_comment_is_highlighted_to_the_end_at_once():
+    """Found by attack round 4: with only the closed comment form, each `/*` after an unclosed one scanned to the end
+    again (100 KB of `/* " ` took three minutes, a hang for a notebook or a docs build)."""
+    start = time.monotonic()
+    tokens = _pygments('/* " ' * 20000)
+    assert time.monotonic() - start < 10  # linear: a few milliseconds
+    assert [tok for tok, _ in tokens if tok is not Text] == [Comment.Multiline]
+    assert (Comment.Multiline, "/* a */") in _pygments("/* a */ x /* b")

@@ -98,3 +98,54 @@ def test_a_chain_of_rules_reads_its_dependencies_once_each(monkeypatch):
     lang.run(src, "chain.tl")
     assert out.getvalue().strip() == "x = a"
     assert len(calls) < 10 * n, len(calls)
+
+
+def test_long_sums_and_large_domains_are_checked_in_linear_time(monkeypatch):
+    """Found by attack round 4: the checker asked, per term of a sum, whether the whole chain was a sum (a
+    40 KB line `x = 1 + 1 + ...` of 10,000 terms took 23 s, and the language server checks on every keystroke),
+    and looked each domain member up in a list (40,000 members took 60 s). Counted, not timed: _is_sum calls
+    and member comparisons must grow linearly."""
+    from tensorlogic.lang.check import checker, contraction
+    work = []  # the operators each _is_sum call reads
+    is_sum = contraction._is_sum
+    monkeypatch.setattr(contraction, "_is_sum", lambda node: work.append(len(getattr(node, "ops", ()))) or is_sum(node))
+    n = 2000
+    lang.compile("x = " + "1 + " * n + "1\n", "sum.tl")
+    assert sum(work) < 10 * n, sum(work)
+
+    comparisons = []
+
+    class Key(str):  # a member name that counts the comparisons made with it (a set needs almost none)
+        __hash__ = str.__hash__
+
+        def __eq__(self, other):
+            comparisons.append(1)
+            return str.__eq__(self, other)
+
+    const_key = checker.Checker.const_key
+    monkeypatch.setattr(checker.Checker, "const_key", lambda self, node: Key(const_key(self, node)))
+    lang.compile("domain D = {" + ", ".join(f"a{i}" for i in range(n)) + "}\n", "domain.tl")
+    assert len(comparisons) < 10 * n, len(comparisons)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(source=None), TypeError), (dict(source=b"x = 1\n"), TypeError), (dict(filename=object()), TypeError),
+    (dict(max_steps=-1), ValueError), (dict(max_steps=float("nan")), ValueError), (dict(max_iterations=0), ValueError),
+    (dict(time_limit=float("nan")), ValueError), (dict(time_limit=-1), ValueError),
+    (dict(search_path="/tmp"), TypeError), (dict(search_path=[None]), TypeError)])
+def test_hostile_arguments_of_compile_are_refused_naming_them(kwargs, error):
+    """Found by attack round 4: max_steps=-1 ran into a step limit of -1, a NaN time limit was no limit at all, a
+    string search_path was searched letter by letter ("looked in /, t, m, p") and None as the source raised
+    "argument of type 'NoneType' is not iterable"."""
+    arguments = dict(source="let x = 0\nfor i in range(3) { x = x + 1 }\n") | kwargs
+    with pytest.raises(error, match="compile: "):
+        lang.compile(**arguments)
+
+
+def test_cli_limits_must_be_positive(tmp_path, capsys):
+    path = tmp_path / "ok.tl"
+    path.write_text("let x = 1\n")
+    for flag, value in (("--max-steps", "0"), ("--time-limit", "nan"), ("--max-iterations", "-3")):
+        with pytest.raises(SystemExit):
+            cli.main(["run", flag, value, str(path)])
+        assert "expected a positive" in capsys.readouterr().err

@@ -60,3 +60,13 @@ def test_errors_are_located_messages(shell, capsys):
     # The failed cell left the program as it was.
     (a,) = shell.run_line_magic("tl_show", "A")
     assert [float(v) for v in a.rows[0]] == [1.0, 2.0]
+
+
+def test_long_vectors_and_rows_are_cut_at_fifty_columns(shell):
+    """Found by attack round 4: a vector of 10^6 values made a table of 10^6 columns (27 MB of HTML for the notebook
+    to render), and a tall tensor listed the indices of every row before showing fifty."""
+    (v,) = shell.run_cell_magic("tl", "", "tensor V: float16[1000000] = zeros(1000000)")
+    assert len(v.header) == 50 and len(v.rows[0]) == 50 and v.hidden_columns == 999950
+    assert "... 999950 more columns" in repr(v) and len(v._repr_html_()) < 5000
+    (m,) = shell.run_cell_magic("tl", "", "tensor M: float16[40, 2, 60] = zeros(40, 2, 60)")
+    assert len(m.rows) == 50 and m.rows[-1][0] == "24, 1" and m.hidden == 80 - 50 and m.hidden_columns == 10

@@ -113,6 +113,12 @@ def _copy(llama, folder):
     ("num_attention_heads", 2.5, "positive integer"), ("rms_norm_eps", None, "'rms_norm_eps' must be a positive"),
     ("rope_parameters", {"rope_type": "default", "rope_theta": float("nan")}, "'rope_theta' must be a positive"),
     ("rope_parameters", [1], "'rope_parameters' must be an object"),
+    # found by attack round 4: a factor of 0 or NaN gave NaN rotation tables (every token 0), a missing key a KeyError
+    ("rope_parameters", {"rope_type": "linear", "factor": 0, "rope_theta": 1e4}, "'factor' must be a positive"),
+    ("rope_parameters", {"rope_type": "linear", "factor": float("nan"), "rope_theta": 1e4}, "'factor' must be a"),
+    ("rope_parameters", {"rope_type": "llama3", "rope_theta": 1e4}, "llama3 RoPE scaling needs 'factor'"),
+    ("rope_parameters", {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 4.0, "high_freq_factor": 4.0,
+                         "original_max_position_embeddings": 16, "rope_theta": 1e4}, "high_freq_factor >"),
     ("eos_token_id", [1, "x"], "token ids"), ("model_type", {"a": 1}, "unknown architecture"),
     ("num_key_value_heads", 3, "do not divide"),
     ("num_hidden_layers", 2**62, "4611686018427387904 layers, but the checkpoint holds only")])

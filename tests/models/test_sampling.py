@@ -118,6 +118,8 @@ def test_only_the_ids_leave_the_device(device, rng):
 
 
 def test_bad_arguments():
-    for kw in (dict(temperature=-1.0), dict(top_p=0.0), dict(top_p=1.5), dict(top_k=-1)):
+    # a NaN temperature made every probability NaN, and each draw token 0
+    for kw in (dict(temperature=-1.0), dict(temperature=float("nan")), dict(temperature=float("inf")),
+               dict(top_p=0.0), dict(top_p=1.5), dict(top_k=-1)):
         with pytest.raises(ValueError):
             models.Sampler(**kw)

@@ -96,3 +96,35 @@ def test_unsupported_gguf_tokenizer(tmp_path):
     _write(tmp_path / "x.gguf", "rwkv", tok)
     with pytest.raises(models.ModelLoadError, match="rwkv"):
         models.load_tokenizer(tmp_path / "x.gguf")
+
+
+VOCAB = {"tokenizer.ggml.model": "llama", "tokenizer.ggml.tokens": ["<unk>", "<s>", "</s>", "a", "b", "ab", "▁"],
+         "tokenizer.ggml.scores": [0.0] * 7, "tokenizer.ggml.bos_token_id": 1}
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("tokenizer.ggml.unknown_token_id", 99, "unknown_token_id must be a token id"),
+    ("tokenizer.ggml.bos_token_id", -1, "bos_token_id must be a token id"),
+    ("tokenizer.ggml.tokens", [1, 2, 3], "list of strings"), ("tokenizer.ggml.tokens", [], "list of strings"),
+    ("tokenizer.ggml.token_type", [3] * 20, "one integer per token"),
+    ("tokenizer.ggml.scores", [1.0], "one number per token"),
+    ("tokenizer.ggml.merges", ["nospace", 5], "'left right'")])
+def test_hostile_gguf_vocabularies_are_typed_errors(key, value, says):
+    """Found by attack round 4: IndexError ('list index out of range'), TypeError and AttributeError from inside the
+    reader, which `tl generate` does not catch."""
+    fields = dict(VOCAB, **{key: value})
+    if key == "tokenizer.ggml.merges":
+        fields["tokenizer.ggml.model"] = "gpt2"
+    with pytest.raises(models.ModelLoadError, match=says):
+        models.tokenizer.from_gguf_fields(fields, "x.gguf")
+    fields = dict(VOCAB, **{"tokenizer.ggml.model": "gpt2", "tokenizer.ggml.merges": ["q r"]})
+    with pytest.raises(models.ModelLoadError, match="cannot make a tokenizer"):  # the library's bare Exception
+        models.tokenizer.from_gguf_fields(fields, "x.gguf")
+
+
+@pytest.mark.parametrize("text", ["{not json", "", json.dumps({"model": {"type": "Nope"}})])
+def test_a_malformed_tokenizer_json_is_a_typed_error(tmp_path, text):
+    """`tokenizers` raised a bare Exception, which `tl generate` does not catch."""
+    (tmp_path / "tokenizer.json").write_text(text)
+    with pytest.raises(models.ModelLoadError, match="not a readable tokenizer.json"):
+        models.Tokenizer.from_file(tmp_path / "tokenizer.json")

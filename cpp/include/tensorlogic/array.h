@@ -63,18 +63,23 @@ bool checked_mul(int64_t a, int64_t b, int64_t* out);  // false on overflow
 bool checked_add(int64_t a, int64_t b, int64_t* out);
 // The largest allocation any device is asked for: byte offsets are signed 64-bit.
 constexpr int64_t kMaxBytes = INT64_MAX;
+// ArgumentError for an op given a default-constructed (undefined) Array: every op reads its inputs' device first.
+[[noreturn]] void throw_undefined_array();
 Strides contiguous_strides(const Shape& shape);
 std::string shape_str(const Shape& shape);
 
 class Array {
  public:
   Array() = default;
+  // A view of `storage`: ArgumentError unless the storage exists, the dtype is one of Dtype's, there is one
+  // non-negative stride per dimension, the offset is non-negative and every element lies inside the storage's
+  // bytes (so no view, however made, reads or writes outside its memory).
   Array(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset, Dtype dtype);
 
   // Fresh, uninitialised, contiguous array from the device's buffer cache. A negative size raises
   // ArgumentError; a request beyond addressable memory OutOfMemoryError naming it.
   static Array empty(const Shape& shape, Dtype dtype, Device device);
-  // Wraps foreign memory without copying; `owner` keeps it alive.
+  // Wraps foreign memory without copying; `owner` keeps it alive. Null data is refused unless the shape is empty.
   static Array from_memory(void* data, const Shape& shape, const Strides& strides, Dtype dtype, Device device,
                            std::shared_ptr<void> owner);
 
@@ -82,7 +87,10 @@ class Array {
   const Strides& strides() const { return strides_; }
   int64_t offset() const { return offset_; }
   Dtype dtype() const { return dtype_; }
-  Device device() const { return storage_->device(); }
+  Device device() const {
+    if (storage_ == nullptr) throw_undefined_array();
+    return storage_->device();
+  }
   int ndim() const { return static_cast<int>(shape_.size()); }
   int64_t numel() const { return numel_of(shape_); }
   int64_t dim(int axis) const;  // negative axes count from the end
@@ -92,7 +100,10 @@ class Array {
   bool defined() const { return storage_ != nullptr; }
 
   // Address of element [0, ..., 0] (storage base plus offset).
-  void* data() const { return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize()); }
+  void* data() const {
+    if (storage_ == nullptr) throw_undefined_array();
+    return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(itemsize());
+  }
   template <typename T>
   T* data_as() const { return static_cast<T*>(data()); }
   const std::shared_ptr<Storage>& storage() const { return storage_; }

@@ -117,6 +117,10 @@ constexpr int kReduceOpCount = 0
 #define TL_REDUCE TL_COUNT
 #include "tensorlogic/op_table.def"
     ;
+constexpr int kActivationCount = 0
+#define TL_ACTIVATION TL_COUNT
+#include "tensorlogic/op_table.def"
+    ;
 #undef TL_COUNT
 #endif
 

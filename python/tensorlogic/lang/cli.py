@@ -17,6 +17,20 @@ from .program import DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_STEPS, compile
 from .repl import repl
 
 
+def _positive(kind):
+    """An argparse type: a positive number of `kind` (a finite one for floats), else argparse's usage error."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def _parser():
     ap = argparse.ArgumentParser(prog="tl", description="The TensorLogic language: run, check or "
                                  "explore .tl programs.")
@@ -28,11 +42,11 @@ def _parser():
     run.add_argument("--test", action="store_true", help="also run the program's test blocks")
     run.add_argument("--explain", action="store_true",
                      help="print how each relation is stored and each rule's join order, then run")
-    run.add_argument("--max-iterations", type=int, default=None, metavar="N",
+    run.add_argument("--max-iterations", type=_positive(int), default=None, metavar="N",
                      help="iteration limit of fixpoints (default 1000)")
-    run.add_argument("--max-steps", type=int, default=DEFAULT_MAX_STEPS, metavar="N",
+    run.add_argument("--max-steps", type=_positive(int), default=DEFAULT_MAX_STEPS, metavar="N",
                      help=f"step budget shared by loops, calls and fixpoints (default {DEFAULT_MAX_STEPS})")
-    run.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+    run.add_argument("--time-limit", type=_positive(float), default=None, metavar="SECONDS",
                      help="stop the program after this wall-clock time")
     run.add_argument("--import-path", action="append", default=[], metavar="DIR",
                      help="also look for imported files in DIR (repeatable)")

@@ -13,6 +13,7 @@ from pygls.lsp.server import LanguageServer
 
 from .outline import builtin_signature, completions, is_index_variable, local_definition, outline, word_at
 
+MAX_MESSAGE_BYTES = 64 << 20  # one JSON-RPC message (a document of 64 MiB is far beyond any source file)
 SYMBOL_KINDS = {"domain": T.SymbolKind.Enum, "relation": T.SymbolKind.Class, "tensor": T.SymbolKind.Variable,
                 "function": T.SymbolKind.Function, "struct": T.SymbolKind.Struct,
                 "variable": T.SymbolKind.Variable, "constant": T.SymbolKind.EnumMember}
@@ -45,7 +46,9 @@ class TensorLogicServer(LanguageServer):
         self.items = {}     # uri -> the checked items of that version
 
     def refresh(self, uri: str):
-        doc = self.workspace.get_text_document(uri)
+        doc = _open_document(self, uri)
+        if doc is None:  # a change to a document the client did not open: nothing to check
+            return
         result = outline(doc.source, _path(uri))
         if result.problem is None:
             self.symbols[uri], self.items[uri] = result.symbols, result.items
@@ -76,9 +79,16 @@ def did_close(ls: TensorLogicServer, params: T.DidCloseTextDocumentParams):
     ls.items.pop(params.text_document.uri, None)
 
 
+def _open_document(ls, uri):
+    """The open document at uri, or None: pygls's get_text_document reads a URI the client never opened from disk
+    (file:///dev/zero would never return, file:///etc/shadow would be read), so requests answer only for what
+    the client opened."""
+    return ls.workspace.text_documents.get(unquote(uri))
+
+
 def _word(ls, params):
-    doc = ls.workspace.get_text_document(params.text_document.uri)
-    found = word_at(doc.source, params.position.line, params.position.character)
+    doc = _open_document(ls, params.text_document.uri)
+    found = None if doc is None else word_at(doc.source, params.position.line, params.position.character)
     return found[0] if found else None
 
 
@@ -97,8 +107,8 @@ def hover(ls: TensorLogicServer, params: T.HoverParams):
 @server.feature(T.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: TensorLogicServer, params: T.DefinitionParams):
     uri = params.text_document.uri
-    doc = ls.workspace.get_text_document(uri)
-    found = word_at(doc.source, params.position.line, params.position.character)
+    doc = _open_document(ls, uri)
+    found = None if doc is None else word_at(doc.source, params.position.line, params.position.character)
     if found is None:
         return None
     if is_index_variable(ls.items.get(uri, []), params.position.line + 1, found[1] + 1, _path(uri)):
@@ -131,8 +141,27 @@ def document_symbol(ls: TensorLogicServer, params: T.DocumentSymbolParams):
             if s.kind != "constant" and (s.span.file in (None, path))]
 
 
+class _BoundedInput:
+    """stdin for the server: a frame whose Content-Length exceeds MAX_MESSAGE_BYTES reads as the end of input, so
+    the server shuts down cleanly instead of dying in a MemoryError while allocating it (the stream cannot be
+    resynchronised after such a header anyway)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def readline(self):
+        return self.stream.readline(MAX_MESSAGE_BYTES)
+
+    def read(self, n=-1):
+        if n is None or n < 0 or n > MAX_MESSAGE_BYTES:
+            print(f"tl lsp: a message of {n} bytes exceeds the limit of {MAX_MESSAGE_BYTES}; shutting down",
+                  file=sys.stderr)
+            return b""
+        return self.stream.read(n)
+
+
 def main() -> int:
-    server.start_io()
+    server.start_io(stdin=_BoundedInput(sys.stdin.buffer))
     return 0
 
 

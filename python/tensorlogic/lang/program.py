@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
+import os
 import sys
 from collections import namedtuple
 
@@ -176,7 +178,26 @@ def compile(source: str, filename: str = "<string>", max_iterations=DEFAULT_MAX_
     """Parses and checks a program (following its imports) without running it.  `max_steps`
     bounds the loop iterations, calls and fixpoint rounds of a run; `time_limit` (seconds) its
     wall-clock time; `search_path` lists directories `import` also looks in."""
+    _check_arguments(source, filename, max_iterations, max_steps, time_limit, search_path)
     return Program(check(source, filename, search_path), max_iterations, max_steps, time_limit)
+
+
+def _check_arguments(source, filename, max_iterations, max_steps, time_limit, search_path):
+    """TypeError or ValueError naming the argument: a negative max_steps ended the run as a step limit of -1, a NaN
+    time limit was no limit, a string search_path was searched letter by letter, and None as the source raised
+    "argument of type 'NoneType' is not iterable"."""
+    if not isinstance(source, str):
+        raise TypeError(f"compile: the source must be a str, got {type(source).__name__}")
+    if not isinstance(filename, str):
+        raise TypeError(f"compile: filename must be a str, got {type(filename).__name__}")
+    for name, value in (("max_iterations", max_iterations), ("max_steps", max_steps)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"compile: {name} must be a positive int, got {value!r}")
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or
+                                   not time_limit > 0):
+        raise ValueError(f"compile: time_limit must be None or a positive number of seconds, got {time_limit!r}")
+    if isinstance(search_path, (str, bytes)) or any(not isinstance(p, (str, os.PathLike)) for p in search_path):
+        raise TypeError(f"compile: search_path must be a sequence of directory paths, got {search_path!r}")
 
 
 def run(source: str, filename: str = "<string>", test=False, max_iterations=DEFAULT_MAX_ITERATIONS,

@@ -6,14 +6,17 @@ import html
 
 import numpy as np
 
-MAX_ROWS = 50   # rows shown before "... N more"
+MAX_ROWS = 50      # rows shown before "... N more rows"
+MAX_COLUMNS = 50   # a tensor's values shown per row before "... N more columns" (a vector of 10^6 values made a
+                   # table of 10^6 columns: 27 MB of HTML for the notebook to render)
 
 
 class Table:
     """A titled table: `header` (column names, possibly empty) and `rows` (lists of cells)."""
 
-    def __init__(self, title, header, rows, hidden=0):
+    def __init__(self, title, header, rows, hidden=0, hidden_columns=0):
         self.title, self.header, self.rows, self.hidden = title, list(header), rows, hidden
+        self.hidden_columns = hidden_columns
 
     def __repr__(self):
         cells = [self.header] + [[str(c) for c in r] for r in self.rows] if self.header else \
@@ -24,15 +27,15 @@ class Table:
             lines.append("  ".join(c.rjust(w) for c, w in zip(r, widths)).rstrip())
             if k == 0 and self.header:
                 lines.append("  ".join("-" * w for w in widths))
-        if self.hidden:
-            lines.append(f"... {self.hidden} more rows")
+        lines += [f"... {n} more {what}" for n, what in ((self.hidden_columns, "columns"), (self.hidden, "rows")) if n]
         return "\n".join(lines)
 
     def _repr_html_(self):
         head = "".join(f"<th>{html.escape(str(h))}</th>" for h in self.header)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
                        for r in self.rows)
-        more = f"<p>... {self.hidden} more rows</p>" if self.hidden else ""
+        more = "".join(f"<p>... {n} more {what}</p>" for n, what in ((self.hidden_columns, "columns"),
+                                                                       (self.hidden, "rows")) if n)
         return (f"<table><caption>{html.escape(self.title)}</caption>"
                 + (f"<thead><tr>{head}</tr></thead>" if head else "") + f"<tbody>{body}</tbody></table>{more}")
 
@@ -68,13 +71,16 @@ def tensor_table(prog, name) -> Table:
     title = f"tensor {name}: {list(arr.shape)}"
     if arr.ndim == 0:
         return Table(title, [], [[arr.item()]])
+    columns = min(arr.shape[-1], MAX_COLUMNS)
+    more = arr.shape[-1] - columns
     if arr.ndim == 1:
-        return Table(title, [str(j) for j in range(arr.shape[0])], [list(arr)])
+        return Table(title, [str(j) for j in range(columns)], [list(arr[:columns])], hidden_columns=more)
     flat = arr.reshape(-1, arr.shape[-1])
-    lead = list(np.ndindex(*arr.shape[:-1]))
-    header = ["index"] + [str(j) for j in range(arr.shape[-1])]
-    rows = [[", ".join(map(str, lead[r]))] + list(flat[r]) for r in range(min(len(flat), MAX_ROWS))]
-    return Table(title, header, rows, max(0, len(flat) - MAX_ROWS))
+    shown = min(len(flat), MAX_ROWS)
+    lead = np.stack(np.unravel_index(np.arange(shown), arr.shape[:-1]), 1)  # the shown rows' indices only
+    header = ["index"] + [str(j) for j in range(columns)]
+    rows = [[", ".join(map(str, lead[r]))] + list(flat[r, :columns]) for r in range(shown)]
+    return Table(title, header, rows, len(flat) - shown, more)
 
 
 def table(prog, name) -> Table:

@@ -4,6 +4,8 @@ SwiGLU, grouped-query attention) and "gpt2" (learned positions, LayerNorm, GELU,
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .errors import ModelLoadError, UnknownArchitectureError
 
 # model_type of config.json -> family
@@ -107,11 +109,37 @@ _SIZES = ("vocab_size", "hidden_size", "num_layers", "num_heads", "num_kv_heads"
           "max_positions")
 
 
+# The numbers each RoPE scaling reads (rope.py): finite and positive, else the rotation tables hold inf or NaN and
+# every logit is NaN (a factor of 0 generated token 0 forever).
+_ROPE_NUMBERS = {"linear": ("factor",), "llama3": ("factor", "low_freq_factor", "high_freq_factor",
+                                                    "original_max_position_embeddings")}
+
+
+def _checked_rope(c, source):
+    scaling = c.rope_scaling or {}
+    kind = scaling.get("rope_type", "default")
+    for key in _ROPE_NUMBERS.get(kind, ()):
+        if key not in scaling:
+            raise ModelLoadError(f"{source}: {kind} RoPE scaling needs '{key}'")
+        _positive(scaling[key], key, source)
+    if kind == "llama3" and not scaling["high_freq_factor"] > scaling["low_freq_factor"]:
+        raise ModelLoadError(f"{source}: llama3 RoPE scaling needs high_freq_factor > low_freq_factor, got "
+                             f"{scaling['high_freq_factor']!r} and {scaling['low_freq_factor']!r}")
+    if kind == "freq_factors":
+        factors = np.asarray(scaling["factors"], dtype=np.float64).reshape(-1)
+        if factors.size != c.head_dim // 2 or not (np.isfinite(factors) & (factors > 0)).all():
+            raise ModelLoadError(f"{source}: rope_freqs must hold head_dim / 2 = {c.head_dim // 2} finite positive "
+                                 f"divisors, got {factors.size} values")
+
+
 def validated(c, source, tensor_count):
-    """c, once its sizes are positive integers, its heads group evenly, and it has no more layers than the
-    checkpoint has tensors (a config.json or GGUF metadata saying 2^62 layers would else be read as many)."""
+    """c, once its sizes are positive integers, its heads group evenly, its RoPE numbers are finite and positive,
+    and it has no more layers than the checkpoint has tensors (a config.json or GGUF metadata saying 2^62 layers
+    would else be read as many)."""
     for name in _SIZES:
         _count(getattr(c, name), name, source)
+    _positive(c.rope_theta, "rope_theta", source)
+    _checked_rope(c, source)
     if c.num_heads % c.num_kv_heads:
         raise ModelLoadError(f"{source}: {c.num_heads} attention heads do not divide into {c.num_kv_heads} key-value "
                              "heads")

@@ -1,6 +1,7 @@
 """Generation: one prefill of every prompt (left-padded into one batch, each row with its own positions),
 then one decoding step per token into the preallocated KV cache. The sampler chooses each step's tokens on
 the device (sampling.py); only their ids come back, to feed the callback and the stop tokens."""
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -39,6 +40,12 @@ def generate(model, prompts, max_new_tokens=32, sampler=None, stop_tokens=(), ca
     emitting one of stop_tokens. callback(row, token_id) is called for each token as it is produced."""
     if not prompts or any(len(p) == 0 for p in prompts):
         raise ValueError("generate: every prompt needs at least one token")
+    vocab = model.config.vocab_size
+    for row, p in enumerate(prompts):  # a tokenizer larger than the model's vocabulary: an IndexError deep inside
+        for token in p:
+            if isinstance(token, bool) or not isinstance(token, numbers.Integral) or not 0 <= token < vocab:
+                raise ValueError(f"generate: token {token!r} of prompt {row} is not an id of the model's {vocab} "
+                                 "tokens (is the tokenizer the model's own?)")
     if max_new_tokens < 1:
         raise ValueError(f"generate: max_new_tokens must be >= 1, got {max_new_tokens}")
     sampler = sampler or Sampler()

@@ -39,8 +39,8 @@ class Sampler:
     None draws from the stream as it stands."""
 
     def __init__(self, temperature=0.0, top_k=0, top_p=1.0, seed=None):
-        if temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if not 0 <= temperature < float("inf"):  # NaN too: it made every probability NaN and drew token 0
+            raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
         if not 0 < top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {top_p}")
         if top_k < 0:

@@ -29,8 +29,14 @@ class Tokenizer:
 
     @classmethod
     def from_file(cls, path, eos_token_ids=()):
-        """A Tokenizer from a Hugging Face tokenizer.json file (read by the `tokenizers` library)."""
-        return cls(_HFTokenizer.from_file(str(path)), eos_token_ids)
+        """A Tokenizer from a Hugging Face tokenizer.json file (read by the `tokenizers` library); ModelLoadError
+        for a file it cannot read."""
+        try:
+            return cls(_HFTokenizer.from_file(str(path)), eos_token_ids)
+        except OSError:
+            raise
+        except Exception as err:  # noqa: BLE001 (the library raises a bare Exception for a malformed file)
+            raise ModelLoadError(f"{path}: not a readable tokenizer.json ({err})") from None
 
     def encode(self, text, add_special_tokens=True):
         """The token ids of `text`, with the special tokens the tokenizer adds (such as BOS) unless
@@ -66,12 +72,49 @@ def _spm_merges(tokens, scores):
     return [(left, right) for _, _, _, left, right in found]
 
 
-def from_gguf_fields(fields, path):
-    """A Tokenizer from the tokenizer.ggml.* values of a GGUF file (a dict of plain Python values)."""
-    kind = fields.get("tokenizer.ggml.model")
+def _checked_fields(fields, path):
+    """The tokenizer.ggml.* values read below, each of the type and range it is used with: a hostile file's
+    unknown-token id past the vocabulary, integer tokens or a merge that is not a string raised IndexError,
+    TypeError and AttributeError from inside the reader, and `tokenizers` a bare Exception."""
     tokens = fields.get("tokenizer.ggml.tokens")
     if tokens is None:
         raise ModelLoadError(f"{path}: no vocabulary (tokenizer.ggml.tokens)")
+    if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
+        raise ModelLoadError(f"{path}: tokenizer.ggml.tokens must be a non-empty list of strings")
+    n = len(tokens)
+
+    def numbers(key, kind, what):
+        values = fields.get(key)
+        if values is not None and (not isinstance(values, list) or len(values) != n or
+                                   not all(isinstance(v, kind) and not isinstance(v, bool) for v in values)):
+            raise ModelLoadError(f"{path}: {key} must hold one {what} per token ({n})")
+
+    numbers("tokenizer.ggml.token_type", int, "integer")
+    numbers("tokenizer.ggml.scores", (int, float), "number")
+    for key in ("tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id"):
+        value = fields.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n):
+            raise ModelLoadError(f"{path}: {key} must be a token id in [0, {n}), got {value!r}")
+    merges = fields.get("tokenizer.ggml.merges")
+    if merges is not None and (not isinstance(merges, list) or
+                               not all(isinstance(m, str) and len(m.split(" ")) == 2 for m in merges)):
+        raise ModelLoadError(f"{path}: tokenizer.ggml.merges must be a list of strings 'left right'")
+    return tokens
+
+
+def from_gguf_fields(fields, path):
+    """A Tokenizer from the tokenizer.ggml.* values of a GGUF file (a dict of plain Python values)."""
+    tokens = _checked_fields(fields, path)
+    try:
+        return _from_fields(fields, tokens, path)
+    except ModelLoadError:
+        raise
+    except Exception as err:  # noqa: BLE001 (`tokenizers` raises a bare Exception: a merge of an unknown piece)
+        raise ModelLoadError(f"{path}: the vocabulary cannot make a tokenizer ({err})") from None
+
+
+def _from_fields(fields, tokens, path):
+    kind = fields.get("tokenizer.ggml.model")
     types = fields.get("tokenizer.ggml.token_type") or [1] * len(tokens)
     vocab = {t: i for i, t in enumerate(tokens)}
     bos = fields.get("tokenizer.ggml.bos_token_id")

@@ -2,7 +2,7 @@
 gradients): atleast_1d atleast_2d atleast_3d rot90 diag_embed diagflat block_diag cartesian_prod combinations
 vander hsplit vsplit dsplit unravel_index logspace, and the Tensor methods sum_to_size tril_ triu_ fill_diagonal_
 cumsum_ cumprod_ is_complex is_nonzero."""
-import itertools
+import math
 import numbers
 
 import numpy as np
@@ -130,9 +130,51 @@ def combinations(input, r=2, with_replacement=False):
         raise ValueError(f"combinations: r must be a non-negative int, got {r!r}")
     if r == 0:
         return input[:0]
-    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    rows = np.array(list(pick(range(input.shape[0]), int(r))), dtype=np.int64).reshape(-1, int(r))
+    n, r = input.shape[0], int(r)
+    # With replacement, a_0 <= a_1 <= ... from range(n) are c_j = a_j + j, strictly increasing in range(n + r - 1)
+    # (an order-keeping bijection), so one generator serves both.
+    pool = n + r - 1 if with_replacement else n
+    count = math.comb(pool, r)
+    if count * max(r, pool - r + 1) > _MAX_INDEX_ELEMENTS:
+        raise MemoryError(f"combinations: {count} combinations of {r} elements exceed the addressable memory")
+    rows = _subsets(pool, r) if count else np.zeros((0, r), dtype=np.int64)
+    if with_replacement:
+        rows -= np.arange(r, dtype=np.int64)
     return input[Tensor(rows, device=input.device)]
+
+
+# int64 index elements beyond any host's memory (2^48: 2 PiB): a MemoryError naming the op before numpy is asked
+_MAX_INDEX_ELEMENTS = 2**48
+
+
+def _subsets(n, r):
+    """The r-element subsets of range(n) as rows [comb(n, r), r] in lexicographic order (itertools.combinations'),
+    built a column at a time by numpy: a list of itertools' tuples took minutes for 1024 choose 3. Past n / 2 the
+    subsets are the complements of the (n - r)-element ones, so the prefixes built on the way never outnumber the
+    subsets of the larger size."""
+    s = min(r, n - r)
+    lasts, parents = [np.arange(n, dtype=np.int64)], []  # per length k: each prefix's last element, its parent
+    for _ in range(1, s):
+        last = lasts[-1]
+        counts = n - 1 - last  # a prefix ending in v goes on with v + 1, ..., n - 1
+        parent = np.repeat(np.arange(last.size, dtype=np.int64), counts)
+        ends = np.cumsum(counts)
+        lasts.append(np.repeat(last + 1, counts) + np.arange(parent.size, dtype=np.int64) - np.repeat(ends - counts,
+                                                                                                       counts))
+        parents.append(parent)
+    m = lasts[-1].size if s else 1
+    rows = np.empty((m, s), dtype=np.int64)
+    pick = np.arange(m, dtype=np.int64)
+    for j in range(s - 1, -1, -1):
+        rows[:, j] = lasts[j][pick]
+        if j:
+            pick = parents[j - 1][pick]
+    if s == r:
+        return rows
+    kept = np.ones((m, n), dtype=bool)
+    kept[np.arange(m)[:, None], rows] = False
+    rows = np.nonzero(kept)[1].reshape(m, r)
+    return rows[np.lexsort(rows.T[::-1])]
 
 
 def vander(x, N=None, increasing=False):  # noqa: N803 (PyTorch's argument name)
@@ -192,8 +234,23 @@ def dsplit(input, indices_or_sections):
 def unravel_index(indices, shape):
     """The coordinates (one int64 tensor per dim of shape) of flat indices into a tensor of that shape."""
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) for n in shape):
+        raise TypeError(f"unravel_index: expected 'shape' to hold only ints, got {shape}")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"unravel_index: 'shape' cannot have negative values, but got {shape}")
     flat = indices if isinstance(indices, Tensor) else Tensor(np.asarray(indices, np.int64))
-    total = int(np.prod(shape))
+    if flat.is_floating_point():
+        raise TypeError(f"unravel_index: expected 'indices' to be an integer tensor, got {flat.dtype}")
+    total = math.prod(int(n) for n in shape)  # Python's integers: numpy's product wrapped (2^32 x 2^32 gave 0)
+    if total > np.iinfo(np.int64).max:
+        # every int64 index lies in range; negative ones count from the end, which int64 cannot reach
+        flat = flat.cpu().numpy().astype(object) % total
+        coords = []
+        for size in reversed(shape):
+            coords.append(Tensor(np.asarray(flat % size, dtype=np.int64), device=indices.device if isinstance(
+                indices, Tensor) else None))
+            flat = flat // size
+        return tuple(reversed(coords))
     if bool(((flat < -total) | (flat >= total)).any()):
         raise IndexError(f"unravel_index: indices out of range for shape {list(shape)}")
     flat = flat.long() % total if total else flat.long()

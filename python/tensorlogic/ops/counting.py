@@ -113,6 +113,8 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 (torch's names)
         lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
     if lo == hi:  # PyTorch widens an empty range by 1 on each side
         lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # an inf bound put every element in bin 0, a NaN one in none
+        raise ValueError(f"histc: range of [{lo}, {hi}] is not finite")
     if lo > hi:
         raise ValueError(f"histc: max ({max}) must be larger than min ({min})")
     inside = x[(x >= lo) & (x <= hi)]

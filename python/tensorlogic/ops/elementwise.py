@@ -553,6 +553,11 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.ndim} dimension(s).")
     if not isinstance(value, Tensor):
+        if input.dtype.name in ("int32", "int64") and isinstance(value, numbers.Real) and not isinstance(value, bool):
+            # PyTorch refuses a number the integer dtype cannot hold: a NaN became INT64_MIN, 2^40 wrapped in int32
+            if not math.isfinite(value):
+                raise ValueError(f"masked_fill: cannot fill an {input.dtype.name} tensor with {value!r}")
+            check_int_fill(value, input.dtype.name, "masked_fill")
         value = _as_tensor_like(value, input)
     return where(mask, value if value.dtype is input.dtype else value.to(input.dtype), input)
 

@@ -90,9 +90,9 @@ def mode(input, dim=-1, keepdim=False):
     if input.ndim == 0:
         return Mode(input, Tensor(np.zeros((), np.int64), device=input.device))
     x = np.moveaxis(input.detach().cpu().numpy(), dim, -1)
+    if x.shape[-1] == 0:  # before the reshape, whose -1 numpy cannot infer for no elements (its message leaked)
+        raise IndexError(f"mode: expected reduction dim {dim} to have non-zero size")
     rows = x.reshape(-1, x.shape[-1])
-    if rows.shape[1] == 0:
-        raise ValueError(f"mode: dimension {dim} is empty")
     found = np.empty(rows.shape[0], np.int64)
     for r, row in enumerate(rows):
         values, counts = np.unique(row, return_counts=True, equal_nan=False)

@@ -149,6 +149,7 @@ def _terms(rhs):
             continue
         if term:
             out.add(node)
+        sum_below = term and _is_sum(node)  # once per node: per child it made a chain of n terms cost n^2
         for child in N.iter_children(node):
             if isinstance(node, N.Index) or (isinstance(node, N.Call) and node.kind == "relation"):
                 stack.append((child, False, True))
@@ -157,7 +158,7 @@ def _terms(rhs):
             elif isinstance(node, N.KwArg):
                 stack.append((child, True, False))
             else:
-                stack.append((child, term and _is_sum(node), False))
+                stack.append((child, sum_below, False))
     return out
 
 
