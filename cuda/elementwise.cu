@@ -182,11 +182,13 @@ namespace {
 // dx = f(grad, x) over contiguous [rows, n] (n a multiple of 8), with dx's column sums as rounded in the same pass:
 // block (32, kActLanes) holds 256 columns of one split of the rows (column_sums.cuh). On an H100 at [8192, 3072],
 // GELU's backward and then the column sums took 79 us, this 64 us; 16 lanes and two blocks per SM were the best.
+// dx is always a fresh array (activation_backward_column_sums), so the operands are __restrict__: the unrolled
+// rows' loads may then be issued ahead of the previous row's store.
 constexpr int kActLanes = 16, kActBlocksPerSm = 2;
 template <typename F>
 __global__ void __launch_bounds__(32 * kActLanes)
-    activation_columns(F f, const __half* grad, const __half* x, int64_t rows, int64_t n, int64_t seg, __half* dx,
-                       float* partial, __half* sums) {
+    activation_columns(F f, const __half* __restrict__ grad, const __half* __restrict__ x, int64_t rows, int64_t n,
+                       int64_t seg, __half* __restrict__ dx, float* partial, int* tickets, __half* sums) {
   const int64_t groups = n / 8, g0 = blockIdx.x * int64_t{32}, g = g0 + threadIdx.x, s = blockIdx.y;
   const int64_t begin = s * seg, end = min(rows, begin + seg);
   float acc[8] = {};
@@ -204,7 +206,7 @@ __global__ void __launch_bounds__(32 * kActLanes)
       *reinterpret_cast<Half8*>(dx + at) = out;
     }
   }
-  store_column_sums<kActLanes>(acc, g0, groups, s, partial, sums, 1.0f);
+  store_column_sums<kActLanes>(acc, g0, groups, s, gridDim.y, partial, tickets, sums, 1.0f);
 }
 
 template <typename T>
@@ -225,10 +227,11 @@ bool CudaBackend::activation_backward_columns(BinaryOp op, const Array& grad, co
   std::unique_ptr<Scratch> partial;
   if (splits > 1) partial = std::make_unique<Scratch>(sizeof(float) * n * splits);
   float* ws = partial ? partial->as<float>() : nullptr;
+  int* tickets = ws ? column_tickets(col_blocks) : nullptr;
   auto launch = [&](auto f) {
     activation_columns<<<dim3(static_cast<unsigned>(col_blocks), static_cast<unsigned>(splits)), dim3(32, kActLanes),
                          0, stream()>>>(f, grad.data_as<__half>(), x.data_as<__half>(), rows, n, seg,
-                                        dx.data_as<__half>(), ws, sums.data_as<__half>());
+                                        dx.data_as<__half>(), ws, tickets, sums.data_as<__half>());
     check_launch("activation backward kernel");
   };
   switch (op) {
@@ -238,7 +241,7 @@ bool CudaBackend::activation_backward_columns(BinaryOp op, const Array& grad, co
     case BinaryOp::tanh_backward: launch(BinaryF16<BinaryOp::tanh_backward>{}); break;
     default: return false;
   }
-  if (ws) merge_column_partials(ws, n, splits, sums.data_as<__half>(), 1.0f);
+  if (ws && !tickets) merge_column_partials(ws, n, splits, sums.data_as<__half>(), 1.0f);
   return true;
 }
 

@@ -1,8 +1,10 @@
 // Reductions over the middle axis of contiguous [outer, n, inner] data, accumulated in f32. Rows
 // (inner == 1) are read by whole blocks with 16-byte loads; columns by one thread per 8 outputs with 16-byte
 // loads when inner allows (sums and means with float states alone: sum_cols_vec), else one thread per output.
-// Long axes are split over several blocks whose partial states a second kernel merges.
+// Long axes are split over several blocks whose partial states a second kernel merges (column sums: the last
+// block of each column, column_sums.cuh).
 #include <cmath>
+#include <mutex>
 
 #include "column_sums.cuh"
 #include "common.cuh"
@@ -283,7 +285,7 @@ __global__ void __launch_bounds__(kColThreads * kColLanes)
 constexpr int kSumLanes = 8, kSumBlocksPerSm = 4;
 __global__ void __launch_bounds__(32 * kSumLanes)
     sum_cols_vec(const __half* in, int64_t outer, int64_t n, int64_t inner, int64_t seg, float* partial,
-                 __half* out, float divisor) {
+                 int* tickets, __half* out, float divisor) {
   const int64_t groups = inner / 8;
   const int64_t g0 = blockIdx.x * int64_t{32};  // the block's first 8-column group over outer * groups
   const int64_t g = g0 + threadIdx.x;
@@ -300,7 +302,7 @@ __global__ void __launch_bounds__(32 * kSumLanes)
     }
   }
   // ((o * groups + group) * 8 + j == o * inner + column: the outputs in order)
-  store_column_sums<kSumLanes>(acc, g0, outer * groups, s, partial, out, divisor);
+  store_column_sums<kSumLanes>(acc, g0, outer * groups, s, gridDim.y, partial, tickets, out, divisor);
 }
 
 // Block (32 outputs, 8 split lanes): each output's `splits` partial sums, lane by lane then the lanes in order.
@@ -324,10 +326,11 @@ void sum_columns(const __half* src, int64_t outer, int64_t n, int64_t inner, flo
   std::unique_ptr<Scratch> partial;
   if (splits > 1) partial = std::make_unique<Scratch>(sizeof(float) * outputs * splits);
   float* ws = partial ? partial->as<float>() : nullptr;
+  int* tickets = ws ? column_tickets(col_blocks) : nullptr;
   sum_cols_vec<<<dim3(static_cast<unsigned>(col_blocks), static_cast<unsigned>(splits)), dim3(32, kSumLanes), 0,
-                 stream()>>>(src, outer, n, inner, seg, ws, out, divisor);
+                 stream()>>>(src, outer, n, inner, seg, ws, tickets, out, divisor);
   check_launch("reduce kernel");
-  if (ws) merge_column_partials(ws, outputs, splits, out, divisor);
+  if (ws && !tickets) merge_column_partials(ws, outputs, splits, out, divisor);
 }
 
 // One warp per output merges its `splits` partial states in order.
@@ -403,6 +406,22 @@ void run(const Reducer<Op>& r, const Array& in, int64_t outer, int64_t n, int64_
 }
 
 }  // namespace
+
+int* column_tickets(int64_t col_blocks) {
+  constexpr int64_t kTickets = 4096;  // column blocks of 256 columns: up to ~1 M columns
+  static std::once_flag once[kMaxDevices];
+  static int* tickets[kMaxDevices] = {};
+  if (col_blocks > kTickets) return nullptr;
+  const int index = current_device();
+  if (capturing() && tickets[index] == nullptr) return nullptr;  // (a racing first use elsewhere only costs a merge)
+  std::call_once(once[index], [index] {
+    int* made = nullptr;
+    check(cudaMalloc(&made, sizeof(int) * kTickets), "cudaMalloc (column-sum tickets)");
+    check(cudaMemset(made, 0, sizeof(int) * kTickets), "cudaMemset (column-sum tickets)");
+    tickets[index] = made;
+  });
+  return tickets[index];
+}
 
 void merge_column_partials(const float* partial, int64_t outputs, int64_t splits, __half* out, float divisor) {
   sum_partials<<<static_cast<unsigned>((outputs + 31) / 32), dim3(32, 8), 0, stream()>>>(partial, outputs, splits, out,

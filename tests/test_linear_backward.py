@@ -184,6 +184,7 @@ def test_cuda_fused_path_runs_no_reduction_kernel(rng, monkeypatch):
     ours = lambda names: [k for k in names if "tensorlogic" in k]  # noqa: E731
     assert ours(composed), f"the profiler saw none of our kernels: {composed}"
     assert not ours(fused), f"the fused path launched {ours(fused)}"
-    assert len(fused) < len(composed), (fused, composed)
+    launches = lambda names: [k for k in names if not k.startswith("Memset")]  # noqa: E731 (cuBLASLt's zeroing)
+    assert len(launches(fused)) < len(launches(composed)), (fused, composed)
     monkeypatch.delenv("TL_CUDA_BGRAD")
     assert ours(kernels(lambda: _core.linear_weight_bias_grad(g._a, x._a)))
