@@ -3,17 +3,21 @@
 // transposed views map onto cuBLASLt's transpose flags without copies. Bias, residual (as C with
 // beta = 1) and relu/gelu_tanh run in cuBLASLt's fused epilogue; other forms go through an f32 result
 // and the epilogue kernel of gemm_epilogue.cu. A linear layer's weight gradient also gives its bias
-// gradient in the epilogue (BGRADB: linear_weight_bias_grad below).
+// gradient in the epilogue (BGRADB: linear_weight_bias_grad below). With TL_CUDA_GEMM_TUNE=1 each problem
+// shape's algorithm is chosen by timing (Gemm::tune) instead of taken from the heuristic.
 #include <cublasLt.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "cuda_backend.h"
 #include "gemm_epilogue.h"
@@ -80,13 +84,38 @@ struct Plan {
   size_t workspace = 0;
   float waves = 0;  // the heuristic's wavesCount: how fully the algorithm occupies the GPU (1 = one full wave)
   bool found = false;
+  bool settled = true;  // false while TL_CUDA_GEMM_TUNE=1 still has the algorithms to time (Gemm::tune)
 };
+
+// TL_CUDA_GEMM_TUNE=1: time the heuristic's first kTuneCandidates algorithms of each problem shape at its first
+// run and keep the fastest, as PyTorch's TunableOp does (also off by default). The heuristic does not time
+// anything, and on GPT-2's weight-gradient shapes its first choice is not always the fastest. Costs a host
+// wait and ~100 products per new shape; a process's bits then depend on its timings (another algorithm can
+// sum in another order), so it stays opt-in. Read once per shape, when its plan is built.
+constexpr int kTuneCandidates = 16;
+constexpr int kTuneRuns = 5;
+
+// =verbose also writes each shape's timings to stderr (what benchmarks/results notes quote).
+enum class Tuning { off, on, verbose };
+
+Tuning tuning_wanted() {
+  const char* v = std::getenv("TL_CUDA_GEMM_TUNE");
+  if (v != nullptr && std::strcmp(v, "1") == 0) return Tuning::on;
+  if (v != nullptr && std::strcmp(v, "verbose") == 0) return Tuning::verbose;
+  return Tuning::off;
+}
 
 class Gemm {
  public:
+  // Made at a GPU's first product, which may come inside a CUDA graph's capture: the workspace's allocation is
+  // allowed there in relaxed capture mode (it is no stream work).
   Gemm() {
     check_lt(cublasLtCreate(&handle_), "cublasLtCreate");
-    check(cudaMalloc(&workspace_, kWorkspaceBytes), "cudaMalloc (cuBLASLt workspace)");
+    cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+    cudaThreadExchangeStreamCaptureMode(&mode);
+    const cudaError_t made = cudaMalloc(&workspace_, kWorkspaceBytes);
+    cudaThreadExchangeStreamCaptureMode(&mode);
+    check(made, "cudaMalloc (cuBLASLt workspace)");
   }
 
   // D = epilogue(op(A) op(B) + beta C + bias); returns false when cuBLASLt offers no algorithm. `bias` is the
@@ -94,8 +123,9 @@ class Gemm {
   bool run(const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type, void* d, const void* c,
            const void* bias, cublasLtEpilogue_t epilogue) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const Plan& plan = plan_for(a, b, batch, d_type, d, c, bias, epilogue);
+    Plan& plan = plan_for(a, b, batch, d_type, d, c, bias, epilogue);
     if (!plan.found) return false;
+    if (!plan.settled && !capturing()) tune(plan, a, b, batch, d_type, c, bias);  // a capture may not wait
     if (bias) {
       check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
                "cublasLtMatmulDescSetAttribute (bias)");
@@ -171,23 +201,94 @@ class Gemm {
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_b, sizeof(align_b));
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c, sizeof(align_c));
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_d, sizeof(align_d));
-    cublasLtMatmulHeuristicResult_t result{};
+    const bool tune = tuning_wanted() != Tuning::off;
+    std::vector<cublasLtMatmulHeuristicResult_t> results(tune ? kTuneCandidates : 1);
     int count = 0;
-    const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(handle_, plan.desc, plan.a, plan.b, plan.c, plan.d,
-                                                                 pref, 1, &result, &count);
+    const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(
+        handle_, plan.desc, plan.a, plan.b, plan.c, plan.d, pref, static_cast<int>(results.size()), results.data(),
+        &count);
     cublasLtMatmulPreferenceDestroy(pref);
     if (status == CUBLAS_STATUS_SUCCESS && count > 0) {
-      plan.algo = result.algo;
-      plan.workspace = result.workspaceSize;
-      plan.waves = result.wavesCount;
+      take(plan, results[0]);
       plan.found = true;
+      results.resize(static_cast<size_t>(count));
+      if (tune && count > 1) {
+        candidates_[&plan] = std::move(results);
+        plan.settled = false;
+      }
     }
+  }
+
+  static cublasLtEpilogue_t epilogue_of(const Plan& plan) {
+    cublasLtEpilogue_t e = CUBLASLT_EPILOGUE_DEFAULT;
+    size_t written = 0;
+    cublasLtMatmulDescGetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &e, sizeof(e), &written);
+    return e;
+  }
+
+  static void take(Plan& plan, const cublasLtMatmulHeuristicResult_t& result) {
+    plan.algo = result.algo;
+    plan.workspace = result.workspaceSize;
+    plan.waves = result.wavesCount;
+  }
+
+  // Times each candidate algorithm on the call's own operands, into a scratch result (so that an accumulation
+  // into C is not repeated and D is written only by the real run after), and keeps the fastest; the heuristic's
+  // first stays unless another is at least 3% faster (timing noise must not swap near-equal algorithms). A bias
+  // gradient (BGRAD epilogues) is written by every run alike and overwritten by the real one.
+  void tune(Plan& plan, const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type,
+            const void* c, const void* bias) {
+    const std::vector<cublasLtMatmulHeuristicResult_t> results = std::move(candidates_[&plan]);
+    candidates_.erase(&plan);
+    plan.settled = true;
+    if (bias) {
+      check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
+               "cublasLtMatmulDescSetAttribute (bias)");
+    }
+    const uint64_t m = a.op == CUBLAS_OP_N ? a.rows : a.cols;
+    const uint64_t n = b.op == CUBLAS_OP_N ? b.cols : b.rows;
+    const size_t item = d_type == CUDA_R_32F ? 4 : 2;
+    Scratch out(item * m * n * static_cast<size_t>(std::max<int64_t>(batch, 1)));
+    const float alpha = 1.0f, beta = c ? 1.0f : 0.0f;
+    auto product = [&](const cublasLtMatmulHeuristicResult_t& r) {
+      return cublasLtMatmul(handle_, plan.desc, &alpha, a.ptr, plan.a, b.ptr, plan.b, &beta, c ? c : out.as<void>(),
+                            plan.c, out.as<void>(), plan.d, &r.algo, workspace_, r.workspaceSize, stream());
+    };
+    cudaEvent_t start_event = nullptr, stop_event = nullptr;
+    check(cudaEventCreate(&start_event), "cudaEventCreate");
+    const std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> start(start_event, cudaEventDestroy);
+    check(cudaEventCreate(&stop_event), "cudaEventCreate");
+    const std::unique_ptr<CUevent_st, decltype(&cudaEventDestroy)> stop(stop_event, cudaEventDestroy);
+    float best_ms = INFINITY, first_ms = NAN;  // the best so far (the heuristic's first, once timed)
+    size_t best = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (product(results[i]) != CUBLAS_STATUS_SUCCESS) continue;  // warm-up; an algorithm that refuses is skipped
+      check(cudaEventRecord(start.get(), stream()), "cudaEventRecord");
+      for (int r = 0; r < kTuneRuns; ++r) product(results[i]);
+      check(cudaEventRecord(stop.get(), stream()), "cudaEventRecord");
+      check(cudaEventSynchronize(stop.get()), "cudaEventSynchronize");
+      float ms = 0.0f;
+      check(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
+      if (i == 0 || ms < 0.97f * best_ms) {
+        best_ms = ms;
+        best = i;
+      }
+      if (i == 0) first_ms = ms;
+    }
+    if (tuning_wanted() == Tuning::verbose) {
+      std::fprintf(stderr, "gemm tune m=%llu n=%llu k=%llu batch=%lld epilogue=%d: heuristic's first %.4f ms, chosen #%zu of %zu %.4f ms\n",
+                   static_cast<unsigned long long>(m), static_cast<unsigned long long>(n),
+                   static_cast<unsigned long long>(a.op == CUBLAS_OP_N ? a.cols : a.rows), static_cast<long long>(batch),
+                   static_cast<int>(epilogue_of(plan)), first_ms / kTuneRuns, best, results.size(), best_ms / kTuneRuns);
+    }
+    take(plan, results[best]);
   }
 
   cublasLtHandle_t handle_ = nullptr;
   void* workspace_ = nullptr;
   std::mutex mutex_;
-  std::unordered_map<Key, Plan, KeyHash> plans_;
+  std::unordered_map<Key, Plan, KeyHash> plans_;  // a Plan's address is stable (node-based map)
+  std::unordered_map<const Plan*, std::vector<cublasLtMatmulHeuristicResult_t>> candidates_;  // plans to tune
 };
 
 // One per GPU (the workspace is device memory; plans are chosen for that GPU), made on first use.
