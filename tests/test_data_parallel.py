@@ -35,9 +35,11 @@ def _net(lib):
 def test_without_devices_it_is_the_module(rng):
     model = _net(tl)
     wrapped = tl.nn.DataParallel(model, device_ids=[])
-    theirs = torch.nn.DataParallel(_net(torch), device_ids=[])
-    assert wrapped.module is model and wrapped.device_ids == [] == theirs.device_ids
-    assert list(wrapped.state_dict()) == list(theirs.state_dict())
+    assert wrapped.module is model and wrapped.device_ids == []
+    if not torch.cuda.is_available():  # (PyTorch's DataParallel takes device_ids=[] only where it sees no GPU)
+        theirs = torch.nn.DataParallel(_net(torch), device_ids=[])
+        assert theirs.device_ids == [] and list(wrapped.state_dict()) == list(theirs.state_dict())
+    assert list(wrapped.state_dict()) == ["module." + k for k in model.state_dict()]
     x = tl.tensor(f16_randn(rng, (3, 6)), device="cpu")
     np.testing.assert_array_equal(host(wrapped(x).logits), host(model(x).logits))
     if tl.cuda.device_count() == 0:

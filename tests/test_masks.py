@@ -76,8 +76,13 @@ def test_masked_scatter_and_masked_fill_errors(device, rng):
     mask[0] = True
     for lib, dev in ((torch, "cpu"), (tl, device)):
         t, m = lib.tensor(x, device=dev), lib.tensor(mask, device=dev)
-        with pytest.raises(RuntimeError, match="Number of elements of source"):
-            t.masked_scatter(m, lib.zeros(3, dtype=lib.float16, device=dev))
+        if dev == "cpu":
+            with pytest.raises(RuntimeError, match="Number of elements of source"):
+                t.masked_scatter(m, lib.zeros(3, dtype=lib.float16, device=dev))
+        else:  # counting the mask would make the host wait: the gather's range error comes at the next read
+            with pytest.raises(IndexError, match="out of bounds"):
+                t.masked_scatter(m, lib.zeros(3, dtype=lib.float16, device=dev))
+                tl.cuda.synchronize()
         with pytest.raises(RuntimeError, match="Number of elements of source"):
             t.masked_scatter(m, lib.zeros(0, dtype=lib.float16, device=dev))
         with pytest.raises(RuntimeError, match="same dtype"):
