@@ -358,30 +358,26 @@ class _HostArray:
         return array if self.device == "cpu" else _core.to_device(array, self.device)
 
 
-def _host_copies(value):
-    """value with each native array inside it (dicts, lists, tuples) as a _HostArray."""
-    if isinstance(value, _core.Array):
-        return _HostArray(value)
+def _walked(value, leaf):
+    """value with leaf(x) in place of each x that is not a dict, list or tuple inside it (a defaultdict keeps its
+    default_factory; every container is a new one, so the original is left as it was)."""
     if isinstance(value, dict):
         out = type(value)(value.default_factory) if isinstance(value, defaultdict) else {}
-        out.update((k, _host_copies(v)) for k, v in value.items())
+        out.update((k, _walked(v, leaf)) for k, v in value.items())
         return out
     if isinstance(value, (list, tuple)):
-        return type(value)(_host_copies(v) for v in value)
-    return value
+        return type(value)(_walked(v, leaf) for v in value)
+    return leaf(value)
+
+
+def _host_copies(value):
+    """value with each native array inside it (dicts, lists, tuples) as a _HostArray."""
+    return _walked(value, lambda v: _HostArray(v) if isinstance(v, _core.Array) else v)
 
 
 def _native_again(value):
     """_host_copies undone."""
-    if isinstance(value, _HostArray):
-        return value.native()
-    if isinstance(value, dict):
-        out = type(value)(value.default_factory) if isinstance(value, defaultdict) else {}
-        out.update((k, _native_again(v)) for k, v in value.items())
-        return out
-    if isinstance(value, (list, tuple)):
-        return type(value)(_native_again(v) for v in value)
-    return value
+    return _walked(value, lambda v: v.native() if isinstance(v, _HostArray) else v)
 
 
 def _checked_layout(state_dict):
