@@ -142,8 +142,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     if onesided is None:
         onesided = fft_size != n_fft
     if onesided and fft_size != n_fft // 2 + 1:
-        raise _fail(op, f"expected the frequency dimension (3rd to the last) of the input tensor to match n_fft / 2 + 1 "
-                        f"when onesided=True, but got {fft_size}")
+        raise _fail(op, "expected the frequency dimension (3rd to the last) of the input tensor to match "
+                        f"n_fft / 2 + 1 when onesided=True, but got {fft_size}")
     if not onesided and fft_size != n_fft:
         raise _fail(op, f"expected the frequency dimension (3rd to the last) of the input tensor to match n_fft when "
                         f"onesided=False, but got {fft_size}")
