@@ -1,6 +1,6 @@
 """tl.func against torch.func (float64 on the same f16 inputs): the differentiation transforms with their pytree
-layouts and nesting, vmap's semantics (looping), functional_call and stack_module_state; a MAML-style meta-gradient
-and a model ensemble; errors in PyTorch's words."""
+layouts and nesting, vmap's semantics (looping), functional_call (and nn.utils.stateless's deprecated form) and
+stack_module_state; a MAML-style meta-gradient and a model ensemble; errors in PyTorch's words."""
 import re
 from collections import OrderedDict, defaultdict, namedtuple
 
@@ -159,6 +159,43 @@ def test_functional_call_swaps_without_copy_and_restores(device, rng):
     w = tl.eye(2, device=device)
     out = tl.func.functional_call(tied, {"0.weight": w}, (tl.ones(1, 2, device=device),))
     np.testing.assert_array_equal(out.numpy(), [[1.0, 1.0]])  # both layers took the identity
+
+
+def _counting(lib):
+    """A module that reassigns a buffer in forward (a running count), as torch.nn.utils.stateless's docs show."""
+    class Counting(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(3, 2)
+            self.register_buffer("count", lib.zeros(()))
+
+        def forward(self, x, shift=0.0):
+            self.count = self.count + 1
+            return self.lin(x) * self.count + shift
+
+    return Counting()
+
+
+def test_functional_call_hands_back_reassigned_buffers_and_the_deprecated_form(device, rng):
+    """A buffer the module reassigns during the call comes back in the caller's dict (not in a merged list of dicts),
+    as PyTorch's; torch.nn.utils.stateless.functional_call is the same call with PyTorch's FutureWarning, kwargs
+    passed through, gradients reaching the given tensors."""
+    (w, b, x), (tw, tb, tx) = _pair(rng, device, (2, 3), (2,), (4, 3))
+    ours, theirs = _counting(tl).to(device), _counting(torch).double()
+    results = []
+    for lib, module, weight, bias, inp in ((tl, ours, w, b, x), (torch, theirs, tw, tb, tx)):
+        one, zero = (lib.full((), v).to(inp) for v in (1.0, 0.0))  # (.to(tensor): its dtype and device)
+        given = {"lin.weight": weight.requires_grad_(), "lin.bias": bias, "count": one}
+        with pytest.warns(FutureWarning, match="torch.func.functional_call"):
+            out = lib.nn.utils.stateless.functional_call(module, given, inp, {"shift": 0.5})
+        out.sum().backward()
+        merged = ({"lin.weight": weight, "lin.bias": bias}, {"count": zero})
+        lib.func.functional_call(module, merged, (inp,))
+        results.append((out, weight.grad, given["count"], merged[1]["count"], module.count))
+    _close(*results, what="output, gradient and the counts")
+    assert [float(c) for c in results[0][2:]] == [2.0, 0.0, 0.0]
+    with pytest.raises(TypeError, match="dict"), pytest.warns(FutureWarning):
+        tl.nn.utils.stateless.functional_call(ours, [{"count": one}], x)
 
 
 def test_pytree_round_trip_and_prefixes():

@@ -189,3 +189,79 @@ def test_moving_the_state_to_its_device_keeps_it_exact(name, device, rng):
     changed = state[key].mul_(0)  # changed after it was read: assigning it stores its values
     state[key] = changed
     assert not np.any(np.asarray(opt.state_dict()["state"][0][key]))
+
+
+
+def _least_squares(lib, x, y, to):
+    """closure_of(opt, params): LBFGS's closure fitting x @ weight + bias to y (f16 data, `to` makes lib's tensors)."""
+    def closure_of(opt, params):
+        def closure():
+            opt.zero_grad()
+            loss = ((to(x) @ params[0] + params[1] - to(y)) ** 2).mean()
+            loss.backward()
+            return loss
+        return closure
+    return closure_of
+
+
+def _host_values(value):
+    """A state_dict entry as numpy (a list's items one by one, None kept), for exact comparisons."""
+    return [None if v is None else np.asarray(v) for v in value] if isinstance(value, list) else np.asarray(value)
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_state_reads_as_torch_and_round_trips(line_search_fn, device, rng, tmp_path):
+    """LBFGS's state is torch.optim.LBFGS's: one entry (the first parameter's) with its keys, its vectors and their
+    lists as tensors on the parameter's device (f16 copies; it held float32 numpy arrays), its counts and numbers as
+    numbers; state_dict() has torch's keys (and our rounding residual), goes through tl.save and tl.load, and the
+    optimizer loaded from it, its state moved to its device by the resume idiom, goes on exactly as the original;
+    torch's state_dict loads too."""
+    x, y = f16_randn(rng, (8, 3)), f16_randn(rng, (8, 2))
+    options = dict(lr=0.5, max_iter=4, line_search_fn=line_search_fn)
+    params, opt, tparams, topt = _pair(rng, device, tl.optim.LBFGS, torch.optim.LBFGS, options, shapes=((3, 2), (2,)))
+    ours = _least_squares(tl, x, y, lambda a: tl.tensor(a, device=device))
+    theirs = _least_squares(torch, x, y, lambda a: torch.from_numpy(a.astype(np.float32)))
+    for _ in range(2):
+        opt.step(ours(opt, params))
+        topt.step(theirs(topt, tparams))
+    assert len(opt.state) == len(topt.state) == 1
+    mine, want = opt.state[params[0]], topt.state[tparams[0]]
+    assert set(mine) == set(want), (sorted(mine), sorted(want))
+    for key, value in want.items():
+        got = mine[key]
+        if isinstance(value, list):
+            assert isinstance(got, list) and [v is None for v in got] == [v is None for v in value], key
+        for g, v in zip(got, value) if isinstance(value, list) else [(got, value)]:
+            if isinstance(v, torch.Tensor):
+                assert isinstance(g, tl.Tensor) and g.device == params[0].device and g.shape == v.shape, key
+            elif v is not None:  # (None: an unused item of the scratch list 'al', as in torch's)
+                assert isinstance(g, (int, float)) and isinstance(v, (int, float)), key
+    saved, tsaved = opt.state_dict(), topt.state_dict()
+    for key in ("d", "H_diag"):  # the copies: the exact float32 values state_dict() gives, rounded to f16
+        assert_close_f16(mine[key], saved["state"][0][key], rtol=0, atol=0)
+    assert_close_f16(mine["old_dirs"][-1], saved["state"][0]["old_dirs"][-1], rtol=0, atol=0)
+    assert set(saved["state"]) == set(tsaved["state"]) == {0}
+    assert set(saved["state"][0]) - {"compensation"} == set(tsaved["state"][0])
+    assert saved["param_groups"] == tsaved["param_groups"]
+
+    tl.save(saved, tmp_path / "lbfgs.safetensors")
+    twins = [tl.tensor(p.detach().cpu().numpy(), device=device, requires_grad=True) for p in params]
+    other = tl.optim.LBFGS(twins, **options)
+    other.load_state_dict(tl.load(tmp_path / "lbfgs.safetensors"))
+    state = other.state[twins[0]]
+    for key, value in state.items():
+        if isinstance(value, tl.Tensor):
+            state[key] = value.to(device)
+        elif isinstance(value, list):
+            state[key] = [v if v is None else v.to(device) for v in value]
+    opt.step(ours(opt, params))
+    other.step(ours(other, twins))
+    for p, q in zip(params, twins):
+        np.testing.assert_array_equal(host(q), host(p))
+    for key, value in opt.state_dict()["state"][0].items():
+        np.testing.assert_equal(_host_values(other.state_dict()["state"][0][key]), _host_values(value), key)
+
+    from_torch = tl.optim.LBFGS(twins, **options)
+    from_torch.load_state_dict(tsaved)
+    assert set(from_torch.state[twins[0]]) == set(want)
+    assert_close_f16(from_torch.state[twins[0]]["old_stps"][0], want["old_stps"][0].numpy(), rtol=0, atol=0)

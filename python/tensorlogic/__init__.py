@@ -49,6 +49,7 @@ from .ops.products import *  # noqa: F401,F403  (tensordot, inner, vdot, kron, c
 from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, index_fill, take, argwhere, isin)
 from .ops.foreach import *  # noqa: F401,F403  (torch._foreach_add_, _foreach_lerp_, ... over lists of tensors)
 from .ops import windows  # noqa: F401  (Tensor.unfold)
+from .ops import host_apply  # noqa: F401  (Tensor.apply_)
 from .window_functions import *  # noqa: F401,F403  (hann_window, hamming_window, blackman_window, ...)
 from .ops.sampling import binomial, normal, poisson
 from .ops.arrange import *  # noqa: F401,F403  (atleast_1d, rot90, diag_embed, block_diag, cartesian_prod, ...)
@@ -73,6 +74,7 @@ from .ops.incomplete_gamma import igamma, igammac  # noqa: E402  (torch.special.
 # that also take complex data, replacing the real-only ones imported above
 from .complex_tensors import *  # noqa: E402,F401,F403
 from . import fft, random, special, testing  # noqa: E402  (torch.fft, torch.random, torch.special, torch.testing)
+from .spectral import istft, stft  # noqa: E402  (torch.stft, torch.istft and their Tensor methods)
 from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402

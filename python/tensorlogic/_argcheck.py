@@ -62,7 +62,7 @@ _KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER
                   (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
                   (_ALLOC_SIZE, "size"), (_STR, "str"))
 # Ops that run user code (hooks) or have errors of their own: not wrapped.
-_NOT_GUARDED = {"backward", "register_hook", "save", "load"}
+_NOT_GUARDED = {"backward", "register_hook", "save", "load", "apply_"}
 
 
 def _kind(op, param):

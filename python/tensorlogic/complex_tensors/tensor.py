@@ -20,11 +20,11 @@ from ..ops.shape import broadcast_tensors, stack
 from ..ops.special import atan2, hypot
 from ..tensor import Tensor, _shape_args
 
-# What a ComplexTensor has, for the message of a Tensor method it lacks.
+# What a ComplexTensor has, for the message of a Tensor method it lacks (stft and istft are attached by spectral.py).
 _SUPPORTED = ("shape size dim ndim numel dtype device requires_grad grad grad_fn is_leaf real imag abs angle conj "
               "conj_physical resolve_conj resolve_neg is_complex is_floating_point is_conj + - * / == != neg add sub "
               "mul div reciprocal indexing reshape view permute transpose unsqueeze squeeze flatten expand sum mean "
-              "clone detach contiguous to cpu cuda requires_grad_ retain_grad backward numpy tolist item")
+              "clone detach contiguous to cpu cuda requires_grad_ retain_grad backward numpy tolist item stft istft")
 
 
 def _dim(d, ndim, name):

@@ -1,8 +1,9 @@
 """Spatial transformers (torch.nn.functional's affine_grid and grid_sample), 2-d and 3-d, composed of public ops
 so both have their gradients: affine_grid is one matmul of the base grid by theta; grid_sample turns each grid
 point into its neighbours' flat positions and weights per spatial dim (PyTorch's unnormalisation and padding
-rules) and sums the gathered corners: 2 per dim for (tri)linear interpolation, 1 for nearest. The input's gradient
-is the gathers' (a scatter_add), the grid's flows through the weights (and the reflections)."""
+rules) and sums the gathered corners: 2 per dim for (tri)linear interpolation, 1 for nearest, 4 for bicubic (2-d
+only, as PyTorch's). The input's gradient is the gathers' (a scatter_add), the grid's flows through the weights (and
+the reflections)."""
 import itertools
 
 import numpy as np
@@ -13,7 +14,8 @@ from ..ops.elementwise import where
 from ..ops.fused import affine
 from ..tensor import Tensor
 
-_MODES = ("bilinear", "nearest")
+_MODES = ("bilinear", "nearest", "bicubic")
+_CUBIC_A = -0.75  # the cubic convolution's constant in PyTorch's bicubic grid_sample and interpolate
 _PADDING = ("zeros", "border", "reflection")
 
 
@@ -96,10 +98,38 @@ def _neighbours(coord, size, mode, padding_mode, align_corners):
             (low.long() + 1, frac, (low >= -1) & (low <= size - 2))]
 
 
+def _cubic_weights(t):
+    """The cubic-convolution weights of the pixels floor - 1 .. floor + 2 at the fraction t (PyTorch's, A = -0.75),
+    factored so that none is a difference of nearly equal terms in f16 (the middle two vanish at t = 1 and 0)."""
+    u = 1.0 - t
+    return [_CUBIC_A * t * u * u, u * (1.0 + t - (_CUBIC_A + 2) * t * t), t * (1.0 + u - (_CUBIC_A + 2) * u * u),
+            _CUBIC_A * t * t * u]
+
+
+def _cubic_neighbours(coord, size, padding_mode, align_corners):
+    """[(position, weight, inside)] of the 4 pixels a grid coordinate reads along one dim for bicubic sampling. As in
+    PyTorch, the coordinate itself is not padded: each of the 4 integer positions is (clipped or reflected into the
+    input, or outside and read as 0), so the weights are those of the unpadded fraction. That fraction is one fused
+    multiply-add of the coordinate rounded once (see _neighbours); the grid's gradient flows through it."""
+    scale, shift = _unnormalize(size, align_corners)
+    low = affine(coord.detach(), scale, shift).floor()
+    frac = affine(coord, scale, shift - low)
+    taps = []
+    for k, weight in zip((-1, 0, 1, 2), _cubic_weights(frac)):
+        position = low + k
+        if padding_mode == "reflection":
+            twice_low, twice_high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+            position = _reflect(position, twice_low, twice_high)[0]
+        if padding_mode != "zeros":
+            position = position.clamp(0.0, float(size - 1))
+        taps.append((position.long(), weight, (position >= 0) & (position <= size - 1)))
+    return taps
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Samples input [N, C, H, W] (or [N, C, D, H, W]) at grid [N, H_out, W_out, 2] (or [N, D_out, H_out, W_out, 3]):
-    each grid point (x, y[, z]) in [-1, 1] reads input by bilinear (trilinear) interpolation or the nearest pixel,
-    with padding_mode zeros, border or reflection for points outside."""
+    each grid point (x, y[, z]) in [-1, 1] reads input by bilinear (trilinear) interpolation, the nearest pixel or
+    (2-d only) bicubic interpolation, with padding_mode zeros, border or reflection for points outside."""
     if not isinstance(input, Tensor) or not isinstance(grid, Tensor):
         raise TypeError("grid_sample(): input and grid must be Tensors")
     if mode not in _MODES:
@@ -110,13 +140,17 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if spatial not in (2, 3) or grid.ndim != input.ndim or grid.shape[0] != input.shape[0] or grid.shape[-1] != spatial:
         raise ShapeMismatchError(f"grid_sample: expected input [N, C, H, W] with grid [N, H_out, W_out, 2] (or 5-d with "
                                  f"3 coordinates), got input {list(input.shape)} and grid {list(grid.shape)}")
+    if mode == "bicubic" and spatial != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     n, c = input.shape[:2]
     sizes = list(input.shape[2:])  # [D,] H, W
     out_shape = list(grid.shape[1:-1])
     points = grid.reshape(n, 1, -1, spatial)
     per_dim = []  # slowest spatial dim first; the grid's coordinates are in the reverse order (x is W)
     for d, size in enumerate(sizes):
-        per_dim.append(_neighbours(points[..., spatial - 1 - d], size, mode, padding_mode, bool(align_corners)))
+        coord = points[..., spatial - 1 - d]
+        per_dim.append(_cubic_neighbours(coord, size, padding_mode, bool(align_corners)) if mode == "bicubic" else
+                       _neighbours(coord, size, mode, padding_mode, bool(align_corners)))
     strides = [int(np.prod(sizes[d + 1:])) for d in range(spatial)]
     flat = input.reshape(n, c, -1)
     out = None

@@ -227,24 +227,25 @@ class Module:
 
     def get_parameter(self, target):
         """The parameter at the dotted path `target` ("2.0.weight"), as PyTorch's."""
-        path, _, name = target.rpartition(".")
-        module = self.get_submodule(path)
-        if not hasattr(module, name):
-            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
-        param = getattr(module, name)
-        if not isinstance(param, Parameter):
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return param
+        return self._get_member(target, "parameter")
 
     def get_buffer(self, target):
         """The buffer at the dotted path `target` ("bn.running_mean"), as PyTorch's."""
+        return self._get_member(target, "buffer")
+
+    def _get_member(self, target, kind):
+        """get_parameter's and get_buffer's lookup: the attribute at the dotted path `target`, which must be of
+        `kind` ("parameter" or "buffer"); PyTorch's AttributeErrors otherwise."""
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         if not hasattr(module, name):
             raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
-        if name not in module._buffers:
+        value = getattr(module, name)
+        if kind == "parameter" and not isinstance(value, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        if kind == "buffer" and name not in module._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
-        return module._buffers[name]
+        return value
 
     # ---- traversal ---------------------------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):

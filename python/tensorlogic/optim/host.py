@@ -1,4 +1,4 @@
-"""HostOptimizer: the base of the optimizers that have no fused native kernel (Adagrad, Adadelta). Their
+"""HostOptimizer: the base of the optimizers that have no fused native kernel (Adagrad, Adadelta, ..., LBFGS). Their
 update runs in float32 on the host with torch.optim's formulas; the state (PyTorch's names) holds float32
 numpy arrays, so squared gradients of 1e-4 (1e-8) and eps=1e-10 are not lost to f16 (optimizer.state[p], a
 HostState, reads them as tensors, as torch.optim's are; state_dict() gives the arrays). Each parameter keeps
@@ -45,16 +45,21 @@ class HostOptimizer(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            st = self.state[p]
-            if not isinstance(st, HostState):  # a first update (or a state the user replaced by a dict)
-                st = self.state[p] = self._wrapped_state(p, st)
-            raw = st.raw
+            raw = self._host_state(p).raw
             weight = host_f32(p) + raw.get("compensation", 0.0)
             grad = host_f32(p.grad) * np.float32(self._grad_scale)
             if group.get("maximize", False):
                 grad = -grad
             raw["step"] = raw.get("step", 0) + 1
             raw["compensation"] = write_f16(p, self._update(group, raw, weight, grad))
+
+    def _host_state(self, p):
+        """state[p] as a HostState: made at p's first update over what its dict holds (entries a user put there, or a
+        whole dict that replaced the state)."""
+        st = self.state[p]
+        if not isinstance(st, HostState):
+            st = self.state[p] = self._wrapped_state(p, st)
+        return st
 
     def _wrapped_state(self, p, entries):
         return HostState(p, {name: self._state_form(name, p) for name in self._state_names(p)}, entries)

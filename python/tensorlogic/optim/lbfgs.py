@@ -2,21 +2,30 @@
 history_size steps, PyTorch's stopping rules and first-step scaling). The search direction and history are
 float32 numpy vectors on the host (a flat view of every parameter); each step is written back into the f16
 parameters with the rounding residual carried to the next step (see host.py). line_search_fn is None (a
-fixed step of lr) or "strong_wolfe" (line_search.py)."""
+fixed step of lr) or "strong_wolfe" (line_search.py).
+
+The state is torch.optim.LBFGS's: one entry, state[first parameter], with its keys ('func_evals', 'n_iter', 'd',
+'t', 'old_dirs', 'old_stps', 'ro', 'H_diag', 'prev_flat_grad', 'prev_loss', 'al'). It is a HostState, so its vectors
+and their lists read as tensors, as PyTorch's are (f16 copies of the float32 values the update keeps); the flat
+rounding residual of every parameter ('compensation') is kept beside them, unlisted, and saved by state_dict()."""
 import math
 
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
-from .host import host_f32, write_f16
+from .host import HostOptimizer, host_f32, write_f16
+from .host_state import HostState
 from .line_search import strong_wolfe
-from .optimizer import Optimizer
+
+# The entries that are tensors (or lists of tensors) in torch.optim.LBFGS's state: those state[p] reads as tensors.
+_TENSOR_ENTRIES = ("d", "prev_flat_grad", "old_dirs", "old_stps", "ro", "al", "H_diag")
 
 
-class LBFGS(Optimizer):
+class LBFGS(HostOptimizer):
     """L-BFGS with torch.optim.LBFGS's arguments, defaults and iteration; step(closure) needs a closure that
-    recomputes the loss and its gradients. One parameter group; only line_search_fn=None (a fixed step); the history
-    is float32 on the host."""
+    recomputes the loss and its gradients. One parameter group; the history is float32 on the host."""
+
+    _unscales_in_step = False  # its gradients come from closures: a GradScaler unscales them first (unscale_)
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         if line_search_fn not in (None, "strong_wolfe"):
@@ -31,53 +40,49 @@ class LBFGS(Optimizer):
 
     def _state_form(self, name, p):
         n = sum(q.numel() for q in self._params)  # the history's vectors are flat views of every parameter
-        if name == "compensation":
-            return tuple(p.shape)
         if name in ("func_evals", "n_iter"):
             return "count"
-        if name in ("d", "prev_flat_grad", "old_dirs", "old_stps"):
+        if name in ("d", "prev_flat_grad", "compensation"):
             return (n,)
-        return () if name in ("t", "H_diag", "prev_loss", "ro") else None  # (torch's 'al' is scratch, unused here)
+        if name in ("old_dirs", "old_stps"):
+            return [(n,)]
+        if name in ("ro", "al"):
+            return [()]
+        return () if name in ("t", "H_diag", "prev_loss") else None
+
+    def _wrapped_state(self, p, entries):
+        return HostState(p, {name: self._state_form(name, p) for name in _TENSOR_ENTRIES}, entries)
 
     def _flat_grad(self):
         return np.concatenate([np.zeros(p.numel(), np.float32) if p.grad is None else host_f32(p.grad).reshape(-1)
                                for p in self._params])
 
-    def _add(self, step, direction):
-        """params += step * direction (float32), each parameter keeping its rounding residual."""
-        offset = 0
-        for p in self._params:
-            n = p.numel()
-            st = self.state[p]
-            new = host_f32(p) + st.get("compensation", 0.0) + step * direction[offset:offset + n].reshape(p.shape)
-            st["compensation"] = write_f16(p, new)
-            offset += n
-
-    def _flat_params(self):
+    def _flat_params(self, raw):
         """The parameters as float32 with their carried rounding residuals: the values the steps move."""
-        return np.concatenate([(host_f32(p) + self.state[p].get("compensation", 0.0)).reshape(-1)
-                               for p in self._params])
+        flat = np.concatenate([host_f32(p).reshape(-1) for p in self._params])
+        return flat + raw["compensation"] if "compensation" in raw else flat
 
-    def _set(self, flat):
-        """Writes float32 values into the f16 parameters, each keeping its rounding residual."""
-        offset = 0
+    def _set(self, raw, flat):
+        """Writes float32 values into the f16 parameters, keeping their rounding residuals."""
+        offset, residuals = 0, []
         for p in self._params:
             n = p.numel()
-            self.state[p]["compensation"] = write_f16(p, flat[offset:offset + n].reshape(p.shape))
+            residuals.append(write_f16(p, flat[offset:offset + n].reshape(p.shape)).reshape(-1))
             offset += n
+        raw["compensation"] = np.concatenate(residuals).astype(np.float32)
 
-    def _line_search(self, closure, loss, flat_grad, t, d, gtd):
+    def _line_search(self, raw, closure, loss, flat_grad, t, d, gtd):
         """strong_wolfe from the current parameters along d; leaves them at the step it accepts."""
-        start = self._flat_params()
+        start = self._flat_params(raw)
 
         def evaluate(step):
-            self._set(start + np.float32(step) * d)
+            self._set(raw, start + np.float32(step) * d)
             with enable_grad():
                 value = float(closure())
             return value, self._flat_grad()
 
         loss, flat_grad, t, evals = strong_wolfe(evaluate, t, d, loss, flat_grad, gtd, resolution=_resolution(loss))
-        self._set(start + np.float32(t) * d)
+        self._set(raw, start + np.float32(t) * d)
         return loss, flat_grad, t, evals
 
     def step(self, closure):
@@ -88,7 +93,7 @@ class LBFGS(Optimizer):
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size = group["history_size"]
-        state = self.state[self._params[0]]
+        state = self._host_state(self._params[0]).raw  # (float32 arrays and numbers; state[p] reads them as tensors)
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
@@ -119,7 +124,9 @@ class LBFGS(Optimizer):
                         old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
                     old_dirs.append(y), old_stps.append(s), ro.append(1.0 / ys)
                     h_diag = ys / float(y @ y)
-                al = [0.0] * len(old_dirs)
+                if "al" not in state:  # (scratch, kept in the state as PyTorch keeps it)
+                    state["al"] = [None] * history_size
+                al = state["al"]
                 q = -flat_grad
                 for i in range(len(old_dirs) - 1, -1, -1):
                     al[i] = float(old_stps[i] @ q) * ro[i]
@@ -138,10 +145,10 @@ class LBFGS(Optimizer):
             evals = 0
             opt_cond = False
             if group["line_search_fn"] is not None:
-                loss, flat_grad, t, evals = self._line_search(closure, loss, flat_grad, t, d, gtd)
+                loss, flat_grad, t, evals = self._line_search(state, closure, loss, flat_grad, t, d, gtd)
                 opt_cond = np.abs(flat_grad).max() <= tolerance_grad
             else:
-                self._add(t, d)
+                self._set(state, self._flat_params(state) + np.float32(t) * d)
                 if n_iter != max_iter:
                     with enable_grad():
                         loss = float(closure())

@@ -171,8 +171,8 @@ class Optimizer:
 
     def _state_form(self, name, p):
         """What state entry `name` of parameter p holds, which load_state_dict converts it to and checks it against
-        (optimizers without a native kind): "count" (an int), the shape of an array (() a number; the shape of each
-        element of a list), or None: taken as given."""
+        (optimizers without a native kind): "count" (an int), the shape of an array (() a number), [shape] for a list of
+        such arrays, or None: taken as given."""
         return None
 
     def _slot_names(self, group):
@@ -358,30 +358,26 @@ class _HostArray:
         return array if self.device == "cpu" else _core.to_device(array, self.device)
 
 
-def _host_copies(value):
-    """value with each native array inside it (dicts, lists, tuples) as a _HostArray."""
-    if isinstance(value, _core.Array):
-        return _HostArray(value)
+def _walked(value, leaf):
+    """value with leaf(x) in place of each x that is not a dict, list or tuple inside it (a defaultdict keeps its
+    default_factory; every container is a new one, so the original is left as it was)."""
     if isinstance(value, dict):
         out = type(value)(value.default_factory) if isinstance(value, defaultdict) else {}
-        out.update((k, _host_copies(v)) for k, v in value.items())
+        out.update((k, _walked(v, leaf)) for k, v in value.items())
         return out
     if isinstance(value, (list, tuple)):
-        return type(value)(_host_copies(v) for v in value)
-    return value
+        return type(value)(_walked(v, leaf) for v in value)
+    return leaf(value)
+
+
+def _host_copies(value):
+    """value with each native array inside it (dicts, lists, tuples) as a _HostArray."""
+    return _walked(value, lambda v: _HostArray(v) if isinstance(v, _core.Array) else v)
 
 
 def _native_again(value):
     """_host_copies undone."""
-    if isinstance(value, _HostArray):
-        return value.native()
-    if isinstance(value, dict):
-        out = type(value)(value.default_factory) if isinstance(value, defaultdict) else {}
-        out.update((k, _native_again(v)) for k, v in value.items())
-        return out
-    if isinstance(value, (list, tuple)):
-        return type(value)(_native_again(v) for v in value)
-    return value
+    return _walked(value, lambda v: v.native() if isinstance(v, _HostArray) else v)
 
 
 def _checked_layout(state_dict):
@@ -417,12 +413,15 @@ def _step_count(value, key, name="step"):
 def _host_entry(name, value, key, form):
     """A state entry of an optimizer without a native kind (host.py, LBFGS), in the form its update computes with
     (`form`, from _state_form): a count an int, and an array (torch.optim's state holds its arrays and its scalars,
-    such as NAdam's mu_product, as tensors) float32, or a float when 0-d, of the shape `form` gives (each element's,
-    in a list); with form None, other values are taken as given (copied), as PyTorch takes them."""
+    such as NAdam's mu_product, as tensors) float32, or a float when 0-d, of the shape `form` gives; a list of them
+    (None items kept, as in LBFGS's 'al') where form is [shape]; with form None, other values are taken as given
+    (copied), as PyTorch takes them."""
     if name == "step" or form == "count":
         return _step_count(value, key, name)
-    if isinstance(value, (list, tuple)) and form is not None:
-        return [_host_entry(name, v, key, form) for v in value]
+    if isinstance(form, list):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"load_state_dict: '{name}' of parameter {key} must be a list, got {type(value).__name__}")
+        return [None if v is None else _host_entry(name, v, key, form[0]) for v in value]
     if not (isinstance(value, np.ndarray) or hasattr(value, "__array__")):
         if form is None:
             return _copied(value)
@@ -437,8 +436,9 @@ def _host_entry(name, value, key, form):
     if form is not None and values.shape != form:
         raise ValueError(f"load_state_dict: '{name}' of parameter {key} has shape {values.shape}, "
                          f"{'a number' if form == () else f'the optimizer keeps shape {form}'} for it")
-    values = values.astype(np.float32)
-    return float(values) if values.ndim == 0 else values
+    if values.ndim == 0:  # a number: kept as saved (our state_dict's numbers are doubles: LBFGS's ro and H_diag)
+        return float(values)
+    return values.astype(np.float32)
 
 
 def _copied(value):

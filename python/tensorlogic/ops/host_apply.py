@@ -1,0 +1,58 @@
+"""Tensor.apply_(callable): a Python function applied to each element of a CPU tensor, in place, as PyTorch's.
+
+It calls Python once per element, so like PyTorch's it is for small tensors and host-side bookkeeping (relabelling
+classes through a dict, say), and only on the CPU: a GPU tensor is PyTorch's TypeError. The function is given each
+element as a Python number (float, int or bool, by the dtype) in row-major order and must return a real number
+(a 0-d tensor counts), which is stored as the tensor's dtype: rounded to f16 (a finite value beyond +-65504 is a
+PrecisionOverflowError, SPEC's rule for data becoming f16, where PyTorch's float16 stores inf), truncated toward
+zero for an integer dtype (beyond its range: PyTorch's RuntimeError), nonzero for bool."""
+import math
+import numbers
+
+import numpy as np
+
+from .._convert import numpy_to_array
+from ..tensor import Tensor, _wrap, tensor_method
+from .elementwise import copy_
+
+
+def _real(value):
+    """A returned value as a Python int or float (PyTorch's TypeError for anything that is not a real number)."""
+    if isinstance(value, Tensor):
+        value = value.item()  # (PyTorch's error for a tensor of more than one element)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"must be real number, not {type(value).__name__}")
+
+
+def _integer(value, dtype):
+    """value truncated toward zero, within dtype's range (PyTorch's two errors: a Python int is read as an int64
+    first)."""
+    if isinstance(value, int) and not -2**63 <= value < 2**63:
+        raise ValueError("Overflow when unpacking long long")
+    limits = np.iinfo(dtype.numpy)
+    whole = value if isinstance(value, int) else (math.trunc(value) if math.isfinite(value) else None)
+    if whole is None or not limits.min <= whole <= limits.max:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+    return whole
+
+
+@tensor_method()
+def apply_(self, callable):  # noqa: A002 (PyTorch's parameter name)
+    """Replaces each element by callable(element) (see the module's docstring); CPU tensors only; returns self."""
+    if self.requires_grad:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
+    if not self.is_cpu:
+        raise TypeError("apply_ is only implemented on CPU tensors")
+    dtype = self.dtype
+    results = [_real(callable(v)) for v in self.reshape(-1).tolist()]
+    if dtype.name == "bool":
+        values = np.array([bool(r) for r in results], dtype=np.bool_)
+    elif dtype.name == "float16":
+        values = np.array(results, dtype=np.float64)
+    else:
+        values = np.array([_integer(r, dtype) for r in results], dtype=dtype.numpy)
+    copy_(self, _wrap(numpy_to_array(values.reshape(tuple(self.shape)), dtype, "cpu", False)))
+    return self
