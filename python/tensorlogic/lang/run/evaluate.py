@@ -11,6 +11,7 @@ from ..check import catalog
 from ..check.contraction import REDUCTIONS, var_names
 from ..check.indices import SizeEnv, shift_ceilings, shift_hint, snippet
 from ..engine import tl
+from ..errors import first_line
 from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
@@ -542,9 +543,9 @@ class Evaluator:
         except ZeroDivisionError:
             raise self.error("division by zero", span) from None
         except (ValueError, RuntimeError, OverflowError) as err:
-            raise self.error(f"'{op}' cannot combine these values: {_short(err)}", span) from None
+            raise self.error(f"'{op}' cannot combine these values: {first_line(err)}", span) from None
         except TypeError as err:
-            why = f": {_short(err)}" if is_tensor(a) or is_tensor(b) else ""
+            why = f": {first_line(err)}" if is_tensor(a) or is_tensor(b) else ""
             raise self.error(f"'{op}' cannot combine {kind(a)} and {kind(b)}{why}", span) from None
 
     def labelled_binop(self, op, a, b, span):
@@ -668,10 +669,6 @@ def _index_py(v, key):
     for k in key:
         v = v[k]
     return v
-
-
-def _short(err):
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
 def _is_position(key, domain) -> bool:
