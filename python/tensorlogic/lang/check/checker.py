@@ -181,6 +181,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.const_occurrences = []     # (position key, constant node, key) in source order
         self.named_sizes = {}
         self.in_definition = False
+        self.in_function = False        # resolving a function's body: its index variables are its own
         self.index_names = frozenset()   # index variables of the assignment being resolved
         self.loops = 0                  # loops around the statement being resolved
         self.plans = {}                 # right side's owner (Assign, Rule, Query, expression) -> Plan

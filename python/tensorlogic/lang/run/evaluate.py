@@ -133,7 +133,9 @@ class Evaluator:
         for root in roots:
             for n in N.walk(root):
                 if isinstance(n, N.Name) and n.role == "var" and n.id != "_" and fr.env.size(n.id) is None:
-                    raise self.error(f"cannot infer the size of index '{n.id}'", n.span)
+                    hint = f" (the program's variable '{n.id}' binds no index of an equation or a function: " \
+                        f"pass its value to the function)" if n.id in self.model.global_vars else ""
+                    raise self.error(f"cannot infer the size of index '{n.id}'{hint}", n.span)
 
     def largest_range(self, expr, u, n, fr):
         """The largest range [0, s) of `u` whose accesses all fall inside [0, n); when even u = 0
