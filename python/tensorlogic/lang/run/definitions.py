@@ -117,9 +117,9 @@ class Definitions:
         if name in self.model.relations and self.logic.storage(comp)[0] == "sparse":
             return self.logic.dense(name)
         snap = self.snapshot(comp)
-        hit = self.cache.get(name)
-        if hit is not None and hit[1] == snap and self._fits(name, hit[0]):
-            return hit[0]
+        hit = self.cached(name, snap)
+        if hit is not None:
+            return hit
         self.read_inputs(comp)
         if name in self.model.relations and self.logic.storage(comp)[0] == "sparse":
             return self.logic.dense(name)  # its domains grew past what a dense table holds
@@ -128,14 +128,22 @@ class Definitions:
             self.cache[m] = (v, snap)
         return values[name]
 
+    def cached(self, name, snap=None):
+        """The value of definition `name` computed already, while still current (the leaves it
+        reads unchanged, its domains' sizes too); else None."""
+        hit = self.cache.get(name)
+        if hit is None or hit[1] != (self.snapshot(self.component[name]) if snap is None else snap):
+            return None
+        return hit[0] if self._fits(name, hit[0]) else None
+
     def evaluate_unread(self):
         """Evaluates, in dependency order, every rule and equation that nothing has read, so that
         its errors (shapes and values known only when it runs, the engine's refusals) are reported,
         located, as a read one's are."""
         for comp in self.model.order:
             for name in comp:
-                if name in self.cache or name in self.logic.results:
-                    continue
+                if name in self.cache or name in self.logic.results or name in self.logic.demanded:
+                    continue        # (a relation a query derived the asked part of: demand.py)
                 if name in self.model.relations and self.model.relations[name].rules:
                     self.logic.rows(name) if self.relation_is_sparse(name) else self.derived(name)
                 elif name in self.model.tensors and self.model.tensors[name].derived:
