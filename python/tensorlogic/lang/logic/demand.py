@@ -86,7 +86,7 @@ class Demand:
         self.rules = []             # rewritten rules
         self.origin = {}            # id(rewritten rule) -> the program's rule (errors, domains)
         self.seeds = {}             # magic relation -> rows the query's constants ask for
-        self.facts = {}             # "P facts" -> P's facts as a table
+        self.tables = {}            # "P facts" -> P's facts; the relations read whole -> their tuples
         self.adorned_relations = set()
         self._pending = []
         self._exact = {}
@@ -202,7 +202,7 @@ class Demand:
         facts = self.logic.facts(name)
         if len(facts):
             table = f"{name} facts"
-            self.domains[table], self.facts[table] = list(rel.domains), facts
+            self.domains[table], self.tables[table] = list(rel.domains), facts
             args = [("var", f"_#fact{k}") for k in range(rel.arity)]
             guard = Atom(_magic(adorned), [a for a, c in zip(args, pattern) if c == "b"], False, rel.span)
             self._add(Rule(adorned, args, None, [guard, Atom(table, args, False, rel.span)], rel.span),
@@ -220,12 +220,17 @@ class Demand:
         asked for), the others as the engine knows them."""
         if delta or name in self.derived:
             return 0
-        return len(self.facts[name]) if name in self.facts else self.logic.size(name, False)
+        return len(self.tables[name]) if name in self.tables else self.logic.size(name, False)
 
     def table(self, name, tables):
+        """A relation's tuples: the rewrite's from `tables`, P's facts, or a relation read whole
+        (fetched once: a dense one's tuples are unravelled at each `rows`, and the runner keeps
+        its sorted indexes for a table it has seen)."""
         if name in tables:
             return tables[name]
-        return self.facts[name] if name in self.facts else self.logic.rows(name)
+        if name not in self.tables:
+            self.tables[name] = self.logic.rows(name)
+        return self.tables[name]
 
     def evaluate(self):
         """{relation of the rewrite: its tuples} at the fixpoint; None past the iteration limit.
