@@ -23,6 +23,7 @@ from .overlaps import warn_added_equations
 from .resolve import Resolver, target_name
 from .strata import Graph, Stratifier
 from .structs import SCALAR_TYPES, StructChecker
+from .value_shapes import ValueShapes
 
 # Element types of tensors: every float is f16 (the seed's float32 included), integers are int32.
 DTYPES = {"float16": "float16", "f16": "float16", "half": "float16", "float32": "float16",
@@ -219,6 +220,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         graph, order = self.stratify()
         check_rules(self, graph, order)
         StaticShapes(self, order).check_all()
+        ValueShapes(self).check_all(items)
         warn_added_equations(self)
         for learn in self.learns:
             self.check_learn(learn)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ..check.indices import snippet
+from ..check.indices import snippet, type_mismatch
 from ..engine import tl
 from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, first_line
 from ..syntax import nodes as N
@@ -92,9 +92,7 @@ class Statements:
                         self.model.domains[d.value].size != s:
                     ok = False
         if not ok:
-            dims = ", ".join("?" if d.kind == "any" else str(d.value) for d in spec.dims)
-            raise self.error(f"{what} has shape {list(value.shape)} but {spec.dtype}[{dims}] is "
-                             f"declared", span)
+            raise self.error(type_mismatch(what, value.shape, spec), span)
 
     # ---- statements -----------------------------------------------------------------------------
     def exec_top(self, item):
