@@ -455,6 +455,8 @@ class Logic:
                 return rows
         if not any(self.is_sparse(a.name) for a in atoms) and not meets:
             return None
+        for a in atoms:     # (first: computing one may grow a domain, where the plan encodes constants)
+            self.rows(a.name)
         try:
             bound_order(low)
             plan = Plan(low, lambda n: self.model.relations[n].domains, self.size)
