@@ -5,8 +5,9 @@ recursion, stratified negation with variables quantified inside it, negation of 
 defines, comparisons, integer arithmetic in heads, bodies and atom arguments, aggregates with
 grouping (several rules each), recursive min and max)
 run by TensorLogic (relations stored sparse, and as the engine chooses, which is dense where it
-can; the tuple engine's arrays in numpy and in engine tensors) and by clingo (the unique stable
-model of a stratified program), compared relation by relation.  Unstratified and unsafe programs
+can; the tuple engine's arrays in numpy and in engine tensors; the queries that bind a constant also
+asked of a fresh program before anything ran, where they are answered on demand) and by clingo (the
+unique stable model of a stratified program), compared relation by relation.  Unstratified and unsafe programs
 must fail with the language's located TensorLogicTypeError instead.
 
 Run as a script it fuzzes one batch, prints every mismatch with its program (the reproducer) and
@@ -523,26 +524,38 @@ def queries(rng, prog, want):
     return out
 
 
-def tensorlogic_answers(fuzzed, text, asked, storage, tensors):
+def tensorlogic_answers(fuzzed, text, asked, storage, tensors, first=False):
     """The rows TensorLogic gives each query, every relation stored `storage` ("sparse", or None:
-    the engine's choice), the tuple engine's arrays engine tensors or numpy."""
+    the engine's choice), the tuple engine's arrays engine tensors or numpy.  `first`: each query
+    asked of a program that computed nothing yet (where one that binds an argument derives only
+    what it asks for, lang/logic/demand.py) instead of after the run."""
     arrays.TENSORS_ON_CPU = tensors
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FixpointLimitWarning)
-        warnings.simplefilter("ignore", UndefinedRelationWarning)
+
+    def compiled():
         prog = lang.compile(text, "fuzz.tl", max_steps=20_000, time_limit=20.0)
         for p in fuzzed.preds if storage else ():
             prog.storage(tl_name(p), storage)
         for name in sorted(fuzzed.loaded):
             prog.add_facts(tl_name(next(p for p in fuzzed.preds if p.name == name)),
                            [tuple(t[1] for t in row) for row in fuzzed.facts[name]])
-        prog.run()
+        return prog
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FixpointLimitWarning)
+        warnings.simplefilter("ignore", UndefinedRelationWarning)
+        prog = None if first else compiled().run()
         out = []
         for query, names, _ in asked:
-            got = prog.query(query)
+            got = (prog or compiled()).query(query)
             out.append(({()} if got else set()) if not names else
                        {tuple(row[v] for v in names) for row in got})
     return out
+
+
+def binds(query, names):
+    """Whether a query writes a constant where its atoms' variables would be (a bound argument)."""
+    written = [a.strip() for a in query.replace(")", "(").split("(")[1::2] for a in a.split(",") if a.strip()]
+    return any(a not in names and a != "_" for a in written)
 
 
 def check(prog, rng):
@@ -562,12 +575,15 @@ def check(prog, rng):
         return f"expected a located error '{words}', got an answer"
     asked = queries(rng, prog, clingo_model(clingo_program(prog)))
     problems = []
-    for storage, tensors in ((None, False), ("sparse", True)):
-        got = tensorlogic_answers(prog, text, asked, storage, tensors)
-        for (query, _, want), rows in zip(asked, got):
+    bound = [q for q in asked if binds(q[0], q[1])]
+    for storage, tensors, first in ((None, False, False), ("sparse", True, False), (None, False, True)):
+        these = bound if first else asked
+        got = tensorlogic_answers(prog, text, these, storage, tensors, first)
+        for (query, _, want), rows in zip(these, got):
             if rows != want:
-                problems.append(f"{query} ({storage or 'engine choice'}, {'tensors' if tensors else 'numpy'}): "
-                                f"extra {sorted(rows - want, key=repr)}, missing {sorted(want - rows, key=repr)}")
+                problems.append(f"{query} ({storage or 'engine choice'}, {'tensors' if tensors else 'numpy'}"
+                                f"{', asked first' if first else ''}): extra {sorted(rows - want, key=repr)}, "
+                                f"missing {sorted(want - rows, key=repr)}")
     return "\n".join(problems) or None
 
 

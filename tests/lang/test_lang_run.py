@@ -1,5 +1,6 @@
 """Running programs: Datalog on tensors, equations, statements, the Program API."""
 import random
+import re
 
 import numpy as np
 import pytest
@@ -315,6 +316,37 @@ def test_an_equations_indices_are_its_own_where_a_loop_binds_the_same_names(caps
     assert capsys.readouterr().out == "x = b, y = a\nx = b, y = c\n5\n"
 
 
+def test_functions_are_hygienic_the_programs_variables_bind_none_of_their_indices(capsys):
+    """A top-level `for i` (or `let i`) made `i` a global variable, and inside a function the `i` of
+    `S[i] = M[i, j]` read its value: each call summed another row, or failed before the loop ran.
+    A function's index variables are its own; only its parameters and locals stand for values."""
+    a = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.float64)
+    src = ("tensor A: float16[2, 3] = [[1, 2, 3], [4, 5, 6]]\n"
+           "fn rowsum(M: float16[2, 3]) -> float16[2] {\n    S[i] = M[i, j]\n    S\n}\n"
+           "fn total(M: float16[2, 3]) {\n    let t = M[i, j] * 1.0\n    sum(t)\n}\n"
+           "fn scaled(M: float16[2, 3]) -> float16[2, 3] {\n    S[i, j] = M[i, j] * i\n    S\n}\n"
+           "fn pick(M: float16[2, 3], i) { M[i, 0] }\n"
+           "print(rowsum(A))\n"
+           "for i in range(2) {\n    print(rowsum(A))\n}\n"
+           "for j in range(3) {\n    print(total(A))\n}\n"
+           "let i = 1\nprint(scaled(A))\nprint(pick(A, i))\n")
+    run(src)
+    out = capsys.readouterr().out.splitlines()
+    printed = [[float(v) for v in re.findall(r"-?\d+(?:\.\d*)?", line)] for line in out]
+    assert printed[:6] == [a.sum(axis=1).tolist()] * 3 + [[a.sum()]] * 3, out
+    assert printed[6] + printed[7] == (a * np.arange(2)[:, None]).ravel().tolist(), out
+    # (a parameter named like the program's variable is the function's own: it binds the index)
+    assert printed[8] == [a[1, 0]], out
+    # A query in a function: `x` is its own variable, whatever `let x` the program ran before.
+    run("Edge(1, 2)\nEdge(2, 3)\nPath(x, y) <- Edge(x, y)\nPath(x, z) <- Path(x, y), Edge(y, z)\n"
+        "let x = 2\nfn reach() {\n    Path(x, y)?\n}\nreach()\n")
+    assert capsys.readouterr().out == "x = 1, y = 2\nx = 1, y = 3\nx = 2, y = 3\n"
+    # A program's variable where a value was meant: the error says why the index has no size.
+    with pytest.raises(TensorLogicTypeError, match=r"prog.tl:4:7: cannot infer the size of index 'k' "
+                                                   r"\(the program's variable 'k' binds no index"):
+        run("let k = 1\nfn f() {\n    let h = zeros(3)\n    h[k] = 1.0\n    h\n}\nprint(f())\n")
+
+
 def test_boolean_and_numeric_tensors_mix_and_definitions_follow_changes():
     prog = run(graph("Link", 3, [(0, 1), (1, 2)]) + """
 tensor Z: float16[3, 2] = [[1, 2], [3, 4], [5, 6]]
@@ -431,7 +463,8 @@ def test_runtime_shape_mismatch_is_located():
 
 
 @pytest.mark.parametrize("src, line, col, message", [
-    ("tensor W: float16[3, 4] = ones(3, 4)\nM = W @ W\nprint(\"hi\")\n", 2, 9,
+    # (sizes only a run knows: with float16[3, 4] declared, `tl check` reports it: test_lang_check_values.py)
+    ("tensor W: float16[?, ?] = ones(3, 4)\nM = W @ W\nprint(\"hi\")\n", 2, 9,
      "matmul: shapes [3, 4] and [3, 4] cannot be multiplied"),
     ("E(1, 2)\nBad(x) <- E(x, y), y > \"abc\"\nprint(\"hi\")\n", 2, 20, "names compare only with == and !="),
     ("tensor V: float16[?] = [1, 2]\nA[i] = V[i]\nB[i] = A[i] + reshape(V, [3])\nprint(\"hi\")\n", 3, 15,

@@ -91,6 +91,22 @@ def test_joins_in_pieces_match_clingo(rules, monkeypatch):
     assert {r["x"]: r["v"] for r in prog.query("A(x, v)")} == {a: len(p) for a, p in pairs.items()}
 
 
+def test_a_query_asked_before_the_run_reads_the_domains_its_relations_grow():
+    # Deg's second position holds only what count computes: asked before anything ran, the constant
+    # was encoded in the still empty domain (matching nothing) before Deg was evaluated.
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    edges = sorted({(rng.randrange(8), rng.randrange(8)) for _ in range(20)})
+    src = "".join(f"E({a}, {b})\n" for a, b in edges) + "Deg(x, count(y)) <- E(x, y)\n"
+    degree = {}
+    for a, _ in edges:
+        degree[a] = degree.get(a, 0) + 1
+    for k in sorted(set(degree.values())):
+        want = [{"x": x} for x in sorted(degree) if degree[x] == k]
+        assert lang.compile(src).query(f"Deg(x, {k})") == want, (seed, k)
+        assert lang.compile(src).query(f"Deg({min(degree)}, {k})") is (degree[min(degree)] == k), (seed, k)
+
+
 def test_arithmetic_and_comparisons():
     prog = lang.run("Fib(0, 0)\nFib(1, 1)\n"
                     "Fib(n, a + b) <- Fib(n - 1, a), Fib(n - 2, b), n <= 30\n"

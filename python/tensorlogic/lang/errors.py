@@ -103,3 +103,9 @@ def warn_at(cls, message: str, filename: str, span: Span | None, text: str | Non
     w.filename, w.lineno = filename, span.line if span else None
     w.column = span.column if span else None
     warnings.warn_explicit(w, cls, filename, span.line if span else 0)
+
+
+def first_line(err: BaseException) -> str:
+    """An exception's message for a one-line diagnostic: its first line, or its class's name when
+    it has none."""
+    return str(err).splitlines()[0] if str(err) else type(err).__name__

@@ -16,7 +16,8 @@ from .errors import TensorLogicSyntaxError, located
 from .run.datalog import query_rows
 from .run.limits import DEFAULT_MAX_STEPS  # noqa: F401  (re-exported for the CLI)
 from .run.loading import add_rows
-from .run.runtime import DEFAULT_MAX_ITERATIONS, MAX_CALL_DEPTH, Runtime
+from .run.runtime import DEFAULT_MAX_ITERATIONS, Runtime
+from .run.statements import MAX_CALL_DEPTH
 from .syntax import nodes as N
 from .syntax.parser import parse
 

@@ -23,6 +23,7 @@ from .overlaps import warn_added_equations
 from .resolve import Resolver, target_name
 from .strata import Graph, Stratifier
 from .structs import SCALAR_TYPES, StructChecker
+from .value_shapes import ValueShapes
 
 # Element types of tensors: every float is f16 (the seed's float32 included), integers are int32.
 DTYPES = {"float16": "float16", "f16": "float16", "half": "float16", "float32": "float16",
@@ -181,6 +182,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.const_occurrences = []     # (position key, constant node, key) in source order
         self.named_sizes = {}
         self.in_definition = False
+        self.in_function = False        # resolving a function's body: its index variables are its own
         self.index_names = frozenset()   # index variables of the assignment being resolved
         self.loops = 0                  # loops around the statement being resolved
         self.plans = {}                 # right side's owner (Assign, Rule, Query, expression) -> Plan
@@ -218,6 +220,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         graph, order = self.stratify()
         check_rules(self, graph, order)
         StaticShapes(self, order).check_all()
+        ValueShapes(self).check_all(items)
         warn_added_equations(self)
         for learn in self.learns:
             self.check_learn(learn)

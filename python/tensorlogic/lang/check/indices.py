@@ -80,6 +80,7 @@ def literal_shape(e, error):
 
 
 _CREATORS = {"zeros", "ones", "rand", "randn", "empty"}
+CONSTRUCTORS = _CREATORS | {"eye", "full"}      # the calls whose shapes value_shape reads
 
 
 def value_shape(e, error):
@@ -130,6 +131,13 @@ def lhs_extent(e, env):
 
 def fmt_shape(shape) -> str:
     return "[" + ", ".join("?" if s is None else str(s) for s in shape) + "]"
+
+
+def type_mismatch(what, shape, spec) -> str:
+    """The message for a value of `shape` where type `spec` is declared (an argument, a result, a
+    typed variable), the same whether the checker or a run finds it."""
+    dims = ", ".join("?" if d.kind == "any" else str(d.value) for d in spec.dims)
+    return f"{what} has shape {list(shape)} but {spec.dtype}[{dims}] is declared"
 
 
 def declared_dims(type_spec, domains, named_size):

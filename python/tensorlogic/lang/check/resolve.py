@@ -43,7 +43,11 @@ class Resolver:
                 elif p.type is not None and p.type.dtype in self.structs:
                     scope.types[p.name] = p.type.dtype
             fn.local_names = scope.names
-            self.r_block(fn.body, scope, in_fn=True)
+            self.in_function = True
+            try:
+                self.r_block(fn.body, scope, in_fn=True)
+            finally:
+                self.in_function = False
         for item in items:
             if isinstance(item, (N.DomainDecl, N.RelationDecl, N.TensorDecl, N.FnDecl,
                                  N.StructDecl, N.ImplBlock, N.Load)):
@@ -99,11 +103,19 @@ class Resolver:
     def bound(self, name, scope) -> bool:
         return (scope is not None and name in scope.names) or name in self.global_vars
 
+    def index_bound(self, name, scope) -> bool:
+        """Whether a variable's value may stand in an index or atom position here: the body's own
+        variables, and the program's outside functions.  A function is hygienic: a variable of the
+        program (`for i in ...` at the top level) does not capture the index `i` of its body,
+        which means the same at every call."""
+        return (scope is not None and name in scope.names) or \
+            (name in self.global_vars and not self.in_function)
+
     def binds_index(self, name, scope) -> bool:
         """Whether a name in an index or atom position is a bound value rather than an index
         variable.  Equations and rules are definitions: no variable binds their indices; in a
         query only a variable bound before it does."""
-        if self.in_definition or not self.bound(name, scope):
+        if self.in_definition or not self.index_bound(name, scope):
             return False
         if self.query_at is None:
             return True
@@ -238,7 +250,7 @@ class Resolver:
                 return False
             parts = (item.start, item.stop, item.step) if isinstance(item, N.Slice) else (item.expr,)
             for n in (m for p in parts if p is not None for m in N.walk(p)):
-                if isinstance(n, N.Name) and not (self.bound(n.id, scope) or n.id in self.constants
+                if isinstance(n, N.Name) and not (self.index_bound(n.id, scope) or n.id in self.constants
                                                   or n.id in self.domains):
                     return False
         return True
@@ -306,8 +318,9 @@ class Resolver:
 
     def r_value_name(self, e: N.Name, scope):
         name = e.id
-        if self.in_definition and name in self.index_names and name != "_" and name not in self.constants \
-                and name not in self.tensors and name not in self.relations and name not in self.domains:
+        if (self.in_definition or not self.index_bound(name, scope)) and name in self.index_names and \
+                name != "_" and name not in self.constants and name not in self.tensors and \
+                name not in self.relations and name not in self.domains:
             e.role = "var"          # an equation's own index, whatever a loop elsewhere binds (`(w != v)`)
             return
         if self.bound(name, scope) or name in self.tensors or name in self.relations \

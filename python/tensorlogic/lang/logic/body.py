@@ -170,7 +170,7 @@ class Plan:
                     if var in first:
                         q, cq = first[var]
                         step.equal.append((p, shift, q, cq))
-                        if _differ(d, doms[q]):
+                        if domains_differ(d, doms[q]):
                             step.casts[p] = (d, doms[q])
                     else:
                         first[var] = (p, shift)
@@ -178,14 +178,14 @@ class Plan:
                 if var in first:
                     q, cq = first[var]
                     step.equal.append((p, shift, q, cq))
-                    if _differ(d, doms[q]):
+                    if domains_differ(d, doms[q]):
                         step.casts[p] = (d, doms[q])
                 else:
                     first[var] = (p, shift)
                     step.binds.append((p, var, shift))
                     self.var_domain[var] = d
                 continue
-            if a[0] == "var" and _differ(self.var_domain.get(a[1]), d):
+            if a[0] == "var" and domains_differ(self.var_domain.get(a[1]), d):
                 step.casts[p] = (self.var_domain[a[1]], d)
             step.keys.append((p, a))
         if not lit.negated:
@@ -221,7 +221,7 @@ class Plan:
                                 f"compute with", span)
 
 
-def _differ(a, b):
+def domains_differ(a, b):
     """Whether a variable's values in domain `a` must be translated to be read in domain `b` (two
     integer ranges hold values alike)."""
     return a is not None and b is not None and a is not b and not (a.kind == b.kind == "range")
@@ -427,7 +427,7 @@ class Runner:
         b, mb = evaluate(t.right, frame, enc)
         if t.left[0] == t.right[0] == "var":
             da, db = plan.var_domain.get(t.left[1]), plan.var_domain.get(t.right[1])
-            if _differ(db, da):
+            if domains_differ(db, da):
                 b = self.cast(b, db, da)
         mask = COMPARE[t.op](a, b)
         for m in (ma, mb):

@@ -14,7 +14,7 @@ import numpy as np
 from ..engine import tl
 
 from ..syntax import nodes as N
-from . import arrays, linear
+from . import arrays, demand, linear
 from . import tuples as T
 from .body import CHUNK_ROWS, Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
 from .rules import Atom, Rule, RuleError, Test, bound_order, is_dense_rule, lower, lower_body, variables
@@ -40,6 +40,10 @@ class Logic:
         self.wide = set()           # components whose values were too many for native rounds
         self.runner = Runner(self.extents, self.xp, self.planned)
         self._domains = None        # the distinct domains of the relations (domain_sizes)
+        # Head tuples the rules' joins gave, duplicates included (the native rounds count the new
+        # ones): the work done, which tests read to see that a query derived only what it asked for.
+        self.tuples_derived = 0
+        self.demanded = set()       # relations queries derived only the asked part of (demand.py)
 
     def error(self, message, span):
         return self.model.error(message, span)
@@ -116,6 +120,15 @@ class Logic:
 
     def is_sparse(self, name):
         return self.storage(self.rt.component[name])[0] == "sparse"
+
+    def computed(self, name):
+        """Whether relation `name`'s tuples are held already and current (reading them costs nothing
+        more), in whichever engine holds it."""
+        comp = self.rt.component[name]
+        if self.storage(comp)[0] == "sparse":
+            hit = self.results.get(name)
+            return hit is not None and hit[1] == self.rt.snapshot(comp)
+        return self.rt.cached(name) is not None
 
     # ---- tables ---------------------------------------------------------------------------------
     def extents(self, name):
@@ -281,6 +294,7 @@ class Logic:
         parts, reduced = [], 0
         for frame in self.runner.run(plan, table_of):
             parts.append(self._head(low, frame, plan.var_domain))
+            self.tuples_derived += len(parts[-1][0])
             self.held(low, sum(len(r) for r, _ in parts))
             pending = sum(len(r) for r, _ in parts[1:])
             if pending > max(reduced, CHUNK_ROWS) and low.aggregate is None and not plan.exact:
@@ -298,11 +312,11 @@ class Logic:
             return self.xp.cat([r for r, _ in parts]), None
         return self.xp.cat([r for r, _ in parts]), self.xp.cat([v for _, v in parts])
 
-    def planned(self, plan, rows, exact):
+    def planned(self, plan, rows, exact, rule=None):
         """A rule's join about to give `rows` distinct head tuples (`exact`, else at least as many:
         Runner.planned): an error now, before the pieces run, when they cannot fit in the memory its
-        tuples are in."""
-        self.held(plan.rule, rows, "would derive" if exact else "would derive at least")
+        tuples are in.  `rule`: the program's rule the error names, where the plan's is a rewrite."""
+        self.held(rule or plan.rule, rows, "would derive" if exact else "would derive at least")
 
     def held(self, low, rows, verb="derives at least"):
         """A TensorLogicRuntimeError at the rule when `rows` of its head tuples (int64 each
@@ -426,31 +440,36 @@ class Logic:
     # ---- queries --------------------------------------------------------------------------------
     def query(self, literals):
         """Rows of bindings (dicts, variables in order of appearance, sorted like the dense
-        path's) or a bool, when the query reads a relation stored sparse; else None."""
-        low = Rule("?", [], None, [], literals[0].span)
-        try:
-            if not lower_body(literals, low):
-                return None
-        except RuleError:
+        path's) or a bool, when the query reads a relation stored sparse, or binds an argument of a
+        derived relation (demand.py derives only what it asks for); else None."""
+        low = query_rule(literals)
+        if low is None:
             return None
         atoms = low.atoms() + low.atoms(True)
         if any(a.name not in self.model.relations for a in atoms):
             return None             # a tensor read as an atom (`Big[x], Edge(x, y)?`): the dense path's
-        if not any(self.is_sparse(a.name) for a in atoms) and not self._meets_domains(low):
+        meets = self._meets_domains(low)
+        if not meets:
+            rows = demand.answer(self, low)
+            if rows is not None:
+                return rows
+        if not any(self.is_sparse(a.name) for a in atoms) and not meets:
             return None
-        names = []
-        for lit in low.body:
-            if isinstance(lit, Atom) and lit.negated:
-                continue
-            for e in (lit.args if isinstance(lit, Atom) else (lit.left, lit.right)):
-                names += [v for v in sorted(variables(e)) if v not in names and not v.startswith("_#")]
-        low.head_args = [("var", v) for v in names]
+        for a in atoms:     # (first: computing one may grow a domain, where the plan encodes constants)
+            self.rows(a.name)
         try:
             bound_order(low)
             plan = Plan(low, lambda n: self.model.relations[n].domains, self.size)
         except RuleError as err:
             raise self.error(err.message, err.span) from None
-        frames = [f for f in self.runner.run(plan, lambda step: self.rows(step.literal.name)) if f.n]
+        return self.answers(low, plan, lambda step: self.rows(step.literal.name))
+
+    def answers(self, low, plan, table_of, runner=None):
+        """A query's bindings from its plan run on `table_of(step)`'s tuples (by `runner`, where the
+        relations are not the program's): dicts of its head's variables (sorted by their values), or
+        a bool for a query without variables."""
+        names = [a[1] for a in low.head_args]
+        frames = [f for f in (runner or self.runner).run(plan, table_of) if f.n]
         if not names:
             return bool(frames)
         if not frames:
@@ -522,6 +541,26 @@ class Logic:
         if any(line.split(": ", 1)[1].startswith("sparse") for line in lines if not line.startswith(" ")):
             lines.append(f"sparse relations: {self.xp.where_held}")
         return "\n".join(lines)
+
+
+def query_rule(literals):
+    """A query as the tuple engine's rule: its body, its head the variables of its positive
+    literals in order of appearance; None where it reads tensors (or values), which only the dense
+    path reads."""
+    low = Rule("?", [], None, [], literals[0].span)
+    try:
+        if not lower_body(literals, low):
+            return None
+    except RuleError:
+        return None
+    names = []
+    for lit in low.body:
+        if isinstance(lit, Atom) and lit.negated:
+            continue
+        for e in (lit.args if isinstance(lit, Atom) else (lit.left, lit.right)):
+            names += [v for v in sorted(variables(e)) if v not in names and not v.startswith("_#")]
+    low.head_args = [("var", v) for v in names]
+    return low
 
 
 def _const_key(a):

@@ -138,6 +138,7 @@ def run(logic, comp, state, recursive, rules):
     seconds = -1.0 if budget.deadline is None else max(budget.deadline - time.monotonic(), 0.0)
     added, rounds, stop = _core.linear_fixpoint(relations, native, limit, seconds)
     budget.steps += rounds
+    logic.tuples_derived += sum(len(a) for a in added)
     span = logic.model.relations[comp[0]].span
     if stop == "time_limit" or (stop == "round_limit" and rounds < rt.max_iterations):
         budget.tick(span)       # past the step budget or the deadline: raises its error

@@ -42,7 +42,10 @@ def group_reduce(xp, groups, values, fn, lows, sizes):
 
 
 class State:
-    def __init__(self, logic, name, rules):
+    def __init__(self, logic, name, rules, arity=None, extents=None, bitmap=True):
+        """`arity` and `extents` (a function giving each position's (low, size)) describe a relation
+        the program does not hold (a demand-driven query's, demand.py); `bitmap=False` keeps its
+        key set in sorted runs, whose cost follows the tuples rather than the domains' sizes."""
         self.logic, self.name, self.xp = logic, name, logic.xp
         aggs = {(r.aggregate.fn, r.aggregate.position) for r in rules if r.aggregate}
         if len(aggs) > 1:
@@ -51,20 +54,22 @@ class State:
                               f"same position", rules[-1].span)
         self.agg = aggs.pop() if aggs else None
         self.agg_rule = next((r for r in rules if r.aggregate), None)
-        self.arity = logic.model.relations[name].arity
+        self.arity = logic.model.relations[name].arity if arity is None else arity
+        self.extents = extents or (lambda: logic.extents(name))
+        self.bitmap = bitmap
         self.delta = None
         self.runs, self._full = [], None
         self.keys, self.ext = None, None
 
     # ---- plain relations ------------------------------------------------------------------------
     def _keyset(self):
-        ext = self.logic.extents(self.name)
+        ext = self.extents()
         if self.keys is None or ext != self.ext:
             space = 1
             for _, s in ext:
                 space *= max(s, 1)
             self.ext = ext
-            self.keys = T.KeySet(self.xp, space if space < T.PACK_LIMIT else None)
+            self.keys = T.KeySet(self.xp, space if space < T.PACK_LIMIT and self.bitmap else None)
             full = self.full()
             if len(full):
                 self.keys.add_new(self._pack(full))
@@ -97,9 +102,11 @@ class State:
         return self._full
 
     # ---- rounds ---------------------------------------------------------------------------------
-    def start(self, derived):
+    def start(self, derived, facts=None):
+        """The first round: the facts (the relation's own unless given) and what the rules that
+        read no relation of the component derived."""
         xp = self.xp
-        facts = self.logic.facts(self.name)
+        facts = self.logic.facts(self.name) if facts is None else facts
         if self.agg is None:
             rows = [facts] + [r for r, _ in derived]
             self._add(xp.cat(rows) if len(rows) > 1 else facts)
@@ -176,7 +183,7 @@ class State:
         return group_reduce(self.xp, groups, values, fn, lows, sizes)
 
     def _group_radix(self):
-        ext = self.logic.extents(self.name)
+        ext = list(self.extents())
         del ext[self.agg[1]]
         return [lo for lo, _ in ext], [s for _, s in ext]
 

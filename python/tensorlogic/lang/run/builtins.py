@@ -11,7 +11,7 @@ import numpy as np
 
 from ..check import catalog
 from ..engine import tl
-from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, format_diagnostic
+from ..errors import TensorLogicRuntimeError, TensorLogicTypeError, first_line, format_diagnostic
 from .labelled import Labelled, broadcast_all, is_tensor
 from .seed_ops import SEED_OPS, TENSOR_ARGS
 from .show import plain, show
@@ -116,7 +116,7 @@ def _engine_errors(ev, name, node, args):
         kinds = ", ".join(kind(a) for a in args)
         raise ev.error(f"{name} cannot take ({kinds}): one of them must be a tensor", node.span) from None
     except Exception as err:        # the engine's own message, at the call's location
-        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        text = first_line(err)
         raise ev.error(text if text.startswith(f"{name}:") else f"{name}: {text}", node.span) from None
 
 

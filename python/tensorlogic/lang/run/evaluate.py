@@ -11,6 +11,7 @@ from ..check import catalog
 from ..check.contraction import REDUCTIONS, var_names
 from ..check.indices import SizeEnv, shift_ceilings, shift_hint, snippet
 from ..engine import tl
+from ..errors import first_line
 from ..syntax import nodes as N
 from .builtins import call_builtin, call_tensor_method
 from .labelled import (Labelled, broadcast_pair, diagonal, gather_axis, is_tensor, project)
@@ -132,7 +133,9 @@ class Evaluator:
         for root in roots:
             for n in N.walk(root):
                 if isinstance(n, N.Name) and n.role == "var" and n.id != "_" and fr.env.size(n.id) is None:
-                    raise self.error(f"cannot infer the size of index '{n.id}'", n.span)
+                    hint = f" (the program's variable '{n.id}' binds no index of an equation or a function: " \
+                        f"pass its value to the function)" if n.id in self.model.global_vars else ""
+                    raise self.error(f"cannot infer the size of index '{n.id}'{hint}", n.span)
 
     def largest_range(self, expr, u, n, fr):
         """The largest range [0, s) of `u` whose accesses all fall inside [0, n); when even u = 0
@@ -542,9 +545,9 @@ class Evaluator:
         except ZeroDivisionError:
             raise self.error("division by zero", span) from None
         except (ValueError, RuntimeError, OverflowError) as err:
-            raise self.error(f"'{op}' cannot combine these values: {_short(err)}", span) from None
+            raise self.error(f"'{op}' cannot combine these values: {first_line(err)}", span) from None
         except TypeError as err:
-            why = f": {_short(err)}" if is_tensor(a) or is_tensor(b) else ""
+            why = f": {first_line(err)}" if is_tensor(a) or is_tensor(b) else ""
             raise self.error(f"'{op}' cannot combine {kind(a)} and {kind(b)}{why}", span) from None
 
     def labelled_binop(self, op, a, b, span):
@@ -668,10 +671,6 @@ def _index_py(v, key):
     for k in key:
         v = v[k]
     return v
-
-
-def _short(err):
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
 def _is_position(key, domain) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..check.checker import DTYPES
 from ..engine import tl
 from .labelled import Labelled, is_tensor
 
@@ -105,3 +106,8 @@ def joins(parts) -> bool:
     """Whether lists are joined as sequences: at least one holds values, the others hold values or
     nothing (`[] + ["a"]`); a list with a number in it stays a tensor (`[1, "a"] + [1]` is an error)."""
     return any(holds_values(p) for p in parts) and all(holds_values(p) or p == [] for p in parts)
+
+
+def dtype_of(spec):
+    """The engine's dtype for a declared type (`float16[2]`, `int[3]`; every float is f16)."""
+    return tl.int32 if DTYPES.get(spec.dtype) == "int32" else tl.float16
