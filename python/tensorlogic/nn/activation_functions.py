@@ -3,7 +3,8 @@ dropout (and its channel-wise forms, 1-d to 3-d), leaky_relu, elu, logsigmoid, n
 import numbers
 import warnings
 
-from ..autograd.function import inplace as _recorded_inplace, records
+from ..autograd.function import records
+from ..autograd.inplace import inplace as _recorded_inplace
 from ..creation import arange
 from ..ops.elementwise import softplus, where
 from ..ops.random import rand
@@ -19,7 +20,7 @@ def _check_p(p, name):
 def written(input, compute, inplace, name):
     """compute(input), or with inplace its result written into input, which is returned and takes over the
     result's history (PyTorch's in-place activations). Under autograd compute sees a copy of input that keeps
-    its history (autograd.function.inplace): the nodes compute records may save their input, and the write
+    its history (autograd.inplace.inplace): the nodes compute records may save their input, and the write
     into input must not invalidate them."""
     if not inplace:
         return compute(input)

@@ -10,8 +10,9 @@ import numpy as np
 from .. import _core
 from .._convert import EXACT_IN_FLOAT, check_f16_range, check_int_fill
 from ..autograd.broadcast import sum_to
-from ..autograd.function import _NULL, Function, OpFamily, inplace, records
+from ..autograd.function import _NULL, Function, OpFamily, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
+from ..autograd.inplace import inplace
 from ..dtypes import bool as _BOOL, float16 as _FLOAT16
 from ..errors import ShapeMismatchError
 from ..promotion import check_cast, promoted, result_type
