@@ -187,6 +187,10 @@ def _nextafter_f16(a, b):
     return torch.nextafter(a.half(), b.half()).to(torch.result_type(a, b))
 
 
+# PyTorch has no double backward for hardsigmoid (NotImplementedError): relu6(x + 3) / 6 is the same function, with
+# one (zero second derivative, the slope 1/6 on (-3, 3) as hardsigmoid's).
+_REFERENCES = {"hardsigmoid": lambda t: TF.relu6(t + 3.0) / 6.0}
+
 UNARY = [
     OpInfo("neg", torch.neg, "neg", int32=True),
     OpInfo("abs", torch.abs, "abs", int32=True),
@@ -276,8 +280,8 @@ UNARY = [
            variants=tuple(Variant(str(p), (p,)) for p in (1, 2, 3))),
     OpInfo("angle", torch.angle, None, method=None),
 ] + [  # torch.nn.functional's activations composed of the ops above (no kernel, no Tensor method of their own)
-    OpInfo(name, getattr(TF, name), None, approximate=True, fn=getattr(tl.nn.functional, name), method=None,
-           variants=variants)
+    OpInfo(name, _REFERENCES.get(name, getattr(TF, name)), None, approximate=True, fn=getattr(tl.nn.functional, name),
+           method=None, variants=variants)
     for name, variants in [
         ("relu6", (Variant(),)), ("hardtanh", (Variant(), Variant("_range", (-0.5, 1.5)))),
         ("hardsigmoid", (Variant(),)), ("hardswish", (Variant(),)), ("mish", (Variant(),)), ("selu", (Variant(),)),

@@ -118,9 +118,9 @@ def test_grad_with_respect_to_an_output(device, rng):
 
 
 def test_in_place_op_on_an_output(device, rng):
-    # As before multi_output nodes: the in-place op rewrites the output's own history (the gradient flows
-    # through it to the input), not the input's; PyTorch refuses in-place ops on split's views, so the
-    # oracle is the same program on a copy of the output.
+    # The in-place op rewrites the input's history through the output, a view of it (autograd/views.py; the
+    # input itself is not read again here, tests/test_inplace_views.py reads it); PyTorch refuses in-place
+    # ops on split's views, so the oracle is the same program on a copy of the output.
     _, x, tx = _pair(rng, device)
     a, b, c = (x * 1.0).split(2, 1)
     a.mul_(2.0)

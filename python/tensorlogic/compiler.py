@@ -42,8 +42,9 @@ What runs eagerly, with the reason given once:
   Python control flow may depend on it;
 - functions whose recorded ops or constants change with the input values (a comparison mask, randomness
   outside the ops, data-dependent control flow), found by the second capture;
-- functions that modify a tensor in place after an op read it, return something other than tensors (or a
-  tuple/list of tensors and None), or take arguments other than tensors, plain scalars and modules;
+- functions that modify a tensor in place after an op read it, or through a view of a tensor autograd records
+  (the recorded CopySlices node stands for a write that only the eager op makes), return something other than
+  tensors (or a tuple/list of tensors and None), or take arguments other than tensors, plain scalars and modules;
 - signatures beyond the recompile limit (8, like torch's), and functions that raise during capture.
 A capture runs the function twice (the call itself, then the check on other values): side effects outside
 tensor ops (printing, appending to lists) happen twice then and never during replays, and a function that
@@ -73,6 +74,7 @@ import weakref
 import numpy as np
 
 from . import _core, nn
+from .autograd.copy_slices import CopySlices
 from .autograd.function import _NULL, Function, Node, _Output
 from .autograd.grad_mode import grad_enabled
 from .nn.module_hooks import BackwardHookFunction
@@ -191,6 +193,9 @@ class _Recorder:
         if node.fn is BackwardHookFunction:
             raise _Eager("a module it calls has backward hooks (register_full_backward_hook or _pre_hook), which run "
                          "with the call's own state")
+        if node.fn is CopySlices:
+            raise _Eager("it modifies a view of a tensor in place under autograd, a write its base's recorded history "
+                         "(CopySlices) does not make again in a replay")
         refs, const = [], []
         for i, a in enumerate(args):
             if not isinstance(a, Tensor):

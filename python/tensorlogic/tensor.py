@@ -29,9 +29,10 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     # counter (`_version`) lives with the native storage, so views and detached tensors share it.
     # _post_accumulate_grad_hooks is left unset until register_post_accumulate_grad_hook (read with getattr), and so
     # is _column_sums: (version, sums over all but the last axis) that an activation's backward computed with this
-    # gradient in its own pass, for the bias gradient of the linear layer before it (ops/elementwise.py).
+    # gradient in its own pass, for the bias gradient of the linear layer before it (ops/elementwise.py), and so are
+    # _view (on a view: its root and the steps that make it) and _views (on a root: its views), autograd/views.py's.
     __slots__ = ("_a", "requires_grad", "grad", "grad_fn", "_retains_grad", "_hooks", "_post_accumulate_grad_hooks",
-                 "_column_sums", "__weakref__")
+                 "_column_sums", "_view", "_views", "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
     def __init__(self, data, dtype=None, device=None):

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _core
 from ._convert import numpy_to_array
+from .autograd.views import leave
 from .creation import empty, full, ones, tensor, zeros
 from .dtypes import _BY_NAME
 from .errors import SerializationError
@@ -87,7 +88,8 @@ def _set_data(self, value):
         raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
     if self.requires_grad and not value.is_floating_point():
         raise TypeError("data: a tensor that requires grad must stay float16")
-    self._a = value._a
+    previous, self._a = self._a, value._a
+    leave(self, previous)  # no longer a view of its old memory, whose views keep viewing that
 
 
 Tensor.data = property(_get_data, _set_data)

@@ -13,8 +13,7 @@ import weakref
 import numpy as np
 
 from .. import _core
-from ..promotion import check_cast
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from .grad_mode import _grad, grad_enabled, mode
 
 
@@ -120,7 +119,7 @@ class Function:
     native_forward = False
     # True where forward returns its tensor arguments themselves (an identity, such as the nodes of module backward
     # hooks): the outputs share the inputs' memory, so an in-place op on one would change an input behind autograd's
-    # back; inplace() refuses it, as PyTorch refuses in-place ops on the views a custom Function returns.
+    # back; autograd.inplace refuses it, as PyTorch refuses in-place ops on the views a custom Function returns.
     returns_inputs = False
 
     @staticmethod
@@ -201,69 +200,15 @@ def records(*args):
     return False
 
 
-def _check_not_returned_input(node):
-    """Raises where node's output is one of its inputs returned by a Function with returns_inputs (PyTorch's
-    words)."""
-    index = 0
-    if node.fn is _Output:
-        node, index = node.parent, node.index
-    if node.fn.returns_inputs:
-        raise RuntimeError(f"Output {index} of {node.name} is a view and is being modified inplace. This view was "
-                           "created inside a custom Function (or because an input was returned as-is) and the autograd "
-                           "logic to handle view+inplace would override the custom backward associated with the custom "
-                           "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by "
-                           "cloning the output of the custom Function.")
-
-
-def inplace(t, out_of_place, name):
-    """An in-place op under autograd: `out_of_place(before)` computes the result from a copy of t's current
-    value (which keeps t's history), the result is written into t's memory, and t takes over its history.
-    Nodes that saved t itself see its version move and refuse to run backward.
-
-    Views of t share its memory but not its version counter or history: an in-place op through a view of a
-    tensor that requires grad does not update the base's graph."""
-    _check_inplace(t, name)
-    before = _wrap(_core.clone(t._a))
-    before.requires_grad, before.grad_fn = t.requires_grad, t.grad_fn
-    out = out_of_place(before)
-    check_cast(out.dtype, t.dtype, name)
-    _core.copy_(t._a, out._a)
-    return _take_history(t, out)
-
-
-def inplace_view(t, view_of, name):
-    """An in-place change of t's shape or strides (t.t_(), t.unsqueeze_(0)): t becomes the view `view_of(t)` (its
-    memory unchanged), and under autograd takes over that view's history, as inplace() does. The version moves on,
-    so nodes that saved t refuse to run backward, as in PyTorch."""
-    if not records(t):
-        t._a = view_of(t)._a
-        t._version += 1
-        return t
-    _check_inplace(t, name)
-    out = view_of(t)
-    t._a = out._a
-    return _take_history(t, out)
-
-
-def _check_inplace(t, name):
-    if t.requires_grad and t.grad_fn is None:
-        raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
-                           "(update parameters under `with tl.no_grad():`)")
-    if t.grad_fn is not None:
-        _check_not_returned_input(t.grad_fn)
-
-
-def _take_history(t, out):
-    """t, whose memory now holds `out`'s value, takes over out's autograd history; its version moves on."""
+def take_history(t, requires_grad, grad_fn):
+    """t, whose memory now holds the value of a tensor with this history, takes it over (in-place ops: inplace.py)."""
     previous = t.grad_fn
-    t.requires_grad, t.grad_fn = out.requires_grad, out.grad_fn
-    t._version += 1
+    t.requires_grad, t.grad_fn = requires_grad, grad_fn
     if t._retains_grad and previous is not None and previous.retained is not None and previous.retained() is t:
         # torch's retained gradient follows the tensor: .grad is the gradient of its latest version
         previous.retained = None
-        if t.grad_fn is not None:
-            t.grad_fn.retained = weakref.ref(t)
-    return t
+        if grad_fn is not None:
+            grad_fn.retained = weakref.ref(t)
 
 
 _core.configure_autograd(Node, _NULL, mode, _grad, _checked_forward, _output_node, _NOT_SAVED, _saved_error)

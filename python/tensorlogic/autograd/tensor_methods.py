@@ -22,7 +22,10 @@ def detach(self):
 
 @tensor_method()
 def detach_(self):
-    """Detaches this tensor from the graph in place (no grad_fn, requires_grad False) and returns it."""
+    """Detaches this tensor from the graph in place (no grad_fn, requires_grad False) and returns it. A view (made
+    while grad mode was on) refuses, as in PyTorch: its history comes from its root's (autograd/views.py)."""
+    if getattr(self, "_view", None) is not None:
+        raise RuntimeError("Can't detach views in-place. Use detach() instead.")
     if self._a.dtype != "float16" and self.requires_grad:
         raise RuntimeError("detach_: only float tensors can require grad")
     self.grad_fn = None

@@ -1,11 +1,14 @@
-"""tl.nn.functional's activations and element-wise helpers that are compositions of public ops:
-dropout (and its channel-wise forms, 1-d to 3-d), leaky_relu, elu, logsigmoid, normalize, one_hot."""
+"""tl.nn.functional's activations and element-wise helpers that are compositions of public ops (leaky_relu a
+piecewise-linear node: ops/piecewise_linear.py): dropout (and its channel-wise forms, 1-d to 3-d), leaky_relu, elu,
+logsigmoid, normalize, one_hot."""
 import numbers
 import warnings
 
-from ..autograd.function import inplace as _recorded_inplace, records
+from ..autograd.function import records
+from ..autograd.inplace import inplace as _recorded_inplace
 from ..creation import arange
-from ..ops.elementwise import softplus, where
+from ..ops.elementwise import _positive, softplus, where
+from ..ops.piecewise_linear import piecewise_linear
 from ..ops.random import rand
 
 
@@ -19,7 +22,7 @@ def _check_p(p, name):
 def written(input, compute, inplace, name):
     """compute(input), or with inplace its result written into input, which is returned and takes over the
     result's history (PyTorch's in-place activations). Under autograd compute sees a copy of input that keeps
-    its history (autograd.function.inplace): the nodes compute records may save their input, and the write
+    its history (autograd.inplace.inplace): the nodes compute records may save their input, and the write
     into input must not invalidate them."""
     if not inplace:
         return compute(input)
@@ -95,7 +98,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x; inplace=True writes the result into input and returns it."""
-    return written(input, lambda x: where(x > 0, x, x * negative_slope), inplace, "leaky_relu_")
+    return written(input, lambda x: piecewise_linear(x, lambda v: where(v > 0, v, v * negative_slope), _positive,
+                                                     1.0, negative_slope), inplace, "leaky_relu_")
 
 
 def elu(input, alpha=1.0, inplace=False):

@@ -1,9 +1,10 @@
-"""More of torch.nn.functional's activations, each a composition of public ops (so each has its gradient
-of every order): relu6 hardtanh hardsigmoid hardswish mish selu celu softsign softmin glu tanhshrink
-softshrink hardshrink threshold prelu. PyTorch's signatures and defaults; in-place forms write the result
-back (activation_functions.written)."""
+"""More of torch.nn.functional's activations, each a composition of public ops or a piecewise-linear node
+(ops/piecewise_linear.py), so each has its gradient of every order: relu6 hardtanh hardsigmoid hardswish mish selu
+celu softsign softmin glu tanhshrink softshrink hardshrink threshold prelu. PyTorch's signatures and defaults;
+in-place forms write the result back (activation_functions.written)."""
 from ..errors import ShapeMismatchError
-from ..ops.elementwise import sigmoid, softplus, tanh, where
+from ..ops.elementwise import _positive, sigmoid, softplus, tanh, where
+from ..ops.piecewise_linear import piecewise_linear
 from ..ops.rows import softmax
 from .activation_functions import written
 
@@ -12,18 +13,22 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _between(low, high):
+    """The mask of the open interval (low, high): PyTorch's hard activations have zero gradient at their corners."""
+    return lambda x: (x > low) & (x < high)
+
+
 def _flat_outside(input, low, high, inside_value, outside_value):
-    """inside_value on the open interval (low, high), outside_value (given no gradient) elsewhere: PyTorch's
-    hard activations have zero gradient at their corners too."""
-    inside = (input > low) * (input < high)
-    return where(inside, inside_value, outside_value.detach())
+    """inside_value on the open interval (low, high), outside_value (given no gradient) elsewhere."""
+    return where(_between(low, high)(input), inside_value, outside_value.detach())
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input clamped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError("hardtanh: min_val cannot be greater than max_val")
-    return written(input, lambda x: _flat_outside(x, min_val, max_val, x, x.clamp(min_val, max_val)), inplace,
+    inside = _between(min_val, max_val)
+    return written(input, lambda x: piecewise_linear(x, lambda v: v.clamp(min_val, max_val), inside), inplace,
                    "hardtanh_")
 
 
@@ -34,8 +39,10 @@ def relu6(input, inplace=False):
 
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
-    return written(input, lambda x: _flat_outside(x, -3.0, 3.0, x / 6.0 + 0.5, (x + 3.0).clamp(0.0, 6.0) / 6.0),
-                   inplace, "hardsigmoid_")
+    inside = _between(-3.0, 3.0)
+    return written(input, lambda x: piecewise_linear(
+        x, lambda v: where(inside(v), v / 6.0 + 0.5, (v + 3.0).clamp(0.0, 6.0) / 6.0), inside, 1.0 / 6.0), inplace,
+        "hardsigmoid_")
 
 
 def hardswish(input, inplace=False):
@@ -94,21 +101,28 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     if lambd < 0:
         raise ValueError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+    return piecewise_linear(input, lambda x: where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0)),
+                            _outside(lambd))
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
-    return where(input.abs() > lambd, input, 0.0)
+    return piecewise_linear(input, lambda x: where(_outside(lambd)(x), x, 0.0), _outside(lambd))
+
+
+def _outside(lambd):
+    """The mask of |x| > lambd (the shrinks' slope-1 pieces)."""
+    return lambda x: (x > lambd) | (x < -lambd)
 
 
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value."""
-    return written(input, lambda x: where(x > threshold, x, float(value)), inplace, "threshold_")
+    return written(input, lambda x: piecewise_linear(x, lambda v: where(v > threshold, v, float(value)),
+                                                     lambda v: v > threshold), inplace, "threshold_")
 
 
 def prelu(input, weight):
-    """x where x >= 0, else weight * x; weight has one element or one per channel (dim 1)."""
+    """x where x > 0, else weight * x; weight has one element or one per channel (dim 1)."""
     if weight.numel() != 1:
         channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
         if weight.numel() != channels:
@@ -118,7 +132,7 @@ def prelu(input, weight):
             weight = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
     else:
         weight = weight.reshape(())
-    return where(input >= 0, input, input * weight)
+    return piecewise_linear(input, lambda x: where(x > 0, x, x * weight), _positive, 1.0, weight)
 
 
 def _inplace(fn):

@@ -46,7 +46,7 @@ def global_of(kind):
 class BackwardHookFunction(Function):
     """The identity through which the hooked tensors of one module call pass (torch's BackwardHookFunction): its
     backward hands the gradients to the call's BackwardHook. Its outputs share their inputs' memory, so an in-place
-    op on one raises (autograd.function.inplace), as on PyTorch's."""
+    op on one raises (autograd.inplace.inplace), as on PyTorch's."""
     multi_output = True
     returns_inputs = True
 

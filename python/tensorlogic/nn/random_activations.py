@@ -1,10 +1,12 @@
 """The activations and dropouts of torch.nn.functional that draw random numbers (tl.rand): rrelu,
 alpha_dropout, feature_alpha_dropout, gumbel_softmax, and the module RReLU (AlphaDropout and FeatureAlphaDropout
-are in dropout.py). Each is a composition of public ops, so the gradient is the drawn slope or mask."""
+are in dropout.py). Each is a composition of public ops (rrelu's a piecewise-linear node: ops/piecewise_linear.py), so
+the gradient is the drawn slope or mask."""
 from ..ops.elementwise import log, where
+from ..ops.piecewise_linear import piecewise_linear
 from ..ops.random import rand, rand_like
 from ..ops.rows import softmax
-from .activation_functions import _check_p, written
+from .activation_functions import _check_p, leaky_relu, written
 from .module import Module
 
 _SELU_ALPHA = 1.7580993408473766  # -SELU's negative saturation (scale * alpha), the value dropped units take
@@ -13,11 +15,15 @@ _SELU_ALPHA = 1.7580993408473766  # -SELU's negative saturation (scale * alpha),
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """leaky_relu with a random negative slope: uniform in [lower, upper] per element while training, their
     mean otherwise."""
-    if training:
-        slope = rand_like(input) * (upper - lower) + lower
-    else:
-        slope = (lower + upper) / 2.0
-    return written(input, lambda x: where(x >= 0, x, x * slope), inplace, "rrelu_")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2.0, inplace)
+    slope = rand_like(input) * (upper - lower) + lower
+    return written(input, lambda x: piecewise_linear(x, lambda v: where(v >= 0, v, v * slope), _non_negative, 1.0,
+                                                     slope), inplace, "rrelu_")
+
+
+def _non_negative(x):
+    return x >= 0
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):

@@ -10,13 +10,15 @@ import numpy as np
 from .. import _core
 from .._convert import EXACT_IN_FLOAT, check_f16_range, check_int_fill
 from ..autograd.broadcast import sum_to
-from ..autograd.function import _NULL, Function, OpFamily, inplace, records
+from ..autograd.function import _NULL, Function, OpFamily, records
 from ..autograd.grad_mode import grad_enabled as _grad_enabled, mode as _mode
+from ..autograd.inplace import inplace
 from ..dtypes import bool as _BOOL, float16 as _FLOAT16
 from ..errors import ShapeMismatchError
 from ..promotion import check_cast, promoted, result_type
 from ..tensor import Tensor, _as_tensor_like, _binary, _wrap, tensor_method
 from .indexing import nonzero
+from .piecewise_linear import slope_select
 
 _U = _core.UnaryOp
 _B = _core.BinaryOp
@@ -88,6 +90,10 @@ def _zero_grad(g, x, y, p0, p1):
     return g * 0.0
 
 
+def _positive(x):
+    return x > 0
+
+
 _UNARY_GRAD = {
     _U.neg: lambda g, x, y, p0, p1: -g,
     _U.abs: lambda g, x, y, p0, p1: g * sign(x),
@@ -103,7 +109,8 @@ _UNARY_GRAD = {
     # relu and clamp select the gradient (as PyTorch does) rather than multiply it by a 0/1 mask: an inf or NaN
     # gradient arriving where the input was cut off gives 0 there, not NaN (e.g. log of a probability clamped
     # to f16's smallest normal, whose 1/x overflows once scaled: Categorical.log_prob of an unlikely action).
-    _U.relu: lambda g, x, y, p0, p1: where(x > 0, g, 0.0),
+    # relu's is a function of x too (zero derivative), so its gradient's gradient in x is zeros, as PyTorch's.
+    _U.relu: lambda g, x, y, p0, p1: slope_select(g, x, _positive),
     _U.gelu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_backward, g, x),
     _U.gelu_tanh: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.gelu_tanh_backward, g, x),
     _U.silu: lambda g, x, y, p0, p1: _ActivationBackward.apply(_B.silu_backward, g, x),
@@ -213,8 +220,8 @@ _BINARY_GRAD = {
     _B.pow: lambda g, a, b, y: (g * b * pow(a, b - 1.0), g * where(a == 0, 0.0, pow(a, b) * log(a))),
     _B.maximum: lambda g, a, b, y: (lambda m: (g * m, g * (1.0 - m)))(_max_mask(a, b)),
     _B.minimum: lambda g, a, b, y: (lambda m: (g * m, g * (1.0 - m)))(_max_mask(b, a)),
-    _B.add_relu: lambda g, a, b, y: (g * (y > 0), g * (y > 0)),
-    _B.mul_relu: lambda g, a, b, y: (g * (y > 0) * b, g * (y > 0) * a),
+    _B.add_relu: lambda g, a, b, y: (lambda gy: (gy, gy))(slope_select(g, y, _positive)),  # (relu's: see _UNARY_GRAD)
+    _B.mul_relu: lambda g, a, b, y: (lambda gy: (gy * b, gy * a))(slope_select(g, y, _positive)),
     _B.floor_divide: lambda g, a, b, y: (g * 0.0, g * 0.0),
     _B.remainder: lambda g, a, b, y: (g, -g * _binary(_B.floor_divide, a, b)),
 }

@@ -9,7 +9,10 @@ import numpy as np
 from .. import _core
 from .._convert import check_f16_range
 from ..autograd.broadcast import sum_to
-from ..autograd.function import Function, inplace, records
+from ..autograd.function import _NULL, Function, records
+from ..autograd.grad_mode import grad_enabled as _grad_enabled
+from ..autograd.inplace import inplace
+from ..autograd.views import note_view
 from ..determinism import alert, on_cuda
 from ..tensor import Tensor, _as_tensor_like, _wrap, tensor_method
 
@@ -154,7 +157,7 @@ def _clip(i):
 
 
 def _getitem(self, key):
-    if self.requires_grad:
+    if self.requires_grad or _grad_enabled():  # (with grad mode on, a view notes its root: autograd/views.py)
         return _Index.apply(self, key)
     return _getitem_array(self, key)
 
@@ -185,11 +188,16 @@ def _basic_view(a, key):
 
 
 def _getitem_array(self, key):
+    return _wrap(_indexed(self, key)[0])
+
+
+def _indexed(self, key):
+    """(the array of self[key], whether it is a view of self's memory rather than a copy)."""
     view = _basic_view(self._a, key)
     if view is not None:
-        return _wrap(view)
+        return view, True
     view, advanced = _parse(self, key, "index")
-    return _wrap(_core.index(view, advanced) if advanced else view)
+    return (_core.index(view, advanced), False) if advanced else (view, True)
 
 
 def _setitem(self, key, value):
@@ -216,8 +224,9 @@ def _fill(array, value):
 
 
 def _setitem_recorded(self, key, value):
-    if records(self, value):
-        return inplace(self, lambda before: _SetItem.apply(before, key, value), "__setitem__")
+    if records(self, value):  # (the views of self's memory that the key's elements miss keep their history)
+        return inplace(self, lambda before: _SetItem.apply(before, key, value), "__setitem__",
+                       _basic_view(self._a, key))
     return _setitem(self, key, value)
 
 
@@ -230,8 +239,13 @@ Tensor.__setitem__ = _setitem_recorded
 class _Index(Function):
     @staticmethod
     def forward(ctx, x, key):
-        ctx.key = key
-        return _getitem_array(x, key)
+        if ctx is not _NULL:  # (setting an attribute of the null ctx is a Python call)
+            ctx.key = key
+        array, is_view = _indexed(x, key)
+        out = _wrap(array)
+        if is_view and (ctx is not _NULL or _grad_enabled()):
+            note_view(x, out, (_Index, (key,), None))
+        return out
 
     @staticmethod
     def backward(ctx, g):

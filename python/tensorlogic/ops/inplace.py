@@ -1,7 +1,7 @@
 """The in-place forms PyTorch has of elementwise ops (`x.sigmoid_()`, `torch.tanh_(x)`, `x.clamp_min_(0)`):
 Tensor methods, and torch-level functions where torch has them. A unary kernel runs in place in the
 tensor's memory; any other op computes its result and writes it back. Under autograd each is recorded as
-the out-of-place op on the tensor's previous value (autograd.function.inplace), so a leaf that requires
+the out-of-place op on the tensor's previous value (autograd.inplace.inplace), so a leaf that requires
 grad refuses them, as in PyTorch."""
 from .. import _core
 from ..tensor import Tensor, tensor_method

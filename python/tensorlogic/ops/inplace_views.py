@@ -4,7 +4,7 @@ view's history), and resize_ / resize_as_ (a new shape over the tensor's memory,
 import sys
 
 from .. import _core
-from ..autograd.function import inplace_view
+from ..autograd.inplace import inplace_view
 from ..memory_formats import check_memory_format
 from ..tensor import Tensor, _shape_args, tensor_method
 from .shape import squeeze, t, transpose, unsqueeze
@@ -62,16 +62,14 @@ def resize_(input, *sizes, memory_format=None):
     for s in shape:
         numel *= s
     have = input._a.numel()
-    if numel <= have:
-        flat = _core.reshape(input._a, [have])
-        input._a = _core.view(_core.slice(flat, 0, 0, numel, 1), list(shape))
-    else:
-        if not _owns_memory(input):
-            raise RuntimeError("resize_: growing a tensor whose memory other tensors (views, .data, detach()) also "
-                               "see is not supported: PyTorch would move them to the new memory too")
-        grown = _core.empty(list(shape), input._a.dtype, input._a.device)
-        _core.copy_(_core.slice(_core.reshape(grown, [numel]), 0, 0, have, 1), _core.reshape(input._a, [have]))
-        input._a = grown
+    if numel <= have:  # the first elements, as a view (so that the views of this memory keep track of it)
+        return inplace_view(input, lambda x: x.reshape(have)[:numel].view(shape), "resize_")
+    if not _owns_memory(input):
+        raise RuntimeError("resize_: growing a tensor whose memory other tensors (views, .data, detach()) also "
+                           "see is not supported: PyTorch would move them to the new memory too")
+    grown = _core.empty(list(shape), input._a.dtype, input._a.device)
+    _core.copy_(_core.slice(_core.reshape(grown, [numel]), 0, 0, have, 1), _core.reshape(input._a, [have]))
+    input._a = grown
     input._version += 1
     return input
 

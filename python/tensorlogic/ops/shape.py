@@ -12,7 +12,8 @@ from ..dtypes import as_dtype, complex_dtype
 from ..memory_formats import check_memory_format
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import grad_enabled, is_grad_enabled
+from ..autograd.views import note_view
 from ..tensor import Tensor, _shape_args, _wrap, tensor_method
 from .indexing import _Index, _IndexPut0
 
@@ -37,6 +38,13 @@ class _OpFamily(Function):
         return ctx.op.__name__
 
 
+_MAY_COPY = (_core.reshape, _core.flatten)  # (a view where the strides allow, else a copy)
+
+
+def _shares_memory(out, x):
+    return out._a.numel() > 0 and out._a.storage_ptr() == x._a.storage_ptr()
+
+
 class _Reshape(_OpFamily):
     """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
 
@@ -46,7 +54,11 @@ class _Reshape(_OpFamily):
     def forward(ctx, x, op, *args):
         if ctx is not _NULL:  # (setting an attribute of the null ctx is a Python call: ~0.1 us)
             ctx.op = op
-        return _wrap(op(x._a, *args))
+        out = _wrap(op(x._a, *args))
+        if (ctx is not _NULL or grad_enabled()) and (op not in _MAY_COPY or _shares_memory(out, x)):
+            # replayed as a reshape (autograd/views.py): a gradient of the root's shape may have strides no view fits
+            note_view(x, out, (_Reshape, (_core.reshape if op is _core.view else op,) + args, None))
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -60,7 +72,10 @@ class _Permute(Function):
     def forward(ctx, x, dims):
         if ctx is not _NULL:
             ctx.dims = dims
-        return _wrap(_core.permute(x._a, dims))
+        out = _wrap(_core.permute(x._a, dims))
+        if ctx is not _NULL or grad_enabled():
+            note_view(x, out, (_Permute, (dims,), None))
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -76,7 +91,10 @@ class _Expand(Function):
 
     @staticmethod
     def forward(ctx, x, op, shape):
-        return _wrap(op(x._a, shape))
+        out = _wrap(op(x._a, shape))
+        if ctx is not _NULL or grad_enabled():
+            note_view(x, out, (_Expand, (op, shape), None))
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -386,7 +404,11 @@ class _Split(_OpFamily):
         arrays = op(x._a, arg, dim)
         if ctx is not _NULL:  # (cat's backward splits without recording: no shapes to read then)
             ctx.op, ctx.dim, ctx.shapes = op, dim, [a.shape for a in arrays]
-        return tuple([_wrap(a) for a in arrays])  # (a list comprehension: cheaper than a generator here)
+        outs = tuple([_wrap(a) for a in arrays])  # (a list comprehension: cheaper than a generator here)
+        if ctx is not _NULL or grad_enabled():
+            for i, out in enumerate(outs):
+                note_view(x, out, (_Split, (op, arg, dim), i))
+        return outs
 
     @staticmethod
     def backward(ctx, *grads):
@@ -407,7 +429,11 @@ class _Unbind(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return tuple(_wrap(_core.select(x._a, dim, i)) for i in range(x._a.shape[dim]))
+        outs = tuple(_wrap(_core.select(x._a, dim, i)) for i in range(x._a.shape[dim]))
+        if ctx is not _NULL or grad_enabled():
+            for i, out in enumerate(outs):
+                note_view(x, out, (_Unbind, (dim,), i))
+        return outs
 
     @staticmethod
     def backward(ctx, *grads):

@@ -2,6 +2,8 @@
 im2col unfold of torch.nn.functional is ops/conv.py's.)"""
 from .. import _core
 from ..autograd.function import _NULL, Function
+from ..autograd.grad_mode import grad_enabled
+from ..autograd.views import note_view
 from ..creation import arange, zeros
 from ..tensor import _wrap, tensor_method
 from .index_update import index_add
@@ -17,7 +19,10 @@ class _Unfold(Function):
     def forward(ctx, x, dim, size, step):
         if ctx is not _NULL:  # (setting an attribute of the null ctx is a Python call)
             ctx.dim, ctx.size, ctx.step = dim, size, step
-        return _wrap(_core.unfold(x._a, dim, size, step))
+        out = _wrap(_core.unfold(x._a, dim, size, step))
+        if ctx is not _NULL or grad_enabled():
+            note_view(x, out, (_Unfold, (dim, size, step), None))
+        return out
 
     @staticmethod
     def backward(ctx, g):
