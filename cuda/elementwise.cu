@@ -80,11 +80,11 @@ struct UnaryF16<UnaryOp::gelu> {
   }
 };
 template <>
-struct BinaryF16<BinaryOp::gelu_backward> {  // grad a times gelu'(b) = Phi(b) + b phi(b)
+struct BinaryF16<BinaryOp::gelu_backward> {  // grad a times gelu'(b) = Phi(b) + b phi(b) (Taylor near its root)
   __device__ float operator()(float a, float b) const {
     float gauss;
     const float cdf = gelu_cdf(b, gauss);
-    return a * (cdf + b * 0.39894228040143268f * gauss);
+    return a * kernels::near_root_or(b, kernels::gelu_grad_root(), cdf + b * 0.39894228040143268f * gauss);
   }
 };
 

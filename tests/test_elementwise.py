@@ -89,14 +89,23 @@ def test_binary_matches_torch(device, op, shapes):
         assert_ulp(host(_wrap(_core.rbinary_scalar(kernel, s, tb._a))), ref, b, label=f"{name} rscalar {s}")
 
 
-def test_gelu_backward_every_f16_input(device, rng):
-    """grad * gelu'(x) for every finite f16 x, the gradients random (wide magnitudes), contiguous so that CUDA takes
-    its vector kernel (its own erfc and exp: cuda/elementwise.cu): within 1 ulp of float64 PyTorch."""
+_DERIVATIVES = {  # kernel: PyTorch's float64 backward
+    "gelu_backward": lambda g, x: torch.ops.aten.gelu_backward(g, x),
+    "gelu_tanh_backward": lambda g, x: torch.ops.aten.gelu_backward(g, x, approximate="tanh"),
+    "silu_backward": lambda g, x: torch.ops.aten.silu_backward(g, x),
+}
+
+
+@pytest.mark.parametrize("kernel", sorted(_DERIVATIVES))
+def test_activation_backward_every_f16_input(device, rng, kernel):
+    """grad * f'(x) for every finite f16 x, the gradients random (wide magnitudes), contiguous so that CUDA takes
+    its vector kernel (its own erfc and exp: cuda/elementwise.cu): within 1 ulp of float64 PyTorch, also next to
+    the roots of f' (near -0.752 and -1.278), where the derivative's terms cancel (cpp/kernels/elementwise.h)."""
     x = ALL_F16[np.isfinite(ALL_F16)]
     g = (rng.standard_normal(x.size) * 10.0 ** rng.integers(-3, 3, x.size)).astype(np.float16)
-    expected = torch.ops.aten.gelu_backward(t64(g), t64(x)).numpy()
-    got = host(_wrap(_core.binary(B.gelu_backward, to_tl(g, device)._a, to_tl(x, device)._a)))
-    assert_ulp(got, expected, x, label="gelu_backward")
+    expected = _DERIVATIVES[kernel](t64(g), t64(x)).numpy()
+    got = host(_wrap(_core.binary(getattr(B, kernel), to_tl(g, device)._a, to_tl(x, device)._a)))
+    assert_ulp(got, expected, x, label=kernel)
 
 
 def test_binary_strided_and_inplace(device):

@@ -13,6 +13,8 @@
 #include <string>
 #include <utility>
 
+#include "../kernels/elementwise.h"  // the derivatives' roots (elementwise_simd_ops.h)
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define TL_SIMD_X86 1

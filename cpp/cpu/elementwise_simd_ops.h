@@ -78,18 +78,25 @@ TL_VINLINE vf pow_scalar(vf x, float a) {
   return r;
 }
 // The activations' derivatives (cpp/kernels/elementwise.h gives the formulas).
+// kernels::near_root_or: the derivatives' Taylor form near their roots (the same operations, so the same bits).
+TL_VINLINE vf near_root_or(vf x, kernels::DerivativeRoot r, vf direct) {
+  const vf d0 = x - r.hi, d = d0 - r.lo;
+  return select(vabs(d0) < 0.00390625f, d * (d * r.c2 + r.c1), direct);
+}
 TL_VINLINE vf gelu_grad(vf x) {
   const vf e = half_erfc(vabs(x) * 0.70710678118654752f);
-  return select(x < 0.0f, e, 1.0f - e) + x * exp(x * x * -0.5f) * 0.39894228040143268f;
+  return near_root_or(x, kernels::gelu_grad_root(),
+                      select(x < 0.0f, e, 1.0f - e) + x * exp(x * x * -0.5f) * 0.39894228040143268f);
 }
 TL_VINLINE vf gelu_tanh_grad(vf x) {
   const vf u2 = (x + x * x * x * 0.044715f) * 1.59576912160573073f;
   const vf s = 1.0f / (1.0f + exp(-u2)), rest = 1.0f / (1.0f + exp(u2));
-  return s + x * s * rest * 1.59576912160573073f * (x * x * 0.134145f + 1.0f);
+  return near_root_or(x, kernels::gelu_tanh_grad_root(),
+                      s + x * s * rest * 1.59576912160573073f * (x * x * 0.134145f + 1.0f));
 }
 TL_VINLINE vf silu_grad(vf x) {
   const vf s = 1.0f / (1.0f + exp(-x)), rest = 1.0f / (1.0f + exp(x));
-  return s * (x * rest + 1.0f);
+  return near_root_or(x, kernels::silu_grad_root(), s * (x * rest + 1.0f));
 }
 
 // ---- ops: vector forms of cpp/kernels/elementwise.h ------------------------------------------------

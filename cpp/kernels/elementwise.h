@@ -16,17 +16,40 @@ TL_FN float gelu_tanh(float x) { return x / (1.0f + exp(-1.59576912160573073f * 
 // The derivatives, for the activations' backward kernels: gelu' = Phi(x) + x phi(x) (Phi through erfc, as
 // above); with s = sigmoid(2u): gelu_tanh' = s + x s (1 - s) du/dx * 2; silu' = s (1 + x (1 - s)), s = sigmoid(x);
 // 1 - s is computed as sigmoid(-.), which does not cancel where s is near 1.
+// Each of these derivatives has a root (gelu' and gelu_tanh' near x = -0.752, silu' near -1.278) where its two
+// terms cancel, so the forms above lose up to a third of their bits there (an f16 gradient 2 ulps off float64's).
+// Within 2^-8 of the root the derivative is instead its quadratic Taylor form c1 d + c2 d^2 in d = x - root, with
+// d = (x - hi) - lo for the root split into two floats (x - hi is exact: Sterbenz); the root and coefficients were
+// computed in float64. Its truncation error there is ~4e-6 of the value, the direct form's at the window's edge
+// ~4e-5: both below half an f16 ulp.
+struct DerivativeRoot {
+  float hi, lo, c1, c2;
+};
+TL_FN DerivativeRoot gelu_grad_root() {
+  return {-0.7517915368080139f, 1.211444988769017e-08f, 0.43149399231353264f, 0.38828498934625105f};
+}
+TL_FN DerivativeRoot gelu_tanh_grad_root() {
+  return {-0.7524614334106445f, 1.1339627903339533e-08f, 0.43040009102536986f, 0.38751841735518155f};
+}
+TL_FN DerivativeRoot silu_grad_root() {
+  return {-1.2784645557403564f, 1.2979282537628478e-08f, 0.21781170572042086f, 0.14664878208757104f};
+}
+TL_FN float near_root_or(float x, DerivativeRoot r, float direct) {
+  const float d0 = x - r.hi, d = d0 - r.lo;
+  return d0 < 0.00390625f && d0 > -0.00390625f ? d * (r.c1 + r.c2 * d) : direct;  // within 2^-8
+}
 TL_FN float gelu_exact_grad(float x) {
-  return 0.5f * erfc_f32(x * -0.70710678118654752f) + x * 0.39894228040143268f * exp(-0.5f * x * x);
+  return near_root_or(x, gelu_grad_root(),
+                      0.5f * erfc_f32(x * -0.70710678118654752f) + x * 0.39894228040143268f * exp(-0.5f * x * x));
 }
 TL_FN float gelu_tanh_grad(float x) {
   const float u2 = 1.59576912160573073f * (x + 0.044715f * x * x * x);
   const float s = 1.0f / (1.0f + exp(-u2)), rest = 1.0f / (1.0f + exp(u2));
-  return s + x * s * rest * 1.59576912160573073f * (1.0f + 0.134145f * x * x);
+  return near_root_or(x, gelu_tanh_grad_root(), s + x * s * rest * 1.59576912160573073f * (1.0f + 0.134145f * x * x));
 }
 TL_FN float silu_grad(float x) {
   const float s = 1.0f / (1.0f + exp(-x)), rest = 1.0f / (1.0f + exp(x));
-  return s * (1.0f + x * rest);
+  return near_root_or(x, silu_grad_root(), s * (1.0f + x * rest));
 }
 // NaN-propagating max/min (a NaN in either argument wins), written as nested selects without
 // short-circuit logic so that loops over them vectorise.
