@@ -9,6 +9,10 @@ from tensorlogic import _core
 from tensorlogic.autograd import Function
 from tensorlogic.tensor import _wrap
 
+
+def f16_values(rng, n):
+    return rng.standard_normal(n).astype(np.float16)
+
 B = _core.BinaryOp
 
 
@@ -109,6 +113,22 @@ def test_scalar_output_needs_no_gradient_but_vectors_do(device):
     assert x.grad.item() == 6.0
     with pytest.raises(RuntimeError, match="implicitly"):
         Mul.apply(_t([1.0, 2.0], True, device), _t([1.0, 2.0], device=device)).backward()
+
+
+@pytest.mark.parametrize("case", ["a * 2.0", "2.0 * a", "a * c", "c * a", "a / 2.0", "a / c"])
+def test_products_save_only_what_the_other_gradient_reads(device, rng, case):
+    """As PyTorch: a product keeps a factor only for the other factor's gradient and a quotient its numerator only
+    for the denominator's, so an in-place op on an operand nothing needs leaves backward valid (a * 2.0 saved a)."""
+    x, k = f16_values(rng, 4), f16_values(rng, 4) + 2.0
+    grads = []
+    for lib, dev in ((torch, "cpu"), (tl, device)):
+        leaf = lib.tensor(x, device=dev, requires_grad=True)
+        a, c = leaf * 1.0, lib.tensor(k, device=dev)  # c requires no grad
+        y = eval(case, {"a": a, "c": c})
+        a.add_(1.0)  # its value is read by no gradient: c requires none
+        y.sum().backward()
+        grads.append(np.asarray(leaf.grad.tolist(), np.float64))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=2e-3)
 
 
 def test_modified_saved_tensor_raises_naming_the_op(device):

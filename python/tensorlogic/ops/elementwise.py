@@ -215,8 +215,8 @@ _BINARY_SAVES = {id(op): _binary_saves(op) for op in _B.__members__.values()}
 _BINARY_GRAD = {
     _B.add: lambda g, a, b, y: (g, g),
     _B.sub: lambda g, a, b, y: (g, -g),
-    _B.mul: lambda g, a, b, y: (g * b, g * a),
-    _B.div: lambda g, a, b, y: (g / b, -(g / b) * (a / b)),
+    _B.mul: lambda g, a, b, y: (None if b is None else g * b, None if a is None else g * a),  # (_kept_operands)
+    _B.div: lambda g, a, b, y: (g / b, None if a is None else -(g / b) * (a / b)),
     _B.pow: lambda g, a, b, y: (g * b * pow(a, b - 1.0), g * where(a == 0, 0.0, pow(a, b) * log(a))),
     _B.maximum: lambda g, a, b, y: (lambda m: (g * m, g * (1.0 - m)))(_max_mask(a, b)),
     _B.minimum: lambda g, a, b, y: (lambda m: (g * m, g * (1.0 - m)))(_max_mask(b, a)),
@@ -225,6 +225,20 @@ _BINARY_GRAD = {
     _B.floor_divide: lambda g, a, b, y: (g * 0.0, g * 0.0),
     _B.remainder: lambda g, a, b, y: (g, -g * _binary(_B.floor_divide, a, b)),
 }
+
+
+def _kept_operands(op, a, b, keep_a, keep_b):
+    """Which operands _Binary saves, as PyTorch: a product keeps each factor only for the other's gradient, a quotient
+    its numerator only for the denominator's; so `y = a * 2.0` saves nothing and a later in-place op on `a` leaves
+    y's backward valid."""
+    if id(op) == _MUL:
+        return keep_a and keep_b and b.requires_grad, keep_b and keep_a and a.requires_grad
+    if id(op) == _DIV:
+        return keep_a and keep_b and b.requires_grad, keep_b
+    return keep_a, keep_b
+
+
+_MUL, _DIV = id(_B.mul), id(_B.div)
 
 
 class _Binary(OpFamily):
@@ -238,8 +252,8 @@ class _Binary(OpFamily):
         ctx.op = op
         saves = _BINARY_SAVES.get(id(op)) or _binary_saves(op)
         a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
-        ctx.save_for_backward(a if a_tensor and saves[0] else None, b if b_tensor and saves[0] else None,
-                              y if saves[1] else None)
+        keep_a, keep_b = _kept_operands(op, a, b, a_tensor and saves[0], b_tensor and saves[0])
+        ctx.save_for_backward(a if keep_a else None, b if keep_b else None, y if saves[1] else None)
         ctx.a_scalar, ctx.b_scalar = (None if a_tensor else a), (None if b_tensor else b)
         return y
 
