@@ -333,3 +333,25 @@ def test_compile_runs_in_place_writes_through_views_eagerly(device, rng):
     step(tx, ty).backward()
     assert_grad_close(x.grad, tx.grad, RTOL, "x's gradient")
     assert_grad_close(y.grad, ty.grad, RTOL, "y's gradient")
+
+
+@pytest.mark.parametrize("offset,dims", [(0, (0, 1)), (1, (0, 1)), (-1, (1, 2)), (2, (2, 0))])
+def test_diagonal_is_a_view_written_in_place(offset, dims, device, rng):
+    """diagonal() views its input's memory, as PyTorch's: an in-place op on it writes the matrix (`cov.diagonal().
+    add_(eps)`), and under autograd the gradient sees it; diag() of a matrix stays a copy, as PyTorch's."""
+    x = f16_randn(rng, (3, 4, 5))
+    ours, theirs = tl.tensor(x, device=device), torch.tensor(x)
+    ours.diagonal(offset, *dims).add_(2.0)
+    theirs.diagonal(offset, *dims).add_(2.0)
+    np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())
+    grads = []
+    for lib, dev in ((torch, "cpu"), (tl, device)):
+        leaf = lib.tensor(x.astype(np.float64) if lib is torch else x, device=dev, requires_grad=True)
+        a = leaf * 1.0
+        a.diagonal(offset, *dims).mul_(3.0)
+        (a * a).sum().backward()
+        grads.append(leaf.grad)
+    assert_grad_close(grads[1], grads[0], 2e-2, "through diagonal().mul_")
+    m = tl.tensor(x[0], device=device)
+    tl.diag(m).add_(1.0)
+    np.testing.assert_array_equal(m.cpu().numpy(), x[0])

@@ -11,11 +11,17 @@ import numbers
 
 import numpy as np
 
+from .. import _core
+from ..autograd.function import _NULL, Function
+from ..autograd.grad_mode import grad_enabled
+from ..autograd.views import note_view
+
 from ..creation import arange, tensor, zeros
 from ..errors import ShapeMismatchError
 from ..promotion import check_cast, promoted
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor, _wrap, tensor_method
 from .elementwise import check_bool_mask, log, remainder, trunc, where
+from .index_update import diagonal_scatter
 from .indexing import gather
 from .linalg import matmul
 from .shape import cat, clone, movedim, pad, split  # noqa: F401  (clone: torch.clone)
@@ -103,13 +109,29 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
                              f"{input.ndim - 1}], but got {d})")
     if dim1 % input.ndim == dim2 % input.ndim:
         raise ValueError(f"diagonal: dim1 and dim2 name one dimension ({dim1}, {dim2})")
-    x = movedim(input, (dim1, dim2), (-2, -1))
-    rows, cols = x.shape[-2:]
-    count = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
-    start_row, start_col = (max(0, -offset), max(0, offset)) if count else (0, 0)  # an offset past int64: empty
-    i = arange(start_row, start_row + count, device=input.device)
-    j = arange(start_col, start_col + count, device=input.device)
-    return x[..., i, j]
+    rows, cols = input.shape[dim1], input.shape[dim2]
+    return _Diagonal.apply(input, max(min(offset, cols), -rows), dim1, dim2)  # (beyond: empty, as past int64)
+
+
+class _Diagonal(Function):
+    """diagonal as the core's strided view of input's memory (so an in-place op on it writes the matrix, as in
+    PyTorch); its gradient is g written onto the diagonal of zeros (diagonal_scatter: differentiable again)."""
+
+    native_forward = True  # (see Function: no grad-mode switch around it)
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        if ctx is not _NULL:  # (setting an attribute of the null ctx is a Python call)
+            ctx.place = (offset, dim1, dim2)
+        out = _wrap(_core.diagonal(x._a, offset, dim1, dim2))
+        if ctx is not _NULL or grad_enabled():
+            note_view(x, out, (_Diagonal, (offset, dim1, dim2), None))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        shape = ctx.input_shapes[0]
+        return diagonal_scatter(zeros(shape, dtype=g.dtype, device=g.device), g, *ctx.place), None, None, None
 
 
 _diagonal = diagonal  # diag's argument `diagonal` hides the function inside diag
@@ -119,7 +141,7 @@ _diagonal = diagonal  # diag's argument `diagonal` hides the function inside dia
 def diag(input, diagonal=0):
     """A 1-d input becomes the (shifted) diagonal of a square matrix; a 2-d input gives its diagonal."""
     if input.ndim == 2:
-        return _diagonal(input, diagonal)
+        return _diagonal(input, diagonal).clone()  # a copy, as PyTorch's diag (diagonal is the view)
     if input.ndim != 1:
         raise ShapeMismatchError(f"diag: expected a 1-d or 2-d input, got {list(input.shape)}")
     k, n = diagonal, input.shape[0] + abs(diagonal)
