@@ -60,8 +60,9 @@ def test_combinations_and_vander(device, rng):
 
 def test_gradient_uniform_coordinates_and_edges(device, rng):
     x = f16_randn(rng, (6, 5))
-    coords = np.sort(rng.uniform(0, 4, 6)).astype(np.float16)
-    coords[1:] = np.maximum(coords[1:], coords[:-1] + np.float16(0.25))
+    # spacings of at least 0.25 (the maximum of sorted draws with their predecessor + 0.25, as before, left some
+    # near 0: divided differences then reached 200 and rounded past the bound, seed 536288650)
+    coords = np.cumsum(0.25 + rng.uniform(0, 0.75, 6)).astype(np.float16)
     cases = [dict(), dict(spacing=2.0), dict(dim=1), dict(spacing=[0.5, 3.0], dim=(0, 1)), dict(edge_order=2),
              dict(spacing=(coords,), dim=0), dict(spacing=(coords,), dim=0, edge_order=2)]
     for kw in cases:
