@@ -84,7 +84,8 @@ struct Plan {
   size_t workspace = 0;
   float waves = 0;  // the heuristic's wavesCount: how fully the algorithm occupies the GPU (1 = one full wave)
   bool found = false;
-  bool settled = true;  // false while TL_CUDA_GEMM_TUNE=1 still has the algorithms to time (Gemm::tune)
+  // The heuristic's algorithms still to be timed (TL_CUDA_GEMM_TUNE=1, Gemm::tune); empty once settled.
+  std::vector<cublasLtMatmulHeuristicResult_t> candidates;
 };
 
 // TL_CUDA_GEMM_TUNE=1: time the heuristic's first kTuneCandidates algorithms of each problem shape at its first
@@ -125,7 +126,7 @@ class Gemm {
     std::lock_guard<std::mutex> lock(mutex_);
     Plan& plan = plan_for(a, b, batch, d_type, d, c, bias, epilogue);
     if (!plan.found) return false;
-    if (!plan.settled && !capturing()) tune(plan, a, b, batch, d_type, c, bias);  // a capture may not wait
+    if (!plan.candidates.empty() && !capturing()) tune(plan, a, b, batch, d_type, c, bias);  // a capture may not wait
     if (bias) {
       check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
                "cublasLtMatmulDescSetAttribute (bias)");
@@ -213,8 +214,7 @@ class Gemm {
       plan.found = true;
       results.resize(static_cast<size_t>(count));
       if (tune && count > 1) {
-        candidates_[&plan] = std::move(results);
-        plan.settled = false;
+        plan.candidates = std::move(results);
       }
     }
   }
@@ -238,9 +238,8 @@ class Gemm {
   // gradient (BGRAD epilogues) is written by every run alike and overwritten by the real one.
   void tune(Plan& plan, const LtOperand& a, const LtOperand& b, int64_t batch, cudaDataType_t d_type,
             const void* c, const void* bias) {
-    const std::vector<cublasLtMatmulHeuristicResult_t> results = std::move(candidates_[&plan]);
-    candidates_.erase(&plan);
-    plan.settled = true;
+    const std::vector<cublasLtMatmulHeuristicResult_t> results = std::move(plan.candidates);
+    plan.candidates.clear();  // (a moved-from vector is valid but unspecified)
     if (bias) {
       check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
                "cublasLtMatmulDescSetAttribute (bias)");
@@ -287,8 +286,7 @@ class Gemm {
   cublasLtHandle_t handle_ = nullptr;
   void* workspace_ = nullptr;
   std::mutex mutex_;
-  std::unordered_map<Key, Plan, KeyHash> plans_;  // a Plan's address is stable (node-based map)
-  std::unordered_map<const Plan*, std::vector<cublasLtMatmulHeuristicResult_t>> candidates_;  // plans to tune
+  std::unordered_map<Key, Plan, KeyHash> plans_;
 };
 
 // One per GPU (the workspace is device memory; plans are chosen for that GPU), made on first use.
