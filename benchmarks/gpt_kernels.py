@@ -93,12 +93,19 @@ def cases(side, rng, B, T, C, H, V):
         loss = F.cross_entropy(leaf, target)
         out[f"cross_entropy backward [{B * T},{V}]"] = (
             lambda: torch.autograd.grad(loss, leaf, retain_graph=True), 2 * B * T * V * 2, 10)
+        key = f"cross_entropy backward [{B * T},{V}]"
+        out[key + " (statistics recomputed)"] = out[key]
     else:
         target = tl.tensor(target_np.astype(np.int32), device=side.device)
         grad = tl.tensor(np.full(B * T, 1.0 / (B * T), np.float16), device=side.device)
         out[f"cross_entropy forward [{B * T},{V}] (none)"] = (
             lambda: _core.softmax_cross_entropy(logits._a, target._a), B * T * V * 2, 10)
+        # training's backward reads the row statistics its forward kept; the second row recomputes them
+        stats = _core.softmax_cross_entropy_keeping_stats(logits._a, target._a)[1]
         out[f"cross_entropy backward [{B * T},{V}]"] = (
+            lambda: _core.softmax_cross_entropy_backward(logits._a, target._a, grad._a, saved_stats=stats),
+            2 * B * T * V * 2, 10)
+        out[f"cross_entropy backward [{B * T},{V}] (statistics recomputed)"] = (
             lambda: _core.softmax_cross_entropy_backward(logits._a, target._a, grad._a), 2 * B * T * V * 2, 10)
     del logits_np
 

@@ -34,8 +34,9 @@ class CudaBackend final : public Backend {
   bool attention_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& grad,
                           bool causal, float scale, const AttentionSaved* saved, const Dropout* dropout,
                           const Array& dq, const Array& dk, const Array& dv) override;
-  bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
-                              int64_t ignore_index, float label_smoothing, const Array& out) override;
+  bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, const Array* row_lse,
+                              int64_t rows, int64_t n, int64_t ignore_index, float label_smoothing,
+                              const Array& out) override;
   void check_class_targets(const Array& target, int64_t classes, int64_t ignore_index, const char* op) override;
   std::optional<Array> embedding_rows(const Array& weight, const Array& index) override;
   std::optional<Array> embedding_backward(const Array& grad, const Array& index, int64_t num_weights) override;

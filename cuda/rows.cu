@@ -175,10 +175,11 @@ void launch_rows(const RowArgs& args, int64_t rows) {
 // Fused softmax + cross-entropy, one block per row of [rows, n] logits, read once in groups of W (W = 8 when
 // rows are whole 16-byte vectors): the row's (max, sum of exp) gives logsumexp, minus the target's logit;
 // label smoothing also needs the row's plain sum. A NaN anywhere in the row makes the loss NaN (the plain
-// sum carries it), as on the CPU.
+// sum carries it), as on the CPU. Where row_lse is given, each counted row's logsumexp goes there too.
 template <int W>
 __global__ void __launch_bounds__(1024) cross_entropy_rows(const __half* logits, const int32_t* target, int64_t n,
-                                                           int64_t ignore_index, float smoothing, __half* out) {
+                                                           int64_t ignore_index, float smoothing, __half* out,
+                                                           float* row_lse) {
   __shared__ Stat scratch[33];
   __shared__ float sums[33];
   const int64_t r = blockIdx.x;
@@ -205,7 +206,10 @@ __global__ void __launch_bounds__(1024) cross_entropy_rows(const __half* logits,
   float loss = t >= 0 && t < n ? lse - __half2float(x[t]) : NAN;
   if (smoothing > 0.0f) loss = (1.0f - smoothing) * loss + smoothing * (lse - sum_x / static_cast<float>(n));
   if (isnan(sum_x)) loss = sum_x;
-  if (threadIdx.x == 0) out[r] = __float2half_rn(loss);
+  if (threadIdx.x == 0) {
+    out[r] = __float2half_rn(loss);
+    if (row_lse) row_lse[r] = lse;
+  }
 }
 
 }  // namespace
@@ -241,20 +245,22 @@ void CudaBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, const
   }
 }
 
-void CudaBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
-                                int64_t ignore_index, float label_smoothing, const Array& out) {
+bool CudaBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                                int64_t ignore_index, float label_smoothing, const Array& out, const Array* row_lse) {
   for (int64_t r0 = 0; r0 < rows; r0 += 0x7fffffff) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, 0x7fffffff));
     const __half* x = logits.data_as<__half>() + r0 * n;
     const int32_t* t = target.data_as<int32_t>() + r0;
     __half* y = out.data_as<__half>() + r0;
+    float* lse = row_lse ? row_lse->data_as<float>() + r0 : nullptr;
     if (n % 8 == 0 && aligned16(x)) {
-      cross_entropy_rows<8><<<grid, row_threads(n, 8), 0, stream()>>>(x, t, n, ignore_index, label_smoothing, y);
+      cross_entropy_rows<8><<<grid, row_threads(n, 8), 0, stream()>>>(x, t, n, ignore_index, label_smoothing, y, lse);
     } else {
-      cross_entropy_rows<1><<<grid, row_threads(n, 1), 0, stream()>>>(x, t, n, ignore_index, label_smoothing, y);
+      cross_entropy_rows<1><<<grid, row_threads(n, 1), 0, stream()>>>(x, t, n, ignore_index, label_smoothing, y, lse);
     }
     check_launch("cross-entropy kernel");
   }
+  return row_lse != nullptr;
 }
 
 }  // namespace tensorlogic::cuda

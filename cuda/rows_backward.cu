@@ -15,13 +15,16 @@ namespace {
 
 constexpr int64_t kMaxGrid = 0x7fffffff;
 
-// (softmax(x) - (1 - s) onehot(t) - s / n) * g for one row, in groups of W (as cross_entropy_rows): one
-// pass for the online (max, sum of exp), then the write pass, whose re-read of the row mostly hits L2.
-// A NaN logit makes the sum NaN and so the whole row, as on the CPU; a target outside [0, n) matches no class.
+// (softmax(x) - (1 - s) onehot(t) - s / n) * g for one row, in groups of W (as cross_entropy_rows), with
+// softmax(x) = exp(x - logsumexp(x)): the forward's logsumexp where it kept it (row_lse), so the row is read
+// once; else one pass for the online (max, sum of exp) first, then the write pass, whose re-read of the row
+// mostly hits L2. A NaN logit makes the sum NaN (or the kept logsumexp) and so the whole row, as on the CPU; a
+// target outside [0, n) matches no class.
 template <int W>
 __global__ void __launch_bounds__(1024)
-    cross_entropy_backward_rows(const __half* logits, const int32_t* target, const __half* grad, int64_t n,
-                                int64_t ignore_index, float smoothing, __half* out) {
+    cross_entropy_backward_rows(const __half* logits, const int32_t* target, const __half* grad,
+                                const float* row_lse, int64_t n, int64_t ignore_index, float smoothing,
+                                __half* out) {
   __shared__ Stat scratch[33];
   const int64_t r = blockIdx.x;
   const __half* x = logits + r * n;
@@ -33,21 +36,27 @@ __global__ void __launch_bounds__(1024)
     for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) store_group<W>(y + k, zero);
     return;
   }
-  Stat st{-INFINITY, 0.0f};
-  for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) {
-    float v[W];
-    load_group<W>(x + k, v);
-    add_group<W>(st, v);
-  }
-  st = block_stat(st, scratch);
   const float g = __half2float(grad[r]);
-  const float scale = g / st.s, spread = smoothing / static_cast<float>(n) * g, hit = (1.0f - smoothing) * g;
+  float shift = 0.0f, scale = g;
+  if (row_lse) {  // (the same branch for the whole block)
+    shift = row_lse[r];
+  } else {
+    Stat st{-INFINITY, 0.0f};
+    for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) {
+      float v[W];
+      load_group<W>(x + k, v);
+      add_group<W>(st, v);
+    }
+    st = block_stat(st, scratch);
+    shift = st.m, scale = g / st.s;
+  }
+  const float spread = smoothing / static_cast<float>(n) * g, hit = (1.0f - smoothing) * g;
   for (int64_t k = threadIdx.x * int64_t{W}; k < n; k += step) {
     float v[W];
     load_group<W, true>(x + k, v);
 #pragma unroll
     for (int j = 0; j < W; ++j) {
-      v[j] = expf(v[j] - st.m) * scale - spread;
+      v[j] = expf(v[j] - shift) * scale - spread;
       if (k + j == t) v[j] -= hit;
     }
     store_group<W>(y + k, v);
@@ -308,20 +317,22 @@ void launch_norm_backward_warps(bool rms, const __half* x, const __half* grad, c
 
 }  // namespace
 
-bool CudaBackend::cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows,
-                                         int64_t n, int64_t ignore_index, float label_smoothing, const Array& out) {
+bool CudaBackend::cross_entropy_backward(const Array& logits, const Array& target, const Array& grad,
+                                         const Array* row_lse, int64_t rows, int64_t n, int64_t ignore_index,
+                                         float label_smoothing, const Array& out) {
   for (int64_t r0 = 0; r0 < rows; r0 += kMaxGrid) {
     const unsigned grid = static_cast<unsigned>(std::min<int64_t>(rows - r0, kMaxGrid));
     const __half* x = logits.data_as<__half>() + r0 * n;
     const int32_t* t = target.data_as<int32_t>() + r0;
     const __half* g = grad.data_as<__half>() + r0;
+    const float* lse = row_lse ? row_lse->data_as<float>() + r0 : nullptr;
     __half* y = out.data_as<__half>() + r0 * n;
     if (n % 8 == 0 && aligned16(x) && aligned16(y)) {
       cross_entropy_backward_rows<8>
-          <<<grid, row_threads(n, 8), 0, stream()>>>(x, t, g, n, ignore_index, label_smoothing, y);
+          <<<grid, row_threads(n, 8), 0, stream()>>>(x, t, g, lse, n, ignore_index, label_smoothing, y);
     } else {
       cross_entropy_backward_rows<1>
-          <<<grid, row_threads(n, 1), 0, stream()>>>(x, t, g, n, ignore_index, label_smoothing, y);
+          <<<grid, row_threads(n, 1), 0, stream()>>>(x, t, g, lse, n, ignore_index, label_smoothing, y);
     }
     check_launch("cross-entropy backward kernel");
   }

@@ -99,8 +99,9 @@ void MetalBackend::norm(bool rms, const Array& in, int64_t rows, int64_t n, cons
              MTLSizeMake(static_cast<NSUInteger>(rows), 1, 1), row_threads(n));
 }
 
-void MetalBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
-                                 int64_t ignore_index, float label_smoothing, const Array& out) {
+// Keeps no statistics (row_lse): Metal has no fused backward to read them.
+bool MetalBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                                 int64_t ignore_index, float label_smoothing, const Array& out, const Array*) {
   params::CrossEntropyParams p{};
   p.rows = rows;
   p.n = n;
@@ -109,6 +110,7 @@ void MetalBackend::cross_entropy(const Array& logits, const Array& target, int64
   id<MTLComputePipelineState> pipeline = context_.pipeline("rows", "cross_entropy_rows", {});
   run_kernel(context_, pipeline, {logits, target, out}, p,
              MTLSizeMake(checked_groups(rows, 1, "cross_entropy"), 1, 1), row_threads(n));
+  return false;
 }
 
 }  // namespace tensorlogic::metal

@@ -6,6 +6,7 @@ import torch
 
 import tensorlogic as tl
 import tensorlogic.nn.functional as F
+from tensorlogic import _core
 from oracle import assert_grad_close, f16_randn
 from tensorlogic.tensor import _wrap
 
@@ -93,6 +94,34 @@ def test_cross_entropy_backward_infinite_and_nan_logits(device, rng, classes):
     assert np.array_equal(np.isnan(got), np.isnan(want))
     finite = ~np.isnan(want)
     np.testing.assert_allclose(got[finite], want[finite], rtol=2e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize("classes", [7, 3144])
+def test_cross_entropy_backward_from_kept_statistics(device, rng, classes):
+    """The forward keeps each counted row's log-sum-exp (f32 bits) for the backward, which then reads each row once:
+    the gradient equals the one whose backward recomputes them, ignored rows and label smoothing included."""
+    rows = 21
+    logits = f16_randn(rng, (rows, classes), 4.0)
+    target = rng.integers(0, classes, rows)
+    target[rng.integers(0, rows, 3)] = -100
+    x, t = tl.tensor(logits, device=device), tl.tensor(target, device=device)
+    g = tl.tensor(f16_randn(rng, (rows,)), device=device)
+    loss, stats = _core.softmax_cross_entropy_keeping_stats(x._a, t._a, -100, 0.1)
+    plain = _core.softmax_cross_entropy(x._a, t._a, -100, 0.1)
+    np.testing.assert_array_equal(_wrap(loss).numpy(), _wrap(plain).numpy())
+    if stats is None:  # a device whose backward is composed keeps none
+        return
+    counted = target != -100
+    lse = _wrap(stats).numpy().view(np.float32)[counted]
+    wide = logits.astype(np.float64)[counted]
+    top = wide.max(axis=1)
+    np.testing.assert_allclose(lse, top + np.log(np.exp(wide - top[:, None]).sum(axis=1)), rtol=1e-6, atol=1e-5)
+    kept = _wrap(_core.softmax_cross_entropy_backward(x._a, t._a, g._a, -100, 0.1, stats)).numpy().astype(np.float32)
+    again = _wrap(_core.softmax_cross_entropy_backward(x._a, t._a, g._a, -100, 0.1)).numpy().astype(np.float32)
+    np.testing.assert_allclose(kept, again, rtol=2e-3, atol=1e-7)
+    assert not kept[~counted].any()
+    with pytest.raises(tl.ShapeMismatchError, match="saved statistics"):
+        _core.softmax_cross_entropy_backward(x._a, t._a, g._a, -100, 0.1, _core.reshape(stats, [rows, 1]))
 
 
 def test_cross_entropy_mean_with_every_target_ignored_is_nan(device):

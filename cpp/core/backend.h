@@ -108,16 +108,19 @@ class Backend {
                     double eps, const Array& out) = 0;
   // Softmax cross-entropy per row of contiguous [rows, n] f16 logits against contiguous int32 targets [rows],
   // each in [0, n) or equal to ignore_index (checked by the core): out[r] = logsumexp(x_r) - (1 - smoothing)
-  // x_r[t_r] - smoothing / n * sum(x_r), in f32 and rounded once; 0 where t_r == ignore_index. A backend
-  // without this family raises DeviceError.
-  virtual void cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
-                             int64_t ignore_index, float label_smoothing, const Array& out);
+  // x_r[t_r] - smoothing / n * sum(x_r), in f32 and rounded once; 0 where t_r == ignore_index. Where row_lse
+  // is given (int32 [rows] holding f32 bits) a backend with a fused backward also writes each counted row's
+  // logsumexp(x_r) there, for that backward, and returns true; false where it kept none. A backend without
+  // this family raises DeviceError.
+  virtual bool cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                             int64_t ignore_index, float label_smoothing, const Array& out, const Array* row_lse);
   // Its gradient: out [rows, n] (contiguous) = (softmax(x_r) - (1 - s) onehot(t_r) - s / n) * grad[r], 0 on
-  // ignored rows; grad is contiguous f16 [rows]. Returns false, having written nothing, where the backend has
-  // no fused kernel (the caller composes it).
+  // ignored rows; grad is contiguous f16 [rows]; row_lse, where given, the forward's (so the rows are read
+  // once, not twice). Returns false, having written nothing, where the backend has no fused kernel (the caller
+  // composes it).
   virtual bool cross_entropy_backward(const Array& /*logits*/, const Array& /*target*/, const Array& /*grad*/,
-                                      int64_t /*rows*/, int64_t /*n*/, int64_t /*ignore_index*/,
-                                      float /*label_smoothing*/, const Array& /*out*/) {
+                                      const Array* /*row_lse*/, int64_t /*rows*/, int64_t /*n*/,
+                                      int64_t /*ignore_index*/, float /*label_smoothing*/, const Array& /*out*/) {
     return false;
   }
   // Gradients of `norm` from contiguous x and grad [rows, n]: dx [rows, n] (added to dx's values in f32 when
@@ -394,8 +397,8 @@ class Backend {
   void rows(RowOp op, const Array& in, int64_t outer, int64_t n, int64_t inner, const Array& out) override;     \
   void norm(bool rms, const Array& in, int64_t rows, int64_t n, const Array* weight, const Array* bias,         \
             double eps, const Array& out) override;                                                             \
-  void cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n, int64_t ignore_index,   \
-                     float label_smoothing, const Array& out) override;                                         \
+  bool cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n, int64_t ignore_index,   \
+                     float label_smoothing, const Array& out, const Array* row_lse) override;                   \
   void gemm(const Array& a, const Array& b, const Array& out, const GemmEpilogue& epilogue) override;           \
   void index_gather(const Array& src, const std::vector<int64_t>& offsets, const Array& out) override;          \
   void index_scatter(const Array& values, const std::vector<int64_t>& offsets, const Array& dst,                \

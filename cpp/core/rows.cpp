@@ -82,7 +82,8 @@ Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optiona
   return norm_op(true, a, normalized_shape, weight, std::nullopt, eps ? *eps : 0.0009765625);
 }
 
-void Backend::cross_entropy(const Array& logits, const Array&, int64_t, int64_t, int64_t, float, const Array&) {
+bool Backend::cross_entropy(const Array& logits, const Array&, int64_t, int64_t, int64_t, float, const Array&,
+                            const Array*) {
   throw DeviceError("softmax_cross_entropy: the fused cross-entropy kernel is not implemented on " +
                     logits.device().str());
 }
@@ -103,7 +104,12 @@ void Backend::check_class_targets(const Array& target, int64_t classes, int64_t 
   }
 }
 
-Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing) {
+namespace {
+
+// The loss per row and, when `keep_stats`, each row's log-sum-exp where the backend keeps it (for the backward).
+std::pair<Array, std::optional<Array>> cross_entropy_rows(const Array& logits, const Array& target,
+                                                          int64_t ignore_index, double label_smoothing,
+                                                          bool keep_stats) {
   const char* name = "softmax_cross_entropy";
   Backend& backend = backend_of(name, {&logits, &target});
   if (!is_integer(target.dtype())) {
@@ -124,25 +130,47 @@ Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ig
   }
   const int64_t classes = ls.back(), rows = target.numel();
   Array out = Array::empty(target.shape(), Dtype::float16, logits.device());
-  if (rows == 0) return out;
+  if (rows == 0) return {out, std::nullopt};
   // On the targets as given (before the kernels' int32), so that no value wraps into range. Immediate on
   // the CPU; CUDA reports at the next synchronising point instead of waiting for the device here.
   backend.check_class_targets(contiguous(target), classes, ignore_index, name);
   // The kernels read int32 targets: every valid value fits. (An invalid one that CUDA reports later may
   // wrap; its kernel never reads outside a row.)
-  backend.cross_entropy(contiguous(logits), contiguous(astype(target, Dtype::int32)), rows, classes, ignore_index, static_cast<float>(label_smoothing), out);
-  return out;
+  std::optional<Array> stats;
+  if (keep_stats) stats = Array::empty({rows}, Dtype::int32, logits.device());
+  const bool kept = backend.cross_entropy(contiguous(logits), contiguous(astype(target, Dtype::int32)), rows, classes,
+                                          ignore_index, static_cast<float>(label_smoothing), out,
+                                          stats ? &*stats : nullptr);
+  return {out, kept ? stats : std::nullopt};
+}
+
+}  // namespace
+
+Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing) {
+  return cross_entropy_rows(logits, target, ignore_index, label_smoothing, false).first;
+}
+
+std::pair<Array, std::optional<Array>> softmax_cross_entropy_keeping_stats(const Array& logits, const Array& target,
+                                                                           int64_t ignore_index,
+                                                                           double label_smoothing) {
+  return cross_entropy_rows(logits, target, ignore_index, label_smoothing, true);
 }
 
 std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const Array& target, const Array& grad,
-                                                    int64_t ignore_index, double label_smoothing) {
+                                                    int64_t ignore_index, double label_smoothing,
+                                                    const std::optional<Array>& saved_stats) {
   const char* name = "softmax_cross_entropy_backward";
-  Backend& backend = backend_of(name, {&logits, &target, &grad});
+  Backend& backend = backend_of(name, {&logits, &target, &grad, saved_stats ? &*saved_stats : nullptr});
   const Shape& ls = logits.shape();
   if (ls.empty() || target.shape() != Shape(ls.begin(), ls.end() - 1) || grad.shape() != target.shape()) {
     throw ShapeMismatchError(std::string(name) + ": logits " + shape_str(ls) + " (classes last) need a target and a " +
                              "gradient of their leading shape, got " + shape_str(target.shape()) + " and " +
                              shape_str(grad.shape()));
+  }
+  if (saved_stats && (saved_stats->dtype() != Dtype::int32 || saved_stats->shape() != Shape{target.numel()})) {
+    throw ShapeMismatchError(std::string(name) + ": the saved statistics must be softmax_cross_entropy_keeping_stats'"
+                             " (int32 [" + std::to_string(target.numel()) + "]), got " +
+                             dtype_name(saved_stats->dtype()) + " " + shape_str(saved_stats->shape()));
   }
   if (logits.dtype() != Dtype::float16 || !is_integer(target.dtype())) {
     throw DtypeError(std::string(name) + ": needs float16 logits and integer targets, got " +
@@ -152,9 +180,10 @@ std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const A
   const int64_t rows = target.numel(), classes = ls.back();
   if (out.numel() == 0) return out;
   // A target outside [0, classes) only ever fails to match a class: the kernels never index with it.
+  const std::optional<Array> stats = saved_stats ? std::optional<Array>(contiguous(*saved_stats)) : std::nullopt;
   const bool taken = backend.cross_entropy_backward(contiguous(logits), contiguous(astype(target, Dtype::int32)),
-                                                    contiguous(as_float(grad)), rows, classes, ignore_index,
-                                                    static_cast<float>(label_smoothing), out);
+                                                    contiguous(as_float(grad)), stats ? &*stats : nullptr, rows,
+                                                    classes, ignore_index, static_cast<float>(label_smoothing), out);
   if (!taken) return std::nullopt;
   return out;
 }

@@ -31,8 +31,9 @@ class CpuBackend final : public Backend {
   void quantized_gemm(QuantType type, const Array& x, const Array& blocks, const Array& out,
                       const GemmEpilogue& epilogue) override;
   void dequantize(QuantType type, const Array& blocks, const Array& out) override;
-  bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows, int64_t n,
-                              int64_t ignore_index, float label_smoothing, const Array& out) override;
+  bool cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, const Array* row_lse,
+                              int64_t rows, int64_t n, int64_t ignore_index, float label_smoothing,
+                              const Array& out) override;
   bool activation_backward_columns(BinaryOp op, const Array& grad, const Array& x, int64_t rows, int64_t n,
                                    const Array& dx, const Array& sums) override;
   bool norm_backward(bool rms, const Array& x, const Array& grad, const Array* weight, int64_t rows, int64_t n,

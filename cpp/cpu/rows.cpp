@@ -183,9 +183,10 @@ namespace tensorlogic::cpu {
 
 // One pass per row in f32: the maximum, the shifted exponentials' sum (logsumexp), the target's logit and,
 // with smoothing, the row's sum; only the loss is rounded. An all -inf row or a +inf/NaN logit gives NaN.
-void CpuBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
-                               int64_t ignore_index, float label_smoothing, const Array& out) {
+bool CpuBackend::cross_entropy(const Array& logits, const Array& target, int64_t rows, int64_t n,
+                               int64_t ignore_index, float label_smoothing, const Array& out, const Array* row_lse) {
   const half* src = logits.data_as<half>();
+  float* lse_out = row_lse ? row_lse->data_as<float>() : nullptr;
   const int32_t* tgt = target.data_as<int32_t>();
   half* dst = out.data_as<half>();
   parallel_for(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)), [&](int64_t r0, int64_t r1) {
@@ -204,6 +205,7 @@ void CpuBackend::cross_entropy(const Array& logits, const Array& target, int64_t
         std::copy(x.begin(), x.end(), e.begin());
         simd::exp_shifted(e.data(), n, m);
         const float lse = m + std::log(row_sum(e.data(), n));
+        if (lse_out) lse_out[r] = lse;
         float l = lse - x[static_cast<size_t>(tgt[r])];
         if (label_smoothing > 0.0f) {  // skipped at 0 so that -inf logits elsewhere do not give 0 * inf
           l = (1.0f - label_smoothing) * l + label_smoothing * (lse - row_sum(x.data(), n) / static_cast<float>(n));
@@ -213,6 +215,7 @@ void CpuBackend::cross_entropy(const Array& logits, const Array& target, int64_t
       f32_to_f16(loss, dst + b, w);
     }
   });
+  return row_lse != nullptr;
 }
 
 }  // namespace tensorlogic::cpu

@@ -18,9 +18,11 @@ constexpr int64_t kGrain = 1 << 14;
 
 }  // namespace
 
-bool CpuBackend::cross_entropy_backward(const Array& logits, const Array& target, const Array& grad, int64_t rows,
-                                        int64_t n, int64_t ignore_index, float label_smoothing, const Array& out) {
+bool CpuBackend::cross_entropy_backward(const Array& logits, const Array& target, const Array& grad,
+                                        const Array* row_lse, int64_t rows, int64_t n, int64_t ignore_index,
+                                        float label_smoothing, const Array& out) {
   const half* src = logits.data_as<half>();
+  const float* lse = row_lse ? row_lse->data_as<float>() : nullptr;
   const int32_t* tgt = target.data_as<int32_t>();
   std::vector<float> g(static_cast<size_t>(rows));
   f16_to_f32(grad.data_as<half>(), g.data(), rows);
@@ -33,8 +35,14 @@ bool CpuBackend::cross_entropy_backward(const Array& logits, const Array& target
         std::fill(x.begin(), x.end(), 0.0f);
       } else {
         f16_to_f32(src + r * n, x.data(), n);
-        simd::exp_shifted(x.data(), n, row_max(x.data(), n));
-        const float scale = g[r] / row_sum(x.data(), n);
+        // softmax as exp(x - logsumexp): the forward's where kept, else from this row's max and sum
+        float scale = g[r];
+        if (lse) {
+          simd::exp_shifted(x.data(), n, lse[r]);
+        } else {
+          simd::exp_shifted(x.data(), n, row_max(x.data(), n));
+          scale /= row_sum(x.data(), n);
+        }
         for (int64_t k = 0; k < n; ++k) x[k] = x[k] * scale - spread * g[r];
         if (tgt[r] >= 0 && tgt[r] < n) x[tgt[r]] -= hit * g[r];
       }

@@ -35,20 +35,31 @@ void bind_reduce(py::module_& m) {
       py::arg("a"), py::arg("normalized_shape"), py::arg("weight"), py::arg("eps") = py::none());
   m.def("softmax_cross_entropy", without_gil(&softmax_cross_entropy), py::arg("logits"), py::arg("target"),
         py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
-  // cross_entropy's 'mean': the per-row losses' mean over the counted targets, (mean(loss) / counted, counted) with
-  // counted = mean(target != ignore_index) in f32 (1 when every target counts, NaN from 0 / 0 when none does). One
-  // call for the five ops Python made (~2 us of binding crossings per loss); the same core ops, so the same bits.
+  m.def("softmax_cross_entropy_keeping_stats", without_gil(&softmax_cross_entropy_keeping_stats), py::arg("logits"),
+        py::arg("target"), py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
+  // cross_entropy's 'mean': the per-row losses' mean over the counted targets, (mean(loss) / counted, counted,
+  // stats) with counted = mean(target != ignore_index) in f32 (1 when every target counts, NaN from 0 / 0 when none
+  // does) and the rows' statistics for the backward where kept (keep_stats) and the device keeps them, else None.
+  // One call for the five ops Python made (~2 us of binding crossings per loss); the same core ops, so the same
+  // bits.
   m.def(
       "softmax_cross_entropy_mean",
-      without_gil(+[](const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing) {
-        const Array loss = softmax_cross_entropy(logits, target, ignore_index, label_smoothing);
+      without_gil(+[](const Array& logits, const Array& target, int64_t ignore_index, double label_smoothing,
+                      bool keep_stats) {
+        auto [loss, stats] = keep_stats
+                                 ? softmax_cross_entropy_keeping_stats(logits, target, ignore_index, label_smoothing)
+                                 : std::make_pair(softmax_cross_entropy(logits, target, ignore_index, label_smoothing),
+                                                  std::optional<Array>());
         const Array kept = astype(binary(BinaryOp::ne, target, Scalar(ignore_index)), Dtype::float16);
         Array counted = reduce(ReduceOp::mean, kept, {}, false);
-        return std::make_pair(binary(BinaryOp::div, reduce(ReduceOp::mean, loss, {}, false), counted), counted);
+        return std::make_tuple(binary(BinaryOp::div, reduce(ReduceOp::mean, loss, {}, false), counted), counted,
+                               stats);
       }),
-      py::arg("logits"), py::arg("target"), py::arg("ignore_index"), py::arg("label_smoothing"));
+      py::arg("logits"), py::arg("target"), py::arg("ignore_index"), py::arg("label_smoothing"),
+      py::arg("keep_stats") = false);
   m.def("softmax_cross_entropy_backward", without_gil(&softmax_cross_entropy_backward), py::arg("logits"),
-        py::arg("target"), py::arg("grad"), py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0);
+        py::arg("target"), py::arg("grad"), py::arg("ignore_index") = -100, py::arg("label_smoothing") = 0.0,
+        py::arg("saved_stats") = py::none());
   m.def(
       "norm_backward",
       without_gil(+[](bool rms, const Array& x, const Array& grad, const std::vector<int64_t>& shape,

@@ -173,11 +173,17 @@ Array rms_norm(const Array& a, const Shape& normalized_shape, const std::optiona
 // the next point where the host waits for that device (to_host, synchronize), its rows NaN until then.
 Array softmax_cross_entropy(const Array& logits, const Array& target, int64_t ignore_index = -100,
                             double label_smoothing = 0.0);
+// The same, and the statistics the fused backward reads (each row's log-sum-exp, opaque: int32 holding f32 bits,
+// [rows]), or nullopt where the device keeps none: training keeps them so the backward reads the logits once.
+std::pair<Array, std::optional<Array>> softmax_cross_entropy_keeping_stats(const Array& logits, const Array& target,
+                                                                           int64_t ignore_index = -100,
+                                                                           double label_smoothing = 0.0);
 // d loss / d logits = (softmax(x) - (1 - s) onehot(t) - s / C) * grad per row (0 on ignored rows), from the
-// forward's logits and targets and grad [...] of the per-row loss; nullopt where the backend has no fused
-// kernel (the caller composes it from other ops).
+// forward's logits and targets (and its statistics, where kept) and grad [...] of the per-row loss; nullopt
+// where the backend has no fused kernel (the caller composes it from other ops).
 std::optional<Array> softmax_cross_entropy_backward(const Array& logits, const Array& target, const Array& grad,
-                                                    int64_t ignore_index = -100, double label_smoothing = 0.0);
+                                                    int64_t ignore_index = -100, double label_smoothing = 0.0,
+                                                    const std::optional<Array>& saved_stats = std::nullopt);
 // Gradients of layer_norm (rms false) or rms_norm over the trailing normalized_shape: [dx, dweight, dbias],
 // the last two empty arrays where not asked for; nullopt where the backend has no fused kernel. With
 // `accumulate_into` (a contiguous float16 array of x's shape), dx is added into it in place and it is the dx

@@ -157,15 +157,20 @@ class _SoftmaxCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, target, ignore_index, smoothing, reduction):
         counted = None
+        keep = ctx is not _NULL  # each row's logsumexp for the backward, which then reads the logits once
         if reduction == "mean":  # over the counted targets, on the device (no host synchronisation)
-            loss, counted = _core.softmax_cross_entropy_mean(x._a, target._a, ignore_index, smoothing)
+            loss, counted, stats = _core.softmax_cross_entropy_mean(x._a, target._a, ignore_index, smoothing, keep)
         else:
-            loss = _core.softmax_cross_entropy(x._a, target._a, ignore_index, smoothing)
+            if keep:
+                loss, stats = _core.softmax_cross_entropy_keeping_stats(x._a, target._a, ignore_index, smoothing)
+            else:
+                loss, stats = _core.softmax_cross_entropy(x._a, target._a, ignore_index, smoothing), None
             if reduction == "sum":
                 loss = _core.reduce(_R.sum, loss, [], False, 1.0, 2.0)
         if ctx is not _NULL:
             ctx.ignore_index, ctx.smoothing, ctx.reduction = ignore_index, smoothing, reduction
             ctx.counted = None if counted is None else _wrap(counted)
+            ctx.stats = stats
             ctx.save_for_backward(x, target)
         return _wrap(loss)
 
@@ -178,7 +183,8 @@ class _SoftmaxCrossEntropy(Function):
         elif ctx.reduction == "mean":
             g = (g / ctx.counted).reshape((1,) * len(rows)).expand(rows) / max(math.prod(rows), 1)
         if not _grad_enabled():  # first derivatives only: one fused kernel where the backend has it
-            fused = _core.softmax_cross_entropy_backward(x._a, target._a, g._a, ctx.ignore_index, ctx.smoothing)
+            fused = _core.softmax_cross_entropy_backward(x._a, target._a, g._a, ctx.ignore_index, ctx.smoothing,
+                                                         ctx.stats)
             if fused is not None:
                 return _wrap(fused), None, None, None, None
         classes = x.shape[-1]
