@@ -131,6 +131,9 @@ class Logic:
         return self.rt.cached(name) is not None
 
     # ---- tables ---------------------------------------------------------------------------------
+    def domains(self, name):
+        return self.model.relations[name].domains
+
     def extents(self, name):
         return [extent(d) for d in self.model.relations[name].domains]
 
@@ -232,15 +235,24 @@ class Logic:
         members = set(comp)
         rels = self.model.relations
         rules, recursive, base = self.split(comp)
+        # The relations the rules read in part only (demand.py): those tuples of theirs that the
+        # atoms bound before them ask for, all that the joins can meet.
+        part = demand.restrict(self, comp)
+
+        def read(name):
+            return part[name] if name in part else self.rows(name)
+
         state = {m: State(self, m, rules[m]) for m in comp}
         for m in comp:
-            state[m].start(self._derive(base[m], lambda step: self.rows(step.literal.name)))
+            state[m].start(self._derive(base[m], lambda step: read(step.literal.name)))
         native = self._native(comp, recursive)
         if native is not None:
-            out = linear.run(self, comp, state, recursive, native)
+            out = linear.run(self, self, comp, state, native, read, rels[comp[0]].span)
             if out is not None:
                 self.wide.discard(tuple(comp))
-                return out
+                if not out[1]:
+                    self.rt.warn_limit(comp, self.rt.max_iterations)
+                return out[0]
             self.wide.add(tuple(comp))
         rounds = 0
         while any(s.delta is not None and len(s.delta) for s in state.values()) and \
@@ -258,7 +270,7 @@ class Logic:
                 name = step.literal.name
                 if name in members:
                     return deltas[name] if step.delta else state[name].full()
-                return self.rows(name)
+                return read(name)
 
             produced = {}
             for m in comp:
@@ -275,8 +287,12 @@ class Logic:
 
     def _native(self, comp, recursive):
         """The native form of a component's linear recursion (linear.py, on the host), or None
-        where the rounds run here."""
-        return linear.native_rules(self, comp, recursive) if any(recursive.values()) else None
+        where the rounds run here (a relation with an aggregate holds one value per group: its
+        rounds are not set unions)."""
+        if not any(recursive.values()) or \
+                any(self.lower(r).aggregate is not None for m in comp for r in self.model.relations[m].rules):
+            return None
+        return linear.native_rules(self, comp, recursive)
 
     def _derive(self, rules, table_of):
         return [self._run(low, table_of, None) for low in rules]

@@ -18,6 +18,10 @@ ranks among the distinct values of the relations and of J (no round makes a valu
 there already: a head copies the new tuple's values or J's).  One dictionary for every position
 keeps equal values equal wherever they meet (keys, repeated variables).  When even the codes
 overflow, the Python rounds run the recursion (`run` returns None).
+
+The functions read relations through a `scope`: the program's (engine.Logic) or a demand-driven
+rewrite's (demand.py), each giving `domains(name)`, `extents(name)`, `size(name, delta)`,
+`var_domains(rule)`, a `runner` and a `plans` cache.
 """
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ class LinearRule:
         self.key, self.payload = key, payload     # J's columns: key variables, then payload ones
 
 
-def linear_rule(logic, low, members):
+def linear_rule(scope, low, members):
     """The native form of a recursive rule, or None when the Python rounds must run it."""
     if low.aggregate is not None or any(a is None or a[0] != "var" for a in low.head_args):
         return None
@@ -69,11 +73,9 @@ def linear_rule(logic, low, members):
         return None
     rest.head_args = [("var", v) for v in key + payload]
 
-    def doms(name):
-        return logic.model.relations[name].domains
-
+    doms = scope.domains
     try:
-        plan = Plan(rest, doms, logic.size, var_domain_of=logic.var_domains(low))
+        plan = Plan(rest, doms, scope.size, var_domain_of=scope.var_domains(low))
     except RuleError:
         return None
     joins = [s for s in plan.steps if s.kind == "atom"]
@@ -90,42 +92,40 @@ def linear_rule(logic, low, members):
     return LinearRule(low, atom, plan, key, payload)
 
 
-def native_rules(logic, comp, recursive):
-    """{id(rule): LinearRule} for a component's recursive rules, or None when one is not linear."""
+def native_rules(scope, comp, recursive):
+    """{id(rule): LinearRule} for a component's recursive rules (of relations without aggregates:
+    the caller's to check), or None when one is not linear."""
     members = set(comp)
-    if any(logic.model.relations[m].arity == 0 for m in comp):
-        return None
-    # A relation with an aggregate holds one value per group: its rounds are not set unions.
-    if any(logic.lower(r).aggregate is not None for m in comp for r in logic.model.relations[m].rules):
+    if any(len(scope.domains(m)) == 0 for m in comp):
         return None
     out = {}
     for m in comp:
         for low in recursive[m]:
             key = (id(low), "linear")
-            if key not in logic.plans:
-                logic.plans[key] = linear_rule(logic, low, members)
-            if logic.plans[key] is None:
+            if key not in scope.plans:
+                scope.plans[key] = linear_rule(scope, low, members)
+            if scope.plans[key] is None:
                 return None
-            out[id(low)] = logic.plans[key]
+            out[id(low)] = scope.plans[key]
     return out
 
 
-def run(logic, comp, state, recursive, rules):
-    """The fixpoint of a component from its started states: {relation: all its tuples}, or None when
-    its tuples are too wide for native keys even as dictionary codes."""
+def run(logic, scope, comp, state, rules, read, span):
+    """The fixpoint of a component from its started states: ({relation: all its tuples}, whether it
+    converged: False where the iteration limit stopped it), or None when its tuples are too wide for
+    native keys even as dictionary codes.  `read(name)`: the tuples of a relation outside the
+    component; `span`: where a budget error points."""
     xp = logic.xp
     index = {m: i for i, m in enumerate(comp)}
     native = []
-    for m in comp:
-        for low in recursive[m]:
-            lin = rules[id(low)]
-            spec = _spec(logic, lin, index)
-            if spec is not None:
-                native.append(spec)
+    for lin in rules.values():
+        spec = _spec(scope, lin, index, read)
+        if spec is not None:
+            native.append(spec)
     # The extents after the joins above: a relation they read first may have grown a domain.
     relations = []
     for m in comp:
-        ext = logic.extents(m)
+        ext = scope.extents(m)
         relations.append((xp.numpy(state[m].full()), [lo for lo, _ in ext], [s for _, s in ext]))
     values = None
     if not all(T.radix_fits(sizes) for _, _, sizes in relations):
@@ -139,14 +139,11 @@ def run(logic, comp, state, recursive, rules):
     added, rounds, stop = _core.linear_fixpoint(relations, native, limit, seconds)
     budget.steps += rounds
     logic.tuples_derived += sum(len(a) for a in added)
-    span = logic.model.relations[comp[0]].span
     if stop == "time_limit" or (stop == "round_limit" and rounds < rt.max_iterations):
         budget.tick(span)       # past the step budget or the deadline: raises its error
-    if stop == "round_limit":
-        rt.warn_limit(comp, rt.max_iterations)
     if values is not None:
         added = [values[a] for a in added]
-    return {m: xp.cat([state[m].full(), xp.asarray(added[index[m]])]) for m in comp}
+    return {m: xp.cat([state[m].full(), xp.asarray(added[index[m]])]) for m in comp}, stop != "round_limit"
 
 
 def _dictionary_codes(relations, native):
@@ -173,10 +170,10 @@ def _dictionary_codes(relations, native):
     return values, relations, rules
 
 
-def _spec(logic, lin, index):
+def _spec(scope, lin, index, read):
     """The tuple `_core.linear_fixpoint` takes for a rule (None when a constant of its atom is
     not in the domain: the rule derives nothing)."""
-    atom, doms = lin.atom, logic.model.relations[lin.atom.name].domains
+    atom, doms = lin.atom, scope.domains(lin.atom.name)
     consts, equal, first = [], [], {}
     for p, (a, d) in enumerate(zip(atom.args, doms)):
         if a[0] == "const":
@@ -189,9 +186,9 @@ def _spec(logic, lin, index):
         else:
             first[a[1]] = p
     names = lin.key + lin.payload
-    xp = logic.xp
+    xp = scope.runner.xp
     parts = [xp.numpy(xp.stack([f.columns[v] for v in names])) if names else np.zeros((1, 0), np.int64)
-             for f in logic.runner.run(lin.plan, lambda step: logic.rows(step.literal.name)) if f.n]
+             for f in scope.runner.run(lin.plan, lambda step: read(step.literal.name)) if f.n]
     join = np.concatenate(parts) if parts else np.zeros((0, len(names)), dtype=np.int64)
     if not names:
         join = join[:1]

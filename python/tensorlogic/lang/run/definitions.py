@@ -9,6 +9,7 @@ from ..check.checker import _file, lattice as lattice_of
 from ..check.strata import is_recursive
 from ..engine import tl
 from ..errors import warn_at
+from ..logic import demand
 from ..syntax import nodes as N
 from .datalog import FixpointLimitWarning, _with_missing, facts_tensor
 from .labelled import Labelled, is_tensor, project
@@ -151,8 +152,11 @@ class Definitions:
 
     def read_inputs(self, comp):
         """Evaluates the relations a component reads, first: one may compute integers that grow a domain, and
-        the dense frames size their axes from the domains once (which may also make the component sparse)."""
-        for r in sorted({r for m in comp for r in self.direct_reads(m)} - set(comp)):
+        the dense frames size their axes from the domains once (which may also make the component sparse).  A
+        relation its rules read only in part (logic/demand.py) computes no integer: what that part reads whole
+        is evaluated instead."""
+        part, whole = demand.read_in_part(self.logic, comp)
+        for r in sorted(({r for m in comp for r in self.direct_reads(m)} - set(comp) - part) | whole):
             if r in self.model.relations:
                 self.logic.rows(r) if self.logic.is_sparse(r) else self.derived(r)
 
