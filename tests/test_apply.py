@@ -73,3 +73,46 @@ def test_apply_errors_in_pytorchs_words():
     both(lambda lib: lib.arange(2), lambda v: float("nan"))
     with pytest.raises(tl.PrecisionOverflowError):  # SPEC: finite data beyond f16's range (PyTorch's float16: inf)
         tl.ones(2).apply_(lambda v: 1e6)
+
+
+@pytest.mark.parametrize("dtypes", DTYPES[:3], ids=[d[0].name for d in DTYPES[:3]])
+def test_map_and_map2_match_torch(device, rng, dtypes):
+    """map_(other, f) and map2_(x, y, f): f given the element and the operands' elements there, the operands broadcast
+    to the tensor's shape; the same Python values in the same order as PyTorch's, the same results."""
+    ours_dtype, torch_dtype, make = dtypes
+    data, row, column = make(rng, (3, 4)), make(rng, (4,)), make(rng, (3, 1))
+    x, r, c = (tl.tensor(a, dtype=ours_dtype, device=device) for a in (data, row, column))
+    if device != "cpu":
+        with pytest.raises(TypeError, match="only implemented on CPU tensors"):
+            x.map_(r, lambda v, w: v)
+        return
+    t, tr, tc = (torch.tensor(a, dtype=torch_dtype) for a in (data, row, column))
+    seen, tseen = [], []
+    assert x.map_(r, lambda v, w: seen.append((v, w)) or v * 2 - w) is x
+    t.map_(tr, lambda v, w: tseen.append((v, w)) or v * 2 - w)
+    assert seen == tseen
+    assert x.map2_(r, c, lambda v, a, b: max(v, a) + b) is x
+    t.map2_(tr, tc, lambda v, a, b: max(v, a) + b)
+    np.testing.assert_allclose(x.numpy().astype(np.float64), t.numpy().astype(np.float64), rtol=2.0 ** -10)
+
+
+def test_map_errors_in_pytorchs_words():
+    def both(make, *args):
+        errors = []
+        for lib in (tl, torch):
+            with pytest.raises(Exception) as error:
+                make(lib, *args)
+            errors.append(error)
+        assert errors[0].type is errors[1].type, errors
+        return errors
+
+    first = lambda v, *rest: v  # noqa: E731
+    for make in (lambda lib: lib.ones(2, requires_grad=True).map_(lib.ones(2), first),
+                 lambda lib: lib.ones(2).map_(lib.ones(2, requires_grad=True), first),
+                 lambda lib: lib.ones(2).map_([1, 2], first),
+                 lambda lib: lib.ones(2).map_(lib.ones(2), lambda v, w: "a")):
+        errors = both(make)
+        assert str(errors[0].value) == str(errors[1].value)
+    both(lambda lib: lib.ones(2).map2_(lib.ones(2), lib.ones(2, dtype=lib.int64), first))
+    both(lambda lib: lib.ones(2).map2_(lib.ones(2), lib.ones(3), first))
+    both(lambda lib: lib.ones(3).map_(lib.ones(2, 3), first))

@@ -1,6 +1,7 @@
 """tl.utils.data against torch.utils.data: the same batches in the same order for deterministic samplers,
 the same structure from default_collate, and the same argument errors."""
 import collections
+import threading
 
 import numpy as np
 import pytest
@@ -140,6 +141,53 @@ def test_iterable_dataset_and_workers():
 
     ids = [v // 100 for b in tldata.DataLoader(WhoLoads(), batch_size=3, num_workers=2) for v in b.tolist()]
     assert set(ids) <= {0, 1} and len(ids) == 12
+
+
+def sharded_stream(data, n):
+    """An IterableDataset class of `data` (torch's or ours) whose workers take every num_workers-th of range(n)."""
+    class Sharded(data.IterableDataset):
+        def __iter__(self):
+            info = data.get_worker_info()
+            start, step = (0, 1) if info is None else (info.id, info.num_workers)
+            return iter(range(start, n, step))
+
+    return Sharded
+
+
+def whole_stream(data, n):
+    class Whole(data.IterableDataset):
+        def __iter__(self):
+            return iter(range(n))
+
+    return Whole
+
+
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")  # torch's, on a machine of 2 cores
+@pytest.mark.parametrize("make,n,workers,batch_size", [(sharded_stream, 19, 2, 4), (sharded_stream, 7, 3, 2),
+                                                       (sharded_stream, 2, 3, 2), (whole_stream, 5, 2, 2)])
+def test_iterable_dataset_with_workers_batches_as_torch(make, n, workers, batch_size):
+    """Each worker iterates the dataset and batches its own stream; the batches come from the workers in turn, a
+    worker whose stream ended dropping out (PyTorch's order). A dataset that does not split itself by
+    get_worker_info gives each sample once per worker, as PyTorch's does."""
+    seen = []
+    got = [b.tolist() for b in tldata.DataLoader(make(tldata, n)(), batch_size=batch_size, num_workers=workers,
+                                                 worker_init_fn=seen.append)]
+    want = [b.tolist() for b in tdata.DataLoader(make(tdata, n)(), batch_size=batch_size, num_workers=workers)]
+    assert got == want and sorted(seen) == list(range(workers))
+
+
+def test_iterable_dataset_workers_raise_and_stop():
+    class Failing(tldata.IterableDataset):
+        def __iter__(self):
+            yield 1
+            raise KeyError("bad record")
+
+    with pytest.raises(KeyError, match="bad record"):
+        list(tldata.DataLoader(Failing(), batch_size=None, num_workers=2))
+    loader = iter(tldata.DataLoader(whole_stream(tldata, 10 ** 6)(), batch_size=2, num_workers=2))
+    assert next(loader).tolist() == [0, 1]
+    loader.close()  # leaving early stops the workers, which wait on their full queues
+    assert not [t for t in threading.enumerate() if t.name.startswith("tl-dataloader")]
 
 
 def test_argument_errors_match_torch():

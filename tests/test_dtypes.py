@@ -51,6 +51,25 @@ def test_python_and_numpy_dtypes():
         tl.arange(1, dtype="complex64")  # a real-only function
 
 
+@pytest.mark.parametrize("name,method", [("uint8", "byte"), ("int8", "char"), ("int16", "short")])
+def test_narrow_integer_dtypes_are_names_that_every_conversion_refuses(device, rng, name, method):
+    """uint8, int8 and int16 exist as names (code that mentions them imports; no tensor has them, so comparisons of
+    dtypes say False) and every way to make such a tensor raises a TypeError naming int32 instead: an int32 in
+    their place would not wrap around as PyTorch's uint8 does. Arrays of them become int32 of the same values."""
+    narrow = getattr(tl, name)
+    info = np.iinfo(name)
+    data = rng.integers(info.min, info.max + 1, 6, dtype=name)
+    t = tl.tensor(data, device=device)
+    assert narrow.name == name and t.dtype != narrow and not tl.uint8.is_signed and tl.int8.is_signed
+    np.testing.assert_array_equal(t.cpu().numpy(), torch.from_numpy(data).int().numpy())
+    assert tl.from_numpy(data).dtype == tl.int32
+    for make in (lambda: t.to(narrow), lambda: t.to(device, narrow), lambda: t.to(getattr(torch, name)),
+                 lambda: getattr(t, method)(), lambda: t.type(narrow), lambda: tl.zeros(2, dtype=name),
+                 lambda: tl.tensor([1, 2], dtype=np.dtype(name)), lambda: tl.arange(3, dtype=f"torch.{name}")):
+        with pytest.raises(TypeError, match=f"no narrow integer dtypes.*{name}.*tl.int32"):
+            make()
+
+
 def test_inference_follows_pytorch(device):
     for data in ([1, 2, 3], [True, False], [1.5, 2], [[1], [2]], 7, True):
         assert tl.tensor(data, device=device).dtype.name == torch_dtype_name(torch.tensor(data))

@@ -153,6 +153,27 @@ def test_lu_factor_and_lu(device, rng, shape):
     _compare(tl.linalg.lu, torch.linalg.lu, [a], device, rng)
 
 
+@pytest.mark.parametrize("shape", [(4, 4), (2, 3, 3), (5, 3), (2, 3, 5)])
+def test_lu_unpack(device, rng, shape):
+    """torch.lu_unpack of lu_factor's factors: P, L and U, the gradient flowing from L and U into LU; the parts it
+    is told not to unpack are empty tensors; pivots that are not lu_factor's are refused."""
+    a = f16(rng, *shape)
+    lu, pivots = torch.linalg.lu_factor(t64(a))
+    piv = tl.tensor(pivots.numpy(), device=device)
+    _compare(lambda x: tl.lu_unpack(x, piv), lambda x: torch.lu_unpack(x, pivots), [_rounded(lu.numpy())], device, rng)
+    x = to_tl(_rounded(lu.numpy()).astype(np.float16), device)
+    assert [tuple(t.shape) for t in tl.lu_unpack(x, piv, unpack_data=False)] == \
+        [tuple(t.shape) for t in torch.lu_unpack(lu, pivots, unpack_data=False)]
+    assert [tuple(t.shape) for t in tl.lu_unpack(x, piv, unpack_pivots=False)] == \
+        [tuple(t.shape) for t in torch.lu_unpack(lu, pivots, unpack_pivots=False)]
+    with pytest.raises(TypeError, match="int32"):
+        tl.lu_unpack(x, piv.long())
+    with pytest.raises(ValueError, match="between 1 and"):
+        tl.lu_unpack(x, piv * 0)
+    with pytest.raises(ValueError, match="shape"):
+        tl.lu_unpack(x, piv[..., :1])
+
+
 @pytest.mark.parametrize("left", [True, False])
 @pytest.mark.parametrize("adjoint", [False, True])
 def test_lu_solve(device, rng, left, adjoint):

@@ -5,6 +5,7 @@ from . import _core  # noqa: F401
 from . import coreml, memory, planner  # coreml installs the ane device's model provider (Apple builds)
 from .device import Event, ane, available_devices, cuda, device, get_default_device, metal, set_default_device
 from .dtypes import bool, complex32, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
+from .dtypes import int8, int16, short, uint8  # names only: every op refuses them (see dtypes)
 from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 
 # PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is. Its complex names

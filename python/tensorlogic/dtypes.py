@@ -34,8 +34,8 @@ class dtype:
 
     @property
     def is_signed(self):
-        """True for every dtype but bool."""
-        return self.name != "bool"
+        """True for every dtype but bool and uint8."""
+        return self.name not in ("bool", "uint8")
 
     def __repr__(self):
         return f"tensorlogic.{self.name}"
@@ -51,6 +51,14 @@ bool = dtype("bool", 1, np.bool_, "torch.BoolTensor")  # noqa: A001 -- PyTorch's
 half = float16
 long = int64
 _BY_NAME = {"float16": float16, "int32": int32, "int64": int64, "bool": bool}
+# PyTorch's narrow integer dtypes are names only, so that code mentioning them imports and compares (no tensor has
+# them); as_dtype refuses them: an int32 in their place would not wrap around as their arithmetic does.
+uint8 = dtype("uint8", 1, np.uint8, "torch.ByteTensor")
+int8 = dtype("int8", 1, np.int8, "torch.CharTensor")
+int16 = dtype("int16", 2, np.int16, "torch.ShortTensor")
+short = int16
+_NARROW = {"uint8": uint8, "int8": int8, "int16": int16, "short": int16, "ByteTensor": uint8, "CharTensor": int8,
+           "ShortTensor": int16}
 # Not among _BY_NAME (the native arrays' dtypes) nor accepted by as_dtype: only complex_dtype() answers it.
 complex32 = dtype("complex32", 4, np.complex64, "torch.ComplexHalfTensor")  # numpy has no complex32: its host form
 _COMPLEX_NAMES = {"complex32", "chalf", "complex64", "cfloat", "complex128", "cdouble", "complex", "complex_",
@@ -72,7 +80,7 @@ _PYTHON_TYPES = {builtins.float: float16, builtins.int: int64, builtins.bool: bo
 
 
 def _lookup(name):
-    return complex32 if name == "complex32" else _BY_NAME[name]
+    return complex32 if name == "complex32" else _NARROW[name] if name in _NARROW else _BY_NAME[name]
 
 
 def _name_of(value):
@@ -95,8 +103,31 @@ def complex_dtype(value):
     return complex32 if _name_of(value) in _COMPLEX_NAMES else None
 
 
+def is_narrow_integer(value):
+    """Whether `value` names one of the narrow integer dtypes (tl.uint8, 'int8', numpy's int16, ...)."""
+    if isinstance(value, dtype):
+        return value.name in _NARROW
+    return (isinstance(value, (str, np.dtype)) or isinstance(value, builtins.type) and issubclass(value, np.generic)
+            or type(value).__module__.startswith("torch")) and _name_of(value) in _NARROW
+
+
+def narrow_integer_error(name, what="dtype"):
+    """The TypeError for a narrow integer dtype (uint8, int8, int16), naming what to use instead."""
+    narrow = _NARROW[name]
+    info = np.iinfo(narrow.numpy)
+    return TypeError(
+        f"unsupported {what} {narrow.name}: TensorLogic has no narrow integer dtypes (uint8, int8, int16), since an "
+        f"int32 in their place would not wrap around as {narrow.name} arithmetic does; use tl.int32 or tl.int64, "
+        f"which hold {narrow.name}'s values {info.min}..{info.max} exactly (tl.from_numpy and tl.tensor make int32 "
+        f"of {narrow.name} arrays){', or .float() / 255 for 8-bit image data' if narrow is uint8 else ''}, and "
+        f".clamp({info.min}, {info.max}) or % {1 << info.bits} where a value must stay in that range")
+
+
 def as_dtype(value):
-    """Accepts tl dtypes, their names and the numpy/PyTorch/Python equivalents; TypeError otherwise."""
+    """Accepts tl dtypes, their names and the numpy/PyTorch/Python equivalents; TypeError otherwise (for the narrow
+    integer dtypes, narrow_integer_error)."""
+    if is_narrow_integer(value):
+        raise narrow_integer_error(_name_of(value))
     if value is None or (isinstance(value, dtype) and value is not complex32):
         return value
     if isinstance(value, builtins.type) and value in _PYTHON_TYPES:

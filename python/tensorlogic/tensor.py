@@ -11,7 +11,7 @@ from . import _core
 from ._convert import numpy_to_array
 from ._repr import tensor_repr
 from .device import device, device_name
-from .dtypes import _BY_NAME
+from .dtypes import _BY_NAME, narrow_integer_error
 from .errors import DeviceError
 from .memory_formats import check_memory_format, contiguous_format, is_contiguous_as
 from .type_info import Size
@@ -242,6 +242,18 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     def bool(self):
         """The tensor as bool: non-zero elements become True."""
         return self.to(dtype="bool")
+
+    def byte(self):
+        """PyTorch's uint8 conversion: absent (a TypeError naming what to use; see dtypes.narrow_integer_error)."""
+        raise narrow_integer_error("uint8", "conversion Tensor.byte() to")
+
+    def char(self):
+        """PyTorch's int8 conversion: absent, as byte()."""
+        raise narrow_integer_error("int8", "conversion Tensor.char() to")
+
+    def short(self):
+        """PyTorch's int16 conversion: absent, as byte()."""
+        raise narrow_integer_error("int16", "conversion Tensor.short() to")
 
     def type(self, dtype=None, non_blocking=False):
         """type(): PyTorch's type string ('torch.HalfTensor', with 'cuda.' on a GPU: other devices count as

@@ -1,5 +1,5 @@
 """PyTorch's top-level and Tensor-method forms of tl.linalg's functions: inverse det logdet slogdet pinverse svd qr
-cholesky matrix_power matrix_exp orgqr (tl.inverse(A) and A.inverse() alike)."""
+cholesky matrix_power matrix_exp orgqr lu_unpack (tl.inverse(A) and A.inverse() alike)."""
 import collections
 import math
 
@@ -86,6 +86,11 @@ def matrix_exp(input):
     return matrix_functions.matrix_exp(input)
 
 
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) from tl.linalg.lu_factor's (LU, pivots)."""
+    return _lu.lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots)
+
+
 @tensor_method()
 def orgqr(input, tau):
     """The product of the Householder reflectors stored by geqrf (tl.linalg.householder_product)."""
@@ -93,4 +98,4 @@ def orgqr(input, tau):
 
 
 __all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "svd", "qr", "cholesky", "matrix_power", "matrix_exp",
-           "orgqr"]
+           "orgqr", "lu_unpack"]

@@ -1,4 +1,5 @@
-"""tl.linalg's LU family: lu_factor lu_factor_ex lu lu_solve solve solve_ex inv inv_ex det slogdet.
+"""tl.linalg's LU family: lu_factor lu_factor_ex lu lu_solve solve solve_ex inv inv_ex det slogdet, and torch's
+lu_unpack.
 
 The factorisation is LAPACK's (getrf with partial pivoting, then getrs: see host) in float64 on the host from the
 exact f16 values, each result rounded once to f16 on the input's device: f16 adds that one rounding to float64's own
@@ -23,6 +24,7 @@ from .host import batch_prefix, float64, getrf, getrs, permutation_matrix, round
 LUFactorResult = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 LUResult = collections.namedtuple("linalg_lu", ["P", "L", "U"])
+LUUnpackResult = collections.namedtuple("lu_unpack", ["P", "L", "U"])
 InvExResult = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
 SolveExResult = collections.namedtuple("linalg_solve_ex", ["result", "info"])
 SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
@@ -299,6 +301,27 @@ def lu(A, *, pivot=True):
     L, U = _factors(LU)
     P = to_device(permutation_matrix(pivots.cpu().numpy(), LU.shape[-2]), LU)
     return LUResult(P, L, U)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) from lu_factor's (LU, pivots), as torch.lu_unpack: P the [..., m, m] permutation matrix, L m x k
+    unit lower-triangular, U k x n upper-triangular; an empty tensor in place of P without unpack_pivots and of L and
+    U without unpack_data. The gradient flows from L and U into LU."""
+    LU = matrices(LU_data, "lu_unpack", "LU_data")
+    m, n = LU.shape[-2:]
+    if not isinstance(LU_pivots, Tensor) or LU_pivots.dtype.name != "int32":
+        raise TypeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype "
+                        f"(lu_factor's pivots), got {LU_pivots!r:.60}")
+    pivots = LU_pivots.cpu().numpy()
+    if pivots.shape != tuple(LU.shape[:-2]) + (min(m, n),):
+        raise ShapeMismatchError(f"lu_unpack: LU_pivots must have shape {list(LU.shape[:-2]) + [min(m, n)]} for "
+                                 f"LU_data of shape {list(LU.shape)}, got {list(pivots.shape)}")
+    if pivots.size and (pivots.min() < 1 or pivots.max() > m):
+        raise ValueError(f"lu_unpack: pivots must be between 1 and LU.size(-2) = {m} inclusive (lu_factor's pivots)")
+    empty = LU.new_empty(0)
+    L, U = _factors(LU) if unpack_data else (empty, empty)
+    P = to_device(permutation_matrix(pivots, m), LU) if unpack_pivots else empty
+    return LUUnpackResult(P, L, U)
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _core
 from .._convert import check_f16_range
 from ..device import device as device_type, device_name
-from ..dtypes import as_dtype, complex_dtype
+from ..dtypes import as_dtype, complex_dtype, is_narrow_integer
 from ..memory_formats import check_memory_format
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function
@@ -156,7 +156,7 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, mem
 def _looks_like_dtype(value):
     if value is None or isinstance(value, (Tensor, device_type)):
         return False
-    if complex_dtype(value) is not None:
+    if complex_dtype(value) is not None or is_narrow_integer(value):
         return True  # as_dtype refuses it with a message saying why
     try:
         as_dtype(value)

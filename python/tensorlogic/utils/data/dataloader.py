@@ -4,11 +4,15 @@ num_workers > 0 loads the batches of a map-style dataset on that many threads of
 processes), up to num_workers * prefetch_factor batches ahead, handed out in sampler order. Threads help
 where __getitem__ waits (files, decoding in numpy or other code that releases the GIL); datasets whose
 __getitem__ is pure Python gain nothing. worker_init_fn(worker_id) runs once in each thread, and
-get_worker_info() there gives the worker's id. An IterableDataset is read in the calling thread whatever
-num_workers says (one stream, never replicated per worker). pin_memory, timeout, persistent_workers and
+get_worker_info() there gives the worker's id. An IterableDataset with num_workers > 0 is iterated once per
+worker thread, as PyTorch iterates it once per worker process (each worker batches its own stream: a dataset that
+does not split itself by get_worker_info() gives every sample num_workers times, as PyTorch's does), and the
+batches are taken from the workers in turn, skipping those whose stream has ended. The workers share the one
+dataset object where PyTorch's hold copies of it. pin_memory, timeout, persistent_workers and
 multiprocessing_context are accepted and change nothing: there are no worker processes or pinned pages."""
 import itertools
 import operator
+import queue
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -111,7 +115,7 @@ class DataLoader:
 
     def __iter__(self):
         if self._iterable:
-            return self._iter_stream()
+            return self._iter_stream() if self.num_workers == 0 else self._iter_stream_workers()
         keys = self.batch_sampler if self.batch_sampler is not None else self.sampler
         if self.num_workers == 0:
             return map(self._fetch, keys)
@@ -141,15 +145,68 @@ class DataLoader:
                 return
             yield self.collate_fn(batch)
 
+    def _start_worker(self, worker_id, seed_base):
+        """What a worker thread does first: its WorkerInfo (get_worker_info's answer there) and worker_init_fn."""
+        _worker.info = WorkerInfo(worker_id, self.num_workers, seed_base + worker_id, self.dataset)
+        if self.worker_init_fn is not None:
+            self.worker_init_fn(worker_id)
+
+    def _seed_base(self):
+        return int(host_rng(self.generator).integers(1 << 62))  # worker i reports seed_base + i, as in PyTorch
+
+    def _iter_stream_workers(self):
+        """Each worker thread iterates the dataset and batches its own stream into a queue of prefetch_factor
+        batches; the batches are taken from the workers in turn, a worker dropping out when its stream ends. An
+        error in a worker is raised here, as PyTorch re-raises a worker's."""
+        seed_base, stop, end = self._seed_base(), threading.Event(), object()
+        queues = [queue.Queue(self.prefetch_factor or 2) for _ in range(self.num_workers)]
+
+        def hand_over(out, item):
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.05)
+                    return True
+                except queue.Full:
+                    pass
+            return False
+
+        def work(worker_id, out):
+            try:
+                self._start_worker(worker_id, seed_base)
+                for batch in self._iter_stream():
+                    if not hand_over(out, (batch, None)):
+                        return
+            except Exception as error:  # handed to the reading thread, which raises it
+                hand_over(out, (None, error))
+                return
+            hand_over(out, (end, None))
+
+        workers = [threading.Thread(target=work, args=(i, q), name=f"tl-dataloader-{i}", daemon=True)
+                   for i, q in enumerate(queues)]
+        for worker in workers:
+            worker.start()
+        try:
+            active = list(queues)
+            while active:
+                for out in list(active):
+                    batch, error = out.get()
+                    if error is not None:
+                        raise error
+                    if batch is end:
+                        active.remove(out)
+                    else:
+                        yield batch
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join()
+
     def _iter_threads(self, keys):
         ids = itertools.count()
-        seed_base = int(host_rng(self.generator).integers(1 << 62))  # worker i reports seed_base + i, as in PyTorch
+        seed_base = self._seed_base()
 
         def start_worker():
-            worker_id = next(ids)
-            _worker.info = WorkerInfo(worker_id, self.num_workers, seed_base + worker_id, self.dataset)
-            if self.worker_init_fn is not None:
-                self.worker_init_fn(worker_id)
+            self._start_worker(next(ids), seed_base)
 
         depth = self.num_workers * (self.prefetch_factor or 2)
         with ThreadPoolExecutor(self.num_workers, thread_name_prefix="tl-dataloader", initializer=start_worker) as pool:
