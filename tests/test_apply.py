@@ -73,3 +73,12 @@ def test_apply_errors_in_pytorchs_words():
     both(lambda lib: lib.arange(2), lambda v: float("nan"))
     with pytest.raises(tl.PrecisionOverflowError):  # SPEC: finite data beyond f16's range (PyTorch's float16: inf)
         tl.ones(2).apply_(lambda v: 1e6)
+
+
+def test_apply_callable_that_resizes_the_tensor():
+    """A callable that shrinks the tensor it is applied to: a clear RuntimeError, the tensor left as the callable
+    made it."""
+    t = tl.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match=r"changed the tensor's shape from \[3\] to \[1\]"):
+        t.apply_(lambda v: (t.resize_(1), v)[1])
+    assert t.tolist() == [1.0]

@@ -46,13 +46,15 @@ def apply_(self, callable):  # noqa: A002 (PyTorch's parameter name)
         raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
     if not self.is_cpu:
         raise TypeError("apply_ is only implemented on CPU tensors")
-    dtype = self.dtype
+    dtype, shape = self.dtype, tuple(self.shape)
     results = [_real(callable(v)) for v in self.reshape(-1).tolist()]
+    if tuple(self.shape) != shape:
+        raise RuntimeError(f"apply_: the callable changed the tensor's shape from {list(shape)} to {list(self.shape)}")
     if dtype.name == "bool":
         values = np.array([bool(r) for r in results], dtype=np.bool_)
     elif dtype.name == "float16":
         values = np.array(results, dtype=np.float64)
     else:
         values = np.array([_integer(r, dtype) for r in results], dtype=dtype.numpy)
-    copy_(self, _wrap(numpy_to_array(values.reshape(tuple(self.shape)), dtype, "cpu", False)))
+    copy_(self, _wrap(numpy_to_array(values.reshape(shape), dtype, "cpu", False)))
     return self
