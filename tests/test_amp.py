@@ -186,6 +186,47 @@ def test_misuse_raises_as_torch(device):
         scaler.update()
 
 
+def test_hostile_settings_and_state_are_clear_errors(device):
+    """Values of the wrong kind or range for the scaler's settings, state and arguments: typed errors naming them
+    (they reached the native binding, whose message named its C++ types, or failed on a missing attribute), checked
+    before anything changes; numbers of every kind, and iterables of outputs, as PyTorch takes them."""
+    with pytest.raises(TypeError, match="growth_interval must be an int"):
+        tl.amp.GradScaler(growth_interval=2.5)
+    with pytest.raises(ValueError, match="growth_interval"):
+        tl.amp.GradScaler(growth_interval=2 ** 70)
+    with pytest.raises(ValueError, match="growth factor must be > 1.0"):
+        tl.amp.GradScaler(growth_factor=float("nan"))
+    with pytest.raises(TypeError, match="init_scale must be a real number"):
+        tl.amp.GradScaler(init_scale="8")
+    scaler = tl.amp.GradScaler(init_scale=64.0)
+    for setter, bad in ((scaler.set_growth_interval, "3"), (scaler.set_growth_factor, None)):
+        with pytest.raises(TypeError):
+            setter(bad)
+    with pytest.raises(ValueError, match="backoff factor"):
+        scaler.set_backoff_factor(2.0)
+    good = scaler.state_dict()
+    for key, bad, error in (("_growth_tracker", 2 ** 40, ValueError), ("_growth_tracker", float("nan"), TypeError),
+                            ("growth_interval", "x", TypeError), ("scale", "x", TypeError)):
+        with pytest.raises(error, match=key.lstrip("_")):
+            scaler.load_state_dict({**good, key: bad})
+    with pytest.raises(KeyError, match="growth_factor"):
+        scaler.load_state_dict({"scale": 2.0})
+    with pytest.raises(TypeError, match="expected a dict"):
+        scaler.load_state_dict([1])
+    assert scaler.state_dict() == good
+    for bad in (None, 3.0):
+        with pytest.raises(ValueError, match="outputs must be a Tensor or an iterable of Tensors"):
+            scaler.scale(bad)
+    outputs = [tl.tensor([1.5], device=device), tl.tensor([-2.0], device=device)]
+    assert [o.tolist() for o in scaler.scale(iter(outputs))] == [[96.0], [-128.0]]
+    with pytest.raises(TypeError, match="expected an optimizer"):
+        scaler.step(object())
+    with pytest.raises(TypeError, match="new_scale must be a real number"):
+        scaler.update(new_scale="x")
+    scaler.update(new_scale=np.int64(16))
+    assert scaler.get_scale() == 16.0
+
+
 def _scaled_run(device, starts, inputs):
     params = [tl.tensor(s, device=device, requires_grad=True) for s in starts]
     opt = tl.optim.AdamW(params, lr=0.01, weight_decay=0.1)

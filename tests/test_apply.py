@@ -116,3 +116,12 @@ def test_map_errors_in_pytorchs_words():
     both(lambda lib: lib.ones(2).map2_(lib.ones(2), lib.ones(2, dtype=lib.int64), first))
     both(lambda lib: lib.ones(2).map2_(lib.ones(2), lib.ones(3), first))
     both(lambda lib: lib.ones(3).map_(lib.ones(2, 3), first))
+
+
+def test_apply_callable_that_resizes_the_tensor():
+    """A callable that shrinks the tensor it is applied to: a clear RuntimeError, the tensor left as the callable
+    made it."""
+    t = tl.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match=r"changed the tensor's shape from \[3\] to \[1\]"):
+        t.apply_(lambda v: (t.resize_(1), v)[1])
+    assert t.tolist() == [1.0]

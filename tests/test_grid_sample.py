@@ -1,8 +1,8 @@
 """affine_grid and grid_sample (nn/grid_sample.py), 2-d and 3-d, against PyTorch CPU on the same f16 inputs (fresh
 seeds): every mode (bicubic in 2-d only, as PyTorch's), padding mode and align_corners, with grid points inside, near
 and outside the input; gradients of input, grid and theta against torch.autograd and by gradcheck; typed errors.
-Grid points stay a margin away from pixel (or, for nearest, half-pixel) boundaries: there the sampled pixel switches
-and an f16 grid may fall on the other side of the float64 oracle's."""
+The pixel coordinates are exact, so the oracle's pixels are ours at any size, on pixel (and half-pixel) boundaries,
+far outside and at non-finite grid points (PyTorch's values there)."""
 import numpy as np
 import pytest
 import torch
@@ -94,6 +94,50 @@ def test_bicubic_gradcheck(device, rng, padding_mode):
                                                            padding_mode, align_corners=False).numpy())
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_exact_coordinates(device, rng, mode, padding_mode, align_corners):
+    """Hundreds of pixels wide (an f16 pixel coordinate would round to a wrong pixel there), grid points on pixel
+    and half-pixel boundaries, at the edges, far outside (up to f16's largest) and anywhere: PyTorch's float64
+    values and gradients."""
+    sizes = [int(rng.integers(40, 80)), int(rng.integers(300, 700))]
+    x = rng.standard_normal([1, 2] + sizes).astype(np.float16)
+    points = []
+    for size in reversed(sizes):
+        pixel = rng.integers(-2, size + 2, 40) + rng.choice([0.0, 0.5, 0.25], 40)
+        on_grid = pixel / max(size - 1, 1) * 2 - 1 if align_corners else (2 * pixel + 1) / size - 1
+        points.append(np.concatenate([on_grid, rng.uniform(-1.1, 1.1, 20), [-1.0, 1.0, 40.0, -3000.0, 65504.0]]))
+    g = np.stack(points, -1).astype(np.float16).reshape(1, 5, 13, 2)
+    w = rng.uniform(0.5, 1.5, (1, 2, 5, 13)).astype(np.float16)
+    a, b = (tl.tensor(v, device=device, requires_grad=True) for v in (x, g))
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, g))
+    got = F.grid_sample(a, b, mode, padding_mode, align_corners)
+    want = TF.grid_sample(ta, tb, mode, padding_mode, align_corners)
+    assert_close_to_largest(got, want.detach().numpy(), ULPS[mode])
+    (got * tl.tensor(w, device=device)).sum().backward()
+    (want * torch.tensor(w, dtype=torch.float64)).sum().backward()
+    assert_close_to_largest(a.grad, ta.grad.numpy(), ULPS[mode])
+    if mode != "nearest":
+        assert_close_to_largest(b.grad, tb.grad.numpy(), ULPS[mode])
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_non_finite_grid(device, rng, mode, padding_mode):
+    """NaN and infinite grid coordinates give PyTorch's (CPU) values: NaN through bilinear weights and bicubic ones,
+    0 outside for nearest, and for border and reflection the pixel their clipping makes of them."""
+    x = rng.standard_normal((1, 2, 3, 4)).astype(np.float16)
+    special = np.array([np.nan, np.inf, -np.inf, 0.5], np.float16)
+    g = np.stack(np.meshgrid(special, special), -1).reshape(1, 4, 4, 2)
+    for align_corners in (False, True):
+        got = F.grid_sample(tl.tensor(x, device=device), tl.tensor(g, device=device), mode, padding_mode,
+                            align_corners)
+        want = TF.grid_sample(torch.tensor(x, dtype=torch.float32), torch.tensor(g, dtype=torch.float32), mode,
+                              padding_mode, align_corners)
+        np.testing.assert_allclose(got.numpy().astype(np.float32), want.numpy(), atol=2e-3, rtol=2e-3)
+
+
 def test_grid_sample_errors(device):
     x = tl.zeros((1, 2, 4, 4), device=device)
     grid = tl.zeros((1, 3, 3, 2), device=device)
@@ -110,6 +154,12 @@ def test_grid_sample_errors(device):
         F.grid_sample(x, tl.zeros((2, 3, 3, 2), device=device))
     with pytest.raises(TypeError):
         F.grid_sample(x, np.zeros((1, 3, 3, 2)))
+    with pytest.raises(TypeError, match="floating-point"):
+        F.grid_sample(x, tl.zeros((1, 3, 3, 2), dtype=tl.int64, device=device))
+    with pytest.raises(RuntimeError, match="non-empty spatial dimensions"):
+        F.grid_sample(tl.zeros((1, 2, 0, 4), device=device), grid, mode="bicubic")
+    assert F.grid_sample(tl.zeros((0, 2, 4, 4), device=device), tl.zeros((0, 3, 3, 2), device=device)).shape == \
+        (0, 2, 3, 3)  # an empty batch, as PyTorch's
     with pytest.raises(tl.ShapeMismatchError):
         F.affine_grid(tl.zeros((1, 2, 3), device=device), (1, 1, 2, 2, 2))
     with pytest.raises(ValueError):

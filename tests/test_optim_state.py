@@ -4,6 +4,7 @@ keys, the live values (as f16 copies), assignment, and copies of the whole optim
 as tensors too, and the checkpoint idiom that assigns every entry back to its device, which must lose nothing."""
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -265,3 +266,63 @@ def test_lbfgs_state_reads_as_torch_and_round_trips(line_search_fn, device, rng,
     from_torch.load_state_dict(tsaved)
     assert set(from_torch.state[twins[0]]) == set(want)
     assert_close_f16(from_torch.state[twins[0]]["old_stps"][0], want["old_stps"][0].numpy(), rtol=0, atol=0)
+
+
+def test_lbfgs_hostile_state_dicts(device, rng):
+    """LBFGS's load_state_dict refuses a history with some entries missing or lists of different lengths, and bad
+    options, with a clear error and its state untouched; a shorter scratch 'al', a state of counts alone (the history
+    restarts: the step is a fresh optimizer's) and a history longer than history_size step on."""
+    x, y = f16_randn(rng, (8, 3)), f16_randn(rng, (8, 2))
+    closure_of = _least_squares(tl, x, y, lambda a: tl.tensor(a, device=device))
+    params, opt, _, _ = _pair(rng, device, tl.optim.LBFGS, torch.optim.LBFGS, dict(lr=0.5, max_iter=4),
+                              shapes=((3, 2), (2,)))
+    opt.step(closure_of(opt, params))
+    saved = opt.state_dict()
+
+    def edited(change):
+        state = copy.deepcopy(saved)
+        change(state["state"][0], state["param_groups"][0])
+        return state
+
+    for change, error in [(lambda s, g: s.pop("d"), "has no 'd'"),
+                          (lambda s, g: s["ro"].pop(), "differ in length"),
+                          (lambda s, g: g.update(history_size=0), "history_size must be at least 1"),
+                          (lambda s, g: g.update(history_size=2.5), "history_size must be an int"),
+                          (lambda s, g: g.update(max_iter=4.0), "max_iter must be an int")]:
+        with pytest.raises(ValueError if "least" in error or "'d'" in error or "length" in error else TypeError,
+                           match=error):
+            opt.load_state_dict(edited(change))
+        assert opt.state_dict()["state"][0]["n_iter"] == saved["state"][0]["n_iter"]
+    with pytest.raises(ValueError, match="history_size must be at least 1"):
+        tl.optim.LBFGS(params, history_size=-1)
+
+    def stepped(state):
+        twins = [tl.tensor(host(p), device=device, requires_grad=True) for p in params]
+        other = tl.optim.LBFGS(twins, lr=0.5, max_iter=4)
+        if state is not None:
+            other.load_state_dict(state)
+        other.step(closure_of(other, twins))
+        return other, [host(p) for p in twins]
+
+    whole = stepped(saved)[1]
+    for got, want in zip(stepped(edited(lambda s, g: s.update(al=[])))[1], whole):
+        np.testing.assert_array_equal(got, want)
+    fresh = stepped(None)[1]
+    counts_only = edited(lambda s, g: [s.pop(k) for k in list(s) if k not in ("func_evals", "n_iter")])
+    for got, want in zip(stepped(counts_only)[1], fresh):
+        np.testing.assert_array_equal(got, want)
+    shorter, _ = stepped(edited(lambda s, g: g.update(history_size=1)))
+    assert len(shorter.state_dict()["state"][0]["old_dirs"]) == 1
+
+
+def test_host_update_beyond_f16_is_inf_without_warnings(device):
+    """A host optimizer's update beyond f16's range stores inf (as PyTorch's float16 parameters take it), without
+    numpy's overflow warnings, and carries no residual into the next step."""
+    w = tl.tensor([1.0, -1.0], device=device, requires_grad=True)
+    opt = tl.optim.Adagrad([w], lr=1e6)
+    w.grad = tl.tensor([1.0, -1.0], device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+    assert host(w).tolist() == [-np.inf, np.inf]
+    assert not np.any(np.asarray(opt.state_dict()["state"][0]["compensation"]))

@@ -24,13 +24,14 @@ kernel read values back.
 The scale and its inverse are float32 words (f16 cannot hold 2^16); the loss is multiplied by the scale's f16
 copy."""
 import enum
-from collections import defaultdict
+import numbers
+from collections import abc, defaultdict
 
 import numpy as np
 
 from . import _core
 from .autocast_mode import autocast, is_autocast_available  # noqa: F401  (tl.amp.autocast, as torch.amp's)
-from .tensor import _wrap
+from .tensor import Tensor, _wrap
 
 
 class _Stage(enum.Enum):
@@ -57,6 +58,53 @@ def _on(array, device):
     return array if array.device == device else _core.to_device(array, device)
 
 
+def _real(value, name):
+    """value as a float (a number or a one-element tensor: PyTorch saves and takes both); a TypeError otherwise."""
+    if isinstance(value, Tensor) or (hasattr(value, "numel") and hasattr(value, "item")):
+        if value.numel() != 1:
+            raise ValueError(f"GradScaler: {name} should be a float or a 1-element tensor.")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"GradScaler: {name} must be a real number, got {type(value).__name__}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"GradScaler: {name} is beyond a double's range") from None
+
+
+def _growth_factor(value):
+    value = _real(value, "growth_factor")
+    if not value > 1.0:
+        raise ValueError("The growth factor must be > 1.0.")
+    return value
+
+
+def _backoff_factor(value):
+    value = _real(value, "backoff_factor")
+    if not 0.0 < value < 1.0:
+        raise ValueError("The backoff factor must be < 1.0.")
+    return value
+
+
+def _count(value, name, low, high):
+    """An int in [low, high) (the device keeps the growth tracker as an int32 and the interval as an int64)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"GradScaler: {name} must be an int, got {type(value).__name__}")
+    if not low <= value < high:
+        raise ValueError(f"GradScaler: {name} must be in [{low}, {high}), got {value}")
+    return int(value)
+
+
+def _checked_optimizer(optimizer):
+    if not isinstance(getattr(optimizer, "param_groups", None), (list, tuple)):
+        raise TypeError(f"GradScaler: expected an optimizer (with param_groups), got {type(optimizer).__name__}")
+    return optimizer
+
+
+def _growth_interval(value):
+    return _count(value, "growth_interval", -2 ** 63, 2 ** 63)
+
+
 class GradScaler:
     """Dynamic loss scaling for f16 training, with torch.amp.GradScaler's defaults and rules:
     scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update(). Gradients are unscaled inside the fused
@@ -66,16 +114,12 @@ class GradScaler:
     method a pass-through."""
     def __init__(self, device="cpu", init_scale=2.0**15, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
                  enabled=True):
-        if growth_factor <= 1.0:
-            raise ValueError("The growth factor must be > 1.0.")
-        if not 0.0 < backoff_factor < 1.0:
-            raise ValueError("The backoff factor must be < 1.0.")
         self._enabled = enabled
-        self._init_scale = float(init_scale)
+        self._init_scale = _real(init_scale, "init_scale")
         self._init_growth_tracker = 0
-        self._growth_factor = growth_factor
-        self._backoff_factor = backoff_factor
-        self._growth_interval = growth_interval
+        self._growth_factor = _growth_factor(growth_factor)
+        self._backoff_factor = _backoff_factor(backoff_factor)
+        self._growth_interval = _growth_interval(growth_interval)
         self._loss_scale = None  # _core.LossScale, made on the device of the first scaled output or gradient
         self._per_optimizer = defaultdict(_fresh_state)  # id(optimizer) -> stage and inf/NaN flags per device
 
@@ -101,7 +145,7 @@ class GradScaler:
 
     def set_growth_factor(self, new_factor):
         """Sets the growth factor."""
-        self._growth_factor = new_factor
+        self._growth_factor = _growth_factor(new_factor)
 
     def get_backoff_factor(self):
         """The factor the scale is multiplied by on a step with inf/NaN gradients."""
@@ -109,7 +153,7 @@ class GradScaler:
 
     def set_backoff_factor(self, new_factor):
         """Sets the backoff factor."""
-        self._backoff_factor = new_factor
+        self._backoff_factor = _backoff_factor(new_factor)
 
     def get_growth_interval(self):
         """How many clean steps in a row make the scale grow."""
@@ -117,14 +161,19 @@ class GradScaler:
 
     def set_growth_interval(self, new_interval):
         """Sets the growth interval."""
-        self._growth_interval = new_interval
+        self._growth_interval = _growth_interval(new_interval)
 
     def scale(self, outputs):
-        """outputs (a tensor, or a list or tuple of them) multiplied by the scale (its f16 value, on their device)."""
+        """outputs (a tensor, or a list or tuple of them, or another iterable: a lazy map, as PyTorch's) multiplied by
+        the scale (its f16 value, on their device)."""
         if not self._enabled:
             return outputs
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(o) for o in outputs)
+        if not isinstance(outputs, Tensor):
+            if isinstance(outputs, abc.Iterable) and not isinstance(outputs, (str, bytes)):
+                return map(self.scale, outputs)
+            raise ValueError("outputs must be a Tensor or an iterable of Tensors")
         device = outputs._a.device
         self._lazy_init(device)
         return outputs * _wrap(_on(self._loss_scale.scale_f16, device))
@@ -133,7 +182,7 @@ class GradScaler:
         """{device: int32 flag array}: 1 where some gradient of the optimizer on that device holds inf/NaN. The
         gradients are multiplied in place by 1 / scale when `unscale`."""
         by_device = {}
-        for group in optimizer.param_groups:
+        for group in _checked_optimizer(optimizer).param_groups:
             for p in group["params"]:
                 if p.grad is not None:
                     by_device.setdefault(p.grad._a.device, []).append(p.grad)
@@ -162,7 +211,7 @@ class GradScaler:
         inf/NaN, for gradient clipping before step(); once per optimizer per update()."""
         if not self._enabled:
             return
-        st = self._per_optimizer[id(optimizer)]
+        st = self._per_optimizer[id(_checked_optimizer(optimizer))]
         if st["stage"] is _Stage.UNSCALED:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
         if st["stage"] is _Stage.STEPPED:
@@ -179,7 +228,7 @@ class GradScaler:
             return optimizer.step(*args, **kwargs)
         if "closure" in kwargs:
             raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
-        st = self._per_optimizer[id(optimizer)]
+        st = self._per_optimizer[id(_checked_optimizer(optimizer))]
         if st["stage"] is _Stage.STEPPED:
             raise RuntimeError("step() has already been called since the last update().")
         if st["stage"] is _Stage.READY:
@@ -220,13 +269,9 @@ class GradScaler:
             raise AssertionError("Attempted update but _scale is None. This may indicate your script did not use "
                                  "scaler.scale(loss or outputs) earlier in the iteration.")
         if new_scale is not None:
-            if not isinstance(new_scale, (int, float)):
-                if new_scale.numel() != 1:
-                    raise ValueError("new_scale should be a float or a 1-element tensor.")
-                if new_scale.requires_grad:
-                    raise ValueError("new_scale should not require grad.")
-                new_scale = new_scale.item()
-            self._loss_scale.set_scale(float(new_scale))
+            if getattr(new_scale, "requires_grad", False):
+                raise ValueError("new_scale should not require grad.")
+            self._loss_scale.set_scale(_real(new_scale, "new_scale"))
         else:
             flags = [f for st in self._per_optimizer.values() for f in st["found_inf_per_device"].values()]
             if not flags:
@@ -252,14 +297,24 @@ class GradScaler:
         """Restores the scale and its settings from state_dict()."""
         if not self._enabled:
             return
+        if not isinstance(state_dict, abc.Mapping):
+            raise TypeError(f"GradScaler.load_state_dict: expected a dict (from GradScaler.state_dict()), got "
+                            f"{type(state_dict).__name__}")
         if not state_dict:
             raise RuntimeError("The source state dict is empty, possibly because it was saved from a disabled instance "
                                "of GradScaler.")
-        self._init_scale = float(state_dict["scale"])
-        self._growth_factor = state_dict["growth_factor"]
-        self._backoff_factor = state_dict["backoff_factor"]
-        self._growth_interval = state_dict["growth_interval"]
-        self._init_growth_tracker = int(state_dict["_growth_tracker"])
+        missing = [k for k in ("scale", "growth_factor", "backoff_factor", "growth_interval", "_growth_tracker")
+                   if k not in state_dict]
+        if missing:
+            raise KeyError(f"GradScaler.load_state_dict: the state dict has no {missing[0]!r}")
+        # (all checked before anything changes)
+        scale = _real(state_dict["scale"], "scale")
+        growth, backoff = _growth_factor(state_dict["growth_factor"]), _backoff_factor(state_dict["backoff_factor"])
+        interval = _growth_interval(state_dict["growth_interval"])
+        tracker = state_dict["_growth_tracker"]
+        tracker = _count(tracker.item() if isinstance(tracker, Tensor) else tracker, "_growth_tracker", 0, 2 ** 31)
+        self._init_scale, self._growth_factor, self._backoff_factor = scale, growth, backoff
+        self._growth_interval, self._init_growth_tracker = interval, tracker
         if self._loss_scale is not None:
             device = self._loss_scale.scale.device
             self._loss_scale = None

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..creation import tensor
 from ..errors import ShapeMismatchError
-from ..ops.elementwise import where
+from ..ops.elementwise import isfinite, where
 from ..ops.fused import affine
 from ..tensor import Tensor
 
@@ -48,54 +48,103 @@ def affine_grid(theta, size, align_corners=None):
     return grid.reshape([size[0]] + size[2:] + [spatial])
 
 
-def _unnormalize(size, align_corners):
-    """(scale, shift) from [-1, 1] to pixel units: -1 and 1 are the corner pixels' centres (align_corners) or their
-    outer edges."""
-    return ((size - 1) / 2.0, (size - 1) / 2.0) if align_corners else (size / 2.0, (size - 1) / 2.0)
+# Pixel coordinates are computed exactly, as int64 counts of 2^-25 pixel: an f16 grid coordinate is a multiple of
+# 2^-24, and (2 pixel) is the coordinate times size (or size - 1) plus size - 1. An f16 pixel coordinate rounds by
+# up to 2^-12 of itself: a wrong pixel or fraction near boundaries from some 50 pixels on, where PyTorch's f32 is
+# exact to the f16 grid's bits.
+_UNIT = 1 << 25
+_HALF_UNIT = 1 << 24
 
 
-def _reflect(x, twice_low, twice_high):
-    """x folded back into [low, high] by reflection at its ends (PyTorch's reflect_coordinates), and the slope
-    (+-1) of the fold at x."""
-    if twice_low == twice_high:
-        return x * 0.0, x * 0.0
-    low, span = twice_low / 2.0, (twice_high - twice_low) / 2.0
-    distance = (x - low).abs()
-    flips = (distance / span).floor()
+def _exact_units(coord):
+    """coord * 2^24 as an int64 tensor, exactly, for a finite f16 coord: of its magnitude, the integer part, the next
+    11 bits and the rest, each an exact f16 integer (the fraction of a magnitude, scaled by powers of two, is exact;
+    that of a negative number above its floor need not be)."""
+    size = coord.abs()
+    whole = size.floor()
+    upper = (size - whole) * 2048.0
+    top = upper.floor()
+    units = whole.long() * _HALF_UNIT + top.long() * 8192 + ((upper - top) * 8192.0).long()
+    return where(coord < 0, -units, units)
+
+
+def _reach(scale):
+    """An f16 bound on the grid coordinate beyond which the pixel lies more than 3 pixels outside the input (1 + 4 /
+    scale, rounded up): all taps read zeros there, or all the edge pixel, so the sample is the bound's."""
+    bound = 1.0 + 4.0 / scale
+    reach = np.float16(bound)
+    return float(reach if reach >= bound else np.nextafter(reach, np.float16(np.inf)))
+
+
+def _pixel_units(coord, size, padding_mode, align_corners):
+    """(pixel, c, finite): the pixel coordinate of the grid coordinate `coord` in units of 2^-25 pixel (int64,
+    computed from c: coord where finite, else 0; moved by whole periods of the reflection, or clamped to _reach for
+    the other padding modes), c (which carries the gradient) and where coord is finite."""
+    finite = isfinite(coord)
+    c = where(finite, coord, 0.0)
+    scale = _scale(size, align_corners)
+    if padding_mode == "reflection":  # the reflection's period is 4 in grid units: 2 (size - 1) or 2 size pixels
+        c = c - 4.0 * (c.detach() / 4.0).round()  # (exact in f16: the result's bits are c's)
+    elif scale > 0:
+        reach = _reach(scale)
+        c = c.clamp(-reach, reach)
+    spread = size - 1 if align_corners else size
+    return _exact_units(c.detach()) * spread + _HALF_UNIT * (size - 1), c, finite
+
+
+def _fold(q, low, span):
+    """Integer coordinates q folded into [low, low + span] by reflection at both ends (PyTorch's
+    reflect_coordinates, exactly), and the slope of the fold there (+-1)."""
+    if span == 0:
+        return q * 0, q * 0
+    distance = (q - low).abs()
+    flips = distance // span
     extra = distance - flips * span
-    even = (flips.remainder(2.0) == 0)
-    return where(even, extra + low, span - extra + low), (x - low).sign() * where(even, 1.0, -1.0)
+    even = flips % 2 == 0
+    return where(even, extra + low, span - extra + low), where(q >= low, 1, -1) * where(even, 1, -1)
 
 
-def _source(coord, size, padding_mode, align_corners):
-    """Pixel coordinates of one spatial dim before and after the padding mode (border and reflection clip into the
-    input), without gradient, and the slope of the padding map there (1, -1 where reflected, 0 where clipped)."""
-    scale, shift = _unnormalize(size, align_corners)
-    pixel = x = affine(coord.detach(), scale, shift)
-    slope = 1.0
-    if padding_mode == "reflection":
-        x, slope = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
-    if padding_mode != "zeros":
-        slope = where((x > 0) & (x < size - 1), slope, 0.0)
-        x = x.clamp(0.0, float(size - 1))
-    return pixel, x, slope
+def _fraction(rest, c, finite, gradient_scale, undefined_outside):
+    """The f16 fraction rest * 2^-25 (rest in [0, 2^25), rounded once), NaN where the coordinate is not finite and
+    `undefined_outside`, with the gradient gradient_scale (a number or tensor) in the grid coordinate c."""
+    top = rest // 16384
+    below = (rest - top * 16384).half() * 2.0 ** -13 * 2.0 ** -12
+    frac = affine(top.half(), 2.0 ** -11, below)
+    if undefined_outside:
+        frac = where(finite, frac, float("nan"))
+    if c.requires_grad:  # the fraction is linear in c: its value, with c's gradient times the slope
+        frac = frac + (c - c.detach()) * gradient_scale
+    return frac
+
+
+def _scale(size, align_corners):
+    """Pixels per grid unit."""
+    return (size - 1) / 2.0 if align_corners else size / 2.0
 
 
 def _neighbours(coord, size, mode, padding_mode, align_corners):
-    """[(position, weight, inside)] of the pixels that a grid coordinate reads along one dim. The padding map is
-    linear between its folds, x = slope * pixel + offset with an integer offset, so the weight of the upper
-    neighbour, x - floor(x), is one fused multiply-add of the coordinate rounded once (an f16 pixel coordinate would
-    carry an error of up to 2^-11 of the size into it); the grid's gradient flows through it."""
-    pixel, x, slope = _source(coord, size, padding_mode, align_corners)
-    if mode == "nearest":
-        near = x.round()  # half to even, as PyTorch's nearbyint
-        return [(near.long(), None, (near >= 0) & (near <= size - 1))]
-    scale, shift = _unnormalize(size, align_corners)
-    low = x.floor()
-    offset = (x - pixel * slope).round()
-    frac = affine(coord, slope * scale, slope * shift + offset - low)
-    return [(low.long(), 1.0 - frac, (low >= 0) & (low <= size - 1)),
-            (low.long() + 1, frac, (low >= -1) & (low <= size - 2))]
+    """[(position, weight, inside)] of the pixels that a grid coordinate reads along one dim (bilinear: 2, nearest:
+    1). The padding mode maps the pixel coordinate (border clips into the input, reflection folds then clips, as
+    PyTorch's; a non-finite coordinate becomes pixel 0, or the last for +inf at the border, as PyTorch's CPU
+    kernel makes it); the grid's gradient flows through the fraction, times the map's slope."""
+    units, c, finite = _pixel_units(coord, size, padding_mode, align_corners)
+    slope = 1
+    if padding_mode == "reflection":
+        units, slope = _fold(units, 0 if align_corners else -_HALF_UNIT, (size - 1 if align_corners else size) * _UNIT)
+    if padding_mode != "zeros":
+        top = (size - 1) * _UNIT
+        slope = where((units > 0) & (units < top), slope, 0)
+        edge = where(coord == float("inf"), top, 0) if padding_mode == "border" else 0
+        units = where(finite, units.clamp(0, top), edge)
+    low = units // _UNIT
+    rest = units - low * _UNIT
+    if mode == "nearest":  # half to even, as PyTorch's nearbyint
+        near = low + (rest > _HALF_UNIT).long() + (rest == _HALF_UNIT).long() * (low % 2)
+        inside = (near >= 0) & (near <= size - 1)
+        return [(near, None, inside & finite if padding_mode == "zeros" else inside)]
+    frac = _fraction(rest, c, finite, slope * _scale(size, align_corners), padding_mode == "zeros")
+    return [(low, 1.0 - frac, (low >= 0) & (low <= size - 1)),
+            (low + 1, frac, (low >= -1) & (low <= size - 2))]
 
 
 def _cubic_weights(t):
@@ -109,20 +158,20 @@ def _cubic_weights(t):
 def _cubic_neighbours(coord, size, padding_mode, align_corners):
     """[(position, weight, inside)] of the 4 pixels a grid coordinate reads along one dim for bicubic sampling. As in
     PyTorch, the coordinate itself is not padded: each of the 4 integer positions is (clipped or reflected into the
-    input, or outside and read as 0), so the weights are those of the unpadded fraction. That fraction is one fused
-    multiply-add of the coordinate rounded once (see _neighbours); the grid's gradient flows through it."""
-    scale, shift = _unnormalize(size, align_corners)
-    low = affine(coord.detach(), scale, shift).floor()
-    frac = affine(coord, scale, shift - low)
+    input, or outside and read as 0), so the weights are those of the unpadded fraction (NaN for a non-finite
+    coordinate, as PyTorch's); the grid's gradient flows through it."""
+    units, c, finite = _pixel_units(coord, size, padding_mode, align_corners)
+    low = units // _UNIT
+    frac = _fraction(units - low * _UNIT, c, finite, _scale(size, align_corners), True)
     taps = []
     for k, weight in zip((-1, 0, 1, 2), _cubic_weights(frac)):
         position = low + k
-        if padding_mode == "reflection":
-            twice_low, twice_high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
-            position = _reflect(position, twice_low, twice_high)[0]
+        if padding_mode == "reflection":  # in half pixels, where the non-aligned fold's ends (-1/2) are integers
+            position = _fold(2 * position, 0 if align_corners else -1, 2 * (size - 1) if align_corners else 2 * size)[0]
+            position = position // 2
         if padding_mode != "zeros":
-            position = position.clamp(0.0, float(size - 1))
-        taps.append((position.long(), weight, (position >= 0) & (position <= size - 1)))
+            position = position.clamp(0, size - 1)
+        taps.append((position, weight, (position >= 0) & (position <= size - 1)))
     return taps
 
 
@@ -142,17 +191,22 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                                  f"3 coordinates), got input {list(input.shape)} and grid {list(grid.shape)}")
     if mode == "bicubic" and spatial != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    if not grid.is_floating_point():
+        raise TypeError(f"grid_sample(): grid must be a floating-point tensor, got {grid.dtype}")
     n, c = input.shape[:2]
     sizes = list(input.shape[2:])  # [D,] H, W
+    if 0 in sizes:
+        raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial dimensions, but input has sizes "
+                           f"{list(input.shape)} with dimension {sizes.index(0) + 2} being empty")
     out_shape = list(grid.shape[1:-1])
-    points = grid.reshape(n, 1, -1, spatial)
+    points = grid.reshape(n, 1, int(np.prod(out_shape)), spatial)
     per_dim = []  # slowest spatial dim first; the grid's coordinates are in the reverse order (x is W)
     for d, size in enumerate(sizes):
         coord = points[..., spatial - 1 - d]
         per_dim.append(_cubic_neighbours(coord, size, padding_mode, bool(align_corners)) if mode == "bicubic" else
                        _neighbours(coord, size, mode, padding_mode, bool(align_corners)))
     strides = [int(np.prod(sizes[d + 1:])) for d in range(spatial)]
-    flat = input.reshape(n, c, -1)
+    flat = input.reshape(n, c, int(np.prod(sizes)))
     out = None
     for corner in itertools.product(*per_dim):
         index, weight, inside = 0, None, None

@@ -68,15 +68,17 @@ def _operand_values(self, other, name, argument, position):
 def _store(self, results):
     """Writes the callable's results (an iterator: each is checked as it comes, so a bad one stops the calls, as in
     PyTorch) into self as its dtype (see the module's docstring); returns self."""
-    dtype = self.dtype
+    dtype, shape = self.dtype, tuple(self.shape)
     results = [_real(r) for r in results]
+    if tuple(self.shape) != shape:
+        raise RuntimeError(f"the callable changed the tensor's shape from {list(shape)} to {list(self.shape)}")
     if dtype.name == "bool":
         values = np.array([bool(r) for r in results], dtype=np.bool_)
     elif dtype.name == "float16":
         values = np.array(results, dtype=np.float64)
     else:
         values = np.array([_integer(r, dtype) for r in results], dtype=dtype.numpy)
-    copy_(self, _wrap(numpy_to_array(values.reshape(tuple(self.shape)), dtype, "cpu", False)))
+    copy_(self, _wrap(numpy_to_array(values.reshape(shape), dtype, "cpu", False)))
     return self
 
 

@@ -20,12 +20,15 @@ def host_f32(t):
 
 
 def write_f16(p, values):
-    """Stores float32 values into the f16 parameter in place; returns the rounding residual."""
-    rounded = np.asarray(values, dtype=np.float16, order="C")  # (np.ascontiguousarray makes a 0-d array 1-d)
+    """Stores float32 values into the f16 parameter in place (beyond f16's range: inf, as PyTorch's float16
+    parameters take it); returns the rounding residual (0 where the value is not finite in f16)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = np.asarray(values, dtype=np.float16, order="C")  # (np.ascontiguousarray makes a 0-d array 1-d)
+        residual = np.where(np.isfinite(rounded), values - rounded.astype(np.float32), np.float32(0))
     array = _core.from_numpy(rounded)
     _core.copy_(p._a, array if p._a.device == "cpu" else _core.to_device(array, p._a.device))
     p._version += 1
-    return values - rounded.astype(np.float32)
+    return residual.astype(np.float32)
 
 
 class HostOptimizer(Optimizer):

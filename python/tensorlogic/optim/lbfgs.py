@@ -9,6 +9,7 @@ The state is torch.optim.LBFGS's: one entry, state[first parameter], with its ke
 and their lists read as tensors, as PyTorch's are (f16 copies of the float32 values the update keeps); the flat
 rounding residual of every parameter ('compensation') is kept beside them, unlisted, and saved by state_dict()."""
 import math
+import numbers
 
 import numpy as np
 
@@ -16,9 +17,12 @@ from ..autograd.grad_mode import enable_grad
 from .host import HostOptimizer, host_f32, write_f16
 from .host_state import HostState
 from .line_search import strong_wolfe
+from .optimizer import _check
 
 # The entries that are tensors (or lists of tensors) in torch.optim.LBFGS's state: those state[p] reads as tensors.
 _TENSOR_ENTRIES = ("d", "prev_flat_grad", "old_dirs", "old_stps", "ro", "al", "H_diag")
+# The entries an iteration after the first reads: a loaded state has all of them or none (then the history restarts).
+_HISTORY = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss")
 
 
 class LBFGS(HostOptimizer):
@@ -38,6 +42,17 @@ class LBFGS(HostOptimizer):
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
 
+    def _validate(self, group):
+        super()._validate(group)
+        for name in ("history_size", "max_iter", "max_eval"):
+            value = group[name]
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+                raise TypeError(f"LBFGS: {name} must be an int, got {value!r}")
+        _check(group["history_size"] >= 1, f"LBFGS: history_size must be at least 1, got {group['history_size']}")
+
+    def _state_names(self, p):
+        return _HISTORY
+
     def _state_form(self, name, p):
         n = sum(q.numel() for q in self._params)  # the history's vectors are flat views of every parameter
         if name in ("func_evals", "n_iter"):
@@ -51,6 +66,10 @@ class LBFGS(HostOptimizer):
         return () if name in ("t", "H_diag", "prev_loss") else None
 
     def _wrapped_state(self, p, entries):
+        lengths = {name: len(entries[name]) for name in ("old_dirs", "old_stps", "ro")
+                   if isinstance(entries.get(name), (list, tuple))}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"LBFGS: the history lists of the state differ in length: {lengths}")
         return HostState(p, {name: self._state_form(name, p) for name in _TENSOR_ENTRIES}, entries)
 
     def _flat_grad(self):
@@ -113,18 +132,19 @@ class LBFGS(HostOptimizer):
         while n_iter < max_iter:
             n_iter += 1
             state["n_iter"] += 1
-            if state["n_iter"] == 1:
+            first = state["n_iter"] == 1 or d is None  # (a state without its history starts a new one)
+            if first:
                 d, old_dirs, old_stps, ro, h_diag = -flat_grad, [], [], [], 1.0
             else:
                 y = flat_grad - prev_flat_grad
                 s = d * t
                 ys = float(y @ s)
                 if ys > 1e-10:
-                    if len(old_dirs) == history_size:
+                    while len(old_dirs) >= history_size:  # (a loaded history may be longer than history_size)
                         old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
                     old_dirs.append(y), old_stps.append(s), ro.append(1.0 / ys)
                     h_diag = ys / float(y @ y)
-                if "al" not in state:  # (scratch, kept in the state as PyTorch keeps it)
+                if len(state.get("al") or ()) < len(old_dirs):  # (scratch, kept in the state as PyTorch keeps it)
                     state["al"] = [None] * history_size
                 al = state["al"]
                 q = -flat_grad
@@ -138,7 +158,7 @@ class LBFGS(HostOptimizer):
                 d = r
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
-            t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr if state["n_iter"] == 1 else lr
+            t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr if first else lr
             gtd = float(flat_grad @ d)
             if gtd > -tolerance_change:
                 break
