@@ -149,3 +149,32 @@ def test_cli_limits_must_be_positive(tmp_path, capsys):
         with pytest.raises(SystemExit):
             cli.main(["run", flag, value, str(path)])
         assert "expected a positive" in capsys.readouterr().err
+
+
+INT64_MAX, INT64_MIN = (1 << 63) - 1, -(1 << 63)
+OVERFLOWS = {  # rule arithmetic that would wrap around: (program, the located line, the operation named)
+    "head sum": ("Fib(0, 0)\nFib(1, 1)\nFib(n + 1, x + y) <- Fib(n, x), Fib(n - 1, y), n < 200\nFib(200, x)?", 3, "+"),
+    "head difference": (f"N({INT64_MIN + 4})\nM(x - 5) <- N(x)\nM(x)?", 2, "-"),
+    "head product": ("P(3)\nP(x * 3) <- P(x)\nP(x)?", 2, "*"),
+    "-1 times the smallest": (f"N({INT64_MIN})\nM(-1 * x) <- N(x)\nM(x)?", 2, "*"),
+    "body test": (f"N({1 << 62})\nQ(x) <- N(x), x * 2 > 0\nQ(x)?", 2, "*"),
+    "query": (f"N({1 << 62})\nN(x), y = x + x?", 2, "+"),
+    "linear recursion": (f"Edge(0, 1)\nEdge(1, 2)\nDist(0, {INT64_MAX - 1})\nDist(y, d + 1) <- Dist(x, d), Edge(x, y)\n"
+                         "Dist(y, d)?", 4, "+"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERFLOWS))
+def test_rule_arithmetic_past_64_bits_is_a_located_error(tuple_arrays, name):
+    """A sum, difference or product of 64-bit integers that would wrap around (Fib(200) printed a negative number)
+    is a TensorLogicRuntimeError at the rule, naming the operation; the values at the edges of the range are exact."""
+    source, line, op = OVERFLOWS[name]
+    with pytest.raises(lang.TensorLogicRuntimeError, match=rf"^<string>:{line}:.* \{op} .*does not fit in a 64-bit"):
+        lang.run(source)
+
+
+def test_rule_arithmetic_at_the_edges_of_64_bits_is_exact(tuple_arrays, capsys):
+    lang.run(f"N({INT64_MAX - 1})\nN({INT64_MIN + 1})\nUp(x + 1) <- N(x), x > 0\nDown(x - 1) <- N(x), x < 0\n"
+             f"Neg(-1 * x) <- N(x)\nUp(x)?\nDown(x)?\nNeg(x)?")
+    out = capsys.readouterr().out.split()
+    assert f"{INT64_MAX}" in out and f"{INT64_MIN}" in out and f"{-(INT64_MAX - 1)}" in out and f"{INT64_MAX}" in out

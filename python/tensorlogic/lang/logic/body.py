@@ -328,9 +328,35 @@ def _bounds(xp, counts):
     return Split(bounds if len(bounds) > 2 else [0, n // 2, n], int(ends[-1]))
 
 
+class IntegerOverflow(RuleError):
+    """A rule's integer arithmetic past 64 bits (a RuleError without a place until a caller that
+    knows the rule gives it one)."""
+
+    def __init__(self, message, span=None):
+        super().__init__(message, span)
+
+
+_INT64_MIN = -(1 << 63)
+
+
+def _overflowed(xp, op, a, b, out):
+    """The rows where `a op b` (+, - or *) wrapped around in int64: a sum whose sign differs from
+    both operands', a difference from the minuend's where the operands' signs differ, a product
+    that division does not take back (or -1 times the smallest int64)."""
+    if op == "+":
+        return ((a ^ out) & (b ^ out)) < 0
+    if op == "-":
+        return ((a ^ b) & (a ^ out)) < 0
+    plain = (a != 0) & (a != -1)
+    divisor = xp.where(plain, a, xp.full(len(a), 1))   # (no division by 0, nor of the smallest by -1)
+    return (plain & ((out // divisor) != b)) | ((a == -1) & (b == _INT64_MIN))
+
+
 def evaluate(expr, frame, encode_const=None):
     """Values of an expression over a frame's rows and the mask of rows where it is defined
-    (division by zero defines nothing)."""
+    (division by zero defines nothing). Raises IntegerOverflow where a sum, difference or product
+    of 64-bit integers wraps around (clingo's integers are 32-bit; a wrapped value would be a wrong
+    answer, not a value)."""
     kind = expr[0]
     if kind == "var":
         return frame.columns[expr[1]], None
@@ -344,12 +370,18 @@ def evaluate(expr, frame, encode_const=None):
     b, mb = evaluate(expr[3], frame)
     mask = ma if mb is None else (mb if ma is None else ma & mb)
     op = expr[1]
-    if op == "+":
-        return a + b, mask
-    if op == "-":
-        return a - b, mask
-    if op == "*":
-        return a * b, mask
+    if op in ("+", "-", "*"):
+        with np.errstate(over="ignore"):
+            out = a + b if op == "+" else a - b if op == "-" else a * b
+            wrapped = _overflowed(frame.xp, op, a, b, out)
+        if mask is not None:
+            wrapped = wrapped & mask
+        if frame.xp.count(wrapped):
+            row = int(frame.xp.numpy(frame.xp.nonzero(wrapped))[0])
+            x, y = int(frame.xp.numpy(a)[row]), int(frame.xp.numpy(b)[row])
+            raise IntegerOverflow(f"{x} {op} {y} does not fit in a 64-bit integer (the rule's arithmetic "
+                                  f"would wrap around to a wrong value)")
+        return out, mask
     ok = b != 0
     safe = frame.xp.where(ok, b, 1)
     out = a // safe if op == "/" else a % safe

@@ -16,7 +16,7 @@ from ..engine import tl
 from ..syntax import nodes as N
 from . import arrays, demand, linear
 from . import tuples as T
-from .body import CHUNK_ROWS, Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
+from .body import CHUNK_ROWS, IntegerOverflow, Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
 from .rules import Atom, Rule, RuleError, Test, bound_order, is_dense_rule, lower, lower_body, variables
 from .state import State
 
@@ -308,20 +308,23 @@ class Logic:
             except RuleError as err:
                 raise self.error(err.message, err.span) from None
         parts, reduced = [], 0
-        for frame in self.runner.run(plan, table_of):
-            parts.append(self._head(low, frame, plan.var_domain))
-            self.tuples_derived += len(parts[-1][0])
-            self.held(low, sum(len(r) for r, _ in parts))
-            pending = sum(len(r) for r, _ in parts[1:])
-            if pending > max(reduced, CHUNK_ROWS) and low.aggregate is None and not plan.exact:
-                # A join run in pieces (Runner.run): their head tuples are reduced to the distinct
-                # ones once the pieces since the last reduction hold as many as it kept, so that
-                # memory holds about twice the distinct ones and the work stays n log n. (Where
-                # the plan's rows are distinct head tuples, the pieces' are too.)
-                rows = self.xp.cat([r for r, _ in parts])
-                parts = [(T.unique_rows(self.xp, rows, *self._radix(low.head)), None)]
-                reduced = len(parts[0][0])
-            self.rt.budget.check_time(low.span)
+        try:
+            for frame in self.runner.run(plan, table_of):
+                parts.append(self._head(low, frame, plan.var_domain))
+                self.tuples_derived += len(parts[-1][0])
+                self.held(low, sum(len(r) for r, _ in parts))
+                pending = sum(len(r) for r, _ in parts[1:])
+                if pending > max(reduced, CHUNK_ROWS) and low.aggregate is None and not plan.exact:
+                    # A join run in pieces (Runner.run): their head tuples are reduced to the distinct
+                    # ones once the pieces since the last reduction hold as many as it kept, so that
+                    # memory holds about twice the distinct ones and the work stays n log n. (Where
+                    # the plan's rows are distinct head tuples, the pieces' are too.)
+                    rows = self.xp.cat([r for r, _ in parts])
+                    parts = [(T.unique_rows(self.xp, rows, *self._radix(low.head)), None)]
+                    reduced = len(parts[0][0])
+                self.rt.budget.check_time(low.span)
+        except IntegerOverflow as err:
+            raise self.rt.budget.error(err.message, low.span) from None
         if len(parts) == 1:
             return parts[0]
         if low.aggregate is None:
@@ -375,7 +378,10 @@ class Logic:
                 if not is_numeric(d):
                     raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; "
                                      f"it cannot hold computed numbers", low.node.head.args[p].span)
-                computed[p], m = evaluate(a, frame)
+                try:
+                    computed[p], m = evaluate(a, frame)
+                except IntegerOverflow as err:
+                    raise self.rt.budget.error(err.message, low.node.head.args[p].span) from None
                 mask = m if mask is None else (mask if m is None else mask & m)
         if low.aggregate is not None:
             term = low.aggregate.term        # (a name only in count, which reads no value: Plan)
@@ -485,7 +491,10 @@ class Logic:
         relations are not the program's): dicts of its head's variables (sorted by their values), or
         a bool for a query without variables."""
         names = [a[1] for a in low.head_args]
-        frames = [f for f in (runner or self.runner).run(plan, table_of) if f.n]
+        try:
+            frames = [f for f in (runner or self.runner).run(plan, table_of) if f.n]
+        except IntegerOverflow as err:
+            raise self.rt.budget.error(err.message, low.span) from None
         if not names:
             return bool(frames)
         if not frames:
