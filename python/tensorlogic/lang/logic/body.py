@@ -217,8 +217,28 @@ class Plan:
         for v in variables(expr):
             d = self.var_domain.get(v)
             if d is not None and not is_numeric(d):
-                raise RuleError(f"'{v}' ranges over {d.name}, which holds no integers to "
-                                f"compute with", span)
+                raise RuleError(f"'{v}' ranges over {d.name}, {_why_not_computable(d)}", span)
+
+
+def held_names(domain):
+    """The first names a domain holds, for an error saying why it is not one of integers."""
+    names = [m for m in domain.members if isinstance(m, str)]
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def not_integers(domain):
+    """Why a head position cannot take numbers a rule computes (the names that are there)."""
+    names = held_names(domain)
+    return f"holds names ({names}), not only integers" if names else "is not an integer domain"
+
+
+def _why_not_computable(domain):
+    """Why a domain's variable may not be computed with or ordered: a class of positions whose
+    constants mix names with integers is a set of constants, as one of names is."""
+    if any(not isinstance(m, str) for m in domain.members):
+        return (f"whose constants mix names ({held_names(domain)}) with integers: arithmetic and "
+                f"< <= > >= need positions that hold integers only (== and != compare any constants)")
+    return "which holds no integers to compute with"
 
 
 def domains_differ(a, b):

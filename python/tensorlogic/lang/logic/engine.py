@@ -16,7 +16,8 @@ from ..engine import tl
 from ..syntax import nodes as N
 from . import arrays, demand, linear
 from . import tuples as T
-from .body import CHUNK_ROWS, IntegerOverflow, Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric
+from .body import (CHUNK_ROWS, IntegerOverflow, Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric,
+                   not_integers)
 from .rules import Atom, Rule, RuleError, Test, bound_order, is_dense_rule, lower, lower_body, variables
 from .state import State
 
@@ -376,8 +377,8 @@ class Logic:
         for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
             if a is not None and a[0] == "op":
                 if not is_numeric(d):
-                    raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; "
-                                     f"it cannot hold computed numbers", low.node.head.args[p].span)
+                    raise self.error(f"position {p + 1} of '{rel.name}' {not_integers(d)}: it "
+                                     f"cannot hold computed numbers", low.node.head.args[p].span)
                 try:
                     computed[p], m = evaluate(a, frame)
                 except IntegerOverflow as err:
@@ -418,8 +419,8 @@ class Logic:
         if low.aggregate is not None:
             p = low.aggregate.position
             if not is_numeric(rel.domains[p]):
-                raise self.error(f"position {p + 1} of '{rel.name}' is not an integer domain; it "
-                                 f"cannot hold {low.aggregate.fn}", low.aggregate.span)
+                raise self.error(f"position {p + 1} of '{rel.name}' {not_integers(rel.domains[p])}: "
+                                 f"it cannot hold {low.aggregate.fn}", low.aggregate.span)
             # (A count or a sum is no value of the term: State grows the domain to hold it.)
             if low.aggregate.fn in ("min", "max", "avg"):
                 self.grow(rel.domains[p], xp.low(values), xp.high(values), low, p)

@@ -210,7 +210,15 @@ def _norm_axis(ev, node, x, fr):
             raise ev.error(f"the marked axis '{marked}' is not an index of {node.name}'s argument",
                            node.span)
         return marked
-    lhs = [l for l in (fr.plan.lhs_vars if fr.plan is not None else ()) if l in x.labels]
+    lhs_vars = fr.plan.lhs_vars if fr.plan is not None else ()
+    lhs = [l for l in lhs_vars if l in x.labels]
+    summed = [l for l in x.labels if l not in lhs_vars]
+    if lhs and summed:
+        # `lnorm(X[n, i]) W[i, j]`: the left side cannot mark i, and its last index n would
+        # normalise across the batch, not along the features that i names.
+        raise ev.error(f"{node.name}'s argument carries '{summed[-1]}', which the left side sums, so "
+                       f"no mark can name its axis: normalise in an equation of its own "
+                       f"(A[{', '.join(x.labels)}.] = {node.name}(...)) and read A", node.span)
     if lhs:
         return lhs[-1]
     if len(x.labels) == 1:

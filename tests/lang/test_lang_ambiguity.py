@@ -1,0 +1,62 @@
+"""Forms whose meaning a program cannot state are located errors that say why and what to write
+instead; the forms they point to answer as numpy and clingo do."""
+import numpy as np
+import pytest
+
+from tensorlogic import lang
+from tensorlogic.lang import TensorLogicTypeError
+
+from fuzz_logic_clingo import clingo_model
+
+
+def f16_matrix(rng, rows, cols):
+    return rng.standard_normal((rows, cols)).astype(np.float16)
+
+
+def literal(a):
+    return "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]" for row in a) + "]"
+
+
+@pytest.mark.parametrize("fn", ["lnorm", "softmax"])
+def test_normalising_an_index_the_left_side_sums_is_an_error(fn):
+    rng = np.random.default_rng()
+    x, w = f16_matrix(rng, 3, 5), f16_matrix(rng, 5, 2)
+    head = f"tensor X: float16[3, 5] = {literal(x)}\ntensor W: float16[5, 2] = {literal(w)}\n"
+    with pytest.raises(TensorLogicTypeError) as info:
+        lang.run(head + f"Y[n, j] = {fn}(X[n, i]) W[i, j]\nY?\n", "prog.tl")
+    assert (info.value.lineno, info.value.offset) == (3, 11)
+    assert "'i', which the left side sums" in info.value.message
+    # The equation of its own that the error names normalises along i, as numpy does.
+    prog = lang.run(head + f"A[n, i.] = {fn}(X[n, i])\nY[n, j] = A[n, i] W[i, j]\n")
+    xd = x.astype(np.float64)
+    if fn == "lnorm":
+        a = (xd - xd.mean(1, keepdims=True)) / np.sqrt(xd.var(1, keepdims=True) + 1e-5)
+    else:
+        a = np.exp(xd - xd.max(1, keepdims=True))
+        a /= a.sum(1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(prog["Y"].numpy(), np.float64), a @ w, rtol=2e-2, atol=2e-2)
+
+
+def mixed_program(rng):
+    """Val's positions hold names and integers alike (one class of positions through Mixed)."""
+    rows = {(rng.choice(["a", "b", "c", 1, 2, 3]), rng.choice(["a", "b", "c", 1, 2, 3])) for _ in range(8)}
+    return sorted(rows, key=repr)
+
+
+def test_mixed_names_and_integers_compare_with_equality_only():
+    rng = np.random.default_rng()
+    rows = [tuple(str(v) if isinstance(v, str) else int(v) for v in r) for r in mixed_program(rng)]
+    facts = "".join(f"Val({a}, {b})\n" for a, b in rows)
+    rules = "Mixed(x) <- Val(x, _)\nMixed(y) <- Val(_, y)\nPair(x, y) <- Mixed(x), Mixed(y), x != y, not Val(x, y)\n"
+    prog = lang.run(facts + rules)
+    want = clingo_model("".join(f"val({a}, {b}).\n" for a, b in rows) +
+                        "mixed(X) :- val(X, _). mixed(Y) :- val(_, Y).\n"
+                        "pair(X, Y) :- mixed(X), mixed(Y), X != Y, not val(X, Y).\n")
+    got = {(r["x"], r["y"]) for r in prog.query("Pair(x, y)")}
+    assert got == want.get("pair", set())
+    if not any(isinstance(v, str) for r in rows for v in r) or not any(isinstance(v, int) for r in rows for v in r):
+        return
+    with pytest.raises(TensorLogicTypeError) as info:
+        lang.run(facts + rules + "Big(x) <- Mixed(x), x > 1\nBig(x)?\n", "prog.tl")
+    assert info.value.lineno == len(rows) + 4
+    assert "mix names" in info.value.message and "== and != compare any constants" in info.value.message
