@@ -52,6 +52,14 @@ def _rows_clingo(doc):
         "time ratio, TensorLogic / clingo (lower is better for TensorLogic)"
 
 
+def _rows_demand(doc):
+    """benchmarks/datalog_demand.py: each workload answered on demand, against clingo and the full evaluation."""
+    table = [(f"{r['name']} vs {peer}", r["demand_seconds"], r[f"{peer}_seconds"], "s", peer,
+              r[f"{peer}_over_demand"], None) for r in doc["results"] for peer in ("clingo", "full")]
+    return ["workload", "TensorLogic on demand", "peer", "unit", "peer name", "time ratio", ""], table, \
+        f"time ratio, peer / TensorLogic on demand ({HIGHER})"
+
+
 def _rows_llm(doc):
     table = []
     for r in doc["results"]:
@@ -125,6 +133,8 @@ def _adapter(doc):
         return _rows_step
     if isinstance(doc.get("results"), dict):
         return _rows_clingo
+    if doc["results"] and "demand_seconds" in doc["results"][0]:
+        return _rows_demand
     if doc["results"] and "ratio_vs_transformers" in doc["results"][0]:
         return _rows_llm
     if doc["results"] and "storage" in doc["results"][0]:
