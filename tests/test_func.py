@@ -202,10 +202,10 @@ def test_pytree_round_trip_and_prefixes():
     Pair = namedtuple("Pair", "a b")
     tree = (OrderedDict(x=1, y=[2, None]), defaultdict(list, {"k": Pair(3, 4)}), {"z": 5}, "leaf")
     leaves, spec = tree_flatten(tree)
-    assert leaves == [1, 2, 3, 4, 5, "leaf"]
+    assert leaves == torch.utils._pytree.tree_flatten(tree)[0] == [1, 2, None, 3, 4, 5, "leaf"]  # None: a leaf
     back = tree_unflatten(leaves, spec)
     assert back == tree and type(back[0]) is OrderedDict and back[1].default_factory is list
-    assert broadcast_prefix((0, None, {"z": 1}, 2), spec) == [0, 0, None, None, 1, 2]
+    assert broadcast_prefix((0, None, {"z": 1}, 2), spec) == [0, 0, 0, None, None, 1, 2]
     assert broadcast_prefix((0, 1), spec) is None
 
 
@@ -222,7 +222,7 @@ def _errors_match(ours, theirs):
     assert norm(got.value) == norm(want.value), (str(got.value), str(want.value))
 
 
-@pytest.mark.parametrize("case", range(14))
+@pytest.mark.parametrize("case", range(16))
 def test_errors_in_pytorchs_words(case):
     def calls(lib, F):
         one, two, three = lib.ones(1), lib.arange(2.0), lib.ones(3)
@@ -242,6 +242,8 @@ def test_errors_in_pytorchs_words(case):
             lambda: F.vjp(lambda x: x * 2, three)[1](two),
             lambda: F.functional_call(lin, {"weight": one, "zz": one}, (two,), strict=True),
             lambda: F.functional_call(lin, ({"weight": one}, {"weight": one}), (two,)),
+            lambda: F.vmap(lambda x: (x, None))(two),  # (None is a leaf of the outputs, not an empty node)
+            lambda: F.vmap(lambda x, y: x, in_dims=(0, 0))(two, None),
         ]
     _errors_match(calls(tl, tl.func)[case], calls(torch, TF)[case])
 

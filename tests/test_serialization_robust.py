@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.numpy import save as safetensors_bytes
+from safetensors.torch import save as torch_bytes, save_file as torch_save_file
 
 import tensorlogic as tl
 
@@ -121,3 +122,19 @@ def test_pytorch_checkpoint_is_recognised(tmp_path, legacy):
     torch.save({"w": torch.zeros(2)}, path, _use_new_zipfile_serialization=not legacy)
     with pytest.raises(tl.SerializationError, match="model.pt.*PyTorch.*safetensors.torch"):
         tl.load(path)
+
+
+def test_bfloat16_files_load_as_float16(tmp_path, rng):
+    """A bfloat16 checkpoint (PyTorch's and Hugging Face's usual kind), which numpy cannot hold, loads as float16
+    with PyTorch's values, from a path and from a file object; float8 data is a SerializationError naming the file."""
+    weights = {"w": torch.from_numpy(rng.standard_normal((3, 5)).astype(np.float32) * 30).to(torch.bfloat16),
+               "ids": torch.from_numpy(rng.integers(-9, 9, size=4))}
+    torch_save_file(weights, tmp_path / "bf16.safetensors")
+    for source in (tmp_path / "bf16.safetensors", io.BytesIO(torch_bytes(weights))):
+        back = tl.load(source)
+        assert back["w"].dtype is tl.float16
+        np.testing.assert_array_equal(back["w"].numpy(), weights["w"].to(torch.float16).numpy())
+        np.testing.assert_array_equal(back["ids"].numpy(), weights["ids"].numpy())
+    torch_save_file({"w": torch.tensor([0.5, -2.0]).to(torch.float8_e4m3fn)}, tmp_path / "f8.safetensors")
+    with pytest.raises(tl.SerializationError, match="f8.safetensors.*F8_E4M3"):
+        tl.load(tmp_path / "f8.safetensors")

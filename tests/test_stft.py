@@ -169,6 +169,7 @@ def _errors(lib, device):
     spectrum = lib.stft(x, 8, 2, window=w, return_complex=True)
     return [
         lambda: lib.stft(x, 8, window=w),
+        lambda: lib.stft(x, -4, window=w, return_complex=True),  # (no padding by -2 first: PyTorch's n_fft message)
         lambda: lib.stft(x, 32, window=lib.ones(32, **dev), center=False, return_complex=True),
         lambda: lib.stft(x, 8, hop_length=0, window=w, return_complex=True),
         lambda: lib.stft(x, 8, win_length=9, return_complex=True),
@@ -189,7 +190,7 @@ def _errors(lib, device):
     ]
 
 
-@pytest.mark.parametrize("case", range(18))
+@pytest.mark.parametrize("case", range(19))
 def test_errors_in_pytorchs_words(device, case):
     """PyTorch's error types and messages (after the call's description, which PyTorch prints its own way)."""
     with pytest.raises(Exception) as want:
@@ -203,3 +204,25 @@ def test_errors_in_pytorchs_words(device, case):
     else:  # PyTorch's "stft(<its arguments>) : <message>" is ours "stft: <message>"
         op, _, message = ours.partition(": ")
         assert ours == theirs or (op in ("stft", "istft") and theirs.endswith(" : " + message)), (ours, theirs)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda x: tl.stft(x[:0], 8, return_complex=True), RuntimeError, "stft: expected a signal with nonzero batch"),
+    (lambda x: tl.stft(x[:, :0], 8, return_complex=True), RuntimeError, "stft: expected a signal with nonzero batch"),
+    (lambda x: tl.stft(x, 8, hop_length=2**70, return_complex=True), OverflowError, "stft.*'hop_length'"),
+    (lambda x: tl.stft(x, 8, win_length=2**64, return_complex=True), OverflowError, "stft.*'win_length'"),
+    (lambda x: tl.stft(x, 2**40, return_complex=True), RuntimeError, "stft: reflect padding of n_fft // 2"),
+    (lambda x: tl.stft(x, 8, window=[1.0] * 8, return_complex=True), TypeError, "stft.*'window' must be Tensor"),
+    (lambda x: tl.stft(x, 8, normalized="yes", return_complex=True), TypeError, "stft.*'normalized' must be bool"),
+    (lambda x: tl.stft(x, 8, pad_mode="bogus", return_complex=True), ValueError, "stft.*pad_mode"),
+    (lambda x: tl.istft(tl.stft(x, 8, return_complex=True), 8, length=2**70), OverflowError, "istft.*'length'"),
+    (lambda x: tl.istft(tl.stft(x, 8, return_complex=True), 8, length=-5), RuntimeError, "istft: expected length >= 0"),
+])
+def test_hostile_lengths_name_the_op_and_argument(rng, call, error, words):
+    """Where PyTorch's own failure is an internal one (its padding's or FFT library's, or an int64 unpacking): a
+    typed error naming stft/istft and the argument, never the ops they are made of (pad, reshape, unfold)."""
+    x = tl.tensor(f16_randn(rng, (2, 40)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(error, match=words):
+            call(x)

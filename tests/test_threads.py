@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 import tensorlogic as tl
 from oracle import assert_close_f16, f16_randn, host
@@ -242,3 +243,50 @@ def test_pool_the_system_refuses():
     ended in an untyped resource error with some threads started)."""
     done = subprocess.run([sys.executable, "-c", REFUSED_POOL], capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+
+_SLOT_GRAD = tl.Tensor.grad  # the slot the property below reads and writes
+
+
+class _ClearedAfterRead(tl.nn.Parameter):
+    """A parameter whose gradient another thread's zero_grad clears right after each read of it: deterministically
+    the interleaving a race gives now and then."""
+
+    @property
+    def grad(self):
+        value = _SLOT_GRAD.__get__(self)
+        _SLOT_GRAD.__set__(self, None)
+        return value
+
+    @grad.setter
+    def grad(self, value):
+        _SLOT_GRAD.__set__(self, value)
+
+
+@pytest.mark.parametrize("make", [lambda ps: tl.optim.Adam(ps, lr=0.1), lambda ps: tl.optim.Adagrad(ps, lr=0.1),
+                                  lambda ps: tl.optim.LBFGS(ps, lr=0.1, max_iter=1)], ids=["native", "host", "lbfgs"])
+def test_a_gradient_cleared_by_another_thread_is_read_once(rng, make):
+    """Hogwild-style training, one thread clearing the gradients while another clips and steps: each gradient is read
+    once, as PyTorch's optimizers and clip_grad_norm_ read it, so the step uses the one it read (a second read found
+    None: an AttributeError on `_a`). The update equals PyTorch's with that gradient."""
+    start, grad = f16_randn(rng, (6,)), f16_randn(rng, (6,))
+    p = _ClearedAfterRead(tl.tensor(start))
+    opt = make([p])
+    ref = torch.nn.Parameter(torch.tensor(start.astype(np.float32)))
+    ref_opt = {"Adam": torch.optim.Adam, "Adagrad": torch.optim.Adagrad, "LBFGS": torch.optim.LBFGS}[
+        type(opt).__name__]([ref], lr=0.1, **({"max_iter": 1} if type(opt).__name__ == "LBFGS" else {}))
+
+    def closure():  # (LBFGS's): sets the gradient, which is gone again after one read
+        p.grad = tl.tensor(grad)
+        return tl.tensor(0.0)
+
+    def ref_closure():
+        ref.grad = torch.tensor(grad.astype(np.float32))
+        return torch.tensor(0.0)
+    p.grad = tl.tensor(grad)
+    tl.nn.utils.clip_grad_value_([p], 10.0)
+    p.grad = tl.tensor(grad)
+    opt.step(closure) if isinstance(opt, tl.optim.LBFGS) else opt.step()
+    ref_opt.step(ref_closure) if isinstance(ref_opt, torch.optim.LBFGS) else (ref_closure(), ref_opt.step())
+    assert_close_f16(p.detach().numpy(), ref.detach().numpy())

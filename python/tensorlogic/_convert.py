@@ -36,6 +36,26 @@ def default_dtype_for(values):
     return float16
 
 
+# safetensors' dtype names that numpy reads; BF16, which numpy lacks, is read as its uint16 bit patterns.
+SAFETENSORS_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.uint16, "I64": np.int64,
+                      "U64": np.uint64, "I32": np.int32, "U32": np.uint32, "I16": np.int16, "U16": np.uint16,
+                      "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_, "C64": np.complex64}
+
+
+def bf16_to_f32(bits):
+    """bfloat16 bit patterns (uint16) to float32: the same bits in the upper half."""
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def safetensors_array(dtype, data, shape):
+    """The array of a safetensors entry of `dtype` (its name in the header) over the buffer `data` (a view, except
+    bfloat16, which becomes float32); None for a dtype numpy cannot read (the float8 kinds)."""
+    if dtype not in SAFETENSORS_DTYPES:
+        return None
+    array = np.frombuffer(data, dtype=SAFETENSORS_DTYPES[dtype]).reshape(shape)
+    return bf16_to_f32(array) if dtype == "BF16" else array
+
+
 # Integers up to 2^53 pass exactly through the float a native fill takes; larger ones are copied from an int tensor.
 EXACT_IN_FLOAT = 2**53
 

@@ -184,8 +184,8 @@ class GradScaler:
         by_device = {}
         for group in _checked_optimizer(optimizer).param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    by_device.setdefault(p.grad._a.device, []).append(p.grad)
+                if (grad := p.grad) is not None:  # read once: another thread may clear it meanwhile
+                    by_device.setdefault(grad._a.device, []).append(grad)
         found = {}
         for device, grads in by_device.items():
             self._lazy_init(device)

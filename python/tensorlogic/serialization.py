@@ -26,9 +26,10 @@ import struct
 from collections import OrderedDict
 
 import numpy as np
-from safetensors import SafetensorError, safe_open
-from safetensors.numpy import load as _load_bytes, save as _save_bytes, save_file
+from safetensors import SafetensorError, deserialize
+from safetensors.numpy import save as _save_bytes, save_file
 
+from ._convert import safetensors_array
 from .device import device as _device
 from .dtypes import _BY_NAME, dtype as _dtype
 from .errors import PrecisionOverflowError, SerializationError
@@ -175,10 +176,9 @@ def load(f, map_location=None, weights_only=True):
         if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
             raise SerializationError(f"{name}: malformed safetensors header: __metadata__ must map names to strings")
         if data is None:
-            with safe_open(name, framework="np") as sf:
-                arrays = {k: sf.get_tensor(k) for k in sf.keys()}
-        else:
-            arrays = _load_bytes(data)
+            with open(name, "rb") as file:
+                data = file.read()
+        arrays = _arrays(name, data)
         source = _Source(arrays, map_location, _saved_devices(metadata))
         if _STRUCTURE in metadata:
             obj = _decode(_structure(metadata[_STRUCTURE]), source, 0, {})
@@ -228,6 +228,19 @@ class _Source:
                     f"tl.load: map_location returned a {type(placed).__name__} for '{key}', not a tensor")
             return placed
         return Tensor(array, device=str(where))
+
+
+def _arrays(name, data):
+    """The file's arrays by name, checked by the safetensors library; bfloat16 comes as float32 (tensors make it
+    float16, with the range check), float8 kinds, which numpy cannot hold, are a SerializationError."""
+    arrays = {}
+    for key, entry in deserialize(data):
+        array = safetensors_array(entry["dtype"], entry["data"], entry["shape"])
+        if array is None:
+            raise SerializationError(f"{name}: tensor {key[:80]!r} has dtype {entry['dtype']}, which tl.load cannot "
+                                     "read (float, integer, bool and bfloat16 data load)")
+        arrays[key] = array
+    return arrays
 
 
 def _saved_devices(metadata):

@@ -22,10 +22,28 @@ def _fail(op, message):
     return RuntimeError(f"{op}: {message}")
 
 
+_INT64_MAX = 2**63 - 1
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
 def _int(value, op, name):
+    """An int argument, as PyTorch's parser takes it (a bool is no int; beyond int64 is an OverflowError)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+        raise OverflowError(f"{op}(): argument '{name}' {value} does not fit in a 64-bit integer")
     return int(value)
+
+
+def _flags(op, **flags):
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{op}(): argument '{name}' must be bool, not {type(value).__name__}")
+
+
+def _check_window_kind(op, window):
+    if window is not None and not isinstance(window, (Tensor, ComplexTensor)):
+        raise TypeError(f"{op}(): argument 'window' must be Tensor, not {type(window).__name__}")
 
 
 def _lengths(op, n_fft, hop_length, win_length):
@@ -41,8 +59,6 @@ def _window(op, window, n_fft, win_length, device, missing_warning):
     if window is None:
         warnings.warn(missing_warning, UserWarning, stacklevel=3)
         window = ones(win_length, device=device)
-    elif not isinstance(window, (Tensor, ComplexTensor)):
-        raise TypeError(f"{op}(): argument 'window' must be Tensor, not {type(window).__name__}")
     left = (n_fft - win_length) // 2
     if isinstance(window, ComplexTensor):
         return view_as_complex(pad(view_as_real(window), (0, 0, left, n_fft - win_length - left)))
@@ -61,6 +77,8 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     op = "stft"
     if not isinstance(input, (Tensor, ComplexTensor)):
         raise TypeError(f"stft(): argument 'input' must be Tensor, not {type(input).__name__}")
+    _check_window_kind(op, window)
+    _flags(op, center=center, normalized=normalized, onesided=onesided, return_complex=return_complex)
     is_complex = isinstance(input, ComplexTensor) or isinstance(window, ComplexTensor)
     if center and align_to_window is not None:
         raise RuntimeError("stft align_to_window should only be set when center = false")
@@ -79,17 +97,25 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     if input.ndim not in (1, 2):
         raise _fail(op, "expected a 1D or 2D tensor")
     n_fft, hop, win_length = _lengths(op, n_fft, hop_length, win_length)
+    if input.numel() == 0:  # (PyTorch fails on it too, in its padding or in its FFT library)
+        raise _fail(op, f"expected a signal with nonzero batch and length, but got shape {list(input.shape)}")
+    half, length = n_fft // 2, input.shape[-1]
+    if center:
+        if pad_mode not in _PAD_MODES:
+            raise ValueError(f"stft(): pad_mode must be one of {', '.join(_PAD_MODES)}, not {pad_mode!r}")
+        if n_fft > 0 and (half >= length if pad_mode == "reflect" else half > length and pad_mode == "circular"):
+            raise _fail(op, f"{pad_mode} padding of n_fft // 2 = {half} samples on each side should be less than "
+                            f"the signal's length, but got a signal of {length}")
+        length += 2 * half
+    if not 0 < n_fft <= length:  # checked before padding: a negative n_fft would pad negatively
+        raise _fail(op, f"expected 0 < n_fft < {length}, but got n_fft={n_fft}")
     # the signal as a real [B, C, L]: C = 1 for a real signal, 2 (real and imaginary parts) for a complex one
     batched = input.ndim == 2
     signal = (view_as_real(input).transpose(-1, -2) if isinstance(input, ComplexTensor) else input.unsqueeze(-2))
     signal = signal if batched else signal.unsqueeze(0)
     b, c = signal.shape[:2]
     if center:
-        half = n_fft // 2
         signal = pad(signal.reshape(1, b * c, -1), (half, half), pad_mode).reshape(b, c, -1)
-    length = signal.shape[-1]
-    if not 0 < n_fft <= length:
-        raise _fail(op, f"expected 0 < n_fft < {length}, but got n_fft={n_fft}")
     if hop <= 0:
         raise _fail(op, f"expected hop_length > 0, but got hop_length={hop}")
     if not 0 < win_length <= n_fft:
@@ -133,7 +159,11 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
             raise RuntimeError("istft requires a complex-valued input tensor matching the output from stft with "
                                "return_complex=True.")
         raise TypeError(f"istft(): argument 'input' must be Tensor, not {type(input).__name__}")
+    _check_window_kind(op, window)
+    _flags(op, center=center, normalized=normalized, onesided=onesided, return_complex=return_complex)
     n_fft, hop, win_length = _lengths(op, n_fft, hop_length, win_length)
+    if length is not None and _int(length, op, "length") < 0:
+        raise _fail(op, f"expected length >= 0, but got length={length}")
     if input.numel() == 0:
         raise _fail(op, "input tensor cannot be empty.")
     if input.ndim not in (2, 3):
@@ -173,7 +203,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     signal = _overlap_add(frames, expected, n_fft, hop)
     envelope = _overlap_add((window * window).expand(1, n_frames, n_fft), expected, n_fft, hop)[0]
     start = n_fft // 2 if center else 0
-    end = start + _int(length, op, "length") if length is not None else (expected - n_fft // 2 if center else expected)
+    end = start + length if length is not None else (expected - n_fft // 2 if center else expected)
     signal, envelope = signal[:, start:end], envelope[start:end]
     # (read on the host, as PyTorch reads it: PyTorch's 1e-11 is 0 in f16, whose smallest subnormal is 6e-8)
     smallest = float(envelope.abs().min()) if envelope.numel() else 1.0

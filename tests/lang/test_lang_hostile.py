@@ -5,6 +5,7 @@ runs; never a Python traceback, a hang or the memory of the machine."""
 import io
 import time
 
+import numpy as np
 import pytest
 
 import tensorlogic
@@ -178,3 +179,21 @@ def test_rule_arithmetic_at_the_edges_of_64_bits_is_exact(tuple_arrays, capsys):
              f"Neg(-1 * x) <- N(x)\nUp(x)?\nDown(x)?\nNeg(x)?")
     out = capsys.readouterr().out.split()
     assert f"{INT64_MAX}" in out and f"{INT64_MIN}" in out and f"{-(INT64_MAX - 1)}" in out and f"{INT64_MAX}" in out
+
+
+def test_sum_aggregates_past_64_bits_are_a_located_error_and_averages_are_exact(tuple_arrays, capsys):
+    """A group's `sum` beyond int64 (it printed the wrapped value) is a TensorLogicRuntimeError at the rule; a sum
+    that comes back into range and an `avg` whose sum does not fit are exact (avg was an IndexError). Python's ints
+    are the oracle, over random values near the edges."""
+    rng = np.random.default_rng()
+    values = [int(v) for v in rng.integers(INT64_MAX // 2, INT64_MAX, size=5)]
+    facts = "".join(f"V({g}, {i}, {v})\n" for i, (g, v) in enumerate(zip([0, 0, 1, 1, 1], values)))
+    with pytest.raises(lang.TensorLogicRuntimeError, match=r"^<string>:6:.*sum of a group's values, "
+                                                           rf"{values[0] + values[1]}, does not fit in a 64-bit"):
+        lang.run(facts + "S(g, sum(v)) <- V(g, k, v)\nS(g, x)?")
+    lang.run(facts + "A(g, avg(v)) <- V(g, k, v)\nA(g, x)?")
+    assert capsys.readouterr().out.split("\n")[:2] == [f"g = 0, x = {sum(values[:2]) // 2}",
+                                                        f"g = 1, x = {sum(values[2:]) // 3}"]
+    back = f"V(1, {values[0]})\nV(2, {values[1]})\nV(3, {-values[2]})\nV(4, {-values[3]})\n"  # (in range again)
+    lang.run(back + "S(sum(v)) <- V(k, v)\nS(x)?")
+    assert capsys.readouterr().out.strip() == f"x = {values[0] + values[1] - values[2] - values[3]}"

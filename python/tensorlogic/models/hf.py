@@ -8,16 +8,12 @@ import struct
 
 import numpy as np
 
+from .._convert import safetensors_array
 from .config import eos_ids, from_hf, validated
 from .errors import ModelLoadError
 from .weights import Part
 
-_DTYPES = {"F16": np.float16, "BF16": np.uint16, "F32": np.float32, "F64": np.float64}
-
-
-def bf16_to_f32(bits):
-    """bfloat16 bit patterns (uint16) to float32: the same bits in the upper half."""
-    return (bits.astype(np.uint32) << 16).view(np.float32)
+_FLOATS = ("F16", "BF16", "F32", "F64")
 
 
 def _is_size(v):
@@ -87,12 +83,9 @@ class SafetensorsFolder:
 
     def array(self, name):
         path, data, dtype, shape, (begin, end) = self._entries[name]
-        if dtype not in _DTYPES:
+        if dtype not in _FLOATS:
             raise ModelLoadError(f"{path}: tensor '{name}' has dtype {dtype}; float16, bfloat16 and float32 load")
-        a = data[begin:end].view(_DTYPES[dtype]).reshape(shape)
-        if dtype == "BF16":
-            return bf16_to_f32(a)
-        return a
+        return safetensors_array(dtype, data[begin:end], shape)
 
 
 def _llama_recipe(c):

@@ -56,10 +56,11 @@ def zero_grads(parameters, set_to_none=True):
     """Clears the gradients of `parameters` (Module.zero_grad and Optimizer.zero_grad): drops them, or
     zeroes them in place on a tensor detached from any graph."""
     for p in parameters:
-        if p.grad is None:
+        grad = p.grad  # read once: another thread may clear it meanwhile
+        if grad is None:
             continue
         if set_to_none:
             p.grad = None
         else:
-            p.grad = p.grad.detach()
-            _core.fill_(p.grad._a, 0.0)
+            p.grad = grad = grad.detach()
+            _core.fill_(grad._a, 0.0)

@@ -46,11 +46,12 @@ class HostOptimizer(Optimizer):
 
     def _step_group(self, group):
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad  # read once: another thread's zero_grad may clear it while this step runs
+            if grad is None:
                 continue
             raw = self._host_state(p).raw
             weight = host_f32(p) + raw.get("compensation", 0.0)
-            grad = host_f32(p.grad) * np.float32(self._grad_scale)
+            grad = host_f32(grad) * np.float32(self._grad_scale)
             if group.get("maximize", False):
                 grad = -grad
             raw["step"] = raw.get("step", 0) + 1

@@ -73,8 +73,9 @@ class LBFGS(HostOptimizer):
         return HostState(p, {name: self._state_form(name, p) for name in _TENSOR_ENTRIES}, entries)
 
     def _flat_grad(self):
-        return np.concatenate([np.zeros(p.numel(), np.float32) if p.grad is None else host_f32(p.grad).reshape(-1)
-                               for p in self._params])
+        grads = [p.grad for p in self._params]  # read once each: another thread may clear them meanwhile
+        return np.concatenate([np.zeros(p.numel(), np.float32) if g is None else host_f32(g).reshape(-1)
+                               for p, g in zip(self._params, grads)])
 
     def _flat_params(self, raw):
         """The parameters as float32 with their carried rounding residuals: the values the steps move."""

@@ -207,7 +207,8 @@ class Optimizer:
         by_step, on_device = {}, []
         loaded = self._loaded_compensation
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad  # read once: another thread's zero_grad may clear it while this step runs
+            if grad is None:
                 continue
             st = self.state[p]
             if not isinstance(st, SlotState):  # a first update (or a state the user replaced by a dict)
@@ -217,21 +218,21 @@ class Optimizer:
             if self._amp_flags is not None and not isinstance(st.step, Tensor):
                 st.step = _wrap(_core.full([], st.step, "int32", p._a.device))
             if isinstance(st.step, Tensor):
-                on_device.append(p)
+                on_device.append((p, grad))
             else:
-                by_step.setdefault(st.step + 1, []).append(p)
+                by_step.setdefault(st.step + 1, []).append((p, grad))
         if on_device:
             found_inf, inv_scale = self._amp_flags or (None, None)
-            _core.optimizer_step(kind, native, [p._a for p in on_device], [p.grad._a for p in on_device],
-                                 [self.state[p].slots for p in on_device],
-                                 [self.state[p].step._a for p in on_device], found_inf, inv_scale)
-            for p in on_device:
+            _core.optimizer_step(kind, native, [p._a for p, _ in on_device], [g._a for _, g in on_device],
+                                 [self.state[p].slots for p, _ in on_device],
+                                 [self.state[p].step._a for p, _ in on_device], found_inf, inv_scale)
+            for p, _ in on_device:
                 p._version += 1
-        for step, params in by_step.items():
+        for step, pairs in by_step.items():
             native.step = step
-            _core.optimizer_step(kind, native, [p._a for p in params], [p.grad._a for p in params],
-                                 [self.state[p].slots for p in params])
-            for p in params:  # counted once the update is done: a rejected step leaves the state as it was
+            _core.optimizer_step(kind, native, [p._a for p, _ in pairs], [g._a for _, g in pairs],
+                                 [self.state[p].slots for p, _ in pairs])
+            for p, _ in pairs:  # counted once the update is done: a rejected step leaves the state as it was
                 self.state[p].step = step
                 p._version += 1
 

@@ -2,13 +2,13 @@
 function transforms (tl.func) and activation checkpointing map over.
 
 Tuples, lists, dicts, OrderedDicts and defaultdicts (in insertion order, the type kept) and namedtuples are nodes;
-None is a node without children, as in PyTorch; anything else is a leaf (other subclasses of dict too, as in PyTorch,
-where a library registers its own)."""
+anything else is a leaf: None too, as in PyTorch (whose vmap then refuses a None output), and other subclasses of
+dict, as in PyTorch, where a library registers its own."""
 from collections import OrderedDict, defaultdict
 
 
 class TreeSpec:
-    """The shape of a nested container: `kind` (tuple, list, dict, a namedtuple class, None; or "*" for a
+    """The shape of a nested container: `kind` (tuple, list, dict, a namedtuple class; or "*" for a
     leaf), `context` (a dict's type, keys and default factory) and the children's specs."""
 
     __slots__ = ("kind", "context", "children", "num_leaves")
@@ -30,9 +30,8 @@ class TreeSpec:
     def __repr__(self):
         if self.kind == "*":
             return "*"
-        name = "None" if self.kind is None else self.kind.__name__
         context = "" if self.context is None else f", {list(self.context[1])!r}"
-        return f"TreeSpec({name}{context}, [{', '.join(repr(c) for c in self.children)}])"
+        return f"TreeSpec({self.kind.__name__}{context}, [{', '.join(repr(c) for c in self.children)}])"
 
 
 LEAF = TreeSpec("*", None, [])
@@ -44,8 +43,6 @@ def _is_namedtuple(x):
 
 def _children(tree):
     """(kind, context, children) of a node; kind "*" for a leaf."""
-    if tree is None:
-        return None, None, []
     if _is_namedtuple(tree):
         return type(tree), None, list(tree)
     if type(tree) in (tuple, list):
@@ -83,8 +80,6 @@ def _build(leaves, spec):
     if spec.kind == "*":
         return next(leaves)
     children = [_build(leaves, c) for c in spec.children]
-    if spec.kind is None:
-        return None
     if spec.kind is dict:
         cls, keys, factory = spec.context
         return defaultdict(factory, zip(keys, children)) if cls is defaultdict else cls(zip(keys, children))

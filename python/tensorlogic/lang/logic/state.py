@@ -8,13 +8,16 @@ of its rules and facts."""
 from __future__ import annotations
 
 from . import tuples as T
+from .body import IntegerOverflow
+
+_HALF = 1 << 32  # sums are kept in two halves of 32 bits, whose sums cannot wrap (fewer than 2**31 rows)
 
 
 def group_reduce(xp, groups, values, fn, lows, sizes):
     """Distinct group rows (sorted by group) and the aggregate of `values` over each (count, sum,
     min, max, avg; avg rounds down: domains hold integers).  Sorting by value and then stably by
-    group puts each group's least value first and its greatest last; sums are differences of one
-    running sum (int64 wraps alike in both)."""
+    group puts each group's least value first and its greatest last; sums are differences of running
+    sums.  Raises IntegerOverflow for a sum beyond 64 bits (an average is exact whatever its sum)."""
     # Keys of words become ranks: one int64 per row in the same order.
     key = T.ranks(xp, T.pack_rows(xp, groups, lows, sizes))
     if fn in ("min", "max"):
@@ -34,11 +37,29 @@ def group_reduce(xp, groups, values, fn, lows, sizes):
         if fn == "count":
             out = counts
         else:
-            running = xp.cat([xp.zeros(1), xp.cumsum(values)])
-            out = xp.take(running, ends) - xp.take(running, starts)
-            if fn == "avg":
-                out = out // counts
+            out = _exact_sums(xp, values, starts, ends, counts, fn)
     return xp.take(groups, starts), out
+
+
+def _exact_sums(xp, values, starts, ends, counts, fn):
+    """Each group's sum (or its average, rounded down) of int64 values, exactly: the sums of the values' high
+    and low 32 bits never wrap, and give the sum as high * 2**32 + low with 0 <= low < 2**32, which fits in
+    int64 only for -2**31 <= high < 2**31."""
+    def summed(parts):
+        running = xp.cat([xp.zeros(1), xp.cumsum(parts)])
+        return xp.take(running, ends) - xp.take(running, starts)
+    low = summed(values & (_HALF - 1))
+    high = summed(values >> 32) + (low >> 32)
+    low = low & (_HALF - 1)
+    if fn == "avg":  # (the high part divided first: the quotient fits, as averages lie among the values)
+        return (high // counts) * _HALF + ((high % counts) * _HALF + low) // counts
+    beyond = (high < -(_HALF >> 1)) | (high >= (_HALF >> 1))
+    if xp.count(beyond):
+        group = int(xp.numpy(xp.nonzero(beyond))[0])
+        total = int(xp.numpy(high)[group]) * _HALF + int(xp.numpy(low)[group])
+        raise IntegerOverflow(f"the sum of a group's values, {total}, does not fit in a 64-bit integer (the "
+                              "aggregate would wrap around to a wrong value)")
+    return high * _HALF + low
 
 
 class State:
@@ -180,7 +201,10 @@ class State:
     def _group(self, groups, values, fn=None):
         fn = fn or self.agg[0]
         lows, sizes = self._group_radix()
-        return group_reduce(self.xp, groups, values, fn, lows, sizes)
+        try:
+            return group_reduce(self.xp, groups, values, fn, lows, sizes)
+        except IntegerOverflow as err:
+            raise self.logic.rt.budget.error(err.message, self.agg_rule.span) from None
 
     def _group_radix(self):
         ext = list(self.extents())

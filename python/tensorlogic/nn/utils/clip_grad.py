@@ -49,7 +49,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Multiplies the parameters' gradients in place by min(max_norm / (total_norm + 1e-6), 1), computed on the
     device from the tensor `total_norm` (get_total_norm's): always multiplied, even by 1, because deciding whether to
     skip it would read the norm on the host."""
-    grads = [p.grad for p in _listed(parameters) if p.grad is not None]
+    grads = [g for p in _listed(parameters) if (g := p.grad) is not None]  # each read once (threads)
     if not grads:
         return
     # PyTorch's `max_norm / t` is t.reciprocal() * max_norm: the same two f16 roundings give the same coefficient.
@@ -72,7 +72,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     parameters = _listed(parameters)
     if is_generator and not parameters:
         warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=3)
-    grads = [p.grad for p in parameters if p.grad is not None]
+    grads = [g for p in parameters if (g := p.grad) is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(parameters, max_norm, total, foreach)
     return total
@@ -83,5 +83,5 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamps every gradient in place to [-clip_value, clip_value] on its device (NaN stays NaN)."""
     clip_value = float(clip_value)
     for p in _listed(parameters):
-        if p.grad is not None:
-            p.grad.clamp_(-clip_value, clip_value)
+        if (grad := p.grad) is not None:
+            grad.clamp_(-clip_value, clip_value)
