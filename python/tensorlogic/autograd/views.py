@@ -46,6 +46,20 @@ def note_view(x, out, step):
         _register(root, out, getattr(root, "_views", None), multi)
 
 
+def root_of(x):
+    """The tensor whose memory x views (x itself where it is no tracked view)."""
+    parent = getattr(x, "_view", None)
+    return x if parent is None else parent[0]
+
+
+def note_storage_view(x, out, step):
+    """Records `out`, a view of x's memory placed relative to its storage (as_strided), as the view that `step` alone
+    makes of x's root (the step's position counted from the root's first element)."""
+    root = root_of(x)
+    out._view = [root, (step,), None]
+    _register(root, out, getattr(root, "_views", None))
+
+
 def _register(root, view, views, multi=False):
     """Adds view to root's _Views `views` (None: root has none yet); `multi`: it is a multi-output view."""
     if views is None:
