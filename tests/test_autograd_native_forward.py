@@ -19,6 +19,7 @@ OPS = {
     "split": (lambda lib, x, w, b: x.split(2, dim=1)[1], 1),
     "unfold": (lambda lib, x, w, b: x.unfold(1, 3, 1), 1),
     "diagonal": (lambda lib, x, w, b: x.diagonal(1), 1),
+    "as_strided": (lambda lib, x, w, b: x.as_strided((2, 3), (4, 1), 1), 1),
     "exp": (lambda lib, x, w, b: x.exp(), 1),
     "mul": (lambda lib, x, w, b: x * b, 1),
     "matmul": (lambda lib, x, w, b: x @ w, 1),

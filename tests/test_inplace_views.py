@@ -201,34 +201,6 @@ def test_in_place_ops_through_views_match_pytorch(program, device, rng):
     _compare(program, program, rng, device)
 
 
-def _pieces(kind):
-    """tl's multi-output views of a (3, 4) tensor, and the single views PyTorch allows in place for the same pieces
-    (PyTorch refuses in-place ops on split's, chunk's and unbind's outputs; here they reach the base like any view)."""
-    ours = {"split": lambda a: a.split([1, 3], 1), "chunk": lambda a: a.chunk(2, 0),
-            "unbind": lambda a: a.unbind(1), "iteration": lambda a: list(a)}[kind]
-    theirs = {"split": lambda a: (a.narrow(1, 0, 1), a.narrow(1, 1, 3)), "chunk": lambda a: (a[:2], a[2:]),
-              "unbind": lambda a: tuple(a[:, i] for i in range(4)),
-              "iteration": lambda a: [a[i] for i in range(3)]}[kind]
-
-    def program(pieces):
-        def run(lib, x, y):
-            a = x * 1
-            p = pieces(a)
-            p[0].mul_(2.0)
-            p[1].add_(x[0, 0])
-            return a, p[0], p[-1]
-
-        return run
-
-    return program(theirs), program(ours)
-
-
-@pytest.mark.parametrize("kind", ["split", "chunk", "unbind", "iteration"])
-def test_in_place_ops_on_split_unbind_and_iteration_outputs_reach_the_base(kind, device, rng):
-    theirs, ours = _pieces(kind)
-    _compare(theirs, ours, rng, device)
-
-
 def test_second_derivatives_through_in_place_ops_on_views(device, rng):
     """create_graph=True through CopySlices: its backward (ZeroedView, the view of the gradient) is differentiable."""
     (x, tx), (y, ty) = _leaves(rng, device)

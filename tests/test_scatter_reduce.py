@@ -63,6 +63,27 @@ def test_an_input_left_out_that_equals_the_result_counts_among_the_ties(device, 
     assert_close_to_largest(b.grad, ts.grad.numpy())
 
 
+@pytest.mark.parametrize("reduce,fill", [("amax", -np.inf), ("amin", np.inf)])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_extremes_onto_an_infinite_fill_have_torchs_gradients(device, rng, reduce, fill, include_self):
+    """The graph readout's max pooling, scatter_reduce onto -inf: the positions no index names stay infinite (their
+    gradient the input's), and the gradient reaches the src values that win (their infinite neighbours must not make
+    it NaN)."""
+    x, src, index = _case(rng, 0)
+    x[:] = fill
+    index[index == 3] = 2  # row 3 receives nothing: it keeps the fill
+    w = rng.uniform(0.5, 1.5, x.shape).astype(np.float16)
+    tx, ts = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, src))
+    want = torch.scatter_reduce(tx, 0, torch.tensor(index), ts, reduce, include_self=include_self)
+    (want * torch.tensor(w, dtype=torch.float64)).sum().backward()
+    a, b = (tl.tensor(v, device=device, requires_grad=True) for v in (x, src))
+    got = a.scatter_reduce(0, tl.tensor(index, device=device), b, reduce, include_self=include_self)
+    (got * tl.tensor(w, device=device)).sum().backward()
+    np.testing.assert_array_equal(host(got), want.detach().numpy().astype(np.float16))
+    assert_close_to_largest(a.grad, tx.grad.numpy())
+    assert_close_to_largest(b.grad, ts.grad.numpy())
+
+
 @pytest.mark.parametrize("reduce", REDUCTIONS)
 def test_scatter_reduce_gradcheck(device, rng, reduce):
     x = rng.uniform(0.5, 1.5, (3, 4)).astype(np.float16)

@@ -17,6 +17,10 @@ void bind_views(py::module_& m) {
   m.def("select", &select);
   m.def("diagonal", &diagonal);
   m.def("unfold", &unfold);
+  // Any view of a's storage (Tensor.as_strided; its bounds and arguments checked in Python, PyTorch's errors): the
+  // Array constructor refuses one outside the storage.
+  m.def("as_strided", [](const Array& a, const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                         int64_t offset) { return a.view_as(shape, strides, offset); });
   m.def("split", &split);
   m.def("chunk", &chunk);
   m.def("join_adjacent", &join_adjacent, py::arg("parts"), py::arg("dim"));

@@ -50,6 +50,7 @@ from .ops.products import *  # noqa: F401,F403  (tensordot, inner, vdot, kron, c
 from .ops.index_update import *  # noqa: F401,F403  (index_add, index_copy, index_fill, take, argwhere, isin)
 from .ops.foreach import *  # noqa: F401,F403  (torch._foreach_add_, _foreach_lerp_, ... over lists of tensors)
 from .ops import windows  # noqa: F401  (Tensor.unfold)
+from .ops.as_strided import as_strided
 from .ops import host_apply  # noqa: F401  (Tensor.apply_)
 from .window_functions import *  # noqa: F401,F403  (hann_window, hamming_window, blackman_window, ...)
 from .ops.sampling import binomial, normal, poisson

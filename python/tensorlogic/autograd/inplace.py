@@ -1,23 +1,26 @@
 """In-place ops under autograd: the op is recorded as its out-of-place form on the tensor's previous value, and the
 tensor takes over the result's history. Through a view (autograd/views.py) the history rewritten is the root's, with a
-CopySlices node, and every live view of the root takes its history from the root again, as in PyTorch."""
+CopySlices node, and every live view of the root takes its history from the root again, as in PyTorch (but the outputs
+of split, chunk and unbind, which PyTorch refuses to write, or to use once written: autograd/multi_output_views.py)."""
 from .. import _core
 from ..promotion import check_cast
 from .copy_slices import CopySlices
 from .function import _Output, records, take_history
 from .grad_mode import enable_grad, grad_enabled
+from .multi_output_views import is_multi_output, multi_output_error
 from .views import live_views, refit, refresh, with_history
 
 
-def inplace(t, out_of_place, name, written=None):
+def inplace(t, out_of_place, name, written=None, view_name=None):
     """An in-place op under autograd: `out_of_place(before)` computes the result from a copy of t's current value
     (which keeps t's history), the result is written into t's memory, and t takes over its history; where t is a view,
     its root takes a CopySlices node (the root's previous value with the view replaced by the result). The root's
     views that overlap `written` (the array of the elements the op changes, t's by default), t among them, replay
     their view ops on it. Nodes that saved t (or any tensor over its memory) see the version move and refuse to run
-    backward."""
+    backward. `view_name`: PyTorch's name of the view of t that the op writes, where it makes one (t[0] = v writes
+    t's Select), for the messages."""
     view = getattr(t, "_view", None)
-    _check_inplace(t, view, name)
+    _check_inplace(t, view, name, view_name)
     before = with_history(_core.clone(t._a), t)
     out = out_of_place(before)
     check_cast(out.dtype, t.dtype, name)
@@ -55,7 +58,9 @@ def inplace_view(t, view_of, name):
     return t
 
 
-def _check_inplace(t, view, name):
+def _check_inplace(t, view, name, view_name=None):
+    if view is not None and is_multi_output(view[1]):
+        raise multi_output_error(t, view[1], view_name=view_name)
     if t.requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation "
                            "(update parameters under `with tl.no_grad():`)")

@@ -7,11 +7,14 @@ moved. (A view the op did not write keeps its history: its values are the same i
 
 t._view, on a view: [root, steps, extent]; each step is (view Function, its arguments after the input, the output's
 index for a multi_output Function or None), replayed in order from a tensor of the root's shape; extent is the first
-and last storage offsets of the view's elements ((): none), None until first needed. root._views: a _Views."""
+and last storage offsets of the view's elements ((): none), None until first needed. root._views: a _Views. Each view
+Function names itself in messages as PyTorch names the op (`view_name(args, index)`), and a multi-output one says
+whether PyTorch refuses in-place ops on its outputs (`multi_output_views`: autograd/multi_output_views.py)."""
 import weakref
 
 from ..tensor import _wrap
 from .function import take_history
+from .multi_output_views import invalidate, is_multi_output
 
 
 class _Views:
@@ -19,12 +22,13 @@ class _Views:
     since its last in-place op in `new` (noting one is an append), the others in `known` with their extents, and
     `span`, an interval of storage offsets holding every known extent. An in-place op finds the views it wrote by
     their extents; one that writes outside `span` (a buffer filled part by part while the parts before are read back)
-    checks none of them."""
+    checks none of them. `multi`: whether a multi-output view was ever noted (those are invalidated by any in-place
+    op, wherever it writes)."""
 
-    __slots__ = ("new", "known", "span", "limit")
+    __slots__ = ("new", "known", "span", "limit", "multi")
 
     def __init__(self):
-        self.new, self.known, self.span, self.limit = [], [], (), 16
+        self.new, self.known, self.span, self.limit, self.multi = [], [], (), 16, False
 
 
 def note_view(x, out, step):
@@ -32,19 +36,36 @@ def note_view(x, out, step):
     root. The view Functions call this while grad mode is on (views made under no_grad stay untracked, as roots)."""
     views = getattr(x, "_views", None)  # (first: a root that has views, the usual x, reads one slot that is set)
     parent = None if views is not None else getattr(x, "_view", None)
+    multi = step[2] is not None and step[0].multi_output_views  # (a view of one: its root has multi set already)
     if parent is None:
         out._view = [x, (step,), None]
-        _register(x, out, views)
+        _register(x, out, views, multi)
     else:
         root = parent[0]
         out._view = [root, parent[1] + (step,), None]
-        _register(root, out, getattr(root, "_views", None))
+        _register(root, out, getattr(root, "_views", None), multi)
 
 
-def _register(root, view, views):
-    """Adds view to root's _Views `views` (None: root has none yet)."""
+def root_of(x):
+    """The tensor whose memory x views (x itself where it is no tracked view)."""
+    parent = getattr(x, "_view", None)
+    return x if parent is None else parent[0]
+
+
+def note_storage_view(x, out, step):
+    """Records `out`, a view of x's memory placed relative to its storage (as_strided), as the view that `step` alone
+    makes of x's root (the step's position counted from the root's first element)."""
+    root = root_of(x)
+    out._view = [root, (step,), None]
+    _register(root, out, getattr(root, "_views", None))
+
+
+def _register(root, view, views, multi=False):
+    """Adds view to root's _Views `views` (None: root has none yet); `multi`: it is a multi-output view."""
     if views is None:
         views = root._views = _Views()
+    if multi:
+        views.multi = True
     new = views.new
     new.append(weakref.ref(view))
     n = len(new)
@@ -110,6 +131,8 @@ def refresh(root, written=None):
     if views is None:
         return
     _learn(root, views)
+    if views.multi:
+        _invalidate_multi_output_views(root, views)
     area = None if written is None else _extent(written)
     if not views.span or (area is not None and not _overlap(area, views.span)):
         return
@@ -118,9 +141,18 @@ def refresh(root, written=None):
     source = with_history(root._a, root)
     for ref, extent in list(views.known):
         view = ref()
-        if belongs(view, root) and (area is None or _overlap(area, extent)):
+        if belongs(view, root) and (area is None or _overlap(area, extent)) and not is_multi_output(view._view[1]):
             out = replay(view._view[1], source)
             take_history(view, out.requires_grad, out.grad_fn)
+
+
+def _invalidate_multi_output_views(root, views):
+    """PyTorch's version check of multi-output views: an in-place op anywhere in their memory makes each live one
+    refuse its later use, as PyTorch's."""
+    for ref, _ in views.known:
+        view = ref()
+        if belongs(view, root) and is_multi_output(view._view[1]):
+            invalidate(view)
 
 
 def _overlap(a, b):
@@ -175,6 +207,7 @@ def _rehome(root, previous, exclude=None):
         return None
     new_root = with_history(previous, root)
     new_root._views = _Views()
+    new_root._views.multi = root._views.multi
     for view in views:
         view._view = [new_root, view._view[1], view._view[2]]
         new_root._views.new.append(weakref.ref(view))

@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, empty, tensor, zeros
 from ..errors import ShapeMismatchError
+from ..ops.bias_grad import add_bias
 from ..ops.conv import _pair, avg_pool2d, fold, max_pool2d
 from ..ops.conv_nd import _ntuple
 from ..ops.elementwise import where
@@ -52,9 +53,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return out if bias is None else add_bias(out, bias, (input, weight))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -102,7 +101,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                 running_mean.mul_(1.0 - momentum).add_(rows.mean(2).mean(0) * momentum)
             if running_var is not None:
                 running_var.mul_(1.0 - momentum).add_(rows.var(2, unbiased=True).mean(0) * momentum)
-    return group_norm(input, channels, weight, bias, eps)
+    out = group_norm(input, channels, weight, None, eps)  # (its bias's gradient is batch_norm's in PyTorch)
+    return out if bias is None else add_bias(out, bias, (input, weight))
 
 
 def _averaging_matrix(in_size, out_size):
@@ -208,7 +208,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         cols = wg.reshape(per_group, -1).t() @ xg  # wg: [C_in/g, C_out/g * kh * kw]
         parts.append(fold(cols, out_size, (kh, kw), dilation, padding, stride))
     out = parts[0] if groups == 1 else cat(parts, 1)
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+    return out if bias is None else add_bias(out, bias, (input, weight))
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -260,7 +260,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         cols = pad(cols, (0, blocks - depth))
     out = fold(cols, (out_depth, 1), (kd, 1), (dilation[0], 1), (padding[0], 0), (stride[0], 1))
     out = out.reshape(n, c_out, oh, ow, out_depth).permute(0, 1, 4, 2, 3)
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
+    return out if bias is None else add_bias(out, bias, (input, weight))
 
 
 def _source_positions(in_size, out_size, scale, mode, align_corners):

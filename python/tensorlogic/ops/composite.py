@@ -24,7 +24,7 @@ from .elementwise import check_bool_mask, log, remainder, trunc, where
 from .index_update import diagonal_scatter
 from .indexing import gather
 from .linalg import matmul
-from .shape import cat, clone, movedim, pad, split  # noqa: F401  (clone: torch.clone)
+from .shape import _TensorSplit, cat, clone, movedim, pad  # noqa: F401  (clone: torch.clone)
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
@@ -118,6 +118,10 @@ class _Diagonal(Function):
     PyTorch); its gradient is g written onto the diagonal of zeros (diagonal_scatter: differentiable again)."""
 
     native_forward = True  # (see Function: no grad-mode switch around it)
+
+    @staticmethod
+    def view_name(args, index):
+        return "Diagonal"
 
     @staticmethod
     def forward(ctx, x, offset, dim1, dim2):
@@ -412,11 +416,10 @@ def tensor_split(input, indices_or_sections, dim=0):
         if n > max(size, _MAX_EMPTY_SECTIONS):
             raise ValueError(f"tensor_split: {n} sections of a dimension of size {size} would be mostly empty "
                              f"tensors; at most {max(size, _MAX_EMPTY_SECTIONS)} are made")
-        sizes = [size // n + (1 if k < size % n else 0) for k in range(n)]
-        return tuple(split(input, sizes, dim))
+        return _TensorSplit.apply(input, _core.split, [size // n + (1 if k < size % n else 0) for k in range(n)], dim)
     edges = [0] + [min(max(int(i), 0), size) for i in indices_or_sections] + [size]
     if edges == sorted(edges):  # consecutive pieces: one split (one backward node for all of them)
-        return tuple(split(input, [end - start for start, end in zip(edges[:-1], edges[1:])], dim))
+        return _TensorSplit.apply(input, _core.split, [end - start for start, end in zip(edges[:-1], edges[1:])], dim)
     return tuple(input.narrow(dim, start, max(0, end - start)) for start, end in zip(edges[:-1], edges[1:]))
 
 

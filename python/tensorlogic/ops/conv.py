@@ -13,6 +13,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..creation import arange, full
 from ..determinism import are_deterministic_algorithms_enabled, on_cuda
 from ..tensor import Tensor, _wrap
+from .bias_grad import bias_grad
 from .elementwise import where
 from .linalg import triu
 from .rows import softmax
@@ -90,7 +91,7 @@ class _Conv2d(Function):
             cols = unfold(x, (kh, kw), dilation, padding, stride).reshape(n, groups, cg * kh * kw, L)
             gw = (gz @ cols.mT).sum(0).reshape(w.shape)
         if ctx.needs_input_grad[2]:
-            gb = g.sum((0, 2, 3))
+            gb = bias_grad(g, (0, 2, 3), x, w)
         return gx, gw, gb
 
 

@@ -180,9 +180,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     ties_src = (src == best.gather(dim, index)).to(input.dtype)
     count = scatter_add(ties_self, dim, index, ties_src)
     self_share = ties_self if include_self else where(hit, 0.0, ties_self)
-    share = scatter_add(input * self_share / where(count > 0, count, 1.0), dim, index,
-                        src * ties_src / count.gather(dim, index))
-    return best + (share - share.detach())
+    # the values that tie only: another may be infinite (a max onto -inf), whose product with a share of 0 is NaN
+    share = scatter_add(where(self_share > 0, input, 0.0) * self_share / where(count > 0, count, 1.0), dim, index,
+                        where(ties_src > 0, src, 0.0) * ties_src / count.gather(dim, index))
+    # (an infinite result is share itself: the tied infinities' sum, exact, where the carrier would be inf - inf)
+    return where(best.isfinite(), best + (share - share.detach()), share)
 
 
 # scatter's reduce=, PyTorch's older form of scatter_reduce with include_self: its two reductions by their names there

@@ -187,6 +187,23 @@ def _basic_view(a, key):
     return view if view is not a else None  # t[:, :] and t[()] are left to _parse, which makes a new view
 
 
+def _key_op_name(key, getitem):
+    """PyTorch's name of the last view op that indexing with `key` applies (t[0, 1:]: Slice), for its messages; None
+    where it applies none. PyTorch skips full slices (`:`) and Ellipsis, but for a lone slice of getitem; advanced
+    indices make no view."""
+    if getitem and type(key) is slice:
+        return "Slice"
+    name = None
+    for item in key if type(key) is tuple else (key,):
+        if item is None or item is True:
+            name = "Unsqueeze"
+        elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+            name = "Select"
+        elif type(item) is slice and (item.start not in (None, 0) or item.stop is not None or item.step not in (None, 1)):
+            name = "Slice"
+    return name
+
+
 def _getitem_array(self, key):
     return _wrap(_indexed(self, key)[0])
 
@@ -226,7 +243,7 @@ def _fill(array, value):
 def _setitem_recorded(self, key, value):
     if records(self, value):  # (the views of self's memory that the key's elements miss keep their history)
         return inplace(self, lambda before: _SetItem.apply(before, key, value), "__setitem__",
-                       _basic_view(self._a, key))
+                       _basic_view(self._a, key), _key_op_name(key, False))
     return _setitem(self, key, value)
 
 
@@ -237,6 +254,10 @@ Tensor.__setitem__ = _setitem_recorded
 # ---- autograd: x[key] and its adjoint, "zeros of x's shape with g added at x[key]", are each other's
 # backward, so indexing has derivatives of every order. The other index ops reduce to these two.
 class _Index(Function):
+    @staticmethod
+    def view_name(args, index):
+        return _key_op_name(args[0], True) or "Alias"
+
     @staticmethod
     def forward(ctx, x, key):
         if ctx is not _NULL:  # (setting an attribute of the null ctx is a Python call)

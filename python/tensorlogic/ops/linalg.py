@@ -5,6 +5,7 @@ from .. import _core
 from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..creation import eye
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, _wrap, tensor_method
@@ -146,9 +147,11 @@ class _Linear(Function):
         need = ctx.needs_input_grad
         gx = _Matmul.apply(g, w) if need[0] else None
         gb = kept_column_sums(g) if bias is not None and need[2] else None
-        if gb is None and bias is not None and need[1] and need[2]:
+        if gb is None and bias is not None and need[1] and need[2] and (g.requires_grad or not is_grad_enabled()):
             # Both from one native call: one pass over g where the backend sums the bias in the weight GEMM's
-            # epilogue (CUDA, opt-in: TL_CUDA_BGRAD in cuda/gemm.cpp), else the GEMM and the column sum.
+            # epilogue (CUDA, opt-in: TL_CUDA_BGRAD in cuda/gemm.cpp), else the GEMM and the column sum. (With
+            # create_graph and a g that requires no grad, its node would make gb require grad through x, where
+            # PyTorch's gb, g's sum alone, requires none.)
             gw, gb = _LinearWeightBiasGrad.apply(g, x)
         else:
             out_features, in_features = w._a.shape

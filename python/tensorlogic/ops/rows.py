@@ -5,6 +5,7 @@ from .. import _core
 from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import grad_enabled as _grad_enabled
 from ..tensor import _wrap, tensor_method
+from .bias_grad import bias_grad
 
 
 def _softmax_dim(input, dim, name):
@@ -106,12 +107,12 @@ class _Norm(Function):
             y = _core.layer_norm(x._a, shape, w, None if bias is None else bias._a, eps)
         if ctx is not _NULL:  # (the null ctx's methods are Python calls that do nothing: ~0.1 us each)
             ctx.shape, ctx.eps, ctx.rms = shape, eps, rms
-            ctx.save_for_backward(x, weight)
+            ctx.save_for_backward(x, weight, bias)
         return _wrap(y)
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
+        x, w, bias = ctx.saved_tensors
         need = ctx.needs_input_grad
         if not _grad_enabled():  # first derivatives only: one fused kernel where the backend has it
             fused = _core.norm_backward(ctx.rms, x._a, g._a, ctx.shape, None if w is None else w._a, ctx.eps,
@@ -136,7 +137,7 @@ class _Norm(Function):
         gx = inner * rstd if ctx.needs_input_grad[0] else None
         over_batch = (lambda t: t.sum(batch)) if batch else (lambda t: t)  # sum(()) would reduce everything
         gw = over_batch(g * xhat) if w is not None and ctx.needs_input_grad[1] else None
-        gb = over_batch(g) if ctx.needs_input_grad[2] else None
+        gb = bias_grad(g, batch, x, w, bias) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
     @staticmethod
@@ -144,7 +145,7 @@ class _Norm(Function):
         """The fused backward adding dx into x's gradient so far (a residual stream's: x + f(norm(x)) sums two),
         in the same pass: no add of its own. Returns the other inputs' gradients, or False where there is no
         fused kernel."""
-        x, w = ctx.saved_tensors
+        x, w, _ = ctx.saved_tensors
         need = ctx.needs_input_grad
         fused = _core.norm_backward(ctx.rms, x._a, g._a, ctx.shape, None if w is None else w._a, ctx.eps,
                                     w is not None and need[1], need[2], into=acc._a)

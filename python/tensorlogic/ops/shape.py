@@ -39,6 +39,7 @@ class _OpFamily(Function):
 
 
 _MAY_COPY = (_core.reshape, _core.flatten)  # (a view where the strides allow, else a copy)
+_TORCH_RESHAPE_NAMES = {"squeeze": "Squeeze", "unsqueeze": "Unsqueeze"}  # (the others are PyTorch's views)
 
 
 def _shares_memory(out, x):
@@ -49,6 +50,13 @@ class _Reshape(_OpFamily):
     """Any op that only changes the shape (reshape, view, squeeze, unsqueeze, flatten): g.reshape(x.shape)."""
 
     native_forward = True  # (see Function: no grad-mode switch around it)
+
+    @staticmethod
+    def view_name(args, index):
+        name = _TORCH_RESHAPE_NAMES.get(args[0].__name__, "View")
+        if name == "Squeeze" and args[1] is not None:
+            return "Squeeze1" if isinstance(args[1], list) else "Squeeze2"
+        return name
 
     @staticmethod
     def forward(ctx, x, op, *args):
@@ -67,6 +75,11 @@ class _Reshape(_OpFamily):
 
 class _Permute(Function):
     native_forward = True  # (see Function: no grad-mode switch around it)
+
+    @staticmethod
+    def view_name(args, index):
+        moved = sum(d != i for i, d in enumerate(args[0]))
+        return "Transpose" if moved == 2 else "Permute"
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -88,6 +101,10 @@ class _Permute(Function):
 
 class _Expand(Function):
     native_forward = True  # (see Function: no grad-mode switch around it)
+
+    @staticmethod
+    def view_name(args, index):
+        return "Expand"
 
     @staticmethod
     def forward(ctx, x, op, shape):
@@ -246,7 +263,8 @@ def squeeze(input, dim=None):
     size 1."""
     if dim is None:
         return _Reshape.apply(input, _core.squeeze, None)
-    dims = [dim] if isinstance(dim, numbers.Integral) else list(dim)
+    # a list for one dim, a tuple for several: PyTorch's two overloads, which its messages name Squeeze1 and Squeeze2
+    dims = [dim] if isinstance(dim, numbers.Integral) else tuple(dim)
     return _Reshape.apply(input, _core.squeeze, dims)
 
 
@@ -368,7 +386,8 @@ def split(tensor, split_size_or_sections, dim=0):
         each = int(split_size_or_sections)
         if each <= 0 and size > 0:
             raise ValueError(f"split: split_size must be positive, got {each}")
-        sizes = [min(each, size - s) for s in range(0, size, each)] if size else [0]
+        # a tuple: split by a size, which PyTorch's messages name Split (a list of sizes: SplitWithSizes)
+        sizes = tuple([min(each, size - s) for s in range(0, size, each)]) if size else (0,)
     else:
         sizes = [int(s) for s in split_size_or_sections]
     return _Split.apply(tensor, _core.split, sizes, dim)
@@ -398,16 +417,21 @@ class _Split(_OpFamily):
     native_forward = True  # (see Function: no grad-mode switch around it)
 
     multi_output = True
+    multi_output_views = True  # (autograd/multi_output_views.py)
 
     @staticmethod
-    def forward(ctx, x, op, arg, dim):
+    def view_name(args, index):
+        return "SplitWithSizes" if isinstance(args[1], list) else "Split"
+
+    @classmethod
+    def forward(cls, ctx, x, op, arg, dim):
         arrays = op(x._a, arg, dim)
         if ctx is not _NULL:  # (cat's backward splits without recording: no shapes to read then)
             ctx.op, ctx.dim, ctx.shapes = op, dim, [a.shape for a in arrays]
         outs = tuple([_wrap(a) for a in arrays])  # (a list comprehension: cheaper than a generator here)
         if ctx is not _NULL or grad_enabled():
             for i, out in enumerate(outs):
-                note_view(x, out, (_Split, (op, arg, dim), i))
+                note_view(x, out, (cls, (op, arg, dim), i))  # (cls: _Split or _TensorSplit)
         return outs
 
     @staticmethod
@@ -425,6 +449,11 @@ class _Unbind(Function):
     slice no gradient reached)."""
 
     multi_output = True
+    multi_output_views = True  # (autograd/multi_output_views.py)
+
+    @staticmethod
+    def view_name(args, index):
+        return "Unbind"
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -440,6 +469,17 @@ class _Unbind(Function):
         shape = list(ctx.input_shapes[0])
         del shape[ctx.dim]
         return stack(_zeros_for_none(grads, [shape] * len(grads)), ctx.dim), None
+
+
+class _TensorSplit(_Split):
+    """tensor_split's consecutive pieces: split's, but PyTorch makes each piece a view of its own, which in-place ops
+    may write."""
+
+    multi_output_views = False
+
+    @staticmethod
+    def view_name(args, index):
+        return "Slice"
 
 
 def _zeros_for_none(grads, shapes):

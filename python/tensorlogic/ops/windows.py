@@ -16,6 +16,10 @@ class _Unfold(Function):
     native_forward = True  # (see Function: no grad-mode switch around it)
 
     @staticmethod
+    def view_name(args, index):
+        return "Unfold"
+
+    @staticmethod
     def forward(ctx, x, dim, size, step):
         if ctx is not _NULL:  # (setting an attribute of the null ctx is a Python call)
             ctx.dim, ctx.size, ctx.step = dim, size, step
