@@ -98,3 +98,10 @@ def test_fact_arguments_must_be_integers_or_strings(value, shown):
     with pytest.raises(TensorLogicTypeError, match=f"must be an integer or a string, not {shown}") as info:
         lang.run(f"let h = {value}\nif true {{ Val(h) }}\n")
     assert info.value.lineno == 2
+
+
+def test_calls_in_blocks_stay_calls():
+    prog = lang.compile("fn helper(n) { n + 1 }\nfor i in range(2) { manual_seed(i) ; helper(i) }\n")
+    assert "manual_seed" not in prog and "helper" not in prog
+    with pytest.raises(TensorLogicTypeError, match="unknown function 'prnt'; did you mean 'print'"):
+        lang.compile('fn f() { prnt("x") }\n')

@@ -522,7 +522,8 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 variables = self.global_vars | set(params) | {name for name, _ in self.bindings(body)}
                 for s in (n for b in body for n in N.walk(b)):
                     if isinstance(s, N.ExprStmt) and self.is_fact(s.expr) and "::" not in s.expr.name \
-                            and s.expr.name not in self.structs and s.expr.name not in variables:
+                            and s.expr.name not in self.structs and s.expr.name not in variables and \
+                            (s.expr.name in self.relations or not catalog.callable_builtin(s.expr.name)):
                         self.add_fact(s.expr, variables)
                         self.block_facts.add(s)
 
