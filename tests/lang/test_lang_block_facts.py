@@ -105,3 +105,12 @@ def test_calls_in_blocks_stay_calls():
     assert "manual_seed" not in prog and "helper" not in prog
     with pytest.raises(TensorLogicTypeError, match="unknown function 'prnt'; did you mean 'print'"):
         lang.compile('fn f() { prnt("x") }\n')
+
+
+def test_no_facts_while_a_definition_is_evaluated():
+    src = "tensor X: float16[3] = [1, 2, 3]\nfn f(x) { Seen(1) ; x * 2 }\nY[i] = f(X[i])\nY?\n"
+    with pytest.raises(TensorLogicTypeError, match="cannot be added while a rule or equation is evaluated") as info:
+        lang.run(src)
+    assert info.value.lineno == 2
+    prog = lang.run("fn f(x) { Seen(x) ; x * 2 }\nlet y = f(3)\n")      # from a statement it is a fact
+    assert rows(prog, "Seen(v)") == {(3,)} and prog["y"] == 6

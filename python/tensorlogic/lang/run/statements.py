@@ -152,6 +152,11 @@ class Statements:
         elif isinstance(s, N.Assign):
             self.exec_assign(s, fr)
         elif isinstance(s, N.ExprStmt) and isinstance(s.expr, N.Call) and s.expr.kind == "fact":
+            if self.defining:
+                # new facts would change what the definition being evaluated reads, mid-way
+                raise self.error(f"a fact of '{s.expr.name}' cannot be added while a rule or equation is "
+                                 f"evaluated (a function called from one); call it from a statement",
+                                 s.expr.span)
             # one row added when the statement runs (as `Program.add_facts` adds rows)
             add_rows(self, s.expr.name, [[self.fact_constant(a, locals_, names)] for a in s.expr.args],
                      s.expr.span, facts=1)
