@@ -497,9 +497,35 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                             self.add_equation(s)
                     self.learns.append(learn)
                 self.actions.append(item)
+        self.add_block_facts(items)
         self.constants |= {m for d in self.domains.values() if d.kind == "set"
                            for m in d.members if isinstance(m, str)}
         self.empty_under_not(items)
+
+    def add_block_facts(self, items):
+        """Facts written inside functions, loops, `if` blocks, `main` and tests: statements that add
+        their tuple when they run.  A name that is a variable there (local or global) stands for
+        its value, computed then, as does any other expression; other names are constants."""
+        self.block_facts = set()
+        for item in items:
+            if isinstance(item, N.ImplBlock):
+                bodies = [(m.body, [p.name for p in m.params]) for m in item.methods]
+            elif isinstance(item, N.FnDecl):
+                bodies = [(item.body, [p.name for p in item.params])]
+            elif isinstance(item, (N.MainBlock, N.TestBlock)):
+                bodies = [(item.body, [])]
+            elif isinstance(item, (N.If, N.For, N.While, N.Block, N.Learn)):
+                bodies = [([item], [])]
+            else:
+                continue
+            for body, params in bodies:
+                variables = self.global_vars | set(params) | {name for name, _ in self.bindings(body)}
+                for s in (n for b in body for n in N.walk(b)):
+                    if isinstance(s, N.ExprStmt) and self.is_fact(s.expr) and "::" not in s.expr.name \
+                            and s.expr.name not in self.structs and s.expr.name not in variables and \
+                            (s.expr.name in self.relations or not catalog.callable_builtin(s.expr.name)):
+                        self.add_fact(s.expr, variables)
+                        self.block_facts.add(s)
 
     def domain_relations(self, items):
         """A declared domain of fixed members read as a one-argument atom (`Person(x)` in a rule,
@@ -574,23 +600,31 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
             raise self.error(f"'{head.name}' is a variable, not a relation", head.name_span)
         self.relation(head.name, len(head.args), head.span).rules.append(r)
 
-    def add_fact(self, call: N.Call):
+    def add_fact(self, call: N.Call, variables=None):
+        """A fact at the top level (`variables` None: every argument a constant), or in a block
+        (where `variables` and expressions stand for values)."""
         if call.kwargs:
             raise self.error("a fact has no keyword arguments", call.kwargs[0].span)
         rel = self.relation(call.name, len(call.args), call.span)
         for a in call.args:
             if isinstance(a, N.Prefix) and a.ops == ["-"] and isinstance(a.operand, N.Num):
                 continue
+            if variables is not None and not (isinstance(a, (N.Str, N.Num)) or
+                                              (isinstance(a, N.Name) and a.id not in variables)):
+                rel.names_only = False
+                continue
             if not isinstance(a, (N.Name, N.Str, N.Num)):
-                raise self.error("a fact's arguments must be constants (names, strings or "
-                                 "integers)", a.span)
+                raise self.error("a fact's arguments must be constants (names, strings or integers); "
+                                 "inside a function, loop or `if` they may also be values like i + 1",
+                                 a.span)
             key = self.const_key(a)
             if isinstance(a, N.Name):
                 a.role, a.key = "const", key
                 self.constants.add(key)
             else:
                 rel.names_only = False
-        rel.facts.append(call)
+        if variables is None:
+            rel.facts.append(call)
 
     def add_fact_block(self, block: N.Facts):
         rel = self.relation(block.name, len(block.rows[0]), block.span)

@@ -171,6 +171,9 @@ class DomainInference:
                             optional.append((("V", id(stmt), var.id), key))
 
         for item in items:
+            for stmt in (n for n in N.walk(item) if n in self.block_facts):
+                for k, a in enumerate(stmt.expr.args):
+                    position(("R", stmt.expr.name, k), a, stmt, a.span)
             if isinstance(item, N.Facts):
                 for r, row in enumerate(item.rows):
                     for k, key in enumerate(row):

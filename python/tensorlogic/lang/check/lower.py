@@ -6,7 +6,8 @@ checker and the interpreter know one form of each construct:
 - `tensor x: T[...] = e` inside `main` declares a global tensor (so equations, `learn` and Python
   see it) whose value is given when the statement runs; inside functions, loops and nested blocks
   it is a local `let x: T[...] = e`;
-- facts and rules written directly inside `main` are declarations: they move to the top level;
+- facts of constants and rules written directly inside `main` are declarations: they move to the top
+  level (a fact naming a variable runs in order, as in any block);
 - an initialiser without a shape in a tensor declaration (`zeros()`, `random_normal(0.0, 0.1)`)
   takes the declared one;
 - a line the parser's fast path read as facts but whose name is a built-in or a function is a call.
@@ -24,9 +25,12 @@ def lower(items, functions, structs, sources):
     declared = {i.name for i in items if isinstance(i, N.TensorDecl)}
     items = _calls_not_facts(items, functions | structs | declared, sources)
     hoisted = []
+    global_vars = _variables(i for i in items if not isinstance(i, (N.FnDecl, N.MainBlock, N.TestBlock,
+                                                                      N.ImplBlock)))
     for item in items:
         if isinstance(item, N.MainBlock):
-            item.body = _main_body(item.body, hoisted, declared, functions, structs)
+            variables = global_vars | _variables(item.body)
+            item.body = _main_body(item.body, hoisted, declared, functions | variables, structs)
     return hoisted + _block(items, True, declared)
 
 
@@ -106,12 +110,28 @@ def _main_body(body, hoisted, declared, functions, structs):
     return out
 
 
-def _is_fact(e, functions, structs):
-    return isinstance(e, N.Call) and "::" not in e.name and e.name not in functions and \
+def _is_fact(e, names, structs):
+    """A fact of constants only (`names`: functions and variables, which are not constants)."""
+    return isinstance(e, N.Call) and "::" not in e.name and e.name not in names and \
         e.name not in structs and e.name not in catalog.BUILTINS and \
-        all(isinstance(a, (N.Name, N.Str, N.Num)) or
+        all((isinstance(a, N.Name) and a.id not in names) or isinstance(a, (N.Str, N.Num)) or
             (isinstance(a, N.Prefix) and a.ops == ["-"] and isinstance(a.operand, N.Num))
             for a in e.args)
+
+
+def _variables(stmts):
+    """Names the statements bind with `let`, `for`, `:=` or assignment: a fact naming one is run
+    in order (the name stands for its value), not a declaration."""
+    out = set()
+    for s in stmts:
+        for n in N.walk(s):
+            if isinstance(n, N.Let):
+                out.add(n.name)
+            elif isinstance(n, N.For):
+                out.add(n.var)
+            elif isinstance(n, N.Assign) and isinstance(n.target, N.Name):
+                out.add(n.target.id)
+    return out
 
 
 def _bodies(n, top):

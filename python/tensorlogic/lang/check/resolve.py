@@ -84,21 +84,23 @@ class Resolver:
         are not global variables or declared tensors)."""
         names = set(params)
         first = dict.fromkeys(params, -1)
+        for name, n in self.bindings(body):
+            names.add(name)
+            first.setdefault(name, self.order.get(id(n), -1))
+        return Scope(names, first=first)
+
+    def bindings(self, body):
+        """(name, node) of each local variable a body binds, in order."""
         for s in body:
             for n in N.walk(s):
-                name = None
                 if isinstance(n, N.Let):
-                    name = n.name
+                    yield n.name, n
                 elif isinstance(n, N.For):
-                    name = n.var
+                    yield n.var, n
                 elif isinstance(n, N.Assign) and not isinstance(n.target, N.Member):
                     t = target_name(n)
                     if t not in self.global_vars and t not in self.tensors:
-                        name = t
-                if name is not None:
-                    names.add(name)
-                    first.setdefault(name, self.order.get(id(n), -1))
-        return Scope(names, first=first)
+                        yield t, n
 
     def bound(self, name, scope) -> bool:
         return (scope is not None and name in scope.names) or name in self.global_vars
@@ -148,12 +150,13 @@ class Resolver:
                     scope.types.pop(s.name, None)
         elif isinstance(s, N.Assign):
             self.r_assign(s, scope)
+        elif isinstance(s, N.ExprStmt) and s in self.block_facts and not self.bound(s.expr.name, scope):
+            s.expr.kind = "fact"
+            for a in s.expr.args:
+                if not (isinstance(a, N.Name) and a.role == "const"):
+                    self.r_root(a, scope)       # a value, computed when the statement runs
         elif isinstance(s, N.ExprStmt):
-            e = s.expr
-            if isinstance(e, N.Call) and not self.bound(e.name, scope) and \
-                    e.name not in self.functions and e.name in self.relations:
-                raise self.error("facts must be written at the top level", s.span)
-            self.r_root(e, scope)
+            self.r_root(s.expr, scope)
         elif isinstance(s, N.Query):
             self.r_query(s, scope)
         elif isinstance(s, N.If):
@@ -191,7 +194,9 @@ class Resolver:
             if s.value is not None:
                 self.r_root(s.value, scope)
         elif isinstance(s, N.Rule):
-            raise self.error("rules must be written at the top level", s.span)
+            raise self.error("a rule holds for the whole run, so it cannot be written inside a function, "
+                             "loop, `if` or test: write it at the top level or directly inside `main`",
+                             s.span)
         else:
             raise self.error("this statement is not allowed here", s.span)
 
@@ -601,7 +606,7 @@ class Resolver:
                 elif isinstance(n, N.Name) and n.role == "value":
                     read.add(n.id)
         for fn in self.functions.values():
-            read |= {n.name for s in fn.body for n in N.walk(s) if isinstance(n, N.Call)}
+            read |= {n.name for s in fn.body for n in N.walk(s) if isinstance(n, N.Call) and n.kind != "fact"}
         for rel in self.relations.values():
             if rel.decl is None and not rel.rules and rel.name not in read and not self.reads_as_facts(rel):
                 close = difflib.get_close_matches(rel.name, sorted(catalog.BUILTINS | set(self.functions)),

@@ -124,7 +124,11 @@ class Definitions:
         self.read_inputs(comp)
         if name in self.model.relations and self.logic.storage(comp)[0] == "sparse":
             return self.logic.dense(name)  # its domains grew past what a dense table holds
-        values = self.evaluate_component(comp)
+        self.defining += 1
+        try:
+            values = self.evaluate_component(comp)
+        finally:
+            self.defining -= 1
         for m, v in values.items():
             self.cache[m] = (v, snap)
         return values[name]

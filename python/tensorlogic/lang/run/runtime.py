@@ -39,6 +39,7 @@ class Runtime(Definitions, Statements):
         self.cache, self._facts = {}, {}
         self._scc, self._initialising = [], set()
         self.depth = 0
+        self.defining = 0       # definitions being evaluated now (a fact statement may not run then)
         self.component = {name: comp for comp in model.order for name in comp}
         self.deps = {}
         self.warned = set()     # nodes a runtime warning was given at (once each)

@@ -12,7 +12,7 @@ from .datalog import query_rows
 from .evaluate import Frame
 from .labelled import Labelled, is_tensor
 from .learn import run_learn
-from .loading import load_into
+from .loading import add_rows, load_into
 from .show import plain, show, show_relation, show_rows, show_table
 from .structs import drop_locals, set_field
 from .values import as_tensor, dtype_of, kind, truth
@@ -151,6 +151,15 @@ class Statements:
             self.set_var(s.name, value, fr, s.name_span)
         elif isinstance(s, N.Assign):
             self.exec_assign(s, fr)
+        elif isinstance(s, N.ExprStmt) and isinstance(s.expr, N.Call) and s.expr.kind == "fact":
+            if self.defining:
+                # new facts would change what the definition being evaluated reads, mid-way
+                raise self.error(f"a fact of '{s.expr.name}' cannot be added while a rule or equation is "
+                                 f"evaluated (a function called from one); call it from a statement",
+                                 s.expr.span)
+            # one row added when the statement runs (as `Program.add_facts` adds rows)
+            add_rows(self, s.expr.name, [[self.fact_constant(a, locals_, names)] for a in s.expr.args],
+                     s.expr.span, facts=1)
         elif isinstance(s, N.ExprStmt):
             return ev.value(s.expr, locals_, names)
         elif isinstance(s, N.Query):
@@ -195,6 +204,22 @@ class Statements:
         elif isinstance(s, N.Load):
             load_into(self, s)
         return None
+
+    def fact_constant(self, a, locals_, names):
+        """An argument of a fact in a block: a constant, or the integer or string a value is now."""
+        if isinstance(a, N.Name) and a.role == "const":
+            return a.key if a.key is not None else a.id
+        value = self.evaluator.value(a, locals_, names)
+        if isinstance(value, Labelled):
+            value = plain(value)
+        if is_tensor(value) and value.ndim == 0:
+            value = value.item()
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)      # every float is f16: a whole number stands for the integer
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            shown = kind(value) if not isinstance(value, float) else f"{value:g}"
+            raise self.error(f"a fact's argument must be an integer or a string, not {shown}", a.span)
+        return value
 
     def loop_domain(self, e, fr):
         """The domain `for p in Person` walks (its constants in index order), or None."""
