@@ -52,8 +52,8 @@ def test_vq_vae(rng):
     """The codebook starts within +-1/16, so nearest codes tie at f16's resolution: up to 8% of the initial codes
     differed, and the runs part by those events. Over 20 seeds the first 3 reconstruction errors agreed within
     0.44% and all 9 within 3.2%, the first 3 VQ losses within 6.4% and all within 18% (a 21st seed: 50%), the data
-    variance within 0.03%. The perplexity counts used codes (between 1 and 16). PyTorch's uint8 reconstruction is refused by ours
-    with its TypeError naming int32."""
+    variance within 0.03%. The perplexity counts used codes (between 1 and 16). PyTorch's uint8 reconstruction is
+    refused by ours with its TypeError naming int32."""
     images = prog_vqvae.make_data(rng)
     theirs, ours = twins(rng, prog_vqvae.build)
     assert (prog_vqvae.codes(tl, ours, images) != prog_vqvae.codes(torch, theirs, images)).mean() <= 0.25
@@ -124,8 +124,8 @@ def test_ema_and_swa_with_gradient_accumulation(rng):
 
 def test_data_pipeline(rng):
     """The bucketing batch sampler, the collate_fn and the IterableDataset split between 2 workers give PyTorch's
-    batches in PyTorch's order; over 20 seeds the losses agreed within 0.24% (a 21st: 1.0%) and the accuracies on the stream
-    exactly. The shuffled run (a seeded Generator: the libraries draw differently) makes the same buckets."""
+    batches in PyTorch's order; over 20 seeds the losses agreed within 0.24% (a 21st: 1.0%) and the accuracies on
+    the stream exactly. The shuffled run (a seeded Generator: the libraries draw differently) makes the same buckets."""
     data = prog_data_pipeline.make_data(rng)
     theirs, ours = twins(rng, prog_data_pipeline.build)
     start = {k: v.clone() for k, v in ours.state_dict().items()}
