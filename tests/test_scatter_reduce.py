@@ -24,6 +24,18 @@ def _case(rng, dim):
     return x, src, index
 
 
+def _both(device, x, src, index, dim, reduce, include_self, w, dtype=torch.float64):
+    """scatter_reduce in both libraries (PyTorch's in `dtype`) and the backward of its sum weighted by w:
+    (ours, theirs, our input and src gradients, PyTorch's)."""
+    tx, ts = (torch.tensor(v, dtype=dtype, requires_grad=True) for v in (x, src))
+    want = torch.scatter_reduce(tx, dim, torch.tensor(index), ts, reduce, include_self=include_self)
+    (want * torch.tensor(w, dtype=dtype)).sum().backward()
+    a, b = (tl.tensor(v, device=device, requires_grad=True) for v in (x, src))
+    got = a.scatter_reduce(dim, tl.tensor(index, device=device), b, reduce, include_self=include_self)
+    (got * tl.tensor(w, device=device)).sum().backward()
+    return got, want.detach().double(), a, b, tx, ts
+
+
 @pytest.mark.parametrize("reduce", REDUCTIONS)
 @pytest.mark.parametrize("include_self", [True, False])
 @pytest.mark.parametrize("dim", [0, 1, -1])
@@ -31,13 +43,8 @@ def test_scatter_reduce_matches_torch(device, rng, reduce, include_self, dim):
     x, src, index = _case(rng, dim % 2)
     w = rng.uniform(0.5, 1.5, x.shape).astype(np.float16)
     for dtype in (torch.float32, torch.float64):
-        tx, ts = (torch.tensor(v, dtype=dtype, requires_grad=True) for v in (x, src))
-        want = torch.scatter_reduce(tx, dim, torch.tensor(index), ts, reduce, include_self=include_self)
-        (want * torch.tensor(w, dtype=dtype)).sum().backward()
-        a, b = (tl.tensor(v, device=device, requires_grad=True) for v in (x, src))
-        got = a.scatter_reduce(dim, tl.tensor(index, device=device), b, reduce, include_self=include_self)
-        (got * tl.tensor(w, device=device)).sum().backward()
-        assert_close_to_largest(got, want.detach().double().numpy())
+        got, want, a, b, tx, ts = _both(device, x, src, index, dim, reduce, include_self, w, dtype)
+        assert_close_to_largest(got, want.numpy())
         assert_close_to_largest(a.grad, tx.grad.double().numpy())
         assert_close_to_largest(b.grad, ts.grad.double().numpy())
 
@@ -52,13 +59,8 @@ def test_an_input_left_out_that_equals_the_result_counts_among_the_ties(device, 
     hits = [j for j in range(src.shape[1]) if index[0, j] == target[1]]
     x[target] = (src[0, hits].max() if reduce == "amax" else src[0, hits].min())
     w = rng.uniform(0.5, 1.5, x.shape).astype(np.float16)
-    tx, ts = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, src))
-    want = torch.scatter_reduce(tx, 1, torch.tensor(index), ts, reduce, include_self=False)
-    (want * torch.tensor(w, dtype=torch.float64)).sum().backward()
-    a, b = (tl.tensor(v, device=device, requires_grad=True) for v in (x, src))
-    got = a.scatter_reduce(1, tl.tensor(index, device=device), b, reduce, include_self=False)
-    (got * tl.tensor(w, device=device)).sum().backward()
-    assert_close_to_largest(got, want.detach().numpy())
+    got, want, a, b, tx, ts = _both(device, x, src, index, 1, reduce, False, w)
+    assert_close_to_largest(got, want.numpy())
     assert_close_to_largest(a.grad, tx.grad.numpy())
     assert_close_to_largest(b.grad, ts.grad.numpy())
 
@@ -73,13 +75,8 @@ def test_extremes_onto_an_infinite_fill_have_torchs_gradients(device, rng, reduc
     x[:] = fill
     index[index == 3] = 2  # row 3 receives nothing: it keeps the fill
     w = rng.uniform(0.5, 1.5, x.shape).astype(np.float16)
-    tx, ts = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, src))
-    want = torch.scatter_reduce(tx, 0, torch.tensor(index), ts, reduce, include_self=include_self)
-    (want * torch.tensor(w, dtype=torch.float64)).sum().backward()
-    a, b = (tl.tensor(v, device=device, requires_grad=True) for v in (x, src))
-    got = a.scatter_reduce(0, tl.tensor(index, device=device), b, reduce, include_self=include_self)
-    (got * tl.tensor(w, device=device)).sum().backward()
-    np.testing.assert_array_equal(host(got), want.detach().numpy().astype(np.float16))
+    got, want, a, b, tx, ts = _both(device, x, src, index, 0, reduce, include_self, w)
+    np.testing.assert_array_equal(host(got), want.numpy().astype(np.float16))
     assert_close_to_largest(a.grad, tx.grad.numpy())
     assert_close_to_largest(b.grad, ts.grad.numpy())
 
