@@ -35,6 +35,7 @@ PUBLIC_MODULES = {
     "tensorlogic.autograd.functional": "tensorlogic.autograd.functional",
     "tensorlogic.func": "tensorlogic.func",
     "tensorlogic.utils.checkpoint": "tensorlogic.utils.checkpoint",
+    "tensorlogic.utils.dlpack": "tensorlogic.utils.dlpack",
     "tensorlogic.amp": "tensorlogic.amp",
     "tensorlogic.fused": "tensorlogic.ops.fused",
     "tensorlogic.linalg": "tensorlogic.linalg",

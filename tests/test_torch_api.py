@@ -1,6 +1,7 @@
 """The small PyTorch-compatibility surface: tl.accelerator, tl.backends flags, tl.cuda seeds and amp,
 set_num_threads, inference_mode, autocast, Generator."""
 import ctypes
+import importlib
 import os
 import threading
 
@@ -51,6 +52,13 @@ def test_cuda_seed_functions_seed_the_shared_stream():
     tl.manual_seed(123)
     assert a == b == tl.rand(5).tolist()
     assert tl.cuda.amp.GradScaler is tl.amp.GradScaler
+
+
+def test_cuda_and_cuda_amp_import_as_packages():
+    """`from torch.cuda.amp import GradScaler, autocast`, which older AMP code opens with, works with tensorlogic."""
+    amp = importlib.import_module("tensorlogic.cuda.amp")
+    assert importlib.import_module("tensorlogic.cuda") is tl.cuda
+    assert (amp.GradScaler, amp.autocast) == (tl.amp.GradScaler, tl.cuda.amp.autocast)
 
 
 def _openblas_threads():
