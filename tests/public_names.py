@@ -62,6 +62,7 @@ PUBLIC_MODULES = {
     "tensorlogic.jit": "tensorlogic.jit",
     "tensorlogic.nn.utils.convert_parameters": "tensorlogic.nn.utils.convert_parameters",
     "tensorlogic.nn.utils.init": "tensorlogic.nn.utils.init",
+    "tensorlogic.nn.utils.fusion": "tensorlogic.nn.utils.fusion",
     "tensorlogic.nn.utils.prune": "tensorlogic.nn.utils.prune",
     "tensorlogic.nn.utils.stateless": "tensorlogic.nn.utils.stateless",
 }
