@@ -9,6 +9,7 @@ from .device import Event, ane, available_devices, cuda, device, get_default_dev
 from .dtypes import bool, complex32, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
 from .dtypes import int8, int16, short, uint8  # names only: every op refuses them (see dtypes)
 from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
+from .layouts import layout, strided
 
 # PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is. Its complex names
 # all mean complex32 (float16 parts), the dtype of tensorlogic.complex_tensors' ComplexTensor.
