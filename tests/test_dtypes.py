@@ -57,8 +57,9 @@ NARROW = [("uint8", "byte", "ByteTensor"), ("int8", "char", "CharTensor"), ("int
 @pytest.mark.parametrize("name,method,legacy", NARROW)
 def test_narrow_integer_dtypes_are_names_that_every_conversion_refuses(device, rng, name, method, legacy):
     """uint8, int8 and int16, and their legacy tensor types (tl.ByteTensor ...), exist as names (code that mentions
-    them imports; no tensor has them, so comparisons of dtypes and isinstance say False) and every way to make such a tensor raises a TypeError naming int32 instead: an int32 in
-    their place would not wrap around as PyTorch's uint8 does. Arrays of them become int32 of the same values."""
+    them imports; no tensor has them, so comparisons of dtypes and isinstance say False) and every way to make such
+    a tensor raises a TypeError naming int32 instead: an int32 in their place would not wrap around as PyTorch's
+    uint8 does. Arrays of them become int32 of the same values."""
     narrow = getattr(tl, name)
     info = np.iinfo(name)
     data = rng.integers(info.min, info.max + 1, 6, dtype=name)

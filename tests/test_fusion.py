@@ -83,8 +83,8 @@ def test_fused_convolution_is_torchs(rng, make, bn_name, channels, shape, transp
         for p in sizes.parameters():
             p.abs_()
         bound = sizes(torch.from_numpy(np.abs(x)).double()).numpy()
-    np.testing.assert_array_less(np.abs(host(fused(tl.tensor(x))) - pair(torch.from_numpy(x).double()).detach().numpy()),
-                                 8 * 2.0 ** -11 * bound + 1e-6)
+    difference = host(fused(tl.tensor(x))) - pair(torch.from_numpy(x).double()).detach().numpy()
+    np.testing.assert_array_less(np.abs(difference), 8 * 2.0 ** -11 * bound + 1e-6)
     # gradients reach the fused parameters as PyTorch's reach its fused layer's (float64, from the same weights)
     grad_out = f16_randn(rng, tuple(want(torch.from_numpy(x)).shape))
     fused(tl.tensor(x)).backward(tl.tensor(grad_out))

@@ -1,6 +1,6 @@
-"""Tensor.new (PyTorch's legacy constructor), Tensor.new_zeros/new_ones/new_full/new_empty/new_empty_strided/new_tensor (a new tensor on self's device with self's dtype
-unless told otherwise), the .data property (the same storage outside autograd), copy.copy, copy.deepcopy, plain
-pickle and pin_memory."""
+"""Tensor.new (PyTorch's legacy constructor), Tensor.new_zeros/new_ones/new_full/new_empty/new_empty_strided/
+new_tensor (a new tensor on self's device with self's dtype unless told otherwise), the .data property (the same
+storage outside autograd), copy.copy, copy.deepcopy, plain pickle and pin_memory."""
 import copy
 import math
 import numbers
