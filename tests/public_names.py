@@ -35,6 +35,7 @@ PUBLIC_MODULES = {
     "tensorlogic.autograd.functional": "tensorlogic.autograd.functional",
     "tensorlogic.func": "tensorlogic.func",
     "tensorlogic.utils.checkpoint": "tensorlogic.utils.checkpoint",
+    "tensorlogic.utils.dlpack": "tensorlogic.utils.dlpack",
     "tensorlogic.amp": "tensorlogic.amp",
     "tensorlogic.fused": "tensorlogic.ops.fused",
     "tensorlogic.linalg": "tensorlogic.linalg",
@@ -61,6 +62,7 @@ PUBLIC_MODULES = {
     "tensorlogic.jit": "tensorlogic.jit",
     "tensorlogic.nn.utils.convert_parameters": "tensorlogic.nn.utils.convert_parameters",
     "tensorlogic.nn.utils.init": "tensorlogic.nn.utils.init",
+    "tensorlogic.nn.utils.fusion": "tensorlogic.nn.utils.fusion",
     "tensorlogic.nn.utils.prune": "tensorlogic.nn.utils.prune",
     "tensorlogic.nn.utils.stateless": "tensorlogic.nn.utils.stateless",
 }

@@ -60,6 +60,19 @@ def test_clip_grad_norm_matches_torch(device, rng, norm_type):
         _assert_grads(ours, theirs, max_ulp=4)
 
 
+def test_deprecated_clip_grad_norm_warns_as_torch_and_clips(device, rng):
+    """nn.utils.clip_grad_norm (no "_") warns PyTorch's FutureWarning and clips as clip_grad_norm_."""
+    grads = _random_grads(rng)
+    ours, theirs = _pairs(grads, device)
+    with pytest.warns(FutureWarning) as caught_theirs:
+        ref = torch.nn.utils.clip_grad_norm(theirs, 0.5)
+    with pytest.warns(FutureWarning) as caught_ours:
+        total = nn.utils.clip_grad_norm(ours, 0.5)
+    assert str(caught_ours[0].message) == str(caught_theirs[0].message) and caught_ours[0].filename == __file__
+    assert_ulp(host(total), ref.numpy(), max_ulp=1, label="total norm")
+    _assert_grads(ours, theirs, max_ulp=4)
+
+
 def test_total_norm_and_scaling_apart_match_torch(device, rng):
     grads = _random_grads(rng)
     ours, theirs = _pairs(grads, device)

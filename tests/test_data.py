@@ -190,9 +190,59 @@ def test_iterable_dataset_workers_raise_and_stop():
     assert not [t for t in threading.enumerate() if t.name.startswith("tl-dataloader")]
 
 
+class Stalls(tldata.Dataset):
+    """Items in order, except that item `late` waits until the test releases it (5 s at most): its batch is late."""
+    def __init__(self, n, late, release):
+        self.n, self.late, self.release = n, late, release
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if i == self.late:
+            self.release.wait(5)
+        return i
+
+
+class StallingStream(tldata.IterableDataset):
+    def __init__(self, release):
+        self.release = release
+
+    def __iter__(self):
+        yield 0
+        self.release.wait(5)
+        yield 1
+
+
+@pytest.mark.parametrize("iterable", [False, True])
+def test_timeout_raises_when_a_batch_is_late(iterable):
+    """A batch not ready within `timeout` seconds raises PyTorch's RuntimeError; the batches before it come out."""
+    release = threading.Event()
+    data = StallingStream(release) if iterable else Stalls(6, 2, release)
+    loader = iter(tldata.DataLoader(data, batch_size=None, num_workers=1 if iterable else 2, timeout=0.05))
+    try:
+        assert [next(loader) for _ in range(1 if iterable else 2)] == ([0] if iterable else [0, 1])
+        with pytest.raises(RuntimeError, match=r"^DataLoader timed out after 0\.05 seconds$"):
+            next(loader)
+    finally:
+        release.set()
+
+
+def test_timeout_changes_nothing_when_batches_are_in_time():
+    """Batches in time are the same batches; without workers a timeout is refused at iter, as PyTorch refuses it."""
+    data = Stalls(9, None, None)
+    for workers in (1, 3):
+        assert [b.tolist() for b in tldata.DataLoader(data, batch_size=2, num_workers=workers, timeout=30)] == \
+            [b.tolist() for b in tdata.DataLoader(list(range(9)), batch_size=2)]
+    for lib in (tdata, tldata):
+        with pytest.raises(AssertionError, match="timeout == 0"):
+            iter(lib.DataLoader(list(range(3)), timeout=1))
+
+
 def test_argument_errors_match_torch():
     for kwargs in [dict(sampler=[0], shuffle=True), dict(batch_sampler=[[0]], batch_size=2),
-                   dict(batch_size=None, drop_last=True), dict(num_workers=-1), dict(prefetch_factor=2)]:
+                   dict(batch_size=None, drop_last=True), dict(num_workers=-1), dict(prefetch_factor=2),
+                   dict(persistent_workers=True), dict(num_workers=1, prefetch_factor=-1)]:
         with pytest.raises(ValueError):
             tdata.DataLoader(list(range(3)), **kwargs)
         with pytest.raises(ValueError):

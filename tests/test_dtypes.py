@@ -51,11 +51,15 @@ def test_python_and_numpy_dtypes():
         tl.arange(1, dtype="complex64")  # a real-only function
 
 
-@pytest.mark.parametrize("name,method", [("uint8", "byte"), ("int8", "char"), ("int16", "short")])
-def test_narrow_integer_dtypes_are_names_that_every_conversion_refuses(device, rng, name, method):
-    """uint8, int8 and int16 exist as names (code that mentions them imports; no tensor has them, so comparisons of
-    dtypes say False) and every way to make such a tensor raises a TypeError naming int32 instead: an int32 in
-    their place would not wrap around as PyTorch's uint8 does. Arrays of them become int32 of the same values."""
+NARROW = [("uint8", "byte", "ByteTensor"), ("int8", "char", "CharTensor"), ("int16", "short", "ShortTensor")]
+
+
+@pytest.mark.parametrize("name,method,legacy", NARROW)
+def test_narrow_integer_dtypes_are_names_that_every_conversion_refuses(device, rng, name, method, legacy):
+    """uint8, int8 and int16, and their legacy tensor types (tl.ByteTensor ...), exist as names (code that mentions
+    them imports; no tensor has them, so comparisons of dtypes and isinstance say False) and every way to make such
+    a tensor raises a TypeError naming int32 instead: an int32 in their place would not wrap around as PyTorch's
+    uint8 does. Arrays of them become int32 of the same values."""
     narrow = getattr(tl, name)
     info = np.iinfo(name)
     data = rng.integers(info.min, info.max + 1, 6, dtype=name)
@@ -65,9 +69,12 @@ def test_narrow_integer_dtypes_are_names_that_every_conversion_refuses(device, r
     assert tl.from_numpy(data).dtype == tl.int32
     for make in (lambda: t.to(narrow), lambda: t.to(device, narrow), lambda: t.to(getattr(torch, name)),
                  lambda: getattr(t, method)(), lambda: t.type(narrow), lambda: tl.zeros(2, dtype=name),
-                 lambda: tl.tensor([1, 2], dtype=np.dtype(name)), lambda: tl.arange(3, dtype=f"torch.{name}")):
+                 lambda: tl.tensor([1, 2], dtype=np.dtype(name)), lambda: tl.arange(3, dtype=f"torch.{name}"),
+                 lambda: getattr(tl, legacy)(2, 3), lambda: getattr(tl, legacy)([1, 2]),
+                 lambda: t.type(getattr(tl, legacy))):
         with pytest.raises(TypeError, match=f"no narrow integer dtypes.*{name}.*tl.int32"):
             make()
+    assert not isinstance(t, getattr(tl, legacy)) and str(getattr(tl, legacy)) == f"torch.{legacy}"
 
 
 def test_inference_follows_pytorch(device):

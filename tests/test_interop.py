@@ -211,3 +211,16 @@ def test_numpy_round_trip_of_every_integer_dtype_object(device):
         values = np.array([1, 0, 3], dtype=dtype)
         t = tl.tensor(values, device=device)
         np.testing.assert_array_equal(tl.tensor(t.cpu().numpy(), device=device).cpu().numpy(), values)
+
+
+def test_utils_dlpack_capsules_travel_both_ways(rng):
+    """tl.utils.dlpack as torch.utils.dlpack: a capsule of ours is torch's tensor over our memory, and torch's
+    capsule ours over its memory."""
+    x = f16_randn(rng, (3, 5))
+    t = tl.tensor(x)
+    pt = torch.utils.dlpack.from_dlpack(tl.utils.dlpack.to_dlpack(t))
+    np.testing.assert_array_equal(pt.numpy(), x)
+    assert pt.data_ptr() == t.data_ptr()
+    src = torch.from_numpy(f16_randn(rng, (4,)))
+    back = tl.utils.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(src))
+    assert back.data_ptr() == src.data_ptr() and back.tolist() == src.tolist()

@@ -1,5 +1,6 @@
 """tl.linalg against torch.linalg (float64 on the same f16 inputs, fresh seeds, every device): vector_norm,
-matrix_norm, norm's dispatch, cross, vecdot, matmul, diagonal, cholesky, solve_triangular; values, gradients
+matrix_norm, norm's dispatch, cross, vecdot, matmul, diagonal, cholesky, solve_triangular, and torch's
+cholesky_solve and cholesky_inverse; values, gradients
 (PyTorch's and gradcheck's) and the typed errors of bad orders, dims and matrices. The factorisations:
 test_linalg_decompositions.py."""
 import math
@@ -302,3 +303,39 @@ def test_solve_triangular(device, rng, upper, left, unitriangular):
 def test_factorization_errors(device, call, error, match):
     with pytest.raises(error, match=match):
         call(device)
+
+
+def _factor(rng, shape, upper):
+    """The Cholesky factor (f16-exact) of well-conditioned SPD matrices; its other triangle holds noise, which
+    neither library reads in the value (PyTorch's gradient, the formula we share, reaches it)."""
+    L = np.linalg.cholesky(_spd(rng, *shape)) + np.triu(f16(rng, *shape, shape[-1]), 1)
+    return _rounded_f16(np.swapaxes(L, -1, -2) if upper else L)
+
+
+def _rounded_f16(x):
+    return x.astype(np.float16).astype(np.float64)
+
+
+@pytest.mark.parametrize("b_shape,l_shape", [((4, 3), (4,)), ((3, 5, 2), (2, 1, 5)), ((6, 6), (6,))])
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_and_inverse(device, rng, b_shape, l_shape, upper):
+    """torch.cholesky_solve (batches broadcast) and cholesky_inverse: values and both inputs' gradients against
+    float64, the gradient being PyTorch's formula (the factor's whole matrix gets one)."""
+    L, B = _factor(rng, l_shape, upper), f16(rng, *b_shape)
+    _run(lambda b, f: tl.cholesky_solve(b, f, upper), lambda b, f: torch.cholesky_solve(b, f, upper), [B, L], device,
+         rng, grad_rtol=3e-2, atol=4e-3)
+    _run(lambda f: f.cholesky_inverse(upper), lambda f: torch.cholesky_inverse(f, upper), [L], device, rng,
+         grad_rtol=3e-2, atol=4e-3)
+
+
+def test_cholesky_solve_gradcheck_and_errors(device, rng):
+    L, B = _factor(rng, (3,), False), f16(rng, 3, 2)
+    tensors = [to_tl(a.astype(np.float16), device).requires_grad_() for a in (B, L)]
+    # through tril: the solve does not read the upper triangle, whose difference quotients are 0 (PyTorch's formula
+    # gives it the gradient of L L^T's, which the lower triangle's entries share with the true derivative)
+    assert tl.autograd.gradcheck(lambda b, f: b.cholesky_solve(f.tril()), tensors, reference=lambda b, f: (
+        torch.cholesky_solve(torch.tensor(b), torch.tensor(f)).numpy()))
+    with pytest.raises(tl.ShapeMismatchError, match="cholesky_solve"):
+        tl.cholesky_solve(to_tl(f16(rng, 4, 2), device), tensors[1])
+    with pytest.raises(TypeError, match="upper must be a bool"):
+        tl.cholesky_solve(tensors[0], tensors[1], "yes")

@@ -182,6 +182,28 @@ def test_init_functions():
     assert nn.init.calculate_gain("tanh") == 5 / 3
 
 
+DEPRECATED_INIT = [("uniform", ()), ("normal", ()), ("constant", (0.25,)), ("eye", ()), ("dirac", ()),
+                   ("xavier_uniform", ()), ("xavier_normal", ()), ("kaiming_uniform", ()), ("kaiming_normal", ()),
+                   ("orthogonal", ()), ("sparse", (0.5,))]
+
+
+@pytest.mark.parametrize("name,args", DEPRECATED_INIT, ids=[n for n, _ in DEPRECATED_INIT])
+def test_deprecated_init_names_warn_as_torch_and_fill_as_the_new_ones(rng, name, args):
+    """nn.init.xavier_uniform and the other names without "_" warn PyTorch's FutureWarning and fill the tensor as
+    the in-place initializer does from the same seed."""
+    shape = (4, 3, 3, 3) if name == "dirac" else (12, 7)
+    seed = int(rng.integers(1 << 31))
+    with pytest.warns(FutureWarning) as theirs:
+        getattr(torch.nn.init, name)(torch.empty(shape), *args)
+    t = tl.tensor(_f16(rng, *shape))
+    tl.manual_seed(seed)
+    with pytest.warns(FutureWarning) as ours:
+        assert getattr(nn.init, name)(t, *args) is t
+    assert str(ours[0].message) == str(theirs[0].message) and ours[0].filename == __file__
+    tl.manual_seed(seed)
+    np.testing.assert_array_equal(t.numpy(), getattr(nn.init, name + "_")(tl.empty(*shape), *args).numpy())
+
+
 def _compare(ours, ref, rtol=2e-2, atol=2e-2):
     np.testing.assert_allclose(ours.numpy().astype(np.float64), ref.detach().numpy(), rtol=rtol, atol=atol)
 

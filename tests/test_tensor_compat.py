@@ -1,9 +1,11 @@
 """Tensor methods that PyTorch programs call, against PyTorch CPU on the same f16-rounded inputs: the in-place shape
 changes (squeeze_ unsqueeze_ t_ transpose_ swapaxes_ swapdims_, resize_ resize_as_) with their autograd rules,
-the legacy Tensor.new, is_cpu / retains_grad / is_inference, the complex-number methods on real tensors, prelu /
+the legacy Tensor.new, is_cpu / retains_grad / is_inference, layout and PyTorch's flags of special tensors,
+the conjugate transposes H / mH / adjoint, new_empty_strided, the complex-number methods on real tensors, prelu /
 hardshrink / fix, put / index_reduce (values and gradients), and the random fills random_ log_normal_ cauchy_
 geometric_ (their laws and PyTorch's errors)."""
 import math
+import pickle
 import threading
 import warnings
 
@@ -165,6 +167,50 @@ def test_is_cpu_retains_grad_is_inference(device):
             assert tl.is_inference_mode_enabled()
     assert not tl.is_inference_mode_enabled()
     assert made.is_inference() and tl.is_inference(made)
+
+
+FLAGS = ["is_sparse", "is_sparse_csr", "is_quantized", "is_nested", "is_mkldnn", "is_meta", "is_mps", "is_xpu"]
+
+
+def test_layout_and_flags_read_as_torchs_for_dense_tensors(device, rng):
+    """What programs ask before a special path: a dense tensor's layout is strided, and it is none of the special
+    kinds; to_dense() of one is itself. tl.strided pickles as the one instance."""
+    x, tx = tl.tensor(f16_randn(rng, (3, 2)), device=device, requires_grad=True), torch.zeros(3, 2)
+    assert x.layout is tl.strided and isinstance(tl.strided, tl.layout) and repr(tl.strided) == "tensorlogic.strided"
+    assert pickle.loads(pickle.dumps(tl.strided)) is tl.strided
+    assert {f: getattr(x, f) for f in FLAGS} == {f: getattr(tx, f) for f in FLAGS}
+    assert x.to_dense() is x and x.to_dense(dtype=tl.int64).dtype == tl.int64
+
+
+@pytest.mark.parametrize("name,shape", [("H", (3, 4)), ("mH", (3, 4)), ("mH", (2, 3, 4)), ("adjoint", (2, 1, 3, 4))])
+def test_conjugate_transposes_of_real_tensors_match_torch(device, rng, name, shape):
+    """H, mH and adjoint() of real tensors are views with PyTorch's values and gradients, and its errors."""
+    x = f16_randn(rng, shape)
+    t, tt = tl.tensor(x, device=device, requires_grad=True), torch.tensor(x.astype(np.float64), requires_grad=True)
+    got, want = (t.adjoint(), tt.adjoint()) if name == "adjoint" else (getattr(t, name), getattr(tt, name))
+    assert got.is_contiguous() == want.is_contiguous() and got.data_ptr() == t.data_ptr()
+    assert_equal(got, want.detach().numpy())
+    g = f16_randn(rng, tuple(want.shape))
+    got.backward(tl.tensor(g, device=device))
+    want.backward(torch.from_numpy(g.astype(np.float64)))
+    assert_equal(t.grad, tt.grad.numpy())
+    assert_equal(tl.adjoint(t), torch.adjoint(tt).detach().numpy())
+    for lib in (tl, torch):
+        with pytest.raises(RuntimeError, match="only supported on matrices"):
+            lib.zeros(3).mH
+        with pytest.raises(RuntimeError, match=r"only supported on matrices \(2-D tensors\)"):
+            lib.zeros(2, 3, 4).H
+        with pytest.raises(RuntimeError, match="only supported on matrices"):
+            lib.zeros(3).adjoint()
+
+
+def test_new_empty_strided_as_torch(device):
+    x = tl.ones(2, dtype=tl.int32, device=device)
+    for size, stride in [((2, 3), (1, 2)), ((2, 3), (3, 1)), ((4, 1, 3), (3, 3, 1))]:
+        got, want = x.new_empty_strided(size, stride), torch.ones(2, dtype=torch.int32).new_empty_strided(size, stride)
+        assert (got.shape, got.stride(), got.dtype, got.device) == (tuple(want.shape), want.stride(), tl.int32,
+                                                                    x.device)
+    assert x.new_empty_strided((2,), (1,), dtype=tl.float16, requires_grad=True).requires_grad
 
 
 def _inference_marks(lib, device, values):

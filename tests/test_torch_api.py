@@ -1,6 +1,7 @@
 """The small PyTorch-compatibility surface: tl.accelerator, tl.backends flags, tl.cuda seeds and amp,
 set_num_threads, inference_mode, autocast, Generator."""
 import ctypes
+import importlib
 import os
 import threading
 
@@ -43,6 +44,39 @@ def test_backend_flags_are_kept():
     assert tl.cuda.is_bf16_supported() is False
 
 
+SDP_FLAGS = ["flash_sdp_enabled", "mem_efficient_sdp_enabled", "math_sdp_enabled", "cudnn_sdp_enabled"]
+
+
+def _sdp_flags(lib):
+    return [getattr(lib.backends.cuda, name)() for name in SDP_FLAGS]
+
+
+@pytest.mark.parametrize("chosen", [["MATH"], ["FLASH_ATTENTION", "EFFICIENT_ATTENTION"], ["CUDNN_ATTENTION"], []])
+def test_sdpa_kernel_sets_the_sdp_flags_in_its_block_as_torch(chosen, rng):
+    """torch.nn.attention's sdpa_kernel (a backend or a list) and the deprecated torch.backends.cuda.sdp_kernel set
+    the flags inside their block as PyTorch's do and restore them after; attention computes the same there."""
+    q = tl.tensor(rng.standard_normal((1, 2, 5, 4)).astype(np.float16))
+    plain = tl.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True).numpy()
+    assert [(b.name, int(b)) for b in tl.nn.attention.SDPBackend] == [
+        (b.name, int(b)) for b in torch.nn.attention.SDPBackend.__members__.values()]
+    seen = {}
+    for lib in (torch, tl):
+        attention = importlib.import_module(lib.__name__ + ".nn.attention")
+        backends = [getattr(attention.SDPBackend, name) for name in chosen]
+        with attention.sdpa_kernel(backends[0] if len(backends) == 1 else backends):
+            seen[lib] = _sdp_flags(lib)
+            if lib is tl:
+                inside = tl.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True).numpy()
+        assert _sdp_flags(lib) == [True] * 4
+        with pytest.warns(FutureWarning, match="sdp_kernel"):
+            with lib.backends.cuda.sdp_kernel(enable_flash=False, enable_cudnn=False):
+                assert _sdp_flags(lib) == [False, True, True, False]
+        with pytest.raises(AssertionError, match="SDPBackend"):
+            with attention.sdpa_kernel("math"):
+                pass
+    assert seen[tl] == seen[torch] and (inside == plain).all()
+
+
 def test_cuda_seed_functions_seed_the_shared_stream():
     tl.cuda.manual_seed_all(123)
     a = tl.rand(5).tolist()
@@ -51,6 +85,13 @@ def test_cuda_seed_functions_seed_the_shared_stream():
     tl.manual_seed(123)
     assert a == b == tl.rand(5).tolist()
     assert tl.cuda.amp.GradScaler is tl.amp.GradScaler
+
+
+def test_cuda_and_cuda_amp_import_as_packages():
+    """`from torch.cuda.amp import GradScaler, autocast`, which older AMP code opens with, works with tensorlogic."""
+    amp = importlib.import_module("tensorlogic.cuda.amp")
+    assert importlib.import_module("tensorlogic.cuda") is tl.cuda
+    assert (amp.GradScaler, amp.autocast) == (tl.amp.GradScaler, tl.cuda.amp.autocast)
 
 
 def _openblas_threads():

@@ -149,10 +149,14 @@ _SCATTERS = [("slice_scatter", (3, 4), (3, 2), (1, 0, 4, 2)), ("slice_scatter", 
              ("diagonal_scatter", (4, 3), (3,), (0, 1, 0))]
 
 
+@pytest.mark.parametrize("method", [False, True], ids=["function", "method"])
 @pytest.mark.parametrize("name,shape,src_shape,args", _SCATTERS)
-def test_view_scatters_match_torch_with_gradients(device, rng, name, shape, src_shape, args):
+def test_view_scatters_match_torch_with_gradients(device, rng, name, shape, src_shape, args, method):
     (x, tx), (s, ts) = _pair(f16_randn(rng, shape), device, True), _pair(f16_randn(rng, src_shape), device, True)
-    got, want = getattr(tl, name)(x, s, *args), getattr(torch, name)(tx, ts, *args)
+    if method:  # x.slice_scatter(src, ...)
+        got, want = getattr(x, name)(s, *args), getattr(tx, name)(ts, *args)
+    else:
+        got, want = getattr(tl, name)(x, s, *args), getattr(torch, name)(tx, ts, *args)
     assert_close_f16(got, want.detach().numpy())
     _grads_match(got, want, [(x, tx), (s, ts)], rng, device)
 

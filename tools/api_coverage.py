@@ -1,5 +1,6 @@
 """Writes docs/api_coverage.md: which of PyTorch's public names exist in TensorLogic, namespace by namespace
-(torch, torch.nn, torch.nn.functional, torch.optim, torch.optim.lr_scheduler, torch.utils.data, torch.linalg and
+(torch, torch.nn, torch.nn.functional, torch.nn.init,
+torch.nn.utils, torch.optim, torch.optim.lr_scheduler, torch.utils.data, torch.linalg and
 the methods of torch.Tensor), and the status of the names that issue 11 lists (present, and mentioned in a test).
 
 Run: python tools/api_coverage.py   (needs PyTorch installed; it reads PyTorch's own namespaces)."""
@@ -12,6 +13,8 @@ import types
 import torch
 import torch.linalg
 import torch.nn.functional
+import torch.nn.init
+import torch.nn.utils
 import torch.optim.lr_scheduler
 import torch.multiprocessing
 import torch.utils.data
@@ -19,6 +22,8 @@ import torch.utils.data
 import tensorlogic as tl
 import tensorlogic.linalg
 import tensorlogic.nn.functional
+import tensorlogic.nn.init
+import tensorlogic.nn.utils
 import tensorlogic.optim.lr_scheduler
 import tensorlogic.multiprocessing
 import tensorlogic.utils.data
@@ -29,6 +34,8 @@ NAMESPACES = [
     ("torch", torch, tl),
     ("torch.nn", torch.nn, tl.nn),
     ("torch.nn.functional", torch.nn.functional, tl.nn.functional),
+    ("torch.nn.init", torch.nn.init, tl.nn.init),
+    ("torch.nn.utils", torch.nn.utils, tl.nn.utils),
     ("torch.optim", torch.optim, tl.optim),
     ("torch.optim.lr_scheduler", torch.optim.lr_scheduler, tl.optim.lr_scheduler),
     ("torch.utils.data", torch.utils.data, tl.utils.data),

@@ -1,5 +1,7 @@
 """TensorLogic: an f16-first tensor engine and language. Its namespace follows torch's, constants included: pi, e,
 inf, nan and newaxis (None) are torch's values."""
+import sys as _sys
+
 from . import errors  # noqa: F401  (must load before _core, which maps native errors to these classes)
 from . import _core  # noqa: F401
 from . import coreml, memory, planner  # coreml installs the ane device's model provider (Apple builds)
@@ -7,6 +9,7 @@ from .device import Event, ane, available_devices, cuda, device, get_default_dev
 from .dtypes import bool, complex32, dtype, float16, half, int32, int64, long  # noqa: A004 (PyTorch's names)
 from .dtypes import int8, int16, short, uint8  # names only: every op refuses them (see dtypes)
 from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
+from .layouts import layout, strided
 
 # PyTorch's float dtype names all mean float16 (SPEC §1); `tl.int` is int32, as `torch.int` is. Its complex names
 # all mean complex32 (float16 parts), the dtype of tensorlogic.complex_tensors' ComplexTensor.
@@ -65,6 +68,10 @@ from . import autograd, amp, nn, optim  # noqa: E402  (autograd attaches its Ten
 from . import _cuda_amp  # noqa: E402
 # tl.cuda.amp (torch.cuda.amp's spellings), attached here: amp's GradScaler works on tensors, a layer above device
 cuda.amp = _cuda_amp
+# torch.cuda is a package: `import tensorlogic.cuda` and `from tensorlogic.cuda.amp import autocast` find these
+# entries, since the import system looks in sys.modules before it searches for files
+_sys.modules[__name__ + ".cuda"] = cuda
+_sys.modules[__name__ + ".cuda.amp"] = _cuda_amp
 from . import distributed  # noqa: E402
 from . import distributions  # noqa: E402
 from .ops import fused  # noqa: E402  (tl.fused.<name>: the fused ops of SPEC §4)

@@ -107,6 +107,8 @@ def is_narrow_integer(value):
     """Whether `value` names one of the narrow integer dtypes (tl.uint8, 'int8', numpy's int16, ...)."""
     if isinstance(value, dtype):
         return value.name in _NARROW
+    if isinstance(value, builtins.type) and isinstance(getattr(value, "dtype", None), dtype):  # tl.ByteTensor
+        return value.dtype.name in _NARROW
     return (isinstance(value, (str, np.dtype)) or isinstance(value, builtins.type) and issubclass(value, np.generic)
             or type(value).__module__.startswith("torch")) and _name_of(value) in _NARROW
 

@@ -5,7 +5,7 @@ or their names."""
 from . import _core
 from .creation import empty, tensor
 from .device import available_devices, set_default_device
-from .dtypes import bool as _bool, float16, int32, int64
+from .dtypes import bool as _bool, float16, int16, int32, int64, int8, is_narrow_integer, narrow_integer_error, uint8
 from .errors import DeviceError
 from .tensor import Tensor
 from .type_info import Size
@@ -16,6 +16,8 @@ class _LegacyType(type):
     string, so t.type(tl.LongTensor) and as_dtype accept the class."""
 
     def __call__(cls, *args, device=None):
+        if is_narrow_integer(cls.dtype):
+            raise narrow_integer_error(cls.__name__, "tensor type")
         if len(args) == 1 and not isinstance(args[0], int) and not isinstance(args[0], Size):
             data = args[0]
             if isinstance(data, Tensor) and data.dtype != cls.dtype:
@@ -48,6 +50,10 @@ BFloat16Tensor = _legacy("BFloat16Tensor", float16)
 LongTensor = _legacy("LongTensor", int64)
 IntTensor = _legacy("IntTensor", int32)
 BoolTensor = _legacy("BoolTensor", _bool)
+# Names only, as tl.uint8 is: making one raises the narrow-integer TypeError, and no tensor is an instance.
+ByteTensor = _legacy("ByteTensor", uint8)
+CharTensor = _legacy("CharTensor", int8)
+ShortTensor = _legacy("ShortTensor", int16)
 _TYPES = {cls.__name__: cls for cls in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
                                         BoolTensor)}
 
@@ -76,4 +82,4 @@ def set_default_tensor_type(t):
         set_default_device("cpu")
 
 
-__all__ = [*_TYPES, "set_default_tensor_type"]
+__all__ = [*_TYPES, "ByteTensor", "CharTensor", "ShortTensor", "set_default_tensor_type"]

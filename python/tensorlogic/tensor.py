@@ -13,6 +13,7 @@ from ._repr import tensor_repr
 from .device import device, device_name
 from .dtypes import _BY_NAME, narrow_integer_error
 from .errors import DeviceError
+from .layouts import strided
 from .memory_formats import check_memory_format, contiguous_format, is_contiguous_as
 from .type_info import Size
 
@@ -88,6 +89,20 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
     def is_cpu(self):
         """True when the tensor lives in host memory (the cpu device)."""
         return self._a.device == "cpu"
+
+    @property
+    def layout(self):
+        """tl.strided: every tensor is dense, laid out by its strides."""
+        return strided
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """self, already dense (converted to dtype if given), as PyTorch's to_dense of a strided tensor."""
+        return self if dtype is None else self.to(dtype)
+
+    # What PyTorch programs ask before taking a special path: a TensorLogic tensor is never sparse, quantized, nested,
+    # an MKL-DNN or meta tensor, nor on PyTorch's mps or xpu devices (Apple's GPU is the metal device here).
+    is_sparse = is_sparse_csr = is_quantized = is_nested = is_mkldnn = is_meta = is_mps = is_xpu = property(
+        lambda self: False, doc="False: TensorLogic has no such tensors (PyTorch's flag of the same name).")
 
     def is_floating_point(self):
         """True for float16 tensors, the only floating type."""

@@ -1,6 +1,6 @@
-"""Tensor.new (PyTorch's legacy constructor), Tensor.new_zeros/new_ones/new_full/new_empty/new_tensor (a new tensor on self's device with self's dtype
-unless told otherwise), the .data property (the same storage outside autograd), copy.copy, copy.deepcopy, plain
-pickle and pin_memory."""
+"""Tensor.new (PyTorch's legacy constructor), Tensor.new_zeros/new_ones/new_full/new_empty/new_empty_strided/
+new_tensor (a new tensor on self's device with self's dtype unless told otherwise), the .data property (the same
+storage outside autograd), copy.copy, copy.deepcopy, plain pickle and pin_memory."""
 import copy
 import math
 import numbers
@@ -10,7 +10,7 @@ import numpy as np
 from . import _core
 from ._convert import numpy_to_array
 from .autograd.views import leave
-from .creation import empty, full, ones, tensor, zeros
+from .creation import empty, empty_strided, full, ones, tensor, zeros
 from .dtypes import _BY_NAME
 from .errors import SerializationError
 from .tensor import Tensor, _init_autograd_fields, _shape_args, _wrap, tensor_method
@@ -41,6 +41,14 @@ def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
     given."""
     dtype, device = _where(self, dtype, device)
     return empty(_shape_args(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@tensor_method()
+def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of `size` with strides `stride` (tl.empty_strided's layouts), with self's dtype and
+    device unless given."""
+    dtype, device = _where(self, dtype, device)
+    return empty_strided(size, stride, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 @tensor_method()

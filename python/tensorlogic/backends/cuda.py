@@ -1,8 +1,9 @@
 """tl.backends.cuda: torch.backends.cuda's switches. Matmuls here are f16 on tensor cores with f32
 accumulation whatever the flags say: `matmul.allow_tf32` and the reduced-precision-reduction flags of
-`matmul` are stored and change nothing. The scaled-dot-product-attention backend toggles are stored too; tl picks its attention
-kernel by shape and device."""
+`matmul` are stored and change nothing. The scaled-dot-product-attention backend toggles are stored too (and set by
+sdp_kernel and torch.nn.attention's sdpa_kernel for a block); tl picks its attention kernel by shape and device."""
 from .. import _core
+from .sdp_kernels import sdp_flags, sdp_kernel  # noqa: F401  (sdp_kernel: torch.backends.cuda's deprecated one)
 
 
 class _MatmulFlags:
@@ -37,7 +38,6 @@ def set_float32_matmul_precision(precision):
 def get_float32_matmul_precision():
     """The value last given to set_float32_matmul_precision ("highest" at first)."""
     return _precision[0]
-_sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
 
 
 def is_built():
@@ -49,10 +49,10 @@ def _sdp_switch(backend):
     """The pair enable_<backend>_sdp(enabled), <backend>_sdp_enabled() of torch.backends.cuda."""
 
     def enable(enabled):
-        _sdp[backend] = bool(enabled)
+        sdp_flags[backend] = bool(enabled)
 
     def enabled():
-        return _sdp[backend]
+        return sdp_flags[backend]
 
     enable.__name__ = enable.__qualname__ = f"enable_{backend}_sdp"
     enabled.__name__ = enabled.__qualname__ = f"{backend}_sdp_enabled"

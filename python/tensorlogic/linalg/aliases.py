@@ -1,5 +1,6 @@
 """PyTorch's top-level and Tensor-method forms of tl.linalg's functions: inverse det logdet slogdet pinverse svd qr
-cholesky matrix_power matrix_exp orgqr lu_unpack (tl.inverse(A) and A.inverse() alike)."""
+cholesky matrix_power matrix_exp orgqr lu_unpack (tl.inverse(A) and A.inverse() alike), and torch's cholesky_solve and
+cholesky_inverse, which torch.linalg lacks."""
 import collections
 import math
 
@@ -8,6 +9,7 @@ from ..ops.elementwise import where
 from ..tensor import tensor_method
 from . import least_squares, lu_family as _lu, matrix_functions, spectral, triangular
 from .checks import flags
+from .cholesky_solve import cholesky_inverse, cholesky_solve
 
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 SvdResult = collections.namedtuple("svd", ["U", "S", "V"])
@@ -98,4 +100,4 @@ def orgqr(input, tau):
 
 
 __all__ = ["inverse", "det", "logdet", "slogdet", "pinverse", "svd", "qr", "cholesky", "matrix_power", "matrix_exp",
-           "orgqr", "lu_unpack"]
+           "orgqr", "lu_unpack", "cholesky_solve", "cholesky_inverse"]

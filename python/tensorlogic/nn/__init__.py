@@ -28,6 +28,7 @@ from .margin_loss import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRanking
                           TripletMarginWithDistanceLoss)
 from .module import IncompatibleKeys, Module, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm
+from .sync_batchnorm import SyncBatchNorm
 from .padding import *  # noqa: F401,F403  (ZeroPad2d, ConstantPad1d, ReflectionPad2d, ReplicationPad3d, ...)
 from .parameter import Buffer, Parameter
 from .parameter_containers import ParameterDict, ParameterList
@@ -64,5 +65,5 @@ __all__ = (["Module", "Parameter", "Buffer", "ParameterList", "ParameterDict", "
            "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "LazyConv1d", "LazyConv2d", "LazyConv3d",
            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
            "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "FractionalMaxPool2d",
-           "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss"]
+           "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss", "SyncBatchNorm"]
            + padding.__all__)

@@ -1,6 +1,8 @@
 """MultiheadAttention with PyTorch's parameters (packed in_proj_weight, or q/k/v_proj_weight where kdim or vdim
 differ from embed_dim; in_proj_bias, bias_k/bias_v with add_bias_kv, out_proj), defaults and init; the math is
-F.multi_head_attention_forward (attention_functions.py), which says what the masks mean."""
+F.multi_head_attention_forward (attention_functions.py), which says what the masks mean. torch.nn.attention's
+SDPBackend and sdpa_kernel, which choose the backends of scaled dot-product attention, are here by that name too."""
+from ..backends.sdp_kernels import SDPBackend, sdpa_kernel  # noqa: F401  (torch.nn.attention's)
 from . import init
 from .attention_functions import multi_head_attention_forward
 from .layers import Linear, _new_param

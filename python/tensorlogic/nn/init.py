@@ -6,6 +6,7 @@ import contextvars
 import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -250,3 +251,32 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         # each column's rows in a random order (the ranks of uniform draws): its first `zeroed` become zeros
         rank = _random(tensor, False).argsort(0).argsort(0)
         return _fill_from(tensor, where(rank < zeroed, 0.0, values))
+
+
+def _deprecated(initializer):
+    """The old name without the trailing underscore (nn.init.xavier_uniform, ...): PyTorch's FutureWarning, then
+    the in-place initializer."""
+    new = initializer.__name__
+    old = new[:-1]
+
+    @functools.wraps(initializer)
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new}`.", FutureWarning, stacklevel=2)
+        return initializer(*args, **kwargs)
+
+    deprecated.__name__ = deprecated.__qualname__ = old
+    deprecated.__doc__ = f"{old}(...): deprecated (a FutureWarning, as PyTorch's); calls {new}."
+    return deprecated
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

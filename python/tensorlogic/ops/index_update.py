@@ -260,6 +260,7 @@ def argwhere(input):
     return nonzero(input)
 
 
+@tensor_method()
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     """A copy of input with src written into input[..., start:end:step, ...] (the slice along dim, Python's
     clamping of start and end); src must have the slice's shape."""
@@ -272,6 +273,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     return _scatter_view(input, src.movedim(dim, 0), [dim], (index,))
 
 
+@tensor_method()
 def select_scatter(input, src, dim, index):
     """A copy of input with src written into input.select(dim, index); src must have that view's shape."""
     dim = _checked_dim(input, dim, "select_scatter")
@@ -283,6 +285,7 @@ def select_scatter(input, src, dim, index):
     return _scatter_view(input, src.unsqueeze(0), [dim], (tensor([index % size], device=input.device),))
 
 
+@tensor_method()
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """A copy of input with src written into input.diagonal(offset, dim1, dim2) (src: input's other dims, then the
     diagonal's length, as diagonal() returns)."""

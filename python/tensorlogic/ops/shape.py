@@ -19,7 +19,7 @@ from .indexing import _Index, _IndexPut0
 
 __all__ = ["reshape", "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze", "flatten", "unflatten",
            "broadcast_to", "broadcast_tensors", "broadcast_shapes", "movedim", "narrow", "unbind", "split", "chunk",
-           "cat", "concat", "concatenate", "stack", "pad", "t"]
+           "cat", "concat", "concatenate", "stack", "pad", "t", "adjoint"]
 
 
 @tensor_method()
@@ -253,8 +253,32 @@ def _mT(self):
     return _Permute.apply(self, dims)
 
 
+def _matrix_transpose(input, what):
+    if input._a.ndim < 2:
+        raise RuntimeError(f"tensor.{what} is only supported on matrices or batches of matrices. Got "
+                           f"{input._a.ndim}-D tensor.")
+    return _mT(input)
+
+
+def _H(self):
+    if self._a.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._a.ndim}-D tensor. For "
+                           "batches of matrices, consider using tensor.mH")
+    return _Permute.apply(self, [1, 0])
+
+
+@tensor_method()
+def adjoint(input):
+    """The conjugate transpose of the last two dimensions (a view); for a real tensor, mT."""
+    return _matrix_transpose(input, "adjoint()")
+
+
 Tensor.T = property(_T, doc="All dimensions reversed (a view).")
 Tensor.mT = property(_mT, doc="The last two dimensions swapped (a view): the batched matrix transpose.")
+# The conjugate transposes; a real tensor's conjugate is itself (complex tensors are tl.ComplexTensor).
+Tensor.H = property(_H, doc="The conjugate transpose of a matrix (a view); for a real one, T.")
+Tensor.mH = property(lambda self: _matrix_transpose(self, "mH"),
+                     doc="The conjugate transpose of the last two dimensions (a view); for a real tensor, mT.")
 
 
 @tensor_method()

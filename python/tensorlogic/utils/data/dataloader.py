@@ -8,14 +8,17 @@ get_worker_info() there gives the worker's id. An IterableDataset with num_worke
 worker thread, as PyTorch iterates it once per worker process (each worker batches its own stream: a dataset that
 does not split itself by get_worker_info() gives every sample num_workers times, as PyTorch's does), and the
 batches are taken from the workers in turn, skipping those whose stream has ended. The workers share the one
-dataset object where PyTorch's hold copies of it. pin_memory, timeout, persistent_workers and
-multiprocessing_context are accepted and change nothing: there are no worker processes or pinned pages."""
+dataset object where PyTorch's hold copies of it. timeout > 0 bounds the wait for each batch from the workers, as
+PyTorch's: a batch not ready within it raises RuntimeError (the late worker thread finishes its item in the
+background, where PyTorch ends the process); it needs num_workers > 0, as PyTorch's. pin_memory, persistent_workers
+and multiprocessing_context are accepted and change nothing: there are no worker processes or pinned pages."""
 import itertools
 import operator
 import queue
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from ...creation import tensor
 from ...generator import host_rng
@@ -59,8 +62,9 @@ class DataLoader:
     """Batches of a dataset, as torch.utils.data.DataLoader: samples are picked by a sampler (sequential, or
     shuffled with shuffle=True and `generator`), grouped by batch_size (drop_last drops a short last batch) or by a
     batch_sampler, and merged by collate_fn (default_collate: tensors stacked along a new first dimension).
-    num_workers > 0 loads map-style batches on threads of this process (see the module's notes); pin_memory,
-    timeout, persistent_workers and multiprocessing_context are accepted and change nothing."""
+    num_workers > 0 loads map-style batches on threads of this process (see the module's notes), each awaited at
+    most `timeout` seconds when timeout > 0; pin_memory, persistent_workers and multiprocessing_context are accepted
+    and change nothing."""
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
@@ -72,6 +76,10 @@ class DataLoader:
                              "to enable multiprocessing, otherwise set prefetch_factor to None.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         iterable = isinstance(dataset, IterableDataset)
         if iterable:
             if shuffle not in (None, False):
@@ -114,6 +122,9 @@ class DataLoader:
         return len(self.batch_sampler) if self.batch_sampler is not None else len(self.sampler)
 
     def __iter__(self):
+        if self.timeout and self.num_workers == 0:  # PyTorch's single-process iterator asserts the same
+            raise AssertionError(f"DataLoader: timeout={self.timeout} needs num_workers > 0 (the single-process "
+                                 "loader requires timeout == 0)")
         if self._iterable:
             return self._iter_stream() if self.num_workers == 0 else self._iter_stream_workers()
         keys = self.batch_sampler if self.batch_sampler is not None else self.sampler
@@ -185,11 +196,16 @@ class DataLoader:
                    for i, q in enumerate(queues)]
         for worker in workers:
             worker.start()
+        timed_out = False
         try:
             active = list(queues)
             while active:
                 for out in list(active):
-                    batch, error = out.get()
+                    try:
+                        batch, error = out.get(timeout=self.timeout or None)
+                    except queue.Empty:
+                        timed_out = True
+                        raise self._timed_out() from None
                     if error is not None:
                         raise error
                     if batch is end:
@@ -198,8 +214,12 @@ class DataLoader:
                         yield batch
         finally:
             stop.set()
-            for worker in workers:
-                worker.join()
+            if not timed_out:  # a late worker stops at its next hand-over; waiting for it would defeat the timeout
+                for worker in workers:
+                    worker.join()
+
+    def _timed_out(self):
+        return RuntimeError(f"DataLoader timed out after {self.timeout} seconds")
 
     def _iter_threads(self, keys):
         ids = itertools.count()
@@ -208,12 +228,24 @@ class DataLoader:
         def start_worker():
             self._start_worker(next(ids), seed_base)
 
+        def next_batch():
+            try:
+                return pending.popleft().result(timeout=self.timeout or None)
+            except FutureTimeout:
+                nonlocal timed_out
+                timed_out = True
+                raise self._timed_out() from None
+
         depth = self.num_workers * (self.prefetch_factor or 2)
-        with ThreadPoolExecutor(self.num_workers, thread_name_prefix="tl-dataloader", initializer=start_worker) as pool:
-            pending = deque()
+        pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="tl-dataloader", initializer=start_worker)
+        pending, timed_out = deque(), False
+        try:
             for key in keys:
                 pending.append(pool.submit(self._fetch, key))
                 if len(pending) >= depth:
-                    yield pending.popleft().result()
+                    yield next_batch()
             while pending:
-                yield pending.popleft().result()
+                yield next_batch()
+        finally:
+            # After a timeout the late fetch finishes in the background; the queued ones are dropped.
+            pool.shutdown(wait=not timed_out, cancel_futures=timed_out)
