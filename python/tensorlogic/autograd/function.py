@@ -102,7 +102,8 @@ def _edge(t):
 
 class Function:
     """Subclass with `forward(ctx, *args)` (computes with native calls under no_grad) and
-    `backward(ctx, grad)` returning one gradient (or None) per positional argument of forward,
+    `backward(ctx, grad)` returning one gradient (or None) per positional argument of forward (fewer, or more that
+    are not None, raise RuntimeError at backward, as in PyTorch),
     written with differentiable tensor ops. With `multi_output = True`, forward returns a tuple of float16
     tensors, all differentiable, and backward is `backward(ctx, *grads)`: one gradient per output, None for
     an output no gradient reached (as torch.autograd.Function with several outputs)."""
@@ -121,6 +122,15 @@ class Function:
     # hooks): the outputs share the inputs' memory, so an in-place op on one would change an input behind autograd's
     # back; autograd.inplace refuses it, as PyTorch refuses in-place ops on the views a custom Function returns.
     returns_inputs = False
+    # Whether backward must return one gradient per positional argument of forward (extra ones None), which PyTorch
+    # checks of every Function (its RuntimeError, "incorrect number of gradients", from the engine): a user's, that
+    # is, one defined outside tensorlogic. The library's own formulas leave out trailing arguments that never take a
+    # gradient (sum's dims and keepdim), so the rule applies to classes by the module that defines them.
+    strict_gradient_count = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.strict_gradient_count = not cls.__module__.startswith("tensorlogic.")
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
