@@ -178,3 +178,20 @@ def test_the_librarys_own_formulas_may_leave_trailing_arguments_out():
     assert not y.grad_fn.fn.strict_gradient_count and _scaled_product(tl, "exact").strict_gradient_count
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("records", [True, False])
+def test_mark_non_differentiable_takes_tensors_alone_as_in_torch(records):
+    for library in (tl, torch):
+        class Marks(library.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_non_differentiable(5)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        with pytest.raises(RuntimeError, match="mark_non_differentiable only accepts"):
+            Marks.apply(library.ones(2, requires_grad=records))

@@ -17,6 +17,12 @@ from ..tensor import Tensor
 from .grad_mode import _grad, grad_enabled, mode
 
 
+def _check_marked(tensors):
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"mark_non_differentiable only accepts tensors, but got {type(t).__name__}")
+
+
 class _NullContext:
     """The ctx of an application that records nothing (grad mode off or no input requires grad)."""
 
@@ -27,7 +33,7 @@ class _NullContext:
         pass
 
     def mark_non_differentiable(self, *tensors):
-        pass
+        _check_marked(tensors)
 
     def __setattr__(self, name, value):
         pass
@@ -75,9 +81,9 @@ class Node:
             self._saved = tensors
 
     def mark_non_differentiable(self, *tensors):
-        """Accepted for PyTorch compatibility and does nothing: only a Function's first output is differentiable
-        here (or all of them, for a multi_output Function)."""
-        pass
+        """Accepted for PyTorch compatibility (tensors only, as PyTorch checks) and does nothing else: only a
+        Function's first output is differentiable here (or all of them, for a multi_output Function)."""
+        _check_marked(tensors)
 
     # saved_tensors: the tensors given to save_for_backward, as a tuple; RuntimeError after the graph was freed
     # (backward without retain_graph) or when one was modified in place since. Native (bind_autograd.cpp: read
