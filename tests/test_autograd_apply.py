@@ -195,3 +195,47 @@ def test_mark_non_differentiable_takes_tensors_alone_as_in_torch(records):
 
         with pytest.raises(RuntimeError, match="mark_non_differentiable only accepts"):
             Marks.apply(library.ones(2, requires_grad=records))
+
+
+def test_an_output_marked_non_differentiable_does_not_require_grad_as_in_torch(rng):
+    """A single output marked: nothing requires grad, and backward through it is PyTorch's RuntimeError. Of several
+    outputs (tl: multi_output), one marked: the others still carry gradients; backward gets None for it (PyTorch's
+    zeros, materialize_grads)."""
+    values = rng.uniform(-2, 2, (2, 3)).astype(np.float16)
+    grads = []
+    for library in (tl, torch):
+        class Marked(library.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                out = x * 2
+                ctx.mark_non_differentiable(out)
+                return out
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        class Pair(library.autograd.Function):
+            multi_output = True
+
+            @staticmethod
+            def forward(ctx, x):
+                kept, marked = x * 3, x.sign()
+                ctx.mark_non_differentiable(marked)
+                return kept, marked
+
+            @staticmethod
+            def backward(ctx, g_kept, g_marked):
+                assert g_marked is None or not g_marked.any()
+                return g_kept * 3
+
+        x = (tl.tensor(values) if library is tl else torch.tensor(values.astype(np.float64))).requires_grad_()
+        out = Marked.apply(x)
+        assert not out.requires_grad and out.grad_fn is None
+        with pytest.raises(RuntimeError, match="does not require grad"):
+            out.sum().backward()
+        kept, marked = Pair.apply(x)
+        assert kept.requires_grad and not marked.requires_grad
+        (kept * marked).sum().backward()
+        grads.append(x.grad.numpy().astype(np.float64))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-3)

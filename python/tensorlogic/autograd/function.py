@@ -48,8 +48,9 @@ class Node:
     # "op": the ctx field of every OpFamily (a slot spares the per-node __dict__ most nodes would need for it).
     # pre_hooks, retained: class defaults, set on the few nodes that have them (they land in __dict__). _out: a
     # weak reference to the output, set only where the output is among the saved tensors (saved_tensors reads
-    # its version through it).
-    __slots__ = ("fn", "next", "needs_input_grad", "input_shapes", "_saved", "_out", "op", "__dict__")
+    # its version through it). _non_differentiable: set only by mark_non_differentiable (Function.apply reads it).
+    __slots__ = ("fn", "next", "needs_input_grad", "input_shapes", "_saved", "_out", "op", "_non_differentiable",
+                 "__dict__")
     pre_hooks = None
     retained = None
 
@@ -81,9 +82,10 @@ class Node:
             self._saved = tensors
 
     def mark_non_differentiable(self, *tensors):
-        """Accepted for PyTorch compatibility (tensors only, as PyTorch checks) and does nothing else: only a
-        Function's first output is differentiable here (or all of them, for a multi_output Function)."""
+        """Marks outputs of forward (tensors only, as PyTorch checks) that carry no gradient: such an output does not
+        require grad, and a multi_output Function's backward gets None for it, as in PyTorch."""
         _check_marked(tensors)
+        self._non_differentiable = tensors
 
     # saved_tensors: the tensors given to save_for_backward, as a tuple; RuntimeError after the graph was freed
     # (backward without retain_graph) or when one was modified in place since. Native (bind_autograd.cpp: read
