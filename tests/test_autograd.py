@@ -370,6 +370,34 @@ def test_inplace_ops_record_and_version_errors(device, rng):
         a.add_(1.0)  # parameter updates under no_grad are fine
 
 
+RANDOM_FILLS = [("normal_", ()), ("uniform_", ()), ("bernoulli_", (0.5,)), ("exponential_", ()), ("log_normal_", ()),
+                ("cauchy_", ()), ("geometric_", (0.5,)), ("random_", (0, 8))]
+
+
+@pytest.mark.parametrize("name,args", RANDOM_FILLS)
+def test_random_fills_are_in_place_ops_under_autograd(device, rng, name, args):
+    """As PyTorch's: refused on a leaf that requires grad (accepted under no_grad); on a non-leaf, the values it had
+    get a zero gradient, and a node that saved them refuses to run backward."""
+    values = f16(rng, 3, 4)
+    w = rng.uniform(0.5, 1.5, (3, 4)).astype(np.float16)
+    both = ((tl, lambda a: tl.tensor(a, device=device)), (torch, lambda a: torch.tensor(a.astype(np.float64))))
+    for L, make in both:
+        x = make(values).requires_grad_()
+        with pytest.raises(RuntimeError, match="leaf (tensor|Variable) that requires grad"):
+            getattr(x, name)(*args)
+        with L.no_grad():
+            getattr(x, name)(*args)
+        y = x * make(w)
+        assert getattr(y, name)(*args) is y and y.requires_grad
+        (y * 3).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
+        y = x * 2
+        saved = y * y
+        getattr(y, name)(*args)
+        with pytest.raises(RuntimeError, match="modified by an in-?place operation"):
+            saved.sum().backward()
+
+
 def test_setitem_and_copy_are_differentiable(device, rng):
     a = tl.tensor(f16(rng, 4), device=device).requires_grad_()
     v = tl.tensor(f16(rng, 2), device=device).requires_grad_()

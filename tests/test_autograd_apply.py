@@ -114,3 +114,128 @@ def test_no_grad_mode_records_nothing(device):
     with tl.no_grad():
         out = _ScaledSum.apply(x, x)
     assert not out.requires_grad and out.grad_fn is None
+
+
+# What a backward of x * w * scale (scale a number) returns, as a function of (g, x, w, scale)
+_RETURNS = {
+    "exact": lambda g, x, w, s: (g * w * s, g * x * s, None),
+    "extra_nones": lambda g, x, w, s: (g * w * s, g * x * s, None, None, None),
+    "nones_inside": lambda g, x, w, s: (None, g * x * s, None),
+    "too_few": lambda g, x, w, s: (g * w * s, g * x * s),
+    "one_bare": lambda g, x, w, s: g * w * s,
+    "empty": lambda g, x, w, s: (),
+    "none": lambda g, x, w, s: None,
+    "extra_gradient": lambda g, x, w, s: (g * w * s, g * x * s, None, g),
+}
+
+
+def _scaled_product(library, returns):
+    class ScaledProduct(library.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w, scale):
+            ctx.save_for_backward(x, w)
+            ctx.scale = scale
+            return x * w * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            return _RETURNS[returns](g, x, w, ctx.scale)
+
+    return ScaledProduct
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")  # (PyTorch's, on a leaf's cycle)
+@pytest.mark.parametrize("returns", list(_RETURNS))
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_returns_one_gradient_per_argument_as_in_torch(device, rng, returns, create_graph):
+    """A user's Function returns one gradient (or None) per argument of forward, numbers included; more are fine
+    where the extras are None. Else both libraries raise the same RuntimeError at backward."""
+    values = [rng.uniform(-2, 2, (2, 3)).astype(np.float16) for _ in range(2)]
+    ours = [tl.tensor(v, device=device).requires_grad_() for v in values]
+    theirs = [torch.tensor(v.astype(np.float64), requires_grad=True) for v in values]
+    results = []
+    for library, (x, w) in ((tl, ours), (torch, theirs)):
+        try:
+            _scaled_product(library, returns).apply(x, w, 1.5).sum().backward(create_graph=create_graph)
+            results.append(None)
+        except RuntimeError as e:
+            results.append(str(e))
+    assert results[0] == results[1]
+    if results[0] is not None:
+        assert "ScaledProductBackward returned an incorrect number of gradients (expected 3, got" in results[0]
+        return
+    for t, ref in zip(ours, theirs):
+        assert (t.grad is None) == (ref.grad is None)
+        if t.grad is not None:
+            np.testing.assert_allclose(t.grad.numpy().astype(np.float64), ref.grad.detach().numpy(), rtol=1e-3)
+
+
+def test_the_librarys_own_formulas_may_leave_trailing_arguments_out():
+    """sum's backward returns a gradient for its input alone (dims and keepdim take none): not a user's Function."""
+    x = tl.tensor(np.arange(6, dtype=np.float16).reshape(2, 3)).requires_grad_()
+    y = x.sum(1, keepdim=True)
+    assert not y.grad_fn.fn.strict_gradient_count and _scaled_product(tl, "exact").strict_gradient_count
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("records", [True, False])
+def test_mark_non_differentiable_takes_tensors_alone_as_in_torch(records):
+    for library in (tl, torch):
+        class Marks(library.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_non_differentiable(5)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        with pytest.raises(RuntimeError, match="mark_non_differentiable only accepts"):
+            Marks.apply(library.ones(2, requires_grad=records))
+
+
+def test_an_output_marked_non_differentiable_does_not_require_grad_as_in_torch(rng):
+    """A single output marked: nothing requires grad, and backward through it is PyTorch's RuntimeError. Of several
+    outputs (tl: multi_output), one marked: the others still carry gradients; backward gets None for it (PyTorch's
+    zeros, materialize_grads)."""
+    values = rng.uniform(-2, 2, (2, 3)).astype(np.float16)
+    grads = []
+    for library in (tl, torch):
+        class Marked(library.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                out = x * 2
+                ctx.mark_non_differentiable(out)
+                return out
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        class Pair(library.autograd.Function):
+            multi_output = True
+
+            @staticmethod
+            def forward(ctx, x):
+                kept, marked = x * 3, x.sign()
+                ctx.mark_non_differentiable(marked)
+                return kept, marked
+
+            @staticmethod
+            def backward(ctx, g_kept, g_marked):
+                assert g_marked is None or not g_marked.any()
+                return g_kept * 3
+
+        x = (tl.tensor(values) if library is tl else torch.tensor(values.astype(np.float64))).requires_grad_()
+        out = Marked.apply(x)
+        assert not out.requires_grad and out.grad_fn is None
+        with pytest.raises(RuntimeError, match="does not require grad"):
+            out.sum().backward()
+        kept, marked = Pair.apply(x)
+        assert kept.requires_grad and not marked.requires_grad
+        (kept * marked).sum().backward()
+        grads.append(x.grad.numpy().astype(np.float64))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-3)

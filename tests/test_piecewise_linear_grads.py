@@ -150,3 +150,31 @@ def test_prelu_second_derivatives_in_input_and_weight(device, rng):
     for what, ours, theirs in zip(("x's", "w's", "d/dx", "d/dw", "d/dv"), *grads):
         theirs = theirs if theirs is not None else torch.zeros_like(tx)
         assert_grad_close(ours, theirs, 1e-2, f"prelu {what}")
+
+
+def test_prelu_second_derivative_in_its_own_weight(device, rng):
+    """Through a loss quadratic in prelu's output, the weight's gradient depends on the weight itself: the second
+    derivatives in (x, w) as PyTorch's, and tl's gradcheck on (x, w, v) -> both first derivatives of sum(v y^2)."""
+    values = _inputs(rng, "relu").reshape(2, 3, 2)
+    (x, tx), (w, tw) = twin(values, device, grad=True), twin(f16_randn(rng, (3,)), device, grad=True)
+    (v, tv) = twin(f16_randn(rng, (2, 3, 2)), device, grad=True)
+    u, z = f16_randn(rng, (2, 3, 2)), f16_randn(rng, (3,))
+
+    def first_derivatives(lib, a, b, c):
+        y = _f(lib).prelu(a, b)
+        return lib.autograd.grad((y * y * c).sum(), (a, b), create_graph=True)
+
+    grads = []
+    for lib, a, b, c, to in ((tl, x, w, v, lambda t: tl.tensor(t, device=device)),
+                             (torch, tx, tw, tv, lambda t: torch.tensor(t.astype(np.float64)))):
+        gx, gw = first_derivatives(lib, a, b, c)
+        grads.append((gx, gw) + lib.autograd.grad((gx * to(u)).sum() + (gw * to(z)).sum(), (a, b, c)))
+    for what, ours, theirs in zip(("x's", "w's", "d/dx", "d/dw", "d/dv"), *grads):
+        assert_grad_close(ours, theirs, 1e-2, f"prelu {what}")
+
+    def checked(a, b, c):
+        with tl.enable_grad():  # (gradcheck evaluates under no_grad)
+            a, b = (t if t.requires_grad else t.detach().requires_grad_() for t in (a, b))
+            return first_derivatives(tl, a, b, c)
+
+    assert tl.autograd.gradcheck(checked, (x, w, v), seed=int(rng.integers(1 << 31)))

@@ -49,7 +49,7 @@ struct Autograd {
   PyObject* check_finite = nullptr;     // _check_finite(g, what): anomaly mode's check of a gradient
   PyObject* post_accumulate = nullptr;  // run_post_accumulate_hooks(t)
   Slot t_a, t_requires_grad, t_grad, t_grad_fn, t_retains_grad, t_hooks, t_post_hooks;
-  Slot n_fn, n_next, n_needs, n_shapes, n_saved, n_out;
+  Slot n_fn, n_next, n_needs, n_shapes, n_saved, n_out, n_non_differentiable;
   PyObject *s_forward, *s_native_forward, *s_multi_output, *s_anomaly, *s_trace, *s_n_outputs;
 };
 extern Autograd ag;

@@ -71,6 +71,17 @@ py::object saved_entry(PyObject* node, Py_ssize_t i, PyObject* t, PyObject* firs
   return py::make_tuple(py::handle(ag.t_a.get(t)), version, true);
 }
 
+// Whether forward gave t to ctx.mark_non_differentiable (by identity: == on tensors compares values). Such an
+// output does not require grad, as in PyTorch. The slot stays null unless forward called it.
+bool non_differentiable(PyObject* node, PyObject* t) {
+  PyObject* marked = ag.n_non_differentiable.get(node);
+  if (marked == nullptr || !PyTuple_Check(marked)) return false;
+  for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(marked); ++i) {
+    if (PyTuple_GET_ITEM(marked, i) == t) return true;
+  }
+  return false;
+}
+
 // An output of forward that is one of its inputs (forward returned `a` itself) becomes a new Tensor on the same
 // array, as PyTorch's view of it: recording onto the input would give a leaf a grad_fn (and a history that loops).
 py::object fresh_output(const Call& call, PyObject* t) {
@@ -133,16 +144,19 @@ py::object record(const Call& call, bool anomaly) {
     }
     const Py_ssize_t count = PySequence_Fast_GET_SIZE(out.ptr());
     py::tuple outputs(count);
+    std::vector<bool> differentiable(count);
     for (Py_ssize_t i = 0; i < count; ++i) {  // all checked before any is changed
       PyObject* t = PySequence_Fast_GET_ITEM(out.ptr(), i);
       if (!is_tensor(t) || array_of(t).dtype() != Dtype::float16) {
         throw py::type_error("a multi_output Function's forward returns float16 tensors");
       }
+      differentiable[i] = !non_differentiable(node.ptr(), t);
       outputs[i] = fresh_output(call, t);
     }
     check(PyObject_SetAttr(node.ptr(), ag.s_n_outputs, py::int_(count).ptr()));
     out = PyList_Check(out.ptr()) ? py::object(py::list(outputs)) : py::object(outputs);
     for (Py_ssize_t i = 0; i < count; ++i) {
+      if (!differentiable[i]) continue;  // backward gets None for it (no gradient reaches it)
       PyObject* t = PyTuple_GET_ITEM(outputs.ptr(), i);
       ag.t_requires_grad.set(t, Py_NewRef(Py_True));
       ag.t_grad_fn.set(t, owned(PyObject_CallFunction(ag.output_node, "On", node.ptr(), i)).release().ptr());
@@ -152,6 +166,7 @@ py::object record(const Call& call, bool anomaly) {
     first = !tuple ? out.ptr() : PyTuple_GET_SIZE(out.ptr()) > 0 ? PyTuple_GET_ITEM(out.ptr(), 0) : Py_None;
     if (!is_tensor(first)) throw py::type_error("a Function's forward returns a tensor (or a tuple, tensor first)");
     if (array_of(first).dtype() != Dtype::float16) return out;  // integer results carry no gradient
+    const bool differentiable = !non_differentiable(node.ptr(), first);
     py::object fresh = fresh_output(call, first);
     if (fresh.ptr() != first) {
       first = fresh.ptr();
@@ -165,6 +180,7 @@ py::object record(const Call& call, bool anomaly) {
         out = std::move(fresh);
       }
     }
+    if (!differentiable) return out;  // nothing recorded: the node goes with this scope
     ag.t_requires_grad.set(first, Py_NewRef(Py_True));
     ag.t_grad_fn.set(first, node.inc_ref().ptr());
   }
@@ -317,6 +333,7 @@ void configure_autograd(py::object node, py::object null_ctx, py::object mode, p
   ag.n_shapes = slot_of(n, "input_shapes");
   ag.n_saved = slot_of(n, "_saved");
   ag.n_out = slot_of(n, "_out");
+  ag.n_non_differentiable = slot_of(n, "_non_differentiable");
   // Owned for the life of the process (a second configuration, from a reload, leaves the first's alive).
   ag.null_ctx = null_ctx.release().ptr();
   ag.mode = mode.release().ptr();

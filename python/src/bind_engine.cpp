@@ -13,7 +13,7 @@ namespace {
 
 struct Names {  // interned attribute names
   PyObject *pre_hooks, *retained, *parent, *index, *n_outputs, *backward, *backward_into, *profiler, *backward_node,
-      *saved_tensors, *name, *anomaly;
+      *saved_tensors, *name, *anomaly, *strict_gradient_count;
 } names;
 
 bool is_node(PyObject* obj) { return Py_TYPE(obj) == ag.node; }  // (record and _output_node make exact Nodes)
@@ -254,6 +254,7 @@ class Engine {
     check(anomaly);
     py::object profiler = attr(ag.mode, names.profiler);
     py::object input_grads = !create_graph_ && !anomaly && profiler.is_none() ? added_into(node, fn, g) : py::object();
+    const bool added = static_cast<bool>(input_grads);
     if (!input_grads && !profiler.is_none()) {
       input_grads = owned(PyObject_CallMethodObjArgs(profiler.ptr(), names.backward_node, node, g.ptr(),
                                                      ag.node_backward, nullptr));
@@ -266,13 +267,22 @@ class Engine {
     py::object edges = edges_of(node);
     const Py_ssize_t n_edges = PySequence_Fast_GET_SIZE(edges.ptr());
     const Py_ssize_t n_grads = PyTuple_GET_SIZE(input_grads.ptr());
-    // Fewer is fine: trailing arguments get no gradient. More is fine where the extra ones are None, as in PyTorch.
+    // One gradient per input, where the extra ones are None, as PyTorch checks. Fewer are a user Function's error
+    // too; the library's own formulas (strict_gradient_count False, function.py) leave out trailing arguments that
+    // take no gradient, and backward_into's True (an empty tuple) gave its one gradient already.
     bool extra_none = true;
     for (Py_ssize_t i = n_edges; i < n_grads && extra_none; ++i) {
       extra_none = PyTuple_GET_ITEM(input_grads.ptr(), i) == Py_None;
     }
-    if (!extra_none) {
-      fail(py::str("{}.backward returned {} gradients for {} inputs").format(attr(node, names.name), n_grads, n_edges));
+    bool too_few = n_grads < n_edges && !added;
+    if (too_few) {
+      const int strict = flag_of(fn, names.strict_gradient_count);
+      check(strict);
+      too_few = strict;
+    }
+    if (!extra_none || too_few) {
+      fail(py::str("function {}Backward returned an incorrect number of gradients (expected {}, got {})")
+               .format(attr(node, names.name), n_edges, n_grads));
     }
     if (anomaly) {
       const py::str what = py::str("the gradient flowing into {}").format(attr(node, names.name));
@@ -516,7 +526,8 @@ void configure_engine(py::object output_cls, py::object run_hooks, py::object no
                 PyUnicode_InternFromString("n_outputs"),     PyUnicode_InternFromString("backward"),
                 PyUnicode_InternFromString("backward_into"), PyUnicode_InternFromString("profiler"),
                 PyUnicode_InternFromString("backward_node"), PyUnicode_InternFromString("saved_tensors"),
-                PyUnicode_InternFromString("name"),          PyUnicode_InternFromString("anomaly")};
+                PyUnicode_InternFromString("name"),          PyUnicode_InternFromString("anomaly"),
+                PyUnicode_InternFromString("strict_gradient_count")};
 }
 
 }  // namespace

@@ -17,6 +17,12 @@ from ..tensor import Tensor
 from .grad_mode import _grad, grad_enabled, mode
 
 
+def _check_marked(tensors):
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"mark_non_differentiable only accepts tensors, but got {type(t).__name__}")
+
+
 class _NullContext:
     """The ctx of an application that records nothing (grad mode off or no input requires grad)."""
 
@@ -27,7 +33,7 @@ class _NullContext:
         pass
 
     def mark_non_differentiable(self, *tensors):
-        pass
+        _check_marked(tensors)
 
     def __setattr__(self, name, value):
         pass
@@ -42,8 +48,9 @@ class Node:
     # "op": the ctx field of every OpFamily (a slot spares the per-node __dict__ most nodes would need for it).
     # pre_hooks, retained: class defaults, set on the few nodes that have them (they land in __dict__). _out: a
     # weak reference to the output, set only where the output is among the saved tensors (saved_tensors reads
-    # its version through it).
-    __slots__ = ("fn", "next", "needs_input_grad", "input_shapes", "_saved", "_out", "op", "__dict__")
+    # its version through it). _non_differentiable: set only by mark_non_differentiable (Function.apply reads it).
+    __slots__ = ("fn", "next", "needs_input_grad", "input_shapes", "_saved", "_out", "op", "_non_differentiable",
+                 "__dict__")
     pre_hooks = None
     retained = None
 
@@ -75,9 +82,10 @@ class Node:
             self._saved = tensors
 
     def mark_non_differentiable(self, *tensors):
-        """Accepted for PyTorch compatibility and does nothing: only a Function's first output is differentiable
-        here (or all of them, for a multi_output Function)."""
-        pass
+        """Marks outputs of forward (tensors only, as PyTorch checks) that carry no gradient: such an output does not
+        require grad, and a multi_output Function's backward gets None for it, as in PyTorch."""
+        _check_marked(tensors)
+        self._non_differentiable = tensors
 
     # saved_tensors: the tensors given to save_for_backward, as a tuple; RuntimeError after the graph was freed
     # (backward without retain_graph) or when one was modified in place since. Native (bind_autograd.cpp: read
@@ -102,7 +110,8 @@ def _edge(t):
 
 class Function:
     """Subclass with `forward(ctx, *args)` (computes with native calls under no_grad) and
-    `backward(ctx, grad)` returning one gradient (or None) per positional argument of forward,
+    `backward(ctx, grad)` returning one gradient (or None) per positional argument of forward (fewer, or more that
+    are not None, raise RuntimeError at backward, as in PyTorch),
     written with differentiable tensor ops. With `multi_output = True`, forward returns a tuple of float16
     tensors, all differentiable, and backward is `backward(ctx, *grads)`: one gradient per output, None for
     an output no gradient reached (as torch.autograd.Function with several outputs)."""
@@ -121,6 +130,15 @@ class Function:
     # hooks): the outputs share the inputs' memory, so an in-place op on one would change an input behind autograd's
     # back; autograd.inplace refuses it, as PyTorch refuses in-place ops on the views a custom Function returns.
     returns_inputs = False
+    # Whether backward must return one gradient per positional argument of forward (extra ones None), which PyTorch
+    # checks of every Function (its RuntimeError, "incorrect number of gradients", from the engine): a user's, that
+    # is, one defined outside tensorlogic. The library's own formulas leave out trailing arguments that never take a
+    # gradient (sum's dims and keepdim), so the rule applies to classes by the module that defines them.
+    strict_gradient_count = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.strict_gradient_count = not cls.__module__.startswith("tensorlogic.")
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

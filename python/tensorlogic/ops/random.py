@@ -13,8 +13,11 @@ from .. import _core
 from .._convert import numpy_to_array
 from ..device import device_name
 from ..generator import default_generator, host_rng, own_stream
+from ..autograd.function import records
+from ..autograd.inplace import inplace
 from ..dtypes import _BY_NAME, as_dtype, float16, int64
 from ..tensor import Tensor, _size_keyword, _wrap, tensor_method
+from .elementwise import where
 
 
 
@@ -116,14 +119,18 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return _wrap(_core.multinomial(input._a, num_samples, bool(replacement)))
 
 
-def _fill_random(t, values):
-    """Writes float values into t in place (an initialiser: no autograd history, as under PyTorch's no_grad)."""
+def _fill_random(t, values, name):
+    """Writes float values into t in place."""
     if not t.is_floating_point():
         raise TypeError(f"in-place random fills need a float16 tensor, got {t.dtype.name}")
-    return _write_random(t, values)
+    return _write_random(t, values, name)
 
 
-def _write_random(t, values):
+def _write_random(t, values, name):
+    """values written into t as an in-place op: recorded where t requires grad (a leaf that does is refused outside
+    no_grad, and what t had flows no gradient on: PyTorch's zeros), a plain write otherwise (an initialiser)."""
+    if records(t):
+        return inplace(t, lambda before: where(True, values, before), name)
     _core.copy_(t._a, values._a)
     t._version += 1
     return t
@@ -134,7 +141,7 @@ def uniform_(input, a=0.0, b=1.0, *, generator=None):
     """Fills input with uniform values on [a, b) from the Philox stream."""
     _no_generator(generator, "uniform_")
     u = rand(input.shape, device=input.device)
-    return _fill_random(input, u * (float(b) - float(a)) + float(a))
+    return _fill_random(input, u * (float(b) - float(a)) + float(a), "uniform_")
 
 
 @tensor_method()
@@ -142,14 +149,15 @@ def normal_(input, mean=0.0, std=1.0, *, generator=None):
     """Fills input with normal values of the given mean and std from the global Philox stream (tl.manual_seed);
     returns input. generator= is not supported."""
     _no_generator(generator, "normal_")
-    return _fill_random(input, randn(input.shape, device=input.device) * float(std) + float(mean))
+    return _fill_random(input, randn(input.shape, device=input.device) * float(std) + float(mean), "normal_")
 
 
 @tensor_method()
 def bernoulli_(input, p=0.5, *, generator=None):
     """Fills input with 1 where a uniform draw falls below p (a number or a tensor of probabilities), else 0."""
     _no_generator(generator, "bernoulli_")
-    return _fill_random(input, (rand(input.shape, device=input.device) < _probabilities(p, "bernoulli_")).float())
+    drawn = rand(input.shape, device=input.device) < _probabilities(p, "bernoulli_")
+    return _fill_random(input, drawn.float(), "bernoulli_")
 
 
 @tensor_method()
@@ -182,7 +190,7 @@ def exponential_(input, lambd=1.0, *, generator=None):
     if not float(lambd) > 0.0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     u = rand(input.shape, device=input.device)  # in [0, 1): 1 - u is in (0, 1]
-    return _fill_random(input, (1.0 - u).log() * (-1.0 / float(lambd)))
+    return _fill_random(input, (1.0 - u).log() * (-1.0 / float(lambd)), "exponential_")
 
 
 # random_'s default ranges, [0, high] inclusive: float16 draws the integers it holds exactly (2^11 + 1 of them, as
@@ -230,7 +238,7 @@ def random_(input, *args, to=None, generator=None):
         values = _core.randint(low, high + 1, list(input.shape), input._a.device)
     else:
         values = _from_host(host_rng().integers(low, high, input.shape, endpoint=True), "int64", input.device)
-    return _write_random(input, _wrap(values).to(dtype=dtype))
+    return _write_random(input, _wrap(values).to(dtype=dtype), "random_")
 
 
 @tensor_method()
@@ -242,7 +250,8 @@ def log_normal_(input, mean=1.0, std=2.0, *, generator=None):
         raise NotImplementedError(f"log_normal_ is not implemented for {input.dtype.name} (float16 only)")
     if not float(std) > 0.0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    return _fill_random(input, (randn(input.shape, device=input.device) * float(std) + float(mean)).exp())
+    normal = randn(input.shape, device=input.device) * float(std) + float(mean)
+    return _fill_random(input, normal.exp(), "log_normal_")
 
 
 @tensor_method()
@@ -256,7 +265,7 @@ def cauchy_(input, median=0.0, sigma=1.0, *, generator=None):
     if not float(sigma) > 0.0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     u = rand(input.shape, device=input.device)
-    return _fill_random(input, ((u - 0.5) * math.pi).tan() * float(sigma) + float(median))
+    return _fill_random(input, ((u - 0.5) * math.pi).tan() * float(sigma) + float(median), "cauchy_")
 
 
 @tensor_method()
@@ -270,11 +279,11 @@ def geometric_(input, p, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     if not input.is_floating_point():  # counts past f16's range (p small) stay exact: drawn on the host
         counts = host_rng().geometric(float(p), input.shape)
-        return _write_random(input, _wrap(_from_host(counts, input._a.dtype, input.device)))
+        return _write_random(input, _wrap(_from_host(counts, input._a.dtype, input.device)), "geometric_")
     # the inverse of the distribution function: ceil(log(v) / log(1 - p)) for v uniform in (0, 1] (1 - u); v = 1
     # gives 0, counted as the first trial (1). Counts past 65504 are inf, as in PyTorch's float16.
     v = 1.0 - rand(input.shape, device=input.device)
-    return _fill_random(input, (v.log() * (1.0 / math.log1p(-float(p)))).ceil().clamp_min(1.0))
+    return _fill_random(input, (v.log() * (1.0 / math.log1p(-float(p)))).ceil().clamp_min(1.0), "geometric_")
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
