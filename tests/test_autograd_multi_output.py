@@ -153,7 +153,9 @@ def test_custom_multi_output_function(device, rng):
     e, f = _ExpPair.apply(x)
     (e * 2.0 + f * f).sum().backward()
     xv = x.numpy().astype(np.float64)
-    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(xv) - 2 * np.exp(-2 * xv), rtol=5e-3, atol=2e-3)
+    # the two terms (each up to 2e^2) cancel near x = 0, leaving their f16 roundings (up to 2^-9 each): atol 8e-3
+    # (seed 680030210 differed by 2.1e-3)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(xv) - 2 * np.exp(-2 * xv), rtol=5e-3, atol=8e-3)
     x.grad = None
     _, f = _ExpPair.apply(x)  # the first output unused: its gradient is None
     f.sum().backward()

