@@ -133,9 +133,10 @@ def _unquoted(members):
 
 
 def _first_statement(text, name):
-    """Where an undeclared tensor or relation first appears: the first line that starts with it."""
+    """Where an undeclared tensor or relation first appears: the first line that starts with it (after
+    the seed's `rule`)."""
     for lineno, line in enumerate(text.splitlines()):
-        m = re.match(r"\s*" + re.escape(name) + r"\s*(?:[\[(=]|(?:max|min|avg)=)", line)
+        m = re.match(r"\s*(?:rule\s+)?" + re.escape(name) + r"\s*(?:[\[(=]|(?:max|min|avg)=)", line)
         if m:
             return lineno, line.index(name)
     return None
@@ -221,7 +222,7 @@ def test_hover_shows_declared_types(answers, path):
         assert shown is not None and f"relation {m.group(1)}(" in shown
         got = [d.split(" (")[0] for d in shown.split("(", 1)[1].split(")\n")[0].split(", ")]
         for k, (want, have) in enumerate(zip(declared, got)):
-            if want not in (None, "entity", "int", "string"):   # those positions' domains are inferred
+            if want not in (None, "entity", "concept", "int", "string"):   # those positions' domains are inferred
                 assert have == want, (m.group(1), k, got)
 
 

@@ -24,8 +24,8 @@ SEED_OPS = {"positional_encoding", "rope", "tan", "transe_score", "relational_ag
             "apply_attention_mask", "padding_mask", "combine_masks"}
 
 # Language built-ins (LANGUAGE.md §4-§5).
-LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "len", "range", "float", "int", "str", "bool",
-                     "step", "sig", "lnorm", "concat", "item", "tolist"}
+LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "rank", "len", "range", "float", "int", "str",
+                     "bool", "step", "sig", "lnorm", "concat", "item", "tolist"}
 
 BUILTINS = ENGINE_OPS | LANGUAGE_BUILTINS | SEED_OPS
 
@@ -60,7 +60,8 @@ NORMALISING = {"softmax", "log_softmax", "lnorm"}
 
 # (min, max) positional argument counts; None = unbounded.  Names not listed are not checked.
 ARITY = {
-    "print": (0, None), "assert": (1, 2), "assert_eq": (2, 3), "shape": (1, 1), "len": (1, 1), "range": (1, 3),
+    "print": (0, None), "assert": (1, 2), "assert_eq": (2, 3), "shape": (1, 1), "rank": (1, 1), "len": (1, 1),
+    "range": (1, 3),
     "float": (1, 1), "int": (1, 1), "str": (1, 1), "bool": (1, 1), "item": (1, 1),
     "tolist": (1, 1), "step": (1, 1), "sig": (1, 2), "lnorm": (1, 1),
     "relu": (1, 1), "gelu": (1, 1), "silu": (1, 1), "tanh": (1, 1), "exp": (1, 1), "log": (1, 1),

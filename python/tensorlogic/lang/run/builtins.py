@@ -287,6 +287,11 @@ def _shape(ev, node, args, kwargs, fr):
     return ()
 
 
+def _rank(ev, node, args, kwargs, fr):
+    """The seed's `rank(x)`: the number of axes (0 for a scalar)."""
+    return len(_shape(ev, node, args, kwargs, fr))
+
+
 def _len(ev, node, args, kwargs, fr):
     v = _plain(ev, node, args[0])
     if is_tensor(v):
@@ -354,7 +359,8 @@ def _einsum(ev, node, args, kwargs, fr):
 
 
 _SPECIAL = {
-    "print": _print, "assert": _assert, "assert_eq": _assert_eq, "panic": _panic, "shape": _shape, "len": _len, "range": _range,
+    "print": _print, "assert": _assert, "assert_eq": _assert_eq, "panic": _panic, "shape": _shape, "rank": _rank,
+    "len": _len, "range": _range,
     "float": _convert(float), "int": _convert(int), "str": _convert(str), "bool": _convert(bool),
     "item": _item_of, "tolist": _tolist, "lnorm": _lnorm_plain, "sig": _sig_plain,
     "einsum": _einsum,
