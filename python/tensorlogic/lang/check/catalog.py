@@ -116,9 +116,15 @@ def scheduler_class(name: str) -> str | None:
     return None
 
 
+# The seed reference's names of Adam's arguments: `epsilon` is eps; `beta1` and `beta2` are the
+# two parts of betas (run/learn.py joins them).
+SEED_ARGUMENTS = {"epsilon": "eps", "beta1": "betas", "beta2": "betas"}
+
+
 def match_argument(name: str, accepted) -> str | None:
-    """`t_max` -> `T_max`: argument names match case-insensitively."""
-    for a in accepted:
-        if a.lower() == name.lower():
-            return a
+    """`t_max` -> `T_max`: argument names match case-insensitively (and the seed's names, above)."""
+    for word in (name, SEED_ARGUMENTS.get(name.lower())):
+        for a in accepted:
+            if word is not None and a.lower() == word.lower():
+                return a
     return None
