@@ -1,7 +1,7 @@
 """The seed reference's word forms (syntax/seed_words.py): `rule`, `query ... where`, `infer`, `and`
 `or` `not` on values, `concept` arguments and `rank` mean what the language's own spellings mean;
-`infer gradient`, `~`, `≈` and `embedding` blocks are located errors saying what to write; the words
-stay free as names."""
+`embedding` blocks declare a domain and a learnable table; `infer gradient`, `~` and `≈` are located
+errors saying what to write; the words stay free as names."""
 import numpy as np
 import pytest
 
@@ -64,6 +64,24 @@ def test_the_words_stay_free_as_names(capsys):
     assert out(src, capsys) == "14\n[0., 2., 0.]\nx = a, y = b\n"
 
 
+@pytest.mark.parametrize("init, check", [
+    ("random", lambda e, n, d: np.abs(e).max() <= 0.1 and e.std() > 0.04),
+    ("xavier", lambda e, n, d: np.abs(e).max() <= np.sqrt(6 / (n + d)) + 1e-3 and
+     abs(e.std() / np.sqrt(2 / (n + d)) - 1) < 0.15),
+    ("he", lambda e, n, d: abs(e.std() / np.sqrt(2 / d) - 1) < 0.15 and abs(e.mean()) < 0.1),
+    ("zeros", lambda e, n, d: (e == 0).all()),
+    ("ones", lambda e, n, d: (e == 1).all()),
+])
+def test_an_embedding_block_declares_its_domain_and_table(init, check):
+    names = [f"e{k}" for k in range(64)]
+    src = f"embedding E {{\n    entities: {{{', '.join(names)}}}\n    dimension: 32\n    init: {init}\n}}\n"
+    prog = lang.run(src + "let row = E[\"e5\"]\n")
+    table = prog["E"].numpy().astype(np.float64)
+    assert table.shape == (64, 32) and prog.domain("E_entities") == names
+    assert check(table, 64, 32), (table.min(), table.max(), table.std())
+    np.testing.assert_array_equal(prog["row"].numpy(), prog["E"].numpy()[5])
+
+
 def test_concept_arguments_and_rank(capsys):
     src = ("relation Role(p: entity, r: concept)\nRole(ada, engineer)\nRole(ben, manager)\nRole(x, manager)?\n"
            "print(rank(ones([2, 3, 4])), rank(ones([5])), rank(2.0))\n")
@@ -75,8 +93,12 @@ def test_concept_arguments_and_rank(capsys):
     ("E(a, b)\ninfer {\n    symbolic E(a, x)?\n}\n", 3, 5, "'infer symbolic' has no meaning here"),
     ("tensor W: float16[2] = [1.0, 2.0]\nY ~ W * 2.0\n", 2, 3, "an equation is written with `=`"),
     ("let a = 1.0\nprint(a \u2248 1.0)\n", 2, 9, "write abs(a - b) < tolerance"),
-    ("main {\n    embedding people {\n        dimension: 4\n    }\n}\n", 2, 5,
-     "declare the table as a learnable tensor over a domain"),
+    ("main {\n    embedding people { entities: {a}, dimension: 4 }\n}\n", 2, 5, "write it at the top level"),
+    ("embedding people {\n    entities: auto\n    dimension: 4\n}\n", 2, 15, "`entities: auto` is absent"),
+    ("embedding people {\n    entities: {a, b}\n}\n", 1, 1, "needs `entities: {...}` and `dimension: n`"),
+    ("embedding people {\n    entities: {a, b}\n    dimension: 4\n    init: glorot\n}\n", 4, 11,
+     "unknown init 'glorot'"),
+    ("embedding people {\n    entities: {a, b}\n    size: 4\n}\n", 3, 5, "has no setting 'size'"),
 ])
 def test_seed_forms_without_a_meaning_here_are_located_errors(src, line, col, words):
     with pytest.raises(TensorLogicSyntaxError) as info:

@@ -5,8 +5,9 @@ pass sees them (docs/language.md, "The seed's word forms"):
 - `query A(x, y) where x != y` is the query `A(x, y), x != y?` (`and` between conditions is `,`);
 - `infer forward Q?` and `infer backward Q?` are the query `Q?` (forward chaining reads the fixpoint
   and backward chaining gives the same answers); `infer { forward Q? ... }` is a block of them;
-  `infer gradient` and `infer symbolic` have no meaning here and are located errors, as is the
-  seed's `embedding name { ... }` block (absent: a learnable tensor over a domain does its work);
+  `infer gradient` and `infer symbolic` have no meaning here and are located errors;
+- `embedding E { entities: {a, b}  dimension: 8  init: xavier }` declares the domain `E_entities`
+  and the learnable table `E: float16[E_entities, 8]` (`E["a"]` is a's row);
 - `a and b`, `a or b`, `not a` in expressions are `a && b`, `a || b`, `!a` (in a rule body, `not`
   stays negation).
 
@@ -14,6 +15,9 @@ Each word is rewritten only where it could not be a name of the program (`rule F
 of a statement; `and` between two operands), so programs that name something `query` keep working.
 """
 from __future__ import annotations
+
+import math
+import re
 
 from lark import Token
 
@@ -41,6 +45,71 @@ def _is(tok, word):
 
 def _as(kind, text, tok):
     return Token.new_borrow_pos(kind, text, tok)
+
+
+# `init:` of an embedding block -> its table's initialiser for n entities of dimension d (PyTorch's
+# uniform(-0.1, 0.1), xavier_uniform_, kaiming_normal_ over the d columns, zeros, ones).
+_INITS = {
+    "random": lambda n, d: f"rand({n}, {d}) * 0.2 - 0.1",
+    "xavier": lambda n, d: f"(rand({n}, {d}) * 2 - 1) * {math.sqrt(6 / (n + d)):.6f}",
+    "he": lambda n, d: f"randn({n}, {d}) * {math.sqrt(2 / d):.6f}",
+    "zeros": lambda n, d: f"zeros({n}, {d})",
+    "ones": lambda n, d: f"ones({n}, {d})",
+}
+_EXPR_TOKENS = [("NUMBER", r"\d+(\.\d+)?"), ("NAME", r"[a-z]+"), ("LPAR", r"\("), ("RPAR", r"\)"),
+                ("COMMA", ","), ("STAR", r"\*"), ("MINUS", "-"), ("WS", " ")]
+
+
+def _embedding(toks, k):
+    """`embedding E { entities: {a, b, c}  dimension: 8  init: xavier }` (settings apart by newlines or
+    commas) -> the tokens of `domain E_entities = {a, b, c}; tensor E: float16[E_entities, 8]
+    learnable = <init>`, and the index after the block's `}`."""
+    keyword, name = toks[k], toks[k + 1]
+    j, settings, members = k + 3, {}, []
+    while j < len(toks) and toks[j].type != "RBRACE":
+        if toks[j].type in ("_SEP", "COMMA"):
+            j += 1
+            continue
+        key = toks[j]
+        if key.type != "NAME" or j + 2 >= len(toks) or toks[j + 1].type != "COLON":
+            raise SeedWordError("an embedding block holds `entities: {...}`, `dimension: n` and `init: kind`", key)
+        value = toks[j + 2]
+        if str(key) == "entities" and value.type == "LBRACE":
+            j += 3
+            while j < len(toks) and toks[j].type != "RBRACE":
+                if toks[j].type != "_SEP":
+                    members.append(toks[j])
+                j += 1
+            settings["entities"] = members
+            j += 1
+            continue
+        elif str(key) == "entities":
+            raise SeedWordError("`entities: auto` is absent: an embedding's table has a row per entity from the "
+                                "start; list them (entities: {alice, bob})", value)
+        elif str(key) not in ("dimension", "init"):
+            raise SeedWordError(f"an embedding block has no setting '{key}' (entities, dimension, init)", key)
+        settings[str(key)] = value
+        j += 3
+    dim, init = settings.get("dimension"), settings.get("init")
+    if "entities" not in settings or dim is None:
+        raise SeedWordError("an embedding block needs `entities: {...}` and `dimension: n`", keyword)
+    if dim.type != "NUMBER" or not str(dim).isdigit():
+        raise SeedWordError("an embedding's dimension is a whole number", dim)
+    if init is not None and str(init) not in _INITS:
+        raise SeedWordError(f"unknown init '{init}' (random, xavier, he, zeros, ones)", init)
+    n = sum(1 for m in members if m.type != "COMMA")
+    domain = f"{name}_entities"
+    words = [("DOMAIN", "domain"), ("NAME", domain), ("ASSIGN", "=")]
+    out = [_as(kind, text, keyword) for kind, text in words] + [_as("LBRACE", "{", keyword)] + members
+    out += [_as(kind, text, keyword) for kind, text in [
+        ("RBRACE", "}"), ("_SEP", ";"), ("TENSOR", "tensor"), ("NAME", str(name)), ("COLON", ":"),
+        ("NAME", "float16"), ("LSQB", "["), ("NAME", domain), ("COMMA", ","), ("NUMBER", str(dim)), ("RSQB", "]"),
+        ("LEARNABLE", "learnable"), ("ASSIGN", "=")]]
+    text = _INITS[str(init) if init is not None else "random"](max(n, 1), int(str(dim)))
+    for m in re.finditer("|".join(f"(?P<{kind}>{rx})" for kind, rx in _EXPR_TOKENS), text):
+        if m.lastgroup != "WS":
+            out.append(_as(m.lastgroup, m.group(), keyword))
+    return out, j + 1
 
 
 def seed_words(stream):
@@ -101,9 +170,12 @@ def seed_words(stream):
                     continue
             if word == "embedding" and nxt is not None and nxt.type == "NAME" and at(k + 2) is not None \
                     and at(k + 2).type == "LBRACE":
-                raise SeedWordError("the seed's `embedding` block is absent: declare the table as a learnable "
-                                    "tensor over a domain (domain Person = {alice, bob}; tensor E: float16[Person, 16] "
-                                    "learnable = randn(2, 16) * 0.1) and read a row as E[alice] or E[i, d]", tok)
+                if braces:
+                    raise SeedWordError("an embedding block declares a domain and a tensor: write it at the "
+                                        "top level of the program, outside main and functions", tok)
+                declared, k = _embedding(toks, k)
+                out.extend(declared)
+                continue
             if word == "rule" and nxt is not None and nxt.type == "NAME":
                 k += 1
                 continue
