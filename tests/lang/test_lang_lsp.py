@@ -24,8 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = sorted(ROOT.glob("examples/*.tl")) + sorted((ROOT / "tests" / "lang" / "programs").glob("*.tl"))
 # Appended to each program to make a located error (an unknown name) that `tl check` reports.
 BROKEN = "\nBroken[i] = NoSuchTensor[i] + 1\n"
-DECLARATION = re.compile(r"^(?:\s*(?:domain|entity|relation|tensor|fn|struct|load)|let)\s+((?!\d)\w+'*)", re.M)
-DOMAIN_SET = re.compile(r"^\s*(?:domain|entity)\s+\w+\s*=\s*\{([^}]*)\}", re.M)
+DECLARATION = re.compile(r"^(?:\s*(?:domain|entity|relation|tensor|fn|struct|load|embedding)|let)\s+((?!\d)\w+'*)",
+                         re.M)
+DOMAIN_SET = re.compile(r"^\s*(?:(?:domain|entity)\s+\w+\s*=|entities:)\s*\{([^}]*)\}", re.M)
+EMBEDDING = re.compile(r"^\s*embedding\s+(\w+)", re.M)     # declares NAME and its domain NAME_entities there
 COMMENT = re.compile(r"//[^\n]*|/\*(?:.|\n)*?\*/")
 
 
@@ -120,6 +122,8 @@ def _declarations(text):
 
     for m in DECLARATION.finditer(text):
         at(m.group(1), m.start(1))
+    for m in EMBEDDING.finditer(text):
+        at(m.group(1) + "_entities", m.start(1))
     for m in DOMAIN_SET.finditer(text):  # a domain's constants are defined where it lists them
         for c in re.finditer(r"(?!\d)\w+'*", _unquoted(m.group(1))):
             at(c.group(), m.start(1) + c.start())
@@ -169,7 +173,9 @@ def test_definition_of_every_occurrence(answers, path):
             continue
         assert location.uri == _uri(path)
         assert (location.range.start.line, location.range.start.character) == expected, (word, lineno, col)
-        assert location.range.end.character - location.range.start.character == len(word)
+        # (an embedding's domain is named after the block, where its definition points)
+        named = word[:-len("_entities")] if word.endswith("_entities") and EMBEDDING.search(text) else word
+        assert location.range.end.character - location.range.start.character == len(named)
         found += 1
     assert found >= len(declared)
 

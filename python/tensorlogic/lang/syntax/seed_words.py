@@ -99,12 +99,14 @@ def _embedding(toks, k):
         raise SeedWordError(f"unknown init '{init}' (random, xavier, he, zeros, ones)", init)
     n = sum(1 for m in members if m.type != "COMMA")
     domain = f"{name}_entities"
-    words = [("DOMAIN", "domain"), ("NAME", domain), ("ASSIGN", "=")]
-    out = [_as(kind, text, keyword) for kind, text in words] + [_as("LBRACE", "{", keyword)] + members
+    # The declared names take the place of the block's name (where tools point for their definitions).
+    out = [_as("DOMAIN", "domain", keyword), _as("NAME", domain, name), _as("ASSIGN", "=", keyword),
+           _as("LBRACE", "{", keyword)] + members
+    out += [_as(kind, text, keyword) for kind, text in [("RBRACE", "}"), ("_SEP", ";"), ("TENSOR", "tensor")]]
+    out.append(name)
     out += [_as(kind, text, keyword) for kind, text in [
-        ("RBRACE", "}"), ("_SEP", ";"), ("TENSOR", "tensor"), ("NAME", str(name)), ("COLON", ":"),
-        ("NAME", "float16"), ("LSQB", "["), ("NAME", domain), ("COMMA", ","), ("NUMBER", str(dim)), ("RSQB", "]"),
-        ("LEARNABLE", "learnable"), ("ASSIGN", "=")]]
+        ("COLON", ":"), ("NAME", "float16"), ("LSQB", "["), ("NAME", domain), ("COMMA", ","), ("NUMBER", str(dim)),
+        ("RSQB", "]"), ("LEARNABLE", "learnable"), ("ASSIGN", "=")]]
     text = _INITS[str(init) if init is not None else "random"](max(n, 1), int(str(dim)))
     for m in re.finditer("|".join(f"(?P<{kind}>{rx})" for kind, rx in _EXPR_TOKENS), text):
         if m.lastgroup != "WS":
