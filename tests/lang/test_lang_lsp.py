@@ -85,7 +85,9 @@ async def _session(programs):
 
 @pytest.fixture(scope="module")
 def answers():
-    return asyncio.run(asyncio.wait_for(_session(PROGRAMS), 60))
+    # A guard against a hung server, not a timing: one session opens every program (about 50 s on a
+    # loaded 2-core machine).
+    return asyncio.run(asyncio.wait_for(_session(PROGRAMS), 150))
 
 
 def _tl_check(path, text):
