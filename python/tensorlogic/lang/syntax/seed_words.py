@@ -93,11 +93,13 @@ def _embedding(toks, k):
     dim, init = settings.get("dimension"), settings.get("init")
     if "entities" not in settings or dim is None:
         raise SeedWordError("an embedding block needs `entities: {...}` and `dimension: n`", keyword)
-    if dim.type != "NUMBER" or not str(dim).isdigit():
-        raise SeedWordError("an embedding's dimension is a whole number", dim)
+    if dim.type != "NUMBER" or not str(dim).isdigit() or int(str(dim)) == 0:
+        raise SeedWordError("an embedding's dimension is a whole number of at least 1", dim)
     if init is not None and str(init) not in _INITS:
         raise SeedWordError(f"unknown init '{init}' (random, xavier, he, zeros, ones)", init)
     n = sum(1 for m in members if m.type != "COMMA")
+    if n == 0:
+        raise SeedWordError("an embedding block lists at least one entity", keyword)
     domain = f"{name}_entities"
     # The declared names take the place of the block's name (where tools point for their definitions).
     out = [_as("DOMAIN", "domain", keyword), _as("NAME", domain, name), _as("ASSIGN", "=", keyword),
@@ -107,7 +109,7 @@ def _embedding(toks, k):
     out += [_as(kind, text, keyword) for kind, text in [
         ("COLON", ":"), ("NAME", "float16"), ("LSQB", "["), ("NAME", domain), ("COMMA", ","), ("NUMBER", str(dim)),
         ("RSQB", "]"), ("LEARNABLE", "learnable"), ("ASSIGN", "=")]]
-    text = _INITS[str(init) if init is not None else "random"](max(n, 1), int(str(dim)))
+    text = _INITS[str(init) if init is not None else "random"](n, int(str(dim)))
     for m in re.finditer("|".join(f"(?P<{kind}>{rx})" for kind, rx in _EXPR_TOKENS), text):
         if m.lastgroup != "WS":
             out.append(_as(m.lastgroup, m.group(), keyword))
@@ -160,7 +162,7 @@ def seed_words(stream):
                 braces.append(True)
                 k += 2
                 continue
-            in_infer = word == "infer" or (braces and braces[-1] and nxt is not None and nxt.type == "NAME")
+            in_infer = word == "infer" or (braces and braces[-1] and word in _CHAINING | _NO_MEANING)
             mode = nxt if word == "infer" else tok
             if in_infer and mode is not None and mode.type == "NAME":
                 if str(mode) in _NO_MEANING:
@@ -169,6 +171,8 @@ def seed_words(stream):
                                         f"and `infer backward` give the same answers)", mode)
                 if str(mode) in _CHAINING:
                     k += 2 if word == "infer" else 1
+                    if at(k) is None or at(k).type in ("_SEP", "RBRACE"):
+                        raise SeedWordError(f"'{mode}' needs a query after it, like {mode} Edge(a, x)?", mode)
                     continue
             if word == "embedding" and nxt is not None and nxt.type == "NAME" and at(k + 2) is not None \
                     and at(k + 2).type == "LBRACE":
