@@ -91,6 +91,19 @@ def test_unknown_optimizer_argument_is_a_check_error():
         lang.compile(FIT.replace("SETTINGS", "optimizer: sgd(lr: 0.1, momentun: 0.9)"), "fit.tl")
 
 
+def test_the_seed_references_adam_arguments_are_its_betas_and_eps():
+    seed, _ = fit("optimizer: adam(lr: 0.05, beta1: 0.8, beta2: 0.99, epsilon: 0.001),\n    epochs: 20")
+    torch_names, _ = fit("optimizer: adam(lr: 0.05, betas: (0.8, 0.99), eps: 0.001),\n    epochs: 20")
+    np.testing.assert_array_equal(seed, torch_names)
+    one, _ = fit("optimizer: adamw(lr: 0.05, beta2: 0.9),\n    epochs: 20")
+    default_first, _ = fit("optimizer: adamw(lr: 0.05, betas: (0.9, 0.9)),\n    epochs: 20")
+    np.testing.assert_array_equal(one, default_first)
+    with pytest.raises(TensorLogicTypeError, match="give betas or beta1/beta2, not both"):
+        fit("optimizer: adam(betas: (0.9, 0.99), beta1: 0.8),\n    epochs: 2")
+    with pytest.raises(TensorLogicTypeError, match="unknown argument of SGD 'beta1'"):
+        lang.compile(FIT.replace("SETTINGS", "optimizer: sgd(lr: 0.1, beta1: 0.9)"), "fit.tl")
+
+
 def test_learn_before_its_tensor_has_a_value():
     """A learnable tensor declared inside `main` after the block has no value when the block runs: a located
     error of the program (the program fuzzer's find: it was the optimizer's ValueError naming Python's classes)."""

@@ -24,8 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = sorted(ROOT.glob("examples/*.tl")) + sorted((ROOT / "tests" / "lang" / "programs").glob("*.tl"))
 # Appended to each program to make a located error (an unknown name) that `tl check` reports.
 BROKEN = "\nBroken[i] = NoSuchTensor[i] + 1\n"
-DECLARATION = re.compile(r"^(?:\s*(?:domain|entity|relation|tensor|fn|struct|load)|let)\s+((?!\d)\w+'*)", re.M)
-DOMAIN_SET = re.compile(r"^\s*(?:domain|entity)\s+\w+\s*=\s*\{([^}]*)\}", re.M)
+DECLARATION = re.compile(r"^(?:\s*(?:domain|entity|relation|tensor|fn|struct|load|embedding)|let)\s+((?!\d)\w+'*)",
+                         re.M)
+DOMAIN_SET = re.compile(r"^\s*(?:(?:domain|entity)\s+\w+\s*=|entities:)\s*\{([^}]*)\}", re.M)
+EMBEDDING = re.compile(r"^\s*embedding\s+(\w+)", re.M)     # declares NAME and its domain NAME_entities there
 COMMENT = re.compile(r"//[^\n]*|/\*(?:.|\n)*?\*/")
 
 
@@ -83,7 +85,9 @@ async def _session(programs):
 
 @pytest.fixture(scope="module")
 def answers():
-    return asyncio.run(asyncio.wait_for(_session(PROGRAMS), 60))
+    # A guard against a hung server, not a timing: one session opens every program (about 50 s on a
+    # loaded 2-core machine).
+    return asyncio.run(asyncio.wait_for(_session(PROGRAMS), 150))
 
 
 def _tl_check(path, text):
@@ -120,6 +124,8 @@ def _declarations(text):
 
     for m in DECLARATION.finditer(text):
         at(m.group(1), m.start(1))
+    for m in EMBEDDING.finditer(text):
+        at(m.group(1) + "_entities", m.start(1))
     for m in DOMAIN_SET.finditer(text):  # a domain's constants are defined where it lists them
         for c in re.finditer(r"(?!\d)\w+'*", _unquoted(m.group(1))):
             at(c.group(), m.start(1) + c.start())
@@ -133,9 +139,10 @@ def _unquoted(members):
 
 
 def _first_statement(text, name):
-    """Where an undeclared tensor or relation first appears: the first line that starts with it."""
+    """Where an undeclared tensor or relation first appears: the first line that starts with it (after
+    the seed's `rule`)."""
     for lineno, line in enumerate(text.splitlines()):
-        m = re.match(r"\s*" + re.escape(name) + r"\s*(?:[\[(=]|(?:max|min|avg)=)", line)
+        m = re.match(r"\s*(?:rule\s+)?" + re.escape(name) + r"\s*(?:[\[(=]|(?:max|min|avg)=)", line)
         if m:
             return lineno, line.index(name)
     return None
@@ -168,7 +175,9 @@ def test_definition_of_every_occurrence(answers, path):
             continue
         assert location.uri == _uri(path)
         assert (location.range.start.line, location.range.start.character) == expected, (word, lineno, col)
-        assert location.range.end.character - location.range.start.character == len(word)
+        # (an embedding's domain is named after the block, where its definition points)
+        named = word[:-len("_entities")] if word.endswith("_entities") and EMBEDDING.search(text) else word
+        assert location.range.end.character - location.range.start.character == len(named)
         found += 1
     assert found >= len(declared)
 
@@ -221,7 +230,7 @@ def test_hover_shows_declared_types(answers, path):
         assert shown is not None and f"relation {m.group(1)}(" in shown
         got = [d.split(" (")[0] for d in shown.split("(", 1)[1].split(")\n")[0].split(", ")]
         for k, (want, have) in enumerate(zip(declared, got)):
-            if want not in (None, "entity", "int", "string"):   # those positions' domains are inferred
+            if want not in (None, "entity", "concept", "int", "string"):   # those positions' domains are inferred
                 assert have == want, (m.group(1), k, got)
 
 

@@ -37,6 +37,16 @@ def test_sizes_as_lists(capsys):
         "(2, 3) (4,) (3, 2)\n(2, 5) (2, 2)\n"
 
 
+def test_a_list_literal_is_the_data_that_reshape_and_broadcast_to_take(rng):
+    x = rng.standard_normal(12).astype(np.float16)
+    prog = run(f"let a = reshape({x.astype(float).tolist()}, [3, 4])\n"
+               f"let b = permute({x.reshape(3, 4).astype(float).tolist()}, [1, 0])\n"
+               f"let c = broadcast_to({x[:4].astype(float).tolist()}, [2, 4])\n")
+    np.testing.assert_array_equal(prog["a"].numpy(), x.reshape(3, 4))
+    np.testing.assert_array_equal(prog["b"].numpy(), x.reshape(3, 4).T)
+    np.testing.assert_array_equal(prog["c"].numpy(), np.broadcast_to(x[:4], (2, 4)))
+
+
 def test_namespaced_constructors(capsys):
     text = out("let a = f16::zeros([2, 3])\nlet b = f32::ones([2, 3])\nlet c = Tensor::ones([1, 3])\n"
                "print(sum(a + b + c))\n", capsys)

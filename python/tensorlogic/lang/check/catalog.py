@@ -24,8 +24,8 @@ SEED_OPS = {"positional_encoding", "rope", "tan", "transe_score", "relational_ag
             "apply_attention_mask", "padding_mask", "combine_masks"}
 
 # Language built-ins (LANGUAGE.md §4-§5).
-LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "len", "range", "float", "int", "str", "bool",
-                     "step", "sig", "lnorm", "concat", "item", "tolist"}
+LANGUAGE_BUILTINS = {"print", "assert", "assert_eq", "panic", "shape", "rank", "len", "range", "float", "int", "str",
+                     "bool", "step", "sig", "lnorm", "concat", "item", "tolist"}
 
 BUILTINS = ENGINE_OPS | LANGUAGE_BUILTINS | SEED_OPS
 
@@ -60,7 +60,8 @@ NORMALISING = {"softmax", "log_softmax", "lnorm"}
 
 # (min, max) positional argument counts; None = unbounded.  Names not listed are not checked.
 ARITY = {
-    "print": (0, None), "assert": (1, 2), "assert_eq": (2, 3), "shape": (1, 1), "len": (1, 1), "range": (1, 3),
+    "print": (0, None), "assert": (1, 2), "assert_eq": (2, 3), "shape": (1, 1), "rank": (1, 1), "len": (1, 1),
+    "range": (1, 3),
     "float": (1, 1), "int": (1, 1), "str": (1, 1), "bool": (1, 1), "item": (1, 1),
     "tolist": (1, 1), "step": (1, 1), "sig": (1, 2), "lnorm": (1, 1),
     "relu": (1, 1), "gelu": (1, 1), "silu": (1, 1), "tanh": (1, 1), "exp": (1, 1), "log": (1, 1),
@@ -115,9 +116,15 @@ def scheduler_class(name: str) -> str | None:
     return None
 
 
+# The seed reference's names of Adam's arguments: `epsilon` is eps; `beta1` and `beta2` are the
+# two parts of betas (run/learn.py joins them).
+SEED_ARGUMENTS = {"epsilon": "eps", "beta1": "betas", "beta2": "betas"}
+
+
 def match_argument(name: str, accepted) -> str | None:
-    """`t_max` -> `T_max`: argument names match case-insensitively."""
-    for a in accepted:
-        if a.lower() == name.lower():
-            return a
+    """`t_max` -> `T_max`: argument names match case-insensitively (and the seed's names, above)."""
+    for word in (name, SEED_ARGUMENTS.get(name.lower())):
+        for a in accepted:
+            if word is not None and a.lower() == word.lower():
+                return a
     return None

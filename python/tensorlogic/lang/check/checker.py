@@ -304,6 +304,8 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                                              f"{dom} values (keep numbers in a tensor)", p.span)
                         rel.column_types[k] = COLUMN_TYPES[dom]
                         dom = None
+                    if dom == "concept" and dom not in self.domains:
+                        dom = None          # the seed's `x: concept`, like `x: entity`: inferred
                     if dom is None and p.name in self.domains:
                         dom = p.name
                     elif p.name in names:

@@ -22,6 +22,9 @@ from .rules import Atom, RuleError, Test, binding_var, bound_vars, variables
 CHUNK_ROWS = 1 << 18
 COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
            ">": operator.gt, ">=": operator.ge}
+# clingo's total order of constants: integers by value, then names by their text; an ordering holds
+# where the kinds differ by its strict form, or where they agree and the values compare.
+ORDERING = {"<": operator.lt, "<=": operator.lt, ">": operator.gt, ">=": operator.gt}
 
 
 def is_numeric(domain) -> bool:
@@ -140,12 +143,14 @@ class Plan:
                 dom = self.var_domain[var]
                 dom = dom if expr[0] in ("const", "num") and dom is not None and not is_numeric(dom) else None
                 return Step("assign", (var, expr, dom))
+            # Constants order as in clingo (Runner._ordered); arithmetic needs integers on both sides.
+            arithmetic = any(side[0] == "op" for side in (lit.left, lit.right))
             for side in (lit.left, lit.right):
-                if lit.op in ("<", "<=", ">", ">=") or side[0] == "op":
+                if side[0] == "op" or (arithmetic and lit.op in ORDERING):
                     self._numeric(side, lit.span)
                     if side[0] == "const" and isinstance(side[1], str):
-                        raise RuleError(f"'{side[1]}' is a name: names compare only with == and !=",
-                                        lit.span)
+                        raise RuleError(f"'{side[1]}' is a name: it orders before or after computed "
+                                        f"numbers only as a constant of its own", lit.span)
             return Step("test", lit)
         step = Step("not" if lit.negated else "atom", lit, delta=delta, plain=set(self.atom_bound))
         doms = domains_of(lit.name)
@@ -233,11 +238,11 @@ def not_integers(domain):
 
 
 def _why_not_computable(domain):
-    """Why a domain's variable may not be computed with or ordered: a class of positions whose
-    constants mix names with integers is a set of constants, as one of names is."""
+    """Why a domain's variable may not be computed with: a class of positions whose constants mix
+    names with integers is a set of constants, as one of names is."""
     if any(not isinstance(m, str) for m in domain.members):
-        return (f"whose constants mix names ({held_names(domain)}) with integers: arithmetic and "
-                f"< <= > >= need positions that hold integers only (== and != compare any constants)")
+        return (f"whose constants mix names ({held_names(domain)}) with integers: arithmetic needs "
+                f"positions that hold integers only (comparisons order any constants, integers first)")
     return "which holds no integers to compute with"
 
 
@@ -469,6 +474,8 @@ class Runner:
         for side in (t.left, t.right):
             if side[0] == "var":
                 dom = plan.var_domain.get(side[1])
+        if t.op in ORDERING and self._names_take_part(t, plan):
+            return apply_mask(frame, self._ordered(t, frame, plan))
         enc = (lambda key: encode(dom, key)) if dom is not None and not is_numeric(dom) else None
         for side in (t.left, t.right):
             v = side[1] if side[0] not in ("const", "num") or enc is None else enc(side[1])
@@ -486,6 +493,45 @@ class Runner:
             if m is not None:
                 mask = mask & m
         return apply_mask(frame, mask)
+
+    @staticmethod
+    def _names_take_part(t, plan):
+        for side in (t.left, t.right):
+            if side[0] == "var":
+                d = plan.var_domain.get(side[1])
+                if d is not None and not is_numeric(d):
+                    return True
+            elif side[0] == "const" and isinstance(side[1], str):
+                return True
+        return False
+
+    def _ordered(self, t, frame, plan):
+        """The rows where an ordering holds in clingo's total order (`x < y` over names and integers,
+        `n < "b"`): each side as (kind, value) columns, kind 0 for an integer (its value) and 1 for a
+        name (its place among the names sorted by text)."""
+        xp = self.xp
+        doms = [plan.var_domain.get(s[1]) if s[0] == "var" else None for s in (t.left, t.right)]
+        names = {s[1] for s in (t.left, t.right) if s[0] == "const" and isinstance(s[1], str)}
+        for d in doms:
+            if d is not None and not is_numeric(d):
+                names.update(k for k in d.constants() if isinstance(k, str))
+        place = {k: i for i, k in enumerate(sorted(names))}
+        sides = []
+        for s, d in zip((t.left, t.right), doms):
+            if s[0] != "var":
+                name = isinstance(s[1], str)
+                sides.append((xp.full(frame.n, int(name)), xp.full(frame.n, place[s[1]] if name else s[1])))
+            elif d is None or is_numeric(d):
+                col = frame.columns[s[1]]
+                sides.append((xp.full(frame.n, 0), col))
+            else:
+                keys = d.constants()
+                kinds = np.array([isinstance(k, str) for k in keys], dtype=np.int64)
+                values = np.array([place[k] if isinstance(k, str) else k for k in keys], dtype=np.int64)
+                col = frame.columns[s[1]]
+                sides.append((xp.take(xp.asarray(kinds), col), xp.take(xp.asarray(values), col)))
+        (ka, va), (kb, vb) = sides
+        return ORDERING[t.op](ka, kb) | ((ka == kb) & COMPARE[t.op](va, vb))
 
     def _index(self, step, table):
         """The table's rows passing the step's constant and equality filters, sorted by the

@@ -97,7 +97,7 @@ def call_builtin(ev, node, args, kwargs, fr):
             args = [[as_tensor(x.t if isinstance(x, Labelled) else x) for x in args[0]]] + \
                 [_as_engine_arg(a) for a in args[1:]]
         else:
-            args = [_sizes(a) if name in _TAKES_SIZES else
+            args = [_sizes(a) if name in _TAKES_SIZES and not (k == 0 and name in _RESHAPES) else
                     as_tensor(a, tl.int32) if k == _INDEX_ARG.get(name) and _integers(a) else
                     _as_engine_arg(a) for k, a in enumerate(args)]
             if name in _NEEDS_TENSOR and args and not is_tensor(args[0]):
@@ -131,6 +131,8 @@ def call_tensor_method(ev, node, obj, args, kwargs):
 # `reshape(x, [3, 2])`): the seed writes sizes as floats too (`[seq, 32.0]`).
 _TAKES_SIZES = {"zeros", "ones", "empty", "full", "rand", "randn", "randint", "reshape", "view",
                 "broadcast_to", "expand", "permute"}
+# Those whose first argument is the data reshaped (`reshape([1.0, 2.0, 3.0, 4.0], [2, 2])`).
+_RESHAPES = {"reshape", "broadcast_to", "permute"}
 
 
 def _sizes(a):
@@ -287,6 +289,11 @@ def _shape(ev, node, args, kwargs, fr):
     return ()
 
 
+def _rank(ev, node, args, kwargs, fr):
+    """The seed's `rank(x)`: the number of axes (0 for a scalar)."""
+    return len(_shape(ev, node, args, kwargs, fr))
+
+
 def _len(ev, node, args, kwargs, fr):
     v = _plain(ev, node, args[0])
     if is_tensor(v):
@@ -354,7 +361,8 @@ def _einsum(ev, node, args, kwargs, fr):
 
 
 _SPECIAL = {
-    "print": _print, "assert": _assert, "assert_eq": _assert_eq, "panic": _panic, "shape": _shape, "len": _len, "range": _range,
+    "print": _print, "assert": _assert, "assert_eq": _assert_eq, "panic": _panic, "shape": _shape, "rank": _rank,
+    "len": _len, "range": _range,
     "float": _convert(float), "int": _convert(int), "str": _convert(str), "bool": _convert(bool),
     "item": _item_of, "tolist": _tolist, "lnorm": _lnorm_plain, "sig": _sig_plain,
     "einsum": _einsum,

@@ -31,7 +31,11 @@ def _call_kwargs(rt, call, cls, accepted_names):
         match = catalog.match_argument(kw.name, params)
         if match is None:
             raise rt.error(f"{cls.__name__} has no argument '{kw.name}'", kw.span)
+        if match == "betas" and kw.name.lower() in ("beta1", "beta2"):
+            match = kw.name.lower()             # one part of betas: build_optimizer joins them
         out[match] = kw.value
+    if "betas" in out and ("beta1" in out or "beta2" in out):
+        raise rt.error("give betas or beta1/beta2, not both", call.span)
     return out
 
 
@@ -53,6 +57,9 @@ def build_optimizer(rt, fr, setting, params):
         raise rt.error(f"tl.optim has no {name}", call.name_span)
     raw = _call_kwargs(rt, call, cls, catalog.OPTIMIZERS[name])
     kwargs = {k: _py(_value(rt, fr, v)) for k, v in raw.items()}
+    if "beta1" in kwargs or "beta2" in kwargs:
+        default = inspect.signature(cls).parameters["betas"].default
+        kwargs["betas"] = (kwargs.pop("beta1", default[0]), kwargs.pop("beta2", default[1]))
     try:
         return cls(params, **kwargs)
     except (TypeError, ValueError) as err:

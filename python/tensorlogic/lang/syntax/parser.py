@@ -13,6 +13,7 @@ from . import nodes as N
 from ..errors import Span, TensorLogicSyntaxError, located, source_line
 from .facts import MAX_INT_DIGITS, split_facts
 from .grammar import GRAMMAR
+from .seed_words import SeedWordError, seed_words
 
 # Deepest bracket nesting accepted; keeps every later tree walk far from Python's recursion limit.
 MAX_NESTING = 32
@@ -47,7 +48,7 @@ class Layout:
     always_accept = ("_SEP",)
 
     def process(self, stream):
-        return self._separators(_type_tokens(stream))
+        return self._separators(_type_tokens(seed_words(stream)))
 
     def _separators(self, stream):
         stack = []          # open brackets: "paren" or "set" (newlines ignored) or "block"
@@ -643,6 +644,14 @@ def _foreign(tok: Token, text: str) -> str | None:
     return None
 
 
+# Operators of the seed's reference with no meaning of their own here: what to write instead.
+_SEED_OPERATORS = {
+    "\u2248": "unexpected '\u2248': approximate equality is no operator here; write abs(a - b) < tolerance",
+    "~": "unexpected '~': an equation is written with `=` (the seed's approximate equation `~` has no "
+         "meaning of its own; to fit a tensor to data, minimise a loss in `learn { }`)",
+}
+
+
 def _describe_token(tok: Token) -> str:
     if tok.type == "$END":
         return "end of input"
@@ -667,7 +676,7 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         rest, facts = split_facts(text, filename)
         tree = _parser().parse(rest)
         items = _merge(_ToAst(filename).transform(tree), facts)
-    except _LayoutError as e:
+    except (_LayoutError, SeedWordError) as e:
         raise fail(str(e), _tok_span(e.token)) from None
     except VisitError as e:
         if isinstance(e.orig_exc, _SyntaxProblem):
@@ -675,7 +684,7 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
         raise
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else ""
-        what = "unterminated string" if ch == '"' else f"unexpected character {ch!r}"
+        what = "unterminated string" if ch == '"' else _SEED_OPERATORS.get(ch, f"unexpected character {ch!r}")
         raise fail(what, Span(e.line, e.column)) from None
     except UnexpectedToken as e:
         tok = e.token
