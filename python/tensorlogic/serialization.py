@@ -30,6 +30,7 @@ from safetensors import SafetensorError, deserialize
 from safetensors.numpy import save as _save_bytes, save_file
 
 from ._convert import safetensors_array
+from .complex_tensors.tensor import ComplexTensor
 from .device import device as _device
 from .dtypes import _BY_NAME, dtype as _dtype
 from .errors import PrecisionOverflowError, SerializationError
@@ -104,6 +105,10 @@ def _encode(obj, path, arrays, memo, depth=0, in_module=False):
         return {"dtype": obj.name}
     if in_module and (inspect.isclass(obj) or inspect.isroutine(obj)):
         return {"global": global_name(obj, path)}
+    if isinstance(obj, ComplexTensor):
+        raise TypeError(f"tl.save: complex tensors cannot be saved (a {obj.dtype.name} tensor at '{path or '<root>'}'): "
+                        "checkpoints hold real tensors; save tl.view_as_real(t) and rebuild it after tl.load with "
+                        "tl.view_as_complex")
     raise TypeError(f"tl.save: cannot store a {type(obj).__name__} (at '{path or '<root>'}'); tensors, numpy arrays, "
                     "dicts, lists, tuples, sets, numbers, strings, None, devices, dtypes and whole nn.Modules can be "
                     "saved")
