@@ -70,6 +70,21 @@ def check_int_fill(value, name, op):
     return whole
 
 
+def _refuse_objects(values):
+    """The error for data numpy holds only as objects, naming the first element at fault: an integer beyond int64
+    (OverflowError, as PyTorch's "Overflow when unpacking long") or something that is no number (TypeError)."""
+    def where(flat):
+        return f" at index {tuple(int(i) for i in np.unravel_index(flat, values.shape))}" if values.ndim else ""
+
+    for flat, item in enumerate(values.flat):
+        if isinstance(item, int) and not isinstance(item, bool) and not -2**63 <= item < 2**63:
+            shown = item if item.bit_length() < 128 else f"of {item.bit_length()} bits"
+            raise OverflowError(f"cannot make a tensor from the integer {shown}{where(flat)}: beyond the int64 range")
+        if not isinstance(item, (int, float, complex, np.generic)):
+            raise TypeError(f"cannot make a tensor from an element of type {type(item).__name__}{where(flat)}: "
+                            "tensors hold numbers and bools, given as nested sequences of one length at each depth")
+
+
 def numpy_to_array(values, dtype, device, copy):
     """A native array holding `values` as `dtype` (inferred when None) on `device`.
 
@@ -86,6 +101,8 @@ def numpy_to_array(values, dtype, device, copy):
         raise TypeError(f"cannot make a real tensor from data of dtype {values.dtype}: complex data makes a complex "
                         "tensor (tl.tensor, tl.complex); a real tensor's operators take real operands (write the "
                         "complex operand first: z * t)")
+    if values.dtype.kind == "O":
+        _refuse_objects(values)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor from data of dtype {values.dtype}")
     target = as_dtype(dtype) or default_dtype_for(values)
