@@ -108,6 +108,39 @@ def test_hostile_structure_metadata(structure):
         tl.load(io.BytesIO(_with_structure(structure)))
 
 
+def test_an_integer_parameter_that_requires_grad_is_a_malformed_file():
+    """Parameter() raised its RuntimeError from inside tl.load."""
+    header = {"__metadata__": {"tensorlogic.structure": json.dumps({"parameter": ["w", True]})},
+              "w": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}
+    with pytest.raises(tl.SerializationError, match="parameter 'w' requires grad but is int64"):
+        tl.load(io.BytesIO(_with_header(header, b"\0" * 8)))
+
+
+def test_what_a_file_cannot_hold_is_refused_at_save(rng):
+    """Each of these was written (or failed with the safetensors library's own error type) and could not be
+    loaded: the key '__metadata__', numpy dtypes safetensors lacks, integers JSON's reader refuses. What it can hold
+    round-trips: every numpy dtype it lists, big-endian ones too, and an integer of 14,000 bits."""
+    for obj, error, says in (({"__metadata__": tl.ones(2)}, ValueError, "the key '__metadata__'"),
+                             ({"a": np.array([object()])}, TypeError, "numpy array of dtype object \\(at 'a'\\)"),
+                             ({"a": np.zeros(2, "M8[s]")}, TypeError, "dtype datetime64"),
+                             ({"a": [np.zeros(2, np.complex128)]}, TypeError, "dtype complex128 \\(at 'a.0'\\)"),
+                             ({"a": 3**9000}, ValueError, "the integer at 'a' has 14265 bits")):
+        buffer = io.BytesIO()
+        with pytest.raises(error, match=says):
+            tl.save(obj, buffer)
+        assert buffer.getvalue() == b""
+    arrays = {name: np.abs(rng.standard_normal(5) * 50).astype(name) for name in
+              ("bool", "int8", "uint8", ">i2", "uint16", "int32", ">u4", "int64", "uint64", "float16", ">f4",
+               "float64", "complex64")}
+    buffer = io.BytesIO()
+    tl.save({"arrays": arrays, "n": 2**13999 + 1}, buffer)
+    buffer.seek(0)
+    back = tl.load(buffer)
+    assert back["n"] == 2**13999 + 1
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(back["arrays"][name], array)
+
+
 @pytest.mark.parametrize("data", [
     b"", b"\x01\x02", b"\xff" * 16, struct.pack("<Q", 2**63) + b"{}", struct.pack("<Q", 4) + b"[1]x",
     struct.pack("<Q", 2) + b"\xff\xfe", _with_header({"w": {"dtype": "F16", "shape": [2**40], "data_offsets": [0, 4]}}, b"\0" * 4),
