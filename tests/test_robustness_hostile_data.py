@@ -31,3 +31,21 @@ def test_data_numpy_holds_only_as_objects_names_the_element_at_fault(data, error
     with pytest.raises((TypeError, ValueError, RuntimeError, OverflowError)):  # PyTorch's kinds vary by case
         torch.tensor(data)
 
+
+
+class _Huge(tl.utils.data.Dataset):
+    """A dataset that claims 2^62 items (a lazily generated one): each is its index."""
+
+    def __len__(self):
+        return 2**62
+
+    def __getitem__(self, i):
+        return i
+
+
+def test_shuffling_a_dataset_too_large_to_permute_is_a_memory_error():
+    """numpy's ValueError ("array is too big; `arr.size * arr.dtype.itemsize` ...") came out of the sampler."""
+    with pytest.raises(MemoryError, match="RandomSampler: a permutation of 4611686018427387904 indices"):
+        next(iter(tl.utils.data.DataLoader(_Huge(), shuffle=True)))
+    sampler = tl.utils.data.RandomSampler(_Huge(), replacement=True, num_samples=50)
+    assert all(0 <= i < 2**62 for i in sampler) and len(set(sampler)) > 1
