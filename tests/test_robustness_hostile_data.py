@@ -9,10 +9,13 @@ import tensorlogic as tl
 
 
 class _Index:
-    """An integer-like object: PyTorch reads it as an index, but not as tensor data."""
+    """An integer-like object: PyTorch reads it as a size and an index, but not as tensor data."""
+
+    def __init__(self, value=1):
+        self.value = value
 
     def __index__(self):
-        return 1
+        return self.value
 
 
 @pytest.mark.parametrize("data,error,says", [
@@ -49,3 +52,21 @@ def test_shuffling_a_dataset_too_large_to_permute_is_a_memory_error():
         next(iter(tl.utils.data.DataLoader(_Huge(), shuffle=True)))
     sampler = tl.utils.data.RandomSampler(_Huge(), replacement=True, num_samples=50)
     assert all(0 <= i < 2**62 for i in sampler) and len(set(sampler)) > 1
+
+
+def test_int_like_objects_are_sizes_and_indices_as_in_pytorch(rng):
+    """zeros(obj) with one such size (or a 0-d integer tensor) was "an invalid combination of arguments" (and "iteration
+    over a 0-d tensor"), t[obj] an IndexError; PyTorch reads both through __index__."""
+    n, m = (int(v) for v in rng.integers(1, 6, 2))
+    for size in (_Index(n), tl.tensor(n)):
+        assert tl.zeros(size).shape == torch.zeros(n).shape == (n,)
+    assert tl.ones(2, _Index(m)).shape == (2, m)
+    data = rng.standard_normal((n, m)).astype(np.float16)
+    ours, theirs = tl.tensor(data), torch.tensor(data)
+    i, j = int(rng.integers(-n, n)), int(rng.integers(-m, m))
+    assert ours[_Index(i), _Index(j)].item() == theirs[_Index(i), _Index(j)].item()
+    ours[_Index(i)] = 7.0
+    theirs[_Index(i)] = 7.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(IndexError, match="out of bounds"):
+        ours[_Index(2**80)]

@@ -344,7 +344,10 @@ def _size_keyword(size, kwargs, name):
 def _shape_args(shape):
     """Sizes given as varargs or as one sequence (PyTorch accepts both), as a tuple of ints."""
     if len(shape) == 1 and shape[0].__class__ is not int and not isinstance(shape[0], numbers.Integral):
-        shape = shape[0]
+        try:  # one int-like size (an object with __index__, a 0-d integer tensor), as PyTorch reads it
+            return (operator.index(shape[0]),)
+        except TypeError:
+            shape = shape[0]
     for s in shape:  # plain ints (the usual case, and every .shape): no per-size conversion call
         if s.__class__ is not int:
             break
