@@ -1,11 +1,16 @@
 """Regressions of attack round 6 on data from outside: Python objects and numpy arrays made into tensors. Each hostile
 input ends in a typed error that names what is wrong and where (not numpy's "data of dtype object"), and PyTorch
 refuses the same input."""
+import io
+import json
+import struct
+
 import numpy as np
 import pytest
 import torch
 
 import tensorlogic as tl
+from tensorlogic.tensor_new import rebuild_tensor
 
 
 class _Index:
@@ -70,3 +75,26 @@ def test_int_like_objects_are_sizes_and_indices_as_in_pytorch(rng):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     with pytest.raises(IndexError, match="out of bounds"):
         ours[_Index(2**80)]
+
+
+def test_bool_data_holding_other_bytes_is_read_as_true(rng):
+    """numpy lets a bool hold any byte (a view of raw bytes; a file's BOOL data); the kernels read the byte as the
+    number it is, so a 2 compared unequal to True, summed as 2 and became 32768.0 as a float. Each way in now reads
+    any nonzero byte as True, as PyTorch does."""
+    raw = rng.integers(0, 256, 24).astype(np.uint8)
+    raw[:3] = [0, 1, 2]
+    flags = np.frombuffer(bytearray(raw.tobytes()), dtype=np.bool_)
+    theirs = torch.from_numpy(flags.copy())
+    header = json.dumps({"b": {"dtype": "BOOL", "shape": [24], "data_offsets": [0, 24]}}).encode()
+    loaded = tl.load(io.BytesIO(struct.pack("<Q", len(header)) + header + raw.tobytes()))["b"]
+    rebuilt = rebuild_tensor(tl.Tensor, raw.tobytes(), "bool", (24,), "cpu", False)
+    for ours in (tl.from_numpy(flags), tl.tensor(flags), tl.as_tensor(flags), tl.from_dlpack(flags),
+                 tl.from_dlpack(torch.from_numpy(flags)), loaded, rebuilt):
+        assert ours.eq(True).tolist() == theirs.eq(True).tolist()
+        assert ours.sum().item() == theirs.sum().item()
+        assert ours.int().tolist() == theirs.int().tolist() and ours.float().tolist() == theirs.float().tolist()
+        assert (~ours).tolist() == (~theirs).tolist()
+    shared = np.zeros(3, dtype=np.bool_)  # bytes 0 and 1: still the same memory
+    view = tl.from_numpy(shared)
+    shared[1] = True
+    assert view.tolist() == [False, True, False]

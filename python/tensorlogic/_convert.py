@@ -70,6 +70,14 @@ def check_int_fill(value, name, op):
     return whole
 
 
+def canonical_bools(values):
+    """A numpy bool array whose bytes are all 0 or 1: `values` itself, or a copy with every other byte made 1. numpy
+    lets a bool hold any byte (a view of raw bytes, a file's BOOL data); the kernels read a bool's byte as the number
+    it is, so a 2 compared unequal to True and summed as 2."""
+    raw = values.view(np.uint8)
+    return raw != 0 if raw.size and raw.max() > 1 else values
+
+
 def _refuse_objects(values):
     """The error for data numpy holds only as objects, naming the first element at fault: an integer beyond int64
     (OverflowError, as PyTorch's "Overflow when unpacking long") or something that is no number (TypeError)."""
@@ -117,6 +125,10 @@ def numpy_to_array(values, dtype, device, copy):
     if values.dtype != target.numpy:
         values = values.astype(target.numpy)
         copy = False
+    if target is bool_:
+        canonical = canonical_bools(values)
+        copy = copy and canonical is values
+        values = canonical
     if copy:
         values = values.copy()
     strides_ok = all(s >= 0 and s % values.itemsize == 0 for s in values.strides)
