@@ -1,8 +1,11 @@
 """Regressions of attack round 6 on data from outside: Python objects and numpy arrays made into tensors. Each hostile
 input ends in a typed error that names what is wrong and where (not numpy's "data of dtype object"), and PyTorch
 refuses the same input."""
+import decimal
+import fractions
 import io
 import json
+import operator
 import struct
 
 import numpy as np
@@ -98,3 +101,18 @@ def test_bool_data_holding_other_bytes_is_read_as_true(rng):
     view = tl.from_numpy(shared)
     shared[1] = True
     assert view.tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("number", [fractions.Fraction(1, 3), decimal.Decimal("1.5")], ids=["Fraction", "Decimal"])
+def test_numbers_the_kernels_do_not_take_are_named_in_operators(number):
+    """Fraction and Decimal (numbers.Number, as int and float) reached the native scalar op and came back as pybind11's
+    'incompatible function arguments' listing tensorlogic._core.BinaryOp and Array. PyTorch refuses them too."""
+    for dtype in (tl.float16, tl.int64):
+        t = tl.ones(3, dtype=dtype)
+        for apply in (operator.add, operator.mul, operator.truediv, operator.floordiv, operator.mod, operator.lt,
+                      lambda a, b: b - a, lambda a, b: b * a):
+            with pytest.raises(TypeError, match=f"an element of type {type(number).__name__}") as caught:
+                apply(t, number)
+            assert "_core" not in str(caught.value) and "incompatible" not in str(caught.value)
+        with pytest.raises(TypeError):
+            torch.ones(3) + number

@@ -90,7 +90,8 @@ def _refuse_objects(values):
             raise OverflowError(f"cannot make a tensor from the integer {shown}{where(flat)}: beyond the int64 range")
         if not isinstance(item, (int, float, complex, np.generic)):
             raise TypeError(f"cannot make a tensor from an element of type {type(item).__name__}{where(flat)}: "
-                            "tensors hold numbers and bools, given as nested sequences of one length at each depth")
+                            "tensors hold ints, floats and bools (Python's or numpy's), given as nested sequences of "
+                            "one length at each depth")
 
 
 def numpy_to_array(values, dtype, device, copy):

@@ -18,7 +18,9 @@ from .type_info import Size
 
 _B = _core.BinaryOp
 _NUMPY_MAX_DIMS = 64  # numpy 2's limit (NPY_MAXDIMS)
-_Number = numbers.Number
+# The numbers the native scalar ops take (bool is an int); other numbers.Number kinds (Fraction, Decimal) go the
+# array way, which names them, instead of reaching pybind11's "incompatible function arguments" with its C++ types.
+_Number = (int, float, complex, np.number, np.bool_)
 
 
 class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer protocol) before Python 3.12
