@@ -116,3 +116,18 @@ def test_numbers_the_kernels_do_not_take_are_named_in_operators(number):
             assert "_core" not in str(caught.value) and "incompatible" not in str(caught.value)
         with pytest.raises(TypeError):
             torch.ones(3) + number
+
+
+@pytest.mark.parametrize("bounds", [(1.0, 0.0), (0.0, 1e5), (-4e4, 4e4), (float("nan"), 1.0), (0.0, float("inf"))])
+def test_uniform_bounds_float16_cannot_hold_are_pytorchs_errors(bounds):
+    """uniform_(1, 0) filled values outside [1, 0) and uniform_(0, 1e5) or (-4e4, 4e4) filled infinities; PyTorch's
+    float16 refuses each, and so do Tensor.uniform_ and nn.init.uniform_ now (the tensor is left as it was)."""
+    for fill in (lambda t: t.uniform_(*bounds), lambda t: tl.nn.init.uniform_(t, *bounds)):
+        t = tl.zeros(4)
+        with pytest.raises(RuntimeError, match="uniform_"):
+            fill(t)
+        assert t.tolist() == [0.0] * 4
+    with pytest.raises(RuntimeError):
+        torch.zeros(4, dtype=torch.float16).uniform_(*bounds)
+    low, high = -65504 / 2, 65504 / 2  # the widest range allowed: every draw inside it
+    assert all(low <= v <= high for v in tl.empty(1000).uniform_(low, high).tolist())  # (f16 may round up to b)

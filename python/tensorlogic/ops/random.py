@@ -131,10 +131,26 @@ def _write_random(t, values):
 
 @tensor_method()
 def uniform_(input, a=0.0, b=1.0, *, generator=None):
-    """Fills input with uniform values on [a, b) from the Philox stream."""
+    """Fills input with uniform values on [a, b) from the Philox stream; PyTorch's RuntimeErrors for bounds beyond
+    float16 (or NaN), a > b, and a range wider than 65504 (each would fill infinities, or values outside [a, b))."""
     _no_generator(generator, "uniform_")
+    low, high = uniform_bounds(a, b)
     u = rand(input.shape, device=input.device)
-    return _fill_random(input, u * (float(b) - float(a)) + float(a))
+    return _fill_random(input, u * (high - low) + low)
+
+
+def uniform_bounds(a, b):
+    """(a, b) as floats, checked as PyTorch's uniform_ checks them for float16 (its RuntimeErrors)."""
+    low, high = float(a), float(b)
+    for name, bound in (("from", low), ("to", high)):
+        if not -65504 <= bound <= 65504:
+            raise RuntimeError(f"uniform_: {name} = {bound} is out of bounds for float16 (|x| <= 65504)")
+    if low > high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
+    if high - low > 65504:
+        raise RuntimeError(f"uniform_ expects to - from <= 65504 (float16's largest value), but found to={high} and "
+                           f"from={low}")
+    return low, high
 
 
 @tensor_method()
