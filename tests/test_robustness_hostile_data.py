@@ -131,3 +131,18 @@ def test_uniform_bounds_float16_cannot_hold_are_pytorchs_errors(bounds):
         torch.zeros(4, dtype=torch.float16).uniform_(*bounds)
     low, high = -65504 / 2, 65504 / 2  # the widest range allowed: every draw inside it
     assert all(low <= v <= high for v in tl.empty(1000).uniform_(low, high).tolist())  # (f16 may round up to b)
+
+
+@pytest.mark.parametrize("low,high", [(0, 2**40), (-2**63, 2**63 - 1), (-2**31 - 1, -2**31 + 1), (2**62, 2**62 + 3)])
+def test_randint_takes_int64_ranges_and_refuses_what_its_dtype_cannot_hold(low, high):
+    """Ranges beyond int32 were refused ("does not fit int32"), as PyTorch draws them; an int32 or float16 result of
+    such a range is PyTorch's RuntimeError (it wrapped, or rounded to inf), as random_ already refused."""
+    draws = tl.randint(low, high, (2000,))
+    assert draws.dtype == tl.int64 and all(low <= v < high for v in draws.tolist())
+    assert len(set(draws.tolist())) > 1
+    if high - low > 2**20:  # spread over the range: 2000 draws all in one half has probability 2^-1999
+        middle = low + (high - low) // 2
+        assert min(draws.tolist()) < middle <= max(draws.tolist())
+    for dtype in (tl.int32, tl.float16):
+        with pytest.raises(RuntimeError, match="out of bounds for"):
+            tl.randint(low, high, (2,), dtype=dtype)
