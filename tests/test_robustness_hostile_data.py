@@ -146,3 +146,17 @@ def test_randint_takes_int64_ranges_and_refuses_what_its_dtype_cannot_hold(low, 
     for dtype in (tl.int32, tl.float16):
         with pytest.raises(RuntimeError, match="out of bounds for"):
             tl.randint(low, high, (2,), dtype=dtype)
+
+
+def test_sequences_nested_too_deep_say_so():
+    """A list that contains itself, or one nested 100,000 deep, was 'nested sequences of uneven lengths'."""
+    itself = []
+    itself.append(itself)
+    deep = [1.0]
+    for _ in range(100_000):
+        deep = [deep]
+    for data in (itself, deep):
+        with pytest.raises(ValueError, match="nested more than 64 deep"):
+            tl.tensor(data)
+    with pytest.raises(ValueError, match="uneven lengths"):
+        tl.tensor([[1.0, 2.0], [3.0]])

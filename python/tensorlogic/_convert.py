@@ -103,6 +103,9 @@ def numpy_to_array(values, dtype, device, copy):
     except ValueError as error:
         if "sequence" not in str(error):
             raise
+        if "maximum number of dimension" in str(error):
+            raise ValueError("cannot make a tensor from sequences nested more than 64 deep (numpy's limit on "
+                             "dimensions; does a list contain itself?)") from None
         # numpy's message for a ragged list ("setting an array element ... inhomogeneous part") speaks of its arrays
         raise ValueError("cannot make a tensor from nested sequences of uneven lengths (every sequence at one depth "
                          "must have one length)") from None
