@@ -49,7 +49,8 @@ def test_complex_tensors_are_refused_by_name(tmp_path, rng):
     """A complex tensor is not stored (checkpoints hold real tensors): a TypeError that names it, where it is and
     the way around it, and no file is written; the way around it round-trips."""
     z = tl.view_as_complex(tl.Tensor(rng.standard_normal((3, 2)).astype(np.float16)))
-    with pytest.raises(TypeError, match=r"complex tensors cannot be saved \(a complex32 tensor at 'a.0'\).*view_as_real"):
+    with pytest.raises(TypeError, match=r"complex tensors cannot be saved \(a complex32 tensor at 'a.0'\).*"
+                                        r"view_as_real"):
         tl.save({"a": [z]}, tmp_path / "c.safetensors")
     assert not (tmp_path / "c.safetensors").exists()
     tl.save({"a": tl.view_as_real(z)}, tmp_path / "r.safetensors")

@@ -116,9 +116,9 @@ def _encode(obj, path, arrays, memo, depth=0, in_module=False):
     if in_module and (inspect.isclass(obj) or inspect.isroutine(obj)):
         return {"global": global_name(obj, path)}
     if isinstance(obj, ComplexTensor):
-        raise TypeError(f"tl.save: complex tensors cannot be saved (a {obj.dtype.name} tensor at '{path or '<root>'}'): "
-                        "checkpoints hold real tensors; save tl.view_as_real(t) and rebuild it after tl.load with "
-                        "tl.view_as_complex")
+        raise TypeError(f"tl.save: complex tensors cannot be saved (a {obj.dtype.name} tensor at "
+                        f"'{path or '<root>'}'): checkpoints hold real tensors; save tl.view_as_real(t) and rebuild it "
+                        "after tl.load with tl.view_as_complex")
     raise TypeError(f"tl.save: cannot store a {type(obj).__name__} (at '{path or '<root>'}'); tensors, numpy arrays, "
                     "dicts, lists, tuples, sets, numbers, strings, None, devices, dtypes and whole nn.Modules can be "
                     "saved")
@@ -323,7 +323,8 @@ def _decode(node, source, depth, memo):
             raise ValueError(f"{_STRUCTURE} metadata: a parameter node must hold [key, requires_grad]")
         tensor = source.tensor(value[0])
         if value[1] and not tensor.is_floating_point():
-            raise ValueError(f"{_STRUCTURE} metadata: parameter {value[0][:80]!r} requires grad but is {tensor.dtype.name}")
+            raise ValueError(f"{_STRUCTURE} metadata: parameter {value[0][:80]!r} requires grad but is "
+                             f"{tensor.dtype.name}")
         memo[value[0]] = Parameter(tensor, requires_grad=value[1])
         return memo[value[0]]
     if kind == "array":
