@@ -12,6 +12,8 @@ is a failure. Calls are generated from (seed, index) alone, so any one of them c
 With --progress FD the batch writes each call's index to that file descriptor before making it, so a parent
 process can name the call that crashed or hung (tests/test_fuzz_ops.py runs batches that way)."""
 import argparse
+import decimal
+import fractions
 import inspect
 import json
 import os
@@ -134,6 +136,19 @@ ORDS = [2, 1, -1, 0, 0.5, -0.5, 3, -2, float("inf"), float("-inf"), float("nan")
         2**70, 1e30]
 
 
+class IntLike:
+    """An object with __index__ (not an int): PyTorch takes it as a size, a dim and an index."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __index__(self):
+        return self.value
+
+    def __repr__(self):
+        return f"IntLike({self.value})"
+
+
 class Maker:
     """Random arguments, mostly of the kind each parameter takes, often hostile."""
 
@@ -183,14 +198,17 @@ class Maker:
         return t
 
     def hostile(self):
-        """A value of any kind, chosen to break assumptions."""
-        choice = int(self.rng.integers(0, 16))
+        """A value of any kind, chosen to break assumptions: among them numbers the kernels do not take (Fraction,
+        Decimal), an int-like object, and numpy data of odd byte order, strides or bool bytes."""
+        choice = int(self.rng.integers(0, 21))
         return [
             lambda: None, lambda: "x", lambda: "é∑", lambda: b"\x00", lambda: object(), lambda: 1 + 2j,
             lambda: self.pick(EXTREME), lambda: self.pick(SPECIAL_FLOATS), lambda: True,
             lambda: [self.pick(EXTREME), 1], lambda: [[1], [1, 2]], lambda: (self.tensor(), 1),
             lambda: np.zeros((2, 3), np.float64), lambda: self.tensor(()),
-            lambda: tl.tensor([1.0, 2.0]), lambda: [],
+            lambda: tl.tensor([1.0, 2.0]), lambda: [], lambda: fractions.Fraction(1, 3), lambda: decimal.Decimal("2.5"),
+            lambda: IntLike(int(self.rng.integers(-3, 4))), lambda: np.arange(6, dtype=">f4")[::-2],
+            lambda: np.frombuffer(bytes([0, 1, 2, 255]), dtype=np.bool_),
         ][choice]()
 
     def value(self, op, param):

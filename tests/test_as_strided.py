@@ -7,6 +7,7 @@ import torch
 
 import tensorlogic as tl
 from oracle import assert_grad_close, f16_randn
+from tensorlogic import _core
 from tensorlogic.autograd import gradcheck
 
 CASES = [  # (input shape, a slice of it or None, size, stride, storage_offset)
@@ -57,6 +58,25 @@ def test_as_strided_errors_are_pytorchs(size, stride, offset, message):
     for bad, kind in (((2.0,), "must be tuple of ints, but found element of type float"), (2, "must be tuple")):
         with pytest.raises(TypeError, match=kind):
             tl.zeros(8).as_strided(bad, (1,))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int32", "int64", "bool"])
+def test_as_strided_bounds_are_the_logical_storage_not_the_allocation(dtype, rng):
+    """Storage is allocated in rounded buckets (64 bytes and up): a view one element past the tensor's own storage
+    read the bucket's padding. Now it raises PyTorch's error, naming the storage's own size, and the view that ends
+    at the last element is allowed; a slice's storage is its base's."""
+    n = int(rng.integers(1, 40))
+    ours, theirs = tl.zeros(n, dtype=getattr(tl, dtype)), torch.zeros(n, dtype=getattr(torch, dtype))
+    start = int(rng.integers(0, n))
+    for t in (ours, theirs, ours[start:], theirs[start:]):
+        with pytest.raises(RuntimeError, match=rf"requiring a storage size of {(n + 1) * t.element_size()} are out of "
+                                               rf"bounds for storage of size {n * t.element_size()}$"):
+            t.as_strided((n - start + 1,), (1,), start)
+        with pytest.raises(RuntimeError, match="out of bounds for storage"):
+            t.as_strided((2,), (n,), 0)
+        assert tuple(t.as_strided((n - start,), (1,), start).shape) == (n - start,)
+    with pytest.raises(ValueError, match="does not lie inside its storage"):  # the native view, unchecked in Python
+        _core.as_strided(ours._a, [n + 1], [1], 0)
 
 
 @pytest.mark.parametrize("case", [0, 2, 3, 4, 6])

@@ -1,6 +1,8 @@
 """Complex tensors (tensorlogic.complex_tensors) against PyTorch's complex128 on the same f16 parts: arithmetic with
 complex, real and Python operands, parts, magnitude and phase, einsum, indexing, views and reductions, with their
 gradients; creation with complex dtypes; host data; typed errors everywhere else."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -181,6 +183,25 @@ def test_host_data_and_devices(device, rng):
     assert z.to(dtype=tl.cfloat).shape == (2, 2)
     assert z.detach().requires_grad is False and z.requires_grad
     assert (z == z).all() and not (z != z).any()
+
+
+def test_host_data_of_infinite_and_signed_zero_parts(device, rng):
+    """An infinite imaginary part made the real part NaN in numpy(), tolist(), item() and the repr (re + 1j * im:
+    1j * inf is nan + inf j), and -0.0 printed as '+-0.0000j'; the fft of such data warned from numpy."""
+    parts = f16_randn(rng, (6, 2))
+    parts[:, 1] = [np.inf, -np.inf, -0.0, 0.0, np.nan, 1.0]
+    parts[5, 0] = np.inf
+    z = tl.view_as_complex(tl.tensor(parts, device=device))
+    theirs = torch.view_as_complex(torch.tensor(parts.astype(np.float32)))
+    np.testing.assert_array_equal(z.numpy(), theirs.numpy())
+    assert np.array_equal(np.signbit(z.numpy().imag), np.signbit(parts[:, 1]))
+    assert [str(v) for v in z.tolist()] == [str(v) for v in theirs.tolist()]
+    assert str(z[1].item()) == str(theirs[1].item())
+    assert "-0.0000j" in repr(z) and "+-" not in repr(z) and repr(z).count("nan") == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spectrum = tl.fft.fft(z)
+    np.testing.assert_array_equal(np.isnan(spectrum.numpy()), np.isnan(torch.fft.fft(theirs.cdouble()).numpy()))
 
 
 def test_everything_else_raises_typed_errors(device, rng):

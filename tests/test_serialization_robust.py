@@ -45,6 +45,19 @@ def test_bad_destinations_raise(tmp_path):
         tl.load(f)
 
 
+def test_complex_tensors_are_refused_by_name(tmp_path, rng):
+    """A complex tensor is not stored (checkpoints hold real tensors): a TypeError that names it, where it is and
+    the way around it, and no file is written; the way around it round-trips."""
+    z = tl.view_as_complex(tl.Tensor(rng.standard_normal((3, 2)).astype(np.float16)))
+    with pytest.raises(TypeError, match=r"complex tensors cannot be saved \(a complex32 tensor at 'a.0'\).*"
+                                        r"view_as_real"):
+        tl.save({"a": [z]}, tmp_path / "c.safetensors")
+    assert not (tmp_path / "c.safetensors").exists()
+    tl.save({"a": tl.view_as_real(z)}, tmp_path / "r.safetensors")
+    back = tl.view_as_complex(tl.load(tmp_path / "r.safetensors")["a"])
+    np.testing.assert_array_equal(back.numpy(), z.numpy())
+
+
 def _valid_bytes(rng):
     buffer = io.BytesIO()
     tl.save(_checkpoint(rng), buffer)
@@ -94,6 +107,39 @@ def _with_structure(structure):
 def test_hostile_structure_metadata(structure):
     with pytest.raises(tl.SerializationError, match="tensorlogic.structure|not a valid checkpoint"):
         tl.load(io.BytesIO(_with_structure(structure)))
+
+
+def test_an_integer_parameter_that_requires_grad_is_a_malformed_file():
+    """Parameter() raised its RuntimeError from inside tl.load."""
+    header = {"__metadata__": {"tensorlogic.structure": json.dumps({"parameter": ["w", True]})},
+              "w": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}
+    with pytest.raises(tl.SerializationError, match="parameter 'w' requires grad but is int64"):
+        tl.load(io.BytesIO(_with_header(header, b"\0" * 8)))
+
+
+def test_what_a_file_cannot_hold_is_refused_at_save(rng):
+    """Each of these was written (or failed with the safetensors library's own error type) and could not be
+    loaded: the key '__metadata__', numpy dtypes safetensors lacks, integers JSON's reader refuses. What it can hold
+    round-trips: every numpy dtype it lists, big-endian ones too, and an integer of 14,000 bits."""
+    for obj, error, says in (({"__metadata__": tl.ones(2)}, ValueError, "the key '__metadata__'"),
+                             ({"a": np.array([object()])}, TypeError, "numpy array of dtype object \\(at 'a'\\)"),
+                             ({"a": np.zeros(2, "M8[s]")}, TypeError, "dtype datetime64"),
+                             ({"a": [np.zeros(2, np.complex128)]}, TypeError, "dtype complex128 \\(at 'a.0'\\)"),
+                             ({"a": 3**9000}, ValueError, "the integer at 'a' has 14265 bits")):
+        buffer = io.BytesIO()
+        with pytest.raises(error, match=says):
+            tl.save(obj, buffer)
+        assert buffer.getvalue() == b""
+    arrays = {name: np.abs(rng.standard_normal(5) * 50).astype(name) for name in
+              ("bool", "int8", "uint8", ">i2", "uint16", "int32", ">u4", "int64", "uint64", "float16", ">f4",
+               "float64", "complex64")}
+    buffer = io.BytesIO()
+    tl.save({"arrays": arrays, "n": 2**13999 + 1}, buffer)
+    buffer.seek(0)
+    back = tl.load(buffer)
+    assert back["n"] == 2**13999 + 1
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(back["arrays"][name], array)
 
 
 @pytest.mark.parametrize("data", [

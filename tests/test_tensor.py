@@ -249,6 +249,21 @@ def test_host_data_and_repr(device, cpu_default):
     assert repr(tl.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
 
 
+def test_repr_of_extreme_and_integral_values_is_pytorchs(rng):
+    """Integral values spanning more than 1000x printed as integers (tensor([1., 60000.])) where PyTorch goes
+    scientific, and a -0. widened the column; f16's extremes (65504, subnormals, -0.0, inf, nan) mixed with random
+    integral or fractional values. Five at most: one line (PyTorch wraps a line by the column width, which a -0.0000e+00
+    exceeds; numpy's array2string, here, by the characters)."""
+    extremes = np.array([65504, -65504, 6e-8, -6e-8, 6.1e-5, -0.0, np.inf, -np.inf, np.nan], np.float16)
+    for _ in range(20):
+        scale = float(rng.choice([1, 10, 999, 1001, 5e4]))
+        values = np.round(rng.uniform(-1, 1, 3) * scale).astype(np.float16)
+        if rng.random() < 0.5:
+            values = (values + rng.uniform(0, 1, 3)).astype(np.float16)
+        values = np.concatenate([values, rng.choice(extremes, int(rng.integers(0, 3)))]).astype(np.float16)
+        assert repr(tl.tensor(values)) == repr(torch.tensor(values).float()), values  # f16's values, no dtype note
+
+
 @pytest.mark.parametrize("options", [{"precision": 2}, {"sci_mode": True}, {"sci_mode": False, "precision": 6},
                                      {"profile": "short"}, {"profile": "full", "linewidth": 40}])
 def test_set_printoptions(options):

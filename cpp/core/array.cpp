@@ -18,22 +18,23 @@ thread_local bool inference_mode_on = false;
 void set_inference_mode(bool on) { inference_mode_on = on; }
 bool inference_mode() { return inference_mode_on; }
 
-Storage::Storage(void* data, size_t nbytes, Device device, BufferCache* cache)
-    : data_(data), nbytes_(nbytes), device_(device), cache_(cache) {}
+Storage::Storage(void* data, size_t nbytes, size_t bucket_bytes, Device device, BufferCache* cache)
+    : data_(data), nbytes_(nbytes), bucket_bytes_(bucket_bytes), device_(device), cache_(cache) {}
 
 Storage::Storage(void* data, size_t nbytes, Device device, std::shared_ptr<void> owner)
-    : data_(data), nbytes_(nbytes), device_(device), cache_(nullptr), owner_(std::move(owner)) {}
+    : data_(data), nbytes_(nbytes), bucket_bytes_(nbytes), device_(device), cache_(nullptr), owner_(std::move(owner)) {}
 
 Storage::~Storage() {
-  if (cache_ != nullptr) cache_->release(data_, nbytes_);
+  if (cache_ != nullptr) cache_->release(data_, bucket_bytes_);
 }
 
 void Storage::move_to(void* data, std::shared_ptr<void> owner) {
   if (device_.type != DeviceType::cpu) throw DeviceError("only host memory can move to other host memory, not " + device_.str());
   if (data == nullptr && nbytes_ > 0) throw ArgumentError("Storage::move_to: no memory given to move to");
   std::memcpy(data, data_, nbytes_);
-  if (cache_ != nullptr) cache_->release(data_, nbytes_);
+  if (cache_ != nullptr) cache_->release(data_, bucket_bytes_);
   data_ = data;
+  bucket_bytes_ = nbytes_;
   cache_ = nullptr;
   owner_ = std::move(owner);  // drops the previous owner (foreign memory), if any
 }
@@ -125,7 +126,7 @@ Array Array::empty(const Shape& shape, Dtype dtype, Device device) {
   BufferCache& cache = backend_for(device).cache();
   size_t bucket = 0;
   void* data = cache.acquire(nbytes, &bucket);
-  auto storage = std::make_shared<Storage>(data, bucket, device, &cache);
+  auto storage = std::make_shared<Storage>(data, nbytes, bucket, device, &cache);
   return Array(std::move(storage), shape, contiguous_strides(shape), 0, dtype);
 }
 

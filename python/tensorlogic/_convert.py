@@ -70,6 +70,30 @@ def check_int_fill(value, name, op):
     return whole
 
 
+def canonical_bools(values):
+    """A numpy bool array whose bytes are all 0 or 1: `values` itself, or a copy with every other byte made 1. numpy
+    lets a bool hold any byte (a view of raw bytes, a file's BOOL data); the kernels read a bool's byte as the number
+    it is, so a 2 compared unequal to True and summed as 2."""
+    raw = values.view(np.uint8)
+    return raw != 0 if raw.size and raw.max() > 1 else values
+
+
+def _refuse_objects(values):
+    """The error for data numpy holds only as objects, naming the first element at fault: an integer beyond int64
+    (OverflowError, as PyTorch's "Overflow when unpacking long") or something that is no number (TypeError)."""
+    def where(flat):
+        return f" at index {tuple(int(i) for i in np.unravel_index(flat, values.shape))}" if values.ndim else ""
+
+    for flat, item in enumerate(values.flat):
+        if isinstance(item, int) and not isinstance(item, bool) and not -2**63 <= item < 2**63:
+            shown = item if item.bit_length() < 128 else f"of {item.bit_length()} bits"
+            raise OverflowError(f"cannot make a tensor from the integer {shown}{where(flat)}: beyond the int64 range")
+        if not isinstance(item, (int, float, complex, np.generic)):
+            raise TypeError(f"cannot make a tensor from an element of type {type(item).__name__}{where(flat)}: "
+                            "tensors hold ints, floats and bools (Python's or numpy's), given as nested sequences of "
+                            "one length at each depth")
+
+
 def numpy_to_array(values, dtype, device, copy):
     """A native array holding `values` as `dtype` (inferred when None) on `device`.
 
@@ -79,6 +103,9 @@ def numpy_to_array(values, dtype, device, copy):
     except ValueError as error:
         if "sequence" not in str(error):
             raise
+        if "maximum number of dimension" in str(error):
+            raise ValueError("cannot make a tensor from sequences nested more than 64 deep (numpy's limit on "
+                             "dimensions; does a list contain itself?)") from None
         # numpy's message for a ragged list ("setting an array element ... inhomogeneous part") speaks of its arrays
         raise ValueError("cannot make a tensor from nested sequences of uneven lengths (every sequence at one depth "
                          "must have one length)") from None
@@ -86,6 +113,8 @@ def numpy_to_array(values, dtype, device, copy):
         raise TypeError(f"cannot make a real tensor from data of dtype {values.dtype}: complex data makes a complex "
                         "tensor (tl.tensor, tl.complex); a real tensor's operators take real operands (write the "
                         "complex operand first: z * t)")
+    if values.dtype.kind == "O":
+        _refuse_objects(values)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor from data of dtype {values.dtype}")
     target = as_dtype(dtype) or default_dtype_for(values)
@@ -100,6 +129,10 @@ def numpy_to_array(values, dtype, device, copy):
     if values.dtype != target.numpy:
         values = values.astype(target.numpy)
         copy = False
+    if target is bool_:
+        canonical = canonical_bools(values)
+        copy = copy and canonical is values
+        values = canonical
     if copy:
         values = values.copy()
     strides_ok = all(s >= 0 and s % values.itemsize == 0 for s in values.strides)

@@ -46,21 +46,24 @@ def _float_formatter(values):
     finite = values[np.isfinite(values)].astype(np.float64)
     magnitudes = np.abs(finite[finite != 0])
     digits, sci_mode = _OPTIONS["precision"], _OPTIONS["sci_mode"]
+    integral = finite.size and np.all(finite == np.round(finite))
+    # PyTorch's rule: integral values too are scientific when they span more than 1000x (tensor([1.0000e+00,
+    # 6.0000e+04])); only fractions look at the smallest magnitude
     wide = magnitudes.size and (magnitudes.max() / magnitudes.min() > 1000 or magnitudes.max() > 1e8
-                                or magnitudes.min() < 1e-4)
-    if (finite.size and np.all(finite == np.round(finite)) and (magnitudes.size == 0 or magnitudes.max() < 1e8)
-            and not sci_mode):
-        fmt = "{:.0f}.".format
-    elif sci_mode or (sci_mode is None and wide):
+                                or (not integral and magnitudes.min() < 1e-4))
+    if sci_mode or (sci_mode is None and wide):
         fmt = ("{:.%de}" % digits).format
+    elif integral:
+        fmt = "{:.0f}.".format
     else:
         fmt = ("{:.%df}" % digits).format
 
     def one(v):
         return fmt(v) if np.isfinite(v) else ("nan" if np.isnan(v) else ("inf" if v > 0 else "-inf"))
 
-    # Like PyTorch, the column width follows the finite values (f16 has at most 65536 distinct ones).
-    width = max((len(fmt(v)) for v in np.unique(finite)), default=0)
+    # Like PyTorch, the column width follows the nonzero finite values (f16 has at most 65536 distinct ones): a -0.
+    # does not widen the column
+    width = max((len(fmt(v)) for v in np.unique(magnitudes * np.sign(finite[finite != 0]))), default=0)
     return lambda v: one(v).rjust(width)
 
 

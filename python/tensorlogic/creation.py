@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._convert import EXACT_IN_FLOAT, check_f16_range, check_int_fill, numpy_to_array
+from ._convert import EXACT_IN_FLOAT, canonical_bools, check_f16_range, check_int_fill, numpy_to_array
 from .device import device_name
 from .dtypes import as_dtype, float16, int64
 from .dtypes import bool as bool_
@@ -105,7 +105,8 @@ def _asarray_host(values, dtype, device, copy):
 def from_numpy(array):
     """A CPU tensor over the numpy array's memory (float16/int32/int64/bool with whole-element strides: no copy,
     writes show on both sides); other dtypes are converted, so they are copies (float data beyond ±65504
-    raises PrecisionOverflowError)."""
+    raises PrecisionOverflowError), and so is bool data holding bytes other than 0 and 1 (numpy's view of raw
+    bytes), each such byte made True."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
     return _wrap(numpy_to_array(array, None, "cpu", not array.flags.writeable))
@@ -113,7 +114,8 @@ def from_numpy(array):
 
 def from_dlpack(obj):
     """A tensor over the memory of a DLPack producer (an object with __dlpack__, e.g. a torch tensor or a
-    numpy array, or a capsule), without copying. float16, int32, int64 and bool data only."""
+    numpy array, or a capsule), without copying. float16, int32, int64 and bool data only; bool data on the CPU
+    holding bytes other than 0 and 1 (numpy's view of raw bytes) is copied, each such byte made True."""
     if hasattr(obj, "__dlpack__"):
         try:
             capsule = obj.__dlpack__(max_version=(1, 0))
@@ -122,6 +124,11 @@ def from_dlpack(obj):
     else:
         capsule = obj
     a = _core.from_dlpack(capsule)
+    if a.dtype == "bool" and a.device == "cpu":
+        host = np.asarray(a)
+        canonical = canonical_bools(host)
+        if canonical is not host:  # bytes other than 0 and 1: a copy, as numpy_to_array makes
+            a = _core.from_numpy(canonical)
     if a.device != "cpu":
         _core.synchronize(a.device)  # device-wide: the producer's queued work on its own streams completes
     return _wrap(a)

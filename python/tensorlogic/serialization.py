@@ -30,6 +30,7 @@ from safetensors import SafetensorError, deserialize
 from safetensors.numpy import save as _save_bytes, save_file
 
 from ._convert import safetensors_array
+from .complex_tensors.tensor import ComplexTensor
 from .device import device as _device
 from .dtypes import _BY_NAME, dtype as _dtype
 from .errors import PrecisionOverflowError, SerializationError
@@ -41,6 +42,10 @@ from .tensor import Tensor
 _STRUCTURE = "tensorlogic.structure"
 _DEVICES = "tensorlogic.devices"  # {tensor key: the device it was saved from}, for the tensors not on the CPU
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit on its JSON header
+# numpy dtypes safetensors stores (float16 to float64, integers to 64 bits, bool, complex64), in native byte order
+_SAFETENSORS_NUMPY = {np.dtype(d) for d in ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
+                                            "uint64", "float16", "float32", "float64", "complex64")}
+_MAX_INT_BITS = 14000  # below Python's default limit of 4300 digits on converting an int to and from text
 _MAX_DEPTH = 200  # nesting of the structure metadata (far below Python's recursion limit)
 _TO_SAFETENSORS = ("convert it with PyTorch: `from safetensors.torch import save_file; "
                    "save_file(torch.load(path, weights_only=True), 'model.safetensors')` (a flat dict of tensors, "
@@ -82,6 +87,9 @@ def _encode(obj, path, arrays, memo, depth=0, in_module=False):
             return {"parameter": [key, bool(obj.requires_grad)]}
         return {"tensor": key}
     if isinstance(obj, np.ndarray):
+        if obj.dtype.newbyteorder("=") not in _SAFETENSORS_NUMPY:
+            raise TypeError(f"tl.save: cannot store a numpy array of dtype {obj.dtype} (at '{path or '<root>'}'): "
+                            f"safetensors holds {', '.join(sorted(str(d) for d in _SAFETENSORS_NUMPY))}")
         return {"array": _put(path, np.asarray(obj, order="C"), arrays)}
     if isinstance(obj, dict):
         items = []
@@ -97,6 +105,9 @@ def _encode(obj, path, arrays, memo, depth=0, in_module=False):
         return {kind: [_encode(v, f"{path}.{i}" if path else str(i), arrays, memo, depth + 1, in_module)
                        for i, v in enumerate(obj)]}
     if obj is None or isinstance(obj, (bool, str)) or isinstance(obj, numbers.Real):  # (JSON has no complex)
+        if isinstance(obj, int) and obj.bit_length() > _MAX_INT_BITS:  # (which JSON's reader refuses at tl.load)
+            raise ValueError(f"tl.save: the integer at '{path or '<root>'}' has {obj.bit_length()} bits; JSON "
+                             f"metadata holds integers of up to {_MAX_INT_BITS}")
         return {"value": obj.item() if isinstance(obj, np.generic) else obj}
     if isinstance(obj, _device):
         return {"device": str(obj)}
@@ -104,6 +115,10 @@ def _encode(obj, path, arrays, memo, depth=0, in_module=False):
         return {"dtype": obj.name}
     if in_module and (inspect.isclass(obj) or inspect.isroutine(obj)):
         return {"global": global_name(obj, path)}
+    if isinstance(obj, ComplexTensor):
+        raise TypeError(f"tl.save: complex tensors cannot be saved (a {obj.dtype.name} tensor at "
+                        f"'{path or '<root>'}'): checkpoints hold real tensors; save tl.view_as_real(t) and rebuild it "
+                        "after tl.load with tl.view_as_complex")
     raise TypeError(f"tl.save: cannot store a {type(obj).__name__} (at '{path or '<root>'}'); tensors, numpy arrays, "
                     "dicts, lists, tuples, sets, numbers, strings, None, devices, dtypes and whole nn.Modules can be "
                     "saved")
@@ -119,6 +134,9 @@ class _Written(dict):
 
 def _put(path, array, arrays):
     key = path or "tensor"
+    if key == "__metadata__":
+        raise ValueError("tl.save: the key '__metadata__' is the safetensors header's own entry; store the tensor "
+                         "under another name")
     if key in arrays:
         raise ValueError(f"tl.save: two entries flatten to the same key '{key}'")
     arrays[key] = array
@@ -303,7 +321,11 @@ def _decode(node, source, depth, memo):
     if kind == "parameter":
         if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], bool)):
             raise ValueError(f"{_STRUCTURE} metadata: a parameter node must hold [key, requires_grad]")
-        memo[value[0]] = Parameter(source.tensor(value[0]), requires_grad=value[1])
+        tensor = source.tensor(value[0])
+        if value[1] and not tensor.is_floating_point():
+            raise ValueError(f"{_STRUCTURE} metadata: parameter {value[0][:80]!r} requires grad but is "
+                             f"{tensor.dtype.name}")
+        memo[value[0]] = Parameter(tensor, requires_grad=value[1])
         return memo[value[0]]
     if kind == "array":
         return source.array(value)

@@ -19,7 +19,9 @@ from .type_info import Size
 
 _B = _core.BinaryOp
 _NUMPY_MAX_DIMS = 64  # numpy 2's limit (NPY_MAXDIMS)
-_Number = numbers.Number
+# The numbers the native scalar ops take (bool is an int); other numbers.Number kinds (Fraction, Decimal) go the
+# array way, which names them, instead of reaching pybind11's "incompatible function arguments" with its C++ types.
+_Number = (int, float, complex, np.number, np.bool_)
 
 
 class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer protocol) before Python 3.12
@@ -359,7 +361,10 @@ def _size_keyword(size, kwargs, name):
 def _shape_args(shape):
     """Sizes given as varargs or as one sequence (PyTorch accepts both), as a tuple of ints."""
     if len(shape) == 1 and shape[0].__class__ is not int and not isinstance(shape[0], numbers.Integral):
-        shape = shape[0]
+        try:  # one int-like size (an object with __index__, a 0-d integer tensor), as PyTorch reads it
+            return (operator.index(shape[0]),)
+        except TypeError:
+            shape = shape[0]
     for s in shape:  # plain ints (the usual case, and every .shape): no per-size conversion call
         if s.__class__ is not int:
             break

@@ -22,10 +22,11 @@ void set_inference_mode(bool on);
 bool inference_mode();
 
 // One allocation. Memory from a BufferCache goes back to it when the last view dies; foreign memory
-// (numpy, DLPack) is kept alive by `owner` and released by dropping it.
+// (numpy, DLPack) is kept alive by `owner` and released by dropping it. nbytes() is the storage's logical size (what
+// was asked for, as PyTorch's storage size): views must lie inside it, not merely inside the cache's larger bucket.
 class Storage {
  public:
-  Storage(void* data, size_t nbytes, Device device, BufferCache* cache);
+  Storage(void* data, size_t nbytes, size_t bucket_bytes, Device device, BufferCache* cache);
   Storage(void* data, size_t nbytes, Device device, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -47,6 +48,7 @@ class Storage {
  private:
   void* data_;
   size_t nbytes_;
+  size_t bucket_bytes_;  // what the cache handed out (nbytes_ rounded up) and takes back
   Device device_;
   BufferCache* cache_;
   std::shared_ptr<void> owner_;

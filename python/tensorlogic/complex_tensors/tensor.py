@@ -393,8 +393,9 @@ class ComplexTensor:
     # ---- host data -----------------------------------------------------------------------------------
     def numpy(self, *, force=False):
         """The values as a complex64 numpy array (a copy: numpy has no complex32)."""
-        ri = self._ri.detach().numpy().astype(np.float32)
-        return ri[..., 0] + np.complex64(1j) * ri[..., 1]
+        # the pairs reinterpreted, not re + 1j * im: 1j * inf is nan + inf j, which made an infinite imaginary part's
+        # real part nan
+        return np.ascontiguousarray(self._ri.detach().numpy(), dtype=np.float32).view(np.complex64)[..., 0]
 
     def __array__(self, dtype=None, copy=None):
         if copy is False:
@@ -432,7 +433,7 @@ class ComplexTensor:
 
 def _format_complex(z):
     """PyTorch's look of a complex element: 1.5000+2.0000j."""
-    if math.isnan(z.imag) or z.imag >= 0 or (z.imag == 0 and math.copysign(1.0, z.imag) > 0):
+    if math.isnan(z.imag) or math.copysign(1.0, z.imag) > 0:  # (-0.0 >= 0: the sign bit tells -0.0000j)
         return f"{z.real:.4f}+{z.imag:.4f}j"
     return f"{z.real:.4f}{z.imag:.4f}j"
 

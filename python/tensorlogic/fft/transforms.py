@@ -20,8 +20,13 @@ DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 def host_complex(ri):
     """A real form [..., 2] as a complex128 array on the host (exact: every f16 is a float64)."""
-    a = float64(ri)
-    return a[..., 0] + 1j * a[..., 1]
+    return np.ascontiguousarray(float64(ri)).view(np.complex128)[..., 0]  # (not re + 1j * im: 1j * inf is nan + inf j)
+
+
+def on_host(transform, a, sizes, dims, norm):
+    """numpy's transform of `a`: an inf or NaN input gives NaNs, as PyTorch's do, without numpy's RuntimeWarning."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return transform(a, s=sizes, axes=dims, norm=norm)
 
 
 def real_form(z, like):
@@ -51,7 +56,7 @@ class C2C(Function):
     def forward(ctx, ri, dims, sizes, norm, inverse):
         transform = np.fft.ifftn if inverse else np.fft.fftn
         ctx.args = (dims, tuple(ri.shape[d] for d in dims), norm, inverse)
-        return real_form(transform(host_complex(ri), s=sizes, axes=dims, norm=norm), ri)
+        return real_form(on_host(transform, host_complex(ri), sizes, dims, norm), ri)
 
     @staticmethod
     def backward(ctx, g):
@@ -66,7 +71,7 @@ class R2C(Function):
     def forward(ctx, x, dims, sizes, norm):
         in_sizes = tuple(x.shape[d] for d in dims)
         ctx.args = (dims, in_sizes, sizes[-1] if sizes else in_sizes[-1], norm)
-        return real_form(np.fft.rfftn(float64(x), s=sizes, axes=dims, norm=norm), x)
+        return real_form(on_host(np.fft.rfftn, float64(x), sizes, dims, norm), x)
 
     @staticmethod
     def backward(ctx, g):
@@ -83,7 +88,7 @@ class C2R(Function):
     @staticmethod
     def forward(ctx, ri, dims, sizes, norm):
         ctx.args = (dims, tuple(ri.shape[d] for d in dims), sizes[-1], norm)
-        return to_device(np.fft.irfftn(host_complex(ri), s=sizes, axes=dims, norm=norm), ri)
+        return to_device(on_host(np.fft.irfftn, host_complex(ri), sizes, dims, norm), ri)
 
     @staticmethod
     def backward(ctx, g):

@@ -15,7 +15,7 @@ from ..autograd.grad_mode import no_grad
 from ..creation import tensor as tensor_of
 from ..generator import own_stream
 from ..ops.elementwise import erfinv, where
-from ..ops.random import rand, randn
+from ..ops.random import rand, randn, uniform_bounds
 
 
 _skipping = contextvars.ContextVar("tensorlogic_init_skipped", default=False)
@@ -91,10 +91,11 @@ def _fan(tensor, mode):
 def uniform_(tensor, a=0.0, b=1.0):
     """Fills tensor in place with values uniform on [a, b) from the global stream (tl.manual_seed), outside
     autograd; returns it."""
+    low, high = uniform_bounds(a, b)
     if tensor.numel() == 0:
         return tensor
     with no_grad():
-        return _fill_from(tensor, _random(tensor, False) * (b - a) + a)
+        return _fill_from(tensor, _random(tensor, False) * (high - low) + low)
 
 
 @_initializer

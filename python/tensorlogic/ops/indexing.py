@@ -99,6 +99,12 @@ def _parse(t, key, op):
             kind, value, host = _index_value(item, device)
             items.append((kind, value, host))
             consumed += value.ndim if kind == "mask" else 1
+        elif hasattr(type(item), "__index__") and not isinstance(item, (float, complex)):  # int-like, as PyTorch's
+            whole = operator.index(item)
+            if not -_BIG <= whole <= _BIG:
+                raise IndexError(f"index {whole} is out of bounds for any dimension size")
+            items.append(("int", whole, None))
+            consumed += 1
         else:
             raise IndexError(f"only integers, slices, None, ..., and integer or mask tensors are valid indices "
                              f"(got {type(item).__name__})")

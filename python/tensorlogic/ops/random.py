@@ -82,10 +82,17 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     else:
         raise TypeError("randint(low=0, high, size): expected high and size")
     size = _size((size,), "randint")
+    if int(low) < int(high):
+        _check_draw_range("randint", (as_dtype(dtype) or int64).name, int(low), int(high) - 1)
     if own_stream(generator) is not None:
         if int(low) >= int(high):  # numpy's message would name its own function
             raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
         array = _from_host(host_rng(generator).integers(int(low), int(high), size), "int64", device)
+    elif int(low) < -(1 << 31) or int(high) > (1 << 31):  # the kernel draws int32s: wider ranges on the host
+        low, high = int(low), int(high)
+        if not -(1 << 63) <= low < high <= (1 << 63) - 1:
+            raise ValueError(f"randint: expected low < high within int64, got low={low}, high={high}")
+        array = _from_host(host_rng().integers(low, high, size), "int64", device)
     else:
         array = _core.randint(int(low), int(high), size, device_name(device))
     return _finish(array, dtype, requires_grad, "randint", int64)
@@ -138,10 +145,26 @@ def _write_random(t, values, name):
 
 @tensor_method()
 def uniform_(input, a=0.0, b=1.0, *, generator=None):
-    """Fills input with uniform values on [a, b) from the Philox stream."""
+    """Fills input with uniform values on [a, b) from the Philox stream; PyTorch's RuntimeErrors for bounds beyond
+    float16 (or NaN), a > b, and a range wider than 65504 (each would fill infinities, or values outside [a, b))."""
     _no_generator(generator, "uniform_")
+    low, high = uniform_bounds(a, b)
     u = rand(input.shape, device=input.device)
-    return _fill_random(input, u * (float(b) - float(a)) + float(a), "uniform_")
+    return _fill_random(input, u * (high - low) + low, "uniform_")
+
+
+def uniform_bounds(a, b):
+    """(a, b) as floats, checked as PyTorch's uniform_ checks them for float16 (its RuntimeErrors)."""
+    low, high = float(a), float(b)
+    for name, bound in (("from", low), ("to", high)):
+        if not -65504 <= bound <= 65504:
+            raise RuntimeError(f"uniform_: {name} = {bound} is out of bounds for float16 (|x| <= 65504)")
+    if low > high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
+    if high - low > 65504:
+        raise RuntimeError(f"uniform_ expects to - from <= 65504 (float16's largest value), but found to={high} and "
+                           f"from={low}")
+    return low, high
 
 
 @tensor_method()
@@ -199,6 +222,22 @@ _RANDOM_HIGH = {"float16": 1 << 11, "bool": 1, "int32": (1 << 31) - 1, "int64": 
 _INT_RANGE = {"int32": (-(1 << 31), (1 << 31) - 1), "int64": (-(1 << 63), (1 << 63) - 1)}
 
 
+def _check_draw_range(op, dtype, low, high):
+    """PyTorch's RuntimeError for integer draws in [low, high] that `dtype` cannot hold (an integer dtype would wrap
+    them, float16 round them to +-inf), and its warning where float16 rounds them."""
+    if dtype in _INT_RANGE:
+        least, most = _INT_RANGE[dtype]
+        for name, value in (("from", low), ("to - 1", high)):
+            if not least <= value <= most:
+                raise RuntimeError(f"{op}: {name} is out of bounds for {dtype}")
+    elif dtype == "float16" and not -65504 <= low <= high <= 65504:
+        raise RuntimeError(f"{op}: {'from' if low < -65504 else 'to - 1'} is out of bounds for float16 "
+                           "(|x| <= 65504)")
+    elif dtype == "float16" and not -(1 << 11) <= low <= high <= 1 << 11:
+        warnings.warn(f"{op}: float16 holds the integers of [-2^11, 2^11] exactly; draws outside are rounded",
+                      stacklevel=3)
+
+
 @tensor_method()
 def random_(input, *args, to=None, generator=None):
     """random_(), random_(to), random_(from, to): fills input with integers drawn uniformly from [from, to - 1] (from
@@ -223,17 +262,7 @@ def random_(input, *args, to=None, generator=None):
     low = int(low)
     if low > high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high + 1}")
-    if dtype in _INT_RANGE:
-        least, most = _INT_RANGE[dtype]
-        for name, value in (("from", low), ("to - 1", high)):
-            if not least <= value <= most:
-                raise RuntimeError(f"random_: {name} is out of bounds for {dtype}")
-    elif dtype == "float16" and not -65504 <= low <= high <= 65504:  # beyond, draws would round to +-inf
-        raise RuntimeError(f"random_: {'from' if low < -65504 else 'to - 1'} is out of bounds for float16 "
-                           "(|x| <= 65504)")
-    elif dtype == "float16" and not -(1 << 11) <= low <= high <= 1 << 11:
-        warnings.warn("random_: float16 holds the integers of [-2^11, 2^11] exactly; draws outside are rounded",
-                      stacklevel=2)
+    _check_draw_range("random_", dtype, low, high)
     if -(1 << 31) <= low and high < (1 << 31) - 1:
         values = _core.randint(low, high + 1, list(input.shape), input._a.device)
     else:

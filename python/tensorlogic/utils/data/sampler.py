@@ -15,6 +15,14 @@ class Sampler:
         raise NotImplementedError
 
 
+def _permutation(rng, n):
+    try:
+        return rng.permutation(n)
+    except (ValueError, MemoryError):  # numpy's "array is too big; `arr.size * arr.dtype.itemsize` is larger ..."
+        raise MemoryError(f"RandomSampler: a permutation of {n} indices does not fit in memory (replacement=True "
+                          "draws indices without one)") from None
+
+
 class SequentialSampler(Sampler):
     """The indices 0 .. len(data_source) - 1 in order, as torch.utils.data.SequentialSampler."""
     def __init__(self, data_source):
@@ -50,7 +58,7 @@ class RandomSampler(Sampler):
         if n == 0 and self.replacement:
             raise ValueError(f"RandomSampler: cannot draw {left} samples with replacement from an empty dataset")
         while left > 0:
-            chunk = rng.integers(0, n, min(left, 32)) if self.replacement else rng.permutation(n)[:left]
+            chunk = rng.integers(0, n, min(left, 32)) if self.replacement else _permutation(rng, n)[:left]
             left -= len(chunk)
             yield from chunk.tolist()
 
