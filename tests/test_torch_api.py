@@ -184,6 +184,24 @@ def test_shapes_are_sizes_as_torch_shapes():
     assert hash(ours.shape) == hash((2, 3, 4)) and ours.shape == (2, 3, 4) and ours.shape != [2, 3, 4]
 
 
+def test_tensor_class_takes_sizes_as_torchs():
+    """torch.Tensor(2, 3) is an uninitialised float tensor of that size (old code: Parameter(torch.Tensor(out, in))),
+    torch.Tensor() an empty one, one sequence is data; negative sizes and mixed arguments are refused."""
+    for args in [(3,), (2, 3), (np.int64(4), 1), (), ([1.5, 2.0],), ([[1.0], [2.5]],)]:
+        ours, theirs = tl.Tensor(*args), torch.Tensor(*args)
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == tl.float16, args
+    assert tl.Tensor(tl.Size([2, 5])).shape == (2, 5)
+    assert tl.Tensor([[1.5, 2.0]]).tolist() == [[1.5, 2.0]]
+    w = tl.nn.Parameter(tl.Tensor(4, 5))
+    assert w.shape == (4, 5) and w.requires_grad and w.is_leaf
+    tl.nn.init.uniform_(w, -0.5, 0.5)
+    assert np.abs(w.detach().numpy()).max() <= 0.5
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        tl.Tensor(2, -1)
+    with pytest.raises(TypeError, match="sizes"):
+        tl.Tensor(2, "a")
+
+
 def test_legacy_typed_constructors():
     """torch.FloatTensor(sizes) / torch.LongTensor(data) and isinstance with them, as pygcn writes them."""
     w = tl.FloatTensor(3, 4)

@@ -24,6 +24,17 @@ _NUMPY_MAX_DIMS = 64  # numpy 2's limit (NPY_MAXDIMS)
 _Number = (int, float, complex, np.number, np.bool_)
 
 
+def _legacy_sizes(args):
+    """The sizes of torch.Tensor's size forms (no arguments, ints, or one Size), else None (data)."""
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    elif not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) for n in args):
+        return None
+    if any(n < 0 for n in args):
+        raise RuntimeError(f"Tensor(): negative dimension in sizes {list(map(int, args))}")
+    return [int(n) for n in args] if args else [0]
+
+
 class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer protocol) before Python 3.12
     """An n-dimensional float16 (or int32 index) array on a device."""
 
@@ -38,8 +49,19 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
                  "_column_sums", "_view", "_views", "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
-    def __init__(self, data, dtype=None, device=None):
-        self._a = data._a if isinstance(data, Tensor) else numpy_to_array(data, dtype, device_name(device), True)
+    def __init__(self, *data, dtype=None, device=None):
+        """Tensor(data) holds data (a Tensor's memory is shared); as torch.Tensor, Tensor(2, 3) or Tensor(size) is
+        an uninitialised float16 tensor of that size (old code builds parameters so: Parameter(Tensor(out, in)))
+        and Tensor() an empty one."""
+        sizes = _legacy_sizes(data)
+        if sizes is not None:
+            self._a = _core.empty(sizes, (dtype or _BY_NAME["float16"]).name, device_name(device))
+        elif len(data) != 1:
+            raise TypeError(f"Tensor(): expected data (one sequence, array or tensor) or sizes (ints), got "
+                            f"{', '.join(type(d).__name__ for d in data)}")
+        else:
+            data = data[0]
+            self._a = data._a if isinstance(data, Tensor) else numpy_to_array(data, dtype, device_name(device), True)
         _init_autograd_fields(self)
 
     # ---- attributes ------------------------------------------------------------------------------
