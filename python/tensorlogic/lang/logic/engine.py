@@ -476,7 +476,8 @@ class Logic:
             rows = demand.answer(self, low)
             if rows is not None:
                 return rows
-        if not any(self.is_sparse(a.name) for a in atoms) and not meets:
+        if not any(self.is_sparse(a.name) for a in atoms) and not meets and \
+                self._query_cells(low) <= DENSE_CELLS:
             return None
         for a in atoms:     # (first: computing one may grow a domain, where the plan encodes constants)
             self.rows(a.name)
@@ -510,17 +511,38 @@ class Logic:
                         for v, x, d in zip(names, row, doms)})
         return out
 
+    def _query_cells(self, low):
+        """The cells of the dense path's product for a query: one axis per variable of its atoms
+        (dense relations joined over large domains are joined as tuples instead)."""
+        sizes = {}
+        for atom in low.atoms() + low.atoms(True):
+            for a, d in zip(atom.args, self.model.relations[atom.name].domains):
+                if a[0] == "var":
+                    sizes[a[1]] = max(d.size, 1)
+        n = 1
+        for size in sizes.values():
+            n *= size
+        return n
+
     def _meets_domains(self, low):
         """Whether a query's variable is read at positions of different domains, or compared with
-        one of another domain (rules unify them; a query cannot): only the tuple engine
-        translates between them."""
+        one of another domain (rules unify them; a query cannot), or with arithmetic where a
+        domain holds names (`P(x), w == y + 1, w == x`): only the tuple engine translates between
+        them (and rejects arithmetic on names)."""
         seen = {}
         for atom in low.atoms() + low.atoms(True):
             for a, d in zip(atom.args, self.model.relations[atom.name].domains):
                 if a[0] == "var" and seen.setdefault(a[1], d) is not d:
                     return True
-        return any(isinstance(t, Test) and t.left[0] == t.right[0] == "var" and
-                   seen.get(t.left[1]) is not seen.get(t.right[1]) for t in low.body)
+        for t in low.body:
+            if not isinstance(t, Test):
+                continue
+            if t.left[0] == t.right[0] == "var" and seen.get(t.left[1]) is not seen.get(t.right[1]):
+                return True
+            if "op" in (t.left[0], t.right[0]) and any(
+                    v in seen and not is_numeric(seen[v]) for v in variables(t.left) | variables(t.right)):
+                return True
+        return False
 
     # ---- explain --------------------------------------------------------------------------------
     def explain(self):
