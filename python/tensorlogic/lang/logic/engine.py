@@ -131,9 +131,12 @@ class Logic:
         return "dense", f"{max(self.cells(m) for m in comp):,} cells"
 
     def _round_cells(self, low):
-        """The cells a rule's einsum spans: the sizes of its variables' domains multiplied."""
+        """The cells a rule's einsum spans: the sizes of its variables' domains multiplied (0 for
+        a rule that reads a tensor as an atom, which only the dense path reads)."""
         sizes = {}
         for atom in low.atoms() + low.atoms(True):
+            if atom.name not in self.model.relations:
+                return 0
             for a, d in zip(atom.args, self.model.relations[atom.name].domains):
                 if a[0] == "var":
                     sizes[a[1]] = max(d.size, 1)
