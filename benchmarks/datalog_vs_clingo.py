@@ -1,6 +1,9 @@
 """Rules in the language beside clingo (a mature grounder/solver), on the CPU, answers compared:
-triangles of random graphs, reachability on chains, the `hmmer` program of datalog-conformance
-(tens of thousands of constants) and the transitive closure of a random graph (the dense path).
+triangles of random graphs (listed, and counted per node with `count`), reachability on chains,
+the `hmmer` program of datalog-conformance (tens of thousands of constants), the transitive closure
+of a random graph (the dense path), same-generation on a random tree, Andersen-style points-to
+analysis of random statements, and reachability past blocked nodes with the unreached ones found
+by negation.
 The `wide_` workloads are the same graphs with node ids spread over (-2 * 10^9, 2 * 10^9) (clingo's
 integers are 32-bit): their relations have more possible tuples than an int64 numbers (2^63), which
 the tuple engine keys by rows of words and native rounds by dictionary codes.
@@ -37,6 +40,19 @@ RULES = {
     "triangles": ["tri(X, Y, Z) :- e(X, Y), e(Y, Z), e(Z, X)."],
     "chain": ["reach(Y) :- reach(X), e(X, Y)."],
     "closure": ["path(X, Y) :- e(X, Y).", "path(X, Z) :- path(X, Y), e(Y, Z)."],
+    "same_generation": ["sg(X, Y) :- e(P, X), e(P, Y), X != Y.", "sg(X, Y) :- e(A, X), sg(A, B), e(B, Y)."],
+    # p = &a, p = q, p = *q, *p = q.
+    "points_to": ["pt(P, A) :- addr(P, A).", "pt(P, A) :- assign(P, Q), pt(Q, A).",
+                  "pt(P, A) :- load(P, Q), pt(Q, R), pt(R, A).", "pt(R, A) :- store(P, Q), pt(P, R), pt(Q, A)."],
+    "reach_negation": ["reach(X) :- start(X).", "reach(Y) :- reach(X), e(X, Y), not blocked(Y).",
+                       "unreached(X) :- node(X), not reach(X)."],
+    # The language's head aggregate (datalog_text reads `count(Y)` as an atom: run_ours renames it).
+    "triangle_count": ["tc(X, count(Y)) :- e(X, Y), e(Y, Z), e(Z, X)."],
+}
+# Rules that clingo spells otherwise: a count per group is an aggregate in the body.
+CLINGO_RULES = {
+    "triangle_count": ["r_tc(V_X, N) :- r_e(V_X, _), N = #count{V_Y, V_Z : r_e(V_X, V_Y), r_e(V_Y, V_Z), "
+                       "r_e(V_Z, V_X)}, N > 0."],
 }
 WORKLOADS = {
     "triangles_1000": ("triangles", 1000, 4000, "tri"),
@@ -47,6 +63,10 @@ WORKLOADS = {
     "closure_2000": ("closure", 2000, 8000, "path"),
     "wide_triangles_10000": ("wide_triangles", 10000, 40000, "tri"),
     "wide_closure_2000": ("wide_closure", 2000, 8000, "path"),
+    "same_generation_2000": ("same_generation", 2000, None, "sg"),
+    "points_to_10000": ("points_to", 10000, 10000, "pt"),
+    "reach_negation_50000": ("reach_negation", 50000, 100000, "unreached"),
+    "triangle_count_2000": ("triangle_count", 2000, 20000, "tc"),
     # The GPU bar (issue 17): run only when named, with --device cuda (clingo takes hours on it).
     "closure_20000": ("closure", 20000, 80000, "path"),
 }
@@ -79,6 +99,20 @@ def workload(name):
         raw = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
         case = raw["tests"][0] if "tests" in raw else raw
         return case["program"]["rules"], case["program"]["facts"], out, None
+    if kind == "same_generation":
+        # A random tree: node k's parent is one of the 20 nodes before it (a deep, narrow tree).
+        rng = np.random.default_rng(0)
+        child = np.arange(1, n)
+        return RULES[kind], {"e": np.stack([np.maximum(child - rng.integers(1, 21, n - 1), 0), child], 1)}, out, n
+    if kind == "points_to":
+        rng = np.random.default_rng(0)
+        parts = {"addr": m // 4, "assign": m // 2, "load": m // 8, "store": m // 8}
+        return RULES[kind], {r: np.unique(rng.integers(0, n, (k, 2)), axis=0) for r, k in parts.items()}, out, n
+    if kind == "reach_negation":
+        rng = np.random.default_rng(0)
+        nodes = np.arange(n).reshape(-1, 1)
+        return RULES[kind], {"e": random_edges(n, m), "start": nodes[:10], "node": nodes,
+                             "blocked": np.unique(rng.integers(10, n, (n // 5, 1)), axis=0)}, out, n
     if kind == "chain":
         edges = np.stack([np.arange(n - 1), np.arange(1, n)], axis=1)
         return RULES["chain"], {"e": edges, "reach": np.zeros((1, 1), dtype=np.int64)}, out, n
@@ -92,8 +126,8 @@ def run_ours(name, device=None):
     t0 = time.perf_counter()
     arities = {k: v.shape[1] if isinstance(v, np.ndarray) else len(v[0]) for k, v in facts.items()}
     head = f"domain Node = 0..{n}\n" if n else ""
-    prog = compile(head + datalog_text.program(rules, None, arities, domain="Node" if n else None),
-                   max_iterations=10 ** 7, max_steps=10 ** 8)
+    text = datalog_text.program(rules, None, arities, domain="Node" if n else None)
+    prog = compile(head + text.replace("r_count(", "count("), max_iterations=10 ** 7, max_steps=10 ** 8)
     for k, rows in facts.items():
         prog.add_facts(f"r_{k}", rows)
     if device not in (None, "cpu") and WORKLOADS[name][0] == "closure":
@@ -109,8 +143,10 @@ def run_ours(name, device=None):
 def run_clingo(name):
     rules, facts, out, n = workload(name)
     t0 = time.perf_counter()
-    text = datalog_text.program(rules, {k: v.tolist() if isinstance(v, np.ndarray) else v
-                                        for k, v in facts.items()}, style="clingo")
+    kind = WORKLOADS[name][0]
+    text = datalog_text.program([] if kind in CLINGO_RULES else rules,
+                                {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in facts.items()},
+                                style="clingo") + "\n".join(CLINGO_RULES.get(kind, []))
     ctl = clingo.Control(["--warn=none"])
     ctl.add("base", [], text)
     ctl.ground([("base", [])])

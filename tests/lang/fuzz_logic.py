@@ -1,9 +1,11 @@
 """Differential fuzzer of the language's logic against clingo: random Datalog programs over what
-LANGUAGE.md §3 says rules may hold (predicates of arity 0-3, integer and symbol constants, several
-body atoms, repeated variables, constants in heads and bodies, linear, non-linear and mutual
-recursion, stratified negation with variables quantified inside it, negation of relations nothing
-defines, comparisons, integer arithmetic in heads, bodies and atom arguments, aggregates with
-grouping (several rules each), recursive min and max)
+LANGUAGE.md §3 says rules may hold (predicates of arity 0-5, integer and symbol constants, names
+that are no identifiers or look like integers ("a b", "3"), integers past f16's and 16 bits, facts
+stated twice, several body atoms, repeated variables, constants in heads and bodies, linear,
+non-linear and mutual recursion, stratified negation with variables quantified inside it, negation
+of relations nothing defines, comparisons, integer arithmetic in heads, bodies and atom arguments,
+computed integers compared with and held by variables of names and integers, aggregates with
+grouping (several rules each), recursive min and max and strata reading them)
 run by TensorLogic (relations stored sparse, and as the engine chooses, which is dense where it
 can; the tuple engine's arrays in numpy and in engine tensors; the queries that bind a constant also
 asked of a fresh program before anything ran, where they are answered on demand) and by clingo (the
@@ -34,8 +36,14 @@ from tensorlogic.lang.run.datalog import FixpointLimitWarning
 from fuzz_logic_clingo import clingo_model, clingo_program
 
 SYMBOLS = [f"c{k}" for k in range(5)]
+# Names that are no identifiers (written as strings: "a b"; "3", which is not the integer 3), and one
+# capitalised (a constant because a fact holds it).
+ODD_SYMBOLS = ["c0", "Alice", "a b", "3", "c4"]
 INTS = list(range(0, 6))
 NEGATIVE = [-3, -2, -1]
+# Integers past f16's exact ones (2048) and its largest (65504), past 16 bits, below and above zero;
+# programs with them compute without `*`, so that clingo's 32-bit integers hold every value.
+BIG = [2047, 2049, 4097, 65504, 65537, 70001, -65537, 1000003]
 # Every argument position has a sort: integers ("i"), names ("s") or both ("m"), and a variable
 # one sort. A position of both is a domain of constants that the language neither orders nor
 # computes with (clingo orders integers before names): "m" variables are only joined and compared
@@ -46,6 +54,7 @@ SORTS = "iism"
 # through arithmetic ends and integer domains stay small.
 LOW, HIGH = -12, 24
 ARITHMETIC = ["+", "-", "*", "/", "%"]
+ADDITIVE = ["+", "-", "/", "%"]
 ORDER = ["<", "<=", ">", ">="]
 
 
@@ -73,6 +82,8 @@ class Program:
     preds: list
     negatives: bool = False
     arithmetic: bool = False
+    big: bool = False              # constants from BIG too, and no `*`
+    symbols: list = field(default_factory=lambda: SYMBOLS)
     facts: dict = field(default_factory=dict)      # pred name -> sorted tuples of terms
     rules: list = field(default_factory=list)
     declared: set = field(default_factory=set)      # preds given a `relation` declaration
@@ -115,12 +126,18 @@ class RuleMaker:
             return None
         if depth >= 2 or self.chance(0.4):
             return ("v", self.rng.choice(ints)) if self.chance(0.8) else self.constant("i")
-        op = self.rng.choice(ARITHMETIC)
+        op = self.rng.choice(ADDITIVE if self.prog.big else ARITHMETIC)
         left = self.expr(depth + 1)
         right = self.expr(depth + 1) if self.chance(0.5) else ("i", self.rng.randint(-3, 4))
         if op == "*" and left[0] == "op" and right[0] == "op":
             right = ("i", 2)         # no products of products: values stay small
         return ("op", op, left, right)
+
+    def computed(self):
+        """An integer expression that is not a lone variable (`w == x` would make w's positions and
+        x's one domain)."""
+        e = self.expr()
+        return e if e[0] == "op" else ("op", self.rng.choice("+-"), e, ("i", self.rng.randint(0, 2)))
 
     def positive(self, pred):
         args, mine = [], set()
@@ -144,11 +161,12 @@ class RuleMaker:
                             ("op", self.rng.choice("+-"), ("v", v), ("i", k)))
             elif s == "i" and r < 0.72 and self.prog.arithmetic and known:
                 # A computed key over variables bound elsewhere.
-                args.append(self.expr(1) if self.chance(0.5) else ("op", "*", ("v", self.rng.choice(known)), ("i", 2)))
+                args.append(self.expr(1) if self.chance(0.5) or self.prog.big else
+                            ("op", "*", ("v", self.rng.choice(known)), ("i", 2)))
             elif s == "i" and r < 0.76 and self.prog.arithmetic and any(self.sort[v] == "i" for v in mine):
                 # A computed key over variables this atom binds: `P(x, 2 * x)`.
                 v = self.rng.choice(sorted(v for v in mine if self.sort[v] == "i"))
-                args.append(("op", self.rng.choice("*+-"), ("v", v), ("v", self.rng.choice(sorted(
+                args.append(("op", self.rng.choice("+-" if self.prog.big else "*+-"), ("v", v), ("v", self.rng.choice(sorted(
                     w for w in mine | set(known) if self.sort[w] == "i")))))
             else:
                 v = self.fresh(s)
@@ -194,7 +212,11 @@ class RuleMaker:
             return ("cmp", self.rng.choice(ORDER + ["==", "!="]), left, right)
         if sort is not None:
             left = ("v", self.rng.choice(self.bound_of(sort)))
-            right = ("v", self.rng.choice(self.bound_of(sort))) if self.chance(0.5) else self.constant(sort)
+            if sort == "m" and self.bound_of("i") and self.chance(0.3):
+                # An integer computed, compared with a variable of names and integers.
+                right = self.computed()
+            else:
+                right = ("v", self.rng.choice(self.bound_of(sort))) if self.chance(0.5) else self.constant(sort)
             return ("cmp", self.rng.choice(["==", "!="]), left, right)
         return None
 
@@ -203,8 +225,15 @@ class RuleMaker:
         sort = self.some_sort()
         if sort is None:
             return None
-        e = self.expr() if sort == "i" else ("v", self.rng.choice(self.bound_of(sort))) \
-            if self.chance(0.7) else self.constant(sort)
+        if sort == "i":
+            e = self.expr()
+        elif self.chance(0.3) and self.bound_of("i"):
+            # An integer held where names are (`w == y - 1`, `P(w)` of names; a declared domain
+            # of names would reject it).
+            sort = "m" if self.prog.names else self.rng.choice("ms")
+            e = self.computed()
+        else:
+            e = ("v", self.rng.choice(self.bound_of(sort))) if self.chance(0.7) else self.constant(sort)
         w = self.fresh(sort)
         self.bound.add(w)
         return ("cmp", "==", ("v", w), e) if self.chance(0.7) else ("cmp", "==", e, ("v", w))
@@ -267,25 +296,31 @@ def make_rule(rng, prog, pred, strict=False, agg=None):
 
 
 def make_sorts(rng):
-    return tuple(rng.choice(SORTS) for _ in range(rng.choices([0, 1, 2, 3], [1, 3, 4, 2])[0]))
+    return tuple(rng.choice(SORTS) for _ in range(rng.choices(range(6), [1, 3, 4, 2, 0.6, 0.4])[0]))
 
 
 def constant_of(rng, prog, sort):
-    ints = INTS + (NEGATIVE if prog.negatives else [])
+    ints = INTS + (NEGATIVE if prog.negatives else []) + (BIG if prog.big and rng.random() < 0.3 else [])
     if sort == "m":
         sort = rng.choice("is")
-    return ("s", rng.choice(SYMBOLS)) if sort == "s" else ("i", rng.choice(ints))
+    return ("s", rng.choice(prog.symbols)) if sort == "s" else ("i", rng.choice(ints))
 
 
 def facts_of(rng, prog, pred, most):
     rows = {tuple(("i", rng.randint(0, 5)) if pred.agg and k == pred.agg[1] else constant_of(rng, prog, s)
                   for k, s in enumerate(pred.sorts)) for _ in range(rng.randint(most // 4, most))}
-    return sorted(rows)
+    rows = sorted(rows)
+    if rows and rng.random() < 0.2:
+        rows.append(rng.choice(rows))        # a fact stated twice is one fact (and one binding)
+    return rows
 
 
 def generate(rng) -> Program:
     prog = Program([], negatives=rng.random() < 0.3, arithmetic=rng.random() < 0.6,
-                   names=rng.random() < 0.2, arrow="\u2190" if rng.random() < 0.1 else "<-")
+                   names=rng.random() < 0.2, arrow="\u2190" if rng.random() < 0.1 else "<-",
+                   big=rng.random() < 0.15)
+    if not prog.names and rng.random() < 0.2:
+        prog.symbols = ODD_SYMBOLS
     preds = prog.preds
     preds += [Pred(f"e{k}", make_sorts(rng), 0, "edb") for k in range(rng.randint(1, 3))]
     levels = rng.randint(1, 3)
@@ -301,6 +336,9 @@ def generate(rng) -> Program:
         preds.append(aggs[-1])
     if rng.random() < 0.12:
         lattice(rng, prog, levels + 1)
+        if rng.random() < 0.6:
+            # A stratum above reads the lattice's values (and may negate them).
+            preds.append(Pred(f"p{len(preds)}", make_sorts(rng), levels + 2))
     if rng.random() < 0.15:
         prog.undefined = [Pred(f"u{k}", make_sorts(rng), 0, "undefined") for k in range(rng.randint(1, 2))]
     for p in preds:
@@ -342,10 +380,10 @@ def lattice(rng, prog, level):
     edge = Pred(f"w{len(prog.preds)}", ("s", "s", "i") if weighted else ("s", "s"), 0, "edb")
     d = Pred(f"d{len(prog.preds) + 1}", ("s", "i"), level, "lattice", (fn, 1))
     prog.preds += [edge, d]
-    prog.facts[edge.name] = sorted({(("s", rng.choice(SYMBOLS)), ("s", rng.choice(SYMBOLS))) +
+    prog.facts[edge.name] = sorted({(("s", rng.choice(prog.symbols)), ("s", rng.choice(prog.symbols))) +
                                     ((("i", rng.randint(0, 4)),) if weighted else ())
                                     for _ in range(rng.randint(1, 10))})
-    prog.facts[d.name] = sorted({(("s", rng.choice(SYMBOLS)), ("i", rng.randint(0, 5)))
+    prog.facts[d.name] = sorted({(("s", rng.choice(prog.symbols)), ("i", rng.randint(0, 5)))
                                  for _ in range(rng.randint(1, 2))})
     step = ("v", "x3") if weighted else ("i", rng.randint(0, 2))
     term = ("op", "+" if fn == "min" else "-", ("v", "x2"), step)
@@ -417,8 +455,8 @@ def tl_term(t, bare):
         return str(t[1])
     if t[0] == "s":
         # A name is a constant only where a fact mentions it; elsewhere it is written as a string
-        # (the same constant: LANGUAGE.md §3).
-        return t[1] if t[1] in bare else f'"{t[1]}"'
+        # (the same constant: LANGUAGE.md §3), as is a name that is no identifier.
+        return t[1] if t[1] in bare and t[1].isidentifier() else f'"{t[1]}"'
     if t[0] == "agg":
         return f"{t[1]}({tl_term(t[2], bare)})"
     left, right = tl_term(t[2], bare), tl_term(t[3], bare)

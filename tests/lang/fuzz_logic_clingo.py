@@ -46,7 +46,7 @@ def expr(t) -> str:
     if t[0] == "i":
         return f"({t[1]})" if t[1] < 0 else str(t[1])
     if t[0] == "s":
-        return t[1]
+        return f'"{t[1]}"'       # names as strings: "a b" and "3" are names too
     a, b = expr(t[2]), expr(t[3])
     floor_mod = f"((({a})\\({b}))+({b}))\\({b})"
     if t[1] == "%":
@@ -212,6 +212,13 @@ def per_rule(p, rows, out):
                    f"A = (S - (((S \\ C) + C) \\ C)) / C.")
 
 
+def value(symbol):
+    """A constant of clingo's model as the language gives it: an int, or a name (a string)."""
+    if symbol.type == clingo.SymbolType.Number:
+        return symbol.number
+    return symbol.string if symbol.type == clingo.SymbolType.String else symbol.name
+
+
 def clingo_model(text) -> dict:
     """{predicate: set of tuples} of the program's one stable model (auxiliary predicates left out)."""
     ctl = clingo.Control(["--warn=none"])
@@ -224,8 +231,7 @@ def clingo_model(text) -> dict:
         for s in m.symbols(atoms=True):
             if s.name.startswith("aux_"):
                 continue
-            out.setdefault(s.name, set()).add(tuple(
-                a.number if a.type == clingo.SymbolType.Number else a.name for a in s.arguments))
+            out.setdefault(s.name, set()).add(tuple(value(a) for a in s.arguments))
         models.append(out)
 
     ctl.solve(on_model=on_model)

@@ -2,7 +2,7 @@
 a subprocess: a wrong answer, a crash, a hang (the batch's timeout) or an untyped error fails with
 the seed and the programs that caused it.
 
-TL_FUZZ_LOGIC_PROGRAMS sets the batch's size (100 by default, about 4 s on one core; fuzz_logic.py
+TL_FUZZ_LOGIC_PROGRAMS sets the batch's size (100 by default, about 5 s on one core; fuzz_logic.py
 runs longer batches)."""
 import os
 import pathlib

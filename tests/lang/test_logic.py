@@ -403,6 +403,12 @@ FUZZ_FOUND = {
                            "p(X1, X2) :- p(F, X2), X1 = F + 3, q(G, X4), X3 = G - 2, not w(X4, X2, X1), "
                            "X1 >= -12, X1 <= 24. "
                            "p(X5, X2) :- p(F, X2), X1 = F - 3, w(X3, X3, X4), X5 <= 4, X1 * 2 = X5, X5 >= -12."),
+    # Integers computed (`w == y - 1`, `y - 1 == x`) met a domain of names and integers: they were
+    # compared with, joined with and stored as its indices.
+    "computed_meets_names": ("P(1, 2)\nP(3, 2)\nP(c, 4)\nP(2, 1)\nH(c)\nR(y, w) <- P(_, y), w == y - 1, P(w, _)\n"
+                             "S(y) <- P(x, y), y - 1 == x\nT(y) <- P(x, y), x != y + 1\nH(w) <- P(_, y), w == y + 10\n",
+                             "p(1, 2). p(3, 2). p(c, 4). p(2, 1). h(c). r(Y, W) :- p(_, Y), W = Y - 1, p(W, _). "
+                             "s(Y) :- p(X, Y), Y - 1 = X. t(Y) :- p(X, Y), X != Y + 1. h(W) :- p(_, Y), W = Y + 10."),
 }
 
 
@@ -432,3 +438,26 @@ def test_programs_the_fuzzer_found(name, storage):
             rows = prog.query(f"{r}({', '.join(f'q{k}' for k in range(arity))})")
             got = {tuple(row[f"q{k}"] for k in range(arity)) for row in rows}
             assert got == want.get(r.lower(), set()), (r, reverse)
+
+
+# Queries the logic fuzzer found answered wrongly or failing: (.tl program, query, clingo's program
+# whose `q` holds the query's bindings in order of appearance).
+QUERIES_FOUND = [
+    # Computed integers beside a domain of names and integers (as in "computed_meets_names").
+    ("P(1, 2)\nP(3, 2)\nP(c, 4)\nP(2, 1)\n", "P(x, y), y - 1 == x",
+     "p(1, 2). p(3, 2). p(c, 4). p(2, 1). q(X, Y) :- p(X, Y), Y - 1 = X."),
+    ("P(1, 2)\nP(3, 2)\nP(c, 4)\nP(2, 1)\n", "P(_, y), w == y + 1, P(w, _)",
+     "p(1, 2). p(3, 2). p(c, 4). p(2, 1). q(Y, W) :- p(_, Y), W = Y + 1, p(W, _)."),
+    # A relation stored dense, joined with itself over a domain of 70,002 integers: the dense path's
+    # product had 2 x 70,002^2 cells (a MemoryError).
+    ("E(a, 0)\nE(b, 70001)\n", "E(x, y), E(x, z)", "e(a, 0). e(b, 70001). q(X, Y, Z) :- e(X, Y), e(X, Z)."),
+]
+
+
+@pytest.mark.parametrize("src, query, text", QUERIES_FOUND)
+def test_queries_the_fuzzer_found(src, query, text):
+    prog = lang.compile(src)
+    prog.run()
+    rows = prog.query(query)
+    got = {tuple(row.values()) for row in rows}
+    assert got == clingo_text_model(text).get("q", set())

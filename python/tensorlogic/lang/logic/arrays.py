@@ -83,6 +83,11 @@ class Host(_Extremes):
     def cumsum(self, a):
         return np.cumsum(a)
 
+    def owners(self, ends, counts, total):
+        """Row k repeated counts[k] times (`ends` their running sums, `total` the last): the row
+        each of `total` output slots belongs to."""
+        return np.repeat(np.arange(len(counts)), counts)
+
     def where(self, mask, a, b):
         return np.where(mask, a, b)
 
@@ -156,6 +161,10 @@ class Tensors(_Extremes):
 
     def cumsum(self, a):
         return _wrap(_core.scan(_core.ScanOp.cumsum, a._a, 0))
+
+    def owners(self, ends, counts, total):
+        # (The engine's sorted-array kernel: the run of matches that covers each slot.)
+        return self.searchsorted(ends, self.arange(total), right=True)
 
     def where(self, mask, a, b):
         return tl.where(mask, a, b)

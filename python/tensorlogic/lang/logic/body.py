@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..check.domains import Domain
 from . import tuples as T
 from .rules import Atom, RuleError, Test, binding_var, bound_vars, variables
 
 # A join builds at most about this many output rows at once (see Runner.run).
 CHUNK_ROWS = 1 << 18
+# What a variable that arithmetic computes holds (`w == y - 1`): integers as they are, which a position
+# of names and integers holds as indices of its constants (Runner.cast translates them there).
+INTEGERS = Domain("integers", "range", declared=False)
 COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
            ">": operator.gt, ">=": operator.ge}
 # clingo's total order of constants: integers by value, then names by their text; an ordering holds
@@ -137,6 +141,10 @@ class Plan:
                 # The variable holds what it copies (in a query, of another domain than its atoms').
                 if expr[0] == "var":
                     self.var_domain[var] = self.var_domain.get(expr[1])
+                elif expr[0] == "op":
+                    self._numeric(expr, lit.span)
+                    dom = self.var_domain.get(var) or self.var_domain_of(var)
+                    self.var_domain[var] = dom if dom is not None and is_numeric(dom) else INTEGERS
                 elif var not in self.var_domain:
                     self.var_domain[var] = self.var_domain_of(var)
                 # A constant is assigned as its index in the variable's domain of names.
@@ -484,10 +492,14 @@ class Runner:
                 return frame if t.op == "!=" else apply_mask(frame, frame.xp.flags(frame.n, False))
         a, ma = evaluate(t.left, frame, enc)
         b, mb = evaluate(t.right, frame, enc)
-        if t.left[0] == t.right[0] == "var":
-            da, db = plan.var_domain.get(t.left[1]), plan.var_domain.get(t.right[1])
-            if domains_differ(db, da):
-                b = self.cast(b, db, da)
+        da, db = (plan.var_domain.get(side[1]) if side[0] == "var" else INTEGERS if side[0] == "op" else None
+                  for side in (t.left, t.right))
+        # Values of different domains compare in one: computed integers (`y - 1 == x`) and a
+        # variable's in a domain of names and integers, as indices there.
+        if domains_differ(db, da):
+            b = self.cast(b, db, da)
+        elif domains_differ(da, db):
+            a = self.cast(a, da, db)
         mask = COMPARE[t.op](a, b)
         for m in (ma, mb):
             if m is not None:

@@ -23,6 +23,11 @@ from .state import State
 
 # A relation holds at most this many cells densely (2,000 x 2,000 nodes is 4 M).
 DENSE_CELLS = 1 << 22
+# On the CPU a recursive rule runs dense only while a round's einsum spans at most this many cells
+# (its variables' domains multiplied: 512^3): every dense round costs that much, however few tuples
+# the round adds, where the tuple engine's round costs what changed (same-generation on a deep tree
+# of 2,000 nodes: 200 rounds, 92 s dense, 0.2 s as tuples).
+DENSE_ROUND_CELLS = 1 << 27
 STORAGES = ("dense", "sparse")
 
 
@@ -34,6 +39,7 @@ class Logic:
         self.lowered = {}
         self.results = {}           # relation -> (table, snapshot)
         self.dense_cache = {}       # relation -> (table, tensor)
+        self.dense_rows = {}        # relation -> (tensor, extents, its tuples): rows of a dense one
         self.choices = {}           # (tuple(component), domain_sizes()) -> (storage, reason)
         self.plans = {}
         self.xp = arrays.for_device(tl.get_default_device())
@@ -117,7 +123,27 @@ class Logic:
             # chain of thousands of rules would otherwise choose the storage of each down the chain, recursively)
             if r in rels and self.cells(r) > DENSE_CELLS and self.storage(self.rt.component[r])[0] == "sparse":
                 return "sparse", f"reads {r}, stored sparse"
+        if isinstance(self.xp, arrays.Host):
+            rounds = max((self._round_cells(low) for low in lowered
+                          if any(a.name in comp for a in low.atoms() + low.atoms(True))), default=0)
+            if rounds > DENSE_ROUND_CELLS:
+                return "sparse", f"a dense round would span {rounds:,} cells"
         return "dense", f"{max(self.cells(m) for m in comp):,} cells"
+
+    def _round_cells(self, low):
+        """The cells a rule's einsum spans: the sizes of its variables' domains multiplied (0 for
+        a rule that reads a tensor as an atom, which only the dense path reads)."""
+        sizes = {}
+        for atom in low.atoms() + low.atoms(True):
+            if atom.name not in self.model.relations:
+                return 0
+            for a, d in zip(atom.args, self.model.relations[atom.name].domains):
+                if a[0] == "var":
+                    sizes[a[1]] = max(d.size, 1)
+        n = 1
+        for size in sizes.values():
+            n *= size
+        return n
 
     def is_sparse(self, name):
         return self.storage(self.rt.component[name])[0] == "sparse"
@@ -149,14 +175,22 @@ class Logic:
                 for m, t in self.evaluate(comp).items():
                     self.results[m] = (t, snap)
             return self.results[name][0]
-        # A dense relation's cells holding 1, unravelled into positions.
+        # A dense relation's cells holding 1, unravelled into positions; kept while its tensor is
+        # (each round of a recursion that reads it would read all its cells again, and index anew
+        # what it read).
         xp = self.xp
-        flat = xp.nonzero(xp.positive(self.rt.derived(name)))
+        tensor, ext = self.rt.derived(name), self.extents(name)
+        hit = self.dense_rows.get(name)
+        if hit is not None and hit[0] is tensor and hit[1] == ext:
+            return hit[2]
+        flat = xp.nonzero(xp.positive(tensor))
         cols = []
-        for lo, size in reversed(self.extents(name)):
+        for lo, size in reversed(ext):
             cols.insert(0, flat % size + lo if size else flat)
             flat = flat // max(size, 1)
-        return xp.stack(cols) if cols else xp.zeros(len(flat), 0)
+        rows = xp.stack(cols) if cols else xp.zeros(len(flat), 0)
+        self.dense_rows[name] = (tensor, ext, rows)
+        return rows
 
     def table(self, name):
         """A relation's tuples as a numpy int64 array [n, arity] of distinct rows."""
@@ -199,6 +233,7 @@ class Logic:
         self.choices.clear()
         self.results.clear()
         self.dense_cache.clear()
+        self.dense_rows.clear()
         self.host_tables.clear()
 
     def facts(self, name):
@@ -476,7 +511,9 @@ class Logic:
             rows = demand.answer(self, low)
             if rows is not None:
                 return rows
-        if not any(self.is_sparse(a.name) for a in atoms) and not meets:
+        if not any(self.is_sparse(a.name) for a in atoms) and not meets and \
+                self._round_cells(low) <= DENSE_CELLS:
+            # (The dense path's product has an axis per variable: over large domains, tuples join.)
             return None
         for a in atoms:     # (first: computing one may grow a domain, where the plan encodes constants)
             self.rows(a.name)
@@ -512,15 +549,23 @@ class Logic:
 
     def _meets_domains(self, low):
         """Whether a query's variable is read at positions of different domains, or compared with
-        one of another domain (rules unify them; a query cannot): only the tuple engine
-        translates between them."""
+        one of another domain (rules unify them; a query cannot), or with arithmetic where a
+        domain holds names (`P(x), w == y + 1, w == x`): only the tuple engine translates between
+        them (and rejects arithmetic on names)."""
         seen = {}
         for atom in low.atoms() + low.atoms(True):
             for a, d in zip(atom.args, self.model.relations[atom.name].domains):
                 if a[0] == "var" and seen.setdefault(a[1], d) is not d:
                     return True
-        return any(isinstance(t, Test) and t.left[0] == t.right[0] == "var" and
-                   seen.get(t.left[1]) is not seen.get(t.right[1]) for t in low.body)
+        for t in low.body:
+            if not isinstance(t, Test):
+                continue
+            if t.left[0] == t.right[0] == "var" and seen.get(t.left[1]) is not seen.get(t.right[1]):
+                return True
+            if "op" in (t.left[0], t.right[0]) and any(
+                    v in seen and not is_numeric(seen[v]) for v in variables(t.left) | variables(t.right)):
+                return True
+        return False
 
     # ---- explain --------------------------------------------------------------------------------
     def explain(self):

@@ -241,7 +241,7 @@ def expand(xp, lo, counts, order):
         return xp.zeros(0), xp.zeros(0)
     slot = xp.arange(total)
     # Output slot s belongs to the probe row whose run of matches covers it.
-    probe = xp.searchsorted(ends, slot, right=True)
+    probe = xp.owners(ends, counts, total)
     starts = xp.take(lo - (ends - counts), probe)
     return probe, xp.take(order, starts + slot)
 
