@@ -8,6 +8,7 @@ it), else min..max+1 (its positions hold values that rules compute with, as the 
 """
 from __future__ import annotations
 
+from ..errors import ConstantNameWarning
 from ..syntax import nodes as N
 from ..syntax.facts import arg_span
 
@@ -49,6 +50,11 @@ class Domain:
             self._index[key] = len(self.members)
             self.members.append(key)
         return self._index[key]
+
+    def drop(self, keys):
+        """Removes constants (names only read, from a position that otherwise holds integers)."""
+        self.members = [m for m in self.members if m not in keys]
+        self._index = {m: i for i, m in enumerate(self.members)}
 
     def constants(self) -> list:
         if self.kind == "range":
@@ -115,6 +121,7 @@ class DomainInference:
         adds (or checks) the constants written at each position, in source order."""
         occurrences = []           # (uf node, constant node, key)
         optional = []              # (uf node, key) of comparisons: added to domains that grow
+        reads = set()              # ids of the arguments of atoms read (rule bodies, queries)
 
         def position(node_key, arg, stmt, span):
             if isinstance(arg, N.Name) and arg.role == "var":
@@ -187,6 +194,7 @@ class DomainInference:
                     position(("R", item.head.name, k), a, item, a.span)
                 for lit in item.body:
                     atoms(item, lit)
+                    reads.update(_atom_args(lit.expr))
             elif isinstance(item, N.FnDecl):
                 for s in item.body:
                     atoms(s, s)
@@ -194,6 +202,8 @@ class DomainInference:
                 for n in N.walk(item):
                     if isinstance(n, (N.Assign, N.Query, N.ExprStmt, N.Let)):
                         atoms(n, n)
+                        if isinstance(n, N.Query):
+                            reads.update(_atom_args(n))
                     elif isinstance(n, N.TensorDecl) and n.init is not None:
                         atoms(n, n.init)
 
@@ -203,6 +213,8 @@ class DomainInference:
                 key = ("R", rel.name, k)
                 if self.uf.domain_of(key) is None:
                     self.uf.attach(key, Domain(f"{rel.name}.{k}", "inferred", declared=False), rel.span)
+        # id(domain) -> [domain, names atoms read, whether facts and heads put constants there, only integers]
+        only_read = {}
         for node_key, node, key in occurrences:
             dom = self.uf.domain_of(node_key)
             if dom is None:
@@ -216,8 +228,22 @@ class DomainInference:
                                  self._occurrence_span(node))
             if dom.grows:
                 dom.add(key)
+                seen = only_read.setdefault(id(dom), [dom, set(), False, True])
+                if id(node) not in reads:
+                    seen[2:] = True, seen[3] and isinstance(key, int) and not isinstance(key, bool)
+                elif isinstance(key, str):
+                    seen[1].add(key)
+            elif dom.index(key) is None and id(node) in reads:
+                # As in clingo, an atom naming a constant no tuple can hold never holds.
+                self.warn(ConstantNameWarning, f"'{key}' is not in domain {dom.name}, so no tuple holds it "
+                          f"here: this atom never holds", self._occurrence_span(node))
             elif dom.index(key) is None:
                 raise self.error(f"'{key}' is not in domain {dom.name}", self._occurrence_span(node))
+        # A name only read where facts and heads put integers (`P("x", n)?`, `Q(x) <- P(x, "x")`)
+        # matches nothing (as in clingo), and the position stays an integer one that rules compute with.
+        for dom, names, held, integers in only_read.values():
+            if dom.kind == "inferred" and held and integers and names:
+                dom.drop(names)
         # Names first: whether an integer joins depends on whether the domain holds names.
         for node_key, key in sorted(optional, key=lambda o: isinstance(o[1], int) and not isinstance(o[1], bool)):
             # A name joins the domain (an integer only one that holds names: integer domains hold
@@ -271,6 +297,11 @@ class DomainInference:
     def var_domain(self, stmt, var):
         """The domain of a rule's (or query's) variable, or None."""
         return self.uf.domain_of(("V", id(stmt), var))
+
+
+def _atom_args(root):
+    """The arguments of the relation atoms under `root`."""
+    return {id(a) for n in N.walk(root) if isinstance(n, N.Call) and n.kind == "relation" for a in n.args}
 
 
 def _constant_key(e):

@@ -465,6 +465,12 @@ class Evaluator:
                     per_axis[k] = [e.id]
                 continue
             vs = var_names(e)
+            if not vs and _never_held(node, e, dom):
+                # A constant its position never holds: the atom never holds (clingo's answer), so
+                # `R(zzz, n)?` is empty and `R(1, n)` over names is not read as a position.
+                cur = tl.zeros(tuple(cur.shape[:k]) + tuple(cur.shape[k + 1:]), dtype=cur.dtype, device=cur.device)
+                per_axis[k] = []
+                continue
             if not vs:
                 c = self.index_value(e, dom, fr)
                 if not 0 <= c < n:
@@ -671,6 +677,21 @@ def _index_py(v, key):
     for k in key:
         v = v[k]
     return v
+
+
+def _never_held(node, e, domain) -> bool:
+    """A constant written in a relation atom that its position's domain lacks."""
+    if not (isinstance(node, N.Call) and node.kind == "relation") or domain is None:
+        return False
+    if isinstance(e, N.Prefix) and isinstance(e.operand, N.Num) and e.operand.is_int:
+        key = -e.operand.value if e.ops.count("-") % 2 else e.operand.value
+    elif isinstance(e, N.Num) and e.is_int or isinstance(e, N.Str):
+        key = e.value
+    elif isinstance(e, N.Name) and e.role == "const":
+        key = e.key
+    else:
+        return False        # a computed index (a loop counter) keeps its positional reading
+    return domain.index(key) is None
 
 
 def _is_position(key, domain) -> bool:
