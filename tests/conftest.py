@@ -25,6 +25,19 @@ if "cuda" in tl.available_devices():
         tl.cuda.synchronize()
 
 
+@pytest.fixture(autouse=True)
+def _default_device_restored():
+    """A test that changes the default device restores it. One that leaves it changed fails here (and the default is
+    put back), not the later tests of its worker that build modules there (a GPU run of 2026-12-07: a DataParallel
+    test on the CPU found its module's weights on the GPU)."""
+    before = tl.get_default_device()
+    yield
+    after = tl.get_default_device()
+    if after != before:
+        tl.set_default_device(before)
+        pytest.fail(f"the test left the default device at {after} (it was {before})")
+
+
 @pytest.fixture
 def rng(request):
     """A numpy Generator with a fresh seed (TL_TEST_SEED replays one), reported when the test fails. The same
