@@ -19,6 +19,7 @@ chalf = complex64 = cfloat = complex128 = cdouble = complex32
 from .errors import (
     DeviceError,
     EinsumError,
+    OutOfMemoryError,
     PrecisionOverflowError,
     SerializationError,
     ShapeMismatchError,
@@ -85,6 +86,10 @@ from .complex_tensors import *  # noqa: E402,F401,F403
 from . import fft, random, special, testing  # noqa: E402  (torch.fft, torch.random, torch.special, torch.testing)
 from .spectral import istft, stft  # noqa: E402  (torch.stft, torch.istft and their Tensor methods)
 from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402
+from . import cuda_random as _cuda_random  # noqa: E402
+# tl.cuda's random-state functions, attached here: they need tl.random, a layer above device.py
+cuda.get_rng_state, cuda.set_rng_state = _cuda_random.get_rng_state, _cuda_random.set_rng_state
+cuda.get_rng_state_all, cuda.set_rng_state_all = _cuda_random.get_rng_state_all, _cuda_random.set_rng_state_all
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
                             conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
