@@ -114,6 +114,7 @@ from .threads import (get_num_interop_threads, get_num_threads, set_flush_denorm
 from .warn_mode import is_warn_always_enabled, set_warn_always
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
+from . import module_compile  # noqa: E402,F401  (nn.Module.compile: it needs tl.compile, a layer above nn)
 from . import jit  # noqa: E402  (torch.jit's names: script returns its argument, trace compiles with tl.compile)
 from .graphed_callables import make_graphed_callables as _make_graphed_callables  # noqa: E402
 cuda.make_graphed_callables = _make_graphed_callables  # tl.cuda's: it needs autograd and nn, layers above device.py
