@@ -139,4 +139,5 @@ import math as _math
 
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None  # torch's constants
 
-__version__ = "0.1.0"
+from . import version  # noqa: E402  (torch.version's fields)
+from .version import __version__  # noqa: E402
