@@ -4,6 +4,7 @@ clear_cache returns cached buffers."""
 import gc
 
 import pytest
+import torch
 
 import tensorlogic as tl
 
@@ -49,7 +50,6 @@ def test_limit_raises_memory_error_and_recovers(device):
 
 
 def test_out_of_memory_error_is_torchs_and_pythons():
-    import torch
     assert torch.OutOfMemoryError is torch.cuda.OutOfMemoryError and issubclass(torch.OutOfMemoryError, RuntimeError)
     assert tl.OutOfMemoryError is tl.cuda.OutOfMemoryError and issubclass(tl.OutOfMemoryError, RuntimeError)
     with pytest.raises(MemoryError, match="exceeds the addressable memory") as info:

@@ -2,6 +2,7 @@
 saved and restored, forks that leave the stream as they found it, seeds."""
 import numpy as np
 import pytest
+import torch
 
 import tensorlogic as tl
 
@@ -98,7 +99,6 @@ def test_a_generator_draws_its_own_reproducible_stream(device, rng):
 def test_manual_seed_returns_the_default_generator_which_is_the_global_stream(device):
     """tl.manual_seed returns tl.default_generator (torch.manual_seed returns torch.default_generator); passed as
     generator= it draws what no generator draws, and its seed and state are the global stream's."""
-    import torch
     seed = int(np.random.SeedSequence().entropy) % 10**9
     g = tl.manual_seed(seed)
     assert g is tl.default_generator and isinstance(g, tl.Generator)
@@ -122,7 +122,6 @@ def test_manual_seed_returns_the_default_generator_which_is_the_global_stream(de
 
 @pytest.mark.skipif(tl.cuda.is_available(), reason="the behaviour without CUDA")
 def test_cuda_states_without_cuda_are_torchs():
-    import torch
 
     assert tl.cuda.get_rng_state_all() == [] == torch.cuda.get_rng_state_all()
     assert tl.cuda.set_rng_state_all([]) is None
