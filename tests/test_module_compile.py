@@ -1,5 +1,8 @@
 """nn.Module.compile (torch's): the module's call, hooks included, compiled in place with tl.compile; the module stays
 itself, and its outputs and gradients are PyTorch's."""
+import copy
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -95,3 +98,15 @@ def test_compile_arguments_are_torch_compiles(rng):
     ours.compile(disable=True)  # a new compile() replaces the last: this one runs the module as it is
     x = tl.tensor(_inputs(rng))
     np.testing.assert_array_equal(ours(x).detach().numpy(), ours._call_impl(x).detach().numpy())
+
+
+def test_copies_run_uncompiled_as_torchs(rng):
+    """torch.nn.Module.__getstate__ drops _compiled_call_impl (importing torch's compiler here would cost seconds)."""
+    ours, _ = _pair(rng)
+    ours.eval().compile(backend="aot_eager")
+    x = tl.tensor(_inputs(rng))
+    with tl.no_grad():
+        expected = ours(x).numpy()
+        for clone in (pickle.loads(pickle.dumps(ours)), copy.deepcopy(ours)):
+            assert "_compiled_call_impl" not in vars(clone) and "_compiled_call_impl" in vars(ours)
+            np.testing.assert_array_equal(clone(x).numpy(), expected)

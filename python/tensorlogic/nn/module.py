@@ -63,6 +63,13 @@ class Module:
             return compiled(*args, **kwargs)
         return self._call_impl(*args, **kwargs)
 
+    def __getstate__(self):
+        """pickle and copy.deepcopy: the module's attributes less the compiled call of compile(), as PyTorch's (a copy
+        runs uncompiled until compiled itself)."""
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)
+        return state
+
     def _call_impl(self, *args, **kwargs):
         """forward, with the hooks when there are any: what a call runs, and what compile() compiles."""
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
