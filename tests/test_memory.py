@@ -1,8 +1,10 @@
 """The caching allocator seen from Python: many small ops leave active bytes flat, a limit raises
-MemoryError (and nothing leaks from the failed op), clear_cache returns cached buffers."""
+tl.OutOfMemoryError (torch's name; a MemoryError and a RuntimeError, and nothing leaks from the failed op),
+clear_cache returns cached buffers."""
 import gc
 
 import pytest
+import torch
 
 import tensorlogic as tl
 
@@ -34,7 +36,7 @@ def test_limit_raises_memory_error_and_recovers(device):
     used = tl.memory.stats(device)["active_bytes"]
     tl.memory.set_limit(used + 64 * 1024, device)
     try:
-        with pytest.raises(MemoryError, match="out of memory"):
+        with pytest.raises(tl.cuda.OutOfMemoryError, match="out of memory"):  # as `except torch.cuda.OutOf...`
             tl.zeros(1 << 20, device=device)
         with pytest.raises(MemoryError):
             keep.reshape(32, 32).T.contiguous().expand(1000, 32, 32).contiguous()
@@ -45,6 +47,14 @@ def test_limit_raises_memory_error_and_recovers(device):
         tl.memory.set_limit(0, device)
     assert tl.zeros(1 << 20, device=device).numel() == 1 << 20
     del keep
+
+
+def test_out_of_memory_error_is_torchs_and_pythons():
+    assert torch.OutOfMemoryError is torch.cuda.OutOfMemoryError and issubclass(torch.OutOfMemoryError, RuntimeError)
+    assert tl.OutOfMemoryError is tl.cuda.OutOfMemoryError and issubclass(tl.OutOfMemoryError, RuntimeError)
+    with pytest.raises(MemoryError, match="exceeds the addressable memory") as info:
+        tl.zeros(1 << 62, dtype=tl.float16)
+    assert isinstance(info.value, tl.OutOfMemoryError)
 
 
 def test_clear_cache(device):

@@ -2,6 +2,7 @@
 saved and restored, forks that leave the stream as they found it, seeds."""
 import numpy as np
 import pytest
+import torch
 
 import tensorlogic as tl
 
@@ -98,7 +99,6 @@ def test_a_generator_draws_its_own_reproducible_stream(device, rng):
 def test_manual_seed_returns_the_default_generator_which_is_the_global_stream(device):
     """tl.manual_seed returns tl.default_generator (torch.manual_seed returns torch.default_generator); passed as
     generator= it draws what no generator draws, and its seed and state are the global stream's."""
-    import torch
     seed = int(np.random.SeedSequence().entropy) % 10**9
     g = tl.manual_seed(seed)
     assert g is tl.default_generator and isinstance(g, tl.Generator)
@@ -118,3 +118,30 @@ def test_manual_seed_returns_the_default_generator_which_is_the_global_stream(de
     assert g.manual_seed(seed + 1) is g and tl.initial_seed() == seed + 1 and tl.manual_seed(2.0).initial_seed() == 2
     with pytest.raises(TypeError):
         g.manual_seed(1.5)  # as torch.default_generator.manual_seed
+
+
+@pytest.mark.skipif(tl.cuda.is_available(), reason="the behaviour without CUDA")
+def test_cuda_states_without_cuda_are_torchs():
+
+    assert tl.cuda.get_rng_state_all() == [] == torch.cuda.get_rng_state_all()
+    assert tl.cuda.set_rng_state_all([]) is None
+    with pytest.raises(tl.DeviceError, match="no CUDA device"):
+        tl.cuda.get_rng_state()
+    with pytest.raises(tl.DeviceError, match="no CUDA device"):
+        tl.cuda.set_rng_state(tl.get_rng_state(), 0)
+
+
+@pytest.mark.skipif(not tl.cuda.is_available(), reason="needs CUDA")
+def test_cuda_state_round_trip_replays_the_device_draws():
+    tl.manual_seed(99)
+    tl.randn(3, device="cuda")
+    saved, saved_all = tl.cuda.get_rng_state(), tl.cuda.get_rng_state_all()
+    assert len(saved_all) == tl.cuda.device_count()
+    first = [tl.rand(8, device="cuda").cpu().numpy(), tl.randn(4, 4, device="cuda").cpu().numpy()]
+    tl.cuda.set_rng_state(saved)
+    np.testing.assert_array_equal(tl.rand(8, device="cuda").cpu().numpy(), first[0])
+    tl.cuda.set_rng_state_all(saved_all)
+    np.testing.assert_array_equal(tl.rand(8, device="cuda").cpu().numpy(), first[0])
+    np.testing.assert_array_equal(tl.randn(4, 4, device="cuda").cpu().numpy(), first[1])
+    with pytest.raises(tl.DeviceError, match="does not exist"):
+        tl.cuda.get_rng_state(tl.cuda.device_count())

@@ -17,7 +17,7 @@ namespace py = pybind11;
 // serves the declarations here and the calls there. apple binds the ane device's hooks (Apple builds only).
 #define TL_BINDING_AREAS(X) \
   X(array) X(device) X(views) X(elementwise) X(memory) X(reduce) X(linalg) X(indexing) X(dlpack) X(tensor_base) \
-  X(optim) X(logic) X(autograd) X(engine) X(guard) X(apple)
+  X(optim) X(logic) X(autograd) X(engine) X(guard) X(apple) X(build)
 
 #define TL_DECLARE_BINDING(area) void bind_##area(py::module_& m);
 TL_BINDING_AREAS(TL_DECLARE_BINDING)

@@ -37,6 +37,7 @@ PYBIND11_MODULE(_core, m) {
   static py::object einsum_error = errors.attr("EinsumError");
   static py::object overflow_error = errors.attr("PrecisionOverflowError");
   static py::object device_error = errors.attr("DeviceError");
+  static py::object memory_error = errors.attr("OutOfMemoryError");
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -49,7 +50,7 @@ PYBIND11_MODULE(_core, m) {
     } catch (const DeviceError& e) {
       set_error(device_error.ptr(), e);
     } catch (const OutOfMemoryError& e) {
-      set_error(PyExc_MemoryError, e);
+      set_error(memory_error.ptr(), e);
     } catch (const InternalOverlapError& e) {
       set_error(PyExc_RuntimeError, e);
     } catch (const DtypeError& e) {

@@ -19,6 +19,7 @@ chalf = complex64 = cfloat = complex128 = cdouble = complex32
 from .errors import (
     DeviceError,
     EinsumError,
+    OutOfMemoryError,
     PrecisionOverflowError,
     SerializationError,
     ShapeMismatchError,
@@ -85,6 +86,10 @@ from .complex_tensors import *  # noqa: E402,F401,F403
 from . import fft, random, special, testing  # noqa: E402  (torch.fft, torch.random, torch.special, torch.testing)
 from .spectral import istft, stft  # noqa: E402  (torch.stft, torch.istft and their Tensor methods)
 from .random import get_rng_state, initial_seed, seed, set_rng_state  # noqa: E402
+from . import cuda_random as _cuda_random  # noqa: E402
+# tl.cuda's random-state functions, attached here: they need tl.random, a layer above device.py
+cuda.get_rng_state, cuda.set_rng_state = _cuda_random.get_rng_state, _cuda_random.set_rng_state
+cuda.get_rng_state_all, cuda.set_rng_state_all = _cuda_random.get_rng_state_all, _cuda_random.set_rng_state_all
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
                             conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
@@ -109,6 +114,7 @@ from .threads import (get_num_interop_threads, get_num_threads, set_flush_denorm
 from .warn_mode import is_warn_always_enabled, set_warn_always
 from .serialization import load, save
 from .compiler import compile  # noqa: A001  (torch.compile; the builtin stays reachable as builtins.compile)
+from . import module_compile  # noqa: E402,F401  (nn.Module.compile: it needs tl.compile, a layer above nn)
 from . import jit  # noqa: E402  (torch.jit's names: script returns its argument, trace compiles with tl.compile)
 from .graphed_callables import make_graphed_callables as _make_graphed_callables  # noqa: E402
 cuda.make_graphed_callables = _make_graphed_callables  # tl.cuda's: it needs autograd and nn, layers above device.py
@@ -133,4 +139,5 @@ import math as _math
 
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None  # torch's constants
 
-__version__ = "0.1.0"
+from . import version  # noqa: E402  (torch.version's fields)
+from .version import __version__  # noqa: E402

@@ -1,6 +1,7 @@
 """Device objects, availability and the default device (SPEC §3)."""
 from . import _core
 from . import cuda_graphs
+from .errors import OutOfMemoryError
 
 
 class device:
@@ -240,9 +241,11 @@ class _Backend:
 
 
 class _CudaBackend(_Backend):
-    """tl.cuda: _Backend's queries plus CUDA graphs (torch.cuda.CUDAGraph, graph, graph_pool_handle; the
-    package attaches make_graphed_callables, which needs autograd, a layer above this module)."""
+    """tl.cuda: _Backend's queries, OutOfMemoryError and CUDA graphs (torch.cuda.CUDAGraph, graph, graph_pool_handle;
+    the package attaches make_graphed_callables and the random-state functions, which need autograd and tl.random,
+    layers above this module)."""
 
+    OutOfMemoryError = OutOfMemoryError  # torch.cuda.OutOfMemoryError is torch.OutOfMemoryError, as here
     CUDAGraph = cuda_graphs.CUDAGraph
     graph = cuda_graphs.graph
     graph_pool_handle = staticmethod(cuda_graphs.graph_pool_handle)

@@ -21,6 +21,12 @@ class DeviceError(TensorLogicError, RuntimeError):
     """A device that is missing or failed, or tensors on different devices; says what is available."""
 
 
+class OutOfMemoryError(TensorLogicError, MemoryError, RuntimeError):
+    """An allocation the device or the host refused, or a size beyond the addressable memory; the message says how
+    many bytes on which device. It is tl.OutOfMemoryError and tl.cuda.OutOfMemoryError, torch's names: a
+    RuntimeError as torch's is, and a MemoryError, Python's built-in for it."""
+
+
 class TensorLogicSyntaxError(TensorLogicError, SyntaxError):
     """A syntax error in a .tl program: file, line, column and a caret under the source."""
 

@@ -19,6 +19,19 @@ from .parameter import Buffer, Parameter, zero_grads
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+# The state-dict hooks' lists live in the module's __dict__ once one is registered (modules pickled before hooks
+# existed have none)
+_STATE_DICT_PRE_HOOKS, _LOAD_STATE_DICT_POST_HOOKS = "_state_dict_pre_hooks", "_load_state_dict_post_hooks"
+
+
+def _post_order(module):
+    """The module tree, children before their parent (a shared module once per place, as PyTorch's load visits)."""
+    for child in module._modules.values():
+        if child is not None:
+            yield from _post_order(child)
+    yield module
+
+
 class StateDictError(RuntimeError):
     """load_state_dict(strict=True) found missing or unexpected keys."""
 
@@ -45,6 +58,20 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        compiled = self.__dict__.get("_compiled_call_impl")  # set by compile(), as torch's
+        if compiled is not None:
+            return compiled(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def __getstate__(self):
+        """pickle and copy.deepcopy: the module's attributes less the compiled call of compile(), as PyTorch's (a copy
+        runs uncompiled until compiled itself)."""
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)
+        return state
+
+    def _call_impl(self, *args, **kwargs):
+        """forward, with the hooks when there are any: what a call runs, and what compile() compiles."""
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
                 or global_hooks):
             return self.forward(*args, **kwargs)
@@ -395,41 +422,70 @@ class Module:
                 t.grad.share_memory_()
         return self
 
+    def to_empty(self, *, device, recurse=True):
+        """Gives every parameter, buffer and gradient (only this module's own with recurse=False) fresh,
+        uninitialised memory of its shape and dtype on `device`, in place (the same objects), as PyTorch's: for a
+        model whose weights a load_state_dict or an init then fills. Returns self."""
+        name = device_name(device)
+        for t in list(self.parameters(recurse)) + list(self.buffers(recurse)):
+            for tensor in (t, t.grad) if t.grad is not None else (t,):
+                tensor._a = _core.empty(list(tensor.shape), tensor.dtype.name, name)
+        return self
+
     # ---- state dicts -------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """This module's parameters and persistent buffers, then each child's (PyTorch's order and keys)."""
+        """This module's parameters and persistent buffers, then each child's (PyTorch's order and keys). Each
+        module's state-dict pre-hooks run first, hook(module, prefix, keep_vars), as PyTorch's."""
         out = OrderedDict() if destination is None else destination
+        for hook in list(self.__dict__.get(_STATE_DICT_PRE_HOOKS, ())):
+            hook.fn(self, prefix, keep_vars)
+        self._own_state(out, prefix, keep_vars)
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(out, prefix + name + ".", keep_vars)
+        return out
+
+    def _own_state(self, out, prefix, keep_vars):
         for name, p in self._parameters.items():
             if p is not None:
                 out[prefix + name] = p if keep_vars else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent:
                 out[prefix + name] = b if keep_vars else b.detach()
-        for name, child in self._modules.items():
-            if child is not None:
-                child.state_dict(out, prefix + name + ".", keep_vars)
-        return out
+
+    def register_state_dict_pre_hook(self, hook):
+        """hook(module, prefix, keep_vars) runs at the start of each state_dict() that reaches this module (also
+        as a child, with its key prefix). Returns a handle whose remove() unregisters it."""
+        return add_hook(self.__dict__.setdefault(_STATE_DICT_PRE_HOOKS, []), _Hook(hook))
+
+    def register_load_state_dict_post_hook(self, hook):
+        """hook(module, incompatible_keys) runs after each load_state_dict() that reaches this module, children's
+        before their parent's; it must return None and may edit incompatible_keys' missing_keys and unexpected_keys
+        in place, before strict=True judges them (so the load then happens before that check, as PyTorch's).
+        Returns a handle whose remove() unregisters it."""
+        return add_hook(self.__dict__.setdefault(_LOAD_STATE_DICT_POST_HOOKS, []), _Hook(hook))
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copies values into the existing parameters and buffers; typed errors name every bad key. A lazy module
         that has not run yet (nn/lazy.py) first makes its parameters in the checkpoint's shapes. With assign=True
-        the checkpoint's tensors themselves take the places (a parameter's keeps its requires_grad), as PyTorch's."""
+        the checkpoint's tensors themselves take the places (a parameter's keeps its requires_grad), as PyTorch's.
+        Checked before anything is written, unless load post-hooks are registered (see
+        register_load_state_dict_post_hook)."""
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         for name, module in self.named_modules():
             lazy_load = getattr(module, "_lazy_load", None)
             if lazy_load is not None:
                 lazy_load(state_dict, name + "." if name else "")
-        own = self.state_dict(keep_vars=True)
+        own = OrderedDict()  # what the load fills, read without the state-dict hooks, as PyTorch's load
+        for path, module in self.named_modules(remove_duplicate=False):
+            module._own_state(own, path + "." if path else "", True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
-            if unexpected:
-                parts.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected))
-            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(parts))
+        keys = IncompatibleKeys(missing, unexpected)
+        post_hooks = [(m, h) for m in _post_order(self) for h in m.__dict__.get(_LOAD_STATE_DICT_POST_HOOKS, ())]
+        if strict and not post_hooks:
+            self._refuse_incompatible(keys)
         pending = []
         for key, target in own.items():
             if key not in state_dict:
@@ -440,6 +496,29 @@ class Module:
                 raise ShapeMismatchError(f"load_state_dict for {type(self).__name__}: size mismatch for {key}: the "
                                          f"checkpoint has shape {tuple(value.shape)}, the model has {tuple(target.shape)}")
             pending.append((key, target, value))
+        self._write_state(pending, assign)
+        for module, hook in post_hooks:
+            if hook.fn(module, keys) is not None:  # PyTorch's AssertionError and message
+                raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not expected "
+                                     "to return new values, if incompatible_keys need to be modified, it should be "
+                                     "done inplace.")
+        if strict:
+            self._refuse_incompatible(keys)
+        return keys
+
+    def _refuse_incompatible(self, keys):
+        missing, unexpected = keys
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
+            if unexpected:
+                parts.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected))
+            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(parts))
+
+    def _write_state(self, pending, assign):
+        """Writes (key, target, value) entries, every one checked before the first is written: the values
+        themselves with assign, else copies."""
         if assign:
             for key, target, value in pending:
                 path, _, name = key.rpartition(".")
@@ -447,13 +526,12 @@ class Module:
                 if name in module._parameters and not isinstance(value, Parameter):
                     value = Parameter(value, requires_grad=target.requires_grad)
                 (module._parameters if name in module._parameters else module._buffers)[name] = value
-            return IncompatibleKeys(missing, unexpected)
-        with no_grad():  # checked everything first, so a failure leaves the model unchanged
+            return
+        with no_grad():
             for _, target, value in pending:
                 src = value._a if value._a.device == target._a.device else _core.to_device(value._a, target._a.device)
                 _core.copy_(target._a, src)
                 target._version += 1
-        return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ----------------------------------------------------------------------------------
     def extra_repr(self):

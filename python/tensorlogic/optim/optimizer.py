@@ -21,9 +21,11 @@ import numpy as np
 
 from .. import _core
 from ..autograd.grad_mode import enable_grad
+from ..autograd.tensor_methods import RemovableHandle
 from ..nn.utils import zero_grads
 from ..tensor import Tensor, _wrap
 from .slot_state import SlotState, host_f32 as _host_f32, slot_from_f32 as _from_f32, step_count
+from .step_hooks import POST, PRE, hooked_step, hooks_of
 
 
 class _Required:
@@ -103,11 +105,27 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in vars(cls):  # every class's own step runs the step hooks, as torch.optim's
+            cls.step = hooked_step(cls.step)
+
+    def register_step_pre_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs before each step (args starts with the optimizer, as PyTorch's); a
+        non-None result must be (new_args, new_kwargs), which the step then gets. Returns a handle whose remove()
+        unregisters it."""
+        return _add_step_hook(self, PRE, hook)
+
+    def register_step_post_hook(self, hook):
+        """hook(optimizer, args, kwargs) runs after each step. Returns a handle whose remove() unregisters it."""
+        return _add_step_hook(self, POST, hook)
+
     def __getstate__(self):
         """pickle and copy.deepcopy of an optimizer (as PyTorch's allow): the native arrays of its state (the
         slots, a step count kept on the device) travel as host copies and are made native again by __setstate__
-        (a native array cannot be pickled: deepcopy after a step raised TypeError naming _core.Array)."""
-        return {k: _host_copies(v) for k, v in self.__dict__.items()}
+        (a native array cannot be pickled: deepcopy after a step raised TypeError naming _core.Array). Step hooks
+        stay behind, as PyTorch's do."""
+        return {k: _host_copies(v) for k, v in self.__dict__.items() if k not in (PRE, POST)}
 
     def __setstate__(self, state):
         self.__dict__.update({k: _native_again(v) for k, v in state.items()})
@@ -345,6 +363,17 @@ class Optimizer:
         for mine, theirs in zip(self.param_groups, groups):
             mine.update({k: v for k, v in theirs.items() if k != "params"})
         self.state, self._loaded_compensation = state, loaded
+
+
+Optimizer.step = hooked_step(Optimizer.step)
+
+
+def _add_step_hook(optimizer, kind, hook):
+    if not callable(hook):
+        raise TypeError(f"{type(optimizer).__name__}: a step hook must be callable, got {type(hook).__name__}")
+    hooks = hooks_of(optimizer, kind)
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
 
 
 class _HostArray:
