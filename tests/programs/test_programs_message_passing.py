@@ -20,11 +20,12 @@ def test_mpnn(rng):
     seed = int(rng.integers(1 << 20))
     (t_losses, _, _), (l_losses, _, _) = (prog_mpnn.train(lib, model, graphs, epochs=1, seed=seed)
                                           for lib, model in ((torch, theirs), (tl, ours)))
-    # Measured over 12 seeds (2026-12-07): the first 12 steps' mean loss within 0.3%. Later the runs part: Adam at
+    # Measured over 25 seeds (2026-12-07): the first 8 steps' mean loss within 1.1%, the first 12 steps' within 2.3%
+    # (seed 2028786958). Later the runs part: Adam at
     # lr 3e-2 turns an amax tie or a ReLU at its edge decided the other way into a different trajectory (the final
     # test losses of 6 epochs 0.63 against 1.16 on one seed, each library learning the task on others).
     close(l_losses[0], t_losses[0], rel=0.005)
-    close(np.mean(l_losses[:12]), np.mean(t_losses[:12]), rel=0.02)
+    close(np.mean(l_losses[:8]), np.mean(t_losses[:8]), rel=0.03)
     ours.load_state_dict(start)
     losses, test_loss, accuracy = prog_mpnn.train(tl, ours, graphs, seed=seed)
     # 6 epochs of ours: it learns the task on most seeds (11 of 12 ended below their first epochs' mean, 5 near 0);
