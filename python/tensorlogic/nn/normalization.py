@@ -64,6 +64,13 @@ class _BatchNorm(_NormBase):
         if input.ndim not in self._dims:
             raise ValueError(f"{type(self).__name__}: expected {' or '.join(f'{d}D' for d in self._dims)} input "
                              f"(got {input.ndim}D input)")
+        use_batch_stats, factor = self._step_statistics()
+        return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats, factor,
+                            self.eps)
+
+    def _step_statistics(self):
+        """(whether this call normalizes by the batch's statistics, the running statistics' update factor), counting
+        the batch in training mode."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             with no_grad():
@@ -71,9 +78,7 @@ class _BatchNorm(_NormBase):
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / int(self.num_batches_tracked.item())
         # Batch statistics in training, and in evaluation too when no running statistics are kept.
-        use_batch_stats = self.training or self.running_mean is None
-        return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats, factor,
-                            self.eps)
+        return self.training or self.running_mean is None, factor
 
 
 class BatchNorm1d(_BatchNorm):

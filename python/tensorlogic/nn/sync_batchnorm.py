@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import distributed as dist
 from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..autograd.grad_mode import is_grad_enabled
 from ..creation import tensor, zeros
 from ..dtypes import int64
 from ..ops.shape import stack
@@ -91,13 +91,7 @@ class SyncBatchNorm(_BatchNorm):
             raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
         if input.shape[1] == 0:
             raise ValueError("SyncBatchNorm number of input channels should be non-zero")
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / int(self.num_batches_tracked.item())
-        use_batch_stats = self.training or self.running_mean is None
+        use_batch_stats, factor = self._step_statistics()
         world = (dist.get_world_size(self.process_group)
                  if self.training and dist.is_available() and dist.is_initialized() else 1)
         if world == 1:
