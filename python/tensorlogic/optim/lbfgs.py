@@ -145,7 +145,7 @@ class LBFGS(HostOptimizer):
                         old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
                     old_dirs.append(y), old_stps.append(s), ro.append(1.0 / ys)
                     h_diag = ys / float(y @ y)
-                if len(state.get("al") or ()) < len(old_dirs):  # (scratch, kept in the state as PyTorch keeps it)
+                if state.get("al") is None or len(state["al"]) < len(old_dirs):  # (scratch, kept in the state as PyTorch keeps it)
                     state["al"] = [None] * history_size
                 al = state["al"]
                 q = -flat_grad
