@@ -18,7 +18,10 @@ relative difference from AMP's: PyTorch's own f16 run shows how far f16 alone mo
 Timing: every mode is built and measured once in turn (its peak memory above what the process held before it was
 built), then all stay alive and `--rounds` - 1 more rounds time them in turn, round after round: a mode's time is
 the median of its rounds, so a drift of the GPU's speed over the run (PyTorch's own time moved up to 12% between
-runs) reaches every mode alike. Each mode's rounds are reported too.
+runs) reaches every mode alike. Each mode's rounds are reported too. On an NVIDIA GPU each mode also reports its
+joules per step and, per round, the share of the round that the driver held the clock down at the board's power
+limit (NVML's counters, `gpu_power.py`): a step that keeps the GPU busier can reach the limit where a slower one
+does not, and then every kernel of it runs at a lower clock.
 
 Run: python benchmarks/gpt_step.py [--small] [--device cuda] [--modes tl,tl_compile,tl_graphed,eager,amp,compile]
 [--steps 20] [--rounds 3] [--curve-steps 200]"""
@@ -30,6 +33,7 @@ import numpy as np
 import torch
 
 import tensorlogic as tl
+from gpu_power import PowerMeter
 from harness import write_results
 
 
@@ -184,15 +188,22 @@ def model_flops_per_step(cfg, params):
     return (6 * params + attention) * tokens
 
 
-def time_mode(mode, data, steps, warmup):
+def time_mode(mode, data, steps, warmup, meter):
+    """Seconds per step, and with a power meter the joules per step and the share of the round the clock was held
+    down for power (None without one)."""
     for x, y in data[:warmup]:
         mode.step(x, y)
     mode.synchronize()
+    before = meter.read() if meter else None
     start = time.perf_counter()
     for x, y in data[warmup:warmup + steps]:
         mode.step(x, y)
     mode.synchronize()
-    return (time.perf_counter() - start) / steps
+    seconds = time.perf_counter() - start
+    if before is None:
+        return seconds / steps, None, None
+    after = meter.read()
+    return seconds / steps, (after[0] - before[0]) / 1e3 / steps, min(1.0, (after[1] - before[1]) / 1e9 / seconds)
 
 
 def loss_curve(mode, corpus, cfg, steps):
@@ -219,22 +230,26 @@ def main():
     params = sum(int(np.prod(v.shape)) for k, v in weights.items() if k != "lm_head.weight")
     corpus = synthetic_corpus(cfg["vocab"], 200_000 if args.small else 2_000_000, seed=1)
     flops = model_flops_per_step(cfg, params)
+    meter = PowerMeter.open(tl.cuda.current_device()) if args.device.startswith("cuda") else None
     live, peaks = [], {}
     for name in modes:
         mark = memory_mark(name, args.device)
         mode = Mode(name, cfg, weights, args.device)
         data = [mode.tensors(x, y) for x, y in batches(corpus, cfg["batch"], cfg["block"], args.steps + 5, seed=3)]
-        rounds = [time_mode(mode, data, args.steps, warmup=5)]
+        rounds = [time_mode(mode, data, args.steps, 5, meter)]
         peaks[name] = peak_since(name, args.device, mark)
         live.append((name, mode, data, rounds))
     for _ in range(args.rounds - 1):
         for name, mode, data, rounds in live:
-            rounds.append(time_mode(mode, data, args.steps, warmup=1))
+            rounds.append(time_mode(mode, data, args.steps, 1, meter))
     rows = []
     for name, mode, data, rounds in live:
-        seconds = float(np.median(rounds))
-        row = {"mode": name, "ms_per_step": seconds * 1e3, "ms_per_step_rounds": [r * 1e3 for r in rounds],
+        seconds = float(np.median([r[0] for r in rounds]))
+        row = {"mode": name, "ms_per_step": seconds * 1e3, "ms_per_step_rounds": [r[0] * 1e3 for r in rounds],
                "model_tflops": flops / seconds / 1e12, "peak_bytes": peaks[name]}
+        if meter:  # the step's energy, and how much of each round ran with the clock lowered at the power limit
+            row["joules_per_step"] = float(np.median([r[1] for r in rounds]))
+            row["power_capped_share_rounds"] = [round(r[2], 3) for r in rounds]
         rows.append(row)
         print(json.dumps(row), flush=True)
     del live
