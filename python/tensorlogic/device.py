@@ -1,7 +1,7 @@
 """Device objects, availability and the default device (SPEC §3)."""
 from . import _core
 from . import cuda_graphs
-from .errors import OutOfMemoryError
+from .errors import DeviceError, OutOfMemoryError
 
 
 class device:
@@ -97,9 +97,16 @@ class Event:
         """The device whose queue the event marks."""
         return device(self._e.device)
 
-    def record(self):
-        """Marks the end of the work queued so far on the event's device."""
+    def record(self, stream=None):
+        """Marks the end of the work queued so far on the event's device (`stream`, as in PyTorch, may name that
+        device's stream: there is one)."""
+        check_stream(stream, self._e.device)
         self._e.record()
+
+    def wait(self, stream=None):
+        """Makes later work on `stream` wait for this event: it already does, the device's one stream running its
+        work in order."""
+        check_stream(stream, self._e.device)
 
     def synchronize(self):
         """Waits until the work before the recorded mark has finished."""
@@ -115,12 +122,42 @@ class Event:
 
 
 class Stream:
-    """A device's queue of work, like torch.cuda.Stream as returned by current_stream(): every op on a device
-    runs on its one stream, in order. cuda_stream is the cudaStream_t (an int) for libraries that enqueue
-    work in order with ours (NCCL in tl.distributed, CuPy); it is 0 on devices without one."""
+    """A device's queue of work, like torch.cuda.Stream. Every op on a device runs on its one stream, in order, so
+    tl.cuda.Stream() gives that stream: work a program puts on a "side" stream is ordered with the rest and never
+    runs concurrently with it, which meets every ordering PyTorch's streams promise (wait_stream, wait_event and
+    record_stream have nothing left to do) without the overlap. cuda_stream is the cudaStream_t (an int) for
+    libraries that enqueue work in order with ours (NCCL in tl.distributed, CuPy); it is 0 on devices without
+    one."""
 
     def __init__(self, device_name):
         self._name = device_name
+
+    priority = 0
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and other._name == self._name
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def wait_stream(self, stream):
+        """Makes later work here wait for the work queued so far on `stream`: with one stream per device it does."""
+        check_stream(stream, self._name)
+
+    def wait_event(self, event):
+        """Makes later work here wait for `event`'s mark: it does, the stream running in order."""
+        if not isinstance(event, Event):
+            raise TypeError(f"wait_event expects a tl.Event, got {type(event).__name__}")
+
+    def record_event(self, event=None):
+        """Records `event` (a new one by default) at the end of the work queued so far; returns it."""
+        event = Event(device=self._name) if event is None else event
+        event.record(self)
+        return event
+
+    def query(self):
+        """True when all work queued on the stream has finished (it does not wait)."""
+        return self.record_event().query()
 
     @property
     def device(self):
@@ -136,6 +173,32 @@ class Stream:
 
     def __repr__(self):
         return f"<Stream device={self._name}>"
+
+
+def check_stream(stream, device_name):
+    """Refuses a stream argument that is not a tl stream of `device_name`'s device (None means that device's)."""
+    if stream is None:
+        return
+    if not isinstance(stream, Stream):
+        raise TypeError(f"expected a tl.cuda.Stream, got {type(stream).__name__}")
+    if stream._name.partition(":")[0] != device_name.partition(":")[0] or \
+            (stream._name.partition(":")[2] or "0") != (device_name.partition(":")[2] or "0"):
+        raise ValueError(f"the stream is on {stream._name}, not on {device_name}")
+
+
+class _StreamContext:
+    """`with tl.cuda.stream(s):` runs its body's work on s: the device's one stream, where it runs anyway."""
+
+    def __init__(self, stream):
+        if stream is not None and not isinstance(stream, Stream):
+            raise TypeError(f"tl.cuda.stream expects a tl.cuda.Stream or None, got {type(stream).__name__}")
+        self.stream = stream
+
+    def __enter__(self):
+        return self.stream
+
+    def __exit__(self, *exc):
+        return False
 
 
 class _Backend:
@@ -193,6 +256,24 @@ class _Backend:
         return Stream(self._device(device))
 
     default_stream = current_stream
+
+    def Stream(self, device=None, priority=0):  # noqa: N802 (PyTorch's name: tl.cuda.Stream)
+        """The device's stream (see tl.Stream: one per device, so a new stream is that one). `priority` is
+        accepted as PyTorch's and has no effect: there is no other stream to be ahead of."""
+        if not isinstance(priority, int) or isinstance(priority, bool):
+            raise TypeError(f"priority must be an int, got {type(priority).__name__}")
+        if not self.is_available():
+            raise DeviceError(f"tl.{self._name}.Stream needs a {self._name} device, and this machine has none "
+                              f"(tl.{self._name}.is_available() is False)")
+        return Stream(self._device(device))
+
+    def stream(self, stream):
+        """The context `with tl.cuda.stream(s):` (s a tl.cuda.Stream or None)."""
+        return _StreamContext(stream)
+
+    def set_stream(self, stream):
+        """Makes `stream` current: it is already, the device having one."""
+        check_stream(stream, stream._name if isinstance(stream, Stream) else self._name)
 
     def get_device_properties(self, device=None):
         """A DeviceProperties (name, total_memory, major, minor, multi_processor_count) of the device (default: the

@@ -1,6 +1,6 @@
 """Tensor.new (PyTorch's legacy constructor), Tensor.new_zeros/new_ones/new_full/new_empty/new_empty_strided/
 new_tensor (a new tensor on self's device with self's dtype unless told otherwise), the .data property (the same
-storage outside autograd), copy.copy, copy.deepcopy, plain pickle and pin_memory."""
+storage outside autograd), copy.copy, copy.deepcopy, plain pickle, pin_memory and record_stream."""
 import copy
 import math
 import numbers
@@ -11,6 +11,7 @@ from . import _core
 from ._convert import numpy_to_array
 from .autograd.views import leave
 from .creation import empty, empty_strided, full, ones, tensor, zeros
+from .device import check_stream
 from .dtypes import _BY_NAME
 from .errors import SerializationError
 from .tensor import Tensor, _init_autograd_fields, _shape_args, _wrap, tensor_method
@@ -114,6 +115,13 @@ def pin_memory(self, device=None):
 def is_pinned(self, device=None):
     """False: host memory is never page-locked here (see pin_memory)."""
     return False
+
+
+@tensor_method()
+def record_stream(self, stream):
+    """Marks the tensor as in use by `stream` (a tl.cuda.Stream of the tensor's device), as PyTorch's does for its
+    allocator: a device has one stream here, so memory is never reused before the work queued on it."""
+    check_stream(stream, self._a.device)
 
 
 def _new_like(cls, array, requires_grad, state):
