@@ -38,6 +38,7 @@ from .ops.linalg import bmm, einsum, linear, matmul, mm, tril, triu
 from .creation import *  # noqa: F401,F403  (tensor, zeros, arange, from_numpy, from_dlpack, ...)
 from . import tensor_new  # noqa: F401  (Tensor.new_zeros/... and .data)
 from . import shared_memory  # noqa: F401  (Tensor.share_memory_ and is_shared)
+from . import storage  # noqa: F401  (Tensor.storage and untyped_storage)
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
