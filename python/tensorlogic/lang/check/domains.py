@@ -122,6 +122,7 @@ class DomainInference:
         occurrences = []           # (uf node, constant node, key)
         optional = []              # (uf node, key) of comparisons: added to domains that grow
         reads = set()              # ids of the arguments of atoms read (rule bodies, queries)
+        picks = []                 # (head position, variable) of min(y) and max(y)
 
         def position(node_key, arg, stmt, span):
             if isinstance(arg, N.Name) and arg.role == "var":
@@ -192,6 +193,9 @@ class DomainInference:
             elif isinstance(item, N.Rule):
                 for k, a in enumerate(item.head.args):
                     position(("R", item.head.name, k), a, item, a.span)
+                    if isinstance(a, N.Call) and a.name in ("min", "max") and len(a.args) == 1 and \
+                            isinstance(a.args[0], N.Name) and a.args[0].role == "var":
+                        picks.append((("R", item.head.name, k), ("V", id(item), a.args[0].id)))
                 for lit in item.body:
                     atoms(item, lit)
                     reads.update(_atom_args(lit.expr))
@@ -207,6 +211,10 @@ class DomainInference:
                     elif isinstance(n, N.TensorDecl) and n.init is not None:
                         atoms(n, n.init)
 
+        for position_key, var in picks:
+            # min(y) is one of y's constants (names too): its position takes y's domain, unless
+            # both carry declared ones (the engine then says that they differ).
+            self.uf.union(position_key, var)
         # One domain per class: the declared one, or a new inferred one named after a position.
         for rel in self.relations.values():
             for k in range(rel.arity):
