@@ -34,7 +34,7 @@ tensor_decl: TENSOR NAME COLON type_spec (LEARNABLE | FROZEN)? (ASSIGN expr)?
 type_spec: NAME GENERICS? (LSQB (dim (COMMA dim)*)? RSQB)?
 dim: NUMBER | NAME | QMARK
 
-fn_decl: FN NAME LPAR (param (COMMA param)*)? RPAR (RARROW type_spec)? block
+fn_decl: FN NAME GENERICS? LPAR (param (COMMA param)*)? RPAR (RARROW type_spec)? block
 param: NAME (COLON type_spec)?
 
 main_block: MAIN block
