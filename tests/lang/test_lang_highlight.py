@@ -167,8 +167,9 @@ def test_an_unclosed_comment_is_highlighted_to_the_end_at_once():
 def test_seed_words_are_keywords_where_the_seed_forms_use_them(word):
     """`rule`, `query`, `infer`, ... (the seed word pass's own list) are keywords before a name or a block,
     in both highlighters and in the LSP's completion; a relation or a built-in of that name stays a name."""
-    kind = Operator.Word if word in seed_words.OPERATOR_WORDS else Keyword
-    for text in (f"{word} X", f"{word} {{"):
+    operator = word in seed_words.OPERATOR_WORDS
+    kind = Operator.Word if operator else Keyword
+    for text in (f"{word} X", f"{word} (X)" if operator else f"{word} {{"):
         assert _pygments(text)[0] == (kind, word), text
         scope, piece = _textmate_scopes(text)[0]
         assert piece == word and scope.startswith("keyword."), (text, scope)

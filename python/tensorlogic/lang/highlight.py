@@ -22,6 +22,7 @@ KEYWORDS = sorted(set(GRAMMAR_KEYWORDS) | set(seed_words.KEYWORDS) | set(seed_wo
 # A seed word is a keyword where a name or a block follows it (`rule H(x) <- ...`, `infer {`), not in
 # `query(x)` or the built-in call `embedding(...)`.
 SEED_WORD_FOLLOWS = r"\b(?=[ \t]+[\w{])"
+OPERAND_FOLLOWS = r"\b(?=[ \t]+[\w(!\"-])"      # `a and (b or c)`, `a or !b`
 CONSTANTS = {"true", "false"}
 DECLARATIONS = {"domain", "entity", "relation", "tensor", "fn", "struct", "impl", "let"}
 # Rule arrows, projections and the multi-character operators first, so the longest match wins.
@@ -53,7 +54,7 @@ class TensorLogicLexer(RegexLexer):
             (words(sorted(DECLARATIONS), suffix=r"\b"), Keyword.Declaration),
             (words([k for k in GRAMMAR_KEYWORDS if k not in CONSTANTS | DECLARATIONS], suffix=r"\b"), Keyword),
             (words(seed_words.KEYWORDS, suffix=SEED_WORD_FOLLOWS), Keyword),
-            (words(seed_words.OPERATOR_WORDS, suffix=SEED_WORD_FOLLOWS), Operator.Word),
+            (words(seed_words.OPERATOR_WORDS, suffix=OPERAND_FOLLOWS), Operator.Word),
             (r"(max|min|avg)=(?!=)", Operator),  # projections (`Pooled[i] max= X[i]`) before the builtins
             (words(sorted(BUILTINS), suffix=r"\b(?=\s*\()"), Name.Builtin),
             (words(sorted(TYPES), suffix=r"\b"), Keyword.Type),
