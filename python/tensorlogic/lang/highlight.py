@@ -7,17 +7,13 @@ as there), the built-in names from the checker's catalog, so the lexer cannot dr
 """
 from __future__ import annotations
 
-import re
-
 from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
 from .check.catalog import BUILTINS, LEARN_SETTINGS
 from .syntax import seed_words
-from .syntax.grammar import GRAMMAR
+from .syntax.grammar import KEYWORDS as GRAMMAR_KEYWORDS
 
-# `DOMAIN: "domain"` -> domain
-GRAMMAR_KEYWORDS = sorted(set(re.findall(r'^[A-Z_]+(?:\.\d+)?:\s*"([a-z_]+)"\s*$', GRAMMAR, re.M)))
 KEYWORDS = sorted(set(GRAMMAR_KEYWORDS) | set(seed_words.KEYWORDS) | set(seed_words.OPERATOR_WORDS))
 # A seed word is a keyword where a name or a block follows it (`rule H(x) <- ...`, `infer {`), not in
 # `query(x)` or the built-in call `embedding(...)`.

@@ -12,6 +12,7 @@ with `(x)`), and `X[i]` indexes `X` (not `X` juxtaposed with a list literal).
 `Box<T>` is not two comparisons) and `SLBRACE` (the `{` of a struct declaration or literal, so
 `Point { x: 1 }` is not `Point` followed by a block).
 """
+import re
 
 GRAMMAR = r"""
 start: (_item (_SEP _item)*)?
@@ -193,3 +194,6 @@ WS: /[ \t\f\r]+/
 %ignore BLOCK_COMMENT
 %ignore WS
 """
+
+# The reserved words: every terminal whose pattern is a quoted word (`DOMAIN: "domain"` -> domain).
+KEYWORDS = sorted(set(re.findall(r'^[A-Z_]+(?:\.\d+)?:\s*"([a-z_]+)"\s*$', GRAMMAR, re.M)))
