@@ -4,7 +4,8 @@ that are no identifiers or look like integers ("a b", "3"), integers past f16's 
 stated twice, several body atoms, repeated variables, constants in heads and bodies, linear,
 non-linear and mutual recursion, stratified negation with variables quantified inside it, negation
 of relations nothing defines, comparisons, integer arithmetic in heads, bodies and atom arguments,
-computed integers compared with and held by variables of names and integers, aggregates with
+computed integers compared with and held by variables of names and integers, arithmetic on such
+variables (their integers; a name's row drops) and at such positions, aggregates with
 grouping (several rules each), recursive min and max and strata reading them)
 run by TensorLogic (relations stored sparse, and as the engine chooses, which is dense where it
 can; the tuple engine's arrays in numpy and in engine tensors; the queries that bind a constant also
@@ -125,6 +126,11 @@ class RuleMaker:
         if not ints:
             return None
         if depth >= 2 or self.chance(0.4):
+            mixed = self.bound_of("m")
+            if mixed and depth > 0 and self.chance(0.15):
+                # An operand: arithmetic reads the integers of a variable of names and integers (a
+                # name's row drops).
+                return ("v", self.rng.choice(mixed))
             return ("v", self.rng.choice(ints)) if self.chance(0.8) else self.constant("i")
         op = self.rng.choice(ADDITIVE if self.prog.big else ARITHMETIC)
         left = self.expr(depth + 1)
@@ -153,15 +159,16 @@ class RuleMaker:
                 args.append(("v", self.rng.choice(known)))
             elif r < 0.57 and own:
                 args.append(("v", self.rng.choice(own)))       # p(X, X)
-            elif s == "i" and r < 0.65 and self.prog.arithmetic:
+            elif s in "im" and r < 0.65 and self.prog.arithmetic:
+                # (at a position of names and integers, `P(x + 1)` binds x from the integers)
                 v = self.fresh("i")
                 mine.add(v)
                 k = self.rng.choice([1, 2, 3])
                 args.append(("op", "+", ("i", k), ("v", v)) if self.chance(0.2) else
                             ("op", self.rng.choice("+-"), ("v", v), ("i", k)))
-            elif s == "i" and r < 0.72 and self.prog.arithmetic and known:
-                # A computed key over variables bound elsewhere.
-                args.append(self.expr(1) if self.chance(0.5) or self.prog.big else
+            elif s in "im" and r < 0.72 and self.prog.arithmetic and self.bound_of("i"):
+                # A computed key over variables bound elsewhere (where names are, never a lone variable).
+                args.append(self.computed() if s == "m" else self.expr(1) if self.chance(0.5) or self.prog.big else
                             ("op", "*", ("v", self.rng.choice(known)), ("i", 2)))
             elif s == "i" and r < 0.76 and self.prog.arithmetic and any(self.sort[v] == "i" for v in mine):
                 # A computed key over variables this atom binds: `P(x, 2 * x)`.

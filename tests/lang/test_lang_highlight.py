@@ -13,8 +13,10 @@ import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Comment, Error, Keyword, Name, Operator, Punctuation, Text
 
+from tensorlogic.lang import outline
 from tensorlogic.lang.check.catalog import BUILTINS
 from tensorlogic.lang.highlight import OPERATORS, TensorLogicLexer
+from tensorlogic.lang.syntax import seed_words
 from tensorlogic.lang.syntax.grammar import GRAMMAR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,3 +161,26 @@ def test_an_unclosed_comment_is_highlighted_to_the_end_at_once():
     assert time.monotonic() - start < 10  # linear: a few milliseconds
     assert [tok for tok, _ in tokens if tok is not Text] == [Comment.Multiline]
     assert (Comment.Multiline, "/* a */") in _pygments("/* a */ x /* b")
+
+
+@pytest.mark.parametrize("word", seed_words.KEYWORDS + seed_words.OPERATOR_WORDS)
+def test_seed_words_are_keywords_where_the_seed_forms_use_them(word):
+    """`rule`, `query`, `infer`, ... (the seed word pass's own list) are keywords before a name or a block,
+    in both highlighters and in the LSP's completion; a relation or a built-in of that name stays a name."""
+    operator = word in seed_words.OPERATOR_WORDS
+    kind = Operator.Word if operator else Keyword
+    for text in (f"{word} X", f"{word} (X)" if operator else f"{word} {{"):
+        assert _pygments(text)[0] == (kind, word), text
+        scope, piece = _textmate_scopes(text)[0]
+        assert piece == word and scope.startswith("keyword."), (text, scope)
+    assert not any(_pygments(f"{word}(x)")[0][0] in t for t in (Keyword, Operator.Word))
+    assert not _textmate_scopes(f"{word}(x)")[0][0].startswith("keyword.")
+    assert (word, "keyword") in outline.completions({})
+
+
+def test_seed_forms_highlight_their_words():
+    text = "rule Anc(x, z) <- Par(x, y), Anc(y, z)\nquery Anc(x, y) where x != y and y != x\ninfer forward Anc(a, y)?\n"
+    words = [val for tok, val in _pygments(text) if tok in Keyword or tok in Operator.Word]
+    assert words == ["rule", "query", "where", "and", "infer", "forward"]
+    scoped = [piece for scope, piece in _textmate_scopes(text) if scope.startswith(("keyword.control", "keyword.operator.word"))]
+    assert scoped == words

@@ -158,6 +158,26 @@ def test_structs_fields_methods_generics(capsys):
     assert text == "25 5 5\n2.5 Box { value: 2.5 }\n"
 
 
+def test_generic_functions_and_methods(capsys):
+    """`fn name<T>(...)` as on structs: the type parameters name parameter and result types, and are
+    not kept at run time."""
+    rng = np.random.default_rng()
+    a, b = rng.integers(-50, 50, size=2).tolist()
+    x = np.float16(rng.uniform(-4, 4))
+    text = out(STRUCTS + f"""fn twice<T>(v: T) -> T {{ v + v }}
+fn pick<T, U>(first: T, second: U, take_first: bool) -> T {{ if take_first {{ return first }} second }}
+impl<T> Box<T> {{ fn with<U>(self, w: U) -> Box<U> {{ Box<U>::new(w) }} }}
+main {{
+    print(twice({a}), pick({a}, {b}, false), twice({float(x)!r}))
+    print(Box<int>::new({a}).with({b}).value)
+}}
+""", capsys)
+    got = text.split()
+    assert got[:2] == [str(2 * a), str(b)] and got[3] == str(b) and len(got) == 4
+    assert np.float16(float(got[2])) == np.float16(x) * np.float16(2)     # printed to f16's precision
+    located(TensorLogicTypeError, "fn f<T>(v: U) -> T { v }\n", 1, 12, "unknown type 'U'")
+
+
 def test_struct_errors_are_located():
     located(TensorLogicTypeError, STRUCTS + "main { let p = Point { x: 1.0 } }\n", 10, 16, "needs field y")
     located(TensorLogicTypeError, STRUCTS + "main { let p = Point { x: 1.0, z: 2.0 } }\n", 10, 32,

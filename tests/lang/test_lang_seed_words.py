@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tensorlogic import lang
-from tensorlogic.lang import TensorLogicSyntaxError
+from tensorlogic.lang import TensorLogicSyntaxError, TensorLogicTypeError
 
 from fuzz_logic_clingo import clingo_model
 
@@ -108,3 +108,15 @@ def test_seed_forms_without_a_meaning_here_are_located_errors(src, line, col, wo
         lang.run(src, "prog.tl")
     err = info.value
     assert words in str(err) and (err.lineno, err.offset) == (line, col), str(err)
+
+
+@pytest.mark.parametrize("src, line, col, where", [
+    ("S(a, 3)\nS(b, 9)\nmain {\n    query S(p, s) where s > 8 or s < 4\n}\n", 4, 25, "a query"),
+    ("S(a, 3)\nrule H(s) <- S(_, s), s > 8 || s < 4\nH(s)?\n", 2, 23, "a rule's body"),
+])
+def test_or_between_conditions_is_a_located_error(src, line, col, where):
+    """A where list and a rule body are conjunctions: `or` there says so (it said only what they hold)."""
+    with pytest.raises(TensorLogicTypeError) as info:
+        lang.run(src, "prog.tl")
+    err = info.value
+    assert f"{where} is a conjunction" in str(err) and (err.lineno, err.offset) == (line, col), str(err)

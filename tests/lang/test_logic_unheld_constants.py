@@ -144,3 +144,26 @@ def test_computed_integers_meet_names_without_a_match(storage):
     prog = compiled(src, storage)
     for k, q in enumerate(["A(y)", "B(y)", "C(y)", "D(w)", "F(y)"]):
         assert our_answer(prog, q) == want.get(f"ans{k}", set()), (q, f"seed {seed}")
+
+
+@pytest.mark.parametrize("storage", [None, "sparse"])
+def test_a_name_read_where_rules_compute_integers_matches_nothing(storage):
+    """A name read at a position that only counts, sums, averages or arithmetic in heads fill
+    (`Deg(x, c0)?` of `Deg(x, count(y))`, where c0 is a node): never holds, and the position still
+    takes what the rules compute (it was made one of names, and the rule a located error)."""
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    facts = random_facts(rng)
+    held = facts[0][0]
+    ours_text = "".join(f"P({a}, {n})\n" for a, n in facts) + \
+        f"Deg(x, count(n)) <- P(x, n)\nTot(x, sum(n)) <- P(x, n)\nNext(x, n + 1) <- P(x, n)\nDeg(x, {held})?\n"
+    theirs = " ".join(f"p({a}, {n})." for a, n in facts) + \
+        " deg(X, C) :- p(X, _), C = #count{N : p(X, N)}. tot(X, S) :- p(X, _), S = #sum{N : p(X, N)}." \
+        " next(X, N + 1) :- p(X, N)."
+    queries = [(f"Deg(x, {held})", f"deg(X, {held})"), (f"Tot(x, {held})", f"tot(X, {held})"),
+               (f"Next({held}, {held})", f"next({held}, {held})"), ("Deg(x, n)", "deg(X, N)"),
+               ("Tot(x, n)", "tot(X, N)"), ("Next(x, n)", "next(X, N)")]
+    want = clingo_answers(theirs, [c for _, c in queries])
+    prog = compiled(ours_text, storage)
+    for k, (q, _) in enumerate(queries):
+        assert our_answer(prog, q) == want.get(f"ans{k}", set()), (q, f"seed {seed}")

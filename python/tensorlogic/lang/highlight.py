@@ -2,20 +2,23 @@
 MkDocs, Sphinx and Jupyter highlight `.tl`).
 
 The keyword list is read from the Lark grammar (every terminal whose pattern is a quoted word) and
-the built-in names from the checker's catalog, so the lexer cannot drift from the language.
+from the seed word pass (`rule`, `query`, `infer`, ...: keywords only where a name or a block follows,
+as there), the built-in names from the checker's catalog, so the lexer cannot drift from the language.
 """
 from __future__ import annotations
-
-import re
 
 from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
 from .check.catalog import BUILTINS, LEARN_SETTINGS
-from .syntax.grammar import GRAMMAR
+from .syntax import seed_words
+from .syntax.grammar import KEYWORDS as GRAMMAR_KEYWORDS
 
-# `DOMAIN: "domain"` -> domain
-KEYWORDS = sorted(set(re.findall(r'^[A-Z_]+(?:\.\d+)?:\s*"([a-z_]+)"\s*$', GRAMMAR, re.M)))
+KEYWORDS = sorted(set(GRAMMAR_KEYWORDS) | set(seed_words.KEYWORDS) | set(seed_words.OPERATOR_WORDS))
+# A seed word is a keyword where a name or a block follows it (`rule H(x) <- ...`, `infer {`), not in
+# `query(x)` or the built-in call `embedding(...)`.
+SEED_WORD_FOLLOWS = r"\b(?=[ \t]+[\w{])"
+OPERAND_FOLLOWS = r"\b(?=[ \t]+[\w(!\"-])"      # `a and (b or c)`, `a or !b`
 CONSTANTS = {"true", "false"}
 DECLARATIONS = {"domain", "entity", "relation", "tensor", "fn", "struct", "impl", "let"}
 # Rule arrows, projections and the multi-character operators first, so the longest match wins.
@@ -45,7 +48,9 @@ class TensorLogicLexer(RegexLexer):
             (r"\d+", Number.Integer),
             (words(sorted(CONSTANTS), suffix=r"\b"), Keyword.Constant),
             (words(sorted(DECLARATIONS), suffix=r"\b"), Keyword.Declaration),
-            (words([k for k in KEYWORDS if k not in CONSTANTS | DECLARATIONS], suffix=r"\b"), Keyword),
+            (words([k for k in GRAMMAR_KEYWORDS if k not in CONSTANTS | DECLARATIONS], suffix=r"\b"), Keyword),
+            (words(seed_words.KEYWORDS, suffix=SEED_WORD_FOLLOWS), Keyword),
+            (words(seed_words.OPERATOR_WORDS, suffix=OPERAND_FOLLOWS), Operator.Word),
             (r"(max|min|avg)=(?!=)", Operator),  # projections (`Pooled[i] max= X[i]`) before the builtins
             (words(sorted(BUILTINS), suffix=r"\b(?=\s*\()"), Name.Builtin),
             (words(sorted(TYPES), suffix=r"\b"), Keyword.Type),

@@ -327,9 +327,9 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                         raise self.error(f"parameter '{p.name}' appears twice", p.span)
                     params.add(p.name)
                     if p.type is not None:
-                        self.check_type(p.type)
+                        self.check_type(p.type, item.type_params)
                 if item.ret is not None:
-                    self.check_type(item.ret)
+                    self.check_type(item.ret, item.type_params)
         self.collect_globals(items)
         given = {n.target.id for item in items for n in N.walk(item)
                  if isinstance(n, N.Assign) and isinstance(n.target, N.Name)} | \

@@ -122,6 +122,8 @@ class DomainInference:
         occurrences = []           # (uf node, constant node, key)
         optional = []              # (uf node, key) of comparisons: added to domains that grow
         reads = set()              # ids of the arguments of atoms read (rule bodies, queries)
+        picks = []                 # (head position, variable) of min(y) and max(y)
+        computed = []              # head positions that rules compute integers into
 
         def position(node_key, arg, stmt, span):
             if isinstance(arg, N.Name) and arg.role == "var":
@@ -192,6 +194,11 @@ class DomainInference:
             elif isinstance(item, N.Rule):
                 for k, a in enumerate(item.head.args):
                     position(("R", item.head.name, k), a, item, a.span)
+                    if isinstance(a, N.Call) and a.name in ("min", "max") and len(a.args) == 1 and \
+                            isinstance(a.args[0], N.Name) and a.args[0].role == "var":
+                        picks.append((("R", item.head.name, k), ("V", id(item), a.args[0].id)))
+                    elif isinstance(a, N.BinChain) or (isinstance(a, N.Call) and a.name in ("count", "sum", "avg")):
+                        computed.append(("R", item.head.name, k))
                 for lit in item.body:
                     atoms(item, lit)
                     reads.update(_atom_args(lit.expr))
@@ -207,6 +214,10 @@ class DomainInference:
                     elif isinstance(n, N.TensorDecl) and n.init is not None:
                         atoms(n, n.init)
 
+        for position_key, var in picks:
+            # min(y) is one of y's constants (names too): its position takes y's domain, unless
+            # both carry declared ones (the engine then says that they differ).
+            self.uf.union(position_key, var)
         # One domain per class: the declared one, or a new inferred one named after a position.
         for rel in self.relations.values():
             for k in range(rel.arity):
@@ -239,8 +250,13 @@ class DomainInference:
                           f"here: this atom never holds", self._occurrence_span(node))
             elif dom.index(key) is None:
                 raise self.error(f"'{key}' is not in domain {dom.name}", self._occurrence_span(node))
-        # A name only read where facts and heads put integers (`P("x", n)?`, `Q(x) <- P(x, "x")`)
-        # matches nothing (as in clingo), and the position stays an integer one that rules compute with.
+        # A name only read where facts and heads put integers (`P("x", n)?`, `Q(x) <- P(x, "x")`,
+        # `Deg(x, "x")?` of `Deg(x, count(y))`) matches nothing (as in clingo), and the position stays an
+        # integer one that rules compute with.
+        for node_key in computed:
+            dom = self.uf.domain_of(node_key)
+            if dom is not None and dom.grows:
+                only_read.setdefault(id(dom), [dom, set(), False, True])[2] = True
         for dom, names, held, integers in only_read.values():
             if dom.kind == "inferred" and held and integers and names:
                 dom.drop(names)

@@ -561,8 +561,11 @@ class Resolver:
         elif isinstance(e, N.Index) and isinstance(e.base, N.Name) and \
                 (e.base.id in self.relations or e.base.id in self.tensors):
             self.r_index(e, scope)
+        elif isinstance(e, N.BinChain) and "||" in e.ops:
+            raise self.error(f"{where} is a conjunction, and `or` (||) is absent there: write one rule "
+                             f"(or query) per alternative", e.span)
         else:
-            raise self.error(f"{where} holds atoms like R(x, y), comparisons x == y / x != y and "
+            raise self.error(f"{where} holds atoms like R(x, y), comparisons (x == y, x < y + 1) and "
                              f"`not`", e.span)
 
     def r_rule(self, r: N.Rule):

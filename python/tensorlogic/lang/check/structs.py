@@ -62,9 +62,9 @@ class StructChecker:
                     raise self.error("`self` must be the first parameter", p.span)
                 names.add(p.name)
                 if p.type is not None:
-                    self.check_type(p.type, impl.type_params)
+                    self.check_type(p.type, impl.type_params + m.type_params)
             if m.ret is not None:
-                self.check_type(m.ret, impl.type_params)
+                self.check_type(m.ret, impl.type_params + m.type_params)
             m.owner = impl.type_name
             self.methods[key] = m
         for m in impl.methods:

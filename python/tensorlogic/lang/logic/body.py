@@ -6,6 +6,10 @@ numpy or tensors on the program's device).  A positive atom joins them with its 
 sorted index on the positions already bound (a sort-merge join); `not` is an anti-join on the bound
 positions (its other variables are existential, so they are projected away first); a comparison
 filters; `v == e` with `v` unbound computes `v`.
+
+Arithmetic reads integers: a variable of a position that holds names (and integers) holds indices
+of its constants, which arithmetic reads as their integers; a row where one is a name defines no
+value and drops, as in clingo (`Q(x + 1) <- P(x)` over P(1), P(a) gives Q(2)).
 """
 from __future__ import annotations
 
@@ -37,6 +41,25 @@ def is_numeric(domain) -> bool:
     if domain.kind == "inferred" and not domain.members:
         domain.kind, domain.start, domain.stop = "range", 0, 0
     return domain.kind == "range"
+
+
+def integer_values(xp, col, domain):
+    """The integers that a column of indices into a domain of names (and integers) stands for, and
+    the mask of the rows that stand for an integer (a name is no number to compute with)."""
+    keys = domain.constants()
+    ints = [isinstance(k, int) and not isinstance(k, bool) for k in keys]
+    values = np.array([k if i else 0 for k, i in zip(keys, ints)], dtype=np.int64)
+    return xp.take(xp.asarray(values), col), xp.take(xp.asarray(np.array(ints, dtype=bool)), col)
+
+
+def clingo_ranks(domain):
+    """Each constant's place in clingo's order (integers by value, then names by their text), by
+    index, and the indices in that order: min and max over names compare places."""
+    keys = domain.constants()
+    order = sorted(range(len(keys)), key=lambda i: (1, 0, keys[i]) if isinstance(keys[i], str) else (0, keys[i], ""))
+    ranks = np.empty(len(keys), dtype=np.int64)
+    ranks[order] = np.arange(len(keys))
+    return ranks, np.array(order, dtype=np.int64)
 
 
 def extent(domain):
@@ -71,6 +94,7 @@ class Step:
     # indices of the first domain, read at a position of the second.  Rules unify a variable's
     # domains; a query's variable may meet several (Runner.cast).
     casts: dict = field(default_factory=dict)
+    var_domain: dict = field(default_factory=dict)  # the plan's: what a key's variables hold
 
 
 class Plan:
@@ -90,6 +114,9 @@ class Plan:
         positive = bound_vars(rule)
         bound, steps = set(), []
         pending = list(enumerate(rule.body))
+        for k, (i, lit) in enumerate(list(pending)):
+            if isinstance(lit, Atom) and not lit.negated:
+                pending[k] = (i, self._shifts_read(lit, domains_of(lit.name), pending))
         while pending:
             pick = None
             for k, (i, lit) in enumerate(pending):
@@ -118,7 +145,6 @@ class Plan:
             term, fn = rule.aggregate.term, rule.aggregate.fn
             if term[0] == "const":
                 raise RuleError(f"{fn} computes with integers, not the name '{term[1]}'", rule.aggregate.span)
-            self._numeric(term, rule.aggregate.span)
         needed = set(variables_of_head(rule))
         for step in reversed(steps):
             step.keep = set(needed)
@@ -142,7 +168,6 @@ class Plan:
                 if expr[0] == "var":
                     self.var_domain[var] = self.var_domain.get(expr[1])
                 elif expr[0] == "op":
-                    self._numeric(expr, lit.span)
                     dom = self.var_domain.get(var) or self.var_domain_of(var)
                     self.var_domain[var] = dom if dom is not None and is_numeric(dom) else INTEGERS
                 elif var not in self.var_domain:
@@ -151,16 +176,10 @@ class Plan:
                 dom = self.var_domain[var]
                 dom = dom if expr[0] in ("const", "num") and dom is not None and not is_numeric(dom) else None
                 return Step("assign", (var, expr, dom))
-            # Constants order as in clingo (Runner._ordered); arithmetic needs integers on both sides.
-            arithmetic = any(side[0] == "op" for side in (lit.left, lit.right))
-            for side in (lit.left, lit.right):
-                if side[0] == "op" or (arithmetic and lit.op in ORDERING):
-                    self._numeric(side, lit.span)
-                    if side[0] == "const" and isinstance(side[1], str):
-                        raise RuleError(f"'{side[1]}' is a name: it orders before or after computed "
-                                        f"numbers only as a constant of its own", lit.span)
+            # Constants order as in clingo (Runner._ordered), computed integers among them.
             return Step("test", lit)
-        step = Step("not" if lit.negated else "atom", lit, delta=delta, plain=set(self.atom_bound))
+        step = Step("not" if lit.negated else "atom", lit, delta=delta, plain=set(self.atom_bound),
+                    var_domain=self.var_domain)
         doms = domains_of(lit.name)
         first = {}
         for p, (a, d) in enumerate(zip(lit.args, doms)):
@@ -173,11 +192,9 @@ class Plan:
                 continue
             var = binding_var(a)
             shift = _shift(a) if var is not None else 0
-            if a[0] != "var":
-                self._numeric(a, lit.span)
-                if not is_numeric(d):
-                    raise RuleError(f"position {p + 1} of '{lit.name}' is not an integer domain",
-                                    lit.span)
+            if a[0] == "op" and not is_numeric(d):
+                # A computed key: the position holds indices of its constants (the integer's, if any).
+                step.casts[p] = (INTEGERS, d)
             if var is not None and var not in bound:
                 if lit.negated and var not in positive:
                     if var in first:
@@ -217,8 +234,6 @@ class Plan:
         for p, a in enumerate(args):
             if a[0] == "op" and binding_var(a) is None and not variables(a) <= bound:
                 domain = domains_of(lit.name)[p]
-                if not is_numeric(domain):
-                    raise RuleError(f"position {p + 1} of '{lit.name}' is not an integer domain", lit.span)
                 self.keys_after += 1
                 args[p] = ("var", f"_#key{self.keys_after}")
                 self.var_domain[args[p][1]] = domain
@@ -226,11 +241,19 @@ class Plan:
         pending[k] = (i, dataclasses.replace(lit, args=args))
         return k
 
-    def _numeric(self, expr, span):
-        for v in variables(expr):
-            d = self.var_domain.get(v)
-            if d is not None and not is_numeric(d):
-                raise RuleError(f"'{v}' ranges over {d.name}, {_why_not_computable(d)}", span)
+    def _shifts_read(self, lit, domains, pending):
+        """`P(x + 1)` binds x from a position of names (and integers): the atom reads the position
+        as a fresh variable k and a test computes x == k - 1 (from k's integers; a name defines
+        nothing).  Returns the atom as planned."""
+        args = list(lit.args)
+        for p, (a, d) in enumerate(zip(args, domains)):
+            if a[0] == "op" and binding_var(a) is not None and not is_numeric(d):
+                self.keys_after += 1
+                args[p] = ("var", f"_#key{self.keys_after}")
+                self.var_domain[args[p][1]] = d
+                pending.append((-self.keys_after, Test("==", ("var", binding_var(a)),
+                                                       ("op", "-", args[p], ("num", _shift(a))), lit.span)))
+        return dataclasses.replace(lit, args=args) if args != lit.args else lit
 
 
 def held_names(domain):
@@ -244,14 +267,6 @@ def not_integers(domain):
     names = held_names(domain)
     return f"holds names ({names}), not only integers" if names else "is not an integer domain"
 
-
-def _why_not_computable(domain):
-    """Why a domain's variable may not be computed with: a class of positions whose constants mix
-    names with integers is a set of constants, as one of names is."""
-    if any(not isinstance(m, str) for m in domain.members):
-        return (f"whose constants mix names ({held_names(domain)}) with integers: arithmetic needs "
-                f"positions that hold integers only (comparisons order any constants, integers first)")
-    return "which holds no integers to compute with"
 
 
 def domains_differ(a, b):
@@ -385,11 +400,12 @@ def _overflowed(xp, op, a, b, out):
     return (plain & ((out // divisor) != b)) | ((a == -1) & (b == _INT64_MIN))
 
 
-def evaluate(expr, frame, encode_const=None):
+def evaluate(expr, frame, encode_const=None, var_domain=None):
     """Values of an expression over a frame's rows and the mask of rows where it is defined
-    (division by zero defines nothing). Raises IntegerOverflow where a sum, difference or product
-    of 64-bit integers wraps around (clingo's integers are 32-bit; a wrapped value would be a wrong
-    answer, not a value)."""
+    (division by zero, or a name where arithmetic reads a variable of `var_domain`'s domains of
+    names, defines nothing). Raises IntegerOverflow where a sum, difference or product of 64-bit
+    integers wraps around (clingo's integers are 32-bit; a wrapped value would be a wrong answer,
+    not a value)."""
     kind = expr[0]
     if kind == "var":
         return frame.columns[expr[1]], None
@@ -399,8 +415,8 @@ def evaluate(expr, frame, encode_const=None):
             # A name outside the domain (or among integers) is no value there: it defines nothing.
             return frame.xp.full(frame.n, 0), frame.xp.flags(frame.n, False)
         return frame.xp.full(frame.n, v), None
-    a, ma = evaluate(expr[2], frame)
-    b, mb = evaluate(expr[3], frame)
+    a, ma = _operand(expr[2], frame, var_domain)
+    b, mb = _operand(expr[3], frame, var_domain)
     mask = ma if mb is None else (mb if ma is None else ma & mb)
     op = expr[1]
     if op in ("+", "-", "*"):
@@ -419,6 +435,15 @@ def evaluate(expr, frame, encode_const=None):
     safe = frame.xp.where(ok, b, 1)
     out = a // safe if op == "/" else a % safe
     return out, ok if mask is None else mask & ok
+
+
+def _operand(expr, frame, var_domain):
+    """An operand of arithmetic: a variable over names (and integers) as its integers."""
+    if expr[0] == "var" and var_domain:
+        d = var_domain.get(expr[1])
+        if d is not None and not is_numeric(d):
+            return integer_values(frame.xp, frame.columns[expr[1]], d)
+    return evaluate(expr, frame, None, var_domain)
 
 
 def apply_mask(frame, mask):
@@ -457,7 +482,8 @@ class Runner:
                 break
             if step.kind == "assign":
                 var, expr, dom = step.literal
-                values, mask = evaluate(expr, frame, None if dom is None else (lambda key: encode(dom, key)))
+                values, mask = evaluate(expr, frame, None if dom is None else (lambda key: encode(dom, key)),
+                                        plan.var_domain)
                 frame.columns[var] = values
                 frame = apply_mask(frame, mask)
             elif step.kind == "test":
@@ -490,13 +516,14 @@ class Runner:
             if side[0] in ("const", "num") and (v is None or isinstance(v, str)):
                 # A name outside the domain (or among integers) equals none of its values.
                 return frame if t.op == "!=" else apply_mask(frame, frame.xp.flags(frame.n, False))
-        a, ma = evaluate(t.left, frame, enc)
-        b, mb = evaluate(t.right, frame, enc)
+        a, ma = evaluate(t.left, frame, enc, plan.var_domain)
+        b, mb = evaluate(t.right, frame, enc, plan.var_domain)
         da, db = (plan.var_domain.get(side[1]) if side[0] == "var" else INTEGERS if side[0] == "op" else None
                   for side in (t.left, t.right))
         # Values of different domains compare in one: computed integers (`y - 1 == x`) and a
-        # variable's in a domain of names and integers, as indices there.
-        if domains_differ(db, da):
+        # variable's in a domain of names and integers, as indices there (integers go to the names'
+        # domain, where what it lacks is no index).
+        if domains_differ(db, da) and (da.kind != "range" or db.kind == "range"):
             b = self.cast(b, db, da)
         elif domains_differ(da, db):
             a = self.cast(a, da, db)
@@ -528,9 +555,13 @@ class Runner:
             if d is not None and not is_numeric(d):
                 names.update(k for k in d.constants() if isinstance(k, str))
         place = {k: i for i, k in enumerate(sorted(names))}
-        sides = []
+        sides, defined = [], None
         for s, d in zip((t.left, t.right), doms):
-            if s[0] != "var":
+            if s[0] == "op":
+                col, m = evaluate(s, frame, None, plan.var_domain)
+                sides.append((xp.full(frame.n, 0), col))
+                defined = m if defined is None else (defined if m is None else defined & m)
+            elif s[0] != "var":
                 name = isinstance(s[1], str)
                 sides.append((xp.full(frame.n, int(name)), xp.full(frame.n, place[s[1]] if name else s[1])))
             elif d is None or is_numeric(d):
@@ -543,7 +574,8 @@ class Runner:
                 col = frame.columns[s[1]]
                 sides.append((xp.take(xp.asarray(kinds), col), xp.take(xp.asarray(values), col)))
         (ka, va), (kb, vb) = sides
-        return ORDERING[t.op](ka, kb) | ((ka == kb) & COMPARE[t.op](va, vb))
+        holds = ORDERING[t.op](ka, kb) | ((ka == kb) & COMPARE[t.op](va, vb))
+        return holds if defined is None else holds & defined
 
     def _index(self, step, table):
         """The table's rows passing the step's constant and equality filters, sorted by the
@@ -581,7 +613,7 @@ class Runner:
         ext = self.extents_of(step.literal.name)
         cols, defined = [], None
         for p, expr in step.keys:
-            v, m = evaluate(expr, frame)
+            v, m = evaluate(expr, frame, None, step.var_domain)
             cols.append(self.cast(v, *step.casts[p]) if p in step.casts else v)
             if m is not None:
                 defined = m if defined is None else defined & m

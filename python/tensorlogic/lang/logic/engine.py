@@ -16,8 +16,8 @@ from ..engine import tl
 from ..syntax import nodes as N
 from . import arrays, demand, linear
 from . import tuples as T
-from .body import (CHUNK_ROWS, IntegerOverflow, Plan, Runner, apply_mask, encode, evaluate, extent, is_numeric,
-                   not_integers)
+from .body import (CHUNK_ROWS, INTEGERS, IntegerOverflow, Plan, Runner, apply_mask, encode, evaluate, extent,
+                   integer_values, is_numeric, not_integers)
 from .rules import Atom, Rule, RuleError, Test, bound_order, is_dense_rule, lower, lower_body, variables
 from .state import State
 
@@ -407,21 +407,18 @@ class Logic:
         empty = xp.zeros(0, width), (xp.zeros(0) if low.aggregate else None)
         if frame.n == 0:
             return empty
-        # Computed terms first: a row where one is undefined (division by zero) derives nothing.
+        # Computed terms first: a row where one is undefined (division by zero, a name where
+        # arithmetic reads a number) derives nothing.
         computed, values, mask = {}, None, None
         for p, (a, d) in enumerate(zip(low.head_args, rel.domains)):
             if a is not None and a[0] == "op":
-                if not is_numeric(d):
-                    raise self.error(f"position {p + 1} of '{rel.name}' {not_integers(d)}: it "
-                                     f"cannot hold computed numbers", low.node.head.args[p].span)
                 try:
-                    computed[p], m = evaluate(a, frame)
+                    computed[p], m = evaluate(a, frame, None, var_domains)
                 except IntegerOverflow as err:
                     raise self.rt.budget.error(err.message, low.node.head.args[p].span) from None
                 mask = m if mask is None else (mask if m is None else mask & m)
         if low.aggregate is not None:
-            term = low.aggregate.term        # (a name only in count, which reads no value: Plan)
-            values, m = (xp.zeros(frame.n), None) if term[0] == "const" else evaluate(term, frame)
+            values, m = self._aggregated(low, frame, var_domains)
             mask = m if mask is None else (mask if m is None else mask & m)
         if mask is not None:
             keep = xp.nonzero(mask)
@@ -449,15 +446,21 @@ class Logic:
                                      low.node.head.args[p].span)
                 col = xp.full(frame.n, v)
             else:
-                col = computed[p]
+                col = computed[p] if is_numeric(d) else self._integers_into(computed[p], INTEGERS, d, low, p)
             cols.append(col)
         if low.aggregate is not None:
-            p = low.aggregate.position
-            if not is_numeric(rel.domains[p]):
+            p, term, fn = low.aggregate.position, low.aggregate.term, low.aggregate.fn
+            src = var_domains.get(term[1]) if term[0] == "var" else None
+            if fn in ("min", "max") and src is not None and not is_numeric(src):
+                # The constants a variable over names takes (State orders them as clingo does).
+                if src is not rel.domains[p]:
+                    raise self.error(f"position {p + 1} of '{rel.name}' holds {rel.domains[p].name}, not the "
+                                     f"constants of {src.name} that {fn} picks from", low.aggregate.span)
+            elif not is_numeric(rel.domains[p]):
                 raise self.error(f"position {p + 1} of '{rel.name}' {not_integers(rel.domains[p])}: "
-                                 f"it cannot hold {low.aggregate.fn}", low.aggregate.span)
-            # (A count or a sum is no value of the term: State grows the domain to hold it.)
-            if low.aggregate.fn in ("min", "max", "avg"):
+                                 f"it cannot hold {fn}", low.aggregate.span)
+            elif fn in ("min", "max", "avg"):
+                # (A count or a sum is no value of the term: State grows the domain to hold it.)
                 self.grow(rel.domains[p], xp.low(values), xp.high(values), low, p)
         rows = xp.stack(cols) if cols else xp.zeros(frame.n, 0)
         q = 0
@@ -469,6 +472,20 @@ class Logic:
                 self.grow(d, xp.low(rows[:, q]), xp.high(rows[:, q]), low, p)
             q += 1
         return rows, values
+
+    def _aggregated(self, low, frame, var_domains):
+        """The values a head's aggregate reads, and the rows that define one: a variable over
+        names (and integers) gives its indices to count, min and max, and its integers to sum and
+        avg (a row holding a name there defines no value, as one dividing by zero)."""
+        xp, term, fn = self.xp, low.aggregate.term, low.aggregate.fn
+        if term[0] == "const":               # (a name only in count, which reads no value: Plan)
+            return xp.zeros(frame.n), None
+        src = var_domains.get(term[1]) if term[0] == "var" else None
+        if src is not None and not is_numeric(src):
+            if fn in ("count", "min", "max"):
+                return frame.columns[term[1]], None
+            return integer_values(xp, frame.columns[term[1]], src)
+        return evaluate(term, frame, None, var_domains)
 
     def _integers_into(self, col, src, d, low, p):
         """A variable that `P(x + 1)` binds holds integers; a head position of a domain of names

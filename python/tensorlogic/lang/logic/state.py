@@ -8,7 +8,7 @@ of its rules and facts."""
 from __future__ import annotations
 
 from . import tuples as T
-from .body import IntegerOverflow
+from .body import IntegerOverflow, clingo_ranks, is_numeric
 
 _HALF = 1 << 32  # sums are kept in two halves of 32 bits, whose sums cannot wrap (fewer than 2**31 rows)
 
@@ -199,12 +199,19 @@ class State:
         return self._group(groups, values, fn)
 
     def _group(self, groups, values, fn=None):
-        fn = fn or self.agg[0]
+        xp, fn = self.xp, fn or self.agg[0]
         lows, sizes = self._group_radix()
+        rel = self.logic.model.relations.get(self.name)
+        names = rel is not None and fn in ("min", "max") and not is_numeric(rel.domains[self.agg[1]])
+        if names:
+            # Indices of constants: min and max compare their places in clingo's order.
+            ranks, order = clingo_ranks(rel.domains[self.agg[1]])
+            values = xp.take(xp.asarray(ranks), values)
         try:
-            return group_reduce(self.xp, groups, values, fn, lows, sizes)
+            groups, values = group_reduce(xp, groups, values, fn, lows, sizes)
         except IntegerOverflow as err:
             raise self.logic.rt.budget.error(err.message, self.agg_rule.span) from None
+        return groups, (xp.take(xp.asarray(order), values) if names else values)
 
     def _group_radix(self):
         ext = list(self.extents())

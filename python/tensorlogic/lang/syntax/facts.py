@@ -10,6 +10,7 @@ import re
 
 from ..errors import Span
 from . import nodes as N
+from .grammar import KEYWORDS
 
 # The most digits an integer literal may have (Python's own limit on converting decimal text to an int); a
 # longer one is left to the parser, which says so.
@@ -19,10 +20,8 @@ _FACT = re.compile(rf'([ \t]*)([A-Za-z_]\w*\'*)\([ \t]*({_CONST}(?:[ \t]*,[ \t]*
                    rf'[ \t]*;?[ \t]*(?://[^\n]*)?')
 _ARG = re.compile(_CONST)
 _BOOLS = re.compile(r'(?<![\w"])(true|false)(?![\w\'])')     # `true`/`false` are not constants
-# Keywords that look like calls but are statements or declarations.
-_KEYWORDS = {"if", "while", "for", "fn", "return", "let", "tensor", "relation", "domain", "entity",
-             "main", "test", "import", "learn", "struct", "impl", "load", "embed", "not", "true", "false",
-             "break", "continue", "else", "in"}
+# Keywords that look like calls (`if(x)`, `not(a)`) but are statements, declarations or operators.
+_KEYWORDS = set(KEYWORDS)
 # A line ending in one of these continues on the next line.
 _CONTINUES = set("+-*/%@^,=(<[{&|!:.>")
 _STRIP = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*')

@@ -12,6 +12,7 @@ with `(x)`), and `X[i]` indexes `X` (not `X` juxtaposed with a list literal).
 `Box<T>` is not two comparisons) and `SLBRACE` (the `{` of a struct declaration or literal, so
 `Point { x: 1 }` is not `Point` followed by a block).
 """
+import re
 
 GRAMMAR = r"""
 start: (_item (_SEP _item)*)?
@@ -34,7 +35,7 @@ tensor_decl: TENSOR NAME COLON type_spec (LEARNABLE | FROZEN)? (ASSIGN expr)?
 type_spec: NAME GENERICS? (LSQB (dim (COMMA dim)*)? RSQB)?
 dim: NUMBER | NAME | QMARK
 
-fn_decl: FN NAME LPAR (param (COMMA param)*)? RPAR (RARROW type_spec)? block
+fn_decl: FN NAME GENERICS? LPAR (param (COMMA param)*)? RPAR (RARROW type_spec)? block
 param: NAME (COLON type_spec)?
 
 main_block: MAIN block
@@ -193,3 +194,6 @@ WS: /[ \t\f\r]+/
 %ignore BLOCK_COMMENT
 %ignore WS
 """
+
+# The reserved words: every terminal whose pattern is a quoted word (`DOMAIN: "domain"` -> domain).
+KEYWORDS = sorted(set(re.findall(r'^[A-Z_]+(?:\.\d+)?:\s*"([a-z_]+)"\s*$', GRAMMAR, re.M)))

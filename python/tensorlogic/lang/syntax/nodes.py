@@ -301,6 +301,7 @@ class FnDecl(Node):
     body: list
     name_span: Optional[Span] = None
     owner: Optional[str] = None         # set by the checker for a method: the struct it belongs to
+    type_params: list[str] = field(default_factory=list)   # `fn first<T>(...)`: not kept at run time
 
 
 class MainBlock(Node):

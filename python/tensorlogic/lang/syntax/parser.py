@@ -125,7 +125,7 @@ def _type_tokens(stream):
         prev = out[-1] if out else None
         if tok.type == "CMP" and str(tok) == "<" and prev is not None and (
                 prev.type == "IMPL" or (prev.type == "NAME" and (str(prev)[:1].isupper() or (
-                    len(out) > 1 and out[-2].type in ("STRUCT", "IMPL"))))):
+                    len(out) > 1 and out[-2].type in ("STRUCT", "IMPL", "FN"))))):
             # Type arguments: names, or types with dimensions (`<float16[?, ?], T>`), up to `>`.
             j, parts = k + 1, []
             while j < n and toks[j].type in _TYPE_ARG_TOKENS:
@@ -330,8 +330,10 @@ class _ToAst(Transformer_NonRecursive):
         nodes = _nodes(ch)
         params = [c for c in nodes if isinstance(c, N.Param)]
         ret = [c for c in nodes if isinstance(c, N.TypeSpec)]
+        generics = _toks(ch, "GENERICS")
         return N.FnDecl(span=self._s(ch), name=str(name), params=params,
-                        ret=ret[0] if ret else None, body=nodes[-1], name_span=self._t(name))
+                        ret=ret[0] if ret else None, body=nodes[-1], name_span=self._t(name),
+                        type_params=_type_args(generics[0]) if generics else [])
 
     def param(self, ch):
         types = _nodes(ch)

@@ -31,6 +31,10 @@ _BEFORE_VALUE = {"LPAR", "LSQB", "ASSIGN", "COLONEQ", "CMP", "ANDAND", "OROR", "
 _CONTINUES = {"COMMA", "CMP", "ANDAND", "OROR", "PLUS", "MINUS", "STAR", "SLASH"}
 _CHAINING = {"forward", "backward"}
 _NO_MEANING = {"gradient", "symbolic"}
+# The words this pass reads as keywords where they begin a statement or a clause (a program may still
+# name something `query`): the highlighters and the LSP's completion list them from here.
+KEYWORDS = ("rule", "query", "where", "infer", "embedding", *sorted(_CHAINING))
+OPERATOR_WORDS = ("and", "or")
 
 
 class SeedWordError(Exception):
