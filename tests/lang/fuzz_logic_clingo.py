@@ -1,9 +1,7 @@
 """The fuzzer's programs (fuzz_logic.py) in clingo's syntax, and clingo's answer.
 
-Where clingo's meaning differs from the language's, the text spells out the language's:
-- `/` and `%` round down (floor division, the remainder taking the divisor's sign); clingo's truncate,
-  so both are written with clingo's `\\` (a truncated remainder, made non-negative modulo the
-  divisor). Division by zero defines nothing in both: the rule instance is dropped.
+`/` and `%` are clingo's `/` and `\\` (both truncate toward zero; division by zero drops the rule instance in
+both). Where clingo's meaning differs from the language's, the text spells out the language's:
 - A variable that appears only under one `not` is quantified inside that negation (LANGUAGE.md §3):
   the negated atom becomes an auxiliary predicate of the negation's other arguments.
 - An aggregate ranges over the distinct bindings of the rule's whole body (each binding counts
@@ -48,11 +46,8 @@ def expr(t) -> str:
     if t[0] == "s":
         return f'"{t[1]}"'       # names as strings: "a b" and "3" are names too
     a, b = expr(t[2]), expr(t[3])
-    floor_mod = f"((({a})\\({b}))+({b}))\\({b})"
     if t[1] == "%":
-        return f"({floor_mod})"
-    if t[1] == "/":
-        return f"((({a})-({floor_mod}))/({b}))"
+        return f"(({a})\\({b}))"
     return f"({a}{t[1]}{b})"
 
 

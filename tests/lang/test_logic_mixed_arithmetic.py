@@ -124,3 +124,18 @@ def test_min_into_a_declared_domain_of_other_constants_is_a_located_error():
     with pytest.raises(lang.TensorLogicTypeError) as err:
         lang.run(src).query("M(p, q)")
     assert "min" in err.value.message and (err.value.lineno, err.value.column) == (6, 6)
+
+
+def test_division_and_remainder_truncate_as_clingo():
+    """`/` and `%` of negative and positive integers are clingo's `/` and `\\` (toward zero); a zero divisor
+    derives nothing in both."""
+    rng = np.random.default_rng()
+    pairs = {(int(rng.integers(-20, 21)), int(rng.integers(-6, 7))) for _ in range(30)} | {(-7, 2), (7, -2), (-7, -2)}
+    rows = {"P": sorted(pairs)}
+    tl_facts, lp_facts = both(rows)
+    src = tl_facts + "Q(x, y, x / y) <- P(x, y)\nR(x, y, x % y) <- P(x, y)\n"
+    lp = lp_facts + "q(X, Y, X / Y) :- p(X, Y).\nr(X, Y, X \\ Y) :- p(X, Y).\n"
+    expected = clingo_model(lp)
+    got = ours(src, ["Q", "R"])
+    assert got["q"] == expected["q"] and got["r"] == expected["r"]
+    assert (-7, 2, -3) in got["q"] and (-7, 2, -1) in got["r"]

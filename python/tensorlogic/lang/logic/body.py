@@ -433,7 +433,12 @@ def evaluate(expr, frame, encode_const=None, var_domain=None):
         return out, mask
     ok = b != 0
     safe = frame.xp.where(ok, b, 1)
-    out = a // safe if op == "/" else a % safe
+    # clingo's / and \ (Soufflé's too) truncate toward zero: floor division is one lower where the signs
+    # differ and the division is inexact
+    floor = a // safe
+    up = ((a - floor * safe) != 0) & ((a < 0) ^ (safe < 0))
+    quotient = frame.xp.where(up, floor + 1, floor)
+    out = quotient if op == "/" else a - quotient * safe
     return out, ok if mask is None else mask & ok
 
 
