@@ -8,6 +8,8 @@ output is differentiable and gets a small Node of its own (an _Output), so that 
 grad_fn for hooks, retain_grad, in-place ops and tl.compile, while the engine gathers the outputs' gradients
 and calls the Function's backward once with all of them."""
 
+import functools
+import inspect
 import weakref
 
 import numpy as np
@@ -139,6 +141,8 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.strict_gradient_count = not cls.__module__.startswith("tensorlogic.")
+        if cls.strict_gradient_count and "apply" not in vars(cls):
+            cls.apply = classmethod(_user_apply)  # the library's own classes keep the native apply
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -151,6 +155,12 @@ class Function:
         written with tensor ops (so it can be differentiated again)."""
         raise NotImplementedError
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch's other form: a class that defines setup_context has a forward without ctx, and apply calls
+        setup_context(ctx, inputs, output) after it (inputs: forward's arguments, defaults filled in)."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     # apply(*args, **kwargs): runs forward on the arguments and, when an input requires grad and grad mode is on,
     # records a node whose backward is this class's: how a custom op is called (MyFn.apply(x, ...)), as
     # torch.autograd.Function.apply. Native (python/src/bind_autograd.cpp), being every op's entry: the ~1.3 us
@@ -161,8 +171,63 @@ class Function:
     # `mode.trace` while tracing, attaches the node to the first output (or an _output_node to each output of a
     # multi_output Function) unless that output is not float16, and turns what forward saved into
     # (tensor, version, False) entries, the output itself as (its array, version, True) with a weak
-    # reference in `_out` (a Tensor would make a cycle through the node).
+    # reference in `_out` (a Tensor would make a cycle through the node). A user's subclass gets _user_apply in
+    # front of it (keywords bound to forward's parameters; the setup_context form), as PyTorch 2's apply.
     apply = classmethod(_core.function_apply)
+
+
+@functools.cache
+def _signature(forward):
+    return inspect.signature(forward)
+
+
+def _bind(cls, leading, args, kwargs):
+    """The arguments bound to cls.forward's parameters, as PyTorch's apply binds them: a keyword that names a
+    positional parameter becomes positional (an input with an edge and a gradient slot); keyword-only ones stay."""
+    try:
+        bound = _signature(cls.forward).bind(*leading, *args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{cls.__name__}.forward(): {error}") from None
+    return bound
+
+
+def _function_apply(cls, *args, **kwargs):
+    """Function.apply as it is now (the profiler and tl.compile's recorder swap it while they run)."""
+    return vars(Function)["apply"].__func__(cls, *args, **kwargs)
+
+
+def _user_apply(cls, *args, **kwargs):
+    """Function.apply of a Function defined outside tensorlogic, as PyTorch 2's: keyword arguments are bound to
+    forward's parameters, and a class defining setup_context runs forward(*args) then setup_context(ctx, inputs,
+    output). Then Function.apply records it."""
+    if cls.setup_context is not Function.setup_context:
+        bound = _bind(cls, (), args, kwargs)
+        bound.apply_defaults()  # as PyTorch's: setup_context's inputs hold every argument
+        return _function_apply(_context_form(cls), *bound.args, **bound.kwargs)
+    if kwargs:
+        bound = _bind(cls, (None,), args, kwargs)  # None stands for ctx
+        args, kwargs = bound.args[1:], bound.kwargs
+    return _function_apply(cls, *args, **kwargs)
+
+
+def _context_form(cls):
+    """cls with a forward that takes ctx (the native apply's call): the user's forward, then setup_context. A
+    subclass made once per class, under cls's name and module, so its nodes read as cls's; its apply takes the
+    bound arguments as they are (tl.compile replays a node's class with them)."""
+    form = vars(cls).get("_with_ctx")
+    if form is None:
+        forward, setup_context = cls.forward, cls.setup_context
+
+        def forward_with_ctx(ctx, *args, **kwargs):
+            output = forward(*args, **kwargs)
+            setup_context(ctx, args, output)
+            return output
+
+        form = type(cls.__name__, (cls,), {"forward": staticmethod(forward_with_ctx), "__module__": cls.__module__,
+                                           "__qualname__": cls.__qualname__,
+                                           "apply": classmethod(_function_apply)})
+        cls._with_ctx = form
+    return form
 
 
 _NOT_SAVED = (None, 0, False)
