@@ -16,6 +16,7 @@ from ..ops.shape import cat
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .sparse_rows import recorded
 
 _MODES = ("sum", "mean", "max")
 
@@ -72,6 +73,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         counts[b] = members.size
     vectors = embedding(weight, tensor(flat, device=weight.device)) if flat.size else empty((0, dim),
                                                                                              device=weight.device)
+    if sparse and flat.size:  # the rows of PyTorch's sparse gradient, for optim.SparseAdam
+        vectors = recorded(vectors, weight, tensor(flat if padding_idx is None else flat[flat != padding_idx],
+                                                   device=weight.device))
     if per_sample_weights is not None:
         vectors = vectors * per_sample_weights.reshape(-1, 1)
     fill = full((1, dim), -math.inf if mode == "max" else 0.0, device=weight.device)
