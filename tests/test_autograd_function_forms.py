@@ -1,6 +1,7 @@
-"""A user's autograd.Function called as PyTorch 2 allows, against torch.autograd.Function on the same f16 inputs:
-keyword arguments bound to forward's parameters (a keyword tensor gets its gradient), and the setup_context form
-(forward without ctx, then setup_context(ctx, inputs, output)); their errors; the profiler and tl.compile see them."""
+"""A user's autograd.Function as PyTorch 2 allows it, against torch.autograd.Function on the same f16 inputs:
+keyword arguments bound to forward's parameters (a keyword tensor gets its gradient), the setup_context form (forward
+without ctx, then setup_context(ctx, inputs, output)), several outputs (zeros for an unused one's gradient, or None
+after ctx.set_materialize_grads(False)) and once_differentiable; their errors; the profiler and tl.compile see them."""
 import numpy as np
 import pytest
 import torch
@@ -95,3 +96,74 @@ def test_profiler_and_compile_see_both_forms(device, rng):
         compiled(v).backward()
         step(w).backward()
         np.testing.assert_array_equal(v.grad.cpu().numpy(), w.grad.cpu().numpy())
+
+
+def _split_classes(lib):
+    class Split(lib.autograd.Function):  # two outputs: backward gets a gradient for each
+        @staticmethod
+        def forward(ctx, x, materialize=True):
+            ctx.set_materialize_grads(materialize)
+            ctx.save_for_backward(x)
+            return x * x, x.exp()
+
+        @staticmethod
+        def backward(ctx, g_square, g_exp):
+            (x,) = ctx.saved_tensors
+            seen.append((g_square is None, g_exp is None))
+            grad = 0
+            if g_square is not None:
+                grad = grad + g_square * 2 * x
+            if g_exp is not None:
+                grad = grad + g_exp * x.exp()
+            return grad, None
+
+    class Doubled(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @lib.autograd.function.once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x
+
+    seen = []
+    return Split, Doubled, seen
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+@pytest.mark.parametrize("used", ["both", "first", "second"])
+def test_several_outputs_as_torch(device, rng, materialize, used):
+    x = rng.uniform(-1, 1, (3, 2)).astype(np.float16)
+    w = rng.uniform(0.5, 1.5, (2, 3, 2)).astype(np.float16)
+    results = []
+    for lib, make in ((tl, lambda v: tl.tensor(v, device=device)), (torch, lambda v: torch.tensor(v.astype(np.float64)))):
+        split, _, seen = _split_classes(lib)
+        a = make(x).requires_grad_()
+        square, exp = split.apply(a, materialize)
+        loss = {"both": (square * make(w[0])).sum() + (exp * make(w[1])).sum(), "first": (square * make(w[0])).sum(),
+                "second": (exp * make(w[1])).sum()}[used]
+        loss.backward()
+        results.append((a.grad.cpu().numpy().astype(np.float64), seen, square.grad_fn is not exp.grad_fn))
+    (ours, our_seen, _), (theirs, their_seen, _) = results
+    assert our_seen == their_seen
+    np.testing.assert_allclose(ours, theirs, rtol=4e-3, atol=1e-3)
+
+
+def test_once_differentiable_as_torch(device, rng):
+    x = rng.uniform(0.5, 1.5, 4).astype(np.float16)
+    for lib, make in ((tl, lambda v: tl.tensor(v, device=device)), (torch, lambda v: torch.tensor(v.astype(np.float64)))):
+        _, doubled, _ = _split_classes(lib)
+        a = make(x).requires_grad_()
+        (g,) = lib.autograd.grad(doubled.apply(a).sum(), a)
+        np.testing.assert_allclose(g.detach().cpu().numpy().astype(np.float64), 2 * x.astype(np.float64), rtol=1e-3)
+        assert not g.requires_grad
+        (g,) = lib.autograd.grad(doubled.apply(a).sum(), a, create_graph=True)  # the seed gradient needs no graph
+        assert not g.requires_grad
+        v = make(x[::-1].copy()).requires_grad_()  # a gradient that requires grad reaches the backward
+        (g,) = lib.autograd.grad(doubled.apply(a), a, grad_outputs=v, create_graph=True)
+        assert g.requires_grad
+        with pytest.raises(RuntimeError, match="differentiate twice a function that was marked with @once_differ"):
+            g.sum().backward()

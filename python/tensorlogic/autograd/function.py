@@ -15,8 +15,9 @@ import weakref
 import numpy as np
 
 from .. import _core
+from ..creation import zeros
 from ..tensor import Tensor
-from .grad_mode import _grad, grad_enabled, mode
+from .grad_mode import _grad, grad_enabled, is_grad_enabled, mode, no_grad
 
 
 def _check_marked(tensors):
@@ -37,6 +38,9 @@ class _NullContext:
     def mark_non_differentiable(self, *tensors):
         _check_marked(tensors)
 
+    def set_materialize_grads(self, value):
+        pass
+
     def __setattr__(self, name, value):
         pass
 
@@ -55,6 +59,7 @@ class Node:
                  "__dict__")
     pre_hooks = None
     retained = None
+    materialize_grads = True  # a user's multi-output Function: zeros for outputs no gradient reached (set below)
 
     def __init__(self, fn):
         self.fn = fn
@@ -82,6 +87,11 @@ class Node:
         PyTorch: what forward saved is what saved_tensors reads."""
         if self._saved.__class__ is tuple:  # in forward: resolved into a list of entries once forward returns
             self._saved = tensors
+
+    def set_materialize_grads(self, value):
+        """As PyTorch's ctx.set_materialize_grads: False gives a user's Function's backward None, not zeros, for the
+        outputs no gradient reached."""
+        self.materialize_grads = bool(value)
 
     def mark_non_differentiable(self, *tensors):
         """Marks outputs of forward (tensors only, as PyTorch checks) that carry no gradient: such an output does not
@@ -198,36 +208,89 @@ def _function_apply(cls, *args, **kwargs):
 
 def _user_apply(cls, *args, **kwargs):
     """Function.apply of a Function defined outside tensorlogic, as PyTorch 2's: keyword arguments are bound to
-    forward's parameters, and a class defining setup_context runs forward(*args) then setup_context(ctx, inputs,
-    output). Then Function.apply records it."""
+    forward's parameters, a class defining setup_context runs forward(*args) then setup_context(ctx, inputs, output),
+    and forward may return several outputs. Then Function.apply records it (as _recorded_form(cls))."""
     if cls.setup_context is not Function.setup_context:
         bound = _bind(cls, (), args, kwargs)
         bound.apply_defaults()  # as PyTorch's: setup_context's inputs hold every argument
-        return _function_apply(_context_form(cls), *bound.args, **bound.kwargs)
-    if kwargs:
+        args, kwargs = bound.args, bound.kwargs
+    elif kwargs:
         bound = _bind(cls, (None,), args, kwargs)  # None stands for ctx
         args, kwargs = bound.args[1:], bound.kwargs
-    return _function_apply(cls, *args, **kwargs)
+    return _function_apply(_recorded_form(cls), *args, **kwargs)
 
 
-def _context_form(cls):
-    """cls with a forward that takes ctx (the native apply's call): the user's forward, then setup_context. A
-    subclass made once per class, under cls's name and module, so its nodes read as cls's; its apply takes the
-    bound arguments as they are (tl.compile replays a node's class with them)."""
-    form = vars(cls).get("_with_ctx")
+def _several_outputs(output):
+    return type(output) is tuple and len(output) > 1 and all(
+        isinstance(t, Tensor) and t.is_floating_point() for t in output)
+
+
+def _recorded_form(cls):
+    """cls as the native apply records it, a subclass made once per class under cls's name and module (its nodes
+    read as cls's; its apply takes the bound arguments as they are, as tl.compile replays a node's class):
+    - forward takes ctx: the user's forward, then setup_context where cls defines it;
+    - forward returning a tuple of float tensors makes one output node each (multi_output, which the native apply
+      reads once forward has returned: a class's forward returns one kind of result), and backward then gets one
+      gradient per output, zeros for those no gradient reached (None after ctx.set_materialize_grads(False)), as
+      PyTorch's."""
+    form = vars(cls).get("_recorded")
     if form is None:
-        forward, setup_context = cls.forward, cls.setup_context
+        forward, backward, setup_context = cls.forward, cls.backward, cls.setup_context
+        separate_setup = setup_context is not Function.setup_context
 
-        def forward_with_ctx(ctx, *args, **kwargs):
-            output = forward(*args, **kwargs)
-            setup_context(ctx, args, output)
+        def recorded_forward(ctx, *args, **kwargs):
+            output = forward(*args, **kwargs) if separate_setup else forward(ctx, *args, **kwargs)
+            if separate_setup:
+                setup_context(ctx, args, output)
+            form.multi_output = cls.multi_output or _several_outputs(output)  # (set on cls: TensorLogic's flag)
+            if form.multi_output and isinstance(output, (tuple, list)):
+                ctx.output_specs = [(tuple(t.shape), t.device) if isinstance(t, Tensor) else None for t in output]
             return output
 
-        form = type(cls.__name__, (cls,), {"forward": staticmethod(forward_with_ctx), "__module__": cls.__module__,
+        def recorded_backward(ctx, *grads):
+            if ctx.materialize_grads and getattr(ctx, "output_specs", None):
+                grads = tuple(zeros(spec[0], device=spec[1]) if g is None and spec else g
+                              for g, spec in zip(grads, ctx.output_specs))
+            return backward(ctx, *grads)
+
+        form = type(cls.__name__, (cls,), {"forward": staticmethod(recorded_forward),
+                                           "backward": staticmethod(recorded_backward), "__module__": cls.__module__,
                                            "__qualname__": cls.__qualname__,
                                            "apply": classmethod(_function_apply)})
-        cls._with_ctx = form
+        cls._recorded = form
     return form
+
+
+def once_differentiable(backward):
+    """torch.autograd.function.once_differentiable: backward runs without recording, and where its gradients would
+    need a graph (create_graph with an input gradient that requires grad), differentiating them again raises
+    PyTorch's RuntimeError instead of giving a wrong derivative."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            outputs = backward(ctx, *grads)
+        requiring = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
+        if not (requiring and is_grad_enabled()):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        marked = tuple(_Twice.apply(o, *requiring) if isinstance(o, Tensor) and o.is_floating_point() else o
+                       for o in ((outputs,) if single else outputs))
+        return marked[0] if single else marked
+
+    return wrapper
+
+
+class _Twice(Function):
+    """The identity on a once_differentiable backward's result, tied to the gradients it came from; its own
+    backward raises."""
+
+    @staticmethod
+    def forward(ctx, out, *grads):
+        return out.view_as(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 _NOT_SAVED = (None, 0, False)
