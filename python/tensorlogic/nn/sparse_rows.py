@@ -8,8 +8,8 @@ import numpy as np
 
 from ..autograd.function import Function
 
-# id(weight) -> (a weak reference to weight, the bool mask of its rows gathered since SparseAdam last took it). Keyed
-# by id: a WeakKeyDictionary compares its keys with ==, which is elementwise on tensors.
+# id(weight) -> (a weak reference to weight, the bool mask of its rows recorded since clear_rows(weight)). Keyed by
+# id: a WeakKeyDictionary compares its keys with ==, which is elementwise on tensors.
 _ROWS = {}
 
 

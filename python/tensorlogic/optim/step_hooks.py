@@ -21,10 +21,11 @@ def hooked_step(step):
     """step wrapped so that each call runs the optimizer's step hooks around it."""
     @functools.wraps(step)
     def run(self, *args, **kwargs):
-        pre = [*_global_pre_hooks, *self.__dict__.get(PRE, ())]  # copies: hooks may remove themselves
-        post = [*self.__dict__.get(POST, ()), *_global_post_hooks]
-        if not (pre or post) or self.__dict__.get(_RUNNING):
+        own_pre, own_post = self.__dict__.get(PRE), self.__dict__.get(POST)
+        if not (own_pre or own_post or _global_pre_hooks or _global_post_hooks) or self.__dict__.get(_RUNNING):
             return step(self, *args, **kwargs)
+        pre = [*_global_pre_hooks, *(own_pre or ())]  # copies: hooks may remove themselves
+        post = [*(own_post or ()), *_global_post_hooks]
         args = (self, *args)
         for hook in pre:
             result = hook(self, args, kwargs)
