@@ -59,7 +59,7 @@ class Node:
                  "__dict__")
     pre_hooks = None
     retained = None
-    materialize_grads = True  # a user's multi-output Function: zeros for outputs no gradient reached (set below)
+    materialize_grads = True  # a user's multi-output Function: zeros for outputs no gradient reached
 
     def __init__(self, fn):
         self.fn = fn
@@ -182,7 +182,7 @@ class Function:
     # multi_output Function) unless that output is not float16, and turns what forward saved into
     # (tensor, version, False) entries, the output itself as (its array, version, True) with a weak
     # reference in `_out` (a Tensor would make a cycle through the node). A user's subclass gets _user_apply in
-    # front of it (keywords bound to forward's parameters; the setup_context form), as PyTorch 2's apply.
+    # front of it (keywords bound to forward's parameters; the setup_context form; several outputs), as PyTorch 2's.
     apply = classmethod(_core.function_apply)
 
 
