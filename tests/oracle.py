@@ -34,7 +34,7 @@ def f16(rng, *shape, scale=1.0):
 
 def to_tl(x, device):
     """A tensor of x's values and dtype (float16 or int32) on `device`."""
-    return tl.Tensor(x, device=device)
+    return tl.tensor(x, device=device)
 
 
 def f16_tensor(values, device):

@@ -25,7 +25,7 @@ def dropout_of_next_call(seed, p):
 
 
 def keep_mask(shape, drop):
-    return host(tl.Tensor(_core.attention_dropout_keep(list(shape), drop, "cpu"))).astype(np.float64)
+    return host(tl.tensor(_core.attention_dropout_keep(list(shape), drop, "cpu"))).astype(np.float64)
 
 
 def reference(q, k, v, keep, p, mask=None, causal=False, scale=None):

@@ -55,7 +55,7 @@ def test_keywords_and_many_arguments(device, rng, count):
     out = _ScaledSum.apply(*ours, 2.0, scale=0.5)
     (sum(theirs) + 2.0).mul(0.5).sum().backward()
     out.sum().backward()
-    assert out.requires_grad and out.grad_fn.fn is _ScaledSum
+    assert out.requires_grad and issubclass(out.grad_fn.fn, _ScaledSum)  # (the form apply records: function.py)
     assert out.grad_fn.next[count] is None and out.grad_fn.needs_input_grad[count] is False  # the number
     assert out.grad_fn.input_shapes[count] is None and out.grad_fn.input_shapes[0] == (2, 3)
     for t, ref in zip(ours, theirs):

@@ -205,7 +205,7 @@ def test_detach_and_requires_grad_rules(device):
     with pytest.raises(RuntimeError, match="not a leaf"):
         b.requires_grad_(False)
     with pytest.raises(RuntimeError, match="int32"):
-        tl.Tensor(np.array([1], dtype=np.int32)).requires_grad_()
+        tl.tensor(np.array([1], dtype=np.int32)).requires_grad_()
     b.detach_()
     assert b.is_leaf and not b.requires_grad
 

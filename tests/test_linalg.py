@@ -131,7 +131,7 @@ def test_tril_non_contiguous_int_and_errors(device, rng):
     a = f16(rng, 3, 6, 5)
     t = f16_tensor(a, device).transpose(1, 2)[:, ::2]
     np.testing.assert_array_equal(host(tl.triu(t, 1)), np.triu(np.swapaxes(a, 1, 2)[:, ::2], 1))
-    ints = tl.Tensor(np.arange(12, dtype=np.int32).reshape(3, 4), device=device)
+    ints = tl.tensor(np.arange(12, dtype=np.int32).reshape(3, 4), device=device)
     out = tl.tril(ints)
     assert out.dtype == tl.int32
     np.testing.assert_array_equal(out.cpu().numpy(), np.tril(np.arange(12).reshape(3, 4)))

@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from torch.optim import optimizer as torch_optimizer
 
 import tensorlogic as tl
 
@@ -90,3 +91,35 @@ def test_hooks_stay_behind_when_copied_and_bad_hooks_are_refused(rng):
     assert log == [clone, deep]
     with pytest.raises(TypeError, match="must be callable"):
         ours.register_step_pre_hook(3)
+
+
+def test_global_hooks_run_for_every_optimizer_in_torchs_order(rng):
+    """torch.optim.optimizer.register_optimizer_step_pre_hook/_post_hook: global pre-hooks before the optimizer's own,
+    global post-hooks after its own, for every optimizer (a global pre-hook may replace the arguments too)."""
+    modules = {"ours": tl.optim.optimizer, "theirs": torch_optimizer}
+    (ours, w), (theirs, v) = _setups(rng)
+    logs = {}
+    for name, opt in (("ours", ours), ("theirs", theirs)):
+        log = logs[name] = []
+        module = modules[name]
+        handles = [module.register_optimizer_step_pre_hook(lambda o, args, kwargs: log.append(("global pre", o is opt))),
+                   module.register_optimizer_step_post_hook(lambda o, args, kwargs: log.append(("global post", len(args))))]
+        opt.register_step_pre_hook(lambda o, args, kwargs: log.append("own pre"))
+        opt.register_step_post_hook(lambda o, args, kwargs: log.append("own post"))
+        opt.step()
+        handles[0].remove()
+        opt.step()
+        handles[1].remove()
+        handles[1].remove()
+        opt.step()
+        loss = float(rng.uniform(1, 2))
+        make = tl.tensor if name == "ours" else torch.tensor
+        handle = module.register_optimizer_step_pre_hook(lambda o, args, kwargs: (args, {"closure": lambda: make(loss)}))
+        try:
+            assert float(opt.step()) == pytest.approx(loss, rel=1e-3)
+        finally:
+            handle.remove()
+    assert logs["ours"] == logs["theirs"] and len(logs["ours"]) == 11
+    np.testing.assert_allclose(w.detach().numpy().astype(np.float32), v.detach().numpy(), rtol=2e-3, atol=2e-3)
+    with pytest.raises(TypeError, match="must be callable"):
+        tl.optim.optimizer.register_optimizer_step_post_hook(None)

@@ -17,7 +17,7 @@ def test_round_trip_nested(tmp_path, device, rng):
         "model": {"0.weight": _tensor(rng, (3, 4), device), "0.bias": _tensor(rng, (3,), device)},
         "optimizer": {"state": {0: {"step": 5, "exp_avg": rng.standard_normal((3, 4)).astype(np.float32)}},
                       "param_groups": [{"lr": 0.01, "betas": (0.9, 0.999), "params": [0, 1], "name": None}]},
-        "indices": tl.Tensor(np.array([[1, 2], [3, 4]], dtype=np.int32), device=device),
+        "indices": tl.tensor(np.array([[1, 2], [3, 4]], dtype=np.int32), device=device),
         "empty": _tensor(rng, (0, 2), device),
         "epoch": 7,
     }
@@ -69,7 +69,7 @@ def test_zero_dim_tensors_keep_their_shape(device, rng):
     the module (the shape was once saved as (1,))."""
     bn = tl.nn.BatchNorm2d(3).to(device)
     bn(tl.Tensor(rng.standard_normal((4, 3, 2, 2)).astype(np.float16), device=device))
-    loss = tl.Tensor(np.float16(rng.standard_normal()), device=device)
+    loss = tl.tensor(np.float16(rng.standard_normal()), device=device)
     buffer = io.BytesIO()
     tl.save({"bn": bn.state_dict(), "loss": loss, "array": np.array(2.5)}, buffer)
     buffer.seek(0)

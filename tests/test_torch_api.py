@@ -202,6 +202,32 @@ def test_tensor_class_takes_sizes_as_torchs():
         tl.Tensor(2, "a")
 
 
+def test_tensor_class_makes_float_data_as_torchs():
+    """torch.Tensor(data) is always the default float dtype (float16 here), whatever the data's element type; a tensor
+    is shared as it is, whatever its dtype; a lone number or a string is a TypeError. The typed forms keep theirs."""
+    rng = np.random.default_rng()
+    ints = rng.integers(-2000, 2000, (3, 4))
+    bools = rng.random(5) < 0.5
+    for data in [ints, ints.astype(np.int32), ints.tolist(), bools, bools.tolist(), range(7), np.array(2.5)]:
+        ours, theirs = tl.Tensor(data), torch.Tensor(data)
+        assert ours.dtype == tl.float16 and ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy().astype(np.float16))
+    for number in [2.5, True, np.float32(1.5)]:
+        with pytest.raises(TypeError, match="must be a sequence"):
+            tl.Tensor(number)
+        with pytest.raises(TypeError, match="must be a sequence"):
+            torch.Tensor(number)
+    with pytest.raises(TypeError, match="invalid data type 'str'"):
+        tl.Tensor("ab")
+    with pytest.raises(TypeError):
+        tl.Tensor([1], dtype=tl.int64)  # torch.Tensor takes no dtype either
+    index = tl.tensor(ints)
+    assert tl.Tensor(index) is not index and tl.Tensor(index).dtype == tl.int64 == tl.tensor(ints).dtype
+    assert tl.Tensor(index).data_ptr() == index.data_ptr() and torch.Tensor(torch.tensor(ints)).dtype == torch.int64
+    assert tl.LongTensor(ints.tolist()).dtype == tl.int64 and tl.IntTensor(bools).tolist() == torch.IntTensor(bools).tolist()
+    assert tl.BoolTensor(ints.tolist()).tolist() == torch.BoolTensor(ints.tolist()).tolist()
+
+
 def test_legacy_typed_constructors():
     """torch.FloatTensor(sizes) / torch.LongTensor(data) and isinstance with them, as pygcn writes them."""
     w = tl.FloatTensor(3, 4)

@@ -93,7 +93,8 @@ cuda.get_rng_state, cuda.set_rng_state = _cuda_random.get_rng_state, _cuda_rando
 cuda.get_rng_state_all, cuda.set_rng_state_all = _cuda_random.get_rng_state_all, _cuda_random.set_rng_state_all
 # torch's top-level forms of functional ops whose signatures are the same
 from .nn.functional import (avg_pool1d, bilinear, celu, channel_shuffle, conv_transpose1d, conv_transpose2d,  # noqa: E402
-                            conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool3d, pairwise_distance,
+                            conv_transpose3d, cosine_similarity, hardshrink, max_pool1d, max_pool1d_with_indices,
+                            max_pool3d, pairwise_distance,
                             pixel_shuffle, pixel_unshuffle, prelu, rrelu, selu, threshold)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled

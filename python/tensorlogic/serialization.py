@@ -31,6 +31,7 @@ from safetensors.numpy import save as _save_bytes, save_file
 
 from ._convert import safetensors_array
 from .complex_tensors.tensor import ComplexTensor
+from .creation import tensor
 from .device import device as _device
 from .dtypes import _BY_NAME, dtype as _dtype
 from .errors import PrecisionOverflowError, SerializationError
@@ -231,21 +232,21 @@ class _Source:
     def tensor(self, key):
         array, where = self.array(key), self.map_location
         if where is None:
-            return Tensor(array)
+            return tensor(array)
         location = self.saved.get(key, "cpu")
         if isinstance(where, dict):
             target = where.get(location)
-            return Tensor(array) if target is None else Tensor(array, device=str(target))
+            return tensor(array) if target is None else tensor(array, device=str(target))
         if callable(where):
             try:
-                placed = where(Tensor(array, device="cpu"), location)
+                placed = where(tensor(array, device="cpu"), location)
             except Exception as error:
                 raise _MapLocationError() from error
             if not isinstance(placed, Tensor):
                 raise _MapLocationError() from TypeError(
                     f"tl.load: map_location returned a {type(placed).__name__} for '{key}', not a tensor")
             return placed
-        return Tensor(array, device=str(where))
+        return tensor(array, device=str(where))
 
 
 def _arrays(name, data):

@@ -49,19 +49,26 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
                  "_column_sums", "_view", "_views", "__weakref__")
     __array_priority__ = 1000  # numpy defers to our reflected operators
 
-    def __init__(self, *data, dtype=None, device=None):
-        """Tensor(data) holds data (a Tensor's memory is shared); as torch.Tensor, Tensor(2, 3) or Tensor(size) is
-        an uninitialised float16 tensor of that size (old code builds parameters so: Parameter(Tensor(out, in)))
-        and Tensor() an empty one."""
+    def __init__(self, *data, device=None):
+        """torch.Tensor's legacy constructor: Tensor(2, 3) or Tensor(size) is an uninitialised float16 tensor of that
+        size (old code builds parameters so: Parameter(Tensor(out, in))), Tensor() an empty one; Tensor(data) copies
+        sequences and arrays into the default float dtype (float16) whatever their element type, and a tensor is
+        shared as it is. A lone number is refused, as in PyTorch: tl.tensor(data) keeps data's dtype."""
         sizes = _legacy_sizes(data)
         if sizes is not None:
-            self._a = _core.empty(sizes, (dtype or _BY_NAME["float16"]).name, device_name(device))
+            self._a = _core.empty(sizes, "float16", device_name(device))
         elif len(data) != 1:
             raise TypeError(f"Tensor(): expected data (one sequence, array or tensor) or sizes (ints), got "
                             f"{', '.join(type(d).__name__ for d in data)}")
+        elif isinstance(data[0], Tensor):
+            self._a = data[0]._a
+        elif isinstance(data[0], (str, bytes)):
+            raise TypeError(f"Tensor(): invalid data type '{type(data[0]).__name__}'")
+        elif isinstance(data[0], (numbers.Number, np.generic)):
+            raise TypeError(f"Tensor(): data must be a sequence (got {type(data[0]).__name__}); tl.tensor(x) makes a "
+                            "0-d tensor of a number")
         else:
-            data = data[0]
-            self._a = data._a if isinstance(data, Tensor) else numpy_to_array(data, dtype, device_name(device), True)
+            self._a = numpy_to_array(data[0], "float16", device_name(device), True)
         _init_autograd_fields(self)
 
     # ---- attributes ------------------------------------------------------------------------------

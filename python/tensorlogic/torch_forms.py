@@ -2,7 +2,8 @@
 and dropouts take nn.functional's arguments in another order, as torch.batch_norm does; the losses take their
 reduction as PyTorch's enum, an int; the recurrent cells take their weights as arguments), and small tensor functions
 that are compositions of others: absolute, positive, rsub, select, split_with_sizes, is_same_size, detach, fill, fix,
-is_signed, is_inference, set_anomaly_enabled. Each is also a Tensor method where torch.Tensor has one."""
+is_signed, is_inference, set_anomaly_enabled; adaptive_max_pool1d, which gives its indices too. Each is also a Tensor
+method where torch.Tensor has one."""
 import numbers
 import warnings
 
@@ -21,7 +22,13 @@ __all__ = ["dropout", "alpha_dropout", "feature_alpha_dropout", "batch_norm", "g
            "absolute", "positive", "rsub", "select", "split_with_sizes", "is_same_size", "is_anomaly_enabled",
            "set_anomaly_enabled", "fix", "detach", "fill", "is_signed", "is_inference", "cosine_embedding_loss",
            "hinge_embedding_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
-           "binary_cross_entropy_with_logits", "kl_div", "rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell", "constant_pad_nd", "chain_matmul"]
+           "binary_cross_entropy_with_logits", "kl_div", "rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell", "constant_pad_nd", "chain_matmul",
+           "adaptive_max_pool1d"]
+
+
+def adaptive_max_pool1d(input, output_size):
+    """torch.adaptive_max_pool1d: (values, int64 indices), always both (F.adaptive_max_pool1d_with_indices)."""
+    return F.adaptive_max_pool1d_with_indices(input, output_size)
 
 
 def dropout(input, p, train):

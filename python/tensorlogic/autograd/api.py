@@ -1,5 +1,6 @@
 """backward() and grad(): the entry points into the engine."""
 from .. import _core
+from ..creation import tensor
 from ..tensor import Tensor, _wrap
 from .engine import run_backward, run_post_accumulate_hooks
 
@@ -31,7 +32,7 @@ def _root_grads(outputs, grad_outputs, who):
                                    f"{i} has shape {tuple(t.shape)}, pass a gradient of that shape")
             g = _ones_like(t)
         elif not isinstance(g, Tensor):
-            g = Tensor(g)
+            g = tensor(g)
         if g._a.shape != t._a.shape:
             raise RuntimeError(f"{who}: gradient of shape {tuple(g.shape)} given for output {i} of shape {tuple(t.shape)}")
         grads.append(g)

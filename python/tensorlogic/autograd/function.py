@@ -8,13 +8,16 @@ output is differentiable and gets a small Node of its own (an _Output), so that 
 grad_fn for hooks, retain_grad, in-place ops and tl.compile, while the engine gathers the outputs' gradients
 and calls the Function's backward once with all of them."""
 
+import functools
+import inspect
 import weakref
 
 import numpy as np
 
 from .. import _core
+from ..creation import zeros
 from ..tensor import Tensor
-from .grad_mode import _grad, grad_enabled, mode
+from .grad_mode import _grad, grad_enabled, is_grad_enabled, mode, no_grad
 
 
 def _check_marked(tensors):
@@ -35,6 +38,9 @@ class _NullContext:
     def mark_non_differentiable(self, *tensors):
         _check_marked(tensors)
 
+    def set_materialize_grads(self, value):
+        pass
+
     def __setattr__(self, name, value):
         pass
 
@@ -53,6 +59,7 @@ class Node:
                  "__dict__")
     pre_hooks = None
     retained = None
+    materialize_grads = True  # a user's multi-output Function: zeros for outputs no gradient reached
 
     def __init__(self, fn):
         self.fn = fn
@@ -80,6 +87,11 @@ class Node:
         PyTorch: what forward saved is what saved_tensors reads."""
         if self._saved.__class__ is tuple:  # in forward: resolved into a list of entries once forward returns
             self._saved = tensors
+
+    def set_materialize_grads(self, value):
+        """As PyTorch's ctx.set_materialize_grads: False gives a user's Function's backward None, not zeros, for the
+        outputs no gradient reached."""
+        self.materialize_grads = bool(value)
 
     def mark_non_differentiable(self, *tensors):
         """Marks outputs of forward (tensors only, as PyTorch checks) that carry no gradient: such an output does not
@@ -139,6 +151,8 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.strict_gradient_count = not cls.__module__.startswith("tensorlogic.")
+        if cls.strict_gradient_count and "apply" not in vars(cls):
+            cls.apply = classmethod(_user_apply)  # the library's own classes keep the native apply
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -151,6 +165,12 @@ class Function:
         written with tensor ops (so it can be differentiated again)."""
         raise NotImplementedError
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch's other form: a class that defines setup_context has a forward without ctx, and apply calls
+        setup_context(ctx, inputs, output) after it (inputs: forward's arguments, defaults filled in)."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     # apply(*args, **kwargs): runs forward on the arguments and, when an input requires grad and grad mode is on,
     # records a node whose backward is this class's: how a custom op is called (MyFn.apply(x, ...)), as
     # torch.autograd.Function.apply. Native (python/src/bind_autograd.cpp), being every op's entry: the ~1.3 us
@@ -161,8 +181,116 @@ class Function:
     # `mode.trace` while tracing, attaches the node to the first output (or an _output_node to each output of a
     # multi_output Function) unless that output is not float16, and turns what forward saved into
     # (tensor, version, False) entries, the output itself as (its array, version, True) with a weak
-    # reference in `_out` (a Tensor would make a cycle through the node).
+    # reference in `_out` (a Tensor would make a cycle through the node). A user's subclass gets _user_apply in
+    # front of it (keywords bound to forward's parameters; the setup_context form; several outputs), as PyTorch 2's.
     apply = classmethod(_core.function_apply)
+
+
+@functools.cache
+def _signature(forward):
+    return inspect.signature(forward)
+
+
+def _bind(cls, leading, args, kwargs):
+    """The arguments bound to cls.forward's parameters, as PyTorch's apply binds them: a keyword that names a
+    positional parameter becomes positional (an input with an edge and a gradient slot); keyword-only ones stay."""
+    try:
+        bound = _signature(cls.forward).bind(*leading, *args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{cls.__name__}.forward(): {error}") from None
+    return bound
+
+
+def _function_apply(cls, *args, **kwargs):
+    """Function.apply as it is now (the profiler and tl.compile's recorder swap it while they run)."""
+    return vars(Function)["apply"].__func__(cls, *args, **kwargs)
+
+
+def _user_apply(cls, *args, **kwargs):
+    """Function.apply of a Function defined outside tensorlogic, as PyTorch 2's: keyword arguments are bound to
+    forward's parameters, a class defining setup_context runs forward(*args) then setup_context(ctx, inputs, output),
+    and forward may return several outputs. Then Function.apply records it (as _recorded_form(cls))."""
+    if cls.setup_context is not Function.setup_context:
+        bound = _bind(cls, (), args, kwargs)
+        bound.apply_defaults()  # as PyTorch's: setup_context's inputs hold every argument
+        args, kwargs = bound.args, bound.kwargs
+    elif kwargs:
+        bound = _bind(cls, (None,), args, kwargs)  # None stands for ctx
+        args, kwargs = bound.args[1:], bound.kwargs
+    return _function_apply(_recorded_form(cls), *args, **kwargs)
+
+
+def _several_outputs(output):
+    return type(output) is tuple and len(output) > 1 and all(
+        isinstance(t, Tensor) and t.is_floating_point() for t in output)
+
+
+def _recorded_form(cls):
+    """cls as the native apply records it, a subclass made once per class under cls's name and module (its nodes
+    read as cls's; its apply takes the bound arguments as they are, as tl.compile replays a node's class):
+    - forward takes ctx: the user's forward, then setup_context where cls defines it;
+    - forward returning a tuple of float tensors makes one output node each (multi_output, which the native apply
+      reads once forward has returned: a class's forward returns one kind of result), and backward then gets one
+      gradient per output, zeros for those no gradient reached (None after ctx.set_materialize_grads(False)), as
+      PyTorch's."""
+    form = vars(cls).get("_recorded")
+    if form is None:
+        forward, backward, setup_context = cls.forward, cls.backward, cls.setup_context
+        separate_setup = setup_context is not Function.setup_context
+
+        def recorded_forward(ctx, *args, **kwargs):
+            output = forward(*args, **kwargs) if separate_setup else forward(ctx, *args, **kwargs)
+            if separate_setup:
+                setup_context(ctx, args, output)
+            form.multi_output = cls.multi_output or _several_outputs(output)  # (set on cls: TensorLogic's flag)
+            if form.multi_output and isinstance(output, (tuple, list)):
+                ctx.output_specs = [(tuple(t.shape), t.device) if isinstance(t, Tensor) else None for t in output]
+            return output
+
+        def recorded_backward(ctx, *grads):
+            if ctx.materialize_grads and getattr(ctx, "output_specs", None):
+                grads = tuple(zeros(spec[0], device=spec[1]) if g is None and spec else g
+                              for g, spec in zip(grads, ctx.output_specs))
+            return backward(ctx, *grads)
+
+        form = type(cls.__name__, (cls,), {"forward": staticmethod(recorded_forward),
+                                           "backward": staticmethod(recorded_backward), "__module__": cls.__module__,
+                                           "__qualname__": cls.__qualname__,
+                                           "apply": classmethod(_function_apply)})
+        cls._recorded = form
+    return form
+
+
+def once_differentiable(backward):
+    """torch.autograd.function.once_differentiable: backward runs without recording, and where its gradients would
+    need a graph (create_graph with an input gradient that requires grad), differentiating them again raises
+    PyTorch's RuntimeError instead of giving a wrong derivative."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            outputs = backward(ctx, *grads)
+        requiring = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
+        if not (requiring and is_grad_enabled()):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        marked = tuple(_Twice.apply(o, *requiring) if isinstance(o, Tensor) and o.is_floating_point() else o
+                       for o in ((outputs,) if single else outputs))
+        return marked[0] if single else marked
+
+    return wrapper
+
+
+class _Twice(Function):
+    """The identity on a once_differentiable backward's result, tied to the gradients it came from; its own
+    backward raises."""
+
+    @staticmethod
+    def forward(ctx, out, *grads):
+        return out.view_as(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 _NOT_SAVED = (None, 0, False)

@@ -8,7 +8,7 @@ input, with PyTorch's messages) and gradients.
 - Factorisations and what is built on them: lu_factor lu_factor_ex lu lu_solve solve solve_ex inv inv_ex det slogdet
   matrix_power (lu_family), eigh eigvalsh svd svdvals (spectral), qr pinv matrix_rank lstsq (least_squares),
   matrix_exp householder_product (matrix_functions); multi_dot vander tensorinv tensorsolve (products: the last two
-  reshapes around inv and solve).
+  reshapes around inv and solve); cond (condition: svdvals, or the norms of A and its inverse).
 
 The factorisations run in float64 on the host (LAPACK: numpy's, and getrf/getrs from the OpenBLAS that CPU matmul
 links) from the exact f16 values, each result rounded once to f16 on the input's device: as accurate as f16 can
@@ -18,6 +18,7 @@ run on every device and can be differentiated again. The default rank tolerances
 f16's eps (2^-10), A's dtype being float16."""
 from ..errors import LinAlgError
 from ..ops.linalg import matmul
+from .condition import cond
 from .least_squares import lstsq, matrix_rank, pinv, qr
 from .matrix_functions import householder_product, matrix_exp
 from .lu_family import (det, inv, inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, matrix_power, slogdet, solve,
@@ -31,4 +32,13 @@ __all__ = ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "d
            "solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve", "solve_ex", "inv", "inv_ex",
            "det", "slogdet", "matrix_power", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank",
            "lstsq", "matrix_exp", "householder_product", "multi_dot", "vander", "tensorinv", "tensorsolve",
-           "LinAlgError"]
+           "cond", "LinAlgError"]
+
+
+def __getattr__(name):
+    """torch.linalg's general eigen solvers are absent: say why, rather than only that the name is missing."""
+    if name in ("eig", "eigvals"):
+        raise AttributeError(f"tl.linalg.{name} is not supported: a general (non-symmetric) matrix has complex "
+                             "eigenvalues and eigenvectors, and no solver for them is built here; eigh and eigvalsh "
+                             "take symmetric matrices")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

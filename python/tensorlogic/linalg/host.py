@@ -9,8 +9,8 @@ import numpy as np
 import scipy_openblas32
 
 from ..autograd.grad_mode import is_grad_enabled
+from ..creation import tensor
 from ..errors import LinAlgError
-from ..tensor import Tensor
 
 _COL_MAJOR = 102  # LAPACKE's matrix_layout for Fortran order: no transposed copies inside LAPACKE
 _LAPACK = ctypes.CDLL(os.path.join(scipy_openblas32.get_lib_dir(), scipy_openblas32.get_library(fullname=True)))
@@ -35,7 +35,7 @@ def rounded(values, dtype=np.float16):
 
 def to_device(values, like, dtype=np.float16):
     """values rounded once (see rounded) as a tensor on `like`'s device."""
-    return Tensor(rounded(values, dtype), device=like.device)
+    return tensor(rounded(values, dtype), device=like.device)
 
 
 def batch_prefix(index, batch_shape):
@@ -120,4 +120,4 @@ class HostFactors:
     def get(self, *saved_inputs):
         if is_grad_enabled():
             return self.again(*saved_inputs)
-        return tuple(Tensor(a, device=self.device) for a in self.arrays)
+        return tuple(tensor(a, device=self.device) for a in self.arrays)

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Function
-from ..creation import eye
+from ..creation import eye, tensor
 from ..errors import LinAlgError, ShapeMismatchError
 from ..ops.arrange import diag_embed
 from ..ops.linalg import matmul
@@ -233,7 +233,7 @@ class _LUFactor(Function):
     @staticmethod
     def backward(ctx, gLU):
         (LU,) = ctx.saved_tensors
-        return matmul(Tensor(ctx.P, device=LU.device), _lu_backward(gLU, LU))
+        return matmul(tensor(ctx.P, device=LU.device), _lu_backward(gLU, LU))
 
 
 def _factors(LU):

@@ -5,7 +5,6 @@ so that the keys of one step are a view with one batch stride and the attention 
 import numpy as np
 
 from .. import _core, creation
-from ..tensor import Tensor
 
 
 class KVCache:
@@ -30,7 +29,7 @@ class KVCache:
             keep = np.arange(max_len)[None, :] >= pads[:, None]
             # Stored per kv head (not broadcast) so that the mask's batch axes fold like the keys' do.
             mask = np.where(keep, np.float16(0), np.float16(-np.inf))
-            self.mask = Tensor(np.ascontiguousarray(np.broadcast_to(mask[:, None, :], shape[1:4])), device=device)
+            self.mask = creation.tensor(np.ascontiguousarray(np.broadcast_to(mask[:, None, :], shape[1:4])), device=device)
 
     def update(self, layer, kv, start):
         """Writes the keys and values kv [B, L, 2 * kv_heads, head_dim] (a native array, keys first) of
@@ -50,4 +49,4 @@ class KVCache:
         causal = np.triu(np.full((length, length), -np.inf, dtype=np.float16), 1)
         pad = np.where(np.arange(length)[None, :] >= self.left_padding[:, None], np.float16(0), np.float16(-np.inf))
         mask = causal[None, :, :] + pad[:, None, :]
-        return Tensor(mask[:, None, None], device=self.device)
+        return creation.tensor(mask[:, None, None], device=self.device)

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .. import _core
+from ..creation import tensor
 from ..nn import functional as F
 from ..nn.container import ModuleList
 from ..nn.module import Module
@@ -21,7 +22,7 @@ from ..nn.parameter import Parameter
 from ..ops import fused
 from ..ops.indexing import index_select
 from ..ops.quantized import QuantizedWeight
-from ..tensor import Tensor, _wrap
+from ..tensor import _wrap
 from . import rope
 
 _MUL, _ADD = _core.BinaryOp.mul, _core.BinaryOp.add
@@ -175,7 +176,7 @@ class DecoderLM(Module):
             cos, sin = rope.tables(c, length)
             rotated = np.ones((c.num_heads + 2 * c.num_kv_heads, 1), dtype=np.float16)
             rotated[c.num_heads + c.num_kv_heads:] = 0
-            self._rope = (length,) + tuple(Tensor(t, device=self.device) for t in
+            self._rope = (length,) + tuple(tensor(t, device=self.device) for t in
                                            (cos, sin, rotated, 1 - rotated))
         return self._rope
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ..creation import tensor
 from .cache import KVCache
 from .decoder import positions_for
 from .sampling import Sampler
@@ -71,11 +71,11 @@ def generate(model, prompts, max_new_tokens=32, sampler=None, stop_tokens=(), ca
 
     with no_grad():
         start = time.perf_counter()
-        logits = model(Tensor(ids, device=device), cache, Tensor(positions, device=device), last_only=True)
+        logits = model(tensor(ids, device=device), cache, tensor(positions, device=device), last_only=True)
         chosen = sampler.sample(logits[:, -1])
         result = GenerationResult(out, sum(len(p) for p in prompts), time.perf_counter() - start)
         emit(chosen.numpy())
-        step_positions = Tensor(positions[:, -1:], device=device)
+        step_positions = tensor(positions[:, -1:], device=device)
         start = time.perf_counter()
         for _ in range(max_new_tokens - 1):
             if all(done):

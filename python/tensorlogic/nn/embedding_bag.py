@@ -8,15 +8,15 @@ import math
 import numpy as np
 
 from .. import _core
-from ..creation import empty, full, zeros
+from ..creation import empty, full, tensor, zeros
 from ..errors import ShapeMismatchError
 from ..ops.elementwise import where
 from ..ops.indexing import embedding
 from ..ops.shape import cat
-from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .sparse_rows import recorded
 
 _MODES = ("sum", "mean", "max")
 
@@ -71,18 +71,21 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             members = members[flat[members] != padding_idx]
         positions[b, :members.size] = members
         counts[b] = members.size
-    vectors = embedding(weight, Tensor(flat, device=weight.device)) if flat.size else empty((0, dim),
+    vectors = embedding(weight, tensor(flat, device=weight.device)) if flat.size else empty((0, dim),
                                                                                              device=weight.device)
+    if sparse and flat.size:  # the rows of PyTorch's sparse gradient, for optim.SparseAdam
+        vectors = recorded(vectors, weight, tensor(flat if padding_idx is None else flat[flat != padding_idx],
+                                                   device=weight.device))
     if per_sample_weights is not None:
         vectors = vectors * per_sample_weights.reshape(-1, 1)
     fill = full((1, dim), -math.inf if mode == "max" else 0.0, device=weight.device)
-    table = cat([vectors, fill], 0)[Tensor(positions, device=weight.device)]  # [bags, longest, dim]
+    table = cat([vectors, fill], 0)[tensor(positions, device=weight.device)]  # [bags, longest, dim]
     if mode == "max":  # the first maximum takes the whole gradient, as in PyTorch (amax would share it on ties)
         out = table.gather(1, table.argmax(1, keepdim=True)).squeeze(1)
-        return where(Tensor(counts.reshape(-1, 1) > 0, device=weight.device), out, 0.0)
+        return where(tensor(counts.reshape(-1, 1) > 0, device=weight.device), out, 0.0)
     out = table.sum(1)
     if mode == "mean":
-        out = out / Tensor(np.maximum(counts, 1).reshape(-1, 1).astype(np.float16), device=weight.device)
+        out = out / tensor(np.maximum(counts, 1).reshape(-1, 1).astype(np.float16), device=weight.device)
     return out
 
 

@@ -7,13 +7,15 @@ from ..ops.counting import bincount, unique
 from ..ops.elementwise import where
 from ..ops.indexing import embedding as _embedding
 from ..tensor import Tensor
+from .sparse_rows import recorded
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of weight [num_embeddings, dim] picked by the integer indices in input: [...] -> [..., dim]. Positions
     whose index is padding_idx pass no gradient to weight; scale_grad_by_freq divides each position's gradient by
     its index's count in input; max_norm first rescales (in place, without gradient) every looked-up row whose
-    norm_type-norm exceeds it to that norm. sparse gradients are dense here (the same values)."""
+    norm_type-norm exceeds it to that norm. sparse gradients are dense here (the same values); their rows are recorded
+    for optim.SparseAdam (sparse_rows.py)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"embedding: input must be a Tensor of indices, got {type(input).__name__}")
     if not isinstance(weight, Tensor):
@@ -23,6 +25,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         _renorm_rows(weight, input, float(max_norm), float(norm_type))
     out = _embedding(weight, input)
+    if sparse:
+        out = recorded(out, weight, input if padding_idx is None else input[input != padding_idx])
     if not out.requires_grad or (padding_idx is None and not scale_grad_by_freq):
         return out
     scale = None

@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from ..creation import tensor
 from ..errors import ShapeMismatchError
 from ..ops.random import rand
 from ..tensor import Tensor
@@ -72,7 +73,7 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
         shape[2 + d], shape[2 + dims + d] = out[d], kernel[d]
         flat = flat + (pos * strides[d]).reshape(shape)
     planes = x.reshape(n, c, -1)
-    windows = Tensor(flat.reshape(n, c, -1, int(np.prod(kernel))), device=input.device)
+    windows = tensor(flat.reshape(n, c, -1, int(np.prod(kernel))), device=input.device)
     values = planes.detach().gather(2, windows.reshape(n, c, -1)).reshape(windows.shape)
     chosen = windows.gather(3, values.argmax(3, keepdim=True)).reshape(n, c, -1)
     result = planes.gather(2, chosen).reshape((n, c) + out)

@@ -16,12 +16,13 @@ from ..ops.linalg import linear  # noqa: F401
 from ..ops.rows import layer_norm, log_softmax, rms_norm, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..tensor import Tensor
-from . import activation_functions, activation_more, layer_functions, loss_functions
+from . import activation_functions, activation_more, layer_functions, loss_functions, pool_with_indices
 from .activation_functions import *  # noqa: F401,F403  (dropout, leaky_relu, elu, normalize, one_hot, ...)
 from .activation_more import *  # noqa: F401,F403  (relu6, hardswish, mish, selu, glu, prelu, ...)
 from .pool1d import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d  # noqa: F401
 from .pool_more import lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
 from .pool3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d  # noqa: F401
+from .pool_with_indices import *  # noqa: F401,F403  (max_pool2d_with_indices, adaptive_max_pool1d_with_indices, ...)
 from .distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
 from .layer_functions import *  # noqa: F401,F403  (batch_norm, group_norm, interpolate, conv_transpose2d, ...)
 from .loss_functions import *  # noqa: F401,F403  (l1_loss, smooth_l1_loss, binary_cross_entropy, kl_div, ...)
@@ -155,4 +156,4 @@ __all__ = (["relu", "relu_", "gelu", "silu", "softplus", "sigmoid", "tanh", "pad
             "bilinear", "affine_grid", "grid_sample", "ctc_loss", "embedding_bag", "local_response_norm", "pixel_shuffle",
             "pixel_unshuffle", "channel_shuffle", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax", "rrelu", "cosine_similarity", "pairwise_distance"]
            + activation_functions.__all__
-           + activation_more.__all__ + layer_functions.__all__ + loss_functions.__all__ + margin_loss_functions.__all__ + likelihood_loss_functions.__all__)
+           + activation_more.__all__ + layer_functions.__all__ + pool_with_indices.__all__ + loss_functions.__all__ + margin_loss_functions.__all__ + likelihood_loss_functions.__all__)

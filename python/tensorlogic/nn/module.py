@@ -6,6 +6,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import _core
 from ..autograd.grad_mode import no_grad
+from ..creation import tensor
 from ..device import device_name
 from ..errors import ShapeMismatchError
 from ..dtypes import as_dtype
@@ -491,7 +492,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value if isinstance(value, Tensor) else Tensor(value, device=target.device)
+            value = value if isinstance(value, Tensor) else tensor(value, device=target.device)
             if tuple(value.shape) != tuple(target.shape):
                 raise ShapeMismatchError(f"load_state_dict for {type(self).__name__}: size mismatch for {key}: the "
                                          f"checkpoint has shape {tuple(value.shape)}, the model has {tuple(target.shape)}")

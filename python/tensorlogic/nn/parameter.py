@@ -2,6 +2,7 @@
 buffer when assigned to one of its attributes."""
 from .. import _core
 from ..complex_tensors import ComplexTensor
+from ..creation import tensor
 from ..dtypes import as_dtype
 from ..errors import TensorLogicRuntimeError
 from ..tensor import Tensor, _init_autograd_fields, _wrap
@@ -17,7 +18,7 @@ class Parameter(Tensor):
             raise TypeError("Parameter: complex parameters are not supported; hold the real and imaginary parts as a "
                             "real Parameter of shape [..., 2] and use tl.view_as_complex in forward (PyTorch takes "
                             "that form too)")
-        self._a = data._a if isinstance(data, Tensor) else Tensor(data)._a
+        self._a = data._a if isinstance(data, Tensor) else tensor(data)._a
         _init_autograd_fields(self)
         self.requires_grad = bool(requires_grad)
 
@@ -33,7 +34,7 @@ class Buffer(Tensor):
     def __init__(self, data=None, *, persistent=True):
         if data is None:
             data = _core.empty([0], "float16", _core.default_device())
-        self._a = data._a if isinstance(data, Tensor) else Tensor(data)._a
+        self._a = data._a if isinstance(data, Tensor) else tensor(data)._a
         _init_autograd_fields(self)
         self.requires_grad = bool(getattr(data, "requires_grad", False))
         self.persistent = bool(persistent)

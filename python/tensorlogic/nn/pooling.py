@@ -44,7 +44,8 @@ class MaxPool2d(_MaxPoolNd):
 
 class MaxPool3d(_MaxPoolNd):
     """3-d max pooling of [N, C, D, H, W] (or [C, D, H, W]) input, as torch.nn.MaxPool3d: kernel_size, stride
-    (default: kernel_size), padding (which never wins the max), dilation and ceil_mode."""
+    (default: kernel_size), padding (which never wins the max), dilation, ceil_mode, and return_indices (then forward
+    returns (values, flat int64 indices in each volume))."""
     _pool = staticmethod(F.max_pool3d)
 
 

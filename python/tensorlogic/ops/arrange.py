@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from ..autograd.broadcast import sum_to
-from ..creation import arange, linspace, zeros
+from ..creation import arange, linspace, tensor, zeros
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .elementwise import _written_back, copy_, where
@@ -140,7 +140,7 @@ def combinations(input, r=2, with_replacement=False):
     rows = _subsets(pool, r) if count else np.zeros((0, r), dtype=np.int64)
     if with_replacement:
         rows -= np.arange(r, dtype=np.int64)
-    return input[Tensor(rows, device=input.device)]
+    return input[tensor(rows, device=input.device)]
 
 
 # int64 index elements beyond any host's memory (2^48: 2 PiB): a MemoryError naming the op before numpy is asked
@@ -238,7 +238,7 @@ def unravel_index(indices, shape):
         raise TypeError(f"unravel_index: expected 'shape' to hold only ints, got {shape}")
     if any(n < 0 for n in shape):
         raise ValueError(f"unravel_index: 'shape' cannot have negative values, but got {shape}")
-    flat = indices if isinstance(indices, Tensor) else Tensor(np.asarray(indices, np.int64))
+    flat = indices if isinstance(indices, Tensor) else tensor(np.asarray(indices, np.int64))
     if flat.is_floating_point():
         raise TypeError(f"unravel_index: expected 'indices' to be an integer tensor, got {flat.dtype}")
     total = math.prod(int(n) for n in shape)  # Python's integers: numpy's product wrapped (2^32 x 2^32 gave 0)
@@ -247,7 +247,7 @@ def unravel_index(indices, shape):
         flat = flat.cpu().numpy().astype(object) % total
         coords = []
         for size in reversed(shape):
-            coords.append(Tensor(np.asarray(flat % size, dtype=np.int64), device=indices.device if isinstance(
+            coords.append(tensor(np.asarray(flat % size, dtype=np.int64), device=indices.device if isinstance(
                 indices, Tensor) else None))
             flat = flat // size
         return tuple(reversed(coords))

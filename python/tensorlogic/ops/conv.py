@@ -10,7 +10,7 @@ from .._convert import numpy_to_array
 from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import is_grad_enabled
-from ..creation import arange, full
+from ..creation import arange, full, tensor
 from ..determinism import are_deterministic_algorithms_enabled, on_cuda
 from ..tensor import Tensor, _wrap
 from .bias_grad import bias_grad
@@ -148,7 +148,7 @@ class _Pool(Function):
 
             return _pool_grad(x, g, kernel, stride, padding, dilation, first_max)
         divisor = _avg_divisor(x.shape[2:], g.shape[2:], kernel, stride, padding, ceil_mode, count_include_pad)
-        d = Tensor(divisor.reshape(1, 1, 1, -1), device=g.device)
+        d = tensor(divisor.reshape(1, 1, 1, -1), device=g.device)
         return _pool_grad(x, g, kernel, stride, padding, (1, 1), lambda cols: d.expand(cols.shape))
 
 

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from ..creation import zeros
+from ..creation import tensor, zeros
 from ..dtypes import float16, int64
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
@@ -21,7 +21,7 @@ def _host(t):
 
 
 def _on(values, like, dtype=None):
-    return Tensor(np.ascontiguousarray(values if dtype is None else values.astype(dtype)), device=like.device)
+    return tensor(np.ascontiguousarray(values if dtype is None else values.astype(dtype)), device=like.device)
 
 
 def _result(output, inverse, counts, return_inverse, return_counts):
@@ -200,7 +200,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         right = side == "right"
     if sorter is not None:
         sorted_sequence = sorted_sequence.gather(-1, sorter)
-    values = input if isinstance(input, Tensor) else Tensor(np.asarray(input), device=sorted_sequence.device)
+    values = input if isinstance(input, Tensor) else tensor(np.asarray(input), device=sorted_sequence.device)
     if sorted_sequence.ndim > 1 and tuple(sorted_sequence.shape[:-1]) != tuple(values.shape[:-1]):
         raise ShapeMismatchError(f"searchsorted: the leading dims of sorted_sequence {list(sorted_sequence.shape)} "
                                  f"and input {list(values.shape)} must match")
@@ -216,7 +216,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     boundaries[i]) for 1-d ascending boundaries. int64 (int32 with out_int32)."""
     if boundaries.ndim != 1:
         raise ShapeMismatchError(f"bucketize: boundaries must be 1-d, got {list(boundaries.shape)}")
-    values = input if isinstance(input, Tensor) else Tensor(np.asarray(input), device=boundaries.device)
+    values = input if isinstance(input, Tensor) else tensor(np.asarray(input), device=boundaries.device)
     count = _positions(boundaries.reshape(-1), values, right)
     return count.int() if out_int32 else count.long()
 

@@ -327,7 +327,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     if not isinstance(elements, Tensor):
         raise TypeError(f"isin: elements must be a Tensor, got {type(elements).__name__}")
     tests = test_elements.reshape(-1) if isinstance(test_elements, Tensor) else \
-        Tensor([test_elements] if isinstance(test_elements, numbers.Number) else list(test_elements),
+        tensor([test_elements] if isinstance(test_elements, numbers.Number) else list(test_elements),
                device=elements.device)
     found = (elements.unsqueeze(-1) == tests).any(-1)  # any() of nothing is False: an empty test set finds none
     return ~found if invert else found

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd.function import OpFamily
+from ..creation import tensor
 from ..tensor import Tensor, _wrap, tensor_method
 from .indexing import gather, index_select
 from .shape import cat
@@ -135,7 +136,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     if total > np.iinfo(np.int64).max // 8:
         raise MemoryError(f"repeat_interleave: {total} repeated elements exceed the addressable memory")
     index = np.repeat(np.arange(n, dtype=np.int64), counts)
-    return index_select(input, dim, Tensor(index, device=input.device))
+    return index_select(input, dim, tensor(index, device=input.device))
 
 
 class _Scan(OpFamily):

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Function
-from ..creation import zeros
+from ..creation import tensor, zeros
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .indexing import gather
@@ -26,14 +26,14 @@ CumMin = collections.namedtuple("cummin", ["values", "indices"])
 def _running(input, dim, accumulate, result, name):
     dim = _dim(input, dim, name)
     if input.ndim == 0:
-        return result(input, Tensor(np.zeros((), np.int64), device=input.device))
+        return result(input, tensor(np.zeros((), np.int64), device=input.device))
     x = np.moveaxis(input.detach().cpu().numpy(), dim, -1)
     running = accumulate.accumulate(x, axis=-1)
     # the last index where the running extreme was reached (PyTorch moves it on ties, and on every NaN)
     reached = (x == running) | (np.isnan(x) if x.dtype.kind == "f" else False)
     steps = np.where(reached, np.arange(x.shape[-1]), -1)
     indices = np.maximum.accumulate(steps, axis=-1) if x.shape[-1] else steps
-    index = Tensor(np.ascontiguousarray(np.moveaxis(indices.astype(np.int64), -1, dim)), device=input.device)
+    index = tensor(np.ascontiguousarray(np.moveaxis(indices.astype(np.int64), -1, dim)), device=input.device)
     return result(gather(input, dim, index), index)
 
 
@@ -66,7 +66,7 @@ class _LogCumSumExp(Function):
         x64 = _host64(x)
         y64 = np.logaddexp.accumulate(x64, axis=dim) if x64.size else x64
         ctx.x64, ctx.y64 = x64, y64
-        return Tensor(y64.astype(np.float16), device=x.device)
+        return tensor(y64.astype(np.float16), device=x.device)
 
     @staticmethod
     def backward(ctx, g):
@@ -78,7 +78,7 @@ class _LogCumSumExp(Function):
             neg = _reverse_logcumsumexp(np.log(np.where(g64 < 0, -g64, 0.0)) - y64, ctx.dim)
             dx = np.exp(x64 + pos) - np.exp(x64 + neg)
         dx = np.where(np.isnan(dx) & ~np.isnan(g64) & ~np.isnan(x64), 0.0, dx)  # -inf - -inf of unused terms
-        return Tensor(dx.astype(np.float16), device=g.device), None
+        return tensor(dx.astype(np.float16), device=g.device), None
 
 
 @tensor_method()

@@ -14,6 +14,7 @@ from ..autograd.broadcast import sum_to
 from ..autograd.function import _NULL, Function
 from ..autograd.grad_mode import grad_enabled, is_grad_enabled
 from ..autograd.views import note_view
+from ..creation import tensor
 from ..tensor import Tensor, _shape_args, _wrap, tensor_method
 from .indexing import _Index, _IndexPut0
 
@@ -601,7 +602,7 @@ class _Pad(Function):
                 pos = np.clip(pos, 0, size - 1)
             else:  # circular
                 pos = pos % size
-            index = Tensor(pos.astype(np.int32), device=g.device)
+            index = tensor(pos.astype(np.int32), device=g.device)
             shape[dim] = size
             g = _IndexPut0.apply(g, tuple(shape), (slice(None),) * dim + (index,))
         return g, None

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ..creation import tensor
 from ..errors import ShapeMismatchError
 from ..tensor import Tensor, tensor_method
 from .elementwise import clamp, isnan
@@ -42,7 +43,7 @@ def _median(input, dim, keepdim, skip_nan, name):
             raise ValueError(f"{name}: an empty tensor has no median")
         return _median(flat, 0, False, skip_nan, name).values
     if input.ndim == 0:
-        return Median(input, Tensor(np.zeros((), np.int64), device=input.device))
+        return Median(input, tensor(np.zeros((), np.int64), device=input.device))
     dim = _dim(input, dim, name)
     n = input.shape[dim]
     if n == 0:
@@ -75,10 +76,10 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not isinstance(k, numbers.Integral) or not 1 <= k <= n:
         raise IndexError(f"kthvalue: k ({k}) must be in [1, {n}], the size of dimension {dim}")
     if input.ndim == 0:
-        return KthValue(input, Tensor(np.zeros((), np.int64), device=input.device))
+        return KthValue(input, tensor(np.zeros((), np.int64), device=input.device))
     shape = list(input.shape)
     shape[dim] = 1
-    position = Tensor(np.full(shape, k - 1, np.int64), device=input.device)
+    position = tensor(np.full(shape, k - 1, np.int64), device=input.device)
     return KthValue(*_pick(input, dim, position, keepdim))
 
 
@@ -88,7 +89,7 @@ def mode(input, dim=-1, keepdim=False):
     ones) and the index of its last occurrence, as PyTorch's CPU kernel. Counted on the host."""
     dim = _dim(input, dim, "mode")
     if input.ndim == 0:
-        return Mode(input, Tensor(np.zeros((), np.int64), device=input.device))
+        return Mode(input, tensor(np.zeros((), np.int64), device=input.device))
     x = np.moveaxis(input.detach().cpu().numpy(), dim, -1)
     if x.shape[-1] == 0:  # before the reshape, whose -1 numpy cannot infer for no elements (its message leaked)
         raise IndexError(f"mode: expected reduction dim {dim} to have non-zero size")
@@ -99,7 +100,7 @@ def mode(input, dim=-1, keepdim=False):
         best = values[np.argmax(counts)]  # np.unique sorts: argmax takes the smallest of the most frequent
         found[r] = np.flatnonzero((row == best) | (np.isnan(row) & np.isnan(best)) if row.dtype.kind == "f"
                                   else row == best)[-1]
-    indices = Tensor(np.moveaxis(found.reshape(x.shape[:-1] + (1,)), -1, dim), device=input.device)
+    indices = tensor(np.moveaxis(found.reshape(x.shape[:-1] + (1,)), -1, dim), device=input.device)
     values = gather(input, dim, indices)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
@@ -141,9 +142,9 @@ def _quantile(input, q, dim, keepdim, interpolation, skip_nan, name):
         low = np.where((counts < n)[:, None], n - 1, low)
         high = np.where((counts < n)[:, None], n - 1, high)
     ordered = rows.gather(1, argsort(rows, 1))
-    v_low = ordered.gather(1, Tensor(low.astype(np.int64), device=input.device))
-    v_high = ordered.gather(1, Tensor(high.astype(np.int64), device=input.device))
-    out = v_low + (v_high - v_low) * Tensor(weight.astype(np.float16), device=input.device)
+    v_low = ordered.gather(1, tensor(low.astype(np.int64), device=input.device))
+    v_high = ordered.gather(1, tensor(high.astype(np.int64), device=input.device))
+    out = v_low + (v_high - v_low) * tensor(weight.astype(np.float16), device=input.device)
     out = out.reshape(tuple(x.shape[:-1]) + (qs.size,)).movedim(-1, 0)  # q's dim first, as in PyTorch
     if keepdim:
         kept = [1] * input.ndim if dim is None else list(input.shape)

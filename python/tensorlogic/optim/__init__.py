@@ -1,7 +1,7 @@
 """Optimizers (SPEC §5): fused native updates, one call for a param group's parameters (SGD, Adam, AdamW,
 RMSprop, Lion), and float32 host updates where there is no native kernel (Adagrad, Adadelta, Adamax, NAdam,
-RAdam, ASGD, Rprop, LBFGS, Adafactor), with PyTorch's arguments and defaults; SparseAdam checks its arguments and
-refuses dense gradients, as PyTorch's does (there are no sparse ones here)."""
+RAdam, ASGD, Rprop, LBFGS, Adafactor, SparseAdam), with PyTorch's arguments and defaults; SparseAdam updates the rows
+that sparse=True embeddings looked up (nn/sparse_rows.py) and refuses other gradients, as PyTorch's refuses dense ones."""
 from . import lr_scheduler, swa_utils
 from .adafactor import Adafactor
 from .adagrad import Adadelta, Adagrad

@@ -47,15 +47,18 @@ class HostOptimizer(Optimizer):
     def _step_group(self, group):
         for p in group["params"]:
             grad = p.grad  # read once: another thread's zero_grad may clear it while this step runs
-            if grad is None:
-                continue
-            raw = self._host_state(p).raw
-            weight = host_f32(p) + raw.get("compensation", 0.0)
-            grad = host_f32(grad) * np.float32(self._grad_scale)
-            if group.get("maximize", False):
-                grad = -grad
-            raw["step"] = raw.get("step", 0) + 1
-            raw["compensation"] = write_f16(p, self._update(group, raw, weight, grad))
+            if grad is not None:
+                self._step_param(group, p, grad)
+
+    def _step_param(self, group, p, grad, **extra):
+        """One parameter's update: _update(group, state, weight, grad, **extra) in float32."""
+        raw = self._host_state(p).raw
+        weight = host_f32(p) + raw.get("compensation", 0.0)
+        grad = host_f32(grad) * np.float32(self._grad_scale)
+        if group.get("maximize", False):
+            grad = -grad
+        raw["step"] = raw.get("step", 0) + 1
+        raw["compensation"] = write_f16(p, self._update(group, raw, weight, grad, **extra))
 
     def _host_state(self, p):
         """state[p] as a HostState: made at p's first update over what its dict holds (entries a user put there, or a

@@ -25,7 +25,8 @@ from ..autograd.tensor_methods import RemovableHandle
 from ..nn.utils import zero_grads
 from ..tensor import Tensor, _wrap
 from .slot_state import SlotState, host_f32 as _host_f32, slot_from_f32 as _from_f32, step_count
-from .step_hooks import POST, PRE, hooked_step, hooks_of
+from .step_hooks import (POST, PRE, hooked_step, hooks_of, register_optimizer_step_post_hook,  # noqa: F401 (torch's home)
+                         register_optimizer_step_pre_hook)
 
 
 class _Required:
