@@ -69,3 +69,14 @@ def test_a_users_error_inside_a_guarded_forward_reaches_the_user_as_it_is():
         raise KeyError("the user's own")
     with pytest.raises(KeyError, match="the user's own"):
         nn.TripletMarginWithDistanceLoss(distance_function=distance)(tl.ones(2, 3), tl.ones(2, 3), tl.ones(2, 3))
+
+
+@pytest.mark.parametrize("build", [
+    lambda: nn.Transformer(d_model=4, nhead=2, num_decoder_layers=2**63 - 1, dim_feedforward=3),
+    lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), 2**45),
+    lambda: nn.TransformerDecoder(nn.Identity(), 2**40),  # copies of a layer without parameters too
+])
+def test_a_layer_stack_beyond_memory_is_refused_before_it_is_copied(build):
+    """num_layers=2**63 - 1 deep-copied layers one by one until the machine ran out of memory."""
+    with pytest.raises(MemoryError, match="need .* bytes; cpu has"):
+        build()
