@@ -134,9 +134,87 @@ def module_call(maker, name):
     return shown, run
 
 
+# The functions that act on modules and their parameters (nn.init, nn.utils and its prune, parametrize,
+# parametrizations and stateless), each defined there (not a helper it imports): none is in fuzz_ops' namespaces.
+UTIL_MODULES = {"nn.init.": nn.init, "nn.utils.": nn.utils, "nn.utils.prune.": nn.utils.prune,
+                "nn.utils.parametrize.": nn.utils.parametrize, "nn.utils.parametrizations.": nn.utils.parametrizations,
+                "nn.utils.stateless.": nn.utils.stateless}
+UTILS = sorted((prefix + name, value) for prefix, module in UTIL_MODULES.items() for name, value in vars(module).items()
+               if not name.startswith("_") and inspect.isfunction(getattr(value, "__wrapped__", value))
+               and value.__module__.startswith(module.__name__))
+SMALL_MODULES = [lambda: nn.Linear(3, 2), lambda: nn.Conv2d(2, 4, 3), lambda: nn.BatchNorm2d(4), lambda: nn.LSTM(3, 2),
+                 lambda: nn.Embedding(5, 3), lambda: nn.BatchNorm1d(2), lambda: nn.ConvTranspose2d(4, 2, 3)]
+NAMES = ["weight", "bias", "weight", "x", "", "weight_ih_l0", "running_mean", None]
+
+
+class KeptAsPyTorch(Exception):
+    """What a utility raised with PyTorch's own untyped kind, which the library keeps (see util_call)."""
+
+
+def _util_argument(maker, name, param, modules):
+    if name in ("module", "conv", "bn", "linear") or (name == "module_cls" and maker.chance(0.2)):
+        module = maker.pick(SMALL_MODULES)() if maker.chance(0.9) else maker.hostile()
+        modules.append(module)
+        return module
+    if name == "module_cls":
+        return maker.pick([nn.Linear, nn.Conv2d, nn.BatchNorm1d, nn.Embedding])
+    if name in ("name", "tensor_name"):
+        return maker.pick(NAMES)
+    if name in ("parameters", "tensors") and modules:
+        return maker.pick([lambda: list(modules[-1].parameters()), lambda: modules[-1].parameters(),
+                           lambda: next(iter(modules[-1].parameters())), lambda: []])()
+    if name in ("parameters", "tensors", "tensor"):
+        module = maker.pick(SMALL_MODULES)()
+        modules.append(module)
+        params = list(module.parameters())
+        for p in params:
+            p.grad = tl.tensor(maker.rng.standard_normal(p.shape).astype(np.float16)) if maker.chance(0.7) else None
+        return params if name != "tensor" or maker.chance(0.3) else maker.pick(params)
+    if name == "amount":
+        return maker.pick([0, 1, 2, 0.5, 0.0, 1.0, 3, -1, 1.5, float("nan"), 2**70, "x"])
+    if name in ("parametrization", "pruning_method", "orthogonal_map"):
+        return maker.pick([nn.Identity(), nn.Tanh(), lambda x: x, "x", None, nn.utils.prune.L1Unstructured,
+                           nn.utils.prune.RandomUnstructured, "matrix_exp", "cayley", "householder"])
+    if name in ("parameters_and_buffers", "args"):
+        return maker.pick([{}, {"weight": maker.tensor()}, (maker.tensor(),), "x", {"nope": tl.ones(1)}])
+    return maker.value(name, param)
+
+
+def util_call(maker, entry):
+    """(shown call, thunk) of a module utility with hostile arguments, then the module(s) it got, called."""
+    name, fn = entry
+    modules, args = [], []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is p.VAR_KEYWORD or (p.default is not inspect.Parameter.empty and maker.chance(0.5)):
+            continue
+        value = _util_argument(maker, p.name, p, modules)
+        args.extend(value if p.kind is p.VAR_POSITIONAL and isinstance(value, tuple) else [value])
+    shown = f"{name}({', '.join(repr(a)[:40] for a in args)})"
+
+    def run():
+        if name.endswith("_eval") and maker.chance(0.8):  # (fusing a training module: an AssertionError)
+            for module in modules:
+                getattr(module, "eval", lambda: None)()
+        try:
+            fn(*args)
+        except (AttributeError, KeyError, AssertionError) as error:
+            # kept as PyTorch has them, each with a message of the library's own: a name the module has no
+            # parameter under (AttributeError; KeyError for spectral_norm), and fusion's AssertionErrors
+            if "has no parameter" not in str(error) and not (isinstance(error, AssertionError) and "fuse" in name):
+                raise
+            raise KeptAsPyTorch(f"{type(error).__name__}: {error}") from None
+        for module in modules:  # what a utility did to a module leaves it callable
+            if isinstance(module, (nn.Linear, nn.LSTM)):
+                module(tl.tensor(maker.rng.standard_normal((2, 3)).astype(np.float16)))
+
+    return shown, run
+
+
 def make_call(seed, index):
     rng = np.random.default_rng([seed, index])
     maker = ModuleMaker(rng)
+    if rng.random() < 0.3:
+        return util_call(maker, UTILS[int(rng.integers(0, len(UTILS)))])
     return module_call(maker, MODULES[int(rng.integers(0, len(MODULES)))])
 
 

@@ -20,7 +20,8 @@ import tensorlogic.nn as nn
     (lambda: nn.EmbeddingBag(3, 2, padding_idx=0.1), TypeError, "'padding_idx' must be int, not float"),
     (lambda: nn.Softmax(dim="x"), TypeError, r"Softmax\(\): argument 'dim' must be int, not str"),
     (lambda: nn.UpsamplingBilinear2d(scale_factor=tl.ones(2)), TypeError, "'scale_factor' must be Number"),
-    (lambda: nn.AdaptiveMaxPool2d((tl.ones(2, 2), 1)), TypeError, "'output_size' \(element 0\) must be int, not Tensor"),
+    (lambda: nn.AdaptiveMaxPool2d((tl.ones(2, 2), 1)), TypeError,
+     r"'output_size' \(element 0\) must be int, not Tensor"),
     (lambda: nn.GroupNorm(0, 2), ValueError, "num_groups must be positive"),
     (lambda: nn.LazyConvTranspose2d(2, 3, groups=0), ValueError, "groups must be a positive integer"),
     (lambda: nn.AdaptiveLogSoftmaxWithLoss(3, 3, [1], div_value=0), ValueError, "div_value must be positive"),
@@ -80,3 +81,47 @@ def test_a_layer_stack_beyond_memory_is_refused_before_it_is_copied(build):
     """num_layers=2**63 - 1 deep-copied layers one by one until the machine ran out of memory."""
     with pytest.raises(MemoryError, match="need .* bytes; cpu has"):
         build()
+
+
+def _with_grad(parameter):
+    parameter.grad = tl.ones(parameter.shape)
+    return parameter
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.init.orthogonal_([tl.ones(2, 2)]), TypeError, r"orthogonal_\(\): argument 'tensor' .* must be Tensor"),
+    (lambda: nn.init.orthogonal_(tl.ones(2, 2), tl.tensor(2)), TypeError, "gain must be a number, got Tensor"),
+    (lambda: nn.utils.parametrizations.weight_norm(nn.LSTM(3, 2), "bias"), AttributeError,
+     "'LSTM' has no parameter 'bias'"),  # (a flag: bool had no .ndim)
+    (lambda: nn.init.calculate_gain(np.array(["relu", "tanh"])), TypeError, "nonlinearity must be a str"),
+    (lambda: nn.utils.prune.is_pruned([nn.Linear(2, 2)]), TypeError, "argument 'module' .* must be Module, not list"),
+    (lambda: nn.utils.parametrize.register_parametrization(nn.Linear(2, 2), "weight", "x"), TypeError,
+     "parametrization must be an nn.Module, got str"),
+    (lambda: nn.utils.prune.random_unstructured(nn.LSTM(3, 2), "bias", 0.5), AttributeError,
+     "'LSTM' has no parameter 'bias' to prune"),  # (its `bias` is a flag: bool had no .detach)
+    (lambda: nn.utils.spectral_norm(nn.LSTM(3, 2)), KeyError, "'LSTM' has no parameter 'weight'"),
+    (lambda: nn.utils.fuse_conv_bn_eval(nn.Conv2d(2, 4, 3).eval(), nn.Linear(4, 4).eval()), TypeError,
+     "bn must be a batch norm module, got Linear"),
+    (lambda: nn.utils.fuse_linear_bn_eval(nn.Conv2d(2, 4, 3).eval(), nn.BatchNorm1d(4).eval()), TypeError,
+     "linear must be a Linear module, got Conv2d"),
+    (lambda: nn.utils.fuse_linear_bn_weights(tl.ones(2, 3), -1e30, tl.zeros(2), tl.ones(2), 1e-5, None, None),
+     TypeError, "'linear_b' must be Tensor or None, not float"),
+    (lambda: nn.utils.clip_grads_with_norm_([_with_grad(nn.Parameter(tl.ones(2)))], 1.0, 3.0), TypeError,
+     "'total_norm' .* must be Tensor, not float"),
+    (lambda: nn.utils.parametrizations.spectral_norm(nn.Linear(3, 2), n_power_iterations=2**62), ValueError,
+     "more than the 65536 one forward"),  # every forward() made 2**62 power iterations
+])
+def test_module_utilities_refuse_arguments_of_the_wrong_kind(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_spectral_norm_keeps_its_estimate_with_the_iterations_allowed():
+    rng = np.random.default_rng()
+    weight = rng.standard_normal((5, 4)).astype(np.float16)
+    layer = nn.Linear(4, 5)
+    with tl.no_grad():
+        layer.weight.copy_(tl.tensor(weight))
+    layer = nn.utils.parametrizations.spectral_norm(layer, n_power_iterations=200)
+    sigma = np.linalg.svd(weight.astype(np.float64), compute_uv=False)[0]
+    np.testing.assert_allclose(layer.weight.detach().float().numpy(), weight / sigma, rtol=0.02, atol=2e-3)

@@ -26,7 +26,9 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 # Parameter kinds by PyTorch's parameter names; a name missing here takes the kind of its default.
 _TENSOR = {"input", "tensor", "weight", "target", "mat2", "index", "src", "mask", "query", "key", "logits", "residual",
-           "norm_weight", "norm_bias", "values", "grad", "attn_mask"}
+           "norm_weight", "norm_bias", "values", "grad", "attn_mask", "total_norm", "conv_w", "bn_rm", "bn_rv",
+           "linear_w", "importance_scores"}
+_MODULE = {"module", "conv", "bn", "linear"}  # an nn.Module (nn.utils' functions)
 _TENSOR_OR_NUMBER = {"other", "exponent", "condition", "min", "max", "scale", "shift", "fill_value"}
 _INT = {"diagonal", "chunks", "groups", "decimals", "ignore_index", "n", "m",
         "steps", "length", "padding_idx", "seed"}
@@ -60,7 +62,7 @@ _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention",
                                                     "index_reduce_", "put", "put_")}}
 _KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER, "tensor_or_number"), (_INT, "int"),
                   (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
-                  (_ALLOC_SIZE, "size"), (_STR, "str"))
+                  (_ALLOC_SIZE, "size"), (_STR, "str"), (_MODULE, "module"))
 # Ops that run user code (hooks) or have errors of their own: not wrapped.
 _NOT_GUARDED = {"backward", "register_hook", "save", "load", "apply_"}
 
@@ -179,6 +181,9 @@ def argument_problem(op, where, kind, value, ndim=None):
             return None if value.numel() == 1 else TypeError(f"{op}(): {where} must be Number, not a Tensor of {value.numel()} elements")
         ok = isinstance(value, numbers.Real)
         return None if ok else TypeError(f"{op}(): {where} must be Number, not {_type_name(value)}")
+    if kind == "module":  # (told by its members: nn imports this module, so this one cannot import nn's Module)
+        ok = callable(getattr(value, "named_parameters", None)) and callable(getattr(value, "train", None))
+        return None if ok else TypeError(f"{op}(): {where} must be Module, not {_type_name(value)}")
     if kind == "str":
         return None if isinstance(value, str) else TypeError(f"{op}(): {where} must be str, not {_type_name(value)}")
     if kind == "dtype":
@@ -336,23 +341,24 @@ def _public_function(name, value):
             and not value.__module__.startswith("tensorlogic.lang") and not getattr(value, "_tl_guarded", False))
 
 
-def _guarded(fn, name, cache):
+def _guarded(fn, name, cache, keep_unexplained=False):
     """The one wrapper of `fn`, also put in the module that defines it, so that every name of the op
     (tl.softmax, F.softmax, tensorlogic.ops.rows.softmax) stays one function."""
     if fn not in cache:
-        cache[fn] = guard(fn, name)
+        cache[fn] = guard(fn, name, keep_unexplained)
         home = sys.modules.get(fn.__module__)
         if getattr(home, fn.__name__, None) is fn:
             setattr(home, fn.__name__, cache[fn])
     return cache[fn]
 
 
-def guard_namespace(namespace, names, cache):
-    """Replaces each public function among `names` in the dict `namespace` by its guarded form."""
+def guard_namespace(namespace, names, cache, keep_unexplained=False):
+    """Replaces each public function among `names` in the dict `namespace` by its guarded form (see guard for
+    keep_unexplained)."""
     for name in names:
         value = namespace.get(name)
         if _public_function(name, value):
-            namespace[name] = _guarded(value, name, cache)
+            namespace[name] = _guarded(value, name, cache, keep_unexplained)
 
 
 def guard_tensor_methods(cache):
