@@ -20,12 +20,12 @@ from .container import ModuleDict, ModuleList, Sequential
 from .parallel import DataParallel
 from .module import Module
 
-# Parameter kinds by name (not padding: each module checks its own, an int, a tuple or a name such as 'same')
+# Parameter kinds by name (not padding: each module checks its own, an int, a tuple or a name such as 'same'; nor
+# the recurrent layers' sizes and nonlinearity, which they check with PyTorch's messages)
 _SIZES = {"in_features", "out_features", "in1_features", "in2_features", "num_features", "num_channels", "num_groups",
-          "in_channels", "out_channels", "hidden_size", "input_size", "embed_dim", "num_heads", "embedding_dim",
-          "num_embeddings", "d_model", "nhead", "dim_feedforward", "num_layers", "num_parameters", "n_classes",
-          "num_encoder_layers", "num_decoder_layers", "groups", "proj_size", "kdim", "vdim", "upscale_factor",
-          "downscale_factor"}
+          "in_channels", "out_channels", "embed_dim", "num_heads", "embedding_dim", "num_embeddings", "d_model",
+          "nhead", "dim_feedforward", "num_parameters", "n_classes", "num_encoder_layers", "num_decoder_layers",
+          "groups", "kdim", "vdim", "upscale_factor", "downscale_factor"}
 _INTS = {"blank", "ignore_index", "padding_idx", "start_dim", "end_dim", "dim"}
 _FLAGS = {"bias", "affine", "track_running_stats", "batch_first", "bidirectional", "ceil_mode", "count_include_pad",
           "return_indices", "inplace", "elementwise_affine", "log_input", "full", "log_target", "sparse",
@@ -35,7 +35,7 @@ _FLAGS = {"bias", "affine", "track_running_stats", "batch_first", "bidirectional
 _NUMBERS = {"eps", "momentum", "alpha", "beta", "lambd", "margin", "delta", "negative_slope", "init", "lower", "upper",
             "label_smoothing", "div_value", "max_norm", "norm_type", "dropout", "layer_norm_eps", "p", "k", "min_val",
             "max_val", "threshold", "value"}
-_NAMES = {"reduction", "padding_mode", "nonlinearity", "approximate", "mode"}
+_NAMES = {"reduction", "padding_mode", "approximate", "mode"}
 _SHAPES = {"kernel_size", "stride", "dilation", "output_padding", "normalized_shape", "size"}
 _KINDS = {**{n: "size" for n in _SIZES}, **{n: "int" for n in _INTS}, **{n: "flag" for n in _FLAGS},
           **{n: "number" for n in _NUMBERS}, **{n: "str" for n in _NAMES}, **{n: "shape" for n in _SHAPES},
