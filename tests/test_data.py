@@ -251,3 +251,22 @@ def test_argument_errors_match_torch():
         tldata.DataLoader(Stream(), shuffle=True)
     with pytest.raises(ValueError, match="Size mismatch"):
         tldata.TensorDataset(tl.zeros(3), tl.zeros(4))
+
+
+class WorkerSetupFailed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("dataset", [Squares(6), Stream()])
+def test_an_error_in_worker_init_fn_reaches_the_caller_as_itself(dataset, capfd):
+    """It was the thread pool's initializer: the pool broke (BrokenThreadPool) and logged the user's traceback."""
+    def init(worker_id):
+        raise WorkerSetupFailed(f"worker {worker_id}")
+    with pytest.raises(WorkerSetupFailed, match=r"worker \d"):
+        list(tldata.DataLoader(dataset, batch_size=2, num_workers=2, worker_init_fn=init))
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_nan_timeout_is_refused_where_the_loader_is_made():
+    with pytest.raises(ValueError, match="timeout option should be non-negative, got nan"):
+        tldata.DataLoader(Squares(3), num_workers=1, timeout=float("nan"))

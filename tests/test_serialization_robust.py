@@ -1,6 +1,7 @@
 """tl.save / tl.load with file objects, and malformed or foreign files: one typed error naming the file."""
 import io
 import json
+import os
 import struct
 
 import numpy as np
@@ -184,3 +185,16 @@ def test_bfloat16_files_load_as_float16(tmp_path, rng):
     torch_save_file({"w": torch.tensor([0.5, -2.0]).to(torch.float8_e4m3fn)}, tmp_path / "f8.safetensors")
     with pytest.raises(tl.SerializationError, match="f8.safetensors.*F8_E4M3"):
         tl.load(tmp_path / "f8.safetensors")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
+def test_a_named_pipe_is_refused_instead_of_waiting_for_a_writer_or_reader(tmp_path):
+    """open() of a FIFO blocks until the other end opens: tl.load and tl.save of one hung for ever."""
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)
+    with pytest.raises(tl.SerializationError, match="not a regular file"):
+        tl.load(fifo)
+    with pytest.raises(OSError, match="a named pipe"):
+        tl.save({"a": tl.zeros(2)}, fifo)
+    with pytest.raises(tl.SerializationError, match="not a regular file"):
+        tl.load(tmp_path)

@@ -123,6 +123,7 @@ cuda.make_graphed_callables = _make_graphed_callables  # tl.cuda's: it needs aut
 from . import lang  # noqa: E402  (tl.lang.run / tl.lang.compile)
 from . import profiler  # noqa: E402  (tl.profiler: swaps in timed ops only while a profile is active)
 from ._argcheck import guard_namespace as _guard_namespace, guard_tensor_methods as _guard_tensor_methods
+from ._argcheck import guard_static_functionals as _guard_static_functionals
 
 # Every public op explains a failed call by its arguments (SPEC §6); see _argcheck.
 _guarded = {}
@@ -132,6 +133,14 @@ for _namespace in (globals(), vars(nn.functional), vars(fused), vars(linalg)):
 for _module in (fft, special):  # their own functions, not the helpers they import
     _guard_namespace(vars(_module), _module.__all__, _guarded)
 _guard_namespace(vars(nn.utils.rnn), nn.utils.rnn.__all__, _guarded)  # its imported helpers stay as they are
+# The module utilities (nn.init, nn.utils and its parts) explain an argument of the wrong kind; their other errors
+# stay as they are: most name the module's missing parameter, and some of these functions run the user's modules.
+for _module in (nn.init, nn.utils, nn.utils.prune, nn.utils.parametrize, nn.utils.parametrizations,
+                nn.utils.stateless):
+    _guard_namespace(vars(_module), [_name for _name, _value in vars(_module).items()
+                                     if getattr(_value, "__module__", "").startswith(_module.__name__)], _guarded,
+                     keep_unexplained=True)
+_guard_static_functionals([c for c in map(vars(nn).get, nn.__all__) if isinstance(c, type)], _guarded)
 del _guarded, _namespace, _module
 # torch.vmap, after the guarding: like tl.func's other transforms it runs the user's function, whose errors must reach
 # the user as they are

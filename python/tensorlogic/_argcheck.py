@@ -26,7 +26,9 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 # Parameter kinds by PyTorch's parameter names; a name missing here takes the kind of its default.
 _TENSOR = {"input", "tensor", "weight", "target", "mat2", "index", "src", "mask", "query", "key", "logits", "residual",
-           "norm_weight", "norm_bias", "values", "grad", "attn_mask"}
+           "norm_weight", "norm_bias", "values", "grad", "attn_mask", "total_norm", "conv_w", "bn_rm", "bn_rv",
+           "linear_w", "importance_scores"}
+_MODULE = {"module", "conv", "bn", "linear"}  # an nn.Module (nn.utils' functions)
 _TENSOR_OR_NUMBER = {"other", "exponent", "condition", "min", "max", "scale", "shift", "fill_value"}
 _INT = {"diagonal", "chunks", "groups", "decimals", "ignore_index", "n", "m",
         "steps", "length", "padding_idx", "seed"}
@@ -60,7 +62,7 @@ _OVERRIDES = {("attention", "value"): "tensor", ("scaled_dot_product_attention",
                                                     "index_reduce_", "put", "put_")}}
 _KINDS_BY_NAME = ((_TENSORS, "tensors"), (_TENSOR, "tensor"), (_TENSOR_OR_NUMBER, "tensor_or_number"), (_INT, "int"),
                   (_DIM, "dim"), (_DIMS, "dims"), (_BOOL, "bool"), (_NUMBER, "number"), (_SHAPE, "shape"),
-                  (_ALLOC_SIZE, "size"), (_STR, "str"))
+                  (_ALLOC_SIZE, "size"), (_STR, "str"), (_MODULE, "module"))
 # Ops that run user code (hooks) or have errors of their own: not wrapped.
 _NOT_GUARDED = {"backward", "register_hook", "save", "load", "apply_"}
 
@@ -139,7 +141,7 @@ def _dim_problem(op, where, value, ndim):
     return problem
 
 
-def _problem(op, where, kind, value, ndim=None):
+def argument_problem(op, where, kind, value, ndim=None):
     """The error `value` deserves as an argument of this kind, or None when it is fine (`ndim`: the input's)."""
     if kind == "dim":
         return _dim_problem(op, where, value, ndim)
@@ -179,6 +181,9 @@ def _problem(op, where, kind, value, ndim=None):
             return None if value.numel() == 1 else TypeError(f"{op}(): {where} must be Number, not a Tensor of {value.numel()} elements")
         ok = isinstance(value, numbers.Real)
         return None if ok else TypeError(f"{op}(): {where} must be Number, not {_type_name(value)}")
+    if kind == "module":  # (told by its members: nn imports this module, so this one cannot import nn's Module)
+        ok = callable(getattr(value, "named_parameters", None)) and callable(getattr(value, "train", None))
+        return None if ok else TypeError(f"{op}(): {where} must be Module, not {_type_name(value)}")
     if kind == "str":
         return None if isinstance(value, str) else TypeError(f"{op}(): {where} must be str, not {_type_name(value)}")
     if kind == "dtype":
@@ -196,7 +201,8 @@ def find_bad_argument(op, signature, args, kwargs):
         bound = signature.bind(*args, **kwargs)
     except TypeError as error:
         return TypeError(f"{op}(): {error}")
-    positions = {name: i for i, name in enumerate(signature.parameters)}
+    # (a method's self is not counted, as PyTorch counts x.add(other)'s other as position 1)
+    positions = {name: i for i, name in enumerate(n for n in signature.parameters if n != "self")}
     first = next(iter(bound.arguments.values()), None)
     ndim = first.ndim if isinstance(first, Tensor) else None  # dims refer to the first argument
     for name, value in bound.arguments.items():
@@ -214,9 +220,9 @@ def find_bad_argument(op, signature, args, kwargs):
             values = value[0] if len(value) == 1 and _as_int(value[0]) is None else value
             problem = _ints_problem(op, f"argument '{name}'", values, name in _ALLOC_SIZE)
             if problem is None and name in _DIMS:
-                problem = _problem(op, f"argument '{name}'", "dims", list(values), ndim)
+                problem = argument_problem(op, f"argument '{name}'", "dims", list(values), ndim)
         elif kind == "vartensors":
-            problem = _problem(op, f"argument '{name}'", "tensors", list(value))
+            problem = argument_problem(op, f"argument '{name}'", "tensors", list(value))
         else:
             kind, optional = kind
             if value is None and optional:
@@ -224,7 +230,7 @@ def find_bad_argument(op, signature, args, kwargs):
             where = f"argument '{name}'"
             if param.kind is not param.KEYWORD_ONLY and name not in kwargs:
                 where += f" (position {positions[name] + 1})"
-            problem = _problem(op, where, kind, value, ndim)
+            problem = argument_problem(op, where, kind, value, ndim)
         if problem is not None:
             return problem
     return None
@@ -279,9 +285,12 @@ def _describe(args, kwargs):
 _INTEGER_KINDS = {"int", "dim", "dims", "bool", "shape", "size"}
 
 
-def guard(fn, op=None):
-    """fn with its failures explained: see the module docstring."""
+def guard(fn, op=None, keep_unexplained=False, tensors=()):
+    """fn with its failures explained: see the module docstring. With keep_unexplained, an internal error that no
+    bad argument explains is raised as it is (fn runs user code, whose own errors must reach the user unchanged).
+    tensors: names of fn's parameters that take a tensor, beyond those the tables know (a module's forward(x1, x2))."""
     op = op or fn.__name__
+    _OVERRIDES.update({(op, name): "tensor" for name in tensors})
     signature = inspect.signature(fn)
     # The one check made before the call: a tensor where an int belongs would pass the native binding
     # through its __int__ (tl.tensor([1.5]) as a dim becomes 1); PyTorch takes only 0-d integer tensors.
@@ -308,7 +317,10 @@ def guard(fn, op=None):
             return MemoryError(f"{op}(): the host memory this call needs cannot be allocated ({error})")
         if not _is_internal(error):
             return None  # the op's own typed error, which names it
-        return find_bad_argument(op, signature, args, kwargs) or TypeError(
+        problem = find_bad_argument(op, signature, args, kwargs)
+        if problem is not None or keep_unexplained:
+            return problem
+        return TypeError(
             f"{op}() received an invalid combination of arguments - got {_describe(args, kwargs)}")
 
     # Native (python/src/bind_guard.cpp): every public call passes through it, and the checks above run only
@@ -329,23 +341,24 @@ def _public_function(name, value):
             and not value.__module__.startswith("tensorlogic.lang") and not getattr(value, "_tl_guarded", False))
 
 
-def _guarded(fn, name, cache):
+def _guarded(fn, name, cache, keep_unexplained=False):
     """The one wrapper of `fn`, also put in the module that defines it, so that every name of the op
     (tl.softmax, F.softmax, tensorlogic.ops.rows.softmax) stays one function."""
     if fn not in cache:
-        cache[fn] = guard(fn, name)
+        cache[fn] = guard(fn, name, keep_unexplained)
         home = sys.modules.get(fn.__module__)
         if getattr(home, fn.__name__, None) is fn:
             setattr(home, fn.__name__, cache[fn])
     return cache[fn]
 
 
-def guard_namespace(namespace, names, cache):
-    """Replaces each public function among `names` in the dict `namespace` by its guarded form."""
+def guard_namespace(namespace, names, cache, keep_unexplained=False):
+    """Replaces each public function among `names` in the dict `namespace` by its guarded form (see guard for
+    keep_unexplained)."""
     for name in names:
         value = namespace.get(name)
         if _public_function(name, value):
-            namespace[name] = _guarded(value, name, cache)
+            namespace[name] = _guarded(value, name, cache, keep_unexplained)
 
 
 def guard_tensor_methods(cache):
@@ -353,3 +366,16 @@ def guard_tensor_methods(cache):
     for name, value in list(vars(Tensor).items()):
         if _public_function(name, value):
             setattr(Tensor, name, _guarded(value, name, cache))
+
+
+def guard_static_functionals(classes, cache):
+    """Points each staticmethod of `classes` (and of their tensorlogic bases) that holds a guarded op to the op's
+    guard: a module keeps the functional it calls as a class attribute, taken before the op was guarded, and then
+    explains bad arguments as the op does."""
+    for cls in classes:
+        for base in cls.__mro__:
+            if not base.__module__.startswith("tensorlogic."):
+                continue
+            for name, value in list(vars(base).items()):
+                if isinstance(value, staticmethod) and value.__func__ in cache:
+                    setattr(base, name, staticmethod(cache[value.__func__]))

@@ -22,6 +22,7 @@ import inspect
 import json
 import numbers
 import os
+import stat
 import struct
 from collections import OrderedDict
 
@@ -156,6 +157,8 @@ def save(obj, f):
     if written.devices:
         metadata[_DEVICES] = json.dumps(written.devices)
     if isinstance(f, (str, os.PathLike)):
+        if stat.S_ISFIFO(os.stat(f).st_mode if os.path.exists(f) else 0):  # its open() waits for a reader for ever
+            raise OSError(f"tl.save: cannot write {os.fspath(f)!r}: a named pipe, not a regular file")
         try:
             save_file(written, os.fspath(f), metadata=metadata)
         except SafetensorError as error:  # the library's I/O errors (a missing folder, a directory) as OSError
@@ -182,6 +185,8 @@ def load(f, map_location=None, weights_only=True):
                         f"{type(map_location).__name__}")
     if isinstance(f, (str, os.PathLike)):
         name, data = os.fspath(f), None
+        if os.path.exists(name) and not os.path.isfile(name):  # a FIFO's open() waits for a writer for ever
+            raise SerializationError(f"{name}: not a regular file (a checkpoint is one)")
     elif hasattr(f, "read"):
         name, data = str(getattr(f, "name", f"<{type(f).__name__}>")), f.read()
         if not isinstance(data, (bytes, bytearray, memoryview)):

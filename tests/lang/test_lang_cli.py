@@ -1,5 +1,6 @@
 """`tl run`, `tl check`, `tl run --test` and `tl repl`."""
 import io
+import os
 import pathlib
 
 import pytest
@@ -55,6 +56,21 @@ def test_files_that_are_not_programs_are_refused_plainly(tmp_path, capsys):
     if pathlib.Path("/dev/zero").exists():
         assert main(["run", "/dev/zero"]) == 2
         assert "larger than 16 MiB" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
+def test_a_named_pipe_without_a_writer_reads_as_empty_instead_of_hanging(tmp_path, capsys):
+    """open() of a FIFO waits for a writer: `tl check fifo.tl` hung for ever."""
+    fifo = tmp_path / "fifo.tl"
+    os.mkfifo(fifo)
+    assert main(["check", str(fifo)]) == 0
+    assert capsys.readouterr().out == f"{fifo}: ok\n"
+
+
+def test_a_read_error_names_the_file(tmp_path, capsys):
+    """A directory (and a read that fails, as /proc/self/mem's) printed 'tl: : Is a directory', without the path."""
+    assert main(["check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"tl: {tmp_path}: Is a directory\n"
 
 
 def test_an_error_in_a_very_long_line_shows_a_window_around_it(tmp_path, capsys):

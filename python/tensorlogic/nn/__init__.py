@@ -6,6 +6,7 @@ from .activation import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswis
                          Tanhshrink, Threshold)
 from .attention import MultiheadAttention
 from .bilinear import Bilinear
+from .argument_checks import check_module_arguments
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, Fold, Unfold
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -67,3 +68,6 @@ __all__ = (["Module", "Parameter", "Buffer", "ParameterList", "ParameterDict", "
            "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "FractionalMaxPool2d",
            "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss", "SyncBatchNorm"]
            + padding.__all__)
+
+# Every module checks its constructor's arguments and explains a forward() given bad ones (argument_checks).
+check_module_arguments(value for value in map(globals().get, __all__) if isinstance(value, type) and issubclass(value, Module))

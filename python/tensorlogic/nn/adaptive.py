@@ -29,10 +29,13 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         cutoffs = list(cutoffs)
         if not cutoffs:
             raise ValueError("cutoffs should be a sequence of length larger than 0")
-        if (cutoffs != sorted(cutoffs) or min(cutoffs) <= 0 or max(cutoffs) > n_classes - 1
-                or len(set(cutoffs)) != len(cutoffs) or any(not isinstance(c, numbers.Integral) for c in cutoffs)):
+        # (the ints are checked first: a tensor or array among them has no single truth value to compare by)
+        if (any(not isinstance(c, numbers.Integral) for c in cutoffs) or cutoffs != sorted(cutoffs)
+                or min(cutoffs) <= 0 or max(cutoffs) > n_classes - 1 or len(set(cutoffs)) != len(cutoffs)):
             raise ValueError("cutoffs should be a sequence of unique, positive integers sorted in an increasing order, "
                              "where each value is between 1 and n_classes-1")
+        if not div_value > 0:  # each cluster's projection is in_features // div_value ** (i + 1) wide
+            raise ValueError(f"AdaptiveLogSoftmaxWithLoss: div_value must be positive, got {div_value}")
         self.in_features, self.n_classes, self.div_value, self.head_bias = in_features, n_classes, div_value, head_bias
         self.cutoffs = cutoffs + [n_classes]
         self.shortlist_size = self.cutoffs[0]

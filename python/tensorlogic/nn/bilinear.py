@@ -35,7 +35,8 @@ class Bilinear(Module):
 
     def reset_parameters(self):
         """weight and bias uniform in +-1/sqrt(in1_features)."""
-        bound = 1.0 / math.sqrt(self.weight.shape[1])
+        in1_features = self.weight.shape[1]
+        bound = 1.0 / math.sqrt(in1_features) if in1_features > 0 else 0  # (no input features: an empty weight)
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)

@@ -20,6 +20,8 @@ class _ConvTransposeNd(_ConvNd):
                  dilation=1, padding_mode="zeros", device=None, dtype=None):
         Module.__init__(self)
         check_parameter_dtype(type(self).__name__, dtype)
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
         if in_channels % groups or out_channels % groups:
             raise ValueError("in_channels and out_channels must be divisible by groups")
         name, n = type(self).__name__, self._dims

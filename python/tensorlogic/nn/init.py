@@ -57,6 +57,8 @@ def calculate_gain(nonlinearity, param=None):
     selu."""
     linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
               "sigmoid")
+    if not isinstance(nonlinearity, str):
+        raise TypeError(f"calculate_gain(): nonlinearity must be a str, got {type(nonlinearity).__name__}")
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -195,6 +197,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
 def orthogonal_(tensor, gain=1.0):
     """A (semi-)orthogonal matrix (the rows or the columns orthonormal, the tensor viewed as [shape[0], -1]):
     the Q of a QR decomposition of a normal matrix from the stream, signs fixed by R's diagonal, times gain."""
+    if not isinstance(gain, numbers.Real):  # (a tensor's product with the numpy matrix has no .astype)
+        raise TypeError(f"orthogonal_(): gain must be a number, got {type(gain).__name__}")
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:

@@ -6,6 +6,7 @@ arguments: the same initialisation, drawn from the stream as that constructor dr
 buffers and settings, and becomes that class, keeping its own hooks and mode. Build the optimizer after a first
 forward, as in PyTorch. load_state_dict into a lazy module reads the size from the checkpoint's shapes instead."""
 from ..errors import ShapeMismatchError
+from ..tensor import Tensor
 from .conv import Conv1d, Conv2d, Conv3d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .init import _skipped
@@ -60,7 +61,11 @@ class LazyModuleMixin:
 
     def initialize_parameters(self, *args, **kwargs):
         """Builds the parameters from the size the inputs imply and turns this module into cls_to_become."""
-        self._materialize(self._size_of(*args), getattr(args[0], "device", None) if args else None)
+        input = args[0] if args else kwargs.get("input")
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{type(self).__name__}.forward(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__} (its size is what the module's parameters are made from)")
+        self._materialize(self._size_of(input, *args[1:]), input.device)
 
     def _materialize(self, size, input_device):
         built = self._build(size, self._lazy_device if self._lazy_device is not None else input_device)

@@ -106,6 +106,8 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
         super().__init__()
         check_parameter_dtype("GroupNorm", dtype)
+        if num_groups <= 0:
+            raise ValueError(f"GroupNorm: num_groups must be positive, got {num_groups}")
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine

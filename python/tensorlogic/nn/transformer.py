@@ -10,7 +10,7 @@ from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
-from .layers import LayerNorm, Linear
+from .layers import LayerNorm, Linear, check_parameter_room
 from .module import Module
 
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
@@ -25,6 +25,11 @@ def _activation(activation):
 
 
 def _clones(module, n):
+    """n deep copies of module; a MemoryError first where their parameters and buffers (and the modules, each
+    counted as one tensor) cannot fit the device: num_layers=2**63 copied layers until memory ran out."""
+    tensors = list(module.parameters()) + list(module.buffers())
+    device = tensors[0].device if tensors else None
+    check_parameter_room(n * sum(t.numel() for t in tensors), n * (len(tensors) + len(list(module.modules()))), device)
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 

@@ -3,6 +3,7 @@ modules that only wrap a functional (torch.nn's activations, PixelShuffle, Unfol
 that binds the settings the row gives, one forward, one repr, and a maker that defines such a class in a line."""
 import inspect
 
+from .argument_checks import check_arguments
 from .module import Module
 
 REQUIRED = inspect.Parameter.empty
@@ -21,6 +22,7 @@ class Wrapping(Module):
         params = [inspect.Parameter(k, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
                   for k, d in self._settings.items()]
         bound = inspect.Signature(params).bind(*args, **kwargs)
+        check_arguments(type(self).__name__, bound.arguments)
         bound.apply_defaults()
         for name, value in bound.arguments.items():
             setattr(self, name, value)

@@ -145,11 +145,22 @@ class UnreadableSource(ValueError):
     """A program file that is not text of a readable size; the message says which (no path in it)."""
 
 
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # (none on Windows, where a named pipe is no file path)
+
+
 def read_source(path):
     """A program file's text: at most MAX_IMPORT_BYTES of UTF-8. Read with a cap, since a device file
     (/dev/zero) or a pipe has no size to check first and would be read until memory ran out."""
-    with open(path, "rb") as f:
-        data = f.read(MAX_IMPORT_BYTES + 1)
+    try:
+        # Opened without waiting: a FIFO that no process writes to would block open() for ever; opened so, it
+        # reads as empty (a pipe with a writer, /dev/stdin, reads as before once blocking is back on).
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+        with open(fd, "rb") as f:
+            if _NONBLOCK:
+                os.set_blocking(fd, True)
+            data = f.read(MAX_IMPORT_BYTES + 1)
+    except OSError as err:  # a read's error (a directory, /proc/self/mem) has no file name of its own
+        raise OSError(err.errno, err.strerror, path) from None
     if len(data) > MAX_IMPORT_BYTES:
         raise UnreadableSource(f"larger than {MAX_IMPORT_BYTES >> 20} MiB")
     try:

@@ -40,7 +40,7 @@ def weight_norm(module, name="weight", dim=0):
     """Re-expresses module.<name> as g * v / ||v|| by a parametrization (g the norm over every dimension but
     dim; None normalises the whole tensor), so that g and v are the trained parameters. Returns the module."""
     weight = getattr(module, name, None)
-    if weight is None:
+    if not isinstance(weight, Tensor):  # (LSTM's `bias` is a flag)
         raise AttributeError(f"weight_norm: '{type(module).__name__}' has no parameter '{name}'")
     return register_parametrization(module, name, _WeightNorm(_check_dim(dim, weight, name)), unsafe=True)
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..container import ModuleDict, ModuleList
+from ..module import Module
 from ..parameter import Parameter
 
 _cache_enabled = 0
@@ -149,6 +150,9 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     """Makes module.<tensor_name> the output of parametrization (a Module) applied to the present tensor, or to
     what its right_inverse makes of it; registering on an already parametrized name appends to its list.
     Returns module."""
+    if not isinstance(parametrization, Module):
+        raise TypeError(f"register_parametrization(): parametrization must be an nn.Module, got "
+                        f"{type(parametrization).__name__}")
     parametrization.train(module.training)
     if is_parametrized(module, tensor_name):
         if not unsafe:

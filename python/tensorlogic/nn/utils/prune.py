@@ -85,13 +85,14 @@ class BasePruningMethod(abc.ABC):
                 previous = PruningContainer(previous)
             previous.add_pruning_method(method)
             method = previous
+        # (checked before the attribute is read: LSTM's `bias` is a flag, whose bool has no .detach)
+        if first and not isinstance(module._parameters.get(name), Tensor):
+            raise AttributeError(f"'{type(module).__name__}' has no parameter '{name}' to prune")
         orig = getattr(module, name)
         if importance_scores is not None and tuple(importance_scores.shape) != tuple(orig.shape):
             raise ValueError(f"importance_scores should have the same shape as parameter {name} of {module}")
         scores = (orig if importance_scores is None else importance_scores).detach()
         if first:
-            if not isinstance(module._parameters.get(name), Tensor):
-                raise AttributeError(f"'{type(module).__name__}' has no parameter '{name}' to prune")
             module.register_parameter(name + "_orig", orig)
             del module._parameters[name]
             default_mask = ones_like(orig.detach())

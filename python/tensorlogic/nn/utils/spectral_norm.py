@@ -17,9 +17,19 @@ def output_dim(module, dim):
     return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
 
 
+# The most power iterations one forward may make: the estimate settles to f16 precision within a few dozen, and a
+# count such as 2**62 made every later forward() of the module hang.
+MAX_POWER_ITERATIONS = 1 << 16
+
+
 def check_iterations(n_power_iterations):
+    if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int):
+        raise TypeError(f"spectral_norm: n_power_iterations must be an int, got {type(n_power_iterations).__name__}")
     if n_power_iterations <= 0:
         raise ValueError(f"Expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations}")
+    if n_power_iterations > MAX_POWER_ITERATIONS:
+        raise ValueError(f"spectral_norm: n_power_iterations={n_power_iterations} is more than the "
+                         f"{MAX_POWER_ITERATIONS} one forward() may make")
 
 
 def checked_dim(dim, weight):
@@ -82,8 +92,8 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if _hooks_on(module, name):
         raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
     hook = SpectralNorm(name, n_power_iterations, output_dim(module, dim), eps)
-    if name not in module._parameters:
-        raise KeyError(name)
+    if name not in module._parameters:  # PyTorch's KeyError, which said only the name
+        raise KeyError(f"spectral_norm: '{type(module).__name__}' has no parameter {name!r}")
     weight = module._parameters[name]
     if weight is None:
         raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")

@@ -74,8 +74,8 @@ class DataLoader:
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
                              "to enable multiprocessing, otherwise set prefetch_factor to None.")
-        if timeout < 0:
-            raise ValueError("timeout option should be non-negative")
+        if not timeout >= 0:  # (a NaN too: it would be a wait that times out at once)
+            raise ValueError(f"timeout option should be non-negative, got {timeout}")
         if prefetch_factor is not None and prefetch_factor < 0:
             raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
@@ -222,11 +222,16 @@ class DataLoader:
         return RuntimeError(f"DataLoader timed out after {self.timeout} seconds")
 
     def _iter_threads(self, keys):
-        ids = itertools.count()
+        ids, started = itertools.count(), threading.local()
         seed_base = self._seed_base()
 
-        def start_worker():
-            self._start_worker(next(ids), seed_base)
+        def fetch(key):
+            # A worker's set-up runs with its first fetch, not as the pool's initializer: an error in worker_init_fn
+            # then reaches the caller as itself (an initializer's breaks the pool and is only logged).
+            if not getattr(started, "done", False):
+                self._start_worker(next(ids), seed_base)
+                started.done = True
+            return self._fetch(key)
 
         def next_batch():
             try:
@@ -237,11 +242,11 @@ class DataLoader:
                 raise self._timed_out() from None
 
         depth = self.num_workers * (self.prefetch_factor or 2)
-        pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="tl-dataloader", initializer=start_worker)
+        pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="tl-dataloader")
         pending, timed_out = deque(), False
         try:
             for key in keys:
-                pending.append(pool.submit(self._fetch, key))
+                pending.append(pool.submit(fetch, key))
                 if len(pending) >= depth:
                     yield next_batch()
             while pending:
