@@ -161,6 +161,15 @@ def test_functions_that_cannot_be_traced(tmp_path, rng, fn, match):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_mask_the_example_fills_uniformly_is_still_found(tmp_path, rng):
+    """An all-positive example (and its redraw of the same mean and spread) gives `x > 0` an all-true mask both
+    times: the negated trace must still see that the mask depends on the inputs (it exported an identity)."""
+    positive = tl.tensor((np.abs(rng.standard_normal((3, 4))) + 4.0).astype(np.float16))
+    with pytest.raises(coreml.TraceError, match="outside the recorded ops"):
+        coreml.export(lambda x: tl.where(x > 0, x, 0.0), (positive,), tmp_path / "p.mlpackage")
+    assert os.listdir(tmp_path) == []
+
+
 def test_examples_must_be_float16_tensors(tmp_path):
     with pytest.raises(coreml.TraceError, match="float16"):
         coreml.export(lambda x: x, (tl.zeros(3, dtype=tl.int32),), tmp_path / "i.mlpackage")

@@ -152,15 +152,23 @@ def record(fn, examples):
 
 
 def check_static(fn, examples, graph):
-    """Traces again on independent inputs of the same shapes; TraceError unless the graph is the same op for
-    op and constant for constant (see the module doc)."""
+    """Traces again on independent inputs of the same shapes, and on the examples negated; TraceError unless each
+    graph is the same op for op and constant for constant (see the module doc). Fresh values of the examples' mean
+    and spread alone can give a comparison the examples' mask (all of a positive example's values, and of its
+    redraw, above 0); negated values flip every sign such a mask reads."""
     rng = np.random.default_rng(len(graph.steps))
-    try:
-        again = _run(fn, [_independent(x, rng) for x in examples])
-    except Exception as e:  # noqa: BLE001 - the first trace passed: a failure now means the ops depend on values
-        raise TraceError(f"coreml.export: the function fails on other inputs of the same shapes ({type(e).__name__}: "
-                         f"{e}); only functions whose ops are fixed by the input shapes can be exported") from e
-    first, second = _fingerprint(graph), _fingerprint(again)
+    first = _fingerprint(graph)
+    for inputs in ([_independent(x, rng) for x in examples], [-x.detach() for x in examples]):
+        try:
+            again = _run(fn, inputs)
+        except Exception as e:  # noqa: BLE001 - the first trace passed: a failure now means the ops depend on values
+            raise TraceError(f"coreml.export: the function fails on other inputs of the same shapes "
+                             f"({type(e).__name__}: {e}); only functions whose ops are fixed by the input shapes can "
+                             "be exported") from e
+        _compare(first, _fingerprint(again))
+
+
+def _compare(first, second):
     for i in range(max(len(first), len(second))):
         if i >= len(first) or i >= len(second) or first[i][0] != second[i][0] or len(first[i][1]) != len(second[i][1]):
             name = first[i][0] if i < len(first) else second[i][0]
