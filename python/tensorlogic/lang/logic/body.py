@@ -630,7 +630,8 @@ class Runner:
 
     def _extended(self, step, table, before, rows, index, ext):
         """The selected rows and index of `table`, whose first rows are the table `before`, from
-        those of `before`: the rows after them selected and merged into the index."""
+        those of `before`: the rows after them selected and merged into the index (a projecting
+        step's rows may then repeat one of an earlier round: still far fewer than unprojected)."""
         added = self._selected(step, table[len(before):])
         if len(added) == 0:
             return (table if rows is before else rows), index
