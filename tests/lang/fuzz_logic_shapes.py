@@ -9,8 +9,11 @@ as the engine chooses, numpy and tensors, queries with constants asked first too
 - repeated variables in one atom (`T(x, x)`, `E(x, y, x)`), constants in heads and bodies;
 - comparisons between variables (the order of names and integers too) inside recursive rules;
 - relations with no tuples (declared, no facts), read positively and under `not`;
-- integers computed into a recursive relation's domain round after round (its domain grows);
-- nodes that are names, integers (negative and past f16's too) or both at one position.
+- a relation read whole twice in its own recursion, filtered by a constant or a repeated variable;
+- integers computed into a recursive relation's domain round after round (its domain grows), in
+  linear (native) and non-linear (Python) rounds;
+- nodes that are names, integers (negative, past f16's, or across clingo's 32-bit range: keys of
+  words) or both at one position.
 
 Each program takes 1-3 shapes over shared edge relations and 0-2 of fuzz_logic's random rules.
 
@@ -24,6 +27,7 @@ import sys
 import fuzz_logic as F
 
 ORDER = ["<", "<=", ">", ">="]
+WIDE = 2 * 10 ** 9 - 1
 
 
 def v(name):
@@ -47,6 +51,10 @@ class Shaper:
         n = rng.choice([3, 5, 8, 12, 20, 40, 60])
         base = rng.choice([0, -5, 2040]) if self.sort == "i" else 0
         ints = [base + k for k in range(n)]
+        if self.sort == "i" and rng.random() < 0.25:
+            # Ids across clingo's 32-bit range: two positions pass 2^62 keys (keys of words).
+            ints = sorted({-WIDE, WIDE} | {rng.randrange(-WIDE, WIDE) for _ in range(n - 2)})
+            n = len(ints)
         names = [f"n{k}" for k in range(n)]
         self.nodes = [("i", k) for k in ints] if self.sort == "i" else [("s", k) for k in names] \
             if self.sort == "s" else [("i", k) if k % 2 else ("s", f"n{k}") for k in range(n)]
@@ -112,6 +120,32 @@ def nonlinear(s, level):
         s.rule(t, [v("x"), v("y")], pos(e, v("p"), v("x")), pos(e, v("p"), v("y")), s.compare("x", "y"))
         s.rule(t, [v("x"), v("y")], pos(e, v("a"), v("x")), pos(t, v("a"), v("b")), pos(e, v("b"), v("y")))
     return t
+
+
+def nonlinear_filtered(s, level):
+    """A relation read whole twice in its own recursion, the second read filtered by a constant or a
+    repeated variable (the filtered rows of each round merged into the index kept across rounds)."""
+    t = s.pred("t", 2, level)
+    e, c = s.edge(), s.node()
+    s.rule(t, [v("x"), v("y")], pos(e, v("x"), v("y")))
+    s.rule(t, [v("x"), v("z")], pos(t, v("x"), v("y")), pos(e, v("y"), v("z")), pos(t, v("z"), v("w")))
+    if s.rng.random() < 0.5:
+        s.rule(t, [v("x"), c], pos(t, v("x"), v("y")), pos(t, v("y"), c))
+    else:
+        s.rule(t, [v("y"), v("x")], pos(t, v("x"), v("y")), pos(t, v("y"), v("y")))
+    return t
+
+
+def counting_nonlinear(s, level):
+    """Steps counted from the first nodes, each step also reading the relation at step 0: the
+    rounds run in Python and the integer domain grows while indexes of the relation are kept."""
+    d = F.Pred(f"d{len(s.prog.preds)}", (s.sort, "i"), level)
+    s.prog.preds.append(d)
+    e, limit = s.edge(), s.rng.randint(3, 30)
+    s.prog.facts[d.name] = sorted({(s.node(), ("i", 0)) for _ in range(s.rng.randint(1, 3))})
+    s.rule(d, [v("y"), ("op", "+", v("k"), ("i", 1))], pos(d, v("x"), v("k")), pos(e, v("x"), v("y")),
+           pos(d, v("z"), ("i", 0)), ("cmp", "<", v("k"), ("i", limit)))
+    return None
 
 
 def points_to(s, level):
@@ -192,14 +226,15 @@ def generate(rng):
     for _ in range(rng.randint(1, 3)):
         level = rng.randint(1, levels)
         lower = [p for p in made if p.level < level]
-        shape = rng.choice(["cycle", "nonlinear", "points_to", "head", "count"] +
+        shape = rng.choice(["cycle", "nonlinear", "filtered", "points_to", "head", "count", "count2"] +
                            ["negation", "repeated", "empty"] * bool(lower))
         if shape in ("negation", "repeated", "empty"):
             made.append({"negation": negation_above, "repeated": repeated, "empty": empty}[shape](
                 s, level, rng.choice(lower)))
         else:
-            made.append({"cycle": three_cycle, "nonlinear": nonlinear, "points_to": points_to,
-                         "head": head_constants, "count": counting}[shape](s, level))
+            made.append({"cycle": three_cycle, "nonlinear": nonlinear, "filtered": nonlinear_filtered,
+                         "points_to": points_to, "head": head_constants, "count": counting,
+                         "count2": counting_nonlinear}[shape](s, level))
         made = [p for p in made if p is not None]
     prog = s.prog
     plain = [p for p in prog.preds if p.kind == "plain"]
