@@ -144,7 +144,7 @@ def counting_nonlinear(s, level):
     e, limit = s.edge(), s.rng.randint(3, 30)
     s.prog.facts[d.name] = sorted({(s.node(), ("i", 0)) for _ in range(s.rng.randint(1, 3))})
     s.rule(d, [v("y"), ("op", "+", v("k"), ("i", 1))], pos(d, v("x"), v("k")), pos(e, v("x"), v("y")),
-           pos(d, v("z"), ("i", 0)), ("cmp", "<", v("k"), ("i", limit)))
+           pos(d, v("z"), ("i", 0)), *steps_within(limit))
     return None
 
 
@@ -206,6 +206,12 @@ def empty(s, level, below):
     return q
 
 
+def steps_within(limit):
+    """Guards of a count `k + 1`: from below too, since random rules may put any node (an id near
+    -2 * 10^9) where the counts are (else two billion rounds to reach the limit)."""
+    return [("cmp", ">=", v("k"), ("i", -8)), ("cmp", "<", v("k"), ("i", limit))]
+
+
 def counting(s, level):
     """Integers computed into a recursive relation round after round: the steps to each node from
     the first nodes, up to a bound (the domain of the second position grows each round)."""
@@ -215,7 +221,7 @@ def counting(s, level):
     starts = {s.node() for _ in range(s.rng.randint(1, 3))}
     s.prog.facts[d.name] = sorted((n, ("i", 0)) for n in starts)
     s.rule(d, [v("y"), ("op", "+", v("k"), ("i", 1))], pos(d, v("x"), v("k")), pos(e, v("x"), v("y")),
-           ("cmp", "<", v("k"), ("i", limit)))
+           *steps_within(limit))
     return None
 
 
