@@ -16,6 +16,7 @@ average is recorded beside each workload.  Bars (issue 17): sparse workloads wit
 time and memory, dense closure >= 5x faster.
 
 Run: python benchmarks/datalog_vs_clingo.py [--only NAME ...] [--repeat N] [--device cuda]
+         [--baseline OTHER_CHECKOUT/python]  (the code before a change, alternated with the two)
   -> benchmarks/results/datalog_vs_clingo[_DEVICE].json
 """
 import argparse
@@ -214,11 +215,16 @@ def child(system, name, device):
     print(json.dumps({"seconds": seconds, "answers": count, "peak_mb": peak, "how": how}))
 
 
-def measure(system, name, timeout, device):
+def measure(system, name, timeout, device, baseline=None):
+    """One run in a fresh process; `baseline`: the language imported from that python/ directory
+    (another checkout's) instead."""
+    env = dict(os.environ)
+    if baseline:
+        env["PYTHONPATH"] = os.pathsep.join([baseline] + [p for p in [env.get("PYTHONPATH")] if p])
     try:
-        done = subprocess.run([sys.executable, __file__, "--child", system, name] +
+        done = subprocess.run([sys.executable, __file__, "--child", "ours" if baseline else system, name] +
                               (["--device", device] if device else []),
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"over {timeout} s"}
     if done.returncode:
@@ -233,6 +239,9 @@ def main(argv=None):
                                      "datalog_vs_clingo_DEVICE.json")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--baseline", metavar="PYTHON_DIR",
+                    help="also run the language from this python/ directory (another checkout: the code "
+                         "before a change), alternated with the other two, recorded as 'before'")
     ap.add_argument("--child", nargs=2, metavar=("SYSTEM", "WORKLOAD"))
     args = ap.parse_args(argv)
     if args.child:
@@ -247,12 +256,17 @@ def main(argv=None):
             results = json.load(f)["results"]
     for name in args.only:
         load = os.getloadavg()
-        runs = {"ours": [], "clingo": []}
+        runs = {"ours": [], "clingo": []} | ({"before": []} if args.baseline else {})
         for _ in range(args.repeat):
             for system in runs:
-                runs[system].append(measure(system, name, args.timeout, args.device))
-        ours, peer = (min(r, key=lambda m: m.get("seconds", float("inf"))) for r in runs.values())
+                runs[system].append(measure(system, name, args.timeout, args.device,
+                                            args.baseline if system == "before" else None))
+        ours, peer, *before = (min(r, key=lambda m: m.get("seconds", float("inf"))) for r in runs.values())
         row = {"ours": ours, "clingo": peer, "load_average": [load, os.getloadavg()]}
+        if before and "error" not in before[0] and "error" not in ours:
+            row["before"] = before[0]
+            row["speedup_over_before"] = before[0]["seconds"] / ours["seconds"]
+            row["same_answers_as_before"] = before[0]["answers"] == ours["answers"]
         if args.repeat > 1:
             row["seconds_each"] = {k: [m.get("seconds") for m in r] for k, r in runs.items()}
         if "error" in peer and "error" not in ours and WORKLOADS[name][0] == "closure":

@@ -632,13 +632,13 @@ def check(prog, rng):
     return "\n".join(problems) or None
 
 
-def fuzz(seed, programs, out=sys.stdout, limit=-6):
-    """Runs the programs numbered `programs` of a seed; prints each failure (the program, clingo's
-    program, what differs); returns how many failed."""
+def fuzz(seed, programs, out=sys.stdout, limit=-6, make=generate):
+    """Runs the programs numbered `programs` of a seed, each made by `make(rng)`; prints each failure
+    (the program, clingo's program, what differs); returns how many failed."""
     failures = 0
     for k in programs:
         rng = random.Random(seed * 1_000_003 + k)      # program k alone replays it
-        prog = generate(rng)
+        prog = make(rng)
         try:
             problem = check(prog, rng)
         except Exception:           # the fuzzer's finding: a crash, an error on a valid program
@@ -653,18 +653,18 @@ def fuzz(seed, programs, out=sys.stdout, limit=-6):
     return failures
 
 
-def main(argv):
+def main(argv, make=generate):
     """`SEED COUNT` runs programs 0..COUNT-1 of a seed; `SEED --replay K` runs program K alone,
-    with the whole traceback of an error."""
+    with the whole traceback of an error (programs made by `make(rng)`)."""
     seed = int(argv[1])
     try:
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
     except (ValueError, OSError):
         pass
     if argv[2] == "--replay":
-        return 1 if fuzz(seed, [int(argv[3])], limit=None) else 0
+        return 1 if fuzz(seed, [int(argv[3])], limit=None, make=make) else 0
     count = int(argv[2])
-    failures = fuzz(seed, range(count))
+    failures = fuzz(seed, range(count), make=make)
     print(f"{count} programs, {failures} failures")
     return 1 if failures else 0
 

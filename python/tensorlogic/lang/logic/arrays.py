@@ -88,6 +88,23 @@ class Host(_Extremes):
         each of `total` output slots belongs to."""
         return np.repeat(np.arange(len(counts)), counts)
 
+    def run_starts_table(self, sorted_keys, space):
+        """For sorted keys in [0, space): where the run of each key 0..space starts, then the
+        number of keys (space + 2 entries: the runs of key k are [t[k], t[k + 1]))."""
+        counts = np.bincount(sorted_keys, minlength=space + 1)
+        return np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)])
+
+    def merge_sources(self, slots, n):
+        """A merge of n kept elements with len(slots) added ones that go to the ascending `slots`,
+        the kept ones filling the other slots in order: each slot's source (k < n the k-th kept,
+        n + j the j-th added)."""
+        source = np.empty(n + len(slots), dtype=np.int64)
+        kept = np.ones(len(source), dtype=bool)
+        kept[slots] = False
+        source[kept] = np.arange(n)
+        source[slots] = np.arange(n, len(source))
+        return source
+
     def where(self, mask, a, b):
         return np.where(mask, a, b)
 
@@ -165,6 +182,17 @@ class Tensors(_Extremes):
     def owners(self, ends, counts, total):
         # (The engine's sorted-array kernel: the run of matches that covers each slot.)
         return self.searchsorted(ends, self.arange(total), right=True)
+
+    def run_starts_table(self, sorted_keys, space):
+        return self.searchsorted(sorted_keys, self.arange(space + 2))
+
+    def merge_sources(self, slots, n):
+        # (No scatter: each slot counts the added slots before it by a search.)
+        d = len(slots)
+        slot = self.arange(n + d)
+        before = self.searchsorted(slots, slot)
+        added = (before < d) & (self.take(slots, tl.where(before < d, before, 0)) == slot)
+        return tl.where(added, before + n, slot - before)
 
     def where(self, mask, a, b):
         return tl.where(mask, a, b)

@@ -95,6 +95,13 @@ class Step:
     # domains; a query's variable may meet several (Runner.cast).
     casts: dict = field(default_factory=dict)
     var_domain: dict = field(default_factory=dict)  # the plan's: what a key's variables hold
+    # A product with every tuple (no keys) whose incoming rows may repeat (variables projected away
+    # before it): the rows are made distinct first, or each repeat would be multiplied by the
+    # relation (`H(x, y) <- A(x, z), B(y)` with many z per x).
+    distinct_first: bool = False
+    # An atom read without keys whose match binds variables nothing needs later: its rows are
+    # first made distinct over the positions of those that are (`A(x, z)` read as the x of A).
+    project: list = None
 
 
 class Plan:
@@ -155,6 +162,11 @@ class Plan:
             every = set().union(*[_binds(s) for s in steps])
             for step in steps:
                 step.keep |= every
+        for k, step in enumerate(steps):
+            product = step.kind == "atom" and not step.keys and not _semi(step)
+            step.distinct_first = product and k > 0 and not _distinct(steps[:k])
+            if product and any(v not in step.keep for _, v, _ in step.binds):
+                step.project = [p for p, v, _ in step.binds if v in step.keep]
         self.steps = steps
         self.exact = rule.aggregate is None and _distinct(steps) and \
             all(a[0] in ("var", "const", "num") for a in rule.head_args)
@@ -358,6 +370,17 @@ class Frame:
         return Frame(self.xp, {v: c for v, c in self.columns.items() if v in names}, self.n)
 
 
+def distinct(frame):
+    """The frame's distinct rows (each column's values keyed over its own range)."""
+    xp, names = frame.xp, sorted(frame.columns)
+    if not names:
+        return Frame(xp, {}, min(frame.n, 1))
+    cols = [frame.columns[v] for v in names]
+    lows = [xp.low(c) for c in cols]
+    _, first = T.unique_first(xp, T.pack(xp, cols, lows, [xp.high(c) - lo + 1 for c, lo in zip(cols, lows)]))
+    return Frame(xp, {v: xp.take(c, first) for v, c in zip(names, cols)}, len(first))
+
+
 @dataclass
 class Split:
     """A join whose output passes CHUNK_ROWS rows: the probe's row bounds of its pieces, the
@@ -365,6 +388,13 @@ class Split:
     bounds: list
     total: int
     even: bool = False
+
+
+def _space(step, ext):
+    """How many keys a step's index may hold (the product of its key positions' extents), None
+    where they are keys of words."""
+    sizes = [ext[p][1] for p, _ in step.keys]
+    return int(np.prod(sizes, dtype=object)) if T.radix_fits(sizes) else None
 
 
 def _bounds(xp, counts):
@@ -494,6 +524,8 @@ class Runner:
             elif step.kind == "test":
                 frame = self._test(step, frame, plan)
             else:
+                if step.distinct_first and frame.n > 1:
+                    frame = distinct(frame)
                 out = self._atom(step, frame, table_of(step))
                 if isinstance(out, Split):
                     if self.planned is not None and k == len(plan.steps) - 1 and plan.exact:
@@ -584,17 +616,35 @@ class Runner:
 
     def _index(self, step, table):
         """The table's rows passing the step's constant and equality filters, sorted by the
-        step's key positions."""
-        xp = self.xp
+        step's key positions.  A table that is an earlier one with rows appended (`T.Appended`: a
+        relation of the component running to a fixpoint) merges the new rows into the earlier
+        one's index."""
+        lineage = None
+        if isinstance(table, T.Appended):
+            table, lineage = table.rows, table.lineage
         sig = (id(step), step.delta)
         hit = self.indexes.get(sig)
         ext = self.extents_of(step.literal.name)
         # The entry keeps its step alive: a query's plan dies after it, and a later step reusing its
         # id must not read its index. Keys are packed by the domains' extents: a domain grown since
         # (a rule computed new integers into it) packs them anew.
-        if hit is not None and hit[0] is step and hit[1] is table and hit[4] == ext:
-            return hit[2], hit[3]
-        rows = table
+        if hit is not None and hit[0] is step and hit[4] == ext:
+            if hit[1] is table:
+                return hit[2], hit[3]
+            if lineage is not None and hit[5] is lineage:
+                rows, index = self._extended(step, table, hit[1], hit[2], hit[3], ext)
+                self.indexes[sig] = (step, table, rows, index, ext, lineage)
+                return rows, index
+        rows = self._selected(step, table)
+        index = T.SortedIndex(self.xp, self._keys(step, rows, ext), space=_space(step, ext)) if step.keys else None
+        if not step.delta:
+            self.indexes[sig] = (step, table, rows, index, ext, lineage)
+        return rows, index
+
+    def _selected(self, step, table):
+        """The rows passing the step's constant and equality filters (distinct where the step
+        projects)."""
+        xp, rows = self.xp, table
         if step.consts or step.equal:
             mask = xp.flags(len(table), True)
             for p, v in step.consts:
@@ -603,14 +653,29 @@ class Runner:
                 col = self.cast(table[:, p], *step.casts[p]) if p in step.casts else table[:, p]
                 mask = mask & ((col - cp) == (table[:, q] - cq))
             rows = T.compress(xp, table, mask)
-        index = None
-        if step.keys:
-            pos = [p for p, _ in step.keys]
-            key = T.pack(xp, [rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
-            index = T.SortedIndex(xp, key)
-        if not step.delta:
-            self.indexes[sig] = (step, table, rows, index, ext)
-        return rows, index
+        if step.project is not None and len(rows) > 1:
+            ext = self.extents_of(step.literal.name)
+            _, first = T.unique_first(xp, T.pack(xp, [rows[:, p] for p in step.project],
+                                                 [ext[p][0] for p in step.project], [ext[p][1] for p in step.project]))
+            rows = xp.take(rows, first)
+        return rows
+
+    def _keys(self, step, rows, ext):
+        """The packed keys of rows at the step's key positions."""
+        pos = [p for p, _ in step.keys]
+        return T.pack(self.xp, [rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
+
+    def _extended(self, step, table, before, rows, index, ext):
+        """The selected rows and index of `table`, whose first rows are the table `before`, from
+        those of `before`: the rows after them selected and merged into the index (a projecting
+        step's rows may then repeat one of an earlier round: still far fewer than unprojected)."""
+        added = self._selected(step, table[len(before):])
+        if len(added) == 0:
+            return (table if rows is before else rows), index
+        rows_after = table if rows is before else self.xp.cat([rows, added])
+        if index is None:
+            return rows_after, None
+        return rows_after, index.merged(self._keys(step, added, ext), len(rows))
 
     def _probe(self, step, frame):
         """The frame's keys into the step's index, the mask of rows whose keys can match (inside

@@ -305,7 +305,7 @@ class Logic:
                 # recursion never does), so a round costs what changed.
                 name = step.literal.name
                 if name in members:
-                    return deltas[name] if step.delta else state[name].full()
+                    return deltas[name] if step.delta else state[name].growing()
                 return read(name)
 
             produced = {}

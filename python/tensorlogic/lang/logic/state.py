@@ -80,6 +80,7 @@ class State:
         self.bitmap = bitmap
         self.delta = None
         self.runs, self._full = [], None
+        self.lineage = object()     # names this relation's growing tuples (a token: indexes keep it)
         self.keys, self.ext = None, None
 
     # ---- plain relations ------------------------------------------------------------------------
@@ -105,15 +106,24 @@ class State:
         if len(rows) == 0:
             self.delta = rows
             return
+        # The tuples not held yet, then the distinct ones among them: a round sorts its new tuples
+        # only, not all that its rules derived.
         packed = self._pack(rows)
+        unseen = keys.unseen(packed)
+        rows, packed = T.compress(xp, rows, unseen), T.compress(xp, packed, unseen)
         if len(rows) > 1:
             packed, first = T.unique_first(xp, packed)
             rows = xp.take(rows, first)
-        new = T.compress(xp, rows, keys.add_new(packed))
-        if len(new):
-            self.runs.append(new)
+        keys.insert(packed)
+        if len(rows):
+            self.runs.append(rows)
             self._full = None
-        self.delta = new
+        self.delta = rows
+
+    def growing(self):
+        """The tuples so far, marked (`T.Appended`) as extending the earlier ones where the relation
+        only gains tuples (a plain one; an aggregate's values are replaced as they improve)."""
+        return T.Appended(self.full(), self.lineage) if self.agg is None else self.full()
 
     def full(self):
         if self._full is None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 PACK_LIMIT = 1 << 62
 BITMAP_LIMIT = 1 << 26          # key spaces up to this many keys use a byte map for `KeySet`
+RUN_TABLE_SLACK, RUN_TABLE_MIN = 4, 1 << 16     # `SortedIndex`'s table of run starts: its largest key space
 
 
 def radix_fits(sizes) -> bool:
@@ -211,17 +212,67 @@ def find(xp, sorted_keys, probe, columns=None):
     return pos, xp.take(sorted_keys, pos) == probe
 
 
-class SortedIndex:
-    """Rows of a table ordered by a key: `order` (row numbers) and `keys` (sorted, of either form)."""
+def merge_order(xp, kept, columns, added):
+    """For sorted keys `kept` (`columns`: their `_columns`, for keys of words) and sorted keys
+    `added`: the order of their concatenation that sorts it, the kept first among equal keys (a
+    pass over them, no sort)."""
+    if columns is not None:
+        after = equal_range(xp, columns, added)[1]
+    else:
+        after = xp.searchsorted(kept, added, right=True)
+    return xp.merge_sources(after + xp.arange(len(added)), len(kept))
 
-    def __init__(self, xp, keys):
-        self.xp = xp
-        self.order = key_order(xp, keys)
-        self.keys = xp.take(keys, self.order)
-        self.columns = _columns(xp, self.keys) if is_words(keys) else None
+
+class Appended:
+    """A relation's tuples while a fixpoint adds to them, which only ever gains rows at the end:
+    every earlier table of the same `lineage` (an object) is a prefix of `rows`, so that an index
+    of an earlier one is brought up to date by merging in the rows after it (body.Runner) instead
+    of being sorted anew each round."""
+    __slots__ = ("rows", "lineage")
+
+    def __init__(self, rows, lineage):
+        self.rows, self.lineage = rows, lineage
+
+
+class SortedIndex:
+    """Rows of a table ordered by a key: `order` (row numbers) and `keys` (sorted, of either form).
+    Single keys from a key space of `space` keys no larger than RUN_TABLE_SLACK times the rows
+    (plus RUN_TABLE_MIN) also get a table of where each key's run starts: a probe's range is then
+    two lookups instead of two binary searches (which miss the cache at every step of a large
+    index: they took half of points-to's time)."""
+
+    def __init__(self, xp, keys, order=None, space=None):
+        """`order`: the row numbers of `keys` given sorted already (else they are sorted here)."""
+        self.xp, self.space = xp, space
+        if order is None:
+            order = key_order(xp, keys)
+            keys = xp.take(keys, order)
+        self.order, self.keys = order, keys
+        self.columns = _columns(xp, keys) if is_words(keys) else None
+        self.starts = xp.run_starts_table(keys, space) if self.columns is None and space is not None \
+            and space <= RUN_TABLE_SLACK * len(keys) + RUN_TABLE_MIN else None
+
+    def merged(self, keys, first):
+        """This index with `keys` added, those of the rows numbered from `first` on: only they are
+        sorted, then merged in (a pass over the index, not a sort of it).  Equal keys keep the
+        indexed rows first, as a stable sort of all would."""
+        xp = self.xp
+        add = key_order(xp, keys)
+        new = xp.take(keys, add)
+        if len(self.keys) == 0:
+            return SortedIndex(xp, new, add + first, self.space)
+        source = merge_order(xp, self.keys, self.columns, new)
+        return SortedIndex(xp, xp.take(xp.cat([self.keys, new]), source),
+                           xp.take(xp.cat([self.order, add + first]), source), self.space)
 
     def ranges(self, probe):
         """Per probe key, where its matches start and how many there are."""
+        if self.starts is not None:
+            # (A probe key outside the space reads the empty last run: a computed argument's, or a
+            # variable's whose values other atoms bound, in a domain of their own positions.)
+            at = self.xp.where((probe >= 0) & (probe < self.space), probe, self.space)
+            lo = self.xp.take(self.starts, at)
+            return lo, self.xp.take(self.starts, at + 1) - lo
         if self.columns is not None:
             lo, hi = equal_range(self.xp, self.columns, probe)
         else:
@@ -257,8 +308,8 @@ def unique_rows(xp, table, lows, sizes):
 class KeySet:
     """The tuples of a growing relation, as packed keys (of either form): a byte map for small key
     spaces (on the host), else a list of sorted runs merged like a log-structured tree (so inserting
-    d keys costs O(d log n) amortized, not O(n)).  `add_new` inserts and returns which of the given
-    keys were new.  `space` is the number of possible keys, None past PACK_LIMIT (keys of words)."""
+    d keys costs O(d log n) amortized, not O(n); runs are merged, not sorted again).  `add_new`
+    inserts and returns which of the given keys were new.  `space` is the number of possible keys, None past PACK_LIMIT (keys of words)."""
 
     def __init__(self, xp, space):
         self.xp = xp
@@ -266,23 +317,32 @@ class KeySet:
         self.bitmap = xp.flags(space, False) if xp.bitmap and small else None
         self.runs = []          # (sorted keys, their `_columns` for keys of words)
 
-    def add_new(self, keys):
-        """`keys` distinct; returns the mask of those not yet present, and inserts them."""
+    def unseen(self, keys):
+        """The mask of the keys not in the set (repeats among them all unseen)."""
         xp = self.xp
         if self.bitmap is not None:
-            fresh = ~self.bitmap[keys]
-            self.bitmap[keys[fresh]] = True
-            return fresh
+            return ~self.bitmap[keys]
         fresh = xp.flags(len(keys), True)
         for run, columns in self.runs:
             fresh = fresh & ~find(xp, run, keys, columns)[1]
-        new = compress(xp, keys, fresh)
-        if len(new):
-            self._push(xp.take(new, key_order(xp, new)))
+        return fresh
+
+    def insert(self, keys):
+        """Adds distinct keys that are not in the set."""
+        xp = self.xp
+        if self.bitmap is not None:
+            self.bitmap[keys] = True
+            return
+        if len(keys):
+            self._push(xp.take(keys, key_order(xp, keys)))
             while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
-                b, a = self.runs.pop()[0], self.runs.pop()[0]
-                merged = xp.cat([a, b])
-                self._push(xp.take(merged, key_order(xp, merged)))
+                b, (a, columns) = self.runs.pop()[0], self.runs.pop()
+                self._push(xp.take(xp.cat([a, b]), merge_order(xp, a, columns, b)))
+
+    def add_new(self, keys):
+        """`keys` distinct; returns the mask of those not yet present, and inserts them."""
+        fresh = self.unseen(keys)
+        self.insert(compress(self.xp, keys, fresh))
         return fresh
 
     def _push(self, run):
