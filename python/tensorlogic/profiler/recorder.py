@@ -240,7 +240,11 @@ class _Scratch:
 
 
 def _plain_name(cls):
-    """A Function class's op name when it serves one op: _ActivationBackward -> activation_backward."""
+    """A Function class's op name when it serves one op: the library's by op (_ActivationBackward ->
+    activation_backward), a user's by its class name as PyTorch's profiler shows it (Scaled, then
+    ScaledBackward)."""
+    if not cls.__module__.startswith("tensorlogic."):
+        return cls.__name__
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", cls.__name__.lstrip("_")).lower()
 
 
