@@ -6,6 +6,7 @@ import random
 import clingo
 import numpy as np
 import pytest
+from fuzz_logic_clingo import clingo_model as clingo_text_model
 
 from tensorlogic import lang
 from tensorlogic.errors import TensorLogicTypeError
@@ -407,17 +408,6 @@ FUZZ_FOUND = {
                              "p(1, 2). p(3, 2). p(c, 4). p(2, 1). h(c). r(Y, W) :- p(_, Y), W = Y - 1, p(W, _). "
                              "s(Y) :- p(X, Y), Y - 1 = X. t(Y) :- p(X, Y), X != Y + 1. h(W) :- p(_, Y), W = Y + 10."),
 }
-
-
-def clingo_text_model(text):
-    ctl = clingo.Control(["--warn=none"])
-    ctl.add("base", [], text)
-    ctl.ground([("base", [])])
-    out = {}
-    ctl.solve(on_model=lambda m: [out.setdefault(s.name, set()).add(tuple(
-        a.number if a.type == clingo.SymbolType.Number else a.name for a in s.arguments))
-        for s in m.symbols(atoms=True)])
-    return out
 
 
 @pytest.mark.parametrize("name", sorted(FUZZ_FOUND))

@@ -2,26 +2,15 @@
 compute on the integer rows and drop the rows where a term is a name (`Q(x + 1) <- P(x)` over
 P(1), P(a) gives Q(2)); min and max order any constants as clingo does (integers by value, then
 names by their text).  Fresh random facts each run, on the tuple engine's numpy and tensor arrays."""
-import clingo
 import numpy as np
 import pytest
 
+from fuzz_logic_clingo import clingo_model
 from tensorlogic import lang
 
 pytestmark = pytest.mark.usefixtures("tuple_arrays")
 
 NAMES = ["a", "b", "apple", "zed", "m"]
-
-
-def clingo_model(text):
-    ctl = clingo.Control(["--warn=none"])
-    ctl.add("base", [], text)
-    ctl.ground([("base", [])])
-    out = {}
-    ctl.solve(on_model=lambda m: [out.setdefault(s.name, set()).add(tuple(
-        a.number if a.type == clingo.SymbolType.Number else a.name for a in s.arguments))
-        for s in m.symbols(atoms=True)])
-    return out
 
 
 def ours(src, names):

@@ -7,8 +7,8 @@ facts with fresh seeds, with each storage."""
 import random
 import warnings
 
-import clingo
 import pytest
+from fuzz_logic_clingo import clingo_model
 
 from tensorlogic import lang
 from tensorlogic.errors import TensorLogicTypeError
@@ -50,14 +50,7 @@ def clingo_answers(text, bodies):
         for v in (w for w in b.replace("(", " ").replace(")", " ").replace(",", " ").split() if w[:1].isupper()):
             seen += [v] if v not in seen else []
         lines.append(f"ans{k}({', '.join(seen)}) :- {b}.")
-    ctl = clingo.Control(["--warn=none"])
-    ctl.add("base", [], "\n".join(lines))
-    ctl.ground([("base", [])])
-    out = {}
-    ctl.solve(on_model=lambda m: [out.setdefault(s.name, set()).add(tuple(
-        a.number if a.type == clingo.SymbolType.Number else a.name for a in s.arguments))
-        for s in m.symbols(atoms=True)])
-    return out
+    return clingo_model("\n".join(lines))
 
 
 def our_answer(prog, query):
