@@ -110,6 +110,8 @@ def _with_grad(parameter):
      "'total_norm' .* must be Tensor, not float"),
     (lambda: nn.utils.parametrizations.spectral_norm(nn.Linear(3, 2), n_power_iterations=2**62), ValueError,
      "more than the 65536 one forward"),  # every forward() made 2**62 power iterations
+    (lambda: nn.utils.parametrizations.orthogonal(nn.LSTM(3, 2), "weight_ih_l0", np.array([False, True])),
+     ValueError, "orthogonal_map has to be one of"),  # (an array's truth value; fuzz_modules seed 1373030290)
 ])
 def test_module_utilities_refuse_arguments_of_the_wrong_kind(call, error, message):
     with pytest.raises(error, match=message):

@@ -193,8 +193,8 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
         raise ValueError(f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions.")
     if orthogonal_map is None:
         orthogonal_map = "matrix_exp" if weight.shape[-2] == weight.shape[-1] else "householder"
-    if orthogonal_map not in _MAPS:
+    if not isinstance(orthogonal_map, str) or orthogonal_map not in _MAPS:  # (an array has no truth value)
         raise ValueError(f'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". Got: '
-                         f"{orthogonal_map}")
+                         f"{orthogonal_map!r:.80}")
     return register_parametrization(module, name, _Orthogonal(weight, orthogonal_map,
                                                               use_trivialization=use_trivialization), unsafe=True)
