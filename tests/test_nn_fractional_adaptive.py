@@ -88,7 +88,12 @@ def test_adaptive_log_softmax_matches_pytorch(device, rng, cutoffs, head_bias):
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert_close_f16(p.grad, q.grad.numpy(), rtol=1e-2, atol=2e-3)
     assert_close_f16(ours.log_prob(tl.tensor(x, device=device)), theirs.log_prob(rx).detach().numpy(), atol=4e-3)
-    assert host(ours.predict(tl.tensor(x, device=device))).tolist() == theirs.predict(rx).tolist()
+    # predictions are compared where the best class leads the next by more than f16's error (seed-free: a near tie
+    # is either's argmax; the CI's run with one rounded 1 against 9)
+    top2 = np.sort(theirs.log_prob(rx).detach().numpy(), axis=1)[:, -2:]
+    clear = (top2[:, 1] - top2[:, 0]) > 1e-2
+    got_classes = np.asarray(host(ours.predict(tl.tensor(x, device=device))).tolist())
+    assert (got_classes[clear] == theirs.predict(rx).numpy()[clear]).all()
     one = ours(tl.tensor(x[0], device=device), tl.tensor(target[0], device=device))
     assert one.output.shape == () and ours.log_prob(tl.tensor(x[0], device=device)).shape == (12,)
 
