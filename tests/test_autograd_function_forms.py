@@ -57,7 +57,12 @@ def test_keywords_bind_to_forwards_parameters_as_torch(device, rng, form, call):
                       (torch, lambda v: torch.tensor(v.astype(np.float64), requires_grad=True))):
         fn = _classes(lib)[form]
         a, b = make(x), make(y)
-        out = CALLS[call](fn, a, b, ("scale", "power")[form])
+        try:
+            out = CALLS[call](fn, a, b, ("scale", "power")[form])
+        except TypeError as e:  # PyTorch before 2.13 binds keywords only for the setup_context form
+            if lib is torch and "takes no keyword arguments" in str(e):
+                pytest.skip(f"PyTorch {torch.__version__} has no keywords in apply() for this form")
+            raise
         out.sum().backward()
         results.append([t.detach().cpu().numpy().astype(np.float64) for t in (out, a.grad, b.grad)])
     for ours, theirs in zip(*results):

@@ -33,7 +33,7 @@ def _net(lib):
 
 
 def test_without_devices_it_is_the_module(rng):
-    model = _net(tl)
+    model = _net(tl).to("cpu")  # (the default device is a GPU where one exists)
     wrapped = tl.nn.DataParallel(model, device_ids=[])
     assert wrapped.module is model and wrapped.device_ids == []
     if not torch.cuda.is_available():  # (PyTorch's DataParallel takes device_ids=[] only where it sees no GPU)

@@ -58,4 +58,4 @@ def test_side_stream_program_matches_torch():
 @pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA device")
 def test_stream_of_another_device_is_refused():
     with pytest.raises(ValueError, match="not on"):
-        tl.ones(2).record_stream(tl.cuda.Stream())  # a CPU tensor, a CUDA stream
+        tl.ones(2, device="cpu").record_stream(tl.cuda.Stream())  # a CPU tensor, a CUDA stream
