@@ -12,7 +12,9 @@ its flag (a host round trip per call, as once per step).
 Run: python benchmarks/gpt_kernels.py [--rounds 3] [--device cuda] [--rows all|weight_grads|memory] (--device cpu:
 a quick check of the script with small shapes, timed by the host clock; --rows weight_grads: only the linear
 layers' weight and bias gradient rows; --rows memory: only the elementwise, bias-sum, AdamW and scaler rows; a
-subset does not write the results file)"""
+subset does not write the results file; --energy: also each call's energy in millijoules on each side, from the
+GPU's energy counter over about 0.3 s of back-to-back calls, idle power included. A step that runs at the board's
+power limit is as fast as its energy allows, so the energy of a kernel says what it costs there)"""
 import argparse
 import json
 import time
@@ -23,6 +25,7 @@ import torch.nn.functional as F
 
 import tensorlogic as tl
 from tensorlogic import _core
+from gpu_power import PowerMeter
 from harness import write_results
 
 
@@ -67,6 +70,16 @@ class Side:
         end.synchronize()
         return start.elapsed_time(end) / iters
 
+    def millijoules(self, fn, meter, ms, seconds=0.3):
+        """Millijoules per call of fn (ms per call, measured), over enough back-to-back calls to fill `seconds`."""
+        calls = max(10, int(seconds * 1e3 / ms))
+        self.lib.cuda.synchronize()
+        before = meter.read()[0]
+        for _ in range(calls):
+            fn()
+        self.lib.cuda.synchronize()
+        return (meter.read()[0] - before) / calls
+
 
 def cases(side, rng, B, T, C, H, V):
     """name -> (function, minimum bytes moved, calls per timing) for one side."""
@@ -108,6 +121,14 @@ def cases(side, rng, B, T, C, H, V):
         out[f"cross_entropy backward [{B * T},{V}] (statistics recomputed)"] = (
             lambda: _core.softmax_cross_entropy_backward(logits._a, target._a, grad._a), 2 * B * T * V * 2, 10)
     del logits_np
+
+    # causal attention at the model's shape, forward and backward (the step's largest kernels after the GEMMs)
+    q, k, v, go = (side.tensor(f16(B, H, T, C // H)) for _ in range(4))
+    for t in (q, k, v):
+        t.requires_grad_()
+    out[f"attention forward + backward [{B},{H},{T},{C // H}] causal"] = (
+        lambda: lib.autograd.grad(lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True),
+                                  (q, k, v), go), 12 * B * T * C * 2, 10)
 
     x, g, w, b = side.tensor(f16(B * T, C)), side.tensor(f16(B * T, C)), side.tensor(f16(C)), side.tensor(f16(C))
     if lib is torch:
@@ -198,7 +219,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--rows", choices=["all", "weight_grads", "memory"], default="all")
+    parser.add_argument("--energy", action="store_true", help="each call's millijoules too (NVIDIA GPUs)")
     args = parser.parse_args()
+    meter = PowerMeter.open() if args.energy and args.device == "cuda" else None
     dims = dict(B=8, T=1024, C=768, H=12, V=50304) if args.device == "cuda" else dict(B=2, T=64, C=64, H=4, V=512)
     sides = {"tl": Side(tl, args.device), "torch": Side(torch, args.device)}
     builders = {"all": [cases, memory_cases, weight_grad_cases], "weight_grads": [weight_grad_cases],
@@ -211,16 +234,21 @@ def main():
             for name, side in sides.items():
                 fn, _, iters = built[name][key]
                 best[name][key] = min(best[name][key], side.ms(fn, iters))
+    energy = {name: {key: side.millijoules(built[name][key][0], meter, best[name][key]) for key in built[name]}
+              for name, side in sides.items()} if meter else None
     rows = []
-    print(f"{'kernel':64} {'tl ms':>9} {'torch ms':>9} {'torch/tl':>8} {'tl GB/s':>8} {'torch GB/s':>10}")
+    print(f"{'kernel':64} {'tl ms':>9} {'torch ms':>9} {'torch/tl':>8} {'tl GB/s':>8} {'torch GB/s':>10}"
+          + (f" {'tl mJ':>8} {'torch mJ':>8}" if energy else ""))
     for key in built["tl"]:
         ours, peer = best["tl"][key], best["torch"][key]
         # the harness's row format (name, tensorlogic, peer, unit, ratio), which the docs' benchmarks page reads
         row = {"name": key, "tensorlogic": ours, "peer": "torch", "torch": peer, "unit": "ms", "ratio": peer / ours,
                "tensorlogic_gbps": built["tl"][key][1] / ours / 1e6, "torch_gbps": built["torch"][key][1] / peer / 1e6}
+        if energy:
+            row["tensorlogic_mj"], row["torch_mj"] = energy["tl"][key], energy["torch"][key]
         rows.append(row)
         print(f"{key:64} {ours:9.4f} {peer:9.4f} {peer / ours:8.2f} {row['tensorlogic_gbps']:8.0f} "
-              f"{row['torch_gbps']:10.0f}")
+              f"{row['torch_gbps']:10.0f}" + (f" {row['tensorlogic_mj']:8.2f} {row['torch_mj']:8.2f}" if energy else ""))
     if args.device == "cpu" or args.rows != "all":  # (a subset would replace the results file's full table)
         return
     device = tl.cuda.get_device_name()
