@@ -3,6 +3,7 @@ memory-mapped. safetensors' own reader copies each tensor into a new buffer, so 
 numpy and sliced at the offsets of their header (the format: an 8-byte little-endian header length, a
 JSON header {name: {dtype, shape, data_offsets}}, then the data)."""
 import json
+import math
 import os
 import struct
 
@@ -13,7 +14,8 @@ from .config import eos_ids, from_hf, validated
 from .errors import ModelLoadError
 from .weights import Part
 
-_FLOATS = ("F16", "BF16", "F32", "F64")
+# dtype name -> bytes per element of the float types that load
+_FLOATS = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8}
 
 
 def _is_size(v):
@@ -37,8 +39,7 @@ class SafetensorsFolder:
         self.path = folder
         index = os.path.join(folder, "model.safetensors.index.json")
         if os.path.exists(index):
-            with open(index, encoding="utf-8") as f:
-                files = sorted(set(json.load(f)["weight_map"].values()))
+            files = _indexed_files(index)
         else:
             files = sorted(n for n in os.listdir(folder) if n.endswith(".safetensors"))
         if not files:
@@ -51,6 +52,8 @@ class SafetensorsFolder:
         try:
             with open(path, "rb") as f:
                 (size,) = struct.unpack("<Q", f.read(8))
+                if size > os.fstat(f.fileno()).st_size - 8:  # read whole, a length of 2^40 asked for a terabyte
+                    raise ValueError(f"its header length {size} runs past the end of the file")
                 header = json.loads(f.read(size))
             data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size)
         except (OSError, ValueError, struct.error) as err:
@@ -85,7 +88,24 @@ class SafetensorsFolder:
         path, data, dtype, shape, (begin, end) = self._entries[name]
         if dtype not in _FLOATS:
             raise ModelLoadError(f"{path}: tensor '{name}' has dtype {dtype}; float16, bfloat16 and float32 load")
+        if end - begin != math.prod(shape) * _FLOATS[dtype]:
+            raise ModelLoadError(f"{path}: tensor '{name}' has {end - begin} bytes of data, but {dtype} of shape "
+                                 f"{list(shape)} takes {math.prod(shape) * _FLOATS[dtype]}")
         return safetensors_array(dtype, data[begin:end], shape)
+
+
+def _indexed_files(index):
+    """The shard files an index json names (its weight_map's values: file names in the folder)."""
+    try:
+        with open(index, encoding="utf-8") as f:
+            content = json.load(f)
+    except (ValueError, UnicodeError) as err:
+        raise ModelLoadError(f"{index}: not valid JSON ({err})") from None
+    weight_map = content.get("weight_map") if isinstance(content, dict) else None
+    if not isinstance(weight_map, dict) or not all(isinstance(v, str) and os.path.basename(v) == v and v
+                                                   for v in weight_map.values()):
+        raise ModelLoadError(f"{index}: 'weight_map' must map tensor names to file names in the folder")
+    return sorted(set(weight_map.values()))
 
 
 def _llama_recipe(c):

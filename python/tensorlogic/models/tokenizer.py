@@ -23,16 +23,18 @@ class Tokenizer:
     """encode(text) -> ids (with the BOS the model expects), decode(ids) -> text, and stream() for
     incremental decoding of generated tokens."""
 
-    def __init__(self, tokenizer, eos_token_ids=()):
+    def __init__(self, tokenizer, eos_token_ids=(), source="tokenizer"):
+        """source: the file the tokenizer came from, named by its errors."""
         self.tokenizer = tokenizer
         self.eos_token_ids = tuple(eos_token_ids)
+        self.source = str(source)
 
     @classmethod
     def from_file(cls, path, eos_token_ids=()):
         """A Tokenizer from a Hugging Face tokenizer.json file (read by the `tokenizers` library); ModelLoadError
         for a file it cannot read."""
         try:
-            return cls(_HFTokenizer.from_file(str(path)), eos_token_ids)
+            return cls(_HFTokenizer.from_file(str(path)), eos_token_ids, path)
         except OSError:
             raise
         except Exception as err:  # noqa: BLE001 (the library raises a bare Exception for a malformed file)
@@ -41,16 +43,26 @@ class Tokenizer:
     def encode(self, text, add_special_tokens=True):
         """The token ids of `text`, with the special tokens the tokenizer adds (such as BOS) unless
         add_special_tokens=False."""
-        return self.tokenizer.encode(text, add_special_tokens=add_special_tokens).ids
+        return self._run("encode", lambda: self.tokenizer.encode(text, add_special_tokens=add_special_tokens).ids)
 
     def decode(self, ids, skip_special_tokens=True):
         """The text of the token ids, without special tokens unless skip_special_tokens=False."""
-        return self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
+        return self._run("decode", lambda: self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens))
 
     def stream(self):
         """A function token_id -> the text it completes ('' while a multi-byte character is unfinished)."""
         decoder = DecodeStream(skip_special_tokens=True)
-        return lambda token: decoder.step(self.tokenizer, int(token)) or ""
+        return lambda token: self._run("decode", lambda: decoder.step(self.tokenizer, int(token))) or ""
+
+    def _run(self, what, call):
+        """call(), with the bare Exception `tokenizers` raises where the file's tokenizer cannot work (a WordLevel
+        model whose unknown token is not in its vocabulary) as a ModelLoadError naming the file."""
+        try:
+            return call()
+        except Exception as err:  # noqa: BLE001 (TypeErrors of wrong arguments pass through)
+            if type(err) is not Exception:
+                raise
+            raise ModelLoadError(f"{self.source}: the tokenizer cannot {what} ({err})") from None
 
 
 def _specials(tokens, types):
@@ -149,4 +161,4 @@ def _from_fields(fields, tokens, path):
         tok.post_processor = processors.TemplateProcessing(single=f"{tokens[bos]} $A", pair=f"{tokens[bos]} $A $B",
                                                            special_tokens=[(tokens[bos], bos)])
     eos = fields.get("tokenizer.ggml.eos_token_id")
-    return Tokenizer(tok, () if eos is None else (eos,))
+    return Tokenizer(tok, () if eos is None else (eos,), path)

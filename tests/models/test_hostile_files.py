@@ -1,0 +1,173 @@
+"""Hostile model files found by tests/fuzz_models.py: each was a crash of the loader or of generation inside numpy,
+struct or the decoder (a ValueError, TypeError, KeyError, MemoryError or IndexError from inside the library, or a
+bare Exception from `tokenizers`), and is now a typed error naming the file, raised by the loader or before any
+token is generated. The models are the fuzzer's tiny valid ones (random weights) with one thing made hostile."""
+import os
+
+import numpy as np
+import pytest
+from gguf import GGMLQuantizationType as Q
+
+from fuzz_model_files import gguf_parts, hf_parts, relabel_safetensors, write_gguf, write_hf
+from fuzz_ops import Maker
+from tensorlogic import models
+from tensorlogic.lang.cli import main
+
+SIZES = dict(vocab=24, hidden=32, layers=1, heads=2, kv=2, head_dim=16, inner=32, positions=64)
+
+
+def _folder(rng, path, family="llama", sizes=SIZES, edit=None):
+    """A tiny checkpoint folder; edit(cfg, tensors, tokenizer) changes its parts before they are written."""
+    cfg, tensors, tokenizer = hf_parts(Maker(rng), family, dict(sizes))
+    if edit is not None:
+        edit(cfg, tensors, tokenizer)
+    return write_hf(str(path), {"config.json": cfg, "tokenizer.json": tokenizer}, tensors)
+
+
+def _gguf(rng, path, arch="llama", sizes=SIZES, edit=None, qtype=Q.F16):
+    maker = Maker(rng)
+    fields, tensors = gguf_parts(maker, arch, dict(sizes))
+    if edit is not None:
+        edit(fields, tensors)
+    return write_gguf(maker, str(path / "model.gguf"), fields, tensors, qtype)
+
+
+def _safetensors(folder):
+    with open(os.path.join(folder, "model.safetensors"), "rb") as f:
+        return f.read()
+
+
+def test_the_unmutated_files_load_and_generate(rng, tmp_path):
+    for path in (_folder(rng, tmp_path), _gguf(rng, tmp_path)):
+        model, tokenizer = models.load(path, "cpu")
+        tokens = models.generate(model, [tokenizer.encode("w3 w4" if os.path.isdir(path) else "ab")], 3).tokens[0]
+        assert len(tokens) == 3 and all(0 <= t < 24 for t in tokens)
+
+
+@pytest.mark.parametrize("length", [2**40, 2**64 - 1])
+def test_a_safetensors_header_length_past_the_end_of_the_file(rng, tmp_path, length):
+    """Was a MemoryError (2^40: a terabyte read asked for) or an OverflowError (2^64 - 1)."""
+    folder = _folder(rng, tmp_path)
+    data = _safetensors(folder)
+    write_hf(folder, {}, {}, length.to_bytes(8, "little") + data[8:])
+    with pytest.raises(models.ModelLoadError, match=f"header length {length} runs past the end of the file"):
+        models.load_model(folder, "cpu")
+
+
+@pytest.mark.parametrize("dtype", ["F32", "F64"])
+def test_a_safetensors_entry_whose_bytes_disagree_with_its_dtype_and_shape(rng, tmp_path, dtype):
+    """f16 data labelled F32: numpy's 'cannot reshape array of size 512 into shape (16, 32)'."""
+    folder = _folder(rng, tmp_path)
+    name = "model.layers.0.mlp.up_proj.weight"
+    write_hf(folder, {}, {}, relabel_safetensors(_safetensors(folder),
+                                                 lambda header: {**header, name: {**header[name], "dtype": dtype}}))
+    with pytest.raises(models.ModelLoadError, match=f"'{name}' has 2048 bytes of data, but {dtype} of shape "
+                                                    r"\[32, 32\] takes"):
+        models.load_model(folder, "cpu")
+
+
+@pytest.mark.parametrize("index", [{"weight_map": []}, [], {"x": 1}, {"weight_map": {"x": 3}},
+                                   {"weight_map": {"x": "../model.safetensors"}}])
+def test_an_index_json_that_names_no_shard_files(rng, tmp_path, index):
+    """Were AttributeError ('list' object has no attribute 'values'), TypeError, KeyError and os.path.join's
+    TypeError; a path outside the folder was read."""
+    folder = _folder(rng, tmp_path)
+    write_hf(folder, {"model.safetensors.index.json": index}, {}, _safetensors(folder))
+    with pytest.raises(models.ModelLoadError, match="'weight_map' must map tensor names to file names in the folder"):
+        models.load_model(folder, "cpu")
+
+
+def test_a_tokenizer_whose_unknown_token_is_not_in_its_vocabulary(rng, tmp_path, capsys):
+    """tokenizers reads the file, then encode raised a bare Exception ('WordLevel error: Missing [UNK] token')."""
+    folder = _folder(rng, tmp_path, edit=lambda cfg, tensors, tokenizer: tokenizer["model"].update(vocab={}))
+    _, tokenizer = models.load(folder, "cpu")
+    with pytest.raises(models.ModelLoadError, match=r"tokenizer\.json: the tokenizer cannot encode \(WordLevel"):
+        tokenizer.encode("w3")
+    assert main(["generate", folder, "--prompt", "w3", "--max-tokens", "2", "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "the tokenizer cannot encode" in err
+
+
+@pytest.mark.parametrize("key, value", [("attention.head_count", 0.0), ("block_count", 1.5),
+                                        ("embedding_length", "32"), ("attention.head_count_kv", -1),
+                                        ("attention.key_length", True)])
+def test_gguf_sizes_are_positive_integers(rng, tmp_path, key, value):
+    """A head count of 0.0 was a ZeroDivisionError; int() read 1.5 layers as 1 and the string '32' as 32."""
+    path = _gguf(rng, tmp_path, edit=lambda fields, tensors: fields.update({f"llama.{key}": value}))
+    with pytest.raises(models.ModelLoadError, match=f"'llama.{key}' must be a positive integer, got {value!r}"):
+        models.load_model(path, "cpu")
+
+
+@pytest.mark.parametrize("arch, key", [("llama", "llama.attention.layer_norm_rms_epsilon"),
+                                       ("gpt2", "gpt2.attention.layer_norm_epsilon")])
+def test_a_gguf_norm_epsilon_that_is_not_positive(rng, tmp_path, arch, key):
+    """A NaN epsilon loaded, then generation failed in layer_norm ('eps must be non-negative, got nan')."""
+    for value in (float("nan"), -1e-5):
+        path = _gguf(rng, tmp_path, arch, edit=lambda fields, tensors: fields.update({key: value}))
+        with pytest.raises(models.ModelLoadError, match="'norm_eps' must be a positive number"):
+            models.load_model(path, "cpu")
+
+
+def test_an_odd_head_dim_with_rope(rng, tmp_path):
+    """Tensors that agree with head_dim 5: GGUF's q and k row order failed in numpy's reshape, a checkpoint folder
+    loaded and its first forward raised view's ShapeMismatchError on the rotation tables."""
+    sizes = {**SIZES, "head_dim": 5}
+    with pytest.raises(models.ModelLoadError, match="head_dim 5 is odd; RoPE rotates pairs"):
+        models.load_model(_gguf(rng, tmp_path, sizes=sizes), "cpu")
+    with pytest.raises(models.ModelLoadError, match="head_dim 5 is odd; RoPE rotates pairs"):
+        models.load_model(_folder(rng, tmp_path, sizes=sizes), "cpu")
+
+
+def test_a_quantised_tensor_of_no_rows(rng, tmp_path):
+    """A Q8_0 weight kept quantised was cut into rows before its shape was checked: numpy's 'cannot reshape array of
+    size 0 into shape (0,newaxis)'."""
+    empty = np.zeros((0, 32), np.float32)
+    path = _gguf(rng, tmp_path, edit=lambda fields, tensors: tensors.update({"blk.0.attn_v.weight": empty}),
+                 qtype=Q.Q8_0)
+    with pytest.raises(models.TensorShapeError, match=r"'blk\.0\.attn_v\.weight' has shape \[0, 32\]"):
+        models.load_model(path, "cpu", keep_quantized=True)
+
+
+def test_a_gguf_vocabulary_unlike_its_embedding(rng, tmp_path):
+    def shorten(fields, tensors):
+        fields["tokenizer.ggml.tokens"] = fields["tokenizer.ggml.tokens"][:20]
+    with pytest.raises(models.ModelLoadError, match="the vocabulary has 20 tokens .*token_embd.weight embeds 24"):
+        models.load_model(_gguf(rng, tmp_path, edit=shorten), "cpu")
+
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda data: data[:300], "it ends early, or a count, length or offset in it is out of range"),
+    (lambda data: data[:8] + b"\xff" * 7 + b"\x7f" + data[16:], "it ends early, or a count"),
+    (lambda data: data[:4] + (7).to_bytes(4, "little") + data[8:], "version 7")])
+def test_gguf_reader_errors_are_told_in_the_files_terms(rng, tmp_path, edit, says):
+    """Numpy's messages ('index 9 is out of bounds for axis 0 with size 3', 'cannot reshape array of size ...') said
+    nothing a user could act on; the reader's own (the version) are kept."""
+    path = _gguf(rng, tmp_path)
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(edit(data))
+    with pytest.raises(models.ModelLoadError, match="not a readable GGUF file") as caught:
+        models.load_model(path, "cpu")
+    assert says in str(caught.value) and "axis" not in str(caught.value) and "array" not in str(caught.value)
+
+
+def test_gpt2_generation_past_its_learned_positions_is_refused_before_it_starts(rng, tmp_path):
+    """A GPT-2 of 4 positions generating from 3 tokens: an IndexError from the embedding after the first tokens had
+    streamed out. Four positions hold a prompt of 3 and 2 new tokens (the last one is never fed back)."""
+    model, _ = models.load(_folder(rng, tmp_path, "gpt2", {**SIZES, "positions": 4, "head_dim": 16}), "cpu")
+    assert len(models.generate(model, [[3, 4, 5]], 2).tokens[0]) == 2
+    with pytest.raises(ValueError, match="generate: a prompt of 3 tokens and max_new_tokens=3 make 5; gpt2 has "
+                                         "learned positions for 4 tokens"):
+        models.generate(model, [[3, 4, 5]], 3)
+
+
+def test_mistral_generation_past_its_sliding_window_is_refused_before_it_starts(rng, tmp_path):
+    def window(cfg, tensors, tokenizer):
+        cfg["sliding_window"] = 4
+    model, _ = models.load(_folder(rng, tmp_path, "mistral", edit=window), "cpu")
+    calls = []
+    with pytest.raises(ValueError, match="mistral attends over a sliding window of 4 tokens"):
+        models.generate(model, [[3, 4, 5]], 3, callback=lambda row, token: calls.append(token))
+    assert calls == []  # before any token streamed
+
