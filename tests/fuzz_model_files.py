@@ -294,12 +294,15 @@ def _mutate_fields(case, fields):
     how = maker.pick(["value", "value", "drop", "tokens", "list", "extra"])
     key = maker.pick(sorted(fields))
     if how == "value":
-        fields[key] = maker.pick(HOSTILE[:-4] + ["llama", "bert", ["x"], [1.5], [True]])
+        fields[key] = maker.pick(HOSTILE[:-4] + ["llama", "bert", ["x"], [1.5], [True], [[1, 2]], [["a"]]])
     elif how == "drop":
         del fields[key]
-    elif how == "tokens":
+    elif how == "tokens":  # fewer tokens, duplicates, or a piece of a million characters
         key = "tokenizer.ggml.tokens"
-        fields[key] = fields[key][:int(maker.rng.integers(1, len(fields[key])))] + maker.pick([[], ["a"] * 9])
+        if maker.chance(0.2):
+            fields[key][-1] = "ab" * 500_000
+        else:
+            fields[key] = fields[key][:int(maker.rng.integers(1, len(fields[key])))] + maker.pick([[], ["a"] * 9])
     elif how == "list" and isinstance(fields[key], list):
         fields[key] = fields[key][:maker.pick([1, -1])] + [maker.pick([-1, 2**40, 1.5, "x"])]
     else:
@@ -307,7 +310,7 @@ def _mutate_fields(case, fields):
         key = maker.pick([f"{arch}.rope.scaling.type", f"{arch}.rope.scaling.factor", f"{arch}.attention.key_length",
                           "tokenizer.ggml.pre", "tokenizer.ggml.add_bos_token", "tokenizer.ggml.unknown_token_id"])
         fields[key] = maker.pick(HOSTILE[:-4] + ["linear", "yarn", "llama-bpe", "qwen2", "x"])
-    case.note(f"metadata {how} {key}={fields.get(key)!r}"[:200])
+    case.note(f"metadata {how} {key}={fields.get(key)!r}"[:200])  # (a million characters shown as 200)
 
 
 def _value_type(maker, value):
@@ -381,7 +384,8 @@ def build_gguf(case, folder):
         _mutate_tensors(case, tensors)
     if maker.chance(0.1):
         half = s["head_dim"] // 2
-        tensors["rope_freqs.weight"] = maker.pick([np.ones(3), np.zeros(half), np.full(half, np.nan)]).astype(np.float32)
+        divisors = maker.pick([np.ones(3), np.zeros(half), np.full(half, np.nan)])
+        tensors["rope_freqs.weight"] = divisors.astype(np.float32)
         case.note(f"rope_freqs {tensors['rope_freqs.weight'][:2]}")
     path = write_gguf(maker, os.path.join(folder, "model.gguf"), fields, tensors, qtype=None)
     if maker.chance(0.3):

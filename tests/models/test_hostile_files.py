@@ -2,7 +2,9 @@
 struct or the decoder (a ValueError, TypeError, KeyError, MemoryError or IndexError from inside the library, or a
 bare Exception from `tokenizers`), and is now a typed error naming the file, raised by the loader or before any
 token is generated. The models are the fuzzer's tiny valid ones (random weights) with one thing made hostile."""
+import json
 import os
+import time
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from fuzz_model_files import gguf_parts, hf_parts, relabel_safetensors, write_gg
 from fuzz_ops import Maker
 from tensorlogic import models
 from tensorlogic.lang.cli import main
+from tensorlogic.models import rope
 
 SIZES = dict(vocab=24, hidden=32, layers=1, heads=2, kv=2, head_dim=16, inner=32, positions=64)
 
@@ -126,6 +129,32 @@ def test_a_quantised_tensor_of_no_rows(rng, tmp_path):
                  qtype=Q.Q8_0)
     with pytest.raises(models.TensorShapeError, match=r"'blk\.0\.attn_v\.weight' has shape \[0, 32\]"):
         models.load_model(path, "cpu", keep_quantized=True)
+
+
+def test_a_gguf_piece_of_a_million_characters_is_read_in_linear_time(rng, tmp_path):
+    """Building sentencepiece merges tried every cut of every piece, each a slice as long as the piece: a million
+    characters took about 40 minutes (a hang). The merges are those of the pieces the vocabulary has."""
+    def lengthen(fields, tensors):
+        fields["tokenizer.ggml.tokens"][-1] = "ab" * 500_000
+    path = _gguf(rng, tmp_path, edit=lengthen)
+    start = time.perf_counter()
+    tokenizer = models.load_tokenizer(path)
+    assert time.perf_counter() - start < 10  # about 0.05 s
+    assert tokenizer.encode("ab ab", add_special_tokens=False) == tokenizer.encode("ab ab", False)
+    merges = json.loads(tokenizer.tokenizer.to_str())["model"]["merges"]
+    assert ["a", "b"] in merges and not any("ab" * 500 in "".join(m) for m in merges)
+
+
+def test_tl_generate_out_of_memory_is_a_message(rng, tmp_path, capsys, monkeypatch):
+    """`tl generate --max-tokens 300000000` under a memory limit (head_dim 2: the KV cache fits, the rotation tables
+    do not): numpy's MemoryError ('Unable to allocate 2.24 GiB for an array with shape (300000002,)') ended in a
+    traceback. Here the tables of a short run (1 + 5 positions) raise it, so that the test allocates nothing large."""
+    def tables(config, length):
+        raise MemoryError(f"Unable to allocate tables of {length} positions")
+    monkeypatch.setattr(rope, "tables", tables)
+    folder = _folder(rng, tmp_path)
+    assert main(["generate", folder, "--prompt", "w3", "--max-tokens", "5", "--device", "cpu"]) == 1
+    assert "tl generate: out of memory (Unable to allocate tables of 6 positions)" in capsys.readouterr().err
 
 
 def test_a_gguf_vocabulary_unlike_its_embedding(rng, tmp_path):

@@ -127,9 +127,10 @@ def _config(path, fields, tensors):
         return value
 
     def size(key, default=None):
-        """A size of the model: a positive integer (a float of 0.0 divided by zero below; 1.5 read as 1)."""
-        value = need(key) if default is None else fields.get(f"{arch}.{key}", default)
-        return count(value, f"{arch}.{key}", path)
+        """A size the file gives: a positive integer (a float of 0.0 divided by zero below; 1.5 read as 1); the
+        default, checked with the config, where it gives none."""
+        value = need(key) if default is None else fields.get(f"{arch}.{key}")
+        return default if value is None else count(value, f"{arch}.{key}", path)
 
     hidden, heads = size("embedding_length"), size("attention.head_count")
     vocab = _vocab_size(path, fields, tensors)

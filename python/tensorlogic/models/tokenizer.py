@@ -72,11 +72,15 @@ def _specials(tokens, types):
 
 def _spm_merges(tokens, scores):
     """sentencepiece BPE merges: every split of a piece into two pieces of the vocabulary, the merges whose
-    result scores higher first (ties by the parts' ids)."""
+    result scores higher first (ties by the parts' ids). Only cuts into lengths that pieces have are tried: every
+    cut of a hostile file's piece of a million characters took a quadratic time (a hang)."""
     ids = {t: i for i, t in enumerate(tokens)}
+    lengths = sorted({len(t) for t in ids})
     found = []
     for piece, score in zip(tokens, scores):
-        for cut in range(1, len(piece)):
+        for cut in lengths:
+            if cut >= len(piece):
+                break
             left, right = piece[:cut], piece[cut:]
             if left in ids and right in ids:
                 found.append((-score, ids[left], ids[right], left, right))
