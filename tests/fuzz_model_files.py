@@ -214,11 +214,13 @@ def hf_parts(maker, family, s):
 
 
 def write_hf(folder, files, tensors, safetensors=None):
-    """A checkpoint folder: the files {name: text or a dict written as JSON} and model.safetensors (the bytes given,
-    else the tensors in float16)."""
-    for name, text in files.items():
-        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
-            f.write(text if isinstance(text, str) else json.dumps(text))
+    """A checkpoint folder: the files {name: bytes, text, or a value written as JSON} and model.safetensors (the
+    bytes given, else the tensors in float16)."""
+    for name, content in files.items():
+        if not isinstance(content, bytes):
+            content = (content if isinstance(content, str) else json.dumps(content)).encode()
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(content)
     with open(os.path.join(folder, "model.safetensors"), "wb") as f:
         f.write(save({k: v.astype(np.float16) for k, v in tensors.items()}) if safetensors is None else safetensors)
     return folder
@@ -241,6 +243,10 @@ def build_hf(case, folder):
     if maker.chance(0.1):
         files.pop(maker.pick(sorted(files)))
         case.note("a file left out")
+    if maker.chance(0.1):  # a JSON file that is no object, cut short, or not UTF-8
+        name = maker.pick(["config.json", "tokenizer.json", "generation_config.json"])
+        files[name] = maker.pick([[1], None, "x", b'{"a": "\xff"}', b"\xfe\xff{}", json.dumps(cfg)[:20]])
+        case.note(f"{name} {files[name]!r}")
     if maker.chance(0.1):
         files["model.safetensors.index.json"] = maker.pick([
             {"weight_map": {"x": "absent.safetensors"}}, {"weight_map": {"x": "../model.safetensors"}},

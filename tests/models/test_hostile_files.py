@@ -80,6 +80,17 @@ def test_an_index_json_that_names_no_shard_files(rng, tmp_path, index):
         models.load_model(folder, "cpu")
 
 
+@pytest.mark.parametrize("content, says", [([1], "not a JSON object of settings"),
+                                           (None, "not a JSON object of settings"),
+                                           (b"\xfe\xff{}", "not valid JSON .*can't decode byte 0xfe")])
+def test_a_config_json_that_is_no_object_or_not_utf8(rng, tmp_path, content, says):
+    """Were AttributeError ('list' object has no attribute 'get') and an uncaught UnicodeDecodeError."""
+    folder = _folder(rng, tmp_path)
+    write_hf(folder, {"config.json": content}, {}, _safetensors(folder))
+    with pytest.raises(models.ModelLoadError, match=says):
+        models.load_model(folder, "cpu")
+
+
 def test_a_tokenizer_whose_unknown_token_is_not_in_its_vocabulary(rng, tmp_path, capsys):
     """tokenizers reads the file, then encode raised a bare Exception ('WordLevel error: Missing [UNK] token')."""
     folder = _folder(rng, tmp_path, edit=lambda cfg, tensors, tokenizer: tokenizer["model"].update(vocab={}))

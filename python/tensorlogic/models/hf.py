@@ -99,7 +99,7 @@ def _indexed_files(index):
     try:
         with open(index, encoding="utf-8") as f:
             content = json.load(f)
-    except (ValueError, UnicodeError) as err:
+    except ValueError as err:  # JSONDecodeError, and the UnicodeDecodeError of a file that is not UTF-8
         raise ModelLoadError(f"{index}: not valid JSON ({err})") from None
     weight_map = content.get("weight_map") if isinstance(content, dict) else None
     if not isinstance(weight_map, dict) or not all(isinstance(v, str) and os.path.basename(v) == v and v
@@ -153,8 +153,10 @@ def read_config(folder):
             cfg = json.load(f)
     except FileNotFoundError:
         raise ModelLoadError(f"{folder}: no config.json (a Hugging Face checkpoint folder has one)") from None
-    except json.JSONDecodeError as err:
+    except ValueError as err:  # JSONDecodeError, and the UnicodeDecodeError of a file that is not UTF-8
         raise ModelLoadError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(cfg, dict):
+        raise ModelLoadError(f"{path}: not a JSON object of settings")
     config = from_hf(cfg, path)
     generation = os.path.join(folder, "generation_config.json")
     if os.path.exists(generation):  # its eos_token_id (often a list for chat models) wins over config.json's
