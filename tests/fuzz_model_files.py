@@ -138,7 +138,7 @@ def _safetensors_bytes(case, tensors):
 
     def edit(header):
         if how == "not-object":
-            return maker.pick([[1], "x", None, 3])
+            return maker.pick([[1], "x", None, 3, b"[" * 100_000 + b"]" * 100_000])
         if how == "metadata":
             return {**header, "__metadata__": maker.pick(HOSTILE)}
         name = maker.pick(sorted(k for k in header if k != "__metadata__"))
@@ -157,9 +157,10 @@ def _safetensors_bytes(case, tensors):
 
 
 def relabel_safetensors(data, edit):
-    """The safetensors bytes `data` with their JSON header replaced by edit(header)."""
+    """The safetensors bytes `data` with their JSON header replaced by edit(header) (a value, or its text as bytes)."""
     size = int.from_bytes(data[:8], "little")
-    header = json.dumps(edit(json.loads(data[8:8 + size]))).encode()
+    header = edit(json.loads(data[8:8 + size]))
+    header = header if isinstance(header, bytes) else json.dumps(header).encode()
     header += b" " * (-len(header) % 8)
     return len(header).to_bytes(8, "little") + header + data[8 + size:]
 
@@ -231,8 +232,8 @@ def build_hf(case, folder):
     family = maker.pick(["llama", "mistral", "qwen2", "gpt2"])
     s = sizes(maker, family)
     cfg, tensors, tok = hf_parts(maker, family, s)
-    if maker.chance(0.1):  # more tokens than the model has
-        tok = _word_tokenizer(s["vocab"] + 8)
+    if maker.chance(0.1):  # more tokens than the model has, or fewer
+        tok = _word_tokenizer(s["vocab"] + maker.pick([8, -10]))
     case.note(f"{family} folder {s}")
     for mutate, target in ((_mutate_config, cfg), (_mutate_tensors, tensors)):
         if maker.chance(0.4):
@@ -245,7 +246,8 @@ def build_hf(case, folder):
         case.note("a file left out")
     if maker.chance(0.1):  # a JSON file that is no object, cut short, or not UTF-8
         name = maker.pick(["config.json", "tokenizer.json", "generation_config.json"])
-        files[name] = maker.pick([[1], None, "x", b'{"a": "\xff"}', b"\xfe\xff{}", json.dumps(cfg)[:20]])
+        files[name] = maker.pick([[1], None, "x", b'{"a": "\xff"}', b"\xfe\xff{}", json.dumps(cfg)[:20],
+                                  "[" * 100_000 + "]" * 100_000])
         case.note(f"{name} {files[name]!r}")
     if maker.chance(0.1):
         files["model.safetensors.index.json"] = maker.pick([

@@ -82,12 +82,21 @@ def test_an_index_json_that_names_no_shard_files(rng, tmp_path, index):
 
 @pytest.mark.parametrize("content, says", [([1], "not a JSON object of settings"),
                                            (None, "not a JSON object of settings"),
-                                           (b"\xfe\xff{}", "not valid JSON .*can't decode byte 0xfe")])
+                                           (b"\xfe\xff{}", "not valid JSON .*can't decode byte 0xfe"),
+                                           ("[" * 100_000 + "]" * 100_000, "not valid JSON .*recursion")])
 def test_a_config_json_that_is_no_object_or_not_utf8(rng, tmp_path, content, says):
-    """Were AttributeError ('list' object has no attribute 'get') and an uncaught UnicodeDecodeError."""
+    """Were AttributeError ('list' object has no attribute 'get'), an uncaught UnicodeDecodeError and, for JSON
+    nested 100,000 deep, json's RecursionError."""
     folder = _folder(rng, tmp_path)
     write_hf(folder, {"config.json": content}, {}, _safetensors(folder))
     with pytest.raises(models.ModelLoadError, match=says):
+        models.load_model(folder, "cpu")
+
+
+def test_a_safetensors_header_nested_past_the_stack(rng, tmp_path):
+    folder = _folder(rng, tmp_path)
+    write_hf(folder, {}, {}, relabel_safetensors(_safetensors(folder), lambda header: b"[" * 100_000 + b"]" * 100_000))
+    with pytest.raises(models.ModelLoadError, match="not a safetensors file .*recursion"):
         models.load_model(folder, "cpu")
 
 

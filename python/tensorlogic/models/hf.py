@@ -56,7 +56,7 @@ class SafetensorsFolder:
                     raise ValueError(f"its header length {size} runs past the end of the file")
                 header = json.loads(f.read(size))
             data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size)
-        except (OSError, ValueError, struct.error) as err:
+        except (OSError, ValueError, RecursionError, struct.error) as err:  # (JSON nested past Python's stack)
             raise ModelLoadError(f"{path}: not a safetensors file ({err})") from None
         if not isinstance(header, dict):
             raise ModelLoadError(f"{path}: not a safetensors file (its header is not a JSON object)")
@@ -96,11 +96,7 @@ class SafetensorsFolder:
 
 def _indexed_files(index):
     """The shard files an index json names (its weight_map's values: file names in the folder)."""
-    try:
-        with open(index, encoding="utf-8") as f:
-            content = json.load(f)
-    except ValueError as err:  # JSONDecodeError, and the UnicodeDecodeError of a file that is not UTF-8
-        raise ModelLoadError(f"{index}: not valid JSON ({err})") from None
+    content = _read_json(index)
     weight_map = content.get("weight_map") if isinstance(content, dict) else None
     if not isinstance(weight_map, dict) or not all(isinstance(v, str) and os.path.basename(v) == v and v
                                                    for v in weight_map.values()):
@@ -146,25 +142,27 @@ def _gpt2_recipe(c, prefix):
     return recipe
 
 
-def read_config(folder):
-    path = os.path.join(folder, "config.json")
+def _read_json(path):
+    """The JSON value of a file; ModelLoadError for one that is not JSON, not UTF-8 (UnicodeDecodeError, a
+    ValueError) or nested deeper than Python's stack (RecursionError)."""
     try:
         with open(path, encoding="utf-8") as f:
-            cfg = json.load(f)
-    except FileNotFoundError:
-        raise ModelLoadError(f"{folder}: no config.json (a Hugging Face checkpoint folder has one)") from None
-    except ValueError as err:  # JSONDecodeError, and the UnicodeDecodeError of a file that is not UTF-8
+            return json.load(f)
+    except (ValueError, RecursionError) as err:
         raise ModelLoadError(f"{path}: not valid JSON ({err})") from None
+
+
+def read_config(folder):
+    path = os.path.join(folder, "config.json")
+    if not os.path.exists(path):
+        raise ModelLoadError(f"{folder}: no config.json (a Hugging Face checkpoint folder has one)")
+    cfg = _read_json(path)
     if not isinstance(cfg, dict):
         raise ModelLoadError(f"{path}: not a JSON object of settings")
     config = from_hf(cfg, path)
     generation = os.path.join(folder, "generation_config.json")
     if os.path.exists(generation):  # its eos_token_id (often a list for chat models) wins over config.json's
-        try:
-            with open(generation, encoding="utf-8") as f:
-                settings = json.load(f)
-        except (ValueError, UnicodeError) as err:
-            raise ModelLoadError(f"{generation}: not valid JSON ({err})") from None
+        settings = _read_json(generation)
         eos = settings.get("eos_token_id") if isinstance(settings, dict) else None
         if eos is not None:
             config.eos_token_ids = eos_ids(eos, generation)
