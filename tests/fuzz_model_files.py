@@ -305,10 +305,12 @@ def _mutate_fields(case, fields):
         fields[key] = maker.pick(HOSTILE[:-4] + ["llama", "bert", ["x"], [1.5], [True], [[1, 2]], [["a"]]])
     elif how == "drop":
         del fields[key]
-    elif how == "tokens":  # fewer tokens, duplicates, or a piece of a million characters
+    elif how == "tokens":  # fewer tokens, duplicates, a piece of a million characters, a BOS a template misreads
         key = "tokenizer.ggml.tokens"
         if maker.chance(0.2):
             fields[key][-1] = "ab" * 500_000
+        elif maker.chance(0.3):
+            fields[key][1] = maker.pick(["", "a b", "$A", "$B:1", "$", "\x00", "ab", "<s>" * 1000])
         else:
             fields[key] = fields[key][:int(maker.rng.integers(1, len(fields[key])))] + maker.pick([[], ["a"] * 9])
     elif how == "list" and isinstance(fields[key], list):
@@ -316,7 +318,8 @@ def _mutate_fields(case, fields):
     else:
         arch = fields.get("general.architecture")
         key = maker.pick([f"{arch}.rope.scaling.type", f"{arch}.rope.scaling.factor", f"{arch}.attention.key_length",
-                          "tokenizer.ggml.pre", "tokenizer.ggml.add_bos_token", "tokenizer.ggml.unknown_token_id"])
+                          "tokenizer.ggml.pre", "tokenizer.ggml.add_bos_token", "tokenizer.ggml.unknown_token_id",
+                          "general.alignment"])
         fields[key] = maker.pick(HOSTILE[:-4] + ["linear", "yarn", "llama-bpe", "qwen2", "x"])
     case.note(f"metadata {how} {key}={fields.get(key)!r}"[:200])  # (a million characters shown as 200)
 

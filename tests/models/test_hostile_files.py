@@ -4,6 +4,7 @@ bare Exception from `tokenizers`), and is now a typed error naming the file, rai
 token is generated. The models are the fuzzer's tiny valid ones (random weights) with one thing made hostile."""
 import json
 import os
+import tempfile
 import time
 
 import numpy as np
@@ -28,11 +29,12 @@ def _folder(rng, path, family="llama", sizes=SIZES, edit=None):
 
 
 def _gguf(rng, path, arch="llama", sizes=SIZES, edit=None, qtype=Q.F16):
+    """A tiny GGUF file in a new folder under `path` (a file the reader mapped is never rewritten)."""
     maker = Maker(rng)
     fields, tensors = gguf_parts(maker, arch, dict(sizes))
     if edit is not None:
         edit(fields, tensors)
-    return write_gguf(maker, str(path / "model.gguf"), fields, tensors, qtype)
+    return write_gguf(maker, os.path.join(tempfile.mkdtemp(dir=path), "model.gguf"), fields, tensors, qtype)
 
 
 def _safetensors(folder):
@@ -175,6 +177,17 @@ def test_tl_generate_out_of_memory_is_a_message(rng, tmp_path, capsys, monkeypat
     folder = _folder(rng, tmp_path)
     assert main(["generate", folder, "--prompt", "w3", "--max-tokens", "5", "--device", "cpu"]) == 1
     assert "tl generate: out of memory (Unable to allocate tables of 6 positions)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bos", ["$A", "$B:1", "a b"])
+def test_a_gguf_bos_token_whose_text_reads_as_a_template(rng, tmp_path, bos):
+    """The BOS template was built from the BOS's text: "$A" encoded every prompt twice, "$B:1" panicked inside
+    tokenizers (a PanicException, not an Exception), "a b" was two unknown specials (a ModelLoadError)."""
+    def rename(fields, tensors):
+        fields["tokenizer.ggml.tokens"][1] = bos
+    plain = models.load_tokenizer(_gguf(rng, tmp_path)).encode("ab a")
+    assert plain[0] == 1
+    assert models.load_tokenizer(_gguf(rng, tmp_path, edit=rename)).encode("ab a") == plain
 
 
 def test_a_gguf_vocabulary_unlike_its_embedding(rng, tmp_path):

@@ -162,7 +162,9 @@ def _from_fields(fields, tokens, path):
         raise ModelLoadError(f"{path}: tokenizer model {kind!r} is not supported (gpt2 and llama are)")
     tok.add_special_tokens(_specials(tokens, types))
     if bos is not None and fields.get("tokenizer.ggml.add_bos_token", add_bos_default):
-        tok.post_processor = processors.TemplateProcessing(single=f"{tokens[bos]} $A", pair=f"{tokens[bos]} $A $B",
-                                                           special_tokens=[(tokens[bos], bos)])
+        # The template names the BOS "bos", not by its text: a text such as "$A" or "$B:1" read as a sequence
+        # (every prompt twice, or a panic inside tokenizers), and one with a space as two tokens.
+        tok.post_processor = processors.TemplateProcessing(
+            single="bos $A", pair="bos $A $B", special_tokens=[{"id": "bos", "ids": [bos], "tokens": [tokens[bos]]}])
     eos = fields.get("tokenizer.ggml.eos_token_id")
     return Tokenizer(tok, () if eos is None else (eos,), path)
