@@ -181,7 +181,7 @@ def _mutate_tensors(case, tensors):
 def _mutate_tokenizer(case, tok):
     """tokenizer.json's dict, mutated; a string when the mutation leaves no JSON object."""
     maker = case.maker
-    how = maker.pick(["vocab-id", "vocab-id", "model-type", "drop", "unk", "added", "cut", "pre", "empty"])
+    how = maker.pick(["vocab-id", "vocab-id", "model-type", "drop", "unk", "added", "cut", "pre", "post", "empty"])
     case.note(f"tokenizer.json {how}")
     model = tok["model"]
     if how == "vocab-id":
@@ -198,6 +198,12 @@ def _mutate_tokenizer(case, tok):
     elif how == "cut":
         text = json.dumps(tok)
         return text[:int(maker.rng.integers(0, len(text)))]
+    elif how == "post":  # a template of the second sequence only, or of a special token it does not define
+        piece = maker.pick([{"Sequence": {"id": "B", "type_id": 0}}, {"SpecialToken": {"id": "x", "type_id": 0}}])
+        specials = maker.pick([{}, {"x": {"id": "x", "ids": [], "tokens": []}},
+                               {"x": {"id": "x", "ids": [2**40], "tokens": ["x"]}}])
+        tok["post_processor"] = {"type": "TemplateProcessing", "pair": [], "special_tokens": specials,
+                                 "single": [piece, {"Sequence": {"id": "A", "type_id": 0}}]}
     elif how == "pre":
         tok["pre_tokenizer"] = maker.pick([{"type": "X"}, {"type": "Split", "pattern": {"Regex": "("},
                                                             "behavior": "Isolated", "invert": False}, 3])

@@ -113,6 +113,23 @@ def test_a_tokenizer_whose_unknown_token_is_not_in_its_vocabulary(rng, tmp_path,
     assert "Traceback" not in err and "the tokenizer cannot encode" in err
 
 
+@pytest.mark.parametrize("piece", [{"SpecialToken": {"id": "x", "type_id": 0}},
+                                   {"Sequence": {"id": "B", "type_id": 0}}])
+def test_a_tokenizer_json_template_that_panics_inside_tokenizers(rng, tmp_path, capsys, piece):
+    """A template naming a special token tokenizer.json does not define ('no entry found for key'), or the second
+    sequence of a single text ('index out of bounds'): Rust panics, raised as pyo3's PanicException, a BaseException
+    that ended `tl generate` in a traceback."""
+    def template(cfg, tensors, tokenizer):
+        tokenizer["post_processor"] = {"type": "TemplateProcessing", "single": [piece], "pair": [],
+                                       "special_tokens": {}}
+    folder = _folder(rng, tmp_path, edit=template)
+    with pytest.raises(models.ModelLoadError, match=r"tokenizer\.json: the tokenizer cannot encode"):
+        models.load_tokenizer(folder).encode("w3")
+    assert main(["generate", folder, "--prompt", "w3", "--max-tokens", "2", "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "the tokenizer cannot encode" in err
+
+
 @pytest.mark.parametrize("key, value", [("attention.head_count", 0.0), ("block_count", 1.5),
                                         ("embedding_length", "32"), ("attention.head_count_kv", -1),
                                         ("attention.key_length", True)])

@@ -55,14 +55,21 @@ class Tokenizer:
         return lambda token: self._run("decode", lambda: decoder.step(self.tokenizer, int(token))) or ""
 
     def _run(self, what, call):
-        """call(), with the bare Exception `tokenizers` raises where the file's tokenizer cannot work (a WordLevel
-        model whose unknown token is not in its vocabulary) as a ModelLoadError naming the file."""
+        """call(), with the failures of `tokenizers` where the file's tokenizer cannot work (_failed_inside) as a
+        ModelLoadError naming the file."""
         try:
             return call()
-        except Exception as err:  # noqa: BLE001 (TypeErrors of wrong arguments pass through)
-            if type(err) is not Exception:
+        except BaseException as err:  # noqa: B902 (TypeErrors of wrong arguments, KeyboardInterrupt pass through)
+            if not _failed_inside(err):
                 raise
             raise ModelLoadError(f"{self.source}: the tokenizer cannot {what} ({err})") from None
+
+
+def _failed_inside(err):
+    """Whether `tokenizers` raised err for a tokenizer that cannot work: its bare Exception (a WordLevel model whose
+    unknown token is not in its vocabulary) or a Rust panic (pyo3's PanicException, a BaseException: a template of
+    tokenizer.json naming a special token it does not define). pyo3 makes no module to import the class from."""
+    return type(err) is Exception or type(err).__name__ == "PanicException"
 
 
 def _specials(tokens, types):
