@@ -124,7 +124,9 @@ def run_batch(seed, calls, progress_fd=None):
             try:
                 run(*made)
                 counts["returned"] += 1
-            except Exception as error:  # noqa: BLE001 (every exception is classified)
+            except BaseException as error:  # noqa: B902 (a PanicException of tokenizers is a BaseException)
+                if isinstance(error, KeyboardInterrupt):
+                    raise
                 why = classify(error)
                 if why is None:
                     counts["typed"] += 1

@@ -140,13 +140,26 @@ def test_gguf_sizes_are_positive_integers(rng, tmp_path, key, value):
         models.load_model(path, "cpu")
 
 
+@pytest.mark.parametrize("key, value, says", [
+    ("llama.rope.freq_base", "x", "'llama.rope.freq_base' must be a positive number, got 'x'"),
+    ("tokenizer.ggml.eos_token_id", "x", "'eos_token_id' must hold non-negative integer token ids, got 'x'"),
+    ("tokenizer.ggml.bos_token_id", -1, "'tokenizer.ggml.bos_token_id' must hold non-negative integer token ids"),
+    ("general.architecture", [1.5], r"unknown architecture general.architecture=\[1.5\]")])
+def test_gguf_metadata_of_the_wrong_type(rng, tmp_path, key, value, says):
+    """float('x') gave 'malformed metadata (ValueError: could not convert string to float: 'x')'; a stop token 'x'
+    loaded (int('x') at generation); a list as the architecture was 'unhashable type: list'."""
+    path = _gguf(rng, tmp_path, edit=lambda fields, tensors: fields.update({key: value}))
+    with pytest.raises(models.ModelLoadError, match=says):
+        models.load_model(path, "cpu")
+
+
 @pytest.mark.parametrize("arch, key", [("llama", "llama.attention.layer_norm_rms_epsilon"),
                                        ("gpt2", "gpt2.attention.layer_norm_epsilon")])
 def test_a_gguf_norm_epsilon_that_is_not_positive(rng, tmp_path, arch, key):
     """A NaN epsilon loaded, then generation failed in layer_norm ('eps must be non-negative, got nan')."""
     for value in (float("nan"), -1e-5):
         path = _gguf(rng, tmp_path, arch, edit=lambda fields, tensors: fields.update({key: value}))
-        with pytest.raises(models.ModelLoadError, match="'norm_eps' must be a positive number"):
+        with pytest.raises(models.ModelLoadError, match=f"'{key}' must be a positive number"):
             models.load_model(path, "cpu")
 
 

@@ -65,16 +65,16 @@ def _optional_count(cfg, key, source, default):
 
 
 def _real(cfg, key, source, default):
-    return _positive(cfg.get(key, default), key, source)
+    return positive(cfg.get(key, default), key, source)
 
 
-def _positive(value, key, source):
+def positive(value, key, source):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ModelLoadError(f"{source}: '{key}' must be a positive number, got {value!r}")
     return float(value)
 
 
-def _token_id(value, key, source):
+def token_id(value, key, source):
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ModelLoadError(f"{source}: '{key}' must hold non-negative integer token ids, got {value!r}")
     return value
@@ -83,12 +83,12 @@ def _token_id(value, key, source):
 def eos_ids(value, source):
     if value is None:
         return ()
-    return tuple(_token_id(v, "eos_token_id", source) for v in (value if isinstance(value, (list, tuple)) else [value]))
+    return tuple(token_id(v, "eos_token_id", source) for v in (value if isinstance(value, (list, tuple)) else [value]))
 
 
 def _bos(cfg, source):
     value = cfg.get("bos_token_id")
-    return None if value is None else _token_id(value, "bos_token_id", source)
+    return None if value is None else token_id(value, "bos_token_id", source)
 
 
 def _rope(cfg, source):
@@ -98,7 +98,7 @@ def _rope(cfg, source):
     if not isinstance(scaling, dict):
         raise ModelLoadError(f"{source}: '{key}' must be an object, got {scaling!r}")
     scaling = dict(scaling)
-    theta = _positive(scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0)), "rope_theta", source)
+    theta = positive(scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0)), "rope_theta", source)
     kind = scaling.pop("rope_type", scaling.pop("type", "default"))
     if not isinstance(kind, str):
         raise ModelLoadError(f"{source}: '{key}' has rope_type {kind!r}, not a name")
@@ -121,7 +121,7 @@ def _checked_rope(c, source):
     for key in _ROPE_NUMBERS.get(kind, ()):
         if key not in scaling:
             raise ModelLoadError(f"{source}: {kind} RoPE scaling needs '{key}'")
-        _positive(scaling[key], key, source)
+        positive(scaling[key], key, source)
     if kind == "llama3" and not scaling["high_freq_factor"] > scaling["low_freq_factor"]:
         raise ModelLoadError(f"{source}: llama3 RoPE scaling needs high_freq_factor > low_freq_factor, got "
                              f"{scaling['high_freq_factor']!r} and {scaling['low_freq_factor']!r}")
@@ -139,8 +139,8 @@ def validated(c, source, tensor_count):
     would else be read as many)."""
     for name in _SIZES:
         count(getattr(c, name), name, source)
-    _positive(c.rope_theta, "rope_theta", source)
-    _positive(c.norm_eps, "norm_eps", source)
+    positive(c.rope_theta, "rope_theta", source)
+    positive(c.norm_eps, "norm_eps", source)
     _checked_rope(c, source)
     if c.family == "llama" and c.head_dim % 2:  # (llama.cpp's q and k row order, undone on load, pairs them too)
         raise ModelLoadError(f"{source}: head_dim {c.head_dim} is odd; RoPE rotates pairs of a head's dimensions")

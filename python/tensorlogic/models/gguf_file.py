@@ -9,7 +9,7 @@ import numpy as np
 from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 
-from .config import ModelConfig, count, validated
+from .config import ModelConfig, count, eos_ids, positive, token_id, validated
 from .errors import ModelLoadError, UnknownArchitectureError
 from .tokenizer import from_gguf_fields
 from ..ops.quantized import QUANT_TYPES
@@ -116,7 +116,7 @@ def _vocab_size(path, fields, tensors):
 
 def _config(path, fields, tensors):
     arch = fields.get("general.architecture")
-    if arch not in _MODEL_TYPES:
+    if not isinstance(arch, str) or arch not in _MODEL_TYPES:
         raise UnknownArchitectureError(f"{path}: unknown architecture general.architecture={arch!r}; supported: "
                                        f"{sorted(_MODEL_TYPES)}")
 
@@ -132,32 +132,38 @@ def _config(path, fields, tensors):
         value = need(key) if default is None else fields.get(f"{arch}.{key}")
         return default if value is None else count(value, f"{arch}.{key}", path)
 
+    def number(key, default=None):
+        """A finite positive number (float('x') raised a ValueError of Python's words)."""
+        value = need(key) if default is None else fields.get(f"{arch}.{key}", default)
+        return positive(value, f"{arch}.{key}", path)
+
     hidden, heads = size("embedding_length"), size("attention.head_count")
     vocab = _vocab_size(path, fields, tensors)
-    eos = fields.get("tokenizer.ggml.eos_token_id")
+    bos = fields.get("tokenizer.ggml.bos_token_id")
     common = dict(model_type=_MODEL_TYPES[arch], vocab_size=vocab, hidden_size=hidden,
                   num_layers=size("block_count"), num_heads=heads,
                   intermediate_size=size("feed_forward_length"),
                   max_positions=size("context_length"), tie_word_embeddings="output.weight" not in tensors,
-                  bos_token_id=fields.get("tokenizer.ggml.bos_token_id"), eos_token_ids=() if eos is None else (eos,))
+                  bos_token_id=None if bos is None else token_id(bos, "tokenizer.ggml.bos_token_id", path),
+                  eos_token_ids=eos_ids(fields.get("tokenizer.ggml.eos_token_id"), path))
     if arch == "gpt2":
         return ModelConfig(num_kv_heads=heads, head_dim=hidden // heads,
-                           norm_eps=float(need("attention.layer_norm_epsilon")), qkv_bias=True, o_bias=True,
+                           norm_eps=number("attention.layer_norm_epsilon"), qkv_bias=True, o_bias=True,
                            mlp_bias=True, **common)
     scaling = {"rope_type": "default"}
     kind = fields.get(f"{arch}.rope.scaling.type", "none")
     if kind == "linear":
-        scaling = {"rope_type": "linear", "factor": float(need("rope.scaling.factor"))}
+        scaling = {"rope_type": "linear", "factor": number("rope.scaling.factor")}
     elif kind != "none":
         raise UnknownArchitectureError(f"{path}: RoPE scaling type {kind!r} is not supported (linear is)")
     if "rope_freqs.weight" in tensors:  # llama 3.1's scaling, stored as one divisor per frequency
         scaling = {"rope_type": "freq_factors", "factors": tensors.array("rope_freqs.weight").astype(np.float64)}
     return ModelConfig(num_kv_heads=size("attention.head_count_kv", heads),
                        head_dim=size("attention.key_length", hidden // heads),
-                       norm_eps=float(need("attention.layer_norm_rms_epsilon")),
+                       norm_eps=number("attention.layer_norm_rms_epsilon"),
                        qkv_bias="blk.0.attn_q.bias" in tensors,
                        o_bias="blk.0.attn_output.bias" in tensors, mlp_bias="blk.0.ffn_up.bias" in tensors,
-                       rope_theta=float(fields.get(f"{arch}.rope.freq_base", 10000.0)), rope_scaling=scaling, **common)
+                       rope_theta=number("rope.freq_base", 10000.0), rope_scaling=scaling, **common)
 
 
 def _recipe(c, arch):
@@ -193,13 +199,7 @@ def open_gguf(path):
     reader = _reader(path)
     fields = _fields(path, reader)
     tensors = GGUFTensors(path, reader)
-    try:
-        config = _config(path, fields, tensors)
-    except ModelLoadError:
-        raise
-    except (TypeError, ValueError, OverflowError) as err:  # a count that is a string or an array, a NaN
-        raise ModelLoadError(f"{path}: malformed metadata ({type(err).__name__}: {err})") from None
-    validated(config, path, len(tensors))
+    config = validated(_config(path, fields, tensors), path, len(tensors))
     return config, _recipe(config, fields["general.architecture"]), tensors
 
 
