@@ -415,10 +415,20 @@ def _mutate_bytes(case, path):
     maker = case.maker
     with open(path, "rb") as f:
         data = bytearray(f.read())
-    end = gguf.GGUFReader(path).data_offset
-    how = maker.pick(["flip", "flip", "count", "count", "cut", "version", "magic"])
+    try:
+        reader = gguf.GGUFReader(path)
+    except ValueError:  # a hostile general.alignment already: the file stays as it is
+        return
+    end = reader.data_offset
+    how = maker.pick(["flip", "flip", "count", "count", "tensor", "tensor", "cut", "version", "magic"])
     at = int(maker.rng.integers(0, end))
-    if how == "flip":
+    if how == "tensor":  # a tensor's dimension count, a dimension, its type or its data offset
+        parts = maker.pick(reader.tensors).field.parts[2:]
+        part = maker.pick(parts)
+        at = part.ctypes.data - reader.data.ctypes.data
+        value = maker.pick([0, 1, 3, 5, 2**31, 2**32 - 1, len(data), len(data) * 2, 2**40, 2**63 + 1, 2**64 - 1])
+        data[at:at + part.nbytes] = (value % 2**(8 * part.itemsize)).to_bytes(part.itemsize, "little") * part.size
+    elif how == "flip":
         data[at] ^= int(maker.rng.integers(1, 256))
     elif how == "count":  # a count, a length or an offset (all little-endian u32 or u64) made huge or negative
         at = maker.pick([8, 16, at])
