@@ -70,9 +70,8 @@ def _generate(case, path, prompt):
         assert 1 <= len(tokens) <= 3 and all(0 <= t < model.config.vocab_size for t in tokens), \
             f"generated {tokens} from a vocabulary of {model.config.vocab_size}"
         if tokenizer is not None:
-            assert isinstance(tokenizer.decode(tokens), str)
             stream = tokenizer.stream()
-            "".join(stream(t) for t in tokens)
+            assert isinstance(tokenizer.decode(tokens), str) and isinstance("".join(map(stream, tokens)), str)
 
 
 def _leak(text):
