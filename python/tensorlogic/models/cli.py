@@ -52,6 +52,9 @@ def run(args):
     except (ModelLoadError, ValueError, RuntimeError) as err:
         print(f"tl generate: {err}", file=sys.stderr)
         return 1
+    except MemoryError as err:  # numpy's, for the rotation tables of a --max-tokens of hundreds of millions
+        print(f"tl generate: out of memory ({err})", file=sys.stderr)
+        return 1
     except OSError as err:
         print(f"tl generate: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
         return 2

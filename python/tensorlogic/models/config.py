@@ -49,10 +49,10 @@ class ModelConfig:
 def _need(cfg, key, source):
     if key not in cfg or cfg[key] is None:
         raise ModelLoadError(f"{source}: config.json has no '{key}'")
-    return _count(cfg[key], key, source)
+    return count(cfg[key], key, source)
 
 
-def _count(value, key, source):
+def count(value, key, source):
     """A size of the model (layers, heads, widths): a positive integer, else a ModelLoadError naming the key."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ModelLoadError(f"{source}: '{key}' must be a positive integer, got {value!r}")
@@ -61,20 +61,20 @@ def _count(value, key, source):
 
 def _optional_count(cfg, key, source, default):
     value = cfg.get(key)
-    return default if value is None else _count(value, key, source)
+    return default if value is None else count(value, key, source)
 
 
 def _real(cfg, key, source, default):
-    return _positive(cfg.get(key, default), key, source)
+    return positive(cfg.get(key, default), key, source)
 
 
-def _positive(value, key, source):
+def positive(value, key, source):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ModelLoadError(f"{source}: '{key}' must be a positive number, got {value!r}")
     return float(value)
 
 
-def _token_id(value, key, source):
+def token_id(value, key, source):
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ModelLoadError(f"{source}: '{key}' must hold non-negative integer token ids, got {value!r}")
     return value
@@ -83,12 +83,12 @@ def _token_id(value, key, source):
 def eos_ids(value, source):
     if value is None:
         return ()
-    return tuple(_token_id(v, "eos_token_id", source) for v in (value if isinstance(value, (list, tuple)) else [value]))
+    return tuple(token_id(v, "eos_token_id", source) for v in (value if isinstance(value, (list, tuple)) else [value]))
 
 
 def _bos(cfg, source):
     value = cfg.get("bos_token_id")
-    return None if value is None else _token_id(value, "bos_token_id", source)
+    return None if value is None else token_id(value, "bos_token_id", source)
 
 
 def _rope(cfg, source):
@@ -98,7 +98,7 @@ def _rope(cfg, source):
     if not isinstance(scaling, dict):
         raise ModelLoadError(f"{source}: '{key}' must be an object, got {scaling!r}")
     scaling = dict(scaling)
-    theta = _positive(scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0)), "rope_theta", source)
+    theta = positive(scaling.pop("rope_theta", cfg.get("rope_theta", 10000.0)), "rope_theta", source)
     kind = scaling.pop("rope_type", scaling.pop("type", "default"))
     if not isinstance(kind, str):
         raise ModelLoadError(f"{source}: '{key}' has rope_type {kind!r}, not a name")
@@ -121,7 +121,7 @@ def _checked_rope(c, source):
     for key in _ROPE_NUMBERS.get(kind, ()):
         if key not in scaling:
             raise ModelLoadError(f"{source}: {kind} RoPE scaling needs '{key}'")
-        _positive(scaling[key], key, source)
+        positive(scaling[key], key, source)
     if kind == "llama3" and not scaling["high_freq_factor"] > scaling["low_freq_factor"]:
         raise ModelLoadError(f"{source}: llama3 RoPE scaling needs high_freq_factor > low_freq_factor, got "
                              f"{scaling['high_freq_factor']!r} and {scaling['low_freq_factor']!r}")
@@ -133,13 +133,17 @@ def _checked_rope(c, source):
 
 
 def validated(c, source, tensor_count):
-    """c, once its sizes are positive integers, its heads group evenly, its RoPE numbers are finite and positive,
+    """c, once its sizes are positive integers, its heads group evenly (in dimensions of an even number for RoPE),
+    its norm epsilon and RoPE numbers are finite and positive,
     and it has no more layers than the checkpoint has tensors (a config.json or GGUF metadata saying 2^62 layers
     would else be read as many)."""
     for name in _SIZES:
-        _count(getattr(c, name), name, source)
-    _positive(c.rope_theta, "rope_theta", source)
+        count(getattr(c, name), name, source)
+    positive(c.rope_theta, "rope_theta", source)
+    positive(c.norm_eps, "norm_eps", source)
     _checked_rope(c, source)
+    if c.family == "llama" and c.head_dim % 2:  # (llama.cpp's q and k row order, undone on load, pairs them too)
+        raise ModelLoadError(f"{source}: head_dim {c.head_dim} is odd; RoPE rotates pairs of a head's dimensions")
     if c.num_heads % c.num_kv_heads:
         raise ModelLoadError(f"{source}: {c.num_heads} attention heads do not divide into {c.num_kv_heads} key-value "
                              "heads")
@@ -177,7 +181,7 @@ def from_hf(cfg, source="config.json"):
     if model_type == "qwen2" and not cfg.get("use_sliding_window", False):
         window = None
     if window is not None:
-        window = _count(window, "sliding_window", source)
+        window = count(window, "sliding_window", source)
     head_dim = cfg.get("head_dim")
     if head_dim is None and hidden % heads:
         raise ModelLoadError(f"{source}: hidden_size {hidden} is not a multiple of num_attention_heads {heads} (and "
@@ -186,7 +190,7 @@ def from_hf(cfg, source="config.json"):
     return ModelConfig(
         model_type, _need(cfg, "vocab_size", source), hidden, _need(cfg, "num_hidden_layers", source), heads,
         _optional_count(cfg, "num_key_value_heads", source, heads),
-        hidden // heads if head_dim is None else _count(head_dim, "head_dim", source),
+        hidden // heads if head_dim is None else count(head_dim, "head_dim", source),
         _need(cfg, "intermediate_size", source), _optional_count(cfg, "max_position_embeddings", source, 4096),
         _real(cfg, "rms_norm_eps", source, 1e-6), bool(cfg.get("tie_word_embeddings", False)),
         qkv_bias=model_type == "qwen2" or attention_bias, o_bias=attention_bias,

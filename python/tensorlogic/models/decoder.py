@@ -188,9 +188,10 @@ class DecoderLM(Module):
         if start + length > cache.max_len:
             raise ValueError(f"DecoderLM: the cache holds {cache.max_len} positions; {start} are used and "
                              f"{length} more were given")
-        if c.sliding_window is not None and start + length > c.sliding_window:
-            raise ValueError(f"DecoderLM: {c.model_type} attends over a sliding window of {c.sliding_window} "
-                                 f"tokens; sequences longer than that are not supported")
+        limit = sequence_limit(c)
+        if limit is not None and start + length > limit[0]:
+            raise ValueError(f"DecoderLM: {c.model_type} {limit[1]}; sequences longer than {limit[0]} tokens are not "
+                             "supported")
         cos = sin = None
         b = positions.shape[0]
         if c.family == "llama":
@@ -221,6 +222,18 @@ class DecoderLM(Module):
             x = _core.slice(x, 1, length - 1, length, 1)
         x = _norm(c, x, self.norm_weight, self.norm_bias)
         return _wrap(_linear(x, self.embed if self.lm_head is None else self.lm_head))
+
+
+def sequence_limit(config):
+    """(the most tokens a sequence may hold, why) or None: GPT-2 has learned positions for max_positions tokens
+    (beyond them an embedding index past the table), and Mistral's keys further back than its sliding window are not
+    masked out yet."""
+    limits = []
+    if config.family == "gpt2":
+        limits.append((config.max_positions, f"has learned positions for {config.max_positions} tokens"))
+    if config.sliding_window is not None:
+        limits.append((config.sliding_window, f"attends over a sliding window of {config.sliding_window} tokens"))
+    return min(limits) if limits else None
 
 
 def positions_for(left_padding, length):

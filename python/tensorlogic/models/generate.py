@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from .cache import KVCache
-from .decoder import positions_for
+from .decoder import positions_for, sequence_limit
 from .sampling import Sampler
 
 
@@ -51,6 +51,10 @@ def generate(model, prompts, max_new_tokens=32, sampler=None, stop_tokens=(), ca
     sampler = sampler or Sampler()
     stop = set(int(t) for t in stop_tokens)
     batch, longest = len(prompts), max(len(p) for p in prompts)
+    limit = sequence_limit(model.config)
+    if limit is not None and longest + max_new_tokens - 1 > limit[0]:  # refused before any token streams out
+        raise ValueError(f"generate: a prompt of {longest} tokens and max_new_tokens={max_new_tokens} make "
+                         f"{longest + max_new_tokens - 1}; {model.config.model_type} {limit[1]}")
     pads = [longest - len(p) for p in prompts]
     ids = np.zeros((batch, longest), dtype=np.int32)
     for row, p in enumerate(prompts):

@@ -9,7 +9,7 @@ import numpy as np
 from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 
-from .config import ModelConfig, validated
+from .config import ModelConfig, count, eos_ids, positive, token_id, validated
 from .errors import ModelLoadError, UnknownArchitectureError
 from .tokenizer import from_gguf_fields
 from ..ops.quantized import QUANT_TYPES
@@ -28,19 +28,35 @@ def is_gguf(path):
 _MALFORMED = (ValueError, OSError, IndexError, KeyError, OverflowError, TypeError, struct.error)
 
 
+# Words of the reader's own messages about the file (its magic, version, alignment, duplicated names), kept; numpy's
+# messages about arrays and offsets ("index 9 is out of bounds for axis 0 with size 3") are not the user's terms.
+_READER_WORDS = ("magic", "version", "alignment", "field", "uplicate")
+
+
+def _malformed(err):
+    text = str(err)
+    if "GGMLQuantizationType" in text:
+        return "a tensor has an unknown type"
+    if "GGUFValueType" in text:
+        return "a metadata value has an unknown type"
+    if isinstance(err, (ValueError, KeyError)) and any(word in text for word in _READER_WORDS):
+        return text.strip("'")
+    return "it ends early, or a count, length or offset in it is out of range"
+
+
 def _reader(path):
     try:
         return GGUFReader(path)
     except _MALFORMED as err:
-        raise ModelLoadError(f"{path}: not a readable GGUF file ({type(err).__name__}: {err})") from None
+        raise ModelLoadError(f"{path}: not a readable GGUF file ({_malformed(err)})") from None
 
 
-def _fields(reader, prefix=""):
+def _fields(path, reader, prefix=""):
     try:
         return {name: field.contents() for name, field in reader.fields.items() if name.startswith(prefix)}
     except _MALFORMED as err:  # a string that is not UTF-8, a value of the wrong width
-        raise ModelLoadError(f"not a readable GGUF file: a metadata field is malformed ({type(err).__name__}: "
-                             f"{err})") from None
+        raise ModelLoadError(f"{path}: not a readable GGUF file: a metadata value is malformed "
+                             f"({type(err).__name__})") from None
 
 
 class GGUFTensors:
@@ -82,9 +98,25 @@ class GGUFTensors:
                                  "dequantise") from None
 
 
+def _vocab_size(path, fields, tensors):
+    """The number of tokens: the vocabulary's (tokenizer.ggml.tokens), else the token embedding's rows."""
+    tokens = fields.get("tokenizer.ggml.tokens")
+    if tokens is None:
+        if "token_embd.weight" not in tensors:
+            raise ModelLoadError(f"{path}: neither a vocabulary (tokenizer.ggml.tokens) nor token_embd.weight")
+        return tensors.shape("token_embd.weight")[0]
+    if not isinstance(tokens, list) or not tokens:
+        raise ModelLoadError(f"{path}: tokenizer.ggml.tokens must be a non-empty list of strings")
+    rows = tensors.shape("token_embd.weight")[:1] if "token_embd.weight" in tensors else (len(tokens),)
+    if rows != (len(tokens),):
+        raise ModelLoadError(f"{path}: the vocabulary has {len(tokens)} tokens (tokenizer.ggml.tokens), but "
+                             f"token_embd.weight embeds {rows[0] if rows else 0}")
+    return len(tokens)
+
+
 def _config(path, fields, tensors):
     arch = fields.get("general.architecture")
-    if arch not in _MODEL_TYPES:
+    if not isinstance(arch, str) or arch not in _MODEL_TYPES:
         raise UnknownArchitectureError(f"{path}: unknown architecture general.architecture={arch!r}; supported: "
                                        f"{sorted(_MODEL_TYPES)}")
 
@@ -94,32 +126,44 @@ def _config(path, fields, tensors):
             raise ModelLoadError(f"{path}: no '{arch}.{key}' in the metadata")
         return value
 
-    hidden, heads = int(need("embedding_length")), int(need("attention.head_count"))
-    vocab = len(fields.get("tokenizer.ggml.tokens") or []) or tensors.shape("token_embd.weight")[0]
-    eos = fields.get("tokenizer.ggml.eos_token_id")
+    def size(key, default=None):
+        """A size the file gives: a positive integer (a float of 0.0 divided by zero below; 1.5 read as 1); the
+        default, checked with the config, where it gives none."""
+        value = need(key) if default is None else fields.get(f"{arch}.{key}")
+        return default if value is None else count(value, f"{arch}.{key}", path)
+
+    def number(key, default=None):
+        """A finite positive number (float('x') raised a ValueError of Python's words)."""
+        value = need(key) if default is None else fields.get(f"{arch}.{key}", default)
+        return positive(value, f"{arch}.{key}", path)
+
+    hidden, heads = size("embedding_length"), size("attention.head_count")
+    vocab = _vocab_size(path, fields, tensors)
+    bos = fields.get("tokenizer.ggml.bos_token_id")
     common = dict(model_type=_MODEL_TYPES[arch], vocab_size=vocab, hidden_size=hidden,
-                  num_layers=int(need("block_count")), num_heads=heads,
-                  intermediate_size=int(need("feed_forward_length")),
-                  max_positions=int(need("context_length")), tie_word_embeddings="output.weight" not in tensors,
-                  bos_token_id=fields.get("tokenizer.ggml.bos_token_id"), eos_token_ids=() if eos is None else (eos,))
+                  num_layers=size("block_count"), num_heads=heads,
+                  intermediate_size=size("feed_forward_length"),
+                  max_positions=size("context_length"), tie_word_embeddings="output.weight" not in tensors,
+                  bos_token_id=None if bos is None else token_id(bos, "tokenizer.ggml.bos_token_id", path),
+                  eos_token_ids=eos_ids(fields.get("tokenizer.ggml.eos_token_id"), path))
     if arch == "gpt2":
         return ModelConfig(num_kv_heads=heads, head_dim=hidden // heads,
-                           norm_eps=float(need("attention.layer_norm_epsilon")), qkv_bias=True, o_bias=True,
+                           norm_eps=number("attention.layer_norm_epsilon"), qkv_bias=True, o_bias=True,
                            mlp_bias=True, **common)
     scaling = {"rope_type": "default"}
     kind = fields.get(f"{arch}.rope.scaling.type", "none")
     if kind == "linear":
-        scaling = {"rope_type": "linear", "factor": float(need("rope.scaling.factor"))}
+        scaling = {"rope_type": "linear", "factor": number("rope.scaling.factor")}
     elif kind != "none":
         raise UnknownArchitectureError(f"{path}: RoPE scaling type {kind!r} is not supported (linear is)")
     if "rope_freqs.weight" in tensors:  # llama 3.1's scaling, stored as one divisor per frequency
         scaling = {"rope_type": "freq_factors", "factors": tensors.array("rope_freqs.weight").astype(np.float64)}
-    kv = int(fields.get(f"{arch}.attention.head_count_kv", heads))
-    return ModelConfig(num_kv_heads=kv, head_dim=int(fields.get(f"{arch}.attention.key_length", hidden // heads)),
-                       norm_eps=float(need("attention.layer_norm_rms_epsilon")),
+    return ModelConfig(num_kv_heads=size("attention.head_count_kv", heads),
+                       head_dim=size("attention.key_length", hidden // heads),
+                       norm_eps=number("attention.layer_norm_rms_epsilon"),
                        qkv_bias="blk.0.attn_q.bias" in tensors,
                        o_bias="blk.0.attn_output.bias" in tensors, mlp_bias="blk.0.ffn_up.bias" in tensors,
-                       rope_theta=float(fields.get(f"{arch}.rope.freq_base", 10000.0)), rope_scaling=scaling, **common)
+                       rope_theta=number("rope.freq_base", 10000.0), rope_scaling=scaling, **common)
 
 
 def _recipe(c, arch):
@@ -153,17 +197,11 @@ def _recipe(c, arch):
 def open_gguf(path):
     """(config, recipe, source) of a GGUF file."""
     reader = _reader(path)
-    fields = _fields(reader)
+    fields = _fields(path, reader)
     tensors = GGUFTensors(path, reader)
-    try:
-        config = _config(path, fields, tensors)
-    except ModelLoadError:
-        raise
-    except (TypeError, ValueError, OverflowError) as err:  # a count that is a string or an array, a NaN
-        raise ModelLoadError(f"{path}: malformed metadata ({type(err).__name__}: {err})") from None
-    validated(config, path, len(tensors))
+    config = validated(_config(path, fields, tensors), path, len(tensors))
     return config, _recipe(config, fields["general.architecture"]), tensors
 
 
 def read_tokenizer(path):
-    return from_gguf_fields(_fields(_reader(path), "tokenizer."), path)
+    return from_gguf_fields(_fields(path, _reader(path), "tokenizer."), path)

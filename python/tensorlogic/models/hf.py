@@ -3,6 +3,7 @@ memory-mapped. safetensors' own reader copies each tensor into a new buffer, so 
 numpy and sliced at the offsets of their header (the format: an 8-byte little-endian header length, a
 JSON header {name: {dtype, shape, data_offsets}}, then the data)."""
 import json
+import math
 import os
 import struct
 
@@ -13,7 +14,8 @@ from .config import eos_ids, from_hf, validated
 from .errors import ModelLoadError
 from .weights import Part
 
-_FLOATS = ("F16", "BF16", "F32", "F64")
+# dtype name -> bytes per element of the float types that load
+_FLOATS = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8}
 
 
 def _is_size(v):
@@ -37,8 +39,7 @@ class SafetensorsFolder:
         self.path = folder
         index = os.path.join(folder, "model.safetensors.index.json")
         if os.path.exists(index):
-            with open(index, encoding="utf-8") as f:
-                files = sorted(set(json.load(f)["weight_map"].values()))
+            files = _indexed_files(index)
         else:
             files = sorted(n for n in os.listdir(folder) if n.endswith(".safetensors"))
         if not files:
@@ -51,9 +52,11 @@ class SafetensorsFolder:
         try:
             with open(path, "rb") as f:
                 (size,) = struct.unpack("<Q", f.read(8))
+                if size > os.fstat(f.fileno()).st_size - 8:  # read whole, a length of 2^40 asked for a terabyte
+                    raise ValueError(f"its header length {size} runs past the end of the file")
                 header = json.loads(f.read(size))
             data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size)
-        except (OSError, ValueError, struct.error) as err:
+        except (OSError, ValueError, RecursionError, struct.error) as err:  # (JSON nested past Python's stack)
             raise ModelLoadError(f"{path}: not a safetensors file ({err})") from None
         if not isinstance(header, dict):
             raise ModelLoadError(f"{path}: not a safetensors file (its header is not a JSON object)")
@@ -85,7 +88,20 @@ class SafetensorsFolder:
         path, data, dtype, shape, (begin, end) = self._entries[name]
         if dtype not in _FLOATS:
             raise ModelLoadError(f"{path}: tensor '{name}' has dtype {dtype}; float16, bfloat16 and float32 load")
+        if end - begin != math.prod(shape) * _FLOATS[dtype]:
+            raise ModelLoadError(f"{path}: tensor '{name}' has {end - begin} bytes of data, but {dtype} of shape "
+                                 f"{list(shape)} takes {math.prod(shape) * _FLOATS[dtype]}")
         return safetensors_array(dtype, data[begin:end], shape)
+
+
+def _indexed_files(index):
+    """The shard files an index json names (its weight_map's values: file names in the folder)."""
+    content = _read_json(index)
+    weight_map = content.get("weight_map") if isinstance(content, dict) else None
+    if not isinstance(weight_map, dict) or not all(isinstance(v, str) and os.path.basename(v) == v and v
+                                                   for v in weight_map.values()):
+        raise ModelLoadError(f"{index}: 'weight_map' must map tensor names to file names in the folder")
+    return sorted(set(weight_map.values()))
 
 
 def _llama_recipe(c):
@@ -126,23 +142,27 @@ def _gpt2_recipe(c, prefix):
     return recipe
 
 
-def read_config(folder):
-    path = os.path.join(folder, "config.json")
+def _read_json(path):
+    """The JSON value of a file; ModelLoadError for one that is not JSON, not UTF-8 (UnicodeDecodeError, a
+    ValueError) or nested deeper than Python's stack (RecursionError)."""
     try:
         with open(path, encoding="utf-8") as f:
-            cfg = json.load(f)
-    except FileNotFoundError:
-        raise ModelLoadError(f"{folder}: no config.json (a Hugging Face checkpoint folder has one)") from None
-    except json.JSONDecodeError as err:
+            return json.load(f)
+    except (ValueError, RecursionError) as err:
         raise ModelLoadError(f"{path}: not valid JSON ({err})") from None
+
+
+def read_config(folder):
+    path = os.path.join(folder, "config.json")
+    if not os.path.exists(path):
+        raise ModelLoadError(f"{folder}: no config.json (a Hugging Face checkpoint folder has one)")
+    cfg = _read_json(path)
+    if not isinstance(cfg, dict):
+        raise ModelLoadError(f"{path}: not a JSON object of settings")
     config = from_hf(cfg, path)
     generation = os.path.join(folder, "generation_config.json")
     if os.path.exists(generation):  # its eos_token_id (often a list for chat models) wins over config.json's
-        try:
-            with open(generation, encoding="utf-8") as f:
-                settings = json.load(f)
-        except (ValueError, UnicodeError) as err:
-            raise ModelLoadError(f"{generation}: not valid JSON ({err})") from None
+        settings = _read_json(generation)
         eos = settings.get("eos_token_id") if isinstance(settings, dict) else None
         if eos is not None:
             config.eos_token_ids = eos_ids(eos, generation)

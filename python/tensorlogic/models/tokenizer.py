@@ -23,16 +23,18 @@ class Tokenizer:
     """encode(text) -> ids (with the BOS the model expects), decode(ids) -> text, and stream() for
     incremental decoding of generated tokens."""
 
-    def __init__(self, tokenizer, eos_token_ids=()):
+    def __init__(self, tokenizer, eos_token_ids=(), source="tokenizer"):
+        """source: the file the tokenizer came from, named by its errors."""
         self.tokenizer = tokenizer
         self.eos_token_ids = tuple(eos_token_ids)
+        self.source = str(source)
 
     @classmethod
     def from_file(cls, path, eos_token_ids=()):
         """A Tokenizer from a Hugging Face tokenizer.json file (read by the `tokenizers` library); ModelLoadError
         for a file it cannot read."""
         try:
-            return cls(_HFTokenizer.from_file(str(path)), eos_token_ids)
+            return cls(_HFTokenizer.from_file(str(path)), eos_token_ids, path)
         except OSError:
             raise
         except Exception as err:  # noqa: BLE001 (the library raises a bare Exception for a malformed file)
@@ -41,16 +43,33 @@ class Tokenizer:
     def encode(self, text, add_special_tokens=True):
         """The token ids of `text`, with the special tokens the tokenizer adds (such as BOS) unless
         add_special_tokens=False."""
-        return self.tokenizer.encode(text, add_special_tokens=add_special_tokens).ids
+        return self._run("encode", lambda: self.tokenizer.encode(text, add_special_tokens=add_special_tokens).ids)
 
     def decode(self, ids, skip_special_tokens=True):
         """The text of the token ids, without special tokens unless skip_special_tokens=False."""
-        return self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens)
+        return self._run("decode", lambda: self.tokenizer.decode(list(ids), skip_special_tokens=skip_special_tokens))
 
     def stream(self):
         """A function token_id -> the text it completes ('' while a multi-byte character is unfinished)."""
         decoder = DecodeStream(skip_special_tokens=True)
-        return lambda token: decoder.step(self.tokenizer, int(token)) or ""
+        return lambda token: self._run("decode", lambda: decoder.step(self.tokenizer, int(token))) or ""
+
+    def _run(self, what, call):
+        """call(), with the failures of `tokenizers` where the file's tokenizer cannot work (_failed_inside) as a
+        ModelLoadError naming the file."""
+        try:
+            return call()
+        except BaseException as err:  # noqa: B902 (TypeErrors of wrong arguments, KeyboardInterrupt pass through)
+            if not _failed_inside(err):
+                raise
+            raise ModelLoadError(f"{self.source}: the tokenizer cannot {what} ({err})") from None
+
+
+def _failed_inside(err):
+    """Whether `tokenizers` raised err for a tokenizer that cannot work: its bare Exception (a WordLevel model whose
+    unknown token is not in its vocabulary) or a Rust panic (pyo3's PanicException, a BaseException: a template of
+    tokenizer.json naming a special token it does not define). pyo3 makes no module to import the class from."""
+    return type(err) is Exception or type(err).__name__ == "PanicException"
 
 
 def _specials(tokens, types):
@@ -60,11 +79,15 @@ def _specials(tokens, types):
 
 def _spm_merges(tokens, scores):
     """sentencepiece BPE merges: every split of a piece into two pieces of the vocabulary, the merges whose
-    result scores higher first (ties by the parts' ids)."""
+    result scores higher first (ties by the parts' ids). Only cuts into lengths that pieces have are tried: every
+    cut of a hostile file's piece of a million characters took a quadratic time (a hang)."""
     ids = {t: i for i, t in enumerate(tokens)}
+    lengths = sorted({len(t) for t in ids})
     found = []
     for piece, score in zip(tokens, scores):
-        for cut in range(1, len(piece)):
+        for cut in lengths:
+            if cut >= len(piece):
+                break
             left, right = piece[:cut], piece[cut:]
             if left in ids and right in ids:
                 found.append((-score, ids[left], ids[right], left, right))
@@ -146,7 +169,9 @@ def _from_fields(fields, tokens, path):
         raise ModelLoadError(f"{path}: tokenizer model {kind!r} is not supported (gpt2 and llama are)")
     tok.add_special_tokens(_specials(tokens, types))
     if bos is not None and fields.get("tokenizer.ggml.add_bos_token", add_bos_default):
-        tok.post_processor = processors.TemplateProcessing(single=f"{tokens[bos]} $A", pair=f"{tokens[bos]} $A $B",
-                                                           special_tokens=[(tokens[bos], bos)])
+        # The template names the BOS "bos", not by its text: a text such as "$A" or "$B:1" read as a sequence
+        # (every prompt twice, or a panic inside tokenizers), and one with a space as two tokens.
+        tok.post_processor = processors.TemplateProcessing(
+            single="bos $A", pair="bos $A $B", special_tokens=[{"id": "bos", "ids": [bos], "tokens": [tokens[bos]]}])
     eos = fields.get("tokenizer.ggml.eos_token_id")
-    return Tokenizer(tok, () if eos is None else (eos,))
+    return Tokenizer(tok, () if eos is None else (eos,), path)

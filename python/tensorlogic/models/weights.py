@@ -63,11 +63,11 @@ def _quantized(source, parts, shape, device, keep):
     None."""
     if any(part.transpose or part.name not in source for part in parts):
         return None  # a missing tensor is reported by the f16 path
+    for part in parts:  # before the blocks are cut into rows (a tensor of no rows has none to cut)
+        _prepare_check(source, part)
     blocks = [source.blocks(part.name) for part in parts]
     if any(b is None for b in blocks) or len({qtype for qtype, _ in blocks}) != 1 or blocks[0][0] not in keep:
         return None
-    for part in parts:
-        _prepare_check(source, part)
     rows = [_unpermute(b, part.unpermute_heads) if part.unpermute_heads else b
             for (_, b), part in zip(blocks, parts)]
     return QuantizedWeight(rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0), blocks[0][0], shape[1],
