@@ -157,7 +157,7 @@ def build(torch, num_classes=5, width_mult=1.0, growth_rate=6, dropout=0.2, memo
     return MobileDenseNet()
 
 
-def make_data(rng, n_train=120, n_test=60, classes=5, size=12):
+def make_data(rng, n_train=100, n_test=60, classes=5, size=12):
     """Colour images of `classes` patterns (stripes at an angle and frequency per class, a colour per class) with
     noise: (train images, labels), (test images, labels)."""
     yy, xx = np.mgrid[0:size, 0:size] / size
