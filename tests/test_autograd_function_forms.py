@@ -1,7 +1,7 @@
 """A user's autograd.Function as PyTorch 2 allows it, against torch.autograd.Function on the same f16 inputs:
 keyword arguments bound to forward's parameters (a keyword tensor gets its gradient), the setup_context form (forward
 without ctx, then setup_context(ctx, inputs, output)), several outputs (zeros for an unused one's gradient, or None
-after ctx.set_materialize_grads(False)) and once_differentiable; their errors; the profiler and tl.compile see them."""
+after ctx.set_materialize_grads(False); integer tensors and numbers among them carry none) and once_differentiable; their errors; the profiler and tl.compile see them."""
 import numpy as np
 import pytest
 import torch
@@ -172,3 +172,41 @@ def test_once_differentiable_as_torch(device, rng):
         assert g.requires_grad
         with pytest.raises(RuntimeError, match="differentiate twice a function that was marked with @once_differ"):
             g.sum().backward()
+
+
+def _top_class(lib):
+    class Top(lib.autograd.Function):  # a float output, its integer indices and a number: backward takes three
+        @staticmethod
+        def forward(ctx, x):
+            values, indices = x.max(dim=1)
+            ctx.save_for_backward(x, indices)
+            return values * 2, indices, x.shape[1]
+
+        @staticmethod
+        def backward(ctx, g_values, g_indices, g_count):
+            x, indices = ctx.saved_tensors
+            seen.append((g_indices.dtype == indices.dtype, g_indices.tolist(), g_count))
+            return lib.zeros_like(x).scatter(1, indices.unsqueeze(1), 2 * g_values.unsqueeze(1))
+
+    seen = []
+    return Top, seen
+
+
+def test_integer_and_number_outputs_carry_no_gradient_as_torch(device, rng):
+    """A float output with integer indices and a number beside it: the indices and the number do not require grad,
+    and backward gets zeros of the indices' dtype and None for the number, as PyTorch's."""
+    x = rng.permutation(12).reshape(3, 4).astype(np.float16)  # distinct values: one maximum per row
+    w = rng.uniform(0.5, 1.5, 3).astype(np.float16)
+    results = []
+    for lib, make in ((tl, lambda v: tl.tensor(v, device=device)), (torch, lambda v: torch.tensor(v.astype(np.float64)))):
+        top, seen = _top_class(lib)
+        a = make(x).requires_grad_()
+        values, indices, count = top.apply(a)
+        assert values.requires_grad and not indices.requires_grad and indices.grad_fn is None and count == 4
+        (values * make(w)).sum().backward()
+        results.append((a.grad.cpu().numpy().astype(np.float64), indices.tolist(), seen))
+        with pytest.raises(RuntimeError, match="does not require grad"):
+            indices.float().sum().backward()
+    (ours, our_indices, our_seen), (theirs, their_indices, their_seen) = results
+    assert our_indices == their_indices and our_seen == their_seen == [(True, [0, 0, 0], None)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3)

@@ -1,6 +1,6 @@
 """tl.linalg.cond against torch.linalg.cond (float64 on the same f16 inputs, fresh seeds, every device): every order,
 batches and non-square matrices for the spectral orders, gradients (PyTorch's and gradcheck's), singular and empty
-matrices, and the typed errors; eig and eigvals stay absent."""
+matrices, non-finite ones, and the typed errors."""
 import math
 
 import numpy as np
@@ -57,7 +57,7 @@ def test_spectral_cond_of_non_square_matrices(device, rng, shape):
 def test_singular_and_empty_matrices_as_torch(device):
     zero = np.zeros((2, 2), np.float16)
     rank_one = np.array([[1, 2], [2, 4]], np.float16)
-    for a, p in [(zero, None), (zero, -2), (zero, "fro"), (rank_one, 1), (rank_one, math.inf),
+    for a, p in [(zero, None), (zero, -2), (zero, "fro"), (zero, "nuc"), (rank_one, 1), (rank_one, math.inf),
                  (np.zeros((2, 0, 0), np.float16), None), (np.zeros((2, 0, 0), np.float16), 1),
                  (np.zeros((0, 3, 3), np.float16), "fro")]:
         got = tl.linalg.cond(to_tl(a, device), p)
@@ -65,7 +65,28 @@ def test_singular_and_empty_matrices_as_torch(device):
         np.testing.assert_array_equal(got.cpu().numpy(), want.numpy().astype(np.float16))
 
 
-def test_bad_arguments_and_absent_eigen_solvers(device, rng):
+def test_non_finite_matrices_as_torch(device, rng):
+    """A NaN in a matrix (one of a batch) makes its condition number inf under the norm orders (PyTorch turns the NaN
+    of |A| |A^-1| into inf), and an infinity gives PyTorch's values; under the spectral orders and 'nuc' a NaN is
+    svdvals' LinAlgError."""
+    a = _conditioned(rng, (2, 3, 3))
+    i, j = (int(k) for k in rng.integers(0, 3, 2))
+    for bad in (math.nan, math.inf, -math.inf):
+        b = a.copy()
+        b[0, i, j] = bad
+        for p in ("fro", 1, -1, math.inf, -math.inf):
+            want = torch.linalg.cond(t64(b), p).numpy()
+            assert math.isinf(want[0]) or not math.isnan(bad), p  # an inf may leave a finite norm and inverse
+            assert_close_f16(tl.linalg.cond(to_tl(b, device), p), want, rtol=4e-3, atol=0)
+        if math.isnan(bad):
+            for p in (None, 2, -2, "nuc"):
+                with pytest.raises(torch.linalg.LinAlgError, match="non-finite"):
+                    torch.linalg.cond(t64(b), p)
+                with pytest.raises(tl.linalg.LinAlgError, match="non-finite"):
+                    tl.linalg.cond(to_tl(b, device), p)
+
+
+def test_bad_arguments(device, rng):
     a = to_tl(f16_randn(rng, (3, 3)), device)
     for p in (3, "abc", True, 0.5):
         with pytest.raises(ValueError, match="not a norm order"):
@@ -76,6 +97,3 @@ def test_bad_arguments_and_absent_eigen_solvers(device, rng):
         tl.linalg.cond(to_tl(f16_randn(rng, (3,)), device))
     with pytest.raises(TypeError, match="floating point"):
         tl.linalg.cond(tl.tensor([[1, 2], [3, 4]], device=device))
-    for name in ("eig", "eigvals"):
-        with pytest.raises(AttributeError, match="complex"):
-            getattr(tl.linalg, name)

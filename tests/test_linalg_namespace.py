@@ -233,9 +233,9 @@ def test_namespace():
     assert sorted(tl.linalg.__all__) == sorted(
         ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal", "cholesky", "cholesky_ex",
          "solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve", "solve_ex", "inv", "inv_ex",
-         "det", "slogdet", "matrix_power", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank",
-         "lstsq", "matrix_exp", "householder_product", "multi_dot", "vander", "tensorinv", "tensorsolve", "cond",
-         "LinAlgError"])
+         "det", "slogdet", "matrix_power", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv",
+         "matrix_rank", "lstsq", "matrix_exp", "householder_product", "multi_dot", "vander", "tensorinv",
+         "tensorsolve", "cond", "LinAlgError"])
     assert tl.linalg.LinAlgError is tl.errors.LinAlgError and issubclass(tl.linalg.LinAlgError, RuntimeError)
 
 

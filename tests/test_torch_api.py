@@ -243,3 +243,25 @@ def test_legacy_typed_constructors():
         tl.FloatTensor(idx)
     with pytest.raises(TypeError):
         tl.FloatTensor(2, "3")
+
+
+def test_legacy_constructors_read_zero_d_integer_arrays_as_sizes():
+    """PyTorch reads a 0-d integer array (through __index__) as a size in torch.Tensor, the typed constructors and
+    Tensor.new: torch.Tensor(np.array(3)) is uninitialised of size 3; a 0-d float or bool array is data; a lone float
+    or bool, numpy's too, is a TypeError."""
+    rng = np.random.default_rng()
+    n, m = (int(k) for k in rng.integers(0, 6, 2))
+    value = float(np.float16(rng.normal()))
+    makers = [(tl.Tensor, torch.Tensor), (tl.FloatTensor, torch.FloatTensor), (tl.LongTensor, torch.LongTensor),
+              (tl.zeros(1).new, torch.zeros(1).new)]
+    for ours, theirs in makers:
+        for sizes in [(np.array(n),), (np.array(n, dtype=np.int32),), (np.uint8(n),), (np.array(n), m)]:
+            assert ours(*sizes).shape == theirs(*sizes).shape == tuple(int(s) for s in sizes)
+        for data in [np.array(value), np.array(value < 0)]:
+            assert ours(data).shape == theirs(data).shape == ()
+            assert ours(data).item() == theirs(data).item()
+        for number in [np.float64(value), np.bool_(value < 0), value, True]:
+            with pytest.raises(TypeError, match="must be a sequence"):
+                theirs(number)
+            with pytest.raises(TypeError, match="must be a sequence"):
+                ours(number)

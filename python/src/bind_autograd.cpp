@@ -145,13 +145,12 @@ py::object record(const Call& call, bool anomaly) {
     const Py_ssize_t count = PySequence_Fast_GET_SIZE(out.ptr());
     py::tuple outputs(count);
     std::vector<bool> differentiable(count);
-    for (Py_ssize_t i = 0; i < count; ++i) {  // all checked before any is changed
+    for (Py_ssize_t i = 0; i < count; ++i) {
+      // As PyTorch's: integer tensors and non-tensors among the outputs carry no gradient (backward gets None)
       PyObject* t = PySequence_Fast_GET_ITEM(out.ptr(), i);
-      if (!is_tensor(t) || array_of(t).dtype() != Dtype::float16) {
-        throw py::type_error("a multi_output Function's forward returns float16 tensors");
-      }
-      differentiable[i] = !non_differentiable(node.ptr(), t);
-      outputs[i] = fresh_output(call, t);
+      const bool tensor = is_tensor(t);
+      differentiable[i] = tensor && array_of(t).dtype() == Dtype::float16 && !non_differentiable(node.ptr(), t);
+      outputs[i] = tensor ? fresh_output(call, t) : py::reinterpret_borrow<py::object>(t);
     }
     check(PyObject_SetAttr(node.ptr(), ag.s_n_outputs, py::int_(count).ptr()));
     out = PyList_Check(out.ptr()) ? py::object(py::list(outputs)) : py::object(outputs);

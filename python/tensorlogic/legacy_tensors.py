@@ -7,7 +7,7 @@ from .creation import empty, tensor
 from .device import available_devices, set_default_device
 from .dtypes import bool as _bool, float16, int16, int32, int64, int8, is_narrow_integer, narrow_integer_error, uint8
 from .errors import DeviceError
-from .tensor import Tensor
+from .tensor import Tensor, is_legacy_size, refuse_lone_number
 from .type_info import Size
 
 
@@ -18,16 +18,17 @@ class _LegacyType(type):
     def __call__(cls, *args, device=None):
         if is_narrow_integer(cls.dtype):
             raise narrow_integer_error(cls.__name__, "tensor type")
-        if len(args) == 1 and not isinstance(args[0], int) and not isinstance(args[0], Size):
+        if len(args) == 1 and not is_legacy_size(args[0]) and not isinstance(args[0], Size):
             data = args[0]
+            refuse_lone_number("new", data)
             if isinstance(data, Tensor) and data.dtype != cls.dtype:
                 raise TypeError(f"{cls}(): expected a {cls.dtype.name} tensor, got {data.dtype.name} "
                                 f"(convert it with .to({cls.dtype.name}))")
             return tensor(data, dtype=cls.dtype, device=device)
         sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
-        if not all(isinstance(n, int) for n in sizes):
+        if not all(is_legacy_size(n) for n in sizes):
             raise TypeError(f"{cls}(): expected sizes (ints) or one sequence of data, got {args!r}")
-        return empty(*sizes, dtype=cls.dtype, device=device)
+        return empty(*(int(n) for n in sizes), dtype=cls.dtype, device=device)
 
     def __instancecheck__(cls, obj):
         return isinstance(obj, Tensor) and obj.dtype == cls.dtype

@@ -24,11 +24,28 @@ _NUMPY_MAX_DIMS = 64  # numpy 2's limit (NPY_MAXDIMS)
 _Number = (int, float, complex, np.number, np.bool_)
 
 
+def is_legacy_size(n):
+    """Whether the legacy constructors (torch.Tensor, FloatTensor, Tensor.new) read n as a size: an int, a numpy
+    integer or a 0-d integer array (PyTorch reads any of these through __index__, so torch.Tensor(np.array(3)) is
+    uninitialised of size 3, where a 0-d float or bool array is data), never a bool."""
+    if isinstance(n, np.ndarray):
+        return n.ndim == 0 and n.dtype.kind in "iu"
+    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+
+
+def refuse_lone_number(name, data):
+    """PyTorch's TypeError for a lone number (a float, a bool, a numpy scalar of either) given to a legacy
+    constructor as its data."""
+    if isinstance(data, (numbers.Number, np.generic)) and not is_legacy_size(data):
+        raise TypeError(f"{name}(): data must be a sequence (got {type(data).__name__}); tl.tensor(x) makes a 0-d "
+                        "tensor of a number")
+
+
 def _legacy_sizes(args):
     """The sizes of torch.Tensor's size forms (no arguments, ints, or one Size), else None (data)."""
     if len(args) == 1 and isinstance(args[0], Size):
         args = tuple(args[0])
-    elif not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) for n in args):
+    elif not all(is_legacy_size(n) for n in args):
         return None
     if any(n < 0 for n in args):
         raise RuntimeError(f"Tensor(): negative dimension in sizes {list(map(int, args))}")
@@ -64,10 +81,8 @@ class Tensor(_core.TensorBase):  # the base gives memoryview(t) (the buffer prot
             self._a = data[0]._a
         elif isinstance(data[0], (str, bytes)):
             raise TypeError(f"Tensor(): invalid data type '{type(data[0]).__name__}'")
-        elif isinstance(data[0], (numbers.Number, np.generic)):
-            raise TypeError(f"Tensor(): data must be a sequence (got {type(data[0]).__name__}); tl.tensor(x) makes a "
-                            "0-d tensor of a number")
         else:
+            refuse_lone_number("Tensor", data[0])
             self._a = numpy_to_array(data[0], "float16", device_name(device), True)
         _init_autograd_fields(self)
 

@@ -3,7 +3,6 @@ new_tensor (a new tensor on self's device with self's dtype unless told otherwis
 storage outside autograd), copy.copy, copy.deepcopy, plain pickle, pin_memory and record_stream."""
 import copy
 import math
-import numbers
 
 import numpy as np
 
@@ -14,7 +13,7 @@ from .creation import empty, empty_strided, full, ones, tensor, zeros
 from .device import check_stream
 from .dtypes import _BY_NAME
 from .errors import SerializationError
-from .tensor import Tensor, _init_autograd_fields, _shape_args, _wrap, tensor_method
+from .tensor import Tensor, _init_autograd_fields, _shape_args, _wrap, is_legacy_size, refuse_lone_number, tensor_method
 from .type_info import Size
 
 
@@ -78,10 +77,11 @@ def new(self, *args, device=None):
         if other.dtype is not self.dtype:
             raise TypeError(f"new(): expected a tensor of dtype {self.dtype.name}, got {other.dtype.name}")
         return _wrap(other._a) if other.device == target else other.detach().to(target)
-    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)) and not isinstance(args[0], Size):
+    if (len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)) and not isinstance(args[0], Size)
+            and not is_legacy_size(args[0])):
         return tensor(args[0], dtype=self.dtype, device=target)
-    if len(args) == 1 and isinstance(args[0], numbers.Real) and not isinstance(args[0], numbers.Integral):
-        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    if len(args) == 1:
+        refuse_lone_number("new", args[0])
     return empty(_shape_args(args) if args else (0,), dtype=self.dtype, device=target)
 
 

@@ -221,18 +221,20 @@ def _user_apply(cls, *args, **kwargs):
 
 
 def _several_outputs(output):
-    return type(output) is tuple and len(output) > 1 and all(
-        isinstance(t, Tensor) and t.is_floating_point() for t in output)
+    """Whether a user's forward returned several outputs: then its backward takes one gradient per output, as
+    PyTorch's (None for an output that is not a tensor; integer tensors carry no gradient)."""
+    return type(output) is tuple and len(output) > 1
 
 
 def _recorded_form(cls):
     """cls as the native apply records it, a subclass made once per class under cls's name and module (its nodes
     read as cls's; its apply takes the bound arguments as they are, as tl.compile replays a node's class):
     - forward takes ctx: the user's forward, then setup_context where cls defines it;
-    - forward returning a tuple of float tensors makes one output node each (multi_output, which the native apply
-      reads once forward has returned: a class's forward returns one kind of result), and backward then gets one
-      gradient per output, zeros for those no gradient reached (None after ctx.set_materialize_grads(False)), as
-      PyTorch's."""
+    - forward returning a tuple of several outputs makes one output node for each float tensor among them
+      (multi_output, which the native apply reads once forward has returned: a class's forward returns one kind of
+      result), and backward then gets one gradient per output, zeros of the output's shape and dtype for the tensors
+      no gradient reached (integer ones among them; None after ctx.set_materialize_grads(False)) and None for the
+      outputs that are not tensors, as PyTorch's."""
     form = vars(cls).get("_recorded")
     if form is None:
         forward, backward, setup_context = cls.forward, cls.backward, cls.setup_context
@@ -244,12 +246,13 @@ def _recorded_form(cls):
                 setup_context(ctx, args, output)
             form.multi_output = cls.multi_output or _several_outputs(output)  # (set on cls: TensorLogic's flag)
             if form.multi_output and isinstance(output, (tuple, list)):
-                ctx.output_specs = [(tuple(t.shape), t.device) if isinstance(t, Tensor) else None for t in output]
+                ctx.output_specs = [(tuple(t.shape), t.dtype, t.device) if isinstance(t, Tensor) else None
+                                    for t in output]
             return output
 
         def recorded_backward(ctx, *grads):
             if ctx.materialize_grads and getattr(ctx, "output_specs", None):
-                grads = tuple(zeros(spec[0], device=spec[1]) if g is None and spec else g
+                grads = tuple(zeros(spec[0], dtype=spec[1], device=spec[2]) if g is None and spec else g
                               for g, spec in zip(grads, ctx.output_specs))
             return backward(ctx, *grads)
 
@@ -273,11 +276,19 @@ def once_differentiable(backward):
         if not (requiring and is_grad_enabled()):
             return outputs
         single = not isinstance(outputs, tuple)
-        marked = tuple(_Twice.apply(o, *requiring) if isinstance(o, Tensor) and o.is_floating_point() else o
-                       for o in ((outputs,) if single else outputs))
+        marked = tuple(differentiated_once(o, *requiring) for o in ((outputs,) if single else outputs))
         return marked[0] if single else marked
 
     return wrapper
+
+
+def differentiated_once(gradient, *sources):
+    """gradient (a backward's result computed without recording) tied to the tensors it depends on, so that
+    differentiating it again raises once_differentiable's RuntimeError instead of giving a wrong (zero) derivative;
+    what is not a float tensor is returned as it is."""
+    if not (isinstance(gradient, Tensor) and gradient.is_floating_point()):
+        return gradient
+    return _Twice.apply(gradient, *sources)
 
 
 class _Twice(Function):

@@ -6,8 +6,9 @@ input, with PyTorch's messages) and gradients.
 - Cholesky and triangular solves (triangular), composed of ops column by column for small matrices: cholesky
   cholesky_ex solve_triangular.
 - Factorisations and what is built on them: lu_factor lu_factor_ex lu lu_solve solve solve_ex inv inv_ex det slogdet
-  matrix_power (lu_family), eigh eigvalsh svd svdvals (spectral), qr pinv matrix_rank lstsq (least_squares),
-  matrix_exp householder_product (matrix_functions); multi_dot vander tensorinv tensorsolve (products: the last two
+  matrix_power (lu_family), eigh eigvalsh svd svdvals (spectral), eig eigvals (eigen: complex results, a gradient
+  that does not differentiate again), qr pinv matrix_rank lstsq (least_squares), matrix_exp householder_product
+  (matrix_functions); multi_dot vander tensorinv tensorsolve (products: the last two
   reshapes around inv and solve); cond (condition: svdvals, or the norms of A and its inverse).
 
 The factorisations run in float64 on the host (LAPACK: numpy's, and getrf/getrs from the OpenBLAS that CPU matmul
@@ -25,20 +26,12 @@ from .lu_family import (det, inv, inv_ex, lu, lu_factor, lu_factor_ex, lu_solve,
                         solve_ex)
 from .norms import cross, diagonal, matrix_norm, norm, vecdot, vector_norm
 from .products import multi_dot, tensorinv, tensorsolve, vander
+from .eigen import eig, eigvals
 from .spectral import eigh, eigvalsh, svd, svdvals
 from .triangular import cholesky, cholesky_ex, solve_triangular
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "cross", "vecdot", "matmul", "diagonal", "cholesky", "cholesky_ex",
            "solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve", "solve_ex", "inv", "inv_ex",
-           "det", "slogdet", "matrix_power", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank",
-           "lstsq", "matrix_exp", "householder_product", "multi_dot", "vander", "tensorinv", "tensorsolve",
-           "cond", "LinAlgError"]
-
-
-def __getattr__(name):
-    """torch.linalg's general eigen solvers are absent: say why, rather than only that the name is missing."""
-    if name in ("eig", "eigvals"):
-        raise AttributeError(f"tl.linalg.{name} is not supported: a general (non-symmetric) matrix has complex "
-                             "eigenvalues and eigenvectors, and no solver for them is built here; eigh and eigvalsh "
-                             "take symmetric matrices")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+           "det", "slogdet", "matrix_power", "eig", "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv",
+           "matrix_rank", "lstsq", "matrix_exp", "householder_product", "multi_dot", "vander", "tensorinv",
+           "tensorsolve", "cond", "LinAlgError"]
