@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..constants import NAME, constant_key, constant_kind
 from ..errors import ConstantNameWarning
+from ..logic.rules import AGGREGATES
 from ..syntax import nodes as N
 from ..syntax.facts import arg_span
 
@@ -197,10 +198,13 @@ class DomainInference:
             elif isinstance(item, N.Rule):
                 for k, a in enumerate(item.head.args):
                     position(("R", item.head.name, k), a, item, a.span)
-                    if isinstance(a, N.Call) and a.name in ("min", "max") and len(a.args) == 1 and \
-                            isinstance(a.args[0], N.Name) and a.args[0].role == "var":
+                    extreme = isinstance(a, N.Call) and a.name in ("min", "max") and len(a.args) == 1
+                    if extreme and isinstance(a.args[0], N.Name) and a.args[0].role == "var":
                         picks.append((("R", item.head.name, k), ("V", id(item), a.args[0].id)))
-                    elif isinstance(a, N.BinChain) or (isinstance(a, N.Call) and a.name in ("count", "sum", "avg")):
+                    elif extreme and isinstance(a.args[0], (N.Name, N.Str)):
+                        # max(b) is the constant b (clingo's #max{b : ...}): its position holds it.
+                        position(("R", item.head.name, k), a.args[0], item, a.args[0].span)
+                    elif isinstance(a, N.BinChain) or (isinstance(a, N.Call) and a.name in AGGREGATES):
                         computed.append(("R", item.head.name, k))
                 for lit in item.body:
                     atoms(item, lit)

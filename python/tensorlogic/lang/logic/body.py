@@ -149,7 +149,7 @@ class Plan:
                 pick = best[1] if best is not None else self._keys_after(pending, bound, domains_of)
             i, lit = pending.pop(pick)
             steps.append(self._step(i, lit, bound, positive, domains_of, i == delta_index))
-        if rule.aggregate is not None and rule.aggregate.fn != "count":
+        if rule.aggregate is not None and rule.aggregate.fn in ("sum", "avg"):
             term, fn = rule.aggregate.term, rule.aggregate.fn
             if term[0] == "const":
                 raise RuleError(f"{fn} computes with integers, not the constant {shown(term[1])}",
