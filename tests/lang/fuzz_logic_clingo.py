@@ -5,7 +5,8 @@ both). Where clingo's meaning differs from the language's, the text spells out t
 - A variable that appears only under one `not` is quantified inside that negation (LANGUAGE.md §3):
   the negated atom becomes an auxiliary predicate of the negation's other arguments.
 - An aggregate ranges over the distinct bindings of the rule's whole body (each binding counts
-  once, its term's value summed once) and gives a row only for groups with a binding, but for
+  once, its term's value summed once; a `sum` term that is undefined adds nothing, as in clingo, where
+  `avg`, `min` and `max` leave the binding out) and gives a row only for groups with a binding, but for
   `count` and `sum` without grouping (clingo's `#count{}` and `#sum{}` are 0); `avg` is the sum
   divided by the count (clingo's `/`). Rules without an aggregate, and facts, add values to `min` and
   `max` (one value per group).
@@ -165,6 +166,7 @@ def aggregate_rule(r, out, k):
         else:
             out.append(f"{t.atom(r.head, groups[:pos] + [value] + groups[pos:])} :- {t.body()}.")
         return
+    body = t.body()                         # (before the term's own assignment)
     term = t.value(r.args[pos][2])
     if fn in ("min", "max"):
         out.append(f"aux_{r.head.name}_val({', '.join(groups + [term])}) :- {t.body()}.")
@@ -175,7 +177,10 @@ def aggregate_rule(r, out, k):
     packed = f"({', '.join(bindings)}{',' if len(bindings) == 1 else ''})"
     rows = f"aux_{r.head.name}_all_{k}"
     out.append(f"{rows}({', '.join(groups + [term, packed])}) :- {t.body()}.")
-    per_rule(r.head, rows, out)
+    if fn == "sum":
+        # A binding whose term is undefined still makes its group (clingo's #sum leaves out the element).
+        out.append(f"aux_{r.head.name}_grp_{k}({', '.join(groups)}) :- {body}.")
+    per_rule(r.head, rows, f"aux_{r.head.name}_grp_{k}" if fn == "sum" else None, out)
     if fn in ("count", "sum") and all(a[0] in ("i", "s", "q") for j, a in enumerate(r.args) if j != pos):
         # Without grouping, no binding is clingo's `#count{}` (`#sum{}`): 0.
         out.append(f"{t.atom(r.head, groups[:pos] + ['0'] + groups[pos:])} :- "
@@ -201,13 +206,14 @@ def best(p, out):
                f"A = #{fn}{{T : {aux}}}.")
 
 
-def per_rule(p, rows, out):
-    """count, sum, avg: one rule's rows from the auxiliary relation of its bindings."""
+def per_rule(p, rows, grouped, out):
+    """count, sum, avg: one rule's rows from the auxiliary relation of its bindings (its groups from
+    `grouped` where given)."""
     fn, pos = p.agg
     groups = [f"G{j}" for j in range(len(p.sorts) - 1)]
     head = groups[:pos] + ["A"] + groups[pos:]
     elems = f"T, B : {rows}({', '.join(groups + ['T', 'B'])})"
-    group = f"{rows}({', '.join(groups + ['_', '_'])})"
+    group = f"{grouped}({', '.join(groups)})" if grouped else f"{rows}({', '.join(groups + ['_', '_'])})"
     if fn == "count":
         out.append(f"{p.name}({', '.join(head)}) :- {group}, A = #count{{{elems}}}.")
     elif fn == "sum":

@@ -132,3 +132,15 @@ def test_min_of_integers_into_names_and_max_of_a_constant():
         "l_(X, \"c1\") :- e(X, _).  l_(a, c2).  l(X, A) :- l_(X, _), A = #min{F : l_(X, F)}.\n"
         "c(c0). c(c1). c(c2).\n")
     assert ours("C(c0)\nC(c1)\nC(c2)\n" + src, ["M", "X", "K", "L"]) == clingo(lp, ["M", "X", "K", "L"])
+
+
+def test_sum_leaves_out_undefined_terms_but_keeps_their_groups():
+    rng = np.random.default_rng()
+    rows = sorted({(str(rng.choice(["a", "b", "d", "e"])), constant(rng)) for _ in range(10)})
+    rows += [("zz", ("w", "w")), ("yy", ("0", "0"))]      # groups whose every term is undefined
+    src = "".join(f"E({x}, {c[0]})\n" for x, c in rows) + \
+        "S(x, sum(y)) <- E(x, y)\nD(x, sum(12 / y)) <- E(x, y)\nT(sum(v + 1)) <- E(_, v), E(zz, v)\n"
+    lp = "".join(f"e({x}, {c[1]}).\n" for x, c in rows) + (
+        "s(X, S) :- e(X, _), S = #sum{Y : e(X, Y)}.  d(X, S) :- e(X, _), S = #sum{12 / Y, Y : e(X, Y)}.\n"
+        "t(S) :- S = #sum{V + 1, V : e(_, V), e(zz, V)}.\n")
+    assert ours(src, ["S", "D", "T"]) == clingo(lp, ["S", "D", "T"])

@@ -424,7 +424,12 @@ class Logic:
                 mask = m if mask is None else (mask if m is None else mask & m)
         if low.aggregate is not None:
             values, m = self._aggregated(low, frame, var_domains)
-            mask = m if mask is None else (mask if m is None else mask & m)
+            if m is not None and low.aggregate.fn == "sum":
+                # As clingo's #sum, a binding whose term is undefined (a name, a division by zero)
+                # adds nothing, but its group is one: over no other binding its sum is 0.
+                values = xp.where(m, values, xp.zeros(frame.n))
+            else:
+                mask = m if mask is None else (mask if m is None else mask & m)
         if mask is not None:
             keep = xp.nonzero(mask)
             frame = apply_mask(frame, mask)
@@ -505,7 +510,7 @@ class Logic:
     def _aggregated(self, low, frame, var_domains):
         """The values a head's aggregate reads, and the rows that define one: a variable over
         names (and integers) gives its indices to count, min and max, and its integers to sum and
-        avg (a row holding a name there defines no value, as one dividing by zero)."""
+        avg (a row holding a name there defines no value, as one dividing by zero: _head)."""
         xp, term, fn = self.xp, low.aggregate.term, low.aggregate.fn
         if term[0] == "const" and fn in ("min", "max"):
             # min(b) is b (clingo's #min{b : ...}): the constant's index at the head's position.
