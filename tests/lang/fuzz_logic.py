@@ -1,12 +1,14 @@
 """Differential fuzzer of the language's logic against clingo: random Datalog programs over what
-LANGUAGE.md §3 says rules may hold (predicates of arity 0-5, integer and symbol constants, names
-that are no identifiers or look like integers ("a b", "3"), integers past f16's and 16 bits, facts
-stated twice, several body atoms, repeated variables, constants in heads and bodies, linear,
-non-linear and mutual recursion, stratified negation with variables quantified inside it, negation
-of relations nothing defines, comparisons, integer arithmetic in heads, bodies and atom arguments,
-computed integers compared with and held by variables of names and integers, arithmetic on such
-variables (their integers; a name's row drops) and at such positions, aggregates with
-grouping (several rules each), recursive min and max and strata reading them)
+LANGUAGE.md §3 says rules may hold (predicates of arity 0-5, integer, name and string constants,
+strings with a name's text, that are no identifiers or look like integers ("c0" beside c0, "a b",
+"3"), integers past f16's and 16 bits, facts stated twice, several body atoms, repeated variables,
+constants in heads and bodies, linear, non-linear and mutual recursion, stratified negation with
+variables quantified inside it, negation of relations nothing defines, comparisons (orderings of
+integers, names and strings in clingo's order), integer arithmetic in heads, bodies and atom
+arguments, computed integers compared with and held by variables of names and integers, arithmetic
+on such variables (their integers; a name's row drops) and at such positions, aggregates with
+grouping (several rules each; min and max of names, strings and integers, of a constant, of integers
+computed into a position of names), recursive min and max and strata reading them)
 run by TensorLogic (relations stored sparse, and as the engine chooses, which is dense where it
 can; the tuple engine's arrays in numpy and in engine tensors; the queries that bind a constant also
 asked of a fresh program before anything ran, where they are answered on demand) and by clingo (the
@@ -30,26 +32,25 @@ from dataclasses import dataclass, field
 
 from tensorlogic import lang
 from tensorlogic.errors import TensorLogicTypeError
-from tensorlogic.lang import UndefinedRelationWarning
+from tensorlogic.lang import ConstantNameWarning, Text, UndefinedRelationWarning
 from tensorlogic.lang.logic import arrays
 from tensorlogic.lang.run.datalog import FixpointLimitWarning
 
-from fuzz_logic_clingo import clingo_model, clingo_program
+from fuzz_logic_clingo import clingo_model, clingo_program, tag
 
 SYMBOLS = [f"c{k}" for k in range(5)]
-# Names that are no identifiers (written as strings: "a b"; "3", which is not the integer 3), and one
-# capitalised (a constant because a fact holds it).
-ODD_SYMBOLS = ["c0", "Alice", "a b", "3", "c4"]
+# Strings (clingo's and the language's "..."): one with a name's text ("c0" is not c0), no identifiers
+# ("a b", "Alice"; "3", which is not the integer 3), one ordered among the names' texts.
+STRINGS = ["c0", "Alice", "a b", "3", "c2x"]
 INTS = list(range(0, 6))
 NEGATIVE = [-3, -2, -1]
 # Integers past f16's exact ones (2048) and its largest (65504), past 16 bits, below and above zero;
 # programs with them compute without `*`, so that clingo's 32-bit integers hold every value.
 BIG = [2047, 2049, 4097, 65504, 65537, 70001, -65537, 1000003]
-# Every argument position has a sort: integers ("i"), names ("s") or both ("m"), and a variable
-# one sort. A position of both is a domain of constants that the language neither orders nor
-# computes with (clingo orders integers before names): "m" variables are only joined and compared
-# with == and !=. (A variable joining an integer position with a name position would make both one
-# such domain, so no variable does.)
+# Every argument position has a sort: integers ("i"), names and strings ("s") or both ("m"), and a
+# variable one sort. Constants of every kind order as in clingo (integers, then names, then strings).
+# (A variable joining an integer position with a name position would make both one domain of
+# names and integers, which the check refuses once the integer one is a range: no variable does.)
 SORTS = "iism"
 # A computed head value is kept within these bounds by guards in the body, so that recursion
 # through arithmetic ends and integer domains stay small.
@@ -59,8 +60,9 @@ ADDITIVE = ["+", "-", "/", "%"]
 ORDER = ["<", "<=", ">", ">="]
 
 
-# Terms: ("v", name) a variable, ("_",) an anonymous one, ("i", n) an integer, ("s", name) a symbol,
-# ("op", op, left, right) integer arithmetic, ("agg", fn, term) an aggregate (heads only).
+# Terms: ("v", name) a variable, ("_",) an anonymous one, ("i", n) an integer, ("s", name) a name,
+# ("q", text) a string, ("op", op, left, right) integer arithmetic, ("agg", fn, term) an aggregate
+# (heads only).
 # Literals: ("atom", pred, args, negated) and ("cmp", op, left, right).
 @dataclass(eq=False)
 class Pred:
@@ -84,7 +86,8 @@ class Program:
     negatives: bool = False
     arithmetic: bool = False
     big: bool = False              # constants from BIG too, and no `*`
-    symbols: list = field(default_factory=lambda: SYMBOLS)
+    symbols: list = field(default_factory=lambda: SYMBOLS)    # the names (a domain declares them)
+    strings: bool = False          # "s" constants are strings too (STRINGS)
     facts: dict = field(default_factory=dict)      # pred name -> sorted tuples of terms
     rules: list = field(default_factory=list)
     declared: set = field(default_factory=set)      # preds given a `relation` declaration
@@ -224,7 +227,7 @@ class RuleMaker:
                 right = self.computed()
             else:
                 right = ("v", self.rng.choice(self.bound_of(sort))) if self.chance(0.5) else self.constant(sort)
-            return ("cmp", self.rng.choice(["==", "!="]), left, right)
+            return ("cmp", self.rng.choice(ORDER + ["==", "!="]), left, right)
         return None
 
     def assignment(self):
@@ -273,7 +276,7 @@ class RuleMaker:
         for k, s in enumerate(pred.sorts):
             known = self.bound_of(s)
             if agg is not None and k == agg[1]:
-                t = aggregate_term(self, agg[0])
+                t = aggregate_term(self, agg[0], s)
                 args.append(("agg", agg[0], t))
             elif not known or self.chance(0.12):
                 args.append(self.constant(s))
@@ -288,10 +291,18 @@ class RuleMaker:
         return args, guards
 
 
-def aggregate_term(m, fn):
+def aggregate_term(m, fn, sort):
+    """The term of an aggregate into a position of `sort` ("i" for count, sum and avg)."""
     if fn == "count":
         pool = sorted(m.bound)
         return ("v", m.rng.choice(pool)) if pool else ("i", 1)
+    if sort != "i":
+        # min and max of names, strings and integers (clingo's order), of a constant (`max(c1)`), or
+        # of integers computed into a position of names and integers (`min(y + 1)`).
+        if sort == "m" and m.bound_of("i") and m.chance(0.3):
+            return m.computed()
+        pool = m.bound_of(sort)
+        return ("v", m.rng.choice(pool)) if pool and m.chance(0.8) else m.constant(sort)
     return m.expr() or ("i", m.rng.randint(0, 3))
 
 
@@ -310,11 +321,13 @@ def constant_of(rng, prog, sort):
     ints = INTS + (NEGATIVE if prog.negatives else []) + (BIG if prog.big and rng.random() < 0.3 else [])
     if sort == "m":
         sort = rng.choice("is")
-    return ("s", rng.choice(prog.symbols)) if sort == "s" else ("i", rng.choice(ints))
+    if sort == "i":
+        return ("i", rng.choice(ints))
+    return ("q", rng.choice(STRINGS)) if prog.strings and rng.random() < 0.5 else ("s", rng.choice(prog.symbols))
 
 
 def facts_of(rng, prog, pred, most):
-    rows = {tuple(("i", rng.randint(0, 5)) if pred.agg and k == pred.agg[1] else constant_of(rng, prog, s)
+    rows = {tuple(("i", rng.randint(0, 5)) if pred.agg and k == pred.agg[1] and s == "i" else constant_of(rng, prog, s)
                   for k, s in enumerate(pred.sorts)) for _ in range(rng.randint(most // 4, most))}
     rows = sorted(rows)
     if rows and rng.random() < 0.2:
@@ -326,8 +339,7 @@ def generate(rng) -> Program:
     prog = Program([], negatives=rng.random() < 0.3, arithmetic=rng.random() < 0.6,
                    names=rng.random() < 0.2, arrow="\u2190" if rng.random() < 0.1 else "<-",
                    big=rng.random() < 0.15)
-    if not prog.names and rng.random() < 0.2:
-        prog.symbols = ODD_SYMBOLS
+    prog.strings = not prog.names and rng.random() < 0.3
     preds = prog.preds
     preds += [Pred(f"e{k}", make_sorts(rng), 0, "edb") for k in range(rng.randint(1, 3))]
     levels = rng.randint(1, 3)
@@ -338,7 +350,7 @@ def generate(rng) -> Program:
         fn = rng.choice(["count", "sum", "min", "max", "avg"])
         sorts = list(make_sorts(rng)) or ["i"]
         pos = rng.randrange(len(sorts))
-        sorts[pos] = "i"
+        sorts[pos] = rng.choice("iism") if fn in ("min", "max") else "i"
         aggs.append(Pred(f"g{len(preds)}", tuple(sorts), rng.randint(1, levels), "agg", (fn, pos)))
         preds.append(aggs[-1])
     if rng.random() < 0.12:
@@ -453,7 +465,7 @@ def tl_name(pred):
     return pred.name[0].upper() + pred.name[1:]
 
 
-def tl_term(t, bare):
+def tl_term(t):
     if t[0] == "v":
         return t[1]
     if t[0] == "_":
@@ -461,50 +473,52 @@ def tl_term(t, bare):
     if t[0] == "i":
         return str(t[1])
     if t[0] == "s":
-        # A name is a constant only where a fact mentions it; elsewhere it is written as a string
-        # (the same constant: LANGUAGE.md §3), as is a name that is no identifier.
-        return t[1] if t[1] in bare and t[1].isidentifier() else f'"{t[1]}"'
+        return t[1]          # a constant: a domain declares every name (tl_program)
+    if t[0] == "q":
+        return f'"{t[1]}"'
     if t[0] == "agg":
-        return f"{t[1]}({tl_term(t[2], bare)})"
-    left, right = tl_term(t[2], bare), tl_term(t[3], bare)
+        return f"{t[1]}({tl_term(t[2])})"
+    left, right = tl_term(t[2]), tl_term(t[3])
     if t[3][0] == "i" and t[3][1] < 0:
         right = f"({right})"
     return f"({left} {t[1]} {right})"
 
 
-def tl_literal(lit, bare):
+def tl_literal(lit):
     if lit[0] == "cmp":
-        return f"{tl_term(lit[2], bare)} {lit[1]} {tl_term(lit[3], bare)}"
-    text = f"{tl_name(lit[1])}({', '.join(tl_term(a, bare) for a in lit[2])})"
+        return f"{tl_term(lit[2])} {lit[1]} {tl_term(lit[3])}"
+    text = f"{tl_name(lit[1])}({', '.join(tl_term(a) for a in lit[2])})"
     return f"not {text}" if lit[3] else text
 
 
-def constants_written_bare(prog, loaded=False):
-    """Names a fact or a declared domain mentions: constants wherever they appear (others are
-    written as strings); with `loaded`, also those of facts loaded (constants for queries, which
-    are read after them)."""
-    if prog.names:
-        return set(SYMBOLS)
-    return {t[1] for name, rows in prog.facts.items() if loaded or name not in prog.loaded
-            for row in rows for t in row if t[0] == "s"}
+def constant_term(tagged):
+    """A constant of clingo's model (as `tag` gives it) as a term."""
+    kind, v = tagged
+    return {"int": ("i", v), "Text": ("q", str(v)), "str": ("s", v)}[kind]
+
+
+def loaded_row(row):
+    """A fact's constants as `add_facts` takes them (a string as a `Text`, a name as a str)."""
+    return tuple(Text(t[1]) if t[0] == "q" else t[1] for t in row)
 
 
 def tl_program(prog):
-    """The `.tl` text and the line of each rule."""
-    bare = constants_written_bare(prog)
-    lines, where = ([f"domain Name = {{{', '.join(SYMBOLS)}}}"] if prog.names else []), {}
+    """The `.tl` text and the line of each rule.  A name is a constant where a fact or a domain
+    holds it: a domain declares them all (typing the name positions of declared relations where
+    `prog.names`)."""
+    lines, where = [f"domain {'Name' if prog.names else 'Symbols'} = {{{', '.join(prog.symbols)}}}"], {}
     for p in prog.preds:
         if p.name in prog.declared:
             typed = [f"a{k}: Name" if prog.names and s == "s" else f"a{k}" for k, s in enumerate(p.sorts)]
             lines.append(f"relation {tl_name(p)}({', '.join(typed)})")
     for name, rows in prog.facts.items():
         pred = next(p for p in prog.preds if p.name == name)
-        lines += [f"{tl_name(pred)}({', '.join(tl_term(t, bare) for t in row)})" for row in rows
+        lines += [f"{tl_name(pred)}({', '.join(tl_term(t) for t in row)})" for row in rows
                   if name not in prog.loaded]
     for r in prog.rules:
         where[id(r)] = len(lines) + 1
-        head = f"{tl_name(r.head)}({', '.join(tl_term(a, bare) for a in r.args)})"
-        lines.append(f"{head} {prog.arrow} {', '.join(tl_literal(lit, bare) for lit in r.body)}")
+        head = f"{tl_name(r.head)}({', '.join(tl_term(a) for a in r.args)})"
+        lines.append(f"{head} {prog.arrow} {', '.join(tl_literal(lit) for lit in r.body)}")
     return "\n".join(lines) + "\n", where
 
 
@@ -532,8 +546,8 @@ def negative_cycles(prog):
 def queries(rng, prog, want):
     """(query text, its variables, the rows clingo's model gives them): every relation whole, and
     some with a constant bound or a variable repeated (queries may restrict the work to what
-    they need; the answers must be the same, LANGUAGE.md §3)."""
-    bare = constants_written_bare(prog, loaded=True)
+    they need; the answers must be the same, LANGUAGE.md §3); `want`'s constants are tagged
+    (fuzz_logic_clingo.tag), as the rows compared are."""
     out = []
     for p in prog.preds:
         names = [f"q{k}" for k in range(len(p.sorts))]
@@ -541,7 +555,7 @@ def queries(rng, prog, want):
         out.append((f"{tl_name(p)}({', '.join(names)})", names, rows))
         if rows and names and rng.random() < 0.5:
             j, row = rng.randrange(len(names)), rng.choice(sorted(rows, key=repr))
-            args = names[:j] + [tl_term(("i" if isinstance(row[j], int) else "s", row[j]), bare)] + names[j + 1:]
+            args = names[:j] + [tl_term(constant_term(row[j]))] + names[j + 1:]
             out.append((f"{tl_name(p)}({', '.join(args)})", names[:j] + names[j + 1:],
                         {r[:j] + r[j + 1:] for r in rows if r[j] == row[j]}))
         same = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names)) if p.sorts[i] == p.sorts[j]]
@@ -582,18 +596,20 @@ def tensorlogic_answers(fuzzed, text, asked, storage, tensors, first=False):
             prog.storage(tl_name(p), storage)
         for name in sorted(fuzzed.loaded):
             prog.add_facts(tl_name(next(p for p in fuzzed.preds if p.name == name)),
-                           [tuple(t[1] for t in row) for row in fuzzed.facts[name]])
+                           [loaded_row(row) for row in fuzzed.facts[name]])
         return prog
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", FixpointLimitWarning)
         warnings.simplefilter("ignore", UndefinedRelationWarning)
+        # (a name a domain declares, at a position nothing puts it: the atom never holds, as in clingo)
+        warnings.simplefilter("ignore", ConstantNameWarning)
         prog = None if first else compiled().run()
         out = []
         for query, names, _ in asked:
             got = (prog or compiled()).query(query)
             out.append(({()} if got else set()) if not names else
-                       {tuple(row[v] for v in names) for row in got})
+                       {tuple(tag(row[v]) for v in names) for row in got})
     return out
 
 
@@ -618,7 +634,7 @@ def check(prog, rng):
                 return None
             return f"expected a located error '{words}' on line {sorted(lines)}, got:\n{err}"
         return f"expected a located error '{words}', got an answer"
-    asked = queries(rng, prog, clingo_model(clingo_program(prog)))
+    asked = queries(rng, prog, clingo_model(clingo_program(prog), tagged=True))
     problems = []
     bound = [q for q in asked if binds(q[0], q[1])]
     for storage, tensors, first in ((None, False, False), ("sparse", True, False), (None, False, True)):
@@ -645,7 +661,7 @@ def fuzz(seed, programs, out=sys.stdout, limit=-6, make=generate):
             problem = traceback.format_exc(limit=limit)
         if problem:
             failures += 1
-            loaded = "".join(f"prog.add_facts({tl_name(p)!r}, {[tuple(t[1] for t in row) for row in prog.facts[p.name]]})\n"
+            loaded = "".join(f"prog.add_facts({tl_name(p)!r}, {[loaded_row(row) for row in prog.facts[p.name]]})\n"
                              for p in prog.preds if p.name in prog.loaded)
             print(f"=== seed {seed} program {k} (replay: python {sys.argv[0]} {seed} --replay {k})\n"
                   f"{tl_program(prog)[0]}{'--- then, before running' + chr(10) + loaded if loaded else ''}"

@@ -5,8 +5,11 @@ both). Where clingo's meaning differs from the language's, the text spells out t
 - A variable that appears only under one `not` is quantified inside that negation (LANGUAGE.md §3):
   the negated atom becomes an auxiliary predicate of the negation's other arguments.
 - An aggregate ranges over the distinct bindings of the rule's whole body (each binding counts
-  once, its term's value summed once) and gives a row only for groups with a binding; `avg` rounds
-  down. Rules without an aggregate, and facts, add values to `min` and `max` (one value per group).
+  once, its term's value summed once; a `sum` term that is undefined adds nothing, as in clingo, where
+  `avg`, `min` and `max` leave the binding out) and gives a row only for groups with a binding, but for
+  `count` and `sum` without grouping (clingo's `#count{}` and `#sum{}` are 0); `avg` is the sum
+  divided by the count (clingo's `/`). Rules without an aggregate, and facts, add values to `min` and
+  `max` (one value per group).
   `count`, `sum` and `avg` aggregate per rule (clingo's meaning of several rules); facts and rules
   without the aggregate add rows.
 - Recursive `min(d + w)` (`max(d - w)`) with w >= 0 is the best value over all derivations; clingo
@@ -16,6 +19,8 @@ both). Where clingo's meaning differs from the language's, the text spells out t
 from __future__ import annotations
 
 import clingo
+
+from tensorlogic.lang import Text
 
 
 def binding_form(t):
@@ -44,7 +49,9 @@ def expr(t) -> str:
     if t[0] == "i":
         return f"({t[1]})" if t[1] < 0 else str(t[1])
     if t[0] == "s":
-        return f'"{t[1]}"'       # names as strings: "a b" and "3" are names too
+        return t[1]              # a name (a constant)
+    if t[0] == "q":
+        return f'"{t[1]}"'       # a string
     a, b = expr(t[2]), expr(t[3])
     if t[1] == "%":
         return f"(({a})\\({b}))"
@@ -109,7 +116,7 @@ class RuleText:
             return "not " + self.atom(pred, [self.value(a) for a in args])
         keys, inner = [], []
         for a in args:
-            if a[0] == "_" or (a[0] == "v" and a[1] in own) or a[0] in ("i", "s"):
+            if a[0] == "_" or (a[0] == "v" and a[1] in own) or a[0] in ("i", "s", "q"):
                 inner.append("_" if a[0] == "_" else expr(a))
             else:
                 keys.append(self.value(a))
@@ -159,6 +166,7 @@ def aggregate_rule(r, out, k):
         else:
             out.append(f"{t.atom(r.head, groups[:pos] + [value] + groups[pos:])} :- {t.body()}.")
         return
+    body = t.body()                         # (before the term's own assignment)
     term = t.value(r.args[pos][2])
     if fn in ("min", "max"):
         out.append(f"aux_{r.head.name}_val({', '.join(groups + [term])}) :- {t.body()}.")
@@ -169,7 +177,14 @@ def aggregate_rule(r, out, k):
     packed = f"({', '.join(bindings)}{',' if len(bindings) == 1 else ''})"
     rows = f"aux_{r.head.name}_all_{k}"
     out.append(f"{rows}({', '.join(groups + [term, packed])}) :- {t.body()}.")
-    per_rule(r.head, rows, out)
+    if fn == "sum":
+        # A binding whose term is undefined still makes its group (clingo's #sum leaves out the element).
+        out.append(f"aux_{r.head.name}_grp_{k}({', '.join(groups)}) :- {body}.")
+    per_rule(r.head, rows, f"aux_{r.head.name}_grp_{k}" if fn == "sum" else None, out)
+    if fn in ("count", "sum") and all(a[0] in ("i", "s", "q") for j, a in enumerate(r.args) if j != pos):
+        # Without grouping, no binding is clingo's `#count{}` (`#sum{}`): 0.
+        out.append(f"{t.atom(r.head, groups[:pos] + ['0'] + groups[pos:])} :- "
+                   f"#count{{T, B : {rows}({', '.join(groups + ['T', 'B'])})}} = 0.")
 
 
 def lattice_rule(prog, r, out, k):
@@ -191,31 +206,43 @@ def best(p, out):
                f"A = #{fn}{{T : {aux}}}.")
 
 
-def per_rule(p, rows, out):
-    """count, sum, avg: one rule's rows from the auxiliary relation of its bindings."""
+def per_rule(p, rows, grouped, out):
+    """count, sum, avg: one rule's rows from the auxiliary relation of its bindings (its groups from
+    `grouped` where given)."""
     fn, pos = p.agg
     groups = [f"G{j}" for j in range(len(p.sorts) - 1)]
     head = groups[:pos] + ["A"] + groups[pos:]
     elems = f"T, B : {rows}({', '.join(groups + ['T', 'B'])})"
-    group = f"{rows}({', '.join(groups + ['_', '_'])})"
+    group = f"{grouped}({', '.join(groups)})" if grouped else f"{rows}({', '.join(groups + ['_', '_'])})"
     if fn == "count":
         out.append(f"{p.name}({', '.join(head)}) :- {group}, A = #count{{{elems}}}.")
     elif fn == "sum":
         out.append(f"{p.name}({', '.join(head)}) :- {group}, A = #sum{{{elems}}}.")
     else:
         out.append(f"{p.name}({', '.join(head)}) :- {group}, S = #sum{{{elems}}}, C = #count{{{elems}}}, "
-                   f"A = (S - (((S \\ C) + C) \\ C)) / C.")
+                   f"A = S / C.")
 
 
 def value(symbol):
-    """A constant of clingo's model as the language gives it: an int, or a name (a string)."""
+    """A constant of clingo's model as the language gives it: an int, a name (a str) or a string (a
+    `Text`, which equals the str of its characters: `tag` tells them apart); `#sup` and `#inf`,
+    which the language has no constant for, as those words."""
     if symbol.type == clingo.SymbolType.Number:
         return symbol.number
-    return symbol.string if symbol.type == clingo.SymbolType.String else symbol.name
+    if symbol.type in (clingo.SymbolType.Supremum, clingo.SymbolType.Infimum):
+        return str(symbol)
+    return Text(symbol.string) if symbol.type == clingo.SymbolType.String else symbol.name
 
 
-def clingo_model(text) -> dict:
-    """{predicate: set of tuples} of the program's one stable model (auxiliary predicates left out)."""
+def tag(v):
+    """A constant with its kind ("int", "str" for a name, "Text" for a string): as Python values a
+    string and the name of its text are equal, and one of them would stand for both in a set."""
+    return type(v).__name__, v
+
+
+def clingo_model(text, tagged=False) -> dict:
+    """{predicate: set of tuples} of the program's one stable model (auxiliary predicates left out);
+    with `tagged`, each constant as `tag` gives it."""
     ctl = clingo.Control(["--warn=none"])
     ctl.add("base", [], text)
     ctl.ground([("base", [])])
@@ -226,7 +253,8 @@ def clingo_model(text) -> dict:
         for s in m.symbols(atoms=True):
             if s.name.startswith("aux_"):
                 continue
-            out.setdefault(s.name, set()).add(tuple(value(a) for a in s.arguments))
+            row = tuple(value(a) for a in s.arguments)
+            out.setdefault(s.name, set()).add(tuple(map(tag, row)) if tagged else row)
         models.append(out)
 
     ctl.solve(on_model=on_model)

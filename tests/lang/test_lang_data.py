@@ -158,7 +158,8 @@ def test_fact_fast_path_gives_the_parsers_answers():
     items = parse('Age("Bob", 42)\nAge(Ann, -3) // note\n\nAge(Cy, 7);\nx = 1\nAge(Di, 1)\n').items
     assert [type(i).__name__ for i in items] == ["Facts", "Assign", "Facts"]
     assert items[0].rows == [("Bob", 42), ("Ann", -3), ("Cy", 7)] and items[0].lines == [1, 2, 4]
-    assert items[0].quoted == {(0, 0)}
+    # A quoted string is a `Text` (another constant than the name Bob), a name a plain str.
+    assert [type(r[0]) for r in items[0].rows] == [lang.Text, str, str]
     # Lines that continue an expression or sit in brackets are not facts.
     assert isinstance(parse("let x = 1 +\nf(2)\n").items[0], N.Let)
 

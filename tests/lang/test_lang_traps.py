@@ -127,8 +127,8 @@ def test_a_rule_variable_spelt_like_an_unrelated_constant_warns():
     assert [w[:2] for w in got] == [(5, 20), (5, 23)]
     assert got[0][2] == ("'x' is a constant, since a fact of 'Var' holds it (line 1), but nothing puts 'x' at "
                          "this position of 'Edge', so this atom never holds. A name that any fact holds is a "
-                         "constant in every rule: to mean a variable, give it another name (to mean the "
-                         "constant, write \"x\")")
+                         "constant in every rule: to mean a variable, give it another name (\"x\" in quotes "
+                         "is a string, another constant)")
     assert lang.run(src).query("Path(p, q)") == []
     # under `not`, the atom always holds
     (w,) = caught("Var(x)\nNode(a)\nEdge(a, a)\nFree(n) <- Node(n), not Edge(n, x)\n", ConstantNameWarning)
@@ -142,7 +142,7 @@ def test_a_rule_variable_spelt_like_an_unrelated_constant_warns():
     "Anc(cy, ann)?\n",
     # a constant a rule's head gives, read by another rule
     "Apple(a1)\nPaint(red)\nColor(x, red) <- Apple(x)\nRed(x) <- Color(x, red)\n",
-    # the constant through a comparison, and a quoted name (always a constant)
+    # the constant through a comparison, and a quoted string (a constant, never one mistaken for a variable)
     "Var(x)\nNode(a)\nTag(n, t) <- Node(n), Var(t)\nHasX(n) <- Tag(n, x)\nQ(n) <- Node(n), Var(\"x\")\n",
     # declared domains, relations given from outside the program
     "domain P = {ann, bob}\nrelation Likes(a: P, b: P)\nLikes(ann, bob)\nFan(x) <- Likes(x, bob)\n",

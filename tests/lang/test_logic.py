@@ -230,7 +230,7 @@ def test_recursive_min_is_shortest_paths():
     ("Q(1)\nP(y) <- Q(y), z < 3\n", 2, 15, "'z' is a variable of a comparison"),
     ("Q(1)\nP(y) <- Q(y), not R(y + k)\nR(2)\n", 2, 15, "'k' is a variable of an arithmetic"),
     ("E(1, 2)\nC(x, count(y)) <- C(x, y)\n", 2, 1, "only min and max aggregate recursively"),
-    ("E(a, 1)\nP(max(a)) <- E(x, y)\n", 2, 3, "max computes with integers, not the name 'a'"),
+    ("E(a, 1)\nP(avg(a)) <- E(x, y)\n", 2, 3, "avg computes with integers, not the constant a"),
 ])
 def test_unsafe_rules_are_located_errors(src, line, col, words):
     with pytest.raises(TensorLogicTypeError) as err:
@@ -343,11 +343,11 @@ FUZZ_FOUND = {
                             'Q(x) <- E(x, y), y == "z"\n', "e(a, b). p(X) :- e(X, Y), Y != z. q(X) :- e(X, Y), Y = z."),
     # `w == "c"` binding w to a name (a crash), one no fact mentions.
     "comparison_binds_a_name": ('E(a, b)\nP(x, w) <- E(x, y), w == "c"\nQ(y) <- E(x, y), y == "b"\n',
-                                "e(a, b). p(X, W) :- e(X, Y), W = c. q(Y) :- e(X, Y), Y = b."),
+                                "e(a, b). p(X, W) :- e(X, Y), W = \"c\". q(Y) :- e(X, Y), Y = \"b\"."),
     # Division in a head or an aggregate recursed without end; x / 0 defines nothing.
     "division_in_heads": ("E(4, 2)\nE(3, 0)\nE(-7, 2)\nP(x / y) <- E(x, y)\nA(x, sum(x % y)) <- E(x, y)\n",
                           "e(4, 2). e(3, 0). e(-7, 2). p(X / Y) :- e(X, Y). "
-                          "a(X, S) :- e(X, Y), Y != 0, S = #sum{X \\ Y, Y : e(X, Y), Y != 0}."),
+                          "a(X, S) :- e(X, _), S = #sum{X \\ Y, Y : e(X, Y), Y != 0}."),
     # `not E(x / y, _)` held where x / y is undefined (clingo drops the binding, as every other
     # literal does).
     "undefined_under_not": ("E(1, 0)\nE(4, 2)\nP(x) <- E(x, y), not E(x / y, _)\n",

@@ -5,6 +5,7 @@ contraction plan of every right side), `run` (the interpreter); `program`, `cli`
 user.  Words: a *product* is juxtaposed factors `A[i, j] B[j]`, computed by an *einsum*; a *join* is
 what a rule's body does to relations (Datalog's word); a *plan* says where a product sums.
 """
+from .constants import Text
 from .errors import (AddedEquationsWarning, ConstantNameWarning, NonFiniteLossWarning, TensorLogicRuntimeError,
                      TensorLogicSyntaxError, TensorLogicTypeError, TensorLogicWarning,
                      UndefinedRelationWarning)
@@ -14,4 +15,4 @@ from .syntax.parser import parse
 __all__ = ["parse", "compile", "run", "Program", "TestResult", "TensorLogicSyntaxError",
            "TensorLogicTypeError", "TensorLogicRuntimeError", "TensorLogicWarning",
            "UndefinedRelationWarning", "AddedEquationsWarning", "ConstantNameWarning",
-           "NonFiniteLossWarning"]
+           "NonFiniteLossWarning", "Text"]

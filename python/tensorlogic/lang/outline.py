@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from .check import catalog
 from .check.checker import check
+from .constants import shown
 from .engine import tl
 from .errors import Span, TensorLogicSyntaxError, TensorLogicTypeError
 from .highlight import KEYWORDS
@@ -90,8 +91,8 @@ def _tensor_detail(info) -> str:
 def _domain_detail(d) -> str:
     if d.kind == "range":
         return f"domain {d.name} = {d.start}..{d.stop} ({d.size} values)"
-    shown = ", ".join(str(m) for m in d.members[:12]) + (", ..." if d.size > 12 else "")
-    return f"domain {d.name} = {{{shown}}} ({d.size} constants, {d.kind})"
+    listed = ", ".join(shown(m) for m in d.members[:12]) + (", ..." if d.size > 12 else "")
+    return f"domain {d.name} = {{{listed}}} ({d.size} constants, {d.kind})"
 
 
 def _fn_detail(fn: N.FnDecl) -> str:

@@ -79,7 +79,8 @@ class Program:
 
     def add_facts(self, name, rows):
         """Adds facts to relation `name` without the parser: `rows` is an array of shape [facts,
-        arity] (integers or strings) or a list of tuples of constants.  Returns the program."""
+        arity] (integers, names as `str`, strings as `tl.lang.Text`) or a list of tuples of constants.
+        Returns the program."""
         if name not in self.model.relations:
             raise KeyError(f"no relation named '{name}'")
         if not isinstance(rows, np.ndarray) and all(isinstance(r, (tuple, list)) for r in rows):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import catalog
+from ..constants import NAME, constant_key, constant_kind
 from ..errors import Span, TensorLogicTypeError, UndefinedRelationWarning, located, warn_at
 from ..syntax import nodes as N
 from ..syntax.parser import parse
@@ -399,18 +400,18 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
             return Domain(d.name, "open", span=d.name_span)
         members, seen = [], set()  # the set: a list's `in` made a domain of n members cost n^2
         for m in d.members:
-            key = self.const_key(m)
-            if key in seen:
-                raise self.error(f"'{key}' appears twice in domain {d.name}", m.span)
-            members.append(key)
-            seen.add(key)
+            c = self.const_key(m)
+            if constant_key(c) in seen:
+                raise self.error(f"'{c}' appears twice in domain {d.name}", m.span)
+            members.append(c)
+            seen.add(constant_key(c))
         return Domain(d.name, "set", members, span=d.name_span)
 
     def const_key(self, node):
         if isinstance(node, N.Name):
             return node.id
         if isinstance(node, N.Str):
-            return node.value
+            return node.constant
         if isinstance(node, N.Num):
             if not node.is_int:
                 raise self.error(f"a constant must be a name, a string or an integer, not {node.text}",
@@ -512,7 +513,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 self.actions.append(item)
         self.add_block_facts(items)
         self.constants |= {m for d in self.domains.values() if d.kind == "set"
-                           for m in d.members if isinstance(m, str)}
+                           for m in d.members if constant_kind(m) == NAME}
         self.empty_under_not(items)
 
     def add_block_facts(self, items):
@@ -641,13 +642,8 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
 
     def add_fact_block(self, block: N.Facts):
         rel = self.relation(block.name, len(block.rows[0]), block.span)
-        rel.names_only = rel.names_only and not block.quoted and \
-            all(isinstance(key, str) for row in block.rows for key in row)
-        if block.quoted:
-            self.constants.update(key for r, row in enumerate(block.rows) for k, key in enumerate(row)
-                                  if isinstance(key, str) and (r, k) not in block.quoted)
-        else:
-            self.constants.update(key for row in block.rows for key in row if isinstance(key, str))
+        rel.names_only = rel.names_only and all(constant_kind(key) == NAME for row in block.rows for key in row)
+        self.constants.update(key for row in block.rows for key in row if constant_kind(key) == NAME)
         rel.fact_rows.extend(block.rows)
 
     def add_equation(self, a: N.Assign):

@@ -37,8 +37,8 @@ def warn_unheld_constants(checker, items):
         checker.warn(ConstantNameWarning,
                      f"'{arg.id}' is a constant, since {constant_origin(checker, items, arg.key)}, but nothing "
                      f"puts '{arg.id}' at this position of '{rel}', so {never}. A name that any fact holds "
-                     f"is a constant in every rule: to mean a variable, give it another name (to mean the "
-                     f"constant, write \"{arg.id}\")", arg.span)
+                     f"is a constant in every rule: to mean a variable, give it another name (\"{arg.id}\" in "
+                     f"quotes is a string, another constant)", arg.span)
 
 
 def _atom(checker, n):
@@ -176,7 +176,7 @@ def _key(a):
     if isinstance(a, N.Name):
         return a.key if a.key is not None else a.id
     if isinstance(a, N.Str):
-        return a.value
+        return a.constant
     if isinstance(a, N.Num):
         return a.value
     return None

@@ -8,7 +8,9 @@ it), else min..max+1 (its positions hold values that rules compute with, as the 
 """
 from __future__ import annotations
 
+from ..constants import NAME, constant_key, constant_kind
 from ..errors import ConstantNameWarning
+from ..logic.rules import AGGREGATES
 from ..syntax import nodes as N
 from ..syntax.facts import arg_span
 
@@ -19,7 +21,7 @@ class Domain:
         self.name = name
         self.kind = kind                # "set", "range", "open" (declared, grows) or "inferred"
         self.members = list(members)
-        self._index = {m: i for i, m in enumerate(self.members)}
+        self._index = {constant_key(m): i for i, m in enumerate(self.members)}   # (constant_key)
         self.start, self.stop = start, stop
         self.declared = declared
         self.span = span
@@ -37,24 +39,26 @@ class Domain:
             return max(0, self.stop - self.start)
         return len(self.members)
 
-    def index(self, key):
+    def index(self, c):
         """Index of a constant, or None when it is not a member."""
         if self.kind == "range":
-            if isinstance(key, int) and not isinstance(key, bool) and self.start <= key < self.stop:
-                return key - self.start
+            if isinstance(c, int) and not isinstance(c, bool) and self.start <= c < self.stop:
+                return c - self.start
             return None
-        return self._index.get(key)
+        return self._index.get(constant_key(c))
 
-    def add(self, key) -> int:
-        if key not in self._index:
-            self._index[key] = len(self.members)
-            self.members.append(key)
-        return self._index[key]
+    def add(self, c) -> int:
+        k = constant_key(c)
+        if k not in self._index:
+            self._index[k] = len(self.members)
+            self.members.append(c)
+        return self._index[k]
 
-    def drop(self, keys):
+    def drop(self, constants):
         """Removes constants (names only read, from a position that otherwise holds integers)."""
-        self.members = [m for m in self.members if m not in keys]
-        self._index = {m: i for i, m in enumerate(self.members)}
+        gone = {constant_key(c) for c in constants}
+        self.members = [m for m in self.members if constant_key(m) not in gone]
+        self._index = {constant_key(m): i for i, m in enumerate(self.members)}
 
     def constants(self) -> list:
         if self.kind == "range":
@@ -138,7 +142,7 @@ class DomainInference:
             elif isinstance(arg, N.Name) and arg.role == "const":
                 occurrences.append((node_key, arg, arg.key))
             elif isinstance(arg, N.Str):
-                occurrences.append((node_key, arg, arg.value))
+                occurrences.append((node_key, arg, arg.constant))
             elif isinstance(arg, N.Num) and arg.is_int and node_key[0] == "R":
                 occurrences.append((node_key, arg, arg.value))
             elif isinstance(arg, N.Prefix) and isinstance(arg.operand, N.Num) and node_key[0] == "R":
@@ -194,10 +198,13 @@ class DomainInference:
             elif isinstance(item, N.Rule):
                 for k, a in enumerate(item.head.args):
                     position(("R", item.head.name, k), a, item, a.span)
-                    if isinstance(a, N.Call) and a.name in ("min", "max") and len(a.args) == 1 and \
-                            isinstance(a.args[0], N.Name) and a.args[0].role == "var":
+                    extreme = isinstance(a, N.Call) and a.name in ("min", "max") and len(a.args) == 1
+                    if extreme and isinstance(a.args[0], N.Name) and a.args[0].role == "var":
                         picks.append((("R", item.head.name, k), ("V", id(item), a.args[0].id)))
-                    elif isinstance(a, N.BinChain) or (isinstance(a, N.Call) and a.name in ("count", "sum", "avg")):
+                    elif extreme and isinstance(a.args[0], (N.Name, N.Str)):
+                        # max(b) is the constant b (clingo's #max{b : ...}): its position holds it.
+                        position(("R", item.head.name, k), a.args[0], item, a.args[0].span)
+                    elif isinstance(a, N.BinChain) or (isinstance(a, N.Call) and a.name in AGGREGATES):
                         computed.append(("R", item.head.name, k))
                 for lit in item.body:
                     atoms(item, lit)
@@ -233,6 +240,8 @@ class DomainInference:
                     raise self.error(f"axis {node_key[2]} of '{node_key[1]}' is not indexed by a "
                                      f"domain, so it takes no constant{self.constant_note(node)}", node.span)
                 continue
+            if node_key[0] == "T" and isinstance(node, N.Str) and dom.index(key) is None:
+                key = node.value    # a tensor's axis reads a quoted name as the name (evaluate.py)
             if isinstance(key, int) and not isinstance(key, bool) and not -2**63 <= key < 2**63:
                 shown = str(key) if len(str(key)) < 30 else f"{str(key)[:12]}...({len(str(key))} digits)"
                 raise self.error(f"the integer {shown} is outside the 64-bit range that relations hold",
@@ -294,7 +303,7 @@ class DomainInference:
         # An integer domain holds no names (and may hold millions of integers).
         self.constants |= {m for d in {id(r): r for rel in self.relations.values()
                                        for r in rel.domains}.values() if d.kind != "range"
-                           for m in d.constants() if isinstance(m, str)}
+                           for m in d.constants() if constant_kind(m) == NAME}
 
     def _occurrence_span(self, node):
         """Where a constant stands: a node, or (Facts, row, column) of a fact line."""
@@ -323,7 +332,7 @@ def _atom_args(root):
 def _constant_key(e):
     """The constant an expression names (a string, a name, an integer), else None."""
     if isinstance(e, N.Str):
-        return e.value
+        return e.constant
     if isinstance(e, N.Name) and e.role == "const":
         return e.key if e.key is not None else e.id
     if isinstance(e, N.Num) and e.is_int:

@@ -422,9 +422,10 @@ class Resolver:
             return any(isinstance(n, N.Name) and n.role == "var" for n in N.walk(e))
         if isinstance(e, (N.Call, N.Str)) and not lhs:
             if isinstance(e, N.Str):
-                e_key = e.value
-                if e_key not in self.constants:
-                    raise self.error(f"'{e_key}' is not a constant of any domain", e.span)
+                # (a tensor's axis reads the name where its domain holds no such string: evaluate.py)
+                if e.value not in self.constants and not any(
+                        d.kind == "set" and d.index(e.constant) is not None for d in self.domains.values()):
+                    raise self.error(f"'{e.value}' is not a constant of any domain", e.span)
                 return False
             names, self.index_names = self.index_names, frozenset()
             try:

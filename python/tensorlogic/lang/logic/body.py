@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..check.domains import Domain
+from ..constants import INTEGER, clingo_order, constant_key, constant_kind, constant_of, shown
 from . import tuples as T
 from .rules import Atom, RuleError, Test, binding_var, bound_vars, variables
 
@@ -30,8 +31,8 @@ CHUNK_ROWS = 1 << 18
 INTEGERS = Domain("integers", "range", declared=False)
 COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
            ">": operator.gt, ">=": operator.ge}
-# clingo's total order of constants: integers by value, then names by their text; an ordering holds
-# where the kinds differ by its strict form, or where they agree and the values compare.
+# clingo's total order of constants (constants.order_key): an ordering holds where the kinds
+# (integer, other) differ by its strict form, or where they agree and the values compare.
 ORDERING = {"<": operator.lt, "<=": operator.lt, ">": operator.gt, ">=": operator.gt}
 
 
@@ -53,10 +54,10 @@ def integer_values(xp, col, domain):
 
 
 def clingo_ranks(domain):
-    """Each constant's place in clingo's order (integers by value, then names by their text), by
-    index, and the indices in that order: min and max over names compare places."""
+    """Each constant's place in clingo's order (integers by value, then names, then strings, each by
+    its text), by index, and the indices in that order: min and max over names compare places."""
     keys = domain.constants()
-    order = sorted(range(len(keys)), key=lambda i: (1, 0, keys[i]) if isinstance(keys[i], str) else (0, keys[i], ""))
+    order = sorted(range(len(keys)), key=lambda i: clingo_order(keys[i]))
     ranks = np.empty(len(keys), dtype=np.int64)
     ranks[order] = np.arange(len(keys))
     return ranks, np.array(order, dtype=np.int64)
@@ -148,10 +149,11 @@ class Plan:
                 pick = best[1] if best is not None else self._keys_after(pending, bound, domains_of)
             i, lit = pending.pop(pick)
             steps.append(self._step(i, lit, bound, positive, domains_of, i == delta_index))
-        if rule.aggregate is not None and rule.aggregate.fn != "count":
+        if rule.aggregate is not None and rule.aggregate.fn in ("sum", "avg"):
             term, fn = rule.aggregate.term, rule.aggregate.fn
             if term[0] == "const":
-                raise RuleError(f"{fn} computes with integers, not the name '{term[1]}'", rule.aggregate.span)
+                raise RuleError(f"{fn} computes with integers, not the constant {shown(term[1])}",
+                                rule.aggregate.span)
         needed = set(variables_of_head(rule))
         for step in reversed(steps):
             step.keep = set(needed)
@@ -584,14 +586,14 @@ class Runner:
     def _ordered(self, t, frame, plan):
         """The rows where an ordering holds in clingo's total order (`x < y` over names and integers,
         `n < "b"`): each side as (kind, value) columns, kind 0 for an integer (its value) and 1 for a
-        name (its place among the names sorted by text)."""
+        name or a string (its place among them in clingo's order)."""
         xp = self.xp
         doms = [plan.var_domain.get(s[1]) if s[0] == "var" else None for s in (t.left, t.right)]
-        names = {s[1] for s in (t.left, t.right) if s[0] == "const" and isinstance(s[1], str)}
+        names = {constant_key(s[1]) for s in (t.left, t.right) if s[0] == "const" and constant_kind(s[1]) != INTEGER}
         for d in doms:
             if d is not None and not is_numeric(d):
-                names.update(k for k in d.constants() if isinstance(k, str))
-        place = {k: i for i, k in enumerate(sorted(names))}
+                names.update(constant_key(c) for c in d.constants() if constant_kind(c) != INTEGER)
+        place = {k: i for i, k in enumerate(sorted(names, key=lambda k: clingo_order(constant_of(k))))}
         sides, defined = [], None
         for s, d in zip((t.left, t.right), doms):
             if s[0] == "op":
@@ -599,15 +601,15 @@ class Runner:
                 sides.append((xp.full(frame.n, 0), col))
                 defined = m if defined is None else (defined if m is None else defined & m)
             elif s[0] != "var":
-                name = isinstance(s[1], str)
-                sides.append((xp.full(frame.n, int(name)), xp.full(frame.n, place[s[1]] if name else s[1])))
+                name = constant_kind(s[1]) != INTEGER
+                sides.append((xp.full(frame.n, int(name)), xp.full(frame.n, place[constant_key(s[1])] if name else s[1])))
             elif d is None or is_numeric(d):
                 col = frame.columns[s[1]]
                 sides.append((xp.full(frame.n, 0), col))
             else:
                 keys = d.constants()
-                kinds = np.array([isinstance(k, str) for k in keys], dtype=np.int64)
-                values = np.array([place[k] if isinstance(k, str) else k for k in keys], dtype=np.int64)
+                kinds = np.array([constant_kind(k) != INTEGER for k in keys], dtype=np.int64)
+                values = np.array([place[constant_key(k)] if constant_kind(k) != INTEGER else k for k in keys], dtype=np.int64)
                 col = frame.columns[s[1]]
                 sides.append((xp.take(xp.asarray(kinds), col), xp.take(xp.asarray(values), col)))
         (ka, va), (kb, vb) = sides

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..engine import tl
 
+from ..constants import shown
 from ..syntax import nodes as N
 from . import arrays, demand, linear
 from . import tuples as T
@@ -361,6 +362,10 @@ class Logic:
                 self.rt.budget.check_time(low.span)
         except IntegerOverflow as err:
             raise self.rt.budget.error(err.message, low.span) from None
+        if not any(len(r) for r, _ in parts):
+            nothing = self._total_of_nothing(low)
+            if nothing is not None:
+                return nothing
         if len(parts) == 1:
             return parts[0]
         if low.aggregate is None:
@@ -419,7 +424,12 @@ class Logic:
                 mask = m if mask is None else (mask if m is None else mask & m)
         if low.aggregate is not None:
             values, m = self._aggregated(low, frame, var_domains)
-            mask = m if mask is None else (mask if m is None else mask & m)
+            if m is not None and low.aggregate.fn == "sum":
+                # As clingo's #sum, a binding whose term is undefined (a name, a division by zero)
+                # adds nothing, but its group is one: over no other binding its sum is 0.
+                values = xp.where(m, values, xp.zeros(frame.n))
+            else:
+                mask = m if mask is None else (mask if m is None else mask & m)
         if mask is not None:
             keep = xp.nonzero(mask)
             frame = apply_mask(frame, mask)
@@ -438,13 +448,7 @@ class Logic:
                 if src is not None and src.kind == "range" and d is not src and not is_numeric(d):
                     col = self._integers_into(col, src, d, low, p)
             elif a[0] in ("const", "num"):
-                if is_numeric(d):
-                    self.grow(d, a[1], a[1], low, p)
-                v = encode(d, a[1])
-                if v is None:
-                    raise self.error(f"{a[1]!r} is not a constant of {d.name}",
-                                     low.node.head.args[p].span)
-                col = xp.full(frame.n, v)
+                col = xp.full(frame.n, self._head_constant(low, p, a[1], d))
             else:
                 col = computed[p] if is_numeric(d) else self._integers_into(computed[p], INTEGERS, d, low, p)
             cols.append(col)
@@ -456,6 +460,12 @@ class Logic:
                 if src is not rel.domains[p]:
                     raise self.error(f"position {p + 1} of '{rel.name}' holds {rel.domains[p].name}, not the "
                                      f"constants of {src.name} that {fn} picks from", low.aggregate.span)
+            elif fn in ("min", "max") and term[0] == "const":
+                pass                        # (the constant's index there: _aggregated)
+            elif fn in ("min", "max") and not is_numeric(rel.domains[p]):
+                # Integers (`min(y + 1)`) where names are too: their indices there, as a computed
+                # head argument's (State orders them as clingo does).
+                values = self._integers_into(values, INTEGERS, rel.domains[p], low, p)
             elif not is_numeric(rel.domains[p]):
                 raise self.error(f"position {p + 1} of '{rel.name}' {not_integers(rel.domains[p])}: "
                                  f"it cannot hold {fn}", low.aggregate.span)
@@ -473,11 +483,42 @@ class Logic:
             q += 1
         return rows, values
 
+    def _head_constant(self, low, p, c, d):
+        """The value a head's constant argument stores at position p (of domain d)."""
+        if is_numeric(d):
+            self.grow(d, c, c, low, p)
+        v = encode(d, c)
+        if v is None:
+            raise self.error(f"{shown(c)} is not a constant of {d.name}", low.node.head.args[p].span)
+        return v
+
+    def _total_of_nothing(self, low):
+        """What `count` or `sum` without grouping (every other head argument a constant) gives over a
+        body with no bindings: one row of 0, as clingo's `#count{}` and `#sum{}`, else None.  (`min`
+        and `max` give no row there: clingo's `#sup` and `#inf` are no constants of the language;
+        `avg` none: it would divide by zero.)"""
+        agg = low.aggregate
+        if agg is None or agg.fn not in ("count", "sum") or \
+                any(a is not None and a[0] not in ("const", "num") for a in low.head_args):
+            return None
+        xp, rel = self.xp, self.model.relations[low.head]
+        # A whole row, as a rule without the aggregate gives (its 0 is no binding for count to count).
+        cols = [xp.full(1, self._head_constant(low, p, 0 if a is None else a[1], d))
+                for p, (a, d) in enumerate(zip(low.head_args, rel.domains))]
+        return xp.stack(cols), None
+
     def _aggregated(self, low, frame, var_domains):
         """The values a head's aggregate reads, and the rows that define one: a variable over
         names (and integers) gives its indices to count, min and max, and its integers to sum and
-        avg (a row holding a name there defines no value, as one dividing by zero)."""
+        avg (a row holding a name there defines no value, as one dividing by zero: _head)."""
         xp, term, fn = self.xp, low.aggregate.term, low.aggregate.fn
+        if term[0] == "const" and fn in ("min", "max"):
+            # min(b) is b (clingo's #min{b : ...}): the constant's index at the head's position.
+            d = self.model.relations[low.head].domains[low.aggregate.position]
+            v = encode(d, term[1])
+            if v is None:
+                raise self.error(f"{shown(term[1])} is not a constant of {d.name}", low.aggregate.span)
+            return xp.full(frame.n, v), None
         if term[0] == "const":               # (a name only in count, which reads no value: Plan)
             return xp.zeros(frame.n), None
         src = var_domains.get(term[1]) if term[0] == "var" else None

@@ -144,7 +144,7 @@ def _expr(a, rule):
             return ("const", a.key)
         raise RuleError(f"'{a.id}' is a value; rules hold variables and constants", a.span)
     if isinstance(a, N.Str):
-        return ("const", a.value)
+        return ("const", a.constant)
     if isinstance(a, N.Num):
         if not a.is_int:
             raise RuleError(f"rules compute with integers, not {a.text}", a.span)

@@ -15,7 +15,7 @@ _HALF = 1 << 32  # sums are kept in two halves of 32 bits, whose sums cannot wra
 
 def group_reduce(xp, groups, values, fn, lows, sizes):
     """Distinct group rows (sorted by group) and the aggregate of `values` over each (count, sum,
-    min, max, avg; avg rounds down: domains hold integers).  Sorting by value and then stably by
+    min, max, avg; avg truncates toward zero, as `/` does: domains hold integers).  Sorting by value and then stably by
     group puts each group's least value first and its greatest last; sums are differences of running
     sums.  Raises IntegerOverflow for a sum beyond 64 bits (an average is exact whatever its sum)."""
     # Keys of words become ranks: one int64 per row in the same order.
@@ -42,7 +42,7 @@ def group_reduce(xp, groups, values, fn, lows, sizes):
 
 
 def _exact_sums(xp, values, starts, ends, counts, fn):
-    """Each group's sum (or its average, rounded down) of int64 values, exactly: the sums of the values' high
+    """Each group's sum (or its average, truncated toward zero) of int64 values, exactly: the sums of the values' high
     and low 32 bits never wrap, and give the sum as high * 2**32 + low with 0 <= low < 2**32, which fits in
     int64 only for -2**31 <= high < 2**31."""
     def summed(parts):
@@ -51,8 +51,13 @@ def _exact_sums(xp, values, starts, ends, counts, fn):
     low = summed(values & (_HALF - 1))
     high = summed(values >> 32) + (low >> 32)
     low = low & (_HALF - 1)
-    if fn == "avg":  # (the high part divided first: the quotient fits, as averages lie among the values)
-        return (high // counts) * _HALF + ((high % counts) * _HALF + low) // counts
+    if fn == "avg":
+        # Truncated toward zero, as clingo's `/` (and the language's): floor division, one up where
+        # the sum is negative and the division inexact.  (The high part is divided first: the quotient
+        # fits, as averages lie among the values.)
+        rest = (high % counts) * _HALF + low
+        floor = (high // counts) * _HALF + rest // counts
+        return xp.where((high < 0) & (rest % counts != 0), floor + 1, floor)
     beyond = (high < -(_HALF >> 1)) | (high >= (_HALF >> 1))
     if xp.count(beyond):
         group = int(xp.numpy(xp.nonzero(beyond))[0])

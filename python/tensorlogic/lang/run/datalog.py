@@ -43,7 +43,7 @@ def _const_key(a):
     if isinstance(a, N.Name):
         return a.id
     if isinstance(a, N.Str):
-        return a.value
+        return a.constant
     if isinstance(a, N.Num):
         return a.value
     return -a.operand.value

@@ -213,6 +213,10 @@ class Evaluator:
         key = self.index_key(e, fr)
         if domain is not None:
             idx = domain.index(key)
+            if idx is None and isinstance(e, N.Str):
+                # A tensor's axis indexed by a quoted name (`E["e5"]`, the seed reference's spelling)
+                # reads the name where its domain holds no such string (an atom never gets here).
+                idx = domain.index(e.value)
             if idx is None and _is_position(key, domain):
                 return key
             if idx is None:
@@ -229,7 +233,7 @@ class Evaluator:
         elif isinstance(e, N.Prefix) and isinstance(e.operand, N.Num):
             key = -e.operand.value if e.ops.count("-") % 2 else e.operand.value
         elif isinstance(e, N.Str):
-            key = e.value
+            key = e.constant
         elif isinstance(e, N.Name) and e.role == "const":
             key = e.key
         else:
@@ -685,8 +689,10 @@ def _never_held(node, e, domain) -> bool:
         return False
     if isinstance(e, N.Prefix) and isinstance(e.operand, N.Num) and e.operand.is_int:
         key = -e.operand.value if e.ops.count("-") % 2 else e.operand.value
-    elif isinstance(e, N.Num) and e.is_int or isinstance(e, N.Str):
+    elif isinstance(e, N.Num) and e.is_int:
         key = e.value
+    elif isinstance(e, N.Str):
+        key = e.constant
     elif isinstance(e, N.Name) and e.role == "const":
         key = e.key
     else:

@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 
+from ..constants import NAME, constant_key, constant_kind, constant_of
 from ..datafiles import DataFileError, data_path, read_table_once, read_tensor
 from ..engine import tl
 
@@ -65,17 +66,18 @@ def _codes(rt, dom, col, name, k, span):
             return col.astype(np.int64)
         col = col.tolist()
     elif isinstance(col, np.ndarray):
-        col = col.astype(str).tolist()
+        # (an object array keeps its constants: a `Text` is a string, a `str` a name)
+        col = col.tolist() if col.dtype == object else col.astype(str).tolist()
     # Names of loaded facts are constants in what is read later (queries), as written facts' are.
-    rt.model.constants.update(c for c in col if isinstance(c, str))
+    rt.model.constants.update(c for c in col if constant_kind(c) == NAME)
     index = dom._index
     if dom.grows:
         # New constants get the next indices in order of first appearance (dicts keep order).
         before = len(index)
-        codes = np.fromiter((index.setdefault(c, len(index)) for c in col), dtype=np.int64, count=len(col))
-        dom.members.extend(itertools.islice(index, before, None))
+        codes = np.fromiter((index.setdefault(constant_key(c), len(index)) for c in col), dtype=np.int64, count=len(col))
+        dom.members.extend(map(constant_of, itertools.islice(index, before, None)))
         return codes
-    missing = next((c for c in col if c not in index), None)
+    missing = next((c for c in col if constant_key(c) not in index), None)
     if missing is not None:
         raise rt.error(f"'{missing}' (argument {k} of {name}) is not in domain {dom.name}", span)
-    return np.fromiter((index[c] for c in col), dtype=np.int64, count=len(col))
+    return np.fromiter((index[constant_key(c)] for c in col), dtype=np.int64, count=len(col))

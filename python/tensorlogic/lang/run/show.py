@@ -1,9 +1,10 @@
 """How values print: tensors like numpy arrays, booleans as true/false, relations as their tuples,
-query answers as bindings."""
+query answers as bindings (a string constant in quotes, a name bare)."""
 from __future__ import annotations
 
 import numpy as np
 
+from ..constants import shown
 from .labelled import Labelled, is_tensor
 
 
@@ -72,7 +73,7 @@ def show_rows(rows) -> str:
         return "true" if rows else "false"
     if not rows:
         return "false"
-    return "\n".join(", ".join(f"{k} = {v}" for k, v in row.items()) for row in rows)
+    return "\n".join(", ".join(f"{k} = {shown(v)}" for k, v in row.items()) for row in rows)
 
 
 def show_relation(rel, t) -> str:
@@ -102,5 +103,5 @@ def _tuples(rel, rows, shifts):
     lines = []
     for row in rows:
         args = (int(v) + s if c is None else c[int(v) + s] for c, v, s in zip(names, row, shifts))
-        lines.append(f"{rel.name}({', '.join(map(str, args))})")
+        lines.append(f"{rel.name}({', '.join(map(shown, args))})")
     return "\n".join(lines) if lines else f"{rel.name}: no tuples"

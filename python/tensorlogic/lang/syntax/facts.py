@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..constants import Text
 from ..errors import Span
 from . import nodes as N
 from .grammar import KEYWORDS
@@ -41,23 +42,17 @@ def split_facts(text, filename):
         if not in_comment and depth == 0 and not continues and "(" in line:
             m = _FACT.fullmatch(line)
             if m is not None and m.group(2) not in _KEYWORDS and not _BOOLS.search(m.group(3)):
-                name, args, quoted = m.group(2), m.group(3), []
+                name, args = m.group(2), m.group(3)
                 if '"' in args:
-                    row = []
-                    for j, a in enumerate(_ARG.findall(args)):
-                        if a[0] == '"':
-                            row.append(a[1:-1])
-                            quoted.append(j)
-                        else:
-                            row.append(int(a) if a[0].isdigit() or a[0] == "-" else a)
+                    row = [Text(a[1:-1]) if a[0] == '"' else int(a) if a[0].isdigit() or a[0] == "-" else a
+                           for a in _ARG.findall(args)]
                 else:
                     row = [a.strip() for a in args.split(",")]
                     row = [int(a) if a[0].isdigit() or a[0] == "-" else a for a in row]
                 if current is None or current.name != name or len(current.rows[0]) != len(row):
                     current = N.Facts(span=Span(k + 1, len(m.group(1)) + 1, file=filename), name=name,
-                                      rows=[], lines=[], quoted=set())
+                                      rows=[], lines=[])
                     blocks.append(current)
-                current.quoted.update((len(current.rows), j) for j in quoted)
                 current.rows.append(tuple(row))
                 current.lines.append(k + 1)
                 lines[k] = ""

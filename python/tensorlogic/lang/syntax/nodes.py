@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
+from ..constants import Text
 from ..errors import Span
 
 
@@ -47,6 +48,12 @@ class Num(Node):
 
 class Str(Node):
     value: str
+
+    @property
+    def constant(self) -> Text:
+        """The string as a constant of the logic (a rule's, a fact's, a domain's or an index's):
+        a `Text`, never equal to the name with its characters (clingo's terms)."""
+        return Text(self.value)
 
 
 class Bool(Node):
@@ -182,12 +189,10 @@ class Literal(Node):
 
 class Facts(Node):
     """Consecutive top-level lines that are each one fact `name(c1, ..., cn)` (the parser's fast
-    path, syntax/facts.py): `rows` holds their constants (str or int), `lines` their line numbers,
-    `quoted` the (row, position) pairs written as strings."""
+    path, syntax/facts.py): `rows` holds their constants (int, a name's str, a string's Text), `lines` their line numbers."""
     name: str
     rows: list[tuple]
     lines: list[int]
-    quoted: set = field(default_factory=set)
 
 
 class Rule(Node):
