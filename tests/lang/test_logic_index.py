@@ -1,6 +1,6 @@
-"""The sorted indexes of relations that grow during a fixpoint (lang/logic/tuples.py): an index merged
-with a round's new keys is the index a fresh stable sort of all of them gives, its run-start table
-gives the ranges a binary search does, and a recursive relation read whole in each round is sorted
+"""The sorted indexes of relations that grow during a fixpoint (lang/logic/tuples.py): an index of
+sorted runs, appended a round's new keys at a time, finds what a fresh stable sort of all of them
+does and its runs merged are that sort, a run-start table gives the ranges a binary search does, and a recursive relation read whole in each round is sorted
 only as far as its new tuples, with answers against clingo."""
 import random
 
@@ -24,28 +24,43 @@ def random_keys(rng, n, words, space):
 
 
 @pytest.mark.parametrize("words", [0, 2])
-def test_merged_index_is_a_fresh_sort(words):
-    # An index built from a first batch, then merged with 1-4 more (of any size, empty too), holds
-    # the keys and row numbers of a stable sort of all rows; its ranges are numpy's searches.
+def test_run_index_finds_what_a_fresh_sort_does(words):
+    # An index built from a first batch, then appended 1-40 more (of any size, empty too), finds for
+    # each probe the rows a stable sort of all keys gives, in O(log n) runs; its runs merged into one
+    # are that sort (keys and row numbers), and their run-start tables give numpy's searches.
     seed = random.randrange(1 << 30)
     rng = np.random.default_rng(seed)
     xp = arrays.for_device("cpu")
     space = int(rng.integers(1, 400))
-    batches = [random_keys(rng, int(rng.integers(0, 300)), words, space) for _ in range(rng.integers(2, 6))]
-    index = T.SortedIndex(xp, xp.asarray(batches[0]), space=None if words else space)
+    batches = [random_keys(rng, int(rng.integers(0, 300 if k == 0 else 40)), words, space)
+               for k in range(rng.integers(2, 42))]
+    index = T.RunIndex.of(xp, xp.asarray(batches[0]), None if words else space)
     done = len(batches[0])
     for batch in batches[1:]:
-        index = index.merged(xp.asarray(batch), done)
+        if len(batch):
+            index = index.appended(xp.asarray(batch), done)
         done += len(batch)
     keys = np.concatenate(batches)
-    order = np.lexsort(keys.T[::-1]) if words else np.argsort(keys, kind="stable")
-    assert np.array_equal(xp.numpy(index.order), order), seed
-    assert np.array_equal(xp.numpy(index.keys), keys[order]), seed
+    assert len(index.runs) <= max(done, 1).bit_length() + 1, (seed, [len(r.keys) for r in index.runs])
+    # Probes inside the space, and outside it on both sides (computed arguments).
+    probe = random_keys(rng, 50, words, space)
     if not words:
-        assert index.starts is not None, seed
-        # Probes inside the space, and outside it on both sides (computed arguments).
-        probe = np.concatenate([rng.integers(0, space, 50), [-1, -7, space, space + 5]])
-        lo, counts = (xp.numpy(a) for a in index.ranges(xp.asarray(probe)))
+        probe = np.concatenate([probe, [-1, -7, space, space + 5]])
+    ranges = index.ranges(xp.asarray(probe))
+    fi, ti = (xp.numpy(a) for a in index.expand(ranges))
+    same = (keys[None] == probe[:, None]).all(-1) if words else keys[None] == probe[:, None]
+    assert sorted(zip(fi.tolist(), ti.tolist())) == sorted(zip(*(a.tolist() for a in np.nonzero(same)))), seed
+    assert np.array_equal(xp.numpy(T.RunIndex.counts(ranges)), same.sum(1)), seed
+    assert np.array_equal(xp.numpy(index.contains(xp.asarray(probe))), same.any(1)), seed
+    whole = index.runs[0]
+    for run in index.runs[1:]:
+        whole = whole.merge(run)
+    order = np.lexsort(keys.T[::-1]) if words else np.argsort(keys, kind="stable")
+    assert np.array_equal(xp.numpy(whole.order), order), seed
+    assert np.array_equal(xp.numpy(whole.keys), keys[order]), seed
+    if not words:
+        assert whole.starts is not None, seed
+        lo, counts = (xp.numpy(a) for a in whole.ranges(xp.asarray(probe)))
         ordered = keys[order]
         want_lo = np.searchsorted(ordered, probe)
         assert np.array_equal(counts, np.searchsorted(ordered, probe, "right") - want_lo), seed

@@ -79,7 +79,7 @@ class State:
         self.extents = extents or (lambda: logic.extents(name))
         self.bitmap = bitmap
         self.delta = None
-        self.runs, self._full = [], None
+        self.tuples, self._full = T.Growing(self.xp, self.arity), None
         self.lineage = object()     # names this relation's growing tuples (a token: indexes keep it)
         self.keys, self.ext = None, None
 
@@ -116,7 +116,7 @@ class State:
             rows = xp.take(rows, first)
         keys.insert(packed)
         if len(rows):
-            self.runs.append(rows)
+            self.tuples.extend(rows)
             self._full = None
         self.delta = rows
 
@@ -127,9 +127,7 @@ class State:
 
     def full(self):
         if self._full is None:
-            self._full = self.xp.cat(self.runs) if len(self.runs) > 1 else \
-                (self.runs[0] if self.runs else self.xp.zeros(0, self.arity))
-            self.runs = [self._full] if len(self._full) else []
+            self._full = self.tuples.rows()
         return self._full
 
     # ---- rounds ---------------------------------------------------------------------------------
@@ -153,7 +151,7 @@ class State:
             groups = xp.cat([groups, T.columns_except(xp, facts, pos)])
             values = xp.cat([values, facts[:, pos]])
             groups, values = self._group(groups, values)
-        self.runs, self._full = [T.with_column(xp, groups, pos, values)], None
+        self.tuples, self._full = T.Growing(xp, self.arity, T.with_column(xp, groups, pos, values)), None
         self.delta = self.full()
 
     def _per_rule(self, derived, facts):
@@ -196,7 +194,7 @@ class State:
         else:
             changed = xp.flags(len(new_keys), True)
         best = T.with_column(xp, best_groups, pos, best_values)
-        self.runs, self._full = [best], None
+        self.tuples, self._full = T.Growing(xp, self.arity, best), None
         self.delta = T.compress(xp, best, changed)
 
     def _reduce(self, derived):
