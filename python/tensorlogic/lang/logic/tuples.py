@@ -312,7 +312,7 @@ class RunIndex:
     tuples) are sorted alone into a run, merged with the run before it while that one is at most
     twice as long.  Adding d rows costs their sort and O(d log n) amortized merging, where one
     index merged with each round's rows copied all of it each round; a probe reads each of the
-    O(log n) runs."""
+    O(log n) runs, or merges them first when it is as large as they are (`_probed`)."""
 
     def __init__(self, runs):
         self.runs = runs
@@ -332,9 +332,19 @@ class RunIndex:
             runs.append(runs.pop().merge(later))
         return RunIndex(runs)
 
+    def _probed(self, n):
+        """Before a probe of n keys: the runs merged into one where searching each would cost more
+        than the merge (n keys times the runs past the first, against the rows), so that a large
+        join's probe reads one run (and its pairs come out in probe order, as a fresh index's)."""
+        if len(self.runs) > 1 and n * (len(self.runs) - 1) >= sum(len(run.keys) for run in self.runs):
+            while len(self.runs) > 1:
+                later = self.runs.pop()
+                self.runs.append(self.runs.pop().merge(later))
+
     def ranges(self, probe, mask=None):
         """Per run, (where each probe key's matches start, how many there are): none where `mask`
         is False."""
+        self._probed(len(probe))
         out = []
         for run in self.runs:
             lo, counts = run.ranges(probe)
@@ -358,6 +368,7 @@ class RunIndex:
         return xp.cat([p for p, _ in pairs]), xp.cat([r for _, r in pairs])
 
     def contains(self, probe):
+        self._probed(len(probe))
         found = self.runs[0].contains(probe)
         for run in self.runs[1:]:
             found = found | run.contains(probe)
