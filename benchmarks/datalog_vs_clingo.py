@@ -4,6 +4,9 @@ the `hmmer` program of datalog-conformance (tens of thousands of constants), the
 of a random graph (the dense path), same-generation on a random tree, Andersen-style points-to
 analysis of random statements, and reachability past blocked nodes with the unreached ones found
 by negation.
+Many rounds of few new tuples each (a round should cost what it adds, not the relation): the closure
+of a path, reachability round a cycle, same-generation on a deep tree, points-to down a chain of
+assignments, and distances along a chain (arithmetic in the head).
 The `wide_` workloads are the same graphs with node ids spread over (-2 * 10^9, 2 * 10^9) (clingo's
 integers are 32-bit): their relations have more possible tuples than an int64 numbers (2^63), which
 the tuple engine keys by rows of words and native rounds by dictionary codes.
