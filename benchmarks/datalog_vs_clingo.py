@@ -4,6 +4,9 @@ the `hmmer` program of datalog-conformance (tens of thousands of constants), the
 of a random graph (the dense path), same-generation on a random tree, Andersen-style points-to
 analysis of random statements, and reachability past blocked nodes with the unreached ones found
 by negation.
+Many rounds of few new tuples each (a round should cost what it adds, not the relation): the closure
+of a path, reachability round a cycle, same-generation on a deep tree, points-to down a chain of
+assignments, and distances along a chain (arithmetic in the head).
 The `wide_` workloads are the same graphs with node ids spread over (-2 * 10^9, 2 * 10^9) (clingo's
 integers are 32-bit): their relations have more possible tuples than an int64 numbers (2^63), which
 the tuple engine keys by rows of words and native rounds by dictionary codes.
@@ -49,6 +52,8 @@ RULES = {
                        "unreached(X) :- node(X), not reach(X)."],
     # The language's head aggregate (datalog_text reads `count(Y)` as an atom: run_ours renames it).
     "triangle_count": ["tc(X, count(Y)) :- e(X, Y), e(Y, Z), e(Z, X)."],
+    # The distance along a chain: arithmetic in the head (the rounds run in Python).
+    "chain_distance": ["d(Y, D + 1) :- d(X, D), e(X, Y)."],
 }
 # Rules that clingo spells otherwise: a count per group is an aggregate in the body.
 CLINGO_RULES = {
@@ -70,6 +75,12 @@ WORKLOADS = {
     "triangle_count_2000": ("triangle_count", 2000, 20000, "tc"),
     # The GPU bar (issue 17): run only when named, with --device cuda (clingo takes hours on it).
     "closure_20000": ("closure", 20000, 80000, "path"),
+    # Many rounds of few new tuples each (a round's cost should follow what it adds, not the relation).
+    "path_closure_2000": ("path_closure", 2000, None, "path"),
+    "cycle_reach_20000": ("cycle_reach", 20000, None, "reach"),
+    "deep_same_generation_4000": ("deep_same_generation", 4000, None, "sg"),
+    "chain_points_to_4000": ("chain_points_to", 4000, None, "pt"),
+    "chain_distance_20000": ("chain_distance", 20000, None, "d"),
 }
 DEFAULT = [w for w in WORKLOADS if w != "closure_20000"]
 
@@ -114,6 +125,29 @@ def workload(name):
         nodes = np.arange(n).reshape(-1, 1)
         return RULES[kind], {"e": random_edges(n, m), "start": nodes[:10], "node": nodes,
                              "blocked": np.unique(rng.integers(10, n, (n // 5, 1)), axis=0)}, out, n
+    if kind == "path_closure":
+        return RULES["closure"], {"e": np.stack([np.arange(n - 1), np.arange(1, n)], axis=1)}, out, n
+    if kind == "cycle_reach":
+        edges = np.stack([np.arange(n), (np.arange(n) + 1) % n], axis=1)
+        return RULES["chain"], {"e": edges, "reach": np.zeros((1, 1), dtype=np.int64)}, out, n
+    if kind == "deep_same_generation":
+        # Node k's parent is one or two before it: a tree about n / 1.5 levels deep, few nodes a level.
+        rng = np.random.default_rng(0)
+        child = np.arange(1, n)
+        return RULES["same_generation"], {"e": np.stack([np.maximum(child - rng.integers(1, 3, n - 1), 0),
+                                                         child], 1)}, out, n
+    if kind == "chain_points_to":
+        # p_k = p_(k-1) down a chain from p_0 = &o_j for 100 objects (ids n..n+99), with a few loads and
+        # stores: about n rounds of 100 new tuples each, and the non-linear rules read `pt` whole.
+        rng = np.random.default_rng(0)
+        k = np.arange(1, n)
+        return RULES["points_to"], {"addr": np.stack([np.zeros(100, np.int64), n + np.arange(100)], 1),
+                                    "assign": np.stack([k, k - 1], 1),
+                                    "load": np.unique(rng.integers(0, n, (n // 100, 2)), axis=0),
+                                    "store": np.unique(rng.integers(0, n, (n // 100, 2)), axis=0)}, out, n + 100
+    if kind == "chain_distance":
+        edges = np.stack([np.arange(n - 1), np.arange(1, n)], axis=1)
+        return RULES[kind], {"e": edges, "d": np.zeros((1, 2), dtype=np.int64)}, out, None
     if kind == "chain":
         edges = np.stack([np.arange(n - 1), np.arange(1, n)], axis=1)
         return RULES["chain"], {"e": edges, "reach": np.zeros((1, 1), dtype=np.int64)}, out, n

@@ -617,10 +617,10 @@ class Runner:
         return holds if defined is None else holds & defined
 
     def _index(self, step, table):
-        """The table's rows passing the step's constant and equality filters, sorted by the
-        step's key positions.  A table that is an earlier one with rows appended (`T.Appended`: a
-        relation of the component running to a fixpoint) merges the new rows into the earlier
-        one's index."""
+        """The table's rows passing the step's constant and equality filters, and their
+        `T.RunIndex` by the step's key positions.  A table that is an earlier one with rows appended
+        (`T.Appended`: a relation of the component running to a fixpoint) adds the new rows to the
+        earlier one's index."""
         lineage = None
         if isinstance(table, T.Appended):
             table, lineage = table.rows, table.lineage
@@ -630,17 +630,21 @@ class Runner:
         # The entry keeps its step alive: a query's plan dies after it, and a later step reusing its
         # id must not read its index. Keys are packed by the domains' extents: a domain grown since
         # (a rule computed new integers into it) packs them anew.
-        if hit is not None and hit[0] is step and hit[4] == ext:
-            if hit[1] is table:
-                return hit[2], hit[3]
-            if lineage is not None and hit[5] is lineage:
-                rows, index = self._extended(step, table, hit[1], hit[2], hit[3], ext)
-                self.indexes[sig] = (step, table, rows, index, ext, lineage)
-                return rows, index
+        # The entry holds the selected rows as `T.Growing` (None where the step selects nothing:
+        # its rows are the table's).
+        if hit is not None and hit[0] is step and hit[4] == ext and \
+                (hit[1] is table or (lineage is not None and hit[5] is lineage)):
+            _, before, selected, index, _, _ = hit
+            if before is not table:
+                index = self._extended(step, table, before, selected, index, ext)
+                self.indexes[sig] = (step, table, selected, index, ext, lineage)
+            return (table if selected is None else selected.rows()), index
         rows = self._selected(step, table)
-        index = T.SortedIndex(self.xp, self._keys(step, rows, ext), space=_space(step, ext)) if step.keys else None
+        index = T.RunIndex.of(self.xp, self._keys(step, rows, ext), _space(step, ext)) if step.keys else None
         if not step.delta:
-            self.indexes[sig] = (step, table, rows, index, ext, lineage)
+            selects = step.consts or step.equal or step.project is not None
+            selected = T.Growing(self.xp, rows.shape[1], rows) if selects else None
+            self.indexes[sig] = (step, table, selected, index, ext, lineage)
         return rows, index
 
     def _selected(self, step, table):
@@ -667,17 +671,18 @@ class Runner:
         pos = [p for p, _ in step.keys]
         return T.pack(self.xp, [rows[:, p] for p in pos], [ext[p][0] for p in pos], [ext[p][1] for p in pos])
 
-    def _extended(self, step, table, before, rows, index, ext):
-        """The selected rows and index of `table`, whose first rows are the table `before`, from
-        those of `before`: the rows after them selected and merged into the index (a projecting
-        step's rows may then repeat one of an earlier round: still far fewer than unprojected)."""
+    def _extended(self, step, table, before, selected, index, ext):
+        """The index of `table`, whose first rows are the table `before`, from that of `before`:
+        the rows after them selected, appended to the `selected` rows (a `T.Growing`, or None where
+        the step selects nothing) and added to the index (a projecting step's rows may then repeat
+        one of an earlier round: still far fewer than unprojected)."""
         added = self._selected(step, table[len(before):])
-        if len(added) == 0:
-            return (table if rows is before else rows), index
-        rows_after = table if rows is before else self.xp.cat([rows, added])
-        if index is None:
-            return rows_after, None
-        return rows_after, index.merged(self._keys(step, added, ext), len(rows))
+        first = len(before) if selected is None else selected.n
+        if selected is not None:
+            selected.extend(added)
+        if index is None or len(added) == 0:
+            return index
+        return index.appended(self._keys(step, added, ext), first)
 
     def _probe(self, step, frame):
         """The frame's keys into the step's index, the mask of rows whose keys can match (inside
@@ -709,8 +714,7 @@ class Runner:
             if index is None:
                 return frame if len(rows) else Frame(xp, {}, 0)
             key, mask, _ = self._probe(step, frame)
-            _, counts = index.ranges(key)
-            found = counts > 0
+            found = T.RunIndex.counts(index.ranges(key)) > 0
             return apply_mask(frame, found if mask is None else found & mask)
         if index is None and not frame.columns and frame.n == 1:
             # The first atom of a body: its rows are the bindings.
@@ -729,12 +733,11 @@ class Runner:
             fi, ti = pairs // m, pairs % m
         else:
             key, mask, _ = self._probe(step, frame)
-            lo, counts = index.ranges(key)
-            if mask is not None:
-                counts = xp.where(mask, counts, 0)
+            ranges = index.ranges(key, mask)
+            counts = T.RunIndex.counts(ranges)
             if frame.n > 1 and xp.total(counts) > CHUNK_ROWS:
                 return _bounds(xp, counts)
-            fi, ti = T.expand(xp, lo, counts, index.order)
+            fi, ti = index.expand(ranges)
         cols = {v: xp.take(c, fi) for v, c in frame.columns.items() if v in step.keep}
         if step.binds:
             matched = xp.take(rows, ti)

@@ -67,6 +67,30 @@ def _exact_sums(xp, values, starts, ends, counts, fn):
     return high * _HALF + low
 
 
+def _inside(ext, room):
+    """Whether every position's extent (low, size) lies in the room's."""
+    return all(lo >= rlo and lo + s <= rlo + rs for (lo, s), (rlo, rs) in zip(ext, room))
+
+
+def _roomier(room, ext):
+    """Extents holding `ext` where each position that outgrew `room` gets as much again beyond it on
+    the side(s) it grew (capacity doubling); `ext` itself where that room would pass PACK_LIMIT keys
+    or the int64 values."""
+    out, space = [], 1
+    for (rlo, rs), (lo, s) in zip(room, ext):
+        if lo >= rlo and lo + s <= rlo + rs:
+            out.append((rlo, rs))
+        else:
+            a, b = min(lo, rlo), max(lo + s, rlo + rs)
+            span = b - a
+            a, b = a - (span if lo < rlo else 0), b + (span if lo + s > rlo + rs else 0)
+            if a < -(1 << 63) or b > 1 << 63:
+                return ext
+            out.append((a, b - a))
+        space *= max(out[-1][1], 1)
+    return out if space < T.PACK_LIMIT else ext
+
+
 class State:
     def __init__(self, logic, name, rules, arity=None, extents=None, bitmap=True):
         """`arity` and `extents` (a function giving each position's (low, size)) describe a relation
@@ -84,18 +108,21 @@ class State:
         self.extents = extents or (lambda: logic.extents(name))
         self.bitmap = bitmap
         self.delta = None
-        self.runs, self._full = [], None
+        self.tuples, self._full = T.Growing(self.xp, self.arity), None
         self.lineage = object()     # names this relation's growing tuples (a token: indexes keep it)
         self.keys, self.ext = None, None
 
     # ---- plain relations ------------------------------------------------------------------------
     def _keyset(self):
         ext = self.extents()
-        if self.keys is None or ext != self.ext:
+        if self.keys is None or not _inside(ext, self.ext):
+            # A domain that grew (a rule computed new integers into it) re-packs the keys over room
+            # beyond its new extent: one that grows each round (`D + 1`) re-packs them only when it
+            # outgrows that room, a logarithmic number of times, not in every round.
+            self.ext = ext if self.keys is None else _roomier(self.ext, ext)
             space = 1
-            for _, s in ext:
+            for _, s in self.ext:
                 space *= max(s, 1)
-            self.ext = ext
             self.keys = T.KeySet(self.xp, space if space < T.PACK_LIMIT and self.bitmap else None)
             full = self.full()
             if len(full):
@@ -121,7 +148,7 @@ class State:
             rows = xp.take(rows, first)
         keys.insert(packed)
         if len(rows):
-            self.runs.append(rows)
+            self.tuples.extend(rows)
             self._full = None
         self.delta = rows
 
@@ -132,9 +159,7 @@ class State:
 
     def full(self):
         if self._full is None:
-            self._full = self.xp.cat(self.runs) if len(self.runs) > 1 else \
-                (self.runs[0] if self.runs else self.xp.zeros(0, self.arity))
-            self.runs = [self._full] if len(self._full) else []
+            self._full = self.tuples.rows()
         return self._full
 
     # ---- rounds ---------------------------------------------------------------------------------
@@ -158,7 +183,7 @@ class State:
             groups = xp.cat([groups, T.columns_except(xp, facts, pos)])
             values = xp.cat([values, facts[:, pos]])
             groups, values = self._group(groups, values)
-        self.runs, self._full = [T.with_column(xp, groups, pos, values)], None
+        self.tuples, self._full = T.Growing(xp, self.arity, T.with_column(xp, groups, pos, values)), None
         self.delta = self.full()
 
     def _per_rule(self, derived, facts):
@@ -201,7 +226,7 @@ class State:
         else:
             changed = xp.flags(len(new_keys), True)
         best = T.with_column(xp, best_groups, pos, best_values)
-        self.runs, self._full = [best], None
+        self.tuples, self._full = T.Growing(xp, self.arity, best), None
         self.delta = T.compress(xp, best, changed)
 
     def _reduce(self, derived):

@@ -226,12 +226,39 @@ def merge_order(xp, kept, columns, added):
 class Appended:
     """A relation's tuples while a fixpoint adds to them, which only ever gains rows at the end:
     every earlier table of the same `lineage` (an object) is a prefix of `rows`, so that an index
-    of an earlier one is brought up to date by merging in the rows after it (body.Runner) instead
-    of being sorted anew each round."""
+    of an earlier one is brought up to date from the rows after it (body.Runner, `RunIndex`)
+    instead of being sorted anew each round."""
     __slots__ = ("rows", "lineage")
 
     def __init__(self, rows, lineage):
         self.rows, self.lineage = rows, lineage
+
+
+class Growing:
+    """Rows appended at the end of storage whose capacity doubles: appending d rows costs O(d)
+    amortized and `rows()` is a view of the filled part (concatenating a round's tuples onto the
+    relation copied all of it, each round).  Earlier views stay valid prefixes of later ones: rows
+    are only ever written past them, and a reallocation leaves the old storage to its views."""
+
+    def __init__(self, xp, width, rows=None):
+        """`rows`: the first rows, held as they are (never written: an append reallocates)."""
+        self.xp, self.width = xp, width
+        self.store = xp.zeros(0, width) if rows is None else rows
+        self.n = len(self.store)
+
+    def extend(self, rows):
+        d = len(rows)
+        if d == 0:
+            return
+        if self.n + d > len(self.store):
+            bigger = self.xp.zeros(max(2 * self.n, self.n + d), self.width)
+            bigger[:self.n] = self.store[:self.n]
+            self.store = bigger
+        self.store[self.n:self.n + d] = rows
+        self.n += d
+
+    def rows(self):
+        return self.store if self.n == len(self.store) else self.store[:self.n]
 
 
 class SortedIndex:
@@ -252,18 +279,13 @@ class SortedIndex:
         self.starts = xp.run_starts_table(keys, space) if self.columns is None and space is not None \
             and space <= RUN_TABLE_SLACK * len(keys) + RUN_TABLE_MIN else None
 
-    def merged(self, keys, first):
-        """This index with `keys` added, those of the rows numbered from `first` on: only they are
-        sorted, then merged in (a pass over the index, not a sort of it).  Equal keys keep the
-        indexed rows first, as a stable sort of all would."""
+    def merge(self, later):
+        """This index and `later` (an index of rows numbered after this one's) as one: a pass over
+        both, no sort.  Equal keys keep this index's rows first, as a stable sort of all would."""
         xp = self.xp
-        add = key_order(xp, keys)
-        new = xp.take(keys, add)
-        if len(self.keys) == 0:
-            return SortedIndex(xp, new, add + first, self.space)
-        source = merge_order(xp, self.keys, self.columns, new)
-        return SortedIndex(xp, xp.take(xp.cat([self.keys, new]), source),
-                           xp.take(xp.cat([self.order, add + first]), source), self.space)
+        source = merge_order(xp, self.keys, self.columns, later.keys)
+        return SortedIndex(xp, xp.take(xp.cat([self.keys, later.keys]), source),
+                           xp.take(xp.cat([self.order, later.order]), source), self.space)
 
     def ranges(self, probe):
         """Per probe key, where its matches start and how many there are."""
@@ -282,6 +304,75 @@ class SortedIndex:
 
     def contains(self, probe):
         return find(self.xp, self.keys, probe, self.columns)[1]
+
+
+class RunIndex:
+    """A table's rows ordered by a key, as sorted runs (`SortedIndex`es over the table's row
+    numbers) merged like a log-structured tree: rows appended to the table (a fixpoint's new
+    tuples) are sorted alone into a run, merged with the run before it while that one is at most
+    twice as long.  Adding d rows costs their sort and O(d log n) amortized merging, where one
+    index merged with each round's rows copied all of it each round; a probe reads each of the
+    O(log n) runs, or merges them first when it is as large as they are (`_probed`)."""
+
+    def __init__(self, runs):
+        self.runs = runs
+
+    @staticmethod
+    def of(xp, keys, space):
+        return RunIndex([SortedIndex(xp, keys, space=space)])
+
+    def appended(self, keys, first):
+        """This index with `keys` added, those of the rows numbered from `first` on."""
+        xp, space = self.runs[0].xp, self.runs[0].space
+        order = key_order(xp, keys)
+        run = SortedIndex(xp, xp.take(keys, order), order + first, space)
+        runs = self.runs + [run]
+        while len(runs) > 1 and len(runs[-2].keys) <= 2 * len(runs[-1].keys):
+            later = runs.pop()
+            runs.append(runs.pop().merge(later))
+        return RunIndex(runs)
+
+    def _probed(self, n):
+        """Before a probe of n keys: the runs merged into one where searching each would cost more
+        than the merge (n keys times the runs past the first, against the rows), so that a large
+        join's probe reads one run (and its pairs come out in probe order, as a fresh index's)."""
+        if len(self.runs) > 1 and n * (len(self.runs) - 1) >= sum(len(run.keys) for run in self.runs):
+            while len(self.runs) > 1:
+                later = self.runs.pop()
+                self.runs.append(self.runs.pop().merge(later))
+
+    def ranges(self, probe, mask=None):
+        """Per run, (where each probe key's matches start, how many there are): none where `mask`
+        is False."""
+        self._probed(len(probe))
+        out = []
+        for run in self.runs:
+            lo, counts = run.ranges(probe)
+            out.append((lo, counts if mask is None else run.xp.where(mask, counts, 0)))
+        return out
+
+    @staticmethod
+    def counts(ranges):
+        """Per probe key, its matches in all runs."""
+        total = ranges[0][1]
+        for _, counts in ranges[1:]:
+            total = total + counts
+        return total
+
+    def expand(self, ranges):
+        """Matching pairs (probe row, indexed row) for every match, run after run."""
+        xp = self.runs[0].xp
+        pairs = [expand(xp, lo, counts, run.order) for run, (lo, counts) in zip(self.runs, ranges)]
+        if len(pairs) == 1:
+            return pairs[0]
+        return xp.cat([p for p, _ in pairs]), xp.cat([r for _, r in pairs])
+
+    def contains(self, probe):
+        self._probed(len(probe))
+        found = self.runs[0].contains(probe)
+        for run in self.runs[1:]:
+            found = found | run.contains(probe)
+        return found
 
 
 def expand(xp, lo, counts, order):
