@@ -63,6 +63,22 @@ def test_names_of_a_loaded_file_are_constants_in_the_program(tmp_path, capsys):
     assert paths(prog.run()) == closure(edges)
 
 
+def test_loaded_text_is_the_constant_a_program_writes_for_it(tmp_path):
+    # A value that is a name (ann) loads as the name; one that no name spells ("New York", a keyword)
+    # as the string, so that a quoted constant in the program reaches it, as bare `ann` reaches ann.
+    rng = random.Random()
+    cities = ["New York", "São Paulo", "ann", "Oslo", "not", "x-1"]
+    flights = random_edges(rng, cities, 10) + [("New York", "ann"), ("ann", "Oslo")]
+    (tmp_path / "flights.tsv").write_text("".join(f"{a}\t{b}\n" for a, b in flights))
+    prog = lang.run('load Edge from "flights.tsv"\n' + CLOSURE, str(tmp_path / "kb.tl"))
+    reach = closure(flights)
+    assert {r["y"] for r in prog.query('Path("New York", y)')} == {b for a, b in reach if a == "New York"}
+    assert {r["y"] for r in prog.query("Path(ann, y)")} == {b for a, b in reach if a == "ann"}
+    assert prog.query('Path("ann", y)') == []  # the string "ann" is another constant, which no fact holds
+    kinds = {r["x"]: type(r["x"]) for r in prog.query("Edge(x, y)")}
+    assert kinds.get("ann", str) is str and all(kinds[c] is lang.Text for c in kinds if c not in ("ann", "Oslo"))
+
+
 def test_load_integer_facts_into_a_declared_relation(tmp_path, rng):
     edges = np.unique(rng.integers(0, 9, size=(20, 2)), axis=0)
     np.save(tmp_path / "e.npy", edges)

@@ -3,14 +3,21 @@
 at once to what the tuple engine holds at its position: the integers of an integer domain (its
 indices move when it grows downwards), the indices of a domain of names (a domain that grows takes
 new constants in order of first appearance, as facts written in the program do); the relation keeps
-these rows."""
+these rows. A text value is the constant a program would write for it: a name where the text is one
+(`ann`), else a string (`"New York"`, which no name can spell), so that a program can refer to every
+loaded value."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 
-from ..constants import NAME, constant_key, constant_kind, constant_of
+from ..constants import NAME, Text, constant_key, constant_kind, constant_of
+from ..syntax.grammar import KEYWORDS
+
+_NAME = re.compile(r"(?!\d)\w+'*")  # the grammar's NAME
+_KEYWORDS = frozenset(KEYWORDS)
 from ..datafiles import DataFileError, data_path, read_table_once, read_tensor
 from ..engine import tl
 
@@ -68,6 +75,9 @@ def _codes(rt, dom, col, name, k, span):
     elif isinstance(col, np.ndarray):
         # (an object array keeps its constants: a `Text` is a string, a `str` a name)
         col = col.tolist() if col.dtype == object else col.astype(str).tolist()
+    unnamed = {c for c in set(col) if type(c) is str and (c in _KEYWORDS or not _NAME.fullmatch(c))}
+    if unnamed:
+        col = [Text(c) if type(c) is str and c in unnamed else c for c in col]
     # Names of loaded facts are constants in what is read later (queries), as written facts' are.
     rt.model.constants.update(c for c in col if constant_kind(c) == NAME)
     index = dom._index
@@ -81,3 +91,4 @@ def _codes(rt, dom, col, name, k, span):
     if missing is not None:
         raise rt.error(f"'{missing}' (argument {k} of {name}) is not in domain {dom.name}", span)
     return np.fromiter((index[constant_key(c)] for c in col), dtype=np.int64, count=len(col))
+
