@@ -58,6 +58,16 @@ def test_precision_overflow_reports_count_and_first_index(device):
         tl.tensor([1.0, 65520.0])
     assert np.isinf(tl.tensor([np.inf, -np.inf, np.nan]).numpy()[:2]).all()  # non-finite values convert as they are
     assert tl.tensor([65504.0]).item() == 65504.0
+
+
+@pytest.mark.parametrize("data, says", [(np.array([[0.5, -7e4]], np.float32), "index (0, 1), is -70000.0"),
+                                        (np.float64(1e5), "index (), is 100000.0"),
+                                        (np.array(-3e38, np.float32), "index (), is -3.0000000")])
+def test_precision_overflow_prints_the_value_as_a_plain_number(data, says):
+    """Found by attack round 9: numpy 2 writes its scalars as np.float32(-70000.0), and the message did too."""
+    with pytest.raises(tl.PrecisionOverflowError) as info:
+        tl.tensor(data)
+    assert says in str(info.value) and "np." not in str(info.value)
     with pytest.raises(OverflowError):
         tl.tensor([2 ** 40], dtype=tl.int32)
 

@@ -264,6 +264,54 @@ def test_repr_of_extreme_and_integral_values_is_pytorchs(rng):
         assert repr(tl.tensor(values)) == repr(torch.tensor(values).float()), values  # f16's values, no dtype note
 
 
+def _scaled(lib):
+    """A user's autograd.Function of the library `lib` (torch or tl), x -> 2x."""
+    class Scaled(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    return Scaled
+
+
+def test_grad_fn_names_the_node_as_pytorch_does(rng):
+    """Found by attack round 9: print(t) showed grad_fn=<Node>, where PyTorch shows grad_fn=<MulBackward0>. Where
+    the node records the op PyTorch's does, the names are PyTorch's; where it records another op (README, autograd),
+    the name is that op's."""
+    x = rng.standard_normal((2, 3)).astype(np.float16)
+    y = rng.standard_normal((2, 3)).astype(np.float16)
+    same = {"mul": lambda a, b, lib: a * b, "add": lambda a, b, lib: a + b, "sub": lambda a, b, lib: a - b,
+            "div": lambda a, b, lib: a / (b.abs() + 1), "sum": lambda a, b, lib: a.sum(),
+            "mean": lambda a, b, lib: a.mean(), "exp": lambda a, b, lib: a.exp(), "relu": lambda a, b, lib: a.relu(),
+            "neg": lambda a, b, lib: -a, "view": lambda a, b, lib: a.view(6), "cat": lambda a, b, lib: lib.cat([a, b]),
+            "split": lambda a, b, lib: a.split(1)[1], "softmax": lambda a, b, lib: a.softmax(-1),
+            "function": lambda a, b, lib: _scaled(lib).apply(a)}
+    ours = {"matmul": (lambda a, b, lib: a @ b.t(), "MatmulBackward0", "MmBackward0"),
+            "sum(dim)": (lambda a, b, lib: a.sum(0), "SumBackward0", "SumBackward1"),
+            "square": (lambda a, b, lib: a ** 2, "SquareBackward0", "PowBackward0"),
+            "t": (lambda a, b, lib: a.t(), "PermuteBackward0", "TBackward0"),
+            "select": (lambda a, b, lib: a[0], "IndexBackward0", "SelectBackward0"),
+            "clone": (lambda a, b, lib: a.clone(), "CopyBackward0", "CloneBackward0")}
+
+    def names(op):
+        got = []
+        for lib, make in ((tl, tl.tensor), (torch, torch.tensor)):
+            a, b = make(x, requires_grad=True), make(y, requires_grad=True)
+            out = op(a, b, lib)
+            got.append(repr(out).rsplit("grad_fn=", 1)[1].rstrip(")"))
+        return got
+
+    for name, op in same.items():
+        ours_name, torchs = names(op)
+        assert ours_name == torchs, name
+    for name, (op, expected, torchs) in ours.items():
+        assert names(op) == [f"<{expected}>", f"<{torchs}>"], name
+    assert repr((tl.tensor(x, requires_grad=True) * 2).grad_fn) == "<MulBackward0>"
+
+
 @pytest.mark.parametrize("options", [{"precision": 2}, {"sci_mode": True}, {"sci_mode": False, "precision": 6},
                                      {"profile": "short"}, {"profile": "full", "linewidth": 40}])
 def test_set_printoptions(options):

@@ -20,7 +20,7 @@ def check_f16_range(values):
     count = int(np.count_nonzero(bad))
     if count:
         first = np.unravel_index(int(np.argmax(bad.reshape(-1))), values.shape) if values.ndim else ()
-        value = values[first] if values.ndim else values.item()
+        value = values[first].item()  # a Python number: numpy 2 writes its scalars as np.float32(...)
         raise PrecisionOverflowError(
             f"{count} value(s) exceed the float16 range ±65504; the first, at index {tuple(int(i) for i in first)}, is {value!r}"
         )

@@ -76,7 +76,7 @@ def tensor_repr(t):
     if t._a.device != "cpu":
         notes.append(f"device='{t._a.device}'")
     if t.grad_fn is not None:
-        notes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
+        notes.append(f"grad_fn=<{t.grad_fn.class_name}>")
     elif t.requires_grad:
         notes.append("requires_grad=True")
     if data.size == 0:

@@ -4,6 +4,7 @@ bare Exception from `tokenizers`), and is now a typed error naming the file, rai
 token is generated. The models are the fuzzer's tiny valid ones (random weights) with one thing made hostile."""
 import json
 import os
+import re
 import tempfile
 import time
 
@@ -200,13 +201,15 @@ def test_a_gguf_piece_of_a_million_characters_is_read_in_linear_time(rng, tmp_pa
 def test_tl_generate_out_of_memory_is_a_message(rng, tmp_path, capsys, monkeypatch):
     """`tl generate --max-tokens 300000000` under a memory limit (head_dim 2: the KV cache fits, the rotation tables
     do not): numpy's MemoryError ('Unable to allocate 2.24 GiB for an array with shape (300000002,)') ended in a
-    traceback. Here the tables of a short run (1 + 5 positions) raise it, so that the test allocates nothing large."""
+    traceback. Here the tables of a short run (1 + 5 positions) raise it, so that the test allocates nothing large.
+    The prompt printed before generating ends its line before the error (attack round 9: it did not)."""
     def tables(config, length):
         raise MemoryError(f"Unable to allocate tables of {length} positions")
     monkeypatch.setattr(rope, "tables", tables)
     folder = _folder(rng, tmp_path)
     assert main(["generate", folder, "--prompt", "w3", "--max-tokens", "5", "--device", "cpu"]) == 1
-    assert "tl generate: out of memory (Unable to allocate tables of 6 positions)" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert out == "w3\n" and err == "tl generate: out of memory (Unable to allocate tables of 6 positions)\n"
 
 
 @pytest.mark.parametrize("bos", ["$A", "$B:1", "a b"])
@@ -263,3 +266,34 @@ def test_mistral_generation_past_its_sliding_window_is_refused_before_it_starts(
         models.generate(model, [[3, 4, 5]], 3, callback=lambda row, token: calls.append(token))
     assert calls == []  # before any token streamed
 
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
+@pytest.mark.parametrize("name", ["config.json", "generation_config.json", "model.safetensors",
+                                  "model.safetensors.index.json", "tokenizer.json"])
+def test_a_named_pipe_in_a_checkpoint_folder_is_refused_instead_of_waiting_for_a_writer(rng, tmp_path, capsys, name):
+    """Found by attack round 9: open() of a FIFO blocks until something writes to it, so a checkpoint folder holding
+    one under a name the loaders read hung load() and `tl generate` for ever."""
+    folder = _folder(rng, tmp_path)
+    fifo = os.path.join(folder, name)
+    if os.path.exists(fifo):
+        os.remove(fifo)
+    os.mkfifo(fifo)
+    says = f"{fifo}: not a regular file (a named pipe)"
+    with pytest.raises(models.ModelLoadError, match=re.escape(says)):
+        models.load(folder, "cpu")
+    assert main(["generate", folder, "--prompt", "w3", "--max-tokens", "2", "--device", "cpu"]) == 1
+    assert capsys.readouterr().err == f"tl generate: {says}\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
+def test_a_named_pipe_or_folder_given_as_a_model_file_is_refused(tmp_path):
+    fifo = str(tmp_path / "model.gguf")
+    os.mkfifo(fifo)
+    for read in (models.load_tokenizer, models.Tokenizer.from_file):
+        with pytest.raises(models.ModelLoadError, match=re.escape(f"{fifo}: not a regular file (a named pipe)")):
+            read(fifo)
+    with pytest.raises(models.ModelLoadError, match="neither a checkpoint folder .* nor a GGUF file"):
+        models.load_model(fifo, "cpu")
+    with pytest.raises(models.ModelLoadError, match=re.escape(f"{tmp_path}: not a regular file (a folder)")):
+        models.Tokenizer.from_file(tmp_path)

@@ -10,6 +10,7 @@ and calls the Function's backward once with all of them."""
 
 import functools
 import inspect
+import re
 import weakref
 
 import numpy as np
@@ -71,8 +72,18 @@ class Node:
         namer = getattr(self.fn, "name", None)
         return namer(self) if namer is not None else self.fn.__name__
 
+    @property
+    def class_name(self):
+        """The node's name as PyTorch names the class of a grad_fn: MulBackward0 for the library's op mul
+        (PyTorch numbers the overloads of an op; here every op is its overload 0), ScaledBackward for a user's
+        Function Scaled, whose every output names the Function's node."""
+        node = self.parent if self.fn is _Output else self
+        if _is_users(node.fn):
+            return f"{node.fn.__name__}Backward"
+        return "".join(part[:1].upper() + part[1:] for part in node_op_name(node).split("_")) + "Backward0"
+
     def __repr__(self):
-        return f"<{self.name}Backward>"
+        return f"<{self.class_name}>"
 
     def __reduce_ex__(self, protocol):
         """A node is not pickled or copied (copy.copy and copy.deepcopy too), as in PyTorch: one restored without
@@ -104,6 +115,24 @@ class Node:
     # by most backward formulas); the entries are (tensor, version, False), or for the output (its array, version,
     # True), which comes back as a tensor attached to this node so create_graph sees its dependence on the inputs.
     saved_tensors = property(_core.saved_tensors, doc="The tensors given to save_for_backward, as a tuple.")
+
+
+def _is_users(cls):
+    return not cls.__module__.startswith("tensorlogic.")
+
+
+def op_name(cls):
+    """A Function class's op name when it serves one op: the library's by op (_ActivationBackward ->
+    activation_backward), a user's by its class name as PyTorch's profiler shows it (Scaled, then
+    ScaledBackward)."""
+    if _is_users(cls):
+        return cls.__name__
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", cls.__name__.lstrip("_")).lower()
+
+
+def node_op_name(node):
+    """The op a node records, as the profiler names it: a family's op (mul), else its Function's op_name."""
+    return node.name if getattr(node.fn, "name", None) is not None else op_name(node.fn)
 
 
 def _saved_error(node, t, current, version):

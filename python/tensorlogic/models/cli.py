@@ -38,15 +38,17 @@ def run(args):
             return 2
         sampler = Sampler(args.temperature, args.top_k, args.top_p, args.seed)
         prompts = [tokenizer.encode(p) for p in args.prompt]
-        callback = None
+        stop = model.config.eos_token_ids
         if len(prompts) == 1:
             text = tokenizer.stream()
             print(args.prompt[0], end="", flush=True)
-            callback = lambda row, token: print(text(token), end="", flush=True)  # noqa: E731
-        result = generate(model, prompts, args.max_tokens, sampler, model.config.eos_token_ids, callback)
-        if len(prompts) == 1:
-            print(flush=True)  # before the speeds on stderr
+            try:
+                result = generate(model, prompts, args.max_tokens, sampler, stop,
+                                  lambda row, token: print(text(token), end="", flush=True))
+            finally:  # the line ends before the speeds, or an error, on stderr
+                print(flush=True)
         else:
+            result = generate(model, prompts, args.max_tokens, sampler, stop)
             for prompt, tokens in zip(args.prompt, result.tokens):
                 print(f"{prompt}{tokenizer.decode(tokens)}\n", flush=True)
     except (ModelLoadError, ValueError, RuntimeError) as err:

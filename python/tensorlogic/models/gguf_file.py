@@ -11,6 +11,7 @@ from gguf.quants import dequantize
 
 from .config import ModelConfig, count, eos_ids, positive, token_id, validated
 from .errors import ModelLoadError, UnknownArchitectureError
+from .files import regular_file
 from .tokenizer import from_gguf_fields
 from ..ops.quantized import QUANT_TYPES
 from .weights import Part
@@ -45,6 +46,7 @@ def _malformed(err):
 
 
 def _reader(path):
+    regular_file(path)  # before the try, which would call its ModelLoadError (a ValueError) a malformed file
     try:
         return GGUFReader(path)
     except _MALFORMED as err:

@@ -12,6 +12,7 @@ import numpy as np
 from .._convert import safetensors_array
 from .config import eos_ids, from_hf, validated
 from .errors import ModelLoadError
+from .files import regular_file
 from .weights import Part
 
 # dtype name -> bytes per element of the float types that load
@@ -49,6 +50,7 @@ class SafetensorsFolder:
             self._read_header(os.path.join(folder, name))
 
     def _read_header(self, path):
+        regular_file(path)  # before the try, which would call its ModelLoadError (a ValueError) a malformed file
         try:
             with open(path, "rb") as f:
                 (size,) = struct.unpack("<Q", f.read(8))
@@ -145,6 +147,7 @@ def _gpt2_recipe(c, prefix):
 def _read_json(path):
     """The JSON value of a file; ModelLoadError for one that is not JSON, not UTF-8 (UnicodeDecodeError, a
     ValueError) or nested deeper than Python's stack (RecursionError)."""
+    regular_file(path)
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)

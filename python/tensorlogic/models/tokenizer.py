@@ -8,6 +8,7 @@ from tokenizers.decoders import DecodeStream
 from tokenizers.models import BPE
 
 from .errors import ModelLoadError
+from .files import regular_file
 
 # tokenizer.ggml.pre -> the regex that splits text into words before byte-level BPE
 _SPLITS = {
@@ -33,6 +34,7 @@ class Tokenizer:
     def from_file(cls, path, eos_token_ids=()):
         """A Tokenizer from a Hugging Face tokenizer.json file (read by the `tokenizers` library); ModelLoadError
         for a file it cannot read."""
+        regular_file(path)
         try:
             return cls(_HFTokenizer.from_file(str(path)), eos_token_ids, path)
         except OSError:

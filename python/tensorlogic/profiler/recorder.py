@@ -6,14 +6,13 @@ events: their self time is the Python between a module's ops), for the backward 
 zero_grad; the engine asks `mode.profiler` per backward node. When no profile is active the original
 objects are in place, so the per-op path runs no profiler code at all."""
 import functools
-import re
 import threading
 import time
 import types
 
 from .. import _core
 from ..autograd import api
-from ..autograd.function import Function, _Output, records
+from ..autograd.function import Function, _Output, node_op_name, op_name, records
 from ..autograd.grad_mode import mode
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
@@ -143,7 +142,7 @@ class Recorder:
         return _core.Event(device, True), _core.Event(device, True)
 
     def apply(self, cls, args, kwargs):
-        ev = self.begin(_plain_name(cls), "op", args)
+        ev = self.begin(op_name(cls), "op", args)
         ev.device = _device_of(args)
         try:
             if mode.anomaly or records(*args):
@@ -164,9 +163,8 @@ class Recorder:
             self.end(ev)
 
     def backward_node(self, node, g, run):
-        name = node.name if getattr(node.fn, "name", None) is not None else _plain_name(node.fn)
         grads = [x for x in g if x is not None] if g.__class__ is list else (g,)  # a multi_output node's list
-        ev = self.begin(name + "Backward", "backward", grads)
+        ev = self.begin(node_op_name(node) + "Backward", "backward", grads)
         ev.device = grads[0]._a.device
         try:
             return run(node, g)
@@ -237,15 +235,6 @@ class _Scratch:
 
     def mark_non_differentiable(self, *tensors):
         pass
-
-
-def _plain_name(cls):
-    """A Function class's op name when it serves one op: the library's by op (_ActivationBackward ->
-    activation_backward), a user's by its class name as PyTorch's profiler shows it (Scaled, then
-    ScaledBackward)."""
-    if not cls.__module__.startswith("tensorlogic."):
-        return cls.__name__
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", cls.__name__.lstrip("_")).lower()
 
 
 def _timed_native(fn):
