@@ -11,7 +11,9 @@ import pytest
 from fuzz_logic_clingo import clingo_model, tag
 from tensorlogic import lang
 
-pytestmark = pytest.mark.usefixtures("tuple_arrays")
+# (the facts put strings and the names of their texts at one position on purpose: no warning wanted)
+pytestmark = [pytest.mark.usefixtures("tuple_arrays"),
+              pytest.mark.filterwarnings("ignore::tensorlogic.lang.errors.ConstantNameWarning")]
 
 NAMES = ["c0", "c1", "c2", "ann"]
 # Strings with a name's text, no identifiers, one that looks like an integer, one capitalised.
