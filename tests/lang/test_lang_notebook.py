@@ -1,5 +1,10 @@
 """The `%%tl` cell magic in IPython's InteractiveShell: cells share one program, relations show as
 rows of bindings and tensors as grids (HTML and text), errors are reported without a traceback."""
+import html
+import random
+import re
+
+import clingo
 import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -22,6 +27,25 @@ Parent(Ann, Bob)
 Parent(Bob, Cid)
 Parent(Cid, Dee)
 """
+
+
+def test_constants_show_as_clingo_prints_them(shell):
+    """A string cell in quotes, a name bare (as `tl run` prints them), the name and the string of one
+    text apart: against clingo's printing of the same facts."""
+    rng = random.Random()
+    pool = ["ann", "bob", '"ann"', '"New York"', '"a b"', "cid", '"cid"', "7", "12"]
+    facts = {(rng.choice(pool), rng.choice(pool)) for _ in range(rng.randrange(3, 10))}
+    text = "".join(f"P({a}, {b})\n" for a, b in sorted(facts))
+    shell.run_cell_magic("tl", "", text + "Q(x, y) <- P(x, y)")
+    (t,) = shell.run_line_magic("tl_show", "Q")
+    ctl = clingo.Control(["--warn=none"])
+    ctl.add("base", [], text.replace("P(", "p(").replace("\n", ".\n") + "q(X, Y) :- p(X, Y).")
+    ctl.ground([("base", [])])
+    expected = {tuple(str(a) for a in s.symbol.arguments) for s in ctl.symbolic_atoms.by_signature("q", 2)}
+    cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", t._repr_html_())]
+    assert set(zip(cells[::2], cells[1::2])) == expected
+    for a, b in expected:
+        assert re.search(rf"{re.escape(a)} +{re.escape(b)}$", repr(t), re.M)
 
 
 def test_cells_share_one_program_and_relations_are_bindings(shell):

@@ -466,7 +466,8 @@ def test_runtime_shape_mismatch_is_located():
     # (sizes only a run knows: with float16[3, 4] declared, `tl check` reports it: test_lang_check_values.py)
     ("tensor W: float16[?, ?] = ones(3, 4)\nM = W @ W\nprint(\"hi\")\n", 2, 9,
      "matmul: shapes [3, 4] and [3, 4] cannot be multiplied"),
-    ("E(a, 2)\nBad(sum(a)) <- E(x, y)\nprint(\"hi\")\n", 2, 5, "sum computes with integers, not the constant a"),
+    ("domain D = 0..3\nrelation Bad(x: D)\nE(a, 2)\nBad(y * 3) <- E(x, y)\nprint(\"hi\")\n", 4, 5,
+     "6 is outside domain D"),
     ("tensor V: float16[?] = [1, 2]\nA[i] = V[i]\nB[i] = A[i] + reshape(V, [3])\nprint(\"hi\")\n", 3, 15,
      "reshape"),
 ])

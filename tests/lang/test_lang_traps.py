@@ -142,8 +142,8 @@ def test_a_rule_variable_spelt_like_an_unrelated_constant_warns():
     "Anc(cy, ann)?\n",
     # a constant a rule's head gives, read by another rule
     "Apple(a1)\nPaint(red)\nColor(x, red) <- Apple(x)\nRed(x) <- Color(x, red)\n",
-    # the constant through a comparison, and a quoted string (a constant, never one mistaken for a variable)
-    "Var(x)\nNode(a)\nTag(n, t) <- Node(n), Var(t)\nHasX(n) <- Tag(n, x)\nQ(n) <- Node(n), Var(\"x\")\n",
+    # the constant through a comparison, and a quoted string that a fact holds
+    "Var(x)\nVar(\"y\")\nNode(a)\nTag(n, t) <- Node(n), Var(t)\nHasX(n) <- Tag(n, x)\nQ(n) <- Node(n), Var(\"y\")\n",
     # declared domains, relations given from outside the program
     "domain P = {ann, bob}\nrelation Likes(a: P, b: P)\nLikes(ann, bob)\nFan(x) <- Likes(x, bob)\n",
     "relation Likes(a, b)\nOther(bob)\nFan(x) <- Likes(x, bob)\n",

@@ -230,7 +230,6 @@ def test_recursive_min_is_shortest_paths():
     ("Q(1)\nP(y) <- Q(y), z < 3\n", 2, 15, "'z' is a variable of a comparison"),
     ("Q(1)\nP(y) <- Q(y), not R(y + k)\nR(2)\n", 2, 15, "'k' is a variable of an arithmetic"),
     ("E(1, 2)\nC(x, count(y)) <- C(x, y)\n", 2, 1, "only min and max aggregate recursively"),
-    ("E(a, 1)\nP(avg(a)) <- E(x, y)\n", 2, 3, "avg computes with integers, not the constant a"),
 ])
 def test_unsafe_rules_are_located_errors(src, line, col, words):
     with pytest.raises(TensorLogicTypeError) as err:

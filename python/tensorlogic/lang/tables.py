@@ -6,21 +6,24 @@ import html
 
 import numpy as np
 
+from .constants import shown
+
 MAX_ROWS = 50      # rows shown before "... N more rows"
 MAX_COLUMNS = 50   # a tensor's values shown per row before "... N more columns" (a vector of 10^6 values made a
                    # table of 10^6 columns: 27 MB of HTML for the notebook to render)
 
 
 class Table:
-    """A titled table: `header` (column names, possibly empty) and `rows` (lists of cells)."""
+    """A titled table: `header` (column names, possibly empty) and `rows` (lists of cells, shown as
+    `tl run` prints them: a string in quotes, a name bare)."""
 
     def __init__(self, title, header, rows, hidden=0, hidden_columns=0):
         self.title, self.header, self.rows, self.hidden = title, list(header), rows, hidden
         self.hidden_columns = hidden_columns
 
     def __repr__(self):
-        cells = [self.header] + [[str(c) for c in r] for r in self.rows] if self.header else \
-            [[str(c) for c in r] for r in self.rows]
+        cells = [self.header] + [[shown(c) for c in r] for r in self.rows] if self.header else \
+            [[shown(c) for c in r] for r in self.rows]
         widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))] if cells and cells[0] else []
         lines = [self.title]
         for k, r in enumerate(cells):
@@ -32,7 +35,7 @@ class Table:
 
     def _repr_html_(self):
         head = "".join(f"<th>{html.escape(str(h))}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(shown(c))}</td>" for c in r) + "</tr>"
                        for r in self.rows)
         more = "".join(f"<p>... {n} more {what}</p>" for n, what in ((self.hidden_columns, "columns"),
                                                                        (self.hidden, "rows")) if n)

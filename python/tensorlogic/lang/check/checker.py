@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import catalog
-from ..constants import NAME, constant_key, constant_kind
+from ..constants import NAME, Text, constant_key, constant_kind
 from ..errors import Span, TensorLogicTypeError, UndefinedRelationWarning, located, warn_at
 from ..syntax import nodes as N
+from ..syntax.grammar import spells_name
 from ..syntax.parser import parse
 from .domains import Domain, DomainInference, UnionFind
 from ..datafiles import DataFileError, data_path, peek, read_table_once
@@ -189,6 +190,7 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
         self.declared_at = {}
         self.global_vars = set()
         self.constants = set()
+        self.loaded_constants = {}      # (relation, position) -> the program's constants a load puts there
         self.actions, self.tests, self.learns = [], [], []
         self.uf = UnionFind()
         self.const_occurrences = []     # (position key, constant node, key) in source order
@@ -353,7 +355,9 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                                  f"assignment that gives it one)", item.span)
         loads = [item for item in items if isinstance(item, N.Load)]
         if loads:
-            self.program_names = {n.id for item in items for n in N.walk(item) if isinstance(n, N.Name)}
+            nodes = [n for item in items for n in N.walk(item)]
+            self.program_names = {n.id for n in nodes if isinstance(n, N.Name)}
+            self.program_words = self.program_names | {n.value for n in nodes if isinstance(n, N.Str)}
         for item in loads:
             self.declare_load(item)
 
@@ -381,9 +385,13 @@ class Checker(Resolver, DomainInference, Stratifier, StructChecker):
                 columns = read_table_once(path, self.loaded_tables)
             except DataFileError as err:
                 raise self.error(str(err), item.span) from None
-            for col in columns:
+            for k, col in enumerate(columns):
                 if isinstance(col, list):
-                    self.constants.update(self.program_names.intersection(col))
+                    words = self.program_words.intersection(col)
+                    self.constants.update(words & self.program_names)
+                    # (as the run loads them: a name where the text spells one, else a string)
+                    self.loaded_constants.setdefault((item.name, k), set()).update(
+                        w if spells_name(w) else constant_key(Text(w)) for w in words)
         else:
             self.tensors[item.name] = TensorInfo(item.name, span=item.name_span, mode="frozen",
                                                  rank=size)

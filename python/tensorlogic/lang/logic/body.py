@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..check.domains import Domain
-from ..constants import INTEGER, clingo_order, constant_key, constant_kind, constant_of, shown
+from ..constants import INTEGER, clingo_order, constant_key, constant_kind, constant_of
 from . import tuples as T
 from .rules import Atom, RuleError, Test, binding_var, bound_vars, variables
 
@@ -149,11 +149,6 @@ class Plan:
                 pick = best[1] if best is not None else self._keys_after(pending, bound, domains_of)
             i, lit = pending.pop(pick)
             steps.append(self._step(i, lit, bound, positive, domains_of, i == delta_index))
-        if rule.aggregate is not None and rule.aggregate.fn in ("sum", "avg"):
-            term, fn = rule.aggregate.term, rule.aggregate.fn
-            if term[0] == "const":
-                raise RuleError(f"{fn} computes with integers, not the constant {shown(term[1])}",
-                                rule.aggregate.span)
         needed = set(variables_of_head(rule))
         for step in reversed(steps):
             step.keep = set(needed)

@@ -519,8 +519,12 @@ class Logic:
             if v is None:
                 raise self.error(f"{shown(term[1])} is not a constant of {d.name}", low.aggregate.span)
             return xp.full(frame.n, v), None
-        if term[0] == "const":               # (a name only in count, which reads no value: Plan)
+        if term[0] == "const" and fn == "count":     # (count reads no value: Plan)
             return xp.zeros(frame.n), None
+        if term[0] == "const":
+            # sum(a) and avg(a) of a name or a string: no row defines a value, as clingo's #sum leaves
+            # out an element that is no integer (a sum of 0 per group, no average).
+            return xp.zeros(frame.n), xp.flags(frame.n, False)
         src = var_domains.get(term[1]) if term[0] == "var" else None
         if src is not None and not is_numeric(src):
             if fn in ("count", "min", "max"):

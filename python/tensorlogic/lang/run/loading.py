@@ -9,15 +9,11 @@ loaded value."""
 from __future__ import annotations
 
 import itertools
-import re
 
 import numpy as np
 
 from ..constants import NAME, Text, constant_key, constant_kind, constant_of
-from ..syntax.grammar import KEYWORDS
-
-_NAME = re.compile(r"(?!\d)\w+'*")  # the grammar's NAME
-_KEYWORDS = frozenset(KEYWORDS)
+from ..syntax.grammar import spells_name
 from ..datafiles import DataFileError, data_path, read_table_once, read_tensor
 from ..engine import tl
 
@@ -75,7 +71,7 @@ def _codes(rt, dom, col, name, k, span):
     elif isinstance(col, np.ndarray):
         # (an object array keeps its constants: a `Text` is a string, a `str` a name)
         col = col.tolist() if col.dtype == object else col.astype(str).tolist()
-    unnamed = {c for c in set(col) if type(c) is str and (c in _KEYWORDS or not _NAME.fullmatch(c))}
+    unnamed = {c for c in set(col) if type(c) is str and not spells_name(c)}
     if unnamed:
         col = [Text(c) if type(c) is str and c in unnamed else c for c in col]
     # Names of loaded facts are constants in what is read later (queries), as written facts' are.

@@ -197,3 +197,11 @@ WS: /[ \t\f\r]+/
 
 # The reserved words: every terminal whose pattern is a quoted word (`DOMAIN: "domain"` -> domain).
 KEYWORDS = sorted(set(re.findall(r'^[A-Z_]+(?:\.\d+)?:\s*"([a-z_]+)"\s*$', GRAMMAR, re.M)))
+
+_NAME = re.compile(r"(?!\d)\w+'*")      # the NAME terminal above
+_RESERVED = frozenset(KEYWORDS)
+
+
+def spells_name(text: str) -> bool:
+    """Whether a program can write the text as a name (else only as a string: `"New York"`)."""
+    return text not in _RESERVED and _NAME.fullmatch(text) is not None
