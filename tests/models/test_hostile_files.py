@@ -5,6 +5,8 @@ token is generated. The models are the fuzzer's tiny valid ones (random weights)
 import json
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -297,3 +299,22 @@ def test_a_named_pipe_or_folder_given_as_a_model_file_is_refused(tmp_path):
         models.load_model(fifo, "cpu")
     with pytest.raises(models.ModelLoadError, match=re.escape(f"{tmp_path}: not a regular file (a folder)")):
         models.Tokenizer.from_file(tmp_path)
+
+
+def test_a_gguf_count_past_memory_is_a_load_error(tmp_path):
+    """Fuzz case 43 of batch 1381860855: a flipped header byte made a metadata count huge, and under the batches'
+    memory cap gguf's reader ran out of memory (a MemoryError, then a SystemError), where the file is malformed."""
+    script = ("import sys, fuzz_models, fuzz_ops\n"
+              "case, build, run = fuzz_models.make_case(1381860855, 43)\n"
+              "path, prompt = build(sys.argv[1])\n"
+              "fuzz_ops.limit_memory(256 << 20)\n"
+              "try:\n"
+              "    run(path, prompt)\n"
+              "except fuzz_models.models.ModelLoadError as error:\n"
+              "    print(error)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(__file__)),
+                                                      os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "not a readable GGUF file" in done.stdout

@@ -51,6 +51,9 @@ def _reader(path):
         return GGUFReader(path)
     except _MALFORMED as err:
         raise ModelLoadError(f"{path}: not a readable GGUF file ({_malformed(err)})") from None
+    except MemoryError:  # a count in the header larger than memory (the metadata of a real file is small)
+        raise ModelLoadError(f"{path}: not a readable GGUF file (a count in its header asks for more memory "
+                             "than there is)") from None
 
 
 def _fields(path, reader, prefix=""):
