@@ -20,4 +20,4 @@ def test_fuzz_autograd(tmp_path):
     assert not failures, "\n".join(failures[:20])
     assert sum(summary["calls"] for summary in summaries) == CALLS
     # the cases reach the end as well as the errors: a fuzzer whose every case fails early tests little
-    assert sum(summary["returned"] for summary in summaries) >= CALLS // 5
+    assert sum(summary["returned"] for summary in summaries) >= CALLS // 8  # (about 27% return: 5 sd above)

@@ -302,8 +302,9 @@ def test_a_named_pipe_or_folder_given_as_a_model_file_is_refused(tmp_path):
 
 
 def test_a_gguf_count_past_memory_is_a_load_error(tmp_path):
-    """Fuzz case 43 of batch 1381860855: a flipped header byte made a metadata count huge, and under the batches'
-    memory cap gguf's reader ran out of memory (a MemoryError, then a SystemError), where the file is malformed."""
+    """Fuzz case 43 of batch 1381860855: a flipped header byte made a metadata array's count huge, and gguf's reader
+    took reads past the end of the file as empty arrays, looping over them until the batches' memory cap ended it
+    (a MemoryError, then a SystemError), where the file is malformed."""
     script = ("import sys, fuzz_models, fuzz_ops\n"
               "case, build, run = fuzz_models.make_case(1381860855, 43)\n"
               "path, prompt = build(sys.argv[1])\n"

@@ -45,15 +45,22 @@ def _malformed(err):
     return "it ends early, or a count, length or offset in it is out of range"
 
 
+class _BoundedReader(GGUFReader):
+    """gguf's reader, for which a read past the end of the file is an error. It took such reads as empty arrays,
+    so an array of 2^60 scalars in a cut or corrupted header was read 2^60 times over nothing, filling memory."""
+
+    def _get(self, offset, dtype, count=1, override_order=None):
+        if offset + np.dtype(dtype).itemsize * int(count) > len(self.data):
+            raise ValueError("a read past the end of the file")
+        return super()._get(offset, dtype, count, override_order)
+
+
 def _reader(path):
     regular_file(path)  # before the try, which would call its ModelLoadError (a ValueError) a malformed file
     try:
-        return GGUFReader(path)
+        return _BoundedReader(path)
     except _MALFORMED as err:
         raise ModelLoadError(f"{path}: not a readable GGUF file ({_malformed(err)})") from None
-    except MemoryError:  # a count in the header larger than memory (the metadata of a real file is small)
-        raise ModelLoadError(f"{path}: not a readable GGUF file (a count in its header asks for more memory "
-                             "than there is)") from None
 
 
 def _fields(path, reader, prefix=""):
