@@ -14,7 +14,6 @@ typed error, or the reverse, the summary counts it: a difference of strictness, 
 With --progress FD each case's index is written to that file descriptor before it runs (tests/test_fuzz_autograd.py
 names the case that crashed or hung that way)."""
 import gc
-import os
 import sys
 import threading
 import warnings
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 
 import tensorlogic as tl
-from fuzz_ops import classify, fuzzer_main
+from fuzz_ops import classify, fuzzer_main, reported
 
 
 class Boom(Exception):
@@ -605,9 +604,7 @@ def run_batch(seed, calls, progress_fd=None):
     torch.set_num_threads(1)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        for index in range(calls):
-            if progress_fd is not None:
-                os.write(progress_fd, f"{index}\n".encode())
+        for index in reported(calls, progress_fd):
             case = make_case(seed, index)
             counts["calls"] += 1
             ours = outcome(tl, case)

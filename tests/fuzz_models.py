@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 
 from fuzz_model_files import Case, build_gguf, build_hf
-from fuzz_ops import LEAKS, Maker, fuzzer_main
+from fuzz_ops import LEAKS, Maker, fuzzer_main, reported
 from tensorlogic import models
 from tensorlogic.errors import TensorLogicError
 from tensorlogic.lang.cli import main as tl_main
@@ -108,9 +108,7 @@ def run_batch(seed, calls, progress_fd=None):
     counts = {"calls": 0, "returned": 0, "typed": 0, "unwritten": 0}
     problems = []
     with tempfile.TemporaryDirectory() as root:
-        for index in range(calls):
-            if progress_fd is not None:
-                os.write(progress_fd, f"{index}\n".encode())
+        for index in reported(calls, progress_fd):
             folder = os.path.join(root, str(index))
             os.mkdir(folder)
             case, build, run = make_case(seed, index)

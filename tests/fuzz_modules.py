@@ -10,7 +10,6 @@ alone, so any one can be replayed:
     python tests/fuzz_modules.py --seed S --calls N          # a batch; prints a JSON summary
     python tests/fuzz_modules.py --seed S --replay I         # prints and runs call I of that batch"""
 import inspect
-import os
 import sys
 import warnings
 
@@ -18,7 +17,7 @@ import numpy as np
 
 import tensorlogic as tl
 import tensorlogic.nn as nn
-from fuzz_ops import EXTREME, SPECIAL_FLOATS, Maker, fuzzer_main, tally
+from fuzz_ops import EXTREME, Maker, SPECIAL_FLOATS, fuzzer_main, reported, tally
 
 # Module classes that wrap other modules or processes (containers, DataParallel, the abstract bases) are built by
 # other tests; every other public nn.Module subclass is fuzzed.
@@ -223,9 +222,7 @@ def run_batch(seed, calls, progress_fd=None):
     problems = []
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        for index in range(calls):
-            if progress_fd is not None:
-                os.write(progress_fd, f"{index}\n".encode())
+        for index in reported(calls, progress_fd):
             shown, thunk = make_call(seed, index)
             tally(counts, problems, index, thunk, lambda: shown)
     counts["problems"] = problems

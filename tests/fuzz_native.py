@@ -6,7 +6,6 @@ an autograd Node by _core.saved_tensors segfaulted until 2026-12-06).
     python tests/fuzz_native.py --seed S --calls N          # a batch; prints a JSON summary
     python tests/fuzz_native.py --seed S --replay I         # prints and runs call I of that batch"""
 import copy
-import os
 import pickle
 import sys
 import warnings
@@ -14,7 +13,7 @@ import warnings
 import numpy as np
 
 import tensorlogic as tl
-from fuzz_ops import fuzzer_main
+from fuzz_ops import fuzzer_main, reported
 from tensorlogic import _core
 
 # configure_* rewire the autograd engine and the Tensor class for the rest of the process (set-up calls made once at
@@ -67,9 +66,7 @@ def run_batch(seed, calls, progress_fd=None):
     counts = {"calls": 0, "returned": 0, "raised": 0, "entry_points": len(points), "problems": []}
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        for index in range(calls):
-            if progress_fd is not None:
-                os.write(progress_fd, f"{index}\n".encode())
+        for index in reported(calls, progress_fd):
             _, call = make_call(points, values, seed, index)
             counts["calls"] += 1
             try:

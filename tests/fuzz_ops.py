@@ -434,15 +434,22 @@ def run_batch(seed, calls, progress_fd=None, pattern=None):
     settings = _settings()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        for index in range(calls):
-            if progress_fd is not None:
-                os.write(progress_fd, f"{index}\n".encode())
+        for index in reported(calls, progress_fd):
             name, fn, args, kwargs = make_call(ops, seed, index)
             tally(counts, problems, index, lambda: fn(*args, **kwargs), lambda: describe(name, args, kwargs))
             _restore(settings)
     counts["ops"] = len(ops)
     counts["problems"] = problems
     return counts
+
+
+def reported(calls, progress_fd):
+    """The indices 0..calls-1, each written to `progress_fd` (run_in_subprocess's progress pipe, or None) before its
+    call runs: a batch that crashes or hangs names the call it was in."""
+    for index in range(calls):
+        if progress_fd is not None:
+            os.write(progress_fd, f"{index}\n".encode())
+        yield index
 
 
 def limit_memory(extra=3 << 30):

@@ -13,7 +13,6 @@ Calls come from (seed, index) alone, so any one can be replayed:
 import copy
 import inspect
 import io
-import os
 import sys
 import warnings
 
@@ -23,7 +22,7 @@ import fuzz_against_torch
 import fuzz_persistence
 import tensorlogic as tl
 import tensorlogic.nn as nn
-from fuzz_ops import EXTREME, SPECIAL_FLOATS, Maker, describe, fuzzer_main, tally
+from fuzz_ops import EXTREME, Maker, SPECIAL_FLOATS, describe, fuzzer_main, reported, tally
 from tensorlogic.optim import lr_scheduler
 from tensorlogic.utils.data import DataLoader, TensorDataset, default_collate
 
@@ -306,9 +305,7 @@ def run_batch(seed, calls, progress_fd=None):
     problems = []
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        for index in range(calls):
-            if progress_fd is not None:
-                os.write(progress_fd, f"{index}\n".encode())
+        for index in reported(calls, progress_fd):
             shown, thunk = make_call(ops, seed, index)
             tally(counts, problems, index, thunk, lambda: shown, invariants=True)
     counts["problems"] = problems

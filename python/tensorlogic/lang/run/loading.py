@@ -13,9 +13,9 @@ import itertools
 import numpy as np
 
 from ..constants import NAME, Text, constant_key, constant_kind, constant_of
-from ..syntax.grammar import spells_name
 from ..datafiles import DataFileError, data_path, read_table_once, read_tensor
 from ..engine import tl
+from ..syntax.grammar import spells_name
 
 
 def load_into(rt, node):
